@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { checkDestinationUrl } from './url.js';
+
+const strict = { allowPrivate: false };
+const local = { allowPrivate: true };
+
+function codeOf(raw: string, opts = strict): string {
+  const r = checkDestinationUrl(raw, opts);
+  return r.ok ? 'ok' : r.code;
+}
+
+describe('checkDestinationUrl', () => {
+  it('accepts a public https URL and returns the parsed URL', () => {
+    const r = checkDestinationUrl('https://http-inputs-acme.splunkcloud.com/services/collector/event?x=1', strict);
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.url.hostname).toBe('http-inputs-acme.splunkcloud.com');
+    expect(codeOf('https://8.8.8.8/ingest')).toBe('ok');
+    expect(codeOf('https://[2606:4700:4700::1111]:8443/')).toBe('ok');
+  });
+
+  it.each(['', '   ', 'not a url', '/relative/path', 'https://', 'https://exa mple.com/'])('refuses %j as invalid', (raw) => {
+    expect(codeOf(raw)).toBe('invalid_url');
+  });
+
+  it('refuses URLs longer than 2048 characters', () => {
+    const long = `https://example.com/${'a'.repeat(2048)}`;
+    expect(codeOf(long)).toBe('invalid_url');
+    expect(codeOf(`https://example.com/${'a'.repeat(2000)}`)).toBe('ok');
+  });
+
+  it('requires https unless local destinations are allowed', () => {
+    expect(codeOf('http://example.com/')).toBe('https_required');
+    expect(codeOf('ftp://example.com/')).toBe('https_required');
+    expect(codeOf('file:///etc/passwd')).toBe('https_required');
+    expect(codeOf('http://example.com/', local)).toBe('ok');
+    expect(codeOf('ftp://example.com/', local)).toBe('https_required');
+  });
+
+  it('refuses credentials in the URL, even when local destinations are allowed', () => {
+    expect(codeOf('https://user:pass@example.com/')).toBe('credentials_in_url');
+    expect(codeOf('https://user@example.com/')).toBe('credentials_in_url');
+    expect(codeOf('https://:pass@example.com/', local)).toBe('credentials_in_url');
+  });
+
+  it('refuses fragments, including an empty one', () => {
+    expect(codeOf('https://example.com/ingest#x')).toBe('fragment_not_allowed');
+    expect(codeOf('https://example.com/ingest#')).toBe('fragment_not_allowed');
+  });
+
+  it.each([
+    ['https://127.0.0.1/', 'loopback'],
+    ['https://2130706433/', 'decimal'],
+    ['https://0x7f000001/', 'hex'],
+    ['https://0177.0.0.1/', 'octal'],
+    ['https://017700000001/', 'octal whole'],
+    ['https://127.1/', 'short'],
+    ['https://0/', 'zero'],
+    ['https://10.1/', 'short private'],
+    ['https://169.254.169.254/latest/meta-data/', 'metadata'],
+    ['https://0xa9.0xfe.0xa9.0xfe/', 'hex dotted metadata'],
+    ['https://[::1]/', 'IPv6 loopback'],
+    ['https://[::ffff:127.0.0.1]/', 'IPv4-mapped'],
+    ['https://[::ffff:7f00:1]/', 'IPv4-mapped hex'],
+    ['https://[64:ff9b::a9fe:a9fe]/', 'NAT64 metadata'],
+    ['https://[fd00:ec2::254]/', 'AWS metadata v6'],
+    ['https://[fe80::1]/', 'link-local'],
+    ['https://localhost/', 'localhost'],
+    ['https://LOCALHOST./', 'localhost trailing dot'],
+    ['https://siem.localhost:8443/', '*.localhost'],
+  ])('refuses %s (%s)', (raw) => {
+    const r = checkDestinationUrl(raw, strict);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.code).toBe('forbidden_address');
+      expect(r.message).toMatch(/AEGIS_ALLOW_PRIVATE_DESTINATIONS/);
+    }
+    expect(codeOf(raw, local)).toBe('ok');
+  });
+
+  it('normalises numeric IPv4 forms to dotted form', () => {
+    for (const raw of ['https://2130706433/', 'https://0x7f000001/', 'https://0177.0.0.1/', 'https://127.1/']) {
+      const r = checkDestinationUrl(raw, local);
+      expect(r.ok && r.url.hostname).toBe('127.0.0.1');
+    }
+  });
+
+  it('leaves ordinary hostnames to the connect-time check', () => {
+    expect(codeOf('https://internal.corp.example/')).toBe('ok');
+    expect(codeOf('https://localhost.example.com/')).toBe('ok');
+  });
+});
