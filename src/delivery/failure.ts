@@ -1,0 +1,140 @@
+// The one place that decides what an outbound attempt's result means: success, retry, or give up,
+// and the short action-oriented text users see as `last_error` and in the test probe's answer.
+import type { OutboundResult } from './outbound/types.js';
+
+export interface Classification {
+  ok: boolean;
+  retryable: boolean;
+  /** How long the SIEM asked us to wait (Retry-After), clamped to [1 s, 1 h]. */
+  retryAfterMs?: number;
+  statusCode: number | null;
+  error: string | null;
+}
+
+export const RETRY_AFTER_MIN_MS = 1_000;
+export const RETRY_AFTER_MAX_MS = 3_600_000;
+export const MAX_ERROR_LENGTH = 300;
+
+/**
+ * Parses a Retry-After header value (delta seconds or an HTTP-date) into milliseconds from `now`,
+ * clamped to [1 s, 1 h]. Returns undefined when the value is absent or unparseable.
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number | Date = Date.now()): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const text = value.trim();
+  if (text === '') return undefined;
+  let ms: number;
+  if (/^\d+$/.test(text)) {
+    ms = Number(text) * 1000;
+  } else {
+    // An HTTP-date must name a weekday or month; refuse bare numbers like "1.5" or "-3" that Date.parse accepts.
+    if (!/[a-z]/i.test(text)) return undefined;
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) return undefined;
+    ms = at - (typeof now === 'number' ? now : now.getTime());
+  }
+  if (!Number.isFinite(ms)) return RETRY_AFTER_MAX_MS;
+  return Math.min(RETRY_AFTER_MAX_MS, Math.max(RETRY_AFTER_MIN_MS, ms));
+}
+
+function clip(text: string, max = MAX_ERROR_LENGTH): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
+}
+
+function redirectTarget(location: string | undefined): string {
+  if (!location) return '';
+  // Show where it points without a query string (which could carry tokens).
+  const noQuery = location.split(/[?#]/)[0] ?? '';
+  return noQuery.length > 120 ? `${noQuery.slice(0, 119)}…` : noQuery;
+}
+
+function statusSentence(status: number, headers: Record<string, string | undefined>, body: string): string {
+  if (status >= 300 && status < 400) {
+    const target = redirectTarget(headers['location']);
+    return target
+      ? `The URL redirects (HTTP ${status}) to ${target}; use the final URL — redirects are never followed.`
+      : `The URL redirects (HTTP ${status}); use the final URL — redirects are never followed.`;
+  }
+  switch (status) {
+    case 400:
+    case 422: {
+      const snippet = clip(body, 120);
+      return `The SIEM rejected the event format — check the SIEM preset and the ingest path${snippet ? ` (SIEM said: ${snippet})` : ''}.`;
+    }
+    case 401:
+      return "Authentication failed — check the token hasn't been revoked and carries the required prefix.";
+    case 403:
+      return 'Forbidden — the key was refused: check it has permission to send logs and belongs to this site/region.';
+    case 404:
+      return 'Not found — check the path; each SIEM needs its own ingest path (e.g. /services/collector/event for Splunk HEC).';
+    case 405:
+      return 'Method not allowed — the URL does not accept POST; check the ingest path.';
+    case 408:
+      return 'The SIEM timed out waiting for the request; Aegis will retry.';
+    case 413:
+      return 'Payload too large — the SIEM refused the request size; lower the batch size or raise the SIEM limit.';
+    case 429:
+      return 'Rate limited by the SIEM; Aegis will retry later, honouring Retry-After.';
+    default:
+      break;
+  }
+  if (status >= 500) return `The SIEM had a server error (HTTP ${status}); Aegis will retry.`;
+  if (status >= 400) return `The SIEM refused the request (HTTP ${status}); check the URL and credentials.`;
+  return `Unexpected HTTP status ${status}; only 2xx counts as delivered.`;
+}
+
+function networkText(result: Extract<OutboundResult, { kind: 'network' }>, siemHint?: string): string {
+  const host = result.host ? ` ${result.host}` : '';
+  const hint = siemHint?.trim();
+  switch (result.failure) {
+    case 'forbidden_address':
+      // The security reason is never replaced by a preset hint.
+      return `Refused: the URL resolves to a private/loopback address, which is refused for outbound delivery (${clip(result.message, 120)}); use a public HTTPS endpoint.`;
+    case 'dns':
+      return `DNS lookup failed for host${host} — ${hint || 'check the hostname.'}`;
+    case 'timeout':
+      return `Timeout: ${hint || `the SIEM${host} did not answer in time — check the URL, port and firewall rules; Aegis will retry.`}`;
+    case 'tls':
+      return `TLS handshake failed: ${hint || 'the certificate is not trusted or does not match the host — use a publicly trusted certificate, or set NODE_EXTRA_CA_CERTS for a private CA.'}`;
+    case 'refused':
+      return `Connection refused: ${hint || `nothing is listening at${host || ' the destination'} on that port — check the URL's port; Aegis will retry.`}`;
+    case 'reset':
+      return `Connection reset: ${hint || 'the SIEM or a proxy closed the connection before answering; Aegis will retry.'}`;
+    default:
+      return `Network error: ${hint || clip(result.message, 200)}`;
+  }
+}
+
+/**
+ * Classifies one attempt. 2xx is success; every other status and every network error is retryable,
+ * except a forbidden address (a configuration problem that retrying cannot fix).
+ * `siemHint`, when given, replaces the generic advice sentence.
+ */
+export function classifyResult(result: OutboundResult, siemHint?: string): Classification {
+  if (result.kind === 'response') {
+    const { status } = result;
+    if (status >= 200 && status < 300) {
+      return { ok: true, retryable: false, statusCode: status, error: null };
+    }
+    const hint = siemHint?.trim();
+    const sentence = hint || statusSentence(status, result.headers, result.body);
+    const classification: Classification = {
+      ok: false,
+      retryable: true,
+      statusCode: status,
+      error: clip(`HTTP ${status}: ${sentence}`),
+    };
+    const retryAfter = parseRetryAfter(result.headers['retry-after']);
+    if (retryAfter !== undefined && (status === 429 || status === 503 || status === 408 || status >= 500)) {
+      classification.retryAfterMs = retryAfter;
+    }
+    return classification;
+  }
+  return {
+    ok: false,
+    retryable: result.failure !== 'forbidden_address',
+    statusCode: null,
+    error: clip(networkText(result, siemHint)),
+  };
+}
