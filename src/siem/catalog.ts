@@ -1,0 +1,797 @@
+// Per-SIEM form presets and format hints.
+//
+// BROWSER-SAFE: the dashboard imports this file directly. No node: imports, no Buffer;
+// base64 goes through atob/btoa, which Node 20 and every browser provide.
+//
+// Every URL, header and limit here comes from docs/siem/<preset>.md, which cites the SIEM's own docs.
+
+export type SiemId = 'splunk_hec' | 'datadog' | 'sumo_logic' | 'elastic' | 'new_relic' | 'custom';
+
+export const SIEM_IDS: readonly SiemId[] = ['splunk_hec', 'datadog', 'sumo_logic', 'elastic', 'new_relic', 'custom'];
+
+export function isSiemId(value: unknown): value is SiemId {
+  return typeof value === 'string' && (SIEM_IDS as readonly string[]).includes(value);
+}
+
+/** One entry of a site or region picker: choosing it fills in the URL. */
+export interface SiemUrlChoice {
+  id: string;
+  label: string;
+  url: string;
+}
+
+export interface SiemPresetInfo {
+  id: SiemId;
+  label: string;
+  /** What that SIEM calls the secret ("HEC Token", "API Key", ...). */
+  credentialLabel: string;
+  credentialHelp: string;
+  /** Header the form fills in; null when the credential lives in the URL (Sumo Logic). */
+  defaultHeaderName: string | null;
+  /** Other header names the form offers in a select, default first. */
+  headerNameChoices?: readonly string[];
+  /** Text the form puts in front of the pasted credential ('' when none). */
+  prefix: string;
+  urlLabel: string;
+  urlPlaceholder: string;
+  urlHelp: string;
+  /** Datadog: the site picker. */
+  sites?: readonly SiemUrlChoice[];
+  /** New Relic: the region picker. */
+  regions?: readonly SiemUrlChoice[];
+  /** Path of the paste-and-go page in the repository. */
+  docsPath: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Datadog sites and New Relic regions
+
+export const DATADOG_SITES: readonly SiemUrlChoice[] = [
+  { id: 'datadoghq.com', label: 'US1 (datadoghq.com)', url: datadogIntakeUrl('datadoghq.com') },
+  { id: 'us3.datadoghq.com', label: 'US3 (us3.datadoghq.com)', url: datadogIntakeUrl('us3.datadoghq.com') },
+  { id: 'us5.datadoghq.com', label: 'US5 (us5.datadoghq.com)', url: datadogIntakeUrl('us5.datadoghq.com') },
+  { id: 'datadoghq.eu', label: 'EU (datadoghq.eu)', url: datadogIntakeUrl('datadoghq.eu') },
+  { id: 'ap1.datadoghq.com', label: 'AP1 (ap1.datadoghq.com)', url: datadogIntakeUrl('ap1.datadoghq.com') },
+  { id: 'ap2.datadoghq.com', label: 'AP2 (ap2.datadoghq.com)', url: datadogIntakeUrl('ap2.datadoghq.com') },
+  { id: 'uk1.datadoghq.com', label: 'UK1 (uk1.datadoghq.com)', url: datadogIntakeUrl('uk1.datadoghq.com') },
+  { id: 'ddog-gov.com', label: 'US1-FED (ddog-gov.com)', url: datadogIntakeUrl('ddog-gov.com') },
+  { id: 'us2.ddog-gov.com', label: 'US2-FED (us2.ddog-gov.com)', url: datadogIntakeUrl('us2.ddog-gov.com') },
+];
+
+export function datadogIntakeUrl(site: string): string {
+  return `https://http-intake.logs.${site}/api/v2/logs`;
+}
+
+export const NEW_RELIC_REGIONS: readonly SiemUrlChoice[] = [
+  { id: 'us', label: 'US', url: 'https://log-api.newrelic.com/log/v1' },
+  { id: 'eu', label: 'EU', url: 'https://log-api.eu.newrelic.com/log/v1' },
+  { id: 'jp', label: 'Japan', url: 'https://log-api.jp.nr-data.net/log/v1' },
+  { id: 'fedramp', label: 'FedRAMP', url: 'https://gov-log-api.newrelic.com/log/v1' },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Presets
+
+export const SIEM_PRESETS: Readonly<Record<SiemId, SiemPresetInfo>> = {
+  splunk_hec: {
+    id: 'splunk_hec',
+    label: 'Splunk HEC',
+    credentialLabel: 'HEC Token',
+    credentialHelp:
+      'Settings → Data inputs → HTTP Event Collector → your token. Paste the token value (a GUID); we add the "Splunk " prefix.',
+    defaultHeaderName: 'Authorization',
+    prefix: 'Splunk ',
+    urlLabel: 'HEC URL',
+    urlPlaceholder: 'https://splunk.example.com:8088/services/collector/event',
+    urlHelp:
+      'Splunk Enterprise: https://<host>:8088/services/collector/event. Splunk Cloud: https://http-inputs-<stack>.splunkcloud.com/services/collector/event.',
+    docsPath: 'docs/siem/splunk_hec.md',
+  },
+  datadog: {
+    id: 'datadog',
+    label: 'Datadog Logs',
+    credentialLabel: 'API Key',
+    credentialHelp:
+      'Organization Settings → API Keys. Use an API key (32 characters), not an application key, from the same site you picked.',
+    defaultHeaderName: 'DD-API-KEY',
+    prefix: '',
+    urlLabel: 'Logs intake URL',
+    urlPlaceholder: datadogIntakeUrl('datadoghq.com'),
+    urlHelp: 'Pick your Datadog site (it is in the address bar when you sign in); we fill in its logs intake URL.',
+    sites: DATADOG_SITES,
+    docsPath: 'docs/siem/datadog.md',
+  },
+  sumo_logic: {
+    id: 'sumo_logic',
+    label: 'Sumo Logic',
+    credentialLabel: 'Source token (optional)',
+    credentialHelp:
+      'Usually nothing to paste: the HTTP Source URL already carries its token. Only sources set up for header auth need the x-sumo-token value here.',
+    defaultHeaderName: null,
+    headerNameChoices: ['x-sumo-token'],
+    prefix: '',
+    urlLabel: 'HTTP Source address',
+    urlPlaceholder: 'https://endpoint1.collection.sumologic.com/receiver/v1/http/<token>',
+    urlHelp:
+      'Collection → your Hosted Collector → HTTP Logs & Metrics Source → Show URL. Paste the whole URL, token included.',
+    docsPath: 'docs/siem/sumo_logic.md',
+  },
+  elastic: {
+    id: 'elastic',
+    label: 'Elastic',
+    credentialLabel: 'API key (encoded)',
+    credentialHelp:
+      'Kibana → Stack Management → API keys → Create API key, then copy the "Encoded" value. We add the "ApiKey " prefix.',
+    defaultHeaderName: 'Authorization',
+    prefix: 'ApiKey ',
+    urlLabel: 'Elasticsearch endpoint',
+    urlPlaceholder: 'https://my-deployment.es.us-east-1.aws.elastic-cloud.com/_bulk',
+    urlHelp:
+      'The Elasticsearch endpoint (not Kibana), followed by /_bulk. Events go to the data stream logs-aegis.audit-default unless you set another index.',
+    docsPath: 'docs/siem/elastic.md',
+  },
+  new_relic: {
+    id: 'new_relic',
+    label: 'New Relic',
+    credentialLabel: 'License key',
+    credentialHelp:
+      'API keys → your INGEST - LICENSE key (40 characters, ending in NRAL). Use a key of the same region as the endpoint.',
+    defaultHeaderName: 'Api-Key',
+    headerNameChoices: ['Api-Key', 'X-License-Key'],
+    prefix: '',
+    urlLabel: 'Log API endpoint',
+    urlPlaceholder: NEW_RELIC_REGIONS[0]!.url,
+    urlHelp: 'Pick the region of your New Relic account; we fill in its Log API endpoint.',
+    regions: NEW_RELIC_REGIONS,
+    docsPath: 'docs/siem/new_relic.md',
+  },
+  custom: {
+    id: 'custom',
+    label: 'Custom HTTPS webhook',
+    credentialLabel: 'Auth header value',
+    credentialHelp: 'The full header value your receiver expects, for example "Bearer <token>".',
+    defaultHeaderName: 'Authorization',
+    prefix: '',
+    urlLabel: 'Webhook URL',
+    urlPlaceholder: 'https://your-siem.example/ingest',
+    urlHelp: 'Each audit event is POSTed on its own as JSON, with its event.id in the Idempotency-Key header.',
+    docsPath: 'docs/siem/custom.md',
+  },
+};
+
+export function getPresetInfo(siem: SiemId): SiemPresetInfo {
+  return SIEM_PRESETS[siem];
+}
+
+/** The URL for a site (Datadog) or region (New Relic) picker choice; undefined when the preset has none. */
+export function buildUrl(siem: SiemId, choiceId: string): string | undefined {
+  const info = SIEM_PRESETS[siem];
+  const choices = info.sites ?? info.regions ?? [];
+  return choices.find((c) => c.id === choiceId)?.url;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prefix
+
+/**
+ * The header value the form stores for a pasted credential: trimmed, with the preset's prefix
+ * ("Splunk ", "ApiKey ") present exactly once. Idempotent: applyPrefix(s, applyPrefix(s, x)) === applyPrefix(s, x).
+ */
+export function applyPrefix(siem: SiemId, token: string): string {
+  const prefix = SIEM_PRESETS[siem].prefix;
+  let value = token.trim();
+  if (prefix === '') return value;
+  const scheme = prefix.trim().toLowerCase();
+  // Strip every leading copy of the prefix (any case, any spacing), then add one.
+  for (;;) {
+    const m = /^(\S+)\s+(.*)$/s.exec(value);
+    if (!m || m[1]!.toLowerCase() !== scheme) break;
+    value = m[2]!.trim();
+  }
+  if (value.toLowerCase() === scheme) value = '';
+  return value === '' ? '' : `${prefix}${value}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Format hints
+
+export interface FormatHint {
+  field: 'url' | 'auth_header_value' | 'auth_header_name';
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  fix?: { label: string; value: string };
+}
+
+export interface FormatHintInput {
+  url: string;
+  authHeaderName?: string | null;
+  authHeaderValue?: string | null;
+  /** Datadog site id chosen in the picker, when there is one. */
+  site?: string | null;
+  /** New Relic region id chosen in the picker, when there is one. */
+  region?: string | null;
+}
+
+const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HTTP_OWNED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'content-type', 'content-encoding']);
+const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function parseUrl(raw: string): URL | undefined {
+  try {
+    return new URL(raw.trim());
+  } catch {
+    return undefined;
+  }
+}
+
+function withPath(u: URL, path: string): string {
+  const copy = new URL(u.toString());
+  copy.pathname = path;
+  copy.search = '';
+  copy.hash = '';
+  return copy.toString();
+}
+
+/** Decode standard or URL-safe base64 (padding optional); undefined when it is not base64 text. */
+function decodeBase64(value: string): string | undefined {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value) || value.length < 4) return undefined;
+  let s = value.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
+  if (s.length % 4 === 1) return undefined;
+  while (s.length % 4 !== 0) s += '=';
+  try {
+    const binary = atob(s);
+    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // Printable ASCII only: an API key decodes to plain text.
+    return /^[\x20-\x7e]+$/.test(text) ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function encodeBase64(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
+/** Split "Scheme rest" when the first word is the given scheme (case-insensitive). */
+function stripScheme(value: string, scheme: string): { had: number; rest: string } {
+  let had = 0;
+  let rest = value.trim();
+  for (;;) {
+    const m = /^(\S+)\s+(.*)$/s.exec(rest);
+    if (!m || m[1]!.toLowerCase() !== scheme.toLowerCase()) break;
+    had++;
+    rest = m[2]!.trim();
+  }
+  return { had, rest };
+}
+
+function genericHints(siem: SiemId, input: FormatHintInput, u: URL | undefined, hints: FormatHint[]): void {
+  const info = SIEM_PRESETS[siem];
+  if (input.url.trim() === '') {
+    hints.push({ field: 'url', severity: 'error', message: `Paste your ${info.urlLabel}, for example ${info.urlPlaceholder}.` });
+    return;
+  }
+  if (!u) {
+    hints.push({
+      field: 'url',
+      severity: 'error',
+      message: `This is not a complete URL. Paste the full address, starting with https://, for example ${info.urlPlaceholder}.`,
+    });
+    return;
+  }
+  if (u.protocol === 'http:') {
+    const fixed = new URL(u.toString());
+    fixed.protocol = 'https:';
+    hints.push({
+      field: 'url',
+      severity: 'error',
+      message: 'Use https://: audit events and your credential must not travel unencrypted.',
+      fix: { label: 'Switch to https://', value: fixed.toString() },
+    });
+  } else if (u.protocol !== 'https:') {
+    hints.push({ field: 'url', severity: 'error', message: 'The URL must start with https://.' });
+  }
+  if (u.username !== '' || u.password !== '') {
+    hints.push({
+      field: 'url',
+      severity: 'error',
+      message: 'Remove the user name and password from the URL; put the credential in the auth header instead.',
+    });
+  }
+  const name = input.authHeaderName?.trim() ?? '';
+  const value = input.authHeaderValue ?? '';
+  if (name !== '' && !HEADER_NAME_RE.test(name)) {
+    hints.push({ field: 'auth_header_name', severity: 'error', message: 'Header names may only contain letters, digits and - (no spaces or colons).' });
+  } else if (HTTP_OWNED_HEADERS.has(name.toLowerCase())) {
+    hints.push({ field: 'auth_header_name', severity: 'error', message: `Aegis sets ${name} itself; choose the header your SIEM reads the credential from.` });
+  }
+  if (/[\r\n\0]/.test(value)) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'error',
+      message: 'The header value contains a line break; paste the credential on a single line.',
+      fix: { label: 'Remove line breaks', value: value.replace(/[\r\n\0]+/g, '').trim() },
+    });
+  } else if (value !== value.trim() && value.trim() !== '') {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'info',
+      message: 'Leading or trailing spaces will be removed.',
+      fix: { label: 'Trim', value: value.trim() },
+    });
+  }
+}
+
+function expectHeaderName(input: FormatHintInput, allowed: readonly string[], hints: FormatHint[]): void {
+  const name = input.authHeaderName?.trim() ?? '';
+  if (name === '' || allowed.some((a) => a.toLowerCase() === name.toLowerCase())) return;
+  hints.push({
+    field: 'auth_header_name',
+    severity: 'error',
+    message: `This SIEM reads the credential from the ${allowed.join(' or ')} header, not ${name}.`,
+    fix: { label: `Use ${allowed[0]!}`, value: allowed[0]! },
+  });
+}
+
+function splunkHints(input: FormatHintInput, u: URL | undefined, hints: FormatHint[]): void {
+  if (u && (u.protocol === 'https:' || u.protocol === 'http:')) {
+    const path = u.pathname.replace(/\/+$/, '');
+    const eventPath = '/services/collector/event';
+    if (path === '' ) {
+      hints.push({
+        field: 'url',
+        severity: 'error',
+        message: 'Add the HEC endpoint path /services/collector/event to the URL.',
+        fix: { label: 'Append /services/collector/event', value: withPath(u, eventPath) },
+      });
+    } else if (path === '/services/collector/raw' || path === '/services/collector/health' || path === '/services/collector/ack') {
+      hints.push({
+        field: 'url',
+        severity: 'error',
+        message: `${path} does not take JSON events; Aegis sends to /services/collector/event.`,
+        fix: { label: 'Use /services/collector/event', value: withPath(u, eventPath) },
+      });
+    } else if (path === '/services/collector') {
+      hints.push({
+        field: 'url',
+        severity: 'info',
+        message: '/services/collector works, but /services/collector/event is the explicit event endpoint.',
+        fix: { label: 'Use /services/collector/event', value: withPath(u, eventPath) },
+      });
+    } else if (path !== eventPath && path !== `${eventPath}/1.0`) {
+      hints.push({
+        field: 'url',
+        severity: 'warning',
+        message: `Splunk HEC receives JSON events at /services/collector/event, not ${path}.`,
+        fix: { label: 'Use /services/collector/event', value: withPath(u, eventPath) },
+      });
+    }
+    const host = u.hostname.toLowerCase();
+    if (host.endsWith('.splunkcloud.com')) {
+      const port = u.port === '' ? '443' : u.port;
+      if (!host.startsWith('http-inputs-') && port !== '8088') {
+        const stack = host.replace(/\.splunkcloud\.com$/, '').replace(/^(es-|si-)/, '');
+        const fixed = new URL(withPath(u, eventPath));
+        fixed.hostname = `http-inputs-${stack}.splunkcloud.com`;
+        fixed.port = '';
+        hints.push({
+          field: 'url',
+          severity: 'error',
+          message:
+            'Splunk Cloud receives HEC data on a separate host: add the http-inputs- prefix (port 443). Free trial stacks use https://<stack>.splunkcloud.com:8088 instead.',
+          fix: { label: `Use ${fixed.hostname}`, value: fixed.toString() },
+        });
+      } else if (host.startsWith('http-inputs-') && port !== '443') {
+        const fixed = new URL(u.toString());
+        fixed.port = '';
+        hints.push({
+          field: 'url',
+          severity: 'error',
+          message: `Managed Splunk Cloud listens for HEC on port 443 on http-inputs- hosts, not ${port}; remove the port.`,
+          fix: { label: 'Remove the port', value: fixed.toString() },
+        });
+      }
+    } else if (u.port === '') {
+      hints.push({
+        field: 'url',
+        severity: 'info',
+        message: 'Splunk Enterprise listens for HEC on port 8088 by default; add :8088 unless a load balancer fronts HEC on 443.',
+      });
+    }
+  }
+
+  expectHeaderName(input, ['Authorization'], hints);
+  const raw = (input.authHeaderValue ?? '').trim();
+  if (raw === '') {
+    hints.push({ field: 'auth_header_value', severity: 'error', message: 'Paste your HEC token.' });
+    return;
+  }
+  const { had, rest } = stripScheme(raw, 'Splunk');
+  if (/^(Bearer|Basic)\s/i.test(raw)) {
+    const token = raw.replace(/^\S+\s+/, '');
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'error',
+      message: 'Splunk HEC expects "Splunk <token>", not Bearer or Basic; otherwise it answers 401 (code 3).',
+      fix: { label: 'Use the Splunk prefix', value: `Splunk ${token}` },
+    });
+    return;
+  }
+  if (had === 0) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'warning',
+      message: 'The token must be sent as "Splunk <token>"; without the prefix Splunk answers 401 (code 3).',
+      fix: { label: 'Add the Splunk prefix', value: `Splunk ${rest}` },
+    });
+  } else if (had > 1) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'error',
+      message: 'The Splunk prefix appears twice; send it once ("Splunk <token>").',
+      fix: { label: 'Keep one prefix', value: `Splunk ${rest}` },
+    });
+  }
+  if (rest !== '' && !GUID_RE.test(rest)) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'warning',
+      message:
+        'HEC tokens look like 12345678-1234-1234-1234-1234567890ab; check that you copied the token value, not its name.',
+    });
+  }
+}
+
+function elasticHints(input: FormatHintInput, u: URL | undefined, hints: FormatHint[]): void {
+  if (u && (u.protocol === 'https:' || u.protocol === 'http:')) {
+    const host = u.hostname.toLowerCase();
+    const path = u.pathname.replace(/\/+$/, '');
+    if (host.includes('.kb.') || u.port === '5601' || path.startsWith('/app/')) {
+      hints.push({
+        field: 'url',
+        severity: 'error',
+        message:
+          'This looks like the Kibana address. Use the Elasticsearch endpoint (Deployment → Copy endpoint for Elasticsearch) followed by /_bulk.',
+      });
+    } else if (!/(^|\/)_bulk$/.test(path)) {
+      hints.push({
+        field: 'url',
+        severity: 'error',
+        message: 'Add /_bulk to the Elasticsearch endpoint: Aegis writes events in batches through the bulk API.',
+        fix: { label: 'Append /_bulk', value: withPath(u, `${path}/_bulk`) },
+      });
+    }
+  }
+
+  expectHeaderName(input, ['Authorization'], hints);
+  const raw = (input.authHeaderValue ?? '').trim();
+  if (raw === '') {
+    hints.push({ field: 'auth_header_value', severity: 'error', message: 'Paste the encoded API key.' });
+    return;
+  }
+  if (/^(Bearer|Basic)\s/i.test(raw)) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'warning',
+      message: 'Aegis expects an Elasticsearch API key sent as "ApiKey <encoded>"; create one in Kibana → Stack Management → API keys.',
+    });
+    return;
+  }
+  const { had, rest } = stripScheme(raw, 'ApiKey');
+  const decoded = decodeBase64(rest);
+
+  if (rest.includes(':') && decoded === undefined) {
+    // Raw "id:api_key" pasted.
+    const fixValue = `ApiKey ${encodeBase64(rest)}`;
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'error',
+      message: 'This is the raw id:api_key pair; Elasticsearch expects it base64-encoded (the "Encoded" value Kibana shows).',
+      fix: { label: 'Encode it', value: fixValue },
+    });
+    return;
+  }
+  if (decoded === undefined) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'error',
+      message: 'This is not an encoded API key. Copy the "Encoded" value shown when you create the key (base64 of id:api_key).',
+    });
+    return;
+  }
+  const inner = stripScheme(decoded, 'ApiKey');
+  if (inner.had > 0) {
+    // base64 of "ApiKey <something>": the prefix was encoded too.
+    const innerDecoded = decodeBase64(inner.rest);
+    const encoded = innerDecoded !== undefined && innerDecoded.includes(':') ? inner.rest : encodeBase64(inner.rest);
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'error',
+      message: 'The word ApiKey was base64-encoded together with the key; only id:api_key should be encoded.',
+      fix: { label: 'Re-encode without the prefix', value: `ApiKey ${encoded}` },
+    });
+    return;
+  }
+  if (!/^[^:\s]+:[^:\s]+$/.test(decoded)) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'error',
+      message:
+        'This value does not decode to id:api_key; it may be the api_key alone. Copy the "Encoded" value instead, or paste id:api_key and let us encode it.',
+    });
+    return;
+  }
+  if (had === 0) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'warning',
+      message: 'Elasticsearch expects "ApiKey <encoded>"; without the prefix it answers 401.',
+      fix: { label: 'Add the ApiKey prefix', value: `ApiKey ${rest}` },
+    });
+  } else if (had > 1) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'error',
+      message: 'The ApiKey prefix appears twice; send it once ("ApiKey <encoded>").',
+      fix: { label: 'Keep one prefix', value: `ApiKey ${rest}` },
+    });
+  }
+}
+
+function siteOfDatadogHost(host: string): string | undefined {
+  for (const s of DATADOG_SITES) {
+    if (host === s.id || host.endsWith(`.${s.id}`)) return s.id;
+  }
+  // app.datadoghq.eu and similar app hosts
+  return undefined;
+}
+
+function datadogHints(input: FormatHintInput, u: URL | undefined, hints: FormatHint[]): void {
+  const chosen = input.site ? DATADOG_SITES.find((s) => s.id === input.site) : undefined;
+  if (u && (u.protocol === 'https:' || u.protocol === 'http:')) {
+    const host = u.hostname.toLowerCase();
+    const urlSite = siteOfDatadogHost(host);
+    const exact = DATADOG_SITES.find((s) => s.url === `https://${host}${u.pathname}` && u.port === '');
+    if (!urlSite) {
+      hints.push({
+        field: 'url',
+        severity: 'error',
+        message: 'This is not a Datadog logs intake URL. Pick your Datadog site and we fill it in.',
+        fix: { label: `Use ${(chosen ?? DATADOG_SITES[0]!).label}`, value: (chosen ?? DATADOG_SITES[0]!).url },
+      });
+    } else if (!exact) {
+      const intake = datadogIntakeUrl(urlSite);
+      hints.push({
+        field: 'url',
+        severity: 'error',
+        message: `Datadog receives logs at ${intake}; the app or API address of your site will not accept them.`,
+        fix: { label: 'Use the logs intake URL', value: intake },
+      });
+    }
+    if (chosen && urlSite && chosen.id !== urlSite) {
+      hints.push({
+        field: 'url',
+        severity: 'error',
+        message: `The URL is for site ${urlSite} but you picked ${chosen.label}; a key from one site is refused by another (403).`,
+        fix: { label: `Use ${chosen.label}`, value: chosen.url },
+      });
+    }
+  }
+
+  expectHeaderName(input, ['DD-API-KEY'], hints);
+  const raw = (input.authHeaderValue ?? '').trim();
+  if (raw === '') {
+    hints.push({ field: 'auth_header_value', severity: 'error', message: 'Paste your Datadog API key.' });
+    return;
+  }
+  const stripped = raw.replace(/^(DD-API-KEY\s*:|Bearer\s+|ApiKey\s+)/i, '').trim();
+  if (stripped !== raw) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'error',
+      message: 'Datadog takes the API key alone in the DD-API-KEY header, with no prefix.',
+      fix: { label: 'Remove the prefix', value: stripped },
+    });
+  }
+  if (/^[0-9a-f]{40}$/i.test(stripped)) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'error',
+      message:
+        'This looks like an application key (40 characters). Logs intake needs an API key (32 characters): Organization Settings → API Keys.',
+    });
+  } else if (!/^[0-9a-f]{32}$/i.test(stripped)) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'warning',
+      message: 'Datadog API keys are 32 hexadecimal characters; check that you copied the whole key.',
+    });
+  }
+}
+
+function sumoHints(input: FormatHintInput, u: URL | undefined, hints: FormatHint[]): void {
+  const name = input.authHeaderName?.trim().toLowerCase() ?? '';
+  const value = (input.authHeaderValue ?? '').trim();
+  if (u && (u.protocol === 'https:' || u.protocol === 'http:')) {
+    const host = u.hostname.toLowerCase();
+    if (!host.endsWith('.sumologic.com') && !host.endsWith('.sumologic.net')) {
+      hints.push({
+        field: 'url',
+        severity: 'warning',
+        message: 'Sumo Logic HTTP Source URLs are on sumologic.com (endpoint<N>.collection.<deployment>.sumologic.com); check you copied the source URL.',
+      });
+    }
+    const m = /^\/receiver\/v1\/http(?:\/([^/]+))?\/?$/.exec(u.pathname);
+    if (!m) {
+      hints.push({
+        field: 'url',
+        severity: 'error',
+        message: 'Paste the HTTP Source URL exactly as Sumo Logic shows it: it ends in /receiver/v1/http/<token>.',
+      });
+    } else if (!m[1]) {
+      if (name !== 'x-sumo-token' || value === '') {
+        hints.push({
+          field: 'url',
+          severity: 'error',
+          message:
+            'The URL has no token after /receiver/v1/http/. Paste the full source URL, or set the x-sumo-token header if your source uses header auth.',
+        });
+      }
+    }
+  }
+  if (name !== '' && name !== 'x-sumo-token' && value !== '') {
+    hints.push({
+      field: 'auth_header_name',
+      severity: 'info',
+      message: 'Sumo Logic reads the token from the URL (or the x-sumo-token header); this header is not needed.',
+    });
+  }
+}
+
+function regionOfNewRelicUrl(u: URL): SiemUrlChoice | undefined {
+  return NEW_RELIC_REGIONS.find((r) => {
+    const ru = new URL(r.url);
+    return ru.hostname === u.hostname.toLowerCase();
+  });
+}
+
+function newRelicHints(input: FormatHintInput, u: URL | undefined, hints: FormatHint[]): void {
+  const chosen = input.region ? NEW_RELIC_REGIONS.find((r) => r.id === input.region) : undefined;
+  let urlRegion: SiemUrlChoice | undefined;
+  if (u && (u.protocol === 'https:' || u.protocol === 'http:')) {
+    urlRegion = regionOfNewRelicUrl(u);
+    const fallback = chosen ?? NEW_RELIC_REGIONS[0]!;
+    if (!urlRegion) {
+      hints.push({
+        field: 'url',
+        severity: 'error',
+        message: 'This is not a New Relic Log API endpoint. Pick your region and we fill in its /log/v1 URL.',
+        fix: { label: `Use the ${fallback.label} endpoint`, value: fallback.url },
+      });
+    } else if (u.pathname.replace(/\/+$/, '') !== '/log/v1') {
+      hints.push({
+        field: 'url',
+        severity: 'error',
+        message: 'The Log API path is /log/v1.',
+        fix: { label: 'Use /log/v1', value: urlRegion.url },
+      });
+    }
+    if (chosen && urlRegion && chosen.id !== urlRegion.id) {
+      hints.push({
+        field: 'url',
+        severity: 'error',
+        message: `The URL is the ${urlRegion.label} endpoint but you picked ${chosen.label}; a key is refused outside its own region (403).`,
+        fix: { label: `Use the ${chosen.label} endpoint`, value: chosen.url },
+      });
+    }
+  }
+
+  expectHeaderName(input, ['Api-Key', 'X-License-Key'], hints);
+  const raw = (input.authHeaderValue ?? '').trim();
+  if (raw === '') {
+    hints.push({ field: 'auth_header_value', severity: 'error', message: 'Paste your New Relic license key.' });
+    return;
+  }
+  const key = raw.replace(/^(Bearer|ApiKey)\s+/i, '');
+  if (key !== raw) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'error',
+      message: 'New Relic takes the key alone, with no prefix.',
+      fix: { label: 'Remove the prefix', value: key },
+    });
+  }
+  if (/^NRAK-/i.test(key)) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'error',
+      message: 'This is a User key (NRAK-...), which cannot send logs. Use your INGEST - LICENSE key (ends in NRAL).',
+    });
+  } else if (/^NRJS-/i.test(key)) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'error',
+      message: 'This is a Browser key (NRJS-...), which cannot send logs. Use your INGEST - LICENSE key (ends in NRAL).',
+    });
+  } else if (/^NRII-/i.test(key)) {
+    const headerName = input.authHeaderName?.trim().toLowerCase() ?? '';
+    if (headerName === 'x-license-key') {
+      hints.push({
+        field: 'auth_header_name',
+        severity: 'error',
+        message: 'An Insert key (NRII-...) goes in the Api-Key header, not X-License-Key.',
+        fix: { label: 'Use Api-Key', value: 'Api-Key' },
+      });
+    }
+  } else if (!/^[0-9A-Za-z]{36}NRAL$/.test(key) && !/^[0-9a-f]{40}$/i.test(key)) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'warning',
+      message: 'New Relic license keys are 40 characters and end in NRAL; check that you copied the whole INGEST - LICENSE key.',
+    });
+  }
+  if (u && urlRegion && /^eu\d\d/i.test(key) && urlRegion.id !== 'eu') {
+    const eu = NEW_RELIC_REGIONS.find((r) => r.id === 'eu')!;
+    hints.push({
+      field: 'url',
+      severity: 'error',
+      message: 'This is an EU account key (it starts with "eu"); send it to the EU endpoint, or New Relic answers 403.',
+      fix: { label: 'Use the EU endpoint', value: eu.url },
+    });
+  }
+}
+
+function customHints(input: FormatHintInput, _u: URL | undefined, hints: FormatHint[]): void {
+  const name = input.authHeaderName?.trim() ?? '';
+  const value = (input.authHeaderValue ?? '').trim();
+  if (name !== '' && value === '') {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'info',
+      message: `No ${name} value set: anyone who learns the URL can post to it. Add the credential your receiver expects.`,
+    });
+  }
+  if (name.toLowerCase() === 'authorization' && value !== '' && !/^\S+\s+\S/.test(value)) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'warning',
+      message: 'Authorization values usually start with a scheme, for example "Bearer <token>"; check what your receiver expects.',
+      fix: { label: 'Add Bearer', value: `Bearer ${value}` },
+    });
+  }
+}
+
+/**
+ * Hints for the destination form. Returns [] for a correct configuration.
+ * `authHeaderValue` may be the pasted credential or the value after applyPrefix.
+ */
+export function formatHints(siem: SiemId, input: FormatHintInput): FormatHint[] {
+  const hints: FormatHint[] = [];
+  const u = parseUrl(input.url);
+  genericHints(siem, input, u, hints);
+  switch (siem) {
+    case 'splunk_hec':
+      splunkHints(input, u, hints);
+      break;
+    case 'elastic':
+      elasticHints(input, u, hints);
+      break;
+    case 'datadog':
+      datadogHints(input, u, hints);
+      break;
+    case 'sumo_logic':
+      sumoHints(input, u, hints);
+      break;
+    case 'new_relic':
+      newRelicHints(input, u, hints);
+      break;
+    case 'custom':
+      customHints(input, u, hints);
+      break;
+  }
+  return hints;
+}

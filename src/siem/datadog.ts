@@ -1,0 +1,78 @@
+// Datadog Logs: JSON array of log items to https://http-intake.logs.<site>/api/v2/logs.
+import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
+import { isRecord, optionString, parseJson, wholeVerdict } from './types.js';
+
+function tagValue(v: string): string {
+  // Datadog tags: no commas (the separator) and no spaces.
+  return v.replace(/[,\s]+/g, '_');
+}
+
+export function datadogTags(event: SiemEvent, ctx: EncodeContext): string {
+  const tags = [`org_id:${tagValue(event.organization.id)}`, `dataset:${tagValue(event.event.dataset)}`];
+  const extra = optionString(ctx.options, 'tags') ?? optionString(ctx.options, 'ddtags');
+  if (extra) tags.push(...extra.split(',').map((t) => t.trim()).filter((t) => t !== ''));
+  return tags.join(',');
+}
+
+function item(event: SiemEvent, ctx: EncodeContext): Record<string, unknown> {
+  return {
+    ...event,
+    ddsource: optionString(ctx.options, 'source') ?? 'aegis',
+    service: optionString(ctx.options, 'service') ?? 'aegis-audit-stream',
+    ddtags: datadogTags(event, ctx),
+    hostname: ctx.hostname,
+    message: event.aegis.summary,
+  };
+}
+
+/** Datadog error bodies: {"errors":[{"status","title","detail"}]} (older answers: {"errors":["..."]}). */
+function errorDetail(body: string): string | undefined {
+  const parsed = parseJson(body);
+  if (!isRecord(parsed) || !Array.isArray(parsed.errors)) return undefined;
+  const parts = parsed.errors
+    .map((e: unknown) => {
+      if (typeof e === 'string') return e;
+      if (isRecord(e)) return [e.title, e.detail].filter((x) => typeof x === 'string' && x !== '').join(': ');
+      return '';
+    })
+    .filter((s) => s !== '');
+  return parts.length > 0 ? parts.join('; ') : undefined;
+}
+
+export function describeDatadogError(status: number, body: string): string | undefined {
+  const detail = errorDetail(body);
+  const suffix = detail ? ` (Datadog: ${detail})` : '';
+  switch (status) {
+    case 401:
+      return `Datadog received no API key: keep the DD-API-KEY header and paste an API key${suffix}.`;
+    case 403:
+      return `Datadog refused the API key: check it hasn't been revoked, that it is an API key (32 characters) and not an application key, and that it belongs to the site in the URL${suffix}.`;
+    case 413:
+      return `Datadog refused the request as too large (over 5 MB); Aegis keeps batches smaller, so report this${suffix}.`;
+    case 400:
+      return detail ? `Datadog refused the payload: ${detail}.` : undefined;
+    case 429:
+      return `Datadog is rate limiting this API key; Aegis retries with backoff${suffix}.`;
+    default:
+      return detail ? `Datadog answered ${status}: ${detail}.` : undefined;
+  }
+}
+
+export const datadogEncoder: SiemEncoder = {
+  id: 'datadog',
+  maxBatchEvents: 1000,
+  maxBatchBytes: 5_000_000,
+  gzip: true,
+  encode(events, ctx) {
+    return {
+      body: JSON.stringify(events.map((e) => item(e, ctx))),
+      contentType: 'application/json',
+      headers: {},
+      eventIds: events.map((e) => e.event.id),
+    };
+  },
+  interpret(response: SiemResponse, _events: SiemEvent[]): DeliveryVerdict {
+    return wholeVerdict('Datadog', response, describeDatadogError);
+  },
+  describeError: describeDatadogError,
+};

@@ -1,0 +1,62 @@
+// New Relic Log API: detailed JSON format with common attributes.
+import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
+import { epochMillis, isRecord, optionString, parseJson, wholeVerdict } from './types.js';
+
+function commonAttributes(ctx: EncodeContext): Record<string, unknown> {
+  return {
+    service: optionString(ctx.options, 'service') ?? 'aegis-audit-stream',
+    logtype: optionString(ctx.options, 'logtype') ?? 'aegis.audit',
+  };
+}
+
+function errorMessage(body: string): string | undefined {
+  const parsed = parseJson(body);
+  if (!isRecord(parsed)) return undefined;
+  const err = parsed.error;
+  if (isRecord(err) && typeof err.message === 'string') return err.message;
+  if (typeof err === 'string') return err;
+  return undefined;
+}
+
+export function describeNewRelicError(status: number, body: string): string | undefined {
+  const detail = errorMessage(body);
+  const suffix = detail ? ` (New Relic: ${detail})` : '';
+  switch (status) {
+    case 401:
+    case 403:
+      return `New Relic refused the key: use an INGEST - LICENSE key (ends in NRAL) of this account's region, in the Api-Key header, and check it hasn't been deleted${suffix}.`;
+    case 413:
+      return `New Relic refused the request as over 1 MB; Aegis keeps batches smaller, so report this${suffix}.`;
+    case 429:
+      return `New Relic is rate limiting this account; Aegis retries after the Retry-After delay${suffix}.`;
+    case 400:
+      return detail ? `New Relic refused the payload: ${detail}.` : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export const newRelicEncoder: SiemEncoder = {
+  id: 'new_relic',
+  maxBatchEvents: 10_000,
+  maxBatchBytes: 1_000_000,
+  gzip: true,
+  encode(events, ctx) {
+    const payload = [
+      {
+        common: { attributes: commonAttributes(ctx) },
+        logs: events.map((e) => ({ timestamp: epochMillis(e['@timestamp']), message: e.aegis.summary, attributes: e })),
+      },
+    ];
+    return {
+      body: JSON.stringify(payload),
+      contentType: 'application/json',
+      headers: {},
+      eventIds: events.map((e) => e.event.id),
+    };
+  },
+  interpret(response: SiemResponse, _events: SiemEvent[]): DeliveryVerdict {
+    return wholeVerdict('New Relic', response, describeNewRelicError);
+  },
+  describeError: describeNewRelicError,
+};

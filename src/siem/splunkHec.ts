@@ -1,0 +1,116 @@
+// Splunk HTTP Event Collector: concatenated JSON envelopes to /services/collector/event.
+import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
+import { epochMillis, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from './types.js';
+
+/** HEC status codes (Splunk's own table) and what to do about each. */
+export const SPLUNK_HEC_CODES: Readonly<Record<number, { text: string; hint: string }>> = {
+  1: { text: 'Token disabled', hint: 'The HEC token is disabled: enable it in Settings → Data inputs → HTTP Event Collector, or paste a new token.' },
+  2: { text: 'Token is required', hint: 'Splunk received no token: paste your HEC token and keep the Authorization header.' },
+  3: {
+    text: 'Invalid authorization',
+    hint: 'Authentication failed: the token must be sent as "Splunk <token>" — check the Splunk prefix.',
+  },
+  4: { text: 'Invalid token', hint: "Splunk does not know this HEC token: check it hasn't been deleted or regenerated, and that it belongs to this Splunk instance." },
+  5: { text: 'No data', hint: 'Splunk received an empty request; this is an Aegis bug, please report it.' },
+  6: { text: 'Invalid data format', hint: 'Splunk could not parse an event; check the HEC endpoint is /services/collector/event, not /raw.' },
+  7: {
+    text: 'Incorrect index',
+    hint: "The index is not allowed for this token: add it to the token's allowed indexes in Splunk, or change the index in Aegis.",
+  },
+  8: { text: 'Internal server error', hint: 'Splunk reported an internal error; Aegis retries. Check splunkd.log if it persists.' },
+  9: { text: 'Server is busy', hint: 'Splunk HEC is busy (queues full); Aegis retries with backoff.' },
+  10: {
+    text: 'Data channel is missing',
+    hint: 'Indexer acknowledgement is on for this token: turn off "Enable indexer acknowledgement" for the token, or use a token without it.',
+  },
+  11: {
+    text: 'Invalid data channel',
+    hint: 'Indexer acknowledgement is on for this token: turn off "Enable indexer acknowledgement" for the token, or use a token without it.',
+  },
+  12: { text: 'Event field is required', hint: 'Splunk found an envelope without an event field; check the URL ends in /services/collector/event.' },
+  13: { text: 'Event field cannot be blank', hint: 'Splunk found an empty event field; this is an Aegis bug, please report it.' },
+  14: { text: 'ACK is disabled', hint: 'Splunk says acknowledgement is disabled for this token; remove the ack path from the URL and use /services/collector/event.' },
+};
+
+interface HecAnswer {
+  code?: number;
+  text?: string;
+  invalidEventNumber?: number;
+}
+
+function readAnswer(body: string): HecAnswer {
+  const parsed = parseJson(body);
+  if (!isRecord(parsed)) return {};
+  const out: HecAnswer = {};
+  if (typeof parsed.code === 'number') out.code = parsed.code;
+  if (typeof parsed.text === 'string') out.text = parsed.text;
+  const n = parsed['invalid-event-number'];
+  if (typeof n === 'number' && Number.isInteger(n)) out.invalidEventNumber = n;
+  return out;
+}
+
+export function describeSplunkError(status: number, body: string): string | undefined {
+  const answer = readAnswer(body);
+  if (answer.code !== undefined && answer.code !== 0) {
+    const entry = SPLUNK_HEC_CODES[answer.code];
+    if (entry) return `Splunk HEC code ${answer.code} (${entry.text}): ${entry.hint}`;
+    return `Splunk HEC code ${answer.code}${answer.text ? ` (${answer.text})` : ''}.`;
+  }
+  if (status === 404) return 'Splunk answered 404: check the URL ends in /services/collector/event and that HEC is enabled (Global Settings → All Tokens: Enabled).';
+  if (status === 413) return 'Splunk refused the request as too large: raise max_content_length in limits.conf, or report it (Aegis keeps requests under 1 MB).';
+  return undefined;
+}
+
+/** Epoch seconds with milliseconds, as HEC's `time` expects. */
+export function hecTime(timestamp: string): number {
+  return epochMillis(timestamp) / 1000;
+}
+
+function envelope(event: SiemEvent, ctx: EncodeContext): string {
+  const index = optionString(ctx.options, 'index');
+  const env: Record<string, unknown> = {
+    time: hecTime(event['@timestamp']),
+    host: optionString(ctx.options, 'host') ?? ctx.hostname,
+    source: optionString(ctx.options, 'source') ?? 'aegis',
+    sourcetype: optionString(ctx.options, 'sourcetype') ?? 'aegis:audit',
+  };
+  if (index) env.index = index;
+  env.event = event;
+  return JSON.stringify(env);
+}
+
+export const splunkHecEncoder: SiemEncoder = {
+  id: 'splunk_hec',
+  maxBatchEvents: 1000,
+  maxBatchBytes: 1_000_000,
+  gzip: true,
+  encode(events, ctx) {
+    return {
+      body: events.map((e) => envelope(e, ctx)).join('\n'),
+      contentType: 'application/json',
+      headers: {},
+      eventIds: events.map((e) => e.event.id),
+    };
+  },
+  interpret(response: SiemResponse, events: SiemEvent[]): DeliveryVerdict {
+    if (is2xx(response.status)) return { kind: 'all', ok: true, retryable: false };
+    const answer = readAnswer(response.body);
+    const n = answer.invalidEventNumber;
+    if (response.status === 400 && answer.code === 6 && n !== undefined && n >= 0 && n < events.length && events.length > 1) {
+      // Objects before N were indexed; N is bad data; the rest were never read.
+      const badError = `Splunk could not parse event ${n} of the batch (HEC code 6, invalid data format)${answer.text ? `: ${snippet(answer.text)}` : ''}.`;
+      return {
+        kind: 'per_item',
+        items: events.map((_, i) =>
+          i < n
+            ? { outcome: 'done' as const }
+            : i === n
+              ? { outcome: 'failed' as const, error: badError }
+              : { outcome: 'retry' as const, error: `Not indexed: Splunk stopped at event ${n} of the batch.` },
+        ),
+      };
+    }
+    return wholeVerdict('Splunk HEC', response, describeSplunkError);
+  },
+  describeError: describeSplunkError,
+};

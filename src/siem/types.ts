@@ -1,0 +1,172 @@
+// The encoder interface the delivery worker uses, and batching within a SIEM's limits.
+import type { SiemId } from './catalog.js';
+
+/**
+ * The part of the wire event (src/events/contract.ts) the encoders read. The real WireEvent
+ * satisfies it structurally; encoders pass every other field through unchanged.
+ */
+export interface SiemEvent {
+  '@timestamp': string;
+  event: { id: string; dataset: string };
+  aegis: { summary: string };
+  organization: { id: string };
+}
+
+export interface EncodeContext {
+  /** Host name reported to the SIEM (Splunk host, Datadog hostname). */
+  hostname: string;
+  /** Preset options: Splunk index/sourcetype/source, Elastic index, Sumo category/name/host/fields, Datadog tags... */
+  options: Record<string, unknown>;
+  userAgent: string;
+  /** Clock for signatures (custom webhook); defaults to Date.now. */
+  now?: () => number;
+}
+
+export interface EncodedRequest {
+  body: string;
+  contentType: string;
+  /** Extra headers (Idempotency-Key, X-Sumo-Category, webhook-signature...). Never the auth header. */
+  headers: Record<string, string>;
+  /** event.id of every event in the body, in order. */
+  eventIds: string[];
+}
+
+export interface SiemResponse {
+  status: number;
+  body: string;
+  headers: Record<string, string | undefined>;
+}
+
+export type ItemOutcome = 'done' | 'retry' | 'failed';
+
+export type DeliveryVerdict =
+  | { kind: 'all'; ok: boolean; retryable: boolean; error?: string }
+  | { kind: 'per_item'; items: Array<{ outcome: ItemOutcome; error?: string }> };
+
+export interface SiemEncoder<E extends SiemEvent = SiemEvent> {
+  id: SiemId;
+  maxBatchEvents: number;
+  /** Uncompressed body bytes per request. */
+  maxBatchBytes: number;
+  /** Whether the HTTP layer should gzip the body (and send Content-Encoding: gzip). */
+  gzip: boolean;
+  encode(events: E[], ctx: EncodeContext): EncodedRequest;
+  /** `items` of a per_item verdict align with `events`. */
+  interpret(response: SiemResponse, events: E[]): DeliveryVerdict;
+  /** The SIEM-specific hint for a failed response, or undefined when the response says nothing specific. */
+  describeError?(status: number, body: string): string | undefined;
+}
+
+export const DEFAULT_ENCODE_CONTEXT: EncodeContext = {
+  hostname: 'aegis-audit-stream',
+  options: {},
+  userAgent: 'aegis-audit-stream',
+};
+
+const utf8 = new TextEncoder();
+
+export function byteLength(s: string): number {
+  return utf8.encode(s).length;
+}
+
+/**
+ * Split events into request-sized groups: each group has at most `maxBatchEvents` events and its
+ * encoded body is at most `maxBatchBytes` (an event that alone exceeds the byte limit goes alone).
+ *
+ * Sizes are measured by encoding: a group's size is bounded by the encoded size of its first event
+ * plus, for each further event, its own encoded size minus the empty-body overhead plus one
+ * separator byte. That bound holds for concatenated, NDJSON and JSON-array bodies alike.
+ */
+export function batchEvents<E extends SiemEvent>(
+  events: readonly E[],
+  encoder: SiemEncoder<E>,
+  ctx: EncodeContext = DEFAULT_ENCODE_CONTEXT,
+): E[][] {
+  const batches: E[][] = [];
+  if (events.length === 0) return batches;
+  const maxEvents = Math.max(1, encoder.maxBatchEvents);
+  if (maxEvents === 1) return events.map((e) => [e]);
+  const overhead = byteLength(encoder.encode([], ctx).body);
+
+  let current: E[] = [];
+  let currentBytes = 0;
+  for (const e of events) {
+    const single = byteLength(encoder.encode([e], ctx).body);
+    const added = current.length === 0 ? single : single - overhead + 1;
+    if (current.length > 0 && (current.length >= maxEvents || currentBytes + added > encoder.maxBatchBytes)) {
+      batches.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    currentBytes += current.length === 0 ? single : single - overhead + 1;
+    current.push(e);
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers shared by the encoders
+
+/** Epoch milliseconds of an RFC 3339 timestamp; fractional digits beyond milliseconds are dropped. */
+export function epochMillis(timestamp: string): number {
+  const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$/i.exec(timestamp.trim());
+  if (!m) {
+    const t = Date.parse(timestamp);
+    if (Number.isNaN(t)) throw new Error(`invalid @timestamp: ${timestamp}`);
+    return t;
+  }
+  const fraction = (m[2] ?? '').padEnd(3, '0').slice(0, 3);
+  const t = Date.parse(`${m[1]!}.${fraction}${m[3] ?? 'Z'}`);
+  if (Number.isNaN(t)) throw new Error(`invalid @timestamp: ${timestamp}`);
+  return t;
+}
+
+export function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function optionString(options: Record<string, unknown>, key: string): string | undefined {
+  const v = options[key];
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+}
+
+/** A header value safe to send: no control characters (CR/LF would split headers). */
+export function safeHeaderValue(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  // eslint-disable-next-line no-control-regex
+  return /[\x00-\x1f\x7f]/.test(v) ? undefined : v;
+}
+
+export function snippet(body: string, max = 200): string {
+  const s = body.replace(/\s+/g, ' ').trim();
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+export function is2xx(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+/**
+ * Request-level verdict: 2xx is success; every other status is a retried failure (the product's rule),
+ * with the SIEM's own hint when it has one.
+ */
+export function wholeVerdict(
+  label: string,
+  response: SiemResponse,
+  describe: (status: number, body: string) => string | undefined,
+): DeliveryVerdict {
+  if (is2xx(response.status)) return { kind: 'all', ok: true, retryable: false };
+  const hint = describe(response.status, response.body);
+  const detail = snippet(response.body);
+  const error = hint ?? `${label} answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`;
+  return { kind: 'all', ok: false, retryable: true, error };
+}
