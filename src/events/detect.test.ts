@@ -1,0 +1,230 @@
+import { describe, expect, it } from 'vitest';
+import { detect } from './detect.js';
+import { countByType, type FindingType } from './findings.js';
+
+/** The detected values as [type, text] pairs, for readable assertions. */
+function found(text: string): [FindingType, string][] {
+  return detect(text).map((f) => [f.type, text.slice(f.start, f.end)]);
+}
+
+function typesIn(text: string): FindingType[] {
+  return detect(text).map((f) => f.type);
+}
+
+describe('SSN', () => {
+  it('finds both written forms', () => {
+    expect(found('ssn 123-45-6789; other 123 45 6789.')).toEqual([
+      ['SSN', '123-45-6789'],
+      ['SSN', '123 45 6789'],
+    ]);
+  });
+  it.each(['000-12-3456', '666-12-3456', '900-12-3456', '987-65-4321', '123-00-4567', '123-45-0000'])(
+    'rejects the invalid number %s',
+    (ssn) => {
+      expect(typesIn(`ssn ${ssn} here`)).not.toContain('SSN');
+    },
+  );
+  it('does not match inside longer digit runs', () => {
+    expect(typesIn('ref 1123-45-67890')).toEqual([]);
+    expect(typesIn('acct 555-123-45-6789')).not.toContain('SSN');
+    expect(typesIn('id 123-45-6789-1')).not.toContain('SSN');
+  });
+  it('does not accept mixed separators', () => {
+    expect(typesIn('x 123-45 6789 y')).not.toContain('SSN');
+  });
+});
+
+describe('CREDIT_CARD', () => {
+  it.each([
+    ['4111111111111111', 'Visa'],
+    ['4111 1111 1111 1111', 'Visa grouped'],
+    ['4111-1111-1111-1111', 'Visa dashed'],
+    ['5555555555554444', 'Mastercard'],
+    ['2223003122003222', 'Mastercard 2-series'],
+    ['378282246310005', 'Amex'],
+    ['3782 822463 10005', 'Amex grouped 4-6-5'],
+    ['6011111111111117', 'Discover'],
+    ['3530111333300000', 'JCB'],
+    ['30569309025904', 'Diners'],
+  ])('finds %s (%s)', (card) => {
+    expect(found(`pay with ${card} today`)).toEqual([['CREDIT_CARD', card]]);
+  });
+  it('rejects numbers failing Luhn', () => {
+    expect(typesIn('card 4111111111111112 x')).toEqual([]);
+    expect(typesIn('card 4111 1111 1111 1112 x')).toEqual([]);
+  });
+  it('rejects Luhn-valid numbers without a known issuer prefix', () => {
+    // 1111111111111117 passes Luhn but no issuer uses prefix 1.
+    expect(typesIn('n 1111111111111117 x')).toEqual([]);
+  });
+  it('rejects Luhn-valid numbers with the wrong length for the issuer', () => {
+    // Amex is 15 digits; this 16-digit number starting 37 passes Luhn.
+    expect(typesIn('n 3700000000000002 x')).not.toContain('CREDIT_CARD');
+  });
+  it('does not match inside a longer unbroken digit run or a token', () => {
+    expect(typesIn('n 41111111111111110000 x')).toEqual([]);
+    expect(typesIn('tok_4111111111111111 x')).toEqual([]);
+  });
+  it('finds a grouped card after an unrelated number in the same run', () => {
+    expect(found('order 12 4111 1111 1111 1111')).toEqual([['CREDIT_CARD', '4111 1111 1111 1111']]);
+  });
+});
+
+describe('IBAN', () => {
+  it.each(['DE89370400440532013000', 'DE89 3704 0044 0532 0130 00', 'GB82WEST12345698765432', 'FR1420041010050500013M02606', 'NL91ABNA0417164300'])(
+    'finds %s',
+    (iban) => {
+      expect(found(`to ${iban}.`)).toEqual([['IBAN', iban]]);
+    },
+  );
+  it('rejects a bad checksum', () => {
+    expect(typesIn('to DE89370400440532013001 now')).toEqual([]);
+    expect(typesIn('to GB83WEST12345698765432 now')).toEqual([]);
+  });
+  it('rejects the wrong length for the country', () => {
+    expect(typesIn('to DE8937040044053201300 now')).toEqual([]);
+    expect(typesIn('to DE893704004405320130001 now')).toEqual([]);
+  });
+  it('rejects an unknown country code', () => {
+    expect(typesIn('to ZZ89370400440532013000 now')).toEqual([]);
+  });
+});
+
+describe('PHONE', () => {
+  it.each(['+14155552671', '+1 (415) 555-2671', '+44 20 7946 0958', '+49 30 901820', '415-555-2671', '415.555.2671', '(415) 555-2671', '1-415-555-2671'])(
+    'finds %s',
+    (phone) => {
+      expect(found(`call ${phone} now`)).toEqual([['PHONE', phone]]);
+    },
+  );
+  it('does not report dates, SSNs, cards or bare digit runs as phones', () => {
+    expect(typesIn('on 2026-05-15 at 10:33')).toEqual([]);
+    expect(typesIn('ssn 123-45-6789')).toEqual(['SSN']);
+    expect(typesIn('card 4111 1111 1111 1111')).toEqual(['CREDIT_CARD']);
+    expect(typesIn('order 4155552671')).toEqual([]);
+  });
+  it('requires a valid NANP area code and exchange', () => {
+    expect(typesIn('call 115-555-2671')).toEqual([]);
+    expect(typesIn('call 415-155-2671')).toEqual([]);
+  });
+  it('rejects E.164 numbers that are too short or too long', () => {
+    expect(typesIn('code +1234567 x')).toEqual([]);
+    expect(typesIn('code +1234567890123456 x')).toEqual([]);
+  });
+});
+
+describe('IP_ADDRESS', () => {
+  it.each(['192.168.1.1', '8.8.8.8', '255.255.255.255', '0.0.0.0', 'fe80::1', '2001:db8:85a3::8a2e:370:7334', '::ffff:192.0.2.1', '2001:0db8:0000:0000:0000:ff00:0042:8329'])(
+    'finds %s',
+    (ip) => {
+      expect(found(`from ${ip}.`)).toEqual([['IP_ADDRESS', ip]]);
+    },
+  );
+  it('rejects out-of-range octets, version strings and times', () => {
+    expect(typesIn('x 256.1.1.1 y')).toEqual([]);
+    expect(typesIn('x 1.2.3.999 y')).toEqual([]);
+    expect(typesIn('version 1.2.3.4.5')).toEqual([]);
+    expect(typesIn('at 10:33:21.456789')).toEqual([]);
+    expect(typesIn('mac 00:1A:2B:3C:4D:5E')).toEqual([]);
+  });
+});
+
+describe('EMAIL', () => {
+  it('finds addresses and leaves sentence punctuation out', () => {
+    expect(found('mail john.doe+tag@mail.example.co.uk. or a_b@x-y.io')).toEqual([
+      ['EMAIL', 'john.doe+tag@mail.example.co.uk'],
+      ['EMAIL', 'a_b@x-y.io'],
+    ]);
+  });
+  it('rejects things that are not addresses', () => {
+    expect(typesIn('user@localhost and @handle and a@b.c and x@1.2.3.4 and .@a.com')).toEqual(['IP_ADDRESS']);
+  });
+});
+
+describe('secrets', () => {
+  it('finds AWS access keys (AKIA and ASIA) but not other prefixes', () => {
+    expect(found('k AKIAIOSFODNN7EXAMPLE and ASIAIOSFODNN7EXAMPLE')).toEqual([
+      ['AWS_ACCESS_KEY', 'AKIAIOSFODNN7EXAMPLE'],
+      ['AWS_ACCESS_KEY', 'ASIAIOSFODNN7EXAMPLE'],
+    ]);
+    expect(typesIn('k AKIAIOSFODNN7EXAMPL and XKIAIOSFODNN7EXAMPLE and AKIAIOSFODNN7EXAMPLEX')).toEqual([]);
+  });
+  it('finds an AWS secret key only as an assigned value, and reports only the value', () => {
+    const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    expect(found(`aws_secret_access_key = ${secret}`)).toEqual([['AWS_SECRET_KEY', secret]]);
+    expect(found(`{"SecretAccessKey": "${secret}"}`)).toEqual([['AWS_SECRET_KEY', secret]]);
+    expect(typesIn(`hash ${secret}`)).toEqual([]);
+  });
+  it('finds GitHub, Slack, Stripe, Google and JWT tokens', () => {
+    const gh = `ghp_${'A1b2'.repeat(9)}`;
+    const pat = `github_pat_11ABCDEFG0123456789abc_${'x'.repeat(59)}`;
+    const slack = 'xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx';
+    const hook = 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX';
+    const stripe = `sk_live_${'4eC39HqLyjWDarjtT1zdp7dc'}`;
+    const google = `AIza${'SyA-1234567890abcdefghijklmnopqrstu'}`;
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+    expect(found(`${gh} ${pat} ${slack} ${hook} ${stripe} ${google} ${jwt}`)).toEqual([
+      ['GITHUB_TOKEN', gh],
+      ['GITHUB_TOKEN', pat],
+      ['SLACK_TOKEN', slack],
+      ['SLACK_TOKEN', hook],
+      ['STRIPE_KEY', stripe],
+      ['GOOGLE_API_KEY', google],
+      ['JWT', jwt],
+    ]);
+  });
+  it('does not report look-alikes', () => {
+    expect(typesIn(`ghp_short pk_live_${'a'.repeat(24)} xoxz-1234567890 sk_live_short`)).toEqual([]);
+  });
+  it('reports a whole PEM private key block, and a truncated one up to where the body ends', () => {
+    const block = '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7V\nq0Lx+/==\n-----END RSA PRIVATE KEY-----';
+    expect(found(`key:\n${block}\nthanks`)).toEqual([['PRIVATE_KEY', block]]);
+    const text = 'x -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n[end of paste]';
+    expect(found(text)).toEqual([['PRIVATE_KEY', '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n']]);
+    expect(typesIn('-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----')).toEqual([]);
+  });
+});
+
+describe('detect()', () => {
+  it('returns sorted, non-overlapping findings and prefers the longer match', () => {
+    const text = 'a 4111111111111111 b +1 415 555 2671 c -----BEGIN PRIVATE KEY-----\nAKIAIOSFODNN7EXAMPLE\n-----END PRIVATE KEY----- d 123-45-6789';
+    const fs = detect(text);
+    for (let i = 1; i < fs.length; i++) expect(fs[i]!.start).toBeGreaterThanOrEqual(fs[i - 1]!.end);
+    expect(fs.map((f) => f.type)).toEqual(['CREDIT_CARD', 'PHONE', 'PRIVATE_KEY', 'SSN']);
+    expect(text.slice(fs[1]!.start, fs[1]!.end)).toBe('+1 415 555 2671');
+  });
+  it('counts by type in a stable order', () => {
+    const text = 'x@example.com 123-45-6789 y@example.com AKIAIOSFODNN7EXAMPLE';
+    const counts = countByType(detect(text));
+    expect(counts).toEqual({ SSN: 1, EMAIL: 2, AWS_ACCESS_KEY: 1 });
+    expect(Object.keys(counts)).toEqual(['SSN', 'EMAIL', 'AWS_ACCESS_KEY']);
+  });
+  it('returns nothing for clean text', () => {
+    expect(detect('The quarterly report is ready; see page 12 of 2026-05-15.')).toEqual([]);
+  });
+});
+
+describe('linear time on adversarial 1 MiB inputs', () => {
+  const MiB = 1 << 20;
+  const fill = (unit: string): string => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
+  // Each input targets one detector's worst case: long runs of the characters it scans over, many
+  // start positions that almost match, and markers without their closing part.
+  const adversarial: Record<string, string> = {
+    'local-part chars, no @': fill('a.b-c_'),
+    'many @': fill('a.@b.'),
+    'digit groups': fill('4 '),
+    'dashed digits': fill('5-'),
+    'dotted digits': fill('1.'),
+    'hex and colons': fill('ab:'),
+    'plus signs': fill('+1 '),
+    'token prefixes': fill('ghp_xoxb-sk_live_eyJAIza'),
+    'jwt without dots': `eyJ${fill('a')}`,
+    'BEGIN without END': fill('-----BEGIN PRIVATE KEY-----\n'),
+    'iban starts': fill('DE89 '),
+    'secret names': fill('aws_secret_access_key=  '),
+  };
+  it.each(Object.keys(adversarial))('%s completes', (name) => {
+    const findings = detect(adversarial[name]!);
+    expect(Array.isArray(findings)).toBe(true);
+  });
+});

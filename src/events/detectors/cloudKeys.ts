@@ -1,0 +1,26 @@
+/**
+ * Cloud provider credentials.
+ *
+ * - AWS access key ids: AKIA (long-term) or ASIA (temporary, STS) followed by 16 upper-case letters or
+ *   digits, standing alone.
+ * - AWS secret access keys: 40 characters of base64 alphabet are far too common to report on their
+ *   own, so a secret key is reported when it is the value assigned to a name that says so
+ *   (aws_secret_access_key=..., "SecretAccessKey": "...", AWS_SECRET_KEY: ...). Only the value is
+ *   reported, so masking keeps the name for context.
+ * - Google API keys: "AIza" followed by 35 characters of the URL-safe alphabet.
+ */
+import type { Finding } from '../findings.js';
+import { regexFindings } from './common.js';
+
+const AWS_ACCESS_KEY_RE = /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g;
+const AWS_SECRET_KEY_RE =
+  /(?:aws[_-]?secret[_-]?(?:access[_-]?)?key|secret[_-]?access[_-]?key)["']?[ \t]{0,4}[:=][ \t]{0,4}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi;
+const GOOGLE_API_KEY_RE = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g;
+
+export function detectCloudKeys(text: string): Finding[] {
+  return [
+    ...regexFindings(text, AWS_ACCESS_KEY_RE, 'AWS_ACCESS_KEY'),
+    ...regexFindings(text, AWS_SECRET_KEY_RE, 'AWS_SECRET_KEY'),
+    ...regexFindings(text, GOOGLE_API_KEY_RE, 'GOOGLE_API_KEY'),
+  ];
+}

@@ -1,0 +1,74 @@
+/**
+ * Shared helpers for detectors.
+ *
+ * Linear-time rule for every detector in this folder: regular expressions have only bounded
+ * quantifiers (or a single greedy character class with nothing after it that can fail), and every
+ * pattern that could start at many overlapping positions is anchored by a look-behind on the previous
+ * character, so the work per start position is bounded by a constant and the whole scan is O(n) even
+ * on adversarial 1 MiB inputs.
+ */
+import type { Finding, FindingType } from '../findings.js';
+
+export type Detector = (text: string) => Finding[];
+
+export function isDigit(c: string | undefined): boolean {
+  return c !== undefined && c >= '0' && c <= '9';
+}
+
+export function isAsciiLetter(c: string | undefined): boolean {
+  return c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
+}
+
+export function isWordChar(c: string | undefined): boolean {
+  return isDigit(c) || isAsciiLetter(c) || c === '_';
+}
+
+/**
+ * Runs a global regex over text and turns each match (or its group 1, when present) into a finding.
+ * `accept` may veto a match; scanning then resumes one code unit after the match start, so a vetoed
+ * long match cannot hide a valid shorter one that starts later.
+ */
+export function regexFindings(
+  text: string,
+  re: RegExp,
+  type: FindingType,
+  accept?: (start: number, end: number, m: RegExpExecArray) => boolean,
+): Finding[] {
+  if (!re.global) throw new Error('regexFindings needs a global regex');
+  const out: Finding[] = [];
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    let start = m.index;
+    let end = start + m[0].length;
+    const group = m.indices?.[1];
+    if (group) [start, end] = group;
+    if (m[0].length === 0) {
+      re.lastIndex = m.index + 1;
+      continue;
+    }
+    if (accept && !accept(start, end, m)) {
+      re.lastIndex = m.index + 1;
+      continue;
+    }
+    out.push({ type, start, end });
+  }
+  return out;
+}
+
+/** Luhn (mod 10) check over a string of digits. */
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return digits.length > 0 && sum % 10 === 0;
+}

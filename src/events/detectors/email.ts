@@ -1,0 +1,57 @@
+/**
+ * Email addresses (the common dot-atom form): a local part of letters, digits and . _ % + - (at most
+ * 64 characters, no leading, trailing or double dot), "@", and a domain of at least two labels whose
+ * last label (the TLD) is alphabetic and at least two letters long.
+ *
+ * Scanning starts at each "@" and looks at most 64 characters left and 253 right, so the cost is
+ * bounded per "@" (no regex backtracking over long runs of local-part characters).
+ */
+import type { Finding } from '../findings.js';
+import { isAsciiLetter, isDigit } from './common.js';
+
+const MAX_LOCAL = 64;
+const MAX_DOMAIN = 253;
+
+function isLocalChar(c: string | undefined): boolean {
+  return isDigit(c) || isAsciiLetter(c) || c === '.' || c === '_' || c === '%' || c === '+' || c === '-';
+}
+
+function isDomainChar(c: string | undefined): boolean {
+  return isDigit(c) || isAsciiLetter(c) || c === '.' || c === '-';
+}
+
+function validDomain(domain: string): boolean {
+  const labels = domain.split('.');
+  if (labels.length < 2) return false;
+  for (const label of labels) {
+    if (label.length === 0 || label.length > 63 || label.startsWith('-') || label.endsWith('-')) return false;
+  }
+  return /^[A-Za-z]{2,63}$/.test(labels[labels.length - 1] ?? '');
+}
+
+export function detectEmails(text: string): Finding[] {
+  const out: Finding[] = [];
+  let lastEnd = 0;
+  let at = text.indexOf('@');
+  while (at !== -1) {
+    let s = at;
+    while (s > lastEnd && at - s < MAX_LOCAL + 1 && isLocalChar(text[s - 1])) s--;
+    // A local part longer than 64 characters is not an address.
+    const tooLong = at - s > MAX_LOCAL;
+    while (s < at && text[s] === '.') s++;
+    let e = at + 1;
+    while (e < text.length && e - at - 1 < MAX_DOMAIN && isDomainChar(text[e])) e++;
+    // Trailing sentence punctuation is not part of the domain.
+    while (e > at + 1 && (text[e - 1] === '.' || text[e - 1] === '-')) e--;
+    const local = text.slice(s, at);
+    const domain = text.slice(at + 1, e);
+    if (!tooLong && local.length > 0 && !local.endsWith('.') && !local.includes('..') && validDomain(domain)) {
+      out.push({ type: 'EMAIL', start: s, end: e });
+      lastEnd = e;
+      at = text.indexOf('@', e);
+      continue;
+    }
+    at = text.indexOf('@', at + 1);
+  }
+  return out;
+}

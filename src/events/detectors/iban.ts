@@ -1,0 +1,70 @@
+/**
+ * International Bank Account Numbers: country code, two check digits, then the country's BBAN, with
+ * the exact total length from the IBAN registry and a valid ISO 7064 mod-97 checksum. Written compact
+ * (DE89370400440532013000) or in the print form with a single space every four characters.
+ */
+import type { Finding } from '../findings.js';
+import { isAsciiLetter, isDigit } from './common.js';
+
+/** Total IBAN length per country (SWIFT IBAN registry). */
+export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
+  AD: 24, AE: 23, AL: 28, AT: 20, AZ: 28, BA: 20, BE: 16, BG: 22, BH: 22, BI: 27, BR: 29, BY: 28,
+  CH: 21, CR: 22, CY: 28, CZ: 24, DE: 22, DJ: 27, DK: 18, DO: 28, EE: 20, EG: 29, ES: 24, FI: 18,
+  FK: 18, FO: 18, FR: 27, GB: 22, GE: 22, GI: 23, GL: 18, GR: 27, GT: 28, HR: 21, HU: 28, IE: 22,
+  IL: 23, IQ: 23, IS: 26, IT: 27, JO: 30, KW: 30, KZ: 20, LB: 28, LC: 32, LI: 21, LT: 20, LU: 20,
+  LV: 21, LY: 25, MC: 27, MD: 24, ME: 22, MK: 19, MN: 20, MR: 27, MT: 31, MU: 30, NI: 28, NL: 18,
+  NO: 15, OM: 23, PK: 24, PL: 28, PS: 29, PT: 25, QA: 29, RO: 24, RS: 22, RU: 33, SA: 24, SC: 31,
+  SD: 18, SE: 24, SI: 19, SK: 24, SM: 27, SO: 23, ST: 25, SV: 28, TL: 23, TN: 24, TR: 26, UA: 29,
+  VA: 22, VG: 24, XK: 20, YE: 30,
+};
+
+const START_RE = /(?<![A-Za-z0-9])([A-Z]{2})\d{2}/g;
+
+function isIbanChar(c: string | undefined): boolean {
+  return isDigit(c) || (c !== undefined && c >= 'A' && c <= 'Z');
+}
+
+/** ISO 7064 mod 97-10 over a compact, upper-case IBAN. */
+export function ibanChecksumValid(iban: string): boolean {
+  const rearranged = iban.slice(4) + iban.slice(0, 4);
+  let rem = 0;
+  for (const c of rearranged) {
+    const v = isDigit(c) ? c.charCodeAt(0) - 48 : c.charCodeAt(0) - 55;
+    if (v < 0 || v > 35) return false;
+    rem = v > 9 ? (rem * 100 + v) % 97 : (rem * 10 + v) % 97;
+  }
+  return rem === 1;
+}
+
+export function isValidIban(compact: string): boolean {
+  const len = IBAN_LENGTHS[compact.slice(0, 2)];
+  return len !== undefined && compact.length === len && /^[A-Z]{2}\d{2}[A-Z0-9]+$/.test(compact) && ibanChecksumValid(compact);
+}
+
+export function detectIbans(text: string): Finding[] {
+  const out: Finding[] = [];
+  START_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = START_RE.exec(text)) !== null) {
+    const start = m.index;
+    const len = IBAN_LENGTHS[m[1] ?? ''];
+    if (len === undefined) continue;
+    let compact = m[0];
+    let p = start + 4;
+    while (compact.length < len) {
+      // Print form: a single space is allowed only on a four-character boundary.
+      if (text[p] === ' ' && compact.length % 4 === 0 && isIbanChar(text[p + 1])) p++;
+      const c = text[p];
+      if (!isIbanChar(c)) break;
+      compact += c;
+      p++;
+    }
+    if (compact.length !== len) continue;
+    const next = text[p];
+    if (isDigit(next) || isAsciiLetter(next)) continue;
+    if (!ibanChecksumValid(compact)) continue;
+    out.push({ type: 'IBAN', start, end: p });
+    START_RE.lastIndex = p;
+  }
+  return out;
+}
