@@ -1,0 +1,76 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import type { AppContext } from './context.js';
+import { installErrorHandler } from './errorHandler.js';
+import { requireOrg } from './auth.js';
+import { ErrorBody } from './schemas/common.js';
+import { healthRoutes } from './routes/health.js';
+import { destinationRoutes } from './routes/destinations.js';
+import { eventRoutes } from './routes/events.js';
+import { sessionRoutes } from './routes/session.js';
+import { VERSION } from '../version.js';
+
+/**
+ * Builds the HTTP application (not listening): the REST API, health and metrics, OpenAPI docs and the
+ * dashboard. Schemas on every route both validate requests and generate /openapi.json.
+ */
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    bodyLimit: 2 * 1024 * 1024,
+    ajv: {
+      // Refuse, never silently drop or coerce: unknown fields and wrong types are client errors.
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
+    },
+    trustProxy: false,
+  });
+  app.addSchema(ErrorBody);
+  installErrorHandler(app);
+  app.addHook('onSend', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+    void reply.header('x-content-type-options', 'nosniff');
+    void reply.header('referrer-policy', 'no-referrer');
+  });
+
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Aegis Audit Stream API',
+        version: VERSION,
+        description: 'Forward every Aegis audit event to your SIEM. Authenticate with `Authorization: Bearer <api key>`.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  healthRoutes(app, ctx);
+  sessionRoutes(app, ctx);
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', requireOrg(ctx.db));
+    destinationRoutes(api, ctx);
+    eventRoutes(api, ctx);
+  });
+
+  if (ctx.webRoot && existsSync(ctx.webRoot)) {
+    await app.register(fastifyStatic, { root: ctx.webRoot, wildcard: false, index: ['index.html'] });
+    // The dashboard is a single-page app: its client-side routes all serve index.html.
+    app.get('/settings/*', { schema: { hide: true } }, async (_req, reply) => reply.sendFile('index.html'));
+    app.get('/settings', { schema: { hide: true } }, async (_req, reply) => reply.sendFile('index.html'));
+  }
+  return app;
+}

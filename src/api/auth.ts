@@ -1,0 +1,57 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Db } from '../db/types.js';
+import { verifyApiKey } from '../auth/apiKeys.js';
+import { findSession } from '../auth/sessions.js';
+import { AppError } from '../errors.js';
+
+export const SESSION_COOKIE = 'aegis_session';
+export const CSRF_HEADER = 'x-csrf-token';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    authOrgId?: string;
+    authMethod?: 'api_key' | 'session';
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Resolves who is calling: an API key (`Authorization: Bearer <key>`) or a dashboard session cookie.
+ * Cookie-authenticated writes must echo the session's CSRF token in a header: a cross-site form
+ * cannot set custom headers (and SameSite=Strict keeps the cookie home as well).
+ */
+export async function authenticate(db: Db, req: FastifyRequest): Promise<{ orgId: string; method: 'api_key' | 'session' }> {
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    const m = /^Bearer ([^\s]+)$/i.exec(header.trim());
+    if (!m) throw new AppError('unauthorized', 'Authorization must be "Bearer <api key>".');
+    const orgId = await verifyApiKey(db, m[1]!);
+    if (!orgId) throw new AppError('unauthorized', 'The API key is not valid.');
+    return { orgId, method: 'api_key' };
+  }
+  const cookie = req.cookies?.[SESSION_COOKIE];
+  if (cookie) {
+    const session = await findSession(db, cookie);
+    if (!session) throw new AppError('unauthorized', 'Your session has expired; open a new sign-in link.');
+    if (!SAFE_METHODS.has(req.method)) {
+      const sent = req.headers[CSRF_HEADER];
+      if (typeof sent !== 'string' || sent !== session.csrfToken) {
+        throw new AppError('csrf_failed', 'Missing or wrong CSRF token; reload the page and try again.');
+      }
+    }
+    return { orgId: session.orgId, method: 'session' };
+  }
+  throw new AppError('unauthorized', 'Send "Authorization: Bearer <api key>".');
+}
+
+/** onRequest hook for /api/orgs/:org_id/...: another org's path answers 404, as if it did not exist. */
+export function requireOrg(db: Db) {
+  return async (req: FastifyRequest, _reply: FastifyReply) => {
+    const { orgId, method } = await authenticate(db, req);
+    const pathOrg = (req.params as { org_id?: string }).org_id;
+    if (pathOrg !== orgId) throw new AppError('not_found', 'organization not found');
+    req.authOrgId = orgId;
+    req.authMethod = method;
+  };
+}

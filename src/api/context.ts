@@ -1,0 +1,20 @@
+import type { Db } from '../db/types.js';
+import type { Config } from '../config/env.js';
+import type { KeyRing } from '../crypto/keyring.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { DeliveryDeps } from '../delivery/deliverBatch.js';
+
+/** What the HTTP layer needs from the rest of the service, assembled once in src/service.ts. */
+export interface AppContext {
+  db: Db;
+  config: Config;
+  keyRing: KeyRing;
+  logger: Logger;
+  metrics: Metrics;
+  delivery: DeliveryDeps;
+  /** Tells workers (this process and others, via NOTIFY) that there may be work. */
+  wakeWorkers: () => void;
+  /** Serves the built dashboard when present. */
+  webRoot: string | null;
+}

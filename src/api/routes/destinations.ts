@@ -1,0 +1,145 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { AppContext } from '../context.js';
+import { DestinationParams, OrgParams } from '../schemas/common.js';
+import { CreateDestinationBody, DestinationView, PatchDestinationBody, TestResult } from '../schemas/destinations.js';
+import * as svc from '../../destinations/service.js';
+import { probeDestination } from '../../delivery/probe.js';
+import { listFailedEvents, replayFailed } from '../../queue/deadLetters.js';
+import { destinationStats } from '../../queue/stats.js';
+import { notFound } from '../../errors.js';
+
+const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody') };
+const tags = ['forwarding-destinations'];
+const base = '/api/orgs/:org_id/forwarding-destinations';
+
+export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations };
+  const probeLimiter = new svc.ProbeRateLimiter();
+
+  app.post(base, {
+    schema: { tags, summary: 'Create a destination', params: OrgParams, body: CreateDestinationBody, response: { 201: DestinationView, ...E } },
+    handler: async (req, reply) => {
+      const { org_id } = req.params as { org_id: string };
+      const view = await svc.createDestination(deps, org_id, req.body as CreateDestinationBody);
+      req.log.info({ destination_id: view.destination_id, siem: view.siem, enabled: view.enabled }, 'destination created');
+      ctx.wakeWorkers();
+      return reply.status(201).send(view);
+    },
+  });
+
+  app.get(base, {
+    schema: { tags, summary: 'List destinations', params: OrgParams, response: { 200: Type.Array(DestinationView), ...E } },
+    handler: async (req) => svc.listDestinationViews(deps, (req.params as { org_id: string }).org_id),
+  });
+
+  app.get(`${base}/:destination_id`, {
+    schema: { tags, summary: 'Get one destination', params: DestinationParams, response: { 200: DestinationView, ...E } },
+    handler: async (req) => {
+      const p = req.params as { org_id: string; destination_id: string };
+      return svc.getDestinationView(deps, p.org_id, p.destination_id);
+    },
+  });
+
+  app.patch(`${base}/:destination_id`, {
+    schema: {
+      tags,
+      summary: 'Enable or disable, rotate or clear the auth header, or edit URL and settings',
+      params: DestinationParams,
+      body: PatchDestinationBody,
+      response: { 200: DestinationView, ...E },
+    },
+    handler: async (req) => {
+      const p = req.params as { org_id: string; destination_id: string };
+      const body = req.body as PatchDestinationBody;
+      const view = await svc.patchDestination(deps, p.org_id, p.destination_id, body);
+      // Field names only: never values (auth_header_value is a credential).
+      req.log.info({ destination_id: p.destination_id, changed: Object.keys(body) }, 'destination updated');
+      if (body.enabled) ctx.wakeWorkers();
+      return view;
+    },
+  });
+
+  app.delete(`${base}/:destination_id`, {
+    schema: {
+      tags,
+      summary: 'Delete a destination and clear its pending queued events',
+      params: DestinationParams,
+      response: { 200: Type.Object({ deleted: Type.Boolean(), cleared_events: Type.Integer() }), ...E },
+    },
+    handler: async (req) => {
+      const p = req.params as { org_id: string; destination_id: string };
+      const res = await svc.removeDestination(deps, p.org_id, p.destination_id);
+      req.log.info({ destination_id: p.destination_id, cleared_events: res.cleared_events }, 'destination deleted');
+      return res;
+    },
+  });
+
+  app.post(`${base}/:destination_id/test`, {
+    schema: {
+      tags,
+      summary: 'Send a synthetic aegis.audit_stream.test event now and report the result',
+      params: DestinationParams,
+      response: { 200: TestResult, ...E, 429: Type.Ref('ErrorBody') },
+    },
+    handler: async (req) => {
+      const p = req.params as { org_id: string; destination_id: string };
+      await svc.getDestinationView(deps, p.org_id, p.destination_id); // 404 before spending the rate limit
+      probeLimiter.take(p.destination_id);
+      const result = await probeDestination(ctx.delivery, p.org_id, p.destination_id);
+      req.log.info({ destination_id: p.destination_id, ok: result.ok, status_code: result.status_code }, 'test probe');
+      return result;
+    },
+  });
+
+  app.get(`${base}/:destination_id/failed-events`, {
+    schema: {
+      tags,
+      summary: 'List dead-lettered events',
+      params: DestinationParams,
+      querystring: Type.Object(
+        { limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })), before_id: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$' })) },
+        { additionalProperties: false },
+      ),
+      ...E,
+    },
+    handler: async (req) => {
+      const p = req.params as { org_id: string; destination_id: string };
+      const q = req.query as { limit?: string; before_id?: string };
+      await svc.getDestinationView(deps, p.org_id, p.destination_id);
+      return listFailedEvents(ctx.db, p.org_id, p.destination_id, {
+        limit: Math.min(Math.max(Number(q.limit ?? 100), 1), 1000),
+        beforeId: q.before_id ? Number(q.before_id) : null,
+      });
+    },
+  });
+
+  app.post(`${base}/:destination_id/replay`, {
+    schema: {
+      tags,
+      summary: 'Put dead-lettered events back in the queue',
+      params: DestinationParams,
+      body: Type.Optional(Type.Object({ job_ids: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 1000 })) }, { additionalProperties: false })),
+      response: { 200: Type.Object({ replayed: Type.Integer() }), ...E },
+    },
+    handler: async (req) => {
+      const p = req.params as { org_id: string; destination_id: string };
+      await svc.getDestinationView(deps, p.org_id, p.destination_id);
+      const body = (req.body ?? {}) as { job_ids?: number[] };
+      const replayed = await replayFailed(ctx.db, p.org_id, p.destination_id, body.job_ids ?? null);
+      req.log.info({ destination_id: p.destination_id, replayed }, 'dead letters replayed');
+      ctx.wakeWorkers();
+      return { replayed };
+    },
+  });
+
+  app.get(`${base}/:destination_id/stats`, {
+    schema: { tags, summary: 'Delivered and failed events per hour over the last 24 hours', params: DestinationParams, ...E },
+    handler: async (req) => {
+      const p = req.params as { org_id: string; destination_id: string };
+      const d = await svc.getDestinationView(deps, p.org_id, p.destination_id).catch(() => null);
+      if (!d) throw notFound('destination');
+      return destinationStats(ctx.db, p.org_id, p.destination_id);
+    },
+  });
+}

@@ -1,0 +1,93 @@
+import { Type, type Static } from 'typebox';
+
+const SIEM = Type.Union(
+  ['splunk_hec', 'datadog', 'sumo_logic', 'elastic', 'new_relic', 'custom'].map((s) => Type.Literal(s)),
+  { description: 'The SIEM preset: decides the body encoding, batching and error hints. Default custom.' },
+);
+
+const Url = Type.String({ minLength: 1, maxLength: 2048, description: 'The HTTPS ingest URL of your SIEM.' });
+const HeaderName = Type.String({ minLength: 1, maxLength: 128, description: 'Header that carries the credential, e.g. Authorization.' });
+const HeaderValue = Type.String({
+  maxLength: 8192,
+  description: 'The credential, sent as the header value. Encrypted at rest with AES-256-GCM; never returned after creation. "" clears it.',
+});
+const PresetString = Type.String({ minLength: 1, maxLength: 256 });
+
+export const PresetOptions = Type.Object(
+  {
+    index: Type.Optional(PresetString),
+    source: Type.Optional(PresetString),
+    sourcetype: Type.Optional(PresetString),
+    host: Type.Optional(PresetString),
+    category: Type.Optional(PresetString),
+    tags: Type.Optional(PresetString),
+  },
+  {
+    additionalProperties: false,
+    description: 'Preset settings: Splunk index/source/sourcetype/host, Elastic index (data stream), Sumo Logic category, Datadog tags.',
+  },
+);
+
+export const CreateDestinationBody = Type.Object(
+  {
+    url: Url,
+    auth_header_name: Type.Optional(HeaderName),
+    auth_header_value: Type.Optional(HeaderValue),
+    siem: Type.Optional(SIEM),
+    enabled: Type.Optional(Type.Boolean({ description: 'Default true. The dashboard saves disabled, tests, then asks.' })),
+    options: Type.Optional(PresetOptions),
+    signing: Type.Optional(
+      Type.Boolean({ description: 'Custom webhooks only: sign every request with Standard Webhooks. The secret is returned once.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateDestinationBody = Static<typeof CreateDestinationBody>;
+
+export const PatchDestinationBody = Type.Object(
+  {
+    url: Type.Optional(Url),
+    auth_header_name: Type.Optional(HeaderName),
+    auth_header_value: Type.Optional(HeaderValue),
+    enabled: Type.Optional(Type.Boolean()),
+    options: Type.Optional(PresetOptions),
+    rotate_signing_secret: Type.Optional(Type.Boolean({ description: 'Custom webhooks: issue a new signing secret (returned once).' })),
+    signing: Type.Optional(Type.Boolean({ description: 'Custom webhooks: turn Standard Webhooks signing on or off.' })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type PatchDestinationBody = Static<typeof PatchDestinationBody>;
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const DestinationView = Type.Object(
+  {
+    destination_id: Type.String(),
+    url: Type.String(),
+    auth_header_name: Nullable(Type.String()),
+    auth_header_configured: Type.Boolean(),
+    enabled: Type.Boolean(),
+    created_at: Type.String({ format: 'date-time' }),
+    updated_at: Type.String({ format: 'date-time' }),
+    siem: Type.String(),
+    status: Type.Union(['active', 'idle', 'failing', 'disabled'].map((s) => Type.Literal(s))),
+    last_delivery_at: Nullable(Type.String({ format: 'date-time' })),
+    last_error: Nullable(Type.String()),
+    last_error_at: Nullable(Type.String({ format: 'date-time' })),
+    options: Type.Record(Type.String(), Type.String()),
+    signing_enabled: Type.Boolean(),
+    pending_events: Type.Integer(),
+    failed_events: Type.Integer(),
+    paused_until: Nullable(Type.String({ format: 'date-time' })),
+    signing_secret: Type.Optional(Type.String({ description: 'Only in the response that created or rotated it.' })),
+  },
+  { $id: 'Destination' },
+);
+export type DestinationView = Static<typeof DestinationView>;
+
+export const TestResult = Type.Object({
+  ok: Type.Boolean(),
+  status_code: Nullable(Type.Integer()),
+  error: Nullable(Type.String()),
+});
+export type TestResult = Static<typeof TestResult>;

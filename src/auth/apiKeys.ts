@@ -1,0 +1,47 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Queryable } from '../db/types.js';
+
+/**
+ * API keys are high-entropy random strings, so a plain SHA-256 digest is a safe stored form (no
+ * password stretching needed). The first 16 hex characters of the digest index the row; the whole
+ * digest is compared in constant time.
+ */
+export function digestKey(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+const lookupIdOf = (digest: Buffer) => digest.toString('hex').slice(0, 16);
+
+export function generateApiKey(): string {
+  return 'aeg_' + randomBytes(32).toString('base64url');
+}
+
+export async function storeApiKey(db: Queryable, orgId: string, key: string): Promise<void> {
+  const digest = digestKey(key);
+  await db.query(
+    `INSERT INTO api_keys (org_id, lookup_id, key_digest) VALUES ($1, $2, $3)
+     ON CONFLICT (org_id, lookup_id) DO UPDATE SET key_digest = EXCLUDED.key_digest`,
+    [orgId, lookupIdOf(digest), digest],
+  );
+}
+
+export async function createApiKey(db: Queryable, orgId: string): Promise<string> {
+  const key = generateApiKey();
+  await storeApiKey(db, orgId, key);
+  return key;
+}
+
+/** Returns the org the key belongs to, or null. */
+export async function verifyApiKey(db: Queryable, key: string): Promise<string | null> {
+  if (key.length < 16 || key.length > 256) return null;
+  const digest = digestKey(key);
+  const { rows } = await db.query<{ org_id: string; key_digest: Buffer }>(
+    'SELECT org_id, key_digest FROM api_keys WHERE lookup_id = $1',
+    [lookupIdOf(digest)],
+  );
+  for (const row of rows) {
+    const stored = Buffer.from(row.key_digest);
+    if (stored.length === digest.length && timingSafeEqual(stored, digest)) return row.org_id;
+  }
+  return null;
+}

@@ -1,0 +1,65 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Queryable } from '../db/types.js';
+
+/**
+ * Dashboard sign-in. A login link carries a one-time token (15 minutes); using it creates a session
+ * (12 hours) whose token lives only in an HttpOnly cookie, plus a CSRF token the page sends back in a
+ * header on every mutating request. Only digests of both tokens are stored.
+ */
+export const LOGIN_LINK_TTL_MS = 15 * 60_000;
+export const SESSION_TTL_MS = 12 * 3_600_000;
+
+const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest();
+const token = () => randomBytes(32).toString('base64url');
+
+export async function createLoginLink(db: Queryable, orgId: string, publicUrl: string): Promise<string> {
+  const t = token();
+  await db.query('INSERT INTO login_links (org_id, token_digest, expires_at) VALUES ($1, $2, $3)', [
+    orgId,
+    digest(t),
+    new Date(Date.now() + LOGIN_LINK_TTL_MS),
+  ]);
+  return `${publicUrl}/auth/login?token=${t}`;
+}
+
+export type RedeemResult = { ok: true; orgId: string } | { ok: false; reason: 'unknown' | 'used' | 'expired' };
+
+/** Marks the link used in the same statement that reads it, so two concurrent uses cannot both win. */
+export async function redeemLoginLink(db: Queryable, t: string): Promise<RedeemResult> {
+  const d = digest(t);
+  const { rows } = await db.query<{ org_id: string }>(
+    `UPDATE login_links SET used_at = now()
+      WHERE token_digest = $1 AND used_at IS NULL AND expires_at > now()
+      RETURNING org_id`,
+    [d],
+  );
+  if (rows[0]) return { ok: true, orgId: rows[0].org_id };
+  const { rows: seen } = await db.query<{ used_at: Date | null }>('SELECT used_at FROM login_links WHERE token_digest = $1', [d]);
+  if (!seen[0]) return { ok: false, reason: 'unknown' };
+  return { ok: false, reason: seen[0].used_at ? 'used' : 'expired' };
+}
+
+export async function createSession(db: Queryable, orgId: string): Promise<{ token: string; csrfToken: string; expiresAt: Date }> {
+  const t = token();
+  const csrfToken = token();
+  const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
+  await db.query('INSERT INTO sessions (org_id, token_digest, csrf_token, expires_at) VALUES ($1, $2, $3, $4)', [
+    orgId,
+    digest(t),
+    csrfToken,
+    expiresAt,
+  ]);
+  return { token: t, csrfToken, expiresAt };
+}
+
+export async function findSession(db: Queryable, t: string): Promise<{ orgId: string; csrfToken: string } | null> {
+  const { rows } = await db.query<{ org_id: string; csrf_token: string }>(
+    'SELECT org_id, csrf_token FROM sessions WHERE token_digest = $1 AND expires_at > now()',
+    [digest(t)],
+  );
+  return rows[0] ? { orgId: rows[0].org_id, csrfToken: rows[0].csrf_token } : null;
+}
+
+export async function deleteSession(db: Queryable, t: string): Promise<void> {
+  await db.query('DELETE FROM sessions WHERE token_digest = $1', [digest(t)]);
+}

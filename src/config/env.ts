@@ -1,0 +1,114 @@
+/**
+ * Every environment variable the service reads, parsed and validated in one place at start. A bad
+ * value stops the process with a message naming the variable and what is wrong with it.
+ */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Role = 'api' | 'worker' | 'all';
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl: string | null;
+  /** Raw AEGIS_ENCRYPTION_KEY (parsed by the key ring), or null when unset. */
+  encryptionKey: string | null;
+  workerIntervalMs: number;
+  retryDelaysS: number[];
+  httpTimeoutMs: number;
+  leaseMs: number;
+  allowPrivateDestinations: boolean;
+  bootstrapOrgId: string | null;
+  bootstrapApiKey: string | null;
+  retentionDays: number;
+  logLevel: string;
+  dbPoolMax: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === '0' || raw === 'false' || raw === 'no') return false;
+  if (raw === '1' || raw === 'true' || raw === 'yes') return true;
+  throw new ConfigError(name, `must be 1 or 0, got "${env[name]}"`);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = int(env, 'PORT', 8080, 0, 65535);
+  const host = env.HOST?.trim() || '127.0.0.1';
+  const publicUrl = (env.AEGIS_PUBLIC_URL?.trim() || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  try {
+    new URL(publicUrl);
+  } catch {
+    throw new ConfigError('AEGIS_PUBLIC_URL', `must be an absolute URL, got "${publicUrl}"`);
+  }
+
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://');
+  }
+
+  const delaysRaw = env.AEGIS_RETRY_DELAYS_S?.trim() || '60,120,240';
+  const retryDelaysS = delaysRaw.split(',').map((s) => s.trim());
+  if (retryDelaysS.length > 20 || retryDelaysS.some((s) => !/^\d+(\.\d+)?$/.test(s) || Number(s) > 86_400)) {
+    throw new ConfigError(
+      'AEGIS_RETRY_DELAYS_S',
+      `must be a comma-separated list of up to 20 delays in seconds (each at most 86400), got "${delaysRaw}"`,
+    );
+  }
+
+  const bootstrapOrgId = env.AEGIS_BOOTSTRAP_ORG_ID?.trim() || null;
+  const bootstrapApiKey = env.AEGIS_BOOTSTRAP_API_KEY?.trim() || null;
+  if (bootstrapOrgId && !/^org_[A-Za-z0-9_-]{1,60}$/.test(bootstrapOrgId)) {
+    throw new ConfigError('AEGIS_BOOTSTRAP_ORG_ID', 'must look like org_<letters, digits, _ or ->, at most 64 characters');
+  }
+  if (bootstrapApiKey && !bootstrapOrgId) {
+    throw new ConfigError('AEGIS_BOOTSTRAP_API_KEY', 'is set but AEGIS_BOOTSTRAP_ORG_ID is not; set both');
+  }
+  if (bootstrapApiKey && (bootstrapApiKey.length < 24 || bootstrapApiKey.length > 200 || /\s/.test(bootstrapApiKey))) {
+    throw new ConfigError('AEGIS_BOOTSTRAP_API_KEY', 'must be 24 to 200 characters without spaces');
+  }
+
+  const logLevel = env.AEGIS_LOG_LEVEL?.trim() || 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('AEGIS_LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
+  }
+
+  return {
+    port,
+    host,
+    publicUrl,
+    dataDir: env.AEGIS_DATA_DIR?.trim() || './data',
+    databaseUrl,
+    encryptionKey: env.AEGIS_ENCRYPTION_KEY?.trim() || null,
+    workerIntervalMs: int(env, 'AEGIS_WORKER_INTERVAL_MS', 10_000, 50, 3_600_000),
+    retryDelaysS: retryDelaysS.map(Number),
+    httpTimeoutMs: int(env, 'AEGIS_HTTP_TIMEOUT_MS', 10_000, 100, 120_000),
+    leaseMs: int(env, 'AEGIS_LEASE_S', 60, 5, 3600) * 1000,
+    allowPrivateDestinations: bool(env, 'AEGIS_ALLOW_PRIVATE_DESTINATIONS'),
+    bootstrapOrgId,
+    bootstrapApiKey,
+    retentionDays: int(env, 'AEGIS_RETENTION_DAYS', 7, 1, 3650),
+    logLevel,
+    dbPoolMax: int(env, 'AEGIS_DB_POOL_MAX', 10, 2, 200),
+  };
+}

@@ -1,0 +1,92 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError } from '../config/env.js';
+
+export interface DataKey {
+  id: string;
+  key: Buffer;
+}
+
+/** The first key encrypts; every key decrypts (so keys can be rotated without downtime). */
+export interface KeyRing {
+  primary: DataKey;
+  byId: Map<string, DataKey>;
+}
+
+const KEY_FILE = 'encryption.key';
+
+function keyIdFor(key: Buffer): string {
+  // A stable, non-secret id: a short digest of the key itself, so a bare base64 key needs no name.
+  return 'k' + createHash('sha256').update(key).digest('hex').slice(0, 8);
+}
+
+/**
+ * Parses `AEGIS_ENCRYPTION_KEY`: either one base64 key, or a comma-separated ring of `id:base64`
+ * entries (bare entries are allowed too). Every key must decode to exactly 32 bytes.
+ */
+export function parseKeyRing(raw: string, variable = 'AEGIS_ENCRYPTION_KEY'): KeyRing {
+  const entries = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (entries.length === 0) throw new ConfigError(variable, 'is empty');
+  const keys: DataKey[] = entries.map((entry, i) => {
+    const m = /^([A-Za-z0-9_-]{1,32}):(.+)$/.exec(entry);
+    const b64 = m ? m[2]! : entry;
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) {
+      throw new ConfigError(variable, `entry ${i + 1} is not base64 (expected "id:<base64>" or "<base64>" of 32 random bytes)`);
+    }
+    const key = Buffer.from(b64, 'base64');
+    if (key.length !== 32) {
+      throw new ConfigError(variable, `entry ${i + 1} decodes to ${key.length} bytes; AES-256 needs exactly 32 (generate one with: openssl rand -base64 32)`);
+    }
+    return { id: m ? m[1]! : keyIdFor(key), key };
+  });
+  const byId = new Map<string, DataKey>();
+  for (const k of keys) {
+    if (byId.has(k.id)) throw new ConfigError(variable, `key id "${k.id}" appears twice`);
+    byId.set(k.id, k);
+  }
+  return { primary: keys[0]!, byId };
+}
+
+export function generateKeyBase64(): string {
+  return randomBytes(32).toString('base64');
+}
+
+/**
+ * Resolves the key ring: AEGIS_ENCRYPTION_KEY when set; otherwise, on the embedded database only, a
+ * key generated once into the data directory (mode 0600). With a real server and no key we refuse to
+ * start: a generated key on one host would make credentials unreadable by every other host.
+ */
+export async function loadKeyRing(opts: { encryptionKey: string | null; databaseUrl: string | null; dataDir: string }): Promise<{ ring: KeyRing; source: 'env' | 'file'; generated: boolean }> {
+  if (opts.encryptionKey) return { ring: parseKeyRing(opts.encryptionKey), source: 'env', generated: false };
+  if (opts.databaseUrl) {
+    throw new ConfigError(
+      'AEGIS_ENCRYPTION_KEY',
+      'is required with DATABASE_URL (every process sharing the database needs the same key). Generate one with: openssl rand -base64 32',
+    );
+  }
+  const file = join(opts.dataDir, KEY_FILE);
+  try {
+    const raw = (await readFile(file, 'utf8')).trim();
+    return { ring: parseKeyRing(raw, file), source: 'file', generated: false };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await mkdir(opts.dataDir, { recursive: true });
+  const key = generateKeyBase64();
+  await writeFile(file, key + '\n', { mode: 0o600, flag: 'wx' });
+  return { ring: parseKeyRing(key, file), source: 'file', generated: true };
+}
+
+/** For the embedded default: puts a new key first in the data directory's key file. */
+export async function prependKeyToFile(dataDir: string): Promise<KeyRing> {
+  const file = join(dataDir, KEY_FILE);
+  const old = (await readFile(file, 'utf8')).trim();
+  const oldRing = parseKeyRing(old, file);
+  const entries = [...oldRing.byId.values()].map((k) => `${k.id}:${k.key.toString('base64')}`);
+  const fresh = Buffer.from(generateKeyBase64(), 'base64');
+  const next = [`${keyIdFor(fresh)}:${fresh.toString('base64')}`, ...entries].join(',');
+  await writeFile(file, next + '\n', { mode: 0o600 });
+  await chmod(file, 0o600);
+  return parseKeyRing(next, file);
+}

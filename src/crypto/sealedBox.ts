@@ -1,0 +1,53 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { KeyRing } from './keyring.js';
+
+/**
+ * AES-256-GCM with a random 96-bit nonce. Layout: version(1) | keyIdLength(1) | keyId | nonce(12) |
+ * tag(16) | ciphertext. The associated data binds a ciphertext to its row (org, destination, purpose),
+ * so a sealed value copied to another destination fails to open instead of leaking there.
+ */
+const VERSION = 1;
+
+export class DecryptError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DecryptError';
+  }
+}
+
+export function associatedData(orgId: string, destinationId: string, purpose: 'auth_header' | 'signing_secret'): string {
+  return `aegis/${orgId}/${destinationId}/${purpose}`;
+}
+
+export function seal(ring: KeyRing, plaintext: string, aad: string): Buffer {
+  const { id, key } = ring.primary;
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  const idBuf = Buffer.from(id, 'utf8');
+  return Buffer.concat([Buffer.from([VERSION, idBuf.length]), idBuf, nonce, cipher.getAuthTag(), ct]);
+}
+
+export function sealedKeyId(box: Buffer): string {
+  if (box.length < 2 || box[0] !== VERSION) throw new DecryptError('unknown sealed-box version');
+  return box.subarray(2, 2 + box[1]!).toString('utf8');
+}
+
+export function open(ring: KeyRing, box: Buffer, aad: string): string {
+  const keyId = sealedKeyId(box);
+  const key = ring.byId.get(keyId);
+  if (!key) throw new DecryptError(`credential was encrypted with key "${keyId}", which is not in AEGIS_ENCRYPTION_KEY`);
+  let off = 2 + box[1]!;
+  const nonce = box.subarray(off, (off += 12));
+  const tag = box.subarray(off, (off += 16));
+  const ct = box.subarray(off);
+  const decipher = createDecipheriv('aes-256-gcm', key.key, nonce);
+  decipher.setAAD(Buffer.from(aad, 'utf8'));
+  decipher.setAuthTag(tag);
+  try {
+    return Buffer.concat([decipher.update(ct), decipher.final()]).toString('utf8');
+  } catch {
+    throw new DecryptError('credential failed authentication (wrong key or tampered data)');
+  }
+}

@@ -1,0 +1,118 @@
+import pg from 'pg';
+import type { Db, Queryable, QueryResult } from './types.js';
+import type { Logger } from 'pino';
+
+// timestamptz comes back as a Date from both drivers; bigint (int8) as a JS number is safe for our
+// identity ids (< 2^53) and counts.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export interface PgOptions {
+  connectionString: string;
+  max?: number;
+  logger?: Logger;
+}
+
+/** A real PostgreSQL server through a `pg` pool. Survives dropped connections: the pool replaces them. */
+export function openPg(opts: PgOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: opts.connectionString,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client whose server connection is cut emits 'error' on the pool; without a listener that
+  // would crash the process. The pool discards the client and the next query opens a new one.
+  pool.on('error', (err) => opts.logger?.warn({ err: err.message }, 'database connection lost; the pool will reconnect'));
+
+  const asResult = <R>(r: pg.QueryResult): QueryResult<R> => ({ rows: r.rows as R[], rowCount: r.rowCount ?? 0 });
+
+  const db: Db = {
+    kind: 'postgres',
+    async query<R>(text: string, values?: readonly unknown[]) {
+      return asResult<R>(await pool.query(text, values as unknown[]));
+    },
+    async exec(script: string) {
+      await pool.query(script);
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const tx: Queryable = {
+          async query<R>(text: string, values?: readonly unknown[]) {
+            return asResult<R>(await client.query(text, values as unknown[]));
+          },
+          async exec(script: string) {
+            await client.query(script);
+          },
+        };
+        const out = await fn(tx);
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async listen(channel, onNotify, onReconnect) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
+      let client: pg.Client | null = null;
+      let stopped = false;
+      let retryTimer: NodeJS.Timeout | null = null;
+      const connect = async (isReconnect: boolean): Promise<void> => {
+        if (stopped) return;
+        const c = new pg.Client({ connectionString: opts.connectionString });
+        c.on('notification', (msg) => {
+          if (msg.channel === channel) onNotify(msg.payload ?? '');
+        });
+        c.on('error', (err) => {
+          opts.logger?.warn({ err: err.message, channel }, 'LISTEN connection lost; reconnecting');
+          scheduleReconnect();
+        });
+        c.on('end', () => scheduleReconnect());
+        try {
+          await c.connect();
+          await c.query(`LISTEN ${channel}`);
+          client = c;
+          if (isReconnect) onReconnect?.();
+        } catch (err) {
+          opts.logger?.warn({ err: (err as Error).message, channel }, 'LISTEN connect failed; retrying');
+          c.removeAllListeners('end');
+          void c.end().catch(() => undefined);
+          scheduleReconnect();
+        }
+      };
+      const scheduleReconnect = () => {
+        if (stopped || retryTimer) return;
+        client = null;
+        retryTimer = setTimeout(() => {
+          retryTimer = null;
+          void connect(true);
+        }, 1000);
+        retryTimer.unref();
+      };
+      await connect(false);
+      return async () => {
+        stopped = true;
+        if (retryTimer) clearTimeout(retryTimer);
+        const c = client as pg.Client | null;
+        client = null;
+        if (c) {
+          c.removeAllListeners('end');
+          await c.end().catch(() => undefined);
+        }
+      };
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+  return db;
+}

@@ -1,0 +1,44 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { Db, Queryable, QueryResult } from './types.js';
+
+/**
+ * The embedded default: PostgreSQL compiled to WebAssembly, in-process, one connection. PGlite
+ * serialises queries and transactions itself, so the same SQL (SKIP LOCKED, advisory locks,
+ * LISTEN/NOTIFY) runs unchanged; there is simply never any contention to skip.
+ * `dataDir` undefined means in-memory (tests).
+ */
+export async function openPglite(dataDir?: string): Promise<Db> {
+  const pg = await PGlite.create(dataDir ? { dataDir } : {});
+  const asResult = <R>(r: { rows: unknown[]; affectedRows?: number }): QueryResult<R> => ({
+    rows: r.rows as R[],
+    rowCount: r.affectedRows ?? r.rows.length,
+  });
+  return {
+    kind: 'pglite',
+    async query<R>(text: string, values?: readonly unknown[]) {
+      return asResult<R>(await pg.query(text, values as unknown[]));
+    },
+    async exec(script: string) {
+      await pg.exec(script);
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return pg.transaction(async (t) =>
+        fn({
+          async query<R>(text: string, values?: readonly unknown[]) {
+            return asResult<R>(await t.query(text, values as unknown[]));
+          },
+          async exec(script: string) {
+            await t.exec(script);
+          },
+        }),
+      );
+    },
+    async listen(channel, onNotify) {
+      const unsub = await pg.listen(channel, onNotify);
+      return async () => unsub();
+    },
+    async close() {
+      if (!pg.closed) await pg.close();
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import type { Queryable } from '../db/types.js';
+
+/** A destinations row as stored (snake_case). Sealed columns hold AES-GCM boxes, never plaintext. */
+export interface DestinationRow {
+  org_id: string;
+  id: string;
+  siem: string;
+  url: string;
+  auth_header_name: string | null;
+  auth_header_sealed: Buffer | null;
+  signing_secret_sealed: Buffer | null;
+  options: Record<string, string>;
+  enabled: boolean;
+  created_at: Date;
+  updated_at: Date;
+  last_delivery_at: Date | null;
+  last_attempt_at: Date | null;
+  last_attempt_ok: boolean | null;
+  last_error: string | null;
+  last_error_at: Date | null;
+  last_dead_letter_at: Date | null;
+  consecutive_failures: number;
+  paused_until: Date | null;
+}
+
+export interface DestinationWithCounts extends DestinationRow {
+  pending_events: number;
+  failed_events: number;
+}
+
+const COUNTS = `
+  (SELECT count(*)::int FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'pending') AS pending_events,
+  (SELECT count(*)::int FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'failed') AS failed_events`;
+
+export async function insertDestination(
+  db: Queryable,
+  d: Pick<DestinationRow, 'org_id' | 'id' | 'siem' | 'url' | 'auth_header_name' | 'auth_header_sealed' | 'signing_secret_sealed' | 'options' | 'enabled'>,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO destinations (org_id, id, siem, url, auth_header_name, auth_header_sealed, signing_secret_sealed, options, enabled)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [d.org_id, d.id, d.siem, d.url, d.auth_header_name, d.auth_header_sealed, d.signing_secret_sealed, JSON.stringify(d.options), d.enabled],
+  );
+}
+
+export async function getDestination(db: Queryable, orgId: string, id: string): Promise<DestinationWithCounts | null> {
+  const { rows } = await db.query<DestinationWithCounts>(
+    `SELECT d.*, ${COUNTS} FROM destinations d WHERE d.org_id = $1 AND d.id = $2`,
+    [orgId, id],
+  );
+  return rows[0] ?? null;
+}
+
+export async function listDestinations(db: Queryable, orgId: string): Promise<DestinationWithCounts[]> {
+  const { rows } = await db.query<DestinationWithCounts>(
+    `SELECT d.*, ${COUNTS} FROM destinations d WHERE d.org_id = $1 ORDER BY d.created_at, d.id`,
+    [orgId],
+  );
+  return rows;
+}
+
+export type DestinationPatch = Partial<Pick<DestinationRow, 'url' | 'auth_header_name' | 'auth_header_sealed' | 'signing_secret_sealed' | 'options' | 'enabled'>>;
+
+// Column names come from this fixed list, never from input, so building the SET clause is safe.
+const PATCHABLE = ['url', 'auth_header_name', 'auth_header_sealed', 'signing_secret_sealed', 'options', 'enabled'] as const;
+
+export async function updateDestination(db: Queryable, orgId: string, id: string, patch: DestinationPatch): Promise<boolean> {
+  const sets: string[] = [];
+  const values: unknown[] = [orgId, id];
+  for (const col of PATCHABLE) {
+    if (!(col in patch)) continue;
+    const v = patch[col];
+    values.push(col === 'options' ? JSON.stringify(v) : v);
+    sets.push(`${col} = $${values.length}`);
+  }
+  // Re-enabling a destination lifts any circuit-breaker pause so held jobs flow at once.
+  if (patch.enabled === true) sets.push('paused_until = NULL, consecutive_failures = 0');
+  sets.push('updated_at = now()');
+  const { rowCount } = await db.query(`UPDATE destinations SET ${sets.join(', ')} WHERE org_id = $1 AND id = $2`, values);
+  return rowCount > 0;
+}
+
+/** Deletes the destination; its queued jobs and delivery log go with it (ON DELETE CASCADE). */
+export async function deleteDestination(db: Queryable, orgId: string, id: string): Promise<{ deleted: boolean; clearedEvents: number }> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'pending'`,
+    [orgId, id],
+  );
+  const { rowCount } = await db.query('DELETE FROM destinations WHERE org_id = $1 AND id = $2', [orgId, id]);
+  return { deleted: rowCount > 0, clearedEvents: rowCount > 0 ? (rows[0]?.n ?? 0) : 0 };
+}
+
+/** Every sealed credential, for key rotation. */
+export async function listSealedCredentials(db: Queryable): Promise<Pick<DestinationRow, 'org_id' | 'id' | 'auth_header_sealed' | 'signing_secret_sealed'>[]> {
+  const { rows } = await db.query<Pick<DestinationRow, 'org_id' | 'id' | 'auth_header_sealed' | 'signing_secret_sealed'>>(
+    `SELECT org_id, id, auth_header_sealed, signing_secret_sealed FROM destinations
+      WHERE auth_header_sealed IS NOT NULL OR signing_secret_sealed IS NOT NULL ORDER BY org_id, id`,
+  );
+  return rows;
+}
+
+export async function replaceSealedCredentials(
+  db: Queryable,
+  orgId: string,
+  id: string,
+  authHeaderSealed: Buffer | null,
+  signingSecretSealed: Buffer | null,
+): Promise<void> {
+  await db.query('UPDATE destinations SET auth_header_sealed = $3, signing_secret_sealed = $4 WHERE org_id = $1 AND id = $2', [
+    orgId,
+    id,
+    authHeaderSealed,
+    signingSecretSealed,
+  ]);
+}
+
+/** Records the outcome of a delivery request or a test probe on the destination row. */
+export async function recordAttemptOutcome(
+  db: Queryable,
+  orgId: string,
+  id: string,
+  outcome: { ok: boolean; delivered: boolean; error: string | null; deadLettered: boolean },
+): Promise<void> {
+  await db.query(
+    `UPDATE destinations SET
+        last_attempt_at = now(),
+        last_attempt_ok = $3,
+        last_delivery_at = CASE WHEN $4 THEN now() ELSE last_delivery_at END,
+        last_error = CASE WHEN $4 THEN NULL WHEN $3 THEN last_error ELSE $5 END,
+        last_error_at = CASE WHEN $4 THEN NULL WHEN $3 THEN last_error_at ELSE now() END,
+        last_dead_letter_at = CASE WHEN $6 THEN now() ELSE last_dead_letter_at END
+      WHERE org_id = $1 AND id = $2`,
+    [orgId, id, outcome.ok, outcome.delivered, outcome.error, outcome.deadLettered],
+  );
+}

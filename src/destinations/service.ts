@@ -1,0 +1,127 @@
+import type { Db } from '../db/types.js';
+import type { KeyRing } from '../crypto/keyring.js';
+import { AppError, invalid, notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import { checkDestinationUrl } from '../delivery/outbound/url.js';
+import { generateSigningSecret } from '../siem/standardWebhooks.js';
+import type { SiemId } from '../siem/catalog.js';
+import { SIEM_CATALOG } from '../siem/catalog.js';
+import type { CreateDestinationBody, DestinationView, PatchDestinationBody } from '../api/schemas/destinations.js';
+import { checkHeaderName, checkHeaderValue } from './headers.js';
+import * as repo from './repository.js';
+import { sealAuthHeader, sealSigningSecret } from './credentials.js';
+import { toView } from './view.js';
+
+export interface DestinationDeps {
+  db: Db;
+  keyRing: KeyRing;
+  allowPrivate: boolean;
+}
+
+function checkUrl(raw: string, allowPrivate: boolean): string {
+  const res = checkDestinationUrl(raw, { allowPrivate });
+  if (!res.ok) throw invalid('url', res.message);
+  return res.url.toString();
+}
+
+async function mustGet(deps: DestinationDeps, orgId: string, id: string) {
+  const row = await repo.getDestination(deps.db, orgId, id);
+  if (!row) throw notFound('destination');
+  return row;
+}
+
+export async function createDestination(deps: DestinationDeps, orgId: string, body: CreateDestinationBody): Promise<DestinationView> {
+  const siem: SiemId = (body.siem ?? 'custom') as SiemId;
+  const url = checkUrl(body.url, deps.allowPrivate);
+  const preset = SIEM_CATALOG[siem];
+  const value = body.auth_header_value ? checkHeaderValue(body.auth_header_value) : null;
+  // A preset knows its header (Splunk: Authorization, Datadog: DD-API-KEY, ...), so the name may be omitted.
+  const nameRaw = body.auth_header_name ?? (value ? preset.defaultHeaderName : null);
+  if (value && !nameRaw) throw invalid('auth_header_name', 'is required when auth_header_value is given');
+  const name = nameRaw ? checkHeaderName(nameRaw) : null;
+  if (body.signing && siem !== 'custom') throw invalid('signing', 'Standard Webhooks signing is only for the custom preset');
+
+  const id = newId('fwd');
+  const signingSecret = body.signing ? generateSigningSecret() : null;
+  await repo.insertDestination(deps.db, {
+    org_id: orgId,
+    id,
+    siem,
+    url,
+    auth_header_name: name,
+    auth_header_sealed: value ? sealAuthHeader(deps.keyRing, orgId, id, value) : null,
+    signing_secret_sealed: signingSecret ? sealSigningSecret(deps.keyRing, orgId, id, signingSecret) : null,
+    options: body.options ?? {},
+    enabled: body.enabled ?? true,
+  });
+  const view = toView(await mustGet(deps, orgId, id));
+  return signingSecret ? { ...view, signing_secret: signingSecret } : view;
+}
+
+export async function getDestinationView(deps: DestinationDeps, orgId: string, id: string): Promise<DestinationView> {
+  return toView(await mustGet(deps, orgId, id));
+}
+
+export async function listDestinationViews(deps: DestinationDeps, orgId: string): Promise<DestinationView[]> {
+  const now = new Date();
+  return (await repo.listDestinations(deps.db, orgId)).map((r) => toView(r, now));
+}
+
+export async function patchDestination(deps: DestinationDeps, orgId: string, id: string, body: PatchDestinationBody): Promise<DestinationView> {
+  const row = await mustGet(deps, orgId, id);
+  const patch: repo.DestinationPatch = {};
+  if (body.url !== undefined) patch.url = checkUrl(body.url, deps.allowPrivate);
+  if (body.auth_header_name !== undefined) patch.auth_header_name = checkHeaderName(body.auth_header_name);
+  if (body.auth_header_value !== undefined) {
+    if (body.auth_header_value === '') {
+      patch.auth_header_sealed = null;
+    } else {
+      patch.auth_header_sealed = sealAuthHeader(deps.keyRing, orgId, id, checkHeaderValue(body.auth_header_value));
+      if (!row.auth_header_name && !patch.auth_header_name) {
+        const def = SIEM_CATALOG[row.siem as SiemId]?.defaultHeaderName;
+        if (!def) throw invalid('auth_header_name', 'is required: this destination has no header name yet');
+        patch.auth_header_name = def;
+      }
+    }
+  }
+  if (body.options !== undefined) patch.options = body.options;
+  if (body.enabled !== undefined) patch.enabled = body.enabled;
+  let newSecret: string | null = null;
+  if (body.signing === false) patch.signing_secret_sealed = null;
+  if (body.rotate_signing_secret || (body.signing === true && !row.signing_secret_sealed)) {
+    if (row.siem !== 'custom') throw invalid('signing', 'Standard Webhooks signing is only for the custom preset');
+    newSecret = generateSigningSecret();
+    patch.signing_secret_sealed = sealSigningSecret(deps.keyRing, orgId, id, newSecret);
+  }
+  await repo.updateDestination(deps.db, orgId, id, patch);
+  const view = toView(await mustGet(deps, orgId, id));
+  return newSecret ? { ...view, signing_secret: newSecret } : view;
+}
+
+export async function removeDestination(deps: DestinationDeps, orgId: string, id: string): Promise<{ deleted: true; cleared_events: number }> {
+  const res = await repo.deleteDestination(deps.db, orgId, id);
+  if (!res.deleted) throw notFound('destination');
+  return { deleted: true, cleared_events: res.clearedEvents };
+}
+
+/** Per-destination limit for the synchronous test probe: a small token bucket in this process. */
+export class ProbeRateLimiter {
+  private readonly hits = new Map<string, number[]>();
+  constructor(
+    private readonly limit = 5,
+    private readonly windowMs = 60_000,
+  ) {}
+  take(destinationId: string, now = Date.now()): void {
+    const recent = (this.hits.get(destinationId) ?? []).filter((t) => now - t < this.windowMs);
+    if (recent.length >= this.limit) {
+      const retryAfterS = Math.ceil((recent[0]! + this.windowMs - now) / 1000);
+      this.hits.set(destinationId, recent);
+      throw new AppError('rate_limited', `At most ${this.limit} test probes per minute per destination; try again in ${retryAfterS} s.`, {
+        retryAfterS,
+      });
+    }
+    recent.push(now);
+    this.hits.set(destinationId, recent);
+    if (this.hits.size > 10_000) this.hits.delete(this.hits.keys().next().value!);
+  }
+}

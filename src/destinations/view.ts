@@ -1,0 +1,28 @@
+import type { DestinationView } from '../api/schemas/destinations.js';
+import type { DestinationWithCounts } from './repository.js';
+import { destinationStatus } from './status.js';
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+/** The API (and dashboard) view of a destination. Sealed credentials never leave this function. */
+export function toView(row: DestinationWithCounts, now = new Date()): DestinationView {
+  return {
+    destination_id: row.id,
+    url: row.url,
+    auth_header_name: row.auth_header_name,
+    auth_header_configured: row.auth_header_sealed !== null,
+    enabled: row.enabled,
+    created_at: iso(row.created_at)!,
+    updated_at: iso(row.updated_at)!,
+    siem: row.siem,
+    status: destinationStatus(row, now),
+    last_delivery_at: iso(row.last_delivery_at),
+    last_error: row.last_error,
+    last_error_at: iso(row.last_error_at),
+    options: row.options,
+    signing_enabled: row.signing_secret_sealed !== null,
+    pending_events: row.pending_events,
+    failed_events: row.failed_events,
+    paused_until: row.paused_until && new Date(row.paused_until) > now ? iso(row.paused_until) : null,
+  };
+}

@@ -1,0 +1,34 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+/**
+ * Paths pino must never print. Credentials should never reach a log call in the first place; this is
+ * the second line of defence for a request body or header object logged by mistake.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  'auth_header_value',
+  '*.auth_header_value',
+  'body.auth_header_value',
+  'signing_secret',
+  '*.signing_secret',
+  'headers.authorization',
+  '*.headers.authorization',
+  'apiKey',
+  'input',
+  '*.input',
+];
+
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  const opts: LoggerOptions = {
+    level,
+    base: { service: 'aegis-audit-stream' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  return destination ? pino(opts, destination as pino.DestinationStream) : pino(opts);
+}
+
+export type { Logger };

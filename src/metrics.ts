@@ -1,0 +1,67 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Db } from './db/types.js';
+import { queueDepth } from './queue/prune.js';
+
+export interface Metrics {
+  registry: Registry;
+  delivered: Counter<'destination_id' | 'siem'>;
+  retried: Counter<'destination_id' | 'siem'>;
+  deadLettered: Counter<'destination_id' | 'siem'>;
+  requests: Counter<'destination_id' | 'siem' | 'result'>;
+  /** Seconds from the event being recorded to its delivery being confirmed. */
+  deliveryLatency: Histogram<'siem'>;
+  requestDuration: Histogram<'siem'>;
+  eventsRecorded: Counter<'source'>;
+}
+
+export function createMetrics(db: Db | null): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'aegis_' });
+  const dest = ['destination_id', 'siem'] as const;
+  const m: Metrics = {
+    registry,
+    delivered: new Counter({ name: 'aegis_events_delivered_total', help: 'Events delivered (2xx, or accepted per item).', labelNames: dest, registers: [registry] }),
+    retried: new Counter({ name: 'aegis_events_retried_total', help: 'Event delivery attempts that failed and were scheduled for retry.', labelNames: dest, registers: [registry] }),
+    deadLettered: new Counter({ name: 'aegis_events_dead_lettered_total', help: 'Events dead-lettered (status failed).', labelNames: dest, registers: [registry] }),
+    requests: new Counter({ name: 'aegis_delivery_requests_total', help: 'HTTP requests sent to SIEMs, by result.', labelNames: ['destination_id', 'siem', 'result'], registers: [registry] }),
+    deliveryLatency: new Histogram({
+      name: 'aegis_delivery_latency_seconds',
+      help: 'Time from an event being recorded to its delivery being confirmed.',
+      labelNames: ['siem'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
+      registers: [registry],
+    }),
+    requestDuration: new Histogram({
+      name: 'aegis_delivery_request_duration_seconds',
+      help: 'Duration of one HTTP request to a SIEM.',
+      labelNames: ['siem'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    eventsRecorded: new Counter({ name: 'aegis_events_recorded_total', help: 'Audit events recorded.', labelNames: ['source'], registers: [registry] }),
+  };
+  if (db) {
+    // Queue figures come from the database at scrape time, so every process reports the same truth.
+    const depth = new Gauge({ name: 'aegis_queue_depth', help: 'Jobs by destination and status (pending, failed).', labelNames: ['destination_id', 'status'], registers: [registry] });
+    new Gauge({
+      name: 'aegis_queue_oldest_due_age_seconds',
+      help: 'Age of the oldest due job per destination (0 when none is waiting).',
+      labelNames: ['destination_id'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        depth.reset();
+        try {
+          for (const r of await queueDepth(db)) {
+            depth.set({ destination_id: r.destinationId, status: 'pending' }, r.pending);
+            depth.set({ destination_id: r.destinationId, status: 'failed' }, r.failed);
+            this.set({ destination_id: r.destinationId }, r.oldestDueAgeS);
+          }
+        } catch {
+          // A scrape during a database outage reports process metrics only.
+        }
+      },
+    });
+  }
+  return m;
+}

@@ -1,0 +1,42 @@
+import type { Queryable } from '../db/types.js';
+
+/** One HTTP request to a SIEM (delivery or test probe): the per-delivery log. */
+export interface AttemptRecord {
+  orgId: string;
+  destinationId: string;
+  eventCount: number;
+  deliveredCount: number;
+  failedCount: number;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  responseSnippet: string | null;
+}
+
+export async function insertAttempts(db: Queryable, recs: AttemptRecord[]): Promise<void> {
+  if (recs.length === 0) return;
+  await db.query(
+    `INSERT INTO delivery_attempts (org_id, destination_id, event_count, delivered_count, failed_count, status_code, duration_ms, error, response_snippet)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::text[], $9::text[])`,
+    [
+      recs.map((r) => r.orgId),
+      recs.map((r) => r.destinationId),
+      recs.map((r) => r.eventCount),
+      recs.map((r) => r.deliveredCount),
+      recs.map((r) => r.failedCount),
+      recs.map((r) => r.statusCode),
+      recs.map((r) => Math.round(r.durationMs)),
+      recs.map((r) => r.error),
+      recs.map((r) => (r.responseSnippet ? r.responseSnippet.slice(0, 512) : null)),
+    ],
+  );
+}
+
+export async function listAttempts(db: Queryable, orgId: string, destinationId: string, limit: number) {
+  const { rows } = await db.query<{ attempted_at: Date; event_count: number; delivered_count: number; failed_count: number; status_code: number | null; duration_ms: number; error: string | null }>(
+    `SELECT attempted_at, event_count, delivered_count, failed_count, status_code, duration_ms, error
+       FROM delivery_attempts WHERE org_id = $1 AND destination_id = $2 ORDER BY id DESC LIMIT $3`,
+    [orgId, destinationId, limit],
+  );
+  return rows.map((r) => ({ ...r, attempted_at: new Date(r.attempted_at).toISOString() }));
+}

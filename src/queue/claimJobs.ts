@@ -1,0 +1,44 @@
+import type { Queryable } from '../db/types.js';
+import type { ClaimedJob } from './types.js';
+
+/**
+ * Claims up to `limit` due jobs of one destination for `leaseMs`. Locking: FOR UPDATE SKIP LOCKED, so
+ * concurrent workers take disjoint sets without waiting on each other. A claim moves next_attempt_at
+ * to the lease expiry and stamps a fresh claim id: a worker that dies leaves jobs that simply become
+ * due again when the lease runs out (no reaper needed), and only the holder of the claim id can settle.
+ */
+export async function claimJobs(
+  db: Queryable,
+  args: { orgId: string; destinationId: string; limit: number; leaseMs: number; claimId: string },
+): Promise<ClaimedJob[]> {
+  const { rows } = await db.query<{ id: number; org_id: string; event_id: string; attempts: number; created_at: Date; payload: unknown }>(
+    `WITH picked AS (
+       SELECT org_id, id FROM forwarding_jobs
+        WHERE org_id = $1 AND destination_id = $2 AND status = 'pending' AND next_attempt_at <= now()
+        ORDER BY next_attempt_at, id
+        LIMIT $3
+        FOR UPDATE SKIP LOCKED
+     ), claimed AS (
+       UPDATE forwarding_jobs j
+          SET claim_id = $5::uuid, next_attempt_at = now() + make_interval(secs => $4::float8 / 1000)
+         FROM picked
+        WHERE j.org_id = picked.org_id AND j.id = picked.id
+       RETURNING j.id, j.org_id, j.event_id, j.attempts, j.created_at
+     )
+     SELECT c.id, c.org_id, c.event_id, c.attempts, c.created_at, e.payload
+       FROM claimed c JOIN audit_events e ON e.org_id = c.org_id AND e.id = c.event_id
+      ORDER BY c.id`,
+    [args.orgId, args.destinationId, args.limit, args.leaseMs, args.claimId],
+  );
+  return rows.map((r) => ({ id: r.id, orgId: r.org_id, eventId: r.event_id, attempts: r.attempts, createdAt: r.created_at, payload: r.payload }));
+}
+
+/** Heartbeat: pushes the lease of still-held jobs forward while a slow delivery is in progress. */
+export async function extendLease(db: Queryable, args: { orgId: string; claimId: string; ids: number[]; leaseMs: number }): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE forwarding_jobs SET next_attempt_at = now() + make_interval(secs => $4::float8 / 1000)
+      WHERE org_id = $1 AND claim_id = $2::uuid AND id = ANY($3::bigint[]) AND status = 'pending'`,
+    [args.orgId, args.claimId, args.ids, args.leaseMs],
+  );
+  return rowCount;
+}

@@ -1,0 +1,71 @@
+import type { Queryable } from '../db/types.js';
+
+export interface FailedEvent {
+  job_id: number;
+  event_id: string;
+  attempts: number;
+  last_error: string | null;
+  last_status_code: number | null;
+  failed_at: string | null;
+  created_at: string;
+  event: unknown;
+}
+
+/** Dead-lettered jobs of one destination, newest first, with the (metadata-only) event. */
+export async function listFailedEvents(
+  db: Queryable,
+  orgId: string,
+  destinationId: string,
+  page: { limit: number; beforeId: number | null },
+): Promise<{ events: FailedEvent[]; total: number; next_before_id: number | null }> {
+  const { rows } = await db.query<{ id: number; event_id: string; attempts: number; last_error: string | null; last_status_code: number | null; settled_at: Date | null; created_at: Date; payload: unknown }>(
+    `SELECT j.id, j.event_id, j.attempts, j.last_error, j.last_status_code, j.settled_at, j.created_at, e.payload
+       FROM forwarding_jobs j JOIN audit_events e ON e.org_id = j.org_id AND e.id = j.event_id
+      WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed' AND ($3::bigint IS NULL OR j.id < $3)
+      ORDER BY j.id DESC LIMIT $4`,
+    [orgId, destinationId, page.beforeId, page.limit],
+  );
+  const { rows: count } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'failed'`,
+    [orgId, destinationId],
+  );
+  return {
+    events: rows.map((r) => ({
+      job_id: r.id,
+      event_id: r.event_id,
+      attempts: r.attempts,
+      last_error: r.last_error,
+      last_status_code: r.last_status_code,
+      failed_at: r.settled_at ? new Date(r.settled_at).toISOString() : null,
+      created_at: new Date(r.created_at).toISOString(),
+      event: r.payload,
+    })),
+    total: count[0]?.n ?? 0,
+    next_before_id: rows.length === page.limit ? rows[rows.length - 1]!.id : null,
+  };
+}
+
+/**
+ * Puts dead-lettered jobs (all, or the given ids) back in the queue with a fresh retry schedule.
+ * Done in bounded batches by callers that replay a lot (the CLI shows progress between them).
+ */
+export async function replayFailed(db: Queryable, orgId: string, destinationId: string, jobIds: number[] | null, batch = 10_000): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE forwarding_jobs SET status = 'pending', attempts = 0, next_attempt_at = now(), claim_id = NULL, settled_at = NULL
+      WHERE org_id = $1 AND id IN (
+        SELECT id FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'failed'
+           AND ($3::bigint[] IS NULL OR id = ANY($3::bigint[]))
+         ORDER BY id LIMIT $4)`,
+    [orgId, destinationId, jobIds, batch],
+  );
+  if (rowCount > 0) await db.query(`SELECT pg_notify('aegis_jobs', '')`);
+  return rowCount;
+}
+
+export async function countFailed(db: Queryable, orgId: string, destinationId: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'failed'`,
+    [orgId, destinationId],
+  );
+  return rows[0]?.n ?? 0;
+}

@@ -1,0 +1,35 @@
+import type { Queryable } from '../db/types.js';
+
+export interface DueDestination {
+  orgId: string;
+  id: string;
+  consecutiveFailures: number;
+}
+
+/**
+ * Enabled, not-paused destinations with at least one due job. Disabled destinations keep their queued
+ * jobs (held, not dropped) and simply never appear here until they are enabled again.
+ */
+export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueDestination[]> {
+  const { rows } = await db.query<{ org_id: string; id: string; consecutive_failures: number }>(
+    `SELECT d.org_id, d.id, d.consecutive_failures FROM destinations d
+      WHERE d.enabled AND (d.paused_until IS NULL OR d.paused_until <= now())
+        AND EXISTS (SELECT 1 FROM forwarding_jobs j
+                     WHERE j.destination_id = d.id AND j.org_id = d.org_id
+                       AND j.status = 'pending' AND j.next_attempt_at <= now())
+      ORDER BY d.org_id, d.id
+      LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({ orgId: r.org_id, id: r.id, consecutiveFailures: r.consecutive_failures }));
+}
+
+/** When the next job of any enabled destination falls due (for the worker's timer), or null. */
+export async function nextDueAt(db: Queryable): Promise<Date | null> {
+  const { rows } = await db.query<{ at: Date | null }>(
+    `SELECT min(greatest(j.next_attempt_at, coalesce(d.paused_until, j.next_attempt_at))) AS at
+       FROM forwarding_jobs j JOIN destinations d ON d.org_id = j.org_id AND d.id = j.destination_id
+      WHERE j.status = 'pending' AND d.enabled`,
+  );
+  return rows[0]?.at ?? null;
+}
