@@ -1,0 +1,270 @@
+import { gunzipSync } from 'node:zlib';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  TEST_CA_PEM,
+  closedPort,
+  hang,
+  ok,
+  redirect,
+  resetConnection,
+  respondWith,
+  slow,
+  startReceiver,
+  startUntrustedReceiver,
+  type Receiver,
+} from '../../../test/support/httpsReceiver.js';
+import { createOutboundClient, type OutboundClient, type ResolveAddresses } from './client.js';
+
+const SECRET = 'Splunk 00000000-super-secret-token';
+const headers = { authorization: SECRET, 'x-aegis-event-id': 'pflt_1' };
+
+let receiver: Receiver;
+const clients: OutboundClient[] = [];
+
+function client(opts: Partial<Parameters<typeof createOutboundClient>[0]> = {}): OutboundClient {
+  const c = createOutboundClient({ allowPrivate: true, timeoutMs: 5_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM, ...opts });
+  clients.push(c);
+  return c;
+}
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+});
+
+afterEach(async () => {
+  receiver.requests.length = 0;
+  receiver.setHandler(ok());
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+afterAll(async () => {
+  await receiver.close();
+});
+
+describe('outbound client against a real HTTPS receiver', () => {
+  it('POSTs the body with our headers and returns status, headers and body', async () => {
+    receiver.setHandler(respondWith(202, '{"accepted":true}', { 'content-type': 'application/json', 'x-thing': 'y' }));
+    const result = await client().send({ url: `${receiver.url}/ingest?a=1`, headers, body: '{"hello":"world"}' });
+    expect(result).toMatchObject({ kind: 'response', status: 202, body: '{"accepted":true}' });
+    if (result.kind !== 'response') throw new Error('unreachable');
+    expect(result.headers['x-thing']).toBe('y');
+    expect(result.durationMs).toBeGreaterThanOrEqual(0);
+    expect(receiver.requests).toHaveLength(1);
+    const got = receiver.requests[0]!;
+    expect(got.method).toBe('POST');
+    expect(got.path).toBe('/ingest?a=1');
+    expect(got.body.toString()).toBe('{"hello":"world"}');
+    expect(got.headers['user-agent']).toBe('aegis-test/1');
+    expect(got.headers['content-length']).toBe(String('{"hello":"world"}'.length));
+    expect(got.headers['content-type']).toBe('application/json');
+    expect(got.headers['authorization']).toBe(SECRET);
+    expect(got.headers['x-aegis-event-id']).toBe('pflt_1');
+  });
+
+  it('gzips the body when asked, and the receiver gets it intact', async () => {
+    const payload = JSON.stringify({ events: Array.from({ length: 200 }, (_, i) => ({ id: `pflt_${i}`, note: 'é✓' })) });
+    const result = await client().send({ url: receiver.url, headers, body: payload, gzip: true });
+    expect(result).toMatchObject({ kind: 'response', status: 200 });
+    const got = receiver.requests[0]!;
+    expect(got.headers['content-encoding']).toBe('gzip');
+    expect(got.rawBody.length).toBeLessThan(Buffer.byteLength(payload));
+    expect(got.headers['content-length']).toBe(String(got.rawBody.length));
+    expect(gunzipSync(got.rawBody).toString('utf8')).toBe(payload);
+    expect(got.body.toString('utf8')).toBe(payload);
+  });
+
+  it('accepts a Buffer body and drops headers the HTTP layer owns', async () => {
+    await client().send({
+      url: receiver.url,
+      headers: { ...headers, host: 'evil.example', 'content-length': '1', 'transfer-encoding': 'chunked' },
+      body: Buffer.from('abc'),
+    });
+    const got = receiver.requests[0]!;
+    expect(got.headers['host']).toBe(`127.0.0.1:${receiver.port}`);
+    expect(got.body.toString()).toBe('abc');
+    expect(got.headers['transfer-encoding']).toBeUndefined();
+  });
+
+  it('reuses keep-alive connections', async () => {
+    const before = receiver.connections;
+    const c = client();
+    for (let i = 0; i < 10; i++) {
+      expect(await c.send({ url: receiver.url, headers, body: String(i) })).toMatchObject({ status: 200 });
+    }
+    // undici may open a second socket while the first finishes settling; never one per request.
+    expect(receiver.connections - before).toBeLessThanOrEqual(2);
+  });
+
+  it('never follows a redirect: a 3xx is returned and the receiver sees one request', async () => {
+    receiver.setHandler(redirect(`${receiver.url}/elsewhere`, 301));
+    const result = await client().send({ url: `${receiver.url}/old`, headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'response', status: 301 });
+    if (result.kind === 'response') expect(result.headers['location']).toBe(`${receiver.url}/elsewhere`);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(receiver.requests.map((r) => r.path)).toEqual(['/old']);
+  });
+
+  it('caps the response body it reads', async () => {
+    receiver.setHandler(respondWith(500, 'x'.repeat(1_000_000)));
+    const result = await client({ maxResponseBytes: 1024 }).send({ url: receiver.url, headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'response', status: 500 });
+    if (result.kind === 'response') expect(result.body).toBe('x'.repeat(1024));
+  });
+
+  it('does not split a multi-byte character at the cap', async () => {
+    receiver.setHandler(respondWith(400, 'é'.repeat(100)));
+    const result = await client({ maxResponseBytes: 5 }).send({ url: receiver.url, headers, body: '{}' });
+    if (result.kind !== 'response') throw new Error(`expected a response, got ${result.message}`);
+    expect(result.body).toBe('éé');
+  });
+
+  it('times out against a receiver that never answers', async () => {
+    receiver.setHandler(hang());
+    const result = await client({ timeoutMs: 300 }).send({ url: receiver.url, headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'network', failure: 'timeout' });
+    expect(result.durationMs).toBeGreaterThanOrEqual(250);
+    expect(result.durationMs).toBeLessThan(3_000);
+  });
+
+  it('times out against a slow receiver', async () => {
+    receiver.setHandler(slow(2_000));
+    const result = await client({ timeoutMs: 200 }).send({ url: receiver.url, headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'network', failure: 'timeout' });
+  });
+
+  it('reports a reset connection', async () => {
+    receiver.setHandler(resetConnection());
+    const result = await client().send({ url: receiver.url, headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'network', failure: 'reset' });
+  });
+
+  it('reports a refused connection', async () => {
+    const port = await closedPort();
+    const result = await client().send({ url: `https://127.0.0.1:${port}/`, headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'network', failure: 'refused', code: 'ECONNREFUSED', host: '127.0.0.1' });
+  });
+
+  it('reports an unknown host as a DNS failure', async () => {
+    const result = await client().send({ url: 'https://no-such-host.invalid/', headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'network', failure: 'dns', host: 'no-such-host.invalid' });
+  });
+
+  it('fails TLS against an untrusted self-signed certificate', async () => {
+    const untrusted = await startUntrustedReceiver();
+    try {
+      const result = await client().send({ url: untrusted.url, headers, body: '{}' });
+      expect(result).toMatchObject({ kind: 'network', failure: 'tls' });
+      expect(untrusted.requests).toHaveLength(0);
+    } finally {
+      await untrusted.close();
+    }
+  });
+
+  it('fails TLS when the private CA is not trusted', async () => {
+    const result = await client({ ca: undefined }).send({ url: receiver.url, headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'network', failure: 'tls' });
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('never puts request headers in an error message', async () => {
+    receiver.setHandler(resetConnection());
+    const results = [
+      await client().send({ url: receiver.url, headers, body: '{}' }),
+      await client().send({ url: 'https://no-such-host.invalid/', headers, body: '{}' }),
+      await client().send({ url: receiver.url, headers: { ...headers, 'x-bad': `${SECRET}\r\nx: y` }, body: '{}' }),
+    ];
+    for (const r of results) {
+      expect(r.kind).toBe('network');
+      expect(JSON.stringify(r)).not.toContain('super-secret');
+    }
+  });
+
+  it('resolves (never throws) for invalid URLs and after close', async () => {
+    const c = client();
+    expect(await c.send({ url: 'not a url', headers, body: '' })).toMatchObject({ kind: 'network', failure: 'other', code: 'invalid_url' });
+    await c.close();
+    expect(await c.send({ url: receiver.url, headers, body: '' })).toMatchObject({ kind: 'network', failure: 'other' });
+  });
+
+  it("honours the caller's abort signal", async () => {
+    receiver.setHandler(hang());
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const result = await client().send({ url: receiver.url, headers, body: '{}', signal: controller.signal });
+    expect(result).toMatchObject({ kind: 'network', failure: 'other', code: 'ABORTED' });
+  });
+});
+
+describe('outbound guard (allowPrivate = false)', () => {
+  it.each([
+    (r: Receiver) => r.url,
+    (r: Receiver) => `https://localhost:${r.port}/`,
+    (r: Receiver) => `https://2130706433:${r.port}/`,
+    (r: Receiver) => `https://[::ffff:127.0.0.1]:${r.port}/`,
+    (r: Receiver) => `https://[::1]:${r.port}/`,
+  ])('refuses a loopback destination before any connection (%#)', async (toUrl) => {
+    const before = receiver.connections;
+    const result = await client({ allowPrivate: false }).send({ url: toUrl(receiver), headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'network', failure: 'forbidden_address' });
+    expect(receiver.requests).toHaveLength(0);
+    expect(receiver.connections).toBe(before);
+  });
+
+  it('refuses http:// without allowPrivate', async () => {
+    const result = await client({ allowPrivate: false }).send({ url: 'http://example.com/', headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'network', failure: 'other', code: 'https_required' });
+  });
+
+  it('refuses at connect time a host name that resolves to a private address', async () => {
+    const resolveAddresses: ResolveAddresses = () => Promise.resolve([{ address: '127.0.0.1', family: 4 }]);
+    const before = receiver.connections;
+    const result = await client({ allowPrivate: false, resolveAddresses }).send({
+      url: `https://siem.example.com:${receiver.port}/`,
+      headers,
+      body: '{}',
+    });
+    expect(result).toMatchObject({ kind: 'network', failure: 'forbidden_address', code: 'EAEGISFORBIDDEN' });
+    if (result.kind === 'network') expect(result.message).toContain('127.0.0.1');
+    expect(receiver.connections).toBe(before);
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('refuses when ANY resolved address is forbidden (rebinding with a mixed answer)', async () => {
+    const resolveAddresses: ResolveAddresses = () =>
+      Promise.resolve([
+        { address: '93.184.215.14', family: 4 },
+        { address: '::ffff:169.254.169.254', family: 6 },
+      ]);
+    const result = await client({ allowPrivate: false, resolveAddresses }).send({
+      url: 'https://siem.example.com/',
+      headers,
+      body: '{}',
+    });
+    expect(result).toMatchObject({ kind: 'network', failure: 'forbidden_address' });
+    if (result.kind === 'network') expect(result.message).toContain('metadata');
+  });
+
+  it('checks every new connection, so a later rebinding answer is refused too', async () => {
+    let answer = '127.0.0.1';
+    const resolveAddresses: ResolveAddresses = () => Promise.resolve([{ address: answer, family: 4 }]);
+    // allowPrivate=true lets the first resolution through; the guard itself is exercised below.
+    const permissive = client({ allowPrivate: true, resolveAddresses });
+    const first = await permissive.send({ url: `https://localhost:${receiver.port}/`, headers, body: '{}' });
+    expect(first).toMatchObject({ kind: 'response', status: 200 });
+    answer = '10.0.0.1';
+    const strict = client({ allowPrivate: false, resolveAddresses, timeoutMs: 1_000 });
+    const second = await strict.send({ url: `https://siem.example.com:${receiver.port}/`, headers, body: '{}' });
+    expect(second).toMatchObject({ kind: 'network', failure: 'forbidden_address' });
+  });
+
+  it('the injected resolver really drives the connection (allowPrivate = true reaches the receiver)', async () => {
+    const resolveAddresses: ResolveAddresses = () => Promise.resolve([{ address: '127.0.0.1', family: 4 }]);
+    const result = await client({ allowPrivate: true, resolveAddresses }).send({
+      url: `https://localhost:${receiver.port}/via-resolver`,
+      headers,
+      body: '{}',
+    });
+    expect(result).toMatchObject({ kind: 'response', status: 200 });
+    expect(receiver.requests.map((r) => r.path)).toEqual(['/via-resolver']);
+  });
+});

@@ -1,0 +1,272 @@
+// A real HTTPS receiver (a stand-in SIEM) for tests and benchmarks: 127.0.0.1, random port, the
+// committed test certificates. It records every request, and its behaviour can be switched at run time
+// (status, redirect, slow, reset, hang, flap).
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+const TLS_DIR = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
+const readTls = (name: string): string => readFileSync(`${TLS_DIR}${name}`, 'utf8');
+
+/** The test CA that signed `server.pem` (localhost, 127.0.0.1, ::1). */
+export const TEST_CA_PEM = readTls('ca.pem');
+export const TEST_SERVER_CERT_PEM = readTls('server.pem');
+export const TEST_SERVER_KEY_PEM = readTls('server-key.pem');
+/** A self-signed certificate that nothing trusts, for TLS-failure tests. */
+export const UNTRUSTED_CERT_PEM = readTls('untrusted.pem');
+export const UNTRUSTED_KEY_PEM = readTls('untrusted-key.pem');
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body, gunzipped when the request said Content-Encoding: gzip. */
+  body: Buffer;
+  /** The body exactly as received. */
+  rawBody: Buffer;
+  receivedAt: number;
+}
+
+export interface ReceiverResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+/** Special behaviours: destroy the socket without answering, or never answer at all. */
+export type ReceiverAction = { action: 'reset' } | { action: 'hang' };
+
+export type ReceiverHandler = (
+  req: ReceivedRequest,
+) => ReceiverResponse | ReceiverAction | Promise<ReceiverResponse | ReceiverAction>;
+
+export interface ReceiverOptions {
+  /** 'trusted' (default) uses server.pem signed by the test CA; 'untrusted' a self-signed certificate. */
+  certificate?: 'trusted' | 'untrusted';
+  /** Keep every request in `requests` (default true); benchmarks may turn it off and read `count`. */
+  record?: boolean;
+}
+
+export interface Receiver {
+  url: string;
+  port: number;
+  requests: ReceivedRequest[];
+  /** Requests handled so far (also counted when `record` is off). */
+  readonly count: number;
+  /** TCP connections accepted so far (a refused destination must leave this at 0). */
+  readonly connections: number;
+  setHandler(handler: ReceiverHandler): void;
+  waitFor(predicate: (requests: ReceivedRequest[]) => boolean, timeoutMs?: number): Promise<ReceivedRequest[]>;
+  close(): Promise<void>;
+}
+
+// ---- handler helpers ------------------------------------------------------------------------------
+
+export function respondWith(status: number, body: string | Buffer = '', headers: Record<string, string> = {}): ReceiverHandler {
+  return () => ({ status, body, headers });
+}
+
+export const ok = (body = '{"text":"Success","code":0}'): ReceiverHandler =>
+  respondWith(200, body, { 'content-type': 'application/json' });
+
+export function redirect(location: string, status = 301): ReceiverHandler {
+  return () => ({ status, headers: { location }, body: '' });
+}
+
+export function slow(delayMs: number, response: ReceiverResponse = { status: 200, body: 'ok' }): ReceiverHandler {
+  return async () => {
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    return response;
+  };
+}
+
+export function resetConnection(): ReceiverHandler {
+  return () => ({ action: 'reset' });
+}
+
+export function hang(): ReceiverHandler {
+  return () => ({ action: 'hang' });
+}
+
+/**
+ * Fails the first `failures` requests with `failStatus` (or a reset), then answers `then`; with
+ * `repeat`, cycles failures/successes forever (a flapping SIEM).
+ */
+export function flap(opts: {
+  failures: number;
+  successes?: number;
+  failWith?: number | 'reset';
+  then?: ReceiverResponse;
+  repeat?: boolean;
+}): ReceiverHandler {
+  const successes = opts.successes ?? 1;
+  const failWith = opts.failWith ?? 503;
+  const then = opts.then ?? { status: 200, body: 'ok' };
+  let n = 0;
+  return () => {
+    const i = n++;
+    const failing = opts.repeat ? i % (opts.failures + successes) < opts.failures : i < opts.failures;
+    if (!failing) return then;
+    return failWith === 'reset' ? { action: 'reset' } : { status: failWith, body: 'flapping' };
+  };
+}
+
+// ---- the server -----------------------------------------------------------------------------------
+
+/** Drops the connection without an answer: a TCP RST where the platform allows, else a plain destroy. */
+function abort(socket: Socket): void {
+  const raw = (socket as Socket & { _parent?: Socket })._parent;
+  try {
+    if (raw && typeof raw.resetAndDestroy === 'function') {
+      raw.resetAndDestroy();
+      socket.destroy();
+      return;
+    }
+  } catch {
+    // fall through
+  }
+  socket.destroy();
+}
+
+function isAction(r: ReceiverResponse | ReceiverAction): r is ReceiverAction {
+  return 'action' in r;
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export async function startReceiver(handler: ReceiverHandler = ok(), options: ReceiverOptions = {}): Promise<Receiver> {
+  const trusted = (options.certificate ?? 'trusted') === 'trusted';
+  const record = options.record ?? true;
+  let current = handler;
+  let count = 0;
+  let connections = 0;
+  const requests: ReceivedRequest[] = [];
+  const sockets = new Set<Socket>();
+  const waiters = new Set<() => void>();
+
+  const server = createServer(
+    {
+      key: trusted ? TEST_SERVER_KEY_PEM : UNTRUSTED_KEY_PEM,
+      cert: trusted ? TEST_SERVER_CERT_PEM : UNTRUSTED_CERT_PEM,
+      keepAliveTimeout: 30_000,
+    },
+    (req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('error', () => undefined);
+      req.on('end', () => {
+        const rawBody = Buffer.concat(chunks);
+        let body = rawBody;
+        if (String(req.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {
+          try {
+            body = gunzipSync(rawBody);
+          } catch {
+            body = rawBody;
+          }
+        }
+        const received: ReceivedRequest = {
+          method: req.method ?? '',
+          path: req.url ?? '',
+          headers: { ...req.headers },
+          body,
+          rawBody,
+          receivedAt: Date.now(),
+        };
+        count++;
+        if (record) requests.push(received);
+        for (const wake of waiters) wake();
+        Promise.resolve()
+          .then(() => current(received))
+          .then(
+            (outcome) => {
+              if (isAction(outcome)) {
+                if (outcome.action === 'reset') abort(req.socket);
+                return; // hang: never answer; close() destroys the socket
+              }
+              res.writeHead(outcome.status, outcome.headers ?? {});
+              res.end(outcome.body ?? '');
+            },
+            () => {
+              res.writeHead(500);
+              res.end('receiver handler failed');
+            },
+          );
+      });
+    },
+  );
+  server.on('connection', (socket: Socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  // Failed handshakes (the untrusted certificate) are expected; keep them quiet.
+  server.on('tlsClientError', () => undefined);
+
+  const port = await listen(server);
+  return {
+    url: `https://127.0.0.1:${port}`,
+    port,
+    requests,
+    get count() {
+      return count;
+    },
+    get connections() {
+      return connections;
+    },
+    setHandler(h: ReceiverHandler) {
+      current = h;
+    },
+    waitFor(predicate, timeoutMs = 5_000) {
+      return new Promise<ReceivedRequest[]>((resolve, reject) => {
+        if (predicate(requests)) {
+          resolve(requests);
+          return;
+        }
+        const check = () => {
+          if (predicate(requests)) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            resolve(requests);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`receiver: condition not met within ${timeoutMs} ms (${requests.length} requests)`));
+        }, timeoutMs);
+        waiters.add(check);
+      });
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+/** An HTTPS receiver presenting a self-signed certificate that no client trusts. */
+export function startUntrustedReceiver(handler: ReceiverHandler = ok()): Promise<Receiver> {
+  return startReceiver(handler, { certificate: 'untrusted' });
+}
+
+/** A port on 127.0.0.1 with nothing listening (connections to it are refused). */
+export async function closedPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
