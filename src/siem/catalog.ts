@@ -1,6 +1,6 @@
 // Per-SIEM form presets and format hints.
 //
-// BROWSER-SAFE: the dashboard imports this file directly. No node: imports, no Buffer;
+// BROWSER-SAFE: the dashboard imports this file directly. No node: imports, no Node-only globals;
 // base64 goes through atob/btoa, which Node 20 and every browser provide.
 //
 // Every URL, header and limit here comes from docs/siem/<preset>.md, which cites the SIEM's own docs.

@@ -30,6 +30,7 @@ export const SPLUNK_HEC_CODES: Readonly<Record<number, { text: string; hint: str
   12: { text: 'Event field is required', hint: 'Splunk found an envelope without an event field; check the URL ends in /services/collector/event.' },
   13: { text: 'Event field cannot be blank', hint: 'Splunk found an empty event field; this is an Aegis bug, please report it.' },
   14: { text: 'ACK is disabled', hint: 'Splunk says acknowledgement is disabled for this token; remove the ack path from the URL and use /services/collector/event.' },
+  15: { text: 'Error in handling indexed fields', hint: 'Splunk could not index the fields of an event; check the token\'s source type settings (INDEXED_EXTRACTIONS) for aegis:audit.' },
 };
 
 interface HecAnswer {
