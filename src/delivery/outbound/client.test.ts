@@ -13,7 +13,7 @@ import {
   startUntrustedReceiver,
   type Receiver,
 } from '../../../test/support/httpsReceiver.js';
-import { createOutboundClient, type OutboundClient, type ResolveAddresses } from './client.js';
+import { createGuardedLookup, createOutboundClient, type OutboundClient, type ResolveAddresses } from './client.js';
 
 const SECRET = 'Splunk 00000000-super-secret-token';
 const headers = { authorization: SECRET, 'x-aegis-event-id': 'pflt_1' };
@@ -223,8 +223,8 @@ describe('outbound guard (allowPrivate = false)', () => {
       headers,
       body: '{}',
     });
-    expect(result).toMatchObject({ kind: 'network', failure: 'forbidden_address', code: 'EAEGISFORBIDDEN' });
-    if (result.kind === 'network') expect(result.message).toContain('127.0.0.1');
+    expect(result).toMatchObject({ kind: 'network', failure: 'forbidden_address', code: 'EAEGISFORBIDDEN', host: 'siem.example.com' });
+    if (result.kind === 'network') expect(result.message).toBe('siem.example.com resolves to 127.0.0.1 (loopback)');
     expect(receiver.connections).toBe(before);
     expect(receiver.requests).toHaveLength(0);
   });
@@ -266,5 +266,31 @@ describe('outbound guard (allowPrivate = false)', () => {
     });
     expect(result).toMatchObject({ kind: 'response', status: 200 });
     expect(receiver.requests.map((r) => r.path)).toEqual(['/via-resolver']);
+  });
+});
+
+describe('createGuardedLookup with the system resolver', () => {
+  function lookup(allowPrivate: boolean, host: string, all: boolean) {
+    return new Promise<{ code?: string; message?: string; address: unknown }>((resolve) => {
+      createGuardedLookup(allowPrivate)(host, { all }, (err, address) => resolve({ code: err?.code, message: err?.message, address }));
+    });
+  }
+
+  it('fails the connection when the real DNS answer for a name is loopback', async () => {
+    const r = await lookup(false, 'localhost', true);
+    expect(r.code).toBe('EAEGISFORBIDDEN');
+    expect(r.message).toMatch(/localhost resolves to .* \(loopback\)/);
+  });
+
+  it('passes the addresses through when private destinations are allowed, in both callback forms', async () => {
+    const all = await lookup(true, 'localhost', true);
+    expect(all.code).toBeUndefined();
+    expect(Array.isArray(all.address)).toBe(true);
+    const one = await lookup(true, 'localhost', false);
+    expect(typeof one.address).toBe('string');
+  });
+
+  it('reports unknown names with the resolver error code', async () => {
+    expect((await lookup(false, 'no-such-host.invalid', true)).code).toBe('ENOTFOUND');
   });
 });

@@ -257,6 +257,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
     };
 
     if (closed) return fail('other', 'ECLIENTCLOSED', 'the outbound client is closed');
+    if (URL.canParse(req.url)) target.host = bareHostname(new URL(req.url));
     const checked = checkDestinationUrl(req.url, { allowPrivate });
     if (!checked.ok) {
       return checked.code === 'forbidden_address'
@@ -333,7 +334,9 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       const message = typeof inner.message === 'string' ? inner.message : String(err);
       if (timedOut) return fail('timeout', code ?? 'ETIMEDOUT', `no complete answer within ${timeoutMs} ms`);
       if (req.signal?.aborted) return fail('other', 'ABORTED', 'the request was cancelled');
-      return fail(failureFor(code, name), code ?? name, code && !message.includes(code) ? `${code}: ${message}` : message);
+      const failure = failureFor(code, name);
+      const prefixed = code && failure !== 'forbidden_address' && !message.includes(code) ? `${code}: ${message}` : message;
+      return fail(failure, code ?? name, prefixed);
     } finally {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onCallerAbort);
