@@ -63,6 +63,7 @@ export const datadogEncoder: SiemEncoder = {
   maxBatchEvents: 1000,
   maxBatchBytes: 5_000_000,
   gzip: true,
+  maxEventAgeMs: 18 * 60 * 60 * 1000,
   encode(events, ctx) {
     return {
       body: JSON.stringify(events.map((e) => item(e, ctx))),

@@ -7,7 +7,7 @@ import { sumoLogicEncoder } from './sumoLogic.js';
 import { customEncoder } from './custom.js';
 import { getEncoder } from './registry.js';
 import type { EncodeContext } from './types.js';
-import { batchEvents, epochMillis } from './types.js';
+import { batchEvents, epochMillis, tooOldForSiem } from './types.js';
 import { sampleEvent } from './testEvents.js';
 import { Webhook } from 'standardwebhooks';
 
@@ -45,6 +45,14 @@ describe('Splunk HEC', () => {
     if (v.kind !== 'per_item') return;
     expect(v.items.map((i) => i.outcome)).toEqual(['done', 'done', 'failed', 'retry', 'retry']);
     expect(v.items[2]!.error).toMatch(/event 2/);
+  });
+
+  it('dead-letters a single event Splunk cannot parse', () => {
+    const v = splunkHecEncoder.interpret(
+      { status: 400, body: '{"text":"Invalid data format","code":6,"invalid-event-number":0}', headers: {} },
+      [sampleEvent(0)],
+    );
+    expect(v.kind === 'per_item' && v.items.map((i) => i.outcome)).toEqual(['failed']);
   });
 
   it('treats an out-of-range invalid-event-number as a whole-request failure', () => {
@@ -156,6 +164,18 @@ describe('Datadog', () => {
     expect(datadogEncoder.describeError!(413, '')).toMatch(/5 MB/);
     expect(datadogEncoder.describeError!(400, '{"errors":["Invalid JSON"]}')).toContain('Invalid JSON');
     expect(datadogEncoder.describeError!(500, '')).toBeUndefined();
+  });
+});
+
+describe('event age windows', () => {
+  it('lists events older than Datadog 18 h and New Relic 48 h', () => {
+    const now = Date.parse('2026-05-16T12:00:00Z');
+    const fresh = sampleEvent(1, { timestamp: '2026-05-16T00:00:00.000000+00:00' });
+    const day = sampleEvent(2, { timestamp: '2026-05-15T11:00:00.000000+00:00' });
+    const old = sampleEvent(3, { timestamp: '2026-05-13T11:00:00.000000+00:00' });
+    expect(tooOldForSiem([fresh, day, old], datadogEncoder, now)).toEqual([day, old]);
+    expect(tooOldForSiem([fresh, day, old], newRelicEncoder, now)).toEqual([old]);
+    expect(tooOldForSiem([old], splunkHecEncoder, now)).toEqual([]);
   });
 });
 

@@ -97,7 +97,7 @@ export const splunkHecEncoder: SiemEncoder = {
     if (is2xx(response.status)) return { kind: 'all', ok: true, retryable: false };
     const answer = readAnswer(response.body);
     const n = answer.invalidEventNumber;
-    if (response.status === 400 && answer.code === 6 && n !== undefined && n >= 0 && n < events.length && events.length > 1) {
+    if (response.status === 400 && answer.code === 6 && n !== undefined && n >= 0 && n < events.length) {
       // Objects before N were indexed; N is bad data; the rest were never read.
       const badError = `Splunk could not parse event ${n} of the batch (HEC code 6, invalid data format)${answer.text ? `: ${snippet(answer.text)}` : ''}.`;
       return {

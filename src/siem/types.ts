@@ -50,6 +50,11 @@ export interface SiemEncoder<E extends SiemEvent = SiemEvent> {
   maxBatchBytes: number;
   /** Whether the HTTP layer should gzip the body (and send Content-Encoding: gzip). */
   gzip: boolean;
+  /**
+   * Events older than this (by @timestamp) are accepted with a 2xx but dropped or not searchable
+   * at their time (Datadog 18 h, New Relic 48 h): a replay of older dead letters must say so.
+   */
+  maxEventAgeMs?: number;
   encode(events: E[], ctx: EncodeContext): EncodedRequest;
   /** `items` of a per_item verdict align with `events`. */
   interpret(response: SiemResponse, events: E[]): DeliveryVerdict;
@@ -103,6 +108,13 @@ export function batchEvents<E extends SiemEvent>(
   }
   if (current.length > 0) batches.push(current);
   return batches;
+}
+
+/** The events a SIEM will not keep because they are older than its window (see maxEventAgeMs). */
+export function tooOldForSiem<E extends SiemEvent>(events: readonly E[], encoder: SiemEncoder<E>, now: number = Date.now()): E[] {
+  const limit = encoder.maxEventAgeMs;
+  if (limit === undefined) return [];
+  return events.filter((e) => now - epochMillis(e['@timestamp']) > limit);
 }
 
 // ---------------------------------------------------------------------------------------------
