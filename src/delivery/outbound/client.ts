@@ -231,7 +231,9 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
   const agent = new Agent({
     connections: opts.connections ?? DEFAULT_CONNECTIONS_PER_ORIGIN,
     pipelining: 1,
-    keepAliveTimeout: 30_000,
+    // Idle sockets are kept briefly (or as long as the server's Keep-Alive hint allows, minus a margin),
+    // so we rarely POST onto a socket the SIEM is just closing.
+    keepAliveTimeout: 4_000,
     keepAliveMaxTimeout: 60_000,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
