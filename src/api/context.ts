@@ -17,4 +17,6 @@ export interface AppContext {
   wakeWorkers: () => void;
   /** Serves the built dashboard when present. */
   webRoot: string | null;
+  /** False for a worker-only process: it serves health and metrics, not the REST API. */
+  apiEnabled: boolean;
 }

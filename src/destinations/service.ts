@@ -4,8 +4,7 @@ import { AppError, invalid, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { checkDestinationUrl } from '../delivery/outbound/url.js';
 import { generateSigningSecret } from '../siem/standardWebhooks.js';
-import type { SiemId } from '../siem/catalog.js';
-import { SIEM_CATALOG } from '../siem/catalog.js';
+import { getPresetInfo, type SiemId } from '../siem/catalog.js';
 import type { CreateDestinationBody, DestinationView, PatchDestinationBody } from '../api/schemas/destinations.js';
 import { checkHeaderName, checkHeaderValue } from './headers.js';
 import * as repo from './repository.js';
@@ -33,7 +32,7 @@ async function mustGet(deps: DestinationDeps, orgId: string, id: string) {
 export async function createDestination(deps: DestinationDeps, orgId: string, body: CreateDestinationBody): Promise<DestinationView> {
   const siem: SiemId = (body.siem ?? 'custom') as SiemId;
   const url = checkUrl(body.url, deps.allowPrivate);
-  const preset = SIEM_CATALOG[siem];
+  const preset = getPresetInfo(siem);
   const value = body.auth_header_value ? checkHeaderValue(body.auth_header_value) : null;
   // A preset knows its header (Splunk: Authorization, Datadog: DD-API-KEY, ...), so the name may be omitted.
   const nameRaw = body.auth_header_name ?? (value ? preset.defaultHeaderName : null);
@@ -78,7 +77,7 @@ export async function patchDestination(deps: DestinationDeps, orgId: string, id:
     } else {
       patch.auth_header_sealed = sealAuthHeader(deps.keyRing, orgId, id, checkHeaderValue(body.auth_header_value));
       if (!row.auth_header_name && !patch.auth_header_name) {
-        const def = SIEM_CATALOG[row.siem as SiemId]?.defaultHeaderName;
+        const def = getPresetInfo(row.siem as SiemId).defaultHeaderName;
         if (!def) throw invalid('auth_header_name', 'is required: this destination has no header name yet');
         patch.auth_header_name = def;
       }

@@ -1,10 +1,10 @@
 /**
  * detect(): every detector over the text, then one non-overlapping, sorted list of findings.
  *
- * Overlaps are resolved per cluster of mutually overlapping candidates: the longer match wins (an
- * email containing digits beats a phone number inside it; an E.164 number beats the NANP number inside
- * it; a PEM block beats anything in its body), and on equal length the more specific type wins
- * (secrets first, then the order of SPECIFICITY below).
+ * Overlaps are resolved by keeping the set of candidates that covers the most text (see
+ * resolveOverlaps): a longer match beats what is inside it (an email beats a phone number in it; an
+ * E.164 number beats the NANP number inside it; a PEM block beats anything in its body), and on equal
+ * length the more specific type wins (secrets first, then the order of SPECIFICITY below).
  */
 import type { Finding, FindingType } from './findings.js';
 import { detectCloudKeys } from './detectors/cloudKeys.js';
@@ -52,45 +52,57 @@ const SPECIFICITY: readonly FindingType[] = [
 ];
 const rank = new Map(SPECIFICITY.map((t, i) => [t, i]));
 
-function better(a: Finding, b: Finding): number {
-  const byLength = b.end - b.start - (a.end - a.start);
-  if (byLength !== 0) return byLength;
-  return (rank.get(a.type) ?? 99) - (rank.get(b.type) ?? 99);
+/**
+ * Weight of a candidate: covered characters first, specificity as a tie-break that can never outweigh
+ * a single character of coverage (14 types * 50 < 1000).
+ */
+function weight(f: Finding): number {
+  return (f.end - f.start) * 1000 + (50 - (rank.get(f.type) ?? 49));
 }
 
-function overlaps(a: Finding, b: Finding): boolean {
-  return a.start < b.end && b.start < a.end;
-}
-
-function resolveCluster(cluster: Finding[], out: Finding[]): void {
-  if (cluster.length === 1) {
-    out.push(cluster[0] as Finding);
-    return;
-  }
-  const chosen: Finding[] = [];
-  for (const f of [...cluster].sort(better)) {
-    if (!chosen.some((c) => overlaps(c, f))) chosen.push(f);
-  }
-  chosen.sort((a, b) => a.start - b.start);
-  out.push(...chosen);
-}
-
-/** Resolves candidates from several detectors into a sorted list without overlaps. */
+/**
+ * Resolves candidates from several detectors into a sorted list without overlaps, choosing the subset
+ * that covers the most text (weighted interval scheduling, O(n log n)). So a longer match beats the
+ * shorter ones inside it (an email over a phone number in it), yet two real neighbours beat one
+ * spurious match straddling both (an SSN followed by a card, against a Luhn-valid "card" made of the
+ * SSN's last group and the card's first three).
+ */
 export function resolveOverlaps(candidates: readonly Finding[]): Finding[] {
-  const sorted = candidates.filter((f) => f.end > f.start).sort((a, b) => a.start - b.start || b.end - a.end);
-  const out: Finding[] = [];
-  let cluster: Finding[] = [];
-  let clusterEnd = -1;
-  for (const f of sorted) {
-    if (cluster.length > 0 && f.start >= clusterEnd) {
-      resolveCluster(cluster, out);
-      cluster = [];
+  const fs = candidates.filter((f) => f.end > f.start).sort((a, b) => a.end - b.end || a.start - b.start);
+  const n = fs.length;
+  const best = new Float64Array(n + 1); // best[i]: best total weight using the first i candidates
+  const take = new Uint8Array(n + 1);
+  const prev = new Int32Array(n + 1);
+  for (let i = 1; i <= n; i++) {
+    const f = fs[i - 1] as Finding;
+    // Number of candidates ending at or before f.start (binary search over ends).
+    let lo = 0;
+    let hi = i - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((fs[mid] as Finding).end <= f.start) lo = mid + 1;
+      else hi = mid;
     }
-    cluster.push(f);
-    clusterEnd = cluster.length === 1 ? f.end : Math.max(clusterEnd, f.end);
+    prev[i] = lo;
+    const withF = weight(f) + (best[lo] as number);
+    const without = best[i - 1] as number;
+    if (withF > without) {
+      best[i] = withF;
+      take[i] = 1;
+    } else {
+      best[i] = without;
+    }
   }
-  if (cluster.length > 0) resolveCluster(cluster, out);
-  return out;
+  const out: Finding[] = [];
+  for (let i = n; i > 0; ) {
+    if (take[i] === 1) {
+      out.push(fs[i - 1] as Finding);
+      i = prev[i] as number;
+    } else {
+      i--;
+    }
+  }
+  return out.reverse();
 }
 
 /** All sensitive values in `text`, sorted by position, never overlapping. */

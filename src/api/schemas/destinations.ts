@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 
 const SIEM = Type.Union(
-  ['splunk_hec', 'datadog', 'sumo_logic', 'elastic', 'new_relic', 'custom'].map((s) => Type.Literal(s)),
+  [Type.Literal('splunk_hec'), Type.Literal('datadog'), Type.Literal('sumo_logic'), Type.Literal('elastic'), Type.Literal('new_relic'), Type.Literal('custom')],
   { description: 'The SIEM preset: decides the body encoding, batching and error hints. Default custom.' },
 );
 
@@ -70,7 +70,7 @@ export const DestinationView = Type.Object(
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
     siem: Type.String(),
-    status: Type.Union(['active', 'idle', 'failing', 'disabled'].map((s) => Type.Literal(s))),
+    status: Type.Union([Type.Literal('active'), Type.Literal('idle'), Type.Literal('failing'), Type.Literal('disabled')]),
     last_delivery_at: Nullable(Type.String({ format: 'date-time' })),
     last_error: Nullable(Type.String()),
     last_error_at: Nullable(Type.String({ format: 'date-time' })),

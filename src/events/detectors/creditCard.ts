@@ -49,6 +49,15 @@ function mayStartCard(c: string | undefined): boolean {
   return c !== undefined && c >= '2' && c <= '6';
 }
 
+/** Printed layouts: 4-4-...-last(1..4), 4-6-5, 4-6-4. `lens` has at least two groups. */
+function isCardLayout(lens: readonly number[]): boolean {
+  const key = lens.join('-');
+  if (key === '4-6-5' || key === '4-6-4') return true;
+  for (let k = 0; k < lens.length - 1; k++) if (lens[k] !== 4) return false;
+  const last = lens[lens.length - 1] ?? 0;
+  return last >= 1 && last <= 4;
+}
+
 function readRun(text: string, from: number): Group[] {
   const groups: Group[] = [];
   let j = from;
@@ -80,18 +89,28 @@ export function detectCreditCards(text: string): Finding[] {
     const runEnd = last.end;
     let g = 0;
     while (g < groups.length) {
-      if ((g === 0 && isWordChar(text[runStart - 1])) || !mayStartCard(text[(groups[g] as Group).start])) {
+      const first = groups[g] as Group;
+      // A card starts the run, or follows a space: a dash glues it to the number before it.
+      const gluedBefore = g === 0 ? isWordChar(text[runStart - 1]) : text[first.start - 1] !== ' ';
+      if (gluedBefore || !mayStartCard(text[first.start])) {
         g++;
         continue;
       }
       let digits = '';
       let best = -1;
+      const lens: number[] = [];
+      const sep = text[(groups[g] as Group).end];
       for (let h = g; h < groups.length; h++) {
         const grp = groups[h] as Group;
         if (digits.length + (grp.end - grp.start) > 19) break;
+        if (h > g && text[grp.start - 1] !== sep) break;
         digits += text.slice(grp.start, grp.end);
+        lens.push(grp.end - grp.start);
         if (grp.end === runEnd && isWordChar(text[runEnd])) break;
-        if (digits.length >= 13 && hasKnownIin(digits) && luhnValid(digits)) best = h;
+        // Likewise it ends the run or is followed by a space.
+        if (grp.end !== runEnd && text[grp.end] !== ' ') continue;
+        const layoutOk = lens.length === 1 || isCardLayout(lens);
+        if (digits.length >= 13 && layoutOk && hasKnownIin(digits) && luhnValid(digits)) best = h;
       }
       if (best >= 0) {
         out.push({ type: 'CREDIT_CARD', start: (groups[g] as Group).start, end: (groups[best] as Group).end });

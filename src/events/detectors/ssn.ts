@@ -3,8 +3,8 @@
  *
  * Validity (SSA rules): the area (first three digits) is never 000, 666 or 900-999; the group (middle
  * two) is never 00; the serial (last four) is never 0000. The number must stand alone: a digit, or a
- * separator followed by a digit, right before or after it means it is part of a longer number (a phone
- * number, an account number, a date run) and it is not reported.
+ * dash or dot next to a digit, right before or after it means it is part of a longer number (an
+ * account number, a dashed phone number) and it is not reported.
  */
 import type { Finding } from '../findings.js';
 import { isDigit, regexFindings } from './common.js';
@@ -19,19 +19,22 @@ export function isValidSsnParts(area: string, group: string, serial: string): bo
   return true;
 }
 
-function gluedToNumber(text: string, before: number, after: number, sep: string): boolean {
+// Only a digit, or "-"/"." then a digit, glues the match to a longer number. A space does not: in
+// "ssn 123 45 6789 4111 1111 1111 1111" both the SSN and the card must be found, and when in doubt
+// a finding (masked) is safer than a miss (leaked).
+function gluedToNumber(text: string, before: number, after: number): boolean {
   const prev = text[before];
   if (isDigit(prev)) return true;
-  if ((prev === '-' || prev === '.' || prev === sep) && isDigit(text[before - 1])) return true;
+  if ((prev === '-' || prev === '.') && isDigit(text[before - 1])) return true;
   const next = text[after];
   if (isDigit(next)) return true;
-  if ((next === '-' || next === '.' || next === sep) && isDigit(text[after + 1])) return true;
+  if ((next === '-' || next === '.') && isDigit(text[after + 1])) return true;
   return false;
 }
 
 export function detectSsn(text: string): Finding[] {
   return regexFindings(text, SSN_RE, 'SSN', (start, end, m) => {
-    const [, area = '', sep = '', group = '', serial = ''] = m;
-    return isValidSsnParts(area, group, serial) && !gluedToNumber(text, start - 1, end, sep);
+    const [, area = '', , group = '', serial = ''] = m;
+    return isValidSsnParts(area, group, serial) && !gluedToNumber(text, start - 1, end);
   });
 }

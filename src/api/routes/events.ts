@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { AppContext } from '../context.js';
+import { OrgParams } from '../schemas/common.js';
+import { AppError } from '../../errors.js';
+import { runPreflight, recordAgentDecisions, MAX_INPUT_BYTES, MAX_BATCH } from '../../events/record.js';
+
+const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody'), 413: Type.Ref('ErrorBody') };
+
+export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.post('/api/orgs/:org_id/preflight', {
+    // 1 MiB of text can take up to 4 MiB as UTF-8 JSON; the input limit itself is checked in bytes.
+    bodyLimit: 5 * MAX_INPUT_BYTES,
+    schema: {
+      tags: ['audit events'],
+      summary: 'Scan text, record the metadata-only audit event and return the masked text',
+      params: OrgParams,
+      body: Type.Object(
+        {
+          input: Type.String({ description: 'The text to check. Never stored, logged or forwarded.' }),
+          destination: Type.Optional(Type.String({ maxLength: 64 })),
+          source_type: Type.Optional(Type.String({ maxLength: 64 })),
+          input_type: Type.Optional(Type.String({ maxLength: 64 })),
+          actor_id: Type.Optional(Type.String({ maxLength: 256 })),
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        200: Type.Object({
+          preflight_id: Type.String(),
+          decision: Type.String(),
+          masked_input: Type.String(),
+          summary: Type.String(),
+          finding_counts_by_type: Type.Record(Type.String(), Type.Integer()),
+          policy_id: Type.String(),
+          policy_version: Type.String(),
+        }),
+        ...E,
+      },
+    },
+    handler: async (req) => {
+      const { org_id } = req.params as { org_id: string };
+      const res = await runPreflight(ctx.db, org_id, req.body as Parameters<typeof runPreflight>[2]);
+      ctx.metrics.eventsRecorded.inc({ source: 'preflight' });
+      req.log.info({ preflight_id: res.preflight_id, decision: res.decision }, 'preflight recorded');
+      ctx.wakeWorkers();
+      return res;
+    },
+  });
+
+  app.post('/api/orgs/:org_id/audit-events', {
+    schema: {
+      tags: ['audit events'],
+      summary: 'Record decisions that agents made on-device (all or nothing, idempotent on preflight_id)',
+      params: OrgParams,
+      body: Type.Object(
+        { events: Type.Array(Type.Unknown(), { description: `1 to ${MAX_BATCH} decision records (see schemas/api-bodies.schema.json).` }) },
+        { additionalProperties: false },
+      ),
+      response: {
+        200: Type.Object({ accepted: Type.Integer(), preflight_ids: Type.Array(Type.String()), already_recorded: Type.Integer() }),
+        ...E,
+      },
+    },
+    handler: async (req) => {
+      const { org_id } = req.params as { org_id: string };
+      const { events } = req.body as { events: unknown[] };
+      if (events.length === 0) throw new AppError('validation_failed', 'events: must hold at least one record');
+      if (events.length > MAX_BATCH) throw new AppError('payload_too_large', `events: at most ${MAX_BATCH} records per request; got ${events.length}`);
+      const res = await recordAgentDecisions(ctx.db, org_id, events);
+      ctx.metrics.eventsRecorded.inc({ source: 'agent' }, res.accepted - res.already_recorded);
+      req.log.info({ accepted: res.accepted, already_recorded: res.already_recorded }, 'agent decisions recorded');
+      ctx.wakeWorkers();
+      return res;
+    },
+  });
+}

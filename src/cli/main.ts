@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig, type Role } from '../config/env.js';
+import { migrate } from '../db/migrate.js';
+import { openDatabase, DatabaseBusyError } from '../db/open.js';
+import { startService } from '../service.js';
+import { createOrg, getOrg } from '../orgs/repository.js';
+import { createApiKey } from '../auth/apiKeys.js';
+import { createLoginLink } from '../auth/sessions.js';
+import { rotateEncryptionKey } from './rotateKey.js';
+import { replayDestination } from './replay.js';
+import { validateEventsText } from '../events/validateText.js';
+import { CliError, withDatabase } from './database.js';
+import { VERSION } from '../version.js';
+
+const program = new Command();
+program
+  .name('aegis-stream')
+  .description('Aegis Audit Stream: forward every audit event to your SIEM.')
+  .version(VERSION)
+  .showHelpAfterError('(run with --help for usage)');
+
+program
+  .command('start')
+  .description('Start the service (API, dashboard and worker by default). Configuration comes from environment variables; see README.md.')
+  .addOption(new Option('--role <role>', 'which part to run').choices(['api', 'worker', 'all']).default('all'))
+  .action(async (opts: { role: Role }) => {
+    const config = loadConfig();
+    const service = await startService(config, { role: opts.role, banner: true });
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      service.logger.info({ signal }, 'stopping: no new claims; finishing in-flight deliveries');
+      void service.stop().then(() => process.exit(0));
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  });
+
+program
+  .command('migrate')
+  .description('Apply pending database migrations and exit (safe to run from several processes at once).')
+  .action(async () => {
+    const config = loadConfig();
+    const db = await openDatabase(config).catch((err: unknown) => {
+      throw err instanceof DatabaseBusyError ? new CliError(err.message) : err;
+    });
+    try {
+      const applied = await migrate(db);
+      console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Database is up to date.');
+    } finally {
+      await db.close();
+    }
+  });
+
+const orgs = program.command('orgs').description('Manage organizations.');
+orgs
+  .command('create')
+  .description('Create an organization and print its id.')
+  .requiredOption('--name <name>', 'display name')
+  .action(async (opts: { name: string }) => {
+    const name = opts.name.trim();
+    if (!name || name.length > 200) throw new CliError('--name must be 1 to 200 characters');
+    await withDatabase(async (db) => console.log((await createOrg(db, name)).id));
+  });
+
+program
+  .command('api-keys')
+  .description('Manage API keys.')
+  .command('create')
+  .description('Create an API key for an organization and print it once (only its hash is stored).')
+  .requiredOption('--org <org_id>', 'organization id')
+  .action(async (opts: { org: string }) => {
+    await withDatabase(async (db) => {
+      if (!(await getOrg(db, opts.org))) throw new CliError(`No organization ${opts.org}. Create one with: aegis-stream orgs create --name <name>`);
+      console.log(await createApiKey(db, opts.org));
+    });
+  });
+
+program
+  .command('login-link')
+  .description('Print a one-time dashboard sign-in URL (valid 15 minutes).')
+  .requiredOption('--org <org_id>', 'organization id')
+  .action(async (opts: { org: string }) => {
+    await withDatabase(async (db, config) => {
+      if (!(await getOrg(db, opts.org))) throw new CliError(`No organization ${opts.org}.`);
+      console.log(await createLoginLink(db, opts.org, config.publicUrl));
+    });
+  });
+
+program
+  .command('rotate-encryption-key')
+  .description(
+    'Re-encrypt every stored credential with the first key of AEGIS_ENCRYPTION_KEY. Put the new key first, keep the old one after it, run this, then drop the old key. On the embedded default without AEGIS_ENCRYPTION_KEY, a new key is generated into the data directory first.',
+  )
+  .action(async () => {
+    await withDatabase(async (db, config) => {
+      const n = await rotateEncryptionKey(db, config);
+      console.log(`Re-encrypted ${n} credential(s) with the first key of the ring.`);
+    });
+  });
+
+program
+  .command('replay')
+  .description("Put a destination's dead-lettered events back in the queue.")
+  .requiredOption('--destination <destination_id>', 'destination id (fwd_...)')
+  .action(async (opts: { destination: string }) => {
+    await withDatabase(async (db) => {
+      const n = await replayDestination(db, opts.destination);
+      console.log(`Replayed ${n} event(s); the worker will deliver them.`);
+    });
+  });
+
+program
+  .command('validate-event')
+  .description('Validate events against the published schema (schemas/audit-event.schema.json). FILE holds JSON, a JSON array or NDJSON; - reads stdin.')
+  .argument('<file>', 'path, or - for stdin')
+  .action(async (file: string) => {
+    const text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+    const results = validateEventsText(text);
+    let bad = 0;
+    for (const r of results) {
+      if (r.violations.length === 0) continue;
+      bad++;
+      for (const v of r.violations) console.log(`event ${r.index}: ${v.path || '/'}: ${v.message}`);
+    }
+    console.log(`${results.length - bad} valid, ${bad} invalid`);
+    if (bad > 0 || results.length === 0) process.exitCode = 1;
+  });
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof CliError || err instanceof DatabaseBusyError) {
+    console.error(`aegis-stream: ${err.message}`);
+  } else {
+    console.error('aegis-stream: unexpected error:', err);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,44 @@
+import { getDestination, recordAttemptOutcome } from '../destinations/repository.js';
+import { notFound } from '../errors.js';
+import { buildTestEvent } from '../events/contract.js';
+import { insertAttempts } from '../queue/attempts.js';
+import type { DeliveryDeps } from './deliverBatch.js';
+import { sendRequest } from './deliverBatch.js';
+import { toTarget } from './target.js';
+
+export interface ProbeResult {
+  ok: boolean;
+  status_code: number | null;
+  error: string | null;
+}
+
+/**
+ * The synchronous "test" call: POSTs one synthetic aegis.audit_stream.test event, in the preset's
+ * envelope, straight to the SIEM (not through the queue) and reports what happened. Works on a
+ * disabled destination: that is how the dashboard's save-and-test flow checks before enabling.
+ */
+export async function probeDestination(deps: DeliveryDeps, orgId: string, destinationId: string): Promise<ProbeResult> {
+  const row = await getDestination(deps.db, orgId, destinationId);
+  if (!row) throw notFound('destination');
+  const event = buildTestEvent({ orgId, destinationId, now: new Date() });
+  const out = await sendRequest(deps, toTarget(deps.keyRing, row), [event]);
+  const item = out.items[0]!;
+  const ok = item.outcome === 'done';
+  const error = item.outcome === 'done' ? null : (out.error ?? item.error);
+  await insertAttempts(deps.db, [
+    {
+      orgId,
+      destinationId,
+      // A probe is not an audit event: event_count 0 keeps it out of the delivered/failed chart.
+      eventCount: 0,
+      deliveredCount: 0,
+      failedCount: 0,
+      statusCode: out.statusCode,
+      durationMs: out.durationMs,
+      error: error ? `test: ${error}` : null,
+      responseSnippet: out.responseSnippet,
+    },
+  ]);
+  await recordAttemptOutcome(deps.db, orgId, destinationId, { ok, delivered: false, error, deadLettered: false });
+  return { ok, status_code: out.statusCode, error };
+}

@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/types.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { getDestination, recordAttemptOutcome } from '../destinations/repository.js';
+import { claimJobs, extendLease } from '../queue/claimJobs.js';
+import { releaseJobs, settleJobs } from '../queue/settleJobs.js';
+import { dueDestinations, nextDueAt, type DueDestination } from '../queue/dueDestinations.js';
+import { BREAKER_THRESHOLD, noteRequestFailure, noteRequestSuccess } from '../queue/breaker.js';
+import { insertAttempts, type AttemptRecord } from '../queue/attempts.js';
+import { prune } from '../queue/prune.js';
+import { JOBS_CHANNEL, type ClaimedJob, type JobOutcome } from '../queue/types.js';
+import { batchEvents } from '../siem/types.js';
+import { getEncoder } from '../siem/registry.js';
+import type { SiemEvent } from '../siem/types.js';
+import { sendRequest, type DeliveryDeps, type DeliveryTarget, type RequestOutcome } from './deliverBatch.js';
+import { toTarget } from './target.js';
+
+export interface WorkerOptions {
+  intervalMs: number;
+  leaseMs: number;
+  retryDelaysS: number[];
+  retentionDays: number;
+  /** Destinations served at once by this process. */
+  maxDestinations?: number;
+  /** Concurrent claim-send-settle loops per destination. */
+  lanesPerDestination?: number;
+  /** Concurrent HTTP requests per lane (matters for one-event-per-request presets). */
+  requestsPerLane?: number;
+  /** Jobs claimed per round for one-event-per-request presets. */
+  singleEventClaim?: number;
+}
+
+export interface WorkerDeps {
+  db: Db;
+  delivery: DeliveryDeps;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/**
+ * The delivery worker. State machine per process:
+ *   idle --(NOTIFY | interval | next-due timer)--> scanning --> one runner per due destination
+ *   runner: lanes of [claim batch -> send requests -> settle] until nothing is due, then exit.
+ * Nothing that must survive a crash lives here: attempts, schedules, leases and the circuit breaker
+ * are rows. A killed worker's claims expire and are claimed again by anyone.
+ */
+export class Worker {
+  private readonly opts: Required<WorkerOptions>;
+  private readonly running = new Map<string, Promise<void>>();
+  private stopping = false;
+  private scanning = false;
+  private rescan = false;
+  private timer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
+  private unlisten: (() => Promise<void>) | null = null;
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    opts: WorkerOptions,
+  ) {
+    this.opts = { maxDestinations: 32, lanesPerDestination: 3, requestsPerLane: 16, singleEventClaim: 64, ...opts };
+  }
+
+  async start(): Promise<void> {
+    this.unlisten = await this.deps.db.listen(
+      JOBS_CHANNEL,
+      () => this.wake(),
+      () => this.wake(), // after a reconnect: catch up on anything notified while we were away
+    );
+    this.pruneTimer = setInterval(() => void this.prune(), 3_600_000);
+    this.pruneTimer.unref();
+    this.wake();
+  }
+
+  /** Asks for a scan soon; coalesces bursts of wake-ups into one scan. */
+  wake(): void {
+    if (this.stopping) return;
+    if (this.scanning) {
+      this.rescan = true;
+      return;
+    }
+    this.scanning = true;
+    setImmediate(() => void this.scan());
+  }
+
+  private async scan(): Promise<void> {
+    try {
+      do {
+        this.rescan = false;
+        const due = await dueDestinations(this.deps.db);
+        for (const d of due) {
+          if (this.stopping || this.running.size >= this.opts.maxDestinations) break;
+          if (this.running.has(d.id)) continue;
+          const p = this.runDestination(d)
+            .catch((err: unknown) => this.deps.logger.error({ err: (err as Error).message, destination_id: d.id }, 'destination runner failed'))
+            .finally(() => {
+              this.running.delete(d.id);
+              // The destination may have more due work (or others may have been waiting for a slot).
+              this.wake();
+            });
+          this.running.set(d.id, p);
+        }
+      } while (this.rescan && !this.stopping);
+      await this.armTimer();
+    } catch (err) {
+      // Database unreachable (restart, cut connection): try again on the next tick.
+      this.deps.logger.warn({ err: (err as Error).message }, 'worker scan failed; will retry');
+      this.armFallbackTimer(Math.min(this.opts.intervalMs, 1000));
+    } finally {
+      this.scanning = false;
+      if (this.rescan && !this.stopping) this.wake();
+    }
+  }
+
+  /** Sleeps until the interval (the safety net) or the next scheduled retry, whichever comes first. */
+  private async armTimer(): Promise<void> {
+    let delay = this.opts.intervalMs;
+    const next = await nextDueAt(this.deps.db);
+    if (next) delay = Math.max(10, Math.min(delay, new Date(next).getTime() - Date.now() + 5));
+    this.armFallbackTimer(delay);
+  }
+
+  private armFallbackTimer(delay: number): void {
+    if (this.stopping) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.wake(), delay);
+  }
+
+  private async runDestination(due: DueDestination): Promise<void> {
+    const row = await getDestination(this.deps.db, due.orgId, due.id);
+    if (!row || !row.enabled) return;
+    let target: DeliveryTarget;
+    try {
+      target = toTarget(this.deps.delivery.keyRing, row);
+    } catch (err) {
+      // A credential that cannot be opened (key removed from the ring) is a configuration error the
+      // user must see; the jobs stay queued until the key is back.
+      const error = `Cannot decrypt this destination's credential: ${(err as Error).message}. Restore the key in AEGIS_ENCRYPTION_KEY or set the credential again.`;
+      await recordAttemptOutcome(this.deps.db, due.orgId, due.id, { ok: false, delivered: false, error, deadLettered: false });
+      await noteRequestFailure(this.deps.db, due.orgId, due.id);
+      return;
+    }
+    // A destination that keeps failing gets one lane: its probe batch, not a flood.
+    const lanes = due.consecutiveFailures >= BREAKER_THRESHOLD ? 1 : this.opts.lanesPerDestination;
+    await Promise.all(Array.from({ length: lanes }, () => this.lane(target)));
+  }
+
+  private async lane(target: DeliveryTarget): Promise<void> {
+    const encoder = getEncoder(target.siem);
+    const claimSize = encoder.maxBatchEvents === 1 ? this.opts.singleEventClaim : encoder.maxBatchEvents;
+    while (!this.stopping) {
+      const claimId = randomUUID();
+      const jobs = await claimJobs(this.deps.db, { orgId: target.orgId, destinationId: target.id, limit: claimSize, leaseMs: this.opts.leaseMs, claimId });
+      if (jobs.length === 0) return;
+      const paused = await this.deliverClaim(target, claimId, jobs);
+      if (paused) return;
+    }
+  }
+
+  /** Sends one claim's jobs, settles them, and returns true when the destination's breaker opened. */
+  private async deliverClaim(target: DeliveryTarget, claimId: string, jobs: ClaimedJob[]): Promise<boolean> {
+    const { db, metrics, logger } = this.deps;
+    const encoder = getEncoder(target.siem);
+    const byEvent = new Map<SiemEvent, ClaimedJob>();
+    const events = jobs.map((j) => {
+      const e = j.payload as SiemEvent;
+      byEvent.set(e, j);
+      return e;
+    });
+    const groups = batchEvents(events, encoder);
+    const outcomes: JobOutcome[] = [];
+    const attempts: AttemptRecord[] = [];
+    const unsent: number[] = [];
+    let pausedUntil: Date | null = null;
+    let lastOutcome: RequestOutcome | null = null;
+    let anyDelivered = false;
+
+    // Heartbeat: keep the lease while slow requests are in flight.
+    const heartbeat = setInterval(() => {
+      void extendLease(db, { orgId: target.orgId, claimId, ids: jobs.map((j) => j.id), leaseMs: this.opts.leaseMs }).catch(() => undefined);
+    }, Math.max(1000, Math.floor(this.opts.leaseMs / 3)));
+    try {
+      let next = 0;
+      const sender = async () => {
+        while (next < groups.length) {
+          const group = groups[next++]!;
+          if (this.stopping || pausedUntil) {
+            for (const e of group) unsent.push(byEvent.get(e)!.id);
+            continue;
+          }
+          const out = await sendRequest(this.deps.delivery, target, group);
+          lastOutcome = out;
+          const delivered = out.items.filter((i) => i.outcome === 'done').length;
+          if (delivered > 0) anyDelivered = true;
+          metrics.requestDuration.observe({ siem: target.siem }, out.durationMs / 1000);
+          metrics.requests.inc({ destination_id: target.id, siem: target.siem, result: out.error === null ? 'ok' : delivered > 0 ? 'partial' : 'failed' });
+          attempts.push({
+            orgId: target.orgId,
+            destinationId: target.id,
+            eventCount: group.length,
+            deliveredCount: delivered,
+            failedCount: group.length - delivered,
+            statusCode: out.statusCode,
+            durationMs: out.durationMs,
+            error: out.error,
+            responseSnippet: out.error ? out.responseSnippet : null,
+          });
+          group.forEach((e, i) => {
+            const item = out.items[i]!;
+            const id = byEvent.get(e)!.id;
+            if (item.outcome === 'done') outcomes.push({ id, outcome: 'done' });
+            else if (item.outcome === 'failed') outcomes.push({ id, outcome: 'failed', error: item.error, statusCode: out.statusCode });
+            else outcomes.push({ id, outcome: 'retry', error: item.error, statusCode: out.statusCode, ...(item.retryAfterMs ? { retryAfterMs: item.retryAfterMs } : {}) });
+          });
+          if (delivered === 0 && out.error !== null) {
+            const p = await noteRequestFailure(db, target.orgId, target.id);
+            if (p && !pausedUntil) {
+              pausedUntil = p;
+              logger.warn({ destination_id: target.id, paused_until: p.toISOString() }, 'destination keeps failing; holding its queue and probing later');
+            }
+          }
+        }
+      };
+      const concurrency = encoder.maxBatchEvents === 1 ? this.opts.requestsPerLane : 1;
+      await Promise.all(Array.from({ length: Math.min(concurrency, groups.length) }, sender));
+    } finally {
+      clearInterval(heartbeat);
+    }
+
+    const settled = await settleJobs(db, { orgId: target.orgId, claimId, outcomes, retryDelaysS: this.opts.retryDelaysS });
+    if (unsent.length > 0) await releaseJobs(db, { orgId: target.orgId, claimId, ids: unsent, ...(pausedUntil ? { at: pausedUntil } : {}) });
+    await insertAttempts(db, attempts);
+    const last = lastOutcome as RequestOutcome | null;
+    if (last) {
+      await recordAttemptOutcome(db, target.orgId, target.id, {
+        ok: last.error === null,
+        delivered: anyDelivered,
+        error: last.error,
+        deadLettered: settled.deadLettered > 0,
+      });
+    }
+    if (anyDelivered) await noteRequestSuccess(db, target.orgId, target.id);
+
+    const labels = { destination_id: target.id, siem: target.siem };
+    if (settled.done) metrics.delivered.inc(labels, settled.done);
+    if (settled.retried) metrics.retried.inc(labels, settled.retried);
+    if (settled.deadLettered) metrics.deadLettered.inc(labels, settled.deadLettered);
+    if (settled.fenced) logger.warn({ destination_id: target.id, fenced: settled.fenced }, 'lease expired before settling; another worker owns these jobs now');
+    const now = Date.now();
+    const createdAt = new Map(jobs.map((j) => [j.id, new Date(j.createdAt).getTime()]));
+    for (const o of outcomes) {
+      if (o.outcome === 'done') metrics.deliveryLatency.observe({ siem: target.siem }, (now - createdAt.get(o.id)!) / 1000);
+    }
+    if (settled.deadLettered) {
+      logger.warn({ destination_id: target.id, dead_lettered: settled.deadLettered, error: last?.error }, 'events dead-lettered');
+    }
+    return pausedUntil !== null;
+  }
+
+  private async prune(): Promise<void> {
+    try {
+      const r = await prune(this.deps.db, this.opts.retentionDays);
+      if (r.jobs + r.attempts + r.events > 0) this.deps.logger.info(r, 'retention: pruned delivered jobs, delivery log and events');
+    } catch (err) {
+      this.deps.logger.warn({ err: (err as Error).message }, 'retention prune failed; will retry');
+    }
+  }
+
+  /** Stops claiming, lets in-flight requests finish (each is bounded by the HTTP timeout), settles them. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await Promise.allSettled([...this.running.values()]);
+    if (this.unlisten) await this.unlisten().catch(() => undefined);
+  }
+
+  /** For tests: resolves when no destination runner is active. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0 || this.scanning) await Promise.allSettled([...this.running.values(), new Promise((r) => setTimeout(r, 5))]);
+  }
+}

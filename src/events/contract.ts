@@ -1,0 +1,178 @@
+/**
+ * The wire event: the ECS-shaped JSON object of the product page, field for field, names and nesting
+ * unchanged. Built here and nowhere else, so every SIEM preset sends the same object. Metadata only:
+ * nothing in it comes from the scanned text except counts and sizes.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  ACTION_PREFLIGHT,
+  ACTION_TEST,
+  DATASET_PREFLIGHT,
+  DATASET_TEST,
+  OUTCOME_BY_DECISION,
+  type Decision,
+  type Destination,
+  type EventOutcome,
+  type InputType,
+  type SourceType,
+} from './enums.js';
+import { DEFAULT_POLICY } from './policy.js';
+
+export type { Decision, Destination, InputType, SourceType, EventOutcome } from './enums.js';
+
+/** The `aegis` object of the wire event, in the page's key order. */
+export interface AegisFields {
+  preflight_id: string;
+  decision: Decision;
+  destination: Destination;
+  summary: string;
+  policy_version: string;
+  policy_id: string;
+  source_type: SourceType;
+  input_type: InputType;
+  input_size_bytes: number;
+  /** Finding type -> count. Types with no finding are absent. */
+  finding_counts_by_type: Record<string, number>;
+  /** The acting user (typically their own email address). Absent when unknown. */
+  actor_id?: string;
+}
+
+export interface WireEvent {
+  '@timestamp': string;
+  event: {
+    id: string;
+    kind: 'event';
+    category: ['aegis', 'preflight'];
+    type: [Lowercase<Decision>];
+    action: typeof ACTION_PREFLIGHT | typeof ACTION_TEST;
+    outcome: EventOutcome;
+    dataset: typeof DATASET_PREFLIGHT | typeof DATASET_TEST;
+  };
+  aegis: AegisFields;
+  organization: { id: string };
+}
+
+const URL_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** `n` characters from the URL-safe alphabet; 256 % 64 === 0, so every character is equally likely. */
+function randomUrlSafe(n: number): string {
+  const bytes = randomBytes(n);
+  let out = '';
+  for (const b of bytes) out += URL_SAFE[b & 63];
+  return out;
+}
+
+/** A new preflight id: "pflt_" + 24 URL-safe random characters (144 bits). */
+export function newPreflightId(): string {
+  return `pflt_${randomUrlSafe(24)}`;
+}
+
+/**
+ * ISO 8601 with microseconds and an explicit +00:00 offset, as on the product page
+ * ("2026-05-15T10:33:21.456789+00:00"). JavaScript dates carry milliseconds, so the last three digits
+ * are zeros.
+ */
+export function formatTimestamp(date: Date): string {
+  if (Number.isNaN(date.getTime())) throw new RangeError('formatTimestamp: invalid date');
+  const iso = date.toISOString(); // YYYY-MM-DDTHH:mm:ss.sssZ
+  return `${iso.slice(0, -1)}000+00:00`;
+}
+
+function lowerDecision(d: Decision): Lowercase<Decision> {
+  return d.toLowerCase() as Lowercase<Decision>;
+}
+
+/** Copies the fields in the page's key order, dropping an absent actor_id and unknown keys. */
+function orderedFields(f: AegisFields): AegisFields {
+  const out: AegisFields = {
+    preflight_id: f.preflight_id,
+    decision: f.decision,
+    destination: f.destination,
+    summary: f.summary,
+    policy_version: f.policy_version,
+    policy_id: f.policy_id,
+    source_type: f.source_type,
+    input_type: f.input_type,
+    input_size_bytes: f.input_size_bytes,
+    finding_counts_by_type: { ...f.finding_counts_by_type },
+  };
+  if (f.actor_id !== undefined) out.actor_id = f.actor_id;
+  return out;
+}
+
+export function buildWireEvent(args: { orgId: string; fields: AegisFields; occurredAt: Date }): WireEvent {
+  const { orgId, fields, occurredAt } = args;
+  return {
+    '@timestamp': formatTimestamp(occurredAt),
+    event: {
+      id: fields.preflight_id,
+      kind: 'event',
+      category: ['aegis', 'preflight'],
+      type: [lowerDecision(fields.decision)],
+      action: ACTION_PREFLIGHT,
+      outcome: OUTCOME_BY_DECISION[fields.decision],
+      dataset: DATASET_PREFLIGHT,
+    },
+    aegis: orderedFields(fields),
+    organization: { id: orgId },
+  };
+}
+
+/** The summary of the synthetic test event: plainly a test, naming the destination it was sent to. */
+export function testEventSummary(destinationId: string): string {
+  return `Test event from Aegis Audit Stream: destination ${destinationId} is wired correctly. Safe to ignore.`;
+}
+
+/**
+ * The synthetic event POSTed by "Save & test" and the test endpoint. Same shape as a real event (so
+ * it exercises the same SIEM parsing), but event.dataset "aegis.audit_stream.test", event.action
+ * "audit_stream_test", an id "pflt_test_...", and a summary that says it is a test.
+ */
+export function buildTestEvent(args: { orgId: string; destinationId: string; now: Date }): WireEvent {
+  const id = `pflt_test_${randomUrlSafe(16)}`;
+  const event = buildWireEvent({
+    orgId: args.orgId,
+    occurredAt: args.now,
+    fields: {
+      preflight_id: id,
+      decision: 'ALLOWED',
+      destination: 'OTHER',
+      summary: testEventSummary(args.destinationId),
+      policy_version: DEFAULT_POLICY.version,
+      policy_id: DEFAULT_POLICY.id,
+      source_type: 'api',
+      input_type: 'text',
+      input_size_bytes: 0,
+      finding_counts_by_type: {},
+    },
+  });
+  event.event.action = ACTION_TEST;
+  event.event.dataset = DATASET_TEST;
+  return event;
+}
+
+/** A decision record an agent made on-device (validated against AgentDecisionRecord first). */
+export interface AgentDecisionRecord {
+  preflight_id?: string;
+  decision: Decision;
+  destination: Destination;
+  summary: string;
+  policy_version: string;
+  policy_id: string;
+  source_type: SourceType;
+  input_type: InputType;
+  input_size_bytes: number;
+  finding_counts_by_type: Record<string, number>;
+  actor_id?: string;
+  occurred_at?: string;
+}
+
+/**
+ * Turns a validated agent record into wire-event inputs: the agent's preflight_id when given (it is
+ * the idempotency key for retried batches), else a new one; occurred_at when given, else `now`.
+ */
+export function fieldsFromAgentRecord(record: AgentDecisionRecord, now: Date): { fields: AegisFields; occurredAt: Date } {
+  const { occurred_at, preflight_id, ...rest } = record;
+  const fields: AegisFields = orderedFields({ ...rest, preflight_id: preflight_id ?? newPreflightId() });
+  return { fields, occurredAt: occurred_at !== undefined ? new Date(occurred_at) : now };
+}

@@ -1,0 +1,103 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { detect } from './detect.js';
+import { luhnValid } from './detectors/common.js';
+import type { FindingType } from './findings.js';
+import { detectAndMask, mask } from './mask.js';
+
+const digit = fc.integer({ min: 0, max: 9 }).map(String);
+const digits = (n: number) => fc.array(digit, { minLength: n, maxLength: n }).map((a) => a.join(''));
+const pad = (n: number, w: number) => String(n).padStart(w, '0');
+
+/** Valid SSNs: area 001-899 but not 666, group 01-99, serial 0001-9999. */
+const ssn = fc
+  .record({
+    area: fc.integer({ min: 1, max: 899 }).filter((a) => a !== 666),
+    group: fc.integer({ min: 1, max: 99 }),
+    serial: fc.integer({ min: 1, max: 9999 }),
+    sep: fc.constantFrom('-', ' '),
+  })
+  .map(({ area, group, serial, sep }) => `${pad(area, 3)}${sep}${pad(group, 2)}${sep}${pad(serial, 4)}`);
+
+function withCheckDigit(body: string): string {
+  for (let c = 0; c < 10; c++) if (luhnValid(body + c)) return body + c;
+  throw new Error('unreachable');
+}
+
+/** Luhn-valid Visa (16) and Mastercard (16) numbers, compact or in groups of four. */
+const card = fc
+  .record({ prefix: fc.constantFrom('4', '51', '52', '53', '54', '55'), rest: digits(14), grouped: fc.boolean(), sep: fc.constantFrom(' ', '-') })
+  .map(({ prefix, rest, grouped, sep }) => {
+    const n = withCheckDigit((prefix + rest).slice(0, 15));
+    return grouped ? (n.match(/.{4}/g) ?? []).join(sep) : n;
+  });
+
+const lower = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'.split(''));
+const word = (min: number, max: number) => fc.array(lower, { minLength: min, maxLength: max }).map((a) => a.join(''));
+const email = fc
+  .record({ local: word(1, 12), dot: fc.option(word(1, 6)), domain: word(1, 12), tld: word(2, 6) })
+  .map(({ local, dot, domain, tld }) => `${local}${dot ? `.${dot}` : ''}@${domain}.${tld}`);
+
+const upperDigit = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'.split(''));
+const awsKey = fc
+  .record({ prefix: fc.constantFrom('AKIA', 'ASIA'), body: fc.array(upperDigit, { minLength: 16, maxLength: 16 }) })
+  .map(({ prefix, body }) => prefix + body.join(''));
+
+type Planted = { type: FindingType; value: string };
+const planted: fc.Arbitrary<Planted> = fc.oneof(
+  ssn.map((value) => ({ type: 'SSN' as const, value })),
+  card.map((value) => ({ type: 'CREDIT_CARD' as const, value })),
+  email.map((value) => ({ type: 'EMAIL' as const, value })),
+  awsKey.map((value) => ({ type: 'AWS_ACCESS_KEY' as const, value })),
+);
+const PLANTED_TYPES: FindingType[] = ['SSN', 'CREDIT_CARD', 'EMAIL', 'AWS_ACCESS_KEY'];
+
+/** Filler prose without digits or "@": letters, spaces and punctuation. */
+const prose = fc.string({ unit: fc.constantFrom(...'abcdefghij KLMNOP ,.;:!?()"\'\n'.split('')), maxLength: 40 });
+
+function assemble(parts: (string | Planted)[], sep: string): { text: string; values: string[] } {
+  const values: string[] = [];
+  const text = parts.map((p) => (typeof p === 'string' ? p : (values.push(p.value), p.value))).join(sep);
+  return { text, values };
+}
+
+describe('mask()', () => {
+  it('replaces each finding with its type in brackets', () => {
+    const text = 'SSN 123-45-6789, mail a.b@example.com, key AKIAIOSFODNN7EXAMPLE.';
+    expect(mask(text, detect(text))).toBe('SSN [SSN], mail [EMAIL], key [AWS_ACCESS_KEY].');
+  });
+  it('leaves clean text unchanged and refuses overlapping findings', () => {
+    expect(mask('nothing here', [])).toBe('nothing here');
+    expect(() => mask('abcdef', [{ type: 'SSN', start: 0, end: 4 }, { type: 'EMAIL', start: 2, end: 5 }])).toThrow(RangeError);
+  });
+
+  it('property: no planted value survives, and nothing of those types is detected afterwards', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(prose, planted), { minLength: 1, maxLength: 12 }), (parts) => {
+        const { text, values } = assemble(parts, ' ');
+        const { masked, findings } = detectAndMask(text);
+        for (const v of values) expect(masked).not.toContain(v);
+        expect(detect(masked).filter((f) => PLANTED_TYPES.includes(f.type))).toEqual([]);
+        // Every planted value was found as its own type.
+        for (const p of parts) {
+          if (typeof p === 'string') continue;
+          expect(findings.some((f) => f.type === p.type && text.slice(f.start, f.end) === p.value)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('property: planted values are masked among arbitrary filler (digits, symbols, unicode) too', () => {
+    const filler = fc.string({ unit: 'grapheme', maxLength: 30 });
+    fc.assert(
+      fc.property(fc.array(fc.oneof(filler, planted), { minLength: 1, maxLength: 10 }), (parts) => {
+        const { text, values } = assemble(parts, ' ; ');
+        const masked = detectAndMask(text).masked;
+        for (const v of values) expect(masked).not.toContain(v);
+        expect(detect(masked).filter((f) => PLANTED_TYPES.includes(f.type))).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * The privacy guard for agents' decision records: schema validation keeps unknown fields out, this
+ * keeps raw values out of the fields that are allowed. Every string field of the record is scanned
+ * with the same detectors as preflight input, and any finding is refused, naming the field and the
+ * finding type but never echoing the value.
+ *
+ * One exception, as on the product page: `actor_id` may be exactly one email address (the acting
+ * user's own). An actor_id holding an email plus anything else, or any other finding, is refused.
+ * The summary additionally may not carry a run of nine or more digits (an SSN or account number
+ * written without separators would slip past the detectors otherwise).
+ */
+import { detect } from './detect.js';
+import type { FindingType } from './findings.js';
+import type { Violation } from './violation.js';
+
+export type { Violation } from './violation.js';
+
+/** Fields of an agent record (and of the wire event's aegis object) that hold strings. */
+export const STRING_FIELDS = [
+  'preflight_id',
+  'decision',
+  'destination',
+  'summary',
+  'policy_version',
+  'policy_id',
+  'source_type',
+  'input_type',
+  'actor_id',
+  'occurred_at',
+] as const;
+
+const SAFE_SEGMENT = /^[A-Za-z0-9_.@-]{1,64}$/;
+
+/**
+ * A path segment taken from a submitted document (a property name) is echoed only when it is short,
+ * plain, and has nothing detectable in it; otherwise it is replaced, so an error message can never
+ * leak a value smuggled in as a key.
+ */
+export function safeSegment(name: string): string {
+  if (!SAFE_SEGMENT.test(name) || detect(name).length > 0) return '<redacted-property-name>';
+  return name;
+}
+
+function isSingleEmail(value: string): boolean {
+  const found = detect(value);
+  return found.length === 1 && found[0]?.type === 'EMAIL' && found[0].start === 0 && found[0].end === value.length;
+}
+
+function findingTypes(value: string): FindingType[] {
+  return [...new Set(detect(value).map((f) => f.type))];
+}
+
+function message(type: FindingType): string {
+  return `contains a value detected as ${type}; audit records are metadata only and must not carry detected values`;
+}
+
+/** actor_id alone: refused unless it is free of findings or exactly one email address. */
+export function guardActorId(value: string, path = '/actor_id'): Violation[] {
+  if (isSingleEmail(value)) return [];
+  return findingTypes(value).map((type) => ({ path, message: message(type) }));
+}
+
+/**
+ * Scans every string field (known or not) and every finding_counts_by_type key of a record. `basePath`
+ * prefixes the paths, e.g. "/events/3". Non-object input yields no violations (schema validation
+ * reports that).
+ */
+export function guardAgentRecord(record: unknown, basePath = ''): Violation[] {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return [];
+  const out: Violation[] = [];
+  for (const [key, value] of Object.entries(record as Record<string, unknown>)) {
+    const path = `${basePath}/${safeSegment(key)}`;
+    if (key === 'finding_counts_by_type' && typeof value === 'object' && value !== null) {
+      for (const type of new Set(Object.keys(value).flatMap(findingTypes))) {
+        out.push({ path, message: `a finding type name ${message(type)}` });
+      }
+      continue;
+    }
+    if (typeof value !== 'string') continue;
+    if (key === 'actor_id') {
+      out.push(...guardActorId(value, path));
+      continue;
+    }
+    for (const type of findingTypes(value)) out.push({ path, message: message(type) });
+    if (key === 'summary' && /\d{9}/.test(value)) {
+      out.push({ path, message: 'contains a run of nine or more digits; the summary must name finding types only, never values' });
+    }
+  }
+  return out;
+}

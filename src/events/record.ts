@@ -1,0 +1,96 @@
+import type { Db } from '../db/types.js';
+import { AppError } from '../errors.js';
+import { recordEvents } from '../queue/enqueue.js';
+import { buildWireEvent, fieldsFromAgentRecord, newPreflightId, type AegisFields, type AgentDecisionRecord } from './contract.js';
+import { detect } from './detect.js';
+import { countByType } from './findings.js';
+import { mask } from './mask.js';
+import { evaluatePolicy } from './policy.js';
+import { validateAgentRecord, validatePreflightOptions } from './validate.js';
+import { guardAgentRecord, guardActorId } from './privacyGuard.js';
+
+export const MAX_INPUT_BYTES = 1024 * 1024;
+export const MAX_BATCH = 1000;
+
+export interface PreflightRequest {
+  input: string;
+  destination?: string;
+  source_type?: string;
+  input_type?: string;
+  actor_id?: string;
+}
+
+/**
+ * The preflight producer: scans the text, applies the policy, records the metadata-only event (and
+ * queues it) in one transaction, and returns the caller's own masked text. The raw input lives only
+ * in this function's memory: it is never stored, logged or forwarded.
+ */
+export async function runPreflight(db: Db, orgId: string, req: PreflightRequest) {
+  const size = Buffer.byteLength(req.input, 'utf8');
+  if (size > MAX_INPUT_BYTES) {
+    throw new AppError('payload_too_large', `input: is ${size} bytes; the limit is ${MAX_INPUT_BYTES} bytes (1 MiB). Split the text and check each part.`);
+  }
+  const optionViolations = validatePreflightOptions(req);
+  if (optionViolations.length > 0) {
+    const v = optionViolations[0]!;
+    throw new AppError('validation_failed', `${v.path.replace(/^\//, '')}: ${v.message}`);
+  }
+  if (req.actor_id !== undefined) {
+    const g = guardActorId(req.actor_id);
+    if (g.length > 0) throw new AppError('validation_failed', `actor_id: ${g[0]!.message}`);
+  }
+  const findings = detect(req.input);
+  const counts = countByType(findings) as Record<string, number>;
+  const policy = evaluatePolicy(counts);
+  const fields: AegisFields = {
+    preflight_id: newPreflightId(),
+    decision: policy.decision,
+    destination: (req.destination ?? 'AI_TOOL') as AegisFields['destination'],
+    summary: policy.summary,
+    policy_version: policy.policy_version,
+    policy_id: policy.policy_id,
+    source_type: (req.source_type ?? 'api') as AegisFields['source_type'],
+    input_type: (req.input_type ?? 'text') as AegisFields['input_type'],
+    input_size_bytes: size,
+    finding_counts_by_type: counts,
+    ...(req.actor_id !== undefined ? { actor_id: req.actor_id } : {}),
+  };
+  const event = buildWireEvent({ orgId, fields, occurredAt: new Date() });
+  await db.transaction((tx) => recordEvents(tx, [{ orgId, id: fields.preflight_id, occurredAt: new Date(), payload: event }]));
+  return {
+    preflight_id: fields.preflight_id,
+    decision: policy.decision,
+    masked_input: mask(req.input, findings),
+    summary: policy.summary,
+    finding_counts_by_type: counts,
+    policy_id: policy.policy_id,
+    policy_version: policy.policy_version,
+  };
+}
+
+/**
+ * Records agents' on-device decisions: every record is validated against the published schema and
+ * the privacy guard first; one bad record refuses the whole batch, naming the record and the field.
+ */
+export async function recordAgentDecisions(db: Db, orgId: string, records: unknown[]) {
+  const now = new Date();
+  const events = records.map((record, i) => {
+    const violations = [...validateAgentRecord(record)];
+    if (violations.length === 0) violations.push(...guardAgentRecord(record as AgentDecisionRecord));
+    if (violations.length > 0) {
+      const v = violations[0]!;
+      const field = v.path.replace(/^\//, '').replace(/\//g, '.');
+      throw new AppError('validation_failed', `events[${i}]${field ? '.' + field : ''}: ${v.message}`, { field: `events[${i}]${field ? '.' + field : ''}` });
+    }
+    const rec = record as AgentDecisionRecord;
+    const { fields, occurredAt } = fieldsFromAgentRecord(rec.preflight_id ? rec : { ...rec, preflight_id: newPreflightId() }, now);
+    return { orgId, id: fields.preflight_id, occurredAt, payload: buildWireEvent({ orgId, fields, occurredAt }) };
+  });
+  const seen = new Set<string>();
+  for (const [i, e] of events.entries()) {
+    if (seen.has(e.id)) throw new AppError('validation_failed', `events[${i}].preflight_id: appears twice in this batch`, { field: `events[${i}].preflight_id` });
+    seen.add(e.id);
+  }
+  const { inserted } = await db.transaction((tx) => recordEvents(tx, events));
+  return { accepted: events.length, preflight_ids: events.map((e) => e.id), already_recorded: events.length - inserted.length };
+}

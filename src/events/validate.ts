@@ -1,0 +1,144 @@
+/**
+ * Validation against the published JSON Schemas (schemas/*.schema.json), compiled once with ajv
+ * (draft 2020-12, all errors). The schema files are read from the repository's schemas/ directory,
+ * two levels above this module both in src/events/ (tsx, vitest) and in dist/events/ (compiled).
+ *
+ * Every function returns Violation[] (empty = valid). Messages never echo submitted values, and
+ * property names from the document are echoed only when plainly safe (see safeSegment).
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { guardAgentRecord, safeSegment } from './privacyGuard.js';
+import type { Violation } from './violation.js';
+
+export type { Violation } from './violation.js';
+
+function loadSchema(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+}
+
+export const auditEventSchema = loadSchema('audit-event.schema.json');
+export const apiBodiesSchema = loadSchema('api-bodies.schema.json');
+
+const WIRE_ID = auditEventSchema.$id as string;
+const BODIES_ID = apiBodiesSchema.$id as string;
+
+// ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the module.
+type FormatsPlugin = (ajv: Ajv2020) => Ajv2020;
+const addFormats: FormatsPlugin =
+  (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
+
+const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
+addFormats(ajv);
+ajv.addSchema(auditEventSchema);
+ajv.addSchema(apiBodiesSchema);
+
+function compileDef(name: string): ValidateFunction {
+  return ajv.compile({ $ref: `${BODIES_ID}#/$defs/${name}` });
+}
+
+const wireValidator = ajv.getSchema(WIRE_ID) as ValidateFunction;
+export const bodyValidators = {
+  PreflightRequest: compileDef('PreflightRequest'),
+  PreflightResponse: compileDef('PreflightResponse'),
+  AgentDecisionRecord: compileDef('AgentDecisionRecord'),
+  AuditEventsRequest: compileDef('AuditEventsRequest'),
+  AuditEventsResponse: compileDef('AuditEventsResponse'),
+  ErrorResponse: compileDef('ErrorResponse'),
+} as const;
+export type BodyName = keyof typeof bodyValidators;
+
+function safePath(instancePath: string): string {
+  if (instancePath === '') return '';
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => (/^\d+$/.test(s) ? s : safeSegment(s.replace(/~1/g, '/').replace(/~0/g, '~'))))
+    .map((s) => `/${s}`)
+    .join('');
+}
+
+function toViolation(e: ErrorObject, prefix: string): Violation | null {
+  const base = prefix + safePath(e.instancePath);
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'if':
+      return null; // the failing "then" branch is reported on its own, with its path
+    case 'additionalProperties':
+      return { path: `${base}/${safeSegment(String(params.additionalProperty))}`, message: 'unknown field: not part of the published schema' };
+    case 'required':
+      return { path: `${base}/${String(params.missingProperty)}`, message: 'is required' };
+    case 'propertyNames':
+      return { path: `${base}/${safeSegment(String(params.propertyName))}`, message: 'property name is not allowed here' };
+    case 'pattern':
+      return { path: base, message: 'has characters or a length the schema does not allow' };
+    case 'enum':
+      return { path: base, message: `must be one of: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'const':
+      return { path: base, message: `must be ${JSON.stringify(params.allowedValue)}` };
+    default:
+      return { path: base, message: e.message ?? `fails "${e.keyword}"` };
+  }
+}
+
+function run(validator: ValidateFunction, value: unknown, prefix = ''): Violation[] {
+  if (validator(value)) return [];
+  const out: Violation[] = [];
+  const seen = new Set<string>();
+  for (const e of validator.errors ?? []) {
+    // Pattern errors raised inside propertyNames are reported once, by the propertyNames error.
+    if (e.propertyName !== undefined && e.keyword !== 'propertyNames') continue;
+    const v = toViolation(e, prefix);
+    if (!v) continue;
+    const key = `${v.path}\u0000${v.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(v);
+    }
+  }
+  return out;
+}
+
+/**
+ * A forwarded (wire) event: the published schema, event.id equal to aegis.preflight_id, and the
+ * privacy guard over the aegis fields.
+ */
+export function validateWireEvent(x: unknown): Violation[] {
+  const out = run(wireValidator, x);
+  if (typeof x === 'object' && x !== null) {
+    const doc = x as { event?: { id?: unknown }; aegis?: { preflight_id?: unknown } };
+    if (doc.event?.id !== undefined && doc.aegis?.preflight_id !== undefined && doc.event.id !== doc.aegis.preflight_id) {
+      out.push({ path: '/event/id', message: 'must equal aegis.preflight_id' });
+    }
+    out.push(...guardAgentRecord(doc.aegis, '/aegis'));
+  }
+  return out;
+}
+
+/** One agent decision record: the AgentDecisionRecord schema plus the privacy guard. */
+export function validateAgentRecord(x: unknown, basePath = ''): Violation[] {
+  return [...run(bodyValidators.AgentDecisionRecord, x, basePath), ...guardAgentRecord(x, basePath)];
+}
+
+/** A whole POST /audit-events body; paths name the record, e.g. "/events/3/summary". */
+export function validateAuditEventsRequest(x: unknown): Violation[] {
+  const out = run(bodyValidators.AuditEventsRequest, x);
+  const events = (x as { events?: unknown } | null)?.events;
+  if (Array.isArray(events)) events.forEach((rec, i) => out.push(...guardAgentRecord(rec, `/events/${i}`)));
+  return out;
+}
+
+/**
+ * The optional fields of a PreflightRequest (destination, source_type, input_type, actor_id) against
+ * the schema; `input` is checked by the caller (its size limit is in bytes) and never echoed.
+ */
+export function validatePreflightOptions(x: unknown): Violation[] {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return [{ path: '', message: 'must be an object' }];
+  return run(bodyValidators.PreflightRequest, { ...x, input: '' });
+}
+
+/** Any named body of the producer API, schema only (PreflightRequest, PreflightResponse, ...). */
+export function validateBody(name: BodyName, x: unknown): Violation[] {
+  return run(bodyValidators[name], x);
+}

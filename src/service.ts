@@ -1,0 +1,151 @@
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { Config, Role } from './config/env.js';
+import type { Db } from './db/types.js';
+import { openDatabase } from './db/open.js';
+import { migrate } from './db/migrate.js';
+import { loadKeyRing, type KeyRing } from './crypto/keyring.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { buildApp } from './api/app.js';
+import { Worker } from './delivery/worker.js';
+import { createOutboundClient, type OutboundClient } from './delivery/outbound/client.js';
+import type { DeliveryDeps } from './delivery/deliverBatch.js';
+import { bootstrap } from './bootstrap.js';
+import { createLoginLink } from './auth/sessions.js';
+import { JOBS_CHANNEL } from './queue/types.js';
+import { USER_AGENT } from './version.js';
+
+export const WEB_ROOT = fileURLToPath(new URL('../web/dist/', import.meta.url));
+
+export interface Service {
+  db: Db;
+  app: FastifyInstance | null;
+  worker: Worker | null;
+  metrics: Metrics;
+  keyRing: KeyRing;
+  logger: Logger;
+  /** Where the API listens (null for a worker-only process without a port). */
+  address: string | null;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  role: Role;
+  logger?: Logger;
+  /** Extra CA certificates for outbound TLS (tests); NODE_EXTRA_CA_CERTS works as usual too. */
+  extraCa?: string;
+  /** Print the start banner (CLI); off in tests. */
+  banner?: boolean;
+  /** Bind the HTTP port (default true). */
+  listen?: boolean;
+  /** Use an already opened database (tests). */
+  db?: Db;
+}
+
+export function createDeliveryDeps(db: Db, keyRing: KeyRing, config: Config, extraCa?: string): DeliveryDeps & { client: OutboundClient } {
+  const client = createOutboundClient({
+    allowPrivate: config.allowPrivateDestinations,
+    timeoutMs: config.httpTimeoutMs,
+    userAgent: USER_AGENT,
+    ...(extraCa ? { ca: extraCa } : {}),
+  });
+  return { db, keyRing, client, hostname: hostname(), userAgent: USER_AGENT };
+}
+
+/**
+ * Composes the service for a role: `api` (REST, dashboard, health), `worker` (delivery; still serves
+ * /healthz, /readyz and /metrics on $PORT), or `all` (the default single process).
+ */
+export async function startService(config: Config, opts: StartOptions): Promise<Service> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  if (config.allowPrivateDestinations) {
+    logger.warn(
+      'AEGIS_ALLOW_PRIVATE_DESTINATIONS=1: http:// URLs and loopback/private addresses are allowed as destinations. Use this for development and tests only.',
+    );
+  }
+  const { ring: keyRing, generated } = await loadKeyRing(config);
+  if (generated) logger.info({ data_dir: config.dataDir }, 'generated an encryption key for credentials in the data directory (mode 0600); back it up with the data');
+  const db = opts.db ?? (await openDatabase(config, logger));
+  let closeables: Array<() => Promise<void>> = opts.db ? [] : [() => db.close()];
+  try {
+    const applied = await migrate(db);
+    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    const metrics = createMetrics(db);
+    const delivery = createDeliveryDeps(db, keyRing, config, opts.extraCa);
+    closeables = [() => delivery.client.close(), ...closeables];
+
+    let worker: Worker | null = null;
+    if (opts.role !== 'api') {
+      worker = new Worker(
+        { db, delivery, metrics, logger: logger.child({ component: 'worker' }) },
+        { intervalMs: config.workerIntervalMs, leaseMs: config.leaseMs, retryDelaysS: config.retryDelaysS, retentionDays: config.retentionDays },
+      );
+    }
+    const wakeWorkers = () => {
+      // Same-process worker: wake directly. Others hear the NOTIFY sent with each enqueue.
+      worker?.wake();
+      if (!worker) void db.query(`SELECT pg_notify('${JOBS_CHANNEL}', '')`).catch(() => undefined);
+    };
+    const app = await buildApp({
+      db,
+      config,
+      keyRing,
+      logger,
+      metrics,
+      delivery,
+      wakeWorkers,
+      webRoot: opts.role === 'worker' ? null : WEB_ROOT,
+      apiEnabled: opts.role !== 'worker',
+    });
+
+    let address: string | null = null;
+    if (opts.listen !== false) address = await app.listen({ port: config.port, host: config.host });
+    closeables = [() => app.close(), ...closeables];
+    if (worker) {
+      await worker.start();
+      const w = worker;
+      closeables = [() => w.stop(), ...closeables];
+    }
+
+    if (opts.role !== 'worker') {
+      const boot = await bootstrap(db, config);
+      if (opts.banner) {
+        const link = await createLoginLink(db, boot.orgId, config.publicUrl);
+        printBanner({ address: address ?? config.publicUrl, orgId: boot.orgId, apiKey: boot.newApiKey, link, config });
+      }
+    }
+
+    let stopped = false;
+    return {
+      db,
+      app,
+      worker,
+      metrics,
+      keyRing,
+      logger,
+      address,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        for (const c of closeables) await c().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'error while stopping'));
+      },
+    };
+  } catch (err) {
+    for (const c of closeables) await c().catch(() => undefined);
+    throw err;
+  }
+}
+
+function printBanner(b: { address: string; orgId: string; apiKey: string | null; link: string; config: Config }): void {
+  const lines = [
+    '',
+    `Aegis Audit Stream is listening on ${b.address}`,
+    `  database:      ${b.config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${b.config.dataDir}`}`,
+    `  organization:  ${b.orgId}`,
+  ];
+  if (b.apiKey) lines.push(`  API key:       ${b.apiKey}`, '                 (shown once: only its hash is stored. Create more with: aegis-stream api-keys create --org ' + b.orgId + ')');
+  lines.push(`  dashboard:     ${b.link}`, '                 (one-time sign-in link, valid 15 minutes)', `  API docs:      ${b.config.publicUrl}/docs`, '');
+  process.stdout.write(lines.join('\n') + '\n');
+}
