@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { openPg } from '../../src/db/pg.js';
+import { openPglite } from '../../src/db/pglite.js';
+import { migrate } from '../../src/db/migrate.js';
+import type { Db } from '../../src/db/types.js';
+
+export type TestDbKind = 'pglite' | 'postgres';
+/** Every integration suite runs once per database: the embedded default and a real server. */
+export const DB_KINDS: TestDbKind[] = ['pglite', 'postgres'];
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface TestDb {
+  db: Db;
+  kind: TestDbKind;
+  /** For the real server: a connection string whose search_path is this test's private schema. */
+  url: string | null;
+  schema: string | null;
+  /** Empties every table (fast reset between tests; the schema stays). */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Connection string for `schema` on the test server (search_path set per connection). */
+export function schemaUrl(schema: string): string {
+  const u = new URL(TEST_DATABASE_URL);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return u.toString();
+}
+
+const TABLES = ['delivery_attempts', 'forwarding_jobs', 'audit_events', 'destinations', 'sessions', 'login_links', 'api_keys', 'orgs'];
+
+/**
+ * One database per test file: an in-memory PGlite, or a fresh schema on the real server (much
+ * cheaper than a database per file, and files can run in parallel). Migrated, ready to use.
+ */
+export async function openTestDb(kind: TestDbKind): Promise<TestDb> {
+  if (kind === 'pglite') {
+    const db = await openPglite();
+    await migrate(db);
+    return {
+      db,
+      kind,
+      url: null,
+      schema: null,
+      reset: () => db.exec(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`),
+      close: () => db.close(),
+    };
+  }
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = openPg({ connectionString: TEST_DATABASE_URL, max: 1 });
+  await admin.exec(`CREATE SCHEMA ${schema}`);
+  await admin.close();
+  const url = schemaUrl(schema);
+  const db = openPg({ connectionString: url, max: 8 });
+  await migrate(db);
+  return {
+    db,
+    kind,
+    url,
+    schema,
+    reset: () => db.exec(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`),
+    async close() {
+      await db.close();
+      const a = openPg({ connectionString: TEST_DATABASE_URL, max: 1 });
+      await a.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await a.close();
+    },
+  };
+}
