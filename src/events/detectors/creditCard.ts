@@ -3,8 +3,8 @@
  * dashes, with a known issuer prefix (IIN) whose length rule fits, and a valid Luhn check digit.
  *
  * The scanner walks each maximal run of digit groups once; inside a run it tries candidate cards that
- * start at each group boundary (so "Order 12 4111 1111 1111 1111" still finds the card) and keeps the
- * longest valid one. A run without separators must be the card itself (13-19 digits), which keeps long
+ * start at each group boundary (so "Order 12 4111 1111 1111 1111" still finds the card) and reports
+ * the longest valid one per start; overlapping candidates are settled by detect(). A run without separators must be the card itself (13-19 digits), which keeps long
  * numeric identifiers from yielding false positives.
  */
 import type { Finding } from '../findings.js';
@@ -109,15 +109,15 @@ export function detectCreditCards(text: string): Finding[] {
         if (grp.end === runEnd && isWordChar(text[runEnd])) break;
         // Likewise it ends the run or is followed by a space.
         if (grp.end !== runEnd && text[grp.end] !== ' ') continue;
+        // No printed layout starts like this: longer candidates from this start cannot be cards either.
+        if (lens.length >= 2 && lens[0] !== 4) break;
         const layoutOk = lens.length === 1 || isCardLayout(lens);
         if (digits.length >= 13 && layoutOk && hasKnownIin(digits) && luhnValid(digits)) best = h;
       }
-      if (best >= 0) {
-        out.push({ type: 'CREDIT_CARD', start: (groups[g] as Group).start, end: (groups[best] as Group).end });
-        g = best + 1;
-      } else {
-        g++;
-      }
+      // Candidates may overlap (a Luhn-valid chance across an SSN and a card): detect() keeps the
+      // combination that covers the most text.
+      if (best >= 0) out.push({ type: 'CREDIT_CARD', start: first.start, end: (groups[best] as Group).end });
+      g++;
     }
   }
   return out;
