@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `npm test`: lint, typecheck, then every test suite (unit + integration on PGlite and PostgreSQL,
+# fault tests, browser end-to-end tests). Installs what the suites need when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-postgres.sh
+bash scripts/ensure-chromium.sh
+echo "== lint";      npx eslint .
+echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
+echo "== build";     npm run build --silent
+mkdir -p test-artifacts
+status=0
+run() {
+  local name=$1; shift
+  echo "== $name"
+  npx vitest run "$@" --reporter=default --reporter=json --outputFile="test-artifacts/$name.json" || status=1
+}
+run unit-and-integration
+run faults --config vitest.faults.config.ts
+run e2e --config vitest.e2e.config.ts
+# One closing line over every suite, in the plain form CI reads.
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0, skipped = 0;
+  for (const n of ["unit-and-integration", "faults", "e2e"]) {
+    const f = `test-artifacts/${n}.json`;
+    if (!fs.existsSync(f)) { failed++; continue; }
+    const r = JSON.parse(fs.readFileSync(f, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests + (r.numRuntimeErrorTestSuites || 0);
+    skipped += (r.numPendingTests || 0) + (r.numTodoTests || 0);
+  }
+  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+  if (passed === 0) process.exitCode = 1;
+' || status=1
+exit $status
