@@ -1,6 +1,6 @@
 /**
- * Email addresses (the common dot-atom form): a local part of letters, digits and . _ % + - (at most
- * 64 characters, no leading, trailing or double dot), "@", and a domain of at least two labels whose
+ * Email addresses in the dot-atom form: a local part of letters, digits and the RFC 5322 specials
+ * ! # $ % & ' * + / = ? ^ _ ` { | } ~ - (at most 64 characters, dots only between atoms), "@", and a domain of at least two labels whose
  * last label (the TLD) is alphabetic and at least two letters long.
  *
  * Scanning starts at each "@" and looks at most 64 characters left and 253 right, so the cost is
@@ -12,8 +12,11 @@ import { isAsciiLetter, isDigit } from './common.js';
 const MAX_LOCAL = 64;
 const MAX_DOMAIN = 253;
 
+// RFC 5322 atext plus the dot of a dot-atom.
+const LOCAL_SPECIALS = new Set(".!#$%&'*+/=?^_`{|}~-".split(''));
+
 function isLocalChar(c: string | undefined): boolean {
-  return isDigit(c) || isAsciiLetter(c) || c === '.' || c === '_' || c === '%' || c === '+' || c === '-';
+  return isDigit(c) || isAsciiLetter(c) || (c !== undefined && LOCAL_SPECIALS.has(c));
 }
 
 function isDomainChar(c: string | undefined): boolean {

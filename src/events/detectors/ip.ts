@@ -32,7 +32,9 @@ function detectIpv6(text: string): Finding[] {
     let candidate = m[0];
     // Sentence punctuation after an address: "... from fe80::1." or "host 2001:db8::1:".
     while (candidate.endsWith('.') || (candidate.endsWith(':') && !candidate.endsWith('::'))) candidate = candidate.slice(0, -1);
-    if (!candidate.includes(':') || !/[0-9A-Fa-f]/.test(candidate)) continue;
+    // At least two non-empty groups (or an IPv4 tail): "A::" or "::" in prose is not worth a finding.
+    const groups = candidate.split(':').filter((g) => g !== '').length;
+    if (!candidate.includes(':') || groups < 2) continue;
     if (isIPv6(candidate)) out.push({ type: 'IP_ADDRESS', start, end: start + candidate.length });
   }
   return out;

@@ -1,0 +1,213 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildTestEvent, buildWireEvent, newPreflightId, type AegisFields } from './contract.js';
+import { DECISIONS, DESTINATIONS, INPUT_TYPES, OUTCOME_BY_DECISION, SOURCE_TYPES } from './enums.js';
+import { evaluatePolicy } from './policy.js';
+import { FINDING_TYPES } from './findings.js';
+import { apiBodiesSchema, auditEventSchema, validateAgentRecord, validateAuditEventsRequest, validateBody, validatePreflightOptions, validateWireEvent } from './validate.js';
+
+const example = JSON.parse(readFileSync(new URL('./fixtures/product-page-example.json', import.meta.url), 'utf8'));
+
+const paths = (vs: { path: string }[]) => vs.map((v) => v.path);
+
+const counts = fc.dictionary(fc.constantFrom(...FINDING_TYPES), fc.integer({ min: 1, max: 1_000_000 }), { maxKeys: 8 });
+const aegisFields: fc.Arbitrary<AegisFields> = fc
+  .record({
+    preflight_id: fc.constant(null).map(() => newPreflightId()),
+    destination: fc.constantFrom(...DESTINATIONS),
+    source_type: fc.constantFrom(...SOURCE_TYPES),
+    input_type: fc.constantFrom(...INPUT_TYPES),
+    input_size_bytes: fc.integer({ min: 0, max: 1 << 30 }),
+    finding_counts_by_type: counts,
+    actor_id: fc.option(fc.oneof(fc.emailAddress(), fc.stringMatching(/^usr_[a-z0-9]{1,40}$/)), { nil: undefined }),
+    policy: fc.record({ id: fc.stringMatching(/^pol_[A-Za-z0-9_]{1,60}$/), version: fc.stringMatching(/^v[0-9]{1,3}\.[0-9]{1,3}$/) }),
+  })
+  .map(({ policy, finding_counts_by_type, actor_id, ...rest }) => {
+    const r = evaluatePolicy(finding_counts_by_type);
+    return {
+      ...rest,
+      decision: r.decision,
+      summary: r.summary,
+      policy_id: policy.id,
+      policy_version: policy.version,
+      finding_counts_by_type,
+      ...(actor_id !== undefined ? { actor_id } : {}),
+    };
+  });
+
+const sampleFields: AegisFields = { ...example.aegis, preflight_id: 'pflt_abc12345', actor_id: 'alice@example.com' };
+
+function clone<T>(x: T): T {
+  return structuredClone(x);
+}
+
+describe('wire event schema', () => {
+  it("accepts the product page's own example event", () => {
+    expect(validateWireEvent(example)).toEqual([]);
+  });
+
+  it('accepts the synthetic test event', () => {
+    expect(validateWireEvent(buildTestEvent({ orgId: 'org_abc', destinationId: 'fwd_a1b2c3', now: new Date() }))).toEqual([]);
+  });
+
+  it('property: every built event validates', () => {
+    fc.assert(
+      fc.property(aegisFields, fc.date({ min: new Date('2000-01-01'), max: new Date('2999-12-31'), noInvalidDate: true }), (fields, occurredAt) => {
+        expect(validateWireEvent(buildWireEvent({ orgId: 'org_abc', fields, occurredAt }))).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reports unknown, missing and malformed fields with their paths', () => {
+    const e = clone(example);
+    e.aegis.raw_input = 'hello';
+    e.extra = true;
+    delete e.aegis.summary;
+    e.event.kind = 'alert';
+    e['@timestamp'] = 'yesterday';
+    e.aegis.input_size_bytes = -1;
+    e.organization.id = 'acme';
+    expect(paths(validateWireEvent(e)).sort()).toEqual(
+      ['/@timestamp', '/aegis/input_size_bytes', '/aegis/raw_input', '/aegis/summary', '/event/kind', '/extra', '/organization/id'].sort(),
+    );
+  });
+
+  it('enforces the decision -> event.type / event.outcome mapping', () => {
+    const e = clone(example);
+    e.aegis.decision = 'BLOCKED';
+    const v = validateWireEvent(e);
+    expect(paths(v)).toContain('/event/type');
+    expect(paths(v)).toContain('/event/outcome');
+    e.event.type = ['blocked'];
+    e.event.outcome = 'failure';
+    expect(validateWireEvent(e)).toEqual([]);
+  });
+
+  it('requires event.id to equal aegis.preflight_id and the test dataset to go with the test action', () => {
+    const e = clone(example);
+    e.event.id = 'pflt_other';
+    expect(paths(validateWireEvent(e))).toEqual(['/event/id']);
+    const t = clone(example);
+    t.event.dataset = 'aegis.audit_stream.test';
+    expect(paths(validateWireEvent(t))).toEqual(['/event/action']);
+  });
+
+  it('bounds strings and finding counts', () => {
+    const e = clone(example);
+    e.aegis.summary = 'x'.repeat(501);
+    e.aegis.actor_id = 'a'.repeat(257);
+    e.aegis.finding_counts_by_type = { SSN: 1_000_001, lower: 1 };
+    expect(paths(validateWireEvent(e)).sort()).toEqual(
+      ['/aegis/actor_id', '/aegis/finding_counts_by_type/SSN', '/aegis/finding_counts_by_type/lower', '/aegis/summary'].sort(),
+    );
+  });
+
+  it('refuses raw values in the aegis fields, without echoing them', () => {
+    const e = clone(example);
+    e.aegis.summary = 'Detected SSN 123-45-6789; masked.';
+    const v = validateWireEvent(e);
+    expect(paths(v)).toEqual(['/aegis/summary']);
+    expect(JSON.stringify(v)).not.toContain('123-45-6789');
+  });
+
+  it('never echoes a value smuggled in as a property name', () => {
+    const e = clone(example);
+    e.aegis['123-45-6789'] = 1;
+    e.aegis.finding_counts_by_type['AKIAIOSFODNN7EXAMPLE'] = 1;
+    const out = JSON.stringify(validateWireEvent(e));
+    expect(out).not.toContain('123-45-6789');
+    expect(out).not.toContain('AKIAIOSFODNN7EXAMPLE');
+    expect(out).toContain('AWS_ACCESS_KEY');
+  });
+});
+
+describe('schemas and code share one set of enumerations', () => {
+  const defs = auditEventSchema.$defs as Record<string, { enum?: unknown[] }>;
+  it.each([
+    ['Decision', DECISIONS],
+    ['Destination', DESTINATIONS],
+    ['SourceType', SOURCE_TYPES],
+    ['InputType', INPUT_TYPES],
+  ] as const)('%s', (name, values) => {
+    expect(defs[name]?.enum).toEqual([...values]);
+  });
+  it('the decision mapping in the schema matches OUTCOME_BY_DECISION', () => {
+    interface Rule {
+      if?: { properties?: { aegis?: { properties?: { decision?: { const?: string } } } } };
+      then: { properties: { event: { properties: { outcome: { const: string }; type: { const: string[] } } } } };
+    }
+    const allOf = auditEventSchema.allOf as Rule[];
+    for (const d of DECISIONS) {
+      const rule = allOf.find((r) => r.if?.properties?.aegis?.properties?.decision?.const === d);
+      expect(rule?.then.properties.event.properties.outcome.const).toBe(OUTCOME_BY_DECISION[d]);
+      expect(rule?.then.properties.event.properties.type.const).toEqual([d.toLowerCase()]);
+    }
+  });
+  it('every property in both schemas has a description and every object is closed', () => {
+    const problems: string[] = [];
+    const walk = (node: unknown, where: string): void => {
+      if (typeof node !== 'object' || node === null) return;
+      if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${where}/${i}`));
+      const o = node as Record<string, unknown>;
+      if (o.type === 'object' && o.additionalProperties === undefined) problems.push(`${where}: open object`);
+      if (o.properties && typeof o.properties === 'object') {
+        for (const [k, p] of Object.entries(o.properties as Record<string, { description?: unknown }>)) {
+          const inIf = where.includes('/if') || where.includes('/then') || where.includes('/else');
+          if (!inIf && typeof p.description !== 'string') problems.push(`${where}/${k}: no description`);
+        }
+      }
+      for (const [k, v] of Object.entries(o)) walk(v, `${where}/${k}`);
+    };
+    walk(auditEventSchema, 'audit-event');
+    walk(apiBodiesSchema, 'api-bodies');
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('agent decision records', () => {
+  const record = { ...sampleFields, occurred_at: '2026-05-15T10:33:21.456789+00:00' };
+
+  it('accepts a well-formed record, with or without preflight_id and occurred_at', () => {
+    expect(validateAgentRecord(record)).toEqual([]);
+    const { preflight_id: _p, occurred_at: _o, ...bare } = record;
+    expect(validateAgentRecord(bare)).toEqual([]);
+  });
+
+  it('requires an agent preflight_id of the idempotency-key form', () => {
+    expect(paths(validateAgentRecord({ ...record, preflight_id: 'pflt_short' }))).toEqual(['/preflight_id']);
+    expect(validateAgentRecord({ ...record, preflight_id: 'pflt_abcdefgh' })).toEqual([]);
+  });
+
+  it('refuses fields outside the schema and names them', () => {
+    expect(paths(validateAgentRecord({ ...record, input: 'my ssn is ...' }))).toEqual(['/input']);
+    expect(paths(validateAgentRecord({ ...record, occurred_at: 'later' }))).toEqual(['/occurred_at']);
+  });
+
+  it('validates a batch and names the record and field', () => {
+    const events = Array.from({ length: 5 }, () => ({ ...record }));
+    events[3] = { ...record, summary: 'Detected SSN 123-45-6789' };
+    (events[1] as Record<string, unknown>).aegis_field = 1;
+    expect(paths(validateAuditEventsRequest({ events }))).toEqual(['/events/1/aegis_field', '/events/3/summary']);
+    expect(paths(validateAuditEventsRequest({ events: [] }))).toEqual(['/events']);
+    expect(paths(validateAuditEventsRequest({ events: Array.from({ length: 1001 }, () => record) }))).toEqual(['/events']);
+  });
+});
+
+describe('API bodies', () => {
+  it('PreflightRequest: input required, the rest optional and enumerated', () => {
+    expect(validateBody('PreflightRequest', { input: 'hi' })).toEqual([]);
+    expect(validateBody('PreflightRequest', { input: 'hi', destination: 'AI_TOOL', source_type: 'sdk', input_type: 'file', actor_id: 'a@b.co' })).toEqual([]);
+    expect(paths(validateBody('PreflightRequest', { destination: 'MOON' }))).toEqual(['/input', '/destination']);
+    expect(paths(validatePreflightOptions({ input: 'x'.repeat(10), source_type: 'fax' }))).toEqual(['/source_type']);
+  });
+  it('PreflightResponse and AuditEventsResponse', () => {
+    const r = evaluatePolicy({ SSN: 1 });
+    expect(
+      validateBody('PreflightResponse', { preflight_id: newPreflightId(), masked_input: '[SSN]', finding_counts_by_type: { SSN: 1 }, ...r }),
+    ).toEqual([]);
+    expect(validateBody('AuditEventsResponse', { accepted: 1, preflight_ids: [newPreflightId()] })).toEqual([]);
+    expect(paths(validateBody('AuditEventsResponse', { accepted: -1, preflight_ids: ['x'] }))).toEqual(['/accepted', '/preflight_ids/0']);
+  });
+});
