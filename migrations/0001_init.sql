@@ -51,8 +51,10 @@ CREATE TABLE audit_events (
   id           text NOT NULL,
   occurred_at  timestamptz NOT NULL,
   recorded_at  timestamptz NOT NULL DEFAULT now(),
-  -- The wire event (ECS-shaped, metadata only), exactly as forwarded.
-  payload      jsonb NOT NULL,
+  -- The wire event (ECS-shaped, metadata only), exactly as forwarded. json, not jsonb: json keeps
+  -- the text as built, so SIEMs receive the product page's field order ("@timestamp", event, aegis,
+  -- organization) rather than jsonb's canonical order.
+  payload      json NOT NULL,
   PRIMARY KEY (org_id, id)
 );
 CREATE INDEX audit_events_recorded ON audit_events (recorded_at);

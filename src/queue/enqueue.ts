@@ -18,7 +18,7 @@ export async function recordEvents(tx: Queryable, events: NewEvent[]): Promise<{
   if (events.length === 0) return { inserted: [], jobs: 0 };
   const { rows } = await tx.query<{ org_id: string; id: string }>(
     `INSERT INTO audit_events (org_id, id, occurred_at, payload)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[])
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::json[])
      ON CONFLICT (org_id, id) DO NOTHING
      RETURNING org_id, id`,
     [events.map((e) => e.orgId), events.map((e) => e.id), events.map((e) => e.occurredAt), events.map((e) => JSON.stringify(e.payload))],
