@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { validateEventsText } from './validateText.js';
+
+const exampleText = readFileSync(new URL('./fixtures/product-page-example.json', import.meta.url), 'utf8');
+const example = JSON.parse(exampleText);
+const compact = JSON.stringify(example);
+const bad = JSON.stringify({ ...example, extra: 1 });
+
+describe('validateEventsText', () => {
+  it('accepts one pretty-printed object', () => {
+    expect(validateEventsText(exampleText)).toEqual([{ index: 0, line: 1, violations: [] }]);
+  });
+
+  it('accepts a JSON array and reports each element', () => {
+    const r = validateEventsText(`[${compact},${bad}]`);
+    expect(r.map((x) => x.index)).toEqual([0, 1]);
+    expect(r[0]!.violations).toEqual([]);
+    expect(r[1]!.violations.map((v) => v.path)).toEqual(['/extra']);
+  });
+
+  it('accepts NDJSON, ignoring blank lines, with line numbers', () => {
+    const r = validateEventsText(`${compact}\n\n${bad}\r\n${compact}\n`);
+    expect(r.map((x) => [x.index, x.line, x.violations.length])).toEqual([
+      [0, 1, 0],
+      [1, 3, 1],
+      [2, 4, 0],
+    ]);
+  });
+
+  it('reports NDJSON parse errors with their line, and never echoes the content', () => {
+    const r = validateEventsText(`${compact}\n{"summary": "123-45-6789",\n${compact}`);
+    expect(r[1]).toEqual({ index: 1, line: 2, violations: [{ path: 'line 2', message: expect.stringMatching(/^invalid JSON/) }] });
+    expect(JSON.stringify(r)).not.toContain('123-45-6789');
+    expect(r[2]!.violations).toEqual([]);
+  });
+
+  it('reports a broken pretty-printed object once, with the line of the error', () => {
+    const broken = exampleText.replace('"kind": "event",', '"kind": "event",,');
+    const r = validateEventsText(broken);
+    expect(r).toHaveLength(1);
+    expect(r[0]!.violations[0]!.path).toBe('line 5');
+    expect(r[0]!.violations[0]!.message).toMatch(/^invalid JSON/);
+  });
+
+  it('refuses empty input, an empty array and non-object lines', () => {
+    expect(validateEventsText('  \n')[0]!.violations[0]!.message).toMatch(/empty/);
+    expect(validateEventsText('[]')[0]!.violations[0]!.message).toMatch(/empty/);
+    const r = validateEventsText(`${compact}\n42\n`);
+    expect(r[1]!.violations).toEqual([{ path: 'line 2', message: 'each line must be one JSON object' }]);
+  });
+
+  it('validates agent records with kind "agent"', () => {
+    const rec = { ...example.aegis, preflight_id: 'pflt_abcdefgh' };
+    expect(validateEventsText(JSON.stringify(rec), { kind: 'agent' })[0]!.violations).toEqual([]);
+    expect(validateEventsText(JSON.stringify(rec))[0]!.violations.length).toBeGreaterThan(0);
+  });
+});
