@@ -63,49 +63,67 @@ export function openPg(opts: PgOptions): Db {
     },
     async listen(channel, onNotify, onReconnect) {
       if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
-      let client: pg.Client | null = null;
+      // One dedicated connection (LISTEN state is per session, so it cannot come from the pool).
+      // `current` is the connection we listen on or are connecting; events of any older connection
+      // are ignored, so a late 'error'/'end' from a dead client never starts a second subscriber.
+      let current: pg.Client | null = null;
       let stopped = false;
       let retryTimer: NodeJS.Timeout | null = null;
-      const connect = async (isReconnect: boolean): Promise<void> => {
-        if (stopped) return;
-        const c = new pg.Client({ connectionString: opts.connectionString });
-        c.on('notification', (msg) => {
-          if (msg.channel === channel) onNotify(msg.payload ?? '');
-        });
-        c.on('error', (err) => {
-          opts.logger?.warn({ err: err.message, channel }, 'LISTEN connection lost; reconnecting');
-          scheduleReconnect();
-        });
-        c.on('end', () => scheduleReconnect());
-        try {
-          await c.connect();
-          await c.query(`LISTEN ${channel}`);
-          client = c;
-          if (isReconnect) onReconnect?.();
-        } catch (err) {
-          opts.logger?.warn({ err: (err as Error).message, channel }, 'LISTEN connect failed; retrying');
-          c.removeAllListeners('end');
-          void c.end().catch(() => undefined);
-          scheduleReconnect();
-        }
+      const drop = (c: pg.Client) => {
+        c.removeAllListeners('notification');
+        c.removeAllListeners('end');
+        c.on('error', () => undefined); // a dying socket may still report; keep it from crashing us
+        void c.end().catch(() => undefined);
       };
-      const scheduleReconnect = () => {
-        if (stopped || retryTimer) return;
-        client = null;
+      const scheduleReconnect = (from: pg.Client) => {
+        if (stopped || from !== current || retryTimer) return;
+        current = null;
+        drop(from);
         retryTimer = setTimeout(() => {
           retryTimer = null;
           void connect(true);
         }, 1000);
         retryTimer.unref();
       };
+      const connect = async (isReconnect: boolean): Promise<void> => {
+        if (stopped) return;
+        const c = new pg.Client({ connectionString: opts.connectionString });
+        current = c;
+        c.on('notification', (msg) => {
+          if (msg.channel === channel) onNotify(msg.payload ?? '');
+        });
+        c.on('error', (err) => {
+          opts.logger?.warn({ err: err.message, channel }, 'LISTEN connection lost; reconnecting');
+          scheduleReconnect(c);
+        });
+        c.on('end', () => scheduleReconnect(c));
+        try {
+          await c.connect();
+          await c.query(`LISTEN ${channel}`);
+        } catch (err) {
+          if (stopped) return;
+          opts.logger?.warn({ err: (err as Error).message, channel }, 'LISTEN connect failed; retrying');
+          scheduleReconnect(c);
+          return;
+        }
+        if (stopped || current !== c) {
+          drop(c);
+          return;
+        }
+        if (isReconnect) {
+          opts.logger?.info({ channel }, 'LISTEN connection restored');
+          onReconnect?.();
+        }
+      };
       await connect(false);
       return async () => {
         stopped = true;
         if (retryTimer) clearTimeout(retryTimer);
-        const c = client as pg.Client | null;
-        client = null;
+        const c = current;
+        current = null;
         if (c) {
           c.removeAllListeners('end');
+          c.on('error', () => undefined);
           await c.end().catch(() => undefined);
         }
       };

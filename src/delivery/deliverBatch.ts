@@ -4,7 +4,7 @@ import type { OutboundClient } from './outbound/client.js';
 import { classifyResult } from './failure.js';
 import { getEncoder } from '../siem/registry.js';
 import type { SiemId } from '../siem/catalog.js';
-import type { SiemEvent } from '../siem/types.js';
+import type { EncodeContext, SiemEvent } from '../siem/types.js';
 import { standardWebhookHeaders } from '../siem/standardWebhooks.js';
 
 /** Everything needed to send to SIEMs, shared by the worker and the synchronous test probe. */
@@ -50,9 +50,17 @@ export interface RequestOutcome {
  * SIEM's per-item refusal inside an accepted request (Elastic mapping error, Splunk invalid event)
  * dead-letters an item at once, since sending the same bytes again cannot succeed.
  */
+/**
+ * The context the encoder sees for this destination. batchEvents must size groups with this same
+ * context (preset options such as a Splunk index or Elastic data stream change every line's length).
+ */
+export function encodeContext(deps: Pick<DeliveryDeps, 'hostname' | 'userAgent'>, target: DeliveryTarget): EncodeContext {
+  return { hostname: deps.hostname, options: target.options, userAgent: deps.userAgent };
+}
+
 export async function sendRequest(deps: DeliveryDeps, target: DeliveryTarget, events: SiemEvent[]): Promise<RequestOutcome> {
   const encoder = getEncoder(target.siem);
-  const encoded = encoder.encode(events, { hostname: deps.hostname, options: target.options, userAgent: deps.userAgent });
+  const encoded = encoder.encode(events, encodeContext(deps, target));
   const headers: Record<string, string> = { ...encoded.headers, 'content-type': encoded.contentType };
   if (target.authHeaderName && target.authHeaderValue) headers[target.authHeaderName] = target.authHeaderValue;
   if (target.signingSecret && events.length === 1) {

@@ -62,8 +62,8 @@ export function spawnWorker(opts: WorkerProcessOptions): WorkerProcess {
     for (const l of buf.toString('utf8').split('\n')) if (l.trim()) lines.push(l);
     for (const w of waiters) w();
   };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
+  proc.stdout.on('data', onData);
+  proc.stderr.on('data', onData);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     proc.on('exit', (code, signal) => resolve({ code, signal }));
   });
