@@ -35,6 +35,15 @@ describe('validateEventsText', () => {
     expect(r[2]!.violations).toEqual([]);
   });
 
+  it('reports a broken first NDJSON line and still validates the others', () => {
+    const r = validateEventsText(`{"@timestamp": \n${compact}\n${bad}`);
+    expect(r.map((x) => [x.line, x.violations.map((v) => v.path)])).toEqual([
+      [1, ['line 1']],
+      [2, []],
+      [3, ['/extra']],
+    ]);
+  });
+
   it('reports a broken pretty-printed object once, with the line of the error', () => {
     const broken = exampleText.replace('"kind": "event",', '"kind": "event",,');
     const r = validateEventsText(broken);

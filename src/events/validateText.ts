@@ -71,12 +71,17 @@ export function validateEventsText(text: string, options: ValidateTextOptions = 
     return [{ index: 0, line: lineOfOffset(src, src.length - src.trimStart().length), violations: check(whole.value) }];
   }
 
-  // Not one JSON document: newline-delimited JSON, unless it starts like a single pretty-printed
-  // document (a first line that is not a complete value), in which case the parse error is the answer.
+  // Not one JSON document: newline-delimited JSON when at least one line is a complete JSON object on
+  // its own (so a broken first line is reported per line); otherwise a broken pretty-printed document,
+  // reported once with the line of the parse error.
   const lines = src.split('\n');
-  const firstIdx = lines.findIndex((l) => l.trim() !== '');
-  const firstLine = lines[firstIdx] ?? '';
-  if (firstIdx >= 0 && !tryParse(firstLine).ok) {
+  const looksNdjson = lines.some((l) => {
+    const t = l.trim();
+    if (!t.startsWith('{')) return false;
+    const r = tryParse(t);
+    return r.ok && typeof r.value === 'object' && r.value !== null;
+  });
+  if (!looksNdjson) {
     const line = errorLine(src, whole.error);
     return [{ index: 0, ...(line !== undefined ? { line } : {}), violations: [{ path: line !== undefined ? `line ${line}` : '', message: parseMessage(whole.error) }] }];
   }
