@@ -24,7 +24,8 @@ export function isWordChar(c: string | undefined): boolean {
 }
 
 /**
- * Runs a global regex over text and turns each match (or its group 1, when present) into a finding.
+ * Runs a global regex over text and turns each match into a finding (only group 1 of it when the
+ * regex has the `d` flag, e.g. a secret value after its name).
  * `accept` may veto a match; scanning then resumes one code unit after the match start, so a vetoed
  * long match cannot hide a valid shorter one that starts later.
  */
