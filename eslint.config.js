@@ -18,6 +18,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
       'no-console': 'off',
+      // Fastify handlers and hooks are async by convention, whether or not they await.
+      '@typescript-eslint/require-await': 'off',
     },
   },
   {

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../errors.js';
 
-function send(reply: FastifyReply, status: number, code: ErrorCode | string, message: string) {
+function send(reply: FastifyReply, status: number, code: ErrorCode, message: string) {
   return reply.status(status).type('application/json').send({ error: { code, message } });
 }
 
@@ -11,7 +11,7 @@ function validationMessage(err: FastifyError): { field: string; message: string 
   if (!v) return { field: 'body', message: err.message };
   const ctx = err.validationContext ?? 'body';
   const base = v.instancePath ? v.instancePath.replace(/^\//, '').replace(/\//g, '.') : '';
-  const params = v.params as Record<string, unknown>;
+  const params = v.params;
   if (v.keyword === 'additionalProperties') {
     const f = [base, String(params.additionalProperty)].filter(Boolean).join('.');
     return { field: f, message: `${f}: unknown field (not part of the API)` };
@@ -21,6 +21,9 @@ function validationMessage(err: FastifyError): { field: string; message: string 
     return { field: f, message: `${f}: is required` };
   }
   const f = base || ctx;
+  if (v.keyword === 'minProperties') {
+    return { field: f, message: `${f}: send at least one field to change` };
+  }
   return { field: f, message: `${f}: ${v.message ?? 'is invalid'}` };
 }
 
@@ -32,7 +35,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       if (err.status >= 500) req.log.error({ err }, 'request failed');
       return send(reply, err.status, err.code, err.message);
     }
-    const fe = err as FastifyError;
+    const fe = err;
     if (fe.validation) {
       const { message } = validationMessage(fe);
       return send(reply, 400, 'validation_failed', message);

@@ -2,6 +2,8 @@ import type { Db } from '../db/types.js';
 import { countFailed, replayFailed } from '../queue/deadLetters.js';
 import { CliError } from './database.js';
 import { progressBar } from './progress.js';
+import { getEncoder } from '../siem/registry.js';
+import type { SiemId } from '../siem/catalog.js';
 
 export async function replayDestination(db: Db, destinationId: string): Promise<number> {
   const { rows } = await db.query<{ org_id: string }>('SELECT org_id FROM destinations WHERE id = $1', [destinationId]);
@@ -10,12 +12,17 @@ export async function replayDestination(db: Db, destinationId: string): Promise<
   const total = await countFailed(db, orgId, destinationId);
   const bar = progressBar('Replaying dead letters', total);
   let done = 0;
+  const { rows: d } = await db.query<{ siem: string }>('SELECT siem FROM destinations WHERE id = $1', [destinationId]);
+  const maxAgeMs = getEncoder(d[0]!.siem as SiemId).maxEventAgeMs ?? null;
+  let tooOld = 0;
   for (;;) {
-    const n = await replayFailed(db, orgId, destinationId, null, 5000);
-    if (n === 0) break;
-    done += n;
+    const r = await replayFailed(db, orgId, destinationId, null, { batch: 5000, maxAgeMs });
+    tooOld = r.tooOld;
+    if (r.replayed === 0) break;
+    done += r.replayed;
     bar.update(Math.min(done, total));
   }
   bar.done();
+  if (tooOld > 0) console.error(`${tooOld} event(s) are older than this SIEM keeps and were left in the dead-letter list.`);
   return done;
 }

@@ -30,7 +30,7 @@ async function mustGet(deps: DestinationDeps, orgId: string, id: string) {
 }
 
 export async function createDestination(deps: DestinationDeps, orgId: string, body: CreateDestinationBody): Promise<DestinationView> {
-  const siem: SiemId = (body.siem ?? 'custom') as SiemId;
+  const siem: SiemId = (body.siem ?? 'custom');
   const url = checkUrl(body.url, deps.allowPrivate);
   const preset = getPresetInfo(siem);
   const value = body.auth_header_value ? checkHeaderValue(body.auth_header_value) : null;

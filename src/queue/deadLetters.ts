@@ -46,20 +46,42 @@ export async function listFailedEvents(
 }
 
 /**
- * Puts dead-lettered jobs (all, or the given ids) back in the queue with a fresh retry schedule.
- * Done in bounded batches by callers that replay a lot (the CLI shows progress between them).
+ * Puts dead-lettered jobs (all, or the given ids) back in the queue with a fresh retry schedule, in
+ * bounded batches (callers that replay a lot loop and show progress). `maxAgeMs` leaves alone events
+ * older than the SIEM keeps (Datadog: 18 h): sending them would be answered 2xx and then dropped,
+ * which would pretend a success; they are counted instead so the caller can say so.
  */
-export async function replayFailed(db: Queryable, orgId: string, destinationId: string, jobIds: number[] | null, batch = 10_000): Promise<number> {
+export async function replayFailed(
+  db: Queryable,
+  orgId: string,
+  destinationId: string,
+  jobIds: number[] | null,
+  opts: { batch?: number; maxAgeMs?: number | null } = {},
+): Promise<{ replayed: number; tooOld: number }> {
+  const maxAgeMs = opts.maxAgeMs ?? null;
   const { rowCount } = await db.query(
     `UPDATE forwarding_jobs SET status = 'pending', attempts = 0, next_attempt_at = now(), claim_id = NULL, settled_at = NULL
       WHERE org_id = $1 AND id IN (
-        SELECT id FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'failed'
-           AND ($3::bigint[] IS NULL OR id = ANY($3::bigint[]))
-         ORDER BY id LIMIT $4)`,
-    [orgId, destinationId, jobIds, batch],
+        SELECT j.id FROM forwarding_jobs j JOIN audit_events e ON e.org_id = j.org_id AND e.id = j.event_id
+         WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed'
+           AND ($3::bigint[] IS NULL OR j.id = ANY($3::bigint[]))
+           AND ($5::float8 IS NULL OR e.occurred_at > now() - make_interval(secs => $5::float8 / 1000))
+         ORDER BY j.id LIMIT $4)`,
+    [orgId, destinationId, jobIds, opts.batch ?? 10_000, maxAgeMs],
   );
+  let tooOld = 0;
+  if (maxAgeMs !== null) {
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM forwarding_jobs j JOIN audit_events e ON e.org_id = j.org_id AND e.id = j.event_id
+        WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed'
+          AND ($3::bigint[] IS NULL OR j.id = ANY($3::bigint[]))
+          AND e.occurred_at <= now() - make_interval(secs => $4::float8 / 1000)`,
+      [orgId, destinationId, jobIds, maxAgeMs],
+    );
+    tooOld = rows[0]?.n ?? 0;
+  }
   if (rowCount > 0) await db.query(`SELECT pg_notify('aegis_jobs', '')`);
-  return rowCount;
+  return { replayed: rowCount, tooOld };
 }
 
 export async function countFailed(db: Queryable, orgId: string, destinationId: string): Promise<number> {

@@ -7,7 +7,8 @@ import * as svc from '../../destinations/service.js';
 import { probeDestination } from '../../delivery/probe.js';
 import { listFailedEvents, replayFailed } from '../../queue/deadLetters.js';
 import { destinationStats } from '../../queue/stats.js';
-import { notFound } from '../../errors.js';
+import { getEncoder } from '../../siem/registry.js';
+import { getPresetInfo, type SiemId } from '../../siem/catalog.js';
 
 const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody') };
 const tags = ['forwarding-destinations'];
@@ -120,16 +121,34 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Put dead-lettered events back in the queue',
       params: DestinationParams,
       body: Type.Optional(Type.Object({ job_ids: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 1000 })) }, { additionalProperties: false })),
-      response: { 200: Type.Object({ replayed: Type.Integer() }), ...E },
+      response: {
+        200: Type.Object({
+          replayed: Type.Integer(),
+          skipped_too_old: Type.Integer({ description: 'Dead letters older than this SIEM keeps (Datadog 18 h, New Relic 48 h): left in place.' }),
+          message: Type.Union([Type.String(), Type.Null()]),
+        }),
+        ...E,
+      },
     },
     handler: async (req) => {
       const p = req.params as { org_id: string; destination_id: string };
-      await svc.getDestinationView(deps, p.org_id, p.destination_id);
+      const dest = await svc.getDestinationView(deps, p.org_id, p.destination_id);
       const body = (req.body ?? {}) as { job_ids?: number[] };
-      const replayed = await replayFailed(ctx.db, p.org_id, p.destination_id, body.job_ids ?? null);
-      req.log.info({ destination_id: p.destination_id, replayed }, 'dead letters replayed');
+      const maxAgeMs = getEncoder(dest.siem as SiemId).maxEventAgeMs ?? null;
+      let replayed = 0;
+      let tooOld = 0;
+      for (;;) {
+        const r = await replayFailed(ctx.db, p.org_id, p.destination_id, body.job_ids ?? null, { maxAgeMs });
+        replayed += r.replayed;
+        tooOld = r.tooOld;
+        if (r.replayed === 0 || body.job_ids) break;
+      }
+      req.log.info({ destination_id: p.destination_id, replayed, skipped_too_old: tooOld }, 'dead letters replayed');
       ctx.wakeWorkers();
-      return { replayed };
+      const message = tooOld > 0
+        ? `${tooOld} dead-lettered event(s) are older than ${getPresetInfo(dest.siem as SiemId).label} keeps (${Math.round(maxAgeMs! / 3_600_000)} h) and were not replayed: the SIEM would accept and then drop them.`
+        : null;
+      return { replayed, skipped_too_old: tooOld, message };
     },
   });
 
@@ -137,8 +156,7 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: { tags, summary: 'Delivered and failed events per hour over the last 24 hours', params: DestinationParams, ...E },
     handler: async (req) => {
       const p = req.params as { org_id: string; destination_id: string };
-      const d = await svc.getDestinationView(deps, p.org_id, p.destination_id).catch(() => null);
-      if (!d) throw notFound('destination');
+      await svc.getDestinationView(deps, p.org_id, p.destination_id);
       return destinationStats(ctx.db, p.org_id, p.destination_id);
     },
   });
