@@ -7,7 +7,7 @@ import { countByType } from './findings.js';
 import { mask } from './mask.js';
 import { evaluatePolicy } from './policy.js';
 import { validateAgentRecord, validatePreflightOptions } from './validate.js';
-import { guardAgentRecord, guardActorId } from './privacyGuard.js';
+import { guardActorId } from './privacyGuard.js';
 
 export const MAX_INPUT_BYTES = 1024 * 1024;
 export const MAX_BATCH = 1000;
@@ -75,8 +75,8 @@ export async function runPreflight(db: Db, orgId: string, req: PreflightRequest)
 export async function recordAgentDecisions(db: Db, orgId: string, records: unknown[]) {
   const now = new Date();
   const events = records.map((record, i) => {
-    const violations = [...validateAgentRecord(record)];
-    if (violations.length === 0) violations.push(...guardAgentRecord(record as AgentDecisionRecord));
+    // validateAgentRecord checks the published schema and runs the privacy guard.
+    const violations = validateAgentRecord(record);
     if (violations.length > 0) {
       const v = violations[0]!;
       const field = v.path.replace(/^\//, '').replace(/\//g, '.');
