@@ -1,0 +1,273 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { destinationsApi, errorText, getSession, logout, type Destination, type Session } from './api.js';
+import { DestinationCard } from './components/DestinationCard.js';
+import { AddDestination } from './components/AddDestination.js';
+import { EditDestination } from './components/EditDestination.js';
+import { FailedEvents } from './components/FailedEvents.js';
+import { DeleteDestination } from './components/DeleteDestination.js';
+import { plural } from './format.js';
+
+const PAGE = '/settings/siem-forwarding';
+const editPath = (id: string) => `${PAGE}/${encodeURIComponent(id)}/edit`;
+
+/** The tiny router: the only client routes are the page and a destination's Edit modal. */
+function usePath(): [string, (p: string) => void] {
+  const [path, setPath] = useState(() => window.location.pathname);
+  useEffect(() => {
+    const onPop = () => setPath(window.location.pathname);
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  const navigate = useCallback((p: string) => {
+    if (p !== window.location.pathname) window.history.pushState(null, '', p);
+    setPath(p);
+  }, []);
+  return [path, navigate];
+}
+
+type SessionState = { kind: 'loading' } | { kind: 'signed-out'; reason: 'none' | 'logout' } | { kind: 'error'; text: string } | { kind: 'ok'; session: Session };
+
+export function App() {
+  const [state, setState] = useState<SessionState>({ kind: 'loading' });
+  useEffect(() => {
+    getSession()
+      .then((s) => setState(s ? { kind: 'ok', session: s } : { kind: 'signed-out', reason: 'none' }))
+      .catch((e: unknown) => setState({ kind: 'error', text: errorText(e) }));
+    if (window.location.pathname === '/' || window.location.pathname === '/settings') window.history.replaceState(null, '', PAGE);
+  }, []);
+
+  const signOut = async () => {
+    try {
+      await logout();
+      setState({ kind: 'signed-out', reason: 'logout' });
+    } catch (e) {
+      setState({ kind: 'error', text: errorText(e) });
+    }
+  };
+
+  return (
+    <>
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <div className="topbar-inner">
+          <span className="brand">
+            <svg width="20" height="20" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+              <path d="M12 2 4 5v6c0 5 3.4 9.4 8 11 4.6-1.6 8-6 8-11V5l-8-3Z" fill="currentColor" />
+            </svg>
+            Aegis
+          </span>
+          {state.kind === 'ok' ? (
+            <div className="topbar-right">
+              <span className="org" title={state.session.org_id}>
+                {state.session.org_name}
+              </span>
+              <button type="button" className="button-ghost small on-dark" onClick={() => void signOut()}>
+                Sign out
+              </button>
+            </div>
+          ) : null}
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {state.kind === 'loading' ? <p className="busy page-pad">Loading…</p> : null}
+        {state.kind === 'error' ? (
+          <div className="page-pad">
+            <div className="result result-failed" role="alert">
+              {state.text}
+            </div>
+          </div>
+        ) : null}
+        {state.kind === 'signed-out' ? <SignedOut reason={state.reason} /> : null}
+        {state.kind === 'ok' ? <SiemForwarding session={state.session} onSignedOut={() => setState({ kind: 'signed-out', reason: 'none' })} /> : null}
+      </main>
+    </>
+  );
+}
+
+function SignedOut({ reason }: { reason: 'none' | 'logout' }) {
+  return (
+    <section className="signed-out page-pad" aria-labelledby="signed-out-title">
+      <h1 id="signed-out-title">{reason === 'logout' ? 'You are signed out' : 'Sign in to Aegis'}</h1>
+      <p>
+        Open the one-time sign-in link that <code>npm start</code> printed, or ask for a new one with{' '}
+        <code>aegis-stream login-link --org &lt;org id&gt;</code>. Each link works once, for 15 minutes.
+      </p>
+    </section>
+  );
+}
+
+type Dialog =
+  | { kind: 'add' }
+  | { kind: 'failed'; id: string }
+  | { kind: 'delete'; id: string }
+  | null;
+
+function SiemForwarding({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
+  const api = useMemo(() => destinationsApi(session.org_id), [session.org_id]);
+  const [path, navigate] = usePath();
+  const [destinations, setDestinations] = useState<Destination[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [dialog, setDialog] = useState<Dialog>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [busyId, setBusyId] = useState<string | null>(null);
+  const [refreshKey, setRefreshKey] = useState(0);
+
+  const refresh = useCallback(async () => {
+    try {
+      setDestinations(await api.list());
+      setLoadError(null);
+      setRefreshKey((k) => k + 1);
+    } catch (e) {
+      if (e instanceof Error && 'status' in e && (e as { status: number }).status === 401) onSignedOut();
+      else setLoadError(errorText(e));
+    }
+  }, [api, onSignedOut]);
+
+  useEffect(() => {
+    void refresh();
+    const t = window.setInterval(() => {
+      if (document.visibilityState === 'visible') void refresh();
+    }, 15_000);
+    return () => window.clearInterval(t);
+  }, [refresh]);
+
+  const editMatch = /^\/settings\/siem-forwarding\/([^/]+)\/edit$/.exec(path);
+  const editingId = editMatch ? decodeURIComponent(editMatch[1]!) : null;
+  const editing = editingId && destinations ? destinations.find((d) => d.destination_id === editingId) : undefined;
+  const byId = (id: string) => destinations?.find((d) => d.destination_id === id);
+
+  const toggle = async (d: Destination) => {
+    setBusyId(d.destination_id);
+    try {
+      await api.patch(d.destination_id, { enabled: !d.enabled });
+      setNotice(d.enabled ? 'Destination disabled: audit events stop forwarding; re-enable it at any time.' : 'Destination enabled: live events are forwarded.');
+      await refresh();
+    } catch (e) {
+      setNotice(errorText(e));
+    } finally {
+      setBusyId(null);
+    }
+  };
+
+  const failedDest = dialog?.kind === 'failed' ? byId(dialog.id) : undefined;
+  const deleteDest = dialog?.kind === 'delete' ? byId(dialog.id) : undefined;
+
+  return (
+    <div className="page">
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <ol>
+          <li>Settings</li>
+          <li>
+            <a href={PAGE} aria-current="page" onClick={(e) => { e.preventDefault(); navigate(PAGE); }}>
+              SIEM Forwarding
+            </a>
+          </li>
+        </ol>
+      </nav>
+      <div className="page-head">
+        <div>
+          <h1>Settings</h1>
+          <nav aria-label="Settings sections" className="subnav">
+            <a href={PAGE} aria-current="page">
+              SIEM Forwarding
+            </a>
+          </nav>
+        </div>
+      </div>
+
+      <section aria-labelledby="siem-title" className="section">
+        <div className="section-head">
+          <div>
+            <h2 id="siem-title">SIEM Forwarding</h2>
+            <p className="muted">
+              Every audit event is forwarded to each enabled destination, at least once, with retries. Credentials are stored encrypted and never
+              shown again.
+            </p>
+          </div>
+          <button type="button" className="button-primary" onClick={() => setDialog({ kind: 'add' })}>
+            Add destination
+          </button>
+        </div>
+
+        <div aria-live="polite" className="live-region">
+          {notice ? (
+            <div className="notice" data-testid="notice">
+              <span>{notice}</span>
+              <button type="button" className="icon-button" onClick={() => setNotice(null)} aria-label="Dismiss">
+                <span aria-hidden="true">×</span>
+              </button>
+            </div>
+          ) : null}
+        </div>
+        {loadError ? (
+          <div className="result result-failed" role="alert">
+            {loadError}
+          </div>
+        ) : null}
+
+        {destinations === null ? (
+          <p className="busy">Loading destinations…</p>
+        ) : destinations.length === 0 ? (
+          <div className="empty">
+            <h3>No destinations yet</h3>
+            <p>Add Splunk HEC, Datadog Logs, Sumo Logic, Elastic, New Relic or any HTTPS webhook. Nothing streams until you say so.</p>
+          </div>
+        ) : (
+          <>
+            <p className="visually-hidden">{plural(destinations.length, 'destination')}</p>
+            <div className="cards">
+              {destinations.map((d) => (
+                <DestinationCard
+                  key={d.destination_id}
+                  api={api}
+                  destination={d}
+                  refreshKey={refreshKey}
+                  editHref={editPath(d.destination_id)}
+                  onEdit={(e) => {
+                    e.preventDefault();
+                    navigate(editPath(d.destination_id));
+                  }}
+                  onToggle={() => void toggle(d)}
+                  onFailedEvents={() => setDialog({ kind: 'failed', id: d.destination_id })}
+                  onDelete={() => setDialog({ kind: 'delete', id: d.destination_id })}
+                  busy={busyId === d.destination_id}
+                />
+              ))}
+            </div>
+          </>
+        )}
+        {editingId && destinations && !editing ? (
+          <div className="result result-failed" role="alert">
+            That destination no longer exists.
+          </div>
+        ) : null}
+      </section>
+
+      {dialog?.kind === 'add' ? <AddDestination api={api} onClose={() => setDialog(null)} onChanged={() => void refresh()} /> : null}
+      {editing ? (
+        <EditDestination
+          key={editing.destination_id}
+          api={api}
+          destination={editing}
+          onClose={() => navigate(PAGE)}
+          onChanged={() => void refresh()}
+        />
+      ) : null}
+      {failedDest ? <FailedEvents api={api} destination={failedDest} onClose={() => setDialog(null)} onChanged={() => void refresh()} /> : null}
+      {deleteDest ? (
+        <DeleteDestination
+          api={api}
+          destination={deleteDest}
+          onClose={() => setDialog(null)}
+          onDeleted={(cleared) => {
+            setDialog(null);
+            setNotice(`Destination deleted; ${plural(cleared, 'queued event')} cleared.`);
+            void refresh();
+          }}
+        />
+      ) : null}
+    </div>
+  );
+}

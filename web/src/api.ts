@@ -1,0 +1,123 @@
+// The dashboard's only door to the service. Every request rides on the HttpOnly session cookie
+// (same origin); every mutating request echoes the session's CSRF token in x-csrf-token.
+import type { DestinationView, TestResult } from '../../src/api/schemas/destinations.js';
+
+export type Destination = DestinationView;
+export type { TestResult };
+
+export interface Session {
+  org_id: string;
+  org_name: string;
+  csrf_token: string;
+}
+
+export interface FailedEvent {
+  job_id: number;
+  event_id: string;
+  attempts: number;
+  last_error: string | null;
+  last_status_code: number | null;
+  failed_at: string;
+  event: unknown;
+}
+
+export interface HourStat {
+  hour: string;
+  delivered: number;
+  failed: number;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken = '';
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (method !== 'GET') headers['x-csrf-token'] = csrfToken;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!res.ok) {
+    const err = (parsed as { error?: { code?: string; message?: string } } | null)?.error;
+    throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `Request failed (HTTP ${res.status}).`);
+  }
+  return parsed as T;
+}
+
+export async function getSession(): Promise<Session | null> {
+  try {
+    const s = await call<Session>('GET', '/api/session');
+    csrfToken = s.csrf_token;
+    return s;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+export async function logout(): Promise<void> {
+  await call<void>('POST', '/api/session/logout');
+  csrfToken = '';
+}
+
+export interface CreateBody {
+  url: string;
+  siem: string;
+  enabled: boolean;
+  auth_header_name?: string;
+  auth_header_value?: string;
+  options?: Record<string, string>;
+}
+
+export interface PatchBody {
+  url?: string;
+  auth_header_name?: string;
+  auth_header_value?: string;
+  enabled?: boolean;
+  options?: Record<string, string>;
+}
+
+export function destinationsApi(orgId: string) {
+  const base = `/api/orgs/${encodeURIComponent(orgId)}/forwarding-destinations`;
+  const one = (id: string) => `${base}/${encodeURIComponent(id)}`;
+  return {
+    list: () => call<Destination[]>('GET', base),
+    get: (id: string) => call<Destination>('GET', one(id)),
+    create: (body: CreateBody) => call<Destination>('POST', base, body),
+    patch: (id: string, body: PatchBody) => call<Destination>('PATCH', one(id), body),
+    remove: (id: string) => call<{ deleted: boolean; cleared_events: number }>('DELETE', one(id)),
+    test: (id: string) => call<TestResult>('POST', `${one(id)}/test`),
+    failedEvents: (id: string) =>
+      call<{ events: FailedEvent[]; total: number; next_before_id: number | null }>('GET', `${one(id)}/failed-events?limit=100`),
+    replay: (id: string) => call<{ replayed: number }>('POST', `${one(id)}/replay`, {}),
+    stats: (id: string) => call<{ hours: HourStat[] }>('GET', `${one(id)}/stats`),
+  };
+}
+
+export type DestinationsApi = ReturnType<typeof destinationsApi>;
+
+export function errorText(e: unknown): string {
+  if (e instanceof ApiError) return e.message;
+  if (e instanceof Error) return `Could not reach the service: ${e.message}`;
+  return 'Something went wrong.';
+}

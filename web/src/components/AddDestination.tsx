@@ -1,0 +1,236 @@
+import { useId, useState } from 'react';
+import { SIEM_IDS, SIEM_PRESETS, applyPrefix, type SiemId } from '../../../src/siem/catalog.js';
+import { errorText, type Destination, type DestinationsApi, type TestResult } from '../api.js';
+import { Modal } from './Modal.js';
+import { DestinationFields, cleanOptions, effectiveHeaderName, initialForm, type FormState } from './DestinationFields.js';
+import { TestResultPanel } from './TestResultPanel.js';
+
+const STEPS = ['Choose your SIEM', 'Configure', 'Save & test', 'Enable'] as const;
+
+const BLURBS: Record<SiemId, string> = {
+  splunk_hec: 'HTTP Event Collector',
+  datadog: 'Logs intake, any site',
+  sumo_logic: 'HTTP Logs & Metrics Source',
+  elastic: 'Elasticsearch bulk API',
+  new_relic: 'Log API, any region',
+  custom: 'Any HTTPS endpoint, JSON',
+};
+
+interface Props {
+  api: DestinationsApi;
+  onClose: () => void;
+  /** Called whenever the server copy changes (saved, enabled), so the cards stay current. */
+  onChanged: () => void;
+}
+
+/**
+ * Add destination, the product page's steps: choose the SIEM, configure (preset labels, prefix,
+ * Format hint), Save & test (saved disabled, then the synthetic event), then the opt-in checkbox.
+ */
+export function AddDestination({ api, onClose, onChanged }: Props) {
+  const id = useId();
+  const [step, setStep] = useState(0);
+  const [siem, setSiem] = useState<SiemId>('splunk_hec');
+  const [form, setForm] = useState<FormState>(() => initialForm('splunk_hec'));
+  const [saved, setSaved] = useState<Destination | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [result, setResult] = useState<TestResult | null>(null);
+  const [live, setLive] = useState(false);
+
+  const chooseSiem = (s: SiemId) => {
+    setSiem(s);
+    if (s !== form.siem) setForm(initialForm(s));
+  };
+
+  const saveAndTest = async () => {
+    setError(null);
+    setResult(null);
+    if (form.url.trim() === '') {
+      setError(`Paste your ${SIEM_PRESETS[form.siem].urlLabel} first.`);
+      return;
+    }
+    const value = applyPrefix(form.siem, form.credential);
+    const header = effectiveHeaderName(form);
+    const body = {
+      url: form.url.trim(),
+      options: cleanOptions(form.options),
+      ...(value !== '' && header !== '' ? { auth_header_name: header, auth_header_value: value } : {}),
+    };
+    setStep(2);
+    try {
+      setBusy('Saving the destination (disabled)…');
+      let dest: Destination;
+      if (saved) {
+        dest = await api.patch(saved.destination_id, {
+          ...body,
+          // An emptied credential field after a failed test removes the stored one.
+          ...(value === '' && saved.auth_header_configured ? { auth_header_value: '' } : {}),
+        });
+      } else {
+        dest = await api.create({ ...body, siem: form.siem, enabled: false });
+      }
+      setSaved(dest);
+      onChanged();
+      setBusy('Sending a synthetic aegis.audit_stream.test event…');
+      const res = await api.test(dest.destination_id);
+      setResult(res);
+      setLive(res.ok); // ON after a green test, OFF after a red one
+      setStep(3);
+    } catch (e) {
+      setError(errorText(e));
+      setStep(1);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const finish = async () => {
+    if (!saved) return onClose();
+    setError(null);
+    try {
+      if (live) {
+        setBusy('Starting forwarding…');
+        await api.patch(saved.destination_id, { enabled: true });
+      }
+      onChanged();
+      onClose();
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const label = SIEM_PRESETS[form.siem].label;
+  return (
+    <Modal
+      title="Add destination"
+      onClose={onClose}
+      size="wide"
+      subtitle={<Stepper step={step} />}
+    >
+      {step === 0 ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            setStep(1);
+          }}
+        >
+          <fieldset className="siem-choices">
+            <legend>Step 1: Choose your SIEM</legend>
+            <div className="choice-grid">
+              {SIEM_IDS.map((s) => (
+                <label key={s} className={`choice${siem === s ? ' choice-selected' : ''}`}>
+                  <input type="radio" name={`${id}-siem`} value={s} checked={siem === s} onChange={() => chooseSiem(s)} data-autofocus={siem === s ? '' : undefined} />
+                  <span className="choice-label">{SIEM_PRESETS[s].label}</span>
+                  <span className="choice-blurb">{BLURBS[s]}</span>
+                </label>
+              ))}
+            </div>
+          </fieldset>
+          <div className="actions">
+            <button type="button" className="button-secondary" onClick={onClose}>
+              Cancel
+            </button>
+            <button type="submit" className="button-primary">
+              Continue
+            </button>
+          </div>
+        </form>
+      ) : null}
+
+      {step === 1 ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void saveAndTest();
+          }}
+          noValidate
+        >
+          <h3 className="step-title">Step 2: Configure {label}</h3>
+          {saved ? (
+            <p className="note">Saved disabled. Change what the test result pointed at, then Save &amp; test again.</p>
+          ) : null}
+          <DestinationFields form={form} onChange={setForm} withCredential />
+          {error ? (
+            <div className="result result-failed" role="alert">
+              {error}
+            </div>
+          ) : null}
+          <div className="actions">
+            {!saved ? (
+              <button type="button" className="button-secondary" onClick={() => setStep(0)}>
+                Back
+              </button>
+            ) : null}
+            <button type="submit" className="button-primary">
+              Save &amp; test
+            </button>
+          </div>
+        </form>
+      ) : null}
+
+      {step >= 2 ? (
+        <div>
+          <h3 className="step-title">Step 3: Save &amp; test</h3>
+          <p className="muted">
+            Aegis saves the destination disabled, then POSTs a synthetic <code>aegis.audit_stream.test</code> event to {label}.
+          </p>
+          <div aria-live="polite" aria-atomic="true" className="live-region">
+            {busy ? (
+              <p className="busy">
+                <span className="spinner" aria-hidden="true" /> {busy}
+              </p>
+            ) : null}
+            {result ? <TestResultPanel result={result} /> : null}
+          </div>
+          {error ? (
+            <div className="result result-failed" role="alert">
+              {error}
+            </div>
+          ) : null}
+          {step === 3 && result ? (
+            <>
+              <h3 className="step-title">Step 4: Enable</h3>
+              <div className="checkbox-row">
+                <input id={`${id}-live`} type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} />
+                <label htmlFor={`${id}-live`}>Start forwarding live events</label>
+              </div>
+              <p className="help">
+                {result.ok
+                  ? 'On because the test succeeded. Untick to keep the destination saved but disabled.'
+                  : 'Off because the test failed, so a misconfiguration never silently begins streaming. Fix it, or tick to start anyway.'}
+              </p>
+              <div className="actions">
+                {!result.ok ? (
+                  <button type="button" className="button-secondary" onClick={() => setStep(1)}>
+                    Back to configure
+                  </button>
+                ) : null}
+                <button type="button" className="button-primary" onClick={() => void finish()} disabled={busy !== null}>
+                  Done
+                </button>
+              </div>
+            </>
+          ) : null}
+        </div>
+      ) : null}
+    </Modal>
+  );
+}
+
+function Stepper({ step }: { step: number }) {
+  return (
+    <ol className="stepper" aria-label="Progress">
+      {STEPS.map((s, i) => (
+        <li key={s} className={i === step ? 'current' : i < step ? 'done' : ''} aria-current={i === step ? 'step' : undefined}>
+          <span className="step-num" aria-hidden="true">
+            {i < step ? '✓' : i + 1}
+          </span>
+          <span className="step-name">{s}</span>
+        </li>
+      ))}
+    </ol>
+  );
+}

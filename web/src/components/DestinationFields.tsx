@@ -1,0 +1,253 @@
+import { useId, useState } from 'react';
+import {
+  applyPrefix,
+  buildUrl,
+  formatHints,
+  getPresetInfo,
+  type FormatHint,
+  type SiemId,
+} from '../../../src/siem/catalog.js';
+
+/** What the Configure step (and Edit) holds. `credential` is what the user typed, before the prefix. */
+export interface FormState {
+  siem: SiemId;
+  url: string;
+  site: string;
+  region: string;
+  headerName: string;
+  credential: string;
+  options: Record<string, string>;
+}
+
+export function initialForm(siem: SiemId): FormState {
+  const info = getPresetInfo(siem);
+  const site = info.sites?.[0]?.id ?? '';
+  const region = info.regions?.[0]?.id ?? '';
+  const url = (site && buildUrl(siem, site)) || (region && buildUrl(siem, region)) || '';
+  return { siem, url, site, region, headerName: info.defaultHeaderName ?? '', credential: '', options: {} };
+}
+
+/** The settings each preset understands (PresetOptions in the API schema). */
+const OPTION_FIELDS: Partial<Record<SiemId, { key: string; label: string; help: string }[]>> = {
+  splunk_hec: [
+    { key: 'index', label: 'Index', help: 'Leave empty for the token’s default index.' },
+    { key: 'sourcetype', label: 'Sourcetype', help: 'Default aegis:audit.' },
+    { key: 'source', label: 'Source', help: 'Default aegis-audit-stream.' },
+    { key: 'host', label: 'Host', help: 'Default: this service’s host name.' },
+  ],
+  elastic: [{ key: 'index', label: 'Index or data stream', help: 'Default logs-aegis.audit-default.' }],
+  sumo_logic: [{ key: 'category', label: 'Source category', help: 'Sent as X-Sumo-Category; empty keeps the source’s own.' }],
+  datadog: [{ key: 'tags', label: 'Tags', help: 'Comma-separated, e.g. env:prod,team:security.' }],
+};
+
+/** The header the credential travels in, given the form. Sumo Logic only uses one when a token is set. */
+export function effectiveHeaderName(form: FormState): string {
+  const info = getPresetInfo(form.siem);
+  if (form.headerName.trim() !== '') return form.headerName.trim();
+  return info.defaultHeaderName ?? info.headerNameChoices?.[0] ?? '';
+}
+
+export function hintsFor(form: FormState, checkCredential: boolean): FormatHint[] {
+  const name = effectiveHeaderName(form);
+  return formatHints(form.siem, {
+    url: form.url,
+    authHeaderName: checkCredential || form.siem === 'custom' ? name : null,
+    authHeaderValue: checkCredential ? form.credential : null,
+    site: form.site || null,
+    region: form.region || null,
+  }).filter((h) => checkCredential || h.field !== 'auth_header_value');
+}
+
+interface FieldsProps {
+  form: FormState;
+  onChange: (next: FormState) => void;
+  /** Add: the credential input is part of the form. Edit: it is handled by the credential chip. */
+  withCredential: boolean;
+}
+
+export function DestinationFields({ form, onChange, withCredential }: FieldsProps) {
+  const info = getPresetInfo(form.siem);
+  const id = useId();
+  const [showSecret, setShowSecret] = useState(false);
+  const set = (patch: Partial<FormState>) => onChange({ ...form, ...patch });
+  const hints = hintsFor(form, withCredential);
+  const sent = withCredential ? applyPrefix(form.siem, form.credential) : '';
+
+  const applyFix = (h: FormatHint) => {
+    if (!h.fix) return;
+    if (h.field === 'url') set({ url: h.fix.value });
+    else if (h.field === 'auth_header_name') set({ headerName: h.fix.value });
+    else set({ credential: h.fix.value });
+  };
+
+  // The prefix is applied for the user: a "missing prefix" hint whose fix is exactly what will be
+  // sent is shown as information, not as something to do.
+  const shown = hints.map((h) => {
+    if (h.field === 'auth_header_value' && h.fix && info.prefix && h.fix.value === sent) {
+      return { ...h, severity: 'info' as const, message: `${h.message} We add the “${info.prefix.trim()}” prefix for you.`, fix: undefined };
+    }
+    return h;
+  });
+  const urlHints = shown.filter((h) => h.field === 'url');
+  const credHints = shown.filter((h) => h.field !== 'url');
+
+  const picker = info.sites ?? info.regions;
+  const pickerLabel = info.sites ? 'Datadog site' : 'Region';
+  const pickerValue = info.sites ? form.site : form.region;
+  const onPick = (value: string) => {
+    const url = buildUrl(form.siem, value) ?? form.url;
+    set(info.sites ? { site: value, url } : { region: value, url });
+  };
+
+  const headerChoices = info.headerNameChoices && info.headerNameChoices.length > 1 ? info.headerNameChoices : null;
+  const options = OPTION_FIELDS[form.siem] ?? [];
+
+  return (
+    <div className="fields">
+      {picker ? (
+        <div className="field">
+          <label htmlFor={`${id}-picker`}>{pickerLabel}</label>
+          <select id={`${id}-picker`} value={pickerValue} onChange={(e) => onPick(e.target.value)} aria-describedby={`${id}-picker-help`}>
+            {picker.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.label}
+              </option>
+            ))}
+          </select>
+          <p className="help" id={`${id}-picker-help`}>
+            {info.urlHelp}
+          </p>
+        </div>
+      ) : null}
+
+      <div className="field">
+        <label htmlFor={`${id}-url`}>{info.urlLabel}</label>
+        <input
+          id={`${id}-url`}
+          name="url"
+          type="url"
+          inputMode="url"
+          autoComplete="off"
+          spellCheck={false}
+          required
+          placeholder={info.urlPlaceholder}
+          value={form.url}
+          onChange={(e) => set({ url: e.target.value })}
+          aria-describedby={`${id}-url-help ${id}-url-hints`}
+          aria-invalid={urlHints.some((h) => h.severity === 'error') || undefined}
+        />
+        <p className="help" id={`${id}-url-help`}>
+          {picker ? 'Filled in from your choice above; you can paste another address (a proxy, for example).' : info.urlHelp}
+        </p>
+        <Hints id={`${id}-url-hints`} hints={urlHints} onFix={applyFix} />
+      </div>
+
+      {form.siem === 'custom' ? (
+        <div className="field">
+          <label htmlFor={`${id}-header`}>Auth header name</label>
+          <input
+            id={`${id}-header`}
+            name="auth_header_name"
+            autoComplete="off"
+            spellCheck={false}
+            value={form.headerName}
+            onChange={(e) => set({ headerName: e.target.value })}
+          />
+        </div>
+      ) : headerChoices ? (
+        <div className="field">
+          <label htmlFor={`${id}-header`}>Header</label>
+          <select id={`${id}-header`} value={effectiveHeaderName(form)} onChange={(e) => set({ headerName: e.target.value })}>
+            {headerChoices.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : null}
+
+      {withCredential ? (
+        <div className="field">
+          <label htmlFor={`${id}-cred`}>{info.credentialLabel}</label>
+          <div className="input-group">
+            {info.prefix ? (
+              <span className="input-prefix" aria-hidden="true">
+                {info.prefix.trim()}
+              </span>
+            ) : null}
+            <input
+              id={`${id}-cred`}
+              name="credential"
+              type={showSecret ? 'text' : 'password'}
+              autoComplete="new-password"
+              spellCheck={false}
+              value={form.credential}
+              onChange={(e) => set({ credential: e.target.value })}
+              aria-describedby={`${id}-cred-help ${id}-cred-hints`}
+              aria-invalid={credHints.some((h) => h.severity === 'error') || undefined}
+            />
+            <button type="button" className="button-ghost small" onClick={() => setShowSecret((v) => !v)} aria-pressed={showSecret}>
+              {showSecret ? 'Hide' : 'Show'}
+            </button>
+          </div>
+          <p className="help" id={`${id}-cred-help`}>
+            {info.credentialHelp}
+            {info.prefix ? ` Sent as “${info.prefix}<${info.credentialLabel}>”.` : ''}
+            {effectiveHeaderName(form) ? ` Header: ${effectiveHeaderName(form)}.` : ''}
+          </p>
+          <Hints id={`${id}-cred-hints`} hints={credHints} onFix={applyFix} />
+        </div>
+      ) : credHints.length > 0 ? (
+        <Hints id={`${id}-cred-hints`} hints={credHints} onFix={applyFix} />
+      ) : null}
+
+      {options.length > 0 ? (
+        <details className="advanced">
+          <summary>Optional settings</summary>
+          {options.map((o) => (
+            <div className="field" key={o.key}>
+              <label htmlFor={`${id}-opt-${o.key}`}>{o.label}</label>
+              <input
+                id={`${id}-opt-${o.key}`}
+                autoComplete="off"
+                value={form.options[o.key] ?? ''}
+                onChange={(e) => set({ options: { ...form.options, [o.key]: e.target.value } })}
+                aria-describedby={`${id}-opt-${o.key}-help`}
+              />
+              <p className="help" id={`${id}-opt-${o.key}-help`}>
+                {o.help}
+              </p>
+            </div>
+          ))}
+        </details>
+      ) : null}
+    </div>
+  );
+}
+
+/** The Format hint: updates as the user types; announced politely. */
+function Hints({ id, hints, onFix }: { id: string; hints: FormatHint[]; onFix: (h: FormatHint) => void }) {
+  return (
+    <div id={id} className="hints" aria-live="polite">
+      {hints.map((h, i) => (
+        <div key={`${h.field}-${i}`} className={`hint hint-${h.severity}`} data-testid="format-hint">
+          <span className="hint-title">Format hint{h.severity === 'error' ? '' : h.severity === 'warning' ? ' (check)' : ''}:</span>{' '}
+          {h.message}
+          {h.fix ? (
+            <button type="button" className="link-button" onClick={() => onFix(h)}>
+              {h.fix.label}
+            </button>
+          ) : null}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** Options without empty strings (the API refuses empty option values). */
+export function cleanOptions(options: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(options)) if (v.trim() !== '') out[k] = v.trim();
+  return out;
+}

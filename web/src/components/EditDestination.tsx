@@ -1,0 +1,217 @@
+import { useId, useState } from 'react';
+import { applyPrefix, getPresetInfo, isSiemId, type SiemId } from '../../../src/siem/catalog.js';
+import { errorText, type Destination, type DestinationsApi, type TestResult } from '../api.js';
+import { Modal } from './Modal.js';
+import { DestinationFields, cleanOptions, effectiveHeaderName, hintsFor, type FormState } from './DestinationFields.js';
+import { TestResultPanel } from './TestResultPanel.js';
+
+interface Props {
+  api: DestinationsApi;
+  destination: Destination;
+  onClose: () => void;
+  onChanged: (d: Destination) => void;
+}
+
+function formFrom(d: Destination): FormState {
+  const siem: SiemId = isSiemId(d.siem) ? d.siem : 'custom';
+  const info = getPresetInfo(siem);
+  const site = info.sites?.find((s) => s.url === d.url)?.id ?? '';
+  const region = info.regions?.find((r) => r.url === d.url)?.id ?? '';
+  return { siem, url: d.url, site, region, headerName: d.auth_header_name ?? '', credential: '', options: { ...d.options } };
+}
+
+/**
+ * Edit destination. The credential is never shown: the browser only ever learns whether one is
+ * stored ("credential present (encrypted)"); Rotate sends a new one, Remove clears it.
+ */
+export function EditDestination({ api, destination, onClose, onChanged }: Props) {
+  const id = useId();
+  const [dest, setDest] = useState(destination);
+  const [form, setForm] = useState<FormState>(() => formFrom(destination));
+  const [rotating, setRotating] = useState(false);
+  const [confirmRemove, setConfirmRemove] = useState(false);
+  const [newCredential, setNewCredential] = useState('');
+  const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const [result, setResult] = useState<TestResult | null>(null);
+  const [busy, setBusy] = useState(false);
+  const info = getPresetInfo(form.siem);
+
+  const run = async (work: () => Promise<Destination | void>, okText: string) => {
+    setBusy(true);
+    setMessage(null);
+    try {
+      const d = await work();
+      if (d) {
+        setDest(d);
+        onChanged(d);
+      }
+      setMessage({ kind: 'ok', text: okText });
+    } catch (e) {
+      setMessage({ kind: 'error', text: errorText(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const save = () =>
+    run(async () => {
+      const header = effectiveHeaderName(form);
+      return api.patch(dest.destination_id, {
+        url: form.url.trim(),
+        options: cleanOptions(form.options),
+        ...(header !== '' && (dest.auth_header_configured || form.siem === 'custom') ? { auth_header_name: header } : {}),
+      });
+    }, 'Changes saved.');
+
+  const rotate = () =>
+    run(async () => {
+      const value = applyPrefix(form.siem, newCredential);
+      if (value === '') throw new Error(`paste the new ${info.credentialLabel} first`);
+      const header = effectiveHeaderName(form) || 'Authorization';
+      const d = await api.patch(dest.destination_id, { auth_header_name: header, auth_header_value: value });
+      setRotating(false);
+      setNewCredential('');
+      return d;
+    }, 'Credential rotated. The new one is stored encrypted.');
+
+  const remove = () =>
+    run(async () => {
+      const d = await api.patch(dest.destination_id, { auth_header_value: '' });
+      setConfirmRemove(false);
+      return d;
+    }, 'Credential removed.');
+
+  const sendTest = async () => {
+    setBusy(true);
+    setResult(null);
+    setMessage(null);
+    try {
+      setResult(await api.test(dest.destination_id));
+      onChanged(await api.get(dest.destination_id));
+    } catch (e) {
+      setMessage({ kind: 'error', text: errorText(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const credHints = rotating
+    ? hintsFor({ ...form, credential: newCredential }, true).filter((h) => h.field === 'auth_header_value')
+    : [];
+
+  return (
+    <Modal title="Edit destination" onClose={onClose} size="wide" subtitle={<span>{info.label}</span>}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save();
+        }}
+        noValidate
+      >
+        <DestinationFields form={form} onChange={setForm} withCredential={false} />
+
+        <div className="field">
+          <span className="label" id={`${id}-cred-label`}>
+            {info.credentialLabel}
+          </span>
+          <div className="credential-row" role="group" aria-labelledby={`${id}-cred-label`}>
+            {dest.auth_header_configured ? (
+              <span className="chip" data-testid="credential-chip">
+                <span aria-hidden="true">🔒 </span>credential present (encrypted)
+              </span>
+            ) : (
+              <span className="chip chip-empty" data-testid="credential-chip">
+                no credential
+              </span>
+            )}
+            {dest.auth_header_name ? <span className="muted small">in the {dest.auth_header_name} header</span> : null}
+            <span className="spacer" />
+            <button type="button" className="button-secondary small" onClick={() => { setRotating((v) => !v); setConfirmRemove(false); }} aria-expanded={rotating}>
+              {dest.auth_header_configured ? 'Rotate' : 'Add credential'}
+            </button>
+            {dest.auth_header_configured ? (
+              <button type="button" className="button-danger-ghost small" onClick={() => { setConfirmRemove(true); setRotating(false); }}>
+                Remove
+              </button>
+            ) : null}
+          </div>
+          {rotating ? (
+            <div className="inset">
+              <label htmlFor={`${id}-newcred`}>New {info.credentialLabel}</label>
+              <div className="input-group">
+                {info.prefix ? (
+                  <span className="input-prefix" aria-hidden="true">
+                    {info.prefix.trim()}
+                  </span>
+                ) : null}
+                <input
+                  id={`${id}-newcred`}
+                  type="password"
+                  autoComplete="new-password"
+                  spellCheck={false}
+                  value={newCredential}
+                  onChange={(e) => setNewCredential(e.target.value)}
+                  aria-describedby={`${id}-newcred-help`}
+                  data-autofocus
+                />
+              </div>
+              <p className="help" id={`${id}-newcred-help`}>
+                {info.credentialHelp}
+              </p>
+              <div className="hints" aria-live="polite">
+                {credHints.map((h, i) => (
+                  <div key={i} className={`hint hint-${h.severity === 'warning' && h.fix?.value === applyPrefix(form.siem, newCredential) ? 'info' : h.severity}`}>
+                    <span className="hint-title">Format hint:</span> {h.message}
+                  </div>
+                ))}
+              </div>
+              <div className="actions inline">
+                <button type="button" className="button-secondary small" onClick={() => { setRotating(false); setNewCredential(''); }}>
+                  Cancel
+                </button>
+                <button type="button" className="button-primary small" onClick={() => void rotate()} disabled={busy}>
+                  Save new credential
+                </button>
+              </div>
+            </div>
+          ) : null}
+          {confirmRemove ? (
+            <div className="inset inset-danger" role="group" aria-label="Remove the credential">
+              <p>Remove the stored credential? Deliveries will be sent without an auth header.</p>
+              <div className="actions inline">
+                <button type="button" className="button-secondary small" onClick={() => setConfirmRemove(false)} data-autofocus>
+                  Keep it
+                </button>
+                <button type="button" className="button-danger small" onClick={() => void remove()} disabled={busy}>
+                  Remove credential
+                </button>
+              </div>
+            </div>
+          ) : null}
+        </div>
+
+        <div aria-live="polite" className="live-region">
+          {message ? (
+            <div className={`result ${message.kind === 'ok' ? 'result-ok' : 'result-failed'}`} role={message.kind === 'error' ? 'alert' : undefined}>
+              {message.text}
+            </div>
+          ) : null}
+          {result ? <TestResultPanel result={result} /> : null}
+        </div>
+
+        <div className="actions">
+          <button type="button" className="button-secondary" onClick={() => void sendTest()} disabled={busy}>
+            Send test event
+          </button>
+          <span className="spacer" />
+          <button type="button" className="button-secondary" onClick={onClose}>
+            Close
+          </button>
+          <button type="submit" className="button-primary" disabled={busy}>
+            Save changes
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

@@ -1,0 +1,24 @@
+import type { TestResult } from '../api.js';
+
+/** Green for 2xx, red with the service's action-oriented hint otherwise. */
+export function TestResultPanel({ result }: { result: TestResult }) {
+  if (result.ok) {
+    return (
+      <div className="result result-ok" data-testid="test-result" data-ok="true">
+        <strong>
+          <span aria-hidden="true">✓ </span>Test event delivered{result.status_code !== null ? ` (HTTP ${result.status_code})` : ''}.
+        </strong>
+        <p>The synthetic aegis.audit_stream.test event reached your SIEM.</p>
+      </div>
+    );
+  }
+  const what = result.status_code !== null ? `HTTP ${result.status_code}` : 'no response';
+  return (
+    <div className="result result-failed" data-testid="test-result" data-ok="false">
+      <strong>
+        <span aria-hidden="true">✕ </span>Test failed ({what}).
+      </strong>
+      <p>{result.error ?? 'The SIEM did not accept the test event.'}</p>
+    </div>
+  );
+}
