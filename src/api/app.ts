@@ -1,4 +1,11 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -14,6 +21,23 @@ import { destinationRoutes } from './routes/destinations.js';
 import { eventRoutes } from './routes/events.js';
 import { sessionRoutes } from './routes/session.js';
 import { VERSION } from '../version.js';
+
+/**
+ * Errors the router raises before any route runs (a malformed percent-encoding, a path parameter
+ * longer than the router allows) get the same {"error": {...}} shape as everything else.
+ */
+function routerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  req.log.info({ code: err.code }, 'refused a malformed URL');
+  void reply
+    .status(tooLong ? 404 : 400)
+    .type('application/json')
+    .send({
+      error: tooLong
+        ? { code: 'not_found', message: 'No such resource: an id in the path is too long.' }
+        : { code: 'bad_request', message: 'The URL path is not valid (bad percent-encoding).' },
+    });
+}
 
 /**
  * Builds the HTTP application (not listening): the REST API, health and metrics, OpenAPI docs and the
@@ -32,6 +56,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
     },
     trustProxy: false,
+    frameworkErrors: routerError,
     // Fastify's own request log prints the full URL, query string included, and a sign-in link carries
     // its token there. We log requests ourselves below, path only.
     logController: new LogController({ disableRequestLogging: true }),

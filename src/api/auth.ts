@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/types.js';
 import { verifyApiKey } from '../auth/apiKeys.js';
@@ -12,6 +13,13 @@ declare module 'fastify' {
     authOrgId?: string;
     authMethod?: 'api_key' | 'session';
   }
+}
+
+/** Constant-time comparison of two secrets (the length check leaks only the length, which is fixed). */
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -36,7 +44,7 @@ export async function authenticate(db: Db, req: FastifyRequest): Promise<{ orgId
     if (!session) throw new AppError('unauthorized', 'Your session has expired; open a new sign-in link.');
     if (!SAFE_METHODS.has(req.method)) {
       const sent = req.headers[CSRF_HEADER];
-      if (typeof sent !== 'string' || sent !== session.csrfToken) {
+      if (typeof sent !== 'string' || !sameSecret(sent, session.csrfToken)) {
         throw new AppError('csrf_failed', 'Missing or wrong CSRF token; reload the page and try again.');
       }
     }

@@ -130,6 +130,10 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
         ...E,
       },
     },
+    // The body is optional: a bare POST (no body, no content type) replays every dead letter.
+    preValidation: async (req) => {
+      if (req.body === undefined || req.body === null) req.body = {};
+    },
     handler: async (req) => {
       const p = req.params as { org_id: string; destination_id: string };
       const dest = await svc.getDestinationView(deps, p.org_id, p.destination_id);
