@@ -92,7 +92,9 @@ export async function sendRequest(deps: DeliveryDeps, target: DeliveryTarget, ev
     };
   }
   if (verdict.ok) return { items: all({ outcome: 'done' }), statusCode: result.status, error: null, durationMs: result.durationMs, responseSnippet: snippet };
-  const c = classifyResult(result, verdict.error ?? encoder.describeError?.(result.status, result.body));
+  // The preset's specific sentence when the SIEM said something specific (Splunk code 3: missing
+  // "Splunk " prefix); otherwise the generic, action-oriented one for the status class.
+  const c = classifyResult(result, encoder.describeError?.(result.status, result.body));
   const error = c.error ?? `HTTP ${result.status}`;
   return {
     items: all({ outcome: 'retry', error, ...(c.retryAfterMs ? { retryAfterMs: c.retryAfterMs } : {}) }),
