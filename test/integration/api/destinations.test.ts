@@ -171,7 +171,7 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
       const d = await create({ url: `${failing.url}/down` });
       const id = d.body.destination_id;
       for (let i = 0; i < 3; i++) expect((await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: `event ${i}` } })).status).toBe(200);
-      await expect.poll(async () => (await get(id)).body.pending_events, { timeout: 5000 }).toBe(3);
+      await expect.poll(async () => Number((await get(id)).body.pending_events), { timeout: 5000 }).toBe(3);
       const del = await svc.request('DELETE', `${base()}/${id}`, { apiKey });
       expect(del.status).toBe(200);
       expect(del.body).toMatchObject({ deleted: true, cleared_events: 3 });
@@ -199,7 +199,7 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
       expect(afterFail.body.last_error).toMatch(/token/i);
       flaky.setHandler(respondWith(200, 'ok'));
       await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'hello' } });
-      await expect.poll(async () => (await get(id)).body.status, { timeout: 5000 }).toBe('active');
+      await expect.poll(async () => String((await get(id)).body.status), { timeout: 5000 }).toBe('active');
       const after = await get(id);
       expect(after.body.last_error).toBeNull();
       expect(Date.parse(after.body.last_delivery_at)).toBeGreaterThan(Date.now() - 60_000);
