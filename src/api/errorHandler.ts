@@ -27,6 +27,13 @@ function validationMessage(err: FastifyError): { field: string; message: string 
   return { field: f, message: `${f}: ${v.message ?? 'is invalid'}` };
 }
 
+// Connection-level failures (server restarting, connection cut, pool timeout): the client did
+// nothing wrong and a retry will work, so 503 rather than 500.
+const DB_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+function isDatabaseUnavailable(err: { code?: string; message?: string }): boolean {
+  return (err.code !== undefined && DB_UNAVAILABLE.has(err.code)) || /Connection terminated|timeout exceeded when trying to connect/i.test(err.message ?? '');
+}
+
 /** The single place where errors become HTTP. 5xx bodies say nothing about internals. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) => {
@@ -54,6 +61,11 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (fe instanceof SyntaxError) return send(reply, 400, 'invalid_json', 'The request body is not valid JSON.');
     const status = fe.statusCode ?? 500;
     if (status >= 400 && status < 500) return send(reply, status, 'bad_request', fe.message);
+    if (isDatabaseUnavailable(fe)) {
+      req.log.warn({ code: fe.code }, 'database unavailable');
+      void reply.header('Retry-After', '5');
+      return send(reply, 503, 'service_unavailable', 'The database is unavailable right now; retry shortly. Nothing was written.');
+    }
     req.log.error({ err: { message: fe.message, stack: fe.stack, code: fe.code } }, 'unhandled error');
     return send(reply, 500, 'internal', 'Internal error; it has been logged.');
   });
