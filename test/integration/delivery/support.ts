@@ -1,0 +1,85 @@
+// Shared helpers for the delivery and fault tests: seed events straight into the outbox (fast), read
+// job rows, and extract the event ids a receiver got from any preset's body.
+import type { Db, Queryable } from '../../../src/db/types.js';
+import { buildWireEvent, newPreflightId, type WireEvent } from '../../../src/events/contract.js';
+import { recordEvents } from '../../../src/queue/enqueue.js';
+import type { ReceivedRequest } from '../../support/httpsReceiver.js';
+
+export function makeEvent(orgId: string, n = 0): WireEvent {
+  return buildWireEvent({
+    orgId,
+    occurredAt: new Date(),
+    fields: {
+      preflight_id: newPreflightId(),
+      decision: 'ALLOWED_WITH_MASKING',
+      destination: 'AI_TOOL',
+      summary: `Detected SSN; masked. (#${n})`,
+      policy_version: 'v1.0',
+      policy_id: 'pol_default',
+      source_type: 'api',
+      input_type: 'text',
+      input_size_bytes: 200 + n,
+      finding_counts_by_type: { SSN: 1, EMAIL: 2 },
+      actor_id: 'alice@example.com',
+    },
+  });
+}
+
+/** Records `count` events for `orgId` in transactions of `chunk` (queues one job per enabled destination). */
+export async function seedEvents(db: Db, orgId: string, count: number, chunk = 5000): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += chunk) {
+    const events = Array.from({ length: Math.min(chunk, count - i) }, (_, k) => makeEvent(orgId, i + k));
+    await db.transaction((tx: Queryable) =>
+      recordEvents(
+        tx,
+        events.map((e) => ({ orgId, id: e.event.id, occurredAt: new Date(), payload: e })),
+      ),
+    );
+    ids.push(...events.map((e) => e.event.id));
+  }
+  return ids;
+}
+
+export interface JobRow {
+  id: number;
+  event_id: string;
+  status: string;
+  attempts: number;
+  claim_id: string | null;
+  next_attempt_at: Date;
+  last_error: string | null;
+}
+
+export async function jobRows(db: Queryable, destinationId: string): Promise<JobRow[]> {
+  const { rows } = await db.query<JobRow>(
+    `SELECT id, event_id, status, attempts, claim_id, next_attempt_at, last_error FROM forwarding_jobs WHERE destination_id = $1 ORDER BY id`,
+    [destinationId],
+  );
+  return rows;
+}
+
+export async function statusCounts(db: Queryable, destinationId: string): Promise<Record<string, number>> {
+  const { rows } = await db.query<{ status: string; n: number }>(
+    `SELECT status, count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 GROUP BY status`,
+    [destinationId],
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
+
+/** Event ids carried by one request, whatever the preset's body shape. */
+export function eventIdsOf(req: ReceivedRequest): string[] {
+  const text = req.body.toString('utf8');
+  const ids: string[] = [];
+  for (const m of text.matchAll(/"event":\{"id":"(pflt_[A-Za-z0-9_-]+)"/g)) ids.push(m[1]!);
+  return ids;
+}
+
+/** Every event id received so far, with how many times each arrived. */
+export function receivedCounts(requests: readonly ReceivedRequest[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of requests) for (const id of eventIdsOf(r)) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return counts;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
