@@ -124,7 +124,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       root: ctx.webRoot,
       wildcard: false,
       index: ['index.html'],
-      setHeaders: (res) => res.setHeader('content-security-policy', DASHBOARD_CSP),
+      setHeaders: (reply) => void reply.header('content-security-policy', DASHBOARD_CSP),
     });
     // The dashboard is a single-page app: its client-side routes all serve index.html.
     const spa = async (_req: FastifyRequest, reply: FastifyReply) =>
