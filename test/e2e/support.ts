@@ -1,0 +1,90 @@
+// Shared pieces of the dashboard end-to-end tests: the system Chromium (never downloaded), sign-in
+// through a real one-time link, a recorder of every response body, and screenshots.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page, type Response } from 'playwright-core';
+import { createLoginLink } from '../../src/auth/sessions.js';
+import type { Db } from '../../src/db/types.js';
+import type { TestService } from '../support/harness.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export const SCREENSHOT_DIR = fileURLToPath(new URL('../../test-artifacts/screenshots/', import.meta.url));
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Headless Debian Chromium with a fresh user-data-dir (deleted on close). */
+export async function launchBrowser(viewport = { width: 1280, height: 900 }): Promise<Browser> {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'aegis-e2e-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport,
+  });
+  context.setDefaultTimeout(15_000);
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Opens a real one-time sign-in link and waits for the SIEM Forwarding page. */
+export async function signIn(page: Page, svc: TestService, db: Db, orgId: string): Promise<string> {
+  const link = await createLoginLink(db, orgId, svc.baseUrl);
+  await page.goto(link);
+  await page.waitForURL('**/settings/siem-forwarding');
+  await page.getByRole('heading', { name: 'SIEM Forwarding', level: 2 }).waitFor();
+  return link;
+}
+
+/** Records every response body the page receives, to prove a credential never comes back. */
+export function recordResponses(page: Page): { bodies: { url: string; body: string }[]; settle(): Promise<void> } {
+  const bodies: { url: string; body: string }[] = [];
+  const pending: Promise<void>[] = [];
+  const onResponse = (res: Response) => {
+    pending.push(
+      res
+        .body()
+        .then((b) => {
+          bodies.push({ url: res.url(), body: b.toString('utf8') });
+        })
+        .catch(() => undefined), // redirects have no body
+    );
+  };
+  page.on('response', onResponse);
+  return {
+    bodies,
+    async settle() {
+      await Promise.all(pending);
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/** The card of a destination. */
+export function card(page: Page, destinationId: string) {
+  return page.locator(`article[data-destination-id="${destinationId}"]`);
+}
