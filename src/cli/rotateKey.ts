@@ -2,24 +2,34 @@ import type { Config } from '../config/env.js';
 import type { Db } from '../db/types.js';
 import { loadKeyRing, prependKeyToFile } from '../crypto/keyring.js';
 import { associatedData, open, seal } from '../crypto/sealedBox.js';
-import { listSealedCredentials, replaceSealedCredentials } from '../destinations/repository.js';
+import { getSealedCredentials, listSealedCredentials, replaceSealedCredentials } from '../destinations/repository.js';
 import { progressBar } from './progress.js';
 
-/** Re-encrypts every sealed credential under the primary key; returns how many destinations changed. */
+/** Re-encrypts every sealed credential under the primary key; returns how many destinations were processed. */
 export async function rotateEncryptionKey(db: Db, config: Config, quiet = false): Promise<number> {
   let ring = (await loadKeyRing(config)).ring;
   if (!config.encryptionKey && !config.databaseUrl) ring = await prependKeyToFile(config.dataDir);
   const rows = await listSealedCredentials(db);
   const bar = quiet ? null : progressBar('Re-encrypting credentials', rows.length);
   let n = 0;
-  for (const row of rows) {
-    const reseal = (box: Buffer | null, purpose: 'auth_header' | 'signing_secret') => {
+  for (const listed of rows) {
+    const reseal = (row: typeof listed, box: Buffer | null, purpose: 'auth_header' | 'signing_secret') => {
       if (!box) return null;
       const aad = associatedData(row.org_id, row.id, purpose);
       return seal(ring, open(ring, Buffer.from(box), aad), aad);
     };
-    await replaceSealedCredentials(db, row.org_id, row.id, reseal(row.auth_header_sealed, 'auth_header'), reseal(row.signing_secret_sealed, 'signing_secret'));
-    bar?.update(++n);
+    // Compare-and-set: if the credential was rotated or removed through the API meanwhile, re-read
+    // the row and re-encrypt what is there now (a new value is usually already under the new key).
+    let row: typeof listed | null = listed;
+    for (let attempt = 0; row && attempt < 5; attempt++) {
+      const auth = reseal(row, row.auth_header_sealed, 'auth_header');
+      const signing = reseal(row, row.signing_secret_sealed, 'signing_secret');
+      if (await replaceSealedCredentials(db, row, auth, signing)) break;
+      row = await getSealedCredentials(db, listed.org_id, listed.id);
+      if (attempt === 4) throw new Error(`destination ${listed.id} kept changing during rotation; run the command again`);
+    }
+    n++;
+    bar?.update(n);
   }
   bar?.done();
   return n;

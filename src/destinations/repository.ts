@@ -99,19 +99,37 @@ export async function listSealedCredentials(db: Queryable): Promise<Pick<Destina
   return rows;
 }
 
+/**
+ * Swaps a row's sealed credentials for re-encrypted ones, but only if they are still the boxes that
+ * were read (compare-and-set): a credential rotated through the API meanwhile is never overwritten
+ * with the re-encrypted old one. Returns false when the row changed (or is gone).
+ */
 export async function replaceSealedCredentials(
+  db: Queryable,
+  row: Pick<DestinationRow, 'org_id' | 'id' | 'auth_header_sealed' | 'signing_secret_sealed'>,
+  authHeaderSealed: Buffer | null,
+  signingSecretSealed: Buffer | null,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE destinations SET auth_header_sealed = $3, signing_secret_sealed = $4
+      WHERE org_id = $1 AND id = $2
+        AND auth_header_sealed IS NOT DISTINCT FROM $5 AND signing_secret_sealed IS NOT DISTINCT FROM $6`,
+    [row.org_id, row.id, authHeaderSealed, signingSecretSealed, row.auth_header_sealed, row.signing_secret_sealed],
+  );
+  return rowCount > 0;
+}
+
+/** One row's sealed credentials, for a rotation retry after a concurrent change. */
+export async function getSealedCredentials(
   db: Queryable,
   orgId: string,
   id: string,
-  authHeaderSealed: Buffer | null,
-  signingSecretSealed: Buffer | null,
-): Promise<void> {
-  await db.query('UPDATE destinations SET auth_header_sealed = $3, signing_secret_sealed = $4 WHERE org_id = $1 AND id = $2', [
-    orgId,
-    id,
-    authHeaderSealed,
-    signingSecretSealed,
-  ]);
+): Promise<Pick<DestinationRow, 'org_id' | 'id' | 'auth_header_sealed' | 'signing_secret_sealed'> | null> {
+  const { rows } = await db.query<Pick<DestinationRow, 'org_id' | 'id' | 'auth_header_sealed' | 'signing_secret_sealed'>>(
+    'SELECT org_id, id, auth_header_sealed, signing_secret_sealed FROM destinations WHERE org_id = $1 AND id = $2',
+    [orgId, id],
+  );
+  return rows[0] ?? null;
 }
 
 /** Records the outcome of a delivery request or a test probe on the destination row. */
