@@ -75,3 +75,20 @@ describe('guardActorId and safeSegment', () => {
     expect(safeSegment('my secret note')).toBe('<redacted-property-name>');
   });
 });
+
+describe('secrets glued to an identifier', () => {
+  it.each([
+    ['policy_id', 'pol_ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789', 'GITHUB_TOKEN'],
+    ['preflight_id', 'pflt_sk_live_4eC39HqLyjWDarjtT1zdp7dc', 'STRIPE_KEY'],
+    ['policy_version', 'v1-AIzaSyA1234567890abcdefghijklmnopqrstuv', 'GOOGLE_API_KEY'],
+  ])('refuses %s carrying a token after a prefix', (field, value, type) => {
+    const v = guardAgentRecord({ ...record, [field]: value });
+    expect(v).toEqual([{ path: `/${field}`, message: expect.stringContaining(type) }]);
+  });
+
+  it('refuses an actor_id email whose local part is a token or an SSN', () => {
+    expect(guardActorId('ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789@example.com').length).toBeGreaterThan(0);
+    expect(guardActorId('123-45-6789@example.com').length).toBeGreaterThan(0);
+    expect(guardActorId('alice_smith@example.com')).toEqual([]);
+  });
+});

@@ -41,13 +41,34 @@ export function safeSegment(name: string): string {
   return name;
 }
 
-function isSingleEmail(value: string): boolean {
-  const found = detect(value);
-  return found.length === 1 && found[0]?.type === 'EMAIL' && found[0].start === 0 && found[0].end === value.length;
-}
+/**
+ * Where a secret could start inside a longer identifier. The detectors refuse to match a token glued
+ * to a preceding word character ("pol_ghp_..." is not a GitHub token to them, which keeps preflight
+ * findings precise), but a decision record must not carry one that way either: "pol_" + a token, or
+ * "pflt_" + a Stripe key, would otherwise be forwarded as-is. So the guard also scans from each of
+ * these prefixes. Linear: one regex pass, then one scan per prefix occurrence.
+ */
+const EMBEDDED_SECRET_START = /AKIA|ASIA|gh[pousr]_|github_pat_|xox[abpors]-|xapp-|[sr]k_(?:live|test)_|whsec_|AIza|eyJ/g;
 
 function findingTypes(value: string): FindingType[] {
-  return [...new Set(detect(value).map((f) => f.type))];
+  const types = new Set(detect(value).map((f) => f.type));
+  for (const m of value.matchAll(EMBEDDED_SECRET_START)) {
+    if (m.index === 0) continue;
+    for (const f of detect(value.slice(m.index))) if (f.start === 0) types.add(f.type);
+  }
+  return [...types];
+}
+
+/**
+ * Exactly one email address and nothing else; its local part may not itself hold a detected value
+ * (an email beats what is inside it when overlaps are resolved, so "ghp_...@example.com" would
+ * otherwise pass as a plain address).
+ */
+function isSingleEmail(value: string): boolean {
+  const found = detect(value);
+  if (!(found.length === 1 && found[0]?.type === 'EMAIL' && found[0].start === 0 && found[0].end === value.length)) return false;
+  const local = value.slice(0, value.lastIndexOf('@'));
+  return findingTypes(local).length === 0;
 }
 
 function message(type: FindingType): string {

@@ -92,5 +92,5 @@ export async function recordAgentDecisions(db: Db, orgId: string, records: unkno
     seen.add(e.id);
   }
   const { inserted } = await db.transaction((tx) => recordEvents(tx, events));
-  return { accepted: events.length, preflight_ids: events.map((e) => e.id), already_recorded: events.length - inserted.length };
+  return { accepted: events.length, preflight_ids: events.map((e) => e.id), newlyRecorded: inserted.length };
 }

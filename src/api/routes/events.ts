@@ -58,7 +58,8 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
         { additionalProperties: false },
       ),
       response: {
-        200: Type.Object({ accepted: Type.Integer(), preflight_ids: Type.Array(Type.String()), already_recorded: Type.Integer() }),
+        // Exactly the published AuditEventsResponse (closed): a retried batch gets the same answer.
+        200: Type.Object({ accepted: Type.Integer(), preflight_ids: Type.Array(Type.String()) }, { additionalProperties: false }),
         ...E,
       },
     },
@@ -68,10 +69,10 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
       if (events.length === 0) throw new AppError('validation_failed', 'events: must hold at least one record');
       if (events.length > MAX_BATCH) throw new AppError('payload_too_large', `events: at most ${MAX_BATCH} records per request; got ${events.length}`);
       const res = await recordAgentDecisions(ctx.db, org_id, events);
-      ctx.metrics.eventsRecorded.inc({ source: 'agent' }, res.accepted - res.already_recorded);
-      req.log.info({ accepted: res.accepted, already_recorded: res.already_recorded }, 'agent decisions recorded');
-      ctx.wakeWorkers();
-      return res;
+      ctx.metrics.eventsRecorded.inc({ source: 'agent' }, res.newlyRecorded);
+      req.log.info({ accepted: res.accepted, already_recorded: res.accepted - res.newlyRecorded }, 'agent decisions recorded');
+      if (res.newlyRecorded > 0) ctx.wakeWorkers();
+      return { accepted: res.accepted, preflight_ids: res.preflight_ids };
     },
   });
 }
