@@ -42,24 +42,40 @@ export function createMetrics(db: Db | null): Metrics {
   };
   if (db) {
     // Queue figures come from the database at scrape time, so every process reports the same truth.
-    const depth = new Gauge({ name: 'aegis_queue_depth', help: 'Jobs by destination and status (pending, failed).', labelNames: ['destination_id', 'status'], registers: [registry] });
+    // Both gauges read one snapshot per scrape: a gauge filled from another gauge's collect() would be
+    // serialised before it is filled (empty on every first scrape).
+    let snapshot: Promise<Awaited<ReturnType<typeof queueDepth>> | null> | null = null;
+    const readQueue = () => {
+      if (!snapshot) {
+        snapshot = queueDepth(db).catch(() => null); // a scrape during an outage reports process metrics only
+        const clear = setTimeout(() => (snapshot = null), 250);
+        clear.unref();
+      }
+      return snapshot;
+    };
+    new Gauge({
+      name: 'aegis_queue_depth',
+      help: 'Jobs by destination and status (pending, failed).',
+      labelNames: ['destination_id', 'status'],
+      registers: [registry],
+      async collect() {
+        const rows = await readQueue();
+        this.reset();
+        for (const r of rows ?? []) {
+          this.set({ destination_id: r.destinationId, status: 'pending' }, r.pending);
+          this.set({ destination_id: r.destinationId, status: 'failed' }, r.failed);
+        }
+      },
+    });
     new Gauge({
       name: 'aegis_queue_oldest_due_age_seconds',
       help: 'Age of the oldest due job per destination (0 when none is waiting).',
       labelNames: ['destination_id'],
       registers: [registry],
       async collect() {
+        const rows = await readQueue();
         this.reset();
-        depth.reset();
-        try {
-          for (const r of await queueDepth(db)) {
-            depth.set({ destination_id: r.destinationId, status: 'pending' }, r.pending);
-            depth.set({ destination_id: r.destinationId, status: 'failed' }, r.failed);
-            this.set({ destination_id: r.destinationId }, r.oldestDueAgeS);
-          }
-        } catch {
-          // A scrape during a database outage reports process metrics only.
-        }
+        for (const r of rows ?? []) this.set({ destination_id: r.destinationId }, r.oldestDueAgeS);
       },
     });
   }

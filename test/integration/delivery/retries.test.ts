@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+import { hang, redirect, resetConnection, respondWith, slow, startReceiver, ok, type Receiver } from '../../support/httpsReceiver.js';
+import { jobRows, seedEvents, sleep, statusCounts } from './support.js';
+
+// The retry schedule, dead letters, replay, Retry-After, redirects, network failures, disable/delete
+// and /metrics, through the real service and real HTTPS receivers. Delays are shortened (1, 2, 3 s);
+// assertions on time are loose lower bounds and orderings only.
+describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  const receivers: Receiver[] = [];
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,2,3', AEGIS_HTTP_TIMEOUT_MS: '1500', AEGIS_WORKER_INTERVAL_MS: '1000' });
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    for (const r of receivers) await r.close();
+    await tdb?.close();
+  });
+
+  async function setup(handler: Parameters<typeof startReceiver>[0], extra: Record<string, unknown> = {}) {
+    const r = await startReceiver(handler);
+    receivers.push(r);
+    const org = await svc.newOrg();
+    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { url: `${r.url}/hook`, auth_header_name: 'Authorization', auth_header_value: 'Bearer t', ...extra },
+    });
+    expect(res.status, res.text).toBe(201);
+    const id = res.body.destination_id as string;
+    const path = `/api/orgs/${org.orgId}/forwarding-destinations/${id}`;
+    const get = async (): Promise<Record<string, unknown>> => (await svc.request('GET', path, { apiKey: org.apiKey })).body as Record<string, unknown>;
+    return { r, org, id, path, get };
+  }
+
+  it('a failing event is tried 4 times on the schedule with the same id, dead-lettered, listed, replayed and delivered', async () => {
+    const { r, org, id, path, get } = await setup(respondWith(503, 'maintenance'));
+    const [eventId] = await seedEvents(tdb.db, org.orgId, 1);
+    await r.waitFor((reqs) => reqs.length >= 4, 20_000);
+    await expect.poll(async () => (await jobRows(tdb.db, id))[0]?.status, { timeout: 5_000 }).toBe('failed');
+    await sleep(1500);
+    expect(r.requests).toHaveLength(4); // no fifth attempt
+    const t = r.requests.map((q) => q.receivedAt);
+    const gaps = [t[1]! - t[0]!, t[2]! - t[1]!, t[3]! - t[2]!];
+    // Schedule 1 s, 2 s, 3 s with ±10 % jitter: each gap at least 90 % of its delay (loose lower bounds).
+    expect(gaps[0]).toBeGreaterThanOrEqual(850);
+    expect(gaps[1]).toBeGreaterThanOrEqual(1750);
+    expect(gaps[2]).toBeGreaterThanOrEqual(2650);
+    for (const q of r.requests) expect(q.headers['idempotency-key']).toBe(eventId);
+
+    const job = (await jobRows(tdb.db, id))[0]!;
+    expect(job).toMatchObject({ status: 'failed', attempts: 4, claim_id: null });
+    const dest = await get();
+    expect(dest.status).toBe('failing');
+    expect(dest.last_error).toMatch(/503/);
+    expect(dest.last_error).toMatch(/retry|check|SIEM/i);
+    expect(dest.failed_events).toBe(1);
+
+    const failed = await svc.request('GET', `${path}/failed-events`, { apiKey: org.apiKey });
+    expect(failed.status).toBe(200);
+    expect(failed.body.events.map((e: { event_id: string }) => e.event_id)).toEqual([eventId]);
+    expect(failed.body.events[0].attempts).toBe(4);
+
+    r.setHandler(ok());
+    const replay = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey });
+    expect(replay.status).toBe(200);
+    expect(replay.body.replayed).toBe(1);
+    await r.waitFor((reqs) => reqs.length >= 5, 10_000);
+    expect(r.requests[4]!.headers['idempotency-key']).toBe(eventId);
+    await expect.poll(async () => (await get()).status, { timeout: 5_000 }).toBe('active');
+    expect((await jobRows(tdb.db, id))[0]).toMatchObject({ status: 'done', claim_id: null });
+    const after = await svc.request('GET', `${path}/failed-events`, { apiKey: org.apiKey });
+    expect(after.body.events).toEqual([]);
+  });
+
+  it('429 with Retry-After waits at least that long; an absurd Retry-After is capped', async () => {
+    let n = 0;
+    const { r, org, id } = await setup(() => (n++ === 0 ? { status: 429, headers: { 'retry-after': '3' }, body: 'slow down' } : { status: 200, body: 'ok' }));
+    await seedEvents(tdb.db, org.orgId, 1);
+    await r.waitFor((reqs) => reqs.length >= 2, 15_000);
+    expect(r.requests[1]!.receivedAt - r.requests[0]!.receivedAt).toBeGreaterThanOrEqual(2900); // not the 1 s schedule
+    await expect.poll(async () => (await jobRows(tdb.db, id))[0]?.status).toBe('done');
+
+    // 503 asking for a day: clamped to at most an hour.
+    r.setHandler(respondWith(503, 'busy', { 'retry-after': '86400' }));
+    const before = Date.now();
+    await seedEvents(tdb.db, org.orgId, 1);
+    await r.waitFor((reqs) => reqs.length >= 3, 10_000);
+    await expect.poll(async () => (await jobRows(tdb.db, id))[1]?.attempts).toBe(1);
+    const job = (await jobRows(tdb.db, id))[1]!;
+    const wait = new Date(job.next_attempt_at).getTime() - before;
+    expect(wait).toBeGreaterThan(3_000_000);
+    expect(wait).toBeLessThanOrEqual(3_600_000 + 60_000);
+    expect(job.claim_id).toBeNull();
+  });
+
+  it('a redirect is a failure with a hint and is never followed', async () => {
+    const target = await startReceiver(ok());
+    receivers.push(target);
+    const { r, org, id, get } = await setup(redirect(`${target.url}/final`, 302));
+    await seedEvents(tdb.db, org.orgId, 1);
+    await r.waitFor((reqs) => reqs.length >= 1, 10_000);
+    await expect.poll(async () => (await jobRows(tdb.db, id))[0]?.attempts, { timeout: 5_000 }).toBe(1);
+    expect((await jobRows(tdb.db, id))[0]!.status).toBe('pending');
+    expect(target.count).toBe(0);
+    const dest = await get();
+    expect(dest.last_error).toMatch(/redirect/i);
+    expect(dest.last_error).toMatch(/final URL/i);
+    expect(dest.status).toBe('failing');
+  });
+
+  it('timeouts and connection resets are retried; a slow but timely answer is a delivery', async () => {
+    const hung = await setup(hang());
+    const reset = await setup(resetConnection());
+    const slowOne = await setup(slow(800));
+    await seedEvents(tdb.db, hung.org.orgId, 1);
+    await seedEvents(tdb.db, reset.org.orgId, 1);
+    await seedEvents(tdb.db, slowOne.org.orgId, 1);
+    await expect.poll(async () => (await jobRows(tdb.db, hung.id))[0]?.attempts, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(async () => (await jobRows(tdb.db, reset.id))[0]?.attempts, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(async () => (await jobRows(tdb.db, slowOne.id))[0]?.status, { timeout: 10_000 }).toBe('done');
+    expect((await jobRows(tdb.db, hung.id))[0]!.status).toBe('pending');
+    expect((await jobRows(tdb.db, reset.id))[0]!.status).toBe('pending');
+    expect((await hung.get()).last_error).toMatch(/timeout/i);
+    expect((await reset.get()).last_error).toMatch(/reset|closed/i);
+    expect((await slowOne.get()).status).toBe('active');
+  });
+
+  it('disable stops queuing and holds queued jobs until enabled again; delete clears pending jobs', async () => {
+    const { r, org, id, path } = await setup(respondWith(503));
+    // Jobs queued while the SIEM was failing stay pending, with their retries scheduled.
+    await seedEvents(tdb.db, org.orgId, 3);
+    await r.waitFor((reqs) => reqs.length >= 3, 10_000);
+    const patch = await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: false } });
+    expect(patch.status).toBe(200);
+    expect(patch.body.status).toBe('disabled');
+    await sleep(300);
+    const seenWhenDisabled = r.count;
+    // New events are not queued for a disabled destination.
+    await seedEvents(tdb.db, org.orgId, 2);
+    expect(await statusCounts(tdb.db, id)).toEqual({ pending: 3 });
+    r.setHandler(ok());
+    // Held: their retry times (1 s) pass, nothing is sent.
+    await sleep(2500);
+    expect(r.count).toBe(seenWhenDisabled);
+    expect(await statusCounts(tdb.db, id)).toEqual({ pending: 3 });
+
+    const en = await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: true } });
+    expect(en.status).toBe(200);
+    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 10_000 }).toEqual({ done: 3 });
+
+    // Delete clears what is pending.
+    r.setHandler(respondWith(503));
+    await seedEvents(tdb.db, org.orgId, 2);
+    await expect.poll(async () => (await statusCounts(tdb.db, id)).pending ?? 0).toBe(2);
+    const del = await svc.request('DELETE', path, { apiKey: org.apiKey });
+    expect(del.status).toBeLessThan(300);
+    const { rows } = await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1`, [id]);
+    expect(rows[0]!.n).toBe(0);
+    expect((await svc.request('GET', path, { apiKey: org.apiKey })).status).toBe(404);
+  });
+
+  it('/metrics: delivered, retried and dead-lettered per destination, queue depth, oldest due age, latency histogram', async () => {
+    let n = 0;
+    const { r, org, id } = await setup(() => (n++ < 4 ? { status: 500, body: 'boom' } : { status: 200, body: 'ok' }));
+    // Event 1 fails 4 times (dead letter); then 2 more are delivered.
+    await seedEvents(tdb.db, org.orgId, 1);
+    await expect.poll(async () => (await statusCounts(tdb.db, id)).failed ?? 0, { timeout: 20_000 }).toBe(1);
+    await seedEvents(tdb.db, org.orgId, 2);
+    await expect.poll(async () => (await statusCounts(tdb.db, id)).done ?? 0, { timeout: 10_000 }).toBe(2);
+    // A held (disabled) destination with a job due 90 s ago: queue depth and oldest due age.
+    const held = await setup(ok(), { enabled: false });
+    const [heldEvent] = await seedEvents(tdb.db, held.org.orgId, 1);
+    await tdb.db.query(
+      `INSERT INTO forwarding_jobs (org_id, destination_id, event_id, next_attempt_at) VALUES ($1, $2, $3, now() - interval '90 seconds')`,
+      [held.org.orgId, held.id, heldEvent],
+    );
+    void r;
+
+    const res = await fetch(`${svc.baseUrl}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const metric = (name: string, labels: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(name) && l.includes(labels));
+      return line ? Number(line.split(' ').pop()) : undefined;
+    };
+    expect(metric('aegis_events_delivered_total', `destination_id="${id}"`)).toBe(2);
+    expect(metric('aegis_events_retried_total', `destination_id="${id}"`)).toBe(3);
+    expect(metric('aegis_events_dead_lettered_total', `destination_id="${id}"`)).toBe(1);
+    expect(metric('aegis_queue_depth', `destination_id="${id}",status="failed"`)).toBe(1);
+    expect(text).toMatch(/aegis_delivery_latency_seconds_bucket\{le="[^"]+",siem="custom"\} \d+/);
+    expect(metric('aegis_delivery_latency_seconds_count', 'siem="custom"')).toBeGreaterThanOrEqual(2);
+    expect(metric('aegis_queue_depth', `destination_id="${held.id}",status="pending"`)).toBe(1);
+    expect(metric('aegis_queue_oldest_due_age_seconds', `destination_id="${held.id}"`)).toBeGreaterThanOrEqual(89);
+  });
+});
