@@ -1,0 +1,137 @@
+// Issue 2: health, readiness, metrics, OpenAPI and docs are served; structured JSON logs carry request
+// ids (x-request-id echoed) and redact credentials.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+
+describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    svc = await startTestService(tdb.db);
+    receiver = await startReceiver();
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await receiver?.close();
+    await tdb?.close();
+  });
+
+  it('/healthz and /readyz answer 200 without a key; /readyz says 503 when migrations are missing', async () => {
+    const h = await svc.request('GET', '/healthz');
+    expect(h.status).toBe(200);
+    expect(h.body.status).toBe('ok');
+    const r = await svc.request('GET', '/readyz');
+    expect(r.status).toBe(200);
+    expect(r.body.status).toBe('ready');
+
+    const { rows } = await tdb.db.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version DESC LIMIT 1');
+    await tdb.db.query('DELETE FROM schema_migrations WHERE version = $1', [rows[0]!.version]);
+    try {
+      const down = await svc.request('GET', '/readyz');
+      expect(down.status).toBe(503);
+      expect(down.body.status).toBe('unavailable');
+    } finally {
+      await tdb.db.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [rows[0]!.version, rows[0]!.name]);
+    }
+    expect((await svc.request('GET', '/readyz')).status).toBe(200);
+  });
+
+  it('/metrics is Prometheus text with aegis_ metrics', async () => {
+    const { orgId, apiKey } = await svc.newOrg();
+    const d = await svc.request('POST', `/api/orgs/${orgId}/forwarding-destinations`, { apiKey, body: { url: `${receiver.url}/m` } });
+    await svc.request('POST', `/api/orgs/${orgId}/forwarding-destinations/${d.body.destination_id}/test`, { apiKey });
+    const res = await svc.request('GET', '/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(res.text).toMatch(/^# HELP aegis_\w+ /m);
+    expect(res.text).toMatch(/^# TYPE aegis_\w+ (counter|gauge|histogram|summary)/m);
+    expect(res.text).toMatch(/^aegis_\w+(\{[^}]*\})? [0-9.e+-]+$/m);
+    expect(res.text).toMatch(/^# TYPE aegis_queue_depth gauge$/m);
+    expect(res.text).toMatch(/^# TYPE aegis_events_delivered_total counter$/m);
+    expect(res.text).toMatch(/^aegis_process_cpu_user_seconds_total /m);
+  });
+
+  it('/openapi.json is OpenAPI 3.1 listing every product page path with request schemas', async () => {
+    const res = await svc.request('GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = res.body;
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an OpenAPI document walked ad hoc
+    const paths = doc.paths as Record<string, Record<string, any>>;
+    const coll = '/api/orgs/{org_id}/forwarding-destinations';
+    const one = `${coll}/{destination_id}`;
+    expect(Object.keys(paths[coll]!)).toEqual(expect.arrayContaining(['get', 'post']));
+    expect(Object.keys(paths[one]!)).toEqual(expect.arrayContaining(['get', 'patch', 'delete']));
+    expect(paths[`${one}/test`]!.post).toBeDefined();
+    const createSchema = paths[coll]!.post.requestBody.content['application/json'].schema;
+    expect(createSchema.required).toContain('url');
+    expect(Object.keys(createSchema.properties)).toEqual(expect.arrayContaining(['url', 'auth_header_name', 'auth_header_value', 'siem']));
+    expect(createSchema.additionalProperties).toBe(false);
+    const patchSchema = paths[one]!.patch.requestBody.content['application/json'].schema;
+    expect(Object.keys(patchSchema.properties)).toEqual(expect.arrayContaining(['url', 'auth_header_name', 'auth_header_value', 'enabled']));
+    const created = paths[coll]!.post.responses['201'].content['application/json'].schema;
+    const props = JSON.stringify(created);
+    for (const f of ['destination_id', 'auth_header_configured', 'created_at', 'status', 'last_delivery_at', 'last_error', 'siem']) expect(props).toContain(f);
+    expect(props).not.toContain('"auth_header_value"');
+    expect(paths[`${one}/test`]!.post.responses['200']).toBeDefined();
+    expect(JSON.stringify(doc.components ?? {})).toContain('bearer');
+  });
+
+  it('/docs serves browsable HTML', async () => {
+    const res = await fetch(`${svc.baseUrl}/docs`, { redirect: 'follow' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await res.text();
+    expect(html.toLowerCase()).toContain('<html');
+    expect(html.toLowerCase()).toMatch(/swagger|openapi/);
+  });
+
+  it('logs are JSON lines with the request id; x-request-id is echoed (or generated); credentials are redacted', async () => {
+    const { orgId, apiKey } = await svc.newOrg();
+    const rid = `test-req-${Date.now()}`;
+    const secret = `Bearer logged-${Date.now()}-secret`;
+    const res = await svc.request('POST', `/api/orgs/${orgId}/forwarding-destinations`, {
+      apiKey,
+      headers: { 'x-request-id': rid },
+      body: { url: `${receiver.url}/logs`, auth_header_name: 'Authorization', auth_header_value: secret },
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-request-id')).toBe(rid);
+    const generated = await svc.request('GET', '/healthz');
+    expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    // A hostile request id is replaced, not echoed.
+    const hostile = await svc.request('GET', '/healthz', { headers: { 'x-request-id': 'a b<script>' } });
+    expect(hostile.headers.get('x-request-id')).not.toContain('<');
+
+    await expect.poll(() => svc.logs.lines.filter((l) => l.includes(rid)).length).toBeGreaterThanOrEqual(2);
+    const mine = svc.logs.lines.filter((l) => l.includes(rid)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const line of mine) {
+      expect(line.reqId).toBe(rid);
+      expect(typeof line.level).toBe('number');
+      expect(typeof line.time).toBe('string');
+      expect(line.msg).toBeTruthy();
+    }
+    expect(mine.some((l) => l.msg === 'destination created' && l.destination_id === res.body.destination_id)).toBe(true);
+    expect(mine.some((l) => l.msg === 'request completed' && l.status === 201)).toBe(true);
+    for (const l of svc.logs.lines) expect(() => JSON.parse(l) as unknown).not.toThrow();
+    expect(svc.logs.text()).not.toContain('logged-');
+    expect(svc.logs.text()).not.toContain(apiKey);
+
+    // The logger itself redacts a credential that reaches it by mistake.
+    svc.service.logger.info({ auth_header_value: 'should-not-appear', body: { auth_header_value: 'nor-this' }, req: { headers: { authorization: 'Bearer nor-that' } } }, 'redaction check');
+    const check = svc.logs.lines.find((l) => l.includes('redaction check'))!;
+    expect(check).toContain('[redacted]');
+    expect(check).not.toMatch(/should-not-appear|nor-this|nor-that/);
+  });
+
+  it('unknown routes answer 404 in the error shape', async () => {
+    const res = await svc.request('GET', '/api/nope');
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('not_found');
+  });
+});
