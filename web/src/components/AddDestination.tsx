@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { SIEM_IDS, SIEM_PRESETS, applyPrefix, type SiemId } from '../../../src/siem/catalog.js';
 import { errorText, type Destination, type DestinationsApi, type TestResult } from '../api.js';
 import { Modal } from './Modal.js';
@@ -37,6 +37,23 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<TestResult | null>(null);
   const [live, setLive] = useState(false);
+  const body = useRef<HTMLDivElement>(null);
+
+  // Each step replaces the buttons that led to it: move focus to the new step's heading so keyboard
+  // and screen-reader users land on it (the Modal focuses step 1's selected SIEM itself).
+  const firstRender = useRef(true);
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    if (step === 0) {
+      body.current?.querySelector<HTMLElement>('input[type=radio]:checked')?.focus();
+      return;
+    }
+    const headings = body.current?.querySelectorAll<HTMLElement>('.step-title');
+    headings?.[headings.length - 1]?.focus();
+  }, [step]);
 
   const chooseSiem = (s: SiemId) => {
     setSiem(s);
@@ -110,6 +127,7 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
       size="wide"
       subtitle={<Stepper step={step} />}
     >
+      <div ref={body}>
       {step === 0 ? (
         <form
           onSubmit={(e) => {
@@ -148,7 +166,7 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
           }}
           noValidate
         >
-          <h3 className="step-title">Step 2: Configure {label}</h3>
+          <h3 className="step-title" tabIndex={-1}>Step 2: Configure {label}</h3>
           {saved ? (
             <p className="note">Saved disabled. Change what the test result pointed at, then Save &amp; test again.</p>
           ) : null}
@@ -173,7 +191,7 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
 
       {step >= 2 ? (
         <div>
-          <h3 className="step-title">Step 3: Save &amp; test</h3>
+          <h3 className="step-title" tabIndex={-1}>Step 3: Save &amp; test</h3>
           <p className="muted">
             Aegis saves the destination disabled, then POSTs a synthetic <code>aegis.audit_stream.test</code> event to {label}.
           </p>
@@ -192,7 +210,7 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
           ) : null}
           {step === 3 && result ? (
             <>
-              <h3 className="step-title">Step 4: Enable</h3>
+              <h3 className="step-title" tabIndex={-1}>Step 4: Enable</h3>
               <div className="checkbox-row">
                 <input id={`${id}-live`} type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} />
                 <label htmlFor={`${id}-live`}>Start forwarding live events</label>
@@ -216,6 +234,7 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
           ) : null}
         </div>
       ) : null}
+      </div>
     </Modal>
   );
 }

@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import { applyPrefix, getPresetInfo, isSiemId, type SiemId } from '../../../src/siem/catalog.js';
 import { errorText, type Destination, type DestinationsApi, type TestResult } from '../api.js';
 import { Modal } from './Modal.js';
@@ -35,6 +35,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
   const [result, setResult] = useState<TestResult | null>(null);
   const [busy, setBusy] = useState(false);
   const info = getPresetInfo(form.siem);
+  const rotateButton = useRef<HTMLButtonElement>(null);
 
   const run = async (work: () => Promise<Destination | void>, okText: string) => {
     setBusy(true);
@@ -71,6 +72,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
       const d = await api.patch(dest.destination_id, { auth_header_name: header, auth_header_value: value });
       setRotating(false);
       setNewCredential('');
+      rotateButton.current?.focus();
       return d;
     }, 'Credential rotated. The new one is stored encrypted.');
 
@@ -78,6 +80,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
     run(async () => {
       const d = await api.patch(dest.destination_id, { auth_header_value: '' });
       setConfirmRemove(false);
+      rotateButton.current?.focus();
       return d;
     }, 'Credential removed.');
 
@@ -126,7 +129,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
             )}
             {dest.auth_header_name ? <span className="muted small">in the {dest.auth_header_name} header</span> : null}
             <span className="spacer" />
-            <button type="button" className="button-secondary small" onClick={() => { setRotating((v) => !v); setConfirmRemove(false); }} aria-expanded={rotating}>
+            <button type="button" ref={rotateButton} className="button-secondary small" onClick={() => { setRotating((v) => !v); setConfirmRemove(false); }} aria-expanded={rotating}>
               {dest.auth_header_configured ? 'Rotate' : 'Add credential'}
             </button>
             {dest.auth_header_configured ? (

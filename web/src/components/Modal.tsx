@@ -57,7 +57,9 @@ export function Modal({ title, onClose, children, subtitle, size = 'normal' }: M
     return () => {
       document.removeEventListener('keydown', onKey);
       document.body.classList.remove('modal-open');
+      // Back to whatever opened the dialog; if that is gone (a deleted card), to the page's main landmark.
       if (opener && document.contains(opener)) opener.focus();
+      else document.getElementById('main')?.focus();
     };
   }, []);
 
