@@ -1,16 +1,45 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { OrgParams } from '../schemas/common.js';
 import { AppError } from '../../errors.js';
 import { runPreflight, recordAgentDecisions, MAX_INPUT_BYTES, MAX_BATCH } from '../../events/record.js';
+import { safeSegment } from '../../events/privacyGuard.js';
 
 const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody'), 413: Type.Ref('ErrorBody') };
+
+/**
+ * The producer routes take text that may hold secrets, so a refused body must not echo any of it, not
+ * even a property name (`{"input": "...", "<an SSN>": 1}`). Validation errors are attached to the
+ * request and turned into a message here, with every name from the body passed through safeSegment.
+ */
+function refuseInvalid(req: FastifyRequest): void {
+  const err = req.validationError as FastifyError | undefined;
+  if (!err) return;
+  const v = err.validation?.[0];
+  if (!v) throw new AppError('validation_failed', 'body: is not valid');
+  const path = v.instancePath
+    .split('/')
+    .slice(1)
+    .map((seg) => safeSegment(seg.replace(/~1/g, '/').replace(/~0/g, '~')));
+  const name = (extra?: unknown) => [...path, ...(extra === undefined ? [] : [safeSegment(String(extra))])].join('.') || 'body';
+  if (v.keyword === 'additionalProperties') {
+    const f = name(v.params.additionalProperty);
+    throw new AppError('validation_failed', `${f}: unknown field (not part of the API)`, { field: f });
+  }
+  if (v.keyword === 'required') {
+    const f = name(v.params.missingProperty);
+    throw new AppError('validation_failed', `${f}: is required`, { field: f });
+  }
+  const f = name();
+  throw new AppError('validation_failed', `${f}: ${v.message ?? 'is invalid'}`, { field: f });
+}
 
 export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post('/api/orgs/:org_id/preflight', {
     // 1 MiB of text can take up to 4 MiB as UTF-8 JSON; the input limit itself is checked in bytes.
     bodyLimit: 5 * MAX_INPUT_BYTES,
+    attachValidation: true,
     schema: {
       tags: ['audit events'],
       summary: 'Scan text, record the metadata-only audit event and return the masked text',
@@ -39,6 +68,7 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     handler: async (req) => {
+      refuseInvalid(req);
       const { org_id } = req.params as { org_id: string };
       const res = await runPreflight(ctx.db, org_id, req.body as Parameters<typeof runPreflight>[2]);
       ctx.metrics.eventsRecorded.inc({ source: 'preflight' });
@@ -49,6 +79,7 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.post('/api/orgs/:org_id/audit-events', {
+    attachValidation: true,
     schema: {
       tags: ['audit events'],
       summary: 'Record decisions that agents made on-device (all or nothing, idempotent on preflight_id)',
@@ -64,6 +95,7 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
       },
     },
     handler: async (req) => {
+      refuseInvalid(req);
       const { org_id } = req.params as { org_id: string };
       const { events } = req.body as { events: unknown[] };
       if (events.length === 0) throw new AppError('validation_failed', 'events: must hold at least one record');
