@@ -1,0 +1,93 @@
+// /proc readers: process CPU time (utime + stime) and memory (VmRSS, VmHWM), and the PIDs of the
+// local PostgreSQL server's processes (postmaster, backends, background workers).
+import { readdirSync, readFileSync } from 'node:fs';
+
+const CLK_TCK = 100; // USER_HZ on Linux x86_64
+
+/** CPU seconds (user + system) used so far by a process, or null when it is gone. */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(rest[11]);
+    const stime = Number(rest[12]);
+    return (utime + stime) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+/** VmRSS and VmHWM (peak RSS) of a process in MiB, or null when it is gone. */
+export function memoryMiB(pid: number): { rss: number; hwm: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** Every process whose command name is `postgres` (the server and all its backends). */
+export function postgresPids(): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') pids.push(Number(d));
+    } catch {
+      // raced with an exit
+    }
+  }
+  return pids;
+}
+
+/**
+ * Measures CPU time used by a set of processes over a window. Postgres backends are enumerated at
+ * both ends, so a backend that starts during the window counts from zero; one that exits during the
+ * window loses its share (the bench keeps its pools open across a window, so this is rare).
+ */
+export class CpuMeter {
+  private readonly start = new Map<string, Map<number, number>>();
+  private t0 = 0;
+
+  constructor(private readonly groups: () => Promise<Record<string, number[]>>) {}
+
+  async begin(): Promise<void> {
+    const groups = await this.groups();
+    this.t0 = performance.now();
+    this.start.clear();
+    for (const [name, pids] of Object.entries(groups)) {
+      const m = new Map<number, number>();
+      for (const pid of pids) m.set(pid, cpuSeconds(pid) ?? 0);
+      this.start.set(name, m);
+    }
+  }
+
+  /** Cores used per group over the window (CPU seconds / wall seconds). */
+  async end(): Promise<Record<string, number>> {
+    const wall = (performance.now() - this.t0) / 1000;
+    const out: Record<string, number> = {};
+    for (const [name, pids] of Object.entries(await this.groups())) {
+      const before = this.start.get(name) ?? new Map<number, number>();
+      let used = 0;
+      for (const pid of pids) {
+        const now = cpuSeconds(pid);
+        if (now === null) continue;
+        used += now - (before.get(pid) ?? 0);
+      }
+      out[name] = wall > 0 ? used / wall : 0;
+    }
+    return out;
+  }
+}
+
+export function machine(): { nproc: number; memGiB: number; cpu: string; kernel: string } {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const cpu = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
+  const nproc = (cpuinfo.match(/^processor\s*:/gm) ?? []).length;
+  const memKb = Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
+  const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  return { nproc, memGiB: Math.round((memKb / 1024 / 1024) * 10) / 10, cpu, kernel };
+}

@@ -1,0 +1,145 @@
+// Database setup for the benchmark: a dedicated database (aegis_bench) on the local server, reset
+// between scenarios by dropping and recreating its schemas, then migrated with the service's own
+// migrations. Orgs, API keys and destinations are created with the service's own code and key ring,
+// so the worker processes (same AEGIS_ENCRYPTION_KEY) open the credentials as in production.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openPg } from '../../src/db/pg.js';
+import { migrate } from '../../src/db/migrate.js';
+import type { Db } from '../../src/db/types.js';
+import { parseKeyRing } from '../../src/crypto/keyring.js';
+import { createOrg } from '../../src/orgs/repository.js';
+import { createApiKey } from '../../src/auth/apiKeys.js';
+import { createDestination } from '../../src/destinations/service.js';
+import type { SiemId } from '../../src/siem/catalog.js';
+
+export const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const BENCH_DB = 'aegis_bench';
+export const BENCH_URL = ADMIN_URL.replace(/\/[^/]*$/, `/${BENCH_DB}`);
+export const ENCRYPTION_KEY = randomBytes(32).toString('base64');
+const keyRing = parseKeyRing(ENCRYPTION_KEY);
+
+export async function ensureDatabase(): Promise<void> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DB]);
+    if (!rowCount) await admin.query(`CREATE DATABASE ${BENCH_DB}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Empties the bench database (service tables and pg-boss's schema) and applies the migrations. */
+export async function resetDatabase(db: Db): Promise<void> {
+  await db.exec(`DROP SCHEMA IF EXISTS pgboss CASCADE; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;`);
+  await migrate(db);
+}
+
+export function openBenchDb(max = 4): Db {
+  return openPg({ connectionString: BENCH_URL, max });
+}
+
+/** Receiver path and preset options per SIEM (the receiver answers by path prefix). */
+export const PRESET_PATHS: Record<SiemId, string> = {
+  custom: '/custom/hook',
+  splunk_hec: '/splunk/services/collector/event',
+  datadog: '/datadog/api/v2/logs',
+  elastic: '/elastic/_bulk',
+  sumo_logic: '/sumo/receiver/v1/http/bench',
+  new_relic: '/newrelic/log/v1',
+};
+
+const AUTH: Partial<Record<SiemId, string>> = {
+  splunk_hec: 'Splunk 6b0d4a2c-bench-token',
+  datadog: '0123456789abcdef0123456789abcdef',
+  elastic: 'ApiKey YmVuY2g6YmVuY2g=',
+  new_relic: 'bench0123456789abcdef0123456789NRAL',
+  custom: 'Bearer bench-token',
+};
+
+export interface BenchOrg {
+  orgId: string;
+  apiKey: string;
+  destinations: Array<{ id: string; siem: SiemId }>;
+}
+
+export async function createBenchOrg(db: Db, receiverPort: number, presets: SiemId[], enabled: boolean): Promise<BenchOrg> {
+  const org = await createOrg(db, 'bench');
+  const apiKey = await createApiKey(db, org.id);
+  const destinations: BenchOrg['destinations'] = [];
+  for (const siem of presets) {
+    const auth = AUTH[siem];
+    const view = await createDestination({ db, keyRing, allowPrivate: true }, org.id, {
+      siem,
+      url: `https://localhost:${receiverPort}${PRESET_PATHS[siem]}`,
+      ...(auth ? { auth_header_value: auth } : {}),
+      enabled,
+    });
+    destinations.push({ id: view.destination_id, siem });
+  }
+  return { orgId: org.id, apiKey, destinations };
+}
+
+/** The product page's example event, built in SQL for event number `g` (ids unique per run). */
+function payloadSql(tag: string): string {
+  return `jsonb_build_object(
+      '@timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
+      'event', jsonb_build_object('id', 'pflt_${tag}' || lpad(g::text, 19, '0'), 'kind', 'event',
+               'category', '["aegis","preflight"]'::jsonb, 'type', jsonb_build_array(lower(dec)),
+               'action', 'preflight_check', 'outcome', CASE dec WHEN 'BLOCKED' THEN 'failure' ELSE 'success' END,
+               'dataset', 'aegis.preflight'),
+      'aegis', jsonb_build_object('preflight_id', 'pflt_${tag}' || lpad(g::text, 19, '0'), 'decision', dec,
+               'destination', 'AI_TOOL', 'summary', CASE dec WHEN 'ALLOWED' THEN 'No sensitive data detected.'
+                 WHEN 'BLOCKED' THEN 'Detected AWS access key; blocked.' ELSE 'Detected SSN; masked.' END,
+               'policy_version', 'v1.0', 'policy_id', 'pol_xyz', 'source_type', 'api', 'input_type', 'text',
+               'input_size_bytes', 200 + g % 800, 'finding_counts_by_type',
+               CASE dec WHEN 'ALLOWED' THEN '{}'::jsonb WHEN 'BLOCKED' THEN '{"AWS_ACCESS_KEY":1}'::jsonb ELSE '{"SSN":1,"EMAIL":2}'::jsonb END,
+               'actor_id', 'user' || (g % 5000) || '@example.com'),
+      'organization', jsonb_build_object('id', $1::text))`;
+}
+
+/**
+ * Seeds `n` events of one org and one pending job per given destination, in chunks of 100,000 rows
+ * (one statement each for events and jobs), then ANALYZEs, as autovacuum would have by then.
+ */
+export async function seedBacklog(db: Db, orgId: string, destinationIds: string[], n: number): Promise<void> {
+  const tag = randomBytes(3).toString('hex').slice(0, 5);
+  const chunk = 100_000;
+  for (let from = 1; from <= n; from += chunk) {
+    const to = Math.min(n, from + chunk - 1);
+    await db.query(
+      `INSERT INTO audit_events (org_id, id, occurred_at, payload)
+       SELECT $1, 'pflt_${tag}' || lpad(g::text, 19, '0'), now(), ${payloadSql(tag)}
+         FROM generate_series($2::int, $3::int) AS g,
+              LATERAL (SELECT (ARRAY['ALLOWED','ALLOWED_WITH_MASKING','ALLOWED_WITH_MASKING','BLOCKED'])[1 + g % 4] AS dec) d`,
+      [orgId, from, to],
+    );
+    await db.query(
+      `INSERT INTO forwarding_jobs (org_id, destination_id, event_id)
+       SELECT $1, dest.id, 'pflt_${tag}' || lpad(g::text, 19, '0')
+         FROM generate_series($2::int, $3::int) AS g, unnest($4::text[]) AS dest(id)
+        ORDER BY g`,
+      [orgId, from, to, destinationIds],
+    );
+  }
+  await db.exec('ANALYZE audit_events; ANALYZE forwarding_jobs;');
+}
+
+/** The same example event in JS (for pg-boss job data and API records). */
+export function agentRecord(id: string, i: number): Record<string, unknown> {
+  const dec = ['ALLOWED', 'ALLOWED_WITH_MASKING', 'ALLOWED_WITH_MASKING', 'BLOCKED'][i % 4]!;
+  return {
+    preflight_id: id,
+    decision: dec,
+    destination: 'AI_TOOL',
+    summary: dec === 'ALLOWED' ? 'No sensitive data detected.' : dec === 'BLOCKED' ? 'Detected AWS access key; blocked.' : 'Detected SSN; masked.',
+    policy_version: 'v1.0',
+    policy_id: 'pol_xyz',
+    source_type: 'api',
+    input_type: 'text',
+    input_size_bytes: 200 + (i % 800),
+    finding_counts_by_type: dec === 'ALLOWED' ? {} : dec === 'BLOCKED' ? { AWS_ACCESS_KEY: 1 } : { SSN: 1, EMAIL: 2 },
+    actor_id: `user${i % 5000}@example.com`,
+  };
+}

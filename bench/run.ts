@@ -1,0 +1,647 @@
+// `npm run bench [-- --quick] [-- --scenario latency,drain,ingest,rss,baseline,scale]`
+//
+// Starts the real service (separate `--role api` / `--role worker` processes) against the real
+// PostgreSQL server (database aegis_bench, reset between scenarios), a lean HTTPS receiver process
+// (bench/lib/receiver.ts) and, for the comparison, a pg-boss + fetch baseline process; measures
+// end-to-end latency, backlog drain rates per preset, ingest rates, worker peak RSS, the baseline and
+// two-worker scale-out, with the CPU each process used; prints one table and writes the raw results
+// to bench/results/.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
+import pg from 'pg';
+import type { SiemId } from '../src/siem/catalog.js';
+import { buildWireEvent, fieldsFromAgentRecord, type AgentDecisionRecord } from '../src/events/contract.js';
+import type { Db } from '../src/db/types.js';
+import { CpuMeter, machine, memoryMiB } from './lib/proc.js';
+import {
+  ADMIN_URL,
+  BENCH_DB,
+  BENCH_URL,
+  ENCRYPTION_KEY,
+  agentRecord,
+  createBenchOrg,
+  ensureDatabase,
+  openBenchDb,
+  resetDatabase,
+  seedBacklog,
+} from './lib/setup.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CA = `${ROOT}test/fixtures/tls/ca.pem`;
+
+// ---- options ------------------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const scenarioArg = argv.find((a, i) => a.startsWith('--scenario=') || argv[i - 1] === '--scenario');
+const ALL = ['latency', 'drain', 'ingest', 'rss', 'baseline', 'scale'] as const;
+type Scenario = (typeof ALL)[number];
+const scenarios = new Set<Scenario>(
+  scenarioArg ? (scenarioArg.replace(/^--scenario=/, '').split(',').map((s) => s.trim()) as Scenario[]) : [...ALL],
+);
+for (const s of scenarios) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; choose from ${ALL.join(',')}`);
+const cpuProf = argv.includes('--cpu-prof');
+const presetArg = argv.find((a, i) => a.startsWith('--presets=') || argv[i - 1] === '--presets');
+
+const SIZES = quick
+  ? { latencySeconds: 10, latencyRate: 1000, drainEvents: 10_000, rssEvents: 50_000, baselineEvents: 5_000, ingestSeconds: 4 }
+  : { latencySeconds: 60, latencyRate: 1000, drainEvents: 100_000, rssEvents: 1_000_000, baselineEvents: 100_000, ingestSeconds: 15 };
+const PRESETS: SiemId[] = presetArg
+  ? (presetArg.replace(/^--presets=/, '').split(',') as SiemId[])
+  : ['custom', 'splunk_hec', 'datadog', 'elastic', 'sumo_logic', 'new_relic'];
+const LABEL: Record<SiemId, string> = {
+  custom: 'custom webhook',
+  splunk_hec: 'Splunk HEC',
+  datadog: 'Datadog',
+  elastic: 'Elastic',
+  sumo_logic: 'Sumo Logic',
+  new_relic: 'New Relic',
+};
+
+const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---- processes ----------------------------------------------------------------------------------
+interface Receiver {
+  proc: ChildProcess;
+  port: number;
+  stats(): Promise<{ counts: Record<string, number>; requests: Record<string, number> }>;
+  reset(): void;
+  latency(on: boolean, onReceipts?: (items: Array<[string, string, number]>) => void): void;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const proc = fork(`${ROOT}bench/lib/receiver.ts`, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let onReceipts: ((items: Array<[string, string, number]>) => void) | undefined;
+  const waiters: Array<(m: { counts: Record<string, number>; requests: Record<string, number> }) => void> = [];
+  const port = await new Promise<number>((resolve, reject) => {
+    proc.once('error', reject);
+    proc.on('message', (m: { type: string; port?: number; items?: Array<[string, string, number]>; counts?: Record<string, number>; requests?: Record<string, number> }) => {
+      if (m.type === 'ready') resolve(m.port!);
+      else if (m.type === 'receipts') onReceipts?.(m.items!);
+      else if (m.type === 'stats') waiters.shift()?.({ counts: m.counts!, requests: m.requests! });
+    });
+  });
+  return {
+    proc,
+    port,
+    stats: () =>
+      new Promise((resolve) => {
+        waiters.push(resolve);
+        proc.send({ cmd: 'stats' });
+      }),
+    reset: () => proc.send({ cmd: 'reset' }),
+    latency(on, cb) {
+      onReceipts = cb;
+      proc.send({ cmd: 'latency', on });
+    },
+  };
+}
+
+interface ServiceProc {
+  proc: ChildProcess;
+  port: number;
+  role: string;
+  stderr: string[];
+}
+
+let nextPort = 18_400;
+const serviceEnv = (port: number, extra: Record<string, string> = {}) => ({
+  ...process.env,
+  DATABASE_URL: BENCH_URL,
+  AEGIS_ENCRYPTION_KEY: ENCRYPTION_KEY,
+  PORT: String(port),
+  AEGIS_ALLOW_PRIVATE_DESTINATIONS: '1',
+  NODE_EXTRA_CA_CERTS: CA,
+  AEGIS_LOG_LEVEL: 'warn',
+  ...extra,
+});
+
+async function startService(role: 'api' | 'worker', extraEnv: Record<string, string> = {}): Promise<ServiceProc> {
+  const port = nextPort++;
+  const nodeArgs = ['--import', 'tsx'];
+  if (cpuProf && role === 'worker') nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles`);
+  const proc = spawn(process.execPath, [...nodeArgs, 'src/cli/main.ts', 'start', '--role', role], {
+    cwd: ROOT,
+    env: serviceEnv(port, extraEnv),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const stderr: string[] = [];
+  proc.stderr.on('data', (d: Buffer) => {
+    stderr.push(d.toString());
+    if (stderr.length > 200) stderr.shift();
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${role} exited with ${proc.exitCode}: ${stderr.join('').slice(-2000)}`);
+    try {
+      const res = await request(`http://127.0.0.1:${port}/readyz`);
+      await res.body.text();
+      if (res.statusCode === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${role} not ready after 30 s: ${stderr.join('').slice(-2000)}`);
+    await sleep(100);
+  }
+  return { proc, port, role, stderr };
+}
+
+async function stopProc(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(t);
+}
+
+// ---- measurement helpers ------------------------------------------------------------------------
+let admin: pg.Client;
+
+async function postgresGroup(): Promise<number[]> {
+  // The bench database's backends plus the server's own processes (WAL writer, checkpointer...), not
+  // the backends of other databases (tests may be running on the same server).
+  const { rows } = await admin.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = $1 OR backend_type <> 'client backend'`,
+    [BENCH_DB],
+  );
+  return rows.map((r) => r.pid);
+}
+
+function meter(groups: Record<string, () => number[]>): CpuMeter {
+  return new CpuMeter(async () => {
+    const out: Record<string, number[]> = {};
+    for (const [k, f] of Object.entries(groups)) out[k] = f();
+    out.postgres = await postgresGroup();
+    return out;
+  });
+}
+
+function pctl(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+const round = (n: number, d = 0) => (Number.isFinite(n) ? Math.round(n * 10 ** d) / 10 ** d : n);
+type Cores = Record<string, number>;
+const fmtCores = (c: Cores) =>
+  Object.entries(c)
+    .map(([k, v]) => `${k} ${round(v, 2)}`)
+    .join(', ');
+
+// ---- scenarios ----------------------------------------------------------------------------------
+let receiver: Receiver;
+let db: Db;
+
+async function freshOrg(presets: SiemId[], enabled: boolean) {
+  await resetDatabase(db);
+  return createBenchOrg(db, receiver.port, presets, enabled);
+}
+
+interface LatencyResult {
+  workers: number;
+  rate: number;
+  seconds: number;
+  perPreset: Record<string, { n: number; received: number; p50: number; p99: number; max: number }>;
+  cores: Cores;
+  workerPeakRssMiB: number;
+}
+
+async function latencyScenario(workers: number): Promise<LatencyResult> {
+  const presets: SiemId[] = ['splunk_hec', 'custom'];
+  log(`latency: ${workers} worker(s), ${SIZES.latencyRate} events/s for ${SIZES.latencySeconds} s, presets ${presets.join(', ')}`);
+  const org = await freshOrg(presets, true);
+  const api = await startService('api');
+  const ws = await Promise.all(Array.from({ length: workers }, () => startService('worker')));
+  const agent = new Agent({ connections: 32 });
+  const sent = new Map<string, number>();
+  const got = new Map<string, Map<string, number>>(presets.map((p) => [p === 'splunk_hec' ? 'splunk' : p, new Map<string, number>()]));
+  receiver.reset();
+  receiver.latency(true, (items) => {
+    for (const [preset, id, at] of items) {
+      const m = got.get(preset);
+      if (m && !m.has(id)) m.set(id, at);
+    }
+  });
+  const warmupMs = 3000;
+  const totalMs = warmupMs + SIZES.latencySeconds * 1000;
+  const measured = new Set<string>();
+  let rss = 0;
+  const rssTimer = setInterval(() => {
+    for (const w of ws) rss = Math.max(rss, memoryMiB(w.proc.pid!)?.rss ?? 0);
+  }, 250);
+  const cpu = meter({ api: () => [api.proc.pid!], worker: () => ws.map((w) => w.proc.pid!), receiver: () => [receiver.proc.pid!], bench: () => [process.pid] });
+  const t0 = Date.now();
+  let count = 0;
+  let inflight = 0;
+  let errors = 0;
+  let cpuStarted = false;
+  const url = `http://127.0.0.1:${api.port}/api/orgs/${org.orgId}/audit-events`;
+  while (Date.now() - t0 < totalMs) {
+    const elapsed = Date.now() - t0;
+    if (!cpuStarted && elapsed >= warmupMs) {
+      cpuStarted = true;
+      await cpu.begin();
+    }
+    let due = Math.floor((elapsed / 1000) * SIZES.latencyRate) - count;
+    while (due > 0 && inflight < 64) {
+      const n = Math.min(due, 50);
+      const events: Record<string, unknown>[] = [];
+      const now = Date.now();
+      for (let i = 0; i < n; i++) {
+        const id = `pflt_lat${String(count + i).padStart(19, '0')}`;
+        events.push(agentRecord(id, count + i));
+        sent.set(id, now);
+        if (now - t0 >= warmupMs) measured.add(id);
+      }
+      count += n;
+      due -= n;
+      inflight++;
+      void request(url, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${org.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ events }),
+      })
+        .then(async (res) => {
+          await res.body.text();
+          if (res.statusCode !== 200) errors++;
+        })
+        .catch(() => errors++)
+        .finally(() => inflight--);
+    }
+    await sleep(5);
+  }
+  const cores = await cpu.end();
+  // Let the tail arrive.
+  const waitUntil = Date.now() + 15_000;
+  while (Date.now() < waitUntil) {
+    if ([...got.values()].every((m) => [...measured].every((id) => m.has(id)))) break;
+    await sleep(200);
+  }
+  clearInterval(rssTimer);
+  receiver.latency(false);
+  if (errors) log(`latency: ${errors} API requests failed`);
+  const perPreset: LatencyResult['perPreset'] = {};
+  for (const [preset, m] of got) {
+    const lat: number[] = [];
+    for (const id of measured) {
+      const at = m.get(id);
+      if (at !== undefined) lat.push(at - sent.get(id)!);
+    }
+    lat.sort((a, b) => a - b);
+    perPreset[preset] = { n: measured.size, received: lat.length, p50: pctl(lat, 50), p99: pctl(lat, 99), max: lat[lat.length - 1] ?? NaN };
+  }
+  await Promise.all([stopProc(api.proc), ...ws.map((w) => stopProc(w.proc))]);
+  await agent.close();
+  const r = { workers, rate: SIZES.latencyRate, seconds: SIZES.latencySeconds, perPreset, cores, workerPeakRssMiB: round(rss) };
+  log(`latency: ${JSON.stringify(r)}`);
+  return r;
+}
+
+interface DrainResult {
+  preset: SiemId;
+  workers: number;
+  events: number;
+  seconds: number;
+  rate: number;
+  received: number;
+  requests: number;
+  cores: Cores;
+  workerPeakRssMiB: number;
+  workerHwmMiB: number;
+  complete: boolean;
+}
+
+async function drainScenario(preset: SiemId, n: number, workers: number, extraEnv: Record<string, string> = {}): Promise<DrainResult> {
+  log(`drain: ${LABEL[preset]}, ${n} events, ${workers} worker(s)`);
+  const org = await freshOrg([preset], false);
+  const ts = Date.now();
+  await seedBacklog(db, org.orgId, [org.destinations[0]!.id], n);
+  log(`drain: seeded ${n} events in ${round((Date.now() - ts) / 1000, 1)} s`);
+  const ws = await Promise.all(Array.from({ length: workers }, () => startService('worker', extraEnv)));
+  const path = preset === 'splunk_hec' ? 'splunk' : preset === 'sumo_logic' ? 'sumo' : preset === 'new_relic' ? 'newrelic' : preset;
+  receiver.reset();
+  let rss = 0;
+  const rssTimer = setInterval(() => {
+    for (const w of ws) rss = Math.max(rss, memoryMiB(w.proc.pid!)?.rss ?? 0);
+  }, 100);
+  const cpu = meter({ worker: () => ws.map((w) => w.proc.pid!), receiver: () => [receiver.proc.pid!], bench: () => [process.pid] });
+  await cpu.begin();
+  const t0 = performance.now();
+  await db.query(`UPDATE destinations SET enabled = true WHERE org_id = $1`, [org.orgId]);
+  await db.query(`SELECT pg_notify('aegis_jobs', '')`);
+  const limitMs = quick ? 120_000 : 600_000;
+  let received = 0;
+  let requests = 0;
+  let complete = false;
+  while (performance.now() - t0 < limitMs) {
+    const s = await receiver.stats();
+    received = s.counts[path] ?? 0;
+    requests = s.requests[path] ?? 0;
+    if (received >= n) {
+      const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE status = 'pending'`);
+      if (rows[0]!.n === 0) {
+        complete = true;
+        break;
+      }
+    }
+    await sleep(received >= n ? 20 : 50);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cores = await cpu.end();
+  clearInterval(rssTimer);
+  let hwm = 0;
+  for (const w of ws) hwm = Math.max(hwm, memoryMiB(w.proc.pid!)?.hwm ?? 0);
+  await Promise.all(ws.map((w) => stopProc(w.proc)));
+  const { rows: left } = await db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM forwarding_jobs GROUP BY status`);
+  const r: DrainResult = {
+    preset,
+    workers,
+    events: n,
+    seconds: round(seconds, 2),
+    rate: round((complete ? n : received) / seconds),
+    received,
+    requests,
+    cores,
+    workerPeakRssMiB: round(rss),
+    workerHwmMiB: round(hwm),
+    complete,
+  };
+  log(`drain: ${JSON.stringify(r)} jobs: ${JSON.stringify(left)}`);
+  return r;
+}
+
+interface IngestResult {
+  auditEventsPerS: number;
+  auditBatchesPerS: number;
+  preflightPerS: number;
+  auditCores: Cores;
+  preflightCores: Cores;
+  errors: number;
+}
+
+async function ingestScenario(): Promise<IngestResult> {
+  log(`ingest: POST /audit-events (batches of 1,000) and POST /preflight, ${SIZES.ingestSeconds} s each`);
+  const org = await freshOrg(['custom'], true);
+  const api = await startService('api');
+  const agent = new Agent({ connections: 32 });
+  const base = `http://127.0.0.1:${api.port}/api/orgs/${org.orgId}`;
+  const headers = { authorization: `Bearer ${org.apiKey}`, 'content-type': 'application/json' };
+  let errors = 0;
+  const post = async (path: string, body: string) => {
+    const res = await request(`${base}${path}`, { method: 'POST', dispatcher: agent, headers, body });
+    await res.body.text();
+    if (res.statusCode !== 200) {
+      errors++;
+      if (errors < 3) log(`ingest: ${path} answered ${res.statusCode}`);
+    }
+  };
+  const run = async (concurrency: number, seconds: number, next: () => [string, string]) => {
+    const cpu = meter({ api: () => [api.proc.pid!], bench: () => [process.pid] });
+    await cpu.begin();
+    const t0 = performance.now();
+    let done = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() - t0 < seconds * 1000) {
+          const [p, b] = next();
+          await post(p, b);
+          done++;
+        }
+      }),
+    );
+    const s = (performance.now() - t0) / 1000;
+    return { perS: done / s, cores: await cpu.end() };
+  };
+  let seq = 0;
+  // Warm-up (JIT, connections) then measure.
+  const batch = () => {
+    const events = Array.from({ length: 1000 }, () => agentRecord(`pflt_ing${String(seq++).padStart(19, '0')}`, seq));
+    return ['/audit-events', JSON.stringify({ events })] as [string, string];
+  };
+  await run(2, 1, batch);
+  const a = await run(4, SIZES.ingestSeconds, batch);
+  const input = JSON.stringify({
+    input: 'Please summarise the ticket from jane.doe@example.com (SSN 078-05-1120) and cc bob@example.org; the customer asked for a refund of the May invoice and a call back this week.',
+    destination: 'AI_TOOL',
+    source_type: 'api',
+    input_type: 'text',
+    actor_id: 'analyst@example.com',
+  });
+  const pre = () => ['/preflight', input] as [string, string];
+  await run(4, 1, pre);
+  const p = await run(16, SIZES.ingestSeconds, pre);
+  await stopProc(api.proc);
+  await agent.close();
+  const r = { auditEventsPerS: round(a.perS * 1000), auditBatchesPerS: round(a.perS, 1), preflightPerS: round(p.perS), auditCores: a.cores, preflightCores: p.cores, errors };
+  log(`ingest: ${JSON.stringify(r)}`);
+  return r;
+}
+
+interface BaselineResult {
+  events: number;
+  seconds: number;
+  rate: number;
+  received: number;
+  cores: Cores;
+  complete: boolean;
+  config: string;
+}
+
+async function baselineScenario(n: number): Promise<BaselineResult> {
+  log(`baseline: pg-boss + fetch, ${n} events`);
+  await resetDatabase(db);
+  const env = { ...serviceEnv(0), BASELINE_WORKERS: process.env.BASELINE_WORKERS ?? '8', BASELINE_BATCH: process.env.BASELINE_BATCH ?? '100' };
+  const proc = fork(`${ROOT}bench/lib/baselineWorker.ts`, [], { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const inbox: Array<{ type: string; n?: number; pending?: number }> = [];
+  const wait = async (type: string) => {
+    for (;;) {
+      const i = inbox.findIndex((m) => m.type === type);
+      if (i >= 0) return inbox.splice(i, 1)[0]!;
+      if (proc.exitCode !== null) throw new Error('baseline worker exited');
+      await sleep(5);
+    }
+  };
+  proc.on('message', (m: { type: string }) => inbox.push(m));
+  await wait('ready');
+  const orgId = 'org_bench_baseline';
+  const now = new Date();
+  for (let from = 0; from < n; from += 5000) {
+    const events = [];
+    for (let i = from; i < Math.min(n, from + 5000); i++) {
+      const rec = agentRecord(`pflt_base${String(i).padStart(19, '0')}`, i) as unknown as AgentDecisionRecord;
+      const { fields, occurredAt } = fieldsFromAgentRecord(rec, now);
+      events.push(buildWireEvent({ orgId, fields, occurredAt }));
+    }
+    proc.send({ cmd: 'seed', events });
+    await wait('seeded');
+  }
+  await admin.query(`ANALYZE`).catch(() => undefined);
+  receiver.reset();
+  const cpu = meter({ baseline: () => [proc.pid!], receiver: () => [receiver.proc.pid!], bench: () => [process.pid] });
+  await cpu.begin();
+  const t0 = performance.now();
+  proc.send({ cmd: 'go', url: `https://localhost:${receiver.port}/baseline/hook` });
+  const limitMs = quick ? 120_000 : 900_000;
+  let received = 0;
+  let complete = false;
+  while (performance.now() - t0 < limitMs) {
+    const s = await receiver.stats();
+    received = s.counts.baseline ?? 0;
+    if (received >= n) {
+      proc.send({ cmd: 'size' });
+      const m = await wait('size');
+      if (m.pending === 0) {
+        complete = true;
+        break;
+      }
+    }
+    await sleep(100);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cores = await cpu.end();
+  proc.disconnect();
+  await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r)));
+  const r: BaselineResult = {
+    events: n,
+    seconds: round(seconds, 2),
+    rate: round((complete ? n : received) / seconds),
+    received,
+    cores,
+    complete,
+    config: `pg-boss 10, ${env.BASELINE_WORKERS} work() loops x batchSize ${env.BASELINE_BATCH}, POSTs of a batch concurrent, poll 0.5 s`,
+  };
+  log(`baseline: ${JSON.stringify(r)}`);
+  return r;
+}
+
+// ---- main ---------------------------------------------------------------------------------------
+async function main() {
+  const m = machine();
+  const started = new Date();
+  log(`machine: ${m.nproc} CPUs (${availableParallelism()} available), ${m.memGiB} GiB, ${m.cpu}; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  log(`scenarios: ${[...scenarios].join(', ')}${quick ? ' (quick)' : ''}`);
+  await ensureDatabase();
+  admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  db = openBenchDb();
+  receiver = await startReceiver();
+  mkdirSync(`${ROOT}bench/results`, { recursive: true });
+
+  const results: {
+    machine: ReturnType<typeof machine>;
+    date: string;
+    quick: boolean;
+    node: string;
+    postgres: string;
+    latency: LatencyResult[];
+    drain: DrainResult[];
+    ingest: IngestResult | null;
+    rss: DrainResult | null;
+    baseline: BaselineResult | null;
+    scale: { drain: DrainResult[]; latency: LatencyResult | null };
+    loadavg: number[];
+  } = {
+    machine: m,
+    date: started.toISOString(),
+    quick,
+    node: process.version,
+    postgres: (await admin.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v,
+    latency: [],
+    drain: [],
+    ingest: null,
+    rss: null,
+    baseline: null,
+    scale: { drain: [], latency: null },
+    loadavg: loadavg(),
+  };
+  const save = () => writeFileSync(`${ROOT}bench/results/${quick ? 'quick' : 'full'}-latest.json`, JSON.stringify(results, null, 2) + '\n');
+
+  try {
+    if (scenarios.has('latency')) results.latency.push(await latencyScenario(1));
+    save();
+    if (scenarios.has('drain')) for (const p of PRESETS) results.drain.push(await drainScenario(p, SIZES.drainEvents, 1));
+    save();
+    if (scenarios.has('ingest')) results.ingest = await ingestScenario();
+    save();
+    if (scenarios.has('rss')) results.rss = await drainScenario('splunk_hec', SIZES.rssEvents, 1);
+    save();
+    if (scenarios.has('baseline')) results.baseline = await baselineScenario(SIZES.baselineEvents);
+    save();
+    if (scenarios.has('scale')) {
+      for (const p of ['splunk_hec', 'custom'] as SiemId[]) results.scale.drain.push(await drainScenario(p, SIZES.drainEvents, 2));
+      results.scale.latency = await latencyScenario(2);
+    }
+    save();
+  } finally {
+    receiver.proc.disconnect();
+    await db.close();
+    await admin.end();
+  }
+  printTable(results);
+}
+
+function printTable(r: {
+  machine: ReturnType<typeof machine>;
+  date: string;
+  latency: LatencyResult[];
+  drain: DrainResult[];
+  ingest: IngestResult | null;
+  rss: DrainResult | null;
+  baseline: BaselineResult | null;
+  scale: { drain: DrainResult[]; latency: LatencyResult | null };
+}) {
+  const rows: string[][] = [];
+  const add = (metric: string, value: string, goal: string, cores: string) => rows.push([metric, value, goal, cores]);
+  for (const l of [...r.latency, ...(r.scale.latency ? [r.scale.latency] : [])]) {
+    for (const [preset, s] of Object.entries(l.perPreset)) {
+      add(
+        `latency ${preset}, ${l.rate}/s for ${l.seconds} s, ${l.workers} worker(s)`,
+        `p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms (${s.received}/${s.n} received)`,
+        'p50 < 250 ms, p99 < 1 s',
+        fmtCores(l.cores),
+      );
+    }
+  }
+  const drains = [...r.drain, ...r.scale.drain];
+  for (const d of drains) {
+    add(
+      `drain ${LABEL[d.preset]}, ${d.events.toLocaleString('en-US')} events, ${d.workers} worker(s)`,
+      `${d.rate.toLocaleString('en-US')} events/s (${d.seconds} s${d.complete ? '' : ', INCOMPLETE'}), RSS peak ${d.workerPeakRssMiB} MiB`,
+      d.preset === 'custom' ? '-' : '>= 20,000/s',
+      fmtCores(d.cores),
+    );
+  }
+  if (r.ingest) {
+    add('ingest POST /audit-events (1,000/batch, 4 concurrent)', `${r.ingest.auditEventsPerS.toLocaleString('en-US')} events/s`, '-', fmtCores(r.ingest.auditCores));
+    add('ingest POST /preflight (16 concurrent)', `${r.ingest.preflightPerS.toLocaleString('en-US')} requests/s`, '-', fmtCores(r.ingest.preflightCores));
+  }
+  if (r.rss) {
+    add(
+      `worker RSS draining ${r.rss.events.toLocaleString('en-US')} (${LABEL[r.rss.preset]})`,
+      `VmRSS peak ${r.rss.workerPeakRssMiB} MiB, VmHWM ${r.rss.workerHwmMiB} MiB; ${r.rss.rate.toLocaleString('en-US')} events/s`,
+      '< 256 MB',
+      fmtCores(r.rss.cores),
+    );
+  }
+  if (r.baseline) {
+    const b = r.baseline;
+    add(`baseline pg-boss + fetch, ${b.events.toLocaleString('en-US')} events`, `${b.rate.toLocaleString('en-US')} events/s (${b.seconds} s${b.complete ? '' : ', INCOMPLETE'})`, '-', fmtCores(b.cores));
+    for (const d of drains.filter((x) => x.workers === 1)) {
+      add(`ratio ${LABEL[d.preset]} / baseline`, `${round(d.rate / b.rate, 1)}x`, d.preset === 'custom' ? '-' : '>= 10x', '');
+    }
+  }
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...[['metric', 'measured', 'goal', 'cores used'], ...rows].map((row) => row[i]!.length)));
+  const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  process.stdout.write(`\n${r.machine.nproc} CPUs, ${r.machine.memGiB} GiB, ${r.machine.cpu}; ${r.date}\n`);
+  process.stdout.write([line(['metric', 'measured', 'goal', 'cores used']), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n');
+}
+
+main().catch((err: unknown) => {
+  log(`failed: ${(err as Error).stack ?? String(err)}`);
+  process.exitCode = 1;
+});
