@@ -22,7 +22,7 @@ function refuseInvalid(req: FastifyRequest): void {
     .split('/')
     .slice(1)
     .map((seg) => safeSegment(seg.replace(/~1/g, '/').replace(/~0/g, '~')));
-  const name = (extra?: unknown) => [...path, ...(extra === undefined ? [] : [safeSegment(String(extra))])].join('.') || 'body';
+  const name = (extra?: unknown) => [...path, ...(typeof extra === 'string' ? [safeSegment(extra)] : [])].join('.') || 'body';
   if (v.keyword === 'additionalProperties') {
     const f = name(v.params.additionalProperty);
     throw new AppError('validation_failed', `${f}: unknown field (not part of the API)`, { field: f });

@@ -38,7 +38,7 @@ describe.each(DB_KINDS)('planted values never leave the request (%s)', (kind) =>
       const res = await svc.request(method, `/api/orgs/${orgId}${path}`, { apiKey, ...(body !== undefined ? { body } : {}) });
       return res;
     };
-    const keep = (res: { text: string }) => {
+    const keep = <T extends { text: string }>(res: T): T => {
       responses.push(res.text);
       return res;
     };
