@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWireEvent } from '../../../src/events/contract.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const EXAMPLE_PATH = join(ROOT, 'src/events/fixtures/product-page-example.json');
+type Doc = { event: Record<string, unknown>; aegis: Record<string, unknown>; organization: Record<string, unknown> };
+const example = JSON.parse(readFileSync(EXAMPLE_PATH, 'utf8')) as Doc;
+
+/** Runs `aegis-stream validate-event <arg>` (the CLI source through tsx) from the repository root. */
+function validateEvent(arg: string, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate-event', arg], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'aegis-validate-'));
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+const built = buildWireEvent({
+  orgId: 'org_cli_test',
+  occurredAt: new Date('2026-05-15T10:33:21.456Z'),
+  fields: {
+    preflight_id: 'pflt_cli_0123456789',
+    decision: 'BLOCKED',
+    destination: 'CODE_ASSISTANT',
+    summary: 'Detected AWS_ACCESS_KEY; blocked.',
+    policy_version: 'v1.0',
+    policy_id: 'pol_default',
+    source_type: 'desktop_agent',
+    input_type: 'tool_call',
+    input_size_bytes: 512,
+    finding_counts_by_type: { AWS_ACCESS_KEY: 1 },
+  },
+});
+
+// Three faults at known paths: an unknown field, a wrong event.type for the decision, a raw SSN.
+const invalid = structuredClone(example);
+invalid.aegis.raw_input = 'anything';
+invalid.event.type = ['blocked'];
+invalid.aegis.summary = 'Detected SSN 123-45-6789; masked.';
+
+type Run = Awaited<ReturnType<typeof validateEvent>>;
+
+describe('aegis-stream validate-event', () => {
+  // Each run starts a Node process (a few seconds on a busy 2-core box): start them all at once.
+  const runs: Record<string, Run> = {};
+  beforeAll(async () => {
+    const jobs: Record<string, Promise<Run>> = {
+      example: validateEvent(EXAMPLE_PATH),
+      invalid: validateEvent(file('bad.json', JSON.stringify(invalid, null, 2))),
+      stdinNdjson: validateEvent('-', [JSON.stringify(example), JSON.stringify(built), JSON.stringify(invalid)].join('\n') + '\n'),
+      array: validateEvent(file('mixed.json', JSON.stringify([built, { ...built, organization: {} }, example], null, 2))),
+      broken: validateEvent(file('broken.json', '{"event": {')),
+    };
+    for (const [k, p] of Object.entries(jobs)) runs[k] = await p;
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the product page example validates: exit 0', () => {
+    const r = runs.example!;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('1 valid, 0 invalid');
+  });
+
+  it('an invalid event prints each violation with its path and exits non-zero, never echoing the value', () => {
+    const r = runs.invalid!;
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toMatch(/\/aegis\/raw_input: .*unknown field/);
+    expect(r.stdout).toMatch(/\/event\/type/);
+    expect(r.stdout).toMatch(/\/aegis\/summary: .*SSN/);
+    expect(r.stdout).not.toContain('123-45-6789');
+    expect(r.stdout).toContain('0 valid, 1 invalid');
+  });
+
+  it('- reads NDJSON from stdin and names the bad event among good ones', () => {
+    const r = runs.stdinNdjson!;
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain('2 valid, 1 invalid');
+    expect(r.stdout).toMatch(/event 2: \/aegis\/raw_input/);
+    expect(r.stdout).not.toMatch(/event [01]:/);
+  });
+
+  it('a JSON array of events works, from a file', () => {
+    const r = runs.array!;
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain('2 valid, 1 invalid');
+    expect(r.stdout).toMatch(/event 1: \/organization\/id: is required/);
+    expect(r.stdout).not.toMatch(/event [02]:/);
+  });
+
+  it('broken JSON exits non-zero and says where', () => {
+    const r = runs.broken!;
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toMatch(/line 1: invalid JSON/);
+  });
+});
