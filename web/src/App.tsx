@@ -142,8 +142,8 @@ function SiemForwarding({ session, onSignedOut }: { session: Session; onSignedOu
     setBusyId(d.destination_id);
     try {
       await api.patch(d.destination_id, { enabled: !d.enabled });
-      setNotice(d.enabled ? 'Destination disabled: audit events stop forwarding; re-enable it at any time.' : 'Destination enabled: live events are forwarded.');
       await refresh();
+      setNotice(d.enabled ? 'Destination disabled: audit events stop forwarding; re-enable it at any time.' : 'Destination enabled: live events are forwarded.');
     } catch (e) {
       setNotice(errorText(e));
     } finally {
@@ -264,7 +264,8 @@ function SiemForwarding({ session, onSignedOut }: { session: Session; onSignedOu
           onDeleted={(cleared) => {
             setDialog(null);
             setNotice(`Destination deleted; ${plural(cleared, 'queued event')} cleared.`);
-            void refresh();
+            // Its card (and the Delete button that opened the dialog) is gone: land on the page itself.
+            void refresh().then(() => document.getElementById('main')?.focus());
           }}
         />
       ) : null}

@@ -21,6 +21,7 @@ export function DeliveryChart({ hours }: { hours: HourStat[] | null }) {
           const x = i * slot + (slot - bar) / 2;
           return (
             <g key={h.hour}>
+              <rect x={x} y={height - 3} width={bar} height={3} className="chart-track" />
               {h.delivered > 0 ? <rect x={x} y={height - dh} width={bar} height={dh} className="chart-delivered" /> : null}
               {h.failed > 0 ? <rect x={x} y={height - dh - fh} width={bar} height={fh} className="chart-failed" /> : null}
             </g>

@@ -52,6 +52,11 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
         )}
         {d.pending_events > 0 ? <span className="muted"> · {plural(d.pending_events, 'event')} queued</span> : null}
       </p>
+      {d.status !== 'failing' && d.last_error && (!d.last_delivery_at || (d.last_error_at ?? '') > d.last_delivery_at) ? (
+        <p className="card-error" title={d.last_error}>
+          {d.last_error}
+        </p>
+      ) : null}
       {d.status === 'failing' && d.last_error ? (
         <div className="card-hint" role="note">
           <p>{d.last_error}</p>

@@ -193,7 +193,6 @@ export function DestinationFields({ form, onChange, withCredential }: FieldsProp
           </div>
           <p className="help" id={`${id}-cred-help`}>
             {info.credentialHelp}
-            {info.prefix ? ` Sent as “${info.prefix}<${info.credentialLabel}>”.` : ''}
             {effectiveHeaderName(form) ? ` Header: ${effectiveHeaderName(form)}.` : ''}
           </p>
           <Hints id={`${id}-cred-hints`} hints={credHints} onFix={applyFix} />

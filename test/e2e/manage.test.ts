@@ -1,0 +1,221 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { openTestDb, type TestDb } from '../support/db.js';
+import { startTestService, type TestService } from '../support/harness.js';
+import { ok, startReceiver, type Receiver } from '../support/httpsReceiver.js';
+import { card, launchBrowser, recordResponses, screenshot, signIn, type Browser } from './support.js';
+
+const FIRST_TOKEN = '11111111-2222-3333-4444-555555555555';
+const ROTATED_TOKEN = '99999999-8888-7777-6666-aaaaaaaaaaaa';
+const WEBHOOK_TOKEN = 'webhook-secret-4d4d4d';
+const QUEUED_TOKEN = 'queued-secret-5e5e5e';
+
+describe('Edit, failing hint, failed events and replay, disable, delete (headless Chromium, PostgreSQL)', () => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let browser: Browser;
+  let receiver: Receiver;
+  let page: Page;
+  let orgId: string;
+  let apiKey: string;
+  let traffic: ReturnType<typeof recordResponses>;
+
+  beforeAll(async () => {
+    tdb = await openTestDb('postgres');
+    svc = await startTestService(tdb.db);
+    receiver = await startReceiver();
+    browser = await launchBrowser();
+    ({ orgId, apiKey } = await svc.newOrg('Manage org'));
+    page = await browser.context.newPage();
+    traffic = recordResponses(page);
+    await signIn(page, svc, tdb.db, orgId);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await receiver?.close();
+    await svc?.stop();
+    await tdb?.close();
+  });
+  afterEach(async () => {
+    if (await page.getByRole('dialog').count()) await page.keyboard.press('Escape');
+  });
+
+  const base = () => `/api/orgs/${orgId}/forwarding-destinations`;
+  const create = async (body: Record<string, unknown>) => {
+    const res = await svc.request('POST', base(), { apiKey, body });
+    expect(res.status).toBe(201);
+    return res.body as { destination_id: string };
+  };
+  interface View {
+    url: string;
+    status: string;
+    enabled: boolean;
+    auth_header_configured: boolean;
+    pending_events: number;
+    failed_events: number;
+  }
+  const get = async (id: string): Promise<View> => (await svc.request('GET', `${base()}/${id}`, { apiKey })).body as View;
+  const recordEvent = async () => {
+    const res = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'quarterly report draft', actor_id: 'carol@example.com' } });
+    expect(res.status).toBe(200);
+    return res.body.preflight_id as string;
+  };
+  const reloadPage = async () => {
+    await page.goto(`${svc.baseUrl}/settings/siem-forwarding`);
+    await page.getByRole('heading', { name: 'SIEM Forwarding', level: 2 }).waitFor();
+  };
+  const pill = (id: string) => card(page, id).locator('.pill');
+
+  it('Edit destination: URL saved, credential only as a chip, Rotate sends the new token, Remove clears it', async () => {
+    const { destination_id: id } = await create({
+      siem: 'splunk_hec',
+      url: `${receiver.url}/services/collector`,
+      auth_header_value: `Splunk ${FIRST_TOKEN}`,
+      enabled: false,
+    });
+    await reloadPage();
+    await card(page, id).getByRole('link', { name: /^Edit/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit destination' });
+    await dialog.waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/settings/siem-forwarding/${id}/edit`);
+    await expect(dialog.getByTestId('credential-chip').textContent()).resolves.toContain('credential present (encrypted)');
+    await expect(dialog.getByRole('button', { name: 'Rotate' }).isVisible()).resolves.toBe(true);
+    await expect(dialog.getByRole('button', { name: 'Remove' }).isVisible()).resolves.toBe(true);
+    // The Format hint reads the URL as the user types.
+    const url = dialog.getByLabel('HEC URL');
+    expect(await dialog.getByTestId('format-hint').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining('/services/collector/event is the explicit event endpoint')]),
+    );
+    await screenshot(page, 'desktop-10-edit');
+
+    await url.fill(`${receiver.url}/services/collector/event`);
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await dialog.getByText('Changes saved.').waitFor();
+    expect((await get(id)).url).toBe(`${receiver.url}/services/collector/event`);
+
+    await dialog.getByRole('button', { name: 'Rotate' }).click();
+    await dialog.getByLabel('New HEC Token').fill(ROTATED_TOKEN);
+    await dialog.getByRole('button', { name: 'Save new credential' }).click();
+    await dialog.getByText('Credential rotated').waitFor();
+    await expect(dialog.getByTestId('credential-chip').textContent()).resolves.toContain('credential present (encrypted)');
+    await dialog.getByRole('button', { name: 'Send test event' }).click();
+    await dialog.getByTestId('test-result').waitFor();
+    await expect(dialog.getByTestId('test-result').getAttribute('data-ok')).resolves.toBe('true');
+    expect(receiver.requests.at(-1)!.headers.authorization).toBe(`Splunk ${ROTATED_TOKEN}`);
+
+    await dialog.getByRole('button', { name: 'Remove', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Remove credential' }).click();
+    await dialog.getByText('Credential removed.').waitFor();
+    await expect(dialog.getByTestId('credential-chip').textContent()).resolves.toBe('no credential');
+    expect((await get(id)).auth_header_configured).toBe(false);
+    const before = receiver.requests.length;
+    await dialog.getByRole('button', { name: 'Send test event' }).click();
+    await receiver.waitFor((r) => r.length > before);
+    expect(receiver.requests.at(-1)!.headers.authorization).toBeUndefined();
+
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect(new URL(page.url()).pathname).toBe('/settings/siem-forwarding');
+  });
+
+  it('a failing card shows the action-oriented hint with a one-click link into Edit; failed events replay', async () => {
+    receiver.setHandler((req) => (req.path === '/hook' ? { status: 401, body: 'unauthorized' } : ok()(req)));
+    const { destination_id: id } = await create({ url: `${receiver.url}/hook`, auth_header_value: `Bearer ${WEBHOOK_TOKEN}`, enabled: true });
+    const eventId = await recordEvent();
+    await expect.poll(async () => (await get(id)).failed_events, { timeout: 20_000, interval: 250 }).toBe(1);
+
+    await reloadPage();
+    await expect(pill(id).textContent()).resolves.toBe('Failing');
+    const hint = card(page, id).locator('.card-hint');
+    await expect(hint.textContent()).resolves.toContain("Authentication failed — check the token hasn't been revoked");
+    await screenshot(page, 'desktop-11-failing-card');
+    await hint.getByRole('link', { name: /Edit destination/ }).click();
+    await page.getByRole('dialog', { name: 'Edit destination' }).waitFor();
+    await page.keyboard.press('Escape');
+
+    receiver.setHandler(ok());
+    await card(page, id).getByRole('button', { name: 'Failed events (1)' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Failed events' });
+    await expect(dialog.locator('tbody tr').count()).resolves.toBe(1);
+    await expect(dialog.locator('tbody').textContent()).resolves.toContain(eventId);
+    await screenshot(page, 'desktop-12-failed-events');
+    await dialog.getByRole('button', { name: 'Replay 1 event' }).click();
+    await expect(dialog.getByTestId('replay-result').textContent()).resolves.toContain('1 event put back in the queue');
+    await receiver.waitFor((r) => r.some((x) => x.path === '/hook' && x.headers['idempotency-key'] === eventId && x.headers.authorization === `Bearer ${WEBHOOK_TOKEN}`), 10_000);
+    await page.keyboard.press('Escape');
+    await expect.poll(async () => (await get(id)).status, { timeout: 10_000, interval: 250 }).toBe('active');
+    await reloadPage();
+    await expect(pill(id).textContent()).resolves.toBe('Active');
+    await expect.poll(() => card(page, id).locator('svg[role=img]').getAttribute('aria-label')).toMatch(/1 delivered/);
+    await expect(card(page, id).textContent()).resolves.toContain('Last delivery');
+  });
+
+  it('Disable and re-enable from the card', async () => {
+    const { destination_id: id } = await create({ url: `${receiver.url}/toggle`, enabled: true });
+    await reloadPage();
+    await card(page, id).getByRole('button', { name: /^Disable/ }).click();
+    await page.getByTestId('notice').waitFor();
+    await expect.poll(() => pill(id).textContent()).toBe('Disabled');
+    expect((await get(id)).enabled).toBe(false);
+    await card(page, id).getByRole('button', { name: /^Enable/ }).click();
+    await expect.poll(() => pill(id).textContent()).not.toBe('Disabled');
+    expect((await get(id)).enabled).toBe(true);
+  });
+
+  it('Delete says how many queued events it will clear, then clears them', async () => {
+    receiver.setHandler((req) => (req.path === '/busy' ? { status: 503, headers: { 'retry-after': '3600' }, body: 'busy' } : ok()(req)));
+    const { destination_id: id } = await create({ url: `${receiver.url}/busy`, auth_header_value: `Bearer ${QUEUED_TOKEN}`, enabled: true });
+    await recordEvent();
+    await recordEvent();
+    await receiver.waitFor((r) => r.some((x) => x.path === '/busy'), 10_000);
+    await expect.poll(async () => (await get(id)).pending_events, { timeout: 10_000, interval: 250 }).toBe(2);
+
+    await reloadPage();
+    await card(page, id).getByRole('button', { name: /^Delete/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete destination?' });
+    await expect.poll(() => dialog.getByTestId('delete-count').textContent()).toBe('This clears 2 queued events that have not been delivered yet.');
+    await screenshot(page, 'desktop-13-delete');
+    await dialog.getByRole('button', { name: 'Delete destination' }).click();
+    await expect(page.getByTestId('notice').textContent()).resolves.toContain('2 queued events cleared');
+    await expect(card(page, id).count()).resolves.toBe(0);
+    expect((await svc.request('GET', `${base()}/${id}`, { apiKey })).status).toBe(404);
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('main');
+  });
+
+  it('works at 390 px: no sideways scrolling; cards, Add destination and Edit fit', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const { destination_id: failing } = await create({ url: `${receiver.url}/narrow`, auth_header_value: 'Bearer x-narrow', enabled: false });
+    await reloadPage();
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    await expect(overflow()).resolves.toBe(0);
+    await screenshot(page, 'mobile-01-cards');
+
+    await page.getByRole('button', { name: 'Add destination' }).click();
+    const add = page.getByRole('dialog', { name: 'Add destination' });
+    await screenshot(page, 'mobile-02-add-choose');
+    await add.getByRole('button', { name: 'Continue' }).click();
+    await add.getByLabel('HEC URL').fill('http://splunk.example.com/services/collector/raw');
+    await add.getByLabel('HEC Token', { exact: true }).fill('Bearer abc');
+    await expect(overflow()).resolves.toBe(0);
+    await screenshot(page, 'mobile-03-add-configure');
+    await page.keyboard.press('Escape');
+
+    await card(page, failing).getByRole('link', { name: /^Edit/ }).click();
+    await page.getByRole('dialog', { name: 'Edit destination' }).waitFor();
+    await expect(overflow()).resolves.toBe(0);
+    await screenshot(page, 'mobile-04-edit');
+    await page.keyboard.press('Escape');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('never sent a credential to the browser', async () => {
+    await page.waitForLoadState('networkidle');
+    await traffic.settle();
+    const html = await page.content();
+    expect(traffic.bodies.length).toBeGreaterThan(20);
+    for (const secret of [FIRST_TOKEN, ROTATED_TOKEN, WEBHOOK_TOKEN, QUEUED_TOKEN, 'x-narrow']) {
+      expect(html).not.toContain(secret);
+      for (const b of traffic.bodies) expect(b.body, `${b.url} leaked a credential`).not.toContain(secret);
+    }
+  });
+});
