@@ -99,3 +99,13 @@ describe('fieldsFromAgentRecord', () => {
     expect(occurredAt).toBe(now);
   });
 });
+
+describe('parseOccurredAt', () => {
+  it('keeps a leap second as the last millisecond of its minute, and refuses what is not a time', async () => {
+    const { parseOccurredAt } = await import('./contract.js');
+    expect(parseOccurredAt('2016-12-31T23:59:60Z')?.toISOString()).toBe('2016-12-31T23:59:59.999Z');
+    expect(parseOccurredAt('2016-12-31T23:59:60.5+01:00')?.toISOString()).toBe('2016-12-31T22:59:59.999Z');
+    expect(parseOccurredAt('2026-05-15T10:33:21.456789+00:00')?.toISOString()).toBe('2026-05-15T10:33:21.456Z');
+    expect(parseOccurredAt('not a time')).toBeNull();
+  });
+});

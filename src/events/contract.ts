@@ -168,11 +168,28 @@ export interface AgentDecisionRecord {
 }
 
 /**
+ * Parses an RFC 3339 date-time (already checked against the schema's "date-time" format) into a Date.
+ * RFC 3339 allows a leap second (":60"), which JavaScript dates cannot hold: it becomes the last
+ * millisecond of that minute. Returns null when the value is still not a representable time.
+ */
+export function parseOccurredAt(value: string): Date | null {
+  let d = new Date(value);
+  if (Number.isNaN(d.getTime())) {
+    const leap = /^(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:)60(?:\.\d+)?(.*)$/.exec(value);
+    if (leap) d = new Date(`${leap[1]}59.999${leap[2]}`);
+  }
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/**
  * Turns a validated agent record into wire-event inputs: the agent's preflight_id when given (it is
  * the idempotency key for retried batches), else a new one; occurred_at when given, else `now`.
  */
 export function fieldsFromAgentRecord(record: AgentDecisionRecord, now: Date): { fields: AegisFields; occurredAt: Date } {
   const { occurred_at, preflight_id, ...rest } = record;
   const fields: AegisFields = orderedFields({ ...rest, preflight_id: preflight_id ?? newPreflightId() });
-  return { fields, occurredAt: occurred_at !== undefined ? new Date(occurred_at) : now };
+  if (occurred_at === undefined) return { fields, occurredAt: now };
+  const occurredAt = parseOccurredAt(occurred_at);
+  if (!occurredAt) throw new RangeError('occurred_at: not a representable date-time');
+  return { fields, occurredAt };
 }

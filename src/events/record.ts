@@ -1,7 +1,7 @@
 import type { Db } from '../db/types.js';
 import { AppError } from '../errors.js';
 import { recordEvents } from '../queue/enqueue.js';
-import { buildWireEvent, fieldsFromAgentRecord, newPreflightId, type AegisFields, type AgentDecisionRecord } from './contract.js';
+import { buildWireEvent, fieldsFromAgentRecord, newPreflightId, parseOccurredAt, type AegisFields, type AgentDecisionRecord } from './contract.js';
 import { detect } from './detect.js';
 import { countByType } from './findings.js';
 import { mask } from './mask.js';
@@ -55,8 +55,9 @@ export async function runPreflight(db: Db, orgId: string, req: PreflightRequest)
     finding_counts_by_type: counts,
     ...(req.actor_id !== undefined ? { actor_id: req.actor_id } : {}),
   };
-  const event = buildWireEvent({ orgId, fields, occurredAt: new Date() });
-  await db.transaction((tx) => recordEvents(tx, [{ orgId, id: fields.preflight_id, occurredAt: new Date(), payload: event }]));
+  const occurredAt = new Date();
+  const event = buildWireEvent({ orgId, fields, occurredAt });
+  await db.transaction((tx) => recordEvents(tx, [{ orgId, id: fields.preflight_id, occurredAt, payload: event }]));
   return {
     preflight_id: fields.preflight_id,
     decision: policy.decision,
@@ -83,6 +84,9 @@ export async function recordAgentDecisions(db: Db, orgId: string, records: unkno
       throw new AppError('validation_failed', `events[${i}]${field ? '.' + field : ''}: ${v.message}`, { field: `events[${i}]${field ? '.' + field : ''}` });
     }
     const rec = record as AgentDecisionRecord;
+    if (rec.occurred_at !== undefined && parseOccurredAt(rec.occurred_at) === null) {
+      throw new AppError('validation_failed', `events[${i}].occurred_at: is not a representable date-time`, { field: `events[${i}].occurred_at` });
+    }
     const { fields, occurredAt } = fieldsFromAgentRecord(rec.preflight_id ? rec : { ...rec, preflight_id: newPreflightId() }, now);
     return { orgId, id: fields.preflight_id, occurredAt, payload: buildWireEvent({ orgId, fields, occurredAt }) };
   });

@@ -79,6 +79,9 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.post('/api/orgs/:org_id/audit-events', {
+    // 1,000 records at their schema maxima (500-character summary, 256-character actor_id, 64 finding
+    // types), JSON-escaped, come to about 10 MB: the default 2 MiB would refuse a valid batch.
+    bodyLimit: 12 * 1024 * 1024,
     attachValidation: true,
     schema: {
       tags: ['audit events'],

@@ -66,6 +66,27 @@ describe.each(DB_KINDS)('POST /audit-events: agents\' decision records (%s)', (k
     expect(second.organization).toEqual({ id: org.orgId });
   });
 
+  it('occurred_at: an RFC 3339 leap second is kept as the last millisecond of its minute; an offset is normalised to UTC', async () => {
+    const res = await post([
+      agentRecord({ preflight_id: 'pflt_leap_second_1', occurred_at: '2016-12-31T23:59:60Z' }),
+      agentRecord({ preflight_id: 'pflt_offset_time_1', occurred_at: '2026-05-15T12:33:21.456789+02:00' }),
+    ]);
+    expect(res.status, res.text).toBe(200);
+    const { rows } = await tdb.db.query<{ id: string; p: string }>(`SELECT id, payload::text AS p FROM audit_events WHERE org_id = $1 ORDER BY id`, [org.orgId]);
+    expect(rows.map((r) => [r.id, JSON.parse(r.p)['@timestamp']])).toEqual([
+      ['pflt_leap_second_1', '2016-12-31T23:59:59.999000+00:00'],
+      ['pflt_offset_time_1', '2026-05-15T10:33:21.456000+00:00'],
+    ]);
+  });
+
+  it('a batch of 1,000 records at their field maxima fits in one request', async () => {
+    const types = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`T${String(i).padStart(2, '0')}_${'X'.repeat(60)}`, 1000000]));
+    const big = agentRecord({ summary: 'é'.repeat(500), actor_id: 'ü'.repeat(256), finding_counts_by_type: types });
+    const res = await post(Array.from({ length: 1000 }, () => big));
+    expect(res.status, res.text.slice(0, 300)).toBe(200);
+    expect(res.body.accepted).toBe(1000);
+  });
+
   it('1,000 records in one request are accepted; 1,001 are refused and nothing is recorded', async () => {
     await addDestination(org);
     const ok = await post(Array.from({ length: 1000 }, (_, i) => agentRecord({ input_size_bytes: i })));
