@@ -73,7 +73,7 @@ describe.each(DB_KINDS)('POST /audit-events: agents\' decision records (%s)', (k
     ]);
     expect(res.status, res.text).toBe(200);
     const { rows } = await tdb.db.query<{ id: string; p: string }>(`SELECT id, payload::text AS p FROM audit_events WHERE org_id = $1 ORDER BY id`, [org.orgId]);
-    expect(rows.map((r) => [r.id, JSON.parse(r.p)['@timestamp']])).toEqual([
+    expect(rows.map((r): [string, string] => [r.id, (JSON.parse(r.p) as Record<string, string>)['@timestamp']!])).toEqual([
       ['pflt_leap_second_1', '2016-12-31T23:59:59.999000+00:00'],
       ['pflt_offset_time_1', '2026-05-15T10:33:21.456000+00:00'],
     ]);
