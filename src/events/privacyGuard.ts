@@ -10,6 +10,8 @@
  * written without separators would slip past the detectors otherwise).
  */
 import { detect } from './detect.js';
+import { detectCloudKeys } from './detectors/cloudKeys.js';
+import { detectTokens } from './detectors/tokens.js';
 import type { FindingType } from './findings.js';
 import type { Violation } from './violation.js';
 
@@ -45,18 +47,25 @@ export function safeSegment(name: string): string {
  * Where a secret could start inside a longer identifier. The detectors refuse to match a token glued
  * to a preceding word character ("pol_ghp_..." is not a GitHub token to them, which keeps preflight
  * findings precise), but a decision record must not carry one that way either: "pol_" + a token, or
- * "pflt_" + a Stripe key, would otherwise be forwarded as-is. So the guard also scans from each of
- * these prefixes. Linear: one regex pass, then one scan per prefix occurrence.
+ * "pflt_" + a Stripe key, would otherwise be forwarded as-is. So the guard also runs the secret
+ * detectors over a copy with a space inserted before every such prefix: one more linear pass, however
+ * many prefixes a value holds.
  */
 const EMBEDDED_SECRET_START = /AKIA|ASIA|gh[pousr]_|github_pat_|xox[abpors]-|xapp-|[sr]k_(?:live|test)_|whsec_|AIza|eyJ/g;
 
+function embeddedSecretTypes(value: string): FindingType[] {
+  let glued = false;
+  const spaced = value.replace(EMBEDDED_SECRET_START, (m: string, offset: number) => {
+    if (offset === 0) return m;
+    glued = true;
+    return ` ${m}`;
+  });
+  if (!glued) return [];
+  return [...detectTokens(spaced), ...detectCloudKeys(spaced)].map((f) => f.type);
+}
+
 function findingTypes(value: string): FindingType[] {
-  const types = new Set(detect(value).map((f) => f.type));
-  for (const m of value.matchAll(EMBEDDED_SECRET_START)) {
-    if (m.index === 0) continue;
-    for (const f of detect(value.slice(m.index))) if (f.start === 0) types.add(f.type);
-  }
-  return [...types];
+  return [...new Set([...detect(value).map((f) => f.type), ...embeddedSecretTypes(value)])];
 }
 
 /**
