@@ -136,7 +136,7 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     receiver.setHandler(ok());
     await card(page, id).getByRole('button', { name: 'Failed events (1)' }).click();
     const dialog = page.getByRole('dialog', { name: 'Failed events' });
-    await expect(dialog.locator('tbody tr').count()).resolves.toBe(1);
+    await expect.poll(() => dialog.locator('tbody tr').count()).toBe(1);
     await expect(dialog.locator('tbody').textContent()).resolves.toContain(eventId);
     await screenshot(page, 'desktop-12-failed-events');
     await dialog.getByRole('button', { name: 'Replay 1 event' }).click();
@@ -177,7 +177,7 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     await screenshot(page, 'desktop-13-delete');
     await dialog.getByRole('button', { name: 'Delete destination' }).click();
     await expect(page.getByTestId('notice').textContent()).resolves.toContain('2 queued events cleared');
-    await expect(card(page, id).count()).resolves.toBe(0);
+    await expect.poll(() => card(page, id).count()).toBe(0);
     expect((await svc.request('GET', `${base()}/${id}`, { apiKey })).status).toBe(404);
     await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('main');
   });

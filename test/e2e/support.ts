@@ -79,9 +79,15 @@ export function recordResponses(page: Page): { bodies: { url: string; body: stri
   };
 }
 
+/**
+ * Saves a screenshot once the cards' charts have loaded. With a dialog open it captures the viewport
+ * (what the user sees); otherwise the full page.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+  await page.waitForFunction(() => !document.querySelector('svg[aria-label^="Loading"]'));
+  const dialogOpen = (await page.getByRole('dialog').count()) > 0;
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: !dialogOpen });
 }
 
 /** The card of a destination. */

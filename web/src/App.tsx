@@ -263,9 +263,11 @@ function SiemForwarding({ session, onSignedOut }: { session: Session; onSignedOu
           onClose={() => setDialog(null)}
           onDeleted={(cleared) => {
             setDialog(null);
-            setNotice(`Destination deleted; ${plural(cleared, 'queued event')} cleared.`);
             // Its card (and the Delete button that opened the dialog) is gone: land on the page itself.
-            void refresh().then(() => document.getElementById('main')?.focus());
+            void refresh().then(() => {
+              setNotice(`Destination deleted; ${plural(cleared, 'queued event')} cleared.`);
+              document.getElementById('main')?.focus();
+            });
           }}
         />
       ) : null}

@@ -15,13 +15,15 @@ export function DeliveryChart({ hours }: { hours: HourStat[] | null }) {
     <figure className="chart">
       <svg viewBox={`0 0 ${width} ${height}`} width="100%" height={height} role="img" aria-label={summary} preserveAspectRatio="none">
         <line x1="0" y1={height - 0.5} x2={width} y2={height - 0.5} className="chart-axis" />
+        {Array.from({ length: 24 }, (_, i) => (
+          <rect key={`track-${i}`} x={i * slot + (slot - bar) / 2} y={height - 3} width={bar} height={3} className="chart-track" />
+        ))}
         {data.map((h, i) => {
           const dh = (h.delivered / max) * (height - 2);
           const fh = (h.failed / max) * (height - 2);
           const x = i * slot + (slot - bar) / 2;
           return (
             <g key={h.hour}>
-              <rect x={x} y={height - 3} width={bar} height={3} className="chart-track" />
               {h.delivered > 0 ? <rect x={x} y={height - dh} width={bar} height={dh} className="chart-delivered" /> : null}
               {h.failed > 0 ? <rect x={x} y={height - dh - fh} width={bar} height={fh} className="chart-failed" /> : null}
             </g>

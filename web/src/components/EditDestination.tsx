@@ -118,17 +118,21 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
             {info.credentialLabel}
           </span>
           <div className="credential-row" role="group" aria-labelledby={`${id}-cred-label`}>
-            {dest.auth_header_configured ? (
-              <span className="chip" data-testid="credential-chip">
-                <span aria-hidden="true">🔒 </span>credential present (encrypted)
-              </span>
-            ) : (
-              <span className="chip chip-empty" data-testid="credential-chip">
-                no credential
-              </span>
-            )}
-            {dest.auth_header_name ? <span className="muted small">in the {dest.auth_header_name} header</span> : null}
-            <span className="spacer" />
+            <span className="credential-state">
+              {dest.auth_header_configured ? (
+                <span className="chip" data-testid="credential-chip">
+                  <svg width="12" height="12" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+                    <path d="M4 7V5a4 4 0 1 1 8 0v2h1v8H3V7h1Zm2 0h4V5a2 2 0 1 0-4 0v2Z" fill="currentColor" />
+                  </svg>
+                  credential present (encrypted)
+                </span>
+              ) : (
+                <span className="chip chip-empty" data-testid="credential-chip">
+                  no credential
+                </span>
+              )}
+              {dest.auth_header_configured && dest.auth_header_name ? <span className="muted small">in the {dest.auth_header_name} header</span> : null}
+            </span>
             <button type="button" ref={rotateButton} className="button-secondary small" onClick={() => { setRotating((v) => !v); setConfirmRemove(false); }} aria-expanded={rotating}>
               {dest.auth_header_configured ? 'Rotate' : 'Add credential'}
             </button>
