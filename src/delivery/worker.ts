@@ -4,10 +4,10 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { getDestination, recordAttemptOutcome } from '../destinations/repository.js';
 import { claimJobs, extendLease } from '../queue/claimJobs.js';
-import { releaseJobs, settleJobs } from '../queue/settleJobs.js';
+import { releaseJobs, settleClaim } from '../queue/settleJobs.js';
 import { dueDestinations, nextDueAt, type DueDestination } from '../queue/dueDestinations.js';
-import { BREAKER_THRESHOLD, noteRequestFailure, noteRequestSuccess } from '../queue/breaker.js';
-import { insertAttempts, type AttemptRecord } from '../queue/attempts.js';
+import { BREAKER_THRESHOLD, noteRequestFailure } from '../queue/breaker.js';
+import type { AttemptRecord } from '../queue/attempts.js';
 import { prune } from '../queue/prune.js';
 import { JOBS_CHANNEL, type ClaimedJob, type JobOutcome } from '../queue/types.js';
 import { batchEvents } from '../siem/types.js';
@@ -237,19 +237,17 @@ export class Worker {
       clearInterval(heartbeat);
     }
 
-    const settled = await settleJobs(db, { orgId: target.orgId, claimId, outcomes, retryDelaysS: this.opts.retryDelaysS });
-    if (unsent.length > 0) await releaseJobs(db, { orgId: target.orgId, claimId, ids: unsent, ...(pausedUntil ? { at: pausedUntil } : {}) });
-    await insertAttempts(db, attempts);
+    // One statement: settle the jobs, log the requests, record the outcome on the destination (and
+    // close its breaker when something was delivered).
     const last = lastOutcome as RequestOutcome | null;
-    if (last) {
-      await recordAttemptOutcome(db, target.orgId, target.id, {
-        ok: last.error === null,
-        delivered: anyDelivered,
-        error: last.error,
-        deadLettered: settled.deadLettered > 0,
-      });
-    }
-    if (anyDelivered) await noteRequestSuccess(db, target.orgId, target.id);
+    const settled = await settleClaim(db, {
+      orgId: target.orgId,
+      claimId,
+      outcomes,
+      retryDelaysS: this.opts.retryDelaysS,
+      report: { destinationId: target.id, attempts, last: last ? { ok: last.error === null, error: last.error } : null, delivered: anyDelivered },
+    });
+    if (unsent.length > 0) await releaseJobs(db, { orgId: target.orgId, claimId, ids: unsent, ...(pausedUntil ? { at: pausedUntil } : {}) });
 
     const labels = { destination_id: target.id, siem: target.siem };
     if (settled.done) metrics.delivered.inc(labels, settled.done);

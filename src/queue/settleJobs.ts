@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/types.js';
 import type { JobOutcome } from './types.js';
+import type { AttemptRecord } from './attempts.js';
 
 export interface SettleResult {
   done: number;
@@ -10,19 +11,10 @@ export interface SettleResult {
 }
 
 /**
- * Settles the outcomes of one claim in one statement. Every update requires the claim id (fencing).
- * Retries: the delay for attempt n is retryDelaysS[n-1] with ±10% jitter, at least retryAfterMs;
- * once attempts exceed the schedule the job is dead-lettered (status failed). Computed in SQL from the
- * stored attempts so the count survives any crash.
+ * The settling UPDATE ($1 org, $2 claim id, $3 job ids, $4 retry delays, $5 outcomes, $6 errors,
+ * $7 status codes, $8 Retry-After ms), shared by settleJobs and settleClaim.
  */
-export async function settleJobs(
-  db: Queryable,
-  args: { orgId: string; claimId: string; outcomes: JobOutcome[]; retryDelaysS: number[] },
-): Promise<SettleResult> {
-  if (args.outcomes.length === 0) return { done: 0, retried: 0, deadLettered: 0, fenced: 0 };
-  const o = args.outcomes;
-  const { rows } = await db.query<{ status: string }>(
-    `UPDATE forwarding_jobs j SET
+const SETTLE_SQL = `UPDATE forwarding_jobs j SET
         attempts = j.attempts + 1,
         claim_id = NULL,
         status = CASE
@@ -38,18 +30,23 @@ export async function settleJobs(
         last_status_code = u.status_code
        FROM unnest($3::bigint[], $5::text[], $6::text[], $7::int[], $8::float8[]) AS u(id, outcome, error, status_code, retry_after_ms)
       WHERE j.org_id = $1 AND j.id = u.id AND j.claim_id = $2::uuid AND j.status = 'pending'
-      RETURNING j.status`,
-    [
-      args.orgId,
-      args.claimId,
-      o.map((x) => x.id),
-      args.retryDelaysS,
-      o.map((x) => x.outcome),
-      o.map((x) => (x.outcome === 'done' ? null : x.error)),
-      o.map((x) => (x.outcome === 'done' ? null : x.statusCode)),
-      o.map((x) => (x.outcome === 'retry' ? (x.retryAfterMs ?? null) : null)),
-    ],
-  );
+      RETURNING j.status`;
+
+function settleParams(args: { orgId: string; claimId: string; outcomes: JobOutcome[]; retryDelaysS: number[] }): unknown[] {
+  const o = args.outcomes;
+  return [
+    args.orgId,
+    args.claimId,
+    o.map((x) => x.id),
+    args.retryDelaysS,
+    o.map((x) => x.outcome),
+    o.map((x) => (x.outcome === 'done' ? null : x.error)),
+    o.map((x) => (x.outcome === 'done' ? null : x.statusCode)),
+    o.map((x) => (x.outcome === 'retry' ? (x.retryAfterMs ?? null) : null)),
+  ];
+}
+
+function countSettled(rows: Array<{ status: string }>, total: number): SettleResult {
   let done = 0;
   let retried = 0;
   let deadLettered = 0;
@@ -58,7 +55,84 @@ export async function settleJobs(
     else if (r.status === 'failed') deadLettered++;
     else retried++;
   }
-  return { done, retried, deadLettered, fenced: o.length - rows.length };
+  return { done, retried, deadLettered, fenced: total - rows.length };
+}
+
+/**
+ * Settles the outcomes of one claim in one statement. Every update requires the claim id (fencing).
+ * Retries: the delay for attempt n is retryDelaysS[n-1] with ±10% jitter, at least retryAfterMs;
+ * once attempts exceed the schedule the job is dead-lettered (status failed). Computed in SQL from the
+ * stored attempts so the count survives any crash.
+ */
+export async function settleJobs(
+  db: Queryable,
+  args: { orgId: string; claimId: string; outcomes: JobOutcome[]; retryDelaysS: number[] },
+): Promise<SettleResult> {
+  if (args.outcomes.length === 0) return { done: 0, retried: 0, deadLettered: 0, fenced: 0 };
+  const { rows } = await db.query<{ status: string }>(SETTLE_SQL, settleParams(args));
+  return countSettled(rows, args.outcomes.length);
+}
+
+/** What a claim's requests did, for the per-delivery log and the destination's status. */
+export interface ClaimReport {
+  destinationId: string;
+  /** One per HTTP request made for the claim. */
+  attempts: AttemptRecord[];
+  /** The last request's result (null when no request was made: nothing is recorded on the destination). */
+  last: { ok: boolean; error: string | null } | null;
+  /** Whether any event of the claim was delivered (closes the circuit breaker). */
+  delivered: boolean;
+}
+
+/**
+ * Everything a finished claim writes, in one statement (one round trip, one commit) instead of four:
+ * settles the jobs exactly as settleJobs does, appends the delivery log rows (insertAttempts), records
+ * the last attempt on the destination (recordAttemptOutcome, with deadLettered taken from this very
+ * settle) and, when something was delivered, closes the circuit breaker (noteRequestSuccess).
+ * Data-modifying CTEs all run, whether or not the final SELECT reads them.
+ */
+export async function settleClaim(
+  db: Queryable,
+  args: { orgId: string; claimId: string; outcomes: JobOutcome[]; retryDelaysS: number[]; report: ClaimReport },
+): Promise<SettleResult> {
+  const { report } = args;
+  const a = report.attempts;
+  const { rows } = await db.query<{ status: string }>(
+    `WITH settled AS (${SETTLE_SQL}),
+     logged AS (
+       INSERT INTO delivery_attempts (org_id, destination_id, event_count, delivered_count, failed_count, status_code, duration_ms, error, response_snippet)
+       SELECT $1, $9, * FROM unnest($10::int[], $11::int[], $12::int[], $13::int[], $14::int[], $15::text[], $16::text[])
+     ),
+     dest AS (
+       UPDATE destinations SET
+          last_attempt_at = now(),
+          last_attempt_ok = $17,
+          last_delivery_at = CASE WHEN $18 THEN now() ELSE last_delivery_at END,
+          last_error = CASE WHEN $18 THEN NULL WHEN $17 THEN last_error ELSE $19 END,
+          last_error_at = CASE WHEN $18 THEN NULL WHEN $17 THEN last_error_at ELSE now() END,
+          last_dead_letter_at = CASE WHEN EXISTS (SELECT 1 FROM settled WHERE status = 'failed') THEN now() ELSE last_dead_letter_at END,
+          consecutive_failures = CASE WHEN $18 THEN 0 ELSE consecutive_failures END,
+          paused_until = CASE WHEN $18 THEN NULL ELSE paused_until END
+        WHERE org_id = $1 AND id = $9 AND $20
+     )
+     SELECT status FROM settled`,
+    [
+      ...settleParams(args),
+      report.destinationId,
+      a.map((r) => r.eventCount),
+      a.map((r) => r.deliveredCount),
+      a.map((r) => r.failedCount),
+      a.map((r) => r.statusCode),
+      a.map((r) => Math.round(r.durationMs)),
+      a.map((r) => r.error),
+      a.map((r) => (r.responseSnippet ? r.responseSnippet.slice(0, 512) : null)),
+      report.last?.ok ?? false,
+      report.delivered,
+      report.last?.error ?? null,
+      report.last !== null,
+    ],
+  );
+  return countSettled(rows, args.outcomes.length);
 }
 
 /**

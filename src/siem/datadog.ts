@@ -1,6 +1,6 @@
 // Datadog Logs: JSON array of log items to https://http-intake.logs.<site>/api/v2/logs.
 import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { isRecord, optionString, parseJson, wholeVerdict } from './types.js';
+import { isRecord, optionString, parseJson, spliceJson, wholeVerdict } from './types.js';
 
 function tagValue(v: string): string {
   // Datadog tags: no commas (the separator) and no spaces.
@@ -14,15 +14,15 @@ export function datadogTags(event: SiemEvent, ctx: EncodeContext): string {
   return tags.join(',');
 }
 
-function item(event: SiemEvent, ctx: EncodeContext): Record<string, unknown> {
-  return {
-    ...event,
+/** One log item: the event's own fields plus Datadog's reserved attributes, as JSON. */
+function item(event: SiemEvent, ctx: EncodeContext): string {
+  return spliceJson(event, {
     ddsource: optionString(ctx.options, 'source') ?? 'aegis',
     service: optionString(ctx.options, 'service') ?? 'aegis-audit-stream',
     ddtags: datadogTags(event, ctx),
     hostname: ctx.hostname,
     message: event.aegis.summary,
-  };
+  });
 }
 
 /** Datadog error bodies: {"errors":[{"status","title","detail"}]} (older answers: {"errors":["..."]}). */
@@ -66,7 +66,7 @@ export const datadogEncoder: SiemEncoder = {
   maxEventAgeMs: 18 * 60 * 60 * 1000,
   encode(events, ctx) {
     return {
-      body: JSON.stringify(events.map((e) => item(e, ctx))),
+      body: `[${events.map((e) => item(e, ctx)).join(',')}]`,
       contentType: 'application/json',
       headers: {},
       eventIds: events.map((e) => e.event.id),

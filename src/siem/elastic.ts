@@ -1,6 +1,6 @@
 // Elastic: the _bulk API with `create` actions keyed by event.id (native dedupe of retries).
 import type { DeliveryVerdict, EncodeContext, ItemOutcome, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from './types.js';
+import { eventJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from './types.js';
 
 export const ELASTIC_DEFAULT_INDEX = 'logs-aegis.audit-default';
 
@@ -55,7 +55,7 @@ export const elasticEncoder: SiemEncoder = {
   gzip: true,
   encode(events, ctx) {
     return {
-      body: events.map((e) => `${actionLine(e, ctx)}\n${JSON.stringify(e)}\n`).join(''),
+      body: events.map((e) => `${actionLine(e, ctx)}\n${eventJson(e)}\n`).join(''),
       contentType: 'application/x-ndjson',
       headers: {},
       eventIds: events.map((e) => e.event.id),

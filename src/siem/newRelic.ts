@@ -1,6 +1,6 @@
 // New Relic Log API: detailed JSON format with common attributes.
 import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { epochMillis, isRecord, optionString, parseJson, wholeVerdict } from './types.js';
+import { epochMillis, eventJson, isRecord, optionString, parseJson, wholeVerdict } from './types.js';
 
 function commonAttributes(ctx: EncodeContext): Record<string, unknown> {
   return {
@@ -43,14 +43,13 @@ export const newRelicEncoder: SiemEncoder = {
   gzip: true,
   maxEventAgeMs: 48 * 60 * 60 * 1000,
   encode(events, ctx) {
-    const payload = [
-      {
-        common: { attributes: commonAttributes(ctx) },
-        logs: events.map((e) => ({ timestamp: epochMillis(e['@timestamp']), message: e.aegis.summary, attributes: e })),
-      },
-    ];
+    // [{"common":{...},"logs":[{timestamp, message, attributes: event}, ...]}], with each event's
+    // cached JSON spliced in as its attributes.
+    const logs = events.map(
+      (e) => `{"timestamp":${JSON.stringify(epochMillis(e['@timestamp']))},"message":${JSON.stringify(e.aegis.summary)},"attributes":${eventJson(e)}}`,
+    );
     return {
-      body: JSON.stringify(payload),
+      body: `[{"common":${JSON.stringify({ attributes: commonAttributes(ctx) })},"logs":[${logs.join(',')}]}]`,
       contentType: 'application/json',
       headers: {},
       eventIds: events.map((e) => e.event.id),

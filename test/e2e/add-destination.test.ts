@@ -263,13 +263,40 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
     expect(green).toBe(false);
     expect(text).toContain('Test failed (no response)');
     expect(text).toMatch(/Connection refused/);
-    // Back to configure and retest edits the saved destination instead of creating another one.
     await expect(dialog().getByRole('checkbox', { name: 'Start forwarding live events' }).isChecked()).resolves.toBe(false);
     await screenshot(page, 'desktop-08-add-red-network');
     await finish();
     const d = await destinationFor(`https://127.0.0.1:${port}/hook`);
     expect(d.enabled).toBe(false);
     await screenshot(page, 'desktop-09-cards');
+  });
+
+  it('after a red test, Back to configure fixes the saved destination (no duplicate) and a green retest turns the checkbox ON', async () => {
+    const countBefore = (await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations`, { apiKey })).body.length as number;
+    await openAndChoose('Custom HTTPS webhook');
+    await dialog().getByLabel('Webhook URL').fill(`${receiver.url}/unauthorized/retry`);
+    await dialog().getByLabel('Auth header value').fill(`Bearer ${RED_TOKEN}`);
+    expect((await saveAndTest()).ok).toBe(false);
+    await dialog().getByRole('button', { name: 'Back to configure' }).click();
+    await dialog().getByLabel('Webhook URL').fill(`${receiver.url}/fixed/retry`);
+    const methods: string[] = [];
+    const onReq = (r: import('playwright-core').Request) => {
+      if (r.url().includes('/forwarding-destinations')) methods.push(r.method());
+    };
+    page.on('request', onReq);
+    await dialog().getByRole('button', { name: 'Save & test' }).click();
+    await dialog().locator('[data-testid="test-result"][data-ok="true"]').waitFor();
+    page.off('request', onReq);
+    expect(methods).toContain('PATCH');
+    expect(methods.filter((m) => m === 'POST')).toEqual(['POST']); // the test probe only, no second create
+    const got = await lastReceived((r) => r.path === '/fixed/retry');
+    expect(got.headers.authorization).toBe(`Bearer ${RED_TOKEN}`);
+    const { checkedByDefault, patch } = await finish();
+    expect(checkedByDefault).toBe(true);
+    expect(patch).toEqual({ enabled: true });
+    const after = (await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations`, { apiKey })).body as { url: string; enabled: boolean }[];
+    expect(after.length).toBe(countBefore + 1);
+    expect(after.find((d) => d.url === `${receiver.url}/fixed/retry`)?.enabled).toBe(true);
   });
 
   it('no credential ever comes back: not in the page, not in any response the browser received', async () => {
