@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { closedPort, ok, startReceiver, type ReceivedRequest, type Receiver } from '../support/httpsReceiver.js';
-import { launchBrowser, recordResponses, screenshot, signIn, type Browser } from './support.js';
+import { collectPageErrors, launchBrowser, recordResponses, screenshot, signIn, type Browser } from './support.js';
 
 // Planted credentials: each must reach the receiver (prefix included) and never come back to the browser.
 const SPLUNK_TOKEN = '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
@@ -26,6 +26,7 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
   let orgId: string;
   let apiKey: string;
   let traffic: ReturnType<typeof recordResponses>;
+  let pageErrors: string[];
 
   beforeAll(async () => {
     tdb = await openTestDb('postgres');
@@ -35,6 +36,7 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
     ({ orgId, apiKey } = await svc.newOrg('Add flow org'));
     page = await browser.context.newPage();
     traffic = recordResponses(page);
+    pageErrors = collectPageErrors(page);
     await signIn(page, svc, tdb.db, orgId);
   });
   afterAll(async () => {
@@ -306,6 +308,8 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
     await traffic.settle();
     const html = await page.content();
     expect(traffic.bodies.length).toBeGreaterThan(20);
+    // No script error and no Content-Security-Policy violation on the way.
+    expect(pageErrors).toEqual([]);
     expect(traffic.bodies.some((b) => b.url.includes('/forwarding-destinations'))).toBe(true);
     for (const secret of PLANTED) {
       expect(html).not.toContain(secret);

@@ -83,6 +83,16 @@ export function recordResponses(page: Page): { bodies: { url: string; body: stri
  * Saves a screenshot once the cards' charts have loaded. With a dialog open it captures the viewport
  * (what the user sees); otherwise the full page.
  */
+/** Console errors and page errors (a Content-Security-Policy violation shows up here too). */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  page.on('pageerror', (err) => errors.push(err.message));
+  return errors;
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.waitForFunction(() => !document.querySelector('svg[aria-label^="Loading"]'));
