@@ -26,10 +26,12 @@ describe.each(DB_KINDS)('POST /audit-events: agents\' decision records (%s)', (k
   });
 
   const post = (events: unknown, o = org) => svc.request('POST', `/api/orgs/${o.orgId}/audit-events`, { apiKey: o.apiKey, body: { events } });
+  let destinationSeq = 0;
+  /** A destination posting to `/ingest/<org>/<n>` on the shared receiver. */
   const addDestination = async (o: { orgId: string; apiKey: string }, enabled = true): Promise<string> => {
     const res = await svc.request('POST', `/api/orgs/${o.orgId}/forwarding-destinations`, {
       apiKey: o.apiKey,
-      body: { url: `${receiver.url}/ingest/${o.orgId}`, auth_header_name: 'Authorization', auth_header_value: 'Bearer t0k' },
+      body: { url: `${receiver.url}/ingest/${o.orgId}/${destinationSeq++}`, auth_header_name: 'Authorization', auth_header_value: 'Bearer t0k' },
     });
     expect(res.status, res.text).toBe(201);
     if (!enabled) {
@@ -180,10 +182,14 @@ describe.each(DB_KINDS)('POST /audit-events: agents\' decision records (%s)', (k
     expect(await countRows(tdb.db, 'forwarding_jobs', other.orgId)).toBe(0);
     // And they are delivered: each enabled destination receives each event; the disabled one nothing.
     await receiver.waitFor((reqs) => {
-      const mine = reqs.filter((q) => q.path === `/ingest/${org.orgId}`).map((q) => q.body.toString());
+      const mine = reqs.filter((q) => q.path.startsWith(`/ingest/${org.orgId}/`)).map((q) => q.body.toString());
       const ids = res.body.preflight_ids as string[];
       return ids.every((id) => mine.filter((b) => b.includes(id)).length >= 2);
     }, 10_000);
+    const paths = new Set(receiver.requests.map((q) => q.path));
+    const orgPaths = [...paths].filter((p) => p.startsWith(`/ingest/${org.orgId}/`));
+    expect(orgPaths.length).toBe(2); // the two enabled destinations, never the disabled one
+    expect([...paths].some((p) => p.startsWith(`/ingest/${other.orgId}/`))).toBe(false);
   });
 
   it('the privacy promise: fields outside the contract and detected values in free text are refused, naming the field, never echoing the value', async () => {
