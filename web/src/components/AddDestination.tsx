@@ -93,6 +93,7 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
       const res = await api.test(dest.destination_id);
       setResult(res);
       setLive(res.ok); // ON after a green test, OFF after a red one
+      onChanged(); // the card behind the dialog shows the test's outcome too
       setStep(3);
     } catch (e) {
       setError(errorText(e));

@@ -52,6 +52,12 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
         )}
         {d.pending_events > 0 ? <span className="muted"> · {plural(d.pending_events, 'event')} queued</span> : null}
       </p>
+      {d.paused_until ? (
+        <p className="card-paused muted small">
+          Deliveries paused until {new Date(d.paused_until).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}; queued events
+          wait, nothing is lost.
+        </p>
+      ) : null}
       {d.status !== 'failing' && d.last_error && (!d.last_delivery_at || (d.last_error_at ?? '') > d.last_delivery_at) ? (
         <p className="card-error" title={d.last_error}>
           {d.last_error}
