@@ -5,7 +5,7 @@ import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
 import { openPg } from '../../../src/db/pg.js';
 import type { Db } from '../../../src/db/types.js';
-import { validateWireEvent } from '../../../src/events/validate.js';
+import { validateBody, validateWireEvent } from '../../../src/events/validate.js';
 import { PAGE_EXAMPLE, countRows } from './support.js';
 
 /** Same keys in the same order at every level, and the same JSON type at every leaf. */
@@ -47,6 +47,7 @@ describe.each(DB_KINDS)('POST /preflight through the real API (%s)', (kind) => {
     const res = await preflight({ input, destination: 'AI_TOOL', source_type: 'api', input_type: 'text', actor_id: 'agent@example.com' });
     expect(res.status, res.text).toBe(200);
     expect(Object.keys(res.body).sort()).toEqual(['decision', 'finding_counts_by_type', 'masked_input', 'policy_id', 'policy_version', 'preflight_id', 'summary']);
+    expect(validateBody('PreflightResponse', res.body)).toEqual([]);
     expect(res.body.preflight_id).toMatch(/^pflt_[A-Za-z0-9_-]+$/);
     expect(res.body.decision).toBe('ALLOWED_WITH_MASKING');
     expect(res.body.finding_counts_by_type).toEqual({ SSN: 1, EMAIL: 2, CREDIT_CARD: 1 });
@@ -165,6 +166,11 @@ describe.each(DB_KINDS)('POST /preflight through the real API (%s)', (kind) => {
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.code).toBe('validation_failed');
     expect(unknown.body.error.message).toContain('raw_text');
+    expect(validateBody('ErrorResponse', unknown.body)).toEqual([]);
+    // A property name that is itself a detected value is not echoed.
+    const sneaky = await preflight({ input: 'hello', 'bob@example.com': 1 });
+    expect(sneaky.status).toBe(400);
+    expect(sneaky.text).not.toContain('bob@example.com');
 
     const missing = await preflight({ destination: 'AI_TOOL' });
     expect(missing.status).toBe(400);
