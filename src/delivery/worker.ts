@@ -6,7 +6,7 @@ import { getDestination, recordAttemptOutcome } from '../destinations/repository
 import { claimJobs, extendLease } from '../queue/claimJobs.js';
 import { releaseJobs, settleClaim } from '../queue/settleJobs.js';
 import { dueDestinations, nextDueAt, type DueDestination } from '../queue/dueDestinations.js';
-import { BREAKER_THRESHOLD, noteRequestFailure } from '../queue/breaker.js';
+import { BREAKER_THRESHOLD, noteRequestFailure, noteRequestSuccess } from '../queue/breaker.js';
 import type { AttemptRecord } from '../queue/attempts.js';
 import { prune } from '../queue/prune.js';
 import { JOBS_CHANNEL, type ClaimedJob, type JobOutcome } from '../queue/types.js';
@@ -142,8 +142,9 @@ export class Worker {
       return;
     }
     // A destination that keeps failing gets one lane: its probe batch, not a flood.
-    const lanes = due.consecutiveFailures >= BREAKER_THRESHOLD ? 1 : this.opts.lanesPerDestination;
-    await Promise.all(Array.from({ length: lanes }, () => this.lane(target)));
+    const probing = due.consecutiveFailures >= BREAKER_THRESHOLD;
+    const lanes = probing ? 1 : this.opts.lanesPerDestination;
+    await Promise.all(Array.from({ length: lanes }, () => this.lane(target, probing)));
   }
 
   /**
@@ -154,12 +155,16 @@ export class Worker {
    * fill by themselves, because events pile up in the queue while the previous request is in flight.
    * So the low-latency requirement is met without a flush timer, and none is added on purpose.
    */
-  private async lane(target: DeliveryTarget): Promise<void> {
+  private async lane(target: DeliveryTarget, probing = false): Promise<void> {
     const encoder = getEncoder(target.siem);
     const claimSize = encoder.maxBatchEvents === 1 ? this.opts.singleEventClaim : encoder.maxBatchEvents;
+    // After a breaker pause, one request probes the destination (one event for one-per-request
+    // presets, not requestsPerLane of them at once); if it gets through, the lane drains as usual.
+    let limit = probing && encoder.maxBatchEvents === 1 ? 1 : claimSize;
     while (!this.stopping) {
       const claimId = randomUUID();
-      const jobs = await claimJobs(this.deps.db, { orgId: target.orgId, destinationId: target.id, limit: claimSize, leaseMs: this.opts.leaseMs, claimId });
+      const jobs = await claimJobs(this.deps.db, { orgId: target.orgId, destinationId: target.id, limit, leaseMs: this.opts.leaseMs, claimId });
+      limit = claimSize;
       if (jobs.length === 0) return;
       const paused = await this.deliverClaim(target, claimId, jobs);
       if (paused) return;
@@ -184,6 +189,7 @@ export class Worker {
     let pausedUntil: Date | null = null;
     let lastOutcome: RequestOutcome | null = null;
     let anyDelivered = false;
+    let sawFailure = false;
 
     // Heartbeat: keep the lease while slow requests are in flight.
     const heartbeat = setInterval(() => {
@@ -201,7 +207,13 @@ export class Worker {
           const out = await sendRequest(this.deps.delivery, target, group);
           lastOutcome = out;
           const delivered = out.items.filter((i) => i.outcome === 'done').length;
-          if (delivered > 0) anyDelivered = true;
+          if (delivered > 0) {
+            anyDelivered = true;
+            // A success closes the breaker's count at once, not when the whole claim is settled: else a
+            // flapping SIEM (every other request failing) counts a claim's failures "in a row" and gets
+            // paused although it is up. Only when this claim has seen a failure (no query otherwise).
+            if (sawFailure) await noteRequestSuccess(db, target.orgId, target.id);
+          }
           metrics.requestDuration.observe({ siem: target.siem }, out.durationMs / 1000);
           metrics.requests.inc({ destination_id: target.id, siem: target.siem, result: out.error === null ? 'ok' : delivered > 0 ? 'partial' : 'failed' });
           attempts.push({
@@ -223,6 +235,7 @@ export class Worker {
             else outcomes.push({ id, outcome: 'retry', error: item.error, statusCode: out.statusCode, ...(item.retryAfterMs ? { retryAfterMs: item.retryAfterMs } : {}) });
           });
           if (delivered === 0 && out.error !== null) {
+            sawFailure = true;
             const p = await noteRequestFailure(db, target.orgId, target.id);
             if (p && !pausedUntil) {
               pausedUntil = p;
@@ -247,7 +260,10 @@ export class Worker {
       retryDelaysS: this.opts.retryDelaysS,
       report: { destinationId: target.id, attempts, last: last ? { ok: last.error === null, error: last.error } : null, delivered: anyDelivered },
     });
-    if (unsent.length > 0) await releaseJobs(db, { orgId: target.orgId, claimId, ids: unsent, ...(pausedUntil ? { at: pausedUntil } : {}) });
+    // Unsent jobs go back as due now, without an attempt: while the breaker holds the destination it is
+    // the destination's paused_until that keeps them (claims and scans skip a paused destination), so
+    // lifting the pause (a probe succeeding, or the user re-enabling) lets them flow at once.
+    if (unsent.length > 0) await releaseJobs(db, { orgId: target.orgId, claimId, ids: unsent });
 
     const labels = { destination_id: target.id, siem: target.siem };
     if (settled.done) metrics.delivered.inc(labels, settled.done);

@@ -15,15 +15,25 @@ export function pauseSeconds(consecutiveFailures: number): number {
   return Math.min(BASE_PAUSE_S * 2 ** (consecutiveFailures - BREAKER_THRESHOLD), MAX_PAUSE_S);
 }
 
-/** Records a whole-request failure; returns the pause end when the breaker opened, else null. */
+/**
+ * Records a whole-request failure; returns the pause end when the destination is (now or already)
+ * paused, else null. Failures of requests that were already in flight when the breaker opened do not
+ * count again: otherwise one burst of concurrent failures (16 requests of a webhook lane) would
+ * escalate the pause straight to its maximum. So consecutive_failures is the threshold plus the
+ * number of failed probes, and each failed probe doubles the pause.
+ */
 export async function noteRequestFailure(db: Queryable, orgId: string, id: string): Promise<Date | null> {
-  const { rows } = await db.query<{ consecutive_failures: number }>(
-    `UPDATE destinations SET consecutive_failures = consecutive_failures + 1
-      WHERE org_id = $1 AND id = $2 RETURNING consecutive_failures`,
+  const { rows } = await db.query<{ consecutive_failures: number; paused_until: Date | null; paused: boolean }>(
+    `UPDATE destinations
+        SET consecutive_failures = consecutive_failures + CASE WHEN paused_until > now() THEN 0 ELSE 1 END
+      WHERE org_id = $1 AND id = $2
+      RETURNING consecutive_failures, paused_until, coalesce(paused_until > now(), false) AS paused`,
     [orgId, id],
   );
-  const n = rows[0]?.consecutive_failures ?? 0;
-  const s = pauseSeconds(n);
+  const row = rows[0];
+  if (!row) return null;
+  if (row.paused) return row.paused_until;
+  const s = pauseSeconds(row.consecutive_failures);
   if (s === 0) return null;
   const { rows: p } = await db.query<{ paused_until: Date }>(
     `UPDATE destinations SET paused_until = now() + make_interval(secs => $3) WHERE org_id = $1 AND id = $2 RETURNING paused_until`,
