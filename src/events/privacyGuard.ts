@@ -68,16 +68,10 @@ function findingTypes(value: string): FindingType[] {
   return [...new Set([...detect(value).map((f) => f.type), ...embeddedSecretTypes(value)])];
 }
 
-/**
- * Exactly one email address and nothing else; its local part may not itself hold a detected value
- * (an email beats what is inside it when overlaps are resolved, so "ghp_...@example.com" would
- * otherwise pass as a plain address).
- */
-function isSingleEmail(value: string): boolean {
+/** True when the whole value is exactly one email address. */
+function isOneEmail(value: string): boolean {
   const found = detect(value);
-  if (!(found.length === 1 && found[0]?.type === 'EMAIL' && found[0].start === 0 && found[0].end === value.length)) return false;
-  const local = value.slice(0, value.lastIndexOf('@'));
-  return findingTypes(local).length === 0;
+  return found.length === 1 && found[0]?.type === 'EMAIL' && found[0].start === 0 && found[0].end === value.length;
 }
 
 function message(type: FindingType): string {
@@ -86,8 +80,10 @@ function message(type: FindingType): string {
 
 /** actor_id alone: refused unless it is free of findings or exactly one email address. */
 export function guardActorId(value: string, path = '/actor_id'): Violation[] {
-  if (isSingleEmail(value)) return [];
-  return findingTypes(value).map((type) => ({ path, message: message(type) }));
+  // An email beats what is inside it when overlaps are resolved, so "ghp_...@example.com" is one
+  // EMAIL finding: the local part is scanned on its own and must hold nothing.
+  const scanned = isOneEmail(value) ? value.slice(0, value.lastIndexOf('@')) : value;
+  return findingTypes(scanned).map((type) => ({ path, message: message(type) }));
 }
 
 /**
