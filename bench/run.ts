@@ -7,15 +7,16 @@
 // two-worker scale-out, with the CPU each process used; prints one table and writes the raw results
 // to bench/results/.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import pg from 'pg';
 import type { SiemId } from '../src/siem/catalog.js';
 import { buildWireEvent, fieldsFromAgentRecord, type AgentDecisionRecord } from '../src/events/contract.js';
 import type { Db } from '../src/db/types.js';
-import { CpuMeter, machine, memoryMiB } from './lib/proc.js';
+import { CpuMeter, cpuPressure, machine, memoryMiB } from './lib/proc.js';
 import {
   ADMIN_URL,
   BENCH_DB,
@@ -43,6 +44,11 @@ const scenarios = new Set<Scenario>(
 );
 for (const s of scenarios) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; choose from ${ALL.join(',')}`);
 const cpuProf = argv.includes('--cpu-prof');
+// Services run as production runs them (compiled JavaScript, `node dist/cli/main.js`), built by the
+// bench into a private directory so the repository's dist/ is left alone; --runtime=tsx runs the
+// TypeScript sources through tsx instead (about 90 MB more RSS per process, for the loader).
+const runtime = argv.includes('--runtime=tsx') ? 'tsx' : 'built';
+const BUILD_DIR = `${tmpdir()}/aegis-bench-build`;
 const presetArg = argv.find((a, i) => a.startsWith('--presets=') || argv[i - 1] === '--presets');
 
 const SIZES = quick
@@ -121,9 +127,9 @@ const serviceEnv = (port: number, extra: Record<string, string> = {}) => ({
 
 async function startService(role: 'api' | 'worker', extraEnv: Record<string, string> = {}): Promise<ServiceProc> {
   const port = nextPort++;
-  const nodeArgs = ['--import', 'tsx'];
-  if (cpuProf && role === 'worker') nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles`);
-  const proc = spawn(process.execPath, [...nodeArgs, 'src/cli/main.ts', 'start', '--role', role], {
+  const nodeArgs = runtime === 'tsx' ? ['--import', 'tsx', 'src/cli/main.ts'] : [`${BUILD_DIR}/dist/cli/main.js`];
+  if (cpuProf && role === 'worker') nodeArgs.unshift('--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles`);
+  const proc = spawn(process.execPath, [...nodeArgs, 'start', '--role', role], {
     cwd: ROOT,
     env: serviceEnv(port, extraEnv),
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -149,6 +155,16 @@ async function startService(role: 'api' | 'worker', extraEnv: Record<string, str
   return { proc, port, role, stderr };
 }
 
+/** Compiles src/ into BUILD_DIR/dist with the project's build config; links what it reads at run time. */
+function buildService(): void {
+  const t = Date.now();
+  rmSync(BUILD_DIR, { recursive: true, force: true });
+  mkdirSync(BUILD_DIR, { recursive: true });
+  execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', `${BUILD_DIR}/dist`], { cwd: ROOT, stdio: 'inherit' });
+  for (const name of ['migrations', 'package.json', 'node_modules', 'web', 'schemas']) symlinkSync(`${ROOT}${name}`, `${BUILD_DIR}/${name}`);
+  log(`built the service into ${BUILD_DIR} in ${round((Date.now() - t) / 1000, 1)} s`);
+}
+
 async function stopProc(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null) return;
   const exited = new Promise<void>((r) => p.once('exit', () => r()));
@@ -171,6 +187,48 @@ async function postgresGroup(): Promise<number[]> {
   return rows.map((r) => r.pid);
 }
 
+/**
+ * Samples what the bench database's backends are doing every 100 ms (pg_stat_activity): active on
+ * CPU, or waiting on a lock, on I/O (WAL flush at commit, data file reads) or idle in a transaction.
+ * Tells a CPU-bound Postgres from a waiting one.
+ */
+function waitSampler(): { stop(): Promise<Record<string, number>> } {
+  const counts: Record<string, number> = {};
+  let samples = 0;
+  let stopped = false;
+  const loop = (async () => {
+    const c = new pg.Client({ connectionString: ADMIN_URL });
+    await c.connect();
+    try {
+      while (!stopped) {
+        const { rows } = await c.query<{ state: string; w: string | null }>(
+          `SELECT state, wait_event_type || ':' || wait_event AS w FROM pg_stat_activity
+            WHERE datname = $1 AND pid <> pg_backend_pid() AND state <> 'idle'`,
+          [BENCH_DB],
+        );
+        samples++;
+        for (const r of rows) {
+          const k = r.w ?? (r.state === 'active' ? 'CPU' : r.state);
+          counts[k] = (counts[k] ?? 0) + 1;
+        }
+        await sleep(100);
+      }
+    } finally {
+      await c.end();
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      // Average number of backends in each state per sample.
+      const out: Record<string, number> = {};
+      for (const [k, v] of Object.entries(counts).sort((a, b) => b[1] - a[1]).slice(0, 6)) out[k] = round(v / Math.max(1, samples), 2);
+      return out;
+    },
+  };
+}
+
 function meter(groups: Record<string, () => number[]>): CpuMeter {
   return new CpuMeter(async () => {
     const out: Record<string, number[]> = {};
@@ -187,9 +245,11 @@ function pctl(sorted: number[], p: number): number {
 
 const round = (n: number, d = 0) => (Number.isFinite(n) ? Math.round(n * 10 ** d) / 10 ** d : n);
 type Cores = Record<string, number>;
+/** "worker 0.45 (+0.30)": cores used, and in brackets cores more it was runnable but waiting for a CPU. */
 const fmtCores = (c: Cores) =>
   Object.entries(c)
-    .map(([k, v]) => `${k} ${round(v, 2)}`)
+    .filter(([k]) => !k.endsWith('~wait') && k !== 'bench')
+    .map(([k, v]) => `${k} ${round(v, 2)}${(c[`${k}~wait`] ?? 0) >= 0.05 ? ` (+${round(c[`${k}~wait`]!, 2)})` : ''}`)
     .join(', ');
 
 // ---- scenarios ----------------------------------------------------------------------------------
@@ -208,6 +268,10 @@ interface LatencyResult {
   perPreset: Record<string, { n: number; received: number; p50: number; p99: number; max: number }>;
   cores: Cores;
   workerPeakRssMiB: number;
+  pgWaits: Record<string, number>;
+  loadavg1: number;
+  cpuPressure: number | null;
+  apiErrors: number;
 }
 
 async function latencyScenario(workers: number): Promise<LatencyResult> {
@@ -239,12 +303,14 @@ async function latencyScenario(workers: number): Promise<LatencyResult> {
   let inflight = 0;
   let errors = 0;
   let cpuStarted = false;
+  let waits: ReturnType<typeof waitSampler> | null = null;
   const url = `http://127.0.0.1:${api.port}/api/orgs/${org.orgId}/audit-events`;
   while (Date.now() - t0 < totalMs) {
     const elapsed = Date.now() - t0;
     if (!cpuStarted && elapsed >= warmupMs) {
       cpuStarted = true;
       await cpu.begin();
+      waits = waitSampler();
     }
     let due = Math.floor((elapsed / 1000) * SIZES.latencyRate) - count;
     while (due > 0 && inflight < 64) {
@@ -276,6 +342,7 @@ async function latencyScenario(workers: number): Promise<LatencyResult> {
     await sleep(5);
   }
   const cores = await cpu.end();
+  const pgWaits = (await waits?.stop()) ?? {};
   // Let the tail arrive.
   const waitUntil = Date.now() + 15_000;
   while (Date.now() < waitUntil) {
@@ -297,7 +364,7 @@ async function latencyScenario(workers: number): Promise<LatencyResult> {
   }
   await Promise.all([stopProc(api.proc), ...ws.map((w) => stopProc(w.proc))]);
   await agent.close();
-  const r = { workers, rate: SIZES.latencyRate, seconds: SIZES.latencySeconds, perPreset, cores, workerPeakRssMiB: round(rss) };
+  const r = { workers, rate: SIZES.latencyRate, seconds: SIZES.latencySeconds, perPreset, cores, workerPeakRssMiB: round(rss), pgWaits, loadavg1: round(loadavg()[0]!, 2), cpuPressure: cpuPressure(), apiErrors: errors };
   log(`latency: ${JSON.stringify(r)}`);
   return r;
 }
@@ -314,6 +381,11 @@ interface DrainResult {
   workerPeakRssMiB: number;
   workerHwmMiB: number;
   complete: boolean;
+  /** Average bench-database backends per state (CPU, Lock:..., IO:..., LWLock:...). */
+  pgWaits: Record<string, number>;
+  /** The machine's 1-minute load average at the end (other tenants share the 2 cores). */
+  loadavg1: number;
+  cpuPressure: number | null;
 }
 
 async function drainScenario(preset: SiemId, n: number, workers: number, extraEnv: Record<string, string> = {}): Promise<DrainResult> {
@@ -331,6 +403,7 @@ async function drainScenario(preset: SiemId, n: number, workers: number, extraEn
   }, 100);
   const cpu = meter({ worker: () => ws.map((w) => w.proc.pid!), receiver: () => [receiver.proc.pid!], bench: () => [process.pid] });
   await cpu.begin();
+  const waits = waitSampler();
   const t0 = performance.now();
   await db.query(`UPDATE destinations SET enabled = true WHERE org_id = $1`, [org.orgId]);
   await db.query(`SELECT pg_notify('aegis_jobs', '')`);
@@ -353,9 +426,12 @@ async function drainScenario(preset: SiemId, n: number, workers: number, extraEn
   }
   const seconds = (performance.now() - t0) / 1000;
   const cores = await cpu.end();
+  const pgWaits = await waits.stop();
   clearInterval(rssTimer);
   let hwm = 0;
   for (const w of ws) hwm = Math.max(hwm, memoryMiB(w.proc.pid!)?.hwm ?? 0);
+  const complaints = ws.flatMap((w) => w.stderr.join('').split('\n')).filter((l) => /"level":(40|50|60)/.test(l) && !l.includes('AEGIS_ALLOW_PRIVATE'));
+  if (complaints.length > 0) log(`drain: worker warnings (${complaints.length}): ${complaints.slice(0, 5).join('\n')}`);
   await Promise.all(ws.map((w) => stopProc(w.proc)));
   const { rows: left } = await db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM forwarding_jobs GROUP BY status`);
   const r: DrainResult = {
@@ -370,6 +446,9 @@ async function drainScenario(preset: SiemId, n: number, workers: number, extraEn
     workerPeakRssMiB: round(rss),
     workerHwmMiB: round(hwm),
     complete,
+    pgWaits,
+    loadavg1: round(loadavg()[0]!, 2),
+    cpuPressure: cpuPressure(),
   };
   log(`drain: ${JSON.stringify(r)} jobs: ${JSON.stringify(left)}`);
   return r;
@@ -523,8 +602,10 @@ async function baselineScenario(n: number): Promise<BaselineResult> {
 async function main() {
   const m = machine();
   const started = new Date();
+  log(`CPU pressure (PSI some avg10): ${cpuPressure() ?? 'n/a'}%`);
   log(`machine: ${m.nproc} CPUs (${availableParallelism()} available), ${m.memGiB} GiB, ${m.cpu}; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   log(`scenarios: ${[...scenarios].join(', ')}${quick ? ' (quick)' : ''}`);
+  if (runtime === 'built') buildService();
   await ensureDatabase();
   admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -537,6 +618,7 @@ async function main() {
     date: string;
     quick: boolean;
     node: string;
+    runtime: string;
     postgres: string;
     latency: LatencyResult[];
     drain: DrainResult[];
@@ -550,6 +632,7 @@ async function main() {
     date: started.toISOString(),
     quick,
     node: process.version,
+    runtime,
     postgres: (await admin.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v,
     latency: [],
     drain: [],

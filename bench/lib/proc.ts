@@ -18,6 +18,36 @@ export function cpuSeconds(pid: number): number | null {
   }
 }
 
+/**
+ * Seconds a process's threads spent runnable but waiting for a CPU (run-queue delay, from
+ * /proc/<pid>/task/<tid>/schedstat), or 0 when unavailable. High values mean the process was
+ * starved by other processes on the machine, not slow itself.
+ */
+export function runQueueSeconds(pid: number): number {
+  let ns = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1] ?? 0);
+      } catch {
+        // thread exited
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return ns / 1e9;
+}
+
+/** The machine's CPU pressure (PSI): share of time at least one task waited for a CPU, last 10 s. */
+export function cpuPressure(): number | null {
+  try {
+    return Number(/some avg10=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return null;
+  }
+}
+
 /** VmRSS and VmHWM (peak RSS) of a process in MiB, or null when it is gone. */
 export function memoryMiB(pid: number): { rss: number; hwm: number } | null {
   try {
@@ -50,6 +80,7 @@ export function postgresPids(): number[] {
  */
 export class CpuMeter {
   private readonly start = new Map<string, Map<number, number>>();
+  private readonly startWait = new Map<string, Map<number, number>>();
   private t0 = 0;
 
   constructor(private readonly groups: () => Promise<Record<string, number[]>>) {}
@@ -58,10 +89,16 @@ export class CpuMeter {
     const groups = await this.groups();
     this.t0 = performance.now();
     this.start.clear();
+    this.startWait.clear();
     for (const [name, pids] of Object.entries(groups)) {
       const m = new Map<number, number>();
-      for (const pid of pids) m.set(pid, cpuSeconds(pid) ?? 0);
+      const w = new Map<number, number>();
+      for (const pid of pids) {
+        m.set(pid, cpuSeconds(pid) ?? 0);
+        w.set(pid, runQueueSeconds(pid));
+      }
       this.start.set(name, m);
+      this.startWait.set(name, w);
     }
   }
 
@@ -78,6 +115,11 @@ export class CpuMeter {
         used += now - (before.get(pid) ?? 0);
       }
       out[name] = wall > 0 ? used / wall : 0;
+      // Run-queue wait, in the same unit: how many more cores the group wanted and did not get.
+      const beforeWait = this.startWait.get(name) ?? new Map<number, number>();
+      let waited = 0;
+      for (const pid of pids) waited += runQueueSeconds(pid) - (beforeWait.get(pid) ?? 0);
+      out[`${name}~wait`] = wall > 0 ? Math.max(0, waited) / wall : 0;
     }
     return out;
   }

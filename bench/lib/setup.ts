@@ -14,7 +14,7 @@ import { createDestination } from '../../src/destinations/service.js';
 import type { SiemId } from '../../src/siem/catalog.js';
 
 export const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const BENCH_DB = 'aegis_bench';
+export const BENCH_DB = process.env.BENCH_DB ?? 'aegis_bench';
 export const BENCH_URL = ADMIN_URL.replace(/\/[^/]*$/, `/${BENCH_DB}`);
 export const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 const keyRing = parseKeyRing(ENCRYPTION_KEY);
