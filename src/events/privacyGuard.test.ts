@@ -93,3 +93,10 @@ describe('secrets glued to an identifier', () => {
     expect(guardActorId('alice_smith@example.com')).toEqual([]);
   });
 });
+
+describe('finding type names', () => {
+  it('refuses a digit run that could be a compact SSN or account number', () => {
+    expect(guardAgentRecord({ ...record, finding_counts_by_type: { SSN_287654321: 1 } }).map((v) => v.path)).toEqual(['/finding_counts_by_type']);
+    expect(guardAgentRecord({ ...record, finding_counts_by_type: { CUSTOM_RULE_12: 1 } })).toEqual([]);
+  });
+});

@@ -100,6 +100,11 @@ export function guardAgentRecord(record: unknown, basePath = ''): Violation[] {
       for (const type of new Set(Object.keys(value).flatMap(findingTypes))) {
         out.push({ path, message: `a finding type name ${message(type)}` });
       }
+      // A type name is an identifier such as "SSN": a long digit run in one is a value (a compact SSN
+      // or account number the detectors would not flag without separators).
+      if (Object.keys(value).some((k) => /\d{9}/.test(k))) {
+        out.push({ path, message: 'a finding type name contains a run of nine or more digits; type names are identifiers, never values' });
+      }
       continue;
     }
     if (typeof value !== 'string') continue;

@@ -207,6 +207,7 @@ describe.each(DB_KINDS)('POST /audit-events: agents\' decision records (%s)', (k
       [agentRecord({ summary: 'x'.repeat(501) }), 'events[0].summary', null],
       [agentRecord({ actor_id: 'a'.repeat(257) }), 'events[0].actor_id', null],
       [agentRecord({ finding_counts_by_type: { 'alice@example.com': 1 } }), 'events[0].finding_counts_by_type', 'alice@example.com'],
+      [agentRecord({ finding_counts_by_type: { SSN_287654321: 1 } }), 'events[0].finding_counts_by_type', '287654321'],
       [agentRecord({ 'AKIAIOSFODNN7EXAMPLE': 'x' }), 'events[0]', 'AKIAIOSFODNN7EXAMPLE'],
     ];
     for (const [bad, field, planted] of cases) {
