@@ -24,7 +24,8 @@ export async function probeDestination(deps: DeliveryDeps, orgId: string, destin
   const out = await sendRequest(deps, toTarget(deps.keyRing, row), [event]);
   const item = out.items[0]!;
   const ok = item.outcome === 'done';
-  const error = item.outcome === 'done' ? null : (out.error ?? item.error);
+  // A probe is a one-off: the "Aegis will retry" tail of queue errors would not be true here.
+  const error = item.outcome === 'done' ? null : (out.error ?? item.error).replace(/;? ?Aegis will retry( later)?(, honouring Retry-After)?\.?$/, '.').replace(/\.\.$/, '.');
   await insertAttempts(deps.db, [
     {
       orgId,

@@ -195,6 +195,12 @@ describe('formatHints', () => {
       const v1 = find(formatHints('datadog', { ...base, url: 'https://http-intake.logs.datadoghq.eu/v1/input' }), 'url', /intake/);
       expect(v1.fix?.value).toBe(base.url);
     });
+    it('accepts the intake URL of every site when that site is picked (longest host match wins)', () => {
+      for (const site of DATADOG_SITES) {
+        const urlHints = formatHints('datadog', { ...base, url: site.url, site: site.id }).filter((h) => h.field === 'url');
+        expect(urlHints, site.id).toEqual([]);
+      }
+    });
     it('flags an application key and a malformed key', () => {
       find(formatHints('datadog', { ...base, authHeaderValue: 'a'.repeat(40) }), 'auth_header_value', /application key/);
       find(formatHints('datadog', { ...base, authHeaderValue: 'abc' }), 'auth_header_value', /32/);

@@ -543,11 +543,12 @@ function elasticHints(input: FormatHintInput, u: URL | undefined, hints: FormatH
 }
 
 function siteOfDatadogHost(host: string): string | undefined {
+  // Longest match wins: us5.datadoghq.com must not be taken for datadoghq.com.
+  let best: string | undefined;
   for (const s of DATADOG_SITES) {
-    if (host === s.id || host.endsWith(`.${s.id}`)) return s.id;
+    if ((host === s.id || host.endsWith(`.${s.id}`)) && (!best || s.id.length > best.length)) best = s.id;
   }
-  // app.datadoghq.eu and similar app hosts
-  return undefined;
+  return best;
 }
 
 function datadogHints(input: FormatHintInput, u: URL | undefined, hints: FormatHint[]): void {
