@@ -48,7 +48,7 @@ const cpuProf = argv.includes('--cpu-prof');
 // bench into a private directory so the repository's dist/ is left alone; --runtime=tsx runs the
 // TypeScript sources through tsx instead (about 90 MB more RSS per process, for the loader).
 const runtime = argv.includes('--runtime=tsx') ? 'tsx' : 'built';
-const BUILD_DIR = `${tmpdir()}/aegis-bench-build`;
+const BUILD_DIR = `${tmpdir()}/aegis-bench-build-${process.pid}`;
 const presetArg = argv.find((a, i) => a.startsWith('--presets=') || argv[i - 1] === '--presets');
 
 const SIZES = quick
@@ -664,6 +664,7 @@ async function main() {
     receiver.proc.disconnect();
     await db.close();
     await admin.end();
+    rmSync(BUILD_DIR, { recursive: true, force: true });
   }
   printTable(results);
 }

@@ -29,6 +29,13 @@ export interface WorkerOptions {
   requestsPerLane?: number;
   /** Jobs claimed per round for one-event-per-request presets. */
   singleEventClaim?: number;
+  /**
+   * Jobs claimed per round for batching presets, at most the preset's maxBatchEvents. Sumo Logic and
+   * New Relic allow 10,000 events per request but only 1 MB, so a 10,000-job claim became ~7 requests
+   * sent one after another by one lane while holding ~7 MB of events: smaller claims keep every lane
+   * busy with one request each and the worker's memory flat.
+   */
+  batchClaim?: number;
 }
 
 export interface WorkerDeps {
@@ -59,7 +66,7 @@ export class Worker {
     private readonly deps: WorkerDeps,
     opts: WorkerOptions,
   ) {
-    this.opts = { maxDestinations: 32, lanesPerDestination: 3, requestsPerLane: 16, singleEventClaim: 64, ...opts };
+    this.opts = { maxDestinations: 32, lanesPerDestination: 3, requestsPerLane: 16, singleEventClaim: 64, batchClaim: 1000, ...opts };
   }
 
   async start(): Promise<void> {
@@ -157,7 +164,7 @@ export class Worker {
    */
   private async lane(target: DeliveryTarget, probing = false): Promise<void> {
     const encoder = getEncoder(target.siem);
-    const claimSize = encoder.maxBatchEvents === 1 ? this.opts.singleEventClaim : encoder.maxBatchEvents;
+    const claimSize = encoder.maxBatchEvents === 1 ? this.opts.singleEventClaim : Math.min(encoder.maxBatchEvents, this.opts.batchClaim);
     // After a breaker pause, one request probes the destination (one event for one-per-request
     // presets, not requestsPerLane of them at once); if it gets through, the lane drains as usual.
     let limit = probing && encoder.maxBatchEvents === 1 ? 1 : claimSize;

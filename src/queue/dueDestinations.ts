@@ -24,12 +24,20 @@ export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueD
   return rows.map((r) => ({ orgId: r.org_id, id: r.id, consecutiveFailures: r.consecutive_failures }));
 }
 
-/** When the next job of any enabled destination falls due (for the worker's timer), or null. */
+/**
+ * When the next job of any enabled destination falls due (for the worker's timer), or null. One
+ * index probe per destination (the first entry of forwarding_jobs_due), not a pass over every
+ * pending job: the worker asks after every scan, and a backlog can hold millions of pending jobs.
+ */
 export async function nextDueAt(db: Queryable): Promise<Date | null> {
   const { rows } = await db.query<{ at: Date | null }>(
-    `SELECT min(greatest(j.next_attempt_at, coalesce(d.paused_until, j.next_attempt_at))) AS at
-       FROM forwarding_jobs j JOIN destinations d ON d.org_id = j.org_id AND d.id = j.destination_id
-      WHERE j.status = 'pending' AND d.enabled`,
+    `SELECT min(greatest(n.at, coalesce(d.paused_until, n.at))) AS at
+       FROM destinations d
+       CROSS JOIN LATERAL (
+         SELECT j.next_attempt_at AS at FROM forwarding_jobs j
+          WHERE j.destination_id = d.id AND j.org_id = d.org_id AND j.status = 'pending'
+          ORDER BY j.next_attempt_at LIMIT 1) n
+      WHERE d.enabled`,
   );
   return rows[0]?.at ?? null;
 }
