@@ -69,7 +69,7 @@ describe('aegis-stream validate-event', () => {
       broken: validateEvent(file('broken.json', '{"event": {')),
     };
     for (const [k, p] of Object.entries(jobs)) runs[k] = await p;
-  }, 60_000);
+  }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the product page example validates: exit 0', () => {
