@@ -61,7 +61,7 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     expect(res.status).toBe(200);
     const doc = res.body;
     expect(doc.openapi).toMatch(/^3\.1\./);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an OpenAPI document walked ad hoc
+     
     const paths = doc.paths as Record<string, Record<string, any>>;
     const coll = '/api/orgs/{org_id}/forwarding-destinations';
     const one = `${coll}/{destination_id}`;

@@ -8,7 +8,7 @@ import { openPg } from '../../../src/db/pg.js';
 import { loadMigrations } from '../../../src/db/migrate.js';
 import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
 import { TEST_DATABASE_URL, schemaUrl } from '../../support/db.js';
-import { killAll, runCli } from './spawn.js';
+import { CLI_TEST_TIMEOUT_MS, killAll, mapLimit, runCli } from './spawn.js';
 
 const dirs: string[] = [];
 const schemas: string[] = [];
@@ -38,7 +38,7 @@ describe('aegis-stream CLI: help and configuration errors', () => {
   const commands = [[], ['start'], ['migrate'], ['orgs'], ['orgs', 'create'], ['api-keys'], ['api-keys', 'create'], ['login-link'], ['rotate-encryption-key'], ['replay'], ['validate-event']];
 
   it('--help works on every command and describes it', async () => {
-    const results = await Promise.all(commands.map((c) => runCli([...c, '--help'], { AEGIS_DATA_DIR: tempDir() })));
+    const results = await mapLimit(commands, 3, (c) => runCli([...c, '--help'], { AEGIS_DATA_DIR: tempDir() }));
     results.forEach((r, i) => {
       const name = commands[i]!.join(' ') || '(top level)';
       expect(r.code, `${name}: ${r.stderr}`).toBe(0);
@@ -51,7 +51,7 @@ describe('aegis-stream CLI: help and configuration errors', () => {
     expect(results[4]!.stdout).toContain('--name <name>');
     expect(results[6]!.stdout).toContain('--org <org_id>');
     expect(results[7]!.stdout).toContain('--org <org_id>');
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 
   const bad: Array<[string, Record<string, string>, string]> = [
     ['PORT=abc', { PORT: 'abc' }, 'PORT'],
@@ -65,7 +65,7 @@ describe('aegis-stream CLI: help and configuration errors', () => {
     ['AEGIS_BOOTSTRAP_API_KEY without the org', { AEGIS_BOOTSTRAP_API_KEY: 'k'.repeat(32) }, 'AEGIS_BOOTSTRAP_ORG_ID'],
   ];
   it('start refuses a bad environment: non-zero exit, one plain line naming the variable, no stack trace', async () => {
-    const results = await Promise.all(bad.map(([, env]) => runCli(['start'], { AEGIS_DATA_DIR: tempDir(), PORT: '0', ...env }, 30_000)));
+    const results = await mapLimit(bad, 3, ([, env]) => runCli(['start'], { AEGIS_DATA_DIR: tempDir(), PORT: '0', ...env }, 60_000));
     results.forEach((r, i) => {
       const [name, , variable] = bad[i]!;
       expect(r.signal, name).toBeNull(); // it exited by itself: it did not start and hang
@@ -75,7 +75,7 @@ describe('aegis-stream CLI: help and configuration errors', () => {
       expect(r.stderr, name).not.toMatch(/^\s+at /m);
       expect(r.stdout, name).not.toContain('listening');
     });
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 
   it('several concurrent `migrate` processes on a fresh schema all succeed and apply each migration once', async () => {
     const schema = await freshSchema();
@@ -95,5 +95,5 @@ describe('aegis-stream CLI: help and configuration errors', () => {
     } finally {
       await db.close();
     }
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 });

@@ -36,7 +36,7 @@ export function spawnCli(args: string[], env: Record<string, string>): ChildProc
 }
 
 /** Runs a command to completion (killed after `timeoutMs`). */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<RunResult> {
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 120_000): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawnCli(args, env);
     let stdout = '';
@@ -80,7 +80,7 @@ export function startCli(args: string[], env: Record<string, string>): Running {
     child,
     stdout: () => out,
     stderr: () => err,
-    waitFor(re, timeoutMs = 30_000) {
+    waitFor(re, timeoutMs = 120_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           if (re.test(out)) {
@@ -134,3 +134,20 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/** Maps with at most `limit` calls in flight (the suite runs on 2 cores; each CLI process is a full Node start). */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
+}
+
+/** Per-test time limit for tests that spawn CLI processes (slow on a loaded 2-core machine). */
+export const CLI_TEST_TIMEOUT_MS = 240_000;
