@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../errors.js';
+import { safeSegment } from '../events/privacyGuard.js';
 
 function send(reply: FastifyReply, status: number, code: ErrorCode, message: string) {
   return reply.status(status).type('application/json').send({ error: { code, message } });
@@ -10,10 +11,11 @@ function validationMessage(err: FastifyError): { field: string; message: string 
   const v = err.validation?.[0];
   if (!v) return { field: 'body', message: err.message };
   const ctx = err.validationContext ?? 'body';
-  const base = v.instancePath ? v.instancePath.replace(/^\//, '').replace(/\//g, '.') : '';
+  const base = v.instancePath ? v.instancePath.replace(/^\//, '').split('/').map(safeSegment).join('.') : '';
   const params = v.params;
   if (v.keyword === 'additionalProperties') {
-    const f = [base, String(params.additionalProperty)].filter(Boolean).join('.');
+    // The name comes from the client: never echo it when it looks like a secret or personal value.
+    const f = [base, safeSegment(String(params.additionalProperty))].filter(Boolean).join('.');
     return { field: f, message: `${f}: unknown field (not part of the API)` };
   }
   if (v.keyword === 'required') {
