@@ -52,9 +52,10 @@ describe.each(DB_KINDS)('test probe failure classes and rate limit (%s)', (kind)
     [403, /forbidden.*(key|permission|token)/i],
     [404, /not found.*check the (path|url)/i],
     [413, /too large/i],
-    [429, /rate limited/i],
-    [500, /server error.*retry/i],
-    [503, /server error.*retry/i],
+    // A probe is not retried, so these must say what the user can do (not "Aegis will retry").
+    [429, /rate limited.*(try again|wait|later|Retry-After)/i],
+    [500, /server error.*(try again|check|status|later)/i],
+    [503, /server error.*(try again|check|status|later)/i],
   ];
   it.each(httpCases)('HTTP %i answers ok:false with the status and an action-oriented error', async (status, pattern) => {
     const r = await receiver(respondWith(status, 'refused'));
