@@ -112,8 +112,10 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     if (opts.role !== 'worker') {
       const boot = await bootstrap(db, config);
       if (opts.banner) {
-        const link = await createLoginLink(db, boot.orgId, config.publicUrl);
-        printBanner({ address: address ?? config.publicUrl, orgId: boot.orgId, apiKey: boot.newApiKey, link, config });
+        // PORT=0 binds a free port: a default public URL ending in :0 would give a dead sign-in link.
+        const publicUrl = address && new URL(config.publicUrl).port === '0' ? address : config.publicUrl;
+        const link = await createLoginLink(db, boot.orgId, publicUrl);
+        printBanner({ address: address ?? config.publicUrl, orgId: boot.orgId, apiKey: boot.newApiKey, link, publicUrl, config });
       }
     }
 
@@ -138,7 +140,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
   }
 }
 
-function printBanner(b: { address: string; orgId: string; apiKey: string | null; link: string; config: Config }): void {
+function printBanner(b: { address: string; orgId: string; apiKey: string | null; link: string; publicUrl: string; config: Config }): void {
   const lines = [
     '',
     `Aegis Audit Stream is listening on ${b.address}`,
@@ -146,6 +148,6 @@ function printBanner(b: { address: string; orgId: string; apiKey: string | null;
     `  organization:  ${b.orgId}`,
   ];
   if (b.apiKey) lines.push(`  API key:       ${b.apiKey}`, '                 (shown once: only its hash is stored. Create more with: aegis-stream api-keys create --org ' + b.orgId + ')');
-  lines.push(`  dashboard:     ${b.link}`, '                 (one-time sign-in link, valid 15 minutes)', `  API docs:      ${b.config.publicUrl}/docs`, '');
+  lines.push(`  dashboard:     ${b.link}`, '                 (one-time sign-in link, valid 15 minutes)', `  API docs:      ${b.publicUrl}/docs`, '');
   process.stdout.write(lines.join('\n') + '\n');
 }
