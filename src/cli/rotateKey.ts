@@ -1,7 +1,8 @@
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/types.js';
 import { loadKeyRing, prependKeyToFile } from '../crypto/keyring.js';
-import { associatedData, open, seal } from '../crypto/sealedBox.js';
+import { associatedData, DecryptError, open, seal } from '../crypto/sealedBox.js';
+import { CliError } from './database.js';
 import { getSealedCredentials, listSealedCredentials, replaceSealedCredentials } from '../destinations/repository.js';
 import { progressBar } from './progress.js';
 
@@ -16,7 +17,17 @@ export async function rotateEncryptionKey(db: Db, config: Config, quiet = false)
     const reseal = (row: typeof listed, box: Buffer | null, purpose: 'auth_header' | 'signing_secret') => {
       if (!box) return null;
       const aad = associatedData(row.org_id, row.id, purpose);
-      return seal(ring, open(ring, Buffer.from(box), aad), aad);
+      let plaintext: string;
+      try {
+        plaintext = open(ring, Buffer.from(box), aad);
+      } catch (err) {
+        if (!(err instanceof DecryptError)) throw err;
+        throw new CliError(
+          `destination ${row.id}: ${err.message}. Keep every old key in AEGIS_ENCRYPTION_KEY, after the new one, until this command has finished` +
+            (n > 0 ? ` (${n} destination(s) were already re-encrypted; running it again is safe).` : '.'),
+        );
+      }
+      return seal(ring, plaintext, aad);
     };
     // Compare-and-set: if the credential was rotated or removed through the API meanwhile, re-read
     // the row and re-encrypt what is there now (a new value is usually already under the new key).
