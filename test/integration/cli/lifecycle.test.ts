@@ -13,7 +13,7 @@ import { verifyApiKey } from '../../../src/auth/apiKeys.js';
 import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
 import { sealedKeyId } from '../../../src/crypto/sealedBox.js';
 import { TEST_DATABASE_URL, schemaUrl } from '../../support/db.js';
-import { CLI_TEST_TIMEOUT_MS, freePort, killAll, runCli, startCli, type Running } from './spawn.js';
+import { CLI_TEST_TIMEOUT_MS, killAll, runCli, startCli, type Running } from './spawn.js';
 
 type Target = 'postgres' | 'embedded';
 
@@ -56,10 +56,12 @@ describe.each<Target>(['postgres', 'embedded'])('aegis-stream CLI lifecycle (%s)
     }
   }
   async function start(extra: Record<string, string> = {}): Promise<{ proc: Running; port: number; out: string }> {
-    const port = await freePort();
-    const proc = startCli(['start'], { ...env, PORT: String(port), AEGIS_WORKER_INTERVAL_MS: '60000', ...extra });
+    // PORT=0: the service binds a free port and the banner (address and sign-in link) says which.
+    const proc = startCli(['start'], { ...env, PORT: '0', AEGIS_WORKER_INTERVAL_MS: '60000', ...extra });
     running.push(proc);
     const out = await proc.waitFor(/sign-in link/);
+    const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+    expect(port).toBeGreaterThan(0);
     return { proc, port, out };
   }
 
@@ -85,6 +87,7 @@ describe.each<Target>(['postgres', 'embedded'])('aegis-stream CLI lifecycle (%s)
     expect(org).toBeDefined();
     expect(key).toBeDefined();
     expect(link).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${first.port}/auth/login\\?token=`));
+    expect(first.out).toContain(`http://127.0.0.1:${first.port}/docs`);
     // The key works against the running service; the link signs in once.
     const list = await fetch(`http://127.0.0.1:${first.port}/api/orgs/${org}/forwarding-destinations`, { headers: { authorization: `Bearer ${key}` } });
     expect(list.status).toBe(200);
@@ -191,6 +194,14 @@ describe.each<Target>(['postgres', 'embedded'])('aegis-stream CLI lifecycle (%s)
       if (target === 'postgres') expect([...ids]).toEqual(['k2']);
       else expect([...ids][0]).not.toBe(key.keyIdBefore);
     });
+
+    if (target === 'postgres') {
+      // Dropping the old key before rotating: a plain message naming the destination and the variable.
+      const lost = await runCli(['rotate-encryption-key'], { ...env, AEGIS_ENCRYPTION_KEY: `k3:${generateKeyBase64()}` });
+      expect(lost.code).not.toBe(0);
+      expect(lost.stderr).toMatch(/^aegis-stream: destination fwd_\S+: .*AEGIS_ENCRYPTION_KEY/m);
+      expect(lost.stderr).not.toMatch(/^\s+at /m);
+    }
 
     async function runCliKey(port: number): Promise<{ keyIdBefore: string }> {
       const base = `http://127.0.0.1:${port}/api/orgs/${orgId}/forwarding-destinations`;
