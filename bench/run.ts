@@ -50,6 +50,10 @@ const cpuProf = argv.includes('--cpu-prof');
 const runtime = argv.includes('--runtime=tsx') ? 'tsx' : 'built';
 const BUILD_DIR = `${tmpdir()}/aegis-bench-build-${process.pid}`;
 const presetArg = argv.find((a, i) => a.startsWith('--presets=') || argv[i - 1] === '--presets');
+// --worker-env K=V (repeatable): extra environment for the worker processes, for experiments.
+const WORKER_ENV: Record<string, string> = Object.fromEntries(
+  argv.filter((a, i) => argv[i - 1] === '--worker-env').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 
 const SIZES = quick
   ? { latencySeconds: 10, latencyRate: 1000, drainEvents: 10_000, rssEvents: 50_000, baselineEvents: 5_000, ingestSeconds: 4 }
@@ -131,7 +135,7 @@ async function startService(role: 'api' | 'worker', extraEnv: Record<string, str
   if (cpuProf && role === 'worker') nodeArgs.unshift('--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles`);
   const proc = spawn(process.execPath, [...nodeArgs, 'start', '--role', role], {
     cwd: ROOT,
-    env: serviceEnv(port, extraEnv),
+    env: serviceEnv(port, role === 'worker' ? { ...WORKER_ENV, ...extraEnv } : extraEnv),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const stderr: string[] = [];
@@ -177,14 +181,18 @@ async function stopProc(p: ChildProcess): Promise<void> {
 // ---- measurement helpers ------------------------------------------------------------------------
 let admin: pg.Client;
 
-async function postgresGroup(): Promise<number[]> {
-  // The bench database's backends plus the server's own processes (WAL writer, checkpointer...), not
-  // the backends of other databases (tests may be running on the same server).
-  const { rows } = await admin.query<{ pid: number }>(
-    `SELECT pid FROM pg_stat_activity WHERE datname = $1 OR backend_type <> 'client backend'`,
+/**
+ * `postgres`: the bench database's client backends (the statements the service runs); `pg-bg`: the
+ * server's own processes (autovacuum, WAL writer, checkpointer, background writer), which work for
+ * every database on the server. Backends of other databases (tests may be running) are not counted.
+ */
+async function postgresGroups(): Promise<{ postgres: number[]; 'pg-bg': number[] }> {
+  const { rows } = await admin.query<{ pid: number; client: boolean }>(
+    `SELECT pid, backend_type = 'client backend' AS client FROM pg_stat_activity
+      WHERE (datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()) OR backend_type <> 'client backend'`,
     [BENCH_DB],
   );
-  return rows.map((r) => r.pid);
+  return { postgres: rows.filter((r) => r.client).map((r) => r.pid), 'pg-bg': rows.filter((r) => !r.client).map((r) => r.pid) };
 }
 
 /**
@@ -233,8 +241,7 @@ function meter(groups: Record<string, () => number[]>): CpuMeter {
   return new CpuMeter(async () => {
     const out: Record<string, number[]> = {};
     for (const [k, f] of Object.entries(groups)) out[k] = f();
-    out.postgres = await postgresGroup();
-    return out;
+    return { ...out, ...(await postgresGroups()) };
   });
 }
 
@@ -380,12 +387,32 @@ interface DrainResult {
   cores: Cores;
   workerPeakRssMiB: number;
   workerHwmMiB: number;
+  /** Peak RssAnon: the worker's own pages, without the node binary's shared file pages. */
+  workerPeakAnonMiB: number;
   complete: boolean;
   /** Average bench-database backends per state (CPU, Lock:..., IO:..., LWLock:...). */
   pgWaits: Record<string, number>;
   /** The machine's 1-minute load average at the end (other tenants share the 2 cores). */
   loadavg1: number;
   cpuPressure: number | null;
+  /** V8 heap and external memory of the (first) worker at the end, from its /metrics. */
+  workerHeapMiB: Record<string, number>;
+}
+
+/** The worker's own view of its memory (prom-client default metrics on its /metrics). */
+async function workerHeap(w: ServiceProc): Promise<Record<string, number>> {
+  try {
+    const res = await request(`http://127.0.0.1:${w.port}/metrics`);
+    const text = await res.body.text();
+    const out: Record<string, number> = {};
+    for (const name of ['process_resident_memory_bytes', 'nodejs_heap_size_total_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes']) {
+      const m = new RegExp(`^aegis_${name} (\\S+)`, 'm').exec(text);
+      if (m) out[name.replace(/_bytes$/, '')] = round(Number(m[1]) / 1048576, 1);
+    }
+    return out;
+  } catch {
+    return {};
+  }
 }
 
 async function drainScenario(preset: SiemId, n: number, workers: number, extraEnv: Record<string, string> = {}): Promise<DrainResult> {
@@ -398,8 +425,13 @@ async function drainScenario(preset: SiemId, n: number, workers: number, extraEn
   const path = preset === 'splunk_hec' ? 'splunk' : preset === 'sumo_logic' ? 'sumo' : preset === 'new_relic' ? 'newrelic' : preset;
   receiver.reset();
   let rss = 0;
+  let anon = 0;
   const rssTimer = setInterval(() => {
-    for (const w of ws) rss = Math.max(rss, memoryMiB(w.proc.pid!)?.rss ?? 0);
+    for (const w of ws) {
+      const m = memoryMiB(w.proc.pid!);
+      rss = Math.max(rss, m?.rss ?? 0);
+      anon = Math.max(anon, m?.anon ?? 0);
+    }
   }, 100);
   const cpu = meter({ worker: () => ws.map((w) => w.proc.pid!), receiver: () => [receiver.proc.pid!], bench: () => [process.pid] });
   await cpu.begin();
@@ -430,6 +462,7 @@ async function drainScenario(preset: SiemId, n: number, workers: number, extraEn
   clearInterval(rssTimer);
   let hwm = 0;
   for (const w of ws) hwm = Math.max(hwm, memoryMiB(w.proc.pid!)?.hwm ?? 0);
+  const heap = await workerHeap(ws[0]!);
   const complaints = ws.flatMap((w) => w.stderr.join('').split('\n')).filter((l) => /"level":(40|50|60)/.test(l) && !l.includes('AEGIS_ALLOW_PRIVATE'));
   if (complaints.length > 0) log(`drain: worker warnings (${complaints.length}): ${complaints.slice(0, 5).join('\n')}`);
   await Promise.all(ws.map((w) => stopProc(w.proc)));
@@ -445,10 +478,12 @@ async function drainScenario(preset: SiemId, n: number, workers: number, extraEn
     cores,
     workerPeakRssMiB: round(rss),
     workerHwmMiB: round(hwm),
+    workerPeakAnonMiB: round(anon),
     complete,
     pgWaits,
     loadavg1: round(loadavg()[0]!, 2),
     cpuPressure: cpuPressure(),
+    workerHeapMiB: heap,
   };
   log(`drain: ${JSON.stringify(r)} jobs: ${JSON.stringify(left)}`);
   return r;
@@ -707,7 +742,7 @@ function printTable(r: {
   if (r.rss) {
     add(
       `worker RSS draining ${r.rss.events.toLocaleString('en-US')} (${LABEL[r.rss.preset]})`,
-      `VmRSS peak ${r.rss.workerPeakRssMiB} MiB, VmHWM ${r.rss.workerHwmMiB} MiB; ${r.rss.rate.toLocaleString('en-US')} events/s`,
+      `VmRSS peak ${r.rss.workerPeakRssMiB} MiB (anonymous ${r.rss.workerPeakAnonMiB} MiB), VmHWM ${r.rss.workerHwmMiB} MiB; ${r.rss.rate.toLocaleString('en-US')} events/s`,
       '< 256 MB',
       fmtCores(r.rss.cores),
     );

@@ -48,12 +48,13 @@ export function cpuPressure(): number | null {
   }
 }
 
-/** VmRSS and VmHWM (peak RSS) of a process in MiB, or null when it is gone. */
-export function memoryMiB(pid: number): { rss: number; hwm: number } | null {
+/** VmRSS, VmHWM (peak RSS) and RssAnon of a process in MiB, or null when it is gone. */
+export function memoryMiB(pid: number): { rss: number; hwm: number; anon: number } | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+    // RssAnon: the process's own memory; VmRSS adds file pages (the node binary, ~45 MB, shared).
+    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024, anon: kb('RssAnon') / 1024 };
   } catch {
     return null;
   }
