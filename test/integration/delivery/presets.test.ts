@@ -30,7 +30,7 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
     return r;
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies in tests
+  // JSON bodies in tests.
   type Json = any;
   /** Creates one destination (the only enabled one: earlier ones are disabled) and returns its id. */
   async function destination(body: Record<string, unknown>): Promise<{ id: string; body: Record<string, Json> }> {
