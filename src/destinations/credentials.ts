@@ -24,3 +24,8 @@ export function openSecrets(ring: KeyRing, row: Pick<DestinationRow, 'org_id' | 
       : null,
   };
 }
+
+/** What users see when a stored credential cannot be opened (its key was dropped from the ring too early). */
+export function credentialUnreadableMessage(err: Error): string {
+  return `Cannot decrypt this destination's credential: ${err.message}. Restore the key in AEGIS_ENCRYPTION_KEY or set the credential again.`;
+}
