@@ -200,6 +200,26 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
     }
   });
 
+  it('a credential whose key left the ring: the probe answers ok:false naming AEGIS_ENCRYPTION_KEY (not a 500), and the card says so', async () => {
+    await tdb.reset();
+    const before = await start({ AEGIS_ENCRYPTION_KEY: `old:${generateKeyBase64()}`, AEGIS_WORKER_INTERVAL_MS: '60000' });
+    const { orgId, apiKey } = await before.newOrg();
+    const base = `/api/orgs/${orgId}/forwarding-destinations`;
+    const d = await before.request('POST', base, { apiKey, body: { url: `${receiver.url}/lost`, auth_header_name: 'Authorization', auth_header_value: 'Bearer lost' } });
+    await before.stop();
+    const after = await start({ AEGIS_ENCRYPTION_KEY: `new:${generateKeyBase64()}`, AEGIS_WORKER_INTERVAL_MS: '60000' });
+    const sent = receiver.requests.length;
+    const res = await after.request('POST', `${base}/${d.body.destination_id}/test`, { apiKey });
+    expect(res.status).toBe(200);
+    expect(res.body.ok).toBe(false);
+    expect(res.body.status_code).toBeNull();
+    expect(res.body.error).toMatch(/AEGIS_ENCRYPTION_KEY/);
+    expect(receiver.requests.length).toBe(sent); // nothing sent without its credential
+    const got = await after.request('GET', `${base}/${d.body.destination_id}`, { apiKey });
+    expect(got.body.status).toBe('failing');
+    expect(got.body.last_error).toMatch(/AEGIS_ENCRYPTION_KEY/);
+  });
+
   it('a credential sealed for one destination does not open for another (associated data binds the row)', async () => {
     const ring = parseKeyRing(generateKeyBase64());
     const { seal } = await import('../../../src/crypto/sealedBox.js');
