@@ -78,6 +78,11 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
     expect(envelope.event.event.dataset).toBe('aegis.audit_stream.test');
     expect(envelope).toHaveProperty('time');
 
+    // A preset knows its header: Datadog's key goes in DD-API-KEY when no name is given.
+    const dd = await create({ url: `${receiver.url}/api/v2/logs`, siem: 'datadog', auth_header_value: 'dd-key-1' });
+    expect(dd.status).toBe(201);
+    expect(dd.body).toMatchObject({ siem: 'datadog', auth_header_name: 'DD-API-KEY', auth_header_configured: true });
+
     const bad = await create({ url: `${receiver.url}/x`, siem: 'syslog' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain('siem');

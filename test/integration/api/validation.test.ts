@@ -104,6 +104,14 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
     expect(await snapshot()).toBe(before);
   });
 
+  it('a body over the 2 MB limit is a 413 in the error shape, and writes nothing', async () => {
+    const before = await snapshot();
+    const res = await svc.request('POST', base(), { apiKey, rawBody: JSON.stringify({ url: url(), options: { index: 'x'.repeat(3 * 1024 * 1024) } }) });
+    expectError(res, 413);
+    expect(res.body.error.code).toBe('payload_too_large');
+    expect(await snapshot()).toBe(before);
+  });
+
   const patchCases: Array<[string, unknown, string]> = [
     ['an empty object', {}, ''],
     ['an unknown field', { name: 'x' }, 'name'],
