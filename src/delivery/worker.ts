@@ -123,7 +123,7 @@ export class Worker {
   /** Sleeps until the interval (the safety net) or the next scheduled retry, whichever comes first. */
   private async armTimer(): Promise<void> {
     let delay = this.opts.intervalMs;
-    const next = await nextDueAt(this.deps.db);
+    const next = await nextDueAt(this.deps.db, [...this.running.keys()]);
     if (next) delay = Math.max(10, Math.min(delay, new Date(next).getTime() - Date.now() + 5));
     this.armFallbackTimer(delay);
   }

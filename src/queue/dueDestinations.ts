@@ -28,8 +28,11 @@ export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueD
  * When the next job of any enabled destination falls due (for the worker's timer), or null. One
  * index probe per destination (the first entry of forwarding_jobs_due), not a pass over every
  * pending job: the worker asks after every scan, and a backlog can hold millions of pending jobs.
+ * `exclude`: destinations this process is draining right now. Their runner wakes the worker when it
+ * ends, so counting their (already due) jobs would only re-arm the timer at 10 ms, over and over,
+ * for as long as a drain lasts.
  */
-export async function nextDueAt(db: Queryable): Promise<Date | null> {
+export async function nextDueAt(db: Queryable, exclude: readonly string[] = []): Promise<Date | null> {
   const { rows } = await db.query<{ at: Date | null }>(
     `SELECT min(greatest(n.at, coalesce(d.paused_until, n.at))) AS at
        FROM destinations d
@@ -37,7 +40,8 @@ export async function nextDueAt(db: Queryable): Promise<Date | null> {
          SELECT j.next_attempt_at AS at FROM forwarding_jobs j
           WHERE j.destination_id = d.id AND j.org_id = d.org_id AND j.status = 'pending'
           ORDER BY j.next_attempt_at LIMIT 1) n
-      WHERE d.enabled`,
+      WHERE d.enabled AND NOT (d.id = ANY($1::text[]))`,
+    [exclude],
   );
   return rows[0]?.at ?? null;
 }
