@@ -48,6 +48,9 @@ const cpuProf = argv.includes('--cpu-prof');
 // bench into a private directory so the repository's dist/ is left alone; --runtime=tsx runs the
 // TypeScript sources through tsx instead (about 90 MB more RSS per process, for the loader).
 const runtime = argv.includes('--runtime=tsx') ? 'tsx' : 'built';
+// --src-rev <commit>: build the service from that commit's src/ and migrations/ (git archive) instead
+// of the working tree, to measure before/after back to back on the same machine state.
+const srcRev = argv.find((a, i) => argv[i - 1] === '--src-rev') ?? null;
 const BUILD_DIR = `${tmpdir()}/aegis-bench-build-${process.pid}`;
 const presetArg = argv.find((a, i) => a.startsWith('--presets=') || argv[i - 1] === '--presets');
 // --worker-env K=V (repeatable): extra environment for the worker processes, for experiments.
@@ -164,8 +167,18 @@ function buildService(): void {
   const t = Date.now();
   rmSync(BUILD_DIR, { recursive: true, force: true });
   mkdirSync(BUILD_DIR, { recursive: true });
-  execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${ROOT}tsconfig.build.json`, '--outDir', `${BUILD_DIR}/dist`], { cwd: ROOT, stdio: 'inherit' });
-  for (const name of ['migrations', 'package.json', 'node_modules', 'web', 'schemas']) symlinkSync(`${ROOT}${name}`, `${BUILD_DIR}/${name}`);
+  let srcRoot = ROOT;
+  if (srcRev) {
+    srcRoot = `${BUILD_DIR}/checkout/`;
+    mkdirSync(srcRoot, { recursive: true });
+    const tar = execFileSync('git', ['archive', srcRev, 'src', 'migrations', 'schemas', 'tsconfig.json', 'tsconfig.build.json', 'package.json'], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 });
+    execFileSync('tar', ['-x', '-C', srcRoot], { input: tar });
+    symlinkSync(`${ROOT}node_modules`, `${srcRoot}node_modules`);
+    log(`building the service from ${srcRev}`);
+  }
+  execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${srcRoot}tsconfig.build.json`, '--outDir', `${BUILD_DIR}/dist`], { cwd: srcRoot, stdio: 'inherit' });
+  for (const name of ['migrations', 'package.json', 'schemas']) symlinkSync(`${srcRoot}${name}`, `${BUILD_DIR}/${name}`);
+  for (const name of ['node_modules', 'web']) symlinkSync(`${ROOT}${name}`, `${BUILD_DIR}/${name}`);
   log(`built the service into ${BUILD_DIR} in ${round((Date.now() - t) / 1000, 1)} s`);
 }
 
@@ -654,6 +667,7 @@ async function main() {
     quick: boolean;
     node: string;
     runtime: string;
+    srcRev: string;
     postgres: string;
     latency: LatencyResult[];
     drain: DrainResult[];
@@ -668,6 +682,7 @@ async function main() {
     quick,
     node: process.version,
     runtime,
+    srcRev: srcRev ?? `working tree at ${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim()}`,
     postgres: (await admin.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v,
     latency: [],
     drain: [],
@@ -677,7 +692,8 @@ async function main() {
     scale: { drain: [], latency: null },
     loadavg: loadavg(),
   };
-  const save = () => writeFileSync(`${ROOT}bench/results/${quick ? 'quick' : 'full'}-latest.json`, JSON.stringify(results, null, 2) + '\n');
+  const out = argv.find((a, i) => argv[i - 1] === '--out') ?? `${quick ? 'quick' : 'full'}-latest`;
+  const save = () => writeFileSync(`${ROOT}bench/results/${out}.json`, JSON.stringify(results, null, 2) + '\n');
 
   try {
     if (scenarios.has('latency')) results.latency.push(await latencyScenario(1));
