@@ -12,6 +12,23 @@ export interface ProbeResult {
   error: string | null;
 }
 
+const RETRY_TAIL = /[;,.]?\s*Aegis will retry( later)?(, honouring Retry-After)?\.?$/;
+
+/**
+ * A probe is a one-off: the "Aegis will retry" tail of queue errors is not true here, so it becomes
+ * what the user can do instead.
+ */
+export function probeError(error: string, statusCode: number | null): string {
+  if (!RETRY_TAIL.test(error)) return error;
+  const action =
+    statusCode === 429
+      ? '; wait a minute (the SIEM asks for a pause) and try the test again later.'
+      : statusCode !== null && statusCode >= 500
+        ? "; check the SIEM's status page and try the test again later."
+        : '; then try the test again.';
+  return error.replace(RETRY_TAIL, action);
+}
+
 /**
  * The synchronous "test" call: POSTs one synthetic aegis.audit_stream.test event, in the preset's
  * envelope, straight to the SIEM (not through the queue) and reports what happened. Works on a
@@ -24,8 +41,7 @@ export async function probeDestination(deps: DeliveryDeps, orgId: string, destin
   const out = await sendRequest(deps, toTarget(deps.keyRing, row), [event]);
   const item = out.items[0]!;
   const ok = item.outcome === 'done';
-  // A probe is a one-off: the "Aegis will retry" tail of queue errors would not be true here.
-  const error = item.outcome === 'done' ? null : (out.error ?? item.error).replace(/;? ?Aegis will retry( later)?(, honouring Retry-After)?\.?$/, '.').replace(/\.\.$/, '.');
+  const error = item.outcome === 'done' ? null : probeError(out.error ?? item.error, out.statusCode);
   await insertAttempts(deps.db, [
     {
       orgId,
