@@ -14,7 +14,7 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
 
   beforeAll(async () => {
     tdb = await openTestDb(kind);
-    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,2,3', AEGIS_HTTP_TIMEOUT_MS: '1500', AEGIS_WORKER_INTERVAL_MS: '1000' });
+    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,2,3', AEGIS_HTTP_TIMEOUT_MS: '4000', AEGIS_WORKER_INTERVAL_MS: '1000' });
   });
   afterAll(async () => {
     await svc?.stop();
@@ -162,6 +162,26 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     const { rows } = await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1`, [id]);
     expect(rows[0]!.n).toBe(0);
     expect((await svc.request('GET', path, { apiKey: org.apiKey })).status).toBe(404);
+  });
+
+  it('disabling a destination mid-drain stops its runner at the next claim; re-enabling drains the rest', async () => {
+    const { r, org, id, path } = await setup(slow(100));
+    await seedEvents(tdb.db, org.orgId, 800);
+    await r.waitFor((reqs) => reqs.length >= 30, 20_000).catch(async (e: Error) => {
+      console.log(kind, r.count, JSON.stringify(await statusCounts(tdb.db, id)), JSON.stringify((await jobRows(tdb.db, id)).slice(0, 3)), svc.logs.lines.filter((l) => /warn|error|"level":(40|50)/.test(l)).slice(-10));
+      throw e;
+    });
+    const patch = await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: false } });
+    expect(patch.status).toBe(200);
+    await sleep(1500); // claims already in flight finish (at most lanes x claim size)
+    const afterDisable = r.count;
+    await sleep(1500);
+    expect(r.count).toBe(afterDisable);
+    const held = await statusCounts(tdb.db, id);
+    expect(held.pending ?? 0).toBeGreaterThan(300);
+    expect((await jobRows(tdb.db, id)).every((j) => j.claim_id === null)).toBe(true);
+    await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: true } });
+    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 30_000 }).toEqual({ done: 800 });
   });
 
   it('/metrics: delivered, retried and dead-lettered per destination, queue depth, oldest due age, latency histogram', async () => {
