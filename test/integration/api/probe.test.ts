@@ -133,6 +133,15 @@ describe.each(DB_KINDS)('test probe failure classes and rate limit (%s)', (kind)
     expect(other.status).toBe(200);
   });
 
+  it('the limit holds under concurrent probes: of 8 at once, exactly 5 are sent', async () => {
+    const r = await receiver(respondWith(200, ''));
+    const d = await svc.request('POST', base(), { apiKey, body: { url: `${r.url}/burst` } });
+    const all = await Promise.all(Array.from({ length: 8 }, () => svc.request('POST', `${base()}/${d.body.destination_id}/test`, { apiKey })));
+    expect(all.filter((x) => x.status === 200)).toHaveLength(5);
+    expect(all.filter((x) => x.status === 429)).toHaveLength(3);
+    expect(r.requests).toHaveLength(5);
+  });
+
   it('an unknown destination answers 404 (and does not spend anything)', async () => {
     const res = await svc.request('POST', `${base()}/fwd_doesnotexist/test`, { apiKey });
     expect(res.status).toBe(404);
