@@ -1,13 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
 // Fault-injection suite (`npm run test:faults`): real worker processes killed and restarted, database
-// connections cut, misbehaving SIEMs, API fuzzing. Heavy, so files run one or two at a time with
+// connections cut, misbehaving SIEMs, API fuzzing. Heavy, with
 // generous timeouts; the whole suite is kept under about five minutes on 2 cores.
+// One file at a time: the worker-process tests saturate both cores, and the receiver scenarios next
+// to them then time out requests that are only "slow".
 export default defineConfig({
   test: {
     include: ['test/faults/**/*.test.ts'],
     pool: 'forks',
-    maxWorkers: 2,
+    maxWorkers: 1,
     testTimeout: 180_000,
     hookTimeout: 120_000,
   },

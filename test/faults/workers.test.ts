@@ -120,7 +120,9 @@ describe('faults: worker processes (postgres)', () => {
       const hookId = await addDestination(orgId, hookR, 'custom');
       // Nobody is killed here, so a longer lease: on a saturated 2-core runner a 5 s lease can expire
       // under a stalled (not dead) process, and that at-least-once redelivery is not what this checks.
-      const ws = Array.from({ length: n }, () => worker({ AEGIS_LEASE_S: '15' }));
+      // Likewise a generous HTTP timeout: a request timed out by a starved receiver is retried (and so
+      // received twice) by design; that is at-least-once, not two workers holding one job.
+      const ws = Array.from({ length: n }, () => worker({ AEGIS_LEASE_S: '15', AEGIS_HTTP_TIMEOUT_MS: '30000' }));
       await Promise.all(ws.map((w) => w.ready()));
       await sleep(500);
       // Seeded while all of them listen: every NOTIFY wakes every worker at once. Each event has two
@@ -133,7 +135,10 @@ describe('faults: worker processes (postgres)', () => {
         const counts = receivedCounts(r.requests);
         expect(counts.size).toBe(events);
         const twice = [...counts.entries()].filter(([, c]) => c > 1);
-        if (twice.length > 0) console.log(r === batchR ? 'batch' : 'hook', twice.length, ws.map((w) => w.lines.filter((l) => /lease|fenced|failed|error/i.test(l)).slice(0, 5)));
+        if (twice.length > 0) {
+          const { rows: dup } = await tdb.db.query(`SELECT event_id, status, attempts, last_error FROM forwarding_jobs WHERE event_id = ANY($1)`, [twice.map(([e]) => e)]);
+          console.log(r === batchR ? 'batch' : 'hook', twice.length, JSON.stringify(dup.slice(0, 6)), ws.map((w) => w.lines.filter((l) => /lease|fenced|failed|error/i.test(l)).slice(0, 5)));
+        }
         expect(twice).toEqual([]);
       }
       const { rows } = await tdb.db.query<{ status: string; attempts: number; n: number }>(
