@@ -4,7 +4,7 @@ import { startTestService, type TestService } from '../../support/harness.js';
 import { hang, redirect, resetConnection, respondWith, slow, startReceiver, ok, type Receiver } from '../../support/httpsReceiver.js';
 import { jobRows, seedEvents, sleep, statusCounts } from './support.js';
 
-// The retry schedule, dead letters, replay, Retry-After, redirects, network failures, disable/delete
+// The retry schedule, dead letters, replay, Retry-After, redirects, network failures
 // and /metrics, through the real service and real HTTPS receivers. Delays are shortened (1, 2, 3 s);
 // assertions on time are loose lower bounds and orderings only.
 describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (kind) => {
@@ -128,60 +128,6 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     expect((await hung.get()).last_error).toMatch(/timeout/i);
     expect((await reset.get()).last_error).toMatch(/reset|closed/i);
     expect((await slowOne.get()).status).toBe('active');
-  });
-
-  it('disable stops queuing and holds queued jobs until enabled again; delete clears pending jobs', async () => {
-    const { r, org, id, path } = await setup(respondWith(503));
-    // Jobs queued while the SIEM was failing stay pending, with their retries scheduled.
-    await seedEvents(tdb.db, org.orgId, 3);
-    await r.waitFor((reqs) => reqs.length >= 3, 10_000);
-    const patch = await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: false } });
-    expect(patch.status).toBe(200);
-    expect(patch.body.status).toBe('disabled');
-    await sleep(300);
-    const seenWhenDisabled = r.count;
-    // New events are not queued for a disabled destination.
-    await seedEvents(tdb.db, org.orgId, 2);
-    expect(await statusCounts(tdb.db, id)).toEqual({ pending: 3 });
-    r.setHandler(ok());
-    // Held: their retry times (1 s) pass, nothing is sent.
-    await sleep(2500);
-    expect(r.count).toBe(seenWhenDisabled);
-    expect(await statusCounts(tdb.db, id)).toEqual({ pending: 3 });
-
-    const en = await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: true } });
-    expect(en.status).toBe(200);
-    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 10_000 }).toEqual({ done: 3 });
-
-    // Delete clears what is pending.
-    r.setHandler(respondWith(503));
-    await seedEvents(tdb.db, org.orgId, 2);
-    await expect.poll(async () => (await statusCounts(tdb.db, id)).pending ?? 0).toBe(2);
-    const del = await svc.request('DELETE', path, { apiKey: org.apiKey });
-    expect(del.status).toBeLessThan(300);
-    const { rows } = await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1`, [id]);
-    expect(rows[0]!.n).toBe(0);
-    expect((await svc.request('GET', path, { apiKey: org.apiKey })).status).toBe(404);
-  });
-
-  it('disabling a destination mid-drain stops its runner at the next claim; re-enabling drains the rest', async () => {
-    const { r, org, id, path } = await setup(slow(100));
-    await seedEvents(tdb.db, org.orgId, 800);
-    await r.waitFor((reqs) => reqs.length >= 30, 20_000).catch(async (e: Error) => {
-      console.log(kind, r.count, JSON.stringify(await statusCounts(tdb.db, id)), JSON.stringify((await jobRows(tdb.db, id)).slice(0, 3)), svc.logs.lines.filter((l) => /warn|error|"level":(40|50)/.test(l)).slice(-10));
-      throw e;
-    });
-    const patch = await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: false } });
-    expect(patch.status).toBe(200);
-    await sleep(1500); // claims already in flight finish (at most lanes x claim size)
-    const afterDisable = r.count;
-    await sleep(1500);
-    expect(r.count).toBe(afterDisable);
-    const held = await statusCounts(tdb.db, id);
-    expect(held.pending ?? 0).toBeGreaterThan(300);
-    expect((await jobRows(tdb.db, id)).every((j) => j.claim_id === null)).toBe(true);
-    await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: true } });
-    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 30_000 }).toEqual({ done: 800 });
   });
 
   it('/metrics: delivered, retried and dead-lettered per destination, queue depth, oldest due age, latency histogram', async () => {
