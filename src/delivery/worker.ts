@@ -188,9 +188,29 @@ export class Worker {
       byEvent.set(e, j);
       return e;
     });
-    // Sized with the context the encoder will really use, so no request exceeds the preset's limits.
-    const groups = batchEvents(events, encoder, encodeContext(this.deps.delivery, target));
     const outcomes: JobOutcome[] = [];
+    // Sized with the context the encoder will really use, so no request exceeds the preset's limits.
+    // An event the encoder cannot encode (a poison pill, e.g. an unparsable @timestamp written around
+    // the API) would make every claim that holds it throw and hold its batch until the lease runs out,
+    // again and again: it is dead-lettered on its own and the rest of the claim is sent.
+    const ctx = encodeContext(this.deps.delivery, target);
+    let groups: SiemEvent[][];
+    let poisonError: string | null = null;
+    try {
+      groups = batchEvents(events, encoder, ctx);
+    } catch {
+      const good: SiemEvent[] = [];
+      for (const e of events) {
+        try {
+          encoder.encode([e], ctx);
+          good.push(e);
+        } catch (err) {
+          poisonError = `An event cannot be encoded for ${target.siem} and was dead-lettered: ${(err as Error).message}`;
+          outcomes.push({ id: byEvent.get(e)!.id, outcome: 'failed', error: poisonError, statusCode: null });
+        }
+      }
+      groups = batchEvents(good, encoder, ctx);
+    }
     const attempts: AttemptRecord[] = [];
     const unsent: number[] = [];
     let pausedUntil: Date | null = null;
@@ -211,7 +231,18 @@ export class Worker {
             for (const e of group) unsent.push(byEvent.get(e)!.id);
             continue;
           }
-          const out = await sendRequest(this.deps.delivery, target, group);
+          // sendRequest reports every SIEM and network failure as an outcome; should it throw anyway
+          // (a bug), the group counts as a failed attempt on the schedule instead of holding its claim
+          // until the lease runs out and repeating that forever without spending an attempt.
+          const out = await sendRequest(this.deps.delivery, target, group).catch(
+            (err: unknown): RequestOutcome => ({
+              items: group.map(() => ({ outcome: 'retry' as const, error: `Internal error while sending: ${(err as Error).message}` })),
+              statusCode: null,
+              error: `Internal error while sending: ${(err as Error).message}`,
+              durationMs: 0,
+              responseSnippet: null,
+            }),
+          );
           lastOutcome = out;
           const delivered = out.items.filter((i) => i.outcome === 'done').length;
           if (delivered > 0) {
@@ -265,7 +296,12 @@ export class Worker {
       claimId,
       outcomes,
       retryDelaysS: this.opts.retryDelaysS,
-      report: { destinationId: target.id, attempts, last: last ? { ok: last.error === null, error: last.error } : null, delivered: anyDelivered },
+      report: {
+        destinationId: target.id,
+        attempts,
+        last: last ? { ok: last.error === null, error: last.error } : poisonError ? { ok: false, error: poisonError } : null,
+        delivered: anyDelivered,
+      },
     });
     // Unsent jobs go back as due now, without an attempt: while the breaker holds the destination it is
     // the destination's paused_until that keeps them (claims and scans skip a paused destination), so

@@ -130,6 +130,30 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     expect((await slowOne.get()).status).toBe('active');
   });
 
+  it('an event the preset cannot encode is dead-lettered alone; the rest of its batch is delivered', async () => {
+    const { r, org, id, get } = await setup(ok(), { siem: 'splunk_hec' });
+    await svc.request('PATCH', `/api/orgs/${org.orgId}/forwarding-destinations/${id}`, { apiKey: org.apiKey, body: { enabled: false } });
+    const ids = await seedEvents(tdb.db, org.orgId, 5);
+    // A poison pill written around the API: Splunk's envelope needs a parsable @timestamp.
+    const { rows: col } = await tdb.db.query<{ t: string }>(`SELECT data_type AS t FROM information_schema.columns WHERE table_name = 'audit_events' AND column_name = 'payload' LIMIT 1`);
+    const { rows: ev } = await tdb.db.query<{ p: unknown }>(`SELECT payload AS p FROM audit_events WHERE id = $1`, [ids[2]]);
+    const bad = { ...(typeof ev[0]!.p === 'string' ? JSON.parse(ev[0]!.p) : ev[0]!.p), '@timestamp': 'not a time' };
+    await tdb.db.query(`UPDATE audit_events SET payload = $2::text::${col[0]!.t === 'json' ? 'json' : 'jsonb'} WHERE id = $1`, [ids[2], JSON.stringify(bad)]);
+    await tdb.db.query(`INSERT INTO forwarding_jobs (org_id, destination_id, event_id) SELECT org_id, $1, id FROM audit_events WHERE org_id = $2`, [id, org.orgId]);
+    await svc.request('PATCH', `/api/orgs/${org.orgId}/forwarding-destinations/${id}`, { apiKey: org.apiKey, body: { enabled: true } });
+    await expect.poll(async () => (await jobRows(tdb.db, id)).filter((j) => j.status !== 'pending').length, { timeout: 10_000 }).toBe(5);
+    const rows = await jobRows(tdb.db, id);
+    expect(rows.find((j) => j.event_id === ids[2])).toMatchObject({ status: 'failed', claim_id: null });
+    expect(rows.filter((j) => j.status === 'done')).toHaveLength(4);
+    const got = new Set(r.requests.flatMap((q) => [...q.body.toString('utf8').matchAll(/"id":"(pflt_[^"]+)"/g)].map((m) => m[1])));
+    expect(got.has(ids[2])).toBe(false);
+    expect(got.size).toBe(4);
+    void get;
+    const failed = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${id}/failed-events`, { apiKey: org.apiKey });
+    expect(failed.body.events.map((e: { event_id: string }) => e.event_id)).toEqual([ids[2]]);
+    expect(failed.body.events[0].last_error).toMatch(/cannot be encoded/);
+  });
+
   it('/metrics: delivered, retried and dead-lettered per destination, queue depth, oldest due age, latency histogram', async () => {
     let n = 0;
     const { r, org, id } = await setup(() => (n++ < 4 ? { status: 500, body: 'boom' } : { status: 200, body: 'ok' }));
