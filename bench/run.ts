@@ -136,6 +136,8 @@ async function startService(role: 'api' | 'worker', extraEnv: Record<string, str
   const port = nextPort++;
   const nodeArgs = runtime === 'tsx' ? ['--import', 'tsx', 'src/cli/main.ts'] : [`${BUILD_DIR}/dist/cli/main.js`];
   if (cpuProf && role === 'worker') nodeArgs.unshift('--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles`);
+  // The heap cap the shipped start command and the aegis-stream bin set (see package.json "start").
+  nodeArgs.unshift('--max-old-space-size=160');
   const proc = spawn(process.execPath, [...nodeArgs, 'start', '--role', role], {
     cwd: ROOT,
     env: serviceEnv(port, role === 'worker' ? { ...WORKER_ENV, ...extraEnv } : extraEnv),
