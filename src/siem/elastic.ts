@@ -64,7 +64,20 @@ export const elasticEncoder: SiemEncoder = {
   interpret(response: SiemResponse, events: SiemEvent[]): DeliveryVerdict {
     if (!is2xx(response.status)) return wholeVerdict('Elasticsearch', response, describeElasticError);
     const parsed = parseJson(response.body);
-    if (!isRecord(parsed) || parsed.errors !== true) return { kind: 'all', ok: true, retryable: false };
+    if (!isRecord(parsed)) {
+      // The client reads a capped prefix of the answer; a large _bulk answer arrives cut off. Elastic
+      // writes "errors" near the start, so the prefix still says whether every item succeeded. When it
+      // cannot be read, retry the batch: _id = event.id makes a resend idempotent (409 = done).
+      const flag = /"errors"\s*:\s*(true|false)/.exec(response.body.slice(0, 4096));
+      if (flag?.[1] === 'false') return { kind: 'all', ok: true, retryable: false };
+      return {
+        kind: 'all',
+        ok: false,
+        retryable: true,
+        error: 'Elasticsearch accepted the request but its per-item answer could not be read in full; retrying the batch (duplicates are refused by _id).',
+      };
+    }
+    if (parsed.errors !== true) return { kind: 'all', ok: true, retryable: false };
     const items = parsed.items;
     if (!Array.isArray(items) || items.length !== events.length) {
       return {

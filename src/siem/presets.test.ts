@@ -90,6 +90,19 @@ describe('Elastic', () => {
     expect(elasticEncoder.encode([e], { ...ctx, options: { index: 'logs-aegis.audit-prod' } }).body).toContain('"_index":"logs-aegis.audit-prod"');
   });
 
+  // Regression: the client reads a capped prefix of the answer, so a 1,000-item _bulk answer arrives cut
+  // off; it used to parse as "not errors:true" and count every item as delivered.
+  it('never counts a cut-off answer as delivered unless its prefix says errors:false', () => {
+    const events = [0, 1, 2].map((i) => sampleEvent(i));
+    const items = events.map((e) => ({ create: { _id: e.event.id, status: 429, error: { type: 'es_rejected_execution_exception' } } }));
+    const full = JSON.stringify({ took: 3, errors: true, items });
+    const cut = elasticEncoder.interpret({ status: 200, body: full.slice(0, full.length - 20), headers: {} }, events);
+    expect(cut).toMatchObject({ kind: 'all', ok: false, retryable: true });
+    const okFull = JSON.stringify({ took: 3, errors: false, items: events.map((e) => ({ create: { _id: e.event.id, status: 201 } })) });
+    expect(elasticEncoder.interpret({ status: 200, body: okFull.slice(0, 40), headers: {} }, events)).toMatchObject({ kind: 'all', ok: true });
+    expect(elasticEncoder.interpret({ status: 200, body: 'not json', headers: {} }, events)).toMatchObject({ kind: 'all', ok: false, retryable: true });
+  });
+
   it('settles a 201/409/429/400/503 mix per item', () => {
     const events = [0, 1, 2, 3, 4].map((i) => sampleEvent(i));
     const body = JSON.stringify({
