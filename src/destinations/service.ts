@@ -69,7 +69,18 @@ export async function listDestinationViews(deps: DestinationDeps, orgId: string)
 export async function patchDestination(deps: DestinationDeps, orgId: string, id: string, body: PatchDestinationBody): Promise<DestinationView> {
   const row = await mustGet(deps, orgId, id);
   const patch: repo.DestinationPatch = {};
-  if (body.url !== undefined) patch.url = checkUrl(body.url, deps.allowPrivate);
+  if (body.url !== undefined) {
+    patch.url = checkUrl(body.url, deps.allowPrivate);
+    // A stored credential is never sent to a new host: whoever can edit a destination must not be able
+    // to redirect its secret to a server they control. Moving to another origin needs the credential
+    // again (or "" to go without).
+    if (row.auth_header_sealed && new URL(patch.url).origin !== new URL(row.url).origin && body.auth_header_value === undefined) {
+      throw invalid(
+        'url',
+        'moving the destination to another host requires auth_header_value in the same request (a stored credential is never sent to a new host); send "" to move it without one',
+      );
+    }
+  }
   if (body.auth_header_name !== undefined) patch.auth_header_name = checkHeaderName(body.auth_header_name);
   if (body.auth_header_value !== undefined) {
     if (body.auth_header_value === '') {

@@ -107,7 +107,8 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
     const refused = await svc.request('PATCH', `${base}/${id}`, { apiKey, body: { auth_header_value: `${secret1}\r\n` } });
     expect(refused.status).toBe(400);
     bodies.push(refused.text);
-    await call('PATCH', `${base}/${id}`, { url: 'https://no-such-siem.invalid/x' });
+    // Another host: the credential must come along in the same PATCH (never sent to a new host otherwise).
+    await call('PATCH', `${base}/${id}`, { url: 'https://no-such-siem.invalid/x', auth_header_value: secret2 });
     expect((await call('POST', `${base}/${id}/test`)).body.ok).toBe(false);
     await call('GET', `${base}/${id}`);
 
