@@ -69,7 +69,8 @@ export async function sendRequest(deps: DeliveryDeps, target: DeliveryTarget, ev
       standardWebhookHeaders({ secret: target.signingSecret, id: events[0]!.event.id, timestamp: Math.floor(Date.now() / 1000), body: encoded.body }),
     );
   }
-  const result = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip });
+  const sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip });
+  const result = sent.kind === 'response' ? { ...sent, body: scrubSecrets(sent.body, target) } : sent;
   const all = (item: ItemResult): ItemResult[] => events.map(() => item);
 
   if (result.kind === 'network') {
@@ -103,4 +104,21 @@ export async function sendRequest(deps: DeliveryDeps, target: DeliveryTarget, ev
     durationMs: result.durationMs,
     responseSnippet: snippet,
   };
+}
+
+/**
+ * Removes the destination's credentials from a response body. Some receivers and debugging proxies
+ * echo request headers back; the body feeds last_error (shown in the API and dashboard) and the
+ * delivery log, where a credential must never land.
+ */
+export function scrubSecrets(body: string, target: Pick<DeliveryTarget, 'authHeaderValue' | 'signingSecret'>): string {
+  let out = body;
+  for (const secret of [target.authHeaderValue, target.signingSecret]) {
+    if (!secret || secret.length < 4) continue;
+    out = out.split(secret).join('[redacted]');
+    // The token alone, without a scheme prefix such as "Bearer " or "Splunk ".
+    const token = secret.includes(' ') ? secret.slice(secret.lastIndexOf(' ') + 1) : '';
+    if (token.length >= 8) out = out.split(token).join('[redacted]');
+  }
+  return out;
 }
