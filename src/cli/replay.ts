@@ -1,5 +1,5 @@
 import type { Db } from '../db/types.js';
-import { countFailed, replayFailed } from '../queue/deadLetters.js';
+import { countFailed, lastFailedJobId, replayFailed } from '../queue/deadLetters.js';
 import { CliError } from './database.js';
 import { progressBar } from './progress.js';
 import { getEncoder } from '../siem/registry.js';
@@ -15,8 +15,9 @@ export async function replayDestination(db: Db, destinationId: string): Promise<
   const { rows: d } = await db.query<{ siem: string }>('SELECT siem FROM destinations WHERE id = $1', [destinationId]);
   const maxAgeMs = getEncoder(d[0]!.siem as SiemId).maxEventAgeMs ?? null;
   let tooOld = 0;
+  const upToJobId = await lastFailedJobId(db, orgId, destinationId);
   for (;;) {
-    const r = await replayFailed(db, orgId, destinationId, null, { batch: 5000, maxAgeMs });
+    const r = await replayFailed(db, orgId, destinationId, null, { batch: 5000, maxAgeMs, upToJobId });
     tooOld = r.tooOld;
     if (r.replayed === 0) break;
     done += r.replayed;

@@ -56,7 +56,7 @@ export async function replayFailed(
   orgId: string,
   destinationId: string,
   jobIds: number[] | null,
-  opts: { batch?: number; maxAgeMs?: number | null } = {},
+  opts: { batch?: number; maxAgeMs?: number | null; upToJobId?: number | null } = {},
 ): Promise<{ replayed: number; tooOld: number }> {
   const maxAgeMs = opts.maxAgeMs ?? null;
   const { rowCount } = await db.query(
@@ -66,8 +66,9 @@ export async function replayFailed(
          WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed'
            AND ($3::bigint[] IS NULL OR j.id = ANY($3::bigint[]))
            AND ($5::float8 IS NULL OR e.occurred_at > now() - make_interval(secs => $5::float8 / 1000))
+           AND ($6::bigint IS NULL OR j.id <= $6)
          ORDER BY j.id LIMIT $4)`,
-    [orgId, destinationId, jobIds, opts.batch ?? 10_000, maxAgeMs],
+    [orgId, destinationId, jobIds, opts.batch ?? 10_000, maxAgeMs, opts.upToJobId ?? null],
   );
   let tooOld = 0;
   if (maxAgeMs !== null) {
@@ -82,6 +83,15 @@ export async function replayFailed(
   }
   if (rowCount > 0) await db.query(`SELECT pg_notify('aegis_jobs', '')`);
   return { replayed: rowCount, tooOld };
+}
+
+/** The newest dead-lettered job id: replays stop there, so jobs dead-lettered again meanwhile wait for the next replay. */
+export async function lastFailedJobId(db: Queryable, orgId: string, destinationId: string): Promise<number | null> {
+  const { rows } = await db.query<{ id: number | null }>(
+    `SELECT max(id) AS id FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'failed'`,
+    [orgId, destinationId],
+  );
+  return rows[0]?.id ?? null;
 }
 
 export async function countFailed(db: Queryable, orgId: string, destinationId: string): Promise<number> {

@@ -8,7 +8,7 @@ import { probeDestination } from '../../delivery/probe.js';
 import { DecryptError } from '../../crypto/sealedBox.js';
 import { credentialUnreadableMessage } from '../../destinations/credentials.js';
 import { recordAttemptOutcome } from '../../destinations/repository.js';
-import { listFailedEvents, replayFailed } from '../../queue/deadLetters.js';
+import { lastFailedJobId, listFailedEvents, replayFailed } from '../../queue/deadLetters.js';
 import { destinationStats } from '../../queue/stats.js';
 import { getEncoder } from '../../siem/registry.js';
 import { getPresetInfo, type SiemId } from '../../siem/catalog.js';
@@ -131,7 +131,7 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       tags,
       summary: 'Put dead-lettered events back in the queue',
       params: DestinationParams,
-      body: Type.Optional(Type.Object({ job_ids: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 1000 })) }, { additionalProperties: false })),
+      body: Type.Optional(Type.Object({ job_ids: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), { maxItems: 1000 })) }, { additionalProperties: false })),
       response: {
         200: Type.Object({
           replayed: Type.Integer(),
@@ -152,8 +152,9 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       const maxAgeMs = getEncoder(dest.siem as SiemId).maxEventAgeMs ?? null;
       let replayed = 0;
       let tooOld = 0;
+      const upToJobId = await lastFailedJobId(ctx.db, p.org_id, p.destination_id);
       for (;;) {
-        const r = await replayFailed(ctx.db, p.org_id, p.destination_id, body.job_ids ?? null, { maxAgeMs });
+        const r = await replayFailed(ctx.db, p.org_id, p.destination_id, body.job_ids ?? null, { maxAgeMs, upToJobId });
         replayed += r.replayed;
         tooOld = r.tooOld;
         if (r.replayed === 0 || body.job_ids) break;
