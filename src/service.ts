@@ -72,6 +72,8 @@ export async function startService(config: Config, opts: StartOptions): Promise<
   try {
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    // Before listening: automation that waits for the port may use the bootstrap key at once.
+    const boot = opts.role !== 'worker' ? await bootstrap(db, config) : null;
     const metrics = createMetrics(db);
     const delivery = createDeliveryDeps(db, keyRing, config, opts.extraCa);
     closeables = [() => delivery.client.close(), ...closeables];
@@ -109,14 +111,11 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       closeables = [() => w.stop(), ...closeables];
     }
 
-    if (opts.role !== 'worker') {
-      const boot = await bootstrap(db, config);
-      if (opts.banner) {
-        // PORT=0 binds a free port: a default public URL ending in :0 would give a dead sign-in link.
-        const publicUrl = address && new URL(config.publicUrl).port === '0' ? address : config.publicUrl;
-        const link = await createLoginLink(db, boot.orgId, publicUrl);
-        printBanner({ address: address ?? config.publicUrl, orgId: boot.orgId, apiKey: boot.newApiKey, link, publicUrl, config });
-      }
+    if (boot && opts.banner) {
+      // PORT=0 binds a free port: a default public URL ending in :0 would give a dead sign-in link.
+      const publicUrl = address && new URL(config.publicUrl).port === '0' ? address : config.publicUrl;
+      const link = await createLoginLink(db, boot.orgId, publicUrl);
+      printBanner({ address: address ?? config.publicUrl, orgId: boot.orgId, apiKey: boot.newApiKey, link, publicUrl, config });
     }
 
     let stopped = false;

@@ -4,7 +4,8 @@ import type { Queryable } from '../db/types.js';
 /**
  * Dashboard sign-in. A login link carries a one-time token (15 minutes); using it creates a session
  * (12 hours) whose token lives only in an HttpOnly cookie, plus a CSRF token the page sends back in a
- * header on every mutating request. Only digests of both tokens are stored.
+ * header on every mutating request. The login token and the session token are stored only as digests;
+ * the CSRF token is stored as is (it is not a credential on its own: it is useless without the cookie).
  */
 export const LOGIN_LINK_TTL_MS = 15 * 60_000;
 export const SESSION_TTL_MS = 12 * 3_600_000;

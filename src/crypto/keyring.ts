@@ -72,7 +72,7 @@ export async function loadKeyRing(opts: { encryptionKey: string | null; database
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await mkdir(opts.dataDir, { recursive: true });
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   const key = generateKeyBase64();
   await writeFile(file, key + '\n', { mode: 0o600, flag: 'wx' });
   return { ring: parseKeyRing(key, file), source: 'file', generated: true };

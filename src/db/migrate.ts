@@ -21,7 +21,7 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
   );
 }
 
-/** Applies pending migrations, each in its own transaction; returns the names applied. Throws on failure. */
+/** Applies pending migrations in one transaction (all or none); returns the names applied. Throws on failure. */
 export async function migrate(db: Db): Promise<string[]> {
   const migrations = await loadMigrations();
   const applied: string[] = [];

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env.js';
@@ -56,6 +56,8 @@ export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir
   if (config.databaseUrl) return openPg({ connectionString: config.databaseUrl, max: config.dbPoolMax, ...(logger ? { logger } : {}) });
   const dir = resolve(config.dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // mkdir's mode does not apply to a directory that already exists (e.g. made by an older version).
+  chmodSync(dir, 0o700);
   const release = acquireLock(dir);
   try {
     const db = await openPglite(join(dir, 'pglite'));

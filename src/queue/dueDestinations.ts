@@ -17,7 +17,8 @@ export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueD
         AND EXISTS (SELECT 1 FROM forwarding_jobs j
                      WHERE j.destination_id = d.id AND j.org_id = d.org_id
                        AND j.status = 'pending' AND j.next_attempt_at <= now())
-      ORDER BY d.org_id, d.id
+      -- Random order: with more busy destinations than worker slots, every one gets its turn.
+      ORDER BY random()
       LIMIT $1`,
     [limit],
   );
