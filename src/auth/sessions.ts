@@ -40,6 +40,19 @@ export async function redeemLoginLink(db: Queryable, t: string): Promise<RedeemR
   return { ok: false, reason: seen[0].used_at ? 'used' : 'expired' };
 }
 
+/** Reports a link's state without using it up (the GET confirm page). */
+export async function peekLoginLink(db: Queryable, t: string): Promise<RedeemResult> {
+  const { rows } = await db.query<{ org_id: string; used_at: Date | null; live: boolean }>(
+    'SELECT org_id, used_at, expires_at > now() AS live FROM login_links WHERE token_digest = $1',
+    [digest(t)],
+  );
+  const row = rows[0];
+  if (!row) return { ok: false, reason: 'unknown' };
+  if (row.used_at) return { ok: false, reason: 'used' };
+  if (!row.live) return { ok: false, reason: 'expired' };
+  return { ok: true, orgId: row.org_id };
+}
+
 export async function createSession(db: Queryable, orgId: string): Promise<{ token: string; csrfToken: string; expiresAt: Date }> {
   const t = token();
   const csrfToken = token();

@@ -51,6 +51,8 @@ export async function launchBrowser(viewport = { width: 1280, height: 900 }): Pr
 export async function signIn(page: Page, svc: TestService, db: Db, orgId: string): Promise<string> {
   const link = await createLoginLink(db, orgId, svc.baseUrl);
   await page.goto(link);
+  // The link opens a sign-in page; its button (a same-origin form POST) uses the link up.
+  await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL('**/settings/siem-forwarding');
   await page.getByRole('heading', { name: 'SIEM Forwarding', level: 2 }).waitFor();
   return link;

@@ -1,7 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
-import { createSession, deleteSession, findSession, redeemLoginLink } from '../../auth/sessions.js';
+import { createSession, deleteSession, findSession, peekLoginLink, redeemLoginLink } from '../../auth/sessions.js';
 import { getOrg } from '../../orgs/repository.js';
 import { authenticate, SESSION_COOKIE } from '../auth.js';
 import { AppError } from '../../errors.js';
@@ -12,8 +12,19 @@ const REASONS = {
   expired: 'This sign-in link has expired (links last 15 minutes). Ask for a new one with: aegis-stream login-link --org <org id>',
 } as const;
 
+// Server-rendered sign-in pages: no script at all; the form may only post back here.
+const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function signInPage(orgName: string, token: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign in to Aegis</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1f2933}h1{font-size:1.4rem}
+button{font:inherit;padding:.6rem 1.2rem;border-radius:6px;border:0;background:#1d4ed8;color:#fff;cursor:pointer}button:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}</style></head>
+<body><main><h1>Sign in to Aegis</h1><p>You are signing in to <strong>${esc(orgName)}</strong> to manage SIEM forwarding. This link works once.</p>
+<form method="post" action="/auth/login"><input type="hidden" name="token" value="${esc(token)}"><button type="submit">Sign in</button></form></main></body></html>`;
+}
+
 function page(title: string, message: string): string {
-  const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1f2933}h1{font-size:1.4rem}</style></head>
 <body><main><h1>${esc(title)}</h1><p role="alert">${esc(message)}</p></main></body></html>`;
@@ -22,18 +33,51 @@ function page(title: string, message: string): string {
 export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   const secureCookie = ctx.config.publicUrl.startsWith('https://');
 
+  const refused = (reply: FastifyReply, reason: keyof typeof REASONS) =>
+    reply.status(410).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(page('Sign-in link not valid', REASONS[reason]));
+
+  // Opening the link only shows a "Sign in" button; the same-origin POST it submits uses the link up.
+  // A GET must not: mail and chat link scanners fetch links before people click them.
   app.get('/auth/login', {
     schema: {
       tags: ['dashboard session'],
-      summary: 'Redeem a one-time sign-in link',
+      summary: 'Show the sign-in page for a one-time link (does not use it up)',
       querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) }),
     },
     handler: async (req, reply) => {
       const token = (req.query as { token?: string }).token ?? '';
-      const res = token ? await redeemLoginLink(ctx.db, token) : ({ ok: false, reason: 'unknown' } as const);
+      const state = token ? await peekLoginLink(ctx.db, token) : ({ ok: false, reason: 'unknown' } as const);
+      if (!state.ok) return refused(reply, state.reason);
+      const org = await getOrg(ctx.db, state.orgId);
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('content-security-policy', PAGE_CSP)
+        .header('cache-control', 'no-store')
+        // Under no-referrer, browsers send "Origin: null" with the form POST, which the login-CSRF
+        // check must refuse; same-origin lets our own origin through and still leaks nothing elsewhere.
+        .header('referrer-policy', 'same-origin')
+        .send(signInPage(org?.name ?? state.orgId, token));
+    },
+  });
+
+  app.post('/auth/login', {
+    schema: {
+      tags: ['dashboard session'],
+      summary: 'Redeem a one-time sign-in link (form POST from the sign-in page)',
+      body: Type.Object({ token: Type.String({ maxLength: 200 }) }),
+    },
+    handler: async (req, reply) => {
+      // Login CSRF: another site must not sign a visitor into an organization of its choosing (whose
+      // dashboard would then collect the visitor's SIEM credentials). Browsers send Origin on POST.
+      const origin = req.headers.origin;
+      if (origin !== undefined && origin !== new URL(ctx.config.publicUrl).origin && origin !== `${req.protocol}://${req.headers.host ?? ''}`) {
+        req.log.warn('sign-in POST from another origin refused');
+        return reply.status(403).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(page('Sign-in refused', 'This sign-in came from another site. Open the sign-in link yourself.'));
+      }
+      const res = await redeemLoginLink(ctx.db, (req.body as { token: string }).token);
       if (!res.ok) {
         req.log.info({ reason: res.reason }, 'sign-in link refused');
-        return reply.status(410).type('text/html; charset=utf-8').send(page('Sign-in link not valid', REASONS[res.reason]));
+        return refused(reply, res.reason);
       }
       const session = await createSession(ctx.db, res.orgId);
       req.log.info({ org_id: res.orgId }, 'dashboard sign-in');

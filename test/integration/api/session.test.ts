@@ -20,14 +20,34 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
 
   async function signIn(orgId: string): Promise<{ cookie: string; csrf: string }> {
     const link = await createLoginLink(tdb.db, orgId, svc.baseUrl);
-    const res = await fetch(link, { redirect: 'manual' });
+    const token = new URL(link).searchParams.get('token')!;
+    // Opening the link shows a sign-in button and does not use the link up (link scanners open links).
+    for (let i = 0; i < 2; i++) {
+      const shown = await fetch(link, { redirect: 'manual' });
+      expect(shown.status).toBe(200);
+      expect(shown.headers.get('set-cookie')).toBeNull();
+      expect(await shown.text()).toContain('<form method="post" action="/auth/login">');
+    }
+    const post = (origin?: string) =>
+      fetch(`${svc.baseUrl}/auth/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(origin ? { origin } : {}) },
+        body: new URLSearchParams({ token }).toString(),
+      });
+    // Login CSRF: a form on another site cannot sign the visitor in (and does not use the link up).
+    const crossSite = await post('https://evil.example');
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.headers.get('set-cookie')).toBeNull();
+    const res = await post(new URL(svc.baseUrl).origin);
     expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/settings/siem-forwarding');
     const setCookie = res.headers.get('set-cookie')!;
     expect(setCookie).toMatch(/HttpOnly/i);
     expect(setCookie).toMatch(/SameSite=Strict/i);
     const cookie = setCookie.split(';')[0]!;
-    const again = await fetch(link, { redirect: 'manual' });
-    expect(again.status).toBe(410); // one-time
+    expect((await post()).status).toBe(410); // one-time
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(410); // and the page says so
     const session = await svc.request('GET', '/api/session', { headers: { cookie } });
     expect(session.status).toBe(200);
     expect(session.body.org_id).toBe(orgId);

@@ -93,7 +93,13 @@ export function cliLifecycleSuite(target: Target): void {
       // The key works against the running service; the link signs in once.
       const list = await fetch(`http://127.0.0.1:${first.port}/api/orgs/${org}/forwarding-destinations`, { headers: { authorization: `Bearer ${key}` } });
       expect(list.status).toBe(200);
-      const signIn = await fetch(link!, { redirect: 'manual' });
+      expect((await fetch(link!, { redirect: 'manual' })).status).toBe(200); // the sign-in page
+      const signIn = await fetch(`http://127.0.0.1:${first.port}/auth/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: new URL(link!).searchParams.get('token')! }).toString(),
+      });
       expect(signIn.status).toBeGreaterThanOrEqual(300);
       expect(signIn.status).toBeLessThan(400);
       expect(signIn.headers.get('set-cookie')).toMatch(/HttpOnly/i);
