@@ -93,10 +93,6 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     if (!reply.hasHeader('referrer-policy')) void reply.header('referrer-policy', 'no-referrer');
   });
 
-  // The sign-in page posts a plain HTML form (no script), so its body arrives form-encoded.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {

@@ -60,7 +60,17 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
   });
 
-  app.post('/auth/login', {
+  // In its own scope: only this route accepts a form-encoded body (the sign-in page posts a plain HTML
+  // form, no script); the REST API keeps refusing anything but JSON.
+  void app.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+    redeemRoute(scope);
+  });
+
+  function redeemRoute(scope: FastifyInstance): void {
+  scope.post('/auth/login', {
     schema: {
       tags: ['dashboard session'],
       summary: 'Redeem a one-time sign-in link (form POST from the sign-in page)',
@@ -91,6 +101,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
       return reply.redirect('/settings/siem-forwarding', 303);
     },
   });
+  }
 
   app.get('/api/session', {
     schema: { tags: ['dashboard session'], summary: 'Who is signed in (dashboard)' },
