@@ -70,37 +70,37 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   function redeemRoute(scope: FastifyInstance): void {
-  scope.post('/auth/login', {
-    schema: {
-      tags: ['dashboard session'],
-      summary: 'Redeem a one-time sign-in link (form POST from the sign-in page)',
-      body: Type.Object({ token: Type.String({ maxLength: 200 }) }),
-    },
-    handler: async (req, reply) => {
-      // Login CSRF: another site must not sign a visitor into an organization of its choosing (whose
-      // dashboard would then collect the visitor's SIEM credentials). Browsers send Origin on POST.
-      const origin = req.headers.origin;
-      if (origin !== undefined && origin !== new URL(ctx.config.publicUrl).origin && origin !== `${req.protocol}://${req.headers.host ?? ''}`) {
-        req.log.warn('sign-in POST from another origin refused');
-        return reply.status(403).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(page('Sign-in refused', 'This sign-in came from another site. Open the sign-in link yourself.'));
-      }
-      const res = await redeemLoginLink(ctx.db, (req.body as { token: string }).token);
-      if (!res.ok) {
-        req.log.info({ reason: res.reason }, 'sign-in link refused');
-        return refused(reply, res.reason);
-      }
-      const session = await createSession(ctx.db, res.orgId);
-      req.log.info({ org_id: res.orgId }, 'dashboard sign-in');
-      void reply.setCookie(SESSION_COOKIE, session.token, {
-        httpOnly: true,
-        sameSite: 'strict',
-        secure: secureCookie,
-        path: '/',
-        expires: session.expiresAt,
-      });
-      return reply.redirect('/settings/siem-forwarding', 303);
-    },
-  });
+    scope.post('/auth/login', {
+      schema: {
+        tags: ['dashboard session'],
+        summary: 'Redeem a one-time sign-in link (form POST from the sign-in page)',
+        body: Type.Object({ token: Type.String({ maxLength: 200 }) }),
+      },
+      handler: async (req, reply) => {
+        // Login CSRF: another site must not sign a visitor into an organization of its choosing (whose
+        // dashboard would then collect the visitor's SIEM credentials). Browsers send Origin on POST.
+        const origin = req.headers.origin;
+        if (origin !== undefined && origin !== new URL(ctx.config.publicUrl).origin && origin !== `${req.protocol}://${req.headers.host ?? ''}`) {
+          req.log.warn('sign-in POST from another origin refused');
+          return reply.status(403).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(page('Sign-in refused', 'This sign-in came from another site. Open the sign-in link yourself.'));
+        }
+        const res = await redeemLoginLink(ctx.db, (req.body as { token: string }).token);
+        if (!res.ok) {
+          req.log.info({ reason: res.reason }, 'sign-in link refused');
+          return refused(reply, res.reason);
+        }
+        const session = await createSession(ctx.db, res.orgId);
+        req.log.info({ org_id: res.orgId }, 'dashboard sign-in');
+        void reply.setCookie(SESSION_COOKIE, session.token, {
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: secureCookie,
+          path: '/',
+          expires: session.expiresAt,
+        });
+        return reply.redirect('/settings/siem-forwarding', 303);
+      },
+    });
   }
 
   app.get('/api/session', {
