@@ -2,7 +2,9 @@ import { getDestination, recordAttemptOutcome } from '../destinations/repository
 import { notFound } from '../errors.js';
 import { buildTestEvent } from '../events/contract.js';
 import { insertAttempts } from '../queue/attempts.js';
-import type { DeliveryDeps } from './deliverBatch.js';
+import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
+import { DecryptError } from '../crypto/sealedBox.js';
+import { credentialUnreadableMessage } from '../destinations/credentials.js';
 import { sendRequest } from './deliverBatch.js';
 import { toTarget } from './target.js';
 
@@ -37,8 +39,18 @@ export function probeError(error: string, statusCode: number | null): string {
 export async function probeDestination(deps: DeliveryDeps, orgId: string, destinationId: string): Promise<ProbeResult> {
   const row = await getDestination(deps.db, orgId, destinationId);
   if (!row) throw notFound('destination');
+  let target: DeliveryTarget;
+  try {
+    target = toTarget(deps.keyRing, row);
+  } catch (err) {
+    // A credential whose key left the ring is a configuration problem to report, not a 500.
+    if (!(err instanceof DecryptError)) throw err;
+    const error = credentialUnreadableMessage(err);
+    await recordAttemptOutcome(deps.db, orgId, destinationId, { ok: false, delivered: false, error, deadLettered: false });
+    return { ok: false, status_code: null, error };
+  }
   const event = buildTestEvent({ orgId, destinationId, now: new Date() });
-  const out = await sendRequest(deps, toTarget(deps.keyRing, row), [event]);
+  const out = await sendRequest(deps, target, [event]);
   const item = out.items[0]!;
   const ok = item.outcome === 'done';
   const error = item.outcome === 'done' ? null : probeError(out.error ?? item.error, out.statusCode);

@@ -3,6 +3,7 @@ import type { Db } from '../db/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { getDestination, recordAttemptOutcome } from '../destinations/repository.js';
+import { credentialUnreadableMessage } from '../destinations/credentials.js';
 import { claimJobs, extendLease } from '../queue/claimJobs.js';
 import { releaseJobs, settleClaim } from '../queue/settleJobs.js';
 import { dueDestinations, nextDueAt, type DueDestination } from '../queue/dueDestinations.js';
@@ -143,7 +144,7 @@ export class Worker {
     } catch (err) {
       // A credential that cannot be opened (key removed from the ring) is a configuration error the
       // user must see; the jobs stay queued until the key is back.
-      const error = `Cannot decrypt this destination's credential: ${(err as Error).message}. Restore the key in AEGIS_ENCRYPTION_KEY or set the credential again.`;
+      const error = credentialUnreadableMessage(err as Error);
       await recordAttemptOutcome(this.deps.db, due.orgId, due.id, { ok: false, delivered: false, error, deadLettered: false });
       await noteRequestFailure(this.deps.db, due.orgId, due.id);
       return;

@@ -5,9 +5,6 @@ import { DestinationParams, OrgParams } from '../schemas/common.js';
 import { CreateDestinationBody, DestinationView, PatchDestinationBody, TestResult } from '../schemas/destinations.js';
 import * as svc from '../../destinations/service.js';
 import { probeDestination } from '../../delivery/probe.js';
-import { DecryptError } from '../../crypto/sealedBox.js';
-import { credentialUnreadableMessage } from '../../destinations/credentials.js';
-import { recordAttemptOutcome } from '../../destinations/repository.js';
 import { lastFailedJobId, listFailedEvents, replayFailed } from '../../queue/deadLetters.js';
 import { destinationStats } from '../../queue/stats.js';
 import { getEncoder } from '../../siem/registry.js';
@@ -90,15 +87,7 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       const p = req.params as { org_id: string; destination_id: string };
       await svc.getDestinationView(deps, p.org_id, p.destination_id); // 404 before spending the rate limit
       probeLimiter.take(p.destination_id);
-      let result: TestResult;
-      try {
-        result = await probeDestination(ctx.delivery, p.org_id, p.destination_id);
-      } catch (err) {
-        // A credential whose key left the ring is a configuration problem to report, not a 500.
-        if (!(err instanceof DecryptError)) throw err;
-        result = { ok: false, status_code: null, error: credentialUnreadableMessage(err) };
-        await recordAttemptOutcome(ctx.db, p.org_id, p.destination_id, { ok: false, delivered: false, error: result.error, deadLettered: false });
-      }
+      const result = await probeDestination(ctx.delivery, p.org_id, p.destination_id);
       req.log.info({ destination_id: p.destination_id, ok: result.ok, status_code: result.status_code }, 'test probe');
       return result;
     },
