@@ -31,12 +31,3 @@ export async function insertAttempts(db: Queryable, recs: AttemptRecord[]): Prom
     ],
   );
 }
-
-export async function listAttempts(db: Queryable, orgId: string, destinationId: string, limit: number) {
-  const { rows } = await db.query<{ attempted_at: Date; event_count: number; delivered_count: number; failed_count: number; status_code: number | null; duration_ms: number; error: string | null }>(
-    `SELECT attempted_at, event_count, delivered_count, failed_count, status_code, duration_ms, error
-       FROM delivery_attempts WHERE org_id = $1 AND destination_id = $2 ORDER BY id DESC LIMIT $3`,
-    [orgId, destinationId, limit],
-  );
-  return rows.map((r) => ({ ...r, attempted_at: new Date(r.attempted_at).toISOString() }));
-}

@@ -11,7 +11,7 @@ export interface SettleResult {
 }
 
 /**
- * The settling statements, as CTEs ending in `settled(status)`, shared by settleJobs and settleClaim.
+ * The settling statements, as CTEs ending in `settled(status)`, used by settleClaim.
  * Parameters: $1 org, $2 claim id, then for the jobs NOT delivered $3 ids, $4 retry delays, $5 outcomes,
  * $6 errors, $7 status codes, $8 Retry-After ms; and `$<doneParam>` the ids of the delivered jobs.
  *
@@ -74,21 +74,6 @@ function countSettled(rows: Array<{ status: string }>, total: number): SettleRes
   return { done, retried, deadLettered, fenced: total - rows.length };
 }
 
-/**
- * Settles the outcomes of one claim in one statement. Every update requires the claim id (fencing).
- * Retries: the delay for attempt n is retryDelaysS[n-1] with ±10% jitter, at least retryAfterMs;
- * once attempts exceed the schedule the job is dead-lettered (status failed). Computed in SQL from the
- * stored attempts so the count survives any crash.
- */
-export async function settleJobs(
-  db: Queryable,
-  args: { orgId: string; claimId: string; outcomes: JobOutcome[]; retryDelaysS: number[] },
-): Promise<SettleResult> {
-  if (args.outcomes.length === 0) return { done: 0, retried: 0, deadLettered: 0, fenced: 0 };
-  const { rows } = await db.query<{ status: string }>(`WITH ${settleCtes(9)} SELECT status FROM settled`, [...settleParams(args), doneIds(args.outcomes)]);
-  return countSettled(rows, args.outcomes.length);
-}
-
 /** What a claim's requests did, for the per-delivery log and the destination's status. */
 export interface ClaimReport {
   destinationId: string;
@@ -102,7 +87,8 @@ export interface ClaimReport {
 
 /**
  * Everything a finished claim writes, in one statement (one round trip, one commit) instead of four:
- * settles the jobs exactly as settleJobs does, appends the delivery log rows (insertAttempts), records
+ * settles the jobs (fenced by the claim id; retries scheduled in SQL from the stored attempt count,
+ * ±10% jitter, at least Retry-After; dead letter past the schedule), appends the delivery log rows (insertAttempts), records
  * the last attempt on the destination (recordAttemptOutcome, with deadLettered taken from this very
  * settle) and, when something was delivered, closes the circuit breaker (noteRequestSuccess).
  * Data-modifying CTEs all run, whether or not the final SELECT reads them.

@@ -7,7 +7,7 @@ import { sumoLogicEncoder } from './sumoLogic.js';
 import { customEncoder } from './custom.js';
 import { getEncoder } from './registry.js';
 import type { EncodeContext } from './types.js';
-import { batchEvents, epochMillis, tooOldForSiem } from './types.js';
+import { batchEvents, epochMillis } from './types.js';
 import { sampleEvent } from './testEvents.js';
 import { Webhook } from 'standardwebhooks';
 
@@ -181,14 +181,11 @@ describe('Datadog', () => {
 });
 
 describe('event age windows', () => {
-  it('lists events older than Datadog 18 h and New Relic 48 h', () => {
-    const now = Date.parse('2026-05-16T12:00:00Z');
-    const fresh = sampleEvent(1, { timestamp: '2026-05-16T00:00:00.000000+00:00' });
-    const day = sampleEvent(2, { timestamp: '2026-05-15T11:00:00.000000+00:00' });
-    const old = sampleEvent(3, { timestamp: '2026-05-13T11:00:00.000000+00:00' });
-    expect(tooOldForSiem([fresh, day, old], datadogEncoder, now)).toEqual([day, old]);
-    expect(tooOldForSiem([fresh, day, old], newRelicEncoder, now)).toEqual([old]);
-    expect(tooOldForSiem([old], splunkHecEncoder, now)).toEqual([]);
+  // Replay leaves dead letters older than these windows in place (src/queue/deadLetters.ts).
+  it('declares Datadog 18 h and New Relic 48 h, and no window for the others', () => {
+    expect(datadogEncoder.maxEventAgeMs).toBe(18 * 3_600_000);
+    expect(newRelicEncoder.maxEventAgeMs).toBe(48 * 3_600_000);
+    expect(splunkHecEncoder.maxEventAgeMs).toBeUndefined();
   });
 });
 

@@ -140,13 +140,6 @@ export function batchEvents<E extends SiemEvent>(
   return batches;
 }
 
-/** The events a SIEM will not keep because they are older than its window (see maxEventAgeMs). */
-export function tooOldForSiem<E extends SiemEvent>(events: readonly E[], encoder: SiemEncoder<E>, now: number = Date.now()): E[] {
-  const limit = encoder.maxEventAgeMs;
-  if (limit === undefined) return [];
-  return events.filter((e) => now - epochMillis(e['@timestamp']) > limit);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Small helpers shared by the encoders
 
