@@ -133,6 +133,21 @@ export async function getSealedCredentials(
 }
 
 /** Records the outcome of a delivery request or a test probe on the destination row. */
+/**
+ * The delivery-state rule of a destination row after an attempt, as a SET list, stated once for the
+ * probe (recordAttemptOutcome) and the worker's one-statement settle (queue/settleJobs.ts). The
+ * arguments are SQL expressions: booleans ok, delivered and deadLettered, and the error text.
+ * Delivered clears the error; a successful attempt that delivered nothing (a probe) keeps it.
+ */
+export function attemptOutcomeSet(ok: string, delivered: string, error: string, deadLettered: string): string {
+  return `last_attempt_at = now(),
+        last_attempt_ok = ${ok},
+        last_delivery_at = CASE WHEN ${delivered} THEN now() ELSE last_delivery_at END,
+        last_error = CASE WHEN ${delivered} THEN NULL WHEN ${ok} THEN last_error ELSE ${error} END,
+        last_error_at = CASE WHEN ${delivered} THEN NULL WHEN ${ok} THEN last_error_at ELSE now() END,
+        last_dead_letter_at = CASE WHEN ${deadLettered} THEN now() ELSE last_dead_letter_at END`;
+}
+
 export async function recordAttemptOutcome(
   db: Queryable,
   orgId: string,
@@ -140,13 +155,7 @@ export async function recordAttemptOutcome(
   outcome: { ok: boolean; delivered: boolean; error: string | null; deadLettered: boolean },
 ): Promise<void> {
   await db.query(
-    `UPDATE destinations SET
-        last_attempt_at = now(),
-        last_attempt_ok = $3,
-        last_delivery_at = CASE WHEN $4 THEN now() ELSE last_delivery_at END,
-        last_error = CASE WHEN $4 THEN NULL WHEN $3 THEN last_error ELSE $5 END,
-        last_error_at = CASE WHEN $4 THEN NULL WHEN $3 THEN last_error_at ELSE now() END,
-        last_dead_letter_at = CASE WHEN $6 THEN now() ELSE last_dead_letter_at END
+    `UPDATE destinations SET ${attemptOutcomeSet('$3', '$4', '$5', '$6')}
       WHERE org_id = $1 AND id = $2`,
     [orgId, id, outcome.ok, outcome.delivered, outcome.error, outcome.deadLettered],
   );

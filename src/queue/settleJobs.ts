@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/types.js';
+import { attemptOutcomeSet } from '../destinations/repository.js';
 import type { JobOutcome } from './types.js';
 import type { AttemptRecord } from './attempts.js';
 
@@ -107,12 +108,7 @@ export async function settleClaim(
      ),
      dest AS (
        UPDATE destinations SET
-          last_attempt_at = now(),
-          last_attempt_ok = $17,
-          last_delivery_at = CASE WHEN $18 THEN now() ELSE last_delivery_at END,
-          last_error = CASE WHEN $18 THEN NULL WHEN $17 THEN last_error ELSE $19 END,
-          last_error_at = CASE WHEN $18 THEN NULL WHEN $17 THEN last_error_at ELSE now() END,
-          last_dead_letter_at = CASE WHEN EXISTS (SELECT 1 FROM settled WHERE status = 'failed') THEN now() ELSE last_dead_letter_at END,
+          ${attemptOutcomeSet('$17', '$18', '$19', "EXISTS (SELECT 1 FROM settled WHERE status = 'failed')")},
           consecutive_failures = CASE WHEN $18 THEN 0 ELSE consecutive_failures END,
           paused_until = CASE WHEN $18 THEN NULL ELSE paused_until END
         WHERE org_id = $1 AND id = $9 AND $20
