@@ -1,24 +1,15 @@
 // The dashboard's only door to the service. Every request rides on the HttpOnly session cookie
 // (same origin); every mutating request echoes the session's CSRF token in x-csrf-token.
 import type { DestinationView, TestResult } from '../../src/api/schemas/destinations.js';
+import type { FailedEvent } from '../../src/queue/deadLetters.js';
 
 export type Destination = DestinationView;
-export type { TestResult };
+export type { TestResult, FailedEvent };
 
 export interface Session {
   org_id: string;
   org_name: string;
   csrf_token: string;
-}
-
-export interface FailedEvent {
-  job_id: number;
-  event_id: string;
-  attempts: number;
-  last_error: string | null;
-  last_status_code: number | null;
-  failed_at: string;
-  event: unknown;
 }
 
 export interface HourStat {
