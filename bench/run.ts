@@ -18,7 +18,7 @@ import { buildWireEvent, fieldsFromAgentRecord, type AgentDecisionRecord } from 
 import type { Db } from '../src/db/types.js';
 import { CpuMeter, cpuPressure, machine, memoryMiB } from './lib/proc.js';
 import {
-  ADMIN_URL,
+  benchClient,
   BENCH_DB,
   BENCH_URL,
   ENCRYPTION_KEY,
@@ -220,8 +220,7 @@ function waitSampler(): { stop(): Promise<Record<string, number>> } {
   let samples = 0;
   let stopped = false;
   const loop = (async () => {
-    const c = new pg.Client({ connectionString: ADMIN_URL });
-    await c.connect();
+    const c = await benchClient();
     try {
       while (!stopped) {
         const { rows } = await c.query<{ state: string; w: string | null }>(
@@ -657,8 +656,7 @@ async function main() {
   log(`scenarios: ${[...scenarios].join(', ')}${quick ? ' (quick)' : ''}`);
   if (runtime === 'built') buildService();
   await ensureDatabase();
-  admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
+  admin = await benchClient();
   db = openBenchDb();
   receiver = await startReceiver();
   mkdirSync(`${ROOT}bench/results`, { recursive: true });

@@ -19,9 +19,20 @@ export const BENCH_URL = ADMIN_URL.replace(/\/[^/]*$/, `/${BENCH_DB}`);
 export const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 const keyRing = parseKeyRing(ENCRYPTION_KEY);
 
+/**
+ * A connected client for the bench's own bookkeeping. Its 'error' listener keeps a lost connection (a
+ * server restart during a run) from killing the bench with an unhandled 'error' event; the next query
+ * on it then fails and says why.
+ */
+export async function benchClient(url = ADMIN_URL): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url });
+  c.on('error', (err) => console.error(`bench: database connection lost (${err.message})`));
+  await c.connect();
+  return c;
+}
+
 export async function ensureDatabase(): Promise<void> {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
+  const admin = await benchClient();
   try {
     const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DB]);
     if (!rowCount) await admin.query(`CREATE DATABASE ${BENCH_DB}`);

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../errors.js';
 import { safeSegment } from '../events/privacyGuard.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 
 function send(reply: FastifyReply, status: number, code: ErrorCode, message: string) {
   return reply.status(status).type('application/json').send({ error: { code, message } });
@@ -27,13 +28,6 @@ function validationMessage(err: FastifyError): { field: string; message: string 
     return { field: f, message: `${f}: send at least one field to change` };
   }
   return { field: f, message: `${f}: ${v.message ?? 'is invalid'}` };
-}
-
-// Connection-level failures (server restarting, connection cut, pool timeout): the client did
-// nothing wrong and a retry will work, so 503 rather than 500.
-const DB_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
-function isDatabaseUnavailable(err: { code?: string; message?: string }): boolean {
-  return (err.code !== undefined && DB_UNAVAILABLE.has(err.code)) || /Connection terminated|timeout exceeded when trying to connect/i.test(err.message ?? '');
 }
 
 /** The single place where errors become HTTP. 5xx bodies say nothing about internals. */
@@ -63,8 +57,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (fe instanceof SyntaxError) return send(reply, 400, 'invalid_json', 'The request body is not valid JSON.');
     const status = fe.statusCode ?? 500;
     if (status >= 400 && status < 500) return send(reply, status, 'bad_request', fe.message);
+    // Connection-level failures: the client did nothing wrong and a retry will work, so 503, not 500.
     if (isDatabaseUnavailable(fe)) {
-      req.log.warn({ code: fe.code }, 'database unavailable');
+      // The pool logs the outage once (src/db/pg.ts); one line per refused request would bury it.
+      req.log.debug({ code: fe.code }, 'database unavailable');
       void reply.header('Retry-After', '5');
       return send(reply, 503, 'service_unavailable', 'The database is unavailable right now; retry shortly. Nothing was written.');
     }

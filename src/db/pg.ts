@@ -19,10 +19,31 @@ export function openPg(opts: PgOptions): Db {
     max: opts.max ?? 10,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
+    // TCP keep-alive notices a server that vanished without closing the socket (failover, network cut).
+    keepAlive: true,
   });
-  // An idle client whose server connection is cut emits 'error' on the pool; without a listener that
-  // would crash the process. The pool discards the client and the next query opens a new one.
-  pool.on('error', (err) => opts.logger?.warn({ err: err.message }, 'database connection lost; the pool will reconnect'));
+  // A server restart or a cut connection reaches every client as an 'error' event: an idle pooled
+  // client through the pool, but a checked-out one (mid-transaction, between two statements) only on
+  // the client itself, and an EventEmitter 'error' without a listener kills the process. So every
+  // client gets a listener the moment the pool creates it. The pool discards a broken client (the
+  // transaction below releases it as broken) and the next query opens a new connection.
+  // Logged once per outage, not once per connection: a restart cuts all of them at once.
+  let lost = false;
+  const onConnectionError = (err: Error) => {
+    if (lost) return;
+    lost = true;
+    opts.logger?.warn({ err: err.message }, 'database connection lost; waiting for the server and reconnecting');
+  };
+  const onConnectionOk = () => {
+    if (!lost) return;
+    lost = false;
+    opts.logger?.info('database connection restored');
+  };
+  pool.on('connect', (client) => {
+    client.on('error', onConnectionError);
+    if (lost) onConnectionOk();
+  });
+  pool.on('error', onConnectionError);
 
   const asResult = <R>(r: pg.QueryResult): QueryResult<R> => ({ rows: r.rows as R[], rowCount: r.rowCount ?? 0 });
 
@@ -69,6 +90,8 @@ export function openPg(opts: PgOptions): Db {
       let current: pg.Client | null = null;
       let stopped = false;
       let retryTimer: NodeJS.Timeout | null = null;
+      // While the server is away a reconnect fails every second: say so once, then quietly.
+      let failedConnects = 0;
       const drop = (c: pg.Client) => {
         c.removeAllListeners('notification');
         c.removeAllListeners('end');
@@ -87,7 +110,7 @@ export function openPg(opts: PgOptions): Db {
       };
       const connect = async (isReconnect: boolean): Promise<void> => {
         if (stopped) return;
-        const c = new pg.Client({ connectionString: opts.connectionString });
+        const c = new pg.Client({ connectionString: opts.connectionString, connectionTimeoutMillis: 10_000, keepAlive: true });
         current = c;
         c.on('notification', (msg) => {
           if (msg.channel === channel) onNotify(msg.payload ?? '');
@@ -102,7 +125,8 @@ export function openPg(opts: PgOptions): Db {
           await c.query(`LISTEN ${channel}`);
         } catch (err) {
           if (stopped) return;
-          opts.logger?.warn({ err: (err as Error).message, channel }, 'LISTEN connect failed; retrying');
+          if (failedConnects++ === 0) opts.logger?.warn({ err: (err as Error).message, channel }, 'LISTEN connect failed; retrying every second');
+          else opts.logger?.debug({ err: (err as Error).message, channel }, 'LISTEN connect failed; retrying');
           scheduleReconnect(c);
           return;
         }
@@ -110,6 +134,7 @@ export function openPg(opts: PgOptions): Db {
           drop(c);
           return;
         }
+        failedConnects = 0;
         if (isReconnect) {
           opts.logger?.info({ channel }, 'LISTEN connection restored');
           onReconnect?.();

@@ -16,6 +16,7 @@ import { getEncoder } from '../siem/registry.js';
 import type { SiemEvent } from '../siem/types.js';
 import { encodeContext, sendRequest, type DeliveryDeps, type DeliveryTarget, type RequestOutcome } from './deliverBatch.js';
 import { toTarget } from './target.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 
 export interface WorkerOptions {
   intervalMs: number;
@@ -62,6 +63,8 @@ export class Worker {
   private timer: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
   private unlisten: (() => Promise<void>) | null = null;
+  /** True while scans fail because the database is unreachable: delivery is paused, said once. */
+  private databaseAway = false;
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -101,7 +104,12 @@ export class Worker {
           if (this.stopping || this.running.size >= this.opts.maxDestinations) break;
           if (this.running.has(d.id)) continue;
           const p = this.runDestination(d)
-            .catch((err: unknown) => this.deps.logger.error({ err: (err as Error).message, destination_id: d.id }, 'destination runner failed'))
+            .catch((err: unknown) => {
+              // A database outage mid-run is expected and already reported by the scan; its claims
+              // expire into due work if they could not be settled.
+              if (isDatabaseUnavailable(err)) this.deps.logger.debug({ err: (err as Error).message, destination_id: d.id }, 'destination runner stopped: database unavailable');
+              else this.deps.logger.error({ err: (err as Error).message, destination_id: d.id }, 'destination runner failed');
+            })
             .finally(() => {
               this.running.delete(d.id);
               // The destination may have more due work (or others may have been waiting for a slot).
@@ -111,9 +119,16 @@ export class Worker {
         }
       } while (this.rescan && !this.stopping);
       await this.armTimer();
+      if (this.databaseAway) {
+        this.databaseAway = false;
+        this.deps.logger.info('database reachable again; delivery resumed');
+      }
     } catch (err) {
-      // Database unreachable (restart, cut connection): try again on the next tick.
-      this.deps.logger.warn({ err: (err as Error).message }, 'worker scan failed; will retry');
+      // Database unreachable (restart, failover, cut connection): delivery pauses and the scan is
+      // tried again every second until it works. Said once per outage, not once per second.
+      if (!isDatabaseUnavailable(err)) this.deps.logger.warn({ err: (err as Error).message }, 'worker scan failed; will retry');
+      else if (!this.databaseAway) this.deps.logger.warn({ err: (err as Error).message }, 'database unreachable; delivery paused until it is back');
+      if (isDatabaseUnavailable(err)) this.databaseAway = true;
       this.armFallbackTimer(Math.min(this.opts.intervalMs, 1000));
     } finally {
       this.scanning = false;
@@ -251,7 +266,7 @@ export class Worker {
             // A success closes the breaker's count at once, not when the whole claim is settled: else a
             // flapping SIEM (every other request failing) counts a claim's failures "in a row" and gets
             // paused although it is up. Only when this claim has seen a failure (no query otherwise).
-            if (sawFailure) await noteRequestSuccess(db, target.orgId, target.id);
+            if (sawFailure) await noteRequestSuccess(db, target.orgId, target.id).catch(() => undefined); // settle records it too
           }
           metrics.requestDuration.observe({ siem: target.siem }, out.durationMs / 1000);
           metrics.requests.inc({ destination_id: target.id, siem: target.siem, result: out.error === null ? 'ok' : delivered > 0 ? 'partial' : 'failed' });
@@ -275,7 +290,9 @@ export class Worker {
           });
           if (delivered === 0 && out.error !== null) {
             sawFailure = true;
-            const p = await noteRequestFailure(db, target.orgId, target.id);
+            // Breaker bookkeeping must not cost the claim its outcomes: should the database be away, the
+            // outcomes are still settled below (which retries until it is back).
+            const p = await noteRequestFailure(db, target.orgId, target.id).catch(() => null);
             if (p && !pausedUntil) {
               pausedUntil = p;
               logger.warn({ destination_id: target.id, paused_until: p.toISOString() }, 'destination keeps failing; holding its queue and probing later');
@@ -292,7 +309,7 @@ export class Worker {
     // One statement: settle the jobs, log the requests, record the outcome on the destination (and
     // close its breaker when something was delivered).
     const last = lastOutcome as RequestOutcome | null;
-    const settled = await settleClaim(db, {
+    const settled = await this.whileDatabaseAway(() => settleClaim(db, {
       orgId: target.orgId,
       claimId,
       outcomes,
@@ -303,11 +320,11 @@ export class Worker {
         last: last ? { ok: last.error === null, error: last.error } : poisonError ? { ok: false, error: poisonError } : null,
         delivered: anyDelivered,
       },
-    });
+    }));
     // Unsent jobs go back as due now, without an attempt: while the breaker holds the destination it is
     // the destination's paused_until that keeps them (claims and scans skip a paused destination), so
     // lifting the pause (a probe succeeding, or the user re-enabling) lets them flow at once.
-    if (unsent.length > 0) await releaseJobs(db, { orgId: target.orgId, claimId, ids: unsent });
+    if (unsent.length > 0) await this.whileDatabaseAway(() => releaseJobs(db, { orgId: target.orgId, claimId, ids: unsent }));
 
     const labels = { destination_id: target.id, siem: target.siem };
     if (settled.done) metrics.delivered.inc(labels, settled.done);
@@ -323,6 +340,25 @@ export class Worker {
       logger.warn({ destination_id: target.id, dead_lettered: settled.deadLettered, error: last?.error }, 'events dead-lettered');
     }
     return pausedUntil !== null;
+  }
+
+  /**
+   * Runs a settling statement, and while the database is unreachable (a restart, a failover) tries it
+   * again every second or so for up to one lease: the requests were sent, and settling their outcome
+   * once the server is back saves the SIEM a second copy. Our claim id still fences the jobs, so a
+   * late settle can never touch jobs another worker has claimed meanwhile. Past the lease (or when
+   * stopping) it gives up: the claim expires into due work, at least once as always.
+   */
+  private async whileDatabaseAway<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.opts.leaseMs;
+    for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || this.stopping || Date.now() + delay > deadline) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   private async prune(): Promise<void> {

@@ -22,7 +22,11 @@ export interface WorkerProcess {
 }
 
 export interface WorkerProcessOptions {
-  schema: string;
+  /** A test schema on the shared server, or `databaseUrl` for another server (e.g. a private one). */
+  schema?: string;
+  databaseUrl?: string;
+  /** Default `worker`; `api` and `all` serve the REST API too. */
+  role?: 'api' | 'worker' | 'all';
   encryptionKey: string;
   /** Tag for the database connections (application_name) so a test can cut only its own. */
   applicationName?: string;
@@ -37,12 +41,13 @@ export function workerDatabaseUrl(schema: string, applicationName?: string): str
 }
 
 export function spawnWorker(opts: WorkerProcessOptions): WorkerProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--role', 'worker'], {
+  const databaseUrl = opts.databaseUrl ?? workerDatabaseUrl(opts.schema ?? 'public', opts.applicationName);
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--role', opts.role ?? 'worker'], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
-      DATABASE_URL: workerDatabaseUrl(opts.schema, opts.applicationName),
+      DATABASE_URL: databaseUrl,
       AEGIS_ENCRYPTION_KEY: opts.encryptionKey,
       PORT: '0',
       AEGIS_ALLOW_PRIVATE_DESTINATIONS: '1',
