@@ -108,8 +108,8 @@ program
   .requiredOption('--destination <destination_id>', 'destination id (fwd_...)')
   .action(async (opts: { destination: string }) => {
     await withDatabase(async (db) => {
-      const n = await replayDestination(db, opts.destination);
-      console.log(`Replayed ${n} event(s); the worker will deliver them.`);
+      const { replayed } = await replayDestination(db, opts.destination);
+      console.log(`Replayed ${replayed} event(s); the worker will deliver them.`);
     });
   });
 

@@ -1,29 +1,22 @@
 import type { Db } from '../db/types.js';
-import { countFailed, lastFailedJobId, replayFailed } from '../queue/deadLetters.js';
+import type { SiemId } from '../siem/catalog.js';
+import { replayDeadLetters, type ReplayResult } from '../destinations/replay.js';
 import { CliError } from './database.js';
 import { progressBar } from './progress.js';
-import { getEncoder } from '../siem/registry.js';
-import type { SiemId } from '../siem/catalog.js';
 
-export async function replayDestination(db: Db, destinationId: string): Promise<number> {
-  const { rows } = await db.query<{ org_id: string }>('SELECT org_id FROM destinations WHERE id = $1', [destinationId]);
-  const orgId = rows[0]?.org_id;
-  if (!orgId) throw new CliError(`No destination ${destinationId}.`);
-  const total = await countFailed(db, orgId, destinationId);
-  const bar = progressBar('Replaying dead letters', total);
-  let done = 0;
-  const { rows: d } = await db.query<{ siem: string }>('SELECT siem FROM destinations WHERE id = $1', [destinationId]);
-  const maxAgeMs = getEncoder(d[0]!.siem as SiemId).maxEventAgeMs ?? null;
-  let tooOld = 0;
-  const upToJobId = await lastFailedJobId(db, orgId, destinationId);
-  for (;;) {
-    const r = await replayFailed(db, orgId, destinationId, null, { batch: 5000, maxAgeMs, upToJobId });
-    tooOld = r.tooOld;
-    if (r.replayed === 0) break;
-    done += r.replayed;
-    bar.update(Math.min(done, total));
-  }
-  bar.done();
-  if (tooOld > 0) console.error(`${tooOld} event(s) are older than this SIEM keeps and were left in the dead-letter list.`);
-  return done;
+/** `aegis-stream replay`: the API's replay, with a progress bar. */
+export async function replayDestination(db: Db, destinationId: string): Promise<ReplayResult> {
+  const { rows } = await db.query<{ org_id: string; siem: string }>('SELECT org_id, siem FROM destinations WHERE id = $1', [destinationId]);
+  const dest = rows[0];
+  if (!dest) throw new CliError(`No destination ${destinationId}.`);
+  let bar: ReturnType<typeof progressBar> | null = null;
+  const result = await replayDeadLetters(db, { orgId: dest.org_id, id: destinationId, siem: dest.siem as SiemId }, {
+    onProgress: (done, total) => {
+      bar ??= progressBar('Replaying dead letters', total);
+      bar.update(done);
+    },
+  });
+  (bar as ReturnType<typeof progressBar> | null)?.done();
+  if (result.message) console.error(result.message);
+  return result;
 }

@@ -5,10 +5,10 @@ import { DestinationParams, OrgParams } from '../schemas/common.js';
 import { CreateDestinationBody, DestinationView, PatchDestinationBody, TestResult } from '../schemas/destinations.js';
 import * as svc from '../../destinations/service.js';
 import { probeDestination } from '../../delivery/probe.js';
-import { lastFailedJobId, listFailedEvents, replayFailed } from '../../queue/deadLetters.js';
+import { listFailedEvents } from '../../queue/deadLetters.js';
+import { replayDeadLetters } from '../../destinations/replay.js';
 import { destinationStats } from '../../queue/stats.js';
-import { getEncoder } from '../../siem/registry.js';
-import { getPresetInfo, type SiemId } from '../../siem/catalog.js';
+import type { SiemId } from '../../siem/catalog.js';
 
 const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody') };
 const tags = ['forwarding-destinations'];
@@ -138,22 +138,10 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       const p = req.params as { org_id: string; destination_id: string };
       const dest = await svc.getDestinationView(deps, p.org_id, p.destination_id);
       const body = (req.body ?? {}) as { job_ids?: number[] };
-      const maxAgeMs = getEncoder(dest.siem as SiemId).maxEventAgeMs ?? null;
-      let replayed = 0;
-      let tooOld = 0;
-      const upToJobId = await lastFailedJobId(ctx.db, p.org_id, p.destination_id);
-      for (;;) {
-        const r = await replayFailed(ctx.db, p.org_id, p.destination_id, body.job_ids ?? null, { maxAgeMs, upToJobId });
-        replayed += r.replayed;
-        tooOld = r.tooOld;
-        if (r.replayed === 0 || body.job_ids) break;
-      }
-      req.log.info({ destination_id: p.destination_id, replayed, skipped_too_old: tooOld }, 'dead letters replayed');
+      const result = await replayDeadLetters(ctx.db, { orgId: p.org_id, id: p.destination_id, siem: dest.siem as SiemId }, { jobIds: body.job_ids ?? null });
+      req.log.info({ destination_id: p.destination_id, replayed: result.replayed, skipped_too_old: result.skipped_too_old }, 'dead letters replayed');
       ctx.wakeWorkers();
-      const message = tooOld > 0
-        ? `${tooOld} dead-lettered event(s) are older than ${getPresetInfo(dest.siem as SiemId).label} keeps (${Math.round(maxAgeMs! / 3_600_000)} h) and were not replayed: the SIEM would accept and then drop them.`
-        : null;
-      return { replayed, skipped_too_old: tooOld, message };
+      return result;
     },
   });
 
