@@ -30,7 +30,9 @@ export async function startTestService(db: Db, env: Record<string, string> = {},
     AEGIS_ENCRYPTION_KEY: generateKeyBase64(),
     AEGIS_WORKER_INTERVAL_MS: '1000',
     AEGIS_RETRY_DELAYS_S: '1,1,1',
-    AEGIS_HTTP_TIMEOUT_MS: '3000',
+    // Generous: on a loaded 2-core machine a TLS handshake to a local receiver can take seconds, and a
+    // spurious timeout turns into a retry the test did not expect. Tests about timeouts set a short one.
+    AEGIS_HTTP_TIMEOUT_MS: '15000',
     AEGIS_LOG_LEVEL: 'debug',
     ...env,
   });

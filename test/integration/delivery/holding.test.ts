@@ -12,7 +12,7 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
 
   beforeAll(async () => {
     tdb = await openTestDb(kind);
-    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,2,3', AEGIS_HTTP_TIMEOUT_MS: '4000', AEGIS_WORKER_INTERVAL_MS: '1000' });
+    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,2,3', AEGIS_WORKER_INTERVAL_MS: '1000' });
   });
   afterAll(async () => {
     await svc?.stop();
@@ -39,11 +39,13 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
     const { r, org, id, path } = await setup(respondWith(503));
     // Jobs queued while the SIEM was failing stay pending, with their retries scheduled.
     await seedEvents(tdb.db, org.orgId, 3);
-    await r.waitFor((reqs) => reqs.length >= 3, 10_000);
+    await r.waitFor((reqs) => reqs.length >= 3, 30_000);
     const patch = await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: false } });
     expect(patch.status).toBe(200);
     expect(patch.body.status).toBe('disabled');
-    await sleep(300);
+    // A request already in flight when it was disabled settles first (however long a loaded machine
+    // takes); only then is the count a baseline.
+    await expect.poll(async () => (await jobRows(tdb.db, id)).every((j) => j.claim_id === null), { timeout: 30_000 }).toBe(true);
     const seenWhenDisabled = r.count;
     // New events are not queued for a disabled destination.
     await seedEvents(tdb.db, org.orgId, 2);
@@ -56,7 +58,7 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
 
     const en = await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: true } });
     expect(en.status).toBe(200);
-    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 10_000 }).toEqual({ done: 3 });
+    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 30_000 }).toEqual({ done: 3 });
 
     // Delete clears what is pending.
     r.setHandler(respondWith(503));
@@ -72,21 +74,22 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
   it('disabling a destination mid-drain stops its runner at the next claim; re-enabling drains the rest', async () => {
     const { r, org, id, path } = await setup(slow(100));
     await seedEvents(tdb.db, org.orgId, 800);
-    await r.waitFor((reqs) => reqs.length >= 30, 20_000).catch(async (e: Error) => {
+    await r.waitFor((reqs) => reqs.length >= 30, 60_000).catch(async (e: Error) => {
       console.log(kind, r.count, JSON.stringify(await statusCounts(tdb.db, id)), JSON.stringify((await jobRows(tdb.db, id)).slice(0, 3)), svc.logs.lines.filter((l) => /warn|error|"level":(40|50)/.test(l)).slice(-10));
       throw e;
     });
     const patch = await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: false } });
     expect(patch.status).toBe(200);
-    await sleep(1500); // claims already in flight finish (at most lanes x claim size)
+    // Claims already in flight finish (at most lanes x claim size), however long that takes here.
+    await expect.poll(async () => (await jobRows(tdb.db, id)).every((j) => j.claim_id === null), { timeout: 60_000 }).toBe(true);
     const afterDisable = r.count;
-    await sleep(1500);
+    await sleep(2500); // more than the worker's 1 s interval: a runner that kept going would show
     expect(r.count).toBe(afterDisable);
     const held = await statusCounts(tdb.db, id);
     expect(held.pending ?? 0).toBeGreaterThan(300);
     expect((await jobRows(tdb.db, id)).every((j) => j.claim_id === null)).toBe(true);
     await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: true } });
-    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 30_000 }).toEqual({ done: 800 });
+    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 90_000 }).toEqual({ done: 800 });
   });
 
 });
