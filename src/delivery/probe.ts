@@ -68,6 +68,6 @@ export async function probeDestination(deps: DeliveryDeps, orgId: string, destin
       responseSnippet: out.responseSnippet,
     },
   ]);
-  await recordAttemptOutcome(deps.db, orgId, destinationId, { ok, delivered: false, error, deadLettered: false });
+  await recordAttemptOutcome(deps.db, orgId, destinationId, { ok, delivered: false, error, deadLettered: false, testDelivered: ok });
   return { ok, status_code: out.statusCode, error };
 }

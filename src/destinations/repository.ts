@@ -5,6 +5,8 @@ export interface DestinationRow {
   org_id: string;
   id: string;
   siem: string;
+  /** Optional human name ("Splunk prod"); null: readers show the SIEM's label. */
+  name: string | null;
   url: string;
   auth_header_name: string | null;
   auth_header_sealed: Buffer | null;
@@ -19,6 +21,8 @@ export interface DestinationRow {
   last_error: string | null;
   last_error_at: Date | null;
   last_dead_letter_at: Date | null;
+  /** When a test event last reached the SIEM (tests are not live deliveries). */
+  last_test_ok_at: Date | null;
   consecutive_failures: number;
   paused_until: Date | null;
 }
@@ -34,12 +38,12 @@ const COUNTS = `
 
 export async function insertDestination(
   db: Queryable,
-  d: Pick<DestinationRow, 'org_id' | 'id' | 'siem' | 'url' | 'auth_header_name' | 'auth_header_sealed' | 'signing_secret_sealed' | 'options' | 'enabled'>,
+  d: Pick<DestinationRow, 'org_id' | 'id' | 'siem' | 'name' | 'url' | 'auth_header_name' | 'auth_header_sealed' | 'signing_secret_sealed' | 'options' | 'enabled'>,
 ): Promise<void> {
   await db.query(
-    `INSERT INTO destinations (org_id, id, siem, url, auth_header_name, auth_header_sealed, signing_secret_sealed, options, enabled)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [d.org_id, d.id, d.siem, d.url, d.auth_header_name, d.auth_header_sealed, d.signing_secret_sealed, JSON.stringify(d.options), d.enabled],
+    `INSERT INTO destinations (org_id, id, siem, name, url, auth_header_name, auth_header_sealed, signing_secret_sealed, options, enabled)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [d.org_id, d.id, d.siem, d.name, d.url, d.auth_header_name, d.auth_header_sealed, d.signing_secret_sealed, JSON.stringify(d.options), d.enabled],
   );
 }
 
@@ -59,10 +63,10 @@ export async function listDestinations(db: Queryable, orgId: string): Promise<De
   return rows;
 }
 
-export type DestinationPatch = Partial<Pick<DestinationRow, 'url' | 'auth_header_name' | 'auth_header_sealed' | 'signing_secret_sealed' | 'options' | 'enabled'>>;
+export type DestinationPatch = Partial<Pick<DestinationRow, 'name' | 'url' | 'auth_header_name' | 'auth_header_sealed' | 'signing_secret_sealed' | 'options' | 'enabled'>>;
 
 // Column names come from this fixed list, never from input, so building the SET clause is safe.
-const PATCHABLE = ['url', 'auth_header_name', 'auth_header_sealed', 'signing_secret_sealed', 'options', 'enabled'] as const;
+const PATCHABLE = ['name', 'url', 'auth_header_name', 'auth_header_sealed', 'signing_secret_sealed', 'options', 'enabled'] as const;
 
 export async function updateDestination(db: Queryable, orgId: string, id: string, patch: DestinationPatch): Promise<boolean> {
   const sets: string[] = [];
@@ -132,7 +136,6 @@ export async function getSealedCredentials(
   return rows[0] ?? null;
 }
 
-/** Records the outcome of a delivery request or a test probe on the destination row. */
 /**
  * The delivery-state rule of a destination row after an attempt, as a SET list, stated once for the
  * probe (recordAttemptOutcome) and the worker's one-statement settle (queue/settleJobs.ts). The
@@ -148,15 +151,20 @@ export function attemptOutcomeSet(ok: string, delivered: string, error: string, 
         last_dead_letter_at = CASE WHEN ${deadLettered} THEN now() ELSE last_dead_letter_at END`;
 }
 
+/**
+ * Records the outcome of a delivery request or a test probe on the destination row; a test that
+ * reached the SIEM (testDelivered) also stamps last_test_ok_at.
+ */
 export async function recordAttemptOutcome(
   db: Queryable,
   orgId: string,
   id: string,
-  outcome: { ok: boolean; delivered: boolean; error: string | null; deadLettered: boolean },
+  outcome: { ok: boolean; delivered: boolean; error: string | null; deadLettered: boolean; testDelivered?: boolean },
 ): Promise<void> {
   await db.query(
-    `UPDATE destinations SET ${attemptOutcomeSet('$3', '$4', '$5', '$6')}
+    `UPDATE destinations SET ${attemptOutcomeSet('$3', '$4', '$5', '$6')},
+        last_test_ok_at = CASE WHEN $7 THEN now() ELSE last_test_ok_at END
       WHERE org_id = $1 AND id = $2`,
-    [orgId, id, outcome.ok, outcome.delivered, outcome.error, outcome.deadLettered],
+    [orgId, id, outcome.ok, outcome.delivered, outcome.error, outcome.deadLettered, outcome.testDelivered ?? false],
   );
 }

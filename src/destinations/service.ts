@@ -7,6 +7,7 @@ import { generateSigningSecret } from '../siem/standardWebhooks.js';
 import { getPresetInfo, type SiemId } from '../siem/catalog.js';
 import type { CreateDestinationBody, DestinationView, PatchDestinationBody } from '../api/schemas/destinations.js';
 import { checkHeaderName, checkHeaderValue } from './headers.js';
+import { checkDestinationName } from './name.js';
 import * as repo from './repository.js';
 import { sealAuthHeader, sealSigningSecret } from './credentials.js';
 import { toView } from './view.js';
@@ -32,6 +33,7 @@ async function mustGet(deps: DestinationDeps, orgId: string, id: string) {
 export async function createDestination(deps: DestinationDeps, orgId: string, body: CreateDestinationBody): Promise<DestinationView> {
   const siem: SiemId = (body.siem ?? 'custom');
   const url = checkUrl(body.url, deps.allowPrivate);
+  const displayName = checkDestinationName(body.name ?? null);
   const preset = getPresetInfo(siem);
   const value = body.auth_header_value ? checkHeaderValue(body.auth_header_value) : null;
   // A preset knows its header (Splunk: Authorization, Datadog: DD-API-KEY, ...), so the name may be omitted.
@@ -46,6 +48,7 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
     org_id: orgId,
     id,
     siem,
+    name: displayName,
     url,
     auth_header_name: name,
     auth_header_sealed: value ? sealAuthHeader(deps.keyRing, orgId, id, value) : null,
@@ -69,6 +72,7 @@ export async function listDestinationViews(deps: DestinationDeps, orgId: string)
 export async function patchDestination(deps: DestinationDeps, orgId: string, id: string, body: PatchDestinationBody): Promise<DestinationView> {
   const row = await mustGet(deps, orgId, id);
   const patch: repo.DestinationPatch = {};
+  if (body.name !== undefined) patch.name = checkDestinationName(body.name);
   if (body.url !== undefined) {
     patch.url = checkUrl(body.url, deps.allowPrivate);
     // A stored credential is never sent to a new host: whoever can edit a destination must not be able

@@ -8,6 +8,7 @@ const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 export function toView(row: DestinationWithCounts, now = new Date()): DestinationView {
   return {
     destination_id: row.id,
+    name: row.name,
     url: row.url,
     auth_header_name: row.auth_header_name,
     auth_header_configured: row.auth_header_sealed !== null,
@@ -19,6 +20,7 @@ export function toView(row: DestinationWithCounts, now = new Date()): Destinatio
     last_delivery_at: iso(row.last_delivery_at),
     last_error: row.last_error,
     last_error_at: iso(row.last_error_at),
+    last_test_delivered_at: iso(row.last_test_ok_at),
     options: row.options,
     signing_enabled: row.signing_secret_sealed !== null,
     pending_events: row.pending_events,

@@ -72,6 +72,15 @@ export const NEW_RELIC_REGIONS: readonly SiemUrlChoice[] = [
 // ---------------------------------------------------------------------------------------------
 // Presets
 
+/**
+ * What a preset sends when an optional setting is left empty. One value each: the encoders send it
+ * and the dashboard shows it as the field's default, so the two cannot disagree.
+ */
+export const PRESET_OPTION_DEFAULTS = {
+  splunk_hec: { source: 'aegis', sourcetype: 'aegis:audit' },
+  elastic: { index: 'logs-aegis.audit-default' },
+} as const;
+
 export const SIEM_PRESETS: Readonly<Record<SiemId, SiemPresetInfo>> = {
   splunk_hec: {
     id: 'splunk_hec',
@@ -127,7 +136,7 @@ export const SIEM_PRESETS: Readonly<Record<SiemId, SiemPresetInfo>> = {
     urlLabel: 'Elasticsearch endpoint',
     urlPlaceholder: 'https://my-deployment.es.us-east-1.aws.elastic-cloud.com/_bulk',
     urlHelp:
-      'The Elasticsearch endpoint (not Kibana), followed by /_bulk. Events go to the data stream logs-aegis.audit-default unless you set another index.',
+      `The Elasticsearch endpoint (not Kibana), followed by /_bulk. Events go to the data stream ${PRESET_OPTION_DEFAULTS.elastic.index} unless you set another index.`,
     docsPath: 'docs/siem/elastic.md',
   },
   new_relic: {

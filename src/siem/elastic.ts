@@ -1,8 +1,9 @@
 // Elastic: the _bulk API with `create` actions keyed by event.id (native dedupe of retries).
 import type { DeliveryVerdict, EncodeContext, ItemOutcome, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
 import { eventJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from './types.js';
+import { PRESET_OPTION_DEFAULTS } from './catalog.js';
 
-export const ELASTIC_DEFAULT_INDEX = 'logs-aegis.audit-default';
+export const ELASTIC_DEFAULT_INDEX = PRESET_OPTION_DEFAULTS.elastic.index;
 
 function actionLine(event: SiemEvent, ctx: EncodeContext): string {
   const index = optionString(ctx.options, 'index') ?? ELASTIC_DEFAULT_INDEX;

@@ -1,4 +1,5 @@
 // Splunk HTTP Event Collector: concatenated JSON envelopes to /services/collector/event.
+import { PRESET_OPTION_DEFAULTS } from './catalog.js';
 import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
 import { epochMillis, eventJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from './types.js';
 
@@ -72,8 +73,8 @@ function envelope(event: SiemEvent, ctx: EncodeContext): string {
   const env: Record<string, unknown> = {
     time: hecTime(event['@timestamp']),
     host: optionString(ctx.options, 'host') ?? ctx.hostname,
-    source: optionString(ctx.options, 'source') ?? 'aegis',
-    sourcetype: optionString(ctx.options, 'sourcetype') ?? 'aegis:audit',
+    source: optionString(ctx.options, 'source') ?? PRESET_OPTION_DEFAULTS.splunk_hec.source,
+    sourcetype: optionString(ctx.options, 'sourcetype') ?? PRESET_OPTION_DEFAULTS.splunk_hec.sourcetype,
   };
   if (index) env.index = index;
   // `event` goes last, spliced in as the event's cached JSON (same bytes as stringifying env.event).

@@ -94,9 +94,20 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     expect((await get(id)).url).toBe(`${receiver.url}/services/collector/event`);
 
     await dialog.getByRole('button', { name: 'Rotate' }).click();
+    // Rotate gives way to the new-credential field, and focus goes with it.
+    await expect(dialog.getByLabel('New HEC Token').evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    await dialog.getByRole('button', { name: 'Keep current credential' }).click();
+    await expect(dialog.getByRole('button', { name: 'Rotate' }).evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    await dialog.getByRole('button', { name: 'Rotate' }).click();
     await dialog.getByLabel('New HEC Token').fill(ROTATED_TOKEN);
-    await dialog.getByRole('button', { name: 'Save new credential' }).click();
-    await dialog.getByText('Credential rotated').waitFor();
+    // Issue 15: Rotate used to add a second Cancel/Save pair under the form's own. One pair now:
+    // Save changes stores the new credential with the rest of the form.
+    await expect(dialog.getByRole('button', { name: /^Save/ }).allTextContents()).resolves.toEqual(['Save changes']);
+    await expect(dialog.getByRole('button', { name: 'Cancel', exact: true }).count()).resolves.toBe(0);
+    await screenshot(page, 'desktop-10b-edit-rotate');
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await dialog.getByText('The new credential is stored encrypted').waitFor();
+    await expect(dialog.getByLabel('New HEC Token').count()).resolves.toBe(0);
     await expect(dialog.getByTestId('credential-chip').textContent()).resolves.toContain('credential present (encrypted)');
     await dialog.getByRole('button', { name: 'Send test event' }).click();
     await dialog.getByTestId('test-result').waitFor();
@@ -118,7 +129,7 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     expect(new URL(page.url()).pathname).toBe('/settings/siem-forwarding');
   });
 
-  it('a failing card shows the action-oriented hint with a one-click link into Edit; failed events replay', async () => {
+  it('a failing card shows the action-oriented hint with a one-click link into Edit; dead-lettered events replay', async () => {
     receiver.setHandler((req) => (req.path === '/hook' ? { status: 401, body: 'unauthorized' } : ok()(req)));
     const { destination_id: id } = await create({ url: `${receiver.url}/hook`, auth_header_value: `Bearer ${WEBHOOK_TOKEN}`, enabled: true });
     const eventId = await recordEvent();
@@ -134,8 +145,8 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     await page.keyboard.press('Escape');
 
     receiver.setHandler(ok());
-    await card(page, id).getByRole('button', { name: 'Failed events (1)' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Failed events' });
+    await card(page, id).getByRole('button', { name: 'Dead-lettered events (1)' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Dead-lettered events' });
     await expect.poll(() => dialog.locator('tbody tr').count()).toBe(1);
     await expect(dialog.locator('tbody').textContent()).resolves.toContain(eventId);
     await screenshot(page, 'desktop-12-failed-events');
@@ -146,7 +157,7 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     await expect.poll(async () => (await get(id)).status, { timeout: 10_000, interval: 250 }).toBe('active');
     await reloadPage();
     await expect(pill(id).textContent()).resolves.toBe('Active');
-    await expect.poll(() => card(page, id).locator('svg[role=img]').getAttribute('aria-label')).toMatch(/1 delivered/);
+    await expect.poll(() => card(page, id).locator('svg[role=img]').getAttribute('aria-label')).toMatch(/1 event delivered/);
     await expect(card(page, id).textContent()).resolves.toContain('Last delivery');
   });
 

@@ -73,6 +73,7 @@ export async function logout(): Promise<void> {
 
 export interface CreateBody {
   url: string;
+  name?: string;
   siem: string;
   enabled: boolean;
   auth_header_name?: string;
@@ -81,6 +82,7 @@ export interface CreateBody {
 }
 
 export interface PatchBody {
+  name?: string | null;
   url?: string;
   auth_header_name?: string;
   auth_header_value?: string;

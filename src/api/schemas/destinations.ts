@@ -11,6 +11,18 @@ const HeaderValue = Type.String({
   maxLength: 8192,
   description: 'The credential, sent as the header value. Encrypted at rest with AES-256-GCM; never returned after creation. "" clears it.',
 });
+/** Bounds the raw input; the service trims it and refuses control characters (destinations/name.ts). */
+export const DESTINATION_NAME_MAX = 100;
+const Name = Type.Union(
+  [
+    Type.String({
+      minLength: 1,
+      maxLength: DESTINATION_NAME_MAX,
+      description: `Optional name shown on the dashboard cards, e.g. "Splunk prod". Trimmed; 1 to ${DESTINATION_NAME_MAX} characters, no control characters.`,
+    }),
+    Type.Null({ description: 'No name (PATCH: clears it); readers then show the SIEM preset label.' }),
+  ],
+);
 const PresetString = Type.String({ minLength: 1, maxLength: 256 });
 
 export const PresetOptions = Type.Object(
@@ -31,6 +43,7 @@ export const PresetOptions = Type.Object(
 export const CreateDestinationBody = Type.Object(
   {
     url: Url,
+    name: Type.Optional(Name),
     auth_header_name: Type.Optional(HeaderName),
     auth_header_value: Type.Optional(HeaderValue),
     siem: Type.Optional(SIEM),
@@ -46,6 +59,7 @@ export type CreateDestinationBody = Static<typeof CreateDestinationBody>;
 
 export const PatchDestinationBody = Type.Object(
   {
+    name: Type.Optional(Name),
     url: Type.Optional(Url),
     auth_header_name: Type.Optional(HeaderName),
     auth_header_value: Type.Optional(HeaderValue),
@@ -63,6 +77,7 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 export const DestinationView = Type.Object(
   {
     destination_id: Type.String(),
+    name: Nullable(Type.String({ description: 'The optional name; null when unnamed (show the SIEM label instead).' })),
     url: Type.String(),
     auth_header_name: Nullable(Type.String()),
     auth_header_configured: Type.Boolean(),
@@ -74,6 +89,12 @@ export const DestinationView = Type.Object(
     last_delivery_at: Nullable(Type.String({ format: 'date-time' })),
     last_error: Nullable(Type.String()),
     last_error_at: Nullable(Type.String({ format: 'date-time' })),
+    last_test_delivered_at: Nullable(
+      Type.String({
+        format: 'date-time',
+        description: 'When a test event last reached the SIEM. Tests are not live deliveries: they leave last_delivery_at and status alone.',
+      }),
+    ),
     options: Type.Record(Type.String(), Type.String()),
     signing_enabled: Type.Boolean(),
     pending_events: Type.Integer(),

@@ -37,6 +37,8 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<TestResult | null>(null);
   const [live, setLive] = useState(false);
+  // After the first Save & test, every field's Format hints show, touched or not.
+  const [attempted, setAttempted] = useState(false);
   const body = useRef<HTMLDivElement>(null);
 
   // Each step replaces the buttons that led to it: move focus to the new step's heading so keyboard
@@ -63,12 +65,14 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
   const saveAndTest = async () => {
     setError(null);
     setResult(null);
+    setAttempted(true);
     if (form.url.trim() === '') {
       setError(`Paste your ${SIEM_PRESETS[form.siem].urlLabel} first.`);
       return;
     }
     const value = applyPrefix(form.siem, form.credential);
     const header = effectiveHeaderName(form);
+    const name = form.name.trim();
     const body = {
       url: form.url.trim(),
       options: cleanOptions(form.options),
@@ -81,11 +85,12 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
       if (saved) {
         dest = await api.patch(saved.destination_id, {
           ...body,
+          name: name === '' ? null : name,
           // An emptied credential field after a failed test removes the stored one.
           ...(value === '' && saved.auth_header_configured ? { auth_header_value: '' } : {}),
         });
       } else {
-        dest = await api.create({ ...body, siem: form.siem, enabled: false });
+        dest = await api.create({ ...body, ...(name !== '' ? { name } : {}), siem: form.siem, enabled: false });
       }
       setSaved(dest);
       onChanged();
@@ -171,7 +176,8 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
           {saved ? (
             <p className="note">Saved disabled. Change what the test result pointed at, then Save &amp; test again.</p>
           ) : null}
-          <DestinationFields form={form} onChange={setForm} withCredential />
+          {/* Keyed by SIEM: choosing another SIEM starts a fresh form, untouched. */}
+          <DestinationFields key={form.siem} form={form} onChange={setForm} withCredential showAllHints={attempted} />
           {error ? (
             <div className="result result-failed" role="alert">
               {error}
@@ -216,10 +222,8 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
                 <input id={`${id}-live`} type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} />
                 <label htmlFor={`${id}-live`}>Start forwarding live events</label>
               </div>
-              <p className="help">
-                {result.ok
-                  ? 'On because the test succeeded. Untick to keep the destination saved but disabled.'
-                  : 'Off because the test failed, so a misconfiguration never silently begins streaming. Fix it, or tick to start anyway.'}
+              <p className="help" data-testid="enable-help">
+                {enableHelp(result.ok, live)}
               </p>
               <div className="actions">
                 {!result.ok ? (
@@ -238,6 +242,18 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
       </div>
     </Modal>
   );
+}
+
+/** What the checkbox means now: the default's reason, until the user changes it. */
+function enableHelp(testOk: boolean, live: boolean): string {
+  if (testOk) {
+    return live
+      ? 'On because the test succeeded. Untick to keep the destination saved but disabled.'
+      : 'Off: the destination stays saved but disabled. Enable it from its card at any time.';
+  }
+  return live
+    ? 'On although the test failed: live events are queued and retried until the SIEM accepts them, and the card shows Failing until then.'
+    : 'Off because the test failed, so a misconfiguration never silently begins streaming. Fix it, or tick to start anyway.';
 }
 
 function Stepper({ step }: { step: number }) {

@@ -1,6 +1,12 @@
 import type { HourStat } from '../api.js';
+import { plural } from '../format.js';
 
-/** 24 hourly bars: delivered (solid) stacked under failed (hatched colour). Plain inline SVG, no library. */
+/**
+ * 24 hourly bars: delivered events (solid) stacked under failed tries (hatched colour). Plain inline
+ * SVG, no library. A failed try is one event in one request that did not get through: it is retried,
+ * so an event can count several times here and still be delivered. Only events that run out of
+ * retries are dead-lettered (the card's "Dead-lettered events"); the two counts are named apart.
+ */
 export function DeliveryChart({ hours }: { hours: HourStat[] | null }) {
   const width = 240;
   const height = 40;
@@ -10,7 +16,10 @@ export function DeliveryChart({ hours }: { hours: HourStat[] | null }) {
   const max = Math.max(1, ...data.map((h) => h.delivered + h.failed));
   const slot = width / 24;
   const bar = Math.max(2, slot - 2);
-  const summary = hours === null ? 'Loading the last 24 hours…' : `Last 24 hours: ${delivered} delivered, ${failed} failed`;
+  const summary =
+    hours === null
+      ? 'Loading the last 24 hours…'
+      : `Last 24 hours: ${plural(delivered, 'event')} delivered, ${plural(failed, 'failed try', 'failed tries')} (retried; events out of retries are dead-lettered)`;
   return (
     <figure className="chart">
       <svg viewBox={`0 0 ${width} ${height}`} width="100%" height={height} role="img" aria-label={summary} preserveAspectRatio="none">
@@ -34,8 +43,8 @@ export function DeliveryChart({ hours }: { hours: HourStat[] | null }) {
         <span>
           <span className="swatch swatch-delivered" aria-hidden="true" /> {delivered} delivered
         </span>
-        <span>
-          <span className="swatch swatch-failed" aria-hidden="true" /> {failed} failed
+        <span title="Delivery tries that failed. Each is retried; only events that run out of retries are dead-lettered.">
+          <span className="swatch swatch-failed" aria-hidden="true" /> {plural(failed, 'failed try', 'failed tries')}
         </span>
         <span className="muted">last 24 h</span>
       </figcaption>

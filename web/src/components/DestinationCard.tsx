@@ -31,22 +31,31 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
     };
   }, [api, d.destination_id, refreshKey]);
 
-  const label = isSiemId(d.siem) ? SIEM_PRESETS[d.siem].label : d.siem;
+  const siemLabel = isSiemId(d.siem) ? SIEM_PRESETS[d.siem].label : d.siem;
+  // The user's name when there is one (two Splunk destinations are then told apart), else the SIEM.
+  const label = d.name ?? siemLabel;
   const headingId = `card-${d.destination_id}`;
+  const errorIsNewest = d.last_error !== null && (!d.last_delivery_at || (d.last_error_at ?? '') > d.last_delivery_at);
   return (
     <article className={`card card-${d.status}`} aria-labelledby={headingId} data-destination-id={d.destination_id}>
       <header className="card-head">
-        <h3 id={headingId}>{label}</h3>
+        <div className="card-title">
+          <h3 id={headingId}>{label}</h3>
+          {d.name !== null ? <p className="card-siem muted">{siemLabel}</p> : null}
+        </div>
         <StatusPill status={d.status} />
       </header>
       <p className="url" title={d.url}>
         {d.url}
       </p>
       <p className="card-last">
-        {d.status === 'failing' || (d.last_error && (!d.last_delivery_at || (d.last_error_at ?? '') > d.last_delivery_at)) ? (
+        {d.status === 'failing' || errorIsNewest ? (
           <>Last error {relativeTime(d.last_error_at)}</>
         ) : d.last_delivery_at ? (
           <>Last delivery {relativeTime(d.last_delivery_at)}</>
+        ) : d.last_test_delivered_at ? (
+          // A test proves the destination works but is not a live delivery (the pill stays Idle).
+          <>Test delivered {relativeTime(d.last_test_delivered_at)}; no live events yet</>
         ) : (
           <>No deliveries yet</>
         )}
@@ -58,8 +67,8 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
           wait, nothing is lost.
         </p>
       ) : null}
-      {d.status !== 'failing' && d.last_error && (!d.last_delivery_at || (d.last_error_at ?? '') > d.last_delivery_at) ? (
-        <p className="card-error" title={d.last_error}>
+      {d.status !== 'failing' && errorIsNewest ? (
+        <p className="card-error" title={d.last_error ?? undefined}>
           {d.last_error}
         </p>
       ) : null}
@@ -82,11 +91,11 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
         </button>
         {d.failed_events > 0 ? (
           <button type="button" className="button-secondary small" onClick={onFailedEvents}>
-            Failed events ({d.failed_events})
+            Dead-lettered events ({d.failed_events})
           </button>
         ) : (
           <button type="button" className="button-ghost small" onClick={onFailedEvents}>
-            Failed events<span className="visually-hidden"> of {label}</span>
+            Dead-lettered events<span className="visually-hidden"> of {label}</span>
           </button>
         )}
         <span className="spacer" />

@@ -1,9 +1,11 @@
 import { useId, useState } from 'react';
+import { DESTINATION_NAME_MAX } from '../../../src/api/schemas/destinations.js';
 import {
   applyPrefix,
   buildUrl,
   formatHints,
   getPresetInfo,
+  PRESET_OPTION_DEFAULTS,
   type FormatHint,
   type SiemId,
 } from '../../../src/siem/catalog.js';
@@ -11,6 +13,8 @@ import {
 /** What the Configure step (and Edit) holds. `credential` is what the user typed, before the prefix. */
 export interface FormState {
   siem: SiemId;
+  /** The optional destination name; '' means none (the card shows the SIEM label). */
+  name: string;
   url: string;
   site: string;
   region: string;
@@ -24,18 +28,21 @@ export function initialForm(siem: SiemId): FormState {
   const site = info.sites?.[0]?.id ?? '';
   const region = info.regions?.[0]?.id ?? '';
   const url = (site && buildUrl(siem, site)) || (region && buildUrl(siem, region)) || '';
-  return { siem, url, site, region, headerName: info.defaultHeaderName ?? '', credential: '', options: {} };
+  return { siem, name: '', url, site, region, headerName: info.defaultHeaderName ?? '', credential: '', options: {} };
 }
 
-/** The settings each preset understands (PresetOptions in the API schema). */
-const OPTION_FIELDS: Partial<Record<SiemId, { key: string; label: string; help: string }[]>> = {
+/**
+ * The settings each preset understands (PresetOptions in the API schema). Where the preset sends a
+ * fixed default, it is the encoder's own constant (PRESET_OPTION_DEFAULTS), shown as the placeholder.
+ */
+const OPTION_FIELDS: Partial<Record<SiemId, { key: string; label: string; help: string; default?: string }[]>> = {
   splunk_hec: [
     { key: 'index', label: 'Index', help: 'Leave empty for the token’s default index.' },
-    { key: 'sourcetype', label: 'Sourcetype', help: 'Default aegis:audit.' },
-    { key: 'source', label: 'Source', help: 'Default aegis-audit-stream.' },
+    { key: 'sourcetype', label: 'Sourcetype', help: '', default: PRESET_OPTION_DEFAULTS.splunk_hec.sourcetype },
+    { key: 'source', label: 'Source', help: '', default: PRESET_OPTION_DEFAULTS.splunk_hec.source },
     { key: 'host', label: 'Host', help: 'Default: this service’s host name.' },
   ],
-  elastic: [{ key: 'index', label: 'Index or data stream', help: 'Default logs-aegis.audit-default.' }],
+  elastic: [{ key: 'index', label: 'Index or data stream', help: '', default: PRESET_OPTION_DEFAULTS.elastic.index }],
   sumo_logic: [{ key: 'category', label: 'Source category', help: 'Sent as X-Sumo-Category; empty keeps the source’s own.' }],
   datadog: [{ key: 'tags', label: 'Tags', help: 'Comma-separated, e.g. env:prod,team:security.' }],
 };
@@ -58,23 +65,34 @@ export function hintsFor(form: FormState, checkCredential: boolean): FormatHint[
   }).filter((h) => checkCredential || h.field !== 'auth_header_value');
 }
 
+type HintField = FormatHint['field'];
+
 interface FieldsProps {
   form: FormState;
   onChange: (next: FormState) => void;
   /** Add: the credential input is part of the form. Edit: it is handled by the credential chip. */
   withCredential: boolean;
+  /**
+   * Show every field's hints, touched or not: after a submit attempt, and in Edit (the values there
+   * are the user's saved ones). Otherwise a field's hints wait until the user has typed in it or
+   * left it, so a fresh form does not open covered in red "Paste your …" complaints.
+   */
+  showAllHints: boolean;
 }
 
-export function DestinationFields({ form, onChange, withCredential }: FieldsProps) {
+export function DestinationFields({ form, onChange, withCredential, showAllHints }: FieldsProps) {
   const info = getPresetInfo(form.siem);
   const id = useId();
   const [showSecret, setShowSecret] = useState(false);
+  const [touched, setTouched] = useState<ReadonlySet<HintField>>(() => new Set());
+  const touch = (field: HintField) => setTouched((t) => (t.has(field) ? t : new Set(t).add(field)));
   const set = (patch: Partial<FormState>) => onChange({ ...form, ...patch });
-  const hints = hintsFor(form, withCredential);
+  const hints = hintsFor(form, withCredential).filter((h) => showAllHints || touched.has(h.field));
   const sent = withCredential ? applyPrefix(form.siem, form.credential) : '';
 
   const applyFix = (h: FormatHint) => {
     if (!h.fix) return;
+    touch(h.field);
     if (h.field === 'url') set({ url: h.fix.value });
     else if (h.field === 'auth_header_name') set({ headerName: h.fix.value });
     else set({ credential: h.fix.value });
@@ -132,7 +150,11 @@ export function DestinationFields({ form, onChange, withCredential }: FieldsProp
           required
           placeholder={info.urlPlaceholder}
           value={form.url}
-          onChange={(e) => set({ url: e.target.value })}
+          onChange={(e) => {
+            touch('url');
+            set({ url: e.target.value });
+          }}
+          onBlur={() => touch('url')}
           aria-describedby={`${id}-url-help ${id}-url-hints`}
           aria-invalid={urlHints.some((h) => h.severity === 'error') || undefined}
         />
@@ -151,7 +173,11 @@ export function DestinationFields({ form, onChange, withCredential }: FieldsProp
             autoComplete="off"
             spellCheck={false}
             value={form.headerName}
-            onChange={(e) => set({ headerName: e.target.value })}
+            onChange={(e) => {
+              touch('auth_header_name');
+              set({ headerName: e.target.value });
+            }}
+            onBlur={() => touch('auth_header_name')}
           />
         </div>
       ) : headerChoices ? (
@@ -183,7 +209,11 @@ export function DestinationFields({ form, onChange, withCredential }: FieldsProp
               autoComplete="new-password"
               spellCheck={false}
               value={form.credential}
-              onChange={(e) => set({ credential: e.target.value })}
+              onChange={(e) => {
+                touch('auth_header_value');
+                set({ credential: e.target.value });
+              }}
+              onBlur={() => touch('auth_header_value')}
               aria-describedby={`${id}-cred-help ${id}-cred-hints`}
               aria-invalid={credHints.some((h) => h.severity === 'error') || undefined}
             />
@@ -201,6 +231,25 @@ export function DestinationFields({ form, onChange, withCredential }: FieldsProp
         <Hints id={`${id}-cred-hints`} hints={credHints} onFix={applyFix} />
       ) : null}
 
+      <div className="field">
+        <label htmlFor={`${id}-name`}>
+          Name <span className="muted">(optional)</span>
+        </label>
+        <input
+          id={`${id}-name`}
+          name="name"
+          autoComplete="off"
+          maxLength={DESTINATION_NAME_MAX}
+          placeholder={`e.g. ${info.label} prod`}
+          value={form.name}
+          onChange={(e) => set({ name: e.target.value })}
+          aria-describedby={`${id}-name-help`}
+        />
+        <p className="help" id={`${id}-name-help`}>
+          Shown on the card, to tell destinations of one SIEM apart. Empty: the card says “{info.label}”.
+        </p>
+      </div>
+
       {options.length > 0 ? (
         <details className="advanced">
           <summary>Optional settings</summary>
@@ -211,11 +260,18 @@ export function DestinationFields({ form, onChange, withCredential }: FieldsProp
                 id={`${id}-opt-${o.key}`}
                 autoComplete="off"
                 value={form.options[o.key] ?? ''}
+                placeholder={o.default}
                 onChange={(e) => set({ options: { ...form.options, [o.key]: e.target.value } })}
                 aria-describedby={`${id}-opt-${o.key}-help`}
               />
-              <p className="help" id={`${id}-opt-${o.key}-help`}>
-                {o.help}
+              <p className="help" id={`${id}-opt-${o.key}-help`} data-testid={`option-help-${o.key}`}>
+                {o.default !== undefined ? (
+                  <>
+                    Leave empty to send the default, <code>{o.default}</code>.
+                  </>
+                ) : (
+                  o.help
+                )}
               </p>
             </div>
           ))}

@@ -1,4 +1,4 @@
-import { useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { applyPrefix, getPresetInfo, isSiemId, type SiemId } from '../../../src/siem/catalog.js';
 import { errorText, type Destination, type DestinationsApi, type TestResult } from '../api.js';
 import { Modal } from './Modal.js';
@@ -17,12 +17,14 @@ function formFrom(d: Destination): FormState {
   const info = getPresetInfo(siem);
   const site = info.sites?.find((s) => s.url === d.url)?.id ?? '';
   const region = info.regions?.find((r) => r.url === d.url)?.id ?? '';
-  return { siem, url: d.url, site, region, headerName: d.auth_header_name ?? '', credential: '', options: { ...d.options } };
+  return { siem, name: d.name ?? '', url: d.url, site, region, headerName: d.auth_header_name ?? '', credential: '', options: { ...d.options } };
 }
 
 /**
  * Edit destination. The credential is never shown: the browser only ever learns whether one is
- * stored ("credential present (encrypted)"); Rotate sends a new one, Remove clears it.
+ * stored ("credential present (encrypted)"). Rotate opens a field for the new one, which Save changes
+ * sends with the rest of the form (one Save for everything, and a move to another host can carry its
+ * new credential in the same request, as the API requires); Remove clears it after a confirmation.
  */
 export function EditDestination({ api, destination, onClose, onChanged }: Props) {
   const id = useId();
@@ -34,8 +36,18 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [result, setResult] = useState<TestResult | null>(null);
   const [busy, setBusy] = useState(false);
+  const [attempted, setAttempted] = useState(false);
   const info = getPresetInfo(form.siem);
   const rotateButton = useRef<HTMLButtonElement>(null);
+  const newCredentialInput = useRef<HTMLInputElement>(null);
+  // Rotate and the new-credential field replace each other: move focus to whichever is now shown,
+  // so keyboard users are never left on a button that has just disappeared.
+  const wasRotating = useRef(rotating);
+  useEffect(() => {
+    if (wasRotating.current === rotating) return;
+    wasRotating.current = rotating;
+    (rotating ? newCredentialInput.current : rotateButton.current)?.focus();
+  }, [rotating]);
 
   const run = async (work: () => Promise<Destination | void>, okText: string) => {
     setBusy(true);
@@ -54,27 +66,32 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
     }
   };
 
-  const save = () =>
-    run(async () => {
-      const header = effectiveHeaderName(form);
-      return api.patch(dest.destination_id, {
+  const rotatingWith = rotating ? applyPrefix(form.siem, newCredential) : '';
+
+  const save = () => {
+    setAttempted(true);
+    if (rotating && rotatingWith === '') {
+      setMessage({ kind: 'error', text: `Paste the new ${info.credentialLabel}, or choose Keep current credential.` });
+      return;
+    }
+    return run(async () => {
+      const header = effectiveHeaderName(form) || (rotating ? 'Authorization' : '');
+      const name = form.name.trim();
+      const d = await api.patch(dest.destination_id, {
+        name: name === '' ? null : name,
         url: form.url.trim(),
         options: cleanOptions(form.options),
-        ...(header !== '' && (dest.auth_header_configured || form.siem === 'custom') ? { auth_header_name: header } : {}),
+        ...(header !== '' && (dest.auth_header_configured || rotating || form.siem === 'custom') ? { auth_header_name: header } : {}),
+        ...(rotating ? { auth_header_value: rotatingWith } : {}),
       });
-    }, 'Changes saved.');
-
-  const rotate = () =>
-    run(async () => {
-      const value = applyPrefix(form.siem, newCredential);
-      if (value === '') throw new Error(`paste the new ${info.credentialLabel} first`);
-      const header = effectiveHeaderName(form) || 'Authorization';
-      const d = await api.patch(dest.destination_id, { auth_header_name: header, auth_header_value: value });
-      setRotating(false);
-      setNewCredential('');
-      rotateButton.current?.focus();
+      if (rotating) {
+        setRotating(false);
+        setNewCredential('');
+        setAttempted(false);
+      }
       return d;
-    }, 'Credential rotated. The new one is stored encrypted.');
+    }, rotating ? 'Changes saved. The new credential is stored encrypted.' : 'Changes saved.');
+  };
 
   const remove = () =>
     run(async () => {
@@ -98,9 +115,11 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
     }
   };
 
-  const credHints = rotating
-    ? hintsFor({ ...form, credential: newCredential }, true).filter((h) => h.field === 'auth_header_value')
-    : [];
+  // Like the add form: the new credential's hints wait until it has been typed in (or saved).
+  const credHints =
+    rotating && (newCredential !== '' || attempted)
+      ? hintsFor({ ...form, credential: newCredential }, true).filter((h) => h.field === 'auth_header_value')
+      : [];
 
   return (
     <Modal title="Edit destination" onClose={onClose} size="wide" subtitle={<span>{info.label}</span>}>
@@ -111,7 +130,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
         }}
         noValidate
       >
-        <DestinationFields form={form} onChange={setForm} withCredential={false} />
+        <DestinationFields form={form} onChange={setForm} withCredential={false} showAllHints />
 
         <div className="field">
           <span className="label" id={`${id}-cred-label`}>
@@ -133,10 +152,12 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
               )}
               {dest.auth_header_configured && dest.auth_header_name ? <span className="muted small">in the {dest.auth_header_name} header</span> : null}
             </span>
-            <button type="button" ref={rotateButton} className="button-secondary small" onClick={() => { setRotating((v) => !v); setConfirmRemove(false); }} aria-expanded={rotating}>
-              {dest.auth_header_configured ? 'Rotate' : 'Add credential'}
-            </button>
-            {dest.auth_header_configured ? (
+            {!rotating ? (
+              <button type="button" ref={rotateButton} className="button-secondary small" onClick={() => { setRotating(true); setConfirmRemove(false); setMessage(null); }}>
+                {dest.auth_header_configured ? 'Rotate' : 'Add credential'}
+              </button>
+            ) : null}
+            {dest.auth_header_configured && !rotating ? (
               <button type="button" className="button-danger-ghost small" onClick={() => { setConfirmRemove(true); setRotating(false); }}>
                 Remove
               </button>
@@ -152,6 +173,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
                   </span>
                 ) : null}
                 <input
+                  ref={newCredentialInput}
                   id={`${id}-newcred`}
                   type="password"
                   autoComplete="new-password"
@@ -159,11 +181,10 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
                   value={newCredential}
                   onChange={(e) => setNewCredential(e.target.value)}
                   aria-describedby={`${id}-newcred-help`}
-                  data-autofocus
                 />
               </div>
               <p className="help" id={`${id}-newcred-help`}>
-                {info.credentialHelp}
+                {info.credentialHelp} Save changes stores it; until then the current one stays in use.
               </p>
               <div className="hints" aria-live="polite">
                 {credHints.map((h, i) => (
@@ -172,12 +193,17 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
                   </div>
                 ))}
               </div>
-              <div className="actions inline">
-                <button type="button" className="button-secondary small" onClick={() => { setRotating(false); setNewCredential(''); }}>
-                  Cancel
-                </button>
-                <button type="button" className="button-primary small" onClick={() => void rotate()} disabled={busy}>
-                  Save new credential
+              <div className="inset-foot">
+                <button
+                  type="button"
+                  className="link-button"
+                  onClick={() => {
+                    setRotating(false);
+                    setNewCredential('');
+                    setMessage(null);
+                  }}
+                >
+                  Keep current credential
                 </button>
               </div>
             </div>

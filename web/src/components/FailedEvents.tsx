@@ -10,7 +10,10 @@ interface Props {
   onChanged: () => void;
 }
 
-/** Dead-lettered events of one destination, and Replay to put them back in the queue. */
+/**
+ * Dead-lettered events of one destination, and Replay to put them back in the queue. Called
+ * "dead-lettered", never just "failed": the card's chart counts failed tries, which are retried.
+ */
 export function FailedEvents({ api, destination, onClose, onChanged }: Props) {
   const [events, setEvents] = useState<FailedEvent[] | null>(null);
   const [total, setTotal] = useState(0);
@@ -46,10 +49,16 @@ export function FailedEvents({ api, destination, onClose, onChanged }: Props) {
   };
 
   return (
-    <Modal title="Failed events" onClose={onClose} size="wide" subtitle={<span className="url">{destination.url}</span>}>
+    <Modal title="Dead-lettered events" onClose={onClose} size="wide" subtitle={
+        <span>
+          {destination.name !== null ? <strong>{destination.name} </strong> : null}
+          <span className="url">{destination.url}</span>
+        </span>
+      }>
       <p className="muted">
-        Events that ran out of retries are kept here (dead-lettered). Replay puts them back in the queue; they are delivered with their
-        original event ids, so your SIEM can de-duplicate.
+        Events that ran out of retries are kept here (dead-lettered). Failed tries that are still being retried are not: they only show in
+        the card’s chart. Replay puts these back in the queue; they are delivered with their original event ids, so your SIEM can
+        de-duplicate.
       </p>
       <div aria-live="polite" className="live-region">
         {message ? (
@@ -61,17 +70,17 @@ export function FailedEvents({ api, destination, onClose, onChanged }: Props) {
       {events === null ? (
         <p className="busy">Loading…</p>
       ) : events.length === 0 ? (
-        <p className="empty-small">No failed events.</p>
+        <p className="empty-small">No dead-lettered events: nothing has run out of retries.</p>
       ) : (
         <div className="table-wrap">
           <table className="table">
-            <caption className="visually-hidden">{plural(total, 'failed event')}</caption>
+            <caption className="visually-hidden">{plural(total, 'dead-lettered event')}</caption>
             <thead>
               <tr>
                 <th scope="col">Event</th>
                 <th scope="col">Attempts</th>
                 <th scope="col">Last error</th>
-                <th scope="col">Failed</th>
+                <th scope="col">Dead-lettered</th>
               </tr>
             </thead>
             <tbody>

@@ -1,0 +1,221 @@
+// Issue 15, "Dashboard details": what a newcomer tripped over on the SIEM Forwarding page, each
+// checked in headless Chromium against the real service and a real HTTPS receiver.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page, Request } from 'playwright-core';
+import { openTestDb, type TestDb } from '../support/db.js';
+import { startTestService, type TestService } from '../support/harness.js';
+import { ok, startReceiver, type Receiver } from '../support/httpsReceiver.js';
+import { card, launchBrowser, screenshot, signIn, type Browser } from './support.js';
+
+const TOKEN = '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
+
+describe('Dashboard details (issue 15), headless Chromium', () => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let browser: Browser;
+  let receiver: Receiver;
+  let page: Page;
+  let orgId: string;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    tdb = await openTestDb('postgres');
+    svc = await startTestService(tdb.db);
+    receiver = await startReceiver((req) => (req.path.startsWith('/unauthorized') ? { status: 401, body: 'unauthorized' } : ok()(req)));
+    browser = await launchBrowser();
+    ({ orgId, apiKey } = await svc.newOrg('Details org'));
+    page = await browser.context.newPage();
+    await signIn(page, svc, tdb.db, orgId);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await receiver?.close();
+    await svc?.stop();
+    await tdb?.close();
+  });
+  afterEach(async () => {
+    if (await page.getByRole('dialog').count()) await page.keyboard.press('Escape');
+  });
+
+  const base = () => `/api/orgs/${orgId}/forwarding-destinations`;
+  const get = async (id: string) => (await svc.request('GET', `${base()}/${id}`, { apiKey })).body as { name: string | null; enabled: boolean };
+  const add = () => page.getByRole('dialog', { name: 'Add destination' });
+  const hints = () => add().getByTestId('format-hint');
+  const reloadPage = async () => {
+    await page.goto(`${svc.baseUrl}/settings/siem-forwarding`);
+    await page.getByRole('heading', { name: 'SIEM Forwarding', level: 2 }).waitFor();
+  };
+
+  async function openAndChoose(siemLabel: string): Promise<void> {
+    await page.getByRole('button', { name: 'Add destination' }).click();
+    await add().getByRole('radio', { name: new RegExp(`^${siemLabel}`) }).check();
+    await add().getByRole('button', { name: 'Continue' }).click();
+    await add().getByRole('heading', { name: new RegExp(`Step 2: Configure ${siemLabel}`) }).waitFor();
+  }
+
+  /** Save & test; returns the create request's body once the result panel shows. */
+  async function saveAndTest(): Promise<Record<string, unknown>> {
+    const createReq = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/forwarding-destinations'));
+    await add().getByRole('button', { name: 'Save & test' }).click();
+    const created = JSON.parse((await createReq).postData() ?? '{}') as Record<string, unknown>;
+    await add().getByTestId('test-result').waitFor();
+    return created;
+  }
+
+  async function done(): Promise<void> {
+    await add().getByRole('button', { name: 'Done' }).click();
+    await add().waitFor({ state: 'detached' });
+    await page.waitForLoadState('networkidle');
+  }
+
+  it('Format hints wait for a field to be touched, or for a Save & test attempt', async () => {
+    await openAndChoose('Splunk HEC');
+    // A fresh form: empty URL and token, but no red "Paste your …" yet.
+    await expect(hints().count()).resolves.toBe(0);
+    await expect(add().locator('[aria-invalid="true"]').count()).resolves.toBe(0);
+    await page.screenshot({ path: '/tmp/details-01-fresh-form.png' });
+
+    // Typing in the URL field shows the URL's hints, and only those.
+    await add().getByLabel('HEC URL').fill('http://splunk.example.com:8088/services/collector/event');
+    await expect(hints().allTextContents()).resolves.toEqual([expect.stringContaining('Use https://')]);
+    // Leaving the token field empty after visiting it counts as touching it.
+    await add().getByLabel('HEC Token', { exact: true }).focus();
+    await add().getByLabel('Name').focus();
+    await expect(hints().allTextContents()).resolves.toEqual(expect.arrayContaining([expect.stringContaining('Paste your HEC token')]));
+    await page.keyboard.press('Escape');
+
+    // A submit attempt shows every field's hints, touched or not.
+    await openAndChoose('Splunk HEC');
+    await expect(hints().count()).resolves.toBe(0);
+    await add().getByRole('button', { name: 'Save & test' }).click();
+    await add().getByText('Paste your HEC URL first.').waitFor();
+    const after = (await hints().allTextContents()).join('\n');
+    expect(after).toContain('Paste your HEC URL');
+    expect(after).toContain('Paste your HEC token');
+    await page.screenshot({ path: '/tmp/details-02-after-submit.png' });
+  });
+
+  it('after a red test, ticking "Start forwarding live events" replaces the "Off because the test failed" text', async () => {
+    await openAndChoose('Custom HTTPS webhook');
+    await add().getByLabel('Webhook URL').fill(`${receiver.url}/unauthorized/details`);
+    await saveAndTest();
+    const help = add().getByTestId('enable-help');
+    const box = add().getByRole('checkbox', { name: 'Start forwarding live events' });
+    await expect(box.isChecked()).resolves.toBe(false);
+    await expect(help.textContent()).resolves.toContain('Off because the test failed');
+    await box.check();
+    await expect(help.textContent()).resolves.not.toContain('Off because');
+    await expect(help.textContent()).resolves.toContain('On although the test failed');
+    await page.screenshot({ path: '/tmp/details-03-ticked-after-red.png' });
+    await box.uncheck();
+    await expect(help.textContent()).resolves.toContain('Off because the test failed');
+    await page.keyboard.press('Escape');
+  });
+
+  it('Splunk: a named destination with a green test says "Test delivered …", and the Source shown is the Source sent', async () => {
+    await openAndChoose('Splunk HEC');
+    await add().getByLabel('HEC URL').fill(`${receiver.url}/services/collector/event`);
+    await add().getByLabel('HEC Token', { exact: true }).fill(TOKEN);
+    await add().getByLabel('Name').fill('  Splunk prod  ');
+    await add().getByText('Optional settings').click();
+    const source = add().getByLabel('Source', { exact: true });
+    const shownDefault = await source.getAttribute('placeholder');
+    expect(shownDefault).toBeTruthy();
+    await expect(add().getByTestId('option-help-source').textContent()).resolves.toContain(shownDefault!);
+    await page.screenshot({ path: '/tmp/details-04-splunk-form.png', fullPage: true });
+
+    const before = receiver.requests.length;
+    const created = await saveAndTest();
+    expect(created).toMatchObject({ name: 'Splunk prod', siem: 'splunk_hec' });
+    expect(created.options).toEqual({}); // Source left empty: the preset's default applies
+    const sent = receiver.requests.slice(before).find((r) => r.path === '/services/collector/event')!;
+    const envelope = JSON.parse(sent.body.toString('utf8').trim().split('\n')[0]!) as { source: string };
+    expect(envelope.source).toBe(shownDefault);
+    await done();
+
+    const list = (await svc.request('GET', base(), { apiKey })).body as { destination_id: string; name: string | null; url: string }[];
+    const d = list.find((x) => x.name === 'Splunk prod')!;
+    const c = card(page, d.destination_id);
+    await expect(c.getByRole('heading').textContent()).resolves.toBe('Splunk prod');
+    await expect(c.locator('.card-siem').textContent()).resolves.toBe('Splunk HEC');
+    await expect(c.locator('.pill').textContent()).resolves.toBe('Idle'); // the pill rules are unchanged
+    const last = (await c.locator('.card-last').textContent()) ?? '';
+    expect(last).toMatch(/^Test delivered just now; no live events yet/);
+    expect(last).not.toContain('No deliveries yet');
+  });
+
+  it('two Splunk destinations are told apart by name; Edit renames and clears the name', async () => {
+    const res = await svc.request('POST', base(), { apiKey, body: { siem: 'splunk_hec', url: `${receiver.url}/services/collector/event`, enabled: false } });
+    const id = res.body.destination_id as string;
+    await reloadPage();
+    await expect(card(page, id).getByRole('heading').textContent()).resolves.toBe('Splunk HEC');
+    await expect(card(page, id).locator('.card-siem').count()).resolves.toBe(0);
+    await page.screenshot({ path: '/tmp/details-05-cards-desktop.png', fullPage: true });
+
+    const patches: Record<string, unknown>[] = [];
+    const onReq = (r: Request) => {
+      if (r.method() === 'PATCH') patches.push(JSON.parse(r.postData() ?? '{}') as Record<string, unknown>);
+    };
+    page.on('request', onReq);
+    await card(page, id).getByRole('link', { name: /^Edit/ }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit destination' });
+    await edit.getByLabel('Name').fill('Splunk staging');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await edit.getByText('Changes saved.').waitFor();
+    expect((await get(id)).name).toBe('Splunk staging');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => card(page, id).getByRole('heading').textContent()).toBe('Splunk staging');
+
+    await card(page, id).getByRole('link', { name: /^Edit/ }).click();
+    await expect(edit.getByLabel('Name').inputValue()).resolves.toBe('Splunk staging');
+    await edit.getByLabel('Name').fill('');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await edit.getByText('Changes saved.').waitFor();
+    page.off('request', onReq);
+    expect(patches.map((p) => p.name)).toEqual(['Splunk staging', null]);
+    expect((await get(id)).name).toBeNull();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => card(page, id).getByRole('heading').textContent()).toBe('Splunk HEC');
+  });
+
+  it('the chart counts failed tries, the list shows dead-lettered events, and each says which it is', async () => {
+    const res = await svc.request('POST', base(), { apiKey, body: { url: `${receiver.url}/unauthorized/dead`, name: 'Dead letters', enabled: true } });
+    const id = res.body.destination_id as string;
+    const pre = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'quarterly report draft' } });
+    expect(pre.status).toBe(200);
+    await expect
+      .poll(async () => ((await svc.request('GET', `${base()}/${id}`, { apiKey })).body as { failed_events: number }).failed_events, { timeout: 30_000, interval: 250 })
+      .toBe(1);
+    await reloadPage();
+    const c = card(page, id);
+    await expect.poll(() => c.locator('svg[role=img]').getAttribute('aria-label'), { timeout: 10_000 }).toMatch(/\d+ failed tr(y|ies) \(retried/);
+    const legend = (await c.locator('.chart-legend').textContent()) ?? '';
+    expect(legend).toMatch(/\d+ failed tr(y|ies)/);
+    await c.getByRole('button', { name: 'Dead-lettered events (1)' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Dead-lettered events' });
+    await expect.poll(() => dialog.locator('tbody tr').count()).toBe(1);
+    await expect(dialog.textContent()).resolves.not.toMatch(/Failed events/);
+    await page.screenshot({ path: '/tmp/details-06-dead-letters.png' });
+    await page.keyboard.press('Escape');
+    await screenshot(page, 'desktop-13-named-cards');
+  });
+
+  it('at 390 px: named cards and the add form fit without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await reloadPage();
+      await page.waitForFunction(() => !document.querySelector('svg[aria-label^="Loading"]'));
+      const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      await expect(overflow()).resolves.toBe(0);
+      await page.screenshot({ path: '/tmp/details-07-cards-390.png', fullPage: true });
+      await openAndChoose('Splunk HEC');
+      await add().getByLabel('Name').fill('A rather long destination name for the security team');
+      await add().getByText('Optional settings').click();
+      await expect(overflow()).resolves.toBe(0);
+      await page.screenshot({ path: '/tmp/details-08-add-390.png', fullPage: true });
+      await page.keyboard.press('Escape');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+});
