@@ -2,6 +2,8 @@
  * The one error catalogue. Code that refuses something throws an AppError with a stable machine
  * code; the API's single error handler maps it to HTTP as `{"error": {"code", "message"}}`.
  */
+import { MAX_REPORTED_VIOLATIONS, describePath, type Violation } from './events/violation.js';
+
 export const ERROR_STATUS = {
   bad_request: 400,
   validation_failed: 400,
@@ -25,7 +27,7 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details?: { field?: string; retryAfterS?: number },
+    readonly details?: { field?: string; retryAfterS?: number; violations?: readonly Violation[] },
   ) {
     super(message);
     this.name = 'AppError';
@@ -35,3 +37,25 @@ export class AppError extends Error {
 
 export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
 export const invalid = (field: string, message: string) => new AppError('validation_failed', `${field}: ${message}`, { field });
+
+/**
+ * A refusal that lists every problem found (up to MAX_REPORTED_VIOLATIONS), each with its path, so a
+ * client fixes a record in one round trip. The message names the first problem, as every
+ * validation_failed message always has; the API answers the list as `error.details`.
+ */
+export function validationFailed(violations: readonly Violation[], whole = 'body'): AppError {
+  const [first] = violations;
+  if (!first) return new AppError('validation_failed', `${whole}: is not valid`);
+  const field = describePath(first.path, whole);
+  const more = violations.length - 1;
+  const suffix =
+    violations.length > MAX_REPORTED_VIOLATIONS
+      ? ` (more problems follow; the first ${MAX_REPORTED_VIOLATIONS} are listed in error.details)`
+      : more > 0
+        ? ` (${more} more problem${more === 1 ? '' : 's'} listed in error.details)`
+        : '';
+  return new AppError('validation_failed', `${field}: ${first.message}${suffix}`, {
+    field,
+    violations: violations.slice(0, MAX_REPORTED_VIOLATIONS),
+  });
+}

@@ -39,6 +39,9 @@ function routerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply
     });
 }
 
+/** Health, readiness and metrics: polled by machines, logged at debug while they succeed. */
+const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 /**
  * The dashboard loads nothing from anywhere else: no inline script or style, no external fonts,
  * scripts or CDNs, and it may not be framed (clickjacking) or post forms elsewhere.
@@ -82,10 +85,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   app.addSchema(ErrorBody);
   installErrorHandler(app);
   app.addHook('onResponse', async (req, reply) => {
-    req.log.info(
-      { method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'request completed',
-    );
+    const path = req.url.split('?')[0] ?? '';
+    // Probes and scrapes arrive every few seconds from load balancers and Prometheus and would bury
+    // the requests an operator reads logs for: they log at debug unless they fail.
+    const level = PROBE_PATHS.has(path) && reply.statusCode < 400 ? 'debug' : 'info';
+    req.log[level]({ method: req.method, path, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
   });
   app.addHook('onSend', async (req, reply) => {
     void reply.header('x-request-id', req.id);

@@ -1,33 +1,13 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, type ErrorCode } from '../errors.js';
-import { safeSegment } from '../events/privacyGuard.js';
+import { AppError, validationFailed, type ErrorCode } from '../errors.js';
+import type { Violation } from '../events/violation.js';
+import { requestViolations } from './requestViolations.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 
-function send(reply: FastifyReply, status: number, code: ErrorCode, message: string) {
-  return reply.status(status).type('application/json').send({ error: { code, message } });
-}
-
-/** Turns a schema-validation error into one sentence naming the field. */
-function validationMessage(err: FastifyError): { field: string; message: string } {
-  const v = err.validation?.[0];
-  if (!v) return { field: 'body', message: err.message };
-  const ctx = err.validationContext ?? 'body';
-  const base = v.instancePath ? v.instancePath.replace(/^\//, '').split('/').map(safeSegment).join('.') : '';
-  const params = v.params;
-  if (v.keyword === 'additionalProperties') {
-    // The name comes from the client: never echo it when it looks like a secret or personal value.
-    const f = [base, safeSegment(String(params.additionalProperty))].filter(Boolean).join('.');
-    return { field: f, message: `${f}: unknown field (not part of the API)` };
-  }
-  if (v.keyword === 'required') {
-    const f = [base, String(params.missingProperty)].filter(Boolean).join('.');
-    return { field: f, message: `${f}: is required` };
-  }
-  const f = base || ctx;
-  if (v.keyword === 'minProperties') {
-    return { field: f, message: `${f}: send at least one field to change` };
-  }
-  return { field: f, message: `${f}: ${v.message ?? 'is invalid'}` };
+/** `details` (every problem, each with its path) is present on refusals that come from validation. */
+function send(reply: FastifyReply, status: number, code: ErrorCode, message: string, details?: readonly Violation[]) {
+  const error = details ? { code, message, details: details.map(({ path, message: m }) => ({ path, message: m })) } : { code, message };
+  return reply.status(status).type('application/json').send({ error });
 }
 
 /** The single place where errors become HTTP. 5xx bodies say nothing about internals. */
@@ -36,12 +16,12 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (err instanceof AppError) {
       if (err.details?.retryAfterS) void reply.header('Retry-After', String(err.details.retryAfterS));
       if (err.status >= 500) req.log.error({ err }, 'request failed');
-      return send(reply, err.status, err.code, err.message);
+      return send(reply, err.status, err.code, err.message, err.details?.violations);
     }
     const fe = err;
     if (fe.validation) {
-      const { message } = validationMessage(fe);
-      return send(reply, 400, 'validation_failed', message);
+      const refused = validationFailed(requestViolations(req, fe), fe.validationContext ?? 'body');
+      return send(reply, 400, refused.code, refused.message, refused.details?.violations);
     }
     switch (fe.code) {
       case 'FST_ERR_CTP_INVALID_JSON_BODY':

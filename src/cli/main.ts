@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-old-space-size=160
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { ConfigError, loadConfig, type Role } from '../config/env.js';
+import { ConfigError, envVarsHelp, loadConfig, type Role } from '../config/env.js';
 import { migrate } from '../db/migrate.js';
 import { openDatabase, DatabaseBusyError } from '../db/open.js';
 import { startService } from '../service.js';
@@ -25,6 +25,7 @@ program
   .command('start')
   .description('Start the service (API, dashboard and worker by default). Configuration comes from environment variables; see README.md.')
   .addOption(new Option('--role <role>', 'which part to run').choices(['api', 'worker', 'all']).default('all'))
+  .addHelpText('after', `\nEnvironment variables (details: docs/configuration.md):\n${envVarsHelp()}`)
   .action(async (opts: { role: Role }) => {
     const config = loadConfig();
     const service = await startService(config, { role: opts.role, banner: true });
@@ -118,8 +119,10 @@ program
   .description('Validate events against the published schema (schemas/audit-event.schema.json). FILE holds JSON, a JSON array or NDJSON; - reads stdin.')
   .argument('<file>', 'path, or - for stdin')
   .action(async (file: string) => {
-    const text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+    const text = file === '-' ? await readStdin() : await readInput(file);
     const results = validateEventsText(text);
+    const envelopes = [...new Set(results.map((r) => r.envelope).filter((e) => e !== undefined))];
+    for (const e of envelopes) console.log(`recognised ${e} envelopes: validating the events inside them`);
     let bad = 0;
     for (const r of results) {
       if (r.violations.length === 0) continue;
@@ -129,6 +132,17 @@ program
     console.log(`${results.length - bad} valid, ${bad} invalid`);
     if (bad > 0 || results.length === 0) process.exitCode = 1;
   });
+
+/** A file's text, or a one-line CliError saying why it cannot be read (no stack trace for a typo). */
+async function readInput(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : `cannot be read (${code ?? 'unknown error'})`;
+    throw new CliError(`${file}: ${why}`);
+  }
+}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -14,6 +14,37 @@ export class ConfigError extends Error {
 
 export type Role = 'api' | 'worker' | 'all';
 
+/**
+ * Every environment variable the service reads, with its default and a one-line summary: what
+ * `aegis-stream start --help` prints. docs/configuration.md explains each at length; a test keeps the
+ * two, and what loadConfig actually reads, in step.
+ */
+export const ENV_VARS: readonly { name: string; default: string; summary: string }[] = [
+  { name: 'PORT', default: '8080', summary: 'HTTP port of every role (0: any free port)' },
+  { name: 'HOST', default: '127.0.0.1', summary: 'address to listen on (0.0.0.0 for other hosts)' },
+  { name: 'AEGIS_PUBLIC_URL', default: 'http://$HOST:$PORT', summary: 'base of sign-in links and the docs link' },
+  { name: 'AEGIS_DATA_DIR', default: './data', summary: 'embedded database and generated key file' },
+  { name: 'DATABASE_URL', default: 'unset (embedded PGlite)', summary: 'postgres:// URL of a PostgreSQL server' },
+  { name: 'AEGIS_ENCRYPTION_KEY', default: 'unset (generated key file)', summary: 'base64 32-byte key, or a ring id:key,...' },
+  { name: 'AEGIS_WORKER_INTERVAL_MS', default: '10000', summary: 'queue poll interval when nothing wakes the worker' },
+  { name: 'AEGIS_RETRY_DELAYS_S', default: '60,120,240', summary: 'delays between delivery attempts, in seconds' },
+  { name: 'AEGIS_HTTP_TIMEOUT_MS', default: '10000', summary: 'time limit of one outbound request' },
+  { name: 'AEGIS_LEASE_S', default: '60', summary: "how long a worker's claim on jobs lasts" },
+  { name: 'AEGIS_ALLOW_PRIVATE_DESTINATIONS', default: '0', summary: '1: allow http:// and local destinations (development only)' },
+  { name: 'AEGIS_BOOTSTRAP_ORG_ID', default: 'unset', summary: 'organization to ensure on start' },
+  { name: 'AEGIS_BOOTSTRAP_API_KEY', default: 'unset', summary: 'API key to ensure for that organization' },
+  { name: 'AEGIS_RETENTION_DAYS', default: '7', summary: 'days to keep delivered jobs and events' },
+  { name: 'AEGIS_LOG_LEVEL', default: 'info', summary: 'fatal, error, warn, info, debug, trace or silent' },
+  { name: 'AEGIS_DB_POOL_MAX', default: '10', summary: 'PostgreSQL connections per process' },
+  { name: 'NODE_EXTRA_CA_CERTS', default: 'unset', summary: "PEM file of extra CAs for a SIEM's TLS (Node.js's own)" },
+];
+
+/** ENV_VARS as the text block of `start --help`. */
+export function envVarsHelp(): string {
+  const width = Math.max(...ENV_VARS.map((v) => v.name.length));
+  return ENV_VARS.map((v) => `  ${v.name.padEnd(width)}  ${v.summary}; default ${v.default}`).join('\n');
+}
+
 export interface Config {
   port: number;
   host: string;

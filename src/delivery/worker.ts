@@ -194,7 +194,7 @@ export class Worker {
     }
   }
 
-  /** Sends one claim's jobs, settles them, and returns true when the destination's breaker opened. */
+  /** Sends one claim's jobs, settles them, and returns true when the lane should stop (breaker open, destination deleted). */
   private async deliverClaim(target: DeliveryTarget, claimId: string, jobs: ClaimedJob[]): Promise<boolean> {
     const { db, metrics, logger } = this.deps;
     const encoder = getEncoder(target.siem);
@@ -320,7 +320,17 @@ export class Worker {
         last: last ? { ok: last.error === null, error: last.error } : poisonError ? { ok: false, error: poisonError } : null,
         delivered: anyDelivered,
       },
-    }));
+    })).catch((err: unknown) => {
+      // The statement skips the log of a destination already deleted; one deleted in the instant
+      // between that check and the insert still trips the foreign key. Its jobs went with it, so there
+      // is nothing left to settle: not an operator's problem.
+      if ((err as { code?: string }).code === '23503') {
+        logger.debug({ destination_id: target.id }, 'destination deleted while its deliveries settled; attempts not recorded');
+        return null;
+      }
+      throw err;
+    });
+    if (!settled) return true; // the destination is gone: this lane stops, as for a paused one
     // Unsent jobs go back as due now, without an attempt: while the breaker holds the destination it is
     // the destination's paused_until that keeps them (claims and scans skip a paused destination), so
     // lifting the pause (a probe succeeding, or the user re-enabling) lets them flow at once.

@@ -1,5 +1,5 @@
 import type { Db } from '../db/types.js';
-import { AppError } from '../errors.js';
+import { AppError, validationFailed } from '../errors.js';
 import { recordEvents } from '../queue/enqueue.js';
 import { buildWireEvent, fieldsFromAgentRecord, newPreflightId, parseOccurredAt, type AegisFields, type AgentDecisionRecord } from './contract.js';
 import { detect } from './detect.js';
@@ -8,6 +8,7 @@ import { mask } from './mask.js';
 import { evaluatePolicy } from './policy.js';
 import { validateAgentRecord, validatePreflightOptions } from './validate.js';
 import { guardActorId } from './privacyGuard.js';
+import { MAX_REPORTED_VIOLATIONS, type Violation } from './violation.js';
 
 export const MAX_INPUT_BYTES = 1024 * 1024;
 export const MAX_BATCH = 1000;
@@ -30,15 +31,11 @@ export async function runPreflight(db: Db, orgId: string, req: PreflightRequest)
   if (size > MAX_INPUT_BYTES) {
     throw new AppError('payload_too_large', `input: is ${size} bytes; the limit is ${MAX_INPUT_BYTES} bytes (1 MiB). Split the text and check each part.`);
   }
-  const optionViolations = validatePreflightOptions(req);
-  if (optionViolations.length > 0) {
-    const v = optionViolations[0]!;
-    throw new AppError('validation_failed', `${v.path.replace(/^\//, '')}: ${v.message}`);
+  const violations = validatePreflightOptions(req);
+  if (typeof req.actor_id === 'string' && !violations.some((v) => v.path === '/actor_id')) {
+    violations.push(...guardActorId(req.actor_id).map((g) => ({ path: '/actor_id', message: g.message })));
   }
-  if (req.actor_id !== undefined) {
-    const g = guardActorId(req.actor_id);
-    if (g.length > 0) throw new AppError('validation_failed', `actor_id: ${g[0]!.message}`);
-  }
+  if (violations.length > 0) throw validationFailed(violations);
   const findings = detect(req.input);
   const counts = countByType(findings) as Record<string, number>;
   const policy = evaluatePolicy(counts);
@@ -74,27 +71,42 @@ export async function runPreflight(db: Db, orgId: string, req: PreflightRequest)
  * the privacy guard first; one bad record refuses the whole batch, naming the record and the field.
  */
 export async function recordAgentDecisions(db: Db, orgId: string, records: unknown[]) {
-  const now = new Date();
-  const events = records.map((record, i) => {
+  // Every record is checked (up to one more problem than a refusal lists, so it can say there are
+  // more) and the batch is refused with all of them: a client fixes the batch in one round trip.
+  const violations: Violation[] = [];
+  const full = () => violations.length > MAX_REPORTED_VIOLATIONS;
+  const valid: { i: number; rec: AgentDecisionRecord }[] = [];
+  for (const [i, record] of records.entries()) {
+    if (full()) break;
     // validateAgentRecord checks the published schema and runs the privacy guard.
-    const violations = validateAgentRecord(record);
-    if (violations.length > 0) {
-      const v = violations[0]!;
-      const field = v.path.replace(/^\//, '').replace(/\//g, '.');
-      throw new AppError('validation_failed', `events[${i}]${field ? '.' + field : ''}: ${v.message}`, { field: `events[${i}]${field ? '.' + field : ''}` });
-    }
+    const found = validateAgentRecord(record, `/events/${i}`);
     const rec = record as AgentDecisionRecord;
-    if (rec.occurred_at !== undefined && parseOccurredAt(rec.occurred_at) === null) {
-      throw new AppError('validation_failed', `events[${i}].occurred_at: is not a representable date-time`, { field: `events[${i}].occurred_at` });
+    if (found.length === 0 && rec.occurred_at !== undefined && parseOccurredAt(rec.occurred_at) === null) {
+      found.push({ path: `/events/${i}/occurred_at`, message: 'is not a representable date-time' });
     }
+    violations.push(...found);
+    if (found.length === 0) valid.push({ i, rec });
+  }
+  const seen = new Set<string>();
+  for (const { i, rec } of valid) {
+    if (rec.preflight_id === undefined) continue;
+    if (seen.has(rec.preflight_id)) violations.push({ path: `/events/${i}/preflight_id`, message: 'appears twice in this batch' });
+    seen.add(rec.preflight_id);
+  }
+  if (violations.length > 0) {
+    violations.sort((a, b) => recordIndex(a) - recordIndex(b));
+    throw validationFailed(violations);
+  }
+  const now = new Date();
+  const events = valid.map(({ rec }) => {
     const { fields, occurredAt } = fieldsFromAgentRecord(rec.preflight_id ? rec : { ...rec, preflight_id: newPreflightId() }, now);
     return { orgId, id: fields.preflight_id, occurredAt, payload: buildWireEvent({ orgId, fields, occurredAt }) };
   });
-  const seen = new Set<string>();
-  for (const [i, e] of events.entries()) {
-    if (seen.has(e.id)) throw new AppError('validation_failed', `events[${i}].preflight_id: appears twice in this batch`, { field: `events[${i}].preflight_id` });
-    seen.add(e.id);
-  }
   const { inserted } = await db.transaction((tx) => recordEvents(tx, events));
   return { accepted: events.length, preflight_ids: events.map((e) => e.id), newlyRecorded: inserted.length };
+}
+
+/** The record a violation's path names ("/events/3/..." -> 3), for listing problems in batch order. */
+function recordIndex(v: Violation): number {
+  return Number(/^\/events\/(\d+)/.exec(v.path)?.[1] ?? 0);
 }

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { guardAgentRecord, safeSegment } from './privacyGuard.js';
-import type { Violation } from './violation.js';
+import { withinNodeBudget, type Violation } from './violation.js';
 
 export type { Violation } from './violation.js';
 
@@ -29,16 +29,33 @@ type FormatsPlugin = (ajv: Ajv2020) => Ajv2020;
 const addFormats: FormatsPlugin =
   (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
-addFormats(ajv);
-ajv.addSchema(auditEventSchema);
-ajv.addSchema(apiBodiesSchema);
+// Two compilations of the same schemas: every error for documents within the node budget, the
+// first error for larger ones (see ALL_ERRORS_NODE_BUDGET).
+function newAjv(allErrors: boolean): Ajv2020 {
+  const a = new Ajv2020({ allErrors, strict: true, strictTypes: false });
+  addFormats(a);
+  a.addSchema(auditEventSchema);
+  a.addSchema(apiBodiesSchema);
+  return a;
+}
+const ajvAll = newAjv(true);
+const ajvFirst = newAjv(false);
 
-function compileDef(name: string): ValidateFunction {
-  return ajv.compile({ $ref: `${BODIES_ID}#/$defs/${name}` });
+/** A schema compiled both ways; calling it picks by the document's size. */
+interface BoundedValidator {
+  all: ValidateFunction;
+  first: ValidateFunction;
 }
 
-const wireValidator = ajv.getSchema(WIRE_ID) as ValidateFunction;
+function compileDef(name: string): BoundedValidator {
+  const schema = { $ref: `${BODIES_ID}#/$defs/${name}` };
+  return { all: ajvAll.compile(schema), first: ajvFirst.compile(schema) };
+}
+
+const wireValidator: BoundedValidator = {
+  all: ajvAll.getSchema(WIRE_ID) as ValidateFunction,
+  first: ajvFirst.getSchema(WIRE_ID) as ValidateFunction,
+};
 export const bodyValidators = {
   PreflightRequest: compileDef('PreflightRequest'),
   PreflightResponse: compileDef('PreflightResponse'),
@@ -66,7 +83,7 @@ function toViolation(e: ErrorObject, prefix: string): Violation | null {
     case 'if':
       return null; // the failing "then" branch is reported on its own, with its path
     case 'additionalProperties':
-      return { path: `${base}/${safeSegment(String(params.additionalProperty))}`, message: 'unknown field: not part of the published schema' };
+      return { path: `${base}/${safeSegment(String(params.additionalProperty))}`, message: 'unknown field (not part of the schema)' };
     case 'required':
       return { path: `${base}/${String(params.missingProperty)}`, message: 'is required' };
     case 'propertyNames':
@@ -77,16 +94,26 @@ function toViolation(e: ErrorObject, prefix: string): Violation | null {
       return { path: base, message: `must be one of: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
     case 'const':
       return { path: base, message: `must be ${JSON.stringify(params.allowedValue)}` };
+    case 'minProperties':
+      return { path: base, message: params.limit === 1 ? 'send at least one field' : (e.message ?? 'has too few fields') };
     default:
       return { path: base, message: e.message ?? `fails "${e.keyword}"` };
   }
 }
 
-function run(validator: ValidateFunction, value: unknown, prefix = ''): Violation[] {
-  if (validator(value)) return [];
+function run(validator: BoundedValidator, value: unknown, prefix = ''): Violation[] {
+  const v = withinNodeBudget(value) ? validator.all : validator.first;
+  return v(value) ? [] : violationsFromAjv(v.errors ?? [], prefix);
+}
+
+/**
+ * Ajv errors as Violations: one per problem, each with a path, in the order ajv found them. Names
+ * taken from the document pass through safeSegment (a property name can itself be a secret).
+ */
+export function violationsFromAjv(errors: readonly ErrorObject[], prefix = ''): Violation[] {
   const out: Violation[] = [];
   const seen = new Set<string>();
-  for (const e of validator.errors ?? []) {
+  for (const e of errors) {
     // Pattern errors raised inside propertyNames are reported once, by the propertyNames error.
     if (e.propertyName !== undefined && e.keyword !== 'propertyNames') continue;
     const v = toViolation(e, prefix);

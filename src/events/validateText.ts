@@ -2,10 +2,12 @@
  * Validates events given as text (the CLI's `aegis-stream validate-event FILE|-`): one JSON object, a
  * JSON array of objects, or newline-delimited JSON (one object per line, blank lines ignored). Parse
  * errors are reported as violations with their line number; each event is validated with
- * validateWireEvent (or validateAgentRecord with kind "agent").
+ * validateWireEvent (or validateAgentRecord with kind "agent"). Wire events captured inside a SIEM
+ * envelope this service produces (Splunk HEC, Datadog, Elastic _bulk, New Relic) are unwrapped first.
  */
 import { validateAgentRecord, validateWireEvent } from './validate.js';
 import type { Violation } from './violation.js';
+import { unwrapEnvelope, type EnvelopeName } from './envelopes.js';
 
 export interface EventReport {
   /** 0-based position of the event in the array or stream (for NDJSON: among non-blank lines). */
@@ -13,6 +15,8 @@ export interface EventReport {
   /** 1-based line where the event starts, when known. */
   line?: number;
   violations: Violation[];
+  /** The SIEM envelope the event was taken out of (wire events only), when it came in one. */
+  envelope?: EnvelopeName;
 }
 
 export interface ValidateTextOptions {
@@ -62,13 +66,38 @@ export function validateEventsText(text: string, options: ValidateTextOptions = 
   const trimmed = src.trim();
   if (trimmed === '') return [{ index: 0, violations: [{ path: '', message: 'no events: the input is empty' }] }];
 
+  // One parsed document -> the events it holds, each with the envelope it came in.
+  const expand = (doc: unknown): { event: unknown; envelope?: EnvelopeName }[] => {
+    if (options.kind === 'agent') return [{ event: doc }];
+    const u = unwrapEnvelope(doc);
+    return u.events.map((event) => (u.envelope ? { event, envelope: u.envelope } : { event }));
+  };
+  let next = 0;
+  // An Elastic _bulk action line holds no event; it names the envelope of the line after it.
+  let carried: EnvelopeName | undefined;
+  const reportsFor = (doc: unknown, line?: number): EventReport[] => {
+    const found = expand(doc);
+    if (found.length === 0) {
+      carried = options.kind === 'agent' ? undefined : (unwrapEnvelope(doc).envelope ?? undefined);
+      return [];
+    }
+    const fromAction = carried;
+    carried = undefined;
+    return found.map(({ event, envelope = fromAction }) => ({
+      index: next++,
+      ...(line !== undefined ? { line } : {}),
+      violations: check(event),
+      ...(envelope ? { envelope } : {}),
+    }));
+  };
+
   const whole = tryParse(src);
   if (whole.ok) {
     if (Array.isArray(whole.value)) {
       if (whole.value.length === 0) return [{ index: 0, violations: [{ path: '', message: 'no events: the array is empty' }] }];
-      return whole.value.map((v, index) => ({ index, violations: check(v) }));
+      return whole.value.flatMap((v) => reportsFor(v));
     }
-    return [{ index: 0, line: lineOfOffset(src, src.length - src.trimStart().length), violations: check(whole.value) }];
+    return reportsFor(whole.value, lineOfOffset(src, src.length - src.trimStart().length));
   }
 
   // Not one JSON document: newline-delimited JSON when at least one line is a complete JSON object on
@@ -86,20 +115,18 @@ export function validateEventsText(text: string, options: ValidateTextOptions = 
     return [{ index: 0, ...(line !== undefined ? { line } : {}), violations: [{ path: line !== undefined ? `line ${line}` : '', message: parseMessage(whole.error) }] }];
   }
   const reports: EventReport[] = [];
-  let index = 0;
   lines.forEach((raw, i) => {
     const l = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (l.trim() === '') return;
     const line = i + 1;
     const parsed = tryParse(l);
     if (!parsed.ok) {
-      reports.push({ index, line, violations: [{ path: `line ${line}`, message: parseMessage(parsed.error) }] });
+      reports.push({ index: next++, line, violations: [{ path: `line ${line}`, message: parseMessage(parsed.error) }] });
     } else if (typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) {
-      reports.push({ index, line, violations: [{ path: `line ${line}`, message: 'each line must be one JSON object' }] });
+      reports.push({ index: next++, line, violations: [{ path: `line ${line}`, message: 'each line must be one JSON object' }] });
     } else {
-      reports.push({ index, line, violations: check(parsed.value) });
+      reports.push(...reportsFor(parsed.value, line));
     }
-    index++;
   });
   return reports;
 }

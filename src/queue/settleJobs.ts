@@ -105,6 +105,8 @@ export async function settleClaim(
      logged AS (
        INSERT INTO delivery_attempts (org_id, destination_id, event_count, delivered_count, failed_count, status_code, duration_ms, error, response_snippet)
        SELECT $1, $9, * FROM unnest($10::int[], $11::int[], $12::int[], $13::int[], $14::int[], $15::text[], $16::text[])
+       -- A destination deleted while its runner was sending has no log to append to.
+       WHERE EXISTS (SELECT 1 FROM destinations WHERE org_id = $1 AND id = $9)
      ),
      dest AS (
        UPDATE destinations SET

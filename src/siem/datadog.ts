@@ -14,6 +14,9 @@ export function datadogTags(event: SiemEvent, ctx: EncodeContext): string {
   return tags.join(',');
 }
 
+/** The attributes a Datadog log item adds to the event (validate-event strips them to unwrap an item). */
+export const DATADOG_ITEM_ATTRIBUTES = ['ddsource', 'service', 'ddtags', 'hostname', 'message'] as const;
+
 /** One log item: the event's own fields plus Datadog's reserved attributes, as JSON. */
 function item(event: SiemEvent, ctx: EncodeContext): string {
   return spliceJson(event, {
@@ -22,7 +25,7 @@ function item(event: SiemEvent, ctx: EncodeContext): string {
     ddtags: datadogTags(event, ctx),
     hostname: ctx.hostname,
     message: event.aegis.summary,
-  });
+  } satisfies Record<(typeof DATADOG_ITEM_ATTRIBUTES)[number], unknown>);
 }
 
 /** Datadog error bodies: {"errors":[{"status","title","detail"}]} (older answers: {"errors":["..."]}). */

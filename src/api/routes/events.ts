@@ -1,38 +1,20 @@
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { OrgParams } from '../schemas/common.js';
 import { AppError } from '../../errors.js';
 import { runPreflight, recordAgentDecisions, MAX_INPUT_BYTES, MAX_BATCH } from '../../events/record.js';
-import { safeSegment } from '../../events/privacyGuard.js';
 
 const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody'), 413: Type.Ref('ErrorBody') };
 
 /**
  * The producer routes take text that may hold secrets, so a refused body must not echo any of it, not
- * even a property name (`{"input": "...", "<an SSN>": 1}`). Validation errors are attached to the
- * request and turned into a message here, with every name from the body passed through safeSegment.
+ * even a property name (`{"input": "...", "<an SSN>": 1}`). The validation error is attached to the
+ * request and rethrown here, so the error handler lists every problem with names passed through
+ * safeSegment (see requestViolations).
  */
 function refuseInvalid(req: FastifyRequest): void {
-  const err = req.validationError as FastifyError | undefined;
-  if (!err) return;
-  const v = err.validation?.[0];
-  if (!v) throw new AppError('validation_failed', 'body: is not valid');
-  const path = v.instancePath
-    .split('/')
-    .slice(1)
-    .map((seg) => safeSegment(seg.replace(/~1/g, '/').replace(/~0/g, '~')));
-  const name = (extra?: unknown) => [...path, ...(typeof extra === 'string' ? [safeSegment(extra)] : [])].join('.') || 'body';
-  if (v.keyword === 'additionalProperties') {
-    const f = name(v.params.additionalProperty);
-    throw new AppError('validation_failed', `${f}: unknown field (not part of the API)`, { field: f });
-  }
-  if (v.keyword === 'required') {
-    const f = name(v.params.missingProperty);
-    throw new AppError('validation_failed', `${f}: is required`, { field: f });
-  }
-  const f = name();
-  throw new AppError('validation_failed', `${f}: ${v.message ?? 'is invalid'}`, { field: f });
+  if (req.validationError) throw req.validationError;
 }
 
 export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {

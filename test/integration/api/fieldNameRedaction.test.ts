@@ -40,6 +40,6 @@ describe('validation errors never echo a sensitive property name', () => {
       body: { url: 'https://siem.example/ingest', colour: 'red' },
     });
     expect(res.status).toBe(400);
-    expect(res.body.error.message).toBe('colour: unknown field (not part of the API)');
+    expect(res.body.error.message).toBe('colour: unknown field (not part of the schema)');
   });
 });

@@ -5,6 +5,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWireEvent } from '../../../src/events/contract.js';
+import { ENV_VARS } from '../../../src/config/env.js';
+import { getEncoder } from '../../../src/siem/registry.js';
+import type { EncodeContext } from '../../../src/siem/types.js';
+
+const ctx: EncodeContext = { hostname: 'aegis-test', options: {}, userAgent: 'aegis-audit-stream/test' };
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const EXAMPLE_PATH = join(ROOT, 'src/events/fixtures/product-page-example.json');
@@ -22,6 +27,19 @@ function validateEvent(arg: string, stdin?: string): Promise<{ code: number | nu
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(stdin ?? '');
+  });
+}
+
+/** `aegis-stream start --help`. */
+function runHelp(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--help'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -67,6 +85,9 @@ describe('aegis-stream validate-event', () => {
       stdinNdjson: validateEvent('-', [JSON.stringify(example), JSON.stringify(built), JSON.stringify(invalid)].join('\n') + '\n'),
       array: validateEvent(file('mixed.json', JSON.stringify([built, { ...built, organization: {} }, example], null, 2))),
       broken: validateEvent(file('broken.json', '{"event": {')),
+      missing: validateEvent(join(dir, 'missing.json')),
+      splunk: validateEvent(file('splunk.json', getEncoder('splunk_hec').encode([built], ctx).body)),
+      help: runHelp(),
     };
     for (const [k, p] of Object.entries(jobs)) runs[k] = await p;
   }, 120_000);
@@ -108,5 +129,25 @@ describe('aegis-stream validate-event', () => {
     const r = runs.broken!;
     expect(r.code).not.toBe(0);
     expect(r.stdout).toMatch(/line 1: invalid JSON/);
+  });
+
+  it('a missing file: one plain line on stderr, no stack trace, exit 1', () => {
+    const r = runs.missing!;
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`aegis-stream: ${join(dir, 'missing.json')}: no such file`);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a captured Splunk HEC request body: the event inside `event` is validated, and the envelope named', () => {
+    const r = runs.splunk!;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('recognised Splunk HEC envelopes');
+    expect(r.stdout).toContain('1 valid, 0 invalid');
+  });
+
+  it('start --help lists every environment variable the service reads', () => {
+    const r = runs.help!;
+    expect(r.code).toBe(0);
+    for (const v of ENV_VARS) expect(r.stdout).toContain(v.name);
   });
 });

@@ -1,0 +1,54 @@
+/**
+ * Every problem with a request that failed Fastify's schema validation, not only the first.
+ *
+ * Fastify validates with first-error ajv: cheap, and safe for any body size. When it refuses a
+ * request, the same route schema is run once more with allErrors so the answer lists every problem,
+ * but only for a document within the node budget (a large body made of faults would cost one error
+ * object per fault); larger ones are answered with the first error.
+ */
+import type { FastifyError, FastifyRequest } from 'fastify';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { violationsFromAjv } from '../events/validate.js';
+import { withinNodeBudget, type Violation } from '../events/violation.js';
+
+type FormatsPlugin = (ajv: Ajv) => Ajv;
+const addFormats: FormatsPlugin =
+  (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
+
+// The options of the app's own validator (src/api/app.ts), except allErrors.
+const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false, removeAdditional: false });
+addFormats(ajv);
+const compiled = new WeakMap<object, ValidateFunction | null>();
+
+function compile(schema: object): ValidateFunction | null {
+  if (!compiled.has(schema)) {
+    let fn: ValidateFunction | null = null;
+    try {
+      fn = ajv.compile(schema);
+    } catch {
+      fn = null; // a schema this ajv cannot compile alone (e.g. a shared $ref): keep Fastify's error
+    }
+    compiled.set(schema, fn);
+  }
+  return compiled.get(schema) ?? null;
+}
+
+const INPUT: Record<string, (req: FastifyRequest) => unknown> = {
+  body: (req) => req.body,
+  querystring: (req) => req.query,
+  params: (req) => req.params,
+  headers: (req) => req.headers,
+};
+
+export function requestViolations(req: FastifyRequest, err: FastifyError): Violation[] {
+  const context = err.validationContext ?? 'body';
+  const first = violationsFromAjv((err.validation ?? []) as ErrorObject[]);
+  const schema = (req.routeOptions.schema as Record<string, unknown> | undefined)?.[context];
+  const value = INPUT[context]?.(req);
+  if (typeof schema !== 'object' || schema === null || !withinNodeBudget(value)) return first;
+  const validate = compile(schema);
+  if (!validate || validate(value)) return first;
+  const all = violationsFromAjv(validate.errors ?? []);
+  return all.length > 0 ? all : first;
+}

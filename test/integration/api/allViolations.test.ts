@@ -1,0 +1,107 @@
+// Regression: a refused body used to name only its first problem, so a record missing three fields
+// took three requests to fix. Every refusal from validation now lists each problem with its path (up
+// to MAX_REPORTED_VIOLATIONS) in error.details, and the message still names the first one.
+// Validation runs before any database work, so one database kind is enough here.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+import { validateBody } from '../../../src/events/validate.js';
+import { MAX_REPORTED_VIOLATIONS } from '../../../src/events/violation.js';
+import { agentRecord, countRows } from '../events/support.js';
+
+describe('validation answers every problem at once', () => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let org: { orgId: string; apiKey: string };
+
+  beforeAll(async () => {
+    tdb = await openTestDb('pglite');
+    svc = await startTestService(tdb.db);
+    org = await svc.newOrg();
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await tdb?.close();
+  });
+
+  const post = (path: string, body: unknown) => svc.request('POST', `/api/orgs/${org.orgId}${path}`, { apiKey: org.apiKey, body });
+  const paths = (res: { body: { error: { details?: { path: string }[] } } }) => (res.body.error.details ?? []).map((d) => d.path);
+
+  it('POST /audit-events: a record missing three fields gets all three, with the record named', async () => {
+    const broken = agentRecord();
+    delete broken.summary;
+    delete broken.policy_id;
+    delete broken.decision;
+    const res = await post('/audit-events', { events: [agentRecord(), broken, agentRecord({ destination: 'MARS' })] });
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+    expect(paths(res).sort()).toEqual(['/events/1/decision', '/events/1/policy_id', '/events/1/summary', '/events/2/destination']);
+    expect(res.body.error.message).toMatch(/^events\[1\]\.\w+: is required \(3 more problems listed in error\.details\)$/);
+    for (const d of res.body.error.details) expect(typeof d.message).toBe('string');
+    expect(res.text).not.toContain('MARS');
+    expect(validateBody('ErrorResponse', res.body)).toEqual([]);
+    expect(await countRows(tdb.db, 'audit_events', org.orgId)).toBe(0);
+  });
+
+  it('POST /audit-events: a duplicate preflight_id and a bad date are listed with the schema problems', async () => {
+    const res = await post('/audit-events', {
+      events: [
+        agentRecord({ preflight_id: 'pflt_dup_000001' }),
+        agentRecord({ preflight_id: 'pflt_dup_000001' }),
+        agentRecord({ occurred_at: '2026-02-30T10:00:00Z', summary: 7 }),
+      ],
+    });
+    expect(res.status, res.text).toBe(400);
+    expect(paths(res)).toContain('/events/1/preflight_id');
+    expect(paths(res)).toContain('/events/2/summary');
+  });
+
+  it(`caps the list at ${MAX_REPORTED_VIOLATIONS} and says there are more`, async () => {
+    const events = Array.from({ length: 50 }, () => agentRecord({ summary: undefined, policy_id: undefined }));
+    const res = await post('/audit-events', { events });
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.error.details).toHaveLength(MAX_REPORTED_VIOLATIONS);
+    expect(paths(res)[0]).toBe('/events/0/summary');
+    expect(res.body.error.message).toContain(`the first ${MAX_REPORTED_VIOLATIONS} are listed in error.details`);
+    expect(validateBody('ErrorResponse', res.body)).toEqual([]);
+  });
+
+  it('POST /preflight: every problem, and never a submitted value or a sensitive property name', async () => {
+    const gate = await post('/preflight', { input: 5, colour: 'red', 'bob@example.com': 1 });
+    expect(gate.status, gate.text).toBe(400);
+    expect(paths(gate).sort()).toEqual(['/<redacted-property-name>', '/colour', '/input']);
+    expect(gate.text).not.toContain('bob@example.com');
+
+    const options = await post('/preflight', { input: 'hello', destination: 'MARS', source_type: 'carrier_pigeon', actor_id: 'AKIAIOSFODNN7EXAMPLE' });
+    expect(options.status, options.text).toBe(400);
+    expect(paths(options).sort()).toEqual(['/actor_id', '/destination', '/source_type']);
+    expect(options.text).not.toMatch(/MARS|carrier_pigeon|AKIAIOSFODNN7EXAMPLE/);
+    expect(validateBody('ErrorResponse', options.body)).toEqual([]);
+  });
+
+  it('destination bodies: every problem of a create body', async () => {
+    const res = await post('/forwarding-destinations', { url: 5, auth_header_name: 7, colour: 'red' });
+    expect(res.status, res.text).toBe(400);
+    expect(paths(res).sort()).toEqual(['/auth_header_name', '/colour', '/url']);
+    expect(res.body.error.message).toMatch(/\(2 more problems listed in error\.details\)$/);
+  });
+
+  it('a large body made of faults is answered with its first problem (no error object per fault)', async () => {
+    const body: Record<string, unknown> = { url: 'https://siem.example/x' };
+    for (let i = 0; i < 20_000; i++) body[`k${i}`] = 0;
+    const res = await post('/forwarding-destinations', body);
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.error.details).toHaveLength(1);
+    expect(res.body.error.message).toBe('k0: unknown field (not part of the schema)');
+  });
+
+  it('a single problem is answered as before, with a one-entry details list', async () => {
+    const res = await post('/forwarding-destinations', { url: 'https://siem.example/x', colour: 'red' });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toEqual({
+      code: 'validation_failed',
+      message: 'colour: unknown field (not part of the schema)',
+      details: [{ path: '/colour', message: 'unknown field (not part of the schema)' }],
+    });
+  });
+});
