@@ -4,7 +4,9 @@
  * Overlaps are resolved by keeping the set of candidates that covers the most text (see
  * resolveOverlaps): a longer match beats what is inside it (an email beats a phone number in it; an
  * E.164 number beats the NANP number inside it; a PEM block beats anything in its body), and on equal
- * length the more specific type wins (secrets first, then the order of SPECIFICITY below).
+ * length the more specific type wins (secrets first, then the order of SPECIFICITY below). Detectors
+ * report every valid reading of a number (a card of 16 digits and the 19-digit card that swallows the
+ * next group), so the resolution can pick the one that leaves no other value uncovered.
  */
 import type { Finding, FindingType } from './findings.js';
 import { detectCloudKeys } from './detectors/cloudKeys.js';
@@ -17,6 +19,7 @@ import { detectPrivateKeys } from './detectors/privateKey.js';
 import { detectSsn } from './detectors/ssn.js';
 import { detectTokens } from './detectors/tokens.js';
 import type { Detector } from './detectors/common.js';
+import { normalizeForDetection, originalSpan } from './normalize.js';
 
 export { countByType } from './findings.js';
 export type { Finding, FindingType } from './findings.js';
@@ -105,11 +108,21 @@ export function resolveOverlaps(candidates: readonly Finding[]): Finding[] {
   return out.reverse();
 }
 
-/** All sensitive values in `text`, sorted by position, never overlapping. */
+/**
+ * All sensitive values in `text`, sorted by position, never overlapping. The detectors run once over
+ * the normalized text (see normalize.ts); the findings are spans of the original `text`, so masking
+ * removes the value as the caller wrote it, zero-width characters and all.
+ */
 export function detect(text: string): Finding[] {
+  const norm = normalizeForDetection(text);
   const candidates: Finding[] = [];
   for (const d of DETECTORS) {
-    for (const f of d(text)) candidates.push(f);
+    for (const f of d(norm.text)) candidates.push(f);
   }
-  return resolveOverlaps(candidates);
+  const resolved = resolveOverlaps(candidates);
+  if (norm.origStart === null) return resolved;
+  return resolved.map((f) => {
+    const [start, end] = originalSpan(norm, f.start, f.end);
+    return { type: f.type, start, end };
+  });
 }

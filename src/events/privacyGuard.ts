@@ -112,8 +112,11 @@ export function guardAgentRecord(record: unknown, basePath = ''): Violation[] {
       out.push(...guardActorId(value, path));
       continue;
     }
-    for (const type of findingTypes(value)) out.push({ path, message: message(type) });
-    if (key === 'summary' && /\d{9}/.test(value)) {
+    const types = findingTypes(value);
+    for (const type of types) out.push({ path, message: message(type) });
+    // The digit-run rule catches what no detector reports (a 10-digit account number); a run already
+    // reported as a finding needs no second message.
+    if (key === 'summary' && types.length === 0 && /\d{9}/.test(value)) {
       out.push({ path, message: 'contains a run of nine or more digits; the summary must name finding types only, never values' });
     }
   }
