@@ -109,17 +109,26 @@ export function resolveOverlaps(candidates: readonly Finding[]): Finding[] {
 }
 
 /**
+ * detect() over text that is already normalized (normalizeForDetection(x).text, or a form derived
+ * from it such as the privacy guard's identifier form): spans are of that text. Callers that
+ * normalize once themselves use it so a string is not normalized twice.
+ */
+export function detectCanonical(text: string): Finding[] {
+  const candidates: Finding[] = [];
+  for (const d of DETECTORS) {
+    for (const f of d(text)) candidates.push(f);
+  }
+  return resolveOverlaps(candidates);
+}
+
+/**
  * All sensitive values in `text`, sorted by position, never overlapping. The detectors run once over
  * the normalized text (see normalize.ts); the findings are spans of the original `text`, so masking
  * removes the value as the caller wrote it, zero-width characters and all.
  */
 export function detect(text: string): Finding[] {
   const norm = normalizeForDetection(text);
-  const candidates: Finding[] = [];
-  for (const d of DETECTORS) {
-    for (const f of d(norm.text)) candidates.push(f);
-  }
-  const resolved = resolveOverlaps(candidates);
+  const resolved = detectCanonical(norm.text);
   if (norm.origStart === null) return resolved;
   return resolved.map((f) => {
     const [start, end] = originalSpan(norm, f.start, f.end);

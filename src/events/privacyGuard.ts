@@ -12,7 +12,7 @@
  * The summary additionally may not carry a run of nine or more digits (an SSN or account number
  * written without separators would slip past the detectors otherwise).
  */
-import { detect } from './detect.js';
+import { detect, detectCanonical } from './detect.js';
 import { detectCloudKeys } from './detectors/cloudKeys.js';
 import { detectTokens } from './detectors/tokens.js';
 import type { FindingType } from './findings.js';
@@ -57,8 +57,19 @@ export function safeSegment(name: string): string {
  */
 const EMBEDDED_SECRET_START = /AKIA|ASIA|gh[pousr]_|github_pat_|xox[abpors]-|xapp-|[sr]k_(?:live|test)_|whsec_|AIza|eyJ/g;
 
-function secretTypes(value: string): FindingType[] {
-  const spaced = value.replace(EMBEDDED_SECRET_START, (m: string, offset: number) => (offset === 0 ? m : ` ${m}`));
+/**
+ * Secrets in the value as written (tokens keep their "_" there), with a space before every embedded
+ * prefix. `idForm` is the value's identifier form: when it is the value itself and no prefix is glued,
+ * detect() over it has already seen every secret, and this pass is skipped.
+ */
+function secretTypes(value: string, idForm: string): FindingType[] {
+  let glued = false;
+  const spaced = value.replace(EMBEDDED_SECRET_START, (m: string, offset: number) => {
+    if (offset === 0) return m;
+    glued = true;
+    return ` ${m}`;
+  });
+  if (!glued && idForm === value) return [];
   return [...detectTokens(spaced), ...detectCloudKeys(spaced)].map((f) => f.type);
 }
 
@@ -94,8 +105,12 @@ export function identifierForm(value: string): string {
 const SPELLED_TLDS = new Set(['com', 'net', 'org', 'edu', 'gov', 'mil', 'int', 'io', 'co', 'info', 'biz', 'uk', 'de', 'fr', 'ca', 'au', 'nl', 'eu', 'ch', 'es', 'jp', 'cn', 'ru', 'br']);
 const MAX_DOMAIN_WORDS = 6;
 
+const AT_WORD = /(?:^|[^a-z0-9])at(?:[^a-z0-9]|$)/i;
+
 export function hasSpelledEmail(value: string): boolean {
-  const words = normalizeForDetection(value).text.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== '');
+  const norm = normalizeForDetection(value).text;
+  if (!AT_WORD.test(norm)) return false;
+  const words = norm.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== '');
   for (let k = 1; k < words.length; k++) {
     if (words[k] !== 'at') continue;
     let domainWords = 0;
@@ -115,8 +130,10 @@ export function hasSpelledEmail(value: string): boolean {
  * spelled out with "at".
  */
 function findingTypes(value: string, freeText = false): FindingType[] {
-  const types = [...detect(identifierForm(value)).map((f) => f.type), ...secretTypes(value)];
-  if (!freeText && hasSpelledEmail(value)) types.push('EMAIL');
+  // Normalized once: the identifier form is canonical text already.
+  const idForm = identifierForm(value);
+  const types = [...detectCanonical(idForm).map((f) => f.type), ...secretTypes(value, idForm)];
+  if (!freeText && hasSpelledEmail(idForm)) types.push('EMAIL');
   return [...new Set(types)];
 }
 
