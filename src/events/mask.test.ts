@@ -105,6 +105,17 @@ describe('mask()', () => {
     );
   });
 
+  it('property: a card right before a space-separated SSN: both are found, nothing is left', () => {
+    const spacedCard = card.map((c) => (c.length === 16 && /^\d+$/.test(c) ? (c.match(/.{4}/g) ?? []).join(' ') : c));
+    const spacedSsn = ssn.map((s) => s.replace(/\D/g, '')).map((d) => `${d.slice(0, 3)} ${d.slice(3, 5)} ${d.slice(5)}`);
+    fc.assert(
+      fc.property(spacedCard, spacedSsn, (c, s) => {
+        expect(detectAndMask(`${c} ${s}`).masked).toBe('[CREDIT_CARD] [SSN]');
+      }),
+      { numRuns: 1000, seed: SEED },
+    );
+  });
+
   it('regression: a card followed by a space-separated SSN masks both (issue #14)', () => {
     // The Luhn-valid 19-digit reading "4033 5294 5474 9459 457" used to win and leave "01 0001".
     const { masked, findings } = detectAndMask('4033 5294 5474 9459 457 01 0001');

@@ -75,6 +75,10 @@ describe('guardActorId and safeSegment', () => {
     expect(safeSegment('summary')).toBe('summary');
     expect(safeSegment('123-45-6789')).toBe('<redacted-property-name>');
     expect(safeSegment('my secret note')).toBe('<redacted-property-name>');
+    expect(safeSegment('SSN_123_45_6789')).toBe('<redacted-property-name>');
+    expect(safeSegment('note_4111111111111111')).toBe('<redacted-property-name>');
+    expect(safeSegment('JANE_AT_EXAMPLE_COM')).toBe('<redacted-property-name>');
+    expect(safeSegment('finding_counts_by_type')).toBe('finding_counts_by_type');
   });
 });
 

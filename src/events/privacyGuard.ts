@@ -43,7 +43,8 @@ const SAFE_SEGMENT = /^[A-Za-z0-9_.@-]{1,64}$/;
  * leak a value smuggled in as a key.
  */
 export function safeSegment(name: string): string {
-  if (!SAFE_SEGMENT.test(name) || detect(name).length > 0) return '<redacted-property-name>';
+  // Scanned like a field value (identifier form): "SSN_123_45_6789" as a key is not echoed either.
+  if (!SAFE_SEGMENT.test(name) || findingTypes(name).length > 0) return '<redacted-property-name>';
   return name;
 }
 
