@@ -182,3 +182,13 @@ describe('identifierForm and hasSpelledEmail', () => {
     expect(hasSpelledEmail('JANE_AT_COM')).toBe(false);
   });
 });
+
+describe('the guard stays linear on 1 MiB adversarial field values', () => {
+  const MiB = 1 << 20;
+  const fill = (unit: string): string => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
+  it.each(['a_', 'at_x_', 'ab1', `v${'1'.repeat(20)}_`, 'Ａ１＿', 'a\u200B1'])('%j completes', (unit) => {
+    // Unknown fields are refused by the schema, but the guard still scans them (to name a finding).
+    expect(Array.isArray(guardAgentRecord({ ...record, note: fill(unit), policy_id: fill(unit).slice(0, 128) }))).toBe(true);
+    expect(identifierForm(`${'a'.repeat(MiB)}1`)).toHaveLength(MiB + 1);
+  });
+});
