@@ -130,8 +130,14 @@ export function detect(text: string): Finding[] {
   const norm = normalizeForDetection(text);
   const resolved = detectCanonical(norm.text);
   if (norm.origStart === null) return resolved;
-  return resolved.map((f) => {
+  const out: Finding[] = [];
+  for (const f of resolved) {
     const [start, end] = originalSpan(norm, f.start, f.end);
-    return { type: f.type, start, end };
-  });
+    const last = out[out.length - 1];
+    // One original character can expand to several ("㉑" is "21"), so two findings can meet inside it:
+    // the earlier one then grows to cover both rather than leave part of either unmasked.
+    if (last && start < last.end) last.end = Math.max(last.end, end);
+    else out.push({ type: f.type, start, end });
+  }
+  return out;
 }

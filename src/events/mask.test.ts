@@ -116,6 +116,25 @@ describe('mask()', () => {
     );
   });
 
+  it('property: on any text (lone surrogates, expansions, invisibles) findings are ordered spans of the original', () => {
+    const tricky = fc.constantFrom('\uD800', '\uDC00', '\uFDFA', '\u200B', '\u00AD', '\uFF11', '\u2013', '\u0301', '\uFF20', '\u00A0', '\u0661', '\uD835\uDFCF');
+    const text = fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), tricky, planted.map((p) => p.value)), { maxLength: 12 }).map((a) => a.join(' '));
+    fc.assert(
+      fc.property(text, (t) => {
+        const fs = detect(t);
+        let pos = 0;
+        for (const f of fs) {
+          expect(f.start).toBeGreaterThanOrEqual(pos);
+          expect(f.end).toBeGreaterThan(f.start);
+          expect(f.end).toBeLessThanOrEqual(t.length);
+          pos = f.end;
+        }
+        expect(() => mask(t, fs)).not.toThrow();
+      }),
+      { numRuns: 500, seed: SEED },
+    );
+  });
+
   it('regression: a card followed by a space-separated SSN masks both (issue #14)', () => {
     // The Luhn-valid 19-digit reading "4033 5294 5474 9459 457" used to win and leave "01 0001".
     const { masked, findings } = detectAndMask('4033 5294 5474 9459 457 01 0001');
