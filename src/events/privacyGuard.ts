@@ -61,7 +61,7 @@ const EMBEDDED_SECRET_START = /AKIA|ASIA|gh[pousr]_|github_pat_|xox[abpors]-|xap
 /**
  * Secrets in the value as written (tokens keep their "_" there), with a space before every embedded
  * prefix. `idForm` is the value's identifier form: when it is the value itself and no prefix is glued,
- * detect() over it has already seen every secret, and this pass is skipped.
+ * the detectors over it have already seen every secret, and this pass is skipped.
  */
 function secretTypes(value: string, idForm: string): FindingType[] {
   let glued = false;
@@ -81,7 +81,8 @@ function secretTypes(value: string, idForm: string): FindingType[] {
  * "v4111111111111111" glues it to a letter. So "_" becomes a space, and a run of nine or more digits
  * that is the only digit run of its alphanumeric segment ("v" + digits, digits + "x") is split from
  * its letters. A segment with several digit runs (a base64 id) or of hex digits only (a hash, a UUID
- * part) is left whole: splitting those would turn random ids into false positives. The text is normalized first, so "＿" counts as "_".
+ * part) is left whole: splitting those would turn random ids into false positives. The text is
+ * normalized first, so "＿" counts as "_".
  */
 const ONE_LONG_DIGIT_RUN = /^([A-Za-z]*)(\d{9,})([A-Za-z]*)$/;
 const HEX = /^(?:[0-9a-f]+|[0-9A-F]+)$/;
@@ -109,7 +110,11 @@ const MAX_DOMAIN_WORDS = 6;
 const AT_WORD = /(?:^|[^a-z0-9])at(?:[^a-z0-9]|$)/i;
 
 export function hasSpelledEmail(value: string): boolean {
-  const norm = normalizeForDetection(value).text;
+  return spelledEmailIn(normalizeForDetection(value).text);
+}
+
+/** hasSpelledEmail() over text that is normalized already. */
+function spelledEmailIn(norm: string): boolean {
   if (!AT_WORD.test(norm)) return false;
   const words = norm.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== '');
   for (let k = 1; k < words.length; k++) {
@@ -134,7 +139,7 @@ function findingTypes(value: string, freeText = false): FindingType[] {
   // Normalized once: the identifier form is canonical text already.
   const idForm = identifierForm(value);
   const types = [...detectCanonical(idForm).map((f) => f.type), ...secretTypes(value, idForm)];
-  if (!freeText && hasSpelledEmail(idForm)) types.push('EMAIL');
+  if (!freeText && spelledEmailIn(idForm)) types.push('EMAIL');
   return [...new Set(types)];
 }
 
