@@ -1,10 +1,11 @@
-// `npm run bench [-- --quick] [-- --scenario latency,drain,ingest,rss,baseline,scale]`
+// `npm run bench [-- --quick] [-- --scenario detection,latency,drain,ingest,rss,baseline,scale]`
 //
 // Starts the real service (separate `--role api` / `--role worker` processes) against the real
 // PostgreSQL server (database aegis_bench, reset between scenarios), a lean HTTPS receiver process
 // (bench/lib/receiver.ts) and, for the comparison, a pg-boss + fetch baseline process; measures
 // end-to-end latency, backlog drain rates per preset, ingest rates, worker peak RSS, the baseline and
-// two-worker scale-out, with the CPU each process used; prints one table and writes the raw results
+// two-worker scale-out, with the CPU each process used, and (scenario `detection`, no database) the
+// detectors' recall and false-positive rate per type on the labelled corpus; prints one table and writes the raw results
 // to bench/results/.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import type { SiemId } from '../src/siem/catalog.js';
 import { buildWireEvent, fieldsFromAgentRecord, type AgentDecisionRecord } from '../src/events/contract.js';
 import type { Db } from '../src/db/types.js';
 import { CpuMeter, cpuPressure, machine, memoryMiB } from './lib/proc.js';
+import { detectionRows, detectionScenario, type DetectionResult } from './lib/detection.js';
 import {
   benchClient,
   BENCH_DB,
@@ -37,7 +39,7 @@ const CA = `${ROOT}test/fixtures/tls/ca.pem`;
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const scenarioArg = argv.find((a, i) => a.startsWith('--scenario=') || argv[i - 1] === '--scenario');
-const ALL = ['latency', 'drain', 'ingest', 'rss', 'baseline', 'scale'] as const;
+const ALL = ['detection', 'latency', 'drain', 'ingest', 'rss', 'baseline', 'scale'] as const;
 type Scenario = (typeof ALL)[number];
 const scenarios = new Set<Scenario>(
   scenarioArg ? (scenarioArg.replace(/^--scenario=/, '').split(',').map((s) => s.trim()) as Scenario[]) : [...ALL],
@@ -654,6 +656,16 @@ async function main() {
   log(`CPU pressure (PSI some avg10): ${cpuPressure() ?? 'n/a'}%`);
   log(`machine: ${m.nproc} CPUs (${availableParallelism()} available), ${m.memGiB} GiB, ${m.cpu}; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   log(`scenarios: ${[...scenarios].join(', ')}${quick ? ' (quick)' : ''}`);
+  // Detection is pure CPU in this process: it runs first, and alone needs no database or service.
+  const detection = scenarios.has('detection') ? detectionScenario() : null;
+  if (detection) log(`detection: ${JSON.stringify({ ...detection, perType: undefined })}`);
+  if (scenarios.size === 1 && detection) {
+    mkdirSync(`${ROOT}bench/results`, { recursive: true });
+    const out = argv.find((a, i) => argv[i - 1] === '--out') ?? 'detection-latest';
+    writeFileSync(`${ROOT}bench/results/${out}.json`, JSON.stringify({ machine: m, date: started.toISOString(), node: process.version, detection }, null, 2) + '\n');
+    printTable({ machine: m, date: started.toISOString(), detection, latency: [], drain: [], ingest: null, rss: null, baseline: null, scale: { drain: [], latency: null } });
+    return;
+  }
   if (runtime === 'built') buildService();
   await ensureDatabase();
   admin = await benchClient();
@@ -675,6 +687,7 @@ async function main() {
     rss: DrainResult | null;
     baseline: BaselineResult | null;
     scale: { drain: DrainResult[]; latency: LatencyResult | null };
+    detection: DetectionResult | null;
     loadavg: number[];
   } = {
     machine: m,
@@ -690,6 +703,7 @@ async function main() {
     rss: null,
     baseline: null,
     scale: { drain: [], latency: null },
+    detection,
     loadavg: loadavg(),
   };
   const out = argv.find((a, i) => argv[i - 1] === '--out') ?? `${quick ? 'quick' : 'full'}-latest`;
@@ -729,9 +743,11 @@ function printTable(r: {
   rss: DrainResult | null;
   baseline: BaselineResult | null;
   scale: { drain: DrainResult[]; latency: LatencyResult | null };
+  detection: DetectionResult | null;
 }) {
   const rows: string[][] = [];
   const add = (metric: string, value: string, goal: string, cores: string) => rows.push([metric, value, goal, cores]);
+  if (r.detection) for (const [metric, value, goal] of detectionRows(r.detection)) add(metric!, value!, goal!, '1 (this process)');
   for (const l of [...r.latency, ...(r.scale.latency ? [r.scale.latency] : [])]) {
     for (const [preset, s] of Object.entries(l.perPreset)) {
       add(

@@ -204,6 +204,97 @@ describe('detect()', () => {
   });
 });
 
+describe('spellings (issue #14): normalized before matching, masked in the original text', () => {
+  it.each([
+    ['123.45.6789', 'SSN'],
+    ['123456789', 'SSN'],
+    ['123–45–6789', 'SSN'],
+    ['123—45—6789', 'SSN'],
+    ['123\u221245\u22126789', 'SSN'],
+    ['１２３-４５-６７８９', 'SSN'],
+    ['123\u00A045\u00A06789', 'SSN'],
+    ['123\u200945\u20096789', 'SSN'],
+    ['123\u200B-45-\u200D6789', 'SSN'],
+    ['12\u00AD3-45-6789', 'SSN'],
+    ['1234\uFEFF56789', 'SSN'],
+    ['4111.1111.1111.1111', 'CREDIT_CARD'],
+    ['４１１１ １１１１ １１１１ １１１１', 'CREDIT_CARD'],
+    ['4111–1111–1111–1111', 'CREDIT_CARD'],
+    ['4111\u200C1111\u200C1111\u200C1111', 'CREDIT_CARD'],
+    ['jane＠example.com', 'EMAIL'],
+    ['jane\uFE6Bexample.com', 'EMAIL'],
+    ['ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ', 'EMAIL'],
+    ['jane@example\u200B.com', 'EMAIL'],
+    ['415–555–2671', 'PHONE'],
+  ] as const)('finds %j as %s and masks all of it', (value, type) => {
+    const text = `value ${value} end`;
+    const fs = detect(text);
+    expect(fs.map((f) => f.type)).toEqual([type]);
+    expect(text.slice(fs[0]!.start, fs[0]!.end)).toBe(value);
+  });
+
+  it('finds both the card and the SSN in "4033 5294 5474 9459 457 01 0001"', () => {
+    // The 19-digit reading (…9459 457) passes Luhn and used to swallow the SSN's area.
+    expect(found('4033 5294 5474 9459 457 01 0001')).toEqual([
+      ['CREDIT_CARD', '4033 5294 5474 9459'],
+      ['SSN', '457 01 0001'],
+    ]);
+  });
+
+  it('does not take dates, times, decimals or long numbers for a bare SSN', () => {
+    for (const text of [
+      '2026-05-01',
+      'at 2026-05-15T10:33:21.123456789Z',
+      'pi 3.141592653 and 0.123456789',
+      'order 1234567890 and 12345678',
+      'id123456789 and 123456789abc and x_123456789',
+      'area 987654321, 666123456, 000123456, 123004567, 123450000',
+    ]) {
+      expect(typesIn(text), text).toEqual([]);
+    }
+    // After "+" nine digits are an international phone number, not an SSN.
+    expect(typesIn('call +123456789 now')).toEqual(['PHONE']);
+  });
+});
+
+describe('coverage beyond the common forms', () => {
+  it.each(['DE89-3704-0044-0532-0130-00', 'DE89.3704.0044.0532.0130.00', 'GB82-WEST-1234-5698-7654-32'])('finds the IBAN %s', (iban) => {
+    expect(found(`to ${iban}.`)).toEqual([['IBAN', iban]]);
+  });
+  it('does not take a dashed IBAN with mixed separators or a longer reference', () => {
+    expect(typesIn('to DE89-3704 0044-0532-0130-00 x')).not.toContain('IBAN');
+    expect(typesIn('ref DE89-3704-0044-0532-0130-00-17 x')).not.toContain('IBAN');
+  });
+  it.each([
+    ['122000000000003', 'UATP'],
+    ['1220 00000 000003', 'UATP printed 4-5-6'],
+    ['5019717010103742', 'Dankort'],
+    ['2200000000000004', 'Mir'],
+    ['9792000000000003', 'Troy'],
+  ])('finds %s (%s)', (card) => {
+    expect(found(`pay ${card} now`)).toEqual([['CREDIT_CARD', card]]);
+  });
+  it('still refuses UATP-like numbers of the wrong length or failing Luhn', () => {
+    expect(typesIn('n 1111111111111117 x')).toEqual([]);
+    expect(typesIn('n 122000000000004 x')).toEqual([]);
+  });
+  it.each(['::1', 'fe80::', '::ffff', '2001:db8::'])('finds the short IPv6 form %s', (ip) => {
+    expect(found(`host ${ip} up`)).toEqual([['IP_ADDRESS', ip]]);
+  });
+  it('includes a CIDR prefix length with an IPv6 address', () => {
+    expect(found('range fe80::/10 and 2001:db8::/32.')).toEqual([
+      ['IP_ADDRESS', 'fe80::/10'],
+      ['IP_ADDRESS', '2001:db8::/32'],
+    ]);
+  });
+  it('does not take C++ scopes or a bare "::" for IPv6', () => {
+    expect(typesIn('std::vector, Foo::bar, a :: b, dead::, face::beef::cafe')).toEqual([]);
+  });
+  it.each(['jane@xn--bcher-kva.example', 'jane@example.xn--p1ai', 'josé@bücher.de', 'иван@пример.рф'])('finds the internationalized address %s', (email) => {
+    expect(found(`mail ${email} now`)).toEqual([['EMAIL', email]]);
+  });
+});
+
 describe('linear time on adversarial 1 MiB inputs', () => {
   const MiB = 1 << 20;
   const fill = (unit: string): string => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
@@ -222,6 +313,12 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     'BEGIN without END': fill('-----BEGIN PRIVATE KEY-----\n'),
     'iban starts': fill('DE89 '),
     'secret names': fill('aws_secret_access_key=  '),
+    'fullwidth digit groups': fill('４ '),
+    'zero-width between letters': fill('a\u200B'),
+    'dashes of every kind': fill('1\u2013'),
+    'compatibility expansions': fill('\uFDFA1'),
+    'digit runs': fill('1'),
+    'nine-digit groups': fill('123456789 '),
   };
   it.each(Object.keys(adversarial))('%s completes', (name) => {
     const findings = detect(adversarial[name]!);

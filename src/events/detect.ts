@@ -4,7 +4,9 @@
  * Overlaps are resolved by keeping the set of candidates that covers the most text (see
  * resolveOverlaps): a longer match beats what is inside it (an email beats a phone number in it; an
  * E.164 number beats the NANP number inside it; a PEM block beats anything in its body), and on equal
- * length the more specific type wins (secrets first, then the order of SPECIFICITY below).
+ * length the more specific type wins (secrets first, then the order of SPECIFICITY below). Detectors
+ * report every valid reading of a number (a card of 16 digits and the 19-digit card that swallows the
+ * next group), so the resolution can pick the one that leaves no other value uncovered.
  */
 import type { Finding, FindingType } from './findings.js';
 import { detectCloudKeys } from './detectors/cloudKeys.js';
@@ -17,6 +19,7 @@ import { detectPrivateKeys } from './detectors/privateKey.js';
 import { detectSsn } from './detectors/ssn.js';
 import { detectTokens } from './detectors/tokens.js';
 import type { Detector } from './detectors/common.js';
+import { normalizeForDetection, originalSpan } from './normalize.js';
 
 export { countByType } from './findings.js';
 export type { Finding, FindingType } from './findings.js';
@@ -105,11 +108,36 @@ export function resolveOverlaps(candidates: readonly Finding[]): Finding[] {
   return out.reverse();
 }
 
-/** All sensitive values in `text`, sorted by position, never overlapping. */
-export function detect(text: string): Finding[] {
+/**
+ * detect() over text that is already normalized (normalizeForDetection(x).text, or a form derived
+ * from it such as the privacy guard's identifier form): spans are of that text. Callers that
+ * normalize once themselves use it so a string is not normalized twice.
+ */
+export function detectCanonical(text: string): Finding[] {
   const candidates: Finding[] = [];
   for (const d of DETECTORS) {
     for (const f of d(text)) candidates.push(f);
   }
   return resolveOverlaps(candidates);
+}
+
+/**
+ * All sensitive values in `text`, sorted by position, never overlapping. The detectors run once over
+ * the normalized text (see normalize.ts); the findings are spans of the original `text`, so masking
+ * removes the value as the caller wrote it, zero-width characters and all.
+ */
+export function detect(text: string): Finding[] {
+  const norm = normalizeForDetection(text);
+  const resolved = detectCanonical(norm.text);
+  if (norm.origStart === null) return resolved;
+  const out: Finding[] = [];
+  for (const f of resolved) {
+    const [start, end] = originalSpan(norm, f.start, f.end);
+    const last = out[out.length - 1];
+    // One original character can expand to several ("㉑" is "21"), so two findings can meet inside it:
+    // the earlier one then grows to cover both rather than leave part of either unmasked.
+    if (last && start < last.end) last.end = Math.max(last.end, end);
+    else out.push({ type: f.type, start, end });
+  }
+  return out;
 }

@@ -5,6 +5,10 @@ import { luhnValid } from './detectors/common.js';
 import type { FindingType } from './findings.js';
 import { detectAndMask, mask } from './mask.js';
 
+// Fixed seed: CI runs the same cases every time (the issue #14 counterexample showed up on some
+// runs only); it is also pinned as a regression test below. Change it to explore new cases.
+const SEED = 1405;
+
 const digit = fc.integer({ min: 0, max: 9 }).map(String);
 const digits = (n: number) => fc.array(digit, { minLength: n, maxLength: n }).map((a) => a.join(''));
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
@@ -15,7 +19,7 @@ const ssn = fc
     area: fc.integer({ min: 1, max: 899 }).filter((a) => a !== 666),
     group: fc.integer({ min: 1, max: 99 }),
     serial: fc.integer({ min: 1, max: 9999 }),
-    sep: fc.constantFrom('-', ' '),
+    sep: fc.constantFrom('-', ' ', '.', '', '\u2013', '\u00A0'),
   })
   .map(({ area, group, serial, sep }) => `${pad(area, 3)}${sep}${pad(group, 2)}${sep}${pad(serial, 4)}`);
 
@@ -26,7 +30,7 @@ function withCheckDigit(body: string): string {
 
 /** Luhn-valid Visa (16) and Mastercard (16) numbers, compact or in groups of four. */
 const card = fc
-  .record({ prefix: fc.constantFrom('4', '51', '52', '53', '54', '55'), rest: digits(14), grouped: fc.boolean(), sep: fc.constantFrom(' ', '-') })
+  .record({ prefix: fc.constantFrom('4', '51', '52', '53', '54', '55', '5019'), rest: digits(14), grouped: fc.boolean(), sep: fc.constantFrom(' ', '-', '.', '\u2014', '\u2009') })
   .map(({ prefix, rest, grouped, sep }) => {
     const n = withCheckDigit((prefix + rest).slice(0, 15));
     return grouped ? (n.match(/.{4}/g) ?? []).join(sep) : n;
@@ -35,8 +39,8 @@ const card = fc
 const lower = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'.split(''));
 const word = (min: number, max: number) => fc.array(lower, { minLength: min, maxLength: max }).map((a) => a.join(''));
 const email = fc
-  .record({ local: word(1, 12), dot: fc.option(word(1, 6)), domain: word(1, 12), tld: word(2, 6) })
-  .map(({ local, dot, domain, tld }) => `${local}${dot ? `.${dot}` : ''}@${domain}.${tld}`);
+  .record({ local: word(1, 12), dot: fc.option(word(1, 6)), domain: word(1, 12), tld: word(2, 6), at: fc.constantFrom('@', '\uFF20') })
+  .map(({ local, dot, domain, tld, at }) => `${local}${dot ? `.${dot}` : ''}${at}${domain}.${tld}`);
 
 const upperDigit = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'.split(''));
 const awsKey = fc
@@ -84,7 +88,7 @@ describe('mask()', () => {
           expect(findings.some((f) => f.type === p.type && text.slice(f.start, f.end) === p.value)).toBe(true);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 300, seed: SEED },
     );
   });
 
@@ -97,7 +101,48 @@ describe('mask()', () => {
         for (const v of values) expect(masked).not.toContain(v);
         expect(detect(masked).filter((f) => PLANTED_TYPES.includes(f.type))).toEqual([]);
       }),
-      { numRuns: 300 },
+      { numRuns: 300, seed: SEED },
     );
+  });
+
+  it('property: a card right before a space-separated SSN: both are found, nothing is left', () => {
+    const spacedCard = card.map((c) => (c.length === 16 && /^\d+$/.test(c) ? (c.match(/.{4}/g) ?? []).join(' ') : c));
+    const spacedSsn = ssn.map((s) => s.replace(/\D/g, '')).map((d) => `${d.slice(0, 3)} ${d.slice(3, 5)} ${d.slice(5)}`);
+    fc.assert(
+      fc.property(spacedCard, spacedSsn, (c, s) => {
+        expect(detectAndMask(`${c} ${s}`).masked).toBe('[CREDIT_CARD] [SSN]');
+      }),
+      { numRuns: 1000, seed: SEED },
+    );
+  });
+
+  it('property: on any text (lone surrogates, expansions, invisibles) findings are ordered spans of the original', () => {
+    const tricky = fc.constantFrom('\uD800', '\uDC00', '\uFDFA', '\u200B', '\u00AD', '\uFF11', '\u2013', '\u0301', '\uFF20', '\u00A0', '\u0661', '\uD835\uDFCF');
+    const text = fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), tricky, planted.map((p) => p.value)), { maxLength: 12 }).map((a) => a.join(' '));
+    fc.assert(
+      fc.property(text, (t) => {
+        const fs = detect(t);
+        let pos = 0;
+        for (const f of fs) {
+          expect(f.start).toBeGreaterThanOrEqual(pos);
+          expect(f.end).toBeGreaterThan(f.start);
+          expect(f.end).toBeLessThanOrEqual(t.length);
+          pos = f.end;
+        }
+        expect(() => mask(t, fs)).not.toThrow();
+      }),
+      { numRuns: 500, seed: SEED },
+    );
+  });
+
+  it('regression: a card followed by a space-separated SSN masks both (issue #14)', () => {
+    // The Luhn-valid 19-digit reading "4033 5294 5474 9459 457" used to win and leave "01 0001".
+    const { masked, findings } = detectAndMask('4033 5294 5474 9459 457 01 0001');
+    expect(masked).toBe('[CREDIT_CARD] [SSN]');
+    expect(findings.map((f) => f.type)).toEqual(['CREDIT_CARD', 'SSN']);
+  });
+
+  it('masks the original text, invisible and fullwidth characters included', () => {
+    expect(detectAndMask('ssn 1２3\u200B-45–6789, mail jane＠example.com.').masked).toBe('ssn [SSN], mail [EMAIL].');
   });
 });

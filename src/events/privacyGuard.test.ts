@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { guardActorId, guardAgentRecord, safeSegment } from './privacyGuard.js';
+import { newPreflightId } from './contract.js';
+import { guardActorId, guardAgentRecord, hasSpelledEmail, identifierForm, safeSegment } from './privacyGuard.js';
 
 const record = {
   preflight_id: 'pflt_abcdefgh123',
@@ -73,6 +75,10 @@ describe('guardActorId and safeSegment', () => {
     expect(safeSegment('summary')).toBe('summary');
     expect(safeSegment('123-45-6789')).toBe('<redacted-property-name>');
     expect(safeSegment('my secret note')).toBe('<redacted-property-name>');
+    expect(safeSegment('SSN_123_45_6789')).toBe('<redacted-property-name>');
+    expect(safeSegment('note_4111111111111111')).toBe('<redacted-property-name>');
+    expect(safeSegment('JANE_AT_EXAMPLE_COM')).toBe('<redacted-property-name>');
+    expect(safeSegment('finding_counts_by_type')).toBe('finding_counts_by_type');
   });
 });
 
@@ -98,5 +104,91 @@ describe('finding type names', () => {
   it('refuses a digit run that could be a compact SSN or account number', () => {
     expect(guardAgentRecord({ ...record, finding_counts_by_type: { SSN_287654321: 1 } }).map((v) => v.path)).toEqual(['/finding_counts_by_type']);
     expect(guardAgentRecord({ ...record, finding_counts_by_type: { CUSTOM_RULE_12: 1 } })).toEqual([]);
+  });
+});
+
+describe('issue #14: raw values in identifier and free-text fields', () => {
+  it.each([
+    ['preflight_id', 'pflt_4111111111111111', 'CREDIT_CARD'],
+    ['policy_id', '123.45.6789', 'SSN'],
+    ['policy_id', 'ip_10.1.2.3', 'IP_ADDRESS'],
+    ['policy_version', 'v4111111111111111', 'CREDIT_CARD'],
+    ['policy_version', '4111111111111111x', 'CREDIT_CARD'],
+    ['policy_id', 'pol＿123456789', 'SSN'],
+    ['actor_id', 'ssn.123.45.6789@example.com', 'SSN'],
+    ['actor_id', 'jane@123.45.6789.example.com', 'SSN'],
+    ['actor_id', 'bob_at_corp_com@example.com', 'EMAIL'],
+    ['summary', 'SSN 123.45.6789', 'SSN'],
+    ['summary', 'card 4111.1111.1111.1111', 'CREDIT_CARD'],
+    ['summary', 'Detected SSN_123_45_6789; masked.', 'SSN'],
+    ['summary', 'mail jane＠example.com', 'EMAIL'],
+    ['summary', 'SSN 123–45–6789', 'SSN'],
+  ])('refuses %s = %j as %s, without echoing it', (field, value, type) => {
+    const v = guardAgentRecord({ ...record, [field]: value });
+    expect(v).toEqual([{ path: `/${field}`, message: expect.stringContaining(type) }]);
+    expect(JSON.stringify(v)).not.toContain(value);
+  });
+
+  it.each([
+    ['SSN_123_45_6789', 'SSN'],
+    ['JANE_AT_EXAMPLE_COM', 'EMAIL'],
+    ['JANE_AT_EXAMPLE_DOT_CO_UK', 'EMAIL'],
+    ['CARD_4111_1111_1111_1111', 'CREDIT_CARD'],
+  ])('refuses the finding type name %s as %s', (name, type) => {
+    const v = guardAgentRecord({ ...record, finding_counts_by_type: { SSN: 1, [name]: 1 } });
+    expect(v).toEqual([{ path: '/finding_counts_by_type', message: expect.stringContaining(type) }]);
+  });
+
+  it('accepts ordinary ids, versions, dates and type names', () => {
+    for (const over of [
+      { preflight_id: 'pflt_agent_0001', policy_id: 'default', policy_version: '2026-05-01' },
+      { preflight_id: 'pflt_same_123456', policy_id: 'pol_xyz', policy_version: 'v3' },
+      { preflight_id: 'pflt_abc123', policy_version: 'e83c5163316f89bfbde7d9ab23ca2e25604af290' },
+      { policy_version: '2026.05.01', policy_id: 'rules-2026-05-01' },
+      { occurred_at: '2026-05-15T10:33:21.123456789+00:00' },
+      { actor_id: '4155552671@txt.att.net' },
+      { actor_id: 'alice_smith@example.com' },
+      { actor_id: 'usr_12345' },
+      { finding_counts_by_type: { SSN: 1, CUSTOM_RULE_12: 2, DATA_AT_REST_IN: 1, T00_XXXXXXXX: 3 } },
+    ]) {
+      expect(guardAgentRecord({ ...record, ...over }), JSON.stringify(over)).toEqual([]);
+    }
+  });
+
+  it('property: the service\'s own ids and UUID-based ids are never refused', () => {
+    fc.assert(
+      fc.property(fc.uuid(), fc.base64String({ minLength: 32, maxLength: 32 }), (uuid, b64) => {
+        const urlSafe = b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=/g, 'A');
+        expect(guardAgentRecord({ ...record, preflight_id: `pflt_${urlSafe}`, policy_version: uuid, policy_id: `pol_${uuid}` })).toEqual([]);
+      }),
+      { numRuns: 2000, seed: 1405 },
+    );
+    for (let i = 0; i < 2000; i++) expect(guardAgentRecord({ ...record, preflight_id: newPreflightId() })).toEqual([]);
+  });
+});
+
+describe('identifierForm and hasSpelledEmail', () => {
+  it('separates values glued by "_" or to a letter, but leaves hashes whole', () => {
+    expect(identifierForm('pflt_4111111111111111')).toBe('pflt 4111111111111111');
+    expect(identifierForm('v4111111111111111')).toBe('v 4111111111111111');
+    expect(identifierForm('b524367323fa')).toBe('b524367323fa');
+    expect(identifierForm('v3')).toBe('v3');
+  });
+  it('finds addresses spelled with "at" only before a common TLD', () => {
+    expect(hasSpelledEmail('JANE_AT_EXAMPLE_COM')).toBe(true);
+    expect(hasSpelledEmail('jane(at)example(dot)org')).toBe(true);
+    expect(hasSpelledEmail('DATA_AT_REST')).toBe(false);
+    expect(hasSpelledEmail('AT_EXAMPLE_COM')).toBe(false);
+    expect(hasSpelledEmail('JANE_AT_COM')).toBe(false);
+  });
+});
+
+describe('the guard stays linear on 1 MiB adversarial field values', () => {
+  const MiB = 1 << 20;
+  const fill = (unit: string): string => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
+  it.each(['a_', 'at_x_', 'ab1', `v${'1'.repeat(20)}_`, 'Ａ１＿', 'a\u200B1'])('%j completes', (unit) => {
+    // Unknown fields are refused by the schema, but the guard still scans them (to name a finding).
+    expect(Array.isArray(guardAgentRecord({ ...record, note: fill(unit), policy_id: fill(unit).slice(0, 128) }))).toBe(true);
+    expect(identifierForm(`${'a'.repeat(MiB)}1`)).toHaveLength(MiB + 1);
   });
 });

@@ -1,18 +1,22 @@
 /**
  * The privacy guard for agents' decision records: schema validation keeps unknown fields out, this
- * keeps raw values out of the fields that are allowed. Every string field of the record is scanned
- * with the same detectors as preflight input, and any finding is refused, naming the field and the
- * finding type but never echoing the value.
+ * keeps raw values out of the fields that are allowed. Every string field of the record (ids, policy
+ * id and version, actor_id, summary, and every finding type name) is scanned with the same detectors
+ * as preflight input, in its identifier form (see identifierForm: "_" and a letter glued to a long
+ * digit run separate values there), and any finding is refused, naming the field and the finding type
+ * but never echoing the value.
  *
  * One exception, as on the product page: `actor_id` may be exactly one email address (the acting
- * user's own). An actor_id holding an email plus anything else, or any other finding, is refused.
+ * user's own). An actor_id holding an email plus anything else, or any other finding (also inside the
+ * address: "ssn.123.45.6789@example.com"), is refused.
  * The summary additionally may not carry a run of nine or more digits (an SSN or account number
  * written without separators would slip past the detectors otherwise).
  */
-import { detect } from './detect.js';
+import { detect, detectCanonical } from './detect.js';
 import { detectCloudKeys } from './detectors/cloudKeys.js';
 import { detectTokens } from './detectors/tokens.js';
 import type { FindingType } from './findings.js';
+import { normalizeForDetection } from './normalize.js';
 import type { Violation } from './violation.js';
 
 export type { Violation } from './violation.js';
@@ -39,7 +43,8 @@ const SAFE_SEGMENT = /^[A-Za-z0-9_.@-]{1,64}$/;
  * leak a value smuggled in as a key.
  */
 export function safeSegment(name: string): string {
-  if (!SAFE_SEGMENT.test(name) || detect(name).length > 0) return '<redacted-property-name>';
+  // Scanned like a field value (identifier form): "SSN_123_45_6789" as a key is not echoed either.
+  if (!SAFE_SEGMENT.test(name) || findingTypes(name).length > 0) return '<redacted-property-name>';
   return name;
 }
 
@@ -47,25 +52,95 @@ export function safeSegment(name: string): string {
  * Where a secret could start inside a longer identifier. The detectors refuse to match a token glued
  * to a preceding word character ("pol_ghp_..." is not a GitHub token to them, which keeps preflight
  * findings precise), but a decision record must not carry one that way either: "pol_" + a token, or
- * "pflt_" + a Stripe key, would otherwise be forwarded as-is. So the guard also runs the secret
- * detectors over a copy with a space inserted before every such prefix: one more linear pass, however
- * many prefixes a value holds.
+ * "pflt_" + a Stripe key, would otherwise be forwarded as-is. So the guard runs the secret detectors
+ * over a copy with a space inserted before every such prefix: one more linear pass, however many
+ * prefixes a value holds.
  */
 const EMBEDDED_SECRET_START = /AKIA|ASIA|gh[pousr]_|github_pat_|xox[abpors]-|xapp-|[sr]k_(?:live|test)_|whsec_|AIza|eyJ/g;
 
-function embeddedSecretTypes(value: string): FindingType[] {
+/**
+ * Secrets in the value as written (tokens keep their "_" there), with a space before every embedded
+ * prefix. `idForm` is the value's identifier form: when it is the value itself and no prefix is glued,
+ * the detectors over it have already seen every secret, and this pass is skipped.
+ */
+function secretTypes(value: string, idForm: string): FindingType[] {
   let glued = false;
   const spaced = value.replace(EMBEDDED_SECRET_START, (m: string, offset: number) => {
     if (offset === 0) return m;
     glued = true;
     return ` ${m}`;
   });
-  if (!glued) return [];
+  if (!glued && idForm === value) return [];
   return [...detectTokens(spaced), ...detectCloudKeys(spaced)].map((f) => f.type);
 }
 
-function findingTypes(value: string): FindingType[] {
-  return [...new Set([...detect(value).map((f) => f.type), ...embeddedSecretTypes(value)])];
+/**
+ * The spelling the personal-data detectors see for a record's fields. Identifiers hide values behind
+ * their own separators: "pflt_4111111111111111", "ip_10.1.2.3", "SSN_123_45_6789" glue the value to
+ * a word with "_", which the detectors (rightly, in prose) take as part of a longer token; and
+ * "v4111111111111111" glues it to a letter. So "_" becomes a space, and a run of nine or more digits
+ * that is the only digit run of its alphanumeric segment ("v" + digits, digits + "x") is split from
+ * its letters. A segment with several digit runs (a base64 id) or of hex digits only (a hash, a UUID
+ * part) is left whole: splitting those would turn random ids into false positives. The text is
+ * normalized first, so "＿" counts as "_".
+ */
+const ONE_LONG_DIGIT_RUN = /^([A-Za-z]*)(\d{9,})([A-Za-z]*)$/;
+const HEX = /^(?:[0-9a-f]+|[0-9A-F]+)$/;
+
+function splitSegment(segment: string): string {
+  const m = ONE_LONG_DIGIT_RUN.exec(segment);
+  // Hex segments are hashes and UUID parts: a digit run in one is chance, not a value.
+  if (!m || segment.length === (m[2] as string).length || HEX.test(segment)) return segment;
+  return [m[1], m[2], m[3]].filter((p) => p !== '').join(' ');
+}
+
+export function identifierForm(value: string): string {
+  return normalizeForDetection(value).text.replace(/_/g, ' ').replace(/[A-Za-z0-9]+/g, splitSegment);
+}
+
+/**
+ * An e-mail address spelled out in an identifier, where "@" cannot be written: "JANE_AT_EXAMPLE_COM",
+ * "jane(at)example(dot)com". Words are split on anything not a letter or digit; an "at" word with a
+ * word before it and a domain word then a common top-level domain after it (within a few words) is
+ * an address. The TLD list is short on purpose: type names such as "DATA_AT_REST_IN" must pass.
+ */
+const SPELLED_TLDS = new Set(['com', 'net', 'org', 'edu', 'gov', 'mil', 'int', 'io', 'co', 'info', 'biz', 'uk', 'de', 'fr', 'ca', 'au', 'nl', 'eu', 'ch', 'es', 'jp', 'cn', 'ru', 'br']);
+const MAX_DOMAIN_WORDS = 6;
+
+const AT_WORD = /(?:^|[^a-z0-9])at(?:[^a-z0-9]|$)/i;
+
+export function hasSpelledEmail(value: string): boolean {
+  return spelledEmailIn(normalizeForDetection(value).text);
+}
+
+/** hasSpelledEmail() over text that is normalized already. */
+function spelledEmailIn(norm: string): boolean {
+  if (!AT_WORD.test(norm)) return false;
+  const words = norm.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== '');
+  for (let k = 1; k < words.length; k++) {
+    if (words[k] !== 'at') continue;
+    let domainWords = 0;
+    for (let j = k + 1; j < words.length && j <= k + MAX_DOMAIN_WORDS; j++) {
+      const w = words[j] as string;
+      if (w === 'dot') continue;
+      if (domainWords > 0 && SPELLED_TLDS.has(w)) return true;
+      domainWords++;
+    }
+  }
+  return false;
+}
+
+/**
+ * Every finding type in a field's value: the detectors over its identifier form, the secret
+ * detectors over the value as written (tokens keep their "_"), and, outside free text, an address
+ * spelled out with "at".
+ */
+function findingTypes(value: string, freeText = false): FindingType[] {
+  // Normalized once: the identifier form is canonical text already.
+  const idForm = identifierForm(value);
+  const types = [...detectCanonical(idForm).map((f) => f.type), ...secretTypes(value, idForm)];
+  if (!freeText && spelledEmailIn(idForm)) types.push('EMAIL');
+  return [...new Set(types)];
 }
 
 /** True when the whole value is exactly one email address. */
@@ -80,10 +155,19 @@ function message(type: FindingType): string {
 
 /** actor_id alone: refused unless it is free of findings or exactly one email address. */
 export function guardActorId(value: string, path = '/actor_id'): Violation[] {
-  // An email beats what is inside it when overlaps are resolved, so "ghp_...@example.com" is one
-  // EMAIL finding: the local part is scanned on its own and must hold nothing.
-  const scanned = isOneEmail(value) ? value.slice(0, value.lastIndexOf('@')) : value;
-  return findingTypes(scanned).map((type) => ({ path, message: message(type) }));
+  // An email beats what is inside it when overlaps are resolved, so "ghp_...@example.com" and
+  // "ssn.123.45.6789@example.com" are one EMAIL finding: the local part and the domain are scanned on
+  // their own and must hold nothing.
+  let types: FindingType[];
+  if (isOneEmail(value)) {
+    // Normalized, so a fullwidth "＠" splits the address too.
+    const norm = normalizeForDetection(value).text;
+    const at = norm.lastIndexOf('@');
+    types = [...new Set([...findingTypes(norm.slice(0, at)), ...findingTypes(norm.slice(at + 1))])];
+  } else {
+    types = findingTypes(value);
+  }
+  return types.map((type) => ({ path, message: message(type) }));
 }
 
 /**
@@ -97,12 +181,11 @@ export function guardAgentRecord(record: unknown, basePath = ''): Violation[] {
   for (const [key, value] of Object.entries(record as Record<string, unknown>)) {
     const path = `${basePath}/${safeSegment(key)}`;
     if (key === 'finding_counts_by_type' && typeof value === 'object' && value !== null) {
-      for (const type of new Set(Object.keys(value).flatMap(findingTypes))) {
-        out.push({ path, message: `a finding type name ${message(type)}` });
-      }
-      // A type name is an identifier such as "SSN": a long digit run in one is a value (a compact SSN
-      // or account number the detectors would not flag without separators).
-      if (Object.keys(value).some((k) => /\d{9}/.test(k))) {
+      const types = new Set(Object.keys(value).flatMap((k) => findingTypes(k)));
+      for (const type of types) out.push({ path, message: `a finding type name ${message(type)}` });
+      // A type name is an identifier such as "SSN": a long digit run in one is a value (an account
+      // number no detector flags), unless it was already reported as a finding.
+      if (types.size === 0 && Object.keys(value).some((k) => /\d{9}/.test(k))) {
         out.push({ path, message: 'a finding type name contains a run of nine or more digits; type names are identifiers, never values' });
       }
       continue;
@@ -112,8 +195,11 @@ export function guardAgentRecord(record: unknown, basePath = ''): Violation[] {
       out.push(...guardActorId(value, path));
       continue;
     }
-    for (const type of findingTypes(value)) out.push({ path, message: message(type) });
-    if (key === 'summary' && /\d{9}/.test(value)) {
+    const types = findingTypes(value, key === 'summary');
+    for (const type of types) out.push({ path, message: message(type) });
+    // The digit-run rule catches what no detector reports (a 10-digit account number); a run already
+    // reported as a finding needs no second message.
+    if (key === 'summary' && types.length === 0 && /\d{9}/.test(value)) {
       out.push({ path, message: 'contains a run of nine or more digits; the summary must name finding types only, never values' });
     }
   }

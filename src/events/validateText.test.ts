@@ -64,4 +64,14 @@ describe('validateEventsText', () => {
     expect(validateEventsText(JSON.stringify(rec), { kind: 'agent' })[0]!.violations).toEqual([]);
     expect(validateEventsText(JSON.stringify(rec))[0]!.violations.length).toBeGreaterThan(0);
   });
+
+  it('refuses raw values hidden in identifiers (issue #14), naming the field only', () => {
+    const aegis = { ...example.aegis, preflight_id: 'pflt_4111111111111111', policy_id: 'ip_10.1.2.3' };
+    const wire = JSON.stringify({ ...example, event: { ...example.event, id: aegis.preflight_id }, aegis });
+    const [report] = validateEventsText(wire);
+    expect(report!.violations.map((v) => v.path).sort()).toEqual(['/aegis/policy_id', '/aegis/preflight_id']);
+    expect(JSON.stringify(report)).not.toContain('4111111111111111');
+    const agent = validateEventsText(JSON.stringify({ ...example.aegis, preflight_id: 'pflt_abcdefgh123', policy_version: 'v4111111111111111', finding_counts_by_type: { SSN_123_45_6789: 1 } }), { kind: 'agent' });
+    expect(agent[0]!.violations.map((v) => v.path).sort()).toEqual(['/finding_counts_by_type', '/policy_version']);
+  });
 });

@@ -1,11 +1,12 @@
 /**
- * Payment card numbers: 13 to 19 digits, written together or in groups separated by single spaces or
- * dashes, with a known issuer prefix (IIN) whose length rule fits, and a valid Luhn check digit.
+ * Payment card numbers: 13 to 19 digits, written together or in groups separated by single spaces,
+ * dashes or dots (one kind per number), with a known issuer prefix (IIN) whose length rule fits, and a valid Luhn check digit.
  *
  * The scanner walks each maximal run of digit groups once; inside a run it tries candidate cards that
  * start at each group boundary (so "Order 12 4111 1111 1111 1111" still finds the card) and reports
- * the longest valid one per start; overlapping candidates are settled by detect(). A run without separators must be the card itself (13-19 digits), which keeps long
- * numeric identifiers from yielding false positives.
+ * every valid length per start (at most seven, so the scan stays linear); overlapping candidates are
+ * settled by detect(). A run without separators must be the card itself (13-19 digits), which keeps
+ * long numeric identifiers from yielding false positives.
  */
 import type { Finding } from '../findings.js';
 import { isDigit, isWordChar, luhnValid } from './common.js';
@@ -15,27 +16,58 @@ interface Group {
   end: number;
 }
 
-function between(prefix: string, lo: number, hi: number): boolean {
-  const n = Number(prefix);
-  return n >= lo && n <= hi;
-}
+/**
+ * Issuer ranges: [first prefix, last prefix, shortest length, longest length]. The prefixes of one
+ * row have the same number of digits. Sources: the networks' published IIN ranges, as listed by the
+ * established open-source card validators.
+ */
+const IIN_RANGES: ReadonlyArray<readonly [string, string, number, number]> = [
+  ['4', '4', 13, 19], // Visa (13, 16, 19; see VISA_LENGTHS)
+  ['51', '55', 16, 16], // Mastercard
+  ['2221', '2720', 16, 16], // Mastercard 2-series
+  ['34', '34', 15, 15], // American Express
+  ['37', '37', 15, 15],
+  ['6011', '6011', 16, 19], // Discover
+  ['65', '65', 16, 19],
+  ['644', '649', 16, 19],
+  ['622126', '622925', 16, 19],
+  ['3528', '3589', 16, 19], // JCB
+  ['300', '305', 14, 19], // Diners Club
+  ['36', '36', 14, 19],
+  ['38', '39', 14, 19],
+  ['62', '62', 16, 19], // UnionPay
+  ['5018', '5018', 13, 19], // Maestro
+  ['5020', '5020', 13, 19],
+  ['5038', '5038', 13, 19],
+  ['5893', '5893', 13, 19],
+  ['6304', '6304', 13, 19],
+  ['6759', '6759', 13, 19],
+  ['6761', '6763', 13, 19],
+  ['1', '1', 15, 15], // UATP
+  ['5019', '5019', 16, 16], // Dankort
+  ['2200', '2204', 16, 19], // Mir
+  ['9792', '9792', 16, 16], // Troy
+  ['60', '60', 16, 16], // RuPay
+  ['81', '82', 16, 16],
+  ['508', '508', 16, 16],
+  ['353', '353', 16, 16],
+  ['356', '356', 16, 16],
+  ['506099', '506198', 16, 19], // Verve
+  ['650002', '650027', 16, 19],
+  ['636', '636', 16, 19], // InterPayment
+  ['637', '639', 16, 16], // InstaPayment
+];
+const VISA_LENGTHS = new Set([13, 16, 19]);
 
 /** True when the digits carry a known issuer prefix and a length that issuer uses. */
 export function hasKnownIin(d: string): boolean {
   const len = d.length;
-  if (d.startsWith('4')) return len === 13 || len === 16 || len === 19; // Visa
-  if (between(d.slice(0, 2), 51, 55) || between(d.slice(0, 4), 2221, 2720)) return len === 16; // Mastercard
-  if (d.startsWith('34') || d.startsWith('37')) return len === 15; // American Express
-  if (d.startsWith('6011') || d.startsWith('65') || between(d.slice(0, 3), 644, 649) || between(d.slice(0, 6), 622126, 622925)) {
-    return len >= 16 && len <= 19; // Discover
-  }
-  if (between(d.slice(0, 4), 3528, 3589)) return len >= 16 && len <= 19; // JCB
-  if (between(d.slice(0, 3), 300, 305) || d.startsWith('36') || d.startsWith('38') || d.startsWith('39')) {
-    return len >= 14 && len <= 19; // Diners Club
-  }
-  if (d.startsWith('62')) return len >= 16 && len <= 19; // UnionPay
-  if (['5018', '5020', '5038', '5893', '6304', '6759', '6761', '6762', '6763'].includes(d.slice(0, 4))) {
-    return len >= 13 && len <= 19; // Maestro
+  for (const [lo, hi, min, max] of IIN_RANGES) {
+    const p = d.slice(0, lo.length);
+    if (p.length === lo.length && p >= lo && p <= hi && len >= min && len <= max) {
+      if (lo === '4' && !VISA_LENGTHS.has(len)) continue;
+      return true;
+    }
   }
   return false;
 }
@@ -44,18 +76,22 @@ export function isValidCardNumber(digits: string): boolean {
   return /^\d{13,19}$/.test(digits) && hasKnownIin(digits) && luhnValid(digits);
 }
 
-/** Issuer prefixes all start with 2-6; anything else cannot be a card, whatever follows. */
+/** Issuer prefixes start with 1-6, 8 or 9; a number starting with 0 or 7 cannot be a card. */
 function mayStartCard(c: string | undefined): boolean {
-  return c !== undefined && c >= '2' && c <= '6';
+  return c !== undefined && c >= '1' && c <= '9' && c !== '7';
 }
 
-/** Printed layouts: 4-4-...-last(1..4), 4-6-5, 4-6-4. `lens` has at least two groups. */
+/** Printed layouts: 4-4-...-last(1..4), 4-6-5, 4-6-4 (Amex, Diners), 4-5-6 (UATP). `lens` has at least two groups. */
 function isCardLayout(lens: readonly number[]): boolean {
   const key = lens.join('-');
-  if (key === '4-6-5' || key === '4-6-4') return true;
+  if (key === '4-6-5' || key === '4-6-4' || key === '4-5-6') return true;
   for (let k = 0; k < lens.length - 1; k++) if (lens[k] !== 4) return false;
   const last = lens[lens.length - 1] ?? 0;
   return last >= 1 && last <= 4;
+}
+
+function isSeparator(c: string | undefined): boolean {
+  return c === ' ' || c === '-' || c === '.';
 }
 
 function readRun(text: string, from: number): Group[] {
@@ -65,8 +101,7 @@ function readRun(text: string, from: number): Group[] {
     let k = j;
     while (k < text.length && isDigit(text[k])) k++;
     groups.push({ start: j, end: k });
-    const sep = text[k];
-    if ((sep === ' ' || sep === '-') && isDigit(text[k + 1])) {
+    if (isSeparator(text[k]) && isDigit(text[k + 1])) {
       j = k + 1;
       continue;
     }
@@ -87,19 +122,14 @@ export function detectCreditCards(text: string): Finding[] {
     i = last.end;
     const runStart = (groups[0] as Group).start;
     const runEnd = last.end;
-    let g = 0;
-    while (g < groups.length) {
+    for (let g = 0; g < groups.length; g++) {
       const first = groups[g] as Group;
-      // A card starts the run, or follows a space: a dash glues it to the number before it.
+      // A card starts the run, or follows a space: a dash or dot glues it to the number before it.
       const gluedBefore = g === 0 ? isWordChar(text[runStart - 1]) : text[first.start - 1] !== ' ';
-      if (gluedBefore || !mayStartCard(text[first.start])) {
-        g++;
-        continue;
-      }
+      if (gluedBefore || !mayStartCard(text[first.start])) continue;
       let digits = '';
-      let best = -1;
       const lens: number[] = [];
-      const sep = text[(groups[g] as Group).end];
+      const sep = text[first.end];
       for (let h = g; h < groups.length; h++) {
         const grp = groups[h] as Group;
         if (digits.length + (grp.end - grp.start) > 19) break;
@@ -112,12 +142,13 @@ export function detectCreditCards(text: string): Finding[] {
         // No printed layout starts like this: longer candidates from this start cannot be cards either.
         if (lens.length >= 2 && lens[0] !== 4) break;
         const layoutOk = lens.length === 1 || isCardLayout(lens);
-        if (digits.length >= 13 && layoutOk && hasKnownIin(digits) && luhnValid(digits)) best = h;
+        // Every valid length is a candidate, not only the longest: in "4033 5294 5474 9459 457 01 0001"
+        // the 19-digit reading swallows the first group of an SSN, and detect() must be able to choose
+        // the 16-digit card plus the SSN instead.
+        if (digits.length >= 13 && layoutOk && hasKnownIin(digits) && luhnValid(digits)) {
+          out.push({ type: 'CREDIT_CARD', start: first.start, end: grp.end });
+        }
       }
-      // Candidates may overlap (a Luhn-valid chance across an SSN and a card): detect() keeps the
-      // combination that covers the most text.
-      if (best >= 0) out.push({ type: 'CREDIT_CARD', start: first.start, end: (groups[best] as Group).end });
-      g++;
     }
   }
   return out;

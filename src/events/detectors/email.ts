@@ -1,7 +1,9 @@
 /**
  * Email addresses in the dot-atom form: a local part of letters, digits and the RFC 5322 specials
- * ! # $ % & ' * + / = ? ^ _ ` { | } ~ - (at most 64 characters, dots only between atoms), "@", and a domain of at least two labels whose
- * last label (the TLD) is alphabetic and at least two letters long.
+ * ! # $ % & ' * + / = ? ^ _ ` { | } ~ - (at most 64 characters, dots only between atoms), "@", and
+ * a domain of at least two labels whose last label (the TLD) is alphabetic and at least two letters
+ * long, or a punycode TLD ("xn--p1ai"). Letters and digits of any script count in both parts
+ * (internationalized addresses); fullwidth forms ("＠") arrive normalized.
  *
  * Scanning starts at each "@" and looks at most 64 characters left and 253 right, so the cost is
  * bounded per "@" (no regex backtracking over long runs of local-part characters).
@@ -15,13 +17,23 @@ const MAX_DOMAIN = 253;
 // RFC 5322 atext plus the dot of a dot-atom.
 const LOCAL_SPECIALS = new Set(".!#$%&'*+/=?^_`{|}~-".split(''));
 
+// Internationalized addresses (RFC 6531): letters and digits of any script, in both parts.
+const UNICODE_ALNUM = /[\p{L}\p{N}]/u;
+
+function isUnicodeAlnum(c: string | undefined): boolean {
+  return c !== undefined && c.charCodeAt(0) >= 0x80 && UNICODE_ALNUM.test(c);
+}
+
 function isLocalChar(c: string | undefined): boolean {
-  return isDigit(c) || isAsciiLetter(c) || (c !== undefined && LOCAL_SPECIALS.has(c));
+  return isDigit(c) || isAsciiLetter(c) || (c !== undefined && LOCAL_SPECIALS.has(c)) || isUnicodeAlnum(c);
 }
 
 function isDomainChar(c: string | undefined): boolean {
-  return isDigit(c) || isAsciiLetter(c) || c === '.' || c === '-';
+  return isDigit(c) || isAsciiLetter(c) || c === '.' || c === '-' || isUnicodeAlnum(c);
 }
+
+// The TLD: letters (any script), or its ASCII (punycode) form "xn--...".
+const TLD_RE = /^(?:\p{L}{2,63}|xn--[a-z0-9-]{1,59})$/iu;
 
 function validDomain(domain: string): boolean {
   const labels = domain.split('.');
@@ -29,7 +41,7 @@ function validDomain(domain: string): boolean {
   for (const label of labels) {
     if (label.length === 0 || label.length > 63 || label.startsWith('-') || label.endsWith('-')) return false;
   }
-  return /^[A-Za-z]{2,63}$/.test(labels[labels.length - 1] ?? '');
+  return TLD_RE.test(labels[labels.length - 1] ?? '');
 }
 
 export function detectEmails(text: string): Finding[] {

@@ -1,7 +1,8 @@
 /**
  * International Bank Account Numbers: country code, two check digits, then the country's BBAN, with
  * the exact total length from the IBAN registry and a valid ISO 7064 mod-97 checksum. Written compact
- * (DE89370400440532013000) or in the print form with a single space every four characters.
+ * (DE89370400440532013000) or in groups of four separated by single spaces (the print form), dashes or
+ * dots (DE89-3704-0044-0532-0130-00), one kind of separator per number.
  */
 import type { Finding } from '../findings.js';
 import { isAsciiLetter, isDigit } from './common.js';
@@ -18,6 +19,7 @@ export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
   VA: 22, VG: 24, XK: 20, YE: 30,
 };
 
+const SEPARATORS = new Set([' ', '-', '.']);
 const START_RE = /(?<![A-Za-z0-9])([A-Z]{2})\d{2}/g;
 
 function isIbanChar(c: string | undefined): boolean {
@@ -51,9 +53,10 @@ export function detectIbans(text: string): Finding[] {
     if (len === undefined) continue;
     let compact = m[0];
     let p = start + 4;
+    const sep = SEPARATORS.has(text[p] ?? '') ? text[p] : undefined;
     while (compact.length < len) {
-      // Print form: a single space is allowed only on a four-character boundary.
-      if (text[p] === ' ' && compact.length % 4 === 0 && isIbanChar(text[p + 1])) p++;
+      // Grouped: the separator is allowed only on a four-character boundary.
+      if (sep !== undefined && text[p] === sep && compact.length % 4 === 0 && isIbanChar(text[p + 1])) p++;
       const c = text[p];
       if (!isIbanChar(c)) break;
       compact += c;
@@ -62,6 +65,8 @@ export function detectIbans(text: string): Finding[] {
     if (compact.length !== len) continue;
     const next = text[p];
     if (isDigit(next) || isAsciiLetter(next)) continue;
+    // A dash or dot then more characters: part of a longer reference, not an IBAN.
+    if (sep !== ' ' && sep !== undefined && next === sep && isIbanChar(text[p + 1])) continue;
     if (!ibanChecksumValid(compact)) continue;
     out.push({ type: 'IBAN', start, end: p });
     START_RE.lastIndex = p;

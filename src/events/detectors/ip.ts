@@ -1,6 +1,7 @@
 /**
  * IP addresses: dotted-quad IPv4 with every octet in 0-255 and no leading zeros, and IPv6 in any
- * textual form node:net accepts (compressed "::", embedded IPv4 tail). Version strings glued to more
+ * textual form node:net accepts (compressed "::", embedded IPv4 tail, the short forms "::1" and
+ * "fe80::", with a CIDR prefix length "fe80::/10" included). Version strings glued to more
  * dotted numbers ("1.2.3.4.5") and times ("10:33:21") are not addresses.
  */
 import { isIPv6 } from 'node:net';
@@ -21,6 +22,28 @@ function detectIpv4(text: string): Finding[] {
   });
 }
 
+/** A CIDR prefix length right after an IPv6 address ("/10" in "fe80::/10"): its length, or 0. */
+function prefixLength(text: string, at: number): number {
+  if (text[at] !== '/') return 0;
+  let k = at + 1;
+  while (k < text.length && k - at <= 3 && isDigit(text[k])) k++;
+  if (k === at + 1 || isWordChar(text[k]) || Number(text.slice(at + 1, k)) > 128) return 0;
+  return k - at;
+}
+
+/**
+ * Enough structure to be an address rather than prose: two non-empty groups (or an IPv4 tail), or one
+ * of the short forms "::1" (a group after "::"), "fe80::" (a group with a digit before "::") and
+ * "fe80::/10" (any group before "::" with a prefix length). "A::" or "::" alone is not worth a finding.
+ */
+function enoughStructure(candidate: string, hasPrefix: boolean): boolean {
+  const groups = candidate.split(':').filter((g) => g !== '');
+  if (groups.length >= 2) return true;
+  if (groups.length !== 1) return false;
+  if (candidate.startsWith('::')) return true;
+  return candidate.endsWith('::') && (hasPrefix || /\d/.test(candidate));
+}
+
 function detectIpv6(text: string): Finding[] {
   const out: Finding[] = [];
   IPV6_CANDIDATE_RE.lastIndex = 0;
@@ -30,12 +53,11 @@ function detectIpv6(text: string): Finding[] {
     const runEnd = start + m[0].length;
     if (m[0].length > 64 || isWordChar(text[runEnd])) continue;
     let candidate = m[0];
+    const prefix = prefixLength(text, runEnd);
     // Sentence punctuation after an address: "... from fe80::1." or "host 2001:db8::1:".
-    while (candidate.endsWith('.') || (candidate.endsWith(':') && !candidate.endsWith('::'))) candidate = candidate.slice(0, -1);
-    // At least two non-empty groups (or an IPv4 tail): "A::" or "::" in prose is not worth a finding.
-    const groups = candidate.split(':').filter((g) => g !== '').length;
-    if (!candidate.includes(':') || groups < 2) continue;
-    if (isIPv6(candidate)) out.push({ type: 'IP_ADDRESS', start, end: start + candidate.length });
+    if (prefix === 0) while (candidate.endsWith('.') || (candidate.endsWith(':') && !candidate.endsWith('::'))) candidate = candidate.slice(0, -1);
+    if (!candidate.includes(':') || !enoughStructure(candidate, prefix > 0)) continue;
+    if (isIPv6(candidate)) out.push({ type: 'IP_ADDRESS', start, end: start + candidate.length + prefix });
   }
   return out;
 }

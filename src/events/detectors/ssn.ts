@@ -1,15 +1,21 @@
 /**
- * US Social Security numbers in the two written forms, 123-45-6789 and 123 45 6789.
+ * US Social Security numbers: 123-45-6789, 123 45 6789, 123.45.6789 (one separator throughout; the
+ * text is normalized first, so en dashes, NBSPs and the like arrive as "-" and " ") and the bare
+ * nine digits 123456789.
  *
  * Validity (SSA rules): the area (first three digits) is never 000, 666 or 900-999; the group (middle
  * two) is never 00; the serial (last four) is never 0000. The number must stand alone: a digit, or a
  * dash or dot next to a digit, right before or after it means it is part of a longer number (an
- * account number, a dashed phone number) and it is not reported.
+ * account number, a dashed phone number, a date's fraction of a second) and it is not reported.
+ *
+ * The bare form holds false positives down further: exactly nine digits, not glued to a letter or
+ * "_" either ("id123456789", a hash, a base64 id are not SSNs), nor after "+" (a phone number).
  */
 import type { Finding } from '../findings.js';
-import { isDigit, regexFindings } from './common.js';
+import { isDigit, isWordChar, regexFindings } from './common.js';
 
-const SSN_RE = /(\d{3})([- ])(\d{2})\2(\d{4})/g;
+const SSN_RE = /(\d{3})([-. ])(\d{2})\2(\d{4})/g;
+const BARE_SSN_RE = /(?<![0-9])(\d{3})(\d{2})(\d{4})(?![0-9])/g;
 
 export function isValidSsnParts(area: string, group: string, serial: string): boolean {
   const a = Number(area);
@@ -32,9 +38,16 @@ function gluedToNumber(text: string, before: number, after: number): boolean {
   return false;
 }
 
+function validParts(m: RegExpExecArray, groups: [number, number, number]): boolean {
+  return isValidSsnParts(m[groups[0]] ?? '', m[groups[1]] ?? '', m[groups[2]] ?? '');
+}
+
 export function detectSsn(text: string): Finding[] {
-  return regexFindings(text, SSN_RE, 'SSN', (start, end, m) => {
-    const [, area = '', , group = '', serial = ''] = m;
-    return isValidSsnParts(area, group, serial) && !gluedToNumber(text, start - 1, end);
+  const separated = regexFindings(text, SSN_RE, 'SSN', (start, end, m) => validParts(m, [1, 3, 4]) && !gluedToNumber(text, start - 1, end));
+  const bare = regexFindings(text, BARE_SSN_RE, 'SSN', (start, end, m) => {
+    const prev = text[start - 1];
+    if (isWordChar(prev) || prev === '+' || isWordChar(text[end])) return false;
+    return validParts(m, [1, 2, 3]) && !gluedToNumber(text, start - 1, end);
   });
+  return [...separated, ...bare];
 }

@@ -60,6 +60,9 @@ describe.each(DB_KINDS)('planted values never leave the request (%s)', (kind) =>
       [`Patient SSN ${PLANTED.ssn}, card ${PLANTED.card}, mail ${PLANTED.email1} and ${PLANTED.email2}.`, 'ALLOWED_WITH_MASKING'],
       [`export AWS_ACCESS_KEY_ID=${PLANTED.aws}\ngit clone https://${PLANTED.github}@github.com/acme/app\nowner ${PLANTED.email1}`, 'BLOCKED'],
       [`${PLANTED.ssn}${' '.repeat(10)}${PLANTED.card}`, 'ALLOWED_WITH_MASKING'],
+      // Spellings that used to pass unmasked (issue #14), and a card right before an SSN.
+      ['SSN 287.65.4321, 287654321, 287\u201365\u20134321, \uff12\uff18\uff17-\uff16\uff15-\uff14\uff13\uff12\uff11; card 4539.7812.3456.7813; mail planted.one\uff20leak-test.example', 'ALLOWED_WITH_MASKING'],
+      [`${PLANTED.card} 287 65 4321`, 'ALLOWED_WITH_MASKING'],
     ];
     const eventIds: string[] = [];
     for (const [input, decision] of inputs) {
@@ -96,6 +99,13 @@ describe.each(DB_KINDS)('planted values never leave the request (%s)', (kind) =>
       agentRecord({ [PLANTED.email2]: 1 }),
       agentRecord({ finding_counts_by_type: { [PLANTED.aws]: 1 } }),
       agentRecord({ tool_args: { password: PLANTED.github } }),
+      agentRecord({ preflight_id: 'pflt_4539781234567813' }),
+      agentRecord({ policy_id: '287.65.4321' }),
+      agentRecord({ policy_version: 'v4539781234567813' }),
+      agentRecord({ actor_id: 'ssn.287.65.4321@example.com' }),
+      agentRecord({ summary: 'SSN 287.65.4321, card 4539.7812.3456.7813' }),
+      agentRecord({ finding_counts_by_type: { SSN_287_65_4321: 1 } }),
+      agentRecord({ finding_counts_by_type: { PLANTED_ONE_AT_LEAK_TEST_COM: 1 } }),
     ]) {
       const res = keep(await call('POST', '/audit-events', { events: [agentRecord(), bad] }));
       expect(res.status, res.text).toBe(400);

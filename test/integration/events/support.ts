@@ -34,6 +34,15 @@ export const PLANTED_FORMS: string[] = [
   'planted.one',
   'planted.two',
   'leak-test.example',
+  // Spellings the detectors normalize (issue #14): dots, en dashes, fullwidth, "_" in identifiers.
+  '287.65.4321',
+  '287\u201365\u20134321',
+  '\uff12\uff18\uff17',
+  '287_65_4321',
+  '65 4321',
+  '4539.7812.3456.7813',
+  '4539781234567813',
+  'PLANTED_ONE',
 ];
 
 /** The planted values a text contains (empty = clean). */

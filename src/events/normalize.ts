@@ -1,0 +1,128 @@
+/**
+ * The text the detectors see: one canonical spelling of the characters a value can be written with,
+ * so each detector needs to know only ASCII digits, letters, "@" and the three separators "-", "." and
+ * " ". Without it "123–45–6789" (en dashes), "jane＠example.com" (fullwidth at sign), fullwidth digits
+ * or a zero-width space inside a card number would pass unmasked.
+ *
+ * Per code point: Unicode NFKC (fullwidth and compatibility forms become ASCII), then every dash
+ * becomes "-", every dot-like separator ".", every space " ", decimal digits of any script their ASCII
+ * digit, and invisible characters (format characters such as ZWSP, ZWJ, ZWNJ, BOM, soft hyphen, and
+ * combining marks) are dropped.
+ *
+ * Findings are made in the normalized text but must mask the caller's original text, so the result
+ * keeps, for each normalized code unit, the span of the original it came from. Pure ASCII (the common
+ * case) has nothing to normalize and returns the text itself with no map.
+ */
+
+export interface Normalized {
+  text: string;
+  /** origStart[i], origEnd[i]: the original span normalized code unit i came from; null = identity. */
+  origStart: Int32Array | null;
+  origEnd: Int32Array | null;
+}
+
+const DASHES = /[\p{Pd}\u2212\u2043\u02D7\u2796\uFE63\uFF0D]/u;
+const DOTS = /[\u00B7\u2022\u2024\u2027\u2219\u22C5\u30FB\u3002\uFF0E\uFF61\uFF65]/u;
+const SPACES = /\p{Zs}/u;
+const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}]/u;
+const DECIMAL_DIGIT = /\p{Nd}/u;
+const NON_ASCII = /[\u0080-\uFFFF]/;
+
+/**
+ * A non-ASCII decimal digit's value: digits of a script are contiguous runs of ten starting at zero,
+ * so the value is the distance to the start of the run (taken modulo ten for adjacent runs).
+ */
+function digitValue(cp: number): string {
+  let k = 0;
+  while (k < 10 && DECIMAL_DIGIT.test(String.fromCodePoint(cp - k - 1))) k++;
+  return String(k % 10);
+}
+
+/** The canonical spelling of one non-ASCII code point (possibly empty or several characters). */
+function canonical(ch: string): string {
+  let out = '';
+  for (const c of ch.normalize('NFKC')) {
+    const cp = c.codePointAt(0) as number;
+    if (cp < 0x80) out += c;
+    else if (INVISIBLE.test(c)) continue;
+    else if (DASHES.test(c)) out += '-';
+    else if (DOTS.test(c)) out += '.';
+    else if (SPACES.test(c)) out += ' ';
+    else if (DECIMAL_DIGIT.test(c)) out += digitValue(cp);
+    else out += c;
+  }
+  return out;
+}
+
+// Canonical spellings of BMP code points met so far: each character costs one normalize() call per
+// process, so an adversarial input repeating one character stays cheap. At most 64 Ki entries.
+const bmpCache: Array<string | undefined> = [];
+
+function canonicalAt(text: string, i: number, code: number): string {
+  if (code < 0xd800 || (code > 0xdfff && code <= 0xffff)) {
+    let rep = bmpCache[code];
+    if (rep === undefined) {
+      rep = canonical(String.fromCharCode(code));
+      bmpCache[code] = rep;
+    }
+    return rep;
+  }
+  return canonical(String.fromCodePoint(text.codePointAt(i) as number));
+}
+
+export function normalizeForDetection(text: string): Normalized {
+  if (!NON_ASCII.test(text)) return { text, origStart: null, origEnd: null };
+  let cap = text.length + 16;
+  let origStart = new Int32Array(cap);
+  let origEnd = new Int32Array(cap);
+  let out = '';
+  let n = 0;
+  let asciiFrom = 0;
+  for (let i = 0; i < text.length; ) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) {
+      // ASCII is its own canonical spelling.
+      origStart[n] = i;
+      origEnd[n] = i + 1;
+      n++;
+      i++;
+      continue;
+    }
+    const width = code >= 0xd800 && code <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+    const rep = canonicalAt(text, i, code);
+    if (width === 1 && rep.length === 1 && rep.charCodeAt(0) === code) {
+      // Unchanged (most letters of other scripts): stays part of the current unchanged run.
+      origStart[n] = i;
+      origEnd[n] = i + 1;
+      n++;
+      i++;
+      continue;
+    }
+    if (n + rep.length + (text.length - i) > cap) {
+      // A compatibility character may expand to several code units (U+FDFA: 18).
+      cap = Math.max(cap * 2, n + rep.length + (text.length - i));
+      const s = new Int32Array(cap);
+      const e = new Int32Array(cap);
+      s.set(origStart);
+      e.set(origEnd);
+      origStart = s;
+      origEnd = e;
+    }
+    for (let k = 0; k < rep.length; k++) {
+      origStart[n] = i;
+      origEnd[n] = i + width;
+      n++;
+    }
+    out += text.slice(asciiFrom, i) + rep;
+    i += width;
+    asciiFrom = i;
+  }
+  out += text.slice(asciiFrom);
+  return { text: out, origStart: origStart.subarray(0, n), origEnd: origEnd.subarray(0, n) };
+}
+
+/** The original span of the normalized span [start, end) (end > start). */
+export function originalSpan(norm: Normalized, start: number, end: number): [number, number] {
+  if (!norm.origStart || !norm.origEnd) return [start, end];
+  return [norm.origStart[start] as number, norm.origEnd[end - 1] as number];
+}

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+import { agentRecord, countRows } from './support.js';
+
+// Issue #14, first two bullets, through the real API: every spelling that used to pass unmasked is
+// masked by POST /preflight, and every record that used to be accepted by POST /audit-events with a
+// raw value in an identifier or free-text field is refused with a 400 naming the field.
+describe.each(DB_KINDS)('hostile spellings of detected values (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let org: { orgId: string; apiKey: string };
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,1,1' });
+    org = await svc.newOrg();
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await tdb?.close();
+  });
+
+  const post = (path: string, body: unknown) => svc.request('POST', `/api/orgs/${org.orgId}${path}`, { apiKey: org.apiKey, body });
+
+  it.each([
+    ['123.45.6789', 'SSN', '[SSN]'],
+    ['123456789', 'SSN', '[SSN]'],
+    ['4111.1111.1111.1111', 'CREDIT_CARD', '[CREDIT_CARD]'],
+    ['jane＠example.com', 'EMAIL', '[EMAIL]'],
+    ['123–45–6789', 'SSN', '[SSN]'],
+    ['１２３-４５-６７８９', 'SSN', '[SSN]'],
+    ['4033 5294 5474 9459 457 01 0001', 'CREDIT_CARD', '[CREDIT_CARD] [SSN]'],
+  ])('POST /preflight masks %j', async (value, type, masked) => {
+    const res = await post('/preflight', { input: `value: ${value}.` });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.decision).toBe('ALLOWED_WITH_MASKING');
+    expect(res.body.masked_input).toBe(`value: ${masked}.`);
+    expect(Object.keys(res.body.finding_counts_by_type as object)).toContain(type);
+    expect(res.text).not.toContain(value);
+    // No digit of the value survives either (the card used to leave "01 0001").
+    expect(res.body.masked_input as string).not.toMatch(/\d/);
+  });
+
+  it('POST /audit-events refuses each raw value in an identifier or free-text field, naming the field', async () => {
+    const cases: Array<[Record<string, unknown>, string, string]> = [
+      [agentRecord({ preflight_id: 'pflt_4111111111111111' }), 'preflight_id', '4111111111111111'],
+      [agentRecord({ policy_id: '123.45.6789' }), 'policy_id', '123.45.6789'],
+      [agentRecord({ policy_id: 'ip_10.1.2.3' }), 'policy_id', '10.1.2.3'],
+      [agentRecord({ policy_version: 'v4111111111111111' }), 'policy_version', '4111111111111111'],
+      [agentRecord({ actor_id: 'ssn.123.45.6789@example.com' }), 'actor_id', '123.45.6789'],
+      [agentRecord({ summary: 'SSN 123.45.6789' }), 'summary', '123.45.6789'],
+      [agentRecord({ summary: 'card 4111.1111.1111.1111' }), 'summary', '4111.1111.1111.1111'],
+      [agentRecord({ finding_counts_by_type: { SSN_123_45_6789: 1 } }), 'finding_counts_by_type', '123_45_6789'],
+      [agentRecord({ finding_counts_by_type: { JANE_AT_EXAMPLE_COM: 1 } }), 'finding_counts_by_type', 'JANE_AT_EXAMPLE_COM'],
+    ];
+    const before = await countRows(tdb.db, 'audit_events', org.orgId);
+    for (const [bad, field, value] of cases) {
+      const res = await post('/audit-events', { events: [agentRecord(), bad] });
+      expect(res.status, field).toBe(400);
+      expect(res.body.error.code, field).toBe('validation_failed');
+      expect(res.body.error.message, field).toContain(`events[1].${field}`);
+      expect(res.text, field).not.toContain(value);
+    }
+    expect(await countRows(tdb.db, 'audit_events', org.orgId)).toBe(before);
+    const logs = svc.logs.text();
+    for (const [, , value] of cases) expect(logs).not.toContain(value);
+  });
+
+  it('POST /audit-events still accepts ordinary ids, versions, dates and an e-mail actor_id', async () => {
+    const res = await post('/audit-events', {
+      events: [
+        agentRecord({ preflight_id: 'pflt_agent_0001', policy_id: 'default', policy_version: '2026-05-01', actor_id: 'alice@example.com' }),
+        agentRecord({ preflight_id: 'pflt_550e8400-e29b-41d4-a716-446655440000', policy_version: 'v3', occurred_at: '2026-05-15T10:33:21.456789+00:00' }),
+        agentRecord({ policy_id: 'pol_xyz', policy_version: 'e83c5163316f89bfbde7d9ab23ca2e25604af290', actor_id: '4155552671@txt.att.net' }),
+      ],
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.accepted).toBe(3);
+  });
+});
