@@ -10,6 +10,6 @@ export default defineConfig({
     // Ceilings, not expectations: a loaded 2-core machine can be several times slower than a quiet one,
     // and every wait in the tests returns as soon as its condition holds.
     testTimeout: 120_000,
-    hookTimeout: 60_000,
+    hookTimeout: 180_000,
   },
 });

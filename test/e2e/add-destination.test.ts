@@ -89,7 +89,7 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
   }
 
   async function lastReceived(predicate: (r: ReceivedRequest) => boolean): Promise<ReceivedRequest> {
-    const reqs = await receiver.waitFor((all) => all.some(predicate), 5000);
+    const reqs = await receiver.waitFor((all) => all.some(predicate), 60_000);
     return reqs.filter(predicate).at(-1)!;
   }
 

@@ -184,11 +184,11 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
     const pre = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'quarterly report draft' } });
     expect(pre.status).toBe(200);
     await expect
-      .poll(async () => ((await svc.request('GET', `${base()}/${id}`, { apiKey })).body as { failed_events: number }).failed_events, { timeout: 30_000, interval: 250 })
+      .poll(async () => ((await svc.request('GET', `${base()}/${id}`, { apiKey })).body as { failed_events: number }).failed_events, { timeout: 60_000, interval: 250 })
       .toBe(1);
     await reloadPage();
     const c = card(page, id);
-    await expect.poll(() => c.locator('svg[role=img]').getAttribute('aria-label'), { timeout: 10_000 }).toMatch(/\d+ failed tr(y|ies) \(retried/);
+    await expect.poll(() => c.locator('svg[role=img]').getAttribute('aria-label'), { timeout: 60_000 }).toMatch(/\d+ failed tr(y|ies) \(retried/);
     const legend = (await c.locator('.chart-legend').textContent()) ?? '';
     expect(legend).toMatch(/\d+ failed tr(y|ies)/);
     await c.getByRole('button', { name: 'Dead-lettered events (1)' }).click();

@@ -133,7 +133,7 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     receiver.setHandler((req) => (req.path === '/hook' ? { status: 401, body: 'unauthorized' } : ok()(req)));
     const { destination_id: id } = await create({ url: `${receiver.url}/hook`, auth_header_value: `Bearer ${WEBHOOK_TOKEN}`, enabled: true });
     const eventId = await recordEvent();
-    await expect.poll(async () => (await get(id)).failed_events, { timeout: 20_000, interval: 250 }).toBe(1);
+    await expect.poll(async () => (await get(id)).failed_events, { timeout: 60_000, interval: 250 }).toBe(1);
 
     await reloadPage();
     await expect(pill(id).textContent()).resolves.toBe('Failing');
@@ -152,9 +152,9 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     await screenshot(page, 'desktop-12-failed-events');
     await dialog.getByRole('button', { name: 'Replay 1 event' }).click();
     await expect(dialog.getByTestId('replay-result').textContent()).resolves.toContain('1 event put back in the queue');
-    await receiver.waitFor((r) => r.some((x) => x.path === '/hook' && x.headers['idempotency-key'] === eventId && x.headers.authorization === `Bearer ${WEBHOOK_TOKEN}`), 10_000);
+    await receiver.waitFor((r) => r.some((x) => x.path === '/hook' && x.headers['idempotency-key'] === eventId && x.headers.authorization === `Bearer ${WEBHOOK_TOKEN}`), 60_000);
     await page.keyboard.press('Escape');
-    await expect.poll(async () => (await get(id)).status, { timeout: 10_000, interval: 250 }).toBe('active');
+    await expect.poll(async () => (await get(id)).status, { timeout: 60_000, interval: 250 }).toBe('active');
     await reloadPage();
     await expect(pill(id).textContent()).resolves.toBe('Active');
     await expect.poll(() => card(page, id).locator('svg[role=img]').getAttribute('aria-label')).toMatch(/1 event delivered/);
@@ -178,8 +178,8 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     const { destination_id: id } = await create({ url: `${receiver.url}/busy`, auth_header_value: `Bearer ${QUEUED_TOKEN}`, enabled: true });
     await recordEvent();
     await recordEvent();
-    await receiver.waitFor((r) => r.some((x) => x.path === '/busy'), 10_000);
-    await expect.poll(async () => (await get(id)).pending_events, { timeout: 10_000, interval: 250 }).toBe(2);
+    await receiver.waitFor((r) => r.some((x) => x.path === '/busy'), 60_000);
+    await expect.poll(async () => (await get(id)).pending_events, { timeout: 60_000, interval: 250 }).toBe(2);
 
     await reloadPage();
     await card(page, id).getByRole('button', { name: /^Delete/ }).click();

@@ -38,7 +38,7 @@ describe.each(DB_KINDS)('record -> queue -> SIEM, end to end (%s)', (kind) => {
     expect(pf.body.finding_counts_by_type).toEqual({ SSN: 1, EMAIL: 2 });
     expect(pf.body.masked_input).not.toContain('123-45-6789');
 
-    await receiver.waitFor((reqs) => reqs.length >= 1, 5000);
+    await receiver.waitFor((reqs) => reqs.length >= 1, 60_000);
     const req = receiver.requests[0]!;
     expect(req.headers.authorization).toBe('Bearer siem-token-123');
     expect(req.headers['idempotency-key']).toBe(pf.body.preflight_id);

@@ -19,7 +19,7 @@ afterAll(async () => {
 async function probeWith(env: Record<string, string>): Promise<Record<string, string>> {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', probe, receiver.url], {
     env: { ...process.env, ...env },
-    timeout: 20_000,
+    timeout: 60_000,
   });
   return JSON.parse(stdout) as Record<string, string>;
 }
@@ -32,7 +32,7 @@ describe('NODE_EXTRA_CA_CERTS', () => {
   it('without it, the private CA is not trusted', async () => {
     const env = { ...process.env };
     delete env['NODE_EXTRA_CA_CERTS'];
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', probe, receiver.url], { env, timeout: 20_000 });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', probe, receiver.url], { env, timeout: 60_000 });
     expect(JSON.parse(stdout)).toEqual({ envOnly: 'tls', envPlusExtra: 'tls' });
   });
 });

@@ -102,7 +102,7 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
     expect(receiver.requests.at(-1)!.headers.authorization).toBe(secret2);
     // A live delivery through the queue and the worker.
     const pf = await call('POST', `/api/orgs/${orgId}/preflight`, { input: 'hello' });
-    await receiver.waitFor((reqs) => reqs.some((r) => r.body.toString().includes(pf.body.preflight_id as string)), 15_000);
+    await receiver.waitFor((reqs) => reqs.some((r) => r.body.toString().includes(pf.body.preflight_id as string)), 60_000);
     // A refused update carrying a credential, and a failing probe.
     const refused = await svc.request('PATCH', `${base}/${id}`, { apiKey, body: { auth_header_value: `${secret1}\r\n` } });
     expect(refused.status).toBe(400);
@@ -195,7 +195,7 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
     const pf = await svcB.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'after rotation' } });
     const live = (reqs: typeof receiver.requests) => reqs.filter((r) => r.body.toString().includes(pf.body.preflight_id as string));
     // Every destination of the org (the five with a header, plus the signed one) gets the event.
-    await receiver.waitFor((reqs) => live(reqs).length >= made.length + 1, 15_000);
+    await receiver.waitFor((reqs) => live(reqs).length >= made.length + 1, 60_000);
     for (const d of made) {
       expect(live(receiver.requests).some((r) => r.headers[d.header] === d.value), d.id).toBe(true);
     }

@@ -141,7 +141,7 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
 
     // Live delivery (not only the probe) uses the rotated credential too.
     const pf = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'rotate check' } });
-    await receiver.waitFor((reqs) => reqs.some((r) => r.path === '/rotate' && r.body.toString().includes(pf.body.preflight_id)), 15_000);
+    await receiver.waitFor((reqs) => reqs.some((r) => r.path === '/rotate' && r.body.toString().includes(pf.body.preflight_id)), 60_000);
     const live = receiver.requests.find((r) => r.path === '/rotate' && r.body.toString().includes(pf.body.preflight_id))!;
     expect(live.headers.authorization).toBe('Bearer new-token');
 
@@ -176,7 +176,7 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
       const d = await create({ url: `${failing.url}/down` });
       const id = d.body.destination_id;
       for (let i = 0; i < 3; i++) expect((await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: `event ${i}` } })).status).toBe(200);
-      await expect.poll(async () => Number((await get(id)).body.pending_events), { timeout: 15_000 }).toBe(3);
+      await expect.poll(async () => Number((await get(id)).body.pending_events), { timeout: 60_000 }).toBe(3);
       const del = await svc.request('DELETE', `${base()}/${id}`, { apiKey });
       expect(del.status).toBe(200);
       expect(del.body).toMatchObject({ deleted: true, cleared_events: 3 });
@@ -204,7 +204,7 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
       expect(afterFail.body.last_error).toMatch(/token/i);
       flaky.setHandler(respondWith(200, 'ok'));
       await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'hello' } });
-      await expect.poll(async () => String((await get(id)).body.status), { timeout: 15_000 }).toBe('active');
+      await expect.poll(async () => String((await get(id)).body.status), { timeout: 60_000 }).toBe('active');
       const after = await get(id);
       expect(after.body.last_error).toBeNull();
       expect(Date.parse(after.body.last_delivery_at)).toBeGreaterThan(Date.now() - 60_000);

@@ -114,7 +114,7 @@ describe.each(DB_KINDS)('outbound safety with private destinations refused (%s)'
     const pf = await strict.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'hello' } });
     expect(pf.status).toBe(200);
     await expect
-      .poll(async () => String((await strict.request('GET', `${base()}/${d.body.destination_id}`, { apiKey })).body.last_error), { timeout: 15_000 })
+      .poll(async () => String((await strict.request('GET', `${base()}/${d.body.destination_id}`, { apiKey })).body.last_error), { timeout: 60_000 })
       .toMatch(/private|loopback|refused/i);
     expect(receiver.connections).toBe(0);
     expect(receiver.requests).toHaveLength(0);

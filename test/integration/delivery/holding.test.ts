@@ -39,13 +39,13 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
     const { r, org, id, path } = await setup(respondWith(503));
     // Jobs queued while the SIEM was failing stay pending, with their retries scheduled.
     await seedEvents(tdb.db, org.orgId, 3);
-    await r.waitFor((reqs) => reqs.length >= 3, 30_000);
+    await r.waitFor((reqs) => reqs.length >= 3, 60_000);
     const patch = await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: false } });
     expect(patch.status).toBe(200);
     expect(patch.body.status).toBe('disabled');
     // A request already in flight when it was disabled settles first (however long a loaded machine
     // takes); only then is the count a baseline.
-    await expect.poll(async () => (await jobRows(tdb.db, id)).every((j) => j.claim_id === null), { timeout: 30_000 }).toBe(true);
+    await expect.poll(async () => (await jobRows(tdb.db, id)).every((j) => j.claim_id === null), { timeout: 60_000 }).toBe(true);
     const seenWhenDisabled = r.count;
     // New events are not queued for a disabled destination.
     await seedEvents(tdb.db, org.orgId, 2);
@@ -58,7 +58,7 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
 
     const en = await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: true } });
     expect(en.status).toBe(200);
-    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 30_000 }).toEqual({ done: 3 });
+    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 60_000 }).toEqual({ done: 3 });
 
     // Delete clears what is pending.
     r.setHandler(respondWith(503));

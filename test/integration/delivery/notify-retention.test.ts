@@ -32,13 +32,13 @@ describe.each(DB_KINDS)('worker wake-up by NOTIFY, and retention (%s)', (kind) =
     await svc.service.worker!.idle();
     await sleep(300); // the start-up scan is over; the worker now sleeps on its 10-minute timer
     const [id] = await seedEvents(tdb.db, org.orgId, 1); // no in-process wake: only the NOTIFY of the commit
-    const [req] = await receiver.waitFor((reqs) => reqs.length >= 1, 5_000);
+    const [req] = await receiver.waitFor((reqs) => reqs.length >= 1, 60_000);
     expect(req!.headers['idempotency-key']).toBe(id);
     // And again, after the worker went back to sleep.
     await svc.service.worker!.idle();
     await sleep(300);
     const [id2] = await seedEvents(tdb.db, org.orgId, 1);
-    await receiver.waitFor((reqs) => reqs.length >= 2, 5_000);
+    await receiver.waitFor((reqs) => reqs.length >= 2, 60_000);
     expect(receiver.requests[1]!.headers['idempotency-key']).toBe(id2);
   });
 

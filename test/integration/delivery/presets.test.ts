@@ -60,7 +60,7 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
     const token = '5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f';
     await destination({ siem: 'splunk_hec', url: `${r.url}/services/collector/event`, auth_header_name: 'Authorization', auth_header_value: `Splunk ${token}`, options: { index: 'aegis' } });
     const ids = await seedEvents(tdb.db, org.orgId, 5);
-    await r.waitFor((reqs) => new Set(reqs.flatMap(eventIdsOf)).size >= 5, 10_000);
+    await r.waitFor((reqs) => new Set(reqs.flatMap(eventIdsOf)).size >= 5, 60_000);
     const req = r.requests[0]!;
     commonChecks(req, true);
     expect(req.path).toBe('/services/collector/event');
@@ -83,7 +83,7 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
     const r = await receiver(() => ({ status: 202, body: '{}' }));
     await destination({ siem: 'datadog', url: `${r.url}/api/v2/logs`, auth_header_name: 'DD-API-KEY', auth_header_value: 'dd-key-0123456789abcdef' });
     const ids = await seedEvents(tdb.db, org.orgId, 4);
-    await r.waitFor((reqs) => new Set(reqs.flatMap(eventIdsOf)).size >= 4, 10_000);
+    await r.waitFor((reqs) => new Set(reqs.flatMap(eventIdsOf)).size >= 4, 60_000);
     const req = r.requests[0]!;
     commonChecks(req, true);
     expect(req.headers['dd-api-key']).toBe('dd-key-0123456789abcdef');
@@ -105,7 +105,7 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
     const r = await receiver();
     await destination({ siem: 'sumo_logic', url: `${r.url}/receiver/v1/http/ZaVnC4dhaV1-token`, options: { category: 'aegis/audit' } });
     const ids = await seedEvents(tdb.db, org.orgId, 3);
-    await r.waitFor((reqs) => new Set(reqs.flatMap(eventIdsOf)).size >= 3, 10_000);
+    await r.waitFor((reqs) => new Set(reqs.flatMap(eventIdsOf)).size >= 3, 60_000);
     const req = r.requests[0]!;
     commonChecks(req, true);
     expect(req.headers['x-sumo-category']).toBe('aegis/audit');
@@ -120,7 +120,7 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
     const r = await receiver(() => ({ status: 202, body: '{"requestId":"x"}' }));
     await destination({ siem: 'new_relic', url: `${r.url}/log/v1`, auth_header_name: 'Api-Key', auth_header_value: 'nr-license-key-123' });
     const ids = await seedEvents(tdb.db, org.orgId, 3);
-    await r.waitFor((reqs) => new Set(reqs.flatMap(eventIdsOf)).size >= 3, 10_000);
+    await r.waitFor((reqs) => new Set(reqs.flatMap(eventIdsOf)).size >= 3, 60_000);
     const req = r.requests[0]!;
     commonChecks(req, true);
     expect(req.headers['api-key']).toBe('nr-license-key-123');
@@ -138,7 +138,7 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
     const r = await receiver();
     await destination({ url: `${r.url}/hook`, auth_header_name: 'Authorization', auth_header_value: 'Bearer custom-token' });
     const ids = await seedEvents(tdb.db, org.orgId, 3);
-    await r.waitFor((reqs) => reqs.length >= 3, 10_000);
+    await r.waitFor((reqs) => reqs.length >= 3, 60_000);
     for (const req of r.requests) {
       commonChecks(req, false);
       expect(req.headers.authorization).toBe('Bearer custom-token');
@@ -157,7 +157,7 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
     const again = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${id}`, { apiKey: org.apiKey });
     expect(JSON.stringify(again.body)).not.toContain(body.signing_secret);
     const ids = await seedEvents(tdb.db, org.orgId, 2);
-    await r.waitFor((reqs) => reqs.length >= 2, 10_000);
+    await r.waitFor((reqs) => reqs.length >= 2, 60_000);
     const wh = new Webhook(body.signing_secret);
     for (const req of r.requests) {
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
@@ -201,12 +201,12 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
     });
     const dest = await destination({ siem: 'elastic', url: `${r.url}/_bulk`, auth_header_name: 'Authorization', auth_header_value: 'ApiKey aWQ6a2V5' });
     ids = await seedEvents(tdb.db, org.orgId, 4);
-    await expect.poll(() => seen.get(ids[3]!) ?? 0, { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => seen.get(ids[3]!) ?? 0, { timeout: 60_000 }).toBe(2);
     const statusOf = async () => {
       const rows = await jobRows(tdb.db, dest.id);
       return ids.map((id) => rows.find((j) => j.event_id === id)?.status).join(',');
     };
-    await expect.poll(statusOf, { timeout: 10_000 }).toBe('done,done,failed,done');
+    await expect.poll(statusOf, { timeout: 60_000 }).toBe('done,done,failed,done');
 
     const first = r.requests[0]!;
     commonChecks(first, true);

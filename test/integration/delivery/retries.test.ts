@@ -40,8 +40,8 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
   it('a failing event is tried 4 times on the schedule with the same id, dead-lettered, listed, replayed and delivered', async () => {
     const { r, org, id, path, get } = await setup(respondWith(503, 'maintenance'));
     const [eventId] = await seedEvents(tdb.db, org.orgId, 1);
-    await r.waitFor((reqs) => reqs.length >= 4, 20_000);
-    await expect.poll(async () => (await jobRows(tdb.db, id))[0]?.status, { timeout: 5_000 }).toBe('failed');
+    await r.waitFor((reqs) => reqs.length >= 4, 60_000);
+    await expect.poll(async () => (await jobRows(tdb.db, id))[0]?.status, { timeout: 60_000 }).toBe('failed');
     await sleep(1500);
     expect(r.requests).toHaveLength(4); // no fifth attempt
     const t = r.requests.map((q) => q.receivedAt);
@@ -69,9 +69,9 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     const replay = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey });
     expect(replay.status).toBe(200);
     expect(replay.body.replayed).toBe(1);
-    await r.waitFor((reqs) => reqs.length >= 5, 10_000);
+    await r.waitFor((reqs) => reqs.length >= 5, 60_000);
     expect(r.requests[4]!.headers['idempotency-key']).toBe(eventId);
-    await expect.poll(async () => (await get()).status, { timeout: 5_000 }).toBe('active');
+    await expect.poll(async () => (await get()).status, { timeout: 60_000 }).toBe('active');
     expect((await jobRows(tdb.db, id))[0]).toMatchObject({ status: 'done', claim_id: null });
     const after = await svc.request('GET', `${path}/failed-events`, { apiKey: org.apiKey });
     expect(after.body.events).toEqual([]);
@@ -81,7 +81,7 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     let n = 0;
     const { r, org, id } = await setup(() => (n++ === 0 ? { status: 429, headers: { 'retry-after': '3' }, body: 'slow down' } : { status: 200, body: 'ok' }));
     await seedEvents(tdb.db, org.orgId, 1);
-    await r.waitFor((reqs) => reqs.length >= 2, 15_000);
+    await r.waitFor((reqs) => reqs.length >= 2, 60_000);
     expect(r.requests[1]!.receivedAt - r.requests[0]!.receivedAt).toBeGreaterThanOrEqual(2900); // not the 1 s schedule
     await expect.poll(async () => (await jobRows(tdb.db, id))[0]?.status).toBe('done');
 
@@ -89,7 +89,7 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     r.setHandler(respondWith(503, 'busy', { 'retry-after': '86400' }));
     const before = Date.now();
     await seedEvents(tdb.db, org.orgId, 1);
-    await r.waitFor((reqs) => reqs.length >= 3, 10_000);
+    await r.waitFor((reqs) => reqs.length >= 3, 60_000);
     await expect.poll(async () => (await jobRows(tdb.db, id))[1]?.attempts).toBe(1);
     const job = (await jobRows(tdb.db, id))[1]!;
     const wait = new Date(job.next_attempt_at).getTime() - before;
@@ -103,8 +103,8 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     receivers.push(target);
     const { r, org, id, get } = await setup(redirect(`${target.url}/final`, 302));
     await seedEvents(tdb.db, org.orgId, 1);
-    await r.waitFor((reqs) => reqs.length >= 1, 10_000);
-    await expect.poll(async () => (await jobRows(tdb.db, id))[0]?.attempts, { timeout: 5_000 }).toBe(1);
+    await r.waitFor((reqs) => reqs.length >= 1, 60_000);
+    await expect.poll(async () => (await jobRows(tdb.db, id))[0]?.attempts, { timeout: 60_000 }).toBe(1);
     expect((await jobRows(tdb.db, id))[0]!.status).toBe('pending');
     expect(target.count).toBe(0);
     const dest = await get();
@@ -120,9 +120,9 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     await seedEvents(tdb.db, hung.org.orgId, 1);
     await seedEvents(tdb.db, reset.org.orgId, 1);
     await seedEvents(tdb.db, slowOne.org.orgId, 1);
-    await expect.poll(async () => (await jobRows(tdb.db, hung.id))[0]?.attempts, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
-    await expect.poll(async () => (await jobRows(tdb.db, reset.id))[0]?.attempts, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
-    await expect.poll(async () => (await jobRows(tdb.db, slowOne.id))[0]?.status, { timeout: 10_000 }).toBe('done');
+    await expect.poll(async () => (await jobRows(tdb.db, hung.id))[0]?.attempts, { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(async () => (await jobRows(tdb.db, reset.id))[0]?.attempts, { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(async () => (await jobRows(tdb.db, slowOne.id))[0]?.status, { timeout: 60_000 }).toBe('done');
     expect((await jobRows(tdb.db, hung.id))[0]!.status).toBe('pending');
     expect((await jobRows(tdb.db, reset.id))[0]!.status).toBe('pending');
     expect((await hung.get()).last_error).toMatch(/timeout/i);
@@ -141,7 +141,7 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     await tdb.db.query(`UPDATE audit_events SET payload = $2::text::${col[0]!.t === 'json' ? 'json' : 'jsonb'} WHERE id = $1`, [ids[2], JSON.stringify(bad)]);
     await tdb.db.query(`INSERT INTO forwarding_jobs (org_id, destination_id, event_id) SELECT org_id, $1, id FROM audit_events WHERE org_id = $2`, [id, org.orgId]);
     await svc.request('PATCH', `/api/orgs/${org.orgId}/forwarding-destinations/${id}`, { apiKey: org.apiKey, body: { enabled: true } });
-    await expect.poll(async () => (await jobRows(tdb.db, id)).filter((j) => j.status !== 'pending').length, { timeout: 10_000 }).toBe(5);
+    await expect.poll(async () => (await jobRows(tdb.db, id)).filter((j) => j.status !== 'pending').length, { timeout: 60_000 }).toBe(5);
     const rows = await jobRows(tdb.db, id);
     expect(rows.find((j) => j.event_id === ids[2])).toMatchObject({ status: 'failed', claim_id: null });
     expect(rows.filter((j) => j.status === 'done')).toHaveLength(4);
@@ -159,9 +159,9 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     const { r, org, id } = await setup(() => (n++ < 4 ? { status: 500, body: 'boom' } : { status: 200, body: 'ok' }));
     // Event 1 fails 4 times (dead letter); then 2 more are delivered.
     await seedEvents(tdb.db, org.orgId, 1);
-    await expect.poll(async () => (await statusCounts(tdb.db, id)).failed ?? 0, { timeout: 20_000 }).toBe(1);
+    await expect.poll(async () => (await statusCounts(tdb.db, id)).failed ?? 0, { timeout: 60_000 }).toBe(1);
     await seedEvents(tdb.db, org.orgId, 2);
-    await expect.poll(async () => (await statusCounts(tdb.db, id)).done ?? 0, { timeout: 10_000 }).toBe(2);
+    await expect.poll(async () => (await statusCounts(tdb.db, id)).done ?? 0, { timeout: 60_000 }).toBe(2);
     // A held (disabled) destination with a job due 90 s ago: queue depth and oldest due age.
     const held = await setup(ok(), { enabled: false });
     const [heldEvent] = await seedEvents(tdb.db, held.org.orgId, 1);

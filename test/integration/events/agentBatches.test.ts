@@ -180,7 +180,7 @@ describe.each(DB_KINDS)('POST /audit-events: agents\' decision records (%s)', (k
       const mine = reqs.filter((q) => q.path.startsWith(`/ingest/${org.orgId}/`)).map((q) => q.body.toString());
       const ids = res.body.preflight_ids as string[];
       return ids.every((id) => mine.filter((b) => b.includes(id)).length >= 2);
-    }, 10_000);
+    }, 60_000);
     const paths = new Set(receiver.requests.map((q) => q.path));
     const orgPaths = [...paths].filter((p) => p.startsWith(`/ingest/${org.orgId}/`));
     expect(orgPaths.length).toBe(2); // the two enabled destinations, never the disabled one

@@ -131,7 +131,7 @@ describe.each(DB_KINDS)('POST /preflight through the real API (%s)', (kind) => {
       expect(event.organization).toEqual({ id: o.orgId });
       expect(event['@timestamp']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/);
       expect(Math.abs(Date.parse(event['@timestamp']) - Date.now())).toBeLessThan(60_000);
-      await receiver.waitFor((r) => r.length >= 1, 10_000);
+      await receiver.waitFor((r) => r.length >= 1, 60_000);
     } finally {
       await receiver.close();
     }
@@ -247,7 +247,7 @@ describe.each(DB_KINDS)('NOTIFY wakes a separate worker (%s)', (kind) => {
     for (let i = 1; i <= 3; i++) {
       const pf = await api.request('POST', `/api/orgs/${o.orgId}/preflight`, { apiKey: o.apiKey, body: { input: `round ${i}: mail x${i}@example.com` } });
       expect(pf.status, pf.text).toBe(200);
-      const got = await receiver.waitFor((reqs) => reqs.some((q) => q.body.toString().includes(pf.body.preflight_id)), 8_000);
+      const got = await receiver.waitFor((reqs) => reqs.some((q) => q.body.toString().includes(pf.body.preflight_id)), 60_000);
       expect(got.length).toBeGreaterThanOrEqual(i);
     }
   });

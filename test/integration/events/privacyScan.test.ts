@@ -117,8 +117,8 @@ describe.each(DB_KINDS)('planted values never leave the request (%s)', (kind) =>
 
     // Every event reaches both SIEMs.
     const hasAll = (r: Receiver) => () => eventIds.every((id) => r.requests.some((q) => q.body.toString('utf8').includes(id)));
-    await custom.waitFor(hasAll(custom), 15_000);
-    await splunk.waitFor(hasAll(splunk), 15_000);
+    await custom.waitFor(hasAll(custom), 60_000);
+    await splunk.waitFor(hasAll(splunk), 60_000);
     expect(splunk.requests.some((q) => q.headers['content-encoding'] === 'gzip')).toBe(true);
     for (const q of custom.requests) expect(validateWireEvent(JSON.parse(q.body.toString('utf8')))).toEqual([]);
 
