@@ -17,14 +17,20 @@ import type { SiemEvent } from '../siem/types.js';
 import { encodeContext, sendRequest, type DeliveryDeps, type DeliveryTarget, type RequestOutcome } from './deliverBatch.js';
 import { toTarget } from './target.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { EventBudget } from './eventBudget.js';
 
 export interface WorkerOptions {
   intervalMs: number;
   leaseMs: number;
   retryDelaysS: number[];
   retentionDays: number;
-  /** Destinations served at once by this process. */
+  /**
+   * Destinations served at once by this process. Not what bounds memory or keeps tenants apart (the
+   * event budget does): a runner waiting on a silent SIEM is a pending promise, so this is large.
+   */
   maxDestinations?: number;
+  /** Events held in memory at once across every destination (claimed, encoding or in flight). */
+  maxEventsInFlight?: number;
   /** Concurrent claim-send-settle loops per destination. */
   lanesPerDestination?: number;
   /** Concurrent HTTP requests per lane (matters for one-event-per-request presets). */
@@ -70,8 +76,11 @@ export class Worker {
     private readonly deps: WorkerDeps,
     opts: WorkerOptions,
   ) {
-    this.opts = { maxDestinations: 32, lanesPerDestination: 3, requestsPerLane: 16, singleEventClaim: 64, batchClaim: 1000, ...opts };
+    this.opts = { maxDestinations: 1000, maxEventsInFlight: 20_000, lanesPerDestination: 3, requestsPerLane: 16, singleEventClaim: 64, batchClaim: 1000, ...opts };
+    this.budget = new EventBudget(this.opts.maxEventsInFlight);
   }
+
+  private readonly budget: EventBudget;
 
   async start(): Promise<void> {
     this.unlisten = await this.deps.db.listen(
@@ -164,9 +173,11 @@ export class Worker {
       await noteRequestFailure(this.deps.db, due.orgId, due.id);
       return;
     }
-    // A destination that keeps failing gets one lane: its probe batch, not a flood.
+    // A destination that keeps failing gets one lane: its probe batch, not a flood. One whose last
+    // request failed (a SIEM that hangs, refuses or errors) is suspect: one lane too, so that while it
+    // waits out a timeout it holds one claim's events of the shared budget, not three.
     const probing = due.consecutiveFailures >= BREAKER_THRESHOLD;
-    const lanes = probing ? 1 : this.opts.lanesPerDestination;
+    const lanes = due.consecutiveFailures > 0 ? 1 : this.opts.lanesPerDestination;
     await Promise.all(Array.from({ length: lanes }, () => this.lane(target, probing)));
   }
 
@@ -185,12 +196,24 @@ export class Worker {
     // presets, not requestsPerLane of them at once); if it gets through, the lane drains as usual.
     let limit = probing && encoder.maxBatchEvents === 1 ? 1 : claimSize;
     while (!this.stopping) {
-      const claimId = randomUUID();
-      const jobs = await claimJobs(this.deps.db, { orgId: target.orgId, destinationId: target.id, limit, leaseMs: this.opts.leaseMs, claimId });
-      limit = claimSize;
-      if (jobs.length === 0) return;
-      const paused = await this.deliverClaim(target, claimId, jobs);
-      if (paused) return;
+      // Memory is bounded by the budget shared by every destination, taken before claiming: a lane
+      // claims no more events than it was granted, and gives back what it did not claim at once and
+      // the rest once the claim is settled.
+      const granted = await this.budget.acquire(limit);
+      let held = granted;
+      try {
+        if (this.stopping) return;
+        const claimId = randomUUID();
+        const jobs = await claimJobs(this.deps.db, { orgId: target.orgId, destinationId: target.id, limit: granted, leaseMs: this.opts.leaseMs, claimId });
+        this.budget.release(granted - jobs.length);
+        held = jobs.length;
+        limit = claimSize;
+        if (jobs.length === 0) return;
+        const paused = await this.deliverClaim(target, claimId, jobs);
+        if (paused) return;
+      } finally {
+        this.budget.release(held);
+      }
     }
   }
 
