@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import { PAGE_CSP } from '../../../src/api/app.js';
 
 describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) => {
   let tdb: TestDb;
@@ -89,6 +90,22 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     const html = await res.text();
     expect(html.toLowerCase()).toContain('<html');
     expect(html.toLowerCase()).toMatch(/swagger|openapi/);
+  });
+
+  it('/docs and its assets carry the dashboard\'s Content-Security-Policy', async () => {
+    const page = await fetch(`${svc.baseUrl}/docs/`);
+    const html = await page.text();
+    const assets = [...html.matchAll(/(?:src|href)="\.?([^"]+)"/g)].map((m) => m[1]!);
+    expect(assets.length).toBeGreaterThan(3);
+    for (const path of ['/docs', '/docs/', '/docs/json', ...assets.map((a) => `/docs${a.startsWith('/') ? '' : '/'}${a}`)]) {
+      const res = await fetch(`${svc.baseUrl}${path}`, { redirect: 'manual' });
+      await res.arrayBuffer(); // an unread body keeps the connection busy and the server from closing
+      expect(res.status, path).toBeLessThan(400);
+      expect(res.headers.get('content-security-policy'), path).toBe(PAGE_CSP);
+    }
+    expect(PAGE_CSP).toContain("script-src 'self'");
+    expect(PAGE_CSP).toContain("frame-ancestors 'none'");
+    expect(PAGE_CSP).not.toContain('unsafe-inline');
   });
 
   it('logs are JSON lines with the request id; x-request-id is echoed (or generated); credentials are redacted', async () => {
