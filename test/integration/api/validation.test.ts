@@ -70,6 +70,10 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
     ['Content-Length header', { url: 'https://siem.example/x', auth_header_name: 'content-length', auth_header_value: '0' }, 'auth_header_name'],
     ['Transfer-Encoding header', { url: 'https://siem.example/x', auth_header_name: 'Transfer-Encoding', auth_header_value: 'chunked' }, 'auth_header_name'],
     ['Connection header', { url: 'https://siem.example/x', auth_header_name: 'CONNECTION', auth_header_value: 'close' }, 'auth_header_name'],
+    ['Cookie header', { url: 'https://siem.example/x', auth_header_name: 'Cookie', auth_header_value: 'session=abc' }, 'auth_header_name'],
+    ['X-Forwarded-For header', { url: 'https://siem.example/x', auth_header_name: 'X-Forwarded-For', auth_header_value: '10.0.0.1' }, 'auth_header_name'],
+    ['X-Forwarded-Host header', { url: 'https://siem.example/x', auth_header_name: 'X-Forwarded-Host', auth_header_value: 'internal' }, 'auth_header_name'],
+    ['Proxy-Authorization header', { url: 'https://siem.example/x', auth_header_name: 'Proxy-Authorization', auth_header_value: 'Basic abc' }, 'auth_header_name'],
     ['unknown siem', { url: 'https://siem.example/x', siem: 'syslog' }, 'siem'],
     ['body is an array', [{ url: 'https://siem.example/x' }], 'body'],
   ];
