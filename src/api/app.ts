@@ -8,6 +8,7 @@ import Fastify, {
 } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
+import { refuseUnstorableText } from './storableText.js';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
@@ -82,6 +83,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
   app.addSchema(ErrorBody);
   installErrorHandler(app);
+  refuseUnstorableText(app);
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
       { method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
