@@ -4,6 +4,11 @@ import { queueDepth } from './queue/prune.js';
 
 export interface Metrics {
   registry: Registry;
+  /**
+   * The labels for a destination's series: its id only when /metrics is behind AEGIS_METRICS_TOKEN.
+   * An open /metrics would otherwise list every organization's destination ids to anyone who asks.
+   */
+  destinationLabels(destinationId: string, siem: string): { destination_id?: string; siem: string };
   delivered: Counter<'destination_id' | 'siem'>;
   retried: Counter<'destination_id' | 'siem'>;
   deadLettered: Counter<'destination_id' | 'siem'>;
@@ -14,16 +19,22 @@ export interface Metrics {
   eventsRecorded: Counter<'source'>;
 }
 
-export function createMetrics(db: Db | null): Metrics {
+export interface MetricsOptions {
+  /** Label series with destination ids (only when the endpoint requires a token). */
+  perDestination: boolean;
+}
+
+export function createMetrics(db: Db | null, { perDestination }: MetricsOptions): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'aegis_' });
-  const dest = ['destination_id', 'siem'] as const;
+  const dest = perDestination ? (['destination_id', 'siem'] as const) : (['siem'] as const);
   const m: Metrics = {
     registry,
+    destinationLabels: (destinationId, siem) => (perDestination ? { destination_id: destinationId, siem } : { siem }),
     delivered: new Counter({ name: 'aegis_events_delivered_total', help: 'Events delivered (2xx, or accepted per item).', labelNames: dest, registers: [registry] }),
     retried: new Counter({ name: 'aegis_events_retried_total', help: 'Event delivery attempts that failed and were scheduled for retry.', labelNames: dest, registers: [registry] }),
     deadLettered: new Counter({ name: 'aegis_events_dead_lettered_total', help: 'Events dead-lettered (status failed).', labelNames: dest, registers: [registry] }),
-    requests: new Counter({ name: 'aegis_delivery_requests_total', help: 'HTTP requests sent to SIEMs, by result.', labelNames: ['destination_id', 'siem', 'result'], registers: [registry] }),
+    requests: new Counter({ name: 'aegis_delivery_requests_total', help: 'HTTP requests sent to SIEMs, by result.', labelNames: [...dest, 'result'], registers: [registry] }),
     deliveryLatency: new Histogram({
       name: 'aegis_delivery_latency_seconds',
       help: 'Time from an event being recorded to its delivery being confirmed.',
@@ -53,14 +64,20 @@ export function createMetrics(db: Db | null): Metrics {
       }
       return snapshot;
     };
+    // Without per-destination labels: depth summed over destinations, age the oldest of them all.
     new Gauge({
       name: 'aegis_queue_depth',
-      help: 'Jobs by destination and status (pending, failed).',
-      labelNames: ['destination_id', 'status'],
+      help: perDestination ? 'Jobs by destination and status (pending, failed).' : 'Jobs by status (pending, failed), all destinations.',
+      labelNames: perDestination ? ['destination_id', 'status'] : ['status'],
       registers: [registry],
       async collect() {
         const rows = await readQueue();
         this.reset();
+        if (!perDestination) {
+          this.set({ status: 'pending' }, (rows ?? []).reduce((n, r) => n + r.pending, 0));
+          this.set({ status: 'failed' }, (rows ?? []).reduce((n, r) => n + r.failed, 0));
+          return;
+        }
         for (const r of rows ?? []) {
           this.set({ destination_id: r.destinationId, status: 'pending' }, r.pending);
           this.set({ destination_id: r.destinationId, status: 'failed' }, r.failed);
@@ -69,12 +86,18 @@ export function createMetrics(db: Db | null): Metrics {
     });
     new Gauge({
       name: 'aegis_queue_oldest_due_age_seconds',
-      help: 'Age of the oldest due job per destination (0 when none is waiting).',
-      labelNames: ['destination_id'],
+      help: perDestination
+        ? 'Age of the oldest due job per destination (0 when none is waiting).'
+        : 'Age of the oldest due job of any destination (0 when none is waiting).',
+      labelNames: perDestination ? ['destination_id'] : [],
       registers: [registry],
       async collect() {
         const rows = await readQueue();
         this.reset();
+        if (!perDestination) {
+          this.set((rows ?? []).reduce((max, r) => Math.max(max, r.oldestDueAgeS), 0));
+          return;
+        }
         for (const r of rows ?? []) this.set({ destination_id: r.destinationId }, r.oldestDueAgeS);
       },
     });

@@ -74,7 +74,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
     // Before listening: automation that waits for the port may use the bootstrap key at once.
     const boot = opts.role !== 'worker' ? await bootstrap(db, config) : null;
-    const metrics = createMetrics(db);
+    const metrics = createMetrics(db, { perDestination: config.metricsToken !== null });
     const delivery = createDeliveryDeps(db, keyRing, config, opts.extraCa);
     closeables = [() => delivery.client.close(), ...closeables];
 

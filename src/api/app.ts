@@ -8,6 +8,7 @@ import Fastify, {
 } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
+import { refuseUnstorableText } from './storableText.js';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
@@ -43,10 +44,11 @@ function routerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
- * The dashboard loads nothing from anywhere else: no inline script or style, no external fonts,
- * scripts or CDNs, and it may not be framed (clickjacking) or post forms elsewhere.
+ * The dashboard and the API docs (swagger-ui, whose page and initializer are files, with no inline
+ * script or style) load nothing from anywhere else: no inline script or style, no external fonts,
+ * scripts, CDNs or validator badge, and they may not be framed (clickjacking) or post forms elsewhere.
  */
-const DASHBOARD_CSP = [
+export const PAGE_CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
@@ -84,6 +86,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
   app.addSchema(ErrorBody);
   installErrorHandler(app);
+  refuseUnstorableText(app);
   app.addHook('onResponse', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
     // Probes and scrapes arrive every few seconds from load balancers and Prometheus and would bury
@@ -110,7 +113,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       security: [{ apiKey: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // staticCSP as a string sets exactly this header on every /docs response (page, assets, spec).
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: PAGE_CSP });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   healthRoutes(app, ctx);
@@ -128,11 +132,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       root: ctx.webRoot,
       wildcard: false,
       index: ['index.html'],
-      setHeaders: (reply) => void reply.header('content-security-policy', DASHBOARD_CSP),
+      setHeaders: (reply) => void reply.header('content-security-policy', PAGE_CSP),
     });
     // The dashboard is a single-page app: its client-side routes all serve index.html.
     const spa = async (_req: FastifyRequest, reply: FastifyReply) =>
-      reply.header('content-security-policy', DASHBOARD_CSP).sendFile('index.html');
+      reply.header('content-security-policy', PAGE_CSP).sendFile('index.html');
     app.get('/settings/*', { schema: { hide: true } }, spa);
     app.get('/settings', { schema: { hide: true } }, spa);
   }

@@ -63,6 +63,8 @@ export interface Config {
   retentionDays: number;
   logLevel: string;
   dbPoolMax: number;
+  /** AEGIS_METRICS_TOKEN: /metrics requires it as a bearer token and then labels series per destination. */
+  metricsToken: string | null;
 }
 
 type Env = Record<string, string | undefined>;
@@ -124,6 +126,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('AEGIS_LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
   }
 
+  const metricsToken = env.AEGIS_METRICS_TOKEN?.trim() || null;
+  if (metricsToken !== null && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) {
+    throw new ConfigError('AEGIS_METRICS_TOKEN', 'must be 16 to 256 visible ASCII characters without spaces (generate one with: openssl rand -hex 32)');
+  }
+
   return {
     port,
     host,
@@ -141,5 +148,6 @@ export function loadConfig(env: Env = process.env): Config {
     retentionDays: int(env, 'AEGIS_RETENTION_DAYS', 7, 1, 3650),
     logLevel,
     dbPoolMax: int(env, 'AEGIS_DB_POOL_MAX', 10, 2, 200),
+    metricsToken,
   };
 }

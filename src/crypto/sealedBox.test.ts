@@ -29,6 +29,17 @@ describe('sealed box (AES-256-GCM)', () => {
     expect(() => open(ring, box, aad)).toThrow(DecryptError);
   });
 
+  it('refuses a box whose tag was cut short, even to a prefix of the right tag', () => {
+    // An empty plaintext leaves the tag at the very end: cutting the box cuts the tag, and GCM would
+    // accept the shorter prefix (4 bytes = 2^-32 forgery odds) unless the length is pinned to 16.
+    const box = seal(ring, '', aad);
+    for (const cut of [4, 8, 12, 15]) {
+      expect(() => open(ring, box.subarray(0, box.length - 16 + cut), aad), String(cut)).toThrow(DecryptError);
+    }
+    expect(() => open(ring, box.subarray(0, 3), aad)).toThrow(DecryptError);
+    expect(open(ring, box, aad)).toBe('');
+  });
+
   it('decrypts with an older key of the ring after rotation; encrypts with the first', () => {
     const oldKey = generateKeyBase64();
     const before = parseKeyRing(`old:${oldKey}`);

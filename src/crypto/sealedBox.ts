@@ -7,6 +7,9 @@ import type { KeyRing } from './keyring.js';
  * so a sealed value copied to another destination fails to open instead of leaking there.
  */
 const VERSION = 1;
+const NONCE_LENGTH = 12;
+/** GCM accepts tags as short as 4 bytes; a box whose tag is shorter than ours is forged or cut. */
+const TAG_LENGTH = 16;
 
 export class DecryptError extends Error {
   constructor(message: string) {
@@ -21,8 +24,8 @@ export function associatedData(orgId: string, destinationId: string, purpose: 'a
 
 export function seal(ring: KeyRing, plaintext: string, aad: string): Buffer {
   const { id, key } = ring.primary;
-  const nonce = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  const nonce = randomBytes(NONCE_LENGTH);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LENGTH });
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   const idBuf = Buffer.from(id, 'utf8');
@@ -39,10 +42,12 @@ export function open(ring: KeyRing, box: Buffer, aad: string): string {
   const key = ring.byId.get(keyId);
   if (!key) throw new DecryptError(`credential was encrypted with key "${keyId}", which is not in AEGIS_ENCRYPTION_KEY`);
   let off = 2 + box[1]!;
-  const nonce = box.subarray(off, (off += 12));
-  const tag = box.subarray(off, (off += 16));
+  if (box.length < off + NONCE_LENGTH + TAG_LENGTH) throw new DecryptError('credential is truncated (sealed box shorter than nonce and tag)');
+  const nonce = box.subarray(off, (off += NONCE_LENGTH));
+  const tag = box.subarray(off, (off += TAG_LENGTH));
   const ct = box.subarray(off);
-  const decipher = createDecipheriv('aes-256-gcm', key.key, nonce);
+  // authTagLength makes setAuthTag refuse any other length, whatever the layout above computed.
+  const decipher = createDecipheriv('aes-256-gcm', key.key, nonce, { authTagLength: TAG_LENGTH });
   decipher.setAAD(Buffer.from(aad, 'utf8'));
   decipher.setAuthTag(tag);
   try {

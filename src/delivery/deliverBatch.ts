@@ -6,6 +6,8 @@ import { getEncoder } from '../siem/registry.js';
 import type { SiemId } from '../siem/catalog.js';
 import type { EncodeContext, SiemEvent } from '../siem/types.js';
 import { standardWebhookHeaders } from '../siem/standardWebhooks.js';
+import type { OutboundResult } from './outbound/types.js';
+import { secretScrubber, type Scrubber } from './scrubSecrets.js';
 
 /** Everything needed to send to SIEMs, shared by the worker and the synchronous test probe. */
 export interface DeliveryDeps {
@@ -45,12 +47,6 @@ export interface RequestOutcome {
 }
 
 /**
- * Sends one request carrying `events` (already sized by batchEvents) and reports how each event
- * fared. Every non-2xx answer and every network error is a retry (the product page's rule); only a
- * SIEM's per-item refusal inside an accepted request (Elastic mapping error, Splunk invalid event)
- * dead-letters an item at once, since sending the same bytes again cannot succeed.
- */
-/**
  * The context the encoder sees for this destination. batchEvents must size groups with this same
  * context (preset options such as a Splunk index or Elastic data stream change every line's length).
  */
@@ -58,7 +54,46 @@ export function encodeContext(deps: Pick<DeliveryDeps, 'hostname' | 'userAgent'>
   return { hostname: deps.hostname, options: target.options, userAgent: deps.userAgent };
 }
 
+/**
+ * sendUnscrubbed, with the destination's credentials scrubbed
+ * (every spelling: see scrubSecrets.ts) from everything the answer could carry into storage or onto
+ * a screen: the response is scrubbed before the preset reads it, and the texts derived from it are
+ * scrubbed again on the way out, so a preset that decodes an escaped body cannot bring one back.
+ */
 export async function sendRequest(deps: DeliveryDeps, target: DeliveryTarget, events: SiemEvent[]): Promise<RequestOutcome> {
+  const scrub = secretScrubber([target.authHeaderValue, target.signingSecret]);
+  try {
+    return scrubOutcome(await sendUnscrubbed(deps, target, events, scrub), scrub);
+  } catch (err) {
+    // An internal error's message may quote the answer (JSON.parse quotes its input).
+    if (err instanceof Error) err.message = scrub(err.message);
+    throw err;
+  }
+}
+
+function scrubResult(result: OutboundResult, scrub: Scrubber): OutboundResult {
+  if (result.kind === 'network') return { ...result, message: scrub(result.message) };
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(result.headers)) headers[name] = value === undefined ? undefined : scrub(value);
+  return { ...result, headers, body: scrub(result.body) };
+}
+
+function scrubOutcome(out: RequestOutcome, scrub: Scrubber): RequestOutcome {
+  return {
+    ...out,
+    items: out.items.map((item) => (item.outcome === 'done' ? item : { ...item, error: scrub(item.error) })),
+    error: out.error === null ? null : scrub(out.error),
+    responseSnippet: out.responseSnippet === null ? null : scrub(out.responseSnippet),
+  };
+}
+
+/**
+ * Sends one request carrying `events` (already sized by batchEvents) and reports how each event
+ * fared. Every non-2xx answer and every network error is a retry (the product page's rule); only a
+ * SIEM's per-item refusal inside an accepted request (Elastic mapping error, Splunk invalid event)
+ * dead-letters an item at once, since sending the same bytes again cannot succeed.
+ */
+async function sendUnscrubbed(deps: DeliveryDeps, target: DeliveryTarget, events: SiemEvent[], scrub: Scrubber): Promise<RequestOutcome> {
   const encoder = getEncoder(target.siem);
   const encoded = encoder.encode(events, encodeContext(deps, target));
   const headers: Record<string, string> = { ...encoded.headers, 'content-type': encoded.contentType };
@@ -70,7 +105,7 @@ export async function sendRequest(deps: DeliveryDeps, target: DeliveryTarget, ev
     );
   }
   const sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip });
-  const result = sent.kind === 'response' ? { ...sent, body: scrubSecrets(sent.body, target) } : sent;
+  const result = scrubResult(sent, scrub);
   const all = (item: ItemResult): ItemResult[] => events.map(() => item);
 
   if (result.kind === 'network') {
@@ -104,21 +139,4 @@ export async function sendRequest(deps: DeliveryDeps, target: DeliveryTarget, ev
     durationMs: result.durationMs,
     responseSnippet: snippet,
   };
-}
-
-/**
- * Removes the destination's credentials from a response body. Some receivers and debugging proxies
- * echo request headers back; the body feeds last_error (shown in the API and dashboard) and the
- * delivery log, where a credential must never land.
- */
-export function scrubSecrets(body: string, target: Pick<DeliveryTarget, 'authHeaderValue' | 'signingSecret'>): string {
-  let out = body;
-  for (const secret of [target.authHeaderValue, target.signingSecret]) {
-    if (!secret || secret.length < 4) continue;
-    out = out.split(secret).join('[redacted]');
-    // The token alone, without a scheme prefix such as "Bearer " or "Splunk ".
-    const token = secret.includes(' ') ? secret.slice(secret.lastIndexOf(' ') + 1) : '';
-    if (token.length >= 8) out = out.split(token).join('[redacted]');
-  }
-  return out;
 }

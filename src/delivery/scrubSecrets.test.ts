@@ -1,17 +1,43 @@
 import { describe, expect, it } from 'vitest';
-import { scrubSecrets } from './deliverBatch.js';
+import { base64Fragments, REDACTED, secretScrubber } from './scrubSecrets.js';
+import { echoedForms, leakedForm } from '../../test/support/secretForms.js';
 
-describe('scrubSecrets (a SIEM that echoes request headers)', () => {
-  it('removes the whole header value and the bare token from a response body', () => {
-    const target = { authHeaderValue: 'Splunk 0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff', signingSecret: null };
-    const body = 'bad request; got Authorization: Splunk 0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff and token=0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff';
-    const out = scrubSecrets(body, target);
-    expect(out).not.toContain('0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff');
-    expect(out).toContain('[redacted]');
+describe('secretScrubber (a SIEM that echoes request headers)', () => {
+  const bearer = 'Bearer ab/cd+ef/0123456789+XYZ==';
+  const elasticKey = Buffer.from('VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw').toString('base64');
+  const elastic = `ApiKey ${elasticKey}`;
+  const splunk = 'Splunk 0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff';
+  const signing = 'whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw==';
+
+  for (const secret of [bearer, elastic, splunk, signing]) {
+    it(`removes every echoed spelling of ${secret.split(' ')[0]}`, () => {
+      const scrub = secretScrubber([secret]);
+      for (const [name, echoed] of Object.entries(echoedForms(secret))) {
+        const out = scrub(`{"echo":"${echoed}","n":1}`);
+        expect(leakedForm(out, secret), `${name}: ${out}`).toBeNull();
+        expect(out, name).toContain(REDACTED);
+      }
+    });
+  }
+
+  it('removes the bare token, the Elastic key after decoding and a whsec key without its prefix', () => {
+    expect(secretScrubber([splunk])('token=0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff')).toBe(`token=${REDACTED}`);
+    expect(secretScrubber([elastic])('key ui2lp2axTNmsyakw9tvNnw refused')).toBe(`key ${REDACTED} refused`);
+    expect(secretScrubber([signing])('c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw==')).not.toContain('c2VjcmV0LXNpZ25p');
   });
-  it('removes a signing secret and leaves ordinary bodies alone', () => {
-    const target = { authHeaderValue: null, signingSecret: 'whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw==' };
-    expect(scrubSecrets('echo whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw==', target)).toBe('echo [redacted]');
-    expect(scrubSecrets('{"text":"Success","code":0}', { authHeaderValue: 'Bearer abcdefghijkl', signingSecret: null })).toBe('{"text":"Success","code":0}');
+
+  it('finds base64 of the secret inside a longer encoded string at every byte offset', () => {
+    const scrub = secretScrubber([bearer]);
+    for (const prefix of ['', 'a', 'ab', 'Authorization: ']) {
+      const encoded = Buffer.from(`${prefix}${bearer} trailing`).toString('base64');
+      expect(scrub(encoded), prefix).toContain(REDACTED);
+      expect(leakedForm(scrub(encoded), bearer), prefix).toBeNull();
+    }
+    expect(base64Fragments('abcdefghijkl').length).toBe(6);
+  });
+
+  it('leaves ordinary bodies and short or missing secrets alone', () => {
+    expect(secretScrubber([bearer, null])('{"text":"Success","code":0}')).toBe('{"text":"Success","code":0}');
+    expect(secretScrubber([null, undefined, 'abc'])('abc')).toBe('abc');
   });
 });

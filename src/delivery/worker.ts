@@ -292,7 +292,7 @@ export class Worker {
             if (sawFailure) await noteRequestSuccess(db, target.orgId, target.id).catch(() => undefined); // settle records it too
           }
           metrics.requestDuration.observe({ siem: target.siem }, out.durationMs / 1000);
-          metrics.requests.inc({ destination_id: target.id, siem: target.siem, result: out.error === null ? 'ok' : delivered > 0 ? 'partial' : 'failed' });
+          metrics.requests.inc({ ...metrics.destinationLabels(target.id, target.siem), result: out.error === null ? 'ok' : delivered > 0 ? 'partial' : 'failed' });
           attempts.push({
             orgId: target.orgId,
             destinationId: target.id,
@@ -359,7 +359,7 @@ export class Worker {
     // lifting the pause (a probe succeeding, or the user re-enabling) lets them flow at once.
     if (unsent.length > 0) await this.whileDatabaseAway(() => releaseJobs(db, { orgId: target.orgId, claimId, ids: unsent }));
 
-    const labels = { destination_id: target.id, siem: target.siem };
+    const labels = metrics.destinationLabels(target.id, target.siem);
     if (settled.done) metrics.delivered.inc(labels, settled.done);
     if (settled.retried) metrics.retried.inc(labels, settled.retried);
     if (settled.deadLettered) metrics.deadLettered.inc(labels, settled.deadLettered);

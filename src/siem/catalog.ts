@@ -5,6 +5,8 @@
 //
 // Every URL, header and limit here comes from docs/siem/<preset>.md, which cites the SIEM's own docs.
 
+import { headerNameProblem } from '../destinations/headerRules.js';
+
 export type SiemId = 'splunk_hec' | 'datadog' | 'sumo_logic' | 'elastic' | 'new_relic' | 'custom';
 
 export const SIEM_IDS: readonly SiemId[] = ['splunk_hec', 'datadog', 'sumo_logic', 'elastic', 'new_relic', 'custom'];
@@ -222,8 +224,6 @@ export interface FormatHintInput {
 }
 
 const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const HTTP_OWNED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'content-type', 'content-encoding']);
-const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 function parseUrl(raw: string): URL | undefined {
   try {
@@ -313,11 +313,9 @@ function genericHints(siem: SiemId, input: FormatHintInput, u: URL | undefined, 
   }
   const name = input.authHeaderName?.trim() ?? '';
   const value = input.authHeaderValue ?? '';
-  if (name !== '' && !HEADER_NAME_RE.test(name)) {
-    hints.push({ field: 'auth_header_name', severity: 'error', message: 'Header names may only contain letters, digits and - (no spaces or colons).' });
-  } else if (HTTP_OWNED_HEADERS.has(name.toLowerCase())) {
-    hints.push({ field: 'auth_header_name', severity: 'error', message: `Aegis sets ${name} itself; choose the header your SIEM reads the credential from.` });
-  }
+  // The same rule (and sentence) as the API's 400, so the form never accepts what the server refuses.
+  const nameProblem = name === '' ? null : headerNameProblem(name);
+  if (nameProblem !== null) hints.push({ field: 'auth_header_name', severity: 'error', message: nameProblem });
   if (/[\r\n\0]/.test(value)) {
     hints.push({
       field: 'auth_header_value',

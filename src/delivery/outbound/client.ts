@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { Agent, request } from 'undici';
 import { isForbiddenAddress } from './addresses.js';
+import { isDroppedOutbound } from '../../destinations/headerRules.js';
 import type { NetworkFailure, NetworkResult, OutboundResult } from './types.js';
 import { bareHostname, checkDestinationUrl } from './url.js';
 
@@ -55,8 +56,6 @@ export interface OutboundClient {
   close(): Promise<void>;
 }
 
-// Headers the HTTP layer owns; callers' values for them are dropped.
-const OWNED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'content-encoding', 'user-agent', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer']);
 
 class ForbiddenAddressError extends Error {
   readonly code = FORBIDDEN_ERROR_CODE;
@@ -289,7 +288,8 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       const body = req.gzip ? await gzip(raw) : raw;
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers ?? {})) {
-        if (!OWNED_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
+        // HTTP-layer headers are ours to set; proxy and cookie headers are never ours to send.
+        if (!isDroppedOutbound(name)) headers[name.toLowerCase()] = value;
       }
       headers['user-agent'] = userAgent;
       headers['content-length'] = String(body.length);

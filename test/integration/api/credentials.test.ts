@@ -1,8 +1,6 @@
 // Issue 2, credentials: AES-256-GCM with a key ring, rotation with `rotateEncryptionKey`, and the
 // plaintext never in an API response after creation, a log line, or the database.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
@@ -11,40 +9,7 @@ import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js'
 import { associatedData, open, sealedKeyId } from '../../../src/crypto/sealedBox.js';
 import { rotateEncryptionKey } from '../../../src/cli/rotateKey.js';
 import { loadConfig } from '../../../src/config/env.js';
-import { TEST_DATABASE_URL } from '../../support/db.js';
-
-const run = promisify(execFile);
-
-/** Every byte of the test database as text: pg_dump on the real server, every row (bytea as hex) on PGlite. */
-async function dumpDatabase(tdb: TestDb): Promise<string> {
-  if (tdb.kind === 'postgres') {
-    const u = new URL(TEST_DATABASE_URL);
-    const { stdout } = await run('pg_dump', ['-h', u.hostname, '-p', u.port || '5432', '-U', u.username || 'postgres', '-d', u.pathname.slice(1), '-n', tdb.schema!], {
-      maxBuffer: 256 * 1024 * 1024,
-      env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) },
-    });
-    expect(stdout).toContain('CREATE TABLE');
-    return stdout;
-  }
-  const { rows: tables } = await tdb.db.query<{ table_name: string }>(
-    `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`,
-  );
-  expect(tables.length).toBeGreaterThan(5);
-  const out: string[] = [];
-  for (const { table_name } of tables) {
-    const { rows } = await tdb.db.query<{ j: string }>(`SELECT row_to_json(t)::text AS j FROM "${table_name}" t`);
-    out.push(...rows.map((r) => `${table_name}: ${r.j}`));
-    const { rows: cols } = await tdb.db.query<{ column_name: string }>(
-      `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND data_type = 'bytea'`,
-      [table_name],
-    );
-    for (const { column_name } of cols) {
-      const { rows: hex } = await tdb.db.query<{ h: string | null }>(`SELECT encode("${column_name}", 'hex') AS h FROM "${table_name}"`);
-      out.push(...hex.map((r) => `${table_name}.${column_name}: ${r.h ?? ''}`));
-    }
-  }
-  return out.join('\n');
-}
+import { dumpDatabase } from '../../support/dbDump.js';
 
 /** The secret and the encodings a careless code path might store or print it in. */
 function forms(secret: string): string[] {

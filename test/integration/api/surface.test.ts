@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import { PAGE_CSP } from '../../../src/api/app.js';
 
 describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) => {
   let tdb: TestDb;
@@ -56,6 +57,49 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     expect(res.text).toMatch(/^aegis_process_cpu_user_seconds_total /m);
   });
 
+  it('/metrics without AEGIS_METRICS_TOKEN is open but names no destination (aggregate series only)', async () => {
+    const { orgId, apiKey } = await svc.newOrg();
+    const d = await svc.request('POST', `/api/orgs/${orgId}/forwarding-destinations`, { apiKey, body: { url: `${receiver.url}/agg` } });
+    const id = d.body.destination_id as string;
+    const pf = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'hello' } });
+    await receiver.waitFor((reqs) => reqs.some((r) => r.path === '/agg' && r.body.toString().includes(pf.body.preflight_id as string)), 15_000);
+    await expect.poll(async () => (await svc.request('GET', '/metrics')).text, { timeout: 15_000 }).toMatch(/^aegis_events_delivered_total\{siem="custom"\} [1-9]/m);
+    const res = await svc.request('GET', '/metrics');
+    expect(res.status).toBe(200);
+    expect(res.text).not.toContain(id);
+    expect(res.text).not.toContain('destination_id');
+    expect(res.text).not.toContain(orgId);
+    expect(res.text).toMatch(/^aegis_queue_depth\{status="pending"\} \d+$/m);
+    expect(res.text).toMatch(/^aegis_queue_oldest_due_age_seconds \d/m);
+  });
+
+  it('/metrics with AEGIS_METRICS_TOKEN wants the bearer token (401 otherwise) and then labels destinations', async () => {
+    const token = 'metrics-token-0123456789abcdef';
+    const guarded = await startTestService(tdb.db, { AEGIS_METRICS_TOKEN: token });
+    // The job stays pending (503), so its destination shows in the queue gauges read from the database.
+    receiver.setHandler((req) => (req.path === '/tok' ? { status: 503, body: 'down' } : { status: 200, body: 'ok' }));
+    try {
+      const { orgId, apiKey } = await guarded.newOrg();
+      const d = await guarded.request('POST', `/api/orgs/${orgId}/forwarding-destinations`, { apiKey, body: { url: `${receiver.url}/tok` } });
+      const id = d.body.destination_id as string;
+      await guarded.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'hello' } });
+      for (const headers of [{} as Record<string, string>, { authorization: `Bearer ${token}x` }, { authorization: `Bearer ${token.slice(0, -1)}` }, { authorization: token }, { authorization: `Basic ${token}` }]) {
+        const res = await guarded.request('GET', '/metrics', { headers });
+        expect(res.status, JSON.stringify(headers)).toBe(401);
+        expect(res.body.error.code).toBe('unauthorized');
+        expect(res.text).not.toContain('aegis_');
+      }
+      // The API key of an organization is not the metrics token either.
+      expect((await guarded.request('GET', '/metrics', { apiKey })).status).toBe(401);
+      await expect
+        .poll(async () => (await guarded.request('GET', '/metrics', { headers: { authorization: `Bearer ${token}` } })).text, { timeout: 15_000 })
+        .toContain(`aegis_queue_depth{destination_id="${id}",status="pending"} 1`);
+    } finally {
+      receiver.setHandler(() => ({ status: 200, body: '{"text":"Success","code":0}' }));
+      await guarded.stop();
+    }
+  });
+
   it('/openapi.json is OpenAPI 3.1 listing every product page path with request schemas', async () => {
     const res = await svc.request('GET', '/openapi.json');
     expect(res.status).toBe(200);
@@ -89,6 +133,22 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     const html = await res.text();
     expect(html.toLowerCase()).toContain('<html');
     expect(html.toLowerCase()).toMatch(/swagger|openapi/);
+  });
+
+  it('/docs and its assets carry the dashboard\'s Content-Security-Policy', async () => {
+    const page = await fetch(`${svc.baseUrl}/docs/`);
+    const html = await page.text();
+    const assets = [...html.matchAll(/(?:src|href)="\.?([^"]+)"/g)].map((m) => m[1]!);
+    expect(assets.length).toBeGreaterThan(3);
+    for (const path of ['/docs', '/docs/', '/docs/json', ...assets.map((a) => `/docs${a.startsWith('/') ? '' : '/'}${a}`)]) {
+      const res = await fetch(`${svc.baseUrl}${path}`, { redirect: 'manual' });
+      await res.arrayBuffer(); // an unread body keeps the connection busy and the server from closing
+      expect(res.status, path).toBeLessThan(400);
+      expect(res.headers.get('content-security-policy'), path).toBe(PAGE_CSP);
+    }
+    expect(PAGE_CSP).toContain("script-src 'self'");
+    expect(PAGE_CSP).toContain("frame-ancestors 'none'");
+    expect(PAGE_CSP).not.toContain('unsafe-inline');
   });
 
   it('logs are JSON lines with the request id; x-request-id is echoed (or generated); credentials are redacted', async () => {

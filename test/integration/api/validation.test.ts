@@ -70,6 +70,10 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
     ['Content-Length header', { url: 'https://siem.example/x', auth_header_name: 'content-length', auth_header_value: '0' }, 'auth_header_name'],
     ['Transfer-Encoding header', { url: 'https://siem.example/x', auth_header_name: 'Transfer-Encoding', auth_header_value: 'chunked' }, 'auth_header_name'],
     ['Connection header', { url: 'https://siem.example/x', auth_header_name: 'CONNECTION', auth_header_value: 'close' }, 'auth_header_name'],
+    ['Cookie header', { url: 'https://siem.example/x', auth_header_name: 'Cookie', auth_header_value: 'session=abc' }, 'auth_header_name'],
+    ['X-Forwarded-For header', { url: 'https://siem.example/x', auth_header_name: 'X-Forwarded-For', auth_header_value: '10.0.0.1' }, 'auth_header_name'],
+    ['X-Forwarded-Host header', { url: 'https://siem.example/x', auth_header_name: 'X-Forwarded-Host', auth_header_value: 'internal' }, 'auth_header_name'],
+    ['Proxy-Authorization header', { url: 'https://siem.example/x', auth_header_name: 'Proxy-Authorization', auth_header_value: 'Basic abc' }, 'auth_header_name'],
     ['unknown siem', { url: 'https://siem.example/x', siem: 'syslog' }, 'siem'],
     ['body is an array', [{ url: 'https://siem.example/x' }], 'body'],
   ];
@@ -77,6 +81,25 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
     const before = await snapshot();
     const res = await svc.request('POST', base(), { apiKey, body });
     expectError(res, 400, field);
+    expect(await snapshot()).toBe(before);
+  });
+
+  // Issue 14: PostgreSQL cannot store NUL, and a lone surrogate is not Unicode; both were a 500.
+  const unstorable: Array<[string, string]> = [
+    ['NUL', 'a\\u0000b'],
+    ['a lone high surrogate', 'a\\ud800b'],
+    ['a lone low surrogate', '\\udc00'],
+  ];
+  it.each(unstorable)('create and PATCH refuse %s in options with a 400 naming the field, and write nothing', async (_name, bad) => {
+    const before = await snapshot();
+    const splunk = { url: 'https://siem.example/services/collector/event', siem: 'splunk_hec', auth_header_name: 'Authorization', auth_header_value: 'Splunk 0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff' };
+    // rawBody: the escapes reach the server as JSON escapes, exactly as a client would send them.
+    const create = await svc.request('POST', base(), { apiKey, rawBody: JSON.stringify({ ...splunk, options: { index: 'IDX' } }).replace('IDX', bad) });
+    expectError(create, 400, 'options.index');
+    const patch = await svc.request('PATCH', `${base()}/${destId}`, { apiKey, rawBody: `{"options":{"index":"${bad}"}}` });
+    expectError(patch, 400, 'options.index');
+    const other = await svc.request('PATCH', `${base()}/${destId}`, { apiKey, rawBody: `{"url":"https://siem.example/${bad}"}` });
+    expectError(other, 400, 'url');
     expect(await snapshot()).toBe(before);
   });
 

@@ -4,6 +4,8 @@ import { startTestService, type TestService } from '../../support/harness.js';
 import { hang, redirect, resetConnection, respondWith, slow, startReceiver, ok, type Receiver } from '../../support/httpsReceiver.js';
 import { jobRows, seedEvents, sleep, statusCounts } from './support.js';
 
+const METRICS_TOKEN = 'retries-metrics-token-0123456789';
+
 // The retry schedule, dead letters, replay, Retry-After, redirects, network failures
 // and /metrics, through the real service and real HTTPS receivers. Delays are shortened (1, 2, 3 s);
 // assertions on time are loose lower bounds and orderings only.
@@ -14,7 +16,8 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
 
   beforeAll(async () => {
     tdb = await openTestDb(kind);
-    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,2,3', AEGIS_HTTP_TIMEOUT_MS: '4000', AEGIS_WORKER_INTERVAL_MS: '1000' });
+    // The metrics token turns on per-destination series, which this file reads.
+    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,2,3', AEGIS_HTTP_TIMEOUT_MS: '4000', AEGIS_WORKER_INTERVAL_MS: '1000', AEGIS_METRICS_TOKEN: METRICS_TOKEN });
   });
   afterAll(async () => {
     await svc?.stop();
@@ -171,7 +174,7 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     );
     void r;
 
-    const res = await fetch(`${svc.baseUrl}/metrics`);
+    const res = await fetch(`${svc.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(res.status).toBe(200);
     const text = await res.text();
     const metric = (name: string, labels: string) => {

@@ -1,0 +1,39 @@
+// Every string of a JSON request body must be storable text: PostgreSQL refuses NUL (U+0000) in text
+// and json values, and an unpaired UTF-16 surrogate is not Unicode at all (it would be refused, or
+// silently turned into U+FFFD, depending on the column and the driver). Checked once for every JSON
+// body, before schema validation, so no field needs its own check and none can be forgotten.
+import type { FastifyInstance } from 'fastify';
+import { invalid } from '../errors.js';
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const unstorable = (text: string): boolean => text.includes('\u0000') || LONE_SURROGATE.test(text);
+
+const join = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
+
+/** The path (`options.index`, `events[2].summary`) of the first unstorable string or key, or null. */
+export function findUnstorableText(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return unstorable(value) ? path || 'body' : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findUnstorableText(value[i], `${path || 'body'}[${i}]`);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      // The key itself is named with its bad characters shown as U+FFFD (an error message is text too).
+      if (unstorable(key)) return join(path, key.replaceAll('\u0000', '\uFFFD').replace(new RegExp(LONE_SURROGATE, 'g'), '\uFFFD'));
+      const found = findUnstorableText(child, join(path, key));
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
+export function refuseUnstorableText(app: FastifyInstance): void {
+  app.addHook('preValidation', async (req) => {
+    const field = findUnstorableText(req.body);
+    if (field !== null) throw invalid(field, 'contains a NUL character (\\u0000) or an unpaired surrogate, which cannot be stored as text');
+  });
+}

@@ -1,0 +1,185 @@
+// Removes a destination's credentials from text a SIEM (or anything between us and it) controls: the
+// response body, the response headers we read (a redirect's Location), and network error messages.
+// That text feeds last_error, the delivery log's snippet, failed-events and the /test answer, which
+// the API and the dashboard show; a receiver that echoes our request headers must not turn them into
+// a credential display. A receiver can echo in any encoding, so each secret is matched in every
+// spelling we can think of, character by character (any mix of them):
+//   verbatim, any letter case, JSON escapes (`\/`, `\u002b`), percent-encoding (either hex case,
+//   double-encoded too), HTML character references, `+` for a space,
+// and the same for derived forms: hex, base64 and base64url of the value at all three byte
+// alignments (base64 of a longer string that embeds the secret shifts it), and the parts of the
+// value that are secrets themselves (`Bearer <token>` -> the token; `ApiKey <base64 of id:key>` ->
+// the decoded pair and the key; `Basic` likewise; `whsec_<base64>` -> the key material).
+// Over-matching only costs a "[redacted]" in an error text; under-matching would show a credential.
+
+export const REDACTED = '[redacted]';
+
+/** A whole configured secret shorter than this is not scrubbed (it would match everywhere). */
+const MIN_SECRET_LENGTH = 4;
+/** Derived parts and encodings shorter than this are not scrubbed on their own. */
+const MIN_PART_LENGTH = 8;
+
+const BASE64ISH = /^[A-Za-z0-9+/_-]+={0,2}$/;
+const PRINTABLE = /^[\x20-\x7e]+$/;
+
+/** `text` as base64 when it is one and decodes to printable text (an Elastic or Basic credential). */
+function decodedBase64(text: string): string | null {
+  if (text.length < MIN_PART_LENGTH || !BASE64ISH.test(text)) return null;
+  const bytes = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  const decoded = bytes.toString('latin1');
+  return PRINTABLE.test(decoded) ? decoded : null;
+}
+
+/** The value itself and every part of it that is a secret on its own. */
+export function secretParts(secret: string): string[] {
+  const parts = new Set<string>([secret]);
+  const add = (part: string) => {
+    if (part.length >= MIN_PART_LENGTH) parts.add(part);
+  };
+  for (const piece of secret.split(/\s+/)) {
+    add(piece);
+    const underscore = piece.indexOf('_');
+    // Prefixed keys (whsec_<base64>): the key material after the prefix.
+    if (underscore > 0 && underscore < piece.length - 1) add(piece.slice(underscore + 1));
+  }
+  for (const part of [...parts]) {
+    const decoded = decodedBase64(part);
+    if (decoded === null) continue;
+    add(decoded);
+    const colon = decoded.indexOf(':');
+    if (colon >= 0) {
+      add(decoded.slice(0, colon));
+      add(decoded.slice(colon + 1));
+    }
+  }
+  return [...parts];
+}
+
+/**
+ * The base64 characters that depend on `text` alone when it is encoded at byte offset 0, 1 or 2 of
+ * a longer string, in base64 and base64url: whatever surrounds it, one of these appears verbatim.
+ */
+export function base64Fragments(text: string): string[] {
+  const bytes = Buffer.from(text, 'utf8');
+  const out: string[] = [];
+  for (let offset = 0; offset < 3; offset++) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64');
+    const start = Math.ceil((offset * 8) / 6);
+    const end = Math.floor(((offset + bytes.length) * 8) / 6);
+    const fragment = encoded.slice(start, end);
+    if (fragment.length < MIN_PART_LENGTH) continue;
+    out.push(fragment, fragment.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return out;
+}
+
+interface CanonicalText {
+  /** One decoded, lower-cased character per spelled character of the source. */
+  chars: string;
+  /** Where each of them starts and ends in the source; null when every character spells itself. */
+  starts: number[] | null;
+  ends: number[] | null;
+}
+
+const PERCENT = /%(?:25)*([0-9a-f]{2})/iy;
+const HEX_ENTITY = /&#x0*([0-9a-f]{1,6});/iy;
+const DEC_ENTITY = /&#0*(\d{1,7});/y;
+const UNICODE_ESCAPE = /u([0-9a-f]{4})/iy;
+
+function fromCode(code: number): string {
+  return code <= 0x10ffff ? String.fromCodePoint(code) : '\ufffd';
+}
+
+/**
+ * Decodes every per-character spelling a receiver may use (backslash escapes of any depth, JSON
+ * \uXXXX, percent-encoding applied once or more, HTML character references) and folds case, keeping
+ * where each character came from. Secrets are canonicalised the same way, so a secret that itself
+ * contains "%41" or a backslash still matches its verbatim echo. Linear in the text's length.
+ */
+function canonicalize(text: string): CanonicalText {
+  const folded = text.toLowerCase();
+  // The common case (no escape of any kind): one character each, positions unchanged.
+  if (!/[\\%&]/.test(text) && folded.length === text.length) return { chars: folded, starts: null, ends: null };
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let chars = '';
+  let i = 0;
+  const push = (char: string, end: number) => {
+    const lower = char.toLowerCase();
+    chars += lower.length === 1 ? lower : char.length === 1 ? char : '\ufffd';
+    starts.push(i);
+    ends.push(end);
+    i = end;
+  };
+  const sticky = (re: RegExp, at: number): RegExpExecArray | null => {
+    re.lastIndex = at;
+    return re.exec(text);
+  };
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '\\') {
+      let j = i;
+      while (text[j] === '\\') j++;
+      const u = sticky(UNICODE_ESCAPE, j);
+      if (u) push(fromCode(parseInt(u[1]!, 16)), j + u[0].length);
+      else if (j < text.length) push(text[j]!, j + 1);
+      else push(c, i + 1);
+      continue;
+    }
+    const m = c === '%' ? sticky(PERCENT, i) : c === '&' ? (sticky(HEX_ENTITY, i) ?? sticky(DEC_ENTITY, i)) : null;
+    if (m) {
+      const radix = c === '&' && m[0][2] !== 'x' && m[0][2] !== 'X' ? 10 : 16;
+      push(fromCode(parseInt(m[1]!, radix)), i + m[0].length);
+      continue;
+    }
+    push(c, i + 1);
+  }
+  return { chars, starts, ends };
+}
+
+/** Every string to scrub for these secrets, canonicalised, longest first. */
+export function secretForms(secrets: readonly (string | null | undefined)[]): string[] {
+  const forms = new Set<string>();
+  const add = (form: string) => {
+    forms.add(canonicalize(form).chars);
+    if (form.includes(' ')) forms.add(canonicalize(form.replace(/ /g, '+')).chars); // form-encoded space
+  };
+  for (const secret of secrets) {
+    if (!secret || secret.length < MIN_SECRET_LENGTH) continue;
+    for (const part of secretParts(secret)) {
+      add(part);
+      add(Buffer.from(part, 'utf8').toString('hex'));
+      for (const fragment of base64Fragments(part)) add(fragment);
+    }
+  }
+  return [...forms].filter((f) => f.length > 0).sort((a, b) => b.length - a.length);
+}
+
+export type Scrubber = (text: string) => string;
+
+/** A function that replaces every spelling of every form of `secrets` with "[redacted]". */
+export function secretScrubber(secrets: readonly (string | null | undefined)[]): Scrubber {
+  const forms = secretForms(secrets);
+  if (forms.length === 0) return (text) => text;
+  return (text) => {
+    const canonical = canonicalize(text);
+    const ranges: [number, number][] = [];
+    for (const form of forms) {
+      for (let at = canonical.chars.indexOf(form); at >= 0; at = canonical.chars.indexOf(form, at + 1)) {
+        const last = at + form.length - 1;
+        ranges.push(canonical.starts ? [canonical.starts[at]!, canonical.ends![last]!] : [at, last + 1]);
+      }
+    }
+    if (ranges.length === 0) return text;
+    ranges.sort((a, b) => a[0] - b[0]);
+    let out = '';
+    let cursor = 0;
+    for (const [start, end] of ranges) {
+      if (end <= cursor) continue;
+      if (start > cursor) out += `${text.slice(cursor, start)}${REDACTED}`;
+      else if (cursor === 0 && start === 0) out += REDACTED;
+      cursor = end;
+    }
+    return out + text.slice(cursor);
+  };
+}

@@ -1,0 +1,116 @@
+// Issue 14: a receiver that echoes the credential back — in the body or in a redirect's Location, in
+// any spelling (case, JSON escapes, percent-encoding, base64/base64url at any offset, hex, the bare
+// token) — must not put it into last_error, failed-events, the /test answer, the delivery log or any
+// other row of the database. The auth header value and the Standard Webhooks signing secret carry `/`
+// and `+`, the characters the old verbatim-only scrub missed once escaped.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { dumpDatabase } from '../../support/dbDump.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+import { startReceiver, type Receiver, type ReceiverResponse } from '../../support/httpsReceiver.js';
+import { echoedForms, leakedForm } from '../../support/secretForms.js';
+import { statusCounts } from './support.js';
+
+const AUTH_VALUE = 'Bearer sk/Zq+7vWd/e3+Kp9Lm/Xy+T0kEn/4Aa+Bb==';
+const FORM_NAMES = Object.keys(echoedForms(AUTH_VALUE));
+
+interface Case {
+  secret: 'auth' | 'signing';
+  form: string;
+  mode: 'body' | 'redirect';
+  destinationId?: string;
+  signingSecret?: string;
+}
+
+describe.each(DB_KINDS)('credentials echoed by a receiver are scrubbed everywhere (%s)', (kind) => {
+  let tdb: TestDb;
+  let receiver: Receiver;
+  let svc: TestService;
+  const cases: Case[] = [];
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    receiver = await startReceiver((req): ReceiverResponse => {
+      const c = cases[Number(/^\/echo\/(\d+)/.exec(req.path)?.[1])];
+      if (!c) return { status: 404, body: 'unknown case' };
+      const secret = c.secret === 'auth' ? String(req.headers.authorization) : c.signingSecret!;
+      const echoed = echoedForms(secret)[c.form]!;
+      return c.mode === 'redirect'
+        ? { status: 302, headers: { location: `https://siem.example.com/${echoed}/in?token=${echoed}` }, body: `moved ${echoed}` }
+        : { status: 400, headers: { 'content-type': 'application/json', 'x-echo': echoed }, body: `{"error":"${echoed}"}` };
+    });
+    svc = await startTestService(tdb.db);
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await receiver?.close();
+    await tdb?.close();
+  });
+
+  it('the /test answer, last_error, failed-events, the delivery log and the database hold no form of either secret', async () => {
+    const { orgId, apiKey } = await svc.newOrg();
+    const base = `/api/orgs/${orgId}/forwarding-destinations`;
+    const answers: string[] = [];
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await svc.request(method, path, { apiKey, ...(body !== undefined ? { body } : {}) });
+      expect(res.status, `${method} ${path}: ${res.text}`).toBeLessThan(300);
+      return res;
+    };
+
+    for (const secret of ['auth', 'signing'] as const) {
+      for (const form of FORM_NAMES) for (const mode of ['body', 'redirect'] as const) cases.push({ secret, form, mode });
+    }
+    for (const [i, c] of cases.entries()) {
+      const created = await call('POST', base, {
+        url: `${receiver.url}/echo/${i}`,
+        auth_header_name: 'Authorization',
+        auth_header_value: AUTH_VALUE,
+        signing: true,
+      });
+      c.destinationId = created.body.destination_id as string;
+      c.signingSecret = created.body.signing_secret as string;
+      expect(c.signingSecret).toMatch(/^whsec_/);
+    }
+    const signingSecrets = cases.map((c) => c.signingSecret!);
+
+    // The synchronous probe, for every case.
+    for (const c of cases) {
+      const probe = await call('POST', `${base}/${c.destinationId}/test`);
+      expect(probe.body.ok).toBe(false);
+      expect(probe.body.error, `${c.secret}/${c.form}/${c.mode}`).toMatch(c.mode === 'redirect' ? /redirects/ : /rejected the event format/);
+      answers.push(probe.text);
+    }
+
+    // The worker: one live event per destination, retried to the dead-letter list.
+    await call('POST', `/api/orgs/${orgId}/preflight`, { input: 'hello' });
+    const deadline = Date.now() + 120_000;
+    for (const c of cases) {
+      while ((await statusCounts(tdb.db, c.destinationId!)).failed !== 1) {
+        if (Date.now() > deadline) throw new Error(`destination ${c.destinationId} never dead-lettered its event`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+
+    answers.push((await call('GET', base)).text);
+    for (const c of cases) {
+      const one = await call('GET', `${base}/${c.destinationId}`);
+      expect(one.body.last_error, `${c.secret}/${c.form}/${c.mode}`).toBeTruthy();
+      const failed = await call('GET', `${base}/${c.destinationId}/failed-events`);
+      expect(failed.body.events, `${c.secret}/${c.form}/${c.mode}`).toHaveLength(1);
+      answers.push(one.text, failed.text);
+    }
+    const apiText = answers.join('\n');
+    expect(apiText).toContain('[redacted]');
+    // The delivery log (delivery_attempts: error and response snippet) is in the dump.
+    const { rows } = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM delivery_attempts WHERE response_snippet IS NOT NULL');
+    expect(rows[0]!.n).toBeGreaterThanOrEqual(cases.length * 2);
+    const dump = await dumpDatabase(tdb);
+    expect(dump).toContain('[redacted]');
+    const logs = svc.logs.text();
+
+    for (const [where, text] of [['API answers', apiText], ['database', dump], ['logs', logs]] as const) {
+      expect(leakedForm(text, AUTH_VALUE), `${where}: auth value`).toBeNull();
+      for (const s of signingSecrets) expect(leakedForm(text, s), `${where}: signing secret`).toBeNull();
+    }
+  });
+});
