@@ -28,7 +28,7 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   { name: 'AEGIS_ENCRYPTION_KEY', default: 'unset (generated key file)', summary: 'base64 32-byte key, or a ring id:key,...' },
   { name: 'AEGIS_WORKER_INTERVAL_MS', default: '10000', summary: 'queue poll interval when nothing wakes the worker' },
   { name: 'AEGIS_RETRY_DELAYS_S', default: '60,120,240', summary: 'delays between delivery attempts, in seconds' },
-  { name: 'AEGIS_HTTP_TIMEOUT_MS', default: '10000', summary: 'time limit of one outbound request' },
+  { name: 'AEGIS_HTTP_TIMEOUT_MS', default: '10000', summary: 'time limit of each phase of an outbound request (connect, answer, body)' },
   { name: 'AEGIS_LEASE_S', default: '60', summary: "how long a worker's claim on jobs lasts" },
   { name: 'AEGIS_ALLOW_PRIVATE_DESTINATIONS', default: '0', summary: '1: allow http:// and local destinations (development only)' },
   { name: 'AEGIS_BOOTSTRAP_ORG_ID', default: 'unset', summary: 'organization to ensure on start' },

@@ -40,14 +40,14 @@ describe('faults: silent SIEMs do not delay other customers (postgres)', () => {
   }
 
   it('48 silent SIEMs holding requests open; 8 healthy customers still receive every event', async () => {
-    const silent = [];
+    const silent: Array<Awaited<ReturnType<typeof tenant>>> = [];
     for (let i = 0; i < 48; i++) silent.push(await tenant(hang(), i % 2 === 0 ? 'custom' : 'splunk_hec'));
     // Every silent SIEM has a request open before the healthy customers' events exist: with a fixed
     // number of destination slots (32), they would all be taken now.
     for (const s of silent) await seedEvents(tdb.db, s.orgId, 3);
     await expect.poll(() => silent.filter((s) => s.r.count > 0).length, { timeout: 120_000, interval: 250 }).toBe(48);
 
-    const healthy = [];
+    const healthy: Array<Awaited<ReturnType<typeof tenant>>> = [];
     for (let i = 0; i < 8; i++) healthy.push(await tenant(i % 2 === 0 ? ok() : slow(50), i % 2 === 0 ? 'custom' : 'splunk_hec'));
     const sent = new Map<string, string[]>();
     for (const h of healthy) sent.set(h.id, await seedEvents(tdb.db, h.orgId, 20));
