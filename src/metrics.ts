@@ -17,6 +17,10 @@ export interface Metrics {
   deliveryLatency: Histogram<'siem'>;
   requestDuration: Histogram<'siem'>;
   eventsRecorded: Counter<'source'>;
+  /** HTTP requests to SIEMs waiting for their answer right now (a silent SIEM shows up here). */
+  requestsInFlight: Gauge<'siem'>;
+  /** Events this worker holds in memory (claimed, encoding or in flight), against its budget. */
+  eventsHeld: Gauge;
 }
 
 export interface MetricsOptions {
@@ -50,6 +54,8 @@ export function createMetrics(db: Db | null, { perDestination }: MetricsOptions)
       registers: [registry],
     }),
     eventsRecorded: new Counter({ name: 'aegis_events_recorded_total', help: 'Audit events recorded.', labelNames: ['source'], registers: [registry] }),
+    requestsInFlight: new Gauge({ name: 'aegis_delivery_requests_in_flight', help: 'HTTP requests to SIEMs awaiting their answer.', labelNames: ['siem'], registers: [registry] }),
+    eventsHeld: new Gauge({ name: 'aegis_worker_events_held', help: "Events the worker holds in memory (claimed, encoding or in flight), bounded by its event budget.", registers: [registry] }),
   };
   if (db) {
     // Queue figures come from the database at scrape time, so every process reports the same truth.

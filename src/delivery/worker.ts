@@ -200,6 +200,7 @@ export class Worker {
       // claims no more events than it was granted, and gives back what it did not claim at once and
       // the rest once the claim is settled.
       const granted = await this.budget.acquire(limit);
+      this.deps.metrics.eventsHeld.set(this.budget.inUse);
       let held = granted;
       try {
         if (this.stopping) return;
@@ -213,6 +214,7 @@ export class Worker {
         if (paused) return;
       } finally {
         this.budget.release(held);
+        this.deps.metrics.eventsHeld.set(this.budget.inUse);
       }
     }
   }
@@ -273,7 +275,8 @@ export class Worker {
           // sendRequest reports every SIEM and network failure as an outcome; should it throw anyway
           // (a bug), the group counts as a failed attempt on the schedule instead of holding its claim
           // until the lease runs out and repeating that forever without spending an attempt.
-          const out = await sendRequest(this.deps.delivery, target, group).catch(
+          metrics.requestsInFlight.inc({ siem: target.siem });
+          const out = await sendRequest(this.deps.delivery, target, group).finally(() => metrics.requestsInFlight.dec({ siem: target.siem })).catch(
             (err: unknown): RequestOutcome => ({
               items: group.map(() => ({ outcome: 'retry' as const, error: `Internal error while sending: ${(err as Error).message}` })),
               statusCode: null,

@@ -65,5 +65,15 @@ describe('faults: silent SIEMs do not delay other customers (postgres)', () => {
       expect(rows.every((j) => j.attempts === 0 && j.status === 'pending')).toBe(true);
     }
     for (const h of healthy) expect((await jobRows(tdb.db, h.id)).every((j) => j.status === 'done')).toBe(true);
+
+    // An operator sees them: requests awaiting an answer, and the events the worker holds for them.
+    const metrics = await (await fetch(`${svc.baseUrl}/metrics`)).text();
+    const sum = (name: string) =>
+      metrics
+        .split('\n')
+        .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+        .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+    expect(sum('aegis_delivery_requests_in_flight')).toBeGreaterThanOrEqual(48);
+    expect(sum('aegis_worker_events_held')).toBeGreaterThanOrEqual(48);
   });
 });
