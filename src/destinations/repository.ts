@@ -29,11 +29,13 @@ export interface DestinationRow {
 
 export interface DestinationWithCounts extends DestinationRow {
   pending_events: number;
+  oldest_pending_at: Date | null;
   failed_events: number;
 }
 
 const COUNTS = `
   (SELECT count(*)::int FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'pending') AS pending_events,
+  (SELECT min(j.created_at) FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'pending') AS oldest_pending_at,
   (SELECT count(*)::int FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'failed') AS failed_events`;
 
 export async function insertDestination(

@@ -24,6 +24,7 @@ export function toView(row: DestinationWithCounts, now = new Date()): Destinatio
     options: row.options,
     signing_enabled: row.signing_secret_sealed !== null,
     pending_events: row.pending_events,
+    oldest_pending_at: iso(row.oldest_pending_at),
     failed_events: row.failed_events,
     paused_until: row.paused_until && new Date(row.paused_until) > now ? iso(row.paused_until) : null,
   };

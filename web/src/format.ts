@@ -11,6 +11,17 @@ export function relativeTime(iso: string | null, now = Date.now()): string {
   return new Date(t).toLocaleString();
 }
 
+/** How far behind a queue is ("3 min", "2 h"), or null when its oldest event is under a minute old. */
+export function behind(oldestIso: string | null, now = Date.now()): string | null {
+  if (!oldestIso) return null;
+  const s = Math.round((now - Date.parse(oldestIso)) / 1000);
+  if (s < 60) return null;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.round(m / 60);
+  return h < 48 ? `${h} h` : `${Math.round(h / 24)} days`;
+}
+
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }

@@ -98,6 +98,9 @@ export const DestinationView = Type.Object(
     options: Type.Record(Type.String(), Type.String()),
     signing_enabled: Type.Boolean(),
     pending_events: Type.Integer(),
+    oldest_pending_at: Nullable(
+      Type.String({ format: 'date-time', description: 'When the oldest event still queued for this destination was recorded (null: nothing queued). A destination that is behind shows it here.' }),
+    ),
     failed_events: Type.Integer(),
     paused_until: Nullable(Type.String({ format: 'date-time' })),
     signing_secret: Type.Optional(Type.String({ description: 'Only in the response that created or rotated it.' })),

@@ -177,6 +177,10 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
       const id = d.body.destination_id;
       for (let i = 0; i < 3; i++) expect((await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: `event ${i}` } })).status).toBe(200);
       await expect.poll(async () => Number((await get(id)).body.pending_events), { timeout: 60_000 }).toBe(3);
+      // How far behind it is: when the oldest queued event was recorded (its job's creation).
+      const { rows: first } = await tdb.db.query<{ t: Date }>(`SELECT min(created_at) AS t FROM forwarding_jobs WHERE destination_id = $1`, [id]);
+      expect((await get(id)).body.oldest_pending_at).toBe(new Date(first[0]!.t).toISOString());
+      expect(d.body.oldest_pending_at).toBeNull();
       const del = await svc.request('DELETE', `${base()}/${id}`, { apiKey });
       expect(del.status).toBe(200);
       expect(del.body).toMatchObject({ deleted: true, cleared_events: 3 });

@@ -3,7 +3,7 @@ import { isSiemId, SIEM_PRESETS } from '../../../src/siem/catalog.js';
 import type { Destination, DestinationsApi, HourStat } from '../api.js';
 import { StatusPill } from './StatusPill.js';
 import { DeliveryChart } from './DeliveryChart.js';
-import { plural, relativeTime } from '../format.js';
+import { behind, plural, relativeTime } from '../format.js';
 
 interface Props {
   api: DestinationsApi;
@@ -59,7 +59,12 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
         ) : (
           <>No deliveries yet</>
         )}
-        {d.pending_events > 0 ? <span className="muted"> · {plural(d.pending_events, 'event')} queued</span> : null}
+        {d.pending_events > 0 ? (
+          <span className="muted">
+            {' '}
+            · {plural(d.pending_events, 'event')} queued{behind(d.oldest_pending_at) ? `, oldest ${behind(d.oldest_pending_at)}` : ''}
+          </span>
+        ) : null}
       </p>
       {d.paused_until ? (
         <p className="card-paused muted small">
