@@ -29,8 +29,12 @@ describe('SSN', () => {
     expect(typesIn('acct 555-123-45-6789')).not.toContain('SSN');
     expect(typesIn('id 123-45-6789-1')).not.toContain('SSN');
   });
-  it('does not accept mixed separators', () => {
-    expect(typesIn('x 123-45 6789 y')).not.toContain('SSN');
+  it('accepts mixed separators, "/" and ":" between the groups', () => {
+    // A value is no less a value for a careless or deliberate separator: masked beats leaked.
+    for (const ssn of ['123-45 6789', '123.45-6789', '123/45/6789', '123:45:6789', '123 45/6789']) {
+      expect(found(`x ${ssn} y`), ssn).toEqual([['SSN', ssn]]);
+    }
+    expect(typesIn('ref 1/123/45/6789 and 123:45:6789:1')).toEqual([]);
   });
 });
 
@@ -64,6 +68,15 @@ describe('CREDIT_CARD', () => {
   it('does not match inside a longer unbroken digit run or a token', () => {
     expect(typesIn('n 41111111111111110000 x')).toEqual([]);
     expect(typesIn('tok_4111111111111111 x')).toEqual([]);
+  });
+  it.each(['4111-1111 1111-1111', '4111 1111.1111 1111', '4111/1111/1111/1111', '4111:1111:1111:1111'])(
+    'finds a card written with mixed, "/" or ":" separators: %s',
+    (card) => {
+      expect(found(`pay with ${card} today`)).toEqual([['CREDIT_CARD', card]]);
+    },
+  );
+  it('does not take dates, times or IPv6 groups for a card', () => {
+    expect(typesIn('at 2026/05/15 10:33:21 and 4111/1111/1111/1112')).toEqual([]);
   });
   it('finds a grouped card after an unrelated number in the same run', () => {
     expect(found('order 12 4111 1111 1111 1111')).toEqual([['CREDIT_CARD', '4111 1111 1111 1111']]);
