@@ -239,6 +239,20 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     ['ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ', 'EMAIL'],
     ['jane@example\u200B.com', 'EMAIL'],
     ['415–555–2671', 'PHONE'],
+    // Enclosed digits without a compatibility decomposition, and the parenthesized / full-stop forms.
+    ['❶❷❸-❹❺-❻❼❽❾', 'SSN'],
+    ['⓵⓶⓷-⓸⓹-⓺⓻⓼⓽', 'SSN'],
+    ['⑴⑵⑶-⑷⑸-⑹⑺⑻⑼', 'SSN'],
+    ['➃➀➀➀ ➀➀➀➀ ➀➀➀➀ ➀➀➀➀', 'CREDIT_CARD'],
+    // Invisible fillers outside the format category (default-ignorable code points).
+    ['4111\u31641111\u31641111\u31641111', 'CREDIT_CARD'],
+    ['123\u115F45\uFFA06789', 'SSN'],
+    // Line breaks and tabs inside a value separate like a space.
+    ['4111 1111\n1111 1111', 'CREDIT_CARD'],
+    ['4111 1111\r\n1111 1111', 'CREDIT_CARD'],
+    ['123\t45\t6789', 'SSN'],
+    ['123\u202845\u20296789', 'SSN'],
+    ['123\u008545\u00856789', 'SSN'],
   ] as const)('finds %j as %s and masks all of it', (value, type) => {
     const text = `value ${value} end`;
     const fs = detect(text);
@@ -332,6 +346,8 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     'compatibility expansions': fill('\uFDFA1'),
     'digit runs': fill('1'),
     'nine-digit groups': fill('123456789 '),
+    'line breaks': fill('4111\r\n'),
+    'enclosed digits': fill('❶ ⑴'),
   };
   it.each(Object.keys(adversarial))('%s completes', (name) => {
     const findings = detect(adversarial[name]!);

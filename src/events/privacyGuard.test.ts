@@ -129,6 +129,11 @@ describe('issue #14: raw values in identifier and free-text fields', () => {
     ['summary', 'SSN 123/45/6789', 'SSN'],
     ['summary', 'SSN 123-45 6789', 'SSN'],
     ['summary', 'card 4111/1111/1111/1111', 'CREDIT_CARD'],
+    // The schema keeps C0 controls out of a summary, not U+2028 or NEL.
+    ['summary', 'SSN 123\u202845\u20286789', 'SSN'],
+    ['summary', 'SSN 123\u008545\u00856789', 'SSN'],
+    ['summary', 'SSN ❶❷❸-❹❺-❻❼❽❾', 'SSN'],
+    ['summary', 'card 4111\u31641111\u31641111\u31641111', 'CREDIT_CARD'],
   ])('refuses %s = %j as %s, without echoing it', (field, value, type) => {
     const v = guardAgentRecord({ ...record, [field]: value });
     expect(v).toEqual([{ path: `/${field}`, message: expect.stringContaining(type) }]);
