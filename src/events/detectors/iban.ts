@@ -55,8 +55,13 @@ export function detectIbans(text: string): Finding[] {
     let p = start + 4;
     const sep = SEPARATORS.has(text[p] ?? '') ? text[p] : undefined;
     while (compact.length < len) {
-      // Grouped: the separator is allowed only on a four-character boundary.
-      if (sep !== undefined && text[p] === sep && compact.length % 4 === 0 && isIbanChar(text[p + 1])) p++;
+      // Grouped: the separator is allowed only on a four-character boundary. A dashed or dotted
+      // number is grouped throughout: "AD90-5077-9A5A-118F00000011", the tail of a UUID, passes
+      // Andorra's length and checksum but is not an IBAN.
+      if (sep !== undefined && compact.length % 4 === 0) {
+        if (text[p] === sep && isIbanChar(text[p + 1])) p++;
+        else if (sep !== ' ') break;
+      }
       const c = text[p];
       if (!isIbanChar(c)) break;
       compact += c;
