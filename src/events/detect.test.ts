@@ -288,10 +288,16 @@ describe('coverage beyond the common forms', () => {
   it.each(['DE89-3704-0044-0532-0130-00', 'DE89.3704.0044.0532.0130.00', 'GB82-WEST-1234-5698-7654-32'])('finds the IBAN %s', (iban) => {
     expect(found(`to ${iban}.`)).toEqual([['IBAN', iban]]);
   });
+  it.each(['de89 3704 0044 0532 0130 00', 'de89370400440532013000', 'gb82-west-1234-5698-7654-32'])('finds the lower-case IBAN %s', (iban) => {
+    expect(found(`to ${iban}.`)).toEqual([['IBAN', iban]]);
+  });
+  it('does not take a mixed-case run for an IBAN (random ids are mixed-case)', () => {
+    expect(typesIn('id De89370400440532013000 and GB82WEst12345698765432')).toEqual([]);
+  });
   it('does not take the tail of a UUID for a dashed IBAN', () => {
     // "AD90-5077-9A5A-118F00000011": Andorra's 24 characters and a valid checksum, but a dashed or
     // dotted IBAN is grouped by four throughout, and a UUID's last group is twelve long.
-    expect(typesIn('id 00000000-AD90-5077-9A5A-118F00000011 x')).toEqual([]);
+    expect(typesIn('id 00000000-AD90-5077-9A5A-118F00000011 and 00000000-ad90-5077-9a5a-118f00000011 x')).toEqual([]);
   });
   it('does not take a dashed IBAN with mixed separators or a longer reference', () => {
     expect(typesIn('to DE89-3704 0044-0532-0130-00 x')).not.toContain('IBAN');

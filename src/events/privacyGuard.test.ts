@@ -129,6 +129,7 @@ describe('issue #14: raw values in identifier and free-text fields', () => {
     ['summary', 'SSN 123/45/6789', 'SSN'],
     ['summary', 'SSN 123-45 6789', 'SSN'],
     ['summary', 'card 4111/1111/1111/1111', 'CREDIT_CARD'],
+    ['policy_id', 'iban_de89370400440532013000', 'IBAN'],
     // The schema keeps C0 controls out of a summary, not U+2028 or NEL.
     ['summary', 'SSN 123\u202845\u20286789', 'SSN'],
     ['summary', 'SSN 123\u008545\u00856789', 'SSN'],
