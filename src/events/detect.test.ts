@@ -29,8 +29,12 @@ describe('SSN', () => {
     expect(typesIn('acct 555-123-45-6789')).not.toContain('SSN');
     expect(typesIn('id 123-45-6789-1')).not.toContain('SSN');
   });
-  it('does not accept mixed separators', () => {
-    expect(typesIn('x 123-45 6789 y')).not.toContain('SSN');
+  it('accepts mixed separators, "/" and ":" between the groups', () => {
+    // A value is no less a value for a careless or deliberate separator: masked beats leaked.
+    for (const ssn of ['123-45 6789', '123.45-6789', '123/45/6789', '123:45:6789', '123 45/6789']) {
+      expect(found(`x ${ssn} y`), ssn).toEqual([['SSN', ssn]]);
+    }
+    expect(typesIn('ref 1/123/45/6789 and 123:45:6789:1')).toEqual([]);
   });
 });
 
@@ -64,6 +68,15 @@ describe('CREDIT_CARD', () => {
   it('does not match inside a longer unbroken digit run or a token', () => {
     expect(typesIn('n 41111111111111110000 x')).toEqual([]);
     expect(typesIn('tok_4111111111111111 x')).toEqual([]);
+  });
+  it.each(['4111-1111 1111-1111', '4111 1111.1111 1111', '4111/1111/1111/1111', '4111:1111:1111:1111'])(
+    'finds a card written with mixed, "/" or ":" separators: %s',
+    (card) => {
+      expect(found(`pay with ${card} today`)).toEqual([['CREDIT_CARD', card]]);
+    },
+  );
+  it('does not take dates, times or IPv6 groups for a card', () => {
+    expect(typesIn('at 2026/05/15 10:33:21 and 4111/1111/1111/1112')).toEqual([]);
   });
   it('finds a grouped card after an unrelated number in the same run', () => {
     expect(found('order 12 4111 1111 1111 1111')).toEqual([['CREDIT_CARD', '4111 1111 1111 1111']]);
@@ -226,6 +239,20 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     ['ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ', 'EMAIL'],
     ['jane@example\u200B.com', 'EMAIL'],
     ['415–555–2671', 'PHONE'],
+    // Enclosed digits without a compatibility decomposition, and the parenthesized / full-stop forms.
+    ['❶❷❸-❹❺-❻❼❽❾', 'SSN'],
+    ['⓵⓶⓷-⓸⓹-⓺⓻⓼⓽', 'SSN'],
+    ['⑴⑵⑶-⑷⑸-⑹⑺⑻⑼', 'SSN'],
+    ['➃➀➀➀ ➀➀➀➀ ➀➀➀➀ ➀➀➀➀', 'CREDIT_CARD'],
+    // Invisible fillers outside the format category (default-ignorable code points).
+    ['4111\u31641111\u31641111\u31641111', 'CREDIT_CARD'],
+    ['123\u115F45\uFFA06789', 'SSN'],
+    // Line breaks and tabs inside a value separate like a space.
+    ['4111 1111\n1111 1111', 'CREDIT_CARD'],
+    ['4111 1111\r\n1111 1111', 'CREDIT_CARD'],
+    ['123\t45\t6789', 'SSN'],
+    ['123\u202845\u20296789', 'SSN'],
+    ['123\u008545\u00856789', 'SSN'],
   ] as const)('finds %j as %s and masks all of it', (value, type) => {
     const text = `value ${value} end`;
     const fs = detect(text);
@@ -260,6 +287,17 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
 describe('coverage beyond the common forms', () => {
   it.each(['DE89-3704-0044-0532-0130-00', 'DE89.3704.0044.0532.0130.00', 'GB82-WEST-1234-5698-7654-32'])('finds the IBAN %s', (iban) => {
     expect(found(`to ${iban}.`)).toEqual([['IBAN', iban]]);
+  });
+  it.each(['de89 3704 0044 0532 0130 00', 'de89370400440532013000', 'gb82-west-1234-5698-7654-32'])('finds the lower-case IBAN %s', (iban) => {
+    expect(found(`to ${iban}.`)).toEqual([['IBAN', iban]]);
+  });
+  it('does not take a mixed-case run for an IBAN (random ids are mixed-case)', () => {
+    expect(typesIn('id De89370400440532013000 and GB82WEst12345698765432')).toEqual([]);
+  });
+  it('does not take the tail of a UUID for a dashed IBAN', () => {
+    // "AD90-5077-9A5A-118F00000011": Andorra's 24 characters and a valid checksum, but a dashed or
+    // dotted IBAN is grouped by four throughout, and a UUID's last group is twelve long.
+    expect(typesIn('id 00000000-AD90-5077-9A5A-118F00000011 and 00000000-ad90-5077-9a5a-118f00000011 x')).toEqual([]);
   });
   it('does not take a dashed IBAN with mixed separators or a longer reference', () => {
     expect(typesIn('to DE89-3704 0044-0532-0130-00 x')).not.toContain('IBAN');
@@ -319,6 +357,8 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     'compatibility expansions': fill('\uFDFA1'),
     'digit runs': fill('1'),
     'nine-digit groups': fill('123456789 '),
+    'line breaks': fill('4111\r\n'),
+    'enclosed digits': fill('❶ ⑴'),
   };
   it.each(Object.keys(adversarial))('%s completes', (name) => {
     const findings = detect(adversarial[name]!);

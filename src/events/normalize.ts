@@ -5,13 +5,14 @@
  * or a zero-width space inside a card number would pass unmasked.
  *
  * Per code point: Unicode NFKC (fullwidth and compatibility forms become ASCII), then every dash
- * becomes "-", every dot-like separator ".", every space " ", decimal digits of any script their ASCII
- * digit, and invisible characters (format characters such as ZWSP, ZWJ, ZWNJ, BOM, soft hyphen, and
- * combining marks) are dropped.
+ * becomes "-", every dot-like separator ".", every space, tab and line break " " (CR LF counts once),
+ * decimal digits of any script their ASCII digit, enclosed digits ("❶", "⓵", "⑴", "⒈") their digits,
+ * and invisible characters (format characters such as ZWSP, ZWJ, ZWNJ, BOM, soft hyphen, combining
+ * marks, and the other default-ignorable code points such as the Hangul fillers) are dropped.
  *
  * Findings are made in the normalized text but must mask the caller's original text, so the result
- * keeps, for each normalized code unit, the span of the original it came from. Pure ASCII (the common
- * case) has nothing to normalize and returns the text itself with no map.
+ * keeps, for each normalized code unit, the span of the original it came from. Printable ASCII on one
+ * line (the common case) has nothing to normalize and returns the text itself with no map.
  */
 
 export interface Normalized {
@@ -23,10 +24,38 @@ export interface Normalized {
 
 const DASHES = /[\p{Pd}\u2212\u2043\u02D7\u2796\uFE63\uFF0D]/u;
 const DOTS = /[\u00B7\u2022\u2024\u2027\u2219\u22C5\u30FB\u3002\uFF0E\uFF61\uFF65]/u;
-const SPACES = /\p{Zs}/u;
-const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}]/u;
+// Zs, and the line and paragraph separators that are not: NEL, U+2028, U+2029.
+const SPACES = /[\p{Zs}\u0085\u2028\u2029]/u;
+const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}]/u;
 const DECIMAL_DIGIT = /\p{Nd}/u;
-const NON_ASCII = /[\u0080-\uFFFF]/;
+// Anything but printable ASCII: non-ASCII, and the tabs and line breaks (and other C0 controls).
+const NEEDS_MAP = /[^\x20-\x7e]/;
+
+/**
+ * Enclosed digits without a compatibility decomposition (NFKC leaves "❶" as it is): [first code
+ * point, last code point, value of the first].
+ */
+const UNDECOMPOSED_ENCLOSED_DIGITS: ReadonlyArray<readonly [number, number, number]> = [
+  [0x2776, 0x277f, 1], // ❶-❿ dingbat negative circled
+  [0x2780, 0x2789, 1], // ➀-➉ dingbat circled sans-serif
+  [0x278a, 0x2793, 1], // ➊-➓ dingbat negative circled sans-serif
+  [0x24eb, 0x24f4, 11], // ⓫-⓴ negative circled 11-20
+  [0x24f5, 0x24fe, 1], // ⓵-⓾ double circled
+  [0x24ff, 0x24ff, 0], // ⓿
+  [0x1f10b, 0x1f10c, 0], // 🄋 🄌
+];
+// Enclosed numbers whose decomposition wraps the digits: "⑴" is "(1)", "⒈" is "1.", "🄁" is "0,".
+const ENCLOSED_BLOCKS = /[\u2460-\u24ff\u3251-\u32bf\u{1f100}-\u{1f10c}]/u;
+const NOT_DIGIT = /[^0-9]/g;
+
+function enclosedDigits(ch: string, cp: number): string | null {
+  for (const [first, last, value] of UNDECOMPOSED_ENCLOSED_DIGITS) {
+    if (cp >= first && cp <= last) return String(value + cp - first);
+  }
+  if (!ENCLOSED_BLOCKS.test(ch)) return null;
+  const digits = ch.normalize('NFKC').replace(NOT_DIGIT, '');
+  return digits === '' ? null : digits;
+}
 
 /**
  * A non-ASCII decimal digit's value: digits of a script are contiguous runs of ten starting at zero,
@@ -40,6 +69,8 @@ function digitValue(cp: number): string {
 
 /** The canonical spelling of one non-ASCII code point (possibly empty or several characters). */
 function canonical(ch: string): string {
+  const enclosed = enclosedDigits(ch, ch.codePointAt(0) as number);
+  if (enclosed !== null) return enclosed;
   let out = '';
   for (const c of ch.normalize('NFKC')) {
     const cp = c.codePointAt(0) as number;
@@ -71,7 +102,7 @@ function canonicalAt(text: string, i: number, code: number): string {
 }
 
 export function normalizeForDetection(text: string): Normalized {
-  if (!NON_ASCII.test(text)) return { text, origStart: null, origEnd: null };
+  if (!NEEDS_MAP.test(text)) return { text, origStart: null, origEnd: null };
   let cap = text.length + 16;
   let origStart = new Int32Array(cap);
   let origEnd = new Int32Array(cap);
@@ -80,8 +111,22 @@ export function normalizeForDetection(text: string): Normalized {
   let asciiFrom = 0;
   for (let i = 0; i < text.length; ) {
     const code = text.charCodeAt(i);
+    if (code >= 0x09 && code <= 0x0d) {
+      // A tab or line break separates like a space ("4111 1111\n1111 1111" wrapped); the CR of a
+      // CR LF is dropped so the pair is one separator, as groups allow only one.
+      out += text.slice(asciiFrom, i);
+      if (!(code === 0x0d && text.charCodeAt(i + 1) === 0x0a)) {
+        out += ' ';
+        origStart[n] = i;
+        origEnd[n] = i + 1;
+        n++;
+      }
+      i++;
+      asciiFrom = i;
+      continue;
+    }
     if (code < 0x80) {
-      // ASCII is its own canonical spelling.
+      // Other ASCII is its own canonical spelling.
       origStart[n] = i;
       origEnd[n] = i + 1;
       n++;

@@ -123,6 +123,18 @@ describe('issue #14: raw values in identifier and free-text fields', () => {
     ['summary', 'Detected SSN_123_45_6789; masked.', 'SSN'],
     ['summary', 'mail jane＠example.com', 'EMAIL'],
     ['summary', 'SSN 123–45–6789', 'SSN'],
+    // ":" is allowed in policy ids and versions, "/" anywhere in a summary.
+    ['policy_id', 'ssn:123:45:6789', 'SSN'],
+    ['policy_version', 'cc:4111:1111:1111:1111', 'CREDIT_CARD'],
+    ['summary', 'SSN 123/45/6789', 'SSN'],
+    ['summary', 'SSN 123-45 6789', 'SSN'],
+    ['summary', 'card 4111/1111/1111/1111', 'CREDIT_CARD'],
+    ['policy_id', 'iban_de89370400440532013000', 'IBAN'],
+    // The schema keeps C0 controls out of a summary, not U+2028 or NEL.
+    ['summary', 'SSN 123\u202845\u20286789', 'SSN'],
+    ['summary', 'SSN 123\u008545\u00856789', 'SSN'],
+    ['summary', 'SSN ❶❷❸-❹❺-❻❼❽❾', 'SSN'],
+    ['summary', 'card 4111\u31641111\u31641111\u31641111', 'CREDIT_CARD'],
   ])('refuses %s = %j as %s, without echoing it', (field, value, type) => {
     const v = guardAgentRecord({ ...record, [field]: value });
     expect(v).toEqual([{ path: `/${field}`, message: expect.stringContaining(type) }]);
@@ -145,6 +157,9 @@ describe('issue #14: raw values in identifier and free-text fields', () => {
       { preflight_id: 'pflt_same_123456', policy_id: 'pol_xyz', policy_version: 'v3' },
       { preflight_id: 'pflt_abc123', policy_version: 'e83c5163316f89bfbde7d9ab23ca2e25604af290' },
       { policy_version: '2026.05.01', policy_id: 'rules-2026-05-01' },
+      { policy_version: '2026-05-15T10:33:21Z', policy_id: 'urn:aegis:policy:2026:05:01' },
+      { policy_version: '10.20.30-rc.1', summary: 'Masked 2 SSN at 10:33:21 on 2026/05/15.' },
+      { policy_version: '00000000-AD90-5077-9A5A-118F00000011', policy_id: 'pol_00000000-ad90-5077-9a5a-118f00000011' },
       { occurred_at: '2026-05-15T10:33:21.123456789+00:00' },
       { actor_id: '4155552671@txt.att.net' },
       { actor_id: 'alice_smith@example.com' },

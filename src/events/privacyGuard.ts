@@ -38,13 +38,19 @@ export const STRING_FIELDS = [
 const SAFE_SEGMENT = /^[A-Za-z0-9_.@-]{1,64}$/;
 
 /**
- * A path segment taken from a submitted document (a property name) is echoed only when it is short,
- * plain, and has nothing detectable in it; otherwise it is replaced, so an error message can never
- * leak a value smuggled in as a key.
+ * Nine or more digits in a row: in an identifier or a one-line summary that is a value (an SSN or an
+ * account number written without separators), even when no detector names its type.
+ */
+const LONG_DIGIT_RUN = /\d{9}/;
+
+/**
+ * A path segment taken from a submitted document (a property name, also an all-digit one) is echoed
+ * only when it is short, plain, and has nothing detectable in it; otherwise it is replaced, so an
+ * error message can never leak a value smuggled in as a key.
  */
 export function safeSegment(name: string): string {
   // Scanned like a field value (identifier form): "SSN_123_45_6789" as a key is not echoed either.
-  if (!SAFE_SEGMENT.test(name) || findingTypes(name).length > 0) return '<redacted-property-name>';
+  if (!SAFE_SEGMENT.test(name) || LONG_DIGIT_RUN.test(name) || findingTypes(name).length > 0) return '<redacted-property-name>';
   return name;
 }
 
@@ -185,7 +191,7 @@ export function guardAgentRecord(record: unknown, basePath = ''): Violation[] {
       for (const type of types) out.push({ path, message: `a finding type name ${message(type)}` });
       // A type name is an identifier such as "SSN": a long digit run in one is a value (an account
       // number no detector flags), unless it was already reported as a finding.
-      if (types.size === 0 && Object.keys(value).some((k) => /\d{9}/.test(k))) {
+      if (types.size === 0 && Object.keys(value).some((k) => LONG_DIGIT_RUN.test(k))) {
         out.push({ path, message: 'a finding type name contains a run of nine or more digits; type names are identifiers, never values' });
       }
       continue;
@@ -199,7 +205,7 @@ export function guardAgentRecord(record: unknown, basePath = ''): Violation[] {
     for (const type of types) out.push({ path, message: message(type) });
     // The digit-run rule catches what no detector reports (a 10-digit account number); a run already
     // reported as a finding needs no second message.
-    if (key === 'summary' && types.length === 0 && /\d{9}/.test(value)) {
+    if (key === 'summary' && types.length === 0 && LONG_DIGIT_RUN.test(value)) {
       out.push({ path, message: 'contains a run of nine or more digits; the summary must name finding types only, never values' });
     }
   }

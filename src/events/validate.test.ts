@@ -121,6 +121,21 @@ describe('wire event schema', () => {
     expect(out).not.toContain('AKIAIOSFODNN7EXAMPLE');
     expect(out).toContain('AWS_ACCESS_KEY');
   });
+
+  it('never echoes an all-digit property name in a path (a card or account number as a key)', () => {
+    // An all-digit name looks like an array index, but in an object it is whatever the client sent:
+    // a type error on its value used to put it into the path verbatim.
+    for (const key of ['4111111111111111', '1234567890']) {
+      const e = clone(example);
+      e.aegis.finding_counts_by_type[key] = 'x';
+      const out = JSON.stringify(validateWireEvent(e));
+      expect(out, key).not.toContain(key);
+      const r = JSON.stringify(validateAgentRecord({ ...sampleFields, finding_counts_by_type: { [key]: 'x' } }));
+      expect(r, key).not.toContain(key);
+    }
+    // Array indices still name the item.
+    expect(paths(validateAuditEventsRequest({ events: [sampleFields, { ...sampleFields, decision: 'MAYBE' }] }))).toEqual(['/events/1/decision']);
+  });
 });
 
 describe('schemas and code share one set of enumerations', () => {

@@ -71,7 +71,8 @@ function safePath(instancePath: string): string {
   return instancePath
     .split('/')
     .slice(1)
-    .map((s) => (/^\d+$/.test(s) ? s : safeSegment(s.replace(/~1/g, '/').replace(/~0/g, '~'))))
+    // Every segment, digits too: an object's key "4111111111111111" looks like an array index here.
+    .map((s) => safeSegment(s.replace(/~1/g, '/').replace(/~0/g, '~')))
     .map((s) => `/${s}`)
     .join('');
 }

@@ -24,6 +24,20 @@ export function isWordChar(c: string | undefined): boolean {
 }
 
 /**
+ * What may stand between the digit groups of a number as people write it (SSN, card): the normalized
+ * dash, dot and space, plus "/" and ":" ("123/45/6789"; "cc:4111:1111:1111:1111" in a policy id,
+ * whose alphabet allows ":"). The groups of one number may mix them ("123-45 6789"): a careless or
+ * deliberate separator does not make a value any less a value. One list for every such detector.
+ */
+export const GROUP_SEPARATORS = ' -./:';
+/** GROUP_SEPARATORS as a regex character class. */
+export const GROUP_SEPARATOR_CLASS = `[${GROUP_SEPARATORS.replace(/[-\]\\^]/g, '\\$&')}]`;
+
+export function isGroupSeparator(c: string | undefined): boolean {
+  return c !== undefined && c.length === 1 && GROUP_SEPARATORS.includes(c);
+}
+
+/**
  * Runs a global regex over text and turns each match into a finding (only group 1 of it when the
  * regex has the `d` flag, e.g. a secret value after its name).
  * `accept` may veto a match; scanning then resumes one code unit after the match start, so a vetoed

@@ -1,6 +1,7 @@
 /**
- * Payment card numbers: 13 to 19 digits, written together or in groups separated by single spaces,
- * dashes or dots (one kind per number), with a known issuer prefix (IIN) whose length rule fits, and a valid Luhn check digit.
+ * Payment card numbers: 13 to 19 digits, written together or in groups separated by single group
+ * separators (common.ts: space, dash, dot, "/" or ":", mixed too), with a known issuer prefix (IIN)
+ * whose length rule fits, and a valid Luhn check digit.
  *
  * The scanner walks each maximal run of digit groups once; inside a run it tries candidate cards that
  * start at each group boundary (so "Order 12 4111 1111 1111 1111" still finds the card) and reports
@@ -9,7 +10,7 @@
  * long numeric identifiers from yielding false positives.
  */
 import type { Finding } from '../findings.js';
-import { isDigit, isWordChar, luhnValid } from './common.js';
+import { isDigit, isGroupSeparator, isWordChar, luhnValid } from './common.js';
 
 interface Group {
   start: number;
@@ -90,10 +91,6 @@ function isCardLayout(lens: readonly number[]): boolean {
   return last >= 1 && last <= 4;
 }
 
-function isSeparator(c: string | undefined): boolean {
-  return c === ' ' || c === '-' || c === '.';
-}
-
 function readRun(text: string, from: number): Group[] {
   const groups: Group[] = [];
   let j = from;
@@ -101,7 +98,7 @@ function readRun(text: string, from: number): Group[] {
     let k = j;
     while (k < text.length && isDigit(text[k])) k++;
     groups.push({ start: j, end: k });
-    if (isSeparator(text[k]) && isDigit(text[k + 1])) {
+    if (isGroupSeparator(text[k]) && isDigit(text[k + 1])) {
       j = k + 1;
       continue;
     }
@@ -124,16 +121,14 @@ export function detectCreditCards(text: string): Finding[] {
     const runEnd = last.end;
     for (let g = 0; g < groups.length; g++) {
       const first = groups[g] as Group;
-      // A card starts the run, or follows a space: a dash or dot glues it to the number before it.
+      // A card starts the run, or follows a space: any other separator glues it to the number before it.
       const gluedBefore = g === 0 ? isWordChar(text[runStart - 1]) : text[first.start - 1] !== ' ';
       if (gluedBefore || !mayStartCard(text[first.start])) continue;
       let digits = '';
       const lens: number[] = [];
-      const sep = text[first.end];
       for (let h = g; h < groups.length; h++) {
         const grp = groups[h] as Group;
         if (digits.length + (grp.end - grp.start) > 19) break;
-        if (h > g && text[grp.start - 1] !== sep) break;
         digits += text.slice(grp.start, grp.end);
         lens.push(grp.end - grp.start);
         if (grp.end === runEnd && isWordChar(text[runEnd])) break;

@@ -2,7 +2,9 @@
  * International Bank Account Numbers: country code, two check digits, then the country's BBAN, with
  * the exact total length from the IBAN registry and a valid ISO 7064 mod-97 checksum. Written compact
  * (DE89370400440532013000) or in groups of four separated by single spaces (the print form), dashes or
- * dots (DE89-3704-0044-0532-0130-00), one kind of separator per number.
+ * dots (DE89-3704-0044-0532-0130-00), one kind of separator per number. Upper or lower case
+ * (de89370400440532013000 in a URL or typed carelessly), but one case per number: random ids are
+ * mixed-case, and an all-one-case run keeps their chance of passing the checksum negligible.
  */
 import type { Finding } from '../findings.js';
 import { isAsciiLetter, isDigit } from './common.js';
@@ -20,10 +22,13 @@ export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
 };
 
 const SEPARATORS = new Set([' ', '-', '.']);
-const START_RE = /(?<![A-Za-z0-9])([A-Z]{2})\d{2}/g;
+const START_RE = /(?<![A-Za-z0-9])([A-Z]{2}|[a-z]{2})\d{2}/g;
 
-function isIbanChar(c: string | undefined): boolean {
-  return isDigit(c) || (c !== undefined && c >= 'A' && c <= 'Z');
+/** A digit, or a letter of the case the number started in. */
+function isIbanChar(c: string | undefined, lower = false): boolean {
+  if (c === undefined) return false;
+  if (isDigit(c)) return true;
+  return lower ? c >= 'a' && c <= 'z' : c >= 'A' && c <= 'Z';
 }
 
 /** ISO 7064 mod 97-10 over a compact, upper-case IBAN. */
@@ -49,16 +54,23 @@ export function detectIbans(text: string): Finding[] {
   let m: RegExpExecArray | null;
   while ((m = START_RE.exec(text)) !== null) {
     const start = m.index;
-    const len = IBAN_LENGTHS[m[1] ?? ''];
+    const country = m[1] ?? '';
+    const lower = country !== country.toUpperCase();
+    const len = IBAN_LENGTHS[country.toUpperCase()];
     if (len === undefined) continue;
     let compact = m[0];
     let p = start + 4;
     const sep = SEPARATORS.has(text[p] ?? '') ? text[p] : undefined;
     while (compact.length < len) {
-      // Grouped: the separator is allowed only on a four-character boundary.
-      if (sep !== undefined && text[p] === sep && compact.length % 4 === 0 && isIbanChar(text[p + 1])) p++;
+      // Grouped: the separator is allowed only on a four-character boundary. A dashed or dotted
+      // number is grouped throughout: "AD90-5077-9A5A-118F00000011", the tail of a UUID, passes
+      // Andorra's length and checksum but is not an IBAN.
+      if (sep !== undefined && compact.length % 4 === 0) {
+        if (text[p] === sep && isIbanChar(text[p + 1], lower)) p++;
+        else if (sep !== ' ') break;
+      }
       const c = text[p];
-      if (!isIbanChar(c)) break;
+      if (!isIbanChar(c, lower)) break;
       compact += c;
       p++;
     }
@@ -66,8 +78,8 @@ export function detectIbans(text: string): Finding[] {
     const next = text[p];
     if (isDigit(next) || isAsciiLetter(next)) continue;
     // A dash or dot then more characters: part of a longer reference, not an IBAN.
-    if (sep !== ' ' && sep !== undefined && next === sep && isIbanChar(text[p + 1])) continue;
-    if (!ibanChecksumValid(compact)) continue;
+    if (sep !== ' ' && sep !== undefined && next === sep && isIbanChar(text[p + 1], lower)) continue;
+    if (!ibanChecksumValid(compact.toUpperCase())) continue;
     out.push({ type: 'IBAN', start, end: p });
     START_RE.lastIndex = p;
   }

@@ -31,6 +31,12 @@ describe.each(DB_KINDS)('hostile spellings of detected values (%s)', (kind) => {
     ['123–45–6789', 'SSN', '[SSN]'],
     ['１２３-４５-６７８９', 'SSN', '[SSN]'],
     ['4033 5294 5474 9459 457 01 0001', 'CREDIT_CARD', '[CREDIT_CARD] [SSN]'],
+    ['123-45 6789', 'SSN', '[SSN]'],
+    ['4111/1111/1111/1111', 'CREDIT_CARD', '[CREDIT_CARD]'],
+    ['4111 1111\r\n1111 1111', 'CREDIT_CARD', '[CREDIT_CARD]'],
+    ['❶❷❸-❹❺-❻❼❽❾', 'SSN', '[SSN]'],
+    ['4111\u31641111\u31641111\u31641111', 'CREDIT_CARD', '[CREDIT_CARD]'],
+    ['de89 3704 0044 0532 0130 00', 'IBAN', '[IBAN]'],
   ])('POST /preflight masks %j', async (value, type, masked) => {
     const res = await post('/preflight', { input: `value: ${value}.` });
     expect(res.status, res.text).toBe(200);
@@ -53,6 +59,11 @@ describe.each(DB_KINDS)('hostile spellings of detected values (%s)', (kind) => {
       [agentRecord({ summary: 'card 4111.1111.1111.1111' }), 'summary', '4111.1111.1111.1111'],
       [agentRecord({ finding_counts_by_type: { SSN_123_45_6789: 1 } }), 'finding_counts_by_type', '123_45_6789'],
       [agentRecord({ finding_counts_by_type: { JANE_AT_EXAMPLE_COM: 1 } }), 'finding_counts_by_type', 'JANE_AT_EXAMPLE_COM'],
+      [agentRecord({ policy_id: 'ssn:123:45:6789' }), 'policy_id', '123:45:6789'],
+      [agentRecord({ summary: 'SSN 123\u202845\u20286789' }), 'summary', '6789'],
+      [agentRecord({ policy_id: 'iban_de89370400440532013000' }), 'policy_id', 'de89370400440532013000'],
+      // A key with a non-integer count: its path used to be echoed in error.details.
+      [agentRecord({ finding_counts_by_type: { '4111111111111111': 'x' } }), 'finding_counts_by_type', '4111111111111111'],
     ];
     const before = await countRows(tdb.db, 'audit_events', org.orgId);
     for (const [bad, field, value] of cases) {
