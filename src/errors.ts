@@ -13,6 +13,7 @@ export const ERROR_STATUS = {
   csrf_failed: 403,
   not_found: 404,
   conflict: 409,
+  limit_reached: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

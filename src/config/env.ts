@@ -36,6 +36,8 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   { name: 'AEGIS_RETENTION_DAYS', default: '7', summary: 'days to keep delivered jobs and events' },
   { name: 'AEGIS_LOG_LEVEL', default: 'info', summary: 'fatal, error, warn, info, debug, trace or silent' },
   { name: 'AEGIS_DB_POOL_MAX', default: '10', summary: 'PostgreSQL connections per process' },
+  { name: 'AEGIS_MAX_DESTINATIONS_PER_ORG', default: '100', summary: 'destinations one organization may have' },
+  { name: 'AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG', default: '25', summary: 'of them enabled at once (bounds jobs per request)' },
   { name: 'AEGIS_METRICS_TOKEN', default: 'unset (open /metrics, aggregate series)', summary: 'bearer token /metrics requires; per-destination series then' },
   { name: 'NODE_EXTRA_CA_CERTS', default: 'unset', summary: "PEM file of extra CAs for a SIEM's TLS (Node.js's own)" },
 ];
@@ -66,6 +68,18 @@ export interface Config {
   dbPoolMax: number;
   /** AEGIS_METRICS_TOKEN: /metrics requires it as a bearer token and then labels series per destination. */
   metricsToken: string | null;
+  /** Per-organization caps: one tenant cannot make the service work for everyone else's time. */
+  orgLimits: OrgLimits;
+}
+
+export interface OrgLimits {
+  /** Destinations an organization may have (AEGIS_MAX_DESTINATIONS_PER_ORG). */
+  destinations: number;
+  /**
+   * Of them enabled at once (AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG): each recorded event makes one
+   * job per enabled destination, so this also bounds the jobs one request creates (1,000 records x this).
+   */
+  enabledDestinations: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -150,5 +164,9 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     dbPoolMax: int(env, 'AEGIS_DB_POOL_MAX', 10, 2, 200),
     metricsToken,
+    orgLimits: {
+      destinations: int(env, 'AEGIS_MAX_DESTINATIONS_PER_ORG', 100, 1, 100_000),
+      enabledDestinations: int(env, 'AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG', 25, 1, 100_000),
+    },
   };
 }

@@ -49,6 +49,19 @@ export async function insertDestination(
   );
 }
 
+/**
+ * Locks the organization's row (until the transaction ends) and counts its destinations: the
+ * per-organization caps are checked and the write made under that lock.
+ */
+export async function lockOrgDestinationCounts(tx: Queryable, orgId: string): Promise<{ total: number; enabled: number }> {
+  await tx.query('SELECT id FROM orgs WHERE id = $1 FOR UPDATE', [orgId]);
+  const { rows } = await tx.query<{ total: number; enabled: number }>(
+    'SELECT count(*)::int AS total, (count(*) FILTER (WHERE enabled))::int AS enabled FROM destinations WHERE org_id = $1',
+    [orgId],
+  );
+  return rows[0] ?? { total: 0, enabled: 0 };
+}
+
 export async function getDestination(db: Queryable, orgId: string, id: string): Promise<DestinationWithCounts | null> {
   const { rows } = await db.query<DestinationWithCounts>(
     `SELECT d.*, ${COUNTS} FROM destinations d WHERE d.org_id = $1 AND d.id = $2`,

@@ -1,4 +1,5 @@
-import type { Db } from '../db/types.js';
+import type { Db, Queryable } from '../db/types.js';
+import type { OrgLimits } from '../config/env.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import { AppError, invalid, notFound } from '../errors.js';
 import { newId } from '../ids.js';
@@ -16,6 +17,29 @@ export interface DestinationDeps {
   db: Db;
   keyRing: KeyRing;
   allowPrivate: boolean;
+  /** Per-organization caps (AEGIS_MAX_DESTINATIONS_PER_ORG, AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG). */
+  limits: OrgLimits;
+}
+
+/**
+ * Refuses a create (adding one destination, enabled or not) or an enable that would pass a cap. Runs in
+ * the writing transaction after locking the organization's row, so concurrent requests cannot each
+ * see room for one more and together pass the cap.
+ */
+async function checkOrgLimits(tx: Queryable, limits: OrgLimits, orgId: string, adding: { destination: boolean; enabled: boolean }): Promise<void> {
+  const counts = await repo.lockOrgDestinationCounts(tx, orgId);
+  if (adding.destination && counts.total >= limits.destinations) {
+    throw new AppError(
+      'limit_reached',
+      `This organization has ${counts.total} destinations, the most it may have (AEGIS_MAX_DESTINATIONS_PER_ORG = ${limits.destinations}). Delete one first, or ask the operator to raise the cap.`,
+    );
+  }
+  if (adding.enabled && counts.enabled >= limits.enabledDestinations) {
+    throw new AppError(
+      'limit_reached',
+      `This organization has ${counts.enabled} enabled destinations, the most it may have at once (AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG = ${limits.enabledDestinations}). Disable one first, create this one with "enabled": false, or ask the operator to raise the cap.`,
+    );
+  }
 }
 
 function checkUrl(raw: string, allowPrivate: boolean): string {
@@ -44,7 +68,10 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
 
   const id = newId('fwd');
   const signingSecret = body.signing ? generateSigningSecret() : null;
-  await repo.insertDestination(deps.db, {
+  const enabled = body.enabled ?? true;
+  await deps.db.transaction(async (tx) => {
+    await checkOrgLimits(tx, deps.limits, orgId, { destination: true, enabled });
+    await repo.insertDestination(tx, {
     org_id: orgId,
     id,
     siem,
@@ -54,7 +81,8 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
     auth_header_sealed: value ? sealAuthHeader(deps.keyRing, orgId, id, value) : null,
     signing_secret_sealed: signingSecret ? sealSigningSecret(deps.keyRing, orgId, id, signingSecret) : null,
     options: body.options ?? {},
-    enabled: body.enabled ?? true,
+    enabled,
+  });
   });
   const view = toView(await mustGet(deps, orgId, id));
   return signingSecret ? { ...view, signing_secret: signingSecret } : view;
@@ -107,7 +135,14 @@ export async function patchDestination(deps: DestinationDeps, orgId: string, id:
     newSecret = generateSigningSecret();
     patch.signing_secret_sealed = sealSigningSecret(deps.keyRing, orgId, id, newSecret);
   }
-  await repo.updateDestination(deps.db, orgId, id, patch);
+  if (patch.enabled === true && !row.enabled) {
+    await deps.db.transaction(async (tx) => {
+      await checkOrgLimits(tx, deps.limits, orgId, { destination: false, enabled: true });
+      await repo.updateDestination(tx, orgId, id, patch);
+    });
+  } else {
+    await repo.updateDestination(deps.db, orgId, id, patch);
+  }
   const view = toView(await mustGet(deps, orgId, id));
   return newSecret ? { ...view, signing_secret: newSecret } : view;
 }

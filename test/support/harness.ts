@@ -34,6 +34,10 @@ export async function startTestService(db: Db, env: Record<string, string> = {},
     // spurious timeout turns into a retry the test did not expect. Tests about timeouts set a short one.
     AEGIS_HTTP_TIMEOUT_MS: '15000',
     AEGIS_LOG_LEVEL: 'debug',
+    // Suites that create many destinations in one organization are not about the per-organization
+    // caps; orgLimits.test.ts sets small ones.
+    AEGIS_MAX_DESTINATIONS_PER_ORG: '10000',
+    AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG: '10000',
     ...env,
   });
   const logs = captureLogger('debug');

@@ -15,11 +15,11 @@ const tags = ['forwarding-destinations'];
 const base = '/api/orgs/:org_id/forwarding-destinations';
 
 export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations };
+  const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations, limits: ctx.config.orgLimits };
   const probeLimiter = new svc.ProbeRateLimiter();
 
   app.post(base, {
-    schema: { tags, summary: 'Create a destination', params: OrgParams, body: CreateDestinationBody, response: { 201: DestinationView, ...E } },
+    schema: { tags, summary: 'Create a destination', params: OrgParams, body: CreateDestinationBody, response: { 201: DestinationView, ...E, 409: Type.Ref('ErrorBody', { description: 'A per-organization cap (limit_reached).' }) } },
     handler: async (req, reply) => {
       const { org_id } = req.params as { org_id: string };
       const view = await svc.createDestination(deps, org_id, req.body as CreateDestinationBody);
@@ -48,7 +48,7 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Enable or disable, rotate or clear the auth header, or edit URL and settings',
       params: DestinationParams,
       body: PatchDestinationBody,
-      response: { 200: DestinationView, ...E },
+      response: { 200: DestinationView, ...E, 409: Type.Ref('ErrorBody', { description: 'Enabling would pass the cap of enabled destinations (limit_reached).' }) },
     },
     handler: async (req) => {
       const p = req.params as { org_id: string; destination_id: string };
