@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { claimJobs, extendLease } from '../../../src/queue/claimJobs.js';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { addEvents, claim, dbNow, jobs, ms, newDestination, newOrg } from './support.js';
+
+// Claiming: due jobs of one destination, locked with FOR UPDATE SKIP LOCKED, leased until a time.
+describe.each(DB_KINDS)('queue: claimJobs and extendLease (%s)', (kind) => {
+  let tdb: TestDb;
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+  });
+  beforeEach(async () => {
+    await tdb.reset();
+  });
+  afterAll(async () => {
+    await tdb?.close();
+  });
+
+  async function setup(events = 5) {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org);
+    const eventIds = await addEvents(tdb.db, org, events);
+    return { org, dest, eventIds };
+  }
+
+  it('claims due jobs oldest first up to the limit, with their payload, stamped with the claim id and leased', async () => {
+    const { org, dest } = await setup(5);
+    // Jobs of one batch fall due together; ties go by job id.
+    const eventIds = (await jobs(tdb.db, dest)).map((j) => j.event_id);
+    const t0 = await dbNow(tdb.db);
+    const { claimId, claimed } = await claim(tdb.db, org, dest, { limit: 3, leaseMs: 45_000 });
+    const t1 = await dbNow(tdb.db);
+
+    expect(claimed.map((j) => [j.orgId, j.eventId, j.attempts])).toEqual(eventIds.slice(0, 3).map((e) => [org, e, 0]));
+    expect(claimed.map((j) => (j.payload as { event: { id: string } }).event.id)).toEqual(eventIds.slice(0, 3));
+    const rows = await jobs(tdb.db, dest);
+    for (const r of rows.slice(0, 3)) {
+      expect(r.claim_id).toBe(claimId);
+      expect(r.status).toBe('pending');
+      expect(r.attempts).toBe(0);
+      // The lease: next_attempt_at = the claim's now() + leaseMs.
+      expect(ms(r.next_attempt_at, t0)).toBeGreaterThanOrEqual(45_000);
+      expect(ms(r.next_attempt_at, t1)).toBeLessThanOrEqual(45_000);
+    }
+    expect(rows.slice(3).map((r) => r.claim_id)).toEqual([null, null]);
+
+    // Leased jobs are not due: the next claim gets only the rest.
+    const second = await claim(tdb.db, org, dest);
+    expect(second.claimed.map((j) => j.eventId)).toEqual(eventIds.slice(3));
+    expect((await claim(tdb.db, org, dest)).claimed).toEqual([]);
+  });
+
+  it('takes jobs in next_attempt_at order and leaves jobs that are not due yet', async () => {
+    const { org, dest } = await setup(3);
+    const [j1, j2, j3] = (await jobs(tdb.db, dest)).map((j) => j.id);
+    await tdb.db.query(`UPDATE forwarding_jobs SET next_attempt_at = now() - interval '1 minute' WHERE id = $1`, [j3]);
+    await tdb.db.query(`UPDATE forwarding_jobs SET next_attempt_at = now() + interval '1 minute' WHERE id = $1`, [j1]);
+    const { claimed } = await claim(tdb.db, org, dest);
+    expect(claimed.map((j) => j.id).sort()).toEqual([j2, j3].sort());
+    // Ordered by id in the answer; picked by due time (limit 1 takes the longest overdue).
+    await tdb.db.query(`UPDATE forwarding_jobs SET claim_id = NULL, next_attempt_at = now() - interval '1 second' WHERE id = ANY($1::bigint[])`, [[j2, j3]]);
+    await tdb.db.query(`UPDATE forwarding_jobs SET next_attempt_at = now() - interval '1 minute' WHERE id = $1`, [j3]);
+    expect((await claim(tdb.db, org, dest, { limit: 1 })).ids).toEqual([j3]);
+  });
+
+  it('claims only the given destination’s jobs, and never done or failed ones', async () => {
+    const org = await newOrg(tdb.db);
+    const a = await newDestination(tdb.db, org);
+    const b = await newDestination(tdb.db, org);
+    await addEvents(tdb.db, org, 3);
+    const [done, failed, pending] = (await jobs(tdb.db, a)).map((j) => j.id);
+    await tdb.db.query(`UPDATE forwarding_jobs SET status = 'done', settled_at = now() WHERE id = $1`, [done]);
+    await tdb.db.query(`UPDATE forwarding_jobs SET status = 'failed', settled_at = now() WHERE id = $1`, [failed]);
+    expect((await claim(tdb.db, org, a)).ids).toEqual([pending]);
+    expect((await claim(tdb.db, org, b)).ids).toEqual((await jobs(tdb.db, b)).map((j) => j.id));
+  });
+
+  it('claims nothing of a disabled destination, or of one whose breaker pause has not ended', async () => {
+    const { org, dest } = await setup(2);
+    await tdb.db.query(`UPDATE destinations SET enabled = false WHERE id = $1`, [dest]);
+    expect((await claim(tdb.db, org, dest)).claimed).toEqual([]);
+
+    await tdb.db.query(`UPDATE destinations SET enabled = true, paused_until = now() + interval '1 minute' WHERE id = $1`, [dest]);
+    expect((await claim(tdb.db, org, dest)).claimed).toEqual([]);
+    // Nothing was stamped by the refused claims.
+    expect((await jobs(tdb.db, dest)).map((j) => j.claim_id)).toEqual([null, null]);
+
+    await tdb.db.query(`UPDATE destinations SET paused_until = now() - interval '1 second' WHERE id = $1`, [dest]);
+    expect((await claim(tdb.db, org, dest)).claimed).toHaveLength(2);
+  });
+
+  it('claims nothing through another organization’s id', async () => {
+    const { dest } = await setup(2);
+    const stranger = await newOrg(tdb.db);
+    expect((await claim(tdb.db, stranger, dest)).claimed).toEqual([]);
+  });
+
+  it('concurrent claims take disjoint sets that together cover every due job', async () => {
+    const { org, dest } = await setup(40);
+    const claims = await Promise.all([1, 2, 3, 4].map(() => claim(tdb.db, org, dest, { limit: 15 })));
+    const all = claims.flatMap((c) => c.ids);
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.sort((x, y) => x - y)).toEqual((await jobs(tdb.db, dest)).map((j) => j.id));
+    for (const c of claims) {
+      const owned = (await jobs(tdb.db, dest)).filter((j) => j.claim_id === c.claimId).map((j) => j.id);
+      expect(owned.sort((x, y) => x - y)).toEqual([...c.ids].sort((x, y) => x - y));
+    }
+  });
+
+  // PGlite has one connection and serialises transactions, so only the server can hold a lock while
+  // another claim runs: that claim must skip the locked rows at once, not wait for them.
+  it.runIf(kind === 'postgres')('a claim skips rows another open transaction holds, without waiting', async () => {
+    const { org, dest } = await setup(6);
+    let inner: number[] = [];
+    const outer = await tdb.db.transaction(async (tx) => {
+      const held = await claimJobs(tx, { orgId: org, destinationId: dest, limit: 4, leaseMs: 60_000, claimId: randomUUID() });
+      // Still uncommitted: the rows stay locked (and, to others, still look due).
+      inner = (await claim(tdb.db, org, dest, { limit: 6 })).ids;
+      return held.map((j) => j.id);
+    });
+    expect(outer).toHaveLength(4);
+    expect(inner).toHaveLength(2);
+    expect([...outer, ...inner].sort((x, y) => x - y)).toEqual((await jobs(tdb.db, dest)).map((j) => j.id));
+  });
+
+  it('extendLease pushes the lease of jobs still held by the claim, and only those', async () => {
+    const { org, dest } = await setup(3);
+    const { claimId, ids } = await claim(tdb.db, org, dest, { limit: 2, leaseMs: 1_000 });
+    const before = await jobs(tdb.db, dest);
+
+    const stale = await extendLease(tdb.db, { orgId: org, claimId: randomUUID(), ids, leaseMs: 600_000 });
+    expect(stale).toBe(0);
+    expect(await jobs(tdb.db, dest)).toEqual(before);
+
+    const wrongOrg = await extendLease(tdb.db, { orgId: await newOrg(tdb.db), claimId, ids, leaseMs: 600_000 });
+    expect(wrongOrg).toBe(0);
+    expect(await jobs(tdb.db, dest)).toEqual(before);
+
+    const unclaimed = before[2]!.id;
+    const t0 = await dbNow(tdb.db);
+    const n = await extendLease(tdb.db, { orgId: org, claimId, ids: [...ids, unclaimed], leaseMs: 600_000 });
+    const t1 = await dbNow(tdb.db);
+    expect(n).toBe(2);
+    const after = await jobs(tdb.db, dest);
+    for (const r of after.slice(0, 2)) {
+      expect(ms(r.next_attempt_at, t0)).toBeGreaterThanOrEqual(600_000);
+      expect(ms(r.next_attempt_at, t1)).toBeLessThanOrEqual(600_000);
+      expect(r.claim_id).toBe(claimId);
+    }
+    expect(after[2]).toEqual(before[2]);
+  });
+});

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { countFailed, lastFailedJobId, listFailedEvents, replayFailed } from '../../../src/queue/deadLetters.js';
+import { JOBS_CHANNEL } from '../../../src/queue/types.js';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { addEvents, claim, jobs, newDestination, newOrg } from './support.js';
+
+// Dead letters: listing them page by page, and replaying them (all, some, bounded, not too old).
+describe.each(DB_KINDS)('queue: dead letters (%s)', (kind) => {
+  let tdb: TestDb;
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+  });
+  beforeEach(async () => {
+    await tdb.reset();
+  });
+  afterAll(async () => {
+    await tdb?.close();
+  });
+
+  /** `failed` dead-lettered jobs (oldest id first) and one pending job on `dest`, plus a dead letter on another destination. */
+  async function setup(failed: number, occurredAt = new Date()) {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org);
+    const other = await newDestination(tdb.db, org);
+    await addEvents(tdb.db, org, failed + 1, occurredAt);
+    const all = await jobs(tdb.db, dest);
+    const dead = all.slice(0, failed).map((j) => j.id);
+    await tdb.db.query(
+      `UPDATE forwarding_jobs SET status = 'failed', attempts = 4, last_error = 'HTTP 503', last_status_code = 503,
+              settled_at = '2030-01-01T00:00:00Z', claim_id = gen_random_uuid()
+        WHERE id = ANY($1::bigint[])`,
+      [dead],
+    );
+    const otherDead = (await jobs(tdb.db, other))[0]!.id;
+    await tdb.db.query(`UPDATE forwarding_jobs SET status = 'failed', settled_at = now() WHERE id = $1`, [otherDead]);
+    return { org, dest, other, dead, pending: all[failed]!.id, otherDead, all };
+  }
+
+  it('lists a destination’s dead letters newest first, page by page, with the event', async () => {
+    const { org, dest, dead, all } = await setup(5);
+    const page1 = await listFailedEvents(tdb.db, org, dest, { limit: 2, beforeId: null });
+    expect(page1.total).toBe(5);
+    expect(page1.events.map((e) => e.job_id)).toEqual([dead[4], dead[3]]);
+    expect(page1.next_before_id).toBe(dead[3]);
+    const j = all[4]!;
+    expect(page1.events[0]).toEqual({
+      job_id: j.id,
+      event_id: j.event_id,
+      attempts: 4,
+      last_error: 'HTTP 503',
+      last_status_code: 503,
+      failed_at: '2030-01-01T00:00:00.000Z',
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      event: { event: { id: j.event_id }, n: expect.any(Number) },
+    });
+
+    const page2 = await listFailedEvents(tdb.db, org, dest, { limit: 2, beforeId: page1.next_before_id });
+    expect(page2.events.map((e) => e.job_id)).toEqual([dead[2], dead[1]]);
+    const page3 = await listFailedEvents(tdb.db, org, dest, { limit: 2, beforeId: page2.next_before_id });
+    expect(page3.events.map((e) => e.job_id)).toEqual([dead[0]]);
+    expect(page3.next_before_id).toBeNull();
+    expect(page3.total).toBe(5);
+
+    // A full last page still offers a cursor; the page after it is empty and ends the listing.
+    const full = await listFailedEvents(tdb.db, org, dest, { limit: 5, beforeId: null });
+    expect(full.next_before_id).toBe(dead[0]);
+    expect(await listFailedEvents(tdb.db, org, dest, { limit: 5, beforeId: full.next_before_id })).toEqual({ events: [], total: 5, next_before_id: null });
+
+    // Another organization sees none of them.
+    expect(await listFailedEvents(tdb.db, await newOrg(tdb.db), dest, { limit: 5, beforeId: null })).toEqual({ events: [], total: 0, next_before_id: null });
+  });
+
+  it('counts and names the newest dead letter of the destination only', async () => {
+    const { org, dest, other, dead, otherDead } = await setup(3);
+    expect(await countFailed(tdb.db, org, dest)).toBe(3);
+    expect(await lastFailedJobId(tdb.db, org, dest)).toBe(dead[2]);
+    expect(await lastFailedJobId(tdb.db, org, other)).toBe(otherDead);
+    expect(await lastFailedJobId(tdb.db, org, await newDestination(tdb.db, org))).toBeNull();
+  });
+
+  it('replays every dead letter of the destination as a fresh, due, unclaimed job and notifies workers', async () => {
+    const { org, dest, other, dead, pending, otherDead } = await setup(3);
+    let notified = 0;
+    const unlisten = await tdb.db.listen(JOBS_CHANNEL, () => notified++);
+    try {
+      expect(await replayFailed(tdb.db, org, dest, null)).toEqual({ replayed: 3, tooOld: 0 });
+      await expect.poll(() => notified, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+    } finally {
+      await unlisten();
+    }
+    for (const j of (await jobs(tdb.db, dest)).filter((x) => dead.includes(x.id))) {
+      expect(j).toMatchObject({ status: 'pending', attempts: 0, claim_id: null, settled_at: null });
+    }
+    expect((await claim(tdb.db, org, dest)).ids).toEqual([...dead, pending]);
+    expect((await jobs(tdb.db, other)).find((j) => j.id === otherDead)?.status).toBe('failed');
+    expect(await replayFailed(tdb.db, org, dest, null)).toEqual({ replayed: 0, tooOld: 0 });
+  });
+
+  it('replays only the given ids of this destination and organization', async () => {
+    const { org, dest, dead, otherDead } = await setup(3);
+    expect(await replayFailed(tdb.db, await newOrg(tdb.db), dest, null)).toEqual({ replayed: 0, tooOld: 0 });
+    expect(await replayFailed(tdb.db, org, dest, [dead[1]!, otherDead])).toEqual({ replayed: 1, tooOld: 0 });
+    expect((await jobs(tdb.db, dest)).filter((j) => j.status === 'failed').map((j) => j.id)).toEqual([dead[0], dead[2]]);
+  });
+
+  it('replays in bounded batches, oldest first, and stops at upToJobId', async () => {
+    const { org, dest, dead } = await setup(5);
+    const failedIds = async () => (await jobs(tdb.db, dest)).filter((j) => j.status === 'failed').map((j) => j.id);
+    expect(await replayFailed(tdb.db, org, dest, null, { batch: 2 })).toEqual({ replayed: 2, tooOld: 0 });
+    expect(await failedIds()).toEqual(dead.slice(2));
+    expect(await replayFailed(tdb.db, org, dest, null, { batch: 100, upToJobId: dead[3]! })).toEqual({ replayed: 2, tooOld: 0 });
+    expect(await failedIds()).toEqual([dead[4]]);
+  });
+
+  it('leaves events older than maxAgeMs dead-lettered and counts them as too old', async () => {
+    const { org, dest, dead } = await setup(2, new Date(Date.now() - 3 * 86_400_000));
+    const fresh = await addEvents(tdb.db, org, 2);
+    const freshJobs = (await jobs(tdb.db, dest)).filter((j) => fresh.includes(j.event_id)).map((j) => j.id);
+    await tdb.db.query(`UPDATE forwarding_jobs SET status = 'failed', settled_at = now() WHERE id = ANY($1::bigint[])`, [freshJobs]);
+
+    expect(await replayFailed(tdb.db, org, dest, null, { maxAgeMs: 86_400_000 })).toEqual({ replayed: 2, tooOld: 2 });
+    const rows = await jobs(tdb.db, dest);
+    expect(rows.filter((j) => j.status === 'failed').map((j) => j.id)).toEqual(dead);
+    expect(rows.filter((j) => freshJobs.includes(j.id)).map((j) => j.status)).toEqual(['pending', 'pending']);
+    // Restricted to ids, the too-old count is restricted too.
+    expect(await replayFailed(tdb.db, org, dest, [dead[0]!], { maxAgeMs: 86_400_000 })).toEqual({ replayed: 0, tooOld: 1 });
+  });
+});

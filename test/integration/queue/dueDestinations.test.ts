@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { dueDestinations, nextDueAt } from '../../../src/queue/dueDestinations.js';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { addEvents, newDestination, newOrg } from './support.js';
+
+// What the worker's scan sees: destinations with due work now, and when the next job falls due.
+describe.each(DB_KINDS)('queue: dueDestinations and nextDueAt (%s)', (kind) => {
+  let tdb: TestDb;
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+  });
+  beforeEach(async () => {
+    await tdb.reset();
+  });
+  afterAll(async () => {
+    await tdb?.close();
+  });
+
+  const setDue = (dest: string, at: string) =>
+    tdb.db.query(`UPDATE forwarding_jobs SET next_attempt_at = $2::timestamptz WHERE destination_id = $1`, [dest, at]);
+  const setDest = (dest: string, sql: string) => tdb.db.query(`UPDATE destinations SET ${sql} WHERE id = $1`, [dest]);
+  const ids = async () => (await dueDestinations(tdb.db)).map((d) => d.id).sort();
+
+  it('lists enabled, unpaused destinations with a due pending job, and nothing else', async () => {
+    const org = await newOrg(tdb.db);
+    const other = await newOrg(tdb.db);
+    const due = await newDestination(tdb.db, org);
+    const dueElsewhere = await newDestination(tdb.db, other);
+    const notYet = await newDestination(tdb.db, org);
+    const disabled = await newDestination(tdb.db, org);
+    const paused = await newDestination(tdb.db, org);
+    const pauseOver = await newDestination(tdb.db, org);
+    const settled = await newDestination(tdb.db, org);
+    const idle = await newDestination(tdb.db, org);
+    await addEvents(tdb.db, org, 2);
+    await addEvents(tdb.db, other, 1);
+    await tdb.db.query(`DELETE FROM forwarding_jobs WHERE destination_id = $1`, [idle]);
+    await setDue(notYet, '2100-01-01T00:00:00Z');
+    await setDest(disabled, 'enabled = false');
+    await setDest(paused, `paused_until = now() + interval '1 minute'`);
+    await setDest(pauseOver, `paused_until = now() - interval '1 second', consecutive_failures = 6`);
+    await tdb.db.query(`UPDATE forwarding_jobs SET status = (CASE WHEN id % 2 = 0 THEN 'done' ELSE 'failed' END), settled_at = now() WHERE destination_id = $1`, [settled]);
+
+    expect(await ids()).toEqual([due, dueElsewhere, pauseOver].sort());
+    const listed = await dueDestinations(tdb.db);
+    expect(listed.find((d) => d.id === pauseOver)).toEqual({ orgId: org, id: pauseOver, consecutiveFailures: 6 });
+    expect(listed.find((d) => d.id === dueElsewhere)).toEqual({ orgId: other, id: dueElsewhere, consecutiveFailures: 0 });
+    expect(await dueDestinations(tdb.db, 2)).toHaveLength(2);
+  });
+
+  it('nextDueAt: null with nothing pending; else the earliest due time of an enabled destination', async () => {
+    const org = await newOrg(tdb.db);
+    expect(await nextDueAt(tdb.db)).toBeNull();
+    const a = await newDestination(tdb.db, org);
+    const b = await newDestination(tdb.db, org);
+    const off = await newDestination(tdb.db, org);
+    await addEvents(tdb.db, org, 2);
+    await setDue(a, '2100-01-01T00:00:10Z');
+    await setDue(b, '2100-01-01T00:00:05Z');
+    await setDue(off, '2100-01-01T00:00:01Z');
+    await setDest(off, 'enabled = false');
+    expect((await nextDueAt(tdb.db))?.toISOString()).toBe('2100-01-01T00:00:05.000Z');
+
+    // A destination the caller is draining itself is left out.
+    expect((await nextDueAt(tdb.db, [b]))?.toISOString()).toBe('2100-01-01T00:00:10.000Z');
+    expect(await nextDueAt(tdb.db, [a, b])).toBeNull();
+
+    // A paused destination is due when its pause ends, if that is later than its jobs.
+    await setDest(b, `paused_until = '2100-01-01T00:00:30Z'`);
+    expect((await nextDueAt(tdb.db))?.toISOString()).toBe('2100-01-01T00:00:10.000Z');
+    await setDest(b, `paused_until = '2100-01-01T00:00:07Z'`);
+    expect((await nextDueAt(tdb.db))?.toISOString()).toBe('2100-01-01T00:00:07.000Z');
+    await setDest(b, `paused_until = '2099-01-01T00:00:00Z'`);
+    expect((await nextDueAt(tdb.db))?.toISOString()).toBe('2100-01-01T00:00:05.000Z');
+
+    // Only pending jobs count.
+    await tdb.db.query(`UPDATE forwarding_jobs SET status = 'failed', settled_at = now()`);
+    expect(await nextDueAt(tdb.db)).toBeNull();
+  });
+});
