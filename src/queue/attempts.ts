@@ -31,3 +31,66 @@ export async function insertAttempts(db: Queryable, recs: AttemptRecord[]): Prom
     ],
   );
 }
+
+/** One logged request as the delivery log API answers it. */
+export interface AttemptView {
+  attempted_at: string;
+  status_code: number | null;
+  event_count: number;
+  delivered_count: number;
+  failed_count: number;
+  duration_ms: number;
+  error: string | null;
+  response_snippet: string | null;
+}
+
+/**
+ * A page of one destination's delivery log, newest first. `beforeId` continues after the previous
+ * page's last row (the opaque cursor carries it); `outcome` keeps the requests that failed (an error
+ * was recorded) or those that did not; `since`/`until` bound attempted_at (inclusive, exclusive).
+ */
+export async function listAttempts(
+  db: Queryable,
+  orgId: string,
+  destinationId: string,
+  q: { limit: number; beforeId: number | null; outcome: 'failed' | 'delivered' | null; since: Date | null; until: Date | null },
+): Promise<{ attempts: AttemptView[]; lastId: number | null; more: boolean }> {
+  const { rows } = await db.query<{
+    id: number;
+    attempted_at: Date;
+    status_code: number | null;
+    event_count: number;
+    delivered_count: number;
+    failed_count: number;
+    duration_ms: number;
+    error: string | null;
+    response_snippet: string | null;
+  }>(
+    `SELECT id, attempted_at, status_code, event_count, delivered_count, failed_count, duration_ms, error, response_snippet
+       FROM delivery_attempts
+      WHERE org_id = $1 AND destination_id = $2
+        AND ($3::bigint IS NULL OR id < $3)
+        AND ($4::text IS NULL OR ($4 = 'failed') = (error IS NOT NULL))
+        AND ($5::timestamptz IS NULL OR attempted_at >= $5)
+        AND ($6::timestamptz IS NULL OR attempted_at < $6)
+      ORDER BY id DESC
+      LIMIT $7`,
+    [orgId, destinationId, q.beforeId, q.outcome, q.since, q.until, q.limit + 1],
+  );
+  const more = rows.length > q.limit;
+  const page = rows.slice(0, q.limit);
+  return {
+    attempts: page.map((r) => ({
+      attempted_at: new Date(r.attempted_at).toISOString(),
+      status_code: r.status_code,
+      event_count: r.event_count,
+      delivered_count: r.delivered_count,
+      failed_count: r.failed_count,
+      duration_ms: r.duration_ms,
+      error: r.error,
+      response_snippet: r.response_snippet,
+    })),
+    lastId: page.length > 0 ? page[page.length - 1]!.id : null,
+    more,
+  };
+}

@@ -8,6 +8,8 @@ import { probeDestination } from '../../delivery/probe.js';
 import { listFailedEvents } from '../../queue/deadLetters.js';
 import { replayDeadLetters } from '../../destinations/replay.js';
 import { destinationStats } from '../../queue/stats.js';
+import { listAttempts } from '../../queue/attempts.js';
+import { invalid } from '../../errors.js';
 import type { SiemId } from '../../siem/catalog.js';
 
 const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody') };
@@ -153,4 +155,68 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       return destinationStats(ctx.db, p.org_id, p.destination_id);
     },
   });
+
+  // The delivery log: every request sent to the SIEM (deliveries and test probes), newest first.
+  // Snippets were scrubbed of the destination's credentials before they were stored.
+  app.get(`${base}/:destination_id/attempts`, {
+    schema: {
+      tags,
+      summary: "A destination's delivery log: one entry per request sent, newest first",
+      params: DestinationParams,
+      querystring: Type.Object(
+        {
+          // Query strings are text: the API never coerces types, so the number is checked by pattern.
+          limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,1}|[1-4][0-9]{2}|500)$', description: 'Entries per page, 1 to 500 (default 50).' })),
+          cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,40}$', description: 'next_cursor of the previous page.' })),
+          outcome: Type.Optional(Type.Union([Type.Literal('failed'), Type.Literal('delivered')], { description: 'failed: requests that recorded an error; delivered: those that did not.' })),
+          since: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests at or after this time.' })),
+          until: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests before this time.' })),
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        200: Type.Object({
+          attempts: Type.Array(
+            Type.Object({
+              attempted_at: Type.String({ format: 'date-time' }),
+              status_code: Type.Union([Type.Integer(), Type.Null()]),
+              event_count: Type.Integer(),
+              delivered_count: Type.Integer(),
+              failed_count: Type.Integer(),
+              duration_ms: Type.Integer(),
+              error: Type.Union([Type.String(), Type.Null()]),
+              response_snippet: Type.Union([Type.String(), Type.Null()]),
+            }),
+          ),
+          next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next (older) page; null on the last page.' }),
+        }),
+        ...E,
+      },
+    },
+    handler: async (req) => {
+      const p = req.params as { org_id: string; destination_id: string };
+      const q = req.query as { limit?: string; cursor?: string; outcome?: 'failed' | 'delivered'; since?: string; until?: string };
+      await svc.getDestinationView(deps, p.org_id, p.destination_id);
+      const page = await listAttempts(ctx.db, p.org_id, p.destination_id, {
+        limit: q.limit === undefined ? 50 : Number(q.limit),
+        beforeId: q.cursor === undefined ? null : decodeAttemptsCursor(q.cursor),
+        outcome: q.outcome ?? null,
+        since: q.since ? new Date(q.since) : null,
+        until: q.until ? new Date(q.until) : null,
+      });
+      return { attempts: page.attempts, next_cursor: page.more && page.lastId !== null ? encodeAttemptsCursor(page.lastId) : null };
+    },
+  });
+}
+
+// Opaque to clients (they pass it back as is), so its form can change without breaking them.
+const CURSOR_PREFIX = 'a1.';
+function encodeAttemptsCursor(lastId: number): string {
+  return Buffer.from(`${CURSOR_PREFIX}${lastId}`).toString('base64url');
+}
+function decodeAttemptsCursor(cursor: string): number {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const id = text.startsWith(CURSOR_PREFIX) ? Number(text.slice(CURSOR_PREFIX.length)) : NaN;
+  if (!Number.isSafeInteger(id) || id < 1) throw invalid('cursor', 'is not a cursor this API gave out; pass next_cursor from the previous page as is');
+  return id;
 }
