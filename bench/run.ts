@@ -65,6 +65,9 @@ const WORKER_ENV: Record<string, string> = Object.fromEntries(
 const SIZES = quick
   ? { latencySeconds: 10, latencyRate: 1000, drainEvents: 10_000, rssEvents: 50_000, baselineEvents: 5_000, ingestSeconds: 4 }
   : { latencySeconds: 60, latencyRate: 1000, drainEvents: 100_000, rssEvents: 1_000_000, baselineEvents: 100_000, ingestSeconds: 15 };
+// --drain-events N: backlog size of the drain scenario (e.g. a profile long enough to outweigh start-up).
+const drainEventsArg = argv.find((a, i) => argv[i - 1] === '--drain-events');
+if (drainEventsArg) SIZES.drainEvents = Number(drainEventsArg);
 const PRESETS: SiemId[] = presetArg
   ? (presetArg.replace(/^--presets=/, '').split(',') as SiemId[])
   : ['custom', 'splunk_hec', 'datadog', 'elastic', 'sumo_logic', 'new_relic'];

@@ -23,7 +23,7 @@ export interface PreflightRequest {
 
 /**
  * The preflight producer: scans the text, applies the policy, records the metadata-only event (and
- * queues it) in one transaction, and returns the caller's own masked text. The raw input lives only
+ * queues it) in one statement, and returns the caller's own masked text. The raw input lives only
  * in this function's memory: it is never stored, logged or forwarded.
  */
 export async function runPreflight(db: Db, orgId: string, req: PreflightRequest) {
@@ -54,7 +54,7 @@ export async function runPreflight(db: Db, orgId: string, req: PreflightRequest)
   };
   const occurredAt = new Date();
   const event = buildWireEvent({ orgId, fields, occurredAt });
-  await db.transaction((tx) => recordEvents(tx, [{ orgId, id: fields.preflight_id, occurredAt, payload: event }]));
+  await recordEvents(db, [{ orgId, id: fields.preflight_id, occurredAt, payload: event }]);
   return {
     preflight_id: fields.preflight_id,
     decision: policy.decision,
@@ -102,7 +102,7 @@ export async function recordAgentDecisions(db: Db, orgId: string, records: unkno
     const { fields, occurredAt } = fieldsFromAgentRecord(rec.preflight_id ? rec : { ...rec, preflight_id: newPreflightId() }, now);
     return { orgId, id: fields.preflight_id, occurredAt, payload: buildWireEvent({ orgId, fields, occurredAt }) };
   });
-  const { inserted } = await db.transaction((tx) => recordEvents(tx, events));
+  const { inserted } = await recordEvents(db, events);
   return { accepted: events.length, preflight_ids: events.map((e) => e.id), newlyRecorded: inserted.length };
 }
 
