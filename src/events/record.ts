@@ -7,7 +7,7 @@ import { countByType } from './findings.js';
 import { mask } from './mask.js';
 import { evaluatePolicy } from './policy.js';
 import { validateAgentRecord, validatePreflightOptions } from './validate.js';
-import { guardActorId } from './privacyGuard.js';
+import { guardActorId, type GuardMemo } from './privacyGuard.js';
 import { MAX_REPORTED_VIOLATIONS, type Violation } from './violation.js';
 
 export const MAX_INPUT_BYTES = 1024 * 1024;
@@ -76,10 +76,12 @@ export async function recordAgentDecisions(db: Db, orgId: string, records: unkno
   const violations: Violation[] = [];
   const full = () => violations.length > MAX_REPORTED_VIOLATIONS;
   const valid: { i: number; rec: AgentDecisionRecord }[] = [];
+  // The guard's answers for values repeated across the batch's records; dropped with the batch.
+  const memo: GuardMemo = new Map();
   for (const [i, record] of records.entries()) {
     if (full()) break;
     // validateAgentRecord checks the published schema and runs the privacy guard.
-    const found = validateAgentRecord(record, `/events/${i}`);
+    const found = validateAgentRecord(record, `/events/${i}`, memo);
     const rec = record as AgentDecisionRecord;
     if (found.length === 0 && rec.occurred_at !== undefined && parseOccurredAt(rec.occurred_at) === null) {
       found.push({ path: `/events/${i}/occurred_at`, message: 'is not a representable date-time' });
