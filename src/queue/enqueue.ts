@@ -14,18 +14,19 @@ export interface NewEvent {
  * on its own, so callers need no transaction (one may still wrap it). Idempotent on (org_id, event
  * id): an event already recorded is neither recorded nor queued again. Returns the ids that were new.
  *
- * Why one statement with one JSON parameter: per request this was BEGIN, two INSERTs, a NOTIFY and
- * COMMIT (five round trips, each parsed and planned), and each payload was serialised by
- * JSON.stringify and then escaped again as an element of a json[] array literal. The batch now goes
- * as a single JSON document; json_to_recordset hands each payload to the json column as the exact
- * text JSON.stringify produced (json keeps text as given: field order and escapes unchanged).
+ * Why one statement: per request this was BEGIN, two INSERTs, a NOTIFY and COMMIT (five round trips,
+ * each parsed and planned). Why the payloads as one JSON array: as a json[] parameter each payload was
+ * JSON.stringify'd and then escaped again as an array element (half the API's cost of this function);
+ * json_array_elements hands each element to the json column as the exact text JSON.stringify produced
+ * (json keeps text as given: field order and escapes unchanged). Not json_to_recordset over one
+ * document: it builds a field table per record and cost Postgres 50 % more per event.
  */
 const RECORD_SQL = `
-WITH input AS (
-  SELECT * FROM json_to_recordset($1::json) AS e(org_id text, id text, occurred_at timestamptz, payload json)
-), ins AS (
+WITH ins AS (
   INSERT INTO audit_events (org_id, id, occurred_at, payload)
-  SELECT org_id, id, occurred_at, payload FROM input
+  SELECT e.org_id, e.id, e.occurred_at, p.payload
+    FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS e(org_id, id, occurred_at, n)
+    JOIN json_array_elements($4::json) WITH ORDINALITY AS p(payload, n) USING (n)
   ON CONFLICT (org_id, id) DO NOTHING
   RETURNING org_id, id
 ), jobs AS (
@@ -39,9 +40,13 @@ SELECT coalesce((SELECT array_agg(id) FROM ins), '{}') AS inserted,
 
 export async function recordEvents(db: Queryable, events: NewEvent[]): Promise<{ inserted: string[]; jobs: number }> {
   if (events.length === 0) return { inserted: [], jobs: 0 };
-  // occurred_at as ISO 8601 UTC (what the pg driver would send for a Date, to the millisecond).
-  const batch = events.map((e) => ({ org_id: e.orgId, id: e.id, occurred_at: e.occurredAt.toISOString(), payload: e.payload }));
-  const { rows } = await db.query<{ inserted: string[]; jobs: number }>(RECORD_SQL, [JSON.stringify(batch)]);
+  const { rows } = await db.query<{ inserted: string[]; jobs: number }>(RECORD_SQL, [
+    events.map((e) => e.orgId),
+    events.map((e) => e.id),
+    // ISO 8601 UTC strings: the same instant the driver would send for a Date, without its per-Date formatting.
+    events.map((e) => e.occurredAt.toISOString()),
+    JSON.stringify(events.map((e) => e.payload)),
+  ]);
   const row = rows[0]!;
   return { inserted: row.inserted, jobs: row.jobs };
 }
