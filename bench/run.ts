@@ -17,10 +17,11 @@ import pg from 'pg';
 import type { SiemId } from '../src/siem/catalog.js';
 import { buildWireEvent, fieldsFromAgentRecord, type AgentDecisionRecord } from '../src/events/contract.js';
 import type { Db } from '../src/db/types.js';
-import { CpuMeter, cpuPressure, machine, memoryMiB } from './lib/proc.js';
+import { CpuMeter, cpuPerEvent, cpuPressure, machine, memoryMiB } from './lib/proc.js';
 import { detectionRows, detectionScenario, type DetectionResult } from './lib/detection.js';
 import {
   benchClient,
+  BENCH_APP_NAME,
   BENCH_DB,
   BENCH_URL,
   ENCRYPTION_KEY,
@@ -45,6 +46,7 @@ const scenarios = new Set<Scenario>(
   scenarioArg ? (scenarioArg.replace(/^--scenario=/, '').split(',').map((s) => s.trim()) as Scenario[]) : [...ALL],
 );
 for (const s of scenarios) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; choose from ${ALL.join(',')}`);
+// --cpu-prof: every service process (API and workers) writes a V8 CPU profile when it exits.
 const cpuProf = argv.includes('--cpu-prof');
 // Services run as production runs them (compiled JavaScript, `node dist/cli/main.js`), built by the
 // bench into a private directory so the repository's dist/ is left alone; --runtime=tsx runs the
@@ -63,6 +65,9 @@ const WORKER_ENV: Record<string, string> = Object.fromEntries(
 const SIZES = quick
   ? { latencySeconds: 10, latencyRate: 1000, drainEvents: 10_000, rssEvents: 50_000, baselineEvents: 5_000, ingestSeconds: 4 }
   : { latencySeconds: 60, latencyRate: 1000, drainEvents: 100_000, rssEvents: 1_000_000, baselineEvents: 100_000, ingestSeconds: 15 };
+// --drain-events N: backlog size of the drain scenario (e.g. a profile long enough to outweigh start-up).
+const drainEventsArg = argv.find((a, i) => argv[i - 1] === '--drain-events');
+if (drainEventsArg) SIZES.drainEvents = Number(drainEventsArg);
 const PRESETS: SiemId[] = presetArg
   ? (presetArg.replace(/^--presets=/, '').split(',') as SiemId[])
   : ['custom', 'splunk_hec', 'datadog', 'elastic', 'sumo_logic', 'new_relic'];
@@ -137,7 +142,7 @@ const serviceEnv = (port: number, extra: Record<string, string> = {}) => ({
 async function startService(role: 'api' | 'worker', extraEnv: Record<string, string> = {}): Promise<ServiceProc> {
   const port = nextPort++;
   const nodeArgs = runtime === 'tsx' ? ['--import', 'tsx', 'src/cli/main.ts'] : [`${BUILD_DIR}/dist/cli/main.js`];
-  if (cpuProf && role === 'worker') nodeArgs.unshift('--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles`);
+  if (cpuProf) nodeArgs.unshift('--cpu-prof', `--cpu-prof-dir=${ROOT}bench/results/profiles`);
   // The heap cap the shipped start command and the aegis-stream bin set (see package.json "start").
   nodeArgs.unshift('--max-old-space-size=160');
   const proc = spawn(process.execPath, [...nodeArgs, 'start', '--role', role], {
@@ -201,13 +206,15 @@ let admin: pg.Client;
 /**
  * `postgres`: the bench database's client backends (the statements the service runs); `pg-bg`: the
  * server's own processes (autovacuum, WAL writer, checkpointer, background writer), which work for
- * every database on the server. Backends of other databases (tests may be running) are not counted.
+ * every database on the server. Backends of other databases (tests may be running) and the bench's
+ * own connections (application_name aegis-bench: seeding, progress polling) are not counted.
  */
 async function postgresGroups(): Promise<{ postgres: number[]; 'pg-bg': number[] }> {
   const { rows } = await admin.query<{ pid: number; client: boolean }>(
     `SELECT pid, backend_type = 'client backend' AS client FROM pg_stat_activity
-      WHERE (datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()) OR backend_type <> 'client backend'`,
-    [BENCH_DB],
+      WHERE (datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name <> $2)
+         OR backend_type <> 'client backend'`,
+    [BENCH_DB, BENCH_APP_NAME],
   );
   return { postgres: rows.filter((r) => r.client).map((r) => r.pid), 'pg-bg': rows.filter((r) => !r.client).map((r) => r.pid) };
 }
@@ -253,6 +260,58 @@ function waitSampler(): { stop(): Promise<Record<string, number>> } {
   };
 }
 
+/**
+ * The statements the service ran in a window, from pg_stat_statements, when the server preloads it
+ * (`shared_preload_libraries`; the stock server does not, so this is null there). The extension is
+ * created in the admin database, whose view covers every database; the bench database is dropped and
+ * migrated per scenario, which would drop an extension created there.
+ */
+interface StatementStat {
+  query: string;
+  calls: number;
+  rows: number;
+  totalMs: number;
+  meanMs: number;
+  /** Execution time per event, in microseconds (wall time inside the executor, not only CPU). */
+  usPerEvent: number;
+}
+
+let statStatements = false;
+
+async function enableStatementStats(): Promise<void> {
+  try {
+    await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    await admin.query('SELECT 1 FROM pg_stat_statements LIMIT 1');
+    statStatements = true;
+    log('pg_stat_statements: on (top statements per scenario in the results)');
+  } catch (err) {
+    log(`pg_stat_statements: unavailable (${(err as Error).message.split('\n')[0]}); no per-statement figures`);
+  }
+}
+
+async function resetStatementStats(): Promise<void> {
+  if (statStatements) await admin.query('SELECT pg_stat_statements_reset()');
+}
+
+async function topStatements(events: number, limit = 8): Promise<StatementStat[] | null> {
+  if (!statStatements) return null;
+  const { rows } = await admin.query<{ query: string; calls: string; rows: string; total: number; mean: number }>(
+    `SELECT s.query, s.calls, s.rows, s.total_exec_time AS total, s.mean_exec_time AS mean
+       FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+      WHERE d.datname = $1 AND s.query NOT LIKE '%pg_stat_activity%'
+      ORDER BY s.total_exec_time DESC LIMIT $2`,
+    [BENCH_DB, limit],
+  );
+  return rows.map((r) => ({
+    query: r.query.replace(/\s+/g, ' ').slice(0, 240),
+    calls: Number(r.calls),
+    rows: Number(r.rows),
+    totalMs: round(r.total, 1),
+    meanMs: round(r.mean, 3),
+    usPerEvent: round((r.total * 1000) / Math.max(1, events), 2),
+  }));
+}
+
 function meter(groups: Record<string, () => number[]>): CpuMeter {
   return new CpuMeter(async () => {
     const out: Record<string, number[]> = {};
@@ -274,6 +333,13 @@ const fmtCores = (c: Cores) =>
     .filter(([k]) => !k.endsWith('~wait') && k !== 'bench')
     .map(([k, v]) => `${k} ${round(v, 2)}${(c[`${k}~wait`] ?? 0) >= 0.05 ? ` (+${round(c[`${k}~wait`]!, 2)})` : ''}`)
     .join(', ');
+/** "api 95, worker 30, postgres 80, pg-bg 4 = 209 (receiver 12)": CPU microseconds per event. */
+const fmtUs = (u: Record<string, number> | undefined) => {
+  if (!u || u.total === undefined) return '';
+  const parts = Object.entries(u).filter(([k]) => k !== 'total' && k !== 'receiver');
+  const rec = u.receiver !== undefined ? ` (receiver ${round(u.receiver)})` : '';
+  return `${parts.map(([k, v]) => `${k} ${round(v)}`).join(', ')} = ${round(u.total)}${rec}`;
+};
 
 // ---- scenarios ----------------------------------------------------------------------------------
 let receiver: Receiver;
@@ -290,6 +356,9 @@ interface LatencyResult {
   seconds: number;
   perPreset: Record<string, { n: number; received: number; p50: number; p99: number; max: number }>;
   cores: Cores;
+  /** CPU microseconds per event recorded in the window (each event is delivered to both destinations). */
+  cpuUsPerEvent: Record<string, number>;
+  statements: StatementStat[] | null;
   workerPeakRssMiB: number;
   pgWaits: Record<string, number>;
   loadavg1: number;
@@ -326,13 +395,16 @@ async function latencyScenario(workers: number): Promise<LatencyResult> {
   let inflight = 0;
   let errors = 0;
   let cpuStarted = false;
+  let countAtBegin = 0;
   let waits: ReturnType<typeof waitSampler> | null = null;
   const url = `http://127.0.0.1:${api.port}/api/orgs/${org.orgId}/audit-events`;
   while (Date.now() - t0 < totalMs) {
     const elapsed = Date.now() - t0;
     if (!cpuStarted && elapsed >= warmupMs) {
       cpuStarted = true;
+      await resetStatementStats();
       await cpu.begin();
+      countAtBegin = count;
       waits = waitSampler();
     }
     let due = Math.floor((elapsed / 1000) * SIZES.latencyRate) - count;
@@ -365,6 +437,9 @@ async function latencyScenario(workers: number): Promise<LatencyResult> {
     await sleep(5);
   }
   const cores = await cpu.end();
+  const windowEvents = count - countAtBegin;
+  const cpuUsPerEvent = cpuPerEvent(cores, cpu.windowSeconds, windowEvents);
+  const statements = await topStatements(windowEvents);
   const pgWaits = (await waits?.stop()) ?? {};
   // Let the tail arrive.
   const waitUntil = Date.now() + 15_000;
@@ -387,8 +462,8 @@ async function latencyScenario(workers: number): Promise<LatencyResult> {
   }
   await Promise.all([stopProc(api.proc), ...ws.map((w) => stopProc(w.proc))]);
   await agent.close();
-  const r = { workers, rate: SIZES.latencyRate, seconds: SIZES.latencySeconds, perPreset, cores, workerPeakRssMiB: round(rss), pgWaits, loadavg1: round(loadavg()[0]!, 2), cpuPressure: cpuPressure(), apiErrors: errors };
-  log(`latency: ${JSON.stringify(r)}`);
+  const r = { workers, rate: SIZES.latencyRate, seconds: SIZES.latencySeconds, perPreset, cores, cpuUsPerEvent, statements, workerPeakRssMiB: round(rss), pgWaits, loadavg1: round(loadavg()[0]!, 2), cpuPressure: cpuPressure(), apiErrors: errors };
+  log(`latency: ${JSON.stringify({ ...r, statements: undefined })}`);
   return r;
 }
 
@@ -401,6 +476,9 @@ interface DrainResult {
   received: number;
   requests: number;
   cores: Cores;
+  /** CPU microseconds per event delivered. */
+  cpuUsPerEvent: Record<string, number>;
+  statements: StatementStat[] | null;
   workerPeakRssMiB: number;
   workerHwmMiB: number;
   /** Peak RssAnon: the worker's own pages, without the node binary's shared file pages. */
@@ -450,6 +528,7 @@ async function drainScenario(preset: SiemId, n: number, workers: number, extraEn
     }
   }, 100);
   const cpu = meter({ worker: () => ws.map((w) => w.proc.pid!), receiver: () => [receiver.proc.pid!], bench: () => [process.pid] });
+  await resetStatementStats();
   await cpu.begin();
   const waits = waitSampler();
   const t0 = performance.now();
@@ -474,6 +553,9 @@ async function drainScenario(preset: SiemId, n: number, workers: number, extraEn
   }
   const seconds = (performance.now() - t0) / 1000;
   const cores = await cpu.end();
+  const delivered = complete ? n : received;
+  const cpuUsPerEvent = cpuPerEvent(cores, cpu.windowSeconds, delivered);
+  const statements = await topStatements(delivered);
   const pgWaits = await waits.stop();
   clearInterval(rssTimer);
   let hwm = 0;
@@ -488,10 +570,12 @@ async function drainScenario(preset: SiemId, n: number, workers: number, extraEn
     workers,
     events: n,
     seconds: round(seconds, 2),
-    rate: round((complete ? n : received) / seconds),
+    rate: round(delivered / seconds),
     received,
     requests,
     cores,
+    cpuUsPerEvent,
+    statements,
     workerPeakRssMiB: round(rss),
     workerHwmMiB: round(hwm),
     workerPeakAnonMiB: round(anon),
@@ -501,7 +585,7 @@ async function drainScenario(preset: SiemId, n: number, workers: number, extraEn
     cpuPressure: cpuPressure(),
     workerHeapMiB: heap,
   };
-  log(`drain: ${JSON.stringify(r)} jobs: ${JSON.stringify(left)}`);
+  log(`drain: ${JSON.stringify({ ...r, statements: undefined })} jobs: ${JSON.stringify(left)}`);
   return r;
 }
 
@@ -511,6 +595,12 @@ interface IngestResult {
   preflightPerS: number;
   auditCores: Cores;
   preflightCores: Cores;
+  /** CPU microseconds per event recorded through POST /audit-events. */
+  auditCpuUsPerEvent: Record<string, number>;
+  /** CPU microseconds per POST /preflight (one event each). */
+  preflightCpuUsPerEvent: Record<string, number>;
+  auditStatements: StatementStat[] | null;
+  preflightStatements: StatementStat[] | null;
   errors: number;
 }
 
@@ -530,8 +620,9 @@ async function ingestScenario(): Promise<IngestResult> {
       if (errors < 3) log(`ingest: ${path} answered ${res.statusCode}`);
     }
   };
-  const run = async (concurrency: number, seconds: number, next: () => [string, string]) => {
+  const run = async (concurrency: number, seconds: number, eventsPerRequest: number, next: () => [string, string]) => {
     const cpu = meter({ api: () => [api.proc.pid!], bench: () => [process.pid] });
+    await resetStatementStats();
     await cpu.begin();
     const t0 = performance.now();
     let done = 0;
@@ -545,7 +636,9 @@ async function ingestScenario(): Promise<IngestResult> {
       }),
     );
     const s = (performance.now() - t0) / 1000;
-    return { perS: done / s, cores: await cpu.end() };
+    const cores = await cpu.end();
+    const events = done * eventsPerRequest;
+    return { perS: done / s, cores, cpuUsPerEvent: cpuPerEvent(cores, cpu.windowSeconds, events), statements: await topStatements(events) };
   };
   let seq = 0;
   // Warm-up (JIT, connections) then measure.
@@ -553,8 +646,8 @@ async function ingestScenario(): Promise<IngestResult> {
     const events = Array.from({ length: 1000 }, () => agentRecord(`pflt_ing${String(seq++).padStart(19, '0')}`, seq));
     return ['/audit-events', JSON.stringify({ events })] as [string, string];
   };
-  await run(2, 1, batch);
-  const a = await run(4, SIZES.ingestSeconds, batch);
+  await run(2, 1, 1000, batch);
+  const a = await run(4, SIZES.ingestSeconds, 1000, batch);
   const input = JSON.stringify({
     input: 'Please summarise the ticket from jane.doe@example.com (SSN 078-05-1120) and cc bob@example.org; the customer asked for a refund of the May invoice and a call back this week.',
     destination: 'AI_TOOL',
@@ -563,12 +656,23 @@ async function ingestScenario(): Promise<IngestResult> {
     actor_id: 'analyst@example.com',
   });
   const pre = () => ['/preflight', input] as [string, string];
-  await run(4, 1, pre);
-  const p = await run(16, SIZES.ingestSeconds, pre);
+  await run(4, 1, 1, pre);
+  const p = await run(16, SIZES.ingestSeconds, 1, pre);
   await stopProc(api.proc);
   await agent.close();
-  const r = { auditEventsPerS: round(a.perS * 1000), auditBatchesPerS: round(a.perS, 1), preflightPerS: round(p.perS), auditCores: a.cores, preflightCores: p.cores, errors };
-  log(`ingest: ${JSON.stringify(r)}`);
+  const r: IngestResult = {
+    auditEventsPerS: round(a.perS * 1000),
+    auditBatchesPerS: round(a.perS, 1),
+    preflightPerS: round(p.perS),
+    auditCores: a.cores,
+    preflightCores: p.cores,
+    auditCpuUsPerEvent: a.cpuUsPerEvent,
+    preflightCpuUsPerEvent: p.cpuUsPerEvent,
+    auditStatements: a.statements,
+    preflightStatements: p.statements,
+    errors,
+  };
+  log(`ingest: ${JSON.stringify({ ...r, auditStatements: undefined, preflightStatements: undefined })}`);
   return r;
 }
 
@@ -578,6 +682,7 @@ interface BaselineResult {
   rate: number;
   received: number;
   cores: Cores;
+  cpuUsPerEvent: Record<string, number>;
   complete: boolean;
   config: string;
 }
@@ -634,6 +739,7 @@ async function baselineScenario(n: number): Promise<BaselineResult> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const cores = await cpu.end();
+  const cpuUsPerEvent = cpuPerEvent(cores, cpu.windowSeconds, complete ? n : received);
   proc.disconnect();
   await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r)));
   const r: BaselineResult = {
@@ -642,6 +748,7 @@ async function baselineScenario(n: number): Promise<BaselineResult> {
     rate: round((complete ? n : received) / seconds),
     received,
     cores,
+    cpuUsPerEvent,
     complete,
     config: `pg-boss 10, ${env.BASELINE_WORKERS} work() loops x batchSize ${env.BASELINE_BATCH}, POSTs of a batch concurrent, poll 0.5 s`,
   };
@@ -669,6 +776,7 @@ async function main() {
   if (runtime === 'built') buildService();
   await ensureDatabase();
   admin = await benchClient();
+  await enableStatementStats();
   db = openBenchDb();
   receiver = await startReceiver();
   mkdirSync(`${ROOT}bench/results`, { recursive: true });
@@ -746,7 +854,7 @@ function printTable(r: {
   detection: DetectionResult | null;
 }) {
   const rows: string[][] = [];
-  const add = (metric: string, value: string, goal: string, cores: string) => rows.push([metric, value, goal, cores]);
+  const add = (metric: string, value: string, goal: string, cores: string, us = '') => rows.push([metric, value, goal, cores, us]);
   if (r.detection) for (const [metric, value, goal] of detectionRows(r.detection)) add(metric!, value!, goal!, '1 (this process)');
   for (const l of [...r.latency, ...(r.scale.latency ? [r.scale.latency] : [])]) {
     for (const [preset, s] of Object.entries(l.perPreset)) {
@@ -755,6 +863,7 @@ function printTable(r: {
         `p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms (${s.received}/${s.n} received)`,
         'p50 < 250 ms, p99 < 1 s',
         fmtCores(l.cores),
+        fmtUs(l.cpuUsPerEvent),
       );
     }
   }
@@ -765,11 +874,12 @@ function printTable(r: {
       `${d.rate.toLocaleString('en-US')} events/s (${d.seconds} s${d.complete ? '' : ', INCOMPLETE'}), RSS peak ${d.workerPeakRssMiB} MiB`,
       d.preset === 'custom' ? '-' : '>= 20,000/s',
       fmtCores(d.cores),
+      fmtUs(d.cpuUsPerEvent),
     );
   }
   if (r.ingest) {
-    add('ingest POST /audit-events (1,000/batch, 4 concurrent)', `${r.ingest.auditEventsPerS.toLocaleString('en-US')} events/s`, '-', fmtCores(r.ingest.auditCores));
-    add('ingest POST /preflight (16 concurrent)', `${r.ingest.preflightPerS.toLocaleString('en-US')} requests/s`, '-', fmtCores(r.ingest.preflightCores));
+    add('ingest POST /audit-events (1,000/batch, 4 concurrent)', `${r.ingest.auditEventsPerS.toLocaleString('en-US')} events/s`, '-', fmtCores(r.ingest.auditCores), fmtUs(r.ingest.auditCpuUsPerEvent));
+    add('ingest POST /preflight (16 concurrent)', `${r.ingest.preflightPerS.toLocaleString('en-US')} requests/s`, '-', fmtCores(r.ingest.preflightCores), fmtUs(r.ingest.preflightCpuUsPerEvent));
   }
   if (r.rss) {
     add(
@@ -777,19 +887,22 @@ function printTable(r: {
       `VmRSS peak ${r.rss.workerPeakRssMiB} MiB (anonymous ${r.rss.workerPeakAnonMiB} MiB), VmHWM ${r.rss.workerHwmMiB} MiB; ${r.rss.rate.toLocaleString('en-US')} events/s`,
       '< 256 MB',
       fmtCores(r.rss.cores),
+      fmtUs(r.rss.cpuUsPerEvent),
     );
   }
   if (r.baseline) {
     const b = r.baseline;
-    add(`baseline pg-boss + fetch, ${b.events.toLocaleString('en-US')} events`, `${b.rate.toLocaleString('en-US')} events/s (${b.seconds} s${b.complete ? '' : ', INCOMPLETE'})`, '-', fmtCores(b.cores));
+    add(`baseline pg-boss + fetch, ${b.events.toLocaleString('en-US')} events`, `${b.rate.toLocaleString('en-US')} events/s (${b.seconds} s${b.complete ? '' : ', INCOMPLETE'})`, '-', fmtCores(b.cores), fmtUs(b.cpuUsPerEvent));
     for (const d of drains.filter((x) => x.workers === 1)) {
-      add(`ratio ${LABEL[d.preset]} / baseline`, `${round(d.rate / b.rate, 1)}x`, d.preset === 'custom' ? '-' : '>= 10x', '');
+      const byCpu = b.cpuUsPerEvent.total && d.cpuUsPerEvent.total ? `, ${round(b.cpuUsPerEvent.total / d.cpuUsPerEvent.total, 1)}x by CPU per event` : '';
+      add(`ratio ${LABEL[d.preset]} / baseline`, `${round(d.rate / b.rate, 1)}x by rate${byCpu}`, d.preset === 'custom' ? '-' : '>= 10x', '');
     }
   }
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...[['metric', 'measured', 'goal', 'cores used'], ...rows].map((row) => row[i]!.length)));
+  const header = ['metric', 'measured', 'goal', 'cores used', 'CPU µs per event'];
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => row[i]!.length)));
   const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   process.stdout.write(`\n${r.machine.nproc} CPUs, ${r.machine.memGiB} GiB, ${r.machine.cpu}; ${r.date}\n`);
-  process.stdout.write([line(['metric', 'measured', 'goal', 'cores used']), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n');
+  process.stdout.write([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n');
 }
 
 main().catch((err: unknown) => {

@@ -90,6 +90,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       worker?.wake();
       if (!worker) void db.query(`SELECT pg_notify('${JOBS_CHANNEL}', '')`).catch(() => undefined);
     };
+    const wakeLocalWorker = () => worker?.wake();
     const app = await buildApp({
       db,
       config,
@@ -98,6 +99,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       metrics,
       delivery,
       wakeWorkers,
+      wakeLocalWorker,
       webRoot: opts.role === 'worker' ? null : WEB_ROOT,
       apiEnabled: opts.role !== 'worker',
     });

@@ -83,6 +83,8 @@ export class CpuMeter {
   private readonly start = new Map<string, Map<number, number>>();
   private readonly startWait = new Map<string, Map<number, number>>();
   private t0 = 0;
+  /** Length of the last measured window (begin() to end()), in seconds. */
+  windowSeconds = 0;
 
   constructor(private readonly groups: () => Promise<Record<string, number[]>>) {}
 
@@ -106,6 +108,7 @@ export class CpuMeter {
   /** Cores used per group over the window (CPU seconds / wall seconds). */
   async end(): Promise<Record<string, number>> {
     const wall = (performance.now() - this.t0) / 1000;
+    this.windowSeconds = wall;
     const out: Record<string, number> = {};
     for (const [name, pids] of Object.entries(await this.groups())) {
       const before = this.start.get(name) ?? new Map<number, number>();
@@ -124,6 +127,26 @@ export class CpuMeter {
     }
     return out;
   }
+}
+
+/**
+ * CPU microseconds per event for each group over a window (cores x window seconds / events), and
+ * `total`: the service's own processes (every group but the load generator and the receiver, whose
+ * cost is the SIEM's, not ours). Unlike a rate, this hardly depends on how much of a shared machine
+ * the run was given, so it compares across machines and runs.
+ */
+export function cpuPerEvent(cores: Record<string, number>, windowSeconds: number, events: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (events <= 0 || windowSeconds <= 0) return out;
+  let total = 0;
+  for (const [k, v] of Object.entries(cores)) {
+    if (k.endsWith('~wait') || k === 'bench') continue;
+    const us = (v * windowSeconds * 1e6) / events;
+    out[k] = Math.round(us * 10) / 10;
+    if (k !== 'receiver') total += us;
+  }
+  out.total = Math.round(total * 10) / 10;
+  return out;
 }
 
 export function machine(): { nproc: number; memGiB: number; cpu: string; kernel: string } {

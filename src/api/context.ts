@@ -15,6 +15,11 @@ export interface AppContext {
   delivery: DeliveryDeps;
   /** Tells workers (this process and others, via NOTIFY) that there may be work. */
   wakeWorkers: () => void;
+  /**
+   * After recordEvents: its statement already NOTIFYs other processes on commit, so only a worker in
+   * this process (if any) is woken, directly. A second NOTIFY would be a second transaction per request.
+   */
+  wakeLocalWorker: () => void;
   /** Serves the built dashboard when present. */
   webRoot: string | null;
   /** False for a worker-only process: it serves health and metrics, not the REST API. */

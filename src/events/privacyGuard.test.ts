@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { newPreflightId } from './contract.js';
-import { guardActorId, guardAgentRecord, hasSpelledEmail, identifierForm, safeSegment } from './privacyGuard.js';
+import { guardActorId, guardAgentRecord, hasSpelledEmail, identifierForm, safeSegment, type GuardMemo } from './privacyGuard.js';
 
 const record = {
   preflight_id: 'pflt_abcdefgh123',
@@ -56,6 +56,24 @@ describe('guardAgentRecord', () => {
     const v = guardAgentRecord({ ...record, finding_counts_by_type: { AKIAIOSFODNN7EXAMPLE: 1 } });
     expect(v).toEqual([{ path: '/finding_counts_by_type', message: expect.stringContaining('AWS_ACCESS_KEY') }]);
     expect(JSON.stringify(v)).not.toContain('AKIAIOSFODNN7EXAMPLE');
+  });
+
+  it('a batch memo changes no answer: repeated bad values are refused in every record that holds them', () => {
+    const bad = [
+      { ...record, summary: 'Detected SSN 123-45-6789' },
+      { ...record, policy_id: 'pol_AKIAIOSFODNN7EXAMPLE', 'SSN_123_45_6789': '4111111111111111' },
+      { ...record, finding_counts_by_type: { AKIAIOSFODNN7EXAMPLE: 1, '123456789012': 1 } },
+      { ...record, actor_id: '123-45-6789', summary: 'Detected SSN 123456789; masked.' },
+      record,
+    ];
+    const batch = [...bad, ...bad, ...bad];
+    const memo: GuardMemo = new Map();
+    const withMemo = batch.map((r, i) => guardAgentRecord(r, `/events/${i}`, memo));
+    const without = batch.map((r, i) => guardAgentRecord(r, `/events/${i}`));
+    expect(withMemo).toEqual(without);
+    expect(withMemo[5]).toEqual([{ path: '/events/5/summary', message: expect.stringContaining('SSN') }]);
+    expect(withMemo[6]!.map((v) => v.path).sort()).toEqual(['/events/6/<redacted-property-name>', '/events/6/policy_id']);
+    expect(withMemo[14]).toEqual([]);
   });
 
   it('prefixes paths and ignores non-objects', () => {

@@ -181,33 +181,57 @@ export function guardActorId(value: string, path = '/actor_id'): Violation[] {
  * prefixes the paths, e.g. "/events/3". Non-object input yields no violations (schema validation
  * reports that).
  */
-export function guardAgentRecord(record: unknown, basePath = ''): Violation[] {
+export function guardAgentRecord(record: unknown, basePath = '', memo?: GuardMemo): Violation[] {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) return [];
   const out: Violation[] = [];
+  const scan = (value: string, freeText = false) => memoFindingTypes(value, freeText, memo);
   for (const [key, value] of Object.entries(record as Record<string, unknown>)) {
-    const path = `${basePath}/${safeSegment(key)}`;
+    // The path is built only for a violation: safeSegment scans the key with every detector, which
+    // for a clean record was a second scan of every field name.
+    const pathOf = () => `${basePath}/${safeSegment(key)}`;
     if (key === 'finding_counts_by_type' && typeof value === 'object' && value !== null) {
-      const types = new Set(Object.keys(value).flatMap((k) => findingTypes(k)));
-      for (const type of types) out.push({ path, message: `a finding type name ${message(type)}` });
+      const types = new Set(Object.keys(value).flatMap((k) => scan(k)));
+      for (const type of types) out.push({ path: pathOf(), message: `a finding type name ${message(type)}` });
       // A type name is an identifier such as "SSN": a long digit run in one is a value (an account
       // number no detector flags), unless it was already reported as a finding.
       if (types.size === 0 && Object.keys(value).some((k) => LONG_DIGIT_RUN.test(k))) {
-        out.push({ path, message: 'a finding type name contains a run of nine or more digits; type names are identifiers, never values' });
+        out.push({ path: pathOf(), message: 'a finding type name contains a run of nine or more digits; type names are identifiers, never values' });
       }
       continue;
     }
     if (typeof value !== 'string') continue;
     if (key === 'actor_id') {
-      out.push(...guardActorId(value, path));
+      const found = guardActorId(value, '');
+      if (found.length > 0) out.push(...found.map((v) => ({ ...v, path: pathOf() })));
       continue;
     }
-    const types = findingTypes(value, key === 'summary');
-    for (const type of types) out.push({ path, message: message(type) });
+    const types = scan(value, key === 'summary');
+    for (const type of types) out.push({ path: pathOf(), message: message(type) });
     // The digit-run rule catches what no detector reports (a 10-digit account number); a run already
     // reported as a finding needs no second message.
     if (key === 'summary' && types.length === 0 && LONG_DIGIT_RUN.test(value)) {
-      out.push({ path, message: 'contains a run of nine or more digits; the summary must name finding types only, never values' });
+      out.push({ path: pathOf(), message: 'contains a run of nine or more digits; the summary must name finding types only, never values' });
     }
   }
   return out;
+}
+
+/**
+ * findingTypes results within one batch of records. Agents repeat the same values in every record
+ * (decision, destination, policy id and version, source and input type, a handful of summaries), so
+ * a 1,000-record batch scanned each of them 1,000 times. The detectors are pure functions of the
+ * text, so a remembered answer is the same answer. Create one per batch and drop it with the batch:
+ * it holds submitted values, which must not outlive the request.
+ */
+export type GuardMemo = Map<string, FindingType[]>;
+
+function memoFindingTypes(value: string, freeText: boolean, memo: GuardMemo | undefined): FindingType[] {
+  if (!memo) return findingTypes(value, freeText);
+  const k = `${freeText ? 't' : 'i'}${value}`;
+  let types = memo.get(k);
+  if (types === undefined) {
+    types = findingTypes(value, freeText);
+    memo.set(k, types);
+  }
+  return types;
 }

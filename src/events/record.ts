@@ -7,7 +7,7 @@ import { countByType } from './findings.js';
 import { mask } from './mask.js';
 import { evaluatePolicy } from './policy.js';
 import { validateAgentRecord, validatePreflightOptions } from './validate.js';
-import { guardActorId } from './privacyGuard.js';
+import { guardActorId, type GuardMemo } from './privacyGuard.js';
 import { MAX_REPORTED_VIOLATIONS, type Violation } from './violation.js';
 
 export const MAX_INPUT_BYTES = 1024 * 1024;
@@ -23,7 +23,7 @@ export interface PreflightRequest {
 
 /**
  * The preflight producer: scans the text, applies the policy, records the metadata-only event (and
- * queues it) in one transaction, and returns the caller's own masked text. The raw input lives only
+ * queues it) in one statement, and returns the caller's own masked text. The raw input lives only
  * in this function's memory: it is never stored, logged or forwarded.
  */
 export async function runPreflight(db: Db, orgId: string, req: PreflightRequest) {
@@ -54,7 +54,7 @@ export async function runPreflight(db: Db, orgId: string, req: PreflightRequest)
   };
   const occurredAt = new Date();
   const event = buildWireEvent({ orgId, fields, occurredAt });
-  await db.transaction((tx) => recordEvents(tx, [{ orgId, id: fields.preflight_id, occurredAt, payload: event }]));
+  await recordEvents(db, [{ orgId, id: fields.preflight_id, occurredAt, payload: event }]);
   return {
     preflight_id: fields.preflight_id,
     decision: policy.decision,
@@ -76,10 +76,12 @@ export async function recordAgentDecisions(db: Db, orgId: string, records: unkno
   const violations: Violation[] = [];
   const full = () => violations.length > MAX_REPORTED_VIOLATIONS;
   const valid: { i: number; rec: AgentDecisionRecord }[] = [];
+  // The guard's answers for values repeated across the batch's records; dropped with the batch.
+  const memo: GuardMemo = new Map();
   for (const [i, record] of records.entries()) {
     if (full()) break;
     // validateAgentRecord checks the published schema and runs the privacy guard.
-    const found = validateAgentRecord(record, `/events/${i}`);
+    const found = validateAgentRecord(record, `/events/${i}`, memo);
     const rec = record as AgentDecisionRecord;
     if (found.length === 0 && rec.occurred_at !== undefined && parseOccurredAt(rec.occurred_at) === null) {
       found.push({ path: `/events/${i}/occurred_at`, message: 'is not a representable date-time' });
@@ -102,7 +104,7 @@ export async function recordAgentDecisions(db: Db, orgId: string, records: unkno
     const { fields, occurredAt } = fieldsFromAgentRecord(rec.preflight_id ? rec : { ...rec, preflight_id: newPreflightId() }, now);
     return { orgId, id: fields.preflight_id, occurredAt, payload: buildWireEvent({ orgId, fields, occurredAt }) };
   });
-  const { inserted } = await db.transaction((tx) => recordEvents(tx, events));
+  const { inserted } = await recordEvents(db, events);
   return { accepted: events.length, preflight_ids: events.map((e) => e.id), newlyRecorded: inserted.length };
 }
 

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { guardAgentRecord, safeSegment } from './privacyGuard.js';
+import { guardAgentRecord, safeSegment, type GuardMemo } from './privacyGuard.js';
 import { withinNodeBudget, type Violation } from './violation.js';
 
 export type { Violation } from './violation.js';
@@ -144,9 +144,12 @@ export function validateWireEvent(x: unknown): Violation[] {
   return out;
 }
 
-/** One agent decision record: the AgentDecisionRecord schema plus the privacy guard. */
-export function validateAgentRecord(x: unknown, basePath = ''): Violation[] {
-  return [...run(bodyValidators.AgentDecisionRecord, x, basePath), ...guardAgentRecord(x, basePath)];
+/**
+ * One agent decision record: the AgentDecisionRecord schema plus the privacy guard. `memo`: one per
+ * batch of records (see GuardMemo), never kept beyond it.
+ */
+export function validateAgentRecord(x: unknown, basePath = '', memo?: GuardMemo): Violation[] {
+  return [...run(bodyValidators.AgentDecisionRecord, x, basePath), ...guardAgentRecord(x, basePath, memo)];
 }
 
 /** A whole POST /audit-events body; paths name the record, e.g. "/events/3/summary". */

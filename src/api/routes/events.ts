@@ -55,7 +55,7 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
       const res = await runPreflight(ctx.db, org_id, req.body as Parameters<typeof runPreflight>[2]);
       ctx.metrics.eventsRecorded.inc({ source: 'preflight' });
       req.log.info({ preflight_id: res.preflight_id, decision: res.decision }, 'preflight recorded');
-      ctx.wakeWorkers();
+      ctx.wakeLocalWorker();
       return res;
     },
   });
@@ -88,7 +88,7 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
       const res = await recordAgentDecisions(ctx.db, org_id, events);
       ctx.metrics.eventsRecorded.inc({ source: 'agent' }, res.newlyRecorded);
       req.log.info({ accepted: res.accepted, already_recorded: res.accepted - res.newlyRecorded }, 'agent decisions recorded');
-      if (res.newlyRecorded > 0) ctx.wakeWorkers();
+      if (res.newlyRecorded > 0) ctx.wakeLocalWorker();
       return { accepted: res.accepted, preflight_ids: res.preflight_ids };
     },
   });
