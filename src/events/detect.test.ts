@@ -253,6 +253,12 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     ['123\t45\t6789', 'SSN'],
     ['123\u202845\u20296789', 'SSN'],
     ['123\u008545\u00856789', 'SSN'],
+    // Blank-looking symbols that are neither spaces nor invisible to Unicode, and control characters.
+    ['4111\u28001111\u28001111\u28001111', 'CREDIT_CARD'],
+    ['123\u280045\u28006789', 'SSN'],
+    ['123\u303F45\u303F6789', 'SSN'],
+    ['4111\u00001111\u001F1111\u007F1111', 'CREDIT_CARD'],
+    ['123\u008145\u009F6789', 'SSN'],
   ] as const)('finds %j as %s and masks all of it', (value, type) => {
     const text = `value ${value} end`;
     const fs = detect(text);
@@ -359,6 +365,7 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     'nine-digit groups': fill('123456789 '),
     'line breaks': fill('4111\r\n'),
     'enclosed digits': fill('❶ ⑴'),
+    'braille blanks and controls': fill('4111\u2800\u0001'),
   };
   it.each(Object.keys(adversarial))('%s completes', (name) => {
     const findings = detect(adversarial[name]!);
