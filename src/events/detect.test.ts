@@ -162,6 +162,15 @@ describe('secrets', () => {
     ]);
     expect(typesIn('k AKIAIOSFODNN7EXAMPL and XKIAIOSFODNN7EXAMPLE and AKIAIOSFODNN7EXAMPLEX')).toEqual([]);
   });
+  it('finds an AWS access key id written in lower case, one case per id', () => {
+    expect(found('k akiaiosfodnn7example and asiaiosfodnn7example.')).toEqual([
+      ['AWS_ACCESS_KEY', 'akiaiosfodnn7example'],
+      ['AWS_ACCESS_KEY', 'asiaiosfodnn7example'],
+    ]);
+    // Mixed case is a random id; an all-letter lower-case run is a word ("asiapacificnortheast"), as
+    // a real id's 16 base32 characters nearly always hold a digit; key_id_1234 is a name.
+    expect(typesIn('k AkiaIOSFODNN7EXAMPLE akiaIOSFODNN7EXAMPLE region asiapacificnortheast key_id_1234 akiaiosfodnn7exampl')).toEqual([]);
+  });
   it('finds an AWS secret key only as an assigned value, and reports only the value', () => {
     const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
     expect(found(`aws_secret_access_key = ${secret}`)).toEqual([['AWS_SECRET_KEY', secret]]);
@@ -366,6 +375,7 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     'line breaks': fill('4111\r\n'),
     'enclosed digits': fill('❶ ⑴'),
     'braille blanks and controls': fill('4111\u2800\u0001'),
+    'lower-case key id prefixes': fill('akiaasiaaaaaaaaa'),
   };
   it.each(Object.keys(adversarial))('%s completes', (name) => {
     const findings = detect(adversarial[name]!);

@@ -62,7 +62,7 @@ export function safeSegment(name: string): string {
  * over a copy with a space inserted before every such prefix: one more linear pass, however many
  * prefixes a value holds.
  */
-const EMBEDDED_SECRET_START = /AKIA|ASIA|gh[pousr]_|github_pat_|xox[abpors]-|xapp-|[sr]k_(?:live|test)_|whsec_|AIza|eyJ/g;
+const EMBEDDED_SECRET_START = /AKIA|ASIA|akia|asia|gh[pousr]_|github_pat_|xox[abpors]-|xapp-|[sr]k_(?:live|test)_|whsec_|AIza|eyJ/g;
 
 /**
  * Secrets in the value as written (tokens keep their "_" there), with a space before every embedded

@@ -49,6 +49,14 @@ describe.each(DB_KINDS)('hostile spellings of detected values (%s)', (kind) => {
     expect(res.body.masked_input as string).not.toMatch(/\d/);
   });
 
+  it('POST /preflight blocks and masks a lower-case AWS access key id', async () => {
+    const res = await post('/preflight', { input: 'key akiaiosfodnn7example.' });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.decision).toBe('BLOCKED');
+    expect(res.body.masked_input).toBe('key [AWS_ACCESS_KEY].');
+    expect(res.text).not.toContain('akiaiosfodnn7example');
+  });
+
   it('POST /audit-events refuses each raw value in an identifier or free-text field, naming the field', async () => {
     const cases: Array<[Record<string, unknown>, string, string]> = [
       [agentRecord({ preflight_id: 'pflt_4111111111111111' }), 'preflight_id', '4111111111111111'],
