@@ -149,6 +149,22 @@ describe('EMAIL', () => {
       ['EMAIL', 'a_b@x-y.io'],
     ]);
   });
+  it.each(['jane @ example.com', 'jane@ example.com', 'jane @example.com', 'jane.doe  @  mail.example.co.uk', 'jane\u2800@\u00A0example.org'])(
+    'finds the address with spaces around the at sign %j',
+    (email) => {
+      expect(found(`mail ${email} now`)).toEqual([['EMAIL', email]]);
+    },
+  );
+  it('does not take "a @ b" in prose, decorators or a matrix product for a spaced address', () => {
+    for (const text of [
+      'meet a @ b tomorrow, or @ 5pm, price 10 @ 3.5 each',
+      'y = x @ self.weights + h @ model.embedding',
+      'x = 1\n@app.route("/")\nimport pytest\n\n@pytest.mark.parametrize',
+      'jane    @ example.com and (@ example.com)',
+    ]) {
+      expect(typesIn(text), text).toEqual([]);
+    }
+  });
   it('rejects things that are not addresses', () => {
     expect(typesIn('user@localhost and @handle and a@b.c and x@1.2.3.4 and .@a.com')).toEqual(['IP_ADDRESS']);
   });
@@ -376,6 +392,8 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     'enclosed digits': fill('❶ ⑴'),
     'braille blanks and controls': fill('4111\u2800\u0001'),
     'lower-case key id prefixes': fill('akiaasiaaaaaaaaa'),
+    'spaced at signs': fill('a  @  b.'),
+    'spaced at signs before a domain': fill('a @ b.com '),
   };
   it.each(Object.keys(adversarial))('%s completes', (name) => {
     const findings = detect(adversarial[name]!);

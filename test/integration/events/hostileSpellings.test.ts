@@ -38,6 +38,7 @@ describe.each(DB_KINDS)('hostile spellings of detected values (%s)', (kind) => {
     ['4111\u31641111\u31641111\u31641111', 'CREDIT_CARD', '[CREDIT_CARD]'],
     ['de89 3704 0044 0532 0130 00', 'IBAN', '[IBAN]'],
     ['4111\u28001111\u28001111\u28001111', 'CREDIT_CARD', '[CREDIT_CARD]'],
+    ['jane @ example.com', 'EMAIL', '[EMAIL]'],
   ])('POST /preflight masks %j', async (value, type, masked) => {
     const res = await post('/preflight', { input: `value: ${value}.` });
     expect(res.status, res.text).toBe(200);
