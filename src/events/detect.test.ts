@@ -315,6 +315,41 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
   });
 });
 
+describe('group gaps: underscores, doubled or spaced separators, commas', () => {
+  it.each([
+    ['123_45_6789', 'SSN'],
+    ['4111_1111_1111_1111', 'CREDIT_CARD'],
+    ['4111  1111  1111  1111', 'CREDIT_CARD'],
+    ['123 - 45 - 6789', 'SSN'],
+    ['123--45--6789', 'SSN'],
+    ['4111 / 1111 / 1111 / 1111', 'CREDIT_CARD'],
+    ['123,45,6789', 'SSN'],
+    ['4111,1111,1111,1111', 'CREDIT_CARD'],
+    ['123\u2800-\u280045 6789', 'SSN'],
+  ] as const)('finds %j as %s', (value, type) => {
+    expect(found(`value ${value} end`)).toEqual([[type, value]]);
+  });
+  it('does not take thousands, CSV rows of numbers or comma lists for an SSN or a card', () => {
+    for (const text of [
+      'total 1,234,567 and 12,345,678,901 and 4,111,111,111,111,111',
+      'row 1,2,3,45,67,890 and 5,123,45,6789,10 and 12,345,67,8901',
+      'sizes 123, 45, 6789 and 5500, 1200, 3400, 1000',
+      'csv 2023,5500,1200,3400,1000',
+      'key_id_1234, v1_123_45_6789, tok_4111_1111_1111_1111',
+      'spaced 123    45    6789 and 555 - 123 - 45 - 6789',
+    ]) {
+      expect(typesIn(text), text).toEqual([]);
+    }
+  });
+  it('still finds a value in a CSV field next to a number', () => {
+    expect(found('42,287654321,x 42,123-45-6789,jane 42,4111111111111111,12')).toEqual([
+      ['SSN', '287654321'],
+      ['SSN', '123-45-6789'],
+      ['CREDIT_CARD', '4111111111111111'],
+    ]);
+  });
+});
+
 describe('coverage beyond the common forms', () => {
   it.each(['DE89-3704-0044-0532-0130-00', 'DE89.3704.0044.0532.0130.00', 'GB82-WEST-1234-5698-7654-32'])('finds the IBAN %s', (iban) => {
     expect(found(`to ${iban}.`)).toEqual([['IBAN', iban]]);
@@ -393,6 +428,11 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     'braille blanks and controls': fill('4111\u2800\u0001'),
     'lower-case key id prefixes': fill('akiaasiaaaaaaaaa'),
     'spaced at signs': fill('a  @  b.'),
+    'underscored digit groups': fill('4_'),
+    'spaced dashes between digits': fill('5 - '),
+    'doubled separators between digits': fill('1 _ 23--'),
+    'comma-separated digits': fill('1,'),
+    'comma-separated SSN shapes': fill('123,45,6789,'),
     'spaced at signs before a domain': fill('a @ b.com '),
   };
   it.each(Object.keys(adversarial))('%s completes', (name) => {

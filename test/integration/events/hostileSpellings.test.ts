@@ -39,6 +39,11 @@ describe.each(DB_KINDS)('hostile spellings of detected values (%s)', (kind) => {
     ['de89 3704 0044 0532 0130 00', 'IBAN', '[IBAN]'],
     ['4111\u28001111\u28001111\u28001111', 'CREDIT_CARD', '[CREDIT_CARD]'],
     ['jane @ example.com', 'EMAIL', '[EMAIL]'],
+    ['123_45_6789', 'SSN', '[SSN]'],
+    ['4111_1111_1111_1111', 'CREDIT_CARD', '[CREDIT_CARD]'],
+    ['4111  1111  1111  1111', 'CREDIT_CARD', '[CREDIT_CARD]'],
+    ['123 - 45 - 6789', 'SSN', '[SSN]'],
+    ['123,45,6789', 'SSN', '[SSN]'],
   ])('POST /preflight masks %j', async (value, type, masked) => {
     const res = await post('/preflight', { input: `value: ${value}.` });
     expect(res.status, res.text).toBe(200);
