@@ -149,6 +149,22 @@ describe('EMAIL', () => {
       ['EMAIL', 'a_b@x-y.io'],
     ]);
   });
+  it.each(['jane @ example.com', 'jane@ example.com', 'jane @example.com', 'jane.doe  @  mail.example.co.uk', 'jane\u2800@\u00A0example.org'])(
+    'finds the address with spaces around the at sign %j',
+    (email) => {
+      expect(found(`mail ${email} now`)).toEqual([['EMAIL', email]]);
+    },
+  );
+  it('does not take "a @ b" in prose, decorators or a matrix product for a spaced address', () => {
+    for (const text of [
+      'meet a @ b tomorrow, or @ 5pm, price 10 @ 3.5 each',
+      'y = x @ self.weights + h @ model.embedding',
+      'x = 1\n@app.route("/")\nimport pytest\n\n@pytest.mark.parametrize',
+      'jane    @ example.com and (@ example.com)',
+    ]) {
+      expect(typesIn(text), text).toEqual([]);
+    }
+  });
   it('rejects things that are not addresses', () => {
     expect(typesIn('user@localhost and @handle and a@b.c and x@1.2.3.4 and .@a.com')).toEqual(['IP_ADDRESS']);
   });
@@ -161,6 +177,15 @@ describe('secrets', () => {
       ['AWS_ACCESS_KEY', 'ASIAIOSFODNN7EXAMPLE'],
     ]);
     expect(typesIn('k AKIAIOSFODNN7EXAMPL and XKIAIOSFODNN7EXAMPLE and AKIAIOSFODNN7EXAMPLEX')).toEqual([]);
+  });
+  it('finds an AWS access key id written in lower case, one case per id', () => {
+    expect(found('k akiaiosfodnn7example and asiaiosfodnn7example.')).toEqual([
+      ['AWS_ACCESS_KEY', 'akiaiosfodnn7example'],
+      ['AWS_ACCESS_KEY', 'asiaiosfodnn7example'],
+    ]);
+    // Mixed case is a random id; an all-letter lower-case run is a word ("asiapacificnortheast"), as
+    // a real id's 16 base32 characters nearly always hold a digit; key_id_1234 is a name.
+    expect(typesIn('k AkiaIOSFODNN7EXAMPLE akiaIOSFODNN7EXAMPLE region asiapacificnortheast key_id_1234 akiaiosfodnn7exampl')).toEqual([]);
   });
   it('finds an AWS secret key only as an assigned value, and reports only the value', () => {
     const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -253,6 +278,12 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     ['123\t45\t6789', 'SSN'],
     ['123\u202845\u20296789', 'SSN'],
     ['123\u008545\u00856789', 'SSN'],
+    // Blank-looking symbols that are neither spaces nor invisible to Unicode, and control characters.
+    ['4111\u28001111\u28001111\u28001111', 'CREDIT_CARD'],
+    ['123\u280045\u28006789', 'SSN'],
+    ['123\u303F45\u303F6789', 'SSN'],
+    ['4111\u00001111\u001F1111\u007F1111', 'CREDIT_CARD'],
+    ['123\u008145\u009F6789', 'SSN'],
   ] as const)('finds %j as %s and masks all of it', (value, type) => {
     const text = `value ${value} end`;
     const fs = detect(text);
@@ -281,6 +312,41 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     }
     // After "+" nine digits are an international phone number, not an SSN.
     expect(typesIn('call +123456789 now')).toEqual(['PHONE']);
+  });
+});
+
+describe('group gaps: underscores, doubled or spaced separators, commas', () => {
+  it.each([
+    ['123_45_6789', 'SSN'],
+    ['4111_1111_1111_1111', 'CREDIT_CARD'],
+    ['4111  1111  1111  1111', 'CREDIT_CARD'],
+    ['123 - 45 - 6789', 'SSN'],
+    ['123--45--6789', 'SSN'],
+    ['4111 / 1111 / 1111 / 1111', 'CREDIT_CARD'],
+    ['123,45,6789', 'SSN'],
+    ['4111,1111,1111,1111', 'CREDIT_CARD'],
+    ['123\u2800-\u280045 6789', 'SSN'],
+  ] as const)('finds %j as %s', (value, type) => {
+    expect(found(`value ${value} end`)).toEqual([[type, value]]);
+  });
+  it('does not take thousands, CSV rows of numbers or comma lists for an SSN or a card', () => {
+    for (const text of [
+      'total 1,234,567 and 12,345,678,901 and 4,111,111,111,111,111',
+      'row 1,2,3,45,67,890 and 5,123,45,6789,10 and 12,345,67,8901',
+      'sizes 123, 45, 6789 and 5500, 1200, 3400, 1000',
+      'csv 2023,5500,1200,3400,1000',
+      'key_id_1234, v1_123_45_6789, tok_4111_1111_1111_1111',
+      'spaced 123    45    6789 and 555 - 123 - 45 - 6789',
+    ]) {
+      expect(typesIn(text), text).toEqual([]);
+    }
+  });
+  it('still finds a value in a CSV field next to a number', () => {
+    expect(found('42,287654321,x 42,123-45-6789,jane 42,4111111111111111,12')).toEqual([
+      ['SSN', '287654321'],
+      ['SSN', '123-45-6789'],
+      ['CREDIT_CARD', '4111111111111111'],
+    ]);
   });
 });
 
@@ -359,6 +425,15 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     'nine-digit groups': fill('123456789 '),
     'line breaks': fill('4111\r\n'),
     'enclosed digits': fill('❶ ⑴'),
+    'braille blanks and controls': fill('4111\u2800\u0001'),
+    'lower-case key id prefixes': fill('akiaasiaaaaaaaaa'),
+    'spaced at signs': fill('a  @  b.'),
+    'underscored digit groups': fill('4_'),
+    'spaced dashes between digits': fill('5 - '),
+    'doubled separators between digits': fill('1 _ 23--'),
+    'comma-separated digits': fill('1,'),
+    'comma-separated SSN shapes': fill('123,45,6789,'),
+    'spaced at signs before a domain': fill('a @ b.com '),
   };
   it.each(Object.keys(adversarial))('%s completes', (name) => {
     const findings = detect(adversarial[name]!);

@@ -5,7 +5,8 @@
  * or a zero-width space inside a card number would pass unmasked.
  *
  * Per code point: Unicode NFKC (fullwidth and compatibility forms become ASCII), then every dash
- * becomes "-", every dot-like separator ".", every space, tab and line break " " (CR LF counts once),
+ * becomes "-", every dot-like separator ".", every space, tab, line break, other control character
+ * and blank-looking symbol (braille blank U+2800) " " (CR LF counts once),
  * decimal digits of any script their ASCII digit, enclosed digits ("❶", "⓵", "⑴", "⒈") their digits,
  * and invisible characters (format characters such as ZWSP, ZWJ, ZWNJ, BOM, soft hyphen, combining
  * marks, and the other default-ignorable code points such as the Hangul fillers) are dropped.
@@ -24,8 +25,11 @@ export interface Normalized {
 
 const DASHES = /[\p{Pd}\u2212\u2043\u02D7\u2796\uFE63\uFF0D]/u;
 const DOTS = /[\u00B7\u2022\u2024\u2027\u2219\u22C5\u30FB\u3002\uFF0E\uFF61\uFF65]/u;
-// Zs, and the line and paragraph separators that are not: NEL, U+2028, U+2029.
-const SPACES = /[\p{Zs}\u0085\u2028\u2029]/u;
+// Zs, the line and paragraph separators that are not (U+2028, U+2029), the C1 controls (NEL among
+// them), and symbols that print as a blank without being spaces to Unicode: the braille blank U+2800
+// and the ideographic half fill space U+303F. Each would otherwise split "4111⠀1111⠀1111⠀1111" into
+// runs no detector joins.
+const SPACES = /[\p{Zs}\p{Cc}\u2028\u2029\u2800\u303F]/u;
 const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}]/u;
 const DECIMAL_DIGIT = /\p{Nd}/u;
 // Anything but printable ASCII: non-ASCII, and the tabs and line breaks (and other C0 controls).
@@ -111,9 +115,10 @@ export function normalizeForDetection(text: string): Normalized {
   let asciiFrom = 0;
   for (let i = 0; i < text.length; ) {
     const code = text.charCodeAt(i);
-    if (code >= 0x09 && code <= 0x0d) {
-      // A tab or line break separates like a space ("4111 1111\n1111 1111" wrapped); the CR of a
-      // CR LF is dropped so the pair is one separator, as groups allow only one.
+    if (code < 0x20 || code === 0x7f) {
+      // A tab or line break separates like a space ("4111 1111\n1111 1111" wrapped), and so does any
+      // other control character (NUL, DEL, ...: invisible, or a box, where it is shown); the CR of a
+      // CR LF is dropped so the pair is one separator.
       out += text.slice(asciiFrom, i);
       if (!(code === 0x0d && text.charCodeAt(i + 1) === 0x0a)) {
         out += ' ';

@@ -14,6 +14,7 @@
  */
 import { detect, detectCanonical } from './detect.js';
 import { detectCloudKeys } from './detectors/cloudKeys.js';
+import { COMMON_TLDS } from './detectors/email.js';
 import { detectTokens } from './detectors/tokens.js';
 import type { FindingType } from './findings.js';
 import { normalizeForDetection } from './normalize.js';
@@ -62,7 +63,7 @@ export function safeSegment(name: string): string {
  * over a copy with a space inserted before every such prefix: one more linear pass, however many
  * prefixes a value holds.
  */
-const EMBEDDED_SECRET_START = /AKIA|ASIA|gh[pousr]_|github_pat_|xox[abpors]-|xapp-|[sr]k_(?:live|test)_|whsec_|AIza|eyJ/g;
+const EMBEDDED_SECRET_START = /AKIA|ASIA|akia|asia|gh[pousr]_|github_pat_|xox[abpors]-|xapp-|[sr]k_(?:live|test)_|whsec_|AIza|eyJ/g;
 
 /**
  * Secrets in the value as written (tokens keep their "_" there), with a space before every embedded
@@ -108,9 +109,9 @@ export function identifierForm(value: string): string {
  * An e-mail address spelled out in an identifier, where "@" cannot be written: "JANE_AT_EXAMPLE_COM",
  * "jane(at)example(dot)com". Words are split on anything not a letter or digit; an "at" word with a
  * word before it and a domain word then a common top-level domain after it (within a few words) is
- * an address. The TLD list is short on purpose: type names such as "DATA_AT_REST_IN" must pass.
+ * an address. The TLDs are email.ts's COMMON_TLDS, short on purpose: type names such as
+ * "DATA_AT_REST_IN" must pass.
  */
-const SPELLED_TLDS = new Set(['com', 'net', 'org', 'edu', 'gov', 'mil', 'int', 'io', 'co', 'info', 'biz', 'uk', 'de', 'fr', 'ca', 'au', 'nl', 'eu', 'ch', 'es', 'jp', 'cn', 'ru', 'br']);
 const MAX_DOMAIN_WORDS = 6;
 
 const AT_WORD = /(?:^|[^a-z0-9])at(?:[^a-z0-9]|$)/i;
@@ -129,7 +130,7 @@ function spelledEmailIn(norm: string): boolean {
     for (let j = k + 1; j < words.length && j <= k + MAX_DOMAIN_WORDS; j++) {
       const w = words[j] as string;
       if (w === 'dot') continue;
-      if (domainWords > 0 && SPELLED_TLDS.has(w)) return true;
+      if (domainWords > 0 && COMMON_TLDS.has(w)) return true;
       domainWords++;
     }
   }

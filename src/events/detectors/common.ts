@@ -24,17 +24,64 @@ export function isWordChar(c: string | undefined): boolean {
 }
 
 /**
- * What may stand between the digit groups of a number as people write it (SSN, card): the normalized
- * dash, dot and space, plus "/" and ":" ("123/45/6789"; "cc:4111:1111:1111:1111" in a policy id,
- * whose alphabet allows ":"). The groups of one number may mix them ("123-45 6789"): a careless or
- * deliberate separator does not make a value any less a value. One list for every such detector.
+ * What may stand between the digit groups of a number as people write it (SSN, card): the gap. One
+ * definition for every such detector.
+ *
+ * - One to MAX_GAP characters of GROUP_SEPARATORS: the normalized dash, dot and space, "/" and ":"
+ *   ("123/45/6789"; "cc:4111:1111:1111:1111" in a policy id, whose alphabet allows ":") and "_"
+ *   ("123_45_6789" in an identifier), mixed, doubled or padded ("123-45 6789", "4111  1111",
+ *   "123 - 45 - 6789"): a careless or deliberate separator does not make a value any less a value.
+ * - Or a lone comma ("123,45,6789"). With a space, a comma separates the items of a list
+ *   ("sizes 123, 45, 6789"), so it is a gap only alone; and thousands ("1,234,567": groups of three)
+ *   never have a card's or an SSN's group shape.
+ *
+ * Whether a gap glues a number to the digits beyond it: see gapGlues.
  */
-export const GROUP_SEPARATORS = ' -./:';
-/** GROUP_SEPARATORS as a regex character class. */
-export const GROUP_SEPARATOR_CLASS = `[${GROUP_SEPARATORS.replace(/[-\]\\^]/g, '\\$&')}]`;
+export const GROUP_SEPARATORS = ' -./:_';
+export const MAX_GAP = 3;
+const COMMA_GAP = ',';
+/** A gap as a regex (the digits after it must follow, so a longer run of separators fails). */
+export const GROUP_GAP_SOURCE = `(?:[${GROUP_SEPARATORS.replace(/[-\]\\^]/g, '\\$&')}]{1,${MAX_GAP}}|${COMMA_GAP})`;
 
 export function isGroupSeparator(c: string | undefined): boolean {
   return c !== undefined && c.length === 1 && GROUP_SEPARATORS.includes(c);
+}
+
+/** Length of the gap starting at p (0 if there is none): the whole run of separators, or a lone comma. */
+export function gapAfter(text: string, p: number): number {
+  let k = p;
+  while (k - p <= MAX_GAP && isGroupSeparator(text[k])) k++;
+  if (k > p) return k - p <= MAX_GAP ? k - p : 0;
+  return text[p] === COMMA_GAP ? 1 : 0;
+}
+
+/** Length of the gap ending right before p (0 if there is none). */
+export function gapBefore(text: string, p: number): number {
+  let k = p;
+  while (p - k <= MAX_GAP && k > 0 && isGroupSeparator(text[k - 1])) k--;
+  if (k < p) return p - k <= MAX_GAP ? p - k : 0;
+  return text[p - 1] === COMMA_GAP ? 1 : 0;
+}
+
+/**
+ * Whether a gap makes the digits on both sides one longer number. Spaces never do: in
+ * "ssn 123 45 6789 4111 1111 1111 1111" both the SSN and the card must be found, and when in doubt a
+ * finding (masked) is safer than a miss (leaked). A comma does only for a number grouped by commas
+ * (thousands, a CSV row of numbers: "5,123,45,6789,10"); next to any other number it is a field
+ * boundary ("42,123-45-6789,jane"). Any other separator does ("555-123-45-6789", "1/123/45/6789").
+ */
+export function gapGlues(gap: string, commaGrouped: boolean): boolean {
+  if (gap === COMMA_GAP) return commaGrouped;
+  for (const c of gap) if (c !== ' ') return true;
+  return false;
+}
+
+/** Whether the number at [start, end) continues, across a gap that glues, into more digits. */
+export function gluedAcrossGap(text: string, start: number, end: number, commaGrouped: boolean): boolean {
+  const b = gapBefore(text, start);
+  if (b > 0 && isDigit(text[start - b - 1]) && gapGlues(text.slice(start - b, start), commaGrouped)) return true;
+  const a = gapAfter(text, end);
+  return a > 0 && isDigit(text[end + a]) && gapGlues(text.slice(end, end + a), commaGrouped);
 }
 
 /**

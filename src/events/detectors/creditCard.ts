@@ -1,6 +1,7 @@
 /**
- * Payment card numbers: 13 to 19 digits, written together or in groups separated by single group
- * separators (common.ts: space, dash, dot, "/" or ":", mixed too), with a known issuer prefix (IIN)
+ * Payment card numbers: 13 to 19 digits, written together or in groups separated by group gaps
+ * (common.ts: space, dash, dot, "/", ":" or "_", mixed, doubled or padded, or a lone comma), with a
+ * known issuer prefix (IIN)
  * whose length rule fits, and a valid Luhn check digit.
  *
  * The scanner walks each maximal run of digit groups once; inside a run it tries candidate cards that
@@ -10,7 +11,7 @@
  * long numeric identifiers from yielding false positives.
  */
 import type { Finding } from '../findings.js';
-import { isDigit, isGroupSeparator, isWordChar, luhnValid } from './common.js';
+import { gapAfter, gapGlues, isDigit, isWordChar, luhnValid } from './common.js';
 
 interface Group {
   start: number;
@@ -98,8 +99,9 @@ function readRun(text: string, from: number): Group[] {
     let k = j;
     while (k < text.length && isDigit(text[k])) k++;
     groups.push({ start: j, end: k });
-    if (isGroupSeparator(text[k]) && isDigit(text[k + 1])) {
-      j = k + 1;
+    const gap = gapAfter(text, k);
+    if (gap > 0 && isDigit(text[k + gap])) {
+      j = k + gap;
       continue;
     }
     return groups;
@@ -119,21 +121,30 @@ export function detectCreditCards(text: string): Finding[] {
     i = last.end;
     const runStart = (groups[0] as Group).start;
     const runEnd = last.end;
+    const gapAt = (h: number): string => text.slice((groups[h - 1] as Group).end, (groups[h] as Group).start);
     for (let g = 0; g < groups.length; g++) {
       const first = groups[g] as Group;
-      // A card starts the run, or follows a space: any other separator glues it to the number before it.
-      const gluedBefore = g === 0 ? isWordChar(text[runStart - 1]) : text[first.start - 1] !== ' ';
-      if (gluedBefore || !mayStartCard(text[first.start])) continue;
+      // A card starts the run, or follows a gap that does not glue (common.ts gapGlues): spaces, or a
+      // comma when the card itself is not grouped by commas (a CSV field).
+      const before = g === 0 ? '' : gapAt(g);
+      if (g === 0 ? isWordChar(text[runStart - 1]) : gapGlues(before, false)) continue;
+      if (!mayStartCard(text[first.start])) continue;
       let digits = '';
+      let commaGrouped = false;
       const lens: number[] = [];
       for (let h = g; h < groups.length; h++) {
         const grp = groups[h] as Group;
+        if (h > g && gapAt(h) === ',') {
+          // Grouped by commas after a comma: one field of a CSV row of numbers, not a card.
+          if (gapGlues(before, true)) break;
+          commaGrouped = true;
+        }
         if (digits.length + (grp.end - grp.start) > 19) break;
         digits += text.slice(grp.start, grp.end);
         lens.push(grp.end - grp.start);
         if (grp.end === runEnd && isWordChar(text[runEnd])) break;
-        // Likewise it ends the run or is followed by a space.
-        if (grp.end !== runEnd && text[grp.end] !== ' ') continue;
+        // Likewise it ends the run or is followed by a gap that does not glue.
+        if (grp.end !== runEnd && gapGlues(gapAt(h + 1), commaGrouped)) continue;
         // No printed layout starts like this: longer candidates from this start cannot be cards either.
         if (lens.length >= 2 && lens[0] !== 4) break;
         const layoutOk = lens.length === 1 || isCardLayout(lens);

@@ -5,7 +5,12 @@
  * long, or a punycode TLD ("xn--p1ai"). Letters and digits of any script count in both parts
  * (internationalized addresses); fullwidth forms ("＠") arrive normalized.
  *
- * Scanning starts at each "@" and looks at most 64 characters left and 253 right, so the cost is
+ * Up to two spaces may stand on either side of the "@" ("jane @ example.com", a careless or deliberate
+ * spelling; any blank arrives as a space). Spaced, the "@" also stands in code and prose ("x @
+ * self.weights", a decorator on the next line, "meet @ cafe.com"), so a spaced address needs a TLD from
+ * COMMON_TLDS.
+ *
+ * Scanning starts at each "@" and looks at most 66 characters left and 255 right, so the cost is
  * bounded per "@" (no regex backtracking over long runs of local-part characters).
  */
 import type { Finding } from '../findings.js';
@@ -13,6 +18,14 @@ import { isAsciiLetter, isDigit } from './common.js';
 
 const MAX_LOCAL = 64;
 const MAX_DOMAIN = 253;
+const MAX_AT_SPACES = 2;
+
+/**
+ * Common top-level domains: where an address is obfuscated (spaces around "@" here, "at" spelled out
+ * in an identifier, see privacyGuard.ts) only these count, so "x @ self.weights" and type names such
+ * as "DATA_AT_REST_IN" are not addresses. Short on purpose.
+ */
+export const COMMON_TLDS: ReadonlySet<string> = new Set(['com', 'net', 'org', 'edu', 'gov', 'mil', 'int', 'io', 'co', 'info', 'biz', 'uk', 'de', 'fr', 'ca', 'au', 'nl', 'eu', 'ch', 'es', 'jp', 'cn', 'ru', 'br']);
 
 // RFC 5322 atext plus the dot of a dot-atom.
 const LOCAL_SPECIALS = new Set(".!#$%&'*+/=?^_`{|}~-".split(''));
@@ -49,18 +62,24 @@ export function detectEmails(text: string): Finding[] {
   let lastEnd = 0;
   let at = text.indexOf('@');
   while (at !== -1) {
-    let s = at;
-    while (s > lastEnd && at - s < MAX_LOCAL + 1 && isLocalChar(text[s - 1])) s--;
+    let localEnd = at;
+    while (at - localEnd < MAX_AT_SPACES && localEnd > lastEnd && text[localEnd - 1] === ' ') localEnd--;
+    let domainStart = at + 1;
+    while (domainStart - at - 1 < MAX_AT_SPACES && text[domainStart] === ' ') domainStart++;
+    const spaced = localEnd !== at || domainStart !== at + 1;
+    let s = localEnd;
+    while (s > lastEnd && localEnd - s < MAX_LOCAL + 1 && isLocalChar(text[s - 1])) s--;
     // A local part longer than 64 characters is not an address.
-    const tooLong = at - s > MAX_LOCAL;
-    while (s < at && text[s] === '.') s++;
-    let e = at + 1;
-    while (e < text.length && e - at - 1 < MAX_DOMAIN && isDomainChar(text[e])) e++;
+    const tooLong = localEnd - s > MAX_LOCAL;
+    while (s < localEnd && text[s] === '.') s++;
+    let e = domainStart;
+    while (e < text.length && e - domainStart < MAX_DOMAIN && isDomainChar(text[e])) e++;
     // Trailing sentence punctuation is not part of the domain.
-    while (e > at + 1 && (text[e - 1] === '.' || text[e - 1] === '-')) e--;
-    const local = text.slice(s, at);
-    const domain = text.slice(at + 1, e);
-    if (!tooLong && local.length > 0 && !local.endsWith('.') && !local.includes('..') && validDomain(domain)) {
+    while (e > domainStart && (text[e - 1] === '.' || text[e - 1] === '-')) e--;
+    const local = text.slice(s, localEnd);
+    const domain = text.slice(domainStart, e);
+    const tldOk = !spaced || COMMON_TLDS.has((domain.slice(domain.lastIndexOf('.') + 1) || '').toLowerCase());
+    if (!tooLong && local.length > 0 && !local.endsWith('.') && !local.includes('..') && validDomain(domain) && tldOk) {
       out.push({ type: 'EMAIL', start: s, end: e });
       lastEnd = e;
       at = text.indexOf('@', e);

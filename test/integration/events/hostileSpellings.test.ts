@@ -37,6 +37,13 @@ describe.each(DB_KINDS)('hostile spellings of detected values (%s)', (kind) => {
     ['❶❷❸-❹❺-❻❼❽❾', 'SSN', '[SSN]'],
     ['4111\u31641111\u31641111\u31641111', 'CREDIT_CARD', '[CREDIT_CARD]'],
     ['de89 3704 0044 0532 0130 00', 'IBAN', '[IBAN]'],
+    ['4111\u28001111\u28001111\u28001111', 'CREDIT_CARD', '[CREDIT_CARD]'],
+    ['jane @ example.com', 'EMAIL', '[EMAIL]'],
+    ['123_45_6789', 'SSN', '[SSN]'],
+    ['4111_1111_1111_1111', 'CREDIT_CARD', '[CREDIT_CARD]'],
+    ['4111  1111  1111  1111', 'CREDIT_CARD', '[CREDIT_CARD]'],
+    ['123 - 45 - 6789', 'SSN', '[SSN]'],
+    ['123,45,6789', 'SSN', '[SSN]'],
   ])('POST /preflight masks %j', async (value, type, masked) => {
     const res = await post('/preflight', { input: `value: ${value}.` });
     expect(res.status, res.text).toBe(200);
@@ -46,6 +53,14 @@ describe.each(DB_KINDS)('hostile spellings of detected values (%s)', (kind) => {
     expect(res.text).not.toContain(value);
     // No digit of the value survives either (the card used to leave "01 0001").
     expect(res.body.masked_input as string).not.toMatch(/\d/);
+  });
+
+  it('POST /preflight blocks and masks a lower-case AWS access key id', async () => {
+    const res = await post('/preflight', { input: 'key akiaiosfodnn7example.' });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.decision).toBe('BLOCKED');
+    expect(res.body.masked_input).toBe('key [AWS_ACCESS_KEY].');
+    expect(res.text).not.toContain('akiaiosfodnn7example');
   });
 
   it('POST /audit-events refuses each raw value in an identifier or free-text field, naming the field', async () => {
