@@ -5,6 +5,7 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'web/src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['test/faults/**', 'test/e2e/**', 'node_modules/**', 'dist/**'],
+    setupFiles: ['test/setup/fastcheck.ts'],
     pool: 'forks',
     maxWorkers: 2,
     // Ceilings, not expectations: a loaded 2-core machine can be several times slower than a quiet one,

@@ -137,7 +137,7 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
 
   const patchCases: Array<[string, unknown, string]> = [
     ['an empty object', {}, ''],
-    ['an unknown field', { name: 'x' }, 'name'],
+    ['an unknown field', { colour: 'x' }, 'colour'],
     ['the destination_id', { destination_id: 'fwd_other' }, 'destination_id'],
     ['enabled of the wrong type', { enabled: 'false' }, 'enabled'],
     ['enabled null', { enabled: null }, 'enabled'],
