@@ -55,17 +55,7 @@ export async function listAttempts(
   destinationId: string,
   q: { limit: number; beforeId: number | null; outcome: 'failed' | 'delivered' | null; since: Date | null; until: Date | null },
 ): Promise<{ attempts: AttemptView[]; lastId: number | null; more: boolean }> {
-  const { rows } = await db.query<{
-    id: number;
-    attempted_at: Date;
-    status_code: number | null;
-    event_count: number;
-    delivered_count: number;
-    failed_count: number;
-    duration_ms: number;
-    error: string | null;
-    response_snippet: string | null;
-  }>(
+  const { rows } = await db.query<Omit<AttemptView, 'attempted_at'> & { id: number; attempted_at: Date }>(
     `SELECT id, attempted_at, status_code, event_count, delivered_count, failed_count, duration_ms, error, response_snippet
        FROM delivery_attempts
       WHERE org_id = $1 AND destination_id = $2
@@ -80,16 +70,7 @@ export async function listAttempts(
   const more = rows.length > q.limit;
   const page = rows.slice(0, q.limit);
   return {
-    attempts: page.map((r) => ({
-      attempted_at: new Date(r.attempted_at).toISOString(),
-      status_code: r.status_code,
-      event_count: r.event_count,
-      delivered_count: r.delivered_count,
-      failed_count: r.failed_count,
-      duration_ms: r.duration_ms,
-      error: r.error,
-      response_snippet: r.response_snippet,
-    })),
+    attempts: page.map(({ id: _id, attempted_at, ...rest }) => ({ attempted_at: new Date(attempted_at).toISOString(), ...rest })),
     lastId: page.length > 0 ? page[page.length - 1]!.id : null,
     more,
   };
