@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { getDestination, recordAttemptOutcome } from '../destinations/repository.js';
+import { getDestinationRow, recordAttemptOutcome } from '../destinations/repository.js';
 import { credentialUnreadableMessage } from '../destinations/credentials.js';
 import { claimJobs, extendLease } from '../queue/claimJobs.js';
 import { releaseJobs, settleClaim } from '../queue/settleJobs.js';
@@ -160,7 +160,7 @@ export class Worker {
   }
 
   private async runDestination(due: DueDestination): Promise<void> {
-    const row = await getDestination(this.deps.db, due.orgId, due.id);
+    const row = await getDestinationRow(this.deps.db, due.orgId, due.id);
     if (!row || !row.enabled) return;
     let target: DeliveryTarget;
     try {

@@ -62,6 +62,16 @@ export async function lockOrgDestinationCounts(tx: Queryable, orgId: string): Pr
   return rows[0] ?? { total: 0, enabled: 0 };
 }
 
+/**
+ * The bare row, without the queue counts: what the worker reads each time it starts draining a
+ * destination. Counting a destination's pending jobs walks all of them, which on a backlog of a
+ * million events costs more than the claim the runner is about to make.
+ */
+export async function getDestinationRow(db: Queryable, orgId: string, id: string): Promise<DestinationRow | null> {
+  const { rows } = await db.query<DestinationRow>(`SELECT d.* FROM destinations d WHERE d.org_id = $1 AND d.id = $2`, [orgId, id]);
+  return rows[0] ?? null;
+}
+
 export async function getDestination(db: Queryable, orgId: string, id: string): Promise<DestinationWithCounts | null> {
   const { rows } = await db.query<DestinationWithCounts>(
     `SELECT d.*, ${COUNTS} FROM destinations d WHERE d.org_id = $1 AND d.id = $2`,
