@@ -1,8 +1,9 @@
-// Real worker processes for fault tests: `node --import tsx src/cli/main.ts start --role worker`
+// Real worker processes for fault tests: `aegis-stream start --role worker` (support/cliEntry.ts)
 // against a test schema on the real PostgreSQL server, killable with any signal.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { schemaUrl } from './db.js';
+import { cliEntry } from './cliEntry.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TEST_CA_PATH = `${REPO_ROOT}test/fixtures/tls/ca.pem`;
@@ -42,7 +43,7 @@ export function workerDatabaseUrl(schema: string, applicationName?: string): str
 
 export function spawnWorker(opts: WorkerProcessOptions): WorkerProcess {
   const databaseUrl = opts.databaseUrl ?? workerDatabaseUrl(opts.schema ?? 'public', opts.applicationName);
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--role', opts.role ?? 'worker'], {
+  const proc = spawn(process.execPath, [...cliEntry(), 'start', '--role', opts.role ?? 'worker'], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',

@@ -1,7 +1,9 @@
-// Runs the real CLI (`node --import tsx src/cli/main.ts ...`) as a child process, as an operator would.
+// Runs the real CLI (the built dist/cli/main.js, or src/ through tsx: support/cliEntry.ts) as a child
+// process, as an operator would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { cliEntry } from '../../support/cliEntry.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -25,7 +27,7 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 const live = new Set<ChildProcess>();
 
 export function spawnCli(args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const child = spawn(process.execPath, [...cliEntry(), ...args], {
     cwd: REPO_ROOT,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],

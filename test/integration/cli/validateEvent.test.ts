@@ -8,6 +8,7 @@ import { buildWireEvent } from '../../../src/events/contract.js';
 import { ENV_VARS } from '../../../src/config/env.js';
 import { getEncoder } from '../../../src/siem/registry.js';
 import type { EncodeContext } from '../../../src/siem/types.js';
+import { cliEntry } from '../../support/cliEntry.js';
 
 const ctx: EncodeContext = { hostname: 'aegis-test', options: {}, userAgent: 'aegis-audit-stream/test' };
 
@@ -19,7 +20,7 @@ const example = JSON.parse(readFileSync(EXAMPLE_PATH, 'utf8')) as Doc;
 /** Runs `aegis-stream validate-event <arg>` (the CLI source through tsx) from the repository root. */
 function validateEvent(arg: string, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'validate-event', arg], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...cliEntry(), 'validate-event', arg], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -33,7 +34,7 @@ function validateEvent(arg: string, stdin?: string): Promise<{ code: number | nu
 /** `aegis-stream start --help`. */
 function runHelp(): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--help'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...cliEntry(), 'start', '--help'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
