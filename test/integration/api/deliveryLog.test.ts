@@ -2,17 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { flap, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import type { AttemptView } from '../../../src/queue/attempts.js';
 
-interface Attempt {
-  attempted_at: string;
-  status_code: number | null;
-  event_count: number;
-  delivered_count: number;
-  failed_count: number;
-  duration_ms: number;
-  error: string | null;
-  response_snippet: string | null;
-}
+type Attempt = AttemptView;
 
 // GET .../forwarding-destinations/{id}/attempts: the per-request delivery log, through the real service.
 describe.each(DB_KINDS)('delivery log API (%s)', (kind) => {
