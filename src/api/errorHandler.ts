@@ -3,6 +3,15 @@ import { AppError, validationFailed, type ErrorCode } from '../errors.js';
 import type { Violation } from '../events/violation.js';
 import { requestViolations } from './requestViolations.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { safeSegment } from '../events/privacyGuard.js';
+
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    return seg; // malformed escapes: judged as written
+  }
+}
 
 /** `details` (every problem, each with its path) is present on refusals that come from validation. */
 function send(reply: FastifyReply, status: number, code: ErrorCode, message: string, details?: readonly Violation[]) {
@@ -47,5 +56,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     req.log.error({ err: { message: fe.message, stack: fe.stack, code: fe.code } }, 'unhandled error');
     return send(reply, 500, 'internal', 'Internal error; it has been logged.');
   });
-  app.setNotFoundHandler((req, reply) => send(reply, 404, 'not_found', `No route for ${req.method} ${req.url.split('?')[0]}`));
+  // The path comes from the client: each segment is echoed only if it carries nothing detectable (the
+  // rule for property names in refusals), so a value typed into a URL is not sent back or logged.
+  app.setNotFoundHandler((req, reply) => {
+    const path = (req.url.split('?')[0] ?? '').split('/').map((seg) => (seg === '' ? seg : safeSegment(decodeSegment(seg)))).join('/');
+    return send(reply, 404, 'not_found', `No route for ${req.method} ${path}`);
+  });
 }

@@ -193,5 +193,11 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     const res = await svc.request('GET', '/api/nope');
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('not_found');
+    expect(res.body.error.message).toBe('No route for GET /api/nope');
+    // A value typed into a URL is not sent back (nor, through the message, into a log).
+    const leaky = await svc.request('GET', '/api/orgs/123-45-6789/jane%40example.com');
+    expect(leaky.status).toBe(404);
+    expect(leaky.body.error.message).not.toMatch(/123-45-6789|jane/);
+    expect(leaky.body.error.message).toMatch(/^No route for GET \/api\/orgs\//);
   });
 });
