@@ -64,7 +64,12 @@ describe('faults: silent SIEMs do not delay other customers (postgres)', () => {
       const rows = await jobRows(tdb.db, s.id);
       expect(rows.every((j) => j.attempts === 0 && j.status === 'pending')).toBe(true);
     }
-    for (const h of healthy) expect((await jobRows(tdb.db, h.id)).every((j) => j.status === 'done')).toBe(true);
+    // The receiver holds the events before the worker settles them: wait for the settle, not assume it.
+    for (const h of healthy) {
+      await expect
+        .poll(async () => (await jobRows(tdb.db, h.id)).every((j) => j.status === 'done'), { timeout: 60_000, interval: 250 })
+        .toBe(true);
+    }
 
     // An operator sees them: requests awaiting an answer, and the events the worker holds for them.
     const metrics = await (await fetch(`${svc.baseUrl}/metrics`)).text();
