@@ -8,6 +8,8 @@ export default defineConfig({
   test: {
     ...base.test,
     include: ['src/**/*.test.ts'],
+    // No database here: no PGlite template to prepare.
+    globalSetup: [],
     exclude: [
       'node_modules/**',
       'dist/**',

@@ -10,6 +10,8 @@ export interface PgOptions {
   connectionString: string;
   max?: number;
   logger?: Logger;
+  /** How long a query waits for a pooled connection before failing (default 10 s). */
+  connectionTimeoutMs?: number;
 }
 
 /** A real PostgreSQL server through a `pg` pool. Survives dropped connections: the pool replaces them. */
@@ -17,7 +19,7 @@ export function openPg(opts: PgOptions): Db {
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
     max: opts.max ?? 10,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: opts.connectionTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
     // TCP keep-alive notices a server that vanished without closing the socket (failover, network cut).
     keepAlive: true,

@@ -1,19 +1,23 @@
 import { PGlite } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult } from './types.js';
 
+/** The PGlite handle behind each Db this module opened (for dumpPglite). */
+const pgliteOf = new WeakMap<Db, PGlite>();
+
 /**
  * The embedded default: PostgreSQL compiled to WebAssembly, in-process, one connection. PGlite
  * serialises queries and transactions itself, so the same SQL (SKIP LOCKED, advisory locks,
  * LISTEN/NOTIFY) runs unchanged; there is simply never any contention to skip.
- * `dataDir` undefined means in-memory (tests).
+ * `dataDir` undefined means in-memory (tests). `loadDataDir` starts from a dumped data directory
+ * (see dumpPglite): the tests' migrated template, which spares each test file PGlite's initdb.
  */
-export async function openPglite(dataDir?: string): Promise<Db> {
-  const pg = await PGlite.create(dataDir ? { dataDir } : {});
+export async function openPglite(dataDir?: string, opts: { loadDataDir?: Blob } = {}): Promise<Db> {
+  const pg = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}) });
   const asResult = <R>(r: { rows: unknown[]; affectedRows?: number }): QueryResult<R> => ({
     rows: r.rows as R[],
     rowCount: r.affectedRows ?? r.rows.length,
   });
-  return {
+  const db: Db = {
     kind: 'pglite',
     async query<R>(text: string, values?: readonly unknown[]) {
       return asResult<R>(await pg.query(text, values as unknown[]));
@@ -41,4 +45,13 @@ export async function openPglite(dataDir?: string): Promise<Db> {
       if (!pg.closed) await pg.close();
     },
   };
+  pgliteOf.set(db, pg);
+  return db;
+}
+
+/** The whole data directory of an open PGlite database, as the tarball `loadDataDir` accepts. */
+export async function dumpPglite(db: Db): Promise<Blob> {
+  const pg = pgliteOf.get(db);
+  if (!pg) throw new Error('dumpPglite: not a PGlite database');
+  return pg.dumpDataDir('none');
 }

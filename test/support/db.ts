@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { openPg } from '../../src/db/pg.js';
 import { openPglite } from '../../src/db/pglite.js';
 import { migrate } from '../../src/db/migrate.js';
@@ -28,6 +29,20 @@ export function schemaUrl(schema: string): string {
   return u.toString();
 }
 
+/**
+ * The migrated template from test/setup/pgliteTemplate.ts, when the run has one (read once per test
+ * process); without it (a file run outside those configs) each database is created and migrated.
+ */
+export const PGLITE_TEMPLATE_ENV = 'AEGIS_TEST_PGLITE_TEMPLATE';
+let template: Blob | null | undefined;
+function pgliteTemplate(): Blob | null {
+  if (template === undefined) {
+    const file = process.env[PGLITE_TEMPLATE_ENV];
+    template = file && existsSync(file) ? new Blob([readFileSync(file)]) : null;
+  }
+  return template;
+}
+
 const TABLES = ['delivery_attempts', 'forwarding_jobs', 'audit_events', 'destinations', 'sessions', 'login_links', 'api_keys', 'orgs'];
 
 /**
@@ -36,7 +51,9 @@ const TABLES = ['delivery_attempts', 'forwarding_jobs', 'audit_events', 'destina
  */
 export async function openTestDb(kind: TestDbKind): Promise<TestDb> {
   if (kind === 'pglite') {
-    const db = await openPglite();
+    const from = pgliteTemplate();
+    const db = await openPglite(undefined, from ? { loadDataDir: from } : {});
+    // The template is migrated already: this finds nothing to apply (and proves it matches).
     await migrate(db);
     return {
       db,
@@ -52,7 +69,9 @@ export async function openTestDb(kind: TestDbKind): Promise<TestDb> {
   await admin.exec(`CREATE SCHEMA ${schema}`);
   await admin.close();
   const url = schemaUrl(schema);
-  const db = openPg({ connectionString: url, max: 8 });
+  // A ceiling, not an expectation: on a machine loaded several times over its cores, the service and
+  // the test sharing this pool can wait longer than production's 10 s for a connection.
+  const db = openPg({ connectionString: url, max: 8, connectionTimeoutMs: 60_000 });
   await migrate(db);
   return {
     db,
