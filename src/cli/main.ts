@@ -4,16 +4,15 @@ import { Command, Option } from 'commander';
 import { ConfigError, envVarsHelp, loadConfig, type Role } from '../config/env.js';
 import { migrate } from '../db/migrate.js';
 import { openDatabase, DatabaseBusyError } from '../db/open.js';
-import { startService } from '../service.js';
 import { createOrg, getOrg } from '../orgs/repository.js';
 import { createApiKey } from '../auth/apiKeys.js';
 import { createLoginLink } from '../auth/sessions.js';
-import { rotateEncryptionKey } from './rotateKey.js';
-import { replayDestination } from './replay.js';
-import { validateEventsText } from '../events/validateText.js';
 import { CliError, withDatabase } from './database.js';
 import { VERSION } from '../version.js';
 
+// Each command imports what it needs when it runs: the service (HTTP server, worker, dashboard) and the
+// event validator take seconds to load on a busy machine, which `orgs create` or `--version` should
+// not pay.
 const program = new Command();
 program
   .name('aegis-stream')
@@ -28,6 +27,7 @@ program
   .addHelpText('after', `\nEnvironment variables (details: docs/configuration.md):\n${envVarsHelp()}`)
   .action(async (opts: { role: Role }) => {
     const config = loadConfig();
+    const { startService } = await import('../service.js');
     const service = await startService(config, { role: opts.role, banner: true });
     let stopping = false;
     const shutdown = (signal: string) => {
@@ -97,6 +97,7 @@ program
     'Re-encrypt every stored credential with the first key of AEGIS_ENCRYPTION_KEY. Put the new key first, keep the old one after it, run this, then drop the old key. On the embedded default without AEGIS_ENCRYPTION_KEY, a new key is generated into the data directory first.',
   )
   .action(async () => {
+    const { rotateEncryptionKey } = await import('./rotateKey.js');
     await withDatabase(async (db, config) => {
       const n = await rotateEncryptionKey(db, config);
       console.log(`Re-encrypted ${n} credential(s) with the first key of the ring.`);
@@ -108,6 +109,7 @@ program
   .description("Put a destination's dead-lettered events back in the queue.")
   .requiredOption('--destination <destination_id>', 'destination id (fwd_...)')
   .action(async (opts: { destination: string }) => {
+    const { replayDestination } = await import('./replay.js');
     await withDatabase(async (db) => {
       const { replayed } = await replayDestination(db, opts.destination);
       console.log(`Replayed ${replayed} event(s); the worker will deliver them.`);
@@ -120,6 +122,7 @@ program
   .argument('<file>', 'path, or - for stdin')
   .action(async (file: string) => {
     const text = file === '-' ? await readStdin() : await readInput(file);
+    const { validateEventsText } = await import('../events/validateText.js');
     const results = validateEventsText(text);
     const envelopes = [...new Set(results.map((r) => r.envelope).filter((e) => e !== undefined))];
     for (const e of envelopes) console.log(`recognised ${e} envelopes: validating the events inside them`);
