@@ -84,7 +84,7 @@ export async function createBenchOrg(db: Db, receiverPort: number, presets: Siem
   const destinations: BenchOrg['destinations'] = [];
   for (const siem of presets) {
     const auth = AUTH[siem];
-    const view = await createDestination({ db, keyRing, allowPrivate: true, limits: { destinations: 1_000_000, enabledDestinations: 1_000_000 } }, org.id, {
+    const view = await createDestination({ db, keyRing, allowPrivate: true, limits: { destinations: 1_000_000, enabledDestinations: 1_000_000 }, signingOverlapHours: 24 }, org.id, {
       siem,
       url: `https://localhost:${receiverPort}${PRESET_PATHS[siem]}`,
       ...(auth ? { auth_header_value: auth } : {}),

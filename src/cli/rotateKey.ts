@@ -1,7 +1,7 @@
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/types.js';
 import { loadKeyRing, prependKeyToFile } from '../crypto/keyring.js';
-import { associatedData, DecryptError, open, seal } from '../crypto/sealedBox.js';
+import { associatedData, DecryptError, open, seal, type SealedPurpose } from '../crypto/sealedBox.js';
 import { CliError } from './database.js';
 import { getSealedCredentials, listSealedCredentials, replaceSealedCredentials } from '../destinations/repository.js';
 import { progressBar } from './progress.js';
@@ -14,7 +14,7 @@ export async function rotateEncryptionKey(db: Db, config: Config, quiet = false)
   const bar = quiet ? null : progressBar('Re-encrypting credentials', rows.length);
   let n = 0;
   for (const listed of rows) {
-    const reseal = (row: typeof listed, box: Buffer | null, purpose: 'auth_header' | 'signing_secret') => {
+    const reseal = (row: typeof listed, box: Buffer | null, purpose: SealedPurpose) => {
       if (!box) return null;
       const aad = associatedData(row.org_id, row.id, purpose);
       let plaintext: string;
@@ -33,9 +33,12 @@ export async function rotateEncryptionKey(db: Db, config: Config, quiet = false)
     // the row and re-encrypt what is there now (a new value is usually already under the new key).
     let row: typeof listed | null = listed;
     for (let attempt = 0; row && attempt < 5; attempt++) {
-      const auth = reseal(row, row.auth_header_sealed, 'auth_header');
-      const signing = reseal(row, row.signing_secret_sealed, 'signing_secret');
-      if (await replaceSealedCredentials(db, row, auth, signing)) break;
+      const resealed = {
+        auth_header_sealed: reseal(row, row.auth_header_sealed, 'auth_header'),
+        signing_secret_sealed: reseal(row, row.signing_secret_sealed, 'signing_secret'),
+        previous_signing_secret_sealed: reseal(row, row.previous_signing_secret_sealed, 'previous_signing_secret'),
+      };
+      if (await replaceSealedCredentials(db, row, resealed)) break;
       row = await getSealedCredentials(db, listed.org_id, listed.id);
       if (attempt === 4) throw new Error(`destination ${listed.id} kept changing during rotation; run the command again`);
     }

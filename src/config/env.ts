@@ -34,6 +34,7 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   { name: 'AEGIS_BOOTSTRAP_ORG_ID', default: 'unset', summary: 'organization to ensure on start' },
   { name: 'AEGIS_BOOTSTRAP_API_KEY', default: 'unset', summary: 'API key to ensure for that organization' },
   { name: 'AEGIS_RETENTION_DAYS', default: '7', summary: 'days to keep delivered jobs and events' },
+  { name: 'AEGIS_SIGNING_OVERLAP_HOURS', default: '24', summary: 'hours a rotated signing secret still signs (0: switch at once)' },
   { name: 'AEGIS_LOG_LEVEL', default: 'info', summary: 'fatal, error, warn, info, debug, trace or silent' },
   { name: 'AEGIS_DB_POOL_MAX', default: '10', summary: 'PostgreSQL connections per process' },
   { name: 'AEGIS_MAX_DESTINATIONS_PER_ORG', default: '100', summary: 'destinations one organization may have' },
@@ -64,6 +65,8 @@ export interface Config {
   bootstrapOrgId: string | null;
   bootstrapApiKey: string | null;
   retentionDays: number;
+  /** AEGIS_SIGNING_OVERLAP_HOURS: how long deliveries carry the previous signing secret's signature too. */
+  signingOverlapHours: number;
   logLevel: string;
   dbPoolMax: number;
   /** AEGIS_METRICS_TOKEN: /metrics requires it as a bearer token and then labels series per destination. */
@@ -161,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
     bootstrapOrgId,
     bootstrapApiKey,
     retentionDays: int(env, 'AEGIS_RETENTION_DAYS', 7, 1, 3650),
+    signingOverlapHours: int(env, 'AEGIS_SIGNING_OVERLAP_HOURS', 24, 0, 720),
     logLevel,
     dbPoolMax: int(env, 'AEGIS_DB_POOL_MAX', 10, 2, 200),
     metricsToken,

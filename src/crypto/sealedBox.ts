@@ -18,7 +18,10 @@ export class DecryptError extends Error {
   }
 }
 
-export function associatedData(orgId: string, destinationId: string, purpose: 'auth_header' | 'signing_secret'): string {
+/** What a sealed box holds: a box opened under another purpose fails, so columns cannot be swapped. */
+export type SealedPurpose = 'auth_header' | 'signing_secret' | 'previous_signing_secret';
+
+export function associatedData(orgId: string, destinationId: string, purpose: SealedPurpose): string {
   return `aegis/${orgId}/${destinationId}/${purpose}`;
 }
 

@@ -28,6 +28,8 @@ export interface DeliveryTarget {
   authHeaderName: string | null;
   authHeaderValue: string | null;
   signingSecret: string | null;
+  /** A rotated-out signing secret that still signs until `until` (AEGIS_SIGNING_OVERLAP_HOURS). */
+  previousSigningSecret: { secret: string; until: Date } | null;
   options: Record<string, string>;
 }
 
@@ -61,7 +63,7 @@ export function encodeContext(deps: Pick<DeliveryDeps, 'hostname' | 'userAgent'>
  * scrubbed again on the way out, so a preset that decodes an escaped body cannot bring one back.
  */
 export async function sendRequest(deps: DeliveryDeps, target: DeliveryTarget, events: SiemEvent[]): Promise<RequestOutcome> {
-  const scrub = secretScrubber([target.authHeaderValue, target.signingSecret]);
+  const scrub = secretScrubber([target.authHeaderValue, target.signingSecret, target.previousSigningSecret?.secret ?? null]);
   try {
     return scrubOutcome(await sendUnscrubbed(deps, target, events, scrub), scrub);
   } catch (err) {
@@ -99,9 +101,12 @@ async function sendUnscrubbed(deps: DeliveryDeps, target: DeliveryTarget, events
   const headers: Record<string, string> = { ...encoded.headers, 'content-type': encoded.contentType };
   if (target.authHeaderName && target.authHeaderValue) headers[target.authHeaderName] = target.authHeaderValue;
   if (target.signingSecret && events.length === 1) {
+    const now = Date.now();
+    // Checked per request: a worker holds its target across many requests, past the overlap's end.
+    const previous = target.previousSigningSecret && target.previousSigningSecret.until.getTime() > now ? target.previousSigningSecret.secret : null;
     Object.assign(
       headers,
-      standardWebhookHeaders({ secret: target.signingSecret, id: events[0]!.event.id, timestamp: Math.floor(Date.now() / 1000), body: encoded.body }),
+      standardWebhookHeaders({ secret: target.signingSecret, id: events[0]!.event.id, timestamp: Math.floor(now / 1000), body: encoded.body }, previous),
     );
   }
   const sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip });

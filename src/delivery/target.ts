@@ -14,6 +14,7 @@ export function toTarget(ring: KeyRing, row: DestinationRow): DeliveryTarget {
     authHeaderName: row.auth_header_name,
     authHeaderValue: secrets.authHeaderValue,
     signingSecret: secrets.signingSecret,
+    previousSigningSecret: secrets.previousSigningSecret,
     options: row.options,
   };
 }

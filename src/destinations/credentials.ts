@@ -1,27 +1,64 @@
 import type { KeyRing } from '../crypto/keyring.js';
-import { associatedData, open, seal } from '../crypto/sealedBox.js';
+import { associatedData, DecryptError, open, seal, type SealedPurpose } from '../crypto/sealedBox.js';
 import type { DestinationRow } from './repository.js';
 
 /** Plaintext credentials exist only here, in memory, on their way into a sealed box or onto the wire. */
 export interface DestinationSecrets {
   authHeaderValue: string | null;
   signingSecret: string | null;
+  /** The secret the last rotation replaced, and until when deliveries are still signed with it. */
+  previousSigningSecret: { secret: string; until: Date } | null;
 }
 
 export function sealAuthHeader(ring: KeyRing, orgId: string, id: string, value: string): Buffer {
   return seal(ring, value, associatedData(orgId, id, 'auth_header'));
 }
 
-export function sealSigningSecret(ring: KeyRing, orgId: string, id: string, secret: string): Buffer {
-  return seal(ring, secret, associatedData(orgId, id, 'signing_secret'));
+export function sealSigningSecret(ring: KeyRing, orgId: string, id: string, secret: string, purpose: 'signing_secret' | 'previous_signing_secret' = 'signing_secret'): Buffer {
+  return seal(ring, secret, associatedData(orgId, id, purpose));
 }
 
-export function openSecrets(ring: KeyRing, row: Pick<DestinationRow, 'org_id' | 'id' | 'auth_header_sealed' | 'signing_secret_sealed'>): DestinationSecrets {
+type SealedRow = Pick<
+  DestinationRow,
+  'org_id' | 'id' | 'auth_header_sealed' | 'signing_secret_sealed' | 'previous_signing_secret_sealed' | 'previous_signing_secret_until'
+>;
+
+export function openSecrets(ring: KeyRing, row: SealedRow, now = new Date()): DestinationSecrets {
+  const openBox = (box: Buffer | null, purpose: SealedPurpose) => (box ? open(ring, Buffer.from(box), associatedData(row.org_id, row.id, purpose)) : null);
+  const until = row.previous_signing_secret_until;
+  // An overlap that has ended is not even opened: its secret never reaches memory again.
+  const previous = until && until > now ? openBox(row.previous_signing_secret_sealed, 'previous_signing_secret') : null;
   return {
-    authHeaderValue: row.auth_header_sealed ? open(ring, Buffer.from(row.auth_header_sealed), associatedData(row.org_id, row.id, 'auth_header')) : null,
-    signingSecret: row.signing_secret_sealed
-      ? open(ring, Buffer.from(row.signing_secret_sealed), associatedData(row.org_id, row.id, 'signing_secret'))
-      : null,
+    authHeaderValue: openBox(row.auth_header_sealed, 'auth_header'),
+    signingSecret: openBox(row.signing_secret_sealed, 'signing_secret'),
+    previousSigningSecret: previous && until ? { secret: previous, until } : null,
+  };
+}
+
+/**
+ * The sealed-column changes of a signing secret rotation: the new secret becomes current and, when
+ * `overlapHours` > 0 and there was a secret, the old one keeps signing until `now + overlapHours`
+ * (re-sealed under its own purpose). Rotating again within the overlap replaces the previous secret
+ * with the one being retired: receivers are only ever asked to accept the last two.
+ */
+export function rotatedSigningSecret(
+  ring: KeyRing,
+  row: Pick<DestinationRow, 'org_id' | 'id' | 'signing_secret_sealed'>,
+  newSecret: string,
+  overlapHours: number,
+  now = new Date(),
+): Pick<DestinationRow, 'signing_secret_sealed' | 'previous_signing_secret_sealed' | 'previous_signing_secret_until'> {
+  let current: string | null = null;
+  try {
+    current = row.signing_secret_sealed ? open(ring, Buffer.from(row.signing_secret_sealed), associatedData(row.org_id, row.id, 'signing_secret')) : null;
+  } catch (err) {
+    // A secret whose key has left the ring signs nothing today: rotating replaces it, without overlap.
+    if (!(err instanceof DecryptError)) throw err;
+  }
+  return {
+    signing_secret_sealed: sealSigningSecret(ring, row.org_id, row.id, newSecret),
+    previous_signing_secret_sealed: current !== null && overlapHours > 0 ? sealSigningSecret(ring, row.org_id, row.id, current, 'previous_signing_secret') : null,
+    previous_signing_secret_until: current !== null && overlapHours > 0 ? new Date(now.getTime() + overlapHours * 3_600_000) : null,
   };
 }
 

@@ -11,6 +11,9 @@ export interface DestinationRow {
   auth_header_name: string | null;
   auth_header_sealed: Buffer | null;
   signing_secret_sealed: Buffer | null;
+  /** The secret a rotation replaced: deliveries are signed with it too until the time below. */
+  previous_signing_secret_sealed: Buffer | null;
+  previous_signing_secret_until: Date | null;
   options: Record<string, string>;
   enabled: boolean;
   created_at: Date;
@@ -88,10 +91,25 @@ export async function listDestinations(db: Queryable, orgId: string): Promise<De
   return rows;
 }
 
-export type DestinationPatch = Partial<Pick<DestinationRow, 'name' | 'url' | 'auth_header_name' | 'auth_header_sealed' | 'signing_secret_sealed' | 'options' | 'enabled'>>;
+export type DestinationPatch = Partial<
+  Pick<
+    DestinationRow,
+    'name' | 'url' | 'auth_header_name' | 'auth_header_sealed' | 'signing_secret_sealed' | 'previous_signing_secret_sealed' | 'previous_signing_secret_until' | 'options' | 'enabled'
+  >
+>;
 
 // Column names come from this fixed list, never from input, so building the SET clause is safe.
-const PATCHABLE = ['name', 'url', 'auth_header_name', 'auth_header_sealed', 'signing_secret_sealed', 'options', 'enabled'] as const;
+const PATCHABLE = [
+  'name',
+  'url',
+  'auth_header_name',
+  'auth_header_sealed',
+  'signing_secret_sealed',
+  'previous_signing_secret_sealed',
+  'previous_signing_secret_until',
+  'options',
+  'enabled',
+] as const;
 
 export async function updateDestination(db: Queryable, orgId: string, id: string, patch: DestinationPatch): Promise<boolean> {
   const sets: string[] = [];
@@ -119,11 +137,15 @@ export async function deleteDestination(db: Queryable, orgId: string, id: string
   return { deleted: rowCount > 0, clearedEvents: rowCount > 0 ? (rows[0]?.n ?? 0) : 0 };
 }
 
+/** The sealed columns of a row, as key rotation reads and rewrites them. */
+export type SealedCredentials = Pick<DestinationRow, 'org_id' | 'id' | 'auth_header_sealed' | 'signing_secret_sealed' | 'previous_signing_secret_sealed'>;
+
 /** Every sealed credential, for key rotation. */
-export async function listSealedCredentials(db: Queryable): Promise<Pick<DestinationRow, 'org_id' | 'id' | 'auth_header_sealed' | 'signing_secret_sealed'>[]> {
-  const { rows } = await db.query<Pick<DestinationRow, 'org_id' | 'id' | 'auth_header_sealed' | 'signing_secret_sealed'>>(
-    `SELECT org_id, id, auth_header_sealed, signing_secret_sealed FROM destinations
-      WHERE auth_header_sealed IS NOT NULL OR signing_secret_sealed IS NOT NULL ORDER BY org_id, id`,
+export async function listSealedCredentials(db: Queryable): Promise<SealedCredentials[]> {
+  const { rows } = await db.query<SealedCredentials>(
+    `SELECT org_id, id, auth_header_sealed, signing_secret_sealed, previous_signing_secret_sealed FROM destinations
+      WHERE auth_header_sealed IS NOT NULL OR signing_secret_sealed IS NOT NULL OR previous_signing_secret_sealed IS NOT NULL
+      ORDER BY org_id, id`,
   );
   return rows;
 }
@@ -135,27 +157,32 @@ export async function listSealedCredentials(db: Queryable): Promise<Pick<Destina
  */
 export async function replaceSealedCredentials(
   db: Queryable,
-  row: Pick<DestinationRow, 'org_id' | 'id' | 'auth_header_sealed' | 'signing_secret_sealed'>,
-  authHeaderSealed: Buffer | null,
-  signingSecretSealed: Buffer | null,
+  row: SealedCredentials,
+  resealed: Pick<SealedCredentials, 'auth_header_sealed' | 'signing_secret_sealed' | 'previous_signing_secret_sealed'>,
 ): Promise<boolean> {
   const { rowCount } = await db.query(
-    `UPDATE destinations SET auth_header_sealed = $3, signing_secret_sealed = $4
+    `UPDATE destinations SET auth_header_sealed = $3, signing_secret_sealed = $4, previous_signing_secret_sealed = $5
       WHERE org_id = $1 AND id = $2
-        AND auth_header_sealed IS NOT DISTINCT FROM $5 AND signing_secret_sealed IS NOT DISTINCT FROM $6`,
-    [row.org_id, row.id, authHeaderSealed, signingSecretSealed, row.auth_header_sealed, row.signing_secret_sealed],
+        AND auth_header_sealed IS NOT DISTINCT FROM $6 AND signing_secret_sealed IS NOT DISTINCT FROM $7
+        AND previous_signing_secret_sealed IS NOT DISTINCT FROM $8`,
+    [
+      row.org_id,
+      row.id,
+      resealed.auth_header_sealed,
+      resealed.signing_secret_sealed,
+      resealed.previous_signing_secret_sealed,
+      row.auth_header_sealed,
+      row.signing_secret_sealed,
+      row.previous_signing_secret_sealed,
+    ],
   );
   return rowCount > 0;
 }
 
 /** One row's sealed credentials, for a rotation retry after a concurrent change. */
-export async function getSealedCredentials(
-  db: Queryable,
-  orgId: string,
-  id: string,
-): Promise<Pick<DestinationRow, 'org_id' | 'id' | 'auth_header_sealed' | 'signing_secret_sealed'> | null> {
-  const { rows } = await db.query<Pick<DestinationRow, 'org_id' | 'id' | 'auth_header_sealed' | 'signing_secret_sealed'>>(
-    'SELECT org_id, id, auth_header_sealed, signing_secret_sealed FROM destinations WHERE org_id = $1 AND id = $2',
+export async function getSealedCredentials(db: Queryable, orgId: string, id: string): Promise<SealedCredentials | null> {
+  const { rows } = await db.query<SealedCredentials>(
+    'SELECT org_id, id, auth_header_sealed, signing_secret_sealed, previous_signing_secret_sealed FROM destinations WHERE org_id = $1 AND id = $2',
     [orgId, id],
   );
   return rows[0] ?? null;

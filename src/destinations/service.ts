@@ -10,7 +10,7 @@ import type { CreateDestinationBody, DestinationView, PatchDestinationBody } fro
 import { checkHeaderName, checkHeaderValue } from './headers.js';
 import { checkDestinationName } from './name.js';
 import * as repo from './repository.js';
-import { sealAuthHeader, sealSigningSecret } from './credentials.js';
+import { rotatedSigningSecret, sealAuthHeader, sealSigningSecret } from './credentials.js';
 import { toView } from './view.js';
 
 export interface DestinationDeps {
@@ -19,6 +19,8 @@ export interface DestinationDeps {
   allowPrivate: boolean;
   /** Per-organization caps (AEGIS_MAX_DESTINATIONS_PER_ORG, AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG). */
   limits: OrgLimits;
+  /** AEGIS_SIGNING_OVERLAP_HOURS: how long a rotated signing secret still signs deliveries. */
+  signingOverlapHours: number;
 }
 
 /**
@@ -129,11 +131,13 @@ export async function patchDestination(deps: DestinationDeps, orgId: string, id:
   if (body.options !== undefined) patch.options = body.options;
   if (body.enabled !== undefined) patch.enabled = body.enabled;
   let newSecret: string | null = null;
-  if (body.signing === false) patch.signing_secret_sealed = null;
+  if (body.signing === false) Object.assign(patch, { signing_secret_sealed: null, previous_signing_secret_sealed: null, previous_signing_secret_until: null });
   if (body.rotate_signing_secret || (body.signing === true && !row.signing_secret_sealed)) {
     if (row.siem !== 'custom') throw invalid('signing', 'Standard Webhooks signing is only for the custom preset');
     newSecret = generateSigningSecret();
-    patch.signing_secret_sealed = sealSigningSecret(deps.keyRing, orgId, id, newSecret);
+    // Switching signing off and rotating in one request starts over: nothing to overlap with.
+    const from = body.signing === false ? { ...row, signing_secret_sealed: null } : row;
+    Object.assign(patch, rotatedSigningSecret(deps.keyRing, from, newSecret, deps.signingOverlapHours));
   }
   if (patch.enabled === true && !row.enabled) {
     await deps.db.transaction(async (tx) => {

@@ -23,6 +23,8 @@ export function toView(row: DestinationWithCounts, now = new Date()): Destinatio
     last_test_delivered_at: iso(row.last_test_ok_at),
     options: row.options,
     signing_enabled: row.signing_secret_sealed !== null,
+    previous_signing_secret_until:
+      row.previous_signing_secret_sealed && row.previous_signing_secret_until && new Date(row.previous_signing_secret_until) > now ? iso(row.previous_signing_secret_until) : null,
     pending_events: row.pending_events,
     oldest_pending_at: iso(row.oldest_pending_at),
     failed_events: row.failed_events,

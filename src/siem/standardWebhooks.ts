@@ -33,11 +33,17 @@ export function generateSigningSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
-/** The three Standard Webhooks headers for one request. */
-export function standardWebhookHeaders(input: StandardWebhookSignInput): Record<string, string> {
+/**
+ * The three Standard Webhooks headers for one request. `alsoSignWith`: a secret being rotated out,
+ * whose signature is sent too (space-separated `v1,` entries, as the specification allows), so a
+ * receiver still holding it verifies the request while it switches.
+ */
+export function standardWebhookHeaders(input: StandardWebhookSignInput, alsoSignWith?: string | null): Record<string, string> {
+  const signatures = [signStandardWebhook(input)];
+  if (alsoSignWith) signatures.push(signStandardWebhook({ ...input, secret: alsoSignWith }));
   return {
     'webhook-id': input.id,
     'webhook-timestamp': String(input.timestamp),
-    'webhook-signature': signStandardWebhook(input),
+    'webhook-signature': signatures.join(' '),
   };
 }

@@ -97,6 +97,13 @@ export const DestinationView = Type.Object(
     ),
     options: Type.Record(Type.String(), Type.String()),
     signing_enabled: Type.Boolean(),
+    previous_signing_secret_until: Nullable(
+      Type.String({
+        format: 'date-time',
+        description:
+          'After rotate_signing_secret: until when deliveries also carry the previous secret\'s signature (AEGIS_SIGNING_OVERLAP_HOURS), so receivers can switch without rejecting one. Null: only the current secret signs.',
+      }),
+    ),
     pending_events: Type.Integer(),
     oldest_pending_at: Nullable(
       Type.String({ format: 'date-time', description: 'When the oldest event still queued for this destination was recorded (null: nothing queued). A destination that is behind shows it here.' }),
