@@ -28,7 +28,7 @@ export interface DeliveryTarget {
   authHeaderName: string | null;
   authHeaderValue: string | null;
   signingSecret: string | null;
-  options: Record<string, string>;
+  options: Record<string, string | number>;
 }
 
 export type ItemResult =

@@ -11,7 +11,8 @@ export interface DestinationRow {
   auth_header_name: string | null;
   auth_header_sealed: Buffer | null;
   signing_secret_sealed: Buffer | null;
-  options: Record<string, string>;
+  /** Preset strings, and the integer delivery limits (max_events_per_second, max_concurrent_requests). */
+  options: Record<string, string | number>;
   enabled: boolean;
   created_at: Date;
   updated_at: Date;
