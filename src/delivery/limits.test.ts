@@ -91,6 +91,13 @@ describe('DestinationLimiter', () => {
     const l = new DestinationLimiter({ eventsPerSecond: 100, concurrentRequests: 4 });
     l.configure({ eventsPerSecond: 100, concurrentRequests: 1 });
     expect(l.tryTake({ requests: 4, events: 1 })!.requests).toBe(1);
+    l.release(1);
+    // Raised while at the limit: follows at once. Raised while throttled: stays below and climbs.
+    l.configure({ eventsPerSecond: 200, concurrentRequests: 3 });
+    expect(l.effective).toEqual({ eventsPerSecond: 200, concurrentRequests: 3 });
+    l.throttle(1000, 2); // one event was sent this second: half of it, at least 1
+    l.configure({ eventsPerSecond: 400, concurrentRequests: 6 });
+    expect(l.effective).toEqual({ eventsPerSecond: 1, concurrentRequests: 1 });
     let stop = false;
     const waiting = l.acquire({ requests: 1, events: 1 }, () => stop);
     stop = true;

@@ -97,10 +97,15 @@ export class DestinationLimiter {
 
   /** Applies new configured limits (a PATCH); the effective ones never exceed them. */
   configure(limits: DeliveryLimits): void {
+    // At its old limit: follow the new one (up or down). Held below it by the SIEM: stay there, and
+    // climb back towards the new one.
+    this.rate = this.rate >= this.configured.eventsPerSecond ? limits.eventsPerSecond : Math.min(this.rate, limits.eventsPerSecond);
+    this.concurrency =
+      this.concurrency >= this.configured.concurrentRequests ? limits.concurrentRequests : Math.min(this.concurrency, limits.concurrentRequests);
     this.configured = { ...limits };
-    this.rate = Math.min(this.rate, limits.eventsPerSecond);
-    this.concurrency = Math.min(this.concurrency, limits.concurrentRequests);
     this.refill(this.clock());
+    this.tokens = Math.min(this.tokens, this.capacity());
+    this.kick();
   }
 
   get effective(): DeliveryLimits {

@@ -20,6 +20,9 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { EventBudget } from './eventBudget.js';
 import { configuredLimits, LimiterRegistry, type DestinationLimiter } from './limits.js';
 
+/** How often a running destination re-reads its configured limits (a PATCH applies within this). */
+const LIMITS_REFRESH_MS = 5_000;
+
 export interface WorkerOptions {
   intervalMs: number;
   leaseMs: number;
@@ -185,9 +188,19 @@ export class Worker {
     // requests in flight; more lanes than that would only wait on each other.
     const limiter = this.limiters.get(target.id, target.siem, configuredLimits(target.siem, target.options));
     const lanes = Math.min(due.consecutiveFailures > 0 ? 1 : this.opts.lanesPerDestination, limiter.effective.concurrentRequests);
+    // A runner draining a backlog can last long: a PATCHed limit is picked up every few seconds, not
+    // only when the runner next starts.
+    const refresh = setInterval(() => {
+      void getDestinationRow(this.deps.db, due.orgId, due.id)
+        .then((r) => {
+          if (r) limiter.configure(configuredLimits(target.siem, r.options));
+        })
+        .catch(() => undefined);
+    }, LIMITS_REFRESH_MS);
     try {
       await Promise.all(Array.from({ length: lanes }, () => this.lane(target, limiter, probing)));
     } finally {
+      clearInterval(refresh);
       this.limiters.forgetIfPristine(target.id);
     }
   }
