@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configuredLimits, DEFAULT_LIMITS, DestinationLimiter, LimiterRegistry, THROTTLE_BACKOFF_MAX_MS } from './limits.js';
+import { configuredLimits, DEFAULT_LIMITS, DestinationLimiter, LIMITER_IDLE_FORGET_MS, LimiterRegistry, THROTTLE_BACKOFF_MAX_MS } from './limits.js';
 
 // The limiter's rules on an injected clock: no waiting, no timing assertions.
 function clock(start = 1_000_000) {
@@ -117,5 +117,14 @@ describe('LimiterRegistry', () => {
     reg.forgetIfPristine('b');
     expect(reg.snapshot().map((s) => [s.destinationId, s.throttled])).toEqual([['a', true]]);
     expect(reg.get('a', 'custom', { eventsPerSecond: 10, concurrentRequests: 1 })).toBe(a);
+    expect([...reg.blocked()]).toEqual([['a', c.now() + 5000]]);
+    // Past the Retry-After, still lowered: kept while recently used, forgotten once idle for long.
+    c.advance(5000);
+    expect(reg.blocked().size).toBe(0);
+    reg.forgetIfPristine('a');
+    expect(reg.snapshot()).toHaveLength(1);
+    c.advance(LIMITER_IDLE_FORGET_MS);
+    reg.forgetIfPristine('a');
+    expect(reg.snapshot()).toHaveLength(0);
   });
 });

@@ -36,6 +36,9 @@ export const DEFAULT_LIMITS: Readonly<Record<SiemId, DeliveryLimits>> = {
   custom: { eventsPerSecond: 10_000, concurrentRequests: 48 },
 };
 
+/** A limiter unused this long (and not waiting out a Retry-After) is forgotten, lowered or not. */
+export const LIMITER_IDLE_FORGET_MS = 600_000;
+
 /** Wait after a 429 without Retry-After: 1 s, doubling per throttle in a row, at most this. */
 export const THROTTLE_BACKOFF_MAX_MS = 60_000;
 
@@ -82,6 +85,7 @@ export class DestinationLimiter {
   private windowEvents = 0;
   private prevWindowEvents = 0;
   private readonly wakers = new Set<() => void>();
+  private lastActive: number;
 
   constructor(
     limits: DeliveryLimits,
@@ -93,6 +97,7 @@ export class DestinationLimiter {
     this.tokens = this.capacity();
     this.refilledAt = clock();
     this.windowStart = this.refilledAt;
+    this.lastActive = this.refilledAt;
   }
 
   /** Applies new configured limits (a PATCH); the effective ones never exceed them. */
@@ -132,6 +137,12 @@ export class DestinationLimiter {
     return !this.throttled(now) && this.inFlight === 0 && this.tokens >= this.capacity();
   }
 
+  /** Worth keeping: not pristine, and either busy, waiting out a Retry-After or used lately. */
+  worthKeeping(now = this.clock()): boolean {
+    if (this.pristine(now)) return false;
+    return this.inFlight > 0 || now < this.blockedUntil || now - this.lastActive < LIMITER_IDLE_FORGET_MS;
+  }
+
   private capacity(): number {
     return Math.max(1, this.rate);
   }
@@ -167,6 +178,7 @@ export class DestinationLimiter {
     const events = Math.max(1, Math.min(Math.floor(want.events), Math.floor(this.tokens)));
     this.inFlight += requests;
     this.tokens -= events;
+    this.lastActive = now;
     this.windowEvents += events;
     return { requests, events };
   }
@@ -223,6 +235,7 @@ export class DestinationLimiter {
    */
   throttle(retryAfterMs: number | undefined, inFlightNow: number, now = this.clock()): number {
     this.refill(now);
+    this.lastActive = now;
     const wait = retryAfterMs ?? Math.min(THROTTLE_BACKOFF_MAX_MS, 1000 * 2 ** Math.min(this.throttlesInARow, 16));
     if (now >= this.blockedUntil) {
       const sent = Math.max(this.windowEvents, this.prevWindowEvents);
@@ -249,6 +262,7 @@ export class DestinationLimiter {
 /** The limiters of one worker process, by destination id. */
 export class LimiterRegistry {
   private readonly byId = new Map<string, { siem: string; limiter: DestinationLimiter }>();
+  private calls = 0;
 
   constructor(private readonly clock: Clock = Date.now) {}
 
@@ -270,7 +284,24 @@ export class LimiterRegistry {
    */
   forgetIfPristine(destinationId: string): void {
     const found = this.byId.get(destinationId);
-    if (found && found.limiter.pristine()) this.byId.delete(destinationId);
+    if (found && !found.limiter.worthKeeping()) this.byId.delete(destinationId);
+    // Lowered limiters of destinations that went quiet are dropped too (checked now and then, not per call).
+    if (this.byId.size > 0 && ++this.calls % 100 === 0) {
+      for (const [id, { limiter }] of this.byId) if (!limiter.worthKeeping()) this.byId.delete(id);
+    }
+  }
+
+  /**
+   * Destinations waiting out a Retry-After, and when each wait ends: the worker starts no runner for
+   * them meanwhile (a runner would only wait, holding one of the worker's runner slots).
+   */
+  blocked(now = this.clock()): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [id, { limiter }] of this.byId) {
+      const until = limiter.notBefore(now);
+      if (until > 0) out.set(id, until);
+    }
+    return out;
   }
 
   /** Wakes every waiter (the worker is stopping). */

@@ -116,9 +116,11 @@ export class Worker {
       do {
         this.rescan = false;
         const due = await dueDestinations(this.deps.db);
+        const blocked = this.limiters.blocked();
         for (const d of due) {
           if (this.stopping || this.running.size >= this.opts.maxDestinations) break;
-          if (this.running.has(d.id)) continue;
+          // Waiting out its SIEM's Retry-After: the timer brings it back when the wait ends.
+          if (this.running.has(d.id) || blocked.has(d.id)) continue;
           const p = this.runDestination(d)
             .catch((err: unknown) => {
               // A database outage mid-run is expected and already reported by the scan; its claims
@@ -155,8 +157,10 @@ export class Worker {
   /** Sleeps until the interval (the safety net) or the next scheduled retry, whichever comes first. */
   private async armTimer(): Promise<void> {
     let delay = this.opts.intervalMs;
-    const next = await nextDueAt(this.deps.db, [...this.running.keys()]);
+    const blocked = this.limiters.blocked();
+    const next = await nextDueAt(this.deps.db, [...this.running.keys(), ...blocked.keys()]);
     if (next) delay = Math.max(10, Math.min(delay, new Date(next).getTime() - Date.now() + 5));
+    for (const until of blocked.values()) delay = Math.max(10, Math.min(delay, until - Date.now() + 5));
     this.armFallbackTimer(delay);
   }
 
@@ -221,6 +225,9 @@ export class Worker {
     // presets, not requestsPerLane of them at once); if it gets through, the lane drains as usual.
     let limit = probing && encoder.maxBatchEvents === 1 ? 1 : claimSize;
     while (!this.stopping) {
+      // Told to wait (Retry-After): the runner ends instead of waiting, so it holds no runner slot;
+      // the scan skips the destination until the wait is over.
+      if (limiter.notBefore() > 0) return;
       // The destination's own pacing comes first (its request slots, its events-per-second tokens, a
       // Retry-After it was given), while the lane holds nothing shared: a limited destination waits
       // without any of the event budget, so it never slows another destination.
