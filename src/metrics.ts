@@ -21,6 +21,20 @@ export interface Metrics {
   requestsInFlight: Gauge<'siem'>;
   /** Events this worker holds in memory (claimed, encoding or in flight), against its budget. */
   eventsHeld: Gauge;
+  /**
+   * Where the per-destination limit gauges read from at scrape time (the worker's limiters; none in an
+   * API-only process). Set once by the worker.
+   */
+  setLimitsSource(source: () => LimitSnapshot[]): void;
+}
+
+/** One destination's delivery limits as the worker applies them right now. */
+export interface LimitSnapshot {
+  destinationId: string;
+  siem: string;
+  effective: { eventsPerSecond: number; concurrentRequests: number };
+  /** Below its configured limits, or waiting out a Retry-After. */
+  throttled: boolean;
 }
 
 export interface MetricsOptions {
@@ -32,6 +46,7 @@ export function createMetrics(db: Db | null, { perDestination }: MetricsOptions)
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'aegis_' });
   const dest = perDestination ? (['destination_id', 'siem'] as const) : (['siem'] as const);
+  let limitsSource: () => LimitSnapshot[] = () => [];
   const m: Metrics = {
     registry,
     destinationLabels: (destinationId, siem) => (perDestination ? { destination_id: destinationId, siem } : { siem }),
@@ -56,7 +71,46 @@ export function createMetrics(db: Db | null, { perDestination }: MetricsOptions)
     eventsRecorded: new Counter({ name: 'aegis_events_recorded_total', help: 'Audit events recorded.', labelNames: ['source'], registers: [registry] }),
     requestsInFlight: new Gauge({ name: 'aegis_delivery_requests_in_flight', help: 'HTTP requests to SIEMs awaiting their answer.', labelNames: ['siem'], registers: [registry] }),
     eventsHeld: new Gauge({ name: 'aegis_worker_events_held', help: "Events the worker holds in memory (claimed, encoding or in flight), bounded by its event budget.", registers: [registry] }),
+    setLimitsSource: (source) => {
+      limitsSource = source;
+    },
   };
+  // Adaptive limits (delivery/limits.ts). Per destination only where the other series are (behind
+  // AEGIS_METRICS_TOKEN); otherwise one count per SIEM, so the series stay bounded.
+  new Gauge({
+    name: 'aegis_delivery_throttled_destinations',
+    help: 'Destinations this worker currently sends to below their configured limits (after a 429 or 503 with Retry-After).',
+    labelNames: ['siem'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = new Map<string, number>();
+      for (const l of limitsSource()) if (l.throttled) counts.set(l.siem, (counts.get(l.siem) ?? 0) + 1);
+      for (const [siem, n] of counts) this.set({ siem }, n);
+    },
+  });
+  if (perDestination) {
+    new Gauge({
+      name: 'aegis_delivery_limit_events_per_second',
+      help: 'Effective events-per-second limit of a destination this worker holds a limiter for (throttled or busy).',
+      labelNames: ['destination_id', 'siem'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const l of limitsSource()) this.set({ destination_id: l.destinationId, siem: l.siem }, l.effective.eventsPerSecond);
+      },
+    });
+    new Gauge({
+      name: 'aegis_delivery_limit_concurrent_requests',
+      help: 'Effective concurrent-requests limit of a destination this worker holds a limiter for (throttled or busy).',
+      labelNames: ['destination_id', 'siem'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const l of limitsSource()) this.set({ destination_id: l.destinationId, siem: l.siem }, l.effective.concurrentRequests);
+      },
+    });
+  }
   if (db) {
     // Queue figures come from the database at scrape time, so every process reports the same truth.
     // Both gauges read one snapshot per scrape: a gauge filled from another gauge's collect() would be

@@ -30,7 +30,7 @@ export interface DeliveryTarget {
   signingSecret: string | null;
   /** A rotated-out signing secret that still signs until `until` (AEGIS_SIGNING_OVERLAP_HOURS). */
   previousSigningSecret: { secret: string; until: Date } | null;
-  options: Record<string, string>;
+  options: Record<string, string | number>;
 }
 
 export type ItemResult =

@@ -18,6 +18,10 @@ import { encodeContext, sendRequest, type DeliveryDeps, type DeliveryTarget, typ
 import { toTarget } from './target.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { EventBudget } from './eventBudget.js';
+import { configuredLimits, LimiterRegistry, type DestinationLimiter } from './limits.js';
+
+/** How often a running destination re-reads its configured limits (a PATCH applies within this). */
+const LIMITS_REFRESH_MS = 5_000;
 
 export interface WorkerOptions {
   intervalMs: number;
@@ -78,9 +82,12 @@ export class Worker {
   ) {
     this.opts = { maxDestinations: 1000, maxEventsInFlight: 20_000, lanesPerDestination: 3, requestsPerLane: 16, singleEventClaim: 64, batchClaim: 1000, ...opts };
     this.budget = new EventBudget(this.opts.maxEventsInFlight);
+    deps.metrics.setLimitsSource(() => this.limiters.snapshot());
   }
 
   private readonly budget: EventBudget;
+  /** Per-destination rate and concurrency limits (in this process's memory; see delivery/limits.ts). */
+  private readonly limiters = new LimiterRegistry();
 
   async start(): Promise<void> {
     this.unlisten = await this.deps.db.listen(
@@ -109,9 +116,11 @@ export class Worker {
       do {
         this.rescan = false;
         const due = await dueDestinations(this.deps.db);
+        const blocked = this.limiters.blocked();
         for (const d of due) {
           if (this.stopping || this.running.size >= this.opts.maxDestinations) break;
-          if (this.running.has(d.id)) continue;
+          // Waiting out its SIEM's Retry-After: the timer brings it back when the wait ends.
+          if (this.running.has(d.id) || blocked.has(d.id)) continue;
           const p = this.runDestination(d)
             .catch((err: unknown) => {
               // A database outage mid-run is expected and already reported by the scan; its claims
@@ -148,8 +157,10 @@ export class Worker {
   /** Sleeps until the interval (the safety net) or the next scheduled retry, whichever comes first. */
   private async armTimer(): Promise<void> {
     let delay = this.opts.intervalMs;
-    const next = await nextDueAt(this.deps.db, [...this.running.keys()]);
+    const blocked = this.limiters.blocked();
+    const next = await nextDueAt(this.deps.db, [...this.running.keys(), ...blocked.keys()]);
     if (next) delay = Math.max(10, Math.min(delay, new Date(next).getTime() - Date.now() + 5));
+    for (const until of blocked.values()) delay = Math.max(10, Math.min(delay, until - Date.now() + 5));
     this.armFallbackTimer(delay);
   }
 
@@ -177,8 +188,25 @@ export class Worker {
     // request failed (a SIEM that hangs, refuses or errors) is suspect: one lane too, so that while it
     // waits out a timeout it holds one claim's events of the shared budget, not three.
     const probing = due.consecutiveFailures >= BREAKER_THRESHOLD;
-    const lanes = due.consecutiveFailures > 0 ? 1 : this.opts.lanesPerDestination;
-    await Promise.all(Array.from({ length: lanes }, () => this.lane(target, probing)));
+    // The destination's own limits (options or the SIEM's defaults, adapted to its 429s) bound its
+    // requests in flight; more lanes than that would only wait on each other.
+    const limiter = this.limiters.get(target.id, target.siem, configuredLimits(target.siem, target.options));
+    const lanes = Math.min(due.consecutiveFailures > 0 ? 1 : this.opts.lanesPerDestination, limiter.effective.concurrentRequests);
+    // A runner draining a backlog can last long: a PATCHed limit is picked up every few seconds, not
+    // only when the runner next starts.
+    const refresh = setInterval(() => {
+      void getDestinationRow(this.deps.db, due.orgId, due.id)
+        .then((r) => {
+          if (r) limiter.configure(configuredLimits(target.siem, r.options));
+        })
+        .catch(() => undefined);
+    }, LIMITS_REFRESH_MS);
+    try {
+      await Promise.all(Array.from({ length: lanes }, () => this.lane(target, limiter, probing)));
+    } finally {
+      clearInterval(refresh);
+      this.limiters.forgetIfPristine(target.id);
+    }
   }
 
   /**
@@ -189,38 +217,53 @@ export class Worker {
    * fill by themselves, because events pile up in the queue while the previous request is in flight.
    * So the low-latency requirement is met without a flush timer, and none is added on purpose.
    */
-  private async lane(target: DeliveryTarget, probing = false): Promise<void> {
+  private async lane(target: DeliveryTarget, limiter: DestinationLimiter, probing = false): Promise<void> {
     const encoder = getEncoder(target.siem);
     const claimSize = encoder.maxBatchEvents === 1 ? this.opts.singleEventClaim : Math.min(encoder.maxBatchEvents, this.opts.batchClaim);
+    const requestsWanted = encoder.maxBatchEvents === 1 ? this.opts.requestsPerLane : 1;
     // After a breaker pause, one request probes the destination (one event for one-per-request
     // presets, not requestsPerLane of them at once); if it gets through, the lane drains as usual.
     let limit = probing && encoder.maxBatchEvents === 1 ? 1 : claimSize;
     while (!this.stopping) {
-      // Memory is bounded by the budget shared by every destination, taken before claiming: a lane
-      // claims no more events than it was granted, and gives back what it did not claim at once and
-      // the rest once the claim is settled.
-      const granted = await this.budget.acquire(limit);
-      this.deps.metrics.eventsHeld.set(this.budget.inUse);
-      let held = granted;
+      // Told to wait (Retry-After): the runner ends instead of waiting, so it holds no runner slot;
+      // the scan skips the destination until the wait is over.
+      if (limiter.notBefore() > 0) return;
+      // The destination's own pacing comes first (its request slots, its events-per-second tokens, a
+      // Retry-After it was given), while the lane holds nothing shared: a limited destination waits
+      // without any of the event budget, so it never slows another destination.
+      const permit = await limiter.acquire({ requests: probing ? 1 : requestsWanted, events: limit }, () => this.stopping);
+      if (!permit) return;
       try {
-        if (this.stopping) return;
-        const claimId = randomUUID();
-        const jobs = await claimJobs(this.deps.db, { orgId: target.orgId, destinationId: target.id, limit: granted, leaseMs: this.opts.leaseMs, claimId });
-        this.budget.release(granted - jobs.length);
-        held = jobs.length;
-        limit = claimSize;
-        if (jobs.length === 0) return;
-        const paused = await this.deliverClaim(target, claimId, jobs);
-        if (paused) return;
-      } finally {
-        this.budget.release(held);
+        // Memory is bounded by the budget shared by every destination, taken before claiming: a lane
+        // claims no more events than it was granted, and gives back what it did not claim at once and
+        // the rest once the claim is settled.
+        const granted = await this.budget.acquire(permit.events);
         this.deps.metrics.eventsHeld.set(this.budget.inUse);
+        let held = granted;
+        try {
+          if (this.stopping) return;
+          const claimId = randomUUID();
+          const jobs = await claimJobs(this.deps.db, { orgId: target.orgId, destinationId: target.id, limit: granted, leaseMs: this.opts.leaseMs, claimId });
+          this.budget.release(granted - jobs.length);
+          limiter.refund(permit.events - jobs.length);
+          held = jobs.length;
+          limit = claimSize;
+          probing = false;
+          if (jobs.length === 0) return;
+          const paused = await this.deliverClaim(target, limiter, claimId, jobs, permit.requests);
+          if (paused) return;
+        } finally {
+          this.budget.release(held);
+          this.deps.metrics.eventsHeld.set(this.budget.inUse);
+        }
+      } finally {
+        limiter.release(permit.requests);
       }
     }
   }
 
   /** Sends one claim's jobs, settles them, and returns true when the lane should stop (breaker open, destination deleted). */
-  private async deliverClaim(target: DeliveryTarget, claimId: string, jobs: ClaimedJob[]): Promise<boolean> {
+  private async deliverClaim(target: DeliveryTarget, limiter: DestinationLimiter, claimId: string, jobs: ClaimedJob[], maxRequests: number): Promise<boolean> {
     const { db, metrics, logger } = this.deps;
     const encoder = getEncoder(target.siem);
     const byEvent = new Map<SiemEvent, ClaimedJob>();
@@ -254,10 +297,15 @@ export class Worker {
     }
     const attempts: AttemptRecord[] = [];
     const unsent: number[] = [];
+    // Jobs the SIEM rate limited (429), or not sent because it asked to wait: given back without an
+    // attempt, due when the wait ends. A 429 says "later", not "broken": it must not push events
+    // towards the dead-letter list or open the breaker.
+    const deferred: number[] = [];
     let pausedUntil: Date | null = null;
     let lastOutcome: RequestOutcome | null = null;
     let anyDelivered = false;
     let sawFailure = false;
+    let sending = 0;
 
     // Heartbeat: keep the lease while slow requests are in flight.
     const heartbeat = setInterval(() => {
@@ -272,11 +320,19 @@ export class Worker {
             for (const e of group) unsent.push(byEvent.get(e)!.id);
             continue;
           }
+          if (limiter.notBefore() > 0) {
+            for (const e of group) deferred.push(byEvent.get(e)!.id);
+            continue;
+          }
           // sendRequest reports every SIEM and network failure as an outcome; should it throw anyway
           // (a bug), the group counts as a failed attempt on the schedule instead of holding its claim
           // until the lease runs out and repeating that forever without spending an attempt.
           metrics.requestsInFlight.inc({ siem: target.siem });
-          const out = await sendRequest(this.deps.delivery, target, group).finally(() => metrics.requestsInFlight.dec({ siem: target.siem })).catch(
+          sending++;
+          const out = await sendRequest(this.deps.delivery, target, group).finally(() => {
+            sending--;
+            metrics.requestsInFlight.dec({ siem: target.siem });
+          }).catch(
             (err: unknown): RequestOutcome => ({
               items: group.map(() => ({ outcome: 'retry' as const, error: `Internal error while sending: ${(err as Error).message}` })),
               statusCode: null,
@@ -287,6 +343,18 @@ export class Worker {
           );
           lastOutcome = out;
           const delivered = out.items.filter((i) => i.outcome === 'done').length;
+          const retryAfterMs = out.items.find((i): i is Extract<typeof i, { outcome: 'retry' }> => i.outcome === 'retry')?.retryAfterMs;
+          // The SIEM says "too many": 429, or 503 with Retry-After (Splunk's server busy). The
+          // destination's limits drop and nothing starts before Retry-After. A 429 is then given back
+          // without an attempt; a 503 stays a failed attempt (it may be a real outage, which the
+          // schedule and the breaker are there for).
+          const rateLimited = out.statusCode === 429 && delivered === 0;
+          if (rateLimited || (out.statusCode === 503 && retryAfterMs !== undefined)) {
+            const until = limiter.throttle(retryAfterMs, sending + 1);
+            logger.info({ destination_id: target.id, status: out.statusCode, retry_after_ms: retryAfterMs ?? null, not_before: new Date(until).toISOString(), limits: limiter.effective }, 'SIEM asked to slow down; destination limits lowered');
+          } else if (delivered > 0) {
+            limiter.succeeded();
+          }
           if (delivered > 0) {
             anyDelivered = true;
             // A success closes the breaker's count at once, not when the whole claim is settled: else a
@@ -295,7 +363,7 @@ export class Worker {
             if (sawFailure) await noteRequestSuccess(db, target.orgId, target.id).catch(() => undefined); // settle records it too
           }
           metrics.requestDuration.observe({ siem: target.siem }, out.durationMs / 1000);
-          metrics.requests.inc({ ...metrics.destinationLabels(target.id, target.siem), result: out.error === null ? 'ok' : delivered > 0 ? 'partial' : 'failed' });
+          metrics.requests.inc({ ...metrics.destinationLabels(target.id, target.siem), result: out.error === null ? 'ok' : delivered > 0 ? 'partial' : rateLimited ? 'throttled' : 'failed' });
           attempts.push({
             orgId: target.orgId,
             destinationId: target.id,
@@ -307,6 +375,10 @@ export class Worker {
             error: out.error,
             responseSnippet: out.error ? out.responseSnippet : null,
           });
+          if (rateLimited) {
+            for (const e of group) deferred.push(byEvent.get(e)!.id);
+            continue;
+          }
           group.forEach((e, i) => {
             const item = out.items[i]!;
             const id = byEvent.get(e)!.id;
@@ -326,7 +398,8 @@ export class Worker {
           }
         }
       };
-      const concurrency = encoder.maxBatchEvents === 1 ? this.opts.requestsPerLane : 1;
+      // At most the request slots this lane was granted by the destination's limiter.
+      const concurrency = encoder.maxBatchEvents === 1 ? maxRequests : 1;
       await Promise.all(Array.from({ length: Math.min(concurrency, groups.length) }, sender));
     } finally {
       clearInterval(heartbeat);
@@ -361,6 +434,10 @@ export class Worker {
     // the destination's paused_until that keeps them (claims and scans skip a paused destination), so
     // lifting the pause (a probe succeeding, or the user re-enabling) lets them flow at once.
     if (unsent.length > 0) await this.whileDatabaseAway(() => releaseJobs(db, { orgId: target.orgId, claimId, ids: unsent }));
+    if (deferred.length > 0) {
+      const afterMs = Math.max(0, limiter.notBefore() - Date.now());
+      await this.whileDatabaseAway(() => releaseJobs(db, { orgId: target.orgId, claimId, ids: deferred, afterMs }));
+    }
 
     const labels = metrics.destinationLabels(target.id, target.siem);
     if (settled.done) metrics.delivered.inc(labels, settled.done);
@@ -409,6 +486,7 @@ export class Worker {
   /** Stops claiming, lets in-flight requests finish (each is bounded by the HTTP timeout), settles them. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.limiters.kickAll(); // lanes waiting on a destination's pacing give up now
     if (this.timer) clearTimeout(this.timer);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     await Promise.allSettled([...this.running.values()]);

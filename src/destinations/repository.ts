@@ -14,7 +14,8 @@ export interface DestinationRow {
   /** The secret a rotation replaced: deliveries are signed with it too until the time below. */
   previous_signing_secret_sealed: Buffer | null;
   previous_signing_secret_until: Date | null;
-  options: Record<string, string>;
+  /** Preset strings, and the integer delivery limits (max_events_per_second, max_concurrent_requests). */
+  options: Record<string, string | number>;
   enabled: boolean;
   created_at: Date;
   updated_at: Date;

@@ -1,6 +1,8 @@
 import type { DestinationView } from '../api/schemas/destinations.js';
 import type { DestinationWithCounts } from './repository.js';
 import { destinationStatus } from './status.js';
+import { configuredLimits } from '../delivery/limits.js';
+import type { SiemId } from '../siem/catalog.js';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
@@ -22,6 +24,10 @@ export function toView(row: DestinationWithCounts, now = new Date()): Destinatio
     last_error_at: iso(row.last_error_at),
     last_test_delivered_at: iso(row.last_test_ok_at),
     options: row.options,
+    delivery_limits: (() => {
+      const l = configuredLimits(row.siem as SiemId, row.options);
+      return { max_events_per_second: l.eventsPerSecond, max_concurrent_requests: l.concurrentRequests };
+    })(),
     signing_enabled: row.signing_secret_sealed !== null,
     previous_signing_secret_until:
       row.previous_signing_secret_sealed && row.previous_signing_secret_until && new Date(row.previous_signing_secret_until) > now ? iso(row.previous_signing_secret_until) : null,

@@ -137,15 +137,17 @@ export async function settleClaim(
 }
 
 /**
- * Gives claimed jobs back without counting an attempt: on shutdown, or when a destination's circuit
- * breaker opens and the rest of a claim was never sent. `at` is when they become due again.
+ * Gives claimed jobs back without counting an attempt: on shutdown, when a destination's circuit
+ * breaker opens and the rest of a claim was never sent, or when the SIEM rate limited them (429).
+ * They become due again at `at`, or `afterMs` from the database's now() (no clock skew), or now.
  */
-export async function releaseJobs(db: Queryable, args: { orgId: string; claimId: string; ids: number[]; at?: Date }): Promise<number> {
+export async function releaseJobs(db: Queryable, args: { orgId: string; claimId: string; ids: number[]; at?: Date; afterMs?: number }): Promise<number> {
   if (args.ids.length === 0) return 0;
   const { rowCount } = await db.query(
-    `UPDATE forwarding_jobs SET claim_id = NULL, next_attempt_at = coalesce($4::timestamptz, now())
+    `UPDATE forwarding_jobs SET claim_id = NULL,
+            next_attempt_at = CASE WHEN $5::float8 IS NOT NULL THEN now() + make_interval(secs => $5::float8 / 1000.0) ELSE coalesce($4::timestamptz, now()) END
       WHERE org_id = $1 AND claim_id = $2::uuid AND id = ANY($3::bigint[]) AND status = 'pending'`,
-    [args.orgId, args.claimId, args.ids, args.at ?? null],
+    [args.orgId, args.claimId, args.ids, args.at ?? null, args.afterMs ?? null],
   );
   return rowCount;
 }

@@ -53,6 +53,7 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     auth_header_configured: boolean;
     pending_events: number;
     failed_events: number;
+    options: Record<string, string | number>;
   }
   const get = async (id: string): Promise<View> => (await svc.request('GET', `${base()}/${id}`, { apiKey })).body as View;
   const recordEvent = async () => {
@@ -72,6 +73,8 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
       url: `${receiver.url}/services/collector`,
       auth_header_value: `Splunk ${FIRST_TOKEN}`,
       enabled: false,
+      // Set through the API; the dialog does not edit them but must not drop them (PATCH replaces options).
+      options: { index: 'audit', max_events_per_second: 200, max_concurrent_requests: 2 },
     });
     await reloadPage();
     await card(page, id).getByRole('link', { name: /^Edit/ }).click();
@@ -92,6 +95,7 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     await dialog.getByRole('button', { name: 'Save changes' }).click();
     await dialog.getByText('Changes saved.').waitFor();
     expect((await get(id)).url).toBe(`${receiver.url}/services/collector/event`);
+    expect((await get(id)).options).toEqual({ index: 'audit', max_events_per_second: 200, max_concurrent_requests: 2 });
 
     await dialog.getByRole('button', { name: 'Rotate' }).click();
     // Rotate gives way to the new-credential field, and focus goes with it.

@@ -87,7 +87,8 @@ export interface PatchBody {
   auth_header_name?: string;
   auth_header_value?: string;
   enabled?: boolean;
-  options?: Record<string, string>;
+  /** Preset strings, and the integer delivery limits (kept by the dashboard, set through the API). */
+  options?: Record<string, string | number>;
 }
 
 export function destinationsApi(orgId: string) {

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { LIMIT_BOUNDS } from '../../delivery/limits.js';
 
 const SIEM = Type.Union(
   [Type.Literal('splunk_hec'), Type.Literal('datadog'), Type.Literal('sumo_logic'), Type.Literal('elastic'), Type.Literal('new_relic'), Type.Literal('custom')],
@@ -33,12 +34,28 @@ export const PresetOptions = Type.Object(
     host: Type.Optional(PresetString),
     category: Type.Optional(PresetString),
     tags: Type.Optional(PresetString),
+    max_events_per_second: Type.Optional(
+      Type.Integer({
+        minimum: LIMIT_BOUNDS.eventsPerSecond.min,
+        maximum: LIMIT_BOUNDS.eventsPerSecond.max,
+        description: `Most events per second sent to this destination (per worker process), ${LIMIT_BOUNDS.eventsPerSecond.min} to ${LIMIT_BOUNDS.eventsPerSecond.max}. Default: the SIEM's (see delivery_limits). Lowered for a while when the SIEM answers 429.`,
+      }),
+    ),
+    max_concurrent_requests: Type.Optional(
+      Type.Integer({
+        minimum: LIMIT_BOUNDS.concurrentRequests.min,
+        maximum: LIMIT_BOUNDS.concurrentRequests.max,
+        description: `Most requests in flight to this destination at once (per worker process), ${LIMIT_BOUNDS.concurrentRequests.min} to ${LIMIT_BOUNDS.concurrentRequests.max}. Default: the SIEM's (see delivery_limits).`,
+      }),
+    ),
   },
   {
     additionalProperties: false,
-    description: 'Preset settings: Splunk index/source/sourcetype/host, Elastic index (data stream), Sumo Logic category, Datadog tags.',
+    description:
+      'Preset settings (Splunk index/source/sourcetype/host, Elastic index (data stream), Sumo Logic category, Datadog tags) and delivery limits (max_events_per_second, max_concurrent_requests). PATCH replaces the whole object.',
   },
 );
+export type PresetOptions = Static<typeof PresetOptions>;
 
 export const CreateDestinationBody = Type.Object(
   {
@@ -95,7 +112,19 @@ export const DestinationView = Type.Object(
         description: 'When a test event last reached the SIEM. Tests are not live deliveries: they leave last_delivery_at and status alone.',
       }),
     ),
-    options: Type.Record(Type.String(), Type.String()),
+    options: Type.Record(Type.String(), Type.Union([Type.String(), Type.Integer()]), {
+      description: 'The options as set: preset strings, and the integer delivery limits when set.',
+    }),
+    delivery_limits: Type.Object(
+      {
+        max_events_per_second: Type.Integer(),
+        max_concurrent_requests: Type.Integer(),
+      },
+      {
+        description:
+          "The limits the worker applies: options.max_events_per_second / max_concurrent_requests where set, else the SIEM's defaults. On a 429 (or 503 with Retry-After) the worker goes below them for a while and climbs back on successes.",
+      },
+    ),
     signing_enabled: Type.Boolean(),
     previous_signing_secret_until: Nullable(
       Type.String({

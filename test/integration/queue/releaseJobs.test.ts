@@ -3,7 +3,8 @@ import { releaseJobs } from '../../../src/queue/settleJobs.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { addEvents, claim, dbNow, jobs, ms, newDestination, newOrg } from './support.js';
 
-// releaseJobs: claimed jobs given back unsent (shutdown, breaker opened mid-claim), no attempt counted.
+// releaseJobs: claimed jobs given back unsent (shutdown, breaker opened mid-claim) or rate limited (429),
+// no attempt counted.
 describe.each(DB_KINDS)('queue: releaseJobs (%s)', (kind) => {
   let tdb: TestDb;
   beforeAll(async () => {
@@ -49,6 +50,20 @@ describe.each(DB_KINDS)('queue: releaseJobs (%s)', (kind) => {
       [null, '2100-01-01T00:00:00.000Z', 2],
       [null, '2100-01-01T00:00:00.000Z', 2],
     ]);
+    expect((await claim(tdb.db, org, dest)).ids).toEqual([]);
+  });
+
+  it('with `afterMs` (a SIEM rate limit), the jobs fall due that long after the database clock, no attempt counted', async () => {
+    const { org, dest } = await setup(2);
+    const c = await claim(tdb.db, org, dest);
+    const t0 = await dbNow(tdb.db);
+    expect(await releaseJobs(tdb.db, { orgId: org, claimId: c.claimId, ids: c.ids, afterMs: 90_000 })).toBe(2);
+    const t1 = await dbNow(tdb.db);
+    for (const j of await jobs(tdb.db, dest)) {
+      expect(j).toMatchObject({ status: 'pending', attempts: 2, claim_id: null });
+      expect(ms(j.next_attempt_at, t0)).toBeGreaterThanOrEqual(90_000);
+      expect(ms(j.next_attempt_at, t1)).toBeLessThanOrEqual(90_000);
+    }
     expect((await claim(tdb.db, org, dest)).ids).toEqual([]);
   });
 

@@ -17,7 +17,21 @@ function formFrom(d: Destination): FormState {
   const info = getPresetInfo(siem);
   const site = info.sites?.find((s) => s.url === d.url)?.id ?? '';
   const region = info.regions?.find((r) => r.url === d.url)?.id ?? '';
-  return { siem, name: d.name ?? '', url: d.url, site, region, headerName: d.auth_header_name ?? '', credential: '', options: { ...d.options } };
+  return { siem, name: d.name ?? '', url: d.url, site, region, headerName: d.auth_header_name ?? '', credential: '', options: stringOptions(d.options) };
+}
+
+/** The preset options the form edits (strings); the integer delivery limits are kept as they are. */
+function stringOptions(options: Destination['options']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(options)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+/** The delivery limits set through the API: PATCH replaces options whole, so Save must carry them. */
+function limitOptions(options: Destination['options']): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(options)) if (typeof v === 'number') out[k] = v;
+  return out;
 }
 
 /**
@@ -80,7 +94,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
       const d = await api.patch(dest.destination_id, {
         name: name === '' ? null : name,
         url: form.url.trim(),
-        options: cleanOptions(form.options),
+        options: { ...cleanOptions(form.options), ...limitOptions(dest.options) },
         ...(header !== '' && (dest.auth_header_configured || rotating || form.siem === 'custom') ? { auth_header_name: header } : {}),
         ...(rotating ? { auth_header_value: rotatingWith } : {}),
       });
