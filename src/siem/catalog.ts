@@ -78,9 +78,19 @@ export const NEW_RELIC_REGIONS: readonly SiemUrlChoice[] = [
  * What a preset sends when an optional setting is left empty. One value each: the encoders send it
  * and the dashboard shows it as the field's default, so the two cannot disagree.
  */
+/**
+ * Elastic's default target: the data stream named after the event's own dataset
+ * (`logs-<event.dataset>-default`), so the stream's `data_stream.dataset` and the document's
+ * `event.dataset` agree, as ECS asks. A data stream name allows only lowercase letters, digits, `.`
+ * and `_` in the dataset part; anything else (no dataset the service produces today) becomes `_`.
+ */
+export function elasticDefaultIndex(dataset: string): string {
+  return `logs-${dataset.toLowerCase().replace(/[^a-z0-9._]/g, '_')}-default`;
+}
+
 export const PRESET_OPTION_DEFAULTS = {
   splunk_hec: { source: 'aegis', sourcetype: 'aegis:audit' },
-  elastic: { index: 'logs-aegis.audit-default' },
+  elastic: { index: 'logs-<event.dataset>-default' },
 } as const;
 
 export const SIEM_PRESETS: Readonly<Record<SiemId, SiemPresetInfo>> = {
@@ -138,7 +148,7 @@ export const SIEM_PRESETS: Readonly<Record<SiemId, SiemPresetInfo>> = {
     urlLabel: 'Elasticsearch endpoint',
     urlPlaceholder: 'https://my-deployment.es.us-east-1.aws.elastic-cloud.com/_bulk',
     urlHelp:
-      `The Elasticsearch endpoint (not Kibana), followed by /_bulk. Events go to the data stream ${PRESET_OPTION_DEFAULTS.elastic.index} unless you set another index.`,
+      `The Elasticsearch endpoint (not Kibana), followed by /_bulk. Events go to the data stream of their dataset (${elasticDefaultIndex('aegis.preflight')} for preflight decisions) unless you set another index.`,
     docsPath: 'docs/siem/elastic.md',
   },
   new_relic: {

@@ -1,12 +1,11 @@
 // Elastic: the _bulk API with `create` actions keyed by event.id (native dedupe of retries).
 import type { DeliveryVerdict, EncodeContext, ItemOutcome, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
 import { eventJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from './types.js';
-import { PRESET_OPTION_DEFAULTS } from './catalog.js';
-
-export const ELASTIC_DEFAULT_INDEX = PRESET_OPTION_DEFAULTS.elastic.index;
+import { elasticDefaultIndex } from './catalog.js';
 
 function actionLine(event: SiemEvent, ctx: EncodeContext): string {
-  const index = optionString(ctx.options, 'index') ?? ELASTIC_DEFAULT_INDEX;
+  // An index the user set is theirs to name; by default each dataset has its own data stream.
+  const index = optionString(ctx.options, 'index') ?? elasticDefaultIndex(event.event.dataset);
   return JSON.stringify({ create: { _index: index, _id: event.event.id } });
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { splunkHecEncoder, hecTime, describeSplunkError, SPLUNK_HEC_CODES } from './splunkHec.js';
-import { elasticEncoder, ELASTIC_DEFAULT_INDEX } from './elastic.js';
+import { elasticEncoder } from './elastic.js';
+import { elasticDefaultIndex } from './catalog.js';
 import { datadogEncoder } from './datadog.js';
 import { newRelicEncoder } from './newRelic.js';
 import { sumoLogicEncoder } from './sumoLogic.js';
@@ -86,8 +87,14 @@ describe('Elastic', () => {
     const e = sampleEvent(7);
     const req = elasticEncoder.encode([e], ctx);
     expect(req.contentType).toBe('application/x-ndjson');
-    expect(req.body).toBe(`{"create":{"_index":"${ELASTIC_DEFAULT_INDEX}","_id":"pflt_000007"}}\n${JSON.stringify(e)}\n`);
+    expect(req.body).toBe(`{"create":{"_index":"logs-${e.event.dataset}-default","_id":"pflt_000007"}}\n${JSON.stringify(e)}\n`);
+    expect(e.event.dataset).toBe('aegis.preflight');
     expect(elasticEncoder.encode([e], { ...ctx, options: { index: 'logs-aegis.audit-prod' } }).body).toContain('"_index":"logs-aegis.audit-prod"');
+    // The test event has its own dataset, hence its own data stream; a dataset no data stream name
+    // allows cannot pick another stream (or break out of the name).
+    const test = { ...e, event: { ...e.event, dataset: 'aegis.audit_stream.test' } };
+    expect(elasticEncoder.encode([test], ctx).body).toContain('"_index":"logs-aegis.audit_stream.test-default"');
+    expect(elasticDefaultIndex('Aegis-X/../*')).toBe('logs-aegis_x_..__-default');
   });
 
   // Regression: the client reads a capped prefix of the answer, so a 1,000-item _bulk answer arrives cut

@@ -221,7 +221,8 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
       const doc = JSON.parse(lines[i + 1]!);
       expect(Object.keys(action)).toEqual(['create']);
       expect(action.create._id).toBe(doc.event.id);
-      expect(action.create._index).toBe('logs-aegis.audit-default');
+      // The data stream of the event's own dataset: data_stream.dataset and event.dataset agree (ECS).
+      expect(action.create._index).toBe(`logs-${doc.event.dataset}-default`);
       expect(typeof doc['@timestamp']).toBe('string');
     }
     // The 429 item went again, alone; the 201, 409 and 400 items were never sent twice.
