@@ -32,7 +32,8 @@ export function isEmailAddress(s: string): boolean {
 const secretAad = (orgId: string) => associatedData(orgId, 'notifications', 'signing_secret');
 
 export function openWebhookSecret(ring: KeyRing, row: Pick<NotificationSettingsRow, 'org_id' | 'webhook_secret_sealed'>): string | null {
-  return row.webhook_secret_sealed ? open(ring, row.webhook_secret_sealed, secretAad(row.org_id)) : null;
+  // PGlite returns bytea as a Uint8Array, pg as a Buffer.
+  return row.webhook_secret_sealed ? open(ring, Buffer.from(row.webhook_secret_sealed), secretAad(row.org_id)) : null;
 }
 
 function view(row: NotificationSettingsRow | null, emailAvailable: boolean): NotificationSettingsView {
