@@ -60,10 +60,12 @@ export function evaluateAlerts(obs: Observed, stored: StoredAlertState, now: Dat
   }
   let deadLetterAlertedAt = stored.dead_letter_alerted_at;
   const dl = obs.last_dead_letter_at;
+  // New = none alerted yet, or dead-lettered at or after a success that came after the last alert
+  // (the same settle stamps both when a poison event is dead-lettered beside delivered ones).
   const newDeadLetters =
     dl !== null &&
     (deadLetterAlertedAt === null ||
-      (dl > deadLetterAlertedAt && obs.last_delivery_at !== null && obs.last_delivery_at > deadLetterAlertedAt));
+      (dl > deadLetterAlertedAt && obs.last_delivery_at !== null && obs.last_delivery_at > deadLetterAlertedAt && dl >= obs.last_delivery_at));
   if (newDeadLetters) {
     alerts.push('dead_letters');
     deadLetterAlertedAt = now;
