@@ -6,6 +6,7 @@ import { ok, respondWith, startReceiver, type ReceivedRequest, type Receiver } f
 import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from '../../support/smtpReceiver.js';
 import { leakedForm } from '../../support/secretForms.js';
 import { seedEvents } from '../delivery/support.js';
+import { enqueueAlerts } from '../../../src/alerts/repository.js';
 
 const SMTP_USER = 'aegis-alerts';
 const SMTP_PASSWORD = 'smtp-Pa55word-never-in-a-mail';
@@ -190,6 +191,24 @@ describe.each(DB_KINDS)('alerts (%s)', (kind) => {
     expect(s.kinds().filter((k) => k === 'failing')).toHaveLength(1);
     expect(s.r.requests).toHaveLength(3);
     scanForSecrets([...s.mails().map((m) => m.raw), ...s.webhookRequests().map((q) => q.body.toString('utf8'))], [token, SMTP_PASSWORD]);
+  });
+
+  it('alerts of many destinations queued together go out as one digest: one mail, one signed webhook call', async () => {
+    const s = await setup(ok(), 'Bearer digest-token-abcdef123456');
+    const ids = ['fwd_digest_a', 'fwd_digest_b', 'fwd_digest_c'];
+    // What the evaluations of a shared outage queue in one instant (the sender's side of the digest).
+    await tdb.db.transaction(async (tx) => {
+      for (const id of ids) await enqueueAlerts(tx, s.org.orgId, id, [{ kind: 'failing', details: { destination_name: null, siem: 'datadog', hint: 'Forbidden — the key was refused.' } }]);
+    });
+    await expect.poll(() => s.webhookAlerts().filter((a) => ids.includes(a.destination_id)).length, { timeout: 60_000 }).toBe(3);
+    await expect.poll(() => s.mails().filter((m) => m.subject === '[Aegis] 3 destination alerts for 3 destination(s)').length, { timeout: 60_000 }).toBe(1);
+    const digestCalls = s.webhookRequests().filter((q) => ids.some((id) => q.body.toString('utf8').includes(id)));
+    expect(digestCalls).toHaveLength(1);
+    expect(digestCalls[0]!.headers['webhook-id']).toMatch(/^alert_/);
+    const mail = s.mails().find((m) => m.subject.startsWith('[Aegis] 3 destination alerts'))!;
+    for (const id of ids) expect(mail.decoded).toContain(`/settings/siem-forwarding/${id}/edit`);
+    // Sent alerts leave the outbox.
+    await expect.poll(async () => (await tdb.db.query('SELECT id FROM alert_outbox WHERE org_id = $1', [s.org.orgId])).rows.length, { timeout: 60_000 }).toBe(0);
   });
 
   it('an unreachable SMTP server never holds deliveries; the webhook alert still goes out; the log has no password', async () => {
