@@ -31,6 +31,23 @@ export async function putNotificationSettings(
   return rows[0]!;
 }
 
+/** Every organization's sealed webhook secret, for key rotation. */
+export async function listSealedWebhookSecrets(db: Queryable): Promise<Array<{ org_id: string; webhook_secret_sealed: Buffer }>> {
+  const { rows } = await db.query<{ org_id: string; webhook_secret_sealed: Buffer }>(
+    'SELECT org_id, webhook_secret_sealed FROM notification_settings WHERE webhook_secret_sealed IS NOT NULL ORDER BY org_id',
+  );
+  return rows;
+}
+
+/** Compare-and-set, as for destinations: a secret rotated through the API meanwhile is kept. */
+export async function replaceSealedWebhookSecret(db: Queryable, orgId: string, before: Buffer, after: Buffer): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'UPDATE notification_settings SET webhook_secret_sealed = $3 WHERE org_id = $1 AND webhook_secret_sealed = $2',
+    [orgId, before, after],
+  );
+  return rowCount > 0;
+}
+
 /** What the evaluation reads under the state row's lock. */
 export interface LockedAlertState extends Observed, StoredAlertState {
   name: string | null;

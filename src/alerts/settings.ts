@@ -29,11 +29,11 @@ export function isEmailAddress(s: string): boolean {
 }
 
 /** The webhook secret's associated data: the organization and a purpose no destination id can take. */
-const secretAad = (orgId: string) => associatedData(orgId, 'notifications', 'signing_secret');
+export const webhookSecretAad = (orgId: string) => associatedData(orgId, 'notifications', 'signing_secret');
 
 export function openWebhookSecret(ring: KeyRing, row: Pick<NotificationSettingsRow, 'org_id' | 'webhook_secret_sealed'>): string | null {
   // PGlite returns bytea as a Uint8Array, pg as a Buffer.
-  return row.webhook_secret_sealed ? open(ring, Buffer.from(row.webhook_secret_sealed), secretAad(row.org_id)) : null;
+  return row.webhook_secret_sealed ? open(ring, Buffer.from(row.webhook_secret_sealed), webhookSecretAad(row.org_id)) : null;
 }
 
 function view(row: NotificationSettingsRow | null, emailAvailable: boolean): NotificationSettingsView {
@@ -80,7 +80,7 @@ export async function putSettings(deps: SettingsDeps, orgId: string, body: PutNo
     let newSecret: string | null = null;
     if (webhookUrl !== null && (sealed === null || body.rotate_webhook_secret)) {
       newSecret = generateSigningSecret();
-      sealed = seal(deps.keyRing, newSecret, secretAad(orgId));
+      sealed = seal(deps.keyRing, newSecret, webhookSecretAad(orgId));
     }
     const row = await putNotificationSettings(tx, { org_id: orgId, emails, webhook_url: webhookUrl, webhook_secret_sealed: sealed });
     const v = view(row, deps.emailAvailable);
