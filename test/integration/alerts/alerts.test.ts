@@ -7,6 +7,7 @@ import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from '../../s
 import { leakedForm } from '../../support/secretForms.js';
 import { seedEvents } from '../delivery/support.js';
 import { enqueueAlerts } from '../../../src/alerts/repository.js';
+import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
 
 const SMTP_USER = 'aegis-alerts';
 const SMTP_PASSWORD = 'smtp-Pa55word-never-in-a-mail';
@@ -29,17 +30,22 @@ describe.each(DB_KINDS)('alerts (%s)', (kind) => {
   const receivers: Receiver[] = [];
   let smtpClosed = false;
 
+  let env: Record<string, string>;
+
   beforeAll(async () => {
     tdb = await openTestDb(kind);
     smtp = await startSmtpReceiver(SMTP_USER, SMTP_PASSWORD);
     hooks = await startReceiver(ok('{}'));
-    svc = await startTestService(tdb.db, {
+    env = {
+      // One key for the file: the restart test starts the service again and must read its secrets.
+      AEGIS_ENCRYPTION_KEY: generateKeyBase64(),
       AEGIS_SMTP_URL: `smtp://${SMTP_USER}:${encodeURIComponent(SMTP_PASSWORD)}@127.0.0.1:${smtp.port}`,
       AEGIS_ALERT_FROM: 'Aegis <alerts@example.com>',
       AEGIS_ALERT_DIGEST_S: '0',
       AEGIS_RETRY_DELAYS_S: '0.2,0.2',
       AEGIS_PUBLIC_URL: 'https://aegis.example.com',
-    });
+    };
+    svc = await startTestService(tdb.db, env);
   });
   afterAll(async () => {
     await svc?.stop();
@@ -209,6 +215,26 @@ describe.each(DB_KINDS)('alerts (%s)', (kind) => {
     for (const id of ids) expect(mail.decoded).toContain(`/settings/siem-forwarding/${id}/edit`);
     // Sent alerts leave the outbox.
     await expect.poll(async () => (await tdb.db.query('SELECT id FROM alert_outbox WHERE org_id = $1', [s.org.orgId])).rows.length, { timeout: 60_000 }).toBe(0);
+  });
+
+  it('a restart does not alert again: the last alerted state is a row, not memory', async () => {
+    const s = await setup(respondWith(503, 'down'), 'Bearer restart-token-5566778899aa');
+    await seedEvents(tdb.db, s.org.orgId, 1);
+    await expect.poll(() => s.kinds().includes('dead_letters') && s.mailCount('has dead-lettered events') === 1, { timeout: 60_000 }).toBe(true);
+    await svc.stop();
+    svc = await startTestService(tdb.db, env);
+    // Still failing after the restart: another failed request, judged by the new process.
+    await seedEvents(tdb.db, s.org.orgId, 1);
+    await expect.poll(() => s.r.requests.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(4);
+    // Then fixed (re-enabling lifts the breaker, should the failures have opened it): the recovery is
+    // judged after every earlier change of this destination, so once it arrives nothing else is pending.
+    s.r.setHandler(ok());
+    await svc.request('PATCH', `/api/orgs/${s.org.orgId}/forwarding-destinations/${s.id}`, { apiKey: s.org.apiKey, body: { enabled: true } });
+    await seedEvents(tdb.db, s.org.orgId, 1);
+    await expect.poll(() => s.kinds().includes('recovered') && s.mailCount('has recovered') === 1, { timeout: 60_000 }).toBe(true);
+    expect(s.kinds().sort()).toEqual(['dead_letters', 'failing', 'recovered']);
+    expect(s.mailCount('is failing')).toBe(1);
+    expect(s.mailCount('has dead-lettered events')).toBe(1);
   });
 
   it('an unreachable SMTP server never holds deliveries; the webhook alert still goes out; the log has no password', async () => {
