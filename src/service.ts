@@ -16,6 +16,7 @@ import { bootstrap } from './bootstrap.js';
 import { createLoginLink } from './auth/sessions.js';
 import { JOBS_CHANNEL } from './queue/types.js';
 import { USER_AGENT } from './version.js';
+import { Alerter } from './alerts/alerter.js';
 
 export const WEB_ROOT = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
@@ -79,9 +80,15 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     closeables = [() => delivery.client.close(), ...closeables];
 
     let worker: Worker | null = null;
+    let alerter: Alerter | null = null;
     if (opts.role !== 'api') {
+      // Alerts are judged where the worker records state changes, and sent from its own timer.
+      alerter = new Alerter(
+        { db, keyRing, client: delivery.client, logger: logger.child({ component: 'alerts' }) },
+        { publicUrl: config.publicUrl, smtpUrl: config.alerts.smtpUrl, alertFrom: config.alerts.from, digestWindowMs: config.alerts.digestWindowMs },
+      );
       worker = new Worker(
-        { db, delivery, metrics, logger: logger.child({ component: 'worker' }) },
+        { db, delivery, metrics, logger: logger.child({ component: 'worker' }), alerts: alerter },
         { intervalMs: config.workerIntervalMs, leaseMs: config.leaseMs, retryDelaysS: config.retryDelaysS, retentionDays: config.retentionDays },
       );
     }
@@ -107,6 +114,12 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     let address: string | null = null;
     if (opts.listen !== false) address = await app.listen({ port: config.port, host: config.host });
     closeables = [() => app.close(), ...closeables];
+    if (alerter) {
+      // Stopped after the worker (closeables run newest first), so its last settles are still judged.
+      const a = alerter;
+      a.start();
+      closeables = [() => a.stop(), ...closeables];
+    }
     if (worker) {
       await worker.start();
       const w = worker;

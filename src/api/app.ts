@@ -19,6 +19,7 @@ import { requireOrg } from './auth.js';
 import { ErrorBody } from './schemas/common.js';
 import { healthRoutes } from './routes/health.js';
 import { destinationRoutes } from './routes/destinations.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { eventRoutes } from './routes/events.js';
 import { sessionRoutes } from './routes/session.js';
 import { VERSION } from '../version.js';
@@ -125,6 +126,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     api.addHook('onRequest', requireOrg(ctx.db));
     destinationRoutes(api, ctx);
     eventRoutes(api, ctx);
+    notificationRoutes(api, ctx);
   });
 
   if (ctx.webRoot && existsSync(ctx.webRoot)) {

@@ -5,6 +5,8 @@ import { associatedData, DecryptError, open, seal, type SealedPurpose } from '..
 import { CliError } from './database.js';
 import { getSealedCredentials, listSealedCredentials, replaceSealedCredentials } from '../destinations/repository.js';
 import { progressBar } from './progress.js';
+import { listSealedWebhookSecrets, replaceSealedWebhookSecret } from '../alerts/repository.js';
+import { webhookSecretAad } from '../alerts/settings.js';
 
 /** Re-encrypts every sealed credential under the primary key; returns how many destinations were processed. */
 export async function rotateEncryptionKey(db: Db, config: Config, quiet = false): Promise<number> {
@@ -46,5 +48,23 @@ export async function rotateEncryptionKey(db: Db, config: Config, quiet = false)
     bar?.update(n);
   }
   bar?.done();
+  await rotateWebhookSecrets(db, ring);
   return n;
+}
+
+/** The organizations' operational-webhook signing secrets (docs/alerts.md), re-encrypted the same way. */
+async function rotateWebhookSecrets(db: Db, ring: Awaited<ReturnType<typeof loadKeyRing>>['ring']): Promise<void> {
+  for (const row of await listSealedWebhookSecrets(db)) {
+    const aad = webhookSecretAad(row.org_id);
+    const before = Buffer.from(row.webhook_secret_sealed);
+    let plaintext: string;
+    try {
+      plaintext = open(ring, before, aad);
+    } catch (err) {
+      if (!(err instanceof DecryptError)) throw err;
+      throw new CliError(`notification settings of ${row.org_id}: ${err.message}. Keep every old key in AEGIS_ENCRYPTION_KEY, after the new one, until this command has finished (running it again is safe).`);
+    }
+    // A secret rotated through the API meanwhile is new, so already under the new key: keep it.
+    await replaceSealedWebhookSecret(db, row.org_id, before, seal(ring, plaintext, aad));
+  }
 }

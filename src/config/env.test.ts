@@ -23,3 +23,33 @@ describe('ENV_VARS is the one list of environment variables', () => {
     expect(documented).toEqual(ENV_VARS.map((v) => v.name));
   });
 });
+
+describe('alert settings', () => {
+  it('defaults: no SMTP, From at the public host, a 30 s digest', () => {
+    const c = loadConfig({ AEGIS_PUBLIC_URL: 'https://aegis.example.com' });
+    expect(c.alerts).toEqual({ smtpUrl: null, from: 'alerts@aegis.example.com', digestWindowMs: 30_000 });
+  });
+
+  it('takes an smtp:// or smtps:// URL and a From with a name', () => {
+    const c = loadConfig({ AEGIS_SMTP_URL: 'smtps://u:p%40ss@mail.example.com:465', AEGIS_ALERT_FROM: 'Aegis <alerts@example.com>', AEGIS_ALERT_DIGEST_S: '0' });
+    expect(c.alerts).toEqual({ smtpUrl: 'smtps://u:p%40ss@mail.example.com:465', from: 'Aegis <alerts@example.com>', digestWindowMs: 0 });
+  });
+
+  it('refuses a bad SMTP URL without echoing it (it holds a password)', () => {
+    for (const bad of ['https://u:hunter2secret@mail.example.com', 'smtp://', 'not a url hunter2secret']) {
+      let message = '';
+      try {
+        loadConfig({ AEGIS_SMTP_URL: bad });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^AEGIS_SMTP_URL: /);
+      expect(message).not.toContain('hunter2secret');
+    }
+  });
+
+  it('refuses a From that could inject a header', () => {
+    expect(() => loadConfig({ AEGIS_ALERT_FROM: 'a@example.com\r\nBcc: b@example.com' })).toThrow(/^AEGIS_ALERT_FROM/);
+    expect(() => loadConfig({ AEGIS_ALERT_DIGEST_S: '-1' })).toThrow(/^AEGIS_ALERT_DIGEST_S/);
+  });
+});

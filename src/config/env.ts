@@ -40,6 +40,9 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   { name: 'AEGIS_MAX_DESTINATIONS_PER_ORG', default: '100', summary: 'destinations one organization may have' },
   { name: 'AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG', default: '25', summary: 'of them enabled at once (bounds jobs per request)' },
   { name: 'AEGIS_METRICS_TOKEN', default: 'unset (open /metrics, aggregate series)', summary: 'bearer token /metrics requires; per-destination series then' },
+  { name: 'AEGIS_SMTP_URL', default: 'unset (no alert e-mails)', summary: 'smtp:// or smtps:// URL (with user:password) alert e-mails go through' },
+  { name: 'AEGIS_ALERT_FROM', default: 'alerts@<AEGIS_PUBLIC_URL host>', summary: 'From address of alert e-mails' },
+  { name: 'AEGIS_ALERT_DIGEST_S', default: '30', summary: "seconds an organization's alerts are collected into one message" },
   { name: 'NODE_EXTRA_CA_CERTS', default: 'unset', summary: "PEM file of extra CAs for a SIEM's TLS (Node.js's own)" },
 ];
 
@@ -71,6 +74,8 @@ export interface Config {
   dbPoolMax: number;
   /** AEGIS_METRICS_TOKEN: /metrics requires it as a bearer token and then labels series per destination. */
   metricsToken: string | null;
+  /** Alerts (docs/alerts.md). smtpUrl holds credentials: never log it. */
+  alerts: { smtpUrl: string | null; from: string; digestWindowMs: number };
   /** Per-organization caps: one tenant cannot make the service work for everyone else's time. */
   orgLimits: OrgLimits;
 }
@@ -149,6 +154,23 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('AEGIS_METRICS_TOKEN', 'must be 16 to 256 visible ASCII characters without spaces (generate one with: openssl rand -hex 32)');
   }
 
+  // Never echo the value in an error: the URL carries the SMTP password.
+  const smtpUrl = env.AEGIS_SMTP_URL?.trim() || null;
+  if (smtpUrl !== null) {
+    let ok = false;
+    try {
+      const u = new URL(smtpUrl);
+      ok = (u.protocol === 'smtp:' || u.protocol === 'smtps:') && u.hostname !== '';
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ConfigError('AEGIS_SMTP_URL', 'must be an smtp:// or smtps:// URL with a host, e.g. smtps://user:password@mail.example.com:465 (value not shown: it may hold a password)');
+  }
+  const alertFrom = env.AEGIS_ALERT_FROM?.trim() || `alerts@${new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')}`;
+  if (alertFrom.length > 320 || /[\r\n\0]/.test(alertFrom) || !/@/.test(alertFrom)) {
+    throw new ConfigError('AEGIS_ALERT_FROM', 'must be an e-mail address, optionally with a name: Aegis <alerts@example.com>');
+  }
+
   return {
     port,
     host,
@@ -168,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     dbPoolMax: int(env, 'AEGIS_DB_POOL_MAX', 10, 2, 200),
     metricsToken,
+    alerts: { smtpUrl, from: alertFrom, digestWindowMs: int(env, 'AEGIS_ALERT_DIGEST_S', 30, 0, 3600) * 1000 },
     orgLimits: {
       destinations: int(env, 'AEGIS_MAX_DESTINATIONS_PER_ORG', 100, 1, 100_000),
       enabledDestinations: int(env, 'AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG', 25, 1, 100_000),

@@ -19,6 +19,7 @@ import { toTarget } from './target.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { EventBudget } from './eventBudget.js';
 import { configuredLimits, LimiterRegistry, type DestinationLimiter } from './limits.js';
+import type { AlertHook } from '../alerts/alerter.js';
 
 /** How often a running destination re-reads its configured limits (a PATCH applies within this). */
 const LIMITS_REFRESH_MS = 5_000;
@@ -55,6 +56,12 @@ export interface WorkerDeps {
   delivery: DeliveryDeps;
   metrics: Metrics;
   logger: Logger;
+  /**
+   * Told about every settle that can change a destination's state (alerts/alerter.ts): a failure, a
+   * dead letter, or a success (which it ignores unless it had alerted about that destination). It
+   * only schedules work of its own: nothing here waits for an alert.
+   */
+  alerts?: AlertHook;
 }
 
 /**
@@ -182,6 +189,7 @@ export class Worker {
       const error = credentialUnreadableMessage(err as Error);
       await recordAttemptOutcome(this.deps.db, due.orgId, due.id, { ok: false, delivered: false, error, deadLettered: false });
       await noteRequestFailure(this.deps.db, due.orgId, due.id);
+      this.deps.alerts?.noteSettle(due.orgId, due.id, true);
       return;
     }
     // A destination that keeps failing gets one lane: its probe batch, not a flood. One whose last
@@ -430,6 +438,7 @@ export class Worker {
       throw err;
     });
     if (!settled) return true; // the destination is gone: this lane stops, as for a paused one
+    this.deps.alerts?.noteSettle(target.orgId, target.id, (last !== null && last.error !== null) || settled.deadLettered > 0 || poisonError !== null);
     // Unsent jobs go back as due now, without an attempt: while the breaker holds the destination it is
     // the destination's paused_until that keeps them (claims and scans skip a paused destination), so
     // lifting the pause (a probe succeeding, or the user re-enabling) lets them flow at once.

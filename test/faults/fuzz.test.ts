@@ -6,7 +6,7 @@ import { startReceiver, type Receiver } from '../support/httpsReceiver.js';
 
 // Property-based fuzzing of every API endpoint's input: never a 5xx, never a partial write (every
 // table's row count unchanged after a 4xx), always the error shape {"error":{"code","message"}}.
-const TABLES = ['orgs', 'api_keys', 'destinations', 'audit_events', 'forwarding_jobs', 'delivery_attempts', 'sessions', 'login_links'];
+const TABLES = ['orgs', 'api_keys', 'notification_settings', 'destinations', 'audit_events', 'forwarding_jobs', 'delivery_attempts', 'sessions', 'login_links'];
 const RUNS = 40;
 
 describe('faults: API input fuzzing (postgres)', () => {
@@ -138,6 +138,29 @@ describe('faults: API input fuzzing (postgres)', () => {
       fc.asyncProperty(ids, fc.oneof(fc.constant(null), fc.string()), async (orgId, key) => {
         await check('GET', `/api/orgs/${enc(orgId)}/forwarding-destinations`, { apiKey: key });
         await check('POST', `/api/orgs/${enc(orgId)}/forwarding-destinations`, { apiKey: key, body: { url: 'https://example.com/x' } });
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('notification settings: PUT and GET', async () => {
+    const path = `/api/orgs/${org.orgId}/notification-settings`;
+    const settings = fc.oneof(
+      anyBody,
+      mutate({ emails: ['soc@example.com'], webhook_url: 'https://127.0.0.1:9/alerts' }),
+      fc.record({ emails: fc.array(nasty, { maxLength: 12 }), webhook_url: fc.oneof(fc.constant(null), nasty), rotate_webhook_secret: fc.oneof(fc.boolean(), nasty) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(settings, async (body) => {
+        await check('PUT', path, { body });
+        await check('GET', path);
+      }),
+      { numRuns: RUNS * 2 },
+    );
+    await fc.assert(fc.asyncProperty(rawJunk, async (raw) => void (await check('PUT', path, { rawBody: raw }))), { numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(ids, fc.oneof(fc.constant(null), fc.string()), async (orgId, key) => {
+        await check('PUT', `/api/orgs/${enc(orgId)}/notification-settings`, { apiKey: key, body: { emails: [], webhook_url: null } });
       }),
       { numRuns: RUNS },
     );

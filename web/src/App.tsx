@@ -5,9 +5,11 @@ import { AddDestination } from './components/AddDestination.js';
 import { EditDestination } from './components/EditDestination.js';
 import { FailedEvents } from './components/FailedEvents.js';
 import { DeleteDestination } from './components/DeleteDestination.js';
+import { NotificationSettings } from './components/NotificationSettings.js';
 import { plural } from './format.js';
 
 const PAGE = '/settings/siem-forwarding';
+const NOTIFICATIONS = '/settings/notifications';
 const editPath = (id: string) => `${PAGE}/${encodeURIComponent(id)}/edit`;
 
 /** The tiny router: the only client routes are the page and a destination's Edit modal. */
@@ -28,6 +30,7 @@ function usePath(): [string, (p: string) => void] {
 type SessionState = { kind: 'loading' } | { kind: 'signed-out'; reason: 'none' | 'logout' } | { kind: 'error'; text: string } | { kind: 'ok'; session: Session };
 
 export function App() {
+  const [path, navigate] = usePath();
   const [state, setState] = useState<SessionState>({ kind: 'loading' });
   useEffect(() => {
     getSession()
@@ -80,7 +83,10 @@ export function App() {
           </div>
         ) : null}
         {state.kind === 'signed-out' ? <SignedOut reason={state.reason} /> : null}
-        {state.kind === 'ok' ? <SiemForwarding session={state.session} onSignedOut={() => setState({ kind: 'signed-out', reason: 'none' })} /> : null}
+        {state.kind === 'ok' && path === NOTIFICATIONS ? <Notifications orgId={state.session.org_id} navigate={navigate} /> : null}
+        {state.kind === 'ok' && path !== NOTIFICATIONS ? (
+          <SiemForwarding session={state.session} path={path} navigate={navigate} onSignedOut={() => setState({ kind: 'signed-out', reason: 'none' })} />
+        ) : null}
       </main>
     </>
   );
@@ -104,9 +110,57 @@ type Dialog =
   | { kind: 'delete'; id: string }
   | null;
 
-function SiemForwarding({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
+/** The Settings sub-navigation: one link per page, the current one marked. */
+function SettingsNav({ current, navigate }: { current: string; navigate: (p: string) => void }) {
+  const link = (href: string, text: string) => (
+    <a
+      href={href}
+      aria-current={current === href ? 'page' : undefined}
+      onClick={(e) => {
+        e.preventDefault();
+        navigate(href);
+      }}
+    >
+      {text}
+    </a>
+  );
+  return (
+    <nav aria-label="Settings sections" className="subnav">
+      {link(PAGE, 'SIEM Forwarding')}
+      {link(NOTIFICATIONS, 'Notifications')}
+    </nav>
+  );
+}
+
+function Notifications({ orgId, navigate }: { orgId: string; navigate: (p: string) => void }) {
+  return (
+    <div className="page">
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <ol>
+          <li>Settings</li>
+          <li>
+            <a href={NOTIFICATIONS} aria-current="page">
+              Notifications
+            </a>
+          </li>
+        </ol>
+      </nav>
+      <div className="page-head">
+        <div>
+          <h1>Settings</h1>
+          <SettingsNav current={NOTIFICATIONS} navigate={navigate} />
+        </div>
+      </div>
+      <section aria-labelledby="notifications-title" className="section">
+        <h2 id="notifications-title">Notifications</h2>
+        <NotificationSettings orgId={orgId} />
+      </section>
+    </div>
+  );
+}
+
+function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Session; path: string; navigate: (p: string) => void; onSignedOut: () => void }) {
   const api = useMemo(() => destinationsApi(session.org_id), [session.org_id]);
-  const [path, navigate] = usePath();
   const [destinations, setDestinations] = useState<Destination[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [dialog, setDialog] = useState<Dialog>(null);
@@ -169,11 +223,7 @@ function SiemForwarding({ session, onSignedOut }: { session: Session; onSignedOu
       <div className="page-head">
         <div>
           <h1>Settings</h1>
-          <nav aria-label="Settings sections" className="subnav">
-            <a href={PAGE} aria-current="page">
-              SIEM Forwarding
-            </a>
-          </nav>
+          <SettingsNav current={PAGE} navigate={navigate} />
         </div>
       </div>
 

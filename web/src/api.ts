@@ -2,9 +2,11 @@
 // (same origin); every mutating request echoes the session's CSRF token in x-csrf-token.
 import type { DestinationView, TestResult } from '../../src/api/schemas/destinations.js';
 import type { FailedEvent } from '../../src/queue/deadLetters.js';
+import type { NotificationSettingsView } from '../../src/api/schemas/notifications.js';
 
 export type Destination = DestinationView;
 export type { TestResult, FailedEvent };
+export type NotificationSettings = NotificationSettingsView;
 
 export interface Session {
   org_id: string;
@@ -114,4 +116,12 @@ export function errorText(e: unknown): string {
   if (e instanceof ApiError) return e.message;
   if (e instanceof Error) return `Could not reach the service: ${e.message}`;
   return 'Something went wrong.';
+}
+
+export function notificationsApi(orgId: string) {
+  const path = `/api/orgs/${encodeURIComponent(orgId)}/notification-settings`;
+  return {
+    get: () => call<NotificationSettingsView>('GET', path),
+    put: (body: { emails: string[]; webhook_url: string | null; rotate_webhook_secret?: boolean }) => call<NotificationSettingsView>('PUT', path, body),
+  };
 }

@@ -201,6 +201,9 @@ export function cliLifecycleSuite(target: Target): void {
         expect(ids.size).toBe(1);
         if (target === 'postgres') expect([...ids]).toEqual(['k2']);
         else expect([...ids][0]).not.toBe(key.keyIdBefore);
+        // The operational webhook's signing secret (docs/alerts.md) moves to the new key too.
+        const hook = await db.query<{ b: Buffer }>('SELECT webhook_secret_sealed AS b FROM notification_settings WHERE org_id = $1', [orgId]);
+        expect(sealedKeyId(Buffer.from(hook.rows[0]!.b))).toBe([...ids][0]);
       });
 
       if (target === 'postgres') {
@@ -221,6 +224,12 @@ export function cliLifecycleSuite(target: Target): void {
           });
           expect(res.status).toBe(201);
         }
+        const hook = await fetch(`http://127.0.0.1:${port}/api/orgs/${orgId}/notification-settings`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${cliKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ emails: [], webhook_url: 'https://127.0.0.1:9/alerts' }),
+        });
+        expect(hook.status).toBe(200);
         await s.proc.stop();
         return withDb(async (db) => {
           const { rows } = await db.query<{ b: Buffer }>('SELECT auth_header_sealed AS b FROM destinations WHERE auth_header_sealed IS NOT NULL LIMIT 1');

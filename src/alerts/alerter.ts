@@ -1,0 +1,253 @@
+// Alerts, run inside the worker: the worker reports each settle that can change a destination's
+// state, the alerter judges it (evaluate.ts) under a row lock and queues alerts in the outbox; a
+// timer sends the outbox per organization, one digest per window, off the delivery path.
+import type { Db } from '../db/types.js';
+import type { KeyRing } from '../crypto/keyring.js';
+import type { Logger } from '../logger.js';
+import type { OutboundClient } from '../delivery/outbound/client.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { evaluateAlerts, PAUSED_ALERT_AFTER_MS, type AlertKind, type AlertState } from './evaluate.js';
+import {
+  alertedDestinations,
+  claimOrgAlerts,
+  countDeadLetters,
+  enqueueAlerts,
+  getNotificationSettings,
+  lockAlertState,
+  orgsWithDueAlerts,
+  saveAlertState,
+  settleAlertChannel,
+  type AlertDetails,
+  type OutboxAlert,
+} from './repository.js';
+import { composeAlertMessage } from './message.js';
+import { createMailChannel, sendWebhook, type MailChannel } from './channels.js';
+import { openWebhookSecret } from './settings.js';
+
+export interface AlerterOptions {
+  /** AEGIS_PUBLIC_URL: the base of the dashboard links in alerts. */
+  publicUrl: string;
+  /** AEGIS_SMTP_URL (holds credentials: never logged); null: no e-mail. */
+  smtpUrl: string | null;
+  /** AEGIS_ALERT_FROM */
+  alertFrom: string;
+  /** AEGIS_ALERT_DIGEST_S in ms: alerts of one organization collected this long go out as one message. */
+  digestWindowMs: number;
+  pausedAfterMs?: number;
+}
+
+export interface AlerterDeps {
+  db: Db;
+  keyRing: KeyRing;
+  /** The destinations' outbound client: TLS, timeouts and the private-address guard. */
+  client: OutboundClient;
+  logger: Logger;
+}
+
+/** What the worker calls: cheap and synchronous, never awaited on the delivery path. */
+export interface AlertHook {
+  noteSettle(orgId: string, destinationId: string, failed: boolean): void;
+}
+
+/** Sends of one alert before it is given up (logged). */
+export const MAX_SEND_ATTEMPTS = 5;
+const RETRY_BASE_MS = 30_000;
+const RETRY_MAX_MS = 600_000;
+const SEND_LEASE_MS = 120_000;
+const ORGS_PER_TICK = 20;
+const ALERTS_PER_MESSAGE = 50;
+const SWEEP_LIMIT = 500;
+/** Destinations remembered as alerted (in memory, to re-judge on their next success); the sweep refills it. */
+const MAX_REMEMBERED = 100_000;
+
+export class Alerter implements AlertHook {
+  private readonly mail: MailChannel | null;
+  private readonly pausedAfterMs: number;
+  /** Evaluations running, by destination; true = another change arrived meanwhile: judge again. */
+  private readonly evaluating = new Map<string, boolean>();
+  private readonly running = new Set<Promise<void>>();
+  /** Destinations last judged not ok: a success of theirs may be a recovery. */
+  private readonly alerted = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  private stopping = false;
+  private saidNoSmtp = false;
+
+  constructor(
+    private readonly deps: AlerterDeps,
+    private readonly opts: AlerterOptions,
+  ) {
+    this.mail = opts.smtpUrl ? createMailChannel(opts.smtpUrl, opts.alertFrom) : null;
+    this.pausedAfterMs = opts.pausedAfterMs ?? PAUSED_ALERT_AFTER_MS;
+  }
+
+  start(): void {
+    const every = Math.min(15_000, Math.max(250, Math.floor(this.opts.digestWindowMs / 2)));
+    this.timer = setInterval(() => void this.tick(), every);
+    this.timer.unref();
+    void this.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.ticking;
+    await Promise.allSettled([...this.running]);
+    this.mail?.close();
+  }
+
+  noteSettle(orgId: string, destinationId: string, failed: boolean): void {
+    const key = `${orgId}/${destinationId}`;
+    if (!failed && !this.alerted.has(key)) return;
+    this.schedule(orgId, destinationId);
+  }
+
+  /** Judges a destination soon; coalesces a burst of settles into at most one more evaluation. */
+  private schedule(orgId: string, destinationId: string): void {
+    if (this.stopping) return;
+    const key = `${orgId}/${destinationId}`;
+    if (this.evaluating.has(key)) {
+      this.evaluating.set(key, true);
+      return;
+    }
+    this.evaluating.set(key, false);
+    const p = (async () => {
+      do {
+        this.evaluating.set(key, false);
+        try {
+          await this.evaluate(orgId, destinationId, key);
+        } catch (err) {
+          if (!isDatabaseUnavailable(err)) this.deps.logger.warn({ err: (err as Error).message, destination_id: destinationId }, 'alert evaluation failed; the sweep tries again');
+        }
+      } while (this.evaluating.get(key) === true && !this.stopping);
+      this.evaluating.delete(key);
+    })();
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+  }
+
+  private async evaluate(orgId: string, destinationId: string, key: string): Promise<void> {
+    const res = await this.deps.db.transaction(async (tx) => {
+      const s = await lockAlertState(tx, orgId, destinationId);
+      if (!s) return null;
+      const ev = evaluateAlerts(s, s, new Date(s.now), this.pausedAfterMs);
+      const same = (a: Date | null, b: Date | null) => (a === null ? b === null : b !== null && new Date(a).getTime() === new Date(b).getTime());
+      if (ev.next.state !== s.state || !same(ev.next.breaker_open_since, s.breaker_open_since) || !same(ev.next.dead_letter_alerted_at, s.dead_letter_alerted_at)) {
+        await saveAlertState(tx, orgId, destinationId, ev.next, ev.next.state !== s.state);
+      }
+      let queued = 0;
+      if (ev.alerts.length > 0) {
+        const failedEvents = ev.alerts.includes('dead_letters') ? await countDeadLetters(tx, orgId, destinationId) : undefined;
+        const base: AlertDetails = { destination_name: s.name, siem: s.siem, hint: s.last_error };
+        queued = await enqueueAlerts(
+          tx,
+          orgId,
+          destinationId,
+          ev.alerts.map((kind: AlertKind) => ({
+            kind,
+            details: {
+              ...base,
+              ...(kind === 'dead_letters' && failedEvents !== undefined ? { failed_events: failedEvents } : {}),
+              ...(kind === 'paused' && ev.next.breaker_open_since ? { failing_since: new Date(ev.next.breaker_open_since).toISOString() } : {}),
+            },
+          })),
+        );
+      }
+      return { state: ev.next.state, alerts: ev.alerts, queued };
+    });
+    if (!res) {
+      this.alerted.delete(key);
+      return;
+    }
+    this.remember(key, res.state);
+    if (res.alerts.length > 0) this.deps.logger.info({ destination_id: destinationId, alerts: res.alerts, queued: res.queued }, 'destination state changed; alerts queued');
+  }
+
+  private remember(key: string, state: AlertState): void {
+    if (state === 'ok') this.alerted.delete(key);
+    else if (this.alerted.size < MAX_REMEMBERED) this.alerted.add(key);
+  }
+
+  /** For tests and stop(): one sweep-and-send round at a time. */
+  tick(): Promise<void> {
+    if (this.ticking || this.stopping) return this.ticking ?? Promise.resolve();
+    this.ticking = (async () => {
+      try {
+        // The sweep: every alerted destination is judged again, which catches a recovery another
+        // process settled, and a breaker that has now held a destination long enough for "paused".
+        for (const d of await alertedDestinations(this.deps.db, SWEEP_LIMIT)) {
+          this.remember(`${d.org_id}/${d.destination_id}`, d.state);
+          this.schedule(d.org_id, d.destination_id);
+        }
+        for (const orgId of await orgsWithDueAlerts(this.deps.db, this.opts.digestWindowMs, ORGS_PER_TICK)) {
+          if (this.stopping) break;
+          await this.sendOrg(orgId);
+        }
+      } catch (err) {
+        if (!isDatabaseUnavailable(err)) this.deps.logger.warn({ err: (err as Error).message }, 'alert round failed; will retry');
+      } finally {
+        this.ticking = null;
+      }
+    })();
+    return this.ticking;
+  }
+
+  private async sendOrg(orgId: string): Promise<void> {
+    const { db, logger } = this.deps;
+    const alerts = await claimOrgAlerts(db, orgId, ALERTS_PER_MESSAGE, SEND_LEASE_MS);
+    if (alerts.length === 0) return;
+    const settings = await getNotificationSettings(db, orgId);
+    const retryAfterMs = (a: OutboxAlert[]) => Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(...a.map((x) => x.attempts)));
+    const givingUp = (a: OutboxAlert[]) => a.some((x) => x.attempts + 1 >= MAX_SEND_ATTEMPTS);
+
+    const forMail = alerts.filter((a) => a.email_pending);
+    if (forMail.length > 0) {
+      const ids = forMail.map((a) => a.id);
+      if (!settings || settings.emails.length === 0) {
+        await settleAlertChannel(db, orgId, ids, 'email', { done: true });
+      } else if (!this.mail) {
+        if (!this.saidNoSmtp) logger.warn({ org_id: orgId }, 'alert e-mails are configured but AEGIS_SMTP_URL is not set; e-mail alerts are dropped');
+        this.saidNoSmtp = true;
+        await settleAlertChannel(db, orgId, ids, 'email', { done: true });
+      } else {
+        const msg = composeAlertMessage(orgId, this.opts.publicUrl, forMail);
+        const err = await this.mail.send(settings.emails, msg.subject, msg.text);
+        if (err === null) {
+          logger.info({ org_id: orgId, alerts: forMail.length, recipients: settings.emails.length }, 'alert e-mail sent');
+          await settleAlertChannel(db, orgId, ids, 'email', { done: true });
+        } else {
+          const gaveUp = givingUp(forMail);
+          logger.warn({ org_id: orgId, alerts: forMail.length, err, gave_up: gaveUp }, gaveUp ? 'alert e-mail failed; giving up' : 'alert e-mail failed; will retry');
+          await settleAlertChannel(db, orgId, ids, 'email', gaveUp ? { done: true } : { done: false, retryAfterMs: retryAfterMs(forMail) });
+        }
+      }
+    }
+
+    const forHook = alerts.filter((a) => a.webhook_pending);
+    if (forHook.length > 0) {
+      const ids = forHook.map((a) => a.id);
+      let secret: string | null = null;
+      try {
+        secret = settings?.webhook_url ? openWebhookSecret(this.deps.keyRing, settings) : null;
+      } catch {
+        logger.warn({ org_id: orgId }, 'the operational webhook secret cannot be opened (encryption key missing from the ring); webhook alerts are dropped');
+      }
+      if (!settings?.webhook_url || !secret) {
+        await settleAlertChannel(db, orgId, ids, 'webhook', { done: true });
+      } else {
+        const msg = composeAlertMessage(orgId, this.opts.publicUrl, forHook);
+        // Stable across retries of the same alerts; no "." (Standard Webhooks ids must not have one).
+        const id = `alert_${orgId}_${ids[0]}_${ids.length}`;
+        const err = await sendWebhook(this.deps.client, settings.webhook_url, secret, id, JSON.stringify(msg.webhook));
+        if (err === null) {
+          logger.info({ org_id: orgId, alerts: forHook.length }, 'alert webhook sent');
+          await settleAlertChannel(db, orgId, ids, 'webhook', { done: true });
+        } else {
+          const gaveUp = givingUp(forHook);
+          logger.warn({ org_id: orgId, alerts: forHook.length, err, gave_up: gaveUp }, gaveUp ? 'alert webhook failed; giving up' : 'alert webhook failed; will retry');
+          await settleAlertChannel(db, orgId, ids, 'webhook', gaveUp ? { done: true } : { done: false, retryAfterMs: retryAfterMs(forHook) });
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,68 @@
+// The two ways an alert leaves the service. Each returns an error text safe to log (credentials
+// scrubbed) or null on success, and never throws: a channel that cannot be reached is a logged
+// retry, never a failure of anything else.
+import nodemailer from 'nodemailer';
+import { secretScrubber } from '../delivery/scrubSecrets.js';
+import { classifyResult } from '../delivery/failure.js';
+import type { OutboundClient } from '../delivery/outbound/client.js';
+import { standardWebhookHeaders } from '../siem/standardWebhooks.js';
+
+/** Time limits of one SMTP conversation's phases: a silent mail server costs a bounded wait. */
+const SMTP_TIMEOUT_MS = 15_000;
+
+export interface MailChannel {
+  send(to: string[], subject: string, text: string): Promise<string | null>;
+  close(): void;
+}
+
+/** The URL's user name and password: what must never reach a log line. */
+function smtpSecrets(smtpUrl: string): string[] {
+  try {
+    const u = new URL(smtpUrl);
+    return [decodeURIComponent(u.password), u.password, decodeURIComponent(u.username), u.username, smtpUrl].filter((s) => s.length >= 4);
+  } catch {
+    return [smtpUrl];
+  }
+}
+
+export function createMailChannel(smtpUrl: string, from: string): MailChannel {
+  const transport = nodemailer.createTransport({
+    url: smtpUrl,
+    connectionTimeout: SMTP_TIMEOUT_MS,
+    greetingTimeout: SMTP_TIMEOUT_MS,
+    socketTimeout: SMTP_TIMEOUT_MS,
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  });
+  const scrub = secretScrubber(smtpSecrets(smtpUrl));
+  return {
+    async send(to, subject, text) {
+      try {
+        await transport.sendMail({ from, to, subject, text, disableFileAccess: true, disableUrlAccess: true });
+        return null;
+      } catch (err) {
+        const e = err as { code?: string; responseCode?: number; message?: string };
+        const detail = [e.code, e.responseCode].filter((x) => x !== undefined).join(' ');
+        return scrub(`${detail ? `${detail}: ` : ''}${(e.message ?? 'unknown error').slice(0, 300)}`);
+      }
+    },
+    close: () => transport.close(),
+  };
+}
+
+/**
+ * Posts the alert JSON to the operational webhook through the destinations' outbound client (TLS,
+ * phase timeouts, no redirects, the private-address guard at connect time), signed with Standard
+ * Webhooks. `id` stays the same across retries of the same alerts so receivers can dedupe.
+ */
+export async function sendWebhook(client: OutboundClient, url: string, secret: string, id: string, body: string): Promise<string | null> {
+  const scrub = secretScrubber([secret]);
+  const headers = { 'content-type': 'application/json', ...standardWebhookHeaders({ secret, id, timestamp: Math.floor(Date.now() / 1000), body }) };
+  try {
+    const result = await client.send({ url, headers, body });
+    if (result.kind === 'response' && result.status >= 200 && result.status < 300) return null;
+    return scrub(classifyResult(result).error ?? 'the webhook did not accept the alert');
+  } catch (err) {
+    return scrub((err as Error).message);
+  }
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateAlerts, PAUSED_ALERT_AFTER_MS, type Observed, type StoredAlertState } from './evaluate.js';
+import { BREAKER_THRESHOLD } from '../queue/breaker.js';
+
+const T0 = new Date('2026-01-01T00:00:00Z');
+const at = (s: number) => new Date(T0.getTime() + s * 1000);
+const healthy: Observed = { enabled: true, last_attempt_ok: true, last_delivery_at: T0, last_dead_letter_at: null, consecutive_failures: 0 };
+const fresh: StoredAlertState = { state: 'ok', breaker_open_since: null, dead_letter_alerted_at: null };
+
+/** Replays a sequence of observations through the state machine, as the worker's evaluations would. */
+function run(steps: Array<[number, Partial<Observed>]>): string[] {
+  let stored = fresh;
+  let obs = healthy;
+  const alerts: string[] = [];
+  for (const [s, change] of steps) {
+    obs = { ...obs, ...change };
+    const ev = evaluateAlerts(obs, stored, at(s));
+    alerts.push(...ev.alerts);
+    stored = ev.next;
+  }
+  return alerts;
+}
+
+describe('alert state machine', () => {
+  it('a healthy destination never alerts', () => {
+    expect(run([[1, {}], [2, { last_delivery_at: at(2) }], [3, {}]])).toEqual([]);
+  });
+
+  it('many failed requests make one failing alert; the recovery one recovered alert', () => {
+    const failing = Array.from({ length: 20 }, (_, i): [number, Partial<Observed>] => [10 + i, { last_attempt_ok: false, consecutive_failures: i + 1 }]);
+    expect(run([...failing, [40, { last_attempt_ok: true, last_delivery_at: at(40), consecutive_failures: 0 }], [41, {}]])).toEqual(['failing', 'recovered']);
+  });
+
+  it('paused only once the breaker has held it for 15 minutes, once', () => {
+    const open = { last_attempt_ok: false, consecutive_failures: BREAKER_THRESHOLD };
+    const min15 = PAUSED_ALERT_AFTER_MS / 1000;
+    expect(run([[10, open], [10 + min15 - 1, { consecutive_failures: BREAKER_THRESHOLD + 1 }]])).toEqual(['failing']);
+    expect(run([[10, open], [10 + min15, {}], [10 + min15 + 600, { consecutive_failures: BREAKER_THRESHOLD + 3 }]])).toEqual(['failing', 'paused']);
+    // Failures below the breaker's threshold are failing, never paused, however long.
+    expect(run([[10, { last_attempt_ok: false, consecutive_failures: 2 }], [10 + 10 * min15, {}]])).toEqual(['failing']);
+  });
+
+  it('the breaker clock restarts after a recovery', () => {
+    const open = { last_attempt_ok: false, consecutive_failures: BREAKER_THRESHOLD };
+    const ok = { last_attempt_ok: true, consecutive_failures: 0, last_delivery_at: at(100) };
+    const min15 = PAUSED_ALERT_AFTER_MS / 1000;
+    expect(run([[10, open], [100, ok], [200, open], [200 + min15 - 1, {}]])).toEqual(['failing', 'recovered', 'failing']);
+  });
+
+  it('dead letters alert once per episode: again only after a delivery succeeded since', () => {
+    expect(
+      run([
+        [10, { last_attempt_ok: false, consecutive_failures: 1 }],
+        [20, { last_dead_letter_at: at(20) }],
+        [30, { last_dead_letter_at: at(30) }],
+        [40, { last_attempt_ok: true, consecutive_failures: 0, last_delivery_at: at(40) }],
+        [50, { last_attempt_ok: false, consecutive_failures: 1 }],
+        [60, { last_dead_letter_at: at(60) }],
+      ]),
+    ).toEqual(['failing', 'dead_letters', 'recovered', 'failing', 'dead_letters']);
+  });
+
+  it('a poison event dead-lettered while deliveries succeed: failing and dead letters, then recovered (the pill rule)', () => {
+    expect(run([[10, { last_dead_letter_at: at(10) }], [20, { last_delivery_at: at(20) }]])).toEqual(['failing', 'dead_letters', 'recovered']);
+  });
+
+  it('a poison event beside delivered ones in a later episode (one settle stamps both) alerts again', () => {
+    expect(
+      run([
+        [10, { last_dead_letter_at: at(10) }],
+        [20, { last_delivery_at: at(20) }],
+        [50, { last_dead_letter_at: at(50), last_delivery_at: at(50) }],
+      ]),
+    ).toEqual(['failing', 'dead_letters', 'recovered', 'dead_letters']);
+  });
+
+  it('a disabled destination alerts nothing and resets quietly; enabling it while it fails starts a new episode', () => {
+    expect(run([[10, { last_attempt_ok: false }], [20, { enabled: false }], [30, { enabled: true }]])).toEqual(['failing', 'failing']);
+  });
+});
