@@ -6,6 +6,17 @@ import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { makeEvent, seedEvents } from '../delivery/support.js';
 import { agentRecord } from '../events/support.js';
 import { recordEvents } from '../../../src/queue/enqueue.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { apiBodiesSchema, auditEventSchema } from '../../../src/events/validate.js';
+
+// The published schema of the answer (schemas/api-bodies.schema.json#/$defs/AuditEventsPage), with the wire event's.
+type FormatsPlugin = (ajv: Ajv2020) => Ajv2020;
+const addFormats = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
+const ajv = addFormats(new Ajv2020({ allErrors: true, strict: true, strictTypes: false }));
+ajv.addSchema(auditEventSchema);
+ajv.addSchema(apiBodiesSchema);
+const validPage = ajv.compile({ $ref: `${apiBodiesSchema.$id as string}#/$defs/AuditEventsPage` });
 
 interface Page {
   events: Array<{ event: { id: string } }>;
@@ -63,6 +74,7 @@ describe.each(DB_KINDS)('pull API (%s)', (kind) => {
     expect(JSON.stringify(res.body.events[0])).toBe(delivered!.body.toString('utf8'));
     expect(res.text).not.toContain('287-65-4321');
     expect(res.body.has_more).toBe(false);
+    expect(validPage(res.body), JSON.stringify(validPage.errors)).toBe(true);
   });
 
   it('pages over many events while others are being recorded: every event exactly once, none twice', async () => {
@@ -179,5 +191,17 @@ describe.each(DB_KINDS)('pull API (%s)', (kind) => {
     expect(cross.status).toBe(404);
     for (const id of aIds) expect(cross.text).not.toContain(id);
     expect((await svc.request('GET', pullPath(a.orgId))).status).toBe(401);
+  });
+
+  it('is described in /openapi.json: parameters, answer fields, and the replay window', async () => {
+    const doc = (await svc.request('GET', '/openapi.json')).body as { paths: Record<string, Record<string, any>> };
+    const get = doc.paths['/api/orgs/{org_id}/audit-events']!.get;
+    const params = (get.parameters as Array<{ name: string; in: string }>).filter((x) => x.in === 'query').map((x) => x.name);
+    expect(params.sort()).toEqual(['cursor', 'limit', 'since', 'until']);
+    const answer = get.responses['200'].content['application/json'].schema;
+    expect(Object.keys(answer.properties).sort()).toEqual(['events', 'has_more', 'next_cursor']);
+    const replay = doc.paths['/api/orgs/{org_id}/forwarding-destinations/{destination_id}/replay']!.post;
+    expect(Object.keys(replay.requestBody.content['application/json'].schema.properties).sort()).toEqual(['from', 'job_ids', 'to']);
+    expect(Object.keys(replay.responses['200'].content['application/json'].schema.properties).sort()).toEqual(['message', 'replayed', 'skipped_too_old']);
   });
 });
