@@ -7,6 +7,9 @@ export interface PullPosition {
   id: string;
 }
 
+/** The position before every event (rows recorded before the txid column existed read 0; no id is empty). */
+export const START: PullPosition = { txid: '0', id: '' };
+
 export interface PullPage {
   /** Wire events, exactly as stored and as a webhook destination receives them (metadata only). */
   events: unknown[];
@@ -38,22 +41,26 @@ export async function pullEvents(
   orgId: string,
   q: { after: PullPosition | null; since: Date | null; until: Date | null; limit: number },
 ): Promise<PullPage> {
-  const { rows } = await db.query<{ txid: string; id: string; payload: unknown }>(
-    `SELECT txid::text AS txid, id, payload
+  // The position's txid is read as text under another name: ORDER BY txid must sort the bigint
+  // column, and an output column named txid would take precedence (and sort as text).
+  const { rows } = await db.query<{ pos_txid: string; id: string; payload: unknown }>(
+    `SELECT txid::text AS pos_txid, id, payload
        FROM audit_events
       WHERE org_id = $1
         AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-        AND ($2::bigint IS NULL OR (txid, id) > ($2::bigint, $3::text))
+        -- Always a position (the start is (0, '')), never "IS NULL OR": the row comparison must stay an
+        -- index bound, or every page would re-read the organization's stream from its beginning.
+        AND (txid, id) > ($2::bigint, $3::text)
         AND ($4::timestamptz IS NULL OR occurred_at >= $4)
         AND ($5::timestamptz IS NULL OR occurred_at < $5)
       ORDER BY txid, id
       LIMIT $6`,
-    [orgId, q.after?.txid ?? null, q.after?.id ?? null, q.since, q.until, q.limit],
+    [orgId, (q.after ?? START).txid, (q.after ?? START).id, q.since, q.until, q.limit],
   );
   const lastRow = rows[rows.length - 1];
   return {
     events: rows.map((r) => r.payload),
-    last: lastRow ? { txid: lastRow.txid, id: lastRow.id } : q.after,
+    last: lastRow ? { txid: lastRow.pos_txid, id: lastRow.id } : q.after,
     more: rows.length === q.limit,
   };
 }

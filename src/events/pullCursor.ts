@@ -32,9 +32,6 @@ function mac(key: Buffer, orgId: string, payload: string): Buffer {
   return createHmac('sha256', cursorKey(key)).update(`${orgId}\n${payload}`).digest().subarray(0, MAC_BYTES);
 }
 
-/** The position before every event: where a poll starts when it has no cursor yet. */
-export const START: PullPosition = { txid: '0', id: '' };
-
 export function encodePullCursor(ring: KeyRing, orgId: string, pos: PullPosition): string {
   const payload = `${VERSION}${pos.txid}.${pos.id}`;
   return Buffer.concat([mac(ring.primary.key, orgId, payload), Buffer.from(payload, 'utf8')]).toString('base64url');

@@ -26,7 +26,9 @@ export async function queueReplayBatch(
     `WITH batch AS (
        SELECT e.id, e.occurred_at FROM audit_events e
         WHERE e.org_id = $1 AND e.occurred_at >= $3 AND e.occurred_at < $4
-          AND ($5::timestamptz IS NULL OR (e.occurred_at, e.id) > ($5::timestamptz, $6::text))
+          -- Always a position (the first batch starts after (from, '')), never "IS NULL OR": the row
+          -- comparison must stay an index bound, or each batch would re-read the window from its start.
+          AND (e.occurred_at, e.id) > ($5::timestamptz, $6::text)
         ORDER BY e.occurred_at, e.id
         LIMIT $7
      ), jobs AS (
@@ -43,7 +45,7 @@ export async function queueReplayBatch(
             (SELECT occurred_at::text FROM last) AS last_at,
             (SELECT id FROM last) AS last_id,
             (SELECT count(*) FROM (SELECT pg_notify('${JOBS_CHANNEL}', '') FROM (SELECT 1 FROM jobs LIMIT 1) one) n)::int AS notified`,
-    [args.orgId, args.destinationId, args.from, args.to, args.after?.occurredAt ?? null, args.after?.id ?? null, args.batch],
+    [args.orgId, args.destinationId, args.from, args.to, args.after?.occurredAt ?? args.from, args.after?.id ?? '', args.batch],
   );
   const r = rows[0]!;
   return { scanned: r.scanned, queued: r.queued, last: r.last_at !== null && r.last_id !== null ? { occurredAt: r.last_at, id: r.last_id } : null };

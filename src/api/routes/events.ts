@@ -4,8 +4,8 @@ import type { AppContext } from '../context.js';
 import { OrgParams } from '../schemas/common.js';
 import { AppError, invalid } from '../../errors.js';
 import { runPreflight, recordAgentDecisions, MAX_INPUT_BYTES, MAX_BATCH } from '../../events/record.js';
-import { pullEvents } from '../../events/pull.js';
-import { decodePullCursor, encodePullCursor, MAX_CURSOR_LENGTH, START } from '../../events/pullCursor.js';
+import { pullEvents, START } from '../../events/pull.js';
+import { decodePullCursor, encodePullCursor, MAX_CURSOR_LENGTH } from '../../events/pullCursor.js';
 
 const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody'), 413: Type.Ref('ErrorBody') };
 

@@ -136,6 +136,19 @@ describe.each(DB_KINDS)('pull API (%s)', (kind) => {
     await expect.poll(async () => (await drain(during.cursor, 100, o)).ids, { timeout: 60_000 }).toEqual([early.event.id, late.event.id]);
   });
 
+  it('orders by the transaction number, not its text (9 before 10), so a cursor never passes over an event', async () => {
+    // Regression: the position was once sorted as text ('10' < '9'), and the cursor then skipped 9.
+    const o = await svc.newOrg();
+    const [a, b] = [makeEvent(o.orgId, 1), makeEvent(o.orgId, 2)];
+    await tdb.db.query(
+      `INSERT INTO audit_events (org_id, id, occurred_at, payload, txid) VALUES ($1, $2, now(), $3::json, 10), ($1, $4, now(), $5::json, 9)`,
+      [o.orgId, a.event.id, JSON.stringify(a), b.event.id, JSON.stringify(b)],
+    );
+    const first = await page('limit=1', o);
+    expect(first.events.map((e) => e.event.id)).toEqual([b.event.id]);
+    expect((await drain(first.next_cursor, 1, o)).ids).toEqual([a.event.id]);
+  });
+
   it('filters by @timestamp with since and until', async () => {
     const o = await svc.newOrg();
     const at = (iso: string) => agentRecord({ occurred_at: iso });
