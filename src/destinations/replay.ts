@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/types.js';
+import type { Db, Queryable } from '../db/types.js';
 import { countFailed, lastFailedJobId, replayFailed } from '../queue/deadLetters.js';
 import { getEncoder } from '../siem/registry.js';
 import { getPresetInfo, type SiemId } from '../siem/catalog.js';
@@ -44,7 +44,7 @@ export async function replayDeadLetters(
   return { replayed, skipped_too_old: tooOld, message };
 }
 
-/** Events queued per statement by a range replay: bounded, so no replay holds one giant transaction. */
+/** Events queued per transaction by a range replay: bounded, so no replay holds one giant transaction. */
 export const RANGE_REPLAY_BATCH = 5000;
 
 /**
@@ -56,14 +56,14 @@ export const RANGE_REPLAY_BATCH = 5000;
  * horizon (AEGIS_RETENTION_DAYS); the events left out are counted in skipped_too_old and the reason
  * is in message. A window wholly beyond a bound, or with from after to, is refused (400).
  *
- * Synchronous and batched: RANGE_REPLAY_BATCH events per statement, each committed on its own,
+ * Synchronous and batched: RANGE_REPLAY_BATCH events per short transaction, each committed on its own,
  * walking the window in (occurred_at, id) order, so workers start delivering the first batches
  * while later ones are queued. An event recorded into the window during the replay may or may not
  * be included (it is queued live for enabled destinations anyway). Event ids are the dedupe key: an
  * event with a job already pending for this destination is not queued again.
  */
 export async function replayRange(
-  db: Queryable,
+  db: Db,
   dest: { orgId: string; id: string; siem: SiemId },
   window: { from: Date; to: Date },
   opts: { retentionDays: number; onProgress?: (scanned: number, total: number) => void },

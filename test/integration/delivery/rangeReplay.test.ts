@@ -100,6 +100,17 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
     expect(new Set(receivedIds(r))).toEqual(new Set(inWindow));
   });
 
+  it('two replays of one window running at once still queue each event once', async () => {
+    const { org, create } = await destination();
+    const ids = await recordAged(tdb.db, org.orgId, Array.from({ length: 40 }, (_, i) => 1 + i / 10));
+    const { id, path } = await create({ enabled: false });
+    const [a, b] = await Promise.all([0, 1].map(() => svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(6) })));
+    expect(a!.status, a!.text).toBe(200);
+    expect(b!.status, b!.text).toBe(200);
+    expect(a!.body.replayed + b!.body.replayed).toBe(40);
+    expect((await jobRows(tdb.db, id)).map((j) => j.event_id).sort()).toEqual([...ids].sort());
+  });
+
   it('trims a Datadog window to 18 hours, counting and naming what it left out', async () => {
     const { r, org, create } = await destination();
     const recent = await recordAged(tdb.db, org.orgId, [1, 2, 17]);
