@@ -9,6 +9,7 @@ import { createApiKey } from '../auth/apiKeys.js';
 import { createLoginLink } from '../auth/sessions.js';
 import { CliError, withDatabase } from './database.js';
 import { VERSION } from '../version.js';
+import { AppError } from '../errors.js';
 
 // Each command imports what it needs when it runs: the service (HTTP server, worker, dashboard) and the
 // event validator take seconds to load on a busy machine, which `orgs create` or `--version` should
@@ -106,13 +107,38 @@ program
 
 program
   .command('replay')
-  .description("Put a destination's dead-lettered events back in the queue.")
+  .description(
+    "Put a destination's dead-lettered events back in the queue, or with --from and --to queue every recorded event of that time window for it (trimmed to what the SIEM accepts and to AEGIS_RETENTION_DAYS).",
+  )
   .requiredOption('--destination <destination_id>', 'destination id (fwd_...)')
-  .action(async (opts: { destination: string }) => {
-    const { replayDestination } = await import('./replay.js');
-    await withDatabase(async (db) => {
-      const { replayed } = await replayDestination(db, opts.destination);
+  .option('--from <time>', 'start of the window (RFC 3339, inclusive); needs --to')
+  .option('--to <time>', 'end of the window (RFC 3339, exclusive); needs --from')
+  .action(async (opts: { destination: string; from?: string; to?: string }) => {
+    const [{ replayDestination }, { parseTimeOption }] = await Promise.all([import('./replay.js'), import('./export.js')]);
+    if ((opts.from === undefined) !== (opts.to === undefined)) throw new CliError(opts.from === undefined ? '--from is required with --to' : '--to is required with --from');
+    const window = opts.from !== undefined && opts.to !== undefined ? { from: parseTimeOption('--from', opts.from), to: parseTimeOption('--to', opts.to) } : null;
+    await withDatabase(async (db, config) => {
+      const { replayed } = await replayDestination(db, opts.destination, window ? { ...window, retentionDays: config.retentionDays } : null);
       console.log(`Replayed ${replayed} event(s); the worker will deliver them.`);
+    });
+  });
+
+program
+  .command('export')
+  .description("Write an organization's recorded events (by @timestamp) to stdout as NDJSON, one wire event per line, exactly as a webhook destination receives them.")
+  .requiredOption('--org <org_id>', 'organization id')
+  .requiredOption('--since <time>', 'first @timestamp to include (RFC 3339, inclusive)')
+  .option('--until <time>', 'end of the window (RFC 3339, exclusive; default: no end)')
+  .addHelpText('after', '\nExample: aegis-stream export --org org_... --since 2026-11-01T00:00:00Z > events.ndjson')
+  .action(async (opts: { org: string; since: string; until?: string }) => {
+    // Piped into `head` and the like: a closed stdout ends the export quietly, not with a stack trace.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw new CliError(`stdout: ${err.message}`);
+    });
+    const { exportEvents } = await import('./export.js');
+    await withDatabase(async (db) => {
+      await exportEvents(db, opts);
     });
   });
 
@@ -154,7 +180,8 @@ async function readStdin(): Promise<string> {
 }
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof CliError || err instanceof DatabaseBusyError) {
+  // AppError: a refusal shared with the API (e.g. a replay window), whose message is meant for the user.
+  if (err instanceof ConfigError || err instanceof CliError || err instanceof DatabaseBusyError || err instanceof AppError) {
     console.error(`aegis-stream: ${err.message}`);
   } else {
     console.error('aegis-stream: unexpected error:', err);

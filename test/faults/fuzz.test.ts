@@ -166,6 +166,23 @@ describe('faults: API input fuzzing (postgres)', () => {
     );
   });
 
+  it('pull API queries and range replay windows', async () => {
+    const q = fc.oneof(nasty.map(String), fc.constantFrom('1', '1000', '1001', '0', '2026-01-01T00:00:00Z', '2026-02-30T00:00:00Z', 'AAAA', 'e1.0.', '9'.repeat(30)));
+    await fc.assert(
+      fc.asyncProperty(fc.dictionary(fc.constantFrom('limit', 'cursor', 'since', 'until', 'x'), q, { maxKeys: 3 }), async (query) => {
+        await check('GET', `/api/orgs/${org.orgId}/audit-events?${new URLSearchParams(query).toString()}`);
+      }),
+      { numRuns: RUNS },
+    );
+    const when = fc.oneof(nasty, fc.date({ min: new Date('1900-01-01'), max: new Date('2200-01-01'), noInvalidDate: true }).map((d) => d.toISOString()));
+    await fc.assert(
+      fc.asyncProperty(fc.record({ from: when, to: when, job_ids: nasty }, { requiredKeys: [] }), async (body) => {
+        await check('POST', `/api/orgs/${org.orgId}/forwarding-destinations/${destId}/replay`, { body });
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it('producer API: preflight and audit-events (all or nothing)', async () => {
     const record = fc.record(
       {

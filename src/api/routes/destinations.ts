@@ -6,7 +6,7 @@ import { CreateDestinationBody, DestinationView, PatchDestinationBody, TestResul
 import * as svc from '../../destinations/service.js';
 import { probeDestination } from '../../delivery/probe.js';
 import { listFailedEvents } from '../../queue/deadLetters.js';
-import { replayDeadLetters } from '../../destinations/replay.js';
+import { replayDeadLetters, replayRange } from '../../destinations/replay.js';
 import { destinationStats } from '../../queue/stats.js';
 import { listAttempts } from '../../queue/attempts.js';
 import { invalid } from '../../errors.js';
@@ -120,14 +120,27 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post(`${base}/:destination_id/replay`, {
     schema: {
       tags,
-      summary: 'Put dead-lettered events back in the queue',
+      summary: 'Put dead-lettered events back in the queue, or queue every recorded event of a time range',
+      description:
+        'Without a body (or with `{}` or `job_ids`): replays dead letters. With `from` and `to` (RFC 3339): queues every event of the organization whose @timestamp is in [from, to) for this destination, in bounded batches, skipping events already waiting for it. The window is trimmed to what the SIEM accepts (Datadog 18 h, New Relic 48 h) and to AEGIS_RETENTION_DAYS, with the reason in `message`.',
       params: DestinationParams,
-      body: Type.Optional(Type.Object({ job_ids: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), { maxItems: 1000 })) }, { additionalProperties: false })),
+      body: Type.Optional(
+        Type.Object(
+          {
+            job_ids: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), { maxItems: 1000, description: 'Dead letters to replay (default: all).' })),
+            from: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: 'Start of the window (inclusive), RFC 3339. Needs to.' })),
+            to: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: 'End of the window (exclusive), RFC 3339. Needs from.' })),
+          },
+          { additionalProperties: false },
+        ),
+      ),
       response: {
         200: Type.Object({
-          replayed: Type.Integer(),
-          skipped_too_old: Type.Integer({ description: 'Dead letters older than this SIEM keeps (Datadog 18 h, New Relic 48 h): left in place.' }),
-          message: Type.Union([Type.String(), Type.Null()]),
+          replayed: Type.Integer({ description: 'Events put (back) in the queue for this destination.' }),
+          skipped_too_old: Type.Integer({
+            description: 'Events left out because they are older than this SIEM keeps (Datadog 18 h, New Relic 48 h) or, for a range, than AEGIS_RETENTION_DAYS.',
+          }),
+          message: Type.Union([Type.String(), Type.Null()], { description: 'Why some events were left out or the window was trimmed, or null.' }),
         }),
         ...E,
       },
@@ -138,10 +151,14 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
     handler: async (req) => {
       const p = req.params as { org_id: string; destination_id: string };
+      const body = (req.body ?? {}) as { job_ids?: number[]; from?: string; to?: string };
+      const range = replayWindow(body);
       const dest = await svc.getDestinationView(deps, p.org_id, p.destination_id);
-      const body = (req.body ?? {}) as { job_ids?: number[] };
-      const result = await replayDeadLetters(ctx.db, { orgId: p.org_id, id: p.destination_id, siem: dest.siem as SiemId }, { jobIds: body.job_ids ?? null });
-      req.log.info({ destination_id: p.destination_id, replayed: result.replayed, skipped_too_old: result.skipped_too_old }, 'dead letters replayed');
+      const target = { orgId: p.org_id, id: p.destination_id, siem: dest.siem as SiemId };
+      const result = range
+        ? await replayRange(ctx.db, target, range, { retentionDays: ctx.config.retentionDays })
+        : await replayDeadLetters(ctx.db, target, { jobIds: body.job_ids ?? null });
+      req.log.info({ destination_id: p.destination_id, range: range !== null, replayed: result.replayed, skipped_too_old: result.skipped_too_old }, range ? 'time range replayed' : 'dead letters replayed');
       ctx.wakeWorkers();
       return result;
     },
@@ -219,4 +236,17 @@ function decodeAttemptsCursor(cursor: string): number {
   const id = text.startsWith(CURSOR_PREFIX) ? Number(text.slice(CURSOR_PREFIX.length)) : NaN;
   if (!Number.isSafeInteger(id) || id < 1) throw invalid('cursor', 'is not a cursor this API gave out; pass next_cursor from the previous page as is');
   return id;
+}
+
+/** The window of a range replay, or null for a dead-letter replay; 400 naming the field when half given. */
+function replayWindow(body: { job_ids?: number[]; from?: string; to?: string }): { from: Date; to: Date } | null {
+  if (body.from === undefined && body.to === undefined) return null;
+  if (body.job_ids !== undefined) throw invalid('job_ids', 'replays dead letters and cannot be combined with from and to');
+  if (body.from === undefined) throw invalid('from', 'is required with to');
+  if (body.to === undefined) throw invalid('to', 'is required with from');
+  const from = new Date(body.from);
+  const to = new Date(body.to);
+  if (Number.isNaN(from.getTime())) throw invalid('from', 'is not a representable date-time');
+  if (Number.isNaN(to.getTime())) throw invalid('to', 'is not a representable date-time');
+  return { from, to };
 }

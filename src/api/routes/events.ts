@@ -2,8 +2,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { OrgParams } from '../schemas/common.js';
-import { AppError } from '../../errors.js';
+import { AppError, invalid } from '../../errors.js';
 import { runPreflight, recordAgentDecisions, MAX_INPUT_BYTES, MAX_BATCH } from '../../events/record.js';
+import { pullEvents, START } from '../../events/pull.js';
+import { decodePullCursor, encodePullCursor, MAX_CURSOR_LENGTH } from '../../events/pullCursor.js';
 
 const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody'), 413: Type.Ref('ErrorBody') };
 
@@ -90,6 +92,52 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
       req.log.info({ accepted: res.accepted, already_recorded: res.accepted - res.newlyRecorded }, 'agent decisions recorded');
       if (res.newlyRecorded > 0) ctx.wakeLocalWorker();
       return { accepted: res.accepted, preflight_ids: res.preflight_ids };
+    },
+  });
+
+  // The pull API, for SIEMs that poll: the org's recorded events in recording order, as a webhook
+  // destination receives them. See events/pull.ts for why a cursor never skips or repeats an event.
+  app.get('/api/orgs/:org_id/audit-events', {
+    schema: {
+      tags: ['audit events'],
+      summary: 'Read recorded audit events, oldest recorded first, with a cursor to poll for more',
+      params: OrgParams,
+      querystring: Type.Object(
+        {
+          // Query strings are text: the API never coerces types, so the number is checked by pattern.
+          limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: 'Events per page, 1 to 1000 (default 100).' })),
+          cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: MAX_CURSOR_LENGTH, description: 'next_cursor of the previous answer, as is.' })),
+          since: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: "Only events whose @timestamp is at or after this time (RFC 3339)." })),
+          until: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: "Only events whose @timestamp is before this time (RFC 3339)." })),
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        200: Type.Object(
+          {
+            events: Type.Array(Type.Unknown({ description: 'A wire event (schemas/audit-event.schema.json), exactly as a custom webhook destination receives it.' })),
+            next_cursor: Type.String({
+              description:
+                'Always set: pass it as cursor to read on. When has_more is false you are caught up; poll again later with the same cursor for events recorded since.',
+            }),
+            has_more: Type.Boolean({ description: 'True when this page was full: more events can be read right away.' }),
+          },
+          { additionalProperties: false },
+        ),
+        ...E,
+      },
+    },
+    handler: async (req) => {
+      const { org_id } = req.params as { org_id: string };
+      const q = req.query as { limit?: string; cursor?: string; since?: string; until?: string };
+      const since = q.since === undefined ? null : new Date(q.since);
+      const until = q.until === undefined ? null : new Date(q.until);
+      if (since && Number.isNaN(since.getTime())) throw invalid('since', 'is not a representable date-time');
+      if (until && Number.isNaN(until.getTime())) throw invalid('until', 'is not a representable date-time');
+      if (since && until && since > until) throw invalid('until', 'is before since');
+      const after = q.cursor === undefined ? null : decodePullCursor(ctx.keyRing, org_id, q.cursor);
+      const page = await pullEvents(ctx.db, org_id, { after, since, until, limit: q.limit === undefined ? 100 : Number(q.limit) });
+      return { events: page.events, next_cursor: encodePullCursor(ctx.keyRing, org_id, page.last ?? START), has_more: page.more };
     },
   });
 }

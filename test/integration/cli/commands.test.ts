@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 describe('aegis-stream CLI: help and configuration errors', () => {
-  const commands = [[], ['start'], ['migrate'], ['orgs'], ['orgs', 'create'], ['api-keys'], ['api-keys', 'create'], ['login-link'], ['rotate-encryption-key'], ['replay'], ['validate-event']];
+  const commands = [[], ['start'], ['migrate'], ['orgs'], ['orgs', 'create'], ['api-keys'], ['api-keys', 'create'], ['login-link'], ['rotate-encryption-key'], ['replay'], ['validate-event'], ['export']];
 
   it('--help works on every command and describes it', async () => {
     const results = await mapLimit(commands, 3, (c) => runCli([...c, '--help'], { AEGIS_DATA_DIR: tempDir() }));
@@ -51,6 +51,8 @@ describe('aegis-stream CLI: help and configuration errors', () => {
     expect(results[4]!.stdout).toContain('--name <name>');
     expect(results[6]!.stdout).toContain('--org <org_id>');
     expect(results[7]!.stdout).toContain('--org <org_id>');
+    expect(results[9]!.stdout).toMatch(/--from <time>[\s\S]*--to <time>/);
+    expect(results[11]!.stdout).toMatch(/--org <org_id>[\s\S]*--since <time>[\s\S]*--until <time>/);
   }, CLI_TEST_TIMEOUT_MS);
 
   const bad: Array<[string, Record<string, string>, string]> = [

@@ -1,0 +1,77 @@
+import type { Db, Queryable } from '../db/types.js';
+import { JOBS_CHANNEL } from './types.js';
+
+/** Where a range replay continues: after the event (occurred_at, id) in window order. */
+export interface WindowPosition {
+  /** occurred_at as the database printed it (exact to the microsecond; a JS Date keeps milliseconds). */
+  occurredAt: string;
+  id: string;
+}
+
+/** The advisory lock class of range replays (first key of the two-key form; the second is the destination's hash). */
+const REPLAY_LOCK_CLASS = 0x52504c59; // "RPLY"
+
+/**
+ * Range replay's one job-creating statement: takes the next `batch` events of the organization
+ * whose occurred_at is in [from, to), after `after`, and queues a job for `destinationId` for each
+ * one that has no pending job for it yet (event.id stays the dedupe key: an event already waiting,
+ * or in flight, is not sent twice). Every job this replay creates is created here, so a per-event
+ * condition (a destination filter) applies to range replay by adding it to this statement.
+ *
+ * One short transaction per batch: a window of a million events never holds one giant transaction
+ * or its locks, and NOTIFY (delivered on commit) wakes workers batch by batch. The batch first takes
+ * a transaction-scoped advisory lock on the destination, so two replays of one destination running
+ * at once take turns batch by batch, and the insert (a new statement, so a new snapshot under READ
+ * COMMITTED) sees the other's committed jobs: the dedupe holds under concurrent replays too. The
+ * two-key form keeps these locks apart from the migration lock's single-key space.
+ */
+export async function queueReplayBatch(
+  db: Db,
+  args: { orgId: string; destinationId: string; from: Date; to: Date; after: WindowPosition | null; batch: number },
+): Promise<{ scanned: number; queued: number; last: WindowPosition | null }> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [REPLAY_LOCK_CLASS, args.destinationId]);
+    const { rows } = await tx.query<{ scanned: number; queued: number; last_at: string | null; last_id: string | null }>(
+      `WITH batch AS (
+         SELECT e.id, e.occurred_at FROM audit_events e
+          WHERE e.org_id = $1 AND e.occurred_at >= $3 AND e.occurred_at < $4
+            -- Always a position (the first batch starts after (from, '')), never "IS NULL OR": the row
+            -- comparison must stay an index bound, or each batch would re-read the window from its start.
+            AND (e.occurred_at, e.id) > ($5::timestamptz, $6::text)
+          ORDER BY e.occurred_at, e.id
+          LIMIT $7
+       ), jobs AS (
+         INSERT INTO forwarding_jobs (org_id, destination_id, event_id)
+         SELECT $1, $2, b.id FROM batch b
+          WHERE NOT EXISTS (SELECT 1 FROM forwarding_jobs j
+                             WHERE j.org_id = $1 AND j.destination_id = $2 AND j.event_id = b.id AND j.status = 'pending')
+         RETURNING 1
+       ), last AS (
+         SELECT occurred_at, id FROM batch ORDER BY occurred_at DESC, id DESC LIMIT 1
+       )
+       SELECT (SELECT count(*) FROM batch)::int AS scanned,
+              (SELECT count(*) FROM jobs)::int AS queued,
+              (SELECT occurred_at::text FROM last) AS last_at,
+              (SELECT id FROM last) AS last_id,
+              (SELECT count(*) FROM (SELECT pg_notify('${JOBS_CHANNEL}', '') FROM (SELECT 1 FROM jobs LIMIT 1) one) n)::int AS notified`,
+      [args.orgId, args.destinationId, args.from, args.to, args.after?.occurredAt ?? args.from, args.after?.id ?? '', args.batch],
+    );
+    const r = rows[0]!;
+    return { scanned: r.scanned, queued: r.queued, last: r.last_at !== null && r.last_id !== null ? { occurredAt: r.last_at, id: r.last_id } : null };
+  });
+}
+
+/** How many events of the organization have occurred_at in [from, to): what a trimmed window left out. */
+export async function countInWindow(db: Queryable, orgId: string, from: Date, to: Date): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM audit_events WHERE org_id = $1 AND occurred_at >= $2 AND occurred_at < $3`,
+    [orgId, from, to],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** The database's clock: windows are trimmed against the same now() that stamps the events. */
+export async function databaseNow(db: Queryable): Promise<Date> {
+  const { rows } = await db.query<{ now: Date }>('SELECT now() AS now');
+  return new Date(rows[0]!.now);
+}

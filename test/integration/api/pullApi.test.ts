@@ -1,0 +1,220 @@
+// Issue 12, pull API: GET /api/orgs/{org_id}/audit-events through the real service on both databases.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import { makeEvent, seedEvents } from '../delivery/support.js';
+import { agentRecord } from '../events/support.js';
+import { recordEvents } from '../../../src/queue/enqueue.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { apiBodiesSchema, auditEventSchema } from '../../../src/events/validate.js';
+
+// The published schema of the answer (schemas/api-bodies.schema.json#/$defs/AuditEventsPage), with the wire event's.
+type FormatsPlugin = (ajv: Ajv2020) => Ajv2020;
+const addFormats = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
+const ajv = addFormats(new Ajv2020({ allErrors: true, strict: true, strictTypes: false }));
+ajv.addSchema(auditEventSchema);
+ajv.addSchema(apiBodiesSchema);
+const validPage = ajv.compile({ $ref: `${apiBodiesSchema.$id as string}#/$defs/AuditEventsPage` });
+
+interface Page {
+  events: Array<{ event: { id: string } }>;
+  next_cursor: string;
+  has_more: boolean;
+}
+
+describe.each(DB_KINDS)('pull API (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let receiver: Receiver;
+  let org: { orgId: string; apiKey: string };
+  const pullPath = (orgId = org.orgId) => `/api/orgs/${orgId}/audit-events`;
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    svc = await startTestService(tdb.db);
+    receiver = await startReceiver();
+    org = await svc.newOrg();
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await receiver?.close();
+    await tdb?.close();
+  });
+
+  async function page(query: string, who = org): Promise<Page> {
+    const res = await svc.request('GET', `${pullPath(who.orgId)}?${query}`, { apiKey: who.apiKey });
+    expect(res.status, res.text).toBe(200);
+    return res.body as Page;
+  }
+
+  /** Reads from `cursor` until a page says there is no more; returns the event ids and the last cursor. */
+  async function drain(cursor: string | null, limit: number, who = org): Promise<{ ids: string[]; cursor: string }> {
+    const ids: string[] = [];
+    for (;;) {
+      const p = await page(`limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, who);
+      ids.push(...p.events.map((e) => e.event.id));
+      cursor = p.next_cursor;
+      if (!p.has_more) return { ids, cursor };
+    }
+  }
+
+  it('answers each event exactly as a webhook destination receives it', async () => {
+    const o = await svc.newOrg();
+    const d = await svc.request('POST', `/api/orgs/${o.orgId}/forwarding-destinations`, { apiKey: o.apiKey, body: { url: `${receiver.url}/pull-hook` } });
+    expect(d.status, d.text).toBe(201);
+    const pf = await svc.request('POST', `/api/orgs/${o.orgId}/preflight`, { apiKey: o.apiKey, body: { input: 'my SSN is 287-65-4321', actor_id: 'pull-test' } });
+    expect(pf.status).toBe(200);
+    const [delivered] = await receiver.waitFor((reqs) => reqs.some((r) => r.path === '/pull-hook'), 60_000).then((reqs) => reqs.filter((r) => r.path === '/pull-hook'));
+    const res = await svc.request('GET', pullPath(o.orgId), { apiKey: o.apiKey });
+    expect(res.status).toBe(200);
+    expect(res.body.events).toHaveLength(1);
+    // Byte for byte: the same JSON text (field order included) as the webhook's body.
+    expect(JSON.stringify(res.body.events[0])).toBe(delivered!.body.toString('utf8'));
+    expect(res.text).not.toContain('287-65-4321');
+    expect(res.body.has_more).toBe(false);
+    expect(validPage(res.body), JSON.stringify(validPage.errors)).toBe(true);
+  });
+
+  it('pages over many events while others are being recorded: every event exactly once, none twice', async () => {
+    const seeded = await seedEvents(tdb.db, org.orgId, 400, 100);
+    const written: string[] = [];
+    let writing = true;
+    const writer = (async () => {
+      try {
+        // Agents posting batches through the real API, concurrently with the reader below.
+        for (let b = 0; b < 25; b++) {
+          const res = await svc.request('POST', pullPath(), { apiKey: org.apiKey, body: { events: Array.from({ length: 8 }, () => agentRecord()) } });
+          expect(res.status, res.text).toBe(200);
+          written.push(...(res.body.preflight_ids as string[]));
+        }
+      } finally {
+        writing = false;
+      }
+    })();
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    while (writing) {
+      const r = await drain(cursor, 37);
+      seen.push(...r.ids);
+      cursor = r.cursor;
+    }
+    await writer;
+    // After the last write has committed, reading on from the last cursor completes the set.
+    seen.push(...(await drain(cursor, 37)).ids);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toHaveLength(seeded.length + written.length);
+    expect(new Set(seen)).toEqual(new Set([...seeded, ...written]));
+    // Nothing new: a poll with the final cursor answers an empty page and a cursor to keep polling with.
+    const idle = await drain(null, 1000);
+    expect(idle.ids).toHaveLength(seen.length);
+  });
+
+  it.runIf(kind === 'postgres')('never skips an event whose transaction commits after a later one (out-of-order commits)', async () => {
+    const o = await svc.newOrg();
+    const { cursor } = await drain(null, 100, o);
+    const early = makeEvent(o.orgId, 1);
+    const late = makeEvent(o.orgId, 2);
+    let commit!: () => void;
+    const gate = new Promise<void>((resolve) => (commit = resolve));
+    let inserted!: () => void;
+    const insertedEarly = new Promise<void>((resolve) => (inserted = resolve));
+    // `early` takes its transaction id first but commits last.
+    const slowTx = tdb.db.transaction(async (tx) => {
+      await recordEvents(tx, [{ orgId: o.orgId, id: early.event.id, occurredAt: new Date(), payload: early }]);
+      inserted();
+      await gate;
+    });
+    await insertedEarly;
+    await recordEvents(tdb.db, [{ orgId: o.orgId, id: late.event.id, occurredAt: new Date(), payload: late }]);
+    // `late` is committed, but handing it out now would move the cursor past `early`.
+    const during = await drain(cursor, 100, o);
+    expect(during.ids).toEqual([]);
+    commit();
+    await slowTx;
+    await expect.poll(async () => (await drain(during.cursor, 100, o)).ids, { timeout: 60_000 }).toEqual([early.event.id, late.event.id]);
+  });
+
+  it('orders by the transaction number, not its text (9 before 10), so a cursor never passes over an event', async () => {
+    // Regression: the position was once sorted as text ('10' < '9'), and the cursor then skipped 9.
+    const o = await svc.newOrg();
+    const [a, b] = [makeEvent(o.orgId, 1), makeEvent(o.orgId, 2)];
+    await tdb.db.query(
+      `INSERT INTO audit_events (org_id, id, occurred_at, payload, txid) VALUES ($1, $2, now(), $3::json, 10), ($1, $4, now(), $5::json, 9)`,
+      [o.orgId, a.event.id, JSON.stringify(a), b.event.id, JSON.stringify(b)],
+    );
+    const first = await page('limit=1', o);
+    expect(first.events.map((e) => e.event.id)).toEqual([b.event.id]);
+    expect((await drain(first.next_cursor, 1, o)).ids).toEqual([a.event.id]);
+  });
+
+  it('filters by @timestamp with since and until', async () => {
+    const o = await svc.newOrg();
+    const at = (iso: string) => agentRecord({ occurred_at: iso });
+    const res = await svc.request('POST', pullPath(o.orgId), {
+      apiKey: o.apiKey,
+      body: { events: [at('2026-01-01T00:00:00Z'), at('2026-01-02T00:00:00Z'), at('2026-01-03T00:00:00Z')] },
+    });
+    expect(res.status, res.text).toBe(200);
+    const ids = res.body.preflight_ids as string[];
+    const p = await page(`since=${encodeURIComponent('2026-01-02T00:00:00Z')}&until=${encodeURIComponent('2026-01-03T00:00:00+00:00')}`, o);
+    expect(p.events.map((e) => e.event.id)).toEqual([ids[1]]);
+    // One batch is one transaction: its events come in event id order, not batch order.
+    expect((await page('since=2026-01-01T12:00:00Z', o)).events.map((e) => e.event.id).sort()).toEqual([ids[1], ids[2]].sort());
+  });
+
+  it('refuses bad parameters and any cursor it did not give out for this organization, naming the parameter', async () => {
+    const refused = async (query: string, who = org) => {
+      const res = await svc.request('GET', `${pullPath(who.orgId)}?${query}`, { apiKey: who.apiKey });
+      expect(res.status, query).toBe(400);
+      return res.body.error.message as string;
+    };
+    for (const limit of ['0', '1001', 'ten', '-1', '1.5']) expect(await refused(`limit=${limit}`)).toMatch(/limit/);
+    expect(await refused('since=yesterday')).toMatch(/since/);
+    expect(await refused('until=2026-02-30T00:00:00')).toMatch(/until/);
+    expect(await refused('since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z')).toMatch(/until/);
+    expect(await refused('after=1')).toMatch(/after/);
+
+    const good = (await page('limit=1')).next_cursor;
+    expect((await page(`limit=1&cursor=${good}`)).events).toHaveLength(1);
+    const raw = Buffer.from(good, 'base64url');
+    // Every single-byte change is caught (the position is authenticated), as is truncation and garbage.
+    const tampered = [1, raw.length - 3, raw.length - 1].map((i) => {
+      const copy = Buffer.from(raw);
+      copy[i] = copy[i]! ^ 0x01;
+      return copy.toString('base64url');
+    });
+    tampered.push(raw.subarray(0, raw.length - 1).toString('base64url'), 'AAAA', Buffer.from('e1.0.').toString('base64url'), 'x'.repeat(401));
+    for (const c of tampered) expect(await refused(`cursor=${c}`)).toMatch(/cursor/);
+    // A cursor is bound to its organization: another org's key cannot use this org's cursor on its own path.
+    const other = await svc.newOrg();
+    expect(await refused(`cursor=${good}`, other)).toMatch(/cursor/);
+  });
+
+  it("keeps organizations apart: a key of one org never reads another's events", async () => {
+    const a = await svc.newOrg();
+    const b = await svc.newOrg();
+    const aIds = await seedEvents(tdb.db, a.orgId, 3);
+    const bIds = await seedEvents(tdb.db, b.orgId, 2);
+    expect((await drain(null, 100, a)).ids.sort()).toEqual([...aIds].sort());
+    expect((await drain(null, 100, b)).ids.sort()).toEqual([...bIds].sort());
+    // B's key on A's path: 404, as if A did not exist; no key: 401.
+    const cross = await svc.request('GET', pullPath(a.orgId), { apiKey: b.apiKey });
+    expect(cross.status).toBe(404);
+    for (const id of aIds) expect(cross.text).not.toContain(id);
+    expect((await svc.request('GET', pullPath(a.orgId))).status).toBe(401);
+  });
+
+  it('is described in /openapi.json: parameters, answer fields, and the replay window', async () => {
+    const doc = (await svc.request('GET', '/openapi.json')).body as { paths: Record<string, Record<string, any>> };
+    const get = doc.paths['/api/orgs/{org_id}/audit-events']!.get;
+    const params = (get.parameters as Array<{ name: string; in: string }>).filter((x) => x.in === 'query').map((x) => x.name);
+    expect(params.sort()).toEqual(['cursor', 'limit', 'since', 'until']);
+    const answer = get.responses['200'].content['application/json'].schema;
+    expect(Object.keys(answer.properties).sort()).toEqual(['events', 'has_more', 'next_cursor']);
+    const replay = doc.paths['/api/orgs/{org_id}/forwarding-destinations/{destination_id}/replay']!.post;
+    expect(Object.keys(replay.requestBody.content['application/json'].schema.properties).sort()).toEqual(['from', 'job_ids', 'to']);
+    expect(Object.keys(replay.responses['200'].content['application/json'].schema.properties).sort()).toEqual(['message', 'replayed', 'skipped_too_old']);
+  });
+});

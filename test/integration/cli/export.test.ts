@@ -1,0 +1,139 @@
+// Issue 12: `aegis-stream export` (NDJSON of an organization's events) and `replay --from/--to`.
+// One real CLI process against PostgreSQL for the end-to-end path and one for a refusal; the same
+// command functions run in-process on both databases.
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
+import { createOrg } from '../../../src/orgs/repository.js';
+import { recordEvents } from '../../../src/queue/enqueue.js';
+import { buildWireEvent, newPreflightId } from '../../../src/events/contract.js';
+import { exportEvents } from '../../../src/cli/export.js';
+import { replayDestination } from '../../../src/cli/replay.js';
+import { CliError } from '../../../src/cli/database.js';
+import { insertDestination } from '../../../src/destinations/repository.js';
+import type { Db } from '../../../src/db/types.js';
+import { CLI_TEST_TIMEOUT_MS, killAll, runCli } from './spawn.js';
+
+/** Records one event per timestamp for `orgId`; returns their ids in the given order. */
+async function recordAt(db: Db, orgId: string, times: string[]): Promise<string[]> {
+  const events = times.map((t, n) => {
+    const occurredAt = new Date(t);
+    const fields = {
+      preflight_id: newPreflightId(),
+      decision: 'ALLOWED' as const,
+      destination: 'AI_TOOL' as const,
+      summary: `No findings. (#${n})`,
+      policy_version: 'v1.0',
+      policy_id: 'pol_default',
+      source_type: 'api' as const,
+      input_type: 'text' as const,
+      input_size_bytes: 10 + n,
+      finding_counts_by_type: {},
+    };
+    return { orgId, id: fields.preflight_id, occurredAt, payload: buildWireEvent({ orgId, occurredAt, fields }) };
+  });
+  await recordEvents(db, events);
+  return events.map((e) => e.id);
+}
+
+/** The stored wire events of these ids, as NDJSON lines (what a webhook receives: JSON.stringify of the payload). */
+async function storedLines(db: Db, ids: string[]): Promise<string[]> {
+  const { rows } = await db.query<{ payload: unknown }>('SELECT payload FROM audit_events WHERE id = ANY($1::text[])', [ids]);
+  return rows.map((r) => JSON.stringify(r.payload));
+}
+
+afterAll(() => killAll());
+
+describe('aegis-stream export (a real process, PostgreSQL)', () => {
+  let tdb: TestDb;
+  beforeAll(async () => {
+    tdb = await openTestDb('postgres');
+  });
+  afterAll(async () => {
+    await tdb?.close();
+  });
+
+  it('writes the window as NDJSON on stdout and a final count on stderr; a bad date is one plain line', async () => {
+    const org = await createOrg(tdb.db, 'Export org');
+    const other = await createOrg(tdb.db, 'Other org');
+    const inside = await recordAt(tdb.db, org.id, ['2026-03-01T00:00:00Z', '2026-03-01T12:00:00.250Z', '2026-03-02T23:59:59Z']);
+    await recordAt(tdb.db, org.id, ['2026-02-28T23:59:59Z', '2026-03-03T00:00:00Z']);
+    await recordAt(tdb.db, other.id, ['2026-03-01T06:00:00Z']);
+    const env = { DATABASE_URL: tdb.url!, AEGIS_ENCRYPTION_KEY: generateKeyBase64() };
+
+    const run = await runCli(['export', '--org', org.id, '--since', '2026-03-01T00:00:00Z', '--until', '2026-03-03T00:00:00+00:00'], env);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines.pop()).toBe(''); // every line ends with a newline
+    expect(lines.sort()).toEqual((await storedLines(tdb.db, inside)).sort());
+    expect(run.stderr).toBe('Exported 3 event(s).\n');
+
+    const bad = await runCli(['export', '--org', org.id, '--since', 'yesterday'], env);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/^aegis-stream: --since: not an RFC 3339 date-time[^\n]*\n$/);
+  }, CLI_TEST_TIMEOUT_MS);
+});
+
+describe.each(DB_KINDS)('export and replay --from/--to commands (%s)', (kind) => {
+  let tdb: TestDb;
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+  });
+  afterAll(async () => {
+    await tdb?.close();
+  });
+
+  async function exported(opts: { org: string; since: string; until?: string }): Promise<{ n: number; lines: string[] }> {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => (text += c.toString('utf8')));
+    const n = await exportEvents(tdb.db, opts, out);
+    return { n, lines: text.split('\n').filter(Boolean) };
+  }
+
+  it('exports more than one page, each event once, with no end given', async () => {
+    const org = await createOrg(tdb.db, 'Big export');
+    const times = Array.from({ length: 2100 }, (_, i) => new Date(Date.UTC(2026, 4, 1) + i * 1000).toISOString());
+    const ids = await recordAt(tdb.db, org.id, times);
+    const r = await exported({ org: org.id, since: '2026-05-01T00:00:00Z' });
+    expect(r.n).toBe(2100);
+    const got = r.lines.map((l) => (JSON.parse(l) as { event: { id: string } }).event.id);
+    expect(new Set(got).size).toBe(2100);
+    expect(new Set(got)).toEqual(new Set(ids));
+  });
+
+  it('refuses an unknown organization, a bad date and an inverted window with a plain message', async () => {
+    const org = await createOrg(tdb.db, 'Refusals');
+    await expect(exported({ org: 'org_missing', since: '2026-01-01T00:00:00Z' })).rejects.toThrow(new CliError('No organization org_missing.'));
+    await expect(exported({ org: org.id, since: '2026-01-01' })).rejects.toThrow(/^--since: not an RFC 3339/);
+    await expect(exported({ org: org.id, since: '2026-01-02T00:00:00Z', until: '2026-01-01T00:00:00Z' })).rejects.toThrow(/^--until: is before --since/);
+  });
+
+  it('replay --from/--to queues the window for the destination once', async () => {
+    const org = await createOrg(tdb.db, 'CLI replay');
+    const now = Date.now();
+    const ids = await recordAt(tdb.db, org.id, [new Date(now - 3_600_000).toISOString(), new Date(now - 7_200_000).toISOString()]);
+    await recordAt(tdb.db, org.id, [new Date(now - 5 * 3_600_000).toISOString()]);
+    const destId = 'fwd_clireplay' + kind;
+    await insertDestination(tdb.db, {
+      org_id: org.id,
+      id: destId,
+      siem: 'custom',
+      name: null,
+      url: 'https://siem.example.com/hook',
+      auth_header_name: null,
+      auth_header_sealed: null,
+      signing_secret_sealed: null,
+      options: {},
+      enabled: false,
+    });
+    const window = { from: new Date(now - 4 * 3_600_000), to: new Date(now), retentionDays: 7 };
+    expect(await replayDestination(tdb.db, destId, window)).toEqual({ replayed: 2, skipped_too_old: 0, message: null });
+    expect((await replayDestination(tdb.db, destId, window)).replayed).toBe(0);
+    const { rows } = await tdb.db.query<{ event_id: string }>('SELECT event_id FROM forwarding_jobs WHERE destination_id = $1', [destId]);
+    expect(rows.map((r) => r.event_id).sort()).toEqual([...ids].sort());
+    await expect(replayDestination(tdb.db, 'fwd_missing', window)).rejects.toThrow(/No destination fwd_missing/);
+  });
+});

@@ -1,0 +1,173 @@
+// Issue 12, replay of a time range: POST .../forwarding-destinations/{id}/replay with {"from", "to"},
+// through the real service and real HTTPS receivers, on both databases.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+import { respondWith, ok, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import { jobRows, makeEvent } from './support.js';
+import { recordEvents } from '../../../src/queue/enqueue.js';
+import { buildWireEvent, newPreflightId } from '../../../src/events/contract.js';
+import type { Db } from '../../../src/db/types.js';
+
+const HOUR = 3_600_000;
+
+/** Records one event per age (hours before now) for `orgId`, before any destination exists (no jobs). */
+async function recordAged(db: Db, orgId: string, agesH: number[]): Promise<string[]> {
+  const events = agesH.map((h, n) => {
+    const occurredAt = new Date(Date.now() - h * HOUR);
+    const fields = {
+      preflight_id: newPreflightId(),
+      decision: 'BLOCKED',
+      destination: 'AI_TOOL',
+      summary: `Detected SSN; blocked. (#${n})`,
+      policy_version: 'v1.0',
+      policy_id: 'pol_default',
+      source_type: 'api',
+      input_type: 'text',
+      input_size_bytes: 100 + n,
+      finding_counts_by_type: { SSN: 1 },
+    } as const;
+    return { orgId, id: fields.preflight_id, occurredAt, payload: buildWireEvent({ orgId, occurredAt, fields: { ...fields, finding_counts_by_type: { SSN: 1 } } }) };
+  });
+  await recordEvents(db, events);
+  return events.map((e) => e.id);
+}
+
+/** event.id of every event a receiver got, for a custom webhook (one object per body) or Datadog (an array of items). */
+function receivedIds(r: Receiver): string[] {
+  return r.requests.flatMap((q) => {
+    const body = JSON.parse(q.body.toString('utf8')) as unknown;
+    const items = Array.isArray(body) ? (body as Array<{ event: { id: string } }>) : [body as { event: { id: string } }];
+    return items.map((i) => i.event.id);
+  });
+}
+
+describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  const receivers: Receiver[] = [];
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,1,1', AEGIS_RETENTION_DAYS: '3' });
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    for (const r of receivers) await r.close();
+    await tdb?.close();
+  });
+
+  /** A receiver and a fresh org; `create` adds the destination (after the test has recorded its history). */
+  async function destination(handler = ok()) {
+    const r = await startReceiver(handler);
+    receivers.push(r);
+    const org = await svc.newOrg();
+    const create = async (body: Record<string, unknown> = {}) => {
+      const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, { apiKey: org.apiKey, body: { url: `${r.url}/hook`, ...body } });
+      expect(res.status, res.text).toBe(201);
+      const id = res.body.destination_id as string;
+      return { id, path: `/api/orgs/${org.orgId}/forwarding-destinations/${id}` };
+    };
+    return { r, org, create };
+  }
+  const window = (fromH: number, toH = 0) => ({ from: new Date(Date.now() - fromH * HOUR).toISOString(), to: new Date(Date.now() - toH * HOUR + 60_000).toISOString() });
+
+  it("queues the org's events of the window for the destination, never one twice, and they reach the SIEM", async () => {
+    const { r, org, create } = await destination();
+    const inWindow = await recordAged(tdb.db, org.orgId, [2, 3, 4, 5]);
+    await recordAged(tdb.db, org.orgId, [30]); // before the window
+    const other = await svc.newOrg();
+    await recordAged(tdb.db, other.orgId, [2, 3]); // another organization, same window
+    // Disabled, so its queue holds still while the second replay runs.
+    const { id, path } = await create({ enabled: false });
+
+    const first = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(6) });
+    expect(first.status, first.text).toBe(200);
+    expect(first.body).toEqual({ replayed: 4, skipped_too_old: 0, message: null });
+    const again = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(6) });
+    expect(again.body).toMatchObject({ replayed: 0, skipped_too_old: 0 });
+    expect(again.body.message).toMatch(/4 event\(s\) already waiting/);
+    expect((await jobRows(tdb.db, id)).map((j) => j.event_id).sort()).toEqual([...inWindow].sort());
+
+    expect((await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: true } })).status).toBe(200);
+    await r.waitFor((reqs) => reqs.length >= 4, 60_000);
+    await expect.poll(async () => (await jobRows(tdb.db, id)).every((j) => j.status === 'done'), { timeout: 60_000 }).toBe(true);
+    expect(receivedIds(r).sort()).toEqual([...inWindow].sort());
+    // Once delivered, the same window can be sent again on purpose.
+    const resend = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(6) });
+    expect(resend.body.replayed).toBe(4);
+    await r.waitFor((reqs) => reqs.length >= 8, 60_000);
+    expect(new Set(receivedIds(r))).toEqual(new Set(inWindow));
+  });
+
+  it('two replays of one window running at once still queue each event once', async () => {
+    const { org, create } = await destination();
+    const ids = await recordAged(tdb.db, org.orgId, Array.from({ length: 40 }, (_, i) => 1 + i / 10));
+    const { id, path } = await create({ enabled: false });
+    const [a, b] = await Promise.all([0, 1].map(() => svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(6) })));
+    expect(a!.status, a!.text).toBe(200);
+    expect(b!.status, b!.text).toBe(200);
+    expect(a!.body.replayed + b!.body.replayed).toBe(40);
+    expect((await jobRows(tdb.db, id)).map((j) => j.event_id).sort()).toEqual([...ids].sort());
+  });
+
+  it('trims a Datadog window to 18 hours, counting and naming what it left out', async () => {
+    const { r, org, create } = await destination();
+    const recent = await recordAged(tdb.db, org.orgId, [1, 2, 17]);
+    await recordAged(tdb.db, org.orgId, [20, 30]);
+    const { path } = await create({ siem: 'datadog', url: `${r.url}/api/v2/logs`, auth_header_name: 'DD-API-KEY', auth_header_value: 'dd-key-0123456789abcdef' });
+    const res = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(40) });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ replayed: 3, skipped_too_old: 2 });
+    expect(res.body.message).toMatch(/Datadog/);
+    expect(res.body.message).toMatch(/18 h/);
+    await r.waitFor((reqs) => receivedIds({ requests: reqs } as Receiver).length >= 3, 60_000);
+    expect(receivedIds(r).sort()).toEqual([...recent].sort());
+    // A window wholly older than Datadog keeps is refused, naming from and the reason.
+    const old = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(40, 20) });
+    expect(old.status).toBe(400);
+    expect(old.body.error.message).toMatch(/^from: .*Datadog Logs accepts events up to 18 h/);
+  });
+
+  it('trims to AEGIS_RETENTION_DAYS and refuses malformed windows, naming the field', async () => {
+    const { org, create } = await destination();
+    await recordAged(tdb.db, org.orgId, [1, 4 * 24]);
+    const { path } = await create({ enabled: false });
+    const res = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(5 * 24) });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ replayed: 1, skipped_too_old: 1 });
+    expect(res.body.message).toMatch(/AEGIS_RETENTION_DAYS/);
+
+    const refused = async (body: unknown) => {
+      const r = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body });
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      return r.body.error.message as string;
+    };
+    const w = window(2);
+    expect(await refused({ from: w.to, to: w.from })).toMatch(/^to: /);
+    expect(await refused({ from: w.from })).toMatch(/^to: /);
+    expect(await refused({ to: w.to })).toMatch(/^from: /);
+    expect(await refused({ ...w, job_ids: [1] })).toMatch(/job_ids/);
+    expect(await refused({ from: 'last tuesday', to: w.to })).toMatch(/from/);
+    expect(await refused({ from: w.from, to: 12 })).toMatch(/to/);
+    expect(await refused({ ...w, filter: {} })).toMatch(/filter/);
+    // Another organization's key cannot replay into this destination.
+    const other = await svc.newOrg();
+    expect((await svc.request('POST', `${path}/replay`, { apiKey: other.apiKey, body: w })).status).toBe(404);
+  });
+
+  it('without a body it still replays dead letters only', async () => {
+    const { r, org, create } = await destination(respondWith(503, 'down'));
+    await recordAged(tdb.db, org.orgId, [1]); // history, not a dead letter: a bare replay leaves it alone
+    const { id, path } = await create();
+    const live = makeEvent(org.orgId, 9);
+    await recordEvents(tdb.db, [{ orgId: org.orgId, id: live.event.id, occurredAt: new Date(), payload: live }]);
+    await expect.poll(async () => (await jobRows(tdb.db, id)).map((j) => j.status), { timeout: 60_000 }).toEqual(['failed']);
+    r.setHandler(ok());
+    const res = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toEqual({ replayed: 1, skipped_too_old: 0, message: null });
+    await expect.poll(async () => (await jobRows(tdb.db, id)).map((j) => j.status), { timeout: 60_000 }).toEqual(['done']);
+    expect(receivedIds(r).filter((x) => x !== live.event.id)).toEqual([]);
+  });
+});

@@ -1,0 +1,76 @@
+// Range replay's job-creating statement (src/queue/replayRange.ts), called directly on both databases.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { queueReplayBatch, type WindowPosition } from '../../../src/queue/replayRange.js';
+import type { Db } from '../../../src/db/types.js';
+import { addEvents, newDestination, newOrg } from './support.js';
+
+const FROM = new Date('2026-06-01T00:00:00Z');
+const TO = new Date('2026-06-02T00:00:00Z');
+
+async function pendingFor(db: Db, destinationId: string): Promise<string[]> {
+  const { rows } = await db.query<{ event_id: string }>(`SELECT event_id FROM forwarding_jobs WHERE destination_id = $1 AND status = 'pending' ORDER BY event_id`, [destinationId]);
+  return rows.map((r) => r.event_id);
+}
+
+describe.each(DB_KINDS)('queueReplayBatch (%s)', (kind) => {
+  let tdb: TestDb;
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+  });
+  afterAll(async () => {
+    await tdb?.close();
+  });
+
+  it('walks the window in bounded batches, each event once, only this organization and only [from, to)', async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org, { enabled: false });
+    // Many events share one occurred_at: the (occurred_at, id) position must not skip or repeat ties.
+    const inside = [...(await addEvents(tdb.db, org, 23, FROM)), ...(await addEvents(tdb.db, org, 4, new Date('2026-06-01T10:00:00.123Z')))];
+    await addEvents(tdb.db, org, 2, TO); // `to` is exclusive
+    await addEvents(tdb.db, org, 2, new Date(FROM.getTime() - 1));
+    await addEvents(tdb.db, await newOrg(tdb.db), 3, FROM); // another organization
+    let after: WindowPosition | null = null;
+    const sizes: number[] = [];
+    for (;;) {
+      const r = await queueReplayBatch(tdb.db, { orgId: org, destinationId: dest, from: FROM, to: TO, after, batch: 5 });
+      sizes.push(r.queued);
+      if (r.scanned < 5) break;
+      after = r.last;
+    }
+    expect(sizes).toEqual([5, 5, 5, 5, 5, 2]);
+    expect(await pendingFor(tdb.db, dest)).toEqual([...inside].sort());
+    // Again: every event already has a pending job, so nothing is queued twice.
+    const again = await queueReplayBatch(tdb.db, { orgId: org, destinationId: dest, from: FROM, to: TO, after: null, batch: 100 });
+    expect(again).toMatchObject({ scanned: 27, queued: 0 });
+    expect(await pendingFor(tdb.db, dest)).toHaveLength(27);
+  });
+
+  it.runIf(kind === 'postgres')('a batch waits for another replay batch of the same destination to commit, so neither queues an event twice', async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org, { enabled: false });
+    const ids = await addEvents(tdb.db, org, 40, FROM);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    // The real database, with the first batch's commit held until the gate opens.
+    const held: Db = { ...tdb.db, transaction: (fn) => tdb.db.transaction(async (tx) => {
+      const r = await fn(tx);
+      await gate;
+      return r;
+    }) };
+    const args = { orgId: org, destinationId: dest, from: FROM, to: TO, after: null, batch: 100 };
+    const first = queueReplayBatch(held, args);
+    // Once the first batch holds the destination's replay lock (the two-key advisory lock of class "RPLY")...
+    const lockHeld = async () =>
+      (await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = $1::oid AND objid = hashtext($2)::oid`, [0x52504c59, dest])).rows[0]!.n;
+    await expect.poll(lockHeld, { timeout: 60_000 }).toBe(1);
+    const second = queueReplayBatch(tdb.db, args);
+    // Give the second batch a chance to run ahead; it must not finish while the first is uncommitted.
+    const early = await Promise.race([second.then(() => 'finished'), new Promise((r) => setTimeout(() => r('waiting'), 1500))]);
+    open();
+    const [a, b] = await Promise.all([first, second]);
+    expect(early).toBe('waiting');
+    expect(a.queued + b.queued).toBe(40);
+    expect(await pendingFor(tdb.db, dest)).toEqual([...ids].sort());
+  });
+});
