@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../db/types.js';
 import type { OrgLimits } from '../config/env.js';
 import type { KeyRing } from '../crypto/keyring.js';
-import { AppError, invalid, notFound } from '../errors.js';
+import { AppError, invalid, notFound, validationFailed } from '../errors.js';
 import { newId } from '../ids.js';
 import { checkDestinationUrl } from '../delivery/outbound/url.js';
 import { generateSigningSecret } from '../siem/standardWebhooks.js';
@@ -12,6 +12,14 @@ import { checkDestinationName } from './name.js';
 import * as repo from './repository.js';
 import { sealAuthHeader, sealSigningSecret } from './credentials.js';
 import { toView } from './view.js';
+import { checkFilter } from '../filters/validate.js';
+
+/** The checked filter to store: null for none (and for {}, which matches every event just the same). */
+export function storableFilter(filter: Record<string, unknown> | null): Record<string, unknown> | null {
+  const problems = checkFilter(filter);
+  if (problems.length > 0) throw validationFailed(problems);
+  return filter === null || Object.keys(filter).length === 0 ? null : filter;
+}
 
 export interface DestinationDeps {
   db: Db;
@@ -65,6 +73,7 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
   if (value && !nameRaw) throw invalid('auth_header_name', 'is required when auth_header_value is given');
   const name = nameRaw ? checkHeaderName(nameRaw) : null;
   if (body.signing && siem !== 'custom') throw invalid('signing', 'Standard Webhooks signing is only for the custom preset');
+  const filter = storableFilter(body.filter ?? null);
 
   const id = newId('fwd');
   const signingSecret = body.signing ? generateSigningSecret() : null;
@@ -81,6 +90,7 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
     auth_header_sealed: value ? sealAuthHeader(deps.keyRing, orgId, id, value) : null,
     signing_secret_sealed: signingSecret ? sealSigningSecret(deps.keyRing, orgId, id, signingSecret) : null,
     options: body.options ?? {},
+    filter,
     enabled,
   });
   });
@@ -127,6 +137,7 @@ export async function patchDestination(deps: DestinationDeps, orgId: string, id:
     }
   }
   if (body.options !== undefined) patch.options = body.options;
+  if (body.filter !== undefined) patch.filter = storableFilter(body.filter);
   if (body.enabled !== undefined) patch.enabled = body.enabled;
   let newSecret: string | null = null;
   if (body.signing === false) patch.signing_secret_sealed = null;

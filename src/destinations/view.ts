@@ -22,6 +22,7 @@ export function toView(row: DestinationWithCounts, now = new Date()): Destinatio
     last_error_at: iso(row.last_error_at),
     last_test_delivered_at: iso(row.last_test_ok_at),
     options: row.options,
+    filter: row.filter,
     signing_enabled: row.signing_secret_sealed !== null,
     pending_events: row.pending_events,
     oldest_pending_at: iso(row.oldest_pending_at),

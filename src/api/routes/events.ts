@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { OrgParams } from '../schemas/common.js';
 import { AppError } from '../../errors.js';
 import { runPreflight, recordAgentDecisions, MAX_INPUT_BYTES, MAX_BATCH } from '../../events/record.js';
+import { FilterRouter } from '../../filters/router.js';
 
 const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody'), 413: Type.Ref('ErrorBody') };
 
@@ -18,6 +19,8 @@ function refuseInvalid(req: FastifyRequest): void {
 }
 
 export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
+  // Destination filters compiled once and reused across requests (filters/router.ts).
+  const router = new FilterRouter();
   app.post('/api/orgs/:org_id/preflight', {
     // 1 MiB of text can take up to 4 MiB as UTF-8 JSON; the input limit itself is checked in bytes.
     bodyLimit: 5 * MAX_INPUT_BYTES,
@@ -52,7 +55,7 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
     handler: async (req) => {
       refuseInvalid(req);
       const { org_id } = req.params as { org_id: string };
-      const res = await runPreflight(ctx.db, org_id, req.body as Parameters<typeof runPreflight>[2]);
+      const res = await runPreflight(ctx.db, org_id, req.body as Parameters<typeof runPreflight>[2], router);
       ctx.metrics.eventsRecorded.inc({ source: 'preflight' });
       req.log.info({ preflight_id: res.preflight_id, decision: res.decision }, 'preflight recorded');
       ctx.wakeLocalWorker();
@@ -85,7 +88,7 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
       const { events } = req.body as { events: unknown[] };
       if (events.length === 0) throw new AppError('validation_failed', 'events: must hold at least one record');
       if (events.length > MAX_BATCH) throw new AppError('payload_too_large', `events: at most ${MAX_BATCH} records per request; got ${events.length}`);
-      const res = await recordAgentDecisions(ctx.db, org_id, events);
+      const res = await recordAgentDecisions(ctx.db, org_id, events, router);
       ctx.metrics.eventsRecorded.inc({ source: 'agent' }, res.newlyRecorded);
       req.log.info({ accepted: res.accepted, already_recorded: res.accepted - res.newlyRecorded }, 'agent decisions recorded');
       if (res.newlyRecorded > 0) ctx.wakeLocalWorker();
