@@ -15,8 +15,13 @@ const OPERATOR_LIST = ['$and', '$or', ...FIELD_OPERATORS].join(', ');
 const escapeKey = (k: string) => k.replace(/~/g, '~0').replace(/\//g, '~1');
 const at = (base: string, key: string | number) => `${base}/${typeof key === 'number' ? key : escapeKey(key)}`;
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+/**
+ * A JSON object as JSON.parse makes it: not an array, a Date, a RegExp, nor a null-prototype object
+ * (which sift cannot read).
+ */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+}
 
 class Checker {
   readonly violations: Violation[] = [];

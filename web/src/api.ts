@@ -79,6 +79,7 @@ export interface CreateBody {
   auth_header_name?: string;
   auth_header_value?: string;
   options?: Record<string, string>;
+  filter?: Record<string, unknown> | null;
 }
 
 export interface PatchBody {
@@ -88,6 +89,7 @@ export interface PatchBody {
   auth_header_value?: string;
   enabled?: boolean;
   options?: Record<string, string>;
+  filter?: Record<string, unknown> | null;
 }
 
 export function destinationsApi(orgId: string) {
@@ -104,6 +106,7 @@ export function destinationsApi(orgId: string) {
       call<{ events: FailedEvent[]; total: number; next_before_id: number | null }>('GET', `${one(id)}/failed-events?limit=100`),
     replay: (id: string) => call<{ replayed: number }>('POST', `${one(id)}/replay`, {}),
     stats: (id: string) => call<{ hours: HourStat[] }>('GET', `${one(id)}/stats`),
+    previewFilter: (filter: Record<string, unknown> | null) => call<{ matched: number; of: number }>('POST', `${base}/filter-preview`, { filter }),
   };
 }
 
