@@ -46,7 +46,7 @@ function inList(cond: unknown, all: readonly string[]): string[] | null {
 
 function findingType(cond: unknown): string | null {
   if (typeof cond !== 'object' || cond === null || Array.isArray(cond)) return null;
-  const entries = Object.entries(cond);
+  const entries: [string, unknown][] = Object.entries(cond as Record<string, unknown>);
   if (entries.length !== 1) return null;
   const [path, test] = entries[0]!;
   if (!path.startsWith(FINDING_COUNT_PREFIX)) return null;
