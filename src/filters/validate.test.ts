@@ -20,6 +20,11 @@ describe('checkFilter: only the documented subset reaches sift', () => {
     expect(checkFilter(null)).toEqual([]);
   });
 
+  it('never echoes a key that looks like personal data or a secret', () => {
+    const v = checkFilter({ 'jane.doe@example.com': 1, 'AKIAIOSFODNN7EXAMPLE': 2, 'aegis.input': 3 });
+    expect(v.map((x) => x.path)).toEqual(['/filter/<redacted-property-name>', '/filter/<redacted-property-name>', '/filter/aegis.input']);
+  });
+
   it('refuses what JSON cannot carry: functions, RegExps, null-prototype objects', () => {
     expect(checkFilter({ 'aegis.decision': () => true })[0]?.message).toBe('is not a JSON value');
     expect(checkFilter({ 'aegis.summary': /SSN/ })[0]?.path).toBe('/filter/aegis.summary');

@@ -6,6 +6,7 @@
  * decides what sift is ever given.
  */
 import type { Violation } from '../events/violation.js';
+import { safeSegment } from '../events/privacyGuard.js';
 import { FIELD_OPERATORS, FILTER_LIMITS, isFilterField } from './fields.js';
 
 const fieldOps: ReadonlySet<string> = new Set(FIELD_OPERATORS);
@@ -13,7 +14,14 @@ const OPERATOR_LIST = ['$and', '$or', ...FIELD_OPERATORS].join(', ');
 
 /** RFC 6901: a key inside a JSON pointer. */
 const escapeKey = (k: string) => k.replace(/~/g, '~0').replace(/\//g, '~1');
-const at = (base: string, key: string | number) => `${base}/${typeof key === 'number' ? key : escapeKey(key)}`;
+const OPERATOR_LIKE = /^\$[A-Za-z]{1,32}$/;
+/**
+ * A key as a refusal names it. A filter is configuration, but a mistyped key could still be a value
+ * (an e-mail address, a token pasted in the wrong place): keys that are neither known paths nor
+ * operator-like are shown only when the privacy guard finds nothing in them, as for event bodies.
+ */
+const shownKey = (k: string) => (isFilterField(k) || OPERATOR_LIKE.test(k) ? k : safeSegment(k));
+const at = (base: string, key: string | number) => `${base}/${typeof key === 'number' ? key : escapeKey(shownKey(key))}`;
 
 /**
  * A JSON object as JSON.parse makes it: not an array, a Date, a RegExp, nor a null-prototype object
