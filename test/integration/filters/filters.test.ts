@@ -188,6 +188,19 @@ describe.each(DB_KINDS)('destination filters (%s)', (kind) => {
     expect((await svc.request('POST', `/api/orgs/${orgId}/forwarding-destinations/filter-preview`, { body: { filter: null } })).status).toBe(401);
   });
 
+  it('OpenAPI documents the filter on create, PATCH and reads, and the preview endpoint', async () => {
+    const doc = (await svc.request('GET', '/openapi.json')).body as {
+      paths: Record<string, Record<string, { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> }; responses: Record<string, unknown> }>>;
+    };
+    const coll = '/api/orgs/{org_id}/forwarding-destinations';
+    const body = (path: string, method: string) => Object.keys(doc.paths[path]![method]!.requestBody.content['application/json']!.schema.properties);
+    expect(body(coll, 'post')).toContain('filter');
+    expect(body(`${coll}/{destination_id}`, 'patch')).toContain('filter');
+    expect(body(`${coll}/filter-preview`, 'post')).toEqual(['filter']);
+    expect(JSON.stringify(doc.paths[`${coll}/filter-preview`]!.post!.responses['200'])).toMatch(/"matched".*"of"/);
+    expect(JSON.stringify(doc.paths[coll]!.post!.responses['201'])).toContain('"filter"');
+  });
+
   it('never logs a filter (configuration, yet it may name people in actor_id)', async () => {
     const canary = 'filter-canary-7781@example.com';
     const d = await create({ filter: { 'aegis.actor_id': canary } });
