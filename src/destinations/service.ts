@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../db/types.js';
 import type { OrgLimits } from '../config/env.js';
 import type { KeyRing } from '../crypto/keyring.js';
-import { AppError, invalid, notFound, validationFailed } from '../errors.js';
+import { AppError, invalid, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { checkDestinationUrl } from '../delivery/outbound/url.js';
 import { generateSigningSecret } from '../siem/standardWebhooks.js';
@@ -12,23 +12,7 @@ import { checkDestinationName } from './name.js';
 import * as repo from './repository.js';
 import { sealAuthHeader, sealSigningSecret } from './credentials.js';
 import { toView } from './view.js';
-import { checkFilter } from '../filters/validate.js';
-import { compileFilter } from '../filters/compile.js';
-
-/** The checked filter to store: null for none (and for {}, which matches every event just the same). */
-export function storableFilter(filter: Record<string, unknown> | null): Record<string, unknown> | null {
-  const problems = checkFilter(filter);
-  if (problems.length > 0) throw validationFailed(problems);
-  if (filter === null || Object.keys(filter).length === 0) return null;
-  // Compiled once here too: a filter the ingest path could not compile is never stored (it would
-  // refuse every event of the organization).
-  try {
-    compileFilter(filter);
-  } catch {
-    throw validationFailed([{ path: '/filter', message: 'cannot be evaluated; see docs/filters.md for the supported forms' }]);
-  }
-  return filter;
-}
+import { storableFilter } from '../filters/validate.js';
 
 export interface DestinationDeps {
   db: Db;

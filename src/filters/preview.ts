@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/types.js';
 import { listRecentEventPayloads } from '../events/recent.js';
-import { storableFilter } from '../destinations/service.js';
 import { compileFilter } from './compile.js';
+import { storableFilter } from './validate.js';
 
 /** How many recent events the preview examines ("matches N of the last 1,000 events"). */
 export const PREVIEW_EVENTS = 1000;

@@ -6,6 +6,8 @@
  * decides what sift is ever given.
  */
 import type { Violation } from '../events/violation.js';
+import { validationFailed } from '../errors.js';
+import { compileFilter } from './compile.js';
 import { safeSegment } from '../events/privacyGuard.js';
 import { FIELD_OPERATORS, FILTER_LIMITS, isFilterField } from './fields.js';
 
@@ -146,4 +148,19 @@ export function checkFilter(filter: unknown, base = '/filter'): Violation[] {
     if (bytes > FILTER_LIMITS.maxBytes) c.add(base, `is ${bytes} bytes as JSON; the limit is ${FILTER_LIMITS.maxBytes}`);
   }
   return c.violations;
+}
+
+/** The checked filter to store: null for none (and for {}, which matches every event just the same). */
+export function storableFilter(filter: Record<string, unknown> | null): Record<string, unknown> | null {
+  const problems = checkFilter(filter);
+  if (problems.length > 0) throw validationFailed(problems);
+  if (filter === null || Object.keys(filter).length === 0) return null;
+  // Compiled once here too: a filter the ingest path could not compile is never stored (it would
+  // refuse every event of the organization).
+  try {
+    compileFilter(filter);
+  } catch {
+    throw validationFailed([{ path: '/filter', message: 'cannot be evaluated; see docs/filters.md for the supported forms' }]);
+  }
+  return filter;
 }
