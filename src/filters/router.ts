@@ -5,8 +5,9 @@
  * joined in SQL and cost nothing here.
  *
  * Kept per service: the last seen filtered destinations of each organization (a guess, proven or
- * refuted by the statement) and each filter compiled once per (destination, filter version). An
- * organization with no filter therefore records in one round trip, as before filters existed.
+ * refuted by the statement; an organization not seen yet is guessed to have none) and each filter
+ * compiled once per (destination, filter version). An organization with no filter therefore records
+ * in one round trip, as before filters existed.
  */
 import type { Queryable } from '../db/types.js';
 import { listFilteredDestinations, type FilteredDestination } from '../destinations/repository.js';
@@ -38,11 +39,6 @@ export class FilterRouter {
       this.known.set(org, rows.filter((r) => r.org_id === org));
     }
     while (this.known.size > this.maxOrgs) this.known.delete(this.known.keys().next().value!);
-  }
-
-  /** Organizations of `events` whose filtered destinations this router has not read yet. */
-  unknown(orgIds: readonly string[]): string[] {
-    return orgIds.filter((o) => !this.known.has(o));
   }
 
   route(events: readonly RoutedEvent[]): Routing {
