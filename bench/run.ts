@@ -17,6 +17,7 @@ import pg from 'pg';
 import type { SiemId } from '../src/siem/catalog.js';
 import { buildWireEvent, fieldsFromAgentRecord, type AgentDecisionRecord } from '../src/events/contract.js';
 import type { Db } from '../src/db/types.js';
+import { FilterRouter } from '../src/filters/router.js';
 import { CpuMeter, cpuPerEvent, cpuPressure, machine, memoryMiB } from './lib/proc.js';
 import { detectionRows, detectionScenario, type DetectionResult } from './lib/detection.js';
 import {
@@ -601,7 +602,41 @@ interface IngestResult {
   preflightCpuUsPerEvent: Record<string, number>;
   auditStatements: StatementStat[] | null;
   preflightStatements: StatementStat[] | null;
+  /** POST /audit-events again with BENCH_FILTERS.length more destinations, each with a filter. */
+  filteredAuditEventsPerS: number;
+  filteredAuditCores: Cores;
+  filteredAuditCpuUsPerEvent: Record<string, number>;
+  /** The filters' own cost, in this process: compiled predicates over 1,000-event batches (FilterRouter.route). */
+  filterRouteUsPerEventPerFilter: number;
   errors: number;
+}
+
+/** Filters of the shapes teams write (docs/filters.md): the ingest scenario's filtered destinations. */
+const BENCH_FILTERS: Record<string, unknown>[] = [
+  { 'aegis.decision': 'BLOCKED' },
+  { 'aegis.decision': { $in: ['BLOCKED', 'ALLOWED_WITH_MASKING'] }, 'aegis.finding_counts_by_type.SSN': { $gte: 1 } },
+  { $or: [{ 'aegis.finding_counts_by_type.SSN': { $gte: 1 } }, { 'aegis.finding_counts_by_type.IBAN': { $gte: 1 } }] },
+  { 'aegis.source_type': { $nin: ['api'] }, 'aegis.actor_id': { $exists: true } },
+  { 'aegis.input_size_bytes': { $gt: 500 }, 'aegis.decision': { $not: { $eq: 'ALLOWED' } } },
+];
+
+/**
+ * Microseconds per event per filter for FilterRouter.route over batches of 1,000 wire events, with
+ * the organization's filtered destinations read from the database as the API reads them.
+ */
+async function filterRouteCost(orgId: string): Promise<number> {
+  const router = new FilterRouter();
+  await router.refresh(db, [orgId]);
+  const now = new Date();
+  const events = Array.from({ length: 1000 }, (_, i) => {
+    const { fields, occurredAt } = fieldsFromAgentRecord(agentRecord(`pflt_route${String(i).padStart(19, '0')}`, i) as unknown as AgentDecisionRecord, now);
+    return { orgId, id: fields.preflight_id, payload: buildWireEvent({ orgId, fields, occurredAt }) };
+  });
+  for (let i = 0; i < 20; i++) router.route(events); // warm-up (compile, JIT)
+  const rounds = 200;
+  const t0 = performance.now();
+  for (let i = 0; i < rounds; i++) router.route(events);
+  return round(((performance.now() - t0) * 1000) / (rounds * events.length * BENCH_FILTERS.length), 3);
 }
 
 async function ingestScenario(): Promise<IngestResult> {
@@ -658,6 +693,19 @@ async function ingestScenario(): Promise<IngestResult> {
   const pre = () => ['/preflight', input] as [string, string];
   await run(4, 1, 1, pre);
   const p = await run(16, SIZES.ingestSeconds, 1, pre);
+  // The filters' cost at ingest: the same batches with five more destinations, each filtered.
+  for (const [i, filter] of BENCH_FILTERS.entries()) {
+    const res = await request(`${base}/forwarding-destinations`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers,
+      body: JSON.stringify({ url: `https://localhost:${receiver.port}/filtered/${i}`, siem: 'custom', enabled: true, filter }),
+    });
+    await res.body.text();
+    if (res.statusCode !== 201) throw new Error(`ingest: creating a filtered destination answered ${res.statusCode}`);
+  }
+  await run(2, 1, 1000, batch);
+  const f = await run(4, SIZES.ingestSeconds, 1000, batch);
   await stopProc(api.proc);
   await agent.close();
   const r: IngestResult = {
@@ -670,6 +718,10 @@ async function ingestScenario(): Promise<IngestResult> {
     preflightCpuUsPerEvent: p.cpuUsPerEvent,
     auditStatements: a.statements,
     preflightStatements: p.statements,
+    filteredAuditEventsPerS: round(f.perS * 1000),
+    filteredAuditCores: f.cores,
+    filteredAuditCpuUsPerEvent: f.cpuUsPerEvent,
+    filterRouteUsPerEventPerFilter: await filterRouteCost(org.orgId),
     errors,
   };
   log(`ingest: ${JSON.stringify({ ...r, auditStatements: undefined, preflightStatements: undefined })}`);
@@ -879,6 +931,13 @@ function printTable(r: {
   }
   if (r.ingest) {
     add('ingest POST /audit-events (1,000/batch, 4 concurrent)', `${r.ingest.auditEventsPerS.toLocaleString('en-US')} events/s`, '-', fmtCores(r.ingest.auditCores), fmtUs(r.ingest.auditCpuUsPerEvent));
+    add(
+      `ingest POST /audit-events, ${BENCH_FILTERS.length} more destinations with filters`,
+      `${r.ingest.filteredAuditEventsPerS.toLocaleString('en-US')} events/s (filter evaluation ${r.ingest.filterRouteUsPerEventPerFilter} µs per event per filter)`,
+      '-',
+      fmtCores(r.ingest.filteredAuditCores),
+      fmtUs(r.ingest.filteredAuditCpuUsPerEvent),
+    );
     add('ingest POST /preflight (16 concurrent)', `${r.ingest.preflightPerS.toLocaleString('en-US')} requests/s`, '-', fmtCores(r.ingest.preflightCores), fmtUs(r.ingest.preflightCpuUsPerEvent));
   }
   if (r.rss) {

@@ -19,6 +19,10 @@ export const REDACT_PATHS = [
   'apiKey',
   'input',
   '*.input',
+  // A destination filter is configuration, yet it may name people (aegis.actor_id): never printed.
+  'filter',
+  'body.filter',
+  '*.body.filter',
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

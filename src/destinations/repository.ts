@@ -16,6 +16,8 @@ export interface DestinationRow {
   previous_signing_secret_until: Date | null;
   /** Preset strings, and the integer delivery limits (max_events_per_second, max_concurrent_requests). */
   options: Record<string, string | number>;
+  /** The checked filter (filters/validate.ts); null: every event. Config, never event data. */
+  filter: Record<string, unknown> | null;
   enabled: boolean;
   created_at: Date;
   updated_at: Date;
@@ -44,12 +46,15 @@ const COUNTS = `
 
 export async function insertDestination(
   db: Queryable,
-  d: Pick<DestinationRow, 'org_id' | 'id' | 'siem' | 'name' | 'url' | 'auth_header_name' | 'auth_header_sealed' | 'signing_secret_sealed' | 'options' | 'enabled'>,
+  d: Pick<DestinationRow, 'org_id' | 'id' | 'siem' | 'name' | 'url' | 'auth_header_name' | 'auth_header_sealed' | 'signing_secret_sealed' | 'options' | 'filter' | 'enabled'>,
 ): Promise<void> {
   await db.query(
-    `INSERT INTO destinations (org_id, id, siem, name, url, auth_header_name, auth_header_sealed, signing_secret_sealed, options, enabled)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [d.org_id, d.id, d.siem, d.name, d.url, d.auth_header_name, d.auth_header_sealed, d.signing_secret_sealed, JSON.stringify(d.options), d.enabled],
+    `INSERT INTO destinations (org_id, id, siem, name, url, auth_header_name, auth_header_sealed, signing_secret_sealed, options, filter, enabled)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [
+      d.org_id, d.id, d.siem, d.name, d.url, d.auth_header_name, d.auth_header_sealed, d.signing_secret_sealed, JSON.stringify(d.options),
+      d.filter === null ? null : JSON.stringify(d.filter), d.enabled,
+    ],
   );
 }
 
@@ -95,7 +100,16 @@ export async function listDestinations(db: Queryable, orgId: string): Promise<De
 export type DestinationPatch = Partial<
   Pick<
     DestinationRow,
-    'name' | 'url' | 'auth_header_name' | 'auth_header_sealed' | 'signing_secret_sealed' | 'previous_signing_secret_sealed' | 'previous_signing_secret_until' | 'options' | 'enabled'
+    | 'name'
+    | 'url'
+    | 'auth_header_name'
+    | 'auth_header_sealed'
+    | 'signing_secret_sealed'
+    | 'previous_signing_secret_sealed'
+    | 'previous_signing_secret_until'
+    | 'options'
+    | 'filter'
+    | 'enabled'
   >
 >;
 
@@ -109,6 +123,7 @@ const PATCHABLE = [
   'previous_signing_secret_sealed',
   'previous_signing_secret_until',
   'options',
+  'filter',
   'enabled',
 ] as const;
 
@@ -118,7 +133,7 @@ export async function updateDestination(db: Queryable, orgId: string, id: string
   for (const col of PATCHABLE) {
     if (!(col in patch)) continue;
     const v = patch[col];
-    values.push(col === 'options' ? JSON.stringify(v) : v);
+    values.push(col === 'options' || (col === 'filter' && v !== null) ? JSON.stringify(v) : v);
     sets.push(`${col} = $${values.length}`);
   }
   // Re-enabling a destination lifts any circuit-breaker pause so held jobs flow at once.
@@ -126,6 +141,31 @@ export async function updateDestination(db: Queryable, orgId: string, id: string
   sets.push('updated_at = now()');
   const { rowCount } = await db.query(`UPDATE destinations SET ${sets.join(', ')} WHERE org_id = $1 AND id = $2`, values);
   return rowCount > 0;
+}
+
+/** An enabled destination with a filter, as the ingest path evaluates it. */
+export interface FilteredDestination {
+  org_id: string;
+  id: string;
+  filter: Record<string, unknown>;
+  /**
+   * md5 of the stored filter's canonical jsonb text: recordEvents compares it with the row's in the
+   * same statement that queues jobs, so a filter changed meanwhile is never applied in its old form.
+   */
+  version: string;
+}
+
+/**
+ * The enabled destinations with a filter of these organizations: what recording an event must
+ * evaluate. Destinations without a filter take every event in SQL and are not read here.
+ */
+export async function listFilteredDestinations(db: Queryable, orgIds: readonly string[]): Promise<FilteredDestination[]> {
+  const { rows } = await db.query<FilteredDestination>(
+    `SELECT org_id, id, filter, md5(filter::text) AS version FROM destinations
+      WHERE org_id = ANY($1::text[]) AND enabled AND filter IS NOT NULL ORDER BY org_id, id`,
+    [orgIds],
+  );
+  return rows;
 }
 
 /** Deletes the destination; its queued jobs and delivery log go with it (ON DELETE CASCADE). */

@@ -12,6 +12,7 @@ import { checkDestinationName } from './name.js';
 import * as repo from './repository.js';
 import { rotatedSigningSecret, sealAuthHeader, sealSigningSecret } from './credentials.js';
 import { toView } from './view.js';
+import { storableFilter } from '../filters/validate.js';
 
 export interface DestinationDeps {
   db: Db;
@@ -67,6 +68,7 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
   if (value && !nameRaw) throw invalid('auth_header_name', 'is required when auth_header_value is given');
   const name = nameRaw ? checkHeaderName(nameRaw) : null;
   if (body.signing && siem !== 'custom') throw invalid('signing', 'Standard Webhooks signing is only for the custom preset');
+  const filter = storableFilter(body.filter ?? null);
 
   const id = newId('fwd');
   const signingSecret = body.signing ? generateSigningSecret() : null;
@@ -83,6 +85,7 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
     auth_header_sealed: value ? sealAuthHeader(deps.keyRing, orgId, id, value) : null,
     signing_secret_sealed: signingSecret ? sealSigningSecret(deps.keyRing, orgId, id, signingSecret) : null,
     options: body.options ?? {},
+    filter,
     enabled,
   });
   });
@@ -129,6 +132,7 @@ export async function patchDestination(deps: DestinationDeps, orgId: string, id:
     }
   }
   if (body.options !== undefined) patch.options = body.options;
+  if (body.filter !== undefined) patch.filter = storableFilter(body.filter);
   if (body.enabled !== undefined) patch.enabled = body.enabled;
   let newSecret: string | null = null;
   if (body.signing === false) Object.assign(patch, { signing_secret_sealed: null, previous_signing_secret_sealed: null, previous_signing_secret_until: null });

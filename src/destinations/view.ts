@@ -28,6 +28,7 @@ export function toView(row: DestinationWithCounts, now = new Date()): Destinatio
       const l = configuredLimits(row.siem as SiemId, row.options);
       return { max_events_per_second: l.eventsPerSecond, max_concurrent_requests: l.concurrentRequests };
     })(),
+    filter: row.filter,
     signing_enabled: row.signing_secret_sealed !== null,
     previous_signing_secret_until:
       row.previous_signing_secret_sealed && row.previous_signing_secret_until && new Date(row.previous_signing_secret_until) > now ? iso(row.previous_signing_secret_until) : null,

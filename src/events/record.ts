@@ -1,6 +1,7 @@
 import type { Db } from '../db/types.js';
 import { AppError, validationFailed } from '../errors.js';
 import { recordEvents } from '../queue/enqueue.js';
+import type { FilterRouter } from '../filters/router.js';
 import { buildWireEvent, fieldsFromAgentRecord, newPreflightId, parseOccurredAt, type AegisFields, type AgentDecisionRecord } from './contract.js';
 import { detect } from './detect.js';
 import { countByType } from './findings.js';
@@ -26,7 +27,7 @@ export interface PreflightRequest {
  * queues it) in one statement, and returns the caller's own masked text. The raw input lives only
  * in this function's memory: it is never stored, logged or forwarded.
  */
-export async function runPreflight(db: Db, orgId: string, req: PreflightRequest) {
+export async function runPreflight(db: Db, orgId: string, req: PreflightRequest, router?: FilterRouter) {
   const size = Buffer.byteLength(req.input, 'utf8');
   if (size > MAX_INPUT_BYTES) {
     throw new AppError('payload_too_large', `input: is ${size} bytes; the limit is ${MAX_INPUT_BYTES} bytes (1 MiB). Split the text and check each part.`);
@@ -54,7 +55,7 @@ export async function runPreflight(db: Db, orgId: string, req: PreflightRequest)
   };
   const occurredAt = new Date();
   const event = buildWireEvent({ orgId, fields, occurredAt });
-  await recordEvents(db, [{ orgId, id: fields.preflight_id, occurredAt, payload: event }]);
+  await recordEvents(db, [{ orgId, id: fields.preflight_id, occurredAt, payload: event }], router);
   return {
     preflight_id: fields.preflight_id,
     decision: policy.decision,
@@ -70,7 +71,7 @@ export async function runPreflight(db: Db, orgId: string, req: PreflightRequest)
  * Records agents' on-device decisions: every record is validated against the published schema and
  * the privacy guard first; one bad record refuses the whole batch, naming the record and the field.
  */
-export async function recordAgentDecisions(db: Db, orgId: string, records: unknown[]) {
+export async function recordAgentDecisions(db: Db, orgId: string, records: unknown[], router?: FilterRouter) {
   // Every record is checked (up to one more problem than a refusal lists, so it can say there are
   // more) and the batch is refused with all of them: a client fixes the batch in one round trip.
   const violations: Violation[] = [];
@@ -104,7 +105,7 @@ export async function recordAgentDecisions(db: Db, orgId: string, records: unkno
     const { fields, occurredAt } = fieldsFromAgentRecord(rec.preflight_id ? rec : { ...rec, preflight_id: newPreflightId() }, now);
     return { orgId, id: fields.preflight_id, occurredAt, payload: buildWireEvent({ orgId, fields, occurredAt }) };
   });
-  const { inserted } = await recordEvents(db, events);
+  const { inserted } = await recordEvents(db, events, router);
   return { accepted: events.length, preflight_ids: events.map((e) => e.id), newlyRecorded: inserted.length };
 }
 

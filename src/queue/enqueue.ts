@@ -1,5 +1,7 @@
 import type { Queryable } from '../db/types.js';
 import { JOBS_CHANNEL } from './types.js';
+import { AppError } from '../errors.js';
+import { FilterRouter } from '../filters/router.js';
 
 export interface NewEvent {
   orgId: string;
@@ -10,9 +12,17 @@ export interface NewEvent {
 
 /**
  * The outbox in one statement: records the events, queues one job per enabled destination of their
- * organization and NOTIFYs workers (delivered on commit) when it queued any. One statement is atomic
- * on its own, so callers need no transaction (one may still wrap it). Idempotent on (org_id, event
- * id): an event already recorded is neither recorded nor queued again. Returns the ids that were new.
+ * organization that takes them and NOTIFYs workers (delivered on commit) when it queued any. One
+ * statement is atomic on its own, so callers need no transaction (one may still wrap it). Idempotent
+ * on (org_id, event id): an event already recorded is neither recorded nor queued again. Returns the
+ * ids that were new.
+ *
+ * Filters: a destination without one takes every event (joined here); one with a filter takes the
+ * events the caller found matching ($8/$9 pairs, filters/router.ts). The statement first proves that
+ * the filtered destinations the pairs were computed against ($6/$7: id and md5 of the filter) are
+ * exactly the enabled filtered destinations now; otherwise it records nothing and answers stale, and
+ * the caller reads the filters again and retries. Every CTE sees one snapshot, so a filter is applied
+ * in the same atomic step that records the event, never in a form changed meanwhile.
  *
  * Why one statement: per request this was BEGIN, two INSERTs, a NOTIFY and COMMIT (five round trips,
  * each parsed and planned). Why the payloads as one JSON array: as a json[] parameter each payload was
@@ -22,31 +32,74 @@ export interface NewEvent {
  * document: it builds a field table per record and cost Postgres 50 % more per event.
  */
 const RECORD_SQL = `
-WITH ins AS (
+WITH fresh AS (
+  SELECT NOT EXISTS (
+    SELECT 1 FROM destinations d
+     WHERE d.org_id = ANY($5::text[]) AND d.enabled AND d.filter IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM unnest($6::text[], $7::text[]) AS f(id, version) WHERE f.id = d.id AND f.version = md5(d.filter::text))
+  ) AS ok
+), ins AS (
   INSERT INTO audit_events (org_id, id, occurred_at, payload)
   SELECT e.org_id, e.id, e.occurred_at, p.payload
     FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS e(org_id, id, occurred_at, n)
     JOIN json_array_elements($4::json) WITH ORDINALITY AS p(payload, n) USING (n)
+   WHERE (SELECT ok FROM fresh)
   ON CONFLICT (org_id, id) DO NOTHING
   RETURNING org_id, id
 ), jobs AS (
   INSERT INTO forwarding_jobs (org_id, destination_id, event_id)
-  SELECT ins.org_id, d.id, ins.id FROM ins JOIN destinations d ON d.org_id = ins.org_id AND d.enabled
+  SELECT ins.org_id, d.id, ins.id FROM ins JOIN destinations d ON d.org_id = ins.org_id AND d.enabled AND d.filter IS NULL
+  UNION ALL
+  SELECT ins.org_id, d.id, ins.id
+    FROM ins JOIN unnest($8::text[], $9::text[]) AS m(event_id, destination_id) ON m.event_id = ins.id
+    JOIN destinations d ON d.org_id = ins.org_id AND d.id = m.destination_id AND d.enabled AND d.filter IS NOT NULL
   RETURNING 1
 )
 SELECT coalesce((SELECT array_agg(id) FROM ins), '{}') AS inserted,
        (SELECT count(*) FROM jobs)::int AS jobs,
+       NOT (SELECT ok FROM fresh) AS stale,
        (SELECT count(*) FROM (SELECT pg_notify('${JOBS_CHANNEL}', '') FROM (SELECT 1 FROM jobs LIMIT 1) one) n)::int AS notified`;
 
-export async function recordEvents(db: Queryable, events: NewEvent[]): Promise<{ inserted: string[]; jobs: number }> {
+/** Filters changing under a busy ingest can refute the routing a few times in a row; never forever. */
+const MAX_ROUTING_ATTEMPTS = 5;
+
+/**
+ * Records the events and queues their jobs (see RECORD_SQL). `router` keeps filters compiled across
+ * calls (the API passes its own). It guesses "no filtered destination" for an organization it has not
+ * seen, so an organization without filters records in one statement, router or not; one with filters
+ * costs a refused statement and a read the first time, then one statement while its filters stay.
+ */
+export async function recordEvents(
+  db: Queryable,
+  events: NewEvent[],
+  router: FilterRouter = new FilterRouter(),
+): Promise<{ inserted: string[]; jobs: number }> {
   if (events.length === 0) return { inserted: [], jobs: 0 };
-  const { rows } = await db.query<{ inserted: string[]; jobs: number }>(RECORD_SQL, [
+  const orgIds = [...new Set(events.map((e) => e.orgId))];
+  const params = [
     events.map((e) => e.orgId),
     events.map((e) => e.id),
     // ISO 8601 UTC strings: the same instant the driver would send for a Date, without its per-Date formatting.
     events.map((e) => e.occurredAt.toISOString()),
     JSON.stringify(events.map((e) => e.payload)),
-  ]);
-  const row = rows[0]!;
-  return { inserted: row.inserted, jobs: row.jobs };
+    orgIds,
+  ];
+  for (let attempt = 1; ; attempt++) {
+    const routing = router.route(events);
+    const { rows } = await db.query<{ inserted: string[]; jobs: number; stale: boolean }>(RECORD_SQL, [
+      ...params,
+      routing.destinations.map((d) => d.id),
+      routing.destinations.map((d) => d.version),
+      routing.pairs.map((p) => p.eventId),
+      routing.pairs.map((p) => p.destinationId),
+    ]);
+    const row = rows[0]!;
+    if (!row.stale) return { inserted: row.inserted, jobs: row.jobs };
+    if (attempt >= MAX_ROUTING_ATTEMPTS) {
+      throw new AppError('service_unavailable', 'Destination filters kept changing while these events were recorded; nothing was recorded. Retry the request.', {
+        retryAfterS: 1,
+      });
+    }
+    await router.refresh(db, orgIds);
+  }
 }

@@ -183,6 +183,27 @@ describe('faults: API input fuzzing (postgres)', () => {
     );
   });
 
+  it('filters: any JSON as a filter on create, PATCH and the preview is stored, refused with 400 or counted, never 5xx', async () => {
+    const base = `/api/orgs/${org.orgId}/forwarding-destinations`;
+    const path = fc.oneof(fc.constantFrom('aegis.decision', 'aegis.finding_counts_by_type.SSN', 'event.type', '@timestamp', '$and', '$or', '$not', '$where', '__proto__', 'constructor'), fc.string());
+    const op = fc.constantFrom('$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte', '$exists', '$not', '$regex', '$where', '$expr', '$elemMatch', '$size', '$options');
+    const { cond } = fc.letrec<{ cond: unknown; query: unknown }>((tie) => ({
+      cond: fc.oneof({ depthSize: 'small' }, nasty, fc.dictionary(op, tie('cond'), { maxKeys: 2 }), fc.array(tie('query'), { maxLength: 3 })),
+      query: fc.dictionary(path, tie('cond'), { maxKeys: 3 }),
+    }));
+    const filter = fc.oneof(fc.dictionary(path, cond, { maxKeys: 3 }), fc.jsonValue(), nasty);
+    await fc.assert(
+      fc.asyncProperty(filter, async (f) => {
+        const created = await check('POST', base, { body: { url: `${receiver.url}/hook`, enabled: false, filter: f } });
+        if (created.status === 201) await check('DELETE', `${base}/${created.body.destination_id as string}`);
+        await check('PATCH', `${base}/${destId}`, { body: { filter: f } });
+        await check('POST', `${base}/filter-preview`, { body: { filter: f } });
+      }),
+      { numRuns: RUNS * 2 },
+    );
+    await check('PATCH', `${base}/${destId}`, { body: { filter: null } });
+  });
+
   it('producer API: preflight and audit-events (all or nothing)', async () => {
     const record = fc.record(
       {

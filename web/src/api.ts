@@ -81,6 +81,7 @@ export interface CreateBody {
   auth_header_name?: string;
   auth_header_value?: string;
   options?: Record<string, string>;
+  filter?: Record<string, unknown> | null;
 }
 
 export interface PatchBody {
@@ -91,6 +92,7 @@ export interface PatchBody {
   enabled?: boolean;
   /** Preset strings, and the integer delivery limits (kept by the dashboard, set through the API). */
   options?: Record<string, string | number>;
+  filter?: Record<string, unknown> | null;
 }
 
 export function destinationsApi(orgId: string) {
@@ -107,6 +109,7 @@ export function destinationsApi(orgId: string) {
       call<{ events: FailedEvent[]; total: number; next_before_id: number | null }>('GET', `${one(id)}/failed-events?limit=100`),
     replay: (id: string) => call<{ replayed: number }>('POST', `${one(id)}/replay`, {}),
     stats: (id: string) => call<{ hours: HourStat[] }>('GET', `${one(id)}/stats`),
+    previewFilter: (filter: Record<string, unknown> | null) => call<{ matched: number; of: number }>('POST', `${base}/filter-preview`, { filter }),
   };
 }
 

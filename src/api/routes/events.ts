@@ -6,6 +6,7 @@ import { AppError, invalid } from '../../errors.js';
 import { runPreflight, recordAgentDecisions, MAX_INPUT_BYTES, MAX_BATCH } from '../../events/record.js';
 import { pullEvents, START } from '../../events/pull.js';
 import { decodePullCursor, encodePullCursor, MAX_CURSOR_LENGTH } from '../../events/pullCursor.js';
+import { FilterRouter } from '../../filters/router.js';
 
 const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody'), 413: Type.Ref('ErrorBody') };
 
@@ -20,6 +21,8 @@ function refuseInvalid(req: FastifyRequest): void {
 }
 
 export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
+  // Destination filters compiled once and reused across requests (filters/router.ts).
+  const router = new FilterRouter();
   app.post('/api/orgs/:org_id/preflight', {
     // 1 MiB of text can take up to 4 MiB as UTF-8 JSON; the input limit itself is checked in bytes.
     bodyLimit: 5 * MAX_INPUT_BYTES,
@@ -54,7 +57,7 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
     handler: async (req) => {
       refuseInvalid(req);
       const { org_id } = req.params as { org_id: string };
-      const res = await runPreflight(ctx.db, org_id, req.body as Parameters<typeof runPreflight>[2]);
+      const res = await runPreflight(ctx.db, org_id, req.body as Parameters<typeof runPreflight>[2], router);
       ctx.metrics.eventsRecorded.inc({ source: 'preflight' });
       req.log.info({ preflight_id: res.preflight_id, decision: res.decision }, 'preflight recorded');
       ctx.wakeLocalWorker();
@@ -87,7 +90,7 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
       const { events } = req.body as { events: unknown[] };
       if (events.length === 0) throw new AppError('validation_failed', 'events: must hold at least one record');
       if (events.length > MAX_BATCH) throw new AppError('payload_too_large', `events: at most ${MAX_BATCH} records per request; got ${events.length}`);
-      const res = await recordAgentDecisions(ctx.db, org_id, events);
+      const res = await recordAgentDecisions(ctx.db, org_id, events, router);
       ctx.metrics.eventsRecorded.inc({ source: 'agent' }, res.newlyRecorded);
       req.log.info({ accepted: res.accepted, already_recorded: res.accepted - res.newlyRecorded }, 'agent decisions recorded');
       if (res.newlyRecorded > 0) ctx.wakeLocalWorker();

@@ -26,6 +26,21 @@ const Name = Type.Union(
 );
 const PresetString = Type.String({ minLength: 1, maxLength: 256 });
 
+/**
+ * The shape only; the service checks operators, paths, depth and size (filters/validate.ts) and
+ * answers 400 naming the path inside the filter.
+ */
+const Filter = Type.Union(
+  [
+    Type.Record(Type.String(), Type.Unknown(), {
+      description:
+        'Only events this MongoDB-style query matches are forwarded: dotted paths of the wire event (aegis.decision, aegis.finding_counts_by_type.SSN, event.dataset, ...) with $eq $ne $in $nin $gt $gte $lt $lte $exists $not $and $or. At most 4096 bytes, 8 levels. {} is the same as null. See docs/filters.md.',
+      examples: [{ 'aegis.decision': { $in: ['BLOCKED', 'ALLOWED_WITH_MASKING'] }, 'aegis.finding_counts_by_type.SSN': { $gte: 1 } }],
+    }),
+    Type.Null({ description: 'Every event (PATCH: removes the filter).' }),
+  ],
+);
+
 export const PresetOptions = Type.Object(
   {
     index: Type.Optional(PresetString),
@@ -66,6 +81,7 @@ export const CreateDestinationBody = Type.Object(
     siem: Type.Optional(SIEM),
     enabled: Type.Optional(Type.Boolean({ description: 'Default true. The dashboard saves disabled, tests, then asks.' })),
     options: Type.Optional(PresetOptions),
+    filter: Type.Optional(Filter),
     signing: Type.Optional(
       Type.Boolean({ description: 'Custom webhooks only: sign every request with Standard Webhooks. The secret is returned once.' }),
     ),
@@ -82,6 +98,7 @@ export const PatchDestinationBody = Type.Object(
     auth_header_value: Type.Optional(HeaderValue),
     enabled: Type.Optional(Type.Boolean()),
     options: Type.Optional(PresetOptions),
+    filter: Type.Optional(Filter),
     rotate_signing_secret: Type.Optional(Type.Boolean({ description: 'Custom webhooks: issue a new signing secret (returned once).' })),
     signing: Type.Optional(Type.Boolean({ description: 'Custom webhooks: turn Standard Webhooks signing on or off.' })),
   },
@@ -125,6 +142,7 @@ export const DestinationView = Type.Object(
           "The limits the worker applies: options.max_events_per_second / max_concurrent_requests where set, else the SIEM's defaults. On a 429 (or 503 with Retry-After) the worker goes below them for a while and climbs back on successes.",
       },
     ),
+    filter: Nullable(Type.Record(Type.String(), Type.Unknown(), { description: 'The filter: only matching events are forwarded. null: every event.' })),
     signing_enabled: Type.Boolean(),
     previous_signing_secret_until: Nullable(
       Type.String({
@@ -151,3 +169,15 @@ export const TestResult = Type.Object({
   error: Nullable(Type.String()),
 });
 export type TestResult = Static<typeof TestResult>;
+
+export const FilterPreviewBody = Type.Object(
+  { filter: Filter },
+  { additionalProperties: false },
+);
+export type FilterPreviewBody = Static<typeof FilterPreviewBody>;
+
+export const FilterPreview = Type.Object({
+  matched: Type.Integer({ description: 'How many of the events examined the filter matches.' }),
+  of: Type.Integer({ description: "How many events were examined: the organization's most recent recorded events, at most 1,000." }),
+});
+export type FilterPreview = Static<typeof FilterPreview>;

@@ -122,6 +122,7 @@ describe.each(DB_KINDS)('export and replay --from/--to commands (%s)', (kind) =>
       id: destId,
       siem: 'custom',
       name: null,
+      filter: null,
       url: 'https://siem.example.com/hook',
       auth_header_name: null,
       auth_header_sealed: null,

@@ -4,6 +4,7 @@ import { errorText, type Destination, type DestinationsApi, type TestResult } fr
 import { Modal } from './Modal.js';
 import { DestinationFields, cleanOptions, effectiveHeaderName, initialForm, type FormState } from './DestinationFields.js';
 import { TestResultPanel } from './TestResultPanel.js';
+import { FilterEditor, draftFilter, draftFrom, type FilterDraft } from './FilterEditor.js';
 
 const STEPS = ['Choose your SIEM', 'Configure', 'Save & test', 'Enable'] as const;
 
@@ -32,6 +33,7 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
   const [step, setStep] = useState(0);
   const [siem, setSiem] = useState<SiemId>('splunk_hec');
   const [form, setForm] = useState<FormState>(() => initialForm('splunk_hec'));
+  const [filterDraft, setFilterDraft] = useState<FilterDraft>(() => draftFrom(null));
   const [saved, setSaved] = useState<Destination | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -70,12 +72,18 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
       setError(`Paste your ${SIEM_PRESETS[form.siem].urlLabel} first.`);
       return;
     }
+    const filter = draftFilter(filterDraft);
+    if (!filter.ok) {
+      setError(filter.error);
+      return;
+    }
     const value = applyPrefix(form.siem, form.credential);
     const header = effectiveHeaderName(form);
     const name = form.name.trim();
     const body = {
       url: form.url.trim(),
       options: cleanOptions(form.options),
+      filter: filter.filter,
       ...(value !== '' && header !== '' ? { auth_header_name: header, auth_header_value: value } : {}),
     };
     setStep(2);
@@ -178,6 +186,7 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
           ) : null}
           {/* Keyed by SIEM: choosing another SIEM starts a fresh form, untouched. */}
           <DestinationFields key={form.siem} form={form} onChange={setForm} withCredential showAllHints={attempted} />
+          <FilterEditor api={api} draft={filterDraft} onChange={setFilterDraft} />
           {error ? (
             <div className="result result-failed" role="alert">
               {error}

@@ -4,6 +4,7 @@ import { errorText, type Destination, type DestinationsApi, type TestResult } fr
 import { Modal } from './Modal.js';
 import { DestinationFields, cleanOptions, effectiveHeaderName, hintsFor, type FormState } from './DestinationFields.js';
 import { TestResultPanel } from './TestResultPanel.js';
+import { FilterEditor, draftFilter, draftFrom, type FilterDraft } from './FilterEditor.js';
 
 interface Props {
   api: DestinationsApi;
@@ -44,6 +45,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
   const id = useId();
   const [dest, setDest] = useState(destination);
   const [form, setForm] = useState<FormState>(() => formFrom(destination));
+  const [filterDraft, setFilterDraft] = useState<FilterDraft>(() => draftFrom(destination.filter));
   const [rotating, setRotating] = useState(false);
   const [confirmRemove, setConfirmRemove] = useState(false);
   const [newCredential, setNewCredential] = useState('');
@@ -88,6 +90,11 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
       setMessage({ kind: 'error', text: `Paste the new ${info.credentialLabel}, or choose Keep current credential.` });
       return;
     }
+    const filter = draftFilter(filterDraft);
+    if (!filter.ok) {
+      setMessage({ kind: 'error', text: filter.error });
+      return;
+    }
     return run(async () => {
       const header = effectiveHeaderName(form) || (rotating ? 'Authorization' : '');
       const name = form.name.trim();
@@ -95,6 +102,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
         name: name === '' ? null : name,
         url: form.url.trim(),
         options: { ...cleanOptions(form.options), ...limitOptions(dest.options) },
+        filter: filter.filter,
         ...(header !== '' && (dest.auth_header_configured || rotating || form.siem === 'custom') ? { auth_header_name: header } : {}),
         ...(rotating ? { auth_header_value: rotatingWith } : {}),
       });
@@ -145,6 +153,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
         noValidate
       >
         <DestinationFields form={form} onChange={setForm} withCredential={false} showAllHints />
+        <FilterEditor api={api} draft={filterDraft} onChange={setFilterDraft} />
 
         <div className="field">
           <span className="label" id={`${id}-cred-label`}>

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { builderToFilter, filterToBuilder, EMPTY_BUILDER } from './builder.js';
+import { checkFilter } from './validate.js';
+import { compileFilter } from './compile.js';
+
+describe('the dashboard filter builder', () => {
+  it('nothing ticked is no filter (every event)', () => {
+    expect(builderToFilter(EMPTY_BUILDER)).toBeNull();
+    expect(filterToBuilder(null)).toEqual(EMPTY_BUILDER);
+  });
+
+  it('writes a valid filter that matches what the ticks say, in a stable order', () => {
+    const f = builderToFilter({ decisions: ['BLOCKED', 'ALLOWED_WITH_MASKING'], sourceTypes: [], findingTypes: ['EMAIL', 'SSN'] });
+    expect(f).toEqual({
+      'aegis.decision': { $in: ['ALLOWED_WITH_MASKING', 'BLOCKED'] },
+      $or: [{ 'aegis.finding_counts_by_type.SSN': { $gte: 1 } }, { 'aegis.finding_counts_by_type.EMAIL': { $gte: 1 } }],
+    });
+    expect(checkFilter(f)).toEqual([]);
+    const match = compileFilter(f);
+    expect(match({ aegis: { decision: 'BLOCKED', finding_counts_by_type: { EMAIL: 3 } } })).toBe(true);
+    expect(match({ aegis: { decision: 'BLOCKED', finding_counts_by_type: { AWS_ACCESS_KEY: 1 } } })).toBe(false);
+    expect(match({ aegis: { decision: 'ALLOWED', finding_counts_by_type: { SSN: 1 } } })).toBe(false);
+  });
+
+  it('opens a filter it wrote in the builder, and anything else not at all', () => {
+    const states = [
+      { decisions: ['BLOCKED'], sourceTypes: [], findingTypes: [] },
+      { decisions: [], sourceTypes: ['sdk', 'desktop_agent'], findingTypes: ['SSN'] },
+      { decisions: ['ALLOWED'], sourceTypes: ['api'], findingTypes: ['SSN', 'JWT'] },
+    ];
+    for (const s of states) {
+      const f = builderToFilter(s)!;
+      expect(builderToFilter(filterToBuilder(f)!)).toEqual(f);
+    }
+    expect(filterToBuilder({ 'aegis.decision': 'BLOCKED' })).toBeNull();
+    expect(filterToBuilder({ 'aegis.decision': { $in: ['BLOCKED'] }, 'event.dataset': 'aegis.preflight' })).toBeNull();
+    expect(filterToBuilder({ 'aegis.finding_counts_by_type.SSN': { $gte: 2 } })).toBeNull();
+    expect(filterToBuilder({ 'aegis.decision': { $in: ['BLOCKED', 'MAYBE'] } })).toBeNull();
+    // Same ticks in another order: the builder would rewrite it, so it is not shown there.
+    expect(filterToBuilder({ 'aegis.decision': { $in: ['BLOCKED', 'ALLOWED'] } })).toBeNull();
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * A destination filter turned into a predicate over the wire event, by sift (a small, dependency-free
+ * and long-maintained implementation of MongoDB's query language: no hand-written interpreter here).
+ * sift is given only the operators of the documented subset, so even a filter that somehow skipped
+ * filters/validate.ts could not run $where (sift evaluates it as code) or any other operator: sift
+ * throws on an operator it was not given.
+ */
+import siftModule from 'sift';
+import type * as Sift from 'sift';
+import type { WireEvent } from '../events/contract.js';
+
+// sift is CommonJS whose named exports Node cannot see from ESM: they hang off the default export.
+const sift = siftModule as unknown as typeof Sift;
+
+const OPERATIONS = {
+  $eq: sift.$eq,
+  $ne: sift.$ne,
+  $in: sift.$in,
+  $nin: sift.$nin,
+  $gt: sift.$gt,
+  $gte: sift.$gte,
+  $lt: sift.$lt,
+  $lte: sift.$lte,
+  $exists: sift.$exists,
+  $and: sift.$and,
+  $or: sift.$or,
+  $not: sift.$not,
+};
+
+export type FilterPredicate = (event: WireEvent | Record<string, unknown>) => boolean;
+
+/** The predicate of a filter already checked by checkFilter; null (no filter) matches every event. */
+export function compileFilter(filter: Record<string, unknown> | null): FilterPredicate {
+  if (filter === null) return () => true;
+  const test = sift.createQueryTester(filter, { operations: OPERATIONS });
+  return (event) => test(event);
+}
+
+/**
+ * Compiled filters by destination id and the row's updated_at (which every PATCH moves), so the
+ * ingest path compiles a destination's filter once, not once per event or request. Bounded: the
+ * oldest entries go first when it is full.
+ */
+export class FilterCache {
+  private readonly entries = new Map<string, { version: string; predicate: FilterPredicate }>();
+  constructor(private readonly max = 10_000) {}
+
+  get(destinationId: string, version: string, filter: Record<string, unknown>): FilterPredicate {
+    const hit = this.entries.get(destinationId);
+    if (hit && hit.version === version) return hit.predicate;
+    const predicate = compileFilter(filter);
+    this.entries.delete(destinationId);
+    this.entries.set(destinationId, { version, predicate });
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+    return predicate;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Which filtered destinations each recorded event goes to, worked out in the process (sift) and
+ * handed to recordEvents, whose one statement checks that the filters it was computed from are still
+ * the stored ones before it records anything (queue/enqueue.ts). Destinations without a filter are
+ * joined in SQL and cost nothing here.
+ *
+ * Kept per service: the last seen filtered destinations of each organization (a guess, proven or
+ * refuted by the statement; an organization not seen yet is guessed to have none) and each filter
+ * compiled once per (destination, filter version). An organization with no filter therefore records
+ * in one round trip, as before filters existed.
+ */
+import type { Queryable } from '../db/types.js';
+import { listFilteredDestinations, type FilteredDestination } from '../destinations/repository.js';
+import { FilterCache } from './compile.js';
+
+export interface RoutedEvent {
+  orgId: string;
+  id: string;
+  payload: unknown;
+}
+
+export interface Routing {
+  /** Every enabled filtered destination the pairs were computed against, with its filter version. */
+  destinations: { id: string; version: string }[];
+  /** (event id, destination id): the filtered destinations an event matched. */
+  pairs: { eventId: string; destinationId: string }[];
+}
+
+export class FilterRouter {
+  private readonly known = new Map<string, FilteredDestination[]>();
+  private readonly compiled = new FilterCache();
+  constructor(private readonly maxOrgs = 10_000) {}
+
+  /** Re-reads the organizations' filtered destinations (after the statement found the guess stale). */
+  async refresh(db: Queryable, orgIds: readonly string[]): Promise<void> {
+    const rows = await listFilteredDestinations(db, orgIds);
+    for (const org of orgIds) {
+      this.known.delete(org);
+      this.known.set(org, rows.filter((r) => r.org_id === org));
+    }
+    while (this.known.size > this.maxOrgs) this.known.delete(this.known.keys().next().value!);
+  }
+
+  route(events: readonly RoutedEvent[]): Routing {
+    const destinations: Routing['destinations'] = [];
+    const pairs: Routing['pairs'] = [];
+    const orgs = new Set(events.map((e) => e.orgId));
+    for (const org of orgs) {
+      const filtered = this.known.get(org) ?? [];
+      for (const d of filtered) {
+        destinations.push({ id: d.id, version: d.version });
+        const matches = this.compiled.get(d.id, d.version, d.filter);
+        for (const e of events) {
+          if (e.orgId === org && matches(e.payload as Record<string, unknown>)) pairs.push({ eventId: e.id, destinationId: d.id });
+        }
+      }
+    }
+    return { destinations, pairs };
+  }
+}

@@ -1,0 +1,80 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkFilter } from './validate.js';
+import { compileFilter } from './compile.js';
+import { FILTER_OPERATORS } from './fields.js';
+
+describe('checkFilter: only the documented subset reaches sift', () => {
+  it('accepts the documented example and every operator in its place', () => {
+    expect(checkFilter({ 'aegis.decision': { $in: ['BLOCKED', 'ALLOWED_WITH_MASKING'] }, 'aegis.finding_counts_by_type.SSN': { $gte: 1 } })).toEqual([]);
+    expect(
+      checkFilter({
+        $and: [{ 'aegis.input_size_bytes': { $gt: 10, $lte: 1000 } }, { 'aegis.actor_id': { $exists: true } }],
+        $or: [{ 'event.outcome': { $ne: 'success' } }, { 'aegis.destination': { $nin: ['CHAT'] } }, { '@timestamp': { $lt: '2027-01-01' } }],
+        'aegis.policy_id': { $eq: 'pol_default' },
+        'aegis.decision': { $not: { $in: ['ALLOWED'] } },
+        'event.dataset': 'aegis.preflight',
+        'aegis.finding_counts_by_type.CUSTOM_TYPE': { $gte: 1 },
+      }),
+    ).toEqual([]);
+    expect(checkFilter(null)).toEqual([]);
+  });
+
+  it('never echoes a key that looks like personal data or a secret', () => {
+    const v = checkFilter({ 'jane.doe@example.com': 1, 'AKIAIOSFODNN7EXAMPLE': 2, 'aegis.input': 3 });
+    expect(v.map((x) => x.path)).toEqual(['/filter/<redacted-property-name>', '/filter/<redacted-property-name>', '/filter/aegis.input']);
+  });
+
+  it('refuses what JSON cannot carry: functions, RegExps, null-prototype objects', () => {
+    expect(checkFilter({ 'aegis.decision': () => true })[0]?.message).toBe('is not a JSON value');
+    expect(checkFilter({ 'aegis.summary': /SSN/ })[0]?.path).toBe('/filter/aegis.summary');
+    expect(checkFilter(Object.create(null) as Record<string, unknown>)).toHaveLength(1);
+  });
+
+  it('refuses any other $ key at any depth, naming where (fixed seed)', () => {
+    const allowed = new Set<string>(FILTER_OPERATORS);
+    const op = fc.stringMatching(/^\$[a-zA-Z]{1,12}$/).filter((k) => !allowed.has(k));
+    fc.assert(
+      fc.property(op, fc.nat(3), (bad, depth) => {
+        let f: Record<string, unknown> = { 'aegis.decision': { [bad]: 1 } };
+        let path = `/filter/aegis.decision/${bad}`;
+        for (let i = 0; i < depth; i++) {
+          f = { $or: [{ 'aegis.policy_id': 'p' }, f] };
+          path = path.replace('/filter', '/filter/$or/1');
+        }
+        const v = checkFilter(f);
+        expect(v).toContainEqual({ path, message: expect.stringMatching(/not a supported operator/) });
+      }),
+      { seed: 12, numRuns: 200 },
+    );
+  });
+
+  it('what it accepts, sift compiles with the allowed operations only (fixed seed)', () => {
+    const scalar = fc.oneof(fc.string({ maxLength: 10 }), fc.integer(), fc.boolean(), fc.constant(null));
+    const field = fc.constantFrom('aegis.decision', 'aegis.input_size_bytes', 'aegis.finding_counts_by_type.SSN', 'event.type', 'aegis.actor_id');
+    const cond = fc.oneof(
+      scalar,
+      fc.record({ $in: fc.array(scalar, { maxLength: 3 }) }, { noNullPrototype: true }),
+      fc.record({ $gte: fc.integer() }, { noNullPrototype: true }),
+      fc.record({ $exists: fc.boolean() }, { noNullPrototype: true }),
+      fc.record({ $not: fc.record({ $eq: scalar }, { noNullPrototype: true }) }, { noNullPrototype: true }),
+    );
+    const query = fc.dictionary(field, cond, { maxKeys: 3, noNullPrototype: true });
+    const event = { event: { type: ['blocked'] }, aegis: { decision: 'BLOCKED', input_size_bytes: 10, finding_counts_by_type: { SSN: 1 } } };
+    fc.assert(
+      fc.property(query, (q) => {
+        expect(checkFilter(q)).toEqual([]);
+        expect(typeof compileFilter(q)(event)).toBe('boolean');
+      }),
+      { seed: 7, numRuns: 300 },
+    );
+  });
+
+  it('stops at the depth limit without walking further', () => {
+    let f: Record<string, unknown> = { 'aegis.decision': 'BLOCKED' };
+    for (let i = 0; i < 5000; i++) f = { $and: [f] };
+    const v = checkFilter(f);
+    expect(v).toHaveLength(1);
+    expect(v[0]!.message).toBe('nests deeper than 8 levels');
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * The strict check of a destination filter, run before it is saved or previewed. Only the documented
+ * subset passes: the operators of filters/fields.ts over the wire event's paths, with bounded size,
+ * depth and values. Every problem is reported with its JSON pointer inside the request ("/filter/...")
+ * and never with the submitted value. The evaluation itself is sift's (filters/compile.ts); this only
+ * decides what sift is ever given.
+ */
+import type { Violation } from '../events/violation.js';
+import { validationFailed } from '../errors.js';
+import { compileFilter } from './compile.js';
+import { safeSegment } from '../events/privacyGuard.js';
+import { FIELD_OPERATORS, FILTER_LIMITS, isFilterField } from './fields.js';
+
+const fieldOps: ReadonlySet<string> = new Set(FIELD_OPERATORS);
+const OPERATOR_LIST = ['$and', '$or', ...FIELD_OPERATORS].join(', ');
+
+/** RFC 6901: a key inside a JSON pointer. */
+const escapeKey = (k: string) => k.replace(/~/g, '~0').replace(/\//g, '~1');
+const OPERATOR_LIKE = /^\$[A-Za-z]{1,32}$/;
+/**
+ * A key as a refusal names it. A filter is configuration, but a mistyped key could still be a value
+ * (an e-mail address, a token pasted in the wrong place): keys that are neither known paths nor
+ * operator-like are shown only when the privacy guard finds nothing in them, as for event bodies.
+ */
+const shownKey = (k: string) => (isFilterField(k) || OPERATOR_LIKE.test(k) ? k : safeSegment(k));
+const at = (base: string, key: string | number) => `${base}/${typeof key === 'number' ? key : escapeKey(shownKey(key))}`;
+
+/**
+ * A JSON object as JSON.parse makes it: not an array, a Date, a RegExp, nor a null-prototype object
+ * (which sift cannot read).
+ */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+class Checker {
+  readonly violations: Violation[] = [];
+  add(path: string, message: string) {
+    this.violations.push({ path, message });
+  }
+
+  scalar(v: unknown, path: string): boolean {
+    if (v === null || typeof v === 'boolean') return true;
+    if (typeof v === 'number') {
+      if (Number.isFinite(v)) return true;
+      this.add(path, 'is not a finite number');
+      return false;
+    }
+    if (typeof v === 'string') {
+      if (v.length <= FILTER_LIMITS.maxStringLength) return true;
+      this.add(path, `is ${v.length} characters; the limit is ${FILTER_LIMITS.maxStringLength}`);
+      return false;
+    }
+    this.add(path, typeof v === 'object' ? 'must be a string, number, boolean or null (compare one field at a time; use dotted paths for nested fields)' : 'is not a JSON value');
+    return false;
+  }
+
+  /** A query document: fields (dotted paths) and $and / $or. */
+  query(q: unknown, path: string, depth: number): void {
+    if (depth > FILTER_LIMITS.maxDepth) return this.add(path, `nests deeper than ${FILTER_LIMITS.maxDepth} levels`);
+    if (!isPlainObject(q)) return this.add(path, 'must be an object of field conditions, e.g. {"aegis.decision": "BLOCKED"}');
+    for (const [key, value] of Object.entries(q)) {
+      const p = at(path, key);
+      if (key === '$and' || key === '$or') {
+        if (!Array.isArray(value) || value.length === 0) {
+          this.add(p, `must be a non-empty array of conditions`);
+          continue;
+        }
+        if (value.length > FILTER_LIMITS.maxItems) {
+          this.add(p, `has ${value.length} conditions; the limit is ${FILTER_LIMITS.maxItems}`);
+          continue;
+        }
+        value.forEach((sub, i) => this.query(sub, at(p, i), depth + 2));
+      } else if (key === '$not') {
+        this.add(p, 'applies to one field: {"aegis.decision": {"$not": {"$eq": "ALLOWED"}}}');
+      } else if (key.startsWith('$')) {
+        this.add(p, `is not a supported operator; use ${OPERATOR_LIST}`);
+      } else if (!isFilterField(key)) {
+        this.add(p, 'is not a field of the wire event (docs/filters.md lists them, e.g. aegis.decision)');
+      } else {
+        this.condition(value, p, depth + 1);
+      }
+    }
+  }
+
+  /** What one field must satisfy: a value (equality) or an object of operators. */
+  condition(c: unknown, path: string, depth: number): void {
+    if (depth > FILTER_LIMITS.maxDepth) return this.add(path, `nests deeper than ${FILTER_LIMITS.maxDepth} levels`);
+    if (Array.isArray(c)) return this.add(path, 'must be a value or an object of operators; to match any of several values use {"$in": [...]}');
+    if (!isPlainObject(c)) {
+      this.scalar(c, path);
+      return;
+    }
+    const entries = Object.entries(c);
+    if (entries.length === 0) return this.add(path, 'must name at least one operator, e.g. {"$eq": "BLOCKED"}');
+    for (const [op, arg] of entries) {
+      const p = at(path, op);
+      if (!op.startsWith('$')) {
+        this.add(p, 'is not an operator: a field condition holds operators only (use a dotted path such as aegis.finding_counts_by_type.SSN for nested fields)');
+        continue;
+      }
+      if (!fieldOps.has(op)) {
+        this.add(p, `is not a supported operator; use ${OPERATOR_LIST}`);
+        continue;
+      }
+      switch (op) {
+        case '$eq':
+        case '$ne':
+          if (isPlainObject(arg) || Array.isArray(arg)) this.add(p, 'must be a string, number, boolean or null');
+          else this.scalar(arg, p);
+          break;
+        case '$in':
+        case '$nin':
+          if (!Array.isArray(arg)) this.add(p, 'must be an array of values');
+          else if (arg.length > FILTER_LIMITS.maxItems) this.add(p, `has ${arg.length} values; the limit is ${FILTER_LIMITS.maxItems}`);
+          else if (depth + 1 > FILTER_LIMITS.maxDepth) this.add(p, `nests deeper than ${FILTER_LIMITS.maxDepth} levels`);
+          else arg.forEach((v, i) => this.scalar(v, at(p, i)));
+          break;
+        case '$gt':
+        case '$gte':
+        case '$lt':
+        case '$lte':
+          if (typeof arg === 'string') this.scalar(arg, p);
+          else if (typeof arg !== 'number' || !Number.isFinite(arg)) this.add(p, 'must be a number or a string (such as an RFC 3339 time for @timestamp)');
+          break;
+        case '$exists':
+          if (typeof arg !== 'boolean') this.add(p, 'must be true or false');
+          break;
+        case '$not':
+          if (!isPlainObject(arg)) this.add(p, 'must be an object of operators, e.g. {"$in": ["ALLOWED"]}');
+          else this.condition(arg, p, depth + 1);
+          break;
+      }
+    }
+  }
+}
+
+/**
+ * Every problem with `filter` (null is fine: every event), each at `base` + its pointer. Depth is
+ * checked while walking, before the size, so a hostile nesting never reaches JSON.stringify.
+ */
+export function checkFilter(filter: unknown, base = '/filter'): Violation[] {
+  if (filter === null) return [];
+  const c = new Checker();
+  c.query(filter, base, 1);
+  if (c.violations.length === 0) {
+    const bytes = new TextEncoder().encode(JSON.stringify(filter)).length;
+    if (bytes > FILTER_LIMITS.maxBytes) c.add(base, `is ${bytes} bytes as JSON; the limit is ${FILTER_LIMITS.maxBytes}`);
+  }
+  return c.violations;
+}
+
+/** The checked filter to store: null for none (and for {}, which matches every event just the same). */
+export function storableFilter(filter: Record<string, unknown> | null): Record<string, unknown> | null {
+  const problems = checkFilter(filter);
+  if (problems.length > 0) throw validationFailed(problems);
+  if (filter === null || Object.keys(filter).length === 0) return null;
+  // Compiled once here too: a filter the ingest path could not compile is never stored (it would
+  // refuse every event of the organization).
+  try {
+    compileFilter(filter);
+  } catch {
+    throw validationFailed([{ path: '/filter', message: 'cannot be evaluated; see docs/filters.md for the supported forms' }]);
+  }
+  return filter;
+}

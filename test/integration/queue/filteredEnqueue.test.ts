@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Queryable } from '../../../src/db/types.js';
+import { recordEvents } from '../../../src/queue/enqueue.js';
+import { FilterRouter } from '../../../src/filters/router.js';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { jobs, newDestination, newOrg } from './support.js';
+
+// recordEvents with destination filters: the statement queues jobs only for matching events, and a
+// filter changed after the router read it is never applied in its old form. Every test has its own
+// organization and destinations, so the database is shared without a reset between tests.
+describe.each(DB_KINDS)('queue: recordEvents with filters (%s)', (kind) => {
+  let tdb: TestDb;
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+  });
+  afterAll(async () => {
+    await tdb?.close();
+  });
+
+  const ev = (orgId: string, id: string, decision: string) => ({ orgId, id, occurredAt: new Date(), payload: { event: { id }, aegis: { decision } } });
+  const setFilter = (id: string, filter: unknown) =>
+    tdb.db.query('UPDATE destinations SET filter = $2, updated_at = now() WHERE id = $1', [id, filter === null ? null : JSON.stringify(filter)]);
+  const eventIds = async (d: string) => (await jobs(tdb.db, d)).map((j) => j.event_id).sort();
+
+  /** The same database, counting the statements sent (to see the retry a stale routing causes). */
+  function counting(db: Queryable): { db: Queryable; texts: string[] } {
+    const texts: string[] = [];
+    return {
+      texts,
+      db: {
+        query: (text, values) => {
+          texts.push(text.includes('INSERT INTO audit_events') ? 'record' : text.includes('md5(filter::text) AS version') ? 'read filters' : 'other');
+          return db.query(text, values);
+        },
+        exec: (script) => db.exec(script),
+      },
+    };
+  }
+
+  it('an organization without filters records in one statement, with or without a router', async () => {
+    const org = await newOrg(tdb.db);
+    const d = await newDestination(tdb.db, org);
+    const c = counting(tdb.db);
+    await recordEvents(c.db, [ev(org, 'n1', 'BLOCKED')]);
+    await recordEvents(c.db, [ev(org, 'n2', 'ALLOWED')], new FilterRouter());
+    expect(c.texts).toEqual(['record', 'record']);
+    expect(await eventIds(d)).toEqual(['n1', 'n2']);
+  });
+
+  it('queues a filtered destination only the events its filter matches, an unfiltered one all', async () => {
+    const org = await newOrg(tdb.db);
+    const all = await newDestination(tdb.db, org);
+    const blocked = await newDestination(tdb.db, org);
+    await setFilter(blocked, { 'aegis.decision': 'BLOCKED' });
+    const r = await recordEvents(tdb.db, [ev(org, 'e1', 'BLOCKED'), ev(org, 'e2', 'ALLOWED'), ev(org, 'e3', 'BLOCKED')]);
+    expect(r).toEqual({ inserted: ['e1', 'e2', 'e3'], jobs: 5 });
+    expect(await eventIds(all)).toEqual(['e1', 'e2', 'e3']);
+    expect(await eventIds(blocked)).toEqual(['e1', 'e3']);
+    // Idempotent as before: recording them again queues nothing.
+    expect(await recordEvents(tdb.db, [ev(org, 'e1', 'BLOCKED')])).toEqual({ inserted: [], jobs: 0 });
+  });
+
+  it('a filter changed after the router read it: nothing is recorded by the old one; the new one applies', async () => {
+    const org = await newOrg(tdb.db);
+    const d = await newDestination(tdb.db, org);
+    await setFilter(d, { 'aegis.decision': 'BLOCKED' });
+    const router = new FilterRouter();
+    const c = counting(tdb.db);
+    await recordEvents(c.db, [ev(org, 'a1', 'BLOCKED'), ev(org, 'a2', 'ALLOWED')], router);
+    // A router guesses an organization it has not seen has no filters; the statement refutes it.
+    expect(c.texts).toEqual(['record', 'read filters', 'record']);
+    expect(await eventIds(d)).toEqual(['a1']);
+    // The cached routing is used as is while the filter stays: one statement per call.
+    c.texts.length = 0;
+    await recordEvents(c.db, [ev(org, 'a3', 'BLOCKED')], router);
+    expect(c.texts).toEqual(['record']);
+
+    await setFilter(d, { 'aegis.decision': 'ALLOWED' }); // as a PATCH from another process would
+    c.texts.length = 0;
+    const r = await recordEvents(c.db, [ev(org, 'b1', 'BLOCKED'), ev(org, 'b2', 'ALLOWED')], router);
+    // The first statement found the routing stale and recorded nothing; the retry used the new filter.
+    expect(c.texts).toEqual(['record', 'read filters', 'record']);
+    expect(r).toEqual({ inserted: ['b1', 'b2'], jobs: 1 });
+    expect(await eventIds(d)).toEqual(['a1', 'a3', 'b2']);
+
+    // Cleared in the database: the destination takes every event, even by a router that still
+    // holds its old filter (destinations without a filter are joined in SQL).
+    await setFilter(d, null);
+    await recordEvents(tdb.db, [ev(org, 'c1', 'BLOCKED')], router);
+    expect(await eventIds(d)).toContain('c1');
+  });
+
+  it('a filtered destination added or enabled after the router read the organization is applied at once', async () => {
+    const org = await newOrg(tdb.db);
+    const router = new FilterRouter();
+    await recordEvents(tdb.db, [ev(org, 'x0', 'BLOCKED')], router);
+    const added = await newDestination(tdb.db, org);
+    await setFilter(added, { 'aegis.decision': 'ALLOWED' });
+    const off = await newDestination(tdb.db, org, { enabled: false });
+    await setFilter(off, { 'aegis.decision': 'BLOCKED' });
+    await recordEvents(tdb.db, [ev(org, 'x1', 'BLOCKED'), ev(org, 'x2', 'ALLOWED')], router);
+    expect(await eventIds(added)).toEqual(['x2']);
+    expect(await eventIds(off)).toEqual([]);
+    await tdb.db.query('UPDATE destinations SET enabled = true WHERE id = $1', [off]);
+    await recordEvents(tdb.db, [ev(org, 'x3', 'BLOCKED'), ev(org, 'x4', 'ALLOWED')], router);
+    expect(await eventIds(off)).toEqual(['x3']);
+    expect(await eventIds(added)).toEqual(['x2', 'x4']);
+  });
+
+  it("one organization's filters never route another's events", async () => {
+    const a = await newOrg(tdb.db);
+    const b = await newOrg(tdb.db);
+    const da = await newDestination(tdb.db, a);
+    const db = await newDestination(tdb.db, b);
+    await setFilter(da, { 'aegis.decision': 'BLOCKED' });
+    await setFilter(db, { 'aegis.decision': 'ALLOWED' });
+    await recordEvents(tdb.db, [ev(a, 'a1', 'BLOCKED'), ev(a, 'a2', 'ALLOWED'), ev(b, 'b1', 'BLOCKED'), ev(b, 'b2', 'ALLOWED')]);
+    expect(await eventIds(da)).toEqual(['a1']);
+    expect(await eventIds(db)).toEqual(['b2']);
+  });
+});
