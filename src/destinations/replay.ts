@@ -4,6 +4,8 @@ import { getEncoder } from '../siem/registry.js';
 import { getPresetInfo, type SiemId } from '../siem/catalog.js';
 import { countInWindow, databaseNow, queueReplayBatch, type WindowPosition } from '../queue/replayRange.js';
 import { invalid } from '../errors.js';
+import { compileFilter } from '../filters/compile.js';
+import { getDestinationFilter } from './repository.js';
 
 export interface ReplayResult {
   replayed: number;
@@ -88,13 +90,19 @@ export async function replayRange(
   const skipped = start === from ? 0 : await countInWindow(db, dest.orgId, from, start);
   const total = opts.onProgress ? await countInWindow(db, dest.orgId, start, to) : 0;
 
+  // The destination's filter applies as it does to live events (compiled once for the whole replay).
+  const filter = await getDestinationFilter(db, dest.orgId, dest.id);
+  const matches = filter ? compileFilter(filter) : null;
+
   let after: WindowPosition | null = null;
   let scanned = 0;
   let replayed = 0;
+  let filteredOut = 0;
   for (;;) {
-    const r = await queueReplayBatch(db, { orgId: dest.orgId, destinationId: dest.id, from: start, to, after, batch: RANGE_REPLAY_BATCH });
+    const r = await queueReplayBatch(db, { orgId: dest.orgId, destinationId: dest.id, from: start, to, after, batch: RANGE_REPLAY_BATCH, matches });
     scanned += r.scanned;
     replayed += r.queued;
+    filteredOut += r.filteredOut;
     opts.onProgress?.(Math.min(scanned, total), total);
     if (r.scanned < RANGE_REPLAY_BATCH || r.last === null) break;
     after = r.last;
@@ -103,7 +111,8 @@ export async function replayRange(
   if (start !== from) {
     notes.push(`The window was trimmed to start at ${start.toISOString()}: ${binding.reason}; ${skipped} recorded event(s) before that were not queued.`);
   }
-  const alreadyPending = scanned - replayed;
+  if (filteredOut > 0) notes.push(`${filteredOut} event(s) do not match this destination's filter and were not queued.`);
+  const alreadyPending = scanned - filteredOut - replayed;
   if (alreadyPending > 0) notes.push(`${alreadyPending} event(s) already waiting for this destination were not queued twice.`);
   return { replayed, skipped_too_old: skipped, message: notes.length > 0 ? notes.join(' ') : null };
 }

@@ -12,11 +12,11 @@ export interface WindowPosition {
 const REPLAY_LOCK_CLASS = 0x52504c59; // "RPLY"
 
 /**
- * Range replay's one job-creating statement: takes the next `batch` events of the organization
- * whose occurred_at is in [from, to), after `after`, and queues a job for `destinationId` for each
- * one that has no pending job for it yet (event.id stays the dedupe key: an event already waiting,
- * or in flight, is not sent twice). Every job this replay creates is created here, so a per-event
- * condition (a destination filter) applies to range replay by adding it to this statement.
+ * Range replay's one job-creating step: takes the next `batch` events of the organization whose
+ * occurred_at is in [from, to), after `after`, and queues a job for `destinationId` for each one that
+ * `matches` (the destination's filter, as live events are routed) and has no pending job for it yet
+ * (event.id stays the dedupe key: an event already waiting, or in flight, is not sent twice). Every
+ * job a range replay creates is created here.
  *
  * One short transaction per batch: a window of a million events never holds one giant transaction
  * or its locks, and NOTIFY (delivered on commit) wakes workers batch by batch. The batch first takes
@@ -27,37 +27,50 @@ const REPLAY_LOCK_CLASS = 0x52504c59; // "RPLY"
  */
 export async function queueReplayBatch(
   db: Db,
-  args: { orgId: string; destinationId: string; from: Date; to: Date; after: WindowPosition | null; batch: number },
-): Promise<{ scanned: number; queued: number; last: WindowPosition | null }> {
+  args: {
+    orgId: string;
+    destinationId: string;
+    from: Date;
+    to: Date;
+    after: WindowPosition | null;
+    batch: number;
+    /** The destination's filter over the wire event (null: every event). */
+    matches?: ((payload: Record<string, unknown>) => boolean) | null;
+  },
+): Promise<{ scanned: number; queued: number; filteredOut: number; last: WindowPosition | null }> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [REPLAY_LOCK_CLASS, args.destinationId]);
-    const { rows } = await tx.query<{ scanned: number; queued: number; last_at: string | null; last_id: string | null }>(
-      `WITH batch AS (
-         SELECT e.id, e.occurred_at FROM audit_events e
-          WHERE e.org_id = $1 AND e.occurred_at >= $3 AND e.occurred_at < $4
-            -- Always a position (the first batch starts after (from, '')), never "IS NULL OR": the row
-            -- comparison must stay an index bound, or each batch would re-read the window from its start.
-            AND (e.occurred_at, e.id) > ($5::timestamptz, $6::text)
-          ORDER BY e.occurred_at, e.id
-          LIMIT $7
-       ), jobs AS (
-         INSERT INTO forwarding_jobs (org_id, destination_id, event_id)
-         SELECT $1, $2, b.id FROM batch b
-          WHERE NOT EXISTS (SELECT 1 FROM forwarding_jobs j
-                             WHERE j.org_id = $1 AND j.destination_id = $2 AND j.event_id = b.id AND j.status = 'pending')
-         RETURNING 1
-       ), last AS (
-         SELECT occurred_at, id FROM batch ORDER BY occurred_at DESC, id DESC LIMIT 1
-       )
-       SELECT (SELECT count(*) FROM batch)::int AS scanned,
-              (SELECT count(*) FROM jobs)::int AS queued,
-              (SELECT occurred_at::text FROM last) AS last_at,
-              (SELECT id FROM last) AS last_id,
-              (SELECT count(*) FROM (SELECT pg_notify('${JOBS_CHANNEL}', '') FROM (SELECT 1 FROM jobs LIMIT 1) one) n)::int AS notified`,
-      [args.orgId, args.destinationId, args.from, args.to, args.after?.occurredAt ?? args.from, args.after?.id ?? '', args.batch],
+    // The payload is read only when a filter needs it: an unfiltered replay moves ids alone.
+    const { rows: batch } = await tx.query<{ id: string; occurred_at: string; payload?: Record<string, unknown> }>(
+      `SELECT e.id, e.occurred_at::text AS occurred_at${args.matches ? ', e.payload' : ''} FROM audit_events e
+        WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3
+          -- Always a position (the first batch starts after (from, '')), never "IS NULL OR": the row
+          -- comparison must stay an index bound, or each batch would re-read the window from its start.
+          AND (e.occurred_at, e.id) > ($4::timestamptz, $5::text)
+        ORDER BY e.occurred_at, e.id
+        LIMIT $6`,
+      [args.orgId, args.from, args.to, args.after?.occurredAt ?? args.from, args.after?.id ?? '', args.batch],
     );
-    const r = rows[0]!;
-    return { scanned: r.scanned, queued: r.queued, last: r.last_at !== null && r.last_id !== null ? { occurredAt: r.last_at, id: r.last_id } : null };
+    const matches = args.matches ?? null;
+    const ids = batch.filter((e) => !matches || matches(e.payload ?? {})).map((e) => e.id);
+    let queued = 0;
+    if (ids.length > 0) {
+      const { rows } = await tx.query<{ queued: number }>(
+        `WITH jobs AS (
+           INSERT INTO forwarding_jobs (org_id, destination_id, event_id)
+           SELECT $1, $2, x.id FROM unnest($3::text[]) AS x(id)
+            WHERE NOT EXISTS (SELECT 1 FROM forwarding_jobs j
+                               WHERE j.org_id = $1 AND j.destination_id = $2 AND j.event_id = x.id AND j.status = 'pending')
+           RETURNING 1
+         )
+         SELECT (SELECT count(*) FROM jobs)::int AS queued,
+                (SELECT count(*) FROM (SELECT pg_notify('${JOBS_CHANNEL}', '') FROM (SELECT 1 FROM jobs LIMIT 1) one) n)::int AS notified`,
+        [args.orgId, args.destinationId, ids],
+      );
+      queued = rows[0]!.queued;
+    }
+    const last = batch.at(-1);
+    return { scanned: batch.length, queued, filteredOut: batch.length - ids.length, last: last ? { occurredAt: last.occurred_at, id: last.id } : null };
   });
 }
 

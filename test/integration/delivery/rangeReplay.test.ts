@@ -12,12 +12,12 @@ import type { Db } from '../../../src/db/types.js';
 const HOUR = 3_600_000;
 
 /** Records one event per age (hours before now) for `orgId`, before any destination exists (no jobs). */
-async function recordAged(db: Db, orgId: string, agesH: number[]): Promise<string[]> {
+async function recordAged(db: Db, orgId: string, agesH: number[], decision: 'BLOCKED' | 'ALLOWED' = 'BLOCKED'): Promise<string[]> {
   const events = agesH.map((h, n) => {
     const occurredAt = new Date(Date.now() - h * HOUR);
     const fields = {
       preflight_id: newPreflightId(),
-      decision: 'BLOCKED',
+      decision,
       destination: 'AI_TOOL',
       summary: `Detected SSN; blocked. (#${n})`,
       policy_version: 'v1.0',
@@ -71,6 +71,20 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
     return { r, org, create };
   }
   const window = (fromH: number, toH = 0) => ({ from: new Date(Date.now() - fromH * HOUR).toISOString(), to: new Date(Date.now() - toH * HOUR + 60_000).toISOString() });
+
+  it("applies the destination's filter: only matching events of the window are queued, and the answer says how many were not", async () => {
+    const { r, org, create } = await destination();
+    const blocked = await recordAged(tdb.db, org.orgId, [2, 3]);
+    await recordAged(tdb.db, org.orgId, [2.5, 3.5], 'ALLOWED');
+    const d = await create({ filter: { 'aegis.decision': { $in: ['BLOCKED'] } } });
+    const res = await svc.request('POST', `${d.path}/replay`, { apiKey: org.apiKey, body: window(6) });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.replayed).toBe(2);
+    expect(res.body.message).toMatch(/2 event\(s\) do not match this destination's filter/);
+    expect((await jobRows(tdb.db, d.id)).map((j) => j.event_id).sort()).toEqual([...blocked].sort());
+    await r.waitFor(() => receivedIds(r).length >= 2, 60_000);
+    expect(receivedIds(r).sort()).toEqual([...blocked].sort());
+  });
 
   it("queues the org's events of the window for the destination, never one twice, and they reach the SIEM", async () => {
     const { r, org, create } = await destination();
