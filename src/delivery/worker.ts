@@ -349,7 +349,6 @@ export class Worker {
               responseSnippet: null,
             }),
           );
-          lastOutcome = out;
           const delivered = out.items.filter((i) => i.outcome === 'done').length;
           const retryAfterMs = out.items.find((i): i is Extract<typeof i, { outcome: 'retry' }> => i.outcome === 'retry')?.retryAfterMs;
           // The SIEM says "too many": 429, or 503 with Retry-After (Splunk's server busy). The
@@ -357,6 +356,9 @@ export class Worker {
           // without an attempt; a 503 stays a failed attempt (it may be a real outage, which the
           // schedule and the breaker are there for).
           const rateLimited = out.statusCode === 429 && delivered === 0;
+          // A 429 is the SIEM pacing us, not failing: it is in the delivery log, but it does not make
+          // the destination's last attempt a failure (the card's "failing", a "failing" alert).
+          if (!rateLimited) lastOutcome = out;
           if (rateLimited || (out.statusCode === 503 && retryAfterMs !== undefined)) {
             const until = limiter.throttle(retryAfterMs, sending + 1);
             logger.info({ destination_id: target.id, status: out.statusCode, retry_after_ms: retryAfterMs ?? null, not_before: new Date(until).toISOString(), limits: limiter.effective }, 'SIEM asked to slow down; destination limits lowered');

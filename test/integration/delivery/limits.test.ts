@@ -144,6 +144,10 @@ describe.each(DB_KINDS)('delivery limits per destination (%s)', (kind) => {
       [limited.id, rows.filter((j) => first.includes(j.event_id)).map((j) => j.id)],
     );
     expect(due[0]!.later).toBe(true);
+    // Being paced is not failing: the card does not turn red (nor does a "failing" alert go out).
+    const view = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${limited.id}`, { apiKey: org.apiKey });
+    expect(view.body.status).not.toBe('failing');
+    expect(view.body.last_error).toBeNull();
   });
 
   it('refuses out-of-range or non-integer limits on create and PATCH with a 400 naming the path; PATCH sets and clears them', async () => {
