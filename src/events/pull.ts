@@ -34,36 +34,47 @@ export interface PullPage {
  * and on PGlite (one connection: the bound is simply the next transaction id).
  *
  * `since`/`until` bound occurred_at (the event's @timestamp; inclusive, exclusive) and are applied
- * to every page: they filter, they do not move the position.
+ * to every page: they filter, they do not define the position. So that a window matching few or no
+ * events cannot make each request walk the organization's whole stream (and a poller stuck on an
+ * empty window repeat that forever), one request examines at most PULL_SCAN_PER_PAGE x limit rows
+ * (PULL_SCAN_MAX at most): the position then moves to the last row examined, and `more` says to ask
+ * again at once. The payload is read only for rows in the window.
  */
 export async function pullEvents(
   db: Queryable,
   orgId: string,
   q: { after: PullPosition | null; since: Date | null; until: Date | null; limit: number },
 ): Promise<PullPage> {
+  const windowed = q.since !== null || q.until !== null;
+  const scan = windowed ? Math.min(q.limit * PULL_SCAN_PER_PAGE, Math.max(PULL_SCAN_MAX, q.limit)) : q.limit;
   // The position's txid is read as text under another name: ORDER BY txid must sort the bigint
   // column, and an output column named txid would take precedence (and sort as text).
-  const { rows } = await db.query<{ pos_txid: string; id: string; payload: unknown }>(
-    `SELECT txid::text AS pos_txid, id, payload
-       FROM audit_events
+  const { rows } = await db.query<{ pos_txid: string; id: string; hit: boolean; payload: unknown }>(
+    `SELECT txid::text AS pos_txid, id, w.hit, CASE WHEN w.hit THEN payload END AS payload
+       FROM audit_events,
+            LATERAL (SELECT ($4::timestamptz IS NULL OR occurred_at >= $4) AND ($5::timestamptz IS NULL OR occurred_at < $5) AS hit) w
       WHERE org_id = $1
         AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
         -- Always a position (the start is (0, '')), never "IS NULL OR": the row comparison must stay an
         -- index bound, or every page would re-read the organization's stream from its beginning.
         AND (txid, id) > ($2::bigint, $3::text)
-        AND ($4::timestamptz IS NULL OR occurred_at >= $4)
-        AND ($5::timestamptz IS NULL OR occurred_at < $5)
       ORDER BY txid, id
       LIMIT $6`,
-    [orgId, (q.after ?? START).txid, (q.after ?? START).id, q.since, q.until, q.limit],
+    [orgId, (q.after ?? START).txid, (q.after ?? START).id, q.since, q.until, scan],
   );
-  const lastRow = rows[rows.length - 1];
-  return {
-    events: rows.map((r) => r.payload),
-    last: lastRow ? { txid: lastRow.pos_txid, id: lastRow.id } : q.after,
-    more: rows.length === q.limit,
-  };
+  const events: unknown[] = [];
+  let last: PullPosition | null = q.after;
+  for (const r of rows) {
+    last = { txid: r.pos_txid, id: r.id };
+    if (r.hit) events.push(r.payload);
+    if (events.length === q.limit) break;
+  }
+  return { events, last, more: events.length === q.limit || rows.length === scan };
 }
+
+/** With since/until: rows examined per returned row at most, and in all (bounds one request's work). */
+export const PULL_SCAN_PER_PAGE = 10;
+export const PULL_SCAN_MAX = 10_000;
 
 /**
  * Every event of `orgId` in [since, until) in recording order, page by page (the export command).

@@ -123,7 +123,10 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
               description:
                 'Always set: pass it as cursor to read on. When has_more is false you are caught up; poll again later with the same cursor for events recorded since.',
             }),
-            has_more: Type.Boolean({ description: 'True when this page was full: more events can be read right away.' }),
+            has_more: Type.Boolean({
+              description:
+                'True when more can be read right away: the page was full, or (with since/until) this request examined as many recorded events as one request may before the page filled, so a page can hold fewer events than limit, even none. Keep reading with next_cursor.',
+            }),
           },
           { additionalProperties: false },
         ),

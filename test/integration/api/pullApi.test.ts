@@ -164,6 +164,28 @@ describe.each(DB_KINDS)('pull API (%s)', (kind) => {
     expect((await page('since=2026-01-01T12:00:00Z', o)).events.map((e) => e.event.id).sort()).toEqual([ids[1], ids[2]].sort());
   });
 
+  it('a window that matches nothing still moves the cursor: each request examines a bounded number of events', async () => {
+    const o = await svc.newOrg();
+    const records = Array.from({ length: 25 }, (_, i) => agentRecord({ occurred_at: `2026-01-01T00:00:${String(i).padStart(2, '0')}Z` }));
+    expect((await svc.request('POST', pullPath(o.orgId), { apiKey: o.apiKey, body: { events: records } })).status).toBe(200);
+    // limit=1 with a window in the future: a request examines at most PULL_SCAN_PER_PAGE (10) events.
+    const since = `since=${encodeURIComponent('2027-01-01T00:00:00Z')}`;
+    const cursors: string[] = [];
+    let p = await page(`limit=1&${since}`, o);
+    for (;;) {
+      expect(p.events).toEqual([]);
+      cursors.push(p.next_cursor);
+      if (!p.has_more) break;
+      p = await page(`limit=1&${since}&cursor=${p.next_cursor}`, o);
+    }
+    // 25 events, 10 examined per request: three requests, each ending further on, then caught up.
+    expect(cursors).toHaveLength(3);
+    expect(new Set(cursors).size).toBe(3);
+    // The same cursor without the window reads on from there: the first 20 were examined and passed over.
+    const rest = await page(`limit=100&cursor=${cursors[1]}`, o);
+    expect(rest.events).toHaveLength(5);
+  });
+
   it('refuses bad parameters and any cursor it did not give out for this organization, naming the parameter', async () => {
     const refused = async (query: string, who = org) => {
       const res = await svc.request('GET', `${pullPath(who.orgId)}?${query}`, { apiKey: who.apiKey });
