@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// One PGlite instance per test file; files run in parallel forks (2 cores: 2 workers).
+// One PGlite instance per test file (loaded from the run's migrated template); files run in parallel forks.
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'web/src/**/*.test.ts', 'test/**/*.test.ts'],
@@ -9,7 +9,9 @@ export default defineConfig({
     // One migrated PGlite database dumped per run: each file loads it instead of running initdb.
     globalSetup: ['test/setup/pgliteTemplate.ts'],
     pool: 'forks',
-    maxWorkers: 2,
+    // Three on two cores: the suites spend much of their time waiting (HTTPS receivers, timers, child
+    // processes), so a third file in flight uses time the first two leave idle.
+    maxWorkers: 3,
     // Ceilings, not expectations: a loaded 2-core machine can be several times slower than a quiet one,
     // and every wait in the tests returns as soon as its condition holds.
     testTimeout: 120_000,

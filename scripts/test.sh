@@ -13,11 +13,19 @@ status=0
 run() {
   local name=$1; shift
   echo "== $name"
-  npx vitest run "$@" --reporter=default --reporter=json --outputFile="test-artifacts/$name.json" || status=1
+  npx vitest run "$@" --reporter=default --reporter=json --outputFile="test-artifacts/$name.json"
 }
-run unit-and-integration
-run faults --config vitest.faults.config.ts
-run e2e --config vitest.e2e.config.ts
+run unit-and-integration || status=1
+# The fault tests (one file at a time) and the browser tests (one browser at a time) each use about
+# one core and spend much of their time waiting on processes, timeouts and pages: side by side they
+# take the time of the longer one. Each writes its own log, printed whole once both have finished.
+run faults --config vitest.faults.config.ts > test-artifacts/faults.log 2>&1 &
+faults_pid=$!
+run e2e --config vitest.e2e.config.ts > test-artifacts/e2e.log 2>&1 &
+e2e_pid=$!
+wait $faults_pid || status=1
+wait $e2e_pid || status=1
+cat test-artifacts/faults.log test-artifacts/e2e.log
 # One closing line over every suite, in the plain form CI reads.
 node -e '
   const fs = require("fs");
