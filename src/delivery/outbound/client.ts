@@ -13,6 +13,7 @@ import { gzip as gzipCb } from 'node:zlib';
 import { Agent, request } from 'undici';
 import { isForbiddenAddress } from './addresses.js';
 import { isDroppedOutbound } from '../../destinations/headerRules.js';
+import { secretScrubber } from '../scrubSecrets.js';
 import type { NetworkFailure, NetworkResult, OutboundResult } from './types.js';
 import { bareHostname, checkDestinationUrl } from './url.js';
 
@@ -210,13 +211,13 @@ function innermost(err: unknown): ErrorLike {
   return current;
 }
 
-/** Removes any request header value from a message, so credentials can never leak through an error. */
+/**
+ * A network error's message, safe to store and show: every request header value removed in every
+ * spelling (the same scrubber the delivery path uses: escaped, encoded, case-changed), on one line,
+ * bounded.
+ */
 function scrub(message: string, secrets: string[]): string {
-  let out = message;
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  }
-  out = out.replace(/[\r\n]+/g, ' ');
+  const out = secretScrubber(secrets.filter((s) => s.length >= 4))(message).replace(/[\r\n]+/g, ' ');
   return out.length > 300 ? `${out.slice(0, 299)}…` : out;
 }
 
