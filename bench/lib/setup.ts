@@ -9,7 +9,7 @@ import { migrate } from '../../src/db/migrate.js';
 import type { Db } from '../../src/db/types.js';
 import { parseKeyRing } from '../../src/crypto/keyring.js';
 import { createOrg } from '../../src/orgs/repository.js';
-import { createApiKey } from '../../src/auth/apiKeys.js';
+import { apiKeyActorId, createApiKey } from '../../src/auth/apiKeys.js';
 import { createDestination } from '../../src/destinations/service.js';
 import type { SiemId } from '../../src/siem/catalog.js';
 
@@ -89,7 +89,7 @@ export async function createBenchOrg(db: Db, receiverPort: number, presets: Siem
       url: `https://localhost:${receiverPort}${PRESET_PATHS[siem]}`,
       ...(auth ? { auth_header_value: auth } : {}),
       enabled,
-    });
+    }, { type: 'api_key', id: apiKeyActorId(apiKey) });
     destinations.push({ id: view.destination_id, siem });
   }
   return { orgId: org.id, apiKey, destinations };

@@ -9,6 +9,9 @@ import { validationFailed } from '../errors.js';
 import type { Violation } from '../events/violation.js';
 import type { NotificationSettingsView, PutNotificationSettingsBody } from '../api/schemas/notifications.js';
 import { getNotificationSettings, putNotificationSettings, type NotificationSettingsRow } from './repository.js';
+import type { TrailActor } from '../trail/contract.js';
+import { notificationChanges } from '../trail/changes.js';
+import { recordTrail } from '../trail/record.js';
 
 export interface SettingsDeps {
   db: Db;
@@ -50,7 +53,7 @@ export async function getSettingsView(deps: SettingsDeps, orgId: string): Promis
   return view(await getNotificationSettings(deps.db, orgId), deps.emailAvailable);
 }
 
-export async function putSettings(deps: SettingsDeps, orgId: string, body: PutNotificationSettingsBody): Promise<NotificationSettingsView> {
+export async function putSettings(deps: SettingsDeps, orgId: string, body: PutNotificationSettingsBody, actor: TrailActor): Promise<NotificationSettingsView> {
   const violations: Violation[] = [];
   const emails: string[] = [];
   const seen = new Set<string>();
@@ -83,6 +86,9 @@ export async function putSettings(deps: SettingsDeps, orgId: string, body: PutNo
       sealed = seal(deps.keyRing, newSecret, webhookSecretAad(orgId));
     }
     const row = await putNotificationSettings(tx, { org_id: orgId, emails, webhook_url: webhookUrl, webhook_secret_sealed: sealed });
+    // Names of what changed (emails, webhook_url, webhook_signing_secret), never the addresses or URL.
+    const change = notificationChanges(current, { emails, webhook_url: webhookUrl, webhook_secret_sealed: sealed });
+    await recordTrail(tx, { orgId, actor, changes: change ? [change] : [] });
     const v = view(row, deps.emailAvailable);
     return newSecret ? { ...v, webhook_signing_secret: newSecret } : v;
   });

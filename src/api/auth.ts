@@ -1,8 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/types.js';
-import { verifyApiKey } from '../auth/apiKeys.js';
-import { findSession } from '../auth/sessions.js';
+import { apiKeyActorId, verifyApiKey } from '../auth/apiKeys.js';
+import { findSession, sessionActorId } from '../auth/sessions.js';
+import type { TrailActor } from '../trail/contract.js';
 import { AppError } from '../errors.js';
 
 export const SESSION_COOKIE = 'aegis_session';
@@ -12,6 +13,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     authOrgId?: string;
     authMethod?: 'api_key' | 'session';
+    /** Who is calling, as the configuration trail names them (never a secret). */
+    authActor?: TrailActor;
   }
 }
 
@@ -29,14 +32,14 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * Cookie-authenticated writes must echo the session's CSRF token in a header: a cross-site form
  * cannot set custom headers (and SameSite=Strict keeps the cookie home as well).
  */
-export async function authenticate(db: Db, req: FastifyRequest): Promise<{ orgId: string; method: 'api_key' | 'session' }> {
+export async function authenticate(db: Db, req: FastifyRequest): Promise<{ orgId: string; method: 'api_key' | 'session'; actor: TrailActor }> {
   const header = req.headers.authorization;
   if (header !== undefined) {
     const m = /^Bearer ([^\s]+)$/i.exec(header.trim());
     if (!m) throw new AppError('unauthorized', 'Authorization must be "Bearer <api key>".');
     const orgId = await verifyApiKey(db, m[1]!);
     if (!orgId) throw new AppError('unauthorized', 'The API key is not valid.');
-    return { orgId, method: 'api_key' };
+    return { orgId, method: 'api_key', actor: { type: 'api_key', id: apiKeyActorId(m[1]!) } };
   }
   const cookie = req.cookies?.[SESSION_COOKIE];
   if (cookie) {
@@ -48,7 +51,7 @@ export async function authenticate(db: Db, req: FastifyRequest): Promise<{ orgId
         throw new AppError('csrf_failed', 'Missing or wrong CSRF token; reload the page and try again.');
       }
     }
-    return { orgId: session.orgId, method: 'session' };
+    return { orgId: session.orgId, method: 'session', actor: { type: 'dashboard_session', id: sessionActorId(cookie) } };
   }
   throw new AppError('unauthorized', 'Send "Authorization: Bearer <api key>".');
 }
@@ -56,10 +59,11 @@ export async function authenticate(db: Db, req: FastifyRequest): Promise<{ orgId
 /** onRequest hook for /api/orgs/:org_id/...: another org's path answers 404, as if it did not exist. */
 export function requireOrg(db: Db) {
   return async (req: FastifyRequest, _reply: FastifyReply) => {
-    const { orgId, method } = await authenticate(db, req);
+    const { orgId, method, actor } = await authenticate(db, req);
     const pathOrg = (req.params as { org_id?: string }).org_id;
     if (pathOrg !== orgId) throw new AppError('not_found', 'organization not found');
     req.authOrgId = orgId;
     req.authMethod = method;
+    req.authActor = actor;
   };
 }

@@ -12,6 +12,15 @@ export function digestKey(key: string): Buffer {
 
 const lookupIdOf = (digest: Buffer) => digest.toString('hex').slice(0, 16);
 
+/**
+ * The key's id in the configuration trail: "key_" + its lookup id (the first 16 hex characters of
+ * the key's SHA-256). Names the key without revealing it; an operator holding a key can compute it
+ * (`printf %s KEY | sha256sum | cut -c1-16`) and find its row (api_keys.lookup_id).
+ */
+export function apiKeyActorId(key: string): string {
+  return `key_${lookupIdOf(digestKey(key))}`;
+}
+
 export function generateApiKey(): string {
   return 'aeg_' + randomBytes(32).toString('base64url');
 }

@@ -13,6 +13,14 @@ export const SESSION_TTL_MS = 12 * 3_600_000;
 const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest();
 const token = () => randomBytes(32).toString('base64url');
 
+/**
+ * The session's id in the configuration trail: "ses_" + the first 16 hex characters of its token's
+ * digest (the stored sessions.token_digest), naming the session without revealing its cookie.
+ */
+export function sessionActorId(t: string): string {
+  return `ses_${digest(t).toString('hex').slice(0, 16)}`;
+}
+
 export async function createLoginLink(db: Queryable, orgId: string, publicUrl: string): Promise<string> {
   const t = token();
   await db.query('INSERT INTO login_links (org_id, token_digest, expires_at) VALUES ($1, $2, $3)', [

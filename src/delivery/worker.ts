@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { getDestinationRow, recordAttemptOutcome } from '../destinations/repository.js';
+import { getDestinationRow, purgeDeletedDestination, purgeDeletedDestinations, recordAttemptOutcome } from '../destinations/repository.js';
 import { credentialUnreadableMessage } from '../destinations/credentials.js';
-import { claimJobs, extendLease } from '../queue/claimJobs.js';
+import { claimFarewellJobs, claimJobs, extendLease } from '../queue/claimJobs.js';
 import { releaseJobs, settleClaim } from '../queue/settleJobs.js';
 import { dueDestinations, nextDueAt, type DueDestination } from '../queue/dueDestinations.js';
 import { BREAKER_THRESHOLD, noteRequestFailure, noteRequestSuccess } from '../queue/breaker.js';
@@ -179,7 +179,9 @@ export class Worker {
 
   private async runDestination(due: DueDestination): Promise<void> {
     const row = await getDestinationRow(this.deps.db, due.orgId, due.id);
-    if (!row || !row.enabled) return;
+    if (!row) return;
+    // A disabled (or deleted) destination is due only for its farewell: the one job it is still sent.
+    const farewellOnly = !row.enabled;
     let target: DeliveryTarget;
     try {
       target = toTarget(this.deps.delivery.keyRing, row);
@@ -199,7 +201,7 @@ export class Worker {
     // The destination's own limits (options or the SIEM's defaults, adapted to its 429s) bound its
     // requests in flight; more lanes than that would only wait on each other.
     const limiter = this.limiters.get(target.id, target.siem, configuredLimits(target.siem, target.options));
-    const lanes = Math.min(due.consecutiveFailures > 0 ? 1 : this.opts.lanesPerDestination, limiter.effective.concurrentRequests);
+    const lanes = farewellOnly ? 1 : Math.min(due.consecutiveFailures > 0 ? 1 : this.opts.lanesPerDestination, limiter.effective.concurrentRequests);
     // A runner draining a backlog can last long: a PATCHed limit is picked up every few seconds, not
     // only when the runner next starts.
     const refresh = setInterval(() => {
@@ -210,11 +212,14 @@ export class Worker {
         .catch(() => undefined);
     }, LIMITS_REFRESH_MS);
     try {
-      await Promise.all(Array.from({ length: lanes }, () => this.lane(target, limiter, probing)));
+      await Promise.all(Array.from({ length: lanes }, () => this.lane(target, limiter, probing, farewellOnly)));
     } finally {
       clearInterval(refresh);
       this.limiters.forgetIfPristine(target.id);
     }
+    // A deleted destination's row waited for its farewell: settled now (delivered or dead-lettered),
+    // it goes with its jobs and log. Kept while the farewell is still pending (a retry is scheduled).
+    if (row.deleted_at !== null) await purgeDeletedDestination(this.deps.db, due.orgId, due.id);
   }
 
   /**
@@ -225,7 +230,7 @@ export class Worker {
    * fill by themselves, because events pile up in the queue while the previous request is in flight.
    * So the low-latency requirement is met without a flush timer, and none is added on purpose.
    */
-  private async lane(target: DeliveryTarget, limiter: DestinationLimiter, probing = false): Promise<void> {
+  private async lane(target: DeliveryTarget, limiter: DestinationLimiter, probing = false, farewellOnly = false): Promise<void> {
     const encoder = getEncoder(target.siem);
     const claimSize = encoder.maxBatchEvents === 1 ? this.opts.singleEventClaim : Math.min(encoder.maxBatchEvents, this.opts.batchClaim);
     const requestsWanted = encoder.maxBatchEvents === 1 ? this.opts.requestsPerLane : 1;
@@ -251,7 +256,8 @@ export class Worker {
         try {
           if (this.stopping) return;
           const claimId = randomUUID();
-          const jobs = await claimJobs(this.deps.db, { orgId: target.orgId, destinationId: target.id, limit: granted, leaseMs: this.opts.leaseMs, claimId });
+          const claim = { orgId: target.orgId, destinationId: target.id, limit: granted, leaseMs: this.opts.leaseMs, claimId };
+          const jobs = farewellOnly ? await claimFarewellJobs(this.deps.db, claim) : await claimJobs(this.deps.db, claim);
           this.budget.release(granted - jobs.length);
           limiter.refund(permit.events - jobs.length);
           held = jobs.length;
@@ -489,6 +495,8 @@ export class Worker {
     try {
       const r = await prune(this.deps.db, this.opts.retentionDays);
       if (r.jobs + r.attempts + r.events > 0) this.deps.logger.info(r, 'retention: pruned delivered jobs, delivery log and events');
+      const deleted = await purgeDeletedDestinations(this.deps.db);
+      if (deleted > 0) this.deps.logger.info({ destinations: deleted }, 'removed deleted destinations whose farewell was settled or given up on');
     } catch (err) {
       this.deps.logger.warn({ err: (err as Error).message }, 'retention prune failed; will retry');
     }

@@ -29,6 +29,8 @@ export interface DestinationRow {
   last_dead_letter_at: Date | null;
   /** When a test event last reached the SIEM (tests are not live deliveries). */
   last_test_ok_at: Date | null;
+  /** Set on a deleted destination whose farewell is still on its way (never shown to readers). */
+  deleted_at: Date | null;
   consecutive_failures: number;
   paused_until: Date | null;
 }
@@ -65,15 +67,24 @@ export async function insertDestination(
 export async function lockOrgDestinationCounts(tx: Queryable, orgId: string): Promise<{ total: number; enabled: number }> {
   await tx.query('SELECT id FROM orgs WHERE id = $1 FOR UPDATE', [orgId]);
   const { rows } = await tx.query<{ total: number; enabled: number }>(
-    'SELECT count(*)::int AS total, (count(*) FILTER (WHERE enabled))::int AS enabled FROM destinations WHERE org_id = $1',
+    'SELECT count(*)::int AS total, (count(*) FILTER (WHERE enabled))::int AS enabled FROM destinations WHERE org_id = $1 AND deleted_at IS NULL',
     [orgId],
   );
   return rows[0] ?? { total: 0, enabled: 0 };
 }
 
 /**
- * The bare row, without the queue counts: what the worker reads each time it starts draining a
- * destination. Counting a destination's pending jobs walks all of them, which on a backlog of a
+ * The row, locked until the transaction ends, for a change and its trail events (null: no such
+ * destination, or deleted).
+ */
+export async function lockDestinationRow(tx: Queryable, orgId: string, id: string): Promise<DestinationRow | null> {
+  const { rows } = await tx.query<DestinationRow>('SELECT d.* FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NULL FOR UPDATE', [orgId, id]);
+  return rows[0] ?? null;
+}
+
+/**
+ * The bare row, without the queue counts (deleted ones too, whose farewell is on its way): what the
+ * worker reads each time it starts draining a destination. Counting a destination's pending jobs walks all of them, which on a backlog of a
  * million events costs more than the claim the runner is about to make.
  */
 export async function getDestinationRow(db: Queryable, orgId: string, id: string): Promise<DestinationRow | null> {
@@ -83,13 +94,13 @@ export async function getDestinationRow(db: Queryable, orgId: string, id: string
 
 /** A destination's filter (null: every event, or no such destination). */
 export async function getDestinationFilter(db: Queryable, orgId: string, id: string): Promise<Record<string, unknown> | null> {
-  const { rows } = await db.query<{ filter: Record<string, unknown> | null }>('SELECT filter FROM destinations WHERE org_id = $1 AND id = $2', [orgId, id]);
+  const { rows } = await db.query<{ filter: Record<string, unknown> | null }>('SELECT filter FROM destinations WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL', [orgId, id]);
   return rows[0]?.filter ?? null;
 }
 
 export async function getDestination(db: Queryable, orgId: string, id: string): Promise<DestinationWithCounts | null> {
   const { rows } = await db.query<DestinationWithCounts>(
-    `SELECT d.*, ${COUNTS} FROM destinations d WHERE d.org_id = $1 AND d.id = $2`,
+    `SELECT d.*, ${COUNTS} FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NULL`,
     [orgId, id],
   );
   return rows[0] ?? null;
@@ -97,7 +108,7 @@ export async function getDestination(db: Queryable, orgId: string, id: string): 
 
 export async function listDestinations(db: Queryable, orgId: string): Promise<DestinationWithCounts[]> {
   const { rows } = await db.query<DestinationWithCounts>(
-    `SELECT d.*, ${COUNTS} FROM destinations d WHERE d.org_id = $1 ORDER BY d.created_at, d.id`,
+    `SELECT d.*, ${COUNTS} FROM destinations d WHERE d.org_id = $1 AND d.deleted_at IS NULL ORDER BY d.created_at, d.id`,
     [orgId],
   );
   return rows;
@@ -145,7 +156,7 @@ export async function updateDestination(db: Queryable, orgId: string, id: string
   // Re-enabling a destination lifts any circuit-breaker pause so held jobs flow at once.
   if (patch.enabled === true) sets.push('paused_until = NULL, consecutive_failures = 0');
   sets.push('updated_at = now()');
-  const { rowCount } = await db.query(`UPDATE destinations SET ${sets.join(', ')} WHERE org_id = $1 AND id = $2`, values);
+  const { rowCount } = await db.query(`UPDATE destinations SET ${sets.join(', ')} WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL`, values);
   return rowCount > 0;
 }
 
@@ -174,14 +185,57 @@ export async function listFilteredDestinations(db: Queryable, orgIds: readonly s
   return rows;
 }
 
-/** Deletes the destination; its queued jobs and delivery log go with it (ON DELETE CASCADE). */
-export async function deleteDestination(db: Queryable, orgId: string, id: string): Promise<{ deleted: boolean; clearedEvents: number }> {
-  const { rows } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'pending'`,
+/**
+ * The first step of a delete: the row is disabled and marked deleted (every reader leaves it out),
+ * and its pending jobs are cleared, but for farewells and for jobs a worker is sending right now
+ * (claimed, lease running): those settle normally, which is what lets a farewell wait for them.
+ * Returns the pending jobs cleared, the in-flight ones included (none is retried after this).
+ */
+export async function tombstoneDestination(tx: Queryable, orgId: string, id: string): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>(
+    `WITH gone AS (
+       UPDATE destinations SET enabled = false, deleted_at = now(), updated_at = now() WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING id
+     ), cleared AS (
+       DELETE FROM forwarding_jobs j
+        WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'pending' AND NOT j.farewell
+          AND NOT (j.claim_id IS NOT NULL AND j.next_attempt_at > now())
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'pending' AND NOT farewell)::int AS n
+       FROM gone`,
     [orgId, id],
   );
-  const { rowCount } = await db.query('DELETE FROM destinations WHERE org_id = $1 AND id = $2', [orgId, id]);
-  return { deleted: rowCount > 0, clearedEvents: rowCount > 0 ? (rows[0]?.n ?? 0) : 0 };
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * Removes a deleted destination once no farewell of it is pending; its jobs and delivery log go with
+ * it (ON DELETE CASCADE). Returns whether it was removed. Called by the delete itself, after the
+ * worker settles a farewell, and by the hourly prune (which also gives up on a farewell after a day).
+ */
+export async function purgeDeletedDestination(db: Queryable, orgId: string, id: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `DELETE FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'pending' AND j.farewell)`,
+    [orgId, id],
+  );
+  return rowCount > 0;
+}
+
+/** Farewells older than this are given up on (the key ring lost the credential's key, say). */
+const FAREWELL_GIVE_UP = "interval '1 day'";
+
+/**
+ * The hourly sweep: removes deleted destinations whose farewell is settled (a worker that settled it
+ * died before removing the row) or was deleted more than a day ago. Returns how many went.
+ */
+export async function purgeDeletedDestinations(db: Queryable): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM destinations d WHERE d.deleted_at IS NOT NULL
+        AND (d.deleted_at < now() - ${FAREWELL_GIVE_UP}
+             OR NOT EXISTS (SELECT 1 FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'pending' AND j.farewell))`,
+  );
+  return rowCount;
 }
 
 /** The sealed columns of a row, as key rotation reads and rewrites them. */

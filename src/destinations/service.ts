@@ -13,6 +13,9 @@ import * as repo from './repository.js';
 import { rotatedSigningSecret, sealAuthHeader, sealSigningSecret } from './credentials.js';
 import { toView } from './view.js';
 import { storableFilter } from '../filters/validate.js';
+import type { TrailActor } from '../trail/contract.js';
+import { createdFields, destinationChanges, type DestinationConfig } from '../trail/changes.js';
+import { recordTrail } from '../trail/record.js';
 
 export interface DestinationDeps {
   db: Db;
@@ -30,7 +33,10 @@ export interface DestinationDeps {
  * see room for one more and together pass the cap.
  */
 async function checkOrgLimits(tx: Queryable, limits: OrgLimits, orgId: string, adding: { destination: boolean; enabled: boolean }): Promise<void> {
-  const counts = await repo.lockOrgDestinationCounts(tx, orgId);
+  checkCounts(await repo.lockOrgDestinationCounts(tx, orgId), limits, adding);
+}
+
+function checkCounts(counts: { total: number; enabled: number }, limits: OrgLimits, adding: { destination: boolean; enabled: boolean }): void {
   if (adding.destination && counts.total >= limits.destinations) {
     throw new AppError(
       'limit_reached',
@@ -57,7 +63,15 @@ async function mustGet(deps: DestinationDeps, orgId: string, id: string) {
   return row;
 }
 
-export async function createDestination(deps: DestinationDeps, orgId: string, body: CreateDestinationBody): Promise<DestinationView> {
+/** A row's configuration as the trail compares it (trail/changes.ts). */
+function configOf(r: Omit<DestinationConfig, 'options'> & { options: Record<string, unknown> }): DestinationConfig {
+  return {
+    name: r.name, url: r.url, auth_header_name: r.auth_header_name, auth_header_sealed: r.auth_header_sealed,
+    signing_secret_sealed: r.signing_secret_sealed, options: r.options, filter: r.filter, enabled: r.enabled,
+  };
+}
+
+export async function createDestination(deps: DestinationDeps, orgId: string, body: CreateDestinationBody, actor: TrailActor): Promise<DestinationView> {
   const siem: SiemId = (body.siem ?? 'custom');
   const url = checkUrl(body.url, deps.allowPrivate);
   const displayName = checkDestinationName(body.name ?? null);
@@ -73,9 +87,7 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
   const id = newId('fwd');
   const signingSecret = body.signing ? generateSigningSecret() : null;
   const enabled = body.enabled ?? true;
-  await deps.db.transaction(async (tx) => {
-    await checkOrgLimits(tx, deps.limits, orgId, { destination: true, enabled });
-    await repo.insertDestination(tx, {
+  const row = {
     org_id: orgId,
     id,
     siem,
@@ -87,7 +99,12 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
     options: body.options ?? {},
     filter,
     enabled,
-  });
+  };
+  await deps.db.transaction(async (tx) => {
+    await checkOrgLimits(tx, deps.limits, orgId, { destination: true, enabled });
+    await repo.insertDestination(tx, row);
+    // After the insert: an enabled new destination takes its own destination_created event.
+    await recordTrail(tx, { orgId, actor, changes: [{ action: 'destination_created', changedFields: createdFields(configOf(row)), destination: { id, siem } }] });
   });
   const view = toView(await mustGet(deps, orgId, id));
   return signingSecret ? { ...view, signing_secret: signingSecret } : view;
@@ -102,8 +119,35 @@ export async function listDestinationViews(deps: DestinationDeps, orgId: string)
   return (await repo.listDestinations(deps.db, orgId)).map((r) => toView(r, now));
 }
 
-export async function patchDestination(deps: DestinationDeps, orgId: string, id: string, body: PatchDestinationBody): Promise<DestinationView> {
-  const row = await mustGet(deps, orgId, id);
+export async function patchDestination(deps: DestinationDeps, orgId: string, id: string, body: PatchDestinationBody, actor: TrailActor): Promise<DestinationView> {
+  let newSecret: string | null = null;
+  // One transaction: the change and its trail events commit together, computed from the row as
+  // locked here (so two concurrent PATCHes each record what they really changed).
+  await deps.db.transaction(async (tx) => {
+    // Enabling checks the cap under the organization's lock, taken before the row's (the order create uses).
+    const counts = body.enabled === true ? await repo.lockOrgDestinationCounts(tx, orgId) : null;
+    const row = await repo.lockDestinationRow(tx, orgId, id);
+    if (!row) throw notFound('destination');
+    const patch = buildPatch(deps, orgId, row, body);
+    newSecret = patch.newSecret;
+    if (counts && !row.enabled) checkCounts(counts, deps.limits, { destination: false, enabled: true });
+    await repo.updateDestination(tx, orgId, id, patch.patch);
+    const changes = destinationChanges(configOf(row), configOf({ ...row, ...patch.patch }), { signingRotated: patch.newSecret !== null });
+    const disabling = row.enabled && patch.patch.enabled === false;
+    await recordTrail(tx, {
+      orgId,
+      actor,
+      changes: changes.map((c) => ({ ...c, destination: { id, siem: row.siem as SiemId } })),
+      farewellTo: disabling ? id : null,
+    });
+  });
+  const view = toView(await mustGet(deps, orgId, id));
+  return newSecret ? { ...view, signing_secret: newSecret } : view;
+}
+
+/** The columns a PATCH writes (checked), and the new signing secret when it makes one. */
+function buildPatch(deps: DestinationDeps, orgId: string, row: repo.DestinationRow, body: PatchDestinationBody): { patch: repo.DestinationPatch; newSecret: string | null } {
+  const id = row.id;
   const patch: repo.DestinationPatch = {};
   if (body.name !== undefined) patch.name = checkDestinationName(body.name);
   if (body.url !== undefined) {
@@ -143,22 +187,31 @@ export async function patchDestination(deps: DestinationDeps, orgId: string, id:
     const from = body.signing === false ? { ...row, signing_secret_sealed: null } : row;
     Object.assign(patch, rotatedSigningSecret(deps.keyRing, from, newSecret, deps.signingOverlapHours));
   }
-  if (patch.enabled === true && !row.enabled) {
-    await deps.db.transaction(async (tx) => {
-      await checkOrgLimits(tx, deps.limits, orgId, { destination: false, enabled: true });
-      await repo.updateDestination(tx, orgId, id, patch);
-    });
-  } else {
-    await repo.updateDestination(deps.db, orgId, id, patch);
-  }
-  const view = toView(await mustGet(deps, orgId, id));
-  return newSecret ? { ...view, signing_secret: newSecret } : view;
+  return { patch, newSecret };
 }
 
-export async function removeDestination(deps: DestinationDeps, orgId: string, id: string): Promise<{ deleted: true; cleared_events: number }> {
-  const res = await repo.deleteDestination(deps.db, orgId, id);
-  if (!res.deleted) throw notFound('destination');
-  return { deleted: true, cleared_events: res.clearedEvents };
+/**
+ * Deletes a destination. An enabled one first gets its farewell (the destination_deleted event):
+ * its row stays, disabled and invisible to every reader, until the farewell is delivered or
+ * dead-lettered, and the worker then removes it with its jobs and delivery log. Its other pending
+ * jobs are cleared now (cleared_events), as before.
+ */
+export async function removeDestination(deps: DestinationDeps, orgId: string, id: string, actor: TrailActor): Promise<{ deleted: true; cleared_events: number }> {
+  return deps.db.transaction(async (tx) => {
+    const row = await repo.lockDestinationRow(tx, orgId, id);
+    if (!row) throw notFound('destination');
+    const cleared = await repo.tombstoneDestination(tx, orgId, id);
+    await recordTrail(tx, {
+      orgId,
+      actor,
+      changes: [{ action: 'destination_deleted', changedFields: [], destination: { id, siem: row.siem as SiemId } }],
+      // A disabled destination already stopped: it gets no farewell of its own.
+      farewellTo: row.enabled ? id : null,
+    });
+    // Gone at once unless a farewell (this one, or a disable's still on its way) keeps it.
+    await repo.purgeDeletedDestination(tx, orgId, id);
+    return { deleted: true as const, cleared_events: cleared };
+  });
 }
 
 /** Per-destination limit for the synchronous test probe: a small token bucket in this process. */

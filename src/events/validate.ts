@@ -20,6 +20,9 @@ function loadSchema(name: string): Record<string, unknown> {
 
 export const auditEventSchema = loadSchema('audit-event.schema.json');
 export const apiBodiesSchema = loadSchema('api-bodies.schema.json');
+/** The configuration trail's event (src/trail/contract.ts). */
+export const configChangeEventSchema = loadSchema('config-change-event.schema.json');
+const TRAIL_ID = configChangeEventSchema.$id as string;
 
 const WIRE_ID = auditEventSchema.$id as string;
 const BODIES_ID = apiBodiesSchema.$id as string;
@@ -36,6 +39,7 @@ function newAjv(allErrors: boolean): Ajv2020 {
   addFormats(a);
   a.addSchema(auditEventSchema);
   a.addSchema(apiBodiesSchema);
+  a.addSchema(configChangeEventSchema);
   return a;
 }
 const ajvAll = newAjv(true);
@@ -55,6 +59,10 @@ function compileDef(name: string): BoundedValidator {
 const wireValidator: BoundedValidator = {
   all: ajvAll.getSchema(WIRE_ID) as ValidateFunction,
   first: ajvFirst.getSchema(WIRE_ID) as ValidateFunction,
+};
+const trailValidator: BoundedValidator = {
+  all: ajvAll.getSchema(TRAIL_ID) as ValidateFunction,
+  first: ajvFirst.getSchema(TRAIL_ID) as ValidateFunction,
 };
 export const bodyValidators = {
   PreflightRequest: compileDef('PreflightRequest'),
@@ -128,11 +136,18 @@ export function violationsFromAjv(errors: readonly ErrorObject[], prefix = ''): 
   return out;
 }
 
+/** A configuration trail event against schemas/config-change-event.schema.json. */
+export function validateTrailEvent(x: unknown): Violation[] {
+  return run(trailValidator, x);
+}
+
 /**
  * A forwarded (wire) event: the published schema, event.id equal to aegis.preflight_id, and the
- * privacy guard over the aegis fields.
+ * privacy guard over the aegis fields. An event whose event.dataset is the configuration trail's
+ * ("aegis.audit_stream") is held to that schema instead.
  */
 export function validateWireEvent(x: unknown): Violation[] {
+  if ((x as { event?: { dataset?: unknown } } | null)?.event?.dataset === 'aegis.audit_stream') return validateTrailEvent(x);
   const out = run(wireValidator, x);
   if (typeof x === 'object' && x !== null) {
     const doc = x as { event?: { id?: unknown }; aegis?: { preflight_id?: unknown } };

@@ -38,6 +38,43 @@ export async function claimJobs(
   return rows.map((r) => ({ id: r.id, orgId: r.org_id, eventId: r.event_id, attempts: r.attempts, createdAt: r.created_at, payload: r.payload }));
 }
 
+/**
+ * Claims a disabled (or deleted) destination's due farewells (queue/farewell.ts): the only jobs
+ * ever claimed for a destination that no longer takes events. A farewell waits, though due, while a
+ * request to the destination is still in flight (a job claimed under a running lease), so it is the
+ * last thing the SIEM receives; a lease that ran out (a dead worker) stops holding it back. The
+ * destination's circuit breaker applies as to any job.
+ */
+export async function claimFarewellJobs(
+  db: Queryable,
+  args: { orgId: string; destinationId: string; limit: number; leaseMs: number; claimId: string },
+): Promise<ClaimedJob[]> {
+  const { rows } = await db.query<{ id: number; org_id: string; event_id: string; attempts: number; created_at: Date; payload: unknown }>(
+    `WITH picked AS (
+       SELECT id FROM forwarding_jobs
+        WHERE org_id = $1 AND destination_id = $2 AND status = 'pending' AND farewell AND next_attempt_at <= now()
+          AND EXISTS (SELECT 1 FROM destinations d WHERE d.org_id = $1 AND d.id = $2
+                        AND (d.paused_until IS NULL OR d.paused_until <= now()))
+          AND NOT EXISTS (SELECT 1 FROM forwarding_jobs o
+                           WHERE o.org_id = $1 AND o.destination_id = $2 AND o.status = 'pending' AND NOT o.farewell
+                             AND o.claim_id IS NOT NULL AND o.next_attempt_at > now())
+        ORDER BY next_attempt_at, id
+        LIMIT $3
+        FOR UPDATE SKIP LOCKED
+     ), claimed AS (
+       UPDATE forwarding_jobs j
+          SET claim_id = $5::uuid, next_attempt_at = now() + make_interval(secs => $4::float8 / 1000)
+        WHERE j.org_id = $1 AND j.id = ANY(ARRAY(SELECT id FROM picked))
+       RETURNING j.id, j.org_id, j.event_id, j.attempts, j.created_at
+     )
+     SELECT c.id, c.org_id, c.event_id, c.attempts, c.created_at, e.payload
+       FROM claimed c JOIN audit_events e ON e.org_id = c.org_id AND e.id = c.event_id
+      ORDER BY c.id`,
+    [args.orgId, args.destinationId, args.limit, args.leaseMs, args.claimId],
+  );
+  return rows.map((r) => ({ id: r.id, orgId: r.org_id, eventId: r.event_id, attempts: r.attempts, createdAt: r.created_at, payload: r.payload }));
+}
+
 /** Heartbeat: pushes the lease of still-held jobs forward while a slow delivery is in progress. */
 export async function extendLease(db: Queryable, args: { orgId: string; claimId: string; ids: number[]; leaseMs: number }): Promise<number> {
   const { rowCount } = await db.query(

@@ -1,5 +1,10 @@
 import type { Queryable } from '../db/types.js';
 
+/** A non-farewell job of destination d claimed under a running lease: a request in flight. */
+const IN_FLIGHT_WHERE = `o.org_id = d.org_id AND o.destination_id = d.id AND o.status = 'pending' AND NOT o.farewell
+                           AND o.claim_id IS NOT NULL AND o.next_attempt_at > now()`;
+const IN_FLIGHT = `SELECT 1 FROM forwarding_jobs o WHERE ${IN_FLIGHT_WHERE}`;
+
 export interface DueDestination {
   orgId: string;
   id: string;
@@ -8,15 +13,25 @@ export interface DueDestination {
 
 /**
  * Enabled, not-paused destinations with at least one due job. Disabled destinations keep their queued
- * jobs (held, not dropped) and simply never appear here until they are enabled again.
+ * jobs (held, not dropped) and appear here only for a due farewell (the trail event saying they were
+ * disabled or deleted, queue/farewell.ts), found through the small farewell index.
  */
 export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueDestination[]> {
   const { rows } = await db.query<{ org_id: string; id: string; consecutive_failures: number }>(
-    `SELECT d.org_id, d.id, d.consecutive_failures FROM destinations d
-      WHERE d.enabled AND (d.paused_until IS NULL OR d.paused_until <= now())
-        AND EXISTS (SELECT 1 FROM forwarding_jobs j
-                     WHERE j.destination_id = d.id AND j.org_id = d.org_id
-                       AND j.status = 'pending' AND j.next_attempt_at <= now())
+    `SELECT * FROM (
+       SELECT d.org_id, d.id, d.consecutive_failures FROM destinations d
+        WHERE d.enabled AND (d.paused_until IS NULL OR d.paused_until <= now())
+          AND EXISTS (SELECT 1 FROM forwarding_jobs j
+                       WHERE j.destination_id = d.id AND j.org_id = d.org_id
+                         AND j.status = 'pending' AND j.next_attempt_at <= now())
+       UNION
+       SELECT d.org_id, d.id, d.consecutive_failures
+         FROM forwarding_jobs j JOIN destinations d ON d.org_id = j.org_id AND d.id = j.destination_id
+        WHERE j.status = 'pending' AND j.farewell AND j.next_attempt_at <= now()
+          AND NOT d.enabled AND (d.paused_until IS NULL OR d.paused_until <= now())
+          -- Held back while a request to it is in flight (claimFarewellJobs): not due until then.
+          AND NOT EXISTS (${IN_FLIGHT})
+     ) due
       -- Random order: with more busy destinations than worker slots, every one gets its turn.
       ORDER BY random()
       LIMIT $1`,
@@ -34,14 +49,20 @@ export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueD
  * for as long as a drain lasts.
  */
 export async function nextDueAt(db: Queryable, exclude: readonly string[] = []): Promise<Date | null> {
+  // Farewells of disabled destinations count too (through the farewell index).
   const { rows } = await db.query<{ at: Date | null }>(
-    `SELECT min(greatest(n.at, coalesce(d.paused_until, n.at))) AS at
-       FROM destinations d
-       CROSS JOIN LATERAL (
-         SELECT j.next_attempt_at AS at FROM forwarding_jobs j
-          WHERE j.destination_id = d.id AND j.org_id = d.org_id AND j.status = 'pending'
-          ORDER BY j.next_attempt_at LIMIT 1) n
-      WHERE d.enabled AND NOT (d.id = ANY($1::text[]))`,
+    `SELECT least(
+       (SELECT min(greatest(n.at, coalesce(d.paused_until, n.at)))
+          FROM destinations d
+          CROSS JOIN LATERAL (
+            SELECT j.next_attempt_at AS at FROM forwarding_jobs j
+             WHERE j.destination_id = d.id AND j.org_id = d.org_id AND j.status = 'pending'
+             ORDER BY j.next_attempt_at LIMIT 1) n
+         WHERE d.enabled AND NOT (d.id = ANY($1::text[]))),
+       (SELECT min(greatest(j.next_attempt_at, coalesce(d.paused_until, j.next_attempt_at),
+                            coalesce((SELECT max(o.next_attempt_at) FROM forwarding_jobs o WHERE ${IN_FLIGHT_WHERE}), j.next_attempt_at)))
+          FROM forwarding_jobs j JOIN destinations d ON d.org_id = j.org_id AND d.id = j.destination_id
+         WHERE j.status = 'pending' AND j.farewell AND NOT d.enabled AND NOT (d.id = ANY($1::text[])))) AS at`,
     [exclude],
   );
   return rows[0]?.at ?? null;

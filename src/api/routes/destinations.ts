@@ -12,6 +12,8 @@ import { destinationStats } from '../../queue/stats.js';
 import { listAttempts } from '../../queue/attempts.js';
 import { invalid } from '../../errors.js';
 import type { SiemId } from '../../siem/catalog.js';
+import { recordTrail } from '../../trail/record.js';
+import { actorOf } from '../actor.js';
 
 const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody') };
 const tags = ['forwarding-destinations'];
@@ -25,7 +27,7 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: { tags, summary: 'Create a destination', params: OrgParams, body: CreateDestinationBody, response: { 201: DestinationView, ...E, 409: Type.Ref('ErrorBody', { description: 'A per-organization cap (limit_reached).' }) } },
     handler: async (req, reply) => {
       const { org_id } = req.params as { org_id: string };
-      const view = await svc.createDestination(deps, org_id, req.body as CreateDestinationBody);
+      const view = await svc.createDestination(deps, org_id, req.body as CreateDestinationBody, actorOf(req));
       req.log.info({ destination_id: view.destination_id, siem: view.siem, enabled: view.enabled }, 'destination created');
       ctx.wakeWorkers();
       return reply.status(201).send(view);
@@ -73,7 +75,7 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
     handler: async (req) => {
       const p = req.params as { org_id: string; destination_id: string };
       const body = req.body as PatchDestinationBody;
-      const view = await svc.patchDestination(deps, p.org_id, p.destination_id, body);
+      const view = await svc.patchDestination(deps, p.org_id, p.destination_id, body, actorOf(req));
       // Field names only: never values (auth_header_value is a credential).
       req.log.info({ destination_id: p.destination_id, changed: Object.keys(body) }, 'destination updated');
       if (body.enabled) ctx.wakeWorkers();
@@ -90,7 +92,7 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
     handler: async (req) => {
       const p = req.params as { org_id: string; destination_id: string };
-      const res = await svc.removeDestination(deps, p.org_id, p.destination_id);
+      const res = await svc.removeDestination(deps, p.org_id, p.destination_id, actorOf(req));
       req.log.info({ destination_id: p.destination_id, cleared_events: res.cleared_events }, 'destination deleted');
       return res;
     },
@@ -105,9 +107,16 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
     handler: async (req) => {
       const p = req.params as { org_id: string; destination_id: string };
-      await svc.getDestinationView(deps, p.org_id, p.destination_id); // 404 before spending the rate limit
+      const dest = await svc.getDestinationView(deps, p.org_id, p.destination_id); // 404 before spending the rate limit
       probeLimiter.take(p.destination_id);
       const result = await probeDestination(ctx.delivery, p.org_id, p.destination_id);
+      // Recorded after the probe, with its result: test_sent's outcome is whether the event got through.
+      await recordTrail(ctx.db, {
+        orgId: p.org_id,
+        actor: actorOf(req),
+        changes: [{ action: 'test_sent', changedFields: [], destination: { id: p.destination_id, siem: dest.siem as SiemId }, outcome: result.ok ? 'success' : 'failure' }],
+      });
+      ctx.wakeLocalWorker();
       req.log.info({ destination_id: p.destination_id, ok: result.ok, status_code: result.status_code }, 'test probe');
       return result;
     },
@@ -173,6 +182,12 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       const range = replayWindow(body);
       const dest = await svc.getDestinationView(deps, p.org_id, p.destination_id);
       const target = { orgId: p.org_id, id: p.destination_id, siem: dest.siem as SiemId };
+      // Recorded before the replay starts (a range replay commits batch by batch): the request is the change.
+      await recordTrail(ctx.db, {
+        orgId: p.org_id,
+        actor: actorOf(req),
+        changes: [{ action: 'replay_requested', changedFields: Object.keys(body).sort(), destination: { id: p.destination_id, siem: target.siem } }],
+      });
       const result = range
         ? await replayRange(ctx.db, target, range, { retentionDays: ctx.config.retentionDays })
         : await replayDeadLetters(ctx.db, target, { jobIds: body.job_ids ?? null });

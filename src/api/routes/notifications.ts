@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { OrgParams, errorResponses } from '../schemas/common.js';
 import { NotificationSettingsView, PutNotificationSettingsBody } from '../schemas/notifications.js';
 import { getSettingsView, putSettings } from '../../alerts/settings.js';
+import { actorOf } from '../actor.js';
 
 const tags = ['notification-settings'];
 const path = '/api/orgs/:org_id/notification-settings';
@@ -28,7 +29,7 @@ export function notificationRoutes(app: FastifyInstance, ctx: AppContext): void 
     handler: async (req) => {
       const { org_id } = req.params as { org_id: string };
       const body = req.body as PutNotificationSettingsBody;
-      const view = await putSettings(deps, org_id, body);
+      const view = await putSettings(deps, org_id, body, actorOf(req));
       // Counts only: addresses are personal data and the URL may carry a token.
       req.log.info({ emails: view.emails.length, webhook: view.webhook_url !== null, secret_rotated: view.webhook_signing_secret !== undefined }, 'notification settings updated');
       return view;

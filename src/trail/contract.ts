@@ -1,0 +1,143 @@
+/**
+ * The configuration trail's wire event: an audit event recording one change to forwarding
+ * configuration, shaped like the preflight event (ECS `@timestamp`, `event`, `organization`, Aegis
+ * fields under `aegis`) so every SIEM preset sends it unchanged. Published as
+ * schemas/config-change-event.schema.json. Names, never values: the changed fields are listed by
+ * name, and nothing in the event comes from a credential, a URL or a filter.
+ */
+import { randomBytes } from 'node:crypto';
+import { formatTimestamp } from '../events/contract.js';
+import { getPresetInfo, type SiemId } from '../siem/catalog.js';
+
+export const DATASET_TRAIL = 'aegis.audit_stream';
+
+/** The changes the trail records, in the order a single request's changes are recorded. */
+export const TRAIL_ACTIONS = [
+  'destination_created',
+  'destination_updated',
+  'credential_rotated',
+  'credential_removed',
+  'signing_secret_rotated',
+  'destination_enabled',
+  'destination_disabled',
+  'destination_deleted',
+  'replay_requested',
+  'test_sent',
+  'notification_settings_changed',
+] as const;
+export type TrailAction = (typeof TRAIL_ACTIONS)[number];
+
+/** ECS event.type (configuration category: creation, change, deletion, access). */
+const ECS_TYPE: Record<TrailAction, 'creation' | 'change' | 'deletion' | 'access'> = {
+  destination_created: 'creation',
+  destination_updated: 'change',
+  credential_rotated: 'change',
+  credential_removed: 'deletion',
+  signing_secret_rotated: 'change',
+  destination_enabled: 'change',
+  destination_disabled: 'change',
+  destination_deleted: 'deletion',
+  replay_requested: 'access',
+  test_sent: 'access',
+  notification_settings_changed: 'change',
+};
+
+/** Who made the change: an API key (`key_` + 16 hex) or a dashboard session (`ses_` + 16 hex). */
+export interface TrailActor {
+  type: 'api_key' | 'dashboard_session';
+  id: string;
+}
+
+export interface TrailChange {
+  action: TrailAction;
+  /** Names of the fields changed (`url`, `options.index`, `filter`, ...), never their values. */
+  changedFields: string[];
+  /** The destination changed; absent for notification settings. */
+  destination?: { id: string; siem: SiemId };
+  /** failure only for a test whose event did not get through. */
+  outcome?: 'success' | 'failure';
+}
+
+export interface TrailEvent {
+  '@timestamp': string;
+  event: {
+    id: string;
+    kind: 'event';
+    category: ['aegis', 'configuration'];
+    type: ['creation' | 'change' | 'deletion' | 'access'];
+    action: TrailAction;
+    outcome: 'success' | 'failure';
+    dataset: typeof DATASET_TRAIL;
+  };
+  aegis: {
+    summary: string;
+    actor_type: TrailActor['type'];
+    actor_id: string;
+    destination_id?: string;
+    siem?: SiemId;
+    changed_fields: string[];
+  };
+  organization: { id: string };
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** "cfg_" + 24 URL-safe random characters: the prefix is how the Activity index finds trail events. */
+export function newTrailId(): string {
+  let out = 'cfg_';
+  for (const b of randomBytes(24)) out += ALPHABET[b & 63];
+  return out;
+}
+
+const VERB: Record<TrailAction, string> = {
+  destination_created: 'created',
+  destination_updated: 'updated',
+  credential_rotated: 'rotated the credential of',
+  credential_removed: 'removed the credential of',
+  signing_secret_rotated: 'rotated the signing secret of',
+  destination_enabled: 'enabled',
+  destination_disabled: 'disabled',
+  destination_deleted: 'deleted',
+  replay_requested: 'requested a replay to',
+  test_sent: 'sent a test event to',
+  notification_settings_changed: 'changed',
+};
+
+/** One line naming ids, the SIEM's label and field names only (the SIEMs show it as the message). */
+export function trailSummary(actor: TrailActor, change: TrailChange): string {
+  const who = `${actor.type === 'api_key' ? 'API key' : 'Dashboard session'} ${actor.id}`;
+  const what = change.destination
+    ? `destination ${change.destination.id} (${getPresetInfo(change.destination.siem).label})`
+    : 'the notification settings';
+  const fields = change.changedFields.length > 0 ? `: ${change.changedFields.join(', ')}` : '';
+  const failed = change.outcome === 'failure' ? ' (it did not get through)' : '';
+  return `${who} ${VERB[change.action]} ${what}${fields}${failed}.`;
+}
+
+export function buildTrailEvent(args: { orgId: string; actor: TrailActor; change: TrailChange; occurredAt: Date; id?: string }): TrailEvent {
+  const { orgId, actor, change } = args;
+  const aegis: TrailEvent['aegis'] = {
+    summary: trailSummary(actor, change),
+    actor_type: actor.type,
+    actor_id: actor.id,
+    changed_fields: [...change.changedFields],
+  };
+  if (change.destination) {
+    aegis.destination_id = change.destination.id;
+    aegis.siem = change.destination.siem;
+  }
+  return {
+    '@timestamp': formatTimestamp(args.occurredAt),
+    event: {
+      id: args.id ?? newTrailId(),
+      kind: 'event',
+      category: ['aegis', 'configuration'],
+      type: [ECS_TYPE[change.action]],
+      action: change.action,
+      outcome: change.outcome ?? 'success',
+      dataset: DATASET_TRAIL,
+    },
+    aegis,
+    organization: { id: orgId },
+  };
+}
