@@ -20,6 +20,7 @@ import { ErrorBody } from './schemas/common.js';
 import { healthRoutes } from './routes/health.js';
 import { destinationRoutes } from './routes/destinations.js';
 import { notificationRoutes } from './routes/notifications.js';
+import { activityRoutes } from './routes/activity.js';
 import { eventRoutes } from './routes/events.js';
 import { sessionRoutes } from './routes/session.js';
 import { VERSION } from '../version.js';
@@ -127,6 +128,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     destinationRoutes(api, ctx);
     eventRoutes(api, ctx);
     notificationRoutes(api, ctx);
+    activityRoutes(api, ctx);
   });
 
   if (ctx.webRoot && existsSync(ctx.webRoot)) {

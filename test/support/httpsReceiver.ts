@@ -48,12 +48,27 @@ export interface ReceiverOptions {
   certificate?: 'trusted' | 'untrusted';
   /** Keep every request in `requests` (default true); benchmarks may turn it off and read `count`. */
   record?: boolean;
+  /**
+   * Requests carrying only configuration trail events (event.dataset "aegis.audit_stream", sent
+   * whenever a test creates, changes or deletes a destination): 'absorb' (default) answers them 200
+   * itself and keeps them in `trailRequests`, out of `requests`, `count` and the handler, so a test
+   * about delivery sees only the events it is about; 'handle' treats them like any request.
+   */
+  trail?: 'absorb' | 'handle';
+}
+
+/** Whether a body carries configuration trail events and nothing else (any preset's envelope). */
+export function onlyTrailEvents(body: Buffer): boolean {
+  const text = body.toString('utf8');
+  return /"dataset":"aegis\.audit_stream"/.test(text) && !/"dataset":"aegis\.(?:preflight|audit_stream\.test)"/.test(text);
 }
 
 export interface Receiver {
   url: string;
   port: number;
   requests: ReceivedRequest[];
+  /** Requests absorbed because they carried only configuration trail events (see ReceiverOptions.trail). */
+  trailRequests: ReceivedRequest[];
   /** Requests handled so far (also counted when `record` is off). */
   readonly count: number;
   /** TCP connections accepted so far (a refused destination must leave this at 0). */
@@ -148,6 +163,8 @@ function listen(server: Server): Promise<number> {
 export async function startReceiver(handler: ReceiverHandler = ok(), options: ReceiverOptions = {}): Promise<Receiver> {
   const trusted = (options.certificate ?? 'trusted') === 'trusted';
   const record = options.record ?? true;
+  const absorbTrail = (options.trail ?? 'absorb') === 'absorb';
+  const trailRequests: ReceivedRequest[] = [];
   let current = handler;
   let count = 0;
   let connections = 0;
@@ -183,6 +200,13 @@ export async function startReceiver(handler: ReceiverHandler = ok(), options: Re
           rawBody,
           receivedAt: Date.now(),
         };
+        if (absorbTrail && onlyTrailEvents(body)) {
+          // Accepted in a form every preset reads as success (Splunk code 0, Elastic errors:false).
+          trailRequests.push(received);
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{"text":"Success","code":0,"errors":false}');
+          return;
+        }
         count++;
         if (record) requests.push(received);
         for (const wake of waiters) wake();
@@ -218,6 +242,7 @@ export async function startReceiver(handler: ReceiverHandler = ok(), options: Re
     url: `https://127.0.0.1:${port}`,
     port,
     requests,
+    trailRequests,
     get count() {
       return count;
     },

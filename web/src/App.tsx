@@ -6,10 +6,12 @@ import { EditDestination } from './components/EditDestination.js';
 import { FailedEvents } from './components/FailedEvents.js';
 import { DeleteDestination } from './components/DeleteDestination.js';
 import { NotificationSettings } from './components/NotificationSettings.js';
+import { Activity } from './components/Activity.js';
 import { plural } from './format.js';
 
 const PAGE = '/settings/siem-forwarding';
 const NOTIFICATIONS = '/settings/notifications';
+const ACTIVITY = '/settings/activity';
 const editPath = (id: string) => `${PAGE}/${encodeURIComponent(id)}/edit`;
 
 /** The tiny router: the only client routes are the page and a destination's Edit modal. */
@@ -84,7 +86,8 @@ export function App() {
         ) : null}
         {state.kind === 'signed-out' ? <SignedOut reason={state.reason} /> : null}
         {state.kind === 'ok' && path === NOTIFICATIONS ? <Notifications orgId={state.session.org_id} navigate={navigate} /> : null}
-        {state.kind === 'ok' && path !== NOTIFICATIONS ? (
+        {state.kind === 'ok' && path === ACTIVITY ? <ActivityPage orgId={state.session.org_id} navigate={navigate} /> : null}
+        {state.kind === 'ok' && path !== NOTIFICATIONS && path !== ACTIVITY ? (
           <SiemForwarding session={state.session} path={path} navigate={navigate} onSignedOut={() => setState({ kind: 'signed-out', reason: 'none' })} />
         ) : null}
       </main>
@@ -128,6 +131,7 @@ function SettingsNav({ current, navigate }: { current: string; navigate: (p: str
     <nav aria-label="Settings sections" className="subnav">
       {link(PAGE, 'SIEM Forwarding')}
       {link(NOTIFICATIONS, 'Notifications')}
+      {link(ACTIVITY, 'Activity')}
     </nav>
   );
 }
@@ -154,6 +158,45 @@ function Notifications({ orgId, navigate }: { orgId: string; navigate: (p: strin
       <section aria-labelledby="notifications-title" className="section">
         <h2 id="notifications-title">Notifications</h2>
         <NotificationSettings orgId={orgId} />
+      </section>
+    </div>
+  );
+}
+
+function ActivityPage({ orgId, navigate }: { orgId: string; navigate: (p: string) => void }) {
+  // Destination names for the list; a deleted destination shows its id.
+  const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
+  useEffect(() => {
+    destinationsApi(orgId)
+      .list()
+      .then((list) => setNames(new Map(list.map((d) => [d.destination_id, d.name ?? d.destination_id]))))
+      .catch(() => undefined);
+  }, [orgId]);
+  return (
+    <div className="page">
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <ol>
+          <li>Settings</li>
+          <li>
+            <a href={ACTIVITY} aria-current="page">
+              Activity
+            </a>
+          </li>
+        </ol>
+      </nav>
+      <div className="page-head">
+        <div>
+          <h1>Settings</h1>
+          <SettingsNav current={ACTIVITY} navigate={navigate} />
+        </div>
+      </div>
+      <section aria-labelledby="activity-title" className="section">
+        <h2 id="activity-title">Activity</h2>
+        <p className="muted">
+          Every change to forwarding configuration, newest first. Each one is also sent to your SIEM destinations as an audit event (
+          <code>event.dataset: aegis.audit_stream</code>). Field names only, never values.
+        </p>
+        <Activity orgId={orgId} names={names} />
       </section>
     </div>
   );

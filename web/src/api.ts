@@ -3,10 +3,12 @@
 import type { DestinationView, TestResult } from '../../src/api/schemas/destinations.js';
 import type { FailedEvent } from '../../src/queue/deadLetters.js';
 import type { NotificationSettingsView } from '../../src/api/schemas/notifications.js';
+import type { ActivityEntry, ActivityPage } from '../../src/api/schemas/activity.js';
 
 export type Destination = DestinationView;
 export type { TestResult, FailedEvent };
 export type NotificationSettings = NotificationSettingsView;
+export type { ActivityEntry, ActivityPage };
 
 export interface Session {
   org_id: string;
@@ -126,5 +128,13 @@ export function notificationsApi(orgId: string) {
   return {
     get: () => call<NotificationSettingsView>('GET', path),
     put: (body: { emails: string[]; webhook_url: string | null; rotate_webhook_secret?: boolean }) => call<NotificationSettingsView>('PUT', path, body),
+  };
+}
+
+/** The configuration trail (docs/trail.md), newest first. */
+export function activityApi(orgId: string) {
+  const path = `/api/orgs/${encodeURIComponent(orgId)}/activity`;
+  return {
+    page: (cursor: string | null) => call<ActivityPage>('GET', cursor ? `${path}?cursor=${encodeURIComponent(cursor)}` : path),
   };
 }

@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.js';
+import { OrgParams, errorResponses } from '../schemas/common.js';
+import { ActivityPage, ActivityQuery, type ActivityEntry } from '../schemas/activity.js';
+import { listTrail } from '../../trail/repository.js';
+import { invalid } from '../../errors.js';
+
+/** The configuration trail for the dashboard's Activity page (docs/trail.md). */
+export function activityRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.get('/api/orgs/:org_id/activity', {
+    schema: {
+      tags: ['activity'],
+      summary: 'The configuration trail: who changed what in forwarding configuration, and when, newest first',
+      description:
+        'Every change to destinations and notification settings, as recorded (and forwarded to the SIEMs) with event.dataset "aegis.audit_stream". Field names only, never values. Kept as long as audit events (AEGIS_RETENTION_DAYS).',
+      params: OrgParams,
+      querystring: ActivityQuery,
+      response: { 200: ActivityPage, ...errorResponses },
+    },
+    handler: async (req): Promise<ActivityPage> => {
+      const { org_id } = req.params as { org_id: string };
+      const q = req.query as { limit?: string; cursor?: string };
+      const page = await listTrail(ctx.db, org_id, {
+        limit: q.limit === undefined ? 50 : Number(q.limit),
+        before: q.cursor === undefined ? null : decodeCursor(q.cursor),
+      });
+      return {
+        activity: page.events.map(({ id, occurredAt, payload }): ActivityEntry => ({
+          event_id: id,
+          occurred_at: occurredAt.toISOString(),
+          action: payload.event.action,
+          outcome: payload.event.outcome,
+          actor_type: payload.aegis.actor_type,
+          actor_id: payload.aegis.actor_id,
+          destination_id: payload.aegis.destination_id ?? null,
+          siem: payload.aegis.siem ?? null,
+          changed_fields: payload.aegis.changed_fields,
+          summary: payload.aegis.summary,
+        })),
+        next_cursor: page.last ? encodeCursor(page.last) : null,
+      };
+    },
+  });
+}
+
+// Opaque to clients (they pass it back as is), so its form can change without breaking them.
+const PREFIX = 't1.';
+function encodeCursor(p: { occurredAt: Date; id: string }): string {
+  return Buffer.from(`${PREFIX}${p.occurredAt.toISOString()}|${p.id}`).toString('base64url');
+}
+function decodeCursor(cursor: string): { occurredAt: Date; id: string } {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const [at, id] = text.startsWith(PREFIX) ? text.slice(PREFIX.length).split('|') : [];
+  const occurredAt = new Date(at ?? '');
+  if (!id || !/^cfg_[A-Za-z0-9_-]{1,60}$/.test(id) || Number.isNaN(occurredAt.getTime())) {
+    throw invalid('cursor', 'is not a cursor this API gave out; pass next_cursor from the previous page as is');
+  }
+  return { occurredAt, id };
+}
