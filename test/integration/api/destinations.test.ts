@@ -116,7 +116,8 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
     const before = receiver.requests.filter((r) => r.path === '/toggle').length;
     const pf = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'nothing to see' } });
     expect(pf.status).toBe(200);
-    const { rows } = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1', [id]);
+    // Nothing queued for it but its farewell (the destination_disabled trail event, docs/trail.md).
+    const { rows } = await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND left(event_id, 4) <> 'cfg_'`, [id]);
     expect(rows[0]!.n).toBe(0);
     expect(receiver.requests.filter((r) => r.path === '/toggle').length).toBe(before);
 
@@ -178,14 +179,15 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
       for (let i = 0; i < 3; i++) expect((await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: `event ${i}` } })).status).toBe(200);
       await expect.poll(async () => Number((await get(id)).body.pending_events), { timeout: 60_000 }).toBe(3);
       // How far behind it is: when the oldest queued event was recorded (its job's creation).
-      const { rows: first } = await tdb.db.query<{ t: Date }>(`SELECT min(created_at) AS t FROM forwarding_jobs WHERE destination_id = $1`, [id]);
+      const { rows: first } = await tdb.db.query<{ t: Date }>(`SELECT min(created_at) AS t FROM forwarding_jobs WHERE destination_id = $1 AND status = 'pending'`, [id]);
       expect((await get(id)).body.oldest_pending_at).toBe(new Date(first[0]!.t).toISOString());
       expect(d.body.oldest_pending_at).toBeNull();
       const del = await svc.request('DELETE', `${base()}/${id}`, { apiKey });
       expect(del.status).toBe(200);
       expect(del.body).toMatchObject({ deleted: true, cleared_events: 3 });
-      const { rows } = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1', [id]);
-      expect(rows[0]!.n).toBe(0);
+      // Its jobs go with the row once its farewell (the destination_deleted trail event) is delivered.
+      const jobs = async () => (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1', [id])).rows[0]!.n;
+      await expect.poll(jobs, { timeout: 60_000 }).toBe(0);
       expect((await get(id)).status).toBe(404);
       const list = await svc.request('GET', base(), { apiKey });
       expect(list.body.map((x: { destination_id: string }) => x.destination_id)).not.toContain(id);

@@ -1,0 +1,112 @@
+// The configuration trail names fields, never values: every kind of change is made with known secrets
+// and values, and everything the SIEM received, the trail rows, the whole database and every log line
+// are scanned for them (every spelling test/support/secretForms.ts knows for the secrets).
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import { dumpDatabase } from '../../support/dbDump.js';
+import { leakedForm } from '../../support/secretForms.js';
+import { validateTrailEvent } from '../../../src/events/validate.js';
+import { trailOf } from './support.js';
+
+const WAIT = { timeout: 60_000, interval: 100 };
+
+describe.each(DB_KINDS)('configuration trail privacy (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let siem: Receiver;
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    svc = await startTestService(tdb.db);
+    siem = await startReceiver(undefined, { trail: 'handle' });
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await siem?.close();
+    await tdb?.close();
+  });
+
+  it('no secret and no configured value reaches a trail event, the SIEM, the database or the logs', async () => {
+    const { orgId, apiKey } = await svc.newOrg();
+    const base = `/api/orgs/${orgId}/forwarding-destinations`;
+    const tag = randomBytes(6).toString('hex');
+    const credential1 = `Bearer trailcred1-${randomBytes(12).toString('hex')}`;
+    const credential2 = `Splunk trailcred2-${randomBytes(12).toString('hex')}`;
+    // Values that are not secrets but must stay out of the trail all the same.
+    const urlToken = `urltoken${tag}`;
+    const filterValue = `filtervalue${tag}`;
+    const email = `oncall${tag}@example.com`;
+    const hookToken = `hooktoken${tag}`;
+    const returnedSecrets: string[] = [];
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await svc.request(method, path, { apiKey, ...(body !== undefined ? { body } : {}) });
+      expect(res.status, `${method} ${path}: ${res.text}`).toBeLessThan(300);
+      if (typeof res.body?.signing_secret === 'string') returnedSecrets.push(res.body.signing_secret);
+      if (typeof res.body?.webhook_signing_secret === 'string') returnedSecrets.push(res.body.webhook_signing_secret);
+      return res;
+    };
+
+    const watcher = (await call('POST', base, { siem: 'custom', url: `${siem.url}/watch` })).body.destination_id as string;
+    const id = (
+      await call('POST', base, {
+        siem: 'custom',
+        url: `${siem.url}/${urlToken}`,
+        auth_header_name: 'Authorization',
+        auth_header_value: credential1,
+        signing: true,
+        filter: { 'aegis.actor_id': { $ne: filterValue } },
+      })
+    ).body.destination_id as string;
+    await call('PATCH', `${base}/${id}`, { url: `${siem.url}/${urlToken}/v2`, options: { tags: `team:${tag}` }, filter: { 'aegis.policy_id': { $ne: filterValue } } });
+    await call('PATCH', `${base}/${id}`, { auth_header_value: credential2 });
+    await call('PATCH', `${base}/${id}`, { rotate_signing_secret: true });
+    await call('PATCH', `${base}/${id}`, { auth_header_value: '' });
+    await call('POST', `${base}/${id}/test`);
+    await call('POST', `${base}/${id}/replay`, { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() });
+    await call('PUT', `/api/orgs/${orgId}/notification-settings`, { emails: [email], webhook_url: `${siem.url}/${hookToken}` });
+    await call('PUT', `/api/orgs/${orgId}/notification-settings`, { emails: [email], webhook_url: `${siem.url}/${hookToken}`, rotate_webhook_secret: true });
+    await call('PATCH', `${base}/${id}`, { enabled: false });
+    await call('PATCH', `${base}/${id}`, { enabled: true });
+    await call('DELETE', `${base}/${id}`);
+
+    // Every action reached the watching SIEM.
+    const actions = () => new Set(trailOf(siem.requests).map((e) => e.event.action));
+    await expect.poll(() => actions().size, WAIT).toBe(11);
+    await expect.poll(async () => (await tdb.db.query('SELECT 1 FROM destinations WHERE id = $1', [id])).rowCount, WAIT).toBe(0);
+    await svc.service.worker?.idle();
+    expect(returnedSecrets.length).toBe(4); // created with signing, rotated, the webhook's first and rotated
+    const secrets = [apiKey, credential1, credential2, ...returnedSecrets];
+    const values = [urlToken, filterValue, email, hookToken, `team:${tag}`];
+
+    const trail = trailOf(siem.requests);
+    for (const e of trail) expect(validateTrailEvent(e)).toEqual([]);
+    expect(trail.some((e) => e.aegis.destination_id === watcher)).toBe(true);
+    const { rows } = await tdb.db.query<{ p: string }>(`SELECT payload::text AS p FROM audit_events WHERE org_id = $1 AND left(id, 4) = 'cfg_'`, [orgId]);
+    expect(rows.length).toBeGreaterThanOrEqual(12);
+    const trailText = [...rows.map((r) => r.p), ...trail.map((e) => JSON.stringify(e))].join('\n');
+    // What the SIEM received: bodies and headers, but for the headers that carry the credential and signatures by design.
+    const received = siem.requests
+      .map((r) => {
+        const { authorization: _a, 'webhook-signature': _s, ...headers } = r.headers;
+        return `${r.body.toString('utf8')}\n${JSON.stringify(headers)}`;
+      })
+      .join('\n');
+    const dump = await dumpDatabase(tdb);
+    const logs = svc.logs.text();
+
+    for (const s of secrets) {
+      expect(leakedForm(trailText, s), 'trail events').toBeNull();
+      expect(leakedForm(received, s), 'received by the SIEM').toBeNull();
+      expect(leakedForm(dump, s), 'database dump').toBeNull();
+      expect(leakedForm(logs, s), 'logs').toBeNull();
+    }
+    for (const v of values) {
+      expect(trailText, 'trail events').not.toContain(v);
+      expect(received.includes(v) ? v : null, 'received by the SIEM').toBeNull();
+      expect(logs.includes(v) ? v : null, 'logs').toBeNull();
+    }
+  });
+});
