@@ -95,11 +95,11 @@ describe.each(DB_KINDS)('OCSF output through the API (%s)', (kind) => {
     await r.waitFor((reqs) => ids.every((pid) => reqs.some((q) => q.headers['idempotency-key'] === pid)), 60_000);
 
     const events = r.requests.map((q) => {
-      const [e] = ocsfEventsOf('custom', q.body.toString('utf8'));
+      const e: Json = ocsfEventsOf('custom', q.body.toString('utf8'))[0];
       // The webhook headers are the same as for ECS: the event id, and a signature over these bytes.
-      expect(q.headers['idempotency-key']).toBe(e!.finding_info.uid);
+      expect(q.headers['idempotency-key']).toBe(e.finding_info.uid);
       expect(q.headers['webhook-signature']).toMatch(/^v1,/);
-      return e as Json;
+      return e;
     });
     for (const e of events) {
       assertValidOcsf(e);
