@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildTestEvent, buildWireEvent, type AegisFields, type WireEvent } from './contract.js';
 import { DECISIONS } from './enums.js';
@@ -116,6 +117,16 @@ describe('toOcsfEvent', () => {
     });
     expect(o.metadata.labels).toBeUndefined();
     assertValidOcsf(o);
+  });
+
+  it('docs/events.md shows exactly what is built for the page example', () => {
+    const doc = readFileSync(new URL('../../docs/events.md', import.meta.url), 'utf8');
+    const block = doc.slice(doc.indexOf('The example above, as OCSF:')).split('```json\n')[1]!.split('```')[0]!;
+    const shown = JSON.parse(block) as { metadata: { product: { version: string } } };
+    const built = toOcsfEvent(wire({ summary: 'Detected SSN; masked.' }));
+    // The product version moves with releases; the page shows the one it was written for.
+    expect({ ...shown, metadata: { ...shown.metadata, product: { ...shown.metadata.product, version: VERSION } } }).toEqual(built);
+    assertValidOcsf(shown);
   });
 
   it('every decision, with and without an actor, is a valid Data Security Finding', () => {
