@@ -5,6 +5,7 @@ import { classifyResult } from './failure.js';
 import { getEncoder } from '../siem/registry.js';
 import type { SiemId } from '../siem/catalog.js';
 import type { EncodeContext, SiemEvent } from '../siem/types.js';
+import type { OutputFormat } from '../siem/outputFormat.js';
 import { standardWebhookHeaders } from '../siem/standardWebhooks.js';
 import type { OutboundResult } from './outbound/types.js';
 import { secretScrubber, type Scrubber } from './scrubSecrets.js';
@@ -31,6 +32,8 @@ export interface DeliveryTarget {
   /** A rotated-out signing secret that still signs until `until` (AEGIS_SIGNING_OVERLAP_HOURS). */
   previousSigningSecret: { secret: string; until: Date } | null;
   options: Record<string, string | number>;
+  /** The object sent: the ECS wire event or its OCSF form. */
+  format: OutputFormat;
 }
 
 export type ItemResult =
@@ -53,7 +56,7 @@ export interface RequestOutcome {
  * context (preset options such as a Splunk index or Elastic data stream change every line's length).
  */
 export function encodeContext(deps: Pick<DeliveryDeps, 'hostname' | 'userAgent'>, target: DeliveryTarget): EncodeContext {
-  return { hostname: deps.hostname, options: target.options, userAgent: deps.userAgent };
+  return { hostname: deps.hostname, options: target.options, userAgent: deps.userAgent, format: target.format };
 }
 
 /**

@@ -16,5 +16,6 @@ export function toTarget(ring: KeyRing, row: DestinationRow): DeliveryTarget {
     signingSecret: secrets.signingSecret,
     previousSigningSecret: secrets.previousSigningSecret,
     options: row.options,
+    format: row.format,
   };
 }

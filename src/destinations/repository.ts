@@ -1,10 +1,13 @@
 import type { Queryable } from '../db/types.js';
+import type { OutputFormat } from '../siem/outputFormat.js';
 
 /** A destinations row as stored (snake_case). Sealed columns hold AES-GCM boxes, never plaintext. */
 export interface DestinationRow {
   org_id: string;
   id: string;
   siem: string;
+  /** The event format sent: 'ecs' (default) or 'ocsf' (siem/outputFormat.ts). */
+  format: OutputFormat;
   /** Optional human name ("Splunk prod"); null: readers show the SIEM's label. */
   name: string | null;
   url: string;
@@ -48,14 +51,17 @@ const COUNTS = `
 
 export async function insertDestination(
   db: Queryable,
-  d: Pick<DestinationRow, 'org_id' | 'id' | 'siem' | 'name' | 'url' | 'auth_header_name' | 'auth_header_sealed' | 'signing_secret_sealed' | 'options' | 'filter' | 'enabled'>,
+  d: Pick<DestinationRow, 'org_id' | 'id' | 'siem' | 'name' | 'url' | 'auth_header_name' | 'auth_header_sealed' | 'signing_secret_sealed' | 'options' | 'filter' | 'enabled'> & {
+    /** Default 'ecs', as the column's. */
+    format?: OutputFormat;
+  },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO destinations (org_id, id, siem, name, url, auth_header_name, auth_header_sealed, signing_secret_sealed, options, filter, enabled)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    `INSERT INTO destinations (org_id, id, siem, name, url, auth_header_name, auth_header_sealed, signing_secret_sealed, options, filter, enabled, format)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
     [
       d.org_id, d.id, d.siem, d.name, d.url, d.auth_header_name, d.auth_header_sealed, d.signing_secret_sealed, JSON.stringify(d.options),
-      d.filter === null ? null : JSON.stringify(d.filter), d.enabled,
+      d.filter === null ? null : JSON.stringify(d.filter), d.enabled, d.format ?? 'ecs',
     ],
   );
 }
@@ -127,6 +133,7 @@ export type DestinationPatch = Partial<
     | 'options'
     | 'filter'
     | 'enabled'
+    | 'format'
   >
 >;
 
@@ -142,6 +149,7 @@ const PATCHABLE = [
   'options',
   'filter',
   'enabled',
+  'format',
 ] as const;
 
 export async function updateDestination(db: Queryable, orgId: string, id: string, patch: DestinationPatch): Promise<boolean> {

@@ -6,6 +6,7 @@ import { newId } from '../ids.js';
 import { checkDestinationUrl } from '../delivery/outbound/url.js';
 import { generateSigningSecret } from '../siem/standardWebhooks.js';
 import { getPresetInfo, type SiemId } from '../siem/catalog.js';
+import { DEFAULT_OUTPUT_FORMAT } from '../siem/outputFormat.js';
 import type { CreateDestinationBody, DestinationView, PatchDestinationBody } from '../api/schemas/destinations.js';
 import { checkHeaderName, checkHeaderValue } from './headers.js';
 import { checkDestinationName } from './name.js';
@@ -91,6 +92,7 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
     org_id: orgId,
     id,
     siem,
+    format: body.format ?? DEFAULT_OUTPUT_FORMAT,
     name: displayName,
     url,
     auth_header_name: name,
@@ -178,6 +180,7 @@ function buildPatch(deps: DestinationDeps, orgId: string, row: repo.DestinationR
   if (body.options !== undefined) patch.options = body.options;
   if (body.filter !== undefined) patch.filter = storableFilter(body.filter);
   if (body.enabled !== undefined) patch.enabled = body.enabled;
+  if (body.format !== undefined) patch.format = body.format;
   let newSecret: string | null = null;
   if (body.signing === false) Object.assign(patch, { signing_secret_sealed: null, previous_signing_secret_sealed: null, previous_signing_secret_until: null });
   if (body.rotate_signing_secret || (body.signing === true && !row.signing_secret_sealed)) {

@@ -18,6 +18,7 @@ export function toView(row: DestinationWithCounts, now = new Date()): Destinatio
     created_at: iso(row.created_at)!,
     updated_at: iso(row.updated_at)!,
     siem: row.siem,
+    format: row.format,
     status: destinationStatus(row, now),
     last_delivery_at: iso(row.last_delivery_at),
     last_error: row.last_error,

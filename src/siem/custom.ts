@@ -1,7 +1,7 @@
 // Custom HTTPS webhook: one plain ECS object per POST, event.id in Idempotency-Key,
 // optionally signed per Standard Webhooks when options.signingSecret is set.
 import type { DeliveryVerdict, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { eventJson, optionString, wholeVerdict } from './types.js';
+import { bodyJson, optionString, wholeVerdict } from './types.js';
 import { standardWebhookHeaders } from './standardWebhooks.js';
 
 export function describeCustomError(status: number, _body: string): string | undefined {
@@ -17,7 +17,7 @@ export const customEncoder: SiemEncoder = {
   encode(events, ctx) {
     if (events.length !== 1) throw new Error(`custom webhook sends one event per request, got ${events.length}`);
     const event = events[0]!;
-    const body = eventJson(event);
+    const body = bodyJson(event, ctx);
     const headers: Record<string, string> = { 'Idempotency-Key': event.event.id };
     const secret = optionString(ctx.options, 'signingSecret');
     if (secret && !event.event.id.includes('.')) {

@@ -1,6 +1,6 @@
 // Datadog Logs: JSON array of log items to https://http-intake.logs.<site>/api/v2/logs.
 import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { isRecord, optionString, parseJson, spliceJson, wholeVerdict } from './types.js';
+import { isRecord, optionString, parseJson, spliceBody, wholeVerdict } from './types.js';
 
 function tagValue(v: string): string {
   // Datadog tags: no commas (the separator) and no spaces.
@@ -9,6 +9,8 @@ function tagValue(v: string): string {
 
 export function datadogTags(event: SiemEvent, ctx: EncodeContext): string {
   const tags = [`org_id:${tagValue(event.organization.id)}`, `dataset:${tagValue(event.event.dataset)}`];
+  // Pipelines can route on it: the attributes of an OCSF item are OCSF's, not the ECS event's.
+  if (ctx.format === 'ocsf') tags.push('format:ocsf');
   const extra = optionString(ctx.options, 'tags') ?? optionString(ctx.options, 'ddtags');
   if (extra) tags.push(...extra.split(',').map((t) => t.trim()).filter((t) => t !== ''));
   return tags.join(',');
@@ -19,7 +21,7 @@ export const DATADOG_ITEM_ATTRIBUTES = ['ddsource', 'service', 'ddtags', 'hostna
 
 /** One log item: the event's own fields plus Datadog's reserved attributes, as JSON. */
 function item(event: SiemEvent, ctx: EncodeContext): string {
-  return spliceJson(event, {
+  return spliceBody(event, ctx, {
     ddsource: optionString(ctx.options, 'source') ?? 'aegis',
     service: optionString(ctx.options, 'service') ?? 'aegis-audit-stream',
     ddtags: datadogTags(event, ctx),

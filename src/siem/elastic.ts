@@ -1,11 +1,13 @@
 // Elastic: the _bulk API with `create` actions keyed by event.id (native dedupe of retries).
 import type { DeliveryVerdict, EncodeContext, ItemOutcome, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { eventJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from './types.js';
+import { bodyJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from './types.js';
 import { elasticDefaultIndex } from './catalog.js';
 
 function actionLine(event: SiemEvent, ctx: EncodeContext): string {
-  // An index the user set is theirs to name; by default each dataset has its own data stream.
-  const index = optionString(ctx.options, 'index') ?? elasticDefaultIndex(event.event.dataset);
+  // An index the user set is theirs to name; by default each dataset has its own data stream, and
+  // OCSF documents their own (logs-aegis.preflight.ocsf-default): one stream never mixes both shapes.
+  const dataset = ctx.format === 'ocsf' ? `${event.event.dataset}.ocsf` : event.event.dataset;
+  const index = optionString(ctx.options, 'index') ?? elasticDefaultIndex(dataset);
   return JSON.stringify({ create: { _index: index, _id: event.event.id } });
 }
 
@@ -55,7 +57,7 @@ export const elasticEncoder: SiemEncoder = {
   gzip: true,
   encode(events, ctx) {
     return {
-      body: events.map((e) => `${actionLine(e, ctx)}\n${eventJson(e)}\n`).join(''),
+      body: events.map((e) => `${actionLine(e, ctx)}\n${bodyJson(e, ctx)}\n`).join(''),
       contentType: 'application/x-ndjson',
       headers: {},
       eventIds: events.map((e) => e.event.id),

@@ -1,11 +1,12 @@
 // New Relic Log API: detailed JSON format with common attributes.
 import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { epochMillis, eventJson, isRecord, optionString, parseJson, wholeVerdict } from './types.js';
+import { epochMillis, bodyJson, isRecord, optionString, parseJson, wholeVerdict } from './types.js';
 
 function commonAttributes(ctx: EncodeContext): Record<string, unknown> {
   return {
     service: optionString(ctx.options, 'service') ?? 'aegis-audit-stream',
-    logtype: optionString(ctx.options, 'logtype') ?? 'aegis.audit',
+    // Parsing rules key on logtype: the OCSF shape gets its own.
+    logtype: optionString(ctx.options, 'logtype') ?? (ctx.format === 'ocsf' ? 'aegis.audit.ocsf' : 'aegis.audit'),
   };
 }
 
@@ -46,7 +47,7 @@ export const newRelicEncoder: SiemEncoder = {
     // [{"common":{...},"logs":[{timestamp, message, attributes: event}, ...]}], with each event's
     // cached JSON spliced in as its attributes.
     const logs = events.map(
-      (e) => `{"timestamp":${JSON.stringify(epochMillis(e['@timestamp']))},"message":${JSON.stringify(e.aegis.summary)},"attributes":${eventJson(e)}}`,
+      (e) => `{"timestamp":${JSON.stringify(epochMillis(e['@timestamp']))},"message":${JSON.stringify(e.aegis.summary)},"attributes":${bodyJson(e, ctx)}}`,
     );
     return {
       body: `[{"common":${JSON.stringify({ attributes: commonAttributes(ctx) })},"logs":[${logs.join(',')}]}]`,

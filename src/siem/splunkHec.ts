@@ -1,7 +1,7 @@
 // Splunk HTTP Event Collector: concatenated JSON envelopes to /services/collector/event.
 import { PRESET_OPTION_DEFAULTS } from './catalog.js';
 import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { epochMillis, eventJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from './types.js';
+import { epochMillis, bodyJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from './types.js';
 
 /** HEC status codes (Splunk's own table) and what to do about each. */
 export const SPLUNK_HEC_CODES: Readonly<Record<number, { text: string; hint: string }>> = {
@@ -63,6 +63,13 @@ export function describeSplunkError(status: number, body: string): string | unde
   return undefined;
 }
 
+/**
+ * The default sourcetype of OCSF destinations. Splunk's convention for OCSF data is an `ocsf:` prefix
+ * on the sourcetype (Edge Processor's `ocsf` command adds it), which is what the OCSF-CIM Add-on and
+ * Enterprise Security recognise; ECS destinations keep `aegis:audit`.
+ */
+export const SPLUNK_OCSF_SOURCETYPE = `ocsf:${PRESET_OPTION_DEFAULTS.splunk_hec.sourcetype}`;
+
 /** Epoch seconds with milliseconds, as HEC's `time` expects. */
 export function hecTime(timestamp: string): number {
   return epochMillis(timestamp) / 1000;
@@ -74,12 +81,13 @@ function envelope(event: SiemEvent, ctx: EncodeContext): string {
     time: hecTime(event['@timestamp']),
     host: optionString(ctx.options, 'host') ?? ctx.hostname,
     source: optionString(ctx.options, 'source') ?? PRESET_OPTION_DEFAULTS.splunk_hec.source,
-    sourcetype: optionString(ctx.options, 'sourcetype') ?? PRESET_OPTION_DEFAULTS.splunk_hec.sourcetype,
+    sourcetype:
+      optionString(ctx.options, 'sourcetype') ?? (ctx.format === 'ocsf' ? SPLUNK_OCSF_SOURCETYPE : PRESET_OPTION_DEFAULTS.splunk_hec.sourcetype),
   };
   if (index) env.index = index;
   // `event` goes last, spliced in as the event's cached JSON (same bytes as stringifying env.event).
   const head = JSON.stringify(env);
-  return `${head.slice(0, -1)},"event":${eventJson(event)}}`;
+  return `${head.slice(0, -1)},"event":${bodyJson(event, ctx)}}`;
 }
 
 export const splunkHecEncoder: SiemEncoder = {

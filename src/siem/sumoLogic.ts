@@ -1,6 +1,6 @@
 // Sumo Logic HTTP Logs and Metrics Source: newline-delimited compact JSON.
 import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { eventJson, isRecord, optionString, safeHeaderValue, wholeVerdict } from './types.js';
+import { bodyJson, isRecord, optionString, safeHeaderValue, wholeVerdict } from './types.js';
 
 /** X-Sumo-Fields value from options.fields: either "k=v,k2=v2" or an object of strings. */
 function sumoFields(v: unknown): string | undefined {
@@ -47,7 +47,7 @@ export const sumoLogicEncoder: SiemEncoder = {
   gzip: true,
   encode(events, ctx) {
     return {
-      body: events.map((e) => `${eventJson(e)}\n`).join(''),
+      body: events.map((e) => `${bodyJson(e, ctx)}\n`).join(''),
       contentType: 'application/json',
       headers: sumoHeaders(ctx),
       eventIds: events.map((e) => e.event.id),

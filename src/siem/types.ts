@@ -1,5 +1,8 @@
 // The encoder interface the delivery worker uses, and batching within a SIEM's limits.
 import type { SiemId } from './catalog.js';
+import type { OutputFormat } from './outputFormat.js';
+import { toOcsfEvent, type OcsfEvent } from '../events/ocsf.js';
+import type { WireEvent } from '../events/contract.js';
 
 /**
  * The part of the wire event (src/events/contract.ts) the encoders read. The real WireEvent
@@ -20,6 +23,11 @@ export interface EncodeContext {
   userAgent: string;
   /** Clock for signatures (custom webhook); defaults to Date.now. */
   now?: () => number;
+  /**
+   * The object the destination receives (default 'ecs': the wire event itself). Envelope fields
+   * (time, ids, dataset, tags) are read from the wire event either way; only the body object changes.
+   */
+  format?: OutputFormat;
 }
 
 export interface EncodedRequest {
@@ -87,6 +95,38 @@ export function eventJson(e: SiemEvent): string {
     eventJsonCache.set(e, s);
   }
   return s;
+}
+
+const ocsfCache = new WeakMap<object, { event: OcsfEvent; json: string }>();
+
+/** The event's OCSF form and its JSON, built once per event object (like eventJson). */
+function ocsfOf(e: SiemEvent): { event: OcsfEvent; json: string } {
+  let o = ocsfCache.get(e);
+  if (o === undefined) {
+    // Encoders receive whole wire events (the stored payloads); SiemEvent names only what envelopes read.
+    const event = toOcsfEvent(e as unknown as WireEvent);
+    o = { event, json: JSON.stringify(event) };
+    ocsfCache.set(e, o);
+  }
+  return o;
+}
+
+/**
+ * The JSON of the object the destination receives: the wire event (ECS) or its OCSF Data Security
+ * Finding, per the destination's format. Encoders put this inside their envelopes.
+ */
+export function bodyJson(e: SiemEvent, ctx: EncodeContext): string {
+  return ctx.format === 'ocsf' ? ocsfOf(e).json : eventJson(e);
+}
+
+/** spliceJson for the destination's format: the extra keys are added to the ECS or the OCSF object. */
+export function spliceBody(e: SiemEvent, ctx: EncodeContext, extra: Record<string, unknown>): string {
+  if (ctx.format !== 'ocsf') return spliceJson(e, extra);
+  const o = ocsfOf(e);
+  const keys = Object.keys(extra);
+  if (keys.length === 0) return o.json;
+  if (keys.some((k) => Object.prototype.hasOwnProperty.call(o.event, k))) return JSON.stringify({ ...o.event, ...extra });
+  return `${o.json.slice(0, -1)},${JSON.stringify(extra).slice(1)}`;
 }
 
 /**

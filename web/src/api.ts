@@ -79,6 +79,8 @@ export interface CreateBody {
   url: string;
   name?: string;
   siem: string;
+  /** 'ecs' (default) or 'ocsf'. */
+  format?: string;
   enabled: boolean;
   auth_header_name?: string;
   auth_header_value?: string;
@@ -92,6 +94,7 @@ export interface PatchBody {
   auth_header_name?: string;
   auth_header_value?: string;
   enabled?: boolean;
+  format?: string;
   /** Preset strings, and the integer delivery limits (kept by the dashboard, set through the API). */
   options?: Record<string, string | number>;
   filter?: Record<string, unknown> | null;

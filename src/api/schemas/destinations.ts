@@ -6,6 +6,11 @@ const SIEM = Type.Union(
   { description: 'The SIEM preset: decides the body encoding, batching and error hints. Default custom.' },
 );
 
+const Format = Type.Union([Type.Literal('ecs'), Type.Literal('ocsf')], {
+  description:
+    'The event format this destination receives: "ecs" (default, the documented Aegis audit event) or "ocsf" (an OCSF 1.8.0 Data Security Finding, class_uid 2006, security_control profile). Every SIEM preset wraps the chosen object in its own envelope. See docs/events.md.',
+});
+
 const Url = Type.String({ minLength: 1, maxLength: 2048, description: 'The HTTPS ingest URL of your SIEM.' });
 const HeaderName = Type.String({ minLength: 1, maxLength: 128, description: 'Header that carries the credential, e.g. Authorization.' });
 const HeaderValue = Type.String({
@@ -79,6 +84,7 @@ export const CreateDestinationBody = Type.Object(
     auth_header_name: Type.Optional(HeaderName),
     auth_header_value: Type.Optional(HeaderValue),
     siem: Type.Optional(SIEM),
+    format: Type.Optional(Format),
     enabled: Type.Optional(Type.Boolean({ description: 'Default true. The dashboard saves disabled, tests, then asks.' })),
     options: Type.Optional(PresetOptions),
     filter: Type.Optional(Filter),
@@ -97,6 +103,7 @@ export const PatchDestinationBody = Type.Object(
     auth_header_name: Type.Optional(HeaderName),
     auth_header_value: Type.Optional(HeaderValue),
     enabled: Type.Optional(Type.Boolean()),
+    format: Type.Optional(Format),
     options: Type.Optional(PresetOptions),
     filter: Type.Optional(Filter),
     rotate_signing_secret: Type.Optional(Type.Boolean({ description: 'Custom webhooks: issue a new signing secret (returned once).' })),
@@ -119,6 +126,7 @@ export const DestinationView = Type.Object(
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
     siem: Type.String(),
+    format: Format,
     status: Type.Union([Type.Literal('active'), Type.Literal('idle'), Type.Literal('failing'), Type.Literal('disabled')]),
     last_delivery_at: Nullable(Type.String({ format: 'date-time' })),
     last_error: Nullable(Type.String()),

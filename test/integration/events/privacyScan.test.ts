@@ -3,6 +3,7 @@ import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { validateWireEvent } from '../../../src/events/validate.js';
+import { assertValidOcsf } from '../../support/ocsfSchema.js';
 import { PLANTED, agentRecord, dumpDatabase, leaksIn, leaksInDump } from './support.js';
 
 // The privacy promise, end to end: values planted in preflight inputs and in refused agent records
@@ -13,21 +14,24 @@ describe.each(DB_KINDS)('planted values never leave the request (%s)', (kind) =>
   let svc: TestService;
   let custom: Receiver;
   let splunk: Receiver;
+  let ocsf: Receiver;
 
   beforeAll(async () => {
     tdb = await openTestDb(kind);
     svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,1,1' });
     custom = await startReceiver();
     splunk = await startReceiver();
+    ocsf = await startReceiver();
   });
   afterAll(async () => {
     await svc?.stop();
     await custom?.close();
     await splunk?.close();
+    await ocsf?.close();
     await tdb?.close();
   });
 
-  it('scans logs, a database dump, every byte two SIEMs received and every API response', async () => {
+  it('scans logs, a database dump, every byte three SIEMs received (one in OCSF) and every API response', async () => {
     // The scanner itself finds what it looks for.
     expect(leaksIn(`x${PLANTED.ssn}x`)).not.toEqual([]);
     expect(leaksInDump(`\\x${Buffer.from(PLANTED.aws).toString('hex')}`)).not.toEqual([]);
@@ -54,6 +58,9 @@ describe.each(DB_KINDS)('planted values never leave the request (%s)', (kind) =>
       }),
     );
     expect(s.status, s.text).toBe(201);
+    // The same events as OCSF Data Security Findings (format "ocsf"): counts by type, no values either.
+    const o = keep(await call('POST', '/forwarding-destinations', { url: `${ocsf.url}/ocsf`, format: 'ocsf' }));
+    expect(o.status, o.text).toBe(201);
 
     // Preflight checks carrying every planted value.
     const inputs: Array<[string, string]> = [
@@ -119,6 +126,8 @@ describe.each(DB_KINDS)('planted values never leave the request (%s)', (kind) =>
     const hasAll = (r: Receiver) => () => eventIds.every((id) => r.requests.some((q) => q.body.toString('utf8').includes(id)));
     await custom.waitFor(hasAll(custom), 60_000);
     await splunk.waitFor(hasAll(splunk), 60_000);
+    await ocsf.waitFor(hasAll(ocsf), 60_000);
+    for (const q of ocsf.requests) assertValidOcsf(JSON.parse(q.body.toString('utf8')));
     expect(splunk.requests.some((q) => q.headers['content-encoding'] === 'gzip')).toBe(true);
     for (const q of custom.requests) expect(validateWireEvent(JSON.parse(q.body.toString('utf8')))).toEqual([]);
 
@@ -128,7 +137,7 @@ describe.each(DB_KINDS)('planted values never leave the request (%s)', (kind) =>
     keep(await call('GET', `/forwarding-destinations/${s.body.destination_id as string}/failed-events`));
 
     // The scans.
-    const received = [custom, splunk].flatMap((r) => r.requests.map((q) => `${JSON.stringify(q.headers)}\n${q.body.toString('utf8')}`)).join('\n');
+    const received = [custom, splunk, ocsf].flatMap((r) => r.requests.map((q) => `${JSON.stringify(q.headers)}\n${q.body.toString('utf8')}`)).join('\n');
     expect(received).toContain(eventIds[0]);
     expect(leaksIn(received)).toEqual([]);
 

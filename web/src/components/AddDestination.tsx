@@ -5,6 +5,8 @@ import { Modal } from './Modal.js';
 import { DestinationFields, cleanOptions, effectiveHeaderName, initialForm, type FormState } from './DestinationFields.js';
 import { TestResultPanel } from './TestResultPanel.js';
 import { FilterEditor, draftFilter, draftFrom, type FilterDraft } from './FilterEditor.js';
+import { FormatChoice } from './FormatChoice.js';
+import { DEFAULT_OUTPUT_FORMAT, type OutputFormat } from '../../../src/siem/outputFormat.js';
 
 const STEPS = ['Choose your SIEM', 'Configure', 'Save & test', 'Enable'] as const;
 
@@ -34,6 +36,7 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
   const [siem, setSiem] = useState<SiemId>('splunk_hec');
   const [form, setForm] = useState<FormState>(() => initialForm('splunk_hec'));
   const [filterDraft, setFilterDraft] = useState<FilterDraft>(() => draftFrom(null));
+  const [format, setFormat] = useState<OutputFormat>(DEFAULT_OUTPUT_FORMAT);
   const [saved, setSaved] = useState<Destination | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -84,6 +87,7 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
       url: form.url.trim(),
       options: cleanOptions(form.options),
       filter: filter.filter,
+      format,
       ...(value !== '' && header !== '' ? { auth_header_name: header, auth_header_value: value } : {}),
     };
     setStep(2);
@@ -186,6 +190,7 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
           ) : null}
           {/* Keyed by SIEM: choosing another SIEM starts a fresh form, untouched. */}
           <DestinationFields key={form.siem} form={form} onChange={setForm} withCredential showAllHints={attempted} />
+          <FormatChoice value={format} onChange={setFormat} />
           <FilterEditor api={api} draft={filterDraft} onChange={setFilterDraft} />
           {error ? (
             <div className="result result-failed" role="alert">

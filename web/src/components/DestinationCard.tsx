@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { isSiemId, SIEM_PRESETS } from '../../../src/siem/catalog.js';
+import { isOutputFormat, OUTPUT_FORMAT_INFO } from '../../../src/siem/outputFormat.js';
 import type { Destination, DestinationsApi, HourStat } from '../api.js';
 import { StatusPill } from './StatusPill.js';
 import { DeliveryChart } from './DeliveryChart.js';
@@ -42,6 +43,9 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
         <div className="card-title">
           <h3 id={headingId}>{label}</h3>
           {d.name !== null ? <p className="card-siem muted">{siemLabel}</p> : null}
+          <p className="card-format muted small" data-testid="card-format">
+            Format: {isOutputFormat(d.format) ? OUTPUT_FORMAT_INFO[d.format].label : d.format}
+          </p>
         </div>
         <StatusPill status={d.status} />
       </header>

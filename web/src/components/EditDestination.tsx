@@ -5,6 +5,8 @@ import { Modal } from './Modal.js';
 import { DestinationFields, cleanOptions, effectiveHeaderName, hintsFor, type FormState } from './DestinationFields.js';
 import { TestResultPanel } from './TestResultPanel.js';
 import { FilterEditor, draftFilter, draftFrom, type FilterDraft } from './FilterEditor.js';
+import { FormatChoice } from './FormatChoice.js';
+import { isOutputFormat, type OutputFormat } from '../../../src/siem/outputFormat.js';
 
 interface Props {
   api: DestinationsApi;
@@ -46,6 +48,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
   const [dest, setDest] = useState(destination);
   const [form, setForm] = useState<FormState>(() => formFrom(destination));
   const [filterDraft, setFilterDraft] = useState<FilterDraft>(() => draftFrom(destination.filter));
+  const [format, setFormat] = useState<OutputFormat>(() => (isOutputFormat(destination.format) ? destination.format : 'ecs'));
   const [rotating, setRotating] = useState(false);
   const [confirmRemove, setConfirmRemove] = useState(false);
   const [newCredential, setNewCredential] = useState('');
@@ -103,6 +106,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
         url: form.url.trim(),
         options: { ...cleanOptions(form.options), ...limitOptions(dest.options) },
         filter: filter.filter,
+        format,
         ...(header !== '' && (dest.auth_header_configured || rotating || form.siem === 'custom') ? { auth_header_name: header } : {}),
         ...(rotating ? { auth_header_value: rotatingWith } : {}),
       });
@@ -153,6 +157,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
         noValidate
       >
         <DestinationFields form={form} onChange={setForm} withCredential={false} showAllHints />
+        <FormatChoice value={format} onChange={setFormat} />
         <FilterEditor api={api} draft={filterDraft} onChange={setFilterDraft} />
 
         <div className="field">

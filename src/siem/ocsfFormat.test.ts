@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { SIEM_IDS } from './catalog.js';
+import { getEncoder } from './registry.js';
+import { sampleEvent } from './testEvents.js';
+import { batchEvents, type EncodeContext } from './types.js';
+import { SPLUNK_OCSF_SOURCETYPE } from './splunkHec.js';
+import { assertValidOcsf } from '../../test/support/ocsfSchema.js';
+import { ocsfEventsOf } from '../../test/support/ocsfBodies.js';
+
+const ocsf: EncodeContext = { hostname: 'h', options: {}, userAgent: 'ua', format: 'ocsf' };
+const ecs: EncodeContext = { hostname: 'h', options: {}, userAgent: 'ua' };
+
+describe('format "ocsf": every preset wraps the OCSF object instead of the ECS one', () => {
+  it.each(SIEM_IDS)('%s', (siem) => {
+    const encoder = getEncoder(siem);
+    const events = encoder.maxBatchEvents === 1 ? [sampleEvent(1)] : [sampleEvent(1), sampleEvent(2), sampleEvent(3)];
+    const req = encoder.encode(events, ocsf);
+    const inside = ocsfEventsOf(siem, req.body);
+    expect(inside.map((e) => (e.finding_info as { uid: string }).uid)).toEqual(events.map((e) => e.event.id));
+    for (const e of inside) {
+      assertValidOcsf(e);
+      expect(e).not.toHaveProperty('aegis');
+      expect(e).not.toHaveProperty('@timestamp');
+    }
+    // Same envelope ids either way; the ECS body is unchanged by the option's existence.
+    expect(req.eventIds).toEqual(encoder.encode(events, ecs).eventIds);
+    expect(encoder.encode(events, { ...ocsf, format: 'ecs' }).body).toBe(encoder.encode(events, ecs).body);
+  });
+
+  it('preset defaults that name the shape: Splunk sourcetype, Elastic data stream, New Relic logtype, Datadog tag', () => {
+    const e = sampleEvent(1);
+    const hec = JSON.parse(getEncoder('splunk_hec').encode([e], ocsf).body) as { sourcetype: string };
+    expect(hec.sourcetype).toBe(SPLUNK_OCSF_SOURCETYPE);
+    expect(SPLUNK_OCSF_SOURCETYPE).toBe('ocsf:aegis:audit');
+    const own = JSON.parse(getEncoder('splunk_hec').encode([e], { ...ocsf, options: { sourcetype: 'mine' } }).body) as { sourcetype: string };
+    expect(own.sourcetype).toBe('mine');
+    const action = JSON.parse(getEncoder('elastic').encode([e], ocsf).body.split('\n')[0]!) as { create: { _index: string } };
+    expect(action.create._index).toBe('logs-aegis.preflight.ocsf-default');
+    const nr = JSON.parse(getEncoder('new_relic').encode([e], ocsf).body) as Array<{ common: { attributes: { logtype: string } } }>;
+    expect(nr[0]!.common.attributes.logtype).toBe('aegis.audit.ocsf');
+    const dd = JSON.parse(getEncoder('datadog').encode([e], ocsf).body) as Array<{ ddtags: string; message: string }>;
+    expect(dd[0]!.ddtags).toContain('format:ocsf');
+    expect(dd[0]!.message).toBe(e.aegis.summary);
+  });
+
+  it('batching sizes OCSF bodies within each preset limit', () => {
+    for (const siem of SIEM_IDS) {
+      const encoder = getEncoder(siem);
+      const events = Array.from({ length: 50 }, (_, i) => sampleEvent(i));
+      const tight = { ...encoder, maxBatchBytes: 4000 };
+      for (const group of batchEvents(events, tight, ocsf)) {
+        if (group.length > 1) expect(Buffer.byteLength(encoder.encode(group, ocsf).body)).toBeLessThanOrEqual(4000);
+      }
+    }
+  });
+});

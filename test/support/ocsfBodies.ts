@@ -1,0 +1,39 @@
+// The OCSF events inside a request body, for each SIEM preset's envelope (the inverse of the encoders
+// in src/siem/ for `format: "ocsf"`), so tests can validate every event a receiver got.
+import type { SiemId } from '../../src/siem/catalog.js';
+
+type Json = Record<string, unknown>;
+
+/** Attributes Datadog's log item adds beside the event's own (message is the OCSF event's own too). */
+const DATADOG_ADDED = ['ddsource', 'service', 'ddtags', 'hostname'];
+
+export function ocsfEventsOf(siem: SiemId, body: string): Json[] {
+  switch (siem) {
+    case 'custom':
+      return [JSON.parse(body) as Json];
+    case 'sumo_logic':
+      return body.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Json);
+    case 'splunk_hec':
+      // Concatenated envelopes: each starts with {"time".
+      return body
+        .replace(/}\s*{"time"/g, '}\n{"time"')
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { event: Json }).event);
+    case 'elastic':
+      return body
+        .split('\n')
+        .filter((l) => l !== '')
+        .filter((_, i) => i % 2 === 1)
+        .map((l) => JSON.parse(l) as Json);
+    case 'new_relic':
+      return (JSON.parse(body) as Array<{ logs: Array<{ attributes: Json }> }>).flatMap((b) => b.logs.map((l) => l.attributes));
+    case 'datadog':
+      return (JSON.parse(body) as Json[]).map((item) => {
+        const e = { ...item };
+        for (const k of DATADOG_ADDED) delete e[k];
+        return e;
+      });
+    default:
+      throw new Error(`no OCSF unwrapping for ${String(siem)}`);
+  }
+}

@@ -1,0 +1,381 @@
+/**
+ * A validator for OCSF events that reads the official OCSF schema source (vendored, unmodified, in
+ * test/fixtures/ocsf-1.8.0) and resolves it the way the OCSF schema server compiles it:
+ *
+ * - a class or object file's attributes, plus the attributes of every file it `$include`s (profiles:
+ *   those attributes are tagged with the profile's name), the file's own definitions winning;
+ * - then merged over what it `extends` (deeply: an enum's values accumulate, the child's caption wins;
+ *   `"profile": null` in a child makes a profile attribute part of the class itself);
+ * - each attribute's type, array-ness, enum and sibling from dictionary.json, under the class's own;
+ * - dictionary data types with their base type, regex, max_len, range and values;
+ * - class_uid = category uid * 1000 + class uid, type_uid = class_uid * 100 + activity_id, and the
+ *   *_name captions that go with them.
+ *
+ * An event is checked for: unknown attributes (objects are closed, except the free-form `object`
+ * type), required attributes, types, enum values of every enumerated attribute, siblings matching
+ * their enum caption (and present for 99 Other), object constraints (at_least_one, just_one), and
+ * profile attributes used without their profile in metadata.profiles.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const OCSF_FIXTURE_DIR = new URL('../fixtures/ocsf-1.8.0/', import.meta.url).pathname;
+
+export interface OcsfViolation {
+  /** JSON pointer into the event. */
+  path: string;
+  message: string;
+}
+
+type Json = unknown;
+type JsonObject = Record<string, Json>;
+
+interface EnumValue {
+  caption?: string;
+}
+
+export interface ResolvedAttribute {
+  name: string;
+  type: string;
+  isArray: boolean;
+  requirement: string;
+  /** The profile this attribute comes from; undefined: part of the class/object itself. */
+  profile?: string;
+  enum?: Record<string, EnumValue>;
+  sibling?: string;
+}
+
+export interface ResolvedEntity {
+  name: string;
+  caption: string;
+  attributes: Map<string, ResolvedAttribute>;
+  constraints: { at_least_one?: string[]; just_one?: string[] };
+  /** Classes only. */
+  uid?: number;
+  category?: { name: string; uid: number; caption: string };
+  profiles?: string[];
+}
+
+interface RawFile {
+  name: string;
+  caption?: string;
+  extends?: string;
+  category?: string;
+  uid?: number;
+  meta?: string;
+  attributes: JsonObject;
+  constraints?: ResolvedEntity['constraints'];
+  profiles?: string[];
+}
+
+function isObject(v: Json): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge of attribute definitions: objects merge key by key (so enums accumulate), `over` wins. */
+function deepMerge(base: Json, over: Json): Json {
+  if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
+  const out: JsonObject = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in out ? deepMerge(out[k], v) : v;
+  return out;
+}
+
+const PRIMITIVES = new Set(['string_t', 'integer_t', 'long_t', 'float_t', 'boolean_t', 'json_t']);
+
+export class OcsfSchema {
+  private readonly dictionary: JsonObject;
+  private readonly types: Record<string, JsonObject>;
+  private readonly categories: Record<string, { uid: number; caption: string }>;
+  private readonly classFiles = new Map<string, string>();
+  private readonly objectCache = new Map<string, ResolvedEntity>();
+  private readonly classCache = new Map<string, ResolvedEntity>();
+  readonly version: string;
+
+  constructor(readonly root: string = OCSF_FIXTURE_DIR) {
+    const dict = this.read('dictionary.json');
+    this.dictionary = (dict.attributes ?? {}) as JsonObject;
+    this.types = ((dict.types as JsonObject).attributes ?? {}) as Record<string, JsonObject>;
+    this.categories = (this.read('categories.json').attributes ?? {}) as OcsfSchema['categories'];
+    this.version = String(this.read('version.json').version);
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(join(root, dir))) {
+        const rel = join(dir, entry);
+        if (statSync(join(root, rel)).isDirectory()) walk(rel);
+        else if (entry.endsWith('.json')) this.classFiles.set(String(this.read(rel).name), rel);
+      }
+    };
+    walk('events');
+  }
+
+  private read(rel: string): JsonObject {
+    return JSON.parse(readFileSync(join(this.root, rel), 'utf8')) as JsonObject;
+  }
+
+  /** A dictionary attribute's definition (type, is_array, enum, sibling, caption). */
+  dictionaryAttribute(name: string): JsonObject | undefined {
+    const d = this.dictionary[name];
+    return isObject(d) ? d : undefined;
+  }
+
+  /** A file's attributes with its `$include`s folded in (included profile attributes tagged). */
+  private ownAttributes(file: RawFile): JsonObject {
+    const { $include, ...own } = file.attributes;
+    let merged: JsonObject = {};
+    for (const inc of (Array.isArray($include) ? $include : []) as string[]) {
+      const included = this.read(inc) as unknown as RawFile;
+      const tag = included.meta === 'profile' ? included.name : undefined;
+      for (const [k, v] of Object.entries(included.attributes)) {
+        if (k === '$include') continue;
+        merged[k] = tag ? { ...(v as JsonObject), profile: tag } : v;
+      }
+    }
+    merged = deepMerge(merged, own) as JsonObject;
+    return merged;
+  }
+
+  private resolveFile(file: RawFile, parent: ResolvedEntity | undefined, rawParentAttrs: JsonObject): { attrs: JsonObject; entity: ResolvedEntity } {
+    const attrs = deepMerge(rawParentAttrs, this.ownAttributes(file)) as JsonObject;
+    const resolved = new Map<string, ResolvedAttribute>();
+    for (const [name, defRaw] of Object.entries(attrs)) {
+      const def = defRaw as JsonObject;
+      const dict = this.dictionaryAttribute(name);
+      if (!dict) throw new Error(`OCSF schema: attribute ${name} of ${file.name} is not in the dictionary`);
+      const enumMerged = deepMerge(dict.enum ?? undefined, def.enum ?? undefined) as Record<string, EnumValue> | undefined;
+      const attr: ResolvedAttribute = {
+        name,
+        type: typeof def.type === 'string' ? def.type : String(dict.type),
+        isArray: Boolean(def.is_array ?? dict.is_array ?? false),
+        requirement: typeof def.requirement === 'string' ? def.requirement : 'optional',
+      };
+      if (typeof def.profile === 'string') attr.profile = def.profile;
+      if (enumMerged && Object.keys(enumMerged).length > 0) attr.enum = enumMerged;
+      if (typeof dict.sibling === 'string') attr.sibling = dict.sibling;
+      resolved.set(name, attr);
+    }
+    const entity: ResolvedEntity = {
+      name: file.name,
+      caption: file.caption ?? parent?.caption ?? file.name,
+      attributes: resolved,
+      // A child's constraints replace its parent's, as the schema server merges them.
+      constraints: file.constraints ?? parent?.constraints ?? {},
+    };
+    return { attrs, entity };
+  }
+
+  private rawClassAttrs = new Map<string, JsonObject>();
+  private rawObjectAttrs = new Map<string, JsonObject>();
+
+  resolveClass(name: string): ResolvedEntity {
+    const cached = this.classCache.get(name);
+    if (cached) return cached;
+    const rel = this.classFiles.get(name);
+    if (!rel) throw new Error(`OCSF schema: class ${name} is not vendored`);
+    const file = this.read(rel) as unknown as RawFile;
+    const parent = file.extends ? this.resolveClass(file.extends) : undefined;
+    const { attrs, entity } = this.resolveFile(file, parent, file.extends ? this.rawClassAttrs.get(file.extends)! : {});
+    const categoryName = file.category ?? parent?.category?.name;
+    if (categoryName && categoryName !== 'other') {
+      const cat = this.categories[categoryName];
+      if (!cat) throw new Error(`OCSF schema: unknown category ${categoryName}`);
+      entity.category = { name: categoryName, uid: cat.uid, caption: cat.caption };
+    } else if (parent?.category) {
+      entity.category = parent.category;
+    }
+    if (file.uid !== undefined) entity.uid = file.uid;
+    entity.profiles = [...new Set([...(parent?.profiles ?? []), ...(file.profiles ?? [])])];
+    this.rawClassAttrs.set(name, attrs);
+    this.classCache.set(name, entity);
+    return entity;
+  }
+
+  hasObject(name: string): boolean {
+    try {
+      statSync(join(this.root, 'objects', `${name}.json`));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  resolveObject(name: string): ResolvedEntity {
+    const cached = this.objectCache.get(name);
+    if (cached) return cached;
+    if (!this.hasObject(name)) throw new Error(`OCSF schema: object ${name} is not vendored`);
+    const file = this.read(join('objects', `${name}.json`)) as unknown as RawFile;
+    const parent = file.extends ? this.resolveObject(file.extends) : undefined;
+    const { attrs, entity } = this.resolveFile(file, parent, file.extends ? this.rawObjectAttrs.get(file.extends)! : {});
+    this.rawObjectAttrs.set(name, attrs);
+    this.objectCache.set(name, entity);
+    return entity;
+  }
+
+  /** class_uid of a class: category uid * 1000 + the class's uid. */
+  classUid(cls: ResolvedEntity): number {
+    if (cls.uid === undefined || !cls.category) throw new Error(`OCSF schema: ${cls.name} has no uid or category`);
+    return cls.category.uid * 1000 + cls.uid;
+  }
+
+  /** Validates one event against a class; an empty list means valid. */
+  validate(event: Json, className: string): OcsfViolation[] {
+    const cls = this.resolveClass(className);
+    const out: OcsfViolation[] = [];
+    if (!isObject(event)) return [{ path: '', message: 'an OCSF event is a JSON object' }];
+    const meta = event.metadata;
+    const applied = new Set<string>();
+    if (isObject(meta) && Array.isArray(meta.profiles)) {
+      for (const [i, p] of meta.profiles.entries()) {
+        if (typeof p === 'string' && cls.profiles?.includes(p)) applied.add(p);
+        else out.push({ path: `/metadata/profiles/${i}`, message: `${JSON.stringify(p)} is not a profile of class ${cls.name}` });
+      }
+    }
+    this.checkEntity(event, cls, '', applied, out, true);
+
+    // Classification: the numbers and names that identify the class and activity.
+    const classUid = this.classUid(cls);
+    const expect = (key: string, want: Json) => {
+      if (key in event && event[key] !== want) out.push({ path: `/${key}`, message: `must be ${JSON.stringify(want)}, is ${JSON.stringify(event[key])}` });
+    };
+    expect('class_uid', classUid);
+    expect('category_uid', cls.category!.uid);
+    expect('class_name', cls.caption);
+    expect('category_name', cls.category!.caption);
+    if (typeof event.activity_id === 'number') {
+      expect('type_uid', classUid * 100 + event.activity_id);
+      const activity = cls.attributes.get('activity_id')?.enum?.[String(event.activity_id)];
+      if (activity?.caption) expect('type_name', `${cls.caption}: ${activity.caption}`);
+    }
+    return out;
+  }
+
+  private checkEntity(value: JsonObject, entity: ResolvedEntity, path: string, applied: Set<string>, out: OcsfViolation[], isClass: boolean): void {
+    const what = `${isClass ? 'class' : 'object'} ${entity.name}`;
+    for (const [key, v] of Object.entries(value)) {
+      const attr = entity.attributes.get(key);
+      const p = `${path}/${key}`;
+      if (!attr) {
+        out.push({ path: p, message: `is not an attribute of ${what}` });
+        continue;
+      }
+      if (attr.profile && !applied.has(attr.profile)) {
+        out.push({ path: p, message: `belongs to profile ${attr.profile}, which metadata.profiles does not list` });
+      }
+      // Classification ids are checked against the class itself (validate), not the base enums.
+      if (isClass && (key === 'class_uid' || key === 'category_uid')) {
+        this.checkType(v, 'integer_t', p, out);
+        continue;
+      }
+      this.checkAttribute(v, attr, p, applied, out);
+      if (attr.sibling && attr.enum && typeof v === 'number') {
+        const caption = attr.enum[String(v)]?.caption;
+        const sib = value[attr.sibling];
+        if (v === 99 && sib === undefined) out.push({ path: `${path}/${attr.sibling}`, message: `is required when ${key} is 99 (Other)` });
+        else if (v !== 99 && sib !== undefined && caption !== undefined && sib !== caption) {
+          out.push({ path: `${path}/${attr.sibling}`, message: `must be the caption of ${key} ${v}, ${JSON.stringify(caption)}; is ${JSON.stringify(sib)}` });
+        }
+      }
+    }
+    for (const attr of entity.attributes.values()) {
+      if (attr.requirement !== 'required' || attr.name in value) continue;
+      if (attr.profile && !applied.has(attr.profile)) continue;
+      out.push({ path: `${path}/${attr.name}`, message: `is required by ${what}` });
+    }
+    const present = (names: string[]) => names.filter((n) => value[n] !== undefined && value[n] !== null);
+    const { at_least_one, just_one } = entity.constraints;
+    if (at_least_one && present(at_least_one).length === 0) out.push({ path: path || '/', message: `${what} needs at least one of ${at_least_one.join(', ')}` });
+    if (just_one && present(just_one).length !== 1) out.push({ path: path || '/', message: `${what} needs exactly one of ${just_one.join(', ')}` });
+  }
+
+  private checkAttribute(v: Json, attr: ResolvedAttribute, path: string, applied: Set<string>, out: OcsfViolation[]): void {
+    if (attr.isArray) {
+      if (!Array.isArray(v)) {
+        out.push({ path, message: `must be an array of ${attr.type}` });
+        return;
+      }
+      v.forEach((item, i) => this.checkScalarOrObject(item, attr, `${path}/${i}`, applied, out));
+      return;
+    }
+    this.checkScalarOrObject(v, attr, path, applied, out);
+  }
+
+  private checkScalarOrObject(v: Json, attr: ResolvedAttribute, path: string, applied: Set<string>, out: OcsfViolation[]): void {
+    if (attr.type === 'object') {
+      // The free-form object type (unmapped, data, ...): any JSON object.
+      if (!isObject(v)) out.push({ path, message: 'must be a JSON object' });
+      return;
+    }
+    if (!(attr.type in this.types)) {
+      if (!isObject(v)) {
+        out.push({ path, message: `must be a ${attr.type} object` });
+        return;
+      }
+      this.checkEntity(v, this.resolveObject(attr.type), path, applied, out, false);
+      return;
+    }
+    if (!this.checkType(v, attr.type, path, out)) return;
+    if (attr.enum && !(String(v) in attr.enum)) {
+      out.push({ path, message: `${JSON.stringify(v)} is not a value of ${attr.name} (${Object.keys(attr.enum).join(', ')})` });
+    }
+  }
+
+  /** Checks a value against a dictionary data type (and its base types); false when it is not one. */
+  private checkType(v: Json, type: string, path: string, out: OcsfViolation[]): boolean {
+    const def = this.types[type];
+    if (!def) {
+      out.push({ path, message: `schema type ${type} is unknown` });
+      return false;
+    }
+    const bad = (message: string) => {
+      out.push({ path, message });
+      return false;
+    };
+    if (!PRIMITIVES.has(type)) {
+      const base = typeof def.type === 'string' ? def.type : undefined;
+      if (!base) return bad(`schema type ${type} has no base type`);
+      if (!this.checkType(v, base, path, out)) return false;
+    } else {
+      switch (type) {
+        case 'string_t':
+          if (typeof v !== 'string') return bad(`must be a string (${type})`);
+          break;
+        case 'integer_t':
+          if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) return bad(`must be a 32-bit integer (${type})`);
+          break;
+        case 'long_t':
+          if (typeof v !== 'number' || !Number.isSafeInteger(v)) return bad(`must be an integer (${type})`);
+          break;
+        case 'float_t':
+          if (typeof v !== 'number' || !Number.isFinite(v)) return bad(`must be a number (${type})`);
+          break;
+        case 'boolean_t':
+          if (typeof v !== 'boolean') return bad(`must be true or false (${type})`);
+          break;
+        case 'json_t':
+          break;
+      }
+    }
+    if (typeof def.regex === 'string' && typeof v === 'string' && !new RegExp(def.regex).test(v)) return bad(`does not match ${type}`);
+    if (typeof def.max_len === 'number' && typeof v === 'string' && v.length > def.max_len) return bad(`is longer than ${def.max_len} (${type})`);
+    if (Array.isArray(def.range) && typeof v === 'number' && (v < Number(def.range[0]) || v > Number(def.range[1]))) return bad(`is outside ${def.range.join('..')} (${type})`);
+    if (Array.isArray(def.values) && !def.values.includes(v)) return bad(`must be one of ${JSON.stringify(def.values)} (${type})`);
+    return true;
+  }
+}
+
+let shared: OcsfSchema | undefined;
+
+/** The vendored OCSF 1.8.0 schema, loaded once per test file. */
+export function ocsfSchema(): OcsfSchema {
+  shared ??= new OcsfSchema();
+  return shared;
+}
+
+/** Violations of a Data Security Finding (class 2006) event. */
+export function ocsfViolations(event: Json): OcsfViolation[] {
+  return ocsfSchema().validate(event, 'data_security_finding');
+}
+
+/** Throws with every violation listed when the event is not a valid Data Security Finding. */
+export function assertValidOcsf(event: Json): void {
+  const v = ocsfViolations(event);
+  if (v.length > 0) throw new Error(`invalid OCSF event:\n${v.map((x) => `  ${x.path}: ${x.message}`).join('\n')}\n${JSON.stringify(event)}`);
+}
