@@ -10,7 +10,7 @@ export async function replayDestination(
   destinationId: string,
   window: { from: Date; to: Date; retentionDays: number } | null = null,
 ): Promise<ReplayResult> {
-  const { rows } = await db.query<{ org_id: string; siem: string }>('SELECT org_id, siem FROM destinations WHERE id = $1', [destinationId]);
+  const { rows } = await db.query<{ org_id: string; siem: string }>('SELECT org_id, siem FROM destinations WHERE id = $1 AND deleted_at IS NULL', [destinationId]);
   const dest = rows[0];
   if (!dest) throw new CliError(`No destination ${destinationId}.`);
   let bar: ReturnType<typeof progressBar> | null = null;

@@ -212,7 +212,7 @@ export class Worker {
         .catch(() => undefined);
     }, LIMITS_REFRESH_MS);
     try {
-      await Promise.all(Array.from({ length: lanes }, () => this.lane(target, limiter, probing, farewellOnly)));
+      await Promise.all(Array.from({ length: lanes }, () => this.lane(target, limiter, probing, farewellOnly, new Date(row.updated_at))));
     } finally {
       clearInterval(refresh);
       this.limiters.forgetIfPristine(target.id);
@@ -230,7 +230,7 @@ export class Worker {
    * fill by themselves, because events pile up in the queue while the previous request is in flight.
    * So the low-latency requirement is met without a flush timer, and none is added on purpose.
    */
-  private async lane(target: DeliveryTarget, limiter: DestinationLimiter, probing = false, farewellOnly = false): Promise<void> {
+  private async lane(target: DeliveryTarget, limiter: DestinationLimiter, probing = false, farewellOnly = false, configVersion?: Date): Promise<void> {
     const encoder = getEncoder(target.siem);
     const claimSize = encoder.maxBatchEvents === 1 ? this.opts.singleEventClaim : Math.min(encoder.maxBatchEvents, this.opts.batchClaim);
     const requestsWanted = encoder.maxBatchEvents === 1 ? this.opts.requestsPerLane : 1;
@@ -257,7 +257,8 @@ export class Worker {
           if (this.stopping) return;
           const claimId = randomUUID();
           const claim = { orgId: target.orgId, destinationId: target.id, limit: granted, leaseMs: this.opts.leaseMs, claimId };
-          const jobs = farewellOnly ? await claimFarewellJobs(this.deps.db, claim) : await claimJobs(this.deps.db, claim);
+          // Claims under the settings this runner read (configVersion): a changed destination gets a new runner.
+          const jobs = farewellOnly ? await claimFarewellJobs(this.deps.db, claim) : await claimJobs(this.deps.db, { ...claim, configVersion });
           this.budget.release(granted - jobs.length);
           limiter.refund(permit.events - jobs.length);
           held = jobs.length;

@@ -5,7 +5,7 @@ import { buildTestEvent, buildWireEvent, newPreflightId, type AegisFields } from
 import { DECISIONS, DESTINATIONS, INPUT_TYPES, OUTCOME_BY_DECISION, SOURCE_TYPES } from './enums.js';
 import { evaluatePolicy } from './policy.js';
 import { FINDING_TYPES } from './findings.js';
-import { apiBodiesSchema, auditEventSchema, validateAgentRecord, validateAuditEventsRequest, validateBody, validatePreflightOptions, validateWireEvent } from './validate.js';
+import { apiBodiesSchema, auditEventSchema, configChangeEventSchema, validateAgentRecord, validateAuditEventsRequest, validateBody, validatePreflightOptions, validateWireEvent } from './validate.js';
 
 const example = JSON.parse(readFileSync(new URL('./fixtures/product-page-example.json', import.meta.url), 'utf8'));
 
@@ -179,6 +179,7 @@ describe('schemas and code share one set of enumerations', () => {
     };
     walk(auditEventSchema, 'audit-event');
     walk(apiBodiesSchema, 'api-bodies');
+    walk(configChangeEventSchema, 'config-change-event');
     expect(problems).toEqual([]);
   });
 });

@@ -9,7 +9,20 @@ import type { ClaimedJob } from './types.js';
  */
 export async function claimJobs(
   db: Queryable,
-  args: { orgId: string; destinationId: string; limit: number; leaseMs: number; claimId: string },
+  args: {
+    orgId: string;
+    destinationId: string;
+    limit: number;
+    leaseMs: number;
+    claimId: string;
+    /**
+     * The destination's updated_at as the runner read it: a destination changed since (URL, credential,
+     * options; each change also queues a trail event, so a runner is often busy right then) yields
+     * nothing, the runner ends and the next scan starts one with the new settings. Never a credential
+     * rotated a moment ago sent with the old one. Compared within a millisecond (JavaScript dates).
+     */
+    configVersion?: Date;
+  },
 ): Promise<ClaimedJob[]> {
   const { rows } = await db.query<{ id: number; org_id: string; event_id: string; attempts: number; created_at: Date; payload: unknown }>(
     `WITH picked AS (
@@ -18,7 +31,8 @@ export async function claimJobs(
           -- A destination disabled (or paused by its circuit breaker, possibly by another worker)
           -- while a runner drains its backlog stops being claimed at the next round.
           AND EXISTS (SELECT 1 FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.enabled
-                        AND (d.paused_until IS NULL OR d.paused_until <= now()))
+                        AND (d.paused_until IS NULL OR d.paused_until <= now())
+                        AND ($6::timestamptz IS NULL OR abs(extract(epoch FROM d.updated_at - $6::timestamptz)) < 0.001))
         ORDER BY next_attempt_at, id
         LIMIT $3
         FOR UPDATE SKIP LOCKED
@@ -33,7 +47,7 @@ export async function claimJobs(
      SELECT c.id, c.org_id, c.event_id, c.attempts, c.created_at, e.payload
        FROM claimed c JOIN audit_events e ON e.org_id = c.org_id AND e.id = c.event_id
       ORDER BY c.id`,
-    [args.orgId, args.destinationId, args.limit, args.leaseMs, args.claimId],
+    [args.orgId, args.destinationId, args.limit, args.leaseMs, args.claimId, args.configVersion ?? null],
   );
   return rows.map((r) => ({ id: r.id, orgId: r.org_id, eventId: r.event_id, attempts: r.attempts, createdAt: r.created_at, payload: r.payload }));
 }

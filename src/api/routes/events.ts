@@ -118,7 +118,7 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
       response: {
         200: Type.Object(
           {
-            events: Type.Array(Type.Unknown({ description: 'A wire event (schemas/audit-event.schema.json), exactly as a custom webhook destination receives it.' })),
+            events: Type.Array(Type.Unknown({ description: 'A wire event (schemas/audit-event.schema.json, or schemas/config-change-event.schema.json for the configuration trail), exactly as a custom webhook destination receives it.' })),
             next_cursor: Type.String({
               description:
                 'Always set: pass it as cursor to read on. When has_more is false you are caught up; poll again later with the same cursor for events recorded since.',

@@ -8,7 +8,7 @@ import { agentRecord } from '../events/support.js';
 import { recordEvents } from '../../../src/queue/enqueue.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { apiBodiesSchema, auditEventSchema } from '../../../src/events/validate.js';
+import { apiBodiesSchema, auditEventSchema, configChangeEventSchema } from '../../../src/events/validate.js';
 
 // The published schema of the answer (schemas/api-bodies.schema.json#/$defs/AuditEventsPage), with the wire event's.
 type FormatsPlugin = (ajv: Ajv2020) => Ajv2020;
@@ -16,6 +16,7 @@ const addFormats = (addFormatsModule as unknown as { default?: FormatsPlugin }).
 const ajv = addFormats(new Ajv2020({ allErrors: true, strict: true, strictTypes: false }));
 ajv.addSchema(auditEventSchema);
 ajv.addSchema(apiBodiesSchema);
+ajv.addSchema(configChangeEventSchema);
 const validPage = ajv.compile({ $ref: `${apiBodiesSchema.$id as string}#/$defs/AuditEventsPage` });
 
 interface Page {
@@ -69,9 +70,10 @@ describe.each(DB_KINDS)('pull API (%s)', (kind) => {
     const [delivered] = await receiver.waitFor((reqs) => reqs.some((r) => r.path === '/pull-hook'), 60_000).then((reqs) => reqs.filter((r) => r.path === '/pull-hook'));
     const res = await svc.request('GET', pullPath(o.orgId), { apiKey: o.apiKey });
     expect(res.status).toBe(200);
-    expect(res.body.events).toHaveLength(1);
+    // The destination's creation is on the configuration trail (docs/trail.md), then the decision.
+    expect(res.body.events.map((e: { event: { dataset: string } }) => e.event.dataset)).toEqual(['aegis.audit_stream', 'aegis.preflight']);
     // Byte for byte: the same JSON text (field order included) as the webhook's body.
-    expect(JSON.stringify(res.body.events[0])).toBe(delivered!.body.toString('utf8'));
+    expect(JSON.stringify(res.body.events[1])).toBe(delivered!.body.toString('utf8'));
     expect(res.text).not.toContain('287-65-4321');
     expect(res.body.has_more).toBe(false);
     expect(validPage(res.body), JSON.stringify(validPage.errors)).toBe(true);

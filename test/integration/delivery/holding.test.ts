@@ -66,8 +66,9 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
     await expect.poll(async () => (await statusCounts(tdb.db, id)).pending ?? 0).toBe(2);
     const del = await svc.request('DELETE', path, { apiKey: org.apiKey });
     expect(del.status).toBeLessThan(300);
-    const { rows } = await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1`, [id]);
-    expect(rows[0]!.n).toBe(0);
+    // The rest go with the row once its farewell (the destination_deleted trail event) is delivered.
+    const jobs = async () => (await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1`, [id])).rows[0]!.n;
+    await expect.poll(jobs, { timeout: 60_000 }).toBe(0);
     expect((await svc.request('GET', path, { apiKey: org.apiKey })).status).toBe(404);
   });
 

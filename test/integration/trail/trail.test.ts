@@ -179,4 +179,40 @@ describe.each(DB_KINDS)('configuration trail (%s)', (kind) => {
     expect((await tdb.db.query('SELECT 1 FROM destinations WHERE id = $1', [off])).rowCount).toBe(0);
     expect(quiet.requests.length).toBe(0);
   });
+
+  it('GET .../activity pages the trail newest first with a cursor, names only; a forged cursor is a 400', async () => {
+    const other = await svc.newOrg();
+    const path = `/api/orgs/${other.orgId}/activity`;
+    const call = (q = '') => svc.request('GET', `${path}${q}`, { apiKey: other.apiKey });
+    expect((await call()).body).toEqual({ activity: [], next_cursor: null });
+    const r = await receiver();
+    const created = await svc.request('POST', `/api/orgs/${other.orgId}/forwarding-destinations`, { apiKey: other.apiKey, body: { siem: 'splunk_hec', url: `${r.url}/services/collector/event`, auth_header_value: 'Splunk activity-secret-0000' } });
+    expect(created.status).toBe(201);
+    const id = created.body.destination_id as string;
+    expect((await svc.request('PATCH', `/api/orgs/${other.orgId}/forwarding-destinations/${id}`, { apiKey: other.apiKey, body: { options: { index: 'audit' }, enabled: false } })).status).toBe(200);
+
+    const first = await call('?limit=2');
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.activity.map((a: { action: string }) => a.action)).toEqual(['destination_disabled', 'destination_updated']);
+    expect(first.body.activity[1]).toMatchObject({
+      actor_type: 'api_key',
+      actor_id: apiKeyActorId(other.apiKey),
+      destination_id: id,
+      siem: 'splunk_hec',
+      changed_fields: ['options.index'],
+      outcome: 'success',
+    });
+    expect(first.body.next_cursor).toEqual(expect.any(String));
+    const second = await call(`?limit=2&cursor=${first.body.next_cursor as string}`);
+    expect(second.body.activity.map((a: { action: string }) => a.action)).toEqual(['destination_created']);
+    expect(second.body.next_cursor).toBeNull();
+    expect(JSON.stringify([first.body, second.body])).not.toContain('activity-secret-0000');
+
+    const forged = await call(`?cursor=${Buffer.from('t1.not-a-time|cfg_x').toString('base64url')}`);
+    expect(forged.status).toBe(400);
+    expect(forged.body.error.message).toMatch(/^cursor: /);
+    expect((await call('?limit=0')).status).toBe(400);
+    // Another organization's trail is not there for this key.
+    expect((await svc.request('GET', `/api/orgs/${org.orgId}/activity`, { apiKey: other.apiKey })).status).toBe(404);
+  });
 });
