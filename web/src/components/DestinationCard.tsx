@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { isSiemId, SIEM_PRESETS } from '../../../src/siem/catalog.js';
 import type { Destination, DestinationsApi, HourStat } from '../api.js';
 import { StatusPill } from './StatusPill.js';
+import { ReplayProgress } from './ReplayProgress.js';
 import { DeliveryChart } from './DeliveryChart.js';
 import { behind, plural, relativeTime } from '../format.js';
 
@@ -15,10 +16,14 @@ interface Props {
   onToggle: () => void;
   onFailedEvents: () => void;
   onDelete: () => void;
+  onReplayRange: () => void;
+  /** A background replay started from this page, followed on the card. */
+  replayId: string | null;
+  onReplayFinished: () => void;
   busy: boolean;
 }
 
-export function DestinationCard({ api, destination: d, editHref, refreshKey, onEdit, onToggle, onFailedEvents, onDelete, busy }: Props) {
+export function DestinationCard({ api, destination: d, editHref, refreshKey, onEdit, onToggle, onFailedEvents, onDelete, onReplayRange, replayId, onReplayFinished, busy }: Props) {
   const [hours, setHours] = useState<HourStat[] | null>(null);
   useEffect(() => {
     let live = true;
@@ -86,6 +91,7 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
         </div>
       ) : null}
       <DeliveryChart hours={hours} />
+      {replayId ? <ReplayProgress api={api} destinationId={d.destination_id} replayId={replayId} withCancel onFinished={onReplayFinished} /> : null}
       <div className="card-actions">
         <a href={editHref} onClick={onEdit} className="button-secondary small">
           Edit<span className="visually-hidden"> destination {label}</span>
@@ -103,6 +109,9 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
             Dead-lettered events<span className="visually-hidden"> of {label}</span>
           </button>
         )}
+        <button type="button" className="button-ghost small" onClick={onReplayRange}>
+          Replay a time range<span className="visually-hidden"> to {label}</span>
+        </button>
         <span className="spacer" />
         <button type="button" className="button-danger-ghost small" onClick={onDelete}>
           Delete<span className="visually-hidden"> {label}</span>
