@@ -6,6 +6,8 @@ import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { ok, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { eventIdsOf, jobRows, seedEvents } from './support.js';
+import { loadConfig } from '../../../src/config/env.js';
+import { replayDestination } from '../../../src/cli/replay.js';
 
 const BATCH = 50;
 const EVENTS = 400; // eight batches
@@ -176,5 +178,38 @@ describe.each(DB_KINDS)('background range replay (%s)', (kind) => {
     expect(big.body.error.message).toMatch(new RegExp(`holds ${EVENTS} recorded events.*AEGIS_MAX_REPLAY_EVENTS = ${EVENTS - 1}`));
     expect(await jobRows(tdb.db, d3.id)).toHaveLength(0);
     await capped.stop();
+  });
+
+  it('the CLI makes the same request and walks the replay itself when no worker runs it (or leaves it with --no-wait)', async () => {
+    const api = await service('api');
+    const org = await orgWithHistory(api);
+    const d = await createDestination(api, org, { enabled: false });
+    const config = loadConfig({ ...ENV, AEGIS_ENCRYPTION_KEY: api.config.encryptionKey! });
+    const w = { from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 60_000), config };
+    const left = await replayDestination(tdb.db, d.id, { ...w, wait: false });
+    expect(left).toMatchObject({ replayed: BATCH, replay_id: expect.stringMatching(/^rpl_/) });
+    expect(await getReplay(api, org.apiKey, d.path, left.replay_id!)).toMatchObject({ status: 'running', created_by: 'cli' });
+    expect((await api.request('POST', `${d.path}/replays/${left.replay_id}/cancel`, { apiKey: org.apiKey })).status).toBe(200);
+
+    const walked = await replayDestination(tdb.db, d.id, { ...w, wait: true });
+    expect(walked.replay_id).not.toBe(left.replay_id);
+    // The cancelled replay's first batch is still waiting: the second one does not queue it twice.
+    expect(walked).toMatchObject({ replayed: EVENTS - BATCH });
+    expect(walked.message).toMatch(new RegExp(`${BATCH} event\\(s\\) already waiting`));
+    expect(await getReplay(api, org.apiKey, d.path, walked.replay_id!)).toMatchObject({ status: 'done', scanned: EVENTS, created_by: 'cli' });
+    expect(await jobRows(tdb.db, d.id)).toHaveLength(EVENTS);
+    await api.stop();
+  });
+
+  it('documents every answer of the replay endpoints in /openapi.json', async () => {
+    const api = await service('api');
+    const doc = (await api.request('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: Record<string, unknown> } };
+    const one = '/api/orgs/{org_id}/forwarding-destinations/{destination_id}';
+    expect(Object.keys(doc.paths[`${one}/replay`]!.post!.responses)).toEqual(expect.arrayContaining(['200', '202', '400', '401', '404', '409']));
+    expect(Object.keys(doc.paths[`${one}/replays`]!.get!.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404']));
+    expect(Object.keys(doc.paths[`${one}/replays/{replay_id}`]!.get!.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404']));
+    expect(Object.keys(doc.paths[`${one}/replays/{replay_id}/cancel`]!.post!.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404', '409']));
+    expect(JSON.stringify(doc.components.schemas)).toContain('total_estimate');
+    await api.stop();
   });
 });
