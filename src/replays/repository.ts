@@ -147,8 +147,14 @@ export async function claimReplay(db: Queryable, claimId: string, leaseMs: numbe
   };
 }
 
-/** In a batch's transaction, before it queues anything: locks the replay, true if this claim still runs it. */
+/**
+ * In a batch's transaction, before it queues anything: locks the replay, true if this claim still
+ * runs it. The destination's row is share-locked first, as the batch's job inserts would lock it
+ * (foreign key): a destination being deleted (which cascades to this replay's row) then makes the
+ * batch wait for it at the start, rather than both waiting on each other.
+ */
 export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<boolean> {
+  await tx.query('SELECT 1 FROM destinations WHERE org_id = $1 AND id = $2 FOR KEY SHARE', [c.orgId, c.destinationId]);
   const { rows } = await tx.query<{ ok: boolean }>(
     `SELECT (status = 'running' AND claim_id = $3) AS ok FROM replays WHERE org_id = $1 AND id = $2 FOR UPDATE`,
     [c.orgId, c.id, c.claimId],

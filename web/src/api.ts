@@ -121,6 +121,7 @@ export function destinationsApi(orgId: string) {
     replay: (id: string) => call<{ replayed: number }>('POST', `${one(id)}/replay`, {}),
     replayRange: (id: string, from: Date, to: Date) =>
       call<RangeReplayResult>('POST', `${one(id)}/replay`, { from: from.toISOString(), to: to.toISOString() }),
+    listReplays: (id: string, limit: number) => call<{ replays: Replay[] }>('GET', `${one(id)}/replays?limit=${limit}`),
     getReplay: (id: string, replayId: string) => call<Replay>('GET', `${one(id)}/replays/${encodeURIComponent(replayId)}`),
     cancelReplay: (id: string, replayId: string) => call<Replay>('POST', `${one(id)}/replays/${encodeURIComponent(replayId)}/cancel`),
     stats: (id: string) => call<{ hours: HourStat[] }>('GET', `${one(id)}/stats`),

@@ -36,6 +36,20 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
     };
   }, [api, d.destination_id, refreshKey]);
 
+  // A replay already running when the page opened (started from the API, the CLI or another tab).
+  const [runningReplay, setRunningReplay] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    api
+      .listReplays(d.destination_id, 1)
+      .then((r) => live && r.replays[0]?.status === 'running' && setRunningReplay(r.replays[0].replay_id))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [api, d.destination_id]);
+  const followed = replayId ?? runningReplay;
+
   const siemLabel = isSiemId(d.siem) ? SIEM_PRESETS[d.siem].label : d.siem;
   // The user's name when there is one (two Splunk destinations are then told apart), else the SIEM.
   const label = d.name ?? siemLabel;
@@ -91,7 +105,7 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
         </div>
       ) : null}
       <DeliveryChart hours={hours} />
-      {replayId ? <ReplayProgress api={api} destinationId={d.destination_id} replayId={replayId} withCancel onFinished={onReplayFinished} /> : null}
+      {followed ? <ReplayProgress api={api} destinationId={d.destination_id} replayId={followed} withCancel onFinished={onReplayFinished} /> : null}
       <div className="card-actions">
         <a href={editHref} onClick={onEdit} className="button-secondary small">
           Edit<span className="visually-hidden"> destination {label}</span>
