@@ -97,4 +97,26 @@ describe('Send history and Replay a time range, in headless Chromium', () => {
     ]);
     expect(pageErrors).toEqual([]);
   });
+
+  it('Cancel replay stops a long replay; the dialog says so and what was queued stays queued', async () => {
+    // A longer history: 150 more batches of 20, so the replay is still running when Cancel is clicked.
+    await seedEvents(tdb.db, orgId, 3000);
+    const list = await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations`, { apiKey });
+    const dest = (list.body as { destination_id: string; url: string }[]).find((d) => d.url.endsWith('/history'))!;
+    await card(page, dest.destination_id).getByRole('button', { name: /^Replay a time range/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Replay a time range' });
+    await dialog.getByRole('button', { name: 'Replay', exact: true }).click();
+    const progress = dialog.getByTestId('replay-progress');
+    await progress.waitFor();
+    await dialog.getByRole('button', { name: 'Cancel replay' }).click();
+    await expect.poll(() => progress.getAttribute('data-status'), { timeout: 60_000 }).toBe('cancelled');
+    await expect(progress.textContent()).resolves.toMatch(/^Cancelled: \d+ events? queued before it stopped stay queued\./);
+    await screenshot(page, 'replay-cancelled');
+    const replays = await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations/${dest.destination_id}/replays?limit=1`, { apiKey });
+    const r = replays.body.replays[0] as { status: string; scanned: number; total_estimate: number };
+    expect(r.status).toBe('cancelled');
+    expect(r.scanned).toBeLessThan(r.total_estimate);
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    expect(pageErrors).toEqual([]);
+  });
 });
