@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --scenario detection,latency,drain,ingest,rss,baseline,scale]`
+// `npm run bench [-- --quick] [-- --scenario detection,latency,drain,ingest,rss,baseline,scale,replay] [-- --events N]`
 //
 // Starts the real service (separate `--role api` / `--role worker` processes) against the real
 // PostgreSQL server (database aegis_bench, reset between scenarios), a lean HTTPS receiver process
@@ -41,10 +41,13 @@ const CA = `${ROOT}test/fixtures/tls/ca.pem`;
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const scenarioArg = argv.find((a, i) => a.startsWith('--scenario=') || argv[i - 1] === '--scenario');
-const ALL = ['detection', 'latency', 'drain', 'ingest', 'rss', 'baseline', 'scale'] as const;
+const ALL = ['detection', 'latency', 'drain', 'ingest', 'rss', 'baseline', 'scale', 'replay'] as const;
+// Scenarios a plain `npm run bench` runs; replay (a background range replay of a large history) runs
+// when named, so it does not add minutes to every full run.
+const DEFAULT_SCENARIOS: Scenario[] = ['detection', 'latency', 'drain', 'ingest', 'rss', 'baseline', 'scale'];
 type Scenario = (typeof ALL)[number];
 const scenarios = new Set<Scenario>(
-  scenarioArg ? (scenarioArg.replace(/^--scenario=/, '').split(',').map((s) => s.trim()) as Scenario[]) : [...ALL],
+  scenarioArg ? (scenarioArg.replace(/^--scenario=/, '').split(',').map((s) => s.trim()) as Scenario[]) : DEFAULT_SCENARIOS,
 );
 for (const s of scenarios) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; choose from ${ALL.join(',')}`);
 // --cpu-prof: every service process (API and workers) writes a V8 CPU profile when it exits.
@@ -69,6 +72,10 @@ const SIZES = quick
 // --drain-events N: backlog size of the drain scenario (e.g. a profile long enough to outweigh start-up).
 const drainEventsArg = argv.find((a, i) => argv[i - 1] === '--drain-events');
 if (drainEventsArg) SIZES.drainEvents = Number(drainEventsArg);
+// --events N: history size of the replay scenario (default 1,000,000; 100,000 with --quick).
+const replayEventsArg = argv.find((a, i) => argv[i - 1] === '--events');
+const REPLAY_EVENTS = replayEventsArg ? Number(replayEventsArg) : quick ? 100_000 : 1_000_000;
+if (!Number.isSafeInteger(REPLAY_EVENTS) || REPLAY_EVENTS < 1) throw new Error(`--events must be a positive whole number, got ${replayEventsArg}`);
 const PRESETS: SiemId[] = presetArg
   ? (presetArg.replace(/^--presets=/, '').split(',') as SiemId[])
   : ['custom', 'splunk_hec', 'datadog', 'elastic', 'sumo_logic', 'new_relic'];
@@ -808,6 +815,90 @@ async function baselineScenario(n: number): Promise<BaselineResult> {
   return r;
 }
 
+interface ReplayBenchResult {
+  events: number;
+  /** Time until POST .../replay answered (its first batch queued, 202). */
+  answerMs: number;
+  status: number;
+  /** From the request to the background replay's status done. */
+  seconds: number;
+  /** Events replayed (jobs queued) per second. */
+  rate: number;
+  replayed: number;
+  complete: boolean;
+  cores: Cores;
+  /** CPU microseconds per event replayed. */
+  cpuUsPerEvent: Record<string, number>;
+  statements: StatementStat[] | null;
+  pgWaits: Record<string, number>;
+  loadavg1: number;
+  cpuPressure: number | null;
+}
+
+/**
+ * Range replay of a recorded history to one destination (issue 12): the API answers after the first
+ * batch and a worker process walks the rest in the background. Measures events queued per second
+ * and the CPU per event of the API, the worker and PostgreSQL. The destination is disabled, so the
+ * figure is the replay's own cost, not delivery's (the drain scenarios measure that).
+ */
+async function replayScenario(n: number): Promise<ReplayBenchResult> {
+  log(`replay: a history of ${n.toLocaleString('en-US')} events to one destination`);
+  const org = await freshOrg(['splunk_hec'], false);
+  const dest = org.destinations[0]!.id;
+  const ts = Date.now();
+  await seedBacklog(db, org.orgId, [], n);
+  log(`replay: recorded ${n} events in ${round((Date.now() - ts) / 1000, 1)} s`);
+  const env = { AEGIS_MAX_REPLAY_EVENTS: String(Math.max(n, 5_000_000)) };
+  const api = await startService('api', env);
+  const worker = await startService('worker', env);
+  const base = `http://127.0.0.1:${api.port}/api/orgs/${org.orgId}/forwarding-destinations/${dest}`;
+  const headers = { authorization: `Bearer ${org.apiKey}`, 'content-type': 'application/json' };
+  const cpu = meter({ api: () => [api.proc.pid!], worker: () => [worker.proc.pid!], bench: () => [process.pid] });
+  await resetStatementStats();
+  await cpu.begin();
+  const waits = waitSampler();
+  const t0 = performance.now();
+  const body = JSON.stringify({ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() });
+  const res = await request(`${base}/replay`, { method: 'POST', headers, body });
+  const answer = (await res.body.json()) as { replayed: number; replay_id?: string };
+  const answerMs = performance.now() - t0;
+  if (res.statusCode !== 200 && res.statusCode !== 202) throw new Error(`replay: POST answered ${res.statusCode}: ${JSON.stringify(answer)}`);
+  let replayed = answer.replayed;
+  let complete = res.statusCode === 200;
+  const limitMs = quick ? 120_000 : 900_000;
+  while (!complete && performance.now() - t0 < limitMs) {
+    await sleep(100);
+    const r = await request(`${base}/replays/${answer.replay_id}`, { headers });
+    const view = (await r.body.json()) as { status: string; replayed: number };
+    replayed = view.replayed;
+    if (view.status === 'done') complete = true;
+    else if (view.status !== 'running') throw new Error(`replay: the replay ended ${view.status}`);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cores = await cpu.end();
+  const cpuUsPerEvent = cpuPerEvent(cores, cpu.windowSeconds, replayed);
+  const statements = await topStatements(replayed);
+  const pgWaits = await waits.stop();
+  await Promise.all([stopProc(api.proc), stopProc(worker.proc)]);
+  const r: ReplayBenchResult = {
+    events: n,
+    answerMs: round(answerMs),
+    status: res.statusCode,
+    seconds: round(seconds, 2),
+    rate: round(replayed / seconds),
+    replayed,
+    complete,
+    cores,
+    cpuUsPerEvent,
+    statements,
+    pgWaits,
+    loadavg1: round(loadavg()[0]!, 2),
+    cpuPressure: cpuPressure(),
+  };
+  log(`replay: ${JSON.stringify({ ...r, statements: undefined })}`);
+  return r;
+}
+
 // ---- main ---------------------------------------------------------------------------------------
 async function main() {
   const m = machine();
@@ -822,7 +913,7 @@ async function main() {
     mkdirSync(`${ROOT}bench/results`, { recursive: true });
     const out = argv.find((a, i) => argv[i - 1] === '--out') ?? 'detection-latest';
     writeFileSync(`${ROOT}bench/results/${out}.json`, JSON.stringify({ machine: m, date: started.toISOString(), node: process.version, detection }, null, 2) + '\n');
-    printTable({ machine: m, date: started.toISOString(), detection, latency: [], drain: [], ingest: null, rss: null, baseline: null, scale: { drain: [], latency: null } });
+    printTable({ machine: m, date: started.toISOString(), detection, latency: [], drain: [], ingest: null, rss: null, baseline: null, scale: { drain: [], latency: null }, replay: null });
     return;
   }
   if (runtime === 'built') buildService();
@@ -847,6 +938,7 @@ async function main() {
     rss: DrainResult | null;
     baseline: BaselineResult | null;
     scale: { drain: DrainResult[]; latency: LatencyResult | null };
+    replay: ReplayBenchResult | null;
     detection: DetectionResult | null;
     loadavg: number[];
   } = {
@@ -863,6 +955,7 @@ async function main() {
     rss: null,
     baseline: null,
     scale: { drain: [], latency: null },
+    replay: null,
     detection,
     loadavg: loadavg(),
   };
@@ -885,6 +978,8 @@ async function main() {
       results.scale.latency = await latencyScenario(2);
     }
     save();
+    if (scenarios.has('replay')) results.replay = await replayScenario(REPLAY_EVENTS);
+    save();
   } finally {
     receiver.proc.disconnect();
     await db.close();
@@ -903,6 +998,7 @@ function printTable(r: {
   rss: DrainResult | null;
   baseline: BaselineResult | null;
   scale: { drain: DrainResult[]; latency: LatencyResult | null };
+  replay: ReplayBenchResult | null;
   detection: DetectionResult | null;
 }) {
   const rows: string[][] = [];
@@ -956,6 +1052,16 @@ function printTable(r: {
       const byCpu = b.cpuUsPerEvent.total && d.cpuUsPerEvent.total ? `, ${round(b.cpuUsPerEvent.total / d.cpuUsPerEvent.total, 1)}x by CPU per event` : '';
       add(`ratio ${LABEL[d.preset]} / baseline`, `${round(d.rate / b.rate, 1)}x by rate${byCpu}`, d.preset === 'custom' ? '-' : '>= 10x', '');
     }
+  }
+  if (r.replay) {
+    const p = r.replay;
+    add(
+      `range replay of ${p.events.toLocaleString('en-US')} recorded events (background, 1 worker)`,
+      `${p.rate.toLocaleString('en-US')} events/s (${p.seconds} s${p.complete ? '' : ', INCOMPLETE'}; answered ${p.status} in ${p.answerMs} ms)`,
+      '-',
+      fmtCores(p.cores),
+      fmtUs(p.cpuUsPerEvent),
+    );
   }
   const header = ['metric', 'measured', 'goal', 'cores used', 'CPU µs per event'];
   const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => row[i]!.length)));

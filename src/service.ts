@@ -17,6 +17,7 @@ import { createLoginLink } from './auth/sessions.js';
 import { JOBS_CHANNEL } from './queue/types.js';
 import { USER_AGENT } from './version.js';
 import { Alerter } from './alerts/alerter.js';
+import { ReplayRunner } from './replays/runner.js';
 
 export const WEB_ROOT = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
@@ -81,7 +82,13 @@ export async function startService(config: Config, opts: StartOptions): Promise<
 
     let worker: Worker | null = null;
     let alerter: Alerter | null = null;
+    let replays: ReplayRunner | null = null;
     if (opts.role !== 'api') {
+      // Background range replays run where the worker runs (docs/history.md).
+      replays = new ReplayRunner(
+        { db, logger: logger.child({ component: 'replays' }) },
+        { batch: config.replays.batch, leaseMs: config.leaseMs, scanIntervalMs: config.workerIntervalMs, retentionDays: config.retentionDays },
+      );
       // Alerts are judged where the worker records state changes, and sent from its own timer.
       alerter = new Alerter(
         { db, keyRing, client: delivery.client, logger: logger.child({ component: 'alerts' }) },
@@ -98,6 +105,10 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       if (!worker) void db.query(`SELECT pg_notify('${JOBS_CHANNEL}', '')`).catch(() => undefined);
     };
     const wakeLocalWorker = () => worker?.wake();
+    const wakeReplays = () => {
+      // The accepting transaction NOTIFYs other processes on commit; this process's runner is woken directly.
+      replays?.wake();
+    };
     const app = await buildApp({
       db,
       config,
@@ -107,6 +118,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       delivery,
       wakeWorkers,
       wakeLocalWorker,
+      wakeReplays,
       webRoot: opts.role === 'worker' ? null : WEB_ROOT,
       apiEnabled: opts.role !== 'worker',
     });
@@ -124,6 +136,11 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       await worker.start();
       const w = worker;
       closeables = [() => w.stop(), ...closeables];
+    }
+    if (replays) {
+      await replays.start();
+      const r = replays;
+      closeables = [() => r.stop(), ...closeables];
     }
 
     if (boot && opts.banner) {

@@ -19,6 +19,8 @@ import { requireOrg } from './auth.js';
 import { ErrorBody } from './schemas/common.js';
 import { healthRoutes } from './routes/health.js';
 import { destinationRoutes } from './routes/destinations.js';
+import { replayRoutes } from './routes/replays.js';
+import { ReplayView } from './schemas/replays.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { activityRoutes } from './routes/activity.js';
 import { eventRoutes } from './routes/events.js';
@@ -87,6 +89,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
   });
   app.addSchema(ErrorBody);
+  app.addSchema(ReplayView);
   installErrorHandler(app);
   refuseUnstorableText(app);
   app.addHook('onResponse', async (req, reply) => {
@@ -126,6 +129,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(async (api) => {
     api.addHook('onRequest', requireOrg(ctx.db));
     destinationRoutes(api, ctx);
+    replayRoutes(api, ctx);
     eventRoutes(api, ctx);
     notificationRoutes(api, ctx);
     activityRoutes(api, ctx);

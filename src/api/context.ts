@@ -20,6 +20,8 @@ export interface AppContext {
    * this process (if any) is woken, directly. A second NOTIFY would be a second transaction per request.
    */
   wakeLocalWorker: () => void;
+  /** A background range replay was accepted: a replay runner in this process (if any) looks now. */
+  wakeReplays: () => void;
   /** Serves the built dashboard when present. */
   webRoot: string | null;
   /** False for a worker-only process: it serves health and metrics, not the REST API. */

@@ -113,13 +113,15 @@ program
   .requiredOption('--destination <destination_id>', 'destination id (fwd_...)')
   .option('--from <time>', 'start of the window (RFC 3339, inclusive); needs --to')
   .option('--to <time>', 'end of the window (RFC 3339, exclusive); needs --from')
-  .action(async (opts: { destination: string; from?: string; to?: string }) => {
+  .option('--no-wait', 'a window larger than one batch: leave it to the worker processes and exit after printing its replay id')
+  .action(async (opts: { destination: string; from?: string; to?: string; wait: boolean }) => {
     const [{ replayDestination }, { parseTimeOption }] = await Promise.all([import('./replay.js'), import('./export.js')]);
     if ((opts.from === undefined) !== (opts.to === undefined)) throw new CliError(opts.from === undefined ? '--from is required with --to' : '--to is required with --from');
     const window = opts.from !== undefined && opts.to !== undefined ? { from: parseTimeOption('--from', opts.from), to: parseTimeOption('--to', opts.to) } : null;
     await withDatabase(async (db, config) => {
-      const { replayed } = await replayDestination(db, opts.destination, window ? { ...window, retentionDays: config.retentionDays } : null);
-      console.log(`Replayed ${replayed} event(s); the worker will deliver them.`);
+      const { replayed, replay_id } = await replayDestination(db, opts.destination, window ? { ...window, config, wait: opts.wait } : null);
+      if (replay_id && !opts.wait) console.log(`Range replay ${replay_id} accepted (${replayed} event(s) queued so far); the worker processes queue the rest.`);
+      else console.log(`Replayed ${replayed} event(s); the worker will deliver them.`);
     });
   });
 

@@ -39,6 +39,9 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   { name: 'AEGIS_DB_POOL_MAX', default: '10', summary: 'PostgreSQL connections per process' },
   { name: 'AEGIS_MAX_DESTINATIONS_PER_ORG', default: '100', summary: 'destinations one organization may have' },
   { name: 'AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG', default: '25', summary: 'of them enabled at once (bounds jobs per request)' },
+  { name: 'AEGIS_REPLAY_BATCH', default: '5000', summary: 'events a range replay queues per transaction; larger windows replay in the background' },
+  { name: 'AEGIS_MAX_RUNNING_REPLAYS_PER_ORG', default: '2', summary: 'background range replays one organization may run at once' },
+  { name: 'AEGIS_MAX_REPLAY_EVENTS', default: '5000000', summary: 'recorded events one range replay may cover' },
   { name: 'AEGIS_METRICS_TOKEN', default: 'unset (open /metrics, aggregate series)', summary: 'bearer token /metrics requires; per-destination series then' },
   { name: 'AEGIS_SMTP_URL', default: 'unset (no alert e-mails)', summary: 'smtp:// or smtps:// URL (with user:password) alert e-mails go through' },
   { name: 'AEGIS_ALERT_FROM', default: 'alerts@<AEGIS_PUBLIC_URL host>', summary: 'From address of alert e-mails' },
@@ -78,6 +81,17 @@ export interface Config {
   alerts: { smtpUrl: string | null; from: string; digestWindowMs: number };
   /** Per-organization caps: one tenant cannot make the service work for everyone else's time. */
   orgLimits: OrgLimits;
+  /** Range replays (docs/history.md). */
+  replays: ReplayLimits;
+}
+
+export interface ReplayLimits {
+  /** AEGIS_REPLAY_BATCH: events per replay transaction; a window with more runs in the background. */
+  batch: number;
+  /** AEGIS_MAX_RUNNING_REPLAYS_PER_ORG: background replays of one organization running at once. */
+  maxRunningPerOrg: number;
+  /** AEGIS_MAX_REPLAY_EVENTS: recorded events one replay's window may hold. */
+  maxEvents: number;
 }
 
 export interface OrgLimits {
@@ -194,6 +208,11 @@ export function loadConfig(env: Env = process.env): Config {
     orgLimits: {
       destinations: int(env, 'AEGIS_MAX_DESTINATIONS_PER_ORG', 100, 1, 100_000),
       enabledDestinations: int(env, 'AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG', 25, 1, 100_000),
+    },
+    replays: {
+      batch: int(env, 'AEGIS_REPLAY_BATCH', 5000, 10, 50_000),
+      maxRunningPerOrg: int(env, 'AEGIS_MAX_RUNNING_REPLAYS_PER_ORG', 2, 1, 1000),
+      maxEvents: int(env, 'AEGIS_MAX_REPLAY_EVENTS', 5_000_000, 1, 1_000_000_000),
     },
   };
 }

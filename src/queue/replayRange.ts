@@ -8,6 +8,27 @@ export interface WindowPosition {
   id: string;
 }
 
+/** One batch's outcome. */
+export interface ReplayBatchResult {
+  scanned: number;
+  queued: number;
+  filteredOut: number;
+  last: WindowPosition | null;
+  /** Set when the `before` hook said no: nothing was read or queued. */
+  aborted?: true;
+}
+
+/**
+ * Work a caller does inside the batch's transaction (a background replay: its row lock and its
+ * progress), so that the jobs and the record of having queued them commit together or not at all.
+ */
+export interface ReplayBatchHooks {
+  /** Runs first; false: queue nothing and answer `aborted` (e.g. the replay was cancelled meanwhile). */
+  before?(tx: Queryable): Promise<boolean>;
+  /** Runs last, with the batch's outcome; throwing rolls the whole batch back. */
+  after?(tx: Queryable, result: ReplayBatchResult): Promise<void>;
+}
+
 /** The advisory lock class of range replays (first key of the two-key form; the second is the destination's hash). */
 const REPLAY_LOCK_CLASS = 0x52504c59; // "RPLY"
 
@@ -37,8 +58,10 @@ export async function queueReplayBatch(
     /** The destination's filter over the wire event (null: every event). */
     matches?: ((payload: Record<string, unknown>) => boolean) | null;
   },
-): Promise<{ scanned: number; queued: number; filteredOut: number; last: WindowPosition | null }> {
-  return db.transaction(async (tx) => {
+  hooks: ReplayBatchHooks = {},
+): Promise<ReplayBatchResult> {
+  return db.transaction(async (tx): Promise<ReplayBatchResult> => {
+    if (hooks.before && !(await hooks.before(tx))) return { scanned: 0, queued: 0, filteredOut: 0, last: null, aborted: true };
     await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [REPLAY_LOCK_CLASS, args.destinationId]);
     // The payload is read only when a filter needs it: an unfiltered replay moves ids alone.
     const { rows: batch } = await tx.query<{ id: string; occurred_at: string; payload?: Record<string, unknown> }>(
@@ -70,7 +93,9 @@ export async function queueReplayBatch(
       queued = rows[0]!.queued;
     }
     const last = batch.at(-1);
-    return { scanned: batch.length, queued, filteredOut: batch.length - ids.length, last: last ? { occurredAt: last.occurred_at, id: last.id } : null };
+    const result: ReplayBatchResult = { scanned: batch.length, queued, filteredOut: batch.length - ids.length, last: last ? { occurredAt: last.occurred_at, id: last.id } : null };
+    await hooks.after?.(tx, result);
+    return result;
   });
 }
 

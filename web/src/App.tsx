@@ -5,6 +5,7 @@ import { AddDestination } from './components/AddDestination.js';
 import { EditDestination } from './components/EditDestination.js';
 import { FailedEvents } from './components/FailedEvents.js';
 import { DeleteDestination } from './components/DeleteDestination.js';
+import { ReplayRange } from './components/ReplayRange.js';
 import { NotificationSettings } from './components/NotificationSettings.js';
 import { Activity } from './components/Activity.js';
 import { plural } from './format.js';
@@ -111,6 +112,7 @@ type Dialog =
   | { kind: 'add' }
   | { kind: 'failed'; id: string }
   | { kind: 'delete'; id: string }
+  | { kind: 'replay'; id: string }
   | null;
 
 /** The Settings sub-navigation: one link per page, the current one marked. */
@@ -210,6 +212,9 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
   const [notice, setNotice] = useState<string | null>(null);
   const [busyId, setBusyId] = useState<string | null>(null);
   const [refreshKey, setRefreshKey] = useState(0);
+  // Background replays started from this page (Send history, Replay a time range): the card follows each.
+  const [replays, setReplays] = useState<Record<string, string>>({});
+  const followReplay = (destinationId: string, replayId: string) => setReplays((r) => ({ ...r, [destinationId]: replayId }));
 
   const refresh = useCallback(async () => {
     try {
@@ -250,6 +255,7 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
 
   const failedDest = dialog?.kind === 'failed' ? byId(dialog.id) : undefined;
   const deleteDest = dialog?.kind === 'delete' ? byId(dialog.id) : undefined;
+  const replayDest = dialog?.kind === 'replay' ? byId(dialog.id) : undefined;
 
   return (
     <div className="page">
@@ -325,6 +331,9 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
                   onToggle={() => void toggle(d)}
                   onFailedEvents={() => setDialog({ kind: 'failed', id: d.destination_id })}
                   onDelete={() => setDialog({ kind: 'delete', id: d.destination_id })}
+                  onReplayRange={() => setDialog({ kind: 'replay', id: d.destination_id })}
+                  replayId={replays[d.destination_id] ?? null}
+                  onReplayFinished={() => void refresh()}
                   busy={busyId === d.destination_id}
                 />
               ))}
@@ -338,7 +347,26 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
         ) : null}
       </section>
 
-      {dialog?.kind === 'add' ? <AddDestination api={api} onClose={() => setDialog(null)} onChanged={() => void refresh()} /> : null}
+      {dialog?.kind === 'add' ? (
+        <AddDestination
+          api={api}
+          onClose={() => setDialog(null)}
+          onChanged={() => void refresh()}
+          onHistorySent={(destinationId, res) => {
+            if (res.replay_id) followReplay(destinationId, res.replay_id);
+            else setNotice(`History sent: ${plural(res.replayed, 'event')} queued for delivery.${res.message ? ` ${res.message}` : ''}`);
+          }}
+        />
+      ) : null}
+      {replayDest ? (
+        <ReplayRange
+          api={api}
+          destination={replayDest}
+          onClose={() => setDialog(null)}
+          onStarted={(replayId) => followReplay(replayDest.destination_id, replayId)}
+          onChanged={() => void refresh()}
+        />
+      ) : null}
       {editing ? (
         <EditDestination
           key={editing.destination_id}

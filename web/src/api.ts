@@ -4,9 +4,20 @@ import type { DestinationView, TestResult } from '../../src/api/schemas/destinat
 import type { FailedEvent } from '../../src/queue/deadLetters.js';
 import type { NotificationSettingsView } from '../../src/api/schemas/notifications.js';
 import type { ActivityEntry, ActivityPage } from '../../src/api/schemas/activity.js';
+import type { ReplayView } from '../../src/api/schemas/replays.js';
 
 export type Destination = DestinationView;
 export type { TestResult, FailedEvent };
+export type Replay = ReplayView;
+
+/** A range replay's answer: queued at once (no replay_id), or running in the background. */
+export interface RangeReplayResult {
+  replayed: number;
+  skipped_too_old: number;
+  message: string | null;
+  replay_id?: string;
+  replay?: Replay;
+}
 export type NotificationSettings = NotificationSettingsView;
 export type { ActivityEntry, ActivityPage };
 
@@ -113,6 +124,11 @@ export function destinationsApi(orgId: string) {
     failedEvents: (id: string) =>
       call<{ events: FailedEvent[]; total: number; next_before_id: number | null }>('GET', `${one(id)}/failed-events?limit=100`),
     replay: (id: string) => call<{ replayed: number }>('POST', `${one(id)}/replay`, {}),
+    replayRange: (id: string, from: Date, to: Date) =>
+      call<RangeReplayResult>('POST', `${one(id)}/replay`, { from: from.toISOString(), to: to.toISOString() }),
+    listReplays: (id: string, limit: number) => call<{ replays: Replay[] }>('GET', `${one(id)}/replays?limit=${limit}`),
+    getReplay: (id: string, replayId: string) => call<Replay>('GET', `${one(id)}/replays/${encodeURIComponent(replayId)}`),
+    cancelReplay: (id: string, replayId: string) => call<Replay>('POST', `${one(id)}/replays/${encodeURIComponent(replayId)}/cancel`),
     stats: (id: string) => call<{ hours: HourStat[] }>('GET', `${one(id)}/stats`),
     previewFilter: (filter: Record<string, unknown> | null) => call<{ matched: number; of: number }>('POST', `${base}/filter-preview`, { filter }),
   };

@@ -7,7 +7,9 @@ import { previewFilter, PREVIEW_EVENTS } from '../../filters/preview.js';
 import * as svc from '../../destinations/service.js';
 import { probeDestination } from '../../delivery/probe.js';
 import { listFailedEvents } from '../../queue/deadLetters.js';
-import { replayDeadLetters, replayRange } from '../../destinations/replay.js';
+import { replayDeadLetters } from '../../destinations/replay.js';
+import { requestRangeReplay } from '../../replays/service.js';
+import { ReplayAccepted, ReplayDone } from '../schemas/replays.js';
 import { destinationStats } from '../../queue/stats.js';
 import { listAttempts } from '../../queue/attempts.js';
 import { invalid } from '../../errors.js';
@@ -149,7 +151,7 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       tags,
       summary: 'Put dead-lettered events back in the queue, or queue every recorded event of a time range',
       description:
-        'Without a body (or with `{}` or `job_ids`): replays dead letters. With `from` and `to` (RFC 3339): queues every event of the organization whose @timestamp is in [from, to) for this destination, in bounded batches, skipping events already waiting for it. The window is trimmed to what the SIEM accepts (Datadog 18 h, New Relic 48 h) and to AEGIS_RETENTION_DAYS, with the reason in `message`.',
+        'Without a body (or with `{}` or `job_ids`): replays dead letters. With `from` and `to` (RFC 3339): queues every event of the organization whose @timestamp is in [from, to) for this destination, in bounded batches, skipping events already waiting for it. The window is trimmed to what the SIEM accepts (Datadog 18 h, New Relic 48 h) and to AEGIS_RETENTION_DAYS, with the reason in `message`. A window of at most one batch (AEGIS_REPLAY_BATCH, 5,000 events) is queued before answering 200; a larger one answers 202 with its first batch queued and a `replay_id`, and runs on in the background (GET .../replays/{replay_id}).',
       params: DestinationParams,
       body: Type.Optional(
         Type.Object(
@@ -162,36 +164,45 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
         ),
       ),
       response: {
-        200: Type.Object({
-          replayed: Type.Integer({ description: 'Events put (back) in the queue for this destination.' }),
-          skipped_too_old: Type.Integer({
-            description: 'Events left out because they are older than this SIEM keeps (Datadog 18 h, New Relic 48 h) or, for a range, than AEGIS_RETENTION_DAYS.',
-          }),
-          message: Type.Union([Type.String(), Type.Null()], { description: 'Why some events were left out or the window was trimmed, or null.' }),
-        }),
+        200: ReplayDone,
+        202: ReplayAccepted,
         ...E,
+        409: Type.Ref('ErrorBody', {
+          description: 'A range replay past a per-organization cap (limit_reached): AEGIS_MAX_RUNNING_REPLAYS_PER_ORG running at once, or AEGIS_MAX_REPLAY_EVENTS in one window. Nothing was queued.',
+        }),
       },
     },
     // The body is optional: a bare POST (no body, no content type) replays every dead letter.
     preValidation: async (req) => {
       if (req.body === undefined || req.body === null) req.body = {};
     },
-    handler: async (req) => {
+    handler: async (req, reply) => {
       const p = req.params as { org_id: string; destination_id: string };
       const body = (req.body ?? {}) as { job_ids?: number[]; from?: string; to?: string };
       const range = replayWindow(body);
       const dest = await svc.getDestinationView(deps, p.org_id, p.destination_id);
       const target = { orgId: p.org_id, id: p.destination_id, siem: dest.siem as SiemId };
-      // Recorded before the replay starts (a range replay commits batch by batch): the request is the change.
-      await recordTrail(ctx.db, {
-        orgId: p.org_id,
-        actor: actorOf(req),
-        changes: [{ action: 'replay_requested', changedFields: Object.keys(body).sort(), destination: { id: p.destination_id, siem: target.siem } }],
-      });
-      const result = range
-        ? await replayRange(ctx.db, target, range, { retentionDays: ctx.config.retentionDays })
-        : await replayDeadLetters(ctx.db, target, { jobIds: body.job_ids ?? null });
-      req.log.info({ destination_id: p.destination_id, range: range !== null, replayed: result.replayed, skipped_too_old: result.skipped_too_old }, range ? 'time range replayed' : 'dead letters replayed');
+      // Recorded once the replay is accepted (a refused one, e.g. over the per-organization cap, changed
+      // nothing); a background replay goes on after this answer, the request is the change.
+      const recordRequested = () =>
+        recordTrail(ctx.db, {
+          orgId: p.org_id,
+          actor: actorOf(req),
+          changes: [{ action: 'replay_requested', changedFields: Object.keys(body).sort(), destination: { id: p.destination_id, siem: target.siem } }],
+        });
+      if (range) {
+        const replayDeps = { db: ctx.db, limits: ctx.config.replays, retentionDays: ctx.config.retentionDays };
+        const { replay, ...result } = await requestRangeReplay(replayDeps, target, range, req.authMethod === 'session' ? 'dashboard' : 'api_key');
+        await recordRequested();
+        req.log.info({ destination_id: p.destination_id, range: true, replayed: result.replayed, skipped_too_old: result.skipped_too_old, replay_id: replay?.replay_id }, replay ? 'time range replay accepted' : 'time range replayed');
+        ctx.wakeWorkers();
+        if (!replay) return result;
+        ctx.wakeReplays();
+        return reply.status(202).header('location', `${(req.url.split('?')[0] ?? '').replace(/\/replay$/, '')}/replays/${replay.replay_id}`).send({ ...result, replay_id: replay.replay_id, replay });
+      }
+      const result = await replayDeadLetters(ctx.db, target, { jobIds: body.job_ids ?? null });
+      await recordRequested();
+      req.log.info({ destination_id: p.destination_id, range: false, replayed: result.replayed, skipped_too_old: result.skipped_too_old }, 'dead letters replayed');
       ctx.wakeWorkers();
       return result;
     },

@@ -10,6 +10,7 @@ import { recordEvents } from '../../../src/queue/enqueue.js';
 import { buildWireEvent, newPreflightId } from '../../../src/events/contract.js';
 import { exportEvents } from '../../../src/cli/export.js';
 import { replayDestination } from '../../../src/cli/replay.js';
+import { loadConfig } from '../../../src/config/env.js';
 import { CliError } from '../../../src/cli/database.js';
 import { insertDestination } from '../../../src/destinations/repository.js';
 import type { Db } from '../../../src/db/types.js';
@@ -130,8 +131,8 @@ describe.each(DB_KINDS)('export and replay --from/--to commands (%s)', (kind) =>
       options: {},
       enabled: false,
     });
-    const window = { from: new Date(now - 4 * 3_600_000), to: new Date(now), retentionDays: 7 };
-    expect(await replayDestination(tdb.db, destId, window)).toEqual({ replayed: 2, skipped_too_old: 0, message: null });
+    const window = { from: new Date(now - 4 * 3_600_000), to: new Date(now), config: loadConfig({ AEGIS_RETENTION_DAYS: '7' }), wait: true };
+    expect(await replayDestination(tdb.db, destId, window)).toEqual({ replayed: 2, skipped_too_old: 0, message: null, replay_id: null });
     expect((await replayDestination(tdb.db, destId, window)).replayed).toBe(0);
     const { rows } = await tdb.db.query<{ event_id: string }>('SELECT event_id FROM forwarding_jobs WHERE destination_id = $1', [destId]);
     expect(rows.map((r) => r.event_id).sort()).toEqual([...ids].sort());

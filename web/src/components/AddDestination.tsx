@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { SIEM_IDS, SIEM_PRESETS, applyPrefix, type SiemId } from '../../../src/siem/catalog.js';
-import { errorText, type Destination, type DestinationsApi, type TestResult } from '../api.js';
+import { errorText, type Destination, type DestinationsApi, type RangeReplayResult, type TestResult } from '../api.js';
 import { Modal } from './Modal.js';
 import { DestinationFields, cleanOptions, effectiveHeaderName, initialForm, type FormState } from './DestinationFields.js';
 import { TestResultPanel } from './TestResultPanel.js';
@@ -24,13 +24,23 @@ interface Props {
   onClose: () => void;
   /** Called whenever the server copy changes (saved, enabled), so the cards stay current. */
   onChanged: () => void;
+  /** "Send history" queued a range replay for the new destination (at once, or in the background). */
+  onHistorySent?: (destinationId: string, result: RangeReplayResult) => void;
 }
+
+/** "Send history": how far back the new destination gets the events recorded before it existed. */
+const HISTORY = [
+  { value: 'none', label: 'None', hours: 0 },
+  { value: '24h', label: 'Last 24 hours', hours: 24 },
+  { value: '7d', label: 'Last 7 days', hours: 7 * 24 },
+] as const;
+type History = (typeof HISTORY)[number]['value'];
 
 /**
  * Add destination, the product page's steps: choose the SIEM, configure (preset labels, prefix,
  * Format hint), Save & test (saved disabled, then the synthetic event), then the opt-in checkbox.
  */
-export function AddDestination({ api, onClose, onChanged }: Props) {
+export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props) {
   const id = useId();
   const [step, setStep] = useState(0);
   const [siem, setSiem] = useState<SiemId>('splunk_hec');
@@ -42,6 +52,7 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<TestResult | null>(null);
   const [live, setLive] = useState(false);
+  const [history, setHistory] = useState<History>('none');
   // After the first Save & test, every field's Format hints show, touched or not.
   const [attempted, setAttempted] = useState(false);
   const body = useRef<HTMLDivElement>(null);
@@ -127,6 +138,14 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
       if (live) {
         setBusy('Starting forwarding…');
         await api.patch(saved.destination_id, { enabled: true });
+      }
+      const hours = HISTORY.find((h) => h.value === history)?.hours ?? 0;
+      if (hours > 0) {
+        setBusy('Sending history…');
+        // Jobs for a disabled destination wait until it is enabled; the SIEM's own age limit trims the window.
+        const now = Date.now();
+        const res = await api.replayRange(saved.destination_id, new Date(now - hours * 3_600_000), new Date(now + 60_000));
+        onHistorySent?.(saved.destination_id, res);
       }
       onChanged();
       onClose();
@@ -239,6 +258,17 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
               <p className="help" data-testid="enable-help">
                 {enableHelp(result.ok, live)}
               </p>
+              <fieldset className="history-choices">
+                <legend>Send history</legend>
+                <div className="radio-row">
+                  {HISTORY.map((h) => (
+                    <label key={h.value}>
+                      <input type="radio" name={`${id}-history`} value={h.value} checked={history === h.value} onChange={() => setHistory(h.value)} /> {h.label}
+                    </label>
+                  ))}
+                </div>
+                <p className="help">Also send the audit events recorded before this destination existed (the SIEM’s own age limit applies).</p>
+              </fieldset>
               <div className="actions">
                 {!result.ok ? (
                   <button type="button" className="button-secondary" onClick={() => setStep(1)}>

@@ -3,6 +3,7 @@ import { isSiemId, SIEM_PRESETS } from '../../../src/siem/catalog.js';
 import { isOutputFormat, OUTPUT_FORMAT_INFO } from '../../../src/siem/outputFormat.js';
 import type { Destination, DestinationsApi, HourStat } from '../api.js';
 import { StatusPill } from './StatusPill.js';
+import { ReplayProgress } from './ReplayProgress.js';
 import { DeliveryChart } from './DeliveryChart.js';
 import { behind, plural, relativeTime } from '../format.js';
 
@@ -16,10 +17,14 @@ interface Props {
   onToggle: () => void;
   onFailedEvents: () => void;
   onDelete: () => void;
+  onReplayRange: () => void;
+  /** A background replay started from this page, followed on the card. */
+  replayId: string | null;
+  onReplayFinished: () => void;
   busy: boolean;
 }
 
-export function DestinationCard({ api, destination: d, editHref, refreshKey, onEdit, onToggle, onFailedEvents, onDelete, busy }: Props) {
+export function DestinationCard({ api, destination: d, editHref, refreshKey, onEdit, onToggle, onFailedEvents, onDelete, onReplayRange, replayId, onReplayFinished, busy }: Props) {
   const [hours, setHours] = useState<HourStat[] | null>(null);
   useEffect(() => {
     let live = true;
@@ -31,6 +36,20 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
       live = false;
     };
   }, [api, d.destination_id, refreshKey]);
+
+  // A replay already running when the page opened (started from the API, the CLI or another tab).
+  const [runningReplay, setRunningReplay] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    api
+      .listReplays(d.destination_id, 1)
+      .then((r) => live && r.replays[0]?.status === 'running' && setRunningReplay(r.replays[0].replay_id))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [api, d.destination_id]);
+  const followed = replayId ?? runningReplay;
 
   const siemLabel = isSiemId(d.siem) ? SIEM_PRESETS[d.siem].label : d.siem;
   // The user's name when there is one (two Splunk destinations are then told apart), else the SIEM.
@@ -90,6 +109,7 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
         </div>
       ) : null}
       <DeliveryChart hours={hours} />
+      {followed ? <ReplayProgress api={api} destinationId={d.destination_id} replayId={followed} withCancel onFinished={onReplayFinished} /> : null}
       <div className="card-actions">
         <a href={editHref} onClick={onEdit} className="button-secondary small">
           Edit<span className="visually-hidden"> destination {label}</span>
@@ -107,6 +127,9 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
             Dead-lettered events<span className="visually-hidden"> of {label}</span>
           </button>
         )}
+        <button type="button" className="button-ghost small" onClick={onReplayRange}>
+          Replay a time range<span className="visually-hidden"> to {label}</span>
+        </button>
         <span className="spacer" />
         <button type="button" className="button-danger-ghost small" onClick={onDelete}>
           Delete<span className="visually-hidden"> {label}</span>

@@ -1,0 +1,207 @@
+import type { Queryable } from '../db/types.js';
+import type { ReplayBatchResult, WindowPosition } from '../queue/replayRange.js';
+
+/** Every SQL statement about the `replays` table (background range replays, docs/history.md). */
+
+/** NOTIFY channel: a replay was accepted (or its lease given up) and may be run by any worker process. */
+export const REPLAYS_CHANNEL = 'aegis_replays';
+
+export type ReplayStatus = 'running' | 'done' | 'cancelled' | 'failed';
+
+export interface ReplayRow {
+  org_id: string;
+  id: string;
+  destination_id: string;
+  window_from: Date;
+  window_to: Date;
+  start_at: Date;
+  status: ReplayStatus;
+  scanned: number;
+  queued: number;
+  filtered_out: number;
+  already_pending: number;
+  skipped_too_old: number;
+  total_estimate: number;
+  cursor_occurred_at: Date | null;
+  notes: string | null;
+  error: string | null;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+// bigint columns come back as text from pg: counters are read as int (a replay is capped far below 2^31).
+const COLUMNS = `org_id, id, destination_id, window_from, window_to, start_at, status,
+  scanned::int AS scanned, queued::int AS queued, filtered_out::int AS filtered_out,
+  already_pending::int AS already_pending, skipped_too_old::int AS skipped_too_old,
+  total_estimate::int AS total_estimate, cursor_occurred_at, notes, error, created_by,
+  created_at, updated_at, finished_at`;
+
+/**
+ * Locks the organization's row and counts its running replays: the per-organization cap is checked
+ * under this lock, so two requests at once cannot each see room for one more.
+ */
+export async function lockRunningReplayCount(tx: Queryable, orgId: string): Promise<number> {
+  await tx.query('SELECT id FROM orgs WHERE id = $1 FOR UPDATE', [orgId]);
+  const { rows } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM replays WHERE org_id = $1 AND status = 'running'`, [orgId]);
+  return rows[0]?.n ?? 0;
+}
+
+/** A new running replay whose first batch was queued in the same transaction (`first`). */
+export async function insertReplay(
+  tx: Queryable,
+  r: {
+    orgId: string;
+    id: string;
+    destinationId: string;
+    from: Date;
+    to: Date;
+    start: Date;
+    skippedTooOld: number;
+    totalEstimate: number;
+    notes: string | null;
+    createdBy: string;
+    first: ReplayBatchResult;
+  },
+): Promise<void> {
+  const f = r.first;
+  await tx.query(
+    `INSERT INTO replays (org_id, id, destination_id, window_from, window_to, start_at, skipped_too_old, total_estimate, notes, created_by,
+                          scanned, queued, filtered_out, already_pending, cursor_occurred_at, cursor_event_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::timestamptz, $16)`,
+    [
+      r.orgId, r.id, r.destinationId, r.from, r.to, r.start, r.skippedTooOld, r.totalEstimate, r.notes, r.createdBy,
+      f.scanned, f.queued, f.filteredOut, f.scanned - f.filteredOut - f.queued, f.last?.occurredAt ?? null, f.last?.id ?? null,
+    ],
+  );
+}
+
+export async function getReplay(db: Queryable, orgId: string, id: string): Promise<ReplayRow | null> {
+  const { rows } = await db.query<ReplayRow>(`SELECT ${COLUMNS} FROM replays WHERE org_id = $1 AND id = $2`, [orgId, id]);
+  return rows[0] ?? null;
+}
+
+/** A destination's replays, newest first. */
+export async function listReplays(db: Queryable, orgId: string, destinationId: string, limit: number): Promise<ReplayRow[]> {
+  const { rows } = await db.query<ReplayRow>(
+    `SELECT ${COLUMNS} FROM replays WHERE org_id = $1 AND destination_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3`,
+    [orgId, destinationId, limit],
+  );
+  return rows;
+}
+
+/**
+ * Stops a running replay. Waits for the row lock a batch in progress holds, so the batch either
+ * committed before (its jobs stay queued) or sees the replay cancelled and queues nothing.
+ * Answers the status after the call, or null when there is no such replay.
+ */
+export async function cancelReplay(db: Queryable, orgId: string, id: string): Promise<ReplayStatus | null> {
+  const { rows } = await db.query<{ status: ReplayStatus }>(
+    `UPDATE replays SET status = 'cancelled', finished_at = now(), updated_at = now(), claim_id = NULL, lease_until = NULL
+      WHERE org_id = $1 AND id = $2 AND status = 'running' RETURNING status`,
+    [orgId, id],
+  );
+  if (rows[0]) return rows[0].status;
+  const { rows: now } = await db.query<{ status: ReplayStatus }>('SELECT status FROM replays WHERE org_id = $1 AND id = $2', [orgId, id]);
+  return now[0]?.status ?? null;
+}
+
+/** A replay claimed by one process: what it needs to go on from the cursor. */
+export interface ClaimedReplay {
+  orgId: string;
+  id: string;
+  destinationId: string;
+  start: Date;
+  to: Date;
+  cursor: WindowPosition | null;
+  claimId: string;
+}
+
+/**
+ * Claims one running replay nobody holds (never claimed, lease given up, or lease expired: its
+ * process died), oldest first, for `leaseMs`. SKIP LOCKED: processes scanning at once claim
+ * different replays.
+ */
+export async function claimReplay(db: Queryable, claimId: string, leaseMs: number, only?: { orgId: string; id: string }): Promise<ClaimedReplay | null> {
+  const { rows } = await db.query<{ org_id: string; id: string; destination_id: string; start_at: Date; window_to: Date; cursor_occurred_at: string | null; cursor_event_id: string | null }>(
+    `UPDATE replays r SET claim_id = $1, lease_until = now() + $2 * interval '1 millisecond', updated_at = now()
+       FROM (SELECT org_id, id FROM replays
+              WHERE status = 'running' AND (lease_until IS NULL OR lease_until < now())
+                AND ($3::text IS NULL OR (org_id = $3 AND id = $4))
+              ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) c
+      WHERE r.org_id = c.org_id AND r.id = c.id
+      RETURNING r.org_id, r.id, r.destination_id, r.start_at, r.window_to, r.cursor_occurred_at::text AS cursor_occurred_at, r.cursor_event_id`,
+    [claimId, leaseMs, only?.orgId ?? null, only?.id ?? null],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    orgId: r.org_id,
+    id: r.id,
+    destinationId: r.destination_id,
+    start: new Date(r.start_at),
+    to: new Date(r.window_to),
+    cursor: r.cursor_occurred_at !== null && r.cursor_event_id !== null ? { occurredAt: r.cursor_occurred_at, id: r.cursor_event_id } : null,
+    claimId,
+  };
+}
+
+/**
+ * In a batch's transaction, before it queues anything: locks the replay, true if this claim still
+ * runs it. The destination's row is share-locked first, as the batch's job inserts would lock it
+ * (foreign key): a destination being deleted (which cascades to this replay's row) then makes the
+ * batch wait for it at the start, rather than both waiting on each other.
+ */
+export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<boolean> {
+  await tx.query('SELECT 1 FROM destinations WHERE org_id = $1 AND id = $2 FOR KEY SHARE', [c.orgId, c.destinationId]);
+  const { rows } = await tx.query<{ ok: boolean }>(
+    `SELECT (status = 'running' AND claim_id = $3) AS ok FROM replays WHERE org_id = $1 AND id = $2 FOR UPDATE`,
+    [c.orgId, c.id, c.claimId],
+  );
+  return rows[0]?.ok === true;
+}
+
+/** In the same transaction, after the batch: its progress, the new cursor and a renewed lease; done when the window is walked. */
+export async function recordBatch(tx: Queryable, c: ClaimedReplay, b: ReplayBatchResult, done: boolean, leaseMs: number): Promise<void> {
+  await tx.query(
+    `UPDATE replays SET scanned = scanned + $3, queued = queued + $4, filtered_out = filtered_out + $5, already_pending = already_pending + $6,
+            cursor_occurred_at = COALESCE($7::timestamptz, cursor_occurred_at), cursor_event_id = COALESCE($8, cursor_event_id),
+            status = CASE WHEN $9 THEN 'done' ELSE status END,
+            finished_at = CASE WHEN $9 THEN now() ELSE finished_at END,
+            claim_id = CASE WHEN $9 THEN NULL ELSE claim_id END,
+            lease_until = CASE WHEN $9 THEN NULL ELSE now() + $10 * interval '1 millisecond' END,
+            updated_at = now()
+      WHERE org_id = $1 AND id = $2`,
+    [c.orgId, c.id, b.scanned, b.queued, b.filteredOut, b.scanned - b.filteredOut - b.queued, b.last?.occurredAt ?? null, b.last?.id ?? null, done, leaseMs],
+  );
+}
+
+/** Gives a claim up (a process stopping): the replay is at once free for another process. */
+export async function releaseReplay(db: Queryable, c: ClaimedReplay): Promise<void> {
+  await db.query(`UPDATE replays SET claim_id = NULL, lease_until = NULL, updated_at = now() WHERE org_id = $1 AND id = $2 AND claim_id = $3`, [c.orgId, c.id, c.claimId]);
+}
+
+/** Ends a replay that cannot go on (the error is a short text without secrets). */
+export async function failReplay(db: Queryable, c: ClaimedReplay, error: string): Promise<void> {
+  await db.query(
+    `UPDATE replays SET status = 'failed', error = $4, finished_at = now(), updated_at = now(), claim_id = NULL, lease_until = NULL
+      WHERE org_id = $1 AND id = $2 AND claim_id = $3 AND status = 'running'`,
+    [c.orgId, c.id, c.claimId, error.slice(0, 500)],
+  );
+}
+
+/** The status of a replay (null: gone, e.g. its destination was deleted). */
+export async function replayStatus(db: Queryable, orgId: string, id: string): Promise<ReplayStatus | null> {
+  const { rows } = await db.query<{ status: ReplayStatus }>('SELECT status FROM replays WHERE org_id = $1 AND id = $2', [orgId, id]);
+  return rows[0]?.status ?? null;
+}
+
+/** Finished replays older than the retention horizon go (running ones never do). */
+export async function pruneReplays(db: Queryable, retentionDays: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM replays WHERE status <> 'running' AND finished_at < now() - $1 * interval '1 day'`,
+    [retentionDays],
+  );
+  return rowCount;
+}

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/types.js';
+import type { Logger } from '../logger.js';
+import { compileFilter } from '../filters/compile.js';
+import { getDestinationFilter } from '../destinations/repository.js';
+import { queueReplayBatch, type WindowPosition } from '../queue/replayRange.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
+import * as repo from './repository.js';
+
+export type ReplayOutcome = 'done' | 'cancelled' | 'gone' | 'stopped' | 'failed';
+
+/**
+ * Walks a claimed replay from its cursor to the end of its window, one batch per transaction. Each
+ * batch locks the replay's row, checks that this claim still holds it and that it was not cancelled,
+ * queues its jobs and records its progress and cursor, all in one transaction: a process that dies
+ * between batches loses nothing, and the next claimer goes on from exactly where the last commit
+ * left off. Between batches it yields to `stopping()` (a process shutting down gives the claim up).
+ */
+export async function runClaimedReplay(
+  db: Db,
+  c: repo.ClaimedReplay,
+  opts: { batch: number; leaseMs: number; stopping?: () => boolean; onBatch?: (b: { scanned: number; queued: number }) => void },
+): Promise<ReplayOutcome> {
+  try {
+    // Read when the replay is (re)claimed: a filter edited meanwhile applies from the next batch on.
+    const filter = await getDestinationFilter(db, c.orgId, c.destinationId);
+    const matches = filter ? compileFilter(filter) : null;
+    let after: WindowPosition | null = c.cursor;
+    for (;;) {
+      if (opts.stopping?.()) {
+        await repo.releaseReplay(db, c);
+        return 'stopped';
+      }
+      let done = false;
+      const b = await queueReplayBatch(
+        db,
+        { orgId: c.orgId, destinationId: c.destinationId, from: c.start, to: c.to, after, batch: opts.batch, matches },
+        {
+          before: (tx) => repo.lockForBatch(tx, c),
+          after: async (tx, r) => {
+            done = r.scanned < opts.batch || r.last === null;
+            await repo.recordBatch(tx, c, r, done, opts.leaseMs);
+          },
+        },
+      );
+      if (b.aborted) {
+        const status = await repo.replayStatus(db, c.orgId, c.id);
+        return status === null ? 'gone' : status === 'cancelled' ? 'cancelled' : 'stopped';
+      }
+      opts.onBatch?.(b);
+      if (done) return 'done';
+      after = b.last;
+    }
+  } catch (err) {
+    // The database away: the lease runs out and the replay is claimed again (here or elsewhere).
+    if (isDatabaseUnavailable(err)) return 'stopped';
+    await repo.failReplay(db, c, `The replay stopped on an internal error (${(err as Error).name}); queued events stay queued. Ask for the rest of the window again.`).catch(() => undefined);
+    throw err;
+  }
+}
+
+export interface ReplayRunnerOptions {
+  /** Events per batch (AEGIS_REPLAY_BATCH). */
+  batch: number;
+  /** How long a claim lasts without progress (AEGIS_LEASE_S): a dead process's replay resumes after it. */
+  leaseMs: number;
+  /** Safety-net scan interval (NOTIFY on accept is the fast path). */
+  scanIntervalMs: number;
+  /** Finished replays are kept this long (AEGIS_RETENTION_DAYS). */
+  retentionDays: number;
+  /** Replays one process walks at once (each is one transaction at a time). */
+  maxConcurrent?: number;
+}
+
+/**
+ * Runs background range replays in a worker process. Any number of processes may run one: each
+ * claims a replay with a lease (repository.claimReplay), so exactly one walks it at a time, and a
+ * replay whose process died is resumed from its cursor by whoever scans after the lease ran out.
+ */
+export class ReplayRunner {
+  private readonly running = new Set<Promise<void>>();
+  private readonly maxConcurrent: number;
+  private stopping = false;
+  private scanning: Promise<void> | null = null;
+  private rescan = false;
+  private timer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
+  private unlisten: (() => Promise<void>) | null = null;
+
+  constructor(
+    private readonly deps: { db: Db; logger: Logger },
+    private readonly opts: ReplayRunnerOptions,
+  ) {
+    this.maxConcurrent = opts.maxConcurrent ?? 2;
+  }
+
+  async start(): Promise<void> {
+    this.unlisten = await this.deps.db.listen(repo.REPLAYS_CHANNEL, () => this.wake(), () => this.wake());
+    this.timer = setInterval(() => this.wake(), this.opts.scanIntervalMs);
+    this.timer.unref();
+    this.pruneTimer = setInterval(() => void repo.pruneReplays(this.deps.db, this.opts.retentionDays).catch(() => undefined), 3_600_000);
+    this.pruneTimer.unref();
+    this.wake();
+  }
+
+  /** Looks for replays to run soon; a burst of wake-ups makes one scan. */
+  wake(): void {
+    if (this.stopping) return;
+    if (this.scanning) {
+      this.rescan = true;
+      return;
+    }
+    this.scanning = this.scan().finally(() => {
+      this.scanning = null;
+    });
+  }
+
+  private async scan(): Promise<void> {
+    await new Promise((r) => setImmediate(r));
+    try {
+      do {
+        this.rescan = false;
+        while (!this.stopping && this.running.size < this.maxConcurrent) {
+          const c = await repo.claimReplay(this.deps.db, randomUUID(), this.opts.leaseMs);
+          if (!c) break;
+          this.launch(c);
+        }
+      } while (this.rescan && !this.stopping);
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) this.deps.logger.warn({ err: (err as Error).message }, 'replay scan failed; will retry');
+    }
+  }
+
+  private launch(c: repo.ClaimedReplay): void {
+    const log = this.deps.logger;
+    log.info({ replay_id: c.id, destination_id: c.destinationId, resumed: c.cursor !== null }, 'range replay claimed');
+    const p = runClaimedReplay(this.deps.db, c, { batch: this.opts.batch, leaseMs: this.opts.leaseMs, stopping: () => this.stopping })
+      .then((outcome) => log.info({ replay_id: c.id, destination_id: c.destinationId, outcome }, 'range replay stopped running here'))
+      .catch((err: unknown) => log.error({ replay_id: c.id, destination_id: c.destinationId, err: (err as Error).message }, 'range replay failed'))
+      .finally(() => {
+        this.running.delete(p);
+        this.wake(); // a slot is free: another replay may be waiting
+      });
+    this.running.add(p);
+  }
+
+  /** Stops claiming, lets each replay finish its batch in progress and gives its claim up. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await this.scanning;
+    await Promise.allSettled([...this.running]);
+    await this.unlisten?.().catch(() => undefined);
+  }
+}

@@ -1,0 +1,122 @@
+// Issue 12 on the dashboard: "Send history" in the add flow and "Replay a time range" on a card, in
+// headless Chromium against the real service and a real HTTPS receiver. The replay batch is small,
+// so both windows run as background replays whose progress the page follows to done.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { openTestDb, type TestDb } from '../support/db.js';
+import { startTestService, type TestService } from '../support/harness.js';
+import { ok, startReceiver, type Receiver } from '../support/httpsReceiver.js';
+import { eventIdsOf, seedEvents } from '../integration/delivery/support.js';
+import { card, collectPageErrors, launchBrowser, screenshot, signIn, type Browser } from './support.js';
+
+const HISTORY = 60;
+
+describe('Send history and Replay a time range, in headless Chromium', () => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let browser: Browser;
+  let receiver: Receiver;
+  let page: Page;
+  let orgId: string;
+  let apiKey: string;
+  let history: string[];
+  let pageErrors: string[];
+
+  beforeAll(async () => {
+    tdb = await openTestDb('postgres');
+    svc = await startTestService(tdb.db, { AEGIS_REPLAY_BATCH: '20', AEGIS_WORKER_INTERVAL_MS: '500' });
+    receiver = await startReceiver(ok());
+    ({ orgId, apiKey } = await svc.newOrg('Replay org'));
+    // Recorded before the destination exists: only a replay can send them.
+    history = await seedEvents(tdb.db, orgId, HISTORY);
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    pageErrors = collectPageErrors(page);
+    await signIn(page, svc, tdb.db, orgId);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await receiver?.close();
+    await svc?.stop();
+    await tdb?.close();
+  });
+
+  const received = () => new Set(receiver.requests.flatMap(eventIdsOf));
+
+  it('Send history: last 24 hours gets the new destination the events recorded before it existed', async () => {
+    await page.getByRole('button', { name: 'Add destination' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add destination' });
+    await dialog.getByRole('radio', { name: /^Custom HTTPS webhook/ }).check();
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await dialog.getByLabel('Webhook URL').fill(`${receiver.url}/history`);
+    await dialog.getByRole('button', { name: 'Save & test' }).click();
+    await expect.poll(() => dialog.getByTestId('test-result').getAttribute('data-ok'), { timeout: 60_000 }).toBe('true');
+    const choices = dialog.getByRole('group', { name: 'Send history' });
+    await expect(choices.getByRole('radio', { name: 'None' }).isChecked()).resolves.toBe(true);
+    await choices.getByRole('radio', { name: 'Last 24 hours' }).check();
+    const replayReq = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/replay'));
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    const body = JSON.parse((await replayReq).postData() ?? '{}') as { from: string; to: string };
+    expect(Date.parse(body.to) - Date.parse(body.from)).toBeGreaterThanOrEqual(24 * 3_600_000);
+    await dialog.waitFor({ state: 'detached' });
+
+    const list = await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations`, { apiKey });
+    const dest = (list.body as { destination_id: string; url: string; enabled: boolean }[]).find((d) => d.url.endsWith('/history'))!;
+    expect(dest.enabled).toBe(true);
+    // The card follows the background replay to done; the receiver gets every recorded event.
+    const progress = card(page, dest.destination_id).getByTestId('replay-progress');
+    await expect.poll(() => progress.getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
+    await expect(progress.textContent()).resolves.toContain(`Done: ${HISTORY} events queued`);
+    await receiver.waitFor(() => history.every((id) => received().has(id)), 60_000);
+    await screenshot(page, 'replay-send-history');
+  });
+
+  it('Replay a time range on a card shows its progress until done, and the SIEM gets the window again', async () => {
+    const list = await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations`, { apiKey });
+    const dest = (list.body as { destination_id: string; url: string }[]).find((d) => d.url.endsWith('/history'))!;
+    const before = receiver.requests.length;
+    await card(page, dest.destination_id).getByRole('button', { name: /^Replay a time range/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Replay a time range' });
+    await expect(dialog.getByLabel('From').inputValue()).resolves.toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d$/);
+    await dialog.getByRole('button', { name: 'Replay', exact: true }).click();
+    const progress = dialog.getByTestId('replay-progress');
+    await progress.waitFor();
+    await expect.poll(() => progress.getAttribute('data-status'), { timeout: 60_000 }).toBe('done');
+    await expect(progress.textContent()).resolves.toContain(`Done: ${HISTORY} events queued`);
+    await screenshot(page, 'replay-time-range-done');
+    await receiver.waitFor((reqs) => new Set(reqs.slice(before).flatMap(eventIdsOf)).size >= HISTORY, 60_000);
+    expect(new Set(receiver.requests.slice(before).flatMap(eventIdsOf))).toEqual(new Set(history));
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await dialog.waitFor({ state: 'detached' });
+
+    // The API lists both replays, the dashboard's marked as such.
+    const replays = await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations/${dest.destination_id}/replays`, { apiKey });
+    expect(replays.body.replays.map((r: { status: string; created_by: string }) => [r.status, r.created_by])).toEqual([
+      ['done', 'dashboard'],
+      ['done', 'dashboard'],
+    ]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('Cancel replay stops a long replay; the dialog says so and what was queued stays queued', async () => {
+    // A longer history: 150 more batches of 20, so the replay is still running when Cancel is clicked.
+    await seedEvents(tdb.db, orgId, 3000);
+    const list = await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations`, { apiKey });
+    const dest = (list.body as { destination_id: string; url: string }[]).find((d) => d.url.endsWith('/history'))!;
+    await card(page, dest.destination_id).getByRole('button', { name: /^Replay a time range/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Replay a time range' });
+    await dialog.getByRole('button', { name: 'Replay', exact: true }).click();
+    const progress = dialog.getByTestId('replay-progress');
+    await progress.waitFor();
+    await dialog.getByRole('button', { name: 'Cancel replay' }).click();
+    await expect.poll(() => progress.getAttribute('data-status'), { timeout: 60_000 }).toBe('cancelled');
+    await expect(progress.textContent()).resolves.toMatch(/^Cancelled: \d+ events? queued before it stopped stay queued\./);
+    await screenshot(page, 'replay-cancelled');
+    const replays = await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations/${dest.destination_id}/replays?limit=1`, { apiKey });
+    const r = replays.body.replays[0] as { status: string; scanned: number; total_estimate: number };
+    expect(r.status).toBe('cancelled');
+    expect(r.scanned).toBeLessThan(r.total_estimate);
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    expect(pageErrors).toEqual([]);
+  });
+});
