@@ -6,6 +6,7 @@ import { countInWindow, databaseNow, queueReplayBatch, type WindowPosition } fro
 import { invalid } from '../errors.js';
 import { compileFilter } from '../filters/compile.js';
 import { getDestinationFilter } from './repository.js';
+import { resumeHeld } from '../queue/holdLimit.js';
 
 export interface ReplayResult {
   replayed: number;
@@ -17,7 +18,7 @@ export interface ReplayResult {
 
 /**
  * Puts a destination's dead letters (all, or the given job ids) back in the queue: the one replay
- * used by the API and the CLI. Works in bounded batches, stops at the newest dead letter present
+ * used by the API and the CLI. Resumes a destination paused by the hold limit (queue/holdLimit.ts). Works in bounded batches, stops at the newest dead letter present
  * when it started (events dead-lettered again meanwhile wait for the next replay instead of looping
  * forever), and leaves events older than the SIEM keeps: it would answer 2xx and then drop them.
  */
@@ -28,6 +29,8 @@ export async function replayDeadLetters(
 ): Promise<ReplayResult> {
   const maxAgeMs = getEncoder(dest.siem).maxEventAgeMs ?? null;
   const jobIds = opts.jobIds ?? null;
+  // A destination the hold limit paused resumes first, or its replayed jobs would be dead-lettered again.
+  await resumeHeld(db, dest.orgId, dest.id);
   const total = opts.onProgress ? await countFailed(db, dest.orgId, dest.id) : 0;
   const upToJobId = await lastFailedJobId(db, dest.orgId, dest.id);
   let replayed = 0;
@@ -87,6 +90,7 @@ export async function replayRange(
     throw invalid('from', `the whole window is too old: ${binding.reason}; choose a window after ${binding.at.toISOString()}`);
   }
   const start = binding.at.getTime() > from.getTime() ? binding.at : from;
+  await resumeHeld(db, dest.orgId, dest.id);
   const skipped = start === from ? 0 : await countInWindow(db, dest.orgId, from, start);
   const total = opts.onProgress ? await countInWindow(db, dest.orgId, start, to) : 0;
 

@@ -22,6 +22,8 @@ export interface DestinationDeps {
   limits: OrgLimits;
   /** AEGIS_SIGNING_OVERLAP_HOURS: how long a rotated signing secret still signs deliveries. */
   signingOverlapHours: number;
+  /** AEGIS_MAX_HOLD_HOURS: the views' hold_limit_at. */
+  maxHoldHours?: number;
 }
 
 /**
@@ -89,17 +91,17 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
     enabled,
   });
   });
-  const view = toView(await mustGet(deps, orgId, id));
+  const view = toView(await mustGet(deps, orgId, id), new Date(), deps.maxHoldHours);
   return signingSecret ? { ...view, signing_secret: signingSecret } : view;
 }
 
 export async function getDestinationView(deps: DestinationDeps, orgId: string, id: string): Promise<DestinationView> {
-  return toView(await mustGet(deps, orgId, id));
+  return toView(await mustGet(deps, orgId, id), new Date(), deps.maxHoldHours);
 }
 
 export async function listDestinationViews(deps: DestinationDeps, orgId: string): Promise<DestinationView[]> {
   const now = new Date();
-  return (await repo.listDestinations(deps.db, orgId)).map((r) => toView(r, now));
+  return (await repo.listDestinations(deps.db, orgId)).map((r) => toView(r, now, deps.maxHoldHours));
 }
 
 export async function patchDestination(deps: DestinationDeps, orgId: string, id: string, body: PatchDestinationBody): Promise<DestinationView> {
@@ -151,7 +153,7 @@ export async function patchDestination(deps: DestinationDeps, orgId: string, id:
   } else {
     await repo.updateDestination(deps.db, orgId, id, patch);
   }
-  const view = toView(await mustGet(deps, orgId, id));
+  const view = toView(await mustGet(deps, orgId, id), new Date(), deps.maxHoldHours);
   return newSecret ? { ...view, signing_secret: newSecret } : view;
 }
 
