@@ -83,7 +83,7 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
       ) : null}
       {!held && d.status === 'failing' && d.failing_since && d.hold_limit_at ? (
         <p className="card-paused muted small">
-          Failing since {dateTime(d.failing_since)}; unless a request gets through, the hold limit pauses it on {dateTime(d.hold_limit_at)}
+          Failing since {dateTime(d.failing_since)}; unless a request gets through, the hold limit pauses it on {dateTime(d.hold_limit_at)}{' '}
           and dead-letters its queued events.
         </p>
       ) : null}
