@@ -246,7 +246,8 @@ export async function getSealedCredentials(db: Queryable, orgId: string, id: str
  * arguments are SQL expressions: booleans ok, delivered and deadLettered, and the error text.
  * Delivered clears the error; a successful attempt that delivered nothing (a probe) keeps it.
  * `streakEnds` (default: delivered) ends the failing streak; a failed attempt starts one. While the
- * hold limit pauses the destination its streak is frozen: the card says since when it failed.
+ * hold limit pauses the destination its streak and its last_error (what to do to resume) are frozen:
+ * a late settle or a test event does not replace them.
  */
 export function attemptOutcomeSet(ok: string, delivered: string, error: string, deadLettered: string, streakEnds = delivered): string {
   return `last_attempt_at = now(),
@@ -255,8 +256,8 @@ export function attemptOutcomeSet(ok: string, delivered: string, error: string, 
                              ELSE coalesce(failing_since, now()) END,
         last_attempt_ok = ${ok},
         last_delivery_at = CASE WHEN ${delivered} THEN now() ELSE last_delivery_at END,
-        last_error = CASE WHEN ${delivered} THEN NULL WHEN ${ok} THEN last_error ELSE ${error} END,
-        last_error_at = CASE WHEN ${delivered} THEN NULL WHEN ${ok} THEN last_error_at ELSE now() END,
+        last_error = CASE WHEN hold_paused_at IS NOT NULL OR (${ok} AND NOT ${delivered}) THEN last_error WHEN ${delivered} THEN NULL ELSE ${error} END,
+        last_error_at = CASE WHEN hold_paused_at IS NOT NULL OR (${ok} AND NOT ${delivered}) THEN last_error_at WHEN ${delivered} THEN NULL ELSE now() END,
         last_dead_letter_at = CASE WHEN ${deadLettered} THEN now() ELSE last_dead_letter_at END`;
 }
 
