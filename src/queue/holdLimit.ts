@@ -15,9 +15,13 @@ const DESTINATIONS_PER_ROUND = 100;
 
 const iso = (d: Date) => new Date(d).toISOString();
 
+/** The "Aegis will retry" tail of queue errors (delivery/failure.ts): no longer true once paused. */
+const RETRY_TAIL = '[;,.]?\\s*Aegis will retry( later)?(, honouring Retry-After)?\\.?$';
+const withoutRetryTail = (error: string) => error.replace(new RegExp(RETRY_TAIL), '.');
+
 /** The destination's last_error while the hold limit pauses it: what happened and what to do. */
 export function holdPausedError(failingSince: Date, maxHoldHours: number, lastError: string | null): string {
-  const cause = lastError ? ` Last error: ${lastError}` : '';
+  const cause = lastError ? ` Last error: ${withoutRetryTail(lastError)}` : '';
   return (
     `Paused by the hold limit: failing without a break since ${iso(failingSince)} (${maxHoldHours} h, AEGIS_MAX_HOLD_HOURS); ` +
     `its queued events were dead-lettered.${cause} Fix the destination, then replay its dead-lettered events to resume.`
@@ -96,7 +100,8 @@ async function deadLetterHeldBatch(db: Queryable, orgId: string, id: string, err
        UPDATE forwarding_jobs j
           SET status = 'failed', claim_id = NULL, settled_at = now(),
               -- The job's own last error says what the SIEM answered; an earlier hold's text is not nested.
-              last_error = $3 || CASE WHEN j.last_error IS NULL OR left(j.last_error, length($4)) = $4 THEN '' ELSE ' Its last error: ' || j.last_error END
+              last_error = $3 || CASE WHEN j.last_error IS NULL OR left(j.last_error, length($4)) = $4 THEN ''
+                                      ELSE ' Its last error: ' || regexp_replace(j.last_error, $6, '.') END
         WHERE j.org_id = $1 AND j.id = ANY(ARRAY(SELECT id FROM picked))
        RETURNING 1
      ), stamped AS (
@@ -104,7 +109,7 @@ async function deadLetterHeldBatch(db: Queryable, orgId: string, id: string, err
         WHERE org_id = $1 AND id = $2 AND EXISTS (SELECT 1 FROM gone)
      )
      SELECT count(*)::int AS n FROM gone`,
-    [orgId, id, error, HOLD_DEAD_LETTER_PREFIX, HOLD_DEAD_LETTER_BATCH],
+    [orgId, id, error, HOLD_DEAD_LETTER_PREFIX, HOLD_DEAD_LETTER_BATCH, RETRY_TAIL],
   );
   return rows[0]?.n ?? 0;
 }

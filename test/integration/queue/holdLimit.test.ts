@@ -34,9 +34,9 @@ describe.each(DB_KINDS)('queue: hold limit (%s)', (kind) => {
     await settleClaim(tdb.db, {
       orgId: org,
       claimId: c.claimId,
-      outcomes: c.ids.map((id) => ({ id, outcome: 'retry' as const, error: 'HTTP 503: down', statusCode: 503 })),
+      outcomes: c.ids.map((id) => ({ id, outcome: 'retry' as const, error: 'HTTP 503: down; Aegis will retry.', statusCode: 503 })),
       retryDelaysS: [600, 600],
-      report: report(org, dest, { n: c.ids.length, ok: false, status: 503, error: 'HTTP 503: down' }),
+      report: report(org, dest, { n: c.ids.length, ok: false, status: 503, error: 'HTTP 503: down; Aegis will retry.' }),
     });
   }
 
@@ -81,12 +81,14 @@ describe.each(DB_KINDS)('queue: hold limit (%s)', (kind) => {
     const s = await state(dest);
     expect(s.hold_paused_at).not.toBeNull();
     expect(s.last_dead_letter_at).not.toBeNull();
-    expect(s.last_error).toMatch(/^Paused by the hold limit: failing without a break since .* \(168 h, AEGIS_MAX_HOLD_HOURS\); its queued events were dead-lettered\. Last error: HTTP 503: down Fix the destination/);
+    expect(s.last_error).toMatch(/^Paused by the hold limit: failing without a break since .* \(168 h, AEGIS_MAX_HOLD_HOURS\); its queued events were dead-lettered\. Last error: HTTP 503: down\. Fix the destination/);
     for (const j of await jobs(tdb.db, dest)) {
       expect(j.status).toBe('failed');
       expect(j.claim_id).toBeNull();
-      expect(j.last_error).toMatch(/^Dead-lettered by the hold limit: .* Replay this event once the destination is fixed\. Its last error: HTTP 503: down$/);
+      expect(j.last_error).toMatch(/^Dead-lettered by the hold limit: .* Replay this event once the destination is fixed\. Its last error: HTTP 503: down\.$/);
     }
+    // "Aegis will retry" is no longer true of a paused destination: it is left out of both texts.
+    expect(s.last_error).not.toContain('will retry');
     // The other destination's jobs are untouched.
     expect((await jobs(tdb.db, healthy)).every((j) => j.status === 'pending')).toBe(true);
     // The worker's late settle of the in-flight job is fenced: it stays dead-lettered.
