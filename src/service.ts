@@ -92,11 +92,11 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       // Alerts are judged where the worker records state changes, and sent from its own timer.
       alerter = new Alerter(
         { db, keyRing, client: delivery.client, logger: logger.child({ component: 'alerts' }) },
-        { publicUrl: config.publicUrl, smtpUrl: config.alerts.smtpUrl, alertFrom: config.alerts.from, digestWindowMs: config.alerts.digestWindowMs },
+        { publicUrl: config.publicUrl, smtpUrl: config.alerts.smtpUrl, alertFrom: config.alerts.from, digestWindowMs: config.alerts.digestWindowMs, maxHoldHours: config.maxHoldHours },
       );
       worker = new Worker(
         { db, delivery, metrics, logger: logger.child({ component: 'worker' }), alerts: alerter },
-        { intervalMs: config.workerIntervalMs, leaseMs: config.leaseMs, retryDelaysS: config.retryDelaysS, retentionDays: config.retentionDays },
+        { intervalMs: config.workerIntervalMs, leaseMs: config.leaseMs, retryDelaysS: config.retryDelaysS, retentionDays: config.retentionDays, maxHoldHours: config.maxHoldHours },
       );
     }
     const wakeWorkers = () => {

@@ -34,6 +34,8 @@ export interface AlerterOptions {
   /** AEGIS_ALERT_DIGEST_S in ms: alerts of one organization collected this long go out as one message. */
   digestWindowMs: number;
   pausedAfterMs?: number;
+  /** AEGIS_MAX_HOLD_HOURS: when the long-failure warnings fall (evaluate.ts) and what they say. */
+  maxHoldHours?: number;
 }
 
 export interface AlerterDeps {
@@ -130,15 +132,28 @@ export class Alerter implements AlertHook {
     const res = await this.deps.db.transaction(async (tx) => {
       const s = await lockAlertState(tx, orgId, destinationId);
       if (!s) return null;
-      const ev = evaluateAlerts(s, s, new Date(s.now), this.pausedAfterMs);
-      const same = (a: Date | null, b: Date | null) => (a === null ? b === null : b !== null && new Date(a).getTime() === new Date(b).getTime());
-      if (ev.next.state !== s.state || !same(ev.next.breaker_open_since, s.breaker_open_since) || !same(ev.next.dead_letter_alerted_at, s.dead_letter_alerted_at)) {
+      const maxHoldHours = this.opts.maxHoldHours ?? 168;
+      const ev = evaluateAlerts(s, s, new Date(s.now), this.pausedAfterMs, maxHoldHours);
+      const same = (a: Date | null | undefined, b: Date | null | undefined) => (a == null ? b == null : b != null && new Date(a).getTime() === new Date(b).getTime());
+      if (
+        ev.next.state !== s.state ||
+        !same(ev.next.breaker_open_since, s.breaker_open_since) ||
+        !same(ev.next.dead_letter_alerted_at, s.dead_letter_alerted_at) ||
+        !same(ev.next.streak_since, s.streak_since) ||
+        (ev.next.streak_alerted_s ?? 0) !== (s.streak_alerted_s ?? 0)
+      ) {
         await saveAlertState(tx, orgId, destinationId, ev.next, ev.next.state !== s.state);
       }
       let queued = 0;
       if (ev.alerts.length > 0) {
-        const failedEvents = ev.alerts.includes('dead_letters') ? await countDeadLetters(tx, orgId, destinationId) : undefined;
+        const held = ev.alerts.includes('hold_limit_paused');
+        const failedEvents = ev.alerts.includes('dead_letters') || held ? await countDeadLetters(tx, orgId, destinationId, held) : undefined;
         const base: AlertDetails = { destination_name: s.name, siem: s.siem, hint: s.last_error };
+        const streak = s.failing_since ? new Date(s.failing_since) : null;
+        const long: Partial<AlertDetails> = streak
+          ? { failing_since: streak.toISOString(), hold_limit_at: new Date(streak.getTime() + maxHoldHours * 3_600_000).toISOString(), max_hold_hours: maxHoldHours }
+          : { max_hold_hours: maxHoldHours };
+        const isLong = (k: AlertKind) => k === 'failing_1h' || k === 'failing_24h' || k === 'hold_limit_approaching' || k === 'hold_limit_paused';
         queued = await enqueueAlerts(
           tx,
           orgId,
@@ -147,7 +162,8 @@ export class Alerter implements AlertHook {
             kind,
             details: {
               ...base,
-              ...(kind === 'dead_letters' && failedEvents !== undefined ? { failed_events: failedEvents } : {}),
+              ...((kind === 'dead_letters' || kind === 'hold_limit_paused') && failedEvents !== undefined ? { failed_events: failedEvents } : {}),
+              ...(isLong(kind) ? long : {}),
               ...(kind === 'paused' && ev.next.breaker_open_since ? { failing_since: new Date(ev.next.breaker_open_since).toISOString() } : {}),
             },
           })),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateAlerts, PAUSED_ALERT_AFTER_MS, type Observed, type StoredAlertState } from './evaluate.js';
+import { evaluateAlerts, longFailureMilestones, PAUSED_ALERT_AFTER_MS, type Observed, type StoredAlertState } from './evaluate.js';
 import { BREAKER_THRESHOLD } from '../queue/breaker.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
@@ -8,13 +8,13 @@ const healthy: Observed = { enabled: true, last_attempt_ok: true, last_delivery_
 const fresh: StoredAlertState = { state: 'ok', breaker_open_since: null, dead_letter_alerted_at: null };
 
 /** Replays a sequence of observations through the state machine, as the worker's evaluations would. */
-function run(steps: Array<[number, Partial<Observed>]>): string[] {
+function run(steps: Array<[number, Partial<Observed>]>, maxHoldHours = 168): string[] {
   let stored = fresh;
   let obs = healthy;
   const alerts: string[] = [];
   for (const [s, change] of steps) {
     obs = { ...obs, ...change };
-    const ev = evaluateAlerts(obs, stored, at(s));
+    const ev = evaluateAlerts(obs, stored, at(s), PAUSED_ALERT_AFTER_MS, maxHoldHours);
     alerts.push(...ev.alerts);
     stored = ev.next;
   }
@@ -76,5 +76,67 @@ describe('alert state machine', () => {
 
   it('a disabled destination alerts nothing and resets quietly; enabling it while it fails starts a new episode', () => {
     expect(run([[10, { last_attempt_ok: false }], [20, { enabled: false }], [30, { enabled: true }]])).toEqual(['failing', 'failing']);
+  });
+
+  describe('hold limit', () => {
+    const H = 3600;
+    const failing = { last_attempt_ok: false, consecutive_failures: 1, failing_since: at(0) };
+
+    it('warnings after 1 h, 24 h and 24 h before the limit, each once, then the pause; recovered after', () => {
+      expect(
+        run([
+          [10, failing],
+          [H - 1, {}],
+          [H, {}],
+          [H + 60, { consecutive_failures: 2 }],
+          [24 * H, {}],
+          [100 * H, {}],
+          [144 * H, {}],
+          [150 * H, {}],
+          [168 * H, { hold_paused_at: at(168 * H), last_dead_letter_at: at(168 * H) }],
+          [169 * H, { last_dead_letter_at: at(169 * H) }],
+          [200 * H, { hold_paused_at: null, failing_since: null }],
+          [201 * H, { last_attempt_ok: true, last_delivery_at: at(201 * H), consecutive_failures: 0 }],
+        ]),
+      ).toEqual(['failing', 'failing_1h', 'failing_24h', 'hold_limit_approaching', 'hold_limit_paused', 'recovered']);
+    });
+
+    it('a worker away for days sends the furthest warning reached, not every one', () => {
+      expect(run([[10, { ...failing, failing_since: at(10) }], [150 * H, {}]])).toEqual(['failing', 'hold_limit_approaching']);
+    });
+
+    it('a new streak (after a success, or a resume that still fails) warns afresh', () => {
+      expect(
+        run([
+          [0, failing],
+          [2 * H, {}],
+          [3 * H, { last_attempt_ok: true, last_delivery_at: at(3 * H), failing_since: null, consecutive_failures: 0 }],
+          [4 * H, { last_attempt_ok: false, failing_since: at(4 * H) }],
+          [5 * H + 1, {}],
+        ]),
+      ).toEqual(['failing', 'failing_1h', 'recovered', 'failing', 'failing_1h']);
+      // Resumed while still failing: back to failing quietly; the next pause alerts again (a pause
+      // judged in one step supersedes the warnings it passed).
+      expect(
+        run([
+          [0, failing],
+          [168 * H, { hold_paused_at: at(168 * H) }],
+          [170 * H, { hold_paused_at: null, failing_since: at(170 * H) }],
+          [338 * H, { hold_paused_at: at(338 * H) }],
+        ]),
+      ).toEqual(['failing', 'hold_limit_paused', 'hold_limit_paused']);
+    });
+
+    it('milestones for short limits: only those before the limit; the approaching one wins a tie', () => {
+      const kinds = (h: number) => longFailureMilestones(h).map((m) => `${m.kind}@${m.afterS / H}`);
+      expect(kinds(168)).toEqual(['failing_1h@1', 'failing_24h@24', 'hold_limit_approaching@144']);
+      expect(kinds(48)).toEqual(['failing_1h@1', 'hold_limit_approaching@24']);
+      expect(kinds(24)).toEqual(['hold_limit_approaching@1']);
+      expect(kinds(1)).toEqual([]);
+    });
+
+    it('a disabled destination gets no hold warnings', () => {
+      expect(run([[0, { ...failing, enabled: false }], [30 * H, {}]])).toEqual([]);
+    });
   });
 });

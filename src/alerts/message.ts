@@ -21,6 +21,10 @@ export interface WebhookAlert {
   summary: string;
   hint: string | null;
   failed_events: number | null;
+  /** Long-failure warnings and the hold limit's pause: since when it has failed without a break. */
+  failing_since: string | null;
+  /** Long-failure warnings: when the hold limit pauses the destination unless a request gets through. */
+  hold_limit_at: string | null;
   dashboard_url: string;
 }
 
@@ -35,7 +39,17 @@ const HEADLINE: Record<AlertKind, string> = {
   paused: 'is paused by its circuit breaker',
   dead_letters: 'has dead-lettered events',
   recovered: 'has recovered',
+  failing_1h: 'has been failing for 1 hour',
+  failing_24h: 'has been failing for 24 hours',
+  hold_limit_approaching: 'is approaching the hold limit',
+  hold_limit_paused: 'is paused by the hold limit',
 };
+
+/** "in 24 h" from the alert's time to the hold limit (whole hours, at least 1). */
+function hoursUntil(from: Date, iso: string | undefined): string {
+  if (!iso) return '';
+  return ` (in ${Math.max(1, Math.round((Date.parse(iso) - new Date(from).getTime()) / 3_600_000))} h)`;
+}
 
 /** The dashboard's Edit route for a destination (the card's hint links there too). */
 export function dashboardLink(publicUrl: string, destinationId: string): string {
@@ -59,6 +73,22 @@ function summary(a: AlertItem): string {
       return `${d.failed_events ?? 'Some'} event(s) were dead-lettered after every retry failed; replay them from the dashboard once the destination is fixed.`;
     case 'recovered':
       return 'Deliveries succeed again.';
+    case 'failing_1h':
+    case 'failing_24h':
+      return (
+        `Every request has failed since ${d.failing_since ?? 'the failing alert'}; queued events wait. ` +
+        `Unless a request gets through, the hold limit (${d.max_hold_hours ?? 168} h) pauses this destination at ${d.hold_limit_at ?? 'its end'} and dead-letters its queued events.`
+      );
+    case 'hold_limit_approaching':
+      return (
+        `Every request has failed since ${d.failing_since ?? 'the failing alert'}. At ${d.hold_limit_at ?? 'the hold limit'}${hoursUntil(a.created_at, d.hold_limit_at)} ` +
+        `the hold limit (${d.max_hold_hours ?? 168} h) pauses this destination and dead-letters its queued events: fix it before then.`
+      );
+    case 'hold_limit_paused':
+      return (
+        `Failing without a break since ${d.failing_since ?? 'the failing alert'}, this destination reached the hold limit (${d.max_hold_hours ?? 168} h) and is paused; ` +
+        `${d.failed_events ?? 'its'} queued event(s) are dead-lettered, as are events recorded while it stays paused. Fix it, then replay the dead-lettered events to resume.`
+      );
   }
 }
 
@@ -77,6 +107,8 @@ export function composeAlertMessage(orgId: string, publicUrl: string, items: Ale
     summary: summary(a),
     hint: a.kind === 'recovered' ? null : a.details.hint,
     failed_events: a.details.failed_events ?? null,
+    failing_since: a.kind === 'failing_1h' || a.kind === 'failing_24h' || a.kind === 'hold_limit_approaching' || a.kind === 'hold_limit_paused' ? (a.details.failing_since ?? null) : null,
+    hold_limit_at: a.kind === 'failing_1h' || a.kind === 'failing_24h' || a.kind === 'hold_limit_approaching' ? (a.details.hold_limit_at ?? null) : null,
     dashboard_url: dashboardLink(publicUrl, a.destination_id),
   }));
   const blocks = webhookAlerts.map((w) =>

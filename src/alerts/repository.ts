@@ -69,8 +69,9 @@ export async function lockAlertState(tx: Queryable, orgId: string, destinationId
     [orgId, destinationId],
   );
   const { rows } = await tx.query<LockedAlertState>(
-    `SELECT s.state, s.breaker_open_since, s.dead_letter_alerted_at,
+    `SELECT s.state, s.breaker_open_since, s.dead_letter_alerted_at, s.streak_since, s.streak_alerted_s,
             d.enabled, d.last_attempt_ok, d.last_delivery_at, d.last_dead_letter_at, d.consecutive_failures,
+            d.failing_since, d.hold_paused_at,
             d.name, d.siem, d.last_error, now() AS now
        FROM destination_alert_state s JOIN destinations d ON d.org_id = s.org_id AND d.id = s.destination_id
       WHERE s.org_id = $1 AND s.destination_id = $2
@@ -84,16 +85,21 @@ export async function saveAlertState(tx: Queryable, orgId: string, destinationId
   await tx.query(
     `UPDATE destination_alert_state
         SET state = $3, breaker_open_since = $4, dead_letter_alerted_at = $5,
-            state_since = CASE WHEN $6 THEN now() ELSE state_since END
+            state_since = CASE WHEN $6 THEN now() ELSE state_since END,
+            streak_since = $7, streak_alerted_s = $8
       WHERE org_id = $1 AND destination_id = $2`,
-    [orgId, destinationId, next.state, next.breaker_open_since, next.dead_letter_alerted_at, changed],
+    [orgId, destinationId, next.state, next.breaker_open_since, next.dead_letter_alerted_at, changed, next.streak_since ?? null, next.streak_alerted_s ?? 0],
   );
 }
 
-export async function countDeadLetters(tx: Queryable, orgId: string, destinationId: string): Promise<number> {
+/**
+ * Dead-lettered jobs of a destination. `withPending`: for a destination the hold limit paused, whose
+ * pending jobs are being dead-lettered in batches (queue/holdLimit.ts) while the alert is judged.
+ */
+export async function countDeadLetters(tx: Queryable, orgId: string, destinationId: string, withPending = false): Promise<number> {
   const { rows } = await tx.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'failed'`,
-    [orgId, destinationId],
+    `SELECT count(*)::int AS n FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND (status = 'failed' OR ($3 AND status = 'pending'))`,
+    [orgId, destinationId, withPending],
   );
   return rows[0]?.n ?? 0;
 }
@@ -105,6 +111,10 @@ export interface AlertDetails {
   hint: string | null;
   failed_events?: number;
   failing_since?: string;
+  /** Long-failure warnings: when the hold limit pauses the destination unless it recovers. */
+  hold_limit_at?: string;
+  /** AEGIS_MAX_HOLD_HOURS when the alert was made. */
+  max_hold_hours?: number;
 }
 
 /**

@@ -53,3 +53,11 @@ describe('alert settings', () => {
     expect(() => loadConfig({ AEGIS_ALERT_DIGEST_S: '-1' })).toThrow(/^AEGIS_ALERT_DIGEST_S/);
   });
 });
+
+describe('AEGIS_MAX_HOLD_HOURS', () => {
+  it('defaults to 168 h (7 days) and takes whole hours from 1 to 8760', () => {
+    expect(loadConfig({}).maxHoldHours).toBe(168);
+    expect(loadConfig({ AEGIS_MAX_HOLD_HOURS: '48' }).maxHoldHours).toBe(48);
+    for (const bad of ['0', '8761', '1.5', 'week']) expect(() => loadConfig({ AEGIS_MAX_HOLD_HOURS: bad })).toThrow(/^AEGIS_MAX_HOLD_HOURS: /);
+  });
+});

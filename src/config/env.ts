@@ -45,6 +45,7 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   { name: 'AEGIS_METRICS_TOKEN', default: 'unset (open /metrics, aggregate series)', summary: 'bearer token /metrics requires; per-destination series then' },
   { name: 'AEGIS_SMTP_URL', default: 'unset (no alert e-mails)', summary: 'smtp:// or smtps:// URL (with user:password) alert e-mails go through' },
   { name: 'AEGIS_ALERT_FROM', default: 'alerts@<AEGIS_PUBLIC_URL host>', summary: 'From address of alert e-mails' },
+  { name: 'AEGIS_MAX_HOLD_HOURS', default: '168', summary: 'hours a destination may fail without a break before it is paused and its queue dead-lettered' },
   { name: 'AEGIS_ALERT_DIGEST_S', default: '30', summary: "seconds an organization's alerts are collected into one message" },
   { name: 'NODE_EXTRA_CA_CERTS', default: 'unset', summary: "PEM file of extra CAs for a SIEM's TLS (Node.js's own)" },
 ];
@@ -79,6 +80,11 @@ export interface Config {
   metricsToken: string | null;
   /** Alerts (docs/alerts.md). smtpUrl holds credentials: never log it. */
   alerts: { smtpUrl: string | null; from: string; digestWindowMs: number };
+  /**
+   * AEGIS_MAX_HOLD_HOURS: a destination failing without a break this long is paused and its pending
+   * events are dead-lettered (docs/alerts.md), so an outage never holds events without end.
+   */
+  maxHoldHours: number;
   /** Per-organization caps: one tenant cannot make the service work for everyone else's time. */
   orgLimits: OrgLimits;
   /** Range replays (docs/history.md). */
@@ -204,6 +210,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     dbPoolMax: int(env, 'AEGIS_DB_POOL_MAX', 10, 2, 200),
     metricsToken,
+    maxHoldHours: int(env, 'AEGIS_MAX_HOLD_HOURS', 168, 1, 8760),
     alerts: { smtpUrl, from: alertFrom, digestWindowMs: int(env, 'AEGIS_ALERT_DIGEST_S', 30, 0, 3600) * 1000 },
     orgLimits: {
       destinations: int(env, 'AEGIS_MAX_DESTINATIONS_PER_ORG', 100, 1, 100_000),

@@ -10,6 +10,7 @@ import { dueDestinations, nextDueAt, type DueDestination } from '../queue/dueDes
 import { BREAKER_THRESHOLD, noteRequestFailure, noteRequestSuccess } from '../queue/breaker.js';
 import type { AttemptRecord } from '../queue/attempts.js';
 import { prune } from '../queue/prune.js';
+import { enforceHoldLimit } from '../queue/holdLimit.js';
 import { JOBS_CHANNEL, type ClaimedJob, type JobOutcome } from '../queue/types.js';
 import { batchEvents } from '../siem/types.js';
 import { getEncoder } from '../siem/registry.js';
@@ -29,6 +30,11 @@ export interface WorkerOptions {
   leaseMs: number;
   retryDelaysS: number[];
   retentionDays: number;
+  /**
+   * AEGIS_MAX_HOLD_HOURS: a destination failing without a break this long is paused and its queue
+   * dead-lettered (queue/holdLimit.ts). Checked every AEGIS_WORKER_INTERVAL_MS, at most every minute.
+   */
+  maxHoldHours?: number;
   /**
    * Destinations served at once by this process. Not what bounds memory or keeps tenants apart (the
    * event budget does): a runner waiting on a silent SIEM is a pending promise, so this is large.
@@ -79,6 +85,8 @@ export class Worker {
   private rescan = false;
   private timer: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
+  private holdTimer: NodeJS.Timeout | null = null;
+  private holdRound: Promise<void> | null = null;
   private unlisten: (() => Promise<void>) | null = null;
   /** True while scans fail because the database is unreachable: delivery is paused, said once. */
   private databaseAway = false;
@@ -87,7 +95,7 @@ export class Worker {
     private readonly deps: WorkerDeps,
     opts: WorkerOptions,
   ) {
-    this.opts = { maxDestinations: 1000, maxEventsInFlight: 20_000, lanesPerDestination: 3, requestsPerLane: 16, singleEventClaim: 64, batchClaim: 1000, ...opts };
+    this.opts = { maxHoldHours: 168, maxDestinations: 1000, maxEventsInFlight: 20_000, lanesPerDestination: 3, requestsPerLane: 16, singleEventClaim: 64, batchClaim: 1000, ...opts };
     this.budget = new EventBudget(this.opts.maxEventsInFlight);
     deps.metrics.setLimitsSource(() => this.limiters.snapshot());
   }
@@ -104,7 +112,36 @@ export class Worker {
     );
     this.pruneTimer = setInterval(() => void this.prune(), 3_600_000);
     this.pruneTimer.unref();
+    this.holdTimer = setInterval(() => void this.enforceHoldLimit(), Math.min(60_000, this.opts.intervalMs));
+    this.holdTimer.unref();
     this.wake();
+  }
+
+  /**
+   * One hold-limit round (queue/holdLimit.ts): pauses destinations that failed for the whole limit and
+   * dead-letters the queues of paused ones; the alerter judges each destination it paused. One round
+   * at a time; public for tests.
+   */
+  enforceHoldLimit(): Promise<void> {
+    if (this.holdRound || this.stopping) return this.holdRound ?? Promise.resolve();
+    this.holdRound = (async () => {
+      try {
+        const r = await enforceHoldLimit(this.deps.db, this.opts.maxHoldHours);
+        for (const d of r.paused) {
+          this.deps.logger.warn({ destination_id: d.id, max_hold_hours: this.opts.maxHoldHours }, 'destination failed for the whole hold limit; paused and its queued events dead-lettered');
+          this.deps.alerts?.noteSettle(d.orgId, d.id, true);
+        }
+        for (const d of r.deadLettered) {
+          this.deps.metrics.deadLettered.inc(this.deps.metrics.destinationLabels(d.id, d.siem), d.count);
+          this.deps.logger.info({ destination_id: d.id, dead_lettered: d.count }, 'events of a destination paused by the hold limit dead-lettered');
+        }
+      } catch (err) {
+        if (!isDatabaseUnavailable(err)) this.deps.logger.warn({ err: (err as Error).message }, 'hold limit round failed; will retry');
+      } finally {
+        this.holdRound = null;
+      }
+    })();
+    return this.holdRound;
   }
 
   /** Asks for a scan soon; coalesces bursts of wake-ups into one scan. */
@@ -509,6 +546,8 @@ export class Worker {
     this.limiters.kickAll(); // lanes waiting on a destination's pacing give up now
     if (this.timer) clearTimeout(this.timer);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    if (this.holdTimer) clearInterval(this.holdTimer);
+    await this.holdRound;
     await Promise.allSettled([...this.running.values()]);
     if (this.unlisten) await this.unlisten().catch(() => undefined);
   }

@@ -4,6 +4,7 @@ import { getEncoder } from '../siem/registry.js';
 import { getPresetInfo, type SiemId } from '../siem/catalog.js';
 import { countInWindow, databaseNow } from '../queue/replayRange.js';
 import { invalid } from '../errors.js';
+import { resumeHeld } from '../queue/holdLimit.js';
 
 export interface ReplayResult {
   replayed: number;
@@ -15,7 +16,7 @@ export interface ReplayResult {
 
 /**
  * Puts a destination's dead letters (all, or the given job ids) back in the queue: the one replay
- * used by the API and the CLI. Works in bounded batches, stops at the newest dead letter present
+ * used by the API and the CLI. Resumes a destination paused by the hold limit (queue/holdLimit.ts). Works in bounded batches, stops at the newest dead letter present
  * when it started (events dead-lettered again meanwhile wait for the next replay instead of looping
  * forever), and leaves events older than the SIEM keeps: it would answer 2xx and then drop them.
  */
@@ -26,6 +27,8 @@ export async function replayDeadLetters(
 ): Promise<ReplayResult> {
   const maxAgeMs = getEncoder(dest.siem).maxEventAgeMs ?? null;
   const jobIds = opts.jobIds ?? null;
+  // A destination the hold limit paused resumes first, or its replayed jobs would be dead-lettered again.
+  await resumeHeld(db, dest.orgId, dest.id);
   const total = opts.onProgress ? await countFailed(db, dest.orgId, dest.id) : 0;
   const upToJobId = await lastFailedJobId(db, dest.orgId, dest.id);
   let replayed = 0;
@@ -66,7 +69,7 @@ export interface PlannedWindow {
  */
 export async function planRangeReplay(
   db: Queryable,
-  dest: { orgId: string; siem: SiemId },
+  dest: { orgId: string; id: string; siem: SiemId },
   window: { from: Date; to: Date },
   retentionDays: number,
 ): Promise<PlannedWindow> {
@@ -87,6 +90,8 @@ export async function planRangeReplay(
     throw invalid('from', `the whole window is too old: ${binding.reason}; choose a window after ${binding.at.toISOString()}`);
   }
   const start = binding.at.getTime() > from.getTime() ? binding.at : from;
+  // A replay is how a destination paused by the hold limit resumes (docs/alerts.md).
+  await resumeHeld(db, dest.orgId, dest.id);
   const skippedTooOld = start === from ? 0 : await countInWindow(db, dest.orgId, from, start);
   const trimNote =
     start === from ? null : `The window was trimmed to start at ${start.toISOString()}: ${binding.reason}; ${skippedTooOld} recorded event(s) before that were not queued.`;

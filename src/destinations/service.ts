@@ -26,6 +26,8 @@ export interface DestinationDeps {
   limits: OrgLimits;
   /** AEGIS_SIGNING_OVERLAP_HOURS: how long a rotated signing secret still signs deliveries. */
   signingOverlapHours: number;
+  /** AEGIS_MAX_HOLD_HOURS: the views' hold_limit_at. */
+  maxHoldHours?: number;
 }
 
 /**
@@ -108,17 +110,17 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
     // After the insert: an enabled new destination takes its own destination_created event.
     await recordTrail(tx, { orgId, actor, changes: [{ action: 'destination_created', changedFields: createdFields(configOf(row)), destination: { id, siem } }] });
   });
-  const view = toView(await mustGet(deps, orgId, id));
+  const view = toView(await mustGet(deps, orgId, id), new Date(), deps.maxHoldHours);
   return signingSecret ? { ...view, signing_secret: signingSecret } : view;
 }
 
 export async function getDestinationView(deps: DestinationDeps, orgId: string, id: string): Promise<DestinationView> {
-  return toView(await mustGet(deps, orgId, id));
+  return toView(await mustGet(deps, orgId, id), new Date(), deps.maxHoldHours);
 }
 
 export async function listDestinationViews(deps: DestinationDeps, orgId: string): Promise<DestinationView[]> {
   const now = new Date();
-  return (await repo.listDestinations(deps.db, orgId)).map((r) => toView(r, now));
+  return (await repo.listDestinations(deps.db, orgId)).map((r) => toView(r, now, deps.maxHoldHours));
 }
 
 export async function patchDestination(deps: DestinationDeps, orgId: string, id: string, body: PatchDestinationBody, actor: TrailActor): Promise<DestinationView> {
@@ -143,7 +145,7 @@ export async function patchDestination(deps: DestinationDeps, orgId: string, id:
       farewellTo: disabling ? id : null,
     });
   });
-  const view = toView(await mustGet(deps, orgId, id));
+  const view = toView(await mustGet(deps, orgId, id), new Date(), deps.maxHoldHours);
   return newSecret ? { ...view, signing_secret: newSecret } : view;
 }
 

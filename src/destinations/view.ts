@@ -6,8 +6,18 @@ import type { SiemId } from '../siem/catalog.js';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
+/** AEGIS_MAX_HOLD_HOURS's default, for views built without the configuration. */
+export const DEFAULT_MAX_HOLD_HOURS = 168;
+
+/** Why the worker leaves the destination alone now; the hold limit wins (it needs the user). */
+function pausedReason(row: DestinationWithCounts, now: Date): DestinationView['paused_reason'] {
+  if (!row.enabled) return null;
+  if (row.hold_paused_at) return 'hold_limit';
+  return row.paused_until && new Date(row.paused_until) > now ? 'circuit_breaker' : null;
+}
+
 /** The API (and dashboard) view of a destination. Sealed credentials never leave this function. */
-export function toView(row: DestinationWithCounts, now = new Date()): DestinationView {
+export function toView(row: DestinationWithCounts, now = new Date(), maxHoldHours = DEFAULT_MAX_HOLD_HOURS): DestinationView {
   return {
     destination_id: row.id,
     name: row.name,
@@ -37,5 +47,9 @@ export function toView(row: DestinationWithCounts, now = new Date()): Destinatio
     oldest_pending_at: iso(row.oldest_pending_at),
     failed_events: row.failed_events,
     paused_until: row.paused_until && new Date(row.paused_until) > now ? iso(row.paused_until) : null,
+    paused_reason: pausedReason(row, now),
+    failing_since: iso(row.failing_since),
+    hold_limit_at:
+      row.enabled && row.failing_since && !row.hold_paused_at ? new Date(new Date(row.failing_since).getTime() + maxHoldHours * 3_600_000).toISOString() : null,
   };
 }

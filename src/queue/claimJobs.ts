@@ -28,10 +28,10 @@ export async function claimJobs(
     `WITH picked AS (
        SELECT id FROM forwarding_jobs
         WHERE org_id = $1 AND destination_id = $2 AND status = 'pending' AND next_attempt_at <= now()
-          -- A destination disabled (or paused by its circuit breaker, possibly by another worker)
-          -- while a runner drains its backlog stops being claimed at the next round.
+          -- A destination disabled (or paused by its circuit breaker or the hold limit, possibly by
+          -- another worker) while a runner drains its backlog stops being claimed at the next round.
           AND EXISTS (SELECT 1 FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.enabled
-                        AND (d.paused_until IS NULL OR d.paused_until <= now())
+                        AND (d.paused_until IS NULL OR d.paused_until <= now()) AND d.hold_paused_at IS NULL
                         AND ($6::timestamptz IS NULL OR abs(extract(epoch FROM d.updated_at - $6::timestamptz)) < 0.001))
         ORDER BY next_attempt_at, id
         LIMIT $3

@@ -12,7 +12,7 @@ export interface DueDestination {
 }
 
 /**
- * Enabled, not-paused destinations with at least one due job. Disabled destinations keep their queued
+ * Enabled, not-paused destinations (neither by the circuit breaker nor by the hold limit) with at least one due job. Disabled destinations keep their queued
  * jobs (held, not dropped) and appear here only for a due farewell (the trail event saying they were
  * disabled or deleted, queue/farewell.ts), found through the small farewell index.
  */
@@ -20,7 +20,7 @@ export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueD
   const { rows } = await db.query<{ org_id: string; id: string; consecutive_failures: number }>(
     `SELECT * FROM (
        SELECT d.org_id, d.id, d.consecutive_failures FROM destinations d
-        WHERE d.enabled AND (d.paused_until IS NULL OR d.paused_until <= now())
+        WHERE d.enabled AND (d.paused_until IS NULL OR d.paused_until <= now()) AND d.hold_paused_at IS NULL
           AND EXISTS (SELECT 1 FROM forwarding_jobs j
                        WHERE j.destination_id = d.id AND j.org_id = d.org_id
                          AND j.status = 'pending' AND j.next_attempt_at <= now())
@@ -58,7 +58,7 @@ export async function nextDueAt(db: Queryable, exclude: readonly string[] = []):
             SELECT j.next_attempt_at AS at FROM forwarding_jobs j
              WHERE j.destination_id = d.id AND j.org_id = d.org_id AND j.status = 'pending'
              ORDER BY j.next_attempt_at LIMIT 1) n
-         WHERE d.enabled AND NOT (d.id = ANY($1::text[]))),
+         WHERE d.enabled AND d.hold_paused_at IS NULL AND NOT (d.id = ANY($1::text[]))),
        (SELECT min(greatest(j.next_attempt_at, coalesce(d.paused_until, j.next_attempt_at),
                             coalesce((SELECT max(o.next_attempt_at) FROM forwarding_jobs o WHERE ${IN_FLIGHT_WHERE}), j.next_attempt_at)))
           FROM forwarding_jobs j JOIN destinations d ON d.org_id = j.org_id AND d.id = j.destination_id

@@ -8,6 +8,8 @@ import { DeleteDestination } from './components/DeleteDestination.js';
 import { ReplayRange } from './components/ReplayRange.js';
 import { NotificationSettings } from './components/NotificationSettings.js';
 import { Activity } from './components/Activity.js';
+import { DeliveryLog } from './components/DeliveryLog.js';
+import { filtersFromSearch, LOG_PATH, logHref } from './deliveryLog.js';
 import { plural } from './format.js';
 
 const PAGE = '/settings/siem-forwarding';
@@ -15,16 +17,19 @@ const NOTIFICATIONS = '/settings/notifications';
 const ACTIVITY = '/settings/activity';
 const editPath = (id: string) => `${PAGE}/${encodeURIComponent(id)}/edit`;
 
-/** The tiny router: the only client routes are the page and a destination's Edit modal. */
+/**
+ * The tiny router: the only client routes are the page, a destination's Edit modal and its delivery
+ * log (whose filters ride in the query string, so the failing hint can link to them).
+ */
 function usePath(): [string, (p: string) => void] {
-  const [path, setPath] = useState(() => window.location.pathname);
+  const [path, setPath] = useState(() => window.location.pathname + window.location.search);
   useEffect(() => {
-    const onPop = () => setPath(window.location.pathname);
+    const onPop = () => setPath(window.location.pathname + window.location.search);
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, []);
   const navigate = useCallback((p: string) => {
-    if (p !== window.location.pathname) window.history.pushState(null, '', p);
+    if (p !== window.location.pathname + window.location.search) window.history.pushState(null, '', p);
     setPath(p);
   }, []);
   return [path, navigate];
@@ -235,9 +240,13 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
     return () => window.clearInterval(t);
   }, [refresh]);
 
-  const editMatch = /^\/settings\/siem-forwarding\/([^/]+)\/edit$/.exec(path);
+  const [pathname, search = ''] = path.split('?');
+  const editMatch = /^\/settings\/siem-forwarding\/([^/]+)\/edit$/.exec(pathname!);
   const editingId = editMatch ? decodeURIComponent(editMatch[1]!) : null;
   const editing = editingId && destinations ? destinations.find((d) => d.destination_id === editingId) : undefined;
+  const logMatch = LOG_PATH.exec(pathname!);
+  const logId = logMatch ? decodeURIComponent(logMatch[1]!) : null;
+  const logDest = logId && destinations ? destinations.find((d) => d.destination_id === logId) : undefined;
   const byId = (id: string) => destinations?.find((d) => d.destination_id === id);
 
   const toggle = async (d: Destination) => {
@@ -246,6 +255,20 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
       await api.patch(d.destination_id, { enabled: !d.enabled });
       await refresh();
       setNotice(d.enabled ? 'Destination disabled: audit events stop forwarding; re-enable it at any time.' : 'Destination enabled: live events are forwarded.');
+    } catch (e) {
+      setNotice(errorText(e));
+    } finally {
+      setBusyId(null);
+    }
+  };
+
+  /** Resume & replay: lifts the hold limit's pause and queues the dead-lettered events again. */
+  const resume = async (d: Destination) => {
+    setBusyId(d.destination_id);
+    try {
+      const res = await api.replay(d.destination_id);
+      await refresh();
+      setNotice(`Destination resumed: ${plural(res.replayed, 'dead-lettered event')} queued again for delivery.`);
     } catch (e) {
       setNotice(errorText(e));
     } finally {
@@ -328,6 +351,12 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
                     e.preventDefault();
                     navigate(editPath(d.destination_id));
                   }}
+                  logHref={(f) => logHref(d.destination_id, f)}
+                  onOpenLog={(e, href) => {
+                    e.preventDefault();
+                    navigate(href);
+                  }}
+                  onResume={() => void resume(d)}
                   onToggle={() => void toggle(d)}
                   onFailedEvents={() => setDialog({ kind: 'failed', id: d.destination_id })}
                   onDelete={() => setDialog({ kind: 'delete', id: d.destination_id })}
@@ -340,7 +369,7 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
             </div>
           </>
         )}
-        {editingId && destinations && !editing ? (
+        {(editingId && destinations && !editing) || (logId && destinations && !logDest) ? (
           <div className="result result-failed" role="alert">
             That destination no longer exists.
           </div>
@@ -375,6 +404,9 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
           onClose={() => navigate(PAGE)}
           onChanged={() => void refresh()}
         />
+      ) : null}
+      {logDest ? (
+        <DeliveryLog key={`${logDest.destination_id}?${search}`} api={api} destination={logDest} initial={filtersFromSearch(search)} onClose={() => navigate(PAGE)} />
       ) : null}
       {failedDest ? <FailedEvents api={api} destination={failedDest} onClose={() => setDialog(null)} onChanged={() => void refresh()} /> : null}
       {deleteDest ? (

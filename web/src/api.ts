@@ -33,6 +33,28 @@ export interface HourStat {
   failed: number;
 }
 
+/** One request of a destination's delivery log (GET …/attempts). */
+export interface Attempt {
+  attempted_at: string;
+  status_code: number | null;
+  event_count: number;
+  delivered_count: number;
+  failed_count: number;
+  duration_ms: number;
+  error: string | null;
+  response_snippet: string | null;
+}
+
+export interface AttemptQuery {
+  outcome?: 'failed' | 'delivered';
+  /** RFC 3339; inclusive. */
+  since?: string;
+  /** RFC 3339; exclusive. */
+  until?: string;
+  cursor?: string;
+  limit?: number;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -130,6 +152,12 @@ export function destinationsApi(orgId: string) {
     getReplay: (id: string, replayId: string) => call<Replay>('GET', `${one(id)}/replays/${encodeURIComponent(replayId)}`),
     cancelReplay: (id: string, replayId: string) => call<Replay>('POST', `${one(id)}/replays/${encodeURIComponent(replayId)}/cancel`),
     stats: (id: string) => call<{ hours: HourStat[] }>('GET', `${one(id)}/stats`),
+    attempts: (id: string, q: AttemptQuery) => {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') params.set(k, String(v));
+      const qs = params.toString();
+      return call<{ attempts: Attempt[]; next_cursor: string | null }>('GET', `${one(id)}/attempts${qs ? `?${qs}` : ''}`);
+    },
     previewFilter: (filter: Record<string, unknown> | null) => call<{ matched: number; of: number }>('POST', `${base}/filter-preview`, { filter }),
   };
 }

@@ -25,3 +25,8 @@ export function behind(oldestIso: string | null, now = Date.now()): string | nul
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** An instant for a sentence ("Paused: failing since 30 Nov 2026, 08:01"): the browser's locale and time zone. */
+export function dateTime(iso: string): string {
+  return new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+}

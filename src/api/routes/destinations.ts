@@ -22,7 +22,7 @@ const tags = ['forwarding-destinations'];
 const base = '/api/orgs/:org_id/forwarding-destinations';
 
 export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations, limits: ctx.config.orgLimits, signingOverlapHours: ctx.config.signingOverlapHours };
+  const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations, limits: ctx.config.orgLimits, signingOverlapHours: ctx.config.signingOverlapHours, maxHoldHours: ctx.config.maxHoldHours };
   const probeLimiter = new svc.ProbeRateLimiter();
 
   app.post(base, {

@@ -164,7 +164,25 @@ export const DestinationView = Type.Object(
       Type.String({ format: 'date-time', description: 'When the oldest event still queued for this destination was recorded (null: nothing queued). A destination that is behind shows it here.' }),
     ),
     failed_events: Type.Integer(),
-    paused_until: Nullable(Type.String({ format: 'date-time' })),
+    paused_until: Nullable(Type.String({ format: 'date-time', description: 'While the circuit breaker holds the destination: when it probes again.' })),
+    paused_reason: Nullable(
+      Type.Union([Type.Literal('circuit_breaker'), Type.Literal('hold_limit')], {
+        description:
+          'Why deliveries are paused: circuit_breaker (requests failed in a row; probed again at paused_until, by itself) or hold_limit (failing without a break for AEGIS_MAX_HOLD_HOURS: its queued events were dead-lettered; replay them, or PATCH enabled true, once it is fixed). null: not paused.',
+      }),
+    ),
+    failing_since: Nullable(
+      Type.String({
+        format: 'date-time',
+        description: 'Start of the current failing streak: the first failed request since the last success (a delivery or a test event that got through). null: not failing.',
+      }),
+    ),
+    hold_limit_at: Nullable(
+      Type.String({
+        format: 'date-time',
+        description: 'When the hold limit (failing_since + AEGIS_MAX_HOLD_HOURS) will pause this destination unless a request gets through. null: not failing, or already paused.',
+      }),
+    ),
     signing_secret: Type.Optional(Type.String({ description: 'Only in the response that created or rotated it.' })),
   },
   { $id: 'Destination' },

@@ -5,7 +5,8 @@ import type { Destination, DestinationsApi, HourStat } from '../api.js';
 import { StatusPill } from './StatusPill.js';
 import { ReplayProgress } from './ReplayProgress.js';
 import { DeliveryChart } from './DeliveryChart.js';
-import { behind, plural, relativeTime } from '../format.js';
+import { behind, dateTime, plural, relativeTime } from '../format.js';
+import type { LogFilters } from '../deliveryLog.js';
 
 interface Props {
   api: DestinationsApi;
@@ -14,6 +15,11 @@ interface Props {
   /** Bumped by the page on every refresh, so the chart refreshes with the card. */
   refreshKey: number;
   onEdit: (e: React.MouseEvent<HTMLAnchorElement>) => void;
+  /** The address of this destination's delivery log, filtered. */
+  logHref: (f?: Partial<LogFilters>) => string;
+  onOpenLog: (e: React.MouseEvent<HTMLAnchorElement>, href: string) => void;
+  /** Resume & replay (a destination the hold limit paused). */
+  onResume: () => void;
   onToggle: () => void;
   onFailedEvents: () => void;
   onDelete: () => void;
@@ -24,7 +30,7 @@ interface Props {
   busy: boolean;
 }
 
-export function DestinationCard({ api, destination: d, editHref, refreshKey, onEdit, onToggle, onFailedEvents, onDelete, onReplayRange, replayId, onReplayFinished, busy }: Props) {
+export function DestinationCard({ api, destination: d, editHref, refreshKey, onEdit, logHref, onOpenLog, onResume, onToggle, onFailedEvents, onDelete, onReplayRange, replayId, onReplayFinished, busy }: Props) {
   const [hours, setHours] = useState<HourStat[] | null>(null);
   useEffect(() => {
     let live = true;
@@ -56,6 +62,10 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
   const label = d.name ?? siemLabel;
   const headingId = `card-${d.destination_id}`;
   const errorIsNewest = d.last_error !== null && (!d.last_delivery_at || (d.last_error_at ?? '') > d.last_delivery_at);
+  const held = d.paused_reason === 'hold_limit';
+  // The failing hint's log link: the failures of the current streak, from its first one.
+  const failuresHref = logHref({ outcome: 'failed', ...(d.failing_since ? { since: d.failing_since } : {}) });
+  const allLogHref = logHref();
   return (
     <article className={`card card-${d.status}`} aria-labelledby={headingId} data-destination-id={d.destination_id}>
       <header className="card-head">
@@ -89,7 +99,18 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
           </span>
         ) : null}
       </p>
-      {d.paused_until ? (
+      {held ? (
+        <p className="card-held" data-testid="card-held">
+          Paused: failing since {d.failing_since ? dateTime(d.failing_since) : 'a while'}
+        </p>
+      ) : null}
+      {!held && d.status === 'failing' && d.failing_since && d.hold_limit_at ? (
+        <p className="card-paused muted small">
+          Failing since {dateTime(d.failing_since)}; unless a request gets through, the hold limit pauses it on {dateTime(d.hold_limit_at)}{' '}
+          and dead-letters its queued events.
+        </p>
+      ) : null}
+      {d.paused_reason === 'circuit_breaker' && d.paused_until ? (
         <p className="card-paused muted small">
           Deliveries paused until {new Date(d.paused_until).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}; queued events
           wait, nothing is lost.
@@ -103,9 +124,21 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
       {d.status === 'failing' && d.last_error ? (
         <div className="card-hint" role="note">
           <p>{d.last_error}</p>
-          <a href={editHref} onClick={onEdit} className="hint-link">
-            Edit destination<span className="visually-hidden"> {label}</span>
-          </a>
+          <div className="hint-links">
+            <a href={editHref} onClick={onEdit} className="hint-link">
+              Edit destination<span className="visually-hidden"> {label}</span>
+            </a>
+            <a href={failuresHref} onClick={(e) => onOpenLog(e, failuresHref)} className="hint-link">
+              {d.failing_since ? `See failures since ${dateTime(d.failing_since)}` : 'See failed requests'}
+              <span className="visually-hidden"> of {label}</span>
+            </a>
+          </div>
+          {held ? (
+            <button type="button" className="button-primary small" onClick={onResume} disabled={busy}>
+              Resume &amp; replay{d.failed_events > 0 ? ` ${plural(d.failed_events, 'event')}` : ''}
+              <span className="visually-hidden"> of {label}</span>
+            </button>
+          ) : null}
         </div>
       ) : null}
       <DeliveryChart hours={hours} />
@@ -113,6 +146,9 @@ export function DestinationCard({ api, destination: d, editHref, refreshKey, onE
       <div className="card-actions">
         <a href={editHref} onClick={onEdit} className="button-secondary small">
           Edit<span className="visually-hidden"> destination {label}</span>
+        </a>
+        <a href={allLogHref} onClick={(e) => onOpenLog(e, allLogHref)} className="button-ghost small">
+          Delivery log<span className="visually-hidden"> of {label}</span>
         </a>
         <button type="button" className="button-secondary small" onClick={onToggle} disabled={busy}>
           {d.enabled ? 'Disable' : 'Enable'}
