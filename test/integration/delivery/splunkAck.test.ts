@@ -4,6 +4,7 @@ import { startTestService, type TestService } from '../../support/harness.js';
 import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { fakeSplunkHec, type FakeSplunkHec } from '../../support/fakeSplunkHec.js';
 import { eventIdsOf, jobRows, seedEvents } from './support.js';
+import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
 
 const TOKEN = 'Splunk 5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f';
 
@@ -114,6 +115,37 @@ describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
     for (const e of ids) expect(counts.get(e)).toBe(2);
     const jobs = await jobRows(tdb.db, id);
     expect(jobs.every((j) => j.last_error === null || /did not confirm indexing within 7 s/.test(j.last_error))).toBe(true);
+  });
+
+  it('a worker that stops while waiting leaves its jobs claimed; after the lease another sends them again', async () => {
+    // Its own database: only the stopping service and then its successor may claim these jobs.
+    const tdb = await openTestDb(kind);
+    // One encryption key for both: the successor must open the credential the first one sealed.
+    const env = { AEGIS_ENCRYPTION_KEY: generateKeyBase64(), AEGIS_RETRY_DELAYS_S: '1,1,1', AEGIS_LEASE_S: '5', AEGIS_SPLUNK_ACK_TIMEOUT_S: '600', AEGIS_SPLUNK_ACK_POLL_MS: '200' };
+    let first: TestService | null = await startTestService(tdb.db, env);
+    let second: TestService | null = null;
+    const f = fakeSplunkHec(eventIdsOf);
+    f.indexed = (q) => q.ackId > 0; // the first request is never confirmed
+    try {
+      const org = await first.newOrg();
+      const { id } = await splunk({ tdb, svc: first, receivers: patient.receivers }, f, org);
+      const ids = await seedEvents(tdb.db, org.orgId, 2);
+      await expect.poll(() => f.polls.length, { timeout: 30_000 }).toBeGreaterThan(0);
+      await first.stop();
+      first = null;
+      const claimed = await jobRows(tdb.db, id);
+      expect(claimed.map((j) => j.status)).toEqual(['pending', 'pending']);
+      for (const j of claimed) expect(j.claim_id).not.toBeNull();
+      second = await startTestService(tdb.db, env);
+      await expect.poll(async () => (await jobRows(tdb.db, id)).map((j) => `${j.status}/${j.attempts}`), { timeout: 60_000 }).toEqual(['done/1', 'done/1']);
+      // Sent twice, on the same channel: at least once, never lost.
+      expect(new Set(f.accepted.map((q) => q.channel)).size).toBe(1);
+      for (const e of ids) expect(f.accepted.filter((q) => q.eventIds.includes(e))).toHaveLength(2);
+    } finally {
+      await first?.stop();
+      await second?.stop();
+      await tdb.close();
+    }
   });
 
   it('counts a request delivered on its 2xx when the token has acknowledgement off', async () => {
