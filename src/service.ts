@@ -96,7 +96,15 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       );
       worker = new Worker(
         { db, delivery, metrics, logger: logger.child({ component: 'worker' }), alerts: alerter },
-        { intervalMs: config.workerIntervalMs, leaseMs: config.leaseMs, retryDelaysS: config.retryDelaysS, retentionDays: config.retentionDays, maxHoldHours: config.maxHoldHours },
+        {
+          intervalMs: config.workerIntervalMs,
+          leaseMs: config.leaseMs,
+          retryDelaysS: config.retryDelaysS,
+          retentionDays: config.retentionDays,
+          maxHoldHours: config.maxHoldHours,
+          splunkAckTimeoutMs: config.splunkAck.timeoutMs,
+          splunkAckPollMs: config.splunkAck.pollMs,
+        },
       );
     }
     const wakeWorkers = () => {

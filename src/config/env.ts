@@ -30,6 +30,8 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   { name: 'AEGIS_RETRY_DELAYS_S', default: '60,120,240', summary: 'delays between delivery attempts, in seconds' },
   { name: 'AEGIS_HTTP_TIMEOUT_MS', default: '10000', summary: 'time limit of each phase of an outbound request (connect, answer, body)' },
   { name: 'AEGIS_LEASE_S', default: '60', summary: "how long a worker's claim on jobs lasts" },
+  { name: 'AEGIS_SPLUNK_ACK_TIMEOUT_S', default: '300', summary: 'Splunk indexer acknowledgement: seconds to wait for an ack before sending again' },
+  { name: 'AEGIS_SPLUNK_ACK_POLL_MS', default: '2000', summary: 'Splunk indexer acknowledgement: how often each destination polls /services/collector/ack' },
   { name: 'AEGIS_ALLOW_PRIVATE_DESTINATIONS', default: '0', summary: '1: allow http:// and local destinations (development only)' },
   { name: 'AEGIS_BOOTSTRAP_ORG_ID', default: 'unset', summary: 'organization to ensure on start' },
   { name: 'AEGIS_BOOTSTRAP_API_KEY', default: 'unset', summary: 'API key to ensure for that organization' },
@@ -68,6 +70,8 @@ export interface Config {
   retryDelaysS: number[];
   httpTimeoutMs: number;
   leaseMs: number;
+  /** Splunk HEC indexer acknowledgement (options.indexer_ack): wait per request, and poll interval. */
+  splunkAck: { timeoutMs: number; pollMs: number };
   allowPrivateDestinations: boolean;
   bootstrapOrgId: string | null;
   bootstrapApiKey: string | null;
@@ -202,6 +206,10 @@ export function loadConfig(env: Env = process.env): Config {
     retryDelaysS: retryDelaysS.map(Number),
     httpTimeoutMs: int(env, 'AEGIS_HTTP_TIMEOUT_MS', 10_000, 100, 120_000),
     leaseMs: int(env, 'AEGIS_LEASE_S', 60, 5, 3600) * 1000,
+    splunkAck: {
+      timeoutMs: int(env, 'AEGIS_SPLUNK_ACK_TIMEOUT_S', 300, 1, 3600) * 1000,
+      pollMs: int(env, 'AEGIS_SPLUNK_ACK_POLL_MS', 2000, 100, 60_000),
+    },
     allowPrivateDestinations: bool(env, 'AEGIS_ALLOW_PRIVATE_DESTINATIONS'),
     bootstrapOrgId,
     bootstrapApiKey,

@@ -9,6 +9,7 @@ import type { OutputFormat } from '../siem/outputFormat.js';
 import { standardWebhookHeaders } from '../siem/standardWebhooks.js';
 import type { OutboundResult } from './outbound/types.js';
 import { secretScrubber, type Scrubber } from './scrubSecrets.js';
+import { indexerAckOn, readAckId, SPLUNK_CHANNEL_HEADER, splunkChannel } from './splunkAck.js';
 
 /** Everything needed to send to SIEMs, shared by the worker and the synchronous test probe. */
 export interface DeliveryDeps {
@@ -31,7 +32,7 @@ export interface DeliveryTarget {
   signingSecret: string | null;
   /** A rotated-out signing secret that still signs until `until` (AEGIS_SIGNING_OVERLAP_HOURS). */
   previousSigningSecret: { secret: string; until: Date } | null;
-  options: Record<string, string | number>;
+  options: Record<string, string | number | boolean>;
   /** The object sent: the ECS wire event or its OCSF form. */
   format: OutputFormat;
 }
@@ -49,6 +50,12 @@ export interface RequestOutcome {
   error: string | null;
   durationMs: number;
   responseSnippet: string | null;
+  /**
+   * Splunk indexer acknowledgement: the request was accepted under this ackId, and its events are
+   * delivered only once Splunk confirms it (ackTracker.ts). Absent when acknowledgement is off, or
+   * when the token answered without one (acknowledgement disabled for it: delivered on the 2xx).
+   */
+  ackId?: number;
 }
 
 /**
@@ -103,6 +110,8 @@ async function sendUnscrubbed(deps: DeliveryDeps, target: DeliveryTarget, events
   const encoded = encoder.encode(events, encodeContext(deps, target));
   const headers: Record<string, string> = { ...encoded.headers, 'content-type': encoded.contentType };
   if (target.authHeaderName && target.authHeaderValue) headers[target.authHeaderName] = target.authHeaderValue;
+  const ack = indexerAckOn(target);
+  if (ack) headers[SPLUNK_CHANNEL_HEADER] = splunkChannel(target.id);
   if (target.signingSecret && events.length === 1) {
     const now = Date.now();
     // Checked per request: a worker holds its target across many requests, past the overlap's end.
@@ -135,7 +144,10 @@ async function sendUnscrubbed(deps: DeliveryDeps, target: DeliveryTarget, events
       responseSnippet: snippet,
     };
   }
-  if (verdict.ok) return { items: all({ outcome: 'done' }), statusCode: result.status, error: null, durationMs: result.durationMs, responseSnippet: snippet };
+  if (verdict.ok) {
+    const ackId = ack ? readAckId(result.body) : undefined;
+    return { items: all({ outcome: 'done' }), statusCode: result.status, error: null, durationMs: result.durationMs, responseSnippet: snippet, ...(ackId !== undefined ? { ackId } : {}) };
+  }
   // The preset's specific sentence when the SIEM said something specific (Splunk code 3: missing
   // "Splunk " prefix); otherwise the generic, action-oriented one for the status class.
   const c = classifyResult(result, encoder.describeError?.(result.status, result.body));

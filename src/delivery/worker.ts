@@ -12,15 +12,18 @@ import type { AttemptRecord } from '../queue/attempts.js';
 import { prune } from '../queue/prune.js';
 import { enforceHoldLimit } from '../queue/holdLimit.js';
 import { JOBS_CHANNEL, type ClaimedJob, type JobOutcome } from '../queue/types.js';
-import { batchEvents } from '../siem/types.js';
+import { byteLength, maxEventBytesOf, planBatches } from '../siem/types.js';
 import { getEncoder } from '../siem/registry.js';
-import type { SiemEvent } from '../siem/types.js';
+import { getPresetInfo } from '../siem/catalog.js';
+import type { SiemEncoder, SiemEvent } from '../siem/types.js';
 import { encodeContext, sendRequest, type DeliveryDeps, type DeliveryTarget, type RequestOutcome } from './deliverBatch.js';
 import { toTarget } from './target.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { EventBudget } from './eventBudget.js';
 import { configuredLimits, LimiterRegistry, type DestinationLimiter } from './limits.js';
 import type { AlertHook } from '../alerts/alerter.js';
+import { AckTracker, type PendingAck } from './ackTracker.js';
+import { indexerAckOn } from './splunkAck.js';
 
 /** How often a running destination re-reads its configured limits (a PATCH applies within this). */
 const LIMITS_REFRESH_MS = 5_000;
@@ -55,6 +58,17 @@ export interface WorkerOptions {
    * busy with one request each and the worker's memory flat.
    */
   batchClaim?: number;
+  /** Splunk indexer acknowledgement: how long an accepted request may wait for its ack (AEGIS_SPLUNK_ACK_TIMEOUT_S). */
+  splunkAckTimeoutMs?: number;
+  /** Splunk indexer acknowledgement: poll interval per destination (AEGIS_SPLUNK_ACK_POLL_MS). */
+  splunkAckPollMs?: number;
+  /** Events one acknowledging destination may have waiting for acks before it claims no more. */
+  splunkAckMaxPendingEvents?: number;
+}
+
+/** Why an event is dead-lettered without being sent: no raw values, only sizes and the limit. */
+export function oversizeReason(siem: SiemEncoder['id'], bytes: number, limit: number): string {
+  return `Event too large for ${getPresetInfo(siem).label}: ${bytes} bytes encoded, over its per-event limit of ${limit} bytes; dead-lettered, it can never be accepted.`;
 }
 
 export interface WorkerDeps {
@@ -95,7 +109,19 @@ export class Worker {
     private readonly deps: WorkerDeps,
     opts: WorkerOptions,
   ) {
-    this.opts = { maxHoldHours: 168, maxDestinations: 1000, maxEventsInFlight: 20_000, lanesPerDestination: 3, requestsPerLane: 16, singleEventClaim: 64, batchClaim: 1000, ...opts };
+    this.opts = {
+      maxHoldHours: 168,
+      maxDestinations: 1000,
+      maxEventsInFlight: 20_000,
+      lanesPerDestination: 3,
+      requestsPerLane: 16,
+      singleEventClaim: 64,
+      batchClaim: 1000,
+      splunkAckTimeoutMs: 300_000,
+      splunkAckPollMs: 2_000,
+      splunkAckMaxPendingEvents: 10_000,
+      ...opts,
+    };
     this.budget = new EventBudget(this.opts.maxEventsInFlight);
     deps.metrics.setLimitsSource(() => this.limiters.snapshot());
   }
@@ -103,6 +129,36 @@ export class Worker {
   private readonly budget: EventBudget;
   /** Per-destination rate and concurrency limits (in this process's memory; see delivery/limits.ts). */
   private readonly limiters = new LimiterRegistry();
+  /** Splunk destinations with requests waiting for indexer acknowledgement, by destination id. */
+  private readonly ackTrackers = new Map<string, AckTracker>();
+
+  /** The destination's ack tracker, created on first use (acknowledging Splunk destinations only). */
+  private ackTracker(target: DeliveryTarget): AckTracker {
+    let t = this.ackTrackers.get(target.id);
+    if (t) {
+      t.update(target);
+      return t;
+    }
+    t = new AckTracker(
+      target,
+      { db: this.deps.db, delivery: this.deps.delivery, metrics: this.deps.metrics, logger: this.deps.logger, ...(this.deps.alerts ? { alerts: this.deps.alerts } : {}), wake: () => this.onAcksSettled() },
+      { leaseMs: this.opts.leaseMs, retryDelaysS: this.opts.retryDelaysS, pollMs: this.opts.splunkAckPollMs, timeoutMs: this.opts.splunkAckTimeoutMs, maxPendingEvents: this.opts.splunkAckMaxPendingEvents },
+    );
+    this.ackTrackers.set(target.id, t);
+    return t;
+  }
+
+  private onAcksSettled(): void {
+    for (const [id, t] of this.ackTrackers) if (t.idle()) this.ackTrackers.delete(id);
+    this.wake();
+  }
+
+  /** Destinations holding as many events waiting for Splunk acks as they may: not run until acks come in. */
+  private ackFull(): Set<string> {
+    const out = new Set<string>();
+    for (const [id, t] of this.ackTrackers) if (t.full()) out.add(id);
+    return out;
+  }
 
   async start(): Promise<void> {
     this.unlisten = await this.deps.db.listen(
@@ -161,10 +217,12 @@ export class Worker {
         this.rescan = false;
         const due = await dueDestinations(this.deps.db);
         const blocked = this.limiters.blocked();
+        const ackFull = this.ackFull();
         for (const d of due) {
           if (this.stopping || this.running.size >= this.opts.maxDestinations) break;
-          // Waiting out its SIEM's Retry-After: the timer brings it back when the wait ends.
-          if (this.running.has(d.id) || blocked.has(d.id)) continue;
+          // Waiting out its SIEM's Retry-After: the timer brings it back when the wait ends. Waiting
+          // for Splunk acks: the tracker wakes the worker when some come in.
+          if (this.running.has(d.id) || blocked.has(d.id) || ackFull.has(d.id)) continue;
           const p = this.runDestination(d)
             .catch((err: unknown) => {
               // A database outage mid-run is expected and already reported by the scan; its claims
@@ -202,7 +260,7 @@ export class Worker {
   private async armTimer(): Promise<void> {
     let delay = this.opts.intervalMs;
     const blocked = this.limiters.blocked();
-    const next = await nextDueAt(this.deps.db, [...this.running.keys(), ...blocked.keys()]);
+    const next = await nextDueAt(this.deps.db, [...this.running.keys(), ...blocked.keys(), ...this.ackFull()]);
     if (next) delay = Math.max(10, Math.min(delay, new Date(next).getTime() - Date.now() + 5));
     for (const until of blocked.values()) delay = Math.max(10, Math.min(delay, until - Date.now() + 5));
     this.armFallbackTimer(delay);
@@ -278,6 +336,9 @@ export class Worker {
       // Told to wait (Retry-After): the runner ends instead of waiting, so it holds no runner slot;
       // the scan skips the destination until the wait is over.
       if (limiter.notBefore() > 0) return;
+      // Too many events waiting for Splunk acks: the runner ends; the scan skips the destination until
+      // acks come in, so it holds nothing meanwhile.
+      if (this.ackTrackers.get(target.id)?.full()) return;
       // The destination's own pacing comes first (its request slots, its events-per-second tokens, a
       // Retry-After it was given), while the lane holds nothing shared: a limited destination waits
       // without any of the event budget, so it never slows another destination.
@@ -330,10 +391,10 @@ export class Worker {
     // the API) would make every claim that holds it throw and hold its batch until the lease runs out,
     // again and again: it is dead-lettered on its own and the rest of the claim is sent.
     const ctx = encodeContext(this.deps.delivery, target);
-    let groups: SiemEvent[][];
+    let plan: ReturnType<typeof planBatches<SiemEvent>>;
     let poisonError: string | null = null;
     try {
-      groups = batchEvents(events, encoder, ctx);
+      plan = planBatches(events, encoder, ctx);
     } catch {
       const good: SiemEvent[] = [];
       for (const e of events) {
@@ -345,8 +406,18 @@ export class Worker {
           outcomes.push({ id: byEvent.get(e)!.id, outcome: 'failed', error: poisonError, statusCode: null });
         }
       }
-      groups = batchEvents(good, encoder, ctx);
+      plan = planBatches(good, encoder, ctx);
     }
+    // Over the SIEM's per-event limit: no request can ever carry it (or the SIEM would truncate it).
+    for (const { event, bytes } of plan.oversize) {
+      poisonError = oversizeReason(target.siem, bytes, maxEventBytesOf(encoder));
+      outcomes.push({ id: byEvent.get(event)!.id, outcome: 'failed', error: poisonError, statusCode: null });
+    }
+    // A queue, not a list: a request refused as too large (413) comes back as two halves.
+    const groups = plan.groups;
+    const ack = indexerAckOn(target);
+    const ackPending: PendingAck[] = [];
+    let ackMissing = false;
     const attempts: AttemptRecord[] = [];
     const unsent: number[] = [];
     // Jobs the SIEM rate limited (429), or not sent because it asked to wait: given back without an
@@ -364,10 +435,9 @@ export class Worker {
       void extendLease(db, { orgId: target.orgId, claimId, ids: jobs.map((j) => j.id), leaseMs: this.opts.leaseMs }).catch(() => undefined);
     }, Math.max(1000, Math.floor(this.opts.leaseMs / 3)));
     try {
-      let next = 0;
       const sender = async () => {
-        while (next < groups.length) {
-          const group = groups[next++]!;
+        while (groups.length > 0) {
+          const group = groups.shift()!;
           if (this.stopping || pausedUntil) {
             for (const e of group) unsent.push(byEvent.get(e)!.id);
             continue;
@@ -393,6 +463,34 @@ export class Worker {
               responseSnippet: null,
             }),
           );
+          if (out.statusCode === 413 && group.length > 1) {
+            // Too large for this SIEM after all (a limit lowered below the documented one): the halves
+            // are sent at once, down to one event each, and no attempt is spent on the events.
+            const half = Math.ceil(group.length / 2);
+            groups.unshift(group.slice(0, half), group.slice(half));
+            metrics.requests.inc({ ...metrics.destinationLabels(target.id, target.siem), result: 'failed' });
+            attempts.push({
+              orgId: target.orgId,
+              destinationId: target.id,
+              eventCount: group.length,
+              deliveredCount: 0,
+              failedCount: 0,
+              statusCode: 413,
+              durationMs: out.durationMs,
+              error: `HTTP 413: the SIEM refused ${group.length} events as too large; sent again as ${half} and ${group.length - half}.`,
+              responseSnippet: out.responseSnippet,
+            });
+            continue;
+          }
+          // The event's fault, not the destination's: no breaker count for it.
+          const tooLarge = out.statusCode === 413;
+          if (tooLarge) {
+            // One event the SIEM refuses as too large on its own can never be accepted.
+            const bytes = byteLength(encoder.encode(group, ctx).body);
+            const error = `HTTP 413: ${getPresetInfo(target.siem).label} refused this event as too large even alone (${bytes} bytes encoded); dead-lettered, it can never be accepted.`;
+            out.items = [{ outcome: 'failed', error }];
+            out.error = error;
+          }
           const delivered = out.items.filter((i) => i.outcome === 'done').length;
           const retryAfterMs = out.items.find((i): i is Extract<typeof i, { outcome: 'retry' }> => i.outcome === 'retry')?.retryAfterMs;
           // The SIEM says "too many": 429, or 503 with Retry-After (Splunk's server busy). The
@@ -402,14 +500,16 @@ export class Worker {
           const rateLimited = out.statusCode === 429 && delivered === 0;
           // A 429 is the SIEM pacing us, not failing: it is in the delivery log, but it does not make
           // the destination's last attempt a failure (the card's "failing", a "failing" alert).
-          if (!rateLimited) lastOutcome = out;
+          // Accepted under an ackId: delivered only once Splunk confirms, which the tracker records.
+          const awaitingAck = ack && out.error === null && out.ackId !== undefined;
+          if (!rateLimited && !awaitingAck) lastOutcome = out;
           if (rateLimited || (out.statusCode === 503 && retryAfterMs !== undefined)) {
             const until = limiter.throttle(retryAfterMs, sending + 1);
             logger.info({ destination_id: target.id, status: out.statusCode, retry_after_ms: retryAfterMs ?? null, not_before: new Date(until).toISOString(), limits: limiter.effective }, 'SIEM asked to slow down; destination limits lowered');
           } else if (delivered > 0) {
             limiter.succeeded();
           }
-          if (delivered > 0) {
+          if (delivered > 0 && !awaitingAck) {
             anyDelivered = true;
             // A success closes the breaker's count at once, not when the whole claim is settled: else a
             // flapping SIEM (every other request failing) counts a claim's failures "in a row" and gets
@@ -433,6 +533,22 @@ export class Worker {
             for (const e of group) deferred.push(byEvent.get(e)!.id);
             continue;
           }
+          if (ack && out.error === null && out.ackId === undefined) ackMissing = true;
+          if (awaitingAck) {
+            // Accepted, not yet indexed: the jobs stay claimed until Splunk confirms (ackTracker.ts),
+            // which also logs this request once the answer is known.
+            const log = attempts.pop()!;
+            const jobsOf = group.map((e) => byEvent.get(e)!);
+            ackPending.push({
+              ackId: out.ackId!,
+              claimId,
+              jobIds: jobsOf.map((j) => j.id),
+              jobCreatedAt: jobsOf.map((j) => new Date(j.createdAt).getTime()),
+              attempt: { orgId: log.orgId, destinationId: log.destinationId, eventCount: log.eventCount, statusCode: log.statusCode, durationMs: log.durationMs, responseSnippet: log.responseSnippet },
+              deadline: Date.now() + this.opts.splunkAckTimeoutMs,
+            });
+            continue;
+          }
           group.forEach((e, i) => {
             const item = out.items[i]!;
             const id = byEvent.get(e)!.id;
@@ -440,7 +556,7 @@ export class Worker {
             else if (item.outcome === 'failed') outcomes.push({ id, outcome: 'failed', error: item.error, statusCode: out.statusCode });
             else outcomes.push({ id, outcome: 'retry', error: item.error, statusCode: out.statusCode, ...(item.retryAfterMs ? { retryAfterMs: item.retryAfterMs } : {}) });
           });
-          if (delivered === 0 && out.error !== null) {
+          if (delivered === 0 && out.error !== null && !tooLarge) {
             sawFailure = true;
             // Breaker bookkeeping must not cost the claim its outcomes: should the database be away, the
             // outcomes are still settled below (which retries until it is back).
@@ -458,6 +574,13 @@ export class Worker {
     } finally {
       clearInterval(heartbeat);
     }
+    if (ackPending.length > 0) {
+      // The lane's heartbeat ends here: renew the lease now, the tracker renews it from then on.
+      await extendLease(db, { orgId: target.orgId, claimId, ids: ackPending.flatMap((p) => p.jobIds), leaseMs: this.opts.leaseMs }).catch(() => undefined);
+      const tracker = this.ackTracker(target);
+      for (const p of ackPending) tracker.add(p);
+    }
+    if (ackMissing) logger.warn({ destination_id: target.id }, 'indexer_ack is on but Splunk answered without an ackId (acknowledgement is off for this token): counted delivered on the 2xx');
 
     // One statement: settle the jobs, log the requests, record the outcome on the destination (and
     // close its breaker when something was delivered).
@@ -549,6 +672,8 @@ export class Worker {
     if (this.holdTimer) clearInterval(this.holdTimer);
     await this.holdRound;
     await Promise.allSettled([...this.running.values()]);
+    // Requests still waiting for Splunk acks keep their claims; the lease ends and anyone sends them again.
+    for (const t of this.ackTrackers.values()) t.stop();
     if (this.unlisten) await this.unlisten().catch(() => undefined);
   }
 

@@ -18,7 +18,7 @@ export interface DestinationRow {
   previous_signing_secret_sealed: Buffer | null;
   previous_signing_secret_until: Date | null;
   /** Preset strings, and the integer delivery limits (max_events_per_second, max_concurrent_requests). */
-  options: Record<string, string | number>;
+  options: Record<string, string | number | boolean>;
   /** The checked filter (filters/validate.ts); null: every event. Config, never event data. */
   filter: Record<string, unknown> | null;
   enabled: boolean;

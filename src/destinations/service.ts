@@ -74,6 +74,12 @@ function configOf(r: Omit<DestinationConfig, 'options'> & { options: Record<stri
   };
 }
 
+/** Options the schema accepts for every preset but only one preset understands. */
+function checkPresetOptions(siem: SiemId, options: CreateDestinationBody['options']): void {
+  // Silently ignoring it elsewhere would let a user believe their events are acknowledged.
+  if (options?.indexer_ack !== undefined && siem !== 'splunk_hec') throw invalid('options.indexer_ack', 'is only for the splunk_hec preset (Splunk HEC indexer acknowledgement)');
+}
+
 export async function createDestination(deps: DestinationDeps, orgId: string, body: CreateDestinationBody, actor: TrailActor): Promise<DestinationView> {
   const siem: SiemId = (body.siem ?? 'custom');
   const url = checkUrl(body.url, deps.allowPrivate);
@@ -85,6 +91,7 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
   if (value && !nameRaw) throw invalid('auth_header_name', 'is required when auth_header_value is given');
   const name = nameRaw ? checkHeaderName(nameRaw) : null;
   if (body.signing && siem !== 'custom') throw invalid('signing', 'Standard Webhooks signing is only for the custom preset');
+  checkPresetOptions(siem, body.options);
   const filter = storableFilter(body.filter ?? null);
 
   const id = newId('fwd');
@@ -179,7 +186,10 @@ function buildPatch(deps: DestinationDeps, orgId: string, row: repo.DestinationR
       }
     }
   }
-  if (body.options !== undefined) patch.options = body.options;
+  if (body.options !== undefined) {
+    checkPresetOptions(row.siem as SiemId, body.options);
+    patch.options = body.options;
+  }
   if (body.filter !== undefined) patch.filter = storableFilter(body.filter);
   if (body.enabled !== undefined) patch.enabled = body.enabled;
   if (body.format !== undefined) patch.format = body.format;

@@ -13,6 +13,8 @@ export const customEncoder: SiemEncoder = {
   id: 'custom',
   maxBatchEvents: 1,
   maxBatchBytes: 1_000_000,
+  // No documented limit: the receiver decides (a 413 for the event alone dead-letters it).
+  maxEventBytes: Number.POSITIVE_INFINITY,
   gzip: false,
   encode(events, ctx) {
     if (events.length !== 1) throw new Error(`custom webhook sends one event per request, got ${events.length}`);

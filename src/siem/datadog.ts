@@ -67,6 +67,8 @@ export const datadogEncoder: SiemEncoder = {
   id: 'datadog',
   maxBatchEvents: 1000,
   maxBatchBytes: 5_000_000,
+  // Datadog's limit per log: a bigger one is truncated (still 2xx), which would corrupt the event.
+  maxEventBytes: 1_000_000,
   gzip: true,
   maxEventAgeMs: 18 * 60 * 60 * 1000,
   encode(events, ctx) {

@@ -54,6 +54,8 @@ export const elasticEncoder: SiemEncoder = {
   id: 'elastic',
   maxBatchEvents: 1000,
   maxBatchBytes: 5_000_000,
+  // Batches stay at 5 MB; one document alone may go up to http.max_content_length's default (100 MB).
+  maxEventBytes: 100_000_000,
   gzip: true,
   encode(events, ctx) {
     return {

@@ -41,6 +41,7 @@ export const newRelicEncoder: SiemEncoder = {
   id: 'new_relic',
   maxBatchEvents: 10_000,
   maxBatchBytes: 1_000_000,
+  maxEventBytes: 1_000_000,
   gzip: true,
   maxEventAgeMs: 48 * 60 * 60 * 1000,
   encode(events, ctx) {

@@ -22,15 +22,18 @@ export const SPLUNK_HEC_CODES: Readonly<Record<number, { text: string; hint: str
   9: { text: 'Server is busy', hint: 'Splunk HEC is busy (queues full); Aegis retries with backoff.' },
   10: {
     text: 'Data channel is missing',
-    hint: 'Indexer acknowledgement is on for this token: turn off "Enable indexer acknowledgement" for the token, or use a token without it.',
+    hint: 'Indexer acknowledgement is on for this token: turn on indexer acknowledgement for this destination (options.indexer_ack), or turn off "Enable indexer acknowledgement" for the token.',
   },
   11: {
     text: 'Invalid data channel',
-    hint: 'Indexer acknowledgement is on for this token: turn off "Enable indexer acknowledgement" for the token, or use a token without it.',
+    hint: 'Splunk refused the request channel: check indexer acknowledgement is on for this token and the destination, and that no proxy rewrites the X-Splunk-Request-Channel header.',
   },
   12: { text: 'Event field is required', hint: 'Splunk found an envelope without an event field; check the URL ends in /services/collector/event.' },
   13: { text: 'Event field cannot be blank', hint: 'Splunk found an empty event field; this is an Aegis bug, please report it.' },
-  14: { text: 'ACK is disabled', hint: 'Splunk says acknowledgement is disabled for this token; remove the ack path from the URL and use /services/collector/event.' },
+  14: {
+    text: 'ACK is disabled',
+    hint: 'Acknowledgement is disabled for this token: turn on "Enable indexer acknowledgement" for the token in Splunk, or turn off indexer acknowledgement for this destination.',
+  },
   15: { text: 'Error in handling indexed fields', hint: 'Splunk could not index the fields of an event; check the token\'s source type settings (INDEXED_EXTRACTIONS) for aegis:audit.' },
 };
 
@@ -94,6 +97,8 @@ export const splunkHecEncoder: SiemEncoder = {
   id: 'splunk_hec',
   maxBatchEvents: 1000,
   maxBatchBytes: 1_000_000,
+  // Nothing smaller per event is documented for HEC: an event must fit in one request.
+  maxEventBytes: 1_000_000,
   gzip: true,
   encode(events, ctx) {
     return {

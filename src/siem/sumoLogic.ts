@@ -44,6 +44,7 @@ export const sumoLogicEncoder: SiemEncoder = {
   id: 'sumo_logic',
   maxBatchEvents: 10_000,
   maxBatchBytes: 1_000_000,
+  maxEventBytes: 1_000_000,
   gzip: true,
   encode(events, ctx) {
     return {

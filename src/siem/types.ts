@@ -56,6 +56,12 @@ export interface SiemEncoder<E extends SiemEvent = SiemEvent> {
   maxBatchEvents: number;
   /** Uncompressed body bytes per request. */
   maxBatchBytes: number;
+  /**
+   * The SIEM's per-event limit, as the bytes of a request carrying that event alone (default:
+   * maxBatchBytes). A bigger event can never be accepted: it is dead-lettered with the reason instead
+   * of being sent (or truncated by the SIEM). Infinity: no documented limit (the receiver's 413 decides).
+   */
+  maxEventBytes?: number;
   /** Whether the HTTP layer should gzip the body (and send Content-Encoding: gzip). */
   gzip: boolean;
   /**
@@ -147,37 +153,70 @@ export function spliceJson(e: SiemEvent, extra: Record<string, unknown>): string
 /**
  * Split events into request-sized groups: each group has at most `maxBatchEvents` events and its
  * encoded body is at most `maxBatchBytes` (an event that alone exceeds the byte limit goes alone).
- *
- * Sizes are measured by encoding: a group's size is bounded by the encoded size of its first event
- * plus, for each further event, its own encoded size minus the empty-body overhead plus one
- * separator byte. That bound holds for concatenated, NDJSON and JSON-array bodies alike.
+ * The worker uses planBatches, which also sets aside events over the SIEM's per-event limit.
  */
 export function batchEvents<E extends SiemEvent>(
   events: readonly E[],
   encoder: SiemEncoder<E>,
   ctx: EncodeContext = DEFAULT_ENCODE_CONTEXT,
 ): E[][] {
-  const batches: E[][] = [];
-  if (events.length === 0) return batches;
+  return planBatches(events, encoder, ctx, Number.POSITIVE_INFINITY).groups;
+}
+
+/** The per-event limit of a preset: its own, else one request's byte limit. */
+export function maxEventBytesOf(encoder: Pick<SiemEncoder, 'maxBatchBytes' | 'maxEventBytes'>): number {
+  return encoder.maxEventBytes ?? encoder.maxBatchBytes;
+}
+
+export interface BatchPlan<E extends SiemEvent> {
+  /** Request-sized groups, in the events' order. */
+  groups: E[][];
+  /** Events whose request alone would be over the SIEM's per-event limit: they can never be sent. */
+  oversize: Array<{ event: E; bytes: number }>;
+}
+
+/**
+ * The batch planner: splits events into request-sized groups before anything is sent. Each group has
+ * at most `maxBatchEvents` events and an encoded body of at most `maxBatchBytes`; an event whose
+ * single-event body exceeds `maxEventBytes` (default: the preset's per-event limit) is set aside in
+ * `oversize`, and one between the two limits goes alone.
+ *
+ * Sizes are measured by encoding: a group's size is bounded by the encoded size of its first event
+ * plus, for each further event, its own encoded size minus the empty-body overhead plus one
+ * separator byte. That bound holds for concatenated, NDJSON and JSON-array bodies alike.
+ */
+export function planBatches<E extends SiemEvent>(
+  events: readonly E[],
+  encoder: SiemEncoder<E>,
+  ctx: EncodeContext = DEFAULT_ENCODE_CONTEXT,
+  maxEventBytes: number = maxEventBytesOf(encoder),
+): BatchPlan<E> {
+  const groups: E[][] = [];
+  const oversize: BatchPlan<E>['oversize'] = [];
+  if (events.length === 0) return { groups, oversize };
   const maxEvents = Math.max(1, encoder.maxBatchEvents);
-  if (maxEvents === 1) return events.map((e) => [e]);
-  const overhead = byteLength(encoder.encode([], ctx).body);
+  const overhead = maxEvents === 1 ? 0 : byteLength(encoder.encode([], ctx).body);
 
   let current: E[] = [];
   let currentBytes = 0;
   for (const e of events) {
-    const single = byteLength(encoder.encode([e], ctx).body);
+    // One-event-per-request presets are measured only when they have a finite per-event limit.
+    const single = maxEvents === 1 && !Number.isFinite(maxEventBytes) ? 0 : byteLength(encoder.encode([e], ctx).body);
+    if (single > maxEventBytes) {
+      oversize.push({ event: e, bytes: single });
+      continue;
+    }
     const added = current.length === 0 ? single : single - overhead + 1;
     if (current.length > 0 && (current.length >= maxEvents || currentBytes + added > encoder.maxBatchBytes)) {
-      batches.push(current);
+      groups.push(current);
       current = [];
       currentBytes = 0;
     }
     currentBytes += current.length === 0 ? single : single - overhead + 1;
     current.push(e);
   }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  if (current.length > 0) groups.push(current);
+  return { groups, oversize };
 }
 
 // ---------------------------------------------------------------------------------------------

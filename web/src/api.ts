@@ -117,7 +117,7 @@ export interface CreateBody {
   enabled: boolean;
   auth_header_name?: string;
   auth_header_value?: string;
-  options?: Record<string, string>;
+  options?: Record<string, string | boolean>;
   filter?: Record<string, unknown> | null;
 }
 
@@ -128,8 +128,8 @@ export interface PatchBody {
   auth_header_value?: string;
   enabled?: boolean;
   format?: string;
-  /** Preset strings, and the integer delivery limits (kept by the dashboard, set through the API). */
-  options?: Record<string, string | number>;
+  /** Preset strings, Splunk indexer_ack, and the integer delivery limits (kept by the dashboard, set through the API). */
+  options?: Record<string, string | number | boolean>;
   filter?: Record<string, unknown> | null;
 }
 

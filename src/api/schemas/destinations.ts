@@ -54,6 +54,12 @@ export const PresetOptions = Type.Object(
     host: Type.Optional(PresetString),
     category: Type.Optional(PresetString),
     tags: Type.Optional(PresetString),
+    indexer_ack: Type.Optional(
+      Type.Boolean({
+        description:
+          'Splunk HEC only: use indexer acknowledgement. Each request carries this destination\'s X-Splunk-Request-Channel, and its events count as delivered only once Splunk confirms they were indexed (POST /services/collector/ack); unconfirmed after AEGIS_SPLUNK_ACK_TIMEOUT_S they are sent again. The HEC token must have "Enable indexer acknowledgement" on. Default false.',
+      }),
+    ),
     max_events_per_second: Type.Optional(
       Type.Integer({
         minimum: LIMIT_BOUNDS.eventsPerSecond.min,
@@ -72,7 +78,7 @@ export const PresetOptions = Type.Object(
   {
     additionalProperties: false,
     description:
-      'Preset settings (Splunk index/source/sourcetype/host, Elastic index (data stream), Sumo Logic category, Datadog tags) and delivery limits (max_events_per_second, max_concurrent_requests). PATCH replaces the whole object.',
+      'Preset settings (Splunk index/source/sourcetype/host/indexer_ack, Elastic index (data stream), Sumo Logic category, Datadog tags) and delivery limits (max_events_per_second, max_concurrent_requests). PATCH replaces the whole object.',
   },
 );
 export type PresetOptions = Static<typeof PresetOptions>;
@@ -137,8 +143,8 @@ export const DestinationView = Type.Object(
         description: 'When a test event last reached the SIEM. Tests are not live deliveries: they leave last_delivery_at and status alone.',
       }),
     ),
-    options: Type.Record(Type.String(), Type.Union([Type.String(), Type.Integer()]), {
-      description: 'The options as set: preset strings, and the integer delivery limits when set.',
+    options: Type.Record(Type.String(), Type.Union([Type.String(), Type.Integer(), Type.Boolean()]), {
+      description: 'The options as set: preset strings, the integer delivery limits and Splunk indexer_ack when set.',
     }),
     delivery_limits: Type.Object(
       {

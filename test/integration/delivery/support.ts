@@ -5,7 +5,7 @@ import { buildWireEvent, newPreflightId, type WireEvent } from '../../../src/eve
 import { recordEvents } from '../../../src/queue/enqueue.js';
 import type { ReceivedRequest } from '../../support/httpsReceiver.js';
 
-export function makeEvent(orgId: string, n = 0): WireEvent {
+export function makeEvent(orgId: string, n = 0, summary = `Detected SSN; masked. (#${n})`): WireEvent {
   return buildWireEvent({
     orgId,
     occurredAt: new Date(),
@@ -13,7 +13,7 @@ export function makeEvent(orgId: string, n = 0): WireEvent {
       preflight_id: newPreflightId(),
       decision: 'ALLOWED_WITH_MASKING',
       destination: 'AI_TOOL',
-      summary: `Detected SSN; masked. (#${n})`,
+      summary,
       policy_version: 'v1.0',
       policy_id: 'pol_default',
       source_type: 'api',

@@ -275,6 +275,24 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
               </p>
             </div>
           ))}
+          {form.siem === 'splunk_hec' ? (
+            <div className="field">
+              <div className="checkbox-row">
+                <input
+                  id={`${id}-opt-indexer_ack`}
+                  type="checkbox"
+                  checked={form.options['indexer_ack'] === 'true'}
+                  onChange={(e) => set({ options: { ...form.options, indexer_ack: e.target.checked ? 'true' : '' } })}
+                  aria-describedby={`${id}-opt-indexer_ack-help`}
+                />
+                <label htmlFor={`${id}-opt-indexer_ack`}>Indexer acknowledgement</label>
+              </div>
+              <p className="help" id={`${id}-opt-indexer_ack-help`} data-testid="option-help-indexer_ack">
+                Events count as delivered only once Splunk confirms they were indexed; unconfirmed ones are sent again. Tick it only if
+                the HEC token has “Enable indexer acknowledgement” on (Splunk Enterprise; most Splunk Cloud stacks do not offer it).
+              </p>
+            </div>
+          ) : null}
         </details>
       ) : null}
     </div>
@@ -300,9 +318,16 @@ function Hints({ id, hints, onFix }: { id: string; hints: FormatHint[]; onFix: (
   );
 }
 
-/** Options without empty strings (the API refuses empty option values). */
-export function cleanOptions(options: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(options)) if (v.trim() !== '') out[k] = v.trim();
+/** The option the form holds as a checkbox ('true' or ''), sent as a boolean. */
+const BOOLEAN_OPTIONS = new Set(['indexer_ack']);
+
+/** Options without empty strings (the API refuses empty option values); checkboxes become booleans. */
+export function cleanOptions(options: Record<string, string>): Record<string, string | boolean> {
+  const out: Record<string, string | boolean> = {};
+  for (const [k, v] of Object.entries(options)) {
+    if (BOOLEAN_OPTIONS.has(k)) {
+      if (v === 'true') out[k] = true;
+    } else if (v.trim() !== '') out[k] = v.trim();
+  }
   return out;
 }

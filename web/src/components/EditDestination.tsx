@@ -23,10 +23,13 @@ function formFrom(d: Destination): FormState {
   return { siem, name: d.name ?? '', url: d.url, site, region, headerName: d.auth_header_name ?? '', credential: '', options: stringOptions(d.options) };
 }
 
-/** The preset options the form edits (strings); the integer delivery limits are kept as they are. */
+/** The preset options the form edits (strings; a checkbox as 'true'); the integer delivery limits are kept as they are. */
 function stringOptions(options: Destination['options']): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(options)) if (typeof v === 'string') out[k] = v;
+  for (const [k, v] of Object.entries(options)) {
+    if (typeof v === 'string') out[k] = v;
+    else if (v === true) out[k] = 'true';
+  }
   return out;
 }
 

@@ -1,0 +1,228 @@
+// Splunk HEC indexer acknowledgement, the queue side: requests Splunk accepted with an ackId whose
+// jobs are not done until Splunk confirms them. One tracker per acknowledging destination in a worker
+// process. State machine of one request:
+//   sent (ackId) --poll says true--> done (settled)
+//                --deadline passes--> retry (settled: one failed attempt, sent again on the schedule)
+//                --worker dies/stops--> nothing settled: the lease expires and anyone sends it again
+// Its jobs stay claimed the whole time (their claim id fences every settle) and the tracker keeps
+// renewing their lease, so no other worker sends them while the ack is awaited. At least once holds:
+// nothing is marked done without Splunk's "true", and everything not confirmed is sent again.
+import type { Db } from '../db/types.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { AlertHook } from '../alerts/alerter.js';
+import { extendLease } from '../queue/claimJobs.js';
+import { settleClaim } from '../queue/settleJobs.js';
+import { noteRequestFailure } from '../queue/breaker.js';
+import type { AttemptRecord } from '../queue/attempts.js';
+import type { JobOutcome } from '../queue/types.js';
+import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
+import { ACK_QUERY_MAX_IDS, queryAcks } from './splunkAck.js';
+
+/** One accepted request waiting for its ack. */
+export interface PendingAck {
+  ackId: number;
+  claimId: string;
+  jobIds: number[];
+  /** created_at of each job (ms), for the delivery-latency metric. */
+  jobCreatedAt: number[];
+  /** The request as the delivery log records it once the ack question is settled. */
+  attempt: Omit<AttemptRecord, 'deliveredCount' | 'failedCount' | 'error'>;
+  deadline: number;
+}
+
+export interface AckTrackerDeps {
+  db: Db;
+  delivery: DeliveryDeps;
+  metrics: Metrics;
+  logger: Logger;
+  alerts?: AlertHook;
+  /** Told when room frees up (the destination may claim again). */
+  wake: () => void;
+}
+
+export interface AckTrackerOptions {
+  leaseMs: number;
+  retryDelaysS: number[];
+  pollMs: number;
+  timeoutMs: number;
+  /**
+   * Events of one destination allowed to wait for acks at once. Past it the destination claims no
+   * more until acks come in: a Splunk that acknowledges slowly holds its own queue, not the worker's
+   * shared event budget (a pending ack holds job ids only) nor any other destination's capacity.
+   */
+  maxPendingEvents: number;
+}
+
+type Resolved = { p: PendingAck; acked: boolean; error: string | null };
+
+export class AckTracker {
+  private readonly pending = new Map<number, PendingAck>();
+  /** Answered (or timed out) but not yet settled: kept while the database is away. */
+  private resolved: Resolved[] = [];
+  private events = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private stopped = false;
+  /** When each claim's lease was last renewed (the caller renews it just before add()). */
+  private readonly extendedAt = new Map<string, number>();
+  private lastPoll = 0;
+  private lastPollError: string | null = null;
+
+  constructor(
+    private target: DeliveryTarget,
+    private readonly deps: AckTrackerDeps,
+    private readonly opts: AckTrackerOptions,
+  ) {}
+
+  /** A runner's fresher view of the destination (a PATCHed credential is used for the next poll). */
+  update(target: DeliveryTarget): void {
+    this.target = target;
+  }
+
+  get pendingEvents(): number {
+    return this.events;
+  }
+
+  /** True while the destination has as many events waiting for acks as it may. */
+  full(): boolean {
+    return this.events >= this.opts.maxPendingEvents;
+  }
+
+  /** True when nothing waits (the worker may forget this tracker). */
+  idle(): boolean {
+    return this.pending.size === 0 && this.resolved.length === 0;
+  }
+
+  add(p: PendingAck): void {
+    if (this.stopped) return;
+    // Splunk never reuses an ackId on a channel while it is pending; should it, the older request is
+    // settled as not acknowledged rather than forgotten.
+    const old = this.pending.get(p.ackId);
+    if (old) this.resolve(old, false, 'Splunk reused this ackId before confirming the request; sent again.');
+    this.pending.set(p.ackId, p);
+    this.events += p.jobIds.length;
+    if (!this.extendedAt.has(p.claimId)) this.extendedAt.set(p.claimId, Date.now());
+    this.schedule();
+  }
+
+  /** Stops polling. Unsettled requests keep their claims until the lease expires, then are sent again. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.timer || this.running) return;
+    // Often enough to renew leases in time even when polls are rarer than a third of the lease.
+    const delay = Math.min(this.opts.pollMs, Math.max(500, Math.floor(this.opts.leaseMs / 3)));
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.tick();
+    }, delay);
+  }
+
+  private resolve(p: PendingAck, acked: boolean, error: string | null): void {
+    if (!this.pending.delete(p.ackId)) return;
+    this.events -= p.jobIds.length;
+    this.resolved.push({ p, acked, error });
+  }
+
+  /** One round: poll (one POST per 1,000 ackIds), time out the overdue, settle, renew leases. */
+  private async tick(): Promise<void> {
+    this.running = true;
+    try {
+      const pollDue = Date.now() - this.lastPoll >= this.opts.pollMs - 5;
+      if (pollDue) this.lastPoll = Date.now();
+      const ids = pollDue ? [...this.pending.keys()] : [];
+      for (let i = 0; i < ids.length && !this.stopped; i += ACK_QUERY_MAX_IDS) {
+        const chunk = ids.slice(i, i + ACK_QUERY_MAX_IDS);
+        const poll = await queryAcks(this.deps.delivery, this.target, chunk).catch((err: unknown) => ({ acked: new Set<number>(), error: `Polling Splunk for acknowledgements failed: ${(err as Error).message}` }));
+        if (poll.error !== null && poll.error !== this.lastPollError) {
+          this.deps.logger.warn({ destination_id: this.target.id, error: poll.error }, 'Splunk acknowledgement poll failed; will poll again');
+        }
+        this.lastPollError = poll.error;
+        for (const id of poll.acked) {
+          const p = this.pending.get(id);
+          if (p) this.resolve(p, true, null);
+        }
+      }
+      const now = Date.now();
+      const timeoutS = Math.round(this.opts.timeoutMs / 1000);
+      for (const p of [...this.pending.values()]) {
+        if (p.deadline > now) continue;
+        const why = this.lastPollError ? ` (last poll: ${this.lastPollError})` : '';
+        this.resolve(p, false, `Splunk did not confirm indexing within ${timeoutS} s (indexer acknowledgement); sent again${why}.`.slice(0, 600));
+      }
+      if (this.stopped) return;
+      await this.settleResolved();
+      await this.extendLeases();
+    } catch (err) {
+      this.deps.logger.warn({ destination_id: this.target.id, err: (err as Error).message }, 'Splunk acknowledgement round failed; will try again');
+    } finally {
+      this.running = false;
+      if (!this.idle()) this.schedule();
+    }
+  }
+
+  /** Renews the lease of every claim with requests still waiting, a third of a lease after the last renewal. */
+  private async extendLeases(): Promise<void> {
+    const byClaim = new Map<string, number[]>();
+    for (const p of this.pending.values()) byClaim.set(p.claimId, [...(byClaim.get(p.claimId) ?? []), ...p.jobIds]);
+    for (const claimId of [...this.extendedAt.keys()]) if (!byClaim.has(claimId)) this.extendedAt.delete(claimId);
+    const now = Date.now();
+    for (const [claimId, ids] of byClaim) {
+      if (now - (this.extendedAt.get(claimId) ?? 0) < this.opts.leaseMs / 3) continue;
+      await extendLease(this.deps.db, { orgId: this.target.orgId, claimId, ids, leaseMs: this.opts.leaseMs });
+      this.extendedAt.set(claimId, now);
+    }
+  }
+
+  /** Settles answered requests, one statement per claim; on a database error they wait for the next round. */
+  private async settleResolved(): Promise<void> {
+    if (this.resolved.length === 0) return;
+    const byClaim = new Map<string, Resolved[]>();
+    for (const r of this.resolved) byClaim.set(r.p.claimId, [...(byClaim.get(r.p.claimId) ?? []), r]);
+    const { db, metrics, logger } = this.deps;
+    const t = this.target;
+    let roomFreed = false;
+    for (const [claimId, rs] of byClaim) {
+      const outcomes: JobOutcome[] = [];
+      const attempts: AttemptRecord[] = [];
+      let lastError: string | null = null;
+      let anyAcked = false;
+      for (const { p, acked, error } of rs) {
+        for (const id of p.jobIds) outcomes.push(acked ? { id, outcome: 'done' } : { id, outcome: 'retry', error: error!, statusCode: null });
+        attempts.push({ ...p.attempt, deliveredCount: acked ? p.jobIds.length : 0, failedCount: acked ? 0 : p.jobIds.length, error: acked ? null : error });
+        if (acked) anyAcked = true;
+        else lastError = error;
+      }
+      const settled = await settleClaim(db, {
+        orgId: t.orgId,
+        claimId,
+        outcomes,
+        retryDelaysS: this.opts.retryDelaysS,
+        report: { destinationId: t.id, attempts, last: { ok: lastError === null, error: lastError }, delivered: anyAcked },
+      }).catch((err: unknown) => {
+        // The destination was deleted meanwhile: its jobs went with it.
+        if ((err as { code?: string }).code === '23503') return null;
+        throw err;
+      });
+      this.resolved = this.resolved.filter((r) => !rs.includes(r));
+      roomFreed = true;
+      if (!settled) continue;
+      if (lastError !== null) await noteRequestFailure(db, t.orgId, t.id).catch(() => null);
+      this.deps.alerts?.noteSettle(t.orgId, t.id, lastError !== null || settled.deadLettered > 0);
+      const labels = metrics.destinationLabels(t.id, t.siem);
+      if (settled.done) metrics.delivered.inc(labels, settled.done);
+      if (settled.retried) metrics.retried.inc(labels, settled.retried);
+      if (settled.deadLettered) metrics.deadLettered.inc(labels, settled.deadLettered);
+      if (settled.fenced) logger.warn({ destination_id: t.id, fenced: settled.fenced }, 'lease expired while waiting for Splunk acknowledgements; another worker owns these jobs now');
+      const now = Date.now();
+      for (const { p, acked } of rs) if (acked) for (const c of p.jobCreatedAt) metrics.deliveryLatency.observe({ siem: t.siem }, (now - c) / 1000);
+      if (lastError !== null) logger.warn({ destination_id: t.id, error: lastError }, 'Splunk did not acknowledge a request in time; its events are sent again');
+    }
+    if (roomFreed) this.deps.wake();
+  }
+}

@@ -1,0 +1,83 @@
+// Splunk HEC indexer acknowledgement, the protocol side: the destination's channel, the ack URL, the
+// ackId of an accepted request, and one poll of POST /services/collector/ack. What to do with the
+// answers (keeping jobs claimed, settling, timing out) is ackTracker.ts.
+import { createHash } from 'node:crypto';
+import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
+import { classifyResult } from './failure.js';
+import { secretScrubber } from './scrubSecrets.js';
+import { describeSplunkError } from '../siem/splunkHec.js';
+import { isRecord, parseJson } from '../siem/types.js';
+
+export const SPLUNK_CHANNEL_HEADER = 'X-Splunk-Request-Channel';
+
+/** ackIds per POST /services/collector/ack: keeps the answer (~15 bytes an id) far below the client's read cap. */
+export const ACK_QUERY_MAX_IDS = 1000;
+
+/** Whether this destination asks Splunk for indexer acknowledgement (options.indexer_ack: true). */
+export function indexerAckOn(target: Pick<DeliveryTarget, 'siem' | 'options'>): boolean {
+  return target.siem === 'splunk_hec' && target.options['indexer_ack'] === true;
+}
+
+/**
+ * The destination's HEC channel: a GUID (Splunk refuses anything else, code 11) derived from the
+ * destination id, so it is the same for every request, every worker process and every restart. A
+ * stable channel keeps Splunk's channel count at one per destination (each channel holds ack state
+ * on the indexer); ackIds are per channel and each worker only ever asks about its own.
+ */
+export function splunkChannel(destinationId: string): string {
+  const h = createHash('sha256').update(`aegis-splunk-hec-channel:${destinationId}`).digest('hex');
+  // Formatted as a name-based UUID (version 5 nibble, RFC 4122 variant), lowercase.
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * The ack endpoint for an event URL: the same origin and path prefix (a proxy may mount HEC under a
+ * prefix), `/services/collector/ack`, and the channel also as the `channel` query parameter, which
+ * Splunk accepts in place of the header.
+ */
+export function splunkAckUrl(eventUrl: string, channel: string): string {
+  const u = new URL(eventUrl);
+  const at = u.pathname.indexOf('/services/collector');
+  const prefix = at >= 0 ? u.pathname.slice(0, at) : '';
+  u.pathname = `${prefix}/services/collector/ack`;
+  u.search = '';
+  u.hash = '';
+  u.searchParams.set('channel', channel);
+  return u.toString();
+}
+
+/** The ackId of an accepted HEC request (`{"text":"Success","code":0,"ackId":N}`), if any. */
+export function readAckId(body: string): number | undefined {
+  const parsed = parseJson(body);
+  if (!isRecord(parsed)) return undefined;
+  const id = parsed['ackId'];
+  return typeof id === 'number' && Number.isInteger(id) && id >= 0 ? id : undefined;
+}
+
+export interface AckPoll {
+  /** ackIds Splunk reported indexed. Everything else asked about is not (yet): Splunk says false for unknown ids too. */
+  acked: Set<number>;
+  /** Why the poll failed (scrubbed, action-oriented), or null when Splunk answered the poll. */
+  error: string | null;
+}
+
+/** One POST /services/collector/ack for up to ACK_QUERY_MAX_IDS ackIds of this destination's channel. */
+export async function queryAcks(deps: Pick<DeliveryDeps, 'client'>, target: DeliveryTarget, ackIds: number[]): Promise<AckPoll> {
+  const channel = splunkChannel(target.id);
+  const headers: Record<string, string> = { 'content-type': 'application/json', [SPLUNK_CHANNEL_HEADER]: channel };
+  if (target.authHeaderName && target.authHeaderValue) headers[target.authHeaderName] = target.authHeaderValue;
+  const scrub = secretScrubber([target.authHeaderValue, target.signingSecret, target.previousSigningSecret?.secret ?? null]);
+  const result = await deps.client.send({ url: splunkAckUrl(target.url, channel), headers, body: JSON.stringify({ acks: ackIds }), gzip: false });
+  const acked = new Set<number>();
+  if (result.kind === 'network') return { acked, error: scrub(`Polling Splunk for acknowledgements failed: ${classifyResult(result).error ?? 'network error'}`) };
+  if (result.status < 200 || result.status >= 300) {
+    const c = classifyResult(result, describeSplunkError(result.status, result.body));
+    return { acked, error: scrub(`Polling Splunk for acknowledgements failed: ${c.error ?? `HTTP ${result.status}`}`) };
+  }
+  const parsed = parseJson(result.body);
+  const acks = isRecord(parsed) ? parsed['acks'] : undefined;
+  if (!isRecord(acks)) return { acked, error: 'Splunk answered the acknowledgement poll without an "acks" object; check the URL is Splunk HEC.' };
+  for (const id of ackIds) if (acks[String(id)] === true) acked.add(id);
+  return { acked, error: null };
+}

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import type { Queryable } from '../../../src/db/types.js';
+import { recordEvents } from '../../../src/queue/enqueue.js';
+import { eventIdsOf, jobRows, makeEvent } from './support.js';
+
+/** The receiver's limit: smaller than any preset's, as a SIEM whose operator lowered it would be. */
+const LIMIT = 4000;
+
+// No overflow: a 413 splits the request in halves down to one event without spending attempts; an
+// event refused alone, or over the preset's per-event limit, is dead-lettered with a reason.
+describe.each(DB_KINDS)('413 splitting and oversize events (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let r: Receiver;
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,1,1' });
+    r = await startReceiver((req) =>
+      req.body.length > LIMIT
+        ? { status: 413, headers: { 'content-type': 'application/json' }, body: '{"text":"Content-Length too large","code":-1}' }
+        : { status: 200, headers: { 'content-type': 'application/json' }, body: '{"text":"Success","code":0}' },
+    );
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await r?.close();
+    await tdb?.close();
+  });
+
+  it('delivers every event in smaller requests and dead-letters the ones that can never fit', async () => {
+    const org = await svc.newOrg();
+    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { siem: 'splunk_hec', url: `${r.url}/services/collector/event`, auth_header_value: 'Splunk 5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f' },
+    });
+    expect(res.status, res.text).toBe(201);
+    const id = res.body.destination_id as string;
+
+    const normal = Array.from({ length: 12 }, (_, i) => makeEvent(org.orgId, i));
+    // Over the receiver's limit alone (refused with 413), and over Splunk's 1 MB per-event limit.
+    const tooBigForReceiver = makeEvent(org.orgId, 100, `BIGSECRETISH${'q'.repeat(LIMIT)}`);
+    const tooBigForSplunk = makeEvent(org.orgId, 101, `HUGE${'h'.repeat(1_000_100)}`);
+    const all = [...normal.slice(0, 6), tooBigForReceiver, ...normal.slice(6), tooBigForSplunk];
+    // One transaction: one claim, one first request for everything that fits in 1 MB.
+    await tdb.db.transaction((tx: Queryable) => recordEvents(tx, all.map((e) => ({ orgId: org.orgId, id: e.event.id, occurredAt: new Date(), payload: e }))));
+
+    await expect.poll(async () => (await jobRows(tdb.db, id)).filter((j) => j.status === 'pending').length, { timeout: 60_000 }).toBe(0);
+    const jobs = new Map((await jobRows(tdb.db, id)).map((j) => [j.event_id, j]));
+    for (const e of normal) expect(jobs.get(e.event.id)).toMatchObject({ status: 'done', attempts: 1 });
+
+    const small = jobs.get(tooBigForReceiver.event.id)!;
+    expect(small.status).toBe('failed');
+    expect(small.last_error).toMatch(/413/);
+    expect(small.last_error).toMatch(/too large even alone/);
+    expect(small.last_error).not.toContain('BIGSECRETISH');
+    const huge = jobs.get(tooBigForSplunk.event.id)!;
+    expect(huge.status).toBe('failed');
+    expect(huge.last_error).toMatch(/over its per-event limit of 1000000 bytes/);
+    expect(huge.last_error).not.toContain('HUGE');
+
+    // Accepted requests were all within the limit and carried each normal event exactly once; the
+    // oversize event was never sent at all.
+    const accepted = r.requests.filter((q) => q.body.length <= LIMIT);
+    for (const q of accepted) expect(q.body.length).toBeLessThanOrEqual(LIMIT);
+    expect(accepted.flatMap(eventIdsOf).sort()).toEqual(normal.map((e) => e.event.id).sort());
+    expect(r.requests.some((q) => q.body.length > LIMIT)).toBe(true);
+    expect(r.requests.some((q) => eventIdsOf(q).includes(tooBigForSplunk.event.id))).toBe(false);
+    // Some requests still carried several events: halves, not one event per request from the start.
+    expect(accepted.some((q) => eventIdsOf(q).length > 1)).toBe(true);
+
+    // The delivery log shows the split requests without counting their events as failed.
+    const log = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${id}/attempts?limit=500`, { apiKey: org.apiKey });
+    const splits = (log.body.attempts as Array<{ status_code: number; event_count: number; failed_count: number; error: string }>).filter((a) => a.status_code === 413 && a.event_count > 1);
+    expect(splits.length).toBeGreaterThan(0);
+    for (const a of splits) {
+      expect(a.failed_count).toBe(0);
+      expect(a.error).toMatch(/sent again as \d+ and \d+/);
+    }
+    const failed = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${id}/failed-events`, { apiKey: org.apiKey });
+    expect(failed.body.events.map((e: { event_id: string }) => e.event_id).sort()).toEqual([tooBigForReceiver.event.id, tooBigForSplunk.event.id].sort());
+  });
+});

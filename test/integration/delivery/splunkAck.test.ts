@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import { fakeSplunkHec, type FakeSplunkHec } from '../../support/fakeSplunkHec.js';
+import { eventIdsOf, jobRows, seedEvents } from './support.js';
+import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
+
+const TOKEN = 'Splunk 5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f';
+
+/**
+ * Splunk HEC indexer acknowledgement end to end: the real service, a real HTTPS receiver playing
+ * Splunk (channel, ackIds, POST /services/collector/ack), a short poll interval. Two services on two
+ * databases: one whose ack timeout never runs out during a test (holding acks is then free of timing),
+ * one with a short timeout above the shortest lease allowed (5 s), so waiting for it shows the lease
+ * is renewed.
+ */
+function serviceFor(kind: TestDb['kind'], ackTimeoutS: string) {
+  const ctx = { tdb: null as unknown as TestDb, svc: null as unknown as TestService, receivers: [] as Receiver[] };
+  beforeAll(async () => {
+    ctx.tdb = await openTestDb(kind);
+    ctx.svc = await startTestService(ctx.tdb.db, {
+      AEGIS_RETRY_DELAYS_S: '1,1,1',
+      AEGIS_LEASE_S: '5',
+      AEGIS_SPLUNK_ACK_TIMEOUT_S: ackTimeoutS,
+      AEGIS_SPLUNK_ACK_POLL_MS: '200',
+    });
+  });
+  afterAll(async () => {
+    await ctx.svc?.stop();
+    for (const r of ctx.receivers) await r.close();
+    await ctx.tdb?.close();
+  });
+  return ctx;
+}
+
+describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
+  const patient = serviceFor(kind, '600');
+  const hasty = serviceFor(kind, '7');
+
+  async function splunk(ctx: typeof patient, fake: FakeSplunkHec, org: { orgId: string; apiKey: string }, options: Record<string, unknown> = { indexer_ack: true }) {
+    const { svc, receivers } = ctx;
+    const r = await startReceiver(fake.handler);
+    receivers.push(r);
+    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { siem: 'splunk_hec', url: `${r.url}/services/collector/event`, auth_header_value: TOKEN, options },
+    });
+    expect(res.status, res.text).toBe(201);
+    return { r, id: res.body.destination_id as string, view: res.body as Record<string, unknown> };
+  }
+
+  it('keeps jobs claimed until Splunk acknowledges, polls one channel per destination for many ackIds at once', async () => {
+    const { svc, tdb } = patient;
+    const org = await svc.newOrg();
+    const a = fakeSplunkHec(eventIdsOf);
+    const b = fakeSplunkHec(eventIdsOf);
+    let release = false;
+    a.indexed = () => release;
+    const A = await splunk(patient, a, org);
+    const B = await splunk(patient, b, org);
+    expect(A.view.options).toEqual({ indexer_ack: true });
+    const got = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${A.id}`, { apiKey: org.apiKey });
+    expect(got.body.options).toEqual({ indexer_ack: true });
+
+    // Three separate requests while A's acks are held: three ackIds pending on A's channel.
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push(...(await seedEvents(tdb.db, org.orgId, 2)));
+      await expect.poll(() => new Set(a.accepted.flatMap((q) => q.eventIds)).size, { timeout: 30_000 }).toBe(ids.length);
+    }
+    // A poll that asks about all three at once, answered false.
+    await expect.poll(() => a.polls.some((p) => p.ids.length >= 3), { timeout: 30_000 }).toBe(true);
+    // B acknowledges at once: done. A: not done, still claimed, no attempt counted yet.
+    await expect.poll(async () => (await jobRows(tdb.db, B.id)).every((j) => j.status === 'done'), { timeout: 30_000 }).toBe(true);
+    const held = await jobRows(tdb.db, A.id);
+    expect(held).toHaveLength(6);
+    for (const j of held) expect(j).toMatchObject({ status: 'pending', attempts: 0 });
+    for (const j of held) expect(j.claim_id).not.toBeNull();
+    expect(a.accepted.flatMap((q) => q.eventIds).sort()).toEqual([...ids].sort());
+
+    release = true;
+    await expect.poll(async () => (await jobRows(tdb.db, A.id)).map((j) => `${j.status}/${j.attempts}`), { timeout: 30_000 }).toEqual(Array(6).fill('done/1'));
+    // Every request carried the destination's channel: one per destination, never changing.
+    const channels = (f: FakeSplunkHec) => new Set([...f.accepted.map((q) => q.channel), ...f.polls.map((p) => p.channel)]);
+    expect(channels(a).size).toBe(1);
+    expect(channels(b).size).toBe(1);
+    expect([...channels(a)][0]).not.toBe([...channels(b)][0]);
+    expect([...channels(a)][0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    for (const q of A.r.requests) expect(q.headers.authorization).toBe(TOKEN);
+    // The delivery log records each request once, delivered, after its ack.
+    const log = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${A.id}/attempts`, { apiKey: org.apiKey });
+    expect(log.status).toBe(200);
+    const rows = log.body.attempts as Array<{ event_count: number; delivered_count: number; status_code: number }>;
+    expect(rows).toHaveLength(a.accepted.length);
+    expect(rows.reduce((n, r) => n + r.delivered_count, 0)).toBe(6);
+    const dest = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${A.id}`, { apiKey: org.apiKey });
+    expect(dest.body.status).toBe('active');
+  });
+
+  it('sends a request again when its ack does not come within the timeout', async () => {
+    const { svc, tdb } = hasty;
+    const org = await svc.newOrg();
+    const f = fakeSplunkHec(eventIdsOf);
+    // The first request's ack is lost (never true); later ones are acknowledged.
+    f.indexed = (q) => q.ackId > 0;
+    const { id } = await splunk(hasty, f, org);
+    const ids = await seedEvents(tdb.db, org.orgId, 3);
+    await expect.poll(() => f.accepted.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+    await expect.poll(async () => (await jobRows(tdb.db, id)).map((j) => `${j.status}/${j.attempts}`), { timeout: 60_000 }).toEqual(Array(3).fill('done/2'));
+    // Sent exactly twice: once lost, once acknowledged; the lease (5 s, under the 7 s timeout) was
+    // renewed meanwhile, or another claim would have sent a third copy.
+    const counts = new Map<string, number>();
+    for (const q of f.accepted) for (const e of q.eventIds) counts.set(e, (counts.get(e) ?? 0) + 1);
+    for (const e of ids) expect(counts.get(e)).toBe(2);
+    const jobs = await jobRows(tdb.db, id);
+    expect(jobs.every((j) => j.last_error === null || /did not confirm indexing within 7 s/.test(j.last_error))).toBe(true);
+  });
+
+  it('a worker that stops while waiting leaves its jobs claimed; after the lease another sends them again', async () => {
+    // Its own database: only the stopping service and then its successor may claim these jobs.
+    const tdb = await openTestDb(kind);
+    // One encryption key for both: the successor must open the credential the first one sealed.
+    const env = { AEGIS_ENCRYPTION_KEY: generateKeyBase64(), AEGIS_RETRY_DELAYS_S: '1,1,1', AEGIS_LEASE_S: '5', AEGIS_SPLUNK_ACK_TIMEOUT_S: '600', AEGIS_SPLUNK_ACK_POLL_MS: '200' };
+    let first: TestService | null = await startTestService(tdb.db, env);
+    let second: TestService | null = null;
+    const f = fakeSplunkHec(eventIdsOf);
+    f.indexed = (q) => q.ackId > 0; // the first request is never confirmed
+    try {
+      const org = await first.newOrg();
+      const { id } = await splunk({ tdb, svc: first, receivers: patient.receivers }, f, org);
+      const ids = await seedEvents(tdb.db, org.orgId, 2);
+      await expect.poll(() => f.polls.length, { timeout: 30_000 }).toBeGreaterThan(0);
+      await first.stop();
+      first = null;
+      const claimed = await jobRows(tdb.db, id);
+      expect(claimed.map((j) => j.status)).toEqual(['pending', 'pending']);
+      for (const j of claimed) expect(j.claim_id).not.toBeNull();
+      second = await startTestService(tdb.db, env);
+      await expect.poll(async () => (await jobRows(tdb.db, id)).map((j) => `${j.status}/${j.attempts}`), { timeout: 60_000 }).toEqual(['done/1', 'done/1']);
+      // Sent twice, on the same channel: at least once, never lost.
+      expect(new Set(f.accepted.map((q) => q.channel)).size).toBe(1);
+      for (const e of ids) expect(f.accepted.filter((q) => q.eventIds.includes(e))).toHaveLength(2);
+    } finally {
+      await first?.stop();
+      await second?.stop();
+      await tdb.close();
+    }
+  });
+
+  it('counts a request delivered on its 2xx when the token has acknowledgement off', async () => {
+    const { svc, tdb } = patient;
+    const org = await svc.newOrg();
+    const f = fakeSplunkHec(eventIdsOf);
+    f.ackEnabled = false;
+    const { id } = await splunk(patient, f, org);
+    await seedEvents(tdb.db, org.orgId, 2);
+    await expect.poll(async () => (await jobRows(tdb.db, id)).map((j) => j.status), { timeout: 30_000 }).toEqual(['done', 'done']);
+    expect(f.polls).toEqual([]);
+  });
+
+  it('refuses indexer_ack on other presets and a non-boolean value, naming the field', async () => {
+    const { svc } = patient;
+    const org = await svc.newOrg();
+    const base = `/api/orgs/${org.orgId}/forwarding-destinations`;
+    const dd = await svc.request('POST', base, { apiKey: org.apiKey, body: { siem: 'datadog', url: 'https://http-intake.logs.datadoghq.com/api/v2/logs', auth_header_value: 'k', options: { indexer_ack: true } } });
+    expect(dd.status).toBe(400);
+    expect(dd.text).toContain('indexer_ack');
+    const bad = await svc.request('POST', base, { apiKey: org.apiKey, body: { siem: 'splunk_hec', url: 'https://splunk.example.com:8088/services/collector/event', auth_header_value: TOKEN, options: { indexer_ack: 'yes' } } });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('indexer_ack');
+  });
+});
