@@ -174,6 +174,10 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     );
     void r;
 
+    // Its own destination_created event (the configuration trail) was delivered too.
+    const trailDone = async () =>
+      (await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND left(event_id, 4) = 'cfg_' AND status = 'done'`, [id])).rows[0]!.n;
+    await expect.poll(trailDone, { timeout: 60_000 }).toBe(1);
     const res = await fetch(`${svc.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(res.status).toBe(200);
     const text = await res.text();
@@ -181,7 +185,7 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
       const line = text.split('\n').find((l) => l.startsWith(name) && l.includes(labels));
       return line ? Number(line.split(' ').pop()) : undefined;
     };
-    expect(metric('aegis_events_delivered_total', `destination_id="${id}"`)).toBe(2);
+    expect(metric('aegis_events_delivered_total', `destination_id="${id}"`)).toBe(3);
     expect(metric('aegis_events_retried_total', `destination_id="${id}"`)).toBe(3);
     expect(metric('aegis_events_dead_lettered_total', `destination_id="${id}"`)).toBe(1);
     expect(metric('aegis_queue_depth', `destination_id="${id}",status="failed"`)).toBe(1);

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { claimFarewellJobs, claimJobs } from '../../../src/queue/claimJobs.js';
+import { dueDestinations, nextDueAt } from '../../../src/queue/dueDestinations.js';
+import { queueFarewell } from '../../../src/queue/farewell.js';
+import { purgeDeletedDestination, purgeDeletedDestinations, tombstoneDestination } from '../../../src/destinations/repository.js';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { addEvents, newDestination, newOrg } from './support.js';
+
+// A disabled or deleted destination's farewell (docs/trail.md): the one job claimed for it, after
+// whatever is in flight to it; and the deleted row kept until the farewell is settled.
+describe.each(DB_KINDS)('queue: farewells (%s)', (kind) => {
+  let tdb: TestDb;
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+  });
+  beforeEach(async () => {
+    await tdb.reset();
+  });
+  afterAll(async () => {
+    await tdb?.close();
+  });
+
+  const claimArgs = (orgId: string, destinationId: string) => ({ orgId, destinationId, limit: 10, leaseMs: 60_000, claimId: randomUUID() });
+
+  /** An organization with one enabled destination holding `held` pending jobs, then disabled with a farewell. */
+  async function disabledWithFarewell(held = 2) {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org);
+    const [notice, ...rest] = await addEvents(tdb.db, org, held + 1);
+    await tdb.db.query(`DELETE FROM forwarding_jobs WHERE event_id = $1`, [notice]);
+    await tdb.db.query(`UPDATE destinations SET enabled = false WHERE id = $1`, [dest]);
+    await queueFarewell(tdb.db, { orgId: org, destinationId: dest, eventId: notice! });
+    return { org, dest, notice: notice!, held: rest };
+  }
+
+  it('a disabled destination is due for its farewell only, and only the farewell is claimed', async () => {
+    const { org, dest, notice } = await disabledWithFarewell();
+    expect((await dueDestinations(tdb.db)).map((d) => d.id)).toEqual([dest]);
+    expect(await nextDueAt(tdb.db)).not.toBeNull();
+    expect(await claimJobs(tdb.db, claimArgs(org, dest))).toEqual([]);
+    const claimed = await claimFarewellJobs(tdb.db, claimArgs(org, dest));
+    expect(claimed.map((j) => j.eventId)).toEqual([notice]);
+    // Claimed (leased): nothing left due.
+    expect(await dueDestinations(tdb.db)).toEqual([]);
+  });
+
+  it('waits while a request to the destination is in flight, and not past its lease', async () => {
+    const { org, dest, held } = await disabledWithFarewell();
+    // A job claimed before the disable, still under its lease: a request in flight.
+    await tdb.db.query(`UPDATE forwarding_jobs SET claim_id = $2::uuid, next_attempt_at = now() + interval '1 minute' WHERE event_id = $1`, [held[0], randomUUID()]);
+    expect(await dueDestinations(tdb.db)).toEqual([]);
+    expect(await claimFarewellJobs(tdb.db, claimArgs(org, dest))).toEqual([]);
+    const next = await nextDueAt(tdb.db);
+    expect(next && next.getTime()).toBeGreaterThan(Date.now() + 30_000);
+    // The lease ran out (its worker died): the farewell goes.
+    await tdb.db.query(`UPDATE forwarding_jobs SET next_attempt_at = now() - interval '1 second' WHERE event_id = $1`, [held[0]]);
+    expect((await claimFarewellJobs(tdb.db, claimArgs(org, dest))).length).toBe(1);
+  });
+
+  it('honours the circuit breaker', async () => {
+    const { org, dest } = await disabledWithFarewell(0);
+    await tdb.db.query(`UPDATE destinations SET paused_until = now() + interval '1 minute' WHERE id = $1`, [dest]);
+    expect(await dueDestinations(tdb.db)).toEqual([]);
+    expect(await claimFarewellJobs(tdb.db, claimArgs(org, dest))).toEqual([]);
+  });
+
+  it('a tombstoned destination keeps its farewell and jobs in flight, clears the rest, and is purged once the farewell settles', async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org);
+    const [notice, inFlight, pending] = await addEvents(tdb.db, org, 3);
+    await tdb.db.query(`DELETE FROM forwarding_jobs WHERE event_id = $1`, [notice]);
+    await tdb.db.query(`UPDATE forwarding_jobs SET claim_id = $2::uuid, next_attempt_at = now() + interval '1 minute' WHERE event_id = $1`, [inFlight, randomUUID()]);
+    expect(await tombstoneDestination(tdb.db, org, dest)).toBe(2);
+    await queueFarewell(tdb.db, { orgId: org, destinationId: dest, eventId: notice! });
+    const left = await tdb.db.query<{ event_id: string }>(`SELECT event_id FROM forwarding_jobs WHERE destination_id = $1 ORDER BY id`, [dest]);
+    expect(left.rows.map((r) => r.event_id).sort()).toEqual([inFlight, notice].sort());
+    expect(left.rows.map((r) => r.event_id)).not.toContain(pending);
+    expect(await purgeDeletedDestination(tdb.db, org, dest)).toBe(false);
+    expect(await purgeDeletedDestinations(tdb.db)).toBe(0);
+    await tdb.db.query(`UPDATE forwarding_jobs SET status = 'done', settled_at = now() WHERE event_id = $1`, [notice]);
+    expect(await purgeDeletedDestination(tdb.db, org, dest)).toBe(true);
+    expect((await tdb.db.query(`SELECT 1 FROM forwarding_jobs WHERE destination_id = $1`, [dest])).rowCount).toBe(0);
+  });
+
+  it('the hourly sweep gives up on a farewell after a day', async () => {
+    const { org, dest } = await disabledWithFarewell(0);
+    await tombstoneDestination(tdb.db, org, dest);
+    await tdb.db.query(`UPDATE destinations SET deleted_at = now() - interval '25 hours' WHERE id = $1`, [dest]);
+    expect(await purgeDeletedDestinations(tdb.db)).toBe(1);
+  });
+
+  it('claimJobs under a configuration version: a destination changed since yields nothing', async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org);
+    await addEvents(tdb.db, org, 2);
+    const { rows } = await tdb.db.query<{ updated_at: Date }>(`SELECT updated_at FROM destinations WHERE id = $1`, [dest]);
+    const read = new Date(rows[0]!.updated_at);
+    await tdb.db.query(`UPDATE destinations SET updated_at = updated_at + interval '5 milliseconds' WHERE id = $1`, [dest]);
+    expect(await claimJobs(tdb.db, { ...claimArgs(org, dest), configVersion: read })).toEqual([]);
+    const fresh = (await tdb.db.query<{ updated_at: Date }>(`SELECT updated_at FROM destinations WHERE id = $1`, [dest])).rows[0]!.updated_at;
+    expect((await claimJobs(tdb.db, { ...claimArgs(org, dest), configVersion: new Date(fresh) })).length).toBe(2);
+  });
+});
