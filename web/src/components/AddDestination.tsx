@@ -14,6 +14,7 @@ const BLURBS: Record<SiemId, string> = {
   sumo_logic: 'HTTP Logs & Metrics Source',
   elastic: 'Elasticsearch bulk API',
   new_relic: 'Log API, any region',
+  microsoft_sentinel: 'Logs Ingestion API, Entra ID app',
   custom: 'Any HTTPS endpoint, JSON',
 };
 
