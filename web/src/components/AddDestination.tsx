@@ -4,6 +4,7 @@ import { errorText, type Destination, type DestinationsApi, type TestResult } fr
 import { Modal } from './Modal.js';
 import { DestinationFields, cleanOptions, effectiveHeaderName, initialForm, type FormState } from './DestinationFields.js';
 import { TestResultPanel } from './TestResultPanel.js';
+import { sentinelRequest } from './SentinelFields.js';
 import { FilterEditor, draftFilter, draftFrom, type FilterDraft } from './FilterEditor.js';
 
 const STEPS = ['Choose your SIEM', 'Configure', 'Save & test', 'Enable'] as const;
@@ -78,14 +79,17 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
       setError(filter.error);
       return;
     }
-    const value = applyPrefix(form.siem, form.credential);
+    // Microsoft Sentinel: the URL is built from its parts and the secret travels in auth, never a header.
+    const sentinel = form.sentinel ? sentinelRequest(form, form.credential) : null;
+    const value = sentinel ? '' : applyPrefix(form.siem, form.credential);
     const header = effectiveHeaderName(form);
     const name = form.name.trim();
     const body = {
-      url: form.url.trim(),
+      url: sentinel ? sentinel.url : form.url.trim(),
       options: cleanOptions(form.options),
       filter: filter.filter,
       ...(value !== '' && header !== '' ? { auth_header_name: header, auth_header_value: value } : {}),
+      ...(sentinel ? { auth: sentinel.auth } : {}),
     };
     setStep(2);
     try {
@@ -96,7 +100,7 @@ export function AddDestination({ api, onClose, onChanged }: Props) {
           ...body,
           name: name === '' ? null : name,
           // An emptied credential field after a failed test removes the stored one.
-          ...(value === '' && saved.auth_header_configured ? { auth_header_value: '' } : {}),
+          ...(!sentinel && value === '' && saved.auth_header_configured ? { auth_header_value: '' } : {}),
         });
       } else {
         dest = await api.create({ ...body, ...(name !== '' ? { name } : {}), siem: form.siem, enabled: false });
