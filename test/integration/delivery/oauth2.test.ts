@@ -9,6 +9,10 @@ import { startReceiver, type Receiver, type ReceivedRequest, type ReceiverHandle
 import { startOAuthServer, WEBHOOK_SCOPE, type OAuthServer, type TestClient } from '../../support/oauthServer.js';
 import { leakedForm } from '../../support/secretForms.js';
 import { eventIdsOf, jobRows, seedEvents, statusCounts } from './support.js';
+import { loadConfig } from '../../../src/config/env.js';
+import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js';
+import { associatedData, open, sealedKeyId } from '../../../src/crypto/sealedBox.js';
+import { rotateEncryptionKey } from '../../../src/cli/rotateKey.js';
 
 const DCR = 'dcr-0123456789abcdef0123456789abcdef';
 const STREAM = 'Custom-AegisAudit_CL';
@@ -247,5 +251,18 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     const off = await call('PATCH', `${base()}/${id}`, { auth: null });
     expect(off.status, off.text).toBe(200);
     expect(off.body.auth).toBeNull();
+  });
+  // Last: afterwards the running service no longer holds the key of the rows re-encrypted here.
+  it('rotate-encryption-key re-encrypts the client secret, which stays under its own purpose', async () => {
+    const r = await receiver(validating());
+    const { id } = await create(sentinelBody(r, clients.sentinel));
+    const oldKey = svc.config.encryptionKey!;
+    const newKey = `rot:${generateKeyBase64()}`;
+    await rotateEncryptionKey(tdb.db, loadConfig({ AEGIS_ENCRYPTION_KEY: `${newKey},${oldKey}`, ...(tdb.url ? { DATABASE_URL: tdb.url } : {}) }), true);
+    const { rows } = await tdb.db.query<{ auth_client_secret_sealed: Buffer }>('SELECT auth_client_secret_sealed FROM destinations WHERE id = $1', [id]);
+    const box = Buffer.from(rows[0]!.auth_client_secret_sealed);
+    expect(sealedKeyId(box)).toBe('rot');
+    expect(open(parseKeyRing(newKey), box, associatedData(org.orgId, id, 'oauth_client_secret'))).toBe(SECRET);
+    expect(() => open(parseKeyRing(newKey), box, associatedData(org.orgId, id, 'auth_header'))).toThrow();
   });
 });
