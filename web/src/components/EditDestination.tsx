@@ -162,6 +162,13 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
         noValidate
       >
         <DestinationFields form={form} onChange={setForm} withCredential={false} showAllHints />
+        {dest.auth && !info.oauth2 ? (
+          <p className="note" data-testid="oauth2-note">
+            OAuth2 client credentials: client <code>{dest.auth.client_id}</code> at <code>{dest.auth.token_url}</code>
+            {dest.auth.client_secret_configured ? ', client secret present (encrypted)' : ''}. Change them through the API (<code>auth</code>,
+            docs/siem/custom.md).
+          </p>
+        ) : null}
         <FilterEditor api={api} draft={filterDraft} onChange={setFilterDraft} />
 
         <div className="field">
