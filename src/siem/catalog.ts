@@ -983,7 +983,7 @@ function sentinelHints(input: FormatHintInput, u: URL | undefined, hints: Format
     if (client === '') {
       hints.push({ field: 'client_id', severity: 'error', message: 'Paste the Application (client) ID from the app registration’s Overview.' });
     } else if (!GUID_RE.test(client)) {
-      hints.push({ field: 'client_id', severity: 'warning', message: 'The Application (client) ID is a GUID such as 11111111-2222-3333-4444-555555555555.' });
+      hints.push({ field: 'client_id', severity: 'warning', message: 'The Application (client) ID is a GUID: 32 hexadecimal digits in groups of 8-4-4-4-12.' });
     } else if (tenant && client.toLowerCase() === tenant.toLowerCase()) {
       hints.push({ field: 'client_id', severity: 'error', message: 'The client id equals the tenant id; copy the Application (client) ID, not the Directory (tenant) ID.' });
     }
