@@ -86,6 +86,7 @@ const LABEL: Record<SiemId, string> = {
   elastic: 'Elastic',
   sumo_logic: 'Sumo Logic',
   new_relic: 'New Relic',
+  microsoft_sentinel: 'Microsoft Sentinel',
 };
 
 const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);

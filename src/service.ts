@@ -12,6 +12,7 @@ import { buildApp } from './api/app.js';
 import { Worker } from './delivery/worker.js';
 import { createOutboundClient, type OutboundClient } from './delivery/outbound/client.js';
 import type { DeliveryDeps } from './delivery/deliverBatch.js';
+import { TokenCache } from './delivery/oauth2/tokenCache.js';
 import { bootstrap } from './bootstrap.js';
 import { createLoginLink } from './auth/sessions.js';
 import { JOBS_CHANNEL } from './queue/types.js';
@@ -53,7 +54,7 @@ export function createDeliveryDeps(db: Db, keyRing: KeyRing, config: Config, ext
     userAgent: USER_AGENT,
     ...(extraCa ? { ca: extraCa } : {}),
   });
-  return { db, keyRing, client, hostname: hostname(), userAgent: USER_AGENT };
+  return { db, keyRing, client, hostname: hostname(), userAgent: USER_AGENT, tokens: new TokenCache() };
 }
 
 /**

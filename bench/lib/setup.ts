@@ -62,6 +62,8 @@ export const PRESET_PATHS: Record<SiemId, string> = {
   elastic: '/elastic/_bulk',
   sumo_logic: '/sumo/receiver/v1/http/bench',
   new_relic: '/newrelic/log/v1',
+  // Needs an OAuth2 token server too: not among the bench's default presets.
+  microsoft_sentinel: '/sentinel/dataCollectionRules/dcr-00000000000000000000000000000000/streams/Custom-AegisAudit_CL',
 };
 
 const AUTH: Partial<Record<SiemId, string>> = {

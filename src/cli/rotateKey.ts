@@ -39,6 +39,7 @@ export async function rotateEncryptionKey(db: Db, config: Config, quiet = false)
         auth_header_sealed: reseal(row, row.auth_header_sealed, 'auth_header'),
         signing_secret_sealed: reseal(row, row.signing_secret_sealed, 'signing_secret'),
         previous_signing_secret_sealed: reseal(row, row.previous_signing_secret_sealed, 'previous_signing_secret'),
+        auth_client_secret_sealed: reseal(row, row.auth_client_secret_sealed, 'oauth_client_secret'),
       };
       if (await replaceSealedCredentials(db, row, resealed)) break;
       row = await getSealedCredentials(db, listed.org_id, listed.id);

@@ -19,7 +19,7 @@ export class DecryptError extends Error {
 }
 
 /** What a sealed box holds: a box opened under another purpose fails, so columns cannot be swapped. */
-export type SealedPurpose = 'auth_header' | 'signing_secret' | 'previous_signing_secret';
+export type SealedPurpose = 'auth_header' | 'signing_secret' | 'previous_signing_secret' | 'oauth_client_secret';
 
 export function associatedData(orgId: string, destinationId: string, purpose: SealedPurpose): string {
   return `aegis/${orgId}/${destinationId}/${purpose}`;

@@ -10,6 +10,8 @@ import { standardWebhookHeaders } from '../siem/standardWebhooks.js';
 import type { OutboundResult } from './outbound/types.js';
 import { secretScrubber, type Scrubber } from './scrubSecrets.js';
 import { indexerAckOn, readAckId, SPLUNK_CHANNEL_HEADER, splunkChannel } from './splunkAck.js';
+import { TokenCache } from './oauth2/tokenCache.js';
+import { requestToken, type OAuth2ClientCredentials, type TokenResult } from './oauth2/tokenRequest.js';
 
 /** Everything needed to send to SIEMs, shared by the worker and the synchronous test probe. */
 export interface DeliveryDeps {
@@ -19,6 +21,8 @@ export interface DeliveryDeps {
   /** Reported to SIEMs as the sending host (Splunk host, Datadog hostname). */
   hostname: string;
   userAgent: string;
+  /** OAuth2 access tokens per destination (delivery/oauth2/); one per process, shared by worker and probe. */
+  tokens?: TokenCache;
 }
 
 /** A destination with its credentials opened, ready to send to. Lives only in memory. */
@@ -32,6 +36,8 @@ export interface DeliveryTarget {
   signingSecret: string | null;
   /** A rotated-out signing secret that still signs until `until` (AEGIS_SIGNING_OVERLAP_HOURS). */
   previousSigningSecret: { secret: string; until: Date } | null;
+  /** OAuth2 client credentials (Microsoft Sentinel, or a custom webhook): a Bearer token per request. */
+  oauth: OAuth2ClientCredentials | null;
   options: Record<string, string | number | boolean>;
   /** The object sent: the ECS wire event or its OCSF form. */
   format: OutputFormat;
@@ -73,9 +79,15 @@ export function encodeContext(deps: Pick<DeliveryDeps, 'hostname' | 'userAgent'>
  * scrubbed again on the way out, so a preset that decodes an escaped body cannot bring one back.
  */
 export async function sendRequest(deps: DeliveryDeps, target: DeliveryTarget, events: SiemEvent[]): Promise<RequestOutcome> {
-  const scrub = secretScrubber([target.authHeaderValue, target.signingSecret, target.previousSigningSecret?.secret ?? null]);
+  // The access tokens used are secrets too; they join the list as they are fetched.
+  const secrets: Array<string | null> = [target.authHeaderValue, target.signingSecret, target.previousSigningSecret?.secret ?? null, target.oauth?.clientSecret ?? null];
+  let built: { n: number; scrub: Scrubber } | null = null;
+  const scrub: Scrubber = (text) => {
+    if (built?.n !== secrets.length) built = { n: secrets.length, scrub: secretScrubber(secrets) };
+    return built.scrub(text);
+  };
   try {
-    return scrubOutcome(await sendUnscrubbed(deps, target, events, scrub), scrub);
+    return scrubOutcome(await sendUnscrubbed(deps, target, events, scrub, secrets), scrub);
   } catch (err) {
     // An internal error's message may quote the answer (JSON.parse quotes its input).
     if (err instanceof Error) err.message = scrub(err.message);
@@ -105,7 +117,37 @@ function scrubOutcome(out: RequestOutcome, scrub: Scrubber): RequestOutcome {
  * SIEM's per-item refusal inside an accepted request (Elastic mapping error, Splunk invalid event)
  * dead-letters an item at once, since sending the same bytes again cannot succeed.
  */
-async function sendUnscrubbed(deps: DeliveryDeps, target: DeliveryTarget, events: SiemEvent[], scrub: Scrubber): Promise<RequestOutcome> {
+const fallbackTokens = new WeakMap<DeliveryDeps, TokenCache>();
+
+/** The deps' token cache (one is made for deps built without one, and kept with them). */
+function tokenCache(deps: DeliveryDeps): TokenCache {
+  if (deps.tokens) return deps.tokens;
+  let cache = fallbackTokens.get(deps);
+  if (!cache) fallbackTokens.set(deps, (cache = new TokenCache()));
+  return cache;
+}
+
+/** An access token for the target: cached, or fetched from its token endpoint. */
+function accessToken(deps: DeliveryDeps, target: DeliveryTarget & { oauth: OAuth2ClientCredentials }): Promise<TokenResult> {
+  const oauth = target.oauth;
+  return tokenCache(deps).get(`${target.orgId}/${target.id}`, oauth, () => requestToken(deps.client, oauth));
+}
+
+/**
+ * The outcome when no token could be had: every event is retried (the product's rule), with the
+ * token endpoint's sentence; the SIEM was not reached, so there is no status code.
+ */
+function tokenFailure(events: SiemEvent[], error: string, durationMs: number): RequestOutcome {
+  return { items: events.map(() => ({ outcome: 'retry', error })), statusCode: null, error, durationMs, responseSnippet: null };
+}
+
+async function sendUnscrubbed(
+  deps: DeliveryDeps,
+  target: DeliveryTarget,
+  events: SiemEvent[],
+  scrub: Scrubber,
+  secrets: Array<string | null>,
+): Promise<RequestOutcome> {
   const encoder = getEncoder(target.siem);
   const encoded = encoder.encode(events, encodeContext(deps, target));
   const headers: Record<string, string> = { ...encoded.headers, 'content-type': encoded.contentType };
@@ -121,7 +163,30 @@ async function sendUnscrubbed(deps: DeliveryDeps, target: DeliveryTarget, events
       standardWebhookHeaders({ secret: target.signingSecret, id: events[0]!.event.id, timestamp: Math.floor(now / 1000), body: encoded.body }, previous),
     );
   }
-  const sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip });
+  let tokenMs = 0;
+  let bearer: string | null = null;
+  const withOAuth = target.oauth ? (target as DeliveryTarget & { oauth: OAuth2ClientCredentials }) : null;
+  if (withOAuth) {
+    const token = await accessToken(deps, withOAuth);
+    tokenMs += token.durationMs;
+    if (!token.ok) return tokenFailure(events, scrub(token.error), tokenMs);
+    bearer = token.token;
+    secrets.push(bearer);
+    headers['authorization'] = `Bearer ${bearer}`;
+  }
+  let sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip });
+  if (withOAuth && bearer !== null && sent.kind === 'response' && sent.status === 401) {
+    // The token was revoked or expired early (a key rollover, a clock skew): drop it and try once
+    // more with a fresh one. A second 401 is the SIEM's answer, reported as usual.
+    tokenCache(deps).invalidate(`${target.orgId}/${target.id}`, bearer);
+    const token = await accessToken(deps, withOAuth);
+    tokenMs += token.durationMs + sent.durationMs;
+    if (!token.ok) return tokenFailure(events, scrub(token.error), tokenMs);
+    secrets.push(token.token);
+    headers['authorization'] = `Bearer ${token.token}`;
+    sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip });
+  }
+  if (tokenMs > 0) sent = { ...sent, durationMs: sent.durationMs + tokenMs };
   const result = scrubResult(sent, scrub);
   const all = (item: ItemResult): ItemResult[] => events.map(() => item);
 

@@ -33,6 +33,8 @@ export const DEFAULT_LIMITS: Readonly<Record<SiemId, DeliveryLimits>> = {
   sumo_logic: { eventsPerSecond: 50_000, concurrentRequests: 3 },
   elastic: { eventsPerSecond: 50_000, concurrentRequests: 3 },
   new_relic: { eventsPerSecond: 50_000, concurrentRequests: 3 },
+  // Logs Ingestion API: 12,000 requests and 2 GB per minute per DCR; 429 with Retry-After beyond.
+  microsoft_sentinel: { eventsPerSecond: 50_000, concurrentRequests: 3 },
   custom: { eventsPerSecond: 10_000, concurrentRequests: 48 },
 };
 

@@ -15,6 +15,16 @@ export function toTarget(ring: KeyRing, row: DestinationRow): DeliveryTarget {
     authHeaderValue: secrets.authHeaderValue,
     signingSecret: secrets.signingSecret,
     previousSigningSecret: secrets.previousSigningSecret,
+    oauth:
+      row.auth && secrets.oauthClientSecret !== null
+        ? {
+            tokenUrl: row.auth.token_url,
+            clientId: row.auth.client_id,
+            clientSecret: secrets.oauthClientSecret,
+            scope: row.auth.scope,
+            authMethod: row.auth.token_endpoint_auth_method,
+          }
+        : null,
     options: row.options,
     format: row.format,
   };

@@ -8,6 +8,12 @@ export interface DestinationSecrets {
   signingSecret: string | null;
   /** The secret the last rotation replaced, and until when deliveries are still signed with it. */
   previousSigningSecret: { secret: string; until: Date } | null;
+  /** The OAuth2 client secret (destinations/oauth2.ts), when the destination authenticates with OAuth2. */
+  oauthClientSecret: string | null;
+}
+
+export function sealOAuthClientSecret(ring: KeyRing, orgId: string, id: string, secret: string): Buffer {
+  return seal(ring, secret, associatedData(orgId, id, 'oauth_client_secret'));
 }
 
 export function sealAuthHeader(ring: KeyRing, orgId: string, id: string, value: string): Buffer {
@@ -21,7 +27,8 @@ export function sealSigningSecret(ring: KeyRing, orgId: string, id: string, secr
 type SealedRow = Pick<
   DestinationRow,
   'org_id' | 'id' | 'auth_header_sealed' | 'signing_secret_sealed' | 'previous_signing_secret_sealed' | 'previous_signing_secret_until'
->;
+> &
+  Partial<Pick<DestinationRow, 'auth_client_secret_sealed'>>;
 
 export function openSecrets(ring: KeyRing, row: SealedRow, now = new Date()): DestinationSecrets {
   const openBox = (box: Buffer | null, purpose: SealedPurpose) => (box ? open(ring, Buffer.from(box), associatedData(row.org_id, row.id, purpose)) : null);
@@ -32,6 +39,7 @@ export function openSecrets(ring: KeyRing, row: SealedRow, now = new Date()): De
     authHeaderValue: openBox(row.auth_header_sealed, 'auth_header'),
     signingSecret: openBox(row.signing_secret_sealed, 'signing_secret'),
     previousSigningSecret: previous && until ? { secret: previous, until } : null,
+    oauthClientSecret: openBox(row.auth_client_secret_sealed ?? null, 'oauth_client_secret'),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/types.js';
 import type { OutputFormat } from '../siem/outputFormat.js';
+import type { StoredOAuth2 } from './oauth2.js';
 
 /** A destinations row as stored (snake_case). Sealed columns hold AES-GCM boxes, never plaintext. */
 export interface DestinationRow {
@@ -17,6 +18,10 @@ export interface DestinationRow {
   /** The secret a rotation replaced: deliveries are signed with it too until the time below. */
   previous_signing_secret_sealed: Buffer | null;
   previous_signing_secret_until: Date | null;
+  /** OAuth2 client credentials without the secret (destinations/oauth2.ts); null: no OAuth2. */
+  auth: StoredOAuth2 | null;
+  /** The OAuth2 client secret, sealed (purpose oauth_client_secret). */
+  auth_client_secret_sealed: Buffer | null;
   /** Preset strings, and the integer delivery limits (max_events_per_second, max_concurrent_requests). */
   options: Record<string, string | number | boolean>;
   /** The checked filter (filters/validate.ts); null: every event. Config, never event data. */
@@ -55,17 +60,23 @@ const COUNTS = `
 
 export async function insertDestination(
   db: Queryable,
-  d: Pick<DestinationRow, 'org_id' | 'id' | 'siem' | 'name' | 'url' | 'auth_header_name' | 'auth_header_sealed' | 'signing_secret_sealed' | 'options' | 'filter' | 'enabled'> & {
-    /** Default 'ecs', as the column's. */
-    format?: OutputFormat;
-  },
+  d: Pick<
+    DestinationRow,
+    'org_id' | 'id' | 'siem' | 'name' | 'url' | 'auth_header_name' | 'auth_header_sealed' | 'signing_secret_sealed' | 'options' | 'filter' | 'enabled'
+  > &
+    Partial<Pick<DestinationRow, 'auth' | 'auth_client_secret_sealed'>> & {
+      /** Default 'ecs', as the column's. */
+      format?: OutputFormat;
+    },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO destinations (org_id, id, siem, name, url, auth_header_name, auth_header_sealed, signing_secret_sealed, options, filter, enabled, format)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    `INSERT INTO destinations (org_id, id, siem, name, url, auth_header_name, auth_header_sealed, signing_secret_sealed, options, filter, enabled,
+                               auth, auth_client_secret_sealed, format)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
     [
       d.org_id, d.id, d.siem, d.name, d.url, d.auth_header_name, d.auth_header_sealed, d.signing_secret_sealed, JSON.stringify(d.options),
-      d.filter === null ? null : JSON.stringify(d.filter), d.enabled, d.format ?? 'ecs',
+      d.filter === null ? null : JSON.stringify(d.filter), d.enabled,
+      d.auth ? JSON.stringify(d.auth) : null, d.auth_client_secret_sealed ?? null, d.format ?? 'ecs',
     ],
   );
 }
@@ -138,6 +149,8 @@ export type DestinationPatch = Partial<
     | 'filter'
     | 'enabled'
     | 'format'
+    | 'auth'
+    | 'auth_client_secret_sealed'
   >
 >;
 
@@ -154,6 +167,8 @@ const PATCHABLE = [
   'filter',
   'enabled',
   'format',
+  'auth',
+  'auth_client_secret_sealed',
 ] as const;
 
 export async function updateDestination(db: Queryable, orgId: string, id: string, patch: DestinationPatch): Promise<boolean> {
@@ -162,7 +177,7 @@ export async function updateDestination(db: Queryable, orgId: string, id: string
   for (const col of PATCHABLE) {
     if (!(col in patch)) continue;
     const v = patch[col];
-    values.push(col === 'options' || (col === 'filter' && v !== null) ? JSON.stringify(v) : v);
+    values.push(col === 'options' || ((col === 'filter' || col === 'auth') && v !== null) ? JSON.stringify(v) : v);
     sets.push(`${col} = $${values.length}`);
   }
   // Re-enabling a destination lifts any circuit-breaker or hold-limit pause so held jobs flow at once,
@@ -252,13 +267,17 @@ export async function purgeDeletedDestinations(db: Queryable): Promise<number> {
 }
 
 /** The sealed columns of a row, as key rotation reads and rewrites them. */
-export type SealedCredentials = Pick<DestinationRow, 'org_id' | 'id' | 'auth_header_sealed' | 'signing_secret_sealed' | 'previous_signing_secret_sealed'>;
+export type SealedCredentials = Pick<
+  DestinationRow,
+  'org_id' | 'id' | 'auth_header_sealed' | 'signing_secret_sealed' | 'previous_signing_secret_sealed' | 'auth_client_secret_sealed'
+>;
 
 /** Every sealed credential, for key rotation. */
 export async function listSealedCredentials(db: Queryable): Promise<SealedCredentials[]> {
   const { rows } = await db.query<SealedCredentials>(
-    `SELECT org_id, id, auth_header_sealed, signing_secret_sealed, previous_signing_secret_sealed FROM destinations
+    `SELECT org_id, id, auth_header_sealed, signing_secret_sealed, previous_signing_secret_sealed, auth_client_secret_sealed FROM destinations
       WHERE auth_header_sealed IS NOT NULL OR signing_secret_sealed IS NOT NULL OR previous_signing_secret_sealed IS NOT NULL
+         OR auth_client_secret_sealed IS NOT NULL
       ORDER BY org_id, id`,
   );
   return rows;
@@ -272,22 +291,24 @@ export async function listSealedCredentials(db: Queryable): Promise<SealedCreden
 export async function replaceSealedCredentials(
   db: Queryable,
   row: SealedCredentials,
-  resealed: Pick<SealedCredentials, 'auth_header_sealed' | 'signing_secret_sealed' | 'previous_signing_secret_sealed'>,
+  resealed: Pick<SealedCredentials, 'auth_header_sealed' | 'signing_secret_sealed' | 'previous_signing_secret_sealed' | 'auth_client_secret_sealed'>,
 ): Promise<boolean> {
   const { rowCount } = await db.query(
-    `UPDATE destinations SET auth_header_sealed = $3, signing_secret_sealed = $4, previous_signing_secret_sealed = $5
+    `UPDATE destinations SET auth_header_sealed = $3, signing_secret_sealed = $4, previous_signing_secret_sealed = $5, auth_client_secret_sealed = $6
       WHERE org_id = $1 AND id = $2
-        AND auth_header_sealed IS NOT DISTINCT FROM $6 AND signing_secret_sealed IS NOT DISTINCT FROM $7
-        AND previous_signing_secret_sealed IS NOT DISTINCT FROM $8`,
+        AND auth_header_sealed IS NOT DISTINCT FROM $7 AND signing_secret_sealed IS NOT DISTINCT FROM $8
+        AND previous_signing_secret_sealed IS NOT DISTINCT FROM $9 AND auth_client_secret_sealed IS NOT DISTINCT FROM $10`,
     [
       row.org_id,
       row.id,
       resealed.auth_header_sealed,
       resealed.signing_secret_sealed,
       resealed.previous_signing_secret_sealed,
+      resealed.auth_client_secret_sealed,
       row.auth_header_sealed,
       row.signing_secret_sealed,
       row.previous_signing_secret_sealed,
+      row.auth_client_secret_sealed,
     ],
   );
   return rowCount > 0;
@@ -296,7 +317,7 @@ export async function replaceSealedCredentials(
 /** One row's sealed credentials, for a rotation retry after a concurrent change. */
 export async function getSealedCredentials(db: Queryable, orgId: string, id: string): Promise<SealedCredentials | null> {
   const { rows } = await db.query<SealedCredentials>(
-    'SELECT org_id, id, auth_header_sealed, signing_secret_sealed, previous_signing_secret_sealed FROM destinations WHERE org_id = $1 AND id = $2',
+    'SELECT org_id, id, auth_header_sealed, signing_secret_sealed, previous_signing_secret_sealed, auth_client_secret_sealed FROM destinations WHERE org_id = $1 AND id = $2',
     [orgId, id],
   );
   return rows[0] ?? null;

@@ -5,13 +5,14 @@ import { AppError, invalid, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { checkDestinationUrl } from '../delivery/outbound/url.js';
 import { generateSigningSecret } from '../siem/standardWebhooks.js';
-import { getPresetInfo, type SiemId } from '../siem/catalog.js';
+import { getPresetInfo, normalizeSentinelUrl, type SiemId } from '../siem/catalog.js';
 import { DEFAULT_OUTPUT_FORMAT } from '../siem/outputFormat.js';
 import type { CreateDestinationBody, DestinationView, PatchDestinationBody } from '../api/schemas/destinations.js';
 import { checkHeaderName, checkHeaderValue } from './headers.js';
 import { checkDestinationName } from './name.js';
 import * as repo from './repository.js';
-import { rotatedSigningSecret, sealAuthHeader, sealSigningSecret } from './credentials.js';
+import { rotatedSigningSecret, sealAuthHeader, sealOAuthClientSecret, sealSigningSecret } from './credentials.js';
+import { checkAuth, oauth2Use } from './oauth2.js';
 import { toView } from './view.js';
 import { storableFilter } from '../filters/validate.js';
 import type { TrailActor } from '../trail/contract.js';
@@ -54,10 +55,28 @@ function checkCounts(counts: { total: number; enabled: number }, limits: OrgLimi
   }
 }
 
-function checkUrl(raw: string, allowPrivate: boolean): string {
+function checkUrl(raw: string, allowPrivate: boolean, siem: SiemId): string {
   const res = checkDestinationUrl(raw, { allowPrivate });
   if (!res.ok) throw invalid('url', res.message);
+  if (siem === 'microsoft_sentinel') {
+    const sentinel = normalizeSentinelUrl(res.url.toString());
+    if (!sentinel.ok) throw invalid('url', sentinel.message);
+    return sentinel.url;
+  }
   return res.url.toString();
+}
+
+/**
+ * With OAuth2, the Authorization header carries the access token: a configured header of that name
+ * would fight it, and Microsoft Sentinel takes no other credential.
+ */
+function checkHeaderBesideAuth(siem: SiemId, headerName: string | null, hasValue: boolean, hasAuth: boolean): void {
+  if (siem === 'microsoft_sentinel' && hasValue) {
+    throw invalid('auth_header_value', 'Microsoft Sentinel authenticates with auth (an Entra ID app\'s client credentials), not a header value');
+  }
+  if (hasAuth && hasValue && headerName?.toLowerCase() === 'authorization') {
+    throw invalid('auth_header_name', 'cannot be Authorization with auth set: the OAuth2 access token is sent in the Authorization header');
+  }
 }
 
 async function mustGet(deps: DestinationDeps, orgId: string, id: string) {
@@ -82,7 +101,7 @@ function checkPresetOptions(siem: SiemId, options: CreateDestinationBody['option
 
 export async function createDestination(deps: DestinationDeps, orgId: string, body: CreateDestinationBody, actor: TrailActor): Promise<DestinationView> {
   const siem: SiemId = (body.siem ?? 'custom');
-  const url = checkUrl(body.url, deps.allowPrivate);
+  const url = checkUrl(body.url, deps.allowPrivate, siem);
   const displayName = checkDestinationName(body.name ?? null);
   const preset = getPresetInfo(siem);
   const value = body.auth_header_value ? checkHeaderValue(body.auth_header_value) : null;
@@ -92,6 +111,11 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
   const name = nameRaw ? checkHeaderName(nameRaw) : null;
   if (body.signing && siem !== 'custom') throw invalid('signing', 'Standard Webhooks signing is only for the custom preset');
   checkPresetOptions(siem, body.options);
+  if (!body.auth && oauth2Use(siem) === 'required') {
+    throw invalid('auth', 'is required for Microsoft Sentinel: {"type": "oauth2_client_credentials", "tenant_id", "client_id", "client_secret"}');
+  }
+  const auth = body.auth ? checkAuth(siem, body.auth, { allowPrivate: deps.allowPrivate }) : null;
+  checkHeaderBesideAuth(siem, name, value !== null, auth !== null);
   const filter = storableFilter(body.filter ?? null);
 
   const id = newId('fwd');
@@ -110,6 +134,8 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
     options: body.options ?? {},
     filter,
     enabled,
+    auth: auth?.stored ?? null,
+    auth_client_secret_sealed: auth?.secret ? sealOAuthClientSecret(deps.keyRing, orgId, id, auth.secret) : null,
   };
   await deps.db.transaction(async (tx) => {
     await checkOrgLimits(tx, deps.limits, orgId, { destination: true, enabled });
@@ -161,19 +187,50 @@ function buildPatch(deps: DestinationDeps, orgId: string, row: repo.DestinationR
   const id = row.id;
   const patch: repo.DestinationPatch = {};
   if (body.name !== undefined) patch.name = checkDestinationName(body.name);
+  const siem = row.siem as SiemId;
   if (body.url !== undefined) {
-    patch.url = checkUrl(body.url, deps.allowPrivate);
+    patch.url = checkUrl(body.url, deps.allowPrivate, siem);
     // A stored credential is never sent to a new host: whoever can edit a destination must not be able
     // to redirect its secret to a server they control. Moving to another origin needs the credential
     // again (or "" to go without).
-    if (row.auth_header_sealed && new URL(patch.url).origin !== new URL(row.url).origin && body.auth_header_value === undefined) {
+    const moved = new URL(patch.url).origin !== new URL(row.url).origin;
+    if (row.auth_header_sealed && moved && body.auth_header_value === undefined) {
       throw invalid(
         'url',
         'moving the destination to another host requires auth_header_value in the same request (a stored credential is never sent to a new host); send "" to move it without one',
       );
     }
+    // The same for OAuth2: the access token the stored secret buys goes wherever the URL points.
+    if (row.auth_client_secret_sealed && moved && (body.auth === undefined || (body.auth !== null && body.auth.client_secret === undefined))) {
+      throw invalid(
+        'url',
+        'moving the destination to another host requires auth with its client_secret in the same request (the access token is never sent to a new host without it)',
+      );
+    }
+  }
+  if (body.auth !== undefined) {
+    if (body.auth === null) {
+      if (oauth2Use(siem) === 'required') throw invalid('auth', 'cannot be removed: Microsoft Sentinel authenticates with it');
+      patch.auth = null;
+      patch.auth_client_secret_sealed = null;
+    } else {
+      const checked = checkAuth(siem, body.auth, {
+        allowPrivate: deps.allowPrivate,
+        previous: { stored: row.auth, hasSecret: row.auth_client_secret_sealed !== null },
+      });
+      patch.auth = checked.stored;
+      if (checked.secret !== null) patch.auth_client_secret_sealed = sealOAuthClientSecret(deps.keyRing, orgId, id, checked.secret);
+    }
   }
   if (body.auth_header_name !== undefined) patch.auth_header_name = checkHeaderName(body.auth_header_name);
+  {
+    const headerName = patch.auth_header_name !== undefined ? patch.auth_header_name : row.auth_header_name;
+    const hasValue = body.auth_header_value !== undefined ? body.auth_header_value !== '' : row.auth_header_sealed !== null;
+    const hasAuth = patch.auth !== undefined ? patch.auth !== null : row.auth !== null;
+    if (body.auth_header_value !== undefined || body.auth_header_name !== undefined || body.auth !== undefined) {
+      checkHeaderBesideAuth(siem, headerName, hasValue, hasAuth);
+    }
+  }
   if (body.auth_header_value !== undefined) {
     if (body.auth_header_value === '') {
       patch.auth_header_sealed = null;

@@ -1,6 +1,7 @@
 import type { DestinationView } from '../api/schemas/destinations.js';
 import type { DestinationWithCounts } from './repository.js';
 import { destinationStatus } from './status.js';
+import { authView } from './oauth2.js';
 import { configuredLimits } from '../delivery/limits.js';
 import type { SiemId } from '../siem/catalog.js';
 
@@ -41,6 +42,7 @@ export function toView(row: DestinationWithCounts, now = new Date(), maxHoldHour
     })(),
     filter: row.filter,
     signing_enabled: row.signing_secret_sealed !== null,
+    auth: authView(row.auth, row.auth_client_secret_sealed !== null),
     previous_signing_secret_until:
       row.previous_signing_secret_sealed && row.previous_signing_secret_until && new Date(row.previous_signing_secret_until) > now ? iso(row.previous_signing_secret_until) : null,
     pending_events: row.pending_events,

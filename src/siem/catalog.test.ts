@@ -3,7 +3,12 @@ import {
   applyPrefix,
   buildUrl,
   DATADOG_SITES,
+  entraTokenUrl,
   formatHints,
+  normalizeSentinelUrl,
+  parseSentinelUrl,
+  sentinelIngestionUrl,
+  tenantOfEntraTokenUrl,
   getPresetInfo,
   NEW_RELIC_REGIONS,
   SIEM_IDS,
@@ -25,6 +30,16 @@ const correct: Record<SiemId, FormatHintInput> = {
   sumo_logic: { url: 'https://endpoint4.collection.us2.sumologic.com/receiver/v1/http/ZaVnC4dhaV3_abc==', authHeaderName: null, authHeaderValue: null },
   elastic: { url: 'https://my-deployment.es.us-east-1.aws.elastic-cloud.com/_bulk', authHeaderName: 'Authorization', authHeaderValue: `ApiKey ${ES_ENCODED}` },
   new_relic: { url: 'https://log-api.newrelic.com/log/v1', authHeaderName: 'Api-Key', authHeaderValue: NR_LICENSE, region: 'us' },
+  microsoft_sentinel: {
+    url: 'https://aegis-dce-a1b2.eastus-1.ingest.monitor.azure.com/',
+    sentinel: {
+      dcr_immutable_id: 'dcr-0123456789abcdef0123456789abcdef',
+      stream_name: 'Custom-AegisAudit_CL',
+      tenant_id: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+      client_id: GUID,
+      client_secret: 'Xy8Q~abcdefghijklmnopqrstuvwxyz0123456789',
+    },
+  },
   custom: { url: 'https://siem.example.com/ingest', authHeaderName: 'Authorization', authHeaderValue: 'Bearer abc123' },
 };
 
@@ -36,13 +51,14 @@ function find(hints: FormatHint[], field: FormatHint['field'], re: RegExp): Form
 
 describe('presets', () => {
   it('has one preset per SIEM id with the product labels', () => {
-    expect(SIEM_IDS).toHaveLength(6);
+    expect(SIEM_IDS).toHaveLength(7);
     expect(SIEM_IDS.map((id) => SIEM_PRESETS[id].label)).toEqual([
       'Splunk HEC',
       'Datadog Logs',
       'Sumo Logic',
       'Elastic',
       'New Relic',
+      'Microsoft Sentinel',
       'Custom HTTPS webhook',
     ]);
     expect(getPresetInfo('splunk_hec').credentialLabel).toBe('HEC Token');
@@ -246,6 +262,44 @@ describe('formatHints', () => {
       expect(eu.fix?.value).toBe('https://log-api.eu.newrelic.com/log/v1');
       expect(formatHints('new_relic', { ...base, authHeaderName: 'X-License-Key' })).toEqual([]);
       expect(find(formatHints('new_relic', { ...base, authHeaderName: 'Authorization' }), 'auth_header_name', /Api-Key/).fix?.value).toBe('Api-Key');
+    });
+  });
+
+  describe('microsoft_sentinel', () => {
+    const base = { ...correct.microsoft_sentinel, url: 'https://aegis-dce-a1b2.eastus-1.ingest.monitor.azure.com' };
+    const f = base.sentinel!;
+    it('accepts a whole Logs Ingestion URL on its own (the API form)', () => {
+      const url = sentinelIngestionUrl(base.url, f.dcr_immutable_id!, f.stream_name!);
+      expect(url).toBe(`${base.url}/dataCollectionRules/${f.dcr_immutable_id!}/streams/Custom-AegisAudit_CL?api-version=2023-01-01`);
+      expect(formatHints('microsoft_sentinel', { url })).toEqual([]);
+      expect(parseSentinelUrl(url)).toEqual({ endpoint: base.url, dcrImmutableId: f.dcr_immutable_id, streamName: 'Custom-AegisAudit_CL', apiVersion: '2023-01-01' });
+      expect(normalizeSentinelUrl(url.replace(/\?.*$/, ''))).toEqual({ ok: true, url });
+      expect(normalizeSentinelUrl(base.url)).toMatchObject({ ok: false, message: /dataCollectionRules/ });
+      expect(normalizeSentinelUrl(`${base.url}/dataCollectionRules/my-dcr/streams/Custom-X`)).toMatchObject({ ok: false, message: /immutable id/ });
+    });
+    it('flags the legacy Data Collector API, a DCE path and the configuration endpoint', () => {
+      find(formatHints('microsoft_sentinel', { ...base, url: 'https://0000.ods.opinsights.azure.com/api/logs' }), 'url', /Data Collector API/);
+      const h = find(formatHints('microsoft_sentinel', { ...base, url: `${base.url}/dataCollectionRules` }), 'url', /endpoint alone/);
+      expect(h.fix?.value).toBe(base.url);
+      const c = find(formatHints('microsoft_sentinel', { ...base, url: 'https://aegis-dce-a1b2.eastus-1.handler.control.monitor.azure.com' }), 'url', /configuration access/);
+      expect(c.fix?.value).toBe(base.url);
+    });
+    it('checks the DCR immutable id, the stream, the tenant, the client id and the secret', () => {
+      find(formatHints('microsoft_sentinel', { ...base, sentinel: { ...f, dcr_immutable_id: '/subscriptions/x/resourceGroups/y/providers/Microsoft.Insights/dataCollectionRules/z' } }), 'dcr_immutable_id', /resource id/);
+      find(formatHints('microsoft_sentinel', { ...base, sentinel: { ...f, dcr_immutable_id: 'my-dcr' } }), 'dcr_immutable_id', /32 hexadecimal/);
+      const s = find(formatHints('microsoft_sentinel', { ...base, sentinel: { ...f, stream_name: 'AegisAudit_CL' } }), 'stream_name', /Custom-/);
+      expect(s.fix?.value).toBe('Custom-AegisAudit_CL');
+      find(formatHints('microsoft_sentinel', { ...base, sentinel: { ...f, tenant_id: 'not a tenant' } }), 'tenant_id', /GUID/);
+      find(formatHints('microsoft_sentinel', { ...base, sentinel: { ...f, client_id: f.tenant_id } }), 'client_id', /tenant id/);
+      find(formatHints('microsoft_sentinel', { ...base, sentinel: { ...f, client_secret: GUID } }), 'client_secret', /Secret ID/);
+      find(formatHints('microsoft_sentinel', { ...base, sentinel: { ...f, client_secret: '' } }), 'client_secret', /Value/);
+      // Edit leaves the stored secret alone: an undefined field is not checked.
+      expect(formatHints('microsoft_sentinel', { ...base, sentinel: { ...f, client_secret: undefined } })).toEqual([]);
+    });
+    it('builds the Entra ID token URL from the tenant and reads it back', () => {
+      expect(entraTokenUrl(f.tenant_id!)).toBe(`https://login.microsoftonline.com/${f.tenant_id!}/oauth2/v2.0/token`);
+      expect(tenantOfEntraTokenUrl(entraTokenUrl('contoso.onmicrosoft.com'))).toBe('contoso.onmicrosoft.com');
+      expect(tenantOfEntraTokenUrl('https://127.0.0.1:1234/token')).toBeUndefined();
     });
   });
 

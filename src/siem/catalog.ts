@@ -7,9 +7,9 @@
 
 import { headerNameProblem } from '../destinations/headerRules.js';
 
-export type SiemId = 'splunk_hec' | 'datadog' | 'sumo_logic' | 'elastic' | 'new_relic' | 'custom';
+export type SiemId = 'splunk_hec' | 'datadog' | 'sumo_logic' | 'elastic' | 'new_relic' | 'microsoft_sentinel' | 'custom';
 
-export const SIEM_IDS: readonly SiemId[] = ['splunk_hec', 'datadog', 'sumo_logic', 'elastic', 'new_relic', 'custom'];
+export const SIEM_IDS: readonly SiemId[] = ['splunk_hec', 'datadog', 'sumo_logic', 'elastic', 'new_relic', 'microsoft_sentinel', 'custom'];
 
 export function isSiemId(value: unknown): value is SiemId {
   return typeof value === 'string' && (SIEM_IDS as readonly string[]).includes(value);
@@ -43,6 +43,11 @@ export interface SiemPresetInfo {
   regions?: readonly SiemUrlChoice[];
   /** Path of the paste-and-go page in the repository. */
   docsPath: string;
+  /**
+   * Microsoft Sentinel: the credential is an OAuth2 client secret (`auth`), not a header value; the
+   * token it buys is what goes in the Authorization header.
+   */
+  oauth2?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -70,6 +75,81 @@ export const NEW_RELIC_REGIONS: readonly SiemUrlChoice[] = [
   { id: 'jp', label: 'Japan', url: 'https://log-api.jp.nr-data.net/log/v1' },
   { id: 'fedramp', label: 'FedRAMP', url: 'https://gov-log-api.newrelic.com/log/v1' },
 ];
+
+// ---------------------------------------------------------------------------------------------
+// Microsoft Sentinel (Azure Monitor Logs Ingestion API)
+
+/** The Logs Ingestion API version Aegis speaks (the one @azure/monitor-ingestion sends). */
+export const SENTINEL_API_VERSION = '2023-01-01';
+/** The Entra ID scope of the Logs Ingestion API in Azure's public cloud (what the Azure SDK asks for). */
+export const SENTINEL_DEFAULT_SCOPE = 'https://monitor.azure.com//.default';
+export const SENTINEL_DEFAULT_STREAM = 'Custom-AegisAudit_CL';
+/** Data collection rule immutable ids: "dcr-" and 32 hexadecimal digits. */
+export const DCR_IMMUTABLE_ID_RE = /^dcr-[0-9a-f]{32}$/i;
+
+/** Microsoft Entra ID's v2.0 token endpoint for a tenant (a GUID or a verified domain). */
+export function entraTokenUrl(tenantId: string): string {
+  return `https://login.microsoftonline.com/${encodeURIComponent(tenantId.trim())}/oauth2/v2.0/token`;
+}
+
+/** The tenant of an Entra ID v2.0 token URL, or undefined when the URL is not one. */
+export function tenantOfEntraTokenUrl(tokenUrl: string): string | undefined {
+  const u = parseUrl(tokenUrl);
+  if (!u || !/^login\.(microsoftonline\.(com|us)|chinacloudapi\.cn)$/i.test(u.hostname)) return undefined;
+  const m = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(u.pathname);
+  return m ? decodeURIComponent(m[1]!) : undefined;
+}
+
+/** The Logs Ingestion URL: {DCE}/dataCollectionRules/{DCR immutable id}/streams/{stream}?api-version=... */
+export function sentinelIngestionUrl(endpoint: string, dcrImmutableId: string, streamName: string): string {
+  const base = endpoint.trim().replace(/\/+$/, '');
+  return `${base}/dataCollectionRules/${encodeURIComponent(dcrImmutableId.trim())}/streams/${encodeURIComponent(streamName.trim())}?api-version=${SENTINEL_API_VERSION}`;
+}
+
+export interface SentinelUrlParts {
+  /** The data collection endpoint (or the DCR's own logs ingestion endpoint): scheme, host, port. */
+  endpoint: string;
+  dcrImmutableId: string;
+  streamName: string;
+  apiVersion: string | null;
+}
+
+/** The parts of a Logs Ingestion URL, or undefined when its path is not /dataCollectionRules/{id}/streams/{stream}. */
+export function parseSentinelUrl(raw: string): SentinelUrlParts | undefined {
+  const u = parseUrl(raw);
+  if (!u) return undefined;
+  const m = /^(.*?)\/dataCollectionRules\/([^/]+)\/streams\/([^/]+)\/?$/.exec(u.pathname);
+  if (!m) return undefined;
+  let dcr: string;
+  let stream: string;
+  try {
+    dcr = decodeURIComponent(m[2]!);
+    stream = decodeURIComponent(m[3]!);
+  } catch {
+    return undefined;
+  }
+  return { endpoint: `${u.protocol}//${u.host}${m[1]!}`, dcrImmutableId: dcr, streamName: stream, apiVersion: u.searchParams.get('api-version') };
+}
+
+/**
+ * The Logs Ingestion URL as stored: the path must name a DCR and a stream; api-version is set to the
+ * version Aegis speaks when missing. Returns the problem in words when the URL is not one.
+ */
+export function normalizeSentinelUrl(raw: string): { ok: true; url: string } | { ok: false; message: string } {
+  const parts = parseSentinelUrl(raw);
+  if (!parts) {
+    return {
+      ok: false,
+      message: `must be the Logs Ingestion URL: <data collection endpoint>/dataCollectionRules/<DCR immutable id>/streams/<stream name>?api-version=${SENTINEL_API_VERSION}`,
+    };
+  }
+  if (!DCR_IMMUTABLE_ID_RE.test(parts.dcrImmutableId)) {
+    return { ok: false, message: 'the DCR immutable id in the path must be dcr- followed by 32 hexadecimal digits (the DCR\'s immutableId, not its name or resource id)' };
+  }
+  const u = new URL(raw.trim());
+  if (parts.apiVersion === null) u.searchParams.set('api-version', SENTINEL_API_VERSION);
+  return { ok: true, url: u.toString() };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Presets
@@ -166,6 +246,21 @@ export const SIEM_PRESETS: Readonly<Record<SiemId, SiemPresetInfo>> = {
     regions: NEW_RELIC_REGIONS,
     docsPath: 'docs/siem/new_relic.md',
   },
+  microsoft_sentinel: {
+    id: 'microsoft_sentinel',
+    label: 'Microsoft Sentinel',
+    credentialLabel: 'Client secret',
+    credentialHelp:
+      'Microsoft Entra ID → App registrations → your app → Certificates & secrets. Paste the secret’s Value (shown once when created), not its Secret ID.',
+    defaultHeaderName: null,
+    prefix: '',
+    urlLabel: 'Data collection endpoint (DCE)',
+    urlPlaceholder: 'https://my-dce-a1b2.eastus-1.ingest.monitor.azure.com',
+    urlHelp:
+      'Azure portal → Monitor → Data collection endpoints → your DCE → Logs Ingestion. Or the DCR’s own logs ingestion endpoint (DCR → JSON view → endpoints.logsIngestion).',
+    docsPath: 'docs/siem/microsoft_sentinel.md',
+    oauth2: true,
+  },
   custom: {
     id: 'custom',
     label: 'Custom HTTPS webhook',
@@ -217,7 +312,7 @@ export function applyPrefix(siem: SiemId, token: string): string {
 // Format hints
 
 export interface FormatHint {
-  field: 'url' | 'auth_header_value' | 'auth_header_name';
+  field: 'url' | 'auth_header_value' | 'auth_header_name' | SentinelField;
   severity: 'error' | 'warning' | 'info';
   message: string;
   fix?: { label: string; value: string };
@@ -231,7 +326,14 @@ export interface FormatHintInput {
   site?: string | null;
   /** New Relic region id chosen in the picker, when there is one. */
   region?: string | null;
+  /**
+   * Microsoft Sentinel's form fields (`url` is then the data collection endpoint, or a whole Logs
+   * Ingestion URL). A field left undefined is not checked (Edit leaves the secret alone).
+   */
+  sentinel?: Partial<Record<SentinelField, string | null>>;
 }
+
+export type SentinelField = 'dcr_immutable_id' | 'stream_name' | 'tenant_id' | 'client_id' | 'client_secret';
 
 const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -783,6 +885,126 @@ function customHints(input: FormatHintInput, _u: URL | undefined, hints: FormatH
   }
 }
 
+const TENANT_RE = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]+(?:\.[a-z0-9-]+)+)$/i;
+const DCE_HOST_RE = /\.ingest\.monitor\.azure\.(com|us|cn)$/i;
+
+function sentinelHints(input: FormatHintInput, u: URL | undefined, hints: FormatHint[]): void {
+  const full = parseSentinelUrl(input.url);
+  if (u && (u.protocol === 'https:' || u.protocol === 'http:')) {
+    const host = u.hostname.toLowerCase();
+    if (host.endsWith('.ods.opinsights.azure.com')) {
+      hints.push({
+        field: 'url',
+        severity: 'error',
+        message:
+          'This is the retired HTTP Data Collector API (workspace id + shared key). Aegis uses the Logs Ingestion API: paste a data collection endpoint and the DCR immutable id instead.',
+      });
+    } else if (host.endsWith('.handler.control.monitor.azure.com')) {
+      hints.push({
+        field: 'url',
+        severity: 'error',
+        message: 'This is the DCE’s configuration access endpoint; use its Logs ingestion endpoint (…ingest.monitor.azure.com).',
+        fix: { label: 'Use the ingestion endpoint', value: `https://${host.replace('.handler.control.', '.ingest.')}` },
+      });
+    } else if (!DCE_HOST_RE.test(host)) {
+      hints.push({
+        field: 'url',
+        severity: 'warning',
+        message: 'Logs ingestion endpoints look like https://<name>-<id>.<region>-1.ingest.monitor.azure.com; check you copied the Logs ingestion endpoint of your DCE.',
+      });
+    }
+    if (full) {
+      if (full.apiVersion !== null && full.apiVersion !== SENTINEL_API_VERSION) {
+        hints.push({
+          field: 'url',
+          severity: 'warning',
+          message: `Aegis sends api-version=${SENTINEL_API_VERSION}, the Logs Ingestion API version it is written for.`,
+        });
+      }
+    } else if (input.sentinel === undefined && u.pathname.replace(/\/+$/, '') !== '') {
+      hints.push({
+        field: 'url',
+        severity: 'error',
+        message: 'Use the whole Logs Ingestion URL: <DCE>/dataCollectionRules/<DCR immutable id>/streams/<stream name>.',
+      });
+    } else if (input.sentinel !== undefined && u.pathname.replace(/\/+$/, '') !== '') {
+      hints.push({
+        field: 'url',
+        severity: 'error',
+        message: 'Paste the endpoint alone (https://…ingest.monitor.azure.com); the DCR and stream go in their own fields.',
+        fix: { label: 'Keep the endpoint only', value: `${u.protocol}//${u.host}` },
+      });
+    }
+  }
+  const f = input.sentinel;
+  if (!f) return;
+  const dcr = f.dcr_immutable_id?.trim();
+  if (dcr !== undefined && !full) {
+    if (dcr === '') {
+      hints.push({ field: 'dcr_immutable_id', severity: 'error', message: 'Paste the data collection rule’s Immutable Id (DCR → Overview → JSON view → immutableId).' });
+    } else if (/^\/subscriptions\//i.test(dcr)) {
+      hints.push({
+        field: 'dcr_immutable_id',
+        severity: 'error',
+        message: 'This is the DCR’s resource id. The Logs Ingestion API takes its Immutable Id, dcr-<32 hex digits> (Overview → JSON view → immutableId).',
+      });
+    } else if (!DCR_IMMUTABLE_ID_RE.test(dcr)) {
+      hints.push({ field: 'dcr_immutable_id', severity: 'error', message: 'DCR immutable ids look like dcr-000a00a000a00000a000000aa000a0aa (dcr- and 32 hexadecimal digits).' });
+    }
+  }
+  const stream = f.stream_name?.trim();
+  if (stream !== undefined && !full) {
+    if (stream === '') {
+      hints.push({
+        field: 'stream_name',
+        severity: 'error',
+        message: `Name the DCR stream that takes the events, for example ${SENTINEL_DEFAULT_STREAM}.`,
+        fix: { label: `Use ${SENTINEL_DEFAULT_STREAM}`, value: SENTINEL_DEFAULT_STREAM },
+      });
+    } else if (!/^(Custom|Microsoft)-/.test(stream)) {
+      hints.push({
+        field: 'stream_name',
+        severity: 'error',
+        message: 'Stream names start with Custom- (a stream declared in the DCR, e.g. Custom-AegisAudit_CL); the table name alone is refused (404).',
+        fix: { label: `Use Custom-${stream}`, value: `Custom-${stream}` },
+      });
+    }
+  }
+  const tenant = f.tenant_id?.trim();
+  if (tenant !== undefined) {
+    if (tenant === '') {
+      hints.push({ field: 'tenant_id', severity: 'error', message: 'Paste the Directory (tenant) ID from the app registration’s Overview.' });
+    } else if (!TENANT_RE.test(tenant)) {
+      hints.push({ field: 'tenant_id', severity: 'error', message: 'A tenant id is a GUID (Directory (tenant) ID) or a domain such as contoso.onmicrosoft.com.' });
+    }
+  }
+  const client = f.client_id?.trim();
+  if (client !== undefined) {
+    if (client === '') {
+      hints.push({ field: 'client_id', severity: 'error', message: 'Paste the Application (client) ID from the app registration’s Overview.' });
+    } else if (!GUID_RE.test(client)) {
+      hints.push({ field: 'client_id', severity: 'warning', message: 'The Application (client) ID is a GUID: 32 hexadecimal digits in groups of 8-4-4-4-12.' });
+    } else if (tenant && client.toLowerCase() === tenant.toLowerCase()) {
+      hints.push({ field: 'client_id', severity: 'error', message: 'The client id equals the tenant id; copy the Application (client) ID, not the Directory (tenant) ID.' });
+    }
+  }
+  const secret = f.client_secret;
+  if (secret !== undefined && secret !== null) {
+    const t = secret.trim();
+    if (t === '') {
+      hints.push({ field: 'client_secret', severity: 'error', message: 'Paste the client secret’s Value.' });
+    } else if (GUID_RE.test(t)) {
+      hints.push({
+        field: 'client_secret',
+        severity: 'error',
+        message: 'This looks like the secret’s Secret ID (a GUID). Paste its Value instead; Entra ID shows it only once, right after you create the secret.',
+      });
+    } else if (t !== secret) {
+      hints.push({ field: 'client_secret', severity: 'info', message: 'Leading or trailing spaces will be removed.', fix: { label: 'Trim', value: t } });
+    }
+  }
+}
+
 /**
  * Hints for the destination form. Returns [] for a correct configuration.
  * `authHeaderValue` may be the pasted credential or the value after applyPrefix.
@@ -806,6 +1028,9 @@ export function formatHints(siem: SiemId, input: FormatHintInput): FormatHint[] 
       break;
     case 'new_relic':
       newRelicHints(input, u, hints);
+      break;
+    case 'microsoft_sentinel':
+      sentinelHints(input, u, hints);
       break;
     case 'custom':
       customHints(input, u, hints);

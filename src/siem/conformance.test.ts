@@ -64,6 +64,11 @@ function decode(siem: SiemId, body: string): SiemEvent[] {
       expect(payload).toHaveLength(1);
       return payload[0]!.logs.map((l) => l.attributes);
     }
+    case 'microsoft_sentinel': {
+      // TimeGenerated is the event's @timestamp; every other column is the event's own field.
+      const records = JSON.parse(body) as Array<Record<string, unknown>>;
+      return records.map(({ TimeGenerated, ...rest }) => ({ '@timestamp': TimeGenerated, ...rest }) as unknown as SiemEvent);
+    }
     case 'custom':
       return [JSON.parse(body) as SiemEvent];
   }

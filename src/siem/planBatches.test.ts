@@ -14,6 +14,8 @@ const DOCUMENTED = {
   elastic: { events: 1000, batchBytes: 5_000_000, eventBytes: 100_000_000 },
   new_relic: { events: 10_000, batchBytes: 1_000_000, eventBytes: 1_000_000 },
   custom: { events: 1, batchBytes: 1_000_000, eventBytes: Number.POSITIVE_INFINITY },
+  // Logs Ingestion API: 1 MB per call (the Azure SDK's chunk size, uncompressed JSON).
+  microsoft_sentinel: { events: 10_000, batchBytes: 1_000_000, eventBytes: 1_000_000 },
 } as const;
 
 describe.each(SIEM_IDS)('batch planner: %s', (siem) => {

@@ -7,6 +7,7 @@ import { sumoLogicEncoder } from './sumoLogic.js';
 import { elasticEncoder } from './elastic.js';
 import { newRelicEncoder } from './newRelic.js';
 import { customEncoder } from './custom.js';
+import { microsoftSentinelEncoder } from './microsoftSentinel.js';
 
 const ENCODERS: Readonly<Record<SiemId, SiemEncoder>> = {
   splunk_hec: splunkHecEncoder,
@@ -14,6 +15,7 @@ const ENCODERS: Readonly<Record<SiemId, SiemEncoder>> = {
   sumo_logic: sumoLogicEncoder,
   elastic: elasticEncoder,
   new_relic: newRelicEncoder,
+  microsoft_sentinel: microsoftSentinelEncoder,
   custom: customEncoder,
 };
 

@@ -213,8 +213,8 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
 
     await page.keyboard.press('Enter');
     await dialog().waitFor();
-    // Splunk HEC is focused; five ArrowDowns reach Custom HTTPS webhook.
-    for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowDown');
+    // Splunk HEC is focused; six ArrowDowns reach Custom HTTPS webhook.
+    for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowDown');
     await expect(dialog().getByRole('radio', { name: /^Custom HTTPS webhook/ }).isChecked()).resolves.toBe(true);
     await dialog().getByRole('button', { name: 'Continue' }).focus();
     await page.keyboard.press('Enter');

@@ -2,7 +2,15 @@ import { Type, type Static } from 'typebox';
 import { LIMIT_BOUNDS } from '../../delivery/limits.js';
 
 const SIEM = Type.Union(
-  [Type.Literal('splunk_hec'), Type.Literal('datadog'), Type.Literal('sumo_logic'), Type.Literal('elastic'), Type.Literal('new_relic'), Type.Literal('custom')],
+  [
+    Type.Literal('splunk_hec'),
+    Type.Literal('datadog'),
+    Type.Literal('sumo_logic'),
+    Type.Literal('elastic'),
+    Type.Literal('new_relic'),
+    Type.Literal('microsoft_sentinel'),
+    Type.Literal('custom'),
+  ],
   { description: 'The SIEM preset: decides the body encoding, batching and error hints. Default custom.' },
 );
 
@@ -30,6 +38,61 @@ const Name = Type.Union(
   ],
 );
 const PresetString = Type.String({ minLength: 1, maxLength: 256 });
+
+/**
+ * OAuth2 client credentials (RFC 6749 section 4.4). The shape only; destinations/oauth2.ts checks the
+ * values and answers 400 naming auth.<field>.
+ */
+export const AuthBody = Type.Object(
+  {
+    type: Type.Literal('oauth2_client_credentials'),
+    token_url: Type.Optional(
+      Type.String({
+        maxLength: 2048,
+        description:
+          'The token endpoint. Microsoft Sentinel: built from tenant_id (https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token) unless given (sovereign clouds). Same address rules as url.',
+      }),
+    ),
+    tenant_id: Type.Optional(Type.String({ minLength: 1, maxLength: 253, description: 'Microsoft Sentinel: the Directory (tenant) ID of the Entra ID app.' })),
+    client_id: Type.String({ minLength: 1, maxLength: 256, description: 'The client (Entra ID: Application (client) ID).' }),
+    client_secret: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1024,
+        description:
+          'The client secret. Encrypted at rest with AES-256-GCM; never returned. Required on create; on PATCH, omit it to keep the stored one (only while the token URL keeps its host).',
+      }),
+    ),
+    scope: Type.Optional(
+      Type.String({
+        maxLength: 1024,
+        description: 'Space-separated scopes. Microsoft Sentinel default: https://monitor.azure.com//.default. Custom default: none sent.',
+      }),
+    ),
+    token_endpoint_auth_method: Type.Optional(
+      Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post')], {
+        description: 'How the client authenticates to the token endpoint. Default: client_secret_post for Microsoft Sentinel (as the Azure SDK does), client_secret_basic for custom webhooks (RFC 6749).',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'OAuth2 client credentials: Aegis fetches an access token, caches it until shortly before it expires, and sends it as Authorization: Bearer. Required for microsoft_sentinel; optional for custom. See docs/siem/microsoft_sentinel.md and docs/siem/custom.md.',
+  },
+);
+export type AuthBody = Static<typeof AuthBody>;
+
+export const AuthView = Type.Object({
+  type: Type.Literal('oauth2_client_credentials'),
+  token_url: Type.String(),
+  client_id: Type.String(),
+  scope: Type.Union([Type.String(), Type.Null()]),
+  token_endpoint_auth_method: Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post')]),
+  tenant_id: Type.Optional(Type.String()),
+  client_secret_configured: Type.Boolean({ description: 'Whether a client secret is stored. The secret itself is never returned.' }),
+});
+export type AuthView = Static<typeof AuthView>;
 
 /**
  * The shape only; the service checks operators, paths, depth and size (filters/validate.ts) and
@@ -97,6 +160,7 @@ export const CreateDestinationBody = Type.Object(
     signing: Type.Optional(
       Type.Boolean({ description: 'Custom webhooks only: sign every request with Standard Webhooks. The secret is returned once.' }),
     ),
+    auth: Type.Optional(AuthBody),
   },
   { additionalProperties: false },
 );
@@ -114,6 +178,7 @@ export const PatchDestinationBody = Type.Object(
     filter: Type.Optional(Filter),
     rotate_signing_secret: Type.Optional(Type.Boolean({ description: 'Custom webhooks: issue a new signing secret (returned once).' })),
     signing: Type.Optional(Type.Boolean({ description: 'Custom webhooks: turn Standard Webhooks signing on or off.' })),
+    auth: Type.Optional(Type.Union([AuthBody, Type.Null({ description: 'Custom webhooks: remove OAuth2 (and its stored secret).' })])),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -158,6 +223,7 @@ export const DestinationView = Type.Object(
     ),
     filter: Nullable(Type.Record(Type.String(), Type.Unknown(), { description: 'The filter: only matching events are forwarded. null: every event.' })),
     signing_enabled: Type.Boolean(),
+    auth: Nullable(AuthView),
     previous_signing_secret_until: Nullable(
       Type.String({
         format: 'date-time',

@@ -4,6 +4,7 @@ import { errorText, type Destination, type DestinationsApi, type RangeReplayResu
 import { Modal } from './Modal.js';
 import { DestinationFields, cleanOptions, effectiveHeaderName, initialForm, type FormState } from './DestinationFields.js';
 import { TestResultPanel } from './TestResultPanel.js';
+import { sentinelRequest } from './SentinelFields.js';
 import { FilterEditor, draftFilter, draftFrom, type FilterDraft } from './FilterEditor.js';
 import { FormatChoice } from './FormatChoice.js';
 import { DEFAULT_OUTPUT_FORMAT, type OutputFormat } from '../../../src/siem/outputFormat.js';
@@ -16,6 +17,7 @@ const BLURBS: Record<SiemId, string> = {
   sumo_logic: 'HTTP Logs & Metrics Source',
   elastic: 'Elasticsearch bulk API',
   new_relic: 'Log API, any region',
+  microsoft_sentinel: 'Logs Ingestion API, Entra ID app',
   custom: 'Any HTTPS endpoint, JSON',
 };
 
@@ -91,15 +93,18 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
       setError(filter.error);
       return;
     }
-    const value = applyPrefix(form.siem, form.credential);
+    // Microsoft Sentinel: the URL is built from its parts and the secret travels in auth, never a header.
+    const sentinel = form.sentinel ? sentinelRequest(form, form.credential) : null;
+    const value = sentinel ? '' : applyPrefix(form.siem, form.credential);
     const header = effectiveHeaderName(form);
     const name = form.name.trim();
     const body = {
-      url: form.url.trim(),
+      url: sentinel ? sentinel.url : form.url.trim(),
       options: cleanOptions(form.options),
       filter: filter.filter,
       format,
       ...(value !== '' && header !== '' ? { auth_header_name: header, auth_header_value: value } : {}),
+      ...(sentinel ? { auth: sentinel.auth } : {}),
     };
     setStep(2);
     try {
@@ -110,7 +115,7 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
           ...body,
           name: name === '' ? null : name,
           // An emptied credential field after a failed test removes the stored one.
-          ...(value === '' && saved.auth_header_configured ? { auth_header_value: '' } : {}),
+          ...(!sentinel && value === '' && saved.auth_header_configured ? { auth_header_value: '' } : {}),
         });
       } else {
         dest = await api.create({ ...body, ...(name !== '' ? { name } : {}), siem: form.siem, enabled: false });

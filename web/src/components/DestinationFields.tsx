@@ -1,5 +1,6 @@
 import { useId, useState } from 'react';
 import { DESTINATION_NAME_MAX } from '../../../src/api/schemas/destinations.js';
+import { emptySentinelForm, SentinelFields, sentinelHintInput, type SentinelForm } from './SentinelFields.js';
 import {
   applyPrefix,
   buildUrl,
@@ -21,6 +22,8 @@ export interface FormState {
   headerName: string;
   credential: string;
   options: Record<string, string>;
+  /** Microsoft Sentinel: `url` is then the data collection endpoint and `credential` the client secret. */
+  sentinel?: SentinelForm;
 }
 
 export function initialForm(siem: SiemId): FormState {
@@ -28,7 +31,9 @@ export function initialForm(siem: SiemId): FormState {
   const site = info.sites?.[0]?.id ?? '';
   const region = info.regions?.[0]?.id ?? '';
   const url = (site && buildUrl(siem, site)) || (region && buildUrl(siem, region)) || '';
-  return { siem, name: '', url, site, region, headerName: info.defaultHeaderName ?? '', credential: '', options: {} };
+  const form: FormState = { siem, name: '', url, site, region, headerName: info.defaultHeaderName ?? '', credential: '', options: {} };
+  if (info.oauth2) form.sentinel = emptySentinelForm();
+  return form;
 }
 
 /**
@@ -62,10 +67,11 @@ export function hintsFor(form: FormState, checkCredential: boolean): FormatHint[
     authHeaderValue: checkCredential ? form.credential : null,
     site: form.site || null,
     region: form.region || null,
-  }).filter((h) => checkCredential || h.field !== 'auth_header_value');
+    ...(form.sentinel ? { sentinel: sentinelHintInput(form.sentinel, checkCredential ? form.credential : undefined) } : {}),
+  }).filter((h) => checkCredential || (h.field !== 'auth_header_value' && h.field !== 'client_secret'));
 }
 
-type HintField = FormatHint['field'];
+export type HintField = FormatHint['field'];
 
 interface FieldsProps {
   form: FormState;
@@ -107,7 +113,7 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
     return h;
   });
   const urlHints = shown.filter((h) => h.field === 'url');
-  const credHints = shown.filter((h) => h.field !== 'url');
+  const credHints = shown.filter((h) => h.field === 'auth_header_value' || h.field === 'auth_header_name');
 
   const picker = info.sites ?? info.regions;
   const pickerLabel = info.sites ? 'Datadog site' : 'Region';
@@ -138,6 +144,9 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
         </div>
       ) : null}
 
+      {form.sentinel ? <SentinelFields form={form} sentinel={form.sentinel} onChange={onChange} withCredential={withCredential} hints={shown} touch={touch} /> : null}
+
+      {form.sentinel ? null : (
       <div className="field">
         <label htmlFor={`${id}-url`}>{info.urlLabel}</label>
         <input
@@ -163,6 +172,7 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
         </p>
         <Hints id={`${id}-url-hints`} hints={urlHints} onFix={applyFix} />
       </div>
+      )}
 
       {form.siem === 'custom' ? (
         <div className="field">
@@ -193,7 +203,7 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
         </div>
       ) : null}
 
-      {withCredential ? (
+      {withCredential && !form.sentinel ? (
         <div className="field">
           <label htmlFor={`${id}-cred`}>{info.credentialLabel}</label>
           <div className="input-group">
@@ -300,7 +310,7 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
 }
 
 /** The Format hint: updates as the user types; announced politely. */
-function Hints({ id, hints, onFix }: { id: string; hints: FormatHint[]; onFix: (h: FormatHint) => void }) {
+export function Hints({ id, hints, onFix }: { id: string; hints: FormatHint[]; onFix: (h: FormatHint) => void }) {
   return (
     <div id={id} className="hints" aria-live="polite">
       {hints.map((h, i) => (

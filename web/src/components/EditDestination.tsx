@@ -7,6 +7,7 @@ import { TestResultPanel } from './TestResultPanel.js';
 import { FilterEditor, draftFilter, draftFrom, type FilterDraft } from './FilterEditor.js';
 import { FormatChoice } from './FormatChoice.js';
 import { isOutputFormat, type OutputFormat } from '../../../src/siem/outputFormat.js';
+import { sentinelFormFrom, sentinelRequest } from './SentinelFields.js';
 
 interface Props {
   api: DestinationsApi;
@@ -20,7 +21,8 @@ function formFrom(d: Destination): FormState {
   const info = getPresetInfo(siem);
   const site = info.sites?.find((s) => s.url === d.url)?.id ?? '';
   const region = info.regions?.find((r) => r.url === d.url)?.id ?? '';
-  return { siem, name: d.name ?? '', url: d.url, site, region, headerName: d.auth_header_name ?? '', credential: '', options: stringOptions(d.options) };
+  const form: FormState = { siem, name: d.name ?? '', url: d.url, site, region, headerName: d.auth_header_name ?? '', credential: '', options: stringOptions(d.options) };
+  return info.oauth2 ? { ...form, ...sentinelFormFrom(d) } : form;
 }
 
 /** The preset options the form edits (strings; a checkbox as 'true'); the integer delivery limits are kept as they are. */
@@ -60,6 +62,8 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
   const [busy, setBusy] = useState(false);
   const [attempted, setAttempted] = useState(false);
   const info = getPresetInfo(form.siem);
+  // Microsoft Sentinel's credential is the OAuth2 client secret: present when auth says so.
+  const credentialConfigured = info.oauth2 ? dest.auth?.client_secret_configured === true : dest.auth_header_configured;
   const rotateButton = useRef<HTMLButtonElement>(null);
   const newCredentialInput = useRef<HTMLInputElement>(null);
   // Rotate and the new-credential field replace each other: move focus to whichever is now shown,
@@ -104,14 +108,19 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
     return run(async () => {
       const header = effectiveHeaderName(form) || (rotating ? 'Authorization' : '');
       const name = form.name.trim();
+      const sentinel = form.sentinel ? sentinelRequest(form, rotating ? newCredential : '') : null;
       const d = await api.patch(dest.destination_id, {
         name: name === '' ? null : name,
-        url: form.url.trim(),
+        url: sentinel ? sentinel.url : form.url.trim(),
         options: { ...cleanOptions(form.options), ...limitOptions(dest.options) },
         filter: filter.filter,
         format,
-        ...(header !== '' && (dest.auth_header_configured || rotating || form.siem === 'custom') ? { auth_header_name: header } : {}),
-        ...(rotating ? { auth_header_value: rotatingWith } : {}),
+        ...(sentinel
+          ? { auth: sentinel.auth }
+          : {
+              ...(header !== '' && (dest.auth_header_configured || rotating || form.siem === 'custom') ? { auth_header_name: header } : {}),
+              ...(rotating ? { auth_header_value: rotatingWith } : {}),
+            }),
       });
       if (rotating) {
         setRotating(false);
@@ -147,7 +156,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
   // Like the add form: the new credential's hints wait until it has been typed in (or saved).
   const credHints =
     rotating && (newCredential !== '' || attempted)
-      ? hintsFor({ ...form, credential: newCredential }, true).filter((h) => h.field === 'auth_header_value')
+      ? hintsFor({ ...form, credential: newCredential }, true).filter((h) => h.field === 'auth_header_value' || h.field === 'client_secret')
       : [];
 
   return (
@@ -161,6 +170,13 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
       >
         <DestinationFields form={form} onChange={setForm} withCredential={false} showAllHints />
         <FormatChoice value={format} onChange={setFormat} />
+        {dest.auth && !info.oauth2 ? (
+          <p className="note" data-testid="oauth2-note">
+            OAuth2 client credentials: client <code>{dest.auth.client_id}</code> at <code>{dest.auth.token_url}</code>
+            {dest.auth.client_secret_configured ? ', client secret present (encrypted)' : ''}. Change them through the API (<code>auth</code>,
+            docs/siem/custom.md).
+          </p>
+        ) : null}
         <FilterEditor api={api} draft={filterDraft} onChange={setFilterDraft} />
 
         <div className="field">
@@ -169,7 +185,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
           </span>
           <div className="credential-row" role="group" aria-labelledby={`${id}-cred-label`}>
             <span className="credential-state">
-              {dest.auth_header_configured ? (
+              {credentialConfigured ? (
                 <span className="chip" data-testid="credential-chip">
                   <svg width="12" height="12" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
                     <path d="M4 7V5a4 4 0 1 1 8 0v2h1v8H3V7h1Zm2 0h4V5a2 2 0 1 0-4 0v2Z" fill="currentColor" />
@@ -185,10 +201,10 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
             </span>
             {!rotating ? (
               <button type="button" ref={rotateButton} className="button-secondary small" onClick={() => { setRotating(true); setConfirmRemove(false); setMessage(null); }}>
-                {dest.auth_header_configured ? 'Rotate' : 'Add credential'}
+                {credentialConfigured ? 'Rotate' : 'Add credential'}
               </button>
             ) : null}
-            {dest.auth_header_configured && !rotating ? (
+            {dest.auth_header_configured && !info.oauth2 && !rotating ? (
               <button type="button" className="button-danger-ghost small" onClick={() => { setConfirmRemove(true); setRotating(false); }}>
                 Remove
               </button>

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { REFRESH_AT_FRACTION, TokenCache } from './tokenCache.js';
+import type { OAuth2ClientCredentials, TokenResult } from './tokenRequest.js';
+
+const cfg: OAuth2ClientCredentials = {
+  tokenUrl: 'https://login.example.com/t/oauth2/v2.0/token',
+  clientId: 'client',
+  clientSecret: 'secret-1',
+  scope: 'https://monitor.azure.com//.default',
+  authMethod: 'client_secret_post',
+};
+
+/** A token endpoint stand-in that numbers its tokens (the cache is what is under test here). */
+function issuer(expiresInS = 3600) {
+  let n = 0;
+  const fetch = async (): Promise<TokenResult> => {
+    n++;
+    await Promise.resolve();
+    return { ok: true, token: `tok-${n}`, expiresInS, durationMs: 1 };
+  };
+  return { fetch, count: () => n };
+}
+
+describe('TokenCache', () => {
+  it('reuses a token until 80% of its lifetime, then fetches a new one before it expires', async () => {
+    let now = 1_000_000;
+    const cache = new TokenCache(() => now);
+    const t = issuer(3600);
+    expect(await cache.get('d1', cfg, t.fetch)).toMatchObject({ ok: true, token: 'tok-1' });
+    now += 3600 * 1000 * REFRESH_AT_FRACTION - 1;
+    expect(await cache.get('d1', cfg, t.fetch)).toMatchObject({ token: 'tok-1', cached: true });
+    now += 1;
+    expect(await cache.get('d1', cfg, t.fetch)).toMatchObject({ token: 'tok-2' });
+    expect(t.count()).toBe(2);
+  });
+
+  it('shares one fetch between concurrent callers of a destination', async () => {
+    const cache = new TokenCache();
+    const t = issuer();
+    const results = await Promise.all(Array.from({ length: 10 }, () => cache.get('d1', cfg, t.fetch)));
+    expect(new Set(results.map((r) => (r.ok ? r.token : r.error)))).toEqual(new Set(['tok-1']));
+    expect(t.count()).toBe(1);
+    expect(cache.fetches).toBe(1);
+  });
+
+  it('keeps destinations apart, and a changed secret makes the cached token stale', async () => {
+    const cache = new TokenCache();
+    const t = issuer();
+    await cache.get('d1', cfg, t.fetch);
+    expect(await cache.get('d2', cfg, t.fetch)).toMatchObject({ token: 'tok-2' });
+    expect(await cache.get('d1', { ...cfg, clientSecret: 'secret-2' }, t.fetch)).toMatchObject({ token: 'tok-3' });
+  });
+
+  it('invalidate drops only the token that was refused', async () => {
+    const cache = new TokenCache();
+    const t = issuer();
+    await cache.get('d1', cfg, t.fetch);
+    cache.invalidate('d1', 'some-older-token');
+    expect(await cache.get('d1', cfg, t.fetch)).toMatchObject({ token: 'tok-1', cached: true });
+    cache.invalidate('d1', 'tok-1');
+    expect(await cache.get('d1', cfg, t.fetch)).toMatchObject({ token: 'tok-2' });
+  });
+
+  it('does not cache a failure', async () => {
+    const cache = new TokenCache();
+    let calls = 0;
+    const failing = async (): Promise<TokenResult> => {
+      calls++;
+      await Promise.resolve();
+      return { ok: false, error: 'refused', durationMs: 1 };
+    };
+    expect(await cache.get('d1', cfg, failing)).toMatchObject({ ok: false });
+    expect(await cache.get('d1', cfg, failing)).toMatchObject({ ok: false });
+    expect(calls).toBe(2);
+  });
+});

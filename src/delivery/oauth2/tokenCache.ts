@@ -1,0 +1,72 @@
+// Access tokens per destination, in this process's memory only (a restart fetches new ones; tokens
+// are never written anywhere). A token is reused until 80% of its lifetime has passed, then fetched
+// again before it expires; concurrent requests of one destination share one fetch. A token the SIEM
+// refused with 401 is dropped (invalidate) so the next get fetches a fresh one.
+import { createHash } from 'node:crypto';
+import type { OAuth2ClientCredentials, TokenResult } from './tokenRequest.js';
+
+/** Share of a token's lifetime after which it is refreshed. */
+export const REFRESH_AT_FRACTION = 0.8;
+/** Destinations whose tokens are held at once; the least recently fetched go first. */
+const MAX_ENTRIES = 10_000;
+
+interface Entry {
+  fingerprint: string;
+  token: string;
+  refreshAtMs: number;
+}
+
+/**
+ * What a cached token was bought with: a change of token URL, client, scope, method or secret (a
+ * rotation through the API) makes the cached token stale at once. A digest, so the secret itself is
+ * not kept a second time.
+ */
+export function credentialsFingerprint(cfg: OAuth2ClientCredentials): string {
+  return createHash('sha256')
+    .update(JSON.stringify([cfg.tokenUrl, cfg.clientId, cfg.clientSecret, cfg.scope, cfg.authMethod]))
+    .digest('base64url');
+}
+
+export class TokenCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly inflight = new Map<string, Promise<TokenResult>>();
+  /** Token requests started, for tests and metrics. */
+  fetches = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /**
+   * A usable token for `key` (one destination): the cached one while it is fresh, else the result of
+   * `fetch` (shared by concurrent callers). Failures are not cached: the next call asks again.
+   */
+  async get(key: string, cfg: OAuth2ClientCredentials, fetch: () => Promise<TokenResult>): Promise<TokenResult & { cached?: boolean }> {
+    const fingerprint = credentialsFingerprint(cfg);
+    const entry = this.entries.get(key);
+    if (entry && entry.fingerprint === fingerprint && this.now() < entry.refreshAtMs) {
+      return { ok: true, token: entry.token, expiresInS: Math.max(0, (entry.refreshAtMs - this.now()) / 1000), durationMs: 0, cached: true };
+    }
+    const flightKey = `${key}\n${fingerprint}`;
+    let flight = this.inflight.get(flightKey);
+    if (!flight) {
+      this.fetches++;
+      const startedAt = this.now();
+      flight = fetch()
+        .then((result) => {
+          if (result.ok) {
+            this.entries.delete(key);
+            this.entries.set(key, { fingerprint, token: result.token, refreshAtMs: startedAt + result.expiresInS * 1000 * REFRESH_AT_FRACTION });
+            if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+          }
+          return result;
+        })
+        .finally(() => this.inflight.delete(flightKey));
+      this.inflight.set(flightKey, flight);
+    }
+    return flight;
+  }
+
+  /** Forgets `token` for `key` (the SIEM answered 401 to it); a newer token of the key is kept. */
+  invalidate(key: string, token: string): void {
+    if (this.entries.get(key)?.token === token) this.entries.delete(key);
+  }
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { describeTokenError, tokenRequest, type OAuth2ClientCredentials } from './tokenRequest.js';
+
+const cfg: OAuth2ClientCredentials = {
+  tokenUrl: 'https://login.microsoftonline.com/t/oauth2/v2.0/token',
+  clientId: 'my client',
+  clientSecret: 'p@ss:w+rd~/',
+  scope: 'https://monitor.azure.com//.default',
+  authMethod: 'client_secret_post',
+};
+
+describe('tokenRequest', () => {
+  it('client_secret_post: the credentials and scope in the form body, as MSAL sends them to Entra ID', () => {
+    const { body, headers } = tokenRequest(cfg);
+    const form = new URLSearchParams(body);
+    expect(Object.fromEntries(form)).toEqual({
+      grant_type: 'client_credentials',
+      client_id: 'my client',
+      client_secret: 'p@ss:w+rd~/',
+      scope: 'https://monitor.azure.com//.default',
+    });
+    expect(headers['content-type']).toBe('application/x-www-form-urlencoded;charset=utf-8');
+    expect(headers['authorization']).toBeUndefined();
+  });
+
+  it('client_secret_basic: form-encoded id and secret in HTTP Basic (RFC 6749 2.3.1), none in the body', () => {
+    const { body, headers } = tokenRequest({ ...cfg, authMethod: 'client_secret_basic', scope: null });
+    expect(body).toBe('grant_type=client_credentials');
+    const decoded = Buffer.from(headers['authorization']!.replace(/^Basic /, ''), 'base64').toString('utf8');
+    expect(decoded).toBe('my+client:p%40ss%3Aw%2Brd~%2F');
+    const [id, secret] = decoded.split(':').map((p) => decodeURIComponent(p.replace(/\+/g, ' ')));
+    expect([id, secret]).toEqual(['my client', 'p@ss:w+rd~/']);
+  });
+});
+
+describe('describeTokenError', () => {
+  const entra = (code: number, error = 'invalid_client') =>
+    JSON.stringify({ error, error_description: `AADSTS${code}: Something.\r\nTrace ID: 1`, error_codes: [code] });
+
+  it.each([
+    [7000215, /check the client secret.*Value, not its Secret ID/],
+    [7000222, /expired/],
+    [700016, /check the client id/],
+    [90002, /check the tenant id/],
+    [70011, /scope/],
+  ])('turns AADSTS%s into an action', (code, re) => {
+    expect(describeTokenError(401, entra(code))).toMatch(re);
+  });
+
+  it('falls back on the OAuth2 error code, then on the status', () => {
+    expect(describeTokenError(401, '{"error":"invalid_client","error_description":"client authentication failed"}')).toMatch(
+      /refused the client credentials \(invalid_client: client authentication failed\): check the client id and the client secret/,
+    );
+    expect(describeTokenError(400, '{"error":"unauthorized_client"}')).toMatch(/client_credentials grant/);
+    expect(describeTokenError(404, 'Not Found')).toMatch(/check the token URL/);
+    expect(describeTokenError(503, '')).toMatch(/server error.*retry/);
+    expect(describeTokenError(302, '')).toMatch(/redirects/);
+  });
+});

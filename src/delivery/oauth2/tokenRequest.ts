@@ -1,0 +1,120 @@
+// One OAuth2 client-credentials token request (RFC 6749 section 4.4) through the destinations' own
+// outbound client, so the token endpoint gets what every delivery gets: the connect-time private
+// address guard, the timeouts, no redirects, a capped answer. Never throws.
+import type { OutboundClient } from '../outbound/client.js';
+import { classifyResult } from '../failure.js';
+import { isRecord, parseJson } from '../../siem/types.js';
+import type { TokenEndpointAuthMethod } from '../../destinations/oauth2.js';
+
+/** A destination's OAuth2 client, its secret opened: lives only in memory. */
+export interface OAuth2ClientCredentials {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  scope: string | null;
+  authMethod: TokenEndpointAuthMethod;
+}
+
+export type TokenResult =
+  | { ok: true; token: string; expiresInS: number; durationMs: number }
+  | { ok: false; error: string; durationMs: number };
+
+/** Lifetime assumed when the answer has no expires_in (RFC 6749 leaves it optional): short, to be safe. */
+export const DEFAULT_EXPIRES_IN_S = 300;
+/** A token is a header value: visible ASCII only (RFC 6750's b64token is stricter still). */
+const TOKEN_RE = /^[\x21-\x7e]+$/;
+
+/** application/x-www-form-urlencoded, as RFC 6749 appendix B asks (space as +). */
+function formEncode(value: string): string {
+  return encodeURIComponent(value).replace(/%20/g, '+');
+}
+
+/** The request body and headers for the client's authentication method. */
+export function tokenRequest(cfg: OAuth2ClientCredentials): { body: string; headers: Record<string, string> } {
+  const fields: Array<[string, string]> = [['grant_type', 'client_credentials']];
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', accept: 'application/json' };
+  if (cfg.authMethod === 'client_secret_post') {
+    // What MSAL (the Azure SDK's ClientSecretCredential) sends to Microsoft Entra ID.
+    fields.push(['client_id', cfg.clientId], ['client_secret', cfg.clientSecret]);
+  } else {
+    // RFC 6749 section 2.3.1: both parts form-encoded, then joined by ":" and base64-encoded.
+    headers['authorization'] = `Basic ${Buffer.from(`${formEncode(cfg.clientId)}:${formEncode(cfg.clientSecret)}`, 'utf8').toString('base64')}`;
+  }
+  if (cfg.scope !== null) fields.push(['scope', cfg.scope]);
+  return { body: fields.map(([k, v]) => `${k}=${formEncode(v)}`).join('&'), headers };
+}
+
+function clip(text: string, max: number): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
+
+/**
+ * The action-oriented sentence for a refused token request: Microsoft Entra ID's AADSTS codes where
+ * it gives one, else the OAuth2 error code (RFC 6749 section 5.2).
+ */
+export function describeTokenError(status: number, body: string): string {
+  const parsed = parseJson(body);
+  const error = isRecord(parsed) && typeof parsed.error === 'string' ? parsed.error : undefined;
+  const description = isRecord(parsed) && typeof parsed.error_description === 'string' ? parsed.error_description : '';
+  const codes = isRecord(parsed) && Array.isArray(parsed.error_codes) ? parsed.error_codes.filter((c): c is number => typeof c === 'number') : [];
+  const aadsts = new Set([...codes.map(String), ...[...description.matchAll(/AADSTS(\d+)/g)].map((m) => m[1]!)]);
+  const has = (...c: string[]) => c.some((x) => aadsts.has(x));
+
+  if (has('7000215')) return 'Microsoft Entra ID refused the client secret (AADSTS7000215): check the client secret — paste the secret\'s Value, not its Secret ID.';
+  if (has('7000222')) return 'The client secret has expired (AADSTS7000222): create a new secret for the app registration and paste its Value here.';
+  if (has('700016')) return 'Microsoft Entra ID knows no app with this client id in the tenant (AADSTS700016): check the client id (Application (client) ID) and the tenant id.';
+  if (has('90002', '900023', '90013')) return 'Microsoft Entra ID knows no such tenant: check the tenant id (Directory (tenant) ID of the app registration).';
+  if (has('70011', '1002012', '500011')) return 'Microsoft Entra ID refused the scope: for Microsoft Sentinel it is https://monitor.azure.com//.default (the app needs no API permission for it).';
+
+  const said = error ? ` (${error}${description ? `: ${clip(description.split(/\r?\n/)[0] ?? '', 120)}` : ''})` : '';
+  switch (error) {
+    case 'invalid_client':
+      return `The token endpoint refused the client credentials${said}: check the client id and the client secret.`;
+    case 'unauthorized_client':
+      return `The client may not use the client_credentials grant${said}: allow that grant for this client on the authorization server.`;
+    case 'invalid_scope':
+      return `The token endpoint refused the scope${said}: check the scope.`;
+    case 'unsupported_grant_type':
+      return `The token endpoint does not offer the client_credentials grant${said}: check the token URL.`;
+    default:
+      break;
+  }
+  if (status === 401 || status === 403) return `The token endpoint refused the client (HTTP ${status})${said}: check the client id and the client secret.`;
+  if (status === 404 || status === 405) return `The token URL answered HTTP ${status}${said}: check the token URL (an OAuth2 token endpoint, e.g. https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token).`;
+  if (status === 429) return `The token endpoint is rate limiting${said}; Aegis will retry.`;
+  if (status >= 500) return `The token endpoint had a server error (HTTP ${status})${said}; Aegis will retry.`;
+  if (status >= 300 && status < 400) return `The token URL redirects (HTTP ${status}): use the final token endpoint URL — redirects are never followed.`;
+  return `The token endpoint answered HTTP ${status}${said}: check the token URL, client id and client secret.`;
+}
+
+/** "OAuth2 token request to <host> failed: <sentence>", the prefix every token failure carries. */
+function failure(cfg: OAuth2ClientCredentials, sentence: string, durationMs: number): TokenResult {
+  const host = URL.canParse(cfg.tokenUrl) ? new URL(cfg.tokenUrl).host : 'the token endpoint';
+  return { ok: false, error: `OAuth2 token request to ${host} failed: ${sentence}`, durationMs };
+}
+
+/** Asks the token endpoint for an access token. */
+export async function requestToken(client: OutboundClient, cfg: OAuth2ClientCredentials): Promise<TokenResult> {
+  const { body, headers } = tokenRequest(cfg);
+  const result = await client.send({ url: cfg.tokenUrl, headers, body });
+  if (result.kind === 'network') {
+    return failure(cfg, classifyResult(result).error ?? result.message, result.durationMs);
+  }
+  if (result.status < 200 || result.status >= 300) return failure(cfg, describeTokenError(result.status, result.body), result.durationMs);
+  const parsed = parseJson(result.body);
+  if (!isRecord(parsed) || typeof parsed.access_token !== 'string' || !TOKEN_RE.test(parsed.access_token)) {
+    return failure(cfg, 'the answer carries no usable access_token: check the token URL is an OAuth2 token endpoint.', result.durationMs);
+  }
+  if (typeof parsed.token_type === 'string' && parsed.token_type.toLowerCase() !== 'bearer') {
+    return failure(cfg, `the token endpoint issued a ${clip(parsed.token_type, 20)} token; Aegis sends Bearer tokens only.`, result.durationMs);
+  }
+  const raw = parsed.expires_in;
+  const expires = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
+  return {
+    ok: true,
+    token: parsed.access_token,
+    expiresInS: Number.isFinite(expires) && expires > 0 ? expires : DEFAULT_EXPIRES_IN_S,
+    durationMs: result.durationMs,
+  };
+}

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../errors.js';
+import { authView, checkAuth } from './oauth2.js';
+
+const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const base = { type: 'oauth2_client_credentials' as const, client_id: 'app', client_secret: 's3cret~value' };
+
+function refusal(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof AppError) return err.message;
+    throw err;
+  }
+  throw new Error('expected a 400');
+}
+
+describe('checkAuth', () => {
+  it('Sentinel: the tenant builds the Entra ID token URL; default scope and client_secret_post', () => {
+    const { stored, secret } = checkAuth('microsoft_sentinel', { ...base, tenant_id: TENANT }, { allowPrivate: false });
+    expect(stored).toEqual({
+      type: 'oauth2_client_credentials',
+      token_url: `https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/token`,
+      client_id: 'app',
+      scope: 'https://monitor.azure.com//.default',
+      token_endpoint_auth_method: 'client_secret_post',
+      tenant_id: TENANT,
+    });
+    expect(secret).toBe('s3cret~value');
+  });
+
+  it('custom: token_url required, no scope by default, client_secret_basic', () => {
+    expect(refusal(() => checkAuth('custom', base, { allowPrivate: false }))).toMatch(/^auth\.token_url: is required/);
+    const { stored } = checkAuth('custom', { ...base, token_url: 'https://auth.example.com/token' }, { allowPrivate: false });
+    expect(stored).toMatchObject({ scope: null, token_endpoint_auth_method: 'client_secret_basic' });
+    expect(stored.tenant_id).toBeUndefined();
+  });
+
+  it('the token URL obeys the destination address rules', () => {
+    expect(refusal(() => checkAuth('custom', { ...base, token_url: 'https://127.0.0.1:8443/token' }, { allowPrivate: false }))).toMatch(/^auth\.token_url: .*loopback/);
+    expect(refusal(() => checkAuth('custom', { ...base, token_url: 'http://auth.example.com/token' }, { allowPrivate: false }))).toMatch(/^auth\.token_url: .*https/);
+    expect(checkAuth('custom', { ...base, token_url: 'https://127.0.0.1:8443/token' }, { allowPrivate: true }).stored.token_url).toBe('https://127.0.0.1:8443/token');
+  });
+
+  it('refuses other presets, bad values, and a kept secret on a new host; never echoes the secret', () => {
+    expect(refusal(() => checkAuth('splunk_hec', { ...base, tenant_id: TENANT }, { allowPrivate: false }))).toMatch(/^auth: /);
+    expect(refusal(() => checkAuth('microsoft_sentinel', { ...base, tenant_id: 'not a tenant' }, { allowPrivate: false }))).toMatch(/^auth\.tenant_id/);
+    expect(refusal(() => checkAuth('custom', { ...base, token_url: 'https://a.example/t', scope: 'a "b"' }, { allowPrivate: false }))).toMatch(/^auth\.scope/);
+    const bad = refusal(() => checkAuth('microsoft_sentinel', { ...base, tenant_id: TENANT, client_secret: 'Zq9secret\nXw7' }, { allowPrivate: false }));
+    expect(bad).toMatch(/^auth\.client_secret/);
+    expect(bad).not.toContain('Zq9secret');
+    const { client_secret: _omit, ...noSecret } = base;
+    const previous = { stored: checkAuth('custom', { ...base, token_url: 'https://a.example/t' }, { allowPrivate: false }).stored, hasSecret: true };
+    expect(checkAuth('custom', { ...noSecret, token_url: 'https://a.example/other' }, { allowPrivate: false, previous }).secret).toBeNull();
+    expect(refusal(() => checkAuth('custom', { ...noSecret, token_url: 'https://b.example/t' }, { allowPrivate: false, previous }))).toMatch(/new host/);
+    expect(refusal(() => checkAuth('custom', { ...noSecret, token_url: 'https://a.example/t' }, { allowPrivate: false }))).toMatch(/^auth\.client_secret: is required/);
+  });
+
+  it('the view says whether a secret is stored, never what it is', () => {
+    const { stored } = checkAuth('microsoft_sentinel', { ...base, tenant_id: TENANT }, { allowPrivate: false });
+    const view = authView(stored, true);
+    expect(view).toMatchObject({ client_secret_configured: true, tenant_id: TENANT });
+    expect(JSON.stringify(view)).not.toContain('s3cret');
+    expect(authView(null, false)).toBeNull();
+  });
+});

@@ -1,0 +1,268 @@
+// Issue 13: Microsoft Sentinel (Logs Ingestion API) and custom webhooks with OAuth2 client
+// credentials, against a real authorization server (oidc-provider, over HTTPS) and a receiver that
+// accepts only tokens that server signed for the Logs Ingestion resource, as Azure Monitor does.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { dumpDatabase } from '../../support/dbDump.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+import { startReceiver, type Receiver, type ReceivedRequest, type ReceiverHandler } from '../../support/httpsReceiver.js';
+import { startOAuthServer, WEBHOOK_SCOPE, type OAuthServer, type TestClient } from '../../support/oauthServer.js';
+import { leakedForm } from '../../support/secretForms.js';
+import { eventIdsOf, jobRows, seedEvents, statusCounts } from './support.js';
+import { loadConfig } from '../../../src/config/env.js';
+import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js';
+import { associatedData, open, sealedKeyId } from '../../../src/crypto/sealedBox.js';
+import { rotateEncryptionKey } from '../../../src/cli/rotateKey.js';
+
+const DCR = 'dcr-0123456789abcdef0123456789abcdef';
+const STREAM = 'Custom-AegisAudit_CL';
+const SECRET = 'Xy8Q~s3cr3t/Value+with.Special_chars-0123456789';
+const WRONG_SECRET = 'Wr0ng~but/plausible+Secret.Value_9876543210';
+
+const clients: Record<'sentinel' | 'cache' | 'revoke' | 'wrong' | 'webhook', TestClient> = {
+  sentinel: { client_id: '11111111-1111-4111-8111-111111111111', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
+  cache: { client_id: '22222222-2222-4222-8222-222222222222', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
+  revoke: { client_id: '33333333-3333-4333-8333-333333333333', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
+  wrong: { client_id: '44444444-4444-4444-8444-444444444444', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
+  webhook: { client_id: 'aegis-webhook-client', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic' },
+};
+
+describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custom webhooks (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let op: OAuthServer;
+  let org: { orgId: string; apiKey: string };
+  const receivers: Receiver[] = [];
+  /** Tokens the receivers must refuse from now on (revoked at the resource server). */
+  const revoked = new Set<string>();
+  const accepted: string[] = [];
+
+  /** Azure Monitor's side: 401 without a valid token for the Logs Ingestion resource, else 204. */
+  const validating =
+    (audience?: string): ReceiverHandler =>
+    async (req: ReceivedRequest) => {
+      const auth = String(req.headers.authorization ?? '');
+      const token = /^Bearer (\S+)$/.exec(auth)?.[1];
+      const refuse = { status: 401, headers: { 'content-type': 'application/json' }, body: '{"error":{"code":"InvalidToken","message":"The provided token is not valid"}}' };
+      if (!token || revoked.has(token)) return refuse;
+      try {
+        await op.verify(token, audience);
+      } catch {
+        return refuse;
+      }
+      accepted.push(token);
+      return { status: 204 };
+    };
+
+  async function receiver(handler: ReceiverHandler): Promise<Receiver> {
+    const r = await startReceiver(handler);
+    receivers.push(r);
+    return r;
+  }
+
+  const base = () => `/api/orgs/${org.orgId}/forwarding-destinations`;
+  const call = (method: string, path: string, body?: unknown) => svc.request(method, path, { apiKey: org.apiKey, ...(body !== undefined ? { body } : {}) });
+
+  /** Creates a destination (the only enabled one) and returns its id. */
+  async function create(body: Record<string, unknown>): Promise<{ id: string; text: string }> {
+    const list = await call('GET', base());
+    for (const d of list.body.destinations ?? list.body) {
+      if (d.enabled) await call('PATCH', `${base()}/${d.destination_id}`, { enabled: false });
+    }
+    const res = await call('POST', base(), body);
+    expect(res.status, res.text).toBe(201);
+    return { id: res.body.destination_id as string, text: res.text };
+  }
+
+  function sentinelBody(r: Receiver, client: TestClient, secret = client.client_secret) {
+    return {
+      siem: 'microsoft_sentinel',
+      url: `${r.url}/dataCollectionRules/${DCR}/streams/${STREAM}`,
+      auth: { type: 'oauth2_client_credentials', token_url: op.tokenUrl, client_id: client.client_id, client_secret: secret },
+    };
+  }
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    op = await startOAuthServer(Object.values(clients));
+    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,1,1' });
+    org = await svc.newOrg();
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    for (const r of receivers) await r.close();
+    await op?.close();
+    await tdb?.close();
+  });
+
+  it('Sentinel: gzip JSON array to the DCR stream with a token the receiver verifies; the secret is never shown', async () => {
+    const r = await receiver(validating());
+    const { id, text } = await create(sentinelBody(r, clients.sentinel));
+    expect(text).not.toContain(SECRET);
+    const view = (await call('GET', `${base()}/${id}`)).body;
+    expect(view).toMatchObject({
+      siem: 'microsoft_sentinel',
+      url: `${r.url}/dataCollectionRules/${DCR}/streams/${STREAM}?api-version=2023-01-01`,
+      auth_header_configured: false,
+      auth: {
+        type: 'oauth2_client_credentials',
+        token_url: op.tokenUrl,
+        client_id: clients.sentinel.client_id,
+        scope: 'https://monitor.azure.com//.default',
+        token_endpoint_auth_method: 'client_secret_post',
+        client_secret_configured: true,
+      },
+    });
+    expect(JSON.stringify(view)).not.toContain(SECRET);
+
+    const ids = await seedEvents(tdb.db, org.orgId, 5);
+    await r.waitFor((reqs) => new Set(reqs.filter((q) => q.headers.authorization).flatMap(eventIdsOf)).size >= 5, 60_000);
+    const req = r.requests[0]!;
+    expect(req.method).toBe('POST');
+    expect(req.path).toBe(`/dataCollectionRules/${DCR}/streams/${STREAM}?api-version=2023-01-01`);
+    expect(req.headers['content-encoding']).toBe('gzip');
+    expect(req.headers['content-type']).toBe('application/json');
+    expect(String(req.headers['x-ms-client-request-id'])).toMatch(/^[0-9a-f-]{36}$/);
+    const payload = await op.verify(String(req.headers.authorization).slice('Bearer '.length));
+    expect(payload).toMatchObject({ client_id: clients.sentinel.client_id, scope: 'https://monitor.azure.com//.default' });
+    const records = r.requests.flatMap((q) => JSON.parse(q.body.toString('utf8')) as Array<Record<string, any>>);
+    for (const rec of records) {
+      expect(Object.keys(rec).sort()).toEqual(['TimeGenerated', 'aegis', 'event', 'organization']);
+      expect(ids).toContain(rec.event.id);
+      expect(rec.TimeGenerated).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+\+00:00$/);
+      expect(rec.organization.id).toBe(org.orgId);
+    }
+    await expect.poll(async () => (await call('GET', `${base()}/${id}`)).body.status, { timeout: 30_000 }).toBe('active');
+    expect(op.grants.get(clients.sentinel.client_id)).toBe(1);
+  });
+
+  it('caches the token across batches and for the test probe: one token request', async () => {
+    const r = await receiver(validating());
+    const { id } = await create(sentinelBody(r, clients.cache));
+    for (let round = 1; round <= 3; round++) {
+      await seedEvents(tdb.db, org.orgId, 2);
+      await r.waitFor((reqs) => reqs.flatMap(eventIdsOf).length >= round * 2, 60_000);
+    }
+    const probe = await call('POST', `${base()}/${id}/test`);
+    expect(probe.body, probe.text).toMatchObject({ ok: true, status_code: 204, error: null });
+    expect(r.requests.length).toBeGreaterThanOrEqual(4);
+    expect(op.grants.get(clients.cache.client_id)).toBe(1);
+  });
+
+  it('a revoked token answered 401 is refreshed once and the same request succeeds', async () => {
+    const r = await receiver(validating());
+    const { id } = await create(sentinelBody(r, clients.revoke));
+    const [firstEvent] = await seedEvents(tdb.db, org.orgId, 1);
+    // Answered and settled (a request is recorded before the receiver has checked its token).
+    await expect.poll(async () => (await jobRows(tdb.db, id)).find((j) => j.event_id === firstEvent)?.status, { timeout: 60_000 }).toBe('done');
+    expect(r.requests).toHaveLength(1);
+    expect(op.grants.get(clients.revoke.client_id)).toBe(1);
+    const first = String(r.requests[0]!.headers.authorization);
+    revoked.add(first.slice('Bearer '.length));
+
+    const [eventId] = await seedEvents(tdb.db, org.orgId, 1);
+    await r.waitFor((reqs) => reqs.length >= 3, 60_000);
+    // The stale token once, then a fresh one, for the same body.
+    expect(r.requests[1]!.headers.authorization).toBe(first);
+    expect(r.requests[2]!.headers.authorization).not.toBe(first);
+    expect(eventIdsOf(r.requests[2]!)).toEqual([eventId]);
+    expect(op.grants.get(clients.revoke.client_id)).toBe(2);
+    await expect.poll(async () => (await jobRows(tdb.db, id)).find((j) => j.event_id === eventId)?.status, { timeout: 30_000 }).toBe('done');
+    // Settled by that one request: no retry was spent.
+    expect((await jobRows(tdb.db, id)).find((j) => j.event_id === eventId)?.attempts).toBe(1);
+    expect((await call('GET', `${base()}/${id}`)).body.last_error).toBeNull();
+  });
+
+  it('a wrong client secret fails with a clear hint, and the secret is in no answer, row or log line', async () => {
+    const r = await receiver(validating());
+    const { id } = await create(sentinelBody(r, clients.wrong, WRONG_SECRET));
+    const refusedBefore = op.refused;
+    const probe = await call('POST', `${base()}/${id}/test`);
+    expect(probe.body.ok).toBe(false);
+    expect(probe.body.status_code).toBeNull();
+    expect(probe.body.error).toMatch(/OAuth2 token request to 127\.0\.0\.1:\d+ failed: .*check the client id and the client secret/);
+    expect(op.refused).toBeGreaterThan(refusedBefore);
+
+    await seedEvents(tdb.db, org.orgId, 1);
+    await expect.poll(async () => (await call('GET', `${base()}/${id}`)).body.status, { timeout: 60_000 }).toBe('failing');
+    const view = await call('GET', `${base()}/${id}`);
+    expect(view.body.last_error).toMatch(/check the client id and the client secret/);
+    expect(r.requests).toHaveLength(0);
+    const attempts = await call('GET', `${base()}/${id}/attempts`);
+    expect(attempts.status).toBe(200);
+    await expect.poll(async () => (await statusCounts(tdb.db, id)).failed ?? 0, { timeout: 60_000 }).toBe(1);
+    const failed = await call('GET', `${base()}/${id}/failed-events`);
+
+    const everything = [probe.text, view.text, attempts.text, failed.text, (await call('GET', base())).text, await dumpDatabase(tdb), svc.logs.text()].join('\n');
+    for (const secret of [WRONG_SECRET, SECRET]) expect(leakedForm(everything, secret)).toBeNull();
+    for (const token of accepted) expect(everything).not.toContain(token);
+  });
+
+  it('refuses what would send a stored secret or token to a new host, and Sentinel without auth', async () => {
+    const r = await receiver(validating());
+    const { id } = await create(sentinelBody(r, clients.sentinel));
+    const other = `https://localhost:${r.port}/dataCollectionRules/${DCR}/streams/${STREAM}`;
+    const moved = await call('PATCH', `${base()}/${id}`, { url: other });
+    expect(moved.status).toBe(400);
+    expect(moved.body.error.message).toMatch(/^url: .*client_secret/);
+    const tokenMoved = await call('PATCH', `${base()}/${id}`, {
+      auth: { type: 'oauth2_client_credentials', token_url: op.tokenUrl.replace('127.0.0.1', 'localhost'), client_id: clients.sentinel.client_id },
+    });
+    expect(tokenMoved.status).toBe(400);
+    expect(tokenMoved.body.error.message).toMatch(/^auth\.client_secret: .*new host/);
+    // Same host, no secret: the stored one is kept.
+    const kept = await call('PATCH', `${base()}/${id}`, { auth: { type: 'oauth2_client_credentials', token_url: op.tokenUrl, client_id: clients.sentinel.client_id } });
+    expect(kept.status, kept.text).toBe(200);
+    expect(kept.body.auth.client_secret_configured).toBe(true);
+    const removed = await call('PATCH', `${base()}/${id}`, { auth: null });
+    expect(removed.status).toBe(400);
+    const noAuth = await call('POST', base(), { siem: 'microsoft_sentinel', url: `${r.url}/dataCollectionRules/${DCR}/streams/${STREAM}` });
+    expect(noAuth.status).toBe(400);
+    expect(noAuth.body.error.message).toMatch(/^auth: is required/);
+    const badUrl = await call('POST', base(), { ...sentinelBody(r, clients.sentinel), url: r.url });
+    expect(badUrl.status).toBe(400);
+    expect(badUrl.body.error.message).toMatch(/^url: must be the Logs Ingestion URL/);
+    const header = await call('POST', base(), { ...sentinelBody(r, clients.sentinel), auth_header_value: 'Bearer x' });
+    expect(header.status).toBe(400);
+    const elastic = await call('POST', base(), { siem: 'elastic', url: `${r.url}/_bulk`, auth: sentinelBody(r, clients.sentinel).auth });
+    expect(elastic.status).toBe(400);
+    expect(elastic.body.error.message).toMatch(/^auth: /);
+  });
+
+  it('custom webhook with auth oauth2_client_credentials (client_secret_basic, a scope): one event per POST with the token', async () => {
+    const r = await receiver(validating());
+    const { id } = await create({
+      siem: 'custom',
+      url: `${r.url}/hook`,
+      auth: { type: 'oauth2_client_credentials', token_url: op.tokenUrl, client_id: clients.webhook.client_id, client_secret: SECRET, scope: WEBHOOK_SCOPE },
+    });
+    const view = (await call('GET', `${base()}/${id}`)).body;
+    expect(view.auth).toMatchObject({ scope: WEBHOOK_SCOPE, token_endpoint_auth_method: 'client_secret_basic', client_secret_configured: true });
+    const ids = await seedEvents(tdb.db, org.orgId, 3);
+    await r.waitFor((reqs) => new Set(reqs.flatMap(eventIdsOf)).size >= 3, 60_000);
+    for (const q of r.requests) {
+      expect(eventIdsOf(q)).toHaveLength(1);
+      expect(ids).toContain(eventIdsOf(q)[0]);
+      const payload = await op.verify(String(q.headers.authorization).slice('Bearer '.length));
+      expect(payload).toMatchObject({ client_id: clients.webhook.client_id, scope: WEBHOOK_SCOPE });
+    }
+    expect(op.grants.get(clients.webhook.client_id)).toBe(1);
+    // OAuth2 can be switched off again on a custom webhook.
+    const off = await call('PATCH', `${base()}/${id}`, { auth: null });
+    expect(off.status, off.text).toBe(200);
+    expect(off.body.auth).toBeNull();
+  });
+  // Last: afterwards the running service no longer holds the key of the rows re-encrypted here.
+  it('rotate-encryption-key re-encrypts the client secret, which stays under its own purpose', async () => {
+    const r = await receiver(validating());
+    const { id } = await create(sentinelBody(r, clients.sentinel));
+    const oldKey = svc.config.encryptionKey!;
+    const newKey = `rot:${generateKeyBase64()}`;
+    await rotateEncryptionKey(tdb.db, loadConfig({ AEGIS_ENCRYPTION_KEY: `${newKey},${oldKey}`, ...(tdb.url ? { DATABASE_URL: tdb.url } : {}) }), true);
+    const { rows } = await tdb.db.query<{ auth_client_secret_sealed: Buffer }>('SELECT auth_client_secret_sealed FROM destinations WHERE id = $1', [id]);
+    const box = Buffer.from(rows[0]!.auth_client_secret_sealed);
+    expect(sealedKeyId(box)).toBe('rot');
+    expect(open(parseKeyRing(newKey), box, associatedData(org.orgId, id, 'oauth_client_secret'))).toBe(SECRET);
+    expect(() => open(parseKeyRing(newKey), box, associatedData(org.orgId, id, 'auth_header'))).toThrow();
+  });
+});
