@@ -1,16 +1,14 @@
-import { useEffect, useState } from 'react';
 import { isSiemId, SIEM_PRESETS } from '../../../src/siem/catalog.js';
-import type { Destination, DestinationsApi, HourStat } from '../api.js';
+import type { Destination, HourStat } from '../api.js';
 import { StatusPill } from './StatusPill.js';
 import { DeliveryChart } from './DeliveryChart.js';
 import { behind, plural, relativeTime } from '../format.js';
 
 interface Props {
-  api: DestinationsApi;
   destination: Destination;
+  /** The chart's figures, fetched by the page for all cards at once (null while loading). */
+  hours: HourStat[] | null;
   editHref: string;
-  /** Bumped by the page on every refresh, so the chart refreshes with the card. */
-  refreshKey: number;
   onEdit: (e: React.MouseEvent<HTMLAnchorElement>) => void;
   onToggle: () => void;
   onFailedEvents: () => void;
@@ -18,19 +16,7 @@ interface Props {
   busy: boolean;
 }
 
-export function DestinationCard({ api, destination: d, editHref, refreshKey, onEdit, onToggle, onFailedEvents, onDelete, busy }: Props) {
-  const [hours, setHours] = useState<HourStat[] | null>(null);
-  useEffect(() => {
-    let live = true;
-    api
-      .stats(d.destination_id)
-      .then((s) => live && setHours(s.hours))
-      .catch(() => live && setHours([]));
-    return () => {
-      live = false;
-    };
-  }, [api, d.destination_id, refreshKey]);
-
+export function DestinationCard({ destination: d, hours, editHref, onEdit, onToggle, onFailedEvents, onDelete, busy }: Props) {
   const siemLabel = isSiemId(d.siem) ? SIEM_PRESETS[d.siem].label : d.siem;
   // The user's name when there is one (two Splunk destinations are then told apart), else the SIEM.
   const label = d.name ?? siemLabel;
