@@ -945,7 +945,10 @@ async function noisyScenario(seconds: number): Promise<IsolationResult> {
   await resetDatabase(db);
   const org = await createBareOrg(db, 'noisy');
   const healthy = Array.from({ length: 10 }, (_, i) => `healthy${i}`);
-  await createBenchDestinations(db, org.orgId, receiver.port, [...Array.from({ length: 50 }, (_, i) => `/hang${i}/hook`), ...healthy.map((h) => `/${h}/hook`)]);
+  // The silent SIEMs on another origin than the healthy ones, as different customers' SIEMs are: the
+  // outbound client keeps 16 connections per origin, shared by every destination on that origin.
+  await createBenchDestinations(db, org.orgId, receiver.port, Array.from({ length: 50 }, (_, i) => `/hang${i}/hook`), true, '127.0.0.1');
+  await createBenchDestinations(db, org.orgId, receiver.port, healthy.map((h) => `/${h}/hook`));
   const api = await startService('api');
   const worker = await startService('worker');
   const got = collectReceipts();

@@ -95,14 +95,17 @@ export async function createBenchOrg(db: Db, receiverPort: number, presets: Siem
   return { orgId: org.id, apiKey, destinations };
 }
 
-/** Custom webhook destinations of one org at the given receiver paths, through the service's own code. */
-export async function createBenchDestinations(db: Db, orgId: string, receiverPort: number, paths: string[], enabled = true): Promise<string[]> {
+/**
+ * Custom webhook destinations of one org at the given receiver paths, through the service's own code.
+ * `host`: localhost or 127.0.0.1 (both in the test certificate): two origins on one receiver.
+ */
+export async function createBenchDestinations(db: Db, orgId: string, receiverPort: number, paths: string[], enabled = true, host = 'localhost'): Promise<string[]> {
   const ids: string[] = [];
   for (const path of paths) {
     const view = await createDestination(
       { db, keyRing, allowPrivate: true, limits: { destinations: 1_000_000, enabledDestinations: 1_000_000 }, signingOverlapHours: 24 },
       orgId,
-      { siem: 'custom', url: `https://localhost:${receiverPort}${path}`, auth_header_value: AUTH.custom!, enabled },
+      { siem: 'custom', url: `https://${host}:${receiverPort}${path}`, auth_header_value: AUTH.custom!, enabled },
     );
     ids.push(view.destination_id);
   }
