@@ -70,7 +70,8 @@ export async function openProcessDatabases(
   logger?: Logger,
 ): Promise<ProcessDatabases> {
   if (config.databaseUrl && role === 'all') {
-    const log = logger ? { logger } : {};
+    // One outage state for both pools: a restart cuts the connections of both and is logged once.
+    const log = { outage: { lost: false }, ...(logger ? { logger } : {}) };
     const api = openPg({ connectionString: config.databaseUrl, max: config.dbApiConnections, ...log });
     const worker = openPg({ connectionString: config.databaseUrl, max: config.dbPoolMax - config.dbApiConnections, ...log });
     return { api, worker, close: async () => void (await Promise.allSettled([api.close(), worker.close()])) };
