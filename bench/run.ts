@@ -22,6 +22,8 @@ import { CpuMeter, cpuPerEvent, cpuPressure, machine, memoryMiB } from './lib/pr
 import { detectionRows, detectionScenario, type DetectionResult } from './lib/detection.js';
 import {
   benchClient,
+  createBareOrg,
+  createBenchDestinations,
   BENCH_APP_NAME,
   BENCH_DB,
   BENCH_URL,
@@ -41,13 +43,13 @@ const CA = `${ROOT}test/fixtures/tls/ca.pem`;
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const scenarioArg = argv.find((a, i) => a.startsWith('--scenario=') || argv[i - 1] === '--scenario');
-const ALL = ['detection', 'latency', 'drain', 'ingest', 'rss', 'baseline', 'scale', 'replay'] as const;
-// Scenarios a plain `npm run bench` runs; replay (a background range replay of a large history) runs
-// when named, so it does not add minutes to every full run.
-const DEFAULT_SCENARIOS: Scenario[] = ['detection', 'latency', 'drain', 'ingest', 'rss', 'baseline', 'scale'];
+const ALL = ['detection', 'latency', 'drain', 'ingest', 'rss', 'baseline', 'scale', 'replay', 'noisy', 'fairness', 'many'] as const;
+// Scenarios run only when named, so they do not add minutes to every full run: replay (a background
+// range replay of a large history) and the isolation scenarios (`--scenario noisy,fairness,many`).
+const OPT_IN: readonly Scenario[] = ['replay', 'noisy', 'fairness', 'many'];
 type Scenario = (typeof ALL)[number];
 const scenarios = new Set<Scenario>(
-  scenarioArg ? (scenarioArg.replace(/^--scenario=/, '').split(',').map((s) => s.trim()) as Scenario[]) : DEFAULT_SCENARIOS,
+  scenarioArg ? (scenarioArg.replace(/^--scenario=/, '').split(',').map((s) => s.trim()) as Scenario[]) : ALL.filter((s) => !OPT_IN.includes(s)),
 );
 for (const s of scenarios) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; choose from ${ALL.join(',')}`);
 // --cpu-prof: every service process (API and workers) writes a V8 CPU profile when it exits.
@@ -69,6 +71,22 @@ const WORKER_ENV: Record<string, string> = Object.fromEntries(
 const SIZES = quick
   ? { latencySeconds: 10, latencyRate: 1000, drainEvents: 10_000, rssEvents: 50_000, baselineEvents: 5_000, ingestSeconds: 4 }
   : { latencySeconds: 60, latencyRate: 1000, drainEvents: 100_000, rssEvents: 1_000_000, baselineEvents: 100_000, ingestSeconds: 15 };
+// Isolation scenarios' sizes: --seconds N (load duration of noisy, fairness and many; default 60),
+// --fairness-events N (org A's backlog; default 1,000,000), --many-destinations N (default 50,000),
+// --many-rate N (events/s of the busy destination; default 100).
+const numArg = (name: string, def: number) => {
+  const v = argv.find((a, i) => argv[i - 1] === name);
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} needs a whole number, got ${v}`);
+  return n;
+};
+const ISO = {
+  seconds: numArg('--seconds', 60),
+  fairnessEvents: numArg('--fairness-events', 1_000_000),
+  manyDestinations: numArg('--many-destinations', 50_000),
+  manyRate: numArg('--many-rate', 100),
+};
 // --drain-events N: backlog size of the drain scenario (e.g. a profile long enough to outweigh start-up).
 const drainEventsArg = argv.find((a, i) => argv[i - 1] === '--drain-events');
 if (drainEventsArg) SIZES.drainEvents = Number(drainEventsArg);
@@ -900,6 +918,270 @@ async function replayScenario(n: number): Promise<ReplayBenchResult> {
   return r;
 }
 
+// ---- isolation scenarios (issue #10) ------------------------------------------------------------
+interface Stream {
+  orgId: string;
+  apiKey: string;
+  rate: number;
+  /** Event id prefix: tells the streams' events apart at the receiver. */
+  tag: string;
+}
+
+/**
+ * Posts each stream's events through the API at its rate (batches every 50 ms, paced by wall clock)
+ * for `seconds` after a 3 s warm-up; `onWindow` runs when the measured window starts. Returns when
+ * each event was sent and which were sent inside the window, per stream tag.
+ */
+async function pacedLoad(apiPort: number, streams: Stream[], seconds: number, onWindow: () => Promise<void>) {
+  const agent = new Agent({ connections: 16 });
+  const sent = new Map<string, number>();
+  const measured = new Map<string, Set<string>>(streams.map((st) => [st.tag, new Set<string>()]));
+  const counts = new Map<string, number>(streams.map((st) => [st.tag, 0]));
+  const warmupMs = 3000;
+  const t0 = Date.now();
+  let inWindow = false;
+  let windowEvents = 0;
+  let inflight = 0;
+  let errors = 0;
+  while (Date.now() - t0 < warmupMs + seconds * 1000) {
+    const elapsed = Date.now() - t0;
+    if (!inWindow && elapsed >= warmupMs) {
+      inWindow = true;
+      await onWindow();
+    }
+    for (const st of streams) {
+      const done = counts.get(st.tag)!;
+      const n = Math.min(Math.floor((elapsed / 1000) * st.rate) - done, 200);
+      if (n <= 0 || inflight >= 64) continue;
+      const now = Date.now();
+      const events = Array.from({ length: n }, (_, k) => {
+        const id = `pflt_${st.tag}${String(done + k).padStart(16, '0')}`;
+        sent.set(id, now);
+        if (inWindow) measured.get(st.tag)!.add(id);
+        return agentRecord(id, done + k);
+      });
+      if (inWindow) windowEvents += n;
+      counts.set(st.tag, done + n);
+      inflight++;
+      void request(`http://127.0.0.1:${apiPort}/api/orgs/${st.orgId}/audit-events`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${st.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ events }),
+      })
+        .then(async (res) => {
+          await res.body.text();
+          if (res.statusCode !== 200) errors++;
+        })
+        .catch(() => errors++)
+        .finally(() => inflight--);
+    }
+    await sleep(50);
+  }
+  await agent.close();
+  return { sent, measured, windowEvents, errors };
+}
+
+/** Latencies (receipt minus send, ms, sorted) of the given events at every receiver key listed. */
+function latencies(got: Map<string, Map<string, number>>, keys: string[], ids: Set<string>, sent: Map<string, number>): { lat: number[]; missing: number } {
+  const lat: number[] = [];
+  let missing = 0;
+  for (const key of keys) {
+    const m = got.get(key) ?? new Map<string, number>();
+    for (const id of ids) {
+      const at = m.get(id);
+      if (at === undefined) missing++;
+      else lat.push(at - sent.get(id)!);
+    }
+  }
+  return { lat: lat.sort((a, b) => a - b), missing };
+}
+
+/** Collects first receipts per receiver key while latency mode is on. */
+function collectReceipts(): Map<string, Map<string, number>> {
+  const got = new Map<string, Map<string, number>>();
+  receiver.reset();
+  receiver.latency(true, (items) => {
+    for (const [key, id, at] of items) {
+      let m = got.get(key);
+      if (!m) got.set(key, (m = new Map()));
+      if (!m.has(id)) m.set(id, at);
+    }
+  });
+  return got;
+}
+
+async function awaitReceipts(got: Map<string, Map<string, number>>, keys: string[], ids: Set<string>, ms = 20_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until && !keys.every((k) => [...ids].every((id) => got.get(k)?.has(id)))) await sleep(250);
+}
+
+const summary = (lat: number[], missing: number) => ({ n: lat.length + missing, received: lat.length, p50: pctl(lat, 50), p99: pctl(lat, 99), max: lat[lat.length - 1] ?? NaN });
+
+interface IsolationResult {
+  scenario: string;
+  params: Record<string, number>;
+  figures: Record<string, unknown>;
+  cores: Cores;
+  cpuUsPerEvent: Record<string, number>;
+  loadavg1: number;
+  apiErrors: number;
+}
+
+/** noisy: 50 destinations that accept and never answer beside 10 healthy ones; the healthy ones' latency. */
+async function noisyScenario(seconds: number): Promise<IsolationResult> {
+  const rate = 10;
+  log(`noisy: 50 hanging + 10 healthy destinations, ${rate} events/s for ${seconds} s`);
+  await resetDatabase(db);
+  const org = await createBareOrg(db, 'noisy');
+  const healthy = Array.from({ length: 10 }, (_, i) => `healthy${i}`);
+  // The silent SIEMs on another origin than the healthy ones, as different customers' SIEMs are: the
+  // outbound client keeps 16 connections per origin, shared by every destination on that origin.
+  await createBenchDestinations(db, org.orgId, receiver.port, Array.from({ length: 50 }, (_, i) => `/hang${i}/hook`), true, '127.0.0.1');
+  await createBenchDestinations(db, org.orgId, receiver.port, healthy.map((h) => `/${h}/hook`));
+  const api = await startService('api');
+  const worker = await startService('worker');
+  const got = collectReceipts();
+  const cpu = meter({ api: () => [api.proc.pid!], worker: () => [worker.proc.pid!], receiver: () => [receiver.proc.pid!], bench: () => [process.pid] });
+  const load = await pacedLoad(api.port, [{ ...org, rate, tag: 'nsy' }], seconds, () => cpu.begin());
+  const cores = await cpu.end();
+  const ids = load.measured.get('nsy')!;
+  await awaitReceipts(got, healthy, ids);
+  receiver.latency(false);
+  const { lat, missing } = latencies(got, healthy, ids, load.sent);
+  const inFlight = await metricValue(worker.port, 'aegis_delivery_requests_in_flight');
+  await Promise.all([stopProc(api.proc), stopProc(worker.proc)]);
+  const r: IsolationResult = {
+    scenario: 'noisy',
+    params: { seconds, rate, hanging: 50, healthy: 10 },
+    figures: { healthyLatencyMs: summary(lat, missing), workerRequestsInFlightAtEnd: inFlight },
+    cores,
+    cpuUsPerEvent: cpuPerEvent(cores, cpu.windowSeconds, load.windowEvents),
+    loadavg1: round(loadavg()[0]!, 2),
+    apiErrors: load.errors,
+  };
+  log(`noisy: ${JSON.stringify(r)}`);
+  return r;
+}
+
+/** fairness: org A drains a large backlog while org B records 50 events/s; B's latency, A's drain rate. */
+async function fairnessScenario(backlog: number, seconds: number): Promise<IsolationResult> {
+  const rateB = 50;
+  log(`fairness: org A backlog ${backlog.toLocaleString('en-US')} events, org B ${rateB} events/s for ${seconds} s`);
+  await resetDatabase(db);
+  const a = await createBareOrg(db, 'fairness A');
+  const b = await createBareOrg(db, 'fairness B');
+  const [destA] = await createBenchDestinations(db, a.orgId, receiver.port, ['/orgA/hook'], false);
+  await createBenchDestinations(db, b.orgId, receiver.port, ['/orgB/hook']);
+  await seedBacklog(db, a.orgId, [destA!], backlog);
+  const api = await startService('api');
+  const worker = await startService('worker');
+  const got = collectReceipts();
+  const cpu = meter({ api: () => [api.proc.pid!], worker: () => [worker.proc.pid!], receiver: () => [receiver.proc.pid!], bench: () => [process.pid] });
+  let aAtBegin = 0;
+  await db.query(`UPDATE destinations SET enabled = true WHERE id = $1`, [destA]);
+  await db.query(`SELECT pg_notify('aegis_jobs', '')`);
+  const t0 = Date.now();
+  const load = await pacedLoad(api.port, [{ ...b, rate: rateB, tag: 'fab' }], seconds, async () => {
+    aAtBegin = (await receiver.stats()).counts.orgA ?? 0;
+    await cpu.begin();
+  });
+  const cores = await cpu.end();
+  const aInWindow = ((await receiver.stats()).counts.orgA ?? 0) - aAtBegin;
+  const ids = load.measured.get('fab')!;
+  await awaitReceipts(got, ['orgB'], ids);
+  receiver.latency(false);
+  const { lat, missing } = latencies(got, ['orgB'], ids, load.sent);
+  await Promise.all([stopProc(api.proc), stopProc(worker.proc)]);
+  const windowS = cpu.windowSeconds;
+  const r: IsolationResult = {
+    scenario: 'fairness',
+    params: { backlog, seconds, rateB },
+    figures: {
+      orgBLatencyMs: summary(lat, missing),
+      orgADrainEventsPerSecond: round(aInWindow / windowS),
+      orgADeliveredInWindow: aInWindow,
+      orgABacklogLeft: Math.max(0, backlog - ((await receiver.stats()).counts.orgA ?? 0)),
+      elapsedS: round((Date.now() - t0) / 1000, 1),
+    },
+    cores,
+    // Per event delivered in the window, both orgs together.
+    cpuUsPerEvent: cpuPerEvent(cores, windowS, aInWindow + load.windowEvents),
+    loadavg1: round(loadavg()[0]!, 2),
+    apiErrors: load.errors,
+  };
+  log(`fairness: ${JSON.stringify(r)}`);
+  return r;
+}
+
+/**
+ * many: one busy destination at `rate` events/s, first alone, then beside `quiet` configured, enabled
+ * destinations of other organizations that never get an event (bulk-inserted: 10 per organization).
+ */
+async function manyScenario(quiet: number, rate: number, seconds: number): Promise<IsolationResult> {
+  const runs: Record<string, { latencyMs: ReturnType<typeof summary>; postgresUsPerEvent: number; cpuUsPerEvent: Record<string, number>; cores: Cores }> = {};
+  let lastCores: Cores = {};
+  let lastUs: Record<string, number> = {};
+  let errors = 0;
+  for (const configured of [1, quiet + 1]) {
+    log(`many: 1 busy destination at ${rate} events/s for ${seconds} s, ${configured.toLocaleString('en-US')} destinations configured`);
+    await resetDatabase(db);
+    const org = await createBareOrg(db, 'many busy');
+    await createBenchDestinations(db, org.orgId, receiver.port, ['/busy/hook']);
+    if (configured > 1) {
+      await db.query(
+        `INSERT INTO orgs (id, name) SELECT 'org_quiet' || g, 'quiet' FROM generate_series(1, ceil($1::numeric / 10)::int) g`,
+        [quiet],
+      );
+      await db.query(
+        `INSERT INTO destinations (org_id, id, siem, url, enabled)
+         SELECT 'org_quiet' || (1 + (g - 1) / 10), 'fwd_quiet' || g, 'custom', $2, true FROM generate_series(1, $1::int) g`,
+        [quiet, `https://localhost:${receiver.port}/quiet/hook`],
+      );
+      await db.exec('VACUUM (ANALYZE) destinations');
+    }
+    const api = await startService('api');
+    const worker = await startService('worker');
+    const got = collectReceipts();
+    const cpu = meter({ api: () => [api.proc.pid!], worker: () => [worker.proc.pid!], receiver: () => [receiver.proc.pid!], bench: () => [process.pid] });
+    const load = await pacedLoad(api.port, [{ ...org, rate, tag: configured > 1 ? 'mny' : 'one' }], seconds, () => cpu.begin());
+    const cores = await cpu.end();
+    const ids = load.measured.get(configured > 1 ? 'mny' : 'one')!;
+    await awaitReceipts(got, ['busy'], ids);
+    receiver.latency(false);
+    const { lat, missing } = latencies(got, ['busy'], ids, load.sent);
+    await Promise.all([stopProc(api.proc), stopProc(worker.proc)]);
+    const us = cpuPerEvent(cores, cpu.windowSeconds, load.windowEvents);
+    runs[String(configured)] = { latencyMs: summary(lat, missing), postgresUsPerEvent: round(us.postgres ?? NaN), cpuUsPerEvent: us, cores };
+    lastCores = cores;
+    lastUs = us;
+    errors += load.errors;
+  }
+  const r: IsolationResult = {
+    scenario: 'many',
+    params: { quiet, rate, seconds },
+    figures: { byConfiguredDestinations: runs },
+    cores: lastCores,
+    cpuUsPerEvent: lastUs,
+    loadavg1: round(loadavg()[0]!, 2),
+    apiErrors: errors,
+  };
+  log(`many: ${JSON.stringify(r)}`);
+  return r;
+}
+
+/** One unlabelled gauge's value from a process's /metrics (sum over its series), or null. */
+async function metricValue(port: number, name: string): Promise<number | null> {
+  try {
+    const res = await request(`http://127.0.0.1:${port}/metrics`);
+    const text = await res.body.text();
+    const values = text.split('\n').filter((l) => l.startsWith(name)).map((l) => Number(l.split(' ').pop()));
+    return values.length ? values.reduce((x, y) => x + y, 0) : null;
+  } catch {
+    return null;
+  }
+}
+
 // ---- main ---------------------------------------------------------------------------------------
 async function main() {
   const m = machine();
@@ -941,6 +1223,7 @@ async function main() {
     scale: { drain: DrainResult[]; latency: LatencyResult | null };
     replay: ReplayBenchResult | null;
     detection: DetectionResult | null;
+    isolation: IsolationResult[];
     loadavg: number[];
   } = {
     machine: m,
@@ -958,6 +1241,7 @@ async function main() {
     scale: { drain: [], latency: null },
     replay: null,
     detection,
+    isolation: [],
     loadavg: loadavg(),
   };
   const out = argv.find((a, i) => argv[i - 1] === '--out') ?? `${quick ? 'quick' : 'full'}-latest`;
@@ -980,6 +1264,11 @@ async function main() {
     }
     save();
     if (scenarios.has('replay')) results.replay = await replayScenario(REPLAY_EVENTS);
+    if (scenarios.has('noisy')) results.isolation.push(await noisyScenario(ISO.seconds));
+    save();
+    if (scenarios.has('fairness')) results.isolation.push(await fairnessScenario(ISO.fairnessEvents, ISO.seconds));
+    save();
+    if (scenarios.has('many')) results.isolation.push(await manyScenario(ISO.manyDestinations, ISO.manyRate, ISO.seconds));
     save();
   } finally {
     receiver.proc.disconnect();
@@ -988,6 +1277,14 @@ async function main() {
     rmSync(BUILD_DIR, { recursive: true, force: true });
   }
   printTable(results);
+  for (const r of results.isolation) printIsolation(r);
+}
+
+function printIsolation(r: IsolationResult): void {
+  const lines = [`\n${r.scenario} (${Object.entries(r.params).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')})`];
+  for (const [k, v] of Object.entries(r.figures)) lines.push(`  ${k}: ${JSON.stringify(v)}`);
+  lines.push(`  cores: ${fmtCores(r.cores)}`, `  CPU us/event: ${fmtUs(r.cpuUsPerEvent)}`, `  load ${r.loadavg1}, API errors ${r.apiErrors}`);
+  process.stdout.write(lines.join('\n') + '\n');
 }
 
 function printTable(r: {

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Db } from './db/types.js';
-import { queueDepth } from './queue/prune.js';
+import { queueDepth, type DestinationDepth } from './queue/prune.js';
 
 export interface Metrics {
   registry: Registry;
@@ -161,6 +161,62 @@ export function createMetrics(db: Db | null, { perDestination }: MetricsOptions)
         for (const r of rows ?? []) this.set({ destination_id: r.destinationId }, r.oldestDueAgeS);
       },
     });
+    if (perDestination) {
+      // Per organization, behind the token like the per-destination series (org ids name tenants), and
+      // bounded: the TOP_ORGS organizations with the deepest queue and the TOP_ORGS with the oldest due
+      // job, so a noisy tenant is named whatever the number of organizations.
+      new Gauge({
+        name: 'aegis_queue_org_depth',
+        help: `Jobs by organization and status (pending, failed), for the ${TOP_ORGS} organizations with the most pending jobs and the ${TOP_ORGS} with the oldest due job.`,
+        labelNames: ['org_id', 'status'],
+        registers: [registry],
+        async collect() {
+          const orgs = topOrgs(await readQueue());
+          this.reset();
+          for (const o of orgs) {
+            this.set({ org_id: o.orgId, status: 'pending' }, o.pending);
+            this.set({ org_id: o.orgId, status: 'failed' }, o.failed);
+          }
+        },
+      });
+      new Gauge({
+        name: 'aegis_queue_org_oldest_due_age_seconds',
+        help: 'Age of the oldest due job of an organization (0 when none is waiting), for the same organizations as aegis_queue_org_depth.',
+        labelNames: ['org_id'],
+        registers: [registry],
+        async collect() {
+          const orgs = topOrgs(await readQueue());
+          this.reset();
+          for (const o of orgs) this.set({ org_id: o.orgId }, o.oldestDueAgeS);
+        },
+      });
+    }
   }
   return m;
+}
+
+/** How many organizations the per-organization queue series name, by depth and by age each. */
+export const TOP_ORGS = 20;
+
+interface OrgDepth {
+  orgId: string;
+  pending: number;
+  failed: number;
+  oldestDueAgeS: number;
+}
+
+/** Per-destination figures summed per organization; the TOP_ORGS deepest and TOP_ORGS oldest of them. */
+export function topOrgs(rows: readonly DestinationDepth[] | null, n = TOP_ORGS): OrgDepth[] {
+  const byOrg = new Map<string, OrgDepth>();
+  for (const r of rows ?? []) {
+    const o = byOrg.get(r.orgId) ?? { orgId: r.orgId, pending: 0, failed: 0, oldestDueAgeS: 0 };
+    o.pending += r.pending;
+    o.failed += r.failed;
+    o.oldestDueAgeS = Math.max(o.oldestDueAgeS, r.oldestDueAgeS);
+    byOrg.set(r.orgId, o);
+  }
+  const all = [...byOrg.values()];
+  const deepest = [...all].sort((a, b) => b.pending - a.pending || a.orgId.localeCompare(b.orgId)).slice(0, n);
+  const oldest = [...all].filter((o) => o.oldestDueAgeS > 0).sort((a, b) => b.oldestDueAgeS - a.oldestDueAgeS || a.orgId.localeCompare(b.orgId)).slice(0, n);
+  return [...new Set([...deepest, ...oldest])];
 }

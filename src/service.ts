@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Config, Role } from './config/env.js';
 import type { Db } from './db/types.js';
-import { openDatabase } from './db/open.js';
+import { openProcessDatabases } from './db/open.js';
 import { migrate } from './db/migrate.js';
 import { loadKeyRing, type KeyRing } from './crypto/keyring.js';
 import { createLogger, type Logger } from './logger.js';
@@ -23,7 +23,10 @@ import { ReplayRunner } from './replays/runner.js';
 export const WEB_ROOT = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
 export interface Service {
+  /** The API's database handle (migrations, requests, /metrics). */
   db: Db;
+  /** The worker's: its own pool with --role all on PostgreSQL (db/open.ts), else the same as db. */
+  workerDb: Db;
   app: FastifyInstance | null;
   worker: Worker | null;
   metrics: Metrics;
@@ -70,8 +73,10 @@ export async function startService(config: Config, opts: StartOptions): Promise<
   }
   const { ring: keyRing, generated } = await loadKeyRing(config);
   if (generated) logger.info({ data_dir: config.dataDir }, 'generated an encryption key for credentials in the data directory (mode 0600); back it up with the data');
-  const db = opts.db ?? (await openDatabase(config, logger));
-  let closeables: Array<() => Promise<void>> = opts.db ? [] : [() => db.close()];
+  const dbs = opts.db ? { api: opts.db, worker: opts.db, close: async () => undefined } : await openProcessDatabases(config, opts.role, logger);
+  const db = dbs.api;
+  const workerDb = dbs.worker;
+  let closeables: Array<() => Promise<void>> = opts.db ? [] : [() => dbs.close()];
   try {
     const applied = await migrate(db);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
@@ -80,6 +85,9 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     const metrics = createMetrics(db, { perDestination: config.metricsToken !== null });
     const delivery = createDeliveryDeps(db, keyRing, config, opts.extraCa);
     closeables = [() => delivery.client.close(), ...closeables];
+    // The worker's deliveries, settles and alerts go through its own pool; test probes (an API
+    // request) through the API's. One outbound client for both.
+    const workerDelivery = { ...delivery, db: workerDb };
 
     let worker: Worker | null = null;
     let alerter: Alerter | null = null;
@@ -87,16 +95,16 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     if (opts.role !== 'api') {
       // Background range replays run where the worker runs (docs/history.md).
       replays = new ReplayRunner(
-        { db, logger: logger.child({ component: 'replays' }) },
+        { db: workerDb, logger: logger.child({ component: 'replays' }) },
         { batch: config.replays.batch, leaseMs: config.leaseMs, scanIntervalMs: config.workerIntervalMs, retentionDays: config.retentionDays },
       );
       // Alerts are judged where the worker records state changes, and sent from its own timer.
       alerter = new Alerter(
-        { db, keyRing, client: delivery.client, logger: logger.child({ component: 'alerts' }) },
+        { db: workerDb, keyRing, client: delivery.client, logger: logger.child({ component: 'alerts' }) },
         { publicUrl: config.publicUrl, smtpUrl: config.alerts.smtpUrl, alertFrom: config.alerts.from, digestWindowMs: config.alerts.digestWindowMs, maxHoldHours: config.maxHoldHours },
       );
       worker = new Worker(
-        { db, delivery, metrics, logger: logger.child({ component: 'worker' }), alerts: alerter },
+        { db: workerDb, delivery: workerDelivery, metrics, logger: logger.child({ component: 'worker' }), alerts: alerter },
         {
           intervalMs: config.workerIntervalMs,
           leaseMs: config.leaseMs,
@@ -162,6 +170,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     let stopped = false;
     return {
       db,
+      workerDb,
       app,
       worker,
       metrics,

@@ -2,7 +2,9 @@
 // apart from the worker's. It answers each request the way the SIEM of its path would (Splunk's
 // {"code":0}, Elastic's {"errors":false}, 200/202 elsewhere), gunzips bodies and counts events by
 // finding each event's `"preflight_id":"...` (every preset's body carries it once per event).
-// In latency mode it also reports (event id, receipt time) pairs to the parent.
+// In latency mode it also reports (event id, receipt time) pairs to the parent, keyed by the path's
+// first segment (the preset, or a destination's own segment such as /healthy3/...). Paths under
+// /hang are accepted and never answered.
 //
 // Protocol (IPC): parent -> {cmd:'stats'} | {cmd:'reset'} | {cmd:'latency', on:boolean};
 // child -> {type:'ready', port} | {type:'stats', counts, requests} | {type:'receipts', items:[preset, id, ms][]}
@@ -31,6 +33,12 @@ function answer(path: string): { status: number; body: string } {
 }
 
 const server = createServer({ key, cert, keepAliveTimeout: 65_000 }, (req, res) => {
+  // /hang...: a SIEM that accepts the connection and the request and never answers (noisy scenario).
+  if ((req.url ?? '').startsWith('/hang')) {
+    req.resume();
+    requests.hang = (requests.hang ?? 0) + 1;
+    return;
+  }
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {

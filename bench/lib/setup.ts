@@ -97,6 +97,31 @@ export async function createBenchOrg(db: Db, receiverPort: number, presets: Siem
   return { orgId: org.id, apiKey, destinations };
 }
 
+/**
+ * Custom webhook destinations of one org at the given receiver paths, through the service's own code.
+ * `host`: localhost or 127.0.0.1 (both in the test certificate): two origins on one receiver.
+ */
+export async function createBenchDestinations(db: Db, orgId: string, receiverPort: number, paths: string[], enabled = true, host = 'localhost'): Promise<string[]> {
+  const ids: string[] = [];
+  for (const path of paths) {
+    const view = await createDestination(
+      { db, keyRing, allowPrivate: true, limits: { destinations: 1_000_000, enabledDestinations: 1_000_000 }, signingOverlapHours: 24 },
+      orgId,
+      { siem: 'custom', url: `https://${host}:${receiverPort}${path}`, auth_header_value: AUTH.custom!, enabled },
+      // The configuration trail names who made each change: here, the bench's set-up.
+      { type: 'api_key', id: 'key_be4c000000000000' },
+    );
+    ids.push(view.destination_id);
+  }
+  return ids;
+}
+
+/** A bare org and API key (no destinations). */
+export async function createBareOrg(db: Db, name: string): Promise<{ orgId: string; apiKey: string }> {
+  const org = await createOrg(db, name);
+  return { orgId: org.id, apiKey: await createApiKey(db, org.id) };
+}
+
 /** The product page's example event, built in SQL for event number `g` (ids unique per run). */
 function payloadSql(tag: string): string {
   return `jsonb_build_object(

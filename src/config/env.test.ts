@@ -61,3 +61,12 @@ describe('AEGIS_MAX_HOLD_HOURS', () => {
     for (const bad of ['0', '8761', '1.5', 'week']) expect(() => loadConfig({ AEGIS_MAX_HOLD_HOURS: bad })).toThrow(/^AEGIS_MAX_HOLD_HOURS: /);
   });
 });
+
+describe('database pools', () => {
+  it('keeps 3 of the 10 connections for the API by default, and refuses to leave the worker none', () => {
+    expect(loadConfig({})).toMatchObject({ dbPoolMax: 10, dbApiConnections: 3 });
+    expect(loadConfig({ AEGIS_DB_POOL_MAX: '2', AEGIS_DB_API_CONNECTIONS: '1' })).toMatchObject({ dbPoolMax: 2, dbApiConnections: 1 });
+    expect(() => loadConfig({ AEGIS_DB_POOL_MAX: '4', AEGIS_DB_API_CONNECTIONS: '4' })).toThrow(/^AEGIS_DB_API_CONNECTIONS: must be less than AEGIS_DB_POOL_MAX \(4\)/);
+    expect(() => loadConfig({ AEGIS_DB_API_CONNECTIONS: '0' })).toThrow(/^AEGIS_DB_API_CONNECTIONS/);
+  });
+});

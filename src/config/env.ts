@@ -39,6 +39,7 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   { name: 'AEGIS_SIGNING_OVERLAP_HOURS', default: '24', summary: 'hours a rotated signing secret still signs (0: switch at once)' },
   { name: 'AEGIS_LOG_LEVEL', default: 'info', summary: 'fatal, error, warn, info, debug, trace or silent' },
   { name: 'AEGIS_DB_POOL_MAX', default: '10', summary: 'PostgreSQL connections per process' },
+  { name: 'AEGIS_DB_API_CONNECTIONS', default: '3', summary: 'of them kept for the API when one process runs API and worker' },
   { name: 'AEGIS_MAX_DESTINATIONS_PER_ORG', default: '100', summary: 'destinations one organization may have' },
   { name: 'AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG', default: '25', summary: 'of them enabled at once (bounds jobs per request)' },
   { name: 'AEGIS_REPLAY_BATCH', default: '5000', summary: 'events a range replay queues per transaction; larger windows replay in the background' },
@@ -80,6 +81,11 @@ export interface Config {
   signingOverlapHours: number;
   logLevel: string;
   dbPoolMax: number;
+  /**
+   * AEGIS_DB_API_CONNECTIONS: with --role all on PostgreSQL, the connections (out of dbPoolMax) in a
+   * pool of the API's own, so a busy worker can never leave a request waiting for a connection.
+   */
+  dbApiConnections: number;
   /** AEGIS_METRICS_TOKEN: /metrics requires it as a bearer token and then labels series per destination. */
   metricsToken: string | null;
   /** Alerts (docs/alerts.md). smtpUrl holds credentials: never log it. */
@@ -195,6 +201,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('AEGIS_ALERT_FROM', 'must be an e-mail address, optionally with a name: Aegis <alerts@example.com>');
   }
 
+  const dbPoolMax = int(env, 'AEGIS_DB_POOL_MAX', 10, 2, 200);
+  const dbApiConnections = int(env, 'AEGIS_DB_API_CONNECTIONS', 3, 1, 199);
+  if (dbApiConnections >= dbPoolMax) {
+    throw new ConfigError('AEGIS_DB_API_CONNECTIONS', `must be less than AEGIS_DB_POOL_MAX (${dbPoolMax}) so the worker keeps a connection, got ${dbApiConnections}`);
+  }
   return {
     port,
     host,
@@ -216,7 +227,8 @@ export function loadConfig(env: Env = process.env): Config {
     retentionDays: int(env, 'AEGIS_RETENTION_DAYS', 7, 1, 3650),
     signingOverlapHours: int(env, 'AEGIS_SIGNING_OVERLAP_HOURS', 24, 0, 720),
     logLevel,
-    dbPoolMax: int(env, 'AEGIS_DB_POOL_MAX', 10, 2, 200),
+    dbPoolMax,
+    dbApiConnections,
     metricsToken,
     maxHoldHours: int(env, 'AEGIS_MAX_HOLD_HOURS', 168, 1, 8760),
     alerts: { smtpUrl, from: alertFrom, digestWindowMs: int(env, 'AEGIS_ALERT_DIGEST_S', 30, 0, 3600) * 1000 },

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from '../config/env.js';
+import type { Config, Role } from '../config/env.js';
 import type { Db } from './types.js';
 import { openPg } from './pg.js';
 import { openPglite } from './pglite.js';
@@ -49,6 +49,35 @@ function acquireLock(dir: string): () => void {
     }
   }
   throw new Error(`could not lock ${file}`);
+}
+
+/**
+ * The database handles of one process: `api` serves requests, `worker` delivers. With --role all on
+ * PostgreSQL they are two pools splitting AEGIS_DB_POOL_MAX (AEGIS_DB_API_CONNECTIONS for the API), so
+ * a worker holding every connection it has (a drain, slow settles, a stalled server) never leaves an
+ * API request waiting for one, nor the other way round. Otherwise both are the same handle: a single
+ * role needs one pool, and the embedded database is a single connection either way.
+ */
+export interface ProcessDatabases {
+  api: Db;
+  worker: Db;
+  close(): Promise<void>;
+}
+
+export async function openProcessDatabases(
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolMax' | 'dbApiConnections'>,
+  role: Role,
+  logger?: Logger,
+): Promise<ProcessDatabases> {
+  if (config.databaseUrl && role === 'all') {
+    // One outage state for both pools: a restart cuts the connections of both and is logged once.
+    const log = { outage: { lost: false }, ...(logger ? { logger } : {}) };
+    const api = openPg({ connectionString: config.databaseUrl, max: config.dbApiConnections, ...log });
+    const worker = openPg({ connectionString: config.databaseUrl, max: config.dbPoolMax - config.dbApiConnections, ...log });
+    return { api, worker, close: async () => void (await Promise.allSettled([api.close(), worker.close()])) };
+  }
+  const db = await openDatabase(config, logger);
+  return { api: db, worker: db, close: () => db.close() };
 }
 
 /** Opens the configured database: a PostgreSQL server when DATABASE_URL is set, else embedded PGlite. */

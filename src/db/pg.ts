@@ -12,6 +12,11 @@ export interface PgOptions {
   logger?: Logger;
   /** How long a query waits for a pooled connection before failing (default 10 s). */
   connectionTimeoutMs?: number;
+  /**
+   * Shared by the pools of one process (db/open.ts: API and worker), so a server restart, which cuts
+   * every connection of both, is still logged once.
+   */
+  outage?: { lost: boolean };
 }
 
 /** A real PostgreSQL server through a `pg` pool. Survives dropped connections: the pool replaces them. */
@@ -30,20 +35,20 @@ export function openPg(opts: PgOptions): Db {
   // client gets a listener the moment the pool creates it. The pool discards a broken client (the
   // transaction below releases it as broken) and the next query opens a new connection.
   // Logged once per outage, not once per connection: a restart cuts all of them at once.
-  let lost = false;
+  const outage = opts.outage ?? { lost: false };
   const onConnectionError = (err: Error) => {
-    if (lost) return;
-    lost = true;
+    if (outage.lost) return;
+    outage.lost = true;
     opts.logger?.warn({ err: err.message }, 'database connection lost; waiting for the server and reconnecting');
   };
   const onConnectionOk = () => {
-    if (!lost) return;
-    lost = false;
+    if (!outage.lost) return;
+    outage.lost = false;
     opts.logger?.info('database connection restored');
   };
   pool.on('connect', (client) => {
     client.on('error', onConnectionError);
-    if (lost) onConnectionOk();
+    if (outage.lost) onConnectionOk();
   });
   pool.on('error', onConnectionError);
 

@@ -127,12 +127,54 @@ export async function getDestination(db: Queryable, orgId: string, id: string): 
   return rows[0] ?? null;
 }
 
-export async function listDestinations(db: Queryable, orgId: string): Promise<DestinationWithCounts[]> {
-  const { rows } = await db.query<DestinationWithCounts>(
-    `SELECT d.*, ${COUNTS} FROM destinations d WHERE d.org_id = $1 AND d.deleted_at IS NULL ORDER BY d.created_at, d.id`,
-    [orgId],
+/** Where a page of an organization's destinations starts: after this (created_at, id). */
+export interface DestinationPageKey {
+  /** created_at in UTC to the microsecond ("2026-11-30T08:00:00.123456"): a JS Date would round it. */
+  createdAt: string;
+  id: string;
+}
+
+// The list's order (creation, then id for ties) as text that round-trips exactly through a cursor.
+const PAGE_KEY = `to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS page_created_at`;
+const AFTER = `($2::text IS NULL OR (d.created_at, d.id) > (($2::text)::timestamp AT TIME ZONE 'UTC', $3::text))`;
+
+/**
+ * One page of an organization's destinations in creation order, read through the primary key's
+ * org_id prefix: `limit + 1` rows are asked for so the caller knows whether another page follows.
+ */
+export async function listDestinationsPage(
+  db: Queryable,
+  orgId: string,
+  page: { limit: number; after: DestinationPageKey | null },
+): Promise<{ rows: DestinationWithCounts[]; next: DestinationPageKey | null }> {
+  const { rows } = await db.query<DestinationWithCounts & { page_created_at: string }>(
+    `SELECT d.*, ${COUNTS}, ${PAGE_KEY} FROM destinations d
+      WHERE d.org_id = $1 AND d.deleted_at IS NULL AND ${AFTER}
+      ORDER BY d.created_at, d.id LIMIT $4`,
+    [orgId, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit + 1],
   );
-  return rows;
+  const more = rows.length > page.limit;
+  const kept = more ? rows.slice(0, page.limit) : rows;
+  const last = kept[kept.length - 1];
+  return { rows: kept, next: more && last ? { createdAt: last.page_created_at, id: last.id } : null };
+}
+
+/** The ids of one page of the list (same order and keys as listDestinationsPage), without the per-row counts. */
+export async function listDestinationIdsPage(
+  db: Queryable,
+  orgId: string,
+  page: { limit: number; after: DestinationPageKey | null },
+): Promise<{ ids: string[]; next: DestinationPageKey | null }> {
+  const { rows } = await db.query<{ id: string; page_created_at: string }>(
+    `SELECT d.id, ${PAGE_KEY} FROM destinations d
+      WHERE d.org_id = $1 AND d.deleted_at IS NULL AND ${AFTER}
+      ORDER BY d.created_at, d.id LIMIT $4`,
+    [orgId, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit + 1],
+  );
+  const more = rows.length > page.limit;
+  const kept = more ? rows.slice(0, page.limit) : rows;
+  const last = kept[kept.length - 1];
+  return { ids: kept.map((r) => r.id), next: more && last ? { createdAt: last.page_created_at, id: last.id } : null };
 }
 
 export type DestinationPatch = Partial<

@@ -151,9 +151,15 @@ export async function getDestinationView(deps: DestinationDeps, orgId: string, i
   return toView(await mustGet(deps, orgId, id), new Date(), deps.maxHoldHours);
 }
 
-export async function listDestinationViews(deps: DestinationDeps, orgId: string): Promise<DestinationView[]> {
+/** One page of the organization's destinations in creation order, and where the next page starts (null: last page). */
+export async function listDestinationViews(
+  deps: DestinationDeps,
+  orgId: string,
+  page: { limit: number; after: repo.DestinationPageKey | null },
+): Promise<{ views: DestinationView[]; next: repo.DestinationPageKey | null }> {
   const now = new Date();
-  return (await repo.listDestinations(deps.db, orgId)).map((r) => toView(r, now, deps.maxHoldHours));
+  const { rows, next } = await repo.listDestinationsPage(deps.db, orgId, page);
+  return { views: rows.map((r) => toView(r, now, deps.maxHoldHours)), next };
 }
 
 export async function patchDestination(deps: DestinationDeps, orgId: string, id: string, body: PatchDestinationBody, actor: TrailActor): Promise<DestinationView> {

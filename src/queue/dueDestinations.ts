@@ -12,18 +12,39 @@ export interface DueDestination {
 }
 
 /**
- * Enabled, not-paused destinations (neither by the circuit breaker nor by the hold limit) with at least one due job. Disabled destinations keep their queued
+ * Every destination with at least one pending job, and that job's earliest next_attempt_at: a loose
+ * index scan ("skip scan") of forwarding_jobs_due (destination_id, next_attempt_at, id) WHERE pending.
+ * Each step is one index descent to the first entry past the previous destination, so the cost is
+ * one probe per destination that has pending work, whatever the backlog behind it and however many
+ * quiet destinations are configured: with 50,000 destinations of which one is busy, a wake-up reads a
+ * handful of index pages instead of visiting every destination (docs/BENCHMARKS.md, "many").
+ * Destination ids are unique across organizations (destinations_id), so the id alone walks the index.
+ */
+export const PENDING_HEADS = `
+  WITH RECURSIVE heads(destination_id, first_at) AS (
+    (SELECT j.destination_id, j.next_attempt_at FROM forwarding_jobs j
+      WHERE j.status = 'pending' ORDER BY j.destination_id, j.next_attempt_at LIMIT 1)
+    UNION ALL
+    SELECT n.destination_id, n.next_attempt_at FROM heads h
+     CROSS JOIN LATERAL (
+       SELECT j.destination_id, j.next_attempt_at FROM forwarding_jobs j
+        WHERE j.status = 'pending' AND j.destination_id > h.destination_id
+        ORDER BY j.destination_id, j.next_attempt_at LIMIT 1) n
+  )`;
+
+/**
+ * Enabled, not-paused destinations (neither by the circuit breaker nor by the hold limit) with at
+ * least one due job, found from the pending jobs' heads above. Disabled destinations keep their queued
  * jobs (held, not dropped) and appear here only for a due farewell (the trail event saying they were
  * disabled or deleted, queue/farewell.ts), found through the small farewell index.
  */
 export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueDestination[]> {
   const { rows } = await db.query<{ org_id: string; id: string; consecutive_failures: number }>(
-    `SELECT * FROM (
-       SELECT d.org_id, d.id, d.consecutive_failures FROM destinations d
-        WHERE d.enabled AND (d.paused_until IS NULL OR d.paused_until <= now()) AND d.hold_paused_at IS NULL
-          AND EXISTS (SELECT 1 FROM forwarding_jobs j
-                       WHERE j.destination_id = d.id AND j.org_id = d.org_id
-                         AND j.status = 'pending' AND j.next_attempt_at <= now())
+    `${PENDING_HEADS}
+     SELECT * FROM (
+       SELECT d.org_id, d.id, d.consecutive_failures FROM heads h
+         JOIN destinations d ON d.id = h.destination_id
+        WHERE h.first_at <= now() AND d.enabled AND (d.paused_until IS NULL OR d.paused_until <= now()) AND d.hold_paused_at IS NULL
        UNION
        SELECT d.org_id, d.id, d.consecutive_failures
          FROM forwarding_jobs j JOIN destinations d ON d.org_id = j.org_id AND d.id = j.destination_id
@@ -41,9 +62,9 @@ export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueD
 }
 
 /**
- * When the next job of any enabled destination falls due (for the worker's timer), or null. One
- * index probe per destination (the first entry of forwarding_jobs_due), not a pass over every
- * pending job: the worker asks after every scan, and a backlog can hold millions of pending jobs.
+ * When the next job of any enabled destination falls due (for the worker's timer), or null. The same
+ * walk over destinations with pending jobs (PENDING_HEADS), not a pass over every pending job nor
+ * over every configured destination: the worker asks after every scan.
  * `exclude`: destinations this process is draining right now. Their runner wakes the worker when it
  * ends, so counting their (already due) jobs would only re-arm the timer at 10 ms, over and over,
  * for as long as a drain lasts.
@@ -51,13 +72,10 @@ export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueD
 export async function nextDueAt(db: Queryable, exclude: readonly string[] = []): Promise<Date | null> {
   // Farewells of disabled destinations count too (through the farewell index).
   const { rows } = await db.query<{ at: Date | null }>(
-    `SELECT least(
-       (SELECT min(greatest(n.at, coalesce(d.paused_until, n.at)))
-          FROM destinations d
-          CROSS JOIN LATERAL (
-            SELECT j.next_attempt_at AS at FROM forwarding_jobs j
-             WHERE j.destination_id = d.id AND j.org_id = d.org_id AND j.status = 'pending'
-             ORDER BY j.next_attempt_at LIMIT 1) n
+    `${PENDING_HEADS}
+     SELECT least(
+       (SELECT min(greatest(h.first_at, coalesce(d.paused_until, h.first_at))) FROM heads h
+          JOIN destinations d ON d.id = h.destination_id
          WHERE d.enabled AND d.hold_paused_at IS NULL AND NOT (d.id = ANY($1::text[]))),
        (SELECT min(greatest(j.next_attempt_at, coalesce(d.paused_until, j.next_attempt_at),
                             coalesce((SELECT max(o.next_attempt_at) FROM forwarding_jobs o WHERE ${IN_FLIGHT_WHERE}), j.next_attempt_at)))

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/types.js';
+import { PENDING_HEADS } from './dueDestinations.js';
 
 /**
  * Retention: deletes delivered jobs, the delivery log and fully delivered events older than
@@ -41,13 +42,44 @@ export async function prune(db: Queryable, retentionDays: number, maxPasses = 10
   return total;
 }
 
-export async function queueDepth(db: Queryable): Promise<{ destinationId: string; pending: number; failed: number; oldestDueAgeS: number }[]> {
-  const { rows } = await db.query<{ destination_id: string; pending: number; failed: number; oldest_due_age_s: number | null }>(
-    `SELECT destination_id,
-            count(*) FILTER (WHERE status = 'pending')::int AS pending,
-            count(*) FILTER (WHERE status = 'failed')::int AS failed,
-            extract(epoch FROM now() - min(next_attempt_at) FILTER (WHERE status = 'pending' AND next_attempt_at <= now()))::float8 AS oldest_due_age_s
-       FROM forwarding_jobs WHERE status <> 'done' GROUP BY destination_id`,
+/** Counts per destination stop here: /metrics then reads "at least this many" (docs/configuration.md). */
+export const DEPTH_COUNT_CAP = 10_000;
+
+export interface DestinationDepth {
+  orgId: string;
+  destinationId: string;
+  pending: number;
+  failed: number;
+  oldestDueAgeS: number;
+}
+
+/**
+ * Queue figures for /metrics, per destination, in work bounded whatever the backlog: destinations
+ * with pending or failed jobs are found by loose index scans (PENDING_HEADS over forwarding_jobs_due,
+ * the same over forwarding_jobs_failed), never by reading every job, and each one's count reads at
+ * most DEPTH_COUNT_CAP index entries. The oldest due age comes from the head of its index range.
+ * Quiet destinations cost nothing (EXPLAIN in docs/BENCHMARKS.md).
+ */
+export async function queueDepth(db: Queryable, cap = DEPTH_COUNT_CAP): Promise<DestinationDepth[]> {
+  const { rows } = await db.query<{ org_id: string; destination_id: string; pending: number; failed: number; oldest_due_age_s: number | null }>(
+    `${PENDING_HEADS},
+     failed_heads(destination_id) AS (
+       (SELECT j.destination_id FROM forwarding_jobs j WHERE j.status = 'failed' ORDER BY j.destination_id LIMIT 1)
+       UNION ALL
+       SELECT n.destination_id FROM failed_heads f
+        CROSS JOIN LATERAL (
+          SELECT j.destination_id FROM forwarding_jobs j
+           WHERE j.status = 'failed' AND j.destination_id > f.destination_id
+           ORDER BY j.destination_id LIMIT 1) n
+     ),
+     ids AS (SELECT destination_id FROM heads UNION SELECT destination_id FROM failed_heads)
+     SELECT d.org_id, d.id AS destination_id,
+            (SELECT count(*)::int FROM (SELECT 1 FROM forwarding_jobs j WHERE j.destination_id = d.id AND j.status = 'pending' LIMIT $1) p) AS pending,
+            (SELECT count(*)::int FROM (SELECT 1 FROM forwarding_jobs j WHERE j.destination_id = d.id AND j.status = 'failed' LIMIT $1) f) AS failed,
+            CASE WHEN h.first_at <= now() THEN extract(epoch FROM now() - h.first_at)::float8 END AS oldest_due_age_s
+       FROM ids JOIN destinations d ON d.id = ids.destination_id
+       LEFT JOIN heads h ON h.destination_id = ids.destination_id`,
+    [cap],
   );
-  return rows.map((r) => ({ destinationId: r.destination_id, pending: r.pending, failed: r.failed, oldestDueAgeS: r.oldest_due_age_s ?? 0 }));
+  return rows.map((r) => ({ orgId: r.org_id, destinationId: r.destination_id, pending: r.pending, failed: r.failed, oldestDueAgeS: r.oldest_due_age_s ?? 0 }));
 }

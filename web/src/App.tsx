@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { destinationsApi, errorText, getSession, logout, type Destination, type Session } from './api.js';
+import { destinationsApi, errorText, getSession, logout, type Destination, type HourStat, type Session } from './api.js';
 import { DestinationCard } from './components/DestinationCard.js';
 import { AddDestination } from './components/AddDestination.js';
 import { EditDestination } from './components/EditDestination.js';
@@ -217,16 +217,18 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
   const [dialog, setDialog] = useState<Dialog>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [busyId, setBusyId] = useState<string | null>(null);
-  const [refreshKey, setRefreshKey] = useState(0);
   // Background replays started from this page (Send history, Replay a time range): the card follows each.
   const [replays, setReplays] = useState<Record<string, string>>({});
   const followReplay = (destinationId: string, replayId: string) => setReplays((r) => ({ ...r, [destinationId]: replayId }));
+  const [stats, setStats] = useState<Map<string, HourStat[]> | null>(null);
 
   const refresh = useCallback(async () => {
     try {
-      setDestinations(await api.list());
+      // The cards' charts come in one request per page of destinations, beside the list itself.
+      const [list, charts] = await Promise.all([api.list(), api.allStats().catch(() => new Map<string, HourStat[]>())]);
+      setDestinations(list);
+      setStats(charts);
       setLoadError(null);
-      setRefreshKey((k) => k + 1);
     } catch (e) {
       if (e instanceof Error && 'status' in e && (e as { status: number }).status === 401) onSignedOut();
       else setLoadError(errorText(e));
@@ -346,7 +348,7 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
                   key={d.destination_id}
                   api={api}
                   destination={d}
-                  refreshKey={refreshKey}
+                  hours={stats ? (stats.get(d.destination_id) ?? []) : null}
                   editHref={editPath(d.destination_id)}
                   onEdit={(e) => {
                     e.preventDefault();

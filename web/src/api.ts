@@ -133,11 +133,34 @@ export interface PatchBody {
   filter?: Record<string, unknown> | null;
 }
 
+const PAGE = 500;
+function page<T>(path: string, cursor: string | null): Promise<T & { next_cursor: string | null }> {
+  return call<T & { next_cursor: string | null }>('GET', `${path}?limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+}
+async function allPages<T>(fetchPage: (cursor: string | null) => Promise<{ items: T[]; next: string | null }>): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const p = await fetchPage(cursor);
+    out.push(...p.items);
+    cursor = p.next;
+  } while (cursor);
+  return out;
+}
+
 export function destinationsApi(orgId: string) {
   const base = `/api/orgs/${encodeURIComponent(orgId)}/forwarding-destinations`;
   const one = (id: string) => `${base}/${encodeURIComponent(id)}`;
   return {
-    list: () => call<Destination[]>('GET', base),
+    /** Every destination of the organization, a page (of up to 500) at a time. */
+    list: () => allPages<Destination>((cursor) => page<{ destinations: Destination[] }>(base, cursor).then((p) => ({ items: p.destinations, next: p.next_cursor }))),
+    /** Every card's chart in one request per page of 500 destinations, not one request per card. */
+    allStats: async () =>
+      new Map(
+        (await allPages((cursor) => page<{ stats: { destination_id: string; hours: HourStat[] }[] }>(`${base}/stats`, cursor).then((p) => ({ items: p.stats, next: p.next_cursor })))).map(
+          (s) => [s.destination_id, s.hours] as const,
+        ),
+      ),
     get: (id: string) => call<Destination>('GET', one(id)),
     create: (body: CreateBody) => call<Destination>('POST', base, body),
     patch: (id: string, body: PatchBody) => call<Destination>('PATCH', one(id), body),
@@ -151,7 +174,6 @@ export function destinationsApi(orgId: string) {
     listReplays: (id: string, limit: number) => call<{ replays: Replay[] }>('GET', `${one(id)}/replays?limit=${limit}`),
     getReplay: (id: string, replayId: string) => call<Replay>('GET', `${one(id)}/replays/${encodeURIComponent(replayId)}`),
     cancelReplay: (id: string, replayId: string) => call<Replay>('POST', `${one(id)}/replays/${encodeURIComponent(replayId)}/cancel`),
-    stats: (id: string) => call<{ hours: HourStat[] }>('GET', `${one(id)}/stats`),
     attempts: (id: string, q: AttemptQuery) => {
       const params = new URLSearchParams();
       for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') params.set(k, String(v));

@@ -10,12 +10,15 @@ import { listFailedEvents } from '../../queue/deadLetters.js';
 import { replayDeadLetters } from '../../destinations/replay.js';
 import { requestRangeReplay } from '../../replays/service.js';
 import { ReplayAccepted, ReplayDone } from '../schemas/replays.js';
-import { destinationStats } from '../../queue/stats.js';
+import { destinationStats, destinationsStats } from '../../queue/stats.js';
+import { listDestinationIdsPage, type DestinationPageKey } from '../../destinations/repository.js';
 import { listAttempts } from '../../queue/attempts.js';
 import { invalid } from '../../errors.js';
+import { decodePageCursor, encodePageCursor } from '../pageCursor.js';
 import type { SiemId } from '../../siem/catalog.js';
 import { recordTrail } from '../../trail/record.js';
 import { actorOf } from '../actor.js';
+import { DESTINATION_ID_PATTERN } from '../../ids.js';
 
 const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody') };
 const tags = ['forwarding-destinations'];
@@ -54,8 +57,66 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.get(base, {
-    schema: { tags, summary: 'List destinations', params: OrgParams, response: { 200: Type.Array(DestinationView), ...E } },
-    handler: async (req) => svc.listDestinationViews(deps, (req.params as { org_id: string }).org_id),
+    schema: {
+      tags,
+      summary: "List the organization's destinations, a page at a time, in creation order",
+      description:
+        'With `limit` or `cursor`: answers `{"destinations": [...], "next_cursor"}`; pass next_cursor back as `cursor` for the next page (null on the last). ' +
+        `Without either: the bare array of earlier versions, holding the first ${DEFAULT_PAGE} destinations, with a \`Link: <...>; rel="next"\` header when there are more.`,
+      params: OrgParams,
+      querystring: PageQuery,
+      response: {
+        200: Type.Union([
+          Type.Object({
+            destinations: Type.Array(ListedDestination),
+            next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page.' }),
+          }),
+          Type.Array(ListedDestination, { description: 'Without limit and cursor (earlier clients): the first page as a bare array.' }),
+        ]),
+        ...E,
+      },
+    },
+    handler: async (req, reply) => {
+      const { org_id } = req.params as { org_id: string };
+      const q = req.query as PageQuery;
+      const { views, next } = await svc.listDestinationViews(deps, org_id, pageOf(q));
+      const nextCursor = next ? encodeDestinationsCursor(next) : null;
+      if (q.limit !== undefined || q.cursor !== undefined) return { destinations: views, next_cursor: nextCursor };
+      // Earlier clients expect the array itself: the next page is announced the RFC 8288 way.
+      if (nextCursor) void reply.header('link', `<${base.replace(':org_id', encodeURIComponent(org_id))}?limit=${DEFAULT_PAGE}&cursor=${nextCursor}>; rel="next"`);
+      return views;
+    },
+  });
+
+  // Every card's chart of a page of destinations in one request (same order, limit and cursor as the
+  // list), instead of one /{id}/stats request per card. A static segment: Fastify prefers it to
+  // /:destination_id, and destination ids always start with fwd_.
+  app.get(`${base}/stats`, {
+    schema: {
+      tags,
+      summary: 'Delivered and failed events per hour over the last 24 hours, for a page of destinations',
+      description: 'Pages like the list (same order, `limit` default 100 up to 500, `cursor` from either answer), so a page of cards needs one request for its charts.',
+      params: OrgParams,
+      querystring: PageQuery,
+      response: {
+        200: Type.Object({
+          stats: Type.Array(
+            Type.Object({
+              destination_id: Type.String(),
+              hours: Type.Array(Type.Object({ hour: Type.String({ format: 'date-time' }), delivered: Type.Integer(), failed: Type.Integer() })),
+            }),
+          ),
+          next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page.' }),
+        }),
+        ...E,
+      },
+    },
+    handler: async (req) => {
+      const { org_id } = req.params as { org_id: string };
+      const { ids, next } = await listDestinationIdsPage(ctx.db, org_id, pageOf(req.query as PageQuery));
+      const byId = await destinationsStats(ctx.db, org_id, ids);
+      return { stats: ids.map((id) => ({ destination_id: id, hours: byId.get(id) ?? [] })), next_cursor: next ? encodeDestinationsCursor(next) : null };
+    },
   });
 
   app.get(`${base}/:destination_id`, {
@@ -270,14 +331,46 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 }
 
-// Opaque to clients (they pass it back as is), so its form can change without breaking them.
-const CURSOR_PREFIX = 'a1.';
+// DestinationView without its $id: the list's answer names it twice (paged and bare), and a schema
+// may declare an $id once. Symbol keys (TypeBox's kind) survive the spread.
+const ListedDestination = Object.fromEntries(
+  [...Object.entries(DestinationView).filter(([k]) => k !== '$id'), ...Object.getOwnPropertySymbols(DestinationView).map((k) => [k, (DestinationView as unknown as Record<symbol, unknown>)[k]])],
+) as typeof DestinationView;
+
+// The destinations list's query: text by pattern (query strings are never coerced), parsed below.
+const DEFAULT_PAGE = 100;
+const PageQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,1}|[1-4][0-9]{2}|500)$', description: `Destinations per page, 1 to 500 (default ${DEFAULT_PAGE}).` })),
+    cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,400}$', description: 'next_cursor of the previous page.' })),
+  },
+  { additionalProperties: false },
+);
+type PageQuery = { limit?: string; cursor?: string };
+
+function pageOf(q: PageQuery): { limit: number; after: DestinationPageKey | null } {
+  return { limit: q.limit === undefined ? DEFAULT_PAGE : Number(q.limit), after: q.cursor === undefined ? null : decodeDestinationsCursor(q.cursor) };
+}
+
+const DESTINATIONS_CURSOR = 'd1.';
+function encodeDestinationsCursor(key: DestinationPageKey): string {
+  return encodePageCursor(DESTINATIONS_CURSOR, [key.createdAt, key.id]);
+}
+function decodeDestinationsCursor(cursor: string): DestinationPageKey {
+  const [createdAt, id] = decodePageCursor(DESTINATIONS_CURSOR, cursor, 2) as [string, string];
+  // Checked here so a forged cursor is a 400 naming it, never a database cast error.
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/.test(createdAt) || Number.isNaN(Date.parse(`${createdAt}Z`)) || !new RegExp(DESTINATION_ID_PATTERN).test(id)) {
+    throw invalid('cursor', 'is not a cursor this API gave out; pass next_cursor from the previous page as is');
+  }
+  return { createdAt, id };
+}
+
+const ATTEMPTS_CURSOR = 'a1.';
 function encodeAttemptsCursor(lastId: number): string {
-  return Buffer.from(`${CURSOR_PREFIX}${lastId}`).toString('base64url');
+  return encodePageCursor(ATTEMPTS_CURSOR, [String(lastId)]);
 }
 function decodeAttemptsCursor(cursor: string): number {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const id = text.startsWith(CURSOR_PREFIX) ? Number(text.slice(CURSOR_PREFIX.length)) : NaN;
+  const id = Number(decodePageCursor(ATTEMPTS_CURSOR, cursor, 1)[0]);
   if (!Number.isSafeInteger(id) || id < 1) throw invalid('cursor', 'is not a cursor this API gave out; pass next_cursor from the previous page as is');
   return id;
 }

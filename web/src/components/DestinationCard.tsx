@@ -11,9 +11,9 @@ import type { LogFilters } from '../deliveryLog.js';
 interface Props {
   api: DestinationsApi;
   destination: Destination;
+  /** The chart's figures, fetched by the page for all cards at once (null while loading). */
+  hours: HourStat[] | null;
   editHref: string;
-  /** Bumped by the page on every refresh, so the chart refreshes with the card. */
-  refreshKey: number;
   onEdit: (e: React.MouseEvent<HTMLAnchorElement>) => void;
   /** The address of this destination's delivery log, filtered. */
   logHref: (f?: Partial<LogFilters>) => string;
@@ -30,19 +30,7 @@ interface Props {
   busy: boolean;
 }
 
-export function DestinationCard({ api, destination: d, editHref, refreshKey, onEdit, logHref, onOpenLog, onResume, onToggle, onFailedEvents, onDelete, onReplayRange, replayId, onReplayFinished, busy }: Props) {
-  const [hours, setHours] = useState<HourStat[] | null>(null);
-  useEffect(() => {
-    let live = true;
-    api
-      .stats(d.destination_id)
-      .then((s) => live && setHours(s.hours))
-      .catch(() => live && setHours([]));
-    return () => {
-      live = false;
-    };
-  }, [api, d.destination_id, refreshKey]);
-
+export function DestinationCard({ api, destination: d, hours, editHref, onEdit, logHref, onOpenLog, onResume, onToggle, onFailedEvents, onDelete, onReplayRange, replayId, onReplayFinished, busy }: Props) {
   // A replay already running when the page opened (started from the API, the CLI or another tab).
   const [runningReplay, setRunningReplay] = useState<string | null>(null);
   useEffect(() => {
