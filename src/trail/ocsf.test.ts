@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildTrailEvent, TRAIL_ACTIONS, type TrailAction, type TrailActor, type TrailChange, type TrailEvent } from './contract.js';
 import {
@@ -127,6 +128,17 @@ describe('toOcsf of a trail event: Entity Management', () => {
       unmapped: { aegis: { action: 'destination_disabled', actor_type: 'api_key', changed_fields: ['enabled'], siem: 'splunk_hec' } },
     });
     assertValidOcsf(e);
+  });
+
+  it('docs/events.md shows exactly what is built for its trail example', () => {
+    const doc = readFileSync(new URL('../../docs/events.md', import.meta.url), 'utf8');
+    const json = (after: string): Json => JSON.parse(doc.slice(doc.indexOf(after)).split('```json\n')[1]!.split('```')[0]!);
+    const ecsExample = json('## Configuration trail events') as TrailEvent;
+    const shown = json('The `destination_disabled` example above, as OCSF:');
+    expect(ecsExample.event.action).toBe('destination_disabled');
+    shown.metadata.product.version = VERSION;
+    expect(shown).toEqual(toOcsf(ecsExample));
+    assertValidOcsf(shown, 'entity_management');
   });
 
   it('a dashboard session is the actor session; notification settings are their own entity; a failed test is a Failure', () => {
