@@ -11,10 +11,11 @@
 import type { Decision, WireEvent } from './contract.js';
 import { DATASET_TEST } from './enums.js';
 import { isFindingType, isSecretType } from './findings.js';
-import { VERSION } from '../version.js';
+import { OCSF_VERSION, ocsfProduct, ocsfTime, type OcsfEnumValue, type OcsfProduct } from './ocsfCommon.js';
+import { DATASET_TRAIL, type TrailEvent } from '../trail/contract.js';
+import { toOcsfTrailEvent, type OcsfTrailEvent } from '../trail/ocsf.js';
 
-/** The OCSF schema version the events follow (metadata.version). */
-export const OCSF_VERSION = '1.8.0';
+export { OCSF_VERSION, type OcsfEnumValue };
 
 /** Findings category (categories.json "findings"). */
 export const OCSF_CATEGORY = { uid: 2, name: 'Findings' } as const;
@@ -28,11 +29,6 @@ export const OCSF_STATUS = { id: 1, name: 'New' } as const;
 export const OCSF_DETECTION_SYSTEM = { id: 10, name: 'Application-Level DLP' } as const;
 /** The profiles applied (metadata.profiles): action_id, disposition_id, policy and is_alert come from it. */
 export const OCSF_PROFILES = ['security_control'] as const;
-
-export interface OcsfEnumValue {
-  id: number;
-  name: string;
-}
 
 /**
  * decision -> security_control action_id / disposition_id, is_alert and severity_id.
@@ -158,7 +154,7 @@ export interface OcsfEvent {
   actor?: { user: { uid: string; email_addr?: string; org: { uid: string } } };
   metadata: {
     version: string;
-    product: { name: string; vendor_name: string; version: string; feature: { name: string } };
+    product: OcsfProduct;
     profiles: string[];
     uid: string;
     tenant_uid: string;
@@ -180,25 +176,16 @@ export interface OcsfEvent {
   unmapped: { aegis: { decision: Decision; destination: string; input_type: string } };
 }
 
-/**
- * Epoch milliseconds of the wire event's @timestamp ("2026-05-15T10:33:21.456789+00:00"): the
- * sub-millisecond digits are dropped (OCSF timestamp_t is milliseconds).
- */
-function epochMs(timestamp: string): number {
-  const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$/i.exec(timestamp.trim());
-  const t = m ? Date.parse(`${m[1]!}.${(m[2] ?? '').padEnd(3, '0').slice(0, 3)}${m[3] ?? 'Z'}`) : Date.parse(timestamp);
-  if (Number.isNaN(t)) throw new Error(`invalid @timestamp: ${timestamp}`);
-  return t;
-}
-
-/** The OCSF Data Security Finding for one wire event (the test event included). */
+/** The OCSF Data Security Finding for one preflight wire event (the test event included). */
 export function toOcsfEvent(wire: WireEvent): OcsfEvent {
   const a = wire.aegis;
   const isTest = wire.event.dataset === DATASET_TEST;
   const mapped = OCSF_BY_DECISION[a.decision];
-  if (!mapped) throw new Error(`unknown decision: ${String(a.decision)}`);
+  if (!mapped) {
+    throw new Error((wire.event.dataset as string) === DATASET_TRAIL ? 'a configuration trail event is not a Data Security Finding: use toOcsf' : `unknown decision: ${String(a.decision)}`);
+  }
   const severity = isTest ? OCSF_TEST_SEVERITY : mapped.severity;
-  const time = epochMs(wire['@timestamp']);
+  const time = ocsfTime(wire['@timestamp']);
   const counts = Object.entries(a.finding_counts_by_type);
   const types = counts.map(([type]) => type);
   const category = dataCategory(types);
@@ -228,7 +215,7 @@ export function toOcsfEvent(wire: WireEvent): OcsfEvent {
     policy,
     metadata: {
       version: OCSF_VERSION,
-      product: { name: 'Aegis Audit Stream', vendor_name: 'Aegis', version: VERSION, feature: { name: a.source_type } },
+      product: ocsfProduct(a.source_type),
       profiles: [...OCSF_PROFILES],
       uid: wire.event.id,
       tenant_uid: wire.organization.id,
@@ -262,4 +249,17 @@ export function toOcsfEvent(wire: WireEvent): OcsfEvent {
     out.actor = { user };
   }
   return out;
+}
+
+/** Any OCSF event Aegis sends. */
+export type OcsfOutput = OcsfEvent | OcsfTrailEvent;
+
+/**
+ * The OCSF form of any event a destination receives, by its dataset: a configuration trail event
+ * (aegis.audit_stream: an administrator changed the forwarding configuration) is an Entity
+ * Management event (trail/ocsf.ts, docs/trail.md); every other event, the preflight decisions and
+ * the test event, is a Data Security Finding.
+ */
+export function toOcsf(event: WireEvent | TrailEvent): OcsfOutput {
+  return event.event.dataset === DATASET_TRAIL ? toOcsfTrailEvent(event as TrailEvent) : toOcsfEvent(event as WireEvent);
 }

@@ -6,6 +6,7 @@ import { batchEvents, type EncodeContext } from './types.js';
 import { SPLUNK_OCSF_SOURCETYPE } from './splunkHec.js';
 import { assertValidOcsf } from '../../test/support/ocsfSchema.js';
 import { ocsfEventsOf } from '../../test/support/ocsfBodies.js';
+import { buildTrailEvent } from '../trail/contract.js';
 
 const ocsf: EncodeContext = { hostname: 'h', options: {}, userAgent: 'ua', format: 'ocsf' };
 const ecs: EncodeContext = { hostname: 'h', options: {}, userAgent: 'ua' };
@@ -41,6 +42,21 @@ describe('format "ocsf": every preset wraps the OCSF object instead of the ECS o
     const dd = JSON.parse(getEncoder('datadog').encode([e], ocsf).body) as Array<{ ddtags: string; message: string }>;
     expect(dd[0]!.ddtags).toContain('format:ocsf');
     expect(dd[0]!.message).toBe(e.aegis.summary);
+  });
+
+  it.each(SIEM_IDS)('%s: a trail event beside a preflight event is Entity Management beside a finding', (siem) => {
+    const encoder = getEncoder(siem);
+    const trail = buildTrailEvent({
+      orgId: 'org_abc',
+      actor: { type: 'api_key', id: 'key_0123456789abcdef' },
+      change: { action: 'destination_disabled', changedFields: ['enabled'], destination: { id: 'fwd_a', siem } },
+      occurredAt: new Date('2026-11-30T09:00:00Z'),
+    });
+    const events = (encoder.maxBatchEvents === 1 ? [trail] : [sampleEvent(1), trail]) as unknown as Array<ReturnType<typeof sampleEvent>>;
+    const inside = ocsfEventsOf(siem, encoder.encode(events, ocsf).body);
+    expect(inside.map((e) => e.class_uid)).toEqual(encoder.maxBatchEvents === 1 ? [3004] : [2006, 3004]);
+    for (const e of inside) assertValidOcsf(e);
+    expect(inside.at(-1)).toMatchObject({ activity_id: 9, entity: { uid: 'fwd_a' }, metadata: { uid: trail.event.id, source: 'aegis.audit_stream' } });
   });
 
   it('batching sizes OCSF bodies within each preset limit', () => {

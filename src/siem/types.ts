@@ -1,8 +1,9 @@
 // The encoder interface the delivery worker uses, and batching within a SIEM's limits.
 import type { SiemId } from './catalog.js';
 import type { OutputFormat } from './outputFormat.js';
-import { toOcsfEvent, type OcsfEvent } from '../events/ocsf.js';
+import { toOcsf, type OcsfOutput } from '../events/ocsf.js';
 import type { WireEvent } from '../events/contract.js';
+import type { TrailEvent } from '../trail/contract.js';
 
 /**
  * The part of the wire event (src/events/contract.ts) the encoders read. The real WireEvent
@@ -103,14 +104,15 @@ export function eventJson(e: SiemEvent): string {
   return s;
 }
 
-const ocsfCache = new WeakMap<object, { event: OcsfEvent; json: string }>();
+const ocsfCache = new WeakMap<object, { event: OcsfOutput; json: string }>();
 
-/** The event's OCSF form and its JSON, built once per event object (like eventJson). */
-function ocsfOf(e: SiemEvent): { event: OcsfEvent; json: string } {
+/** The event's OCSF form (events/ocsf.ts toOcsf) and its JSON, built once per event object (like eventJson). */
+function ocsfOf(e: SiemEvent): { event: OcsfOutput; json: string } {
   let o = ocsfCache.get(e);
   if (o === undefined) {
     // Encoders receive whole wire events (the stored payloads); SiemEvent names only what envelopes read.
-    const event = toOcsfEvent(e as unknown as WireEvent);
+    // A configuration trail event becomes an Entity Management event, every other one a finding.
+    const event = toOcsf(e as unknown as WireEvent | TrailEvent);
     o = { event, json: JSON.stringify(event) };
     ocsfCache.set(e, o);
   }
@@ -118,8 +120,8 @@ function ocsfOf(e: SiemEvent): { event: OcsfEvent; json: string } {
 }
 
 /**
- * The JSON of the object the destination receives: the wire event (ECS) or its OCSF Data Security
- * Finding, per the destination's format. Encoders put this inside their envelopes.
+ * The JSON of the object the destination receives: the wire event (ECS) or its OCSF form (a Data
+ * Security Finding; for a trail event, Entity Management), per the destination's format. Encoders put this inside their envelopes.
  */
 export function bodyJson(e: SiemEvent, ctx: EncodeContext): string {
   return ctx.format === 'ocsf' ? ocsfOf(e).json : eventJson(e);

@@ -57,10 +57,13 @@ export interface ReceiverOptions {
   trail?: 'absorb' | 'handle';
 }
 
-/** Whether a body carries configuration trail events and nothing else (any preset's envelope). */
+/**
+ * Whether a body carries configuration trail events and nothing else (any preset's envelope, ECS or
+ * OCSF: an OCSF event names the dataset in metadata.source).
+ */
 export function onlyTrailEvents(body: Buffer): boolean {
   const text = body.toString('utf8');
-  return /"dataset":"aegis\.audit_stream"/.test(text) && !/"dataset":"aegis\.(?:preflight|audit_stream\.test)"/.test(text);
+  return /"(?:dataset|source)":"aegis\.audit_stream"/.test(text) && !/"(?:dataset|source)":"aegis\.(?:preflight|audit_stream\.test)"/.test(text);
 }
 
 export interface Receiver {

@@ -93,6 +93,17 @@ describe('OCSF validator refuses broken events', () => {
     expect(hit!.message).toMatch(message);
   });
 
+  it('checks an event against the class it claims, which must be one Aegis sends', () => {
+    const e = good();
+    e.class_uid = 4001;
+    expect(ocsfViolations(e)[0]).toMatchObject({ path: '/class_uid', message: expect.stringMatching(/not a class Aegis sends/) });
+    // A finding that claims to be Entity Management is checked as one, and refused.
+    const claims = good();
+    claims.class_uid = 3004;
+    expect(ocsfViolations(claims).map((v) => v.path)).toEqual(expect.arrayContaining(['/entity', '/finding_info', '/category_uid']));
+    expect(ocsfViolations(good(), 'entity_management').length).toBeGreaterThan(0);
+  });
+
   it('refuses something that is not an object', () => {
     expect(ocsfViolations([good()])).toHaveLength(1);
   });

@@ -369,13 +369,32 @@ export function ocsfSchema(): OcsfSchema {
   return shared;
 }
 
-/** Violations of a Data Security Finding (class 2006) event. */
-export function ocsfViolations(event: Json): OcsfViolation[] {
-  return ocsfSchema().validate(event, 'data_security_finding');
+/** The OCSF classes Aegis sends, by class_uid: findings and configuration trail events. */
+export const OCSF_CLASSES: Readonly<Record<number, string>> = {
+  2006: 'data_security_finding',
+  3004: 'entity_management',
+};
+
+/**
+ * Violations of an event against the class it claims (class_uid), which must be one Aegis sends: a
+ * Data Security Finding (2006) or, for a configuration trail event, Entity Management (3004). Pass
+ * `className` to check an event against one class whatever it claims.
+ */
+export function ocsfViolations(event: Json, className?: string): OcsfViolation[] {
+  let cls = className;
+  if (cls === undefined) {
+    const uid = typeof event === 'object' && event !== null && !Array.isArray(event) ? (event as JsonObject).class_uid : undefined;
+    cls = (typeof uid === 'number' ? OCSF_CLASSES[uid] : undefined) ?? 'data_security_finding';
+    // A class Aegis does not send: said first, then the event checked as a finding (which names what else is wrong).
+    if (typeof uid === 'number' && OCSF_CLASSES[uid] === undefined) {
+      return [{ path: '/class_uid', message: `${uid} is not a class Aegis sends (${Object.keys(OCSF_CLASSES).join(', ')})` }, ...ocsfSchema().validate(event, cls)];
+    }
+  }
+  return ocsfSchema().validate(event, cls);
 }
 
-/** Throws with every violation listed when the event is not a valid Data Security Finding. */
-export function assertValidOcsf(event: Json): void {
-  const v = ocsfViolations(event);
+/** Throws with every violation listed when the event is not a valid event of its class (or of `className`). */
+export function assertValidOcsf(event: Json, className?: string): void {
+  const v = ocsfViolations(event, className);
   if (v.length > 0) throw new Error(`invalid OCSF event:\n${v.map((x) => `  ${x.path}: ${x.message}`).join('\n')}\n${JSON.stringify(event)}`);
 }

@@ -139,7 +139,7 @@ describe.each(DB_KINDS)('OCSF output through the API (%s)', (kind) => {
     expect(c.status, c.text).toBe(201);
     const ids = await seedEvents(tdb.db, org.orgId, 6);
     const received = () => r.requests.flatMap((q) => ocsfEventsOf('splunk_hec', q.body.toString('utf8')));
-    await r.waitFor(() => ids.every((pid) => received().some((e) => (e.finding_info as Json).uid === pid)), 60_000);
+    await r.waitFor(() => ids.every((pid) => received().some((e) => (e.finding_info as Json)?.uid === pid)), 60_000);
     expect(r.requests.some((q) => ocsfEventsOf('splunk_hec', q.body.toString('utf8')).length > 1)).toBe(true);
     for (const q of r.requests) {
       expect(q.headers['content-encoding']).toBe('gzip');
