@@ -6,7 +6,7 @@
  */
 import { DATADOG_ITEM_ATTRIBUTES } from '../siem/datadog.js';
 
-export type EnvelopeName = 'Splunk HEC' | 'Datadog log item' | 'Elastic _bulk' | 'New Relic Logs';
+export type EnvelopeName = 'Splunk HEC' | 'Datadog log item' | 'Elastic _bulk' | 'New Relic Logs' | 'Microsoft Sentinel record';
 
 export interface Unwrapped {
   /** null: the document is an event itself. */
@@ -41,6 +41,12 @@ export function unwrapEnvelope(doc: unknown): Unwrapped {
     const event = { ...doc };
     for (const k of DATADOG_ITEM_ATTRIBUTES) delete event[k];
     return { envelope: 'Datadog log item', events: [event], inside: `the item, without ${DATADOG_ITEM_ATTRIBUTES.join(', ')}` };
+  }
+  // Microsoft Sentinel (Logs Ingestion API): the event with @timestamp renamed TimeGenerated, the
+  // table's required time column (siem/microsoftSentinel.ts).
+  if (holdsEvent(doc) && 'TimeGenerated' in doc && !('@timestamp' in doc)) {
+    const { TimeGenerated, ...rest } = doc;
+    return { envelope: 'Microsoft Sentinel record', events: [{ '@timestamp': TimeGenerated, ...rest }], inside: 'the record, with TimeGenerated read as @timestamp' };
   }
   return { envelope: null, events: [doc] };
 }
