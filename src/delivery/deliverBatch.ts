@@ -174,7 +174,7 @@ async function sendUnscrubbed(
     secrets.push(bearer);
     headers['authorization'] = `Bearer ${bearer}`;
   }
-  let sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip });
+  let sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip, poolKey: target.id });
   if (withOAuth && bearer !== null && sent.kind === 'response' && sent.status === 401) {
     // The token was revoked or expired early (a key rollover, a clock skew): drop it and try once
     // more with a fresh one. A second 401 is the SIEM's answer, reported as usual.
@@ -184,7 +184,7 @@ async function sendUnscrubbed(
     if (!token.ok) return tokenFailure(events, scrub(token.error), tokenMs);
     secrets.push(token.token);
     headers['authorization'] = `Bearer ${token.token}`;
-    sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip });
+    sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip, poolKey: target.id });
   }
   if (tokenMs > 0) sent = { ...sent, durationMs: sent.durationMs + tokenMs };
   const result = scrubResult(sent, scrub);

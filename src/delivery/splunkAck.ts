@@ -68,7 +68,7 @@ export async function queryAcks(deps: Pick<DeliveryDeps, 'client'>, target: Deli
   const headers: Record<string, string> = { 'content-type': 'application/json', [SPLUNK_CHANNEL_HEADER]: channel };
   if (target.authHeaderName && target.authHeaderValue) headers[target.authHeaderName] = target.authHeaderValue;
   const scrub = secretScrubber([target.authHeaderValue, target.signingSecret, target.previousSigningSecret?.secret ?? null]);
-  const result = await deps.client.send({ url: splunkAckUrl(target.url, channel), headers, body: JSON.stringify({ acks: ackIds }), gzip: false });
+  const result = await deps.client.send({ url: splunkAckUrl(target.url, channel), headers, body: JSON.stringify({ acks: ackIds }), gzip: false, poolKey: target.id });
   const acked = new Set<number>();
   if (result.kind === 'network') return { acked, error: scrub(`Polling Splunk for acknowledgements failed: ${classifyResult(result).error ?? 'network error'}`) };
   if (result.status < 200 || result.status >= 300) {

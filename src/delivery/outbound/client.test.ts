@@ -135,6 +135,23 @@ describe('outbound client against a real HTTPS receiver', () => {
     expect(results.map((r) => (r.kind === 'response' ? r.status : r.failure))).toEqual([200, 200, 200, 200]);
   });
 
+  it("a destination whose SIEM holds every connection open never queues another destination's request to the same origin", async () => {
+    // Two customers of one SIEM origin: one's requests hang on every connection its pool may open,
+    // the other's must still go straight out on connections of its own.
+    receiver.setHandler((r) => (r.path.startsWith('/silent') ? { action: 'hang' } : { status: 200, body: 'ok' }));
+    const c = client({ timeoutMs: 60_000, connections: 1 });
+    const stop = new AbortController();
+    const silent = [1, 2].map(() => c.send({ url: `${receiver.url}/silent`, headers, body: '{}', poolKey: 'fwd_silent', signal: stop.signal }));
+    await expect.poll(() => receiver.requests.filter((r) => r.path === '/silent').length, { timeout: 30_000 }).toBe(1);
+    // With one shared pool this request would wait behind the hanging one (up to 3 minutes here).
+    const healthy = await c.send({ url: `${receiver.url}/healthy`, headers, body: '{}', poolKey: 'fwd_healthy' });
+    expect(healthy).toMatchObject({ kind: 'response', status: 200 });
+    // The silent destination's second request is still queued behind its own first one.
+    expect(receiver.requests.filter((r) => r.path === '/silent')).toHaveLength(1);
+    stop.abort();
+    expect((await Promise.all(silent)).map((r) => r.kind)).toEqual(['network', 'network']);
+  });
+
   it('times out against a slow receiver', async () => {
     receiver.setHandler(slow(2_000));
     const result = await client({ timeoutMs: 200 }).send({ url: receiver.url, headers, body: '{}' });

@@ -25,6 +25,8 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 export const DEFAULT_CONNECTIONS_PER_ORIGIN = 16;
 /** The overall cap on one request, in units of the timeout: queueing for a connection plus each phase. */
 const OVERALL_TIMEOUT_FACTOR = 3;
+/** A destination's own connections are closed after this long without a request. */
+const POOL_IDLE_MS = 60_000;
 export const FORBIDDEN_ERROR_CODE = 'EAEGISFORBIDDEN';
 
 /** Resolves a host name to every address (dns.lookup with all: true by default). */
@@ -55,6 +57,13 @@ export interface OutboundRequest {
   body: string | Buffer;
   gzip?: boolean;
   signal?: AbortSignal;
+  /**
+   * The destination this request is for: its requests get connections of their own (up to
+   * `connections`), so a destination whose SIEM holds every socket open, or a tenant with a huge
+   * backlog, never queues another destination's requests to the same origin (two customers of one
+   * Datadog site share an origin). Without it the request uses the shared pool.
+   */
+  poolKey?: string;
 }
 
 export interface OutboundClient {
@@ -233,22 +242,51 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
   const { allowPrivate, timeoutMs, userAgent } = opts;
   const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const ca = buildCa(opts.ca);
-  const agent = new Agent({
-    connections: opts.connections ?? DEFAULT_CONNECTIONS_PER_ORIGIN,
-    pipelining: 1,
-    // Idle sockets are kept briefly (or as long as the server's Keep-Alive hint allows, minus a margin),
-    // so we rarely POST onto a socket the SIEM is just closing.
-    keepAliveTimeout: 4_000,
-    keepAliveMaxTimeout: 60_000,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    connect: {
-      timeout: timeoutMs,
-      rejectUnauthorized: true,
-      lookup: createGuardedLookup(allowPrivate, opts.resolveAddresses),
-      ...(ca ? { ca } : {}),
-    },
-  });
+  const newAgent = () =>
+    new Agent({
+      connections: opts.connections ?? DEFAULT_CONNECTIONS_PER_ORIGIN,
+      pipelining: 1,
+      // Idle sockets are kept briefly (or as long as the server's Keep-Alive hint allows, minus a margin),
+      // so we rarely POST onto a socket the SIEM is just closing.
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: 60_000,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      connect: {
+        timeout: timeoutMs,
+        rejectUnauthorized: true,
+        lookup: createGuardedLookup(allowPrivate, opts.resolveAddresses),
+        ...(ca ? { ca } : {}),
+      },
+    });
+  const agent = newAgent();
+  // One Agent per destination that is sending; one left idle for POOL_IDLE_MS is closed, so memory
+  // follows the destinations with traffic, not every destination configured.
+  const pools = new Map<string, { agent: Agent; active: number; lastUsed: number }>();
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [key, p] of pools) {
+      if (p.active === 0 && now - p.lastUsed > POOL_IDLE_MS) {
+        pools.delete(key);
+        void p.agent.close().catch(() => undefined);
+      }
+    }
+  }, POOL_IDLE_MS);
+  sweep.unref();
+  const acquire = (key: string | undefined): { dispatcher: Agent; release: () => void } => {
+    if (key === undefined) return { dispatcher: agent, release: () => undefined };
+    let p = pools.get(key);
+    if (!p) pools.set(key, (p = { agent: newAgent(), active: 0, lastUsed: Date.now() }));
+    const pool = p;
+    pool.active++;
+    return {
+      dispatcher: pool.agent,
+      release: () => {
+        pool.active--;
+        pool.lastUsed = Date.now();
+      },
+    };
+  };
   let closed = false;
 
   async function send(req: OutboundRequest): Promise<OutboundResult> {
@@ -296,6 +334,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       req.signal.addEventListener('abort', onCallerAbort, { once: true });
     }
 
+    const pool = acquire(req.poolKey);
     try {
       const raw = typeof req.body === 'string' ? Buffer.from(req.body, 'utf8') : req.body;
       const body = req.gzip ? await gzip(raw) : raw;
@@ -313,7 +352,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
         method: 'POST',
         headers,
         body,
-        dispatcher: agent,
+        dispatcher: pool.dispatcher,
         signal: controller.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
@@ -361,6 +400,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       const prefixed = code && failure !== 'forbidden_address' && !message.includes(code) ? `${code}: ${message}` : message;
       return fail(failure, code ?? name, prefixed);
     } finally {
+      pool.release();
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', onCallerAbort);
     }
@@ -371,7 +411,10 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
     async close() {
       if (closed) return;
       closed = true;
-      await agent.close();
+      clearInterval(sweep);
+      const all = [agent, ...[...pools.values()].map((p) => p.agent)];
+      pools.clear();
+      await Promise.all(all.map((a) => a.close()));
     },
   };
 }
