@@ -1,6 +1,13 @@
 import type { Db, Queryable } from '../db/types.js';
 import { JOBS_CHANNEL } from './types.js';
 
+/**
+ * A range replay re-sends the organization's audit decisions, not its configuration trail (ids
+ * "cfg_", docs/trail.md): replayed to another destination, "destination_deleted" would read as news.
+ * The trail stays readable through the pull API, the export and the Activity page.
+ */
+const NOT_TRAIL = `left(e.id, 4) <> 'cfg_'`;
+
 /** Where a range replay continues: after the event (occurred_at, id) in window order. */
 export interface WindowPosition {
   /** occurred_at as the database printed it (exact to the microsecond; a JS Date keeps milliseconds). */
@@ -66,7 +73,7 @@ export async function queueReplayBatch(
     // The payload is read only when a filter needs it: an unfiltered replay moves ids alone.
     const { rows: batch } = await tx.query<{ id: string; occurred_at: string; payload?: Record<string, unknown> }>(
       `SELECT e.id, e.occurred_at::text AS occurred_at${args.matches ? ', e.payload' : ''} FROM audit_events e
-        WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3
+        WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND ${NOT_TRAIL}
           -- Always a position (the first batch starts after (from, '')), never "IS NULL OR": the row
           -- comparison must stay an index bound, or each batch would re-read the window from its start.
           AND (e.occurred_at, e.id) > ($4::timestamptz, $5::text)
@@ -102,7 +109,7 @@ export async function queueReplayBatch(
 /** How many events of the organization have occurred_at in [from, to): what a trimmed window left out. */
 export async function countInWindow(db: Queryable, orgId: string, from: Date, to: Date): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM audit_events WHERE org_id = $1 AND occurred_at >= $2 AND occurred_at < $3`,
+    `SELECT count(*)::int AS n FROM audit_events e WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND ${NOT_TRAIL}`,
     [orgId, from, to],
   );
   return rows[0]?.n ?? 0;

@@ -38,7 +38,8 @@ function receivedIds(r: Receiver): string[] {
   return r.requests.flatMap((q) => {
     const body = JSON.parse(q.body.toString('utf8')) as unknown;
     const items = Array.isArray(body) ? (body as Array<{ event: { id: string } }>) : [body as { event: { id: string } }];
-    return items.map((i) => i.event.id);
+    // A batching preset may carry a configuration trail event (docs/trail.md) in the same request.
+    return items.map((i) => i.event.id).filter((id) => !id.startsWith('cfg_'));
   });
 }
 
