@@ -31,6 +31,7 @@ const EXPECTED: Record<string, string | undefined> = {
   datadog: 'Datadog log item',
   elastic: 'Elastic _bulk',
   new_relic: 'New Relic Logs',
+  microsoft_sentinel: 'Microsoft Sentinel record',
   sumo_logic: undefined,
   custom: undefined,
 };

@@ -6,7 +6,7 @@
  */
 import { DATADOG_ITEM_ATTRIBUTES } from '../siem/datadog.js';
 
-export type EnvelopeName = 'Splunk HEC' | 'Datadog log item' | 'Elastic _bulk' | 'New Relic Logs';
+export type EnvelopeName = 'Splunk HEC' | 'Datadog log item' | 'Elastic _bulk' | 'New Relic Logs' | 'Microsoft Sentinel record';
 
 export interface Unwrapped {
   /** null: the document is an event itself. */
@@ -41,6 +41,12 @@ export function unwrapEnvelope(doc: unknown): Unwrapped {
     const event = { ...doc };
     for (const k of DATADOG_ITEM_ATTRIBUTES) delete event[k];
     return { envelope: 'Datadog log item', events: [event], inside: `the item, without ${DATADOG_ITEM_ATTRIBUTES.join(', ')}` };
+  }
+  // Microsoft Sentinel (Logs Ingestion API): the event with `@timestamp` renamed `TimeGenerated`
+  // (src/siem/microsoftSentinel.ts); a body's JSON array is expanded into its records first.
+  if (holdsEvent(doc) && typeof doc.TimeGenerated === 'string' && !('@timestamp' in doc)) {
+    const { TimeGenerated: timestamp, ...rest } = doc;
+    return { envelope: 'Microsoft Sentinel record', events: [{ '@timestamp': timestamp, ...rest }], inside: 'the record, with TimeGenerated as @timestamp' };
   }
   return { envelope: null, events: [doc] };
 }
