@@ -42,11 +42,11 @@ export function unwrapEnvelope(doc: unknown): Unwrapped {
     for (const k of DATADOG_ITEM_ATTRIBUTES) delete event[k];
     return { envelope: 'Datadog log item', events: [event], inside: `the item, without ${DATADOG_ITEM_ATTRIBUTES.join(', ')}` };
   }
-  // Microsoft Sentinel (Logs Ingestion API): the event with `@timestamp` renamed `TimeGenerated`
-  // (src/siem/microsoftSentinel.ts); a body's JSON array is expanded into its records first.
-  if (holdsEvent(doc) && typeof doc.TimeGenerated === 'string' && !('@timestamp' in doc)) {
-    const { TimeGenerated: timestamp, ...rest } = doc;
-    return { envelope: 'Microsoft Sentinel record', events: [{ '@timestamp': timestamp, ...rest }], inside: 'the record, with TimeGenerated as @timestamp' };
+  // Microsoft Sentinel (Logs Ingestion API): the event with @timestamp renamed TimeGenerated, the
+  // table's required time column (siem/microsoftSentinel.ts).
+  if (holdsEvent(doc) && 'TimeGenerated' in doc && !('@timestamp' in doc)) {
+    const { TimeGenerated, ...rest } = doc;
+    return { envelope: 'Microsoft Sentinel record', events: [{ '@timestamp': TimeGenerated, ...rest }], inside: 'the record, with TimeGenerated read as @timestamp' };
   }
   return { envelope: null, events: [doc] };
 }
