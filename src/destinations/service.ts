@@ -88,8 +88,9 @@ async function mustGet(deps: DestinationDeps, orgId: string, id: string) {
 /** A row's configuration as the trail compares it (trail/changes.ts). */
 function configOf(r: Omit<DestinationConfig, 'options'> & { options: Record<string, unknown> }): DestinationConfig {
   return {
-    name: r.name, url: r.url, auth_header_name: r.auth_header_name, auth_header_sealed: r.auth_header_sealed,
+    name: r.name, url: r.url, format: r.format, auth_header_name: r.auth_header_name, auth_header_sealed: r.auth_header_sealed,
     signing_secret_sealed: r.signing_secret_sealed, options: r.options, filter: r.filter, enabled: r.enabled,
+    auth: r.auth, auth_client_secret_sealed: r.auth_client_secret_sealed,
   };
 }
 

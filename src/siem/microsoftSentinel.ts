@@ -10,8 +10,8 @@
 // `organization`. KQL then reads the product's dotted paths unchanged (`aegis.decision`).
 // docs/siem/microsoft_sentinel.md has the table, the DCR and its transformKql.
 import { randomUUID } from 'node:crypto';
-import type { DeliveryVerdict, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { epochMillis, isRecord, parseJson, wholeVerdict } from './types.js';
+import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
+import { bodyJson, epochMillis, isRecord, parseJson, wholeVerdict } from './types.js';
 
 /**
  * One record of the stream: TimeGenerated, then the event's own top-level fields but @timestamp.
@@ -24,12 +24,30 @@ export function sentinelRecord(e: SiemEvent): Record<string, unknown> {
   return { TimeGenerated: timestamp, ...rest };
 }
 
+/**
+ * The JSON of one record for the destination's format. ECS: sentinelRecord. OCSF: TimeGenerated
+ * (the event's @timestamp, the same instant as the OCSF `time`) and the OCSF object whole in `ocsf`,
+ * spliced from its cached JSON.
+ */
+export function sentinelRecordJson(e: SiemEvent, ctx: EncodeContext): string {
+  if (ctx.format !== 'ocsf') return JSON.stringify(sentinelRecord(e));
+  const timestamp = e['@timestamp'];
+  epochMillis(timestamp);
+  return `{"TimeGenerated":${JSON.stringify(timestamp)},"ocsf":${bodyJson(e, ctx)}}`;
+}
+
 /** The columns a record carries, for the table and DCR the user creates (docs and tests). */
 export const SENTINEL_COLUMNS = [
   { name: 'TimeGenerated', type: 'datetime' },
   { name: 'event', type: 'dynamic' },
   { name: 'aegis', type: 'dynamic' },
   { name: 'organization', type: 'dynamic' },
+] as const;
+
+/** The columns of a record with the destination's format "ocsf". */
+export const SENTINEL_OCSF_COLUMNS = [
+  { name: 'TimeGenerated', type: 'datetime' },
+  { name: 'ocsf', type: 'dynamic' },
 ] as const;
 
 /** Azure Monitor error bodies: {"error": {"code", "message"}}. */
@@ -69,9 +87,9 @@ export const microsoftSentinelEncoder: SiemEncoder = {
   maxBatchEvents: 10_000,
   maxBatchBytes: 1_000_000,
   gzip: true,
-  encode(events) {
+  encode(events, ctx) {
     return {
-      body: `[${events.map((e) => JSON.stringify(sentinelRecord(e))).join(',')}]`,
+      body: `[${events.map((e) => sentinelRecordJson(e, ctx)).join(',')}]`,
       contentType: 'application/json',
       // A GUID per request, as the Azure SDK sends: Azure Monitor keeps it with the call, handy for a support case.
       headers: { 'x-ms-client-request-id': randomUUID() },

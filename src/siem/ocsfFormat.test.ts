@@ -28,7 +28,7 @@ describe('format "ocsf": every preset wraps the OCSF object instead of the ECS o
     expect(encoder.encode(events, { ...ocsf, format: 'ecs' }).body).toBe(encoder.encode(events, ecs).body);
   });
 
-  it('preset defaults that name the shape: Splunk sourcetype, Elastic data stream, New Relic logtype, Datadog tag', () => {
+  it('preset defaults that name the shape: Splunk sourcetype, Elastic data stream, New Relic logtype, Datadog tag, Sentinel column', () => {
     const e = sampleEvent(1);
     const hec = JSON.parse(getEncoder('splunk_hec').encode([e], ocsf).body) as { sourcetype: string };
     expect(hec.sourcetype).toBe(SPLUNK_OCSF_SOURCETYPE);
@@ -42,6 +42,9 @@ describe('format "ocsf": every preset wraps the OCSF object instead of the ECS o
     const dd = JSON.parse(getEncoder('datadog').encode([e], ocsf).body) as Array<{ ddtags: string; message: string }>;
     expect(dd[0]!.ddtags).toContain('format:ocsf');
     expect(dd[0]!.message).toBe(e.aegis.summary);
+    const az = JSON.parse(getEncoder('microsoft_sentinel').encode([e], ocsf).body) as Array<{ TimeGenerated: string; ocsf: { time: number } }>;
+    expect(az[0]!.TimeGenerated).toBe(e['@timestamp']);
+    expect(az[0]!.ocsf.time).toBe(Date.parse(e['@timestamp']));
   });
 
   it.each(SIEM_IDS)('%s: a trail event beside a preflight event is Entity Management beside a finding', (siem) => {

@@ -8,12 +8,31 @@ const actor = { type: 'api_key' as const, id: 'key_0123456789abcdef' };
 const base: DestinationConfig = {
   name: null,
   url: 'https://siem.example.com/ingest',
+  format: 'ecs',
   auth_header_name: 'Authorization',
   auth_header_sealed: Buffer.from('box-1'),
   signing_secret_sealed: null,
   options: { index: 'main' },
   filter: null,
   enabled: true,
+  auth: null,
+  auth_client_secret_sealed: null,
+};
+
+const TENANT = '11111111-2222-3333-4444-555555555555';
+const sentinel: DestinationConfig = {
+  ...base,
+  auth_header_name: null,
+  auth_header_sealed: null,
+  options: {},
+  auth: {
+    token_url: `https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/token`,
+    client_id: '66666666-7777-8888-9999-000000000000',
+    scope: 'https://monitor.azure.com//.default',
+    token_endpoint_auth_method: 'client_secret_post',
+    tenant_id: TENANT,
+  },
+  auth_client_secret_sealed: Buffer.from('secret-box-1'),
 };
 
 describe('trail events', () => {
@@ -74,7 +93,48 @@ describe('destinationChanges', () => {
     ]);
     expect(destinationChanges(base, signed, { signingRotated: true })).toEqual([{ action: 'destination_updated', changedFields: ['signing'] }]);
     expect(destinationChanges({ ...base, enabled: false }, base, { signingRotated: false })).toEqual([{ action: 'destination_enabled', changedFields: ['enabled'] }]);
-    expect(createdFields(base)).toEqual(['url', 'auth_header_name', 'auth_header_value', 'options.index', 'enabled']);
+    expect(createdFields(base)).toEqual(['url', 'format', 'auth_header_name', 'auth_header_value', 'options.index', 'enabled']);
+  });
+
+  it('format: a switch is destination_updated naming format', () => {
+    expect(destinationChanges(base, { ...base, format: 'ocsf' }, { signingRotated: false })).toEqual([{ action: 'destination_updated', changedFields: ['format'] }]);
+    expect(destinationChanges(base, { ...base, format: 'ecs' }, { signingRotated: false })).toEqual([]);
+  });
+
+  it('OAuth2: settings by auth.<field>, a new client secret is a rotation, removing auth a credential removal', () => {
+    expect(createdFields(sentinel)).toEqual([
+      'url', 'format', 'auth.token_url', 'auth.client_id', 'auth.scope', 'auth.tenant_id', 'auth.token_endpoint_auth_method', 'auth.client_secret', 'enabled',
+    ]);
+    // A new sealed box alone (PATCH auth with client_secret, same settings).
+    expect(destinationChanges(sentinel, { ...sentinel, auth_client_secret_sealed: Buffer.from('secret-box-2') }, { signingRotated: false })).toEqual([
+      { action: 'credential_rotated', changedFields: ['auth.client_secret'] },
+    ]);
+    // Another tenant: the token URL and tenant change; the secret kept (same box) is no rotation.
+    const other = '99999999-8888-7777-6666-555555555555';
+    const moved = { ...sentinel, auth: { ...sentinel.auth!, tenant_id: other, token_url: `https://login.microsoftonline.com/${other}/oauth2/v2.0/token` } };
+    expect(destinationChanges(sentinel, moved, { signingRotated: false })).toEqual([{ action: 'destination_updated', changedFields: ['auth.token_url', 'auth.tenant_id'] }]);
+    // Client id and scope with a new secret: both actions, settings first.
+    const rekeyed = { ...sentinel, auth: { ...sentinel.auth!, client_id: 'abc', scope: null }, auth_client_secret_sealed: Buffer.from('secret-box-3') };
+    expect(destinationChanges(sentinel, rekeyed, { signingRotated: false })).toEqual([
+      { action: 'destination_updated', changedFields: ['auth.client_id', 'auth.scope'] },
+      { action: 'credential_rotated', changedFields: ['auth.client_secret'] },
+    ]);
+    // Unchanged auth records nothing.
+    expect(destinationChanges(sentinel, { ...sentinel, auth: { ...sentinel.auth! } }, { signingRotated: false })).toEqual([]);
+    // A custom webhook gaining and losing OAuth2.
+    const custom = { ...base, auth_header_name: null, auth_header_sealed: null };
+    const withAuth = { ...custom, auth: { token_url: 'https://idp.example.com/token', client_id: 'aegis', scope: null, token_endpoint_auth_method: 'client_secret_basic' }, auth_client_secret_sealed: Buffer.from('b') };
+    expect(destinationChanges(custom, withAuth, { signingRotated: false })).toEqual([
+      { action: 'destination_updated', changedFields: ['auth.token_url', 'auth.client_id', 'auth.token_endpoint_auth_method'] },
+      { action: 'credential_rotated', changedFields: ['auth.client_secret'] },
+    ]);
+    expect(destinationChanges(withAuth, custom, { signingRotated: false })).toEqual([{ action: 'credential_removed', changedFields: ['auth'] }]);
+  });
+
+  it('OAuth2 changes name fields only: no value of the setting or the secret is in the changes', () => {
+    const rekeyed = { ...sentinel, auth: { ...sentinel.auth!, client_id: 'client-id-value' }, auth_client_secret_sealed: Buffer.from('secret-box-2') };
+    const text = JSON.stringify([destinationChanges(sentinel, rekeyed, { signingRotated: false }), createdFields(rekeyed)]);
+    for (const v of [TENANT, 'client-id-value', 'secret-box', 'login.microsoftonline.com', 'monitor.azure.com']) expect(text).not.toContain(v);
   });
 
   it('notification settings: names only, null when unchanged', () => {

@@ -66,6 +66,18 @@ export function onlyTrailEvents(body: Buffer): boolean {
   return /"(?:dataset|source)":"aegis\.audit_stream"/.test(text) && !/"(?:dataset|source)":"aegis\.(?:preflight|audit_stream\.test)"/.test(text);
 }
 
+/**
+ * How many configuration trail events the requests carried, in any preset's envelope (one
+ * `"dataset":"aegis.audit_stream"` per ECS event, `"source":"aegis.audit_stream"` per OCSF one; the
+ * test event's dataset is aegis.audit_stream.test).
+ * For counts that cover every event a destination got (its delivery log), absorbed or mixed in.
+ */
+export function trailEventCount(requests: readonly ReceivedRequest[]): number {
+  let n = 0;
+  for (const r of requests) n += r.body.toString('utf8').match(/"(?:dataset|source)":"aegis\.audit_stream"/g)?.length ?? 0;
+  return n;
+}
+
 export interface Receiver {
   url: string;
   port: number;

@@ -33,6 +33,12 @@ export function ocsfEventsOf(siem: SiemId, body: string): Json[] {
         for (const k of DATADOG_ADDED) delete e[k];
         return e;
       });
+    case 'microsoft_sentinel':
+      // A JSON array of records: TimeGenerated and the OCSF object in the `ocsf` column.
+      return (JSON.parse(body) as Array<{ TimeGenerated: string; ocsf: Json }>).map((r) => {
+        if (Object.keys(r).join(',') !== 'TimeGenerated,ocsf') throw new Error(`unexpected Sentinel record keys: ${Object.keys(r).join(',')}`);
+        return r.ocsf;
+      });
     default:
       throw new Error(`no OCSF unwrapping for ${String(siem)}`);
   }

@@ -8,6 +8,7 @@ import { startTestService, type TestService } from '../../support/harness.js';
 import { startReceiver, type Receiver, type ReceivedRequest, type ReceiverHandler } from '../../support/httpsReceiver.js';
 import { startOAuthServer, WEBHOOK_SCOPE, type OAuthServer, type TestClient } from '../../support/oauthServer.js';
 import { leakedForm } from '../../support/secretForms.js';
+import { assertValidOcsf } from '../../support/ocsfSchema.js';
 import { eventIdsOf, jobRows, seedEvents, statusCounts } from './support.js';
 import { loadConfig } from '../../../src/config/env.js';
 import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js';
@@ -173,9 +174,39 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     expect((await call('GET', `${base()}/${id}`)).body.last_error).toBeNull();
   });
 
+  it('Sentinel with format ocsf: TimeGenerated and the OCSF object per record; a new client secret is a trail event naming it only', async () => {
+    const r = await receiver(validating());
+    const { id } = await create({ ...sentinelBody(r, clients.sentinel), format: 'ocsf' });
+    const ids = await seedEvents(tdb.db, org.orgId, 3);
+    const records = () => r.requests.flatMap((q) => JSON.parse(q.body.toString('utf8')) as Array<Record<string, any>>);
+    await r.waitFor(() => ids.every((pid) => records().some((rec) => rec.ocsf?.finding_info?.uid === pid)), 60_000);
+    for (const q of r.requests) expect(q.headers['content-encoding']).toBe('gzip');
+    for (const rec of records()) {
+      expect(Object.keys(rec)).toEqual(['TimeGenerated', 'ocsf']);
+      assertValidOcsf(rec.ocsf);
+      expect(Date.parse(rec.TimeGenerated)).toBe(rec.ocsf.time);
+    }
+
+    const rotated = await call('PATCH', `${base()}/${id}`, {
+      auth: { type: 'oauth2_client_credentials', token_url: op.tokenUrl, client_id: clients.sentinel.client_id, client_secret: SECRET },
+    });
+    expect(rotated.status, rotated.text).toBe(200);
+    const { rows } = await tdb.db.query<{ p: string }>(`SELECT payload::text AS p FROM audit_events WHERE org_id = $1 AND left(id, 4) = 'cfg_'`, [org.orgId]);
+    const trail = rows.map((row) => JSON.parse(row.p) as { event: { action: string }; aegis: { destination_id?: string; changed_fields: string[] } });
+    const mine = trail.filter((e) => e.aegis.destination_id === id);
+    expect(mine.find((e) => e.event.action === 'destination_created')?.aegis.changed_fields).toEqual([
+      'url', 'format', 'auth.token_url', 'auth.client_id', 'auth.scope', 'auth.token_endpoint_auth_method', 'auth.client_secret', 'enabled',
+    ]);
+    expect(mine.filter((e) => e.event.action === 'credential_rotated').map((e) => e.aegis.changed_fields)).toEqual([['auth.client_secret']]);
+    expect(leakedForm(rows.map((row) => row.p).join('\n'), SECRET)).toBeNull();
+  });
+
   it('a wrong client secret fails with a clear hint, and the secret is in no answer, row or log line', async () => {
     const r = await receiver(validating());
-    const { id } = await create(sentinelBody(r, clients.wrong, WRONG_SECRET));
+    // Preflight events only: the configuration trail's events (its own destination_created, the
+    // probe's test_sent) would fail in requests of their own and open the circuit breaker (5 failed
+    // requests in a row) before the seeded event has used up its 4 attempts.
+    const { id } = await create({ ...sentinelBody(r, clients.wrong, WRONG_SECRET), filter: { 'event.dataset': 'aegis.preflight' } });
     const refusedBefore = op.refused;
     const probe = await call('POST', `${base()}/${id}/test`);
     expect(probe.body.ok).toBe(false);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import { startReceiver, trailEventCount, type Receiver } from '../../support/httpsReceiver.js';
 import { fakeSplunkHec, type FakeSplunkHec } from '../../support/fakeSplunkHec.js';
 import { eventIdsOf, jobRows, seedEvents } from './support.js';
 import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
@@ -88,12 +88,16 @@ describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
     expect([...channels(a)][0]).not.toBe([...channels(b)][0]);
     expect([...channels(a)][0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     for (const q of A.r.requests) expect(q.headers.authorization).toBe(TOKEN);
-    // The delivery log records each request once, delivered, after its ack.
+    // The delivery log records each request once, delivered, after its ack: the fake's requests and
+    // those the receiver absorbed (only trail events: destination_created of A and B); it counts
+    // the 6 seeded events and every trail event A got, alone or beside them.
     const log = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${A.id}/attempts`, { apiKey: org.apiKey });
     expect(log.status).toBe(200);
     const rows = log.body.attempts as Array<{ event_count: number; delivered_count: number; status_code: number }>;
-    expect(rows).toHaveLength(a.accepted.length);
-    expect(rows.reduce((n, r) => n + r.delivered_count, 0)).toBe(6);
+    expect(rows).toHaveLength(a.accepted.length + A.r.trailRequests.length);
+    const trailEvents = trailEventCount([...A.r.requests, ...A.r.trailRequests]);
+    expect(trailEvents).toBeGreaterThanOrEqual(2);
+    expect(rows.reduce((n, r) => n + r.delivered_count, 0)).toBe(6 + trailEvents);
     const dest = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${A.id}`, { apiKey: org.apiKey });
     expect(dest.body.status).toBe('active');
   });

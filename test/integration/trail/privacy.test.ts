@@ -40,6 +40,10 @@ describe.each(DB_KINDS)('configuration trail privacy (%s)', (kind) => {
     const filterValue = `filtervalue${tag}`;
     const email = `oncall${tag}@example.com`;
     const hookToken = `hooktoken${tag}`;
+    const clientId = `clientid${tag}`;
+    const tokenPath = `tokenpath${tag}`;
+    const clientSecret1 = `oauthsecret1-${randomBytes(12).toString('hex')}`;
+    const clientSecret2 = `oauthsecret2-${randomBytes(12).toString('hex')}`;
     const returnedSecrets: string[] = [];
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await svc.request(method, path, { apiKey, ...(body !== undefined ? { body } : {}) });
@@ -71,6 +75,22 @@ describe.each(DB_KINDS)('configuration trail privacy (%s)', (kind) => {
     await call('PATCH', `${base}/${id}`, { enabled: false });
     await call('PATCH', `${base}/${id}`, { enabled: true });
     await call('DELETE', `${base}/${id}`);
+    // OAuth2 client credentials (custom preset), disabled so no token is ever asked for: created,
+    // its client secret rotated, auth removed, deleted.
+    const oauth = { type: 'oauth2_client_credentials', token_url: `${siem.url}/${tokenPath}`, client_id: clientId };
+    const oauthId = (await call('POST', base, { siem: 'custom', url: `${siem.url}/oauth`, enabled: false, auth: { ...oauth, client_secret: clientSecret1 } })).body
+      .destination_id as string;
+    await call('PATCH', `${base}/${oauthId}`, { auth: { ...oauth, client_secret: clientSecret2 } });
+    await call('PATCH', `${base}/${oauthId}`, { auth: null });
+    await call('DELETE', `${base}/${oauthId}`);
+    await expect.poll(() => trailOf(siem.requests).filter((e) => e.aegis.destination_id === oauthId).length, WAIT).toBe(4);
+    const oauthTrail = trailOf(siem.requests).filter((e) => e.aegis.destination_id === oauthId);
+    expect(oauthTrail.map((e) => [e.event.action, e.aegis.changed_fields])).toEqual([
+      ['destination_created', ['url', 'format', 'auth.token_url', 'auth.client_id', 'auth.token_endpoint_auth_method', 'auth.client_secret', 'enabled']],
+      ['credential_rotated', ['auth.client_secret']],
+      ['credential_removed', ['auth']],
+      ['destination_deleted', []],
+    ]);
 
     // Every action reached the watching SIEM.
     const actions = () => new Set(trailOf(siem.requests).map((e) => e.event.action));
@@ -78,8 +98,8 @@ describe.each(DB_KINDS)('configuration trail privacy (%s)', (kind) => {
     await expect.poll(async () => (await tdb.db.query('SELECT 1 FROM destinations WHERE id = $1', [id])).rowCount, WAIT).toBe(0);
     await svc.service.worker?.idle();
     expect(returnedSecrets.length).toBe(4); // created with signing, rotated, the webhook's first and rotated
-    const secrets = [apiKey, credential1, credential2, ...returnedSecrets];
-    const values = [urlToken, filterValue, email, hookToken, `team:${tag}`];
+    const secrets = [apiKey, credential1, credential2, clientSecret1, clientSecret2, ...returnedSecrets];
+    const values = [urlToken, filterValue, email, hookToken, `team:${tag}`, clientId, tokenPath];
 
     const trail = trailOf(siem.requests);
     for (const e of trail) expect(validateTrailEvent(e)).toEqual([]);

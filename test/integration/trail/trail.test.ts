@@ -89,7 +89,7 @@ describe.each(DB_KINDS)('configuration trail (%s)', (kind) => {
       expect(e.organization).toEqual({ id: org.orgId });
     }
     const find = (action: string) => trail.find((e) => e.event.action === action && e.aegis.destination_id !== watcherId)!;
-    expect(find('destination_created').aegis.changed_fields).toEqual(['url', 'auth_header_name', 'auth_header_value', 'signing', 'enabled']);
+    expect(find('destination_created').aegis.changed_fields).toEqual(['url', 'format', 'auth_header_name', 'auth_header_value', 'signing', 'enabled']);
     expect(find('destination_updated').aegis.changed_fields).toEqual(['name', 'options.tags']);
     expect(find('destination_updated').aegis.siem).toBe('custom');
     expect(find('notification_settings_changed').aegis.changed_fields).toEqual(['emails']);
