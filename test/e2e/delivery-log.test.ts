@@ -66,7 +66,15 @@ describe('Delivery log timeline and the hold limit on cards (headless Chromium, 
   it('the failing hint opens the failures of the current streak; filters by outcome; every row says what happened', async () => {
     // An earlier streak: the first try fails, the retry gets through.
     receiver.setHandler(respondWith(503, 'SIEM maintenance window, retry later'));
-    const id = await create({ url: `${receiver.url}/log`, name: 'Log SIEM', auth_header_value: 'Bearer log-token-1', enabled: true });
+    // The log's rows are this test's own two events: the filter keeps the configuration trail (this
+    // destination's creation among them) out of this SIEM (docs/trail.md#filters).
+    const id = await create({
+      url: `${receiver.url}/log`,
+      name: 'Log SIEM',
+      auth_header_value: 'Bearer log-token-1',
+      enabled: true,
+      filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } },
+    });
     await recordEvent();
     // Switched once the failure is settled (a request is recorded before its answer is chosen).
     await expect.poll(async () => (await get(id)).failing_since, { timeout: 60_000, interval: 100 }).not.toBeNull();

@@ -104,7 +104,15 @@ describe('destination filter builder and preview, in headless Chromium', () => {
     const edit = page.getByRole('dialog', { name: 'Edit destination' });
     expect(await edit.getByRole('checkbox', { name: 'Advanced (JSON)' }).isChecked()).toBe(true);
     expect(JSON.parse(await edit.getByLabel('Filter (JSON)').inputValue())).toEqual(created.filter);
-    await expect.poll(() => edit.getByTestId('filter-preview').textContent(), { timeout: 60_000 }).toBe('Matches 2 of the last 7 events.');
+    // Creating and enabling the destination recorded configuration trail events (docs/trail.md), which
+    // the preview counts among the last events too: the total is read back from the pull API, and
+    // everything recorded beyond the seven decisions must be trail.
+    const pulled = await svc.request('GET', `/api/orgs/${orgId}/audit-events?limit=1000`, { apiKey });
+    expect(pulled.status).toBe(200);
+    const recorded = (pulled.body as { events: { event: { dataset: string } }[] }).events;
+    expect(recorded.filter((e) => e.event.dataset !== 'aegis.audit_stream')).toHaveLength(7);
+    expect(recorded.length).toBeGreaterThan(7);
+    await expect.poll(() => edit.getByTestId('filter-preview').textContent(), { timeout: 60_000 }).toBe(`Matches 2 of the last ${recorded.length} events.`);
     // The one refused preview ($where) is the only failed request the page made.
     expect(pageErrors).toEqual(['Failed to load resource: the server responded with a status of 400 (Bad Request)']);
   });

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { destinationsApi, errorText, getSession, logout, type Destination, type HourStat, type Session } from './api.js';
 import { DestinationCard } from './components/DestinationCard.js';
 import { AddDestination } from './components/AddDestination.js';
@@ -222,16 +222,22 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
   const followReplay = (destinationId: string, replayId: string) => setReplays((r) => ({ ...r, [destinationId]: replayId }));
   const [stats, setStats] = useState<Map<string, HourStat[]> | null>(null);
 
+  // Refreshes overlap (the 15 s tick, a dialog's change, a click): only the latest one started may set
+  // the cards, or a slow earlier answer would bring back a state from before the change (e.g. Disabled
+  // just after Done enabled the destination).
+  const refreshGeneration = useRef(0);
   const refresh = useCallback(async () => {
+    const generation = ++refreshGeneration.current;
     try {
       // The cards' charts come in one request per page of destinations, beside the list itself.
       const [list, charts] = await Promise.all([api.list(), api.allStats().catch(() => new Map<string, HourStat[]>())]);
+      if (generation !== refreshGeneration.current) return;
       setDestinations(list);
       setStats(charts);
       setLoadError(null);
     } catch (e) {
       if (e instanceof Error && 'status' in e && (e as { status: number }).status === 401) onSignedOut();
-      else setLoadError(errorText(e));
+      else if (generation === refreshGeneration.current) setLoadError(errorText(e));
     }
   }, [api, onSignedOut]);
 
