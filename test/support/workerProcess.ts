@@ -81,7 +81,9 @@ export function spawnWorker(opts: WorkerProcessOptions): WorkerProcess {
     kill(signal: NodeJS.Signals = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
     },
-    async ready(timeoutMs = 30_000) {
+    // A ceiling, not an expectation: a process starting beside others on a loaded 2-core machine can
+    // take tens of seconds to load its modules.
+    async ready(timeoutMs = 120_000) {
       const line = await this.waitForLine((l) => l.includes('Server listening at'), timeoutMs);
       return /listening at (\S+?)"/.exec(line)?.[1] ?? '';
     },
