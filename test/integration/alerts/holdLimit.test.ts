@@ -175,10 +175,13 @@ describe.each(DB_KINDS)('hold limit (%s)', (kind) => {
     const test = await svc.request('POST', `/api/orgs/${s.org.orgId}/forwarding-destinations/${s.id}/test`, { apiKey: s.org.apiKey });
     expect(test.body.ok).toBe(true);
     expect(await s.view()).toMatchObject({ paused_reason: 'hold_limit', failing_since: before });
+    // The test recorded a test_sent trail event, queued to this (enabled, paused) destination: the
+    // hold round dead-letters it like any event arriving while paused.
+    await expect.poll(async () => (await s.view()).failed_events, { timeout: 60_000 }).toBe(2);
 
     const patch = await svc.request('PATCH', `/api/orgs/${s.org.orgId}/forwarding-destinations/${s.id}`, { apiKey: s.org.apiKey, body: { enabled: true } });
     expect(patch.status).toBe(200);
-    expect(patch.body).toMatchObject({ paused_reason: null, failing_since: null, failed_events: 1 });
+    expect(patch.body).toMatchObject({ paused_reason: null, failing_since: null, failed_events: 2 });
     // New events flow at once; the dead letters wait for a replay.
     const sent = s.r.requests.length;
     await seedEvents(tdb.db, s.org.orgId, 1);

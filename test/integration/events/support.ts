@@ -71,9 +71,15 @@ export function agentRecord(overrides: Record<string, unknown> = {}): Record<str
   };
 }
 
+/**
+ * Rows of the test's own events (preflight and agent records) or of their jobs. Configuration trail
+ * events (ids `cfg_...`, recorded when a test creates or changes a destination) and their jobs are left
+ * out, so a count says what the request under test recorded and nothing else.
+ */
 export async function countRows(db: Queryable, table: 'audit_events' | 'forwarding_jobs', orgId?: string): Promise<number> {
+  const idColumn = table === 'audit_events' ? 'id' : 'event_id';
   const { rows } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM ${table}${orgId ? ' WHERE org_id = $1' : ''}`,
+    `SELECT count(*)::int AS n FROM ${table} WHERE left(${idColumn}, 4) <> 'cfg_'${orgId ? ' AND org_id = $1' : ''}`,
     orgId ? [orgId] : [],
   );
   return rows[0]!.n;
