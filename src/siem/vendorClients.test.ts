@@ -1,0 +1,95 @@
+// Each preset's request against the SIEM vendor's own client library: the same events go once
+// through the vendor's official Node client and once through our encoder and outbound client, to
+// the same local HTTPS receiver, and what the receiver got must be the same bytes (decompressed
+// body, method, path and query, and the headers the SIEM reads). No database: only the receiver.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client as ElasticClient } from '@elastic/elasticsearch';
+import { startReceiver, TEST_CA_PEM, type Receiver, type ReceivedRequest, type ReceiverHandler, type ReceiverResponse } from '../../test/support/httpsReceiver.js';
+import { createOutboundClient, type OutboundClient } from '../delivery/outbound/client.js';
+import { getEncoder } from './registry.js';
+import type { SiemId } from './catalog.js';
+import type { EncodeContext } from './types.js';
+import { sampleEvent } from './testEvents.js';
+
+// Three events: the sample summary carries quotes, a backslash, a newline, é and an emoji, so any
+// difference in JSON escaping between the vendor's serialiser and ours shows in the bytes.
+const events = [sampleEvent(1), sampleEvent(2), sampleEvent(3)];
+const HOSTNAME = 'aegis-test-host';
+
+/** Answers each vendor's path with what its client reads as success. */
+const handler: ReceiverHandler = (req): ReceiverResponse => {
+  if (req.path.startsWith('/_bulk')) {
+    // The Elasticsearch client refuses an answer without its product header.
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' },
+      body: JSON.stringify({ took: 1, errors: false, items: [] }),
+    };
+  }
+  return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"text":"Success","code":0}' };
+};
+
+let receiver: Receiver;
+let outbound: OutboundClient;
+
+beforeAll(async () => {
+  receiver = await startReceiver(handler);
+  outbound = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-audit-stream/test', ca: TEST_CA_PEM });
+});
+afterAll(async () => {
+  await outbound?.close();
+  await receiver?.close();
+});
+
+/** Runs `send` and returns the one request the receiver got meanwhile. */
+async function captured(send: () => Promise<unknown>): Promise<ReceivedRequest> {
+  const before = receiver.requests.length;
+  await send();
+  await receiver.waitFor((rs) => rs.length > before, 30_000);
+  expect(receiver.requests.length).toBe(before + 1);
+  return receiver.requests[before]!;
+}
+
+/** Our request for `siem`: the encoder's body and headers, sent by the delivery's outbound client (as deliverBatch does). */
+function ours(siem: SiemId, path: string, options: Record<string, unknown>, auth: Record<string, string>): Promise<ReceivedRequest> {
+  const encoder = getEncoder(siem);
+  const ctx: EncodeContext = { hostname: HOSTNAME, options, userAgent: 'aegis-audit-stream/test' };
+  const encoded = encoder.encode(events, ctx);
+  const headers = { ...encoded.headers, 'content-type': encoded.contentType, ...auth };
+  return captured(async () => {
+    const result = await outbound.send({ url: `${receiver.url}${path}`, headers, body: encoded.body, gzip: encoder.gzip });
+    expect(result.kind).toBe('response');
+  });
+}
+
+function header(req: ReceivedRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+describe('Elastic: @elastic/elasticsearch bulk with create actions', () => {
+  it('sends the same method, path and NDJSON body', async () => {
+    const client = new ElasticClient({ node: receiver.url, auth: { apiKey: 'test-api-key' }, tls: { ca: TEST_CA_PEM }, compression: true });
+    try {
+      const vendor = await captured(() =>
+        client.bulk({
+          operations: events.flatMap((e) => [{ create: { _index: `logs-${e.event.dataset}-default`, _id: e.event.id } }, e]),
+        }),
+      );
+      const mine = await ours('elastic', '/_bulk', {}, { authorization: 'ApiKey test-api-key' });
+      expect(mine.method).toBe(vendor.method);
+      expect(mine.path).toBe(vendor.path);
+      expect(mine.body.toString('utf8')).toBe(vendor.body.toString('utf8'));
+      expect(header(mine, 'authorization')).toBe(header(vendor, 'authorization'));
+      expect(header(mine, 'content-encoding')).toBe(header(vendor, 'content-encoding'));
+      // The client sends its versioned media type (application/vnd.elasticsearch+x-ndjson;
+      // compatible-with=N), which ties a request to one major version; we send the plain
+      // application/x-ndjson that every Elasticsearch version (and Elastic Cloud's proxies) reads
+      // as the same format. Both are NDJSON: the difference is deliberate.
+      expect(header(vendor, 'content-type')).toMatch(/^application\/vnd\.elasticsearch\+x-ndjson; compatible-with=\d+$/);
+      expect(header(mine, 'content-type')).toBe('application/x-ndjson');
+    } finally {
+      await client.close();
+    }
+  });
+});
