@@ -3,7 +3,10 @@
 // the same local HTTPS receiver, and what the receiver got must be the same bytes (decompressed
 // body, method, path and query, and the headers the SIEM reads). No database: only the receiver.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent as HttpsAgent } from 'node:https';
 import { Client as ElasticClient } from '@elastic/elasticsearch';
+import { client as datadogClient, v2 as datadogV2 } from '@datadog/datadog-api-client';
+import crossFetch from 'cross-fetch';
 import { startReceiver, TEST_CA_PEM, type Receiver, type ReceivedRequest, type ReceiverHandler, type ReceiverResponse } from '../../test/support/httpsReceiver.js';
 import { createOutboundClient, type OutboundClient } from '../delivery/outbound/client.js';
 import { getEncoder } from './registry.js';
@@ -91,5 +94,42 @@ describe('Elastic: @elastic/elasticsearch bulk with create actions', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('Datadog: @datadog/datadog-api-client v2 LogsApi.submitLog', () => {
+  it('sends the same method, path, encoding and JSON array body', async () => {
+    const agent = new HttpsAgent({ ca: TEST_CA_PEM });
+    const configuration = datadogClient.createConfiguration({
+      authMethods: { apiKeyAuth: 'test-api-key' },
+      baseServer: new datadogClient.BaseServerConfiguration(receiver.url, {}),
+      // The SDK's own fetch (cross-fetch, node-fetch in Node), given an agent that trusts the test CA:
+      // the `fetch` parameter is the SDK's hook for exactly this.
+      fetch: (url: string, init: Record<string, unknown>) => crossFetch(url, { ...init, agent } as RequestInit),
+    });
+    const api = new datadogV2.LogsApi(configuration);
+    // The same attributes our encoder adds (its defaults for source and service, the host name, the
+    // tags it derives), so the item is what a Datadog user of the SDK would send for this event.
+    const vendor = await captured(() =>
+      api.submitLog({
+        contentEncoding: 'gzip',
+        body: events.map((e) => ({
+          ddsource: 'aegis',
+          ddtags: `org_id:${e.organization.id},dataset:${e.event.dataset}`,
+          hostname: HOSTNAME,
+          message: e.aegis.summary,
+          service: 'aegis-audit-stream',
+          additionalProperties: { ...e },
+        })),
+      }),
+    );
+    agent.destroy();
+    const mine = await ours('datadog', '/api/v2/logs', {}, { 'dd-api-key': 'test-api-key' });
+    expect(mine.method).toBe(vendor.method);
+    expect(mine.path).toBe(vendor.path);
+    expect(header(mine, 'content-encoding')).toBe(header(vendor, 'content-encoding'));
+    expect(header(mine, 'content-type')).toBe(header(vendor, 'content-type'));
+    expect(header(mine, 'dd-api-key')).toBe(header(vendor, 'dd-api-key'));
+    expect(mine.body.toString('utf8')).toBe(vendor.body.toString('utf8'));
   });
 });
