@@ -7,6 +7,8 @@ import { Agent as HttpsAgent } from 'node:https';
 import { Client as ElasticClient } from '@elastic/elasticsearch';
 import { client as datadogClient, v2 as datadogV2 } from '@datadog/datadog-api-client';
 import crossFetch from 'cross-fetch';
+import { LogsIngestionClient } from '@azure/monitor-ingestion';
+import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { startReceiver, TEST_CA_PEM, type Receiver, type ReceivedRequest, type ReceiverHandler, type ReceiverResponse } from '../../test/support/httpsReceiver.js';
 import { createOutboundClient, type OutboundClient } from '../delivery/outbound/client.js';
 import { getEncoder } from './registry.js';
@@ -29,6 +31,8 @@ const handler: ReceiverHandler = (req): ReceiverResponse => {
       body: JSON.stringify({ took: 1, errors: false, items: [] }),
     };
   }
+  // The Logs Ingestion API answers 204 No Content.
+  if (req.path.startsWith('/dataCollectionRules/')) return { status: 204 };
   return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"text":"Success","code":0}' };
 };
 
@@ -62,6 +66,14 @@ function ours(siem: SiemId, path: string, options: Record<string, unknown>, auth
   return captured(async () => {
     const result = await outbound.send({ url: `${receiver.url}${path}`, headers, body: encoded.body, gzip: encoder.gzip });
     expect(result.kind).toBe('response');
+  });
+}
+
+/** RFC 3986 6.2.2.2: percent-encoded unreserved characters (ALPHA, DIGIT, "-", ".", "_", "~") decoded. */
+function decodeUnreserved(path: string): string {
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (m, hex: string) => {
+    const c = String.fromCharCode(parseInt(hex, 16));
+    return /[A-Za-z0-9\-._~]/.test(c) ? c : m;
   });
 }
 
@@ -130,6 +142,39 @@ describe('Datadog: @datadog/datadog-api-client v2 LogsApi.submitLog', () => {
     expect(header(mine, 'content-encoding')).toBe(header(vendor, 'content-encoding'));
     expect(header(mine, 'content-type')).toBe(header(vendor, 'content-type'));
     expect(header(mine, 'dd-api-key')).toBe(header(vendor, 'dd-api-key'));
+    expect(mine.body.toString('utf8')).toBe(vendor.body.toString('utf8'));
+  });
+});
+
+describe('Microsoft Sentinel: @azure/monitor-ingestion LogsIngestionClient.upload', () => {
+  it('sends the same method, path and query, headers and gzipped JSON array', async () => {
+    // The SDK's credential interface: an object handing out a token. Fetching a real one is the
+    // delivery's OAuth2 layer's job, tested on its own (test/integration/delivery/oauth2.test.ts).
+    const credential: TokenCredential = {
+      getToken: (): Promise<AccessToken> => Promise.resolve({ token: 'test-access-token', expiresOnTimestamp: Date.now() + 3_600_000 }),
+    };
+    const agent = new HttpsAgent({ ca: TEST_CA_PEM });
+    const client = new LogsIngestionClient(receiver.url, credential, { agent, retryOptions: { maxRetries: 0 } });
+    const rule = 'dcr-00000000000000000000000000000000';
+    const stream = 'Custom-AegisAudit_CL';
+    // The records the docs describe (docs/siem/microsoft_sentinel.md): TimeGenerated, then the
+    // event's other top-level fields as dynamic columns.
+    const records = events.map((e) => ({ TimeGenerated: e['@timestamp'], event: e.event, aegis: e.aegis, organization: e.organization }));
+    const vendor = await captured(() => client.upload(rule, stream, records));
+    agent.destroy();
+    const mine = await ours('microsoft_sentinel', `/dataCollectionRules/${rule}/streams/${stream}?api-version=2023-01-01`, {}, {
+      authorization: 'Bearer test-access-token',
+    });
+    expect(mine.method).toBe(vendor.method);
+    // Normalisation: the SDK percent-encodes the query's "-" ("api%2Dversion"); "-" is an unreserved
+    // character, so RFC 3986 (6.2.2.2) makes both spellings the same URL, and Azure reads them alike.
+    // Aegis sends the URL as the user pasted it from the docs (api-version).
+    expect(mine.path).toBe(decodeUnreserved(vendor.path));
+    for (const name of ['authorization', 'content-type', 'content-encoding']) expect(header(mine, name), name).toBe(header(vendor, name));
+    // Both send a fresh GUID per request.
+    const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    expect(header(vendor, 'x-ms-client-request-id')).toMatch(guid);
+    expect(header(mine, 'x-ms-client-request-id')).toMatch(guid);
     expect(mine.body.toString('utf8')).toBe(vendor.body.toString('utf8'));
   });
 });
