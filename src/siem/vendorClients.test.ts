@@ -2,6 +2,7 @@
 // through the vendor's official Node client and once through our encoder and outbound client, to
 // the same local HTTPS receiver, and what the receiver got must be the same bytes (decompressed
 // body, method, path and query, and the headers the SIEM reads). No database: only the receiver.
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent as HttpsAgent } from 'node:https';
 import { Client as ElasticClient } from '@elastic/elasticsearch';
@@ -12,9 +13,21 @@ import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { startReceiver, TEST_CA_PEM, type Receiver, type ReceivedRequest, type ReceiverHandler, type ReceiverResponse } from '../../test/support/httpsReceiver.js';
 import { createOutboundClient, type OutboundClient } from '../delivery/outbound/client.js';
 import { getEncoder } from './registry.js';
+import { hecTime } from './splunkHec.js';
 import type { SiemId } from './catalog.js';
 import type { EncodeContext } from './types.js';
 import { sampleEvent } from './testEvents.js';
+import { PRESET_OPTION_DEFAULTS } from './catalog.js';
+
+// The two loggers below ship no type declarations: what this file uses of each.
+interface SplunkLoggerInstance {
+  requestOptions: Record<string, unknown>;
+  eventFormatter: (message: unknown, severity: string) => unknown;
+  error: (err: unknown) => void;
+  send(context: { message: unknown; metadata: Record<string, unknown> }, callback?: (err: unknown) => void): void;
+}
+const require = createRequire(import.meta.url);
+const SplunkLogger = require('splunk-logging') as { Logger: new (config: Record<string, unknown>) => SplunkLoggerInstance };
 
 // Three events: the sample summary carries quotes, a backslash, a newline, é and an emoji, so any
 // difference in JSON escaping between the vendor's serialiser and ours shows in the bytes.
@@ -176,5 +189,49 @@ describe('Microsoft Sentinel: @azure/monitor-ingestion LogsIngestionClient.uploa
     expect(header(vendor, 'x-ms-client-request-id')).toMatch(guid);
     expect(header(mine, 'x-ms-client-request-id')).toMatch(guid);
     expect(mine.body.toString('utf8')).toBe(vendor.body.toString('utf8'));
+  });
+});
+
+describe('Splunk HEC: splunk-logging Logger.send', () => {
+  it('sends the same method, path, auth and event envelopes', async () => {
+    const defaults = PRESET_OPTION_DEFAULTS.splunk_hec;
+    // Our encoder's path and envelope metadata (host, source, sourcetype); the three events are
+    // flushed as one request (maxBatchCount 3).
+    const logger = new SplunkLogger.Logger({ token: 'test-token', url: `${receiver.url}/services/collector/event`, maxBatchCount: 3 });
+    logger.requestOptions = { ...logger.requestOptions, strictSSL: true, ca: TEST_CA_PEM };
+    // The event is the wire event itself, not the logger's default {message, severity} wrapper.
+    logger.eventFormatter = (message) => message;
+    let failure: unknown;
+    logger.error = (err) => {
+      failure = err;
+    };
+    const vendor = await captured(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          for (const e of events) {
+            logger.send(
+              { message: e, metadata: { time: hecTime(e['@timestamp']), host: HOSTNAME, source: defaults.source, sourcetype: defaults.sourcetype } },
+              (err) => (err || failure ? reject(new Error(`splunk-logging: ${String(err ?? failure)}`)) : resolve()),
+            );
+          }
+        }),
+    );
+    const mine = await ours('splunk_hec', '/services/collector/event', {}, { authorization: 'Splunk test-token' });
+    expect(mine.method).toBe(vendor.method);
+    expect(mine.path).toBe(vendor.path);
+    expect(header(mine, 'authorization')).toBe(header(vendor, 'authorization'));
+    // Named normalisations, each a choice of the logger that HEC reads the same either way:
+    // - time: the logger writes it as a string ("1778841181.456"); we write the number HEC's docs show.
+    // - separator: the logger concatenates envelopes with nothing between them; we put a newline
+    //   between them (HEC reads a whitespace-separated stream of JSON objects, and a newline keeps
+    //   a captured body readable line by line).
+    // The rest is not normalised: the logger sends no Content-Encoding (we gzip; the receiver
+    // compares decompressed bodies) and Content-Type application/x-www-form-urlencoded (its own
+    // workaround; HEC ignores it, we send application/json).
+    const vendorBody = vendor.body.toString('utf8').replace(/"time":"(\d+(?:\.\d+)?)"/g, (_m, t: string) => `"time":${JSON.stringify(Number(t))}`);
+    const mineBody = mine.body.toString('utf8').replaceAll('}\n{"time":', '}{"time":');
+    expect(mineBody).toBe(vendorBody);
+    expect(header(vendor, 'content-type')).toBe('application/x-www-form-urlencoded');
+    expect(header(mine, 'content-type')).toBe('application/json');
   });
 });
