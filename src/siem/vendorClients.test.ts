@@ -4,6 +4,8 @@
 // body, method, path and query, and the headers the SIEM reads). No database: only the receiver.
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Agent as HttpsAgent } from 'node:https';
 import { Client as ElasticClient } from '@elastic/elasticsearch';
 import { client as datadogClient, v2 as datadogV2 } from '@datadog/datadog-api-client';
@@ -27,6 +29,22 @@ interface SplunkLoggerInstance {
   send(context: { message: unknown; metadata: Record<string, unknown> }, callback?: (err: unknown) => void): void;
 }
 const require = createRequire(import.meta.url);
+
+/**
+ * Runs `script` (CommonJS) in a child Node process trusting the test CA through NODE_EXTRA_CA_CERTS,
+ * for vendor libraries that take no CA option (Node reads that variable only at start-up).
+ */
+function runWithTestCa(script: string, input: unknown): Promise<void> {
+  const caFile = fileURLToPath(new URL('../../test/fixtures/tls/ca.pem', import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['-e', script],
+      { env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile, VENDOR_INPUT: JSON.stringify(input) }, timeout: 60_000 },
+      (err, _stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve()),
+    );
+  });
+}
 const SplunkLogger = require('splunk-logging') as { Logger: new (config: Record<string, unknown>) => SplunkLoggerInstance };
 
 // Three events: the sample summary carries quotes, a backslash, a newline, é and an emoji, so any
@@ -233,5 +251,31 @@ describe('Splunk HEC: splunk-logging Logger.send', () => {
     expect(mineBody).toBe(vendorBody);
     expect(header(vendor, 'content-type')).toBe('application/x-www-form-urlencoded');
     expect(header(mine, 'content-type')).toBe('application/json');
+  });
+});
+
+describe('Sumo Logic: sumo-logger (raw mode)', () => {
+  it('sends the same method, path, X-Sumo headers and JSON lines', async () => {
+    const options = { category: 'security/aegis', sourceName: 'aegis-audit-stream', sourceHost: HOSTNAME };
+    // Raw mode sends each message as it is, one per line: the logger's default mode wraps a message
+    // in its own {sessionId, timestamp, url} fields, which an audit event has no use for. The logger
+    // (superagent, without pooling) has no CA option: it runs in a child process (runWithTestCa).
+    const vendor = await captured(() =>
+      runWithTestCa(
+        `const SumoLogger = require('sumo-logger');
+         const input = JSON.parse(process.env.VENDOR_INPUT);
+         const logger = new SumoLogger({ endpoint: input.endpoint, raw: true, returnPromise: true,
+           sourceCategory: input.options.category, sourceName: input.options.sourceName, hostName: input.options.sourceHost });
+         Promise.resolve(logger.log(input.lines)).catch((e) => { console.error(e); process.exit(1); });`,
+        { endpoint: `${receiver.url}/receiver/v1/http/test-source-token`, options, lines: events.map((e) => JSON.stringify(e)) },
+      ),
+    );
+    const mine = await ours('sumo_logic', '/receiver/v1/http/test-source-token', options, {});
+    expect(mine.method).toBe(vendor.method);
+    expect(mine.path).toBe(vendor.path);
+    for (const name of ['content-type', 'x-sumo-category', 'x-sumo-name', 'x-sumo-host']) expect(header(mine, name), name).toBe(header(vendor, name));
+    // Named normalisation: the logger joins lines with "\n" and no final newline; we end every line,
+    // the last one too (NDJSON). Sumo Logic splits messages on newlines either way.
+    expect(mine.body.toString('utf8')).toBe(`${vendor.body.toString('utf8')}\n`);
   });
 });
