@@ -16,6 +16,7 @@ import { startReceiver, TEST_CA_PEM, type Receiver, type ReceivedRequest, type R
 import { createOutboundClient, type OutboundClient } from '../delivery/outbound/client.js';
 import { getEncoder } from './registry.js';
 import { hecTime } from './splunkHec.js';
+import { epochMillis } from './types.js';
 import type { SiemId } from './catalog.js';
 import type { EncodeContext } from './types.js';
 import { sampleEvent } from './testEvents.js';
@@ -277,5 +278,31 @@ describe('Sumo Logic: sumo-logger (raw mode)', () => {
     // Named normalisation: the logger joins lines with "\n" and no final newline; we end every line,
     // the last one too (NDJSON). Sumo Logic splits messages on newlines either way.
     expect(mine.body.toString('utf8')).toBe(`${vendor.body.toString('utf8')}\n`);
+  });
+});
+
+describe('New Relic: @newrelic/telemetry-sdk LogClient.send', () => {
+  it('sends the same method, path, encoding and JSON body', async () => {
+    // The SDK makes its own agent, with no CA option: it runs in a child process (runWithTestCa).
+    // Common attributes and each log's message and timestamp as our encoder sets them.
+    const vendor = await captured(() =>
+      runWithTestCa(
+        `const { LogClient, LogBatch, Log } = require('@newrelic/telemetry-sdk').telemetry.logs;
+         const input = JSON.parse(process.env.VENDOR_INPUT);
+         const client = new LogClient({ apiKey: 'test-license-key', host: '127.0.0.1', port: input.port });
+         const batch = new LogBatch(input.logs.map((l) => new Log(l.message, l.timestamp, l.attributes)), input.common);
+         client.send(batch, (err) => { if (err) { console.error(err); process.exit(1); } process.exit(0); });`,
+        {
+          port: receiver.port,
+          common: { service: 'aegis-audit-stream', logtype: 'aegis.audit' },
+          logs: events.map((e) => ({ message: e.aegis.summary, timestamp: epochMillis(e['@timestamp']), attributes: e })),
+        },
+      ),
+    );
+    const mine = await ours('new_relic', '/log/v1', {}, { 'api-key': 'test-license-key' });
+    expect(mine.method).toBe(vendor.method);
+    expect(mine.path).toBe(vendor.path);
+    for (const name of ['api-key', 'content-type', 'content-encoding']) expect(header(mine, name), name).toBe(header(vendor, name));
+    expect(mine.body.toString('utf8')).toBe(vendor.body.toString('utf8'));
   });
 });
