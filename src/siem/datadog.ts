@@ -1,6 +1,6 @@
 // Datadog Logs: JSON array of log items to https://http-intake.logs.<site>/api/v2/logs.
 import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { isRecord, optionString, parseJson, spliceBody, wholeVerdict } from './types.js';
+import { isRecord, optionString, parseJson, prefixBody, wholeVerdict } from './types.js';
 
 function tagValue(v: string): string {
   // Datadog tags: no commas (the separator) and no spaces.
@@ -19,14 +19,19 @@ export function datadogTags(event: SiemEvent, ctx: EncodeContext): string {
 /** The attributes a Datadog log item adds to the event (validate-event strips them to unwrap an item). */
 export const DATADOG_ITEM_ATTRIBUTES = ['ddsource', 'service', 'ddtags', 'hostname', 'message'] as const;
 
-/** One log item: the event's own fields plus Datadog's reserved attributes, as JSON. */
+/**
+ * One log item: Datadog's reserved attributes, then the event's own fields, as JSON. The order is
+ * the one @datadog/datadog-api-client writes (HTTPLogItem's attributes, then its
+ * additionalProperties), so an item is byte for byte what Datadog's own client sends
+ * (src/siem/vendorClients.test.ts).
+ */
 function item(event: SiemEvent, ctx: EncodeContext): string {
-  return spliceBody(event, ctx, {
+  return prefixBody(event, ctx, {
     ddsource: optionString(ctx.options, 'source') ?? 'aegis',
-    service: optionString(ctx.options, 'service') ?? 'aegis-audit-stream',
     ddtags: datadogTags(event, ctx),
     hostname: ctx.hostname,
     message: event.aegis.summary,
+    service: optionString(ctx.options, 'service') ?? 'aegis-audit-stream',
   } satisfies Record<(typeof DATADOG_ITEM_ATTRIBUTES)[number], unknown>);
 }
 

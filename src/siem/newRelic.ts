@@ -45,13 +45,14 @@ export const newRelicEncoder: SiemEncoder = {
   gzip: true,
   maxEventAgeMs: 48 * 60 * 60 * 1000,
   encode(events, ctx) {
-    // [{"common":{...},"logs":[{timestamp, message, attributes: event}, ...]}], with each event's
-    // cached JSON spliced in as its attributes.
+    // [{"logs":[{message, timestamp, attributes: event}, ...],"common":{...}}], with each event's
+    // cached JSON spliced in as its attributes. The key order is @newrelic/telemetry-sdk's (LogBatch,
+    // Log), so the body is byte for byte what New Relic's own client sends (src/siem/vendorClients.test.ts).
     const logs = events.map(
-      (e) => `{"timestamp":${JSON.stringify(epochMillis(e['@timestamp']))},"message":${JSON.stringify(e.aegis.summary)},"attributes":${bodyJson(e, ctx)}}`,
+      (e) => `{"message":${JSON.stringify(e.aegis.summary)},"timestamp":${JSON.stringify(epochMillis(e['@timestamp']))},"attributes":${bodyJson(e, ctx)}}`,
     );
     return {
-      body: `[{"common":${JSON.stringify({ attributes: commonAttributes(ctx) })},"logs":[${logs.join(',')}]}]`,
+      body: `[{"logs":[${logs.join(',')}],"common":${JSON.stringify({ attributes: commonAttributes(ctx) })}}]`,
       contentType: 'application/json',
       headers: {},
       eventIds: events.map((e) => e.event.id),

@@ -138,6 +138,25 @@ export function spliceBody(e: SiemEvent, ctx: EncodeContext, extra: Record<strin
 }
 
 /**
+ * spliceBody with the extra keys first: `{ ...extra, ...body }` where the extra values win (a body key
+ * of the same name is dropped), without re-serialising the body when no key collides. Datadog's own
+ * client writes a log item's reserved attributes before the event's fields, in this order.
+ */
+export function prefixBody(e: SiemEvent, ctx: EncodeContext, extra: Record<string, unknown>): string {
+  const obj: object = ctx.format === 'ocsf' ? ocsfOf(e).event : e;
+  const keys = Object.keys(extra);
+  if (keys.some((k) => Object.prototype.hasOwnProperty.call(obj, k))) {
+    const rest: Record<string, unknown> = { ...(obj as Record<string, unknown>) };
+    for (const k of keys) delete rest[k];
+    return JSON.stringify({ ...extra, ...rest });
+  }
+  const json = bodyJson(e, ctx);
+  if (keys.length === 0) return json;
+  const head = JSON.stringify(extra);
+  return json === '{}' ? head : `${head.slice(0, -1)},${json.slice(1)}`;
+}
+
+/**
  * `JSON.stringify({ ...event, ...extra })` without re-serialising the event: the extra keys are
  * appended to the event's cached JSON. Falls back to the spread when the event already has one of
  * the keys (the spread would overwrite it in place).
