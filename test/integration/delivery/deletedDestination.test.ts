@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { settleClaim } from '../../../src/queue/settleJobs.js';
+import { purgeDeletedDestination } from '../../../src/destinations/repository.js';
 
 describe.each(DB_KINDS)('settling a claim of a deleted destination (%s)', (kind) => {
   let tdb: TestDb;
@@ -25,6 +26,11 @@ describe.each(DB_KINDS)('settling a claim of a deleted destination (%s)', (kind)
     expect(created.status, created.text).toBe(201);
     const id = created.body.destination_id as string;
     expect((await svc.request('DELETE', `${base}/${id}`, { apiKey: org.apiKey })).status).toBe(200);
+    // Since the configuration trail, a delete only tombstones the row until its farewell (the
+    // destination_deleted event) settles, and attempts of a tombstoned row are rightly recorded. The
+    // regression is about a row that is gone: settle the farewell and purge, as the worker does.
+    await tdb.db.query(`UPDATE forwarding_jobs SET status = 'done', settled_at = now() WHERE org_id = $1 AND destination_id = $2 AND farewell`, [org.orgId, id]);
+    expect(await purgeDeletedDestination(tdb.db, org.orgId, id)).toBe(true);
 
     const attempt = { orgId: org.orgId, destinationId: id, eventCount: 1, deliveredCount: 1, failedCount: 0, statusCode: 200, durationMs: 5, error: null, responseSnippet: null };
     await expect(
