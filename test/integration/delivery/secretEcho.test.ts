@@ -20,6 +20,7 @@ interface Case {
   mode: 'body' | 'redirect';
   destinationId?: string;
   signingSecret?: string;
+  org?: { orgId: string; apiKey: string };
 }
 
 describe.each(DB_KINDS)('credentials echoed by a receiver are scrubbed everywhere (%s)', (kind) => {
@@ -48,11 +49,13 @@ describe.each(DB_KINDS)('credentials echoed by a receiver are scrubbed everywher
   });
 
   it('the /test answer, last_error, failed-events, the delivery log and the database hold no form of either secret', async () => {
-    const { orgId, apiKey } = await svc.newOrg();
-    const base = `/api/orgs/${orgId}/forwarding-destinations`;
+    // One organization per case: every configuration change is a trail event sent to each enabled
+    // destination of its organization, so eighty destinations in one organization would make thousands
+    // of trail requests (quadratic) and mix trail events into the batches under test.
+    const base = (c: Case) => `/api/orgs/${c.org!.orgId}/forwarding-destinations`;
     const answers: string[] = [];
-    const call = async (method: string, path: string, body?: unknown) => {
-      const res = await svc.request(method, path, { apiKey, ...(body !== undefined ? { body } : {}) });
+    const call = async (c: Case, method: string, path: string, body?: unknown) => {
+      const res = await svc.request(method, path, { apiKey: c.org!.apiKey, ...(body !== undefined ? { body } : {}) });
       expect(res.status, `${method} ${path}: ${res.text}`).toBeLessThan(300);
       return res;
     };
@@ -61,7 +64,8 @@ describe.each(DB_KINDS)('credentials echoed by a receiver are scrubbed everywher
       for (const form of FORM_NAMES) for (const mode of ['body', 'redirect'] as const) cases.push({ secret, form, mode });
     }
     for (const [i, c] of cases.entries()) {
-      const created = await call('POST', base, {
+      c.org = await svc.newOrg();
+      const created = await call(c, 'POST', base(c), {
         url: `${receiver.url}/echo/${i}`,
         auth_header_name: 'Authorization',
         auth_header_value: AUTH_VALUE,
@@ -75,14 +79,25 @@ describe.each(DB_KINDS)('credentials echoed by a receiver are scrubbed everywher
 
     // The synchronous probe, for every case.
     for (const c of cases) {
-      const probe = await call('POST', `${base}/${c.destinationId}/test`);
+      const probe = await call(c, 'POST', `${base(c)}/${c.destinationId}/test`);
       expect(probe.body.ok).toBe(false);
       expect(probe.body.error, `${c.secret}/${c.form}/${c.mode}`).toMatch(c.mode === 'redirect' ? /redirects/ : /rejected the event format/);
       answers.push(probe.text);
     }
 
+    // The trail events (destination_created, test_sent) go out alone first, so the live event below
+    // is never batched with them.
+    for (const until = Date.now() + 120_000; ; ) {
+      const { rows } = await tdb.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM forwarding_jobs WHERE org_id = ANY($1::text[]) AND status = 'pending'`,
+        [cases.map((c) => c.org!.orgId)],
+      );
+      if (rows[0]!.n === 0) break;
+      if (Date.now() > until) throw new Error(`${rows[0]!.n} trail jobs still pending`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
     // The worker: one live event per destination, retried to the dead-letter list.
-    await call('POST', `/api/orgs/${orgId}/preflight`, { input: 'hello' });
+    for (const c of cases) await call(c, 'POST', `/api/orgs/${c.org!.orgId}/preflight`, { input: 'hello' });
     const deadline = Date.now() + 120_000;
     for (const c of cases) {
       while ((await statusCounts(tdb.db, c.destinationId!)).failed !== 1) {
@@ -91,11 +106,11 @@ describe.each(DB_KINDS)('credentials echoed by a receiver are scrubbed everywher
       }
     }
 
-    answers.push((await call('GET', base)).text);
+    for (const c of cases) answers.push((await call(c, 'GET', base(c))).text);
     for (const c of cases) {
-      const one = await call('GET', `${base}/${c.destinationId}`);
+      const one = await call(c, 'GET', `${base(c)}/${c.destinationId}`);
       expect(one.body.last_error, `${c.secret}/${c.form}/${c.mode}`).toBeTruthy();
-      const failed = await call('GET', `${base}/${c.destinationId}/failed-events`);
+      const failed = await call(c, 'GET', `${base(c)}/${c.destinationId}/failed-events`);
       expect(failed.body.events, `${c.secret}/${c.form}/${c.mode}`).toHaveLength(1);
       answers.push(one.text, failed.text);
     }
