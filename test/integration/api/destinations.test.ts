@@ -201,7 +201,14 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
   it('status, last_error and last_delivery_at follow deliveries (failing with a hint, then active)', async () => {
     const flaky = await startReceiver(respondWith(401, 'nope'));
     try {
-      const d = await create({ url: `${flaky.url}/s`, auth_header_name: 'Authorization', auth_header_value: 'Bearer revoked' });
+      // Decisions only: its own destination_created trail event (docs/trail.md), answered 200, could
+      // otherwise make it active between the failed probe and the read below.
+      const d = await create({
+        url: `${flaky.url}/s`,
+        auth_header_name: 'Authorization',
+        auth_header_value: 'Bearer revoked',
+        filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } },
+      });
       const id = d.body.destination_id;
       expect(d.body.status).toBe('idle');
       const p = await probe(id);
