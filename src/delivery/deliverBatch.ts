@@ -65,7 +65,7 @@ export interface RequestOutcome {
 }
 
 /**
- * The context the encoder sees for this destination. batchEvents must size groups with this same
+ * The context the encoder sees for this destination. planBatches must size groups with this same
  * context (preset options such as a Splunk index or Elastic data stream change every line's length).
  */
 export function encodeContext(deps: Pick<DeliveryDeps, 'hostname' | 'userAgent'>, target: DeliveryTarget): EncodeContext {
@@ -112,7 +112,7 @@ function scrubOutcome(out: RequestOutcome, scrub: Scrubber): RequestOutcome {
 }
 
 /**
- * Sends one request carrying `events` (already sized by batchEvents) and reports how each event
+ * Sends one request carrying `events` (already sized by planBatches) and reports how each event
  * fared. Every non-2xx answer and every network error is a retry (the product page's rule); only a
  * SIEM's per-item refusal inside an accepted request (Elastic mapping error, Splunk invalid event)
  * dead-letters an item at once, since sending the same bytes again cannot succeed.

@@ -127,18 +127,8 @@ export function bodyJson(e: SiemEvent, ctx: EncodeContext): string {
   return ctx.format === 'ocsf' ? ocsfOf(e).json : eventJson(e);
 }
 
-/** spliceJson for the destination's format: the extra keys are added to the ECS or the OCSF object. */
-export function spliceBody(e: SiemEvent, ctx: EncodeContext, extra: Record<string, unknown>): string {
-  if (ctx.format !== 'ocsf') return spliceJson(e, extra);
-  const o = ocsfOf(e);
-  const keys = Object.keys(extra);
-  if (keys.length === 0) return o.json;
-  if (keys.some((k) => Object.prototype.hasOwnProperty.call(o.event, k))) return JSON.stringify({ ...o.event, ...extra });
-  return `${o.json.slice(0, -1)},${JSON.stringify(extra).slice(1)}`;
-}
-
 /**
- * spliceBody with the extra keys first: `{ ...extra, ...body }` where the extra values win (a body key
+ * The destination's object (bodyJson) with extra keys first: `{ ...extra, ...body }` where the extra values win (a body key
  * of the same name is dropped), without re-serialising the body when no key collides. Datadog's own
  * client writes a log item's reserved attributes before the event's fields, in this order.
  */
@@ -154,21 +144,6 @@ export function prefixBody(e: SiemEvent, ctx: EncodeContext, extra: Record<strin
   if (keys.length === 0) return json;
   const head = JSON.stringify(extra);
   return json === '{}' ? head : `${head.slice(0, -1)},${json.slice(1)}`;
-}
-
-/**
- * `JSON.stringify({ ...event, ...extra })` without re-serialising the event: the extra keys are
- * appended to the event's cached JSON. Falls back to the spread when the event already has one of
- * the keys (the spread would overwrite it in place).
- */
-export function spliceJson(e: SiemEvent, extra: Record<string, unknown>): string {
-  const keys = Object.keys(extra);
-  if (keys.some((k) => Object.prototype.hasOwnProperty.call(e, k))) return JSON.stringify({ ...e, ...extra });
-  const base = eventJson(e);
-  const tail = JSON.stringify(extra);
-  if (keys.length === 0) return base;
-  if (base === '{}') return tail;
-  return `${base.slice(0, -1)},${tail.slice(1)}`;
 }
 
 /**

@@ -4,6 +4,7 @@ import { OrgParams, errorResponses } from '../schemas/common.js';
 import { ActivityPage, ActivityQuery, type ActivityEntry } from '../schemas/activity.js';
 import { listTrail } from '../../trail/repository.js';
 import { invalid } from '../../errors.js';
+import { decodePageCursor, encodePageCursor } from '../pageCursor.js';
 
 /** The configuration trail for the dashboard's Activity page (docs/trail.md). */
 export function activityRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -43,14 +44,13 @@ export function activityRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 }
 
-// Opaque to clients (they pass it back as is), so its form can change without breaking them.
+// The REST lists' one cursor form (pageCursor.ts), checked again here for this list's fields.
 const PREFIX = 't1.';
 function encodeCursor(p: { occurredAt: Date; id: string }): string {
-  return Buffer.from(`${PREFIX}${p.occurredAt.toISOString()}|${p.id}`).toString('base64url');
+  return encodePageCursor(PREFIX, [p.occurredAt.toISOString(), p.id]);
 }
 function decodeCursor(cursor: string): { occurredAt: Date; id: string } {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const [at, id] = text.startsWith(PREFIX) ? text.slice(PREFIX.length).split('|') : [];
+  const [at, id] = decodePageCursor(PREFIX, cursor, 2);
   const occurredAt = new Date(at ?? '');
   if (!id || !/^cfg_[A-Za-z0-9_-]{1,60}$/.test(id) || Number.isNaN(occurredAt.getTime())) {
     throw invalid('cursor', 'is not a cursor this API gave out; pass next_cursor from the previous page as is');
