@@ -27,6 +27,7 @@ const base = '/api/orgs/:org_id/forwarding-destinations';
 export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
   const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations, limits: ctx.config.orgLimits, signingOverlapHours: ctx.config.signingOverlapHours, maxHoldHours: ctx.config.maxHoldHours };
   const probeLimiter = new svc.ProbeRateLimiter();
+  const orgProbeLimiter = new svc.ProbeRateLimiter(30, 60_000, 'organization');
 
   app.post(base, {
     schema: { tags, summary: 'Create a destination', params: OrgParams, body: CreateDestinationBody, response: { 201: DestinationView, ...E, 409: Type.Ref('ErrorBody', { description: 'A per-organization cap (limit_reached).' }) } },
@@ -172,6 +173,7 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       const p = req.params as { org_id: string; destination_id: string };
       const dest = await svc.getDestinationView(deps, p.org_id, p.destination_id); // 404 before spending the rate limit
       probeLimiter.take(p.destination_id);
+      orgProbeLimiter.take(p.org_id);
       const result = await probeDestination(ctx.delivery, p.org_id, p.destination_id);
       // Recorded after the probe, with its result: test_sent's outcome is whether the event got through.
       await recordTrail(ctx.db, {
