@@ -128,7 +128,7 @@ function tokenCache(deps: DeliveryDeps): TokenCache {
 }
 
 /** An access token for the target: cached, or fetched from its token endpoint. */
-function accessToken(deps: DeliveryDeps, target: DeliveryTarget & { oauth: OAuth2ClientCredentials }): Promise<TokenResult> {
+function accessToken(deps: DeliveryDeps, target: DeliveryTarget & { oauth: OAuth2ClientCredentials }): Promise<TokenResult & { cached?: boolean }> {
   const oauth = target.oauth;
   return tokenCache(deps).get(`${target.orgId}/${target.id}`, oauth, () => requestToken(deps.client, oauth));
 }
@@ -165,20 +165,26 @@ async function sendUnscrubbed(
   }
   let tokenMs = 0;
   let bearer: string | null = null;
+  let bearerWasCached = false;
   const withOAuth = target.oauth ? (target as DeliveryTarget & { oauth: OAuth2ClientCredentials }) : null;
   if (withOAuth) {
     const token = await accessToken(deps, withOAuth);
     tokenMs += token.durationMs;
     if (!token.ok) return tokenFailure(events, scrub(token.error), tokenMs);
     bearer = token.token;
+    bearerWasCached = token.cached === true;
     secrets.push(bearer);
     headers['authorization'] = `Bearer ${bearer}`;
   }
   let sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip, poolKey: target.id });
   if (withOAuth && bearer !== null && sent.kind === 'response' && sent.status === 401) {
-    // The token was revoked or expired early (a key rollover, a clock skew): drop it and try once
-    // more with a fresh one. A second 401 is the SIEM's answer, reported as usual.
+    // A cached token was revoked or expired early (a key rollover, a clock skew): drop it and try
+    // once more with a fresh one. A token fetched for this very request is not fetched again: a SIEM
+    // that refuses every token would otherwise cost a token request and a resend on each request.
+    // Either way it is dropped, and a second 401 is the SIEM's answer, reported as usual.
     tokenCache(deps).invalidate(`${target.orgId}/${target.id}`, bearer);
+  }
+  if (withOAuth && bearerWasCached && sent.kind === 'response' && sent.status === 401) {
     const token = await accessToken(deps, withOAuth);
     tokenMs += token.durationMs + sent.durationMs;
     if (!token.ok) return tokenFailure(events, scrub(token.error), tokenMs);

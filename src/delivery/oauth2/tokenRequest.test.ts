@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { describeTokenError, tokenRequest, type OAuth2ClientCredentials } from './tokenRequest.js';
+import { startReceiver, TEST_CA_PEM } from '../../../test/support/httpsReceiver.js';
+import { createOutboundClient } from '../outbound/client.js';
+import {
+  DEFAULT_EXPIRES_IN_S,
+  MAX_EXPIRES_IN_S,
+  MIN_EXPIRES_IN_S,
+  describeTokenError,
+  requestToken,
+  tokenRequest,
+  type OAuth2ClientCredentials,
+} from './tokenRequest.js';
 
 const cfg: OAuth2ClientCredentials = {
   tokenUrl: 'https://login.microsoftonline.com/t/oauth2/v2.0/token',
@@ -55,5 +65,34 @@ describe('describeTokenError', () => {
     expect(describeTokenError(404, 'Not Found')).toMatch(/check the token URL/);
     expect(describeTokenError(503, '')).toMatch(/server error.*retry/);
     expect(describeTokenError(302, '')).toMatch(/redirects/);
+  });
+});
+
+describe('requestToken against a token endpoint with absurd lifetimes', () => {
+  it('trusts expires_in only between one minute and one day', async () => {
+    let expiresIn: unknown = 0;
+    const endpoint = await startReceiver(() => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ access_token: 'eyJ.token.sig', token_type: 'Bearer', expires_in: expiresIn }),
+    }));
+    const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
+    try {
+      const lifetime = async (v: unknown) => {
+        expiresIn = v;
+        const r = await requestToken(client, { ...cfg, tokenUrl: `${endpoint.url}/token` });
+        if (!r.ok) throw new Error(r.error);
+        return r.expiresInS;
+      };
+      expect(await lifetime(0.01)).toBe(MIN_EXPIRES_IN_S);
+      expect(await lifetime(1e12)).toBe(MAX_EXPIRES_IN_S);
+      expect(await lifetime(3599)).toBe(3599);
+      expect(await lifetime('3599')).toBe(3599);
+      expect(await lifetime(-5)).toBe(DEFAULT_EXPIRES_IN_S);
+      expect(await lifetime('soon')).toBe(DEFAULT_EXPIRES_IN_S);
+    } finally {
+      await client.close();
+      await endpoint.close();
+    }
   });
 });

@@ -21,6 +21,9 @@ export type TokenResult =
 
 /** Lifetime assumed when the answer has no expires_in (RFC 6749 leaves it optional): short, to be safe. */
 export const DEFAULT_EXPIRES_IN_S = 300;
+/** The lifetime a token is trusted for, whatever expires_in says: one minute to one day. */
+export const MIN_EXPIRES_IN_S = 60;
+export const MAX_EXPIRES_IN_S = 86_400;
 /** A token is a header value: visible ASCII only (RFC 6750's b64token is stricter still). */
 const TOKEN_RE = /^[\x21-\x7e]+$/;
 
@@ -114,7 +117,9 @@ export async function requestToken(client: OutboundClient, cfg: OAuth2ClientCred
   return {
     ok: true,
     token: parsed.access_token,
-    expiresInS: Number.isFinite(expires) && expires > 0 ? expires : DEFAULT_EXPIRES_IN_S,
+    // Bounded whatever the endpoint says: 0.01 would fetch a token per request, 1e12 would keep one
+    // for ever (only a 401 would ever replace it).
+    expiresInS: Number.isFinite(expires) && expires > 0 ? Math.min(MAX_EXPIRES_IN_S, Math.max(MIN_EXPIRES_IN_S, expires)) : DEFAULT_EXPIRES_IN_S,
     durationMs: result.durationMs,
   };
 }

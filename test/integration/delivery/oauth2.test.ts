@@ -20,11 +20,12 @@ const STREAM = 'Custom-AegisAudit_CL';
 const SECRET = 'Xy8Q~s3cr3t/Value+with.Special_chars-0123456789';
 const WRONG_SECRET = 'Wr0ng~but/plausible+Secret.Value_9876543210';
 
-const clients: Record<'sentinel' | 'cache' | 'revoke' | 'wrong' | 'webhook', TestClient> = {
+const clients: Record<'sentinel' | 'cache' | 'revoke' | 'wrong' | 'refused' | 'webhook', TestClient> = {
   sentinel: { client_id: '11111111-1111-4111-8111-111111111111', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
   cache: { client_id: '22222222-2222-4222-8222-222222222222', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
   revoke: { client_id: '33333333-3333-4333-8333-333333333333', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
   wrong: { client_id: '44444444-4444-4444-8444-444444444444', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
+  refused: { client_id: '55555555-5555-4555-8555-555555555555', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
   webhook: { client_id: 'aegis-webhook-client', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic' },
 };
 
@@ -172,6 +173,19 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     // Settled by that one request: no retry was spent.
     expect((await jobRows(tdb.db, id)).find((j) => j.event_id === eventId)?.attempts).toBe(1);
     expect((await call('GET', `${base()}/${id}`)).body.last_error).toBeNull();
+  });
+
+  it('a SIEM refusing every token costs one token request per attempt, not a fetch and a resend per request', async () => {
+    const r = await receiver(() => ({ status: 401, body: '{"error":{"code":"InvalidToken"}}' }));
+    // Decisions only: the destination's own trail event would take (and cache) a token of its own.
+    const { id } = await create({ ...sentinelBody(r, clients.refused), filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } } });
+    const [eventId] = await seedEvents(tdb.db, org.orgId, 1);
+    // Four attempts (AEGIS_RETRY_DELAYS_S 1,1,1), then dead-lettered.
+    await expect.poll(async () => (await jobRows(tdb.db, id)).find((j) => j.event_id === eventId)?.status, { timeout: 90_000 }).toBe('failed');
+    // Each attempt: a token fetched for it (the refused one was dropped), one request, no second
+    // fetch and resend of the same body within the attempt.
+    expect(r.requests).toHaveLength(4);
+    expect(op.grants.get(clients.refused.client_id)).toBe(4);
   });
 
   it('Sentinel with format ocsf: TimeGenerated and the OCSF object per record; a new client secret is a trail event naming it only', async () => {
