@@ -24,10 +24,10 @@ export async function replayDestination(
   destinationId: string,
   window: { from: Date; to: Date; config: Config; wait: boolean } | null = null,
 ): Promise<ReplayResult & { replay_id: string | null }> {
-  const { rows } = await db.query<{ org_id: string; siem: string }>('SELECT org_id, siem FROM destinations WHERE id = $1 AND deleted_at IS NULL', [destinationId]);
+  const { rows } = await db.query<{ org_id: string; siem: SiemId }>('SELECT org_id, siem FROM destinations WHERE id = $1 AND deleted_at IS NULL', [destinationId]);
   const dest = rows[0];
   if (!dest) throw new CliError(`No destination ${destinationId}.`);
-  const target = { orgId: dest.org_id, id: destinationId, siem: dest.siem as SiemId };
+  const target = { orgId: dest.org_id, id: destinationId, siem: dest.siem };
   if (!window) {
     let bar: ReturnType<typeof progressBar> | null = null;
     const result = await replayDeadLetters(db, target, {

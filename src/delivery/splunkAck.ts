@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
 import { classifyResult } from './failure.js';
 import { secretScrubber } from './scrubSecrets.js';
-import { describeSplunkError } from '../siem/splunkHec.js';
+import { describeSplunkError } from '../siem/splunk-hec/encoder.js';
 import { isRecord, parseJson } from '../siem/types.js';
 
 export const SPLUNK_CHANNEL_HEADER = 'X-Splunk-Request-Channel';

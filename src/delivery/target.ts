@@ -1,7 +1,6 @@
 import type { KeyRing } from '../crypto/keyring.js';
 import type { DestinationRow } from '../destinations/repository.js';
 import { openSecrets } from '../destinations/credentials.js';
-import type { SiemId } from '../siem/catalog.js';
 import type { DeliveryTarget } from './deliverBatch.js';
 
 export function toTarget(ring: KeyRing, row: DestinationRow): DeliveryTarget {
@@ -9,7 +8,7 @@ export function toTarget(ring: KeyRing, row: DestinationRow): DeliveryTarget {
   return {
     orgId: row.org_id,
     id: row.id,
-    siem: row.siem as SiemId,
+    siem: row.siem,
     url: row.url,
     authHeaderName: row.auth_header_name,
     authHeaderValue: secrets.authHeaderValue,

@@ -6,7 +6,8 @@
 // returned; the rules below make sure it is never sent to a host the user did not give it for.
 import { invalid } from '../errors.js';
 import { checkDestinationUrl } from '../delivery/outbound/url.js';
-import { entraTokenUrl, SENTINEL_DEFAULT_SCOPE, tenantOfEntraTokenUrl, type SiemId } from '../siem/catalog.js';
+import type { SiemId } from '../siem/catalog.js';
+import { entraTokenUrl, SENTINEL_DEFAULT_SCOPE, tenantOfEntraTokenUrl } from '../siem/microsoft-sentinel/urls.js';
 import type { AuthBody, AuthView } from '../api/schemas/destinations.js';
 
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post';

@@ -1,12 +1,14 @@
 import type { Queryable } from '../db/types.js';
 import type { OutputFormat } from '../siem/outputFormat.js';
+import type { SiemId } from '../siem/catalog.js';
 import type { StoredOAuth2 } from './oauth2.js';
 
 /** A destinations row as stored (snake_case). Sealed columns hold AES-GCM boxes, never plaintext. */
 export interface DestinationRow {
   org_id: string;
   id: string;
-  siem: string;
+  /** Only ever a value the API's `siem` enum admitted (api/schemas/destinations.ts, from siem/catalog.ts). */
+  siem: SiemId;
   /** The event format sent: 'ecs' (default) or 'ocsf' (siem/outputFormat.ts). */
   format: OutputFormat;
   /** Optional human name ("Splunk prod"); null: readers show the SIEM's label. */

@@ -5,7 +5,8 @@ import { AppError, invalid, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import { checkDestinationUrl } from '../delivery/outbound/url.js';
 import { generateSigningSecret } from '../siem/standardWebhooks.js';
-import { getPresetInfo, normalizeSentinelUrl, type SiemId } from '../siem/catalog.js';
+import { getPresetInfo, type SiemId } from '../siem/catalog.js';
+import { normalizeSentinelUrl } from '../siem/microsoft-sentinel/urls.js';
 import { DEFAULT_OUTPUT_FORMAT } from '../siem/outputFormat.js';
 import type { CreateDestinationBody, DestinationView, PatchDestinationBody } from '../api/schemas/destinations.js';
 import { checkHeaderName, checkHeaderValue } from './headers.js';
@@ -181,7 +182,7 @@ export async function patchDestination(deps: DestinationDeps, orgId: string, id:
     await recordTrail(tx, {
       orgId,
       actor,
-      changes: changes.map((c) => ({ ...c, destination: { id, siem: row.siem as SiemId } })),
+      changes: changes.map((c) => ({ ...c, destination: { id, siem: row.siem } })),
       farewellTo: disabling ? id : null,
     });
   });
@@ -194,7 +195,7 @@ function buildPatch(deps: DestinationDeps, orgId: string, row: repo.DestinationR
   const id = row.id;
   const patch: repo.DestinationPatch = {};
   if (body.name !== undefined) patch.name = checkDestinationName(body.name);
-  const siem = row.siem as SiemId;
+  const siem = row.siem;
   if (body.url !== undefined) {
     patch.url = checkUrl(body.url, deps.allowPrivate, siem);
     // A stored credential is never sent to a new host: whoever can edit a destination must not be able
@@ -244,14 +245,14 @@ function buildPatch(deps: DestinationDeps, orgId: string, row: repo.DestinationR
     } else {
       patch.auth_header_sealed = sealAuthHeader(deps.keyRing, orgId, id, checkHeaderValue(body.auth_header_value));
       if (!row.auth_header_name && !patch.auth_header_name) {
-        const def = getPresetInfo(row.siem as SiemId).defaultHeaderName;
+        const def = getPresetInfo(row.siem).defaultHeaderName;
         if (!def) throw invalid('auth_header_name', 'is required: this destination has no header name yet');
         patch.auth_header_name = def;
       }
     }
   }
   if (body.options !== undefined) {
-    checkPresetOptions(row.siem as SiemId, body.options);
+    checkPresetOptions(row.siem, body.options);
     patch.options = body.options;
   }
   if (body.filter !== undefined) patch.filter = storableFilter(body.filter);
@@ -283,7 +284,7 @@ export async function removeDestination(deps: DestinationDeps, orgId: string, id
     await recordTrail(tx, {
       orgId,
       actor,
-      changes: [{ action: 'destination_deleted', changedFields: [], destination: { id, siem: row.siem as SiemId } }],
+      changes: [{ action: 'destination_deleted', changedFields: [], destination: { id, siem: row.siem } }],
       // A disabled destination already stopped: it gets no farewell of its own.
       farewellTo: row.enabled ? id : null,
     });

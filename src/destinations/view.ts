@@ -3,7 +3,6 @@ import type { DestinationWithCounts } from './repository.js';
 import { destinationStatus } from './status.js';
 import { authView } from './oauth2.js';
 import { configuredLimits } from '../delivery/limits.js';
-import type { SiemId } from '../siem/catalog.js';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
@@ -37,7 +36,7 @@ export function toView(row: DestinationWithCounts, now = new Date(), maxHoldHour
     last_test_delivered_at: iso(row.last_test_ok_at),
     options: row.options,
     delivery_limits: (() => {
-      const l = configuredLimits(row.siem as SiemId, row.options);
+      const l = configuredLimits(row.siem, row.options);
       return { max_events_per_second: l.eventsPerSecond, max_concurrent_requests: l.concurrentRequests };
     })(),
     filter: row.filter,

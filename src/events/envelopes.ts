@@ -4,7 +4,7 @@
  * inside: this recognises each envelope the encoders in src/siem/ produce and returns those events.
  * Sumo Logic and custom webhooks send the events themselves (NDJSON / JSON), so they need nothing.
  */
-import { DATADOG_ITEM_ATTRIBUTES } from '../siem/datadog.js';
+import { DATADOG_ITEM_ATTRIBUTES } from '../siem/datadog/encoder.js';
 
 export type EnvelopeName = 'Splunk HEC' | 'Datadog log item' | 'Elastic _bulk' | 'New Relic Logs' | 'Microsoft Sentinel record';
 

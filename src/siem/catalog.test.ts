@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  applyPrefix,
-  buildUrl,
-  DATADOG_SITES,
-  entraTokenUrl,
-  formatHints,
-  normalizeSentinelUrl,
-  parseSentinelUrl,
-  sentinelIngestionUrl,
-  tenantOfEntraTokenUrl,
-  getPresetInfo,
-  NEW_RELIC_REGIONS,
-  SIEM_IDS,
-  SIEM_PRESETS,
-  type FormatHint,
-  type FormatHintInput,
-  type SiemId,
-} from './catalog.js';
-import { readFileSync } from 'node:fs';
+import { applyPrefix, buildUrl, formatHints, getPresetInfo, SIEM_IDS, SIEM_PRESETS, type FormatHint, type FormatHintInput, type SiemId } from './catalog.js';
+import { DATADOG_SITES } from './datadog/form.js';
+import { NEW_RELIC_REGIONS } from './new-relic/form.js';
+import { entraTokenUrl, normalizeSentinelUrl, parseSentinelUrl, sentinelIngestionUrl, tenantOfEntraTokenUrl } from './microsoft-sentinel/urls.js';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 
 const GUID = '12345678-9abc-4def-8123-456789abcdef';
 const ES_ENCODED = btoa('VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw');
@@ -83,16 +69,41 @@ describe('presets', () => {
     expect(buildUrl('splunk_hec', 'x')).toBeUndefined();
   });
 
-  it('is browser-safe: no node imports and no Buffer, here or in the one module it imports', () => {
-    const source = readFileSync(new URL('./catalog.ts', import.meta.url), 'utf8');
-    const imports = [...source.matchAll(/^import .* from ['"]([^'"]+)['"];$/gm)].map((m) => m[1]!);
-    // The header-name rule is shared with the API; it must stay as free of Node as this file.
-    expect(imports).toEqual(['../destinations/headerRules.js']);
-    for (const file of ['./catalog.ts', '../destinations/headerRules.ts']) {
-      const text = readFileSync(new URL(file, import.meta.url), 'utf8');
-      expect(text, file).not.toMatch(/from ['"]node:/);
-      expect(text, file).not.toMatch(/\bBuffer\b/);
-      if (file !== './catalog.ts') expect(text, file).not.toMatch(/^import /m);
+  it('is browser-safe: no node imports and no Buffer in catalog.ts or anything it imports', () => {
+    // The dashboard bundles catalog.ts; follow its relative imports through every file they reach.
+    const seen = new Set<string>();
+    const visit = (url: URL): void => {
+      if (seen.has(url.href)) return;
+      seen.add(url.href);
+      const text = readFileSync(url, 'utf8');
+      expect(text, url.pathname).not.toMatch(/from ['"]node:/);
+      expect(text, url.pathname).not.toMatch(/\bBuffer\b|\bprocess\./);
+      for (const m of text.matchAll(/^(?:import|export) [^;]* from ['"]([^'"]+)['"];$/gm)) {
+        const spec = m[1]!;
+        // Bare specifiers would pull a package into the bundle: none are allowed here.
+        expect(spec, `${url.pathname} imports ${spec}`).toMatch(/^\.{1,2}\//);
+        visit(new URL(spec.replace(/\.js$/, '.ts'), url));
+      }
+    };
+    visit(new URL('./catalog.ts', import.meta.url));
+    const files = [...seen].map((href) => href.slice(href.indexOf('/src/')));
+    // Every SIEM's form and the shared header-name rule are among them; no encoder is.
+    expect(files).toContain('/src/destinations/headerRules.ts');
+    expect(files.filter((f) => /^\/src\/siem\/[^/]+\/form\.ts$/.test(f))).toHaveLength(SIEM_IDS.length);
+    expect(files.filter((f) => /encoder|registry|types\.ts/.test(f))).toEqual([]);
+  });
+
+  it('lists every SIEM folder: one folder under src/siem/ per SIEM, each with its form and encoder', () => {
+    const root = new URL('./', import.meta.url);
+    const folders = readdirSync(root).filter((name) => statSync(new URL(name, root)).isDirectory()).sort();
+    // catalog.ts imports each folder's form once: a folder it does not list is a SIEM nobody can choose.
+    const catalog = readFileSync(new URL('./catalog.ts', import.meta.url), 'utf8');
+    const listed = [...catalog.matchAll(/from '\.\/([^/]+)\/form\.js'/g)].map((m) => m[1]!).sort();
+    expect(listed).toHaveLength(SIEM_IDS.length);
+    expect(folders).toEqual(listed);
+    for (const folder of folders) {
+      const files = readdirSync(new URL(`${folder}/`, root));
+      expect(files, folder).toEqual(expect.arrayContaining(['form.ts', 'encoder.ts']));
     }
   });
 

@@ -3,7 +3,7 @@ import { SIEM_IDS } from './catalog.js';
 import { getEncoder } from './registry.js';
 import { sampleEvent } from './testEvents.js';
 import { batchEvents, type EncodeContext } from './types.js';
-import { SPLUNK_OCSF_SOURCETYPE } from './splunkHec.js';
+import { SPLUNK_OCSF_SOURCETYPE } from './splunk-hec/encoder.js';
 import { assertValidOcsf } from '../../test/support/ocsfSchema.js';
 import { ocsfEventsOf } from '../../test/support/ocsfBodies.js';
 import { buildTrailEvent } from '../trail/contract.js';

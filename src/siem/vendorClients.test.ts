@@ -15,12 +15,12 @@ import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { startReceiver, TEST_CA_PEM, type Receiver, type ReceivedRequest, type ReceiverHandler, type ReceiverResponse } from '../../test/support/httpsReceiver.js';
 import { createOutboundClient, type OutboundClient } from '../delivery/outbound/client.js';
 import { getEncoder } from './registry.js';
-import { hecTime } from './splunkHec.js';
+import { hecTime } from './splunk-hec/encoder.js';
 import { epochMillis } from './types.js';
 import type { SiemId } from './catalog.js';
 import type { EncodeContext } from './types.js';
 import { sampleEvent } from './testEvents.js';
-import { PRESET_OPTION_DEFAULTS } from './catalog.js';
+import { SPLUNK_DEFAULT_SOURCE, SPLUNK_DEFAULT_SOURCETYPE } from './splunk-hec/form.js';
 
 // The two loggers below ship no type declarations: what this file uses of each.
 interface SplunkLoggerInstance {
@@ -213,7 +213,7 @@ describe('Microsoft Sentinel: @azure/monitor-ingestion LogsIngestionClient.uploa
 
 describe('Splunk HEC: splunk-logging Logger.send', () => {
   it('sends the same method, path, auth and event envelopes', async () => {
-    const defaults = PRESET_OPTION_DEFAULTS.splunk_hec;
+    const defaults = { source: SPLUNK_DEFAULT_SOURCE, sourcetype: SPLUNK_DEFAULT_SOURCETYPE };
     // Our encoder's path and envelope metadata (host, source, sourcetype); the three events are
     // flushed as one request (maxBatchCount 3).
     const logger = new SplunkLogger.Logger({ token: 'test-token', url: `${receiver.url}/services/collector/event`, maxBatchCount: 3 });

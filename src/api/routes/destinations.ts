@@ -15,7 +15,6 @@ import { listDestinationIdsPage, type DestinationPageKey } from '../../destinati
 import { listAttempts } from '../../queue/attempts.js';
 import { invalid } from '../../errors.js';
 import { decodePageCursor, encodePageCursor } from '../pageCursor.js';
-import type { SiemId } from '../../siem/catalog.js';
 import { recordTrail } from '../../trail/record.js';
 import { actorOf } from '../actor.js';
 import { DESTINATION_ID_PATTERN } from '../../ids.js';
@@ -179,7 +178,7 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       await recordTrail(ctx.db, {
         orgId: p.org_id,
         actor: actorOf(req),
-        changes: [{ action: 'test_sent', changedFields: [], destination: { id: p.destination_id, siem: dest.siem as SiemId }, outcome: result.ok ? 'success' : 'failure' }],
+        changes: [{ action: 'test_sent', changedFields: [], destination: { id: p.destination_id, siem: dest.siem }, outcome: result.ok ? 'success' : 'failure' }],
       });
       ctx.wakeLocalWorker();
       req.log.info({ destination_id: p.destination_id, ok: result.ok, status_code: result.status_code }, 'test probe');
@@ -244,7 +243,7 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       const body = (req.body ?? {}) as { job_ids?: number[]; from?: string; to?: string };
       const range = replayWindow(body);
       const dest = await svc.getDestinationView(deps, p.org_id, p.destination_id);
-      const target = { orgId: p.org_id, id: p.destination_id, siem: dest.siem as SiemId };
+      const target = { orgId: p.org_id, id: p.destination_id, siem: dest.siem };
       // Recorded once the replay is accepted (a refused one, e.g. over the per-organization cap, changed
       // nothing); a background replay goes on after this answer, the request is the change.
       const recordRequested = () =>

@@ -1,16 +1,12 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TLiteral } from 'typebox';
 import { LIMIT_BOUNDS } from '../../delivery/limits.js';
+import { SIEM_IDS, type SiemId } from '../../siem/catalog.js';
 
+// From the registry of SIEMs (siem/catalog.ts): adding a SIEM folder there adds it here. The cast
+// gives TypeBox the tuple type it needs to infer SiemId (an array type would infer never).
+const SIEM_LITERALS = SIEM_IDS.map((id) => Type.Literal(id)) as [TLiteral<SiemId>];
 const SIEM = Type.Union(
-  [
-    Type.Literal('splunk_hec'),
-    Type.Literal('datadog'),
-    Type.Literal('sumo_logic'),
-    Type.Literal('elastic'),
-    Type.Literal('new_relic'),
-    Type.Literal('microsoft_sentinel'),
-    Type.Literal('custom'),
-  ],
+  SIEM_LITERALS,
   { description: 'The SIEM preset: decides the body encoding, batching and error hints. Default custom.' },
 );
 
@@ -196,7 +192,7 @@ export const DestinationView = Type.Object(
     enabled: Type.Boolean(),
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
-    siem: Type.String(),
+    siem: Type.Union(SIEM_LITERALS),
     format: Format,
     status: Type.Union([Type.Literal('active'), Type.Literal('idle'), Type.Literal('failing'), Type.Literal('disabled')]),
     last_delivery_at: Nullable(Type.String({ format: 'date-time' })),

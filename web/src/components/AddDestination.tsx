@@ -11,16 +11,6 @@ import { DEFAULT_OUTPUT_FORMAT, type OutputFormat } from '../../../src/siem/outp
 
 const STEPS = ['Choose your SIEM', 'Configure', 'Save & test', 'Enable'] as const;
 
-const BLURBS: Record<SiemId, string> = {
-  splunk_hec: 'HTTP Event Collector',
-  datadog: 'Logs intake, any site',
-  sumo_logic: 'HTTP Logs & Metrics Source',
-  elastic: 'Elasticsearch bulk API',
-  new_relic: 'Log API, any region',
-  microsoft_sentinel: 'Logs Ingestion API, Entra ID app',
-  custom: 'Any HTTPS endpoint, JSON',
-};
-
 interface Props {
   api: DestinationsApi;
   onClose: () => void;
@@ -184,7 +174,7 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
                 <label key={s} className={`choice${siem === s ? ' choice-selected' : ''}`}>
                   <input type="radio" name={`${id}-siem`} value={s} checked={siem === s} onChange={() => chooseSiem(s)} data-autofocus={siem === s ? '' : undefined} />
                   <span className="choice-label">{SIEM_PRESETS[s].label}</span>
-                  <span className="choice-blurb">{BLURBS[s]}</span>
+                  <span className="choice-blurb">{SIEM_PRESETS[s].blurb}</span>
                 </label>
               ))}
             </div>

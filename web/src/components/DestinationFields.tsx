@@ -6,7 +6,6 @@ import {
   buildUrl,
   formatHints,
   getPresetInfo,
-  PRESET_OPTION_DEFAULTS,
   type FormatHint,
   type SiemId,
 } from '../../../src/siem/catalog.js';
@@ -35,22 +34,6 @@ export function initialForm(siem: SiemId): FormState {
   if (info.oauth2) form.sentinel = emptySentinelForm();
   return form;
 }
-
-/**
- * The settings each preset understands (PresetOptions in the API schema). Where the preset sends a
- * fixed default, it is the encoder's own constant (PRESET_OPTION_DEFAULTS), shown as the placeholder.
- */
-const OPTION_FIELDS: Partial<Record<SiemId, { key: string; label: string; help: string; default?: string }[]>> = {
-  splunk_hec: [
-    { key: 'index', label: 'Index', help: 'Leave empty for the token’s default index.' },
-    { key: 'sourcetype', label: 'Sourcetype', help: '', default: PRESET_OPTION_DEFAULTS.splunk_hec.sourcetype },
-    { key: 'source', label: 'Source', help: '', default: PRESET_OPTION_DEFAULTS.splunk_hec.source },
-    { key: 'host', label: 'Host', help: 'Default: this service’s host name.' },
-  ],
-  elastic: [{ key: 'index', label: 'Index or data stream', help: '', default: PRESET_OPTION_DEFAULTS.elastic.index }],
-  sumo_logic: [{ key: 'category', label: 'Source category', help: 'Sent as X-Sumo-Category; empty keeps the source’s own.' }],
-  datadog: [{ key: 'tags', label: 'Tags', help: 'Comma-separated, e.g. env:prod,team:security.' }],
-};
 
 /** The header the credential travels in, given the form. Sumo Logic only uses one when a token is set. */
 export function effectiveHeaderName(form: FormState): string {
@@ -124,7 +107,8 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
   };
 
   const headerChoices = info.headerNameChoices && info.headerNameChoices.length > 1 ? info.headerNameChoices : null;
-  const options = OPTION_FIELDS[form.siem] ?? [];
+  // The settings the preset's form offers (PresetOptions keys); defaults are the encoder's own constants.
+  const options = info.optionFields ?? [];
 
   return (
     <div className="fields">

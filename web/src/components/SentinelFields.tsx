@@ -1,15 +1,13 @@
 import { useId, useState } from 'react';
+import { getPresetInfo, type FormatHint, type SentinelField } from '../../../src/siem/catalog.js';
 import {
   entraTokenUrl,
-  getPresetInfo,
   parseSentinelUrl,
   SENTINEL_DEFAULT_SCOPE,
   SENTINEL_DEFAULT_STREAM,
   sentinelIngestionUrl,
   tenantOfEntraTokenUrl,
-  type FormatHint,
-  type SentinelField,
-} from '../../../src/siem/catalog.js';
+} from '../../../src/siem/microsoft-sentinel/urls.js';
 import type { AuthBody } from '../../../src/api/schemas/destinations.js';
 import type { Destination } from '../api.js';
 import { Hints, type FormState, type HintField } from './DestinationFields.js';

@@ -1,6 +1,6 @@
 // Sumo Logic HTTP Logs and Metrics Source: newline-delimited compact JSON.
-import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { bodyJson, isRecord, optionString, safeHeaderValue, wholeVerdict } from './types.js';
+import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
+import { bodyJson, isRecord, optionString, safeHeaderValue, wholeVerdict } from '../types.js';
 
 /** X-Sumo-Fields value from options.fields: either "k=v,k2=v2" or an object of strings. */
 function sumoFields(v: unknown): string | undefined {

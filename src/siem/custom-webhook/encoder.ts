@@ -1,8 +1,8 @@
 // Custom HTTPS webhook: one plain ECS object per POST, event.id in Idempotency-Key,
 // optionally signed per Standard Webhooks when options.signingSecret is set.
-import type { DeliveryVerdict, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { bodyJson, optionString, wholeVerdict } from './types.js';
-import { standardWebhookHeaders } from './standardWebhooks.js';
+import type { DeliveryVerdict, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
+import { bodyJson, optionString, wholeVerdict } from '../types.js';
+import { standardWebhookHeaders } from '../standardWebhooks.js';
 
 export function describeCustomError(status: number, _body: string): string | undefined {
   if (status === 410) return 'The receiver answered 410 Gone, which Standard Webhooks uses to say "stop sending": check the URL or disable this destination.';

@@ -1,7 +1,7 @@
 // Elastic: the _bulk API with `create` actions keyed by event.id (native dedupe of retries).
-import type { DeliveryVerdict, EncodeContext, ItemOutcome, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { bodyJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from './types.js';
-import { elasticDefaultIndex } from './catalog.js';
+import type { DeliveryVerdict, EncodeContext, ItemOutcome, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
+import { bodyJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from '../types.js';
+import { elasticDefaultIndex } from './form.js';
 
 function actionLine(event: SiemEvent, ctx: EncodeContext): string {
   // An index the user set is theirs to name; by default each dataset has its own data stream, and

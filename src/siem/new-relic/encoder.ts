@@ -1,6 +1,6 @@
 // New Relic Log API: detailed JSON format with common attributes.
-import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { epochMillis, bodyJson, isRecord, optionString, parseJson, wholeVerdict } from './types.js';
+import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
+import { epochMillis, bodyJson, isRecord, optionString, parseJson, wholeVerdict } from '../types.js';
 
 function commonAttributes(ctx: EncodeContext): Record<string, unknown> {
   return {

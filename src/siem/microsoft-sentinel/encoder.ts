@@ -10,8 +10,8 @@
 // `organization`. KQL then reads the product's dotted paths unchanged (`aegis.decision`).
 // docs/siem/microsoft_sentinel.md has the table, the DCR and its transformKql.
 import { randomUUID } from 'node:crypto';
-import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { bodyJson, epochMillis, isRecord, parseJson, wholeVerdict } from './types.js';
+import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
+import { bodyJson, epochMillis, isRecord, parseJson, wholeVerdict } from '../types.js';
 
 /**
  * One record of the stream: TimeGenerated, then the event's own top-level fields but @timestamp.

@@ -1,6 +1,6 @@
 // Datadog Logs: JSON array of log items to https://http-intake.logs.<site>/api/v2/logs.
-import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { isRecord, optionString, parseJson, prefixBody, wholeVerdict } from './types.js';
+import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
+import { isRecord, optionString, parseJson, prefixBody, wholeVerdict } from '../types.js';
 
 function tagValue(v: string): string {
   // Datadog tags: no commas (the separator) and no spaces.

@@ -1,7 +1,7 @@
 // Splunk HTTP Event Collector: concatenated JSON envelopes to /services/collector/event.
-import { PRESET_OPTION_DEFAULTS } from './catalog.js';
-import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from './types.js';
-import { epochMillis, bodyJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from './types.js';
+import { SPLUNK_DEFAULT_SOURCE, SPLUNK_DEFAULT_SOURCETYPE } from './form.js';
+import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
+import { epochMillis, bodyJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from '../types.js';
 
 /** HEC status codes (Splunk's own table) and what to do about each. */
 export const SPLUNK_HEC_CODES: Readonly<Record<number, { text: string; hint: string }>> = {
@@ -71,7 +71,7 @@ export function describeSplunkError(status: number, body: string): string | unde
  * on the sourcetype (Edge Processor's `ocsf` command adds it), which is what the OCSF-CIM Add-on and
  * Enterprise Security recognise; ECS destinations keep `aegis:audit`.
  */
-export const SPLUNK_OCSF_SOURCETYPE = `ocsf:${PRESET_OPTION_DEFAULTS.splunk_hec.sourcetype}`;
+export const SPLUNK_OCSF_SOURCETYPE = `ocsf:${SPLUNK_DEFAULT_SOURCETYPE}`;
 
 /** Epoch seconds with milliseconds, as HEC's `time` expects. */
 export function hecTime(timestamp: string): number {
@@ -83,9 +83,9 @@ function envelope(event: SiemEvent, ctx: EncodeContext): string {
   const env: Record<string, unknown> = {
     time: hecTime(event['@timestamp']),
     host: optionString(ctx.options, 'host') ?? ctx.hostname,
-    source: optionString(ctx.options, 'source') ?? PRESET_OPTION_DEFAULTS.splunk_hec.source,
+    source: optionString(ctx.options, 'source') ?? SPLUNK_DEFAULT_SOURCE,
     sourcetype:
-      optionString(ctx.options, 'sourcetype') ?? (ctx.format === 'ocsf' ? SPLUNK_OCSF_SOURCETYPE : PRESET_OPTION_DEFAULTS.splunk_hec.sourcetype),
+      optionString(ctx.options, 'sourcetype') ?? (ctx.format === 'ocsf' ? SPLUNK_OCSF_SOURCETYPE : SPLUNK_DEFAULT_SOURCETYPE),
   };
   if (index) env.index = index;
   // `event` goes last, spliced in as the event's cached JSON (same bytes as stringifying env.event).
