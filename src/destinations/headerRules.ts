@@ -34,6 +34,13 @@ const AEGIS_SET_HEADERS: ReadonlySet<string> = new Set(['content-type', 'idempot
 const PROXY_AND_SESSION_HEADERS: ReadonlySet<string> = new Set(['cookie', 'set-cookie', 'forwarded', 'via', 'x-real-ip', 'true-client-ip']);
 const PROXY_AND_SESSION_PREFIXES: readonly string[] = ['proxy-', 'x-forwarded-'];
 
+/**
+ * Every header name a destination may not configure, lowercase (names starting with one of
+ * RESERVED_HEADER_PREFIXES are refused too). What headerNameProblem refuses besides malformed names.
+ */
+export const RESERVED_HEADER_NAMES: readonly string[] = [...HTTP_LAYER_HEADERS, ...AEGIS_SET_HEADERS, ...PROXY_AND_SESSION_HEADERS];
+export const RESERVED_HEADER_PREFIXES: readonly string[] = PROXY_AND_SESSION_PREFIXES;
+
 function isProxyOrSession(lower: string): boolean {
   return PROXY_AND_SESSION_HEADERS.has(lower) || PROXY_AND_SESSION_PREFIXES.some((p) => lower.startsWith(p));
 }
