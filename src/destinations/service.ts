@@ -95,10 +95,20 @@ function configOf(r: Omit<DestinationConfig, 'options'> & { options: Record<stri
   };
 }
 
+/** The options Sumo Logic sends as X-Sumo-* header values (sumo-logic/encoder.ts). */
+const SUMO_HEADER_OPTIONS = ['category', 'sourceName', 'sourceHost', 'fields'] as const;
+
 /** Options the schema accepts for every preset but only one preset understands. */
 function checkPresetOptions(siem: SiemId, options: CreateDestinationBody['options']): void {
   // Silently ignoring it elsewhere would let a user believe their events are acknowledged.
   if (options?.indexer_ack !== undefined && siem !== 'splunk_hec') throw invalid('options.indexer_ack', 'is only for the splunk_hec preset (Splunk HEC indexer acknowledgement)');
+  // Sumo Logic sends these as X-Sumo-* header values; the encoder drops a value HTTP cannot carry,
+  // so refuse it here rather than let the setting vanish silently.
+  for (const key of SUMO_HEADER_OPTIONS) {
+    const value = options?.[key];
+    // eslint-disable-next-line no-control-regex
+    if (value !== undefined && /[\x00-\x1f\x7f]/.test(value)) throw invalid(`options.${key}`, 'contains a line break or control character, which an HTTP header value cannot carry');
+  }
 }
 
 export async function createDestination(deps: DestinationDeps, orgId: string, body: CreateDestinationBody, actor: TrailActor): Promise<DestinationView> {

@@ -112,7 +112,13 @@ export const PresetOptions = Type.Object(
     sourcetype: Type.Optional(PresetString),
     host: Type.Optional(PresetString),
     category: Type.Optional(PresetString),
+    sourceName: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Sumo Logic: sent as X-Sumo-Name (the source name its searches show).' })),
+    sourceHost: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Sumo Logic: sent as X-Sumo-Host.' })),
+    fields: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 256, description: 'Sumo Logic: sent as X-Sumo-Fields, comma-separated key=value pairs, e.g. env=prod,team=sec.' }),
+    ),
     tags: Type.Optional(PresetString),
+    service: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Datadog: the service attribute of each log item. Default aegis-audit-stream.' })),
     indexer_ack: Type.Optional(
       Type.Boolean({
         description:
@@ -137,7 +143,7 @@ export const PresetOptions = Type.Object(
   {
     additionalProperties: false,
     description:
-      'Preset settings (Splunk index/source/sourcetype/host/indexer_ack, Elastic index (data stream), Sumo Logic category, Datadog tags) and delivery limits (max_events_per_second, max_concurrent_requests). PATCH replaces the whole object.',
+      'Preset settings (Splunk index/source/sourcetype/host/indexer_ack, Elastic index (data stream), Sumo Logic category/sourceName/sourceHost/fields, Datadog tags/service/source) and delivery limits (max_events_per_second, max_concurrent_requests). PATCH replaces the whole object.',
   },
 );
 export type PresetOptions = Static<typeof PresetOptions>;

@@ -75,6 +75,7 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
     ['X-Forwarded-Host header', { url: 'https://siem.example/x', auth_header_name: 'X-Forwarded-Host', auth_header_value: 'internal' }, 'auth_header_name'],
     ['Proxy-Authorization header', { url: 'https://siem.example/x', auth_header_name: 'Proxy-Authorization', auth_header_value: 'Basic abc' }, 'auth_header_name'],
     ['unknown siem', { url: 'https://siem.example/x', siem: 'syslog' }, 'siem'],
+    ['Sumo Logic header option with CR/LF', { url: 'https://siem.example/receiver/v1/http/t', siem: 'sumo_logic', options: { sourceName: 'aegis\r\nX-Evil: 1' } }, 'options.sourceName'],
     ['body is an array', [{ url: 'https://siem.example/x' }], 'body'],
   ];
   it.each(createCases)('create refuses %s with a 400 naming the field, and writes nothing', async (_name, body, field) => {
