@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { formatHints } from '../catalog.js';
+import { DD_API_KEY, correct, find } from '../formTestKit.js';
+import { DATADOG_SITES } from './form.js';
+
+describe('Datadog format hints', () => {
+  const base = correct.datadog;
+  it('flags a non-intake URL and a site mismatch', () => {
+    const app = find(formatHints('datadog', { ...base, url: 'https://app.datadoghq.eu/logs' }), 'url', /intake/);
+    expect(app.fix?.value).toBe('https://http-intake.logs.datadoghq.eu/api/v2/logs');
+    const mismatch = find(formatHints('datadog', { ...base, url: 'https://http-intake.logs.datadoghq.com/api/v2/logs' }), 'url', /site/);
+    expect(mismatch.fix?.value).toBe('https://http-intake.logs.datadoghq.eu/api/v2/logs');
+    find(formatHints('datadog', { ...base, url: 'https://logs.example.com/api/v2/logs' }), 'url', /not a Datadog/);
+    const v1 = find(formatHints('datadog', { ...base, url: 'https://http-intake.logs.datadoghq.eu/v1/input' }), 'url', /intake/);
+    expect(v1.fix?.value).toBe(base.url);
+  });
+  it('accepts the intake URL of every site when that site is picked (longest host match wins)', () => {
+    for (const site of DATADOG_SITES) {
+      const urlHints = formatHints('datadog', { ...base, url: site.url, site: site.id }).filter((h) => h.field === 'url');
+      expect(urlHints, site.id).toEqual([]);
+    }
+  });
+  it('flags an application key and a malformed key', () => {
+    find(formatHints('datadog', { ...base, authHeaderValue: 'a'.repeat(40) }), 'auth_header_value', /application key/);
+    find(formatHints('datadog', { ...base, authHeaderValue: 'abc' }), 'auth_header_value', /32/);
+    const pre = find(formatHints('datadog', { ...base, authHeaderValue: `Bearer ${DD_API_KEY}` }), 'auth_header_value', /no prefix/);
+    expect(pre.fix?.value).toBe(DD_API_KEY);
+    expect(find(formatHints('datadog', { ...base, authHeaderName: 'Authorization' }), 'auth_header_name', /DD-API-KEY/).fix?.value).toBe('DD-API-KEY');
+  });
+});
