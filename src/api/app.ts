@@ -15,8 +15,9 @@ import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from './context.js';
 import { installErrorHandler } from './errorHandler.js';
-import { requireOrg } from './auth.js';
-import { ErrorBody } from './schemas/common.js';
+import { CSRF_HEADER, requireOrg, SESSION_COOKIE } from './auth.js';
+import { ErrorBody, OPTIONAL_BODY, SECURITY } from './schemas/common.js';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { healthRoutes } from './routes/health.js';
 import { destinationRoutes } from './routes/destinations.js';
 import { replayRoutes } from './routes/replays.js';
@@ -42,6 +43,23 @@ function routerError(err: FastifyError, req: FastifyRequest, reply: FastifyReply
         ? { code: 'not_found', message: 'No such resource: an id in the path is too long.' }
         : { code: 'bad_request', message: 'The URL path is not valid (bad percent-encoding).' },
     });
+}
+
+/**
+ * @fastify/swagger states every request body as required. A route whose body may be left out says
+ * so in its schema (`'x-body-optional': true`, see OPTIONAL_BODY) and the document says it too.
+ */
+function markOptionalBodies<T extends { paths?: unknown }>(doc: T): T {
+  const objects = (x: unknown): Record<string, unknown>[] =>
+    typeof x === 'object' && x !== null ? Object.values(x).filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null) : [];
+  for (const item of objects(doc.paths)) {
+    for (const op of objects(item)) {
+      if (!(OPTIONAL_BODY in op)) continue;
+      delete op[OPTIONAL_BODY];
+      if (typeof op.requestBody === 'object' && op.requestBody !== null) op.requestBody = { ...op.requestBody, required: false };
+    }
+  }
+  return doc;
 }
 
 /** Health, readiness and metrics: polled by machines, logged at debug while they succeed. */
@@ -112,21 +130,33 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       info: {
         title: 'Aegis Audit Stream API',
         version: VERSION,
-        description: 'Forward every Aegis audit event to your SIEM. Authenticate with `Authorization: Bearer <api key>`.',
+        description:
+          'Forward every Aegis audit event to your SIEM. Authenticate with `Authorization: Bearer <api key>`. The dashboard uses its session cookie instead, and sends the session\'s CSRF token in `x-csrf-token` with every write.',
       },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
-      security: [{ apiKey: [] }],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (aegis-stream api-keys create).' },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'The dashboard session, set by POST /auth/login.' },
+          csrf: { type: 'apiKey', in: 'header', name: CSRF_HEADER, description: 'csrf_token of GET /api/session; required with the session cookie on every write.' },
+        },
+      },
+      // Each route states its own (schemas/common.ts SECURITY); this covers none of them by default.
+      security: SECURITY.apiRead,
     },
+    // Shared schemas appear under their own $id (ErrorBody, Replay, Destination), not def-0, def-1.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    transformObject: (doc) => ('openapiObject' in doc ? markOptionalBodies(doc.openapiObject) : doc.swaggerObject),
   });
   // staticCSP as a string sets exactly this header on every /docs response (page, assets, spec).
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: PAGE_CSP });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  healthRoutes(app, ctx);
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  healthRoutes(typed, ctx);
   if (!ctx.apiEnabled) return app;
-  sessionRoutes(app, ctx);
+  sessionRoutes(typed, ctx);
 
-  await app.register(async (api) => {
+  await typed.register(async (api) => {
     api.addHook('onRequest', requireOrg(ctx.db));
     destinationRoutes(api, ctx);
     replayRoutes(api, ctx);

@@ -60,7 +60,9 @@ export async function authenticate(db: Db, req: FastifyRequest): Promise<{ orgId
 export function requireOrg(db: Db) {
   return async (req: FastifyRequest, _reply: FastifyReply) => {
     const { orgId, method, actor } = await authenticate(db, req);
-    const pathOrg = (req.params as { org_id?: string }).org_id;
+    // onRequest runs before validation: the parameter is whatever the path held, compared as is.
+    const params: unknown = req.params;
+    const pathOrg = typeof params === 'object' && params !== null && 'org_id' in params ? params.org_id : undefined;
     if (pathOrg !== orgId) throw new AppError('not_found', 'organization not found');
     req.authOrgId = orgId;
     req.authMethod = method;

@@ -1,59 +1,35 @@
 // The dashboard's only door to the service. Every request rides on the HttpOnly session cookie
 // (same origin); every mutating request echoes the session's CSRF token in x-csrf-token.
-import type { DestinationView, TestResult } from '../../src/api/schemas/destinations.js';
-import type { FailedEvent } from '../../src/queue/deadLetters.js';
-import type { NotificationSettingsView } from '../../src/api/schemas/notifications.js';
+// Request and answer types are the server's route schemas (src/api/schemas), imported as types only:
+// nothing of the server reaches the browser bundle.
+import type { CreateDestinationBody, DestinationView, FilterPreview, PatchDestinationBody, TestResult } from '../../src/api/schemas/destinations.js';
+import type {
+  Attempt,
+  AttemptsPage,
+  AttemptsQuery,
+  Deleted,
+  DestinationsPage,
+  FailedEvent,
+  FailedEventsPage,
+  HourStat,
+  StatsPage,
+} from '../../src/api/schemas/destinationReads.js';
+import type { NotificationSettingsView, PutNotificationSettingsBody } from '../../src/api/schemas/notifications.js';
 import type { ActivityEntry, ActivityPage } from '../../src/api/schemas/activity.js';
-import type { ReplayView } from '../../src/api/schemas/replays.js';
+import type { RangeReplayResult, ReplayDoneView, ReplayListView, ReplayView } from '../../src/api/schemas/replays.js';
+import type { SessionView } from '../../src/api/schemas/session.js';
 
 export type Destination = DestinationView;
-export type { TestResult, FailedEvent };
+export type { TestResult, FailedEvent, HourStat, Attempt, RangeReplayResult };
 export type Replay = ReplayView;
-
-/** A range replay's answer: queued at once (no replay_id), or running in the background. */
-export interface RangeReplayResult {
-  replayed: number;
-  skipped_too_old: number;
-  message: string | null;
-  replay_id?: string;
-  replay?: Replay;
-}
 export type NotificationSettings = NotificationSettingsView;
 export type { ActivityEntry, ActivityPage };
+export type Session = SessionView;
+export type CreateBody = CreateDestinationBody;
+export type PatchBody = PatchDestinationBody;
 
-export interface Session {
-  org_id: string;
-  org_name: string;
-  csrf_token: string;
-}
-
-export interface HourStat {
-  hour: string;
-  delivered: number;
-  failed: number;
-}
-
-/** One request of a destination's delivery log (GET …/attempts). */
-export interface Attempt {
-  attempted_at: string;
-  status_code: number | null;
-  event_count: number;
-  delivered_count: number;
-  failed_count: number;
-  duration_ms: number;
-  error: string | null;
-  response_snippet: string | null;
-}
-
-export interface AttemptQuery {
-  outcome?: 'failed' | 'delivered';
-  /** RFC 3339; inclusive. */
-  since?: string;
-  /** RFC 3339; exclusive. */
-  until?: string;
-  cursor?: string;
-  limit?: number;
-}
+/** The delivery log's filters; `limit` is a number here and text on the wire (query strings). */
+export type AttemptQuery = Omit<AttemptsQuery, 'limit'> & { limit?: number };
 
 export class ApiError extends Error {
   constructor(
@@ -108,31 +84,6 @@ export async function logout(): Promise<void> {
   csrfToken = '';
 }
 
-export interface CreateBody {
-  url: string;
-  name?: string;
-  siem: string;
-  /** 'ecs' (default) or 'ocsf'. */
-  format?: string;
-  enabled: boolean;
-  auth_header_name?: string;
-  auth_header_value?: string;
-  options?: Record<string, string | boolean>;
-  filter?: Record<string, unknown> | null;
-}
-
-export interface PatchBody {
-  name?: string | null;
-  url?: string;
-  auth_header_name?: string;
-  auth_header_value?: string;
-  enabled?: boolean;
-  format?: string;
-  /** Preset strings, Splunk indexer_ack, and the integer delivery limits (kept by the dashboard, set through the API). */
-  options?: Record<string, string | number | boolean>;
-  filter?: Record<string, unknown> | null;
-}
-
 const PAGE = 500;
 function page<T>(path: string, cursor: string | null): Promise<T & { next_cursor: string | null }> {
   return call<T & { next_cursor: string | null }>('GET', `${path}?limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
@@ -153,34 +104,33 @@ export function destinationsApi(orgId: string) {
   const one = (id: string) => `${base}/${encodeURIComponent(id)}`;
   return {
     /** Every destination of the organization, a page (of up to 500) at a time. */
-    list: () => allPages<Destination>((cursor) => page<{ destinations: Destination[] }>(base, cursor).then((p) => ({ items: p.destinations, next: p.next_cursor }))),
+    list: () => allPages<Destination>((cursor) => page<DestinationsPage>(base, cursor).then((p) => ({ items: p.destinations, next: p.next_cursor }))),
     /** Every card's chart in one request per page of 500 destinations, not one request per card. */
     allStats: async () =>
       new Map(
-        (await allPages((cursor) => page<{ stats: { destination_id: string; hours: HourStat[] }[] }>(`${base}/stats`, cursor).then((p) => ({ items: p.stats, next: p.next_cursor })))).map(
+        (await allPages((cursor) => page<StatsPage>(`${base}/stats`, cursor).then((p) => ({ items: p.stats, next: p.next_cursor })))).map(
           (s) => [s.destination_id, s.hours] as const,
         ),
       ),
     get: (id: string) => call<Destination>('GET', one(id)),
     create: (body: CreateBody) => call<Destination>('POST', base, body),
     patch: (id: string, body: PatchBody) => call<Destination>('PATCH', one(id), body),
-    remove: (id: string) => call<{ deleted: boolean; cleared_events: number }>('DELETE', one(id)),
+    remove: (id: string) => call<Deleted>('DELETE', one(id)),
     test: (id: string) => call<TestResult>('POST', `${one(id)}/test`),
-    failedEvents: (id: string) =>
-      call<{ events: FailedEvent[]; total: number; next_before_id: number | null }>('GET', `${one(id)}/failed-events?limit=100`),
-    replay: (id: string) => call<{ replayed: number }>('POST', `${one(id)}/replay`, {}),
+    failedEvents: (id: string) => call<FailedEventsPage>('GET', `${one(id)}/failed-events?limit=100`),
+    replay: (id: string) => call<ReplayDoneView>('POST', `${one(id)}/replay`, {}),
     replayRange: (id: string, from: Date, to: Date) =>
       call<RangeReplayResult>('POST', `${one(id)}/replay`, { from: from.toISOString(), to: to.toISOString() }),
-    listReplays: (id: string, limit: number) => call<{ replays: Replay[] }>('GET', `${one(id)}/replays?limit=${limit}`),
+    listReplays: (id: string, limit: number) => call<ReplayListView>('GET', `${one(id)}/replays?limit=${limit}`),
     getReplay: (id: string, replayId: string) => call<Replay>('GET', `${one(id)}/replays/${encodeURIComponent(replayId)}`),
     cancelReplay: (id: string, replayId: string) => call<Replay>('POST', `${one(id)}/replays/${encodeURIComponent(replayId)}/cancel`),
     attempts: (id: string, q: AttemptQuery) => {
       const params = new URLSearchParams();
       for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') params.set(k, String(v));
       const qs = params.toString();
-      return call<{ attempts: Attempt[]; next_cursor: string | null }>('GET', `${one(id)}/attempts${qs ? `?${qs}` : ''}`);
+      return call<AttemptsPage>('GET', `${one(id)}/attempts${qs ? `?${qs}` : ''}`);
     },
-    previewFilter: (filter: Record<string, unknown> | null) => call<{ matched: number; of: number }>('POST', `${base}/filter-preview`, { filter }),
+    previewFilter: (filter: Record<string, unknown> | null) => call<FilterPreview>('POST', `${base}/filter-preview`, { filter }),
   };
 }
 
@@ -196,7 +146,7 @@ export function notificationsApi(orgId: string) {
   const path = `/api/orgs/${encodeURIComponent(orgId)}/notification-settings`;
   return {
     get: () => call<NotificationSettingsView>('GET', path),
-    put: (body: { emails: string[]; webhook_url: string | null; rotate_webhook_secret?: boolean }) => call<NotificationSettingsView>('PUT', path, body),
+    put: (body: PutNotificationSettingsBody) => call<NotificationSettingsView>('PUT', path, body),
   };
 }
 

@@ -1,26 +1,27 @@
-import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
-import { OrgParams, errorResponses } from '../schemas/common.js';
+import type { TypedApp } from '../typed.js';
+import { OrgParams, readErrors, SECURITY } from '../schemas/common.js';
 import { ActivityPage, ActivityQuery, type ActivityEntry } from '../schemas/activity.js';
 import { listTrail } from '../../trail/repository.js';
 import { invalid } from '../../errors.js';
 import { decodePageCursor, encodePageCursor } from '../pageCursor.js';
 
 /** The configuration trail for the dashboard's Activity page (docs/trail.md). */
-export function activityRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function activityRoutes(app: TypedApp, ctx: AppContext): void {
   app.get('/api/orgs/:org_id/activity', {
     schema: {
       tags: ['activity'],
       summary: 'The configuration trail: who changed what in forwarding configuration, and when, newest first',
       description:
         'Every change to destinations and notification settings, as recorded (and forwarded to the SIEMs) with event.dataset "aegis.audit_stream". Field names only, never values. Kept as long as audit events (AEGIS_RETENTION_DAYS).',
+      security: SECURITY.apiRead,
       params: OrgParams,
       querystring: ActivityQuery,
-      response: { 200: ActivityPage, ...errorResponses },
+      response: { 200: ActivityPage, ...readErrors() },
     },
     handler: async (req): Promise<ActivityPage> => {
-      const { org_id } = req.params as { org_id: string };
-      const q = req.query as { limit?: string; cursor?: string };
+      const { org_id } = req.params;
+      const q = req.query;
       const page = await listTrail(ctx.db, org_id, {
         limit: q.limit === undefined ? 50 : Number(q.limit),
         before: q.cursor === undefined ? null : decodeCursor(q.cursor),

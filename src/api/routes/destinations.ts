@@ -1,7 +1,19 @@
-import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
-import { DestinationParams, OrgParams } from '../schemas/common.js';
+import type { TypedApp } from '../typed.js';
+import { DestinationParams, errors, OPTIONAL_BODY, OrgParams, readErrors, SECURITY, writeErrors } from '../schemas/common.js';
+import {
+  AttemptsPage,
+  AttemptsQuery,
+  DEFAULT_DESTINATIONS_PAGE,
+  Deleted,
+  DestinationList,
+  DestinationsPageQuery,
+  DestinationStats,
+  FailedEventsPage,
+  FailedEventsQuery,
+  ReplayBody,
+  StatsPage,
+} from '../schemas/destinationReads.js';
 import { CreateDestinationBody, DestinationView, FilterPreview, FilterPreviewBody, PatchDestinationBody, TestResult } from '../schemas/destinations.js';
 import { previewFilter, PREVIEW_EVENTS } from '../../filters/preview.js';
 import * as svc from '../../destinations/service.js';
@@ -19,20 +31,27 @@ import { recordTrail } from '../../trail/record.js';
 import { actorOf } from '../actor.js';
 import { DESTINATION_ID_PATTERN } from '../../ids.js';
 
-const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody') };
+const LIMIT_REACHED = 'limit_reached: a per-organization cap (AEGIS_MAX_DESTINATIONS_PER_ORG, AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG).';
 const tags = ['forwarding-destinations'];
 const base = '/api/orgs/:org_id/forwarding-destinations';
 
-export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
   const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations, limits: ctx.config.orgLimits, signingOverlapHours: ctx.config.signingOverlapHours, maxHoldHours: ctx.config.maxHoldHours };
   const probeLimiter = new svc.ProbeRateLimiter();
   const orgProbeLimiter = new svc.ProbeRateLimiter(30, 60_000, 'organization');
 
   app.post(base, {
-    schema: { tags, summary: 'Create a destination', params: OrgParams, body: CreateDestinationBody, response: { 201: DestinationView, ...E, 409: Type.Ref('ErrorBody', { description: 'A per-organization cap (limit_reached).' }) } },
+    schema: {
+      tags,
+      summary: 'Create a destination',
+      security: SECURITY.apiWrite,
+      params: OrgParams,
+      body: CreateDestinationBody,
+      response: { 201: DestinationView, ...writeErrors(), ...errors([409], { 409: LIMIT_REACHED }) },
+    },
     handler: async (req, reply) => {
-      const { org_id } = req.params as { org_id: string };
-      const view = await svc.createDestination(deps, org_id, req.body as CreateDestinationBody, actorOf(req));
+      const { org_id } = req.params;
+      const view = await svc.createDestination(deps, org_id, req.body, actorOf(req));
       req.log.info({ destination_id: view.destination_id, siem: view.siem, enabled: view.enabled }, 'destination created');
       ctx.wakeWorkers();
       return reply.status(201).send(view);
@@ -46,13 +65,14 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       tags,
       summary: `How many of the organization's last ${PREVIEW_EVENTS.toLocaleString('en-US')} recorded events a filter matches`,
       description: 'Checks the filter exactly as create and PATCH do (400 naming the path inside the filter) and answers counts only.',
+      security: SECURITY.apiWrite,
       params: OrgParams,
       body: FilterPreviewBody,
-      response: { 200: FilterPreview, ...E },
+      response: { 200: FilterPreview, ...writeErrors() },
     },
     handler: async (req) => {
-      const { org_id } = req.params as { org_id: string };
-      return previewFilter(ctx.db, org_id, (req.body as FilterPreviewBody).filter);
+      const { org_id } = req.params;
+      return previewFilter(ctx.db, org_id, req.body.filter);
     },
   });
 
@@ -62,28 +82,20 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: "List the organization's destinations, a page at a time, in creation order",
       description:
         'With `limit` or `cursor`: answers `{"destinations": [...], "next_cursor"}`; pass next_cursor back as `cursor` for the next page (null on the last). ' +
-        `Without either: the bare array of earlier versions, holding the first ${DEFAULT_PAGE} destinations, with a \`Link: <...>; rel="next"\` header when there are more.`,
+        `Without either: the bare array of earlier versions, holding the first ${DEFAULT_DESTINATIONS_PAGE} destinations, with a \`Link: <...>; rel="next"\` header when there are more.`,
+      security: SECURITY.apiRead,
       params: OrgParams,
-      querystring: PageQuery,
-      response: {
-        200: Type.Union([
-          Type.Object({
-            destinations: Type.Array(ListedDestination),
-            next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page.' }),
-          }),
-          Type.Array(ListedDestination, { description: 'Without limit and cursor (earlier clients): the first page as a bare array.' }),
-        ]),
-        ...E,
-      },
+      querystring: DestinationsPageQuery,
+      response: { 200: DestinationList, ...readErrors() },
     },
     handler: async (req, reply) => {
-      const { org_id } = req.params as { org_id: string };
-      const q = req.query as PageQuery;
+      const { org_id } = req.params;
+      const q = req.query;
       const { views, next } = await svc.listDestinationViews(deps, org_id, pageOf(q));
       const nextCursor = next ? encodeDestinationsCursor(next) : null;
       if (q.limit !== undefined || q.cursor !== undefined) return { destinations: views, next_cursor: nextCursor };
       // Earlier clients expect the array itself: the next page is announced the RFC 8288 way.
-      if (nextCursor) void reply.header('link', `<${base.replace(':org_id', encodeURIComponent(org_id))}?limit=${DEFAULT_PAGE}&cursor=${nextCursor}>; rel="next"`);
+      if (nextCursor) void reply.header('link', `<${base.replace(':org_id', encodeURIComponent(org_id))}?limit=${DEFAULT_DESTINATIONS_PAGE}&cursor=${nextCursor}>; rel="next"`);
       return views;
     },
   });
@@ -96,33 +108,23 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       tags,
       summary: 'Delivered and failed events per hour over the last 24 hours, for a page of destinations',
       description: 'Pages like the list (same order, `limit` default 100 up to 500, `cursor` from either answer), so a page of cards needs one request for its charts.',
+      security: SECURITY.apiRead,
       params: OrgParams,
-      querystring: PageQuery,
-      response: {
-        200: Type.Object({
-          stats: Type.Array(
-            Type.Object({
-              destination_id: Type.String(),
-              hours: Type.Array(Type.Object({ hour: Type.String({ format: 'date-time' }), delivered: Type.Integer(), failed: Type.Integer() })),
-            }),
-          ),
-          next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page.' }),
-        }),
-        ...E,
-      },
+      querystring: DestinationsPageQuery,
+      response: { 200: StatsPage, ...readErrors() },
     },
     handler: async (req) => {
-      const { org_id } = req.params as { org_id: string };
-      const { ids, next } = await listDestinationIdsPage(ctx.db, org_id, pageOf(req.query as PageQuery));
+      const { org_id } = req.params;
+      const { ids, next } = await listDestinationIdsPage(ctx.db, org_id, pageOf(req.query));
       const byId = await destinationsStats(ctx.db, org_id, ids);
       return { stats: ids.map((id) => ({ destination_id: id, hours: byId.get(id) ?? [] })), next_cursor: next ? encodeDestinationsCursor(next) : null };
     },
   });
 
   app.get(`${base}/:destination_id`, {
-    schema: { tags, summary: 'Get one destination', params: DestinationParams, response: { 200: DestinationView, ...E } },
+    schema: { tags, summary: 'Get one destination', security: SECURITY.apiRead, params: DestinationParams, response: { 200: DestinationView, ...readErrors() } },
     handler: async (req) => {
-      const p = req.params as { org_id: string; destination_id: string };
+      const p = req.params;
       return svc.getDestinationView(deps, p.org_id, p.destination_id);
     },
   });
@@ -131,13 +133,14 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags,
       summary: 'Enable or disable, rotate or clear the auth header, or edit URL and settings',
+      security: SECURITY.apiWrite,
       params: DestinationParams,
       body: PatchDestinationBody,
-      response: { 200: DestinationView, ...E, 409: Type.Ref('ErrorBody', { description: 'Enabling would pass the cap of enabled destinations (limit_reached).' }) },
+      response: { 200: DestinationView, ...writeErrors(), ...errors([409], { 409: 'limit_reached: enabling would pass the cap of enabled destinations.' }) },
     },
     handler: async (req) => {
-      const p = req.params as { org_id: string; destination_id: string };
-      const body = req.body as PatchDestinationBody;
+      const p = req.params;
+      const body = req.body;
       const view = await svc.patchDestination(deps, p.org_id, p.destination_id, body, actorOf(req));
       // Field names only: never values (auth_header_value is a credential).
       req.log.info({ destination_id: p.destination_id, changed: Object.keys(body) }, 'destination updated');
@@ -150,11 +153,12 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags,
       summary: 'Delete a destination and clear its pending queued events',
+      security: SECURITY.apiWrite,
       params: DestinationParams,
-      response: { 200: Type.Object({ deleted: Type.Boolean(), cleared_events: Type.Integer() }), ...E },
+      response: { 200: Deleted, ...writeErrors() },
     },
     handler: async (req) => {
-      const p = req.params as { org_id: string; destination_id: string };
+      const p = req.params;
       const res = await svc.removeDestination(deps, p.org_id, p.destination_id, actorOf(req));
       req.log.info({ destination_id: p.destination_id, cleared_events: res.cleared_events }, 'destination deleted');
       return res;
@@ -165,11 +169,16 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags,
       summary: 'Send a synthetic aegis.audit_stream.test event now and report the result',
+      security: SECURITY.apiWrite,
       params: DestinationParams,
-      response: { 200: TestResult, ...E, 429: Type.Ref('ErrorBody') },
+      response: {
+        200: TestResult,
+        ...writeErrors(),
+        ...errors([429], { 429: 'rate_limited: at most 5 test probes a minute per destination and 30 per organization; Retry-After says when to try again.' }),
+      },
     },
     handler: async (req) => {
-      const p = req.params as { org_id: string; destination_id: string };
+      const p = req.params;
       const dest = await svc.getDestinationView(deps, p.org_id, p.destination_id); // 404 before spending the rate limit
       probeLimiter.take(p.destination_id);
       orgProbeLimiter.take(p.org_id);
@@ -190,16 +199,14 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags,
       summary: 'List dead-lettered events',
+      security: SECURITY.apiRead,
       params: DestinationParams,
-      querystring: Type.Object(
-        { limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })), before_id: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$' })) },
-        { additionalProperties: false },
-      ),
-      ...E,
+      querystring: FailedEventsQuery,
+      response: { 200: FailedEventsPage, ...readErrors() },
     },
     handler: async (req) => {
-      const p = req.params as { org_id: string; destination_id: string };
-      const q = req.query as { limit?: string; before_id?: string };
+      const p = req.params;
+      const q = req.query;
       await svc.getDestinationView(deps, p.org_id, p.destination_id);
       return listFailedEvents(ctx.db, p.org_id, p.destination_id, {
         limit: Math.min(Math.max(Number(q.limit ?? 100), 1), 1000),
@@ -214,23 +221,16 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Put dead-lettered events back in the queue, or queue every recorded event of a time range',
       description:
         'Without a body (or with `{}` or `job_ids`): replays dead letters. With `from` and `to` (RFC 3339): queues every event of the organization whose @timestamp is in [from, to) for this destination, in bounded batches, skipping events already waiting for it. The window is trimmed to what the SIEM accepts (Datadog 18 h, New Relic 48 h) and to AEGIS_RETENTION_DAYS, with the reason in `message`. A window of at most one batch (AEGIS_REPLAY_BATCH, 5,000 events) is queued before answering 200; a larger one answers 202 with its first batch queued and a `replay_id`, and runs on in the background (GET .../replays/{replay_id}).',
+      security: SECURITY.apiWrite,
       params: DestinationParams,
-      body: Type.Optional(
-        Type.Object(
-          {
-            job_ids: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), { maxItems: 1000, description: 'Dead letters to replay (default: all).' })),
-            from: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: 'Start of the window (inclusive), RFC 3339. Needs to.' })),
-            to: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: 'End of the window (exclusive), RFC 3339. Needs from.' })),
-          },
-          { additionalProperties: false },
-        ),
-      ),
+      body: ReplayBody,
+      [OPTIONAL_BODY]: true,
       response: {
         200: ReplayDone,
         202: ReplayAccepted,
-        ...E,
-        409: Type.Ref('ErrorBody', {
-          description: 'A range replay past a per-organization cap (limit_reached): AEGIS_MAX_RUNNING_REPLAYS_PER_ORG running at once, or AEGIS_MAX_REPLAY_EVENTS in one window. Nothing was queued.',
+        ...writeErrors(),
+        ...errors([409], {
+          409: 'limit_reached: a range replay past a per-organization cap: AEGIS_MAX_RUNNING_REPLAYS_PER_ORG running at once, or AEGIS_MAX_REPLAY_EVENTS in one window. Nothing was queued.',
         }),
       },
     },
@@ -239,8 +239,8 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
       if (req.body === undefined || req.body === null) req.body = {};
     },
     handler: async (req, reply) => {
-      const p = req.params as { org_id: string; destination_id: string };
-      const body = (req.body ?? {}) as { job_ids?: number[]; from?: string; to?: string };
+      const p = req.params;
+      const body = req.body;
       const range = replayWindow(body);
       const dest = await svc.getDestinationView(deps, p.org_id, p.destination_id);
       const target = { orgId: p.org_id, id: p.destination_id, siem: dest.siem };
@@ -271,9 +271,15 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.get(`${base}/:destination_id/stats`, {
-    schema: { tags, summary: 'Delivered and failed events per hour over the last 24 hours', params: DestinationParams, ...E },
+    schema: {
+      tags,
+      summary: 'Delivered and failed events per hour over the last 24 hours',
+      security: SECURITY.apiRead,
+      params: DestinationParams,
+      response: { 200: DestinationStats, ...readErrors() },
+    },
     handler: async (req) => {
-      const p = req.params as { org_id: string; destination_id: string };
+      const p = req.params;
       await svc.getDestinationView(deps, p.org_id, p.destination_id);
       return destinationStats(ctx.db, p.org_id, p.destination_id);
     },
@@ -285,40 +291,14 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags,
       summary: "A destination's delivery log: one entry per request sent, newest first",
+      security: SECURITY.apiRead,
       params: DestinationParams,
-      querystring: Type.Object(
-        {
-          // Query strings are text: the API never coerces types, so the number is checked by pattern.
-          limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,1}|[1-4][0-9]{2}|500)$', description: 'Entries per page, 1 to 500 (default 50).' })),
-          cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,40}$', description: 'next_cursor of the previous page.' })),
-          outcome: Type.Optional(Type.Union([Type.Literal('failed'), Type.Literal('delivered')], { description: 'failed: requests that recorded an error; delivered: those that did not.' })),
-          since: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests at or after this time.' })),
-          until: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests before this time.' })),
-        },
-        { additionalProperties: false },
-      ),
-      response: {
-        200: Type.Object({
-          attempts: Type.Array(
-            Type.Object({
-              attempted_at: Type.String({ format: 'date-time' }),
-              status_code: Type.Union([Type.Integer(), Type.Null()]),
-              event_count: Type.Integer(),
-              delivered_count: Type.Integer(),
-              failed_count: Type.Integer(),
-              duration_ms: Type.Integer(),
-              error: Type.Union([Type.String(), Type.Null()]),
-              response_snippet: Type.Union([Type.String(), Type.Null()]),
-            }),
-          ),
-          next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next (older) page; null on the last page.' }),
-        }),
-        ...E,
-      },
+      querystring: AttemptsQuery,
+      response: { 200: AttemptsPage, ...readErrors() },
     },
     handler: async (req) => {
-      const p = req.params as { org_id: string; destination_id: string };
-      const q = req.query as { limit?: string; cursor?: string; outcome?: 'failed' | 'delivered'; since?: string; until?: string };
+      const p = req.params;
+      const q = req.query;
       await svc.getDestinationView(deps, p.org_id, p.destination_id);
       const page = await listAttempts(ctx.db, p.org_id, p.destination_id, {
         limit: q.limit === undefined ? 50 : Number(q.limit),
@@ -332,25 +312,8 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 }
 
-// DestinationView without its $id: the list's answer names it twice (paged and bare), and a schema
-// may declare an $id once. Symbol keys (TypeBox's kind) survive the spread.
-const ListedDestination = Object.fromEntries(
-  [...Object.entries(DestinationView).filter(([k]) => k !== '$id'), ...Object.getOwnPropertySymbols(DestinationView).map((k) => [k, (DestinationView as unknown as Record<symbol, unknown>)[k]])],
-) as typeof DestinationView;
-
-// The destinations list's query: text by pattern (query strings are never coerced), parsed below.
-const DEFAULT_PAGE = 100;
-const PageQuery = Type.Object(
-  {
-    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,1}|[1-4][0-9]{2}|500)$', description: `Destinations per page, 1 to 500 (default ${DEFAULT_PAGE}).` })),
-    cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,400}$', description: 'next_cursor of the previous page.' })),
-  },
-  { additionalProperties: false },
-);
-type PageQuery = { limit?: string; cursor?: string };
-
-function pageOf(q: PageQuery): { limit: number; after: DestinationPageKey | null } {
-  return { limit: q.limit === undefined ? DEFAULT_PAGE : Number(q.limit), after: q.cursor === undefined ? null : decodeDestinationsCursor(q.cursor) };
+function pageOf(q: DestinationsPageQuery): { limit: number; after: DestinationPageKey | null } {
+  return { limit: q.limit === undefined ? DEFAULT_DESTINATIONS_PAGE : Number(q.limit), after: q.cursor === undefined ? null : decodeDestinationsCursor(q.cursor) };
 }
 
 const DESTINATIONS_CURSOR = 'd1.';
@@ -377,7 +340,7 @@ function decodeAttemptsCursor(cursor: string): number {
 }
 
 /** The window of a range replay, or null for a dead-letter replay; 400 naming the field when half given. */
-function replayWindow(body: { job_ids?: number[]; from?: string; to?: string }): { from: Date; to: Date } | null {
+function replayWindow(body: ReplayBody): { from: Date; to: Date } | null {
   if (body.from === undefined && body.to === undefined) return null;
   if (body.job_ids !== undefined) throw invalid('job_ids', 'replays dead letters and cannot be combined with from and to');
   if (body.from === undefined) throw invalid('from', 'is required with to');

@@ -1,26 +1,43 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
-import { OrgParams } from '../schemas/common.js';
+import type { TypedApp } from '../typed.js';
+import { errors, OrgParams, readErrors, SECURITY, writeErrors } from '../schemas/common.js';
+import { AuditEventsPageSchema, AuditEventsRequestSchema, AuditEventsResponseSchema, PreflightRequestSchema, PreflightResponseSchema } from '../schemas/published.js';
 import { AppError, invalid } from '../../errors.js';
 import { runPreflight, recordAgentDecisions, MAX_INPUT_BYTES, MAX_BATCH } from '../../events/record.js';
 import { pullEvents, START } from '../../events/pull.js';
 import { decodePullCursor, encodePullCursor, MAX_CURSOR_LENGTH } from '../../events/pullCursor.js';
 import { FilterRouter } from '../../filters/router.js';
 
-const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody'), 413: Type.Ref('ErrorBody') };
+const isObject = (x: unknown): x is object => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /**
- * The producer routes take text that may hold secrets, so a refused body must not echo any of it, not
- * even a property name (`{"input": "...", "<an SSN>": 1}`). The validation error is attached to the
- * request and rethrown here, so the error handler lists every problem with names passed through
- * safeSegment (see requestViolations).
+ * The producer routes validate against the published schemas (schemas/api-bodies.schema.json), and
+ * so does the producer itself (events/validate.ts), which also runs the privacy guard, lists every
+ * problem of every record and answers 413 for an input over its byte limit. A refused body must not
+ * echo any of its text, not even a property name (`{"input": "...", "<an SSN>": 1}`), so the route's
+ * validation error is attached to the request, not answered by Fastify, and handled here:
+ *
+ * - A body the producer can read (preflight: an object whose input is text; audit-events: an object
+ *   holding only an events array) goes on to the producer, which refuses it by the same schema with
+ *   the complete answer. It cannot get through: a body this schema refuses, the producer's checks of
+ *   the same schema refuse too.
+ * - Anything else is refused here with every problem, names passed through safeSegment (see
+ *   requestViolations).
  */
-function refuseInvalid(req: FastifyRequest): void {
-  if (req.validationError) throw req.validationError;
+function preflightReadable(body: unknown): boolean {
+  return isObject(body) && 'input' in body && typeof body.input === 'string';
+}
+function auditEventsReadable(body: unknown): boolean {
+  return isObject(body) && Object.keys(body).every((k) => k === 'events') && 'events' in body && Array.isArray(body.events);
+}
+/** Throws the route's validation error unless only the body failed and the producer can read it. */
+function refuseUnreadable(req: { validationError?: Error & { validationContext?: string }; body: unknown }, readable: (body: unknown) => boolean): void {
+  const err = req.validationError;
+  if (err && (err.validationContext !== 'body' || !readable(req.body))) throw err;
 }
 
-export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function eventRoutes(app: TypedApp, ctx: AppContext): void {
   // Destination filters compiled once and reused across requests (filters/router.ts).
   const router = new FilterRouter();
   app.post('/api/orgs/:org_id/preflight', {
@@ -30,34 +47,19 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags: ['audit events'],
       summary: 'Scan text, record the metadata-only audit event and return the masked text',
+      security: SECURITY.apiWrite,
       params: OrgParams,
-      body: Type.Object(
-        {
-          input: Type.String({ description: 'The text to check. Never stored, logged or forwarded.' }),
-          destination: Type.Optional(Type.String({ maxLength: 64 })),
-          source_type: Type.Optional(Type.String({ maxLength: 64 })),
-          input_type: Type.Optional(Type.String({ maxLength: 64 })),
-          actor_id: Type.Optional(Type.String({ maxLength: 256 })),
-        },
-        { additionalProperties: false },
-      ),
+      body: PreflightRequestSchema,
       response: {
-        200: Type.Object({
-          preflight_id: Type.String(),
-          decision: Type.String(),
-          masked_input: Type.String(),
-          summary: Type.String(),
-          finding_counts_by_type: Type.Record(Type.String(), Type.Integer()),
-          policy_id: Type.String(),
-          policy_version: Type.String(),
-        }),
-        ...E,
+        200: PreflightResponseSchema,
+        ...writeErrors(),
+        ...errors([413], { 413: 'payload_too_large: the body, or input over 1 MiB (in UTF-8 bytes).' }),
       },
     },
     handler: async (req) => {
-      refuseInvalid(req);
-      const { org_id } = req.params as { org_id: string };
-      const res = await runPreflight(ctx.db, org_id, req.body as Parameters<typeof runPreflight>[2], router);
+      refuseUnreadable(req, preflightReadable);
+      const { org_id } = req.params;
+      const res = await runPreflight(ctx.db, org_id, req.body, router);
       ctx.metrics.eventsRecorded.inc({ source: 'preflight' });
       req.log.info({ preflight_id: res.preflight_id, decision: res.decision }, 'preflight recorded');
       ctx.wakeLocalWorker();
@@ -73,21 +75,20 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags: ['audit events'],
       summary: 'Record decisions that agents made on-device (all or nothing, idempotent on preflight_id)',
+      security: SECURITY.apiWrite,
       params: OrgParams,
-      body: Type.Object(
-        { events: Type.Array(Type.Unknown(), { description: `1 to ${MAX_BATCH} decision records (see schemas/api-bodies.schema.json).` }) },
-        { additionalProperties: false },
-      ),
+      body: AuditEventsRequestSchema,
       response: {
         // Exactly the published AuditEventsResponse (closed): a retried batch gets the same answer.
-        200: Type.Object({ accepted: Type.Integer(), preflight_ids: Type.Array(Type.String()) }, { additionalProperties: false }),
-        ...E,
+        200: AuditEventsResponseSchema,
+        ...writeErrors(),
+        ...errors([413], { 413: `payload_too_large: the body, or more than ${MAX_BATCH} records.` }),
       },
     },
     handler: async (req) => {
-      refuseInvalid(req);
-      const { org_id } = req.params as { org_id: string };
-      const { events } = req.body as { events: unknown[] };
+      refuseUnreadable(req, auditEventsReadable);
+      const { org_id } = req.params;
+      const { events } = req.body;
       if (events.length === 0) throw new AppError('validation_failed', 'events: must hold at least one record');
       if (events.length > MAX_BATCH) throw new AppError('payload_too_large', `events: at most ${MAX_BATCH} records per request; got ${events.length}`);
       const res = await recordAgentDecisions(ctx.db, org_id, events, router);
@@ -104,6 +105,7 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags: ['audit events'],
       summary: 'Read recorded audit events, oldest recorded first, with a cursor to poll for more',
+      security: SECURITY.apiRead,
       params: OrgParams,
       querystring: Type.Object(
         {
@@ -115,27 +117,14 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
         },
         { additionalProperties: false },
       ),
-      response: {
-        200: Type.Object(
-          {
-            events: Type.Array(Type.Unknown({ description: 'A wire event (schemas/audit-event.schema.json, or schemas/config-change-event.schema.json for the configuration trail), exactly as a custom webhook destination receives it.' })),
-            next_cursor: Type.String({
-              description:
-                'Always set: pass it as cursor to read on. When has_more is false you are caught up; poll again later with the same cursor for events recorded since.',
-            }),
-            has_more: Type.Boolean({
-              description:
-                'True when more can be read right away: the page was full, or (with since/until) this request examined as many recorded events as one request may before the page filled, so a page can hold fewer events than limit, even none. Keep reading with next_cursor.',
-            }),
-          },
-          { additionalProperties: false },
-        ),
-        ...E,
-      },
+      response: { 200: AuditEventsPageSchema, ...readErrors() },
     },
+    // The events are stored wire events, sent as stored: the published page schema documents them, but
+    // a schema-driven serializer would match each against both event schemas (anyOf) to write it.
+    serializerCompiler: () => (data) => JSON.stringify(data),
     handler: async (req) => {
-      const { org_id } = req.params as { org_id: string };
-      const q = req.query as { limit?: string; cursor?: string; since?: string; until?: string };
+      const { org_id } = req.params;
+      const q = req.query;
       const since = q.since === undefined ? null : new Date(q.since);
       const until = q.until === undefined ? null : new Date(q.until);
       if (since && Number.isNaN(since.getTime())) throw invalid('since', 'is not a representable date-time');

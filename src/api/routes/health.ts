@@ -1,5 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
+import type { TypedApp } from '../typed.js';
+import { errors, SECURITY } from '../schemas/common.js';
 import { timingSafeEqual } from 'node:crypto';
 import { migrationsApplied } from '../../db/migrate.js';
 import { digestKey } from '../../auth/apiKeys.js';
@@ -20,18 +22,40 @@ function metricsTokenCheck(token: string | null): (authorization: string | undef
   };
 }
 
-export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is up' } }, async () => ({ status: 'ok' }));
+const Ready = Type.Object({ status: Type.Literal('ready') }, { additionalProperties: false });
+const Unavailable = Type.Object(
+  { status: Type.Literal('unavailable'), reason: Type.String({ description: 'migrations not applied, or database unreachable.' }) },
+  { additionalProperties: false, description: 'Not ready: take this process out of rotation.' },
+);
 
-  app.get('/readyz', { schema: { tags: ['health'], summary: 'The database is reachable and migrated' } }, async (req, reply) => {
-    try {
-      if (!(await migrationsApplied(ctx.db))) return reply.status(503).send({ status: 'unavailable', reason: 'migrations not applied' });
-      return { status: 'ready' };
-    } catch (err) {
-      req.log.warn({ err: (err as Error).message }, 'readiness check failed');
-      return reply.status(503).send({ status: 'unavailable', reason: 'database unreachable' });
-    }
-  });
+export function healthRoutes(app: TypedApp, ctx: AppContext): void {
+  // Probes and scrapers carry no API key: these routes need none (/metrics: see its description).
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'The process is up',
+        security: SECURITY.none,
+        response: { 200: Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    { schema: { tags: ['health'], summary: 'The database is reachable and migrated', security: SECURITY.none, response: { 200: Ready, 503: Unavailable } } },
+    async (req, reply) => {
+      try {
+        if (!(await migrationsApplied(ctx.db))) return reply.status(503).send({ status: 'unavailable', reason: 'migrations not applied' });
+        return { status: 'ready' as const };
+      } catch (err) {
+        req.log.warn({ err: (err as Error).message }, 'readiness check failed');
+        return reply.status(503).send({ status: 'unavailable', reason: 'database unreachable' });
+      }
+    },
+  );
 
   const checkMetricsToken = metricsTokenCheck(ctx.config.metricsToken);
   app.get(
@@ -43,6 +67,12 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
         description:
           'With AEGIS_METRICS_TOKEN set: requires `Authorization: Bearer <token>` and labels series per destination. Unset: open, aggregate series only.',
         hide: false,
+        // The token is AEGIS_METRICS_TOKEN, not an API key; optional, so no security requirement is stated.
+        security: SECURITY.none,
+        response: {
+          200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: Type.String() } } },
+          ...errors([401, 500], { 401: 'unauthorized: AEGIS_METRICS_TOKEN is set and the request did not send it.' }),
+        },
       },
     },
     async (req, reply) => {

@@ -1,42 +1,45 @@
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
-import { DestinationParams } from '../schemas/common.js';
-import { ReplayList, ReplayParams } from '../schemas/replays.js';
+import type { TypedApp } from '../typed.js';
+import { DestinationParams, errors, readErrors, SECURITY, writeErrors } from '../schemas/common.js';
+import { ReplayList, ReplayListQuery, ReplayParams } from '../schemas/replays.js';
 import { getDestinationView } from '../../destinations/service.js';
 import { cancelRangeReplay, getReplayView, listReplayViews } from '../../replays/service.js';
 
-const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody') };
 const tags = ['forwarding-destinations'];
 const base = '/api/orgs/:org_id/forwarding-destinations/:destination_id/replays';
 
 /** Background range replays (docs/history.md): follow, list and cancel. POST .../replay starts one. */
-export function replayRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function replayRoutes(app: TypedApp, ctx: AppContext): void {
   const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations, limits: ctx.config.orgLimits, signingOverlapHours: ctx.config.signingOverlapHours };
 
   app.get(base, {
     schema: {
       tags,
       summary: "A destination's background range replays, newest first",
+      security: SECURITY.apiRead,
       params: DestinationParams,
-      querystring: Type.Object(
-        { limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]?|100)$', description: 'Replays to list, 1 to 100 (default 20).' })) },
-        { additionalProperties: false },
-      ),
-      response: { 200: ReplayList, ...E },
+      querystring: ReplayListQuery,
+      response: { 200: ReplayList, ...readErrors() },
     },
     handler: async (req) => {
-      const p = req.params as { org_id: string; destination_id: string };
-      const q = req.query as { limit?: string };
+      const p = req.params;
+      const q = req.query;
       await getDestinationView(deps, p.org_id, p.destination_id); // 404 for an unknown destination
       return { replays: await listReplayViews(ctx.db, p.org_id, p.destination_id, q.limit === undefined ? 20 : Number(q.limit)) };
     },
   });
 
   app.get(`${base}/:replay_id`, {
-    schema: { tags, summary: "A background range replay's status and progress", params: ReplayParams, response: { 200: Type.Ref('Replay'), ...E } },
+    schema: {
+      tags,
+      summary: "A background range replay's status and progress",
+      security: SECURITY.apiRead,
+      params: ReplayParams,
+      response: { 200: Type.Ref('Replay'), ...readErrors() },
+    },
     handler: async (req) => {
-      const p = req.params as { org_id: string; destination_id: string; replay_id: string };
+      const p = req.params;
       return getReplayView(ctx.db, p.org_id, p.destination_id, p.replay_id);
     },
   });
@@ -47,11 +50,12 @@ export function replayRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Cancel a running range replay',
       description:
         'No batch is queued after this answers. Events the replay already queued stay queued and are delivered. Cancelling a cancelled replay answers it again.',
+      security: SECURITY.apiWrite,
       params: ReplayParams,
-      response: { 200: Type.Ref('Replay'), ...E, 409: Type.Ref('ErrorBody', { description: 'The replay has already finished or failed (conflict).' }) },
+      response: { 200: Type.Ref('Replay'), ...writeErrors(), ...errors([409], { 409: 'conflict: the replay has already finished or failed.' }) },
     },
     handler: async (req) => {
-      const p = req.params as { org_id: string; destination_id: string; replay_id: string };
+      const p = req.params;
       const view = await cancelRangeReplay(ctx.db, p.org_id, p.destination_id, p.replay_id);
       req.log.info({ destination_id: p.destination_id, replay_id: p.replay_id, replayed: view.replayed }, 'range replay cancelled');
       return view;

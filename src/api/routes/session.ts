@@ -1,6 +1,9 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { Type } from 'typebox';
+import type { FastifyReply } from 'fastify';
 import type { AppContext } from '../context.js';
+import type { TypedApp } from '../typed.js';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { errors, SECURITY } from '../schemas/common.js';
+import { HtmlPage, LoginBody, LoginQuery, NoBody, SessionView } from '../schemas/session.js';
 import { createSession, deleteSession, findSession, peekLoginLink, redeemLoginLink } from '../../auth/sessions.js';
 import { getOrg } from '../../orgs/repository.js';
 import { authenticate, SESSION_COOKIE } from '../auth.js';
@@ -11,6 +14,8 @@ const REASONS = {
   used: 'This sign-in link has already been used. Each link works once; ask for a new one with: aegis-stream login-link --org <org id>',
   expired: 'This sign-in link has expired (links last 15 minutes). Ask for a new one with: aegis-stream login-link --org <org id>',
 } as const;
+
+const REFUSED = 'The sign-in link is unknown, already used or expired: a page saying so.';
 
 // Server-rendered sign-in pages: no script at all; the form may only post back here.
 const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -30,7 +35,7 @@ function page(title: string, message: string): string {
 <body><main><h1>${esc(title)}</h1><p role="alert">${esc(message)}</p></main></body></html>`;
 }
 
-export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
+export function sessionRoutes(app: TypedApp, ctx: AppContext): void {
   const secureCookie = ctx.config.publicUrl.startsWith('https://');
 
   const refused = (reply: FastifyReply, reason: keyof typeof REASONS) =>
@@ -42,10 +47,16 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags: ['dashboard session'],
       summary: 'Show the sign-in page for a one-time link (does not use it up)',
-      querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) }),
+      security: SECURITY.none,
+      querystring: LoginQuery,
+      response: {
+        200: HtmlPage('The sign-in page: a button that posts the token to POST /auth/login.'),
+        410: HtmlPage(REFUSED),
+        ...errors([400, 500, 503]),
+      },
     },
     handler: async (req, reply) => {
-      const token = (req.query as { token?: string }).token ?? '';
+      const token = req.query.token ?? '';
       const state = token ? await peekLoginLink(ctx.db, token) : ({ ok: false, reason: 'unknown' } as const);
       if (!state.ok) return refused(reply, state.reason);
       const org = await getOrg(ctx.db, state.orgId);
@@ -62,19 +73,31 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   // In its own scope: only this route accepts a form-encoded body (the sign-in page posts a plain HTML
   // form, no script); the REST API keeps refusing anything but JSON.
-  void app.register(async (scope) => {
+  void app.register(async (plain) => {
+    const scope = plain.withTypeProvider<TypeBoxTypeProvider>();
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
     });
     redeemRoute(scope);
   });
 
-  function redeemRoute(scope: FastifyInstance): void {
+  function redeemRoute(scope: TypedApp): void {
     scope.post('/auth/login', {
       schema: {
         tags: ['dashboard session'],
         summary: 'Redeem a one-time sign-in link (form POST from the sign-in page)',
-        body: Type.Object({ token: Type.String({ maxLength: 200 }) }),
+        security: SECURITY.none,
+        consumes: ['application/x-www-form-urlencoded', 'application/json'],
+        body: LoginBody,
+        response: {
+          303: NoBody('Signed in: the session cookie is set and the browser is sent to the dashboard.', {
+            location: { description: '/settings/siem-forwarding', type: 'string' },
+            'set-cookie': { description: 'The HttpOnly, SameSite=Strict session cookie.', type: 'string' },
+          }),
+          403: HtmlPage('The POST came from another origin (login CSRF): refused, nothing used up.'),
+          410: HtmlPage(REFUSED),
+          ...errors([400, 413, 415, 500, 503]),
+        },
       },
       handler: async (req, reply) => {
         // Login CSRF: another site must not sign a visitor into an organization of its choosing (whose
@@ -84,7 +107,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
           req.log.warn('sign-in POST from another origin refused');
           return reply.status(403).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(page('Sign-in refused', 'This sign-in came from another site. Open the sign-in link yourself.'));
         }
-        const res = await redeemLoginLink(ctx.db, (req.body as { token: string }).token);
+        const res = await redeemLoginLink(ctx.db, req.body.token);
         if (!res.ok) {
           req.log.info({ reason: res.reason }, 'sign-in link refused');
           return refused(reply, res.reason);
@@ -104,7 +127,12 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   }
 
   app.get('/api/session', {
-    schema: { tags: ['dashboard session'], summary: 'Who is signed in (dashboard)' },
+    schema: {
+      tags: ['dashboard session'],
+      summary: 'Who is signed in (dashboard)',
+      security: SECURITY.session,
+      response: { 200: SessionView, ...errors([401, 500, 503], { 401: 'unauthorized: no session cookie, or the session has expired.' }) },
+    },
     handler: async (req) => {
       const token = req.cookies[SESSION_COOKIE];
       const session = token ? await findSession(ctx.db, token) : null;
@@ -115,7 +143,13 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.post('/api/session/logout', {
-    schema: { tags: ['dashboard session'], summary: 'Sign out' },
+    schema: {
+      tags: ['dashboard session'],
+      summary: 'Sign out',
+      description: 'Ends the session of the cookie sent (with its CSRF token) and clears the cookie. With an API key instead, there is no session to end: it answers 204 all the same.',
+      security: SECURITY.sessionWrite,
+      response: { 204: NoBody('Signed out; the cookie is cleared.'), ...errors([400, 401, 403, 413, 415, 500, 503]) },
+    },
     handler: async (req, reply) => {
       await authenticate(ctx.db, req); // a cookie-authenticated write: requires the CSRF header
       const token = req.cookies[SESSION_COOKIE];

@@ -1,28 +1,12 @@
-import { Type } from 'typebox';
+import { Type, type TRef } from 'typebox';
 import { DESTINATION_ID_PATTERN, ORG_ID_PATTERN } from '../../ids.js';
-import { MAX_REPORTED_VIOLATIONS } from '../../events/violation.js';
+import { ErrorResponseSchema } from './published.js';
 
-export const ErrorBody = Type.Object(
-  {
-    error: Type.Object({
-      code: Type.String({ description: 'Stable machine-readable code, e.g. validation_failed, not_found, rate_limited.' }),
-      message: Type.String({ description: 'What is wrong, naming the field where there is one.' }),
-      details: Type.Optional(
-        Type.Array(
-          Type.Object({
-            path: Type.String({ description: 'JSON pointer into the request, e.g. /events/3/summary ("" = the whole body).' }),
-            message: Type.String({ description: 'What is wrong there; never echoes a submitted value.' }),
-          }),
-          {
-            maxItems: MAX_REPORTED_VIOLATIONS,
-            description: `On validation_failed: every problem found (at most ${MAX_REPORTED_VIOLATIONS}), each with its path. The message names the first.`,
-          },
-        ),
-      ),
-    }),
-  },
-  { $id: 'ErrorBody', description: 'Every 4xx and 5xx answer has this shape.' },
-);
+/**
+ * The one error body (schemas/api-bodies.schema.json#/$defs/ErrorResponse), registered once under
+ * this $id; every route's 4xx and 5xx answers refer to it.
+ */
+export const ErrorBody = { ...ErrorResponseSchema, $id: 'ErrorBody', description: 'Every 4xx and 5xx answer has this shape.' };
 
 export const OrgParams = Type.Object({ org_id: Type.String({ pattern: ORG_ID_PATTERN, maxLength: 64 }) }, { additionalProperties: false });
 export const DestinationParams = Type.Object(
@@ -33,8 +17,48 @@ export const DestinationParams = Type.Object(
   { additionalProperties: false },
 );
 
-export const errorResponses = {
-  400: Type.Ref('ErrorBody'),
-  401: Type.Ref('ErrorBody'),
-  404: Type.Ref('ErrorBody'),
+/** What each error status means on this API (the code field says which case). */
+const ERROR_MEANING = {
+  400: 'validation_failed (details lists every problem), invalid_json or bad_request.',
+  401: 'unauthorized: no credentials, an API key that is not valid, or an expired session.',
+  403: 'csrf_failed: a cookie-authenticated write without the session\'s x-csrf-token header.',
+  404: 'not_found: no such resource, or another organization\'s.',
+  409: 'limit_reached or conflict.',
+  410: 'The sign-in link is unknown, used or expired.',
+  413: 'payload_too_large: the request body (or a part of it) is over its limit.',
+  415: 'unsupported_media_type: send the body as application/json.',
+  429: 'rate_limited: too many requests; Retry-After says when to try again.',
+  500: 'internal: an unexpected error, logged; the body says nothing more.',
+  503: 'service_unavailable: the database is unreachable (or the request raced a change); retry. Retry-After is set.',
 } as const;
+export type ErrorStatus = keyof typeof ERROR_MEANING;
+
+/** The error answers of a route, each the shared ErrorBody; `overrides` say more for a route. */
+export function errors<S extends ErrorStatus>(statuses: readonly S[], overrides: Partial<Record<ErrorStatus, string>> = {}) {
+  return Object.fromEntries(statuses.map((s) => [s, Type.Ref('ErrorBody', { description: overrides[s] ?? ERROR_MEANING[s] })])) as {
+    [K in S]: TRef<'ErrorBody'>;
+  };
+}
+
+/** Every route of the API (onRequest requireOrg): a bad path, no or wrong credentials, no such resource. */
+const READ = [400, 401, 404, 500, 503] as const;
+/** A write also parses a body (any method but GET may carry one) and checks the CSRF header of a session. */
+const WRITE = [...READ, 403, 413, 415] as const;
+export const readErrors = (...more: ErrorStatus[]) => errors([...READ, ...more]);
+export const writeErrors = (...more: ErrorStatus[]) => errors([...WRITE, ...more]);
+
+/**
+ * Security requirements as /openapi.json states them (schemes declared in app.ts): the API takes a
+ * bearer API key or the dashboard's session cookie, whose writes also carry the CSRF header.
+ */
+type Requirement = Record<string, string[]>;
+export const SECURITY: Record<'none' | 'apiRead' | 'apiWrite' | 'session' | 'sessionWrite', Requirement[]> = {
+  none: [],
+  apiRead: [{ apiKey: [] }, { session: [] }],
+  apiWrite: [{ apiKey: [] }, { session: [], csrf: [] }],
+  session: [{ session: [] }],
+  sessionWrite: [{ session: [], csrf: [] }, { apiKey: [] }],
+};
+
+/** Route schema key: the body may be left out (app.ts marks requestBody not required). */
+export const OPTIONAL_BODY = 'x-body-optional';

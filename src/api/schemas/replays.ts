@@ -61,3 +61,15 @@ export const ReplayAccepted = Type.Object({
 });
 
 export const ReplayList = Type.Object({ replays: Type.Array(Type.Ref('Replay')) });
+
+// The answers as clients read them: Type.Ref('Replay') has no static type of its own.
+export type ReplayDoneView = Static<typeof ReplayDone>;
+export type ReplayAcceptedView = Omit<Static<typeof ReplayAccepted>, 'replay'> & { replay: ReplayView };
+/** A range replay's answer: queued at once (200, no replay_id) or running in the background (202). */
+export type RangeReplayResult = ReplayDoneView & Partial<Pick<ReplayAcceptedView, 'replay_id' | 'replay'>>;
+export type ReplayListView = { replays: ReplayView[] };
+
+export const ReplayListQuery = Type.Object(
+  { limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]?|100)$', description: 'Replays to list, 1 to 100 (default 20).' })) },
+  { additionalProperties: false },
+);

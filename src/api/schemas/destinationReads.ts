@@ -1,0 +1,111 @@
+/**
+ * The destination routes' pages, logs and charts, and the replay request: their query strings and
+ * answers. (The destination itself, its create and PATCH bodies: destinations.ts.)
+ */
+import { Type, type Static } from 'typebox';
+import { DestinationView } from './destinations.js';
+
+const NextCursor = Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page.' });
+
+/** Destinations per page when a request names no limit; the bare-array answer holds this many. */
+export const DEFAULT_DESTINATIONS_PAGE = 100;
+
+// Query strings are text: the API never coerces types, so numbers are checked by pattern.
+export const DestinationsPageQuery = Type.Object(
+  {
+    limit: Type.Optional(
+      Type.String({ pattern: '^(?:[1-9][0-9]{0,1}|[1-4][0-9]{2}|500)$', description: `Destinations per page, 1 to 500 (default ${DEFAULT_DESTINATIONS_PAGE}).` }),
+    ),
+    cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,400}$', description: 'next_cursor of the previous page.' })),
+  },
+  { additionalProperties: false },
+);
+export type DestinationsPageQuery = Static<typeof DestinationsPageQuery>;
+
+// DestinationView without its $id: the list's answer names it twice (paged and bare), and a schema
+// may declare an $id once. Symbol keys (TypeBox's kind) survive the spread.
+const ListedDestination = Object.fromEntries(
+  [...Object.entries(DestinationView).filter(([k]) => k !== '$id'), ...Object.getOwnPropertySymbols(DestinationView).map((k) => [k, (DestinationView as unknown as Record<symbol, unknown>)[k]])],
+) as typeof DestinationView;
+
+export const DestinationsPage = Type.Object({ destinations: Type.Array(ListedDestination), next_cursor: NextCursor });
+export type DestinationsPage = Static<typeof DestinationsPage>;
+export const DestinationList = Type.Union([
+  DestinationsPage,
+  Type.Array(ListedDestination, { description: 'Without limit and cursor (earlier clients): the first page as a bare array.' }),
+]);
+
+export const HourStat = Type.Object({ hour: Type.String({ format: 'date-time' }), delivered: Type.Integer(), failed: Type.Integer() });
+export type HourStat = Static<typeof HourStat>;
+export const DestinationStats = Type.Object({ hours: Type.Array(HourStat, { description: 'The last 24 hours, oldest first.' }) });
+export const StatsPage = Type.Object({
+  stats: Type.Array(Type.Object({ destination_id: Type.String(), hours: Type.Array(HourStat) })),
+  next_cursor: NextCursor,
+});
+export type StatsPage = Static<typeof StatsPage>;
+
+export const Deleted = Type.Object({ deleted: Type.Boolean(), cleared_events: Type.Integer({ description: 'Queued events dropped with it.' }) });
+export type Deleted = Static<typeof Deleted>;
+
+export const FailedEventsQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: 'Dead letters per page, 1 to 1000 (default 100).' })),
+    before_id: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$', description: 'next_before_id of the previous page.' })),
+  },
+  { additionalProperties: false },
+);
+export const FailedEvent = Type.Object({
+  job_id: Type.Integer(),
+  event_id: Type.String(),
+  attempts: Type.Integer(),
+  last_error: Type.Union([Type.String(), Type.Null()]),
+  last_status_code: Type.Union([Type.Integer(), Type.Null()]),
+  failed_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  created_at: Type.String({ format: 'date-time' }),
+  event: Type.Unknown({ description: 'The wire event (metadata only), as it would be delivered.' }),
+});
+export type FailedEvent = Static<typeof FailedEvent>;
+export const FailedEventsPage = Type.Object({
+  events: Type.Array(FailedEvent, { description: 'Newest first.' }),
+  total: Type.Integer({ description: 'Dead letters of this destination in all.' }),
+  next_before_id: Type.Union([Type.Integer(), Type.Null()], { description: 'Pass as before_id for the next page; null on the last page.' }),
+});
+export type FailedEventsPage = Static<typeof FailedEventsPage>;
+
+export const AttemptsQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,1}|[1-4][0-9]{2}|500)$', description: 'Entries per page, 1 to 500 (default 50).' })),
+    cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,40}$', description: 'next_cursor of the previous page.' })),
+    outcome: Type.Optional(Type.Union([Type.Literal('failed'), Type.Literal('delivered')], { description: 'failed: requests that recorded an error; delivered: those that did not.' })),
+    since: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests at or after this time.' })),
+    until: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests before this time.' })),
+  },
+  { additionalProperties: false },
+);
+export type AttemptsQuery = Static<typeof AttemptsQuery>;
+export const Attempt = Type.Object({
+  attempted_at: Type.String({ format: 'date-time' }),
+  status_code: Type.Union([Type.Integer(), Type.Null()]),
+  event_count: Type.Integer(),
+  delivered_count: Type.Integer(),
+  failed_count: Type.Integer(),
+  duration_ms: Type.Integer(),
+  error: Type.Union([Type.String(), Type.Null()]),
+  response_snippet: Type.Union([Type.String(), Type.Null()]),
+});
+export type Attempt = Static<typeof Attempt>;
+export const AttemptsPage = Type.Object({
+  attempts: Type.Array(Attempt),
+  next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next (older) page; null on the last page.' }),
+});
+export type AttemptsPage = Static<typeof AttemptsPage>;
+
+export const ReplayBody = Type.Object(
+  {
+    job_ids: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), { maxItems: 1000, description: 'Dead letters to replay (default: all).' })),
+    from: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: 'Start of the window (inclusive), RFC 3339. Needs to.' })),
+    to: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: 'End of the window (exclusive), RFC 3339. Needs from.' })),
+  },
+  { additionalProperties: false },
+);
+export type ReplayBody = Static<typeof ReplayBody>;
