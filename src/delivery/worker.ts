@@ -64,6 +64,11 @@ export interface WorkerOptions {
   splunkAckPollMs?: number;
   /** Events one acknowledging destination may have waiting for acks before it claims no more. */
   splunkAckMaxPendingEvents?: number;
+  /**
+   * AEGIS_RATE_LIMITED_FAILING_AFTER_S: a SIEM that has answered only 429 this long is failing, so the
+   * card, the alerts and the hold limit see it; before that a 429 is pacing.
+   */
+  rateLimitedFailingAfterMs?: number;
 }
 
 /** Why an event is dead-lettered without being sent: no raw values, only sizes and the limit. */
@@ -137,6 +142,7 @@ export class Worker {
       splunkAckTimeoutMs: 300_000,
       splunkAckPollMs: 2_000,
       splunkAckMaxPendingEvents: 10_000,
+      rateLimitedFailingAfterMs: 900_000,
       ...opts,
     };
     this.budget = new EventBudget(this.opts.maxEventsInFlight);
@@ -526,13 +532,20 @@ export class Worker {
           // the destination's last attempt a failure (the card's "failing", a "failing" alert).
           // Accepted under an ackId: delivered only once Splunk confirms, which the tracker records.
           const awaitingAck = ack && out.error === null && out.ackId !== undefined;
-          if (!rateLimited && !awaitingAck) lastOutcome = out;
           if (rateLimited || (out.statusCode === 503 && retryAfterMs !== undefined)) {
             const until = limiter.throttle(retryAfterMs, sending + 1);
             logger.info({ destination_id: target.id, status: out.statusCode, retry_after_ms: retryAfterMs ?? null, not_before: new Date(until).toISOString(), limits: limiter.effective }, 'SIEM asked to slow down; destination limits lowered');
           } else if (delivered > 0) {
             limiter.succeeded();
           }
+          // ...until it has answered nothing but 429 for rateLimitedFailingAfterMs: a SIEM that never
+          // accepts is failing (a quota used up, a plan cancelled), and the card, the alerts and the hold
+          // limit must see it, or it would hold its queue for ever. Its jobs still spend no attempt.
+          const throttledMs = rateLimited ? limiter.throttledForMs() : 0;
+          if (rateLimited && throttledMs >= this.opts.rateLimitedFailingAfterMs) {
+            out.error = `HTTP 429: the SIEM has rate limited every request for ${Math.round(throttledMs / 60_000)} min without accepting one; check its ingest quota (or lower max_events_per_second). Aegis will retry later, honouring Retry-After.`;
+            lastOutcome = out;
+          } else if (!rateLimited && !awaitingAck) lastOutcome = out;
           if (delivered > 0 && !awaitingAck) {
             anyDelivered = true;
             // A success closes the breaker's count at once, not when the whole claim is settled: else a
