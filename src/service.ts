@@ -111,6 +111,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
           retryDelaysS: config.retryDelaysS,
           retentionDays: config.retentionDays,
           maxHoldHours: config.maxHoldHours,
+          rateLimitedFailingAfterMs: config.rateLimitedFailingAfterMs,
           splunkAckTimeoutMs: config.splunkAck.timeoutMs,
           splunkAckPollMs: config.splunkAck.pollMs,
         },

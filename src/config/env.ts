@@ -49,6 +49,7 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   { name: 'AEGIS_SMTP_URL', default: 'unset (no alert e-mails)', summary: 'smtp:// or smtps:// URL (with user:password) alert e-mails go through' },
   { name: 'AEGIS_ALERT_FROM', default: 'alerts@<AEGIS_PUBLIC_URL host>', summary: 'From address of alert e-mails' },
   { name: 'AEGIS_MAX_HOLD_HOURS', default: '168', summary: 'hours a destination may fail without a break before it is paused and its queue dead-lettered' },
+  { name: 'AEGIS_RATE_LIMITED_FAILING_AFTER_S', default: '900', summary: 'seconds of nothing but 429s after which a destination counts as failing' },
   { name: 'AEGIS_ALERT_DIGEST_S', default: '30', summary: "seconds an organization's alerts are collected into one message" },
   { name: 'NODE_EXTRA_CA_CERTS', default: 'unset', summary: "PEM file of extra CAs for a SIEM's TLS (Node.js's own)" },
 ];
@@ -95,6 +96,11 @@ export interface Config {
    * events are dead-lettered (docs/alerts.md), so an outage never holds events without end.
    */
   maxHoldHours: number;
+  /**
+   * AEGIS_RATE_LIMITED_FAILING_AFTER_S: a SIEM that has answered only 429 this long is failing (the
+   * card, alerts, the hold limit), not pacing us.
+   */
+  rateLimitedFailingAfterMs: number;
   /** Per-organization caps: one tenant cannot make the service work for everyone else's time. */
   orgLimits: OrgLimits;
   /** Range replays (docs/history.md). */
@@ -231,6 +237,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbApiConnections,
     metricsToken,
     maxHoldHours: int(env, 'AEGIS_MAX_HOLD_HOURS', 168, 1, 8760),
+    rateLimitedFailingAfterMs: int(env, 'AEGIS_RATE_LIMITED_FAILING_AFTER_S', 900, 0, 86_400) * 1000,
     alerts: { smtpUrl, from: alertFrom, digestWindowMs: int(env, 'AEGIS_ALERT_DIGEST_S', 30, 0, 3600) * 1000 },
     orgLimits: {
       destinations: int(env, 'AEGIS_MAX_DESTINATIONS_PER_ORG', 100, 1, 100_000),

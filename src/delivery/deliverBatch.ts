@@ -8,7 +8,9 @@ import type { EncodeContext, SiemEvent } from '../siem/types.js';
 import type { OutputFormat } from '../siem/outputFormat.js';
 import { standardWebhookHeaders } from '../siem/standardWebhooks.js';
 import type { OutboundResult } from './outbound/types.js';
-import { secretScrubber, type Scrubber } from './scrubSecrets.js';
+import type { Scrubber } from './scrubSecrets.js';
+import { scrubberFor } from './scrubberCache.js';
+import { targetPool, targetSecrets } from './target.js';
 import { indexerAckOn, readAckId, SPLUNK_CHANNEL_HEADER, splunkChannel } from './splunkAck.js';
 import { TokenCache } from './oauth2/tokenCache.js';
 import { requestToken, type OAuth2ClientCredentials, type TokenResult } from './oauth2/tokenRequest.js';
@@ -80,10 +82,10 @@ export function encodeContext(deps: Pick<DeliveryDeps, 'hostname' | 'userAgent'>
  */
 export async function sendRequest(deps: DeliveryDeps, target: DeliveryTarget, events: SiemEvent[]): Promise<RequestOutcome> {
   // The access tokens used are secrets too; they join the list as they are fetched.
-  const secrets: Array<string | null> = [target.authHeaderValue, target.signingSecret, target.previousSigningSecret?.secret ?? null, target.oauth?.clientSecret ?? null];
+  const secrets = targetSecrets(target);
   let built: { n: number; scrub: Scrubber } | null = null;
   const scrub: Scrubber = (text) => {
-    if (built?.n !== secrets.length) built = { n: secrets.length, scrub: secretScrubber(secrets) };
+    if (built?.n !== secrets.length) built = { n: secrets.length, scrub: scrubberFor(target.id, secrets) };
     return built.scrub(text);
   };
   try {
@@ -176,7 +178,8 @@ async function sendUnscrubbed(
     secrets.push(bearer);
     headers['authorization'] = `Bearer ${bearer}`;
   }
-  let sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip, poolKey: target.id });
+  const pool = targetPool(target);
+  let sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip, ...pool });
   if (withOAuth && bearer !== null && sent.kind === 'response' && sent.status === 401) {
     // A cached token was revoked or expired early (a key rollover, a clock skew): drop it and try
     // once more with a fresh one. A token fetched for this very request is not fetched again: a SIEM
@@ -190,7 +193,7 @@ async function sendUnscrubbed(
     if (!token.ok) return tokenFailure(events, scrub(token.error), tokenMs);
     secrets.push(token.token);
     headers['authorization'] = `Bearer ${token.token}`;
-    sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip, poolKey: target.id });
+    sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip, ...pool });
   }
   if (tokenMs > 0) sent = { ...sent, durationMs: sent.durationMs + tokenMs };
   const result = scrubResult(sent, scrub);

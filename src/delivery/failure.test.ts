@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyResult, parseRetryAfter } from './failure.js';
+import { classifyResult, clip, parseRetryAfter } from './failure.js';
 import type { NetworkFailure, OutboundResult } from './outbound/types.js';
 
 function response(status: number, headers: Record<string, string> = {}, body = ''): OutboundResult {
@@ -126,5 +126,16 @@ describe('parseRetryAfter', () => {
 
   it.each([undefined, null, '', 'soon', '-5', '1.5', 'Thu, 99 Foo 2026'])('%j is ignored', (value) => {
     expect(parseRetryAfter(value, now)).toBeUndefined();
+  });
+});
+
+describe('clip: the one helper for text quoted from a SIEM or a token endpoint', () => {
+  it('puts a hostile multi-line answer on one line within the bound', () => {
+    const hostile = `line one\r\n\tinjected: header\n${'x'.repeat(500)}`;
+    const out = clip(hostile, 40);
+    expect(out).toHaveLength(40);
+    expect(out).not.toMatch(/[\r\n\t]/);
+    expect(out.endsWith('…')).toBe(true);
+    expect(clip('  short  \n text ')).toBe('short text');
   });
 });

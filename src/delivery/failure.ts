@@ -37,7 +37,8 @@ export function parseRetryAfter(value: string | null | undefined, now: number | 
   return Math.min(RETRY_AFTER_MAX_MS, Math.max(RETRY_AFTER_MIN_MS, ms));
 }
 
-function clip(text: string, max = MAX_ERROR_LENGTH): string {
+/** Text a SIEM (or a token endpoint) sent, on one line and at most `max` characters, for an error sentence. */
+export function clip(text: string, max = MAX_ERROR_LENGTH): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
   return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
 }

@@ -80,6 +80,8 @@ export class DestinationLimiter {
   private inFlight = 0;
   private blockedUntil = 0;
   private throttlesInARow = 0;
+  /** When the SIEM started answering only "too many" (the first throttle since a success), or null. */
+  private throttledSince: number | null = null;
   /** How much one success raises the rate after a throttle (a fifth of the rate it was cut to). */
   private rateStep = 1;
   /** Events granted in the current and the previous one-second window: the rate really sent. */
@@ -126,6 +128,11 @@ export class DestinationLimiter {
   /** True while the effective limits are below the configured ones, or a Retry-After is running. */
   throttled(now = this.clock()): boolean {
     return this.rate < this.configured.eventsPerSecond || this.concurrency < this.configured.concurrentRequests || now < this.blockedUntil;
+  }
+
+  /** How long the SIEM has throttled every request without accepting one (0: it is not). */
+  throttledForMs(now = this.clock()): number {
+    return this.throttledSince === null ? 0 : now - this.throttledSince;
   }
 
   /** When the SIEM's Retry-After ends (0 when none is running). */
@@ -238,6 +245,7 @@ export class DestinationLimiter {
   throttle(retryAfterMs: number | undefined, inFlightNow: number, now = this.clock()): number {
     this.refill(now);
     this.lastActive = now;
+    this.throttledSince ??= now;
     const wait = retryAfterMs ?? Math.min(THROTTLE_BACKOFF_MAX_MS, 1000 * 2 ** Math.min(this.throttlesInARow, 16));
     if (now >= this.blockedUntil) {
       const sent = Math.max(this.windowEvents, this.prevWindowEvents);
@@ -255,6 +263,7 @@ export class DestinationLimiter {
   /** A request was accepted: additive increase, one step per success, up to the configured limits. */
   succeeded(): void {
     this.throttlesInARow = 0;
+    this.throttledSince = null;
     if (this.rate < this.configured.eventsPerSecond) this.rate = Math.min(this.configured.eventsPerSecond, this.rate + this.rateStep);
     if (this.concurrency < this.configured.concurrentRequests) this.concurrency++;
     this.kick();

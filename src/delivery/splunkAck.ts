@@ -3,8 +3,9 @@
 // answers (keeping jobs claimed, settling, timing out) is ackTracker.ts.
 import { createHash } from 'node:crypto';
 import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
+import { targetPool, targetSecrets } from './target.js';
 import { classifyResult } from './failure.js';
-import { secretScrubber } from './scrubSecrets.js';
+import { scrubberFor } from './scrubberCache.js';
 import { describeSplunkError } from '../siem/splunk-hec/encoder.js';
 import { isRecord, parseJson } from '../siem/types.js';
 
@@ -67,8 +68,8 @@ export async function queryAcks(deps: Pick<DeliveryDeps, 'client'>, target: Deli
   const channel = splunkChannel(target.id);
   const headers: Record<string, string> = { 'content-type': 'application/json', [SPLUNK_CHANNEL_HEADER]: channel };
   if (target.authHeaderName && target.authHeaderValue) headers[target.authHeaderName] = target.authHeaderValue;
-  const scrub = secretScrubber([target.authHeaderValue, target.signingSecret, target.previousSigningSecret?.secret ?? null]);
-  const result = await deps.client.send({ url: splunkAckUrl(target.url, channel), headers, body: JSON.stringify({ acks: ackIds }), gzip: false, poolKey: target.id });
+  const scrub = scrubberFor(target.id, targetSecrets(target));
+  const result = await deps.client.send({ url: splunkAckUrl(target.url, channel), headers, body: JSON.stringify({ acks: ackIds }), gzip: false, ...targetPool(target) });
   const acked = new Set<number>();
   if (result.kind === 'network') return { acked, error: scrub(`Polling Splunk for acknowledgements failed: ${classifyResult(result).error ?? 'network error'}`) };
   if (result.status < 200 || result.status >= 300) {

@@ -2,6 +2,7 @@ import type { KeyRing } from '../crypto/keyring.js';
 import type { DestinationRow } from '../destinations/repository.js';
 import { openSecrets } from '../destinations/credentials.js';
 import type { DeliveryTarget } from './deliverBatch.js';
+import { configuredLimits } from './limits.js';
 
 export function toTarget(ring: KeyRing, row: DestinationRow): DeliveryTarget {
   const secrets = openSecrets(ring, row);
@@ -27,4 +28,20 @@ export function toTarget(ring: KeyRing, row: DestinationRow): DeliveryTarget {
     options: row.options,
     format: row.format,
   };
+}
+
+/**
+ * The target's credentials: what every answer about it is scrubbed of (OAuth2 access tokens join them
+ * per request). One list for the delivery and the Splunk ack poll, so both share one cached scrubber.
+ */
+export function targetSecrets(target: DeliveryTarget): Array<string | null> {
+  return [target.authHeaderValue, target.signingSecret, target.previousSigningSecret?.secret ?? null, target.oauth?.clientSecret ?? null];
+}
+
+/**
+ * The destination's own connection pool in the outbound client: sized to its max_concurrent_requests
+ * (its option or its SIEM's default), the most requests it may ever have in flight.
+ */
+export function targetPool(target: Pick<DeliveryTarget, 'id' | 'siem' | 'options'>): { poolKey: string; connections: number } {
+  return { poolKey: target.id, connections: configuredLimits(target.siem, target.options).concurrentRequests };
 }

@@ -64,11 +64,33 @@ export interface WorkerOptions {
   splunkAckPollMs?: number;
   /** Events one acknowledging destination may have waiting for acks before it claims no more. */
   splunkAckMaxPendingEvents?: number;
+  /**
+   * AEGIS_RATE_LIMITED_FAILING_AFTER_S: a SIEM that has answered only 429 this long is failing, so the
+   * card, the alerts and the hold limit see it; before that a 429 is pacing.
+   */
+  rateLimitedFailingAfterMs?: number;
 }
 
 /** Why an event is dead-lettered without being sent: no raw values, only sizes and the limit. */
 export function oversizeReason(siem: SiemEncoder['id'], bytes: number, limit: number): string {
   return `Event too large for ${getPresetInfo(siem).label}: ${bytes} bytes encoded, over its per-event limit of ${limit} bytes; dead-lettered, it can never be accepted.`;
+}
+
+/**
+ * Halvings of a request the SIEM refused with 413 before the rest of the claim is retried whole: a
+ * request is split into at most 16 (1 + 2 + 4 + 8 + 16 = 31 requests for the claim), never into single
+ * events a SIEM that refuses everything would make us dead-letter.
+ */
+export const MAX_413_HALVINGS = 4;
+
+/** The error of events still refused with 413 after the halvings: what it means and what to check. */
+export function tooLargeHint(siem: SiemEncoder['id'], events: number, bytes: number, halvings: number): string {
+  const { label } = getPresetInfo(siem);
+  const split = halvings > 0 ? ` even after ${halvings} halving${halvings === 1 ? '' : 's'}` : '';
+  return (
+    `HTTP 413: the SIEM refused ${events} event${events === 1 ? '' : 's'} (${bytes} bytes) as too large${split}, though within ${label}'s documented limits: ` +
+    "its size limit (or a proxy's) is lower, or it refuses requests for now; check it. Aegis will retry."
+  );
 }
 
 export interface WorkerDeps {
@@ -120,6 +142,7 @@ export class Worker {
       splunkAckTimeoutMs: 300_000,
       splunkAckPollMs: 2_000,
       splunkAckMaxPendingEvents: 10_000,
+      rateLimitedFailingAfterMs: 900_000,
       ...opts,
     };
     this.budget = new EventBudget(this.opts.maxEventsInFlight);
@@ -415,6 +438,8 @@ export class Worker {
     }
     // A queue, not a list: a request refused as too large (413) comes back as two halves.
     const groups = plan.groups;
+    /** How many times each group split off from a request refused with 413 was halved. */
+    const halvingsOf = new WeakMap<SiemEvent[], number>();
     const ack = indexerAckOn(target);
     const ackPending: PendingAck[] = [];
     let ackMissing = false;
@@ -463,11 +488,14 @@ export class Worker {
               responseSnippet: null,
             }),
           );
-          if (out.statusCode === 413 && group.length > 1) {
+          const halvings = halvingsOf.get(group) ?? 0;
+          if (out.statusCode === 413 && group.length > 1 && halvings < MAX_413_HALVINGS) {
             // Too large for this SIEM after all (a limit lowered below the documented one): the halves
-            // are sent at once, down to one event each, and no attempt is spent on the events.
+            // are sent at once, without an attempt spent on the events, a bounded number of times.
             const half = Math.ceil(group.length / 2);
-            groups.unshift(group.slice(0, half), group.slice(half));
+            const halves = [group.slice(0, half), group.slice(half)];
+            for (const h of halves) halvingsOf.set(h, halvings + 1);
+            groups.unshift(...halves);
             metrics.requests.inc({ ...metrics.destinationLabels(target.id, target.siem), result: 'failed' });
             attempts.push({
               orgId: target.orgId,
@@ -482,13 +510,15 @@ export class Worker {
             });
             continue;
           }
-          // The event's fault, not the destination's: no breaker count for it.
-          const tooLarge = out.statusCode === 413;
-          if (tooLarge) {
-            // One event the SIEM refuses as too large on its own can never be accepted.
-            const bytes = byteLength(encoder.encode(group, ctx).body);
-            const error = `HTTP 413: ${getPresetInfo(target.siem).label} refused this event as too large even alone (${bytes} bytes encoded); dead-lettered, it can never be accepted.`;
-            out.items = [{ outcome: 'failed', error }];
+          if (out.statusCode === 413) {
+            // Still refused after the halvings (or a single event the planner found within the SIEM's
+            // documented limits): the SIEM's own limit is lower than documented, or it refuses
+            // everything for a while (a proxy, a misconfiguration, a temporary limit). Splitting further
+            // would dead-letter good events one by one; a failed attempt retries them on the schedule,
+            // and the breaker backs off, while the hint says what to check. Only events over the SIEM's
+            // documented per-event limit are dead-lettered (by the planner, above).
+            const error = tooLargeHint(target.siem, group.length, byteLength(encoder.encode(group, ctx).body), halvings);
+            out.items = group.map(() => ({ outcome: 'retry' as const, error }));
             out.error = error;
           }
           const delivered = out.items.filter((i) => i.outcome === 'done').length;
@@ -502,13 +532,20 @@ export class Worker {
           // the destination's last attempt a failure (the card's "failing", a "failing" alert).
           // Accepted under an ackId: delivered only once Splunk confirms, which the tracker records.
           const awaitingAck = ack && out.error === null && out.ackId !== undefined;
-          if (!rateLimited && !awaitingAck) lastOutcome = out;
           if (rateLimited || (out.statusCode === 503 && retryAfterMs !== undefined)) {
             const until = limiter.throttle(retryAfterMs, sending + 1);
             logger.info({ destination_id: target.id, status: out.statusCode, retry_after_ms: retryAfterMs ?? null, not_before: new Date(until).toISOString(), limits: limiter.effective }, 'SIEM asked to slow down; destination limits lowered');
           } else if (delivered > 0) {
             limiter.succeeded();
           }
+          // ...until it has answered nothing but 429 for rateLimitedFailingAfterMs: a SIEM that never
+          // accepts is failing (a quota used up, a plan cancelled), and the card, the alerts and the hold
+          // limit must see it, or it would hold its queue for ever. Its jobs still spend no attempt.
+          const throttledMs = rateLimited ? limiter.throttledForMs() : 0;
+          if (rateLimited && throttledMs >= this.opts.rateLimitedFailingAfterMs) {
+            out.error = `HTTP 429: the SIEM has rate limited every request for ${Math.round(throttledMs / 60_000)} min without accepting one; check its ingest quota (or lower max_events_per_second). Aegis will retry later, honouring Retry-After.`;
+            lastOutcome = out;
+          } else if (!rateLimited && !awaitingAck) lastOutcome = out;
           if (delivered > 0 && !awaitingAck) {
             anyDelivered = true;
             // A success closes the breaker's count at once, not when the whole claim is settled: else a
@@ -556,7 +593,7 @@ export class Worker {
             else if (item.outcome === 'failed') outcomes.push({ id, outcome: 'failed', error: item.error, statusCode: out.statusCode });
             else outcomes.push({ id, outcome: 'retry', error: item.error, statusCode: out.statusCode, ...(item.retryAfterMs ? { retryAfterMs: item.retryAfterMs } : {}) });
           });
-          if (delivered === 0 && out.error !== null && !tooLarge) {
+          if (delivered === 0 && out.error !== null) {
             sawFailure = true;
             // Breaker bookkeeping must not cost the claim its outcomes: should the database be away, the
             // outcomes are still settled below (which retries until it is back).

@@ -2,7 +2,7 @@
 // outbound client, so the token endpoint gets what every delivery gets: the connect-time private
 // address guard, the timeouts, no redirects, a capped answer. Never throws.
 import type { OutboundClient } from '../outbound/client.js';
-import { classifyResult } from '../failure.js';
+import { classifyResult, clip } from '../failure.js';
 import { isRecord, parseJson } from '../../siem/types.js';
 import type { TokenEndpointAuthMethod } from '../../destinations/oauth2.js';
 
@@ -45,11 +45,6 @@ export function tokenRequest(cfg: OAuth2ClientCredentials): { body: string; head
   }
   if (cfg.scope !== null) fields.push(['scope', cfg.scope]);
   return { body: fields.map(([k, v]) => `${k}=${formEncode(v)}`).join('&'), headers };
-}
-
-function clip(text: string, max: number): string {
-  const one = text.replace(/\s+/g, ' ').trim();
-  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
 
 /**

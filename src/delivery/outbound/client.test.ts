@@ -152,6 +152,69 @@ describe('outbound client against a real HTTPS receiver', () => {
     expect((await Promise.all(silent)).map((r) => r.kind)).toEqual(['network', 'network']);
   });
 
+  it("a destination's own pool opens no more connections than its max_concurrent_requests", async () => {
+    receiver.setHandler((r) => (r.path.startsWith('/held') ? { action: 'hang' } : { status: 200, body: 'ok' }));
+    const c = client({ timeoutMs: 60_000 });
+    const stop = new AbortController();
+    const held = Array.from({ length: 5 }, () => c.send({ url: `${receiver.url}/held`, headers, body: '{}', poolKey: 'fwd_two', connections: 2, signal: stop.signal }));
+    await expect.poll(() => receiver.requests.filter((r) => r.path === '/held').length, { timeout: 30_000 }).toBe(2);
+    // Another destination's request going through proves the event loop moved on: still only two.
+    expect(await c.send({ url: `${receiver.url}/other`, headers, body: '{}', poolKey: 'fwd_other' })).toMatchObject({ status: 200 });
+    expect(receiver.requests.filter((r) => r.path === '/held')).toHaveLength(2);
+    stop.abort();
+    expect((await Promise.all(held)).map((r) => r.kind)).toEqual(['network', 'network', 'network', 'network', 'network']);
+  });
+
+  it('many destinations: the number of pools is capped, least recently used idle ones closed first', async () => {
+    const c = client({ maxPools: 3 });
+    for (let i = 0; i < 10; i++) {
+      expect(await c.send({ url: receiver.url, headers, body: String(i), poolKey: `fwd_${i}`, connections: 4 })).toMatchObject({ status: 200 });
+      expect(c.poolCount()).toBeLessThanOrEqual(3);
+    }
+    expect(c.poolCount()).toBe(3);
+  });
+
+  it('at the cap with every pool busy, a new destination still sends (through the shared pool)', async () => {
+    receiver.setHandler((r) => (r.path.startsWith('/busy') ? { action: 'hang' } : { status: 200, body: 'ok' }));
+    const c = client({ maxPools: 1, timeoutMs: 60_000 });
+    const stop = new AbortController();
+    const busy = c.send({ url: `${receiver.url}/busy`, headers, body: '{}', poolKey: 'fwd_busy', signal: stop.signal });
+    await expect.poll(() => receiver.requests.filter((r) => r.path === '/busy').length, { timeout: 30_000 }).toBe(1);
+    expect(await c.send({ url: `${receiver.url}/new`, headers, body: '{}', poolKey: 'fwd_new' })).toMatchObject({ status: 200 });
+    expect(c.poolCount()).toBe(1);
+    stop.abort();
+    expect(await busy).toMatchObject({ kind: 'network' });
+  });
+
+  it('a hostile receiver echoing the credential in response headers: redacted, useful headers kept', async () => {
+    receiver.setHandler((r) => {
+      const auth = String(r.headers['authorization']);
+      return {
+        status: 429,
+        headers: {
+          'retry-after': '7',
+          'content-type': 'application/json',
+          'x-request-id': 'req-8c1f2a',
+          'x-echo': auth,
+          'www-authenticate': `Bearer error="invalid_token", token="${Buffer.from(auth).toString('base64')}"`,
+          'x-echo-escaped': JSON.stringify(auth).replace(/ /g, '\\u0020'),
+        },
+        body: '{}',
+      };
+    });
+    const result = await client().send({ url: receiver.url, headers, body: '{}', poolKey: 'fwd_echo' });
+    if (result.kind !== 'response') throw new Error(`expected a response, got ${result.message}`);
+    expect(result.status).toBe(429);
+    expect(result.headers['retry-after']).toBe('7');
+    expect(result.headers['content-type']).toBe('application/json');
+    expect(result.headers['x-request-id']).toBe('req-8c1f2a');
+    expect(result.headers['x-echo']).toBe('[redacted]');
+    expect(result.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token", token="\[redacted\]/);
+    const all = JSON.stringify(result.headers);
+    expect(all).not.toContain('super-secret');
+    expect(all).not.toContain(Buffer.from(SECRET).toString('base64').slice(4, 20));
+  });
+
   it('times out against a slow receiver', async () => {
     receiver.setHandler(slow(2_000));
     const result = await client({ timeoutMs: 200 }).send({ url: receiver.url, headers, body: '{}' });

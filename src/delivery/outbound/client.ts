@@ -13,7 +13,8 @@ import { gzip as gzipCb } from 'node:zlib';
 import { Agent, request } from 'undici';
 import { isForbiddenAddress } from './addresses.js';
 import { isDroppedOutbound } from '../../destinations/headerRules.js';
-import { secretScrubber } from '../scrubSecrets.js';
+import type { Scrubber } from '../scrubSecrets.js';
+import { scrubberFor } from '../scrubberCache.js';
 import type { NetworkFailure, NetworkResult, OutboundResult } from './types.js';
 import { bareHostname, checkDestinationUrl } from './url.js';
 
@@ -27,6 +28,12 @@ export const DEFAULT_CONNECTIONS_PER_ORIGIN = 16;
 const OVERALL_TIMEOUT_FACTOR = 3;
 /** A destination's own connections are closed after this long without a request. */
 const POOL_IDLE_MS = 60_000;
+/**
+ * Destinations with connections of their own at once (default). Past it the least recently used idle
+ * one is closed; when every one is busy, the request uses the shared pool. Above the worker's
+ * destinations served at once (1,000), so in normal operation every sending destination has its own.
+ */
+export const DEFAULT_MAX_POOLS = 2048;
 export const FORBIDDEN_ERROR_CODE = 'EAEGISFORBIDDEN';
 
 /** Resolves a host name to every address (dns.lookup with all: true by default). */
@@ -45,8 +52,10 @@ export interface OutboundClientOptions {
   userAgent: string;
   /** Extra CA certificates (PEM) trusted in addition to Node's defaults and NODE_EXTRA_CA_CERTS. */
   ca?: string | string[];
-  /** Connections per origin (default 16). */
+  /** Connections per origin of the shared pool, and of a destination's own pool without `connections` (default 16). */
   connections?: number;
+  /** Destinations with connection pools of their own at once (default DEFAULT_MAX_POOLS). */
+  maxPools?: number;
   /** DNS resolution, replaceable in tests; the forbidden-address check applies to whatever it returns. */
   resolveAddresses?: ResolveAddresses;
 }
@@ -64,10 +73,18 @@ export interface OutboundRequest {
    * Datadog site share an origin). Without it the request uses the shared pool.
    */
   poolKey?: string;
+  /**
+   * Connections of the destination's own pool: its max_concurrent_requests, so a destination allowed
+   * 2 requests at once never holds 16 sockets (and one allowed 64 is not held to 16). A changed value
+   * applies once the pool is idle.
+   */
+  connections?: number;
 }
 
 export interface OutboundClient {
   send(req: OutboundRequest): Promise<OutboundResult>;
+  /** Destinations holding a connection pool of their own now (bounded by maxPools). */
+  poolCount(): number;
   close(): Promise<void>;
 }
 
@@ -221,19 +238,53 @@ function innermost(err: unknown): ErrorLike {
 }
 
 /**
- * A network error's message, safe to store and show: every request header value removed in every
+ * Request headers we set that never carry a credential: their values are not scrubbed from what comes
+ * back (an error naming "application/json", a SIEM echoing our event id or Splunk channel stays
+ * readable). Every other request header, whatever its name (a custom webhook's auth header may be
+ * called anything), is treated as a credential.
+ */
+const NON_SECRET_REQUEST_HEADERS = new Set([
+  'accept',
+  'content-encoding',
+  'content-length',
+  'content-type',
+  'user-agent',
+  'webhook-id',
+  'webhook-timestamp',
+  'x-ms-client-request-id',
+  'x-splunk-request-channel',
+]);
+
+/** The values of the request's headers that may carry a credential. */
+export function credentialValues(headers: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value === 'string' && value.length >= 4 && !NON_SECRET_REQUEST_HEADERS.has(name.toLowerCase())) out.push(value);
+  }
+  return out;
+}
+
+/**
+ * A network error's message, safe to store and show: every credential header value removed in every
  * spelling (the same scrubber the delivery path uses: escaped, encoded, case-changed), on one line,
  * bounded.
  */
-function scrub(message: string, secrets: string[]): string {
-  const out = secretScrubber(secrets.filter((s) => s.length >= 4))(message).replace(/[\r\n]+/g, ' ');
+function scrub(message: string, scrubber: Scrubber): string {
+  const out = scrubber(message).replace(/[\r\n]+/g, ' ');
   return out.length > 300 ? `${out.slice(0, 299)}…` : out;
 }
 
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | undefined> {
+/**
+ * The answer's headers, lower-cased and flattened, each value scrubbed of our credentials: a receiver
+ * (or a proxy) that echoes the Authorization header back in a response header hands it to no caller.
+ * Values that carry none (Retry-After, Content-Type, Location, request ids) are kept as sent, since
+ * callers read them: the retry schedule, redirect hints, a request id to quote to the SIEM's support.
+ */
+function responseHeaders(headers: Record<string, string | string[] | undefined>, scrubber: Scrubber): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(headers)) {
-    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    const flat = Array.isArray(value) ? value.join(', ') : value;
+    out[name.toLowerCase()] = flat === undefined ? undefined : scrubber(flat);
   }
   return out;
 }
@@ -242,9 +293,11 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
   const { allowPrivate, timeoutMs, userAgent } = opts;
   const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const ca = buildCa(opts.ca);
-  const newAgent = () =>
+  const defaultConnections = opts.connections ?? DEFAULT_CONNECTIONS_PER_ORIGIN;
+  const maxPools = Math.max(1, opts.maxPools ?? DEFAULT_MAX_POOLS);
+  const newAgent = (connections: number) =>
     new Agent({
-      connections: opts.connections ?? DEFAULT_CONNECTIONS_PER_ORIGIN,
+      connections,
       pipelining: 1,
       // Idle sockets are kept briefly (or as long as the server's Keep-Alive hint allows, minus a margin),
       // so we rarely POST onto a socket the SIEM is just closing.
@@ -259,24 +312,50 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
         ...(ca ? { ca } : {}),
       },
     });
-  const agent = newAgent();
-  // One Agent per destination that is sending; one left idle for POOL_IDLE_MS is closed, so memory
-  // follows the destinations with traffic, not every destination configured.
-  const pools = new Map<string, { agent: Agent; active: number; lastUsed: number }>();
+  const agent = newAgent(defaultConnections);
+  // One Agent per destination that is sending, sized to its own concurrency; one left idle for
+  // POOL_IDLE_MS is closed, and at most maxPools exist at once (least recently used idle ones are
+  // closed first), so sockets and memory follow the destinations with traffic, within a bound, not
+  // every destination configured. The Map's order is the recency order: a use moves a pool last.
+  const pools = new Map<string, { agent: Agent; connections: number; active: number; lastUsed: number }>();
+  const closePool = (key: string, p: { agent: Agent }) => {
+    pools.delete(key);
+    void p.agent.close().catch(() => undefined);
+  };
   const sweep = setInterval(() => {
     const now = Date.now();
-    for (const [key, p] of pools) {
-      if (p.active === 0 && now - p.lastUsed > POOL_IDLE_MS) {
-        pools.delete(key);
-        void p.agent.close().catch(() => undefined);
-      }
-    }
+    for (const [key, p] of pools) if (p.active === 0 && now - p.lastUsed > POOL_IDLE_MS) closePool(key, p);
   }, POOL_IDLE_MS);
   sweep.unref();
-  const acquire = (key: string | undefined): { dispatcher: Agent; release: () => void } => {
-    if (key === undefined) return { dispatcher: agent, release: () => undefined };
+  /** Makes room for one more pool: closes the least recently used idle one; false when all are busy. */
+  const makeRoom = (): boolean => {
+    if (pools.size < maxPools) return true;
+    for (const [key, p] of pools) {
+      if (p.active === 0) {
+        closePool(key, p);
+        return true;
+      }
+    }
+    return false;
+  };
+  const acquire = (key: string | undefined, wanted: number | undefined): { dispatcher: Agent; release: () => void } => {
+    const shared = { dispatcher: agent, release: () => undefined };
+    if (key === undefined) return shared;
+    const connections = wanted !== undefined && Number.isInteger(wanted) && wanted > 0 ? wanted : defaultConnections;
     let p = pools.get(key);
-    if (!p) pools.set(key, (p = { agent: newAgent(), active: 0, lastUsed: Date.now() }));
+    // Resized (the destination's max_concurrent_requests changed): a new pool once the old one is idle.
+    if (p && p.active === 0 && p.connections !== connections) {
+      closePool(key, p);
+      p = undefined;
+    }
+    if (p) {
+      pools.delete(key);
+      pools.set(key, p);
+    } else {
+      // Every pool busy at the cap: this request shares the common pool rather than open more sockets.
+      if (!makeRoom()) return shared;
+      pools.set(key, (p = { agent: newAgent(connections), connections, active: 0, lastUsed: Date.now() }));
+    }
     const pool = p;
     pool.active++;
     return {
@@ -292,10 +371,11 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
   async function send(req: OutboundRequest): Promise<OutboundResult> {
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
-    const secrets = Object.values(req.headers ?? {}).filter((v): v is string => typeof v === 'string');
+    // Built once per destination and credentials (scrubberCache.ts), not per request.
+    const scrubber = scrubberFor(req.poolKey ?? '', credentialValues(req.headers ?? {}));
     const target: { host?: string } = {};
     const fail = (failure: NetworkFailure, code: string | undefined, message: string): NetworkResult => {
-      const result: NetworkResult = { kind: 'network', failure, message: scrub(message, secrets), durationMs: elapsed() };
+      const result: NetworkResult = { kind: 'network', failure, message: scrub(message, scrubber), durationMs: elapsed() };
       if (code !== undefined) result.code = code;
       if (target.host !== undefined) result.host = target.host;
       return result;
@@ -334,7 +414,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       req.signal.addEventListener('abort', onCallerAbort, { once: true });
     }
 
-    const pool = acquire(req.poolKey);
+    const pool = acquire(req.poolKey, req.connections);
     try {
       const raw = typeof req.body === 'string' ? Buffer.from(req.body, 'utf8') : req.body;
       const body = req.gzip ? await gzip(raw) : raw;
@@ -382,7 +462,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       return {
         kind: 'response',
         status: res.statusCode,
-        headers: flattenHeaders(res.headers),
+        headers: responseHeaders(res.headers, scrubber),
         body: text,
         durationMs: elapsed(),
       };
@@ -408,6 +488,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
 
   return {
     send,
+    poolCount: () => pools.size,
     async close() {
       if (closed) return;
       closed = true;
