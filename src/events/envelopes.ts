@@ -43,7 +43,7 @@ export function unwrapEnvelope(doc: unknown): Unwrapped {
     return { envelope: 'Datadog log item', events: [event], inside: `the item, without ${DATADOG_ITEM_ATTRIBUTES.join(', ')}` };
   }
   // Microsoft Sentinel (Logs Ingestion API): the event with @timestamp renamed TimeGenerated, the
-  // table's required time column (siem/microsoftSentinel.ts).
+  // table's required time column (siem/microsoft-sentinel/encoder.ts).
   if (holdsEvent(doc) && 'TimeGenerated' in doc && !('@timestamp' in doc)) {
     const { TimeGenerated, ...rest } = doc;
     return { envelope: 'Microsoft Sentinel record', events: [{ '@timestamp': TimeGenerated, ...rest }], inside: 'the record, with TimeGenerated read as @timestamp' };
