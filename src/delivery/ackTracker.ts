@@ -58,8 +58,11 @@ type Resolved = { p: PendingAck; acked: boolean; error: string | null };
 
 export class AckTracker {
   private readonly pending = new Map<number, PendingAck>();
-  /** Answered (or timed out) but not yet settled: kept while the database is away. */
-  private resolved: Resolved[] = [];
+  /**
+   * Answered (or timed out) but not yet settled, by claim (one settle statement each): kept while the
+   * database is away. Grouped as they come, so a round costs time linear in the requests it settles.
+   */
+  private readonly resolved = new Map<string, Resolved[]>();
   private events = 0;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
@@ -91,7 +94,7 @@ export class AckTracker {
 
   /** True when nothing waits (the worker may forget this tracker). */
   idle(): boolean {
-    return this.pending.size === 0 && this.resolved.length === 0;
+    return this.pending.size === 0 && this.resolved.size === 0;
   }
 
   add(p: PendingAck): void {
@@ -126,7 +129,9 @@ export class AckTracker {
   private resolve(p: PendingAck, acked: boolean, error: string | null): void {
     if (!this.pending.delete(p.ackId)) return;
     this.events -= p.jobIds.length;
-    this.resolved.push({ p, acked, error });
+    const group = this.resolved.get(p.claimId);
+    if (group) group.push({ p, acked, error });
+    else this.resolved.set(p.claimId, [{ p, acked, error }]);
   }
 
   /** One round: poll (one POST per 1,000 ackIds), time out the overdue, settle, renew leases. */
@@ -169,7 +174,11 @@ export class AckTracker {
   /** Renews the lease of every claim with requests still waiting, a third of a lease after the last renewal. */
   private async extendLeases(): Promise<void> {
     const byClaim = new Map<string, number[]>();
-    for (const p of this.pending.values()) byClaim.set(p.claimId, [...(byClaim.get(p.claimId) ?? []), ...p.jobIds]);
+    for (const p of this.pending.values()) {
+      let ids = byClaim.get(p.claimId);
+      if (!ids) byClaim.set(p.claimId, (ids = []));
+      for (const id of p.jobIds) ids.push(id);
+    }
     for (const claimId of [...this.extendedAt.keys()]) if (!byClaim.has(claimId)) this.extendedAt.delete(claimId);
     const now = Date.now();
     for (const [claimId, ids] of byClaim) {
@@ -181,13 +190,14 @@ export class AckTracker {
 
   /** Settles answered requests, one statement per claim; on a database error they wait for the next round. */
   private async settleResolved(): Promise<void> {
-    if (this.resolved.length === 0) return;
-    const byClaim = new Map<string, Resolved[]>();
-    for (const r of this.resolved) byClaim.set(r.p.claimId, [...(byClaim.get(r.p.claimId) ?? []), r]);
+    if (this.resolved.size === 0) return;
     const { db, metrics, logger } = this.deps;
     const t = this.target;
     let roomFreed = false;
-    for (const [claimId, rs] of byClaim) {
+    for (const [claimId, rs] of [...this.resolved]) {
+      // Taken out while it settles (a reused ackId may resolve another request of the claim meanwhile);
+      // put back in front should the statement fail, for the next round.
+      this.resolved.delete(claimId);
       const outcomes: JobOutcome[] = [];
       const attempts: AttemptRecord[] = [];
       let lastError: string | null = null;
@@ -207,9 +217,10 @@ export class AckTracker {
       }).catch((err: unknown) => {
         // The destination was deleted meanwhile: its jobs went with it.
         if ((err as { code?: string }).code === '23503') return null;
+        const later = this.resolved.get(claimId);
+        this.resolved.set(claimId, later ? rs.concat(later) : rs);
         throw err;
       });
-      this.resolved = this.resolved.filter((r) => !rs.includes(r));
       roomFreed = true;
       if (!settled) continue;
       if (lastError !== null) await noteRequestFailure(db, t.orgId, t.id).catch(() => null);
