@@ -33,6 +33,13 @@ export interface HourStat {
   failed: number;
 }
 
+/** What the page reads for each card in one request per page of destinations (GET …/stats). */
+export interface CardStats {
+  hours: HourStat[];
+  /** A background range replay running for it (started from the API, the CLI or another tab), or null. */
+  running_replay_id: string | null;
+}
+
 /** One request of a destination's delivery log (GET …/attempts). */
 export interface Attempt {
   attempted_at: string;
@@ -154,12 +161,14 @@ export function destinationsApi(orgId: string) {
   return {
     /** Every destination of the organization, a page (of up to 500) at a time. */
     list: () => allPages<Destination>((cursor) => page<{ destinations: Destination[] }>(base, cursor).then((p) => ({ items: p.destinations, next: p.next_cursor }))),
-    /** Every card's chart in one request per page of 500 destinations, not one request per card. */
+    /** Every card's chart and running replay in one request per page of 500 destinations, not requests per card. */
     allStats: async () =>
       new Map(
-        (await allPages((cursor) => page<{ stats: { destination_id: string; hours: HourStat[] }[] }>(`${base}/stats`, cursor).then((p) => ({ items: p.stats, next: p.next_cursor })))).map(
-          (s) => [s.destination_id, s.hours] as const,
-        ),
+        (
+          await allPages((cursor) =>
+            page<{ stats: ({ destination_id: string } & CardStats)[] }>(`${base}/stats`, cursor).then((p) => ({ items: p.stats, next: p.next_cursor })),
+          )
+        ).map((s) => [s.destination_id, { hours: s.hours, running_replay_id: s.running_replay_id ?? null }] as const),
       ),
     get: (id: string) => call<Destination>('GET', one(id)),
     create: (body: CreateBody) => call<Destination>('POST', base, body),
@@ -171,7 +180,6 @@ export function destinationsApi(orgId: string) {
     replay: (id: string) => call<{ replayed: number }>('POST', `${one(id)}/replay`, {}),
     replayRange: (id: string, from: Date, to: Date) =>
       call<RangeReplayResult>('POST', `${one(id)}/replay`, { from: from.toISOString(), to: to.toISOString() }),
-    listReplays: (id: string, limit: number) => call<{ replays: Replay[] }>('GET', `${one(id)}/replays?limit=${limit}`),
     getReplay: (id: string, replayId: string) => call<Replay>('GET', `${one(id)}/replays/${encodeURIComponent(replayId)}`),
     cancelReplay: (id: string, replayId: string) => call<Replay>('POST', `${one(id)}/replays/${encodeURIComponent(replayId)}/cancel`),
     attempts: (id: string, q: AttemptQuery) => {

@@ -9,6 +9,7 @@ import { probeDestination } from '../../delivery/probe.js';
 import { listFailedEvents } from '../../queue/deadLetters.js';
 import { replayDeadLetters } from '../../destinations/replay.js';
 import { requestRangeReplay } from '../../replays/service.js';
+import { runningReplayIds } from '../../replays/repository.js';
 import { ReplayAccepted, ReplayDone } from '../schemas/replays.js';
 import { destinationStats, destinationsStats } from '../../queue/stats.js';
 import { listDestinationIdsPage, type DestinationPageKey } from '../../destinations/repository.js';
@@ -25,7 +26,7 @@ const tags = ['forwarding-destinations'];
 const base = '/api/orgs/:org_id/forwarding-destinations';
 
 export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations, limits: ctx.config.orgLimits, signingOverlapHours: ctx.config.signingOverlapHours, maxHoldHours: ctx.config.maxHoldHours };
+  const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations, limits: ctx.config.orgLimits, signingOverlapHours: ctx.config.signingOverlapHours, maxHoldHours: ctx.config.maxHoldHours, router: ctx.filterRouter };
   const probeLimiter = new svc.ProbeRateLimiter();
   const orgProbeLimiter = new svc.ProbeRateLimiter(30, 60_000, 'organization');
 
@@ -96,7 +97,7 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags,
       summary: 'Delivered and failed events per hour over the last 24 hours, for a page of destinations',
-      description: 'Pages like the list (same order, `limit` default 100 up to 500, `cursor` from either answer), so a page of cards needs one request for its charts.',
+      description: 'Pages like the list (same order, `limit` default 100 up to 500, `cursor` from either answer), so a page of cards needs one request for its charts and for the background replays they follow.',
       params: OrgParams,
       querystring: PageQuery,
       response: {
@@ -105,6 +106,7 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
             Type.Object({
               destination_id: Type.String(),
               hours: Type.Array(Type.Object({ hour: Type.String({ format: 'date-time' }), delivered: Type.Integer(), failed: Type.Integer() })),
+              running_replay_id: Type.Union([Type.String(), Type.Null()], { description: 'The newest background range replay still running for it (GET .../replays/{replay_id}), or null.' }),
             }),
           ),
           next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page.' }),
@@ -115,8 +117,11 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
     handler: async (req) => {
       const { org_id } = req.params as { org_id: string };
       const { ids, next } = await listDestinationIdsPage(ctx.db, org_id, pageOf(req.query as PageQuery));
-      const byId = await destinationsStats(ctx.db, org_id, ids);
-      return { stats: ids.map((id) => ({ destination_id: id, hours: byId.get(id) ?? [] })), next_cursor: next ? encodeDestinationsCursor(next) : null };
+      const [byId, replaying] = await Promise.all([destinationsStats(ctx.db, org_id, ids), runningReplayIds(ctx.db, org_id, ids)]);
+      return {
+        stats: ids.map((id) => ({ destination_id: id, hours: byId.get(id) ?? [], running_replay_id: replaying.get(id) ?? null })),
+        next_cursor: next ? encodeDestinationsCursor(next) : null,
+      };
     },
   });
 
@@ -180,6 +185,7 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
         orgId: p.org_id,
         actor: actorOf(req),
         changes: [{ action: 'test_sent', changedFields: [], destination: { id: p.destination_id, siem: dest.siem as SiemId }, outcome: result.ok ? 'success' : 'failure' }],
+        router: ctx.filterRouter,
       });
       ctx.wakeLocalWorker();
       req.log.info({ destination_id: p.destination_id, ok: result.ok, status_code: result.status_code }, 'test probe');
@@ -252,6 +258,7 @@ export function destinationRoutes(app: FastifyInstance, ctx: AppContext): void {
           orgId: p.org_id,
           actor: actorOf(req),
           changes: [{ action: 'replay_requested', changedFields: Object.keys(body).sort(), destination: { id: p.destination_id, siem: target.siem } }],
+          router: ctx.filterRouter,
         });
       if (range) {
         const replayDeps = { db: ctx.db, limits: ctx.config.replays, retentionDays: ctx.config.retentionDays };

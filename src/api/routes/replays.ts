@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import { DestinationParams } from '../schemas/common.js';
 import { ReplayList, ReplayParams } from '../schemas/replays.js';
-import { getDestinationView } from '../../destinations/service.js';
+import { assertDestinationExists } from '../../destinations/service.js';
 import { cancelRangeReplay, getReplayView, listReplayViews } from '../../replays/service.js';
 
 const E = { 400: Type.Ref('ErrorBody'), 401: Type.Ref('ErrorBody'), 404: Type.Ref('ErrorBody') };
@@ -12,8 +12,6 @@ const base = '/api/orgs/:org_id/forwarding-destinations/:destination_id/replays'
 
 /** Background range replays (docs/history.md): follow, list and cancel. POST .../replay starts one. */
 export function replayRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations, limits: ctx.config.orgLimits, signingOverlapHours: ctx.config.signingOverlapHours };
-
   app.get(base, {
     schema: {
       tags,
@@ -28,7 +26,7 @@ export function replayRoutes(app: FastifyInstance, ctx: AppContext): void {
     handler: async (req) => {
       const p = req.params as { org_id: string; destination_id: string };
       const q = req.query as { limit?: string };
-      await getDestinationView(deps, p.org_id, p.destination_id); // 404 for an unknown destination
+      await assertDestinationExists(ctx.db, p.org_id, p.destination_id); // 404 for an unknown destination
       return { replays: await listReplayViews(ctx.db, p.org_id, p.destination_id, q.limit === undefined ? 20 : Number(q.limit)) };
     },
   });
