@@ -20,7 +20,7 @@ const ACTION_TEXT: Record<ActivityEntry['action'], string> = {
  * Settings -> Activity: the configuration trail, who changed what and when, newest first. The same
  * events go to every enabled SIEM destination; field names only, never values.
  */
-export function Activity({ orgId, names }: { orgId: string; names: ReadonlyMap<string, string> }) {
+export function Activity({ orgId }: { orgId: string }) {
   const api = useMemo(() => activityApi(orgId), [orgId]);
   const [entries, setEntries] = useState<ActivityEntry[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -76,7 +76,13 @@ export function Activity({ orgId, names }: { orgId: string; names: ReadonlyMap<s
                 {ACTION_TEXT[e.action]}
                 {e.outcome === 'failure' ? <span className="muted"> (did not get through)</span> : null}
               </td>
-              <td>{e.destination_id ? <span title={e.destination_id}>{names.get(e.destination_id) ?? e.destination_id}</span> : <span className="muted">Notifications</span>}</td>
+              <td>
+                {e.destination_id ? (
+                  <span title={e.destination_id}>{e.destination_name ?? e.destination_id}</span>
+                ) : (
+                  <span className="muted">Notifications</span>
+                )}
+              </td>
               <td>{e.changed_fields.length > 0 ? e.changed_fields.map((f) => <code key={f} className="field-name">{f}</code>) : <span className="muted">—</span>}</td>
             </tr>
           ))}
