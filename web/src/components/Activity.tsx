@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { activityApi, errorText, type ActivityEntry } from '../api.js';
+import { ACTOR_LABEL } from '../../../src/trail/actors.js';
 
 /** What each trail action reads as in the list. */
 const ACTION_TEXT: Record<ActivityEntry['action'], string> = {
@@ -14,6 +15,7 @@ const ACTION_TEXT: Record<ActivityEntry['action'], string> = {
   replay_requested: 'Requested a replay',
   test_sent: 'Sent a test event',
   notification_settings_changed: 'Changed notification settings',
+  encryption_key_rotated: 'Re-encrypted stored secrets',
 };
 
 /**
@@ -70,7 +72,7 @@ export function Activity({ orgId }: { orgId: string }) {
                 </time>
               </td>
               <td>
-                {e.actor_type === 'api_key' ? 'API key' : 'Dashboard session'} <code>{e.actor_id}</code>
+                {ACTOR_LABEL[e.actor_type]} <code>{e.actor_id}</code>
               </td>
               <td>
                 {ACTION_TEXT[e.action]}
@@ -80,7 +82,7 @@ export function Activity({ orgId }: { orgId: string }) {
                 {e.destination_id ? (
                   <span title={e.destination_id}>{e.destination_name ?? e.destination_id}</span>
                 ) : (
-                  <span className="muted">Notifications</span>
+                  <span className="muted">{e.action === 'encryption_key_rotated' ? 'Stored secrets' : 'Notifications'}</span>
                 )}
               </td>
               <td>{e.changed_fields.length > 0 ? e.changed_fields.map((f) => <code key={f} className="field-name">{f}</code>) : <span className="muted">—</span>}</td>
