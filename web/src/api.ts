@@ -1,6 +1,6 @@
 // The dashboard's only door to the service. Every request rides on the HttpOnly session cookie
 // (same origin); every mutating request echoes the session's CSRF token in x-csrf-token.
-import type { DestinationView, TestResult } from '../../src/api/schemas/destinations.js';
+import type { AuthBody, DestinationView, TestResult } from '../../src/api/schemas/destinations.js';
 import type { FailedEvent } from '../../src/queue/deadLetters.js';
 import type { NotificationSettingsView } from '../../src/api/schemas/notifications.js';
 import type { ActivityEntry, ActivityPage } from '../../src/api/schemas/activity.js';
@@ -126,6 +126,8 @@ export interface CreateBody {
   auth_header_value?: string;
   options?: Record<string, string | boolean>;
   filter?: Record<string, unknown> | null;
+  /** OAuth2 client credentials (Microsoft Sentinel; optional for custom webhooks). */
+  auth?: AuthBody;
 }
 
 export interface PatchBody {
@@ -138,6 +140,8 @@ export interface PatchBody {
   /** Preset strings, Splunk indexer_ack, and the integer delivery limits (kept by the dashboard, set through the API). */
   options?: Record<string, string | number | boolean>;
   filter?: Record<string, unknown> | null;
+  /** OAuth2 client credentials; null removes them with their secret (custom webhooks). */
+  auth?: AuthBody | null;
 }
 
 const PAGE = 500;
