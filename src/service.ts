@@ -19,6 +19,7 @@ import { JOBS_CHANNEL } from './queue/types.js';
 import { USER_AGENT } from './version.js';
 import { Alerter } from './alerts/alerter.js';
 import { ReplayRunner } from './replays/runner.js';
+import { FilterRouter } from './filters/router.js';
 
 export const WEB_ROOT = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
@@ -137,6 +138,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       wakeWorkers,
       wakeLocalWorker,
       wakeReplays,
+      filterRouter: new FilterRouter(),
       webRoot: opts.role === 'worker' ? null : WEB_ROOT,
       apiEnabled: opts.role !== 'worker',
     });

@@ -11,6 +11,7 @@ import type { NotificationSettingsView, PutNotificationSettingsBody } from '../a
 import { getNotificationSettings, putNotificationSettings, type NotificationSettingsRow } from './repository.js';
 import type { TrailActor } from '../trail/contract.js';
 import { notificationChanges } from '../trail/changes.js';
+import type { FilterRouter } from '../filters/router.js';
 import { recordTrail } from '../trail/record.js';
 
 export interface SettingsDeps {
@@ -18,6 +19,8 @@ export interface SettingsDeps {
   keyRing: KeyRing;
   allowPrivate: boolean;
   emailAvailable: boolean;
+  /** The service's compiled filters, for the trail event recorded in the settings' transaction. */
+  router?: FilterRouter;
 }
 
 // A plain addr-spec: no display name, comments, quotes, spaces or line breaks, so an address can
@@ -88,7 +91,7 @@ export async function putSettings(deps: SettingsDeps, orgId: string, body: PutNo
     const row = await putNotificationSettings(tx, { org_id: orgId, emails, webhook_url: webhookUrl, webhook_secret_sealed: sealed });
     // Names of what changed (emails, webhook_url, webhook_signing_secret), never the addresses or URL.
     const change = notificationChanges(current, { emails, webhook_url: webhookUrl, webhook_secret_sealed: sealed });
-    await recordTrail(tx, { orgId, actor, changes: change ? [change] : [] });
+    await recordTrail(tx, { orgId, actor, changes: change ? [change] : [], router: deps.router });
     const v = view(row, deps.emailAvailable);
     return newSecret ? { ...v, webhook_signing_secret: newSecret } : v;
   });

@@ -4,6 +4,7 @@ import type { KeyRing } from '../crypto/keyring.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { DeliveryDeps } from '../delivery/deliverBatch.js';
+import type { FilterRouter } from '../filters/router.js';
 
 /** What the HTTP layer needs from the rest of the service, assembled once in src/service.ts. */
 export interface AppContext {
@@ -22,6 +23,12 @@ export interface AppContext {
   wakeLocalWorker: () => void;
   /** A background range replay was accepted: a replay runner in this process (if any) looks now. */
   wakeReplays: () => void;
+  /**
+   * Destination filters compiled once per service and shared by everything that records events (API
+   * ingest and the configuration trail), so a change recorded under its organization's lock does not
+   * compile the organization's filters again.
+   */
+  filterRouter: FilterRouter;
   /** Serves the built dashboard when present. */
   webRoot: string | null;
   /** False for a worker-only process: it serves health and metrics, not the REST API. */

@@ -95,31 +95,37 @@ program
 program
   .command('rotate-encryption-key')
   .description(
-    'Re-encrypt every stored credential with the first key of AEGIS_ENCRYPTION_KEY. Put the new key first, keep the old one after it, run this, then drop the old key. On the embedded default without AEGIS_ENCRYPTION_KEY, a new key is generated into the data directory first.',
+    "Re-encrypt every stored credential with the first key of AEGIS_ENCRYPTION_KEY. Put the new key first, keep the old one after it, run this, then drop the old key. On the embedded default without AEGIS_ENCRYPTION_KEY, a new key is generated into the data directory first. Each organization's configuration trail records it (encryption_key_rotated, by cli_<16 hex> of your user and host).",
   )
   .action(async () => {
-    const { rotateEncryptionKey } = await import('./rotateKey.js');
+    const [{ rotateEncryptionKey }, { cliActor, cliUserAtHost }] = await Promise.all([import('./rotateKey.js'), import('./actor.js')]);
+    const who = cliUserAtHost();
+    const actor = cliActor(who);
     await withDatabase(async (db, config) => {
-      const n = await rotateEncryptionKey(db, config);
+      const n = await rotateEncryptionKey(db, config, false, actor);
       console.log(`Re-encrypted ${n} credential(s) with the first key of the ring.`);
+      console.error(`Recorded in each organization's configuration trail as encryption_key_rotated by ${actor.id} (${who}).`);
     });
   });
 
 program
   .command('replay')
   .description(
-    "Put a destination's dead-lettered events back in the queue, or with --from and --to queue every recorded event of that time window for it (trimmed to what the SIEM accepts and to AEGIS_RETENTION_DAYS).",
+    "Put a destination's dead-lettered events back in the queue, or with --from and --to queue every recorded event of that time window for it (trimmed to what the SIEM accepts and to AEGIS_RETENTION_DAYS). Recorded in the configuration trail as replay_requested, by cli_<16 hex> of your user and host.",
   )
   .requiredOption('--destination <destination_id>', 'destination id (fwd_...)')
   .option('--from <time>', 'start of the window (RFC 3339, inclusive); needs --to')
   .option('--to <time>', 'end of the window (RFC 3339, exclusive); needs --from')
   .option('--no-wait', 'a window larger than one batch: leave it to the worker processes and exit after printing its replay id')
   .action(async (opts: { destination: string; from?: string; to?: string; wait: boolean }) => {
-    const [{ replayDestination }, { parseTimeOption }] = await Promise.all([import('./replay.js'), import('./export.js')]);
+    const [{ replayDestination }, { parseTimeOption }, { cliActor, cliUserAtHost }] = await Promise.all([import('./replay.js'), import('./export.js'), import('./actor.js')]);
     if ((opts.from === undefined) !== (opts.to === undefined)) throw new CliError(opts.from === undefined ? '--from is required with --to' : '--to is required with --from');
     const window = opts.from !== undefined && opts.to !== undefined ? { from: parseTimeOption('--from', opts.from), to: parseTimeOption('--to', opts.to) } : null;
+    const who = cliUserAtHost();
+    const actor = cliActor(who);
     await withDatabase(async (db, config) => {
-      const { replayed, replay_id } = await replayDestination(db, opts.destination, window ? { ...window, config, wait: opts.wait } : null);
+      const { replayed, replay_id } = await replayDestination(db, opts.destination, window ? { ...window, config, wait: opts.wait } : null, actor);
+      console.error(`Recorded in the configuration trail as replay_requested by ${actor.id} (${who}).`);
       if (replay_id && !opts.wait) console.log(`Range replay ${replay_id} accepted (${replayed} event(s) queued so far); the worker processes queue the rest.`);
       else console.log(`Replayed ${replayed} event(s); the worker will deliver them.`);
     });

@@ -9,6 +9,10 @@ import { runClaimedReplay } from '../replays/runner.js';
 import { toReplayView } from '../replays/view.js';
 import { CliError } from './database.js';
 import { progressBar } from './progress.js';
+import { cliActor } from './actor.js';
+import type { Queryable } from '../db/types.js';
+import type { TrailActor } from '../trail/contract.js';
+import { recordTrail } from '../trail/record.js';
 
 /**
  * `aegis-stream replay`: the API's replay (dead letters, or a time window), with a progress bar.
@@ -18,16 +22,28 @@ import { progressBar } from './progress.js';
  * itself when no worker holds it (the embedded database with the service stopped, or a PostgreSQL
  * deployment whose workers are busy or down), or follows a worker's progress. Ctrl-C gives the walk
  * up at a batch boundary and leaves the rest to the workers; `--no-wait` leaves it to them at once.
+ *
+ * Like the API's, the request is a replay_requested event in the configuration trail (docs/trail.md),
+ * here by the command-line actor (cli/actor.ts), committed in the transaction of the first batch it
+ * queues: a refused request (a cap, a window too old) records nothing.
  */
 export async function replayDestination(
   db: Db,
   destinationId: string,
   window: { from: Date; to: Date; config: Config; wait: boolean } | null = null,
+  actor: TrailActor = cliActor(),
 ): Promise<ReplayResult & { replay_id: string | null }> {
   const { rows } = await db.query<{ org_id: string; siem: SiemId }>('SELECT org_id, siem FROM destinations WHERE id = $1 AND deleted_at IS NULL', [destinationId]);
   const dest = rows[0];
   if (!dest) throw new CliError(`No destination ${destinationId}.`);
   const target = { orgId: dest.org_id, id: destinationId, siem: dest.siem };
+  // The API names the request's fields: from and to for a window, none for every dead letter.
+  const record = (tx: Queryable) =>
+    recordTrail(tx, {
+      orgId: target.orgId,
+      actor,
+      changes: [{ action: 'replay_requested', changedFields: window ? ['from', 'to'] : [], destination: { id: destinationId, siem: target.siem } }],
+    });
   if (!window) {
     let bar: ReturnType<typeof progressBar> | null = null;
     const result = await replayDeadLetters(db, target, {
@@ -35,6 +51,7 @@ export async function replayDestination(
         bar ??= progressBar('Replaying dead letters', total);
         bar.update(done);
       },
+      record,
     });
     (bar as ReturnType<typeof progressBar> | null)?.done();
     if (result.message) console.error(result.message);
@@ -42,7 +59,7 @@ export async function replayDestination(
   }
 
   const { config } = window;
-  const answer = await requestRangeReplay({ db, limits: config.replays, retentionDays: config.retentionDays }, target, window, 'cli');
+  const answer = await requestRangeReplay({ db, limits: config.replays, retentionDays: config.retentionDays }, target, window, 'cli', record);
   if (!answer.replay) {
     if (answer.message) console.error(answer.message);
     return { replayed: answer.replayed, skipped_too_old: answer.skipped_too_old, message: answer.message, replay_id: null };

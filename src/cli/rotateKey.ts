@@ -1,71 +1,115 @@
 import type { Config } from '../config/env.js';
-import type { Db } from '../db/types.js';
+import type { Db, Queryable } from '../db/types.js';
 import { loadKeyRing, prependKeyToFile } from '../crypto/keyring.js';
 import { associatedData, DecryptError, open, seal, type SealedPurpose } from '../crypto/sealedBox.js';
 import { CliError } from './database.js';
-import { getSealedCredentials, listSealedCredentials, replaceSealedCredentials } from '../destinations/repository.js';
+import { getSealedCredentials, listSealedCredentials, replaceSealedCredentials, type SealedCredentials } from '../destinations/repository.js';
 import { progressBar } from './progress.js';
 import { listSealedWebhookSecrets, replaceSealedWebhookSecret } from '../alerts/repository.js';
 import { webhookSecretAad } from '../alerts/settings.js';
+import type { TrailActor } from '../trail/contract.js';
+import { recordTrail } from '../trail/record.js';
+import { cliActor } from './actor.js';
 
-/** Re-encrypts every sealed credential under the primary key; returns how many destinations were processed. */
-export async function rotateEncryptionKey(db: Db, config: Config, quiet = false): Promise<number> {
+/** The trail's names of the sealed columns (changed_fields of encryption_key_rotated). */
+const FIELD_OF = {
+  auth_header_sealed: 'auth_header_value',
+  signing_secret_sealed: 'signing_secret',
+  previous_signing_secret_sealed: 'signing_secret',
+  auth_client_secret_sealed: 'auth.client_secret',
+} as const;
+const FIELD_ORDER = ['auth_header_value', 'signing_secret', 'auth.client_secret', 'webhook_signing_secret'];
+
+type Ring = Awaited<ReturnType<typeof loadKeyRing>>['ring'];
+
+/**
+ * Re-encrypts every sealed credential under the primary key; returns how many destinations were
+ * processed.
+ *
+ * One transaction per organization: its destinations' credentials, its operational-webhook secret
+ * and one encryption_key_rotated event in its configuration trail (docs/trail.md), by the
+ * command-line actor, commit together, so every SIEM of the organization learns that its secrets were
+ * re-encrypted, and by whom, exactly when it happened. An organization with nothing sealed records
+ * nothing. A failure stops at that organization; those before it are done and on record, and running
+ * the command again is safe.
+ */
+export async function rotateEncryptionKey(db: Db, config: Config, quiet = false, actor: TrailActor = cliActor()): Promise<number> {
   let ring = (await loadKeyRing(config)).ring;
   if (!config.encryptionKey && !config.databaseUrl) ring = await prependKeyToFile(config.dataDir);
   const rows = await listSealedCredentials(db);
+  const hooks = await listSealedWebhookSecrets(db);
+  const orgIds = [...new Set([...rows.map((r) => r.org_id), ...hooks.map((h) => h.org_id)])].sort();
   const bar = quiet ? null : progressBar('Re-encrypting credentials', rows.length);
   let n = 0;
-  for (const listed of rows) {
-    const reseal = (row: typeof listed, box: Buffer | null, purpose: SealedPurpose) => {
-      if (!box) return null;
-      const aad = associatedData(row.org_id, row.id, purpose);
-      let plaintext: string;
-      try {
-        plaintext = open(ring, Buffer.from(box), aad);
-      } catch (err) {
-        if (!(err instanceof DecryptError)) throw err;
-        throw new CliError(
-          `destination ${row.id}: ${err.message}. Keep every old key in AEGIS_ENCRYPTION_KEY, after the new one, until this command has finished` +
-            (n > 0 ? ` (${n} destination(s) were already re-encrypted; running it again is safe).` : '.'),
-        );
+  for (const orgId of orgIds) {
+    const orgRows = rows.filter((r) => r.org_id === orgId);
+    const hook = hooks.find((h) => h.org_id === orgId) ?? null;
+    // Re-encrypted for good only once this organization's transaction commits.
+    const committed = n;
+    await db.transaction(async (tx) => {
+      const fields = new Set<string>();
+      for (const listed of orgRows) {
+        for (const f of await rotateDestination(tx, ring, listed, committed)) fields.add(f);
+        n++;
+        bar?.update(n);
       }
-      return seal(ring, plaintext, aad);
-    };
-    // Compare-and-set: if the credential was rotated or removed through the API meanwhile, re-read
-    // the row and re-encrypt what is there now (a new value is usually already under the new key).
-    let row: typeof listed | null = listed;
-    for (let attempt = 0; row && attempt < 5; attempt++) {
-      const resealed = {
-        auth_header_sealed: reseal(row, row.auth_header_sealed, 'auth_header'),
-        signing_secret_sealed: reseal(row, row.signing_secret_sealed, 'signing_secret'),
-        previous_signing_secret_sealed: reseal(row, row.previous_signing_secret_sealed, 'previous_signing_secret'),
-        auth_client_secret_sealed: reseal(row, row.auth_client_secret_sealed, 'oauth_client_secret'),
-      };
-      if (await replaceSealedCredentials(db, row, resealed)) break;
-      row = await getSealedCredentials(db, listed.org_id, listed.id);
-      if (attempt === 4) throw new Error(`destination ${listed.id} kept changing during rotation; run the command again`);
-    }
-    n++;
-    bar?.update(n);
+      if (hook && (await rotateWebhookSecret(tx, ring, hook))) fields.add('webhook_signing_secret');
+      if (fields.size > 0) {
+        await recordTrail(tx, { orgId, actor, changes: [{ action: 'encryption_key_rotated', changedFields: FIELD_ORDER.filter((f) => fields.has(f)) }] });
+      }
+    });
   }
   bar?.done();
-  await rotateWebhookSecrets(db, ring);
   return n;
 }
 
-/** The organizations' operational-webhook signing secrets (docs/alerts.md), re-encrypted the same way. */
-async function rotateWebhookSecrets(db: Db, ring: Awaited<ReturnType<typeof loadKeyRing>>['ring']): Promise<void> {
-  for (const row of await listSealedWebhookSecrets(db)) {
-    const aad = webhookSecretAad(row.org_id);
-    const before = Buffer.from(row.webhook_secret_sealed);
+/** One destination's sealed columns under the primary key; the trail's names of those it held. */
+async function rotateDestination(tx: Queryable, ring: Ring, listed: SealedCredentials, committed: number): Promise<string[]> {
+  const reseal = (row: SealedCredentials, box: Buffer | null, purpose: SealedPurpose) => {
+    if (!box) return null;
+    const aad = associatedData(row.org_id, row.id, purpose);
     let plaintext: string;
     try {
-      plaintext = open(ring, before, aad);
+      plaintext = open(ring, Buffer.from(box), aad);
     } catch (err) {
       if (!(err instanceof DecryptError)) throw err;
-      throw new CliError(`notification settings of ${row.org_id}: ${err.message}. Keep every old key in AEGIS_ENCRYPTION_KEY, after the new one, until this command has finished (running it again is safe).`);
+      throw new CliError(
+        `destination ${row.id}: ${err.message}. Keep every old key in AEGIS_ENCRYPTION_KEY, after the new one, until this command has finished` +
+          (committed > 0 ? ` (${committed} destination(s) were already re-encrypted; running it again is safe).` : '.'),
+      );
     }
-    // A secret rotated through the API meanwhile is new, so already under the new key: keep it.
-    await replaceSealedWebhookSecret(db, row.org_id, before, seal(ring, plaintext, aad));
+    return seal(ring, plaintext, aad);
+  };
+  // Compare-and-set: if the credential was rotated or removed through the API meanwhile, re-read
+  // the row and re-encrypt what is there now (a new value is usually already under the new key).
+  let row: SealedCredentials | null = listed;
+  for (let attempt = 0; row && attempt < 5; attempt++) {
+    const resealed = {
+      auth_header_sealed: reseal(row, row.auth_header_sealed, 'auth_header'),
+      signing_secret_sealed: reseal(row, row.signing_secret_sealed, 'signing_secret'),
+      previous_signing_secret_sealed: reseal(row, row.previous_signing_secret_sealed, 'previous_signing_secret'),
+      auth_client_secret_sealed: reseal(row, row.auth_client_secret_sealed, 'oauth_client_secret'),
+    };
+    if (await replaceSealedCredentials(tx, row, resealed)) {
+      return (Object.keys(FIELD_OF) as Array<keyof typeof FIELD_OF>).filter((k) => resealed[k] !== null).map((k) => FIELD_OF[k]);
+    }
+    row = await getSealedCredentials(tx, listed.org_id, listed.id);
+    if (attempt === 4) throw new Error(`destination ${listed.id} kept changing during rotation; run the command again`);
   }
+  return []; // deleted meanwhile: nothing of it is left to re-encrypt
+}
+
+/** An organization's operational-webhook signing secret (docs/alerts.md), re-encrypted the same way; false if it changed meanwhile. */
+async function rotateWebhookSecret(tx: Queryable, ring: Ring, row: { org_id: string; webhook_secret_sealed: Buffer }): Promise<boolean> {
+  const aad = webhookSecretAad(row.org_id);
+  const before = Buffer.from(row.webhook_secret_sealed);
+  let plaintext: string;
+  try {
+    plaintext = open(ring, before, aad);
+  } catch (err) {
+    if (!(err instanceof DecryptError)) throw err;
+    throw new CliError(`notification settings of ${row.org_id}: ${err.message}. Keep every old key in AEGIS_ENCRYPTION_KEY, after the new one, until this command has finished (running it again is safe).`);
+  }
+  // A secret rotated through the API meanwhile is new, so already under the new key: keep it.
+  return replaceSealedWebhookSecret(tx, row.org_id, before, seal(ring, plaintext, aad));
 }

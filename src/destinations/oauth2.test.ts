@@ -56,6 +56,22 @@ describe('checkAuth', () => {
     expect(refusal(() => checkAuth('custom', { ...noSecret, token_url: 'https://a.example/t' }, { allowPrivate: false }))).toMatch(/^auth\.client_secret: is required/);
   });
 
+  it('Sentinel: tenant_id and an Entra ID token_url must name the same tenant; another token URL keeps tenant_id as given', () => {
+    const entra = (t: string, host = 'login.microsoftonline.com') => `https://${host}/${t}/oauth2/v2.0/token`;
+    const contradiction = refusal(() => checkAuth('microsoft_sentinel', { ...base, tenant_id: TENANT, token_url: entra('contoso.onmicrosoft.com') }, { allowPrivate: false }));
+    expect(contradiction).toMatch(/^auth\.tenant_id: is 72f988bf-.* token_url asks tenant contoso\.onmicrosoft\.com/);
+    expect(refusal(() => checkAuth('microsoft_sentinel', { ...base, tenant_id: TENANT, token_url: entra('contoso.onmicrosoft.com', 'login.microsoftonline.us') }, { allowPrivate: false }))).toMatch(
+      /^auth\.tenant_id: /,
+    );
+    // Agreeing (case aside), a sovereign cloud's token URL is used and the tenant kept.
+    const gov = checkAuth('microsoft_sentinel', { ...base, tenant_id: TENANT.toUpperCase(), token_url: entra(TENANT, 'login.microsoftonline.us') }, { allowPrivate: false }).stored;
+    expect(gov).toMatchObject({ token_url: entra(TENANT, 'login.microsoftonline.us'), tenant_id: TENANT.toUpperCase() });
+    // Only the token URL: the tenant is derived from it.
+    expect(checkAuth('microsoft_sentinel', { ...base, token_url: entra(TENANT) }, { allowPrivate: false }).stored.tenant_id).toBe(TENANT);
+    // A token URL that is not Entra ID's names no tenant: tenant_id stays the label shown.
+    expect(checkAuth('microsoft_sentinel', { ...base, tenant_id: TENANT, token_url: 'https://login.example.net/t/token' }, { allowPrivate: false }).stored.tenant_id).toBe(TENANT);
+  });
+
   it('the view says whether a secret is stored, never what it is', () => {
     const { stored } = checkAuth('microsoft_sentinel', { ...base, tenant_id: TENANT }, { allowPrivate: false });
     const view = authView(stored, true);

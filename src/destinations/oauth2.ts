@@ -74,6 +74,13 @@ export function checkAuth(
   const checked = checkDestinationUrl(tokenUrlRaw, { allowPrivate: opts.allowPrivate });
   if (!checked.ok) throw invalid('auth.token_url', checked.message);
   const tokenUrl = checked.url.toString();
+  // Both given: an Entra ID token URL names its tenant in the path, and the two must agree, or the
+  // form would show one tenant while tokens come from another. A token URL that is not Entra ID's
+  // (another sovereign cloud, a proxy) names no tenant; tenant_id is then kept as the label shown.
+  const tenantInUrl = tenant !== undefined && body.token_url?.trim() ? tenantOfEntraTokenUrl(tokenUrl) : undefined;
+  if (tenant !== undefined && tenantInUrl !== undefined && tenantInUrl.toLowerCase() !== tenant.toLowerCase()) {
+    throw invalid('auth.tenant_id', `is ${tenant}, but token_url asks tenant ${tenantInUrl} for tokens; give the same tenant in both, or only one of them`);
+  }
 
   const clientId = body.client_id.trim();
   if (!CLIENT_ID_RE.test(clientId)) throw invalid('auth.client_id', 'must be 1 to 256 visible ASCII characters');

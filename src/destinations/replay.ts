@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/types.js';
+import type { Db, Queryable } from '../db/types.js';
 import { countFailed, lastFailedJobId, replayFailed } from '../queue/deadLetters.js';
 import { getEncoder } from '../siem/registry.js';
 import { getPresetInfo, type SiemId } from '../siem/catalog.js';
@@ -14,31 +14,46 @@ export interface ReplayResult {
   message: string | null;
 }
 
+/** Dead letters moved back per statement. */
+const BATCH = 5000;
+
 /**
  * Puts a destination's dead letters (all, or the given job ids) back in the queue: the one replay
  * used by the API and the CLI. Resumes a destination paused by the hold limit (queue/holdLimit.ts). Works in bounded batches, stops at the newest dead letter present
  * when it started (events dead-lettered again meanwhile wait for the next replay instead of looping
  * forever), and leaves events older than the SIEM keeps: it would answer 2xx and then drop them.
+ *
+ * `record`: work committed with the first batch, in one transaction (the command line's trail event):
+ * the request is on record exactly when its first jobs are back in the queue.
  */
 export async function replayDeadLetters(
-  db: Queryable,
+  db: Db,
   dest: { orgId: string; id: string; siem: SiemId },
-  opts: { jobIds?: number[] | null; onProgress?: (replayed: number, total: number) => void } = {},
+  opts: { jobIds?: number[] | null; onProgress?: (replayed: number, total: number) => void; record?: (tx: Queryable) => Promise<unknown> } = {},
 ): Promise<ReplayResult> {
   const maxAgeMs = getEncoder(dest.siem).maxEventAgeMs ?? null;
   const jobIds = opts.jobIds ?? null;
-  // A destination the hold limit paused resumes first, or its replayed jobs would be dead-lettered again.
-  await resumeHeld(db, dest.orgId, dest.id);
-  const total = opts.onProgress ? await countFailed(db, dest.orgId, dest.id) : 0;
-  const upToJobId = await lastFailedJobId(db, dest.orgId, dest.id);
-  let replayed = 0;
-  let tooOld = 0;
-  for (;;) {
-    const r = await replayFailed(db, dest.orgId, dest.id, jobIds, { batch: 5000, maxAgeMs, upToJobId });
+  const firstBatch = async (q: Queryable) => {
+    // A destination the hold limit paused resumes first, or its replayed jobs would be dead-lettered again.
+    await resumeHeld(q, dest.orgId, dest.id);
+    const total = opts.onProgress ? await countFailed(q, dest.orgId, dest.id) : 0;
+    const upToJobId = await lastFailedJobId(q, dest.orgId, dest.id);
+    const r = await replayFailed(q, dest.orgId, dest.id, jobIds, { batch: BATCH, maxAgeMs, upToJobId });
+    await opts.record?.(q);
+    return { total, upToJobId, r };
+  };
+  const { total, upToJobId, r: first } = opts.record ? await db.transaction(firstBatch) : await firstBatch(db);
+  let replayed = first.replayed;
+  let tooOld = first.tooOld;
+  opts.onProgress?.(Math.min(replayed, total), total);
+  // Given job ids fit one batch; otherwise on until a batch finds nothing left.
+  let more = first.replayed > 0 && !jobIds;
+  while (more) {
+    const r = await replayFailed(db, dest.orgId, dest.id, null, { batch: BATCH, maxAgeMs, upToJobId });
     replayed += r.replayed;
     tooOld = r.tooOld;
     opts.onProgress?.(Math.min(replayed, total), total);
-    if (r.replayed === 0 || jobIds) break;
+    more = r.replayed > 0;
   }
   const message =
     tooOld > 0 && maxAgeMs !== null

@@ -115,6 +115,12 @@ export async function getDestinationRow(db: Queryable, orgId: string, id: string
   return rows[0] ?? null;
 }
 
+/** Whether the organization has this (not deleted) destination: a primary-key probe, no queue counts. */
+export async function destinationExists(db: Queryable, orgId: string, id: string): Promise<boolean> {
+  const { rows } = await db.query('SELECT 1 FROM destinations WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL', [orgId, id]);
+  return rows.length > 0;
+}
+
 /** A destination's filter (null: every event, or no such destination). */
 export async function getDestinationFilter(db: Queryable, orgId: string, id: string): Promise<Record<string, unknown> | null> {
   const { rows } = await db.query<{ filter: Record<string, unknown> | null }>('SELECT filter FROM destinations WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL', [orgId, id]);

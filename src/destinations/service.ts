@@ -19,6 +19,7 @@ import { storableFilter } from '../filters/validate.js';
 import type { TrailActor } from '../trail/contract.js';
 import { createdFields, destinationChanges, type DestinationConfig } from '../trail/changes.js';
 import { recordTrail } from '../trail/record.js';
+import type { FilterRouter } from '../filters/router.js';
 
 export interface DestinationDeps {
   db: Db;
@@ -30,6 +31,8 @@ export interface DestinationDeps {
   signingOverlapHours: number;
   /** AEGIS_MAX_HOLD_HOURS: the views' hold_limit_at. */
   maxHoldHours?: number;
+  /** The service's compiled filters, for the trail events recorded under the change's locks. */
+  router?: FilterRouter;
 }
 
 /**
@@ -84,6 +87,14 @@ async function mustGet(deps: DestinationDeps, orgId: string, id: string) {
   const row = await repo.getDestination(deps.db, orgId, id);
   if (!row) throw notFound('destination');
   return row;
+}
+
+/**
+ * 404 unless the organization has this destination. For routes that only need to know that it
+ * exists: the view counts the destination's queue, which costs a walk of its pending jobs.
+ */
+export async function assertDestinationExists(db: Queryable, orgId: string, id: string): Promise<void> {
+  if (!(await repo.destinationExists(db, orgId, id))) throw notFound('destination');
 }
 
 /** A row's configuration as the trail compares it (trail/changes.ts). */
@@ -153,7 +164,7 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
     await checkOrgLimits(tx, deps.limits, orgId, { destination: true, enabled });
     await repo.insertDestination(tx, row);
     // After the insert: an enabled new destination takes its own destination_created event.
-    await recordTrail(tx, { orgId, actor, changes: [{ action: 'destination_created', changedFields: createdFields(configOf(row)), destination: { id, siem } }] });
+    await recordTrail(tx, { orgId, actor, changes: [{ action: 'destination_created', changedFields: createdFields(configOf(row)), destination: { id, siem } }], router: deps.router });
   });
   const view = toView(await mustGet(deps, orgId, id), new Date(), deps.maxHoldHours);
   return signingSecret ? { ...view, signing_secret: signingSecret } : view;
@@ -194,6 +205,7 @@ export async function patchDestination(deps: DestinationDeps, orgId: string, id:
       actor,
       changes: changes.map((c) => ({ ...c, destination: { id, siem: row.siem } })),
       farewellTo: disabling ? id : null,
+      router: deps.router,
     });
   });
   const view = toView(await mustGet(deps, orgId, id), new Date(), deps.maxHoldHours);
@@ -297,6 +309,7 @@ export async function removeDestination(deps: DestinationDeps, orgId: string, id
       changes: [{ action: 'destination_deleted', changedFields: [], destination: { id, siem: row.siem } }],
       // A disabled destination already stopped: it gets no farewell of its own.
       farewellTo: row.enabled ? id : null,
+      router: deps.router,
     });
     // Gone at once unless a farewell (this one, or a disable's still on its way) keeps it.
     await repo.purgeDeletedDestination(tx, orgId, id);

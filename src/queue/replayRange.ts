@@ -106,11 +106,18 @@ export async function queueReplayBatch(
   });
 }
 
-/** How many events of the organization have occurred_at in [from, to): what a trimmed window left out. */
-export async function countInWindow(db: Queryable, orgId: string, from: Date, to: Date): Promise<number> {
+/**
+ * How many events of the organization have occurred_at in [from, to): what a trimmed window left out.
+ * With `cap`, counting stops there (answers at most `cap`): enough to tell that a window is over a
+ * limit without walking all of it.
+ */
+export async function countInWindow(db: Queryable, orgId: string, from: Date, to: Date, cap: number | null = null): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM audit_events e WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND ${NOT_TRAIL}`,
-    [orgId, from, to],
+    `SELECT count(*)::int AS n FROM (
+       SELECT 1 FROM audit_events e WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND ${NOT_TRAIL}
+        LIMIT $4
+     ) w`,
+    [orgId, from, to, cap],
   );
   return rows[0]?.n ?? 0;
 }

@@ -82,6 +82,23 @@ export async function getReplay(db: Queryable, orgId: string, id: string): Promi
   return rows[0] ?? null;
 }
 
+/**
+ * The newest running replay of each of these destinations (the dashboard's cards follow it): one
+ * statement for a page of cards, on the partial index of running replays.
+ */
+export async function runningReplayIds(db: Queryable, orgId: string, destinationIds: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (destinationIds.length === 0) return out;
+  const { rows } = await db.query<{ destination_id: string; id: string }>(
+    `SELECT DISTINCT ON (destination_id) destination_id, id FROM replays
+      WHERE org_id = $1 AND status = 'running' AND destination_id = ANY($2::text[])
+      ORDER BY destination_id, created_at DESC, id DESC`,
+    [orgId, destinationIds],
+  );
+  for (const r of rows) out.set(r.destination_id, r.id);
+  return out;
+}
+
 /** A destination's replays, newest first. */
 export async function listReplays(db: Queryable, orgId: string, destinationId: string, limit: number): Promise<ReplayRow[]> {
   const { rows } = await db.query<ReplayRow>(

@@ -1,4 +1,4 @@
-import type { Db } from '../db/types.js';
+import type { Db, Queryable } from '../db/types.js';
 import type { ReplayLimits } from '../config/env.js';
 import { AppError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
@@ -36,6 +36,8 @@ export async function requestRangeReplay(
   dest: { orgId: string; id: string; siem: SiemId },
   window: { from: Date; to: Date },
   createdBy: ReplayRequester,
+  /** Work committed with the accepted request's first batch (the command line's trail event); not run for a refused one. */
+  record?: (tx: Queryable) => Promise<unknown>,
 ): Promise<RangeReplayAnswer> {
   const { db, limits } = deps;
   const plan = await planRangeReplay(db, dest, window, deps.retentionDays);
@@ -48,19 +50,24 @@ export async function requestRangeReplay(
     { orgId: dest.orgId, destinationId: dest.id, from: plan.start, to: plan.to, after: null, batch: limits.batch, matches },
     {
       after: async (tx, b) => {
-        if (b.scanned < limits.batch || b.last === null) return; // the whole window: answered now
+        if (b.scanned < limits.batch || b.last === null) {
+          await record?.(tx); // the whole window: answered now
+          return;
+        }
+        // Counted before the organization's lock, and only up to the cap: a window of millions of
+        // events must not hold every other replay request (and destination change) of its org waiting.
+        const total = await countInWindow(tx, dest.orgId, plan.start, plan.to, limits.maxEvents + 1);
+        if (total > limits.maxEvents) {
+          throw new AppError(
+            'limit_reached',
+            `This window holds more than ${limits.maxEvents} recorded events, more than one replay may cover (AEGIS_MAX_REPLAY_EVENTS = ${limits.maxEvents}). Replay it in smaller windows; nothing was queued.`,
+          );
+        }
         const running = await repo.lockRunningReplayCount(tx, dest.orgId);
         if (running >= limits.maxRunningPerOrg) {
           throw new AppError(
             'limit_reached',
             `This organization has ${running} range replays running, the most it may run at once (AEGIS_MAX_RUNNING_REPLAYS_PER_ORG = ${limits.maxRunningPerOrg}). Wait for one to finish or cancel one (POST .../replays/{replay_id}/cancel), then ask again; nothing was queued.`,
-          );
-        }
-        const total = await countInWindow(tx, dest.orgId, plan.start, plan.to);
-        if (total > limits.maxEvents) {
-          throw new AppError(
-            'limit_reached',
-            `This window holds ${total} recorded events, more than one replay may cover (AEGIS_MAX_REPLAY_EVENTS = ${limits.maxEvents}). Replay it in smaller windows; nothing was queued.`,
           );
         }
         replayId = newId('rpl');
@@ -77,6 +84,7 @@ export async function requestRangeReplay(
           createdBy,
           first: b,
         });
+        await record?.(tx);
         // Delivered on commit: a worker process picks the replay up at once.
         await tx.query(`SELECT pg_notify('${repo.REPLAYS_CHANNEL}', '')`);
       },

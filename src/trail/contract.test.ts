@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildTrailEvent, TRAIL_ACTIONS, type TrailChange } from './contract.js';
+import { buildTrailEvent, ORGANIZATION_ACTIONS, TRAIL_ACTIONS, type TrailActor, type TrailChange } from './contract.js';
 import { createdFields, destinationChanges, notificationChanges, type DestinationConfig } from './changes.js';
 import { validateTrailEvent, validateWireEvent } from '../events/validate.js';
 import { SIEM_IDS } from '../siem/catalog.js';
@@ -39,11 +39,14 @@ describe('trail events', () => {
   it('every action, for every SIEM, validates against the published schema', () => {
     for (const action of TRAIL_ACTIONS) {
       for (const siem of SIEM_IDS) {
-        const change: TrailChange = action === 'notification_settings_changed'
+        const change: TrailChange = ORGANIZATION_ACTIONS.has(action)
           ? { action, changedFields: ['emails'] }
           : { action, changedFields: ['url', 'options.index'], destination: { id: 'fwd_abc', siem } };
         const e = buildTrailEvent({ orgId: 'org_x', actor, change, occurredAt: new Date('2026-11-30T08:00:00Z') });
         expect(validateTrailEvent(e), `${action}/${siem}`).toEqual([]);
+        // An organization-wide action carries no destination; every other one must.
+        const { destination_id: _d, siem: _s, ...orgWide } = e.aegis;
+        expect(validateTrailEvent({ ...e, aegis: ORGANIZATION_ACTIONS.has(action) ? { ...orgWide, destination_id: 'fwd_abc', siem } : orgWide }).length, action).toBeGreaterThan(0);
         expect(validateWireEvent(e)).toEqual([]);
         expect(e.event.dataset).toBe('aegis.audit_stream');
         expect(e.event.action).toBe(action);
@@ -64,6 +67,24 @@ describe('trail events', () => {
   it('the summary names the actor, the change and field names only', () => {
     const e = buildTrailEvent({ orgId: 'org_x', actor, change: { action: 'destination_disabled', changedFields: ['enabled'], destination: { id: 'fwd_a', siem: 'splunk_hec' } }, occurredAt: new Date() });
     expect(e.aegis.summary).toBe('API key key_0123456789abcdef disabled destination fwd_a (Splunk HEC): enabled.');
+  });
+
+  it('the command line is an actor of its own (cli_ + 16 hex); key rotation is organization-wide', () => {
+    const cli: TrailActor = { type: 'cli', id: 'cli_00112233445566ff' };
+    const rotated = buildTrailEvent({ orgId: 'org_x', actor: cli, change: { action: 'encryption_key_rotated', changedFields: ['auth_header_value', 'signing_secret'] }, occurredAt: new Date() });
+    expect(validateTrailEvent(rotated)).toEqual([]);
+    expect(rotated.aegis).toEqual({
+      summary: "Command line cli_00112233445566ff re-encrypted the organization's stored secrets with the first key of the ring: auth_header_value, signing_secret.",
+      actor_type: 'cli',
+      actor_id: 'cli_00112233445566ff',
+      changed_fields: ['auth_header_value', 'signing_secret'],
+    });
+    expect(rotated.event.type).toEqual(['change']);
+    const replay = buildTrailEvent({ orgId: 'org_x', actor: cli, change: { action: 'replay_requested', changedFields: [], destination: { id: 'fwd_a', siem: 'custom' } }, occurredAt: new Date() });
+    expect(validateTrailEvent(replay)).toEqual([]);
+    // The schema holds each actor type to its own id form: no user name or host in clear.
+    expect(validateTrailEvent({ ...replay, aegis: { ...replay.aegis, actor_id: 'cli_root@build-host' } }).length).toBeGreaterThan(0);
+    expect(validateTrailEvent({ ...replay, aegis: { ...replay.aegis, actor_type: 'cron' } }).length).toBeGreaterThan(0);
   });
 });
 

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { formatTimestamp } from '../events/contract.js';
 import { getPresetInfo, type SiemId } from '../siem/catalog.js';
+import { ACTOR_LABEL, type TrailActorType } from './actors.js';
 
 export const DATASET_TRAIL = 'aegis.audit_stream';
 
@@ -24,8 +25,16 @@ export const TRAIL_ACTIONS = [
   'replay_requested',
   'test_sent',
   'notification_settings_changed',
+  'encryption_key_rotated',
 ] as const;
 export type TrailAction = (typeof TRAIL_ACTIONS)[number];
+
+/**
+ * The actions about the organization as a whole, not one destination: they carry no destination_id
+ * or siem. encryption_key_rotated: `aegis-stream rotate-encryption-key` re-encrypted the stored
+ * secrets of the organization's destinations and notification settings under the first key of the ring.
+ */
+export const ORGANIZATION_ACTIONS: ReadonlySet<TrailAction> = new Set(['notification_settings_changed', 'encryption_key_rotated']);
 
 /** ECS event.type (configuration category: creation, change, deletion, access). */
 const ECS_TYPE: Record<TrailAction, 'creation' | 'change' | 'deletion' | 'access'> = {
@@ -40,11 +49,12 @@ const ECS_TYPE: Record<TrailAction, 'creation' | 'change' | 'deletion' | 'access
   replay_requested: 'access',
   test_sent: 'access',
   notification_settings_changed: 'change',
+  encryption_key_rotated: 'change',
 };
 
-/** Who made the change: an API key (`key_` + 16 hex) or a dashboard session (`ses_` + 16 hex). */
+/** Who made the change (actors.ts): an API key, a dashboard session or the command line, never a secret. */
 export interface TrailActor {
-  type: 'api_key' | 'dashboard_session';
+  type: TrailActorType;
   id: string;
 }
 
@@ -52,7 +62,7 @@ export interface TrailChange {
   action: TrailAction;
   /** Names of the fields changed (`url`, `options.index`, `filter`, ...), never their values. */
   changedFields: string[];
-  /** The destination changed; absent for notification settings. */
+  /** The destination changed; absent for the organization-wide actions (ORGANIZATION_ACTIONS). */
   destination?: { id: string; siem: SiemId };
   /** failure only for a test whose event did not get through. */
   outcome?: 'success' | 'failure';
@@ -101,14 +111,21 @@ const VERB: Record<TrailAction, string> = {
   replay_requested: 'requested a replay to',
   test_sent: 'sent a test event to',
   notification_settings_changed: 'changed',
+  encryption_key_rotated: 're-encrypted',
+};
+
+/** What an organization-wide action is about (ORGANIZATION_ACTIONS). */
+const ORGANIZATION_OBJECT: Partial<Record<TrailAction, string>> = {
+  notification_settings_changed: 'the notification settings',
+  encryption_key_rotated: "the organization's stored secrets with the first key of the ring",
 };
 
 /** One line naming ids, the SIEM's label and field names only (the SIEMs show it as the message). */
 export function trailSummary(actor: TrailActor, change: TrailChange): string {
-  const who = `${actor.type === 'api_key' ? 'API key' : 'Dashboard session'} ${actor.id}`;
+  const who = `${ACTOR_LABEL[actor.type]} ${actor.id}`;
   const what = change.destination
     ? `destination ${change.destination.id} (${getPresetInfo(change.destination.siem).label})`
-    : 'the notification settings';
+    : (ORGANIZATION_OBJECT[change.action] ?? 'the organization');
   const fields = change.changedFields.length > 0 ? `: ${change.changedFields.join(', ')}` : '';
   const failed = change.outcome === 'failure' ? ' (it did not get through)' : '';
   return `${who} ${VERB[change.action]} ${what}${fields}${failed}.`;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildTrailEvent, TRAIL_ACTIONS, type TrailAction, type TrailActor, type TrailChange, type TrailEvent } from './contract.js';
+import { buildTrailEvent, ORGANIZATION_ACTIONS, TRAIL_ACTIONS, type TrailAction, type TrailActor, type TrailChange, type TrailEvent } from './contract.js';
 import {
   OCSF_ACTIVITY_BY_TRAIL_ACTION,
   OCSF_ENTITY_OTHER,
@@ -19,11 +19,12 @@ import { assertValidOcsf, ocsfSchema, ocsfViolations } from '../../test/support/
 type Json = any;
 const apiKey: TrailActor = { type: 'api_key', id: 'key_0123456789abcdef' };
 const session: TrailActor = { type: 'dashboard_session', id: 'ses_fedcba9876543210' };
+const cli: TrailActor = { type: 'cli', id: 'cli_00112233445566ff' };
 const at = new Date('2026-11-30T09:12:03.417Z');
 
 function trail(action: TrailAction, opts: { actor?: TrailActor; fields?: string[]; siem?: (typeof SIEM_IDS)[number]; outcome?: 'success' | 'failure' } = {}): TrailEvent {
   const change: TrailChange =
-    action === 'notification_settings_changed'
+    ORGANIZATION_ACTIONS.has(action)
       ? { action, changedFields: opts.fields ?? ['emails', 'webhook_url'] }
       : { action, changedFields: opts.fields ?? ['url', 'options.index'], destination: { id: 'fwd_k2j4h5g6f7d8s9a0q1w2', siem: opts.siem ?? 'splunk_hec' } };
   if (opts.outcome) change.outcome = opts.outcome;
@@ -68,6 +69,7 @@ describe('trail OCSF constants match the vendored schema', () => {
       replay_requested: 'Replay',
       test_sent: 'Test',
       notification_settings_changed: 'Update',
+      encryption_key_rotated: 'Update',
     });
   });
 });
@@ -76,7 +78,7 @@ describe('toOcsf of a trail event: Entity Management', () => {
   it('every action, for every SIEM and both actors, is a valid Entity Management event (not a finding)', () => {
     for (const action of TRAIL_ACTIONS) {
       for (const siem of SIEM_IDS) {
-        for (const actor of [apiKey, session]) {
+        for (const actor of [apiKey, session, cli]) {
           const e = ocsf(trail(action, { siem, actor }));
           assertValidOcsf(e, 'entity_management');
           // The class-dispatching check agrees, and the finding class refuses it.
@@ -157,6 +159,15 @@ describe('toOcsf of a trail event: Entity Management', () => {
     assertValidOcsf(t);
     expect(ocsf(trail('destination_deleted', { fields: [] }))).toMatchObject({ activity_id: 4, severity_id: 2, severity: 'Low' });
     expect(ocsf(trail('replay_requested', { fields: ['from', 'to'] }))).toMatchObject({ activity_id: 99, activity_name: 'Replay' });
+  });
+
+  it('the command line is a user with neither a credential nor a session; key rotation updates the stored secrets', () => {
+    const r = ocsf(trail('encryption_key_rotated', { actor: cli, fields: ['auth_header_value', 'webhook_signing_secret'] }));
+    assertValidOcsf(r, 'entity_management');
+    expect(r.actor).toEqual({ user: { uid: cli.id, name: cli.id, org: { uid: 'org_abc' } } });
+    expect(r.entity).toEqual({ name: 'Stored secrets', type: 'Stored Secrets', type_id: 99 });
+    expect(r).toMatchObject({ activity_id: 3, activity_name: 'Update', type_uid: 300403, severity_id: 1, metadata: { event_code: 'encryption_key_rotated' } });
+    expect(r.unmapped.aegis).toEqual({ action: 'encryption_key_rotated', actor_type: 'cli', changed_fields: ['auth_header_value', 'webhook_signing_secret'] });
   });
 
   it('names, never values: only the trail event\'s own strings appear', () => {

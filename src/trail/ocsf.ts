@@ -26,7 +26,7 @@ export const OCSF_TRAIL_FEATURE = 'Configuration trail';
 
 /** The managed entity's type: not one of managed_entity.type_id's (Device, User, Policy, ...), so 99 Other with `type`. */
 export const OCSF_ENTITY_OTHER: OcsfEnumValue = { id: 99, name: 'Other' };
-export const OCSF_ENTITY_TYPE = { destination: 'Forwarding Destination', notificationSettings: 'Notification Settings' } as const;
+export const OCSF_ENTITY_TYPE = { destination: 'Forwarding Destination', notificationSettings: 'Notification Settings', storedSecrets: 'Stored Secrets' } as const;
 
 /**
  * activity_id of each action. Credential and signing secret changes are updates of the destination
@@ -47,6 +47,7 @@ export const OCSF_ACTIVITY_BY_TRAIL_ACTION: Readonly<Record<TrailAction, OcsfEnu
   replay_requested: { id: 99, name: 'Replay' },
   test_sent: { id: 99, name: 'Test' },
   notification_settings_changed: { id: 3, name: 'Update' },
+  encryption_key_rotated: { id: 3, name: 'Update' },
 };
 
 /**
@@ -109,7 +110,11 @@ export interface OcsfTrailEvent {
   unmapped: { aegis: { action: TrailAction; actor_type: TrailEvent['aegis']['actor_type']; changed_fields: string[]; siem?: SiemId } };
 }
 
-function managedEntity(a: TrailEvent['aegis']): OcsfManagedEntity {
+function managedEntity(action: TrailAction, a: TrailEvent['aegis']): OcsfManagedEntity {
+  if (action === 'encryption_key_rotated') {
+    // The organization's sealed credentials and secrets, re-encrypted together by the command line.
+    return { name: 'Stored secrets', type: OCSF_ENTITY_TYPE.storedSecrets, type_id: OCSF_ENTITY_OTHER.id };
+  }
   if (a.destination_id === undefined) {
     // notification_settings_changed: the organization's notification settings, one per organization.
     return { name: 'Notification settings', type: OCSF_ENTITY_TYPE.notificationSettings, type_id: OCSF_ENTITY_OTHER.id };
@@ -133,11 +138,12 @@ export function toOcsfTrailEvent(trail: TrailEvent): OcsfTrailEvent {
   const severity = action === 'destination_disabled' || action === 'destination_deleted' ? OCSF_TRAIL_SEVERITY.low : OCSF_TRAIL_SEVERITY.informational;
   const status = trail.event.outcome === 'failure' ? OCSF_TRAIL_STATUS.failure : OCSF_TRAIL_STATUS.success;
   const orgId = trail.organization.id;
-  // The actor's id is a digest prefix (key_ / ses_ + 16 hex), never the key or the session token.
+  // The actor's id is a digest prefix (key_ / ses_ / cli_ + 16 hex), never the key or the session token.
   const user: OcsfTrailEvent['actor']['user'] = { uid: a.actor_id, name: a.actor_id, org: { uid: orgId } };
   const actor: OcsfTrailEvent['actor'] = { user };
   if (a.actor_type === 'api_key') user.programmatic_credentials = [{ uid: a.actor_id, type: OCSF_API_KEY_CREDENTIAL }];
-  else actor.session = { uid: a.actor_id };
+  else if (a.actor_type === 'dashboard_session') actor.session = { uid: a.actor_id };
+  // cli: an operator's shell on a host; neither a credential nor a session, so the user alone.
   const unmapped: OcsfTrailEvent['unmapped']['aegis'] = { action, actor_type: a.actor_type, changed_fields: [...a.changed_fields] };
   if (a.siem !== undefined) unmapped.siem = a.siem;
   return {
@@ -159,7 +165,7 @@ export function toOcsfTrailEvent(trail: TrailEvent): OcsfTrailEvent {
     timezone_offset: 0,
     message: a.summary,
     actor,
-    entity: managedEntity(a),
+    entity: managedEntity(action, a),
     metadata: {
       version: OCSF_VERSION,
       product: ocsfProduct(OCSF_TRAIL_FEATURE),

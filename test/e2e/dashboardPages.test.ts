@@ -27,6 +27,13 @@ describe('Dashboard with more destinations than one page, headless Chromium', ()
          FROM generate_series(1, $2::int) g`,
       [orgId, COUNT],
     );
+    // The last card (on the second page) has a background replay running, leased to another process
+    // (this service's runner leaves it alone), started from the API before the page opened.
+    await tdb.db.query(
+      `INSERT INTO replays (org_id, id, destination_id, window_from, window_to, start_at, created_by, status, total_estimate, scanned, claim_id, lease_until)
+       VALUES ($1, 'rpl_pages000000000000000', $2, now() - interval '1 hour', now(), now() - interval '1 hour', 'api_key', 'running', 1000, 250, 'elsewhere', now() + interval '1 hour')`,
+      [orgId, lastId],
+    );
     // The last card (on the second page) has a chart to show.
     await tdb.db.query(
       `INSERT INTO delivery_attempts (org_id, destination_id, event_count, delivered_count, failed_count, duration_ms) VALUES ($1, $2, 3, 3, 0, 4)`,
@@ -53,7 +60,12 @@ describe('Dashboard with more destinations than one page, headless Chromium', ()
     const first = gets.filter((g) => g.startsWith(`${base}?`) || g.startsWith(`${base}/stats?`)).slice(0, 4);
     expect(first.filter((g) => g.startsWith(`${base}?limit=500`))).toHaveLength(2);
     expect(first.filter((g) => g.startsWith(`${base}/stats?limit=500`))).toHaveLength(2);
-    // No card asked for its own chart.
+    // No card asked for its own chart, nor listed its replays: the stats pages said which one runs.
     expect(gets.filter((g) => /\/forwarding-destinations\/fwd_[^/]+\/stats/.test(g))).toEqual([]);
+    expect(gets.filter((g) => /\/replays\?/.test(g))).toEqual([]);
+    const progress = last.getByTestId('replay-progress');
+    await expect.poll(() => progress.textContent(), { timeout: 60_000 }).toMatch(/^Replaying: .*25% of about 1,?000 events/);
+    await expect(progress.getAttribute('data-status')).resolves.toBe('running');
+    expect(gets.filter((g) => g.includes('/replays/')).every((g) => g.includes(`/${lastId}/replays/rpl_pages000000000000000`))).toBe(true);
   });
 });

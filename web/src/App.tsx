@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { destinationsApi, errorText, getSession, logout, type Destination, type HourStat, type Session } from './api.js';
+import { destinationsApi, errorText, getSession, logout, type CardStats, type Destination, type Session } from './api.js';
 import { DestinationCard } from './components/DestinationCard.js';
 import { AddDestination } from './components/AddDestination.js';
 import { EditDestination } from './components/EditDestination.js';
@@ -120,10 +120,50 @@ type Dialog =
   | { kind: 'replay'; id: string }
   | null;
 
+/** The Settings pages, in the order the sub-navigation lists them. */
+const SETTINGS_PAGES: ReadonlyArray<{ href: string; title: string }> = [
+  { href: PAGE, title: 'SIEM Forwarding' },
+  { href: NOTIFICATIONS, title: 'Notifications' },
+  { href: ACTIVITY, title: 'Activity' },
+];
+
+/** Every Settings page's head: the breadcrumb, the title and the sub-navigation, the current page marked. */
+function SettingsHeader({ current, navigate }: { current: string; navigate: (p: string) => void }) {
+  const title = SETTINGS_PAGES.find((p) => p.href === current)?.title ?? '';
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <ol>
+          <li>Settings</li>
+          <li>
+            <a
+              href={current}
+              aria-current="page"
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(current);
+              }}
+            >
+              {title}
+            </a>
+          </li>
+        </ol>
+      </nav>
+      <div className="page-head">
+        <div>
+          <h1>Settings</h1>
+          <SettingsNav current={current} navigate={navigate} />
+        </div>
+      </div>
+    </>
+  );
+}
+
 /** The Settings sub-navigation: one link per page, the current one marked. */
 function SettingsNav({ current, navigate }: { current: string; navigate: (p: string) => void }) {
   const link = (href: string, text: string) => (
     <a
+      key={href}
       href={href}
       aria-current={current === href ? 'page' : undefined}
       onClick={(e) => {
@@ -136,9 +176,7 @@ function SettingsNav({ current, navigate }: { current: string; navigate: (p: str
   );
   return (
     <nav aria-label="Settings sections" className="subnav">
-      {link(PAGE, 'SIEM Forwarding')}
-      {link(NOTIFICATIONS, 'Notifications')}
-      {link(ACTIVITY, 'Activity')}
+      {SETTINGS_PAGES.map((p) => link(p.href, p.title))}
     </nav>
   );
 }
@@ -146,22 +184,7 @@ function SettingsNav({ current, navigate }: { current: string; navigate: (p: str
 function Notifications({ orgId, navigate }: { orgId: string; navigate: (p: string) => void }) {
   return (
     <div className="page">
-      <nav aria-label="Breadcrumb" className="breadcrumb">
-        <ol>
-          <li>Settings</li>
-          <li>
-            <a href={NOTIFICATIONS} aria-current="page">
-              Notifications
-            </a>
-          </li>
-        </ol>
-      </nav>
-      <div className="page-head">
-        <div>
-          <h1>Settings</h1>
-          <SettingsNav current={NOTIFICATIONS} navigate={navigate} />
-        </div>
-      </div>
+      <SettingsHeader current={NOTIFICATIONS} navigate={navigate} />
       <section aria-labelledby="notifications-title" className="section">
         <h2 id="notifications-title">Notifications</h2>
         <NotificationSettings orgId={orgId} />
@@ -171,32 +194,9 @@ function Notifications({ orgId, navigate }: { orgId: string; navigate: (p: strin
 }
 
 function ActivityPage({ orgId, navigate }: { orgId: string; navigate: (p: string) => void }) {
-  // Destination names for the list; a deleted destination shows its id.
-  const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
-  useEffect(() => {
-    destinationsApi(orgId)
-      .list()
-      .then((list) => setNames(new Map(list.map((d) => [d.destination_id, d.name ?? d.destination_id]))))
-      .catch(() => undefined);
-  }, [orgId]);
   return (
     <div className="page">
-      <nav aria-label="Breadcrumb" className="breadcrumb">
-        <ol>
-          <li>Settings</li>
-          <li>
-            <a href={ACTIVITY} aria-current="page">
-              Activity
-            </a>
-          </li>
-        </ol>
-      </nav>
-      <div className="page-head">
-        <div>
-          <h1>Settings</h1>
-          <SettingsNav current={ACTIVITY} navigate={navigate} />
-        </div>
-      </div>
+      <SettingsHeader current={ACTIVITY} navigate={navigate} />
       <section aria-labelledby="activity-title" className="section">
         <h2 id="activity-title">Activity</h2>
         <p className="muted">
@@ -204,7 +204,7 @@ function ActivityPage({ orgId, navigate }: { orgId: string; navigate: (p: string
           {' ('}
           <code>event.dataset: aegis.audit_stream</code>). Field names only, never values.
         </p>
-        <Activity orgId={orgId} names={names} />
+        <Activity orgId={orgId} />
       </section>
     </div>
   );
@@ -220,7 +220,7 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
   // Background replays started from this page (Send history, Replay a time range): the card follows each.
   const [replays, setReplays] = useState<Record<string, string>>({});
   const followReplay = (destinationId: string, replayId: string) => setReplays((r) => ({ ...r, [destinationId]: replayId }));
-  const [stats, setStats] = useState<Map<string, HourStat[]> | null>(null);
+  const [stats, setStats] = useState<Map<string, CardStats> | null>(null);
 
   // Refreshes overlap (the 15 s tick, a dialog's change, a click): only the latest one started may set
   // the cards, or a slow earlier answer would bring back a state from before the change (e.g. Disabled
@@ -229,11 +229,21 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
   const refresh = useCallback(async () => {
     const generation = ++refreshGeneration.current;
     try {
-      // The cards' charts come in one request per page of destinations, beside the list itself.
-      const [list, charts] = await Promise.all([api.list(), api.allStats().catch(() => new Map<string, HourStat[]>())]);
+      // The cards' charts and running replays come in one request per page of destinations, beside the list itself.
+      const [list, charts] = await Promise.all([api.list(), api.allStats().catch(() => new Map<string, CardStats>())]);
       if (generation !== refreshGeneration.current) return;
       setDestinations(list);
       setStats(charts);
+      // A replay running when the page looked (started from the API, the CLI or another tab) is
+      // followed like one started here, until it ends and after (its card shows how it ended); a newer
+      // one running takes its place.
+      const running = [...charts].filter(([, s]) => s.running_replay_id !== null);
+      if (running.length > 0) {
+        setReplays((r) => {
+          const fresh = running.filter(([id, s]) => r[id] !== s.running_replay_id);
+          return fresh.length === 0 ? r : { ...r, ...Object.fromEntries(fresh.map(([id, s]) => [id, s.running_replay_id!])) };
+        });
+      }
       setLoadError(null);
     } catch (e) {
       if (e instanceof Error && 'status' in e && (e as { status: number }).status === 401) onSignedOut();
@@ -291,22 +301,7 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
 
   return (
     <div className="page">
-      <nav aria-label="Breadcrumb" className="breadcrumb">
-        <ol>
-          <li>Settings</li>
-          <li>
-            <a href={PAGE} aria-current="page" onClick={(e) => { e.preventDefault(); navigate(PAGE); }}>
-              SIEM Forwarding
-            </a>
-          </li>
-        </ol>
-      </nav>
-      <div className="page-head">
-        <div>
-          <h1>Settings</h1>
-          <SettingsNav current={PAGE} navigate={navigate} />
-        </div>
-      </div>
+      <SettingsHeader current={PAGE} navigate={navigate} />
 
       <section aria-labelledby="siem-title" className="section">
         <div className="section-head">
@@ -354,7 +349,7 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
                   key={d.destination_id}
                   api={api}
                   destination={d}
-                  hours={stats ? (stats.get(d.destination_id) ?? []) : null}
+                  hours={stats ? (stats.get(d.destination_id)?.hours ?? []) : null}
                   editHref={editPath(d.destination_id)}
                   onEdit={(e) => {
                     e.preventDefault();

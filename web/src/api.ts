@@ -16,7 +16,7 @@ import type {
 } from '../../src/api/schemas/destinationReads.js';
 import type { NotificationSettingsView, PutNotificationSettingsBody } from '../../src/api/schemas/notifications.js';
 import type { ActivityEntry, ActivityPage } from '../../src/api/schemas/activity.js';
-import type { RangeReplayResult, ReplayDoneView, ReplayListView, ReplayView } from '../../src/api/schemas/replays.js';
+import type { RangeReplayResult, ReplayDoneView, ReplayView } from '../../src/api/schemas/replays.js';
 import type { SessionView } from '../../src/api/schemas/session.js';
 
 export type Destination = DestinationView;
@@ -30,6 +30,9 @@ export type PatchBody = PatchDestinationBody;
 
 /** The delivery log's filters; `limit` is a number here and text on the wire (query strings). */
 export type AttemptQuery = Omit<AttemptsQuery, 'limit'> & { limit?: number };
+
+/** What the page reads for each card in one request per page of destinations (GET …/stats). */
+export type CardStats = Omit<StatsPage['stats'][number], 'destination_id'>;
 
 export class ApiError extends Error {
   constructor(
@@ -105,11 +108,11 @@ export function destinationsApi(orgId: string) {
   return {
     /** Every destination of the organization, a page (of up to 500) at a time. */
     list: () => allPages<Destination>((cursor) => page<DestinationsPage>(base, cursor).then((p) => ({ items: p.destinations, next: p.next_cursor }))),
-    /** Every card's chart in one request per page of 500 destinations, not one request per card. */
+    /** Every card's chart and running replay in one request per page of 500 destinations, not requests per card. */
     allStats: async () =>
       new Map(
         (await allPages((cursor) => page<StatsPage>(`${base}/stats`, cursor).then((p) => ({ items: p.stats, next: p.next_cursor })))).map(
-          (s) => [s.destination_id, s.hours] as const,
+          (s): [string, CardStats] => [s.destination_id, { hours: s.hours, running_replay_id: s.running_replay_id }],
         ),
       ),
     get: (id: string) => call<Destination>('GET', one(id)),
@@ -121,7 +124,6 @@ export function destinationsApi(orgId: string) {
     replay: (id: string) => call<ReplayDoneView>('POST', `${one(id)}/replay`, {}),
     replayRange: (id: string, from: Date, to: Date) =>
       call<RangeReplayResult>('POST', `${one(id)}/replay`, { from: from.toISOString(), to: to.toISOString() }),
-    listReplays: (id: string, limit: number) => call<ReplayListView>('GET', `${one(id)}/replays?limit=${limit}`),
     getReplay: (id: string, replayId: string) => call<Replay>('GET', `${one(id)}/replays/${encodeURIComponent(replayId)}`),
     cancelReplay: (id: string, replayId: string) => call<Replay>('POST', `${one(id)}/replays/${encodeURIComponent(replayId)}/cancel`),
     attempts: (id: string, q: AttemptQuery) => {

@@ -27,7 +27,7 @@ export function activityRoutes(app: TypedApp, ctx: AppContext): void {
         before: q.cursor === undefined ? null : decodeCursor(q.cursor),
       });
       return {
-        activity: page.events.map(({ id, occurredAt, payload }): ActivityEntry => ({
+        activity: page.events.map(({ id, occurredAt, payload, destinationName }): ActivityEntry => ({
           event_id: id,
           occurred_at: occurredAt.toISOString(),
           action: payload.event.action,
@@ -36,6 +36,7 @@ export function activityRoutes(app: TypedApp, ctx: AppContext): void {
           actor_id: payload.aegis.actor_id,
           destination_id: payload.aegis.destination_id ?? null,
           siem: payload.aegis.siem ?? null,
+          destination_name: destinationName,
           changed_fields: payload.aegis.changed_fields,
           summary: payload.aegis.summary,
         })),

@@ -21,6 +21,7 @@ import { probeDestination } from '../../delivery/probe.js';
 import { listFailedEvents } from '../../queue/deadLetters.js';
 import { replayDeadLetters } from '../../destinations/replay.js';
 import { requestRangeReplay } from '../../replays/service.js';
+import { runningReplayIds } from '../../replays/repository.js';
 import { ReplayAccepted, ReplayDone } from '../schemas/replays.js';
 import { destinationStats, destinationsStats } from '../../queue/stats.js';
 import { listDestinationIdsPage, type DestinationPageKey } from '../../destinations/repository.js';
@@ -36,7 +37,7 @@ const tags = ['forwarding-destinations'];
 const base = '/api/orgs/:org_id/forwarding-destinations';
 
 export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
-  const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations, limits: ctx.config.orgLimits, signingOverlapHours: ctx.config.signingOverlapHours, maxHoldHours: ctx.config.maxHoldHours };
+  const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations, limits: ctx.config.orgLimits, signingOverlapHours: ctx.config.signingOverlapHours, maxHoldHours: ctx.config.maxHoldHours, router: ctx.filterRouter };
   const probeLimiter = new svc.ProbeRateLimiter();
   const orgProbeLimiter = new svc.ProbeRateLimiter(30, 60_000, 'organization');
 
@@ -107,7 +108,7 @@ export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
     schema: {
       tags,
       summary: 'Delivered and failed events per hour over the last 24 hours, for a page of destinations',
-      description: 'Pages like the list (same order, `limit` default 100 up to 500, `cursor` from either answer), so a page of cards needs one request for its charts.',
+      description: 'Pages like the list (same order, `limit` default 100 up to 500, `cursor` from either answer), so a page of cards needs one request for its charts and for the background replays they follow.',
       security: SECURITY.apiRead,
       params: OrgParams,
       querystring: DestinationsPageQuery,
@@ -116,8 +117,11 @@ export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
     handler: async (req) => {
       const { org_id } = req.params;
       const { ids, next } = await listDestinationIdsPage(ctx.db, org_id, pageOf(req.query));
-      const byId = await destinationsStats(ctx.db, org_id, ids);
-      return { stats: ids.map((id) => ({ destination_id: id, hours: byId.get(id) ?? [] })), next_cursor: next ? encodeDestinationsCursor(next) : null };
+      const [byId, replaying] = await Promise.all([destinationsStats(ctx.db, org_id, ids), runningReplayIds(ctx.db, org_id, ids)]);
+      return {
+        stats: ids.map((id) => ({ destination_id: id, hours: byId.get(id) ?? [], running_replay_id: replaying.get(id) ?? null })),
+        next_cursor: next ? encodeDestinationsCursor(next) : null,
+      };
     },
   });
 
@@ -188,6 +192,7 @@ export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
         orgId: p.org_id,
         actor: actorOf(req),
         changes: [{ action: 'test_sent', changedFields: [], destination: { id: p.destination_id, siem: dest.siem }, outcome: result.ok ? 'success' : 'failure' }],
+        router: ctx.filterRouter,
       });
       ctx.wakeLocalWorker();
       req.log.info({ destination_id: p.destination_id, ok: result.ok, status_code: result.status_code }, 'test probe');
@@ -251,6 +256,7 @@ export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
           orgId: p.org_id,
           actor: actorOf(req),
           changes: [{ action: 'replay_requested', changedFields: Object.keys(body).sort(), destination: { id: p.destination_id, siem: target.siem } }],
+          router: ctx.filterRouter,
         });
       if (range) {
         const replayDeps = { db: ctx.db, limits: ctx.config.replays, retentionDays: ctx.config.retentionDays };

@@ -7,7 +7,6 @@ import { AppError, invalid } from '../../errors.js';
 import { runPreflight, recordAgentDecisions, MAX_INPUT_BYTES, MAX_BATCH } from '../../events/record.js';
 import { pullEvents, START } from '../../events/pull.js';
 import { decodePullCursor, encodePullCursor, MAX_CURSOR_LENGTH } from '../../events/pullCursor.js';
-import { FilterRouter } from '../../filters/router.js';
 
 const isObject = (x: unknown): x is object => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -39,7 +38,7 @@ function refuseUnreadable(req: { validationError?: Error & { validationContext?:
 
 export function eventRoutes(app: TypedApp, ctx: AppContext): void {
   // Destination filters compiled once and reused across requests (filters/router.ts).
-  const router = new FilterRouter();
+  const router = ctx.filterRouter;
   app.post('/api/orgs/:org_id/preflight', {
     // 1 MiB of text can take up to 4 MiB as UTF-8 JSON; the input limit itself is checked in bytes.
     bodyLimit: 5 * MAX_INPUT_BYTES,

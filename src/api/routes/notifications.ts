@@ -10,7 +10,7 @@ const path = '/api/orgs/:org_id/notification-settings';
 
 /** Where an organization's alerts go (docs/alerts.md). */
 export function notificationRoutes(app: TypedApp, ctx: AppContext): void {
-  const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations, emailAvailable: ctx.config.alerts.smtpUrl !== null };
+  const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations, emailAvailable: ctx.config.alerts.smtpUrl !== null, router: ctx.filterRouter };
 
   app.get(path, {
     schema: {

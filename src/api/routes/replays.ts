@@ -3,7 +3,7 @@ import type { AppContext } from '../context.js';
 import type { TypedApp } from '../typed.js';
 import { DestinationParams, errors, readErrors, SECURITY, writeErrors } from '../schemas/common.js';
 import { ReplayList, ReplayListQuery, ReplayParams } from '../schemas/replays.js';
-import { getDestinationView } from '../../destinations/service.js';
+import { assertDestinationExists } from '../../destinations/service.js';
 import { cancelRangeReplay, getReplayView, listReplayViews } from '../../replays/service.js';
 
 const tags = ['forwarding-destinations'];
@@ -11,8 +11,6 @@ const base = '/api/orgs/:org_id/forwarding-destinations/:destination_id/replays'
 
 /** Background range replays (docs/history.md): follow, list and cancel. POST .../replay starts one. */
 export function replayRoutes(app: TypedApp, ctx: AppContext): void {
-  const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations, limits: ctx.config.orgLimits, signingOverlapHours: ctx.config.signingOverlapHours };
-
   app.get(base, {
     schema: {
       tags,
@@ -25,7 +23,7 @@ export function replayRoutes(app: TypedApp, ctx: AppContext): void {
     handler: async (req) => {
       const p = req.params;
       const q = req.query;
-      await getDestinationView(deps, p.org_id, p.destination_id); // 404 for an unknown destination
+      await assertDestinationExists(ctx.db, p.org_id, p.destination_id); // 404 for an unknown destination
       return { replays: await listReplayViews(ctx.db, p.org_id, p.destination_id, q.limit === undefined ? 20 : Number(q.limit)) };
     },
   });

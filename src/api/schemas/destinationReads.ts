@@ -39,7 +39,13 @@ export const HourStat = Type.Object({ hour: Type.String({ format: 'date-time' })
 export type HourStat = Static<typeof HourStat>;
 export const DestinationStats = Type.Object({ hours: Type.Array(HourStat, { description: 'The last 24 hours, oldest first.' }) });
 export const StatsPage = Type.Object({
-  stats: Type.Array(Type.Object({ destination_id: Type.String(), hours: Type.Array(HourStat) })),
+  stats: Type.Array(
+    Type.Object({
+      destination_id: Type.String(),
+      hours: Type.Array(HourStat),
+      running_replay_id: Type.Union([Type.String(), Type.Null()], { description: 'The newest background range replay still running for it (GET .../replays/{replay_id}), or null.' }),
+    }),
+  ),
   next_cursor: NextCursor,
 });
 export type StatsPage = Static<typeof StatsPage>;

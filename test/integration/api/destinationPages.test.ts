@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 
-type Stat = { destination_id: string; hours: { hour: string; delivered: number; failed: number }[] };
+type Stat = { destination_id: string; hours: { hour: string; delivered: number; failed: number }[]; running_replay_id: string | null };
 
 describe.each(DB_KINDS)('destinations list pages and bulk stats (%s)', (kind) => {
   let tdb: TestDb;
@@ -101,6 +101,18 @@ describe.each(DB_KINDS)('destinations list pages and bulk stats (%s)', (kind) =>
     expect(sum(stats[0]!)).toEqual({ delivered: 8, failed: 2 });
     expect(sum(stats[3]!)).toEqual({ delivered: 4, failed: 0 });
     expect(sum(stats[1]!)).toEqual({ delivered: 0, failed: 0 });
+    // Each card's running background replay comes in the same answer (none here yet).
+    for (const s of stats) expect(s.running_replay_id).toBeNull();
+    await tdb.db.query(
+      // The running one is leased to another process, so this service's replay runner leaves it running.
+      `INSERT INTO replays (org_id, id, destination_id, window_from, window_to, start_at, created_by, status, claim_id, lease_until)
+       VALUES ($1, 'rpl_done0000000000000000', $2, now() - interval '2 hours', now(), now() - interval '2 hours', 'api_key', 'done', NULL, NULL),
+              ($1, 'rpl_running0000000000000', $2, now() - interval '1 hour', now(), now() - interval '1 hour', 'api_key', 'running', 'elsewhere', now() + interval '1 hour')`,
+      [org.orgId, ids[1]],
+    );
+    const withReplay = (await get(`${base()}/stats?limit=3`)).body.stats as Stat[];
+    expect(withReplay.map((s) => s.running_replay_id)).toEqual([null, 'rpl_running0000000000000', null]);
+    await tdb.db.query(`DELETE FROM replays WHERE org_id = $1`, [org.orgId]);
     // The list's cursor works for the stats too (same order and keys).
     const listPage = await get(`${base()}?limit=3`);
     const viaList = await get(`${base()}/stats?limit=3&cursor=${listPage.body.next_cursor}`);

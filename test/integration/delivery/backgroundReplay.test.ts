@@ -175,7 +175,7 @@ describe.each(DB_KINDS)('background range replay (%s)', (kind) => {
     const big = await replay(capped, org3.apiKey, d3.path);
     expect(big.status, big.text).toBe(409);
     expect(big.body.error).toMatchObject({ code: 'limit_reached' });
-    expect(big.body.error.message).toMatch(new RegExp(`holds ${EVENTS} recorded events.*AEGIS_MAX_REPLAY_EVENTS = ${EVENTS - 1}`));
+    expect(big.body.error.message).toMatch(new RegExp(`holds more than ${EVENTS - 1} recorded events.*AEGIS_MAX_REPLAY_EVENTS = ${EVENTS - 1}`));
     expect(await jobRows(tdb.db, d3.id)).toHaveLength(0);
     await capped.stop();
   });

@@ -272,6 +272,14 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     const elastic = await call('POST', base(), { siem: 'elastic', url: `${r.url}/_bulk`, auth: sentinelBody(r, clients.sentinel).auth });
     expect(elastic.status).toBe(400);
     expect(elastic.body.error.message).toMatch(/^auth: /);
+    // A tenant and an Entra ID token URL of another tenant: one of them would be shown, the other used.
+    const otherTenant = 'contoso.onmicrosoft.com';
+    const contradiction = await call('POST', base(), {
+      ...sentinelBody(r, clients.sentinel),
+      auth: { ...sentinelBody(r, clients.sentinel).auth, tenant_id: '72f988bf-86f1-41af-91ab-2d7cd011db47', token_url: `https://login.microsoftonline.com/${otherTenant}/oauth2/v2.0/token` },
+    });
+    expect(contradiction.status, contradiction.text).toBe(400);
+    expect(contradiction.body.error.message).toMatch(/^auth\.tenant_id: .*token_url asks tenant contoso\.onmicrosoft\.com/);
   });
 
   it('custom webhook with auth oauth2_client_credentials (client_secret_basic, a scope): one event per POST with the token', async () => {

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { activityApi, errorText, type ActivityEntry } from '../api.js';
+import { ACTOR_LABEL } from '../../../src/trail/actors.js';
 
 /** What each trail action reads as in the list. */
 const ACTION_TEXT: Record<ActivityEntry['action'], string> = {
@@ -14,13 +15,14 @@ const ACTION_TEXT: Record<ActivityEntry['action'], string> = {
   replay_requested: 'Requested a replay',
   test_sent: 'Sent a test event',
   notification_settings_changed: 'Changed notification settings',
+  encryption_key_rotated: 'Re-encrypted stored secrets',
 };
 
 /**
  * Settings -> Activity: the configuration trail, who changed what and when, newest first. The same
  * events go to every enabled SIEM destination; field names only, never values.
  */
-export function Activity({ orgId, names }: { orgId: string; names: ReadonlyMap<string, string> }) {
+export function Activity({ orgId }: { orgId: string }) {
   const api = useMemo(() => activityApi(orgId), [orgId]);
   const [entries, setEntries] = useState<ActivityEntry[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -70,13 +72,19 @@ export function Activity({ orgId, names }: { orgId: string; names: ReadonlyMap<s
                 </time>
               </td>
               <td>
-                {e.actor_type === 'api_key' ? 'API key' : 'Dashboard session'} <code>{e.actor_id}</code>
+                {ACTOR_LABEL[e.actor_type]} <code>{e.actor_id}</code>
               </td>
               <td>
                 {ACTION_TEXT[e.action]}
                 {e.outcome === 'failure' ? <span className="muted"> (did not get through)</span> : null}
               </td>
-              <td>{e.destination_id ? <span title={e.destination_id}>{names.get(e.destination_id) ?? e.destination_id}</span> : <span className="muted">Notifications</span>}</td>
+              <td>
+                {e.destination_id ? (
+                  <span title={e.destination_id}>{e.destination_name ?? e.destination_id}</span>
+                ) : (
+                  <span className="muted">{e.action === 'encryption_key_rotated' ? 'Stored secrets' : 'Notifications'}</span>
+                )}
+              </td>
               <td>{e.changed_fields.length > 0 ? e.changed_fields.map((f) => <code key={f} className="field-name">{f}</code>) : <span className="muted">—</span>}</td>
             </tr>
           ))}

@@ -5,6 +5,7 @@ import { Modal } from './Modal.js';
 import { DestinationFields, cleanOptions, effectiveHeaderName, initialForm, type FormState } from './DestinationFields.js';
 import { TestResultPanel } from './TestResultPanel.js';
 import { sentinelRequest } from './SentinelFields.js';
+import { emptyOAuth2Form, OAuth2Fields, oauth2Request, type OAuth2Form } from './OAuth2Fields.js';
 import { FilterEditor, draftFilter, draftFrom, type FilterDraft } from './FilterEditor.js';
 import { FormatChoice } from './FormatChoice.js';
 import { DEFAULT_OUTPUT_FORMAT, type OutputFormat } from '../../../src/siem/outputFormat.js';
@@ -39,6 +40,8 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
   const [form, setForm] = useState<FormState>(() => initialForm('splunk_hec'));
   const [filterDraft, setFilterDraft] = useState<FilterDraft>(() => draftFrom(null));
   const [format, setFormat] = useState<OutputFormat>(DEFAULT_OUTPUT_FORMAT);
+  // A custom webhook's optional OAuth2 client credentials (Sentinel's are part of its own fields).
+  const [oauth2, setOAuth2] = useState<OAuth2Form>(emptyOAuth2Form);
   const [saved, setSaved] = useState<Destination | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -88,13 +91,19 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
     const value = sentinel ? '' : applyPrefix(form.siem, form.credential);
     const header = effectiveHeaderName(form);
     const name = form.name.trim();
+    const custom = form.siem === 'custom' && oauth2.on ? oauth2Request(oauth2, { secretStored: false, staticAuthorization: value !== '' && header.toLowerCase() === 'authorization' }) : null;
+    if (custom && 'problem' in custom) {
+      setError(custom.problem);
+      return;
+    }
+    const auth = sentinel ? sentinel.auth : (custom?.auth ?? null);
     const body = {
       url: sentinel ? sentinel.url : form.url.trim(),
       options: cleanOptions(form.options),
       filter: filter.filter,
       format,
       ...(value !== '' && header !== '' ? { auth_header_name: header, auth_header_value: value } : {}),
-      ...(sentinel ? { auth: sentinel.auth } : {}),
+      ...(auth ? { auth } : {}),
     };
     setStep(2);
     try {
@@ -106,6 +115,8 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
           name: name === '' ? null : name,
           // An emptied credential field after a failed test removes the stored one.
           ...(!sentinel && value === '' && saved.auth_header_configured ? { auth_header_value: '' } : {}),
+          // OAuth2 switched off after a failed test removes what the first save stored.
+          ...(!auth && saved.auth ? { auth: null } : {}),
         });
       } else {
         dest = await api.create({ ...body, ...(name !== '' ? { name } : {}), siem: form.siem, enabled: false });
@@ -204,6 +215,7 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
           ) : null}
           {/* Keyed by SIEM: choosing another SIEM starts a fresh form, untouched. */}
           <DestinationFields key={form.siem} form={form} onChange={setForm} withCredential showAllHints={attempted} />
+          {form.siem === 'custom' ? <OAuth2Fields form={oauth2} onChange={setOAuth2} /> : null}
           <FormatChoice value={format} onChange={setFormat} />
           <FilterEditor api={api} draft={filterDraft} onChange={setFilterDraft} />
           {error ? (

@@ -1,4 +1,3 @@
-import { useEffect, useState } from 'react';
 import { isSiemId, SIEM_PRESETS } from '../../../src/siem/catalog.js';
 import { isOutputFormat, OUTPUT_FORMAT_INFO } from '../../../src/siem/outputFormat.js';
 import type { Destination, DestinationsApi, HourStat } from '../api.js';
@@ -24,27 +23,13 @@ interface Props {
   onFailedEvents: () => void;
   onDelete: () => void;
   onReplayRange: () => void;
-  /** A background replay started from this page, followed on the card. */
+  /** A background replay followed on the card: started from this page, or found running when the page loaded. */
   replayId: string | null;
   onReplayFinished: () => void;
   busy: boolean;
 }
 
 export function DestinationCard({ api, destination: d, hours, editHref, onEdit, logHref, onOpenLog, onResume, onToggle, onFailedEvents, onDelete, onReplayRange, replayId, onReplayFinished, busy }: Props) {
-  // A replay already running when the page opened (started from the API, the CLI or another tab).
-  const [runningReplay, setRunningReplay] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    api
-      .listReplays(d.destination_id, 1)
-      .then((r) => live && r.replays[0]?.status === 'running' && setRunningReplay(r.replays[0].replay_id))
-      .catch(() => undefined);
-    return () => {
-      live = false;
-    };
-  }, [api, d.destination_id]);
-  const followed = replayId ?? runningReplay;
-
   const siemLabel = isSiemId(d.siem) ? SIEM_PRESETS[d.siem].label : d.siem;
   // The user's name when there is one (two Splunk destinations are then told apart), else the SIEM.
   const label = d.name ?? siemLabel;
@@ -130,7 +115,7 @@ export function DestinationCard({ api, destination: d, hours, editHref, onEdit, 
         </div>
       ) : null}
       <DeliveryChart hours={hours} />
-      {followed ? <ReplayProgress api={api} destinationId={d.destination_id} replayId={followed} withCancel onFinished={onReplayFinished} /> : null}
+      {replayId ? <ReplayProgress api={api} destinationId={d.destination_id} replayId={replayId} withCancel onFinished={onReplayFinished} /> : null}
       <div className="card-actions">
         <a href={editHref} onClick={onEdit} className="button-secondary small">
           Edit<span className="visually-hidden"> destination {label}</span>

@@ -8,6 +8,7 @@ import { FilterEditor, draftFilter, draftFrom, type FilterDraft } from './Filter
 import { FormatChoice } from './FormatChoice.js';
 import { isOutputFormat, type OutputFormat } from '../../../src/siem/outputFormat.js';
 import { sentinelFormFrom, sentinelRequest } from './SentinelFields.js';
+import { OAuth2Fields, oauth2FormFrom, oauth2Request, type OAuth2Form } from './OAuth2Fields.js';
 
 interface Props {
   api: DestinationsApi;
@@ -54,6 +55,9 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
   const [form, setForm] = useState<FormState>(() => formFrom(destination));
   const [filterDraft, setFilterDraft] = useState<FilterDraft>(() => draftFrom(destination.filter));
   const [format, setFormat] = useState<OutputFormat>(() => (isOutputFormat(destination.format) ? destination.format : 'ecs'));
+  // A custom webhook's OAuth2 client credentials; remounted after each save (a rotation then closes).
+  const [oauth2, setOAuth2] = useState<OAuth2Form>(() => oauth2FormFrom(destination));
+  const [saves, setSaves] = useState(0);
   const [rotating, setRotating] = useState(false);
   const [confirmRemove, setConfirmRemove] = useState(false);
   const [newCredential, setNewCredential] = useState('');
@@ -105,8 +109,16 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
       setMessage({ kind: 'error', text: filter.error });
       return;
     }
+    const header = effectiveHeaderName(form) || (rotating ? 'Authorization' : '');
+    // Custom webhooks: OAuth2 on sends its settings (the secret only when a new one was typed); off removes stored ones.
+    const staticAuthorization = header.toLowerCase() === 'authorization' && (rotating ? rotatingWith !== '' : dest.auth_header_configured);
+    const custom =
+      form.siem !== 'custom' ? null : oauth2.on ? oauth2Request(oauth2, { secretStored: dest.auth?.client_secret_configured === true, staticAuthorization }) : dest.auth ? { auth: null } : null;
+    if (custom && 'problem' in custom) {
+      setMessage({ kind: 'error', text: custom.problem });
+      return;
+    }
     return run(async () => {
-      const header = effectiveHeaderName(form) || (rotating ? 'Authorization' : '');
       const name = form.name.trim();
       const sentinel = form.sentinel ? sentinelRequest(form, rotating ? newCredential : '') : null;
       const d = await api.patch(dest.destination_id, {
@@ -120,6 +132,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
           : {
               ...(header !== '' && (dest.auth_header_configured || rotating || form.siem === 'custom') ? { auth_header_name: header } : {}),
               ...(rotating ? { auth_header_value: rotatingWith } : {}),
+              ...(custom ? { auth: custom.auth } : {}),
             }),
       });
       if (rotating) {
@@ -127,8 +140,10 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
         setNewCredential('');
         setAttempted(false);
       }
+      setOAuth2(oauth2FormFrom(d));
+      setSaves((n) => n + 1);
       return d;
-    }, rotating ? 'Changes saved. The new credential is stored encrypted.' : 'Changes saved.');
+    }, rotating || oauth2.secret !== '' ? 'Changes saved. The new credential is stored encrypted.' : 'Changes saved.');
   };
 
   const remove = () =>
@@ -170,13 +185,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
       >
         <DestinationFields form={form} onChange={setForm} withCredential={false} showAllHints />
         <FormatChoice value={format} onChange={setFormat} />
-        {dest.auth && !info.oauth2 ? (
-          <p className="note" data-testid="oauth2-note">
-            OAuth2 client credentials: client <code>{dest.auth.client_id}</code> at <code>{dest.auth.token_url}</code>
-            {dest.auth.client_secret_configured ? ', client secret present (encrypted)' : ''}. Change them through the API (<code>auth</code>,
-            docs/siem/custom.md).
-          </p>
-        ) : null}
+        {form.siem === 'custom' ? <OAuth2Fields key={saves} form={oauth2} onChange={setOAuth2} secretStored={dest.auth?.client_secret_configured === true} /> : null}
         <FilterEditor api={api} draft={filterDraft} onChange={setFilterDraft} />
 
         <div className="field">
