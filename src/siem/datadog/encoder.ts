@@ -1,6 +1,7 @@
 // Datadog Logs: JSON array of log items to https://http-intake.logs.<site>/api/v2/logs.
 import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
 import { isRecord, optionString, parseJson, prefixBody, wholeVerdict } from '../types.js';
+import { DATADOG_DEFAULT_SERVICE, DATADOG_DEFAULT_SOURCE } from './form.js';
 
 function tagValue(v: string): string {
   // Datadog tags: no commas (the separator) and no spaces.
@@ -27,11 +28,11 @@ export const DATADOG_ITEM_ATTRIBUTES = ['ddsource', 'service', 'ddtags', 'hostna
  */
 function item(event: SiemEvent, ctx: EncodeContext): string {
   return prefixBody(event, ctx, {
-    ddsource: optionString(ctx.options, 'source') ?? 'aegis',
+    ddsource: optionString(ctx.options, 'source') ?? DATADOG_DEFAULT_SOURCE,
     ddtags: datadogTags(event, ctx),
     hostname: ctx.hostname,
     message: event.aegis.summary,
-    service: optionString(ctx.options, 'service') ?? 'aegis-audit-stream',
+    service: optionString(ctx.options, 'service') ?? DATADOG_DEFAULT_SERVICE,
   } satisfies Record<(typeof DATADOG_ITEM_ATTRIBUTES)[number], unknown>);
 }
 

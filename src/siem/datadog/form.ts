@@ -4,6 +4,10 @@
 import { defineForm, type FormatHint, type FormatHintInput, type SiemUrlChoice } from '../form.js';
 import { expectHeaderName } from '../hintKit.js';
 
+/** What the encoder sends as service and ddsource when the options are empty; the form shows them as defaults. */
+export const DATADOG_DEFAULT_SERVICE = 'aegis-audit-stream';
+export const DATADOG_DEFAULT_SOURCE = 'aegis';
+
 export const DATADOG_SITES: readonly SiemUrlChoice[] = [
   { id: 'datadoghq.com', label: 'US1 (datadoghq.com)', url: datadogIntakeUrl('datadoghq.com') },
   { id: 'us3.datadoghq.com', label: 'US3 (us3.datadoghq.com)', url: datadogIntakeUrl('us3.datadoghq.com') },
@@ -106,6 +110,10 @@ export const datadogForm = defineForm({
   sites: DATADOG_SITES,
   docsPath: 'docs/siem/datadog.md',
   blurb: 'Logs intake, any site',
-  optionFields: [{ key: 'tags', label: 'Tags', help: 'Comma-separated, e.g. env:prod,team:security.' }],
+  optionFields: [
+    { key: 'tags', label: 'Tags', help: 'Comma-separated, e.g. env:prod,team:security.' },
+    { key: 'service', label: 'Service', help: '', default: DATADOG_DEFAULT_SERVICE },
+    { key: 'source', label: 'Source', help: 'Sent as ddsource.', default: DATADOG_DEFAULT_SOURCE },
+  ],
   hints: datadogHints,
 });

@@ -57,6 +57,11 @@ export const sumoLogicForm = defineForm({
     'Collection → your Hosted Collector → HTTP Logs & Metrics Source → Show URL. Paste the whole URL, token included.',
   docsPath: 'docs/siem/sumo_logic.md',
   blurb: 'HTTP Logs & Metrics Source',
-  optionFields: [{ key: 'category', label: 'Source category', help: 'Sent as X-Sumo-Category; empty keeps the source’s own.' }],
+  optionFields: [
+    { key: 'category', label: 'Source category', help: 'Sent as X-Sumo-Category; empty keeps the source’s own.' },
+    { key: 'sourceName', label: 'Source name', help: 'Sent as X-Sumo-Name; empty keeps the source’s own.' },
+    { key: 'sourceHost', label: 'Source host', help: 'Sent as X-Sumo-Host; empty keeps the source’s own.' },
+    { key: 'fields', label: 'Fields', help: 'Sent as X-Sumo-Fields: key=value pairs, comma-separated, e.g. env=prod,team=sec.' },
+  ],
   hints: sumoHints,
 });
