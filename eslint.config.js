@@ -12,6 +12,9 @@ const LAYER_TOP = {
 /**
  * A file `depth` folders below src/ in `layer` may import only within the layer and from `allowed`
  * (paths under src/, e.g. "db/"): any other import that climbs out of the layer is refused.
+ * @param {string} layer
+ * @param {number} depth
+ * @param {string[]} [allowed]
  */
 function outside(layer, depth, allowed = []) {
   const up = '\\.\\./'.repeat(depth);
