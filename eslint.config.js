@@ -3,6 +3,28 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+/** Nothing below the top imports src/cli, or src/api other than its schemas. */
+const LAYER_TOP = {
+  regex: '^(\\.\\./)+(cli/|api/(?!schemas/))',
+  message: 'src/api and src/cli are the top layer: nothing below imports them (src/api/schemas excepted).',
+};
+
+/**
+ * A file `depth` folders below src/ in `layer` may import only within the layer and from `allowed`
+ * (paths under src/, e.g. "db/"): any other import that climbs out of the layer is refused.
+ * @param {string} layer
+ * @param {number} depth
+ * @param {string[]} [allowed]
+ */
+function outside(layer, depth, allowed = []) {
+  const up = '\\.\\./'.repeat(depth);
+  const except = allowed.map((a) => `${a.replace(/[.]/g, '\\.')}${a.endsWith('/') ? '' : '$'}`);
+  return {
+    regex: `^${up}(?!${except.length ? `${except.join('|')}` : '$^'})`,
+    message: `src/${layer} imports ${allowed.length ? `only ${allowed.map((a) => `src/${a}`).join(', ')} beside` : 'nothing outside'} itself (layering, docs/ARCHITECTURE.md).`,
+  };
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', 'data/**', 'coverage/**', 'test-artifacts/**'] },
   js.configs.recommended,
@@ -21,6 +43,48 @@ export default tseslint.config(
       // Fastify handlers and hooks are async by convention, whether or not they await.
       '@typescript-eslint/require-await': 'off',
     },
+  },
+  // Layering (docs/ARCHITECTURE.md): src/api and src/cli sit on top and nothing below imports them
+  // (but for the request/response schemas in src/api/schemas, which the domain types derive from);
+  // src/queue speaks only to src/db; src/siem imports nothing else of ours. Tests may import anything.
+  // Paths are matched as written, relative to the importing file: each block names its folder depth.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/api/**', 'src/cli/**', 'src/service.ts', '**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [LAYER_TOP] }] },
+  },
+  {
+    files: ['src/queue/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [outside('queue', 1, ['db/'])] }] },
+  },
+  {
+    files: ['src/siem/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [outside('siem', 1)] }] },
+  },
+  {
+    files: ['src/siem/*/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [outside('siem', 2)] }] },
+  },
+  // Known exceptions, each to go with issue 9 (one SIEM per folder, one outcome model): listed one
+  // import at a time, so nothing new slips in beside them.
+  {
+    files: ['src/queue/enqueue.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [outside('queue', 1, ['db/', 'errors.js', 'filters/router.js'])] }] },
+  },
+  {
+    files: ['src/queue/settleJobs.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [outside('queue', 1, ['db/', 'destinations/repository.js'])] }] },
+  },
+  {
+    files: ['src/siem/types.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [outside('siem', 1, ['events/ocsf.js', 'events/contract.js', 'trail/contract.js'])] }] },
+  },
+  {
+    files: ['src/siem/catalog.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [outside('siem', 1, ['destinations/headerRules.js'])] }] },
   },
   {
     files: ['web/src/**/*.{ts,tsx}'],

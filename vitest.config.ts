@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/setup/sequencer.js';
 
 // One PGlite instance per test file (loaded from the run's migrated template); files run in parallel forks.
 export default defineConfig({
@@ -9,6 +10,8 @@ export default defineConfig({
     // One migrated PGlite database dumped per run: each file loads it instead of running initdb.
     globalSetup: ['test/setup/pgliteTemplate.ts'],
     pool: 'forks',
+    // The files known to run longest start first, so none of them starts last (test/setup/sequencer.ts).
+    sequence: { sequencer: LongestFirstSequencer },
     // Three on two cores: the suites spend much of their time waiting (HTTPS receivers, timers, child
     // processes), so a third file in flight uses time the first two leave idle.
     maxWorkers: 3,

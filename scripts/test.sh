@@ -5,11 +5,29 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-postgres.sh
 bash scripts/ensure-chromium.sh
-echo "== lint";      npx eslint .
-echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
-echo "== build";     npm run build --silent
 mkdir -p test-artifacts
 status=0
+# Lint, typecheck and build are independent single-threaded programs: side by side they keep both
+# cores busy (about half the time of one after the other). Each writes its own log, printed in order.
+step() {
+  local name=$1; shift
+  "$@" > "test-artifacts/$name.log" 2>&1
+}
+step lint npx eslint . &
+lint_pid=$!
+step typecheck npx tsc -p tsconfig.json --noEmit &
+typecheck_pid=$!
+step build npm run build --silent &
+build_pid=$!
+checks=0
+for name in lint typecheck build; do
+  pid_var="${name}_pid"
+  echo "== $name"
+  wait "${!pid_var}" || checks=1
+  cat "test-artifacts/$name.log"
+done
+# As before: a lint or type error stops here, before the suites.
+[ $checks -eq 0 ] || exit 1
 run() {
   local name=$1; shift
   echo "== $name"

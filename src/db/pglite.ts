@@ -15,7 +15,9 @@ export async function openPglite(dataDir?: string, opts: { loadDataDir?: Blob } 
   const pg = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}) });
   const asResult = <R>(r: { rows: unknown[]; affectedRows?: number }): QueryResult<R> => ({
     rows: r.rows as R[],
-    rowCount: r.affectedRows ?? r.rows.length,
+    // As pg's: rows returned for a SELECT (PGlite's affectedRows counts only INSERT/UPDATE/DELETE tags
+    // and is 0 for a SELECT), rows changed for a write without RETURNING.
+    rowCount: Math.max(r.affectedRows ?? 0, r.rows.length),
   });
   const db: Db = {
     kind: 'pglite',

@@ -337,7 +337,9 @@ export class Worker {
     }
     // A deleted destination's row waited for its farewell: settled now (delivered or dead-lettered),
     // it goes with its jobs and log. Kept while the farewell is still pending (a retry is scheduled).
-    if (row.deleted_at !== null) await purgeDeletedDestination(this.deps.db, due.orgId, due.id);
+    // Asked of the database, not of `row`: a delete that came while this runner was sending (its
+    // farewell delivered by the same runner) would otherwise leave the row to the hourly sweep.
+    await purgeDeletedDestination(this.deps.db, due.orgId, due.id);
   }
 
   /**

@@ -7,6 +7,7 @@ import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { ok, startReceiver, type Receiver } from '../support/httpsReceiver.js';
 import { eventIdsOf, seedEvents } from '../integration/delivery/support.js';
+import { eventAt, holdEvent, type EventGate } from '../support/eventGate.js';
 import { card, collectPageErrors, launchBrowser, screenshot, signIn, type Browser } from './support.js';
 
 const HISTORY = 60;
@@ -21,6 +22,7 @@ describe('Send history and Replay a time range, in headless Chromium', () => {
   let apiKey: string;
   let history: string[];
   let pageErrors: string[];
+  let gate: EventGate | null = null;
 
   beforeAll(async () => {
     tdb = await openTestDb('postgres');
@@ -35,6 +37,7 @@ describe('Send history and Replay a time range, in headless Chromium', () => {
     await signIn(page, svc, tdb.db, orgId);
   });
   afterAll(async () => {
+    await gate?.open();
     await browser?.close();
     await receiver?.close();
     await svc?.stop();
@@ -139,16 +142,27 @@ describe('Send history and Replay a time range, in headless Chromium', () => {
   });
 
   it('Cancel replay stops a long replay; the dialog says so and what was queued stays queued', async () => {
-    // A longer history: 150 more batches of 20, so the replay is still running when Cancel is clicked.
-    await seedEvents(tdb.db, orgId, 3000);
+    // A longer history (10 more batches of 20), and a gate on an event of the window's fourth batch:
+    // the replay waits there, still running, until Cancel has been clicked and is waiting behind it.
+    await seedEvents(tdb.db, orgId, 200);
     const list = await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations`, { apiKey });
     const dest = (list.body as { destination_id: string; url: string }[]).find((d) => d.url.endsWith('/history'))!;
+    // Their live deliveries first: a replay queues nothing (so would not reach the gate) for an event
+    // still pending.
+    const pending = async () =>
+      (await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND status = 'pending'`, [dest.destination_id])).rows[0]!.n;
+    await expect.poll(pending, { timeout: 60_000 }).toBe(0);
+    gate = await holdEvent(tdb.db, orgId, await eventAt(tdb.db, orgId, 3 * 20 + 5));
     await card(page, dest.destination_id).getByRole('button', { name: /^Replay a time range/ }).click();
     const dialog = page.getByRole('dialog', { name: 'Replay a time range' });
     await dialog.getByRole('button', { name: 'Replay', exact: true }).click();
     const progress = dialog.getByTestId('replay-progress');
     await progress.waitFor();
+    await expect.poll(() => gate!.waiting(), { timeout: 60_000 }).toBeGreaterThan(0);
     await dialog.getByRole('button', { name: 'Cancel replay' }).click();
+    // The cancel waits for the batch in progress (docs/history.md); then the batch may commit.
+    await expect.poll(() => gate!.waitingBehind(), { timeout: 60_000 }).toBeGreaterThan(0);
+    await gate.open();
     await expect.poll(() => progress.getAttribute('data-status'), { timeout: 60_000 }).toBe('cancelled');
     await expect(progress.textContent()).resolves.toMatch(/^Cancelled: \d+ events? queued before it stopped stay queued\./);
     await screenshot(page, 'replay-cancelled');

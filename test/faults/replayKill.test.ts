@@ -1,5 +1,5 @@
 // Issue 12: a background range replay survives its worker process being killed with SIGKILL mid-walk.
-// A real `aegis-stream start --role worker` process walks the replay; it is killed while running, and
+// A real `aegis-stream start --role worker` process walks the replay; it is killed mid-batch, and
 // another worker process takes the replay over when the lease (5 s) runs out and walks on from the
 // cursor the killed one last committed: every event queued once, no batch walked twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,14 +7,17 @@ import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { spawnWorker, stopWorkers, type WorkerProcess } from '../support/workerProcess.js';
 import { jobRows, seedEvents } from '../integration/delivery/support.js';
+import { eventAt, holdEvent, type EventGate } from '../support/eventGate.js';
 
 const BATCH = 50;
-const EVENTS = 3000; // 60 transactions: long enough to be killed in the middle, short enough on a busy machine
+// 20 transactions; where the worker is killed does not depend on the machine's speed (an event gate).
+const EVENTS = 1000;
 
 describe('faults: a range replay whose worker is killed (postgres)', () => {
   let tdb: TestDb;
   let api: TestService;
   const workers: WorkerProcess[] = [];
+  let gate: EventGate | null = null;
 
   beforeAll(async () => {
     tdb = await openTestDb('postgres');
@@ -22,6 +25,7 @@ describe('faults: a range replay whose worker is killed (postgres)', () => {
     api = await startTestService(tdb.db, { AEGIS_REPLAY_BATCH: String(BATCH) }, 'api');
   });
   afterAll(async () => {
+    await gate?.open();
     await stopWorkers(workers);
     await api?.stop();
     await tdb?.close();
@@ -48,13 +52,18 @@ describe('faults: a range replay whose worker is killed (postgres)', () => {
     expect(res.status, res.text).toBe(202);
     const id = res.body.replay_id as string;
 
+    // The API queued the first batch. The gate holds an event of the sixth: worker A commits
+    // batches two to five, then waits in the sixth with its transaction open, and is killed there.
+    gate = await holdEvent(tdb.db, org.orgId, await eventAt(tdb.db, org.orgId, 5 * BATCH + BATCH / 2));
     const a = worker();
-    await expect.poll(async () => (await progress(id)).scanned, { timeout: 60_000, interval: 20 }).toBeGreaterThanOrEqual(5 * BATCH);
+    await expect.poll(() => gate!.waiting(), { timeout: 60_000, interval: 50 }).toBeGreaterThan(0);
+    expect(await progress(id)).toMatchObject({ status: 'running', scanned: 5 * BATCH });
     a.kill('SIGKILL');
     await a.exited;
+    // The killed process's transaction never commits: its batch is walked again by the next worker.
+    await gate.open();
     const atKill = await progress(id);
-    expect(atKill.status).toBe('running');
-    expect(atKill.scanned).toBeLessThan(EVENTS);
+    expect(atKill).toMatchObject({ status: 'running', scanned: 5 * BATCH, queued: 5 * BATCH });
 
     const b = worker();
     await expect.poll(async () => (await progress(id)).status, { timeout: 150_000, interval: 200 }).toBe('done');

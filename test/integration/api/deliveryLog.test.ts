@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../support/waitFor.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { flap, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
@@ -39,12 +40,9 @@ describe.each(DB_KINDS)('delivery log API (%s)', (kind) => {
   });
   /** Waits until `n` requests to the destination got through (log rows without an error). */
   async function waitForDelivered(n: number): Promise<void> {
-    for (const until = Date.now() + 90_000; ; ) {
-      const { rows } = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM delivery_attempts WHERE destination_id = $1 AND error IS NULL', [id]);
-      if (rows[0]!.n >= n) return;
-      if (Date.now() > until) throw new Error(`only ${rows[0]!.n} of ${n} successful requests were logged`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const logged = async () =>
+      (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM delivery_attempts WHERE destination_id = $1 AND error IS NULL', [id])).rows[0]!.n;
+    await waitFor(`${n} successful requests logged`, logged, (logs) => logs >= n, { timeoutMs: 90_000, intervalMs: 250 });
   }
   afterAll(async () => {
     await svc?.stop();

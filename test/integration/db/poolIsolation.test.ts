@@ -41,14 +41,21 @@ describe('API and worker pools (postgres, --role all)', () => {
     // Ask the worker's handle for as many connections as the whole process may have (4): its pool
     // (4 - AEGIS_DB_API_CONNECTIONS = 3) gives three, and the fourth has to wait. Were the pools one,
     // all four would be taken and the requests below would wait for a connection (and fail).
-    for (let i = 0; i < 3; i++) held.push(service.workerDb.transaction(() => gate));
+    let entered = 0;
+    const hold = async () => {
+      entered++;
+      await gate;
+    };
+    for (let i = 0; i < 3; i++) held.push(service.workerDb.transaction(hold));
     let extraDone = false;
-    const extra = service.workerDb.transaction(() => gate).then(
+    const extra = service.workerDb.transaction(hold).then(
       () => (extraDone = true),
       () => (extraDone = true),
     );
     held.push(extra);
-    await new Promise((r) => setTimeout(r, 200));
+    // Three transactions hold a connection each (BEGIN sent): the worker's pool is full from here on.
+    await expect.poll(() => entered, { timeout: 30_000 }).toBeGreaterThanOrEqual(3);
+    expect(entered).toBe(3);
     expect(extraDone).toBe(false);
 
     const auth = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
@@ -60,6 +67,8 @@ describe('API and worker pools (postgres, --role all)', () => {
     expect(pf.status).toBe(200);
     const ready = await fetch(`${service.address}/readyz`);
     expect(ready.status).toBe(200);
+    // The fourth is still waiting for one of the worker's connections.
+    expect(entered).toBe(3);
     expect(extraDone).toBe(false);
     release();
     await expect.poll(() => extraDone, { timeout: 30_000 }).toBe(true);

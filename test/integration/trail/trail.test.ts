@@ -108,13 +108,16 @@ describe.each(DB_KINDS)('configuration trail (%s)', (kind) => {
   it('a disabled destination gets its notice after the request in flight, and nothing after it', async () => {
     const watcher = await receiver();
     let releasedAt = 0;
-    // The first live event hangs for a while: the disable happens while it is in flight.
+    // The first live event is held at the receiver until the test opens the gate: the disable happens,
+    // and its notice is queued, while that request is in flight.
     let held = false;
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (open = r));
     const subject = await receiver(async (req: ReceivedRequest) => {
       const e = JSON.parse(req.body.toString('utf8')) as { event: { dataset: string } };
       if (e.event.dataset === 'aegis.preflight' && !held) {
         held = true;
-        await new Promise((r) => setTimeout(r, 1500));
+        await gate;
         releasedAt = Date.now();
       }
       return { status: 200, body: 'ok' };
@@ -125,6 +128,11 @@ describe.each(DB_KINDS)('configuration trail (%s)', (kind) => {
     await preflight();
     await expect.poll(() => held, WAIT).toBe(true);
     await api('PATCH', `${base}/${id}`, { enabled: false });
+    // The notice is queued while the request is still held; only then does the receiver answer it.
+    const farewells = async () => (await tdb.db.query('SELECT 1 FROM forwarding_jobs WHERE destination_id = $1 AND farewell', [id])).rows.length;
+    await expect.poll(farewells, WAIT).toBe(1);
+    expect(releasedAt).toBe(0);
+    open();
 
     await expect.poll(() => actionsFor(subject.requests, id).at(-1), WAIT).toBe('destination_disabled');
     const notice = subject.requests.find((r) => r.body.toString('utf8').includes('"destination_disabled"'))!;
@@ -177,6 +185,8 @@ describe.each(DB_KINDS)('configuration trail (%s)', (kind) => {
     const off = await create(quiet, { enabled: false });
     await api('DELETE', `${base}/${off}`);
     expect((await tdb.db.query('SELECT 1 FROM destinations WHERE id = $1', [off])).rowCount).toBe(0);
+    // Whatever the worker had started has finished: had it sent anything, the receiver would have it.
+    await svc.service.worker?.idle();
     expect(quiet.requests.length).toBe(0);
   });
 

@@ -1,0 +1,28 @@
+// Longest files first. Vitest orders files by the durations it cached on earlier runs, and a fresh
+// clone (CI) has none, so it falls back to file size: then a short file that runs for minutes (many
+// destinations, retries, spawned processes) can start last, and the whole run waits for it alone.
+// These files took longest in measured runs on a loaded 2-core machine; they start first, in this
+// order, and every other file follows in vitest's own order.
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+export const LONGEST_FIRST = [
+  'test/integration/delivery/secretEcho.test.ts',
+  'test/integration/trail/trail.test.ts',
+  'test/integration/trail/privacy.test.ts',
+  'test/integration/alerts/alerts.test.ts',
+  'test/integration/delivery/backgroundReplay.test.ts',
+  'test/integration/delivery/oauth2.test.ts',
+  'src/events/detect.test.ts',
+  'src/siem/conformance.test.ts',
+];
+
+export class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification) => {
+      const i = LONGEST_FIRST.findIndex((p) => f.moduleId.endsWith(`/${p}`));
+      return i === -1 ? LONGEST_FIRST.length : i;
+    };
+    // Array.prototype.sort is stable: unlisted files keep vitest's order.
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
+  }
+}
