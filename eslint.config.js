@@ -83,7 +83,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [outside('siem', 1, ['events/ocsf.js', 'events/contract.js', 'trail/contract.js'])] }] },
   },
   {
-    files: ['src/siem/catalog.ts'],
+    files: ['src/siem/hintKit.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [outside('siem', 1, ['destinations/headerRules.js'])] }] },
   },
   {
