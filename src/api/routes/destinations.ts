@@ -1,4 +1,5 @@
 import type { AppContext } from '../context.js';
+import type { Queryable } from '../../db/types.js';
 import type { TypedApp } from '../typed.js';
 import { DestinationParams, errors, OPTIONAL_BODY, OrgParams, readErrors, SECURITY, writeErrors } from '../schemas/common.js';
 import {
@@ -249,10 +250,11 @@ export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
       const range = replayWindow(body);
       const dest = await svc.getDestinationView(deps, p.org_id, p.destination_id);
       const target = { orgId: p.org_id, id: p.destination_id, siem: dest.siem };
-      // Recorded once the replay is accepted (a refused one, e.g. over the per-organization cap, changed
-      // nothing); a background replay goes on after this answer, the request is the change.
-      const recordRequested = () =>
-        recordTrail(ctx.db, {
+      // Recorded in the transaction of the replay's first batch, so a refused request (e.g. over the
+      // per-organization cap) records nothing and an accepted one is never without its trail event; a
+      // background replay goes on after this answer, the request is the change.
+      const recordRequested = (tx: Queryable) =>
+        recordTrail(tx, {
           orgId: p.org_id,
           actor: actorOf(req),
           changes: [{ action: 'replay_requested', changedFields: Object.keys(body).sort(), destination: { id: p.destination_id, siem: target.siem } }],
@@ -260,16 +262,14 @@ export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
         });
       if (range) {
         const replayDeps = { db: ctx.db, limits: ctx.config.replays, retentionDays: ctx.config.retentionDays };
-        const { replay, ...result } = await requestRangeReplay(replayDeps, target, range, req.authMethod === 'session' ? 'dashboard' : 'api_key');
-        await recordRequested();
+        const { replay, ...result } = await requestRangeReplay(replayDeps, target, range, req.authMethod === 'session' ? 'dashboard' : 'api_key', recordRequested);
         req.log.info({ destination_id: p.destination_id, range: true, replayed: result.replayed, skipped_too_old: result.skipped_too_old, replay_id: replay?.replay_id }, replay ? 'time range replay accepted' : 'time range replayed');
         ctx.wakeWorkers();
         if (!replay) return result;
         ctx.wakeReplays();
         return reply.status(202).header('location', `${(req.url.split('?')[0] ?? '').replace(/\/replay$/, '')}/replays/${replay.replay_id}`).send({ ...result, replay_id: replay.replay_id, replay });
       }
-      const result = await replayDeadLetters(ctx.db, target, { jobIds: body.job_ids ?? null });
-      await recordRequested();
+      const result = await replayDeadLetters(ctx.db, target, { jobIds: body.job_ids ?? null, record: recordRequested });
       req.log.info({ destination_id: p.destination_id, range: false, replayed: result.replayed, skipped_too_old: result.skipped_too_old }, 'dead letters replayed');
       ctx.wakeWorkers();
       return result;
