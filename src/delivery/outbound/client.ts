@@ -250,6 +250,9 @@ const NON_SECRET_REQUEST_HEADERS = new Set([
   'content-type',
   'user-agent',
   'webhook-id',
+  // An HMAC of this request's body: no use to anyone else, and different on every request (as a
+  // "credential" it would key a new scrubber per request).
+  'webhook-signature',
   'webhook-timestamp',
   'x-ms-client-request-id',
   'x-splunk-request-channel',
