@@ -49,7 +49,12 @@ export interface WorkerOptions {
   lanesPerDestination?: number;
   /** Concurrent HTTP requests per lane (matters for one-event-per-request presets). */
   requestsPerLane?: number;
-  /** Jobs claimed per round for one-event-per-request presets. */
+  /**
+   * Jobs claimed per round for one-event-per-request presets. A claim and its settle are two
+   * statements and two commits whatever their size (64-job claims spent ~190 us of Postgres time per
+   * event in them, 1,000-job claims ~110: docs/BENCHMARKS.md), so a lane claims several rounds of its
+   * parallel requests at once.
+   */
   singleEventClaim?: number;
   /**
    * Jobs claimed per round for batching presets, at most the preset's maxBatchEvents. Sumo Logic and
@@ -115,7 +120,7 @@ export class Worker {
       maxEventsInFlight: 20_000,
       lanesPerDestination: 3,
       requestsPerLane: 16,
-      singleEventClaim: 64,
+      singleEventClaim: 256,
       batchClaim: 1000,
       splunkAckTimeoutMs: 300_000,
       splunkAckPollMs: 2_000,
