@@ -74,7 +74,9 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
 
   it('disabling a destination mid-drain stops its runner at the next claim; re-enabling drains the rest', async () => {
     const { r, org, id, path } = await setup(slow(100));
-    await seedEvents(tdb.db, org.orgId, 800);
+    // More than lanes x claim size (3 x 256 for a custom webhook) can be in flight when it is disabled.
+    const events = 1500;
+    await seedEvents(tdb.db, org.orgId, events);
     await r.waitFor((reqs) => reqs.length >= 30, 60_000).catch(async (e: Error) => {
       console.log(kind, r.count, JSON.stringify(await statusCounts(tdb.db, id)), JSON.stringify((await jobRows(tdb.db, id)).slice(0, 3)), svc.logs.lines.filter((l) => /warn|error|"level":(40|50)/.test(l)).slice(-10));
       throw e;
@@ -90,7 +92,7 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
     expect(held.pending ?? 0).toBeGreaterThan(300);
     expect((await jobRows(tdb.db, id)).every((j) => j.claim_id === null)).toBe(true);
     await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: true } });
-    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 90_000 }).toEqual({ done: 800 });
+    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 90_000 }).toEqual({ done: events });
   });
 
 });
