@@ -50,10 +50,9 @@ export interface WorkerOptions {
   /** Concurrent HTTP requests per lane (matters for one-event-per-request presets). */
   requestsPerLane?: number;
   /**
-   * Jobs claimed per round for one-event-per-request presets. A claim and its settle are two
-   * statements and two commits whatever their size (64-job claims spent ~190 us of Postgres time per
-   * event in them, 1,000-job claims ~110: docs/BENCHMARKS.md), so a lane claims several rounds of its
-   * parallel requests at once.
+   * Jobs claimed per round for one-event-per-request presets. Larger claims amortise the claim and
+   * settle statements further (256 measured in docs/BENCHMARKS.md), but everything claimed is sent
+   * before a disable or a breaker pause takes effect: 64 keeps that to 4 rounds of a lane's requests.
    */
   singleEventClaim?: number;
   /**
@@ -120,7 +119,7 @@ export class Worker {
       maxEventsInFlight: 20_000,
       lanesPerDestination: 3,
       requestsPerLane: 16,
-      singleEventClaim: 256,
+      singleEventClaim: 64,
       batchClaim: 1000,
       splunkAckTimeoutMs: 300_000,
       splunkAckPollMs: 2_000,

@@ -74,7 +74,7 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
 
   it('disabling a destination mid-drain stops its runner at the next claim; re-enabling drains the rest', async () => {
     const { r, org, id, path } = await setup(slow(100));
-    // More than lanes x claim size (3 x 256 for a custom webhook) can be in flight when it is disabled.
+    // Well over lanes x claim size (3 x 64 for a custom webhook), which can be in flight when it is disabled.
     const events = 1500;
     await seedEvents(tdb.db, org.orgId, events);
     await r.waitFor((reqs) => reqs.length >= 30, 60_000).catch(async (e: Error) => {
