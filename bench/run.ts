@@ -182,7 +182,8 @@ async function startService(role: 'api' | 'worker', extraEnv: Record<string, str
     stderr.push(d.toString());
     if (stderr.length > 200) stderr.shift();
   });
-  const deadline = Date.now() + 30_000;
+  // Generous: on a shared 2-core machine at load 30 a worker took over 30 s to load its modules.
+  const deadline = Date.now() + 180_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`${role} exited with ${proc.exitCode}: ${stderr.join('').slice(-2000)}`);
     try {
@@ -192,7 +193,11 @@ async function startService(role: 'api' | 'worker', extraEnv: Record<string, str
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`${role} not ready after 30 s: ${stderr.join('').slice(-2000)}`);
+    if (Date.now() > deadline) {
+      // Not left running behind a failed bench.
+      proc.kill('SIGKILL');
+      throw new Error(`${role} not ready after 180 s: ${stderr.join('').slice(-2000)}`);
+    }
     await sleep(100);
   }
   return { proc, port, role, stderr };

@@ -49,7 +49,11 @@ export interface WorkerOptions {
   lanesPerDestination?: number;
   /** Concurrent HTTP requests per lane (matters for one-event-per-request presets). */
   requestsPerLane?: number;
-  /** Jobs claimed per round for one-event-per-request presets. */
+  /**
+   * Jobs claimed per round for one-event-per-request presets. Larger claims amortise the claim and
+   * settle statements further (256 measured in docs/BENCHMARKS.md), but everything claimed is sent
+   * before a disable or a breaker pause takes effect: 64 keeps that to 4 rounds of a lane's requests.
+   */
   singleEventClaim?: number;
   /**
    * Jobs claimed per round for batching presets, at most the preset's maxBatchEvents. Sumo Logic and
@@ -329,8 +333,20 @@ export class Worker {
         })
         .catch(() => undefined);
     }, LIMITS_REFRESH_MS);
+    // Lanes start one at a time: a second lane starts when a claim comes back full (a backlog), not
+    // on every wake-up. At a steady trickle one lane finds everything due and the others would only
+    // run empty claims (each a statement and a commit; three per wake-up and destination before).
+    const running: Promise<void>[] = [];
+    const startLane = () => {
+      if (running.length < lanes) running.push(this.lane(target, limiter, probing, farewellOnly, new Date(row.updated_at), startLane));
+    };
+    startLane();
     try {
-      await Promise.all(Array.from({ length: lanes }, () => this.lane(target, limiter, probing, farewellOnly, new Date(row.updated_at))));
+      // Lanes started meanwhile are appended to the list, so this waits for every one of them, and
+      // for all of them even when one fails (the runner must not end while a lane still sends).
+      let failed: { err: unknown } | null = null;
+      for (let i = 0; i < running.length; i++) await running[i]!.catch((err: unknown) => void (failed ??= { err }));
+      if (failed) throw (failed as { err: unknown }).err;
     } finally {
       clearInterval(refresh);
       this.limiters.forgetIfPristine(target.id);
@@ -350,7 +366,7 @@ export class Worker {
    * fill by themselves, because events pile up in the queue while the previous request is in flight.
    * So the low-latency requirement is met without a flush timer, and none is added on purpose.
    */
-  private async lane(target: DeliveryTarget, limiter: DestinationLimiter, probing = false, farewellOnly = false, configVersion?: Date): Promise<void> {
+  private async lane(target: DeliveryTarget, limiter: DestinationLimiter, probing = false, farewellOnly = false, configVersion?: Date, onFull?: () => void): Promise<void> {
     const encoder = getEncoder(target.siem);
     const claimSize = encoder.maxBatchEvents === 1 ? this.opts.singleEventClaim : Math.min(encoder.maxBatchEvents, this.opts.batchClaim);
     const requestsWanted = encoder.maxBatchEvents === 1 ? this.opts.requestsPerLane : 1;
@@ -388,6 +404,8 @@ export class Worker {
           limit = claimSize;
           probing = false;
           if (jobs.length === 0) return;
+          // As much as it asked for: there is probably more due, worth another lane.
+          if (jobs.length === granted) onFull?.();
           const paused = await this.deliverClaim(target, limiter, claimId, jobs, permit.requests);
           if (paused) return;
         } finally {

@@ -13,6 +13,37 @@ export interface AttemptRecord {
   responseSnippet: string | null;
 }
 
+/**
+ * The delivery log rows of one claim: every failed (or partly failed) request keeps a row of its own,
+ * and the requests that delivered everything they carried with the same HTTP status share one row
+ * (event counts summed, the slowest duration, the first snippet). A one-event-per-request preset
+ * (custom webhook) made a log row per event, each an index entry and a foreign-key check on the
+ * destination: with this a claim of 64 events writes one row for its successes. The failures, which
+ * are what the log is read for, stay one row per request.
+ */
+export function compactAttempts(recs: AttemptRecord[]): AttemptRecord[] {
+  const out: AttemptRecord[] = [];
+  const merged = new Map<number | null, AttemptRecord>();
+  for (const r of recs) {
+    if (r.error !== null || r.failedCount !== 0) {
+      out.push(r);
+      continue;
+    }
+    const into = merged.get(r.statusCode);
+    if (!into) {
+      const row = { ...r };
+      merged.set(r.statusCode, row);
+      out.push(row);
+      continue;
+    }
+    into.eventCount += r.eventCount;
+    into.deliveredCount += r.deliveredCount;
+    into.durationMs = Math.max(into.durationMs, r.durationMs);
+    into.responseSnippet ??= r.responseSnippet;
+  }
+  return out;
+}
+
 export async function insertAttempts(db: Queryable, recs: AttemptRecord[]): Promise<void> {
   if (recs.length === 0) return;
   await db.query(

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/types.js';
 import { attemptOutcomeSet } from '../destinations/repository.js';
 import type { JobOutcome } from './types.js';
-import type { AttemptRecord } from './attempts.js';
+import { compactAttempts, type AttemptRecord } from './attempts.js';
 
 export interface SettleResult {
   done: number;
@@ -78,7 +78,7 @@ function countSettled(rows: Array<{ status: string }>, total: number): SettleRes
 /** What a claim's requests did, for the per-delivery log and the destination's status. */
 export interface ClaimReport {
   destinationId: string;
-  /** One per HTTP request made for the claim. */
+  /** One per HTTP request made for the claim (the successful ones are logged together: compactAttempts). */
   attempts: AttemptRecord[];
   /** The last request's result (null when no request was made: nothing is recorded on the destination). */
   last: { ok: boolean; error: string | null } | null;
@@ -89,7 +89,8 @@ export interface ClaimReport {
 /**
  * Everything a finished claim writes, in one statement (one round trip, one commit) instead of four:
  * settles the jobs (fenced by the claim id; retries scheduled in SQL from the stored attempt count,
- * ±10% jitter, at least Retry-After; dead letter past the schedule), appends the delivery log rows (insertAttempts), records
+ * ±10% jitter, at least Retry-After; dead letter past the schedule), appends the delivery log rows (one per failed request,
+ * one for the requests that delivered all they carried: compactAttempts), records
  * the last attempt on the destination (recordAttemptOutcome, with deadLettered taken from this very
  * settle) and, when something was delivered, closes the circuit breaker (noteRequestSuccess).
  * Data-modifying CTEs all run, whether or not the final SELECT reads them.
@@ -99,7 +100,7 @@ export async function settleClaim(
   args: { orgId: string; claimId: string; outcomes: JobOutcome[]; retryDelaysS: number[]; report: ClaimReport },
 ): Promise<SettleResult> {
   const { report } = args;
-  const a = report.attempts;
+  const a = compactAttempts(report.attempts);
   const { rows } = await db.query<{ status: string }>(
     `WITH ${settleCtes(21)},
      logged AS (

@@ -45,7 +45,7 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
     expect(patch.body.status).toBe('disabled');
     // A request already in flight when it was disabled settles first (however long a loaded machine
     // takes); only then is the count a baseline.
-    await expect.poll(async () => (await jobRows(tdb.db, id)).every((j) => j.claim_id === null), { timeout: 60_000 }).toBe(true);
+    await expect.poll(async () => (await jobRows(tdb.db, id)).every((j) => j.claim_id === null), { timeout: 180_000 }).toBe(true);
     const seenWhenDisabled = r.count;
     // New events are not queued for a disabled destination.
     await seedEvents(tdb.db, org.orgId, 2);
@@ -74,7 +74,9 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
 
   it('disabling a destination mid-drain stops its runner at the next claim; re-enabling drains the rest', async () => {
     const { r, org, id, path } = await setup(slow(100));
-    await seedEvents(tdb.db, org.orgId, 800);
+    // Well over lanes x claim size (3 x 64 for a custom webhook), which can be in flight when it is disabled.
+    const events = 1500;
+    await seedEvents(tdb.db, org.orgId, events);
     await r.waitFor((reqs) => reqs.length >= 30, 60_000).catch(async (e: Error) => {
       console.log(kind, r.count, JSON.stringify(await statusCounts(tdb.db, id)), JSON.stringify((await jobRows(tdb.db, id)).slice(0, 3)), svc.logs.lines.filter((l) => /warn|error|"level":(40|50)/.test(l)).slice(-10));
       throw e;
@@ -82,7 +84,7 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
     const patch = await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: false } });
     expect(patch.status).toBe(200);
     // Claims already in flight finish (at most lanes x claim size), however long that takes here.
-    await expect.poll(async () => (await jobRows(tdb.db, id)).every((j) => j.claim_id === null), { timeout: 60_000 }).toBe(true);
+    await expect.poll(async () => (await jobRows(tdb.db, id)).every((j) => j.claim_id === null), { timeout: 180_000 }).toBe(true);
     const afterDisable = r.count;
     await sleep(2500); // more than the worker's 1 s interval: a runner that kept going would show
     expect(r.count).toBe(afterDisable);
@@ -90,7 +92,7 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
     expect(held.pending ?? 0).toBeGreaterThan(300);
     expect((await jobRows(tdb.db, id)).every((j) => j.claim_id === null)).toBe(true);
     await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: true } });
-    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 90_000 }).toEqual({ done: 800 });
-  });
+    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 90_000 }).toEqual({ done: events });
+  }, 420_000);
 
 });
