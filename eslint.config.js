@@ -2,6 +2,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+// Formatting is Prettier's (checked by `npm test`): this turns off any lint rule that would disagree.
+import prettierConfig from 'eslint-config-prettier';
 
 /** Nothing below the top imports src/cli, or src/api other than its schemas. */
 const LAYER_TOP = {
@@ -103,4 +105,5 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
     },
   },
+  prettierConfig,
 );

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: lint, typecheck, then every test suite (unit + integration on PGlite and PostgreSQL,
+# `npm test`: format check, lint, typecheck, then every test suite (unit + integration on PGlite and PostgreSQL,
 # fault tests, browser end-to-end tests). Installs what the suites need when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,8 @@ step() {
   local name=$1; shift
   "$@" > "test-artifacts/$name.log" 2>&1
 }
+step format npx prettier --check . &
+format_pid=$!
 step lint npx eslint . &
 lint_pid=$!
 step typecheck npx tsc -p tsconfig.json --noEmit &
@@ -20,13 +22,13 @@ typecheck_pid=$!
 step build npm run build --silent &
 build_pid=$!
 checks=0
-for name in lint typecheck build; do
+for name in format lint typecheck build; do
   pid_var="${name}_pid"
   echo "== $name"
   wait "${!pid_var}" || checks=1
   cat "test-artifacts/$name.log"
 done
-# As before: a lint or type error stops here, before the suites.
+# As before: a format, lint or type error stops here, before the suites.
 [ $checks -eq 0 ] || exit 1
 run() {
   local name=$1; shift
