@@ -70,7 +70,14 @@ async function drain(shape: Shape) {
   let statements = 0;
   for (;;) {
     const claimId = randomUUID();
-    const jobs = await claimJobs(q, { orgId: org.orgId, destinationId: dest, limit: shape.claim, leaseMs: 60_000, claimId, configVersion: conf[0]!.updated_at });
+    const jobs = await claimJobs(q, {
+      orgId: org.orgId,
+      destinationId: dest,
+      limit: shape.claim,
+      leaseMs: 60_000,
+      claimId,
+      configVersion: conf[0]!.updated_at,
+    });
     statements++;
     if (jobs.length === 0) break;
     const rows = shape.logRows(jobs.length);

@@ -61,7 +61,19 @@ async function main() {
       retryDelaysS: [60, 120, 240],
       report: {
         destinationId: dest,
-        attempts: [{ orgId: org.orgId, destinationId: dest, eventCount: jobs.length, deliveredCount: jobs.length, failedCount: 0, statusCode: 200, durationMs: 5, error: null, responseSnippet: null }],
+        attempts: [
+          {
+            orgId: org.orgId,
+            destinationId: dest,
+            eventCount: jobs.length,
+            deliveredCount: jobs.length,
+            failedCount: 0,
+            statusCode: 200,
+            durationMs: 5,
+            error: null,
+            responseSnippet: null,
+          },
+        ],
         last: { ok: true, error: null },
         delivered: true,
       },

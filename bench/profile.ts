@@ -79,7 +79,9 @@ const print = (title: string, m: Map<string, number>) => {
   process.stdout.write(`\n${title} (share of busy time)\n`);
   for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${ms(v)} ms ${pct(v)} ${per(v)}  ${k}\n`);
 };
-process.stdout.write(`${file}\nprofile ${(total / 1e6).toFixed(1)} s, busy ${(busy / 1e6).toFixed(2)} s (${((100 * busy) / Math.max(1, total)).toFixed(0)} %)${events ? `, ${(busy / events).toFixed(1)} µs busy per event` : ''}\n`);
+process.stdout.write(
+  `${file}\nprofile ${(total / 1e6).toFixed(1)} s, busy ${(busy / 1e6).toFixed(2)} s (${((100 * busy) / Math.max(1, total)).toFixed(0)} %)${events ? `, ${(busy / events).toFixed(1)} µs busy per event` : ''}\n`,
+);
 print('self time by module', modules);
 print('self time by function', self);
 print('inclusive time by function', inclusive);

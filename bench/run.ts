@@ -49,7 +49,12 @@ const ALL = ['detection', 'latency', 'drain', 'ingest', 'rss', 'baseline', 'scal
 const OPT_IN: readonly Scenario[] = ['replay', 'noisy', 'fairness', 'many'];
 type Scenario = (typeof ALL)[number];
 const scenarios = new Set<Scenario>(
-  scenarioArg ? (scenarioArg.replace(/^--scenario=/, '').split(',').map((s) => s.trim()) as Scenario[]) : ALL.filter((s) => !OPT_IN.includes(s)),
+  scenarioArg
+    ? (scenarioArg
+        .replace(/^--scenario=/, '')
+        .split(',')
+        .map((s) => s.trim()) as Scenario[])
+    : ALL.filter((s) => !OPT_IN.includes(s)),
 );
 for (const s of scenarios) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; choose from ${ALL.join(',')}`);
 // --cpu-prof: every service process (API and workers) writes a V8 CPU profile when it exits.
@@ -125,11 +130,14 @@ async function startReceiver(): Promise<Receiver> {
   const waiters: Array<(m: { counts: Record<string, number>; requests: Record<string, number> }) => void> = [];
   const port = await new Promise<number>((resolve, reject) => {
     proc.once('error', reject);
-    proc.on('message', (m: { type: string; port?: number; items?: Array<[string, string, number]>; counts?: Record<string, number>; requests?: Record<string, number> }) => {
-      if (m.type === 'ready') resolve(m.port!);
-      else if (m.type === 'receipts') onReceipts?.(m.items!);
-      else if (m.type === 'stats') waiters.shift()?.({ counts: m.counts!, requests: m.requests! });
-    });
+    proc.on(
+      'message',
+      (m: { type: string; port?: number; items?: Array<[string, string, number]>; counts?: Record<string, number>; requests?: Record<string, number> }) => {
+        if (m.type === 'ready') resolve(m.port!);
+        else if (m.type === 'receipts') onReceipts?.(m.items!);
+        else if (m.type === 'stats') waiters.shift()?.({ counts: m.counts!, requests: m.requests! });
+      },
+    );
   });
   return {
     proc,
@@ -212,12 +220,18 @@ function buildService(): void {
   if (srcRev) {
     srcRoot = `${BUILD_DIR}/checkout/`;
     mkdirSync(srcRoot, { recursive: true });
-    const tar = execFileSync('git', ['archive', srcRev, 'src', 'migrations', 'schemas', 'tsconfig.json', 'tsconfig.build.json', 'package.json'], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 });
+    const tar = execFileSync('git', ['archive', srcRev, 'src', 'migrations', 'schemas', 'tsconfig.json', 'tsconfig.build.json', 'package.json'], {
+      cwd: ROOT,
+      maxBuffer: 256 * 1024 * 1024,
+    });
     execFileSync('tar', ['-x', '-C', srcRoot], { input: tar });
     symlinkSync(`${ROOT}node_modules`, `${srcRoot}node_modules`);
     log(`building the service from ${srcRev}`);
   }
-  execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${srcRoot}tsconfig.build.json`, '--outDir', `${BUILD_DIR}/dist`], { cwd: srcRoot, stdio: 'inherit' });
+  execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${srcRoot}tsconfig.build.json`, '--outDir', `${BUILD_DIR}/dist`], {
+    cwd: srcRoot,
+    stdio: 'inherit',
+  });
   for (const name of ['migrations', 'package.json', 'schemas']) symlinkSync(`${srcRoot}${name}`, `${BUILD_DIR}/${name}`);
   for (const name of ['node_modules', 'web']) symlinkSync(`${ROOT}${name}`, `${BUILD_DIR}/${name}`);
   log(`built the service into ${BUILD_DIR} in ${round((Date.now() - t) / 1000, 1)} s`);
@@ -286,7 +300,10 @@ function waitSampler(): { stop(): Promise<Record<string, number>> } {
       await loop;
       // Average number of backends in each state per sample.
       const out: Record<string, number> = {};
-      for (const [k, v] of Object.entries(counts).sort((a, b) => b[1] - a[1]).slice(0, 6)) out[k] = round(v / Math.max(1, samples), 2);
+      for (const [k, v] of Object.entries(counts)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 6))
+        out[k] = round(v / Math.max(1, samples), 2);
       return out;
     },
   };
@@ -494,7 +511,20 @@ async function latencyScenario(workers: number): Promise<LatencyResult> {
   }
   await Promise.all([stopProc(api.proc), ...ws.map((w) => stopProc(w.proc))]);
   await agent.close();
-  const r = { workers, rate: SIZES.latencyRate, seconds: SIZES.latencySeconds, perPreset, cores, cpuUsPerEvent, statements, workerPeakRssMiB: round(rss), pgWaits, loadavg1: round(loadavg()[0]!, 2), cpuPressure: cpuPressure(), apiErrors: errors };
+  const r = {
+    workers,
+    rate: SIZES.latencyRate,
+    seconds: SIZES.latencySeconds,
+    perPreset,
+    cores,
+    cpuUsPerEvent,
+    statements,
+    workerPeakRssMiB: round(rss),
+    pgWaits,
+    loadavg1: round(loadavg()[0]!, 2),
+    cpuPressure: cpuPressure(),
+    apiErrors: errors,
+  };
   log(`latency: ${JSON.stringify({ ...r, statements: undefined })}`);
   return r;
 }
@@ -715,7 +745,8 @@ async function ingestScenario(): Promise<IngestResult> {
   await run(2, 1, 1000, batch);
   const a = await run(4, SIZES.ingestSeconds, 1000, batch);
   const input = JSON.stringify({
-    input: 'Please summarise the ticket from jane.doe@example.com (SSN 078-05-1120) and cc bob@example.org; the customer asked for a refund of the May invoice and a call back this week.',
+    input:
+      'Please summarise the ticket from jane.doe@example.com (SSN 078-05-1120) and cc bob@example.org; the customer asked for a refund of the May invoice and a call back this week.',
     destination: 'AI_TOOL',
     source_type: 'api',
     input_type: 'text',
@@ -1021,7 +1052,13 @@ async function awaitReceipts(got: Map<string, Map<string, number>>, keys: string
   while (Date.now() < until && !keys.every((k) => [...ids].every((id) => got.get(k)?.has(id)))) await sleep(250);
 }
 
-const summary = (lat: number[], missing: number) => ({ n: lat.length + missing, received: lat.length, p50: pctl(lat, 50), p99: pctl(lat, 99), max: lat[lat.length - 1] ?? NaN });
+const summary = (lat: number[], missing: number) => ({
+  n: lat.length + missing,
+  received: lat.length,
+  p50: pctl(lat, 50),
+  p99: pctl(lat, 99),
+  max: lat[lat.length - 1] ?? NaN,
+});
 
 interface IsolationResult {
   scenario: string;
@@ -1042,8 +1079,20 @@ async function noisyScenario(seconds: number): Promise<IsolationResult> {
   const healthy = Array.from({ length: 10 }, (_, i) => `healthy${i}`);
   // The silent SIEMs on another origin than the healthy ones, as different customers' SIEMs are: the
   // outbound client keeps 16 connections per origin, shared by every destination on that origin.
-  await createBenchDestinations(db, org.orgId, receiver.port, Array.from({ length: 50 }, (_, i) => `/hang${i}/hook`), true, '127.0.0.1');
-  await createBenchDestinations(db, org.orgId, receiver.port, healthy.map((h) => `/${h}/hook`));
+  await createBenchDestinations(
+    db,
+    org.orgId,
+    receiver.port,
+    Array.from({ length: 50 }, (_, i) => `/hang${i}/hook`),
+    true,
+    '127.0.0.1',
+  );
+  await createBenchDestinations(
+    db,
+    org.orgId,
+    receiver.port,
+    healthy.map((h) => `/${h}/hook`),
+  );
   const api = await startService('api');
   const worker = await startService('worker');
   const got = collectReceipts();
@@ -1134,10 +1183,7 @@ async function manyScenario(quiet: number, rate: number, seconds: number): Promi
     const org = await createBareOrg(db, 'many busy');
     await createBenchDestinations(db, org.orgId, receiver.port, ['/busy/hook']);
     if (configured > 1) {
-      await db.query(
-        `INSERT INTO orgs (id, name) SELECT 'org_quiet' || g, 'quiet' FROM generate_series(1, ceil($1::numeric / 10)::int) g`,
-        [quiet],
-      );
+      await db.query(`INSERT INTO orgs (id, name) SELECT 'org_quiet' || g, 'quiet' FROM generate_series(1, ceil($1::numeric / 10)::int) g`, [quiet]);
       await db.query(
         `INSERT INTO destinations (org_id, id, siem, url, enabled)
          SELECT 'org_quiet' || (1 + (g - 1) / 10), 'fwd_quiet' || g, 'custom', $2, true FROM generate_series(1, $1::int) g`,
@@ -1180,7 +1226,10 @@ async function metricValue(port: number, name: string): Promise<number | null> {
   try {
     const res = await request(`http://127.0.0.1:${port}/metrics`);
     const text = await res.body.text();
-    const values = text.split('\n').filter((l) => l.startsWith(name)).map((l) => Number(l.split(' ').pop()));
+    const values = text
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .map((l) => Number(l.split(' ').pop()));
     return values.length ? values.reduce((x, y) => x + y, 0) : null;
   } catch {
     return null;
@@ -1192,7 +1241,11 @@ async function main() {
   const m = machine();
   const started = new Date();
   log(`CPU pressure (PSI some avg10): ${cpuPressure() ?? 'n/a'}%`);
-  log(`machine: ${m.nproc} CPUs (${availableParallelism()} available), ${m.memGiB} GiB, ${m.cpu}; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  log(
+    `machine: ${m.nproc} CPUs (${availableParallelism()} available), ${m.memGiB} GiB, ${m.cpu}; load ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   log(`scenarios: ${[...scenarios].join(', ')}${quick ? ' (quick)' : ''}`);
   // Detection is pure CPU in this process: it runs first, and alone needs no database or service.
   const detection = scenarios.has('detection') ? detectionScenario() : null;
@@ -1200,8 +1253,22 @@ async function main() {
   if (scenarios.size === 1 && detection) {
     mkdirSync(`${ROOT}bench/results`, { recursive: true });
     const out = argv.find((a, i) => argv[i - 1] === '--out') ?? 'detection-latest';
-    writeFileSync(`${ROOT}bench/results/${out}.json`, JSON.stringify({ machine: m, date: started.toISOString(), node: process.version, detection }, null, 2) + '\n');
-    printTable({ machine: m, date: started.toISOString(), detection, latency: [], drain: [], ingest: null, rss: null, baseline: null, scale: { drain: [], latency: null }, replay: null });
+    writeFileSync(
+      `${ROOT}bench/results/${out}.json`,
+      JSON.stringify({ machine: m, date: started.toISOString(), node: process.version, detection }, null, 2) + '\n',
+    );
+    printTable({
+      machine: m,
+      date: started.toISOString(),
+      detection,
+      latency: [],
+      drain: [],
+      ingest: null,
+      rss: null,
+      baseline: null,
+      scale: { drain: [], latency: null },
+      replay: null,
+    });
     return;
   }
   if (runtime === 'built') buildService();
@@ -1286,7 +1353,11 @@ async function main() {
 }
 
 function printIsolation(r: IsolationResult): void {
-  const lines = [`\n${r.scenario} (${Object.entries(r.params).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')})`];
+  const lines = [
+    `\n${r.scenario} (${Object.entries(r.params)
+      .map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`)
+      .join(', ')})`,
+  ];
   for (const [k, v] of Object.entries(r.figures)) lines.push(`  ${k}: ${JSON.stringify(v)}`);
   lines.push(`  cores: ${fmtCores(r.cores)}`, `  CPU us/event: ${fmtUs(r.cpuUsPerEvent)}`, `  load ${r.loadavg1}, API errors ${r.apiErrors}`);
   process.stdout.write(lines.join('\n') + '\n');
@@ -1329,7 +1400,13 @@ function printTable(r: {
     );
   }
   if (r.ingest) {
-    add('ingest POST /audit-events (1,000/batch, 4 concurrent)', `${r.ingest.auditEventsPerS.toLocaleString('en-US')} events/s`, '-', fmtCores(r.ingest.auditCores), fmtUs(r.ingest.auditCpuUsPerEvent));
+    add(
+      'ingest POST /audit-events (1,000/batch, 4 concurrent)',
+      `${r.ingest.auditEventsPerS.toLocaleString('en-US')} events/s`,
+      '-',
+      fmtCores(r.ingest.auditCores),
+      fmtUs(r.ingest.auditCpuUsPerEvent),
+    );
     add(
       `ingest POST /audit-events, ${BENCH_FILTERS.length} more destinations with filters`,
       `${r.ingest.filteredAuditEventsPerS.toLocaleString('en-US')} events/s (filter evaluation ${r.ingest.filterRouteUsPerEventPerFilter} µs per event per filter)`,
@@ -1337,7 +1414,13 @@ function printTable(r: {
       fmtCores(r.ingest.filteredAuditCores),
       fmtUs(r.ingest.filteredAuditCpuUsPerEvent),
     );
-    add('ingest POST /preflight (16 concurrent)', `${r.ingest.preflightPerS.toLocaleString('en-US')} requests/s`, '-', fmtCores(r.ingest.preflightCores), fmtUs(r.ingest.preflightCpuUsPerEvent));
+    add(
+      'ingest POST /preflight (16 concurrent)',
+      `${r.ingest.preflightPerS.toLocaleString('en-US')} requests/s`,
+      '-',
+      fmtCores(r.ingest.preflightCores),
+      fmtUs(r.ingest.preflightCpuUsPerEvent),
+    );
   }
   if (r.rss) {
     add(
@@ -1350,7 +1433,13 @@ function printTable(r: {
   }
   if (r.baseline) {
     const b = r.baseline;
-    add(`baseline pg-boss + fetch, ${b.events.toLocaleString('en-US')} events`, `${b.rate.toLocaleString('en-US')} events/s (${b.seconds} s${b.complete ? '' : ', INCOMPLETE'})`, '-', fmtCores(b.cores), fmtUs(b.cpuUsPerEvent));
+    add(
+      `baseline pg-boss + fetch, ${b.events.toLocaleString('en-US')} events`,
+      `${b.rate.toLocaleString('en-US')} events/s (${b.seconds} s${b.complete ? '' : ', INCOMPLETE'})`,
+      '-',
+      fmtCores(b.cores),
+      fmtUs(b.cpuUsPerEvent),
+    );
     for (const d of drains.filter((x) => x.workers === 1)) {
       const byCpu = b.cpuUsPerEvent.total && d.cpuUsPerEvent.total ? `, ${round(b.cpuUsPerEvent.total / d.cpuUsPerEvent.total, 1)}x by CPU per event` : '';
       add(`ratio ${LABEL[d.preset]} / baseline`, `${round(d.rate / b.rate, 1)}x by rate${byCpu}`, d.preset === 'custom' ? '-' : '>= 10x', '');

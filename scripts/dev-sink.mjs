@@ -11,9 +11,7 @@ createServer((req, res) => {
   req.on('end', () => {
     let body = Buffer.concat(chunks);
     if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-    const shown = Object.fromEntries(
-      Object.entries(req.headers).map(([k, v]) => [k, /authorization|api-key|token/i.test(k) ? '[present]' : v]),
-    );
+    const shown = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, /authorization|api-key|token/i.test(k) ? '[present]' : v]));
     console.log(`\n${new Date().toISOString()} ${req.method} ${req.url}`);
     console.log(JSON.stringify(shown));
     console.log(body.toString('utf8'));

@@ -3,7 +3,13 @@ import { topOrgs } from './metrics.js';
 
 describe('per-organization queue series stay bounded', () => {
   it('names the n deepest and the n oldest organizations, summed over their destinations', () => {
-    const rows = Array.from({ length: 50 }, (_, i) => ({ orgId: `org_${String(i).padStart(2, '0')}`, destinationId: `fwd_${i}`, pending: i, failed: 0, oldestDueAgeS: 0 }));
+    const rows = Array.from({ length: 50 }, (_, i) => ({
+      orgId: `org_${String(i).padStart(2, '0')}`,
+      destinationId: `fwd_${i}`,
+      pending: i,
+      failed: 0,
+      oldestDueAgeS: 0,
+    }));
     rows.push({ orgId: 'org_05', destinationId: 'fwd_x', pending: 100, failed: 3, oldestDueAgeS: 5 });
     rows.push({ orgId: 'org_01', destinationId: 'fwd_y', pending: 0, failed: 0, oldestDueAgeS: 900 });
     const top = topOrgs(rows, 3);

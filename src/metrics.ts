@@ -50,10 +50,30 @@ export function createMetrics(db: Db | null, { perDestination }: MetricsOptions)
   const m: Metrics = {
     registry,
     destinationLabels: (destinationId, siem) => (perDestination ? { destination_id: destinationId, siem } : { siem }),
-    delivered: new Counter({ name: 'aegis_events_delivered_total', help: 'Events delivered (2xx, or accepted per item).', labelNames: dest, registers: [registry] }),
-    retried: new Counter({ name: 'aegis_events_retried_total', help: 'Event delivery attempts that failed and were scheduled for retry.', labelNames: dest, registers: [registry] }),
-    deadLettered: new Counter({ name: 'aegis_events_dead_lettered_total', help: 'Events dead-lettered (status failed).', labelNames: dest, registers: [registry] }),
-    requests: new Counter({ name: 'aegis_delivery_requests_total', help: 'HTTP requests sent to SIEMs, by result.', labelNames: [...dest, 'result'], registers: [registry] }),
+    delivered: new Counter({
+      name: 'aegis_events_delivered_total',
+      help: 'Events delivered (2xx, or accepted per item).',
+      labelNames: dest,
+      registers: [registry],
+    }),
+    retried: new Counter({
+      name: 'aegis_events_retried_total',
+      help: 'Event delivery attempts that failed and were scheduled for retry.',
+      labelNames: dest,
+      registers: [registry],
+    }),
+    deadLettered: new Counter({
+      name: 'aegis_events_dead_lettered_total',
+      help: 'Events dead-lettered (status failed).',
+      labelNames: dest,
+      registers: [registry],
+    }),
+    requests: new Counter({
+      name: 'aegis_delivery_requests_total',
+      help: 'HTTP requests sent to SIEMs, by result.',
+      labelNames: [...dest, 'result'],
+      registers: [registry],
+    }),
     deliveryLatency: new Histogram({
       name: 'aegis_delivery_latency_seconds',
       help: 'Time from an event being recorded to its delivery being confirmed.',
@@ -69,8 +89,17 @@ export function createMetrics(db: Db | null, { perDestination }: MetricsOptions)
       registers: [registry],
     }),
     eventsRecorded: new Counter({ name: 'aegis_events_recorded_total', help: 'Audit events recorded.', labelNames: ['source'], registers: [registry] }),
-    requestsInFlight: new Gauge({ name: 'aegis_delivery_requests_in_flight', help: 'HTTP requests to SIEMs awaiting their answer.', labelNames: ['siem'], registers: [registry] }),
-    eventsHeld: new Gauge({ name: 'aegis_worker_events_held', help: "Events the worker holds in memory (claimed, encoding or in flight), bounded by its event budget.", registers: [registry] }),
+    requestsInFlight: new Gauge({
+      name: 'aegis_delivery_requests_in_flight',
+      help: 'HTTP requests to SIEMs awaiting their answer.',
+      labelNames: ['siem'],
+      registers: [registry],
+    }),
+    eventsHeld: new Gauge({
+      name: 'aegis_worker_events_held',
+      help: 'Events the worker holds in memory (claimed, encoding or in flight), bounded by its event budget.',
+      registers: [registry],
+    }),
     setLimitsSource: (source) => {
       limitsSource = source;
     },
@@ -134,8 +163,14 @@ export function createMetrics(db: Db | null, { perDestination }: MetricsOptions)
         const rows = await readQueue();
         this.reset();
         if (!perDestination) {
-          this.set({ status: 'pending' }, (rows ?? []).reduce((n, r) => n + r.pending, 0));
-          this.set({ status: 'failed' }, (rows ?? []).reduce((n, r) => n + r.failed, 0));
+          this.set(
+            { status: 'pending' },
+            (rows ?? []).reduce((n, r) => n + r.pending, 0),
+          );
+          this.set(
+            { status: 'failed' },
+            (rows ?? []).reduce((n, r) => n + r.failed, 0),
+          );
           return;
         }
         for (const r of rows ?? []) {
@@ -217,6 +252,9 @@ export function topOrgs(rows: readonly DestinationDepth[] | null, n = TOP_ORGS):
   }
   const all = [...byOrg.values()];
   const deepest = [...all].sort((a, b) => b.pending - a.pending || a.orgId.localeCompare(b.orgId)).slice(0, n);
-  const oldest = [...all].filter((o) => o.oldestDueAgeS > 0).sort((a, b) => b.oldestDueAgeS - a.oldestDueAgeS || a.orgId.localeCompare(b.orgId)).slice(0, n);
+  const oldest = [...all]
+    .filter((o) => o.oldestDueAgeS > 0)
+    .sort((a, b) => b.oldestDueAgeS - a.oldestDueAgeS || a.orgId.localeCompare(b.orgId))
+    .slice(0, n);
   return [...new Set([...deepest, ...oldest])];
 }

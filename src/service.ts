@@ -73,7 +73,8 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     );
   }
   const { ring: keyRing, generated } = await loadKeyRing(config);
-  if (generated) logger.info({ data_dir: config.dataDir }, 'generated an encryption key for credentials in the data directory (mode 0600); back it up with the data');
+  if (generated)
+    logger.info({ data_dir: config.dataDir }, 'generated an encryption key for credentials in the data directory (mode 0600); back it up with the data');
   const dbs = opts.db ? { api: opts.db, worker: opts.db, close: async () => undefined } : await openProcessDatabases(config, opts.role, logger);
   const db = dbs.api;
   const workerDb = dbs.worker;
@@ -102,7 +103,13 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       // Alerts are judged where the worker records state changes, and sent from its own timer.
       alerter = new Alerter(
         { db: workerDb, keyRing, client: delivery.client, logger: logger.child({ component: 'alerts' }) },
-        { publicUrl: config.publicUrl, smtpUrl: config.alerts.smtpUrl, alertFrom: config.alerts.from, digestWindowMs: config.alerts.digestWindowMs, maxHoldHours: config.maxHoldHours },
+        {
+          publicUrl: config.publicUrl,
+          smtpUrl: config.alerts.smtpUrl,
+          alertFrom: config.alerts.from,
+          digestWindowMs: config.alerts.digestWindowMs,
+          maxHoldHours: config.maxHoldHours,
+        },
       );
       worker = new Worker(
         { db: workerDb, delivery: workerDelivery, metrics, logger: logger.child({ component: 'worker' }), alerts: alerter },
@@ -199,7 +206,11 @@ function printBanner(b: { address: string; orgId: string; apiKey: string | null;
     `  database:      ${b.config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${b.config.dataDir}`}`,
     `  organization:  ${b.orgId}`,
   ];
-  if (b.apiKey) lines.push(`  API key:       ${b.apiKey}`, '                 (shown once: only its hash is stored. Create more with: aegis-stream api-keys create --org ' + b.orgId + ')');
+  if (b.apiKey)
+    lines.push(
+      `  API key:       ${b.apiKey}`,
+      '                 (shown once: only its hash is stored. Create more with: aegis-stream api-keys create --org ' + b.orgId + ')',
+    );
   lines.push(`  dashboard:     ${b.link}`, '                 (one-time sign-in link, valid 15 minutes)', `  API docs:      ${b.publicUrl}/docs`, '');
   process.stdout.write(lines.join('\n') + '\n');
 }

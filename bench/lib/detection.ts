@@ -23,7 +23,7 @@ function mibPerS(text: string): number {
   const t0 = performance.now();
   for (let i = 0; i < passes; i++) detect(text);
   const s = (performance.now() - t0) / 1000;
-  return Math.round((passes * Buffer.byteLength(text, 'utf8')) / (1 << 20) / s * 10) / 10;
+  return Math.round(((passes * Buffer.byteLength(text, 'utf8')) / (1 << 20) / s) * 10) / 10;
 }
 
 export function detectionScenario(): DetectionResult {

@@ -86,12 +86,17 @@ export async function createBenchOrg(db: Db, receiverPort: number, presets: Siem
   const destinations: BenchOrg['destinations'] = [];
   for (const siem of presets) {
     const auth = AUTH[siem];
-    const view = await createDestination({ db, keyRing, allowPrivate: true, limits: { destinations: 1_000_000, enabledDestinations: 1_000_000 }, signingOverlapHours: 24 }, org.id, {
-      siem,
-      url: `https://localhost:${receiverPort}${PRESET_PATHS[siem]}`,
-      ...(auth ? { auth_header_value: auth } : {}),
-      enabled,
-    }, { type: 'api_key', id: apiKeyActorId(apiKey) });
+    const view = await createDestination(
+      { db, keyRing, allowPrivate: true, limits: { destinations: 1_000_000, enabledDestinations: 1_000_000 }, signingOverlapHours: 24 },
+      org.id,
+      {
+        siem,
+        url: `https://localhost:${receiverPort}${PRESET_PATHS[siem]}`,
+        ...(auth ? { auth_header_value: auth } : {}),
+        enabled,
+      },
+      { type: 'api_key', id: apiKeyActorId(apiKey) },
+    );
     destinations.push({ id: view.destination_id, siem });
   }
   return { orgId: org.id, apiKey, destinations };
@@ -101,7 +106,14 @@ export async function createBenchOrg(db: Db, receiverPort: number, presets: Siem
  * Custom webhook destinations of one org at the given receiver paths, through the service's own code.
  * `host`: localhost or 127.0.0.1 (both in the test certificate): two origins on one receiver.
  */
-export async function createBenchDestinations(db: Db, orgId: string, receiverPort: number, paths: string[], enabled = true, host = 'localhost'): Promise<string[]> {
+export async function createBenchDestinations(
+  db: Db,
+  orgId: string,
+  receiverPort: number,
+  paths: string[],
+  enabled = true,
+  host = 'localhost',
+): Promise<string[]> {
   const ids: string[] = [];
   for (const path of paths) {
     const view = await createDestination(

@@ -119,7 +119,8 @@ export class Alerter implements AlertHook {
         try {
           await this.evaluate(orgId, destinationId, key);
         } catch (err) {
-          if (!isDatabaseUnavailable(err)) this.deps.logger.warn({ err: (err as Error).message, destination_id: destinationId }, 'alert evaluation failed; the sweep tries again');
+          if (!isDatabaseUnavailable(err))
+            this.deps.logger.warn({ err: (err as Error).message, destination_id: destinationId }, 'alert evaluation failed; the sweep tries again');
         }
       } while (this.evaluating.get(key) === true && !this.stopping);
       this.evaluating.delete(key);
@@ -134,7 +135,8 @@ export class Alerter implements AlertHook {
       if (!s) return null;
       const maxHoldHours = this.opts.maxHoldHours ?? 168;
       const ev = evaluateAlerts(s, s, new Date(s.now), this.pausedAfterMs, maxHoldHours);
-      const same = (a: Date | null | undefined, b: Date | null | undefined) => (a == null ? b == null : b != null && new Date(a).getTime() === new Date(b).getTime());
+      const same = (a: Date | null | undefined, b: Date | null | undefined) =>
+        a == null ? b == null : b != null && new Date(a).getTime() === new Date(b).getTime();
       if (
         ev.next.state !== s.state ||
         !same(ev.next.breaker_open_since, s.breaker_open_since) ||
@@ -151,7 +153,11 @@ export class Alerter implements AlertHook {
         const base: AlertDetails = { destination_name: s.name, siem: s.siem, hint: s.last_error };
         const streak = s.failing_since ? new Date(s.failing_since) : null;
         const long: Partial<AlertDetails> = streak
-          ? { failing_since: streak.toISOString(), hold_limit_at: new Date(streak.getTime() + maxHoldHours * 3_600_000).toISOString(), max_hold_hours: maxHoldHours }
+          ? {
+              failing_since: streak.toISOString(),
+              hold_limit_at: new Date(streak.getTime() + maxHoldHours * 3_600_000).toISOString(),
+              max_hold_hours: maxHoldHours,
+            }
           : { max_hold_hours: maxHoldHours };
         const isLong = (k: AlertKind) => k === 'failing_1h' || k === 'failing_24h' || k === 'hold_limit_approaching' || k === 'hold_limit_paused';
         queued = await enqueueAlerts(
@@ -176,7 +182,8 @@ export class Alerter implements AlertHook {
       return;
     }
     this.remember(key, res.state);
-    if (res.alerts.length > 0) this.deps.logger.info({ destination_id: destinationId, alerts: res.alerts, queued: res.queued }, 'destination state changed; alerts queued');
+    if (res.alerts.length > 0)
+      this.deps.logger.info({ destination_id: destinationId, alerts: res.alerts, queued: res.queued }, 'destination state changed; alerts queued');
   }
 
   private remember(key: string, state: AlertState): void {
@@ -233,7 +240,10 @@ export class Alerter implements AlertHook {
           await settleAlertChannel(db, orgId, ids, 'email', { done: true });
         } else {
           const gaveUp = givingUp(forMail);
-          logger.warn({ org_id: orgId, alerts: forMail.length, err, gave_up: gaveUp }, gaveUp ? 'alert e-mail failed; giving up' : 'alert e-mail failed; will retry');
+          logger.warn(
+            { org_id: orgId, alerts: forMail.length, err, gave_up: gaveUp },
+            gaveUp ? 'alert e-mail failed; giving up' : 'alert e-mail failed; will retry',
+          );
           await settleAlertChannel(db, orgId, ids, 'email', gaveUp ? { done: true } : { done: false, retryAfterMs: retryAfterMs(forMail) });
         }
       }
@@ -260,7 +270,10 @@ export class Alerter implements AlertHook {
           await settleAlertChannel(db, orgId, ids, 'webhook', { done: true });
         } else {
           const gaveUp = givingUp(forHook);
-          logger.warn({ org_id: orgId, alerts: forHook.length, err, gave_up: gaveUp }, gaveUp ? 'alert webhook failed; giving up' : 'alert webhook failed; will retry');
+          logger.warn(
+            { org_id: orgId, alerts: forHook.length, err, gave_up: gaveUp },
+            gaveUp ? 'alert webhook failed; giving up' : 'alert webhook failed; will retry',
+          );
           await settleAlertChannel(db, orgId, ids, 'webhook', gaveUp ? { done: true } : { done: false, retryAfterMs: retryAfterMs(forHook) });
         }
       }

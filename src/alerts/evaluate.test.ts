@@ -23,7 +23,13 @@ function run(steps: Array<[number, Partial<Observed>]>, maxHoldHours = 168): str
 
 describe('alert state machine', () => {
   it('a healthy destination never alerts', () => {
-    expect(run([[1, {}], [2, { last_delivery_at: at(2) }], [3, {}]])).toEqual([]);
+    expect(
+      run([
+        [1, {}],
+        [2, { last_delivery_at: at(2) }],
+        [3, {}],
+      ]),
+    ).toEqual([]);
   });
 
   it('many failed requests make one failing alert; the recovery one recovered alert', () => {
@@ -34,17 +40,40 @@ describe('alert state machine', () => {
   it('paused only once the breaker has held it for 15 minutes, once', () => {
     const open = { last_attempt_ok: false, consecutive_failures: BREAKER_THRESHOLD };
     const min15 = PAUSED_ALERT_AFTER_MS / 1000;
-    expect(run([[10, open], [10 + min15 - 1, { consecutive_failures: BREAKER_THRESHOLD + 1 }]])).toEqual(['failing']);
-    expect(run([[10, open], [10 + min15, {}], [10 + min15 + 600, { consecutive_failures: BREAKER_THRESHOLD + 3 }]])).toEqual(['failing', 'paused']);
+    expect(
+      run([
+        [10, open],
+        [10 + min15 - 1, { consecutive_failures: BREAKER_THRESHOLD + 1 }],
+      ]),
+    ).toEqual(['failing']);
+    expect(
+      run([
+        [10, open],
+        [10 + min15, {}],
+        [10 + min15 + 600, { consecutive_failures: BREAKER_THRESHOLD + 3 }],
+      ]),
+    ).toEqual(['failing', 'paused']);
     // Failures below the breaker's threshold are failing, never paused, however long.
-    expect(run([[10, { last_attempt_ok: false, consecutive_failures: 2 }], [10 + 10 * min15, {}]])).toEqual(['failing']);
+    expect(
+      run([
+        [10, { last_attempt_ok: false, consecutive_failures: 2 }],
+        [10 + 10 * min15, {}],
+      ]),
+    ).toEqual(['failing']);
   });
 
   it('the breaker clock restarts after a recovery', () => {
     const open = { last_attempt_ok: false, consecutive_failures: BREAKER_THRESHOLD };
     const ok = { last_attempt_ok: true, consecutive_failures: 0, last_delivery_at: at(100) };
     const min15 = PAUSED_ALERT_AFTER_MS / 1000;
-    expect(run([[10, open], [100, ok], [200, open], [200 + min15 - 1, {}]])).toEqual(['failing', 'recovered', 'failing']);
+    expect(
+      run([
+        [10, open],
+        [100, ok],
+        [200, open],
+        [200 + min15 - 1, {}],
+      ]),
+    ).toEqual(['failing', 'recovered', 'failing']);
   });
 
   it('dead letters alert once per episode: again only after a delivery succeeded since', () => {
@@ -61,7 +90,12 @@ describe('alert state machine', () => {
   });
 
   it('a poison event dead-lettered while deliveries succeed: failing and dead letters, then recovered (the pill rule)', () => {
-    expect(run([[10, { last_dead_letter_at: at(10) }], [20, { last_delivery_at: at(20) }]])).toEqual(['failing', 'dead_letters', 'recovered']);
+    expect(
+      run([
+        [10, { last_dead_letter_at: at(10) }],
+        [20, { last_delivery_at: at(20) }],
+      ]),
+    ).toEqual(['failing', 'dead_letters', 'recovered']);
   });
 
   it('a poison event beside delivered ones in a later episode (one settle stamps both) alerts again', () => {
@@ -75,7 +109,13 @@ describe('alert state machine', () => {
   });
 
   it('a disabled destination alerts nothing and resets quietly; enabling it while it fails starts a new episode', () => {
-    expect(run([[10, { last_attempt_ok: false }], [20, { enabled: false }], [30, { enabled: true }]])).toEqual(['failing', 'failing']);
+    expect(
+      run([
+        [10, { last_attempt_ok: false }],
+        [20, { enabled: false }],
+        [30, { enabled: true }],
+      ]),
+    ).toEqual(['failing', 'failing']);
   });
 
   describe('hold limit', () => {
@@ -102,7 +142,12 @@ describe('alert state machine', () => {
     });
 
     it('a worker away for days sends the furthest warning reached, not every one', () => {
-      expect(run([[10, { ...failing, failing_since: at(10) }], [150 * H, {}]])).toEqual(['failing', 'hold_limit_approaching']);
+      expect(
+        run([
+          [10, { ...failing, failing_since: at(10) }],
+          [150 * H, {}],
+        ]),
+      ).toEqual(['failing', 'hold_limit_approaching']);
     });
 
     it('a new streak (after a success, or a resume that still fails) warns afresh', () => {
@@ -136,7 +181,12 @@ describe('alert state machine', () => {
     });
 
     it('a disabled destination gets no hold warnings', () => {
-      expect(run([[0, { ...failing, enabled: false }], [30 * H, {}]])).toEqual([]);
+      expect(
+        run([
+          [0, { ...failing, enabled: false }],
+          [30 * H, {}],
+        ]),
+      ).toEqual([]);
     });
   });
 });

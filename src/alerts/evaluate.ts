@@ -9,7 +9,16 @@ export type AlertState = 'ok' | 'failing' | 'paused' | 'held';
 export type AlertKind = 'failing' | 'paused' | 'dead_letters' | 'recovered' | LongFailureKind | 'hold_limit_paused';
 /** The warnings of a long failing streak, in the order they come (docs/alerts.md#hold-limit). */
 export type LongFailureKind = 'failing_1h' | 'failing_24h' | 'hold_limit_approaching';
-export const ALERT_KINDS: readonly AlertKind[] = ['failing', 'paused', 'dead_letters', 'recovered', 'failing_1h', 'failing_24h', 'hold_limit_approaching', 'hold_limit_paused'];
+export const ALERT_KINDS: readonly AlertKind[] = [
+  'failing',
+  'paused',
+  'dead_letters',
+  'recovered',
+  'failing_1h',
+  'failing_24h',
+  'hold_limit_approaching',
+  'hold_limit_paused',
+];
 
 const HOUR_S = 3600;
 
@@ -26,9 +35,7 @@ export function longFailureMilestones(maxHoldHours: number): Array<{ kind: LongF
     { kind: 'failing_24h', afterS: 24 * HOUR_S },
     { kind: 'hold_limit_approaching', afterS: approaching },
   ];
-  return all
-    .filter((m) => m.afterS < limitS && (m.kind === 'hold_limit_approaching' || m.afterS !== approaching))
-    .sort((a, b) => a.afterS - b.afterS);
+  return all.filter((m) => m.afterS < limitS && (m.kind === 'hold_limit_approaching' || m.afterS !== approaching)).sort((a, b) => a.afterS - b.afterS);
 }
 
 /** How long the breaker must hold a destination before the "paused" alert (the 15 minutes). */
@@ -73,7 +80,10 @@ export interface Evaluation {
 export function evaluateAlerts(obs: Observed, stored: StoredAlertState, now: Date, pausedAfterMs = PAUSED_ALERT_AFTER_MS, maxHoldHours = 168): Evaluation {
   const alerts: AlertKind[] = [];
   if (!obs.enabled) {
-    return { next: { state: 'ok', breaker_open_since: null, dead_letter_alerted_at: stored.dead_letter_alerted_at, streak_since: null, streak_alerted_s: 0 }, alerts };
+    return {
+      next: { state: 'ok', breaker_open_since: null, dead_letter_alerted_at: stored.dead_letter_alerted_at, streak_since: null, streak_alerted_s: 0 },
+      alerts,
+    };
   }
   const held = obs.hold_paused_at != null;
   const failing = destinationStatus(obs, now) === 'failing';
@@ -130,7 +140,13 @@ export function evaluateAlerts(obs: Observed, stored: StoredAlertState, now: Dat
     deadLetterAlertedAt = now;
   }
   return {
-    next: { state, breaker_open_since: breakerSince, dead_letter_alerted_at: deadLetterAlertedAt, streak_since: since, streak_alerted_s: since === null ? 0 : streakAlertedS },
+    next: {
+      state,
+      breaker_open_since: breakerSince,
+      dead_letter_alerted_at: deadLetterAlertedAt,
+      streak_since: since,
+      streak_alerted_s: since === null ? 0 : streakAlertedS,
+    },
     alerts,
   };
 }

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { composeAlertMessage, dashboardLink } from './message.js';
 import { isEmailAddress } from './settings.js';
 
-const item = (destination_id: string, kind: 'failing' | 'recovered' | 'dead_letters' | 'paused', hint: string | null = 'Authentication failed — check the token.') => ({
+const item = (
+  destination_id: string,
+  kind: 'failing' | 'recovered' | 'dead_letters' | 'paused',
+  hint: string | null = 'Authentication failed — check the token.',
+) => ({
   destination_id,
   kind,
   created_at: new Date('2026-01-01T00:00:00Z'),
@@ -36,19 +40,37 @@ describe('alert message', () => {
 });
 
 describe('hold limit alerts', () => {
-  const details = { destination_name: 'Splunk prod', siem: 'splunk_hec', hint: 'Authentication failed.', failing_since: '2026-01-01T00:00:00.000Z', hold_limit_at: '2026-01-08T00:00:00.000Z', max_hold_hours: 168 };
+  const details = {
+    destination_name: 'Splunk prod',
+    siem: 'splunk_hec',
+    hint: 'Authentication failed.',
+    failing_since: '2026-01-01T00:00:00.000Z',
+    hold_limit_at: '2026-01-08T00:00:00.000Z',
+    max_hold_hours: 168,
+  };
   const at = (iso: string) => new Date(iso);
   it('warnings say since when, and when the hold limit pauses it', () => {
-    const m = composeAlertMessage('org_a', 'https://a.example', [{ destination_id: 'fwd_1', kind: 'hold_limit_approaching', created_at: at('2026-01-07T00:00:00Z'), details }]);
+    const m = composeAlertMessage('org_a', 'https://a.example', [
+      { destination_id: 'fwd_1', kind: 'hold_limit_approaching', created_at: at('2026-01-07T00:00:00Z'), details },
+    ]);
     expect(m.subject).toBe('[Aegis] Splunk prod (Splunk HEC) is approaching the hold limit');
     expect(m.text).toContain('At 2026-01-08T00:00:00.000Z (in 24 h) the hold limit (168 h) pauses this destination');
-    expect(m.webhook.alerts[0]).toMatchObject({ kind: 'hold_limit_approaching', failing_since: details.failing_since, hold_limit_at: details.hold_limit_at, hint: 'Authentication failed.' });
-    const one = composeAlertMessage('org_a', 'https://a.example', [{ destination_id: 'fwd_1', kind: 'failing_1h', created_at: at('2026-01-01T01:00:00Z'), details }]);
+    expect(m.webhook.alerts[0]).toMatchObject({
+      kind: 'hold_limit_approaching',
+      failing_since: details.failing_since,
+      hold_limit_at: details.hold_limit_at,
+      hint: 'Authentication failed.',
+    });
+    const one = composeAlertMessage('org_a', 'https://a.example', [
+      { destination_id: 'fwd_1', kind: 'failing_1h', created_at: at('2026-01-01T01:00:00Z'), details },
+    ]);
     expect(one.subject).toBe('[Aegis] Splunk prod (Splunk HEC) has been failing for 1 hour');
     expect(one.text).toContain('Every request has failed since 2026-01-01T00:00:00.000Z');
   });
   it('the pause says how many events were dead-lettered and how to resume', () => {
-    const m = composeAlertMessage('org_a', 'https://a.example', [{ destination_id: 'fwd_1', kind: 'hold_limit_paused', created_at: at('2026-01-08T00:00:00Z'), details: { ...details, failed_events: 12 } }]);
+    const m = composeAlertMessage('org_a', 'https://a.example', [
+      { destination_id: 'fwd_1', kind: 'hold_limit_paused', created_at: at('2026-01-08T00:00:00Z'), details: { ...details, failed_events: 12 } },
+    ]);
     expect(m.subject).toBe('[Aegis] Splunk prod (Splunk HEC) is paused by the hold limit');
     expect(m.text).toContain('12 queued event(s) are dead-lettered');
     expect(m.text).toContain('replay the dead-lettered events to resume');
@@ -58,8 +80,16 @@ describe('hold limit alerts', () => {
 
 describe('e-mail addresses', () => {
   it.each(['soc@example.com', 'first.last+alerts@sub.example.co.uk', "o'brien@example.ie"])('accepts %s', (e) => expect(isEmailAddress(e)).toBe(true));
-  it.each(['', 'plain', '@example.com', 'a@localhost', 'a b@example.com', 'a@example.com\r\nBcc: b@example.com', 'Name <a@example.com>', 'a@example.com,b@example.com', 'a..b@example.com', `${'x'.repeat(65)}@example.com`])(
-    'refuses %j',
-    (e) => expect(isEmailAddress(e)).toBe(false),
-  );
+  it.each([
+    '',
+    'plain',
+    '@example.com',
+    'a@localhost',
+    'a b@example.com',
+    'a@example.com\r\nBcc: b@example.com',
+    'Name <a@example.com>',
+    'a@example.com,b@example.com',
+    'a..b@example.com',
+    `${'x'.repeat(65)}@example.com`,
+  ])('refuses %j', (e) => expect(isEmailAddress(e)).toBe(false));
 });

@@ -107,7 +107,10 @@ export function composeAlertMessage(orgId: string, publicUrl: string, items: Ale
     summary: summary(a),
     hint: a.kind === 'recovered' ? null : a.details.hint,
     failed_events: a.details.failed_events ?? null,
-    failing_since: a.kind === 'failing_1h' || a.kind === 'failing_24h' || a.kind === 'hold_limit_approaching' || a.kind === 'hold_limit_paused' ? (a.details.failing_since ?? null) : null,
+    failing_since:
+      a.kind === 'failing_1h' || a.kind === 'failing_24h' || a.kind === 'hold_limit_approaching' || a.kind === 'hold_limit_paused'
+        ? (a.details.failing_since ?? null)
+        : null,
     hold_limit_at: a.kind === 'failing_1h' || a.kind === 'failing_24h' || a.kind === 'hold_limit_approaching' ? (a.details.hold_limit_at ?? null) : null,
     dashboard_url: dashboardLink(publicUrl, a.destination_id),
   }));

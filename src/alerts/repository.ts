@@ -41,10 +41,11 @@ export async function listSealedWebhookSecrets(db: Queryable): Promise<Array<{ o
 
 /** Compare-and-set, as for destinations: a secret rotated through the API meanwhile is kept. */
 export async function replaceSealedWebhookSecret(db: Queryable, orgId: string, before: Buffer, after: Buffer): Promise<boolean> {
-  const { rowCount } = await db.query(
-    'UPDATE notification_settings SET webhook_secret_sealed = $3 WHERE org_id = $1 AND webhook_secret_sealed = $2',
-    [orgId, before, after],
-  );
+  const { rowCount } = await db.query('UPDATE notification_settings SET webhook_secret_sealed = $3 WHERE org_id = $1 AND webhook_secret_sealed = $2', [
+    orgId,
+    before,
+    after,
+  ]);
   return rowCount > 0;
 }
 
@@ -121,7 +122,12 @@ export interface AlertDetails {
  * Queues alerts for the organization's channels, in the caller's transaction. Nothing is queued when
  * the organization has no channel: alerts are not kept for settings made later.
  */
-export async function enqueueAlerts(tx: Queryable, orgId: string, destinationId: string, alerts: Array<{ kind: AlertKind; details: AlertDetails }>): Promise<number> {
+export async function enqueueAlerts(
+  tx: Queryable,
+  orgId: string,
+  destinationId: string,
+  alerts: Array<{ kind: AlertKind; details: AlertDetails }>,
+): Promise<number> {
   if (alerts.length === 0) return 0;
   const { rowCount } = await tx.query(
     `INSERT INTO alert_outbox (org_id, destination_id, kind, details, email_pending, webhook_pending)

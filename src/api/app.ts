@@ -1,11 +1,4 @@
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import { refuseUnstorableText } from './storableText.js';
@@ -131,13 +124,18 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
         title: 'Aegis Audit Stream API',
         version: VERSION,
         description:
-          'Forward every Aegis audit event to your SIEM. Authenticate with `Authorization: Bearer <api key>`. The dashboard uses its session cookie instead, and sends the session\'s CSRF token in `x-csrf-token` with every write.',
+          "Forward every Aegis audit event to your SIEM. Authenticate with `Authorization: Bearer <api key>`. The dashboard uses its session cookie instead, and sends the session's CSRF token in `x-csrf-token` with every write.",
       },
       components: {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (aegis-stream api-keys create).' },
           session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'The dashboard session, set by POST /auth/login.' },
-          csrf: { type: 'apiKey', in: 'header', name: CSRF_HEADER, description: 'csrf_token of GET /api/session; required with the session cookie on every write.' },
+          csrf: {
+            type: 'apiKey',
+            in: 'header',
+            name: CSRF_HEADER,
+            description: 'csrf_token of GET /api/session; required with the session cookie on every write.',
+          },
         },
       },
       // Each route states its own (schemas/common.ts SECURITY); this covers none of them by default.
@@ -173,8 +171,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       setHeaders: (reply) => void reply.header('content-security-policy', PAGE_CSP),
     });
     // The dashboard is a single-page app: its client-side routes all serve index.html.
-    const spa = async (_req: FastifyRequest, reply: FastifyReply) =>
-      reply.header('content-security-policy', PAGE_CSP).sendFile('index.html');
+    const spa = async (_req: FastifyRequest, reply: FastifyReply) => reply.header('content-security-policy', PAGE_CSP).sendFile('index.html');
     app.get('/settings/*', { schema: { hide: true } }, spa);
     app.get('/settings', { schema: { hide: true } }, spa);
   }

@@ -59,7 +59,10 @@ export function installErrorHandler(app: FastifyInstance): void {
   // The path comes from the client: each segment is echoed only if it carries nothing detectable (the
   // rule for property names in refusals), so a value typed into a URL is not sent back or logged.
   app.setNotFoundHandler((req, reply) => {
-    const path = (req.url.split('?')[0] ?? '').split('/').map((seg) => (seg === '' ? seg : safeSegment(decodeSegment(seg)))).join('/');
+    const path = (req.url.split('?')[0] ?? '')
+      .split('/')
+      .map((seg) => (seg === '' ? seg : safeSegment(decodeSegment(seg))))
+      .join('/');
     return send(reply, 404, 'not_found', `No route for ${req.method} ${path}`);
   });
 }

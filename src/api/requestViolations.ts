@@ -13,8 +13,7 @@ import { violationsFromAjv } from '../events/validate.js';
 import { withinNodeBudget, type Violation } from '../events/violation.js';
 
 type FormatsPlugin = (ajv: Ajv) => Ajv;
-const addFormats: FormatsPlugin =
-  (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
+const addFormats: FormatsPlugin = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
 
 // The options of the app's own validator (src/api/app.ts), except allErrors.
 const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false, removeAdditional: false });

@@ -44,10 +44,7 @@ export async function createApiKey(db: Queryable, orgId: string): Promise<string
 export async function verifyApiKey(db: Queryable, key: string): Promise<string | null> {
   if (key.length < 16 || key.length > 256) return null;
   const digest = digestKey(key);
-  const { rows } = await db.query<{ org_id: string; key_digest: Buffer }>(
-    'SELECT org_id, key_digest FROM api_keys WHERE lookup_id = $1',
-    [lookupIdOf(digest)],
-  );
+  const { rows } = await db.query<{ org_id: string; key_digest: Buffer }>('SELECT org_id, key_digest FROM api_keys WHERE lookup_id = $1', [lookupIdOf(digest)]);
   for (const row of rows) {
     const stored = Buffer.from(row.key_digest);
     if (stored.length === digest.length && timingSafeEqual(stored, digest)) return row.org_id;

@@ -65,12 +65,7 @@ export async function createSession(db: Queryable, orgId: string): Promise<{ tok
   const t = token();
   const csrfToken = token();
   const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
-  await db.query('INSERT INTO sessions (org_id, token_digest, csrf_token, expires_at) VALUES ($1, $2, $3, $4)', [
-    orgId,
-    digest(t),
-    csrfToken,
-    expiresAt,
-  ]);
+  await db.query('INSERT INTO sessions (org_id, token_digest, csrf_token, expires_at) VALUES ($1, $2, $3, $4)', [orgId, digest(t), csrfToken, expiresAt]);
   return { token: t, csrfToken, expiresAt };
 }
 

@@ -22,11 +22,7 @@ export function parseTimeOption(option: string, value: string): Date {
  * API's order (so an export taken while events are recorded holds each one once). Progress goes to
  * stderr: a bar on a terminal, otherwise one final count line. Returns the number written.
  */
-export async function exportEvents(
-  db: Db,
-  opts: { org: string; since: string; until?: string },
-  out: NodeJS.WritableStream = process.stdout,
-): Promise<number> {
+export async function exportEvents(db: Db, opts: { org: string; since: string; until?: string }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const since = parseTimeOption('--since', opts.since);
   const until = opts.until === undefined ? null : parseTimeOption('--until', opts.until);
   if (until && until < since) throw new CliError('--until: is before --since');

@@ -118,9 +118,15 @@ program
   .option('--to <time>', 'end of the window (RFC 3339, exclusive); needs --from')
   .option('--no-wait', 'a window larger than one batch: leave it to the worker processes and exit after printing its replay id')
   .action(async (opts: { destination: string; from?: string; to?: string; wait: boolean }) => {
-    const [{ replayDestination }, { parseTimeOption }, { cliActor, cliUserAtHost }] = await Promise.all([import('./replay.js'), import('./export.js'), import('./actor.js')]);
-    if ((opts.from === undefined) !== (opts.to === undefined)) throw new CliError(opts.from === undefined ? '--from is required with --to' : '--to is required with --from');
-    const window = opts.from !== undefined && opts.to !== undefined ? { from: parseTimeOption('--from', opts.from), to: parseTimeOption('--to', opts.to) } : null;
+    const [{ replayDestination }, { parseTimeOption }, { cliActor, cliUserAtHost }] = await Promise.all([
+      import('./replay.js'),
+      import('./export.js'),
+      import('./actor.js'),
+    ]);
+    if ((opts.from === undefined) !== (opts.to === undefined))
+      throw new CliError(opts.from === undefined ? '--from is required with --to' : '--to is required with --from');
+    const window =
+      opts.from !== undefined && opts.to !== undefined ? { from: parseTimeOption('--from', opts.from), to: parseTimeOption('--to', opts.to) } : null;
     const who = cliUserAtHost();
     const actor = cliActor(who);
     await withDatabase(async (db, config) => {
@@ -133,7 +139,9 @@ program
 
 program
   .command('export')
-  .description("Write an organization's recorded events (by @timestamp) to stdout as NDJSON, one wire event per line, exactly as a webhook destination receives them.")
+  .description(
+    "Write an organization's recorded events (by @timestamp) to stdout as NDJSON, one wire event per line, exactly as a webhook destination receives them.",
+  )
   .requiredOption('--org <org_id>', 'organization id')
   .requiredOption('--since <time>', 'first @timestamp to include (RFC 3339, inclusive)')
   .option('--until <time>', 'end of the window (RFC 3339, exclusive; default: no end)')
@@ -176,7 +184,14 @@ async function readInput(file: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : `cannot be read (${code ?? 'unknown error'})`;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : `cannot be read (${code ?? 'unknown error'})`;
     throw new CliError(`${file}: ${why}`);
   }
 }

@@ -33,7 +33,9 @@ export async function replayDestination(
   window: { from: Date; to: Date; config: Config; wait: boolean } | null = null,
   actor: TrailActor = cliActor(),
 ): Promise<ReplayResult & { replay_id: string | null }> {
-  const { rows } = await db.query<{ org_id: string; siem: SiemId }>('SELECT org_id, siem FROM destinations WHERE id = $1 AND deleted_at IS NULL', [destinationId]);
+  const { rows } = await db.query<{ org_id: string; siem: SiemId }>('SELECT org_id, siem FROM destinations WHERE id = $1 AND deleted_at IS NULL', [
+    destinationId,
+  ]);
   const dest = rows[0];
   if (!dest) throw new CliError(`No destination ${destinationId}.`);
   const target = { orgId: dest.org_id, id: destinationId, siem: dest.siem };

@@ -108,7 +108,9 @@ async function rotateWebhookSecret(tx: Queryable, ring: Ring, row: { org_id: str
     plaintext = open(ring, before, aad);
   } catch (err) {
     if (!(err instanceof DecryptError)) throw err;
-    throw new CliError(`notification settings of ${row.org_id}: ${err.message}. Keep every old key in AEGIS_ENCRYPTION_KEY, after the new one, until this command has finished (running it again is safe).`);
+    throw new CliError(
+      `notification settings of ${row.org_id}: ${err.message}. Keep every old key in AEGIS_ENCRYPTION_KEY, after the new one, until this command has finished (running it again is safe).`,
+    );
   }
   // A secret rotated through the API meanwhile is new, so already under the new key: keep it.
   return replaceSealedWebhookSecret(tx, row.org_id, before, seal(ring, plaintext, aad));

@@ -5,12 +5,15 @@ import { ENV_VARS, loadConfig } from './env.js';
 describe('ENV_VARS is the one list of environment variables', () => {
   it('loadConfig reads no variable that is not in the list', () => {
     const read = new Set<string>();
-    const env = new Proxy({}, {
-      get: (_t, k) => {
-        if (typeof k === 'string') read.add(k);
-        return undefined;
+    const env = new Proxy(
+      {},
+      {
+        get: (_t, k) => {
+          if (typeof k === 'string') read.add(k);
+          return undefined;
+        },
       },
-    });
+    );
     loadConfig(env);
     const names = new Set(ENV_VARS.map((v) => v.name));
     expect([...read].filter((k) => !names.has(k))).toEqual([]);
@@ -31,7 +34,11 @@ describe('alert settings', () => {
   });
 
   it('takes an smtp:// or smtps:// URL and a From with a name', () => {
-    const c = loadConfig({ AEGIS_SMTP_URL: 'smtps://u:p%40ss@mail.example.com:465', AEGIS_ALERT_FROM: 'Aegis <alerts@example.com>', AEGIS_ALERT_DIGEST_S: '0' });
+    const c = loadConfig({
+      AEGIS_SMTP_URL: 'smtps://u:p%40ss@mail.example.com:465',
+      AEGIS_ALERT_FROM: 'Aegis <alerts@example.com>',
+      AEGIS_ALERT_DIGEST_S: '0',
+    });
     expect(c.alerts).toEqual({ smtpUrl: 'smtps://u:p%40ss@mail.example.com:465', from: 'Aegis <alerts@example.com>', digestWindowMs: 0 });
   });
 
@@ -66,7 +73,9 @@ describe('database pools', () => {
   it('keeps 3 of the 10 connections for the API by default, and refuses to leave the worker none', () => {
     expect(loadConfig({})).toMatchObject({ dbPoolMax: 10, dbApiConnections: 3 });
     expect(loadConfig({ AEGIS_DB_POOL_MAX: '2', AEGIS_DB_API_CONNECTIONS: '1' })).toMatchObject({ dbPoolMax: 2, dbApiConnections: 1 });
-    expect(() => loadConfig({ AEGIS_DB_POOL_MAX: '4', AEGIS_DB_API_CONNECTIONS: '4' })).toThrow(/^AEGIS_DB_API_CONNECTIONS: must be less than AEGIS_DB_POOL_MAX \(4\)/);
+    expect(() => loadConfig({ AEGIS_DB_POOL_MAX: '4', AEGIS_DB_API_CONNECTIONS: '4' })).toThrow(
+      /^AEGIS_DB_API_CONNECTIONS: must be less than AEGIS_DB_POOL_MAX \(4\)/,
+    );
     expect(() => loadConfig({ AEGIS_DB_API_CONNECTIONS: '0' })).toThrow(/^AEGIS_DB_API_CONNECTIONS/);
   });
 });

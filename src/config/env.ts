@@ -162,10 +162,7 @@ export function loadConfig(env: Env = process.env): Config {
   const delaysRaw = env.AEGIS_RETRY_DELAYS_S?.trim() || '60,120,240';
   const retryDelaysS = delaysRaw.split(',').map((s) => s.trim());
   if (retryDelaysS.length > 20 || retryDelaysS.some((s) => !/^\d+(\.\d+)?$/.test(s) || Number(s) > 86_400)) {
-    throw new ConfigError(
-      'AEGIS_RETRY_DELAYS_S',
-      `must be a comma-separated list of up to 20 delays in seconds (each at most 86400), got "${delaysRaw}"`,
-    );
+    throw new ConfigError('AEGIS_RETRY_DELAYS_S', `must be a comma-separated list of up to 20 delays in seconds (each at most 86400), got "${delaysRaw}"`);
   }
 
   const bootstrapOrgId = env.AEGIS_BOOTSTRAP_ORG_ID?.trim() || null;
@@ -200,7 +197,11 @@ export function loadConfig(env: Env = process.env): Config {
     } catch {
       ok = false;
     }
-    if (!ok) throw new ConfigError('AEGIS_SMTP_URL', 'must be an smtp:// or smtps:// URL with a host, e.g. smtps://user:password@mail.example.com:465 (value not shown: it may hold a password)');
+    if (!ok)
+      throw new ConfigError(
+        'AEGIS_SMTP_URL',
+        'must be an smtp:// or smtps:// URL with a host, e.g. smtps://user:password@mail.example.com:465 (value not shown: it may hold a password)',
+      );
   }
   const alertFrom = env.AEGIS_ALERT_FROM?.trim() || `alerts@${new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')}`;
   if (alertFrom.length > 320 || /[\r\n\0]/.test(alertFrom) || !/@/.test(alertFrom)) {
@@ -210,7 +211,10 @@ export function loadConfig(env: Env = process.env): Config {
   const dbPoolMax = int(env, 'AEGIS_DB_POOL_MAX', 10, 2, 200);
   const dbApiConnections = int(env, 'AEGIS_DB_API_CONNECTIONS', 3, 1, 199);
   if (dbApiConnections >= dbPoolMax) {
-    throw new ConfigError('AEGIS_DB_API_CONNECTIONS', `must be less than AEGIS_DB_POOL_MAX (${dbPoolMax}) so the worker keeps a connection, got ${dbApiConnections}`);
+    throw new ConfigError(
+      'AEGIS_DB_API_CONNECTIONS',
+      `must be less than AEGIS_DB_POOL_MAX (${dbPoolMax}) so the worker keeps a connection, got ${dbApiConnections}`,
+    );
   }
   return {
     port,

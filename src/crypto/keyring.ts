@@ -26,7 +26,10 @@ function keyIdFor(key: Buffer): string {
  * entries (bare entries are allowed too). Every key must decode to exactly 32 bytes.
  */
 export function parseKeyRing(raw: string, variable = 'AEGIS_ENCRYPTION_KEY'): KeyRing {
-  const entries = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new ConfigError(variable, 'is empty');
   const keys: DataKey[] = entries.map((entry, i) => {
     const m = /^([A-Za-z0-9_-]{1,32}):(.+)$/.exec(entry);
@@ -57,7 +60,11 @@ export function generateKeyBase64(): string {
  * key generated once into the data directory (mode 0600). With a real server and no key we refuse to
  * start: a generated key on one host would make credentials unreadable by every other host.
  */
-export async function loadKeyRing(opts: { encryptionKey: string | null; databaseUrl: string | null; dataDir: string }): Promise<{ ring: KeyRing; source: 'env' | 'file'; generated: boolean }> {
+export async function loadKeyRing(opts: {
+  encryptionKey: string | null;
+  databaseUrl: string | null;
+  dataDir: string;
+}): Promise<{ ring: KeyRing; source: 'env' | 'file'; generated: boolean }> {
   if (opts.encryptionKey) return { ring: parseKeyRing(opts.encryptionKey), source: 'env', generated: false };
   if (opts.databaseUrl) {
     throw new ConfigError(

@@ -16,9 +16,7 @@ export interface Migration {
 
 export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
   const files = (await readdir(dir)).filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f)).sort();
-  return Promise.all(
-    files.map(async (f) => ({ version: Number(f.slice(0, 4)), name: f, sql: await readFile(dir + f, 'utf8') })),
-  );
+  return Promise.all(files.map(async (f) => ({ version: Number(f.slice(0, 4)), name: f, sql: await readFile(dir + f, 'utf8') })));
 }
 
 /** Applies pending migrations in one transaction (all or none); returns the names applied. Throws on failure. */
@@ -47,9 +45,8 @@ export async function migrate(db: Db): Promise<string[]> {
 /** True when every migration shipped with this build is recorded (the /readyz check). */
 export async function migrationsApplied(db: Db): Promise<boolean> {
   const migrations = await loadMigrations();
-  const { rows } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM schema_migrations WHERE version = ANY($1::int[])`,
-    [migrations.map((m) => m.version)],
-  );
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM schema_migrations WHERE version = ANY($1::int[])`, [
+    migrations.map((m) => m.version),
+  ]);
   return rows[0]?.n === migrations.length;
 }

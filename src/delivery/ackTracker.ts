@@ -143,7 +143,10 @@ export class AckTracker {
       const ids = pollDue ? [...this.pending.keys()] : [];
       for (let i = 0; i < ids.length && !this.stopped; i += ACK_QUERY_MAX_IDS) {
         const chunk = ids.slice(i, i + ACK_QUERY_MAX_IDS);
-        const poll = await queryAcks(this.deps.delivery, this.target, chunk).catch((err: unknown) => ({ acked: new Set<number>(), error: `Polling Splunk for acknowledgements failed: ${(err as Error).message}` }));
+        const poll = await queryAcks(this.deps.delivery, this.target, chunk).catch((err: unknown) => ({
+          acked: new Set<number>(),
+          error: `Polling Splunk for acknowledgements failed: ${(err as Error).message}`,
+        }));
         if (poll.error !== null && poll.error !== this.lastPollError) {
           this.deps.logger.warn({ destination_id: this.target.id, error: poll.error }, 'Splunk acknowledgement poll failed; will poll again');
         }
@@ -229,10 +232,15 @@ export class AckTracker {
       if (settled.done) metrics.delivered.inc(labels, settled.done);
       if (settled.retried) metrics.retried.inc(labels, settled.retried);
       if (settled.deadLettered) metrics.deadLettered.inc(labels, settled.deadLettered);
-      if (settled.fenced) logger.warn({ destination_id: t.id, fenced: settled.fenced }, 'lease expired while waiting for Splunk acknowledgements; another worker owns these jobs now');
+      if (settled.fenced)
+        logger.warn(
+          { destination_id: t.id, fenced: settled.fenced },
+          'lease expired while waiting for Splunk acknowledgements; another worker owns these jobs now',
+        );
       const now = Date.now();
       for (const { p, acked } of rs) if (acked) for (const c of p.jobCreatedAt) metrics.deliveryLatency.observe({ siem: t.siem }, (now - c) / 1000);
-      if (lastError !== null) logger.warn({ destination_id: t.id, error: lastError }, 'Splunk did not acknowledge a request in time; its events are sent again');
+      if (lastError !== null)
+        logger.warn({ destination_id: t.id, error: lastError }, 'Splunk did not acknowledge a request in time; its events are sent again');
     }
     if (roomFreed) this.deps.wake();
   }

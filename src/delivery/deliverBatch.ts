@@ -45,10 +45,7 @@ export interface DeliveryTarget {
   format: OutputFormat;
 }
 
-export type ItemResult =
-  | { outcome: 'done' }
-  | { outcome: 'retry'; error: string; retryAfterMs?: number }
-  | { outcome: 'failed'; error: string };
+export type ItemResult = { outcome: 'done' } | { outcome: 'retry'; error: string; retryAfterMs?: number } | { outcome: 'failed'; error: string };
 
 export interface RequestOutcome {
   /** Aligned with the events sent. */
@@ -201,7 +198,13 @@ async function sendUnscrubbed(
 
   if (result.kind === 'network') {
     const c = classifyResult(result);
-    return { items: all({ outcome: 'retry', error: c.error ?? 'network error' }), statusCode: null, error: c.error, durationMs: result.durationMs, responseSnippet: null };
+    return {
+      items: all({ outcome: 'retry', error: c.error ?? 'network error' }),
+      statusCode: null,
+      error: c.error,
+      durationMs: result.durationMs,
+      responseSnippet: null,
+    };
   }
   const verdict = encoder.interpret({ status: result.status, body: result.body, headers: result.headers }, events);
   const snippet = result.body ? result.body.slice(0, 512) : null;
@@ -220,7 +223,14 @@ async function sendUnscrubbed(
   }
   if (verdict.ok) {
     const ackId = ack ? readAckId(result.body) : undefined;
-    return { items: all({ outcome: 'done' }), statusCode: result.status, error: null, durationMs: result.durationMs, responseSnippet: snippet, ...(ackId !== undefined ? { ackId } : {}) };
+    return {
+      items: all({ outcome: 'done' }),
+      statusCode: result.status,
+      error: null,
+      durationMs: result.durationMs,
+      responseSnippet: snippet,
+      ...(ackId !== undefined ? { ackId } : {}),
+    };
   }
   // The preset's specific sentence when the SIEM said something specific (Splunk code 3: missing
   // "Splunk " prefix); otherwise the generic, action-oriented one for the status class.

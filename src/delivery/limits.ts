@@ -323,6 +323,11 @@ export class LimiterRegistry {
   /** For metrics: every limiter this worker holds. */
   snapshot(): Array<{ destinationId: string; siem: string; effective: DeliveryLimits; throttled: boolean }> {
     const now = this.clock();
-    return [...this.byId].map(([destinationId, { siem, limiter }]) => ({ destinationId, siem, effective: limiter.effective, throttled: limiter.throttled(now) }));
+    return [...this.byId].map(([destinationId, { siem, limiter }]) => ({
+      destinationId,
+      siem,
+      effective: limiter.effective,
+      throttled: limiter.throttled(now),
+    }));
   }
 }

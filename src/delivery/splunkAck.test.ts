@@ -11,8 +11,12 @@ describe('Splunk indexer acknowledgement protocol', () => {
 
   it('builds the ack URL beside the event URL, keeping a path prefix and dropping the query', () => {
     const ch = splunkChannel('fwd_x');
-    expect(splunkAckUrl('https://splunk.example.com:8088/services/collector/event', ch)).toBe(`https://splunk.example.com:8088/services/collector/ack?channel=${ch}`);
-    expect(splunkAckUrl('https://proxy.example.com/hec/services/collector/event?x=1', ch)).toBe(`https://proxy.example.com/hec/services/collector/ack?channel=${ch}`);
+    expect(splunkAckUrl('https://splunk.example.com:8088/services/collector/event', ch)).toBe(
+      `https://splunk.example.com:8088/services/collector/ack?channel=${ch}`,
+    );
+    expect(splunkAckUrl('https://proxy.example.com/hec/services/collector/event?x=1', ch)).toBe(
+      `https://proxy.example.com/hec/services/collector/ack?channel=${ch}`,
+    );
     expect(splunkAckUrl('https://splunk.example.com/', ch)).toBe(`https://splunk.example.com/services/collector/ack?channel=${ch}`);
   });
 

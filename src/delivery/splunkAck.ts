@@ -69,9 +69,16 @@ export async function queryAcks(deps: Pick<DeliveryDeps, 'client'>, target: Deli
   const headers: Record<string, string> = { 'content-type': 'application/json', [SPLUNK_CHANNEL_HEADER]: channel };
   if (target.authHeaderName && target.authHeaderValue) headers[target.authHeaderName] = target.authHeaderValue;
   const scrub = scrubberFor(target.id, targetSecrets(target));
-  const result = await deps.client.send({ url: splunkAckUrl(target.url, channel), headers, body: JSON.stringify({ acks: ackIds }), gzip: false, ...targetPool(target) });
+  const result = await deps.client.send({
+    url: splunkAckUrl(target.url, channel),
+    headers,
+    body: JSON.stringify({ acks: ackIds }),
+    gzip: false,
+    ...targetPool(target),
+  });
   const acked = new Set<number>();
-  if (result.kind === 'network') return { acked, error: scrub(`Polling Splunk for acknowledgements failed: ${classifyResult(result).error ?? 'network error'}`) };
+  if (result.kind === 'network')
+    return { acked, error: scrub(`Polling Splunk for acknowledgements failed: ${classifyResult(result).error ?? 'network error'}`) };
   if (result.status < 200 || result.status >= 300) {
     const c = classifyResult(result, describeSplunkError(result.status, result.body));
     return { acked, error: scrub(`Polling Splunk for acknowledgements failed: ${c.error ?? `HTTP ${result.status}`}`) };

@@ -168,8 +168,21 @@ export class Worker {
     }
     t = new AckTracker(
       target,
-      { db: this.deps.db, delivery: this.deps.delivery, metrics: this.deps.metrics, logger: this.deps.logger, ...(this.deps.alerts ? { alerts: this.deps.alerts } : {}), wake: () => this.onAcksSettled() },
-      { leaseMs: this.opts.leaseMs, retryDelaysS: this.opts.retryDelaysS, pollMs: this.opts.splunkAckPollMs, timeoutMs: this.opts.splunkAckTimeoutMs, maxPendingEvents: this.opts.splunkAckMaxPendingEvents },
+      {
+        db: this.deps.db,
+        delivery: this.deps.delivery,
+        metrics: this.deps.metrics,
+        logger: this.deps.logger,
+        ...(this.deps.alerts ? { alerts: this.deps.alerts } : {}),
+        wake: () => this.onAcksSettled(),
+      },
+      {
+        leaseMs: this.opts.leaseMs,
+        retryDelaysS: this.opts.retryDelaysS,
+        pollMs: this.opts.splunkAckPollMs,
+        timeoutMs: this.opts.splunkAckTimeoutMs,
+        maxPendingEvents: this.opts.splunkAckMaxPendingEvents,
+      },
     );
     this.ackTrackers.set(target.id, t);
     return t;
@@ -211,7 +224,10 @@ export class Worker {
       try {
         const r = await enforceHoldLimit(this.deps.db, this.opts.maxHoldHours);
         for (const d of r.paused) {
-          this.deps.logger.warn({ destination_id: d.id, max_hold_hours: this.opts.maxHoldHours }, 'destination failed for the whole hold limit; paused and its queued events dead-lettered');
+          this.deps.logger.warn(
+            { destination_id: d.id, max_hold_hours: this.opts.maxHoldHours },
+            'destination failed for the whole hold limit; paused and its queued events dead-lettered',
+          );
           this.deps.alerts?.noteSettle(d.orgId, d.id, true);
         }
         for (const d of r.deadLettered) {
@@ -254,7 +270,8 @@ export class Worker {
             .catch((err: unknown) => {
               // A database outage mid-run is expected and already reported by the scan; its claims
               // expire into due work if they could not be settled.
-              if (isDatabaseUnavailable(err)) this.deps.logger.debug({ err: (err as Error).message, destination_id: d.id }, 'destination runner stopped: database unavailable');
+              if (isDatabaseUnavailable(err))
+                this.deps.logger.debug({ err: (err as Error).message, destination_id: d.id }, 'destination runner stopped: database unavailable');
               else this.deps.logger.error({ err: (err as Error).message, destination_id: d.id }, 'destination runner failed');
             })
             .finally(() => {
@@ -366,7 +383,14 @@ export class Worker {
    * fill by themselves, because events pile up in the queue while the previous request is in flight.
    * So the low-latency requirement is met without a flush timer, and none is added on purpose.
    */
-  private async lane(target: DeliveryTarget, limiter: DestinationLimiter, probing = false, farewellOnly = false, configVersion?: Date, onFull?: () => void): Promise<void> {
+  private async lane(
+    target: DeliveryTarget,
+    limiter: DestinationLimiter,
+    probing = false,
+    farewellOnly = false,
+    configVersion?: Date,
+    onFull?: () => void,
+  ): Promise<void> {
     const encoder = getEncoder(target.siem);
     const claimSize = encoder.maxBatchEvents === 1 ? this.opts.singleEventClaim : Math.min(encoder.maxBatchEvents, this.opts.batchClaim);
     const requestsWanted = encoder.maxBatchEvents === 1 ? this.opts.requestsPerLane : 1;
@@ -476,9 +500,12 @@ export class Worker {
     let sending = 0;
 
     // Heartbeat: keep the lease while slow requests are in flight.
-    const heartbeat = setInterval(() => {
-      void extendLease(db, { orgId: target.orgId, claimId, ids: jobs.map((j) => j.id), leaseMs: this.opts.leaseMs }).catch(() => undefined);
-    }, Math.max(1000, Math.floor(this.opts.leaseMs / 3)));
+    const heartbeat = setInterval(
+      () => {
+        void extendLease(db, { orgId: target.orgId, claimId, ids: jobs.map((j) => j.id), leaseMs: this.opts.leaseMs }).catch(() => undefined);
+      },
+      Math.max(1000, Math.floor(this.opts.leaseMs / 3)),
+    );
     try {
       const sender = async () => {
         while (groups.length > 0) {
@@ -496,18 +523,18 @@ export class Worker {
           // until the lease runs out and repeating that forever without spending an attempt.
           metrics.requestsInFlight.inc({ siem: target.siem });
           sending++;
-          const out = await sendRequest(this.deps.delivery, target, group).finally(() => {
-            sending--;
-            metrics.requestsInFlight.dec({ siem: target.siem });
-          }).catch(
-            (err: unknown): RequestOutcome => ({
+          const out = await sendRequest(this.deps.delivery, target, group)
+            .finally(() => {
+              sending--;
+              metrics.requestsInFlight.dec({ siem: target.siem });
+            })
+            .catch((err: unknown): RequestOutcome => ({
               items: group.map(() => ({ outcome: 'retry' as const, error: `Internal error while sending: ${(err as Error).message}` })),
               statusCode: null,
               error: `Internal error while sending: ${(err as Error).message}`,
               durationMs: 0,
               responseSnippet: null,
-            }),
-          );
+            }));
           const halvings = halvingsOf.get(group) ?? 0;
           if (out.statusCode === 413 && group.length > 1 && halvings < MAX_413_HALVINGS) {
             // Too large for this SIEM after all (a limit lowered below the documented one): the halves
@@ -554,7 +581,16 @@ export class Worker {
           const awaitingAck = ack && out.error === null && out.ackId !== undefined;
           if (rateLimited || (out.statusCode === 503 && retryAfterMs !== undefined)) {
             const until = limiter.throttle(retryAfterMs, sending + 1);
-            logger.info({ destination_id: target.id, status: out.statusCode, retry_after_ms: retryAfterMs ?? null, not_before: new Date(until).toISOString(), limits: limiter.effective }, 'SIEM asked to slow down; destination limits lowered');
+            logger.info(
+              {
+                destination_id: target.id,
+                status: out.statusCode,
+                retry_after_ms: retryAfterMs ?? null,
+                not_before: new Date(until).toISOString(),
+                limits: limiter.effective,
+              },
+              'SIEM asked to slow down; destination limits lowered',
+            );
           } else if (delivered > 0) {
             limiter.succeeded();
           }
@@ -574,7 +610,10 @@ export class Worker {
             if (sawFailure) await noteRequestSuccess(db, target.orgId, target.id).catch(() => undefined); // settle records it too
           }
           metrics.requestDuration.observe({ siem: target.siem }, out.durationMs / 1000);
-          metrics.requests.inc({ ...metrics.destinationLabels(target.id, target.siem), result: out.error === null ? 'ok' : delivered > 0 ? 'partial' : rateLimited ? 'throttled' : 'failed' });
+          metrics.requests.inc({
+            ...metrics.destinationLabels(target.id, target.siem),
+            result: out.error === null ? 'ok' : delivered > 0 ? 'partial' : rateLimited ? 'throttled' : 'failed',
+          });
           attempts.push({
             orgId: target.orgId,
             destinationId: target.id,
@@ -601,7 +640,14 @@ export class Worker {
               claimId,
               jobIds: jobsOf.map((j) => j.id),
               jobCreatedAt: jobsOf.map((j) => new Date(j.createdAt).getTime()),
-              attempt: { orgId: log.orgId, destinationId: log.destinationId, eventCount: log.eventCount, statusCode: log.statusCode, durationMs: log.durationMs, responseSnippet: log.responseSnippet },
+              attempt: {
+                orgId: log.orgId,
+                destinationId: log.destinationId,
+                eventCount: log.eventCount,
+                statusCode: log.statusCode,
+                durationMs: log.durationMs,
+                responseSnippet: log.responseSnippet,
+              },
               deadline: Date.now() + this.opts.splunkAckTimeoutMs,
             });
             continue;
@@ -611,7 +657,14 @@ export class Worker {
             const id = byEvent.get(e)!.id;
             if (item.outcome === 'done') outcomes.push({ id, outcome: 'done' });
             else if (item.outcome === 'failed') outcomes.push({ id, outcome: 'failed', error: item.error, statusCode: out.statusCode });
-            else outcomes.push({ id, outcome: 'retry', error: item.error, statusCode: out.statusCode, ...(item.retryAfterMs ? { retryAfterMs: item.retryAfterMs } : {}) });
+            else
+              outcomes.push({
+                id,
+                outcome: 'retry',
+                error: item.error,
+                statusCode: out.statusCode,
+                ...(item.retryAfterMs ? { retryAfterMs: item.retryAfterMs } : {}),
+              });
           });
           if (delivered === 0 && out.error !== null) {
             sawFailure = true;
@@ -637,23 +690,29 @@ export class Worker {
       const tracker = this.ackTracker(target);
       for (const p of ackPending) tracker.add(p);
     }
-    if (ackMissing) logger.warn({ destination_id: target.id }, 'indexer_ack is on but Splunk answered without an ackId (acknowledgement is off for this token): counted delivered on the 2xx');
+    if (ackMissing)
+      logger.warn(
+        { destination_id: target.id },
+        'indexer_ack is on but Splunk answered without an ackId (acknowledgement is off for this token): counted delivered on the 2xx',
+      );
 
     // One statement: settle the jobs, log the requests, record the outcome on the destination (and
     // close its breaker when something was delivered).
     const last = lastOutcome as RequestOutcome | null;
-    const settled = await this.whileDatabaseAway(() => settleClaim(db, {
-      orgId: target.orgId,
-      claimId,
-      outcomes,
-      retryDelaysS: this.opts.retryDelaysS,
-      report: {
-        destinationId: target.id,
-        attempts,
-        last: last ? { ok: last.error === null, error: last.error } : poisonError ? { ok: false, error: poisonError } : null,
-        delivered: anyDelivered,
-      },
-    })).catch((err: unknown) => {
+    const settled = await this.whileDatabaseAway(() =>
+      settleClaim(db, {
+        orgId: target.orgId,
+        claimId,
+        outcomes,
+        retryDelaysS: this.opts.retryDelaysS,
+        report: {
+          destinationId: target.id,
+          attempts,
+          last: last ? { ok: last.error === null, error: last.error } : poisonError ? { ok: false, error: poisonError } : null,
+          delivered: anyDelivered,
+        },
+      }),
+    ).catch((err: unknown) => {
       // The statement skips the log of a destination already deleted; one deleted in the instant
       // between that check and the insert still trips the foreign key. Its jobs went with it, so there
       // is nothing left to settle: not an operator's problem.

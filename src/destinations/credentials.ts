@@ -20,7 +20,13 @@ export function sealAuthHeader(ring: KeyRing, orgId: string, id: string, value: 
   return seal(ring, value, associatedData(orgId, id, 'auth_header'));
 }
 
-export function sealSigningSecret(ring: KeyRing, orgId: string, id: string, secret: string, purpose: 'signing_secret' | 'previous_signing_secret' = 'signing_secret'): Buffer {
+export function sealSigningSecret(
+  ring: KeyRing,
+  orgId: string,
+  id: string,
+  secret: string,
+  purpose: 'signing_secret' | 'previous_signing_secret' = 'signing_secret',
+): Buffer {
   return seal(ring, secret, associatedData(orgId, id, purpose));
 }
 
@@ -65,7 +71,8 @@ export function rotatedSigningSecret(
   }
   return {
     signing_secret_sealed: sealSigningSecret(ring, row.org_id, row.id, newSecret),
-    previous_signing_secret_sealed: current !== null && overlapHours > 0 ? sealSigningSecret(ring, row.org_id, row.id, current, 'previous_signing_secret') : null,
+    previous_signing_secret_sealed:
+      current !== null && overlapHours > 0 ? sealSigningSecret(ring, row.org_id, row.id, current, 'previous_signing_secret') : null,
     previous_signing_secret_until: current !== null && overlapHours > 0 ? new Date(now.getTime() + overlapHours * 3_600_000) : null,
   };
 }

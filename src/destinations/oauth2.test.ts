@@ -37,9 +37,15 @@ describe('checkAuth', () => {
   });
 
   it('the token URL obeys the destination address rules', () => {
-    expect(refusal(() => checkAuth('custom', { ...base, token_url: 'https://127.0.0.1:8443/token' }, { allowPrivate: false }))).toMatch(/^auth\.token_url: .*loopback/);
-    expect(refusal(() => checkAuth('custom', { ...base, token_url: 'http://auth.example.com/token' }, { allowPrivate: false }))).toMatch(/^auth\.token_url: .*https/);
-    expect(checkAuth('custom', { ...base, token_url: 'https://127.0.0.1:8443/token' }, { allowPrivate: true }).stored.token_url).toBe('https://127.0.0.1:8443/token');
+    expect(refusal(() => checkAuth('custom', { ...base, token_url: 'https://127.0.0.1:8443/token' }, { allowPrivate: false }))).toMatch(
+      /^auth\.token_url: .*loopback/,
+    );
+    expect(refusal(() => checkAuth('custom', { ...base, token_url: 'http://auth.example.com/token' }, { allowPrivate: false }))).toMatch(
+      /^auth\.token_url: .*https/,
+    );
+    expect(checkAuth('custom', { ...base, token_url: 'https://127.0.0.1:8443/token' }, { allowPrivate: true }).stored.token_url).toBe(
+      'https://127.0.0.1:8443/token',
+    );
   });
 
   it('refuses other presets, bad values, and a kept secret on a new host; never echoes the secret', () => {
@@ -53,23 +59,39 @@ describe('checkAuth', () => {
     const previous = { stored: checkAuth('custom', { ...base, token_url: 'https://a.example/t' }, { allowPrivate: false }).stored, hasSecret: true };
     expect(checkAuth('custom', { ...noSecret, token_url: 'https://a.example/other' }, { allowPrivate: false, previous }).secret).toBeNull();
     expect(refusal(() => checkAuth('custom', { ...noSecret, token_url: 'https://b.example/t' }, { allowPrivate: false, previous }))).toMatch(/new host/);
-    expect(refusal(() => checkAuth('custom', { ...noSecret, token_url: 'https://a.example/t' }, { allowPrivate: false }))).toMatch(/^auth\.client_secret: is required/);
+    expect(refusal(() => checkAuth('custom', { ...noSecret, token_url: 'https://a.example/t' }, { allowPrivate: false }))).toMatch(
+      /^auth\.client_secret: is required/,
+    );
   });
 
   it('Sentinel: tenant_id and an Entra ID token_url must name the same tenant; another token URL keeps tenant_id as given', () => {
     const entra = (t: string, host = 'login.microsoftonline.com') => `https://${host}/${t}/oauth2/v2.0/token`;
-    const contradiction = refusal(() => checkAuth('microsoft_sentinel', { ...base, tenant_id: TENANT, token_url: entra('contoso.onmicrosoft.com') }, { allowPrivate: false }));
-    expect(contradiction).toMatch(/^auth\.tenant_id: is 72f988bf-.* token_url asks tenant contoso\.onmicrosoft\.com/);
-    expect(refusal(() => checkAuth('microsoft_sentinel', { ...base, tenant_id: TENANT, token_url: entra('contoso.onmicrosoft.com', 'login.microsoftonline.us') }, { allowPrivate: false }))).toMatch(
-      /^auth\.tenant_id: /,
+    const contradiction = refusal(() =>
+      checkAuth('microsoft_sentinel', { ...base, tenant_id: TENANT, token_url: entra('contoso.onmicrosoft.com') }, { allowPrivate: false }),
     );
+    expect(contradiction).toMatch(/^auth\.tenant_id: is 72f988bf-.* token_url asks tenant contoso\.onmicrosoft\.com/);
+    expect(
+      refusal(() =>
+        checkAuth(
+          'microsoft_sentinel',
+          { ...base, tenant_id: TENANT, token_url: entra('contoso.onmicrosoft.com', 'login.microsoftonline.us') },
+          { allowPrivate: false },
+        ),
+      ),
+    ).toMatch(/^auth\.tenant_id: /);
     // Agreeing (case aside), a sovereign cloud's token URL is used and the tenant kept.
-    const gov = checkAuth('microsoft_sentinel', { ...base, tenant_id: TENANT.toUpperCase(), token_url: entra(TENANT, 'login.microsoftonline.us') }, { allowPrivate: false }).stored;
+    const gov = checkAuth(
+      'microsoft_sentinel',
+      { ...base, tenant_id: TENANT.toUpperCase(), token_url: entra(TENANT, 'login.microsoftonline.us') },
+      { allowPrivate: false },
+    ).stored;
     expect(gov).toMatchObject({ token_url: entra(TENANT, 'login.microsoftonline.us'), tenant_id: TENANT.toUpperCase() });
     // Only the token URL: the tenant is derived from it.
     expect(checkAuth('microsoft_sentinel', { ...base, token_url: entra(TENANT) }, { allowPrivate: false }).stored.tenant_id).toBe(TENANT);
     // A token URL that is not Entra ID's names no tenant: tenant_id stays the label shown.
-    expect(checkAuth('microsoft_sentinel', { ...base, tenant_id: TENANT, token_url: 'https://login.example.net/t/token' }, { allowPrivate: false }).stored.tenant_id).toBe(TENANT);
+    expect(
+      checkAuth('microsoft_sentinel', { ...base, tenant_id: TENANT, token_url: 'https://login.example.net/t/token' }, { allowPrivate: false }).stored.tenant_id,
+    ).toBe(TENANT);
   });
 
   it('the view says whether a secret is stored, never what it is', () => {

@@ -66,7 +66,7 @@ export function checkAuth(
     if (tenant === undefined) {
       throw invalid(
         siem === 'microsoft_sentinel' ? 'auth.tenant_id' : 'auth.token_url',
-        siem === 'microsoft_sentinel' ? 'is required (or token_url, for a sovereign cloud)' : 'is required: the authorization server\'s token endpoint',
+        siem === 'microsoft_sentinel' ? 'is required (or token_url, for a sovereign cloud)' : "is required: the authorization server's token endpoint",
       );
     }
     tokenUrlRaw = entraTokenUrl(tenant);
@@ -96,8 +96,7 @@ export function checkAuth(
   }
   if (siem === 'microsoft_sentinel' && scope === null) throw invalid('auth.scope', `is required for Microsoft Sentinel (${SENTINEL_DEFAULT_SCOPE})`);
 
-  const method: TokenEndpointAuthMethod =
-    body.token_endpoint_auth_method ?? (siem === 'microsoft_sentinel' ? 'client_secret_post' : 'client_secret_basic');
+  const method: TokenEndpointAuthMethod = body.token_endpoint_auth_method ?? (siem === 'microsoft_sentinel' ? 'client_secret_post' : 'client_secret_basic');
 
   let secret: string | null = null;
   if (body.client_secret !== undefined) {

@@ -97,7 +97,10 @@ export async function planRangeReplay(
     { at: new Date(now.getTime() - retentionDays * 86_400_000), reason: `events are kept for ${retentionDays} day(s) (AEGIS_RETENTION_DAYS)` },
   ];
   if (maxAgeMs !== null) {
-    bounds.push({ at: new Date(now.getTime() - maxAgeMs), reason: `${label} accepts events up to ${Math.round(maxAgeMs / 3_600_000)} h old and drops older ones after answering 2xx` });
+    bounds.push({
+      at: new Date(now.getTime() - maxAgeMs),
+      reason: `${label} accepts events up to ${Math.round(maxAgeMs / 3_600_000)} h old and drops older ones after answering 2xx`,
+    });
   }
   // The tightest bound is the one that trims; ties go to the SIEM's (the more specific reason).
   const binding = bounds.reduce((a, b) => (b.at.getTime() >= a.at.getTime() ? b : a));
@@ -109,7 +112,9 @@ export async function planRangeReplay(
   await resumeHeld(db, dest.orgId, dest.id);
   const skippedTooOld = start === from ? 0 : await countInWindow(db, dest.orgId, from, start);
   const trimNote =
-    start === from ? null : `The window was trimmed to start at ${start.toISOString()}: ${binding.reason}; ${skippedTooOld} recorded event(s) before that were not queued.`;
+    start === from
+      ? null
+      : `The window was trimmed to start at ${start.toISOString()}: ${binding.reason}; ${skippedTooOld} recorded event(s) before that were not queued.`;
   return { from, to, start, skippedTooOld, trimNote };
 }
 

@@ -76,9 +76,20 @@ export async function insertDestination(
                                auth, auth_client_secret_sealed, format)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
     [
-      d.org_id, d.id, d.siem, d.name, d.url, d.auth_header_name, d.auth_header_sealed, d.signing_secret_sealed, JSON.stringify(d.options),
-      d.filter === null ? null : JSON.stringify(d.filter), d.enabled,
-      d.auth ? JSON.stringify(d.auth) : null, d.auth_client_secret_sealed ?? null, d.format ?? 'ecs',
+      d.org_id,
+      d.id,
+      d.siem,
+      d.name,
+      d.url,
+      d.auth_header_name,
+      d.auth_header_sealed,
+      d.signing_secret_sealed,
+      JSON.stringify(d.options),
+      d.filter === null ? null : JSON.stringify(d.filter),
+      d.enabled,
+      d.auth ? JSON.stringify(d.auth) : null,
+      d.auth_client_secret_sealed ?? null,
+      d.format ?? 'ecs',
     ],
   );
 }
@@ -101,7 +112,10 @@ export async function lockOrgDestinationCounts(tx: Queryable, orgId: string): Pr
  * destination, or deleted).
  */
 export async function lockDestinationRow(tx: Queryable, orgId: string, id: string): Promise<DestinationRow | null> {
-  const { rows } = await tx.query<DestinationRow>('SELECT d.* FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NULL FOR UPDATE', [orgId, id]);
+  const { rows } = await tx.query<DestinationRow>('SELECT d.* FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NULL FOR UPDATE', [
+    orgId,
+    id,
+  ]);
   return rows[0] ?? null;
 }
 
@@ -123,7 +137,10 @@ export async function destinationExists(db: Queryable, orgId: string, id: string
 
 /** A destination's filter (null: every event, or no such destination). */
 export async function getDestinationFilter(db: Queryable, orgId: string, id: string): Promise<Record<string, unknown> | null> {
-  const { rows } = await db.query<{ filter: Record<string, unknown> | null }>('SELECT filter FROM destinations WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL', [orgId, id]);
+  const { rows } = await db.query<{ filter: Record<string, unknown> | null }>(
+    'SELECT filter FROM destinations WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL',
+    [orgId, id],
+  );
   return rows[0]?.filter ?? null;
 }
 

@@ -76,7 +76,7 @@ function checkUrl(raw: string, allowPrivate: boolean, siem: SiemId): string {
  */
 function checkHeaderBesideAuth(siem: SiemId, headerName: string | null, hasValue: boolean, hasAuth: boolean): void {
   if (siem === 'microsoft_sentinel' && hasValue) {
-    throw invalid('auth_header_value', 'Microsoft Sentinel authenticates with auth (an Entra ID app\'s client credentials), not a header value');
+    throw invalid('auth_header_value', "Microsoft Sentinel authenticates with auth (an Entra ID app's client credentials), not a header value");
   }
   if (hasAuth && hasValue && headerName?.toLowerCase() === 'authorization') {
     throw invalid('auth_header_name', 'cannot be Authorization with auth set: the OAuth2 access token is sent in the Authorization header');
@@ -100,9 +100,17 @@ export async function assertDestinationExists(db: Queryable, orgId: string, id: 
 /** A row's configuration as the trail compares it (trail/changes.ts). */
 function configOf(r: Omit<DestinationConfig, 'options'> & { options: Record<string, unknown> }): DestinationConfig {
   return {
-    name: r.name, url: r.url, format: r.format, auth_header_name: r.auth_header_name, auth_header_sealed: r.auth_header_sealed,
-    signing_secret_sealed: r.signing_secret_sealed, options: r.options, filter: r.filter, enabled: r.enabled,
-    auth: r.auth, auth_client_secret_sealed: r.auth_client_secret_sealed,
+    name: r.name,
+    url: r.url,
+    format: r.format,
+    auth_header_name: r.auth_header_name,
+    auth_header_sealed: r.auth_header_sealed,
+    signing_secret_sealed: r.signing_secret_sealed,
+    options: r.options,
+    filter: r.filter,
+    enabled: r.enabled,
+    auth: r.auth,
+    auth_client_secret_sealed: r.auth_client_secret_sealed,
   };
 }
 
@@ -112,18 +120,20 @@ const SUMO_HEADER_OPTIONS = ['category', 'sourceName', 'sourceHost', 'fields'] a
 /** Options the schema accepts for every preset but only one preset understands. */
 function checkPresetOptions(siem: SiemId, options: CreateDestinationBody['options']): void {
   // Silently ignoring it elsewhere would let a user believe their events are acknowledged.
-  if (options?.indexer_ack !== undefined && siem !== 'splunk_hec') throw invalid('options.indexer_ack', 'is only for the splunk_hec preset (Splunk HEC indexer acknowledgement)');
+  if (options?.indexer_ack !== undefined && siem !== 'splunk_hec')
+    throw invalid('options.indexer_ack', 'is only for the splunk_hec preset (Splunk HEC indexer acknowledgement)');
   // Sumo Logic sends these as X-Sumo-* header values; the encoder drops a value HTTP cannot carry,
   // so refuse it here rather than let the setting vanish silently.
   for (const key of SUMO_HEADER_OPTIONS) {
     const value = options?.[key];
     // eslint-disable-next-line no-control-regex
-    if (value !== undefined && /[\x00-\x1f\x7f]/.test(value)) throw invalid(`options.${key}`, 'contains a line break or control character, which an HTTP header value cannot carry');
+    if (value !== undefined && /[\x00-\x1f\x7f]/.test(value))
+      throw invalid(`options.${key}`, 'contains a line break or control character, which an HTTP header value cannot carry');
   }
 }
 
 export async function createDestination(deps: DestinationDeps, orgId: string, body: CreateDestinationBody, actor: TrailActor): Promise<DestinationView> {
-  const siem: SiemId = (body.siem ?? 'custom');
+  const siem: SiemId = body.siem ?? 'custom';
   const url = checkUrl(body.url, deps.allowPrivate, siem);
   const displayName = checkDestinationName(body.name ?? null);
   const preset = getPresetInfo(siem);
@@ -164,7 +174,12 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
     await checkOrgLimits(tx, deps.limits, orgId, { destination: true, enabled });
     await repo.insertDestination(tx, row);
     // After the insert: an enabled new destination takes its own destination_created event.
-    await recordTrail(tx, { orgId, actor, changes: [{ action: 'destination_created', changedFields: createdFields(configOf(row)), destination: { id, siem } }], router: deps.router });
+    await recordTrail(tx, {
+      orgId,
+      actor,
+      changes: [{ action: 'destination_created', changedFields: createdFields(configOf(row)), destination: { id, siem } }],
+      router: deps.router,
+    });
   });
   const view = toView(await mustGet(deps, orgId, id), new Date(), deps.maxHoldHours);
   return signingSecret ? { ...view, signing_secret: signingSecret } : view;
@@ -185,7 +200,13 @@ export async function listDestinationViews(
   return { views: rows.map((r) => toView(r, now, deps.maxHoldHours)), next };
 }
 
-export async function patchDestination(deps: DestinationDeps, orgId: string, id: string, body: PatchDestinationBody, actor: TrailActor): Promise<DestinationView> {
+export async function patchDestination(
+  deps: DestinationDeps,
+  orgId: string,
+  id: string,
+  body: PatchDestinationBody,
+  actor: TrailActor,
+): Promise<DestinationView> {
   let newSecret: string | null = null;
   // One transaction: the change and its trail events commit together, computed from the row as
   // locked here (so two concurrent PATCHes each record what they really changed).
@@ -213,7 +234,12 @@ export async function patchDestination(deps: DestinationDeps, orgId: string, id:
 }
 
 /** The columns a PATCH writes (checked), and the new signing secret when it makes one. */
-function buildPatch(deps: DestinationDeps, orgId: string, row: repo.DestinationRow, body: PatchDestinationBody): { patch: repo.DestinationPatch; newSecret: string | null } {
+function buildPatch(
+  deps: DestinationDeps,
+  orgId: string,
+  row: repo.DestinationRow,
+  body: PatchDestinationBody,
+): { patch: repo.DestinationPatch; newSecret: string | null } {
   const id = row.id;
   const patch: repo.DestinationPatch = {};
   if (body.name !== undefined) patch.name = checkDestinationName(body.name);
@@ -298,7 +324,12 @@ function buildPatch(deps: DestinationDeps, orgId: string, row: repo.DestinationR
  * dead-lettered, and the worker then removes it with its jobs and delivery log. Its other pending
  * jobs are cleared now (cleared_events), as before.
  */
-export async function removeDestination(deps: DestinationDeps, orgId: string, id: string, actor: TrailActor): Promise<{ deleted: true; cleared_events: number }> {
+export async function removeDestination(
+  deps: DestinationDeps,
+  orgId: string,
+  id: string,
+  actor: TrailActor,
+): Promise<{ deleted: true; cleared_events: number }> {
   return deps.db.transaction(async (tx) => {
     const row = await repo.lockDestinationRow(tx, orgId, id);
     if (!row) throw notFound('destination');

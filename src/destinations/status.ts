@@ -18,8 +18,7 @@ export const ACTIVE_WINDOW_MS = 24 * 3_600_000;
 
 export function destinationStatus(d: StatusInputs, now: Date = new Date()): DestinationStatus {
   if (!d.enabled) return 'disabled';
-  const deadLetterSinceSuccess =
-    d.last_dead_letter_at !== null && (d.last_delivery_at === null || d.last_dead_letter_at > d.last_delivery_at);
+  const deadLetterSinceSuccess = d.last_dead_letter_at !== null && (d.last_delivery_at === null || d.last_dead_letter_at > d.last_delivery_at);
   if (d.last_attempt_ok === false || deadLetterSinceSuccess) return 'failing';
   if (d.last_delivery_at && now.getTime() - d.last_delivery_at.getTime() < ACTIVE_WINDOW_MS) return 'active';
   return 'idle';

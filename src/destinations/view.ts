@@ -43,7 +43,9 @@ export function toView(row: DestinationWithCounts, now = new Date(), maxHoldHour
     signing_enabled: row.signing_secret_sealed !== null,
     auth: authView(row.auth, row.auth_client_secret_sealed !== null),
     previous_signing_secret_until:
-      row.previous_signing_secret_sealed && row.previous_signing_secret_until && new Date(row.previous_signing_secret_until) > now ? iso(row.previous_signing_secret_until) : null,
+      row.previous_signing_secret_sealed && row.previous_signing_secret_until && new Date(row.previous_signing_secret_until) > now
+        ? iso(row.previous_signing_secret_until)
+        : null,
     pending_events: row.pending_events,
     oldest_pending_at: iso(row.oldest_pending_at),
     failed_events: row.failed_events,

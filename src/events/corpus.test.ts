@@ -9,8 +9,14 @@ const corpus = loadCorpus();
 describe('detection corpus', () => {
   it('covers every personal-data type with positives and hard negatives', () => {
     for (const type of ['SSN', 'EMAIL', 'CREDIT_CARD', 'PHONE', 'IP_ADDRESS', 'IBAN'] as const) {
-      expect(corpus.some((c) => c.type === type && c.kind === 'positive'), type).toBe(true);
-      expect(corpus.some((c) => c.type === type && c.kind === 'negative'), type).toBe(true);
+      expect(
+        corpus.some((c) => c.type === type && c.kind === 'positive'),
+        type,
+      ).toBe(true);
+      expect(
+        corpus.some((c) => c.type === type && c.kind === 'negative'),
+        type,
+      ).toBe(true);
     }
   });
 

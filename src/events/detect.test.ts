@@ -18,12 +18,9 @@ describe('SSN', () => {
       ['SSN', '123 45 6789'],
     ]);
   });
-  it.each(['000-12-3456', '666-12-3456', '900-12-3456', '987-65-4321', '123-00-4567', '123-45-0000'])(
-    'rejects the invalid number %s',
-    (ssn) => {
-      expect(typesIn(`ssn ${ssn} here`)).not.toContain('SSN');
-    },
-  );
+  it.each(['000-12-3456', '666-12-3456', '900-12-3456', '987-65-4321', '123-00-4567', '123-45-0000'])('rejects the invalid number %s', (ssn) => {
+    expect(typesIn(`ssn ${ssn} here`)).not.toContain('SSN');
+  });
   it('does not match inside longer digit runs', () => {
     expect(typesIn('ref 1123-45-67890')).toEqual([]);
     expect(typesIn('acct 555-123-45-6789')).not.toContain('SSN');
@@ -127,12 +124,18 @@ describe('PHONE', () => {
 });
 
 describe('IP_ADDRESS', () => {
-  it.each(['192.168.1.1', '8.8.8.8', '255.255.255.255', '0.0.0.0', 'fe80::1', '2001:db8:85a3::8a2e:370:7334', '::ffff:192.0.2.1', '2001:0db8:0000:0000:0000:ff00:0042:8329'])(
-    'finds %s',
-    (ip) => {
-      expect(found(`from ${ip}.`)).toEqual([['IP_ADDRESS', ip]]);
-    },
-  );
+  it.each([
+    '192.168.1.1',
+    '8.8.8.8',
+    '255.255.255.255',
+    '0.0.0.0',
+    'fe80::1',
+    '2001:db8:85a3::8a2e:370:7334',
+    '::ffff:192.0.2.1',
+    '2001:0db8:0000:0000:0000:ff00:0042:8329',
+  ])('finds %s', (ip) => {
+    expect(found(`from ${ip}.`)).toEqual([['IP_ADDRESS', ip]]);
+  });
   it('rejects out-of-range octets, version strings and times', () => {
     expect(typesIn('x 256.1.1.1 y')).toEqual([]);
     expect(typesIn('x 1.2.3.999 y')).toEqual([]);

@@ -97,7 +97,7 @@ export function resolveOverlaps(candidates: readonly Finding[]): Finding[] {
     }
   }
   const out: Finding[] = [];
-  for (let i = n; i > 0; ) {
+  for (let i = n; i > 0;) {
     if (take[i] === 1) {
       out.push(fs[i - 1] as Finding);
       i = prev[i] as number;

@@ -46,7 +46,11 @@ export function unwrapEnvelope(doc: unknown): Unwrapped {
   // table's required time column (siem/microsoft-sentinel/encoder.ts).
   if (holdsEvent(doc) && 'TimeGenerated' in doc && !('@timestamp' in doc)) {
     const { TimeGenerated, ...rest } = doc;
-    return { envelope: 'Microsoft Sentinel record', events: [{ '@timestamp': TimeGenerated, ...rest }], inside: 'the record, with TimeGenerated read as @timestamp' };
+    return {
+      envelope: 'Microsoft Sentinel record',
+      events: [{ '@timestamp': TimeGenerated, ...rest }],
+      inside: 'the record, with TimeGenerated read as @timestamp',
+    };
   }
   return { envelope: null, events: [doc] };
 }

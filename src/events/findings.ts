@@ -8,16 +8,7 @@
 export const PERSONAL_DATA_TYPES = ['SSN', 'EMAIL', 'CREDIT_CARD', 'PHONE', 'IP_ADDRESS', 'IBAN'] as const;
 
 /** Secrets and credentials: the input is blocked. */
-export const SECRET_TYPES = [
-  'AWS_ACCESS_KEY',
-  'AWS_SECRET_KEY',
-  'GITHUB_TOKEN',
-  'SLACK_TOKEN',
-  'STRIPE_KEY',
-  'GOOGLE_API_KEY',
-  'JWT',
-  'PRIVATE_KEY',
-] as const;
+export const SECRET_TYPES = ['AWS_ACCESS_KEY', 'AWS_SECRET_KEY', 'GITHUB_TOKEN', 'SLACK_TOKEN', 'STRIPE_KEY', 'GOOGLE_API_KEY', 'JWT', 'PRIVATE_KEY'] as const;
 
 export type PersonalDataType = (typeof PERSONAL_DATA_TYPES)[number];
 export type SecretType = (typeof SECRET_TYPES)[number];

@@ -30,7 +30,12 @@ function withCheckDigit(body: string): string {
 
 /** Luhn-valid Visa (16) and Mastercard (16) numbers, compact or in groups of four. */
 const card = fc
-  .record({ prefix: fc.constantFrom('4', '51', '52', '53', '54', '55', '5019'), rest: digits(14), grouped: fc.boolean(), sep: fc.constantFrom(' ', '-', '.', '\u2014', '\u2009') })
+  .record({
+    prefix: fc.constantFrom('4', '51', '52', '53', '54', '55', '5019'),
+    rest: digits(14),
+    grouped: fc.boolean(),
+    sep: fc.constantFrom(' ', '-', '.', '\u2014', '\u2009'),
+  })
   .map(({ prefix, rest, grouped, sep }) => {
     const n = withCheckDigit((prefix + rest).slice(0, 15));
     return grouped ? (n.match(/.{4}/g) ?? []).join(sep) : n;
@@ -72,7 +77,12 @@ describe('mask()', () => {
   });
   it('leaves clean text unchanged and refuses overlapping findings', () => {
     expect(mask('nothing here', [])).toBe('nothing here');
-    expect(() => mask('abcdef', [{ type: 'SSN', start: 0, end: 4 }, { type: 'EMAIL', start: 2, end: 5 }])).toThrow(RangeError);
+    expect(() =>
+      mask('abcdef', [
+        { type: 'SSN', start: 0, end: 4 },
+        { type: 'EMAIL', start: 2, end: 5 },
+      ]),
+    ).toThrow(RangeError);
   });
 
   it('property: no planted value survives, and nothing of those types is detected afterwards', () => {
@@ -117,8 +127,30 @@ describe('mask()', () => {
   });
 
   it('property: on any text (lone surrogates, expansions, invisibles) findings are ordered spans of the original', () => {
-    const tricky = fc.constantFrom('\uD800', '\uDC00', '\uFDFA', '\u200B', '\u00AD', '\uFF11', '\u2013', '\u0301', '\uFF20', '\u00A0', '\u0661', '\uD835\uDFCF');
-    const text = fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), tricky, planted.map((p) => p.value)), { maxLength: 12 }).map((a) => a.join(' '));
+    const tricky = fc.constantFrom(
+      '\uD800',
+      '\uDC00',
+      '\uFDFA',
+      '\u200B',
+      '\u00AD',
+      '\uFF11',
+      '\u2013',
+      '\u0301',
+      '\uFF20',
+      '\u00A0',
+      '\u0661',
+      '\uD835\uDFCF',
+    );
+    const text = fc
+      .array(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 12 }),
+          tricky,
+          planted.map((p) => p.value),
+        ),
+        { maxLength: 12 },
+      )
+      .map((a) => a.join(' '));
     fc.assert(
       fc.property(text, (t) => {
         const fs = detect(t);

@@ -113,7 +113,7 @@ export function normalizeForDetection(text: string): Normalized {
   let out = '';
   let n = 0;
   let asciiFrom = 0;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const code = text.charCodeAt(i);
     if (code < 0x20 || code === 0x7f) {
       // A tab or line break separates like a space ("4111 1111\n1111 1111" wrapped), and so does any

@@ -46,9 +46,7 @@ export const OCSF_PROFILES = ['security_control'] as const;
  *   whether action is needed), BLOCKED 3 Medium (a credential was in an outgoing input: it did not
  *   leave, but it may need rotating).
  */
-export const OCSF_BY_DECISION: Readonly<
-  Record<Decision, { action: OcsfEnumValue; disposition: OcsfEnumValue; severity: OcsfEnumValue; isAlert: boolean }>
-> = {
+export const OCSF_BY_DECISION: Readonly<Record<Decision, { action: OcsfEnumValue; disposition: OcsfEnumValue; severity: OcsfEnumValue; isAlert: boolean }>> = {
   ALLOWED: {
     action: { id: 1, name: 'Allowed' },
     disposition: { id: 1, name: 'Allowed' },
@@ -182,7 +180,11 @@ export function toOcsfEvent(wire: WireEvent): OcsfEvent {
   const isTest = wire.event.dataset === DATASET_TEST;
   const mapped = OCSF_BY_DECISION[a.decision];
   if (!mapped) {
-    throw new Error((wire.event.dataset as string) === DATASET_TRAIL ? 'a configuration trail event is not a Data Security Finding: use toOcsf' : `unknown decision: ${String(a.decision)}`);
+    throw new Error(
+      (wire.event.dataset as string) === DATASET_TRAIL
+        ? 'a configuration trail event is not a Data Security Finding: use toOcsf'
+        : `unknown decision: ${String(a.decision)}`,
+    );
   }
   const severity = isTest ? OCSF_TEST_SEVERITY : mapped.severity;
   const time = ocsfTime(wire['@timestamp']);

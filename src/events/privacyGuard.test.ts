@@ -61,7 +61,7 @@ describe('guardAgentRecord', () => {
   it('a batch memo changes no answer: repeated bad values are refused in every record that holds them', () => {
     const bad = [
       { ...record, summary: 'Detected SSN 123-45-6789' },
-      { ...record, policy_id: 'pol_AKIAIOSFODNN7EXAMPLE', 'SSN_123_45_6789': '4111111111111111' },
+      { ...record, policy_id: 'pol_AKIAIOSFODNN7EXAMPLE', SSN_123_45_6789: '4111111111111111' },
       { ...record, finding_counts_by_type: { AKIAIOSFODNN7EXAMPLE: 1, '123456789012': 1 } },
       { ...record, actor_id: '123-45-6789', summary: 'Detected SSN 123456789; masked.' },
       record,
@@ -111,7 +111,9 @@ describe('secrets glued to an identifier', () => {
   });
 
   it('refuses an actor_id email whose local part is a token or an SSN', () => {
-    expect(guardActorId('ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789@example.com')).toEqual([{ path: '/actor_id', message: expect.stringContaining('GITHUB_TOKEN') }]);
+    expect(guardActorId('ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789@example.com')).toEqual([
+      { path: '/actor_id', message: expect.stringContaining('GITHUB_TOKEN') },
+    ]);
     expect(guardActorId('123-45-6789@example.com')).toEqual([{ path: '/actor_id', message: expect.stringContaining('SSN') }]);
     expect(guardActorId('4155552671@txt.att.net')).toEqual([]);
     expect(guardActorId('alice_smith@example.com')).toEqual([]);
@@ -188,7 +190,7 @@ describe('issue #14: raw values in identifier and free-text fields', () => {
     }
   });
 
-  it('property: the service\'s own ids and UUID-based ids are never refused', () => {
+  it("property: the service's own ids and UUID-based ids are never refused", () => {
     fc.assert(
       fc.property(fc.uuid(), fc.base64String({ minLength: 32, maxLength: 32 }), (uuid, b64) => {
         const urlSafe = b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=/g, 'A');

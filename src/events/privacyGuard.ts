@@ -102,7 +102,9 @@ function splitSegment(segment: string): string {
 }
 
 export function identifierForm(value: string): string {
-  return normalizeForDetection(value).text.replace(/_/g, ' ').replace(/[A-Za-z0-9]+/g, splitSegment);
+  return normalizeForDetection(value)
+    .text.replace(/_/g, ' ')
+    .replace(/[A-Za-z0-9]+/g, splitSegment);
 }
 
 /**
@@ -123,7 +125,10 @@ export function hasSpelledEmail(value: string): boolean {
 /** hasSpelledEmail() over text that is normalized already. */
 function spelledEmailIn(norm: string): boolean {
   if (!AT_WORD.test(norm)) return false;
-  const words = norm.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== '');
+  const words = norm
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '');
   for (let k = 1; k < words.length; k++) {
     if (words[k] !== 'at') continue;
     let domainWords = 0;

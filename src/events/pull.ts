@@ -81,12 +81,7 @@ export const PULL_SCAN_MAX = 10_000;
  * Same order and bound as pullEvents, so an export taken while events are being recorded holds
  * each event exactly once.
  */
-export async function* pullAll(
-  db: Queryable,
-  orgId: string,
-  window: { since: Date | null; until: Date | null },
-  pageSize = 1000,
-): AsyncGenerator<unknown[]> {
+export async function* pullAll(db: Queryable, orgId: string, window: { since: Date | null; until: Date | null }, pageSize = 1000): AsyncGenerator<unknown[]> {
   let after: PullPosition | null = null;
   for (;;) {
     const page = await pullEvents(db, orgId, { after, since: window.since, until: window.until, limit: pageSize });

@@ -5,7 +5,16 @@ import { buildTestEvent, buildWireEvent, newPreflightId, type AegisFields } from
 import { DECISIONS, DESTINATIONS, INPUT_TYPES, OUTCOME_BY_DECISION, SOURCE_TYPES } from './enums.js';
 import { evaluatePolicy } from './policy.js';
 import { FINDING_TYPES } from './findings.js';
-import { apiBodiesSchema, auditEventSchema, configChangeEventSchema, validateAgentRecord, validateAuditEventsRequest, validateBody, validatePreflightOptions, validateWireEvent } from './validate.js';
+import {
+  apiBodiesSchema,
+  auditEventSchema,
+  configChangeEventSchema,
+  validateAgentRecord,
+  validateAuditEventsRequest,
+  validateBody,
+  validatePreflightOptions,
+  validateWireEvent,
+} from './validate.js';
 
 const example = JSON.parse(readFileSync(new URL('./fixtures/product-page-example.json', import.meta.url), 'utf8'));
 
@@ -22,7 +31,13 @@ const aegisFields: fc.Arbitrary<AegisFields> = fc
     finding_counts_by_type: counts,
     // Addresses without digits: the guard refuses an actor_id whose address carries another detected
     // value (ssn.123.45.6789@example.com), and random digits can spell one (an IP in 1.2.3.4@x.io).
-    actor_id: fc.option(fc.oneof(fc.emailAddress().filter((e) => !/\d/.test(e)), fc.stringMatching(/^usr_[a-z]{1,40}$/)), { nil: undefined }),
+    actor_id: fc.option(
+      fc.oneof(
+        fc.emailAddress().filter((e) => !/\d/.test(e)),
+        fc.stringMatching(/^usr_[a-z]{1,40}$/),
+      ),
+      { nil: undefined },
+    ),
     policy: fc.record({ id: fc.stringMatching(/^pol_[A-Za-z0-9_]{1,60}$/), version: fc.stringMatching(/^v[0-9]{1,3}\.[0-9]{1,3}$/) }),
   })
   .map(({ policy, finding_counts_by_type, actor_id, ...rest }) => {
@@ -222,9 +237,7 @@ describe('API bodies', () => {
   });
   it('PreflightResponse and AuditEventsResponse', () => {
     const r = evaluatePolicy({ SSN: 1 });
-    expect(
-      validateBody('PreflightResponse', { preflight_id: newPreflightId(), masked_input: '[SSN]', finding_counts_by_type: { SSN: 1 }, ...r }),
-    ).toEqual([]);
+    expect(validateBody('PreflightResponse', { preflight_id: newPreflightId(), masked_input: '[SSN]', finding_counts_by_type: { SSN: 1 }, ...r })).toEqual([]);
     expect(validateBody('AuditEventsResponse', { accepted: 1, preflight_ids: [newPreflightId()] })).toEqual([]);
     expect(paths(validateBody('AuditEventsResponse', { accepted: -1, preflight_ids: ['x'] }))).toEqual(['/accepted', '/preflight_ids/0']);
   });

@@ -29,8 +29,7 @@ const BODIES_ID = apiBodiesSchema.$id as string;
 
 // ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the module.
 type FormatsPlugin = (ajv: Ajv2020) => Ajv2020;
-const addFormats: FormatsPlugin =
-  (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
+const addFormats: FormatsPlugin = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
 
 // Two compilations of the same schemas: every error for documents within the node budget, the
 // first error for larger ones (see ALL_ERRORS_NODE_BUDGET).
@@ -76,13 +75,15 @@ export type BodyName = keyof typeof bodyValidators;
 
 function safePath(instancePath: string): string {
   if (instancePath === '') return '';
-  return instancePath
-    .split('/')
-    .slice(1)
-    // Every segment, digits too: an object's key "4111111111111111" looks like an array index here.
-    .map((s) => safeSegment(s.replace(/~1/g, '/').replace(/~0/g, '~')))
-    .map((s) => `/${s}`)
-    .join('');
+  return (
+    instancePath
+      .split('/')
+      .slice(1)
+      // Every segment, digits too: an object's key "4111111111111111" looks like an array index here.
+      .map((s) => safeSegment(s.replace(/~1/g, '/').replace(/~0/g, '~')))
+      .map((s) => `/${s}`)
+      .join('')
+  );
 }
 
 function toViolation(e: ErrorObject, prefix: string): Violation | null {

@@ -71,7 +71,15 @@ describe('validateEventsText', () => {
     const [report] = validateEventsText(wire);
     expect(report!.violations.map((v) => v.path).sort()).toEqual(['/aegis/policy_id', '/aegis/preflight_id']);
     expect(JSON.stringify(report)).not.toContain('4111111111111111');
-    const agent = validateEventsText(JSON.stringify({ ...example.aegis, preflight_id: 'pflt_abcdefgh123', policy_version: 'v4111111111111111', finding_counts_by_type: { SSN_123_45_6789: 1 } }), { kind: 'agent' });
+    const agent = validateEventsText(
+      JSON.stringify({
+        ...example.aegis,
+        preflight_id: 'pflt_abcdefgh123',
+        policy_version: 'v4111111111111111',
+        finding_counts_by_type: { SSN_123_45_6789: 1 },
+      }),
+      { kind: 'agent' },
+    );
     expect(agent[0]!.violations.map((v) => v.path).sort()).toEqual(['/finding_counts_by_type', '/policy_version']);
   });
 });

@@ -112,7 +112,13 @@ export function validateEventsText(text: string, options: ValidateTextOptions = 
   });
   if (!looksNdjson) {
     const line = errorLine(src, whole.error);
-    return [{ index: 0, ...(line !== undefined ? { line } : {}), violations: [{ path: line !== undefined ? `line ${line}` : '', message: parseMessage(whole.error) }] }];
+    return [
+      {
+        index: 0,
+        ...(line !== undefined ? { line } : {}),
+        violations: [{ path: line !== undefined ? `line ${line}` : '', message: parseMessage(whole.error) }],
+      },
+    ];
   }
   const reports: EventReport[] = [];
   lines.forEach((raw, i) => {

@@ -36,7 +36,10 @@ export class FilterRouter {
     const rows = await listFilteredDestinations(db, orgIds);
     for (const org of orgIds) {
       this.known.delete(org);
-      this.known.set(org, rows.filter((r) => r.org_id === org));
+      this.known.set(
+        org,
+        rows.filter((r) => r.org_id === org),
+      );
     }
     while (this.known.size > this.maxOrgs) this.known.delete(this.known.keys().next().value!);
   }

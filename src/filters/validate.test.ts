@@ -21,7 +21,7 @@ describe('checkFilter: only the documented subset reaches sift', () => {
   });
 
   it('never echoes a key that looks like personal data or a secret', () => {
-    const v = checkFilter({ 'jane.doe@example.com': 1, 'AKIAIOSFODNN7EXAMPLE': 2, 'aegis.input': 3 });
+    const v = checkFilter({ 'jane.doe@example.com': 1, AKIAIOSFODNN7EXAMPLE: 2, 'aegis.input': 3 });
     expect(v.map((x) => x.path)).toEqual(['/filter/<redacted-property-name>', '/filter/<redacted-property-name>', '/filter/aegis.input']);
   });
 

@@ -51,7 +51,12 @@ class Checker {
       this.add(path, `is ${v.length} characters; the limit is ${FILTER_LIMITS.maxStringLength}`);
       return false;
     }
-    this.add(path, typeof v === 'object' ? 'must be a string, number, boolean or null (compare one field at a time; use dotted paths for nested fields)' : 'is not a JSON value');
+    this.add(
+      path,
+      typeof v === 'object'
+        ? 'must be a string, number, boolean or null (compare one field at a time; use dotted paths for nested fields)'
+        : 'is not a JSON value',
+    );
     return false;
   }
 
@@ -96,7 +101,10 @@ class Checker {
     for (const [op, arg] of entries) {
       const p = at(path, op);
       if (!op.startsWith('$')) {
-        this.add(p, 'is not an operator: a field condition holds operators only (use a dotted path such as aegis.finding_counts_by_type.SSN for nested fields)');
+        this.add(
+          p,
+          'is not an operator: a field condition holds operators only (use a dotted path such as aegis.finding_counts_by_type.SSN for nested fields)',
+        );
         continue;
       }
       if (!fieldOps.has(op)) {

@@ -18,7 +18,16 @@ export async function listFailedEvents(
   destinationId: string,
   page: { limit: number; beforeId: number | null },
 ): Promise<{ events: FailedEvent[]; total: number; next_before_id: number | null }> {
-  const { rows } = await db.query<{ id: number; event_id: string; attempts: number; last_error: string | null; last_status_code: number | null; settled_at: Date | null; created_at: Date; payload: unknown }>(
+  const { rows } = await db.query<{
+    id: number;
+    event_id: string;
+    attempts: number;
+    last_error: string | null;
+    last_status_code: number | null;
+    settled_at: Date | null;
+    created_at: Date;
+    payload: unknown;
+  }>(
     `SELECT j.id, j.event_id, j.attempts, j.last_error, j.last_status_code, j.settled_at, j.created_at, e.payload
        FROM forwarding_jobs j JOIN audit_events e ON e.org_id = j.org_id AND e.id = j.event_id
       WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed' AND ($3::bigint IS NULL OR j.id < $3)

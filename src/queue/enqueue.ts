@@ -96,9 +96,13 @@ export async function recordEvents(
     const row = rows[0]!;
     if (!row.stale) return { inserted: row.inserted, jobs: row.jobs };
     if (attempt >= MAX_ROUTING_ATTEMPTS) {
-      throw new AppError('service_unavailable', 'Destination filters kept changing while these events were recorded; nothing was recorded. Retry the request.', {
-        retryAfterS: 1,
-      });
+      throw new AppError(
+        'service_unavailable',
+        'Destination filters kept changing while these events were recorded; nothing was recorded. Retry the request.',
+        {
+          retryAfterS: 1,
+        },
+      );
     }
     await router.refresh(db, orgIds);
   }

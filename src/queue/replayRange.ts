@@ -100,7 +100,12 @@ export async function queueReplayBatch(
       queued = rows[0]!.queued;
     }
     const last = batch.at(-1);
-    const result: ReplayBatchResult = { scanned: batch.length, queued, filteredOut: batch.length - ids.length, last: last ? { occurredAt: last.occurred_at, id: last.id } : null };
+    const result: ReplayBatchResult = {
+      scanned: batch.length,
+      queued,
+      filteredOut: batch.length - ids.length,
+      last: last ? { occurredAt: last.occurred_at, id: last.id } : null,
+    };
     await hooks.after?.(tx, result);
     return result;
   });

@@ -45,7 +45,11 @@ export async function destinationsStats(db: Queryable, orgId: string, destinatio
   const first = rows[0]?.first_hour ?? (await db.query<{ h: Date }>(`SELECT date_trunc('hour', now()) - interval '23 hours' AS h`)).rows[0]!.h;
   const start = new Date(first).getTime();
   const hours = Array.from({ length: 24 }, (_, i) => new Date(start + i * 3_600_000).toISOString());
-  for (const id of destinationIds) out.set(id, hours.map((hour) => ({ hour, delivered: 0, failed: 0 })));
+  for (const id of destinationIds)
+    out.set(
+      id,
+      hours.map((hour) => ({ hour, delivered: 0, failed: 0 })),
+    );
   for (const r of rows) {
     const i = Math.round((new Date(r.hour).getTime() - start) / 3_600_000);
     const slot = out.get(r.destination_id)?.[i];

@@ -71,8 +71,22 @@ export async function insertReplay(
                           scanned, queued, filtered_out, already_pending, cursor_occurred_at, cursor_event_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::timestamptz, $16)`,
     [
-      r.orgId, r.id, r.destinationId, r.from, r.to, r.start, r.skippedTooOld, r.totalEstimate, r.notes, r.createdBy,
-      f.scanned, f.queued, f.filteredOut, f.scanned - f.filteredOut - f.queued, f.last?.occurredAt ?? null, f.last?.id ?? null,
+      r.orgId,
+      r.id,
+      r.destinationId,
+      r.from,
+      r.to,
+      r.start,
+      r.skippedTooOld,
+      r.totalEstimate,
+      r.notes,
+      r.createdBy,
+      f.scanned,
+      f.queued,
+      f.filteredOut,
+      f.scanned - f.filteredOut - f.queued,
+      f.last?.occurredAt ?? null,
+      f.last?.id ?? null,
     ],
   );
 }
@@ -141,7 +155,15 @@ export interface ClaimedReplay {
  * different replays.
  */
 export async function claimReplay(db: Queryable, claimId: string, leaseMs: number, only?: { orgId: string; id: string }): Promise<ClaimedReplay | null> {
-  const { rows } = await db.query<{ org_id: string; id: string; destination_id: string; start_at: Date; window_to: Date; cursor_occurred_at: string | null; cursor_event_id: string | null }>(
+  const { rows } = await db.query<{
+    org_id: string;
+    id: string;
+    destination_id: string;
+    start_at: Date;
+    window_to: Date;
+    cursor_occurred_at: string | null;
+    cursor_event_id: string | null;
+  }>(
     `UPDATE replays r SET claim_id = $1, lease_until = now() + $2 * interval '1 millisecond', updated_at = now()
        FROM (SELECT org_id, id FROM replays
               WHERE status = 'running' AND (lease_until IS NULL OR lease_until < now())
@@ -196,7 +218,11 @@ export async function recordBatch(tx: Queryable, c: ClaimedReplay, b: ReplayBatc
 
 /** Gives a claim up (a process stopping): the replay is at once free for another process. */
 export async function releaseReplay(db: Queryable, c: ClaimedReplay): Promise<void> {
-  await db.query(`UPDATE replays SET claim_id = NULL, lease_until = NULL, updated_at = now() WHERE org_id = $1 AND id = $2 AND claim_id = $3`, [c.orgId, c.id, c.claimId]);
+  await db.query(`UPDATE replays SET claim_id = NULL, lease_until = NULL, updated_at = now() WHERE org_id = $1 AND id = $2 AND claim_id = $3`, [
+    c.orgId,
+    c.id,
+    c.claimId,
+  ]);
 }
 
 /** Ends a replay that cannot go on (the error is a short text without secrets). */
@@ -216,9 +242,6 @@ export async function replayStatus(db: Queryable, orgId: string, id: string): Pr
 
 /** Finished replays older than the retention horizon go (running ones never do). */
 export async function pruneReplays(db: Queryable, retentionDays: number): Promise<number> {
-  const { rowCount } = await db.query(
-    `DELETE FROM replays WHERE status <> 'running' AND finished_at < now() - $1 * interval '1 day'`,
-    [retentionDays],
-  );
+  const { rowCount } = await db.query(`DELETE FROM replays WHERE status <> 'running' AND finished_at < now() - $1 * interval '1 day'`, [retentionDays]);
   return rowCount;
 }

@@ -54,7 +54,9 @@ export async function runClaimedReplay(
   } catch (err) {
     // The database away: the lease runs out and the replay is claimed again (here or elsewhere).
     if (isDatabaseUnavailable(err)) return 'stopped';
-    await repo.failReplay(db, c, `The replay stopped on an internal error (${(err as Error).name}); queued events stay queued. Ask for the rest of the window again.`).catch(() => undefined);
+    await repo
+      .failReplay(db, c, `The replay stopped on an internal error (${(err as Error).name}); queued events stay queued. Ask for the rest of the window again.`)
+      .catch(() => undefined);
     throw err;
   }
 }
@@ -95,7 +97,11 @@ export class ReplayRunner {
   }
 
   async start(): Promise<void> {
-    this.unlisten = await this.deps.db.listen(repo.REPLAYS_CHANNEL, () => this.wake(), () => this.wake());
+    this.unlisten = await this.deps.db.listen(
+      repo.REPLAYS_CHANNEL,
+      () => this.wake(),
+      () => this.wake(),
+    );
     this.timer = setInterval(() => this.wake(), this.opts.scanIntervalMs);
     this.timer.unref();
     this.pruneTimer = setInterval(() => void repo.pruneReplays(this.deps.db, this.opts.retentionDays).catch(() => undefined), 3_600_000);

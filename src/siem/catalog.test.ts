@@ -65,7 +65,9 @@ describe('presets', () => {
 
   it('lists every SIEM folder: one folder under src/siem/ per SIEM, each with its form, encoder and their tests', () => {
     const root = new URL('./', import.meta.url);
-    const folders = readdirSync(root).filter((name) => statSync(new URL(name, root)).isDirectory()).sort();
+    const folders = readdirSync(root)
+      .filter((name) => statSync(new URL(name, root)).isDirectory())
+      .sort();
     // catalog.ts imports each folder's form once: a folder it does not list is a SIEM nobody can choose.
     const catalog = readFileSync(new URL('./catalog.ts', import.meta.url), 'utf8');
     const listed = [...catalog.matchAll(/from '\.\/([^/]+)\/form\.js'/g)].map((m) => m[1]!).sort();

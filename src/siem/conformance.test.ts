@@ -38,7 +38,10 @@ function decode(siem: SiemId, body: string): SiemEvent[] {
     }
     case 'sumo_logic':
       expect(body.endsWith('\n')).toBe(true);
-      return body.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as SiemEvent);
+      return body
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as SiemEvent);
     case 'elastic': {
       expect(body.endsWith('\n')).toBe(true);
       const lines = body.split('\n').filter((l) => l !== '');

@@ -31,7 +31,7 @@ describe.each(SIEM_IDS)('batch planner: %s', (siem) => {
   it('keeps every planned request within the byte and count limits, in order, losing nothing', () => {
     // Events of varied sizes (seeded, so the same plan every run), some big enough to force byte splits.
     let seed = 42;
-    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const events = Array.from({ length: 2500 }, (_, i) => sampleEvent(i, { summary: 'x'.repeat(Math.floor(rand() * (i % 50 === 0 ? 90_000 : 900))) }));
     const plan = planBatches(events, encoder, ctx);
     expect(plan.oversize).toEqual([]);

@@ -22,9 +22,7 @@ function secretKey(secret: string): Buffer {
 /** `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` */
 export function signStandardWebhook(input: StandardWebhookSignInput): string {
   if (input.id.includes('.')) throw new Error('webhook-id must not contain "."');
-  const mac = createHmac('sha256', secretKey(input.secret))
-    .update(`${input.id}.${input.timestamp}.${input.body}`, 'utf8')
-    .digest('base64');
+  const mac = createHmac('sha256', secretKey(input.secret)).update(`${input.id}.${input.timestamp}.${input.body}`, 'utf8').digest('base64');
   return `v1,${mac}`;
 }
 

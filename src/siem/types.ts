@@ -49,8 +49,7 @@ export interface SiemResponse {
 export type ItemOutcome = 'done' | 'retry' | 'failed';
 
 export type DeliveryVerdict =
-  | { kind: 'all'; ok: boolean; retryable: boolean; error?: string }
-  | { kind: 'per_item'; items: Array<{ outcome: ItemOutcome; error?: string }> };
+  { kind: 'all'; ok: boolean; retryable: boolean; error?: string } | { kind: 'per_item'; items: Array<{ outcome: ItemOutcome; error?: string }> };
 
 export interface SiemEncoder<E extends SiemEvent = SiemEvent> {
   id: SiemId;
@@ -151,11 +150,7 @@ export function prefixBody(e: SiemEvent, ctx: EncodeContext, extra: Record<strin
  * encoded body is at most `maxBatchBytes` (an event that alone exceeds the byte limit goes alone).
  * The worker uses planBatches, which also sets aside events over the SIEM's per-event limit.
  */
-export function batchEvents<E extends SiemEvent>(
-  events: readonly E[],
-  encoder: SiemEncoder<E>,
-  ctx: EncodeContext = DEFAULT_ENCODE_CONTEXT,
-): E[][] {
+export function batchEvents<E extends SiemEvent>(events: readonly E[], encoder: SiemEncoder<E>, ctx: EncodeContext = DEFAULT_ENCODE_CONTEXT): E[][] {
   return planBatches(events, encoder, ctx, Number.POSITIVE_INFINITY).groups;
 }
 
@@ -269,11 +264,7 @@ export function is2xx(status: number): boolean {
  * Request-level verdict: 2xx is success; every other status is a retried failure (the product's rule),
  * with the SIEM's own hint when it has one.
  */
-export function wholeVerdict(
-  label: string,
-  response: SiemResponse,
-  describe: (status: number, body: string) => string | undefined,
-): DeliveryVerdict {
+export function wholeVerdict(label: string, response: SiemResponse, describe: (status: number, body: string) => string | undefined): DeliveryVerdict {
   if (is2xx(response.status)) return { kind: 'all', ok: true, retryable: false };
   const hint = describe(response.status, response.body);
   const detail = snippet(response.body);

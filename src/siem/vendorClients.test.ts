@@ -12,7 +12,14 @@ import { client as datadogClient, v2 as datadogV2 } from '@datadog/datadog-api-c
 import crossFetch from 'cross-fetch';
 import { LogsIngestionClient } from '@azure/monitor-ingestion';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
-import { startReceiver, TEST_CA_PEM, type Receiver, type ReceivedRequest, type ReceiverHandler, type ReceiverResponse } from '../../test/support/httpsReceiver.js';
+import {
+  startReceiver,
+  TEST_CA_PEM,
+  type Receiver,
+  type ReceivedRequest,
+  type ReceiverHandler,
+  type ReceiverResponse,
+} from '../../test/support/httpsReceiver.js';
 import { createOutboundClient, type OutboundClient } from '../delivery/outbound/client.js';
 import { getEncoder } from './registry.js';
 import { hecTime } from './splunk-hec/encoder.js';
@@ -194,9 +201,14 @@ describe('Microsoft Sentinel: @azure/monitor-ingestion LogsIngestionClient.uploa
     const records = events.map((e) => ({ TimeGenerated: e['@timestamp'], event: e.event, aegis: e.aegis, organization: e.organization }));
     const vendor = await captured(() => client.upload(rule, stream, records));
     agent.destroy();
-    const mine = await ours('microsoft_sentinel', `/dataCollectionRules/${rule}/streams/${stream}?api-version=2023-01-01`, {}, {
-      authorization: 'Bearer test-access-token',
-    });
+    const mine = await ours(
+      'microsoft_sentinel',
+      `/dataCollectionRules/${rule}/streams/${stream}?api-version=2023-01-01`,
+      {},
+      {
+        authorization: 'Bearer test-access-token',
+      },
+    );
     expect(mine.method).toBe(vendor.method);
     // Normalisation: the SDK percent-encodes the query's "-" ("api%2Dversion"); "-" is an unreserved
     // character, so RFC 3986 (6.2.2.2) makes both spellings the same URL, and Azure reads them alike.

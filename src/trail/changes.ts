@@ -80,9 +80,11 @@ export function destinationChanges(before: DestinationConfig, after: Destination
   if (updated.length > 0) out.push({ action: 'destination_updated', changedFields: updated });
 
   if (!sameBytes(before.auth_header_sealed, after.auth_header_sealed)) {
-    out.push(after.auth_header_sealed === null
-      ? { action: 'credential_removed', changedFields: ['auth_header_value'] }
-      : { action: 'credential_rotated', changedFields: ['auth_header_value'] });
+    out.push(
+      after.auth_header_sealed === null
+        ? { action: 'credential_removed', changedFields: ['auth_header_value'] }
+        : { action: 'credential_rotated', changedFields: ['auth_header_value'] },
+    );
   }
   if (before.auth !== null && after.auth === null) {
     out.push({ action: 'credential_removed', changedFields: ['auth'] });
@@ -102,7 +104,11 @@ export function createdFields(config: DestinationConfig): string[] {
   if (config.name !== null) f.push('name');
   if (config.auth_header_name !== null) f.push('auth_header_name');
   if (config.auth_header_sealed !== null) f.push('auth_header_value');
-  f.push(...Object.keys(config.options).sort().map((k) => `options.${k}`));
+  f.push(
+    ...Object.keys(config.options)
+      .sort()
+      .map((k) => `options.${k}`),
+  );
   if (config.filter !== null) f.push('filter');
   if (config.signing_secret_sealed !== null) f.push('signing');
   f.push(...authChanges(null, config.auth));

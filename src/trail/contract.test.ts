@@ -46,7 +46,10 @@ describe('trail events', () => {
         expect(validateTrailEvent(e), `${action}/${siem}`).toEqual([]);
         // An organization-wide action carries no destination; every other one must.
         const { destination_id: _d, siem: _s, ...orgWide } = e.aegis;
-        expect(validateTrailEvent({ ...e, aegis: ORGANIZATION_ACTIONS.has(action) ? { ...orgWide, destination_id: 'fwd_abc', siem } : orgWide }).length, action).toBeGreaterThan(0);
+        expect(
+          validateTrailEvent({ ...e, aegis: ORGANIZATION_ACTIONS.has(action) ? { ...orgWide, destination_id: 'fwd_abc', siem } : orgWide }).length,
+          action,
+        ).toBeGreaterThan(0);
         expect(validateWireEvent(e)).toEqual([]);
         expect(e.event.dataset).toBe('aegis.audit_stream');
         expect(e.event.action).toBe(action);
@@ -55,7 +58,12 @@ describe('trail events', () => {
   });
 
   it('the schema refuses a value smuggled in, an unknown action and a destination-less destination change', () => {
-    const e = buildTrailEvent({ orgId: 'org_x', actor, change: { action: 'destination_updated', changedFields: ['url'], destination: { id: 'fwd_a', siem: 'custom' } }, occurredAt: new Date() });
+    const e = buildTrailEvent({
+      orgId: 'org_x',
+      actor,
+      change: { action: 'destination_updated', changedFields: ['url'], destination: { id: 'fwd_a', siem: 'custom' } },
+      occurredAt: new Date(),
+    });
     expect(validateTrailEvent({ ...e, aegis: { ...e.aegis, url: 'https://x' } }).length).toBeGreaterThan(0);
     expect(validateTrailEvent({ ...e, aegis: { ...e.aegis, changed_fields: ['https://user:pw@x'] } }).length).toBeGreaterThan(0);
     expect(validateTrailEvent({ ...e, event: { ...e.event, action: 'destination_renamed' } }).length).toBeGreaterThan(0);
@@ -65,22 +73,38 @@ describe('trail events', () => {
   });
 
   it('the summary names the actor, the change and field names only', () => {
-    const e = buildTrailEvent({ orgId: 'org_x', actor, change: { action: 'destination_disabled', changedFields: ['enabled'], destination: { id: 'fwd_a', siem: 'splunk_hec' } }, occurredAt: new Date() });
+    const e = buildTrailEvent({
+      orgId: 'org_x',
+      actor,
+      change: { action: 'destination_disabled', changedFields: ['enabled'], destination: { id: 'fwd_a', siem: 'splunk_hec' } },
+      occurredAt: new Date(),
+    });
     expect(e.aegis.summary).toBe('API key key_0123456789abcdef disabled destination fwd_a (Splunk HEC): enabled.');
   });
 
   it('the command line is an actor of its own (cli_ + 16 hex); key rotation is organization-wide', () => {
     const cli: TrailActor = { type: 'cli', id: 'cli_00112233445566ff' };
-    const rotated = buildTrailEvent({ orgId: 'org_x', actor: cli, change: { action: 'encryption_key_rotated', changedFields: ['auth_header_value', 'signing_secret'] }, occurredAt: new Date() });
+    const rotated = buildTrailEvent({
+      orgId: 'org_x',
+      actor: cli,
+      change: { action: 'encryption_key_rotated', changedFields: ['auth_header_value', 'signing_secret'] },
+      occurredAt: new Date(),
+    });
     expect(validateTrailEvent(rotated)).toEqual([]);
     expect(rotated.aegis).toEqual({
-      summary: "Command line cli_00112233445566ff re-encrypted the organization's stored secrets with the first key of the ring: auth_header_value, signing_secret.",
+      summary:
+        "Command line cli_00112233445566ff re-encrypted the organization's stored secrets with the first key of the ring: auth_header_value, signing_secret.",
       actor_type: 'cli',
       actor_id: 'cli_00112233445566ff',
       changed_fields: ['auth_header_value', 'signing_secret'],
     });
     expect(rotated.event.type).toEqual(['change']);
-    const replay = buildTrailEvent({ orgId: 'org_x', actor: cli, change: { action: 'replay_requested', changedFields: [], destination: { id: 'fwd_a', siem: 'custom' } }, occurredAt: new Date() });
+    const replay = buildTrailEvent({
+      orgId: 'org_x',
+      actor: cli,
+      change: { action: 'replay_requested', changedFields: [], destination: { id: 'fwd_a', siem: 'custom' } },
+      occurredAt: new Date(),
+    });
     expect(validateTrailEvent(replay)).toEqual([]);
     // The schema holds each actor type to its own id form: no user name or host in clear.
     expect(validateTrailEvent({ ...replay, aegis: { ...replay.aegis, actor_id: 'cli_root@build-host' } }).length).toBeGreaterThan(0);
@@ -107,24 +131,38 @@ describe('destinationChanges', () => {
 
   it('records nothing for a request that changes nothing, and removal and rotation of secrets by name', () => {
     expect(destinationChanges(base, { ...base, options: { index: 'main' } }, { signingRotated: false })).toEqual([]);
-    expect(destinationChanges(base, { ...base, auth_header_sealed: null }, { signingRotated: false })).toEqual([{ action: 'credential_removed', changedFields: ['auth_header_value'] }]);
+    expect(destinationChanges(base, { ...base, auth_header_sealed: null }, { signingRotated: false })).toEqual([
+      { action: 'credential_removed', changedFields: ['auth_header_value'] },
+    ]);
     const signed = { ...base, signing_secret_sealed: Buffer.from('s1') };
     expect(destinationChanges(signed, { ...signed, signing_secret_sealed: Buffer.from('s2') }, { signingRotated: true })).toEqual([
       { action: 'signing_secret_rotated', changedFields: ['signing_secret'] },
     ]);
     expect(destinationChanges(base, signed, { signingRotated: true })).toEqual([{ action: 'destination_updated', changedFields: ['signing'] }]);
-    expect(destinationChanges({ ...base, enabled: false }, base, { signingRotated: false })).toEqual([{ action: 'destination_enabled', changedFields: ['enabled'] }]);
+    expect(destinationChanges({ ...base, enabled: false }, base, { signingRotated: false })).toEqual([
+      { action: 'destination_enabled', changedFields: ['enabled'] },
+    ]);
     expect(createdFields(base)).toEqual(['url', 'format', 'auth_header_name', 'auth_header_value', 'options.index', 'enabled']);
   });
 
   it('format: a switch is destination_updated naming format', () => {
-    expect(destinationChanges(base, { ...base, format: 'ocsf' }, { signingRotated: false })).toEqual([{ action: 'destination_updated', changedFields: ['format'] }]);
+    expect(destinationChanges(base, { ...base, format: 'ocsf' }, { signingRotated: false })).toEqual([
+      { action: 'destination_updated', changedFields: ['format'] },
+    ]);
     expect(destinationChanges(base, { ...base, format: 'ecs' }, { signingRotated: false })).toEqual([]);
   });
 
   it('OAuth2: settings by auth.<field>, a new client secret is a rotation, removing auth a credential removal', () => {
     expect(createdFields(sentinel)).toEqual([
-      'url', 'format', 'auth.token_url', 'auth.client_id', 'auth.scope', 'auth.tenant_id', 'auth.token_endpoint_auth_method', 'auth.client_secret', 'enabled',
+      'url',
+      'format',
+      'auth.token_url',
+      'auth.client_id',
+      'auth.scope',
+      'auth.tenant_id',
+      'auth.token_endpoint_auth_method',
+      'auth.client_secret',
+      'enabled',
     ]);
     // A new sealed box alone (PATCH auth with client_secret, same settings).
     expect(destinationChanges(sentinel, { ...sentinel, auth_client_secret_sealed: Buffer.from('secret-box-2') }, { signingRotated: false })).toEqual([
@@ -133,7 +171,9 @@ describe('destinationChanges', () => {
     // Another tenant: the token URL and tenant change; the secret kept (same box) is no rotation.
     const other = '99999999-8888-7777-6666-555555555555';
     const moved = { ...sentinel, auth: { ...sentinel.auth!, tenant_id: other, token_url: `https://login.microsoftonline.com/${other}/oauth2/v2.0/token` } };
-    expect(destinationChanges(sentinel, moved, { signingRotated: false })).toEqual([{ action: 'destination_updated', changedFields: ['auth.token_url', 'auth.tenant_id'] }]);
+    expect(destinationChanges(sentinel, moved, { signingRotated: false })).toEqual([
+      { action: 'destination_updated', changedFields: ['auth.token_url', 'auth.tenant_id'] },
+    ]);
     // Client id and scope with a new secret: both actions, settings first.
     const rekeyed = { ...sentinel, auth: { ...sentinel.auth!, client_id: 'abc', scope: null }, auth_client_secret_sealed: Buffer.from('secret-box-3') };
     expect(destinationChanges(sentinel, rekeyed, { signingRotated: false })).toEqual([
@@ -144,7 +184,11 @@ describe('destinationChanges', () => {
     expect(destinationChanges(sentinel, { ...sentinel, auth: { ...sentinel.auth! } }, { signingRotated: false })).toEqual([]);
     // A custom webhook gaining and losing OAuth2.
     const custom = { ...base, auth_header_name: null, auth_header_sealed: null };
-    const withAuth = { ...custom, auth: { token_url: 'https://idp.example.com/token', client_id: 'aegis', scope: null, token_endpoint_auth_method: 'client_secret_basic' }, auth_client_secret_sealed: Buffer.from('b') };
+    const withAuth = {
+      ...custom,
+      auth: { token_url: 'https://idp.example.com/token', client_id: 'aegis', scope: null, token_endpoint_auth_method: 'client_secret_basic' },
+      auth_client_secret_sealed: Buffer.from('b'),
+    };
     expect(destinationChanges(custom, withAuth, { signingRotated: false })).toEqual([
       { action: 'destination_updated', changedFields: ['auth.token_url', 'auth.client_id', 'auth.token_endpoint_auth_method'] },
       { action: 'credential_rotated', changedFields: ['auth.client_secret'] },

@@ -22,11 +22,13 @@ const session: TrailActor = { type: 'dashboard_session', id: 'ses_fedcba98765432
 const cli: TrailActor = { type: 'cli', id: 'cli_00112233445566ff' };
 const at = new Date('2026-11-30T09:12:03.417Z');
 
-function trail(action: TrailAction, opts: { actor?: TrailActor; fields?: string[]; siem?: (typeof SIEM_IDS)[number]; outcome?: 'success' | 'failure' } = {}): TrailEvent {
-  const change: TrailChange =
-    ORGANIZATION_ACTIONS.has(action)
-      ? { action, changedFields: opts.fields ?? ['emails', 'webhook_url'] }
-      : { action, changedFields: opts.fields ?? ['url', 'options.index'], destination: { id: 'fwd_k2j4h5g6f7d8s9a0q1w2', siem: opts.siem ?? 'splunk_hec' } };
+function trail(
+  action: TrailAction,
+  opts: { actor?: TrailActor; fields?: string[]; siem?: (typeof SIEM_IDS)[number]; outcome?: 'success' | 'failure' } = {},
+): TrailEvent {
+  const change: TrailChange = ORGANIZATION_ACTIONS.has(action)
+    ? { action, changedFields: opts.fields ?? ['emails', 'webhook_url'] }
+    : { action, changedFields: opts.fields ?? ['url', 'options.index'], destination: { id: 'fwd_k2j4h5g6f7d8s9a0q1w2', siem: opts.siem ?? 'splunk_hec' } };
   if (opts.outcome) change.outcome = opts.outcome;
   return buildTrailEvent({ orgId: 'org_abc', actor: opts.actor ?? apiKey, change, occurredAt: at, id: 'cfg_3kQ9x-Vb2mLr8TzWq1YhN0aC' });
 }
@@ -155,7 +157,15 @@ describe('toOcsf of a trail event: Entity Management', () => {
     expect(n).toMatchObject({ activity_id: 3, activity_name: 'Update' });
 
     const t = ocsf(trail('test_sent', { fields: [], outcome: 'failure' }));
-    expect(t).toMatchObject({ activity_id: 99, activity_name: 'Test', type_uid: 300499, type_name: 'Entity Management: Other', status_id: 2, status: 'Failure', severity_id: 1 });
+    expect(t).toMatchObject({
+      activity_id: 99,
+      activity_name: 'Test',
+      type_uid: 300499,
+      type_name: 'Entity Management: Other',
+      status_id: 2,
+      status: 'Failure',
+      severity_id: 1,
+    });
     assertValidOcsf(t);
     expect(ocsf(trail('destination_deleted', { fields: [] }))).toMatchObject({ activity_id: 4, severity_id: 2, severity: 'Low' });
     expect(ocsf(trail('replay_requested', { fields: ['from', 'to'] }))).toMatchObject({ activity_id: 99, activity_name: 'Replay' });
@@ -170,7 +180,7 @@ describe('toOcsf of a trail event: Entity Management', () => {
     expect(r.unmapped.aegis).toEqual({ action: 'encryption_key_rotated', actor_type: 'cli', changed_fields: ['auth_header_value', 'webhook_signing_secret'] });
   });
 
-  it('names, never values: only the trail event\'s own strings appear', () => {
+  it("names, never values: only the trail event's own strings appear", () => {
     const source = trail('destination_updated', { fields: ['url', 'auth_header_name', 'options.index', 'filter'] });
     const out = JSON.stringify(toOcsfTrailEvent(source));
     const strings = (v: unknown, acc: Set<string>): Set<string> => {
@@ -179,7 +189,23 @@ describe('toOcsf of a trail event: Entity Management', () => {
       return acc;
     };
     const allowed = strings(source, new Set<string>());
-    for (const fixed of ['Update', 'Identity & Access Management', 'Entity Management', 'Entity Management: Update', 'Informational', 'Success', 'API Key', 'Forwarding Destination', 'Splunk HEC', 'Aegis Audit Stream', 'Aegis', VERSION, OCSF_VERSION, 'Configuration trail']) allowed.add(fixed);
+    for (const fixed of [
+      'Update',
+      'Identity & Access Management',
+      'Entity Management',
+      'Entity Management: Update',
+      'Informational',
+      'Success',
+      'API Key',
+      'Forwarding Destination',
+      'Splunk HEC',
+      'Aegis Audit Stream',
+      'Aegis',
+      VERSION,
+      OCSF_VERSION,
+      'Configuration trail',
+    ])
+      allowed.add(fixed);
     for (const s of strings(JSON.parse(out), new Set<string>())) expect(allowed.has(s), s).toBe(true);
   });
 
@@ -218,8 +244,16 @@ describe('toOcsf keeps the other events Data Security Findings', () => {
       orgId: 'org_abc',
       occurredAt: at,
       fields: {
-        preflight_id: 'pflt_1', decision: 'BLOCKED', destination: 'LLM_API', summary: 'Detected AWS_ACCESS_KEY; blocked.', policy_version: 'v1.0',
-        policy_id: 'pol_default', source_type: 'sdk', input_type: 'text', input_size_bytes: 10, finding_counts_by_type: { AWS_ACCESS_KEY: 1 },
+        preflight_id: 'pflt_1',
+        decision: 'BLOCKED',
+        destination: 'LLM_API',
+        summary: 'Detected AWS_ACCESS_KEY; blocked.',
+        policy_version: 'v1.0',
+        policy_id: 'pol_default',
+        source_type: 'sdk',
+        input_type: 'text',
+        input_size_bytes: 10,
+        finding_counts_by_type: { AWS_ACCESS_KEY: 1 },
       },
     });
     expect(toOcsf(wire)).toEqual(toOcsfEvent(wire));

@@ -26,7 +26,11 @@ export const OCSF_TRAIL_FEATURE = 'Configuration trail';
 
 /** The managed entity's type: not one of managed_entity.type_id's (Device, User, Policy, ...), so 99 Other with `type`. */
 export const OCSF_ENTITY_OTHER: OcsfEnumValue = { id: 99, name: 'Other' };
-export const OCSF_ENTITY_TYPE = { destination: 'Forwarding Destination', notificationSettings: 'Notification Settings', storedSecrets: 'Stored Secrets' } as const;
+export const OCSF_ENTITY_TYPE = {
+  destination: 'Forwarding Destination',
+  notificationSettings: 'Notification Settings',
+  storedSecrets: 'Stored Secrets',
+} as const;
 
 /**
  * activity_id of each action. Credential and signing secret changes are updates of the destination

@@ -55,9 +55,13 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
 
   async function openAndChoose(siemLabel: string): Promise<void> {
     await page.getByRole('button', { name: 'Add destination' }).click();
-    await dialog().getByRole('radio', { name: new RegExp(`^${siemLabel}`) }).check();
+    await dialog()
+      .getByRole('radio', { name: new RegExp(`^${siemLabel}`) })
+      .check();
     await dialog().getByRole('button', { name: 'Continue' }).click();
-    await dialog().getByRole('heading', { name: new RegExp(`Step 2: Configure ${siemLabel}`) }).waitFor();
+    await dialog()
+      .getByRole('heading', { name: new RegExp(`Step 2: Configure ${siemLabel}`) })
+      .waitFor();
   }
 
   const hintTexts = async () => (await dialog().getByTestId('format-hint').allTextContents()).join('\n');
@@ -216,7 +220,11 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
     await dialog().waitFor();
     // Splunk HEC is focused; six ArrowDowns reach Custom HTTPS webhook.
     for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowDown');
-    await expect(dialog().getByRole('radio', { name: /^Custom HTTPS webhook/ }).isChecked()).resolves.toBe(true);
+    await expect(
+      dialog()
+        .getByRole('radio', { name: /^Custom HTTPS webhook/ })
+        .isChecked(),
+    ).resolves.toBe(true);
     await dialog().getByRole('button', { name: 'Continue' }).focus();
     await page.keyboard.press('Enter');
     await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toContain('Step 2: Configure Custom HTTPS webhook');
@@ -225,14 +233,22 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
     await page.keyboard.press('Tab'); // Auth header name (Authorization)
     await page.keyboard.press('Tab'); // Auth header value
     await page.keyboard.type(`Bearer ${CUSTOM_TOKEN}`);
-    await expect(dialog().getByLabel('Auth header value').evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    await expect(
+      dialog()
+        .getByLabel('Auth header value')
+        .evaluate((el) => el === document.activeElement),
+    ).resolves.toBe(true);
     await page.keyboard.press('Enter'); // submits: Save & test
     const result = dialog().getByTestId('test-result');
     await result.waitFor();
     await expect(result.getAttribute('data-ok')).resolves.toBe('true');
     await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Step 4: Enable');
     await page.keyboard.press('Tab');
-    await expect(dialog().getByRole('checkbox', { name: 'Start forwarding live events' }).evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    await expect(
+      dialog()
+        .getByRole('checkbox', { name: 'Start forwarding live events' })
+        .evaluate((el) => el === document.activeElement),
+    ).resolves.toBe(true);
     const got = await lastReceived((r) => r.path === '/hooks/aegis');
     expect(got.headers.authorization).toBe(`Bearer ${CUSTOM_TOKEN}`);
     const { checkedByDefault, patch } = await finish();

@@ -63,9 +63,13 @@ describe('Custom webhook with OAuth2 client credentials, in headless Chromium ag
     const traffic = recordResponses(page);
     const pageErrors = collectPageErrors(page);
     await page.getByRole('button', { name: 'Add destination' }).click();
-    await add().getByRole('radio', { name: /^Custom HTTPS webhook/ }).check();
+    await add()
+      .getByRole('radio', { name: /^Custom HTTPS webhook/ })
+      .check();
     await add().getByRole('button', { name: 'Continue' }).click();
-    await add().getByRole('heading', { name: /Step 2: Configure Custom HTTPS webhook/ }).waitFor();
+    await add()
+      .getByRole('heading', { name: /Step 2: Configure Custom HTTPS webhook/ })
+      .waitFor();
     await add().getByLabel('Webhook URL').fill(`${receiver.url}/ingest`);
 
     await add().getByRole('checkbox', { name: 'Authenticate with OAuth2 client credentials' }).check();
@@ -85,7 +89,14 @@ describe('Custom webhook with OAuth2 client credentials, in headless Chromium ag
     expect(created).toMatchObject({
       siem: 'custom',
       url: `${receiver.url}/ingest`,
-      auth: { type: 'oauth2_client_credentials', token_url: op.tokenUrl, client_id: CLIENT_ID, client_secret: SECRET, scope: WEBHOOK_SCOPE, token_endpoint_auth_method: 'client_secret_basic' },
+      auth: {
+        type: 'oauth2_client_credentials',
+        token_url: op.tokenUrl,
+        client_id: CLIENT_ID,
+        client_secret: SECRET,
+        scope: WEBHOOK_SCOPE,
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
     });
     expect(created).not.toHaveProperty('auth_header_value');
     const result = add().getByTestId('test-result');

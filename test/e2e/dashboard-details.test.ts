@@ -48,9 +48,13 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
 
   async function openAndChoose(siemLabel: string): Promise<void> {
     await page.getByRole('button', { name: 'Add destination' }).click();
-    await add().getByRole('radio', { name: new RegExp(`^${siemLabel}`) }).check();
+    await add()
+      .getByRole('radio', { name: new RegExp(`^${siemLabel}`) })
+      .check();
     await add().getByRole('button', { name: 'Continue' }).click();
-    await add().getByRole('heading', { name: new RegExp(`Step 2: Configure ${siemLabel}`) }).waitFor();
+    await add()
+      .getByRole('heading', { name: new RegExp(`Step 2: Configure ${siemLabel}`) })
+      .waitFor();
   }
 
   /** Save & test; returns the create request's body once the result panel shows. */
@@ -184,7 +188,10 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
     const pre = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'quarterly report draft' } });
     expect(pre.status).toBe(200);
     await expect
-      .poll(async () => ((await svc.request('GET', `${base()}/${id}`, { apiKey })).body as { failed_events: number }).failed_events, { timeout: 60_000, interval: 250 })
+      .poll(async () => ((await svc.request('GET', `${base()}/${id}`, { apiKey })).body as { failed_events: number }).failed_events, {
+        timeout: 60_000,
+        interval: 250,
+      })
       .toBe(1);
     await reloadPage();
     const c = card(page, id);

@@ -117,7 +117,9 @@ describe('Delivery log timeline and the hold limit on cards (headless Chromium, 
     expect(all[3]).toContain('Delivered');
     expect(all[3]).toContain('HTTP 200');
     expect(all.slice(0, 3).every((t) => t.includes('HTTP 502'))).toBe(true);
-    const times = await rows().locator('time').evaluateAll((els) => els.map((e) => Date.parse(e.getAttribute('datetime')!)));
+    const times = await rows()
+      .locator('time')
+      .evaluateAll((els) => els.map((e) => Date.parse(e.getAttribute('datetime')!)));
     expect([...times].sort((a, b) => b - a)).toEqual(times);
 
     // Only what got through.
@@ -145,7 +147,9 @@ describe('Delivery log timeline and the hold limit on cards (headless Chromium, 
       [orgId, id],
     );
     await reloadPage();
-    await card(page, id).getByRole('link', { name: /^Delivery log/ }).click();
+    await card(page, id)
+      .getByRole('link', { name: /^Delivery log/ })
+      .click();
     await dialog().waitFor();
     await expect.poll(() => rows().count(), { timeout: 30_000 }).toBe(50);
     await expect(dialog().getByTestId('log-summary').textContent()).resolves.toContain('Showing 50 requests (more below)');
@@ -157,8 +161,12 @@ describe('Delivery log timeline and the hold limit on cards (headless Chromium, 
 
     // From 20.5 to 10.5 minutes ago: the ten requests logged 11 to 20 minutes ago.
     const now = Date.now();
-    await dialog().getByLabel('From').fill(await localInput(now - 20.5 * 60_000));
-    await dialog().getByLabel('Until').fill(await localInput(now - 10.5 * 60_000));
+    await dialog()
+      .getByLabel('From')
+      .fill(await localInput(now - 20.5 * 60_000));
+    await dialog()
+      .getByLabel('Until')
+      .fill(await localInput(now - 10.5 * 60_000));
     await dialog().getByRole('button', { name: 'Apply filters' }).click();
     await expect.poll(() => rows().count(), { timeout: 30_000 }).toBe(10);
     const durations = await rows().allTextContents();
@@ -190,7 +198,9 @@ describe('Delivery log timeline and the hold limit on cards (headless Chromium, 
     await screenshot(page, 'desktop-22-hold-limit-paused');
 
     receiver.setHandler(ok());
-    await card(page, id).getByRole('button', { name: /Resume & replay 2 events/ }).click();
+    await card(page, id)
+      .getByRole('button', { name: /Resume & replay 2 events/ })
+      .click();
     await expect(page.getByTestId('notice').textContent()).resolves.toContain('Destination resumed: 2 dead-lettered events queued again');
     await expect.poll(async () => (await get(id)).status, { timeout: 60_000, interval: 250 }).toBe('active');
     await reloadPage();

@@ -20,7 +20,15 @@ export default function setup(): void {
     throw new Error('/usr/bin/chromium is missing: run scripts/ensure-chromium.sh (the tests never download a browser).');
   }
   const built = join(ROOT, 'web/dist/index.html');
-  const sources = [join(ROOT, 'web/src'), join(ROOT, 'web/index.html'), join(ROOT, 'web/vite.config.ts'), join(ROOT, 'src/siem'), join(ROOT, 'src/destinations/headerRules.ts'), join(ROOT, 'src/api/schemas/destinations.ts'), join(ROOT, 'src/filters')];
+  const sources = [
+    join(ROOT, 'web/src'),
+    join(ROOT, 'web/index.html'),
+    join(ROOT, 'web/vite.config.ts'),
+    join(ROOT, 'src/siem'),
+    join(ROOT, 'src/destinations/headerRules.ts'),
+    join(ROOT, 'src/api/schemas/destinations.ts'),
+    join(ROOT, 'src/filters'),
+  ];
   const stale = !existsSync(built) || sources.some((s) => newestMtime(s) > statSync(built).mtimeMs);
   if (stale) {
     console.log('e2e: building the dashboard (vite build)');

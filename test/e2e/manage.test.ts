@@ -163,7 +163,10 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     await screenshot(page, 'desktop-12-failed-events');
     await dialog.getByRole('button', { name: 'Replay 1 event' }).click();
     await expect(dialog.getByTestId('replay-result').textContent()).resolves.toContain('1 event put back in the queue');
-    await receiver.waitFor((r) => r.some((x) => x.path === '/hook' && x.headers['idempotency-key'] === eventId && x.headers.authorization === `Bearer ${WEBHOOK_TOKEN}`), 60_000);
+    await receiver.waitFor(
+      (r) => r.some((x) => x.path === '/hook' && x.headers['idempotency-key'] === eventId && x.headers.authorization === `Bearer ${WEBHOOK_TOKEN}`),
+      60_000,
+    );
     await page.keyboard.press('Escape');
     await expect.poll(async () => (await get(id)).status, { timeout: 60_000, interval: 250 }).toBe('active');
     await reloadPage();
@@ -176,11 +179,15 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
   it('Disable and re-enable from the card', async () => {
     const { destination_id: id } = await create({ url: `${receiver.url}/toggle`, enabled: true });
     await reloadPage();
-    await card(page, id).getByRole('button', { name: /^Disable/ }).click();
+    await card(page, id)
+      .getByRole('button', { name: /^Disable/ })
+      .click();
     await page.getByTestId('notice').waitFor();
     await expect.poll(() => pill(id).textContent()).toBe('Disabled');
     expect((await get(id)).enabled).toBe(false);
-    await card(page, id).getByRole('button', { name: /^Enable/ }).click();
+    await card(page, id)
+      .getByRole('button', { name: /^Enable/ })
+      .click();
     await expect.poll(() => pill(id).textContent()).not.toBe('Disabled');
     expect((await get(id)).enabled).toBe(true);
   });
@@ -194,7 +201,9 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     await expect.poll(async () => (await get(id)).pending_events, { timeout: 60_000, interval: 250 }).toBe(2);
 
     await reloadPage();
-    await card(page, id).getByRole('button', { name: /^Delete/ }).click();
+    await card(page, id)
+      .getByRole('button', { name: /^Delete/ })
+      .click();
     const dialog = page.getByRole('dialog', { name: 'Delete destination?' });
     await expect.poll(() => dialog.getByTestId('delete-count').textContent()).toBe('This clears 2 queued events that have not been delivered yet.');
     await screenshot(page, 'desktop-13-delete');

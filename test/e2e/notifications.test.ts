@@ -45,7 +45,11 @@ describe('Settings -> Notifications (headless Chromium, PostgreSQL)', () => {
     expect(secret).toMatch(/^whsec_/);
 
     const stored = await svc.request('GET', `/api/orgs/${orgId}/notification-settings`, { apiKey });
-    expect(stored.body).toMatchObject({ emails: ['soc@example.com', 'oncall@example.org'], webhook_url: `${hooks.url}/alerts`, webhook_signing_secret_configured: true });
+    expect(stored.body).toMatchObject({
+      emails: ['soc@example.com', 'oncall@example.org'],
+      webhook_url: `${hooks.url}/alerts`,
+      webhook_signing_secret_configured: true,
+    });
 
     // After a reload the secret is gone for good; the saved values are shown.
     await page.reload();

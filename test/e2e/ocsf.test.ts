@@ -35,7 +35,8 @@ describe('Event format: ECS / OCSF in Add and Edit (headless Chromium, PostgreSQ
     await tdb?.close();
   });
 
-  const get = async (id: string) => (await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations/${id}`, { apiKey })).body as { format: string; enabled: boolean };
+  const get = async (id: string) =>
+    (await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations/${id}`, { apiKey })).body as { format: string; enabled: boolean };
 
   it('adds an OCSF webhook, receives an OCSF test event, shows the format, and Edit switches it to ECS', async () => {
     const add = page.getByRole('dialog', { name: 'Add destination' });
@@ -81,9 +82,7 @@ describe('Event format: ECS / OCSF in Add and Edit (headless Chromium, PostgreSQ
     await edit.getByText('Changes saved.').waitFor();
     expect((await get(id)).format).toBe('ecs');
     await edit.getByRole('button', { name: 'Close', exact: true }).last().click();
-    await expect
-      .poll(async () => card(page, id).getByTestId('card-format').textContent(), { timeout: 30_000 })
-      .toContain('ECS');
+    await expect.poll(async () => card(page, id).getByTestId('card-format').textContent(), { timeout: 30_000 }).toContain('ECS');
     expect(pageErrors).toEqual([]);
   });
 });

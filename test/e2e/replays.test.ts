@@ -73,7 +73,16 @@ describe('Send history and Replay a time range, in headless Chromium', () => {
    */
   async function expectedQueued(destinationId: string): Promise<number> {
     const res = await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations/${destinationId}/replays?limit=1`, { apiKey });
-    const r = res.body.replays[0] as { status: string; from: string; to: string; start_at: string; scanned: number; filtered_out: number; already_pending: number; skipped_too_old: number };
+    const r = res.body.replays[0] as {
+      status: string;
+      from: string;
+      to: string;
+      start_at: string;
+      scanned: number;
+      filtered_out: number;
+      already_pending: number;
+      skipped_too_old: number;
+    };
     expect(r.status).toBe('done');
     expect(r.start_at).toBe(r.from);
     const windowEvents = await recordedIn(r.from, r.to);
@@ -118,7 +127,9 @@ describe('Send history and Replay a time range, in headless Chromium', () => {
     const list = await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations`, { apiKey });
     const dest = (list.body as { destination_id: string; url: string }[]).find((d) => d.url.endsWith('/history'))!;
     const before = receiver.requests.length;
-    await card(page, dest.destination_id).getByRole('button', { name: /^Replay a time range/ }).click();
+    await card(page, dest.destination_id)
+      .getByRole('button', { name: /^Replay a time range/ })
+      .click();
     const dialog = page.getByRole('dialog', { name: 'Replay a time range' });
     await expect(dialog.getByLabel('From').inputValue()).resolves.toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d$/);
     await dialog.getByRole('button', { name: 'Replay', exact: true }).click();
@@ -150,10 +161,16 @@ describe('Send history and Replay a time range, in headless Chromium', () => {
     // Their live deliveries first: a replay queues nothing (so would not reach the gate) for an event
     // still pending.
     const pending = async () =>
-      (await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND status = 'pending'`, [dest.destination_id])).rows[0]!.n;
+      (
+        await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND status = 'pending'`, [
+          dest.destination_id,
+        ])
+      ).rows[0]!.n;
     await expect.poll(pending, { timeout: 60_000 }).toBe(0);
     gate = await holdEvent(tdb.db, orgId, await eventAt(tdb.db, orgId, 3 * 20 + 5));
-    await card(page, dest.destination_id).getByRole('button', { name: /^Replay a time range/ }).click();
+    await card(page, dest.destination_id)
+      .getByRole('button', { name: /^Replay a time range/ })
+      .click();
     const dialog = page.getByRole('dialog', { name: 'Replay a time range' });
     await dialog.getByRole('button', { name: 'Replay', exact: true }).click();
     const progress = dialog.getByTestId('replay-progress');

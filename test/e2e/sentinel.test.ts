@@ -59,9 +59,13 @@ describe('Add destination: Microsoft Sentinel, in headless Chromium against a re
     const traffic = recordResponses(page);
     const pageErrors = collectPageErrors(page);
     await page.getByRole('button', { name: 'Add destination' }).click();
-    await dialog().getByRole('radio', { name: /^Microsoft Sentinel/ }).check();
+    await dialog()
+      .getByRole('radio', { name: /^Microsoft Sentinel/ })
+      .check();
     await dialog().getByRole('button', { name: 'Continue' }).click();
-    await dialog().getByRole('heading', { name: /Step 2: Configure Microsoft Sentinel/ }).waitFor();
+    await dialog()
+      .getByRole('heading', { name: /Step 2: Configure Microsoft Sentinel/ })
+      .waitFor();
 
     await expect(dialog().getByLabel('Stream name').inputValue()).resolves.toBe('Custom-AegisAudit_CL');
     // Mix-ups first: a DCR resource id, a table name as the stream, the secret's id for its value.

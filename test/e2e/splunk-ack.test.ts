@@ -94,7 +94,8 @@ describe('Splunk HEC indexer acknowledgement in the dashboard (headless Chromium
     expect(await editBox.isChecked()).toBe(true);
     await edit.getByRole('button', { name: 'Save changes' }).click();
     await edit.getByText('Changes saved.').waitFor();
-    const get = async () => (await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations/${dest.destination_id}`, { apiKey })).body as { options: Record<string, unknown> };
+    const get = async () =>
+      (await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations/${dest.destination_id}`, { apiKey })).body as { options: Record<string, unknown> };
     expect((await get()).options).toEqual({ indexer_ack: true });
     await editBox.uncheck();
     await edit.getByRole('button', { name: 'Save changes' }).click();

@@ -29,7 +29,13 @@ describe('faults: API input fuzzing (postgres)', () => {
     destId = res.body.destination_id as string;
   });
   afterAll(async () => {
-    if (process.env.FUZZ_STATS) console.log([...seen.entries()].sort().map(([k, v]) => `${v}\t${k}`).join('\n'));
+    if (process.env.FUZZ_STATS)
+      console.log(
+        [...seen.entries()]
+          .sort()
+          .map(([k, v]) => `${v}\t${k}`)
+          .join('\n'),
+      );
     await svc?.stop();
     await receiver?.close();
     await tdb?.close();
@@ -42,7 +48,11 @@ describe('faults: API input fuzzing (postgres)', () => {
   }
 
   /** Sends one request and checks the three properties. */
-  async function check(method: string, path: string, opts: { body?: unknown; rawBody?: string; headers?: Record<string, string>; apiKey?: string | null } = {}) {
+  async function check(
+    method: string,
+    path: string,
+    opts: { body?: unknown; rawBody?: string; headers?: Record<string, string>; apiKey?: string | null } = {},
+  ) {
     const before = await counts();
     const res = await svc.request(method, path, {
       ...(opts.apiKey === null ? {} : { apiKey: opts.apiKey ?? org.apiKey }),
@@ -50,7 +60,10 @@ describe('faults: API input fuzzing (postgres)', () => {
       ...(opts.headers ? { headers: opts.headers } : {}),
     });
     const where = `${method} ${path} -> ${res.status} ${res.text.slice(0, 300)}`;
-    const k = `${method} ${path.replace(/fwd_[a-z0-9]+|org_[A-Za-z0-9_-]+/g, ':id').split('?')[0]!.slice(0, 60)} ${res.status}`;
+    const k = `${method} ${path
+      .replace(/fwd_[a-z0-9]+|org_[A-Za-z0-9_-]+/g, ':id')
+      .split('?')[0]!
+      .slice(0, 60)} ${res.status}`;
     seen.set(k, (seen.get(k) ?? 0) + 1);
     expect(res.status, where).toBeLessThan(500);
     if (res.status >= 400) {
@@ -66,7 +79,23 @@ describe('faults: API input fuzzing (postgres)', () => {
   const nasty = fc.oneof(
     fc.string(),
     fc.string({ unit: 'binary' }),
-    fc.constantFrom('', ' ', '\r\n', 'https://', 'http://127.0.0.1:1/', 'javascript:alert(1)', '__proto__', 'Splunk ', 'ApiKey', 'a'.repeat(5000), '\u0000', '../..', '%00', 'fwd_', 'org_'),
+    fc.constantFrom(
+      '',
+      ' ',
+      '\r\n',
+      'https://',
+      'http://127.0.0.1:1/',
+      'javascript:alert(1)',
+      '__proto__',
+      'Splunk ',
+      'ApiKey',
+      'a'.repeat(5000),
+      '\u0000',
+      '../..',
+      '%00',
+      'fwd_',
+      'org_',
+    ),
     fc.integer(),
     fc.double(),
     fc.boolean(),
@@ -95,9 +124,25 @@ describe('faults: API input fuzzing (postgres)', () => {
       fc.tuple(fc.constantFrom(...Object.keys(base), 'unknown_field'), nasty).map(([k, v]) => ({ ...base, [k]: v })),
       fc.constantFrom(...Object.keys(base)).map((k) => Object.fromEntries(Object.entries(base).filter(([x]) => x !== k))),
     );
-  const validCreate = () => ({ url: `${receiver.url}/hook`, auth_header_name: 'Authorization', auth_header_value: 'Bearer fuzz', siem: 'custom', enabled: false, options: {} });
-  const anyBody = fc.oneof(fc.anything(), destBody, fc.constant(null).chain(() => mutate(validCreate())));
-  const patchBody = fc.oneof(anyBody, mutate({ enabled: false }), mutate({ auth_header_value: 'Bearer rotated' }), mutate({ url: 'https://127.0.0.1:9/x', options: { index: 'main' } }));
+  const validCreate = () => ({
+    url: `${receiver.url}/hook`,
+    auth_header_name: 'Authorization',
+    auth_header_value: 'Bearer fuzz',
+    siem: 'custom',
+    enabled: false,
+    options: {},
+  });
+  const anyBody = fc.oneof(
+    fc.anything(),
+    destBody,
+    fc.constant(null).chain(() => mutate(validCreate())),
+  );
+  const patchBody = fc.oneof(
+    anyBody,
+    mutate({ enabled: false }),
+    mutate({ auth_header_value: 'Bearer rotated' }),
+    mutate({ url: 'https://127.0.0.1:9/x', options: { index: 'main' } }),
+  );
   const rawJunk = fc.oneof(fc.string(), fc.constantFrom('{', '[]', 'null', '{"url":', '\u0000', '{"__proto__":{"x":1}}', '{"events":[{}]}'));
   const ids = fc.oneof(fc.string({ minLength: 1 }), fc.constantFrom('fwd_', 'fwd_nope', '..', '%2e%2e', 'fwd_' + 'a'.repeat(300)));
   const enc = (s: string) => encodeURIComponent(s);
@@ -111,8 +156,14 @@ describe('faults: API input fuzzing (postgres)', () => {
       }),
       { numRuns: RUNS * 2 },
     );
-    await fc.assert(fc.asyncProperty(rawJunk, async (raw) => void (await check('POST', base, { rawBody: raw }))), { numRuns: RUNS });
-    await fc.assert(fc.asyncProperty(patchBody, async (body) => void (await check('PATCH', `${base}/${destId}`, { body }))), { numRuns: RUNS * 2 });
+    await fc.assert(
+      fc.asyncProperty(rawJunk, async (raw) => void (await check('POST', base, { rawBody: raw }))),
+      { numRuns: RUNS },
+    );
+    await fc.assert(
+      fc.asyncProperty(patchBody, async (body) => void (await check('PATCH', `${base}/${destId}`, { body }))),
+      { numRuns: RUNS * 2 },
+    );
     await fc.assert(
       fc.asyncProperty(ids, anyBody, async (id, body) => {
         await check('PATCH', `${base}/${enc(id)}`, { body });
@@ -132,7 +183,10 @@ describe('faults: API input fuzzing (postgres)', () => {
       { numRuns: RUNS },
     );
     // The probe really sends; a handful is enough (and it is rate limited: 429 is a valid answer).
-    await fc.assert(fc.asyncProperty(fc.anything(), async (body) => void (await check('POST', `${base}/${destId}/test`, { body }))), { numRuns: 5 });
+    await fc.assert(
+      fc.asyncProperty(fc.anything(), async (body) => void (await check('POST', `${base}/${destId}/test`, { body }))),
+      { numRuns: 5 },
+    );
     // Another org's path, and no or a wrong key.
     await fc.assert(
       fc.asyncProperty(ids, fc.oneof(fc.constant(null), fc.string()), async (orgId, key) => {
@@ -148,7 +202,11 @@ describe('faults: API input fuzzing (postgres)', () => {
     const settings = fc.oneof(
       anyBody,
       mutate({ emails: ['soc@example.com'], webhook_url: 'https://127.0.0.1:9/alerts' }),
-      fc.record({ emails: fc.array(nasty, { maxLength: 12 }), webhook_url: fc.oneof(fc.constant(null), nasty), rotate_webhook_secret: fc.oneof(fc.boolean(), nasty) }),
+      fc.record({
+        emails: fc.array(nasty, { maxLength: 12 }),
+        webhook_url: fc.oneof(fc.constant(null), nasty),
+        rotate_webhook_secret: fc.oneof(fc.boolean(), nasty),
+      }),
     );
     await fc.assert(
       fc.asyncProperty(settings, async (body) => {
@@ -157,7 +215,10 @@ describe('faults: API input fuzzing (postgres)', () => {
       }),
       { numRuns: RUNS * 2 },
     );
-    await fc.assert(fc.asyncProperty(rawJunk, async (raw) => void (await check('PUT', path, { rawBody: raw }))), { numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(rawJunk, async (raw) => void (await check('PUT', path, { rawBody: raw }))),
+      { numRuns: RUNS },
+    );
     await fc.assert(
       fc.asyncProperty(ids, fc.oneof(fc.constant(null), fc.string()), async (orgId, key) => {
         await check('PUT', `/api/orgs/${enc(orgId)}/notification-settings`, { apiKey: key, body: { emails: [], webhook_url: null } });
@@ -167,14 +228,20 @@ describe('faults: API input fuzzing (postgres)', () => {
   });
 
   it('pull API queries and range replay windows', async () => {
-    const q = fc.oneof(nasty.map(String), fc.constantFrom('1', '1000', '1001', '0', '2026-01-01T00:00:00Z', '2026-02-30T00:00:00Z', 'AAAA', 'e1.0.', '9'.repeat(30)));
+    const q = fc.oneof(
+      nasty.map(String),
+      fc.constantFrom('1', '1000', '1001', '0', '2026-01-01T00:00:00Z', '2026-02-30T00:00:00Z', 'AAAA', 'e1.0.', '9'.repeat(30)),
+    );
     await fc.assert(
       fc.asyncProperty(fc.dictionary(fc.constantFrom('limit', 'cursor', 'since', 'until', 'x'), q, { maxKeys: 3 }), async (query) => {
         await check('GET', `/api/orgs/${org.orgId}/audit-events?${new URLSearchParams(query).toString()}`);
       }),
       { numRuns: RUNS },
     );
-    const when = fc.oneof(nasty, fc.date({ min: new Date('1900-01-01'), max: new Date('2200-01-01'), noInvalidDate: true }).map((d) => d.toISOString()));
+    const when = fc.oneof(
+      nasty,
+      fc.date({ min: new Date('1900-01-01'), max: new Date('2200-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
+    );
     await fc.assert(
       fc.asyncProperty(fc.record({ from: when, to: when, job_ids: nasty }, { requiredKeys: [] }), async (body) => {
         await check('POST', `/api/orgs/${org.orgId}/forwarding-destinations/${destId}/replay`, { body });
@@ -185,8 +252,39 @@ describe('faults: API input fuzzing (postgres)', () => {
 
   it('filters: any JSON as a filter on create, PATCH and the preview is stored, refused with 400 or counted, never 5xx', async () => {
     const base = `/api/orgs/${org.orgId}/forwarding-destinations`;
-    const path = fc.oneof(fc.constantFrom('aegis.decision', 'aegis.finding_counts_by_type.SSN', 'event.type', '@timestamp', '$and', '$or', '$not', '$where', '__proto__', 'constructor'), fc.string());
-    const op = fc.constantFrom('$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte', '$exists', '$not', '$regex', '$where', '$expr', '$elemMatch', '$size', '$options');
+    const path = fc.oneof(
+      fc.constantFrom(
+        'aegis.decision',
+        'aegis.finding_counts_by_type.SSN',
+        'event.type',
+        '@timestamp',
+        '$and',
+        '$or',
+        '$not',
+        '$where',
+        '__proto__',
+        'constructor',
+      ),
+      fc.string(),
+    );
+    const op = fc.constantFrom(
+      '$eq',
+      '$ne',
+      '$in',
+      '$nin',
+      '$gt',
+      '$gte',
+      '$lt',
+      '$lte',
+      '$exists',
+      '$not',
+      '$regex',
+      '$where',
+      '$expr',
+      '$elemMatch',
+      '$size',
+      '$options',
+    );
     const { cond } = fc.letrec<{ cond: unknown; query: unknown }>((tie) => ({
       cond: fc.oneof({ depthSize: 'small' }, nasty, fc.dictionary(op, tie('cond'), { maxKeys: 2 }), fc.array(tie('query'), { maxLength: 3 })),
       query: fc.dictionary(path, tie('cond'), { maxKeys: 3 }),
@@ -223,7 +321,9 @@ describe('faults: API input fuzzing (postgres)', () => {
       },
       { requiredKeys: [] },
     );
-    const pfltId = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), minLength: 24, maxLength: 24 }).map((x) => `pflt_${x}`);
+    const pfltId = fc
+      .string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'), minLength: 24, maxLength: 24 })
+      .map((x) => `pflt_${x}`);
     const validRecord = fc.tuple(pfltId, fc.constantFrom('ALLOWED', 'ALLOWED_WITH_MASKING', 'BLOCKED')).chain(([id, decision]) =>
       mutate({
         preflight_id: id,

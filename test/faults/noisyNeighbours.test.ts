@@ -66,9 +66,7 @@ describe('faults: silent SIEMs do not delay other customers (postgres)', () => {
     }
     // The receiver holds the events before the worker settles them: wait for the settle, not assume it.
     for (const h of healthy) {
-      await expect
-        .poll(async () => (await jobRows(tdb.db, h.id)).every((j) => j.status === 'done'), { timeout: 60_000, interval: 250 })
-        .toBe(true);
+      await expect.poll(async () => (await jobRows(tdb.db, h.id)).every((j) => j.status === 'done'), { timeout: 60_000, interval: 250 }).toBe(true);
     }
 
     // An operator sees them: requests awaiting an answer, and the events the worker holds for them.

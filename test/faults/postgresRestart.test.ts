@@ -144,12 +144,19 @@ describe('faults: PostgreSQL restarts (private server)', () => {
         await sleep(500);
         await q.query('INSERT INTO t VALUES (2)');
       });
-      const err = await tx.then(() => null, (e: unknown) => e as Error);
+      const err = await tx.then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
       expect(err).not.toBeNull();
       expect(isDatabaseUnavailable(err)).toBe(true);
       await server.start();
       // The pool replaced the broken connection; nothing of the failed transaction was kept.
-      await expect.poll(async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM t').catch(() => ({ rows: [{ n: -1 }] }))).rows[0]!.n, { timeout: 60_000 }).toBe(0);
+      await expect
+        .poll(async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM t').catch(() => ({ rows: [{ n: -1 }] }))).rows[0]!.n, {
+          timeout: 60_000,
+        })
+        .toBe(0);
     } finally {
       await db.close();
     }

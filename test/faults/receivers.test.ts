@@ -116,7 +116,10 @@ describe('faults: a SIEM that times out, resets, is slow, rate limits or flaps (
     // Events refused with 429 came back no sooner than Retry-After (2 s), not after the 1 s schedule.
     // (Under heavy load a request can time out on our side after the receiver saw it; then the 429 was
     // never read and the schedule applies. So the gap is checked for the attempts logged as 429s.)
-    const { rows: seen429 } = await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM delivery_attempts WHERE destination_id = $1 AND status_code = 429`, [limited.id]);
+    const { rows: seen429 } = await tdb.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM delivery_attempts WHERE destination_id = $1 AND status_code = 429`,
+      [limited.id],
+    );
     // Rate limiting spent no attempt: with every 429 read, each event was delivered at its first counted attempt.
     if (seen429[0]!.n === 3) expect(limitedRows.map((j) => j.attempts)).toEqual(limitedRows.map(() => 1));
     const firstSeen = new Map<string, number>();
@@ -145,7 +148,11 @@ describe('faults: a SIEM that times out, resets, is slow, rate limits or flaps (
   it('an outage opens the breaker: the queue is held instead of burning attempts, and resumes without losing or gaining any', async () => {
     const down = await scenario(resetConnection(), 40);
     // Enough failed requests to open the breaker (5 in a row), then nothing for the pause (30 s).
-    await expect.poll(async () => (await tdb.db.query<{ p: Date | null }>(`SELECT paused_until AS p FROM destinations WHERE id = $1`, [down.id])).rows[0]!.p, { timeout: 60_000 }).not.toBeNull();
+    await expect
+      .poll(async () => (await tdb.db.query<{ p: Date | null }>(`SELECT paused_until AS p FROM destinations WHERE id = $1`, [down.id])).rows[0]!.p, {
+        timeout: 60_000,
+      })
+      .not.toBeNull();
     // Requests in flight when it opened settle first (however long a loaded machine takes); then
     // nothing more is sent while it is paused.
     await expect.poll(async () => (await jobRows(tdb.db, down.id)).every((j) => j.claim_id === null), { timeout: 60_000 }).toBe(true);

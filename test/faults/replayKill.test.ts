@@ -37,12 +37,20 @@ describe('faults: a range replay whose worker is killed (postgres)', () => {
     return w;
   };
   const progress = async (id: string) =>
-    (await tdb.db.query<{ status: string; scanned: number; queued: number }>('SELECT status, scanned::int AS scanned, queued::int AS queued FROM replays WHERE id = $1', [id])).rows[0]!;
+    (
+      await tdb.db.query<{ status: string; scanned: number; queued: number }>(
+        'SELECT status, scanned::int AS scanned, queued::int AS queued FROM replays WHERE id = $1',
+        [id],
+      )
+    ).rows[0]!;
 
   it('another worker resumes it from the last committed cursor after SIGKILL', async () => {
     const org = await api.newOrg();
     const ids = await seedEvents(tdb.db, org.orgId, EVENTS);
-    const created = await api.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, { apiKey: org.apiKey, body: { url: 'https://127.0.0.1:9/hook', enabled: false } });
+    const created = await api.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { url: 'https://127.0.0.1:9/hook', enabled: false },
+    });
     expect(created.status, created.text).toBe(201);
     const dest = created.body.destination_id as string;
     const res = await api.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations/${dest}/replay`, {

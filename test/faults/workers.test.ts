@@ -53,7 +53,12 @@ describe('faults: worker processes (postgres)', () => {
   }
 
   const inFlight = async (id: string) =>
-    (await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND status = 'pending' AND claim_id IS NOT NULL`, [id])).rows[0]!.n;
+    (
+      await tdb.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND status = 'pending' AND claim_id IS NOT NULL`,
+        [id],
+      )
+    ).rows[0]!.n;
 
   async function drained(id: string, total: number, timeout = 90_000): Promise<void> {
     await expect.poll(async () => (await statusCounts(tdb.db, id)).done ?? 0, { timeout, interval: 250 }).toBe(total);
@@ -136,8 +141,15 @@ describe('faults: worker processes (postgres)', () => {
         expect(counts.size).toBe(events);
         const twice = [...counts.entries()].filter(([, c]) => c > 1);
         if (twice.length > 0) {
-          const { rows: dup } = await tdb.db.query(`SELECT event_id, status, attempts, last_error FROM forwarding_jobs WHERE event_id = ANY($1)`, [twice.map(([e]) => e)]);
-          console.log(r === batchR ? 'batch' : 'hook', twice.length, JSON.stringify(dup.slice(0, 6)), ws.map((w) => w.lines.filter((l) => /lease|fenced|failed|error/i.test(l)).slice(0, 5)));
+          const { rows: dup } = await tdb.db.query(`SELECT event_id, status, attempts, last_error FROM forwarding_jobs WHERE event_id = ANY($1)`, [
+            twice.map(([e]) => e),
+          ]);
+          console.log(
+            r === batchR ? 'batch' : 'hook',
+            twice.length,
+            JSON.stringify(dup.slice(0, 6)),
+            ws.map((w) => w.lines.filter((l) => /lease|fenced|failed|error/i.test(l)).slice(0, 5)),
+          );
         }
         expect(twice).toEqual([]);
       }

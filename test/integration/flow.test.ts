@@ -44,13 +44,21 @@ describe.each(DB_KINDS)('record -> queue -> SIEM, end to end (%s)', (kind) => {
     expect(req.headers['idempotency-key']).toBe(pf.body.preflight_id);
     const event = JSON.parse(req.body.toString('utf8'));
     expect(validateWireEvent(event)).toEqual([]);
-    expect(event.event).toMatchObject({ id: pf.body.preflight_id, kind: 'event', category: ['aegis', 'preflight'], type: ['allowed_with_masking'], dataset: 'aegis.preflight' });
+    expect(event.event).toMatchObject({
+      id: pf.body.preflight_id,
+      kind: 'event',
+      category: ['aegis', 'preflight'],
+      type: ['allowed_with_masking'],
+      dataset: 'aegis.preflight',
+    });
     expect(event.aegis.finding_counts_by_type).toEqual({ SSN: 1, EMAIL: 2 });
     expect(event.organization).toEqual({ id: orgId });
     expect(req.body.toString()).not.toContain('123-45-6789');
 
     const got = await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations/${created.body.destination_id}`, { apiKey });
-    await expect.poll(async () => (await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations/${created.body.destination_id}`, { apiKey })).body.status).toBe('active');
+    await expect
+      .poll(async () => (await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations/${created.body.destination_id}`, { apiKey })).body.status)
+      .toBe('active');
     expect(got.body.auth_header_configured).toBe(true);
     expect(JSON.stringify(got.body)).not.toContain('siem-token-123');
   });

@@ -21,7 +21,11 @@ const cmp = (a: V, b: V) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 
 /** Whether `v` satisfies one comparator set of the forms npm packages use for engines.node. */
 function satisfiesSet(set: string, v: V): boolean {
-  const parts = set.trim().replace(/(>=|<=|>|<|=|\^|~)\s+/g, '$1').split(/\s+/).filter(Boolean);
+  const parts = set
+    .trim()
+    .replace(/(>=|<=|>|<|=|\^|~)\s+/g, '$1')
+    .split(/\s+/)
+    .filter(Boolean);
   if (parts.length === 0 || parts[0] === '*') return true;
   return parts.every((p) => {
     const m = /^(>=|<=|>|<|\^|~|=)?v?(\d+(?:\.(?:\d+|x))?(?:\.(?:\d+|x))?)$/.exec(p);

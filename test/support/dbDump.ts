@@ -10,10 +10,14 @@ const run = promisify(execFile);
 export async function dumpDatabase(tdb: TestDb): Promise<string> {
   if (tdb.kind === 'postgres') {
     const u = new URL(TEST_DATABASE_URL);
-    const { stdout } = await run('pg_dump', ['-h', u.hostname, '-p', u.port || '5432', '-U', u.username || 'postgres', '-d', u.pathname.slice(1), '-n', tdb.schema!], {
-      maxBuffer: 256 * 1024 * 1024,
-      env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) },
-    });
+    const { stdout } = await run(
+      'pg_dump',
+      ['-h', u.hostname, '-p', u.port || '5432', '-U', u.username || 'postgres', '-d', u.pathname.slice(1), '-n', tdb.schema!],
+      {
+        maxBuffer: 256 * 1024 * 1024,
+        env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) },
+      },
+    );
     expect(stdout).toContain('CREATE TABLE');
     return stdout;
   }

@@ -15,7 +15,11 @@ export interface TestService {
   /** A fresh org and API key. */
   newOrg(name?: string): Promise<{ orgId: string; apiKey: string }>;
   /** JSON request through real HTTP; returns status, parsed body and headers. */
-  request(method: string, path: string, opts?: { apiKey?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers; text: string }>;
+  request(
+    method: string,
+    path: string,
+    opts?: { apiKey?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers; text: string }>;
   stop(): Promise<void>;
 }
 

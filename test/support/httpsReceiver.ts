@@ -39,9 +39,7 @@ export interface ReceiverResponse {
 /** Special behaviours: destroy the socket without answering, or never answer at all. */
 export type ReceiverAction = { action: 'reset' } | { action: 'hang' };
 
-export type ReceiverHandler = (
-  req: ReceivedRequest,
-) => ReceiverResponse | ReceiverAction | Promise<ReceiverResponse | ReceiverAction>;
+export type ReceiverHandler = (req: ReceivedRequest) => ReceiverResponse | ReceiverAction | Promise<ReceiverResponse | ReceiverAction>;
 
 export interface ReceiverOptions {
   /** 'trusted' (default) uses server.pem signed by the test CA; 'untrusted' a self-signed certificate. */
@@ -99,8 +97,7 @@ export function respondWith(status: number, body: string | Buffer = '', headers:
   return () => ({ status, body, headers });
 }
 
-export const ok = (body = '{"text":"Success","code":0}'): ReceiverHandler =>
-  respondWith(200, body, { 'content-type': 'application/json' });
+export const ok = (body = '{"text":"Success","code":0}'): ReceiverHandler => respondWith(200, body, { 'content-type': 'application/json' });
 
 export function redirect(location: string, status = 301): ReceiverHandler {
   return () => ({ status, headers: { location }, body: '' });
@@ -125,13 +122,7 @@ export function hang(): ReceiverHandler {
  * Fails the first `failures` requests with `failStatus` (or a reset), then answers `then`; with
  * `repeat`, cycles failures/successes forever (a flapping SIEM).
  */
-export function flap(opts: {
-  failures: number;
-  successes?: number;
-  failWith?: number | 'reset';
-  then?: ReceiverResponse;
-  repeat?: boolean;
-}): ReceiverHandler {
+export function flap(opts: { failures: number; successes?: number; failWith?: number | 'reset'; then?: ReceiverResponse; repeat?: boolean }): ReceiverHandler {
   const successes = opts.successes ?? 1;
   const failWith = opts.failWith ?? 503;
   const then = opts.then ?? { status: 200, body: 'ok' };

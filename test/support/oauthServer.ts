@@ -69,9 +69,7 @@ export async function startOAuthServer(clients: TestClient[], opts: { accessToke
   const jwk = { ...(await exportJWK(privateKey)), kid: 'test-signing-key', alg: 'RS256', use: 'sig' };
 
   const provider = new Provider(issuer, {
-    clients: clients.map(
-      (c): ClientMetadata => ({ ...c, grant_types: ['client_credentials'], redirect_uris: [], response_types: [] }),
-    ),
+    clients: clients.map((c): ClientMetadata => ({ ...c, grant_types: ['client_credentials'], redirect_uris: [], response_types: [] })),
     jwks: { keys: [jwk] },
     cookies: { keys: ['aegis-test-cookie-key'] },
     ttl: { ClientCredentials: () => opts.accessTokenTTL ?? 3600 },

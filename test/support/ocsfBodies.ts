@@ -12,7 +12,10 @@ export function ocsfEventsOf(siem: SiemId, body: string): Json[] {
     case 'custom':
       return [JSON.parse(body) as Json];
     case 'sumo_logic':
-      return body.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Json);
+      return body
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Json);
     case 'splunk_hec':
       // Concatenated envelopes: each starts with {"time".
       return body

@@ -70,7 +70,12 @@ describe('OCSF validator refuses broken events', () => {
     ['a string count', (e) => (e.data_security.discovery_details[0].count = '1'), '/data_security/discovery_details/0/count', /integer/],
     ['types not an array', (e) => (e.finding_info.types = 'AWS_ACCESS_KEY'), '/finding_info/types', /array/],
     ['an unknown top-level attribute', (e) => (e.aegis = { decision: 'BLOCKED' }), '/aegis', /not an attribute of class/],
-    ['an unknown nested attribute', (e) => (e.finding_info.detected_value = 'AKIA...'), '/finding_info/detected_value', /not an attribute of object finding_info/],
+    [
+      'an unknown nested attribute',
+      (e) => (e.finding_info.detected_value = 'AKIA...'),
+      '/finding_info/detected_value',
+      /not an attribute of object finding_info/,
+    ],
     ['a wrong type_uid', (e) => (e.type_uid = 200602), '/type_uid', /200601/],
     ['a wrong class_uid', (e) => (e.class_uid = 2004), '/class_uid', /2006/],
     ['a wrong category_uid', (e) => (e.category_uid = 1), '/category_uid', /2/],

@@ -281,7 +281,8 @@ export class OcsfSchema {
     }
     const present = (names: string[]) => names.filter((n) => value[n] !== undefined && value[n] !== null);
     const { at_least_one, just_one } = entity.constraints;
-    if (at_least_one && present(at_least_one).length === 0) out.push({ path: path || '/', message: `${what} needs at least one of ${at_least_one.join(', ')}` });
+    if (at_least_one && present(at_least_one).length === 0)
+      out.push({ path: path || '/', message: `${what} needs at least one of ${at_least_one.join(', ')}` });
     if (just_one && present(just_one).length !== 1) out.push({ path: path || '/', message: `${what} needs exactly one of ${just_one.join(', ')}` });
   }
 
@@ -355,7 +356,8 @@ export class OcsfSchema {
     }
     if (typeof def.regex === 'string' && typeof v === 'string' && !new RegExp(def.regex).test(v)) return bad(`does not match ${type}`);
     if (typeof def.max_len === 'number' && typeof v === 'string' && v.length > def.max_len) return bad(`is longer than ${def.max_len} (${type})`);
-    if (Array.isArray(def.range) && typeof v === 'number' && (v < Number(def.range[0]) || v > Number(def.range[1]))) return bad(`is outside ${def.range.join('..')} (${type})`);
+    if (Array.isArray(def.range) && typeof v === 'number' && (v < Number(def.range[0]) || v > Number(def.range[1])))
+      return bad(`is outside ${def.range.join('..')} (${type})`);
     if (Array.isArray(def.values) && !def.values.includes(v)) return bad(`must be one of ${JSON.stringify(def.values)} (${type})`);
     return true;
   }
@@ -387,7 +389,10 @@ export function ocsfViolations(event: Json, className?: string): OcsfViolation[]
     cls = (typeof uid === 'number' ? OCSF_CLASSES[uid] : undefined) ?? 'data_security_finding';
     // A class Aegis does not send: said first, then the event checked as a finding (which names what else is wrong).
     if (typeof uid === 'number' && OCSF_CLASSES[uid] === undefined) {
-      return [{ path: '/class_uid', message: `${uid} is not a class Aegis sends (${Object.keys(OCSF_CLASSES).join(', ')})` }, ...ocsfSchema().validate(event, cls)];
+      return [
+        { path: '/class_uid', message: `${uid} is not a class Aegis sends (${Object.keys(OCSF_CLASSES).join(', ')})` },
+        ...ocsfSchema().validate(event, cls),
+      ];
     }
   }
   return ocsfSchema().validate(event, cls);

@@ -30,7 +30,9 @@ const DIR = new URL('../fixtures/pii-corpus/', import.meta.url);
 
 export function loadCorpus(): CorpusCase[] {
   const out: CorpusCase[] = [];
-  for (const file of readdirSync(DIR).filter((f) => f.endsWith('.jsonl')).sort()) {
+  for (const file of readdirSync(DIR)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort()) {
     readFileSync(new URL(file, DIR), 'utf8')
       .split('\n')
       .forEach((raw, i) => {

@@ -35,7 +35,8 @@ function usePath(): [string, (p: string) => void] {
   return [path, navigate];
 }
 
-type SessionState = { kind: 'loading' } | { kind: 'signed-out'; reason: 'none' | 'logout' } | { kind: 'error'; text: string } | { kind: 'ok'; session: Session };
+type SessionState =
+  { kind: 'loading' } | { kind: 'signed-out'; reason: 'none' | 'logout' } | { kind: 'error'; text: string } | { kind: 'ok'; session: Session };
 
 export function App() {
   const [path, navigate] = usePath();
@@ -106,19 +107,14 @@ function SignedOut({ reason }: { reason: 'none' | 'logout' }) {
     <section className="signed-out page-pad" aria-labelledby="signed-out-title">
       <h1 id="signed-out-title">{reason === 'logout' ? 'You are signed out' : 'Sign in to Aegis'}</h1>
       <p>
-        Open the one-time sign-in link that <code>npm start</code> printed, or ask for a new one with{' '}
-        <code>aegis-stream login-link --org &lt;org id&gt;</code>. Each link works once, for 15 minutes.
+        Open the one-time sign-in link that <code>npm start</code> printed, or ask for a new one with <code>aegis-stream login-link --org &lt;org id&gt;</code>.
+        Each link works once, for 15 minutes.
       </p>
     </section>
   );
 }
 
-type Dialog =
-  | { kind: 'add' }
-  | { kind: 'failed'; id: string }
-  | { kind: 'delete'; id: string }
-  | { kind: 'replay'; id: string }
-  | null;
+type Dialog = { kind: 'add' } | { kind: 'failed'; id: string } | { kind: 'delete'; id: string } | { kind: 'replay'; id: string } | null;
 
 /** The Settings pages, in the order the sub-navigation lists them. */
 const SETTINGS_PAGES: ReadonlyArray<{ href: string; title: string }> = [
@@ -273,7 +269,9 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
     try {
       await api.patch(d.destination_id, { enabled: !d.enabled });
       await refresh();
-      setNotice(d.enabled ? 'Destination disabled: audit events stop forwarding; re-enable it at any time.' : 'Destination enabled: live events are forwarded.');
+      setNotice(
+        d.enabled ? 'Destination disabled: audit events stop forwarding; re-enable it at any time.' : 'Destination enabled: live events are forwarded.',
+      );
     } catch (e) {
       setNotice(errorText(e));
     } finally {
@@ -308,8 +306,7 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
           <div>
             <h2 id="siem-title">SIEM Forwarding</h2>
             <p className="muted">
-              Every audit event is forwarded to each enabled destination, at least once, with retries. Credentials are stored encrypted and never
-              shown again.
+              Every audit event is forwarded to each enabled destination, at least once, with retries. Credentials are stored encrypted and never shown again.
             </p>
           </div>
           <button type="button" className="button-primary" onClick={() => setDialog({ kind: 'add' })}>
@@ -401,16 +398,16 @@ function SiemForwarding({ session, path, navigate, onSignedOut }: { session: Ses
         />
       ) : null}
       {editing ? (
-        <EditDestination
-          key={editing.destination_id}
-          api={api}
-          destination={editing}
-          onClose={() => navigate(PAGE)}
-          onChanged={() => void refresh()}
-        />
+        <EditDestination key={editing.destination_id} api={api} destination={editing} onClose={() => navigate(PAGE)} onChanged={() => void refresh()} />
       ) : null}
       {logDest ? (
-        <DeliveryLog key={`${logDest.destination_id}?${search}`} api={api} destination={logDest} initial={filtersFromSearch(search)} onClose={() => navigate(PAGE)} />
+        <DeliveryLog
+          key={`${logDest.destination_id}?${search}`}
+          api={api}
+          destination={logDest}
+          initial={filtersFromSearch(search)}
+          onClose={() => navigate(PAGE)}
+        />
       ) : null}
       {failedDest ? <FailedEvents api={api} destination={failedDest} onClose={() => setDialog(null)} onChanged={() => void refresh()} /> : null}
       {deleteDest ? (

@@ -122,8 +122,7 @@ export function destinationsApi(orgId: string) {
     test: (id: string) => call<TestResult>('POST', `${one(id)}/test`),
     failedEvents: (id: string) => call<FailedEventsPage>('GET', `${one(id)}/failed-events?limit=100`),
     replay: (id: string) => call<ReplayDoneView>('POST', `${one(id)}/replay`, {}),
-    replayRange: (id: string, from: Date, to: Date) =>
-      call<RangeReplayResult>('POST', `${one(id)}/replay`, { from: from.toISOString(), to: to.toISOString() }),
+    replayRange: (id: string, from: Date, to: Date) => call<RangeReplayResult>('POST', `${one(id)}/replay`, { from: from.toISOString(), to: to.toISOString() }),
     getReplay: (id: string, replayId: string) => call<Replay>('GET', `${one(id)}/replays/${encodeURIComponent(replayId)}`),
     cancelReplay: (id: string, replayId: string) => call<Replay>('POST', `${one(id)}/replays/${encodeURIComponent(replayId)}/cancel`),
     attempts: (id: string, q: AttemptQuery) => {

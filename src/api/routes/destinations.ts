@@ -38,7 +38,15 @@ const tags = ['forwarding-destinations'];
 const base = '/api/orgs/:org_id/forwarding-destinations';
 
 export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
-  const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations, limits: ctx.config.orgLimits, signingOverlapHours: ctx.config.signingOverlapHours, maxHoldHours: ctx.config.maxHoldHours, router: ctx.filterRouter };
+  const deps = {
+    db: ctx.db,
+    keyRing: ctx.keyRing,
+    allowPrivate: ctx.config.allowPrivateDestinations,
+    limits: ctx.config.orgLimits,
+    signingOverlapHours: ctx.config.signingOverlapHours,
+    maxHoldHours: ctx.config.maxHoldHours,
+    router: ctx.filterRouter,
+  };
   const probeLimiter = new svc.ProbeRateLimiter();
   const orgProbeLimiter = new svc.ProbeRateLimiter(30, 60_000, 'organization');
 
@@ -97,7 +105,11 @@ export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
       const nextCursor = next ? encodeDestinationsCursor(next) : null;
       if (q.limit !== undefined || q.cursor !== undefined) return { destinations: views, next_cursor: nextCursor };
       // Earlier clients expect the array itself: the next page is announced the RFC 8288 way.
-      if (nextCursor) void reply.header('link', `<${base.replace(':org_id', encodeURIComponent(org_id))}?limit=${DEFAULT_DESTINATIONS_PAGE}&cursor=${nextCursor}>; rel="next"`);
+      if (nextCursor)
+        void reply.header(
+          'link',
+          `<${base.replace(':org_id', encodeURIComponent(org_id))}?limit=${DEFAULT_DESTINATIONS_PAGE}&cursor=${nextCursor}>; rel="next"`,
+        );
       return views;
     },
   });
@@ -109,7 +121,8 @@ export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
     schema: {
       tags,
       summary: 'Delivered and failed events per hour over the last 24 hours, for a page of destinations',
-      description: 'Pages like the list (same order, `limit` default 100 up to 500, `cursor` from either answer), so a page of cards needs one request for its charts and for the background replays they follow.',
+      description:
+        'Pages like the list (same order, `limit` default 100 up to 500, `cursor` from either answer), so a page of cards needs one request for its charts and for the background replays they follow.',
       security: SECURITY.apiRead,
       params: OrgParams,
       querystring: DestinationsPageQuery,
@@ -127,7 +140,13 @@ export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
   });
 
   app.get(`${base}/:destination_id`, {
-    schema: { tags, summary: 'Get one destination', security: SECURITY.apiRead, params: DestinationParams, response: { 200: DestinationView, ...readErrors() } },
+    schema: {
+      tags,
+      summary: 'Get one destination',
+      security: SECURITY.apiRead,
+      params: DestinationParams,
+      response: { 200: DestinationView, ...readErrors() },
+    },
     handler: async (req) => {
       const p = req.params;
       return svc.getDestinationView(deps, p.org_id, p.destination_id);
@@ -192,7 +211,9 @@ export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
       await recordTrail(ctx.db, {
         orgId: p.org_id,
         actor: actorOf(req),
-        changes: [{ action: 'test_sent', changedFields: [], destination: { id: p.destination_id, siem: dest.siem }, outcome: result.ok ? 'success' : 'failure' }],
+        changes: [
+          { action: 'test_sent', changedFields: [], destination: { id: p.destination_id, siem: dest.siem }, outcome: result.ok ? 'success' : 'failure' },
+        ],
         router: ctx.filterRouter,
       });
       ctx.wakeLocalWorker();
@@ -262,15 +283,30 @@ export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
         });
       if (range) {
         const replayDeps = { db: ctx.db, limits: ctx.config.replays, retentionDays: ctx.config.retentionDays };
-        const { replay, ...result } = await requestRangeReplay(replayDeps, target, range, req.authMethod === 'session' ? 'dashboard' : 'api_key', recordRequested);
-        req.log.info({ destination_id: p.destination_id, range: true, replayed: result.replayed, skipped_too_old: result.skipped_too_old, replay_id: replay?.replay_id }, replay ? 'time range replay accepted' : 'time range replayed');
+        const { replay, ...result } = await requestRangeReplay(
+          replayDeps,
+          target,
+          range,
+          req.authMethod === 'session' ? 'dashboard' : 'api_key',
+          recordRequested,
+        );
+        req.log.info(
+          { destination_id: p.destination_id, range: true, replayed: result.replayed, skipped_too_old: result.skipped_too_old, replay_id: replay?.replay_id },
+          replay ? 'time range replay accepted' : 'time range replayed',
+        );
         ctx.wakeWorkers();
         if (!replay) return result;
         ctx.wakeReplays();
-        return reply.status(202).header('location', `${(req.url.split('?')[0] ?? '').replace(/\/replay$/, '')}/replays/${replay.replay_id}`).send({ ...result, replay_id: replay.replay_id, replay });
+        return reply
+          .status(202)
+          .header('location', `${(req.url.split('?')[0] ?? '').replace(/\/replay$/, '')}/replays/${replay.replay_id}`)
+          .send({ ...result, replay_id: replay.replay_id, replay });
       }
       const result = await replayDeadLetters(ctx.db, target, { jobIds: body.job_ids ?? null, record: recordRequested });
-      req.log.info({ destination_id: p.destination_id, range: false, replayed: result.replayed, skipped_too_old: result.skipped_too_old }, 'dead letters replayed');
+      req.log.info(
+        { destination_id: p.destination_id, range: false, replayed: result.replayed, skipped_too_old: result.skipped_too_old },
+        'dead letters replayed',
+      );
       ctx.wakeWorkers();
       return result;
     },
@@ -319,7 +355,10 @@ export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
 }
 
 function pageOf(q: DestinationsPageQuery): { limit: number; after: DestinationPageKey | null } {
-  return { limit: q.limit === undefined ? DEFAULT_DESTINATIONS_PAGE : Number(q.limit), after: q.cursor === undefined ? null : decodeDestinationsCursor(q.cursor) };
+  return {
+    limit: q.limit === undefined ? DEFAULT_DESTINATIONS_PAGE : Number(q.limit),
+    after: q.cursor === undefined ? null : decodeDestinationsCursor(q.cursor),
+  };
 }
 
 const DESTINATIONS_CURSOR = 'd1.';
@@ -329,7 +368,11 @@ function encodeDestinationsCursor(key: DestinationPageKey): string {
 function decodeDestinationsCursor(cursor: string): DestinationPageKey {
   const [createdAt, id] = decodePageCursor(DESTINATIONS_CURSOR, cursor, 2) as [string, string];
   // Checked here so a forged cursor is a 400 naming it, never a database cast error.
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/.test(createdAt) || Number.isNaN(Date.parse(`${createdAt}Z`)) || !new RegExp(DESTINATION_ID_PATTERN).test(id)) {
+  if (
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/.test(createdAt) ||
+    Number.isNaN(Date.parse(`${createdAt}Z`)) ||
+    !new RegExp(DESTINATION_ID_PATTERN).test(id)
+  ) {
     throw invalid('cursor', 'is not a cursor this API gave out; pass next_cursor from the previous page as is');
   }
   return { createdAt, id };

@@ -2,7 +2,13 @@ import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import type { TypedApp } from '../typed.js';
 import { errors, OrgParams, readErrors, SECURITY, writeErrors } from '../schemas/common.js';
-import { AuditEventsPageSchema, AuditEventsRequestSchema, AuditEventsResponseSchema, PreflightRequestSchema, PreflightResponseSchema } from '../schemas/published.js';
+import {
+  AuditEventsPageSchema,
+  AuditEventsRequestSchema,
+  AuditEventsResponseSchema,
+  PreflightRequestSchema,
+  PreflightResponseSchema,
+} from '../schemas/published.js';
 import { AppError, invalid } from '../../errors.js';
 import { runPreflight, recordAgentDecisions, MAX_INPUT_BYTES, MAX_BATCH } from '../../events/record.js';
 import { pullEvents, START } from '../../events/pull.js';
@@ -110,9 +116,15 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
         {
           // Query strings are text: the API never coerces types, so the number is checked by pattern.
           limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: 'Events per page, 1 to 1000 (default 100).' })),
-          cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: MAX_CURSOR_LENGTH, description: 'next_cursor of the previous answer, as is.' })),
-          since: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: "Only events whose @timestamp is at or after this time (RFC 3339)." })),
-          until: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: "Only events whose @timestamp is before this time (RFC 3339)." })),
+          cursor: Type.Optional(
+            Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: MAX_CURSOR_LENGTH, description: 'next_cursor of the previous answer, as is.' }),
+          ),
+          since: Type.Optional(
+            Type.String({ format: 'date-time', maxLength: 64, description: 'Only events whose @timestamp is at or after this time (RFC 3339).' }),
+          ),
+          until: Type.Optional(
+            Type.String({ format: 'date-time', maxLength: 64, description: 'Only events whose @timestamp is before this time (RFC 3339).' }),
+          ),
         },
         { additionalProperties: false },
       ),

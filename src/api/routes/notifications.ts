@@ -10,7 +10,13 @@ const path = '/api/orgs/:org_id/notification-settings';
 
 /** Where an organization's alerts go (docs/alerts.md). */
 export function notificationRoutes(app: TypedApp, ctx: AppContext): void {
-  const deps = { db: ctx.db, keyRing: ctx.keyRing, allowPrivate: ctx.config.allowPrivateDestinations, emailAvailable: ctx.config.alerts.smtpUrl !== null, router: ctx.filterRouter };
+  const deps = {
+    db: ctx.db,
+    keyRing: ctx.keyRing,
+    allowPrivate: ctx.config.allowPrivateDestinations,
+    emailAvailable: ctx.config.alerts.smtpUrl !== null,
+    router: ctx.filterRouter,
+  };
 
   app.get(path, {
     schema: {
@@ -37,7 +43,10 @@ export function notificationRoutes(app: TypedApp, ctx: AppContext): void {
       const body = req.body;
       const view = await putSettings(deps, org_id, body, actorOf(req));
       // Counts only: addresses are personal data and the URL may carry a token.
-      req.log.info({ emails: view.emails.length, webhook: view.webhook_url !== null, secret_rotated: view.webhook_signing_secret !== undefined }, 'notification settings updated');
+      req.log.info(
+        { emails: view.emails.length, webhook: view.webhook_url !== null, secret_rotated: view.webhook_signing_secret !== undefined },
+        'notification settings updated',
+      );
       return view;
     },
   });

@@ -60,14 +60,16 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext): void {
       const state = token ? await peekLoginLink(ctx.db, token) : ({ ok: false, reason: 'unknown' } as const);
       if (!state.ok) return refused(reply, state.reason);
       const org = await getOrg(ctx.db, state.orgId);
-      return reply
-        .type('text/html; charset=utf-8')
-        .header('content-security-policy', PAGE_CSP)
-        .header('cache-control', 'no-store')
-        // Under no-referrer, browsers send "Origin: null" with the form POST, which the login-CSRF
-        // check must refuse; same-origin lets our own origin through and still leaks nothing elsewhere.
-        .header('referrer-policy', 'same-origin')
-        .send(signInPage(org?.name ?? state.orgId, token));
+      return (
+        reply
+          .type('text/html; charset=utf-8')
+          .header('content-security-policy', PAGE_CSP)
+          .header('cache-control', 'no-store')
+          // Under no-referrer, browsers send "Origin: null" with the form POST, which the login-CSRF
+          // check must refuse; same-origin lets our own origin through and still leaks nothing elsewhere.
+          .header('referrer-policy', 'same-origin')
+          .send(signInPage(org?.name ?? state.orgId, token))
+      );
     },
   });
 
@@ -105,7 +107,11 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext): void {
         const origin = req.headers.origin;
         if (origin !== undefined && origin !== new URL(ctx.config.publicUrl).origin && origin !== `${req.protocol}://${req.headers.host ?? ''}`) {
           req.log.warn('sign-in POST from another origin refused');
-          return reply.status(403).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(page('Sign-in refused', 'This sign-in came from another site. Open the sign-in link yourself.'));
+          return reply
+            .status(403)
+            .type('text/html; charset=utf-8')
+            .header('content-security-policy', PAGE_CSP)
+            .send(page('Sign-in refused', 'This sign-in came from another site. Open the sign-in link yourself.'));
         }
         const res = await redeemLoginLink(ctx.db, req.body.token);
         if (!res.ok) {
@@ -146,7 +152,8 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext): void {
     schema: {
       tags: ['dashboard session'],
       summary: 'Sign out',
-      description: 'Ends the session of the cookie sent (with its CSRF token) and clears the cookie. With an API key instead, there is no session to end: it answers 204 all the same.',
+      description:
+        'Ends the session of the cookie sent (with its CSRF token) and clears the cookie. With an API key instead, there is no session to end: it answers 204 all the same.',
       security: SECURITY.sessionWrite,
       response: { 204: NoBody('Signed out; the cookie is cleared.'), ...errors([400, 401, 403, 413, 415, 500, 503]) },
     },

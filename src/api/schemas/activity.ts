@@ -10,12 +10,14 @@ export const ActivityEntry = Type.Object(
     outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')], { description: 'failure only for a test_sent whose event did not get through.' }),
     actor_type: Type.Union([Type.Literal('api_key'), Type.Literal('dashboard_session'), Type.Literal('cli')]),
     actor_id: Type.String({
-      description: 'key_<16 hex> (an API key), ses_<16 hex> (a dashboard session) or cli_<16 hex> (the command line, from the OS user and host): never the key or the cookie.',
+      description:
+        'key_<16 hex> (an API key), ses_<16 hex> (a dashboard session) or cli_<16 hex> (the command line, from the OS user and host): never the key or the cookie.',
     }),
     destination_id: Type.Union([Type.String(), Type.Null()], { description: 'The destination changed; null for notification settings.' }),
     siem: Type.Union([Type.String(), Type.Null()], { description: "The destination's SIEM preset; null for notification settings." }),
     destination_name: Type.Union([Type.String(), Type.Null()], {
-      description: "The destination's name now (it may have been renamed since); null when it has none, was deleted, or for notification settings. Not part of the trail event.",
+      description:
+        "The destination's name now (it may have been renamed since); null when it has none, was deleted, or for notification settings. Not part of the trail event.",
     }),
     changed_fields: Type.Array(Type.String(), { description: 'Names of the fields changed (url, options.index, filter, ...), never values.' }),
     summary: Type.String({ description: 'One line, as the SIEMs show it.' }),

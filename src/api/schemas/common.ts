@@ -21,8 +21,8 @@ export const DestinationParams = Type.Object(
 const ERROR_MEANING = {
   400: 'validation_failed (details lists every problem), invalid_json or bad_request.',
   401: 'unauthorized: no credentials, an API key that is not valid, or an expired session.',
-  403: 'csrf_failed: a cookie-authenticated write without the session\'s x-csrf-token header.',
-  404: 'not_found: no such resource, or another organization\'s.',
+  403: "csrf_failed: a cookie-authenticated write without the session's x-csrf-token header.",
+  404: "not_found: no such resource, or another organization's.",
   409: 'limit_reached or conflict.',
   410: 'The sign-in link is unknown, used or expired.',
   413: 'payload_too_large: the request body (or a part of it) is over its limit.',

@@ -14,7 +14,10 @@ export const DEFAULT_DESTINATIONS_PAGE = 100;
 export const DestinationsPageQuery = Type.Object(
   {
     limit: Type.Optional(
-      Type.String({ pattern: '^(?:[1-9][0-9]{0,1}|[1-4][0-9]{2}|500)$', description: `Destinations per page, 1 to 500 (default ${DEFAULT_DESTINATIONS_PAGE}).` }),
+      Type.String({
+        pattern: '^(?:[1-9][0-9]{0,1}|[1-4][0-9]{2}|500)$',
+        description: `Destinations per page, 1 to 500 (default ${DEFAULT_DESTINATIONS_PAGE}).`,
+      }),
     ),
     cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,400}$', description: 'next_cursor of the previous page.' })),
   },
@@ -24,9 +27,10 @@ export type DestinationsPageQuery = Static<typeof DestinationsPageQuery>;
 
 // DestinationView without its $id: the list's answer names it twice (paged and bare), and a schema
 // may declare an $id once. Symbol keys (TypeBox's kind) survive the spread.
-const ListedDestination = Object.fromEntries(
-  [...Object.entries(DestinationView).filter(([k]) => k !== '$id'), ...Object.getOwnPropertySymbols(DestinationView).map((k) => [k, (DestinationView as unknown as Record<symbol, unknown>)[k]])],
-) as typeof DestinationView;
+const ListedDestination = Object.fromEntries([
+  ...Object.entries(DestinationView).filter(([k]) => k !== '$id'),
+  ...Object.getOwnPropertySymbols(DestinationView).map((k) => [k, (DestinationView as unknown as Record<symbol, unknown>)[k]]),
+]) as typeof DestinationView;
 
 export const DestinationsPage = Type.Object({ destinations: Type.Array(ListedDestination), next_cursor: NextCursor });
 export type DestinationsPage = Static<typeof DestinationsPage>;
@@ -43,7 +47,9 @@ export const StatsPage = Type.Object({
     Type.Object({
       destination_id: Type.String(),
       hours: Type.Array(HourStat),
-      running_replay_id: Type.Union([Type.String(), Type.Null()], { description: 'The newest background range replay still running for it (GET .../replays/{replay_id}), or null.' }),
+      running_replay_id: Type.Union([Type.String(), Type.Null()], {
+        description: 'The newest background range replay still running for it (GET .../replays/{replay_id}), or null.',
+      }),
     }),
   ),
   next_cursor: NextCursor,
@@ -82,7 +88,11 @@ export const AttemptsQuery = Type.Object(
   {
     limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,1}|[1-4][0-9]{2}|500)$', description: 'Entries per page, 1 to 500 (default 50).' })),
     cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,40}$', description: 'next_cursor of the previous page.' })),
-    outcome: Type.Optional(Type.Union([Type.Literal('failed'), Type.Literal('delivered')], { description: 'failed: requests that recorded an error; delivered: those that did not.' })),
+    outcome: Type.Optional(
+      Type.Union([Type.Literal('failed'), Type.Literal('delivered')], {
+        description: 'failed: requests that recorded an error; delivered: those that did not.',
+      }),
+    ),
     since: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests at or after this time.' })),
     until: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests before this time.' })),
   },
@@ -108,7 +118,9 @@ export type AttemptsPage = Static<typeof AttemptsPage>;
 
 export const ReplayBody = Type.Object(
   {
-    job_ids: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), { maxItems: 1000, description: 'Dead letters to replay (default: all).' })),
+    job_ids: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), { maxItems: 1000, description: 'Dead letters to replay (default: all).' }),
+    ),
     from: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: 'Start of the window (inclusive), RFC 3339. Needs to.' })),
     to: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: 'End of the window (exclusive), RFC 3339. Needs from.' })),
   },

@@ -5,10 +5,7 @@ import { SIEM_IDS, type SiemId } from '../../siem/catalog.js';
 // From the registry of SIEMs (siem/catalog.ts): adding a SIEM folder there adds it here. The cast
 // gives TypeBox the tuple type it needs to infer SiemId (an array type would infer never).
 const SIEM_LITERALS = SIEM_IDS.map((id) => Type.Literal(id)) as [TLiteral<SiemId>];
-const SIEM = Type.Union(
-  SIEM_LITERALS,
-  { description: 'The SIEM preset: decides the body encoding, batching and error hints. Default custom.' },
-);
+const SIEM = Type.Union(SIEM_LITERALS, { description: 'The SIEM preset: decides the body encoding, batching and error hints. Default custom.' });
 
 const Format = Type.Union([Type.Literal('ecs'), Type.Literal('ocsf')], {
   description:
@@ -23,16 +20,14 @@ const HeaderValue = Type.String({
 });
 /** Bounds the raw input; the service trims it and refuses control characters (destinations/name.ts). */
 export const DESTINATION_NAME_MAX = 100;
-const Name = Type.Union(
-  [
-    Type.String({
-      minLength: 1,
-      maxLength: DESTINATION_NAME_MAX,
-      description: `Optional name shown on the dashboard cards, e.g. "Splunk prod". Trimmed; 1 to ${DESTINATION_NAME_MAX} characters, no control characters.`,
-    }),
-    Type.Null({ description: 'No name (PATCH: clears it); readers then show the SIEM preset label.' }),
-  ],
-);
+const Name = Type.Union([
+  Type.String({
+    minLength: 1,
+    maxLength: DESTINATION_NAME_MAX,
+    description: `Optional name shown on the dashboard cards, e.g. "Splunk prod". Trimmed; 1 to ${DESTINATION_NAME_MAX} characters, no control characters.`,
+  }),
+  Type.Null({ description: 'No name (PATCH: clears it); readers then show the SIEM preset label.' }),
+]);
 const PresetString = Type.String({ minLength: 1, maxLength: 256 });
 
 /**
@@ -67,7 +62,8 @@ export const AuthBody = Type.Object(
     ),
     token_endpoint_auth_method: Type.Optional(
       Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post')], {
-        description: 'How the client authenticates to the token endpoint. Default: client_secret_post for Microsoft Sentinel (as the Azure SDK does), client_secret_basic for custom webhooks (RFC 6749).',
+        description:
+          'How the client authenticates to the token endpoint. Default: client_secret_post for Microsoft Sentinel (as the Azure SDK does), client_secret_basic for custom webhooks (RFC 6749).',
       }),
     ),
   },
@@ -94,16 +90,14 @@ export type AuthView = Static<typeof AuthView>;
  * The shape only; the service checks operators, paths, depth and size (filters/validate.ts) and
  * answers 400 naming the path inside the filter.
  */
-const Filter = Type.Union(
-  [
-    Type.Record(Type.String(), Type.Unknown(), {
-      description:
-        'Only events this MongoDB-style query matches are forwarded: dotted paths of the wire event (aegis.decision, aegis.finding_counts_by_type.SSN, event.dataset, ...) with $eq $ne $in $nin $gt $gte $lt $lte $exists $not $and $or. At most 4096 bytes, 8 levels. {} is the same as null. See docs/filters.md.',
-      examples: [{ 'aegis.decision': { $in: ['BLOCKED', 'ALLOWED_WITH_MASKING'] }, 'aegis.finding_counts_by_type.SSN': { $gte: 1 } }],
-    }),
-    Type.Null({ description: 'Every event (PATCH: removes the filter).' }),
-  ],
-);
+const Filter = Type.Union([
+  Type.Record(Type.String(), Type.Unknown(), {
+    description:
+      'Only events this MongoDB-style query matches are forwarded: dotted paths of the wire event (aegis.decision, aegis.finding_counts_by_type.SSN, event.dataset, ...) with $eq $ne $in $nin $gt $gte $lt $lte $exists $not $and $or. At most 4096 bytes, 8 levels. {} is the same as null. See docs/filters.md.',
+    examples: [{ 'aegis.decision': { $in: ['BLOCKED', 'ALLOWED_WITH_MASKING'] }, 'aegis.finding_counts_by_type.SSN': { $gte: 1 } }],
+  }),
+  Type.Null({ description: 'Every event (PATCH: removes the filter).' }),
+]);
 
 export const PresetOptions = Type.Object(
   {
@@ -112,13 +106,17 @@ export const PresetOptions = Type.Object(
     sourcetype: Type.Optional(PresetString),
     host: Type.Optional(PresetString),
     category: Type.Optional(PresetString),
-    sourceName: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Sumo Logic: sent as X-Sumo-Name (the source name its searches show).' })),
+    sourceName: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 256, description: 'Sumo Logic: sent as X-Sumo-Name (the source name its searches show).' }),
+    ),
     sourceHost: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Sumo Logic: sent as X-Sumo-Host.' })),
     fields: Type.Optional(
       Type.String({ minLength: 1, maxLength: 256, description: 'Sumo Logic: sent as X-Sumo-Fields, comma-separated key=value pairs, e.g. env=prod,team=sec.' }),
     ),
     tags: Type.Optional(PresetString),
-    service: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Datadog: the service attribute of each log item. Default aegis-audit-stream.' })),
+    service: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 256, description: 'Datadog: the service attribute of each log item. Default aegis-audit-stream.' }),
+    ),
     indexer_ack: Type.Optional(
       Type.Boolean({
         description:
@@ -159,9 +157,7 @@ export const CreateDestinationBody = Type.Object(
     enabled: Type.Optional(Type.Boolean({ description: 'Default true. The dashboard saves disabled, tests, then asks.' })),
     options: Type.Optional(PresetOptions),
     filter: Type.Optional(Filter),
-    signing: Type.Optional(
-      Type.Boolean({ description: 'Custom webhooks only: sign every request with Standard Webhooks. The secret is returned once.' }),
-    ),
+    signing: Type.Optional(Type.Boolean({ description: 'Custom webhooks only: sign every request with Standard Webhooks. The secret is returned once.' })),
     auth: Type.Optional(AuthBody),
   },
   { additionalProperties: false },
@@ -230,12 +226,15 @@ export const DestinationView = Type.Object(
       Type.String({
         format: 'date-time',
         description:
-          'After rotate_signing_secret: until when deliveries also carry the previous secret\'s signature (AEGIS_SIGNING_OVERLAP_HOURS), so receivers can switch without rejecting one. Null: only the current secret signs.',
+          "After rotate_signing_secret: until when deliveries also carry the previous secret's signature (AEGIS_SIGNING_OVERLAP_HOURS), so receivers can switch without rejecting one. Null: only the current secret signs.",
       }),
     ),
     pending_events: Type.Integer(),
     oldest_pending_at: Nullable(
-      Type.String({ format: 'date-time', description: 'When the oldest event still queued for this destination was recorded (null: nothing queued). A destination that is behind shows it here.' }),
+      Type.String({
+        format: 'date-time',
+        description: 'When the oldest event still queued for this destination was recorded (null: nothing queued). A destination that is behind shows it here.',
+      }),
     ),
     failed_events: Type.Integer(),
     paused_until: Nullable(Type.String({ format: 'date-time', description: 'While the circuit breaker holds the destination: when it probes again.' })),
@@ -248,13 +247,15 @@ export const DestinationView = Type.Object(
     failing_since: Nullable(
       Type.String({
         format: 'date-time',
-        description: 'Start of the current failing streak: the first failed request since the last success (a delivery or a test event that got through). null: not failing.',
+        description:
+          'Start of the current failing streak: the first failed request since the last success (a delivery or a test event that got through). null: not failing.',
       }),
     ),
     hold_limit_at: Nullable(
       Type.String({
         format: 'date-time',
-        description: 'When the hold limit (failing_since + AEGIS_MAX_HOLD_HOURS) will pause this destination unless a request gets through. null: not failing, or already paused.',
+        description:
+          'When the hold limit (failing_since + AEGIS_MAX_HOLD_HOURS) will pause this destination unless a request gets through. null: not failing, or already paused.',
       }),
     ),
     signing_secret: Type.Optional(Type.String({ description: 'Only in the response that created or rotated it.' })),
@@ -270,10 +271,7 @@ export const TestResult = Type.Object({
 });
 export type TestResult = Static<typeof TestResult>;
 
-export const FilterPreviewBody = Type.Object(
-  { filter: Filter },
-  { additionalProperties: false },
-);
+export const FilterPreviewBody = Type.Object({ filter: Filter }, { additionalProperties: false });
 export type FilterPreviewBody = Static<typeof FilterPreviewBody>;
 
 export const FilterPreview = Type.Object({

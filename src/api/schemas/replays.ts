@@ -16,7 +16,9 @@ const Replayed = Type.Integer({ description: 'Events put (back) in the queue for
 const SkippedTooOld = Type.Integer({
   description: 'Events left out because they are older than this SIEM keeps (Datadog 18 h, New Relic 48 h) or, for a range, than AEGIS_RETENTION_DAYS.',
 });
-const Message = Nullable(Type.String({ description: 'Why some events were left out or the window was trimmed (and, when 202, where to follow the replay), or null.' }));
+const Message = Nullable(
+  Type.String({ description: 'Why some events were left out or the window was trimmed (and, when 202, where to follow the replay), or null.' }),
+);
 
 /** A background range replay: its window, status and progress. */
 export const ReplayView = Type.Object(

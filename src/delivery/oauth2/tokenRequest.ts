@@ -15,9 +15,7 @@ export interface OAuth2ClientCredentials {
   authMethod: TokenEndpointAuthMethod;
 }
 
-export type TokenResult =
-  | { ok: true; token: string; expiresInS: number; durationMs: number }
-  | { ok: false; error: string; durationMs: number };
+export type TokenResult = { ok: true; token: string; expiresInS: number; durationMs: number } | { ok: false; error: string; durationMs: number };
 
 /** Lifetime assumed when the answer has no expires_in (RFC 6749 leaves it optional): short, to be safe. */
 export const DEFAULT_EXPIRES_IN_S = 300;
@@ -59,11 +57,14 @@ export function describeTokenError(status: number, body: string): string {
   const aadsts = new Set([...codes.map(String), ...[...description.matchAll(/AADSTS(\d+)/g)].map((m) => m[1]!)]);
   const has = (...c: string[]) => c.some((x) => aadsts.has(x));
 
-  if (has('7000215')) return 'Microsoft Entra ID refused the client secret (AADSTS7000215): check the client secret — paste the secret\'s Value, not its Secret ID.';
+  if (has('7000215'))
+    return "Microsoft Entra ID refused the client secret (AADSTS7000215): check the client secret — paste the secret's Value, not its Secret ID.";
   if (has('7000222')) return 'The client secret has expired (AADSTS7000222): create a new secret for the app registration and paste its Value here.';
-  if (has('700016')) return 'Microsoft Entra ID knows no app with this client id in the tenant (AADSTS700016): check the client id (Application (client) ID) and the tenant id.';
+  if (has('700016'))
+    return 'Microsoft Entra ID knows no app with this client id in the tenant (AADSTS700016): check the client id (Application (client) ID) and the tenant id.';
   if (has('90002', '900023', '90013')) return 'Microsoft Entra ID knows no such tenant: check the tenant id (Directory (tenant) ID of the app registration).';
-  if (has('70011', '1002012', '500011')) return 'Microsoft Entra ID refused the scope: for Microsoft Sentinel it is https://monitor.azure.com//.default (the app needs no API permission for it).';
+  if (has('70011', '1002012', '500011'))
+    return 'Microsoft Entra ID refused the scope: for Microsoft Sentinel it is https://monitor.azure.com//.default (the app needs no API permission for it).';
 
   const said = error ? ` (${error}${description ? `: ${clip(description.split(/\r?\n/)[0] ?? '', 120)}` : ''})` : '';
   switch (error) {
@@ -79,7 +80,8 @@ export function describeTokenError(status: number, body: string): string {
       break;
   }
   if (status === 401 || status === 403) return `The token endpoint refused the client (HTTP ${status})${said}: check the client id and the client secret.`;
-  if (status === 404 || status === 405) return `The token URL answered HTTP ${status}${said}: check the token URL (an OAuth2 token endpoint, e.g. https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token).`;
+  if (status === 404 || status === 405)
+    return `The token URL answered HTTP ${status}${said}: check the token URL (an OAuth2 token endpoint, e.g. https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token).`;
   if (status === 429) return `The token endpoint is rate limiting${said}; Aegis will retry.`;
   if (status >= 500) return `The token endpoint had a server error (HTTP ${status})${said}; Aegis will retry.`;
   if (status >= 300 && status < 400) return `The token URL redirects (HTTP ${status}): use the final token endpoint URL — redirects are never followed.`;

@@ -52,7 +52,7 @@ const V4_RANGES: readonly V4Range[] = [
 
 function inV4Range(value: number, range: V4Range): boolean {
   const mask = range.bits === 0 ? 0 : (0xffffffff << (32 - range.bits)) >>> 0;
-  return ((value & mask) >>> 0) === range.base;
+  return (value & mask) >>> 0 === range.base;
 }
 
 function parseV4(ip: string): number | null {

@@ -156,7 +156,9 @@ describe('outbound client against a real HTTPS receiver', () => {
     receiver.setHandler((r) => (r.path.startsWith('/held') ? { action: 'hang' } : { status: 200, body: 'ok' }));
     const c = client({ timeoutMs: 60_000 });
     const stop = new AbortController();
-    const held = Array.from({ length: 5 }, () => c.send({ url: `${receiver.url}/held`, headers, body: '{}', poolKey: 'fwd_two', connections: 2, signal: stop.signal }));
+    const held = Array.from({ length: 5 }, () =>
+      c.send({ url: `${receiver.url}/held`, headers, body: '{}', poolKey: 'fwd_two', connections: 2, signal: stop.signal }),
+    );
     await expect.poll(() => receiver.requests.filter((r) => r.path === '/held').length, { timeout: 30_000 }).toBe(2);
     // Another destination's request going through proves the event loop moved on: still only two.
     expect(await c.send({ url: `${receiver.url}/other`, headers, body: '{}', poolKey: 'fwd_other' })).toMatchObject({ status: 200 });

@@ -88,7 +88,6 @@ export interface OutboundClient {
   close(): Promise<void>;
 }
 
-
 class ForbiddenAddressError extends Error {
   readonly code = FORBIDDEN_ERROR_CODE;
   constructor(
@@ -476,7 +475,11 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       const message = typeof inner.message === 'string' ? inner.message : String(err);
       if (timedOut) return fail('timeout', code ?? 'ETIMEDOUT', `no complete answer within ${overallMs} ms, waiting for a free connection included`);
       if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-        return fail('timeout', code, code === 'UND_ERR_CONNECT_TIMEOUT' ? `could not connect within ${timeoutMs} ms` : `no answer within ${timeoutMs} ms of sending`);
+        return fail(
+          'timeout',
+          code,
+          code === 'UND_ERR_CONNECT_TIMEOUT' ? `could not connect within ${timeoutMs} ms` : `no answer within ${timeoutMs} ms of sending`,
+        );
       }
       if (req.signal?.aborted) return fail('other', 'ABORTED', 'the request was cancelled');
       const failure = failureFor(code, name);

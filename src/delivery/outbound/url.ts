@@ -5,16 +5,9 @@ import { isForbiddenAddress } from './addresses.js';
 
 export const MAX_URL_LENGTH = 2048;
 
-export type UrlCheckCode =
-  | 'invalid_url'
-  | 'https_required'
-  | 'credentials_in_url'
-  | 'forbidden_address'
-  | 'fragment_not_allowed';
+export type UrlCheckCode = 'invalid_url' | 'https_required' | 'credentials_in_url' | 'forbidden_address' | 'fragment_not_allowed';
 
-export type UrlCheckResult =
-  | { ok: true; url: URL }
-  | { ok: false; code: UrlCheckCode; message: string };
+export type UrlCheckResult = { ok: true; url: URL } | { ok: false; code: UrlCheckCode; message: string };
 
 export interface UrlCheckOptions {
   allowPrivate: boolean;

@@ -90,12 +90,7 @@ export function gluedAcrossGap(text: string, start: number, end: number, commaGr
  * `accept` may veto a match; scanning then resumes one code unit after the match start, so a vetoed
  * long match cannot hide a valid shorter one that starts later.
  */
-export function regexFindings(
-  text: string,
-  re: RegExp,
-  type: FindingType,
-  accept?: (start: number, end: number, m: RegExpExecArray) => boolean,
-): Finding[] {
+export function regexFindings(text: string, re: RegExp, type: FindingType, accept?: (start: number, end: number, m: RegExpExecArray) => boolean): Finding[] {
   if (!re.global) throw new Error('regexFindings needs a global regex');
   const out: Finding[] = [];
   re.lastIndex = 0;

@@ -25,7 +25,32 @@ const MAX_AT_SPACES = 2;
  * in an identifier, see privacyGuard.ts) only these count, so "x @ self.weights" and type names such
  * as "DATA_AT_REST_IN" are not addresses. Short on purpose.
  */
-export const COMMON_TLDS: ReadonlySet<string> = new Set(['com', 'net', 'org', 'edu', 'gov', 'mil', 'int', 'io', 'co', 'info', 'biz', 'uk', 'de', 'fr', 'ca', 'au', 'nl', 'eu', 'ch', 'es', 'jp', 'cn', 'ru', 'br']);
+export const COMMON_TLDS: ReadonlySet<string> = new Set([
+  'com',
+  'net',
+  'org',
+  'edu',
+  'gov',
+  'mil',
+  'int',
+  'io',
+  'co',
+  'info',
+  'biz',
+  'uk',
+  'de',
+  'fr',
+  'ca',
+  'au',
+  'nl',
+  'eu',
+  'ch',
+  'es',
+  'jp',
+  'cn',
+  'ru',
+  'br',
+]);
 
 // RFC 5322 atext plus the dot of a dot-atom.
 const LOCAL_SPECIALS = new Set(".!#$%&'*+/=?^_`{|}~-".split(''));

@@ -37,12 +37,7 @@ function validParts(m: RegExpExecArray, groups: [number, number, number]): boole
 }
 
 export function detectSsn(text: string): Finding[] {
-  const separated = regexFindings(
-    text,
-    SSN_RE,
-    'SSN',
-    (start, end, m) => validParts(m, [1, 2, 3]) && !gluedToNumber(text, start, end, m[0].includes(',')),
-  );
+  const separated = regexFindings(text, SSN_RE, 'SSN', (start, end, m) => validParts(m, [1, 2, 3]) && !gluedToNumber(text, start, end, m[0].includes(',')));
   const bare = regexFindings(text, BARE_SSN_RE, 'SSN', (start, end, m) => {
     const prev = text[start - 1];
     if (isWordChar(prev) || prev === '+' || isWordChar(text[end])) return false;

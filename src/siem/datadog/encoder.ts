@@ -13,7 +13,13 @@ export function datadogTags(event: SiemEvent, ctx: EncodeContext): string {
   // Pipelines can route on it: the attributes of an OCSF item are OCSF's, not the ECS event's.
   if (ctx.format === 'ocsf') tags.push('format:ocsf');
   const extra = optionString(ctx.options, 'tags') ?? optionString(ctx.options, 'ddtags');
-  if (extra) tags.push(...extra.split(',').map((t) => t.trim()).filter((t) => t !== ''));
+  if (extra)
+    tags.push(
+      ...extra
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== ''),
+    );
   return tags.join(',');
 }
 

@@ -84,8 +84,7 @@ function datadogHints(input: FormatHintInput, u: URL | undefined, hints: FormatH
     hints.push({
       field: 'auth_header_value',
       severity: 'error',
-      message:
-        'This looks like an application key (40 characters). Logs intake needs an API key (32 characters): Organization Settings → API Keys.',
+      message: 'This looks like an application key (40 characters). Logs intake needs an API key (32 characters): Organization Settings → API Keys.',
     });
   } else if (!/^[0-9a-f]{32}$/i.test(stripped)) {
     hints.push({
@@ -100,8 +99,7 @@ export const datadogForm = defineForm({
   id: 'datadog',
   label: 'Datadog Logs',
   credentialLabel: 'API Key',
-  credentialHelp:
-    'Organization Settings → API Keys. Use an API key (32 characters), not an application key, from the same site you picked.',
+  credentialHelp: 'Organization Settings → API Keys. Use an API key (32 characters), not an application key, from the same site you picked.',
   defaultHeaderName: 'DD-API-KEY',
   prefix: '',
   urlLabel: 'Logs intake URL',

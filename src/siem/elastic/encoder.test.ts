@@ -43,7 +43,9 @@ describe('Elastic', () => {
         { create: { _id: 'pflt_000000', status: 201, result: 'created' } },
         { create: { _id: 'pflt_000001', status: 409, error: { type: 'version_conflict_engine_exception', reason: 'document already exists' } } },
         { create: { _id: 'pflt_000002', status: 429, error: { type: 'es_rejected_execution_exception', reason: 'rejected execution' } } },
-        { create: { _id: 'pflt_000003', status: 400, error: { type: 'document_parsing_exception', reason: 'failed to parse field [aegis.input_size_bytes]' } } },
+        {
+          create: { _id: 'pflt_000003', status: 400, error: { type: 'document_parsing_exception', reason: 'failed to parse field [aegis.input_size_bytes]' } },
+        },
         { create: { _id: 'pflt_000004', status: 503, error: { type: 'unavailable_shards_exception', reason: 'primary shard is not active' } } },
       ],
     });
@@ -61,7 +63,10 @@ describe('Elastic', () => {
       retryable: false,
     });
     const body = JSON.stringify({
-      error: { root_cause: [{ type: 'security_exception', reason: 'action [indices:data/write/bulk[s]] is unauthorized for API key id [abc]' }], type: 'security_exception' },
+      error: {
+        root_cause: [{ type: 'security_exception', reason: 'action [indices:data/write/bulk[s]] is unauthorized for API key id [abc]' }],
+        type: 'security_exception',
+      },
       status: 403,
     });
     const v = elasticEncoder.interpret({ status: 403, body, headers: {} }, [sampleEvent(1)]);

@@ -7,17 +7,33 @@ describe('Elastic format hints', () => {
   it('encodes a raw id:key', () => {
     const h = find(formatHints('elastic', { ...base, authHeaderValue: 'VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw' }), 'auth_header_value', /raw id:api_key/);
     expect(h.fix?.value).toBe(`ApiKey ${ES_ENCODED}`);
-    const prefixed = find(formatHints('elastic', { ...base, authHeaderValue: 'ApiKey VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw' }), 'auth_header_value', /raw/);
+    const prefixed = find(
+      formatHints('elastic', { ...base, authHeaderValue: 'ApiKey VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw' }),
+      'auth_header_value',
+      /raw/,
+    );
     expect(prefixed.fix?.value).toBe(`ApiKey ${ES_ENCODED}`);
   });
   it('flags the word ApiKey encoded along with the key', () => {
-    const h = find(formatHints('elastic', { ...base, authHeaderValue: `ApiKey ${btoa(`ApiKey ${ES_ENCODED}`)}` }), 'auth_header_value', /ApiKey was base64-encoded/);
+    const h = find(
+      formatHints('elastic', { ...base, authHeaderValue: `ApiKey ${btoa(`ApiKey ${ES_ENCODED}`)}` }),
+      'auth_header_value',
+      /ApiKey was base64-encoded/,
+    );
     expect(h.fix?.value).toBe(`ApiKey ${ES_ENCODED}`);
-    const h2 = find(formatHints('elastic', { ...base, authHeaderValue: btoa('ApiKey VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw') }), 'auth_header_value', /ApiKey was base64-encoded/);
+    const h2 = find(
+      formatHints('elastic', { ...base, authHeaderValue: btoa('ApiKey VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw') }),
+      'auth_header_value',
+      /ApiKey was base64-encoded/,
+    );
     expect(h2.fix?.value).toBe(`ApiKey ${ES_ENCODED}`);
   });
   it('flags a value that does not decode to id:key, and the missing prefix', () => {
-    find(formatHints('elastic', { ...base, authHeaderValue: `ApiKey ${btoa('ui2lp2axTNmsyakw9tvNnw')}` }), 'auth_header_value', /does not decode to id:api_key/);
+    find(
+      formatHints('elastic', { ...base, authHeaderValue: `ApiKey ${btoa('ui2lp2axTNmsyakw9tvNnw')}` }),
+      'auth_header_value',
+      /does not decode to id:api_key/,
+    );
     find(formatHints('elastic', { ...base, authHeaderValue: 'ApiKey not base64 at all!' }), 'auth_header_value', /not an encoded API key/);
     const missing = find(formatHints('elastic', { ...base, authHeaderValue: ES_ENCODED }), 'auth_header_value', /ApiKey <encoded>/);
     expect(missing.fix?.value).toBe(`ApiKey ${ES_ENCODED}`);

@@ -25,8 +25,7 @@ function elasticHints(input: FormatHintInput, u: URL | undefined, hints: FormatH
       hints.push({
         field: 'url',
         severity: 'error',
-        message:
-          'This looks like the Kibana address. Use the Elasticsearch endpoint (Deployment → Copy endpoint for Elasticsearch) followed by /_bulk.',
+        message: 'This looks like the Kibana address. Use the Elasticsearch endpoint (Deployment → Copy endpoint for Elasticsearch) followed by /_bulk.',
       });
     } else if (!/(^|\/)_bulk$/.test(path)) {
       hints.push({
@@ -117,14 +116,12 @@ export const elasticForm = defineForm({
   id: 'elastic',
   label: 'Elastic',
   credentialLabel: 'API key (encoded)',
-  credentialHelp:
-    'Kibana → Stack Management → API keys → Create API key, then copy the "Encoded" value. We add the "ApiKey " prefix.',
+  credentialHelp: 'Kibana → Stack Management → API keys → Create API key, then copy the "Encoded" value. We add the "ApiKey " prefix.',
   defaultHeaderName: 'Authorization',
   prefix: 'ApiKey ',
   urlLabel: 'Elasticsearch endpoint',
   urlPlaceholder: 'https://my-deployment.es.us-east-1.aws.elastic-cloud.com/_bulk',
-  urlHelp:
-    `The Elasticsearch endpoint (not Kibana), followed by /_bulk. Events go to the data stream of their dataset (${elasticDefaultIndex('aegis.preflight')} for preflight decisions) unless you set another index.`,
+  urlHelp: `The Elasticsearch endpoint (not Kibana), followed by /_bulk. Events go to the data stream of their dataset (${elasticDefaultIndex('aegis.preflight')} for preflight decisions) unless you set another index.`,
   docsPath: 'docs/siem/elastic.md',
   blurb: 'Elasticsearch bulk API',
   optionFields: [{ key: 'index', label: 'Index or data stream', help: '', default: ELASTIC_DEFAULT_INDEX_TEXT }],

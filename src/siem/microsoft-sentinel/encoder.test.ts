@@ -24,7 +24,10 @@ describe('Microsoft Sentinel', () => {
   });
 
   it('says what Azure Monitor answers mean, with its own code and message', () => {
-    const verdict = microsoftSentinelEncoder.interpret({ status: 403, body: '{"error":{"code":"OperationFailed","message":"The authentication token provided does not have access"}}', headers: {} }, []);
+    const verdict = microsoftSentinelEncoder.interpret(
+      { status: 403, body: '{"error":{"code":"OperationFailed","message":"The authentication token provided does not have access"}}', headers: {} },
+      [],
+    );
     expect(verdict).toMatchObject({ kind: 'all', ok: false, retryable: true });
     expect(verdict.kind === 'all' ? verdict.error : '').toMatch(/Monitoring Metrics Publisher.*OperationFailed/);
     expect(microsoftSentinelEncoder.describeError!(404, '')).toMatch(/immutable id/);

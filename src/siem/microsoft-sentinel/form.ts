@@ -30,7 +30,8 @@ function sentinelHints(input: FormatHintInput, u: URL | undefined, hints: Format
       hints.push({
         field: 'url',
         severity: 'warning',
-        message: 'Logs ingestion endpoints look like https://<name>-<id>.<region>-1.ingest.monitor.azure.com; check you copied the Logs ingestion endpoint of your DCE.',
+        message:
+          'Logs ingestion endpoints look like https://<name>-<id>.<region>-1.ingest.monitor.azure.com; check you copied the Logs ingestion endpoint of your DCE.',
       });
     }
     if (full) {
@@ -61,7 +62,11 @@ function sentinelHints(input: FormatHintInput, u: URL | undefined, hints: Format
   const dcr = f.dcr_immutable_id?.trim();
   if (dcr !== undefined && !full) {
     if (dcr === '') {
-      hints.push({ field: 'dcr_immutable_id', severity: 'error', message: 'Paste the data collection rule’s Immutable Id (DCR → Overview → JSON view → immutableId).' });
+      hints.push({
+        field: 'dcr_immutable_id',
+        severity: 'error',
+        message: 'Paste the data collection rule’s Immutable Id (DCR → Overview → JSON view → immutableId).',
+      });
     } else if (/^\/subscriptions\//i.test(dcr)) {
       hints.push({
         field: 'dcr_immutable_id',
@@ -69,7 +74,11 @@ function sentinelHints(input: FormatHintInput, u: URL | undefined, hints: Format
         message: 'This is the DCR’s resource id. The Logs Ingestion API takes its Immutable Id, dcr-<32 hex digits> (Overview → JSON view → immutableId).',
       });
     } else if (!DCR_IMMUTABLE_ID_RE.test(dcr)) {
-      hints.push({ field: 'dcr_immutable_id', severity: 'error', message: 'DCR immutable ids look like dcr-000a00a000a00000a000000aa000a0aa (dcr- and 32 hexadecimal digits).' });
+      hints.push({
+        field: 'dcr_immutable_id',
+        severity: 'error',
+        message: 'DCR immutable ids look like dcr-000a00a000a00000a000000aa000a0aa (dcr- and 32 hexadecimal digits).',
+      });
     }
   }
   const stream = f.stream_name?.trim();
@@ -95,7 +104,11 @@ function sentinelHints(input: FormatHintInput, u: URL | undefined, hints: Format
     if (tenant === '') {
       hints.push({ field: 'tenant_id', severity: 'error', message: 'Paste the Directory (tenant) ID from the app registration’s Overview.' });
     } else if (!TENANT_RE.test(tenant)) {
-      hints.push({ field: 'tenant_id', severity: 'error', message: 'A tenant id is a GUID (Directory (tenant) ID) or a domain such as contoso.onmicrosoft.com.' });
+      hints.push({
+        field: 'tenant_id',
+        severity: 'error',
+        message: 'A tenant id is a GUID (Directory (tenant) ID) or a domain such as contoso.onmicrosoft.com.',
+      });
     }
   }
   const client = f.client_id?.trim();
@@ -105,7 +118,11 @@ function sentinelHints(input: FormatHintInput, u: URL | undefined, hints: Format
     } else if (!GUID_RE.test(client)) {
       hints.push({ field: 'client_id', severity: 'warning', message: 'The Application (client) ID is a GUID: 32 hexadecimal digits in groups of 8-4-4-4-12.' });
     } else if (tenant && client.toLowerCase() === tenant.toLowerCase()) {
-      hints.push({ field: 'client_id', severity: 'error', message: 'The client id equals the tenant id; copy the Application (client) ID, not the Directory (tenant) ID.' });
+      hints.push({
+        field: 'client_id',
+        severity: 'error',
+        message: 'The client id equals the tenant id; copy the Application (client) ID, not the Directory (tenant) ID.',
+      });
     }
   }
   const secret = f.client_secret;

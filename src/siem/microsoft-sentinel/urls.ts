@@ -69,7 +69,10 @@ export function normalizeSentinelUrl(raw: string): { ok: true; url: string } | {
     };
   }
   if (!DCR_IMMUTABLE_ID_RE.test(parts.dcrImmutableId)) {
-    return { ok: false, message: 'the DCR immutable id in the path must be dcr- followed by 32 hexadecimal digits (the DCR\'s immutableId, not its name or resource id)' };
+    return {
+      ok: false,
+      message: "the DCR immutable id in the path must be dcr- followed by 32 hexadecimal digits (the DCR's immutableId, not its name or resource id)",
+    };
   }
   const u = new URL(raw.trim());
   if (parts.apiVersion === null) u.searchParams.set('api-version', SENTINEL_API_VERSION);

@@ -108,8 +108,7 @@ export const newRelicForm = defineForm({
   id: 'new_relic',
   label: 'New Relic',
   credentialLabel: 'License key',
-  credentialHelp:
-    'API keys → your INGEST - LICENSE key (40 characters, ending in NRAL). Use a key of the same region as the endpoint.',
+  credentialHelp: 'API keys → your INGEST - LICENSE key (40 characters, ending in NRAL). Use a key of the same region as the endpoint.',
   defaultHeaderName: 'Api-Key',
   headerNameChoices: ['Api-Key', 'X-License-Key'],
   prefix: '',

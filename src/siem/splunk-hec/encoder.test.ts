@@ -30,10 +30,7 @@ describe('Splunk HEC', () => {
 
   it('splits a partial batch on invalid-event-number: before N done, N failed, after N retry', () => {
     const events = [0, 1, 2, 3, 4].map((i) => sampleEvent(i));
-    const v = splunkHecEncoder.interpret(
-      { status: 400, body: '{"text":"Invalid data format","code":6,"invalid-event-number":2}', headers: {} },
-      events,
-    );
+    const v = splunkHecEncoder.interpret({ status: 400, body: '{"text":"Invalid data format","code":6,"invalid-event-number":2}', headers: {} }, events);
     expect(v.kind).toBe('per_item');
     if (v.kind !== 'per_item') return;
     expect(v.items.map((i) => i.outcome)).toEqual(['done', 'done', 'failed', 'retry', 'retry']);
@@ -41,18 +38,17 @@ describe('Splunk HEC', () => {
   });
 
   it('dead-letters a single event Splunk cannot parse', () => {
-    const v = splunkHecEncoder.interpret(
-      { status: 400, body: '{"text":"Invalid data format","code":6,"invalid-event-number":0}', headers: {} },
-      [sampleEvent(0)],
-    );
+    const v = splunkHecEncoder.interpret({ status: 400, body: '{"text":"Invalid data format","code":6,"invalid-event-number":0}', headers: {} }, [
+      sampleEvent(0),
+    ]);
     expect(v.kind === 'per_item' && v.items.map((i) => i.outcome)).toEqual(['failed']);
   });
 
   it('treats an out-of-range invalid-event-number as a whole-request failure', () => {
-    const v = splunkHecEncoder.interpret(
-      { status: 400, body: '{"text":"Invalid data format","code":6,"invalid-event-number":9}', headers: {} },
-      [sampleEvent(0), sampleEvent(1)],
-    );
+    const v = splunkHecEncoder.interpret({ status: 400, body: '{"text":"Invalid data format","code":6,"invalid-event-number":9}', headers: {} }, [
+      sampleEvent(0),
+      sampleEvent(1),
+    ]);
     expect(v).toMatchObject({ kind: 'all', ok: false, retryable: true });
   });
 

@@ -11,7 +11,10 @@ export const SPLUNK_HEC_CODES: Readonly<Record<number, { text: string; hint: str
     text: 'Invalid authorization',
     hint: 'Authentication failed: the token must be sent as "Splunk <token>" — check the Splunk prefix.',
   },
-  4: { text: 'Invalid token', hint: "Splunk does not know this HEC token: check it hasn't been deleted or regenerated, and that it belongs to this Splunk instance." },
+  4: {
+    text: 'Invalid token',
+    hint: "Splunk does not know this HEC token: check it hasn't been deleted or regenerated, and that it belongs to this Splunk instance.",
+  },
   5: { text: 'No data', hint: 'Splunk received an empty request; this is an Aegis bug, please report it.' },
   6: { text: 'Invalid data format', hint: 'Splunk could not parse an event; check the HEC endpoint is /services/collector/event, not /raw.' },
   7: {
@@ -34,7 +37,10 @@ export const SPLUNK_HEC_CODES: Readonly<Record<number, { text: string; hint: str
     text: 'ACK is disabled',
     hint: 'Acknowledgement is disabled for this token: turn on "Enable indexer acknowledgement" for the token in Splunk, or turn off indexer acknowledgement for this destination.',
   },
-  15: { text: 'Error in handling indexed fields', hint: 'Splunk could not index the fields of an event; check the token\'s source type settings (INDEXED_EXTRACTIONS) for aegis:audit.' },
+  15: {
+    text: 'Error in handling indexed fields',
+    hint: "Splunk could not index the fields of an event; check the token's source type settings (INDEXED_EXTRACTIONS) for aegis:audit.",
+  },
 };
 
 interface HecAnswer {
@@ -61,8 +67,10 @@ export function describeSplunkError(status: number, body: string): string | unde
     if (entry) return `Splunk HEC code ${answer.code} (${entry.text}): ${entry.hint}`;
     return `Splunk HEC code ${answer.code}${answer.text ? ` (${answer.text})` : ''}.`;
   }
-  if (status === 404) return 'Splunk answered 404: check the URL ends in /services/collector/event and that HEC is enabled (Global Settings → All Tokens: Enabled).';
-  if (status === 413) return 'Splunk refused the request as too large: raise max_content_length in limits.conf, or report it (Aegis keeps requests under 1 MB).';
+  if (status === 404)
+    return 'Splunk answered 404: check the URL ends in /services/collector/event and that HEC is enabled (Global Settings → All Tokens: Enabled).';
+  if (status === 413)
+    return 'Splunk refused the request as too large: raise max_content_length in limits.conf, or report it (Aegis keeps requests under 1 MB).';
   return undefined;
 }
 
@@ -84,8 +92,7 @@ function envelope(event: SiemEvent, ctx: EncodeContext): string {
     time: hecTime(event['@timestamp']),
     host: optionString(ctx.options, 'host') ?? ctx.hostname,
     source: optionString(ctx.options, 'source') ?? SPLUNK_DEFAULT_SOURCE,
-    sourcetype:
-      optionString(ctx.options, 'sourcetype') ?? (ctx.format === 'ocsf' ? SPLUNK_OCSF_SOURCETYPE : SPLUNK_DEFAULT_SOURCETYPE),
+    sourcetype: optionString(ctx.options, 'sourcetype') ?? (ctx.format === 'ocsf' ? SPLUNK_OCSF_SOURCETYPE : SPLUNK_DEFAULT_SOURCETYPE),
   };
   if (index) env.index = index;
   // `event` goes last, spliced in as the event's cached JSON (same bytes as stringifying env.event).

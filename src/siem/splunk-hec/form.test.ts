@@ -26,6 +26,8 @@ describe('Splunk HEC format hints', () => {
   });
   it('flags a token that is not a GUID and the wrong header name', () => {
     find(formatHints('splunk_hec', { ...base, authHeaderValue: 'Splunk my-token-name' }), 'auth_header_value', /look like/);
-    expect(find(formatHints('splunk_hec', { ...base, authHeaderName: 'X-Splunk-Token' }), 'auth_header_name', /Authorization/).fix?.value).toBe('Authorization');
+    expect(find(formatHints('splunk_hec', { ...base, authHeaderName: 'X-Splunk-Token' }), 'auth_header_name', /Authorization/).fix?.value).toBe(
+      'Authorization',
+    );
   });
 });

@@ -12,7 +12,7 @@ function splunkHints(input: FormatHintInput, u: URL | undefined, hints: FormatHi
   if (u && (u.protocol === 'https:' || u.protocol === 'http:')) {
     const path = u.pathname.replace(/\/+$/, '');
     const eventPath = '/services/collector/event';
-    if (path === '' ) {
+    if (path === '') {
       hints.push({
         field: 'url',
         severity: 'error',
@@ -111,8 +111,7 @@ function splunkHints(input: FormatHintInput, u: URL | undefined, hints: FormatHi
     hints.push({
       field: 'auth_header_value',
       severity: 'warning',
-      message:
-        'HEC tokens look like 12345678-1234-1234-1234-1234567890ab; check that you copied the token value, not its name.',
+      message: 'HEC tokens look like 12345678-1234-1234-1234-1234567890ab; check that you copied the token value, not its name.',
     });
   }
 }
@@ -121,8 +120,7 @@ export const splunkHecForm = defineForm({
   id: 'splunk_hec',
   label: 'Splunk HEC',
   credentialLabel: 'HEC Token',
-  credentialHelp:
-    'Settings → Data inputs → HTTP Event Collector → your token. Paste the token value (a GUID); we add the "Splunk " prefix.',
+  credentialHelp: 'Settings → Data inputs → HTTP Event Collector → your token. Paste the token value (a GUID); we add the "Splunk " prefix.',
   defaultHeaderName: 'Authorization',
   prefix: 'Splunk ',
   urlLabel: 'HEC URL',

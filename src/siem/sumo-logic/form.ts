@@ -27,8 +27,7 @@ function sumoHints(input: FormatHintInput, u: URL | undefined, hints: FormatHint
         hints.push({
           field: 'url',
           severity: 'error',
-          message:
-            'The URL has no token after /receiver/v1/http/. Paste the full source URL, or set the x-sumo-token header if your source uses header auth.',
+          message: 'The URL has no token after /receiver/v1/http/. Paste the full source URL, or set the x-sumo-token header if your source uses header auth.',
         });
       }
     }
@@ -53,8 +52,7 @@ export const sumoLogicForm = defineForm({
   prefix: '',
   urlLabel: 'HTTP Source address',
   urlPlaceholder: 'https://endpoint1.collection.sumologic.com/receiver/v1/http/<token>',
-  urlHelp:
-    'Collection → your Hosted Collector → HTTP Logs & Metrics Source → Show URL. Paste the whole URL, token included.',
+  urlHelp: 'Collection → your Hosted Collector → HTTP Logs & Metrics Source → Show URL. Paste the whole URL, token included.',
   docsPath: 'docs/siem/sumo_logic.md',
   blurb: 'HTTP Logs & Metrics Source',
   optionFields: [

@@ -207,7 +207,10 @@ describe.each(DB_KINDS)('alerts (%s)', (kind) => {
     const ids = ['fwd_digest_a', 'fwd_digest_b', 'fwd_digest_c'];
     // What the evaluations of a shared outage queue in one instant (the sender's side of the digest).
     await tdb.db.transaction(async (tx) => {
-      for (const id of ids) await enqueueAlerts(tx, s.org.orgId, id, [{ kind: 'failing', details: { destination_name: null, siem: 'datadog', hint: 'Forbidden — the key was refused.' } }]);
+      for (const id of ids)
+        await enqueueAlerts(tx, s.org.orgId, id, [
+          { kind: 'failing', details: { destination_name: null, siem: 'datadog', hint: 'Forbidden — the key was refused.' } },
+        ]);
     });
     await expect.poll(() => s.webhookAlerts().filter((a) => ids.includes(a.destination_id)).length, { timeout: 60_000 }).toBe(3);
     await expect.poll(() => s.mails().filter((m) => m.subject === '[Aegis] 3 destination alerts for 3 destination(s)').length, { timeout: 60_000 }).toBe(1);
@@ -217,7 +220,9 @@ describe.each(DB_KINDS)('alerts (%s)', (kind) => {
     const mail = s.mails().find((m) => m.subject.startsWith('[Aegis] 3 destination alerts'))!;
     for (const id of ids) expect(mail.decoded).toContain(`/settings/siem-forwarding/${id}/edit`);
     // Sent alerts leave the outbox.
-    await expect.poll(async () => (await tdb.db.query('SELECT id FROM alert_outbox WHERE org_id = $1', [s.org.orgId])).rows.length, { timeout: 60_000 }).toBe(0);
+    await expect
+      .poll(async () => (await tdb.db.query('SELECT id FROM alert_outbox WHERE org_id = $1', [s.org.orgId])).rows.length, { timeout: 60_000 })
+      .toBe(0);
   });
 
   it('a restart does not alert again: the last alerted state is a row, not memory', async () => {
@@ -252,7 +257,11 @@ describe.each(DB_KINDS)('alerts (%s)', (kind) => {
     const before = s.r.requests.length;
     await seedEvents(tdb.db, s.org.orgId, 3);
     await expect.poll(() => s.r.requests.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(before + 3);
-    await expect.poll(async () => (await svc.request('GET', `/api/orgs/${s.org.orgId}/forwarding-destinations/${s.id}`, { apiKey: s.org.apiKey })).body.status, { timeout: 60_000 }).toBe('active');
+    await expect
+      .poll(async () => (await svc.request('GET', `/api/orgs/${s.org.orgId}/forwarding-destinations/${s.id}`, { apiKey: s.org.apiKey })).body.status, {
+        timeout: 60_000,
+      })
+      .toBe('active');
     await expect.poll(() => s.kinds().includes('recovered'), { timeout: 60_000 }).toBe(true);
     expect(svc.logs.text()).not.toContain(SMTP_PASSWORD);
     expect(svc.logs.text()).not.toContain(encodeURIComponent(SMTP_PASSWORD));

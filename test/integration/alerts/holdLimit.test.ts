@@ -55,7 +55,10 @@ describe.each(DB_KINDS)('hold limit (%s)', (kind) => {
   async function setup(token: string) {
     const org = await svc.newOrg();
     const email = `hold-${org.orgId.slice(-8).toLowerCase()}@example.com`;
-    const put = await svc.request('PUT', `/api/orgs/${org.orgId}/notification-settings`, { apiKey: org.apiKey, body: { emails: [email], webhook_url: `${hooks.url}/ops` } });
+    const put = await svc.request('PUT', `/api/orgs/${org.orgId}/notification-settings`, {
+      apiKey: org.apiKey,
+      body: { emails: [email], webhook_url: `${hooks.url}/ops` },
+    });
     expect(put.status, put.text).toBe(200);
     const wh = new Webhook(put.body.webhook_signing_secret as string);
     const r = await startReceiver(respondWith(401, 'invalid token'));
@@ -85,7 +88,10 @@ describe.each(DB_KINDS)('hold limit (%s)', (kind) => {
       await tdb.db.transaction(async (tx) => {
         const { rows } = await tx.query<{ before: string }>(`SELECT failing_since::text AS before FROM destinations WHERE id = $1 FOR UPDATE`, [id]);
         // Whole milliseconds: the alert state keeps the streak's start as a JavaScript Date does.
-        await tx.query(`UPDATE destinations SET failing_since = date_trunc('milliseconds', now() - make_interval(secs => $2::float8)) WHERE id = $1`, [id, hours * 3600 + 60]);
+        await tx.query(`UPDATE destinations SET failing_since = date_trunc('milliseconds', now() - make_interval(secs => $2::float8)) WHERE id = $1`, [
+          id,
+          hours * 3600 + 60,
+        ]);
         await tx.query(
           `UPDATE destination_alert_state SET streak_since = (SELECT failing_since FROM destinations WHERE id = $1) WHERE destination_id = $1 AND date_trunc('milliseconds', streak_since) = date_trunc('milliseconds', $2::timestamptz)`,
           [id, rows[0]!.before],
@@ -128,13 +134,18 @@ describe.each(DB_KINDS)('hold limit (%s)', (kind) => {
     expect(held.status).toBe('failing');
     expect(held.enabled).toBe(true);
     expect(held.hold_limit_at).toBeNull();
-    expect(held.last_error).toMatch(/^Paused by the hold limit: failing without a break since .* \(168 h, AEGIS_MAX_HOLD_HOURS\); its queued events were dead-lettered\. Last error: HTTP 401: Authentication failed/);
+    expect(held.last_error).toMatch(
+      /^Paused by the hold limit: failing without a break since .* \(168 h, AEGIS_MAX_HOLD_HOURS\); its queued events were dead-lettered\. Last error: HTTP 401: Authentication failed/,
+    );
     expect(held.last_error).toMatch(/replay its dead-lettered events to resume\.$/);
     await expect.poll(async () => (await s.view()).failed_events, { timeout: 60_000 }).toBe(3);
     expect((await s.view()).pending_events).toBe(0);
     const dead = await svc.request('GET', `/api/orgs/${s.org.orgId}/forwarding-destinations/${s.id}/failed-events`, { apiKey: s.org.apiKey });
     expect(dead.body.events).toHaveLength(3);
-    for (const e of dead.body.events) expect(e.last_error).toMatch(/^Dead-lettered by the hold limit: .* Replay this event once the destination is fixed\. Its last error: HTTP 401: Authentication failed/);
+    for (const e of dead.body.events)
+      expect(e.last_error).toMatch(
+        /^Dead-lettered by the hold limit: .* Replay this event once the destination is fixed\. Its last error: HTTP 401: Authentication failed/,
+      );
     await expect.poll(() => s.mailCount('is paused by the hold limit') === 1 && s.kinds().includes('hold_limit_paused'), { timeout: 60_000 }).toBe(true);
     const pausedAlert = s.alerts().find((a) => a.kind === 'hold_limit_paused')!;
     expect(pausedAlert.failed_events).toBe(3);

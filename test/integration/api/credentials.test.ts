@@ -113,9 +113,11 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
     const signed = await svcA.request('POST', base, { apiKey, body: { url: `${receiver.url}/ring/signed`, signing: true } });
     expect(signed.status).toBe(201);
     const boxes = async () =>
-      (await tdb.db.query<{ org_id: string; id: string; auth_header_sealed: Buffer | null; signing_secret_sealed: Buffer | null }>(
-        'SELECT org_id, id, auth_header_sealed, signing_secret_sealed FROM destinations ORDER BY id',
-      )).rows;
+      (
+        await tdb.db.query<{ org_id: string; id: string; auth_header_sealed: Buffer | null; signing_secret_sealed: Buffer | null }>(
+          'SELECT org_id, id, auth_header_sealed, signing_secret_sealed FROM destinations ORDER BY id',
+        )
+      ).rows;
     for (const r of await boxes()) {
       for (const b of [r.auth_header_sealed, r.signing_secret_sealed]) if (b) expect(sealedKeyId(Buffer.from(b))).toBe('a');
     }
@@ -126,7 +128,10 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
     const p0 = await svcBA.request('POST', `${base}/${made[0]!.id}/test`, { apiKey });
     expect(p0.body.ok).toBe(true);
     expect(receiver.requests.at(-1)!.headers.authorization).toBe(made[0]!.value);
-    const fresh = await svcBA.request('POST', base, { apiKey, body: { url: `${receiver.url}/ring/fresh`, auth_header_name: 'Authorization', auth_header_value: 'Bearer fresh-one' } });
+    const fresh = await svcBA.request('POST', base, {
+      apiKey,
+      body: { url: `${receiver.url}/ring/fresh`, auth_header_name: 'Authorization', auth_header_value: 'Bearer fresh-one' },
+    });
     made.push({ id: fresh.body.destination_id, header: 'authorization', value: 'Bearer fresh-one' });
     const freshRow = (await boxes()).find((r) => r.id === fresh.body.destination_id)!;
     expect(sealedKeyId(Buffer.from(freshRow.auth_header_sealed!))).toBe('b');
@@ -138,7 +143,10 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
     const after = await boxes();
     const ringA = parseKeyRing(keyA);
     for (const r of after) {
-      for (const [purpose, b] of [['auth_header', r.auth_header_sealed], ['signing_secret', r.signing_secret_sealed]] as const) {
+      for (const [purpose, b] of [
+        ['auth_header', r.auth_header_sealed],
+        ['signing_secret', r.signing_secret_sealed],
+      ] as const) {
         if (!b) continue;
         expect(sealedKeyId(Buffer.from(b))).toBe('b');
         expect(() => open(ringA, Buffer.from(b), associatedData(r.org_id, r.id, purpose))).toThrow();
@@ -165,7 +173,10 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
     // Every destination of the org (the five with a header, plus the signed one) gets the event.
     await receiver.waitFor((reqs) => live(reqs).length >= made.length + 1, 60_000);
     for (const d of made) {
-      expect(live(receiver.requests).some((r) => r.headers[d.header] === d.value), d.id).toBe(true);
+      expect(
+        live(receiver.requests).some((r) => r.headers[d.header] === d.value),
+        d.id,
+      ).toBe(true);
     }
   });
 
@@ -174,7 +185,10 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
     const before = await start({ AEGIS_ENCRYPTION_KEY: `old:${generateKeyBase64()}`, AEGIS_WORKER_INTERVAL_MS: '60000' });
     const { orgId, apiKey } = await before.newOrg();
     const base = `/api/orgs/${orgId}/forwarding-destinations`;
-    const d = await before.request('POST', base, { apiKey, body: { url: `${receiver.url}/lost`, auth_header_name: 'Authorization', auth_header_value: 'Bearer lost' } });
+    const d = await before.request('POST', base, {
+      apiKey,
+      body: { url: `${receiver.url}/lost`, auth_header_name: 'Authorization', auth_header_value: 'Bearer lost' },
+    });
     await before.stop();
     const after = await start({ AEGIS_ENCRYPTION_KEY: `new:${generateKeyBase64()}`, AEGIS_WORKER_INTERVAL_MS: '60000' });
     const sent = receiver.requests.length;

@@ -81,7 +81,9 @@ describe.each(DB_KINDS)('delivery log API (%s)', (kind) => {
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let i = 0; i < 5; i++) {
-      const page: { status: number; body: Record<string, unknown> } = await svc.request('GET', `${logPath()}?limit=1${cursor ? `&cursor=${cursor}` : ''}`, { apiKey: org.apiKey });
+      const page: { status: number; body: Record<string, unknown> } = await svc.request('GET', `${logPath()}?limit=1${cursor ? `&cursor=${cursor}` : ''}`, {
+        apiKey: org.apiKey,
+      });
       expect(page.status, JSON.stringify(page.body)).toBe(200);
       const items = page.body.attempts as Attempt[];
       seen.push(...items.map((a) => `${a.attempted_at}/${a.status_code}`));

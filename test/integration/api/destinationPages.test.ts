@@ -27,7 +27,10 @@ describe.each(DB_KINDS)('destinations list pages and bulk stats (%s)', (kind) =>
     ids = rows.map((r) => r.id);
     // Another organization's destination never shows up in this one's pages.
     const other = await svc.newOrg();
-    await svc.request('POST', `/api/orgs/${other.orgId}/forwarding-destinations`, { apiKey: other.apiKey, body: { url: 'https://other.example.com/in', enabled: false } });
+    await svc.request('POST', `/api/orgs/${other.orgId}/forwarding-destinations`, {
+      apiKey: other.apiKey,
+      body: { url: 'https://other.example.com/in', enabled: false },
+    });
     // Delivery log rows for the charts: two hours ago and now, and one older than the window.
     const attempt = `INSERT INTO delivery_attempts (org_id, destination_id, attempted_at, event_count, delivered_count, failed_count, duration_ms)
                      VALUES ($1, $2, now() - make_interval(hours => $3), $4, $5, $6, 5)`;
@@ -132,7 +135,13 @@ describe.each(DB_KINDS)('destinations list pages and bulk stats (%s)', (kind) =>
     expect(link).not.toBeNull();
     const next = await get(link![1]!);
     expect(next.status).toBe(200);
-    expect((next.body.destinations as { destination_id: string }[]).map((d) => d.destination_id)).toEqual(['fwd_bulk096', 'fwd_bulk097', 'fwd_bulk098', 'fwd_bulk099', 'fwd_bulk100']);
+    expect((next.body.destinations as { destination_id: string }[]).map((d) => d.destination_id)).toEqual([
+      'fwd_bulk096',
+      'fwd_bulk097',
+      'fwd_bulk098',
+      'fwd_bulk099',
+      'fwd_bulk100',
+    ]);
     expect(next.body.next_cursor).toBeNull();
   });
 });

@@ -4,7 +4,18 @@ import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { respondWith, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 
-const READ_FIELDS = ['destination_id', 'url', 'auth_header_name', 'auth_header_configured', 'enabled', 'created_at', 'status', 'last_delivery_at', 'last_error', 'siem'];
+const READ_FIELDS = [
+  'destination_id',
+  'url',
+  'auth_header_name',
+  'auth_header_configured',
+  'enabled',
+  'created_at',
+  'status',
+  'last_delivery_at',
+  'last_error',
+  'siem',
+];
 
 describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%s)', (kind) => {
   let tdb: TestDb;
@@ -38,7 +49,15 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
     expect(res.status).toBe(201);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
     expect(res.body.destination_id).toMatch(/^fwd_[A-Za-z0-9_-]+$/);
-    expect(res.body).toMatchObject({ url, auth_header_name: 'Authorization', auth_header_configured: true, enabled: true, siem: 'custom', last_delivery_at: null, last_error: null });
+    expect(res.body).toMatchObject({
+      url,
+      auth_header_name: 'Authorization',
+      auth_header_configured: true,
+      enabled: true,
+      siem: 'custom',
+      last_delivery_at: null,
+      last_error: null,
+    });
     expect(['idle', 'active']).toContain(res.body.status);
     expect(Number.isNaN(Date.parse(res.body.created_at))).toBe(false);
     expect(Math.abs(Date.parse(res.body.created_at) - Date.now())).toBeLessThan(60_000);
@@ -66,7 +85,12 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
   });
 
   it('Create takes the optional siem preset, and the probe uses that preset envelope (Splunk HEC)', async () => {
-    const created = await create({ url: `${receiver.url}/services/collector/event`, siem: 'splunk_hec', auth_header_name: 'Authorization', auth_header_value: 'Splunk hec-token-1' });
+    const created = await create({
+      url: `${receiver.url}/services/collector/event`,
+      siem: 'splunk_hec',
+      auth_header_name: 'Authorization',
+      auth_header_value: 'Splunk hec-token-1',
+    });
     expect(created.status).toBe(201);
     expect(created.body.siem).toBe('splunk_hec');
     const before = receiver.requests.length;
@@ -117,7 +141,10 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
     const pf = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'nothing to see' } });
     expect(pf.status).toBe(200);
     // Nothing queued for it but its farewell (the destination_disabled trail event, docs/trail.md).
-    const { rows } = await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND left(event_id, 4) <> 'cfg_'`, [id]);
+    const { rows } = await tdb.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND left(event_id, 4) <> 'cfg_'`,
+      [id],
+    );
     expect(rows[0]!.n).toBe(0);
     expect(receiver.requests.filter((r) => r.path === '/toggle').length).toBe(before);
 
@@ -176,10 +203,14 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
     try {
       const d = await create({ url: `${failing.url}/down` });
       const id = d.body.destination_id;
-      for (let i = 0; i < 3; i++) expect((await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: `event ${i}` } })).status).toBe(200);
+      for (let i = 0; i < 3; i++)
+        expect((await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: `event ${i}` } })).status).toBe(200);
       await expect.poll(async () => Number((await get(id)).body.pending_events), { timeout: 60_000 }).toBe(3);
       // How far behind it is: when the oldest queued event was recorded (its job's creation).
-      const { rows: first } = await tdb.db.query<{ t: Date }>(`SELECT min(created_at) AS t FROM forwarding_jobs WHERE destination_id = $1 AND status = 'pending'`, [id]);
+      const { rows: first } = await tdb.db.query<{ t: Date }>(
+        `SELECT min(created_at) AS t FROM forwarding_jobs WHERE destination_id = $1 AND status = 'pending'`,
+        [id],
+      );
       expect((await get(id)).body.oldest_pending_at).toBe(new Date(first[0]!.t).toISOString());
       // Null exactly when nothing is pending (its own destination_created trail event may still be).
       expect(d.body.oldest_pending_at === null).toBe(d.body.pending_events === 0);

@@ -40,7 +40,11 @@ const pages = SIEM_IDS.map((id) => {
 
 describe('docs/siem pages', () => {
   it('every page in docs/siem belongs to a SIEM and shows at least one create body for it', () => {
-    expect(readdirSync(new URL('docs/siem/', ROOT)).map((f) => `docs/siem/${f}`).sort()).toEqual(pages.map((p) => p.path).sort());
+    expect(
+      readdirSync(new URL('docs/siem/', ROOT))
+        .map((f) => `docs/siem/${f}`)
+        .sort(),
+    ).toEqual(pages.map((p) => p.path).sort());
     for (const page of pages) {
       expect(page.bodies.length, page.path).toBeGreaterThan(0);
       for (const body of page.bodies) expect(body.siem ?? 'custom', page.path).toBe(page.id);

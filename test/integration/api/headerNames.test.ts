@@ -16,10 +16,7 @@ function spellings(name: string): string[] {
   return [...new Set([...cased, ...cased.map((n) => ` ${n}`), ...cased.map((n) => `${n} `), ...cased.map((n) => `\t${n}  `)])];
 }
 
-const RESERVED = [
-  ...RESERVED_HEADER_NAMES,
-  ...RESERVED_HEADER_PREFIXES.flatMap((p) => [`${p}authorization`, `${p}for`, `${p}anything`]),
-];
+const RESERVED = [...RESERVED_HEADER_NAMES, ...RESERVED_HEADER_PREFIXES.flatMap((p) => [`${p}authorization`, `${p}for`, `${p}anything`])];
 // Names that merely look like reserved ones are the user's to choose.
 const ALLOWED = ['Authorization', 'DD-API-KEY', 'X-Api-Key', 'x-sumo-token', 'Api-Key', 'X-Forwarded', 'Cookie-Token', 'Hostname', 'X-User-Agent', 'Proxy'];
 
@@ -42,7 +39,9 @@ describe.each(DB_KINDS)('auth header names: the dashboard hint and the API agree
   const url = 'https://siem.example.com/ingest';
   /** The hint the dashboard shows for the name as typed, or null. */
   const hintFor = (typed: string) =>
-    formatHints('custom', { url, authHeaderName: typed, authHeaderValue: 'Bearer abcdefgh' }).find((h) => h.field === 'auth_header_name' && h.severity === 'error')?.message ?? null;
+    formatHints('custom', { url, authHeaderName: typed, authHeaderValue: 'Bearer abcdefgh' }).find(
+      (h) => h.field === 'auth_header_name' && h.severity === 'error',
+    )?.message ?? null;
   /** What the API answers for the name the dashboard sends: it trims what was typed (effectiveHeaderName). */
   const create = (name: string) =>
     svc.request('POST', `/api/orgs/${orgId}/forwarding-destinations`, {

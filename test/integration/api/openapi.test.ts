@@ -13,8 +13,7 @@ import { createLoginLink } from '../../../src/auth/sessions.js';
 import { agentRecord } from '../events/support.js';
 
 type FormatsPlugin = (ajv: Ajv2020) => Ajv2020;
-const addFormats: FormatsPlugin =
-  (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
+const addFormats: FormatsPlugin = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 const DOC_ID = 'https://aegis.test/openapi.json';
@@ -144,7 +143,9 @@ describe.each(DB_KINDS)('the OpenAPI document matches the live service (%s)', (k
     expect((await call('post', '/auth/login', '/auth/login', { json: {} })).status).toBe(400);
     expect((await call('post', '/auth/login', '/auth/login', { headers: { 'content-type': 'application/json' }, raw: '{"token":' })).status).toBe(400);
     expect((await call('post', '/auth/login', '/auth/login', { headers: { 'content-type': 'application/xml' }, raw: '<token/>' })).status).toBe(415);
-    expect((await call('post', '/auth/login', '/auth/login', { headers: { ...form, origin: 'https://elsewhere.example' }, raw: 'token=abc' })).status).toBe(403);
+    expect((await call('post', '/auth/login', '/auth/login', { headers: { ...form, origin: 'https://elsewhere.example' }, raw: 'token=abc' })).status).toBe(
+      403,
+    );
 
     const { orgId, apiKey } = await svc.newOrg();
     const { cookie, csrf } = await signIn(orgId);
@@ -179,7 +180,10 @@ describe.each(DB_KINDS)('the OpenAPI document matches the live service (%s)', (k
     expect((await call('post', `${T}/audit-events`, `${org}/audit-events`, { headers: auth, json: { events: [] } })).status).toBe(400);
     expect((await call('post', `${T}/audit-events`, `${org}/audit-events`, { headers: auth, json: { events: [{ decision: 'MAYBE' }] } })).status).toBe(400);
     expect((await call('post', `${T}/audit-events`, `${org}/audit-events`, { headers: auth, json: { events: records, more: true } })).status).toBe(400);
-    expect((await call('post', `${T}/audit-events`, `${org}/audit-events`, { headers: auth, json: { events: Array.from({ length: 1001 }, () => agentRecord()) } })).status).toBe(413);
+    expect(
+      (await call('post', `${T}/audit-events`, `${org}/audit-events`, { headers: auth, json: { events: Array.from({ length: 1001 }, () => agentRecord()) } }))
+        .status,
+    ).toBe(413);
     const pulled = await call('get', `${T}/audit-events`, `${org}/audit-events?limit=50`, { headers: auth });
     expect(pulled.status).toBe(200);
     expect(pulled.body.events.length).toBeGreaterThan(0);
@@ -202,8 +206,17 @@ describe.each(DB_KINDS)('the OpenAPI document matches the live service (%s)', (k
     expect((await call('get', D, `${org}/forwarding-destinations?cursor=bm90LWEtY3Vyc29y`, { headers: auth })).status).toBe(400);
     expect((await call('get', `${D}/stats`, `${org}/forwarding-destinations/stats`, { headers: auth })).status).toBe(200);
     expect((await call('get', `${D}/stats`, `${org}/forwarding-destinations/stats?page=2`, { headers: auth })).status).toBe(400);
-    expect((await call('post', `${D}/filter-preview`, `${org}/forwarding-destinations/filter-preview`, { headers: auth, json: { filter: { 'aegis.decision': 'BLOCKED' } } })).status).toBe(200);
-    expect((await call('post', `${D}/filter-preview`, `${org}/forwarding-destinations/filter-preview`, { headers: auth, json: { filter: { $where: 'x' } } })).status).toBe(400);
+    expect(
+      (
+        await call('post', `${D}/filter-preview`, `${org}/forwarding-destinations/filter-preview`, {
+          headers: auth,
+          json: { filter: { 'aegis.decision': 'BLOCKED' } },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await call('post', `${D}/filter-preview`, `${org}/forwarding-destinations/filter-preview`, { headers: auth, json: { filter: { $where: 'x' } } })).status,
+    ).toBe(400);
     expect((await call('get', one, dest, { headers: auth })).status).toBe(200);
     expect((await call('get', one, `${org}/forwarding-destinations/fwd_doesnotexist00000000`, { headers: auth })).status).toBe(404);
     expect((await call('get', one, `${org}/forwarding-destinations/not-an-id`, { headers: auth })).status).toBe(400);
@@ -246,8 +259,12 @@ describe.each(DB_KINDS)('the OpenAPI document matches the live service (%s)', (k
     // Notification settings and the configuration trail.
     const N = `${T}/notification-settings`;
     expect((await call('get', N, `${org}/notification-settings`, { headers: auth })).status).toBe(200);
-    expect((await call('put', N, `${org}/notification-settings`, { headers: auth, json: { emails: ['oncall@example.com'], webhook_url: null } })).status).toBe(200);
-    expect((await call('put', N, `${org}/notification-settings`, { headers: auth, json: { emails: 'oncall@example.com', webhook_url: null } })).status).toBe(400);
+    expect((await call('put', N, `${org}/notification-settings`, { headers: auth, json: { emails: ['oncall@example.com'], webhook_url: null } })).status).toBe(
+      200,
+    );
+    expect((await call('put', N, `${org}/notification-settings`, { headers: auth, json: { emails: 'oncall@example.com', webhook_url: null } })).status).toBe(
+      400,
+    );
     expect((await call('put', N, `${org}/notification-settings`, { headers: auth, json: { emails: ['not an address'], webhook_url: null } })).status).toBe(400);
     expect((await call('get', `${T}/activity`, `${org}/activity`, { headers: auth })).status).toBe(200);
     expect((await call('get', `${T}/activity`, `${org}/activity?limit=1000`, { headers: auth })).status).toBe(400);
@@ -257,8 +274,7 @@ describe.each(DB_KINDS)('the OpenAPI document matches the live service (%s)', (k
     // that is not valid, with another organization's key, with the session cookie (writes: without
     // the CSRF header), and (operations that take a body) with a body that is not JSON, a body in
     // another media type and a body over the size limit.
-    const concrete = (template: string) =>
-      template.replace('{org_id}', orgId).replace('{destination_id}', id).replace('{replay_id}', replayId);
+    const concrete = (template: string) => template.replace('{org_id}', orgId).replace('{destination_id}', id).replace('{replay_id}', replayId);
     for (const [template, item] of Object.entries(doc.paths)) {
       if (!template.startsWith(T)) continue;
       for (const method of METHODS) {
@@ -281,7 +297,9 @@ describe.each(DB_KINDS)('the OpenAPI document matches the live service (%s)', (k
         if (op.requestBody) {
           expect((await call(method, template, url, { headers: { ...auth, 'content-type': 'application/json' }, raw: '{"not json' })).status).toBe(400);
           expect((await call(method, template, url, { headers: { ...auth, 'content-type': 'application/xml' }, raw: '<a/>' })).status).toBe(415);
-          expect((await call(method, template, url, { headers: { ...auth, 'content-type': 'application/json' }, raw: `"${'a'.repeat(13 * 1024 * 1024)}"` })).status).toBe(413);
+          expect(
+            (await call(method, template, url, { headers: { ...auth, 'content-type': 'application/json' }, raw: `"${'a'.repeat(13 * 1024 * 1024)}"` })).status,
+          ).toBe(413);
         }
       }
     }

@@ -103,7 +103,10 @@ describe.each(DB_KINDS)('outbound safety with private destinations refused (%s)'
 
   it('a stored loopback destination is still refused at connect time: the probe and the worker make no connection', async () => {
     // Stored through the development process (as if the flag was on once, or DNS changed later).
-    const d = await lax.request('POST', base(), { apiKey, body: { url: `https://localhost:${receiver.port}/ingest`, auth_header_name: 'Authorization', auth_header_value: 'Bearer t' } });
+    const d = await lax.request('POST', base(), {
+      apiKey,
+      body: { url: `https://localhost:${receiver.port}/ingest`, auth_header_name: 'Authorization', auth_header_value: 'Bearer t' },
+    });
     expect(d.status).toBe(201);
     const probe = await strict.request('POST', `${base()}/${d.body.destination_id}/test`, { apiKey });
     expect(probe.status).toBe(200);

@@ -74,7 +74,10 @@ describe.each(DB_KINDS)('test probe failure classes and rate limit (%s)', (kind)
     const quick = await startTestService(tdb.db, { AEGIS_HTTP_TIMEOUT_MS: '2000' });
     let res: { status: number; body: { ok: boolean; status_code: number | null; error: string | null } };
     try {
-      const created = await quick.request('POST', base(), { apiKey, body: { url: `${r.url}/ingest`, auth_header_name: 'Authorization', auth_header_value: 'Bearer probe' } });
+      const created = await quick.request('POST', base(), {
+        apiKey,
+        body: { url: `${r.url}/ingest`, auth_header_name: 'Authorization', auth_header_value: 'Bearer probe' },
+      });
       expect(created.status).toBe(201);
       res = await quick.request('POST', `${base()}/${created.body.destination_id}/test`, { apiKey });
       expect(res.status).toBe(200);

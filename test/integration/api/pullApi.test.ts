@@ -65,9 +65,14 @@ describe.each(DB_KINDS)('pull API (%s)', (kind) => {
     const o = await svc.newOrg();
     const d = await svc.request('POST', `/api/orgs/${o.orgId}/forwarding-destinations`, { apiKey: o.apiKey, body: { url: `${receiver.url}/pull-hook` } });
     expect(d.status, d.text).toBe(201);
-    const pf = await svc.request('POST', `/api/orgs/${o.orgId}/preflight`, { apiKey: o.apiKey, body: { input: 'my SSN is 287-65-4321', actor_id: 'pull-test' } });
+    const pf = await svc.request('POST', `/api/orgs/${o.orgId}/preflight`, {
+      apiKey: o.apiKey,
+      body: { input: 'my SSN is 287-65-4321', actor_id: 'pull-test' },
+    });
     expect(pf.status).toBe(200);
-    const [delivered] = await receiver.waitFor((reqs) => reqs.some((r) => r.path === '/pull-hook'), 60_000).then((reqs) => reqs.filter((r) => r.path === '/pull-hook'));
+    const [delivered] = await receiver
+      .waitFor((reqs) => reqs.some((r) => r.path === '/pull-hook'), 60_000)
+      .then((reqs) => reqs.filter((r) => r.path === '/pull-hook'));
     const res = await svc.request('GET', pullPath(o.orgId), { apiKey: o.apiKey });
     expect(res.status).toBe(200);
     // The destination's creation is on the configuration trail (docs/trail.md), then the decision.
@@ -142,10 +147,13 @@ describe.each(DB_KINDS)('pull API (%s)', (kind) => {
     // Regression: the position was once sorted as text ('10' < '9'), and the cursor then skipped 9.
     const o = await svc.newOrg();
     const [a, b] = [makeEvent(o.orgId, 1), makeEvent(o.orgId, 2)];
-    await tdb.db.query(
-      `INSERT INTO audit_events (org_id, id, occurred_at, payload, txid) VALUES ($1, $2, now(), $3::json, 10), ($1, $4, now(), $5::json, 9)`,
-      [o.orgId, a.event.id, JSON.stringify(a), b.event.id, JSON.stringify(b)],
-    );
+    await tdb.db.query(`INSERT INTO audit_events (org_id, id, occurred_at, payload, txid) VALUES ($1, $2, now(), $3::json, 10), ($1, $4, now(), $5::json, 9)`, [
+      o.orgId,
+      a.event.id,
+      JSON.stringify(a),
+      b.event.id,
+      JSON.stringify(b),
+    ]);
     const first = await page('limit=1', o);
     expect(first.events.map((e) => e.event.id)).toEqual([b.event.id]);
     expect((await drain(first.next_cursor, 1, o)).ids).toEqual([a.event.id]);

@@ -63,7 +63,13 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
     const body = { url: 'https://siem.example.com/ingest' };
     const count = async () => (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM destinations WHERE org_id = $1', [orgId])).rows[0]!.n;
     const wrongSameLength = csrf.slice(0, -1) + (csrf.endsWith('A') ? 'B' : 'A');
-    const attempts: Array<Record<string, string>> = [{ cookie }, { cookie, 'x-csrf-token': '' }, { cookie, 'x-csrf-token': 'short' }, { cookie, 'x-csrf-token': wrongSameLength }, { cookie, 'x-csrf-token': csrf + 'x' }];
+    const attempts: Array<Record<string, string>> = [
+      { cookie },
+      { cookie, 'x-csrf-token': '' },
+      { cookie, 'x-csrf-token': 'short' },
+      { cookie, 'x-csrf-token': wrongSameLength },
+      { cookie, 'x-csrf-token': csrf + 'x' },
+    ];
     for (const headers of attempts) {
       const res = await svc.request('POST', base, { headers, body });
       expect(res.status).toBe(403);

@@ -63,7 +63,9 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     const id = d.body.destination_id as string;
     const pf = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'hello' } });
     await receiver.waitFor((reqs) => reqs.some((r) => r.path === '/agg' && r.body.toString().includes(pf.body.preflight_id as string)), 15_000);
-    await expect.poll(async () => (await svc.request('GET', '/metrics')).text, { timeout: 15_000 }).toMatch(/^aegis_events_delivered_total\{siem="custom"\} [1-9]/m);
+    await expect
+      .poll(async () => (await svc.request('GET', '/metrics')).text, { timeout: 15_000 })
+      .toMatch(/^aegis_events_delivered_total\{siem="custom"\} [1-9]/m);
     const res = await svc.request('GET', '/metrics');
     expect(res.status).toBe(200);
     expect(res.text).not.toContain(id);
@@ -83,7 +85,13 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
       const d = await guarded.request('POST', `/api/orgs/${orgId}/forwarding-destinations`, { apiKey, body: { url: `${receiver.url}/tok` } });
       const id = d.body.destination_id as string;
       await guarded.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'hello' } });
-      for (const headers of [{} as Record<string, string>, { authorization: `Bearer ${token}x` }, { authorization: `Bearer ${token.slice(0, -1)}` }, { authorization: token }, { authorization: `Basic ${token}` }]) {
+      for (const headers of [
+        {} as Record<string, string>,
+        { authorization: `Bearer ${token}x` },
+        { authorization: `Bearer ${token.slice(0, -1)}` },
+        { authorization: token },
+        { authorization: `Basic ${token}` },
+      ]) {
         const res = await guarded.request('GET', '/metrics', { headers });
         expect(res.status, JSON.stringify(headers)).toBe(401);
         expect(res.body.error.code).toBe('unauthorized');
@@ -105,7 +113,7 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     expect(res.status).toBe(200);
     const doc = res.body;
     expect(doc.openapi).toMatch(/^3\.1\./);
-     
+
     const paths = doc.paths as Record<string, Record<string, any>>;
     const coll = '/api/orgs/{org_id}/forwarding-destinations';
     const one = `${coll}/{destination_id}`;
@@ -135,7 +143,7 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     expect(html.toLowerCase()).toMatch(/swagger|openapi/);
   });
 
-  it('/docs and its assets carry the dashboard\'s Content-Security-Policy', async () => {
+  it("/docs and its assets carry the dashboard's Content-Security-Policy", async () => {
     const page = await fetch(`${svc.baseUrl}/docs/`);
     const html = await page.text();
     const assets = [...html.matchAll(/(?:src|href)="\.?([^"]+)"/g)].map((m) => m[1]!);
@@ -183,7 +191,10 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     expect(svc.logs.text()).not.toContain(apiKey);
 
     // The logger itself redacts a credential that reaches it by mistake.
-    svc.service.logger.info({ auth_header_value: 'should-not-appear', body: { auth_header_value: 'nor-this' }, req: { headers: { authorization: 'Bearer nor-that' } } }, 'redaction check');
+    svc.service.logger.info(
+      { auth_header_value: 'should-not-appear', body: { auth_header_value: 'nor-this' }, req: { headers: { authorization: 'Bearer nor-that' } } },
+      'redaction check',
+    );
     const check = svc.logs.lines.find((l) => l.includes('redaction check'))!;
     expect(check).toContain('[redacted]');
     expect(check).not.toMatch(/should-not-appear|nor-this|nor-that/);

@@ -62,10 +62,18 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
     ['header name with a space', { url: 'https://siem.example/x', auth_header_name: 'X Token', auth_header_value: 'v' }, 'auth_header_name'],
     ['header name with a colon', { url: 'https://siem.example/x', auth_header_name: 'X-Token:', auth_header_value: 'v' }, 'auth_header_name'],
     ['header name with non-ASCII', { url: 'https://siem.example/x', auth_header_name: 'X-Tökén', auth_header_value: 'v' }, 'auth_header_name'],
-    ['header value with CR/LF', { url: 'https://siem.example/x', auth_header_name: 'Authorization', auth_header_value: 'Bearer a\r\nX-Evil: 1' }, 'auth_header_value'],
+    [
+      'header value with CR/LF',
+      { url: 'https://siem.example/x', auth_header_name: 'Authorization', auth_header_value: 'Bearer a\r\nX-Evil: 1' },
+      'auth_header_value',
+    ],
     ['header value with LF only', { url: 'https://siem.example/x', auth_header_name: 'Authorization', auth_header_value: 'Bearer a\nb' }, 'auth_header_value'],
     ['header value with NUL', { url: 'https://siem.example/x', auth_header_name: 'Authorization', auth_header_value: 'Bearer a\u0000b' }, 'auth_header_value'],
-    ['header value with non-ASCII', { url: 'https://siem.example/x', auth_header_name: 'Authorization', auth_header_value: 'Bearer ümlaut' }, 'auth_header_value'],
+    [
+      'header value with non-ASCII',
+      { url: 'https://siem.example/x', auth_header_name: 'Authorization', auth_header_value: 'Bearer ümlaut' },
+      'auth_header_value',
+    ],
     ['Host header', { url: 'https://siem.example/x', auth_header_name: 'Host', auth_header_value: 'evil.example' }, 'auth_header_name'],
     ['Content-Length header', { url: 'https://siem.example/x', auth_header_name: 'content-length', auth_header_value: '0' }, 'auth_header_name'],
     ['Transfer-Encoding header', { url: 'https://siem.example/x', auth_header_name: 'Transfer-Encoding', auth_header_value: 'chunked' }, 'auth_header_name'],
@@ -73,9 +81,17 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
     ['Cookie header', { url: 'https://siem.example/x', auth_header_name: 'Cookie', auth_header_value: 'session=abc' }, 'auth_header_name'],
     ['X-Forwarded-For header', { url: 'https://siem.example/x', auth_header_name: 'X-Forwarded-For', auth_header_value: '10.0.0.1' }, 'auth_header_name'],
     ['X-Forwarded-Host header', { url: 'https://siem.example/x', auth_header_name: 'X-Forwarded-Host', auth_header_value: 'internal' }, 'auth_header_name'],
-    ['Proxy-Authorization header', { url: 'https://siem.example/x', auth_header_name: 'Proxy-Authorization', auth_header_value: 'Basic abc' }, 'auth_header_name'],
+    [
+      'Proxy-Authorization header',
+      { url: 'https://siem.example/x', auth_header_name: 'Proxy-Authorization', auth_header_value: 'Basic abc' },
+      'auth_header_name',
+    ],
     ['unknown siem', { url: 'https://siem.example/x', siem: 'syslog' }, 'siem'],
-    ['Sumo Logic header option with CR/LF', { url: 'https://siem.example/receiver/v1/http/t', siem: 'sumo_logic', options: { sourceName: 'aegis\r\nX-Evil: 1' } }, 'options.sourceName'],
+    [
+      'Sumo Logic header option with CR/LF',
+      { url: 'https://siem.example/receiver/v1/http/t', siem: 'sumo_logic', options: { sourceName: 'aegis\r\nX-Evil: 1' } },
+      'options.sourceName',
+    ],
     ['body is an array', [{ url: 'https://siem.example/x' }], 'body'],
   ];
   it.each(createCases)('create refuses %s with a 400 naming the field, and writes nothing', async (_name, body, field) => {
@@ -93,7 +109,12 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
   ];
   it.each(unstorable)('create and PATCH refuse %s in options with a 400 naming the field, and write nothing', async (_name, bad) => {
     const before = await snapshot();
-    const splunk = { url: 'https://siem.example/services/collector/event', siem: 'splunk_hec', auth_header_name: 'Authorization', auth_header_value: 'Splunk 0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff' };
+    const splunk = {
+      url: 'https://siem.example/services/collector/event',
+      siem: 'splunk_hec',
+      auth_header_name: 'Authorization',
+      auth_header_value: 'Splunk 0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff',
+    };
     // rawBody: the escapes reach the server as JSON escapes, exactly as a client would send them.
     const create = await svc.request('POST', base(), { apiKey, rawBody: JSON.stringify({ ...splunk, options: { index: 'IDX' } }).replace('IDX', bad) });
     expectError(create, 400, 'options.index');
@@ -105,7 +126,10 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
   });
 
   it('a refused credential is never echoed in the error message', async () => {
-    const res = await svc.request('POST', base(), { apiKey, body: { url: url(), auth_header_name: 'Authorization', auth_header_value: 'Bearer s3cr3t-echo\r\nX: y' } });
+    const res = await svc.request('POST', base(), {
+      apiKey,
+      body: { url: url(), auth_header_name: 'Authorization', auth_header_value: 'Bearer s3cr3t-echo\r\nX: y' },
+    });
     expectError(res, 400, 'auth_header_value');
     expect(res.text).not.toContain('s3cr3t-echo');
     expect(svc.logs.text()).not.toContain('s3cr3t-echo');
@@ -118,7 +142,11 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
     expectError(await svc.request('POST', base(), { apiKey, rawBody: '' }), 400);
     expectError(await svc.request('POST', base(), { apiKey, rawBody: 'null' }), 400);
     expectError(await svc.request('POST', base(), { apiKey, rawBody: '"just a string"' }), 400);
-    const form = await svc.request('POST', base(), { apiKey, rawBody: 'url=https://x.example/', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await svc.request('POST', base(), {
+      apiKey,
+      rawBody: 'url=https://x.example/',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expectError(form, 415);
     const text = await svc.request('POST', base(), { apiKey, rawBody: '{"url":"https://x.example/"}', headers: { 'content-type': 'text/plain' } });
     expect(text.status).toBeGreaterThanOrEqual(400);
@@ -196,7 +224,12 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
     expectError(await svc.request('POST', otherBase, { apiKey, body: { url: url() } }), 404);
     expectError(await svc.request('GET', `${otherBase}/${destId}`, { apiKey }), 404);
     // The other org's key, on its own path, naming my destination.
-    for (const [method, body] of [['GET', undefined], ['PATCH', { enabled: false }], ['DELETE', undefined], ['POST', undefined]] as const) {
+    for (const [method, body] of [
+      ['GET', undefined],
+      ['PATCH', { enabled: false }],
+      ['DELETE', undefined],
+      ['POST', undefined],
+    ] as const) {
       const path = method === 'POST' ? `${otherBase}/${destId}/test` : `${otherBase}/${destId}`;
       expectError(await svc.request(method, path, { apiKey: other.apiKey, ...(body ? { body } : {}) }), 404);
     }
@@ -206,7 +239,14 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
   });
 
   it('malformed ids in the path are 4xx, never 5xx', async () => {
-    for (const p of [`${base()}/fwd_%E0%A4%A`, `${base()}/not-an-id`, `${base()}/fwd_${'a'.repeat(200)}`, `/api/orgs/not-an-org/forwarding-destinations`, `${base()}/%00`, `${base()}/fwd_x'--`]) {
+    for (const p of [
+      `${base()}/fwd_%E0%A4%A`,
+      `${base()}/not-an-id`,
+      `${base()}/fwd_${'a'.repeat(200)}`,
+      `/api/orgs/not-an-org/forwarding-destinations`,
+      `${base()}/%00`,
+      `${base()}/fwd_x'--`,
+    ]) {
       const res = await svc.request('GET', p, { apiKey });
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);

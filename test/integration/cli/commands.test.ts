@@ -35,25 +35,42 @@ afterAll(async () => {
 });
 
 describe('aegis-stream CLI: help and configuration errors', () => {
-  const commands = [[], ['start'], ['migrate'], ['orgs'], ['orgs', 'create'], ['api-keys'], ['api-keys', 'create'], ['login-link'], ['rotate-encryption-key'], ['replay'], ['validate-event'], ['export']];
+  const commands = [
+    [],
+    ['start'],
+    ['migrate'],
+    ['orgs'],
+    ['orgs', 'create'],
+    ['api-keys'],
+    ['api-keys', 'create'],
+    ['login-link'],
+    ['rotate-encryption-key'],
+    ['replay'],
+    ['validate-event'],
+    ['export'],
+  ];
 
-  it('--help works on every command and describes it', async () => {
-    const results = await mapLimit(commands, 3, (c) => runCli([...c, '--help'], { AEGIS_DATA_DIR: tempDir() }));
-    results.forEach((r, i) => {
-      const name = commands[i]!.join(' ') || '(top level)';
-      expect(r.code, `${name}: ${r.stderr}`).toBe(0);
-      expect(r.stdout, name).toMatch(/^Usage: aegis-stream/m);
-    });
-    const top = results[0]!.stdout;
-    for (const c of ['start', 'migrate', 'orgs', 'api-keys', 'login-link']) expect(top).toContain(c);
-    expect(results[1]!.stdout).toMatch(/--role <role>/);
-    expect(results[1]!.stdout).toMatch(/api.*worker.*all/);
-    expect(results[4]!.stdout).toContain('--name <name>');
-    expect(results[6]!.stdout).toContain('--org <org_id>');
-    expect(results[7]!.stdout).toContain('--org <org_id>');
-    expect(results[9]!.stdout).toMatch(/--from <time>[\s\S]*--to <time>/);
-    expect(results[11]!.stdout).toMatch(/--org <org_id>[\s\S]*--since <time>[\s\S]*--until <time>/);
-  }, CLI_TEST_TIMEOUT_MS);
+  it(
+    '--help works on every command and describes it',
+    async () => {
+      const results = await mapLimit(commands, 3, (c) => runCli([...c, '--help'], { AEGIS_DATA_DIR: tempDir() }));
+      results.forEach((r, i) => {
+        const name = commands[i]!.join(' ') || '(top level)';
+        expect(r.code, `${name}: ${r.stderr}`).toBe(0);
+        expect(r.stdout, name).toMatch(/^Usage: aegis-stream/m);
+      });
+      const top = results[0]!.stdout;
+      for (const c of ['start', 'migrate', 'orgs', 'api-keys', 'login-link']) expect(top).toContain(c);
+      expect(results[1]!.stdout).toMatch(/--role <role>/);
+      expect(results[1]!.stdout).toMatch(/api.*worker.*all/);
+      expect(results[4]!.stdout).toContain('--name <name>');
+      expect(results[6]!.stdout).toContain('--org <org_id>');
+      expect(results[7]!.stdout).toContain('--org <org_id>');
+      expect(results[9]!.stdout).toMatch(/--from <time>[\s\S]*--to <time>/);
+      expect(results[11]!.stdout).toMatch(/--org <org_id>[\s\S]*--since <time>[\s\S]*--until <time>/);
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
 
   const bad: Array<[string, Record<string, string>, string]> = [
     ['PORT=abc', { PORT: 'abc' }, 'PORT'],
@@ -66,36 +83,49 @@ describe('aegis-stream CLI: help and configuration errors', () => {
     ['AEGIS_ALLOW_PRIVATE_DESTINATIONS=maybe', { AEGIS_ALLOW_PRIVATE_DESTINATIONS: 'maybe' }, 'AEGIS_ALLOW_PRIVATE_DESTINATIONS'],
     ['AEGIS_BOOTSTRAP_API_KEY without the org', { AEGIS_BOOTSTRAP_API_KEY: 'k'.repeat(32) }, 'AEGIS_BOOTSTRAP_ORG_ID'],
   ];
-  it('start refuses a bad environment: non-zero exit, one plain line naming the variable, no stack trace', async () => {
-    const results = await mapLimit(bad, 3, ([, env]) => runCli(['start'], { AEGIS_DATA_DIR: tempDir(), PORT: '0', ...env }, 60_000));
-    results.forEach((r, i) => {
-      const [name, , variable] = bad[i]!;
-      expect(r.signal, name).toBeNull(); // it exited by itself: it did not start and hang
-      expect(r.code, name).not.toBe(0);
-      expect(r.stderr, name).toContain(variable);
-      expect(r.stderr, name).toMatch(/^aegis-stream: /m);
-      expect(r.stderr, name).not.toMatch(/^\s+at /m);
-      expect(r.stdout, name).not.toContain('listening');
-    });
-  }, CLI_TEST_TIMEOUT_MS);
+  it(
+    'start refuses a bad environment: non-zero exit, one plain line naming the variable, no stack trace',
+    async () => {
+      const results = await mapLimit(bad, 3, ([, env]) => runCli(['start'], { AEGIS_DATA_DIR: tempDir(), PORT: '0', ...env }, 60_000));
+      results.forEach((r, i) => {
+        const [name, , variable] = bad[i]!;
+        expect(r.signal, name).toBeNull(); // it exited by itself: it did not start and hang
+        expect(r.code, name).not.toBe(0);
+        expect(r.stderr, name).toContain(variable);
+        expect(r.stderr, name).toMatch(/^aegis-stream: /m);
+        expect(r.stderr, name).not.toMatch(/^\s+at /m);
+        expect(r.stdout, name).not.toContain('listening');
+      });
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
 
-  it('several concurrent `migrate` processes on a fresh schema all succeed and apply each migration once', async () => {
-    const schema = await freshSchema();
-    const env = { DATABASE_URL: schemaUrl(schema), AEGIS_ENCRYPTION_KEY: generateKeyBase64() };
-    const results = await Promise.all(Array.from({ length: 4 }, () => runCli(['migrate'], env)));
-    for (const r of results) expect(r.code, r.stderr).toBe(0);
-    const migrations = await loadMigrations();
-    expect(results.filter((r) => r.stdout.includes('Applied:'))).toHaveLength(1);
-    expect(results.filter((r) => r.stdout.includes('up to date'))).toHaveLength(3);
-    const db = openPg({ connectionString: schemaUrl(schema), max: 1 });
-    try {
-      const { rows } = await db.query<{ version: number; n: number }>('SELECT version, count(*)::int AS n FROM schema_migrations GROUP BY version ORDER BY version');
-      expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
-      for (const r of rows) expect(r.n).toBe(1);
-      const t = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'destinations'`, [schema]);
-      expect(t.rows[0]!.n).toBe(1);
-    } finally {
-      await db.close();
-    }
-  }, CLI_TEST_TIMEOUT_MS);
+  it(
+    'several concurrent `migrate` processes on a fresh schema all succeed and apply each migration once',
+    async () => {
+      const schema = await freshSchema();
+      const env = { DATABASE_URL: schemaUrl(schema), AEGIS_ENCRYPTION_KEY: generateKeyBase64() };
+      const results = await Promise.all(Array.from({ length: 4 }, () => runCli(['migrate'], env)));
+      for (const r of results) expect(r.code, r.stderr).toBe(0);
+      const migrations = await loadMigrations();
+      expect(results.filter((r) => r.stdout.includes('Applied:'))).toHaveLength(1);
+      expect(results.filter((r) => r.stdout.includes('up to date'))).toHaveLength(3);
+      const db = openPg({ connectionString: schemaUrl(schema), max: 1 });
+      try {
+        const { rows } = await db.query<{ version: number; n: number }>(
+          'SELECT version, count(*)::int AS n FROM schema_migrations GROUP BY version ORDER BY version',
+        );
+        expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
+        for (const r of rows) expect(r.n).toBe(1);
+        const t = await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'destinations'`,
+          [schema],
+        );
+        expect(t.rows[0]!.n).toBe(1);
+      } finally {
+        await db.close();
+      }
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
 });

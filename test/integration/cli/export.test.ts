@@ -55,26 +55,30 @@ describe('aegis-stream export (a real process, PostgreSQL)', () => {
     await tdb?.close();
   });
 
-  it('writes the window as NDJSON on stdout and a final count on stderr; a bad date is one plain line', async () => {
-    const org = await createOrg(tdb.db, 'Export org');
-    const other = await createOrg(tdb.db, 'Other org');
-    const inside = await recordAt(tdb.db, org.id, ['2026-03-01T00:00:00Z', '2026-03-01T12:00:00.250Z', '2026-03-02T23:59:59Z']);
-    await recordAt(tdb.db, org.id, ['2026-02-28T23:59:59Z', '2026-03-03T00:00:00Z']);
-    await recordAt(tdb.db, other.id, ['2026-03-01T06:00:00Z']);
-    const env = { DATABASE_URL: tdb.url!, AEGIS_ENCRYPTION_KEY: generateKeyBase64() };
+  it(
+    'writes the window as NDJSON on stdout and a final count on stderr; a bad date is one plain line',
+    async () => {
+      const org = await createOrg(tdb.db, 'Export org');
+      const other = await createOrg(tdb.db, 'Other org');
+      const inside = await recordAt(tdb.db, org.id, ['2026-03-01T00:00:00Z', '2026-03-01T12:00:00.250Z', '2026-03-02T23:59:59Z']);
+      await recordAt(tdb.db, org.id, ['2026-02-28T23:59:59Z', '2026-03-03T00:00:00Z']);
+      await recordAt(tdb.db, other.id, ['2026-03-01T06:00:00Z']);
+      const env = { DATABASE_URL: tdb.url!, AEGIS_ENCRYPTION_KEY: generateKeyBase64() };
 
-    const run = await runCli(['export', '--org', org.id, '--since', '2026-03-01T00:00:00Z', '--until', '2026-03-03T00:00:00+00:00'], env);
-    expect(run.code, run.stderr).toBe(0);
-    const lines = run.stdout.split('\n');
-    expect(lines.pop()).toBe(''); // every line ends with a newline
-    expect(lines.sort()).toEqual((await storedLines(tdb.db, inside)).sort());
-    expect(run.stderr).toBe('Exported 3 event(s).\n');
+      const run = await runCli(['export', '--org', org.id, '--since', '2026-03-01T00:00:00Z', '--until', '2026-03-03T00:00:00+00:00'], env);
+      expect(run.code, run.stderr).toBe(0);
+      const lines = run.stdout.split('\n');
+      expect(lines.pop()).toBe(''); // every line ends with a newline
+      expect(lines.sort()).toEqual((await storedLines(tdb.db, inside)).sort());
+      expect(run.stderr).toBe('Exported 3 event(s).\n');
 
-    const bad = await runCli(['export', '--org', org.id, '--since', 'yesterday'], env);
-    expect(bad.code).not.toBe(0);
-    expect(bad.stdout).toBe('');
-    expect(bad.stderr).toMatch(/^aegis-stream: --since: not an RFC 3339 date-time[^\n]*\n$/);
-  }, CLI_TEST_TIMEOUT_MS);
+      const bad = await runCli(['export', '--org', org.id, '--since', 'yesterday'], env);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stdout).toBe('');
+      expect(bad.stderr).toMatch(/^aegis-stream: --since: not an RFC 3339 date-time[^\n]*\n$/);
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
 });
 
 describe.each(DB_KINDS)('export and replay --from/--to commands (%s)', (kind) => {

@@ -50,7 +50,8 @@ export function cliLifecycleSuite(target: Target): void {
 
     /** Opens the same database the CLI uses (the embedded one only while no CLI process holds it). */
     async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-      const db = target === 'postgres' ? openPg({ connectionString: env.DATABASE_URL!, max: 2 }) : await openDatabase({ databaseUrl: null, dataDir, dbPoolMax: 2 });
+      const db =
+        target === 'postgres' ? openPg({ connectionString: env.DATABASE_URL!, max: 2 }) : await openDatabase({ databaseUrl: null, dataDir, dbPoolMax: 2 });
       try {
         return await fn(db);
       } finally {
@@ -67,175 +68,195 @@ export function cliLifecycleSuite(target: Target): void {
       return { proc, port, out };
     }
 
-    it('migrate applies the migrations, and a second run is a no-op', async () => {
-      const first = await runCli(['migrate'], env);
-      expect(first.code, first.stderr).toBe(0);
-      expect(first.stdout).toMatch(/Applied: 0001_init\.sql/);
-      const second = await runCli(['migrate'], env);
-      expect(second.code, second.stderr).toBe(0);
-      expect(second.stdout).toMatch(/up to date/);
-      await withDb(async (db) => {
-        const { rows } = await db.query<{ n: number; d: number }>('SELECT count(*)::int AS n, count(DISTINCT version)::int AS d FROM schema_migrations');
-        expect(rows[0]!.n).toBe(rows[0]!.d);
-      });
-    }, CLI_TEST_TIMEOUT_MS);
+    it(
+      'migrate applies the migrations, and a second run is a no-op',
+      async () => {
+        const first = await runCli(['migrate'], env);
+        expect(first.code, first.stderr).toBe(0);
+        expect(first.stdout).toMatch(/Applied: 0001_init\.sql/);
+        const second = await runCli(['migrate'], env);
+        expect(second.code, second.stderr).toBe(0);
+        expect(second.stdout).toMatch(/up to date/);
+        await withDb(async (db) => {
+          const { rows } = await db.query<{ n: number; d: number }>('SELECT count(*)::int AS n, count(DISTINCT version)::int AS d FROM schema_migrations');
+          expect(rows[0]!.n).toBe(rows[0]!.d);
+        });
+      },
+      CLI_TEST_TIMEOUT_MS,
+    );
 
-    it('start on an empty database prints the address, the org, the API key (first start only) and a sign-in link', async () => {
-      const first = await start();
-      expect(first.out).toContain(`listening on http://127.0.0.1:${first.port}`);
-      const org = /organization:\s+(org_[A-Za-z0-9_-]+)/.exec(first.out)?.[1];
-      const key = /API key:\s+(\S+)/.exec(first.out)?.[1];
-      const link = /dashboard:\s+(http\S+)/.exec(first.out)?.[1];
-      expect(org).toBeDefined();
-      expect(key).toBeDefined();
-      expect(link).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${first.port}/auth/login\\?token=`));
-      expect(first.out).toContain(`http://127.0.0.1:${first.port}/docs`);
-      // The key works against the running service; the link signs in once.
-      const list = await fetch(`http://127.0.0.1:${first.port}/api/orgs/${org}/forwarding-destinations`, { headers: { authorization: `Bearer ${key}` } });
-      expect(list.status).toBe(200);
-      expect((await fetch(link!, { redirect: 'manual' })).status).toBe(200); // the sign-in page
-      const signIn = await fetch(`http://127.0.0.1:${first.port}/auth/login`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ token: new URL(link!).searchParams.get('token')! }).toString(),
-      });
-      expect(signIn.status).toBeGreaterThanOrEqual(300);
-      expect(signIn.status).toBeLessThan(400);
-      expect(signIn.headers.get('set-cookie')).toMatch(/HttpOnly/i);
-      expect((await first.proc.stop())).toBe(0);
+    it(
+      'start on an empty database prints the address, the org, the API key (first start only) and a sign-in link',
+      async () => {
+        const first = await start();
+        expect(first.out).toContain(`listening on http://127.0.0.1:${first.port}`);
+        const org = /organization:\s+(org_[A-Za-z0-9_-]+)/.exec(first.out)?.[1];
+        const key = /API key:\s+(\S+)/.exec(first.out)?.[1];
+        const link = /dashboard:\s+(http\S+)/.exec(first.out)?.[1];
+        expect(org).toBeDefined();
+        expect(key).toBeDefined();
+        expect(link).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${first.port}/auth/login\\?token=`));
+        expect(first.out).toContain(`http://127.0.0.1:${first.port}/docs`);
+        // The key works against the running service; the link signs in once.
+        const list = await fetch(`http://127.0.0.1:${first.port}/api/orgs/${org}/forwarding-destinations`, { headers: { authorization: `Bearer ${key}` } });
+        expect(list.status).toBe(200);
+        expect((await fetch(link!, { redirect: 'manual' })).status).toBe(200); // the sign-in page
+        const signIn = await fetch(`http://127.0.0.1:${first.port}/auth/login`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ token: new URL(link!).searchParams.get('token')! }).toString(),
+        });
+        expect(signIn.status).toBeGreaterThanOrEqual(300);
+        expect(signIn.status).toBeLessThan(400);
+        expect(signIn.headers.get('set-cookie')).toMatch(/HttpOnly/i);
+        expect(await first.proc.stop()).toBe(0);
 
-      const second = await start();
-      expect(second.out).toContain(`organization:  ${org}`);
-      expect(second.out).not.toMatch(/API key:/);
-      expect(second.out).toMatch(/dashboard:\s+http\S+token=/);
-      await second.proc.stop();
-      if (target === 'embedded') {
-        // The generated encryption key lives in the data directory, readable by the owner only.
-        expect(statSync(join(dataDir, 'encryption.key')).mode & 0o777).toBe(0o600);
-      }
-    }, CLI_TEST_TIMEOUT_MS);
+        const second = await start();
+        expect(second.out).toContain(`organization:  ${org}`);
+        expect(second.out).not.toMatch(/API key:/);
+        expect(second.out).toMatch(/dashboard:\s+http\S+token=/);
+        await second.proc.stop();
+        if (target === 'embedded') {
+          // The generated encryption key lives in the data directory, readable by the owner only.
+          expect(statSync(join(dataDir, 'encryption.key')).mode & 0o777).toBe(0o600);
+        }
+      },
+      CLI_TEST_TIMEOUT_MS,
+    );
 
     let orgId = '';
     let cliKey = '';
-    it('orgs create prints an org id; api-keys create prints a key stored only as a hash; login-link prints a URL', async () => {
-      const org = await runCli(['orgs', 'create', '--name', 'Acme Security'], env);
-      expect(org.code, org.stderr).toBe(0);
-      orgId = org.stdout.trim();
-      expect(orgId).toMatch(/^org_[A-Za-z0-9_-]+$/);
-      const key = await runCli(['api-keys', 'create', '--org', orgId], env);
-      expect(key.code, key.stderr).toBe(0);
-      cliKey = key.stdout.trim();
-      expect(cliKey.length).toBeGreaterThanOrEqual(32);
-      expect(cliKey).not.toMatch(/\s/);
-      const link = await runCli(['login-link', '--org', orgId], env);
-      expect(link.code, link.stderr).toBe(0);
-      expect(link.stdout.trim()).toMatch(/^https?:\/\/\S+\/auth\/login\?token=[A-Za-z0-9_-]{20,}$/);
-      const missing = await runCli(['api-keys', 'create', '--org', 'org_missing'], env);
-      expect(missing.code).not.toBe(0);
-      expect(missing.stderr).toContain('org_missing');
+    it(
+      'orgs create prints an org id; api-keys create prints a key stored only as a hash; login-link prints a URL',
+      async () => {
+        const org = await runCli(['orgs', 'create', '--name', 'Acme Security'], env);
+        expect(org.code, org.stderr).toBe(0);
+        orgId = org.stdout.trim();
+        expect(orgId).toMatch(/^org_[A-Za-z0-9_-]+$/);
+        const key = await runCli(['api-keys', 'create', '--org', orgId], env);
+        expect(key.code, key.stderr).toBe(0);
+        cliKey = key.stdout.trim();
+        expect(cliKey.length).toBeGreaterThanOrEqual(32);
+        expect(cliKey).not.toMatch(/\s/);
+        const link = await runCli(['login-link', '--org', orgId], env);
+        expect(link.code, link.stderr).toBe(0);
+        expect(link.stdout.trim()).toMatch(/^https?:\/\/\S+\/auth\/login\?token=[A-Za-z0-9_-]{20,}$/);
+        const missing = await runCli(['api-keys', 'create', '--org', 'org_missing'], env);
+        expect(missing.code).not.toBe(0);
+        expect(missing.stderr).toContain('org_missing');
 
-      await withDb(async (db) => {
-        expect(await verifyApiKey(db, cliKey)).toBe(orgId);
-        const { rows } = await db.query<{ j: string }>(`SELECT row_to_json(t)::text AS j FROM api_keys t`);
-        const { rows: hex } = await db.query<{ h: string }>(`SELECT encode(key_digest, 'hex') AS h FROM api_keys`);
-        const dump = rows.map((r) => r.j).join('\n') + hex.map((r) => r.h).join('\n');
-        for (const f of [cliKey, Buffer.from(cliKey).toString('hex'), Buffer.from(cliKey).toString('base64')]) expect(dump).not.toContain(f);
-      });
-    }, CLI_TEST_TIMEOUT_MS);
+        await withDb(async (db) => {
+          expect(await verifyApiKey(db, cliKey)).toBe(orgId);
+          const { rows } = await db.query<{ j: string }>(`SELECT row_to_json(t)::text AS j FROM api_keys t`);
+          const { rows: hex } = await db.query<{ h: string }>(`SELECT encode(key_digest, 'hex') AS h FROM api_keys`);
+          const dump = rows.map((r) => r.j).join('\n') + hex.map((r) => r.h).join('\n');
+          for (const f of [cliKey, Buffer.from(cliKey).toString('hex'), Buffer.from(cliKey).toString('base64')]) expect(dump).not.toContain(f);
+        });
+      },
+      CLI_TEST_TIMEOUT_MS,
+    );
 
-    it('AEGIS_BOOTSTRAP_ORG_ID + AEGIS_BOOTSTRAP_API_KEY on start ensure the org and key, idempotently; the embedded database refuses a second process plainly', async () => {
-      const bootOrg = `org_boot_${randomBytes(4).toString('hex')}`;
-      const bootKey = `boot-${randomBytes(24).toString('hex')}`;
-      const boot = { AEGIS_BOOTSTRAP_ORG_ID: bootOrg, AEGIS_BOOTSTRAP_API_KEY: bootKey };
-      for (let round = 0; round < 2; round++) {
-        const s = await start(boot);
-        expect(s.out).toContain(`organization:  ${bootOrg}`);
-        expect(s.out).not.toMatch(/API key:/);
-        const base = `http://127.0.0.1:${s.port}/api/orgs`;
-        const ok = await fetch(`${base}/${bootOrg}/forwarding-destinations`, { headers: { authorization: `Bearer ${bootKey}` } });
-        expect(ok.status).toBe(200);
-        // The key from `api-keys create` authenticates against the running service too.
-        const cli = await fetch(`${base}/${orgId}/forwarding-destinations`, { headers: { authorization: `Bearer ${cliKey}` } });
-        expect(cli.status).toBe(200);
-        const wrong = await fetch(`${base}/${bootOrg}/forwarding-destinations`, { headers: { authorization: `Bearer ${bootKey}x` } });
-        expect(wrong.status).toBe(401);
+    it(
+      'AEGIS_BOOTSTRAP_ORG_ID + AEGIS_BOOTSTRAP_API_KEY on start ensure the org and key, idempotently; the embedded database refuses a second process plainly',
+      async () => {
+        const bootOrg = `org_boot_${randomBytes(4).toString('hex')}`;
+        const bootKey = `boot-${randomBytes(24).toString('hex')}`;
+        const boot = { AEGIS_BOOTSTRAP_ORG_ID: bootOrg, AEGIS_BOOTSTRAP_API_KEY: bootKey };
+        for (let round = 0; round < 2; round++) {
+          const s = await start(boot);
+          expect(s.out).toContain(`organization:  ${bootOrg}`);
+          expect(s.out).not.toMatch(/API key:/);
+          const base = `http://127.0.0.1:${s.port}/api/orgs`;
+          const ok = await fetch(`${base}/${bootOrg}/forwarding-destinations`, { headers: { authorization: `Bearer ${bootKey}` } });
+          expect(ok.status).toBe(200);
+          // The key from `api-keys create` authenticates against the running service too.
+          const cli = await fetch(`${base}/${orgId}/forwarding-destinations`, { headers: { authorization: `Bearer ${cliKey}` } });
+          expect(cli.status).toBe(200);
+          const wrong = await fetch(`${base}/${bootOrg}/forwarding-destinations`, { headers: { authorization: `Bearer ${bootKey}x` } });
+          expect(wrong.status).toBe(401);
 
-        if (round === 0) {
-          const other = await runCli(['orgs', 'create', '--name', 'While running'], env);
-          if (target === 'embedded') {
-            expect(other.code).not.toBe(0);
-            expect(other.stderr).toMatch(/in use/i);
-            expect(other.stderr).toMatch(/stop the service|DATABASE_URL/);
-            expect(other.stderr).not.toMatch(/^\s+at /m);
-          } else {
-            expect(other.code, other.stderr).toBe(0); // a real server serves every process
+          if (round === 0) {
+            const other = await runCli(['orgs', 'create', '--name', 'While running'], env);
+            if (target === 'embedded') {
+              expect(other.code).not.toBe(0);
+              expect(other.stderr).toMatch(/in use/i);
+              expect(other.stderr).toMatch(/stop the service|DATABASE_URL/);
+              expect(other.stderr).not.toMatch(/^\s+at /m);
+            } else {
+              expect(other.code, other.stderr).toBe(0); // a real server serves every process
+            }
           }
+          expect(await s.proc.stop()).toBe(0);
         }
-        expect(await s.proc.stop()).toBe(0);
-      }
-      await withDb(async (db) => {
-        const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orgs WHERE id = $1', [bootOrg]);
-        expect(rows[0]!.n).toBe(1);
-        const keys = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM api_keys WHERE org_id = $1', [bootOrg]);
-        expect(keys.rows[0]!.n).toBe(1);
-        expect(await verifyApiKey(db, bootKey)).toBe(bootOrg);
-      });
-    }, CLI_TEST_TIMEOUT_MS);
+        await withDb(async (db) => {
+          const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orgs WHERE id = $1', [bootOrg]);
+          expect(rows[0]!.n).toBe(1);
+          const keys = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM api_keys WHERE org_id = $1', [bootOrg]);
+          expect(keys.rows[0]!.n).toBe(1);
+          expect(await verifyApiKey(db, bootKey)).toBe(bootOrg);
+        });
+      },
+      CLI_TEST_TIMEOUT_MS,
+    );
 
-    it('rotate-encryption-key re-encrypts every credential under the new first key, with a progress bar', async () => {
-      // Two destinations with credentials, written through a running service.
-      const s = await start({ AEGIS_ALLOW_PRIVATE_DESTINATIONS: '1' });
-      const key = await runCliKey(s.port); // stops the service: the embedded database then opens here
+    it(
+      'rotate-encryption-key re-encrypts every credential under the new first key, with a progress bar',
+      async () => {
+        // Two destinations with credentials, written through a running service.
+        const s = await start({ AEGIS_ALLOW_PRIVATE_DESTINATIONS: '1' });
+        const key = await runCliKey(s.port); // stops the service: the embedded database then opens here
 
-      const newKey = `k2:${generateKeyBase64()}`;
-      const rotateEnv = target === 'postgres' ? { ...env, AEGIS_ENCRYPTION_KEY: `${newKey},${env.AEGIS_ENCRYPTION_KEY}` } : env;
-      const r = await runCli(['rotate-encryption-key'], rotateEnv);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/Re-encrypted 2 credential/);
-      expect(r.stderr).toMatch(/Re-encrypting credentials \[#+\] 100% 2\/2/);
-      await withDb(async (db) => {
-        const { rows } = await db.query<{ b: Buffer }>('SELECT auth_header_sealed AS b FROM destinations WHERE auth_header_sealed IS NOT NULL');
-        expect(rows).toHaveLength(2);
-        const ids = new Set(rows.map((x) => sealedKeyId(Buffer.from(x.b))));
-        expect(ids.size).toBe(1);
-        if (target === 'postgres') expect([...ids]).toEqual(['k2']);
-        else expect([...ids][0]).not.toBe(key.keyIdBefore);
-        // The operational webhook's signing secret (docs/alerts.md) moves to the new key too.
-        const hook = await db.query<{ b: Buffer }>('SELECT webhook_secret_sealed AS b FROM notification_settings WHERE org_id = $1', [orgId]);
-        expect(sealedKeyId(Buffer.from(hook.rows[0]!.b))).toBe([...ids][0]);
-      });
+        const newKey = `k2:${generateKeyBase64()}`;
+        const rotateEnv = target === 'postgres' ? { ...env, AEGIS_ENCRYPTION_KEY: `${newKey},${env.AEGIS_ENCRYPTION_KEY}` } : env;
+        const r = await runCli(['rotate-encryption-key'], rotateEnv);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/Re-encrypted 2 credential/);
+        expect(r.stderr).toMatch(/Re-encrypting credentials \[#+\] 100% 2\/2/);
+        await withDb(async (db) => {
+          const { rows } = await db.query<{ b: Buffer }>('SELECT auth_header_sealed AS b FROM destinations WHERE auth_header_sealed IS NOT NULL');
+          expect(rows).toHaveLength(2);
+          const ids = new Set(rows.map((x) => sealedKeyId(Buffer.from(x.b))));
+          expect(ids.size).toBe(1);
+          if (target === 'postgres') expect([...ids]).toEqual(['k2']);
+          else expect([...ids][0]).not.toBe(key.keyIdBefore);
+          // The operational webhook's signing secret (docs/alerts.md) moves to the new key too.
+          const hook = await db.query<{ b: Buffer }>('SELECT webhook_secret_sealed AS b FROM notification_settings WHERE org_id = $1', [orgId]);
+          expect(sealedKeyId(Buffer.from(hook.rows[0]!.b))).toBe([...ids][0]);
+        });
 
-      if (target === 'postgres') {
-        // Dropping the old key before rotating: a plain message naming the destination and the variable.
-        const lost = await runCli(['rotate-encryption-key'], { ...env, AEGIS_ENCRYPTION_KEY: `k3:${generateKeyBase64()}` });
-        expect(lost.code).not.toBe(0);
-        expect(lost.stderr).toMatch(/^aegis-stream: destination fwd_\S+: .*AEGIS_ENCRYPTION_KEY/m);
-        expect(lost.stderr).not.toMatch(/^\s+at /m);
-      }
+        if (target === 'postgres') {
+          // Dropping the old key before rotating: a plain message naming the destination and the variable.
+          const lost = await runCli(['rotate-encryption-key'], { ...env, AEGIS_ENCRYPTION_KEY: `k3:${generateKeyBase64()}` });
+          expect(lost.code).not.toBe(0);
+          expect(lost.stderr).toMatch(/^aegis-stream: destination fwd_\S+: .*AEGIS_ENCRYPTION_KEY/m);
+          expect(lost.stderr).not.toMatch(/^\s+at /m);
+        }
 
-      async function runCliKey(port: number): Promise<{ keyIdBefore: string }> {
-        const base = `http://127.0.0.1:${port}/api/orgs/${orgId}/forwarding-destinations`;
-        for (let i = 0; i < 2; i++) {
-          const res = await fetch(base, {
-            method: 'POST',
+        async function runCliKey(port: number): Promise<{ keyIdBefore: string }> {
+          const base = `http://127.0.0.1:${port}/api/orgs/${orgId}/forwarding-destinations`;
+          for (let i = 0; i < 2; i++) {
+            const res = await fetch(base, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${cliKey}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ url: `https://127.0.0.1:9/r${i}`, auth_header_name: 'Authorization', auth_header_value: `Bearer rot-${i}` }),
+            });
+            expect(res.status).toBe(201);
+          }
+          const hook = await fetch(`http://127.0.0.1:${port}/api/orgs/${orgId}/notification-settings`, {
+            method: 'PUT',
             headers: { authorization: `Bearer ${cliKey}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ url: `https://127.0.0.1:9/r${i}`, auth_header_name: 'Authorization', auth_header_value: `Bearer rot-${i}` }),
+            body: JSON.stringify({ emails: [], webhook_url: 'https://127.0.0.1:9/alerts' }),
           });
-          expect(res.status).toBe(201);
+          expect(hook.status).toBe(200);
+          await s.proc.stop();
+          return withDb(async (db) => {
+            const { rows } = await db.query<{ b: Buffer }>('SELECT auth_header_sealed AS b FROM destinations WHERE auth_header_sealed IS NOT NULL LIMIT 1');
+            return { keyIdBefore: sealedKeyId(Buffer.from(rows[0]!.b)) };
+          });
         }
-        const hook = await fetch(`http://127.0.0.1:${port}/api/orgs/${orgId}/notification-settings`, {
-          method: 'PUT',
-          headers: { authorization: `Bearer ${cliKey}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ emails: [], webhook_url: 'https://127.0.0.1:9/alerts' }),
-        });
-        expect(hook.status).toBe(200);
-        await s.proc.stop();
-        return withDb(async (db) => {
-          const { rows } = await db.query<{ b: Buffer }>('SELECT auth_header_sealed AS b FROM destinations WHERE auth_header_sealed IS NOT NULL LIMIT 1');
-          return { keyIdBefore: sealedKeyId(Buffer.from(rows[0]!.b)) };
-        });
-      }
-    }, CLI_TEST_TIMEOUT_MS);
+      },
+      CLI_TEST_TIMEOUT_MS,
+    );
   });
 }

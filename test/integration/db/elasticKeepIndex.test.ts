@@ -25,15 +25,16 @@ describe.each(DB_KINDS)('migration 0009 keeps existing Elastic destinations on t
       ['fwd_splunk', 'splunk_hec', { source: 's' }],
     ];
     for (const [id, siem, options] of rows) {
-      await tdb.db.query(`INSERT INTO destinations (org_id, id, siem, url, options, enabled) VALUES ($1, $2, $3, 'https://siem.example.com/_bulk', $4, false)`, [
-        org.id,
-        id,
-        siem,
-        JSON.stringify(options),
-      ]);
+      await tdb.db.query(
+        `INSERT INTO destinations (org_id, id, siem, url, options, enabled) VALUES ($1, $2, $3, 'https://siem.example.com/_bulk', $4, false)`,
+        [org.id, id, siem, JSON.stringify(options)],
+      );
     }
     await tdb.db.exec(MIGRATION);
-    const { rows: after } = await tdb.db.query<{ id: string; options: Record<string, string> }>('SELECT id, options FROM destinations WHERE org_id = $1 ORDER BY id', [org.id]);
+    const { rows: after } = await tdb.db.query<{ id: string; options: Record<string, string> }>(
+      'SELECT id, options FROM destinations WHERE org_id = $1 ORDER BY id',
+      [org.id],
+    );
     expect(Object.fromEntries(after.map((r) => [r.id, r.options]))).toEqual({
       fwd_old_elastic: { index: 'logs-aegis.audit-default' },
       fwd_own_index: { index: 'logs-security-prod' },

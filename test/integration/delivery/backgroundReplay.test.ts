@@ -115,7 +115,9 @@ describe.each(DB_KINDS)('background range replay (%s)', (kind) => {
     const later = await createDestination(api, org, { enabled: false });
     const second = await replay(api, org.apiKey, later.path);
     expect(second.status, second.text).toBe(202);
-    await expect.poll(async () => (await getReplay(api, org.apiKey, later.path, second.body.replay_id)).status, { timeout: 60_000, interval: 200 }).toBe('done');
+    await expect
+      .poll(async () => (await getReplay(api, org.apiKey, later.path, second.body.replay_id)).status, { timeout: 60_000, interval: 200 })
+      .toBe('done');
     expect(await getReplay(api, org.apiKey, d.path, id)).toMatchObject({ status: 'cancelled', replayed: BATCH, scanned: BATCH });
     expect(await jobRows(tdb.db, d.id)).toHaveLength(BATCH);
     await worker.stop();
@@ -138,7 +140,10 @@ describe.each(DB_KINDS)('background range replay (%s)', (kind) => {
 
     // Another process on the same database picks both up.
     const next = await service('all', { AEGIS_LEASE_S: '5' });
-    for (const [o, dest, r] of [[org, d, res], [org2, d2, res2]] as const) {
+    for (const [o, dest, r] of [
+      [org, d, res],
+      [org2, d2, res2],
+    ] as const) {
       await expect.poll(async () => (await getReplay(next, o.apiKey, dest.path, r.body.replay_id)).status, { timeout: 60_000, interval: 200 }).toBe('done');
       // Walked once: from the cursor the first process left, not from the window's start again.
       expect(await getReplay(next, o.apiKey, dest.path, r.body.replay_id)).toMatchObject({ scanned: EVENTS, replayed: EVENTS, already_pending: 0 });
@@ -159,7 +164,10 @@ describe.each(DB_KINDS)('background range replay (%s)', (kind) => {
     expect(c.body.error.message).toMatch(/AEGIS_MAX_RUNNING_REPLAYS_PER_ORG = 2/);
     expect(await jobRows(tdb.db, ds[2]!.id)).toHaveLength(0);
     // A small window is still answered at once: it is not a background replay.
-    const small = await api.request('POST', `${ds[2]!.path}/replay`, { apiKey: org.apiKey, body: { from: new Date(Date.now() - 7_200_000).toISOString(), to: new Date(Date.now() - 3_600_000).toISOString() } });
+    const small = await api.request('POST', `${ds[2]!.path}/replay`, {
+      apiKey: org.apiKey,
+      body: { from: new Date(Date.now() - 7_200_000).toISOString(), to: new Date(Date.now() - 3_600_000).toISOString() },
+    });
     expect(small.status, small.text).toBe(200);
     // Another organization is not held back; cancelling one makes room again.
     const other = await orgWithHistory(api);
@@ -203,7 +211,10 @@ describe.each(DB_KINDS)('background range replay (%s)', (kind) => {
 
   it('documents every answer of the replay endpoints in /openapi.json', async () => {
     const api = await service('api');
-    const doc = (await api.request('GET', '/openapi.json')).body as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: Record<string, unknown> } };
+    const doc = (await api.request('GET', '/openapi.json')).body as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, unknown> };
+    };
     const one = '/api/orgs/{org_id}/forwarding-destinations/{destination_id}';
     expect(Object.keys(doc.paths[`${one}/replay`]!.post!.responses)).toEqual(expect.arrayContaining(['200', '202', '400', '401', '404', '409']));
     expect(Object.keys(doc.paths[`${one}/replays`]!.get!.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404']));

@@ -29,10 +29,23 @@ describe.each(DB_KINDS)('settling a claim of a deleted destination (%s)', (kind)
     // Since the configuration trail, a delete only tombstones the row until its farewell (the
     // destination_deleted event) settles, and attempts of a tombstoned row are rightly recorded. The
     // regression is about a row that is gone: settle the farewell and purge, as the worker does.
-    await tdb.db.query(`UPDATE forwarding_jobs SET status = 'done', settled_at = now() WHERE org_id = $1 AND destination_id = $2 AND farewell`, [org.orgId, id]);
+    await tdb.db.query(`UPDATE forwarding_jobs SET status = 'done', settled_at = now() WHERE org_id = $1 AND destination_id = $2 AND farewell`, [
+      org.orgId,
+      id,
+    ]);
     expect(await purgeDeletedDestination(tdb.db, org.orgId, id)).toBe(true);
 
-    const attempt = { orgId: org.orgId, destinationId: id, eventCount: 1, deliveredCount: 1, failedCount: 0, statusCode: 200, durationMs: 5, error: null, responseSnippet: null };
+    const attempt = {
+      orgId: org.orgId,
+      destinationId: id,
+      eventCount: 1,
+      deliveredCount: 1,
+      failedCount: 0,
+      statusCode: 200,
+      durationMs: 5,
+      error: null,
+      responseSnippet: null,
+    };
     await expect(
       settleClaim(tdb.db, {
         orgId: org.orgId,

@@ -77,10 +77,18 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
     // Well over lanes x claim size (3 x 64 for a custom webhook), which can be in flight when it is disabled.
     const events = 1500;
     await seedEvents(tdb.db, org.orgId, events);
-    await r.waitFor((reqs) => reqs.length >= 30, 60_000).catch(async (e: Error) => {
-      console.log(kind, r.count, JSON.stringify(await statusCounts(tdb.db, id)), JSON.stringify((await jobRows(tdb.db, id)).slice(0, 3)), svc.logs.lines.filter((l) => /warn|error|"level":(40|50)/.test(l)).slice(-10));
-      throw e;
-    });
+    await r
+      .waitFor((reqs) => reqs.length >= 30, 60_000)
+      .catch(async (e: Error) => {
+        console.log(
+          kind,
+          r.count,
+          JSON.stringify(await statusCounts(tdb.db, id)),
+          JSON.stringify((await jobRows(tdb.db, id)).slice(0, 3)),
+          svc.logs.lines.filter((l) => /warn|error|"level":(40|50)/.test(l)).slice(-10),
+        );
+        throw e;
+      });
     const patch = await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: false } });
     expect(patch.status).toBe(200);
     // Claims already in flight finish (at most lanes x claim size), however long that takes here.
@@ -94,5 +102,4 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
     await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: true } });
     await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 90_000 }).toEqual({ done: events });
   }, 420_000);
-
 });

@@ -74,10 +74,15 @@ describe.each(DB_KINDS)('delivery limits per destination (%s)', (kind) => {
     const org = await svc.newOrg();
     const answers = (retryAfter: () => string): ReceiverHandler => {
       let n = 0;
-      return () => (n++ === 0 ? { status: 429, headers: { 'retry-after': retryAfter() }, body: 'slow down' } : { status: 200, body: '{"text":"Success","code":0}' });
+      return () =>
+        n++ === 0 ? { status: 429, headers: { 'retry-after': retryAfter() }, body: 'slow down' } : { status: 200, body: '{"text":"Success","code":0}' };
     };
     let dateSent = 0;
-    const seconds = await destination(org, answers(() => '2'), { siem: 'splunk_hec' });
+    const seconds = await destination(
+      org,
+      answers(() => '2'),
+      { siem: 'splunk_hec' },
+    );
     const dated = await destination(
       org,
       answers(() => {
@@ -168,7 +173,10 @@ describe.each(DB_KINDS)('delivery limits per destination (%s)', (kind) => {
     ];
     const created = await svc.request('POST', base, { apiKey: org.apiKey, body: { url: 'https://127.0.0.1:9/in', siem: 'datadog' } });
     expect(created.status, created.text).toBe(201);
-    expect(created.body.delivery_limits).toEqual({ max_events_per_second: DEFAULT_LIMITS.datadog.eventsPerSecond, max_concurrent_requests: DEFAULT_LIMITS.datadog.concurrentRequests });
+    expect(created.body.delivery_limits).toEqual({
+      max_events_per_second: DEFAULT_LIMITS.datadog.eventsPerSecond,
+      max_concurrent_requests: DEFAULT_LIMITS.datadog.concurrentRequests,
+    });
     const one = `${base}/${created.body.destination_id as string}`;
     for (const [field, value] of bad) {
       const post = await svc.request('POST', base, { apiKey: org.apiKey, body: { url: 'https://127.0.0.1:9/in', options: { [field]: value } } });
@@ -181,12 +189,18 @@ describe.each(DB_KINDS)('delivery limits per destination (%s)', (kind) => {
     const list = await svc.request('GET', base, { apiKey: org.apiKey });
     expect(list.body).toHaveLength(1); // no refused create wrote anything
 
-    const set = await svc.request('PATCH', one, { apiKey: org.apiKey, body: { options: { tags: 'env:prod', max_events_per_second: 250, max_concurrent_requests: 2 } } });
+    const set = await svc.request('PATCH', one, {
+      apiKey: org.apiKey,
+      body: { options: { tags: 'env:prod', max_events_per_second: 250, max_concurrent_requests: 2 } },
+    });
     expect(set.status, set.text).toBe(200);
     const got = await svc.request('GET', one, { apiKey: org.apiKey });
     expect(got.body.options).toEqual({ tags: 'env:prod', max_events_per_second: 250, max_concurrent_requests: 2 });
     expect(got.body.delivery_limits).toEqual({ max_events_per_second: 250, max_concurrent_requests: 2 });
     const cleared = await svc.request('PATCH', one, { apiKey: org.apiKey, body: { options: { tags: 'env:prod' } } });
-    expect(cleared.body.delivery_limits).toEqual({ max_events_per_second: DEFAULT_LIMITS.datadog.eventsPerSecond, max_concurrent_requests: DEFAULT_LIMITS.datadog.concurrentRequests });
+    expect(cleared.body.delivery_limits).toEqual({
+      max_events_per_second: DEFAULT_LIMITS.datadog.eventsPerSecond,
+      max_concurrent_requests: DEFAULT_LIMITS.datadog.concurrentRequests,
+    });
   });
 });

@@ -20,7 +20,11 @@ describe.each(DB_KINDS)('worker wake-up by NOTIFY, and retention (%s)', (kind) =
     org = await svc.newOrg();
     // The worker role serves no REST API: a custom destination without credentials, straight in SQL.
     destId = 'fwd_notifytest';
-    await tdb.db.query(`INSERT INTO destinations (org_id, id, siem, url, enabled) VALUES ($1, $2, 'custom', $3, true)`, [org.orgId, destId, `${receiver.url}/hook`]);
+    await tdb.db.query(`INSERT INTO destinations (org_id, id, siem, url, enabled) VALUES ($1, $2, 'custom', $3, true)`, [
+      org.orgId,
+      destId,
+      `${receiver.url}/hook`,
+    ]);
   });
   afterAll(async () => {
     await svc?.stop();
@@ -49,10 +53,7 @@ describe.each(DB_KINDS)('worker wake-up by NOTIFY, and retention (%s)', (kind) =
     const fresh = await seedEvents(tdb.db, org.orgId, 1);
     // Age everything by 30 days; then mark the old jobs: 5 done, 1 failed, 1 pending.
     await tdb.db.query(`UPDATE audit_events SET recorded_at = now() - interval '30 days' WHERE id = ANY($1)`, [old]);
-    await tdb.db.query(
-      `UPDATE forwarding_jobs SET status = 'done', settled_at = now() - interval '30 days' WHERE event_id = ANY($1)`,
-      [old.slice(0, 5)],
-    );
+    await tdb.db.query(`UPDATE forwarding_jobs SET status = 'done', settled_at = now() - interval '30 days' WHERE event_id = ANY($1)`, [old.slice(0, 5)]);
     await tdb.db.query(`UPDATE forwarding_jobs SET status = 'failed', settled_at = now() - interval '30 days' WHERE event_id = $1`, [old[5]]);
     await tdb.db.query(`UPDATE forwarding_jobs SET settled_at = NULL, status = 'pending' WHERE event_id = $1`, [old[6]]);
     await tdb.db.query(`UPDATE forwarding_jobs SET status = 'done', settled_at = now() WHERE event_id = $1`, [fresh[0]]);

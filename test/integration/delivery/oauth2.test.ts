@@ -45,7 +45,11 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     async (req: ReceivedRequest) => {
       const auth = String(req.headers.authorization ?? '');
       const token = /^Bearer (\S+)$/.exec(auth)?.[1];
-      const refuse = { status: 401, headers: { 'content-type': 'application/json' }, body: '{"error":{"code":"InvalidToken","message":"The provided token is not valid"}}' };
+      const refuse = {
+        status: 401,
+        headers: { 'content-type': 'application/json' },
+        body: '{"error":{"code":"InvalidToken","message":"The provided token is not valid"}}',
+      };
       if (!token || revoked.has(token)) return refuse;
       try {
         await op.verify(token, audience);
@@ -209,7 +213,14 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     const trail = rows.map((row) => JSON.parse(row.p) as { event: { action: string }; aegis: { destination_id?: string; changed_fields: string[] } });
     const mine = trail.filter((e) => e.aegis.destination_id === id);
     expect(mine.find((e) => e.event.action === 'destination_created')?.aegis.changed_fields).toEqual([
-      'url', 'format', 'auth.token_url', 'auth.client_id', 'auth.scope', 'auth.token_endpoint_auth_method', 'auth.client_secret', 'enabled',
+      'url',
+      'format',
+      'auth.token_url',
+      'auth.client_id',
+      'auth.scope',
+      'auth.token_endpoint_auth_method',
+      'auth.client_secret',
+      'enabled',
     ]);
     expect(mine.filter((e) => e.event.action === 'credential_rotated').map((e) => e.aegis.changed_fields)).toEqual([['auth.client_secret']]);
     expect(leakedForm(rows.map((row) => row.p).join('\n'), SECRET)).toBeNull();
@@ -238,7 +249,9 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     await expect.poll(async () => (await statusCounts(tdb.db, id)).failed ?? 0, { timeout: 60_000 }).toBe(1);
     const failed = await call('GET', `${base()}/${id}/failed-events`);
 
-    const everything = [probe.text, view.text, attempts.text, failed.text, (await call('GET', base())).text, await dumpDatabase(tdb), svc.logs.text()].join('\n');
+    const everything = [probe.text, view.text, attempts.text, failed.text, (await call('GET', base())).text, await dumpDatabase(tdb), svc.logs.text()].join(
+      '\n',
+    );
     for (const secret of [WRONG_SECRET, SECRET]) expect(leakedForm(everything, secret)).toBeNull();
     for (const token of accepted) expect(everything).not.toContain(token);
   });
@@ -256,7 +269,9 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     expect(tokenMoved.status).toBe(400);
     expect(tokenMoved.body.error.message).toMatch(/^auth\.client_secret: .*new host/);
     // Same host, no secret: the stored one is kept.
-    const kept = await call('PATCH', `${base()}/${id}`, { auth: { type: 'oauth2_client_credentials', token_url: op.tokenUrl, client_id: clients.sentinel.client_id } });
+    const kept = await call('PATCH', `${base()}/${id}`, {
+      auth: { type: 'oauth2_client_credentials', token_url: op.tokenUrl, client_id: clients.sentinel.client_id },
+    });
     expect(kept.status, kept.text).toBe(200);
     expect(kept.body.auth.client_secret_configured).toBe(true);
     const removed = await call('PATCH', `${base()}/${id}`, { auth: null });
@@ -276,7 +291,11 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     const otherTenant = 'contoso.onmicrosoft.com';
     const contradiction = await call('POST', base(), {
       ...sentinelBody(r, clients.sentinel),
-      auth: { ...sentinelBody(r, clients.sentinel).auth, tenant_id: '72f988bf-86f1-41af-91ab-2d7cd011db47', token_url: `https://login.microsoftonline.com/${otherTenant}/oauth2/v2.0/token` },
+      auth: {
+        ...sentinelBody(r, clients.sentinel).auth,
+        tenant_id: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+        token_url: `https://login.microsoftonline.com/${otherTenant}/oauth2/v2.0/token`,
+      },
     });
     expect(contradiction.status, contradiction.text).toBe(400);
     expect(contradiction.body.error.message).toMatch(/^auth\.tenant_id: .*token_url asks tenant contoso\.onmicrosoft\.com/);

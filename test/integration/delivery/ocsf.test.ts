@@ -113,8 +113,19 @@ describe.each(DB_KINDS)('OCSF output through the API (%s)', (kind) => {
 
     const byId = new Map(events.map((e) => [e.finding_info.uid as string, e]));
     const masked = byId.get(ids[0]!);
-    expect(masked).toMatchObject({ action_id: 4, disposition_id: 1, severity_id: 2, is_alert: false, unmapped: { aegis: { decision: 'ALLOWED_WITH_MASKING', destination: 'CHAT' } } });
-    expect(masked.data_security.discovery_details).toEqual(expect.arrayContaining([{ type: 'SSN', count: 1 }, { type: 'EMAIL', count: 1 }]));
+    expect(masked).toMatchObject({
+      action_id: 4,
+      disposition_id: 1,
+      severity_id: 2,
+      is_alert: false,
+      unmapped: { aegis: { decision: 'ALLOWED_WITH_MASKING', destination: 'CHAT' } },
+    });
+    expect(masked.data_security.discovery_details).toEqual(
+      expect.arrayContaining([
+        { type: 'SSN', count: 1 },
+        { type: 'EMAIL', count: 1 },
+      ]),
+    );
     expect(byId.get(ids[1]!)).toMatchObject({ action_id: 2, disposition_id: 2, severity_id: 3, is_alert: true, finding_info: { types: ['AWS_ACCESS_KEY'] } });
     expect(byId.get(ids[2]!)).toMatchObject({ action_id: 1, disposition_id: 1, severity_id: 1, data_security: { total: 0 } });
     for (const e of ids.map((pid) => byId.get(pid))) {
@@ -168,7 +179,12 @@ describe.each(DB_KINDS)('OCSF output through the API (%s)', (kind) => {
       await r.waitFor((reqs) => reqs.slice(before).some((q) => q.body.toString('utf8').includes(next!)), 60_000);
       ecsEnvelope = r.requests
         .slice(before)
-        .flatMap((q) => q.body.toString('utf8').replace(/}\s*{"time"/g, '}\n{"time"').split('\n'))
+        .flatMap((q) =>
+          q.body
+            .toString('utf8')
+            .replace(/}\s*{"time"/g, '}\n{"time"')
+            .split('\n'),
+        )
         .map((l) => JSON.parse(l))
         .find((env) => env.event.event?.id === next);
     }

@@ -47,7 +47,12 @@ describe.each(DB_KINDS)('413 splitting and oversize events (%s)', (kind) => {
     const tooBigForSplunk = makeEvent(org.orgId, 101, `HUGE${'h'.repeat(1_000_100)}`);
     const all = [...normal.slice(0, 6), tooBigForReceiver, ...normal.slice(6), tooBigForSplunk];
     // One transaction: one claim, one first request for everything that fits in 1 MB.
-    await tdb.db.transaction((tx: Queryable) => recordEvents(tx, all.map((e) => ({ orgId: org.orgId, id: e.event.id, occurredAt: new Date(), payload: e }))));
+    await tdb.db.transaction((tx: Queryable) =>
+      recordEvents(
+        tx,
+        all.map((e) => ({ orgId: org.orgId, id: e.event.id, occurredAt: new Date(), payload: e })),
+      ),
+    );
 
     const settled = async () => {
       const rows = await jobRows(tdb.db, id);
@@ -80,7 +85,11 @@ describe.each(DB_KINDS)('413 splitting and oversize events (%s)', (kind) => {
     const eventCount = (q: (typeof refused)[number]) => q.body.toString('utf8').match(/"event":\{"id":"/g)?.length ?? 0;
     for (const q of refused.filter((q) => eventCount(q) > 1)) {
       const later = r.requests.slice(r.requests.indexOf(q) + 1).filter((p) => p.body.length < q.body.length);
-      for (const eventId of eventIdsOf(q)) expect(later.some((p) => eventIdsOf(p).includes(eventId)), `${eventId} sent again after a 413`).toBe(true);
+      for (const eventId of eventIdsOf(q))
+        expect(
+          later.some((p) => eventIdsOf(p).includes(eventId)),
+          `${eventId} sent again after a 413`,
+        ).toBe(true);
     }
     const alone = refused.filter((q) => eventCount(q) === 1);
     expect(alone.flatMap(eventIdsOf)).toEqual([tooBigForReceiver.event.id]);
@@ -90,7 +99,9 @@ describe.each(DB_KINDS)('413 splitting and oversize events (%s)', (kind) => {
 
     // The delivery log shows the split requests without counting their events as failed.
     const log = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${id}/attempts?limit=500`, { apiKey: org.apiKey });
-    const splits = (log.body.attempts as Array<{ status_code: number; event_count: number; failed_count: number; error: string }>).filter((a) => a.status_code === 413 && a.event_count > 1);
+    const splits = (log.body.attempts as Array<{ status_code: number; event_count: number; failed_count: number; error: string }>).filter(
+      (a) => a.status_code === 413 && a.event_count > 1,
+    );
     expect(splits.length).toBeGreaterThan(0);
     for (const a of splits) {
       expect(a.failed_count).toBe(0);
@@ -114,7 +125,12 @@ describe.each(DB_KINDS)('413 splitting and oversize events (%s)', (kind) => {
     expect(res.status, res.text).toBe(201);
     const id = res.body.destination_id as string;
     const events = Array.from({ length: 40 }, (_, i) => makeEvent(org.orgId, i));
-    await tdb.db.transaction((tx: Queryable) => recordEvents(tx, events.map((e) => ({ orgId: org.orgId, id: e.event.id, occurredAt: new Date(), payload: e }))));
+    await tdb.db.transaction((tx: Queryable) =>
+      recordEvents(
+        tx,
+        events.map((e) => ({ orgId: org.orgId, id: e.event.id, occurredAt: new Date(), payload: e })),
+      ),
+    );
     const mine = () => r.requests.filter((q) => q.path.startsWith('/always'));
 
     // Retried: some jobs spent attempts, and the second round of requests reached the SIEM.

@@ -36,7 +36,8 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
   async function destination(body: Record<string, unknown>): Promise<{ id: string; body: Record<string, Json> }> {
     const list = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations`, { apiKey: org.apiKey });
     for (const d of list.body.destinations ?? list.body) {
-      if (d.enabled) await svc.request('PATCH', `/api/orgs/${org.orgId}/forwarding-destinations/${d.destination_id}`, { apiKey: org.apiKey, body: { enabled: false } });
+      if (d.enabled)
+        await svc.request('PATCH', `/api/orgs/${org.orgId}/forwarding-destinations/${d.destination_id}`, { apiKey: org.apiKey, body: { enabled: false } });
     }
     // Decisions only: these tests read the first request's events, and the destination's own
     // destination_created trail event (docs/trail.md) may share a batch with them.
@@ -63,7 +64,13 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
   it('Splunk HEC: several envelopes concatenated in one gzip request, Authorization: Splunk <token>', async () => {
     const r = await receiver();
     const token = '5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f';
-    await destination({ siem: 'splunk_hec', url: `${r.url}/services/collector/event`, auth_header_name: 'Authorization', auth_header_value: `Splunk ${token}`, options: { index: 'aegis' } });
+    await destination({
+      siem: 'splunk_hec',
+      url: `${r.url}/services/collector/event`,
+      auth_header_name: 'Authorization',
+      auth_header_value: `Splunk ${token}`,
+      options: { index: 'aegis' },
+    });
     const ids = await seedEvents(tdb.db, org.orgId, 5);
     await r.waitFor((reqs) => new Set(reqs.flatMap(eventIdsOf)).size >= 5, 60_000);
     const req = r.requests[0]!;
@@ -73,7 +80,10 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
     const text = req.body.toString('utf8');
     expect(text.trimStart().startsWith('[')).toBe(false);
     // Concatenated objects, no array and no commas between them: split on the }{ boundaries.
-    const envelopes = text.replace(/}\s*{"time"/g, '}\n{"time"').split('\n').map((l) => JSON.parse(l) as Record<string, Json>);
+    const envelopes = text
+      .replace(/}\s*{"time"/g, '}\n{"time"')
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, Json>);
     expect(envelopes.length).toBe(eventIdsOf(req).length);
     expect(r.requests.some((q) => eventIdsOf(q).length > 1)).toBe(true);
     for (const env of envelopes) {
@@ -114,7 +124,10 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
     const req = r.requests[0]!;
     commonChecks(req, true);
     expect(req.headers['x-sumo-category']).toBe('aegis/audit');
-    const lines = req.body.toString('utf8').split('\n').filter((l) => l !== '');
+    const lines = req.body
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l !== '');
     for (const l of lines) {
       expect(l).not.toMatch(/\n/);
       expect(ids).toContain(JSON.parse(l).event.id);
@@ -202,7 +215,11 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
         }
         items.push({ create: { _index: action._index, _id: action._id, status, ...(error ? { error } : {}) } });
       }
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ took: 3, errors: items.some((i) => i.create.status >= 300), items }) };
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ took: 3, errors: items.some((i) => i.create.status >= 300), items }),
+      };
     });
     const dest = await destination({ siem: 'elastic', url: `${r.url}/_bulk`, auth_header_name: 'Authorization', auth_header_value: 'ApiKey aWQ6a2V5' });
     ids = await seedEvents(tdb.db, org.orgId, 4);

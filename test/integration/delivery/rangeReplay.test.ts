@@ -27,7 +27,12 @@ async function recordAged(db: Db, orgId: string, agesH: number[], decision: 'BLO
       input_size_bytes: 100 + n,
       finding_counts_by_type: { SSN: 1 },
     } as const;
-    return { orgId, id: fields.preflight_id, occurredAt, payload: buildWireEvent({ orgId, occurredAt, fields: { ...fields, finding_counts_by_type: { SSN: 1 } } }) };
+    return {
+      orgId,
+      id: fields.preflight_id,
+      occurredAt,
+      payload: buildWireEvent({ orgId, occurredAt, fields: { ...fields, finding_counts_by_type: { SSN: 1 } } }),
+    };
   });
   await recordEvents(db, events);
   return events.map((e) => e.id);
@@ -71,7 +76,10 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
     };
     return { r, org, create };
   }
-  const window = (fromH: number, toH = 0) => ({ from: new Date(Date.now() - fromH * HOUR).toISOString(), to: new Date(Date.now() - toH * HOUR + 60_000).toISOString() });
+  const window = (fromH: number, toH = 0) => ({
+    from: new Date(Date.now() - fromH * HOUR).toISOString(),
+    to: new Date(Date.now() - toH * HOUR + 60_000).toISOString(),
+  });
 
   it("applies the destination's filter: only matching events of the window are queued, and the answer says how many were not", async () => {
     const { r, org, create } = await destination();
@@ -117,7 +125,11 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
 
   it('two replays of one window running at once still queue each event once', async () => {
     const { org, create } = await destination();
-    const ids = await recordAged(tdb.db, org.orgId, Array.from({ length: 40 }, (_, i) => 1 + i / 10));
+    const ids = await recordAged(
+      tdb.db,
+      org.orgId,
+      Array.from({ length: 40 }, (_, i) => 1 + i / 10),
+    );
     const { id, path } = await create({ enabled: false });
     const [a, b] = await Promise.all([0, 1].map(() => svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(6) })));
     expect(a!.status, a!.text).toBe(200);
@@ -130,7 +142,12 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
     const { r, org, create } = await destination();
     const recent = await recordAged(tdb.db, org.orgId, [1, 2, 17]);
     await recordAged(tdb.db, org.orgId, [20, 30]);
-    const { path } = await create({ siem: 'datadog', url: `${r.url}/api/v2/logs`, auth_header_name: 'DD-API-KEY', auth_header_value: 'dd-key-0123456789abcdef' });
+    const { path } = await create({
+      siem: 'datadog',
+      url: `${r.url}/api/v2/logs`,
+      auth_header_name: 'DD-API-KEY',
+      auth_header_value: 'dd-key-0123456789abcdef',
+    });
     const res = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(40) });
     expect(res.status, res.text).toBe(200);
     expect(res.body).toMatchObject({ replayed: 3, skipped_too_old: 2 });

@@ -33,7 +33,12 @@ describe.each(DB_KINDS)('a SIEM answering 429 for ever (%s)', (kind) => {
     const org = await svc.newOrg();
     const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
       apiKey: org.apiKey,
-      body: { url: `${r.url}/hook`, auth_header_name: 'Authorization', auth_header_value: 'Bearer t0ken-quota', filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } } },
+      body: {
+        url: `${r.url}/hook`,
+        auth_header_name: 'Authorization',
+        auth_header_value: 'Bearer t0ken-quota',
+        filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } },
+      },
     });
     expect(res.status, res.text).toBe(201);
     const id = res.body.destination_id as string;

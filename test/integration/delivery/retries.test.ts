@@ -17,7 +17,12 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
   beforeAll(async () => {
     tdb = await openTestDb(kind);
     // The metrics token turns on per-destination series, which this file reads.
-    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,2,3', AEGIS_HTTP_TIMEOUT_MS: '4000', AEGIS_WORKER_INTERVAL_MS: '1000', AEGIS_METRICS_TOKEN: METRICS_TOKEN });
+    svc = await startTestService(tdb.db, {
+      AEGIS_RETRY_DELAYS_S: '1,2,3',
+      AEGIS_HTTP_TIMEOUT_MS: '4000',
+      AEGIS_WORKER_INTERVAL_MS: '1000',
+      AEGIS_METRICS_TOKEN: METRICS_TOKEN,
+    });
   });
   afterAll(async () => {
     await svc?.stop();
@@ -138,11 +143,16 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     await svc.request('PATCH', `/api/orgs/${org.orgId}/forwarding-destinations/${id}`, { apiKey: org.apiKey, body: { enabled: false } });
     const ids = await seedEvents(tdb.db, org.orgId, 5);
     // A poison pill written around the API: Splunk's envelope needs a parsable @timestamp.
-    const { rows: col } = await tdb.db.query<{ t: string }>(`SELECT data_type AS t FROM information_schema.columns WHERE table_name = 'audit_events' AND column_name = 'payload' LIMIT 1`);
+    const { rows: col } = await tdb.db.query<{ t: string }>(
+      `SELECT data_type AS t FROM information_schema.columns WHERE table_name = 'audit_events' AND column_name = 'payload' LIMIT 1`,
+    );
     const { rows: ev } = await tdb.db.query<{ p: unknown }>(`SELECT payload AS p FROM audit_events WHERE id = $1`, [ids[2]]);
     const bad = { ...(typeof ev[0]!.p === 'string' ? JSON.parse(ev[0]!.p) : ev[0]!.p), '@timestamp': 'not a time' };
     await tdb.db.query(`UPDATE audit_events SET payload = $2::text::${col[0]!.t === 'json' ? 'json' : 'jsonb'} WHERE id = $1`, [ids[2], JSON.stringify(bad)]);
-    await tdb.db.query(`INSERT INTO forwarding_jobs (org_id, destination_id, event_id) SELECT org_id, $1, id FROM audit_events WHERE org_id = $2`, [id, org.orgId]);
+    await tdb.db.query(`INSERT INTO forwarding_jobs (org_id, destination_id, event_id) SELECT org_id, $1, id FROM audit_events WHERE org_id = $2`, [
+      id,
+      org.orgId,
+    ]);
     await svc.request('PATCH', `/api/orgs/${org.orgId}/forwarding-destinations/${id}`, { apiKey: org.apiKey, body: { enabled: true } });
     await expect.poll(async () => (await jobRows(tdb.db, id)).filter((j) => j.status !== 'pending').length, { timeout: 60_000 }).toBe(5);
     const rows = await jobRows(tdb.db, id);
@@ -168,15 +178,21 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     // A held (disabled) destination with a job due 90 s ago: queue depth and oldest due age.
     const held = await setup(ok(), { enabled: false });
     const [heldEvent] = await seedEvents(tdb.db, held.org.orgId, 1);
-    await tdb.db.query(
-      `INSERT INTO forwarding_jobs (org_id, destination_id, event_id, next_attempt_at) VALUES ($1, $2, $3, now() - interval '90 seconds')`,
-      [held.org.orgId, held.id, heldEvent],
-    );
+    await tdb.db.query(`INSERT INTO forwarding_jobs (org_id, destination_id, event_id, next_attempt_at) VALUES ($1, $2, $3, now() - interval '90 seconds')`, [
+      held.org.orgId,
+      held.id,
+      heldEvent,
+    ]);
     void r;
 
     // Its own destination_created event (the configuration trail) was delivered too.
     const trailDone = async () =>
-      (await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND left(event_id, 4) = 'cfg_' AND status = 'done'`, [id])).rows[0]!.n;
+      (
+        await tdb.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND left(event_id, 4) = 'cfg_' AND status = 'done'`,
+          [id],
+        )
+      ).rows[0]!.n;
     await expect.poll(trailDone, { timeout: 60_000 }).toBe(1);
     const res = await fetch(`${svc.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(res.status).toBe(200);

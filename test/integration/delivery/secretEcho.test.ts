@@ -98,7 +98,11 @@ describe.each(DB_KINDS)('credentials echoed by a receiver are scrubbed everywher
     for (const c of cases) await call(c, 'POST', `/api/orgs/${c.org!.orgId}/preflight`, { input: 'hello' });
     for (const c of cases) {
       await expect
-        .poll(async () => (await statusCounts(tdb.db, c.destinationId!)).failed, { timeout: 120_000, interval: 250, message: `${c.destinationId} dead-letters its event` })
+        .poll(async () => (await statusCounts(tdb.db, c.destinationId!)).failed, {
+          timeout: 120_000,
+          interval: 250,
+          message: `${c.destinationId} dead-letters its event`,
+        })
         .toBe(1);
     }
 
@@ -119,7 +123,11 @@ describe.each(DB_KINDS)('credentials echoed by a receiver are scrubbed everywher
     expect(dump).toContain('[redacted]');
     const logs = svc.logs.text();
 
-    for (const [where, text] of [['API answers', apiText], ['database', dump], ['logs', logs]] as const) {
+    for (const [where, text] of [
+      ['API answers', apiText],
+      ['database', dump],
+      ['logs', logs],
+    ] as const) {
       const leaked = leakScanner(text);
       expect(leaked(AUTH_VALUE), `${where}: auth value`).toBeNull();
       for (const s of signingSecrets) expect(leaked(s), `${where}: signing secret`).toBeNull();

@@ -38,7 +38,12 @@ describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
   const patient = serviceFor(kind, '600');
   const hasty = serviceFor(kind, '7');
 
-  async function splunk(ctx: typeof patient, fake: FakeSplunkHec, org: { orgId: string; apiKey: string }, options: Record<string, unknown> = { indexer_ack: true }) {
+  async function splunk(
+    ctx: typeof patient,
+    fake: FakeSplunkHec,
+    org: { orgId: string; apiKey: string },
+    options: Record<string, unknown> = { indexer_ack: true },
+  ) {
     const { svc, receivers } = ctx;
     const r = await startReceiver(fake.handler);
     receivers.push(r);
@@ -125,7 +130,13 @@ describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
     // Its own database: only the stopping service and then its successor may claim these jobs.
     const tdb = await openTestDb(kind);
     // One encryption key for both: the successor must open the credential the first one sealed.
-    const env = { AEGIS_ENCRYPTION_KEY: generateKeyBase64(), AEGIS_RETRY_DELAYS_S: '1,1,1', AEGIS_LEASE_S: '5', AEGIS_SPLUNK_ACK_TIMEOUT_S: '600', AEGIS_SPLUNK_ACK_POLL_MS: '200' };
+    const env = {
+      AEGIS_ENCRYPTION_KEY: generateKeyBase64(),
+      AEGIS_RETRY_DELAYS_S: '1,1,1',
+      AEGIS_LEASE_S: '5',
+      AEGIS_SPLUNK_ACK_TIMEOUT_S: '600',
+      AEGIS_SPLUNK_ACK_POLL_MS: '200',
+    };
     let first: TestService | null = await startTestService(tdb.db, env);
     let second: TestService | null = null;
     const f = fakeSplunkHec(eventIdsOf);
@@ -167,10 +178,16 @@ describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
     const { svc } = patient;
     const org = await svc.newOrg();
     const base = `/api/orgs/${org.orgId}/forwarding-destinations`;
-    const dd = await svc.request('POST', base, { apiKey: org.apiKey, body: { siem: 'datadog', url: 'https://http-intake.logs.datadoghq.com/api/v2/logs', auth_header_value: 'k', options: { indexer_ack: true } } });
+    const dd = await svc.request('POST', base, {
+      apiKey: org.apiKey,
+      body: { siem: 'datadog', url: 'https://http-intake.logs.datadoghq.com/api/v2/logs', auth_header_value: 'k', options: { indexer_ack: true } },
+    });
     expect(dd.status).toBe(400);
     expect(dd.text).toContain('indexer_ack');
-    const bad = await svc.request('POST', base, { apiKey: org.apiKey, body: { siem: 'splunk_hec', url: 'https://splunk.example.com:8088/services/collector/event', auth_header_value: TOKEN, options: { indexer_ack: 'yes' } } });
+    const bad = await svc.request('POST', base, {
+      apiKey: org.apiKey,
+      body: { siem: 'splunk_hec', url: 'https://splunk.example.com:8088/services/collector/event', auth_header_value: TOKEN, options: { indexer_ack: 'yes' } },
+    });
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('indexer_ack');
   });

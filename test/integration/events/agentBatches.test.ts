@@ -5,7 +5,7 @@ import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { validateBody, validateWireEvent } from '../../../src/events/validate.js';
 import { agentRecord, countRows } from './support.js';
 
-describe.each(DB_KINDS)('POST /audit-events: agents\' decision records (%s)', (kind) => {
+describe.each(DB_KINDS)("POST /audit-events: agents' decision records (%s)", (kind) => {
   let tdb: TestDb;
   let svc: TestService;
   let receiver: Receiver;
@@ -35,7 +35,10 @@ describe.each(DB_KINDS)('POST /audit-events: agents\' decision records (%s)', (k
     });
     expect(res.status, res.text).toBe(201);
     if (!enabled) {
-      const off = await svc.request('PATCH', `/api/orgs/${o.orgId}/forwarding-destinations/${res.body.destination_id}`, { apiKey: o.apiKey, body: { enabled: false } });
+      const off = await svc.request('PATCH', `/api/orgs/${o.orgId}/forwarding-destinations/${res.body.destination_id}`, {
+        apiKey: o.apiKey,
+        body: { enabled: false },
+      });
       expect(off.status, off.text).toBe(200);
     }
     return res.body.destination_id as string;
@@ -45,7 +48,12 @@ describe.each(DB_KINDS)('POST /audit-events: agents\' decision records (%s)', (k
   it('answers {accepted, preflight_ids} and records each record as the wire event (agent ids kept, occurred_at honoured)', async () => {
     const res = await post([
       agentRecord({ preflight_id: 'pflt_agent_0001', occurred_at: '2026-05-15T10:33:21.456Z', actor_id: 'dana@example.com' }),
-      agentRecord({ decision: 'BLOCKED', summary: 'Detected AWS_ACCESS_KEY; blocked.', finding_counts_by_type: { AWS_ACCESS_KEY: 1 }, source_type: 'browser_extension' }),
+      agentRecord({
+        decision: 'BLOCKED',
+        summary: 'Detected AWS_ACCESS_KEY; blocked.',
+        finding_counts_by_type: { AWS_ACCESS_KEY: 1 },
+        source_type: 'browser_extension',
+      }),
     ]);
     expect(res.status, res.text).toBe(200);
     expect(Object.keys(res.body).sort()).toEqual(['accepted', 'preflight_ids']);
@@ -61,7 +69,19 @@ describe.each(DB_KINDS)('POST /audit-events: agents\' decision records (%s)', (k
     expect(first['@timestamp']).toBe('2026-05-15T10:33:21.456000+00:00');
     expect(first.event).toMatchObject({ id: 'pflt_agent_0001', type: ['allowed_with_masking'], outcome: 'success' });
     expect(first.aegis).toEqual({ preflight_id: 'pflt_agent_0001', ...agentRecord(), actor_id: 'dana@example.com' });
-    expect(Object.keys(first.aegis)).toEqual(['preflight_id', 'decision', 'destination', 'summary', 'policy_version', 'policy_id', 'source_type', 'input_type', 'input_size_bytes', 'finding_counts_by_type', 'actor_id']);
+    expect(Object.keys(first.aegis)).toEqual([
+      'preflight_id',
+      'decision',
+      'destination',
+      'summary',
+      'policy_version',
+      'policy_id',
+      'source_type',
+      'input_type',
+      'input_size_bytes',
+      'finding_counts_by_type',
+      'actor_id',
+    ]);
     const second = byId.get(res.body.preflight_ids[1]);
     expect(validateWireEvent(second)).toEqual([]);
     expect(second.event).toMatchObject({ type: ['blocked'], outcome: 'failure' });
@@ -74,7 +94,9 @@ describe.each(DB_KINDS)('POST /audit-events: agents\' decision records (%s)', (k
       agentRecord({ preflight_id: 'pflt_offset_time_1', occurred_at: '2026-05-15T12:33:21.456789+02:00' }),
     ]);
     expect(res.status, res.text).toBe(200);
-    const { rows } = await tdb.db.query<{ id: string; p: string }>(`SELECT id, payload::text AS p FROM audit_events WHERE org_id = $1 ORDER BY id`, [org.orgId]);
+    const { rows } = await tdb.db.query<{ id: string; p: string }>(`SELECT id, payload::text AS p FROM audit_events WHERE org_id = $1 ORDER BY id`, [
+      org.orgId,
+    ]);
     expect(rows.map((r): [string, string] => [r.id, (JSON.parse(r.p) as Record<string, string>)['@timestamp']!])).toEqual([
       ['pflt_leap_second_1', '2016-12-31T23:59:59.999000+00:00'],
       ['pflt_offset_time_1', '2026-05-15T10:33:21.456000+00:00'],
@@ -94,7 +116,10 @@ describe.each(DB_KINDS)('POST /audit-events: agents\' decision records (%s)', (k
 
     const o2 = await svc.newOrg();
     await addDestination(o2);
-    const tooMany = await post(Array.from({ length: 1001 }, () => agentRecord()), o2);
+    const tooMany = await post(
+      Array.from({ length: 1001 }, () => agentRecord()),
+      o2,
+    );
     expect([400, 413]).toContain(tooMany.status);
     expect(tooMany.body.error.message).toMatch(/1000|1,000/);
     expect(await counts(o2)).toEqual({ events: 0, jobs: 0 });
@@ -155,7 +180,7 @@ describe.each(DB_KINDS)('POST /audit-events: agents\' decision records (%s)', (k
     expect(await counts(o2)).toEqual({ events: 2, jobs: 0 });
   });
 
-  it('queues one job per ENABLED destination of the event\'s own organization, in the same transaction', async () => {
+  it("queues one job per ENABLED destination of the event's own organization, in the same transaction", async () => {
     const on1 = await addDestination(org);
     const on2 = await addDestination(org);
     const off = await addDestination(org, false);
@@ -208,7 +233,7 @@ describe.each(DB_KINDS)('POST /audit-events: agents\' decision records (%s)', (k
       [agentRecord({ actor_id: 'a'.repeat(257) }), 'events[0].actor_id', null],
       [agentRecord({ finding_counts_by_type: { 'alice@example.com': 1 } }), 'events[0].finding_counts_by_type', 'alice@example.com'],
       [agentRecord({ finding_counts_by_type: { SSN_287654321: 1 } }), 'events[0].finding_counts_by_type', '287654321'],
-      [agentRecord({ 'AKIAIOSFODNN7EXAMPLE': 'x' }), 'events[0]', 'AKIAIOSFODNN7EXAMPLE'],
+      [agentRecord({ AKIAIOSFODNN7EXAMPLE: 'x' }), 'events[0]', 'AKIAIOSFODNN7EXAMPLE'],
     ];
     for (const [bad, field, planted] of cases) {
       const res = await post([agentRecord(), bad]);

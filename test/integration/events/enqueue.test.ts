@@ -85,7 +85,10 @@ describe.each(DB_KINDS)('recordEvents: the outbox (%s)', (kind) => {
   it('records and queues a batch in one statement, atomic without a caller transaction', async () => {
     await addDestination(`dst_${seq}`, true);
     const q = counting(tdb.db);
-    const res = await recordEvents(q, Array.from({ length: 50 }, (_, i) => event(`pflt_s${i}`)));
+    const res = await recordEvents(
+      q,
+      Array.from({ length: 50 }, (_, i) => event(`pflt_s${i}`)),
+    );
     expect(res.jobs).toBe(50);
     expect(q.statements).toBe(1);
   });

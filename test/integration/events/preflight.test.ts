@@ -46,7 +46,15 @@ describe.each(DB_KINDS)('POST /preflight through the real API (%s)', (kind) => {
     const input = 'Customer SSN 123-45-6789, write to jane.doe@example.com or ops@example.org; card 4111 1111 1111 1111.';
     const res = await preflight({ input, destination: 'AI_TOOL', source_type: 'api', input_type: 'text', actor_id: 'agent@example.com' });
     expect(res.status, res.text).toBe(200);
-    expect(Object.keys(res.body).sort()).toEqual(['decision', 'finding_counts_by_type', 'masked_input', 'policy_id', 'policy_version', 'preflight_id', 'summary']);
+    expect(Object.keys(res.body).sort()).toEqual([
+      'decision',
+      'finding_counts_by_type',
+      'masked_input',
+      'policy_id',
+      'policy_version',
+      'preflight_id',
+      'summary',
+    ]);
     expect(validateBody('PreflightResponse', res.body)).toEqual([]);
     expect(res.body.preflight_id).toMatch(/^pflt_[A-Za-z0-9_-]+$/);
     expect(res.body.decision).toBe('ALLOWED_WITH_MASKING');
@@ -60,8 +68,16 @@ describe.each(DB_KINDS)('POST /preflight through the real API (%s)', (kind) => {
   it('only input is required: defaults AI_TOOL / api / text, and no findings -> ALLOWED', async () => {
     const res = await preflight({ input: 'Summarise the quarterly roadmap in three bullet points.' });
     expect(res.status, res.text).toBe(200);
-    expect(res.body).toMatchObject({ decision: 'ALLOWED', finding_counts_by_type: {}, summary: 'No sensitive data detected.', masked_input: 'Summarise the quarterly roadmap in three bullet points.' });
-    const { rows } = await tdb.db.query<{ p: string }>(`SELECT payload::text AS p FROM audit_events WHERE org_id = $1 AND id = $2`, [org.orgId, res.body.preflight_id]);
+    expect(res.body).toMatchObject({
+      decision: 'ALLOWED',
+      finding_counts_by_type: {},
+      summary: 'No sensitive data detected.',
+      masked_input: 'Summarise the quarterly roadmap in three bullet points.',
+    });
+    const { rows } = await tdb.db.query<{ p: string }>(`SELECT payload::text AS p FROM audit_events WHERE org_id = $1 AND id = $2`, [
+      org.orgId,
+      res.body.preflight_id,
+    ]);
     const aegis = JSON.parse(rows[0]!.p).aegis;
     expect(aegis).toMatchObject({ destination: 'AI_TOOL', source_type: 'api', input_type: 'text', decision: 'ALLOWED' });
     expect(aegis).not.toHaveProperty('actor_id');
@@ -84,7 +100,10 @@ describe.each(DB_KINDS)('POST /preflight through the real API (%s)', (kind) => {
     expect(res.body.summary).toBe(`Detected EMAIL, ${type}; blocked.`);
     expect(res.body.masked_input).toContain(`[${type}]`);
     expect(res.body.masked_input).not.toContain('bob@example.com');
-    const { rows } = await tdb.db.query<{ p: string }>(`SELECT payload::text AS p FROM audit_events WHERE org_id = $1 AND id = $2`, [org.orgId, res.body.preflight_id]);
+    const { rows } = await tdb.db.query<{ p: string }>(`SELECT payload::text AS p FROM audit_events WHERE org_id = $1 AND id = $2`, [
+      org.orgId,
+      res.body.preflight_id,
+    ]);
     const event = JSON.parse(rows[0]!.p);
     expect(event.event).toMatchObject({ type: ['blocked'], outcome: 'failure' });
     expect(validateWireEvent(event)).toEqual([]);
@@ -157,7 +176,10 @@ describe.each(DB_KINDS)('POST /preflight through the real API (%s)', (kind) => {
     const max = await preflight({ input: 'b'.repeat(1024 * 1024) });
     expect(max.status, max.text.slice(0, 300)).toBe(200);
     expect(max.body.decision).toBe('ALLOWED');
-    const { rows } = await tdb.db.query<{ n: number }>(`SELECT (payload->'aegis'->>'input_size_bytes')::int AS n FROM audit_events WHERE org_id = $1 AND id = $2`, [org.orgId, max.body.preflight_id]);
+    const { rows } = await tdb.db.query<{ n: number }>(
+      `SELECT (payload->'aegis'->>'input_size_bytes')::int AS n FROM audit_events WHERE org_id = $1 AND id = $2`,
+      [org.orgId, max.body.preflight_id],
+    );
     expect(rows[0]!.n).toBe(1024 * 1024);
   });
 

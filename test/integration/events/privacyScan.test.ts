@@ -47,7 +47,13 @@ describe.each(DB_KINDS)('planted values never leave the request (%s)', (kind) =>
       return res;
     };
 
-    const c = keep(await call('POST', '/forwarding-destinations', { url: `${custom.url}/ingest`, auth_header_name: 'Authorization', auth_header_value: 'Bearer custom-siem-token' }));
+    const c = keep(
+      await call('POST', '/forwarding-destinations', {
+        url: `${custom.url}/ingest`,
+        auth_header_name: 'Authorization',
+        auth_header_value: 'Bearer custom-siem-token',
+      }),
+    );
     expect(c.status, c.text).toBe(201);
     const s = keep(
       await call('POST', '/forwarding-destinations', {
@@ -68,12 +74,21 @@ describe.each(DB_KINDS)('planted values never leave the request (%s)', (kind) =>
       [`export AWS_ACCESS_KEY_ID=${PLANTED.aws}\ngit clone https://${PLANTED.github}@github.com/acme/app\nowner ${PLANTED.email1}`, 'BLOCKED'],
       [`${PLANTED.ssn}${' '.repeat(10)}${PLANTED.card}`, 'ALLOWED_WITH_MASKING'],
       // Spellings that used to pass unmasked (issue #14), and a card right before an SSN.
-      ['SSN 287.65.4321, 287654321, 287\u201365\u20134321, \uff12\uff18\uff17-\uff16\uff15-\uff14\uff13\uff12\uff11; card 4539.7812.3456.7813; mail planted.one\uff20leak-test.example', 'ALLOWED_WITH_MASKING'],
+      [
+        'SSN 287.65.4321, 287654321, 287\u201365\u20134321, \uff12\uff18\uff17-\uff16\uff15-\uff14\uff13\uff12\uff11; card 4539.7812.3456.7813; mail planted.one\uff20leak-test.example',
+        'ALLOWED_WITH_MASKING',
+      ],
       [`${PLANTED.card} 287 65 4321`, 'ALLOWED_WITH_MASKING'],
     ];
     const eventIds: string[] = [];
     for (const [input, decision] of inputs) {
-      const res = await call('POST', '/preflight', { input, destination: 'LLM_API', source_type: 'sdk', input_type: 'tool_call', actor_id: 'operator@company.example' });
+      const res = await call('POST', '/preflight', {
+        input,
+        destination: 'LLM_API',
+        source_type: 'sdk',
+        input_type: 'tool_call',
+        actor_id: 'operator@company.example',
+      });
       expect(res.status, res.text).toBe(200);
       expect(res.body.decision).toBe(decision);
       expect(leaksIn(res.body.masked_input as string)).toEqual([]);
@@ -118,7 +133,14 @@ describe.each(DB_KINDS)('planted values never leave the request (%s)', (kind) =>
       expect(res.status, res.text).toBe(400);
       expect(res.body.error.message).toContain('events[1]');
     }
-    const accepted = keep(await call('POST', '/audit-events', { events: [agentRecord({ actor_id: 'operator@company.example' }), agentRecord({ decision: 'ALLOWED', summary: 'No sensitive data detected.', finding_counts_by_type: {} })] }));
+    const accepted = keep(
+      await call('POST', '/audit-events', {
+        events: [
+          agentRecord({ actor_id: 'operator@company.example' }),
+          agentRecord({ decision: 'ALLOWED', summary: 'No sensitive data detected.', finding_counts_by_type: {} }),
+        ],
+      }),
+    );
     expect(accepted.status, accepted.text).toBe(200);
     eventIds.push(...(accepted.body.preflight_ids as string[]));
 

@@ -51,9 +51,10 @@ export function leaksIn(text: string): string[] {
 }
 
 /** The product page's example event (src/events/fixtures/product-page-example.json), parsed in order. */
-export const PAGE_EXAMPLE = JSON.parse(
-  readFileSync(new URL('../../../src/events/fixtures/product-page-example.json', import.meta.url), 'utf8'),
-) as Record<string, unknown>;
+export const PAGE_EXAMPLE = JSON.parse(readFileSync(new URL('../../../src/events/fixtures/product-page-example.json', import.meta.url), 'utf8')) as Record<
+  string,
+  unknown
+>;
 
 /** A valid agent decision record (the aegis fields of the wire event), with overrides. */
 export function agentRecord(overrides: Record<string, unknown> = {}): Record<string, unknown> {

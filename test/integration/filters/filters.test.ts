@@ -51,7 +51,11 @@ describe.each(DB_KINDS)('destination filters (%s)', (kind) => {
   const post = (events: unknown[]) => svc.request('POST', `/api/orgs/${orgId}/audit-events`, { apiKey, body: { events } });
   const jobCount = async (destinationId: string) =>
     // The events the test records, not the configuration trail's (ids "cfg_").
-    (await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND left(event_id, 4) <> 'cfg_'`, [destinationId])).rows[0]!.n;
+    (
+      await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND left(event_id, 4) <> 'cfg_'`, [
+        destinationId,
+      ])
+    ).rows[0]!.n;
 
   it('is stored and returned on create, get and list; PATCH replaces it and null (or {}) clears it', async () => {
     const created = await create({ filter: SOC_FILTER });
@@ -102,7 +106,10 @@ describe.each(DB_KINDS)('destination filters (%s)', (kind) => {
     );
     // The service's routing is cached per filter version: a PATCH takes effect for the next event.
     expect((await patch(socDest, { filter: { 'aegis.decision': 'ALLOWED' } })).status).toBe(200);
-    await post([record('ALLOWED', {}, { preflight_id: 'pflt_filterAfterPatchAllowed01' }), record('BLOCKED', { SSN: 1 }, { preflight_id: 'pflt_filterAfterPatchBlocked01' })]);
+    await post([
+      record('ALLOWED', {}, { preflight_id: 'pflt_filterAfterPatchAllowed01' }),
+      record('BLOCKED', { SSN: 1 }, { preflight_id: 'pflt_filterAfterPatchBlocked01' }),
+    ]);
     expect(await jobCount(socDest)).toBe(4);
     await soc.waitFor((r) => r.some((x) => x.path === '/soc' && x.body.toString('utf8').includes('pflt_filterAfterPatchAllowed01')), 60_000);
     // Cleared: every event again.
@@ -127,7 +134,12 @@ describe.each(DB_KINDS)('destination filters (%s)', (kind) => {
     ['$where at the top', { $where: 'this.aegis.decision == "BLOCKED"' }, '/filter/$where', /not a supported operator/],
     ['$expr', { $expr: { $gt: ['$a', 1] } }, '/filter/$expr', /not a supported operator/],
     ['$regex on a field', { 'aegis.summary': { $regex: 'SSN' } }, '/filter/aegis.summary/$regex', /not a supported operator/],
-    ['an unknown operator nested in $or/$not', { $or: [{ 'aegis.decision': 'BLOCKED' }, { 'aegis.decision': { $not: { $foo: 1 } } }] }, '/filter/$or/1/aegis.decision/$not/$foo', /not a supported operator/],
+    [
+      'an unknown operator nested in $or/$not',
+      { $or: [{ 'aegis.decision': 'BLOCKED' }, { 'aegis.decision': { $not: { $foo: 1 } } }] },
+      '/filter/$or/1/aegis.decision/$not/$foo',
+      /not a supported operator/,
+    ],
     ['$where nested in $and', { $and: [{ $where: 'sleep(1000)' }] }, '/filter/$and/0/$where', /not a supported operator/],
     ['an unknown field', { 'aegis.input': 'x' }, '/filter/aegis.input', /not a field of the wire event/],
     ['a nested object instead of a dotted path', { aegis: { decision: 'BLOCKED' } }, '/filter/aegis/decision', /not an operator/],
@@ -167,10 +179,14 @@ describe.each(DB_KINDS)('destination filters (%s)', (kind) => {
 
   it("previews a filter over the organization's last recorded events, counts only, tenant-scoped", async () => {
     const { orgId: otherOrg, apiKey: otherKey } = await svc.newOrg('Other');
-    const preview = (org: string, key: string, body: unknown) => svc.request('POST', `/api/orgs/${org}/forwarding-destinations/filter-preview`, { apiKey: key, body });
+    const preview = (org: string, key: string, body: unknown) =>
+      svc.request('POST', `/api/orgs/${org}/forwarding-destinations/filter-preview`, { apiKey: key, body });
     // Another organization with no events: nothing to examine.
     expect((await preview(otherOrg, otherKey, { filter: SOC_FILTER })).body).toEqual({ matched: 0, of: 0 });
-    await svc.request('POST', `/api/orgs/${otherOrg}/audit-events`, { apiKey: otherKey, body: { events: [record('BLOCKED', { SSN: 1 }), record('ALLOWED', {})] } });
+    await svc.request('POST', `/api/orgs/${otherOrg}/audit-events`, {
+      apiKey: otherKey,
+      body: { events: [record('BLOCKED', { SSN: 1 }), record('ALLOWED', {})] },
+    });
     expect((await preview(otherOrg, otherKey, { filter: SOC_FILTER })).body).toEqual({ matched: 1, of: 2 });
     expect((await preview(otherOrg, otherKey, { filter: null })).body).toEqual({ matched: 2, of: 2 });
     // This organization has recorded 12 events in the test above; 4 match the SOC filter.
@@ -193,7 +209,10 @@ describe.each(DB_KINDS)('destination filters (%s)', (kind) => {
 
   it('OpenAPI documents the filter on create, PATCH and reads, and the preview endpoint', async () => {
     const doc = (await svc.request('GET', '/openapi.json')).body as {
-      paths: Record<string, Record<string, { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> }; responses: Record<string, unknown> }>>;
+      paths: Record<
+        string,
+        Record<string, { requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> }; responses: Record<string, unknown> }>
+      >;
     };
     const coll = '/api/orgs/{org_id}/forwarding-destinations';
     const body = (path: string, method: string) => Object.keys(doc.paths[path]![method]!.requestBody.content['application/json']!.schema.properties);

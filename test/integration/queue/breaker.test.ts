@@ -65,7 +65,14 @@ describe.each(DB_KINDS)('queue: circuit breaker (%s)', (kind) => {
     const { org, dest } = await setup();
     for (let i = 1; i < BREAKER_THRESHOLD; i++) await noteRequestFailure(tdb.db, org, dest);
     await failAndExpectPause(org, dest, 30);
-    for (const [failures, seconds] of [[6, 60], [7, 120], [8, 240], [9, 480], [10, 600], [11, 600]] as const) {
+    for (const [failures, seconds] of [
+      [6, 60],
+      [7, 120],
+      [8, 240],
+      [9, 480],
+      [10, 600],
+      [11, 600],
+    ] as const) {
       await endPause(dest);
       await failAndExpectPause(org, dest, seconds);
       expect((await destState(tdb.db, dest)).consecutive_failures).toBe(failures);

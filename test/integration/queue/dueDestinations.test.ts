@@ -39,7 +39,10 @@ describe.each(DB_KINDS)('queue: dueDestinations and nextDueAt (%s)', (kind) => {
     await setDest(disabled, 'enabled = false');
     await setDest(paused, `paused_until = now() + interval '1 minute'`);
     await setDest(pauseOver, `paused_until = now() - interval '1 second', consecutive_failures = 6`);
-    await tdb.db.query(`UPDATE forwarding_jobs SET status = (CASE WHEN id % 2 = 0 THEN 'done' ELSE 'failed' END), settled_at = now() WHERE destination_id = $1`, [settled]);
+    await tdb.db.query(
+      `UPDATE forwarding_jobs SET status = (CASE WHEN id % 2 = 0 THEN 'done' ELSE 'failed' END), settled_at = now() WHERE destination_id = $1`,
+      [settled],
+    );
 
     expect(await ids()).toEqual([due, dueElsewhere, pauseOver].sort());
     const listed = await dueDestinations(tdb.db);

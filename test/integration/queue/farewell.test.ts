@@ -48,7 +48,10 @@ describe.each(DB_KINDS)('queue: farewells (%s)', (kind) => {
   it('waits while a request to the destination is in flight, and not past its lease', async () => {
     const { org, dest, held } = await disabledWithFarewell();
     // A job claimed before the disable, still under its lease: a request in flight.
-    await tdb.db.query(`UPDATE forwarding_jobs SET claim_id = $2::uuid, next_attempt_at = now() + interval '1 minute' WHERE event_id = $1`, [held[0], randomUUID()]);
+    await tdb.db.query(`UPDATE forwarding_jobs SET claim_id = $2::uuid, next_attempt_at = now() + interval '1 minute' WHERE event_id = $1`, [
+      held[0],
+      randomUUID(),
+    ]);
     expect(await dueDestinations(tdb.db)).toEqual([]);
     expect(await claimFarewellJobs(tdb.db, claimArgs(org, dest))).toEqual([]);
     const next = await nextDueAt(tdb.db);
@@ -70,7 +73,10 @@ describe.each(DB_KINDS)('queue: farewells (%s)', (kind) => {
     const dest = await newDestination(tdb.db, org);
     const [notice, inFlight, pending] = await addEvents(tdb.db, org, 3);
     await tdb.db.query(`DELETE FROM forwarding_jobs WHERE event_id = $1`, [notice]);
-    await tdb.db.query(`UPDATE forwarding_jobs SET claim_id = $2::uuid, next_attempt_at = now() + interval '1 minute' WHERE event_id = $1`, [inFlight, randomUUID()]);
+    await tdb.db.query(`UPDATE forwarding_jobs SET claim_id = $2::uuid, next_attempt_at = now() + interval '1 minute' WHERE event_id = $1`, [
+      inFlight,
+      randomUUID(),
+    ]);
     expect(await tombstoneDestination(tdb.db, org, dest)).toBe(2);
     await queueFarewell(tdb.db, { orgId: org, destinationId: dest, eventId: notice! });
     const left = await tdb.db.query<{ event_id: string }>(`SELECT event_id FROM forwarding_jobs WHERE destination_id = $1 ORDER BY id`, [dest]);

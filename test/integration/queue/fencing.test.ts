@@ -32,7 +32,13 @@ describe.each(DB_KINDS)('queue: claim fencing (%s)', (kind) => {
   }
 
   const outcomesOf = (ids: number[]): JobOutcome[] =>
-    ids.map((id, n) => (n === 0 ? { id, outcome: 'done' } : n === 1 ? { id, outcome: 'retry', error: 'HTTP 503', statusCode: 503 } : { id, outcome: 'failed', error: 'HTTP 400', statusCode: 400 }));
+    ids.map((id, n) =>
+      n === 0
+        ? { id, outcome: 'done' }
+        : n === 1
+          ? { id, outcome: 'retry', error: 'HTTP 503', statusCode: 503 }
+          : { id, outcome: 'failed', error: 'HTTP 400', statusCode: 400 },
+    );
 
   it('a settle with a stale claim id changes none of the jobs and counts them all as fenced', async () => {
     const { org, dest, a, b, held } = await stolen();

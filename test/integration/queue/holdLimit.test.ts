@@ -21,11 +21,14 @@ describe.each(DB_KINDS)('queue: hold limit (%s)', (kind) => {
   });
 
   const state = async (id: string) =>
-    (await tdb.db.query<{ failing_since: Date | null; hold_paused_at: Date | null; last_error: string | null; last_dead_letter_at: Date | null }>(
-      'SELECT failing_since, hold_paused_at, last_error, last_dead_letter_at FROM destinations WHERE id = $1',
-      [id],
-    )).rows[0]!;
-  const failFor = (id: string, hours: number) => tdb.db.query(`UPDATE destinations SET failing_since = now() - make_interval(hours => $2) WHERE id = $1`, [id, hours]);
+    (
+      await tdb.db.query<{ failing_since: Date | null; hold_paused_at: Date | null; last_error: string | null; last_dead_letter_at: Date | null }>(
+        'SELECT failing_since, hold_paused_at, last_error, last_dead_letter_at FROM destinations WHERE id = $1',
+        [id],
+      )
+    ).rows[0]!;
+  const failFor = (id: string, hours: number) =>
+    tdb.db.query(`UPDATE destinations SET failing_since = now() - make_interval(hours => $2) WHERE id = $1`, [id, hours]);
 
   /** One failed request (settled as the worker does) for the destination's due jobs. */
   async function failOnce(org: string, dest: string) {
@@ -57,7 +60,13 @@ describe.each(DB_KINDS)('queue: hold limit (%s)', (kind) => {
     // A delivery ends it.
     await makeDue(tdb.db, dest);
     const c = await claim(tdb.db, org, dest);
-    await settleClaim(tdb.db, { orgId: org, claimId: c.claimId, outcomes: c.ids.map((id) => ({ id, outcome: 'done' as const })), retryDelaysS: [600], report: report(org, dest, { n: c.ids.length, ok: true, status: 200, error: null }) });
+    await settleClaim(tdb.db, {
+      orgId: org,
+      claimId: c.claimId,
+      outcomes: c.ids.map((id) => ({ id, outcome: 'done' as const })),
+      retryDelaysS: [600],
+      report: report(org, dest, { n: c.ids.length, ok: true, status: 200, error: null }),
+    });
     expect((await state(dest)).failing_since).toBeNull();
   });
 
@@ -81,7 +90,9 @@ describe.each(DB_KINDS)('queue: hold limit (%s)', (kind) => {
     const s = await state(dest);
     expect(s.hold_paused_at).not.toBeNull();
     expect(s.last_dead_letter_at).not.toBeNull();
-    expect(s.last_error).toMatch(/^Paused by the hold limit: failing without a break since .* \(168 h, AEGIS_MAX_HOLD_HOURS\); its queued events were dead-lettered\. Last error: HTTP 503: down\. Fix the destination/);
+    expect(s.last_error).toMatch(
+      /^Paused by the hold limit: failing without a break since .* \(168 h, AEGIS_MAX_HOLD_HOURS\); its queued events were dead-lettered\. Last error: HTTP 503: down\. Fix the destination/,
+    );
     for (const j of await jobs(tdb.db, dest)) {
       expect(j.status).toBe('failed');
       expect(j.claim_id).toBeNull();

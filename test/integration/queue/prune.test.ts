@@ -36,7 +36,17 @@ describe.each(DB_KINDS)('queue: prune (%s)', (kind) => {
     await tdb.db.query(`DELETE FROM forwarding_jobs WHERE id = ANY($1::bigint[])`, [[orphanOld, orphanNew]]);
     await tdb.db.query(`UPDATE audit_events SET recorded_at = ${OLD} WHERE id <> $1`, [orphanNewEvent]);
 
-    const rec = { orgId: org, destinationId: dest, eventCount: 1, deliveredCount: 1, failedCount: 0, statusCode: 200, durationMs: 5, error: null, responseSnippet: null };
+    const rec = {
+      orgId: org,
+      destinationId: dest,
+      eventCount: 1,
+      deliveredCount: 1,
+      failedCount: 0,
+      statusCode: 200,
+      durationMs: 5,
+      error: null,
+      responseSnippet: null,
+    };
     await insertAttempts(tdb.db, [rec, rec, rec]);
     await tdb.db.query(`UPDATE delivery_attempts SET attempted_at = ${OLD}`);
     await insertAttempts(tdb.db, [{ ...rec, statusCode: 202 }]);

@@ -9,7 +9,10 @@ const FROM = new Date('2026-06-01T00:00:00Z');
 const TO = new Date('2026-06-02T00:00:00Z');
 
 async function pendingFor(db: Db, destinationId: string): Promise<string[]> {
-  const { rows } = await db.query<{ event_id: string }>(`SELECT event_id FROM forwarding_jobs WHERE destination_id = $1 AND status = 'pending' ORDER BY event_id`, [destinationId]);
+  const { rows } = await db.query<{ event_id: string }>(
+    `SELECT event_id FROM forwarding_jobs WHERE destination_id = $1 AND status = 'pending' ORDER BY event_id`,
+    [destinationId],
+  );
   return rows.map((r) => r.event_id);
 }
 
@@ -53,16 +56,25 @@ describe.each(DB_KINDS)('queueReplayBatch (%s)', (kind) => {
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
     // The real database, with the first batch's commit held until the gate opens.
-    const held: Db = { ...tdb.db, transaction: (fn) => tdb.db.transaction(async (tx) => {
-      const r = await fn(tx);
-      await gate;
-      return r;
-    }) };
+    const held: Db = {
+      ...tdb.db,
+      transaction: (fn) =>
+        tdb.db.transaction(async (tx) => {
+          const r = await fn(tx);
+          await gate;
+          return r;
+        }),
+    };
     const args = { orgId: org, destinationId: dest, from: FROM, to: TO, after: null, batch: 100 };
     const first = queueReplayBatch(held, args);
     // Once the first batch holds the destination's replay lock (the two-key advisory lock of class "RPLY")...
     const lockHeld = async () =>
-      (await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = $1::oid AND objid = hashtext($2)::oid`, [0x52504c59, dest])).rows[0]!.n;
+      (
+        await tdb.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = $1::oid AND objid = hashtext($2)::oid`,
+          [0x52504c59, dest],
+        )
+      ).rows[0]!.n;
     await expect.poll(lockHeld, { timeout: 60_000 }).toBe(1);
     const second = queueReplayBatch(tdb.db, args);
     // Give the second batch a chance to run ahead; it must not finish while the first is uncommitted.

@@ -44,13 +44,15 @@ describe.each(DB_KINDS)('queue: settleClaim (%s)', (kind) => {
     return { res, ids, at: log[log.length - 1]!.attempted_at };
   }
 
-  const retry = (extra: Partial<Extract<JobOutcome, { outcome: 'retry' }>> = {}) => (id: number): JobOutcome => ({
-    id,
-    outcome: 'retry',
-    error: 'HTTP 503',
-    statusCode: 503,
-    ...extra,
-  });
+  const retry =
+    (extra: Partial<Extract<JobOutcome, { outcome: 'retry' }>> = {}) =>
+    (id: number): JobOutcome => ({
+      id,
+      outcome: 'retry',
+      error: 'HTTP 503',
+      statusCode: 503,
+      ...extra,
+    });
 
   /** The jittered delay must lie within ±10 % of `delayS` (1 ms for the timestamps' rounding). */
   function expectJittered(offsetMs: number, delayS: number) {
@@ -130,9 +132,13 @@ describe.each(DB_KINDS)('queue: settleClaim (%s)', (kind) => {
     await tdb.db.query(`UPDATE forwarding_jobs SET attempts = 1, last_status_code = 503, last_error = 'HTTP 503' WHERE id = $1`, [a]);
     await tdb.db.query(`UPDATE destinations SET consecutive_failures = 3, last_error = 'old', last_error_at = now() WHERE id = $1`, [dest]);
     const plan: Record<number, JobOutcome['outcome']> = { [a!]: 'done', [b!]: 'done', [c!]: 'retry', [d!]: 'failed' };
-    const { res, at } = await round(org, dest, [10], (id) =>
-      plan[id] === 'done' ? { id, outcome: 'done' } : { id, outcome: plan[id] as 'retry' | 'failed', error: 'item rejected', statusCode: 200 },
-    200);
+    const { res, at } = await round(
+      org,
+      dest,
+      [10],
+      (id) => (plan[id] === 'done' ? { id, outcome: 'done' } : { id, outcome: plan[id] as 'retry' | 'failed', error: 'item rejected', statusCode: 200 }),
+      200,
+    );
     expect(res).toEqual({ done: 2, retried: 1, deadLettered: 1, fenced: 0 });
     expect(await job(tdb.db, a!)).toMatchObject({ status: 'done', attempts: 2, claim_id: null, last_status_code: null, settled_at: at });
     expect(await job(tdb.db, b!)).toMatchObject({ status: 'done', attempts: 1, claim_id: null, settled_at: at });
@@ -151,7 +157,15 @@ describe.each(DB_KINDS)('queue: settleClaim (%s)', (kind) => {
 
     const log = await attemptRows(tdb.db, dest);
     expect(log.map(({ attempted_at: _, ...x }) => x)).toEqual([
-      { event_count: 3, delivered_count: 0, failed_count: 3, status_code: 502, duration_ms: 12, error: 'HTTP 502 bad gateway', response_snippet: 'x'.repeat(512) },
+      {
+        event_count: 3,
+        delivered_count: 0,
+        failed_count: 3,
+        status_code: 502,
+        duration_ms: 12,
+        error: 'HTTP 502 bad gateway',
+        response_snippet: 'x'.repeat(512),
+      },
       { event_count: 0, delivered_count: 0, failed_count: 0, status_code: null, duration_ms: 0, error: 'timeout', response_snippet: null },
     ]);
     const at = log[0]!.attempted_at;

@@ -29,7 +29,12 @@ export async function newDestination(db: Queryable, orgId: string, opts: { enabl
 /** Records `count` events through the outbox (one job per enabled destination); returns their ids in order. */
 export async function addEvents(db: Db, orgId: string, count: number, occurredAt = new Date()): Promise<string[]> {
   const ids = Array.from({ length: count }, () => nextId('pflt'));
-  await db.transaction((tx) => recordEvents(tx, ids.map((id, n) => ({ orgId, id, occurredAt, payload: { event: { id }, n } }))));
+  await db.transaction((tx) =>
+    recordEvents(
+      tx,
+      ids.map((id, n) => ({ orgId, id, occurredAt, payload: { event: { id }, n } })),
+    ),
+  );
   return ids;
 }
 
@@ -72,9 +77,7 @@ export async function dbNow(db: Queryable): Promise<Date> {
 
 /** Makes every pending job of a destination due now (time passing, without waiting for it). */
 export async function makeDue(db: Queryable, destinationId: string): Promise<void> {
-  await db.query(`UPDATE forwarding_jobs SET next_attempt_at = now() - interval '1 second' WHERE destination_id = $1 AND status = 'pending'`, [
-    destinationId,
-  ]);
+  await db.query(`UPDATE forwarding_jobs SET next_attempt_at = now() - interval '1 second' WHERE destination_id = $1 AND status = 'pending'`, [destinationId]);
 }
 
 export async function claim(db: Queryable, orgId: string, destinationId: string, opts: { limit?: number; leaseMs?: number; claimId?: string } = {}) {

@@ -47,7 +47,9 @@ describe.each(DB_KINDS)('configuration trail to OCSF destinations (%s)', (kind) 
   const eventsOf = (r: Receiver, siem: SiemId): Json[] => r.requests.flatMap((q) => ocsfEventsOf(siem, q.body.toString('utf8')));
   const trailOf = (r: Receiver, siem: SiemId): Json[] => eventsOf(r, siem).filter((e) => e.class_uid === 3004);
   const actions = (r: Receiver, siem: SiemId, destinationId: string): string[] =>
-    trailOf(r, siem).filter((e) => e.entity.uid === destinationId).map((e) => e.metadata.event_code as string);
+    trailOf(r, siem)
+      .filter((e) => e.entity.uid === destinationId)
+      .map((e) => e.metadata.event_code as string);
 
   it('an OCSF webhook and an OCSF Splunk HEC get every change as Entity Management; the disabled one its farewell last', async () => {
     const hook = await receiver();
@@ -56,10 +58,24 @@ describe.each(DB_KINDS)('configuration trail to OCSF destinations (%s)', (kind) 
     const credential = 'Splunk 5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f';
     const hookId = (await api('POST', base, { siem: 'custom', url: `${hook.url}/hook`, format: 'ocsf', signing: true })).destination_id as string;
     const hecId = (
-      await api('POST', base, { siem: 'splunk_hec', format: 'ocsf', url: `${hec.url}/services/collector/event`, auth_header_name: 'Authorization', auth_header_value: credential })
+      await api('POST', base, {
+        siem: 'splunk_hec',
+        format: 'ocsf',
+        url: `${hec.url}/services/collector/event`,
+        auth_header_name: 'Authorization',
+        auth_header_value: credential,
+      })
     ).destination_id as string;
     // Another destination is created and changed: both OCSF destinations are told.
-    const otherId = (await api('POST', base, { siem: 'elastic', url: `${ecs.url}/_bulk`, auth_header_name: 'Authorization', auth_header_value: 'ApiKey aWQ6a2V5', options: { index: 'aegis' } })).destination_id as string;
+    const otherId = (
+      await api('POST', base, {
+        siem: 'elastic',
+        url: `${ecs.url}/_bulk`,
+        auth_header_name: 'Authorization',
+        auth_header_value: 'ApiKey aWQ6a2V5',
+        options: { index: 'aegis' },
+      })
+    ).destination_id as string;
     await api('PATCH', `${base}/${otherId}`, { name: 'Team ELK', options: { index: 'audit' } });
     await api('PUT', `/api/orgs/${org.orgId}/notification-settings`, { emails: ['ops@example.com'], webhook_url: null });
     // A preflight decision and the webhook's test event: findings, beside the trail.
@@ -72,7 +88,10 @@ describe.each(DB_KINDS)('configuration trail to OCSF destinations (%s)', (kind) 
     await expect.poll(() => actions(hec, 'splunk_hec', hookId), WAIT).toContain('destination_disabled');
     await expect.poll(() => eventsOf(hec, 'splunk_hec').some((e) => e.metadata.uid === decision.preflight_id), WAIT).toBe(true);
 
-    for (const [r, siem] of [[hook, 'custom'], [hec, 'splunk_hec']] as const) {
+    for (const [r, siem] of [
+      [hook, 'custom'],
+      [hec, 'splunk_hec'],
+    ] as const) {
       const events = eventsOf(r, siem);
       for (const e of events) assertValidOcsf(e);
       // Trail events are Entity Management, everything else a Data Security Finding; nothing else.
@@ -86,17 +105,37 @@ describe.each(DB_KINDS)('configuration trail to OCSF destinations (%s)', (kind) 
       }
       expect(actions(r, siem, otherId)).toEqual(['destination_created', 'destination_updated']);
       const updated = trail.find((e) => e.entity.uid === otherId && e.metadata.event_code === 'destination_updated');
-      expect(updated).toMatchObject({ activity_id: 3, activity_name: 'Update', entity: { uid: otherId, name: getPresetInfo('elastic').label, type: 'Forwarding Destination', type_id: 99 } });
+      expect(updated).toMatchObject({
+        activity_id: 3,
+        activity_name: 'Update',
+        entity: { uid: otherId, name: getPresetInfo('elastic').label, type: 'Forwarding Destination', type_id: 99 },
+      });
       expect(updated.unmapped.aegis.changed_fields).toEqual(['name', 'options.index']);
       const notif = trail.find((e) => e.metadata.event_code === 'notification_settings_changed');
-      expect(notif).toMatchObject({ activity_id: 3, entity: { name: 'Notification settings', type: 'Notification Settings' }, unmapped: { aegis: { changed_fields: ['emails'] } } });
-      expect(trail.find((e) => e.metadata.event_code === 'test_sent')).toMatchObject({ activity_id: 99, activity_name: 'Test', status_id: 1, entity: { uid: hookId } });
+      expect(notif).toMatchObject({
+        activity_id: 3,
+        entity: { name: 'Notification settings', type: 'Notification Settings' },
+        unmapped: { aegis: { changed_fields: ['emails'] } },
+      });
+      expect(trail.find((e) => e.metadata.event_code === 'test_sent')).toMatchObject({
+        activity_id: 99,
+        activity_name: 'Test',
+        status_id: 1,
+        entity: { uid: hookId },
+      });
       const disabled = trail.find((e) => e.entity.uid === hookId && e.metadata.event_code === 'destination_disabled');
-      expect(disabled).toMatchObject({ activity_id: 9, activity_name: 'Disable', type_uid: 300409, severity_id: 2, entity: { uid: hookId, name: getPresetInfo('custom').label } });
+      expect(disabled).toMatchObject({
+        activity_id: 9,
+        activity_name: 'Disable',
+        type_uid: 300409,
+        severity_id: 2,
+        entity: { uid: hookId, name: getPresetInfo('custom').label },
+      });
       expect(disabled.unmapped.aegis.changed_fields).toEqual(['enabled']);
       // Names, never values: no URL, credential, filter or address of any change.
       const bytes = r.requests.map((q) => q.body.toString('utf8')).join('\n');
-      for (const value of [credential, '5f8d1c2e', ecs.url, hook.url, 'ops@example.com', 'Team ELK', 'jane.doe@example.org']) expect(bytes).not.toContain(value);
+      for (const value of [credential, '5f8d1c2e', ecs.url, hook.url, 'ops@example.com', 'Team ELK', 'jane.doe@example.org'])
+        expect(bytes).not.toContain(value);
     }
     // The webhook: its own creation first, the hec's creation and the rest, its farewell last.
     const own = trailOf(hook, 'custom');
@@ -118,14 +157,25 @@ describe.each(DB_KINDS)('configuration trail to OCSF destinations (%s)', (kind) 
   it('a deleted OCSF Splunk HEC destination receives its destination_deleted farewell as Entity Management', async () => {
     const hec = await receiver();
     const id = (
-      await api('POST', base, { siem: 'splunk_hec', format: 'ocsf', url: `${hec.url}/services/collector/event`, auth_header_name: 'Authorization', auth_header_value: 'Splunk 0f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f' })
+      await api('POST', base, {
+        siem: 'splunk_hec',
+        format: 'ocsf',
+        url: `${hec.url}/services/collector/event`,
+        auth_header_name: 'Authorization',
+        auth_header_value: 'Splunk 0f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f',
+      })
     ).destination_id as string;
     await expect.poll(() => actions(hec, 'splunk_hec', id), WAIT).toEqual(['destination_created']);
     await api('DELETE', `${base}/${id}`);
     await expect.poll(() => actions(hec, 'splunk_hec', id), WAIT).toEqual(['destination_created', 'destination_deleted']);
     const farewell = trailOf(hec, 'splunk_hec').at(-1)!;
     assertValidOcsf(farewell, 'entity_management');
-    expect(farewell).toMatchObject({ activity_id: 4, activity_name: 'Delete', type_name: 'Entity Management: Delete', entity: { uid: id, name: getPresetInfo('splunk_hec').label } });
+    expect(farewell).toMatchObject({
+      activity_id: 4,
+      activity_name: 'Delete',
+      type_name: 'Entity Management: Delete',
+      entity: { uid: id, name: getPresetInfo('splunk_hec').label },
+    });
     const envelopes = hec.requests
       .at(-1)!
       .body.toString('utf8')

@@ -64,7 +64,11 @@ describe.each(DB_KINDS)('configuration trail privacy (%s)', (kind) => {
         filter: { 'aegis.actor_id': { $ne: filterValue } },
       })
     ).body.destination_id as string;
-    await call('PATCH', `${base}/${id}`, { url: `${siem.url}/${urlToken}/v2`, options: { tags: `team:${tag}` }, filter: { 'aegis.policy_id': { $ne: filterValue } } });
+    await call('PATCH', `${base}/${id}`, {
+      url: `${siem.url}/${urlToken}/v2`,
+      options: { tags: `team:${tag}` },
+      filter: { 'aegis.policy_id': { $ne: filterValue } },
+    });
     await call('PATCH', `${base}/${id}`, { auth_header_value: credential2 });
     await call('PATCH', `${base}/${id}`, { rotate_signing_secret: true });
     await call('PATCH', `${base}/${id}`, { auth_header_value: '' });
@@ -78,8 +82,8 @@ describe.each(DB_KINDS)('configuration trail privacy (%s)', (kind) => {
     // OAuth2 client credentials (custom preset), disabled so no token is ever asked for: created,
     // its client secret rotated, auth removed, deleted.
     const oauth = { type: 'oauth2_client_credentials', token_url: `${siem.url}/${tokenPath}`, client_id: clientId };
-    const oauthId = (await call('POST', base, { siem: 'custom', url: `${siem.url}/oauth`, enabled: false, auth: { ...oauth, client_secret: clientSecret1 } })).body
-      .destination_id as string;
+    const oauthId = (await call('POST', base, { siem: 'custom', url: `${siem.url}/oauth`, enabled: false, auth: { ...oauth, client_secret: clientSecret1 } }))
+      .body.destination_id as string;
     await call('PATCH', `${base}/${oauthId}`, { auth: { ...oauth, client_secret: clientSecret2 } });
     await call('PATCH', `${base}/${oauthId}`, { auth: null });
     await call('DELETE', `${base}/${oauthId}`);

@@ -196,10 +196,20 @@ describe.each(DB_KINDS)('configuration trail (%s)', (kind) => {
     const call = (q = '') => svc.request('GET', `${path}${q}`, { apiKey: other.apiKey });
     expect((await call()).body).toEqual({ activity: [], next_cursor: null });
     const r = await receiver();
-    const created = await svc.request('POST', `/api/orgs/${other.orgId}/forwarding-destinations`, { apiKey: other.apiKey, body: { siem: 'splunk_hec', url: `${r.url}/services/collector/event`, auth_header_value: 'Splunk activity-secret-0000' } });
+    const created = await svc.request('POST', `/api/orgs/${other.orgId}/forwarding-destinations`, {
+      apiKey: other.apiKey,
+      body: { siem: 'splunk_hec', url: `${r.url}/services/collector/event`, auth_header_value: 'Splunk activity-secret-0000' },
+    });
     expect(created.status).toBe(201);
     const id = created.body.destination_id as string;
-    expect((await svc.request('PATCH', `/api/orgs/${other.orgId}/forwarding-destinations/${id}`, { apiKey: other.apiKey, body: { options: { index: 'audit' }, enabled: false } })).status).toBe(200);
+    expect(
+      (
+        await svc.request('PATCH', `/api/orgs/${other.orgId}/forwarding-destinations/${id}`, {
+          apiKey: other.apiKey,
+          body: { options: { index: 'audit' }, enabled: false },
+        })
+      ).status,
+    ).toBe(200);
 
     const first = await call('?limit=2');
     expect(first.status, first.text).toBe(200);

@@ -47,7 +47,12 @@ export function Activity({ orgId }: { orgId: string }) {
   );
   useEffect(() => void load(null), [load]);
 
-  if (error) return <div className="result result-failed" role="alert">{error}</div>;
+  if (error)
+    return (
+      <div className="result result-failed" role="alert">
+        {error}
+      </div>
+    );
   if (!entries) return <p className="busy">Loading…</p>;
   if (entries.length === 0) return <p className="muted">No configuration changes yet. Creating, editing, testing or deleting a destination shows up here.</p>;
   return (
@@ -85,7 +90,17 @@ export function Activity({ orgId }: { orgId: string }) {
                   <span className="muted">{e.action === 'encryption_key_rotated' ? 'Stored secrets' : 'Notifications'}</span>
                 )}
               </td>
-              <td>{e.changed_fields.length > 0 ? e.changed_fields.map((f) => <code key={f} className="field-name">{f}</code>) : <span className="muted">—</span>}</td>
+              <td>
+                {e.changed_fields.length > 0 ? (
+                  e.changed_fields.map((f) => (
+                    <code key={f} className="field-name">
+                      {f}
+                    </code>
+                  ))
+                ) : (
+                  <span className="muted">—</span>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -91,7 +91,10 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
     const value = sentinel ? '' : applyPrefix(form.siem, form.credential);
     const header = effectiveHeaderName(form);
     const name = form.name.trim();
-    const custom = form.siem === 'custom' && oauth2.on ? oauth2Request(oauth2, { secretStored: false, staticAuthorization: value !== '' && header.toLowerCase() === 'authorization' }) : null;
+    const custom =
+      form.siem === 'custom' && oauth2.on
+        ? oauth2Request(oauth2, { secretStored: false, staticAuthorization: value !== '' && header.toLowerCase() === 'authorization' })
+        : null;
     if (custom && 'problem' in custom) {
       setError(custom.problem);
       return;
@@ -164,132 +167,139 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
 
   const label = SIEM_PRESETS[form.siem].label;
   return (
-    <Modal
-      title="Add destination"
-      onClose={onClose}
-      size="wide"
-      subtitle={<Stepper step={step} />}
-    >
+    <Modal title="Add destination" onClose={onClose} size="wide" subtitle={<Stepper step={step} />}>
       <div ref={body}>
-      {step === 0 ? (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            setStep(1);
-          }}
-        >
-          <fieldset className="siem-choices">
-            <legend>Step 1: Choose your SIEM</legend>
-            <div className="choice-grid">
-              {SIEM_IDS.map((s) => (
-                <label key={s} className={`choice${siem === s ? ' choice-selected' : ''}`}>
-                  <input type="radio" name={`${id}-siem`} value={s} checked={siem === s} onChange={() => chooseSiem(s)} data-autofocus={siem === s ? '' : undefined} />
-                  <span className="choice-label">{SIEM_PRESETS[s].label}</span>
-                  <span className="choice-blurb">{SIEM_PRESETS[s].blurb}</span>
-                </label>
-              ))}
-            </div>
-          </fieldset>
-          <div className="actions">
-            <button type="button" className="button-secondary" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="button-primary">
-              Continue
-            </button>
-          </div>
-        </form>
-      ) : null}
-
-      {step === 1 ? (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void saveAndTest();
-          }}
-          noValidate
-        >
-          <h3 className="step-title" tabIndex={-1}>Step 2: Configure {label}</h3>
-          {saved ? (
-            <p className="note">Saved disabled. Change what the test result pointed at, then Save &amp; test again.</p>
-          ) : null}
-          {/* Keyed by SIEM: choosing another SIEM starts a fresh form, untouched. */}
-          <DestinationFields key={form.siem} form={form} onChange={setForm} withCredential showAllHints={attempted} />
-          {form.siem === 'custom' ? <OAuth2Fields form={oauth2} onChange={setOAuth2} /> : null}
-          <FormatChoice value={format} onChange={setFormat} />
-          <FilterEditor api={api} draft={filterDraft} onChange={setFilterDraft} />
-          {error ? (
-            <div className="result result-failed" role="alert">
-              {error}
-            </div>
-          ) : null}
-          <div className="actions">
-            {!saved ? (
-              <button type="button" className="button-secondary" onClick={() => setStep(0)}>
-                Back
+        {step === 0 ? (
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              setStep(1);
+            }}
+          >
+            <fieldset className="siem-choices">
+              <legend>Step 1: Choose your SIEM</legend>
+              <div className="choice-grid">
+                {SIEM_IDS.map((s) => (
+                  <label key={s} className={`choice${siem === s ? ' choice-selected' : ''}`}>
+                    <input
+                      type="radio"
+                      name={`${id}-siem`}
+                      value={s}
+                      checked={siem === s}
+                      onChange={() => chooseSiem(s)}
+                      data-autofocus={siem === s ? '' : undefined}
+                    />
+                    <span className="choice-label">{SIEM_PRESETS[s].label}</span>
+                    <span className="choice-blurb">{SIEM_PRESETS[s].blurb}</span>
+                  </label>
+                ))}
+              </div>
+            </fieldset>
+            <div className="actions">
+              <button type="button" className="button-secondary" onClick={onClose}>
+                Cancel
               </button>
-            ) : null}
-            <button type="submit" className="button-primary">
-              Save &amp; test
-            </button>
-          </div>
-        </form>
-      ) : null}
-
-      {step >= 2 ? (
-        <div>
-          <h3 className="step-title" tabIndex={-1}>Step 3: Save &amp; test</h3>
-          <p className="muted">
-            Aegis saves the destination disabled, then POSTs a synthetic <code>aegis.audit_stream.test</code> event to {label}.
-          </p>
-          <div aria-live="polite" aria-atomic="true" className="live-region">
-            {busy ? (
-              <p className="busy">
-                <span className="spinner" aria-hidden="true" /> {busy}
-              </p>
-            ) : null}
-            {result ? <TestResultPanel result={result} /> : null}
-          </div>
-          {error ? (
-            <div className="result result-failed" role="alert">
-              {error}
+              <button type="submit" className="button-primary">
+                Continue
+              </button>
             </div>
-          ) : null}
-          {step === 3 && result ? (
-            <>
-              <h3 className="step-title" tabIndex={-1}>Step 4: Enable</h3>
-              <div className="checkbox-row">
-                <input id={`${id}-live`} type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} />
-                <label htmlFor={`${id}-live`}>Start forwarding live events</label>
+          </form>
+        ) : null}
+
+        {step === 1 ? (
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              void saveAndTest();
+            }}
+            noValidate
+          >
+            <h3 className="step-title" tabIndex={-1}>
+              Step 2: Configure {label}
+            </h3>
+            {saved ? <p className="note">Saved disabled. Change what the test result pointed at, then Save &amp; test again.</p> : null}
+            {/* Keyed by SIEM: choosing another SIEM starts a fresh form, untouched. */}
+            <DestinationFields key={form.siem} form={form} onChange={setForm} withCredential showAllHints={attempted} />
+            {form.siem === 'custom' ? <OAuth2Fields form={oauth2} onChange={setOAuth2} /> : null}
+            <FormatChoice value={format} onChange={setFormat} />
+            <FilterEditor api={api} draft={filterDraft} onChange={setFilterDraft} />
+            {error ? (
+              <div className="result result-failed" role="alert">
+                {error}
               </div>
-              <p className="help" data-testid="enable-help">
-                {enableHelp(result.ok, live)}
-              </p>
-              <fieldset className="history-choices">
-                <legend>Send history</legend>
-                <div className="radio-row">
-                  {HISTORY.map((h) => (
-                    <label key={h.value}>
-                      <input type="radio" name={`${id}-history`} value={h.value} checked={history === h.value} onChange={() => setHistory(h.value)} /> {h.label}
-                    </label>
-                  ))}
-                </div>
-                <p className="help">Also send the audit events recorded before this destination existed (the SIEM’s own age limit applies).</p>
-              </fieldset>
-              <div className="actions">
-                {!result.ok ? (
-                  <button type="button" className="button-secondary" onClick={() => setStep(1)}>
-                    Back to configure
-                  </button>
-                ) : null}
-                <button type="button" className="button-primary" onClick={() => void finish()} disabled={busy !== null}>
-                  Done
+            ) : null}
+            <div className="actions">
+              {!saved ? (
+                <button type="button" className="button-secondary" onClick={() => setStep(0)}>
+                  Back
                 </button>
+              ) : null}
+              <button type="submit" className="button-primary">
+                Save &amp; test
+              </button>
+            </div>
+          </form>
+        ) : null}
+
+        {step >= 2 ? (
+          <div>
+            <h3 className="step-title" tabIndex={-1}>
+              Step 3: Save &amp; test
+            </h3>
+            <p className="muted">
+              Aegis saves the destination disabled, then POSTs a synthetic <code>aegis.audit_stream.test</code> event to {label}.
+            </p>
+            <div aria-live="polite" aria-atomic="true" className="live-region">
+              {busy ? (
+                <p className="busy">
+                  <span className="spinner" aria-hidden="true" /> {busy}
+                </p>
+              ) : null}
+              {result ? <TestResultPanel result={result} /> : null}
+            </div>
+            {error ? (
+              <div className="result result-failed" role="alert">
+                {error}
               </div>
-            </>
-          ) : null}
-        </div>
-      ) : null}
+            ) : null}
+            {step === 3 && result ? (
+              <>
+                <h3 className="step-title" tabIndex={-1}>
+                  Step 4: Enable
+                </h3>
+                <div className="checkbox-row">
+                  <input id={`${id}-live`} type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} />
+                  <label htmlFor={`${id}-live`}>Start forwarding live events</label>
+                </div>
+                <p className="help" data-testid="enable-help">
+                  {enableHelp(result.ok, live)}
+                </p>
+                <fieldset className="history-choices">
+                  <legend>Send history</legend>
+                  <div className="radio-row">
+                    {HISTORY.map((h) => (
+                      <label key={h.value}>
+                        <input type="radio" name={`${id}-history`} value={h.value} checked={history === h.value} onChange={() => setHistory(h.value)} />{' '}
+                        {h.label}
+                      </label>
+                    ))}
+                  </div>
+                  <p className="help">Also send the audit events recorded before this destination existed (the SIEM’s own age limit applies).</p>
+                </fieldset>
+                <div className="actions">
+                  {!result.ok ? (
+                    <button type="button" className="button-secondary" onClick={() => setStep(1)}>
+                      Back to configure
+                    </button>
+                  ) : null}
+                  <button type="button" className="button-primary" onClick={() => void finish()} disabled={busy !== null}>
+                    Done
+                  </button>
+                </div>
+              </>
+            ) : null}
+          </div>
+        ) : null}
       </div>
     </Modal>
   );

@@ -121,8 +121,8 @@ export function DeliveryLog({ api, destination, initial, onClose }: Props) {
       }
     >
       <p className="muted">
-        Every request sent to this destination, newest first: live deliveries and test events, with the SIEM’s status, how many events
-        got through, how long it took and what it answered. Failed requests are retried on the schedule.
+        Every request sent to this destination, newest first: live deliveries and test events, with the SIEM’s status, how many events got through, how long it
+        took and what it answered. Failed requests are retried on the schedule.
       </p>
       <form className="log-filters" onSubmit={apply} aria-label="Filter the delivery log">
         <div className="field">
@@ -166,7 +166,9 @@ export function DeliveryLog({ api, destination, initial, onClose }: Props) {
         ) : null}
       </div>
       {attempts === null ? (
-        error ? null : <p className="busy">Loading…</p>
+        error ? null : (
+          <p className="busy">Loading…</p>
+        )
       ) : attempts.length === 0 ? (
         <p className="empty-small">{filtered ? 'No requests match these filters.' : 'No requests yet: nothing has been sent to this destination.'}</p>
       ) : (

@@ -29,7 +29,23 @@ interface Props {
   busy: boolean;
 }
 
-export function DestinationCard({ api, destination: d, hours, editHref, onEdit, logHref, onOpenLog, onResume, onToggle, onFailedEvents, onDelete, onReplayRange, replayId, onReplayFinished, busy }: Props) {
+export function DestinationCard({
+  api,
+  destination: d,
+  hours,
+  editHref,
+  onEdit,
+  logHref,
+  onOpenLog,
+  onResume,
+  onToggle,
+  onFailedEvents,
+  onDelete,
+  onReplayRange,
+  replayId,
+  onReplayFinished,
+  busy,
+}: Props) {
   const siemLabel = isSiemId(d.siem) ? SIEM_PRESETS[d.siem].label : d.siem;
   // The user's name when there is one (two Splunk destinations are then told apart), else the SIEM.
   const label = d.name ?? siemLabel;
@@ -79,14 +95,14 @@ export function DestinationCard({ api, destination: d, hours, editHref, onEdit, 
       ) : null}
       {!held && d.status === 'failing' && d.failing_since && d.hold_limit_at ? (
         <p className="card-paused muted small">
-          Failing since {dateTime(d.failing_since)}; unless a request gets through, the hold limit pauses it on {dateTime(d.hold_limit_at)}{' '}
-          and dead-letters its queued events.
+          Failing since {dateTime(d.failing_since)}; unless a request gets through, the hold limit pauses it on {dateTime(d.hold_limit_at)} and dead-letters its
+          queued events.
         </p>
       ) : null}
       {d.paused_reason === 'circuit_breaker' && d.paused_until ? (
         <p className="card-paused muted small">
-          Deliveries paused until {new Date(d.paused_until).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}; queued events
-          wait, nothing is lost.
+          Deliveries paused until {new Date(d.paused_until).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}; queued events wait, nothing is
+          lost.
         </p>
       ) : null}
       {d.status !== 'failing' && errorIsNewest ? (

@@ -1,14 +1,7 @@
 import { useId, useState } from 'react';
 import { DESTINATION_NAME_MAX } from '../../../src/api/schemas/destinations.js';
 import { emptySentinelForm, SentinelFields, sentinelHintInput, type SentinelForm } from './SentinelFields.js';
-import {
-  applyPrefix,
-  buildUrl,
-  formatHints,
-  getPresetInfo,
-  type FormatHint,
-  type SiemId,
-} from '../../../src/siem/catalog.js';
+import { applyPrefix, buildUrl, formatHints, getPresetInfo, type FormatHint, type SiemId } from '../../../src/siem/catalog.js';
 
 /** What the Configure step (and Edit) holds. `credential` is what the user typed, before the prefix. */
 export interface FormState {
@@ -128,34 +121,36 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
         </div>
       ) : null}
 
-      {form.sentinel ? <SentinelFields form={form} sentinel={form.sentinel} onChange={onChange} withCredential={withCredential} hints={shown} touch={touch} /> : null}
+      {form.sentinel ? (
+        <SentinelFields form={form} sentinel={form.sentinel} onChange={onChange} withCredential={withCredential} hints={shown} touch={touch} />
+      ) : null}
 
       {form.sentinel ? null : (
-      <div className="field">
-        <label htmlFor={`${id}-url`}>{info.urlLabel}</label>
-        <input
-          id={`${id}-url`}
-          name="url"
-          type="url"
-          inputMode="url"
-          autoComplete="off"
-          spellCheck={false}
-          required
-          placeholder={info.urlPlaceholder}
-          value={form.url}
-          onChange={(e) => {
-            touch('url');
-            set({ url: e.target.value });
-          }}
-          onBlur={() => touch('url')}
-          aria-describedby={`${id}-url-help ${id}-url-hints`}
-          aria-invalid={urlHints.some((h) => h.severity === 'error') || undefined}
-        />
-        <p className="help" id={`${id}-url-help`}>
-          {picker ? 'Filled in from your choice above; you can paste another address (a proxy, for example).' : info.urlHelp}
-        </p>
-        <Hints id={`${id}-url-hints`} hints={urlHints} onFix={applyFix} />
-      </div>
+        <div className="field">
+          <label htmlFor={`${id}-url`}>{info.urlLabel}</label>
+          <input
+            id={`${id}-url`}
+            name="url"
+            type="url"
+            inputMode="url"
+            autoComplete="off"
+            spellCheck={false}
+            required
+            placeholder={info.urlPlaceholder}
+            value={form.url}
+            onChange={(e) => {
+              touch('url');
+              set({ url: e.target.value });
+            }}
+            onBlur={() => touch('url')}
+            aria-describedby={`${id}-url-help ${id}-url-hints`}
+            aria-invalid={urlHints.some((h) => h.severity === 'error') || undefined}
+          />
+          <p className="help" id={`${id}-url-help`}>
+            {picker ? 'Filled in from your choice above; you can paste another address (a proxy, for example).' : info.urlHelp}
+          </p>
+          <Hints id={`${id}-url-hints`} hints={urlHints} onFix={applyFix} />
+        </div>
       )}
 
       {form.siem === 'custom' ? (
@@ -282,8 +277,8 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
                 <label htmlFor={`${id}-opt-indexer_ack`}>Indexer acknowledgement</label>
               </div>
               <p className="help" id={`${id}-opt-indexer_ack-help`} data-testid="option-help-indexer_ack">
-                Events count as delivered only once Splunk confirms they were indexed; unconfirmed ones are sent again. Tick it only if
-                the HEC token has “Enable indexer acknowledgement” on (Splunk Enterprise; most Splunk Cloud stacks do not offer it).
+                Events count as delivered only once Splunk confirms they were indexed; unconfirmed ones are sent again. Tick it only if the HEC token has
+                “Enable indexer acknowledgement” on (Splunk Enterprise; most Splunk Cloud stacks do not offer it).
               </p>
             </div>
           ) : null}
@@ -299,8 +294,7 @@ export function Hints({ id, hints, onFix }: { id: string; hints: FormatHint[]; o
     <div id={id} className="hints" aria-live="polite">
       {hints.map((h, i) => (
         <div key={`${h.field}-${i}`} className={`hint hint-${h.severity}`} data-testid="format-hint">
-          <span className="hint-title">Format hint{h.severity === 'error' ? '' : h.severity === 'warning' ? ' (check)' : ''}:</span>{' '}
-          {h.message}
+          <span className="hint-title">Format hint{h.severity === 'error' ? '' : h.severity === 'warning' ? ' (check)' : ''}:</span> {h.message}
           {h.fix ? (
             <button type="button" className="link-button" onClick={() => onFix(h)}>
               {h.fix.label}

@@ -22,7 +22,16 @@ function formFrom(d: Destination): FormState {
   const info = getPresetInfo(siem);
   const site = info.sites?.find((s) => s.url === d.url)?.id ?? '';
   const region = info.regions?.find((r) => r.url === d.url)?.id ?? '';
-  const form: FormState = { siem, name: d.name ?? '', url: d.url, site, region, headerName: d.auth_header_name ?? '', credential: '', options: stringOptions(d.options) };
+  const form: FormState = {
+    siem,
+    name: d.name ?? '',
+    url: d.url,
+    site,
+    region,
+    headerName: d.auth_header_name ?? '',
+    credential: '',
+    options: stringOptions(d.options),
+  };
   return info.oauth2 ? { ...form, ...sentinelFormFrom(d) } : form;
 }
 
@@ -113,37 +122,46 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
     // Custom webhooks: OAuth2 on sends its settings (the secret only when a new one was typed); off removes stored ones.
     const staticAuthorization = header.toLowerCase() === 'authorization' && (rotating ? rotatingWith !== '' : dest.auth_header_configured);
     const custom =
-      form.siem !== 'custom' ? null : oauth2.on ? oauth2Request(oauth2, { secretStored: dest.auth?.client_secret_configured === true, staticAuthorization }) : dest.auth ? { auth: null } : null;
+      form.siem !== 'custom'
+        ? null
+        : oauth2.on
+          ? oauth2Request(oauth2, { secretStored: dest.auth?.client_secret_configured === true, staticAuthorization })
+          : dest.auth
+            ? { auth: null }
+            : null;
     if (custom && 'problem' in custom) {
       setMessage({ kind: 'error', text: custom.problem });
       return;
     }
-    return run(async () => {
-      const name = form.name.trim();
-      const sentinel = form.sentinel ? sentinelRequest(form, rotating ? newCredential : '') : null;
-      const d = await api.patch(dest.destination_id, {
-        name: name === '' ? null : name,
-        url: sentinel ? sentinel.url : form.url.trim(),
-        options: { ...cleanOptions(form.options), ...limitOptions(dest.options) },
-        filter: filter.filter,
-        format,
-        ...(sentinel
-          ? { auth: sentinel.auth }
-          : {
-              ...(header !== '' && (dest.auth_header_configured || rotating || form.siem === 'custom') ? { auth_header_name: header } : {}),
-              ...(rotating ? { auth_header_value: rotatingWith } : {}),
-              ...(custom ? { auth: custom.auth } : {}),
-            }),
-      });
-      if (rotating) {
-        setRotating(false);
-        setNewCredential('');
-        setAttempted(false);
-      }
-      setOAuth2(oauth2FormFrom(d));
-      setSaves((n) => n + 1);
-      return d;
-    }, rotating || oauth2.secret !== '' ? 'Changes saved. The new credential is stored encrypted.' : 'Changes saved.');
+    return run(
+      async () => {
+        const name = form.name.trim();
+        const sentinel = form.sentinel ? sentinelRequest(form, rotating ? newCredential : '') : null;
+        const d = await api.patch(dest.destination_id, {
+          name: name === '' ? null : name,
+          url: sentinel ? sentinel.url : form.url.trim(),
+          options: { ...cleanOptions(form.options), ...limitOptions(dest.options) },
+          filter: filter.filter,
+          format,
+          ...(sentinel
+            ? { auth: sentinel.auth }
+            : {
+                ...(header !== '' && (dest.auth_header_configured || rotating || form.siem === 'custom') ? { auth_header_name: header } : {}),
+                ...(rotating ? { auth_header_value: rotatingWith } : {}),
+                ...(custom ? { auth: custom.auth } : {}),
+              }),
+        });
+        if (rotating) {
+          setRotating(false);
+          setNewCredential('');
+          setAttempted(false);
+        }
+        setOAuth2(oauth2FormFrom(d));
+        setSaves((n) => n + 1);
+        return d;
+      },
+      rotating || oauth2.secret !== '' ? 'Changes saved. The new credential is stored encrypted.' : 'Changes saved.',
+    );
   };
 
   const remove = () =>
@@ -185,7 +203,9 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
       >
         <DestinationFields form={form} onChange={setForm} withCredential={false} showAllHints />
         <FormatChoice value={format} onChange={setFormat} />
-        {form.siem === 'custom' ? <OAuth2Fields key={saves} form={oauth2} onChange={setOAuth2} secretStored={dest.auth?.client_secret_configured === true} /> : null}
+        {form.siem === 'custom' ? (
+          <OAuth2Fields key={saves} form={oauth2} onChange={setOAuth2} secretStored={dest.auth?.client_secret_configured === true} />
+        ) : null}
         <FilterEditor api={api} draft={filterDraft} onChange={setFilterDraft} />
 
         <div className="field">
@@ -209,12 +229,28 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
               {dest.auth_header_configured && dest.auth_header_name ? <span className="muted small">in the {dest.auth_header_name} header</span> : null}
             </span>
             {!rotating ? (
-              <button type="button" ref={rotateButton} className="button-secondary small" onClick={() => { setRotating(true); setConfirmRemove(false); setMessage(null); }}>
+              <button
+                type="button"
+                ref={rotateButton}
+                className="button-secondary small"
+                onClick={() => {
+                  setRotating(true);
+                  setConfirmRemove(false);
+                  setMessage(null);
+                }}
+              >
                 {credentialConfigured ? 'Rotate' : 'Add credential'}
               </button>
             ) : null}
             {dest.auth_header_configured && !info.oauth2 && !rotating ? (
-              <button type="button" className="button-danger-ghost small" onClick={() => { setConfirmRemove(true); setRotating(false); }}>
+              <button
+                type="button"
+                className="button-danger-ghost small"
+                onClick={() => {
+                  setConfirmRemove(true);
+                  setRotating(false);
+                }}
+              >
                 Remove
               </button>
             ) : null}
@@ -244,7 +280,10 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
               </p>
               <div className="hints" aria-live="polite">
                 {credHints.map((h, i) => (
-                  <div key={i} className={`hint hint-${h.severity === 'warning' && h.fix?.value === applyPrefix(form.siem, newCredential) ? 'info' : h.severity}`}>
+                  <div
+                    key={i}
+                    className={`hint hint-${h.severity === 'warning' && h.fix?.value === applyPrefix(form.siem, newCredential) ? 'info' : h.severity}`}
+                  >
                     <span className="hint-title">Format hint:</span> {h.message}
                   </div>
                 ))}

@@ -49,16 +49,20 @@ export function FailedEvents({ api, destination, onClose, onChanged }: Props) {
   };
 
   return (
-    <Modal title="Dead-lettered events" onClose={onClose} size="wide" subtitle={
+    <Modal
+      title="Dead-lettered events"
+      onClose={onClose}
+      size="wide"
+      subtitle={
         <span>
           {destination.name !== null ? <strong>{destination.name} </strong> : null}
           <span className="url">{destination.url}</span>
         </span>
-      }>
+      }
+    >
       <p className="muted">
-        Events that ran out of retries are kept here (dead-lettered). Failed tries that are still being retried are not: they only show in
-        the card’s chart. Replay puts these back in the queue; they are delivered with their original event ids, so your SIEM can
-        de-duplicate.
+        Events that ran out of retries are kept here (dead-lettered). Failed tries that are still being retried are not: they only show in the card’s chart.
+        Replay puts these back in the queue; they are delivered with their original event ids, so your SIEM can de-duplicate.
       </p>
       <div aria-live="polite" className="live-region">
         {message ? (

@@ -69,7 +69,13 @@ export function FilterEditor({ api, draft, onChange }: Props) {
       <div className="check-grid">
         {values.map((v) => (
           <label key={v} className="check">
-            <input type="checkbox" name={`${id}-${field}`} value={v} checked={draft.builder[field].includes(v)} onChange={(e) => toggle(field, v, e.target.checked)} />
+            <input
+              type="checkbox"
+              name={`${id}-${field}`}
+              value={v}
+              checked={draft.builder[field].includes(v)}
+              onChange={(e) => toggle(field, v, e.target.checked)}
+            />
             {label(v)}
           </label>
         ))}

@@ -59,8 +59,8 @@ export function NotificationSettings({ orgId }: { orgId: string }) {
       }}
     >
       <p className="muted">
-        Alerts tell you when a destination starts failing, is paused by its circuit breaker for more than 15 minutes, dead-letters events, or
-        recovers: one message per change, collected into a digest when many change at once.
+        Alerts tell you when a destination starts failing, is paused by its circuit breaker for more than 15 minutes, dead-letters events, or recovers: one
+        message per change, collected into a digest when many change at once.
       </p>
       <div className="field">
         <label htmlFor="alert-emails">E-mail addresses</label>
@@ -72,7 +72,14 @@ export function NotificationSettings({ orgId }: { orgId: string }) {
       </div>
       <div className="field">
         <label htmlFor="alert-webhook">Operational webhook URL</label>
-        <input id="alert-webhook" type="url" value={webhook} onChange={(e) => setWebhook(e.target.value)} placeholder="https://ops.example.com/aegis-alerts" aria-describedby="alert-webhook-help" />
+        <input
+          id="alert-webhook"
+          type="url"
+          value={webhook}
+          onChange={(e) => setWebhook(e.target.value)}
+          placeholder="https://ops.example.com/aegis-alerts"
+          aria-describedby="alert-webhook-help"
+        />
         <p id="alert-webhook-help" className="muted small">
           Optional. Receives each alert as JSON signed with Standard Webhooks
           {loaded?.webhook_signing_secret_configured ? ' (signing secret configured, encrypted).' : '.'}

@@ -39,7 +39,12 @@ export function oauth2Request(f: OAuth2Form, opts: { secretStored: boolean; stat
   if (opts.staticAuthorization) {
     return { problem: 'With OAuth2 the Authorization header carries the access token: clear the static credential or send it in another header.' };
   }
-  const auth: AuthBody = { type: 'oauth2_client_credentials', token_url: f.tokenUrl.trim(), client_id: f.clientId.trim(), token_endpoint_auth_method: f.method };
+  const auth: AuthBody = {
+    type: 'oauth2_client_credentials',
+    token_url: f.tokenUrl.trim(),
+    client_id: f.clientId.trim(),
+    token_endpoint_auth_method: f.method,
+  };
   if (f.scope.trim() !== '') auth.scope = f.scope.trim();
   if (f.secret.trim() !== '') auth.client_secret = f.secret.trim();
   return { auth };
@@ -86,8 +91,8 @@ export function OAuth2Fields({ form, onChange, secretStored }: Props) {
         <label htmlFor={`${id}-on`}>Authenticate with OAuth2 client credentials</label>
       </div>
       <p className="help" id={`${id}-on-help`}>
-        Aegis fetches an access token from your authorization server (RFC 6749 client credentials), caches it until shortly before it expires and sends
-        it as <code>Authorization: Bearer</code>.{editing && !form.on && secretStored ? ' Save changes removes the stored settings and client secret.' : ''}
+        Aegis fetches an access token from your authorization server (RFC 6749 client credentials), caches it until shortly before it expires and sends it as{' '}
+        <code>Authorization: Bearer</code>.{editing && !form.on && secretStored ? ' Save changes removes the stored settings and client secret.' : ''}
       </p>
       {form.on ? (
         <div className="inset">
@@ -111,7 +116,14 @@ export function OAuth2Fields({ form, onChange, secretStored }: Props) {
           </div>
           <div className="field">
             <label htmlFor={`${id}-client-id`}>Client ID</label>
-            <input id={`${id}-client-id`} name="oauth2_client_id" autoComplete="off" spellCheck={false} value={form.clientId} onChange={(e) => set({ clientId: e.target.value })} />
+            <input
+              id={`${id}-client-id`}
+              name="oauth2_client_id"
+              autoComplete="off"
+              spellCheck={false}
+              value={form.clientId}
+              onChange={(e) => set({ clientId: e.target.value })}
+            />
           </div>
           <div className="field">
             {editing ? (

@@ -70,8 +70,8 @@ export function ReplayRange({ api, destination, onClose, onStarted, onChanged }:
       }
     >
       <p className="muted">
-        Sends every recorded audit event whose time is in the window to this destination again, with its original event id, so your SIEM can
-        drop duplicates. The destination’s filter applies; events older than the SIEM accepts are left out and counted.
+        Sends every recorded audit event whose time is in the window to this destination again, with its original event id, so your SIEM can drop duplicates.
+        The destination’s filter applies; events older than the SIEM accepts are left out and counted.
       </p>
       <form
         onSubmit={(e) => {
@@ -101,7 +101,9 @@ export function ReplayRange({ api, destination, onClose, onStarted, onChanged }:
             {result.message ? <p>{result.message}</p> : null}
           </div>
         ) : null}
-        {result?.replay_id ? <ReplayProgress api={api} destinationId={destination.destination_id} replayId={result.replay_id} withCancel onFinished={onChanged} /> : null}
+        {result?.replay_id ? (
+          <ReplayProgress api={api} destinationId={destination.destination_id} replayId={result.replay_id} withCancel onFinished={onChanged} />
+        ) : null}
         <div className="actions">
           <button type="button" className="button-secondary" onClick={onClose}>
             {result ? 'Done' : 'Cancel'}
