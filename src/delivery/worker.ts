@@ -80,13 +80,6 @@ export function oversizeReason(siem: SiemEncoder['id'], bytes: number, limit: nu
   return `Event too large for ${getPresetInfo(siem).label}: ${bytes} bytes encoded, over its per-event limit of ${limit} bytes; dead-lettered, it can never be accepted.`;
 }
 
-/**
- * Halvings of a request the SIEM refused with 413 before the rest of the claim is retried whole: a
- * request is split into at most 16 (1 + 2 + 4 + 8 + 16 = 31 requests for the claim), never into single
- * events a SIEM that refuses everything would make us dead-letter.
- */
-export const MAX_413_HALVINGS = 4;
-
 /** The error of events still refused with 413 after the halvings: what it means and what to check. */
 export function tooLargeHint(siem: SiemEncoder['id'], events: number, bytes: number, halvings: number): string {
   const { label } = getPresetInfo(siem);
@@ -536,9 +529,10 @@ export class Worker {
               responseSnippet: null,
             }));
           const halvings = halvingsOf.get(group) ?? 0;
-          if (out.statusCode === 413 && group.length > 1 && halvings < MAX_413_HALVINGS) {
+          if (out.statusCode === 413 && group.length > 1) {
             // Too large for this SIEM after all (a limit lowered below the documented one): the halves
-            // are sent at once, without an attempt spent on the events, a bounded number of times.
+            // are sent at once, without an attempt spent on the events, down to one event, so whatever
+            // the SIEM's real limit, every event under it arrives (at most 2n - 1 requests for n events).
             const half = Math.ceil(group.length / 2);
             const halves = [group.slice(0, half), group.slice(half)];
             for (const h of halves) halvingsOf.set(h, halvings + 1);
@@ -558,12 +552,11 @@ export class Worker {
             continue;
           }
           if (out.statusCode === 413) {
-            // Still refused after the halvings (or a single event the planner found within the SIEM's
-            // documented limits): the SIEM's own limit is lower than documented, or it refuses
-            // everything for a while (a proxy, a misconfiguration, a temporary limit). Splitting further
-            // would dead-letter good events one by one; a failed attempt retries them on the schedule,
-            // and the breaker backs off, while the hint says what to check. Only events over the SIEM's
-            // documented per-event limit are dead-lettered (by the planner, above).
+            // One event refused alone, though the planner found it within the SIEM's documented limits:
+            // the SIEM's own limit is lower than documented, or it refuses everything for a while (a
+            // proxy, a misconfiguration, a temporary limit). A failed attempt retries it on the schedule,
+            // and the breaker backs off, while the hint says what to check; it is never dead-lettered
+            // for the 413 alone. Only events over the documented per-event limit are (by the planner).
             const error = tooLargeHint(target.siem, group.length, byteLength(encoder.encode(group, ctx).body), halvings);
             out.items = group.map(() => ({ outcome: 'retry' as const, error }));
             out.error = error;
