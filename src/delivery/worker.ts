@@ -346,17 +346,29 @@ export class Worker {
     // Lanes start one at a time: a second lane starts when a claim comes back full (a backlog), not
     // on every wake-up. At a steady trickle one lane finds everything due and the others would only
     // run empty claims (each a statement and a commit; three per wake-up and destination before).
-    const running: Promise<void>[] = [];
+    // Each lane's failure is caught the moment the lane starts: a lane that fails while the runner is
+    // still waiting on an earlier one (a settle given up on during a database outage) would otherwise
+    // be an unhandled rejection, and Node ends the process on those.
+    const running: Promise<{ err: unknown } | null>[] = [];
     const startLane = () => {
-      if (running.length < lanes) running.push(this.lane(target, limiter, probing, farewellOnly, new Date(row.updated_at), startLane));
+      if (running.length < lanes)
+        running.push(
+          this.lane(target, limiter, probing, farewellOnly, new Date(row.updated_at), startLane).then(
+            () => null,
+            (err: unknown) => ({ err }),
+          ),
+        );
     };
     startLane();
     try {
       // Lanes started meanwhile are appended to the list, so this waits for every one of them, and
       // for all of them even when one fails (the runner must not end while a lane still sends).
       let failed: { err: unknown } | null = null;
-      for (let i = 0; i < running.length; i++) await running[i]!.catch((err: unknown) => void (failed ??= { err }));
-      if (failed) throw (failed as { err: unknown }).err;
+      for (let i = 0; i < running.length; i++) {
+        const outcome = await running[i]!;
+        failed ??= outcome;
+      }
+      if (failed) throw failed.err;
     } finally {
       clearInterval(refresh);
       this.limiters.forgetIfPristine(target.id);
