@@ -137,6 +137,21 @@ export class AckTracker {
   /** One round: poll (one POST per 1,000 ackIds), time out the overdue, settle, renew leases. */
   private async tick(): Promise<void> {
     this.running = true;
+    // A poll may take up to the outbound time limit per phase (a Splunk that accepts the connection and
+    // never answers), longer than a lease: the leases are renewed on their own clock meanwhile, or the
+    // jobs would be claimed and sent again by another claim while their first copy awaits its ack.
+    let renewing: Promise<void> | null = null;
+    const heartbeat = setInterval(
+      () => {
+        if (renewing) return;
+        renewing = this.extendLeases()
+          .catch((err: unknown) =>
+            this.deps.logger.warn({ destination_id: this.target.id, err: (err as Error).message }, 'renewing Splunk ack leases failed; will try again'),
+          )
+          .finally(() => (renewing = null));
+      },
+      Math.max(500, Math.floor(this.opts.leaseMs / 3)),
+    );
     try {
       const pollDue = Date.now() - this.lastPoll >= this.opts.pollMs - 5;
       if (pollDue) this.lastPoll = Date.now();
@@ -155,6 +170,9 @@ export class AckTracker {
           const p = this.pending.get(id);
           if (p) this.resolve(p, true, null);
         }
+        // A Splunk that failed one chunk would most likely fail the next: asking again waits for the next
+        // round instead of stacking one time limit per 1,000 ackIds.
+        if (poll.error !== null) break;
       }
       const now = Date.now();
       const timeoutS = Math.round(this.opts.timeoutMs / 1000);
@@ -169,6 +187,8 @@ export class AckTracker {
     } catch (err) {
       this.deps.logger.warn({ destination_id: this.target.id, err: (err as Error).message }, 'Splunk acknowledgement round failed; will try again');
     } finally {
+      clearInterval(heartbeat);
+      await renewing;
       this.running = false;
       if (!this.idle()) this.schedule();
     }

@@ -13,9 +13,10 @@ const TOKEN = 'Splunk 5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f';
  * Splunk (channel, ackIds, POST /services/collector/ack), a short poll interval. Two services on two
  * databases: one whose ack timeout never runs out during a test (holding acks is then free of timing),
  * one with a short timeout above the shortest lease allowed (5 s), so waiting for it shows the lease
- * is renewed.
+ * is renewed. The patient one lets an outbound phase take 12 s, over two leases, so an ack poll that
+ * hangs outlives the lease it must keep.
  */
-function serviceFor(kind: TestDb['kind'], ackTimeoutS: string) {
+function serviceFor(kind: TestDb['kind'], ackTimeoutS: string, env: Record<string, string> = {}) {
   const ctx = { tdb: null as unknown as TestDb, svc: null as unknown as TestService, receivers: [] as Receiver[] };
   beforeAll(async () => {
     ctx.tdb = await openTestDb(kind);
@@ -24,6 +25,7 @@ function serviceFor(kind: TestDb['kind'], ackTimeoutS: string) {
       AEGIS_LEASE_S: '5',
       AEGIS_SPLUNK_ACK_TIMEOUT_S: ackTimeoutS,
       AEGIS_SPLUNK_ACK_POLL_MS: '200',
+      ...env,
     });
   });
   afterAll(async () => {
@@ -35,7 +37,7 @@ function serviceFor(kind: TestDb['kind'], ackTimeoutS: string) {
 }
 
 describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
-  const patient = serviceFor(kind, '600');
+  const patient = serviceFor(kind, '600', { AEGIS_HTTP_TIMEOUT_MS: '12000' });
   const hasty = serviceFor(kind, '7');
 
   async function splunk(
@@ -106,6 +108,33 @@ describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
     const dest = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${A.id}`, { apiKey: org.apiKey });
     expect(dest.body.status).toBe('active');
   });
+
+  it('an ack endpoint that never answers: leases are renewed meanwhile, so no event is sent twice', async () => {
+    const { svc, tdb } = patient;
+    const org = await svc.newOrg();
+    const f = fakeSplunkHec(eventIdsOf);
+    // Events are accepted at once; every ack poll hangs (no answer at all) until released.
+    let hangAcks = true;
+    let hungPolls = 0;
+    const { r, id } = await splunk(patient, f, org);
+    r.setHandler((req) => {
+      if (hangAcks && req.path.includes('/services/collector/ack')) {
+        hungPolls++;
+        return { action: 'hang' };
+      }
+      return f.handler(req);
+    });
+    const ids = await seedEvents(tdb.db, org.orgId, 3);
+    // Two hung polls of 12 s each: the claim has outlived its 5 s lease several times over.
+    await expect.poll(() => hungPolls, { timeout: 150_000, interval: 500 }).toBeGreaterThanOrEqual(2);
+    hangAcks = false;
+    await expect.poll(async () => (await jobRows(tdb.db, id)).map((j) => `${j.status}/${j.attempts}`), { timeout: 60_000 }).toEqual(Array(3).fill('done/1'));
+    for (const e of ids)
+      expect(
+        f.accepted.filter((q) => q.eventIds.includes(e)),
+        e,
+      ).toHaveLength(1);
+  }, 240_000);
 
   it('sends a request again when its ack does not come within the timeout', async () => {
     const { svc, tdb } = hasty;
