@@ -46,16 +46,23 @@ e2e_pid=$!
 wait $faults_pid || status=1
 wait $e2e_pid || status=1
 cat test-artifacts/faults.log test-artifacts/e2e.log
-# One closing line over every suite, in the plain form CI reads.
+# One closing line over every suite, in the plain form CI reads, after the name and first lines of
+# each failure: CI keeps only the end of a long log, and the suites print their failures far above it.
 node -e '
   const fs = require("fs");
   let passed = 0, failed = 0, skipped = 0;
   for (const n of ["unit-and-integration", "faults", "e2e"]) {
     const f = `test-artifacts/${n}.json`;
-    if (!fs.existsSync(f)) { failed++; continue; }
+    if (!fs.existsSync(f)) { failed++; console.log(`FAILED ${n}: no report (the suite did not finish)`); continue; }
     const r = JSON.parse(fs.readFileSync(f, "utf8"));
     passed += r.numPassedTests; failed += r.numFailedTests + (r.numRuntimeErrorTestSuites || 0);
     skipped += (r.numPendingTests || 0) + (r.numTodoTests || 0);
+    for (const file of r.testResults || []) {
+      const where = file.name.replace(process.cwd() + "/", "");
+      const bad = (file.assertionResults || []).filter((a) => a.status === "failed");
+      if (bad.length === 0 && file.status === "failed") console.log(`FAILED ${where}: ${(file.message || "").split("\n").slice(0, 6).join("\n  ")}`);
+      for (const a of bad) console.log(`FAILED ${where} > ${a.fullName}\n  ${(a.failureMessages || []).join("\n").split("\n").slice(0, 8).join("\n  ")}`);
+    }
   }
   console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
   if (passed === 0) process.exitCode = 1;

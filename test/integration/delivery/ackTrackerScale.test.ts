@@ -2,7 +2,8 @@
 // in one round, settling them must cost time linear in their number. The tracker grouped them by
 // re-spreading arrays per request and removed them with filter(includes), quadratic in the requests
 // of a round: with this many the worker's event loop stalled for minutes (every destination's
-// deliveries with it). The ceiling below is generous for a loaded machine and far below the old cost.
+// deliveries with it). No clock is asserted (a busy machine says nothing about complexity): the old cost,
+// over 15 minutes, runs far past the test's own time limit, which is generous for a loaded machine.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AckTracker, type PendingAck } from '../../../src/delivery/ackTracker.js';
@@ -74,14 +75,11 @@ describe.each(DB_KINDS)('Splunk ack tracker at scale (%s)', (kind) => {
       tracker.add(p);
     }
     expect(tracker.pendingEvents).toBe(REQUESTS);
-    const started = performance.now();
     await settled;
-    const elapsedMs = performance.now() - started;
     tracker.stop();
     expect(tracker.idle()).toBe(true);
     expect(tracker.pendingEvents).toBe(0);
     // Every request was polled about first (one POST per 1,000 ackIds).
     expect(r.requests.length).toBeGreaterThanOrEqual(REQUESTS / 1000);
-    expect(elapsedMs).toBeLessThan(60_000);
   }, 180_000);
 });
