@@ -78,7 +78,7 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
     const events = 1500;
     await seedEvents(tdb.db, org.orgId, events);
     await r
-      .waitFor((reqs) => reqs.length >= 30, 60_000)
+      .waitFor((reqs) => reqs.length >= 30, 180_000)
       .catch(async (e: Error) => {
         console.log(
           kind,
@@ -100,6 +100,6 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
     expect(held.pending ?? 0).toBeGreaterThan(300);
     expect((await jobRows(tdb.db, id)).every((j) => j.claim_id === null)).toBe(true);
     await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: true } });
-    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 90_000 }).toEqual({ done: events });
-  }, 420_000);
+    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 180_000 }).toEqual({ done: events });
+  }, 600_000);
 });
