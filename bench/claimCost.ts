@@ -11,21 +11,16 @@
 //   batch-1000:            claims of 1,000, one request (Splunk HEC and the other batching presets)
 // Needs the bench database server on this machine (BENCH_ADMIN_URL, BENCH_DB like the bench).
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import type { Queryable } from '../src/db/types.js';
 import type { AttemptRecord } from '../src/queue/attempts.js';
 import { claimJobs } from '../src/queue/claimJobs.js';
 import { settleClaim } from '../src/queue/settleJobs.js';
+import { numArg, stringArg } from './lib/args.js';
 import { cpuSeconds } from './lib/proc.js';
-import { BENCH_URL, createBenchOrg, ensureDatabase, openBenchDb, resetDatabase, seedBacklog } from './lib/setup.js';
+import { seedDirectQueue } from './lib/queueDirect.js';
 
 const argv = process.argv.slice(2);
-const num = (name: string, def: number) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? Number(argv[i + 1]) : def;
-};
-const EVENTS = num('--events', 20_000);
-const REPEAT = num('--repeat', 2);
+const EVENTS = numArg(argv, '--events', 20_000);
+const REPEAT = numArg(argv, '--repeat', 2);
 
 interface Shape {
   name: string;
@@ -33,7 +28,7 @@ interface Shape {
   /** Log rows per claim as written before compaction (one per request) or after. */
   logRows: (jobs: number) => number;
 }
-const ONLY = argv.includes('--shape') ? argv[argv.indexOf('--shape') + 1] : null;
+const ONLY = stringArg(argv, '--shape');
 const SHAPES_ALL: Shape[] = [
   { name: 'custom-64-per-request', claim: 64, logRows: (n) => n },
   { name: 'custom-64-compact', claim: 64, logRows: () => 1 },
@@ -43,26 +38,8 @@ const SHAPES_ALL: Shape[] = [
 const SHAPES = ONLY ? SHAPES_ALL.filter((s) => ONLY.split(',').includes(s.name)) : SHAPES_ALL;
 
 async function drain(shape: Shape) {
-  await ensureDatabase();
-  const db = openBenchDb();
-  await resetDatabase(db);
-  const org = await createBenchOrg(db, 1, ['custom'], false);
-  const dest = org.destinations[0]!.id;
-  await seedBacklog(db, org.orgId, [dest], EVENTS);
-  await db.query(`UPDATE destinations SET enabled = true WHERE org_id = $1`, [org.orgId]);
-  await db.close();
-
-  const c = new pg.Client({ connectionString: BENCH_URL });
-  await c.connect();
-  const q: Queryable = {
-    query: async <R>(text: string, values?: readonly unknown[]) => {
-      const res = await c.query(text, values as unknown[]);
-      return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
-    },
-    exec: async (script: string) => void (await c.query(script)),
-  };
+  const { client: c, q, orgId, destinationId: dest, configVersion } = await seedDirectQueue('custom', EVENTS);
   const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-  const { rows: conf } = await c.query<{ updated_at: Date }>(`SELECT updated_at FROM destinations WHERE id = $1`, [dest]);
   const lsn0 = (await c.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l')).rows[0]!.l;
   const cpu0 = cpuSeconds(pid) ?? 0;
   const t0 = performance.now();
@@ -71,19 +48,19 @@ async function drain(shape: Shape) {
   for (;;) {
     const claimId = randomUUID();
     const jobs = await claimJobs(q, {
-      orgId: org.orgId,
+      orgId,
       destinationId: dest,
       limit: shape.claim,
       leaseMs: 60_000,
       claimId,
-      configVersion: conf[0]!.updated_at,
+      configVersion,
     });
     statements++;
     if (jobs.length === 0) break;
     const rows = shape.logRows(jobs.length);
     // Rows compactAttempts would not merge (distinct status codes) stand for the old per-request log.
     const attempts: AttemptRecord[] = Array.from({ length: rows }, (_, i) => ({
-      orgId: org.orgId,
+      orgId,
       destinationId: dest,
       eventCount: rows === 1 ? jobs.length : 1,
       deliveredCount: rows === 1 ? jobs.length : 1,
@@ -94,7 +71,7 @@ async function drain(shape: Shape) {
       responseSnippet: null,
     }));
     await settleClaim(q, {
-      orgId: org.orgId,
+      orgId,
       claimId,
       outcomes: jobs.map((j) => ({ id: j.id, outcome: 'done' as const })),
       retryDelaysS: [60, 120, 240],

@@ -5,6 +5,7 @@
 // once per sample) and self time per module (a node_modules package, a source file, node internals).
 // With --events, also in microseconds per event, the unit the bench reports.
 import { readFileSync } from 'node:fs';
+import { numArg } from './lib/args.js';
 
 interface CallFrame {
   functionName: string;
@@ -27,8 +28,8 @@ interface Profile {
 const argv = process.argv.slice(2);
 const file = argv.find((a) => !a.startsWith('--') && argv[argv.indexOf(a) - 1] !== '--top' && argv[argv.indexOf(a) - 1] !== '--events');
 if (!file) throw new Error('usage: bench/profile.ts <file.cpuprofile> [--top 25] [--events N]');
-const top = Number(argv[argv.indexOf('--top') + 1] ?? 25) || 25;
-const events = argv.includes('--events') ? Number(argv[argv.indexOf('--events') + 1]) : null;
+const top = numArg(argv, '--top', 25);
+const events = argv.includes('--events') ? numArg(argv, '--events', 1) : null;
 
 const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(p.nodes.map((n) => [n.id, n]));

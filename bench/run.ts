@@ -18,6 +18,7 @@ import type { SiemId } from '../src/siem/catalog.js';
 import { buildWireEvent, fieldsFromAgentRecord, type AgentDecisionRecord } from '../src/events/contract.js';
 import type { Db } from '../src/db/types.js';
 import { FilterRouter } from '../src/filters/router.js';
+import { numArg } from './lib/args.js';
 import { CpuMeter, cpuPerEvent, cpuPressure, machine, memoryMiB } from './lib/proc.js';
 import { detectionRows, detectionScenario, type DetectionResult } from './lib/detection.js';
 import {
@@ -79,18 +80,11 @@ const SIZES = quick
 // Isolation scenarios' sizes: --seconds N (load duration of noisy, fairness and many; default 60),
 // --fairness-events N (org A's backlog; default 1,000,000), --many-destinations N (default 50,000),
 // --many-rate N (events/s of the busy destination; default 100).
-const numArg = (name: string, def: number) => {
-  const v = argv.find((a, i) => argv[i - 1] === name);
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} needs a whole number, got ${v}`);
-  return n;
-};
 const ISO = {
-  seconds: numArg('--seconds', 60),
-  fairnessEvents: numArg('--fairness-events', 1_000_000),
-  manyDestinations: numArg('--many-destinations', 50_000),
-  manyRate: numArg('--many-rate', 100),
+  seconds: numArg(argv, '--seconds', 60),
+  fairnessEvents: numArg(argv, '--fairness-events', 1_000_000),
+  manyDestinations: numArg(argv, '--many-destinations', 50_000),
+  manyRate: numArg(argv, '--many-rate', 100),
 };
 // --drain-events N: backlog size of the drain scenario (e.g. a profile long enough to outweigh start-up).
 const drainEventsArg = argv.find((a, i) => argv[i - 1] === '--drain-events');

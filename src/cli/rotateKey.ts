@@ -38,12 +38,21 @@ export async function rotateEncryptionKey(db: Db, config: Config, quiet = false,
   if (!config.encryptionKey && !config.databaseUrl) ring = await prependKeyToFile(config.dataDir);
   const rows = await listSealedCredentials(db);
   const hooks = await listSealedWebhookSecrets(db);
-  const orgIds = [...new Set([...rows.map((r) => r.org_id), ...hooks.map((h) => h.org_id)])].sort();
+  // Grouped once (filtering every row for each organization was quadratic: minutes of CPU before
+  // the first write with thousands of organizations).
+  const rowsByOrg = new Map<string, SealedCredentials[]>();
+  for (const r of rows) {
+    const list = rowsByOrg.get(r.org_id);
+    if (list) list.push(r);
+    else rowsByOrg.set(r.org_id, [r]);
+  }
+  const hookByOrg = new Map(hooks.map((h) => [h.org_id, h] as const));
+  const orgIds = [...new Set([...rowsByOrg.keys(), ...hookByOrg.keys()])].sort();
   const bar = quiet ? null : progressBar('Re-encrypting credentials', rows.length);
   let n = 0;
   for (const orgId of orgIds) {
-    const orgRows = rows.filter((r) => r.org_id === orgId);
-    const hook = hooks.find((h) => h.org_id === orgId) ?? null;
+    const orgRows = rowsByOrg.get(orgId) ?? [];
+    const hook = hookByOrg.get(orgId) ?? null;
     // Re-encrypted for good only once this organization's transaction commits.
     const committed = n;
     await db.transaction(async (tx) => {

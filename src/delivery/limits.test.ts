@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { configuredLimits, DEFAULT_LIMITS, DestinationLimiter, LIMITER_IDLE_FORGET_MS, LimiterRegistry, THROTTLE_BACKOFF_MAX_MS } from './limits.js';
+import {
+  configuredLimits,
+  DEFAULT_LIMITS,
+  DestinationLimiter,
+  LIMITER_IDLE_FORGET_MS,
+  LIMITER_THROTTLED_FORGET_MS,
+  LimiterRegistry,
+  THROTTLE_BACKOFF_MAX_MS,
+} from './limits.js';
 
 // The limiter's rules on an injected clock: no waiting, no timing assertions.
 function clock(start = 1_000_000) {
@@ -118,13 +126,65 @@ describe('LimiterRegistry', () => {
     expect(reg.snapshot().map((s) => [s.destinationId, s.throttled])).toEqual([['a', true]]);
     expect(reg.get('a', 'custom', { eventsPerSecond: 10, concurrentRequests: 1 })).toBe(a);
     expect([...reg.blocked()]).toEqual([['a', c.now() + 5000]]);
-    // Past the Retry-After, still lowered: kept while recently used, forgotten once idle for long.
+    // Past the Retry-After and accepted again, still lowered: kept while recently used, forgotten
+    // once idle for long.
     c.advance(5000);
     expect(reg.blocked().size).toBe(0);
+    a.succeeded();
+    expect(a.throttled()).toBe(true);
     reg.forgetIfPristine('a');
     expect(reg.snapshot()).toHaveLength(1);
     c.advance(LIMITER_IDLE_FORGET_MS);
     reg.forgetIfPristine('a');
+    expect(reg.snapshot()).toHaveLength(0);
+  });
+
+  // A SIEM answering 429 to every request with a Retry-After longer than the idle time: the limiter
+  // must survive the waits, or "throttled for how long without accepting one" restarts at every 429
+  // and the 429-forever protection (AEGIS_RATE_LIMITED_FAILING_AFTER_S) never fires.
+  it('keeps a throttled limiter across Retry-Afters longer than the idle time, until the SIEM accepts one', () => {
+    const c = clock();
+    const reg = new LimiterRegistry(c.now);
+    const limits = { eventsPerSecond: 100, concurrentRequests: 4 };
+    const retryAfter = LIMITER_IDLE_FORGET_MS + 60_000;
+    const first = reg.get('slow', 'custom', limits);
+    for (let i = 0; i < 3; i++) {
+      // The worker's runner: take, send, 429, give back, forget if nothing to remember.
+      const l = reg.get('slow', 'custom', limits);
+      expect(l).toBe(first);
+      expect(l.tryTake({ requests: 1, events: 10 })).not.toBeNull();
+      l.throttle(retryAfter, 1);
+      l.release(1);
+      reg.forgetIfPristine('slow');
+      expect(l.throttledForMs()).toBe(i * retryAfter);
+      // No runner during the wait; other destinations' runners end meanwhile (each sweeps now and then).
+      c.advance(retryAfter);
+      for (let n = 0; n < 100; n++) reg.forgetIfPristine('other');
+    }
+    expect(reg.get('slow', 'custom', limits).throttledForMs()).toBe(3 * retryAfter);
+    // Accepted at last: the clock stops, and an idle lowered limiter is forgotten as usual.
+    first.succeeded();
+    expect(first.throttledForMs()).toBe(0);
+    c.advance(LIMITER_IDLE_FORGET_MS);
+    reg.forgetIfPristine('slow');
+    expect(reg.snapshot()).toHaveLength(0);
+  });
+
+  it('keeps a throttled limiter already at its lowest limits (nothing lowered to remember but the clock)', () => {
+    const c = clock();
+    const reg = new LimiterRegistry(c.now);
+    const limits = { eventsPerSecond: 1, concurrentRequests: 1 };
+    const l = reg.get('tiny', 'custom', limits);
+    expect(l.tryTake({ requests: 1, events: 1 })).not.toBeNull();
+    l.throttle(5_000, 1);
+    l.release(1);
+    c.advance(5_000);
+    reg.forgetIfPristine('tiny');
+    expect(reg.get('tiny', 'custom', limits)).toBe(l);
+    expect(l.throttledForMs()).toBe(5_000);
+    // A destination deleted or disabled while throttled: its limiter goes eventually.
+    c.advance(LIMITER_THROTTLED_FORGET_MS);
+    reg.forgetIfPristine('tiny');
     expect(reg.snapshot()).toHaveLength(0);
   });
 });

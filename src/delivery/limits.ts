@@ -38,8 +38,20 @@ export const DEFAULT_LIMITS: Readonly<Record<SiemId, DeliveryLimits>> = {
   custom: { eventsPerSecond: 10_000, concurrentRequests: 48 },
 };
 
-/** A limiter unused this long (and not waiting out a Retry-After) is forgotten, lowered or not. */
+/**
+ * A limiter unused this long (and not waiting out a Retry-After) is forgotten, lowered or not, once
+ * its SIEM has accepted a request since its last throttle.
+ */
 export const LIMITER_IDLE_FORGET_MS = 600_000;
+
+/**
+ * A limiter whose SIEM has accepted nothing since it throttled is kept until it does, however long the
+ * Retry-Afters and breaker pauses between requests: its "throttled since" clock is what lets a SIEM
+ * that answers 429 for ever count as failing (AEGIS_RATE_LIMITED_FAILING_AFTER_S, at most a day).
+ * Only one unused for this long (a destination deleted or disabled while throttled) is forgotten, so
+ * memory stays bounded.
+ */
+export const LIMITER_THROTTLED_FORGET_MS = 7 * 86_400_000;
 
 /** Wait after a 429 without Retry-After: 1 s, doubling per throttle in a row, at most this. */
 export const THROTTLE_BACKOFF_MAX_MS = 60_000;
@@ -146,8 +158,14 @@ export class DestinationLimiter {
     return !this.throttled(now) && this.inFlight === 0 && this.tokens >= this.capacity();
   }
 
-  /** Worth keeping: not pristine, and either busy, waiting out a Retry-After or used lately. */
+  /**
+   * Worth keeping: throttled with nothing accepted since (unless unused for days), or not pristine
+   * and either busy, waiting out a Retry-After or used lately.
+   */
   worthKeeping(now = this.clock()): boolean {
+    // Checked before pristine(): at its lowest limits a throttled limiter has nothing lowered to
+    // remember once the Retry-After ends, but its clock still counts.
+    if (this.throttledSince !== null) return this.inFlight > 0 || now - this.lastActive < LIMITER_THROTTLED_FORGET_MS;
     if (this.pristine(now)) return false;
     return this.inFlight > 0 || now < this.blockedUntil || now - this.lastActive < LIMITER_IDLE_FORGET_MS;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { headerNameProblem, isDroppedOutbound } from './headerRules.js';
+import { headerNameProblem, isDroppedOutbound, NON_CREDENTIAL_REQUEST_HEADERS } from './headerRules.js';
 import { checkHeaderName } from './headers.js';
 import { formatHints } from '../siem/catalog.js';
 import { AppError } from '../errors.js';
@@ -64,6 +64,13 @@ describe('header name rules (one list for API, outbound client and dashboard)', 
       expect(isDroppedOutbound(name), name).toBe(true);
     }
     for (const name of ['Content-Type', 'Idempotency-Key', 'webhook-signature', 'Authorization']) expect(isDroppedOutbound(name), name).toBe(false);
+  });
+
+  it('the headers Aegis sets per request are not credentials to scrub; a configurable credential header always is', () => {
+    for (const name of ['Idempotency-Key', 'webhook-id', 'webhook-signature', 'webhook-timestamp', 'Content-Type', 'User-Agent', 'X-Splunk-Request-Channel']) {
+      expect(NON_CREDENTIAL_REQUEST_HEADERS.has(name.toLowerCase()), name).toBe(true);
+    }
+    for (const name of ALLOWED) expect(NON_CREDENTIAL_REQUEST_HEADERS.has(name.toLowerCase()), name).toBe(false);
   });
 
   it('refuses names that are not RFC 9110 tokens', () => {

@@ -13,6 +13,7 @@ import {
   startUntrustedReceiver,
   type Receiver,
 } from '../../../test/support/httpsReceiver.js';
+import { cachedScrubbers } from '../scrubberCache.js';
 import { createGuardedLookup, createOutboundClient, type OutboundClient, type ResolveAddresses } from './client.js';
 
 const SECRET = 'Splunk 00000000-super-secret-token';
@@ -215,6 +216,26 @@ describe('outbound client against a real HTTPS receiver', () => {
     const all = JSON.stringify(result.headers);
     expect(all).not.toContain('super-secret');
     expect(all).not.toContain(Buffer.from(SECRET).toString('base64').slice(4, 20));
+  });
+
+  it("a custom webhook's Idempotency-Key (the event id) echoed back stays readable; the credential does not", async () => {
+    receiver.setHandler((r) => ({
+      status: 409,
+      headers: { 'idempotency-key': String(r.headers['idempotency-key']), 'x-echo': String(r.headers['authorization']) },
+      body: '{}',
+    }));
+    const c = client();
+    const send = (eventId: string) =>
+      c.send({ url: receiver.url, headers: { authorization: SECRET, 'Idempotency-Key': eventId }, body: '{}', poolKey: 'fwd_idem' });
+    const first = await send('evt_0001aaaabbbbcccc');
+    if (first.kind !== 'response') throw new Error(`expected a response, got ${first.message}`);
+    expect(first.headers['idempotency-key']).toBe('evt_0001aaaabbbbcccc');
+    expect(first.headers['x-echo']).toBe('[redacted]');
+    // The event id differs on every request; it must not key a new scrubber each time (cost per event,
+    // and other destinations' scrubbers evicted from the bounded cache).
+    const held = cachedScrubbers();
+    for (let i = 2; i <= 5; i++) expect(await send(`evt_000${i}aaaabbbbcccc`)).toMatchObject({ status: 409 });
+    expect(cachedScrubbers()).toBe(held);
   });
 
   it('times out against a slow receiver', async () => {

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { Agent, request } from 'undici';
 import { isForbiddenAddress } from './addresses.js';
-import { isDroppedOutbound } from '../../destinations/headerRules.js';
+import { isDroppedOutbound, NON_CREDENTIAL_REQUEST_HEADERS } from '../../destinations/headerRules.js';
 import type { Scrubber } from '../scrubSecrets.js';
 import { scrubberFor } from '../scrubberCache.js';
 import type { NetworkFailure, NetworkResult, OutboundResult } from './types.js';
@@ -237,31 +237,14 @@ function innermost(err: unknown): ErrorLike {
 }
 
 /**
- * Request headers we set that never carry a credential: their values are not scrubbed from what comes
- * back (an error naming "application/json", a SIEM echoing our event id or Splunk channel stays
- * readable). Every other request header, whatever its name (a custom webhook's auth header may be
- * called anything), is treated as a credential.
+ * The values of the request's headers that may carry a credential: all but the ones Aegis sets that
+ * never do (headerRules.ts), whatever a credential header is called (a custom webhook's may be
+ * called anything).
  */
-const NON_SECRET_REQUEST_HEADERS = new Set([
-  'accept',
-  'content-encoding',
-  'content-length',
-  'content-type',
-  'user-agent',
-  'webhook-id',
-  // An HMAC of this request's body: no use to anyone else, and different on every request (as a
-  // "credential" it would key a new scrubber per request).
-  'webhook-signature',
-  'webhook-timestamp',
-  'x-ms-client-request-id',
-  'x-splunk-request-channel',
-]);
-
-/** The values of the request's headers that may carry a credential. */
 export function credentialValues(headers: Record<string, string>): string[] {
   const out: string[] = [];
   for (const [name, value] of Object.entries(headers)) {
-    if (typeof value === 'string' && value.length >= 4 && !NON_SECRET_REQUEST_HEADERS.has(name.toLowerCase())) out.push(value);
+    if (typeof value === 'string' && value.length >= 4 && !NON_CREDENTIAL_REQUEST_HEADERS.has(name.toLowerCase())) out.push(value);
   }
   return out;
 }

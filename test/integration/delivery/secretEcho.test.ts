@@ -32,6 +32,13 @@ describe.each(DB_KINDS)('credentials echoed by a receiver are scrubbed everywher
   beforeAll(async () => {
     tdb = await openTestDb(kind);
     receiver = await startReceiver((req): ReceiverResponse => {
+      if (req.path.startsWith('/idem')) {
+        // A custom webhook receiver pointing at its receipt for our event id (the Idempotency-Key),
+        // carelessly quoting the credential too.
+        const id = String(req.headers['idempotency-key']);
+        const auth = String(req.headers.authorization);
+        return { status: 303, headers: { location: `https://siem.example.com/receipts/${id}/${auth}` }, body: `{"received":"${id}","auth":"${auth}"}` };
+      }
       const c = cases[Number(/^\/echo\/(\d+)/.exec(req.path)?.[1])];
       if (!c) return { status: 404, body: 'unknown case' };
       const secret = c.secret === 'auth' ? String(req.headers.authorization) : c.signingSecret!;
@@ -46,6 +53,35 @@ describe.each(DB_KINDS)('credentials echoed by a receiver are scrubbed everywher
     await svc?.stop();
     await receiver?.close();
     await tdb?.close();
+  });
+
+  it('an echoed Idempotency-Key (the event id) stays readable in the /test answer and the delivery log; the credential does not', async () => {
+    const org = await svc.newOrg();
+    const base = `/api/orgs/${org.orgId}/forwarding-destinations`;
+    const created = await svc.request('POST', base, {
+      apiKey: org.apiKey,
+      body: { url: `${receiver.url}/idem`, auth_header_name: 'Authorization', auth_header_value: AUTH_VALUE },
+    });
+    expect(created.status, created.text).toBe(201);
+    const destinationId = created.body.destination_id as string;
+    const probe = await svc.request('POST', `${base}/${destinationId}/test`, { apiKey: org.apiKey });
+    expect(probe.status, probe.text).toBe(200);
+    // Trail events (destination_created, test_sent) may reach the receiver too; the probe's is the test event.
+    const sent = receiver.requests.filter((r) => r.path.startsWith('/idem') && String(r.headers['idempotency-key']).startsWith('pflt_test_'));
+    expect(sent).toHaveLength(1);
+    const eventId = String(sent[0]!.headers['idempotency-key']);
+    expect(eventId.length).toBeGreaterThan(8);
+    expect(probe.body.error).toContain(`https://siem.example.com/receipts/${eventId}/[redacted]`);
+    const { rows } = await tdb.db.query<{ error: string; response_snippet: string }>(
+      // event_count 0: the probe's row, not a trail event's delivery.
+      'SELECT error, response_snippet FROM delivery_attempts WHERE destination_id = $1 AND event_count = 0',
+      [destinationId],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.error).toContain(`/receipts/${eventId}/[redacted]`);
+    expect(rows[0]!.response_snippet).toContain(`"received":"${eventId}"`);
+    const leaked = leakScanner(JSON.stringify([probe.body, rows]));
+    expect(leaked(AUTH_VALUE)).toBeNull();
   });
 
   it('the /test answer, last_error, failed-events, the delivery log and the database hold no form of either secret', async () => {
