@@ -27,19 +27,14 @@ const isObject = (x: unknown): x is object => typeof x === 'object' && x !== nul
  *   holding only an events array) goes to the producer unchecked by the route (see
  *   producerValidation.ts): checking it twice cost as much again and the producer's answer is the
  *   complete one. It cannot get through unchecked: the producer's checks are the same schema.
- * - Anything else fails the route schema, and the validation error (attached to the request, so the
- *   API key is checked first) is refused with every problem, names passed through safeSegment (see
- *   requestViolations).
+ * - Anything else fails the route schema and is refused by the error handler with every problem,
+ *   names passed through safeSegment (see requestViolations).
  */
 function preflightReadable(body: unknown): boolean {
   return isObject(body) && 'input' in body && typeof body.input === 'string';
 }
 function auditEventsReadable(body: unknown): boolean {
   return isObject(body) && Object.keys(body).every((k) => k === 'events') && 'events' in body && Array.isArray(body.events);
-}
-/** Throws the route's validation error: bad params, or a body the producer cannot read. */
-function refuseInvalid(req: { validationError?: Error }): void {
-  if (req.validationError) throw req.validationError;
 }
 
 export function eventRoutes(app: TypedApp, ctx: AppContext): void {
@@ -48,7 +43,6 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
   app.post('/api/orgs/:org_id/preflight', {
     // 1 MiB of text can take up to 4 MiB as UTF-8 JSON; the input limit itself is checked in bytes.
     bodyLimit: 5 * MAX_INPUT_BYTES,
-    attachValidation: true,
     validatorCompiler: producerValidatorCompiler(preflightReadable),
     schema: {
       tags: ['audit events'],
@@ -63,7 +57,6 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
       },
     },
     handler: async (req) => {
-      refuseInvalid(req);
       const { org_id } = req.params;
       const res = await runPreflight(ctx.db, org_id, req.body, router);
       ctx.metrics.eventsRecorded.inc({ source: 'preflight' });
@@ -77,7 +70,6 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
     // 1,000 records at their schema maxima (500-character summary, 256-character actor_id, 64 finding
     // types), JSON-escaped, come to about 10 MB: the default 2 MiB would refuse a valid batch.
     bodyLimit: 12 * 1024 * 1024,
-    attachValidation: true,
     validatorCompiler: producerValidatorCompiler(auditEventsReadable),
     schema: {
       tags: ['audit events'],
@@ -93,7 +85,6 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
       },
     },
     handler: async (req) => {
-      refuseInvalid(req);
       const { org_id } = req.params;
       const { events } = req.body;
       if (events.length === 0) throw new AppError('validation_failed', 'events: must hold at least one record');
