@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from './context.js';
 import { installErrorHandler } from './errorHandler.js';
+import { REQUEST_AJV_OPTIONS } from './ajvOptions.js';
 import { CSRF_HEADER, requireOrg, SESSION_COOKIE } from './auth.js';
 import { ErrorBody, OPTIONAL_BODY, SECURITY } from './schemas/common.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -89,10 +90,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
     },
     bodyLimit: 2 * 1024 * 1024,
-    ajv: {
-      // Refuse, never silently drop or coerce: unknown fields and wrong types are client errors.
-      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
-    },
+    ajv: { customOptions: { ...REQUEST_AJV_OPTIONS } },
     trustProxy: false,
     frameworkErrors: routerError,
     // Fastify's own request log prints the full URL, query string included, and a sign-in link carries

@@ -10,13 +10,14 @@ import type { FastifyError, FastifyRequest } from 'fastify';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { violationsFromAjv } from '../events/validate.js';
+import { REQUEST_AJV_OPTIONS } from './ajvOptions.js';
 import { withinNodeBudget, type Violation } from '../events/violation.js';
 
 type FormatsPlugin = (ajv: Ajv) => Ajv;
 const addFormats: FormatsPlugin = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
 
-// The options of the app's own validator (src/api/app.ts), except allErrors.
-const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false, removeAdditional: false });
+// The options of the app's own validator, except allErrors.
+const ajv = new Ajv({ ...REQUEST_AJV_OPTIONS, allErrors: true, strict: false });
 addFormats(ajv);
 const compiled = new WeakMap<object, ValidateFunction | null>();
 

@@ -1,8 +1,6 @@
 import { invalid } from '../errors.js';
 import { headerNameProblem } from './headerRules.js';
-
-// Field values are visible ASCII, space and tab.
-const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
+import { isSendableHeaderValue } from '../siem/types.js';
 
 /** The API's check of a configured header name; the rule itself lives in headerRules.ts. */
 export function checkHeaderName(name: string, field = 'auth_header_name'): string {
@@ -14,7 +12,7 @@ export function checkHeaderName(name: string, field = 'auth_header_name'): strin
 /** Never echoes the value in the message: it is a credential. */
 export function checkHeaderValue(value: string, field = 'auth_header_value'): string {
   if (value.length > 8192) throw invalid(field, 'must be at most 8192 characters');
-  if (!FIELD_VALUE.test(value)) throw invalid(field, 'contains a line break, control or non-ASCII character, which HTTP header values cannot carry');
+  if (!isSendableHeaderValue(value)) throw invalid(field, 'contains a line break, control or non-ASCII character, which HTTP header values cannot carry');
   if (value !== value.trim()) throw invalid(field, 'must not start or end with whitespace');
   return value;
 }

@@ -94,6 +94,59 @@ describe('checkAuth', () => {
     ).toBe(TENANT);
   });
 
+  it('Sentinel: every spelling of an Entra ID token URL that reaches the same endpoint names its tenant', () => {
+    const other = 'contoso.onmicrosoft.com';
+    const spellings = [
+      `https://LOGIN.MicrosoftOnline.COM/${other}/oauth2/v2.0/token`,
+      `https://login.microsoftonline.com./${other}/oauth2/v2.0/token`,
+      `https://login.microsoftonline.com:443/${other}/oauth2/v2.0/token`,
+      `https://login.microsoftonline.co%6D/${other}/oauth2/v2.0/token`,
+      `https://login.microsoftonline.com/${other}/%6Fauth2/v2.0/token`,
+      `https://login.microsoftonline.com/contoso%2Eonmicrosoft%2Ecom/oauth2/v2.0/token`,
+      `https://login.microsoftonline.com/${other}/OAuth2/V2.0/Token`,
+      `https://login.microsoftonline.com/${other}/oauth2/v2.0/token?x=1`,
+    ];
+    for (const token_url of spellings) {
+      // Against another tenant: refused as the contradiction it is.
+      expect(
+        refusal(() => checkAuth('microsoft_sentinel', { ...base, tenant_id: TENANT, token_url }, { allowPrivate: false })),
+        token_url,
+      ).toMatch(/^auth\.tenant_id: is 72f988bf-.* token_url asks tenant contoso\.onmicrosoft\.com/);
+      // Alone: the tenant shown is the one the URL names.
+      expect(checkAuth('microsoft_sentinel', { ...base, token_url }, { allowPrivate: false }).stored.tenant_id, token_url).toBe(other);
+    }
+  });
+
+  it('Sentinel: an Entra ID token URL whose path is not /<tenant>/oauth2/v2.0/token is refused as auth.token_url', () => {
+    const malformed = [
+      'https://login.microsoftonline.com/%zz/oauth2/v2.0/token',
+      'https://login.microsoftonline.com/contoso%E0%A4%A.onmicrosoft.com/oauth2/v2.0/token',
+      `https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/%zz`,
+      `https://login.microsoftonline.com//${TENANT}/oauth2/v2.0/token`,
+      `https://login.microsoftonline.com/${TENANT}//oauth2/v2.0/token`,
+      `https://login.microsoftonline.com./${TENANT}/oauth2//v2.0/token`,
+      `https://login.microsoftonline.com/contoso.onmicrosoft.com%2F${TENANT}/oauth2/v2.0/token`,
+      `https://login.microsoftonline.com/contoso.onmicrosoft.com/${TENANT}/oauth2/v2.0/token`,
+      'https://login.microsoftonline.com/common/oauth2/v2.0/token',
+      `https://login.microsoftonline.com/${TENANT}/oauth2/token`,
+    ];
+    for (const token_url of malformed) {
+      for (const body of [
+        { ...base, token_url },
+        { ...base, tenant_id: TENANT, token_url },
+      ]) {
+        expect(
+          refusal(() => checkAuth('microsoft_sentinel', body, { allowPrivate: false })),
+          token_url,
+        ).toMatch(/^auth\.token_url: must be .*login\.microsoftonline\.com\/<tenant>\/oauth2\/v2\.0\/token/);
+      }
+    }
+    // A custom webhook may use any token endpoint, Entra ID's included: its path is not judged.
+    expect(
+      checkAuth('custom', { ...base, token_url: `https://login.microsoftonline.com/${TENANT}/oauth2/token` }, { allowPrivate: false }).stored.token_url,
+    ).toBe(`https://login.microsoftonline.com/${TENANT}/oauth2/token`);
+  });
+
   it('the view says whether a secret is stored, never what it is', () => {
     const { stored } = checkAuth('microsoft_sentinel', { ...base, tenant_id: TENANT }, { allowPrivate: false });
     const view = authView(stored, true);

@@ -7,7 +7,7 @@
 import { invalid } from '../errors.js';
 import { checkDestinationUrl } from '../delivery/outbound/url.js';
 import type { SiemId } from '../siem/catalog.js';
-import { entraTokenUrl, SENTINEL_DEFAULT_SCOPE, tenantOfEntraTokenUrl } from '../siem/microsoft-sentinel/urls.js';
+import { ENTRA_TENANT_RE, entraTokenUrl, readEntraTokenUrl, SENTINEL_DEFAULT_SCOPE } from '../siem/microsoft-sentinel/urls.js';
 import type { AuthBody, AuthView } from '../api/schemas/destinations.js';
 
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post';
@@ -35,7 +35,6 @@ export function oauth2Use(siem: SiemId): 'required' | 'optional' | 'none' {
 const CLIENT_ID_RE = /^[\x21-\x7e]{1,256}$/;
 const SCOPE_RE = /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/;
 const SECRET_RE = /^[\x20-\x7e]{1,1024}$/;
-const TENANT_RE = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]+(?:\.[a-z0-9-]+)+)$/i;
 
 export interface CheckedAuth {
   stored: StoredOAuth2;
@@ -57,7 +56,7 @@ export function checkAuth(
   if (use === 'none') throw invalid('auth', 'OAuth2 client credentials are available for the microsoft_sentinel and custom presets only');
 
   const tenant = body.tenant_id?.trim();
-  if (tenant !== undefined && !TENANT_RE.test(tenant)) {
+  if (tenant !== undefined && !ENTRA_TENANT_RE.test(tenant)) {
     throw invalid('auth.tenant_id', 'must be the Directory (tenant) ID, a GUID, or a verified domain such as contoso.onmicrosoft.com');
   }
   if (tenant !== undefined && siem !== 'microsoft_sentinel') throw invalid('auth.tenant_id', 'is for the microsoft_sentinel preset; give token_url instead');
@@ -74,10 +73,13 @@ export function checkAuth(
   const checked = checkDestinationUrl(tokenUrlRaw, { allowPrivate: opts.allowPrivate });
   if (!checked.ok) throw invalid('auth.token_url', checked.message);
   const tokenUrl = checked.url.toString();
-  // Both given: an Entra ID token URL names its tenant in the path, and the two must agree, or the
-  // form would show one tenant while tokens come from another. A token URL that is not Entra ID's
-  // (another sovereign cloud, a proxy) names no tenant; tenant_id is then kept as the label shown.
-  const tenantInUrl = tenant !== undefined && body.token_url?.trim() ? tenantOfEntraTokenUrl(tokenUrl) : undefined;
+  // Sentinel's token URL at Entra ID names its tenant in the path (see readEntraTokenUrl). With
+  // tenant_id too, the two must agree, or the form would show one tenant while tokens come from
+  // another. A token URL that is not Entra ID's (another sovereign cloud, a proxy) names no tenant;
+  // tenant_id is then kept as the label shown.
+  const entra = siem === 'microsoft_sentinel' ? readEntraTokenUrl(tokenUrl) : undefined;
+  if (entra && 'problem' in entra) throw invalid('auth.token_url', entra.problem);
+  const tenantInUrl = entra && 'tenant' in entra ? entra.tenant : undefined;
   if (tenant !== undefined && tenantInUrl !== undefined && tenantInUrl.toLowerCase() !== tenant.toLowerCase()) {
     throw invalid('auth.tenant_id', `is ${tenant}, but token_url asks tenant ${tenantInUrl} for tokens; give the same tenant in both, or only one of them`);
   }
@@ -112,7 +114,7 @@ export function checkAuth(
   }
 
   const stored: StoredOAuth2 = { type: 'oauth2_client_credentials', token_url: tokenUrl, client_id: clientId, scope, token_endpoint_auth_method: method };
-  const tenantShown = tenant ?? (siem === 'microsoft_sentinel' ? tenantOfEntraTokenUrl(tokenUrl) : undefined);
+  const tenantShown = tenant ?? tenantInUrl;
   if (tenantShown !== undefined) stored.tenant_id = tenantShown;
   return { stored, secret };
 }

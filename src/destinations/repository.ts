@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/types.js';
+import { keysetPage } from '../db/page.js';
 import type { OutputFormat } from '../siem/outputFormat.js';
 import type { SiemId } from '../siem/catalog.js';
 import type { StoredOAuth2 } from './oauth2.js';
@@ -178,10 +179,8 @@ export async function listDestinationsPage(
       ORDER BY d.created_at, d.id LIMIT $4`,
     [orgId, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit + 1],
   );
-  const more = rows.length > page.limit;
-  const kept = more ? rows.slice(0, page.limit) : rows;
-  const last = kept[kept.length - 1];
-  return { rows: kept, next: more && last ? { createdAt: last.page_created_at, id: last.id } : null };
+  const { rows: kept, after } = keysetPage(rows, page.limit);
+  return { rows: kept, next: after ? { createdAt: after.page_created_at, id: after.id } : null };
 }
 
 /** The ids of one page of the list (same order and keys as listDestinationsPage), without the per-row counts. */
@@ -196,10 +195,8 @@ export async function listDestinationIdsPage(
       ORDER BY d.created_at, d.id LIMIT $4`,
     [orgId, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit + 1],
   );
-  const more = rows.length > page.limit;
-  const kept = more ? rows.slice(0, page.limit) : rows;
-  const last = kept[kept.length - 1];
-  return { ids: kept.map((r) => r.id), next: more && last ? { createdAt: last.page_created_at, id: last.id } : null };
+  const { rows: kept, after } = keysetPage(rows, page.limit);
+  return { ids: kept.map((r) => r.id), next: after ? { createdAt: after.page_created_at, id: after.id } : null };
 }
 
 export type DestinationPatch = Partial<

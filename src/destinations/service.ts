@@ -10,6 +10,7 @@ import { normalizeSentinelUrl } from '../siem/microsoft-sentinel/urls.js';
 import { DEFAULT_OUTPUT_FORMAT } from '../siem/outputFormat.js';
 import type { CreateDestinationBody, DestinationView, PatchDestinationBody } from '../api/schemas/destinations.js';
 import { checkHeaderName, checkHeaderValue } from './headers.js';
+import { isSendableHeaderValue } from '../siem/types.js';
 import { checkDestinationName } from './name.js';
 import * as repo from './repository.js';
 import { rotatedSigningSecret, sealAuthHeader, sealOAuthClientSecret, sealSigningSecret } from './credentials.js';
@@ -122,13 +123,12 @@ function checkPresetOptions(siem: SiemId, options: CreateDestinationBody['option
   // Silently ignoring it elsewhere would let a user believe their events are acknowledged.
   if (options?.indexer_ack !== undefined && siem !== 'splunk_hec')
     throw invalid('options.indexer_ack', 'is only for the splunk_hec preset (Splunk HEC indexer acknowledgement)');
-  // Sumo Logic sends these as X-Sumo-* header values; the encoder drops a value HTTP cannot carry,
-  // so refuse it here rather than let the setting vanish silently.
+  // Sumo Logic sends these as X-Sumo-* header values; a value HTTP cannot carry would fail every
+  // delivery (or be dropped by the encoder), so refuse it here, where the user can fix it.
   for (const key of SUMO_HEADER_OPTIONS) {
     const value = options?.[key];
-    // eslint-disable-next-line no-control-regex
-    if (value !== undefined && /[\x00-\x1f\x7f]/.test(value))
-      throw invalid(`options.${key}`, 'contains a line break or control character, which an HTTP header value cannot carry');
+    if (value !== undefined && !isSendableHeaderValue(value))
+      throw invalid(`options.${key}`, 'contains a line break, control or non-ASCII character, which an HTTP header value cannot carry');
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/types.js';
+import { keysetPage } from '../db/page.js';
 
 /** One HTTP request to a SIEM (delivery or test probe): the per-delivery log. */
 export interface AttemptRecord {
@@ -85,7 +86,7 @@ export async function listAttempts(
   orgId: string,
   destinationId: string,
   q: { limit: number; beforeId: number | null; outcome: 'failed' | 'delivered' | null; since: Date | null; until: Date | null },
-): Promise<{ attempts: AttemptView[]; lastId: number | null; more: boolean }> {
+): Promise<{ attempts: AttemptView[]; afterId: number | null }> {
   const { rows } = await db.query<Omit<AttemptView, 'attempted_at'> & { id: number; attempted_at: Date }>(
     `SELECT id, attempted_at, status_code, event_count, delivered_count, failed_count, duration_ms, error, response_snippet
        FROM delivery_attempts
@@ -98,11 +99,9 @@ export async function listAttempts(
       LIMIT $7`,
     [orgId, destinationId, q.beforeId, q.outcome, q.since, q.until, q.limit + 1],
   );
-  const more = rows.length > q.limit;
-  const page = rows.slice(0, q.limit);
+  const page = keysetPage(rows, q.limit);
   return {
-    attempts: page.map(({ id: _id, attempted_at, ...rest }) => ({ attempted_at: new Date(attempted_at).toISOString(), ...rest })),
-    lastId: page.length > 0 ? page[page.length - 1]!.id : null,
-    more,
+    attempts: page.rows.map(({ id: _id, attempted_at, ...rest }) => ({ attempted_at: new Date(attempted_at).toISOString(), ...rest })),
+    afterId: page.after?.id ?? null,
   };
 }

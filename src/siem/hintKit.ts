@@ -61,6 +61,36 @@ export function stripScheme(value: string, scheme: string): { had: number; rest:
   return { had, rest };
 }
 
+/**
+ * The hints for a credential sent as "<scheme> <value>" ("Splunk <token>", "ApiKey <encoded>"): the
+ * prefix missing (a warning; `missing` says what the SIEM answers then) or written more than once (an
+ * error), each with its fix. `stripped` is stripScheme's answer for the value; `placeholder` names
+ * the value in the example ("<token>").
+ */
+export function schemePrefixHints(
+  scheme: string,
+  stripped: { had: number; rest: string },
+  text: { placeholder: string; missing: string },
+  hints: FormatHint[],
+): void {
+  const { had, rest } = stripped;
+  if (had === 0) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'warning',
+      message: text.missing,
+      fix: { label: `Add the ${scheme} prefix`, value: `${scheme} ${rest}` },
+    });
+  } else if (had > 1) {
+    hints.push({
+      field: 'auth_header_value',
+      severity: 'error',
+      message: `The ${scheme} prefix appears twice; send it once ("${scheme} ${text.placeholder}").`,
+      fix: { label: 'Keep one prefix', value: `${scheme} ${rest}` },
+    });
+  }
+}
+
 /** The hints every SIEM's form gets before its own: URL shape, header name and header value. */
 export function genericHints(form: Pick<SiemForm, 'urlLabel' | 'urlPlaceholder'>, input: FormatHintInput, u: URL | undefined, hints: FormatHint[]): void {
   if (input.url.trim() === '') {

@@ -244,11 +244,25 @@ export function optionString(options: Record<string, unknown>, key: string): str
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
 }
 
-/** A header value safe to send: no control characters (CR/LF would split headers). */
+/**
+ * What a header field value Aegis sends may contain: visible ASCII, space and tab. Node refuses a
+ * request with CR, LF, another control or a character above U+00FF in a header (every delivery would
+ * fail), and sends U+0080-U+00FF as single Latin-1 bytes that a receiver reading UTF-8 mangles.
+ */
+const HEADER_FIELD_VALUE = /^[\t\x20-\x7e]*$/;
+
+/** True when `value` can be sent as an HTTP header value as it is (see HEADER_FIELD_VALUE). */
+export function isSendableHeaderValue(value: string): boolean {
+  return HEADER_FIELD_VALUE.test(value);
+}
+
+/**
+ * A header value safe to send, or undefined. The API refuses such options when they are set; this
+ * keeps a value stored before that rule from failing every request (see isSendableHeaderValue).
+ */
 export function safeHeaderValue(v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
-  // eslint-disable-next-line no-control-regex
-  return /[\x00-\x1f\x7f]/.test(v) ? undefined : v;
+  return isSendableHeaderValue(v) ? v : undefined;
 }
 
 export function snippet(body: string, max = 200): string {

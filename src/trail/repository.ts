@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/types.js';
+import { keysetPage } from '../db/page.js';
 import type { TrailEvent } from './contract.js';
 
 /** One page of an organization's trail, newest first. */
@@ -28,12 +29,12 @@ export async function listTrail(db: Queryable, orgId: string, opts: { limit: num
       ORDER BY t.occurred_at DESC, t.id DESC`,
     [orgId, opts.before?.occurredAt ?? null, opts.before?.id ?? '', opts.limit + 1],
   );
-  const page = rows.slice(0, opts.limit).map((r) => ({
+  const { rows: kept, after } = keysetPage(rows, opts.limit);
+  const page = kept.map((r) => ({
     id: r.id,
     occurredAt: new Date(r.occurred_at),
     payload: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as TrailEvent,
     destinationName: r.destination_name,
   }));
-  const tail = page.at(-1);
-  return { events: page, last: rows.length > opts.limit && tail ? { occurredAt: tail.occurredAt, id: tail.id } : null };
+  return { events: page, last: after ? { occurredAt: new Date(after.occurred_at), id: after.id } : null };
 }

@@ -349,7 +349,7 @@ export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
         since: q.since ? new Date(q.since) : null,
         until: q.until ? new Date(q.until) : null,
       });
-      return { attempts: page.attempts, next_cursor: page.more && page.lastId !== null ? encodeAttemptsCursor(page.lastId) : null };
+      return { attempts: page.attempts, next_cursor: page.afterId !== null ? encodeAttemptsCursor(page.afterId) : null };
     },
   });
 }

@@ -10,6 +10,7 @@ import {
   PreflightResponseSchema,
 } from '../schemas/published.js';
 import { AppError, invalid } from '../../errors.js';
+import { producerValidatorCompiler } from '../producerValidation.js';
 import { runPreflight, recordAgentDecisions, MAX_INPUT_BYTES, MAX_BATCH } from '../../events/record.js';
 import { pullEvents, START } from '../../events/pull.js';
 import { decodePullCursor, encodePullCursor, MAX_CURSOR_LENGTH } from '../../events/pullCursor.js';
@@ -17,29 +18,23 @@ import { decodePullCursor, encodePullCursor, MAX_CURSOR_LENGTH } from '../../eve
 const isObject = (x: unknown): x is object => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /**
- * The producer routes validate against the published schemas (schemas/api-bodies.schema.json), and
- * so does the producer itself (events/validate.ts), which also runs the privacy guard, lists every
- * problem of every record and answers 413 for an input over its byte limit. A refused body must not
- * echo any of its text, not even a property name (`{"input": "...", "<an SSN>": 1}`), so the route's
- * validation error is attached to the request, not answered by Fastify, and handled here:
+ * The producer routes are documented by the published schemas (schemas/api-bodies.schema.json), and
+ * the producer itself checks a body against them (events/validate.ts), also running the privacy guard,
+ * listing every problem of every record and answering 413 for an input over its byte limit. A refused
+ * body must not echo any of its text, not even a property name (`{"input": "...", "<an SSN>": 1}`).
  *
  * - A body the producer can read (preflight: an object whose input is text; audit-events: an object
- *   holding only an events array) goes on to the producer, which refuses it by the same schema with
- *   the complete answer. It cannot get through: a body this schema refuses, the producer's checks of
- *   the same schema refuse too.
- * - Anything else is refused here with every problem, names passed through safeSegment (see
- *   requestViolations).
+ *   holding only an events array) goes to the producer unchecked by the route (see
+ *   producerValidation.ts): checking it twice cost as much again and the producer's answer is the
+ *   complete one. It cannot get through unchecked: the producer's checks are the same schema.
+ * - Anything else fails the route schema and is refused by the error handler with every problem,
+ *   names passed through safeSegment (see requestViolations).
  */
 function preflightReadable(body: unknown): boolean {
   return isObject(body) && 'input' in body && typeof body.input === 'string';
 }
 function auditEventsReadable(body: unknown): boolean {
   return isObject(body) && Object.keys(body).every((k) => k === 'events') && 'events' in body && Array.isArray(body.events);
-}
-/** Throws the route's validation error unless only the body failed and the producer can read it. */
-function refuseUnreadable(req: { validationError?: Error & { validationContext?: string }; body: unknown }, readable: (body: unknown) => boolean): void {
-  const err = req.validationError;
-  if (err && (err.validationContext !== 'body' || !readable(req.body))) throw err;
 }
 
 export function eventRoutes(app: TypedApp, ctx: AppContext): void {
@@ -48,7 +43,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
   app.post('/api/orgs/:org_id/preflight', {
     // 1 MiB of text can take up to 4 MiB as UTF-8 JSON; the input limit itself is checked in bytes.
     bodyLimit: 5 * MAX_INPUT_BYTES,
-    attachValidation: true,
+    validatorCompiler: producerValidatorCompiler(preflightReadable),
     schema: {
       tags: ['audit events'],
       summary: 'Scan text, record the metadata-only audit event and return the masked text',
@@ -62,7 +57,6 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
       },
     },
     handler: async (req) => {
-      refuseUnreadable(req, preflightReadable);
       const { org_id } = req.params;
       const res = await runPreflight(ctx.db, org_id, req.body, router);
       ctx.metrics.eventsRecorded.inc({ source: 'preflight' });
@@ -76,7 +70,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
     // 1,000 records at their schema maxima (500-character summary, 256-character actor_id, 64 finding
     // types), JSON-escaped, come to about 10 MB: the default 2 MiB would refuse a valid batch.
     bodyLimit: 12 * 1024 * 1024,
-    attachValidation: true,
+    validatorCompiler: producerValidatorCompiler(auditEventsReadable),
     schema: {
       tags: ['audit events'],
       summary: 'Record decisions that agents made on-device (all or nothing, idempotent on preflight_id)',
@@ -91,7 +85,6 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
       },
     },
     handler: async (req) => {
-      refuseUnreadable(req, auditEventsReadable);
       const { org_id } = req.params;
       const { events } = req.body;
       if (events.length === 0) throw new AppError('validation_failed', 'events: must hold at least one record');

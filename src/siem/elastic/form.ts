@@ -2,7 +2,7 @@
 // BROWSER-SAFE: the dashboard bundles this file (no node: imports, no Node-only globals).
 
 import { defineForm, type FormatHint, type FormatHintInput } from '../form.js';
-import { decodeBase64, encodeBase64, expectHeaderName, stripScheme, withPath } from '../hintKit.js';
+import { decodeBase64, encodeBase64, expectHeaderName, schemePrefixHints, stripScheme, withPath } from '../hintKit.js';
 
 /**
  * Elastic's default target: the data stream named after the event's own dataset
@@ -95,21 +95,12 @@ function elasticHints(input: FormatHintInput, u: URL | undefined, hints: FormatH
     });
     return;
   }
-  if (had === 0) {
-    hints.push({
-      field: 'auth_header_value',
-      severity: 'warning',
-      message: 'Elasticsearch expects "ApiKey <encoded>"; without the prefix it answers 401.',
-      fix: { label: 'Add the ApiKey prefix', value: `ApiKey ${rest}` },
-    });
-  } else if (had > 1) {
-    hints.push({
-      field: 'auth_header_value',
-      severity: 'error',
-      message: 'The ApiKey prefix appears twice; send it once ("ApiKey <encoded>").',
-      fix: { label: 'Keep one prefix', value: `ApiKey ${rest}` },
-    });
-  }
+  schemePrefixHints(
+    'ApiKey',
+    { had, rest },
+    { placeholder: '<encoded>', missing: 'Elasticsearch expects "ApiKey <encoded>"; without the prefix it answers 401.' },
+    hints,
+  );
 }
 
 export const elasticForm = defineForm({

@@ -3,9 +3,8 @@
 
 import { defineForm, type FormatHint, type FormatHintInput } from '../form.js';
 import { GUID_RE } from '../hintKit.js';
-import { DCR_IMMUTABLE_ID_RE, parseSentinelUrl, SENTINEL_API_VERSION, SENTINEL_DEFAULT_STREAM } from './urls.js';
+import { DCR_IMMUTABLE_ID_RE, ENTRA_TENANT_RE, parseSentinelUrl, SENTINEL_API_VERSION, SENTINEL_DEFAULT_STREAM } from './urls.js';
 
-const TENANT_RE = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]+(?:\.[a-z0-9-]+)+)$/i;
 const DCE_HOST_RE = /\.ingest\.monitor\.azure\.(com|us|cn)$/i;
 
 function sentinelHints(input: FormatHintInput, u: URL | undefined, hints: FormatHint[]): void {
@@ -103,7 +102,7 @@ function sentinelHints(input: FormatHintInput, u: URL | undefined, hints: Format
   if (tenant !== undefined) {
     if (tenant === '') {
       hints.push({ field: 'tenant_id', severity: 'error', message: 'Paste the Directory (tenant) ID from the app registration’s Overview.' });
-    } else if (!TENANT_RE.test(tenant)) {
+    } else if (!ENTRA_TENANT_RE.test(tenant)) {
       hints.push({
         field: 'tenant_id',
         severity: 'error',

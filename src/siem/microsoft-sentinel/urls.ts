@@ -12,17 +12,52 @@ export const SENTINEL_DEFAULT_STREAM = 'Custom-AegisAudit_CL';
 /** Data collection rule immutable ids: "dcr-" and 32 hexadecimal digits. */
 export const DCR_IMMUTABLE_ID_RE = /^dcr-[0-9a-f]{32}$/i;
 
+/** An Entra ID tenant: the Directory (tenant) ID, a GUID, or a verified domain such as contoso.onmicrosoft.com. */
+export const ENTRA_TENANT_RE = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]+(?:\.[a-z0-9-]+)+)$/i;
+/** Entra ID's sign-in hosts: Azure's public, US Government and China clouds. */
+const ENTRA_HOST_RE = /^login\.(microsoftonline\.(com|us)|chinacloudapi\.cn)$/i;
+
 /** Microsoft Entra ID's v2.0 token endpoint for a tenant (a GUID or a verified domain). */
 export function entraTokenUrl(tenantId: string): string {
   return `https://login.microsoftonline.com/${encodeURIComponent(tenantId.trim())}/oauth2/v2.0/token`;
 }
 
-/** The tenant of an Entra ID v2.0 token URL, or undefined when the URL is not one. */
-export function tenantOfEntraTokenUrl(tokenUrl: string): string | undefined {
+/** What a token URL says about Entra ID: not its host, its tenant, or a path that is not a v2.0 token endpoint. */
+export type EntraTokenUrl = { entra: false } | { entra: true; tenant: string } | { entra: true; problem: string };
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined; // a bad escape (%zz, a broken UTF-8 sequence)
+  }
+}
+
+/**
+ * Reads a token URL the way it reaches Entra ID, so every spelling of one endpoint names one tenant:
+ * the URL parser lower-cases the host and decodes escapes in it, DNS and TLS ignore the host's
+ * trailing dot, and an escaped letter in the path (%6F for "o") is that letter (RFC 3986 6.2.2.2).
+ * On Entra ID's host the path must then be exactly /<tenant>/oauth2/v2.0/token: a bad escape, an
+ * empty segment (//), an escaped "/" inside the tenant or anything else is a problem to refuse, not
+ * a URL that names no tenant (which would let tenant_id disagree with where tokens come from).
+ */
+export function readEntraTokenUrl(tokenUrl: string): EntraTokenUrl {
   const u = parseUrl(tokenUrl);
-  if (!u || !/^login\.(microsoftonline\.(com|us)|chinacloudapi\.cn)$/i.test(u.hostname)) return undefined;
-  const m = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(u.pathname);
-  return m ? decodeURIComponent(m[1]!) : undefined;
+  const host = u?.hostname.replace(/\.$/, '');
+  if (!u || !host || !ENTRA_HOST_RE.test(host)) return { entra: false };
+  const problem = `must be Entra ID's token endpoint, https://${host.toLowerCase()}/<tenant>/oauth2/v2.0/token, the tenant a GUID or a verified domain`;
+  const segments = u.pathname.split('/').slice(1).map(decodeSegment);
+  const [tenant, ...rest] = segments;
+  if (tenant === undefined || !ENTRA_TENANT_RE.test(tenant) || rest.join('/').toLowerCase() !== 'oauth2/v2.0/token') {
+    return { entra: true, problem };
+  }
+  return { entra: true, tenant };
+}
+
+/** The tenant of an Entra ID v2.0 token URL, or undefined when the URL names none (never throws). */
+export function tenantOfEntraTokenUrl(tokenUrl: string): string | undefined {
+  const read = readEntraTokenUrl(tokenUrl);
+  return 'tenant' in read ? read.tenant : undefined;
 }
 
 /** The Logs Ingestion URL: {DCE}/dataCollectionRules/{DCR immutable id}/streams/{stream}?api-version=... */

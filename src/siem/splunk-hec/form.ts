@@ -2,7 +2,7 @@
 // BROWSER-SAFE: the dashboard bundles this file (no node: imports, no Node-only globals).
 
 import { defineForm, type FormatHint, type FormatHintInput } from '../form.js';
-import { expectHeaderName, GUID_RE, stripScheme, withPath } from '../hintKit.js';
+import { expectHeaderName, GUID_RE, schemePrefixHints, stripScheme, withPath } from '../hintKit.js';
 
 /** What the encoder sends when options.source / options.sourcetype are empty; the form shows them as defaults. */
 export const SPLUNK_DEFAULT_SOURCE = 'aegis';
@@ -92,21 +92,12 @@ function splunkHints(input: FormatHintInput, u: URL | undefined, hints: FormatHi
     });
     return;
   }
-  if (had === 0) {
-    hints.push({
-      field: 'auth_header_value',
-      severity: 'warning',
-      message: 'The token must be sent as "Splunk <token>"; without the prefix Splunk answers 401 (code 3).',
-      fix: { label: 'Add the Splunk prefix', value: `Splunk ${rest}` },
-    });
-  } else if (had > 1) {
-    hints.push({
-      field: 'auth_header_value',
-      severity: 'error',
-      message: 'The Splunk prefix appears twice; send it once ("Splunk <token>").',
-      fix: { label: 'Keep one prefix', value: `Splunk ${rest}` },
-    });
-  }
+  schemePrefixHints(
+    'Splunk',
+    { had, rest },
+    { placeholder: '<token>', missing: 'The token must be sent as "Splunk <token>"; without the prefix Splunk answers 401 (code 3).' },
+    hints,
+  );
   if (rest !== '' && !GUID_RE.test(rest)) {
     hints.push({
       field: 'auth_header_value',
