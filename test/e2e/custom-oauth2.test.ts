@@ -75,7 +75,7 @@ describe('Custom webhook with OAuth2 client credentials, in headless Chromium ag
     await add().getByRole('checkbox', { name: 'Authenticate with OAuth2 client credentials' }).check();
     // Missing parts are named before anything is sent.
     await add().getByRole('button', { name: 'Save & test' }).click();
-    await expect(add().getByRole('alert').textContent()).resolves.toMatch(/OAuth2: give the token URL/);
+    await expect.poll(() => add().getByRole('alert').textContent(), WAIT).toMatch(/OAuth2: give the token URL/);
     await add().getByLabel('Token URL').fill(op.tokenUrl);
     await add().getByLabel('Client ID').fill(CLIENT_ID);
     await add().getByLabel('Client secret', { exact: true }).fill(SECRET);
@@ -157,7 +157,8 @@ describe('Custom webhook with OAuth2 client credentials, in headless Chromium ag
     patch = JSON.parse((await patchReq).postData() ?? '{}') as { auth: Record<string, unknown> };
     expect(patch.auth.client_secret).toBe(WRONG_SECRET);
     await edit().getByText('Changes saved. The new credential is stored encrypted.').waitFor();
-    await expect(edit().getByLabel('New client secret').count()).resolves.toBe(0);
+    // The rotation closes once its secret is stored: wait for the field to go, not a count read once.
+    await edit().getByLabel('New client secret').waitFor({ state: 'detached' });
     const refusedBefore = op.refused;
     await edit().getByRole('button', { name: 'Send test event' }).click();
     const failed = edit().getByTestId('test-result');
@@ -169,7 +170,12 @@ describe('Custom webhook with OAuth2 client credentials, in headless Chromium ag
     // Rotated back to the real secret: the test goes through, with a token the server signed for it.
     await edit().getByRole('button', { name: 'Rotate client secret' }).click();
     await edit().getByLabel('New client secret').fill(SECRET);
+    // The test event below must go out after this PATCH is stored: wait for its answer, not a message.
+    const patchRes = page.waitForResponse((r) => r.request().method() === 'PATCH');
     await edit().getByRole('button', { name: 'Save changes' }).click();
+    const rotatedBack = await patchRes;
+    expect((JSON.parse(rotatedBack.request().postData() ?? '{}') as { auth: Record<string, unknown> }).auth.client_secret).toBe(SECRET);
+    expect(rotatedBack.status()).toBe(200);
     await edit().getByText('Changes saved. The new credential is stored encrypted.').waitFor();
     const acceptedBefore = accepted.length;
     await edit().getByRole('button', { name: 'Send test event' }).click();

@@ -142,10 +142,13 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
     const c = card(page, d.destination_id);
     await expect(c.getByRole('heading').textContent()).resolves.toBe('Splunk prod');
     await expect(c.locator('.card-siem').textContent()).resolves.toBe('Splunk HEC');
-    await expect(c.locator('.pill').textContent()).resolves.toBe('Idle'); // the pill rules are unchanged
-    const last = (await c.locator('.card-last').textContent()) ?? '';
-    expect(last).toMatch(/^Test delivered just now; no live events yet/);
-    expect(last).not.toContain('No deliveries yet');
+    // Done refreshes the cards in the background: polled until that answer is on the card (network
+    // idle is a 500 ms quiet period, not a sign the answer has been rendered).
+    await expect.poll(() => c.locator('.pill').textContent(), { timeout: 30_000 }).toBe('Idle'); // the pill rules are unchanged
+    await expect
+      .poll(async () => (await c.locator('.card-last').textContent()) ?? '', { timeout: 30_000 })
+      .toMatch(/^Test delivered just now; no live events yet/);
+    expect(await c.locator('.card-last').textContent()).not.toContain('No deliveries yet');
   });
 
   it('two Splunk destinations are told apart by name; Edit renames and clears the name', async () => {

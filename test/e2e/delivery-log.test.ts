@@ -204,8 +204,10 @@ describe('Delivery log timeline and the hold limit on cards (headless Chromium, 
     await expect(page.getByTestId('notice').textContent()).resolves.toContain('Destination resumed: 2 dead-lettered events queued again');
     await expect.poll(async () => (await get(id)).status, { timeout: 60_000, interval: 250 }).toBe('active');
     await reloadPage();
-    await expect(card(page, id).getByTestId('card-held').count()).resolves.toBe(0);
+    // The pill first: it waits for the card, so the absence below is read from a rendered card, not
+    // from a page whose cards have not loaded yet.
     await expect(card(page, id).locator('.pill').textContent()).resolves.toBe('Active');
+    await expect(card(page, id).getByTestId('card-held').count()).resolves.toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });

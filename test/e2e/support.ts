@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page, type Response } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page, type Response } from 'playwright-core';
 import { createLoginLink } from '../../src/auth/sessions.js';
 import type { Db } from '../../src/db/types.js';
 import type { TestService } from '../support/harness.js';
@@ -105,4 +105,12 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 /** The card of a destination. */
 export function card(page: Page, destinationId: string) {
   return page.locator(`article[data-destination-id="${destinationId}"]`);
+}
+
+/**
+ * Whether the element has focus, as a function for `expect.poll`: focus moves in effects after a
+ * render (a step's heading, Rotate's field, the opener on close), so it is polled, never read once.
+ */
+export function hasFocus(locator: Locator): () => Promise<boolean> {
+  return () => locator.evaluate((el) => el === document.activeElement);
 }
