@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { closedPort, ok, startReceiver, type ReceivedRequest, type Receiver } from '../support/httpsReceiver.js';
-import { collectPageErrors, hasFocus, launchBrowser, recordResponses, screenshot, signIn, type Browser } from './support.js';
+import { hasFocus, launchBrowser, openDashboard, recordResponses, screenshot, type Browser } from './support.js';
 
 // Planted credentials: each must reach the receiver (prefix included) and never come back to the browser.
 const SPLUNK_TOKEN = '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
@@ -33,11 +33,9 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
     svc = await startTestService(tdb.db);
     receiver = await startReceiver((req) => (req.path.startsWith('/unauthorized') ? { status: 401, body: '{"text":"Invalid token","code":4}' } : ok()(req)));
     browser = await launchBrowser();
-    ({ orgId, apiKey } = await svc.newOrg('Add flow org'));
-    page = await browser.context.newPage();
-    traffic = recordResponses(page);
-    pageErrors = collectPageErrors(page);
-    await signIn(page, svc, tdb.db, orgId);
+    ({ page, orgId, apiKey, pageErrors } = await openDashboard(browser, svc, tdb.db, 'Add flow org', (p) => {
+      traffic = recordResponses(p);
+    }));
   });
   afterAll(async () => {
     await browser?.close();

@@ -7,8 +7,8 @@ import type { Page } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { startReceiver, type Receiver } from '../support/httpsReceiver.js';
-import { startOAuthServer, WEBHOOK_SCOPE, type OAuthServer } from '../support/oauthServer.js';
-import { card, collectPageErrors, launchBrowser, recordResponses, screenshot, signIn, type Browser } from './support.js';
+import { bearerOnly, startOAuthServer, WEBHOOK_SCOPE, type OAuthServer } from '../support/oauthServer.js';
+import { card, collectPageErrors, launchBrowser, openDashboard, recordResponses, screenshot, type Browser } from './support.js';
 
 const CLIENT_ID = 'aegis-e2e-webhook';
 const SECRET = 'e2e-webhook-Client.Secret~0123456789abcdef';
@@ -31,22 +31,9 @@ describe('Custom webhook with OAuth2 client credentials, in headless Chromium ag
     tdb = await openTestDb('postgres');
     op = await startOAuthServer([{ client_id: CLIENT_ID, client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic' }]);
     svc = await startTestService(tdb.db);
-    receiver = await startReceiver(async (req) => {
-      const token = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
-      try {
-        if (!token) throw new Error('no token');
-        const claims = await op.verify(token);
-        if (typeof claims.scope !== 'string' || !claims.scope.split(' ').includes(WEBHOOK_SCOPE)) throw new Error('scope');
-        accepted.push(token);
-        return { status: 204 };
-      } catch {
-        return { status: 401, body: '{"error":"invalid_token"}' };
-      }
-    });
+    receiver = await startReceiver(bearerOnly(op, { scope: WEBHOOK_SCOPE, accepted, refusal: { status: 401, body: '{"error":"invalid_token"}' } }));
     browser = await launchBrowser();
-    ({ orgId, apiKey } = await svc.newOrg('OAuth2 webhook org'));
-    page = await browser.context.newPage();
-    await signIn(page, svc, tdb.db, orgId);
+    ({ page, orgId, apiKey } = await openDashboard(browser, svc, tdb.db, 'OAuth2 webhook org'));
   });
   afterAll(async () => {
     await browser?.close();

@@ -5,7 +5,7 @@ import type { Page, Request } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { ok, startReceiver, type Receiver } from '../support/httpsReceiver.js';
-import { card, launchBrowser, screenshot, signIn, type Browser } from './support.js';
+import { card, launchBrowser, openDashboard, screenshot, type Browser } from './support.js';
 
 const TOKEN = '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
 
@@ -23,9 +23,7 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
     svc = await startTestService(tdb.db);
     receiver = await startReceiver((req) => (req.path.startsWith('/unauthorized') ? { status: 401, body: 'unauthorized' } : ok()(req)));
     browser = await launchBrowser();
-    ({ orgId, apiKey } = await svc.newOrg('Details org'));
-    page = await browser.context.newPage();
-    await signIn(page, svc, tdb.db, orgId);
+    ({ page, orgId, apiKey } = await openDashboard(browser, svc, tdb.db, 'Details org'));
   });
   afterAll(async () => {
     await browser?.close();

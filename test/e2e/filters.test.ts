@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { startReceiver, type Receiver } from '../support/httpsReceiver.js';
-import { card, collectPageErrors, launchBrowser, screenshot, signIn, type Browser } from './support.js';
+import { card, launchBrowser, openDashboard, screenshot, type Browser } from './support.js';
 
 function record(decision: string, counts: Record<string, number>) {
   return {
@@ -48,9 +48,7 @@ describe('destination filter builder and preview, in headless Chromium', () => {
       record('ALLOWED', {}),
     ];
     expect((await svc.request('POST', `/api/orgs/${orgId}/audit-events`, { apiKey, body: { events } })).status).toBe(200);
-    page = await browser.context.newPage();
-    pageErrors = collectPageErrors(page);
-    await signIn(page, svc, tdb.db, orgId);
+    ({ page, pageErrors } = await openDashboard(browser, svc, tdb.db, { orgId, apiKey }));
   });
   afterAll(async () => {
     await browser?.close();

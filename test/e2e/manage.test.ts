@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { ok, startReceiver, type Receiver } from '../support/httpsReceiver.js';
-import { card, hasFocus, launchBrowser, recordResponses, screenshot, signIn, type Browser } from './support.js';
+import { card, hasFocus, launchBrowser, openDashboard, recordResponses, screenshot, type Browser } from './support.js';
 
 const FIRST_TOKEN = '11111111-2222-3333-4444-555555555555';
 const ROTATED_TOKEN = '99999999-8888-7777-6666-aaaaaaaaaaaa';
@@ -25,10 +25,9 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     svc = await startTestService(tdb.db);
     receiver = await startReceiver();
     browser = await launchBrowser();
-    ({ orgId, apiKey } = await svc.newOrg('Manage org'));
-    page = await browser.context.newPage();
-    traffic = recordResponses(page);
-    await signIn(page, svc, tdb.db, orgId);
+    ({ page, orgId, apiKey } = await openDashboard(browser, svc, tdb.db, 'Manage org', (p) => {
+      traffic = recordResponses(p);
+    }));
   });
   afterAll(async () => {
     await browser?.close();

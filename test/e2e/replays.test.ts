@@ -8,7 +8,7 @@ import { startTestService, type TestService } from '../support/harness.js';
 import { ok, startReceiver, type Receiver } from '../support/httpsReceiver.js';
 import { eventIdsOf, seedEvents } from '../integration/delivery/support.js';
 import { eventAt, holdEvent, type EventGate } from '../support/eventGate.js';
-import { card, collectPageErrors, launchBrowser, screenshot, signIn, type Browser } from './support.js';
+import { card, launchBrowser, openDashboard, screenshot, type Browser } from './support.js';
 
 const HISTORY = 60;
 
@@ -32,9 +32,7 @@ describe('Send history and Replay a time range, in headless Chromium', () => {
     // Recorded before the destination exists: only a replay can send them.
     history = await seedEvents(tdb.db, orgId, HISTORY);
     browser = await launchBrowser();
-    page = await browser.context.newPage();
-    pageErrors = collectPageErrors(page);
-    await signIn(page, svc, tdb.db, orgId);
+    ({ page, pageErrors } = await openDashboard(browser, svc, tdb.db, { orgId, apiKey }));
   });
   afterAll(async () => {
     await gate?.open();

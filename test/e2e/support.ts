@@ -58,6 +58,36 @@ export async function signIn(page: Page, svc: TestService, db: Db, orgId: string
   return link;
 }
 
+export interface Dashboard {
+  page: Page;
+  orgId: string;
+  apiKey: string;
+  /** The one-time sign-in link, used up by the sign-in. */
+  link: string;
+  /** Console and page errors from the moment the page opened. */
+  pageErrors: string[];
+}
+
+/**
+ * What nearly every dashboard test starts with: an organization (a new one by this name, or one the
+ * test made first), a new page of `browser` collecting its errors, signed in through a real one-time
+ * link, on SIEM Forwarding. `beforeSignIn` runs on the blank page first, e.g. to record every response.
+ */
+export async function openDashboard(
+  browser: Browser,
+  svc: TestService,
+  db: Db,
+  org: string | { orgId: string; apiKey: string } = 'Test org',
+  beforeSignIn?: (page: Page) => void,
+): Promise<Dashboard> {
+  const { orgId, apiKey } = typeof org === 'string' ? await svc.newOrg(org) : org;
+  const page = await browser.context.newPage();
+  const pageErrors = collectPageErrors(page);
+  beforeSignIn?.(page);
+  const link = await signIn(page, svc, db, orgId);
+  return { page, orgId, apiKey, link, pageErrors };
+}
+
 /** Records every response body the page receives, to prove a credential never comes back. */
 export function recordResponses(page: Page): { bodies: { url: string; body: string }[]; settle(): Promise<void> } {
   const bodies: { url: string; body: string }[] = [];
@@ -81,10 +111,6 @@ export function recordResponses(page: Page): { bodies: { url: string; body: stri
   };
 }
 
-/**
- * Saves a screenshot once the cards' charts have loaded. With a dialog open it captures the viewport
- * (what the user sees); otherwise the full page.
- */
 /** Console errors and page errors (a Content-Security-Policy violation shows up here too). */
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
@@ -95,6 +121,10 @@ export function collectPageErrors(page: Page): string[] {
   return errors;
 }
 
+/**
+ * Saves a screenshot once the cards' charts have loaded. With a dialog open it captures the viewport
+ * (what the user sees); otherwise the full page.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.waitForFunction(() => !document.querySelector('svg[aria-label^="Loading"]'));
