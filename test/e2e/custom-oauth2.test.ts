@@ -8,7 +8,7 @@ import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { startReceiver, type Receiver } from '../support/httpsReceiver.js';
 import { bearerOnly, startOAuthServer, WEBHOOK_SCOPE, type OAuthServer } from '../support/oauthServer.js';
-import { card, collectPageErrors, launchBrowser, openDashboard, recordResponses, screenshot, type Browser } from './support.js';
+import { card, collectPageErrors, hasFocus, launchBrowser, openDashboard, recordResponses, screenshot, type Browser } from './support.js';
 
 const CLIENT_ID = 'aegis-e2e-webhook';
 const SECRET = 'e2e-webhook-Client.Secret~0123456789abcdef';
@@ -137,6 +137,11 @@ describe('Custom webhook with OAuth2 client credentials, in headless Chromium ag
     await edit().getByText('Changes saved.').waitFor();
 
     // Rotated to a secret the server does not know: the next token request is refused, so the new secret is the one in use.
+    // Rotate and the new-secret field replace each other, and focus goes with them, both ways.
+    await edit().getByRole('button', { name: 'Rotate client secret' }).click();
+    await expect.poll(hasFocus(edit().getByLabel('New client secret')), WAIT).toBe(true);
+    await edit().getByRole('button', { name: 'Keep current client secret' }).click();
+    await expect.poll(hasFocus(edit().getByRole('button', { name: 'Rotate client secret' })), WAIT).toBe(true);
     await edit().getByRole('button', { name: 'Rotate client secret' }).click();
     await edit().getByLabel('New client secret').fill(WRONG_SECRET);
     patchReq = page.waitForRequest((r) => r.method() === 'PATCH');
