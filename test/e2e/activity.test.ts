@@ -3,7 +3,7 @@ import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { startReceiver, type Receiver } from '../support/httpsReceiver.js';
 import { apiKeyActorId } from '../../src/auth/apiKeys.js';
-import { collectPageErrors, launchBrowser, screenshot, signIn, type Browser } from './support.js';
+import { launchBrowser, openDashboard, screenshot, type Browser } from './support.js';
 
 describe('Settings -> Activity (headless Chromium, PostgreSQL)', () => {
   let tdb: TestDb;
@@ -32,9 +32,7 @@ describe('Settings -> Activity (headless Chromium, PostgreSQL)', () => {
     });
     expect(created.status, created.text).toBe(201);
 
-    const page = await browser.context.newPage();
-    const errors = collectPageErrors(page);
-    await signIn(page, svc, tdb.db, orgId);
+    const { page, pageErrors: errors } = await openDashboard(browser, svc, tdb.db, { orgId, apiKey });
     // A change made in the dashboard: the notification settings.
     await page.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name: 'Notifications' }).click();
     await page.getByRole('heading', { name: 'Notifications', level: 2 }).waitFor();

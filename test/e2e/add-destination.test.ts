@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { closedPort, ok, startReceiver, type ReceivedRequest, type Receiver } from '../support/httpsReceiver.js';
-import { collectPageErrors, launchBrowser, recordResponses, screenshot, signIn, type Browser } from './support.js';
+import { hasFocus, launchBrowser, openDashboard, recordResponses, screenshot, type Browser } from './support.js';
 
 // Planted credentials: each must reach the receiver (prefix included) and never come back to the browser.
 const SPLUNK_TOKEN = '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
@@ -33,11 +33,9 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
     svc = await startTestService(tdb.db);
     receiver = await startReceiver((req) => (req.path.startsWith('/unauthorized') ? { status: 401, body: '{"text":"Invalid token","code":4}' } : ok()(req)));
     browser = await launchBrowser();
-    ({ orgId, apiKey } = await svc.newOrg('Add flow org'));
-    page = await browser.context.newPage();
-    traffic = recordResponses(page);
-    pageErrors = collectPageErrors(page);
-    await signIn(page, svc, tdb.db, orgId);
+    ({ page, orgId, apiKey, pageErrors } = await openDashboard(browser, svc, tdb.db, 'Add flow org', (p) => {
+      traffic = recordResponses(p);
+    }));
   });
   afterAll(async () => {
     await browser?.close();
@@ -63,6 +61,10 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
       .getByRole('heading', { name: new RegExp(`Step 2: Configure ${siemLabel}`) })
       .waitFor();
   }
+
+  // Focus moves in effects after a render (a step's heading, the opener on close): polled, never read once.
+  const WAIT = { timeout: 30_000 };
+  const focusedText = () => page.evaluate(() => document.activeElement?.textContent);
 
   const hintTexts = async () => (await dialog().getByTestId('format-hint').allTextContents()).join('\n');
 
@@ -214,7 +216,7 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
     }
     await page.keyboard.press('Escape');
     await dialog().waitFor({ state: 'detached' });
-    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Add destination');
+    await expect.poll(focusedText, WAIT).toBe('Add destination');
 
     await page.keyboard.press('Enter');
     await dialog().waitFor();
@@ -227,28 +229,20 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
     ).resolves.toBe(true);
     await dialog().getByRole('button', { name: 'Continue' }).focus();
     await page.keyboard.press('Enter');
-    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toContain('Step 2: Configure Custom HTTPS webhook');
+    await expect.poll(focusedText, WAIT).toContain('Step 2: Configure Custom HTTPS webhook');
     await page.keyboard.press('Tab'); // Webhook URL
     await page.keyboard.type(`${receiver.url}/hooks/aegis`);
     await page.keyboard.press('Tab'); // Auth header name (Authorization)
     await page.keyboard.press('Tab'); // Auth header value
     await page.keyboard.type(`Bearer ${CUSTOM_TOKEN}`);
-    await expect(
-      dialog()
-        .getByLabel('Auth header value')
-        .evaluate((el) => el === document.activeElement),
-    ).resolves.toBe(true);
+    await expect.poll(hasFocus(dialog().getByLabel('Auth header value')), WAIT).toBe(true);
     await page.keyboard.press('Enter'); // submits: Save & test
     const result = dialog().getByTestId('test-result');
     await result.waitFor();
     await expect(result.getAttribute('data-ok')).resolves.toBe('true');
-    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Step 4: Enable');
+    await expect.poll(focusedText, WAIT).toBe('Step 4: Enable');
     await page.keyboard.press('Tab');
-    await expect(
-      dialog()
-        .getByRole('checkbox', { name: 'Start forwarding live events' })
-        .evaluate((el) => el === document.activeElement),
-    ).resolves.toBe(true);
+    await expect.poll(hasFocus(dialog().getByRole('checkbox', { name: 'Start forwarding live events' })), WAIT).toBe(true);
     const got = await lastReceived((r) => r.path === '/hooks/aegis');
     expect(got.headers.authorization).toBe(`Bearer ${CUSTOM_TOKEN}`);
     const { checkedByDefault, patch } = await finish();

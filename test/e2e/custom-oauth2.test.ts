@@ -7,8 +7,8 @@ import type { Page } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { startReceiver, type Receiver } from '../support/httpsReceiver.js';
-import { startOAuthServer, WEBHOOK_SCOPE, type OAuthServer } from '../support/oauthServer.js';
-import { card, collectPageErrors, launchBrowser, recordResponses, screenshot, signIn, type Browser } from './support.js';
+import { bearerOnly, startOAuthServer, WEBHOOK_SCOPE, type OAuthServer } from '../support/oauthServer.js';
+import { card, collectPageErrors, hasFocus, launchBrowser, openDashboard, recordResponses, screenshot, type Browser } from './support.js';
 
 const CLIENT_ID = 'aegis-e2e-webhook';
 const SECRET = 'e2e-webhook-Client.Secret~0123456789abcdef';
@@ -31,22 +31,9 @@ describe('Custom webhook with OAuth2 client credentials, in headless Chromium ag
     tdb = await openTestDb('postgres');
     op = await startOAuthServer([{ client_id: CLIENT_ID, client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic' }]);
     svc = await startTestService(tdb.db);
-    receiver = await startReceiver(async (req) => {
-      const token = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
-      try {
-        if (!token) throw new Error('no token');
-        const claims = await op.verify(token);
-        if (typeof claims.scope !== 'string' || !claims.scope.split(' ').includes(WEBHOOK_SCOPE)) throw new Error('scope');
-        accepted.push(token);
-        return { status: 204 };
-      } catch {
-        return { status: 401, body: '{"error":"invalid_token"}' };
-      }
-    });
+    receiver = await startReceiver(bearerOnly(op, { scope: WEBHOOK_SCOPE, accepted, refusal: { status: 401, body: '{"error":"invalid_token"}' } }));
     browser = await launchBrowser();
-    ({ orgId, apiKey } = await svc.newOrg('OAuth2 webhook org'));
-    page = await browser.context.newPage();
-    await signIn(page, svc, tdb.db, orgId);
+    ({ page, orgId, apiKey } = await openDashboard(browser, svc, tdb.db, 'OAuth2 webhook org'));
   });
   afterAll(async () => {
     await browser?.close();
@@ -75,7 +62,7 @@ describe('Custom webhook with OAuth2 client credentials, in headless Chromium ag
     await add().getByRole('checkbox', { name: 'Authenticate with OAuth2 client credentials' }).check();
     // Missing parts are named before anything is sent.
     await add().getByRole('button', { name: 'Save & test' }).click();
-    await expect(add().getByRole('alert').textContent()).resolves.toMatch(/OAuth2: give the token URL/);
+    await expect.poll(() => add().getByRole('alert').textContent(), WAIT).toMatch(/OAuth2: give the token URL/);
     await add().getByLabel('Token URL').fill(op.tokenUrl);
     await add().getByLabel('Client ID').fill(CLIENT_ID);
     await add().getByLabel('Client secret', { exact: true }).fill(SECRET);
@@ -150,6 +137,11 @@ describe('Custom webhook with OAuth2 client credentials, in headless Chromium ag
     await edit().getByText('Changes saved.').waitFor();
 
     // Rotated to a secret the server does not know: the next token request is refused, so the new secret is the one in use.
+    // Rotate and the new-secret field replace each other, and focus goes with them, both ways.
+    await edit().getByRole('button', { name: 'Rotate client secret' }).click();
+    await expect.poll(hasFocus(edit().getByLabel('New client secret')), WAIT).toBe(true);
+    await edit().getByRole('button', { name: 'Keep current client secret' }).click();
+    await expect.poll(hasFocus(edit().getByRole('button', { name: 'Rotate client secret' })), WAIT).toBe(true);
     await edit().getByRole('button', { name: 'Rotate client secret' }).click();
     await edit().getByLabel('New client secret').fill(WRONG_SECRET);
     patchReq = page.waitForRequest((r) => r.method() === 'PATCH');
@@ -157,7 +149,8 @@ describe('Custom webhook with OAuth2 client credentials, in headless Chromium ag
     patch = JSON.parse((await patchReq).postData() ?? '{}') as { auth: Record<string, unknown> };
     expect(patch.auth.client_secret).toBe(WRONG_SECRET);
     await edit().getByText('Changes saved. The new credential is stored encrypted.').waitFor();
-    await expect(edit().getByLabel('New client secret').count()).resolves.toBe(0);
+    // The rotation closes once its secret is stored: wait for the field to go, not a count read once.
+    await edit().getByLabel('New client secret').waitFor({ state: 'detached' });
     const refusedBefore = op.refused;
     await edit().getByRole('button', { name: 'Send test event' }).click();
     const failed = edit().getByTestId('test-result');
@@ -169,7 +162,12 @@ describe('Custom webhook with OAuth2 client credentials, in headless Chromium ag
     // Rotated back to the real secret: the test goes through, with a token the server signed for it.
     await edit().getByRole('button', { name: 'Rotate client secret' }).click();
     await edit().getByLabel('New client secret').fill(SECRET);
+    // The test event below must go out after this PATCH is stored: wait for its answer, not a message.
+    const patchRes = page.waitForResponse((r) => r.request().method() === 'PATCH');
     await edit().getByRole('button', { name: 'Save changes' }).click();
+    const rotatedBack = await patchRes;
+    expect((JSON.parse(rotatedBack.request().postData() ?? '{}') as { auth: Record<string, unknown> }).auth.client_secret).toBe(SECRET);
+    expect(rotatedBack.status()).toBe(200);
     await edit().getByText('Changes saved. The new credential is stored encrypted.').waitFor();
     const acceptedBefore = accepted.length;
     await edit().getByRole('button', { name: 'Send test event' }).click();

@@ -5,7 +5,7 @@ import type { Page, Request } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { ok, startReceiver, type Receiver } from '../support/httpsReceiver.js';
-import { card, launchBrowser, screenshot, signIn, type Browser } from './support.js';
+import { card, launchBrowser, openDashboard, screenshot, type Browser } from './support.js';
 
 const TOKEN = '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
 
@@ -23,9 +23,7 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
     svc = await startTestService(tdb.db);
     receiver = await startReceiver((req) => (req.path.startsWith('/unauthorized') ? { status: 401, body: 'unauthorized' } : ok()(req)));
     browser = await launchBrowser();
-    ({ orgId, apiKey } = await svc.newOrg('Details org'));
-    page = await browser.context.newPage();
-    await signIn(page, svc, tdb.db, orgId);
+    ({ page, orgId, apiKey } = await openDashboard(browser, svc, tdb.db, 'Details org'));
   });
   afterAll(async () => {
     await browser?.close();
@@ -142,10 +140,13 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
     const c = card(page, d.destination_id);
     await expect(c.getByRole('heading').textContent()).resolves.toBe('Splunk prod');
     await expect(c.locator('.card-siem').textContent()).resolves.toBe('Splunk HEC');
-    await expect(c.locator('.pill').textContent()).resolves.toBe('Idle'); // the pill rules are unchanged
-    const last = (await c.locator('.card-last').textContent()) ?? '';
-    expect(last).toMatch(/^Test delivered just now; no live events yet/);
-    expect(last).not.toContain('No deliveries yet');
+    // Done refreshes the cards in the background: polled until that answer is on the card (network
+    // idle is a 500 ms quiet period, not a sign the answer has been rendered).
+    await expect.poll(() => c.locator('.pill').textContent(), { timeout: 30_000 }).toBe('Idle'); // the pill rules are unchanged
+    await expect
+      .poll(async () => (await c.locator('.card-last').textContent()) ?? '', { timeout: 30_000 })
+      .toMatch(/^Test delivered just now; no live events yet/);
+    expect(await c.locator('.card-last').textContent()).not.toContain('No deliveries yet');
   });
 
   it('two Splunk destinations are told apart by name; Edit renames and clears the name', async () => {

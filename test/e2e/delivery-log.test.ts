@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { ok, respondWith, startReceiver, type Receiver } from '../support/httpsReceiver.js';
-import { card, collectPageErrors, launchBrowser, screenshot, signIn, type Browser } from './support.js';
+import { card, launchBrowser, openDashboard, screenshot, type Browser } from './support.js';
 
 // The delivery log and the hold limit in the dashboard: a real SIEM (HTTPS receiver) that fails, then
 // succeeds, then fails again; the card's failing hint opens the log filtered to the current streak.
@@ -23,10 +23,7 @@ describe('Delivery log timeline and the hold limit on cards (headless Chromium, 
     svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '0.5,0.5' });
     receiver = await startReceiver(ok());
     browser = await launchBrowser();
-    ({ orgId, apiKey } = await svc.newOrg('Delivery log org'));
-    page = await browser.context.newPage();
-    pageErrors = collectPageErrors(page);
-    await signIn(page, svc, tdb.db, orgId);
+    ({ page, orgId, apiKey, pageErrors } = await openDashboard(browser, svc, tdb.db, 'Delivery log org'));
   });
   afterAll(async () => {
     await browser?.close();
@@ -204,8 +201,10 @@ describe('Delivery log timeline and the hold limit on cards (headless Chromium, 
     await expect(page.getByTestId('notice').textContent()).resolves.toContain('Destination resumed: 2 dead-lettered events queued again');
     await expect.poll(async () => (await get(id)).status, { timeout: 60_000, interval: 250 }).toBe('active');
     await reloadPage();
-    await expect(card(page, id).getByTestId('card-held').count()).resolves.toBe(0);
+    // The pill first: it waits for the card, so the absence below is read from a rendered card, not
+    // from a page whose cards have not loaded yet.
     await expect(card(page, id).locator('.pill').textContent()).resolves.toBe('Active');
+    await expect(card(page, id).getByTestId('card-held').count()).resolves.toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });

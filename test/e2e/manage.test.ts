@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { ok, startReceiver, type Receiver } from '../support/httpsReceiver.js';
-import { card, launchBrowser, recordResponses, screenshot, signIn, type Browser } from './support.js';
+import { card, hasFocus, launchBrowser, openDashboard, recordResponses, screenshot, type Browser } from './support.js';
 
 const FIRST_TOKEN = '11111111-2222-3333-4444-555555555555';
 const ROTATED_TOKEN = '99999999-8888-7777-6666-aaaaaaaaaaaa';
@@ -25,10 +25,9 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     svc = await startTestService(tdb.db);
     receiver = await startReceiver();
     browser = await launchBrowser();
-    ({ orgId, apiKey } = await svc.newOrg('Manage org'));
-    page = await browser.context.newPage();
-    traffic = recordResponses(page);
-    await signIn(page, svc, tdb.db, orgId);
+    ({ page, orgId, apiKey } = await openDashboard(browser, svc, tdb.db, 'Manage org', (p) => {
+      traffic = recordResponses(p);
+    }));
   });
   afterAll(async () => {
     await browser?.close();
@@ -98,10 +97,11 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     expect((await get(id)).options).toEqual({ index: 'audit', max_events_per_second: 200, max_concurrent_requests: 2 });
 
     await dialog.getByRole('button', { name: 'Rotate' }).click();
-    // Rotate gives way to the new-credential field, and focus goes with it.
-    await expect(dialog.getByLabel('New HEC Token').evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    // Rotate gives way to the new-credential field, and focus goes with it (moved by an effect after
+    // the render: polled, not read once).
+    await expect.poll(hasFocus(dialog.getByLabel('New HEC Token')), { timeout: 30_000 }).toBe(true);
     await dialog.getByRole('button', { name: 'Keep current credential' }).click();
-    await expect(dialog.getByRole('button', { name: 'Rotate' }).evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    await expect.poll(hasFocus(dialog.getByRole('button', { name: 'Rotate' })), { timeout: 30_000 }).toBe(true);
     await dialog.getByRole('button', { name: 'Rotate' }).click();
     await dialog.getByLabel('New HEC Token').fill(ROTATED_TOKEN);
     // Issue 15: Rotate used to add a second Cancel/Save pair under the form's own. One pair now:
@@ -111,7 +111,7 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     await screenshot(page, 'desktop-10b-edit-rotate');
     await dialog.getByRole('button', { name: 'Save changes' }).click();
     await dialog.getByText('The new credential is stored encrypted').waitFor();
-    await expect(dialog.getByLabel('New HEC Token').count()).resolves.toBe(0);
+    await dialog.getByLabel('New HEC Token').waitFor({ state: 'detached' });
     await expect(dialog.getByTestId('credential-chip').textContent()).resolves.toContain('credential present (encrypted)');
     await dialog.getByRole('button', { name: 'Send test event' }).click();
     await dialog.getByTestId('test-result').waitFor();
@@ -211,13 +211,15 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     await expect(page.getByTestId('notice').textContent()).resolves.toContain('2 queued events cleared');
     await expect.poll(() => card(page, id).count()).toBe(0);
     expect((await svc.request('GET', `${base()}/${id}`, { apiKey })).status).toBe(404);
-    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('main');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), { timeout: 30_000 }).toBe('main');
   });
 
   it('works at 390 px: no sideways scrolling; cards, Add destination and Edit fit', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const { destination_id: failing } = await create({ url: `${receiver.url}/narrow`, auth_header_value: 'Bearer x-narrow', enabled: false });
     await reloadPage();
+    // Measured once the cards are there: before, an empty page would fit however wide a card is.
+    await card(page, failing).waitFor();
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     await expect(overflow()).resolves.toBe(0);
     await screenshot(page, 'mobile-01-cards');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { startReceiver, type Receiver } from '../support/httpsReceiver.js';
-import { launchBrowser, signIn, type Browser } from './support.js';
+import { launchBrowser, openDashboard, type Browser } from './support.js';
 
 describe('Settings -> Notifications (headless Chromium, PostgreSQL)', () => {
   let tdb: TestDb;
@@ -24,9 +24,7 @@ describe('Settings -> Notifications (headless Chromium, PostgreSQL)', () => {
   });
 
   it('edits alert e-mails and the webhook URL; a refused address is named; the secret shows once', async () => {
-    const { orgId, apiKey } = await svc.newOrg('Acme Security');
-    const page = await browser.context.newPage();
-    await signIn(page, svc, tdb.db, orgId);
+    const { page, orgId, apiKey } = await openDashboard(browser, svc, tdb.db, 'Acme Security');
     await page.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name: 'Notifications' }).click();
     await page.waitForURL('**/settings/notifications');
     await page.getByRole('heading', { name: 'Notifications', level: 2 }).waitFor();

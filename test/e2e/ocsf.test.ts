@@ -4,7 +4,7 @@ import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { startReceiver, type Receiver } from '../support/httpsReceiver.js';
 import { assertValidOcsf } from '../support/ocsfSchema.js';
-import { card, collectPageErrors, launchBrowser, signIn, type Browser } from './support.js';
+import { card, launchBrowser, openDashboard, type Browser } from './support.js';
 
 // The event format choice (issue #13) in the dashboard: add an OCSF webhook, see the OCSF test event
 // arrive and the format on the card and in the API, then switch it back to ECS in Edit.
@@ -23,10 +23,7 @@ describe('Event format: ECS / OCSF in Add and Edit (headless Chromium, PostgreSQ
     svc = await startTestService(tdb.db);
     receiver = await startReceiver();
     browser = await launchBrowser();
-    ({ orgId, apiKey } = await svc.newOrg('OCSF org'));
-    page = await browser.context.newPage();
-    pageErrors = collectPageErrors(page);
-    await signIn(page, svc, tdb.db, orgId);
+    ({ page, orgId, apiKey, pageErrors } = await openDashboard(browser, svc, tdb.db, 'OCSF org'));
   });
   afterAll(async () => {
     await browser?.close();

@@ -7,8 +7,8 @@ import type { Page } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { startReceiver, type Receiver } from '../support/httpsReceiver.js';
-import { startOAuthServer, type OAuthServer } from '../support/oauthServer.js';
-import { card, collectPageErrors, launchBrowser, recordResponses, screenshot, signIn, type Browser } from './support.js';
+import { bearerOnly, startOAuthServer, type OAuthServer } from '../support/oauthServer.js';
+import { card, collectPageErrors, launchBrowser, openDashboard, recordResponses, screenshot, type Browser } from './support.js';
 
 const CLIENT_ID = '5a5a5a5a-1b1b-4c4c-8d8d-9e9e9e9e9e9e';
 const TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -29,20 +29,9 @@ describe('Add destination: Microsoft Sentinel, in headless Chromium against a re
     tdb = await openTestDb('postgres');
     op = await startOAuthServer([{ client_id: CLIENT_ID, client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' }]);
     svc = await startTestService(tdb.db);
-    receiver = await startReceiver(async (req) => {
-      const token = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
-      try {
-        if (!token) throw new Error('no token');
-        await op.verify(token);
-        return { status: 204 };
-      } catch {
-        return { status: 401, body: '{"error":{"code":"InvalidToken","message":"The provided token is not valid"}}' };
-      }
-    });
+    receiver = await startReceiver(bearerOnly(op));
     browser = await launchBrowser();
-    ({ orgId, apiKey } = await svc.newOrg('Sentinel org'));
-    page = await browser.context.newPage();
-    await signIn(page, svc, tdb.db, orgId);
+    ({ page, orgId, apiKey } = await openDashboard(browser, svc, tdb.db, 'Sentinel org'));
   });
   afterAll(async () => {
     await browser?.close();

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { createLoginLink } from '../../src/auth/sessions.js';
-import { launchBrowser, screenshot, signIn, type Browser } from './support.js';
+import { launchBrowser, openDashboard, screenshot, type Browser } from './support.js';
 
 describe('dashboard sign-in, sign-out and CSRF (headless Chromium, PostgreSQL)', () => {
   let tdb: TestDb;
@@ -21,9 +21,7 @@ describe('dashboard sign-in, sign-out and CSRF (headless Chromium, PostgreSQL)',
   });
 
   it('a one-time link signs in with an HttpOnly, SameSite=Strict cookie and lands on Settings -> SIEM Forwarding', async () => {
-    const { orgId } = await svc.newOrg('Acme Security');
-    const page = await browser.context.newPage();
-    const link = await signIn(page, svc, tdb.db, orgId);
+    const { page, link } = await openDashboard(browser, svc, tdb.db, 'Acme Security');
 
     expect(new URL(page.url()).pathname).toBe('/settings/siem-forwarding');
     await expect(page.getByRole('heading', { name: 'Settings', level: 1 }).isVisible()).resolves.toBe(true);
@@ -67,9 +65,7 @@ describe('dashboard sign-in, sign-out and CSRF (headless Chromium, PostgreSQL)',
   });
 
   it('refuses a cookie-authenticated write without the CSRF header, and accepts it with the header', async () => {
-    const { orgId } = await svc.newOrg();
-    const page = await browser.context.newPage();
-    await signIn(page, svc, tdb.db, orgId);
+    const { page, orgId } = await openDashboard(browser, svc, tdb.db);
     const path = `/api/orgs/${orgId}/forwarding-destinations`;
     const results = await page.evaluate(async (p) => {
       const body = JSON.stringify({ url: 'https://127.0.0.1:9/x', enabled: false });
@@ -98,9 +94,7 @@ describe('dashboard sign-in, sign-out and CSRF (headless Chromium, PostgreSQL)',
   });
 
   it('signs out: the session is gone server-side and the page asks for a new link', async () => {
-    const { orgId } = await svc.newOrg();
-    const page = await browser.context.newPage();
-    await signIn(page, svc, tdb.db, orgId);
+    const { page } = await openDashboard(browser, svc, tdb.db);
     const cookieBefore = (await browser.context.cookies(svc.baseUrl)).find((c) => c.name === 'aegis_session')!.value;
 
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -5,7 +5,7 @@ import { startTestService, type TestService } from '../support/harness.js';
 import { startReceiver, type Receiver } from '../support/httpsReceiver.js';
 import { fakeSplunkHec, type FakeSplunkHec } from '../support/fakeSplunkHec.js';
 import { eventIdsOf, jobRows } from '../integration/delivery/support.js';
-import { card, collectPageErrors, launchBrowser, signIn, type Browser } from './support.js';
+import { card, launchBrowser, openDashboard, type Browser } from './support.js';
 
 const TOKEN = '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
 
@@ -29,10 +29,7 @@ describe('Splunk HEC indexer acknowledgement in the dashboard (headless Chromium
     fake = fakeSplunkHec(eventIdsOf);
     receiver = await startReceiver(fake.handler);
     browser = await launchBrowser();
-    ({ orgId, apiKey } = await svc.newOrg('Ack org'));
-    page = await browser.context.newPage();
-    pageErrors = collectPageErrors(page);
-    await signIn(page, svc, tdb.db, orgId);
+    ({ page, orgId, apiKey, pageErrors } = await openDashboard(browser, svc, tdb.db, 'Ack org'));
   });
   afterAll(async () => {
     await browser?.close();

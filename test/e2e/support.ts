@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page, type Response } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page, type Response } from 'playwright-core';
 import { createLoginLink } from '../../src/auth/sessions.js';
 import type { Db } from '../../src/db/types.js';
 import type { TestService } from '../support/harness.js';
@@ -58,6 +58,36 @@ export async function signIn(page: Page, svc: TestService, db: Db, orgId: string
   return link;
 }
 
+export interface Dashboard {
+  page: Page;
+  orgId: string;
+  apiKey: string;
+  /** The one-time sign-in link, used up by the sign-in. */
+  link: string;
+  /** Console and page errors from the moment the page opened. */
+  pageErrors: string[];
+}
+
+/**
+ * What nearly every dashboard test starts with: an organization (a new one by this name, or one the
+ * test made first), a new page of `browser` collecting its errors, signed in through a real one-time
+ * link, on SIEM Forwarding. `beforeSignIn` runs on the blank page first, e.g. to record every response.
+ */
+export async function openDashboard(
+  browser: Browser,
+  svc: TestService,
+  db: Db,
+  org: string | { orgId: string; apiKey: string } = 'Test org',
+  beforeSignIn?: (page: Page) => void,
+): Promise<Dashboard> {
+  const { orgId, apiKey } = typeof org === 'string' ? await svc.newOrg(org) : org;
+  const page = await browser.context.newPage();
+  const pageErrors = collectPageErrors(page);
+  beforeSignIn?.(page);
+  const link = await signIn(page, svc, db, orgId);
+  return { page, orgId, apiKey, link, pageErrors };
+}
+
 /** Records every response body the page receives, to prove a credential never comes back. */
 export function recordResponses(page: Page): { bodies: { url: string; body: string }[]; settle(): Promise<void> } {
   const bodies: { url: string; body: string }[] = [];
@@ -81,10 +111,6 @@ export function recordResponses(page: Page): { bodies: { url: string; body: stri
   };
 }
 
-/**
- * Saves a screenshot once the cards' charts have loaded. With a dialog open it captures the viewport
- * (what the user sees); otherwise the full page.
- */
 /** Console errors and page errors (a Content-Security-Policy violation shows up here too). */
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
@@ -95,6 +121,10 @@ export function collectPageErrors(page: Page): string[] {
   return errors;
 }
 
+/**
+ * Saves a screenshot once the cards' charts have loaded. With a dialog open it captures the viewport
+ * (what the user sees); otherwise the full page.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.waitForFunction(() => !document.querySelector('svg[aria-label^="Loading"]'));
@@ -105,4 +135,12 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 /** The card of a destination. */
 export function card(page: Page, destinationId: string) {
   return page.locator(`article[data-destination-id="${destinationId}"]`);
+}
+
+/**
+ * Whether the element has focus, as a function for `expect.poll`: focus moves in effects after a
+ * render (a step's heading, Rotate's field, the opener on close), so it is polled, never read once.
+ */
+export function hasFocus(locator: Locator): () => Promise<boolean> {
+  return () => locator.evaluate((el) => el === document.activeElement);
 }

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import Provider, { type ClientMetadata } from 'oidc-provider';
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, type JWTPayload } from 'jose';
-import { TEST_CA_PEM, TEST_SERVER_CERT_PEM, TEST_SERVER_KEY_PEM } from './httpsReceiver.js';
+import { TEST_CA_PEM, TEST_SERVER_CERT_PEM, TEST_SERVER_KEY_PEM, type ReceiverHandler, type ReceiverResponse } from './httpsReceiver.js';
 
 /** The resource (and token audience) of the Logs Ingestion API, as Entra ID issues it. */
 export const MONITOR_RESOURCE = 'https://monitor.azure.com';
@@ -125,5 +125,45 @@ export async function startOAuthServer(clients: TestClient[], opts: { accessToke
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** Azure Monitor's answer to a missing or invalid token. */
+export const INVALID_TOKEN: ReceiverResponse = {
+  status: 401,
+  headers: { 'content-type': 'application/json' },
+  body: '{"error":{"code":"InvalidToken","message":"The provided token is not valid"}}',
+};
+
+export interface BearerOnlyOptions {
+  /** The token's audience (default: the Logs Ingestion resource). */
+  audience?: string;
+  /** A scope the token must carry, as a resource server checking it would. */
+  scope?: string;
+  /** Tokens refused whatever their signature (revoked at the resource server); read at each request. */
+  revoked?: ReadonlySet<string>;
+  /** Each token accepted is pushed here. */
+  accepted?: string[];
+  /** The refusal (default: Azure Monitor's). */
+  refusal?: ReceiverResponse;
+}
+
+/**
+ * A receiver handler that is a resource server of `op`: 204 for a Bearer token the server signed
+ * (checked against its published keys), the refusal otherwise.
+ */
+export function bearerOnly(op: OAuthServer, opts: BearerOnlyOptions = {}): ReceiverHandler {
+  return async (req) => {
+    const token = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    const refusal = opts.refusal ?? INVALID_TOKEN;
+    if (!token || opts.revoked?.has(token)) return refusal;
+    try {
+      const claims = await op.verify(token, opts.audience);
+      if (opts.scope !== undefined && (typeof claims.scope !== 'string' || !claims.scope.split(' ').includes(opts.scope))) return refusal;
+    } catch {
+      return refusal;
+    }
+    opts.accepted?.push(token);
+    return { status: 204 };
   };
 }

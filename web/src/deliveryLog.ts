@@ -11,7 +11,8 @@ export interface LogFilters {
   until: string;
 }
 
-export const NO_FILTERS: LogFilters = { outcome: '', since: '', until: '' };
+/** No filter: every request. Frozen, since the log dialog shares it as its cleared state. */
+export const NO_FILTERS: Readonly<LogFilters> = Object.freeze({ outcome: '', since: '', until: '' });
 
 /** The log of a destination, optionally filtered: `/settings/siem-forwarding/<id>/log?outcome=failed&since=…`. */
 export function logHref(destinationId: string, f: Partial<LogFilters> = {}): string {

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { dumpDatabase } from '../../support/dbDump.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { startReceiver, type Receiver, type ReceivedRequest, type ReceiverHandler } from '../../support/httpsReceiver.js';
-import { startOAuthServer, WEBHOOK_SCOPE, type OAuthServer, type TestClient } from '../../support/oauthServer.js';
+import { startReceiver, type Receiver, type ReceiverHandler } from '../../support/httpsReceiver.js';
+import { bearerOnly, startOAuthServer, WEBHOOK_SCOPE, type OAuthServer, type TestClient } from '../../support/oauthServer.js';
 import { leakedForm } from '../../support/secretForms.js';
 import { assertValidOcsf } from '../../support/ocsfSchema.js';
 import { eventIdsOf, jobRows, seedEvents, statusCounts } from './support.js';
@@ -40,25 +40,7 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
   const accepted: string[] = [];
 
   /** Azure Monitor's side: 401 without a valid token for the Logs Ingestion resource, else 204. */
-  const validating =
-    (audience?: string): ReceiverHandler =>
-    async (req: ReceivedRequest) => {
-      const auth = String(req.headers.authorization ?? '');
-      const token = /^Bearer (\S+)$/.exec(auth)?.[1];
-      const refuse = {
-        status: 401,
-        headers: { 'content-type': 'application/json' },
-        body: '{"error":{"code":"InvalidToken","message":"The provided token is not valid"}}',
-      };
-      if (!token || revoked.has(token)) return refuse;
-      try {
-        await op.verify(token, audience);
-      } catch {
-        return refuse;
-      }
-      accepted.push(token);
-      return { status: 204 };
-    };
+  const validating = (audience?: string): ReceiverHandler => bearerOnly(op, { audience, revoked, accepted });
 
   async function receiver(handler: ReceiverHandler): Promise<Receiver> {
     const r = await startReceiver(handler);

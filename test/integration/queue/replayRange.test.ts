@@ -68,20 +68,23 @@ describe.each(DB_KINDS)('queueReplayBatch (%s)', (kind) => {
     const args = { orgId: org, destinationId: dest, from: FROM, to: TO, after: null, batch: 100 };
     const first = queueReplayBatch(held, args);
     // Once the first batch holds the destination's replay lock (the two-key advisory lock of class "RPLY")...
-    const lockHeld = async () =>
+    const lock = async (granted: boolean) =>
       (
         await tdb.db.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = $1::oid AND objid = hashtext($2)::oid`,
-          [0x52504c59, dest],
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted = $3 AND objsubid = 2 AND classid = $1::oid AND objid = hashtext($2)::oid`,
+          [0x52504c59, dest, granted],
         )
       ).rows[0]!.n;
-    await expect.poll(lockHeld, { timeout: 60_000 }).toBe(1);
-    const second = queueReplayBatch(tdb.db, args);
-    // Give the second batch a chance to run ahead; it must not finish while the first is uncommitted.
-    const early = await Promise.race([second.then(() => 'finished'), new Promise((r) => setTimeout(() => r('waiting'), 1500))]);
+    await expect.poll(() => lock(true), { timeout: 60_000 }).toBe(1);
+    let finished = false;
+    const second = queueReplayBatch(tdb.db, args).finally(() => (finished = true));
+    // ...the second one queues behind it (seen in pg_locks, not guessed from a pause) and must not
+    // finish while the first is uncommitted.
+    await expect.poll(() => lock(false), { timeout: 60_000 }).toBe(1);
+    const early = finished;
     open();
     const [a, b] = await Promise.all([first, second]);
-    expect(early).toBe('waiting');
+    expect(early).toBe(false);
     expect(a.queued + b.queued).toBe(40);
     expect(await pendingFor(tdb.db, dest)).toEqual([...ids].sort());
   });

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { errorText, type Attempt, type Destination, type DestinationsApi } from '../api.js';
 import { Modal } from './Modal.js';
 import { plural, relativeTime } from '../format.js';
-import { fromLocalInput, toLocalInput, type LogFilters } from '../deliveryLog.js';
+import { fromLocalInput, NO_FILTERS, toLocalInput, type LogFilters } from '../deliveryLog.js';
 
 interface Props {
   api: DestinationsApi;
@@ -96,7 +96,7 @@ export function DeliveryLog({ api, destination, initial, onClose }: Props) {
     setOutcomeText('');
     setSinceText('');
     setUntilText('');
-    setFilters({ outcome: '', since: '', until: '' });
+    setFilters(NO_FILTERS);
   };
 
   const filtered = filters.outcome !== '' || filters.since !== '' || filters.until !== '';

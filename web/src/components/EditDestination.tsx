@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useId, useState } from 'react';
 import { applyPrefix, getPresetInfo, isSiemId, type SiemId } from '../../../src/siem/catalog.js';
 import { errorText, type Destination, type DestinationsApi, type TestResult } from '../api.js';
 import { Modal } from './Modal.js';
@@ -6,9 +6,10 @@ import { DestinationFields, cleanOptions, effectiveHeaderName, hintsFor, type Fo
 import { TestResultPanel } from './TestResultPanel.js';
 import { FilterEditor, draftFilter, draftFrom, type FilterDraft } from './FilterEditor.js';
 import { FormatChoice } from './FormatChoice.js';
-import { isOutputFormat, type OutputFormat } from '../../../src/siem/outputFormat.js';
+import { DEFAULT_OUTPUT_FORMAT, isOutputFormat, type OutputFormat } from '../../../src/siem/outputFormat.js';
 import { sentinelFormFrom, sentinelRequest } from './SentinelFields.js';
 import { OAuth2Fields, oauth2FormFrom, oauth2Request, type OAuth2Form } from './OAuth2Fields.js';
+import { useRotateFocus } from '../useRotateFocus.js';
 
 interface Props {
   api: DestinationsApi;
@@ -63,7 +64,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
   const [dest, setDest] = useState(destination);
   const [form, setForm] = useState<FormState>(() => formFrom(destination));
   const [filterDraft, setFilterDraft] = useState<FilterDraft>(() => draftFrom(destination.filter));
-  const [format, setFormat] = useState<OutputFormat>(() => (isOutputFormat(destination.format) ? destination.format : 'ecs'));
+  const [format, setFormat] = useState<OutputFormat>(() => (isOutputFormat(destination.format) ? destination.format : DEFAULT_OUTPUT_FORMAT));
   // A custom webhook's OAuth2 client credentials; remounted after each save (a rotation then closes).
   const [oauth2, setOAuth2] = useState<OAuth2Form>(() => oauth2FormFrom(destination));
   const [saves, setSaves] = useState(0);
@@ -77,16 +78,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
   const info = getPresetInfo(form.siem);
   // Microsoft Sentinel's credential is the OAuth2 client secret: present when auth says so.
   const credentialConfigured = info.oauth2 ? dest.auth?.client_secret_configured === true : dest.auth_header_configured;
-  const rotateButton = useRef<HTMLButtonElement>(null);
-  const newCredentialInput = useRef<HTMLInputElement>(null);
-  // Rotate and the new-credential field replace each other: move focus to whichever is now shown,
-  // so keyboard users are never left on a button that has just disappeared.
-  const wasRotating = useRef(rotating);
-  useEffect(() => {
-    if (wasRotating.current === rotating) return;
-    wasRotating.current = rotating;
-    (rotating ? newCredentialInput.current : rotateButton.current)?.focus();
-  }, [rotating]);
+  const { rotateButton, newInput: newCredentialInput } = useRotateFocus(rotating);
 
   const run = async (work: () => Promise<Destination | void>, okText: string) => {
     setBusy(true);

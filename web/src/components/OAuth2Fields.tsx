@@ -1,6 +1,7 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useId, useState } from 'react';
 import type { AuthBody } from '../../../src/api/schemas/destinations.js';
 import type { Destination } from '../api.js';
+import { useRotateFocus } from '../useRotateFocus.js';
 
 type Method = NonNullable<AuthBody['token_endpoint_auth_method']>;
 
@@ -73,14 +74,7 @@ export function OAuth2Fields({ form, onChange, secretStored }: Props) {
   const [showSecret, setShowSecret] = useState(false);
   const set = (patch: Partial<OAuth2Form>) => onChange({ ...form, ...patch });
   // Rotate and the new-secret field replace each other: focus follows, as for the auth header.
-  const rotateButton = useRef<HTMLButtonElement>(null);
-  const secretInput = useRef<HTMLInputElement>(null);
-  const wasRotating = useRef(rotating);
-  useEffect(() => {
-    if (wasRotating.current === rotating) return;
-    wasRotating.current = rotating;
-    (rotating ? secretInput.current : rotateButton.current)?.focus();
-  }, [rotating]);
+  const { rotateButton, newInput: secretInput } = useRotateFocus(rotating);
   const secretField = !editing || rotating || !secretStored;
 
   return (
