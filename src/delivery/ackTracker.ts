@@ -140,15 +140,16 @@ export class AckTracker {
     // A poll may take up to the outbound time limit per phase (a Splunk that accepts the connection and
     // never answers), longer than a lease: the leases are renewed on their own clock meanwhile, or the
     // jobs would be claimed and sent again by another claim while their first copy awaits its ack.
-    let renewing: Promise<void> | null = null;
+    // A holder, not a local: the interval sets it, and the finally below must see its current value.
+    const renewal: { running: Promise<void> | null } = { running: null };
     const heartbeat = setInterval(
       () => {
-        if (renewing) return;
-        renewing = this.extendLeases()
+        if (renewal.running) return;
+        renewal.running = this.extendLeases()
           .catch((err: unknown) =>
             this.deps.logger.warn({ destination_id: this.target.id, err: (err as Error).message }, 'renewing Splunk ack leases failed; will try again'),
           )
-          .finally(() => (renewing = null));
+          .finally(() => (renewal.running = null));
       },
       Math.max(500, Math.floor(this.opts.leaseMs / 3)),
     );
@@ -188,7 +189,7 @@ export class AckTracker {
       this.deps.logger.warn({ destination_id: this.target.id, err: (err as Error).message }, 'Splunk acknowledgement round failed; will try again');
     } finally {
       clearInterval(heartbeat);
-      await renewing;
+      await renewal.running;
       this.running = false;
       if (!this.idle()) this.schedule();
     }
