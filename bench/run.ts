@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --scenario detection,latency,drain,ingest,rss,baseline,scale,replay] [-- --events N]`
+// `npm run bench [-- --quick] [-- --scenario detection,latency,drain,ingest,rss,baseline,scale,replay,retention] [-- --events N]`
 //
 // Starts the real service (separate `--role api` / `--role worker` processes) against the real
 // PostgreSQL server (database aegis_bench, reset between scenarios), a lean HTTPS receiver process
@@ -35,7 +35,10 @@ import {
   openBenchDb,
   resetDatabase,
   seedBacklog,
+  seedHistory,
 } from './lib/setup.js';
+import { pruneOnce } from '../src/queue/prune.js';
+import type { Queryable } from '../src/db/types.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CA = `${ROOT}test/fixtures/tls/ca.pem`;
@@ -44,10 +47,11 @@ const CA = `${ROOT}test/fixtures/tls/ca.pem`;
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const scenarioArg = argv.find((a, i) => a.startsWith('--scenario=') || argv[i - 1] === '--scenario');
-const ALL = ['detection', 'latency', 'drain', 'ingest', 'rss', 'baseline', 'scale', 'replay', 'noisy', 'fairness', 'many'] as const;
+const ALL = ['detection', 'latency', 'drain', 'ingest', 'rss', 'baseline', 'scale', 'replay', 'retention', 'noisy', 'fairness', 'many'] as const;
 // Scenarios run only when named, so they do not add minutes to every full run: replay (a background
-// range replay of a large history) and the isolation scenarios (`--scenario noisy,fairness,many`).
-const OPT_IN: readonly Scenario[] = ['replay', 'noisy', 'fairness', 'many'];
+// range replay of a large history), retention (pruning two histories) and the isolation scenarios
+// (`--scenario noisy,fairness,many`).
+const OPT_IN: readonly Scenario[] = ['replay', 'retention', 'noisy', 'fairness', 'many'];
 type Scenario = (typeof ALL)[number];
 const scenarios = new Set<Scenario>(
   scenarioArg
@@ -89,7 +93,8 @@ const ISO = {
 // --drain-events N: backlog size of the drain scenario (e.g. a profile long enough to outweigh start-up).
 const drainEventsArg = argv.find((a, i) => argv[i - 1] === '--drain-events');
 if (drainEventsArg) SIZES.drainEvents = Number(drainEventsArg);
-// --events N: history size of the replay scenario (default 1,000,000; 100,000 with --quick).
+// --events N: history size of the replay scenario, and the larger of the retention scenario's two
+// (default 1,000,000; 100,000 with --quick).
 const replayEventsArg = argv.find((a, i) => argv[i - 1] === '--events');
 const REPLAY_EVENTS = replayEventsArg ? Number(replayEventsArg) : quick ? 100_000 : 1_000_000;
 if (!Number.isSafeInteger(REPLAY_EVENTS) || REPLAY_EVENTS < 1) throw new Error(`--events must be a positive whole number, got ${replayEventsArg}`);
@@ -948,6 +953,93 @@ async function replayScenario(n: number): Promise<ReplayBenchResult> {
   return r;
 }
 
+interface RetentionRun {
+  /** Events recorded over the 30 days. */
+  events: number;
+  deleted: { events: number; jobs: number; attempts: number };
+  /** pruneOnce passes until one deleted nothing (that last one included). */
+  passes: number;
+  /** Wall time per pass (three DELETEs of up to a batch each), over the passes that deleted a full batch of events. */
+  passMs: { median: number; p95: number; max: number };
+  seedSeconds: number;
+  cores: Cores;
+  /** CPU microseconds per event deleted (its job and log share included). */
+  cpuUsPerEvent: Record<string, number>;
+  loadavg1: number;
+}
+
+interface RetentionResult {
+  retentionDays: number;
+  batch: number;
+  runs: RetentionRun[];
+  cpuPressure: number | null;
+}
+
+const RETENTION_DAYS = 7;
+const RETENTION_HISTORY_DAYS = 30;
+const RETENTION_BATCH = 5000;
+
+/**
+ * Retention (issue 12): a history recorded over 30 days (bench/lib/seedHistory: jobs for three in
+ * four events, a delivery log) pruned to 7 days by the service's own pruneOnce with its default
+ * batch, on one connection, pass after pass until nothing is left. Run at two history sizes (n/10
+ * and n): the cost of a pass, and PostgreSQL's CPU per deleted event, must not grow with the
+ * history (docs/BENCHMARKS.md has the plans).
+ */
+async function retentionScenario(n: number): Promise<RetentionResult> {
+  const runs: RetentionRun[] = [];
+  for (const size of [Math.max(1, Math.round(n / 10)), n]) {
+    log(`retention: a history of ${size.toLocaleString('en-US')} events over ${RETENTION_HISTORY_DAYS} days`);
+    const org = await freshOrg(['custom'], false);
+    const ts = Date.now();
+    await seedHistory(db, org.orgId, org.destinations[0]!.id, size, RETENTION_HISTORY_DAYS);
+    const seedSeconds = round((Date.now() - ts) / 1000, 1);
+    log(`retention: recorded in ${seedSeconds} s`);
+    // Not the bench's application name: this connection's backend is the "postgres" CPU measured.
+    const client = new pg.Client({ connectionString: BENCH_URL });
+    await client.connect();
+    const q: Queryable = {
+      query: async <R>(text: string, values?: readonly unknown[]) => {
+        const res = await client.query(text, values as unknown[]);
+        return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+      },
+      exec: async (script: string) => void (await client.query(script)),
+    };
+    const cpu = meter({ bench: () => [process.pid] });
+    const deleted = { events: 0, jobs: 0, attempts: 0 };
+    const fullPassMs: number[] = [];
+    let passes = 0;
+    await cpu.begin();
+    for (;;) {
+      const t0 = performance.now();
+      const r = await pruneOnce(q, RETENTION_DAYS, RETENTION_BATCH);
+      const ms = performance.now() - t0;
+      passes++;
+      deleted.events += r.events;
+      deleted.jobs += r.jobs;
+      deleted.attempts += r.attempts;
+      if (r.events === RETENTION_BATCH) fullPassMs.push(ms);
+      if (r.events + r.jobs + r.attempts === 0) break;
+    }
+    const cores = await cpu.end();
+    await client.end();
+    fullPassMs.sort((a, b) => a - b);
+    const run: RetentionRun = {
+      events: size,
+      deleted,
+      passes,
+      passMs: { median: round(pctl(fullPassMs, 50), 1), p95: round(pctl(fullPassMs, 95), 1), max: round(fullPassMs.at(-1) ?? NaN, 1) },
+      seedSeconds,
+      cores,
+      cpuUsPerEvent: cpuPerEvent(cores, cpu.windowSeconds, deleted.events),
+      loadavg1: round(loadavg()[0]!, 2),
+    };
+    log(`retention: ${JSON.stringify(run)}`);
+    runs.push(run);
+  }
+  return { retentionDays: RETENTION_DAYS, batch: RETENTION_BATCH, runs, cpuPressure: cpuPressure() };
+}
+
 // ---- isolation scenarios (issue #10) ------------------------------------------------------------
 interface Stream {
   orgId: string;
@@ -1262,10 +1354,12 @@ async function main() {
       baseline: null,
       scale: { drain: [], latency: null },
       replay: null,
+      retention: null,
     });
     return;
   }
-  if (runtime === 'built') buildService();
+  // Retention drives pruneOnce itself: no service process to build for it.
+  if (runtime === 'built' && [...scenarios].some((x) => x !== 'detection' && x !== 'retention')) buildService();
   await ensureDatabase();
   admin = await benchClient();
   await enableStatementStats();
@@ -1288,6 +1382,7 @@ async function main() {
     baseline: BaselineResult | null;
     scale: { drain: DrainResult[]; latency: LatencyResult | null };
     replay: ReplayBenchResult | null;
+    retention: RetentionResult | null;
     detection: DetectionResult | null;
     isolation: IsolationResult[];
     loadavg: number[];
@@ -1306,6 +1401,7 @@ async function main() {
     baseline: null,
     scale: { drain: [], latency: null },
     replay: null,
+    retention: null,
     detection,
     isolation: [],
     loadavg: loadavg(),
@@ -1330,6 +1426,8 @@ async function main() {
     }
     save();
     if (scenarios.has('replay')) results.replay = await replayScenario(REPLAY_EVENTS);
+    save();
+    if (scenarios.has('retention')) results.retention = await retentionScenario(REPLAY_EVENTS);
     if (scenarios.has('noisy')) results.isolation.push(await noisyScenario(ISO.seconds));
     save();
     if (scenarios.has('fairness')) results.isolation.push(await fairnessScenario(ISO.fairnessEvents, ISO.seconds));
@@ -1367,6 +1465,7 @@ function printTable(r: {
   baseline: BaselineResult | null;
   scale: { drain: DrainResult[]; latency: LatencyResult | null };
   replay: ReplayBenchResult | null;
+  retention: RetentionResult | null;
   detection: DetectionResult | null;
 }) {
   const rows: string[][] = [];
@@ -1445,6 +1544,15 @@ function printTable(r: {
       `range replay of ${p.events.toLocaleString('en-US')} recorded events (background, 1 worker)`,
       `${p.rate.toLocaleString('en-US')} events/s (${p.seconds} s${p.complete ? '' : ', INCOMPLETE'}; answered ${p.status} in ${p.answerMs} ms)`,
       '-',
+      fmtCores(p.cores),
+      fmtUs(p.cpuUsPerEvent),
+    );
+  }
+  for (const p of r.retention?.runs ?? []) {
+    add(
+      `retention ${r.retention!.retentionDays} days of ${p.events.toLocaleString('en-US')} events over ${RETENTION_HISTORY_DAYS} days (batch ${r.retention!.batch.toLocaleString('en-US')})`,
+      `${p.deleted.events.toLocaleString('en-US')} events (${p.deleted.jobs.toLocaleString('en-US')} jobs, ${p.deleted.attempts.toLocaleString('en-US')} log rows) in ${p.passes} passes; pass median ${p.passMs.median} ms, p95 ${p.passMs.p95} ms`,
+      'flat across sizes',
       fmtCores(p.cores),
       fmtUs(p.cpuUsPerEvent),
     );

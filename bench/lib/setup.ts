@@ -182,6 +182,46 @@ export async function seedBacklog(db: Db, orgId: string, destinationIds: string[
   await db.exec('VACUUM (ANALYZE) forwarding_jobs');
 }
 
+/**
+ * Seeds a recorded history of `n` events of one org spread evenly over the last `days` days (oldest
+ * first, as they would have been recorded), in chunks of 100,000: three in four have a job for
+ * `destinationId` (delivered a second after recording, except the last day's, still pending, and one
+ * in a thousand dead-lettered), the rest none (no destination took them); the delivery log has one
+ * request per 100 events. Then VACUUM ANALYZEs, as autovacuum would have by then. The retention
+ * scenario's history.
+ */
+export async function seedHistory(db: Db, orgId: string, destinationId: string, n: number, days: number): Promise<void> {
+  const tag = randomBytes(3).toString('hex').slice(0, 5);
+  const chunk = 100_000;
+  // Event g's recording time: g = 1 is `days` ago, g = n is now.
+  const at = `now() - make_interval(days => $4) + g * make_interval(days => $4) / $5::int`;
+  for (let from = 1; from <= n; from += chunk) {
+    const to = Math.min(n, from + chunk - 1);
+    await db.query(
+      `INSERT INTO audit_events (org_id, id, occurred_at, recorded_at, payload)
+       SELECT $1, 'pflt_${tag}' || lpad(g::text, 19, '0'), t, t, ${payloadSql(tag)}
+         FROM generate_series($2::int, $3::int) AS g,
+              LATERAL (SELECT (ARRAY['ALLOWED','ALLOWED_WITH_MASKING','ALLOWED_WITH_MASKING','BLOCKED'])[1 + g % 4] AS dec, ${at} AS t) d`,
+      [orgId, from, to, days, n],
+    );
+    await db.query(
+      `INSERT INTO forwarding_jobs (org_id, destination_id, event_id, status, attempts, created_at, next_attempt_at, settled_at)
+       SELECT $1, $6, 'pflt_${tag}' || lpad(g::text, 19, '0'), s.status, 1, t, t, CASE WHEN s.status <> 'pending' THEN t + interval '1 second' END
+         FROM generate_series($2::int, $3::int) AS g,
+              LATERAL (SELECT ${at} AS t) d,
+              LATERAL (SELECT CASE WHEN t > now() - interval '1 day' THEN 'pending' WHEN g % 1000 = 0 THEN 'failed' ELSE 'done' END AS status) s
+        WHERE g % 4 <> 0`,
+      [orgId, from, to, days, n, destinationId],
+    );
+    await db.query(
+      `INSERT INTO delivery_attempts (org_id, destination_id, attempted_at, event_count, delivered_count, failed_count, status_code, duration_ms)
+       SELECT $1, $6, ${at}, 100, 100, 0, 200, 20 FROM generate_series($2::int, $3::int) AS g WHERE g % 100 = 0`,
+      [orgId, from, to, days, n, destinationId],
+    );
+  }
+  for (const t of ['audit_events', 'forwarding_jobs', 'delivery_attempts']) await db.exec(`VACUUM (ANALYZE) ${t}`);
+}
+
 /** The same example event in JS (for pg-boss job data and API records). */
 export function agentRecord(id: string, i: number): Record<string, unknown> {
   const dec = ['ALLOWED', 'ALLOWED_WITH_MASKING', 'ALLOWED_WITH_MASKING', 'BLOCKED'][i % 4]!;

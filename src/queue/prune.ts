@@ -1,31 +1,45 @@
 import type { Queryable } from '../db/types.js';
 import { PENDING_HEADS } from './dueDestinations.js';
 
+const CUTOFF = `now() - make_interval(days => $1)`;
+
+/**
+ * pruneOnce's statements, $1 the retention in days and $2 the batch size (exported for the test
+ * that checks their plans). Each takes the oldest rows first, so its batch comes from the head of
+ * an index range on the time column (forwarding_jobs_settled, delivery_attempts_attempted,
+ * audit_events_recorded) whatever the statistics say about how many rows are old; without the
+ * ORDER BY the planner walked the primary key and filtered by time. It deletes the batch by
+ * ctid (a TID scan of exactly those rows): `(org_id, id) IN (SELECT ... LIMIT)` let the planner hash
+ * the batch and read the whole table to find it again, a cost that grows with the table. (A ctid
+ * read in the same statement still names that row: its snapshot keeps VACUUM from reusing the slot,
+ * and a row updated meanwhile has moved and is left for the next pass.) The NOT EXISTS, and the
+ * cascade every deleted event fires on forwarding_jobs, probe forwarding_jobs_event (migration
+ * 0015); without it each deleted event read every job.
+ * Plans and per-batch cost at two history sizes: docs/BENCHMARKS.md (retention).
+ */
+export const PRUNE_STATEMENTS = {
+  jobs: `DELETE FROM forwarding_jobs WHERE ctid = ANY(ARRAY(
+           SELECT ctid FROM forwarding_jobs WHERE status = 'done' AND settled_at < ${CUTOFF} ORDER BY settled_at LIMIT $2))`,
+  attempts: `DELETE FROM delivery_attempts WHERE ctid = ANY(ARRAY(
+               SELECT ctid FROM delivery_attempts WHERE attempted_at < ${CUTOFF} ORDER BY attempted_at LIMIT $2))`,
+  events: `DELETE FROM audit_events WHERE ctid = ANY(ARRAY(
+             SELECT a.ctid FROM audit_events a
+              WHERE a.recorded_at < ${CUTOFF}
+                AND NOT EXISTS (SELECT 1 FROM forwarding_jobs j WHERE j.org_id = a.org_id AND j.event_id = a.id)
+              ORDER BY a.recorded_at LIMIT $2))`,
+} as const;
+
 /**
  * Retention: deletes delivered jobs, the delivery log and fully delivered events older than
- * `retentionDays`, in bounded batches so a large backlog never holds long locks. Dead letters and
- * pending jobs are never pruned. Returns how many rows went.
+ * `retentionDays`, in bounded batches so a large backlog never holds long locks, at a cost per batch
+ * that does not grow with the tables (PRUNE_STATEMENTS). Dead letters and pending jobs are never
+ * pruned. Returns how many rows went.
  */
 export async function pruneOnce(db: Queryable, retentionDays: number, batch = 5000): Promise<{ jobs: number; attempts: number; events: number }> {
-  const cutoff = `now() - make_interval(days => $1)`;
-  const jobs = await db.query(
-    `DELETE FROM forwarding_jobs WHERE (org_id, id) IN (
-       SELECT org_id, id FROM forwarding_jobs WHERE status = 'done' AND settled_at < ${cutoff} LIMIT $2)`,
-    [retentionDays, batch],
-  );
-  const attempts = await db.query(
-    `DELETE FROM delivery_attempts WHERE (org_id, id) IN (
-       SELECT org_id, id FROM delivery_attempts WHERE attempted_at < ${cutoff} LIMIT $2)`,
-    [retentionDays, batch],
-  );
-  const events = await db.query(
-    `DELETE FROM audit_events e WHERE (e.org_id, e.id) IN (
-       SELECT a.org_id, a.id FROM audit_events a
-        WHERE a.recorded_at < ${cutoff}
-          AND NOT EXISTS (SELECT 1 FROM forwarding_jobs j WHERE j.org_id = a.org_id AND j.event_id = a.id)
-        LIMIT $2)`,
-    [retentionDays, batch],
-  );
+  const params = [retentionDays, batch];
+  const jobs = await db.query(PRUNE_STATEMENTS.jobs, params);
+  const attempts = await db.query(PRUNE_STATEMENTS.attempts, params);
+  const events = await db.query(PRUNE_STATEMENTS.events, params);
   return { jobs: jobs.rowCount, attempts: attempts.rowCount, events: events.rowCount };
 }
 
