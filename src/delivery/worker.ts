@@ -118,6 +118,8 @@ export class Worker {
   private rescan = false;
   private timer: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
+  /** True while a retention prune runs (see prune()). */
+  private pruning = false;
   private holdTimer: NodeJS.Timeout | null = null;
   private holdRound: Promise<void> | null = null;
   private unlisten: (() => Promise<void>) | null = null;
@@ -774,13 +776,18 @@ export class Worker {
   }
 
   private async prune(): Promise<void> {
+    // A backlog's prune may outlast the hour: the next one starts when this one is done, not beside it.
+    if (this.pruning) return;
+    this.pruning = true;
     try {
-      const r = await prune(this.deps.db, this.opts.retentionDays);
+      const r = await prune(this.deps.db, this.opts.retentionDays, { shouldStop: () => this.stopping });
       if (r.jobs + r.attempts + r.events > 0) this.deps.logger.info(r, 'retention: pruned delivered jobs, delivery log and events');
       const deleted = await purgeDeletedDestinations(this.deps.db);
       if (deleted > 0) this.deps.logger.info({ destinations: deleted }, 'removed deleted destinations whose farewell was settled or given up on');
     } catch (err) {
       this.deps.logger.warn({ err: (err as Error).message }, 'retention prune failed; will retry');
+    } finally {
+      this.pruning = false;
     }
   }
 

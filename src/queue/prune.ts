@@ -43,11 +43,23 @@ export async function pruneOnce(db: Queryable, retentionDays: number, batch = 50
   return { jobs: jobs.rowCount, attempts: attempts.rowCount, events: events.rowCount };
 }
 
-/** Prunes until a pass deletes nothing (or `maxPasses` is reached). */
-export async function prune(db: Queryable, retentionDays: number, maxPasses = 100): Promise<{ jobs: number; attempts: number; events: number }> {
+export interface PruneOptions {
+  /** Rows of each kind per pass (one statement each). */
+  batch?: number;
+  /** Asked between passes: true stops (the worker is shutting down). */
+  shouldStop?: () => boolean;
+}
+
+/**
+ * Prunes until a pass deletes nothing, or `shouldStop` says so. No cap on passes: a fixed one (it was
+ * 100, 500,000 rows of each kind an hour) let a large installation's history grow past its retention
+ * (100,000,000 events kept 7 days is 14,000,000 a day). Each pass is three short statements at a cost
+ * that does not grow with the tables, so a long backlog is many small transactions, never a long lock.
+ */
+export async function prune(db: Queryable, retentionDays: number, opts: PruneOptions = {}): Promise<{ jobs: number; attempts: number; events: number }> {
   const total = { jobs: 0, attempts: 0, events: 0 };
-  for (let i = 0; i < maxPasses; i++) {
-    const r = await pruneOnce(db, retentionDays);
+  while (!opts.shouldStop?.()) {
+    const r = await pruneOnce(db, retentionDays, opts.batch);
     total.jobs += r.jobs;
     total.attempts += r.attempts;
     total.events += r.events;

@@ -82,6 +82,21 @@ describe.each(DB_KINDS)('queue: prune (%s)', (kind) => {
     await expectKept(dest, keptJobs);
   });
 
+  it('prune has no cap on passes: a backlog of many batches goes in one call; shouldStop ends it between passes', async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org);
+    await addEvents(tdb.db, org, 150);
+    await tdb.db.query(`UPDATE forwarding_jobs SET status = 'done', settled_at = ${OLD}`);
+    await tdb.db.query(`UPDATE audit_events SET recorded_at = ${OLD}`);
+    // Batches of one: 150 passes, past the 100 the hourly prune used to stop at.
+    expect(await prune(tdb.db, 7, { batch: 1 })).toEqual({ jobs: 150, attempts: 0, events: 150 });
+    expect(await jobs(tdb.db, dest)).toEqual([]);
+    await addEvents(tdb.db, org, 5);
+    await tdb.db.query(`UPDATE forwarding_jobs SET status = 'done', settled_at = ${OLD}`);
+    let passes = 0;
+    expect(await prune(tdb.db, 7, { batch: 1, shouldStop: () => passes++ >= 2 })).toEqual({ jobs: 2, attempts: 0, events: 0 });
+  });
+
   // Retention's cost per batch must not grow with the tables (issue 12: 100,000,000 events). On a
   // few rows the planner rightly reads whole tables, so sequential scans and the joins that read
   // both sides whole (hash, merge) are priced out, as a large table prices them. Then every table
