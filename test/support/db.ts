@@ -46,6 +46,23 @@ function pgliteTemplate(): Blob | null {
 const TABLES = ['delivery_attempts', 'forwarding_jobs', 'audit_events', 'destinations', 'sessions', 'login_links', 'api_keys', 'orgs'];
 
 /**
+ * TRUNCATE locks every table at once; a service still running beside a test (its worker claims,
+ * settles, prunes) locks them in another order, and PostgreSQL breaks such a deadlock by failing one
+ * side. When the reset is the side that failed, it is tried again: the service's transaction has
+ * then been let through and ended.
+ */
+async function truncateRetryingDeadlocks(db: Db): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.exec(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`);
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '40P01' || attempt >= 5) throw err;
+    }
+  }
+}
+
+/**
  * One database per test file: an in-memory PGlite, or a fresh schema on the real server (much
  * cheaper than a database per file, and files can run in parallel). Migrated, ready to use.
  */
@@ -78,7 +95,7 @@ export async function openTestDb(kind: TestDbKind): Promise<TestDb> {
     kind,
     url,
     schema,
-    reset: () => db.exec(`TRUNCATE ${TABLES.join(', ')} RESTART IDENTITY CASCADE`),
+    reset: () => truncateRetryingDeadlocks(db),
     async close() {
       await db.close();
       const a = openPg({ connectionString: TEST_DATABASE_URL, max: 1 });

@@ -32,6 +32,16 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
     await tdb?.close();
   });
 
+  /**
+   * Each test starts from empty tables, with no service of an earlier test still running: its worker's
+   * transactions and the TRUNCATE take their locks in different orders, and PostgreSQL then breaks
+   * the deadlock by failing one of them (seen as the reset failing on a loaded machine).
+   */
+  async function emptyTables(): Promise<void> {
+    for (const s of services.splice(0)) await s.stop();
+    await tdb.reset();
+  }
+
   async function start(env: Record<string, string>): Promise<TestService> {
     const s = await startTestService(tdb.db, env);
     services.push(s);
@@ -39,7 +49,7 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
   }
 
   it('the plaintext never appears in a response after creation, a log line, or a database dump', async () => {
-    await tdb.reset();
+    await emptyTables();
     const svc = await start({});
     const { orgId, apiKey } = await svc.newOrg();
     const base = `/api/orgs/${orgId}/forwarding-destinations`;
@@ -93,10 +103,9 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
   });
 
   it('key ring: A encrypts; ring "B,A" reads A and encrypts new ones with B; rotate; ring "B" alone delivers everything; no ciphertext under A remains', async () => {
-    // The earlier tests' services hold other keys: their workers, woken by this test's trail events
-    // (docs/trail.md), would fail to open these credentials and trip the destinations' breakers.
-    for (const s of services.splice(0)) await s.stop();
-    await tdb.reset();
+    // The earlier tests' services (stopped here) hold other keys: their workers, woken by this test's
+    // trail events (docs/trail.md), would fail to open these credentials and trip the breakers.
+    await emptyTables();
     const keyA = `a:${generateKeyBase64()}`;
     const keyB = `b:${generateKeyBase64()}`;
     const svcA = await start({ AEGIS_ENCRYPTION_KEY: keyA, AEGIS_WORKER_INTERVAL_MS: '60000' });
@@ -181,7 +190,7 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
   });
 
   it('a credential whose key left the ring: the probe answers ok:false naming AEGIS_ENCRYPTION_KEY (not a 500), and the card says so', async () => {
-    await tdb.reset();
+    await emptyTables();
     const before = await start({ AEGIS_ENCRYPTION_KEY: `old:${generateKeyBase64()}`, AEGIS_WORKER_INTERVAL_MS: '60000' });
     const { orgId, apiKey } = await before.newOrg();
     const base = `/api/orgs/${orgId}/forwarding-destinations`;
