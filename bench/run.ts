@@ -38,7 +38,7 @@ import {
   seedHistory,
 } from './lib/setup.js';
 import { pruneOnce } from '../src/queue/prune.js';
-import type { Queryable } from '../src/db/types.js';
+import { clientQueryable } from '../src/db/pg.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CA = `${ROOT}test/fixtures/tls/ca.pem`;
@@ -998,13 +998,7 @@ async function retentionScenario(n: number): Promise<RetentionResult> {
     // Not the bench's application name: this connection's backend is the "postgres" CPU measured.
     const client = new pg.Client({ connectionString: BENCH_URL });
     await client.connect();
-    const q: Queryable = {
-      query: async <R>(text: string, values?: readonly unknown[]) => {
-        const res = await client.query(text, values as unknown[]);
-        return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
-      },
-      exec: async (script: string) => void (await client.query(script)),
-    };
+    const q = clientQueryable(client);
     const cpu = meter({ bench: () => [process.pid] });
     const deleted = { events: 0, jobs: 0, attempts: 0 };
     const fullPassMs: number[] = [];

@@ -3,6 +3,7 @@
 // matter), and one connection on which a script calls the service's own claimJobs and settleClaim
 // (src/queue) as a lane does. Shared by claimCost.ts and explainQueue.ts.
 import pg from 'pg';
+import { clientQueryable } from '../../src/db/pg.js';
 import type { Queryable } from '../../src/db/types.js';
 import type { SiemId } from '../../src/siem/catalog.js';
 import { BENCH_URL, createBenchOrg, ensureDatabase, openBenchDb, resetDatabase, seedBacklog } from './setup.js';
@@ -31,13 +32,7 @@ export async function seedDirectQueue(siem: SiemId, events: number): Promise<Dir
 
   const client = new pg.Client({ connectionString: BENCH_URL });
   await client.connect();
-  const q: Queryable = {
-    query: async <R>(text: string, values?: readonly unknown[]) => {
-      const res = await client.query(text, values as unknown[]);
-      return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
-    },
-    exec: async (script: string) => void (await client.query(script)),
-  };
+  const q = clientQueryable(client);
   const { rows } = await client.query<{ updated_at: Date }>(`SELECT updated_at FROM destinations WHERE id = $1`, [destinationId]);
   return { client, q, orgId: org.orgId, destinationId, configVersion: rows[0]!.updated_at };
 }

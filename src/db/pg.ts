@@ -19,6 +19,20 @@ export interface PgOptions {
   outage?: { lost: boolean };
 }
 
+const asResult = <R>(r: pg.QueryResult): QueryResult<R> => ({ rows: r.rows as R[], rowCount: r.rowCount ?? 0 });
+
+/** One connection (a transaction's, or a script's own) as a Queryable: statements run on it in order. */
+export function clientQueryable(client: pg.ClientBase): Queryable {
+  return {
+    async query<R>(text: string, values?: readonly unknown[]) {
+      return asResult<R>(await client.query(text, values as unknown[]));
+    },
+    async exec(script: string) {
+      await client.query(script);
+    },
+  };
+}
+
 /** A real PostgreSQL server through a `pg` pool. Survives dropped connections: the pool replaces them. */
 export function openPg(opts: PgOptions): Db {
   const pool = new pg.Pool({
@@ -52,8 +66,6 @@ export function openPg(opts: PgOptions): Db {
   });
   pool.on('error', onConnectionError);
 
-  const asResult = <R>(r: pg.QueryResult): QueryResult<R> => ({ rows: r.rows as R[], rowCount: r.rowCount ?? 0 });
-
   const db: Db = {
     kind: 'postgres',
     async query<R>(text: string, values?: readonly unknown[]) {
@@ -67,15 +79,7 @@ export function openPg(opts: PgOptions): Db {
       let broken = false;
       try {
         await client.query('BEGIN');
-        const tx: Queryable = {
-          async query<R>(text: string, values?: readonly unknown[]) {
-            return asResult<R>(await client.query(text, values as unknown[]));
-          },
-          async exec(script: string) {
-            await client.query(script);
-          },
-        };
-        const out = await fn(tx);
+        const out = await fn(clientQueryable(client));
         await client.query('COMMIT');
         return out;
       } catch (err) {
