@@ -91,13 +91,10 @@ const ISO = {
   manyRate: numArg(argv, '--many-rate', 100),
 };
 // --drain-events N: backlog size of the drain scenario (e.g. a profile long enough to outweigh start-up).
-const drainEventsArg = argv.find((a, i) => argv[i - 1] === '--drain-events');
-if (drainEventsArg) SIZES.drainEvents = Number(drainEventsArg);
+SIZES.drainEvents = numArg(argv, '--drain-events', SIZES.drainEvents);
 // --events N: history size of the replay scenario, and the larger of the retention scenario's two
 // (default 1,000,000; 100,000 with --quick).
-const replayEventsArg = argv.find((a, i) => argv[i - 1] === '--events');
-const REPLAY_EVENTS = replayEventsArg ? Number(replayEventsArg) : quick ? 100_000 : 1_000_000;
-if (!Number.isSafeInteger(REPLAY_EVENTS) || REPLAY_EVENTS < 1) throw new Error(`--events must be a positive whole number, got ${replayEventsArg}`);
+const REPLAY_EVENTS = numArg(argv, '--events', quick ? 100_000 : 1_000_000);
 const PRESETS: SiemId[] = presetArg
   ? (presetArg.replace(/^--presets=/, '').split(',') as SiemId[])
   : ['custom', 'splunk_hec', 'datadog', 'elastic', 'sumo_logic', 'new_relic'];
