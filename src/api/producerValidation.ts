@@ -9,18 +9,13 @@
  * error handler with every problem listed (requestViolations.ts). Params and any other part are
  * checked by ajv as on every route.
  */
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
-import { REQUEST_AJV_OPTIONS } from './ajvOptions.js';
+import { requestAjv } from './ajvOptions.js';
 
-type FormatsPlugin = (ajv: Ajv) => Ajv;
-const addFormats: FormatsPlugin = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
-
-// As Fastify sets up its own ajv (@fastify/ajv-compiler): the app's options, formats, and schemas are
-// not kept by $id (each route schema is self-contained and compiled once).
-const ajv = new Ajv({ ...REQUEST_AJV_OPTIONS, addUsedSchema: false });
-addFormats(ajv);
+// As Fastify sets up its own ajv (@fastify/ajv-compiler): schemas are not kept by $id (each route
+// schema is self-contained and compiled once).
+const ajv = requestAjv({ addUsedSchema: false });
 
 /** A route validatorCompiler whose body check lets through every body `readable` accepts. */
 export function producerValidatorCompiler(readable: (body: unknown) => boolean): FastifySchemaCompiler<unknown> {

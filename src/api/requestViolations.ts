@@ -7,18 +7,13 @@
  * object per fault); larger ones are answered with the first error.
  */
 import type { FastifyError, FastifyRequest } from 'fastify';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { violationsFromAjv } from '../events/validate.js';
-import { REQUEST_AJV_OPTIONS } from './ajvOptions.js';
+import { requestAjv } from './ajvOptions.js';
 import { withinNodeBudget, type Violation } from '../events/violation.js';
 
-type FormatsPlugin = (ajv: Ajv) => Ajv;
-const addFormats: FormatsPlugin = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
-
 // The options of the app's own validator, except allErrors.
-const ajv = new Ajv({ ...REQUEST_AJV_OPTIONS, allErrors: true, strict: false });
-addFormats(ajv);
+const ajv = requestAjv({ allErrors: true, strict: false });
 const compiled = new WeakMap<object, ValidateFunction | null>();
 
 function compile(schema: object): ValidateFunction | null {
