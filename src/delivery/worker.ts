@@ -118,8 +118,8 @@ export class Worker {
   private rescan = false;
   private timer: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
-  /** True while a retention prune runs (see prune()). */
-  private pruning = false;
+  /** The retention prune running now, if any: stop() waits for it (see prune()). */
+  private pruneRound: Promise<void> | null = null;
   private holdTimer: NodeJS.Timeout | null = null;
   private holdRound: Promise<void> | null = null;
   private unlisten: (() => Promise<void>) | null = null;
@@ -775,20 +775,22 @@ export class Worker {
     }
   }
 
-  private async prune(): Promise<void> {
+  private prune(): Promise<void> {
     // A backlog's prune may outlast the hour: the next one starts when this one is done, not beside it.
-    if (this.pruning) return;
-    this.pruning = true;
-    try {
-      const r = await prune(this.deps.db, this.opts.retentionDays, { shouldStop: () => this.stopping });
-      if (r.jobs + r.attempts + r.events > 0) this.deps.logger.info(r, 'retention: pruned delivered jobs, delivery log and events');
-      const deleted = await purgeDeletedDestinations(this.deps.db);
-      if (deleted > 0) this.deps.logger.info({ destinations: deleted }, 'removed deleted destinations whose farewell was settled or given up on');
-    } catch (err) {
-      this.deps.logger.warn({ err: (err as Error).message }, 'retention prune failed; will retry');
-    } finally {
-      this.pruning = false;
-    }
+    if (this.pruneRound || this.stopping) return this.pruneRound ?? Promise.resolve();
+    this.pruneRound = (async () => {
+      try {
+        const r = await prune(this.deps.db, this.opts.retentionDays, { shouldStop: () => this.stopping });
+        if (r.jobs + r.attempts + r.events > 0) this.deps.logger.info(r, 'retention: pruned delivered jobs, delivery log and events');
+        const deleted = await purgeDeletedDestinations(this.deps.db);
+        if (deleted > 0) this.deps.logger.info({ destinations: deleted }, 'removed deleted destinations whose farewell was settled or given up on');
+      } catch (err) {
+        this.deps.logger.warn({ err: (err as Error).message }, 'retention prune failed; will retry');
+      } finally {
+        this.pruneRound = null;
+      }
+    })();
+    return this.pruneRound;
   }
 
   /** Stops claiming, lets in-flight requests finish (each is bounded by the HTTP timeout), settles them. */
@@ -799,6 +801,8 @@ export class Worker {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     if (this.holdTimer) clearInterval(this.holdTimer);
     await this.holdRound;
+    // A long prune stops at its next pass (shouldStop); its statement in flight ends before the pool does.
+    await this.pruneRound;
     await Promise.allSettled([...this.running.values()]);
     // Requests still waiting for Splunk acks keep their claims; the lease ends and anyone sends them again.
     for (const t of this.ackTrackers.values()) t.stop();
