@@ -129,6 +129,8 @@ describe('checkAuth', () => {
       `https://login.microsoftonline.com/contoso.onmicrosoft.com/${TENANT}/oauth2/v2.0/token`,
       'https://login.microsoftonline.com/common/oauth2/v2.0/token',
       `https://login.microsoftonline.com/${TENANT}/oauth2/token`,
+      `https://login.microsoftonline.com/${TENANT}/oauth2%2Fv2.0/token`,
+      `https://login.microsoftonline.com/${TENANT}/oauth2/v2.0%2Ftoken`,
     ];
     for (const token_url of malformed) {
       for (const body of [

@@ -14,6 +14,8 @@ export const DCR_IMMUTABLE_ID_RE = /^dcr-[0-9a-f]{32}$/i;
 
 /** An Entra ID tenant: the Directory (tenant) ID, a GUID, or a verified domain such as contoso.onmicrosoft.com. */
 export const ENTRA_TENANT_RE = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]+(?:\.[a-z0-9-]+)+)$/i;
+/** The v2.0 token endpoint's path after the tenant, segment by segment. */
+const TOKEN_PATH = ['oauth2', 'v2.0', 'token'] as const;
 /** Entra ID's sign-in hosts: Azure's public, US Government and China clouds. */
 const ENTRA_HOST_RE = /^login\.(microsoftonline\.(com|us)|chinacloudapi\.cn)$/i;
 
@@ -46,11 +48,11 @@ export function readEntraTokenUrl(tokenUrl: string): EntraTokenUrl {
   const host = u?.hostname.replace(/\.$/, '');
   if (!u || !host || !ENTRA_HOST_RE.test(host)) return { entra: false };
   const problem = `must be Entra ID's token endpoint, https://${host.toLowerCase()}/<tenant>/oauth2/v2.0/token, the tenant a GUID or a verified domain`;
-  const segments = u.pathname.split('/').slice(1).map(decodeSegment);
-  const [tenant, ...rest] = segments;
-  if (tenant === undefined || !ENTRA_TENANT_RE.test(tenant) || rest.join('/').toLowerCase() !== 'oauth2/v2.0/token') {
-    return { entra: true, problem };
-  }
+  // Compared segment by segment: "oauth2%2Fv2.0" decodes to text with a "/" in it, but it is one
+  // segment on the wire, not two.
+  const [tenant, ...rest] = u.pathname.split('/').slice(1).map(decodeSegment);
+  const endpoint = rest.length === TOKEN_PATH.length && rest.every((seg, i) => seg?.toLowerCase() === TOKEN_PATH[i]);
+  if (tenant === undefined || !ENTRA_TENANT_RE.test(tenant) || !endpoint) return { entra: true, problem };
   return { entra: true, tenant };
 }
 
