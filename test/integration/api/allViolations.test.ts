@@ -2,29 +2,16 @@
 // took three requests to fix. Every refusal from validation now lists each problem with its path (up
 // to MAX_REPORTED_VIOLATIONS) in error.details, and the message still names the first one.
 // Validation runs before any database work, so one database kind is enough here.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDb, type TestDb } from '../../support/db.js';
-import { startTestService, type TestService } from '../../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { serviceWithOrg } from '../../support/serviceWithOrg.js';
 import { validateBody } from '../../../src/events/validate.js';
 import { MAX_REPORTED_VIOLATIONS } from '../../../src/events/violation.js';
 import { agentRecord, countRows } from '../events/support.js';
 
 describe('validation answers every problem at once', () => {
-  let tdb: TestDb;
-  let svc: TestService;
-  let org: { orgId: string; apiKey: string };
+  const t = serviceWithOrg();
 
-  beforeAll(async () => {
-    tdb = await openTestDb('pglite');
-    svc = await startTestService(tdb.db);
-    org = await svc.newOrg();
-  });
-  afterAll(async () => {
-    await svc?.stop();
-    await tdb?.close();
-  });
-
-  const post = (path: string, body: unknown) => svc.request('POST', `/api/orgs/${org.orgId}${path}`, { apiKey: org.apiKey, body });
+  const post = (path: string, body: unknown) => t.svc.request('POST', `/api/orgs/${t.org.orgId}${path}`, { apiKey: t.org.apiKey, body });
   const paths = (res: { body: { error: { details?: { path: string }[] } } }) => (res.body.error.details ?? []).map((d) => d.path);
 
   it('POST /audit-events: a record missing three fields gets all three, with the record named', async () => {
@@ -40,7 +27,7 @@ describe('validation answers every problem at once', () => {
     for (const d of res.body.error.details) expect(typeof d.message).toBe('string');
     expect(res.text).not.toContain('MARS');
     expect(validateBody('ErrorResponse', res.body)).toEqual([]);
-    expect(await countRows(tdb.db, 'audit_events', org.orgId)).toBe(0);
+    expect(await countRows(t.tdb.db, 'audit_events', t.org.orgId)).toBe(0);
   });
 
   it('POST /audit-events: a duplicate preflight_id and a bad date are listed with the schema problems', async () => {

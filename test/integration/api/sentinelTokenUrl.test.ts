@@ -1,31 +1,18 @@
 // Microsoft Sentinel's Entra ID token URL as written by hand: every spelling that reaches the same
 // token endpoint names the same tenant, and a malformed one is a 400 naming auth.token_url (a bad
 // percent escape used to escape the checks as a 500).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDb, type TestDb } from '../../support/db.js';
-import { startTestService, type TestService } from '../../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { serviceWithOrg } from '../../support/serviceWithOrg.js';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const DCR = 'dcr-0123456789abcdef0123456789abcdef';
 
 describe('POST /forwarding-destinations: hostile spellings of the Sentinel token URL', () => {
-  let tdb: TestDb;
-  let svc: TestService;
-  let org: { orgId: string; apiKey: string };
-
-  beforeAll(async () => {
-    tdb = await openTestDb('pglite');
-    svc = await startTestService(tdb.db);
-    org = await svc.newOrg();
-  });
-  afterAll(async () => {
-    await svc?.stop();
-    await tdb?.close();
-  });
+  const t = serviceWithOrg();
 
   const create = (auth: Record<string, unknown>) =>
-    svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
-      apiKey: org.apiKey,
+    t.svc.request('POST', `/api/orgs/${t.org.orgId}/forwarding-destinations`, {
+      apiKey: t.org.apiKey,
       body: {
         siem: 'microsoft_sentinel',
         url: `https://dce.example.com/dataCollectionRules/${DCR}/streams/Custom-AegisAudit_CL`,

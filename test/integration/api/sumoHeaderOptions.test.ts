@@ -2,32 +2,19 @@
 // character above U+00FF makes Node refuse the request; U+0080-U+00FF go out as Latin-1 bytes a
 // UTF-8 reader mangles; CR/LF and other controls) is refused when set, naming the option, rather than
 // accepted and then failing or vanishing on every delivery.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDb, type TestDb } from '../../support/db.js';
-import { startTestService, type TestService } from '../../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { serviceWithOrg } from '../../support/serviceWithOrg.js';
 
 // (NUL is refused earlier, for every field, as text that cannot be stored: see storableText.ts.)
 const UNSENDABLE = ['sécurité', 'security/\u0100egis', 'team \u{1F512}', 'a\r\nX-Evil: 1', 'a\u0085b', 'a\u007fb', 'a\u001bb'];
 const KEYS = ['category', 'sourceName', 'sourceHost', 'fields'] as const;
 
 describe('Sumo Logic header options: refused at create and PATCH when HTTP cannot carry them', () => {
-  let tdb: TestDb;
-  let svc: TestService;
-  let org: { orgId: string; apiKey: string };
+  const t = serviceWithOrg();
 
-  beforeAll(async () => {
-    tdb = await openTestDb('pglite');
-    svc = await startTestService(tdb.db);
-    org = await svc.newOrg();
-  });
-  afterAll(async () => {
-    await svc?.stop();
-    await tdb?.close();
-  });
-
-  const base = () => `/api/orgs/${org.orgId}/forwarding-destinations`;
+  const base = () => `/api/orgs/${t.org.orgId}/forwarding-destinations`;
   const url = 'https://endpoint1.collection.sumologic.com/receiver/v1/http/ZaVnC4dhaV2_token';
-  const call = (method: string, path: string, body: unknown) => svc.request(method, path, { apiKey: org.apiKey, body });
+  const call = (method: string, path: string, body: unknown) => t.svc.request(method, path, { apiKey: t.org.apiKey, body });
 
   it('POST: each unsendable value is a 400 naming the option', async () => {
     for (const key of KEYS) {
@@ -50,7 +37,7 @@ describe('Sumo Logic header options: refused at create and PATCH when HTTP canno
         expect(res.body.error.message).toMatch(new RegExp(`^options\\.${key}: `));
       }
     }
-    const view = await svc.request('GET', path, { apiKey: org.apiKey });
+    const view = await t.svc.request('GET', path, { apiKey: t.org.apiKey });
     expect(view.body.options).toEqual({ category: 'security/aegis', fields: 'env=prod' });
   });
 });
