@@ -64,9 +64,16 @@ describe('producer routes validate a body once', () => {
   });
 
   it('a body the producer cannot read is still refused by the route schema, every problem listed', async () => {
+    // Also shows the counting above sees the route's body validator (a count of 0 elsewhere means something).
+    const before = runs.AuditEventsRequest;
     const res = await svc.request('POST', `/api/orgs/${org.orgId}/audit-events`, { apiKey: org.apiKey, body: { events: 'no', extra: 1 } });
     expect(res.status, res.text).toBe(400);
     expect(res.body.error.code).toBe('validation_failed');
     expect(res.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: '/extra' }), expect.objectContaining({ path: '/events' })]));
+    expect(runs.AuditEventsRequest - before).toBeGreaterThan(0);
+    const beforePreflight = runs.PreflightRequest;
+    const pf = await svc.request('POST', `/api/orgs/${org.orgId}/preflight`, { apiKey: org.apiKey, body: { input: 5 } });
+    expect(pf.status, pf.text).toBe(400);
+    expect(runs.PreflightRequest - beforePreflight).toBeGreaterThan(0);
   });
 });
