@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  configuredLimits,
-  DEFAULT_LIMITS,
-  DestinationLimiter,
-  LIMITER_IDLE_FORGET_MS,
-  LIMITER_THROTTLED_FORGET_MS,
-  LimiterRegistry,
-  THROTTLE_BACKOFF_MAX_MS,
-} from './limits.js';
+import { configuredLimits, DEFAULT_LIMITS, DestinationLimiter, LIMITER_IDLE_FORGET_MS, LimiterRegistry, THROTTLE_BACKOFF_MAX_MS } from './limits.js';
 
 // The limiter's rules on an injected clock: no waiting, no timing assertions.
 function clock(start = 1_000_000) {
@@ -182,9 +174,17 @@ describe('LimiterRegistry', () => {
     reg.forgetIfPristine('tiny');
     expect(reg.get('tiny', 'custom', limits)).toBe(l);
     expect(l.throttledForMs()).toBe(5_000);
-    // A destination deleted or disabled while throttled: its limiter goes eventually.
-    c.advance(LIMITER_THROTTLED_FORGET_MS);
+    // A destination deleted or disabled while throttled: no next request, so its limiter goes once
+    // idle as long as any other, and a 429 after it is enabled again starts a fresh clock (a week
+    // later, it used to count the week: failing at once).
+    c.advance(LIMITER_IDLE_FORGET_MS);
     reg.forgetIfPristine('tiny');
     expect(reg.snapshot()).toHaveLength(0);
+    const again = reg.get('tiny', 'custom', limits);
+    expect(again).not.toBe(l);
+    expect(again.tryTake({ requests: 1, events: 1 })).not.toBeNull();
+    again.throttle(5_000, 1);
+    again.release(1);
+    expect(again.throttledForMs()).toBe(0);
   });
 });

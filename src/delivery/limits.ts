@@ -39,19 +39,14 @@ export const DEFAULT_LIMITS: Readonly<Record<SiemId, DeliveryLimits>> = {
 };
 
 /**
- * A limiter unused this long (and not waiting out a Retry-After) is forgotten, lowered or not, once
- * its SIEM has accepted a request since its last throttle.
+ * A limiter unused this long is forgotten, lowered or not. Idle time starts when it was last used or,
+ * when a Retry-After runs past that, when the Retry-After ends: a SIEM asking to wait longer than
+ * this keeps its limiter, and so its "throttled since" clock (a SIEM that answers 429 for ever counts
+ * as failing after AEGIS_RATE_LIMITED_FAILING_AFTER_S). A destination disabled or deleted meanwhile
+ * gets no next request: its limiter goes this long after its last wait, and a later 429 starts a
+ * fresh clock.
  */
 export const LIMITER_IDLE_FORGET_MS = 600_000;
-
-/**
- * A limiter whose SIEM has accepted nothing since it throttled is kept until it does, however long the
- * Retry-Afters and breaker pauses between requests: its "throttled since" clock is what lets a SIEM
- * that answers 429 for ever count as failing (AEGIS_RATE_LIMITED_FAILING_AFTER_S, at most a day).
- * Only one unused for this long (a destination deleted or disabled while throttled) is forgotten, so
- * memory stays bounded.
- */
-export const LIMITER_THROTTLED_FORGET_MS = 7 * 86_400_000;
 
 /** Wait after a 429 without Retry-After: 1 s, doubling per throttle in a row, at most this. */
 export const THROTTLE_BACKOFF_MAX_MS = 60_000;
@@ -159,15 +154,15 @@ export class DestinationLimiter {
   }
 
   /**
-   * Worth keeping: throttled with nothing accepted since (unless unused for days), or not pristine
-   * and either busy, waiting out a Retry-After or used lately.
+   * Worth keeping: busy, or not idle (see LIMITER_IDLE_FORGET_MS) and either throttled with nothing
+   * accepted since or not pristine.
    */
   worthKeeping(now = this.clock()): boolean {
+    if (this.inFlight > 0) return true;
+    if (now - Math.max(this.lastActive, this.blockedUntil) >= LIMITER_IDLE_FORGET_MS) return false;
     // Checked before pristine(): at its lowest limits a throttled limiter has nothing lowered to
     // remember once the Retry-After ends, but its clock still counts.
-    if (this.throttledSince !== null) return this.inFlight > 0 || now - this.lastActive < LIMITER_THROTTLED_FORGET_MS;
-    if (this.pristine(now)) return false;
-    return this.inFlight > 0 || now < this.blockedUntil || now - this.lastActive < LIMITER_IDLE_FORGET_MS;
+    return this.throttledSince !== null || !this.pristine(now);
   }
 
   private capacity(): number {
