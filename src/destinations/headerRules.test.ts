@@ -33,6 +33,9 @@ const REFUSED = [
   'User-Agent',
   'Idempotency-Key',
   'webhook-signature',
+  'Accept',
+  'X-Splunk-Request-Channel',
+  'x-ms-client-request-id',
 ];
 const ALLOWED = ['Authorization', 'DD-API-KEY', 'X-Api-Key', 'x-sumo-token', 'Api-Key', 'X-License-Key', 'X-Forwarded', 'Cookie-Token'];
 
@@ -71,6 +74,8 @@ describe('header name rules (one list for API, outbound client and dashboard)', 
       expect(NON_CREDENTIAL_REQUEST_HEADERS.has(name.toLowerCase()), name).toBe(true);
     }
     for (const name of ALLOWED) expect(NON_CREDENTIAL_REQUEST_HEADERS.has(name.toLowerCase()), name).toBe(false);
+    // None of them can be configured as the credential header, so none escapes the client's scrubbing.
+    for (const name of NON_CREDENTIAL_REQUEST_HEADERS) expect(headerNameProblem(name), name).not.toBeNull();
   });
 
   it('refuses names that are not RFC 9110 tokens', () => {

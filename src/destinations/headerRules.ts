@@ -24,24 +24,32 @@ export const HTTP_LAYER_HEADERS: ReadonlySet<string> = new Set([
   'user-agent',
 ]);
 
-/** Headers whose values Aegis computes per request (the preset's body type, idempotency, signatures). */
-const AEGIS_SET_HEADERS: ReadonlySet<string> = new Set(['content-type', 'idempotency-key', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
-
 /**
- * Ids some presets send with each request (Sentinel's client request id, Splunk's acknowledgement
- * channel), and Accept. Not reserved: only a credential header is configurable, and refusing these
- * names would change what the API accepts for no gain.
+ * Headers Aegis sets per request: the preset's body type, idempotency, signatures, and the ids some
+ * presets send (Sentinel's client request id, Splunk's acknowledgement channel). None can be a
+ * destination's credential header: Aegis would send its own value there (or the credential in place
+ * of the id), and the outbound client does not scrub their values from answers.
  */
-const PRESET_ID_HEADERS: readonly string[] = ['accept', 'x-ms-client-request-id', 'x-splunk-request-channel'];
+const AEGIS_SET_HEADERS: ReadonlySet<string> = new Set([
+  'accept',
+  'content-type',
+  'idempotency-key',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'x-ms-client-request-id',
+  'x-splunk-request-channel',
+]);
 
 /**
  * Request headers Aegis sets itself that never carry a credential, lowercase: the outbound client
  * does not scrub their values from answers (a SIEM echoing our event id, Splunk channel or content
  * type stays readable) and keeps them out of its scrubber's key (the event id, the signature and the
  * timestamp change on every request, so as "credentials" they would build a scrubber per request).
- * Every other request header, whatever its name, is treated as a credential.
+ * Every other request header, whatever its name, is treated as a credential; all of these names are
+ * reserved (headerNameProblem), so a credential header is never one of them.
  */
-export const NON_CREDENTIAL_REQUEST_HEADERS: ReadonlySet<string> = new Set([...HTTP_LAYER_HEADERS, ...AEGIS_SET_HEADERS, ...PRESET_ID_HEADERS]);
+export const NON_CREDENTIAL_REQUEST_HEADERS: ReadonlySet<string> = new Set([...HTTP_LAYER_HEADERS, ...AEGIS_SET_HEADERS]);
 
 /**
  * Headers that speak for a client, a browser or a proxy rather than for us: sending them would spoof
