@@ -16,8 +16,14 @@ export const DCR_IMMUTABLE_ID_RE = /^dcr-[0-9a-f]{32}$/i;
 export const ENTRA_TENANT_RE = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[a-z0-9-]+(?:\.[a-z0-9-]+)+)$/i;
 /** The v2.0 token endpoint's path after the tenant, segment by segment. */
 const TOKEN_PATH = ['oauth2', 'v2.0', 'token'] as const;
-/** Entra ID's sign-in hosts: Azure's public, US Government and China clouds. */
-const ENTRA_HOST_RE = /^login\.(microsoftonline\.(com|us)|chinacloudapi\.cn)$/i;
+/**
+ * Entra ID's sign-in hosts, aliases included (Entra's instance discovery lists login.windows.net,
+ * login.microsoft.com and sts.windows.net as the public cloud's; login.partner.microsoftonline.cn and
+ * login.usgovcloudapi.net are the China and US Government clouds' older names): each one issues the
+ * tenant's tokens, so each must name the same tenant as `tenant_id`.
+ */
+const ENTRA_HOST_RE =
+  /^(?:login\.(?:microsoftonline\.(?:com|us)|windows\.net|microsoft\.com|chinacloudapi\.cn|partner\.microsoftonline\.cn|usgovcloudapi\.net)|sts\.windows\.net)$/i;
 
 /** Microsoft Entra ID's v2.0 token endpoint for a tenant (a GUID or a verified domain). */
 export function entraTokenUrl(tenantId: string): string {

@@ -38,6 +38,12 @@ describe('POST /forwarding-destinations: hostile spellings of the Sentinel token
     for (const token_url of [
       'https://LOGIN.MICROSOFTONLINE.COM./contoso.onmicrosoft.com/oauth2/v2.0/token',
       'https://login.microsoftonline.com./contoso.onmicrosoft.com/%6Fauth2/v2.0/token',
+      // Entra's own aliases of the sign-in host issue the same tenant's tokens.
+      'https://login.windows.net/contoso.onmicrosoft.com/oauth2/v2.0/token',
+      'https://sts.windows.net/contoso.onmicrosoft.com/oauth2/v2.0/token',
+      'https://login.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token',
+      'https://login.partner.microsoftonline.cn/contoso.onmicrosoft.com/oauth2/v2.0/token',
+      'https://login.usgovcloudapi.net/contoso.onmicrosoft.com/oauth2/v2.0/token',
     ]) {
       const contradiction = await create({ token_url, tenant_id: TENANT });
       expect(contradiction.status, contradiction.text).toBe(400);
