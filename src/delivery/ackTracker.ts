@@ -67,6 +67,8 @@ export class AckTracker {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private stopped = false;
+  /** The current round's lease renewal clock (see tick()); stop() clears it at once. */
+  private heartbeat: NodeJS.Timeout | null = null;
   /** When each claim's lease was last renewed (the caller renews it just before add()). */
   private readonly extendedAt = new Map<string, number>();
   private lastPoll = 0;
@@ -114,6 +116,9 @@ export class AckTracker {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    // A round may be waiting on a poll that never answers: its leases are no longer ours to renew.
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
   }
 
   private schedule(): void {
@@ -140,11 +145,12 @@ export class AckTracker {
     // A poll may take up to the outbound time limit per phase (a Splunk that accepts the connection and
     // never answers), longer than a lease: the leases are renewed on their own clock meanwhile, or the
     // jobs would be claimed and sent again by another claim while their first copy awaits its ack.
-    // A holder, not a local: the interval sets it, and the finally below must see its current value.
+    // An object, not a `let`: TypeScript does not see assignments made inside the interval's callback
+    // and would narrow a `let` to null below; the property is read for its current value.
     const renewal: { running: Promise<void> | null } = { running: null };
     const heartbeat = setInterval(
       () => {
-        if (renewal.running) return;
+        if (this.stopped || renewal.running) return;
         renewal.running = this.extendLeases()
           .catch((err: unknown) =>
             this.deps.logger.warn({ destination_id: this.target.id, err: (err as Error).message }, 'renewing Splunk ack leases failed; will try again'),
@@ -153,6 +159,9 @@ export class AckTracker {
       },
       Math.max(500, Math.floor(this.opts.leaseMs / 3)),
     );
+    // Never what keeps the process alive: a stopping worker must be able to exit mid-poll.
+    heartbeat.unref();
+    this.heartbeat = heartbeat;
     try {
       const pollDue = Date.now() - this.lastPoll >= this.opts.pollMs - 5;
       if (pollDue) this.lastPoll = Date.now();
@@ -184,11 +193,14 @@ export class AckTracker {
       }
       if (this.stopped) return;
       await this.settleResolved();
+      // One renewal at a time: the heartbeat's may still be writing the same leases.
+      await renewal.running;
       await this.extendLeases();
     } catch (err) {
       this.deps.logger.warn({ destination_id: this.target.id, err: (err as Error).message }, 'Splunk acknowledgement round failed; will try again');
     } finally {
       clearInterval(heartbeat);
+      if (this.heartbeat === heartbeat) this.heartbeat = null;
       await renewal.running;
       this.running = false;
       if (!this.idle()) this.schedule();

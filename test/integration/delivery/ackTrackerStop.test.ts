@@ -1,0 +1,85 @@
+// A worker that stops while a Splunk ack poll hangs: the round's lease renewal must stop with it. The
+// leases are no longer this worker's to keep: renewing them after stop() would hold the jobs from
+// every other worker until the poll's own time limit (minutes), or for ever in a process that lingers.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AckTracker } from '../../../src/delivery/ackTracker.js';
+import type { DeliveryDeps, DeliveryTarget } from '../../../src/delivery/deliverBatch.js';
+import { createOutboundClient, type OutboundClient } from '../../../src/delivery/outbound/client.js';
+import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js';
+import type { Queryable } from '../../../src/db/types.js';
+import { createLogger } from '../../../src/logger.js';
+import { createMetrics } from '../../../src/metrics.js';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { hang, startReceiver, TEST_CA_PEM, type Receiver } from '../../support/httpsReceiver.js';
+import { newOrg } from '../queue/support.js';
+
+const LEASE_MS = 1_500;
+
+describe.each(DB_KINDS)('Splunk ack tracker stopped mid-poll (%s)', (kind) => {
+  let tdb: TestDb;
+  let r: Receiver;
+  let client: OutboundClient;
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    r = await startReceiver(hang());
+    client = createOutboundClient({ allowPrivate: true, timeoutMs: 120_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
+  });
+  afterAll(async () => {
+    // The receiver first: it destroys the hanging poll's socket, which the client would wait out.
+    await r?.close();
+    await client?.close();
+    await tdb?.close();
+  });
+
+  it('renews leases while the poll hangs, and not once after stop()', async () => {
+    const orgId = await newOrg(tdb.db);
+    const target: DeliveryTarget = {
+      orgId,
+      id: 'dst_ack_stop',
+      siem: 'splunk_hec',
+      url: `${r.url}/services/collector/event`,
+      authHeaderName: 'Authorization',
+      authHeaderValue: 'Splunk 5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f',
+      signingSecret: null,
+      previousSigningSecret: null,
+      oauth: null,
+      options: { indexer_ack: true },
+      format: 'ecs',
+    };
+    // The real database, with its lease renewals counted.
+    let renewals = 0;
+    const db: Queryable = {
+      query: (text, values) => {
+        if (/^UPDATE forwarding_jobs SET next_attempt_at = now\(\) \+ make_interval/.test(text.trim())) renewals++;
+        return tdb.db.query(text, values);
+      },
+      exec: (script) => tdb.db.exec(script),
+    };
+    const delivery: DeliveryDeps = { db, keyRing: parseKeyRing(generateKeyBase64()), client, hostname: 'aegis-test', userAgent: 'aegis-test/1' };
+    const tracker = new AckTracker(
+      target,
+      { db, delivery, metrics: createMetrics(tdb.db, { perDestination: false }), logger: createLogger('silent'), wake: () => {} },
+      { leaseMs: LEASE_MS, retryDelaysS: [60], pollMs: 100, timeoutMs: 600_000, maxPendingEvents: 10 },
+    );
+    tracker.add({
+      ackId: 1,
+      claimId: randomUUID(),
+      jobIds: [1],
+      jobCreatedAt: [Date.now()],
+      attempt: { orgId, destinationId: target.id, eventCount: 1, statusCode: 200, durationMs: 1, responseSnippet: null },
+      deadline: Date.now() + 600_000,
+    });
+    // The poll reached Splunk and hangs; the heartbeat keeps the lease meanwhile.
+    await expect.poll(() => r.requests.length, { timeout: 60_000, interval: 50 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => renewals, { timeout: 60_000, interval: 50 }).toBeGreaterThanOrEqual(2);
+    tracker.stop();
+    // A renewal already sent when stop() ran may still finish; none may start after it. The wait covers
+    // four heartbeats: before the fix the interval kept renewing until the poll's 120 s time limit.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const atStop = renewals;
+    await new Promise((resolve) => setTimeout(resolve, (LEASE_MS / 3) * 4));
+    expect(renewals).toBe(atStop);
+  }, 180_000);
+});
