@@ -21,10 +21,13 @@ describe('Sumo Logic', () => {
     });
     const bad = sumoLogicEncoder.encode([sampleEvent(1)], { ...ctx, options: { category: 'a\r\nX-Evil: 1' } });
     expect(bad.headers).toEqual({});
-    // Stored before the API refused them: a value Node cannot send (above U+00FF) or would send as
-    // Latin-1 bytes is dropped, never left to fail every request.
-    for (const category of ['security/\u0100egis', 'sécurité', 'a\u0085b']) {
+    // Stored before the API refused them: a value Node cannot send (above U+00FF) is dropped, never
+    // left to fail every request; a Latin-1 one is sent as it always was (it routes the events).
+    for (const category of ['security/\u0100egis', 'security/\u{1F512}', 'a\u0000b']) {
       expect(sumoLogicEncoder.encode([sampleEvent(1)], { ...ctx, options: { category } }).headers, category).toEqual({});
+    }
+    for (const category of ['sécurité', 'a\u0085b']) {
+      expect(sumoLogicEncoder.encode([sampleEvent(1)], { ...ctx, options: { category } }).headers, category).toEqual({ 'X-Sumo-Category': category });
     }
     expect(sumoLogicEncoder.describeError!(401, '')).toMatch(/URL/);
   });
