@@ -36,6 +36,36 @@ export interface ReplayBatchHooks {
   after?(tx: Queryable, result: ReplayBatchResult): Promise<void>;
 }
 
+/**
+ * Queues a job for $2 for each event id of $3 with no pending job for that destination yet, and
+ * NOTIFYs workers (delivered on commit) when it queued any. $1: the organization.
+ *
+ * Why the duplicate check looks up each event's jobs by (org_id, event_id) behind an OFFSET 0 fence,
+ * not a plain NOT EXISTS on (destination, event, pending): the plain form leaves the plan to the
+ * statistics, and a replay is what makes them stale (it adds the destination's pending jobs by the
+ * hundred thousand between two ANALYZEs; PGlite never analyzes by itself). Believing the destination
+ * has almost no pending jobs, the planner hashed all of them for every batch, or probed through
+ * forwarding_jobs_due (by destination), so a replay of n events read about n^2/10,000 index entries
+ * (docs/BENCHMARKS.md, range replay). Behind the fence the lookup has two conditions, the
+ * organization and the outer row's event, and neither the destination nor the status (a subquery with
+ * OFFSET is neither merged into the statement nor given the outer conditions): it runs once per event,
+ * not as a join with a side to hash, and only forwarding_jobs_event (org_id, event_id) matches both
+ * conditions (the partial indexes need status = 'pending'). A scan of the table per event is priced
+ * by the table's current size, which the planner reads from the table itself, not from the
+ * statistics. Each probe reads that event's jobs (one per destination and replay, until retention
+ * removes them): a cost per event that does not grow with the history or the queue.
+ */
+export const QUEUE_REPLAYED_SQL = `WITH jobs AS (
+  INSERT INTO forwarding_jobs (org_id, destination_id, event_id)
+  SELECT $1, $2, x.id FROM unnest($3::text[]) AS x(id)
+   WHERE NOT EXISTS (SELECT 1 FROM (SELECT j.destination_id, j.status FROM forwarding_jobs j
+                                     WHERE j.org_id = $1 AND j.event_id = x.id OFFSET 0) j
+                      WHERE j.destination_id = $2 AND j.status = 'pending')
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM jobs)::int AS queued,
+       (SELECT count(*) FROM (SELECT pg_notify('${JOBS_CHANNEL}', '') FROM (SELECT 1 FROM jobs LIMIT 1) one) n)::int AS notified`;
+
 /** The advisory lock class of range replays (first key of the two-key form; the second is the destination's hash). */
 const REPLAY_LOCK_CLASS = 0x52504c59; // "RPLY"
 
@@ -85,18 +115,7 @@ export async function queueReplayBatch(
     const ids = batch.filter((e) => !matches || matches(e.payload ?? {})).map((e) => e.id);
     let queued = 0;
     if (ids.length > 0) {
-      const { rows } = await tx.query<{ queued: number }>(
-        `WITH jobs AS (
-           INSERT INTO forwarding_jobs (org_id, destination_id, event_id)
-           SELECT $1, $2, x.id FROM unnest($3::text[]) AS x(id)
-            WHERE NOT EXISTS (SELECT 1 FROM forwarding_jobs j
-                               WHERE j.org_id = $1 AND j.destination_id = $2 AND j.event_id = x.id AND j.status = 'pending')
-           RETURNING 1
-         )
-         SELECT (SELECT count(*) FROM jobs)::int AS queued,
-                (SELECT count(*) FROM (SELECT pg_notify('${JOBS_CHANNEL}', '') FROM (SELECT 1 FROM jobs LIMIT 1) one) n)::int AS notified`,
-        [args.orgId, args.destinationId, ids],
-      );
+      const { rows } = await tx.query<{ queued: number }>(QUEUE_REPLAYED_SQL, [args.orgId, args.destinationId, ids]);
       queued = rows[0]!.queued;
     }
     const last = batch.at(-1);

@@ -3,6 +3,7 @@ import { insertAttempts } from '../../../src/queue/attempts.js';
 import { PRUNE_STATEMENTS, prune, pruneOnce } from '../../../src/queue/prune.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { addEvents, attemptRows, jobs, newDestination, newOrg } from './support.js';
+import { explain, inRolledBackTransaction, scans } from '../../support/plans.js';
 
 // Retention: old delivered jobs, old log rows and old events nothing refers to go, in bounded batches;
 // pending and dead-lettered jobs (and their events) stay however old they are.
@@ -109,37 +110,29 @@ describe.each(DB_KINDS)('queue: prune (%s)', (kind) => {
     await setup();
     const statements = { ...PRUNE_STATEMENTS, cascade: `DELETE FROM ONLY forwarding_jobs WHERE org_id = $1 AND event_id = $2` };
     const unbounded: string[] = [];
-    await tdb.db
-      .transaction(async (tx) => {
-        for (const k of ['enable_seqscan', 'enable_hashjoin', 'enable_mergejoin']) await tx.query(`SET LOCAL ${k} = off`);
-        const { rows: idx } = await tx.query<{ name: string; lead: string }>(
-          `SELECT c.relname AS name, a.attname AS lead FROM pg_index i
-             JOIN pg_class c ON c.oid = i.indexrelid
-             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-            WHERE c.relnamespace = current_schema()::regnamespace`,
-        );
-        const lead = new Map(idx.map((r) => [r.name, r.lead]));
-        for (const [name, sql] of Object.entries(statements)) {
-          const params = name === 'cascade' ? ['org', 'evt'] : [7, 5000];
-          const { rows } = await tx.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
-          const raw = rows[0]!['QUERY PLAN'];
-          const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: PlanNode }>;
-          for (const n of scans(plan[0]!.Plan)) {
-            const what = `${name}: ${n['Node Type']} on ${n['Index Name'] ?? n['Relation Name']}`;
-            if (n['Node Type'] === 'Tid Scan') continue;
-            // A bitmap's range is its index scan's (checked as a node of its own); a filter on the heap is not.
-            if (n['Node Type'] === 'Bitmap Heap Scan') {
-              if (n.Filter) unbounded.push(`${what} (filters ${n.Filter})`);
-            } else if (!n['Index Name']) unbounded.push(what);
-            else if (!new RegExp(`\\b${lead.get(n['Index Name'])}\\b`).test(n['Index Cond'] ?? '')) unbounded.push(`${what} (no range on its leading column)`);
-            else if (n.Filter) unbounded.push(`${what} (filters ${n.Filter})`);
-          }
+    await inRolledBackTransaction(tdb.db, async (tx) => {
+      for (const k of ['enable_seqscan', 'enable_hashjoin', 'enable_mergejoin']) await tx.query(`SET LOCAL ${k} = off`);
+      const { rows: idx } = await tx.query<{ name: string; lead: string }>(
+        `SELECT c.relname AS name, a.attname AS lead FROM pg_index i
+           JOIN pg_class c ON c.oid = i.indexrelid
+           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+          WHERE c.relnamespace = current_schema()::regnamespace`,
+      );
+      const lead = new Map(idx.map((r) => [r.name, r.lead]));
+      for (const [name, sql] of Object.entries(statements)) {
+        const params = name === 'cascade' ? ['org', 'evt'] : [7, 5000];
+        for (const n of scans(await explain(tx, sql, params))) {
+          const what = `${name}: ${n['Node Type']} on ${n['Index Name'] ?? n['Relation Name']}`;
+          if (n['Node Type'] === 'Tid Scan') continue;
+          // A bitmap's range is its index scan's (checked as a node of its own); a filter on the heap is not.
+          if (n['Node Type'] === 'Bitmap Heap Scan') {
+            if (n.Filter) unbounded.push(`${what} (filters ${n.Filter})`);
+          } else if (!n['Index Name']) unbounded.push(what);
+          else if (!new RegExp(`\\b${lead.get(n['Index Name'])}\\b`).test(n['Index Cond'] ?? '')) unbounded.push(`${what} (no range on its leading column)`);
+          else if (n.Filter) unbounded.push(`${what} (filters ${n.Filter})`);
         }
-        throw new Rollback();
-      })
-      .catch((err: unknown) => {
-        if (!(err instanceof Rollback)) throw err;
-      });
+      }
+    });
     expect(unbounded).toEqual([]);
   });
 
@@ -149,21 +142,3 @@ describe.each(DB_KINDS)('queue: prune (%s)', (kind) => {
     expect(await jobs(tdb.db, dest)).toHaveLength(6);
   });
 });
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Index Cond'?: string;
-  Filter?: string;
-  Plans?: PlanNode[];
-}
-
-/** Every node of a plan that reads a table or an index. */
-function scans(n: PlanNode): PlanNode[] {
-  const own = (n['Relation Name'] !== undefined || n['Index Name'] !== undefined) && n['Node Type'] !== 'ModifyTable' ? [n] : [];
-  return [...own, ...(n.Plans ?? []).flatMap(scans)];
-}
-
-/** Thrown to roll the EXPLAIN transaction back (SET LOCAL and all). */
-class Rollback extends Error {}

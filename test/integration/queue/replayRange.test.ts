@@ -1,9 +1,10 @@
 // Range replay's job-creating statement (src/queue/replayRange.ts), called directly on both databases.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
-import { queueReplayBatch, type WindowPosition } from '../../../src/queue/replayRange.js';
+import { QUEUE_REPLAYED_SQL, queueReplayBatch, type WindowPosition } from '../../../src/queue/replayRange.js';
 import type { Db } from '../../../src/db/types.js';
 import { addEvents, newDestination, newOrg } from './support.js';
+import { explain, inRolledBackTransaction, planNodes } from '../../support/plans.js';
 
 const FROM = new Date('2026-06-01T00:00:00Z');
 const TO = new Date('2026-06-02T00:00:00Z');
@@ -87,5 +88,49 @@ describe.each(DB_KINDS)('queueReplayBatch (%s)', (kind) => {
     expect(early).toBe(false);
     expect(a.queued + b.queued).toBe(40);
     expect(await pendingFor(tdb.db, dest)).toEqual([...ids].sort());
+  });
+
+  // The duplicate check's cost per event must not depend on the statistics, because a replay is what
+  // makes them stale: it adds the destination's pending jobs by the hundred thousand between two
+  // ANALYZEs (PGlite never analyzes by itself). Believing the destination had none waiting, the
+  // planner ran a plain NOT EXISTS as a hash of all its pending jobs per batch, so a replay of n events
+  // read about n^2/10,000 index entries (docs/BENCHMARKS.md, range replay). Here the statistics are
+  // taken before the destination has a job and 2,000 are added after, in one transaction (autovacuum
+  // cannot refresh them in between). Every read of forwarding_jobs must then be a probe for the outer
+  // row's event (an index condition on event_id = x.id), and no join may read a side whole.
+  it('checks for pending jobs with one index probe per event, even on statistics from before the replay', async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org, { enabled: false });
+    const whole: string[] = [];
+    let probes = 0;
+    await inRolledBackTransaction(tdb.db, async (tx) => {
+      await tx.query('ANALYZE forwarding_jobs');
+      await tx.query(`INSERT INTO audit_events (org_id, id, occurred_at, payload) SELECT $1, 'evt_plan_' || g, $2, '{}' FROM generate_series(1, 2500) g`, [
+        org,
+        FROM,
+      ]);
+      await tx.query(`INSERT INTO forwarding_jobs (org_id, destination_id, event_id) SELECT $1, $2, 'evt_plan_' || g FROM generate_series(1, 2000) g`, [
+        org,
+        dest,
+      ]);
+      const { rows: idx } = await tx.query<{ name: string }>(
+        `SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'forwarding_jobs'`,
+      );
+      const jobIndexes = new Set(idx.map((r) => r.name));
+      // A batch of events from 1,501 on: the first 500 already pending, the other 500 not.
+      const ids = Array.from({ length: 1000 }, (_, i) => `evt_plan_${1501 + i}`);
+      for (const n of planNodes(await explain(tx, QUEUE_REPLAYED_SQL, [org, dest, ids]))) {
+        const type = n['Node Type'];
+        const what = `${type} on ${n['Index Name'] ?? n['Relation Name'] ?? '-'}`;
+        // A bitmap heap scan reads what its bitmap index scan (a node checked on its own) found.
+        if (type === 'Hash Join' || type === 'Merge Join') whole.push(what);
+        else if (n['Index Name'] !== undefined && jobIndexes.has(n['Index Name'])) {
+          if (/\bevent_id = x\.id\b/.test(n['Index Cond'] ?? '')) probes++;
+          else whole.push(`${what} (${n['Index Cond'] ?? 'no index condition'})`);
+        } else if (n['Relation Name'] === 'forwarding_jobs' && type !== 'ModifyTable' && type !== 'Bitmap Heap Scan') whole.push(what);
+      }
+    });
+    expect(whole).toEqual([]);
+    expect(probes).toBe(1);
   });
 });
