@@ -13,7 +13,7 @@ import type { Metrics } from '../metrics.js';
 import type { AlertHook } from '../alerts/alerter.js';
 import { extendLease } from '../queue/claimJobs.js';
 import { settleClaim } from '../queue/settleJobs.js';
-import { noteRequestFailure } from '../queue/breaker.js';
+import { noteRequestFailure } from '../queue/deliveryState.js';
 import type { AttemptRecord } from '../queue/attempts.js';
 import type { JobOutcome } from '../queue/types.js';
 import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';

@@ -1,4 +1,5 @@
-import { getDestination, recordAttemptOutcome } from '../destinations/repository.js';
+import { getDestination } from '../destinations/repository.js';
+import { recordAttemptOutcome } from '../queue/deliveryState.js';
 import { notFound } from '../errors.js';
 import { buildTestEvent } from '../events/contract.js';
 import { insertAttempts } from '../queue/attempts.js';
