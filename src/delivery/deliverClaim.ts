@@ -9,10 +9,11 @@ import { releaseJobs, settleClaim } from '../queue/settleJobs.js';
 import type { ClaimedJob, JobOutcome } from '../queue/types.js';
 import { getEncoder } from '../siem/registry.js';
 import { byteLength, type SiemEvent } from '../siem/types.js';
-import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { whileDatabaseAway } from '../db/unavailable.js';
 import type { AckTracker, PendingAck } from './ackTracker.js';
 import { planClaim, tooLargeHint } from './claimPlan.js';
 import { encodeContext, sendRequest, type DeliveryTarget, type RequestOutcome } from './deliverBatch.js';
+import { internalError } from './interpretAnswer.js';
 import type { DestinationLimiter } from './limits.js';
 import { decide } from './outcome.js';
 import { indexerAckOn } from './splunkAck.js';
@@ -25,18 +26,6 @@ export interface ClaimShell {
   stopping(): boolean;
   /** The destination's Splunk ack tracker (created on first use). */
   ackTracker(target: DeliveryTarget): AckTracker;
-}
-
-/** The outcome of a request whose send threw (a bug): a failed attempt on the schedule, not a claim held until its lease runs out. */
-function internalError(group: SiemEvent[], err: unknown): RequestOutcome {
-  const reason = `Internal error while sending: ${(err as Error).message}`;
-  return {
-    items: group.map(() => ({ ok: false, stage: 'before_send', reason, statusCode: null, permanent: false })),
-    statusCode: null,
-    error: reason,
-    durationMs: 0,
-    responseSnippet: null,
-  };
 }
 
 /** Sends one claim's jobs, settles them, and returns true when the lane should stop (breaker open, destination deleted). */
@@ -252,8 +241,10 @@ export async function deliverClaim(
   // One statement: settle the jobs, log the requests, record the outcome on the destination (and
   // close its breaker when something was delivered).
   const last = lastOutcome as RequestOutcome | null;
+  // The requests were sent: their outcome is settled even across a short database outage (up to a lease).
+  const settling = <T>(fn: () => Promise<T>) => whileDatabaseAway(cfg.leaseMs, () => shell.stopping(), fn);
   const refusedReason = plan.refusedReason;
-  const settled = await whileDatabaseAway(shell, () =>
+  const settled = await settling(() =>
     settleClaim(db, {
       orgId: target.orgId,
       claimId,
@@ -281,10 +272,10 @@ export async function deliverClaim(
   // Unsent jobs go back as due now, without an attempt: while the breaker holds the destination it is
   // the destination's paused_until that keeps them (claims and scans skip a paused destination), so
   // lifting the pause (a probe succeeding, or the user re-enabling) lets them flow at once.
-  if (unsent.length > 0) await whileDatabaseAway(shell, () => releaseJobs(db, { orgId: target.orgId, claimId, ids: unsent }));
+  if (unsent.length > 0) await settling(() => releaseJobs(db, { orgId: target.orgId, claimId, ids: unsent }));
   if (deferred.length > 0) {
     const afterMs = Math.max(0, limiter.notBefore() - Date.now());
-    await whileDatabaseAway(shell, () => releaseJobs(db, { orgId: target.orgId, claimId, ids: deferred, afterMs }));
+    await settling(() => releaseJobs(db, { orgId: target.orgId, claimId, ids: deferred, afterMs }));
   }
 
   const labels = metrics.destinationLabels(target.id, target.siem);
@@ -301,23 +292,4 @@ export async function deliverClaim(
     logger.warn({ destination_id: target.id, dead_lettered: settled.deadLettered, error: last?.error }, 'events dead-lettered');
   }
   return pausedUntil !== null;
-}
-
-/**
- * Runs a settling statement, and while the database is unreachable (a restart, a failover) tries it
- * again every second or so for up to one lease: the requests were sent, and settling their outcome
- * once the server is back saves the SIEM a second copy. Our claim id still fences the jobs, so a
- * late settle can never touch jobs another worker has claimed meanwhile. Past the lease (or when
- * stopping) it gives up: the claim expires into due work, at least once as always.
- */
-async function whileDatabaseAway<T>(shell: ClaimShell, fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + shell.cfg.leaseMs;
-  for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isDatabaseUnavailable(err) || shell.stopping() || Date.now() + delay > deadline) throw err;
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
 }

@@ -83,3 +83,19 @@ export function interpretAnswer(result: OutboundResult, encoder: SiemEncoder, ev
     responseSnippet: snippet,
   };
 }
+
+/**
+ * The outcome of a request whose send threw (a bug: sendRequest reports every SIEM and network
+ * failure as an outcome): a failed attempt on the schedule, not a claim held until its lease runs out
+ * and sent again for ever without spending an attempt.
+ */
+export function internalError(events: SiemEvent[], err: unknown): RequestOutcome {
+  const reason = `Internal error while sending: ${(err as Error).message}`;
+  return {
+    items: events.map(() => ({ ok: false, stage: 'before_send', reason, statusCode: null, permanent: false })),
+    statusCode: null,
+    error: reason,
+    durationMs: 0,
+    responseSnippet: null,
+  };
+}
