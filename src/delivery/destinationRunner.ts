@@ -13,7 +13,8 @@ import { laneShape, runnerShape } from './claimPlan.js';
 import type { DeliveryTarget } from './deliverBatch.js';
 import { deliverClaim, type ClaimShell } from './deliverClaim.js';
 import type { EventBudget } from './eventBudget.js';
-import { configuredLimits, type DestinationLimiter, type LimiterRegistry } from './limits.js';
+import { configuredLimits } from './configuredLimits.js';
+import type { DestinationLimiter, LimiterRegistry } from './limits.js';
 import { toTarget } from './target.js';
 import type { WorkerConfig } from './workerConfig.js';
 
