@@ -77,10 +77,6 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [outside('queue', 1, ['db/', 'errors.js', 'filters/router.js'])] }] },
   },
   {
-    files: ['src/queue/settleJobs.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [outside('queue', 1, ['db/', 'destinations/repository.js'])] }] },
-  },
-  {
     files: ['src/siem/types.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [outside('siem', 1, ['events/ocsf.js', 'events/contract.js', 'trail/contract.js'])] }] },
   },

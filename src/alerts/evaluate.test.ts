@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateAlerts, longFailureMilestones, PAUSED_ALERT_AFTER_MS, type Observed, type StoredAlertState } from './evaluate.js';
-import { BREAKER_THRESHOLD } from '../queue/breaker.js';
+import { BREAKER_THRESHOLD } from '../queue/deliveryState.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (s: number) => new Date(T0.getTime() + s * 1000);

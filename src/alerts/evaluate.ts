@@ -2,7 +2,7 @@
 // alerts an organization should get. The worker calls it (through alerts/alerter.ts) after the
 // settles that can change a destination's state; the stored result is what makes it debounced.
 import { destinationStatus, type StatusInputs } from '../destinations/status.js';
-import { BREAKER_THRESHOLD } from '../queue/breaker.js';
+import { BREAKER_THRESHOLD } from '../queue/deliveryState.js';
 
 /** The state last alerted about a destination ('held': paused by the hold limit). */
 export type AlertState = 'ok' | 'failing' | 'paused' | 'held';

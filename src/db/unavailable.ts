@@ -36,3 +36,22 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
   return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message);
 }
+
+/**
+ * Runs a statement, and while the database is unreachable (a restart, a failover) tries it again
+ * every second or so for up to `forMs`: the worker settles sent requests this way, since settling
+ * their outcome once the server is back saves the SIEM a second copy (the claim id still fences the
+ * jobs, so a late settle never touches jobs another worker has claimed meanwhile). Past `forMs`, or
+ * once `stopping()`, it gives up and throws: the claim expires into due work, at least once as always.
+ */
+export async function whileDatabaseAway<T>(forMs: number, stopping: () => boolean, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + forMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isDatabaseUnavailable(err) || stopping() || Date.now() + delay > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}

@@ -13,11 +13,12 @@ import type { Metrics } from '../metrics.js';
 import type { AlertHook } from '../alerts/alerter.js';
 import { extendLease } from '../queue/claimJobs.js';
 import { settleClaim } from '../queue/settleJobs.js';
-import { noteRequestFailure } from '../queue/breaker.js';
+import { noteRequestFailure } from '../queue/deliveryState.js';
 import type { AttemptRecord } from '../queue/attempts.js';
 import type { JobOutcome } from '../queue/types.js';
 import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
 import { ACK_QUERY_MAX_IDS, queryAcks } from './splunkAck.js';
+import { decideItem } from './outcome.js';
 
 /** One accepted request waiting for its ack. */
 export interface PendingAck {
@@ -239,7 +240,9 @@ export class AckTracker {
       let lastError: string | null = null;
       let anyAcked = false;
       for (const { p, acked, error } of rs) {
-        for (const id of p.jobIds) outcomes.push(acked ? { id, outcome: 'done' } : { id, outcome: 'retry', error: error!, statusCode: null });
+        // Not confirmed in time: a failed attempt of the request's items, sent again on the schedule.
+        const decision = decideItem(acked ? { ok: true } : { ok: false, stage: 'item', reason: error!, statusCode: null, permanent: false });
+        for (const id of p.jobIds) outcomes.push({ id, ...decision });
         attempts.push({ ...p.attempt, deliveredCount: acked ? p.jobIds.length : 0, failedCount: acked ? 0 : p.jobIds.length, error: acked ? null : error });
         if (acked) anyAcked = true;
         else lastError = error;

@@ -1,7 +1,8 @@
 import type { Db } from '../db/types.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { OutboundClient } from './outbound/client.js';
-import { classifyResult } from './failure.js';
+import type { DeliveryOutcome, RequestResult } from './outcome.js';
+import { interpretAnswer } from './interpretAnswer.js';
 import { getEncoder } from '../siem/registry.js';
 import type { SiemId } from '../siem/catalog.js';
 import type { EncodeContext, SiemEvent } from '../siem/types.js';
@@ -11,7 +12,7 @@ import type { OutboundResult } from './outbound/types.js';
 import type { Scrubber } from './scrubSecrets.js';
 import { scrubberFor } from './scrubberCache.js';
 import { targetPool, targetSecrets } from './target.js';
-import { indexerAckOn, readAckId, SPLUNK_CHANNEL_HEADER, splunkChannel } from './splunkAck.js';
+import { indexerAckOn, SPLUNK_CHANNEL_HEADER, splunkChannel } from './splunkAck.js';
 import { TokenCache } from './oauth2/tokenCache.js';
 import { requestToken, type OAuth2ClientCredentials, type TokenResult } from './oauth2/tokenRequest.js';
 
@@ -45,14 +46,8 @@ export interface DeliveryTarget {
   format: OutputFormat;
 }
 
-export type ItemResult = { outcome: 'done' } | { outcome: 'retry'; error: string; retryAfterMs?: number } | { outcome: 'failed'; error: string };
-
-export interface RequestOutcome {
-  /** Aligned with the events sent. */
-  items: ItemResult[];
-  statusCode: number | null;
-  /** The request-level error (action-oriented), or null when the SIEM accepted the request. */
-  error: string | null;
+/** One request's result: every event's outcome (outcome.ts), and what the delivery log records. */
+export interface RequestOutcome extends RequestResult {
   durationMs: number;
   responseSnippet: string | null;
   /**
@@ -104,18 +99,13 @@ function scrubResult(result: OutboundResult, scrub: Scrubber): OutboundResult {
 function scrubOutcome(out: RequestOutcome, scrub: Scrubber): RequestOutcome {
   return {
     ...out,
-    items: out.items.map((item) => (item.outcome === 'done' ? item : { ...item, error: scrub(item.error) })),
+    items: out.items.map((item) => (item.ok ? item : { ...item, reason: scrub(item.reason) })),
     error: out.error === null ? null : scrub(out.error),
     responseSnippet: out.responseSnippet === null ? null : scrub(out.responseSnippet),
   };
 }
 
-/**
- * Sends one request carrying `events` (already sized by planBatches) and reports how each event
- * fared. Every non-2xx answer and every network error is a retry (the product page's rule); only a
- * SIEM's per-item refusal inside an accepted request (Elastic mapping error, Splunk invalid event)
- * dead-letters an item at once, since sending the same bytes again cannot succeed.
- */
+/** Token caches of deps built without one (kept with them). */
 const fallbackTokens = new WeakMap<DeliveryDeps, TokenCache>();
 
 /** The deps' token cache (one is made for deps built without one, and kept with them). */
@@ -137,9 +127,14 @@ function accessToken(deps: DeliveryDeps, target: DeliveryTarget & { oauth: OAuth
  * token endpoint's sentence; the SIEM was not reached, so there is no status code.
  */
 function tokenFailure(events: SiemEvent[], error: string, durationMs: number): RequestOutcome {
-  return { items: events.map(() => ({ outcome: 'retry', error })), statusCode: null, error, durationMs, responseSnippet: null };
+  const item: DeliveryOutcome = { ok: false, stage: 'before_send', reason: error, statusCode: null, permanent: false };
+  return { items: events.map(() => item), statusCode: null, error, durationMs, responseSnippet: null };
 }
 
+/**
+ * Sends one request carrying `events` (already sized by planBatches) and reports how each event
+ * fared (interpretAnswer.ts).
+ */
 async function sendUnscrubbed(
   deps: DeliveryDeps,
   target: DeliveryTarget,
@@ -194,53 +189,5 @@ async function sendUnscrubbed(
   }
   if (tokenMs > 0) sent = { ...sent, durationMs: sent.durationMs + tokenMs };
   const result = scrubResult(sent, scrub);
-  const all = (item: ItemResult): ItemResult[] => events.map(() => item);
-
-  if (result.kind === 'network') {
-    const c = classifyResult(result);
-    return {
-      items: all({ outcome: 'retry', error: c.error ?? 'network error' }),
-      statusCode: null,
-      error: c.error,
-      durationMs: result.durationMs,
-      responseSnippet: null,
-    };
-  }
-  const verdict = encoder.interpret({ status: result.status, body: result.body, headers: result.headers }, events);
-  const snippet = result.body ? result.body.slice(0, 512) : null;
-  if (verdict.kind === 'per_item') {
-    const items: ItemResult[] = verdict.items.map((it) =>
-      it.outcome === 'done' ? { outcome: 'done' } : { outcome: it.outcome, error: it.error ?? `HTTP ${result.status}: item refused` },
-    );
-    const firstError = items.find((i): i is Exclude<ItemResult, { outcome: 'done' }> => i.outcome !== 'done');
-    return {
-      items,
-      statusCode: result.status,
-      error: firstError ? firstError.error : null,
-      durationMs: result.durationMs,
-      responseSnippet: snippet,
-    };
-  }
-  if (verdict.ok) {
-    const ackId = ack ? readAckId(result.body) : undefined;
-    return {
-      items: all({ outcome: 'done' }),
-      statusCode: result.status,
-      error: null,
-      durationMs: result.durationMs,
-      responseSnippet: snippet,
-      ...(ackId !== undefined ? { ackId } : {}),
-    };
-  }
-  // The preset's specific sentence when the SIEM said something specific (Splunk code 3: missing
-  // "Splunk " prefix); otherwise the generic, action-oriented one for the status class.
-  const c = classifyResult(result, encoder.describeError?.(result.status, result.body));
-  const error = c.error ?? `HTTP ${result.status}`;
-  return {
-    items: all({ outcome: 'retry', error, ...(c.retryAfterMs ? { retryAfterMs: c.retryAfterMs } : {}) }),
-    statusCode: result.status,
-    error,
-    durationMs: result.durationMs,
-    responseSnippet: snippet,
-  };
+  return interpretAnswer(result, encoder, events, ack);
 }

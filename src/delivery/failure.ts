@@ -1,5 +1,7 @@
-// The one place that decides what an outbound attempt's result means: success, retry, or give up,
-// and the short action-oriented text users see as `last_error` and in the test probe's answer.
+// What an outbound attempt's result says: delivered or not, Retry-After, and the short
+// action-oriented text users see as `last_error` and in the test probe's answer. What follows from
+// it for the jobs and the destination is decided once, in outcome.ts (interpretAnswer.ts maps a
+// delivery's answer there); alerts, token requests and the Splunk ack poll use the text alone.
 import type { OutboundResult } from './outbound/types.js';
 
 export interface Classification {

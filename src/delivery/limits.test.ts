@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { configuredLimits, DEFAULT_LIMITS, DestinationLimiter, LIMITER_IDLE_FORGET_MS, LimiterRegistry, THROTTLE_BACKOFF_MAX_MS } from './limits.js';
+import { configuredLimits, DEFAULT_LIMITS } from './configuredLimits.js';
+import { DestinationLimiter, LIMITER_IDLE_FORGET_MS, LimiterRegistry, THROTTLE_BACKOFF_MAX_MS } from './limits.js';
 
 // The limiter's rules on an injected clock: no waiting, no timing assertions.
 function clock(start = 1_000_000) {

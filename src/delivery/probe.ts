@@ -1,4 +1,5 @@
-import { getDestination, recordAttemptOutcome } from '../destinations/repository.js';
+import { getDestination } from '../destinations/repository.js';
+import { recordAttemptOutcome } from '../queue/deliveryState.js';
 import { notFound } from '../errors.js';
 import { buildTestEvent } from '../events/contract.js';
 import { insertAttempts } from '../queue/attempts.js';
@@ -6,6 +7,7 @@ import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
 import { DecryptError } from '../crypto/sealedBox.js';
 import { credentialUnreadableMessage } from '../destinations/credentials.js';
 import { sendRequest } from './deliverBatch.js';
+import { decide, type RequestDecision } from './outcome.js';
 import { toTarget } from './target.js';
 
 export interface ProbeResult {
@@ -18,14 +20,17 @@ const RETRY_TAIL = /[;,.]?\s*Aegis will retry( later)?(, honouring Retry-After)?
 
 /**
  * A probe is a one-off: the "Aegis will retry" tail of queue errors is not true here, so it becomes
- * what the user can do instead.
+ * what the user can do instead, read from the decision the worker would have taken (outcome.ts):
+ * given back to wait for the SIEM's pace, retried after a server error, or anything else.
  */
-export function probeError(error: string, statusCode: number | null): string {
+export function probeError(error: string, decision: RequestDecision): string {
   if (!RETRY_TAIL.test(error)) return error;
+  const job = decision.kind === 'settle' ? decision.jobs[0] : undefined;
+  const serverError = job !== undefined && job.outcome !== 'done' && job.statusCode !== null && job.statusCode >= 500;
   const action =
-    statusCode === 429
+    decision.kind === 'give_back'
       ? '; wait a minute (the SIEM asks for a pause) and try the test again later.'
-      : statusCode !== null && statusCode >= 500
+      : serverError
         ? "; check the SIEM's status page and try the test again later."
         : '; then try the test again.';
   return error.replace(RETRY_TAIL, action);
@@ -52,8 +57,9 @@ export async function probeDestination(deps: DeliveryDeps, orgId: string, destin
   const event = buildTestEvent({ orgId, destinationId, now: new Date() });
   const out = await sendRequest(deps, target, [event]);
   const item = out.items[0]!;
-  const ok = item.outcome === 'done';
-  const error = item.outcome === 'done' ? null : probeError(out.error ?? item.error, out.statusCode);
+  const ok = item.ok;
+  // Not awaiting a Splunk ack (ack: false): a probe's 2xx is its answer.
+  const error = item.ok ? null : probeError(out.error ?? item.reason, decide(out, 1, false));
   await insertAttempts(deps.db, [
     {
       orgId,

@@ -2,7 +2,7 @@ import type { KeyRing } from '../crypto/keyring.js';
 import type { DestinationRow } from '../destinations/repository.js';
 import { openSecrets } from '../destinations/credentials.js';
 import type { DeliveryTarget } from './deliverBatch.js';
-import { configuredLimits } from './limits.js';
+import { configuredLimits } from './configuredLimits.js';
 
 export function toTarget(ring: KeyRing, row: DestinationRow): DeliveryTarget {
   const secrets = openSecrets(ring, row);

@@ -4,7 +4,7 @@ import { getEncoder } from '../siem/registry.js';
 import { getPresetInfo, type SiemId } from '../siem/catalog.js';
 import { countInWindow, databaseNow } from '../queue/replayRange.js';
 import { invalid } from '../errors.js';
-import { resumeHeld } from '../queue/holdLimit.js';
+import { resumeHeld } from '../queue/deliveryState.js';
 
 export interface ReplayResult {
   replayed: number;

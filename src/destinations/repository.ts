@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/types.js';
 import { keysetPage } from '../db/page.js';
+import { RESET_DELIVERY_STATE } from '../queue/deliveryState.js';
 import type { OutputFormat } from '../siem/outputFormat.js';
 import type { SiemId } from '../siem/catalog.js';
 import type { StoredOAuth2 } from './oauth2.js';
@@ -246,7 +247,7 @@ export async function updateDestination(db: Queryable, orgId: string, id: string
   }
   // Re-enabling a destination lifts any circuit-breaker or hold-limit pause so held jobs flow at once,
   // and starts a new failing streak: the hold limit counts from the next failure.
-  if (patch.enabled === true) sets.push('paused_until = NULL, consecutive_failures = 0, hold_paused_at = NULL, failing_since = NULL');
+  if (patch.enabled === true) sets.push(RESET_DELIVERY_STATE);
   sets.push('updated_at = now()');
   const { rowCount } = await db.query(`UPDATE destinations SET ${sets.join(', ')} WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL`, values);
   return rowCount > 0;
@@ -385,44 +386,4 @@ export async function getSealedCredentials(db: Queryable, orgId: string, id: str
     [orgId, id],
   );
   return rows[0] ?? null;
-}
-
-/**
- * The delivery-state rule of a destination row after an attempt, as a SET list, stated once for the
- * probe (recordAttemptOutcome) and the worker's one-statement settle (queue/settleJobs.ts). The
- * arguments are SQL expressions: booleans ok, delivered and deadLettered, and the error text.
- * Delivered clears the error; a successful attempt that delivered nothing (a probe) keeps it.
- * `streakEnds` (default: delivered) ends the failing streak; a failed attempt starts one. While the
- * hold limit pauses the destination its streak and its last_error (what to do to resume) are frozen:
- * a late settle or a test event does not replace them.
- */
-export function attemptOutcomeSet(ok: string, delivered: string, error: string, deadLettered: string, streakEnds = delivered): string {
-  return `last_attempt_at = now(),
-        failing_since = CASE WHEN hold_paused_at IS NOT NULL THEN failing_since
-                             WHEN ${streakEnds} THEN NULL WHEN ${ok} THEN failing_since
-                             ELSE coalesce(failing_since, now()) END,
-        last_attempt_ok = ${ok},
-        last_delivery_at = CASE WHEN ${delivered} THEN now() ELSE last_delivery_at END,
-        last_error = CASE WHEN hold_paused_at IS NOT NULL OR (${ok} AND NOT ${delivered}) THEN last_error WHEN ${delivered} THEN NULL ELSE ${error} END,
-        last_error_at = CASE WHEN hold_paused_at IS NOT NULL OR (${ok} AND NOT ${delivered}) THEN last_error_at WHEN ${delivered} THEN NULL ELSE now() END,
-        last_dead_letter_at = CASE WHEN ${deadLettered} THEN now() ELSE last_dead_letter_at END`;
-}
-
-/**
- * Records the outcome of a delivery request or a test probe on the destination row; a test that
- * reached the SIEM (testDelivered) also stamps last_test_ok_at.
- */
-export async function recordAttemptOutcome(
-  db: Queryable,
-  orgId: string,
-  id: string,
-  outcome: { ok: boolean; delivered: boolean; error: string | null; deadLettered: boolean; testDelivered?: boolean },
-): Promise<void> {
-  await db.query(
-    // A test event that got through ends a failing streak too: the destination works again.
-    `UPDATE destinations SET ${attemptOutcomeSet('$3', '$4', '$5', '$6', '($4 OR $7)')},
-        last_test_ok_at = CASE WHEN $7 THEN now() ELSE last_test_ok_at END
-      WHERE org_id = $1 AND id = $2`,
-    [orgId, id, outcome.ok, outcome.delivered, outcome.error, outcome.deadLettered, outcome.testDelivered ?? false],
-  );
 }

@@ -2,7 +2,7 @@ import type { DestinationView } from '../api/schemas/destinations.js';
 import type { DestinationWithCounts } from './repository.js';
 import { destinationStatus } from './status.js';
 import { authView } from './oauth2.js';
-import { configuredLimits } from '../delivery/limits.js';
+import { configuredLimits } from '../delivery/configuredLimits.js';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 

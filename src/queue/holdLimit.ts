@@ -1,8 +1,9 @@
 // The hold limit (AEGIS_MAX_HOLD_HOURS, docs/alerts.md#hold-limit): a destination whose requests
 // have failed without a break that long is paused and its pending jobs are dead-lettered, so an
-// outage never holds events without end; a replay (or re-enabling) resumes it. All SQL of the
-// concern is here; the worker runs enforceHoldLimit on a timer.
+// outage never holds events without end; a replay (or re-enabling) resumes it (deliveryState.ts holds
+// the statements that pause and resume the destination row); the worker runs enforceHoldLimit on a timer.
 import type { Queryable } from '../db/types.js';
+import { holdPause } from './deliveryState.js';
 
 /** The start of every job error this writes: how a replay of them is told apart, and never nested. */
 export const HOLD_DEAD_LETTER_PREFIX = 'Dead-lettered by the hold limit';
@@ -62,12 +63,8 @@ export async function enforceHoldLimit(db: Queryable, maxHoldHours: number): Pro
   );
   const paused: HoldRound['paused'] = [];
   for (const d of due) {
-    const { rowCount } = await db.query(
-      `UPDATE destinations SET hold_paused_at = now(), last_attempt_ok = false, last_error = $4, last_error_at = now()
-        WHERE org_id = $1 AND id = $2 AND enabled AND hold_paused_at IS NULL AND failing_since = $3::timestamptz`,
-      [d.org_id, d.id, d.since_text, holdPausedError(d.failing_since, maxHoldHours, d.last_error)],
-    );
-    if (rowCount > 0) paused.push({ orgId: d.org_id, id: d.id });
+    if (await holdPause(db, d.org_id, d.id, d.since_text, holdPausedError(d.failing_since, maxHoldHours, d.last_error)))
+      paused.push({ orgId: d.org_id, id: d.id });
   }
   const { rows: held } = await db.query<{ org_id: string; id: string; siem: string; failing_since: Date | null; hold_paused_at: Date }>(
     `SELECT d.org_id, d.id, d.siem, d.failing_since, d.hold_paused_at FROM destinations d
@@ -112,18 +109,4 @@ async function deadLetterHeldBatch(db: Queryable, orgId: string, id: string, err
     [orgId, id, error, HOLD_DEAD_LETTER_PREFIX, HOLD_DEAD_LETTER_BATCH, RETRY_TAIL],
   );
   return rows[0]?.n ?? 0;
-}
-
-/**
- * Lifts a hold-limit pause (a replay resumes the destination) and starts a new streak: the limit
- * counts again from the next failure. The breaker starts afresh too, so the replayed events flow at
- * once. Returns whether the destination was paused by the hold limit.
- */
-export async function resumeHeld(db: Queryable, orgId: string, id: string): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE destinations SET hold_paused_at = NULL, failing_since = NULL, paused_until = NULL, consecutive_failures = 0
-      WHERE org_id = $1 AND id = $2 AND hold_paused_at IS NOT NULL`,
-    [orgId, id],
-  );
-  return rowCount > 0;
 }

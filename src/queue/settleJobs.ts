@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/types.js';
-import { attemptOutcomeSet } from '../destinations/repository.js';
+import { settleDestinationSet } from './deliveryState.js';
 import type { JobOutcome } from './types.js';
 import { compactAttempts, type AttemptRecord } from './attempts.js';
 
@@ -111,9 +111,7 @@ export async function settleClaim(
      ),
      dest AS (
        UPDATE destinations SET
-          ${attemptOutcomeSet('$17', '$18', '$19', "EXISTS (SELECT 1 FROM settled WHERE status = 'failed')")},
-          consecutive_failures = CASE WHEN $18 THEN 0 ELSE consecutive_failures END,
-          paused_until = CASE WHEN $18 THEN NULL ELSE paused_until END
+          ${settleDestinationSet('$17', '$18', '$19', "EXISTS (SELECT 1 FROM settled WHERE status = 'failed')")}
         WHERE org_id = $1 AND id = $9 AND $20
      )
      SELECT status FROM settled`,

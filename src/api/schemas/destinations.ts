@@ -1,5 +1,5 @@
 import { Type, type Static, type TLiteral } from 'typebox';
-import { LIMIT_BOUNDS } from '../../delivery/limits.js';
+import { LIMIT_BOUNDS } from '../../delivery/configuredLimits.js';
 import { SIEM_IDS, type SiemId } from '../../siem/catalog.js';
 
 // From the registry of SIEMs (siem/catalog.ts): adding a SIEM folder there adds it here. The cast

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { ok, startReceiver, type Receiver, type ReceiverHandler } from '../../support/httpsReceiver.js';
-import { DEFAULT_LIMITS } from '../../../src/delivery/limits.js';
+import { DEFAULT_LIMITS } from '../../../src/delivery/configuredLimits.js';
 import { jobRows, receivedCounts, seedEvents } from './support.js';
 
 const METRICS_TOKEN = 'limits-metrics-token-0123456789abc';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BREAKER_THRESHOLD, noteRequestFailure, noteRequestSuccess, pauseSeconds } from '../../../src/queue/breaker.js';
+import { BREAKER_THRESHOLD, noteRequestFailure, noteRequestSuccess, pauseSeconds } from '../../../src/queue/deliveryState.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { dbNow, destState, ms, newDestination, newOrg } from './support.js';
 

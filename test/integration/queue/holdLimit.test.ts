@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { enforceHoldLimit, HOLD_DEAD_LETTER_BATCH, resumeHeld } from '../../../src/queue/holdLimit.js';
+import { enforceHoldLimit, HOLD_DEAD_LETTER_BATCH } from '../../../src/queue/holdLimit.js';
 import { settleClaim } from '../../../src/queue/settleJobs.js';
 import { dueDestinations } from '../../../src/queue/dueDestinations.js';
-import { recordAttemptOutcome } from '../../../src/destinations/repository.js';
+import { recordAttemptOutcome, resumeHeld } from '../../../src/queue/deliveryState.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { addEvents, claim, jobs, makeDue, newDestination, newOrg, report } from './support.js';
 

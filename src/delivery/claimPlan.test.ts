@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { ClaimedJob } from '../queue/types.js';
+import { getEncoder } from '../siem/registry.js';
+import { sampleEvent } from '../siem/testEvents.js';
+import type { SiemEncoder } from '../siem/types.js';
+import { laneShape, oversizeReason, planClaim, runnerShape } from './claimPlan.js';
+
+const ctx = { hostname: 'aegis-test', options: {}, userAgent: 'aegis-audit-stream/test' };
+const job = (id: number, payload: unknown): ClaimedJob => ({ id, orgId: 'org_a', eventId: `evt_${id}`, attempts: 0, createdAt: new Date(0), payload });
+
+describe('planClaim: what a claim becomes before anything is sent', () => {
+  it('groups the events within the preset limits, in order, with the job of each', () => {
+    const jobs = [1, 2, 3].map((i) => job(i, sampleEvent(i)));
+    const plan = planClaim(jobs, getEncoder('splunk_hec'), ctx);
+    expect(plan.refused).toEqual([]);
+    expect(plan.refusedReason).toBeNull();
+    expect(plan.groups).toHaveLength(1);
+    expect(plan.groups[0]!.map((e) => plan.jobOf.get(e)!.id)).toEqual([1, 2, 3]);
+  });
+
+  it('dead-letters an event over the per-event limit with its size and the limit, and sends the rest', () => {
+    const encoder = getEncoder('datadog');
+    const big = sampleEvent(2, { summary: 'x'.repeat(1_100_000) });
+    const plan = planClaim([job(1, sampleEvent(1)), job(2, big), job(3, sampleEvent(3))], encoder, ctx);
+    expect(plan.groups.flat().map((e) => plan.jobOf.get(e)!.id)).toEqual([1, 3]);
+    expect(plan.refused).toEqual([
+      { id: 2, outcome: 'failed', error: expect.stringMatching(/^Event too large for .*per-event limit of 1000000 bytes/) as unknown, statusCode: null },
+    ]);
+    expect(plan.refusedReason).toBe(plan.refused[0]!.outcome === 'failed' ? plan.refused[0]!.error : null);
+  });
+
+  it('dead-letters an event the encoder cannot encode, alone', () => {
+    const base = getEncoder('splunk_hec');
+    const poisoned: SiemEncoder = {
+      ...base,
+      encode: (events, c) => {
+        if (events.some((e) => e.event.id === sampleEvent(2).event.id)) throw new Error('invalid @timestamp');
+        return base.encode(events, c);
+      },
+    };
+    const plan = planClaim(
+      [1, 2, 3].map((i) => job(i, sampleEvent(i))),
+      poisoned,
+      ctx,
+    );
+    expect(plan.groups.flat().map((e) => plan.jobOf.get(e)!.id)).toEqual([1, 3]);
+    expect(plan.refused).toEqual([
+      { id: 2, outcome: 'failed', error: 'An event cannot be encoded for splunk_hec and was dead-lettered: invalid @timestamp', statusCode: null },
+    ]);
+  });
+
+  it('words an oversize reason with sizes only', () => {
+    expect(oversizeReason('datadog', 2_000_000, 1_000_000)).toMatch(
+      /^Event too large for Datadog Logs: 2000000 bytes encoded, over its per-event limit of 1000000 bytes/,
+    );
+  });
+});
+
+describe('runnerShape and laneShape: how a destination is run from its state', () => {
+  const cfg = { singleEventClaim: 64, batchClaim: 1000, requestsPerLane: 16 };
+
+  it.each([
+    // consecutive failures, farewell only, lanes per destination, concurrent requests -> shape
+    [0, false, 3, 8, { probing: false, lanes: 3 }],
+    [0, false, 3, 2, { probing: false, lanes: 2 }],
+    [1, false, 3, 8, { probing: false, lanes: 1 }],
+    [5, false, 3, 8, { probing: true, lanes: 1 }],
+    [0, true, 3, 8, { probing: false, lanes: 1 }],
+  ] as const)('%i failures, farewell %s, %i lanes, %i requests -> %j', (failures, farewell, lanes, requests, expected) => {
+    expect(runnerShape(failures, farewell, lanes, requests)).toEqual(expected);
+  });
+
+  it.each([
+    [1, false, { claimSize: 64, firstClaim: 64, requests: 16, firstRequests: 16 }],
+    [1, true, { claimSize: 64, firstClaim: 1, requests: 16, firstRequests: 1 }],
+    [500, false, { claimSize: 500, firstClaim: 500, requests: 1, firstRequests: 1 }],
+    [10_000, true, { claimSize: 1000, firstClaim: 1000, requests: 1, firstRequests: 1 }],
+  ] as const)('maxBatchEvents %i, probing %s -> %j', (maxBatchEvents, probing, expected) => {
+    expect(laneShape({ maxBatchEvents }, cfg, probing)).toEqual(expected);
+  });
+});

@@ -1,0 +1,121 @@
+// The worker's planning, pure: how a destination's runner and lanes are shaped from its state, and
+// what a claim becomes before anything is sent (request-sized groups, and the jobs dead-lettered
+// because no request can carry them). The I/O shell that claims, sends and settles is
+// deliverClaim.ts and destinationRunner.ts; nothing here reads a clock or a database.
+import { BREAKER_THRESHOLD } from '../queue/deliveryState.js';
+import type { ClaimedJob, JobOutcome } from '../queue/types.js';
+import { getPresetInfo } from '../siem/catalog.js';
+import { maxEventBytesOf, planBatches, type EncodeContext, type SiemEncoder, type SiemEvent } from '../siem/types.js';
+import { decideItem } from './outcome.js';
+import type { WorkerConfig } from './workerConfig.js';
+
+/** Why an event is dead-lettered without being sent: no raw values, only sizes and the limit. */
+export function oversizeReason(siem: SiemEncoder['id'], bytes: number, limit: number): string {
+  return `Event too large for ${getPresetInfo(siem).label}: ${bytes} bytes encoded, over its per-event limit of ${limit} bytes; dead-lettered, it can never be accepted.`;
+}
+
+/** The error of events still refused with 413 after the halvings: what it means and what to check. */
+export function tooLargeHint(siem: SiemEncoder['id'], events: number, bytes: number, halvings: number): string {
+  const { label } = getPresetInfo(siem);
+  const split = halvings > 0 ? ` even after ${halvings} halving${halvings === 1 ? '' : 's'}` : '';
+  return (
+    `HTTP 413: the SIEM refused ${events} event${events === 1 ? '' : 's'} (${bytes} bytes) as too large${split}, though within ${label}'s documented limits: ` +
+    "its size limit (or a proxy's) is lower, or it refuses requests for now; check it. Aegis will retry."
+  );
+}
+
+/** How a destination's runner works, from what the scan knows of it. */
+export interface RunnerShape {
+  /** After a breaker pause: the first claim probes the destination. */
+  probing: boolean;
+  lanes: number;
+}
+
+/**
+ * A destination that keeps failing gets one lane: its probe batch, not a flood. One whose last
+ * request failed (a SIEM that hangs, refuses or errors) is suspect: one lane too, so that while it
+ * waits out a timeout it holds one claim's events of the shared budget, not three. A disabled one
+ * has only its farewell to send. Never more lanes than the requests its limits allow in flight.
+ */
+export function runnerShape(consecutiveFailures: number, farewellOnly: boolean, lanesPerDestination: number, concurrentRequests: number): RunnerShape {
+  return {
+    probing: consecutiveFailures >= BREAKER_THRESHOLD,
+    lanes: farewellOnly ? 1 : Math.min(consecutiveFailures > 0 ? 1 : lanesPerDestination, concurrentRequests),
+  };
+}
+
+/** How much one lane claims and sends per round for a preset. */
+export interface LaneShape {
+  /** Jobs claimed per round once the destination is known to work. */
+  claimSize: number;
+  /** The first claim's size: one event when probing a one-event-per-request preset. */
+  firstClaim: number;
+  /** Request slots asked of the destination's limiter per round (one when probing). */
+  requests: number;
+  firstRequests: number;
+}
+
+export function laneShape(
+  encoder: Pick<SiemEncoder, 'maxBatchEvents'>,
+  cfg: Pick<WorkerConfig, 'singleEventClaim' | 'batchClaim' | 'requestsPerLane'>,
+  probing: boolean,
+): LaneShape {
+  const single = encoder.maxBatchEvents === 1;
+  const claimSize = single ? cfg.singleEventClaim : Math.min(encoder.maxBatchEvents, cfg.batchClaim);
+  const requests = single ? cfg.requestsPerLane : 1;
+  // After a breaker pause, one request probes the destination (one event for one-per-request
+  // presets, not requestsPerLane of them at once); if it gets through, the lane drains as usual.
+  return { claimSize, firstClaim: probing && single ? 1 : claimSize, requests, firstRequests: probing ? 1 : requests };
+}
+
+/** What a claim becomes before anything is sent. */
+export interface ClaimPlan {
+  /** Request-sized groups within the preset's limits, in the claim's order. */
+  groups: SiemEvent[][];
+  /** The claimed job of each event (the events are the jobs' payloads). */
+  jobOf: Map<SiemEvent, ClaimedJob>;
+  /** Jobs dead-lettered before sending: the event cannot be encoded, or is over the per-event limit. */
+  refused: JobOutcome[];
+  /** The last refusal's reason: the destination's error when no request is made. */
+  refusedReason: string | null;
+}
+
+/**
+ * Plans one claim. Sized with the context the encoder will really use, so no request exceeds the
+ * preset's limits. An event the encoder cannot encode (a poison pill, e.g. an unparsable @timestamp
+ * written around the API) would make every claim that holds it throw and hold its batch until the
+ * lease runs out, again and again: it is dead-lettered on its own and the rest of the claim is sent.
+ * An event over the SIEM's per-event limit can never be carried by any request (or the SIEM would
+ * truncate it): dead-lettered with its size and the limit.
+ */
+export function planClaim(jobs: readonly ClaimedJob[], encoder: SiemEncoder, ctx: EncodeContext): ClaimPlan {
+  const jobOf = new Map<SiemEvent, ClaimedJob>();
+  const events = jobs.map((j) => {
+    const e = j.payload as SiemEvent;
+    jobOf.set(e, j);
+    return e;
+  });
+  const refused: JobOutcome[] = [];
+  let refusedReason: string | null = null;
+  const refuse = (e: SiemEvent, reason: string) => {
+    refusedReason = reason;
+    refused.push({ id: jobOf.get(e)!.id, ...decideItem({ ok: false, stage: 'before_send', reason, statusCode: null, permanent: true }) });
+  };
+  let plan: ReturnType<typeof planBatches<SiemEvent>>;
+  try {
+    plan = planBatches(events, encoder, ctx);
+  } catch {
+    const good: SiemEvent[] = [];
+    for (const e of events) {
+      try {
+        encoder.encode([e], ctx);
+        good.push(e);
+      } catch (err) {
+        refuse(e, `An event cannot be encoded for ${encoder.id} and was dead-lettered: ${(err as Error).message}`);
+      }
+    }
+    plan = planBatches(good, encoder, ctx);
+  }
+  for (const { event, bytes } of plan.oversize) refuse(event, oversizeReason(encoder.id, bytes, maxEventBytesOf(encoder)));
+  return { groups: plan.groups, jobOf, refused, refusedReason };
+}

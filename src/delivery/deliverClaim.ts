@@ -1,0 +1,295 @@
+// The I/O shell of one claim: send its planned requests (claimPlan.ts), act on each request's
+// decision (outcome.ts: split, give back, await a Splunk ack, or settle), and settle the claim in one
+// statement. What an answer means is decided there; here is only what doing it takes: the limiter,
+// the breaker's rows, the heartbeat, metrics and logs.
+import type { AttemptRecord } from '../queue/attempts.js';
+import { extendLease } from '../queue/claimJobs.js';
+import { noteRequestFailure, noteRequestSuccess } from '../queue/deliveryState.js';
+import { releaseJobs, settleClaim } from '../queue/settleJobs.js';
+import type { ClaimedJob, JobOutcome } from '../queue/types.js';
+import { getEncoder } from '../siem/registry.js';
+import { byteLength, type SiemEvent } from '../siem/types.js';
+import { whileDatabaseAway } from '../db/unavailable.js';
+import type { AckTracker, PendingAck } from './ackTracker.js';
+import { planClaim, tooLargeHint } from './claimPlan.js';
+import { encodeContext, sendRequest, type DeliveryTarget, type RequestOutcome } from './deliverBatch.js';
+import { internalError } from './interpretAnswer.js';
+import type { DestinationLimiter } from './limits.js';
+import { decide } from './outcome.js';
+import { indexerAckOn } from './splunkAck.js';
+import type { WorkerConfig, WorkerDeps } from './workerConfig.js';
+
+/** What the shell needs of the worker that runs it. */
+export interface ClaimShell {
+  deps: WorkerDeps;
+  cfg: Pick<WorkerConfig, 'leaseMs' | 'retryDelaysS' | 'splunkAckTimeoutMs' | 'rateLimitedFailingAfterMs'>;
+  stopping(): boolean;
+  /** The destination's Splunk ack tracker (created on first use). */
+  ackTracker(target: DeliveryTarget): AckTracker;
+}
+
+/** Sends one claim's jobs, settles them, and returns true when the lane should stop (breaker open, destination deleted). */
+export async function deliverClaim(
+  shell: ClaimShell,
+  target: DeliveryTarget,
+  limiter: DestinationLimiter,
+  claimId: string,
+  jobs: ClaimedJob[],
+  maxRequests: number,
+): Promise<boolean> {
+  const { db, metrics, logger } = shell.deps;
+  const cfg = shell.cfg;
+  const encoder = getEncoder(target.siem);
+  const ctx = encodeContext(shell.deps.delivery, target);
+  const plan = planClaim(jobs, encoder, ctx);
+  const { jobOf } = plan;
+  const idsOf = (group: SiemEvent[]) => group.map((e) => jobOf.get(e)!.id);
+  const outcomes: JobOutcome[] = [...plan.refused];
+  // A queue, not a list: a request refused as too large (413) comes back as two halves.
+  const groups = plan.groups;
+  /** How many times each group split off from a request refused with 413 was halved. */
+  const halvingsOf = new WeakMap<SiemEvent[], number>();
+  const ack = indexerAckOn(target);
+  const ackPending: PendingAck[] = [];
+  let ackMissing = false;
+  const attempts: AttemptRecord[] = [];
+  const unsent: number[] = [];
+  // Jobs the SIEM rate limited (429), or not sent because it asked to wait: given back without an
+  // attempt, due when the wait ends. A 429 says "later", not "broken": it must not push events
+  // towards the dead-letter list or open the breaker.
+  const deferred: number[] = [];
+  let pausedUntil: Date | null = null;
+  let lastOutcome: RequestOutcome | null = null;
+  let anyDelivered = false;
+  let sawFailure = false;
+  let sending = 0;
+
+  // Heartbeat: keep the lease while slow requests are in flight.
+  const heartbeat = setInterval(
+    () => {
+      void extendLease(db, { orgId: target.orgId, claimId, ids: jobs.map((j) => j.id), leaseMs: cfg.leaseMs }).catch(() => undefined);
+    },
+    Math.max(1000, Math.floor(cfg.leaseMs / 3)),
+  );
+  try {
+    const sender = async () => {
+      while (groups.length > 0) {
+        const group = groups.shift()!;
+        if (shell.stopping() || pausedUntil) {
+          unsent.push(...idsOf(group));
+          continue;
+        }
+        if (limiter.notBefore() > 0) {
+          deferred.push(...idsOf(group));
+          continue;
+        }
+        // sendRequest reports every SIEM and network failure as an outcome; should it throw anyway
+        // (a bug), the group counts as a failed attempt on the schedule.
+        metrics.requestsInFlight.inc({ siem: target.siem });
+        sending++;
+        const out = await sendRequest(shell.deps.delivery, target, group)
+          .finally(() => {
+            sending--;
+            metrics.requestsInFlight.dec({ siem: target.siem });
+          })
+          .catch((err: unknown) => internalError(group, err));
+        const halvings = halvingsOf.get(group) ?? 0;
+        if (out.statusCode === 413 && group.length === 1) {
+          // One event refused alone, though the planner found it within the SIEM's documented limits:
+          // the SIEM's own limit is lower than documented, or it refuses everything for a while (a
+          // proxy, a misconfiguration, a temporary limit). A failed attempt retries it on the schedule,
+          // and the breaker backs off, while the hint says what to check; it is never dead-lettered
+          // for the 413 alone. Only events over the documented per-event limit are (by the planner).
+          const reason = tooLargeHint(target.siem, group.length, byteLength(encoder.encode(group, ctx).body), halvings);
+          out.items = group.map(() => ({ ok: false, stage: 'http', reason, statusCode: 413, permanent: false }));
+          out.error = reason;
+        }
+        const decision = decide(out, group.length, ack);
+        if (decision.kind === 'split') {
+          // Too large for this SIEM after all (a limit lowered below the documented one): the halves
+          // are sent at once, without an attempt spent on the events, down to one event, so whatever
+          // the SIEM's real limit, every event under it arrives (at most 2n - 1 requests for n events).
+          const half = Math.ceil(group.length / 2);
+          const halves = [group.slice(0, half), group.slice(half)];
+          for (const h of halves) halvingsOf.set(h, halvings + 1);
+          groups.unshift(...halves);
+          metrics.requests.inc({ ...metrics.destinationLabels(target.id, target.siem), result: 'failed' });
+          attempts.push({
+            orgId: target.orgId,
+            destinationId: target.id,
+            eventCount: group.length,
+            deliveredCount: 0,
+            failedCount: 0,
+            statusCode: 413,
+            durationMs: out.durationMs,
+            error: `HTTP 413: the SIEM refused ${group.length} events as too large; sent again as ${half} and ${group.length - half}.`,
+            responseSnippet: out.responseSnippet,
+          });
+          continue;
+        }
+        const rateLimited = decision.kind === 'give_back';
+        const delivered = out.items.filter((i) => i.ok).length;
+        if (rateLimited || (decision.kind === 'settle' && decision.throttle)) {
+          // The SIEM says "too many": the destination's limits drop and nothing starts before Retry-After.
+          const retryAfterMs = decision.retryAfterMs;
+          const until = limiter.throttle(retryAfterMs, sending + 1);
+          logger.info(
+            {
+              destination_id: target.id,
+              status: out.statusCode,
+              retry_after_ms: retryAfterMs ?? null,
+              not_before: new Date(until).toISOString(),
+              limits: limiter.effective,
+            },
+            'SIEM asked to slow down; destination limits lowered',
+          );
+        } else if (delivered > 0) {
+          limiter.succeeded();
+        }
+        // A 429 is the SIEM pacing us, not failing: it is in the delivery log, but it does not make the
+        // destination's last attempt a failure (the card's "failing", a "failing" alert)... until it
+        // has answered nothing but 429 for rateLimitedFailingAfterMs: a SIEM that never accepts is
+        // failing (a quota used up, a plan cancelled), and the card, the alerts and the hold limit must
+        // see it, or it would hold its queue for ever. Its jobs still spend no attempt.
+        const throttledMs = rateLimited ? limiter.throttledForMs() : 0;
+        if (rateLimited && throttledMs >= cfg.rateLimitedFailingAfterMs) {
+          out.error = `HTTP 429: the SIEM has rate limited every request for ${Math.round(throttledMs / 60_000)} min without accepting one; check its ingest quota (or lower max_events_per_second). Aegis will retry later, honouring Retry-After.`;
+          lastOutcome = out;
+        } else if (decision.kind === 'settle') lastOutcome = out;
+        if (decision.kind === 'settle' && decision.breaker === 'success') {
+          anyDelivered = true;
+          // A success closes the breaker's count at once, not when the whole claim is settled: else a
+          // flapping SIEM (every other request failing) counts a claim's failures "in a row" and gets
+          // paused although it is up. Only when this claim has seen a failure (no query otherwise).
+          if (sawFailure) await noteRequestSuccess(db, target.orgId, target.id).catch(() => undefined); // settle records it too
+        }
+        metrics.requestDuration.observe({ siem: target.siem }, out.durationMs / 1000);
+        metrics.requests.inc({
+          ...metrics.destinationLabels(target.id, target.siem),
+          result: out.error === null ? 'ok' : delivered > 0 ? 'partial' : rateLimited ? 'throttled' : 'failed',
+        });
+        const log: AttemptRecord = {
+          orgId: target.orgId,
+          destinationId: target.id,
+          eventCount: group.length,
+          deliveredCount: delivered,
+          failedCount: group.length - delivered,
+          statusCode: out.statusCode,
+          durationMs: out.durationMs,
+          error: out.error,
+          responseSnippet: out.error ? out.responseSnippet : null,
+        };
+        if (rateLimited) {
+          attempts.push(log);
+          deferred.push(...idsOf(group));
+          continue;
+        }
+        if (decision.kind === 'await_ack') {
+          // Accepted, not yet indexed: the jobs stay claimed until Splunk confirms (ackTracker.ts),
+          // which also logs this request once the answer is known.
+          const jobsOf = group.map((e) => jobOf.get(e)!);
+          ackPending.push({
+            ackId: out.ackId!,
+            claimId,
+            jobIds: jobsOf.map((j) => j.id),
+            jobCreatedAt: jobsOf.map((j) => new Date(j.createdAt).getTime()),
+            attempt: {
+              orgId: log.orgId,
+              destinationId: log.destinationId,
+              eventCount: log.eventCount,
+              statusCode: log.statusCode,
+              durationMs: log.durationMs,
+              responseSnippet: log.responseSnippet,
+            },
+            deadline: Date.now() + cfg.splunkAckTimeoutMs,
+          });
+          continue;
+        }
+        attempts.push(log);
+        if (ack && out.error === null && out.ackId === undefined) ackMissing = true;
+        group.forEach((e, i) => outcomes.push({ id: jobOf.get(e)!.id, ...decision.jobs[i]! }));
+        if (decision.breaker === 'failure') {
+          sawFailure = true;
+          // Breaker bookkeeping must not cost the claim its outcomes: should the database be away, the
+          // outcomes are still settled below (which retries until it is back).
+          const p = await noteRequestFailure(db, target.orgId, target.id).catch(() => null);
+          if (p && !pausedUntil) {
+            pausedUntil = p;
+            logger.warn({ destination_id: target.id, paused_until: p.toISOString() }, 'destination keeps failing; holding its queue and probing later');
+          }
+        }
+      }
+    };
+    // At most the request slots this lane was granted by the destination's limiter.
+    const concurrency = encoder.maxBatchEvents === 1 ? maxRequests : 1;
+    await Promise.all(Array.from({ length: Math.min(concurrency, groups.length) }, sender));
+  } finally {
+    clearInterval(heartbeat);
+  }
+  if (ackPending.length > 0) {
+    // The lane's heartbeat ends here: renew the lease now, the tracker renews it from then on.
+    await extendLease(db, { orgId: target.orgId, claimId, ids: ackPending.flatMap((p) => p.jobIds), leaseMs: cfg.leaseMs }).catch(() => undefined);
+    const tracker = shell.ackTracker(target);
+    for (const p of ackPending) tracker.add(p);
+  }
+  if (ackMissing)
+    logger.warn(
+      { destination_id: target.id },
+      'indexer_ack is on but Splunk answered without an ackId (acknowledgement is off for this token): counted delivered on the 2xx',
+    );
+
+  // One statement: settle the jobs, log the requests, record the outcome on the destination (and
+  // close its breaker when something was delivered).
+  const last = lastOutcome as RequestOutcome | null;
+  // The requests were sent: their outcome is settled even across a short database outage (up to a lease).
+  const settling = <T>(fn: () => Promise<T>) => whileDatabaseAway(cfg.leaseMs, () => shell.stopping(), fn);
+  const refusedReason = plan.refusedReason;
+  const settled = await settling(() =>
+    settleClaim(db, {
+      orgId: target.orgId,
+      claimId,
+      outcomes,
+      retryDelaysS: cfg.retryDelaysS,
+      report: {
+        destinationId: target.id,
+        attempts,
+        last: last ? { ok: last.error === null, error: last.error } : refusedReason ? { ok: false, error: refusedReason } : null,
+        delivered: anyDelivered,
+      },
+    }),
+  ).catch((err: unknown) => {
+    // The statement skips the log of a destination already deleted; one deleted in the instant
+    // between that check and the insert still trips the foreign key. Its jobs went with it, so there
+    // is nothing left to settle: not an operator's problem.
+    if ((err as { code?: string }).code === '23503') {
+      logger.debug({ destination_id: target.id }, 'destination deleted while its deliveries settled; attempts not recorded');
+      return null;
+    }
+    throw err;
+  });
+  if (!settled) return true; // the destination is gone: this lane stops, as for a paused one
+  shell.deps.alerts?.noteSettle(target.orgId, target.id, (last !== null && last.error !== null) || settled.deadLettered > 0 || refusedReason !== null);
+  // Unsent jobs go back as due now, without an attempt: while the breaker holds the destination it is
+  // the destination's paused_until that keeps them (claims and scans skip a paused destination), so
+  // lifting the pause (a probe succeeding, or the user re-enabling) lets them flow at once.
+  if (unsent.length > 0) await settling(() => releaseJobs(db, { orgId: target.orgId, claimId, ids: unsent }));
+  if (deferred.length > 0) {
+    const afterMs = Math.max(0, limiter.notBefore() - Date.now());
+    await settling(() => releaseJobs(db, { orgId: target.orgId, claimId, ids: deferred, afterMs }));
+  }
+
+  const labels = metrics.destinationLabels(target.id, target.siem);
+  if (settled.done) metrics.delivered.inc(labels, settled.done);
+  if (settled.retried) metrics.retried.inc(labels, settled.retried);
+  if (settled.deadLettered) metrics.deadLettered.inc(labels, settled.deadLettered);
+  if (settled.fenced) logger.warn({ destination_id: target.id, fenced: settled.fenced }, 'lease expired before settling; another worker owns these jobs now');
+  const now = Date.now();
+  const createdAt = new Map(jobs.map((j) => [j.id, new Date(j.createdAt).getTime()]));
+  for (const o of outcomes) {
+    if (o.outcome === 'done') metrics.deliveryLatency.observe({ siem: target.siem }, (now - createdAt.get(o.id)!) / 1000);
+  }
+  if (settled.deadLettered) {
+    logger.warn({ destination_id: target.id, dead_lettered: settled.deadLettered, error: last?.error }, 'events dead-lettered');
+  }
+  return pausedUntil !== null;
+}

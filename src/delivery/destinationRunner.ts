@@ -1,0 +1,163 @@
+// One due destination's runner: its lanes of [claim batch -> send requests -> settle] until nothing
+// is due. The shapes (lanes, claim sizes, probing) come from claimPlan.ts; one claim's sending and
+// settling is deliverClaim.ts.
+import { randomUUID } from 'node:crypto';
+import { credentialUnreadableMessage } from '../destinations/credentials.js';
+import { getDestinationRow, purgeDeletedDestination } from '../destinations/repository.js';
+import { claimFarewellJobs, claimJobs } from '../queue/claimJobs.js';
+import { noteRequestFailure, recordAttemptOutcome } from '../queue/deliveryState.js';
+import type { DueDestination } from '../queue/dueDestinations.js';
+import { getEncoder } from '../siem/registry.js';
+import type { AckTrackers } from './ackTrackers.js';
+import { laneShape, runnerShape } from './claimPlan.js';
+import type { DeliveryTarget } from './deliverBatch.js';
+import { deliverClaim, type ClaimShell } from './deliverClaim.js';
+import type { EventBudget } from './eventBudget.js';
+import { configuredLimits } from './configuredLimits.js';
+import type { DestinationLimiter, LimiterRegistry } from './limits.js';
+import { toTarget } from './target.js';
+import type { WorkerConfig } from './workerConfig.js';
+
+/** How often a running destination re-reads its configured limits (a PATCH applies within this). */
+const LIMITS_REFRESH_MS = 5_000;
+
+/** What a runner shares with the worker that started it. */
+export interface RunnerContext extends ClaimShell {
+  cfg: WorkerConfig;
+  limiters: LimiterRegistry;
+  budget: EventBudget;
+  acks: AckTrackers;
+}
+
+export async function runDestination(w: RunnerContext, due: DueDestination): Promise<void> {
+  const { db } = w.deps;
+  const row = await getDestinationRow(db, due.orgId, due.id);
+  if (!row) return;
+  // A disabled (or deleted) destination is due only for its farewell: the one job it is still sent.
+  const farewellOnly = !row.enabled;
+  let target: DeliveryTarget;
+  try {
+    target = toTarget(w.deps.delivery.keyRing, row);
+  } catch (err) {
+    // A credential that cannot be opened (key removed from the ring) is a configuration error the
+    // user must see; the jobs stay queued until the key is back.
+    const error = credentialUnreadableMessage(err as Error);
+    await recordAttemptOutcome(db, due.orgId, due.id, { ok: false, delivered: false, error, deadLettered: false });
+    await noteRequestFailure(db, due.orgId, due.id);
+    w.deps.alerts?.noteSettle(due.orgId, due.id, true);
+    return;
+  }
+  // The destination's own limits (options or the SIEM's defaults, adapted to its 429s) bound its
+  // requests in flight; more lanes than that would only wait on each other.
+  const limiter = w.limiters.get(target.id, target.siem, configuredLimits(target.siem, target.options));
+  const { probing, lanes } = runnerShape(due.consecutiveFailures, farewellOnly, w.cfg.lanesPerDestination, limiter.effective.concurrentRequests);
+  // A runner draining a backlog can last long: a PATCHed limit is picked up every few seconds, not
+  // only when the runner next starts.
+  const refresh = setInterval(() => {
+    void getDestinationRow(db, due.orgId, due.id)
+      .then((r) => {
+        if (r) limiter.configure(configuredLimits(target.siem, r.options));
+      })
+      .catch(() => undefined);
+  }, LIMITS_REFRESH_MS);
+  // Lanes start one at a time: a second lane starts when a claim comes back full (a backlog), not
+  // on every wake-up. At a steady trickle one lane finds everything due and the others would only
+  // run empty claims (each a statement and a commit; three per wake-up and destination before).
+  // Each lane's failure is caught the moment the lane starts: a lane that fails while the runner is
+  // still waiting on an earlier one (a settle given up on during a database outage) would otherwise
+  // be an unhandled rejection, and Node ends the process on those.
+  const running: Promise<{ err: unknown } | null>[] = [];
+  const startLane = () => {
+    if (running.length < lanes)
+      running.push(
+        lane(w, target, limiter, probing, farewellOnly, new Date(row.updated_at), startLane).then(
+          () => null,
+          (err: unknown) => ({ err }),
+        ),
+      );
+  };
+  startLane();
+  try {
+    // Lanes started meanwhile are appended to the list, so this waits for every one of them, and
+    // for all of them even when one fails (the runner must not end while a lane still sends).
+    let failed: { err: unknown } | null = null;
+    for (let i = 0; i < running.length; i++) {
+      const outcome = await running[i]!;
+      failed ??= outcome;
+    }
+    if (failed) throw failed.err;
+  } finally {
+    clearInterval(refresh);
+    w.limiters.forgetIfPristine(target.id);
+  }
+  // A deleted destination's row waited for its farewell: settled now (delivered or dead-lettered),
+  // it goes with its jobs and log. Kept while the farewell is still pending (a retry is scheduled).
+  // Asked of the database, not of `row`: a delete that came while this runner was sending (its
+  // farewell delivered by the same runner) would otherwise leave the row to the hourly sweep.
+  await purgeDeletedDestination(db, due.orgId, due.id);
+}
+
+/**
+ * One claim-send-settle loop. Latency note (SIEM-FORMATS.md: "flush a partial batch after a short
+ * wait, e.g. 250 ms"): that rule is for senders that accumulate events in memory before sending.
+ * Here nothing accumulates: a lane claims whatever is due the moment NOTIFY wakes it and sends it at
+ * once, however few events that is (a partial batch is flushed after 0 ms). Under load the batches
+ * fill by themselves, because events pile up in the queue while the previous request is in flight.
+ * So the low-latency requirement is met without a flush timer, and none is added on purpose.
+ */
+async function lane(
+  w: RunnerContext,
+  target: DeliveryTarget,
+  limiter: DestinationLimiter,
+  probing: boolean,
+  farewellOnly: boolean,
+  configVersion: Date,
+  onFull: () => void,
+): Promise<void> {
+  const shape = laneShape(getEncoder(target.siem), w.cfg, probing);
+  let limit = shape.firstClaim;
+  let requests = shape.firstRequests;
+  while (!w.stopping()) {
+    // Told to wait (Retry-After): the runner ends instead of waiting, so it holds no runner slot;
+    // the scan skips the destination until the wait is over.
+    if (limiter.notBefore() > 0) return;
+    // Too many events waiting for Splunk acks: the runner ends; the scan skips the destination until
+    // acks come in, so it holds nothing meanwhile.
+    if (w.acks.isFull(target.id)) return;
+    // The destination's own pacing comes first (its request slots, its events-per-second tokens, a
+    // Retry-After it was given), while the lane holds nothing shared: a limited destination waits
+    // without any of the event budget, so it never slows another destination.
+    const permit = await limiter.acquire({ requests, events: limit }, () => w.stopping());
+    if (!permit) return;
+    try {
+      // Memory is bounded by the budget shared by every destination, taken before claiming: a lane
+      // claims no more events than it was granted, and gives back what it did not claim at once and
+      // the rest once the claim is settled.
+      const granted = await w.budget.acquire(permit.events);
+      w.deps.metrics.eventsHeld.set(w.budget.inUse);
+      let held = granted;
+      try {
+        if (w.stopping()) return;
+        const claimId = randomUUID();
+        const claim = { orgId: target.orgId, destinationId: target.id, limit: granted, leaseMs: w.cfg.leaseMs, claimId };
+        // Claims under the settings this runner read (configVersion): a changed destination gets a new runner.
+        const jobs = farewellOnly ? await claimFarewellJobs(w.deps.db, claim) : await claimJobs(w.deps.db, { ...claim, configVersion });
+        w.budget.release(granted - jobs.length);
+        limiter.refund(permit.events - jobs.length);
+        held = jobs.length;
+        limit = shape.claimSize;
+        requests = shape.requests;
+        if (jobs.length === 0) return;
+        // As much as it asked for: there is probably more due, worth another lane.
+        if (jobs.length === granted) onFull();
+        const paused = await deliverClaim(w, target, limiter, claimId, jobs, permit.requests);
+        if (paused) return;
+      } finally {
+        w.budget.release(held);
+        w.deps.metrics.eventsHeld.set(w.budget.inUse);
+      }
+    } finally {
+      limiter.release(permit.requests);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+// The worker's timed rounds besides delivery: the hourly retention prune (queue/prune.ts, and the
+// deleted destinations whose farewell is settled) and the hold limit (queue/holdLimit.ts). Each runs
+// one round at a time, and stop() waits for the rounds in progress.
+import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { purgeDeletedDestinations } from '../destinations/repository.js';
+import { enforceHoldLimit } from '../queue/holdLimit.js';
+import { prune } from '../queue/prune.js';
+import type { WorkerConfig, WorkerDeps } from './workerConfig.js';
+
+export class Housekeeping {
+  private pruneTimer: NodeJS.Timeout | null = null;
+  /** The retention prune running now, if any: stop() waits for it (see prune()). */
+  private pruneRound: Promise<void> | null = null;
+  private holdTimer: NodeJS.Timeout | null = null;
+  private holdRound: Promise<void> | null = null;
+  private stopping = false;
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    private readonly cfg: WorkerConfig,
+  ) {}
+
+  start(): void {
+    this.pruneTimer = setInterval(() => void this.prune(), 3_600_000);
+    this.pruneTimer.unref();
+    this.holdTimer = setInterval(() => void this.holdLimit(), Math.min(60_000, this.cfg.intervalMs));
+    this.holdTimer.unref();
+  }
+
+  /**
+   * One hold-limit round (queue/holdLimit.ts): pauses destinations that failed for the whole limit and
+   * dead-letters the queues of paused ones; the alerter judges each destination it paused. One round
+   * at a time.
+   */
+  private holdLimit(): Promise<void> {
+    if (this.holdRound || this.stopping) return this.holdRound ?? Promise.resolve();
+    this.holdRound = (async () => {
+      try {
+        const r = await enforceHoldLimit(this.deps.db, this.cfg.maxHoldHours);
+        for (const d of r.paused) {
+          this.deps.logger.warn(
+            { destination_id: d.id, max_hold_hours: this.cfg.maxHoldHours },
+            'destination failed for the whole hold limit; paused and its queued events dead-lettered',
+          );
+          this.deps.alerts?.noteSettle(d.orgId, d.id, true);
+        }
+        for (const d of r.deadLettered) {
+          this.deps.metrics.deadLettered.inc(this.deps.metrics.destinationLabels(d.id, d.siem), d.count);
+          this.deps.logger.info({ destination_id: d.id, dead_lettered: d.count }, 'events of a destination paused by the hold limit dead-lettered');
+        }
+      } catch (err) {
+        if (!isDatabaseUnavailable(err)) this.deps.logger.warn({ err: (err as Error).message }, 'hold limit round failed; will retry');
+      } finally {
+        this.holdRound = null;
+      }
+    })();
+    return this.holdRound;
+  }
+
+  private prune(): Promise<void> {
+    // A backlog's prune may outlast the hour: the next one starts when this one is done, not beside it.
+    if (this.pruneRound || this.stopping) return this.pruneRound ?? Promise.resolve();
+    this.pruneRound = (async () => {
+      try {
+        const r = await prune(this.deps.db, this.cfg.retentionDays, { shouldStop: () => this.stopping });
+        if (r.jobs + r.attempts + r.events > 0) this.deps.logger.info(r, 'retention: pruned delivered jobs, delivery log and events');
+        const deleted = await purgeDeletedDestinations(this.deps.db);
+        if (deleted > 0) this.deps.logger.info({ destinations: deleted }, 'removed deleted destinations whose farewell was settled or given up on');
+      } catch (err) {
+        this.deps.logger.warn({ err: (err as Error).message }, 'retention prune failed; will retry');
+      } finally {
+        this.pruneRound = null;
+      }
+    })();
+    return this.pruneRound;
+  }
+
+  /** Starts no more rounds and waits for those in progress. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    if (this.holdTimer) clearInterval(this.holdTimer);
+    await this.holdRound;
+    // A long prune stops at its next pass (shouldStop); its statement in flight ends before the pool does.
+    await this.pruneRound;
+  }
+}

@@ -1,0 +1,101 @@
+// A SIEM's answer (or a network error) as one request's outcome: where every encoder verdict and
+// every network failure maps into the one outcome model (outcome.ts), once. Pure: the answer is
+// already scrubbed of credentials (deliverBatch.ts).
+import type { SiemEncoder, SiemEvent } from '../siem/types.js';
+import type { RequestOutcome } from './deliverBatch.js';
+import { classifyResult } from './failure.js';
+import type { OutboundResult } from './outbound/types.js';
+import type { DeliveryOutcome } from './outcome.js';
+import { readAckId } from './splunkAck.js';
+
+/**
+ * How each event of a request fared. Every non-2xx answer and every network error is a retry (the
+ * product page's rule); only a SIEM's per-item refusal inside an accepted request (Elastic mapping
+ * error, Splunk invalid event) dead-letters an item at once, since sending the same bytes again
+ * cannot succeed. `ack`: Splunk indexer acknowledgement is on (a 2xx carries an ackId).
+ */
+export function interpretAnswer(result: OutboundResult, encoder: SiemEncoder, events: SiemEvent[], ack: boolean): RequestOutcome {
+  const all = (item: DeliveryOutcome): DeliveryOutcome[] => events.map(() => item);
+
+  if (result.kind === 'network') {
+    // Every network error is a retried attempt, a forbidden address too: the address guard refuses
+    // at connect time, and a DNS answer can change (classifyResult's retryable flag is not used here).
+    const c = classifyResult(result);
+    return {
+      items: all({ ok: false, stage: 'network', reason: c.error ?? 'network error', statusCode: null, permanent: false }),
+      statusCode: null,
+      error: c.error,
+      durationMs: result.durationMs,
+      responseSnippet: null,
+    };
+  }
+  const verdict = encoder.interpret({ status: result.status, body: result.body, headers: result.headers }, events);
+  const snippet = result.body ? result.body.slice(0, 512) : null;
+  if (verdict.kind === 'per_item') {
+    // A per-item refusal ('failed') is permanent: the same bytes sent again cannot succeed.
+    const items: DeliveryOutcome[] = verdict.items.map((it) =>
+      it.outcome === 'done'
+        ? { ok: true }
+        : {
+            ok: false,
+            stage: 'item',
+            reason: it.error ?? `HTTP ${result.status}: item refused`,
+            statusCode: result.status,
+            permanent: it.outcome === 'failed',
+          },
+    );
+    const firstError = items.find((i) => !i.ok);
+    return {
+      items,
+      statusCode: result.status,
+      error: firstError && !firstError.ok ? firstError.reason : null,
+      durationMs: result.durationMs,
+      responseSnippet: snippet,
+    };
+  }
+  if (verdict.ok) {
+    const ackId = ack ? readAckId(result.body) : undefined;
+    return {
+      items: all({ ok: true }),
+      statusCode: result.status,
+      error: null,
+      durationMs: result.durationMs,
+      responseSnippet: snippet,
+      ...(ackId !== undefined ? { ackId } : {}),
+    };
+  }
+  // The preset's specific sentence when the SIEM said something specific (Splunk code 3: missing
+  // "Splunk " prefix); otherwise the generic, action-oriented one for the status class.
+  const c = classifyResult(result, encoder.describeError?.(result.status, result.body));
+  const error = c.error ?? `HTTP ${result.status}`;
+  return {
+    items: all({
+      ok: false,
+      stage: 'http',
+      reason: error,
+      statusCode: result.status,
+      permanent: false,
+      ...(c.retryAfterMs ? { retryAfterMs: c.retryAfterMs } : {}),
+    }),
+    statusCode: result.status,
+    error,
+    durationMs: result.durationMs,
+    responseSnippet: snippet,
+  };
+}
+
+/**
+ * The outcome of a request whose send threw (a bug: sendRequest reports every SIEM and network
+ * failure as an outcome): a failed attempt on the schedule, not a claim held until its lease runs out
+ * and sent again for ever without spending an attempt.
+ */
+export function internalError(events: SiemEvent[], err: unknown): RequestOutcome {
+  const reason = `Internal error while sending: ${(err as Error).message}`;
+  return {
+    items: events.map(() => ({ ok: false, stage: 'before_send', reason, statusCode: null, permanent: false })),
+    statusCode: null,
+    error: reason,
+    durationMs: 0,
+    responseSnippet: null,
+  };
+}

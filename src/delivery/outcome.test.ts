@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import type { SiemEncoder, SiemEvent } from '../siem/types.js';
+import { wholeVerdict } from '../siem/types.js';
+import { sampleEvent } from '../siem/testEvents.js';
+import { interpretAnswer } from './interpretAnswer.js';
+import type { NetworkFailure, OutboundResult } from './outbound/types.js';
+import { decide, decideItem, type RequestDecision } from './outcome.js';
+
+// The one decision, from the raw answer: every answer goes through interpretAnswer (where encoder
+// verdicts and network errors map into the outcome model) and then decide(), as in the worker.
+
+/** A preset answering per request (the generic verdict), or per item when `perItem` says so. */
+function encoder(perItem?: Array<'done' | 'retry' | 'failed'>): SiemEncoder {
+  return {
+    id: 'custom',
+    maxBatchEvents: 100,
+    maxBatchBytes: 1_000_000,
+    gzip: false,
+    encode: (events) => ({ body: JSON.stringify(events), contentType: 'application/json', headers: {}, eventIds: events.map((e) => e.event.id) }),
+    interpret: (response) =>
+      perItem
+        ? { kind: 'per_item', items: perItem.map((outcome) => ({ outcome, error: `item ${outcome}` })) }
+        : wholeVerdict('Test SIEM', response, () => undefined),
+  };
+}
+
+const response = (status: number, headers: Record<string, string> = {}, body = ''): OutboundResult => ({
+  kind: 'response',
+  status,
+  headers,
+  body,
+  durationMs: 7,
+});
+const network = (failure: NetworkFailure, message = 'boom'): OutboundResult => ({ kind: 'network', failure, message, host: 'siem.example.com', durationMs: 3 });
+const events = (n: number): SiemEvent[] => Array.from({ length: n }, (_, i) => sampleEvent(i));
+
+function decideAnswer(result: OutboundResult, n: number, opts: { perItem?: Array<'done' | 'retry' | 'failed'>; ack?: boolean } = {}): RequestDecision {
+  const out = interpretAnswer(result, encoder(opts.perItem), events(n), opts.ack ?? false);
+  return decide(out, n, opts.ack ?? false);
+}
+
+const retry = (statusCode: number | null, error: RegExp, retryAfterMs?: number) => ({
+  outcome: 'retry',
+  statusCode,
+  error: expect.stringMatching(error) as unknown,
+  ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+});
+
+describe('decide: what a request means for its jobs and the destination', () => {
+  it.each([
+    [
+      '2xx delivers every event and closes the breaker',
+      response(202),
+      2,
+      { kind: 'settle', delivered: 2, throttle: false, breaker: 'success', jobs: [{ outcome: 'done' }, { outcome: 'done' }] },
+    ],
+    [
+      '401 is a retried attempt (4xx is not permanent) counted by the breaker',
+      response(401),
+      1,
+      { kind: 'settle', delivered: 0, throttle: false, breaker: 'failure', jobs: [retry(401, /^HTTP 401: /)] },
+    ],
+    ['400 is retried, not dead-lettered', response(400, {}, 'bad'), 1, { kind: 'settle', breaker: 'failure', jobs: [retry(400, /^HTTP 400: /)] }],
+    ['401 ignores Retry-After', response(401, { 'retry-after': '30' }), 1, { kind: 'settle', jobs: [retry(401, /^HTTP 401/)] }],
+    [
+      '503 with Retry-After is a failed attempt not retried before it, and lowers the limits',
+      response(503, { 'retry-after': '30' }),
+      1,
+      { kind: 'settle', throttle: true, retryAfterMs: 30_000, breaker: 'failure', jobs: [retry(503, /^HTTP 503/, 30_000)] },
+    ],
+    [
+      '503 without Retry-After does not lower the limits',
+      response(503),
+      1,
+      { kind: 'settle', throttle: false, breaker: 'failure', jobs: [retry(503, /^HTTP 503/)] },
+    ],
+    [
+      '500 with Retry-After waits for it but does not lower the limits',
+      response(500, { 'retry-after': '30' }),
+      1,
+      { kind: 'settle', throttle: false, retryAfterMs: 30_000, jobs: [retry(500, /^HTTP 500/, 30_000)] },
+    ],
+    ['429 gives the jobs back without an attempt, after Retry-After', response(429, { 'retry-after': '10' }), 3, { kind: 'give_back', retryAfterMs: 10_000 }],
+    ['429 without Retry-After is given back too', response(429), 1, { kind: 'give_back' }],
+    ['413 for several events splits them', response(413), 3, { kind: 'split' }],
+    ['413 for one event is a retried attempt', response(413), 1, { kind: 'settle', breaker: 'failure', jobs: [retry(413, /^HTTP 413/)] }],
+    [
+      'a TLS failure is a retried attempt with no status',
+      network('tls'),
+      1,
+      { kind: 'settle', breaker: 'failure', jobs: [retry(null, /^TLS handshake failed/)] },
+    ],
+    ['a timeout is a retried attempt', network('timeout'), 2, { kind: 'settle', breaker: 'failure', jobs: [retry(null, /^Timeout/), retry(null, /^Timeout/)] }],
+    [
+      'a forbidden address is a retried attempt too (the schedule ends it), with its security reason',
+      network('forbidden_address', 'resolves to 10.0.0.5'),
+      1,
+      { kind: 'settle', breaker: 'failure', jobs: [retry(null, /private\/loopback address, which is refused/)] },
+    ],
+  ] as const)('%s', (_name, result, n, expected) => {
+    expect(decideAnswer(result, n)).toMatchObject(expected);
+  });
+
+  it('per item: done is delivered, failed is dead-lettered at once, retry is retried, all with the request status', () => {
+    const d = decideAnswer(response(200), 3, { perItem: ['done', 'failed', 'retry'] });
+    expect(d).toEqual({
+      kind: 'settle',
+      delivered: 1,
+      throttle: false,
+      breaker: 'success',
+      jobs: [{ outcome: 'done' }, { outcome: 'failed', error: 'item failed', statusCode: 200 }, { outcome: 'retry', error: 'item retry', statusCode: 200 }],
+    });
+  });
+
+  it('per item with nothing delivered counts for the breaker', () => {
+    expect(decideAnswer(response(200), 2, { perItem: ['failed', 'failed'] })).toMatchObject({ kind: 'settle', delivered: 0, breaker: 'failure' });
+  });
+
+  it('a 2xx under indexer acknowledgement with an ackId awaits the ack; without one it is delivered', () => {
+    expect(decideAnswer(response(200, {}, '{"text":"Success","code":0,"ackId":7}'), 2, { ack: true })).toEqual({ kind: 'await_ack' });
+    expect(decideAnswer(response(200, {}, '{"text":"Success","code":0}'), 2, { ack: true })).toMatchObject({ kind: 'settle', delivered: 2 });
+    expect(decideAnswer(response(200, {}, '{"ackId":7}'), 2, { ack: false })).toMatchObject({ kind: 'settle', delivered: 2 });
+  });
+});
+
+describe('decideItem: one event with no request of its own', () => {
+  it.each([
+    [{ ok: true } as const, { outcome: 'done' }],
+    [
+      { ok: false, stage: 'before_send', reason: 'too large', statusCode: null, permanent: true } as const,
+      { outcome: 'failed', error: 'too large', statusCode: null },
+    ],
+    [
+      { ok: false, stage: 'item', reason: 'not acknowledged', statusCode: null, permanent: false } as const,
+      { outcome: 'retry', error: 'not acknowledged', statusCode: null },
+    ],
+    [
+      { ok: false, stage: 'http', reason: 'busy', statusCode: 503, permanent: false, retryAfterMs: 5_000 } as const,
+      { outcome: 'retry', error: 'busy', statusCode: 503, retryAfterMs: 5_000 },
+    ],
+    [
+      { ok: false, stage: 'http', reason: 'busy', statusCode: 503, permanent: false, retryAfterMs: 0 } as const,
+      { outcome: 'retry', error: 'busy', statusCode: 503 },
+    ],
+  ])('%j -> %j', (outcome, expected) => {
+    expect(decideItem(outcome)).toEqual(expected);
+  });
+});

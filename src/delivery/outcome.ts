@@ -1,0 +1,110 @@
+// What happened to a delivery, and what follows from it: one outcome model and one decision.
+// Every source of an outcome maps into DeliveryOutcome once (deliverBatch.ts: the encoder's verdict,
+// a network error, a token endpoint that refused; claimPlan.ts: an event refused before sending;
+// ackTracker.ts: a Splunk ack that never came). decide() then says what the request means for its
+// jobs and the destination; the worker, the probe's hint and the settle statement all take it from
+// there. Pure: no clock, no database, no I/O.
+import type { JobOutcome } from '../queue/types.js';
+
+/** Where a delivery failed: before anything was sent, on the network, in the HTTP answer, or per item inside an accepted answer. */
+export type Stage = 'before_send' | 'network' | 'http' | 'item';
+
+/** How one event fared in one attempt. */
+export type DeliveryOutcome =
+  | { ok: true }
+  | {
+      ok: false;
+      stage: Stage;
+      /** The action-oriented sentence users see (last_error, the delivery log, the probe's answer). */
+      reason: string;
+      /** The SIEM's own answer code (the HTTP status), or null when it was not reached. */
+      statusCode: number | null;
+      /** How long the SIEM asked us to wait (Retry-After, clamped; failure.ts). */
+      retryAfterMs?: number;
+      /** Sending the same bytes again cannot succeed (a per-item refusal, an event that cannot be sent). */
+      permanent: boolean;
+    };
+
+export type Failure = Extract<DeliveryOutcome, { ok: false }>;
+
+type WithoutId<T> = T extends { id: number } ? Omit<T, 'id'> : never;
+/** What becomes of one job: the settle statement's input (queue/settleJobs.ts) without its id. */
+export type JobDecision = WithoutId<JobOutcome>;
+
+/**
+ * One job's fate from its outcome alone: delivered; dead-lettered now with the reason (permanent);
+ * or a failed attempt retried on the schedule, never before Retry-After. The schedule itself (the
+ * delay for the stored attempt count, ±10% jitter, dead letter once it is spent) is applied by the
+ * settle statement, which reads the attempt count under the claim's fence.
+ */
+export function decideItem(outcome: DeliveryOutcome): JobDecision {
+  if (outcome.ok) return { outcome: 'done' };
+  if (outcome.permanent) return { outcome: 'failed', error: outcome.reason, statusCode: outcome.statusCode };
+  return {
+    outcome: 'retry',
+    error: outcome.reason,
+    statusCode: outcome.statusCode,
+    ...(outcome.retryAfterMs ? { retryAfterMs: outcome.retryAfterMs } : {}),
+  };
+}
+
+/** One request's result as decide() reads it (deliverBatch.ts RequestOutcome satisfies it). */
+export interface RequestResult {
+  /** Aligned with the events sent. */
+  items: DeliveryOutcome[];
+  statusCode: number | null;
+  /** The request-level error, or null when the SIEM accepted the request. */
+  error: string | null;
+  /** Splunk indexer acknowledgement: accepted under this ackId (delivered once Splunk confirms). */
+  ackId?: number;
+}
+
+export type RequestDecision =
+  /** 413 for several events: sent again at once as two halves, no attempt spent, nothing settled. */
+  | { kind: 'split' }
+  /**
+   * 429 with nothing delivered: the SIEM paces us. The jobs go back without an attempt, due when the
+   * destination's limiter allows (lowered, not before Retry-After); not a failure for the breaker.
+   */
+  | { kind: 'give_back'; retryAfterMs?: number }
+  /** Accepted under an ackId: the jobs stay claimed until Splunk confirms (ackTracker.ts). */
+  | { kind: 'await_ack' }
+  | {
+      kind: 'settle';
+      /** One per event sent, in order. */
+      jobs: JobDecision[];
+      delivered: number;
+      /** The SIEM asked to slow down while failing (503 with Retry-After): lower the destination's limits. */
+      throttle: boolean;
+      retryAfterMs?: number;
+      /**
+       * The circuit breaker: 'failure' (nothing delivered, the request failed: counts towards pausing
+       * the destination), 'success' (something delivered: closes it), 'none'.
+       */
+      breaker: 'failure' | 'success' | 'none';
+    };
+
+/**
+ * The one decision for a request's result. `ack`: the destination uses Splunk indexer
+ * acknowledgement. Rules, as the product states them: 2xx delivers; a per-item refusal dead-letters
+ * that item; every other failure (any non-2xx, any network error) is a retried attempt; 413 for
+ * several events splits them; 429 spends no attempt.
+ */
+export function decide(out: RequestResult, events: number, ack: boolean): RequestDecision {
+  if (out.statusCode === 413 && events > 1) return { kind: 'split' };
+  const delivered = out.items.filter((i) => i.ok).length;
+  const retryAfterMs = out.items.find((i): i is Failure => !i.ok && !i.permanent)?.retryAfterMs;
+  const after = retryAfterMs !== undefined ? { retryAfterMs } : {};
+  if (out.statusCode === 429 && delivered === 0) return { kind: 'give_back', ...after };
+  if (ack && out.error === null && out.ackId !== undefined) return { kind: 'await_ack' };
+  return {
+    kind: 'settle',
+    jobs: out.items.map(decideItem),
+    delivered,
+    // Splunk's "server busy": a 503 with Retry-After stays a failed attempt (it may be a real outage,
+    // which the schedule and the breaker are there for), but nothing starts before Retry-After.
+    throttle: out.statusCode === 503 && retryAfterMs !== undefined,
+    ...after,
+    breaker: delivered > 0 ? 'success' : out.error !== null ? 'failure' : 'none',
+  };
+}

@@ -1,0 +1,139 @@
+// A destination's delivery state, and every statement that changes it: the circuit breaker
+// (consecutive_failures, paused_until), the last attempt (last_attempt_*, last_error*, failing_since,
+// last_delivery_at, last_dead_letter_at), the hold-limit pause and the reset on re-enable or replay.
+// One module, so the rules that the card, the alerts and the hold limit read are stated once.
+import type { Queryable } from '../db/types.js';
+
+/**
+ * Circuit breaker state lives on the destination row (never in memory), so every worker sees it.
+ * After `threshold` failed requests in a row the destination is paused for an exponentially growing
+ * time (30 s doubling, capped at 10 min); when the pause ends one batch probes it. An outage then
+ * costs a handful of attempts instead of every queued job's whole retry schedule.
+ */
+export const BREAKER_THRESHOLD = 5;
+const BASE_PAUSE_S = 30;
+const MAX_PAUSE_S = 600;
+
+export function pauseSeconds(consecutiveFailures: number): number {
+  if (consecutiveFailures < BREAKER_THRESHOLD) return 0;
+  return Math.min(BASE_PAUSE_S * 2 ** (consecutiveFailures - BREAKER_THRESHOLD), MAX_PAUSE_S);
+}
+
+/**
+ * Records a whole-request failure; returns the pause end when the destination is (now or already)
+ * paused, else null. Failures of requests that were already in flight when the breaker opened do not
+ * count again: otherwise one burst of concurrent failures (16 requests of a webhook lane) would
+ * escalate the pause straight to its maximum. So consecutive_failures is the threshold plus the
+ * number of failed probes, and each failed probe doubles the pause.
+ */
+export async function noteRequestFailure(db: Queryable, orgId: string, id: string): Promise<Date | null> {
+  const { rows } = await db.query<{ consecutive_failures: number; paused_until: Date | null; paused: boolean }>(
+    `UPDATE destinations
+        SET consecutive_failures = consecutive_failures + CASE WHEN paused_until > now() THEN 0 ELSE 1 END
+      WHERE org_id = $1 AND id = $2
+      RETURNING consecutive_failures, paused_until, coalesce(paused_until > now(), false) AS paused`,
+    [orgId, id],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  if (row.paused) return row.paused_until;
+  const s = pauseSeconds(row.consecutive_failures);
+  if (s === 0) return null;
+  const { rows: p } = await db.query<{ paused_until: Date }>(
+    `UPDATE destinations SET paused_until = now() + make_interval(secs => $3) WHERE org_id = $1 AND id = $2 RETURNING paused_until`,
+    [orgId, id, s],
+  );
+  return p[0]?.paused_until ?? null;
+}
+
+export async function noteRequestSuccess(db: Queryable, orgId: string, id: string): Promise<void> {
+  await db.query(
+    `UPDATE destinations SET consecutive_failures = 0, paused_until = NULL
+      WHERE org_id = $1 AND id = $2 AND (consecutive_failures <> 0 OR paused_until IS NOT NULL)`,
+    [orgId, id],
+  );
+}
+
+/**
+ * The delivery-state rule of a destination row after an attempt, as a SET list, stated once for the
+ * probe (recordAttemptOutcome) and the worker's one-statement settle (settleDestinationSet). The
+ * arguments are SQL expressions: booleans ok, delivered and deadLettered, and the error text.
+ * Delivered clears the error; a successful attempt that delivered nothing (a probe) keeps it.
+ * `streakEnds` (default: delivered) ends the failing streak; a failed attempt starts one. While the
+ * hold limit pauses the destination its streak and its last_error (what to do to resume) are frozen:
+ * a late settle or a test event does not replace them.
+ */
+function attemptOutcomeSet(ok: string, delivered: string, error: string, deadLettered: string, streakEnds = delivered): string {
+  return `last_attempt_at = now(),
+        failing_since = CASE WHEN hold_paused_at IS NOT NULL THEN failing_since
+                             WHEN ${streakEnds} THEN NULL WHEN ${ok} THEN failing_since
+                             ELSE coalesce(failing_since, now()) END,
+        last_attempt_ok = ${ok},
+        last_delivery_at = CASE WHEN ${delivered} THEN now() ELSE last_delivery_at END,
+        last_error = CASE WHEN hold_paused_at IS NOT NULL OR (${ok} AND NOT ${delivered}) THEN last_error WHEN ${delivered} THEN NULL ELSE ${error} END,
+        last_error_at = CASE WHEN hold_paused_at IS NOT NULL OR (${ok} AND NOT ${delivered}) THEN last_error_at WHEN ${delivered} THEN NULL ELSE now() END,
+        last_dead_letter_at = CASE WHEN ${deadLettered} THEN now() ELSE last_dead_letter_at END`;
+}
+
+/**
+ * The SET list of the settle statement (queue/settleJobs.ts) for the destination: the last attempt
+ * as attemptOutcomeSet records it, and, when something was delivered, the breaker closed (what
+ * noteRequestSuccess does) in the same statement. Arguments are SQL expressions, as above.
+ */
+export function settleDestinationSet(ok: string, delivered: string, error: string, deadLettered: string): string {
+  return `${attemptOutcomeSet(ok, delivered, error, deadLettered)},
+          consecutive_failures = CASE WHEN ${delivered} THEN 0 ELSE consecutive_failures END,
+          paused_until = CASE WHEN ${delivered} THEN NULL ELSE paused_until END`;
+}
+
+/**
+ * Records the outcome of a delivery request or a test probe on the destination row; a test that
+ * reached the SIEM (testDelivered) also stamps last_test_ok_at.
+ */
+export async function recordAttemptOutcome(
+  db: Queryable,
+  orgId: string,
+  id: string,
+  outcome: { ok: boolean; delivered: boolean; error: string | null; deadLettered: boolean; testDelivered?: boolean },
+): Promise<void> {
+  await db.query(
+    // A test event that got through ends a failing streak too: the destination works again.
+    `UPDATE destinations SET ${attemptOutcomeSet('$3', '$4', '$5', '$6', '($4 OR $7)')},
+        last_test_ok_at = CASE WHEN $7 THEN now() ELSE last_test_ok_at END
+      WHERE org_id = $1 AND id = $2`,
+    [orgId, id, outcome.ok, outcome.delivered, outcome.error, outcome.deadLettered, outcome.testDelivered ?? false],
+  );
+}
+
+/**
+ * The SET list that lifts any pause (breaker or hold limit) and starts a new failing streak: for a
+ * destination re-enabled (destinations/repository.ts) or resumed by a replay (resumeHeld).
+ */
+export const RESET_DELIVERY_STATE = 'paused_until = NULL, consecutive_failures = 0, hold_paused_at = NULL, failing_since = NULL';
+
+/**
+ * Pauses a destination for the hold limit (queue/holdLimit.ts), with `error` as its last_error: a
+ * compare-and-set on the failing streak it judged (`sinceText`, failing_since as text: it round-trips
+ * to the microsecond), so two workers never pause it twice. Returns whether this call paused it.
+ */
+export async function holdPause(db: Queryable, orgId: string, id: string, sinceText: string, error: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE destinations SET hold_paused_at = now(), last_attempt_ok = false, last_error = $4, last_error_at = now()
+      WHERE org_id = $1 AND id = $2 AND enabled AND hold_paused_at IS NULL AND failing_since = $3::timestamptz`,
+    [orgId, id, sinceText, error],
+  );
+  return rowCount > 0;
+}
+
+/**
+ * Lifts a hold-limit pause (a replay resumes the destination) and starts a new streak: the limit
+ * counts again from the next failure. The breaker starts afresh too, so the replayed events flow at
+ * once. Returns whether the destination was paused by the hold limit.
+ */
+export async function resumeHeld(db: Queryable, orgId: string, id: string): Promise<boolean> {
+  const { rowCount } = await db.query(`UPDATE destinations SET ${RESET_DELIVERY_STATE} WHERE org_id = $1 AND id = $2 AND hold_paused_at IS NOT NULL`, [
+    orgId,
+    id,
+  ]);
+  return rowCount > 0;
+}
