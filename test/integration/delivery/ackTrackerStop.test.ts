@@ -50,13 +50,16 @@ describe.each(DB_KINDS)('Splunk ack tracker stopped mid-poll (%s)', (kind) => {
     };
     // The real database, with its lease renewals counted.
     let renewals = 0;
-    const db: Queryable = {
-      query: (text, values) => {
-        if (/^UPDATE forwarding_jobs SET next_attempt_at = now\(\) \+ make_interval/.test(text.trim())) renewals++;
-        return tdb.db.query(text, values);
+    const db = new Proxy(tdb.db, {
+      get(target, prop, receiver) {
+        if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
+        const query: Queryable['query'] = (text, values) => {
+          if (/^UPDATE forwarding_jobs SET next_attempt_at = now\(\) \+ make_interval/.test(text.trim())) renewals++;
+          return target.query(text, values);
+        };
+        return query;
       },
-      exec: (script) => tdb.db.exec(script),
-    };
+    });
     const delivery: DeliveryDeps = { db, keyRing: parseKeyRing(generateKeyBase64()), client, hostname: 'aegis-test', userAgent: 'aegis-test/1' };
     const tracker = new AckTracker(
       target,
