@@ -15,19 +15,45 @@ const CUTOFF = `now() - make_interval(days => $1)`;
  * and a row updated meanwhile has moved and is left for the next pass.) The NOT EXISTS, and the
  * cascade every deleted event fires on forwarding_jobs, probe forwarding_jobs_event (migration
  * 0015); without it each deleted event read every job.
+ * FOR UPDATE SKIP LOCKED: every worker process prunes on its own timer; two at once take different
+ * rows instead of queueing behind each other's batch.
+ * The events statement starts at $3 (the last pass's newest deleted event, or null): old events that
+ * stay (a dead letter or a pending job still holds them) sit at the head of its range, and without
+ * the bound every pass of a run would read them all again before reaching deletable ones.
  * Plans and per-batch cost at two history sizes: docs/BENCHMARKS.md (retention).
  */
 export const PRUNE_STATEMENTS = {
   jobs: `DELETE FROM forwarding_jobs WHERE ctid = ANY(ARRAY(
-           SELECT ctid FROM forwarding_jobs WHERE status = 'done' AND settled_at < ${CUTOFF} ORDER BY settled_at LIMIT $2))`,
+           SELECT ctid FROM forwarding_jobs WHERE status = 'done' AND settled_at < ${CUTOFF}
+            ORDER BY settled_at LIMIT $2 FOR UPDATE SKIP LOCKED))`,
   attempts: `DELETE FROM delivery_attempts WHERE ctid = ANY(ARRAY(
-               SELECT ctid FROM delivery_attempts WHERE attempted_at < ${CUTOFF} ORDER BY attempted_at LIMIT $2))`,
-  events: `DELETE FROM audit_events WHERE ctid = ANY(ARRAY(
-             SELECT a.ctid FROM audit_events a
-              WHERE a.recorded_at < ${CUTOFF}
-                AND NOT EXISTS (SELECT 1 FROM forwarding_jobs j WHERE j.org_id = a.org_id AND j.event_id = a.id)
-              ORDER BY a.recorded_at LIMIT $2))`,
+               SELECT ctid FROM delivery_attempts WHERE attempted_at < ${CUTOFF}
+                ORDER BY attempted_at LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+  events: `WITH gone AS (
+             DELETE FROM audit_events WHERE ctid = ANY(ARRAY(
+               SELECT a.ctid FROM audit_events a
+                WHERE a.recorded_at < ${CUTOFF} AND a.recorded_at >= coalesce($3::timestamptz, '-infinity')
+                  AND NOT EXISTS (SELECT 1 FROM forwarding_jobs j WHERE j.org_id = a.org_id AND j.event_id = a.id)
+                ORDER BY a.recorded_at LIMIT $2 FOR UPDATE SKIP LOCKED))
+             RETURNING recorded_at)
+           SELECT count(*)::int AS n, max(recorded_at)::text AS through FROM gone`,
 } as const;
+
+interface PassResult {
+  jobs: number;
+  attempts: number;
+  events: number;
+  /** The newest event this pass deleted (text, to keep PostgreSQL's microseconds), or null. */
+  eventsThrough: string | null;
+}
+
+async function prunePass(db: Queryable, retentionDays: number, batch: number, eventsFrom: string | null): Promise<PassResult> {
+  const params = [retentionDays, batch];
+  const jobs = await db.query(PRUNE_STATEMENTS.jobs, params);
+  const attempts = await db.query(PRUNE_STATEMENTS.attempts, params);
+  const { rows } = await db.query<{ n: number; through: string | null }>(PRUNE_STATEMENTS.events, [...params, eventsFrom]);
+  return { jobs: jobs.rowCount, attempts: attempts.rowCount, events: rows[0]?.n ?? 0, eventsThrough: rows[0]?.through ?? null };
+}
 
 /**
  * Retention: deletes delivered jobs, the delivery log and fully delivered events older than
@@ -36,11 +62,8 @@ export const PRUNE_STATEMENTS = {
  * pruned. Returns how many rows went.
  */
 export async function pruneOnce(db: Queryable, retentionDays: number, batch = 5000): Promise<{ jobs: number; attempts: number; events: number }> {
-  const params = [retentionDays, batch];
-  const jobs = await db.query(PRUNE_STATEMENTS.jobs, params);
-  const attempts = await db.query(PRUNE_STATEMENTS.attempts, params);
-  const events = await db.query(PRUNE_STATEMENTS.events, params);
-  return { jobs: jobs.rowCount, attempts: attempts.rowCount, events: events.rowCount };
+  const { jobs, attempts, events } = await prunePass(db, retentionDays, batch, null);
+  return { jobs, attempts, events };
 }
 
 export interface PruneOptions {
@@ -55,14 +78,18 @@ export interface PruneOptions {
  * 100, 500,000 rows of each kind an hour) let a large installation's history grow past its retention
  * (100,000,000 events kept 7 days is 14,000,000 a day). Each pass is three short statements at a cost
  * that does not grow with the tables, so a long backlog is many small transactions, never a long lock.
+ * Events pass by pass from where the last one stopped: an event whose last job goes in a later pass
+ * of the same run is deleted by the next run (an hour later), not by going back over the kept ones.
  */
 export async function prune(db: Queryable, retentionDays: number, opts: PruneOptions = {}): Promise<{ jobs: number; attempts: number; events: number }> {
   const total = { jobs: 0, attempts: 0, events: 0 };
+  let eventsFrom: string | null = null;
   while (!opts.shouldStop?.()) {
-    const r = await pruneOnce(db, retentionDays, opts.batch);
+    const r = await prunePass(db, retentionDays, opts.batch ?? 5000, eventsFrom);
     total.jobs += r.jobs;
     total.attempts += r.attempts;
     total.events += r.events;
+    eventsFrom = r.eventsThrough ?? eventsFrom;
     if (r.jobs + r.attempts + r.events === 0) break;
   }
   return total;
