@@ -3,15 +3,18 @@ import type { ClaimedJob } from '../queue/types.js';
 import { getEncoder } from '../siem/registry.js';
 import { sampleEvent } from '../siem/testEvents.js';
 import type { SiemEncoder } from '../siem/types.js';
-import { laneShape, oversizeReason, planClaim, runnerShape } from './claimPlan.js';
+import { epochMillis } from '../siem/types.js';
+import { EVENT_AGE_MARGIN_MS, laneShape, oversizeReason, planClaim, runnerShape } from './claimPlan.js';
 
 const ctx = { hostname: 'aegis-test', options: {}, userAgent: 'aegis-audit-stream/test' };
+/** The sample events' own time: none of them is old. */
+const NOW = epochMillis(sampleEvent(1)['@timestamp']);
 const job = (id: number, payload: unknown): ClaimedJob => ({ id, orgId: 'org_a', eventId: `evt_${id}`, attempts: 0, createdAt: new Date(0), payload });
 
 describe('planClaim: what a claim becomes before anything is sent', () => {
   it('groups the events within the preset limits, in order, with the job of each', () => {
     const jobs = [1, 2, 3].map((i) => job(i, sampleEvent(i)));
-    const plan = planClaim(jobs, getEncoder('splunk_hec'), ctx);
+    const plan = planClaim(jobs, getEncoder('splunk_hec'), ctx, NOW);
     expect(plan.refused).toEqual([]);
     expect(plan.refusedReason).toBeNull();
     expect(plan.groups).toHaveLength(1);
@@ -21,7 +24,7 @@ describe('planClaim: what a claim becomes before anything is sent', () => {
   it('dead-letters an event over the per-event limit with its size and the limit, and sends the rest', () => {
     const encoder = getEncoder('datadog');
     const big = sampleEvent(2, { summary: 'x'.repeat(1_100_000) });
-    const plan = planClaim([job(1, sampleEvent(1)), job(2, big), job(3, sampleEvent(3))], encoder, ctx);
+    const plan = planClaim([job(1, sampleEvent(1)), job(2, big), job(3, sampleEvent(3))], encoder, ctx, NOW);
     expect(plan.groups.flat().map((e) => plan.jobOf.get(e)!.id)).toEqual([1, 3]);
     expect(plan.refused).toEqual([
       { id: 2, outcome: 'failed', error: expect.stringMatching(/^Event too large for .*per-event limit of 1000000 bytes/) as unknown, statusCode: null },
@@ -42,11 +45,39 @@ describe('planClaim: what a claim becomes before anything is sent', () => {
       [1, 2, 3].map((i) => job(i, sampleEvent(i))),
       poisoned,
       ctx,
+      NOW,
     );
     expect(plan.groups.flat().map((e) => plan.jobOf.get(e)!.id)).toEqual([1, 3]);
     expect(plan.refused).toEqual([
       { id: 2, outcome: 'failed', error: 'An event cannot be encoded for splunk_hec and was dead-lettered: invalid @timestamp', statusCode: null },
     ]);
+  });
+
+  it('dead-letters an event older than the SIEM keeps, with its age, and sends the rest', () => {
+    const HOUR = 3_600_000;
+    const at = (ageMs: number) => new Date(NOW - ageMs).toISOString();
+    const jobs = [
+      job(1, sampleEvent(1)),
+      job(2, { ...sampleEvent(2), '@timestamp': at(3 * 24 * HOUR) }),
+      // Inside the margin: it could be past 18 h when Datadog receives it.
+      job(3, { ...sampleEvent(3), '@timestamp': at(18 * HOUR - EVENT_AGE_MARGIN_MS + 1000) }),
+      job(4, { ...sampleEvent(4), '@timestamp': at(17 * HOUR) }),
+    ];
+    const plan = planClaim(jobs, getEncoder('datadog'), ctx, NOW);
+    expect(plan.groups.flat().map((e) => plan.jobOf.get(e)!.id)).toEqual([1, 4]);
+    expect(plan.refused.map((o) => o.id)).toEqual([2, 3]);
+    expect(plan.refused[0]).toEqual({
+      id: 2,
+      outcome: 'failed',
+      error:
+        'Event too old for Datadog Logs: its @timestamp is 72 h old, and Datadog Logs drops events older than 18 h after answering 2xx; dead-lettered instead of lost silently (docs/siem explains the limit).',
+      statusCode: null,
+    });
+    // New Relic keeps 48 h; a preset without a limit sends any age.
+    expect(planClaim(jobs, getEncoder('new_relic'), ctx, NOW).refused.map((o) => o.id)).toEqual([2]);
+    const splunk = planClaim(jobs, getEncoder('splunk_hec'), ctx, NOW);
+    expect(splunk.refused).toEqual([]);
+    expect(splunk.groups.flat()).toHaveLength(4);
   });
 
   it('words an oversize reason with sizes only', () => {

@@ -5,13 +5,29 @@
 import { BREAKER_THRESHOLD } from '../queue/deliveryState.js';
 import type { ClaimedJob, JobOutcome } from '../queue/types.js';
 import { getPresetInfo } from '../siem/catalog.js';
-import { maxEventBytesOf, planBatches, type EncodeContext, type SiemEncoder, type SiemEvent } from '../siem/types.js';
+import { epochMillis, maxEventBytesOf, planBatches, type EncodeContext, type SiemEncoder, type SiemEvent } from '../siem/types.js';
 import { decideItem } from './outcome.js';
 import type { WorkerConfig } from './workerConfig.js';
 
 /** Why an event is dead-lettered without being sent: no raw values, only sizes and the limit. */
 export function oversizeReason(siem: SiemEncoder['id'], bytes: number, limit: number): string {
   return `Event too large for ${getPresetInfo(siem).label}: ${bytes} bytes encoded, over its per-event limit of ${limit} bytes; dead-lettered, it can never be accepted.`;
+}
+
+/**
+ * How close to the SIEM's age limit an event is already treated as past it: it is measured here, and
+ * the SIEM measures it when the request arrives, by its own clock.
+ */
+export const EVENT_AGE_MARGIN_MS = 5 * 60_000;
+
+/** Why an event is dead-lettered for its age: how old it is and what the SIEM would do with it. */
+export function tooOldReason(siem: SiemEncoder['id'], ageMs: number, maxAgeMs: number): string {
+  const { label } = getPresetInfo(siem);
+  const hours = (ms: number) => `${Math.floor(ms / 3_600_000)} h`;
+  return (
+    `Event too old for ${label}: its @timestamp is ${hours(ageMs)} old, and ${label} drops events older than ${hours(maxAgeMs)} ` +
+    'after answering 2xx; dead-lettered instead of lost silently (docs/siem explains the limit).'
+  );
 }
 
 /** The error of events still refused with 413 after the halvings: what it means and what to check. */
@@ -74,7 +90,7 @@ export interface ClaimPlan {
   groups: SiemEvent[][];
   /** The claimed job of each event (the events are the jobs' payloads). */
   jobOf: Map<SiemEvent, ClaimedJob>;
-  /** Jobs dead-lettered before sending: the event cannot be encoded, or is over the per-event limit. */
+  /** Jobs dead-lettered before sending: the event cannot be encoded, is over the per-event limit, or older than the SIEM keeps. */
   refused: JobOutcome[];
   /** The last refusal's reason: the destination's error when no request is made. */
   refusedReason: string | null;
@@ -86,21 +102,27 @@ export interface ClaimPlan {
  * written around the API) would make every claim that holds it throw and hold its batch until the
  * lease runs out, again and again: it is dead-lettered on its own and the rest of the claim is sent.
  * An event over the SIEM's per-event limit can never be carried by any request (or the SIEM would
- * truncate it): dead-lettered with its size and the limit.
+ * truncate it): dead-lettered with its size and the limit. An event older than the SIEM keeps
+ * (`maxEventAgeMs`, by @timestamp at `now`, less EVENT_AGE_MARGIN_MS) would be answered 2xx and then
+ * dropped, a success that lies: dead-lettered with its age, where the user sees it.
  */
-export function planClaim(jobs: readonly ClaimedJob[], encoder: SiemEncoder, ctx: EncodeContext): ClaimPlan {
+export function planClaim(jobs: readonly ClaimedJob[], encoder: SiemEncoder, ctx: EncodeContext, now: number): ClaimPlan {
   const jobOf = new Map<SiemEvent, ClaimedJob>();
-  const events = jobs.map((j) => {
-    const e = j.payload as SiemEvent;
-    jobOf.set(e, j);
-    return e;
-  });
   const refused: JobOutcome[] = [];
   let refusedReason: string | null = null;
   const refuse = (e: SiemEvent, reason: string) => {
     refusedReason = reason;
     refused.push({ id: jobOf.get(e)!.id, ...decideItem({ ok: false, stage: 'before_send', reason, statusCode: null, permanent: true }) });
   };
+  const maxAgeMs = encoder.maxEventAgeMs;
+  const events: SiemEvent[] = [];
+  for (const j of jobs) {
+    const e = j.payload as SiemEvent;
+    jobOf.set(e, j);
+    const ageMs = maxAgeMs === undefined ? null : ageOf(e, now);
+    if (maxAgeMs !== undefined && ageMs !== null && ageMs > maxAgeMs - EVENT_AGE_MARGIN_MS) refuse(e, tooOldReason(encoder.id, ageMs, maxAgeMs));
+    else events.push(e);
+  }
   let plan: ReturnType<typeof planBatches<SiemEvent>>;
   try {
     plan = planBatches(events, encoder, ctx);
@@ -118,4 +140,13 @@ export function planClaim(jobs: readonly ClaimedJob[], encoder: SiemEncoder, ctx
   }
   for (const { event, bytes } of plan.oversize) refuse(event, oversizeReason(encoder.id, bytes, maxEventBytesOf(encoder)));
   return { groups: plan.groups, jobOf, refused, refusedReason };
+}
+
+/** An event's age by its @timestamp, or null when it has none readable (the encoder then refuses it). */
+function ageOf(e: SiemEvent, now: number): number | null {
+  try {
+    return now - epochMillis(e['@timestamp']);
+  } catch {
+    return null;
+  }
 }

@@ -41,7 +41,7 @@ export async function deliverClaim(
   const cfg = shell.cfg;
   const encoder = getEncoder(target.siem);
   const ctx = encodeContext(shell.deps.delivery, target);
-  const plan = planClaim(jobs, encoder, ctx);
+  const plan = planClaim(jobs, encoder, ctx, Date.now());
   const { jobOf } = plan;
   const idsOf = (group: SiemEvent[]) => group.map((e) => jobOf.get(e)!.id);
   const outcomes: JobOutcome[] = [...plan.refused];

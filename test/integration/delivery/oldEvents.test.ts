@@ -1,0 +1,60 @@
+// An event older than its SIEM keeps (Datadog 18 h): Datadog answers 2xx and drops it, so sending it
+// would record a success for an event nobody can find. It is dead-lettered with its age instead,
+// never sent; the rest of the claim is delivered as usual.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Queryable } from '../../../src/db/types.js';
+import { recordEvents } from '../../../src/queue/enqueue.js';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import { eventIdsOf, jobRows, makeEvent } from './support.js';
+
+describe.each(DB_KINDS)('events older than the SIEM keeps (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let r: Receiver;
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    svc = await startTestService(tdb.db);
+    r = await startReceiver(() => ({ status: 202, headers: { 'content-type': 'application/json' }, body: '{}' }));
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await r?.close();
+    await tdb?.close();
+  });
+
+  it('Datadog: a three-day-old event is dead-lettered with its age and never sent; a fresh one is delivered', async () => {
+    const org = await svc.newOrg();
+    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { siem: 'datadog', url: `${r.url}/api/v2/logs`, auth_header_name: 'DD-API-KEY', auth_header_value: 'dd-key-0123456789abcdef' },
+    });
+    expect(res.status, res.text).toBe(201);
+    const id = res.body.destination_id as string;
+
+    const threeDaysAgo = new Date(Date.now() - 3 * 24 * 3_600_000);
+    const old = { ...makeEvent(org.orgId, 1), '@timestamp': threeDaysAgo.toISOString() };
+    const fresh = makeEvent(org.orgId, 2);
+    await tdb.db.transaction((tx: Queryable) =>
+      recordEvents(tx, [
+        { orgId: org.orgId, id: old.event.id, occurredAt: threeDaysAgo, payload: old },
+        { orgId: org.orgId, id: fresh.event.id, occurredAt: new Date(), payload: fresh },
+      ]),
+    );
+
+    const settled = async () => (await jobRows(tdb.db, id)).every((j) => j.status !== 'pending');
+    await expect.poll(settled, { timeout: 60_000 }).toBe(true);
+    const jobs = new Map((await jobRows(tdb.db, id)).map((j) => [j.event_id, j]));
+    expect(jobs.get(fresh.event.id)).toMatchObject({ status: 'done', attempts: 1 });
+    expect(jobs.get(old.event.id)).toMatchObject({ status: 'failed' });
+    expect(jobs.get(old.event.id)!.last_error).toMatch(/^Event too old for Datadog Logs: its @timestamp is 72 h old, and .* drops events older than 18 h/);
+    expect(r.requests.flatMap(eventIdsOf)).toEqual([fresh.event.id]);
+
+    // The user sees it where dead letters are listed, with the reason.
+    const failed = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${id}/failed-events`, { apiKey: org.apiKey });
+    expect(failed.status, failed.text).toBe(200);
+    expect(failed.body.events.map((e: { event_id: string }) => e.event_id)).toEqual([old.event.id]);
+  });
+});
