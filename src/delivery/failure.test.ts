@@ -12,7 +12,7 @@ function network(failure: NetworkFailure, message = 'boom', host = 'siem.example
 
 describe('classifyResult: responses', () => {
   it.each([200, 201, 202, 204, 299])('%i is delivered', (status) => {
-    expect(classifyResult(response(status))).toEqual({ ok: true, retryable: false, statusCode: status, error: null });
+    expect(classifyResult(response(status))).toEqual({ ok: true, statusCode: status, error: null });
   });
 
   it.each([
@@ -30,10 +30,9 @@ describe('classifyResult: responses', () => {
     [500, /^HTTP 500: The SIEM had a server error \(HTTP 500\); Aegis will retry\.$/],
     [503, /^HTTP 503: The SIEM had a server error \(HTTP 503\); Aegis will retry\.$/],
     [100, /^HTTP 100: Unexpected HTTP status/],
-  ])('%i is a retryable failure with a hint', (status, pattern) => {
+  ])('%i is a failure with a hint', (status, pattern) => {
     const c = classifyResult(response(status));
     expect(c.ok).toBe(false);
-    expect(c.retryable).toBe(true);
     expect(c.statusCode).toBe(status);
     expect(c.error).toMatch(pattern);
     expect(c.error!.length).toBeLessThanOrEqual(300);
@@ -81,17 +80,17 @@ describe('classifyResult: network errors', () => {
     ['refused', /^Connection refused: /],
     ['reset', /^Connection reset: /],
     ['other', /^Network error: boom$/],
-  ] as const)('%s is retryable', (failure, pattern) => {
+  ] as const)('%s is a failure with a hint', (failure, pattern) => {
     const c = classifyResult(network(failure));
-    expect(c).toMatchObject({ ok: false, retryable: true, statusCode: null });
+    expect(c).toMatchObject({ ok: false, statusCode: null });
     expect(c.error).toMatch(pattern);
     expect(c.error!.length).toBeLessThanOrEqual(300);
   });
 
-  it('a forbidden address is not retryable and keeps its security message despite a hint', () => {
+  // Retried like any network error (outcome.test.ts): the one decision lives there.
+  it('a forbidden address keeps its security message despite a hint', () => {
     const c = classifyResult(network('forbidden_address', 'siem.example.com resolves to 10.0.0.5 (private)'), 'some hint');
     expect(c.ok).toBe(false);
-    expect(c.retryable).toBe(false);
     expect(c.statusCode).toBeNull();
     expect(c.error).toMatch(/resolves to a private\/loopback address, which is refused/);
     expect(c.error).toContain('10.0.0.5');

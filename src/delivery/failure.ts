@@ -6,7 +6,6 @@ import type { OutboundResult } from './outbound/types.js';
 
 export interface Classification {
   ok: boolean;
-  retryable: boolean;
   /** How long the SIEM asked us to wait (Retry-After), clamped to [1 s, 1 h]. */
   retryAfterMs?: number;
   statusCode: number | null;
@@ -110,21 +109,20 @@ function networkText(result: Extract<OutboundResult, { kind: 'network' }>, siemH
 }
 
 /**
- * Classifies one attempt. 2xx is success; every other status and every network error is retryable,
- * except a forbidden address (a configuration problem that retrying cannot fix).
+ * Classifies one attempt: 2xx is success, anything else a failure with the text users see. Whether
+ * and when it is retried is decided in outcome.ts alone (a forbidden address too: a DNS answer can change).
  * `siemHint`, when given, replaces the generic advice sentence.
  */
 export function classifyResult(result: OutboundResult, siemHint?: string): Classification {
   if (result.kind === 'response') {
     const { status } = result;
     if (status >= 200 && status < 300) {
-      return { ok: true, retryable: false, statusCode: status, error: null };
+      return { ok: true, statusCode: status, error: null };
     }
     const hint = siemHint?.trim();
     const sentence = hint || statusSentence(status, result.headers, result.body);
     const classification: Classification = {
       ok: false,
-      retryable: true,
       statusCode: status,
       error: clip(`HTTP ${status}: ${sentence}`),
     };
@@ -136,7 +134,6 @@ export function classifyResult(result: OutboundResult, siemHint?: string): Class
   }
   return {
     ok: false,
-    retryable: result.failure !== 'forbidden_address',
     statusCode: null,
     error: clip(networkText(result, siemHint)),
   };

@@ -19,7 +19,7 @@ export function interpretAnswer(result: OutboundResult, encoder: SiemEncoder, ev
 
   if (result.kind === 'network') {
     // Every network error is a retried attempt, a forbidden address too: the address guard refuses
-    // at connect time, and a DNS answer can change (classifyResult's retryable flag is not used here).
+    // at connect time, and a DNS answer can change.
     const c = classifyResult(result);
     return {
       items: all({ ok: false, stage: 'network', reason: c.error ?? 'network error', statusCode: null, permanent: false }),
