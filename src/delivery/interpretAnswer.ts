@@ -3,7 +3,7 @@
 // already scrubbed of credentials (deliverBatch.ts).
 import type { SiemEncoder, SiemEvent } from '../siem/types.js';
 import type { RequestOutcome } from './deliverBatch.js';
-import { classifyResult } from './failure.js';
+import { classifyResult, clip } from './failure.js';
 import type { OutboundResult } from './outbound/types.js';
 import type { DeliveryOutcome } from './outcome.js';
 import { readAckId } from './splunkAck.js';
@@ -67,7 +67,10 @@ export function interpretAnswer(result: OutboundResult, encoder: SiemEncoder, ev
   // The preset's specific sentence when the SIEM said something specific (Splunk code 3: missing
   // "Splunk " prefix); otherwise the generic, action-oriented one for the status class.
   const c = classifyResult(result, encoder.describeError?.(result.status, result.body));
-  const error = c.error ?? `HTTP ${result.status}`;
+  // A 2xx the encoder still refuses (an Elastic _bulk answer it cannot read in full) has only the
+  // encoder's own sentence to say why: classifyResult knows statuses, and a 2xx is a success to it.
+  const accepted = result.status >= 200 && result.status < 300;
+  const error = accepted && verdict.error ? clip(`HTTP ${result.status}: ${verdict.error}`) : (c.error ?? `HTTP ${result.status}`);
   return {
     items: all({
       ok: false,

@@ -3,6 +3,7 @@ import type { SiemEncoder, SiemEvent } from '../siem/types.js';
 import { wholeVerdict } from '../siem/types.js';
 import { sampleEvent } from '../siem/testEvents.js';
 import { interpretAnswer } from './interpretAnswer.js';
+import { getEncoder } from '../siem/registry.js';
 import type { NetworkFailure, OutboundResult } from './outbound/types.js';
 import { decide, decideItem, type RequestDecision } from './outcome.js';
 
@@ -120,6 +121,15 @@ describe('decide: what a request means for its jobs and the destination', () => 
     expect(decideAnswer(response(200, {}, '{"text":"Success","code":0,"ackId":7}'), 2, { ack: true })).toEqual({ kind: 'await_ack' });
     expect(decideAnswer(response(200, {}, '{"text":"Success","code":0}'), 2, { ack: true })).toMatchObject({ kind: 'settle', delivered: 2 });
     expect(decideAnswer(response(200, {}, '{"ackId":7}'), 2, { ack: false })).toMatchObject({ kind: 'settle', delivered: 2 });
+  });
+});
+
+describe('interpretAnswer: the words of a refused 2xx', () => {
+  it("keeps the encoder's own reason for an Elastic answer it cannot read in full", () => {
+    const cut = `{"took":3,"errors":true,"items":[{"index":{"_id":"a","status":400,"error":{"type":"mapper_parsing_exception","reason":"${'x'.repeat(200)}`;
+    const out = interpretAnswer(response(200, { 'content-type': 'application/json' }, cut), getEncoder('elastic'), events(2), false);
+    expect(out.error).toMatch(/^HTTP 200: Elasticsearch accepted the request but its per-item answer could not be read in full; retrying the batch/);
+    expect(out.items.every((i) => !i.ok && !i.permanent && i.reason === out.error)).toBe(true);
   });
 });
 
