@@ -9,6 +9,7 @@ import { credentialUnreadableMessage } from '../destinations/credentials.js';
 import { sendRequest } from './deliverBatch.js';
 import { decide, type RequestDecision } from './outcome.js';
 import { toTarget } from './target.js';
+import { RETRY_TAIL as RETRY_TAIL_PATTERN } from '../queue/holdLimit.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -16,7 +17,7 @@ export interface ProbeResult {
   error: string | null;
 }
 
-const RETRY_TAIL = /[;,.]?\s*Aegis will retry( later)?(, honouring Retry-After)?\.?$/;
+const RETRY_TAIL = new RegExp(RETRY_TAIL_PATTERN);
 
 /**
  * A probe is a one-off: the "Aegis will retry" tail of queue errors is not true here, so it becomes

@@ -16,8 +16,12 @@ const DESTINATIONS_PER_ROUND = 100;
 
 const iso = (d: Date) => new Date(d).toISOString();
 
-/** The "Aegis will retry" tail of queue errors (delivery/failure.ts): no longer true once paused. */
-const RETRY_TAIL = '[;,.]?\\s*Aegis will retry( later)?(, honouring Retry-After)?\\.?$';
+/**
+ * The "Aegis will retry" tail of queue errors (delivery/failure.ts): no longer true once paused, nor
+ * of a one-off probe (delivery/probe.ts). A string, as PostgreSQL's regexp_replace and JavaScript's
+ * RegExp both read it the same way.
+ */
+export const RETRY_TAIL = '[;,.]?\\s*Aegis will retry( later)?(, honouring Retry-After)?\\.?$';
 const withoutRetryTail = (error: string) => error.replace(new RegExp(RETRY_TAIL), '.');
 
 /** The destination's last_error while the hold limit pauses it: what happened and what to do. */
