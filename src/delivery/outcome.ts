@@ -1,9 +1,14 @@
 // What happened to a delivery, and what follows from it: one outcome model and one decision.
-// Every source of an outcome maps into DeliveryOutcome once (deliverBatch.ts: the encoder's verdict,
-// a network error, a token endpoint that refused; claimPlan.ts: an event refused before sending;
-// ackTracker.ts: a Splunk ack that never came). decide() then says what the request means for its
-// jobs and the destination; the worker, the probe's hint and the settle statement all take it from
-// there. Pure: no clock, no database, no I/O.
+// Every source of an outcome maps into DeliveryOutcome once (interpretAnswer.ts: the encoder's
+// verdict, a network error; deliverBatch.ts: a token endpoint that refused; claimPlan.ts: an event
+// refused before sending; ackTracker.ts: a Splunk ack that never came). decide() then says what the
+// request means for its jobs and the destination; the worker, the probe's hint and the settle
+// statement all take it from there. Pure: no clock, no database, no I/O.
+// Two rules stay in the worker's shell (deliverClaim.ts) because they need what only it holds: the
+// hint for one event refused with 413 (its encoded size, the halvings so far) and "429 for too long
+// is failing" (the destination limiter's clock). The retry schedule (attempt limit, jitter,
+// Retry-After floor) is applied by the settle statement, which reads the attempt count under the
+// claim's lock.
 import type { JobOutcome } from '../queue/types.js';
 
 /** Where a delivery failed: before anything was sent, on the network, in the HTTP answer, or per item inside an accepted answer. */

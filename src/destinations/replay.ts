@@ -19,8 +19,8 @@ const BATCH = 5000;
 
 /**
  * Puts a destination's dead letters (all, or the given job ids) back in the queue: the one replay
- * used by the API and the CLI. Resumes a destination paused by the hold limit (queue/holdLimit.ts). Works in bounded batches, stops at the newest dead letter present
- * when it started (events dead-lettered again meanwhile wait for the next replay instead of looping
+ * used by the API and the CLI. Resumes a destination paused by the hold limit (queue/deliveryState.ts).
+ * Works in bounded batches, stops at the newest dead letter present when it started (events dead-lettered again meanwhile wait for the next replay instead of looping
  * forever), and leaves events older than the SIEM keeps: it would answer 2xx and then drop them.
  *
  * `record`: work committed with the first batch, in one transaction (the command line's trail event):
