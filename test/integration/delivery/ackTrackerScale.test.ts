@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AckTracker, type PendingAck } from '../../../src/delivery/ackTracker.js';
-import type { DeliveryDeps, DeliveryTarget } from '../../../src/delivery/deliverBatch.js';
+import type { DeliveryDeps } from '../../../src/delivery/deliverBatch.js';
 import { createOutboundClient, type OutboundClient } from '../../../src/delivery/outbound/client.js';
 import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js';
 import { createLogger } from '../../../src/logger.js';
@@ -15,6 +15,7 @@ import { createMetrics } from '../../../src/metrics.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startReceiver, TEST_CA_PEM, type Receiver } from '../../support/httpsReceiver.js';
 import { newOrg } from '../queue/support.js';
+import { splunkAckTarget } from './ackSupport.js';
 
 const REQUESTS = 60_000;
 
@@ -40,19 +41,7 @@ describe.each(DB_KINDS)('Splunk ack tracker at scale (%s)', (kind) => {
     // measured is the tracker's own work, not the database's.
     const orgId = await newOrg(tdb.db);
     const id = 'dst_gone_ack_scale';
-    const target: DeliveryTarget = {
-      orgId,
-      id,
-      siem: 'splunk_hec',
-      url: `${r.url}/services/collector/event`,
-      authHeaderName: 'Authorization',
-      authHeaderValue: 'Splunk 5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f',
-      signingSecret: null,
-      previousSigningSecret: null,
-      oauth: null,
-      options: { indexer_ack: true },
-      format: 'ecs',
-    };
+    const target = splunkAckTarget(orgId, id, r.url);
     const delivery: DeliveryDeps = { db: tdb.db, keyRing: parseKeyRing(generateKeyBase64()), client, hostname: 'aegis-test', userAgent: 'aegis-test/1' };
     let woken!: () => void;
     const settled = new Promise<void>((resolve) => (woken = resolve));

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AckTracker } from '../../../src/delivery/ackTracker.js';
-import type { DeliveryDeps, DeliveryTarget } from '../../../src/delivery/deliverBatch.js';
+import type { DeliveryDeps } from '../../../src/delivery/deliverBatch.js';
 import { createOutboundClient, type OutboundClient } from '../../../src/delivery/outbound/client.js';
 import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js';
 import type { Queryable } from '../../../src/db/types.js';
@@ -13,6 +13,7 @@ import { createMetrics } from '../../../src/metrics.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { hang, startReceiver, TEST_CA_PEM, type Receiver } from '../../support/httpsReceiver.js';
 import { newOrg } from '../queue/support.js';
+import { splunkAckTarget } from './ackSupport.js';
 
 const LEASE_MS = 1_500;
 
@@ -35,27 +36,15 @@ describe.each(DB_KINDS)('Splunk ack tracker stopped mid-poll (%s)', (kind) => {
 
   it('renews leases while the poll hangs, and not once after stop()', async () => {
     const orgId = await newOrg(tdb.db);
-    const target: DeliveryTarget = {
-      orgId,
-      id: 'dst_ack_stop',
-      siem: 'splunk_hec',
-      url: `${r.url}/services/collector/event`,
-      authHeaderName: 'Authorization',
-      authHeaderValue: 'Splunk 5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f',
-      signingSecret: null,
-      previousSigningSecret: null,
-      oauth: null,
-      options: { indexer_ack: true },
-      format: 'ecs',
-    };
+    const target = splunkAckTarget(orgId, 'dst_ack_stop', r.url);
     // The real database, with its lease renewals counted.
     let renewals = 0;
     const db = new Proxy(tdb.db, {
-      get(target, prop, receiver) {
-        if (prop !== 'query') return Reflect.get(target, prop, receiver) as unknown;
+      get(real, prop, receiver) {
+        if (prop !== 'query') return Reflect.get(real, prop, receiver) as unknown;
         const query: Queryable['query'] = (text, values) => {
           if (/^UPDATE forwarding_jobs SET next_attempt_at = now\(\) \+ make_interval/.test(text.trim())) renewals++;
-          return target.query(text, values);
+          return real.query(text, values);
         };
         return query;
       },
