@@ -14,7 +14,8 @@ import {
   type Receiver,
 } from '../../../test/support/httpsReceiver.js';
 import { cachedScrubbers } from '../scrubberCache.js';
-import { createGuardedLookup, createOutboundClient, type OutboundClient, type ResolveAddresses } from './client.js';
+import { createOutboundClient, type OutboundClient, type ResolveAddresses } from './client.js';
+import { createGuardedLookup } from './guardedLookup.js';
 
 const SECRET = 'Splunk 00000000-super-secret-token';
 const headers = { authorization: SECRET, 'x-aegis-event-id': 'pflt_1' };

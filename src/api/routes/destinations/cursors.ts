@@ -1,0 +1,41 @@
+// The opaque page cursors of the destination routes: the destinations list (and its page of stats)
+// and the delivery log. Each is checked on the way in, so a forged one is a 400 naming it.
+import { invalid } from '../../../errors.js';
+import { DESTINATION_ID_PATTERN } from '../../../ids.js';
+import type { DestinationPageKey } from '../../../destinations/repository.js';
+import { DEFAULT_DESTINATIONS_PAGE, type DestinationsPageQuery } from '../../schemas/destinationReads.js';
+import { decodePageCursor, encodePageCursor } from '../../pageCursor.js';
+
+export function pageOf(q: DestinationsPageQuery): { limit: number; after: DestinationPageKey | null } {
+  return {
+    limit: q.limit === undefined ? DEFAULT_DESTINATIONS_PAGE : Number(q.limit),
+    after: q.cursor === undefined ? null : decodeDestinationsCursor(q.cursor),
+  };
+}
+
+const DESTINATIONS_CURSOR = 'd1.';
+export function encodeDestinationsCursor(key: DestinationPageKey): string {
+  return encodePageCursor(DESTINATIONS_CURSOR, [key.createdAt, key.id]);
+}
+function decodeDestinationsCursor(cursor: string): DestinationPageKey {
+  const [createdAt, id] = decodePageCursor(DESTINATIONS_CURSOR, cursor, 2) as [string, string];
+  // Checked here so a forged cursor is a 400 naming it, never a database cast error.
+  if (
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/.test(createdAt) ||
+    Number.isNaN(Date.parse(`${createdAt}Z`)) ||
+    !new RegExp(DESTINATION_ID_PATTERN).test(id)
+  ) {
+    throw invalid('cursor', 'is not a cursor this API gave out; pass next_cursor from the previous page as is');
+  }
+  return { createdAt, id };
+}
+
+const ATTEMPTS_CURSOR = 'a1.';
+export function encodeAttemptsCursor(lastId: number): string {
+  return encodePageCursor(ATTEMPTS_CURSOR, [String(lastId)]);
+}
+export function decodeAttemptsCursor(cursor: string): number {
+  const id = Number(decodePageCursor(ATTEMPTS_CURSOR, cursor, 1)[0]);
+  if (!Number.isSafeInteger(id) || id < 1) throw invalid('cursor', 'is not a cursor this API gave out; pass next_cursor from the previous page as is');
+  return id;
+}

@@ -1,0 +1,55 @@
+// How every outbound connection is made: one undici Agent configuration (keep-alive, no pipelining,
+// per-phase timeouts, the connect-time address guard, the trusted CAs), whatever pool it belongs to.
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { Agent } from 'undici';
+import { createGuardedLookup, type ResolveAddresses } from './guardedLookup.js';
+
+export interface AgentSettings {
+  allowPrivate: boolean;
+  timeoutMs: number;
+  ca?: string | string[] | undefined;
+  resolveAddresses?: ResolveAddresses | undefined;
+}
+
+/** Makes Agents of the given connections per origin, all configured alike. */
+export type NewAgent = (connections: number) => Agent;
+
+function buildCa(extra: string | string[] | undefined): string[] | undefined {
+  if (extra === undefined) return undefined; // Node's defaults, which already include NODE_EXTRA_CA_CERTS
+  const list = Array.isArray(extra) ? extra : [extra];
+  if (list.length === 0) return undefined;
+  // Passing `ca` replaces Node's store, so rebuild it: bundled roots + NODE_EXTRA_CA_CERTS + ours.
+  const fromEnv: string[] = [];
+  const envPath = process.env['NODE_EXTRA_CA_CERTS'];
+  if (envPath) {
+    try {
+      fromEnv.push(readFileSync(envPath, 'utf8'));
+    } catch {
+      // Node itself warns about an unreadable NODE_EXTRA_CA_CERTS at start-up.
+    }
+  }
+  return [...rootCertificates, ...fromEnv, ...list];
+}
+
+export function agentFactory(settings: AgentSettings): NewAgent {
+  const { allowPrivate, timeoutMs } = settings;
+  const ca = buildCa(settings.ca);
+  return (connections) =>
+    new Agent({
+      connections,
+      pipelining: 1,
+      // Idle sockets are kept briefly (or as long as the server's Keep-Alive hint allows, minus a margin),
+      // so we rarely POST onto a socket the SIEM is just closing.
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: 60_000,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      connect: {
+        timeout: timeoutMs,
+        rejectUnauthorized: true,
+        lookup: createGuardedLookup(allowPrivate, settings.resolveAddresses),
+        ...(ca ? { ca } : {}),
+      },
+    });
+}

@@ -1,0 +1,42 @@
+// What the outbound client hands back never carries the request's credentials: network error
+// messages and response header values are scrubbed of every credential header value.
+import { NON_CREDENTIAL_REQUEST_HEADERS } from '../../destinations/headerRules.js';
+import type { Scrubber } from '../scrubSecrets.js';
+
+/**
+ * The values of the request's headers that may carry a credential: all but the ones Aegis sets that
+ * never do (headerRules.ts), whatever a credential header is called (a custom webhook's may be
+ * called anything).
+ */
+export function credentialValues(headers: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value === 'string' && value.length >= 4 && !NON_CREDENTIAL_REQUEST_HEADERS.has(name.toLowerCase())) out.push(value);
+  }
+  return out;
+}
+
+/**
+ * A network error's message, safe to store and show: every credential header value removed in every
+ * spelling (the same scrubber the delivery path uses: escaped, encoded, case-changed), on one line,
+ * bounded.
+ */
+export function scrubMessage(message: string, scrubber: Scrubber): string {
+  const out = scrubber(message).replace(/[\r\n]+/g, ' ');
+  return out.length > 300 ? `${out.slice(0, 299)}…` : out;
+}
+
+/**
+ * The answer's headers, lower-cased and flattened, each value scrubbed of our credentials: a receiver
+ * (or a proxy) that echoes the Authorization header back in a response header hands it to no caller.
+ * Values that carry none (Retry-After, Content-Type, Location, request ids) are kept as sent, since
+ * callers read them: the retry schedule, redirect hints, a request id to quote to the SIEM's support.
+ */
+export function scrubbedResponseHeaders(headers: Record<string, string | string[] | undefined>, scrubber: Scrubber): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const flat = Array.isArray(value) ? value.join(', ') : value;
+    out[name.toLowerCase()] = flat === undefined ? undefined : scrubber(flat);
+  }
+  return out;
+}
