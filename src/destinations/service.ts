@@ -12,7 +12,10 @@ import type { CreateDestinationBody, DestinationView, PatchDestinationBody } fro
 import { checkHeaderName, checkHeaderValue } from './headers.js';
 import { isSendableHeaderValue } from '../siem/types.js';
 import { checkDestinationName } from './name.js';
-import * as repo from './repository.js';
+import type { DestinationRow } from './row.js';
+import { destinationExists, getDestination, listDestinationsPage, type DestinationPageKey } from './reads.js';
+import { insertDestination, lockDestinationRow, lockOrgDestinationCounts, updateDestination, type DestinationPatch } from './writes.js';
+import { purgeDeletedDestination, tombstoneDestination } from './deletion.js';
 import { rotatedSigningSecret, sealAuthHeader, sealOAuthClientSecret, sealSigningSecret } from './credentials.js';
 import { checkAuth, oauth2Use } from './oauth2.js';
 import { toView } from './view.js';
@@ -42,7 +45,7 @@ export interface DestinationDeps {
  * see room for one more and together pass the cap.
  */
 async function checkOrgLimits(tx: Queryable, limits: OrgLimits, orgId: string, adding: { destination: boolean; enabled: boolean }): Promise<void> {
-  checkCounts(await repo.lockOrgDestinationCounts(tx, orgId), limits, adding);
+  checkCounts(await lockOrgDestinationCounts(tx, orgId), limits, adding);
 }
 
 function checkCounts(counts: { total: number; enabled: number }, limits: OrgLimits, adding: { destination: boolean; enabled: boolean }): void {
@@ -85,7 +88,7 @@ function checkHeaderBesideAuth(siem: SiemId, headerName: string | null, hasValue
 }
 
 async function mustGet(deps: DestinationDeps, orgId: string, id: string) {
-  const row = await repo.getDestination(deps.db, orgId, id);
+  const row = await getDestination(deps.db, orgId, id);
   if (!row) throw notFound('destination');
   return row;
 }
@@ -95,7 +98,7 @@ async function mustGet(deps: DestinationDeps, orgId: string, id: string) {
  * exists: the view counts the destination's queue, which costs a walk of its pending jobs.
  */
 export async function assertDestinationExists(db: Queryable, orgId: string, id: string): Promise<void> {
-  if (!(await repo.destinationExists(db, orgId, id))) throw notFound('destination');
+  if (!(await destinationExists(db, orgId, id))) throw notFound('destination');
 }
 
 /** A row's configuration as the trail compares it (trail/changes.ts). */
@@ -172,7 +175,7 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
   };
   await deps.db.transaction(async (tx) => {
     await checkOrgLimits(tx, deps.limits, orgId, { destination: true, enabled });
-    await repo.insertDestination(tx, row);
+    await insertDestination(tx, row);
     // After the insert: an enabled new destination takes its own destination_created event.
     await recordTrail(tx, {
       orgId,
@@ -193,10 +196,10 @@ export async function getDestinationView(deps: DestinationDeps, orgId: string, i
 export async function listDestinationViews(
   deps: DestinationDeps,
   orgId: string,
-  page: { limit: number; after: repo.DestinationPageKey | null },
-): Promise<{ views: DestinationView[]; next: repo.DestinationPageKey | null }> {
+  page: { limit: number; after: DestinationPageKey | null },
+): Promise<{ views: DestinationView[]; next: DestinationPageKey | null }> {
   const now = new Date();
-  const { rows, next } = await repo.listDestinationsPage(deps.db, orgId, page);
+  const { rows, next } = await listDestinationsPage(deps.db, orgId, page);
   return { views: rows.map((r) => toView(r, now, deps.maxHoldHours)), next };
 }
 
@@ -212,13 +215,13 @@ export async function patchDestination(
   // locked here (so two concurrent PATCHes each record what they really changed).
   await deps.db.transaction(async (tx) => {
     // Enabling checks the cap under the organization's lock, taken before the row's (the order create uses).
-    const counts = body.enabled === true ? await repo.lockOrgDestinationCounts(tx, orgId) : null;
-    const row = await repo.lockDestinationRow(tx, orgId, id);
+    const counts = body.enabled === true ? await lockOrgDestinationCounts(tx, orgId) : null;
+    const row = await lockDestinationRow(tx, orgId, id);
     if (!row) throw notFound('destination');
     const patch = buildPatch(deps, orgId, row, body);
     newSecret = patch.newSecret;
     if (counts && !row.enabled) checkCounts(counts, deps.limits, { destination: false, enabled: true });
-    await repo.updateDestination(tx, orgId, id, patch.patch);
+    await updateDestination(tx, orgId, id, patch.patch);
     const changes = destinationChanges(configOf(row), configOf({ ...row, ...patch.patch }), { signingRotated: patch.newSecret !== null });
     const disabling = row.enabled && patch.patch.enabled === false;
     await recordTrail(tx, {
@@ -237,11 +240,11 @@ export async function patchDestination(
 function buildPatch(
   deps: DestinationDeps,
   orgId: string,
-  row: repo.DestinationRow,
+  row: DestinationRow,
   body: PatchDestinationBody,
-): { patch: repo.DestinationPatch; newSecret: string | null } {
+): { patch: DestinationPatch; newSecret: string | null } {
   const id = row.id;
-  const patch: repo.DestinationPatch = {};
+  const patch: DestinationPatch = {};
   if (body.name !== undefined) patch.name = checkDestinationName(body.name);
   const siem = row.siem;
   if (body.url !== undefined) {
@@ -331,9 +334,9 @@ export async function removeDestination(
   actor: TrailActor,
 ): Promise<{ deleted: true; cleared_events: number }> {
   return deps.db.transaction(async (tx) => {
-    const row = await repo.lockDestinationRow(tx, orgId, id);
+    const row = await lockDestinationRow(tx, orgId, id);
     if (!row) throw notFound('destination');
-    const cleared = await repo.tombstoneDestination(tx, orgId, id);
+    const cleared = await tombstoneDestination(tx, orgId, id);
     await recordTrail(tx, {
       orgId,
       actor,
@@ -343,7 +346,7 @@ export async function removeDestination(
       router: deps.router,
     });
     // Gone at once unless a farewell (this one, or a disable's still on its way) keeps it.
-    await repo.purgeDeletedDestination(tx, orgId, id);
+    await purgeDeletedDestination(tx, orgId, id);
     return { deleted: true as const, cleared_events: cleared };
   });
 }

@@ -25,7 +25,7 @@ import { requestRangeReplay } from '../../replays/service.js';
 import { runningReplayIds } from '../../replays/repository.js';
 import { ReplayAccepted, ReplayDone } from '../schemas/replays.js';
 import { destinationStats, destinationsStats } from '../../queue/stats.js';
-import { listDestinationIdsPage, type DestinationPageKey } from '../../destinations/repository.js';
+import { listDestinationIdsPage, type DestinationPageKey } from '../../destinations/reads.js';
 import { listAttempts } from '../../queue/attempts.js';
 import { invalid } from '../../errors.js';
 import { decodePageCursor, encodePageCursor } from '../pageCursor.js';
