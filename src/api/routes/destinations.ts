@@ -18,6 +18,7 @@ import {
 import { CreateDestinationBody, DestinationView, FilterPreview, FilterPreviewBody, PatchDestinationBody, TestResult } from '../schemas/destinations.js';
 import { previewFilter, PREVIEW_EVENTS } from '../../filters/preview.js';
 import * as svc from '../../destinations/service.js';
+import { ProbeRateLimiter } from '../../destinations/probeRateLimiter.js';
 import { probeDestination } from '../../delivery/probe.js';
 import { listFailedEvents } from '../../queue/deadLetters.js';
 import { replayDeadLetters } from '../../destinations/replay.js';
@@ -47,8 +48,8 @@ export function destinationRoutes(app: TypedApp, ctx: AppContext): void {
     maxHoldHours: ctx.config.maxHoldHours,
     router: ctx.filterRouter,
   };
-  const probeLimiter = new svc.ProbeRateLimiter();
-  const orgProbeLimiter = new svc.ProbeRateLimiter(30, 60_000, 'organization');
+  const probeLimiter = new ProbeRateLimiter();
+  const orgProbeLimiter = new ProbeRateLimiter(30, 60_000, 'organization');
 
   app.post(base, {
     schema: {
