@@ -3,7 +3,7 @@ import type { Db, Queryable } from '../db/types.js';
 import { loadKeyRing, prependKeyToFile } from '../crypto/keyring.js';
 import { associatedData, DecryptError, open, seal, type SealedPurpose } from '../crypto/sealedBox.js';
 import { CliError } from './database.js';
-import { getSealedCredentials, listSealedCredentials, replaceSealedCredentials, type SealedCredentials } from '../destinations/repository.js';
+import { getSealedCredentials, listSealedCredentials, replaceSealedCredentials, type SealedCredentials } from '../destinations/sealedColumns.js';
 import { progressBar } from './progress.js';
 import { listSealedWebhookSecrets, replaceSealedWebhookSecret } from '../alerts/repository.js';
 import { webhookSecretAad } from '../alerts/settings.js';

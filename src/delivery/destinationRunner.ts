@@ -3,7 +3,8 @@
 // settling is deliverClaim.ts.
 import { randomUUID } from 'node:crypto';
 import { credentialUnreadableMessage } from '../destinations/credentials.js';
-import { getDestinationRow, purgeDeletedDestination } from '../destinations/repository.js';
+import { getDestinationRow } from '../destinations/reads.js';
+import { purgeDeletedDestination } from '../destinations/deletion.js';
 import { claimFarewellJobs, claimJobs } from '../queue/claimJobs.js';
 import { noteRequestFailure, recordAttemptOutcome } from '../queue/deliveryState.js';
 import type { DueDestination } from '../queue/dueDestinations.js';

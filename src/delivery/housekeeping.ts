@@ -2,7 +2,7 @@
 // deleted destinations whose farewell is settled) and the hold limit (queue/holdLimit.ts). Each runs
 // one round at a time, and stop() waits for the rounds in progress.
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import { purgeDeletedDestinations } from '../destinations/repository.js';
+import { purgeDeletedDestinations } from '../destinations/deletion.js';
 import { enforceHoldLimit } from '../queue/holdLimit.js';
 import { prune } from '../queue/prune.js';
 import type { WorkerConfig, WorkerDeps } from './workerConfig.js';

@@ -1,4 +1,4 @@
-import { getDestination } from '../destinations/repository.js';
+import { getDestination } from '../destinations/reads.js';
 import { recordAttemptOutcome } from '../queue/deliveryState.js';
 import { notFound } from '../errors.js';
 import { buildTestEvent } from '../events/contract.js';

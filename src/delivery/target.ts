@@ -1,5 +1,5 @@
 import type { KeyRing } from '../crypto/keyring.js';
-import type { DestinationRow } from '../destinations/repository.js';
+import type { DestinationRow } from '../destinations/row.js';
 import { openSecrets } from '../destinations/credentials.js';
 import type { DeliveryTarget } from './deliverBatch.js';
 import { configuredLimits } from './configuredLimits.js';

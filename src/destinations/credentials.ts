@@ -1,6 +1,6 @@
 import type { KeyRing } from '../crypto/keyring.js';
 import { associatedData, DecryptError, open, seal, type SealedPurpose } from '../crypto/sealedBox.js';
-import type { DestinationRow } from './repository.js';
+import type { DestinationRow } from './row.js';
 
 /** Plaintext credentials exist only here, in memory, on their way into a sealed box or onto the wire. */
 export interface DestinationSecrets {

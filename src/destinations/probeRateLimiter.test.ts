@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProbeRateLimiter } from './service.js';
+import { ProbeRateLimiter } from './probeRateLimiter.js';
 
 describe('ProbeRateLimiter', () => {
   it('refuses past its limit per key within the window, names the scope, and frees up after it', () => {

@@ -1,5 +1,5 @@
 import type { DestinationView } from '../api/schemas/destinations.js';
-import type { DestinationWithCounts } from './repository.js';
+import type { DestinationWithCounts } from './row.js';
 import { destinationStatus } from './status.js';
 import { authView } from './oauth2.js';
 import { configuredLimits } from '../delivery/configuredLimits.js';

@@ -10,7 +10,7 @@
  * in one round trip, as before filters existed.
  */
 import type { Queryable } from '../db/types.js';
-import { listFilteredDestinations, type FilteredDestination } from '../destinations/repository.js';
+import { listFilteredDestinations, type FilteredDestination } from '../destinations/reads.js';
 import { FilterCache } from './compile.js';
 
 export interface RoutedEvent {

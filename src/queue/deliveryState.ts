@@ -107,7 +107,7 @@ export async function recordAttemptOutcome(
 
 /**
  * The SET list that lifts any pause (breaker or hold limit) and starts a new failing streak: for a
- * destination re-enabled (destinations/repository.ts) or resumed by a replay (resumeHeld).
+ * destination re-enabled (destinations/writes.ts) or resumed by a replay (resumeHeld).
  */
 export const RESET_DELIVERY_STATE = 'paused_until = NULL, consecutive_failures = 0, hold_paused_at = NULL, failing_since = NULL';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/types.js';
 import type { Logger } from '../logger.js';
 import { compileFilter } from '../filters/compile.js';
-import { getDestinationFilter } from '../destinations/repository.js';
+import { getDestinationFilter } from '../destinations/reads.js';
 import { queueReplayBatch, type WindowPosition } from '../queue/replayRange.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import * as repo from './repository.js';

@@ -4,7 +4,7 @@ import { AppError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { SiemId } from '../siem/catalog.js';
 import { compileFilter } from '../filters/compile.js';
-import { getDestinationFilter } from '../destinations/repository.js';
+import { getDestinationFilter } from '../destinations/reads.js';
 import { planRangeReplay, rangeReplayMessage, type ReplayResult } from '../destinations/replay.js';
 import { countInWindow, queueReplayBatch } from '../queue/replayRange.js';
 import * as repo from './repository.js';

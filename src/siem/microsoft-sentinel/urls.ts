@@ -1,5 +1,5 @@
 // Microsoft Sentinel (Azure Monitor Logs Ingestion API): its constants and URLs, shared by the form,
-// the API's checks (destinations/service.ts, destinations/oauth2.ts) and the dashboard.
+// the API's checks (destinations/bodyChecks.ts, destinations/oauth2.ts) and the dashboard.
 // BROWSER-SAFE: the dashboard bundles this file (no node: imports, no Node-only globals).
 
 import { parseUrl } from '../hintKit.js';

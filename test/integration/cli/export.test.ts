@@ -12,7 +12,7 @@ import { exportEvents } from '../../../src/cli/export.js';
 import { replayDestination } from '../../../src/cli/replay.js';
 import { loadConfig } from '../../../src/config/env.js';
 import { CliError } from '../../../src/cli/database.js';
-import { insertDestination } from '../../../src/destinations/repository.js';
+import { insertDestination } from '../../../src/destinations/writes.js';
 import type { Db } from '../../../src/db/types.js';
 import { CLI_TEST_TIMEOUT_MS, killAll, runCli } from './spawn.js';
 

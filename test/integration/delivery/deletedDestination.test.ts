@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { settleClaim } from '../../../src/queue/settleJobs.js';
-import { purgeDeletedDestination } from '../../../src/destinations/repository.js';
+import { purgeDeletedDestination } from '../../../src/destinations/deletion.js';
 
 describe.each(DB_KINDS)('settling a claim of a deleted destination (%s)', (kind) => {
   let tdb: TestDb;

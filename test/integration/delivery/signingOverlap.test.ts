@@ -9,7 +9,7 @@ import { loadConfig } from '../../../src/config/env.js';
 import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js';
 import { sealedKeyId } from '../../../src/crypto/sealedBox.js';
 import { openSecrets } from '../../../src/destinations/credentials.js';
-import type { DestinationRow } from '../../../src/destinations/repository.js';
+import type { DestinationRow } from '../../../src/destinations/row.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { ok, startReceiver, type ReceivedRequest, type Receiver } from '../../support/httpsReceiver.js';

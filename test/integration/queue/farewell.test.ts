@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claimFarewellJobs, claimJobs } from '../../../src/queue/claimJobs.js';
 import { dueDestinations, nextDueAt } from '../../../src/queue/dueDestinations.js';
 import { queueFarewell } from '../../../src/queue/farewell.js';
-import { purgeDeletedDestination, purgeDeletedDestinations, tombstoneDestination } from '../../../src/destinations/repository.js';
+import { purgeDeletedDestination, purgeDeletedDestinations, tombstoneDestination } from '../../../src/destinations/deletion.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { addEvents, newDestination, newOrg } from './support.js';
 

@@ -7,16 +7,17 @@ import { DEFAULT_DESTINATIONS_PAGE, Deleted, DestinationList, DestinationsPageQu
 import { CreateDestinationBody, DestinationView, FilterPreview, FilterPreviewBody, PatchDestinationBody } from '../../schemas/destinations.js';
 import { previewFilter, PREVIEW_EVENTS } from '../../../filters/preview.js';
 import * as svc from '../../../destinations/service.js';
+import type { DestinationDeps } from '../../../destinations/deps.js';
 import { runningReplayIds } from '../../../replays/repository.js';
 import { destinationsStats } from '../../../queue/stats.js';
-import { listDestinationIdsPage } from '../../../destinations/repository.js';
+import { listDestinationIdsPage } from '../../../destinations/reads.js';
 import { actorOf } from '../../actor.js';
 import { encodeDestinationsCursor, pageOf } from './cursors.js';
 import { base, tags } from './shared.js';
 
 const LIMIT_REACHED = 'limit_reached: a per-organization cap (AEGIS_MAX_DESTINATIONS_PER_ORG, AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG).';
 
-export function destinationCrudRoutes(app: TypedApp, ctx: AppContext, deps: svc.DestinationDeps): void {
+export function destinationCrudRoutes(app: TypedApp, ctx: AppContext, deps: DestinationDeps): void {
   app.post(base, {
     schema: {
       tags,

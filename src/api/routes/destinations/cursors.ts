@@ -2,7 +2,7 @@
 // and the delivery log. Each is checked on the way in, so a forged one is a 400 naming it.
 import { invalid } from '../../../errors.js';
 import { DESTINATION_ID_PATTERN } from '../../../ids.js';
-import type { DestinationPageKey } from '../../../destinations/repository.js';
+import type { DestinationPageKey } from '../../../destinations/reads.js';
 import { DEFAULT_DESTINATIONS_PAGE, type DestinationsPageQuery } from '../../schemas/destinationReads.js';
 import { decodePageCursor, encodePageCursor } from '../../pageCursor.js';
 

@@ -6,6 +6,7 @@ import type { TypedApp } from '../../typed.js';
 import { DestinationParams, errors, OPTIONAL_BODY, readErrors, SECURITY, writeErrors } from '../../schemas/common.js';
 import { AttemptsPage, AttemptsQuery, DestinationStats, FailedEventsPage, FailedEventsQuery, ReplayBody } from '../../schemas/destinationReads.js';
 import * as svc from '../../../destinations/service.js';
+import type { DestinationDeps } from '../../../destinations/deps.js';
 import { listFailedEvents } from '../../../queue/deadLetters.js';
 import { replayDeadLetters } from '../../../destinations/replay.js';
 import { requestRangeReplay } from '../../../replays/service.js';
@@ -18,7 +19,7 @@ import { actorOf } from '../../actor.js';
 import { decodeAttemptsCursor, encodeAttemptsCursor } from './cursors.js';
 import { base, tags } from './shared.js';
 
-export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: svc.DestinationDeps): void {
+export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: DestinationDeps): void {
   app.get(`${base}/:destination_id/failed-events`, {
     schema: {
       tags,

@@ -4,14 +4,16 @@ import type { TypedApp } from '../../typed.js';
 import { DestinationParams, errors, SECURITY, writeErrors } from '../../schemas/common.js';
 import { TestResult } from '../../schemas/destinations.js';
 import * as svc from '../../../destinations/service.js';
+import { ProbeRateLimiter } from '../../../destinations/probeRateLimiter.js';
+import type { DestinationDeps } from '../../../destinations/deps.js';
 import { probeDestination } from '../../../delivery/probe.js';
 import { recordTrail } from '../../../trail/record.js';
 import { actorOf } from '../../actor.js';
 import { base, tags } from './shared.js';
 
-export function destinationProbeRoutes(app: TypedApp, ctx: AppContext, deps: svc.DestinationDeps): void {
-  const probeLimiter = new svc.ProbeRateLimiter();
-  const orgProbeLimiter = new svc.ProbeRateLimiter(30, 60_000, 'organization');
+export function destinationProbeRoutes(app: TypedApp, ctx: AppContext, deps: DestinationDeps): void {
+  const probeLimiter = new ProbeRateLimiter();
+  const orgProbeLimiter = new ProbeRateLimiter(30, 60_000, 'organization');
 
   app.post(`${base}/:destination_id/test`, {
     schema: {

@@ -1,7 +1,7 @@
 // What every destination route module shares: the OpenAPI tag, the collection path and the
 // destination service's dependencies, built once from the app's context.
 import type { AppContext } from '../../context.js';
-import type { DestinationDeps } from '../../../destinations/service.js';
+import type { DestinationDeps } from '../../../destinations/deps.js';
 
 export const tags = ['forwarding-destinations'];
 export const base = '/api/orgs/:org_id/forwarding-destinations';

@@ -1,0 +1,49 @@
+import { invalid } from '../errors.js';
+import { checkDestinationUrl } from '../delivery/outbound/url.js';
+import type { SiemId } from '../siem/catalog.js';
+import { normalizeSentinelUrl } from '../siem/microsoft-sentinel/urls.js';
+import { isSendableHeaderValue } from '../siem/types.js';
+import type { CreateDestinationBody } from '../api/schemas/destinations.js';
+
+// The rules a create body (createBody.ts) and a PATCH body (patchBody.ts) both check.
+
+export function checkUrl(raw: string, allowPrivate: boolean, siem: SiemId): string {
+  const res = checkDestinationUrl(raw, { allowPrivate });
+  if (!res.ok) throw invalid('url', res.message);
+  if (siem === 'microsoft_sentinel') {
+    const sentinel = normalizeSentinelUrl(res.url.toString());
+    if (!sentinel.ok) throw invalid('url', sentinel.message);
+    return sentinel.url;
+  }
+  return res.url.toString();
+}
+
+/**
+ * With OAuth2, the Authorization header carries the access token: a configured header of that name
+ * would fight it, and Microsoft Sentinel takes no other credential.
+ */
+export function checkHeaderBesideAuth(siem: SiemId, headerName: string | null, hasValue: boolean, hasAuth: boolean): void {
+  if (siem === 'microsoft_sentinel' && hasValue) {
+    throw invalid('auth_header_value', "Microsoft Sentinel authenticates with auth (an Entra ID app's client credentials), not a header value");
+  }
+  if (hasAuth && hasValue && headerName?.toLowerCase() === 'authorization') {
+    throw invalid('auth_header_name', 'cannot be Authorization with auth set: the OAuth2 access token is sent in the Authorization header');
+  }
+}
+
+/** The options Sumo Logic sends as X-Sumo-* header values (sumo-logic/encoder.ts). */
+const SUMO_HEADER_OPTIONS = ['category', 'sourceName', 'sourceHost', 'fields'] as const;
+
+/** Options the schema accepts for every preset but only one preset understands. */
+export function checkPresetOptions(siem: SiemId, options: CreateDestinationBody['options']): void {
+  // Silently ignoring it elsewhere would let a user believe their events are acknowledged.
+  if (options?.indexer_ack !== undefined && siem !== 'splunk_hec')
+    throw invalid('options.indexer_ack', 'is only for the splunk_hec preset (Splunk HEC indexer acknowledgement)');
+  // Sumo Logic sends these as X-Sumo-* header values; a value HTTP cannot carry would fail every
+  // delivery (or be dropped by the encoder), so refuse it here, where the user can fix it.
+  for (const key of SUMO_HEADER_OPTIONS) {
+    const value = options?.[key];
+    if (value !== undefined && !isSendableHeaderValue(value))
+      throw invalid(`options.${key}`, 'contains a line break, control or non-ASCII character, which an HTTP header value cannot carry');
+  }
+}

@@ -1,0 +1,19 @@
+import type { Db } from '../db/types.js';
+import type { OrgLimits } from '../config/env.js';
+import type { KeyRing } from '../crypto/keyring.js';
+import type { FilterRouter } from '../filters/router.js';
+
+/** What the destination operations (service.ts) and the body checks they run need from the process. */
+export interface DestinationDeps {
+  db: Db;
+  keyRing: KeyRing;
+  allowPrivate: boolean;
+  /** Per-organization caps (AEGIS_MAX_DESTINATIONS_PER_ORG, AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG). */
+  limits: OrgLimits;
+  /** AEGIS_SIGNING_OVERLAP_HOURS: how long a rotated signing secret still signs deliveries. */
+  signingOverlapHours: number;
+  /** AEGIS_MAX_HOLD_HOURS: the views' hold_limit_at. */
+  maxHoldHours?: number;
+  /** The service's compiled filters, for the trail events recorded under the change's locks. */
+  router?: FilterRouter;
+}

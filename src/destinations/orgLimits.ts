@@ -1,0 +1,29 @@
+import type { Queryable } from '../db/types.js';
+import type { OrgLimits } from '../config/env.js';
+import { AppError } from '../errors.js';
+import { lockOrgDestinationCounts } from './writes.js';
+
+/**
+ * Refuses a create (adding one destination, enabled or not) or an enable that would pass a cap. Runs in
+ * the writing transaction after locking the organization's row, so concurrent requests cannot each
+ * see room for one more and together pass the cap.
+ */
+export async function checkOrgLimits(tx: Queryable, limits: OrgLimits, orgId: string, adding: { destination: boolean; enabled: boolean }): Promise<void> {
+  checkCounts(await lockOrgDestinationCounts(tx, orgId), limits, adding);
+}
+
+/** The same rule on counts already read under the organization's lock (a PATCH takes it before the row's). */
+export function checkCounts(counts: { total: number; enabled: number }, limits: OrgLimits, adding: { destination: boolean; enabled: boolean }): void {
+  if (adding.destination && counts.total >= limits.destinations) {
+    throw new AppError(
+      'limit_reached',
+      `This organization has ${counts.total} destinations, the most it may have (AEGIS_MAX_DESTINATIONS_PER_ORG = ${limits.destinations}). Delete one first, or ask the operator to raise the cap.`,
+    );
+  }
+  if (adding.enabled && counts.enabled >= limits.enabledDestinations) {
+    throw new AppError(
+      'limit_reached',
+      `This organization has ${counts.enabled} enabled destinations, the most it may have at once (AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG = ${limits.enabledDestinations}). Disable one first, create this one with "enabled": false, or ask the operator to raise the cap.`,
+    );
+  }
+}

@@ -1,0 +1,98 @@
+import { invalid } from '../errors.js';
+import { generateSigningSecret } from '../siem/standardWebhooks.js';
+import { getPresetInfo } from '../siem/catalog.js';
+import type { PatchDestinationBody } from '../api/schemas/destinations.js';
+import { storableFilter } from '../filters/validate.js';
+import { checkHeaderName, checkHeaderValue } from './headers.js';
+import { checkDestinationName } from './name.js';
+import type { DestinationRow } from './row.js';
+import type { DestinationPatch } from './writes.js';
+import { rotatedSigningSecret, sealAuthHeader, sealOAuthClientSecret } from './credentials.js';
+import { checkAuth, oauth2Use } from './oauth2.js';
+import { checkHeaderBesideAuth, checkPresetOptions, checkUrl } from './bodyChecks.js';
+import type { DestinationDeps } from './deps.js';
+
+/** The columns a PATCH writes (checked), and the new signing secret when it makes one. */
+export function buildPatch(
+  deps: DestinationDeps,
+  orgId: string,
+  row: DestinationRow,
+  body: PatchDestinationBody,
+): { patch: DestinationPatch; newSecret: string | null } {
+  const id = row.id;
+  const patch: DestinationPatch = {};
+  if (body.name !== undefined) patch.name = checkDestinationName(body.name);
+  const siem = row.siem;
+  if (body.url !== undefined) {
+    patch.url = checkUrl(body.url, deps.allowPrivate, siem);
+    // A stored credential is never sent to a new host: whoever can edit a destination must not be able
+    // to redirect its secret to a server they control. Moving to another origin needs the credential
+    // again (or "" to go without).
+    const moved = new URL(patch.url).origin !== new URL(row.url).origin;
+    if (row.auth_header_sealed && moved && body.auth_header_value === undefined) {
+      throw invalid(
+        'url',
+        'moving the destination to another host requires auth_header_value in the same request (a stored credential is never sent to a new host); send "" to move it without one',
+      );
+    }
+    // The same for OAuth2: the access token the stored secret buys goes wherever the URL points.
+    if (row.auth_client_secret_sealed && moved && (body.auth === undefined || (body.auth !== null && body.auth.client_secret === undefined))) {
+      throw invalid(
+        'url',
+        'moving the destination to another host requires auth with its client_secret in the same request (the access token is never sent to a new host without it)',
+      );
+    }
+  }
+  if (body.auth !== undefined) {
+    if (body.auth === null) {
+      if (oauth2Use(siem) === 'required') throw invalid('auth', 'cannot be removed: Microsoft Sentinel authenticates with it');
+      patch.auth = null;
+      patch.auth_client_secret_sealed = null;
+    } else {
+      const checked = checkAuth(siem, body.auth, {
+        allowPrivate: deps.allowPrivate,
+        previous: { stored: row.auth, hasSecret: row.auth_client_secret_sealed !== null },
+      });
+      patch.auth = checked.stored;
+      if (checked.secret !== null) patch.auth_client_secret_sealed = sealOAuthClientSecret(deps.keyRing, orgId, id, checked.secret);
+    }
+  }
+  if (body.auth_header_name !== undefined) patch.auth_header_name = checkHeaderName(body.auth_header_name);
+  {
+    const headerName = patch.auth_header_name !== undefined ? patch.auth_header_name : row.auth_header_name;
+    const hasValue = body.auth_header_value !== undefined ? body.auth_header_value !== '' : row.auth_header_sealed !== null;
+    const hasAuth = patch.auth !== undefined ? patch.auth !== null : row.auth !== null;
+    if (body.auth_header_value !== undefined || body.auth_header_name !== undefined || body.auth !== undefined) {
+      checkHeaderBesideAuth(siem, headerName, hasValue, hasAuth);
+    }
+  }
+  if (body.auth_header_value !== undefined) {
+    if (body.auth_header_value === '') {
+      patch.auth_header_sealed = null;
+    } else {
+      patch.auth_header_sealed = sealAuthHeader(deps.keyRing, orgId, id, checkHeaderValue(body.auth_header_value));
+      if (!row.auth_header_name && !patch.auth_header_name) {
+        const def = getPresetInfo(row.siem).defaultHeaderName;
+        if (!def) throw invalid('auth_header_name', 'is required: this destination has no header name yet');
+        patch.auth_header_name = def;
+      }
+    }
+  }
+  if (body.options !== undefined) {
+    checkPresetOptions(row.siem, body.options);
+    patch.options = body.options;
+  }
+  if (body.filter !== undefined) patch.filter = storableFilter(body.filter);
+  if (body.enabled !== undefined) patch.enabled = body.enabled;
+  if (body.format !== undefined) patch.format = body.format;
+  let newSecret: string | null = null;
+  if (body.signing === false) Object.assign(patch, { signing_secret_sealed: null, previous_signing_secret_sealed: null, previous_signing_secret_until: null });
+  if (body.rotate_signing_secret || (body.signing === true && !row.signing_secret_sealed)) {
+    if (row.siem !== 'custom') throw invalid('signing', 'Standard Webhooks signing is only for the custom preset');
+    newSecret = generateSigningSecret();
+    // Switching signing off and rotating in one request starts over: nothing to overlap with.
+    const from = body.signing === false ? { ...row, signing_secret_sealed: null } : row;
+    Object.assign(patch, rotatedSigningSecret(deps.keyRing, from, newSecret, deps.signingOverlapHours));
+  }
+  return { patch, newSecret };
+}

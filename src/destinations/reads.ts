@@ -1,0 +1,114 @@
+// Reads and lists of destination rows: the API's views, the worker's bare row and the ingest path's
+// filtered destinations. The locks a change takes are in writes.ts.
+import type { Queryable } from '../db/types.js';
+import { keysetPage } from '../db/page.js';
+import type { DestinationRow, DestinationWithCounts } from './row.js';
+
+const COUNTS = `
+  (SELECT count(*)::int FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'pending') AS pending_events,
+  (SELECT min(j.created_at) FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'pending') AS oldest_pending_at,
+  (SELECT count(*)::int FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'failed') AS failed_events`;
+
+/**
+ * The bare row, without the queue counts (deleted ones too, whose farewell is on its way): what the
+ * worker reads each time it starts draining a destination. Counting a destination's pending jobs walks all of them, which on a backlog of a
+ * million events costs more than the claim the runner is about to make.
+ */
+export async function getDestinationRow(db: Queryable, orgId: string, id: string): Promise<DestinationRow | null> {
+  const { rows } = await db.query<DestinationRow>(`SELECT d.* FROM destinations d WHERE d.org_id = $1 AND d.id = $2`, [orgId, id]);
+  return rows[0] ?? null;
+}
+
+/** Whether the organization has this (not deleted) destination: a primary-key probe, no queue counts. */
+export async function destinationExists(db: Queryable, orgId: string, id: string): Promise<boolean> {
+  const { rows } = await db.query('SELECT 1 FROM destinations WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL', [orgId, id]);
+  return rows.length > 0;
+}
+
+/** A destination's filter (null: every event, or no such destination). */
+export async function getDestinationFilter(db: Queryable, orgId: string, id: string): Promise<Record<string, unknown> | null> {
+  const { rows } = await db.query<{ filter: Record<string, unknown> | null }>(
+    'SELECT filter FROM destinations WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL',
+    [orgId, id],
+  );
+  return rows[0]?.filter ?? null;
+}
+
+export async function getDestination(db: Queryable, orgId: string, id: string): Promise<DestinationWithCounts | null> {
+  const { rows } = await db.query<DestinationWithCounts>(
+    `SELECT d.*, ${COUNTS} FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NULL`,
+    [orgId, id],
+  );
+  return rows[0] ?? null;
+}
+
+/** Where a page of an organization's destinations starts: after this (created_at, id). */
+export interface DestinationPageKey {
+  /** created_at in UTC to the microsecond ("2026-11-30T08:00:00.123456"): a JS Date would round it. */
+  createdAt: string;
+  id: string;
+}
+
+// The list's order (creation, then id for ties) as text that round-trips exactly through a cursor.
+const PAGE_KEY = `to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS page_created_at`;
+const AFTER = `($2::text IS NULL OR (d.created_at, d.id) > (($2::text)::timestamp AT TIME ZONE 'UTC', $3::text))`;
+
+/**
+ * One page of an organization's destinations in creation order, read through the primary key's
+ * org_id prefix: `limit + 1` rows are asked for so the caller knows whether another page follows.
+ */
+export async function listDestinationsPage(
+  db: Queryable,
+  orgId: string,
+  page: { limit: number; after: DestinationPageKey | null },
+): Promise<{ rows: DestinationWithCounts[]; next: DestinationPageKey | null }> {
+  const { rows } = await db.query<DestinationWithCounts & { page_created_at: string }>(
+    `SELECT d.*, ${COUNTS}, ${PAGE_KEY} FROM destinations d
+      WHERE d.org_id = $1 AND d.deleted_at IS NULL AND ${AFTER}
+      ORDER BY d.created_at, d.id LIMIT $4`,
+    [orgId, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit + 1],
+  );
+  const { rows: kept, after } = keysetPage(rows, page.limit);
+  return { rows: kept, next: after ? { createdAt: after.page_created_at, id: after.id } : null };
+}
+
+/** The ids of one page of the list (same order and keys as listDestinationsPage), without the per-row counts. */
+export async function listDestinationIdsPage(
+  db: Queryable,
+  orgId: string,
+  page: { limit: number; after: DestinationPageKey | null },
+): Promise<{ ids: string[]; next: DestinationPageKey | null }> {
+  const { rows } = await db.query<{ id: string; page_created_at: string }>(
+    `SELECT d.id, ${PAGE_KEY} FROM destinations d
+      WHERE d.org_id = $1 AND d.deleted_at IS NULL AND ${AFTER}
+      ORDER BY d.created_at, d.id LIMIT $4`,
+    [orgId, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit + 1],
+  );
+  const { rows: kept, after } = keysetPage(rows, page.limit);
+  return { ids: kept.map((r) => r.id), next: after ? { createdAt: after.page_created_at, id: after.id } : null };
+}
+
+/** An enabled destination with a filter, as the ingest path evaluates it. */
+export interface FilteredDestination {
+  org_id: string;
+  id: string;
+  filter: Record<string, unknown>;
+  /**
+   * md5 of the stored filter's canonical jsonb text: recordEvents compares it with the row's in the
+   * same statement that queues jobs, so a filter changed meanwhile is never applied in its old form.
+   */
+  version: string;
+}
+
+/**
+ * The enabled destinations with a filter of these organizations: what recording an event must
+ * evaluate. Destinations without a filter take every event in SQL and are not read here.
+ */
+export async function listFilteredDestinations(db: Queryable, orgIds: readonly string[]): Promise<FilteredDestination[]> {
+  const { rows } = await db.query<FilteredDestination>(
+    `SELECT org_id, id, filter, md5(filter::text) AS version FROM destinations
+      WHERE org_id = ANY($1::text[]) AND enabled AND filter IS NOT NULL ORDER BY org_id, id`,
+    [orgIds],
+  );
+  return rows;
+}

@@ -1,0 +1,118 @@
+// Creating and changing a destination: the insert, the PATCH's column update, and the locks a change
+// takes first (the organization's, for its caps; the row's, for the trail events computed from it).
+import type { Queryable } from '../db/types.js';
+import { RESET_DELIVERY_STATE } from '../queue/deliveryState.js';
+import type { OutputFormat } from '../siem/outputFormat.js';
+import type { DestinationRow } from './row.js';
+
+export async function insertDestination(
+  db: Queryable,
+  d: Pick<
+    DestinationRow,
+    'org_id' | 'id' | 'siem' | 'name' | 'url' | 'auth_header_name' | 'auth_header_sealed' | 'signing_secret_sealed' | 'options' | 'filter' | 'enabled'
+  > &
+    Partial<Pick<DestinationRow, 'auth' | 'auth_client_secret_sealed'>> & {
+      /** Default 'ecs', as the column's. */
+      format?: OutputFormat;
+    },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO destinations (org_id, id, siem, name, url, auth_header_name, auth_header_sealed, signing_secret_sealed, options, filter, enabled,
+                               auth, auth_client_secret_sealed, format)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+    [
+      d.org_id,
+      d.id,
+      d.siem,
+      d.name,
+      d.url,
+      d.auth_header_name,
+      d.auth_header_sealed,
+      d.signing_secret_sealed,
+      JSON.stringify(d.options),
+      d.filter === null ? null : JSON.stringify(d.filter),
+      d.enabled,
+      d.auth ? JSON.stringify(d.auth) : null,
+      d.auth_client_secret_sealed ?? null,
+      d.format ?? 'ecs',
+    ],
+  );
+}
+
+/**
+ * Locks the organization's row (until the transaction ends) and counts its destinations: the
+ * per-organization caps are checked and the write made under that lock.
+ */
+export async function lockOrgDestinationCounts(tx: Queryable, orgId: string): Promise<{ total: number; enabled: number }> {
+  await tx.query('SELECT id FROM orgs WHERE id = $1 FOR UPDATE', [orgId]);
+  const { rows } = await tx.query<{ total: number; enabled: number }>(
+    'SELECT count(*)::int AS total, (count(*) FILTER (WHERE enabled))::int AS enabled FROM destinations WHERE org_id = $1 AND deleted_at IS NULL',
+    [orgId],
+  );
+  return rows[0] ?? { total: 0, enabled: 0 };
+}
+
+/**
+ * The row, locked until the transaction ends, for a change and its trail events (null: no such
+ * destination, or deleted).
+ */
+export async function lockDestinationRow(tx: Queryable, orgId: string, id: string): Promise<DestinationRow | null> {
+  const { rows } = await tx.query<DestinationRow>('SELECT d.* FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NULL FOR UPDATE', [
+    orgId,
+    id,
+  ]);
+  return rows[0] ?? null;
+}
+
+export type DestinationPatch = Partial<
+  Pick<
+    DestinationRow,
+    | 'name'
+    | 'url'
+    | 'auth_header_name'
+    | 'auth_header_sealed'
+    | 'signing_secret_sealed'
+    | 'previous_signing_secret_sealed'
+    | 'previous_signing_secret_until'
+    | 'options'
+    | 'filter'
+    | 'enabled'
+    | 'format'
+    | 'auth'
+    | 'auth_client_secret_sealed'
+  >
+>;
+
+// Column names come from this fixed list, never from input, so building the SET clause is safe.
+const PATCHABLE = [
+  'name',
+  'url',
+  'auth_header_name',
+  'auth_header_sealed',
+  'signing_secret_sealed',
+  'previous_signing_secret_sealed',
+  'previous_signing_secret_until',
+  'options',
+  'filter',
+  'enabled',
+  'format',
+  'auth',
+  'auth_client_secret_sealed',
+] as const;
+
+export async function updateDestination(db: Queryable, orgId: string, id: string, patch: DestinationPatch): Promise<boolean> {
+  const sets: string[] = [];
+  const values: unknown[] = [orgId, id];
+  for (const col of PATCHABLE) {
+    if (!(col in patch)) continue;
+    const v = patch[col];
+    values.push(col === 'options' || ((col === 'filter' || col === 'auth') && v !== null) ? JSON.stringify(v) : v);
+    sets.push(`${col} = $${values.length}`);
+  }
+  // Re-enabling a destination lifts any circuit-breaker or hold-limit pause so held jobs flow at once,
+  // and starts a new failing streak: the hold limit counts from the next failure.
+  if (patch.enabled === true) sets.push(RESET_DELIVERY_STATE);
+  sets.push('updated_at = now()');
+  const { rowCount } = await db.query(`UPDATE destinations SET ${sets.join(', ')} WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL`, values);
+  return rowCount > 0;
+}
