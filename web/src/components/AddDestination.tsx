@@ -1,16 +1,18 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import { SIEM_IDS, SIEM_PRESETS, applyPrefix, type SiemId } from '../../../src/siem/catalog.js';
+import { SIEM_PRESETS, applyPrefix, type SiemId } from '../../../src/siem/catalog.js';
 import { errorText, type Destination, type DestinationsApi, type RangeReplayResult, type TestResult } from '../api.js';
 import { Modal } from './Modal.js';
-import { DestinationFields, cleanOptions, effectiveHeaderName, initialForm, type FormState } from './DestinationFields.js';
+import { DestinationFields, effectiveHeaderName, initialForm, type FormState } from './DestinationFields.js';
+import { cleanOptions } from './OptionalSettings.js';
 import { TestResultPanel } from './TestResultPanel.js';
 import { sentinelRequest } from './SentinelFields.js';
 import { emptyOAuth2Form, OAuth2Fields, oauth2Request, type OAuth2Form } from './OAuth2Fields.js';
 import { FilterEditor, draftFilter, draftFrom, type FilterDraft } from './FilterEditor.js';
 import { FormatChoice } from './FormatChoice.js';
 import { DEFAULT_OUTPUT_FORMAT, type OutputFormat } from '../../../src/siem/outputFormat.js';
-
-const STEPS = ['Choose your SIEM', 'Configure', 'Save & test', 'Enable'] as const;
+import { Stepper } from './Stepper.js';
+import { SiemChoice } from './SiemChoice.js';
+import { EnableChoices, historyHours, type History } from './EnableChoices.js';
 
 interface Props {
   api: DestinationsApi;
@@ -20,14 +22,6 @@ interface Props {
   /** "Send history" queued a range replay for the new destination (at once, or in the background). */
   onHistorySent?: (destinationId: string, result: RangeReplayResult) => void;
 }
-
-/** "Send history": how far back the new destination gets the events recorded before it existed. */
-const HISTORY = [
-  { value: 'none', label: 'None', hours: 0 },
-  { value: '24h', label: 'Last 24 hours', hours: 24 },
-  { value: '7d', label: 'Last 7 days', hours: 7 * 24 },
-] as const;
-type History = (typeof HISTORY)[number]['value'];
 
 /**
  * Add destination, the product page's steps: choose the SIEM, configure (preset labels, prefix,
@@ -148,7 +142,7 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
         setBusy('Starting forwarding…');
         await api.patch(saved.destination_id, { enabled: true });
       }
-      const hours = HISTORY.find((h) => h.value === history)?.hours ?? 0;
+      const hours = historyHours(history);
       if (hours > 0) {
         setBusy('Sending history…');
         // Jobs for a disabled destination wait until it is enabled; the SIEM's own age limit trims the window.
@@ -169,42 +163,7 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
   return (
     <Modal title="Add destination" onClose={onClose} size="wide" subtitle={<Stepper step={step} />}>
       <div ref={body}>
-        {step === 0 ? (
-          <form
-            onSubmit={(e) => {
-              e.preventDefault();
-              setStep(1);
-            }}
-          >
-            <fieldset className="siem-choices">
-              <legend>Step 1: Choose your SIEM</legend>
-              <div className="choice-grid">
-                {SIEM_IDS.map((s) => (
-                  <label key={s} className={`choice${siem === s ? ' choice-selected' : ''}`}>
-                    <input
-                      type="radio"
-                      name={`${id}-siem`}
-                      value={s}
-                      checked={siem === s}
-                      onChange={() => chooseSiem(s)}
-                      data-autofocus={siem === s ? '' : undefined}
-                    />
-                    <span className="choice-label">{SIEM_PRESETS[s].label}</span>
-                    <span className="choice-blurb">{SIEM_PRESETS[s].blurb}</span>
-                  </label>
-                ))}
-              </div>
-            </fieldset>
-            <div className="actions">
-              <button type="button" className="button-secondary" onClick={onClose}>
-                Cancel
-              </button>
-              <button type="submit" className="button-primary">
-                Continue
-              </button>
-            </div>
-          </form>
-        ) : null}
+        {step === 0 ? <SiemChoice id={id} siem={siem} onChoose={chooseSiem} onContinue={() => setStep(1)} onCancel={onClose} /> : null}
 
         {step === 1 ? (
           <form
@@ -267,25 +226,7 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
                 <h3 className="step-title" tabIndex={-1}>
                   Step 4: Enable
                 </h3>
-                <div className="checkbox-row">
-                  <input id={`${id}-live`} type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} />
-                  <label htmlFor={`${id}-live`}>Start forwarding live events</label>
-                </div>
-                <p className="help" data-testid="enable-help">
-                  {enableHelp(result.ok, live)}
-                </p>
-                <fieldset className="history-choices">
-                  <legend>Send history</legend>
-                  <div className="radio-row">
-                    {HISTORY.map((h) => (
-                      <label key={h.value}>
-                        <input type="radio" name={`${id}-history`} value={h.value} checked={history === h.value} onChange={() => setHistory(h.value)} />{' '}
-                        {h.label}
-                      </label>
-                    ))}
-                  </div>
-                  <p className="help">Also send the audit events recorded before this destination existed (the SIEM’s own age limit applies).</p>
-                </fieldset>
+                <EnableChoices id={id} testOk={result.ok} live={live} onLive={setLive} history={history} onHistory={setHistory} />
                 <div className="actions">
                   {!result.ok ? (
                     <button type="button" className="button-secondary" onClick={() => setStep(1)}>
@@ -302,32 +243,5 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
         ) : null}
       </div>
     </Modal>
-  );
-}
-
-/** What the checkbox means now: the default's reason, until the user changes it. */
-function enableHelp(testOk: boolean, live: boolean): string {
-  if (testOk) {
-    return live
-      ? 'On because the test succeeded. Untick to keep the destination saved but disabled.'
-      : 'Off: the destination stays saved but disabled. Enable it from its card at any time.';
-  }
-  return live
-    ? 'On although the test failed: live events are queued and retried until the SIEM accepts them, and the card shows Failing until then.'
-    : 'Off because the test failed, so a misconfiguration never silently begins streaming. Fix it, or tick to start anyway.';
-}
-
-function Stepper({ step }: { step: number }) {
-  return (
-    <ol className="stepper" aria-label="Progress">
-      {STEPS.map((s, i) => (
-        <li key={s} className={i === step ? 'current' : i < step ? 'done' : ''} aria-current={i === step ? 'step' : undefined}>
-          <span className="step-num" aria-hidden="true">
-            {i < step ? '✓' : i + 1}
-          </span>
-          <span className="step-name">{s}</span>
-        </li>
-      ))}
-    </ol>
   );
 }

@@ -1,5 +1,7 @@
 import { useId, useState } from 'react';
 import { DESTINATION_NAME_MAX } from '../../../src/api/schemas/destinations.js';
+import { Hints } from './Hints.js';
+import { OptionalSettings } from './OptionalSettings.js';
 import { emptySentinelForm, SentinelFields, sentinelHintInput, type SentinelForm } from './SentinelFields.js';
 import { applyPrefix, buildUrl, formatHints, getPresetInfo, type FormatHint, type SiemId } from '../../../src/siem/catalog.js';
 
@@ -100,8 +102,6 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
   };
 
   const headerChoices = info.headerNameChoices && info.headerNameChoices.length > 1 ? info.headerNameChoices : null;
-  // The settings the preset's form offers (PresetOptions keys); defaults are the encoder's own constants.
-  const options = info.optionFields ?? [];
 
   return (
     <div className="fields">
@@ -239,83 +239,7 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
         </p>
       </div>
 
-      {options.length > 0 ? (
-        <details className="advanced">
-          <summary>Optional settings</summary>
-          {options.map((o) => (
-            <div className="field" key={o.key}>
-              <label htmlFor={`${id}-opt-${o.key}`}>{o.label}</label>
-              <input
-                id={`${id}-opt-${o.key}`}
-                autoComplete="off"
-                value={form.options[o.key] ?? ''}
-                placeholder={o.default}
-                onChange={(e) => set({ options: { ...form.options, [o.key]: e.target.value } })}
-                aria-describedby={`${id}-opt-${o.key}-help`}
-              />
-              <p className="help" id={`${id}-opt-${o.key}-help`} data-testid={`option-help-${o.key}`}>
-                {o.default !== undefined ? (
-                  <>
-                    Leave empty to send the default, <code>{o.default}</code>.
-                  </>
-                ) : (
-                  o.help
-                )}
-              </p>
-            </div>
-          ))}
-          {form.siem === 'splunk_hec' ? (
-            <div className="field">
-              <div className="checkbox-row">
-                <input
-                  id={`${id}-opt-indexer_ack`}
-                  type="checkbox"
-                  checked={form.options['indexer_ack'] === 'true'}
-                  onChange={(e) => set({ options: { ...form.options, indexer_ack: e.target.checked ? 'true' : '' } })}
-                  aria-describedby={`${id}-opt-indexer_ack-help`}
-                />
-                <label htmlFor={`${id}-opt-indexer_ack`}>Indexer acknowledgement</label>
-              </div>
-              <p className="help" id={`${id}-opt-indexer_ack-help`} data-testid="option-help-indexer_ack">
-                Events count as delivered only once Splunk confirms they were indexed; unconfirmed ones are sent again. Tick it only if the HEC token has
-                “Enable indexer acknowledgement” on (Splunk Enterprise; most Splunk Cloud stacks do not offer it).
-              </p>
-            </div>
-          ) : null}
-        </details>
-      ) : null}
+      <OptionalSettings id={id} siem={form.siem} options={form.options} onChange={(options) => set({ options })} />
     </div>
   );
-}
-
-/** The Format hint: updates as the user types; announced politely. */
-export function Hints({ id, hints, onFix }: { id: string; hints: FormatHint[]; onFix: (h: FormatHint) => void }) {
-  return (
-    <div id={id} className="hints" aria-live="polite">
-      {hints.map((h, i) => (
-        <div key={`${h.field}-${i}`} className={`hint hint-${h.severity}`} data-testid="format-hint">
-          <span className="hint-title">Format hint{h.severity === 'error' ? '' : h.severity === 'warning' ? ' (check)' : ''}:</span> {h.message}
-          {h.fix ? (
-            <button type="button" className="link-button" onClick={() => onFix(h)}>
-              {h.fix.label}
-            </button>
-          ) : null}
-        </div>
-      ))}
-    </div>
-  );
-}
-
-/** The option the form holds as a checkbox ('true' or ''), sent as a boolean. */
-const BOOLEAN_OPTIONS = new Set(['indexer_ack']);
-
-/** Options without empty strings (the API refuses empty option values); checkboxes become booleans. */
-export function cleanOptions(options: Record<string, string>): Record<string, string | boolean> {
-  const out: Record<string, string | boolean> = {};
-  for (const [k, v] of Object.entries(options)) {
-    if (BOOLEAN_OPTIONS.has(k)) {
-      if (v === 'true') out[k] = true;
-    } else if (v.trim() !== '') out[k] = v.trim();
-  }
-  return out;
 }

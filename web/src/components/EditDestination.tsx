@@ -2,14 +2,15 @@ import { useId, useState } from 'react';
 import { applyPrefix, getPresetInfo, isSiemId, type SiemId } from '../../../src/siem/catalog.js';
 import { errorText, type Destination, type DestinationsApi, type TestResult } from '../api.js';
 import { Modal } from './Modal.js';
-import { DestinationFields, cleanOptions, effectiveHeaderName, hintsFor, type FormState } from './DestinationFields.js';
+import { DestinationFields, effectiveHeaderName, type FormState } from './DestinationFields.js';
+import { cleanOptions } from './OptionalSettings.js';
+import { CredentialField, useCredentialEdit } from './CredentialField.js';
 import { TestResultPanel } from './TestResultPanel.js';
 import { FilterEditor, draftFilter, draftFrom, type FilterDraft } from './FilterEditor.js';
 import { FormatChoice } from './FormatChoice.js';
 import { DEFAULT_OUTPUT_FORMAT, isOutputFormat, type OutputFormat } from '../../../src/siem/outputFormat.js';
 import { sentinelFormFrom, sentinelRequest } from './SentinelFields.js';
 import { OAuth2Fields, oauth2FormFrom, oauth2Request, type OAuth2Form } from './OAuth2Fields.js';
-import { useRotateFocus } from '../useRotateFocus.js';
 
 interface Props {
   api: DestinationsApi;
@@ -68,17 +69,13 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
   // A custom webhook's OAuth2 client credentials; remounted after each save (a rotation then closes).
   const [oauth2, setOAuth2] = useState<OAuth2Form>(() => oauth2FormFrom(destination));
   const [saves, setSaves] = useState(0);
-  const [rotating, setRotating] = useState(false);
-  const [confirmRemove, setConfirmRemove] = useState(false);
-  const [newCredential, setNewCredential] = useState('');
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [result, setResult] = useState<TestResult | null>(null);
   const [busy, setBusy] = useState(false);
   const [attempted, setAttempted] = useState(false);
+  const cred = useCredentialEdit();
+  const { rotating, setRotating, setConfirmRemove, newCredential, setNewCredential, rotateButton } = cred;
   const info = getPresetInfo(form.siem);
-  // Microsoft Sentinel's credential is the OAuth2 client secret: present when auth says so.
-  const credentialConfigured = info.oauth2 ? dest.auth?.client_secret_configured === true : dest.auth_header_configured;
-  const { rotateButton, newInput: newCredentialInput } = useRotateFocus(rotating);
 
   const run = async (work: () => Promise<Destination | void>, okText: string) => {
     setBusy(true);
@@ -178,12 +175,6 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
     }
   };
 
-  // Like the add form: the new credential's hints wait until it has been typed in (or saved).
-  const credHints =
-    rotating && (newCredential !== '' || attempted)
-      ? hintsFor({ ...form, credential: newCredential }, true).filter((h) => h.field === 'auth_header_value' || h.field === 'client_secret')
-      : [];
-
   return (
     <Modal title="Edit destination" onClose={onClose} size="wide" subtitle={<span>{info.label}</span>}>
       <form
@@ -200,115 +191,16 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
         ) : null}
         <FilterEditor api={api} draft={filterDraft} onChange={setFilterDraft} />
 
-        <div className="field">
-          <span className="label" id={`${id}-cred-label`}>
-            {info.credentialLabel}
-          </span>
-          <div className="credential-row" role="group" aria-labelledby={`${id}-cred-label`}>
-            <span className="credential-state">
-              {credentialConfigured ? (
-                <span className="chip" data-testid="credential-chip">
-                  <svg width="12" height="12" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
-                    <path d="M4 7V5a4 4 0 1 1 8 0v2h1v8H3V7h1Zm2 0h4V5a2 2 0 1 0-4 0v2Z" fill="currentColor" />
-                  </svg>
-                  credential present (encrypted)
-                </span>
-              ) : (
-                <span className="chip chip-empty" data-testid="credential-chip">
-                  no credential
-                </span>
-              )}
-              {dest.auth_header_configured && dest.auth_header_name ? <span className="muted small">in the {dest.auth_header_name} header</span> : null}
-            </span>
-            {!rotating ? (
-              <button
-                type="button"
-                ref={rotateButton}
-                className="button-secondary small"
-                onClick={() => {
-                  setRotating(true);
-                  setConfirmRemove(false);
-                  setMessage(null);
-                }}
-              >
-                {credentialConfigured ? 'Rotate' : 'Add credential'}
-              </button>
-            ) : null}
-            {dest.auth_header_configured && !info.oauth2 && !rotating ? (
-              <button
-                type="button"
-                className="button-danger-ghost small"
-                onClick={() => {
-                  setConfirmRemove(true);
-                  setRotating(false);
-                }}
-              >
-                Remove
-              </button>
-            ) : null}
-          </div>
-          {rotating ? (
-            <div className="inset">
-              <label htmlFor={`${id}-newcred`}>New {info.credentialLabel}</label>
-              <div className="input-group">
-                {info.prefix ? (
-                  <span className="input-prefix" aria-hidden="true">
-                    {info.prefix.trim()}
-                  </span>
-                ) : null}
-                <input
-                  ref={newCredentialInput}
-                  id={`${id}-newcred`}
-                  type="password"
-                  autoComplete="new-password"
-                  spellCheck={false}
-                  value={newCredential}
-                  onChange={(e) => setNewCredential(e.target.value)}
-                  aria-describedby={`${id}-newcred-help`}
-                />
-              </div>
-              <p className="help" id={`${id}-newcred-help`}>
-                {info.credentialHelp} Save changes stores it; until then the current one stays in use.
-              </p>
-              <div className="hints" aria-live="polite">
-                {credHints.map((h, i) => (
-                  <div
-                    key={i}
-                    className={`hint hint-${h.severity === 'warning' && h.fix?.value === applyPrefix(form.siem, newCredential) ? 'info' : h.severity}`}
-                  >
-                    <span className="hint-title">Format hint:</span> {h.message}
-                  </div>
-                ))}
-              </div>
-              <div className="inset-foot">
-                <button
-                  type="button"
-                  className="link-button"
-                  onClick={() => {
-                    setRotating(false);
-                    setNewCredential('');
-                    setMessage(null);
-                  }}
-                >
-                  Keep current credential
-                </button>
-              </div>
-            </div>
-          ) : null}
-          {confirmRemove ? (
-            <div className="inset inset-danger" role="group" aria-label="Remove the credential">
-              <p>Remove the stored credential? Deliveries will be sent without an auth header.</p>
-              <div className="actions inline">
-                <button type="button" className="button-secondary small" onClick={() => setConfirmRemove(false)} data-autofocus>
-                  Keep it
-                </button>
-                <button type="button" className="button-danger small" onClick={() => void remove()} disabled={busy}>
-                  Remove credential
-                </button>
-              </div>
-            </div>
-          ) : null}
-        </div>
+        <CredentialField
+          id={id}
+          form={form}
+          dest={dest}
+          cred={cred}
+          attempted={attempted}
+          busy={busy}
+          onRemove={() => void remove()}
+          onClearMessage={() => setMessage(null)}
+        />
 
         <div aria-live="polite" className="live-region">
           {message ? (

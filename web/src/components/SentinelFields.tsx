@@ -10,7 +10,8 @@ import {
 } from '../../../src/siem/microsoft-sentinel/urls.js';
 import type { AuthBody } from '../../../src/api/schemas/destinations.js';
 import type { Destination } from '../api.js';
-import { Hints, type FormState, type HintField } from './DestinationFields.js';
+import { type FormState, type HintField } from './DestinationFields.js';
+import { Hints } from './Hints.js';
 
 /**
  * Microsoft Sentinel's part of the form: the Logs Ingestion URL in its three parts (the DCE is the

@@ -1,0 +1,24 @@
+import { useCallback, useEffect, useState } from 'react';
+
+export const PAGE = '/settings/siem-forwarding';
+export const NOTIFICATIONS = '/settings/notifications';
+export const ACTIVITY = '/settings/activity';
+export const editPath = (id: string) => `${PAGE}/${encodeURIComponent(id)}/edit`;
+
+/**
+ * The tiny router: the only client routes are the page, a destination's Edit modal and its delivery
+ * log (whose filters ride in the query string, so the failing hint can link to them).
+ */
+export function usePath(): [string, (p: string) => void] {
+  const [path, setPath] = useState(() => window.location.pathname + window.location.search);
+  useEffect(() => {
+    const onPop = () => setPath(window.location.pathname + window.location.search);
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  const navigate = useCallback((p: string) => {
+    if (p !== window.location.pathname + window.location.search) window.history.pushState(null, '', p);
+    setPath(p);
+  }, []);
+  return [path, navigate];
+}
