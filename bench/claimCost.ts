@@ -74,7 +74,6 @@ async function drain(shape: Shape) {
       orgId,
       claimId,
       outcomes: jobs.map((j) => ({ id: j.id, outcome: 'done' as const })),
-      retryDelaysS: [60, 120, 240],
       report: { destinationId: dest, attempts, last: { ok: true, error: null }, delivered: true },
     });
     statements++;

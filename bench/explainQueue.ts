@@ -34,7 +34,6 @@ async function main() {
       orgId,
       claimId,
       outcomes: jobs.map((j) => ({ id: j.id, outcome: 'done' as const })),
-      retryDelaysS: [60, 120, 240],
       report: {
         destinationId: dest,
         attempts: [

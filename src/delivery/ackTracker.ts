@@ -18,13 +18,15 @@ import type { AttemptRecord } from '../queue/attempts.js';
 import type { JobOutcome } from '../queue/types.js';
 import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
 import { ACK_QUERY_MAX_IDS, queryAcks } from './splunkAck.js';
-import { decideItem } from './outcome.js';
+import { decideItem, schedule } from './outcome.js';
 
 /** One accepted request waiting for its ack. */
 export interface PendingAck {
   ackId: number;
   claimId: string;
   jobIds: number[];
+  /** Attempts each job had made before this request (its claimed count), aligned with jobIds: the schedule's input. */
+  jobAttempts: number[];
   /** created_at of each job (ms), for the delivery-latency metric. */
   jobCreatedAt: number[];
   /** The request as the delivery log records it once the ack question is settled. */
@@ -242,7 +244,7 @@ export class AckTracker {
       for (const { p, acked, error } of rs) {
         // Not confirmed in time: a failed attempt of the request's items, sent again on the schedule.
         const decision = decideItem(acked ? { ok: true } : { ok: false, stage: 'item', reason: error!, statusCode: null, permanent: false });
-        for (const id of p.jobIds) outcomes.push({ id, ...decision });
+        p.jobIds.forEach((id, i) => outcomes.push({ id, ...schedule(decision, p.jobAttempts[i]!, this.opts.retryDelaysS, Math.random()) }));
         attempts.push({ ...p.attempt, deliveredCount: acked ? p.jobIds.length : 0, failedCount: acked ? 0 : p.jobIds.length, error: acked ? null : error });
         if (acked) anyAcked = true;
         else lastError = error;
@@ -251,7 +253,6 @@ export class AckTracker {
         orgId: t.orgId,
         claimId,
         outcomes,
-        retryDelaysS: this.opts.retryDelaysS,
         report: { destinationId: t.id, attempts, last: { ok: lastError === null, error: lastError }, delivered: anyAcked },
       }).catch((err: unknown) => {
         // The destination was deleted meanwhile: its jobs went with it.

@@ -3,10 +3,10 @@
 // because no request can carry them). The I/O shell that claims, sends and settles is
 // deliverClaim.ts and destinationRunner.ts; nothing here reads a clock or a database.
 import { BREAKER_THRESHOLD } from '../queue/deliveryState.js';
-import type { ClaimedJob, JobOutcome } from '../queue/types.js';
+import type { ClaimedJob } from '../queue/types.js';
 import { getPresetInfo } from '../siem/catalog.js';
 import { epochMillis, maxEventBytesOf, planBatches, type EncodeContext, type SiemEncoder, type SiemEvent } from '../siem/types.js';
-import { decideItem } from './outcome.js';
+import { decideItem, type JobDecision } from './outcome.js';
 import type { WorkerConfig } from './workerConfig.js';
 
 /** Why an event is dead-lettered without being sent: no raw values, only sizes and the limit. */
@@ -91,7 +91,7 @@ export interface ClaimPlan {
   /** The claimed job of each event (the events are the jobs' payloads). */
   jobOf: Map<SiemEvent, ClaimedJob>;
   /** Jobs dead-lettered before sending: the event cannot be encoded, is over the per-event limit, or older than the SIEM keeps. */
-  refused: JobOutcome[];
+  refused: Array<JobDecision & { id: number }>;
   /** The last refusal's reason: the destination's error when no request is made. */
   refusedReason: string | null;
 }
@@ -108,7 +108,7 @@ export interface ClaimPlan {
  */
 export function planClaim(jobs: readonly ClaimedJob[], encoder: SiemEncoder, ctx: EncodeContext, now: number): ClaimPlan {
   const jobOf = new Map<SiemEvent, ClaimedJob>();
-  const refused: JobOutcome[] = [];
+  const refused: ClaimPlan['refused'] = [];
   let refusedReason: string | null = null;
   const refuse = (e: SiemEvent, reason: string) => {
     refusedReason = reason;

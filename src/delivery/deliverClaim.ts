@@ -6,7 +6,7 @@ import type { AttemptRecord } from '../queue/attempts.js';
 import { extendLease } from '../queue/claimJobs.js';
 import { noteRequestFailure, noteRequestSuccess } from '../queue/deliveryState.js';
 import { releaseJobs, settleClaim } from '../queue/settleJobs.js';
-import type { ClaimedJob, JobOutcome } from '../queue/types.js';
+import type { ClaimedJob } from '../queue/types.js';
 import { getEncoder } from '../siem/registry.js';
 import { byteLength, type SiemEvent } from '../siem/types.js';
 import { whileDatabaseAway } from '../db/unavailable.js';
@@ -15,7 +15,7 @@ import { planClaim, tooLargeHint } from './claimPlan.js';
 import { encodeContext, sendRequest, type DeliveryTarget, type RequestOutcome } from './deliverBatch.js';
 import { internalError } from './interpretAnswer.js';
 import type { DestinationLimiter } from './limits.js';
-import { decide } from './outcome.js';
+import { decide, schedule, type JobDecision } from './outcome.js';
 import { indexerAckOn } from './splunkAck.js';
 import type { WorkerConfig, WorkerDeps } from './workerConfig.js';
 
@@ -44,7 +44,7 @@ export async function deliverClaim(
   const plan = planClaim(jobs, encoder, ctx, Date.now());
   const { jobOf } = plan;
   const idsOf = (group: SiemEvent[]) => group.map((e) => jobOf.get(e)!.id);
-  const outcomes: JobOutcome[] = [...plan.refused];
+  const decisions: Array<JobDecision & { id: number }> = [...plan.refused];
   // A queue, not a list: a request refused as too large (413) comes back as two halves.
   const groups = plan.groups;
   /** How many times each group split off from a request refused with 413 was halved. */
@@ -192,6 +192,7 @@ export async function deliverClaim(
             ackId: out.ackId!,
             claimId,
             jobIds: jobsOf.map((j) => j.id),
+            jobAttempts: jobsOf.map((j) => j.attempts),
             jobCreatedAt: jobsOf.map((j) => new Date(j.createdAt).getTime()),
             attempt: {
               orgId: log.orgId,
@@ -207,7 +208,7 @@ export async function deliverClaim(
         }
         attempts.push(log);
         if (ack && out.error === null && out.ackId === undefined) ackMissing = true;
-        group.forEach((e, i) => outcomes.push({ id: jobOf.get(e)!.id, ...decision.jobs[i]! }));
+        group.forEach((e, i) => decisions.push({ id: jobOf.get(e)!.id, ...decision.jobs[i]! }));
         if (decision.breaker === 'failure') {
           sawFailure = true;
           // Breaker bookkeeping must not cost the claim its outcomes: should the database be away, the
@@ -244,12 +245,15 @@ export async function deliverClaim(
   // The requests were sent: their outcome is settled even across a short database outage (up to a lease).
   const settling = <T>(fn: () => Promise<T>) => whileDatabaseAway(cfg.leaseMs, () => shell.stopping(), fn);
   const refusedReason = plan.refusedReason;
+  // The schedule, from the attempts the claimed jobs had made: no one else changes them while the
+  // claim id holds, and a settle after a re-claim is fenced out.
+  const attemptsOf = new Map(jobs.map((j) => [j.id, j.attempts]));
+  const outcomes = decisions.map(({ id, ...d }) => ({ id, ...schedule(d, attemptsOf.get(id)!, cfg.retryDelaysS, Math.random()) }));
   const settled = await settling(() =>
     settleClaim(db, {
       orgId: target.orgId,
       claimId,
       outcomes,
-      retryDelaysS: cfg.retryDelaysS,
       report: {
         destinationId: target.id,
         attempts,

@@ -5,7 +5,7 @@ import { sampleEvent } from '../siem/testEvents.js';
 import { interpretAnswer } from './interpretAnswer.js';
 import { getEncoder } from '../siem/registry.js';
 import type { NetworkFailure, OutboundResult } from './outbound/types.js';
-import { decide, decideItem, type RequestDecision } from './outcome.js';
+import { decide, decideItem, schedule, type JobDecision, type RequestDecision } from './outcome.js';
 
 // The one decision, from the raw answer: every answer goes through interpretAnswer (where encoder
 // verdicts and network errors map into the outcome model) and then decide(), as in the worker.
@@ -154,5 +154,55 @@ describe('decideItem: one event with no request of its own', () => {
     ],
   ])('%j -> %j', (outcome, expected) => {
     expect(decideItem(outcome)).toEqual(expected);
+  });
+});
+
+describe('schedule: done, retry after a delay, or dead letter', () => {
+  const delays = [10, 60, 300];
+  const retry = (retryAfterMs?: number): JobDecision => ({ outcome: 'retry', error: 'HTTP 503', statusCode: 503, ...(retryAfterMs ? { retryAfterMs } : {}) });
+
+  it.each([
+    // attempts before, random, Retry-After → delay (ms): delay[attempts] jittered by 0.9 + 0.2 r
+    { attempts: 0, random: 0, retryAfterMs: undefined, delayMs: 9_000 },
+    { attempts: 0, random: 0.5, retryAfterMs: undefined, delayMs: 10_000 },
+    { attempts: 1, random: 0.25, retryAfterMs: undefined, delayMs: 57_000 },
+    { attempts: 2, random: 0.75, retryAfterMs: undefined, delayMs: 315_000 },
+    // Retry-After is a floor: longer than the jittered delay it wins, shorter it changes nothing.
+    { attempts: 0, random: 0.5, retryAfterMs: 45_000, delayMs: 45_000 },
+    { attempts: 1, random: 0.5, retryAfterMs: 2_000, delayMs: 60_000 },
+  ])('attempt $attempts, random $random, Retry-After $retryAfterMs: retried after $delayMs ms', ({ attempts, random, retryAfterMs, delayMs }) => {
+    const s = schedule(retry(retryAfterMs), attempts, delays, random);
+    expect(s).toEqual({ outcome: 'retry', error: 'HTTP 503', statusCode: 503, delayMs: expect.any(Number) as number });
+    expect((s as { delayMs: number }).delayMs).toBeCloseTo(delayMs, 6);
+  });
+
+  it('keeps every delay within ±10 % of the scheduled one', () => {
+    for (const [attempts, d] of delays.entries()) {
+      for (const random of [0, 0.1, 0.37, 0.5, 0.82, 0.999999]) {
+        const s = schedule(retry(), attempts, delays, random);
+        if (s.outcome !== 'retry') throw new Error(`expected a retry, got ${s.outcome}`);
+        expect(s.delayMs).toBeGreaterThanOrEqual(d * 900);
+        expect(s.delayMs).toBeLessThan(d * 1100);
+      }
+    }
+  });
+
+  it.each([
+    { attempts: 3, retryAfterMs: undefined },
+    { attempts: 7, retryAfterMs: undefined },
+    // Retry-After does not extend the schedule.
+    { attempts: 3, retryAfterMs: 5_000 },
+  ])('past the schedule (attempt $attempts of 3 delays) a failed attempt is dead-lettered with its error', ({ attempts, retryAfterMs }) => {
+    expect(schedule(retry(retryAfterMs), attempts, delays, 0.5)).toEqual({ outcome: 'failed', error: 'HTTP 503', statusCode: 503 });
+  });
+
+  it('with no delays configured the first failure is dead-lettered', () => {
+    expect(schedule(retry(), 0, [], 0.5)).toEqual({ outcome: 'failed', error: 'HTTP 503', statusCode: 503 });
+  });
+
+  it('a permanent failure is dead-lettered at once, whatever remains of the schedule; a delivery is done', () => {
+    const permanent = decideItem({ ok: false, stage: 'item', reason: 'item rejected', statusCode: 400, permanent: true });
+    expect(schedule(permanent, 0, delays, 0.5)).toEqual({ outcome: 'failed', error: 'item rejected', statusCode: 400 });
+    expect(schedule(decideItem({ ok: true }), 0, delays, 0.5)).toEqual({ outcome: 'done' });
   });
 });

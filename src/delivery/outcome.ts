@@ -3,12 +3,14 @@
 // verdict, a network error; deliverBatch.ts: a token endpoint that refused; claimPlan.ts: an event
 // refused before sending; ackTracker.ts: a Splunk ack that never came). decide() then says what the
 // request means for its jobs and the destination; the worker, the probe's hint and the settle
-// statement all take it from there. Pure: no clock, no database, no I/O.
+// statement all take it from there. schedule() then turns a job's decision into what the settle
+// statement applies: done, dead letter with its reason, or retry after a delay (the attempt limit,
+// ±10% jitter, the Retry-After floor). Pure: no clock, no database, no I/O (the randomness is passed in).
 // Two rules stay in the worker's shell (deliverClaim.ts) because they need what only it holds: the
 // hint for one event refused with 413 (its encoded size, the halvings so far) and "429 for too long
-// is failing" (the destination limiter's clock). The retry schedule (attempt limit, jitter,
-// Retry-After floor) is applied by the settle statement, which reads the attempt count under the
-// claim's lock.
+// is failing" (the destination limiter's clock). The attempt count schedule() needs is the claimed
+// job's: no one else can change it while the claim id holds (a re-claim after the lease changes the
+// claim id, and the settle statement fences the old one out).
 import type { JobOutcome } from '../queue/types.js';
 
 /** Where a delivery failed: before anything was sent, on the network, in the HTTP answer, or per item inside an accepted answer. */
@@ -32,15 +34,19 @@ export type DeliveryOutcome =
 
 export type Failure = Extract<DeliveryOutcome, { ok: false }>;
 
+/** What becomes of one job from its outcome alone, before the schedule (schedule() below). */
+export type JobDecision =
+  | { outcome: 'done' }
+  | { outcome: 'retry'; error: string; statusCode: number | null; retryAfterMs?: number }
+  | { outcome: 'failed'; error: string; statusCode: number | null };
+
 type WithoutId<T> = T extends { id: number } ? Omit<T, 'id'> : never;
-/** What becomes of one job: the settle statement's input (queue/settleJobs.ts) without its id. */
-export type JobDecision = WithoutId<JobOutcome>;
+/** What the settle statement applies to one job (queue/settleJobs.ts), without its id. */
+export type JobSettlement = WithoutId<JobOutcome>;
 
 /**
  * One job's fate from its outcome alone: delivered; dead-lettered now with the reason (permanent);
- * or a failed attempt retried on the schedule, never before Retry-After. The schedule itself (the
- * delay for the stored attempt count, ±10% jitter, dead letter once it is spent) is applied by the
- * settle statement, which reads the attempt count under the claim's fence.
+ * or a failed attempt, retried on the schedule (schedule()), never before Retry-After.
  */
 export function decideItem(outcome: DeliveryOutcome): JobDecision {
   if (outcome.ok) return { outcome: 'done' };
@@ -112,4 +118,20 @@ export function decide(out: RequestResult, events: number, ack: boolean): Reques
     ...after,
     breaker: delivered > 0 ? 'success' : out.error !== null ? 'failure' : 'none',
   };
+}
+
+/**
+ * The retry schedule, applied to one job's decision. `attemptsBefore`: attempts made before this one
+ * (the claimed job's count); `retryDelaysS`: the delay before each retry (AEGIS_RETRY_DELAYS_S), so a
+ * job is attempted at most `retryDelaysS.length + 1` times; `random` in [0, 1) jitters the delay by
+ * ±10% so that jobs failed together do not all come back in the same instant. A failed attempt past
+ * the schedule is dead-lettered with its error; otherwise it is retried after the jittered delay,
+ * never before the SIEM's Retry-After. The settle statement adds the delay to the database's clock.
+ */
+export function schedule(decision: JobDecision, attemptsBefore: number, retryDelaysS: readonly number[], random: number): JobSettlement {
+  if (decision.outcome !== 'retry') return decision;
+  const { error, statusCode, retryAfterMs } = decision;
+  const delayS = retryDelaysS[attemptsBefore];
+  if (delayS === undefined) return { outcome: 'failed', error, statusCode };
+  return { outcome: 'retry', error, statusCode, delayMs: Math.max(delayS * 1000 * (0.9 + random * 0.2), retryAfterMs ?? 0) };
 }

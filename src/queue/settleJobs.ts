@@ -13,8 +13,10 @@ export interface SettleResult {
 
 /**
  * The settling statements, as CTEs ending in `settled(status)`, used by settleClaim.
- * Parameters: $1 org, $2 claim id, then for the jobs NOT delivered $3 ids, $4 retry delays, $5 outcomes,
- * $6 errors, $7 status codes, $8 Retry-After ms; and `$<doneParam>` the ids of the delivered jobs.
+ * Parameters: $1 org, $2 claim id, then for the jobs NOT delivered $3 ids, $4 outcomes, $5 errors,
+ * $6 status codes, $7 retry delays (ms); and `$<doneParam>` the ids of the delivered jobs.
+ * The statement decides nothing: each job's outcome and retry delay come from the schedule
+ * (delivery/outcome.ts schedule()); the delay is added to the database's now(), one clock for all.
  *
  * Delivered jobs (the bulk of every claim) are updated by primary key with `id = ANY(...)`, no join:
  * joined to unnest(), the planner estimates one matching row (the claim-id filter) and on tables of
@@ -30,34 +32,30 @@ function settleCtes(doneParam: number): string {
        UPDATE forwarding_jobs j SET
         attempts = j.attempts + 1,
         claim_id = NULL,
-        status = CASE
-          WHEN u.outcome = 'failed' OR j.attempts + 1 > cardinality($4::float8[]) THEN 'failed'
-          ELSE 'pending' END,
+        status = CASE WHEN u.outcome = 'failed' THEN 'failed' ELSE 'pending' END,
         next_attempt_at = CASE
-          WHEN u.outcome = 'retry' AND j.attempts + 1 <= cardinality($4::float8[]) THEN now() + make_interval(secs =>
-            GREATEST(($4::float8[])[j.attempts + 1] * (0.9 + random() * 0.2), coalesce(u.retry_after_ms, 0) / 1000.0))
+          WHEN u.outcome = 'retry' THEN now() + make_interval(secs => u.delay_ms / 1000.0)
           ELSE j.next_attempt_at END,
-        settled_at = CASE WHEN u.outcome = 'failed' OR j.attempts + 1 > cardinality($4::float8[]) THEN now() ELSE NULL END,
+        settled_at = CASE WHEN u.outcome = 'failed' THEN now() ELSE NULL END,
         last_error = u.error,
         last_status_code = u.status_code
-       FROM unnest($3::bigint[], $5::text[], $6::text[], $7::int[], $8::float8[]) AS u(id, outcome, error, status_code, retry_after_ms)
+       FROM unnest($3::bigint[], $4::text[], $5::text[], $6::int[], $7::float8[]) AS u(id, outcome, error, status_code, delay_ms)
       WHERE j.org_id = $1 AND j.id = u.id AND j.claim_id = $2::uuid AND j.status = 'pending'
       RETURNING j.status
      ),
      settled AS (SELECT status FROM settled_done UNION ALL SELECT status FROM settled_other)`;
 }
 
-function settleParams(args: { orgId: string; claimId: string; outcomes: JobOutcome[]; retryDelaysS: number[] }): unknown[] {
+function settleParams(args: { orgId: string; claimId: string; outcomes: JobOutcome[] }): unknown[] {
   const o = args.outcomes.filter((x): x is Exclude<JobOutcome, { outcome: 'done' }> => x.outcome !== 'done');
   return [
     args.orgId,
     args.claimId,
     o.map((x) => x.id),
-    args.retryDelaysS,
     o.map((x) => x.outcome),
     o.map((x) => x.error),
     o.map((x) => x.statusCode),
-    o.map((x) => (x.outcome === 'retry' ? (x.retryAfterMs ?? null) : null)),
+    o.map((x) => (x.outcome === 'retry' ? x.delayMs : null)),
   ];
 }
 
@@ -88,31 +86,28 @@ export interface ClaimReport {
 
 /**
  * Everything a finished claim writes, in one statement (one round trip, one commit) instead of four:
- * settles the jobs (fenced by the claim id; retries scheduled in SQL from the stored attempt count,
- * ±10% jitter, at least Retry-After; dead letter past the schedule), appends the delivery log rows (one per failed request,
+ * settles the jobs as the schedule says (fenced by the claim id; a retry due its delay after the
+ * database's now(); a dead letter settled now), appends the delivery log rows (one per failed request,
  * one for the requests that delivered all they carried: compactAttempts), records
  * the last attempt on the destination (recordAttemptOutcome, with deadLettered taken from this very
  * settle) and, when something was delivered, closes the circuit breaker (noteRequestSuccess).
  * Data-modifying CTEs all run, whether or not the final SELECT reads them.
  */
-export async function settleClaim(
-  db: Queryable,
-  args: { orgId: string; claimId: string; outcomes: JobOutcome[]; retryDelaysS: number[]; report: ClaimReport },
-): Promise<SettleResult> {
+export async function settleClaim(db: Queryable, args: { orgId: string; claimId: string; outcomes: JobOutcome[]; report: ClaimReport }): Promise<SettleResult> {
   const { report } = args;
   const a = compactAttempts(report.attempts);
   const { rows } = await db.query<{ status: string }>(
-    `WITH ${settleCtes(21)},
+    `WITH ${settleCtes(20)},
      logged AS (
        INSERT INTO delivery_attempts (org_id, destination_id, event_count, delivered_count, failed_count, status_code, duration_ms, error, response_snippet)
-       SELECT $1, $9, * FROM unnest($10::int[], $11::int[], $12::int[], $13::int[], $14::int[], $15::text[], $16::text[])
+       SELECT $1, $8, * FROM unnest($9::int[], $10::int[], $11::int[], $12::int[], $13::int[], $14::text[], $15::text[])
        -- A destination deleted while its runner was sending has no log to append to.
-       WHERE EXISTS (SELECT 1 FROM destinations WHERE org_id = $1 AND id = $9)
+       WHERE EXISTS (SELECT 1 FROM destinations WHERE org_id = $1 AND id = $8)
      ),
      dest AS (
        UPDATE destinations SET
-          ${settleDestinationSet('$17', '$18', '$19', "EXISTS (SELECT 1 FROM settled WHERE status = 'failed')")}
-        WHERE org_id = $1 AND id = $9 AND $20
+          ${settleDestinationSet('$16', '$17', '$18', "EXISTS (SELECT 1 FROM settled WHERE status = 'failed')")}
+        WHERE org_id = $1 AND id = $8 AND $19
      )
      SELECT status FROM settled`,
     [

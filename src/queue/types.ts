@@ -9,10 +9,11 @@ export interface ClaimedJob {
   payload: unknown;
 }
 
-/** How one job ended in one delivery attempt. */
+/** How one job ended in one delivery attempt, as the settle statement applies it. */
 export type JobOutcome =
   | { id: number; outcome: 'done' }
-  | { id: number; outcome: 'retry'; error: string; statusCode: number | null; retryAfterMs?: number }
+  /** Due again `delayMs` after the database's now() (the schedule: delivery/outcome.ts schedule()). */
+  | { id: number; outcome: 'retry'; error: string; statusCode: number | null; delayMs: number }
   | { id: number; outcome: 'failed'; error: string; statusCode: number | null };
 
 export const JOBS_CHANNEL = 'aegis_jobs';

@@ -57,6 +57,7 @@ describe.each(DB_KINDS)('Splunk ack tracker at scale (%s)', (kind) => {
         ackId,
         claimId,
         jobIds: [-1 - ackId],
+        jobAttempts: [0],
         jobCreatedAt: [overdue],
         attempt: { orgId, destinationId: id, eventCount: 1, statusCode: 200, durationMs: 1, responseSnippet: null },
         deadline: overdue,

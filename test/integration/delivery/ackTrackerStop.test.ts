@@ -59,6 +59,7 @@ describe.each(DB_KINDS)('Splunk ack tracker stopped mid-poll (%s)', (kind) => {
       ackId: 1,
       claimId: randomUUID(),
       jobIds: [1],
+      jobAttempts: [0],
       jobCreatedAt: [Date.now()],
       attempt: { orgId, destinationId: target.id, eventCount: 1, statusCode: 200, durationMs: 1, responseSnippet: null },
       deadline: Date.now() + 600_000,

@@ -51,7 +51,6 @@ describe.each(DB_KINDS)('settling a claim of a deleted destination (%s)', (kind)
         orgId: org.orgId,
         claimId: '00000000-0000-4000-8000-000000000000',
         outcomes: [],
-        retryDelaysS: [1],
         report: { destinationId: id, attempts: [attempt], last: { ok: true, error: null }, delivered: true },
       }),
     ).resolves.toMatchObject({ done: 0 });

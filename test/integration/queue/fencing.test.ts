@@ -36,7 +36,7 @@ describe.each(DB_KINDS)('queue: claim fencing (%s)', (kind) => {
       n === 0
         ? { id, outcome: 'done' }
         : n === 1
-          ? { id, outcome: 'retry', error: 'HTTP 503', statusCode: 503 }
+          ? { id, outcome: 'retry', error: 'HTTP 503', statusCode: 503, delayMs: 10_000 }
           : { id, outcome: 'failed', error: 'HTTP 400', statusCode: 400 },
     );
 
@@ -47,7 +47,6 @@ describe.each(DB_KINDS)('queue: claim fencing (%s)', (kind) => {
       orgId: org,
       claimId: a.claimId,
       outcomes: outcomesOf(a.ids),
-      retryDelaysS: [10],
       report: report(org, dest, { n: 3, ok: false, status: 503, error: 'HTTP 503' }),
     });
     expect(res).toEqual({ done: 0, retried: 0, deadLettered: 0, fenced: 3 });
@@ -60,7 +59,6 @@ describe.each(DB_KINDS)('queue: claim fencing (%s)', (kind) => {
       orgId: org,
       claimId: b.claimId,
       outcomes: outcomesOf(b.ids),
-      retryDelaysS: [10],
       report: report(org, dest, { n: 3, ok: false, status: 503, error: 'HTTP 503' }),
     });
     expect(mine).toEqual({ done: 1, retried: 1, deadLettered: 1, fenced: 0 });
@@ -83,8 +81,7 @@ describe.each(DB_KINDS)('queue: claim fencing (%s)', (kind) => {
       settleClaim(tdb.db, {
         orgId: org,
         claimId: c.claimId,
-        outcomes: ids.map((id) => ({ id, outcome: 'retry', error: 'HTTP 503', statusCode: 503 })),
-        retryDelaysS: [10, 20],
+        outcomes: ids.map((id) => ({ id, outcome: 'retry', error: 'HTTP 503', statusCode: 503, delayMs: 10_000 })),
         report: report(org, dest, { n: ids.length, ok: false, status: 503, error: 'HTTP 503' }),
       });
     expect(await settle(c.ids)).toEqual({ done: 0, retried: 2, deadLettered: 0, fenced: 0 });
@@ -100,7 +97,6 @@ describe.each(DB_KINDS)('queue: claim fencing (%s)', (kind) => {
       orgId: org,
       claimId: d.claimId,
       outcomes: d.ids.map((id) => ({ id, outcome: 'done' })),
-      retryDelaysS: [10],
       report: report(org, dest, { n: 2, ok: true, status: 200, error: null }),
     });
     expect(late).toEqual({ done: 0, retried: 0, deadLettered: 0, fenced: 2 });
@@ -114,7 +110,6 @@ describe.each(DB_KINDS)('queue: claim fencing (%s)', (kind) => {
       orgId: stranger,
       claimId: b.claimId,
       outcomes: b.ids.map((id) => ({ id, outcome: 'done' })),
-      retryDelaysS: [10],
       report: { destinationId: dest, attempts: [], last: null, delivered: false },
     });
     expect(res.fenced).toBe(2);

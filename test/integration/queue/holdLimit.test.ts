@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { enforceHoldLimit, HOLD_DEAD_LETTER_BATCH } from '../../../src/queue/holdLimit.js';
 import { settleClaim } from '../../../src/queue/settleJobs.js';
+import { schedule } from '../../../src/delivery/outcome.js';
 import { dueDestinations } from '../../../src/queue/dueDestinations.js';
 import { recordAttemptOutcome, resumeHeld } from '../../../src/queue/deliveryState.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
@@ -37,8 +38,10 @@ describe.each(DB_KINDS)('queue: hold limit (%s)', (kind) => {
     await settleClaim(tdb.db, {
       orgId: org,
       claimId: c.claimId,
-      outcomes: c.ids.map((id) => ({ id, outcome: 'retry' as const, error: 'HTTP 503: down; Aegis will retry.', statusCode: 503 })),
-      retryDelaysS: [600, 600],
+      outcomes: c.claimed.map((j) => ({
+        id: j.id,
+        ...schedule({ outcome: 'retry', error: 'HTTP 503: down; Aegis will retry.', statusCode: 503 }, j.attempts, [600, 600], Math.random()),
+      })),
       report: report(org, dest, { n: c.ids.length, ok: false, status: 503, error: 'HTTP 503: down; Aegis will retry.' }),
     });
   }
@@ -64,7 +67,6 @@ describe.each(DB_KINDS)('queue: hold limit (%s)', (kind) => {
       orgId: org,
       claimId: c.claimId,
       outcomes: c.ids.map((id) => ({ id, outcome: 'done' as const })),
-      retryDelaysS: [600],
       report: report(org, dest, { n: c.ids.length, ok: true, status: 200, error: null }),
     });
     expect((await state(dest)).failing_since).toBeNull();
@@ -107,7 +109,6 @@ describe.each(DB_KINDS)('queue: hold limit (%s)', (kind) => {
       orgId: org,
       claimId: inFlight.claimId,
       outcomes: inFlight.ids.map((id) => ({ id, outcome: 'done' as const })),
-      retryDelaysS: [600],
       report: report(org, dest, { n: 1, ok: false, status: 503, error: 'HTTP 503: down' }),
     });
     expect(late.fenced).toBe(1);

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { settleClaim } from '../../../src/queue/settleJobs.js';
-import type { JobOutcome } from '../../../src/queue/types.js';
+import type { ClaimedJob, JobOutcome } from '../../../src/queue/types.js';
+import { schedule, type JobDecision } from '../../../src/delivery/outcome.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { addEvents, attemptRows, claim, destState, job, jobs, makeDue, ms, newDestination, newOrg, report } from './support.js';
 
-// settleClaim: the retry schedule (computed in SQL from the stored attempt count, ±10 % jitter, at
-// least Retry-After, dead letter past the last delay), the delivery log and the destination's status,
-// all written by one statement. Times are compared with the statement's own now(), which it also
+// settleClaim with the retry schedule (outcome.ts schedule(), from the claimed attempt count, ±10 %
+// jitter, at least Retry-After, dead letter past the last delay) applied on the database's clock, the
+// delivery log and the destination's status, all written by one statement. Times are compared with the statement's own now(), which it also
 // writes into delivery_attempts.attempted_at.
 describe.each(DB_KINDS)('queue: settleClaim (%s)', (kind) => {
   let tdb: TestDb;
@@ -27,17 +28,20 @@ describe.each(DB_KINDS)('queue: settleClaim (%s)', (kind) => {
     return { org, dest };
   }
 
+  /** Each claimed job's decision through the schedule, as the worker does it. */
+  const scheduled = (claimed: ClaimedJob[], delays: number[], decision: (id: number) => JobDecision): JobOutcome[] =>
+    claimed.map((j) => ({ id: j.id, ...schedule(decision(j.id), j.attempts, delays, Math.random()) }));
+
   /** Claims every due job and settles each with `outcome`, as one request answered `status`. */
-  async function round(org: string, dest: string, delays: number[], outcome: (id: number) => JobOutcome, status = 503) {
+  async function round(org: string, dest: string, delays: number[], outcome: (id: number) => JobDecision, status = 503) {
     await makeDue(tdb.db, dest);
-    const { claimId, ids } = await claim(tdb.db, org, dest);
-    const outcomes = ids.map(outcome);
+    const { claimId, claimed, ids } = await claim(tdb.db, org, dest);
+    const outcomes = scheduled(claimed, delays, outcome);
     const ok = outcomes.every((o) => o.outcome === 'done');
     const res = await settleClaim(tdb.db, {
       orgId: org,
       claimId,
       outcomes,
-      retryDelaysS: delays,
       report: report(org, dest, { n: ids.length, ok, status, error: ok ? null : `HTTP ${status}` }),
     });
     const log = await attemptRows(tdb.db, dest);
@@ -45,9 +49,8 @@ describe.each(DB_KINDS)('queue: settleClaim (%s)', (kind) => {
   }
 
   const retry =
-    (extra: Partial<Extract<JobOutcome, { outcome: 'retry' }>> = {}) =>
-    (id: number): JobOutcome => ({
-      id,
+    (extra: Partial<Extract<JobDecision, { outcome: 'retry' }>> = {}) =>
+    (_id: number): JobDecision => ({
       outcome: 'retry',
       error: 'HTTP 503',
       statusCode: 503,
@@ -117,7 +120,7 @@ describe.each(DB_KINDS)('queue: settleClaim (%s)', (kind) => {
 
   it('a permanent failure is dead-lettered at once, whatever remains of the schedule', async () => {
     const { org, dest } = await setup();
-    const { res, ids, at } = await round(org, dest, [10, 20, 40], (id) => ({ id, outcome: 'failed', error: 'HTTP 400 bad request', statusCode: 400 }), 400);
+    const { res, ids, at } = await round(org, dest, [10, 20, 40], () => ({ outcome: 'failed', error: 'HTTP 400 bad request', statusCode: 400 }), 400);
     expect(res).toEqual({ done: 0, retried: 0, deadLettered: 1, fenced: 0 });
     const j = await job(tdb.db, ids[0]!);
     expect(j).toMatchObject({ status: 'failed', attempts: 1, claim_id: null, last_error: 'HTTP 400 bad request', last_status_code: 400 });
@@ -131,12 +134,12 @@ describe.each(DB_KINDS)('queue: settleClaim (%s)', (kind) => {
     // A job that failed before: delivering it now clears its status code.
     await tdb.db.query(`UPDATE forwarding_jobs SET attempts = 1, last_status_code = 503, last_error = 'HTTP 503' WHERE id = $1`, [a]);
     await tdb.db.query(`UPDATE destinations SET consecutive_failures = 3, last_error = 'old', last_error_at = now() WHERE id = $1`, [dest]);
-    const plan: Record<number, JobOutcome['outcome']> = { [a!]: 'done', [b!]: 'done', [c!]: 'retry', [d!]: 'failed' };
+    const plan: Record<number, JobDecision['outcome']> = { [a!]: 'done', [b!]: 'done', [c!]: 'retry', [d!]: 'failed' };
     const { res, at } = await round(
       org,
       dest,
       [10],
-      (id) => (plan[id] === 'done' ? { id, outcome: 'done' } : { id, outcome: plan[id] as 'retry' | 'failed', error: 'item rejected', statusCode: 200 }),
+      (id) => (plan[id] === 'done' ? { outcome: 'done' } : { outcome: plan[id] as 'retry' | 'failed', error: 'item rejected', statusCode: 200 }),
       200,
     );
     expect(res).toEqual({ done: 2, retried: 1, deadLettered: 1, fenced: 0 });
@@ -149,11 +152,11 @@ describe.each(DB_KINDS)('queue: settleClaim (%s)', (kind) => {
   it('writes the delivery log rows and the destination’s last attempt with the settle', async () => {
     const { org, dest } = await setup(3);
     await makeDue(tdb.db, dest);
-    const { claimId, ids } = await claim(tdb.db, org, dest);
+    const { claimId, claimed } = await claim(tdb.db, org, dest);
     const r = report(org, dest, { n: 3, ok: false, status: 502, error: 'HTTP 502 bad gateway', snippet: 'x'.repeat(600) });
     r.attempts.push({ ...r.attempts[0]!, eventCount: 0, failedCount: 0, statusCode: null, durationMs: 0.4, error: 'timeout', responseSnippet: null });
     r.last = { ok: false, error: 'timeout' };
-    await settleClaim(tdb.db, { orgId: org, claimId, outcomes: ids.map(retry()), retryDelaysS: [10], report: r });
+    await settleClaim(tdb.db, { orgId: org, claimId, outcomes: scheduled(claimed, [10], retry()), report: r });
 
     const log = await attemptRows(tdb.db, dest);
     expect(log.map(({ attempted_at: _, ...x }) => x)).toEqual([
@@ -182,7 +185,7 @@ describe.each(DB_KINDS)('queue: settleClaim (%s)', (kind) => {
       `UPDATE destinations SET consecutive_failures = 7, paused_until = now() - interval '1 second', last_error = 'HTTP 503', last_error_at = now() WHERE id = $1`,
       [dest],
     );
-    const { at } = await round(org, dest, [10], (id) => ({ id, outcome: 'done' }), 200);
+    const { at } = await round(org, dest, [10], () => ({ outcome: 'done' }), 200);
     const s = await destState(tdb.db, dest);
     expect(s).toMatchObject({ consecutive_failures: 0, paused_until: null, last_attempt_ok: true, last_error: null, last_error_at: null });
     expect(s.last_delivery_at).toEqual(at);
@@ -196,7 +199,6 @@ describe.each(DB_KINDS)('queue: settleClaim (%s)', (kind) => {
       orgId: org,
       claimId,
       outcomes: ids.map((id) => ({ id, outcome: 'failed', error: 'refused before sending', statusCode: null })),
-      retryDelaysS: [10],
       report: { destinationId: dest, attempts: [], last: null, delivered: false },
     });
     expect(res).toEqual({ done: 0, retried: 0, deadLettered: 1, fenced: 0 });
@@ -206,13 +208,12 @@ describe.each(DB_KINDS)('queue: settleClaim (%s)', (kind) => {
 
   it('a destination deleted while its claim was in flight: nothing to settle, nothing logged, no error', async () => {
     const { org, dest } = await setup(2);
-    const { claimId, ids } = await claim(tdb.db, org, dest);
+    const { claimId, claimed } = await claim(tdb.db, org, dest);
     await tdb.db.query(`DELETE FROM destinations WHERE id = $1`, [dest]);
     const res = await settleClaim(tdb.db, {
       orgId: org,
       claimId,
-      outcomes: ids.map(retry()),
-      retryDelaysS: [10],
+      outcomes: scheduled(claimed, [10], retry()),
       report: report(org, dest, { n: 2, ok: false, status: 503, error: 'HTTP 503' }),
     });
     expect(res).toEqual({ done: 0, retried: 0, deadLettered: 0, fenced: 2 });
