@@ -15,10 +15,9 @@ import { extendLease } from '../queue/claimJobs.js';
 import { settleClaim } from '../queue/settleJobs.js';
 import { noteRequestFailure } from '../queue/deliveryState.js';
 import type { AttemptRecord } from '../queue/attempts.js';
-import type { JobOutcome } from '../queue/types.js';
 import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
 import { ACK_QUERY_MAX_IDS, queryAcks } from './splunkAck.js';
-import { decideItem, schedule } from './outcome.js';
+import { decideItem, scheduleJobs, type ClaimedDecision } from './outcome.js';
 
 /** One accepted request waiting for its ack. */
 export interface PendingAck {
@@ -237,14 +236,14 @@ export class AckTracker {
       // Taken out while it settles (a reused ackId may resolve another request of the claim meanwhile);
       // put back in front should the statement fail, for the next round.
       this.resolved.delete(claimId);
-      const outcomes: JobOutcome[] = [];
+      const decided: ClaimedDecision[] = [];
       const attempts: AttemptRecord[] = [];
       let lastError: string | null = null;
       let anyAcked = false;
       for (const { p, acked, error } of rs) {
         // Not confirmed in time: a failed attempt of the request's items, sent again on the schedule.
         const decision = decideItem(acked ? { ok: true } : { ok: false, stage: 'item', reason: error!, statusCode: null, permanent: false });
-        p.jobIds.forEach((id, i) => outcomes.push({ id, ...schedule(decision, p.jobAttempts[i]!, this.opts.retryDelaysS, Math.random()) }));
+        p.jobIds.forEach((id, i) => decided.push({ id, attempts: p.jobAttempts[i]!, decision }));
         attempts.push({ ...p.attempt, deliveredCount: acked ? p.jobIds.length : 0, failedCount: acked ? 0 : p.jobIds.length, error: acked ? null : error });
         if (acked) anyAcked = true;
         else lastError = error;
@@ -252,7 +251,7 @@ export class AckTracker {
       const settled = await settleClaim(db, {
         orgId: t.orgId,
         claimId,
-        outcomes,
+        outcomes: scheduleJobs(decided, this.opts.retryDelaysS),
         report: { destinationId: t.id, attempts, last: { ok: lastError === null, error: lastError }, delivered: anyAcked },
       }).catch((err: unknown) => {
         // The destination was deleted meanwhile: its jobs went with it.

@@ -15,7 +15,7 @@ import { planClaim, tooLargeHint } from './claimPlan.js';
 import { encodeContext, sendRequest, type DeliveryTarget, type RequestOutcome } from './deliverBatch.js';
 import { internalError } from './interpretAnswer.js';
 import type { DestinationLimiter } from './limits.js';
-import { decide, schedule, type JobDecision } from './outcome.js';
+import { decide, scheduleJobs, type JobDecision } from './outcome.js';
 import { indexerAckOn } from './splunkAck.js';
 import type { WorkerConfig, WorkerDeps } from './workerConfig.js';
 
@@ -248,7 +248,10 @@ export async function deliverClaim(
   // The schedule, from the attempts the claimed jobs had made: no one else changes them while the
   // claim id holds, and a settle after a re-claim is fenced out.
   const attemptsOf = new Map(jobs.map((j) => [j.id, j.attempts]));
-  const outcomes = decisions.map(({ id, ...d }) => ({ id, ...schedule(d, attemptsOf.get(id)!, cfg.retryDelaysS, Math.random()) }));
+  const outcomes = scheduleJobs(
+    decisions.map(({ id, ...decision }) => ({ id, attempts: attemptsOf.get(id)!, decision })),
+    cfg.retryDelaysS,
+  );
   const settled = await settling(() =>
     settleClaim(db, {
       orgId: target.orgId,

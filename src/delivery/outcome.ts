@@ -135,3 +135,18 @@ export function schedule(decision: JobDecision, attemptsBefore: number, retryDel
   if (delayS === undefined) return { outcome: 'failed', error, statusCode };
   return { outcome: 'retry', error, statusCode, delayMs: Math.max(delayS * 1000 * (0.9 + random * 0.2), retryAfterMs ?? 0) };
 }
+
+/** One claimed job's decision, with the attempts it had made before this one (its claimed count). */
+export interface ClaimedDecision {
+  id: number;
+  attempts: number;
+  decision: JobDecision;
+}
+
+/**
+ * What the settle statement applies to a claim's jobs: schedule() for each, one random number per job
+ * (jobs failed together come back spread out). Used by the worker and the Splunk ack tracker alike.
+ */
+export function scheduleJobs(jobs: readonly ClaimedDecision[], retryDelaysS: readonly number[], random: () => number = Math.random): JobOutcome[] {
+  return jobs.map(({ id, attempts, decision }) => ({ id, ...schedule(decision, attempts, retryDelaysS, random()) }));
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { enforceHoldLimit, HOLD_DEAD_LETTER_BATCH } from '../../../src/queue/holdLimit.js';
 import { settleClaim } from '../../../src/queue/settleJobs.js';
-import { schedule } from '../../../src/delivery/outcome.js';
+import { scheduleJobs } from '../../../src/delivery/outcome.js';
 import { dueDestinations } from '../../../src/queue/dueDestinations.js';
 import { recordAttemptOutcome, resumeHeld } from '../../../src/queue/deliveryState.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
@@ -38,10 +38,10 @@ describe.each(DB_KINDS)('queue: hold limit (%s)', (kind) => {
     await settleClaim(tdb.db, {
       orgId: org,
       claimId: c.claimId,
-      outcomes: c.claimed.map((j) => ({
-        id: j.id,
-        ...schedule({ outcome: 'retry', error: 'HTTP 503: down; Aegis will retry.', statusCode: 503 }, j.attempts, [600, 600], Math.random()),
-      })),
+      outcomes: scheduleJobs(
+        c.claimed.map((j) => ({ id: j.id, attempts: j.attempts, decision: { outcome: 'retry', error: 'HTTP 503: down; Aegis will retry.', statusCode: 503 } })),
+        [600, 600],
+      ),
       report: report(org, dest, { n: c.ids.length, ok: false, status: 503, error: 'HTTP 503: down; Aegis will retry.' }),
     });
   }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { settleClaim } from '../../../src/queue/settleJobs.js';
 import type { ClaimedJob, JobOutcome } from '../../../src/queue/types.js';
-import { schedule, type JobDecision } from '../../../src/delivery/outcome.js';
+import { scheduleJobs, type JobDecision } from '../../../src/delivery/outcome.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { addEvents, attemptRows, claim, destState, job, jobs, makeDue, ms, newDestination, newOrg, report } from './support.js';
 
@@ -30,7 +30,10 @@ describe.each(DB_KINDS)('queue: settleClaim (%s)', (kind) => {
 
   /** Each claimed job's decision through the schedule, as the worker does it. */
   const scheduled = (claimed: ClaimedJob[], delays: number[], decision: (id: number) => JobDecision): JobOutcome[] =>
-    claimed.map((j) => ({ id: j.id, ...schedule(decision(j.id), j.attempts, delays, Math.random()) }));
+    scheduleJobs(
+      claimed.map((j) => ({ id: j.id, attempts: j.attempts, decision: decision(j.id) })),
+      delays,
+    );
 
   /** Claims every due job and settles each with `outcome`, as one request answered `status`. */
   async function round(org: string, dest: string, delays: number[], outcome: (id: number) => JobDecision, status = 503) {
