@@ -9,7 +9,15 @@ import { EVENT_AGE_MARGIN_MS, laneShape, oversizeReason, planClaim, runnerShape 
 const ctx = { hostname: 'aegis-test', options: {}, userAgent: 'aegis-audit-stream/test' };
 /** The sample events' own time: none of them is old. */
 const NOW = epochMillis(sampleEvent(1)['@timestamp']);
-const job = (id: number, payload: unknown): ClaimedJob => ({ id, orgId: 'org_a', eventId: `evt_${id}`, attempts: 0, createdAt: new Date(0), payload });
+const job = (id: number, payload: unknown): ClaimedJob => ({
+  id,
+  orgId: 'org_a',
+  eventId: `evt_${id}`,
+  attempts: 0,
+  createdAt: new Date(0),
+  payload,
+  claimedAt: new Date(NOW),
+});
 
 describe('planClaim: what a claim becomes before anything is sent', () => {
   it('groups the events within the preset limits, in order, with the job of each', () => {
@@ -66,6 +74,10 @@ describe('planClaim: what a claim becomes before anything is sent', () => {
     const plan = planClaim(jobs, getEncoder('datadog'), ctx, NOW);
     expect(plan.groups.flat().map((e) => plan.jobOf.get(e)!.id)).toEqual([1, 4]);
     expect(plan.refused.map((o) => o.id)).toEqual([2, 3]);
+    expect(plan.refused[1]).toMatchObject({
+      outcome: 'failed',
+      error: expect.stringMatching(/is 17 h old \(within the 5-minute margin for clocks\)/) as unknown,
+    });
     expect(plan.refused[0]).toEqual({
       id: 2,
       outcome: 'failed',

@@ -24,8 +24,10 @@ export const EVENT_AGE_MARGIN_MS = 5 * 60_000;
 export function tooOldReason(siem: SiemEncoder['id'], ageMs: number, maxAgeMs: number): string {
   const { label } = getPresetInfo(siem);
   const hours = (ms: number) => `${Math.floor(ms / 3_600_000)} h`;
+  // Inside the margin the event is still a little younger than the limit: say why it went anyway.
+  const margin = ageMs <= maxAgeMs ? ` (within the ${EVENT_AGE_MARGIN_MS / 60_000}-minute margin for clocks)` : '';
   return (
-    `Event too old for ${label}: its @timestamp is ${hours(ageMs)} old, and ${label} drops events older than ${hours(maxAgeMs)} ` +
+    `Event too old for ${label}: its @timestamp is ${hours(ageMs)} old${margin}, and ${label} drops events older than ${hours(maxAgeMs)} ` +
     'after answering 2xx; dead-lettered instead of lost silently (docs/siem explains the limit).'
   );
 }
@@ -119,9 +121,14 @@ export function planClaim(jobs: readonly ClaimedJob[], encoder: SiemEncoder, ctx
   for (const j of jobs) {
     const e = j.payload as SiemEvent;
     jobOf.set(e, j);
-    const ageMs = maxAgeMs === undefined ? null : ageOf(e, now);
-    if (maxAgeMs !== undefined && ageMs !== null && ageMs > maxAgeMs - EVENT_AGE_MARGIN_MS) refuse(e, tooOldReason(encoder.id, ageMs, maxAgeMs));
-    else events.push(e);
+    if (maxAgeMs !== undefined) {
+      const ageMs = ageOf(e, now);
+      if (ageMs !== null && ageMs > maxAgeMs - EVENT_AGE_MARGIN_MS) {
+        refuse(e, tooOldReason(encoder.id, ageMs, maxAgeMs));
+        continue;
+      }
+    }
+    events.push(e);
   }
   let plan: ReturnType<typeof planBatches<SiemEvent>>;
   try {

@@ -41,7 +41,9 @@ export async function deliverClaim(
   const cfg = shell.cfg;
   const encoder = getEncoder(target.siem);
   const ctx = encodeContext(shell.deps.delivery, target);
-  const plan = planClaim(jobs, encoder, ctx, Date.now());
+  // Ages by the database's clock, as the replays' trims and the dead-letter replay measure them: a
+  // worker whose clock runs fast must not dead-letter what the SIEM still accepts.
+  const plan = planClaim(jobs, encoder, ctx, jobs[0]?.claimedAt.getTime() ?? Date.now());
   const { jobOf } = plan;
   const idsOf = (group: SiemEvent[]) => group.map((e) => jobOf.get(e)!.id);
   const decisions: Array<JobDecision & { id: number }> = [...plan.refused];

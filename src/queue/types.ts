@@ -7,6 +7,8 @@ export interface ClaimedJob {
   attempts: number;
   createdAt: Date;
   payload: unknown;
+  /** The database's clock when the job was claimed: ages are measured by it, as every other age rule is. */
+  claimedAt: Date;
 }
 
 /** How one job ended in one delivery attempt, as the settle statement applies it. */
