@@ -5,9 +5,9 @@ import { DestinationParams, errors, readErrors, SECURITY, writeErrors } from '..
 import { ReplayList, ReplayListQuery, ReplayParams } from '../schemas/replays.js';
 import { assertDestinationExists } from '../../destinations/service.js';
 import { cancelRangeReplay, getReplayView, listReplayViews } from '../../replays/service.js';
+import { base as destinationsBase, tags } from './destinations/shared.js';
 
-const tags = ['forwarding-destinations'];
-const base = '/api/orgs/:org_id/forwarding-destinations/:destination_id/replays';
+const base = `${destinationsBase}/:destination_id/replays`;
 
 /** Background range replays (docs/history.md): follow, list and cancel. POST .../replay starts one. */
 export function replayRoutes(app: TypedApp, ctx: AppContext): void {

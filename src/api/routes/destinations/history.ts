@@ -32,7 +32,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
     handler: async (req) => {
       const p = req.params;
       const q = req.query;
-      await svc.getDestinationView(deps, p.org_id, p.destination_id);
+      await svc.assertDestinationExists(ctx.db, p.org_id, p.destination_id); // a 404, without the view's counts
       return listFailedEvents(ctx.db, p.org_id, p.destination_id, {
         limit: Math.min(Math.max(Number(q.limit ?? 100), 1), 1000),
         beforeId: q.before_id ? Number(q.before_id) : null,
@@ -120,7 +120,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
     },
     handler: async (req) => {
       const p = req.params;
-      await svc.getDestinationView(deps, p.org_id, p.destination_id);
+      await svc.assertDestinationExists(ctx.db, p.org_id, p.destination_id); // a 404, without the view's counts
       return destinationStats(ctx.db, p.org_id, p.destination_id);
     },
   });
@@ -139,7 +139,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
     handler: async (req) => {
       const p = req.params;
       const q = req.query;
-      await svc.getDestinationView(deps, p.org_id, p.destination_id);
+      await svc.assertDestinationExists(ctx.db, p.org_id, p.destination_id); // a 404, without the view's counts
       const page = await listAttempts(ctx.db, p.org_id, p.destination_id, {
         limit: q.limit === undefined ? 50 : Number(q.limit),
         beforeId: q.cursor === undefined ? null : decodeAttemptsCursor(q.cursor),
