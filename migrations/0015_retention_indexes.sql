@@ -5,7 +5,7 @@
 -- (org_id, event_id), which only forwarding_jobs_pending_event served, for pending jobs only. On
 -- 1,000,000 jobs each deleted event read them all (about 0.4 s an event, half an hour a batch).
 --
--- Not CONCURRENTLY: migrations run in a transaction each. On a large installation writes to these
+-- Not CONCURRENTLY: pending migrations run together in one transaction (src/db/migrate.ts). On a large installation writes to these
 -- tables wait while an index builds; IF NOT EXISTS lets an operator build both beforehand with
 -- CREATE INDEX CONCURRENTLY under these names (README, "Upgrading").
 CREATE INDEX IF NOT EXISTS forwarding_jobs_event ON forwarding_jobs (org_id, event_id);

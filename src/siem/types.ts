@@ -256,14 +256,14 @@ export function isSendableHeaderValue(value: string): boolean {
   return HEADER_FIELD_VALUE.test(value);
 }
 
-/** What Node's HTTP client accepts in a header value (its own check): Latin-1 without controls but tab. */
+/** What the outbound client (undici, like node:http) accepts in a header value: Latin-1 without controls but tab. */
 const NODE_HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /**
- * A header value Node can send, or undefined. The API refuses new values outside
+ * A header value the HTTP client can send, or undefined. The API refuses new values outside
  * isSendableHeaderValue; a Latin-1 value stored before that rule is sent as it always was (dropping
  * it would silently change, say, the Sumo Logic source category its events are routed by), and only
- * a value Node would refuse (failing every request) is dropped.
+ * a value the client would refuse (failing every request) is dropped.
  */
 export function safeHeaderValue(v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
