@@ -19,11 +19,12 @@ const TOKEN_PATH = ['oauth2', 'v2.0', 'token'] as const;
 /**
  * Entra ID's sign-in hosts, aliases included (Entra's instance discovery lists login.windows.net,
  * login.microsoft.com and sts.windows.net as the public cloud's; login.partner.microsoftonline.cn and
- * login.usgovcloudapi.net are the China and US Government clouds' older names): each one issues the
- * tenant's tokens, so each must name the same tenant as `tenant_id`.
+ * login.usgovcloudapi.net and login-us.microsoftonline.com are the China and US Government clouds'
+ * other names; <region>.login.microsoft.com are the regional token services MSAL can be pointed at):
+ * each one issues the tenant's tokens, so each must name the same tenant as `tenant_id`.
  */
 const ENTRA_HOST_RE =
-  /^(?:login\.(?:microsoftonline\.(?:com|us)|windows\.net|microsoft\.com|chinacloudapi\.cn|partner\.microsoftonline\.cn|usgovcloudapi\.net)|sts\.windows\.net)$/i;
+  /^(?:login\.(?:microsoftonline\.(?:com|us)|windows\.net|chinacloudapi\.cn|partner\.microsoftonline\.cn|usgovcloudapi\.net)|(?:[a-z0-9-]+\.)?login\.microsoft\.com|login-us\.microsoftonline\.com|sts\.windows\.net)$/i;
 
 /** Microsoft Entra ID's v2.0 token endpoint for a tenant (a GUID or a verified domain). */
 export function entraTokenUrl(tenantId: string): string {
@@ -51,7 +52,8 @@ function decodeSegment(segment: string): string | undefined {
  */
 export function readEntraTokenUrl(tokenUrl: string): EntraTokenUrl {
   const u = parseUrl(tokenUrl);
-  const host = u?.hostname.replace(/\.$/, '');
+  // Every trailing dot: `login.microsoftonline.com..` must not pass for a host that names no tenant.
+  const host = u?.hostname.replace(/\.+$/, '');
   if (!u || !host || !ENTRA_HOST_RE.test(host)) return { entra: false };
   const problem = `must be Entra ID's token endpoint, https://${host.toLowerCase()}/<tenant>/oauth2/v2.0/token, the tenant a GUID or a verified domain`;
   // Compared segment by segment: "oauth2%2Fv2.0" decodes to text with a "/" in it, but it is one

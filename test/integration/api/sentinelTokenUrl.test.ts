@@ -44,6 +44,9 @@ describe('POST /forwarding-destinations: hostile spellings of the Sentinel token
       'https://login.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token',
       'https://login.partner.microsoftonline.cn/contoso.onmicrosoft.com/oauth2/v2.0/token',
       'https://login.usgovcloudapi.net/contoso.onmicrosoft.com/oauth2/v2.0/token',
+      'https://login-us.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token',
+      'https://westus2.login.microsoft.com/contoso.onmicrosoft.com/oauth2/v2.0/token',
+      'https://login.microsoftonline.com../contoso.onmicrosoft.com/oauth2/v2.0/token',
     ]) {
       const contradiction = await create({ token_url, tenant_id: TENANT });
       expect(contradiction.status, contradiction.text).toBe(400);
