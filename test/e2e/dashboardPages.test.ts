@@ -68,4 +68,24 @@ describe('Dashboard with more destinations than one page, headless Chromium', ()
     await expect(progress.getAttribute('data-status')).resolves.toBe('running');
     expect(gets.filter((g) => g.includes('/replays/')).every((g) => g.includes(`/${lastId}/replays/rpl_pages000000000000000`))).toBe(true);
   });
+
+  // Opening a dialog changes the path, which re-renders the whole app: the list must not be fetched
+  // again for that (it was, on every open and close, because the sign-out callback changed identity).
+  it("opens and closes a card's Edit without fetching the list again", async () => {
+    const base = `/api/orgs/${orgId}/forwarding-destinations`;
+    const lists: string[] = [];
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      if (r.method() === 'GET' && (u.pathname === base || u.pathname === `${base}/stats`)) lists.push(u.pathname + u.search);
+    });
+    const editLink = page.locator(`article[data-destination-id="${lastId}"]`).getByRole('link', { name: /^Edit/ });
+    await editLink.click();
+    await page.getByRole('dialog', { name: 'Edit destination' }).waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog', { name: 'Edit destination' }).count(), { timeout: 60_000 }).toBe(0);
+    await editLink.click();
+    await page.getByRole('dialog', { name: 'Edit destination' }).waitFor();
+    // The page refreshes on its own every 15 s; two opens and a close within that need no list at all.
+    expect(lists).toEqual([]);
+  });
 });

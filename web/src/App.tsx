@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { errorText, getSession, logout, type Session } from './api.js';
 import { SignedOut } from './components/SignedOut.js';
 import { ActivityPage } from './pages/ActivityPage.js';
@@ -12,6 +12,9 @@ type SessionState =
 export function App() {
   const [path, navigate] = usePath();
   const [state, setState] = useState<SessionState>({ kind: 'loading' });
+  // Stable across renders: the destinations hook refreshes when it changes, and every navigation
+  // re-renders App (it owns the path), which refetched the list and stats on opening any dialog.
+  const signedOut = useCallback(() => setState({ kind: 'signed-out', reason: 'none' }), []);
   useEffect(() => {
     getSession()
       .then((s) => setState(s ? { kind: 'ok', session: s } : { kind: 'signed-out', reason: 'none' }))
@@ -66,7 +69,7 @@ export function App() {
         {state.kind === 'ok' && path === NOTIFICATIONS ? <NotificationsPage orgId={state.session.org_id} navigate={navigate} /> : null}
         {state.kind === 'ok' && path === ACTIVITY ? <ActivityPage orgId={state.session.org_id} navigate={navigate} /> : null}
         {state.kind === 'ok' && path !== NOTIFICATIONS && path !== ACTIVITY ? (
-          <SiemForwardingPage session={state.session} path={path} navigate={navigate} onSignedOut={() => setState({ kind: 'signed-out', reason: 'none' })} />
+          <SiemForwardingPage session={state.session} path={path} navigate={navigate} onSignedOut={signedOut} />
         ) : null}
       </main>
     </>

@@ -4,6 +4,12 @@ export const PAGE = '/settings/siem-forwarding';
 export const NOTIFICATIONS = '/settings/notifications';
 export const ACTIVITY = '/settings/activity';
 export const editPath = (id: string) => `${PAGE}/${encodeURIComponent(id)}/edit`;
+const EDIT_PATH = /^\/settings\/siem-forwarding\/([^/]+)\/edit$/;
+/** The destination id of an Edit path (editPath's inverse), or null. */
+export const editedId = (pathname: string): string | null => {
+  const m = EDIT_PATH.exec(pathname);
+  return m ? decodeURIComponent(m[1]!) : null;
+};
 
 /**
  * The tiny router: the only client routes are the page, a destination's Edit modal and its delivery

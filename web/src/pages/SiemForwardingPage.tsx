@@ -10,7 +10,7 @@ import { DeliveryLog } from '../components/DeliveryLog.js';
 import { SettingsHeader } from '../components/SettingsHeader.js';
 import { filtersFromSearch, LOG_PATH, logHref } from '../deliveryLog.js';
 import { plural } from '../format.js';
-import { editPath, PAGE } from '../router.js';
+import { editedId, editPath, PAGE } from '../router.js';
 import { useDestinations } from '../useDestinations.js';
 
 type Dialog = { kind: 'add' } | { kind: 'failed'; id: string } | { kind: 'delete'; id: string } | { kind: 'replay'; id: string } | null;
@@ -33,8 +33,7 @@ export function SiemForwardingPage({
   const { destinations, stats, loadError, replays, followReplay, refresh } = useDestinations(api, onSignedOut);
 
   const [pathname, search = ''] = path.split('?');
-  const editMatch = /^\/settings\/siem-forwarding\/([^/]+)\/edit$/.exec(pathname!);
-  const editingId = editMatch ? decodeURIComponent(editMatch[1]!) : null;
+  const editingId = editedId(pathname!);
   const editing = editingId && destinations ? destinations.find((d) => d.destination_id === editingId) : undefined;
   const logMatch = LOG_PATH.exec(pathname!);
   const logId = logMatch ? decodeURIComponent(logMatch[1]!) : null;
