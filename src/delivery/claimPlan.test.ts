@@ -37,6 +37,7 @@ describe('planClaim: what a claim becomes before anything is sent', () => {
     expect(plan.refused).toEqual([
       { id: 2, outcome: 'failed', error: expect.stringMatching(/^Event too large for .*per-event limit of 1000000 bytes/) as unknown, statusCode: null },
     ]);
+    expect(plan.refusedReason).toMatch(/^Event too large for Datadog Logs: /);
     expect(plan.refusedReason).toBe(plan.refused[0]!.outcome === 'failed' ? plan.refused[0]!.error : null);
   });
 

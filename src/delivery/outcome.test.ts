@@ -129,6 +129,7 @@ describe('interpretAnswer: the words of a refused 2xx', () => {
     const cut = `{"took":3,"errors":true,"items":[{"index":{"_id":"a","status":400,"error":{"type":"mapper_parsing_exception","reason":"${'x'.repeat(200)}`;
     const out = interpretAnswer(response(200, { 'content-type': 'application/json' }, cut), getEncoder('elastic'), events(2), false);
     expect(out.error).toMatch(/^HTTP 200: Elasticsearch accepted the request but its per-item answer could not be read in full; retrying the batch/);
+    expect(out.items).toHaveLength(2);
     expect(out.items.every((i) => !i.ok && !i.permanent && i.reason === out.error)).toBe(true);
   });
 });

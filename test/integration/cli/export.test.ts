@@ -115,6 +115,7 @@ describe.each(DB_KINDS)('export and replay --from/--to commands (%s)', (kind) =>
       )
       .toBe(2100);
     const got = r.lines.map((l) => (JSON.parse(l) as { event: { id: string } }).event.id);
+    expect(got).toHaveLength(2100);
     expect(new Set(got).size).toBe(2100);
     expect(new Set(got)).toEqual(new Set(ids));
   });

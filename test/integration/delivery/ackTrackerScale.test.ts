@@ -6,16 +6,12 @@
 // over 15 minutes, runs far past the test's own time limit, which is generous for a loaded machine.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AckTracker, type PendingAck } from '../../../src/delivery/ackTracker.js';
-import type { DeliveryDeps } from '../../../src/delivery/deliverBatch.js';
+import type { PendingAck } from '../../../src/delivery/ackTracker.js';
 import { createOutboundClient, type OutboundClient } from '../../../src/delivery/outbound/client.js';
-import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js';
-import { createLogger } from '../../../src/logger.js';
-import { createMetrics } from '../../../src/metrics.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startReceiver, TEST_CA_PEM, type Receiver } from '../../support/httpsReceiver.js';
 import { newOrg } from '../queue/support.js';
-import { splunkAckTarget } from './ackSupport.js';
+import { ackTrackerFor, splunkAckTarget } from './ackSupport.js';
 
 const REQUESTS = 60_000;
 
@@ -42,13 +38,14 @@ describe.each(DB_KINDS)('Splunk ack tracker at scale (%s)', (kind) => {
     const orgId = await newOrg(tdb.db);
     const id = 'dst_gone_ack_scale';
     const target = splunkAckTarget(orgId, id, r.url);
-    const delivery: DeliveryDeps = { db: tdb.db, keyRing: parseKeyRing(generateKeyBase64()), client, hostname: 'aegis-test', userAgent: 'aegis-test/1' };
     let woken!: () => void;
     const settled = new Promise<void>((resolve) => (woken = resolve));
-    const tracker = new AckTracker(
+    const tracker = ackTrackerFor(
+      tdb.db,
+      client,
       target,
-      { db: tdb.db, delivery, metrics: createMetrics(tdb.db, { perDestination: false }), logger: createLogger('silent'), wake: () => woken() },
       { leaseMs: 60_000, retryDelaysS: [60], pollMs: 100, timeoutMs: 1, maxPendingEvents: REQUESTS * 2 },
+      () => woken(),
     );
     const claimId = randomUUID();
     const overdue = Date.now() - 1;

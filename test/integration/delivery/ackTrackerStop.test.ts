@@ -3,17 +3,12 @@
 // every other worker until the poll's own time limit (minutes), or for ever in a process that lingers.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AckTracker } from '../../../src/delivery/ackTracker.js';
-import type { DeliveryDeps } from '../../../src/delivery/deliverBatch.js';
 import { createOutboundClient, type OutboundClient } from '../../../src/delivery/outbound/client.js';
-import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js';
 import type { Queryable } from '../../../src/db/types.js';
-import { createLogger } from '../../../src/logger.js';
-import { createMetrics } from '../../../src/metrics.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { hang, startReceiver, TEST_CA_PEM, type Receiver } from '../../support/httpsReceiver.js';
 import { newOrg } from '../queue/support.js';
-import { splunkAckTarget } from './ackSupport.js';
+import { ackTrackerFor, splunkAckTarget } from './ackSupport.js';
 
 const LEASE_MS = 1_500;
 
@@ -49,12 +44,7 @@ describe.each(DB_KINDS)('Splunk ack tracker stopped mid-poll (%s)', (kind) => {
         return query;
       },
     });
-    const delivery: DeliveryDeps = { db, keyRing: parseKeyRing(generateKeyBase64()), client, hostname: 'aegis-test', userAgent: 'aegis-test/1' };
-    const tracker = new AckTracker(
-      target,
-      { db, delivery, metrics: createMetrics(tdb.db, { perDestination: false }), logger: createLogger('silent'), wake: () => {} },
-      { leaseMs: LEASE_MS, retryDelaysS: [60], pollMs: 100, timeoutMs: 600_000, maxPendingEvents: 10 },
-    );
+    const tracker = ackTrackerFor(db, client, target, { leaseMs: LEASE_MS, retryDelaysS: [60], pollMs: 100, timeoutMs: 600_000, maxPendingEvents: 10 });
     tracker.add({
       ackId: 1,
       claimId: randomUUID(),
@@ -68,11 +58,15 @@ describe.each(DB_KINDS)('Splunk ack tracker stopped mid-poll (%s)', (kind) => {
     await expect.poll(() => r.requests.length, { timeout: 60_000, interval: 50 }).toBeGreaterThanOrEqual(1);
     await expect.poll(() => renewals, { timeout: 60_000, interval: 50 }).toBeGreaterThanOrEqual(2);
     tracker.stop();
-    // A renewal already sent when stop() ran may still finish; none may start after it. The wait covers
-    // four heartbeats: before the fix the interval kept renewing until the poll's 120 s time limit.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Counted when issued (stop() and the count are synchronous), so none may come after this. A witness
+    // timer with the heartbeat's period, started after it, ticks four times: a live heartbeat would have
+    // fired at least three times meanwhile, however slow the machine (before the fix it kept renewing
+    // until the poll's 120 s time limit).
     const atStop = renewals;
-    await new Promise((resolve) => setTimeout(resolve, (LEASE_MS / 3) * 4));
+    let ticks = 0;
+    const witness = setInterval(() => ticks++, Math.max(500, Math.floor(LEASE_MS / 3)));
+    await expect.poll(() => ticks, { timeout: 60_000, interval: 50 }).toBeGreaterThanOrEqual(4);
+    clearInterval(witness);
     expect(renewals).toBe(atStop);
   }, 180_000);
 });
