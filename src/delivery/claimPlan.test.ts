@@ -3,8 +3,8 @@ import type { ClaimedJob } from '../queue/types.js';
 import { getEncoder } from '../siem/registry.js';
 import { sampleEvent } from '../siem/testEvents.js';
 import type { SiemEncoder } from '../siem/types.js';
-import { epochMillis } from '../siem/types.js';
-import { EVENT_AGE_MARGIN_MS, laneShape, oversizeReason, planClaim, runnerShape } from './claimPlan.js';
+import { EVENT_AGE_MARGIN_MS, epochMillis } from '../siem/types.js';
+import { laneShape, oversizeReason, planClaim, runnerShape } from './claimPlan.js';
 
 const ctx = { hostname: 'aegis-test', options: {}, userAgent: 'aegis-audit-stream/test' };
 /** The sample events' own time: none of them is old. */

@@ -5,7 +5,16 @@
 import { BREAKER_THRESHOLD } from '../queue/deliveryState.js';
 import type { ClaimedJob } from '../queue/types.js';
 import { getPresetInfo } from '../siem/catalog.js';
-import { epochMillis, maxEventBytesOf, planBatches, type EncodeContext, type SiemEncoder, type SiemEvent } from '../siem/types.js';
+import {
+  EVENT_AGE_MARGIN_MS,
+  epochMillis,
+  maxEventBytesOf,
+  planBatches,
+  sendableAgeMs,
+  type EncodeContext,
+  type SiemEncoder,
+  type SiemEvent,
+} from '../siem/types.js';
 import { decideItem, type JobDecision } from './outcome.js';
 import type { WorkerConfig } from './workerConfig.js';
 
@@ -13,12 +22,6 @@ import type { WorkerConfig } from './workerConfig.js';
 export function oversizeReason(siem: SiemEncoder['id'], bytes: number, limit: number): string {
   return `Event too large for ${getPresetInfo(siem).label}: ${bytes} bytes encoded, over its per-event limit of ${limit} bytes; dead-lettered, it can never be accepted.`;
 }
-
-/**
- * How close to the SIEM's age limit an event is already treated as past it: it is measured here, and
- * the SIEM measures it when the request arrives, by its own clock.
- */
-export const EVENT_AGE_MARGIN_MS = 5 * 60_000;
 
 /** Why an event is dead-lettered for its age: how old it is and what the SIEM would do with it. */
 export function tooOldReason(siem: SiemEncoder['id'], ageMs: number, maxAgeMs: number): string {
@@ -116,15 +119,15 @@ export function planClaim(jobs: readonly ClaimedJob[], encoder: SiemEncoder, ctx
     refusedReason = reason;
     refused.push({ id: jobOf.get(e)!.id, ...decideItem({ ok: false, stage: 'before_send', reason, statusCode: null, permanent: true }) });
   };
-  const maxAgeMs = encoder.maxEventAgeMs;
+  const sendableMs = sendableAgeMs(encoder);
   const events: SiemEvent[] = [];
   for (const j of jobs) {
     const e = j.payload as SiemEvent;
     jobOf.set(e, j);
-    if (maxAgeMs !== undefined) {
+    if (sendableMs !== null) {
       const ageMs = ageOf(e, now);
-      if (ageMs !== null && ageMs > maxAgeMs - EVENT_AGE_MARGIN_MS) {
-        refuse(e, tooOldReason(encoder.id, ageMs, maxAgeMs));
+      if (ageMs !== null && ageMs > sendableMs) {
+        refuse(e, tooOldReason(encoder.id, ageMs, sendableMs + EVENT_AGE_MARGIN_MS));
         continue;
       }
     }

@@ -1,6 +1,7 @@
 import type { Db, Queryable } from '../db/types.js';
 import { countFailed, lastFailedJobId, replayFailed } from '../queue/deadLetters.js';
 import { getEncoder } from '../siem/registry.js';
+import { sendableAgeMs } from '../siem/types.js';
 import { getPresetInfo, type SiemId } from '../siem/catalog.js';
 import { countInWindow, databaseNow } from '../queue/replayRange.js';
 import { invalid } from '../errors.js';
@@ -31,7 +32,8 @@ export async function replayDeadLetters(
   dest: { orgId: string; id: string; siem: SiemId },
   opts: { jobIds?: number[] | null; onProgress?: (replayed: number, total: number) => void; record?: (tx: Queryable) => Promise<unknown> } = {},
 ): Promise<ReplayResult> {
-  const maxAgeMs = getEncoder(dest.siem).maxEventAgeMs ?? null;
+  // The worker's own cut (less its margin for clocks): an event it would dead-letter is not replayed.
+  const maxAgeMs = sendableAgeMs(getEncoder(dest.siem));
   const jobIds = opts.jobIds ?? null;
   const firstBatch = async (q: Queryable) => {
     // A destination the hold limit paused resumes first, or its replayed jobs would be dead-lettered again.
@@ -96,9 +98,11 @@ export async function planRangeReplay(
   const bounds: { at: Date; reason: string }[] = [
     { at: new Date(now.getTime() - retentionDays * 86_400_000), reason: `events are kept for ${retentionDays} day(s) (AEGIS_RETENTION_DAYS)` },
   ];
-  if (maxAgeMs !== null) {
+  const sendableMs = sendableAgeMs(getEncoder(dest.siem));
+  if (maxAgeMs !== null && sendableMs !== null) {
     bounds.push({
-      at: new Date(now.getTime() - maxAgeMs),
+      // The worker's cut, less its margin for clocks: a replay never queues what it would dead-letter.
+      at: new Date(now.getTime() - sendableMs),
       reason: `${label} accepts events up to ${Math.round(maxAgeMs / 3_600_000)} h old and drops older ones after answering 2xx`,
     });
   }

@@ -155,6 +155,21 @@ export function batchEvents<E extends SiemEvent>(events: readonly E[], encoder: 
 }
 
 /** The per-event limit of a preset: its own, else one request's byte limit. */
+/**
+ * How close to a SIEM's age limit an event already counts as past it: Aegis measures the age, and the
+ * SIEM measures it again when the request arrives, by its own clock.
+ */
+export const EVENT_AGE_MARGIN_MS = 5 * 60_000;
+
+/**
+ * The oldest an event may be when Aegis sends it to this SIEM (its maxEventAgeMs less the margin), or
+ * null when the SIEM keeps events of any age. The worker dead-letters older events and replays leave
+ * them out, so a replay never queues what the worker would refuse.
+ */
+export function sendableAgeMs(encoder: Pick<SiemEncoder, 'maxEventAgeMs'>): number | null {
+  return encoder.maxEventAgeMs === undefined ? null : encoder.maxEventAgeMs - EVENT_AGE_MARGIN_MS;
+}
+
 export function maxEventBytesOf(encoder: Pick<SiemEncoder, 'maxBatchBytes' | 'maxEventBytes'>): number {
   return encoder.maxEventBytes ?? encoder.maxBatchBytes;
 }

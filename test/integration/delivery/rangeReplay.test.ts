@@ -161,6 +161,25 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
     expect(old.body.error.message).toMatch(/^from: .*Datadog Logs accepts events up to 18 h/);
   });
 
+  // The worker dead-letters a Datadog event within 5 minutes of 18 hours (the SIEM measures again, by
+  // its own clock); a replay leaves such an event out instead of queueing it to be dead-lettered.
+  it("leaves out an event inside the worker's margin before Datadog's 18 hours", async () => {
+    const { r, org, create } = await destination();
+    const recent = await recordAged(tdb.db, org.orgId, [1]);
+    await recordAged(tdb.db, org.orgId, [18 - 1 / 60]);
+    const { path } = await create({
+      siem: 'datadog',
+      url: `${r.url}/api/v2/logs`,
+      auth_header_name: 'DD-API-KEY',
+      auth_header_value: 'dd-key-0123456789abcdef',
+    });
+    const res = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(40) });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ replayed: 1, skipped_too_old: 1 });
+    await r.waitFor((reqs) => receivedIds({ requests: reqs } as Receiver).length >= 1, 60_000);
+    expect(receivedIds(r)).toEqual(recent);
+  });
+
   it('trims to AEGIS_RETENTION_DAYS and refuses malformed windows, naming the field', async () => {
     const { org, create } = await destination();
     await recordAged(tdb.db, org.orgId, [1, 4 * 24]);
