@@ -16,12 +16,12 @@ export class AckTrackers {
 
   /** The destination's tracker, created on first use; an existing one gets the runner's fresher target. */
   get(target: DeliveryTarget): AckTracker {
-    let t = this.byDestination.get(target.id);
+    const t = this.byDestination.get(target.id);
     if (t) {
       t.update(target);
       return t;
     }
-    t = new AckTracker(
+    const created: AckTracker = new AckTracker(
       target,
       {
         db: this.deps.db,
@@ -29,7 +29,7 @@ export class AckTrackers {
         metrics: this.deps.metrics,
         logger: this.deps.logger,
         ...(this.deps.alerts ? { alerts: this.deps.alerts } : {}),
-        wake: () => this.onAcksSettled(),
+        wake: () => this.onAcksSettled(target.id, created),
       },
       {
         leaseMs: this.cfg.leaseMs,
@@ -39,12 +39,17 @@ export class AckTrackers {
         maxPendingEvents: this.cfg.splunkAckMaxPendingEvents,
       },
     );
-    this.byDestination.set(target.id, t);
-    return t;
+    this.byDestination.set(target.id, created);
+    return created;
   }
 
-  private onAcksSettled(): void {
-    for (const [id, t] of this.byDestination) if (t.idle()) this.byDestination.delete(id);
+  /**
+   * A tracker settled some acks: forget it once nothing waits. Only the one that settled can have
+   * become idle, so only it is checked (a loop over every tracker on every settle was quadratic in
+   * the Splunk destinations waiting for acks).
+   */
+  private onAcksSettled(destinationId: string, t: AckTracker): void {
+    if (this.byDestination.get(destinationId) === t && t.idle()) this.byDestination.delete(destinationId);
     this.wake();
   }
 
