@@ -3,6 +3,9 @@ import { PENDING_HEADS } from './dueDestinations.js';
 
 const CUTOFF = `now() - make_interval(days => $1)`;
 
+/** Rows of each kind per pass, unless the caller says otherwise. */
+const PRUNE_BATCH = 5000;
+
 /**
  * pruneOnce's statements, $1 the retention in days and $2 the batch size (exported for the test
  * that checks their plans). Each takes the oldest rows first, so its batch comes from the head of
@@ -19,7 +22,8 @@ const CUTOFF = `now() - make_interval(days => $1)`;
  * rows instead of queueing behind each other's batch.
  * The events statement starts at $3 (the last pass's newest deleted event, or null): old events that
  * stay (a dead letter or a pending job still holds them) sit at the head of its range, and without
- * the bound every pass of a run would read them all again before reaching deletable ones.
+ * the bound every pass of a run would read them all again before reaching deletable ones. The first
+ * pass of each run still reads past them once: that pass's cost grows with the old events kept.
  * Plans and per-batch cost at two history sizes: docs/BENCHMARKS.md (retention).
  */
 export const PRUNE_STATEMENTS = {
@@ -61,7 +65,7 @@ async function prunePass(db: Queryable, retentionDays: number, batch: number, ev
  * that does not grow with the tables (PRUNE_STATEMENTS). Dead letters and pending jobs are never
  * pruned. Returns how many rows went.
  */
-export async function pruneOnce(db: Queryable, retentionDays: number, batch = 5000): Promise<{ jobs: number; attempts: number; events: number }> {
+export async function pruneOnce(db: Queryable, retentionDays: number, batch = PRUNE_BATCH): Promise<{ jobs: number; attempts: number; events: number }> {
   const { jobs, attempts, events } = await prunePass(db, retentionDays, batch, null);
   return { jobs, attempts, events };
 }
@@ -85,7 +89,7 @@ export async function prune(db: Queryable, retentionDays: number, opts: PruneOpt
   const total = { jobs: 0, attempts: 0, events: 0 };
   let eventsFrom: string | null = null;
   while (!opts.shouldStop?.()) {
-    const r = await prunePass(db, retentionDays, opts.batch ?? 5000, eventsFrom);
+    const r = await prunePass(db, retentionDays, opts.batch ?? PRUNE_BATCH, eventsFrom);
     total.jobs += r.jobs;
     total.attempts += r.attempts;
     total.events += r.events;
