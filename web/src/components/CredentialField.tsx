@@ -3,6 +3,7 @@ import { applyPrefix, getPresetInfo } from '../../../src/siem/catalog.js';
 import type { Destination } from '../api.js';
 import { useRotateFocus } from '../useRotateFocus.js';
 import { hintsFor, type FormState } from './DestinationFields.js';
+import { SecretInput } from './SecretInput.js';
 
 /** Edit's credential state: whether Rotate (or Remove's confirmation) is open, and the new credential typed. */
 export function useCredentialEdit() {
@@ -96,23 +97,15 @@ export function CredentialField({ id, form, dest, cred, attempted, busy, onRemov
       {rotating ? (
         <div className="inset">
           <label htmlFor={`${id}-newcred`}>New {info.credentialLabel}</label>
-          <div className="input-group">
-            {info.prefix ? (
-              <span className="input-prefix" aria-hidden="true">
-                {info.prefix.trim()}
-              </span>
-            ) : null}
-            <input
-              ref={newCredentialInput}
-              id={`${id}-newcred`}
-              type="password"
-              autoComplete="new-password"
-              spellCheck={false}
-              value={newCredential}
-              onChange={(e) => setNewCredential(e.target.value)}
-              aria-describedby={`${id}-newcred-help`}
-            />
-          </div>
+          <SecretInput
+            inputRef={newCredentialInput}
+            id={`${id}-newcred`}
+            value={newCredential}
+            onChange={setNewCredential}
+            describedBy={`${id}-newcred-help`}
+            prefix={info.prefix}
+            revealable={false}
+          />
           <p className="help" id={`${id}-newcred-help`}>
             {info.credentialHelp} Save changes stores it; until then the current one stays in use.
           </p>

@@ -4,6 +4,7 @@ import { Hints } from './Hints.js';
 import { OptionalSettings } from './OptionalSettings.js';
 import { emptySentinelForm, SentinelFields, sentinelHintInput, type SentinelForm } from './SentinelFields.js';
 import { applyPrefix, buildUrl, formatHints, getPresetInfo, type FormatHint, type SiemId } from '../../../src/siem/catalog.js';
+import { SecretInput } from './SecretInput.js';
 
 /** What the Configure step (and Edit) holds. `credential` is what the user typed, before the prefix. */
 export interface FormState {
@@ -67,7 +68,6 @@ interface FieldsProps {
 export function DestinationFields({ form, onChange, withCredential, showAllHints }: FieldsProps) {
   const info = getPresetInfo(form.siem);
   const id = useId();
-  const [showSecret, setShowSecret] = useState(false);
   const [touched, setTouched] = useState<ReadonlySet<HintField>>(() => new Set());
   const touch = (field: HintField) => setTouched((t) => (t.has(field) ? t : new Set(t).add(field)));
   const set = (patch: Partial<FormState>) => onChange({ ...form, ...patch });
@@ -185,31 +185,19 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
       {withCredential && !form.sentinel ? (
         <div className="field">
           <label htmlFor={`${id}-cred`}>{info.credentialLabel}</label>
-          <div className="input-group">
-            {info.prefix ? (
-              <span className="input-prefix" aria-hidden="true">
-                {info.prefix.trim()}
-              </span>
-            ) : null}
-            <input
-              id={`${id}-cred`}
-              name="credential"
-              type={showSecret ? 'text' : 'password'}
-              autoComplete="new-password"
-              spellCheck={false}
-              value={form.credential}
-              onChange={(e) => {
-                touch('auth_header_value');
-                set({ credential: e.target.value });
-              }}
-              onBlur={() => touch('auth_header_value')}
-              aria-describedby={`${id}-cred-help ${id}-cred-hints`}
-              aria-invalid={credHints.some((h) => h.severity === 'error') || undefined}
-            />
-            <button type="button" className="button-ghost small" onClick={() => setShowSecret((v) => !v)} aria-pressed={showSecret}>
-              {showSecret ? 'Hide' : 'Show'}
-            </button>
-          </div>
+          <SecretInput
+            id={`${id}-cred`}
+            name="credential"
+            value={form.credential}
+            onChange={(credential) => {
+              touch('auth_header_value');
+              set({ credential });
+            }}
+            onBlur={() => touch('auth_header_value')}
+            describedBy={`${id}-cred-help ${id}-cred-hints`}
+            invalid={credHints.some((h) => h.severity === 'error')}
+            prefix={info.prefix}
+          />
           <p className="help" id={`${id}-cred-help`}>
             {info.credentialHelp}
             {effectiveHeaderName(form) ? ` Header: ${effectiveHeaderName(form)}.` : ''}

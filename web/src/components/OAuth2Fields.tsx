@@ -2,6 +2,7 @@ import { useId, useState } from 'react';
 import type { AuthBody } from '../../../src/api/schemas/destinations.js';
 import type { Destination } from '../api.js';
 import { useRotateFocus } from '../useRotateFocus.js';
+import { SecretInput } from './SecretInput.js';
 
 type Method = NonNullable<AuthBody['token_endpoint_auth_method']>;
 
@@ -71,7 +72,6 @@ export function OAuth2Fields({ form, onChange, secretStored }: Props) {
   const id = useId();
   const editing = secretStored !== undefined;
   const [rotating, setRotating] = useState(false);
-  const [showSecret, setShowSecret] = useState(false);
   const set = (patch: Partial<OAuth2Form>) => onChange({ ...form, ...patch });
   // Rotate and the new-secret field replace each other: focus follows, as for the auth header.
   const { rotateButton, newInput: secretInput } = useRotateFocus(rotating);
@@ -142,22 +142,14 @@ export function OAuth2Fields({ form, onChange, secretStored }: Props) {
             {secretField ? (
               <div className={editing ? 'inset' : undefined}>
                 <label htmlFor={`${id}-secret`}>{editing ? 'New client secret' : 'Client secret'}</label>
-                <div className="input-group">
-                  <input
-                    ref={secretInput}
-                    id={`${id}-secret`}
-                    name="oauth2_client_secret"
-                    type={showSecret ? 'text' : 'password'}
-                    autoComplete="new-password"
-                    spellCheck={false}
-                    value={form.secret}
-                    onChange={(e) => set({ secret: e.target.value })}
-                    aria-describedby={`${id}-secret-help`}
-                  />
-                  <button type="button" className="button-ghost small" onClick={() => setShowSecret((v) => !v)} aria-pressed={showSecret}>
-                    {showSecret ? 'Hide' : 'Show'}
-                  </button>
-                </div>
+                <SecretInput
+                  inputRef={secretInput}
+                  id={`${id}-secret`}
+                  name="oauth2_client_secret"
+                  value={form.secret}
+                  onChange={(secret) => set({ secret })}
+                  describedBy={`${id}-secret-help`}
+                />
                 <p className="help" id={`${id}-secret-help`}>
                   Stored encrypted; Aegis exchanges it for short-lived tokens and never shows it again.
                   {editing && secretStored ? ' Save changes stores it; until then the current one stays in use.' : ''}

@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useId } from 'react';
 import { getPresetInfo, type FormatHint, type SentinelField } from '../../../src/siem/catalog.js';
 import {
   entraTokenUrl,
@@ -12,6 +12,7 @@ import type { AuthBody } from '../../../src/api/schemas/destinations.js';
 import type { Destination } from '../api.js';
 import { type FormState, type HintField } from './DestinationFields.js';
 import { Hints } from './Hints.js';
+import { SecretInput } from './SecretInput.js';
 
 /**
  * Microsoft Sentinel's part of the form: the Logs Ingestion URL in its three parts (the DCE is the
@@ -116,7 +117,6 @@ const TEXT_FIELDS: Array<{ key: Exclude<keyof SentinelForm, 'tokenUrl' | 'scope'
 export function SentinelFields({ form, sentinel, onChange, withCredential, hints, touch }: Props) {
   const id = useId();
   const info = getPresetInfo(form.siem);
-  const [showSecret, setShowSecret] = useState(false);
   const setSentinel = (patch: Partial<SentinelForm>) => onChange({ ...form, sentinel: { ...sentinel, ...patch } });
   const byField = (field: HintField) => hints.filter((h) => h.field === field);
   const fix = (h: FormatHint) => {
@@ -188,26 +188,18 @@ export function SentinelFields({ form, sentinel, onChange, withCredential, hints
       {withCredential ? (
         <div className="field">
           <label htmlFor={`${id}-secret`}>{info.credentialLabel}</label>
-          <div className="input-group">
-            <input
-              id={`${id}-secret`}
-              name="client_secret"
-              type={showSecret ? 'text' : 'password'}
-              autoComplete="new-password"
-              spellCheck={false}
-              value={form.credential}
-              onChange={(e) => {
-                touch('client_secret');
-                onChange({ ...form, credential: e.target.value });
-              }}
-              onBlur={() => touch('client_secret')}
-              aria-describedby={`${id}-secret-help ${id}-secret-hints`}
-              aria-invalid={invalid('client_secret')}
-            />
-            <button type="button" className="button-ghost small" onClick={() => setShowSecret((v) => !v)} aria-pressed={showSecret}>
-              {showSecret ? 'Hide' : 'Show'}
-            </button>
-          </div>
+          <SecretInput
+            id={`${id}-secret`}
+            name="client_secret"
+            value={form.credential}
+            onChange={(credential) => {
+              touch('client_secret');
+              onChange({ ...form, credential });
+            }}
+            onBlur={() => touch('client_secret')}
+            describedBy={`${id}-secret-help ${id}-secret-hints`}
+            invalid={invalid('client_secret')}
+          />
           <p className="help" id={`${id}-secret-help`}>
             {info.credentialHelp} Stored encrypted; Aegis exchanges it for short-lived tokens and never shows it again.
           </p>
