@@ -30,7 +30,6 @@ interface Props {
 export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props) {
   const id = useId();
   const [step, setStep] = useState(0);
-  const [siem, setSiem] = useState<SiemId>('splunk_hec');
   const [form, setForm] = useState<FormState>(() => initialForm('splunk_hec'));
   const [filterDraft, setFilterDraft] = useState<FilterDraft>(() => draftFrom(null));
   const [format, setFormat] = useState<OutputFormat>(DEFAULT_OUTPUT_FORMAT);
@@ -62,8 +61,8 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
     headings?.[headings.length - 1]?.focus();
   }, [step]);
 
+  // The form is the one record of the SIEM chosen: a new choice starts its form afresh.
   const chooseSiem = (s: SiemId) => {
-    setSiem(s);
     if (s !== form.siem) setForm(initialForm(s));
   };
 
@@ -163,7 +162,7 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
   return (
     <Modal title="Add destination" onClose={onClose} size="wide" subtitle={<Stepper step={step} />}>
       <div ref={body}>
-        {step === 0 ? <SiemChoice id={id} siem={siem} onChoose={chooseSiem} onContinue={() => setStep(1)} onCancel={onClose} /> : null}
+        {step === 0 ? <SiemChoice id={id} siem={form.siem} onChoose={chooseSiem} onContinue={() => setStep(1)} onCancel={onClose} /> : null}
 
         {step === 1 ? (
           <form
