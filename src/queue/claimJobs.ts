@@ -1,6 +1,25 @@
 import type { Queryable } from '../db/types.js';
 import type { ClaimedJob } from './types.js';
 
+/** What both claims end with: the claimed rows, their events' payloads and the database's time. */
+const CLAIMED_JOBS = `SELECT c.id, c.org_id, c.event_id, c.attempts, c.created_at, e.payload, now() AS claimed_at
+       FROM claimed c JOIN audit_events e ON e.org_id = c.org_id AND e.id = c.event_id
+      ORDER BY c.id`;
+
+interface ClaimedRow {
+  id: number;
+  org_id: string;
+  event_id: string;
+  attempts: number;
+  created_at: Date;
+  payload: unknown;
+  claimed_at: Date;
+}
+
+function toClaimedJob(r: ClaimedRow): ClaimedJob {
+  return { id: r.id, orgId: r.org_id, eventId: r.event_id, attempts: r.attempts, createdAt: r.created_at, payload: r.payload, claimedAt: r.claimed_at };
+}
+
 /**
  * Claims up to `limit` due jobs of one destination for `leaseMs`. Locking: FOR UPDATE SKIP LOCKED, so
  * concurrent workers take disjoint sets without waiting on each other. A claim moves next_attempt_at
@@ -24,7 +43,7 @@ export async function claimJobs(
     configVersion?: Date;
   },
 ): Promise<ClaimedJob[]> {
-  const { rows } = await db.query<{ id: number; org_id: string; event_id: string; attempts: number; created_at: Date; payload: unknown; claimed_at: Date }>(
+  const { rows } = await db.query<ClaimedRow>(
     `WITH picked AS (
        SELECT id FROM forwarding_jobs
         WHERE org_id = $1 AND destination_id = $2 AND status = 'pending' AND next_attempt_at <= now()
@@ -44,20 +63,10 @@ export async function claimJobs(
         WHERE j.org_id = $1 AND j.id = ANY(ARRAY(SELECT id FROM picked))
        RETURNING j.id, j.org_id, j.event_id, j.attempts, j.created_at
      )
-     SELECT c.id, c.org_id, c.event_id, c.attempts, c.created_at, e.payload, now() AS claimed_at
-       FROM claimed c JOIN audit_events e ON e.org_id = c.org_id AND e.id = c.event_id
-      ORDER BY c.id`,
+     ${CLAIMED_JOBS}`,
     [args.orgId, args.destinationId, args.limit, args.leaseMs, args.claimId, args.configVersion ?? null],
   );
-  return rows.map((r) => ({
-    id: r.id,
-    orgId: r.org_id,
-    eventId: r.event_id,
-    attempts: r.attempts,
-    createdAt: r.created_at,
-    payload: r.payload,
-    claimedAt: r.claimed_at,
-  }));
+  return rows.map(toClaimedJob);
 }
 
 /**
@@ -71,7 +80,7 @@ export async function claimFarewellJobs(
   db: Queryable,
   args: { orgId: string; destinationId: string; limit: number; leaseMs: number; claimId: string },
 ): Promise<ClaimedJob[]> {
-  const { rows } = await db.query<{ id: number; org_id: string; event_id: string; attempts: number; created_at: Date; payload: unknown; claimed_at: Date }>(
+  const { rows } = await db.query<ClaimedRow>(
     `WITH picked AS (
        SELECT id FROM forwarding_jobs
         WHERE org_id = $1 AND destination_id = $2 AND status = 'pending' AND farewell AND next_attempt_at <= now()
@@ -89,20 +98,10 @@ export async function claimFarewellJobs(
         WHERE j.org_id = $1 AND j.id = ANY(ARRAY(SELECT id FROM picked))
        RETURNING j.id, j.org_id, j.event_id, j.attempts, j.created_at
      )
-     SELECT c.id, c.org_id, c.event_id, c.attempts, c.created_at, e.payload, now() AS claimed_at
-       FROM claimed c JOIN audit_events e ON e.org_id = c.org_id AND e.id = c.event_id
-      ORDER BY c.id`,
+     ${CLAIMED_JOBS}`,
     [args.orgId, args.destinationId, args.limit, args.leaseMs, args.claimId],
   );
-  return rows.map((r) => ({
-    id: r.id,
-    orgId: r.org_id,
-    eventId: r.event_id,
-    attempts: r.attempts,
-    createdAt: r.created_at,
-    payload: r.payload,
-    claimedAt: r.claimed_at,
-  }));
+  return rows.map(toClaimedJob);
 }
 
 /** Heartbeat: pushes the lease of still-held jobs forward while a slow delivery is in progress. */
