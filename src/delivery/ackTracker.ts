@@ -221,7 +221,7 @@ export class AckTracker {
     const now = Date.now();
     for (const [claimId, ids] of byClaim) {
       if (now - (this.extendedAt.get(claimId) ?? 0) < this.opts.leaseMs / 3) continue;
-      await extendLease(this.deps.db, { orgId: this.target.orgId, claimId, ids, leaseMs: this.opts.leaseMs });
+      await extendLease(this.deps.db, { claimId, ids, leaseMs: this.opts.leaseMs });
       this.extendedAt.set(claimId, now);
     }
   }

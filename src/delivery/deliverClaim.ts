@@ -69,7 +69,7 @@ export async function deliverClaim(
   // Heartbeat: keep the lease while slow requests are in flight.
   const heartbeat = setInterval(
     () => {
-      void extendLease(db, { orgId: target.orgId, claimId, ids: jobs.map((j) => j.id), leaseMs: cfg.leaseMs }).catch(() => undefined);
+      void extendLease(db, { claimId, ids: jobs.map((j) => j.id), leaseMs: cfg.leaseMs }).catch(() => undefined);
     },
     Math.max(1000, Math.floor(cfg.leaseMs / 3)),
   );
@@ -231,7 +231,7 @@ export async function deliverClaim(
   }
   if (ackPending.length > 0) {
     // The lane's heartbeat ends here: renew the lease now, the tracker renews it from then on.
-    await extendLease(db, { orgId: target.orgId, claimId, ids: ackPending.flatMap((p) => p.jobIds), leaseMs: cfg.leaseMs }).catch(() => undefined);
+    await extendLease(db, { claimId, ids: ackPending.flatMap((p) => p.jobIds), leaseMs: cfg.leaseMs }).catch(() => undefined);
     const tracker = shell.ackTracker(target);
     for (const p of ackPending) tracker.add(p);
   }
@@ -281,10 +281,10 @@ export async function deliverClaim(
   // Unsent jobs go back as due now, without an attempt: while the breaker holds the destination it is
   // the destination's paused_until that keeps them (claims and scans skip a paused destination), so
   // lifting the pause (a probe succeeding, or the user re-enabling) lets them flow at once.
-  if (unsent.length > 0) await settling(() => releaseJobs(db, { orgId: target.orgId, claimId, ids: unsent }));
+  if (unsent.length > 0) await settling(() => releaseJobs(db, { claimId, ids: unsent }));
   if (deferred.length > 0) {
     const afterMs = Math.max(0, limiter.notBefore() - Date.now());
-    await settling(() => releaseJobs(db, { orgId: target.orgId, claimId, ids: deferred, afterMs }));
+    await settling(() => releaseJobs(db, { claimId, ids: deferred, afterMs }));
   }
 
   const labels = metrics.destinationLabels(target.id, target.siem);

@@ -20,6 +20,30 @@ function toClaimedJob(r: ClaimedRow): ClaimedJob {
   return { id: r.id, orgId: r.org_id, eventId: r.event_id, attempts: r.attempts, createdAt: r.created_at, payload: r.payload, claimedAt: r.claimed_at };
 }
 
+/** claimJobs' statement: $1 org, $2 destination, $3 limit, $4 lease (ms), $5 claim id, $6 config version. */
+export const CLAIM_JOBS_SQL = `WITH picked AS (
+       SELECT id FROM forwarding_jobs
+        WHERE org_id = $1 AND destination_id = $2 AND status = 'pending' AND next_attempt_at <= now()
+          -- A destination disabled (or paused by its circuit breaker or the hold limit, possibly by
+          -- another worker) while a runner drains its backlog stops being claimed at the next round.
+          AND EXISTS (SELECT 1 FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.enabled
+                        AND (d.paused_until IS NULL OR d.paused_until <= now()) AND d.hold_paused_at IS NULL
+                        AND ($6::timestamptz IS NULL OR abs(extract(epoch FROM d.updated_at - $6::timestamptz)) < 0.001))
+        ORDER BY next_attempt_at, id
+        LIMIT $3
+        FOR UPDATE SKIP LOCKED
+     ), claimed AS (
+       -- By primary key (id = ANY(ARRAY(...))), not a join with picked: joined, the planner
+       -- hash-joined a sequential scan of the whole table on mid-sized queues (~100k rows). By id
+       -- alone: picked is this organization's already, and with org_id here the planner could read
+       -- every job of the organization by forwarding_jobs_event instead (migration 0016).
+       UPDATE forwarding_jobs j
+          SET claim_id = $5::uuid, next_attempt_at = now() + make_interval(secs => $4::float8 / 1000)
+        WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
+       RETURNING j.id, j.org_id, j.event_id, j.attempts, j.created_at
+     )
+     ${CLAIMED_JOBS}`;
+
 /**
  * Claims up to `limit` due jobs of one destination for `leaseMs`. Locking: FOR UPDATE SKIP LOCKED, so
  * concurrent workers take disjoint sets without waiting on each other. A claim moves next_attempt_at
@@ -43,29 +67,14 @@ export async function claimJobs(
     configVersion?: Date;
   },
 ): Promise<ClaimedJob[]> {
-  const { rows } = await db.query<ClaimedRow>(
-    `WITH picked AS (
-       SELECT id FROM forwarding_jobs
-        WHERE org_id = $1 AND destination_id = $2 AND status = 'pending' AND next_attempt_at <= now()
-          -- A destination disabled (or paused by its circuit breaker or the hold limit, possibly by
-          -- another worker) while a runner drains its backlog stops being claimed at the next round.
-          AND EXISTS (SELECT 1 FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.enabled
-                        AND (d.paused_until IS NULL OR d.paused_until <= now()) AND d.hold_paused_at IS NULL
-                        AND ($6::timestamptz IS NULL OR abs(extract(epoch FROM d.updated_at - $6::timestamptz)) < 0.001))
-        ORDER BY next_attempt_at, id
-        LIMIT $3
-        FOR UPDATE SKIP LOCKED
-     ), claimed AS (
-       -- By primary key (id = ANY(ARRAY(...))), not a join with picked: joined, the planner
-       -- hash-joined a sequential scan of the whole table on mid-sized queues (~100k rows).
-       UPDATE forwarding_jobs j
-          SET claim_id = $5::uuid, next_attempt_at = now() + make_interval(secs => $4::float8 / 1000)
-        WHERE j.org_id = $1 AND j.id = ANY(ARRAY(SELECT id FROM picked))
-       RETURNING j.id, j.org_id, j.event_id, j.attempts, j.created_at
-     )
-     ${CLAIMED_JOBS}`,
-    [args.orgId, args.destinationId, args.limit, args.leaseMs, args.claimId, args.configVersion ?? null],
-  );
+  const { rows } = await db.query<ClaimedRow>(CLAIM_JOBS_SQL, [
+    args.orgId,
+    args.destinationId,
+    args.limit,
+    args.leaseMs,
+    args.claimId,
+    args.configVersion ?? null,
+  ]);
   return rows.map(toClaimedJob);
 }
 
@@ -95,7 +104,7 @@ export async function claimFarewellJobs(
      ), claimed AS (
        UPDATE forwarding_jobs j
           SET claim_id = $5::uuid, next_attempt_at = now() + make_interval(secs => $4::float8 / 1000)
-        WHERE j.org_id = $1 AND j.id = ANY(ARRAY(SELECT id FROM picked))
+        WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
        RETURNING j.id, j.org_id, j.event_id, j.attempts, j.created_at
      )
      ${CLAIMED_JOBS}`,
@@ -105,11 +114,11 @@ export async function claimFarewellJobs(
 }
 
 /** Heartbeat: pushes the lease of still-held jobs forward while a slow delivery is in progress. */
-export async function extendLease(db: Queryable, args: { orgId: string; claimId: string; ids: number[]; leaseMs: number }): Promise<number> {
-  const { rowCount } = await db.query(
-    `UPDATE forwarding_jobs SET next_attempt_at = now() + make_interval(secs => $4::float8 / 1000)
-      WHERE org_id = $1 AND claim_id = $2::uuid AND id = ANY($3::bigint[]) AND status = 'pending'`,
-    [args.orgId, args.claimId, args.ids, args.leaseMs],
-  );
+export async function extendLease(db: Queryable, args: { claimId: string; ids: number[]; leaseMs: number }): Promise<number> {
+  const { rowCount } = await db.query(EXTEND_LEASE_SQL, [args.claimId, args.ids, args.leaseMs]);
   return rowCount;
 }
+
+/** By primary key, fenced by the claim id alone, as a settle is (settleJobs.ts, settleCtes). */
+export const EXTEND_LEASE_SQL = `UPDATE forwarding_jobs SET next_attempt_at = now() + make_interval(secs => $3::float8 / 1000)
+      WHERE id = ANY($2::bigint[]) AND claim_id = $1::uuid`;

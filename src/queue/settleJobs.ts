@@ -21,11 +21,20 @@ export interface SettleResult {
  * Delivered jobs (the bulk of every claim) are updated by primary key with `id = ANY(...)`, no join:
  * joined to unnest(), the planner estimates one matching row (the claim-id filter) and on tables of
  * ~100k rows chose a nested loop over every pair (1,000 x 1,000 comparisons, ~140 ms per settle).
+ * Jobs are found by id alone and fenced by the claim id (checked against the destination the claim
+ * reports for and its organization): a claim id is a random UUID the claiming worker made, and a job
+ * leaves 'pending' only with its claim id cleared (the table's forwarding_jobs_claimed_pending rule).
+ * An organization or status condition let the planner read an index by organization or status
+ * instead, on stale statistics every job of the organization, to settle a claim (migration 0016).
  */
-function settleCtes(doneParam: number): string {
+function settleCtes(doneParam: number, destParam: number): string {
+  // The claimed jobs belong to the destination the claim reports for, and it to the organization:
+  // neither condition can pick an index (none leads with destination_id without a status), so both
+  // hold without steering the plan away from the ids.
+  const ours = `j.destination_id = $${destParam} AND EXISTS (SELECT 1 FROM destinations d WHERE d.org_id = $1 AND d.id = $${destParam})`;
   return `settled_done AS (
        UPDATE forwarding_jobs j SET attempts = j.attempts + 1, claim_id = NULL, status = 'done', settled_at = now(), last_status_code = NULL
-        WHERE j.org_id = $1 AND j.id = ANY($${doneParam}::bigint[]) AND j.claim_id = $2::uuid AND j.status = 'pending'
+        WHERE j.id = ANY($${doneParam}::bigint[]) AND j.claim_id = $2::uuid AND ${ours}
        RETURNING j.status
      ),
      settled_other AS (
@@ -40,7 +49,7 @@ function settleCtes(doneParam: number): string {
         last_error = u.error,
         last_status_code = u.status_code
        FROM unnest($3::bigint[], $4::text[], $5::text[], $6::int[], $7::float8[]) AS u(id, outcome, error, status_code, delay_ms)
-      WHERE j.org_id = $1 AND j.id = u.id AND j.claim_id = $2::uuid AND j.status = 'pending'
+      WHERE j.id = ANY($3::bigint[]) AND j.id = u.id AND j.claim_id = $2::uuid AND ${ours}
       RETURNING j.status
      ),
      settled AS (SELECT status FROM settled_done UNION ALL SELECT status FROM settled_other)`;
@@ -93,11 +102,25 @@ export interface ClaimReport {
  * settle) and, when something was delivered, closes the circuit breaker (noteRequestSuccess).
  * Data-modifying CTEs all run, whether or not the final SELECT reads them.
  */
-export async function settleClaim(db: Queryable, args: { orgId: string; claimId: string; outcomes: JobOutcome[]; report: ClaimReport }): Promise<SettleResult> {
+export async function settleClaim(db: Queryable, args: SettleArgs): Promise<SettleResult> {
+  const q = settleClaimQuery(args);
+  const { rows } = await db.query<{ status: string }>(q.text, q.values);
+  return countSettled(rows, args.outcomes.length);
+}
+
+export interface SettleArgs {
+  orgId: string;
+  claimId: string;
+  outcomes: JobOutcome[];
+  report: ClaimReport;
+}
+
+/** settleClaim's statement and parameters (apart so that tests can read its plan). */
+export function settleClaimQuery(args: SettleArgs): { text: string; values: unknown[] } {
   const { report } = args;
   const a = compactAttempts(report.attempts);
-  const { rows } = await db.query<{ status: string }>(
-    `WITH ${settleCtes(20)},
+  return {
+    text: `WITH ${settleCtes(20, 8)},
      logged AS (
        INSERT INTO delivery_attempts (org_id, destination_id, event_count, delivered_count, failed_count, status_code, duration_ms, error, response_snippet)
        SELECT $1, $8, * FROM unnest($9::int[], $10::int[], $11::int[], $12::int[], $13::int[], $14::text[], $15::text[])
@@ -110,7 +133,7 @@ export async function settleClaim(db: Queryable, args: { orgId: string; claimId:
         WHERE org_id = $1 AND id = $8 AND $19
      )
      SELECT status FROM settled`,
-    [
+    values: [
       ...settleParams(args),
       report.destinationId,
       a.map((r) => r.eventCount),
@@ -126,8 +149,7 @@ export async function settleClaim(db: Queryable, args: { orgId: string; claimId:
       report.last !== null,
       doneIds(args.outcomes),
     ],
-  );
-  return countSettled(rows, args.outcomes.length);
+  };
 }
 
 /**
@@ -135,13 +157,13 @@ export async function settleClaim(db: Queryable, args: { orgId: string; claimId:
  * breaker opens and the rest of a claim was never sent, or when the SIEM rate limited them (429).
  * They become due again at `at`, or `afterMs` from the database's now() (no clock skew), or now.
  */
-export async function releaseJobs(db: Queryable, args: { orgId: string; claimId: string; ids: number[]; at?: Date; afterMs?: number }): Promise<number> {
+export async function releaseJobs(db: Queryable, args: { claimId: string; ids: number[]; at?: Date; afterMs?: number }): Promise<number> {
   if (args.ids.length === 0) return 0;
-  const { rowCount } = await db.query(
-    `UPDATE forwarding_jobs SET claim_id = NULL,
-            next_attempt_at = CASE WHEN $5::float8 IS NOT NULL THEN now() + make_interval(secs => $5::float8 / 1000.0) ELSE coalesce($4::timestamptz, now()) END
-      WHERE org_id = $1 AND claim_id = $2::uuid AND id = ANY($3::bigint[]) AND status = 'pending'`,
-    [args.orgId, args.claimId, args.ids, args.at ?? null, args.afterMs ?? null],
-  );
+  const { rowCount } = await db.query(RELEASE_JOBS_SQL, [args.claimId, args.ids, args.at ?? null, args.afterMs ?? null]);
   return rowCount;
 }
+
+/** By primary key, fenced by the claim id alone (see settleCtes). */
+export const RELEASE_JOBS_SQL = `UPDATE forwarding_jobs SET claim_id = NULL,
+            next_attempt_at = CASE WHEN $4::float8 IS NOT NULL THEN now() + make_interval(secs => $4::float8 / 1000.0) ELSE coalesce($3::timestamptz, now()) END
+      WHERE id = ANY($2::bigint[]) AND claim_id = $1::uuid`;

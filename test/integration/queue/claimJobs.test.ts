@@ -129,17 +129,20 @@ describe.each(DB_KINDS)('queue: claimJobs and extendLease (%s)', (kind) => {
     const { claimId, ids } = await claim(tdb.db, org, dest, { limit: 2, leaseMs: 1_000 });
     const before = await jobs(tdb.db, dest);
 
-    const stale = await extendLease(tdb.db, { orgId: org, claimId: randomUUID(), ids, leaseMs: 600_000 });
+    const stale = await extendLease(tdb.db, { claimId: randomUUID(), ids, leaseMs: 600_000 });
     expect(stale).toBe(0);
     expect(await jobs(tdb.db, dest)).toEqual(before);
 
-    const wrongOrg = await extendLease(tdb.db, { orgId: await newOrg(tdb.db), claimId, ids, leaseMs: 600_000 });
-    expect(wrongOrg).toBe(0);
-    expect(await jobs(tdb.db, dest)).toEqual(before);
+    // Another organization's claimed jobs, named with this claim's id: the claim id fences tenants too.
+    const other = await setup(2);
+    const theirs = await claim(tdb.db, other.org, other.dest, { leaseMs: 1_000 });
+    const theirsBefore = await jobs(tdb.db, other.dest);
+    expect(await extendLease(tdb.db, { claimId, ids: theirs.ids, leaseMs: 600_000 })).toBe(0);
+    expect(await jobs(tdb.db, other.dest)).toEqual(theirsBefore);
 
     const unclaimed = before[2]!.id;
     const t0 = await dbNow(tdb.db);
-    const n = await extendLease(tdb.db, { orgId: org, claimId, ids: [...ids, unclaimed], leaseMs: 600_000 });
+    const n = await extendLease(tdb.db, { claimId, ids: [...ids, unclaimed], leaseMs: 600_000 });
     const t1 = await dbNow(tdb.db);
     expect(n).toBe(2);
     const after = await jobs(tdb.db, dest);
