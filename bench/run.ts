@@ -479,7 +479,10 @@ async function latencyScenario(workers: number): Promise<LatencyResult> {
         .catch(() => errors++)
         .finally(() => inflight--);
     }
-    await sleep(5);
+    // Every 50 ms, as a producer flushing its buffer would: requests of about 50 events. (It slept
+    // 5 ms until 2026-12-01, so requests carried 5-7 events and the API's and PostgreSQL's cost per
+    // request, spread over few events, weighed up to seven times as much: docs/BENCHMARKS.md.)
+    await sleep(50);
   }
   const cores = await cpu.end();
   const windowEvents = count - countAtBegin;
