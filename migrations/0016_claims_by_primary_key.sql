@@ -11,6 +11,15 @@
 -- Not CONCURRENTLY (pending migrations run in one transaction, src/db/migrate.ts): writes to the
 -- table wait while the index builds. IF NOT EXISTS lets an operator build it beforehand with
 -- CREATE UNIQUE INDEX CONCURRENTLY forwarding_jobs_id ON forwarding_jobs (id) (README, "Upgrading").
+-- A prebuilt index left invalid (a CONCURRENTLY build that failed or was cancelled) cannot become
+-- the key: it is dropped and built again here rather than failing every start.
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+              WHERE c.relname = 'forwarding_jobs_id' AND c.relnamespace = current_schema()::regnamespace AND NOT i.indisvalid) THEN
+    DROP INDEX forwarding_jobs_id;
+  END IF;
+END $$;
 CREATE UNIQUE INDEX IF NOT EXISTS forwarding_jobs_id ON forwarding_jobs (id);
 ALTER TABLE forwarding_jobs DROP CONSTRAINT forwarding_jobs_pkey;
 -- Renames forwarding_jobs_id to forwarding_jobs_pkey.

@@ -115,4 +115,17 @@ describe.each(DB_KINDS)('queue: claim fencing (%s)', (kind) => {
     expect(res.fenced).toBe(2);
     expect(await jobs(tdb.db, dest)).toEqual(held);
   });
+
+  it('a settle reporting for another destination of the organization settles none of the claim', async () => {
+    const { org, dest, b, held } = await stolen(2);
+    const other = await newDestination(tdb.db, org);
+    const res = await settleClaim(tdb.db, {
+      orgId: org,
+      claimId: b.claimId,
+      outcomes: b.ids.map((id) => ({ id, outcome: 'done' })),
+      report: { destinationId: other, attempts: [], last: null, delivered: false },
+    });
+    expect(res.fenced).toBe(2);
+    expect(await jobs(tdb.db, dest)).toEqual(held);
+  });
 });
