@@ -1,8 +1,21 @@
 import type { Queryable } from '../db/types.js';
 import type { ClaimedJob } from './types.js';
 
-/** What both claims end with: the claimed rows, their events' payloads and the database's time. */
-const CLAIMED_JOBS = `SELECT c.id, c.org_id, c.event_id, c.attempts, c.created_at, e.payload, now() AS claimed_at
+/**
+ * What both claims end with, after their own `picked` step ($4 lease in ms, $5 claim id): the picked
+ * jobs stamped with the claim, then the claimed rows, their events' payloads and the database's time.
+ * By primary key (id = ANY(ARRAY(...))), not a join with picked: joined, the planner hash-joined a
+ * sequential scan of the whole table on mid-sized queues (~100k rows). By id alone: picked is this
+ * organization's already, and with org_id here the planner could read every job of the organization
+ * by forwarding_jobs_event instead (migration 0016).
+ */
+const CLAIM_PICKED = `claimed AS (
+       UPDATE forwarding_jobs j
+          SET claim_id = $5::uuid, next_attempt_at = now() + make_interval(secs => $4::float8 / 1000)
+        WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
+       RETURNING j.id, j.org_id, j.event_id, j.attempts, j.created_at
+     )
+     SELECT c.id, c.org_id, c.event_id, c.attempts, c.created_at, e.payload, now() AS claimed_at
        FROM claimed c JOIN audit_events e ON e.org_id = c.org_id AND e.id = c.event_id
       ORDER BY c.id`;
 
@@ -32,17 +45,7 @@ export const CLAIM_JOBS_SQL = `WITH picked AS (
         ORDER BY next_attempt_at, id
         LIMIT $3
         FOR UPDATE SKIP LOCKED
-     ), claimed AS (
-       -- By primary key (id = ANY(ARRAY(...))), not a join with picked: joined, the planner
-       -- hash-joined a sequential scan of the whole table on mid-sized queues (~100k rows). By id
-       -- alone: picked is this organization's already, and with org_id here the planner could read
-       -- every job of the organization by forwarding_jobs_event instead (migration 0016).
-       UPDATE forwarding_jobs j
-          SET claim_id = $5::uuid, next_attempt_at = now() + make_interval(secs => $4::float8 / 1000)
-        WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
-       RETURNING j.id, j.org_id, j.event_id, j.attempts, j.created_at
-     )
-     ${CLAIMED_JOBS}`;
+     ), ${CLAIM_PICKED}`;
 
 /**
  * Claims up to `limit` due jobs of one destination for `leaseMs`. Locking: FOR UPDATE SKIP LOCKED, so
@@ -101,13 +104,7 @@ export async function claimFarewellJobs(
         ORDER BY next_attempt_at, id
         LIMIT $3
         FOR UPDATE SKIP LOCKED
-     ), claimed AS (
-       UPDATE forwarding_jobs j
-          SET claim_id = $5::uuid, next_attempt_at = now() + make_interval(secs => $4::float8 / 1000)
-        WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
-       RETURNING j.id, j.org_id, j.event_id, j.attempts, j.created_at
-     )
-     ${CLAIMED_JOBS}`,
+     ), ${CLAIM_PICKED}`,
     [args.orgId, args.destinationId, args.limit, args.leaseMs, args.claimId],
   );
   return rows.map(toClaimedJob);
