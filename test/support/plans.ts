@@ -19,6 +19,15 @@ export async function explain(db: Queryable, sql: string, params: unknown[]): Pr
   return plan[0]!.Plan;
 }
 
+/** The names of a table's indexes in the current schema (sorted), to tell its reads from others'. */
+export async function indexesOf(db: Queryable, table: string): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(
+    `SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 ORDER BY 1`,
+    [table],
+  );
+  return rows.map((r) => r.name);
+}
+
 /** Every node of a plan, depth first. */
 export function planNodes(n: PlanNode): PlanNode[] {
   return [n, ...(n.Plans ?? []).flatMap(planNodes)];

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../../src/db/types.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
-import { inRolledBackTransaction } from '../../support/plans.js';
+import { inRolledBackTransaction, indexesOf } from '../../support/plans.js';
 import { addEvents, newDestination, newOrg } from '../queue/support.js';
 
 const MIGRATION = readFileSync(new URL('../../../migrations/0016_claims_by_primary_key.sql', import.meta.url), 'utf8');
@@ -32,16 +32,13 @@ describe.each(DB_KINDS)('migration 0016 keys forwarding_jobs by job id (%s)', (k
       `SELECT a.attname AS col FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
         WHERE i.indrelid = 'forwarding_jobs'::regclass AND i.indisprimary`,
     );
-    const { rows: idx } = await tx.query<{ name: string }>(
-      `SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'forwarding_jobs' ORDER BY 1`,
-    );
     const { rows: checks } = await tx.query<{ name: string }>(
       `SELECT conname AS name FROM pg_constraint WHERE conrelid = 'forwarding_jobs'::regclass AND contype = 'c' ORDER BY 1`,
     );
     const { rows: jobs } = await tx.query<{ id: string; status: string; claimed: boolean }>(
       `SELECT id::text, status, claim_id IS NOT NULL AS claimed FROM forwarding_jobs ORDER BY id`,
     );
-    return { key: key.map((r) => r.col), indexes: idx.map((r) => r.name), checks: checks.map((r) => r.name), jobs };
+    return { key: key.map((r) => r.col), indexes: await indexesOf(tx, 'forwarding_jobs'), checks: checks.map((r) => r.name), jobs };
   }
 
   for (const prebuilt of ['none', 'valid', 'invalid'] as const) {

@@ -5,7 +5,7 @@ import { RELEASE_JOBS_SQL, settleClaimQuery } from '../../../src/queue/settleJob
 import type { JobOutcome } from '../../../src/queue/types.js';
 import type { Queryable } from '../../../src/db/types.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
-import { explain, inRolledBackTransaction, planNodes } from '../../support/plans.js';
+import { explain, inRolledBackTransaction, indexesOf, planNodes } from '../../support/plans.js';
 import { newDestination, newOrg, report } from './support.js';
 
 // A claim's settle, release and lease renewal run once per claim of every destination: their cost
@@ -76,10 +76,7 @@ describe.each(DB_KINDS)('queue: claim statements reach their jobs by id (%s)', (
       await tx.query('SET LOCAL enable_seqscan = off');
       await queue(tx, org, busyDest, 1001, 3000, 'pending');
       await queue(tx, org, claimedDest, 5001, 64, 'pending');
-      const { rows: idx } = await tx.query<{ name: string }>(
-        `SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'forwarding_jobs'`,
-      );
-      const jobIndexes = new Set(idx.map((r) => r.name));
+      const jobIndexes = new Set(await indexesOf(tx, 'forwarding_jobs'));
       const claimId = randomUUID();
       off.claim = offPrimaryKey(await explain(tx, CLAIM_JOBS_SQL, [org, claimedDest, 64, 60_000, claimId, null]), jobIndexes, true);
       const claimed = await claimJobs(tx, { orgId: org, destinationId: claimedDest, limit: 64, leaseMs: 60_000, claimId });

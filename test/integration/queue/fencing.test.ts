@@ -103,27 +103,17 @@ describe.each(DB_KINDS)('queue: claim fencing (%s)', (kind) => {
     expect(await jobs(tdb.db, dest)).toEqual(released);
   });
 
-  it('a claim id never settles another organization’s jobs', async () => {
-    const { dest, b, held } = await stolen(2);
-    const stranger = await newOrg(tdb.db);
-    const res = await settleClaim(tdb.db, {
-      orgId: stranger,
-      claimId: b.claimId,
-      outcomes: b.ids.map((id) => ({ id, outcome: 'done' })),
-      report: { destinationId: dest, attempts: [], last: null, delivered: false },
-    });
-    expect(res.fenced).toBe(2);
-    expect(await jobs(tdb.db, dest)).toEqual(held);
-  });
-
-  it('a settle reporting for another destination of the organization settles none of the claim', async () => {
+  // The claim is right; the organization or the destination the settle names is not its own.
+  it.each([
+    ['another organization', 'org'],
+    ['another destination of the organization', 'destination'],
+  ] as const)('a claim id never settles its jobs for %s', async (_, wrong) => {
     const { org, dest, b, held } = await stolen(2);
-    const other = await newDestination(tdb.db, org);
     const res = await settleClaim(tdb.db, {
-      orgId: org,
+      orgId: wrong === 'org' ? await newOrg(tdb.db) : org,
       claimId: b.claimId,
       outcomes: b.ids.map((id) => ({ id, outcome: 'done' })),
-      report: { destinationId: other, attempts: [], last: null, delivered: false },
+      report: { destinationId: wrong === 'destination' ? await newDestination(tdb.db, org) : dest, attempts: [], last: null, delivered: false },
     });
     expect(res.fenced).toBe(2);
     expect(await jobs(tdb.db, dest)).toEqual(held);

@@ -4,7 +4,7 @@ import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { QUEUE_REPLAYED_SQL, queueReplayBatch, type WindowPosition } from '../../../src/queue/replayRange.js';
 import type { Db } from '../../../src/db/types.js';
 import { addEvents, newDestination, newOrg } from './support.js';
-import { explain, inRolledBackTransaction, planNodes } from '../../support/plans.js';
+import { explain, inRolledBackTransaction, indexesOf, planNodes } from '../../support/plans.js';
 
 const FROM = new Date('2026-06-01T00:00:00Z');
 const TO = new Date('2026-06-02T00:00:00Z');
@@ -113,10 +113,7 @@ describe.each(DB_KINDS)('queueReplayBatch (%s)', (kind) => {
         org,
         dest,
       ]);
-      const { rows: idx } = await tx.query<{ name: string }>(
-        `SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'forwarding_jobs'`,
-      );
-      const jobIndexes = new Set(idx.map((r) => r.name));
+      const jobIndexes = new Set(await indexesOf(tx, 'forwarding_jobs'));
       // A batch of events from 1,501 on: the first 500 already pending, the other 500 not.
       const ids = Array.from({ length: 1000 }, (_, i) => `evt_plan_${1501 + i}`);
       for (const n of planNodes(await explain(tx, QUEUE_REPLAYED_SQL, [org, dest, ids]))) {
