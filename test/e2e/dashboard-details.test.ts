@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, Request } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
-import { ok, startReceiver, type Receiver } from '../support/httpsReceiver.js';
+import { ok, onlyTrailEvents, startReceiver, type Receiver } from '../support/httpsReceiver.js';
 import { card, launchBrowser, openDashboard, screenshot, type Browser } from './support.js';
 
 const TOKEN = '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
@@ -14,20 +14,37 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
   let svc: TestService;
   let browser: Browser;
   let receiver: Receiver;
+  // The Splunk card test's SIEM. Enabling a destination forwards its own destination_enabled trail
+  // event to it, a live delivery that turns the card Active; this receiver holds trail-only requests
+  // until the test has read the card as it was before that delivery, then lets them through.
+  let gated: Receiver;
+  let releaseTrail!: () => void;
+  const trailGate = new Promise<void>((resolve) => (releaseTrail = resolve));
   let page: Page;
   let orgId: string;
   let apiKey: string;
 
   beforeAll(async () => {
     tdb = await openTestDb('postgres');
-    svc = await startTestService(tdb.db);
+    // A held trail request must not time out (a timeout would turn the card Failing): the service's
+    // time limit per phase is its maximum here.
+    svc = await startTestService(tdb.db, { AEGIS_HTTP_TIMEOUT_MS: '120000' });
     receiver = await startReceiver((req) => (req.path.startsWith('/unauthorized') ? { status: 401, body: 'unauthorized' } : ok()(req)));
+    gated = await startReceiver(
+      async (req) => {
+        if (onlyTrailEvents(req.body)) await trailGate;
+        return ok()(req);
+      },
+      { trail: 'handle' },
+    );
     browser = await launchBrowser();
     ({ page, orgId, apiKey } = await openDashboard(browser, svc, tdb.db, 'Details org'));
   });
   afterAll(async () => {
+    releaseTrail();
     await browser?.close();
     await receiver?.close();
+    await gated?.close();
     await svc?.stop();
     await tdb?.close();
   });
@@ -116,7 +133,7 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
 
   it('Splunk: a named destination with a green test says "Test delivered …", and the Source shown is the Source sent', async () => {
     await openAndChoose('Splunk HEC');
-    await add().getByLabel('HEC URL').fill(`${receiver.url}/services/collector/event`);
+    await add().getByLabel('HEC URL').fill(`${gated.url}/services/collector/event`);
     await add().getByLabel('HEC Token', { exact: true }).fill(TOKEN);
     await add().getByLabel('Name').fill('  Splunk prod  ');
     await add().getByText('Optional settings').click();
@@ -126,11 +143,10 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
     await expect(add().getByTestId('option-help-source').textContent()).resolves.toContain(shownDefault!);
     await page.screenshot({ path: '/tmp/details-04-splunk-form.png', fullPage: true });
 
-    const before = receiver.requests.length;
     const created = await saveAndTest();
     expect(created).toMatchObject({ name: 'Splunk prod', siem: 'splunk_hec' });
     expect(created.options).toEqual({}); // Source left empty: the preset's default applies
-    const sent = receiver.requests.slice(before).find((r) => r.path === '/services/collector/event')!;
+    const sent = gated.requests.find((r) => !onlyTrailEvents(r.body))!;
     const envelope = JSON.parse(sent.body.toString('utf8').trim().split('\n')[0]!) as { source: string };
     expect(envelope.source).toBe(shownDefault);
     await done();
@@ -147,6 +163,17 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
       .poll(async () => (await c.locator('.card-last').textContent()) ?? '', { timeout: 30_000 })
       .toMatch(/^Test delivered just now; no live events yet/);
     expect(await c.locator('.card-last').textContent()).not.toContain('No deliveries yet');
+
+    // The first live event (the destination's own destination_enabled, held until now) is what
+    // turns the card Active.
+    await expect.poll(() => gated.requests.filter((r) => onlyTrailEvents(r.body)).length, { timeout: 60_000 }).toBeGreaterThan(0);
+    releaseTrail();
+    await expect
+      .poll(async () => ((await svc.request('GET', `${base()}/${d.destination_id}`, { apiKey })).body as { status: string }).status, { timeout: 60_000 })
+      .toBe('active');
+    await reloadPage();
+    await expect.poll(() => c.locator('.pill').textContent(), { timeout: 30_000 }).toBe('Active');
+    await expect(c.locator('.card-last').textContent()).resolves.toMatch(/^Last delivery /);
   });
 
   it('two Splunk destinations are told apart by name; Edit renames and clears the name', async () => {
