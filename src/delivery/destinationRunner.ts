@@ -3,6 +3,7 @@
 // settling is deliverClaim.ts.
 import { randomUUID } from 'node:crypto';
 import { credentialUnreadableMessage } from '../destinations/credentials.js';
+import type { VersionedDestinationRow } from '../destinations/row.js';
 import { getDestinationRow } from '../destinations/reads.js';
 import { purgeDeletedDestination } from '../destinations/deletion.js';
 import { claimFarewellJobs, claimJobs } from '../queue/claimJobs.js';
@@ -16,6 +17,7 @@ import { deliverClaim, type ClaimShell } from './deliverClaim.js';
 import type { EventBudget } from './eventBudget.js';
 import { configuredLimits } from './configuredLimits.js';
 import type { DestinationLimiter, LimiterRegistry } from './limits.js';
+import type { DestinationRowCache } from './rowCache.js';
 import { toTarget } from './target.js';
 import type { WorkerConfig } from './workerConfig.js';
 
@@ -28,11 +30,26 @@ export interface RunnerContext extends ClaimShell {
   limiters: LimiterRegistry;
   budget: EventBudget;
   acks: AckTrackers;
+  /** The rows runners start from, by version: an unchanged destination's row is not read again. */
+  rows: DestinationRowCache;
+}
+
+/**
+ * The row as the scan saw it: the one the worker holds when its version is the scan's, else read
+ * (and held). A change after the scan is caught by the claim, made under the row's version.
+ */
+async function rowAtScan(w: RunnerContext, due: DueDestination): Promise<VersionedDestinationRow | null> {
+  const held = w.rows.get(due.orgId, due.id, due.version);
+  if (held) return held;
+  const row = await getDestinationRow(w.deps.db, due.orgId, due.id);
+  if (row) w.rows.set(row);
+  else w.rows.forget(due.orgId, due.id);
+  return row;
 }
 
 export async function runDestination(w: RunnerContext, due: DueDestination): Promise<void> {
   const { db } = w.deps;
-  const row = await getDestinationRow(db, due.orgId, due.id);
+  const row = await rowAtScan(w, due);
   if (!row) return;
   // A disabled (or deleted) destination is due only for its farewell: the one job it is still sent.
   const farewellOnly = !row.enabled;
@@ -106,7 +123,7 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
   // how a delete that came while this runner sent its disable's farewell is not left to the hourly
   // sweep. A delete that came while this runner sent events, its farewell not claimed here, queued
   // a farewell that a later runner (started for the deleted row) delivers and then removes it.
-  if (row.deleted_at !== null || run.claimedFarewell) await purgeDeletedDestination(db, due.orgId, due.id);
+  if ((row.deleted_at !== null || run.claimedFarewell) && (await purgeDeletedDestination(db, due.orgId, due.id))) w.rows.forget(due.orgId, due.id);
 }
 
 /** What a runner's lanes share. */
