@@ -189,6 +189,11 @@ async function lane(w: RunnerContext, run: LaneRun): Promise<void> {
         if (jobs.length === granted) run.startLane();
         const paused = await deliverClaim(w, target, limiter, claimId, jobs, permit.requests);
         if (paused) return;
+        // Fewer than it asked for: nothing more was due when it claimed, and another claim would
+        // most likely come back empty (a statement and a commit for nothing, once per wake-up). An
+        // event recorded since woke the worker (NOTIFY), whose scan skips a destination being drained
+        // but runs again the moment its runner ends (worker.ts) and starts a runner for it then.
+        if (jobs.length < granted) return;
       } finally {
         w.budget.release(held);
         w.deps.metrics.eventsHeld.set(w.budget.inUse);
