@@ -15,6 +15,7 @@ const job = (id: number, payload: unknown): ClaimedJob => ({
   eventId: `evt_${id}`,
   attempts: 0,
   createdAt: new Date(0),
+  farewell: false,
   payload,
   claimedAt: new Date(NOW),
 });

@@ -3,6 +3,7 @@
 // settling is deliverClaim.ts.
 import { randomUUID } from 'node:crypto';
 import { credentialUnreadableMessage } from '../destinations/credentials.js';
+import type { VersionedDestinationRow } from '../destinations/row.js';
 import { getDestinationRow } from '../destinations/reads.js';
 import { purgeDeletedDestination } from '../destinations/deletion.js';
 import { claimFarewellJobs, claimJobs } from '../queue/claimJobs.js';
@@ -16,6 +17,7 @@ import { deliverClaim, type ClaimShell } from './deliverClaim.js';
 import type { EventBudget } from './eventBudget.js';
 import { configuredLimits } from './configuredLimits.js';
 import type { DestinationLimiter, LimiterRegistry } from './limits.js';
+import type { DestinationRowCache } from './rowCache.js';
 import { toTarget } from './target.js';
 import type { WorkerConfig } from './workerConfig.js';
 
@@ -28,11 +30,26 @@ export interface RunnerContext extends ClaimShell {
   limiters: LimiterRegistry;
   budget: EventBudget;
   acks: AckTrackers;
+  /** The rows runners start from, by version: an unchanged destination's row is not read again. */
+  rows: DestinationRowCache;
+}
+
+/**
+ * The row as the scan saw it: the one the worker holds when its version is the scan's, else read
+ * (and held). A change after the scan is caught by the claim, made under the row's version.
+ */
+async function rowAtScan(w: RunnerContext, due: DueDestination): Promise<VersionedDestinationRow | null> {
+  const held = w.rows.get(due.orgId, due.id, due.version);
+  if (held) return held;
+  const row = await getDestinationRow(w.deps.db, due.orgId, due.id);
+  if (row) w.rows.set(row);
+  else w.rows.forget(due.orgId, due.id);
+  return row;
 }
 
 export async function runDestination(w: RunnerContext, due: DueDestination): Promise<void> {
   const { db } = w.deps;
-  const row = await getDestinationRow(db, due.orgId, due.id);
+  const row = await rowAtScan(w, due);
   if (!row) return;
   // A disabled (or deleted) destination is due only for its farewell: the one job it is still sent.
   const farewellOnly = !row.enabled;
@@ -68,16 +85,24 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
   // still waiting on an earlier one (a settle given up on during a database outage) would otherwise
   // be an unhandled rejection, and Node ends the process on those.
   const running: Promise<{ err: unknown } | null>[] = [];
-  const startLane = () => {
-    if (running.length < lanes)
-      running.push(
-        lane(w, target, limiter, probing, farewellOnly, new Date(row.updated_at), startLane).then(
-          () => null,
-          (err: unknown) => ({ err }),
-        ),
-      );
+  const run: LaneRun = {
+    target,
+    limiter,
+    probing,
+    farewellOnly,
+    configVersion: new Date(row.updated_at),
+    startLane: () => {
+      if (running.length < lanes)
+        running.push(
+          lane(w, run).then(
+            () => null,
+            (err: unknown) => ({ err }),
+          ),
+        );
+    },
+    claimedFarewell: false,
   };
-  startLane();
+  run.startLane();
   try {
     // Lanes started meanwhile are appended to the list, so this waits for every one of them, and
     // for all of them even when one fails (the runner must not end while a lane still sends).
@@ -92,10 +117,27 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
     w.limiters.forgetIfPristine(target.id);
   }
   // A deleted destination's row waited for its farewell: settled now (delivered or dead-lettered),
-  // it goes with its jobs and log. Kept while the farewell is still pending (a retry is scheduled).
-  // Asked of the database, not of `row`: a delete that came while this runner was sending (its
-  // farewell delivered by the same runner) would otherwise leave the row to the hourly sweep.
-  await purgeDeletedDestination(db, due.orgId, due.id);
+  // it goes with its jobs and log; the statement keeps it while a farewell is still pending (a retry
+  // is scheduled). Asked only by a runner that can find something to remove: one that started for a
+  // row already deleted, or one that claimed a farewell (and so settled or gave it back), which is
+  // how a delete that came while this runner sent its disable's farewell is not left to the hourly
+  // sweep. A delete that came while this runner sent events, its farewell not claimed here, queued
+  // a farewell that a later runner (started for the deleted row) delivers and then removes it.
+  if ((row.deleted_at !== null || run.claimedFarewell) && (await purgeDeletedDestination(db, due.orgId, due.id))) w.rows.forget(due.orgId, due.id);
+}
+
+/** What a runner's lanes share. */
+interface LaneRun {
+  target: DeliveryTarget;
+  limiter: DestinationLimiter;
+  probing: boolean;
+  farewellOnly: boolean;
+  /** The row's updated_at as the runner read it: claims are made under these settings only. */
+  configVersion: Date;
+  /** Starts another lane, up to the runner's shape: a claim came back full. */
+  startLane: () => void;
+  /** Set once a lane claims a farewell job: the runner then asks whether the row can go. */
+  claimedFarewell: boolean;
 }
 
 /**
@@ -106,15 +148,8 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
  * fill by themselves, because events pile up in the queue while the previous request is in flight.
  * So the low-latency requirement is met without a flush timer, and none is added on purpose.
  */
-async function lane(
-  w: RunnerContext,
-  target: DeliveryTarget,
-  limiter: DestinationLimiter,
-  probing: boolean,
-  farewellOnly: boolean,
-  configVersion: Date,
-  onFull: () => void,
-): Promise<void> {
+async function lane(w: RunnerContext, run: LaneRun): Promise<void> {
+  const { target, limiter, probing, farewellOnly, configVersion } = run;
   const shape = laneShape(getEncoder(target.siem), w.cfg, probing);
   let limit = shape.firstClaim;
   let requests = shape.firstRequests;
@@ -149,10 +184,16 @@ async function lane(
         limit = shape.claimSize;
         requests = shape.requests;
         if (jobs.length === 0) return;
+        if (jobs.some((j) => j.farewell)) run.claimedFarewell = true;
         // As much as it asked for: there is probably more due, worth another lane.
-        if (jobs.length === granted) onFull();
+        if (jobs.length === granted) run.startLane();
         const paused = await deliverClaim(w, target, limiter, claimId, jobs, permit.requests);
         if (paused) return;
+        // Fewer than it asked for: nothing more was due when it claimed, and another claim would
+        // most likely come back empty (a statement and a commit for nothing, once per wake-up). An
+        // event recorded since woke the worker (NOTIFY), whose scan skips a destination being drained
+        // but runs again the moment its runner ends (worker.ts) and starts a runner for it then.
+        if (jobs.length < granted) return;
       } finally {
         w.budget.release(held);
         w.deps.metrics.eventsHeld.set(w.budget.inUse);

@@ -6,6 +6,7 @@ import { runDestination, type RunnerContext } from './destinationRunner.js';
 import { EventBudget } from './eventBudget.js';
 import { Housekeeping } from './housekeeping.js';
 import { LimiterRegistry } from './limits.js';
+import { DestinationRowCache } from './rowCache.js';
 import { workerConfig, type WorkerConfig, type WorkerDeps, type WorkerOptions } from './workerConfig.js';
 
 /**
@@ -50,6 +51,7 @@ export class Worker {
       limiters: this.limiters,
       budget: this.budget,
       acks,
+      rows: new DestinationRowCache(),
       stopping: () => this.stopping,
       ackTracker: (target) => acks.get(target),
     };

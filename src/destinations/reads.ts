@@ -2,7 +2,8 @@
 // filtered destinations. The locks a change takes are in writes.ts.
 import type { Queryable } from '../db/types.js';
 import { keysetPage } from '../db/page.js';
-import type { DestinationRow, DestinationWithCounts } from './row.js';
+import { ROW_VERSION } from '../queue/dueDestinations.js';
+import type { DestinationWithCounts, VersionedDestinationRow } from './row.js';
 
 const COUNTS = `
   (SELECT count(*)::int FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'pending') AS pending_events,
@@ -10,12 +11,16 @@ const COUNTS = `
   (SELECT count(*)::int FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'failed') AS failed_events`;
 
 /**
- * The bare row, without the queue counts (deleted ones too, whose farewell is on its way): what the
- * worker reads each time it starts draining a destination. Counting a destination's pending jobs walks all of them, which on a backlog of a
- * million events costs more than the claim the runner is about to make.
+ * The bare row and its version, without the queue counts (deleted ones too, whose farewell is on its
+ * way): what the worker reads when it starts draining a destination whose row it does not hold in
+ * this version (delivery/rowCache.ts). Counting a destination's pending jobs walks all of them, which
+ * on a backlog of a million events costs more than the claim the runner is about to make.
  */
-export async function getDestinationRow(db: Queryable, orgId: string, id: string): Promise<DestinationRow | null> {
-  const { rows } = await db.query<DestinationRow>(`SELECT d.* FROM destinations d WHERE d.org_id = $1 AND d.id = $2`, [orgId, id]);
+export async function getDestinationRow(db: Queryable, orgId: string, id: string): Promise<VersionedDestinationRow | null> {
+  const { rows } = await db.query<VersionedDestinationRow>(`SELECT d.*, ${ROW_VERSION} AS row_version FROM destinations d WHERE d.org_id = $1 AND d.id = $2`, [
+    orgId,
+    id,
+  ]);
   return rows[0] ?? null;
 }
 

@@ -31,6 +31,14 @@ export interface DestinationRow {
   filter: Record<string, unknown> | null;
   enabled: boolean;
   created_at: Date;
+  /**
+   * Moved by every write of a column the worker reads from the row (siem, format, url, headers,
+   * sealed credentials, signing overlap, auth, options, enabled, deleted_at): the PATCH
+   * (writes.ts updateDestination), the delete's tombstone (deletion.ts) and key rotation's
+   * re-encryption (sealedColumns.ts). The worker holds rows by it (delivery/rowCache.ts) and claims
+   * under it (claimJobs' configVersion). Delivery state (breaker, last attempt, hold limit) does not
+   * move it: runners read that from the scan and the claim, never from the row they hold.
+   */
   updated_at: Date;
   last_delivery_at: Date | null;
   last_attempt_at: Date | null;
@@ -48,6 +56,11 @@ export interface DestinationRow {
   failing_since: Date | null;
   /** When the hold limit (AEGIS_MAX_HOLD_HOURS) paused the destination; null: not paused by it. */
   hold_paused_at: Date | null;
+}
+
+/** The row with its version (queue/dueDestinations.ts ROW_VERSION: updated_at to the microsecond). */
+export interface VersionedDestinationRow extends DestinationRow {
+  row_version: string;
 }
 
 export interface DestinationWithCounts extends DestinationRow {

@@ -22,7 +22,9 @@ export async function listSealedCredentials(db: Queryable): Promise<SealedCreden
 /**
  * Swaps a row's sealed credentials for re-encrypted ones, but only if they are still the boxes that
  * were read (compare-and-set): a credential rotated through the API meanwhile is never overwritten
- * with the re-encrypted old one. Returns false when the row changed (or is gone).
+ * with the re-encrypted old one. Returns false when the row changed (or is gone). Moves updated_at
+ * like every write of what the worker reads from the row: a worker holding the old boxes reads the
+ * row again instead of keeping boxes only the old key opens (delivery/rowCache.ts).
  */
 export async function replaceSealedCredentials(
   db: Queryable,
@@ -30,7 +32,8 @@ export async function replaceSealedCredentials(
   resealed: Pick<SealedCredentials, 'auth_header_sealed' | 'signing_secret_sealed' | 'previous_signing_secret_sealed' | 'auth_client_secret_sealed'>,
 ): Promise<boolean> {
   const { rowCount } = await db.query(
-    `UPDATE destinations SET auth_header_sealed = $3, signing_secret_sealed = $4, previous_signing_secret_sealed = $5, auth_client_secret_sealed = $6
+    `UPDATE destinations SET auth_header_sealed = $3, signing_secret_sealed = $4, previous_signing_secret_sealed = $5, auth_client_secret_sealed = $6,
+            updated_at = now()
       WHERE org_id = $1 AND id = $2
         AND auth_header_sealed IS NOT DISTINCT FROM $7 AND signing_secret_sealed IS NOT DISTINCT FROM $8
         AND previous_signing_secret_sealed IS NOT DISTINCT FROM $9 AND auth_client_secret_sealed IS NOT DISTINCT FROM $10`,

@@ -13,9 +13,9 @@ const CLAIM_PICKED = `claimed AS (
        UPDATE forwarding_jobs j
           SET claim_id = $5::uuid, next_attempt_at = now() + make_interval(secs => $4::float8 / 1000)
         WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
-       RETURNING j.id, j.org_id, j.event_id, j.attempts, j.created_at
+       RETURNING j.id, j.org_id, j.event_id, j.attempts, j.created_at, j.farewell
      )
-     SELECT c.id, c.org_id, c.event_id, c.attempts, c.created_at, e.payload, now() AS claimed_at
+     SELECT c.id, c.org_id, c.event_id, c.attempts, c.created_at, c.farewell, e.payload, now() AS claimed_at
        FROM claimed c JOIN audit_events e ON e.org_id = c.org_id AND e.id = c.event_id
       ORDER BY c.id`;
 
@@ -25,12 +25,22 @@ interface ClaimedRow {
   event_id: string;
   attempts: number;
   created_at: Date;
+  farewell: boolean;
   payload: unknown;
   claimed_at: Date;
 }
 
 function toClaimedJob(r: ClaimedRow): ClaimedJob {
-  return { id: r.id, orgId: r.org_id, eventId: r.event_id, attempts: r.attempts, createdAt: r.created_at, payload: r.payload, claimedAt: r.claimed_at };
+  return {
+    id: r.id,
+    orgId: r.org_id,
+    eventId: r.event_id,
+    attempts: r.attempts,
+    createdAt: r.created_at,
+    farewell: r.farewell,
+    payload: r.payload,
+    claimedAt: r.claimed_at,
+  };
 }
 
 /** claimJobs' statement: $1 org, $2 destination, $3 limit, $4 lease (ms), $5 claim id, $6 config version. */

@@ -5,10 +5,20 @@ const IN_FLIGHT_WHERE = `o.org_id = d.org_id AND o.destination_id = d.id AND o.s
                            AND o.claim_id IS NOT NULL AND o.next_attempt_at > now()`;
 const IN_FLIGHT = `SELECT 1 FROM forwarding_jobs o WHERE ${IN_FLIGHT_WHERE}`;
 
+/**
+ * A destination row's version as text: its updated_at to the microsecond, in UTC (a JavaScript Date
+ * would keep milliseconds only). Every write of a column a runner reads moves updated_at
+ * (destinations/row.ts), so a worker that holds a row of this version holds the stored one. Over
+ * `destinations d`.
+ */
+export const ROW_VERSION = `to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
+
 export interface DueDestination {
   orgId: string;
   id: string;
   consecutiveFailures: number;
+  /** The row's version (ROW_VERSION) when the scan saw it: a runner reads the row only if it holds another. */
+  version: string;
 }
 
 /**
@@ -39,14 +49,14 @@ export const PENDING_HEADS = `
  * disabled or deleted, queue/farewell.ts), found through the small farewell index.
  */
 export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueDestination[]> {
-  const { rows } = await db.query<{ org_id: string; id: string; consecutive_failures: number }>(
+  const { rows } = await db.query<{ org_id: string; id: string; consecutive_failures: number; version: string }>(
     `${PENDING_HEADS}
      SELECT * FROM (
-       SELECT d.org_id, d.id, d.consecutive_failures FROM heads h
+       SELECT d.org_id, d.id, d.consecutive_failures, ${ROW_VERSION} AS version FROM heads h
          JOIN destinations d ON d.id = h.destination_id
         WHERE h.first_at <= now() AND d.enabled AND (d.paused_until IS NULL OR d.paused_until <= now()) AND d.hold_paused_at IS NULL
        UNION
-       SELECT d.org_id, d.id, d.consecutive_failures
+       SELECT d.org_id, d.id, d.consecutive_failures, ${ROW_VERSION} AS version
          FROM forwarding_jobs j JOIN destinations d ON d.org_id = j.org_id AND d.id = j.destination_id
         WHERE j.status = 'pending' AND j.farewell AND j.next_attempt_at <= now()
           AND NOT d.enabled AND (d.paused_until IS NULL OR d.paused_until <= now())
@@ -58,7 +68,7 @@ export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueD
       LIMIT $1`,
     [limit],
   );
-  return rows.map((r) => ({ orgId: r.org_id, id: r.id, consecutiveFailures: r.consecutive_failures }));
+  return rows.map((r) => ({ orgId: r.org_id, id: r.id, consecutiveFailures: r.consecutive_failures, version: r.version }));
 }
 
 /**

@@ -6,6 +6,11 @@ export interface ClaimedJob {
   /** Attempts already made before this one. */
   attempts: number;
   createdAt: Date;
+  /**
+   * A disabled or deleted destination's farewell (queue/farewell.ts). A runner that claimed one asks,
+   * when it ends, whether its destination was deleted meanwhile and can now go.
+   */
+  farewell: boolean;
   payload: unknown;
   /** The database's clock when the job was claimed: ages are measured by it, as every other age rule is. */
   claimedAt: Date;

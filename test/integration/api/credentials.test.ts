@@ -147,6 +147,13 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
     await svcBA.stop();
 
     const before = await boxes();
+    const versions = async () =>
+      new Map(
+        (await tdb.db.query<{ id: string; v: string }>(`SELECT id, to_char(updated_at, 'YYYY-MM-DD HH24:MI:SS.US TZ') AS v FROM destinations`)).rows.map(
+          (r) => [r.id, r.v],
+        ),
+      );
+    const versionsBefore = await versions();
     const n = await rotateEncryptionKey(tdb.db, loadConfig({ AEGIS_ENCRYPTION_KEY: `${keyB},${keyA}`, ...(tdb.url ? { DATABASE_URL: tdb.url } : {}) }), true);
     expect(n).toBe(6);
     const after = await boxes();
@@ -166,6 +173,9 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
       const old = before.find((x) => x.id === r.id)!;
       if (r.auth_header_sealed) expect(Buffer.from(r.auth_header_sealed).equals(Buffer.from(old.auth_header_sealed!))).toBe(false);
     }
+    // And every re-encrypted row's version moved: a worker holding its old boxes reads it again.
+    const versionsAfter = await versions();
+    for (const r of after) expect(versionsAfter.get(r.id), r.id).not.toBe(versionsBefore.get(r.id));
 
     // Ring "B" alone: every destination probes ok with the right header, and live delivery works.
     const svcB = await start({ AEGIS_ENCRYPTION_KEY: keyB });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dueDestinations, nextDueAt } from '../../../src/queue/dueDestinations.js';
+import { getDestinationRow } from '../../../src/destinations/reads.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { addEvents, newDestination, newOrg } from './support.js';
 
@@ -46,9 +47,31 @@ describe.each(DB_KINDS)('queue: dueDestinations and nextDueAt (%s)', (kind) => {
 
     expect(await ids()).toEqual([due, dueElsewhere, pauseOver].sort());
     const listed = await dueDestinations(tdb.db);
-    expect(listed.find((d) => d.id === pauseOver)).toEqual({ orgId: org, id: pauseOver, consecutiveFailures: 6 });
-    expect(listed.find((d) => d.id === dueElsewhere)).toEqual({ orgId: other, id: dueElsewhere, consecutiveFailures: 0 });
+    expect(listed.find((d) => d.id === pauseOver)).toEqual({ orgId: org, id: pauseOver, consecutiveFailures: 6, version: expect.any(String) as unknown });
+    expect(listed.find((d) => d.id === dueElsewhere)).toEqual({
+      orgId: other,
+      id: dueElsewhere,
+      consecutiveFailures: 0,
+      version: expect.any(String) as unknown,
+    });
     expect(await dueDestinations(tdb.db, 2)).toHaveLength(2);
+  });
+
+  it("each due destination carries its row's version: updated_at to the microsecond, as the row read gives it", async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org);
+    await addEvents(tdb.db, org, 1);
+    const version = async () => (await dueDestinations(tdb.db)).find((d) => d.id === dest)?.version;
+    await setDest(dest, `updated_at = '2026-01-02T03:04:05.123456Z'`);
+    expect(await version()).toBe('2026-01-02T03:04:05.123456');
+    expect((await getDestinationRow(tdb.db, org, dest))?.row_version).toBe('2026-01-02T03:04:05.123456');
+    // A change within the same millisecond is another version (a JavaScript Date would not tell).
+    await setDest(dest, `updated_at = '2026-01-02T03:04:05.123457Z'`);
+    expect(await version()).toBe('2026-01-02T03:04:05.123457');
+    // The farewell of a disabled destination carries it too.
+    await setDest(dest, 'enabled = false');
+    await tdb.db.query(`UPDATE forwarding_jobs SET farewell = true WHERE destination_id = $1`, [dest]);
+    expect(await version()).toBe('2026-01-02T03:04:05.123457');
   });
 
   it('nextDueAt: null with nothing pending; else the earliest due time of an enabled destination', async () => {

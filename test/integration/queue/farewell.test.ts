@@ -45,6 +45,17 @@ describe.each(DB_KINDS)('queue: farewells (%s)', (kind) => {
     expect(await dueDestinations(tdb.db)).toEqual([]);
   });
 
+  it('claims say which jobs are farewells: a re-enabled destination claims its pending one with its events', async () => {
+    const { org, dest, notice, held } = await disabledWithFarewell();
+    const farewell = await claimFarewellJobs(tdb.db, claimArgs(org, dest));
+    expect(farewell.map((j) => [j.eventId, j.farewell])).toEqual([[notice, true]]);
+    await tdb.db.query(`UPDATE forwarding_jobs SET claim_id = NULL, next_attempt_at = now() - interval '1 second' WHERE event_id = $1`, [notice]);
+    await tdb.db.query(`UPDATE destinations SET enabled = true WHERE id = $1`, [dest]);
+    const claimed = await claimJobs(tdb.db, claimArgs(org, dest));
+    const flags = new Map(claimed.map((j) => [j.eventId, j.farewell]));
+    expect(flags).toEqual(new Map([[notice, true], ...held.map((e) => [e, false] as const)]));
+  });
+
   it('waits while a request to the destination is in flight, and not past its lease', async () => {
     const { org, dest, held } = await disabledWithFarewell();
     // A job claimed before the disable, still under its lease: a request in flight.

@@ -1,0 +1,62 @@
+// A test database whose statements are written down: what a worker's wake-up costs is asserted as
+// the statements it sends (how many claims, row reads, purges), never as time.
+import type { Db, QueryResult } from '../../src/db/types.js';
+
+export interface LoggedStatement {
+  text: string;
+  values: readonly unknown[];
+  /** Whether the database has answered it. */
+  answered: boolean;
+}
+
+/** Runs around one statement: `before` it is sent, `after` it answered (before its caller sees the answer). */
+export type StatementHook = (s: LoggedStatement) => Promise<void> | void;
+
+export interface StatementLog {
+  /** The database to hand to the service: the real one, its `query` calls written down. */
+  db: Db;
+  /** Every text sent through `db.query` so far (statements inside `db.transaction` are not). */
+  readonly texts: string[];
+  /**
+   * How many statements match `pattern` (from `since`, an earlier `texts.length`), and, when `withValue`
+   * is given, were sent with it among their parameters (a destination id, say).
+   */
+  count(pattern: RegExp, since?: number, withValue?: string): number;
+  /** The same, counting only the statements the database has answered. */
+  answered(pattern: RegExp, since?: number): number;
+  /** Set by a test to act while the service waits on a statement (record an event mid-settle). */
+  before: StatementHook | null;
+  after: StatementHook | null;
+}
+
+export function logStatements(real: Db): StatementLog {
+  const logged: LoggedStatement[] = [];
+  const texts: string[] = [];
+  const log: StatementLog = {
+    db: real,
+    texts,
+    count: (pattern, since = 0, withValue) =>
+      logged.slice(since).filter((s) => pattern.test(s.text) && (withValue === undefined || s.values.includes(withValue))).length,
+    answered: (pattern, since = 0) => logged.slice(since).filter((s) => s.answered && pattern.test(s.text)).length,
+    before: null,
+    after: null,
+  };
+  async function query<R = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<QueryResult<R>> {
+    const s = { text, values: values ?? [], answered: false };
+    logged.push(s);
+    texts.push(text);
+    if (log.before) await log.before(s);
+    const result = await real.query<R>(text, values);
+    s.answered = true;
+    if (log.after) await log.after(s);
+    return result;
+  }
+  log.db = new Proxy(real, {
+    get(target, prop) {
+      if (prop === 'query') return query;
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return log;
+}
