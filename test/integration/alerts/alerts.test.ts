@@ -70,7 +70,14 @@ describe.each(DB_KINDS)('alerts (%s)', (kind) => {
     receivers.push(r);
     const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
       apiKey: org.apiKey,
-      body: { url: `${r.url}/in`, name: 'Primary SIEM', auth_header_name: 'Authorization', auth_header_value: token },
+      // Decisions only: its own trail event, delivered in a failing claim, clears last_error (the hint) and the breaker.
+      body: {
+        url: `${r.url}/in`,
+        name: 'Primary SIEM',
+        auth_header_name: 'Authorization',
+        auth_header_value: token,
+        filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } },
+      },
     });
     expect(res.status, res.text).toBe(201);
     const id = res.body.destination_id as string;

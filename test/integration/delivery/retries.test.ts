@@ -124,8 +124,10 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
   });
 
   it('timeouts and connection resets are retried; a slow but timely answer is a delivery', async () => {
-    const hung = await setup(hang());
-    const reset = await setup(resetConnection());
+    // Decisions only: their own trail event, delivered in the failing event's claim, clears last_error.
+    const decisionsOnly = { filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } } };
+    const hung = await setup(hang(), decisionsOnly);
+    const reset = await setup(resetConnection(), decisionsOnly);
     const slowOne = await setup(slow(800));
     await seedEvents(tdb.db, hung.org.orgId, 1);
     await seedEvents(tdb.db, reset.org.orgId, 1);
