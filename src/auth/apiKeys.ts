@@ -1,3 +1,4 @@
+import { prepared } from '../db/prepared.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
 
@@ -40,11 +41,14 @@ export async function createApiKey(db: Queryable, orgId: string): Promise<string
   return key;
 }
 
+/** Run for every API request: prepared once per connection. */
+const VERIFY_KEY_SQL = prepared('SELECT org_id, key_digest FROM api_keys WHERE lookup_id = $1');
+
 /** Returns the org the key belongs to, or null. */
 export async function verifyApiKey(db: Queryable, key: string): Promise<string | null> {
   if (key.length < 16 || key.length > 256) return null;
   const digest = digestKey(key);
-  const { rows } = await db.query<{ org_id: string; key_digest: Buffer }>('SELECT org_id, key_digest FROM api_keys WHERE lookup_id = $1', [lookupIdOf(digest)]);
+  const { rows } = await db.query<{ org_id: string; key_digest: Buffer }>(VERIFY_KEY_SQL, [lookupIdOf(digest)]);
   for (const row of rows) {
     const stored = Buffer.from(row.key_digest);
     if (stored.length === digest.length && timingSafeEqual(stored, digest)) return row.org_id;

@@ -40,6 +40,7 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   { name: 'AEGIS_LOG_LEVEL', default: 'info', summary: 'fatal, error, warn, info, debug, trace or silent' },
   { name: 'AEGIS_DB_POOL_MAX', default: '10', summary: 'PostgreSQL connections per process' },
   { name: 'AEGIS_DB_API_CONNECTIONS', default: '3', summary: 'of them kept for the API when one process runs API and worker' },
+  { name: 'AEGIS_DB_PREPARED_STATEMENTS', default: '1', summary: '0: no prepared statements (PgBouncer in transaction mode before 1.21)' },
   { name: 'AEGIS_MAX_DESTINATIONS_PER_ORG', default: '100', summary: 'destinations one organization may have' },
   { name: 'AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG', default: '25', summary: 'of them enabled at once (bounds jobs per request)' },
   { name: 'AEGIS_REPLAY_BATCH', default: '5000', summary: 'events a range replay queues per transaction; larger windows replay in the background' },
@@ -87,6 +88,11 @@ export interface Config {
    * pool of the API's own, so a busy worker can never leave a request waiting for a connection.
    */
   dbApiConnections: number;
+  /**
+   * AEGIS_DB_PREPARED_STATEMENTS: the hot statements (db/prepared.ts) are parsed and planned once per
+   * PostgreSQL connection. Off only for a pooler that cannot keep them (PgBouncer transaction mode < 1.21).
+   */
+  dbPreparedStatements: boolean;
   /** AEGIS_METRICS_TOKEN: /metrics requires it as a bearer token and then labels series per destination. */
   metricsToken: string | null;
   /** Alerts (docs/alerts.md). smtpUrl holds credentials: never log it. */
@@ -137,9 +143,10 @@ function int(env: Env, name: string, def: number, min: number, max: number): num
   return n;
 }
 
-function bool(env: Env, name: string): boolean {
+function bool(env: Env, name: string, fallback = false): boolean {
   const raw = (env[name] ?? '').trim().toLowerCase();
-  if (raw === '' || raw === '0' || raw === 'false' || raw === 'no') return false;
+  if (raw === '') return fallback;
+  if (raw === '0' || raw === 'false' || raw === 'no') return false;
   if (raw === '1' || raw === 'true' || raw === 'yes') return true;
   throw new ConfigError(name, `must be 1 or 0, got "${env[name]}"`);
 }
@@ -239,6 +246,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     dbPoolMax,
     dbApiConnections,
+    dbPreparedStatements: bool(env, 'AEGIS_DB_PREPARED_STATEMENTS', true),
     metricsToken,
     maxHoldHours: int(env, 'AEGIS_MAX_HOLD_HOURS', 168, 1, 8760),
     rateLimitedFailingAfterMs: int(env, 'AEGIS_RATE_LIMITED_FAILING_AFTER_S', 900, 0, 86_400) * 1000,

@@ -65,13 +65,13 @@ export interface ProcessDatabases {
 }
 
 export async function openProcessDatabases(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolMax' | 'dbApiConnections'>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolMax' | 'dbApiConnections' | 'dbPreparedStatements'>,
   role: Role,
   logger?: Logger,
 ): Promise<ProcessDatabases> {
   if (config.databaseUrl && role === 'all') {
     // One outage state for both pools: a restart cuts the connections of both and is logged once.
-    const log = { outage: { lost: false }, ...(logger ? { logger } : {}) };
+    const log = { outage: { lost: false }, preparedStatements: config.dbPreparedStatements, ...(logger ? { logger } : {}) };
     const api = openPg({ connectionString: config.databaseUrl, max: config.dbApiConnections, ...log });
     const worker = openPg({ connectionString: config.databaseUrl, max: config.dbPoolMax - config.dbApiConnections, ...log });
     return { api, worker, close: async () => void (await Promise.allSettled([api.close(), worker.close()])) };
@@ -81,8 +81,17 @@ export async function openProcessDatabases(
 }
 
 /** Opens the configured database: a PostgreSQL server when DATABASE_URL is set, else embedded PGlite. */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolMax'>, logger?: Logger): Promise<Db> {
-  if (config.databaseUrl) return openPg({ connectionString: config.databaseUrl, max: config.dbPoolMax, ...(logger ? { logger } : {}) });
+export async function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolMax'> & Partial<Pick<Config, 'dbPreparedStatements'>>,
+  logger?: Logger,
+): Promise<Db> {
+  if (config.databaseUrl)
+    return openPg({
+      connectionString: config.databaseUrl,
+      max: config.dbPoolMax,
+      preparedStatements: config.dbPreparedStatements ?? true,
+      ...(logger ? { logger } : {}),
+    });
   const dir = resolve(config.dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // mkdir's mode does not apply to a directory that already exists (e.g. made by an older version).

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Db, Queryable, QueryResult } from './types.js';
+import { preparedName } from './prepared.js';
 import type { Logger } from 'pino';
 
 // timestamptz comes back as a Date from both drivers; bigint (int8) as a JS number is safe for our
@@ -17,15 +18,27 @@ export interface PgOptions {
    * every connection of both, is still logged once.
    */
   outage?: { lost: boolean };
+  /**
+   * Sends the statements marked with prepared() (db/prepared.ts) as named prepared statements
+   * (default true). Off for a connection pooler that cannot keep them per server connection
+   * (PgBouncer in transaction mode before 1.21): AEGIS_DB_PREPARED_STATEMENTS=0.
+   */
+  preparedStatements?: boolean;
 }
 
 const asResult = <R>(r: pg.QueryResult): QueryResult<R> => ({ rows: r.rows as R[], rowCount: r.rowCount ?? 0 });
 
+/** A statement as node-postgres takes it: named when it is marked and prepared statements are on. */
+function statement(text: string, values: readonly unknown[] | undefined, prepare: boolean): pg.QueryConfig {
+  const name = prepare ? preparedName(text) : undefined;
+  return { text, values: values as unknown[], ...(name !== undefined ? { name } : {}) };
+}
+
 /** One connection (a transaction's, or a script's own) as a Queryable: statements run on it in order. */
-export function clientQueryable(client: pg.ClientBase): Queryable {
+export function clientQueryable(client: pg.ClientBase, prepare = true): Queryable {
   return {
     async query<R>(text: string, values?: readonly unknown[]) {
-      return asResult<R>(await client.query(text, values as unknown[]));
+      return asResult<R>(await client.query(statement(text, values, prepare)));
     },
     async exec(script: string) {
       await client.query(script);
@@ -66,10 +79,11 @@ export function openPg(opts: PgOptions): Db {
   });
   pool.on('error', onConnectionError);
 
+  const prepare = opts.preparedStatements ?? true;
   const db: Db = {
     kind: 'postgres',
     async query<R>(text: string, values?: readonly unknown[]) {
-      return asResult<R>(await pool.query(text, values as unknown[]));
+      return asResult<R>(await pool.query(statement(text, values, prepare)));
     },
     async exec(script: string) {
       await pool.query(script);
@@ -79,7 +93,7 @@ export function openPg(opts: PgOptions): Db {
       let broken = false;
       try {
         await client.query('BEGIN');
-        const out = await fn(clientQueryable(client));
+        const out = await fn(clientQueryable(client, prepare));
         await client.query('COMMIT');
         return out;
       } catch (err) {

@@ -1,3 +1,4 @@
+import { prepared } from '../db/prepared.js';
 import type { Queryable } from '../db/types.js';
 import type { ClaimedJob } from './types.js';
 
@@ -44,7 +45,7 @@ function toClaimedJob(r: ClaimedRow): ClaimedJob {
 }
 
 /** claimJobs' statement: $1 org, $2 destination, $3 limit, $4 lease (ms), $5 claim id, $6 config version. */
-export const CLAIM_JOBS_SQL = `WITH picked AS (
+export const CLAIM_JOBS_SQL = prepared(`WITH picked AS (
        SELECT id FROM forwarding_jobs
         WHERE org_id = $1 AND destination_id = $2 AND status = 'pending' AND next_attempt_at <= now()
           -- A destination disabled (or paused by its circuit breaker or the hold limit, possibly by
@@ -55,7 +56,7 @@ export const CLAIM_JOBS_SQL = `WITH picked AS (
         ORDER BY next_attempt_at, id
         LIMIT $3
         FOR UPDATE SKIP LOCKED
-     ), ${CLAIM_PICKED}`;
+     ), ${CLAIM_PICKED}`);
 
 /**
  * Claims up to `limit` due jobs of one destination for `leaseMs`. Locking: FOR UPDATE SKIP LOCKED, so
@@ -127,5 +128,5 @@ export async function extendLease(db: Queryable, args: { claimId: string; ids: n
 }
 
 /** By primary key, fenced by the claim id alone, as a settle is (settleJobs.ts, settleCtes). */
-export const EXTEND_LEASE_SQL = `UPDATE forwarding_jobs SET next_attempt_at = now() + make_interval(secs => $3::float8 / 1000)
-      WHERE id = ANY($2::bigint[]) AND claim_id = $1::uuid`;
+export const EXTEND_LEASE_SQL = prepared(`UPDATE forwarding_jobs SET next_attempt_at = now() + make_interval(secs => $3::float8 / 1000)
+      WHERE id = ANY($2::bigint[]) AND claim_id = $1::uuid`);

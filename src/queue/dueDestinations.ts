@@ -1,3 +1,4 @@
+import { prepared } from '../db/prepared.js';
 import type { Queryable } from '../db/types.js';
 
 /** A non-farewell job of destination d claimed under a running lease: a request in flight. */
@@ -49,8 +50,11 @@ export const PENDING_HEADS = `
  * disabled or deleted, queue/farewell.ts), found through the small farewell index.
  */
 export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueDestination[]> {
-  const { rows } = await db.query<{ org_id: string; id: string; consecutive_failures: number; version: string }>(
-    `${PENDING_HEADS}
+  const { rows } = await db.query<{ org_id: string; id: string; consecutive_failures: number; version: string }>(DUE_SQL, [limit]);
+  return rows.map((r) => ({ orgId: r.org_id, id: r.id, consecutiveFailures: r.consecutive_failures, version: r.version }));
+}
+
+const DUE_SQL = prepared(`${PENDING_HEADS}
      SELECT * FROM (
        SELECT d.org_id, d.id, d.consecutive_failures, ${ROW_VERSION} AS version FROM heads h
          JOIN destinations d ON d.id = h.destination_id
@@ -65,11 +69,7 @@ export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueD
      ) due
       -- Random order: with more busy destinations than worker slots, every one gets its turn.
       ORDER BY random()
-      LIMIT $1`,
-    [limit],
-  );
-  return rows.map((r) => ({ orgId: r.org_id, id: r.id, consecutiveFailures: r.consecutive_failures, version: r.version }));
-}
+      LIMIT $1`);
 
 /**
  * When the next job of any enabled destination falls due (for the worker's timer), or null. The same
@@ -81,8 +81,11 @@ export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueD
  */
 export async function nextDueAt(db: Queryable, exclude: readonly string[] = []): Promise<Date | null> {
   // Farewells of disabled destinations count too (through the farewell index).
-  const { rows } = await db.query<{ at: Date | null }>(
-    `${PENDING_HEADS}
+  const { rows } = await db.query<{ at: Date | null }>(NEXT_DUE_SQL, [exclude]);
+  return rows[0]?.at ?? null;
+}
+
+const NEXT_DUE_SQL = prepared(`${PENDING_HEADS}
      SELECT least(
        (SELECT min(greatest(h.first_at, coalesce(d.paused_until, h.first_at))) FROM heads h
           JOIN destinations d ON d.id = h.destination_id
@@ -90,8 +93,4 @@ export async function nextDueAt(db: Queryable, exclude: readonly string[] = []):
        (SELECT min(greatest(j.next_attempt_at, coalesce(d.paused_until, j.next_attempt_at),
                             coalesce((SELECT max(o.next_attempt_at) FROM forwarding_jobs o WHERE ${IN_FLIGHT_WHERE}), j.next_attempt_at)))
           FROM forwarding_jobs j JOIN destinations d ON d.org_id = j.org_id AND d.id = j.destination_id
-         WHERE j.status = 'pending' AND j.farewell AND NOT d.enabled AND NOT (d.id = ANY($1::text[])))) AS at`,
-    [exclude],
-  );
-  return rows[0]?.at ?? null;
-}
+         WHERE j.status = 'pending' AND j.farewell AND NOT d.enabled AND NOT (d.id = ANY($1::text[])))) AS at`);

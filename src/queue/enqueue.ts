@@ -1,3 +1,4 @@
+import { prepared } from '../db/prepared.js';
 import type { Queryable } from '../db/types.js';
 import { JOBS_CHANNEL } from './types.js';
 import { AppError } from '../errors.js';
@@ -31,7 +32,7 @@ export interface NewEvent {
  * (json keeps text as given: field order and escapes unchanged). Not json_to_recordset over one
  * document: it builds a field table per record and cost Postgres 50 % more per event.
  */
-const RECORD_SQL = `
+const RECORD_SQL = prepared(`
 WITH fresh AS (
   SELECT NOT EXISTS (
     SELECT 1 FROM destinations d
@@ -58,7 +59,7 @@ WITH fresh AS (
 SELECT coalesce((SELECT array_agg(id) FROM ins), '{}') AS inserted,
        (SELECT count(*) FROM jobs)::int AS jobs,
        NOT (SELECT ok FROM fresh) AS stale,
-       (SELECT count(*) FROM (SELECT pg_notify('${JOBS_CHANNEL}', '') FROM (SELECT 1 FROM jobs LIMIT 1) one) n)::int AS notified`;
+       (SELECT count(*) FROM (SELECT pg_notify('${JOBS_CHANNEL}', '') FROM (SELECT 1 FROM jobs LIMIT 1) one) n)::int AS notified`);
 
 /** Filters changing under a busy ingest can refute the routing a few times in a row; never forever. */
 const MAX_ROUTING_ATTEMPTS = 5;

@@ -1,3 +1,4 @@
+import { prepared } from '../db/prepared.js';
 import type { Queryable } from '../db/types.js';
 import { settleDestinationSet } from './deliveryState.js';
 import type { JobOutcome } from './types.js';
@@ -116,11 +117,8 @@ export interface SettleArgs {
 }
 
 /** settleClaim's statement and parameters (apart so that tests can read its plan). */
-export function settleClaimQuery(args: SettleArgs): { text: string; values: unknown[] } {
-  const { report } = args;
-  const a = compactAttempts(report.attempts);
-  return {
-    text: `WITH ${settleCtes(20, 8)},
+/** settleClaim's statement: the same text for every claim, so it is prepared once per connection. */
+const SETTLE_CLAIM_SQL = prepared(`WITH ${settleCtes(20, 8)},
      logged AS (
        INSERT INTO delivery_attempts (org_id, destination_id, event_count, delivered_count, failed_count, status_code, duration_ms, error, response_snippet)
        SELECT $1, $8, * FROM unnest($9::int[], $10::int[], $11::int[], $12::int[], $13::int[], $14::text[], $15::text[])
@@ -132,7 +130,13 @@ export function settleClaimQuery(args: SettleArgs): { text: string; values: unkn
           ${settleDestinationSet('$16', '$17', '$18', "EXISTS (SELECT 1 FROM settled WHERE status = 'failed')")}
         WHERE org_id = $1 AND id = $8 AND $19
      )
-     SELECT status FROM settled`,
+     SELECT status FROM settled`);
+
+export function settleClaimQuery(args: SettleArgs): { text: string; values: unknown[] } {
+  const { report } = args;
+  const a = compactAttempts(report.attempts);
+  return {
+    text: SETTLE_CLAIM_SQL,
     values: [
       ...settleParams(args),
       report.destinationId,
@@ -164,6 +168,6 @@ export async function releaseJobs(db: Queryable, args: { claimId: string; ids: n
 }
 
 /** By primary key, fenced by the claim id alone (see settleCtes). */
-export const RELEASE_JOBS_SQL = `UPDATE forwarding_jobs SET claim_id = NULL,
+export const RELEASE_JOBS_SQL = prepared(`UPDATE forwarding_jobs SET claim_id = NULL,
             next_attempt_at = CASE WHEN $4::float8 IS NOT NULL THEN now() + make_interval(secs => $4::float8 / 1000.0) ELSE coalesce($3::timestamptz, now()) END
-      WHERE id = ANY($2::bigint[]) AND claim_id = $1::uuid`;
+      WHERE id = ANY($2::bigint[]) AND claim_id = $1::uuid`);

@@ -19,6 +19,25 @@ export async function explain(db: Queryable, sql: string, params: unknown[]): Pr
   return plan[0]!.Plan;
 }
 
+/**
+ * The generic plan of `sql` as a prepared statement: what a named statement (db/prepared.ts) runs once
+ * PostgreSQL stops planning it for each execution's values. Run in a transaction (SET LOCAL). The
+ * values do not enter a generic plan, so every parameter is NULL.
+ */
+export async function explainGeneric(db: Queryable, sql: string, paramCount: number): Promise<PlanNode> {
+  await db.query(`PREPARE plan_probe AS ${sql}`);
+  try {
+    await db.query('SET LOCAL plan_cache_mode = force_generic_plan');
+    const args = Array.from({ length: paramCount }, () => 'NULL').join(', ');
+    const { rows } = await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE plan_probe(${args})`);
+    const raw = rows[0]!['QUERY PLAN'];
+    const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: PlanNode }>;
+    return plan[0]!.Plan;
+  } finally {
+    await db.query('DEALLOCATE plan_probe');
+  }
+}
+
 /** The names of a table's indexes in the current schema (sorted), to tell its reads from others'. */
 export async function indexesOf(db: Queryable, table: string): Promise<string[]> {
   const { rows } = await db.query<{ name: string }>(

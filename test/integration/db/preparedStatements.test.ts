@@ -1,0 +1,67 @@
+// The hot statements (db/prepared.ts) go to a PostgreSQL server as named prepared statements, parsed
+// and planned once per connection; AEGIS_DB_PREPARED_STATEMENTS=0 sends every statement unnamed, for
+// poolers that cannot keep them (PgBouncer in transaction mode before 1.21).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyApiKey } from '../../../src/auth/apiKeys.js';
+import { loadConfig } from '../../../src/config/env.js';
+import { openDatabase } from '../../../src/db/open.js';
+import { preparedName } from '../../../src/db/prepared.js';
+import type { Db, Queryable } from '../../../src/db/types.js';
+import { dueDestinations } from '../../../src/queue/dueDestinations.js';
+import { openTestDb, type TestDb } from '../../support/db.js';
+
+describe('prepared statements (postgres)', () => {
+  let tdb: TestDb;
+  const opened: Db[] = [];
+  beforeAll(async () => {
+    tdb = await openTestDb('postgres');
+  });
+  afterAll(async () => {
+    await Promise.allSettled(opened.map((d) => d.close()));
+    await tdb?.close();
+  });
+
+  async function open(setting: string | undefined): Promise<Db> {
+    const config = loadConfig({ DATABASE_URL: tdb.url!, ...(setting === undefined ? {} : { AEGIS_DB_PREPARED_STATEMENTS: setting }) });
+    const db = await openDatabase(config);
+    opened.push(db);
+    return db;
+  }
+
+  /** The statements prepared on this connection (pg_prepared_statements is per session). */
+  async function preparedOn(tx: Queryable): Promise<{ name: string; statement: string }[]> {
+    return (await tx.query<{ name: string; statement: string }>('SELECT name, statement FROM pg_prepared_statements ORDER BY name')).rows;
+  }
+
+  it('by default, a marked statement is prepared once under its own name and an unmarked one is not', async () => {
+    const db = await open(undefined);
+    const list = await db.transaction(async (tx) => {
+      for (let i = 0; i < 3; i++) await verifyApiKey(tx, `aegis_not_a_key_${i}_0123456789abcdef`);
+      await dueDestinations(tx);
+      await tx.query('SELECT $1::int + 1 AS n', [1]);
+      return preparedOn(tx);
+    });
+    const lookup = list.find((p) => p.statement.includes('FROM api_keys WHERE lookup_id = $1'));
+    expect(lookup?.name).toBe(preparedName('SELECT org_id, key_digest FROM api_keys WHERE lookup_id = $1'));
+    expect(list.filter((p) => p.statement.includes('FROM api_keys'))).toHaveLength(1); // three lookups, one statement
+    expect(list.some((p) => p.statement.includes('WITH RECURSIVE heads'))).toBe(true);
+    expect(list.some((p) => p.statement.includes('$1::int + 1'))).toBe(false);
+    expect(list.every((p) => /^aegis_[0-9a-f]{24}$/.test(p.name))).toBe(true);
+  });
+
+  it('AEGIS_DB_PREPARED_STATEMENTS=0 sends every statement unnamed', async () => {
+    const db = await open('0');
+    const list = await db.transaction(async (tx) => {
+      await verifyApiKey(tx, 'aegis_not_a_key_0123456789abcdef');
+      await dueDestinations(tx);
+      return preparedOn(tx);
+    });
+    expect(list).toEqual([]);
+  });
+
+  it('refuses a value that is not a yes or a no, naming the variable', () => {
+    expect(() => loadConfig({ AEGIS_DB_PREPARED_STATEMENTS: 'sometimes' })).toThrow(/AEGIS_DB_PREPARED_STATEMENTS/);
+    expect(loadConfig({ AEGIS_DB_PREPARED_STATEMENTS: 'no' }).dbPreparedStatements).toBe(false);
+    expect(loadConfig({}).dbPreparedStatements).toBe(true);
+  });
+});
