@@ -59,7 +59,8 @@ describe.each(DB_KINDS)('queue: claim statements reach their jobs by id (%s)', (
   }
 
   // Planned for the values at hand (as an unnamed statement is), and as the generic plan a named
-  // prepared statement (db/prepared.ts) settles on after its first executions: both must keep to ids.
+  // prepared statement (db/prepared.ts) settles on after its first executions: both must keep to ids
+  // (the claim is not prepared, see CLAIM_JOBS_SQL, but a generic plan of it would keep to them too).
   const planners: Record<'custom' | 'generic', (tx: Queryable, sql: string, params: unknown[]) => Promise<PlanNode>> = {
     custom: explain,
     generic: (tx, sql, params) => explainGeneric(tx, sql, params.length),
