@@ -1,3 +1,4 @@
+import { BUMP_ROW_VERSION } from '../queue/dueDestinations.js';
 // A destination's two-step delete: tombstone now, remove once its farewell is settled (or given up on).
 import type { Queryable } from '../db/types.js';
 
@@ -10,7 +11,7 @@ import type { Queryable } from '../db/types.js';
 export async function tombstoneDestination(tx: Queryable, orgId: string, id: string): Promise<number> {
   const { rows } = await tx.query<{ n: number }>(
     `WITH gone AS (
-       UPDATE destinations SET enabled = false, deleted_at = now(), updated_at = now() WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING id
+       UPDATE destinations SET enabled = false, deleted_at = now(), ${BUMP_ROW_VERSION} WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING id
      ), cleared AS (
        DELETE FROM forwarding_jobs j
         WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'pending' AND NOT j.farewell

@@ -1,3 +1,4 @@
+import { BUMP_ROW_VERSION } from '../queue/dueDestinations.js';
 // The sealed credential columns as key rotation (cli/rotateKey.ts) reads and re-encrypts them.
 import type { Queryable } from '../db/types.js';
 import type { DestinationRow } from './row.js';
@@ -33,7 +34,7 @@ export async function replaceSealedCredentials(
 ): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE destinations SET auth_header_sealed = $3, signing_secret_sealed = $4, previous_signing_secret_sealed = $5, auth_client_secret_sealed = $6,
-            updated_at = now()
+            ${BUMP_ROW_VERSION}
       WHERE org_id = $1 AND id = $2
         AND auth_header_sealed IS NOT DISTINCT FROM $7 AND signing_secret_sealed IS NOT DISTINCT FROM $8
         AND previous_signing_secret_sealed IS NOT DISTINCT FROM $9 AND auth_client_secret_sealed IS NOT DISTINCT FROM $10`,

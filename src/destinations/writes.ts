@@ -1,3 +1,4 @@
+import { BUMP_ROW_VERSION } from '../queue/dueDestinations.js';
 // Creating and changing a destination: the insert, the PATCH's column update, and the locks a change
 // takes first (the organization's, for its caps; the row's, for the trail events computed from it).
 import type { Queryable } from '../db/types.js';
@@ -112,7 +113,7 @@ export async function updateDestination(db: Queryable, orgId: string, id: string
   // Re-enabling a destination lifts any circuit-breaker or hold-limit pause so held jobs flow at once,
   // and starts a new failing streak: the hold limit counts from the next failure.
   if (patch.enabled === true) sets.push(RESET_DELIVERY_STATE);
-  sets.push('updated_at = now()');
+  sets.push(BUMP_ROW_VERSION);
   const { rowCount } = await db.query(`UPDATE destinations SET ${sets.join(', ')} WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL`, values);
   return rowCount > 0;
 }

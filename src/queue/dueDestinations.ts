@@ -12,6 +12,14 @@ const IN_FLIGHT = `SELECT 1 FROM forwarding_jobs o WHERE ${IN_FLIGHT_WHERE}`;
  * (destinations/row.ts), so a worker that holds a row of this version holds the stored one. Over
  * `destinations d`.
  */
+/**
+ * The SET item every write of what a runner reads from a destination row uses. Not plain now(): that
+ * is the transaction's start, the same for two writes in one instant, and the embedded database's
+ * clock counts whole milliseconds; two writes must never leave the same version, or a worker would
+ * keep the older row (delivery/rowCache.ts).
+ */
+export const BUMP_ROW_VERSION = "updated_at = greatest(now(), updated_at + interval '1 microsecond')";
+
 export const ROW_VERSION = `to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
 
 export interface DueDestination {

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dueDestinations, nextDueAt } from '../../../src/queue/dueDestinations.js';
 import { getDestinationRow } from '../../../src/destinations/reads.js';
+import { tombstoneDestination } from '../../../src/destinations/deletion.js';
+import { updateDestination } from '../../../src/destinations/writes.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { addEvents, newDestination, newOrg } from './support.js';
 
@@ -72,6 +74,24 @@ describe.each(DB_KINDS)('queue: dueDestinations and nextDueAt (%s)', (kind) => {
     await setDest(dest, 'enabled = false');
     await tdb.db.query(`UPDATE forwarding_jobs SET farewell = true WHERE destination_id = $1`, [dest]);
     expect(await version()).toBe('2026-01-02T03:04:05.123457');
+  });
+
+  it('two writes in one instant leave two versions (now() is the same for both; PGlite counts milliseconds)', async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org);
+    // One transaction: both writes see the same now(), as two writes starting in one instant would.
+    const versions = await tdb.db.transaction(async (tx) => {
+      const seen: string[] = [];
+      for (const patch of [{ url: 'https://siem.example.com/a' }, { enabled: false }, { url: 'https://siem.example.com/b' }]) {
+        expect(await updateDestination(tx, org, dest, patch)).toBe(true);
+        seen.push((await getDestinationRow(tx, org, dest))!.row_version);
+      }
+      await tombstoneDestination(tx, org, dest);
+      seen.push((await getDestinationRow(tx, org, dest))!.row_version);
+      return seen;
+    });
+    expect(new Set(versions).size).toBe(4);
+    expect([...versions].sort()).toEqual(versions);
   });
 
   it('nextDueAt: null with nothing pending; else the earliest due time of an enabled destination', async () => {
