@@ -85,6 +85,9 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
   // still waiting on an earlier one (a settle given up on during a database outage) would otherwise
   // be an unhandled rejection, and Node ends the process on those.
   const running: Promise<{ err: unknown } | null>[] = [];
+  // Lanes still running: a lane that ended (a short claim) leaves room for another when a later
+  // claim comes back full, so a runner does not fall back to one lane for the rest of a drain.
+  let active = 0;
   const run: LaneRun = {
     target,
     limiter,
@@ -92,13 +95,16 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
     farewellOnly,
     configVersion: new Date(row.updated_at),
     startLane: () => {
-      if (running.length < lanes)
-        running.push(
-          lane(w, run).then(
+      if (active >= lanes) return;
+      active++;
+      running.push(
+        lane(w, run)
+          .finally(() => active--)
+          .then(
             () => null,
             (err: unknown) => ({ err }),
           ),
-        );
+      );
     },
     claimedFarewell: false,
   };
