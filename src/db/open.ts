@@ -89,7 +89,7 @@ export async function openDatabase(
     return openPg({
       connectionString: config.databaseUrl,
       max: config.dbPoolMax,
-      preparedStatements: config.dbPreparedStatements ?? true,
+      preparedStatements: config.dbPreparedStatements,
       ...(logger ? { logger } : {}),
     });
   const dir = resolve(config.dataDir);

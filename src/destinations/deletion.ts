@@ -1,5 +1,5 @@
-import { BUMP_ROW_VERSION } from '../queue/dueDestinations.js';
 // A destination's two-step delete: tombstone now, remove once its farewell is settled (or given up on).
+import { BUMP_ROW_VERSION } from '../queue/dueDestinations.js';
 import type { Queryable } from '../db/types.js';
 
 /**

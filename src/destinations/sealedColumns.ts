@@ -1,5 +1,5 @@
-import { BUMP_ROW_VERSION } from '../queue/dueDestinations.js';
 // The sealed credential columns as key rotation (cli/rotateKey.ts) reads and re-encrypts them.
+import { BUMP_ROW_VERSION } from '../queue/dueDestinations.js';
 import type { Queryable } from '../db/types.js';
 import type { DestinationRow } from './row.js';
 

@@ -1,6 +1,6 @@
-import { BUMP_ROW_VERSION } from '../queue/dueDestinations.js';
 // Creating and changing a destination: the insert, the PATCH's column update, and the locks a change
 // takes first (the organization's, for its caps; the row's, for the trail events computed from it).
+import { BUMP_ROW_VERSION } from '../queue/dueDestinations.js';
 import type { Queryable } from '../db/types.js';
 import { RESET_DELIVERY_STATE } from '../queue/deliveryState.js';
 import type { OutputFormat } from '../siem/outputFormat.js';

@@ -12,6 +12,8 @@ const IN_FLIGHT = `SELECT 1 FROM forwarding_jobs o WHERE ${IN_FLIGHT_WHERE}`;
  * (destinations/row.ts), so a worker that holds a row of this version holds the stored one. Over
  * `destinations d`.
  */
+export const ROW_VERSION = `to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
+
 /**
  * The SET item every write of what a runner reads from a destination row uses. Not plain now(): that
  * is the transaction's start, the same for two writes in one instant, and the embedded database's
@@ -19,8 +21,6 @@ const IN_FLIGHT = `SELECT 1 FROM forwarding_jobs o WHERE ${IN_FLIGHT_WHERE}`;
  * keep the older row (delivery/rowCache.ts).
  */
 export const BUMP_ROW_VERSION = "updated_at = greatest(now(), updated_at + interval '1 microsecond')";
-
-export const ROW_VERSION = `to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
 
 export interface DueDestination {
   orgId: string;
@@ -51,17 +51,6 @@ export const PENDING_HEADS = `
         ORDER BY j.destination_id, j.next_attempt_at LIMIT 1) n
   )`;
 
-/**
- * Enabled, not-paused destinations (neither by the circuit breaker nor by the hold limit) with at
- * least one due job, found from the pending jobs' heads above. Disabled destinations keep their queued
- * jobs (held, not dropped) and appear here only for a due farewell (the trail event saying they were
- * disabled or deleted, queue/farewell.ts), found through the small farewell index.
- */
-export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueDestination[]> {
-  const { rows } = await db.query<{ org_id: string; id: string; consecutive_failures: number; version: string }>(DUE_SQL, [limit]);
-  return rows.map((r) => ({ orgId: r.org_id, id: r.id, consecutiveFailures: r.consecutive_failures, version: r.version }));
-}
-
 const DUE_SQL = prepared(`${PENDING_HEADS}
      SELECT * FROM (
        SELECT d.org_id, d.id, d.consecutive_failures, ${ROW_VERSION} AS version FROM heads h
@@ -80,6 +69,27 @@ const DUE_SQL = prepared(`${PENDING_HEADS}
       LIMIT $1`);
 
 /**
+ * Enabled, not-paused destinations (neither by the circuit breaker nor by the hold limit) with at
+ * least one due job, found from the pending jobs' heads above. Disabled destinations keep their queued
+ * jobs (held, not dropped) and appear here only for a due farewell (the trail event saying they were
+ * disabled or deleted, queue/farewell.ts), found through the small farewell index.
+ */
+export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueDestination[]> {
+  const { rows } = await db.query<{ org_id: string; id: string; consecutive_failures: number; version: string }>(DUE_SQL, [limit]);
+  return rows.map((r) => ({ orgId: r.org_id, id: r.id, consecutiveFailures: r.consecutive_failures, version: r.version }));
+}
+
+const NEXT_DUE_SQL = prepared(`${PENDING_HEADS}
+     SELECT least(
+       (SELECT min(greatest(h.first_at, coalesce(d.paused_until, h.first_at))) FROM heads h
+          JOIN destinations d ON d.id = h.destination_id
+         WHERE d.enabled AND d.hold_paused_at IS NULL AND NOT (d.id = ANY($1::text[]))),
+       (SELECT min(greatest(j.next_attempt_at, coalesce(d.paused_until, j.next_attempt_at),
+                            coalesce((SELECT max(o.next_attempt_at) FROM forwarding_jobs o WHERE ${IN_FLIGHT_WHERE}), j.next_attempt_at)))
+          FROM forwarding_jobs j JOIN destinations d ON d.org_id = j.org_id AND d.id = j.destination_id
+         WHERE j.status = 'pending' AND j.farewell AND NOT d.enabled AND NOT (d.id = ANY($1::text[])))) AS at`);
+
+/**
  * When the next job of any enabled destination falls due (for the worker's timer), or null. The same
  * walk over destinations with pending jobs (PENDING_HEADS), not a pass over every pending job nor
  * over every configured destination: the worker asks after every scan.
@@ -92,13 +102,3 @@ export async function nextDueAt(db: Queryable, exclude: readonly string[] = []):
   const { rows } = await db.query<{ at: Date | null }>(NEXT_DUE_SQL, [exclude]);
   return rows[0]?.at ?? null;
 }
-
-const NEXT_DUE_SQL = prepared(`${PENDING_HEADS}
-     SELECT least(
-       (SELECT min(greatest(h.first_at, coalesce(d.paused_until, h.first_at))) FROM heads h
-          JOIN destinations d ON d.id = h.destination_id
-         WHERE d.enabled AND d.hold_paused_at IS NULL AND NOT (d.id = ANY($1::text[]))),
-       (SELECT min(greatest(j.next_attempt_at, coalesce(d.paused_until, j.next_attempt_at),
-                            coalesce((SELECT max(o.next_attempt_at) FROM forwarding_jobs o WHERE ${IN_FLIGHT_WHERE}), j.next_attempt_at)))
-          FROM forwarding_jobs j JOIN destinations d ON d.org_id = j.org_id AND d.id = j.destination_id
-         WHERE j.status = 'pending' AND j.farewell AND NOT d.enabled AND NOT (d.id = ANY($1::text[])))) AS at`);

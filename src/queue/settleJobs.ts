@@ -116,7 +116,6 @@ export interface SettleArgs {
   report: ClaimReport;
 }
 
-/** settleClaim's statement and parameters (apart so that tests can read its plan). */
 /** settleClaim's statement: the same text for every claim, so it is prepared once per connection. */
 const SETTLE_CLAIM_SQL = prepared(`WITH ${settleCtes(20, 8)},
      logged AS (
@@ -132,6 +131,7 @@ const SETTLE_CLAIM_SQL = prepared(`WITH ${settleCtes(20, 8)},
      )
      SELECT status FROM settled`);
 
+/** settleClaim's statement and parameters (apart so that tests can read its plan). */
 export function settleClaimQuery(args: SettleArgs): { text: string; values: unknown[] } {
   const { report } = args;
   const a = compactAttempts(report.attempts);
