@@ -3,7 +3,7 @@
 // settling is deliverClaim.ts.
 import { randomUUID } from 'node:crypto';
 import { credentialUnreadableMessage } from '../destinations/credentials.js';
-import type { VersionedDestinationRow } from '../destinations/row.js';
+import type { RunnerRow } from '../destinations/row.js';
 import { getDestinationRow } from '../destinations/reads.js';
 import { purgeDeletedDestination } from '../destinations/deletion.js';
 import { claimFarewellJobs, claimJobs } from '../queue/claimJobs.js';
@@ -38,13 +38,13 @@ export interface RunnerContext extends ClaimShell {
  * The row as the scan saw it: the one the worker holds when its version is the scan's, else read
  * (and held). A change after the scan is caught by the claim, made under the row's version.
  */
-async function rowAtScan(w: RunnerContext, due: DueDestination): Promise<VersionedDestinationRow | null> {
+async function rowAtScan(w: RunnerContext, due: DueDestination): Promise<RunnerRow | null> {
   const held = w.rows.get(due.orgId, due.id, due.version);
   if (held) return held;
   const row = await getDestinationRow(w.deps.db, due.orgId, due.id);
-  if (row) w.rows.set(row);
-  else w.rows.forget(due.orgId, due.id);
-  return row;
+  if (row) return w.rows.set(row);
+  w.rows.forget(due.orgId, due.id);
+  return null;
 }
 
 export async function runDestination(w: RunnerContext, due: DueDestination): Promise<void> {

@@ -11,13 +11,13 @@ describe('DestinationRowCache', () => {
     const cache = new DestinationRowCache();
     const v1 = row('org_a', 'dst_1', '2026-01-02T03:04:05.000001');
     cache.set(v1);
-    expect(cache.get('org_a', 'dst_1', '2026-01-02T03:04:05.000001')).toBe(v1);
+    expect(cache.get('org_a', 'dst_1', '2026-01-02T03:04:05.000001')).toEqual(v1);
     // One microsecond apart is another version: the runner reads the row again.
     expect(cache.get('org_a', 'dst_1', '2026-01-02T03:04:05.000002')).toBeNull();
     const v2 = row('org_a', 'dst_1', '2026-01-02T03:04:05.000002', 'https://siem.example.com/moved');
     cache.set(v2);
     expect(cache.size).toBe(1);
-    expect(cache.get('org_a', 'dst_1', '2026-01-02T03:04:05.000002')).toBe(v2);
+    expect(cache.get('org_a', 'dst_1', '2026-01-02T03:04:05.000002')).toEqual(v2);
     expect(cache.get('org_a', 'dst_1', '2026-01-02T03:04:05.000001')).toBeNull();
   });
 
@@ -31,8 +31,8 @@ describe('DestinationRowCache', () => {
     expect(cache.get('org_a', 'dst_', version)).toBeNull();
     const theirs = row('org_b', 'dst_1', version);
     cache.set(theirs);
-    expect(cache.get('org_a', 'dst_1', version)).toBe(ours);
-    expect(cache.get('org_b', 'dst_1', version)).toBe(theirs);
+    expect(cache.get('org_a', 'dst_1', version)).toEqual(ours);
+    expect(cache.get('org_b', 'dst_1', version)).toEqual(theirs);
   });
 
   it('is bounded, and lets the least recently used row go first', () => {
@@ -46,6 +46,16 @@ describe('DestinationRowCache', () => {
     for (const id of ['d1', 'd3', 'd4']) expect(cache.get('o', id, v), id).not.toBeNull();
     for (let i = 0; i < 100; i++) cache.set(row('o', `x${i}`, v));
     expect(cache.size).toBe(3);
+  });
+
+  it("holds no filter: a runner never reads it, and thousands of 16 KB filters would fill the worker's heap", () => {
+    const cache = new DestinationRowCache();
+    const v = '2026-01-02T03:04:05.000000';
+    const filtered = { ...row('o', 'd1', v), filter: { 'event.action': { $in: Array.from({ length: 500 }, (_, i) => `action_${i}`) } } };
+    const held = cache.set(filtered);
+    expect(held).not.toHaveProperty('filter');
+    expect(cache.get('o', 'd1', v)).not.toHaveProperty('filter');
+    expect(cache.get('o', 'd1', v)).toMatchObject({ org_id: 'o', id: 'd1', url: filtered.url, row_version: v });
   });
 
   it('forgets a destination that is gone', () => {

@@ -1,8 +1,8 @@
 // The destination rows a worker's runners start from, so that a wake-up of an unchanged destination
 // sends no statement to read its row.
-import type { VersionedDestinationRow } from '../destinations/row.js';
+import type { RunnerRow, VersionedDestinationRow } from '../destinations/row.js';
 
-/** Rows held at most: every busy destination of a large worker, a few kilobytes each. */
+/** Rows held at most: every busy destination of a large worker, a few kilobytes each (no filter). */
 export const ROW_CACHE_MAX = 4096;
 
 /**
@@ -14,7 +14,7 @@ export const ROW_CACHE_MAX = 4096;
  * the least recently used row goes first.
  */
 export class DestinationRowCache {
-  private readonly entries = new Map<string, VersionedDestinationRow>();
+  private readonly entries = new Map<string, RunnerRow>();
 
   constructor(readonly max = ROW_CACHE_MAX) {
     if (!(max >= 1)) throw new Error('row cache must hold at least one row');
@@ -25,7 +25,7 @@ export class DestinationRowCache {
   }
 
   /** The row held for this destination in this version, or null (none, or another version). */
-  get(orgId: string, id: string, version: string): VersionedDestinationRow | null {
+  get(orgId: string, id: string, version: string): RunnerRow | null {
     const key = keyOf(orgId, id);
     const hit = this.entries.get(key);
     if (!hit || hit.row_version !== version) return null;
@@ -35,12 +35,14 @@ export class DestinationRowCache {
     return hit;
   }
 
-  /** Holds a row just read, in place of any other version of it. */
-  set(row: VersionedDestinationRow): void {
+  /** Holds a row just read (without its filter: RunnerRow), in place of any other version of it. */
+  set(row: VersionedDestinationRow): RunnerRow {
+    const { filter: _filter, ...held } = row;
     const key = keyOf(row.org_id, row.id);
     this.entries.delete(key);
-    this.entries.set(key, row);
+    this.entries.set(key, held);
     while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+    return held;
   }
 
   /** The destination is gone (purged, or not found): its row is not held any more. */

@@ -4,7 +4,7 @@ import { openSecrets } from '../destinations/credentials.js';
 import type { DeliveryTarget } from './deliverBatch.js';
 import { configuredLimits } from './configuredLimits.js';
 
-export function toTarget(ring: KeyRing, row: DestinationRow): DeliveryTarget {
+export function toTarget(ring: KeyRing, row: Omit<DestinationRow, 'filter'>): DeliveryTarget {
   const secrets = openSecrets(ring, row);
   return {
     orgId: row.org_id,

@@ -63,6 +63,13 @@ export interface VersionedDestinationRow extends DestinationRow {
   row_version: string;
 }
 
+/**
+ * What a worker keeps of a row between wake-ups (delivery/rowCache.ts): all of it but the filter,
+ * which routing applies when events are recorded and a runner never reads. A filter may be 16 KB;
+ * thousands of held rows carrying one each would take a large part of the worker's heap.
+ */
+export type RunnerRow = Omit<VersionedDestinationRow, 'filter'>;
+
 export interface DestinationWithCounts extends DestinationRow {
   pending_events: number;
   oldest_pending_at: Date | null;
