@@ -1,6 +1,10 @@
 // A test database whose statements are written down: what a worker's wake-up costs is asserted as
 // the statements it sends (how many claims, row reads, purges), never as time.
+import { afterAll, beforeAll } from 'vitest';
 import type { Db, QueryResult } from '../../src/db/types.js';
+import { openTestDb, type TestDb, type TestDbKind } from './db.js';
+import { startTestService, type TestService } from './harness.js';
+import { startReceiver, type Receiver, type ReceiverHandler, type ReceiverOptions } from './httpsReceiver.js';
 
 export interface LoggedStatement {
   text: string;
@@ -59,4 +63,39 @@ export function logStatements(real: Db): StatementLog {
     },
   });
   return log;
+}
+
+/** A service whose statements are written down, on a test database, with the receivers a file starts. */
+export interface LoggedService {
+  tdb: TestDb;
+  log: StatementLog;
+  svc: TestService;
+  /** Starts a receiver that is closed with the service after the file's tests. */
+  receiver(handler?: ReceiverHandler, options?: ReceiverOptions): Promise<Receiver>;
+}
+
+/**
+ * The setup of the files that count a worker's statements: set up in beforeAll, stopped in afterAll
+ * (read the fields inside tests or hooks), as serviceWithOrg.ts does for API files.
+ */
+export function loggedService(kind: TestDbKind, env: Record<string, string> = {}): LoggedService {
+  const receivers: Receiver[] = [];
+  const ctx = {
+    async receiver(handler?: ReceiverHandler, options?: ReceiverOptions) {
+      const r = await startReceiver(handler, options);
+      receivers.push(r);
+      return r;
+    },
+  } as LoggedService;
+  beforeAll(async () => {
+    ctx.tdb = await openTestDb(kind);
+    ctx.log = logStatements(ctx.tdb.db);
+    ctx.svc = await startTestService(ctx.log.db, env);
+  });
+  afterAll(async () => {
+    await ctx.svc?.stop();
+    await Promise.all(receivers.map((r) => r.close()));
+    await ctx.tdb?.close();
+  });
+  return ctx;
 }

@@ -15,3 +15,6 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** expect.poll's options for a condition that holds within a second on a quiet machine: a ceiling, checked often. */
+export const POLL = { timeout: 60_000, interval: 50 };

@@ -4,8 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { ok, startReceiver, type Receiver, type ReceivedRequest } from '../../support/httpsReceiver.js';
-import { logStatements, type StatementLog } from '../../support/statementLog.js';
+import { ok, type Receiver, type ReceivedRequest } from '../../support/httpsReceiver.js';
+import { loggedService } from '../../support/statementLog.js';
+import { POLL as WAIT } from '../../support/waitFor.js';
 import { settleClaim } from '../../../src/queue/settleJobs.js';
 import { purgeDeletedDestination } from '../../../src/destinations/deletion.js';
 import { seedEvents } from './support.js';
@@ -65,33 +66,19 @@ describe.each(DB_KINDS)('settling a claim of a deleted destination (%s)', (kind)
 /** The worker's purge of one deleted destination (purgeDeletedDestination), and the hourly sweep's. */
 const PURGE_ONE = /^DELETE FROM destinations d WHERE d\.org_id = \$1 AND d\.id = \$2 AND d\.deleted_at IS NOT NULL/;
 const SWEEP = /^DELETE FROM destinations d WHERE d\.deleted_at IS NOT NULL/;
-const WAIT = { timeout: 60_000, interval: 50 };
 
 // Which runner removes a deleted destination's row: the one that claimed its farewell, or one that
 // started for a row already deleted; never a runner of a destination nobody deleted, and never the
 // hourly sweep when a runner delivered the farewell.
 describe.each(DB_KINDS)('removing a deleted destination after its farewell (%s)', (kind) => {
-  let tdb: TestDb;
-  let log: StatementLog;
-  let svc: TestService;
-  const receivers: Receiver[] = [];
-  beforeAll(async () => {
-    tdb = await openTestDb(kind);
-    log = logStatements(tdb.db);
-    svc = await startTestService(log.db);
-  });
-  afterAll(async () => {
-    await svc?.stop();
-    await Promise.all(receivers.map((r) => r.close()));
-    await tdb?.close();
-  });
+  const ctx = loggedService(kind);
 
   /** A receiver that holds the first request `holds` picks until the returned `open` is called. */
   async function gatedReceiver(holds: (text: string) => boolean) {
     let held = false;
     let open: () => void = () => undefined;
     const gate = new Promise<void>((r) => (open = r));
-    const r = await startReceiver(
+    const r = await ctx.receiver(
       async (req: ReceivedRequest) => {
         if (!held && holds(req.body.toString('utf8'))) {
           held = true;
@@ -101,67 +88,65 @@ describe.each(DB_KINDS)('removing a deleted destination after its farewell (%s)'
       },
       { trail: 'handle' },
     );
-    receivers.push(r);
     return { r, open, held: () => held };
   }
   async function create(orgKey: { orgId: string; apiKey: string }, url: string): Promise<string> {
-    const res = await svc.request('POST', `/api/orgs/${orgKey.orgId}/forwarding-destinations`, { apiKey: orgKey.apiKey, body: { siem: 'custom', url } });
+    const res = await ctx.svc.request('POST', `/api/orgs/${orgKey.orgId}/forwarding-destinations`, { apiKey: orgKey.apiKey, body: { siem: 'custom', url } });
     expect(res.status, res.text).toBe(201);
     return res.body.destination_id as string;
   }
-  const rowExists = async (id: string) => (await tdb.db.query('SELECT 1 FROM destinations WHERE id = $1', [id])).rows.length > 0;
+  const rowExists = async (id: string) => (await ctx.tdb.db.query('SELECT 1 FROM destinations WHERE id = $1', [id])).rows.length > 0;
   const received = (r: Receiver, needle: string) => r.requests.filter((q) => q.body.toString('utf8').includes(needle)).length;
 
   it('a destination nobody deleted: its runners never ask to remove it', async () => {
-    const org = await svc.newOrg();
-    const r = await startReceiver(ok());
-    receivers.push(r);
+    const org = await ctx.svc.newOrg();
+    const r = await ctx.receiver(ok());
     await create(org, `${r.url}/hook`);
-    await svc.service.worker?.idle();
-    const from = log.texts.length;
+    await ctx.svc.service.worker?.idle();
+    const from = ctx.log.texts.length;
     // Three wake-ups, one event each.
     for (let n = 1; n <= 3; n++) {
-      await seedEvents(tdb.db, org.orgId, 1);
+      await seedEvents(ctx.tdb.db, org.orgId, 1);
       await expect.poll(() => r.requests.length, WAIT).toBe(n);
     }
-    await svc.service.worker?.idle();
-    expect(log.count(PURGE_ONE, from)).toBe(0);
+    await ctx.svc.service.worker?.idle();
+    expect(ctx.log.count(PURGE_ONE, from)).toBe(0);
   });
 
   it('deleted while its runner sends the farewell of its disable: that runner removes it', async () => {
-    const org = await svc.newOrg();
+    const org = await ctx.svc.newOrg();
     const g = await gatedReceiver((t) => t.includes('"destination_disabled"'));
     const id = await create(org, `${g.r.url}/hook`);
     const base = `/api/orgs/${org.orgId}/forwarding-destinations/${id}`;
     await expect.poll(() => received(g.r, '"destination_created"'), WAIT).toBe(1);
-    expect((await svc.request('PATCH', base, { apiKey: org.apiKey, body: { enabled: false } })).status).toBe(200);
+    expect((await ctx.svc.request('PATCH', base, { apiKey: org.apiKey, body: { enabled: false } })).status).toBe(200);
     // The disable's farewell is on its way, sent by a runner that started for a row not deleted.
     await expect.poll(g.held, WAIT).toBe(true);
-    expect((await svc.request('DELETE', base, { apiKey: org.apiKey })).status).toBe(200);
+    expect((await ctx.svc.request('DELETE', base, { apiKey: org.apiKey })).status).toBe(200);
     // The row waits for the farewell in flight (a disabled destination gets no second one).
     expect(await rowExists(id)).toBe(true);
-    const from = log.texts.length;
+    const from = ctx.log.texts.length;
     g.open();
     await expect.poll(() => rowExists(id), WAIT).toBe(false);
-    expect(log.count(PURGE_ONE, from)).toBeGreaterThanOrEqual(1);
-    expect(log.count(SWEEP)).toBe(0);
+    expect(ctx.log.count(PURGE_ONE, from)).toBeGreaterThanOrEqual(1);
+    expect(ctx.log.count(SWEEP)).toBe(0);
     expect(received(g.r, '"destination_deleted"')).toBe(0);
   });
 
   it('deleted while a request to it is in flight: the runner that delivers its farewell removes it', async () => {
-    const org = await svc.newOrg();
+    const org = await ctx.svc.newOrg();
     const g = await gatedReceiver((t) => t.includes('"aegis.preflight"'));
     const id = await create(org, `${g.r.url}/hook`);
     const base = `/api/orgs/${org.orgId}/forwarding-destinations/${id}`;
     await expect.poll(() => received(g.r, '"destination_created"'), WAIT).toBe(1);
-    await seedEvents(tdb.db, org.orgId, 1);
+    await seedEvents(ctx.tdb.db, org.orgId, 1);
     await expect.poll(g.held, WAIT).toBe(true);
-    expect((await svc.request('DELETE', base, { apiKey: org.apiKey })).status).toBe(200);
+    expect((await ctx.svc.request('DELETE', base, { apiKey: org.apiKey })).status).toBe(200);
     expect(await rowExists(id)).toBe(true);
     g.open();
     // The farewell goes after the request in flight, and the row with it, without the hourly sweep.
     await expect.poll(() => received(g.r, '"destination_deleted"'), WAIT).toBe(1);
     await expect.poll(() => rowExists(id), WAIT).toBe(false);
-    expect(log.count(SWEEP)).toBe(0);
+    expect(ctx.log.count(SWEEP)).toBe(0);
   });
 });
