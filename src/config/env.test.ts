@@ -78,4 +78,10 @@ describe('database pools', () => {
     );
     expect(() => loadConfig({ AEGIS_DB_API_CONNECTIONS: '0' })).toThrow(/^AEGIS_DB_API_CONNECTIONS/);
   });
+
+  it('prepares the hot statements unless told not to, and refuses a value that is not a yes or a no', () => {
+    expect(() => loadConfig({ AEGIS_DB_PREPARED_STATEMENTS: 'sometimes' })).toThrow(/AEGIS_DB_PREPARED_STATEMENTS/);
+    expect(loadConfig({ AEGIS_DB_PREPARED_STATEMENTS: 'no' }).dbPreparedStatements).toBe(false);
+    expect(loadConfig({}).dbPreparedStatements).toBe(true);
+  });
 });

@@ -58,10 +58,4 @@ describe('prepared statements (postgres)', () => {
     });
     expect(list).toEqual([]);
   });
-
-  it('refuses a value that is not a yes or a no, naming the variable', () => {
-    expect(() => loadConfig({ AEGIS_DB_PREPARED_STATEMENTS: 'sometimes' })).toThrow(/AEGIS_DB_PREPARED_STATEMENTS/);
-    expect(loadConfig({ AEGIS_DB_PREPARED_STATEMENTS: 'no' }).dbPreparedStatements).toBe(false);
-    expect(loadConfig({}).dbPreparedStatements).toBe(true);
-  });
 });
