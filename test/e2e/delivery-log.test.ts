@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
-import { ok, respondWith, startReceiver, type Receiver } from '../support/httpsReceiver.js';
+import { DECISIONS_ONLY, ok, respondWith, startReceiver, type Receiver } from '../support/httpsReceiver.js';
 import { card, launchBrowser, openDashboard, screenshot, type Browser } from './support.js';
 
 // The delivery log and the hold limit in the dashboard: a real SIEM (HTTPS receiver) that fails, then
@@ -70,7 +70,7 @@ describe('Delivery log timeline and the hold limit on cards (headless Chromium, 
       name: 'Log SIEM',
       auth_header_value: 'Bearer log-token-1',
       enabled: true,
-      filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } },
+      filter: DECISIONS_ONLY,
     });
     await recordEvent();
     // Switched once the failure is settled (a request is recorded before its answer is chosen).

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
-import { ok, startReceiver, type Receiver } from '../support/httpsReceiver.js';
+import { DECISIONS_ONLY, ok, startReceiver, type Receiver } from '../support/httpsReceiver.js';
 import { card, hasFocus, launchBrowser, openDashboard, recordResponses, screenshot, type Browser } from './support.js';
 
 const FIRST_TOKEN = '11111111-2222-3333-4444-555555555555';
@@ -141,7 +141,7 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
       url: `${receiver.url}/hook`,
       auth_header_value: `Bearer ${WEBHOOK_TOKEN}`,
       enabled: true,
-      filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } },
+      filter: DECISIONS_ONLY,
     });
     const eventId = await recordEvent();
     await expect.poll(async () => (await get(id)).failed_events, { timeout: 60_000, interval: 250 }).toBe(1);

@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
-import { hang, resetConnection, slow, startReceiver, flap, ok, type ReceivedRequest, type Receiver, type ReceiverHandler } from '../support/httpsReceiver.js';
+import {
+  DECISIONS_ONLY,
+  hang,
+  resetConnection,
+  slow,
+  startReceiver,
+  flap,
+  ok,
+  type ReceivedRequest,
+  type Receiver,
+  type ReceiverHandler,
+} from '../support/httpsReceiver.js';
 import { jobRows, receivedCounts, seedEvents, type JobRow } from '../integration/delivery/support.js';
 
 // Misbehaving SIEMs. Every event must end delivered or dead-lettered exactly per the schedule
@@ -32,7 +43,7 @@ describe('faults: a SIEM that times out, resets, is slow, rate limits or flaps (
       apiKey: org.apiKey,
       // Decisions only: these scenarios count every request and attempt a destination gets, and its
       // own configuration trail (destination_created, docs/trail.md) would be one more of each.
-      body: { url: `${r.url}/in`, siem, filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } } },
+      body: { url: `${r.url}/in`, siem, filter: DECISIONS_ONLY },
     });
     expect(res.status, res.text).toBe(201);
     const id = res.body.destination_id as string;

@@ -8,6 +8,7 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
+import { DATASET_TRAIL } from '../../src/trail/contract.js';
 const TLS_DIR = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
 const readTls = (name: string): string => readFileSync(`${TLS_DIR}${name}`, 'utf8');
 
@@ -54,6 +55,13 @@ export interface ReceiverOptions {
    */
   trail?: 'absorb' | 'handle';
 }
+
+/**
+ * The filter of a destination that takes decision events only, never the configuration trail (its
+ * own destination_created, a later test_sent...): for tests about what a failure does to a
+ * destination, where a trail event answered 200 in the same claim would count as a delivery.
+ */
+export const DECISIONS_ONLY = { 'event.dataset': { $ne: DATASET_TRAIL } };
 
 /**
  * Whether a body carries configuration trail events and nothing else (any preset's envelope, ECS or

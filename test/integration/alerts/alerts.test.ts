@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { ok, respondWith, startReceiver, type ReceivedRequest, type Receiver } from '../../support/httpsReceiver.js';
+import { DECISIONS_ONLY, ok, respondWith, startReceiver, type ReceivedRequest, type Receiver } from '../../support/httpsReceiver.js';
 import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from '../../support/smtpReceiver.js';
 import { leakScanner } from '../../support/secretForms.js';
 import { seedEvents } from '../delivery/support.js';
@@ -76,7 +76,7 @@ describe.each(DB_KINDS)('alerts (%s)', (kind) => {
         name: 'Primary SIEM',
         auth_header_name: 'Authorization',
         auth_header_value: token,
-        filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } },
+        filter: DECISIONS_ONLY,
       },
     });
     expect(res.status, res.text).toBe(201);

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { respondWith, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import { DECISIONS_ONLY, respondWith, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 
 const READ_FIELDS = [
   'destination_id',
@@ -238,7 +238,7 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
         url: `${flaky.url}/s`,
         auth_header_name: 'Authorization',
         auth_header_value: 'Bearer revoked',
-        filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } },
+        filter: DECISIONS_ONLY,
       });
       const id = d.body.destination_id;
       expect(d.body.status).toBe('idle');

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { dumpDatabase } from '../../support/dbDump.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { startReceiver, type Receiver, type ReceiverHandler } from '../../support/httpsReceiver.js';
+import { DECISIONS_ONLY, startReceiver, type Receiver, type ReceiverHandler } from '../../support/httpsReceiver.js';
 import { bearerOnly, startOAuthServer, WEBHOOK_SCOPE, type OAuthServer, type TestClient } from '../../support/oauthServer.js';
 import { leakedForm } from '../../support/secretForms.js';
 import { assertValidOcsf } from '../../support/ocsfSchema.js';
@@ -86,7 +86,7 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
   it('Sentinel: gzip JSON array to the DCR stream with a token the receiver verifies; the secret is never shown', async () => {
     const r = await receiver(validating());
     // Decisions only: every record below must be a seeded event, and its own trail event may share their batch.
-    const { id, text } = await create({ ...sentinelBody(r, clients.sentinel), filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } } });
+    const { id, text } = await create({ ...sentinelBody(r, clients.sentinel), filter: DECISIONS_ONLY });
     expect(text).not.toContain(SECRET);
     const view = (await call('GET', `${base()}/${id}`)).body;
     expect(view).toMatchObject({
@@ -165,7 +165,7 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
   it('a SIEM refusing every token costs one token request per attempt, not a fetch and a resend per request', async () => {
     const r = await receiver(() => ({ status: 401, body: '{"error":{"code":"InvalidToken"}}' }));
     // Decisions only: the destination's own trail event would take (and cache) a token of its own.
-    const { id } = await create({ ...sentinelBody(r, clients.refused), filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } } });
+    const { id } = await create({ ...sentinelBody(r, clients.refused), filter: DECISIONS_ONLY });
     const [eventId] = await seedEvents(tdb.db, org.orgId, 1);
     // Four attempts (AEGIS_RETRY_DELAYS_S 1,1,1), then dead-lettered.
     await expect.poll(async () => (await jobRows(tdb.db, id)).find((j) => j.event_id === eventId)?.status, { timeout: 90_000 }).toBe('failed');

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import { DECISIONS_ONLY, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import type { Queryable } from '../../../src/db/types.js';
 import { recordEvents } from '../../../src/queue/enqueue.js';
 import { eventIdsOf, jobRows, makeEvent } from './support.js';
@@ -120,7 +120,7 @@ describe.each(DB_KINDS)('413 splitting and oversize events (%s)', (kind) => {
         siem: 'splunk_hec',
         url: `${r.url}/always/services/collector/event`,
         auth_header_value: 'Splunk 5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f',
-        filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } },
+        filter: DECISIONS_ONLY,
       },
     });
     expect(res.status, res.text).toBe(201);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { startReceiver, type Receiver, type ReceivedRequest } from '../../support/httpsReceiver.js';
+import { DECISIONS_ONLY, startReceiver, type Receiver, type ReceivedRequest } from '../../support/httpsReceiver.js';
 import { VERSION } from '../../../src/version.js';
 import { eventIdsOf, jobRows, seedEvents } from './support.js';
 
@@ -43,7 +43,7 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
     // destination_created trail event (docs/trail.md) may share a batch with them.
     const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
       apiKey: org.apiKey,
-      body: { filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } }, ...body },
+      body: { filter: DECISIONS_ONLY, ...body },
     });
     expect(res.status, res.text).toBe(201);
     return { id: res.body.destination_id, body: res.body };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { respondWith, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import { DECISIONS_ONLY, respondWith, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { jobRows, seedEvents } from './support.js';
 
 // A SIEM that answers 429 for ever (an ingest quota used up, a plan cancelled) must not hold its
@@ -37,7 +37,7 @@ describe.each(DB_KINDS)('a SIEM answering 429 for ever (%s)', (kind) => {
         url: `${r.url}/hook`,
         auth_header_name: 'Authorization',
         auth_header_value: 'Bearer t0ken-quota',
-        filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } },
+        filter: DECISIONS_ONLY,
       },
     });
     expect(res.status, res.text).toBe(201);

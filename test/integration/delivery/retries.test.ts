@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { hang, redirect, resetConnection, respondWith, slow, startReceiver, ok, type Receiver } from '../../support/httpsReceiver.js';
+import { DECISIONS_ONLY, hang, redirect, resetConnection, respondWith, slow, startReceiver, ok, type Receiver } from '../../support/httpsReceiver.js';
 import { jobRows, seedEvents, sleep, statusCounts } from './support.js';
 
 const METRICS_TOKEN = 'retries-metrics-token-0123456789';
@@ -111,7 +111,7 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     receivers.push(target);
     // Decisions only: its own destination_created trail event, answered 200 by the receiver, could
     // share the claim with the redirected event, and a delivery in a claim clears last_error.
-    const { r, org, id, get } = await setup(redirect(`${target.url}/final`, 302), { filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } } });
+    const { r, org, id, get } = await setup(redirect(`${target.url}/final`, 302), { filter: DECISIONS_ONLY });
     await seedEvents(tdb.db, org.orgId, 1);
     await r.waitFor((reqs) => reqs.length >= 1, 60_000);
     await expect.poll(async () => (await jobRows(tdb.db, id))[0]?.attempts, { timeout: 60_000 }).toBe(1);
@@ -125,7 +125,7 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
 
   it('timeouts and connection resets are retried; a slow but timely answer is a delivery', async () => {
     // Decisions only: their own trail event, delivered in the failing event's claim, clears last_error.
-    const decisionsOnly = { filter: { 'event.dataset': { $ne: 'aegis.audit_stream' } } };
+    const decisionsOnly = { filter: DECISIONS_ONLY };
     const hung = await setup(hang(), decisionsOnly);
     const reset = await setup(resetConnection(), decisionsOnly);
     const slowOne = await setup(slow(800));
