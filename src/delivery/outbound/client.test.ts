@@ -137,6 +137,24 @@ describe('outbound client against a real HTTPS receiver', () => {
     expect(results.map((r) => (r.kind === 'response' ? r.status : r.failure))).toEqual([200, 200, 200, 200]);
   });
 
+  it('a request queued behind a silent SIEM is still bounded: the overall cap ends its wait', async () => {
+    // One connection, five requests at once to a SIEM that never answers: each request that gets the
+    // connection ends by its own headers timeout (300 ms), so the last ones wait in the queue for
+    // longer than the overall cap (3 x 300 ms) and end on it, not after 5 x 300 ms.
+    receiver.setHandler(hang());
+    const c = client({ timeoutMs: 300 });
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => c.send({ url: `${receiver.url}/silent`, headers, body: '{}', poolKey: 'fwd_silent', connections: 1 })),
+    );
+    expect(results.every((r) => r.kind === 'network' && r.failure === 'timeout')).toBe(true);
+    const messages = results.map((r) => (r.kind === 'network' ? r.message : ''));
+    const onCap = messages.filter((m) => m.includes('waiting for a free connection included'));
+    // The first request had a connection free: its own phase's timeout ended it (headers, or connect
+    // on a very busy machine), not the cap, which was never armed for it.
+    expect(onCap.length).toBeGreaterThanOrEqual(1);
+    expect(onCap.length).toBeLessThan(messages.length);
+  });
+
   it("a destination whose SIEM holds every connection open never queues another destination's request to the same origin", async () => {
     // Two customers of one SIEM origin: one's requests hang on every connection its pool may open,
     // the other's must still go straight out on connections of its own.

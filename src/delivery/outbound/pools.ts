@@ -16,6 +16,12 @@ export const DEFAULT_MAX_POOLS = 2048;
 
 export interface PoolLease {
   dispatcher: Agent;
+  /**
+   * Whether the request may wait for a connection: the destination's pool already has as many
+   * requests in flight as connections, or the request goes through the shared pool (whose use is not
+   * counted). When it cannot wait, each phase's own timeout bounds it and no overall clock is needed.
+   */
+  mayQueue: boolean;
   /** Marks the request done: the pool counts as idle again once all its leases are released. */
   release: () => void;
 }
@@ -59,7 +65,7 @@ export function createDestinationPools(newAgent: NewAgent, opts: { connections?:
     return false;
   };
   const acquire = (key: string | undefined, wanted: number | undefined): PoolLease => {
-    const shared = { dispatcher: agent, release: () => undefined };
+    const shared = { dispatcher: agent, mayQueue: true, release: () => undefined };
     if (key === undefined) return shared;
     const connections = wanted !== undefined && Number.isInteger(wanted) && wanted > 0 ? wanted : defaultConnections;
     let p = pools.get(key);
@@ -77,9 +83,11 @@ export function createDestinationPools(newAgent: NewAgent, opts: { connections?:
       pools.set(key, (p = { agent: newAgent(connections), connections, active: 0, lastUsed: Date.now() }));
     }
     const pool = p;
+    const mayQueue = pool.active >= pool.connections;
     pool.active++;
     return {
       dispatcher: pool.agent,
+      mayQueue,
       release: () => {
         pool.active--;
         pool.lastUsed = Date.now();
