@@ -1253,7 +1253,16 @@ async function fairnessScenario(backlog: number, seconds: number): Promise<Isola
  * destinations of other organizations that never get an event (bulk-inserted: 10 per organization).
  */
 async function manyScenario(quiet: number, rate: number, seconds: number): Promise<IsolationResult> {
-  const runs: Record<string, { latencyMs: ReturnType<typeof summary>; postgresUsPerEvent: number; cpuUsPerEvent: Record<string, number>; cores: Cores }> = {};
+  const runs: Record<
+    string,
+    {
+      latencyMs: ReturnType<typeof summary>;
+      postgresUsPerEvent: number;
+      cpuUsPerEvent: Record<string, number>;
+      cores: Cores;
+      statements: StatementStat[] | null;
+    }
+  > = {};
   let lastCores: Cores = {};
   let lastUs: Record<string, number> = {};
   let errors = 0;
@@ -1275,15 +1284,20 @@ async function manyScenario(quiet: number, rate: number, seconds: number): Promi
     const worker = await startService('worker');
     const got = collectReceipts();
     const cpu = meter({ api: () => [api.proc.pid!], worker: () => [worker.proc.pid!], receiver: () => [receiver.proc.pid!], bench: () => [process.pid] });
-    const load = await pacedLoad(api.port, [{ ...org, rate, tag: configured > 1 ? 'mny' : 'one' }], seconds, () => cpu.begin());
+    // Per case, so the two cases' statements can be compared (what grows with the quiet destinations).
+    const load = await pacedLoad(api.port, [{ ...org, rate, tag: configured > 1 ? 'mny' : 'one' }], seconds, async () => {
+      await resetStatementStats();
+      await cpu.begin();
+    });
     const cores = await cpu.end();
+    const statements = await topStatements(load.windowEvents, 12);
     const ids = load.measured.get(configured > 1 ? 'mny' : 'one')!;
     await awaitReceipts(got, ['busy'], ids);
     receiver.latency(false);
     const { lat, missing } = latencies(got, ['busy'], ids, load.sent);
     await Promise.all([stopProc(api.proc), stopProc(worker.proc)]);
     const us = cpuPerEvent(cores, cpu.windowSeconds, load.windowEvents);
-    runs[String(configured)] = { latencyMs: summary(lat, missing), postgresUsPerEvent: round(us.postgres ?? NaN), cpuUsPerEvent: us, cores };
+    runs[String(configured)] = { latencyMs: summary(lat, missing), postgresUsPerEvent: round(us.postgres ?? NaN), cpuUsPerEvent: us, cores, statements };
     lastCores = cores;
     lastUs = us;
     errors += load.errors;
