@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cachedScrubbers, scrubberFor, SCRUBBER_CACHE_SIZE } from './scrubberCache.js';
+import { cachedScrubbers, LISTS_PER_DESTINATION, scrubberFor, SCRUBBER_CACHE_SIZE } from './scrubberCache.js';
 
 const AUTH = 'Bearer sk/Zq+7vWd/e3+Kp9Lm/Xy+T0kEn/4Aa+Bb==';
 
@@ -26,6 +26,44 @@ describe('scrubberFor: one scrubber per destination configuration', () => {
     expect(other).not.toBe(one);
     expect(scrubberFor('fwd_cache_4', ['abcdefgh', 'ijklmnop'])).not.toBe(one);
     expect(scrubberFor('fwd_cache_3', ['abcdefgh', null, 'ijklmnop'])).not.toBe(one);
+  });
+
+  it('a change to any one secret of the list, or one more secret, gets a new scrubber that redacts it', () => {
+    const base = ['Bearer base-0123456789-abcdef', 'whsec_c2lnbmluZy1zZWNyZXQtMDEyMw==', null, 'client-secret-0123456789'];
+    const first = scrubberFor('fwd_cache_5', base);
+    for (let i = 0; i < base.length; i++) {
+      const changed = [...base];
+      changed[i] = `changed-secret-${i}-0123456789`;
+      const scrub = scrubberFor('fwd_cache_5', changed);
+      expect(scrub).not.toBe(first);
+      expect(scrub(`echo changed-secret-${i}-0123456789`)).toBe('echo [redacted]');
+      expect(first(`echo changed-secret-${i}-0123456789`)).toContain('changed-secret');
+    }
+    const token = 'eyJhbGciOiJIUzI1NiJ9.access-token-0123456789';
+    const withToken = scrubberFor('fwd_cache_5', [...base, token]);
+    expect(withToken).not.toBe(first);
+    expect(withToken(`token ${token}`)).toBe('token [redacted]');
+    expect(scrubberFor('fwd_cache_5', base)).toBe(first);
+  });
+
+  it('keeps its own copy of the list: a caller pushing to its list afterwards never changes what a cached scrubber is found by', () => {
+    const list: Array<string | null> = ['Bearer copy-0123456789-abcdef', null];
+    const before = scrubberFor('fwd_cache_6', list);
+    list.push('Bearer pushed-token-0123456789');
+    const after = scrubberFor('fwd_cache_6', list);
+    expect(after).not.toBe(before);
+    expect(after('got Bearer pushed-token-0123456789')).toBe('got [redacted]');
+    expect(scrubberFor('fwd_cache_6', ['Bearer copy-0123456789-abcdef', null])).toBe(before);
+  });
+
+  it('keeps a few lists per destination: a token rotated on every request never grows it', () => {
+    const held = cachedScrubbers();
+    for (let i = 0; i < 50; i++) scrubberFor('fwd_cache_7', ['Bearer static-0123456789', `token-${i}-0123456789abcdef`]);
+    expect(cachedScrubbers() - held).toBe(LISTS_PER_DESTINATION);
+    // The most recent ones are still there.
+    const last = scrubberFor('fwd_cache_7', ['Bearer static-0123456789', 'token-49-0123456789abcdef']);
+    expect(scrubberFor('fwd_cache_7', ['Bearer static-0123456789', 'token-49-0123456789abcdef'])).toBe(last);
+    expect(cachedScrubbers() - held).toBe(LISTS_PER_DESTINATION);
   });
 
   it('stays bounded however many destinations and rotations it sees', () => {

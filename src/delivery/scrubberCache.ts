@@ -1,40 +1,83 @@
 // The scrubbers of destinations' credentials (scrubSecrets.ts), built once per destination
 // configuration rather than once per request: building one derives every spelling of every secret
 // (hex, base64 at three offsets, decoded parts), which is most of the cost of scrubbing a short answer.
-// Keyed by the destination id and a digest of the secrets, so a rotated or PATCHed credential (or a
-// fresh OAuth2 access token) gets its own scrubber at once and a stale one is never used. Only the
-// digest is kept as a key; neither the key nor the secrets are ever logged. Bounded: least recently
-// used entries go first.
-import { createHash } from 'node:crypto';
+// Found by the destination id, then by comparing the secrets list element by element (string
+// equality) with the few lists that destination used last, so a rotated or PATCHed credential (or a
+// fresh OAuth2 access token) gets its own scrubber at once and a stale one is never used. Compared
+// rather than hashed: a digest of the secrets on every lookup cost more than the rest of the lookup
+// (two lookups per request), and a copy of the list exposes nothing the scrubber does not already
+// hold in memory (every spelling of every secret). Neither the lists nor the secrets are ever logged.
+// Bounded: SCRUBBER_CACHE_SIZE in all, least recently used destinations' oldest lists go first, and a
+// destination keeps at most LISTS_PER_DESTINATION lists (a token rotated every hour leaves no trail).
 import { secretScrubber, type Scrubber } from './scrubSecrets.js';
 
 /** Scrubbers kept at once: a few per destination that is sending (its own secrets, plus a bearer token). */
 export const SCRUBBER_CACHE_SIZE = 4096;
 
-const cache = new Map<string, Scrubber>();
+/**
+ * Secrets lists kept per destination: the delivery's (targetSecrets, then with a bearer token) and the
+ * outbound client's (the request's credential headers, with or without the token), and one spare for
+ * the moment a token or credential changes.
+ */
+export const LISTS_PER_DESTINATION = 6;
 
-/** A digest of the list, unambiguous (each secret's length and absence are part of it). */
-function digestOf(secrets: readonly (string | null | undefined)[]): string {
-  const h = createHash('sha256');
-  for (const s of secrets) h.update(s === null || s === undefined ? '-;' : `${Buffer.byteLength(s, 'utf8')}:${s};`);
-  return h.digest('base64url');
+type Secrets = readonly (string | null | undefined)[];
+
+interface Entry {
+  /** A copy: callers may push to their list afterwards (sendRequest adds access tokens). */
+  secrets: Secrets;
+  scrub: Scrubber;
+}
+
+/** Per destination id, its entries, most recently used first. The Map's order is the destinations' LRU order. */
+const cache = new Map<string, Entry[]>();
+let held = 0;
+
+function sameSecrets(a: Secrets, b: Secrets): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Drops the oldest list of the least recently used destination. */
+function evictOne(): void {
+  const [id, entries] = cache.entries().next().value!;
+  entries.pop();
+  held--;
+  if (entries.length === 0) cache.delete(id);
 }
 
 /** The scrubber of `secrets` for destination `destinationId`, built on first use and then reused. */
-export function scrubberFor(destinationId: string, secrets: readonly (string | null | undefined)[]): Scrubber {
-  const key = `${destinationId}\u0000${digestOf(secrets)}`;
-  let scrub = cache.get(key);
-  if (scrub) {
-    cache.delete(key); // most recently used goes last
-  } else {
-    scrub = secretScrubber(secrets);
-    if (cache.size >= SCRUBBER_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+export function scrubberFor(destinationId: string, secrets: Secrets): Scrubber {
+  let entries = cache.get(destinationId);
+  if (entries) {
+    cache.delete(destinationId); // most recently used goes last
+    cache.set(destinationId, entries);
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (!sameSecrets(entry.secrets, secrets)) continue;
+      if (i > 0) {
+        entries.splice(i, 1);
+        entries.unshift(entry);
+      }
+      return entry.scrub;
+    }
   }
-  cache.set(key, scrub);
+  const scrub = secretScrubber(secrets);
+  if (entries && entries.length >= LISTS_PER_DESTINATION) {
+    entries.pop();
+    held--;
+  }
+  while (held >= SCRUBBER_CACHE_SIZE) evictOne();
+  // Re-read: eviction may have emptied and removed this very destination's entry list.
+  entries = cache.get(destinationId);
+  if (!entries) cache.set(destinationId, (entries = []));
+  entries.unshift({ secrets: secrets.slice(), scrub });
+  held++;
   return scrub;
 }
 
 /** Scrubbers held now (for tests: the bound). */
 export function cachedScrubbers(): number {
-  return cache.size;
+  return held;
 }
