@@ -36,6 +36,16 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
     expect(base64Fragments('abcdefghijkl').length).toBe(6);
   });
 
+  it('a text as long as the shortest form is still read, in any spelling; a shorter one cannot hold it', () => {
+    // The shortest form of a 4-character secret is the secret itself (its hex and base64 are longer).
+    const scrub = secretScrubber(['k3y!']);
+    expect(scrub('k3y!')).toBe(REDACTED);
+    expect(scrub('K3Y!')).toBe(REDACTED);
+    expect(scrub('%6B3y!')).toBe(REDACTED);
+    expect(scrub('k3y')).toBe('k3y');
+    expect(scrub('')).toBe('');
+  });
+
   it('leaves ordinary bodies and short or missing secrets alone', () => {
     expect(secretScrubber([bearer, null])('{"text":"Success","code":0}')).toBe('{"text":"Success","code":0}');
     expect(secretScrubber([null, undefined, 'abc'])('abc')).toBe('abc');

@@ -161,7 +161,12 @@ export type Scrubber = (text: string) => string;
 export function secretScrubber(secrets: readonly (string | null | undefined)[]): Scrubber {
   const forms = secretForms(secrets);
   if (forms.length === 0) return (text) => text;
+  // canonicalize turns each source character, or each longer escape, into exactly one character, so
+  // a text shorter than the shortest form cannot spell any form: short header values (a length, a
+  // keep-alive) are handed back without decoding them.
+  const shortest = forms[forms.length - 1]!.length;
   return (text) => {
+    if (text.length < shortest) return text;
     const canonical = canonicalize(text);
     const ranges: [number, number][] = [];
     for (const form of forms) {
