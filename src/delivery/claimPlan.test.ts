@@ -17,6 +17,7 @@ const job = (id: number, payload: unknown): ClaimedJob => ({
   createdAt: new Date(0),
   farewell: false,
   payload,
+  payloadJson: JSON.stringify(payload),
   claimedAt: new Date(NOW),
 });
 

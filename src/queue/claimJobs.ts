@@ -9,6 +9,9 @@ import type { ClaimedJob } from './types.js';
  * sequential scan of the whole table on mid-sized queues (~100k rows). By id alone: picked is this
  * organization's already, and with org_id here the planner could read every job of the organization
  * by forwarding_jobs_event instead (migration 0016).
+ * The payload as its stored text (the json column keeps the text the API built), parsed once here and
+ * kept: the encoders reuse it instead of serialising the parsed event again (siem/types.ts
+ * adoptStoredJson).
  */
 const CLAIM_PICKED = `claimed AS (
        UPDATE forwarding_jobs j
@@ -16,7 +19,7 @@ const CLAIM_PICKED = `claimed AS (
         WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
        RETURNING j.id, j.org_id, j.event_id, j.attempts, j.created_at, j.farewell
      )
-     SELECT c.id, c.org_id, c.event_id, c.attempts, c.created_at, c.farewell, e.payload, now() AS claimed_at
+     SELECT c.id, c.org_id, c.event_id, c.attempts, c.created_at, c.farewell, e.payload::text AS payload_text, now() AS claimed_at
        FROM claimed c JOIN audit_events e ON e.org_id = c.org_id AND e.id = c.event_id
       ORDER BY c.id`;
 
@@ -27,7 +30,7 @@ interface ClaimedRow {
   attempts: number;
   created_at: Date;
   farewell: boolean;
-  payload: unknown;
+  payload_text: string;
   claimed_at: Date;
 }
 
@@ -39,7 +42,8 @@ function toClaimedJob(r: ClaimedRow): ClaimedJob {
     attempts: r.attempts,
     createdAt: r.created_at,
     farewell: r.farewell,
-    payload: r.payload,
+    payload: JSON.parse(r.payload_text) as unknown,
+    payloadJson: r.payload_text,
     claimedAt: r.claimed_at,
   };
 }

@@ -12,6 +12,8 @@ export interface ClaimedJob {
    */
   farewell: boolean;
   payload: unknown;
+  /** The stored JSON text `payload` was parsed from. */
+  payloadJson: string;
   /** The database's clock when the job was claimed: ages are measured by it, as every other age rule is. */
   claimedAt: Date;
 }

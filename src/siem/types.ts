@@ -103,6 +103,34 @@ export function eventJson(e: SiemEvent): string {
   return s;
 }
 
+/**
+ * What JSON.stringify never writes outside a string (so a text holding none of these outside its
+ * strings is written as JSON.stringify would write it): whitespace between tokens (every such run
+ * touches a structural character, since two values are never adjacent), an array-index key (V8 lists
+ * those first, whatever the text's order), a number with a fraction or an exponent or of 16 digits or
+ * more (its shortest spelling may differ), -0. Found inside a string too, which only costs a
+ * stringify: `, ` in a summary is common, and is then treated as a text to rewrite.
+ */
+const NOT_STRINGIFY_OUTPUT = /[{}[\],:][ \t\n\r]|[ \t\n\r][{}[\],:]|[{,]"\d+":|(?:":|[,[])(?:-?\d+[.eE]|-?\d{16}|-0[,}\]])/;
+/** An escape JSON.stringify does not write: it writes only \" \\ \b \f \n \r \t and \u00xx for the other control characters. */
+const NOT_STRINGIFY_ESCAPE = /\\(?:[^"\\bfnrtu]|u(?!00(?:0[0-7bef]|1[0-9a-f])))/;
+
+/**
+ * Takes `text`, the stored JSON that `e` was just parsed from (the claim reads payloads as text), as
+ * the event's eventJson when it is what JSON.stringify(e) writes, so the claimed event is never
+ * serialised again. The API stores each payload as JSON.stringify built it (queue/enqueue.ts), so
+ * that is every event it accepted; a text written otherwise (a jsonb rendering with `": "`, spaced
+ * or pretty-printed JSON, other escapes or number spellings) is not taken, and is stringified as
+ * before: receivers get the same bytes either way. Not detected: an object with a key twice, which
+ * neither JSON.stringify, jsonb nor any writer of the table produces.
+ */
+export function adoptStoredJson(e: SiemEvent, text: string): void {
+  if (text.charCodeAt(0) !== 0x7b || text.charCodeAt(text.length - 1) !== 0x7d) return; // an object, nothing around it
+  if (NOT_STRINGIFY_OUTPUT.test(text)) return;
+  if (text.includes('\\') && NOT_STRINGIFY_ESCAPE.test(text)) return;
+  eventJsonCache.set(e, text);
+}
+
 const ocsfCache = new WeakMap<object, { event: OcsfOutput; json: string }>();
 
 /** The event's OCSF form (events/ocsf.ts toOcsf) and its JSON, built once per event object (like eventJson). */

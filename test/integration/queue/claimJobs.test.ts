@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claimJobs, extendLease } from '../../../src/queue/claimJobs.js';
+import { recordEvents } from '../../../src/queue/enqueue.js';
+import { adoptStoredJson, eventJson, type SiemEvent } from '../../../src/siem/types.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { addEvents, claim, dbNow, jobs, ms, newDestination, newOrg } from './support.js';
 
@@ -49,6 +51,39 @@ describe.each(DB_KINDS)('queue: claimJobs and extendLease (%s)', (kind) => {
     const second = await claim(tdb.db, org, dest);
     expect(second.claimed.map((j) => j.eventId)).toEqual(eventIds.slice(3));
     expect((await claim(tdb.db, org, dest)).claimed).toEqual([]);
+  });
+
+  it('hands back each payload parsed with its stored text, which then is its JSON as sent when JSON.stringify wrote it', async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org);
+    const payload = (id: string) => ({
+      '@timestamp': '2026-05-15T10:33:21.456000+00:00',
+      event: { id, dataset: 'aegis.preflight', type: ['allowed'] },
+      aegis: { summary: 'quote " backslash \\ tab \t newline \n slash / é 日本 \u2028 😀', zeta: 1, alpha: -2 },
+      organization: { id: org },
+    });
+    await recordEvents(tdb.db, [
+      { orgId: org, id: 'pflt_api', occurredAt: new Date(), payload: payload('pflt_api') },
+      { orgId: org, id: 'pflt_jsonb', occurredAt: new Date(), payload: payload('pflt_jsonb') },
+    ]);
+    // Another writer: jsonb's rendering (key order by length, `": "` and `", "`).
+    await tdb.db.query(`UPDATE audit_events SET payload = payload::jsonb::json WHERE org_id = $1 AND id = 'pflt_jsonb'`, [org]);
+    const { rows } = await tdb.db.query<{ id: string; p: string }>(`SELECT id, payload::text AS p FROM audit_events WHERE org_id = $1 ORDER BY id`, [org]);
+    const stored = new Map(rows.map((r) => [r.id, r.p]));
+    expect(stored.get('pflt_api')).toBe(JSON.stringify(payload('pflt_api')));
+    expect(stored.get('pflt_jsonb')).toContain('": ');
+
+    const { claimed } = await claim(tdb.db, org, dest);
+    expect(claimed.map((j) => j.eventId).sort()).toEqual(['pflt_api', 'pflt_jsonb']);
+    for (const j of claimed) {
+      expect(j.payloadJson).toBe(stored.get(j.eventId));
+      expect(j.payload).toEqual(payload(j.eventId));
+      const e = j.payload as SiemEvent;
+      adoptStoredJson(e, j.payloadJson);
+      // Sent as JSON.stringify writes it either way: the stored text itself when it is that text.
+      expect(eventJson(e)).toBe(JSON.stringify(e));
+      if (j.eventId === 'pflt_api') expect(eventJson(e)).toBe(j.payloadJson);
+    }
   });
 
   it('takes jobs in next_attempt_at order and leaves jobs that are not due yet', async () => {
