@@ -195,7 +195,7 @@ export async function deliverClaim(
             claimId,
             jobIds: jobsOf.map((j) => j.id),
             jobAttempts: jobsOf.map((j) => j.attempts),
-            jobCreatedAt: jobsOf.map((j) => new Date(j.createdAt).getTime()),
+            jobCreatedAt: jobsOf.map((j) => j.createdAt.getTime()),
             attempt: {
               orgId: log.orgId,
               destinationId: log.destinationId,
@@ -293,7 +293,7 @@ export async function deliverClaim(
   if (settled.deadLettered) metrics.deadLettered.inc(labels, settled.deadLettered);
   if (settled.fenced) logger.warn({ destination_id: target.id, fenced: settled.fenced }, 'lease expired before settling; another worker owns these jobs now');
   const now = Date.now();
-  const createdAt = new Map(jobs.map((j) => [j.id, new Date(j.createdAt).getTime()]));
+  const createdAt = new Map(jobs.map((j) => [j.id, j.createdAt.getTime()]));
   for (const o of outcomes) {
     if (o.outcome === 'done') metrics.deliveryLatency.observe({ siem: target.siem }, (now - createdAt.get(o.id)!) / 1000);
   }

@@ -11,7 +11,8 @@ import type { ClaimedJob } from './types.js';
  * by forwarding_jobs_event instead (migration 0016).
  * The payload as its stored text (the json column keeps the text the API built), parsed once here and
  * kept: the encoders reuse it instead of serialising the parsed event again (siem/types.ts
- * adoptStoredJson).
+ * adoptStoredJson). The times as epoch milliseconds (truncated, as a parsed timestamp is): a number
+ * per row instead of two timestamps parsed per row, the claim's cost being per event.
  */
 const CLAIM_PICKED = `claimed AS (
        UPDATE forwarding_jobs j
@@ -19,7 +20,8 @@ const CLAIM_PICKED = `claimed AS (
         WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
        RETURNING j.id, j.org_id, j.event_id, j.attempts, j.created_at, j.farewell
      )
-     SELECT c.id, c.org_id, c.event_id, c.attempts, c.created_at, c.farewell, e.payload::text AS payload_text, now() AS claimed_at
+     SELECT c.id, c.org_id, c.event_id, c.attempts, floor(extract(epoch FROM c.created_at) * 1000)::float8 AS created_ms, c.farewell,
+            e.payload::text AS payload_text, floor(extract(epoch FROM now()) * 1000)::float8 AS claimed_ms
        FROM claimed c JOIN audit_events e ON e.org_id = c.org_id AND e.id = c.event_id
       ORDER BY c.id`;
 
@@ -28,10 +30,10 @@ interface ClaimedRow {
   org_id: string;
   event_id: string;
   attempts: number;
-  created_at: Date;
+  created_ms: number;
   farewell: boolean;
   payload_text: string;
-  claimed_at: Date;
+  claimed_ms: number;
 }
 
 function toClaimedJob(r: ClaimedRow): ClaimedJob {
@@ -40,11 +42,11 @@ function toClaimedJob(r: ClaimedRow): ClaimedJob {
     orgId: r.org_id,
     eventId: r.event_id,
     attempts: r.attempts,
-    createdAt: r.created_at,
+    createdAt: new Date(r.created_ms),
     farewell: r.farewell,
     payload: JSON.parse(r.payload_text) as unknown,
     payloadJson: r.payload_text,
-    claimedAt: r.claimed_at,
+    claimedAt: new Date(r.claimed_ms),
   };
 }
 

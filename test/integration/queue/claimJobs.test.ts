@@ -86,6 +86,18 @@ describe.each(DB_KINDS)('queue: claimJobs and extendLease (%s)', (kind) => {
     }
   });
 
+  it('hands back the job’s creation and the claim’s time to the millisecond, as parsed timestamps were', async () => {
+    const { org, dest } = await setup(1);
+    await tdb.db.query(`UPDATE forwarding_jobs SET created_at = '2026-05-15T10:33:21.456789Z' WHERE destination_id = $1`, [dest]);
+    const t0 = await dbNow(tdb.db);
+    const { claimed } = await claim(tdb.db, org, dest);
+    const t1 = await dbNow(tdb.db);
+    expect(claimed).toHaveLength(1);
+    expect(claimed[0]!.createdAt.toISOString()).toBe('2026-05-15T10:33:21.456Z');
+    expect(claimed[0]!.claimedAt.getTime()).toBeGreaterThanOrEqual(t0.getTime());
+    expect(claimed[0]!.claimedAt.getTime()).toBeLessThanOrEqual(t1.getTime());
+  });
+
   it('takes jobs in next_attempt_at order and leaves jobs that are not due yet', async () => {
     const { org, dest } = await setup(3);
     const [j1, j2, j3] = (await jobs(tdb.db, dest)).map((j) => j.id);
