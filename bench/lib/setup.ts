@@ -134,8 +134,17 @@ export async function createBareOrg(db: Db, name: string): Promise<{ orgId: stri
   return { orgId: org.id, apiKey: await createApiKey(db, org.id) };
 }
 
-/** The product page's example event, built in SQL for event number `g` (ids unique per run). */
+/**
+ * The product page's example event, built in SQL for event number `g` (ids unique per run), stored as
+ * the API stores a payload: compact, as JSON.stringify writes it (the worker then sends that text as
+ * is, siem/types.ts adoptStoredJson). jsonb renders `": "` and `, `; none of the strings below holds
+ * either, so dropping the spaces leaves every value alone (keys stay in jsonb's order).
+ */
 function payloadSql(tag: string): string {
+  return `replace(replace(${jsonbPayloadSql(tag)}::text, '": ', '":'), ', ', ',')::json`;
+}
+
+function jsonbPayloadSql(tag: string): string {
   return `jsonb_build_object(
       '@timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
       'event', jsonb_build_object('id', 'pflt_${tag}' || lpad(g::text, 19, '0'), 'kind', 'event',
