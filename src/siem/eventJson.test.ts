@@ -38,6 +38,9 @@ describe('adoptStoredJson: the stored payload text is reused only when JSON.stri
       organization: { id: 'org_a' },
     };
     expect(adopted(JSON.stringify(tricky))).toBe(true);
+    // Separators inside strings are the strings' own: a summary naming two findings is still taken.
+    const listed = { ...tricky, aegis: { summary: 'Detected email, phone; blocked.', note: 'k: v, [x], {y}', n: 0 } };
+    expect(adopted(JSON.stringify(listed))).toBe(true);
   });
 
   it('leaves every other spelling to JSON.stringify: the event is sent exactly as before', () => {

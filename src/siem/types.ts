@@ -4,6 +4,7 @@ import type { OutputFormat } from './outputFormat.js';
 import { toOcsf, type OcsfOutput } from '../events/ocsf.js';
 import type { WireEvent } from '../events/contract.js';
 import type { TrailEvent } from '../trail/contract.js';
+import { isStringifyForm } from './stringifyForm.js';
 
 /**
  * The part of the wire event (src/events/contract.ts) the encoders read. The real WireEvent
@@ -104,18 +105,6 @@ export function eventJson(e: SiemEvent): string {
 }
 
 /**
- * What JSON.stringify never writes outside a string (so a text holding none of these outside its
- * strings is written as JSON.stringify would write it): whitespace between tokens (every such run
- * touches a structural character, since two values are never adjacent), an array-index key (V8 lists
- * those first, whatever the text's order), a number with a fraction or an exponent or of 16 digits or
- * more (its shortest spelling may differ), -0. Found inside a string too, which only costs a
- * stringify: `, ` in a summary is common, and is then treated as a text to rewrite.
- */
-const NOT_STRINGIFY_OUTPUT = /[{}[\],:][ \t\n\r]|[ \t\n\r][{}[\],:]|[{,]"\d+":|(?:":|[,[])(?:-?\d+[.eE]|-?\d{16}|-0[,}\]])/;
-/** An escape JSON.stringify does not write: it writes only \" \\ \b \f \n \r \t and \u00xx for the other control characters. */
-const NOT_STRINGIFY_ESCAPE = /\\(?:[^"\\bfnrtu]|u(?!00(?:0[0-7bef]|1[0-9a-f])))/;
-
-/**
  * Takes `text`, the stored JSON that `e` was just parsed from (the claim reads payloads as text), as
  * the event's eventJson when it is what JSON.stringify(e) writes, so the claimed event is never
  * serialised again. The API stores each payload as JSON.stringify built it (queue/enqueue.ts), so
@@ -126,9 +115,7 @@ const NOT_STRINGIFY_ESCAPE = /\\(?:[^"\\bfnrtu]|u(?!00(?:0[0-7bef]|1[0-9a-f])))/
  */
 export function adoptStoredJson(e: SiemEvent, text: string): void {
   if (text.charCodeAt(0) !== 0x7b || text.charCodeAt(text.length - 1) !== 0x7d) return; // an object, nothing around it
-  if (NOT_STRINGIFY_OUTPUT.test(text)) return;
-  if (text.includes('\\') && NOT_STRINGIFY_ESCAPE.test(text)) return;
-  eventJsonCache.set(e, text);
+  if (isStringifyForm(text)) eventJsonCache.set(e, text);
 }
 
 const ocsfCache = new WeakMap<object, { event: OcsfOutput; json: string }>();
