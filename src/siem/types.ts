@@ -111,11 +111,13 @@ export function eventJson(e: SiemEvent): string {
  * that is every event it accepted; a text written otherwise (a jsonb rendering with `": "`, spaced
  * or pretty-printed JSON, other escapes or number spellings) is not taken, and is stringified as
  * before: receivers get the same bytes either way. Not detected: an object with a key twice, which
- * neither JSON.stringify, jsonb nor any writer of the table produces.
+ * neither JSON.stringify, jsonb nor any writer of the table produces. Says whether it took the text.
  */
-export function adoptStoredJson(e: SiemEvent, text: string): void {
-  if (text.charCodeAt(0) !== 0x7b || text.charCodeAt(text.length - 1) !== 0x7d) return; // an object, nothing around it
-  if (isStringifyForm(text)) eventJsonCache.set(e, text);
+export function adoptStoredJson(e: SiemEvent, text: string): boolean {
+  // An object, nothing around it, in JSON.stringify's form.
+  if (text.charCodeAt(0) !== 0x7b || text.charCodeAt(text.length - 1) !== 0x7d || !isStringifyForm(text)) return false;
+  eventJsonCache.set(e, text);
+  return true;
 }
 
 const ocsfCache = new WeakMap<object, { event: OcsfOutput; json: string }>();
