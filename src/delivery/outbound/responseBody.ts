@@ -39,7 +39,9 @@ export function readCappedBody(body: Readable, maxBytes: number, timeoutMs: numb
     body.on('data', onData);
     body.once('end', onEnd);
     body.on('error', onError);
-    // Destroyed without an error (by undici on an abort, say): nothing more will come.
+    // Destroyed without an error (by undici on an abort, say): nothing more will come. One already
+    // closed before we listened would otherwise hold the caller until the deadline.
     body.once('close', onEnd);
+    if (body.closed) finish(false);
   });
 }

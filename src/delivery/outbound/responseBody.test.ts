@@ -1,0 +1,47 @@
+import { PassThrough, Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { readCappedBody } from './responseBody.js';
+
+// An hour: a read that only ends on its deadline would outlast the test's own timeout and fail it.
+const NEVER = 3_600_000;
+
+describe('readCappedBody', () => {
+  it('reads a whole body, decoding UTF-8 split across chunks', async () => {
+    const bytes = Buffer.from('{"ok":"é日"}', 'utf8');
+    const body = Readable.from([bytes.subarray(0, 8), bytes.subarray(8)], { objectMode: false });
+    expect(await readCappedBody(body, 1024, NEVER)).toBe('{"ok":"é日"}');
+  });
+
+  it('keeps the first maxBytes and destroys the rest of the stream', async () => {
+    const body = new PassThrough();
+    const read = readCappedBody(body, 5, NEVER);
+    body.write('0123');
+    body.write('456789'); // never ended by the peer: the cap ends the read
+    expect(await read).toBe('01234');
+    expect(body.destroyed).toBe(true);
+  });
+
+  it('keeps what arrived when the peer resets mid-body', async () => {
+    const body = new PassThrough();
+    const read = readCappedBody(body, 1024, NEVER);
+    body.write('partial');
+    await new Promise((r) => setImmediate(r));
+    body.destroy(new Error('ECONNRESET'));
+    expect(await read).toBe('partial');
+  });
+
+  it('ends on its deadline for a peer that drips and never finishes', async () => {
+    const body = new PassThrough();
+    const read = readCappedBody(body, 1024, 50);
+    body.write('a');
+    expect(await read).toBe('a');
+    expect(body.destroyed).toBe(true);
+  });
+
+  it('answers at once for a body already closed before it was read', async () => {
+    const body = new PassThrough();
+    body.destroy();
+    await new Promise((r) => body.once('close', r));
+    expect(await readCappedBody(body, 1024, NEVER)).toBe('');
+  });
+});
