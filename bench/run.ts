@@ -319,6 +319,12 @@ interface StatementStat {
   meanMs: number;
   /** Execution time per event, in microseconds (wall time inside the executor, not only CPU). */
   usPerEvent: number;
+  /** Planning time per call (ms): a generic plan costs ~0, a custom plan per call does not. */
+  planMs: number;
+  /** Shared buffers touched per call (hit + read): grows with bloat or a worse plan, not with waits. */
+  blocksPerCall: number;
+  /** WAL bytes per call: grows when an update stops being HOT (every index gets a new entry). */
+  walBytesPerCall: number;
 }
 
 let statStatements = false;
@@ -340,8 +346,18 @@ async function resetStatementStats(): Promise<void> {
 
 async function topStatements(events: number, limit = 8): Promise<StatementStat[] | null> {
   if (!statStatements) return null;
-  const { rows } = await admin.query<{ query: string; calls: string; rows: string; total: number; mean: number }>(
-    `SELECT s.query, s.calls, s.rows, s.total_exec_time AS total, s.mean_exec_time AS mean
+  const { rows } = await admin.query<{
+    query: string;
+    calls: string;
+    rows: string;
+    total: number;
+    mean: number;
+    plan: number;
+    blocks: string;
+    wal: string;
+  }>(
+    `SELECT s.query, s.calls, s.rows, s.total_exec_time AS total, s.mean_exec_time AS mean,
+            s.total_plan_time AS plan, s.shared_blks_hit + s.shared_blks_read AS blocks, s.wal_bytes AS wal
        FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
       WHERE d.datname = $1 AND s.query NOT LIKE '%pg_stat_activity%'
       ORDER BY s.total_exec_time DESC LIMIT $2`,
@@ -354,7 +370,18 @@ async function topStatements(events: number, limit = 8): Promise<StatementStat[]
     totalMs: round(r.total, 1),
     meanMs: round(r.mean, 3),
     usPerEvent: round((r.total * 1000) / Math.max(1, events), 2),
+    planMs: round(r.plan / Math.max(1, Number(r.calls)), 3),
+    blocksPerCall: round(Number(r.blocks) / Math.max(1, Number(r.calls)), 1),
+    walBytesPerCall: round(Number(r.wal) / Math.max(1, Number(r.calls))),
   }));
+}
+
+/** Updates and HOT updates per table so far (pg_stat_user_tables), to tell a window's non-HOT share. */
+async function tableUpdates(): Promise<Record<string, { upd: number; hot: number }>> {
+  const { rows } = await db.query<{ relname: string; upd: string; hot: string }>(
+    `SELECT relname, n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname IN ('destinations', 'forwarding_jobs')`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.relname, { upd: Number(r.upd), hot: Number(r.hot) }]));
 }
 
 function meter(groups: Record<string, () => number[]>): CpuMeter {
@@ -1261,6 +1288,8 @@ async function manyScenario(quiet: number, rate: number, seconds: number): Promi
       cpuUsPerEvent: Record<string, number>;
       cores: Cores;
       statements: StatementStat[] | null;
+      /** Updates in the window per table, and how many of them were not HOT. */
+      updates: Record<string, { updates: number; notHot: number }>;
     }
   > = {};
   let lastCores: Cores = {};
@@ -1285,19 +1314,37 @@ async function manyScenario(quiet: number, rate: number, seconds: number): Promi
     const got = collectReceipts();
     const cpu = meter({ api: () => [api.proc.pid!], worker: () => [worker.proc.pid!], receiver: () => [receiver.proc.pid!], bench: () => [process.pid] });
     // Per case, so the two cases' statements can be compared (what grows with the quiet destinations).
+    let updatesAtBegin: Record<string, { upd: number; hot: number }> = {};
     const load = await pacedLoad(api.port, [{ ...org, rate, tag: configured > 1 ? 'mny' : 'one' }], seconds, async () => {
       await resetStatementStats();
+      updatesAtBegin = await tableUpdates();
       await cpu.begin();
     });
     const cores = await cpu.end();
     const statements = await topStatements(load.windowEvents, 12);
+    // Table statistics reach the view up to a second after their transaction: wait that out.
+    await new Promise((r) => setTimeout(r, 1500));
+    const updatesAtEnd = await tableUpdates();
+    const updates = Object.fromEntries(
+      Object.entries(updatesAtEnd).map(([t, e]) => {
+        const b = updatesAtBegin[t] ?? { upd: 0, hot: 0 };
+        return [t, { updates: e.upd - b.upd, notHot: e.upd - b.upd - (e.hot - b.hot) }];
+      }),
+    );
     const ids = load.measured.get(configured > 1 ? 'mny' : 'one')!;
     await awaitReceipts(got, ['busy'], ids);
     receiver.latency(false);
     const { lat, missing } = latencies(got, ['busy'], ids, load.sent);
     await Promise.all([stopProc(api.proc), stopProc(worker.proc)]);
     const us = cpuPerEvent(cores, cpu.windowSeconds, load.windowEvents);
-    runs[String(configured)] = { latencyMs: summary(lat, missing), postgresUsPerEvent: round(us.postgres ?? NaN), cpuUsPerEvent: us, cores, statements };
+    runs[String(configured)] = {
+      latencyMs: summary(lat, missing),
+      postgresUsPerEvent: round(us.postgres ?? NaN),
+      cpuUsPerEvent: us,
+      cores,
+      statements,
+      updates,
+    };
     lastCores = cores;
     lastUs = us;
     errors += load.errors;
