@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import type { TLSSocket } from 'node:tls';
 
 import { DATASET_TRAIL } from '../../src/trail/contract.js';
 const TLS_DIR = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
@@ -94,6 +95,8 @@ export interface Receiver {
   readonly count: number;
   /** TCP connections accepted so far (a refused destination must leave this at 0). */
   readonly connections: number;
+  /** TLS handshakes that resumed an earlier session (no certificate sent or verified). */
+  readonly resumedSessions: number;
   setHandler(handler: ReceiverHandler): void;
   waitFor(predicate: (requests: ReceivedRequest[]) => boolean, timeoutMs?: number): Promise<ReceivedRequest[]>;
   close(): Promise<void>;
@@ -182,6 +185,7 @@ export async function startReceiver(handler: ReceiverHandler = ok(), options: Re
   let current = handler;
   let count = 0;
   let connections = 0;
+  let resumedSessions = 0;
   const requests: ReceivedRequest[] = [];
   const sockets = new Set<Socket>();
   const waiters = new Set<() => void>();
@@ -248,6 +252,9 @@ export async function startReceiver(handler: ReceiverHandler = ok(), options: Re
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
+  server.on('secureConnection', (socket: TLSSocket) => {
+    if (socket.isSessionReused()) resumedSessions++;
+  });
   // Failed handshakes (the untrusted certificate) are expected; keep them quiet.
   server.on('tlsClientError', () => undefined);
 
@@ -262,6 +269,9 @@ export async function startReceiver(handler: ReceiverHandler = ok(), options: Re
     },
     get connections() {
       return connections;
+    },
+    get resumedSessions() {
+      return resumedSessions;
     },
     setHandler(h: ReceiverHandler) {
       current = h;

@@ -2,7 +2,7 @@
 // per-phase timeouts, the connect-time address guard, the trusted CAs), whatever pool it belongs to.
 import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates } from 'node:tls';
-import { Agent } from 'undici';
+import { Agent, buildConnector } from 'undici';
 import { createGuardedLookup, type ResolveAddresses } from './guardedLookup.js';
 
 export interface AgentSettings {
@@ -40,6 +40,7 @@ export function agentFactory(settings: AgentSettings): NewAgent {
   // Node's ~145 roots plus ours, 20-40 ms of CPU per connection; without, ~0.2 ms. The trust is the
   // same: the context holds exactly the store `ca` would have built.
   const secureContext = createSecureContext(ca ? { ca } : {});
+  const lookup = createGuardedLookup(allowPrivate, settings.resolveAddresses);
   return (connections) =>
     new Agent({
       connections,
@@ -50,11 +51,17 @@ export function agentFactory(settings: AgentSettings): NewAgent {
       keepAliveMaxTimeout: 60_000,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
-      connect: {
+      // The connector (and its cache of TLS sessions) built once per Agent, not by undici from options:
+      // an Agent drops an origin's pool when its last connection closes, and a pool built from options
+      // starts with an empty session cache. A SIEM whose every connection ends (a silent one, on each
+      // timeout; one that closes after each answer) then cost a full handshake per request, the
+      // certificate chain parsed and verified each time, instead of a resumed session. Per Agent, so
+      // per destination (pools.ts): no destination resumes a session another one opened.
+      connect: buildConnector({
         timeout: timeoutMs,
         rejectUnauthorized: true,
-        lookup: createGuardedLookup(allowPrivate, settings.resolveAddresses),
+        lookup,
         secureContext,
-      },
+      }),
     });
 }

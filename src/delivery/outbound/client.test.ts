@@ -127,6 +127,23 @@ describe('outbound client against a real HTTPS receiver', () => {
     expect(result.durationMs).toBeGreaterThanOrEqual(250);
   });
 
+  it("a SIEM whose connections all end resumes the destination's TLS session, not a full handshake each time", async () => {
+    // Each answer closes its connection, so every request opens a new one and the destination's pool
+    // has no connection left in between (as with a silent SIEM, whose every connection ends in a
+    // timeout). The first handshake is full; every later one resumes its session.
+    receiver.setHandler(respondWith(200, 'ok', { connection: 'close' }));
+    const c = client();
+    const before = { connections: receiver.connections, resumed: receiver.resumedSessions };
+    for (let i = 0; i < 5; i++) {
+      expect(await c.send({ url: receiver.url, headers, body: String(i), poolKey: 'fwd_closing', connections: 2 })).toMatchObject({ status: 200 });
+    }
+    expect(receiver.connections - before.connections).toBe(5);
+    expect(receiver.resumedSessions - before.resumed).toBe(4);
+    // Another destination on the same origin does not resume the first one's session.
+    expect(await c.send({ url: receiver.url, headers, body: 'other', poolKey: 'fwd_other_tenant' })).toMatchObject({ status: 200 });
+    expect(receiver.resumedSessions - before.resumed).toBe(4);
+  });
+
   it('time spent queued for a pooled connection is not charged to the SIEM', async () => {
     // One connection to the origin, four requests at once, each answered in 1.5 s of a 5 s timeout:
     // the fourth is sent ~4.5 s after it was asked for and answered ~6 s after. A clock started at the
