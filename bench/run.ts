@@ -1204,8 +1204,13 @@ async function noisyScenario(seconds: number): Promise<IsolationResult> {
   const worker = await startService('worker');
   const got = collectReceipts();
   const cpu = meter({ api: () => [api.proc.pid!], worker: () => [worker.proc.pid!], receiver: () => [receiver.proc.pid!], bench: () => [process.pid] });
-  const load = await pacedLoad(api.port, [{ ...org, rate, tag: 'nsy' }], seconds, () => cpu.begin());
+  const load = await pacedLoad(api.port, [{ ...org, rate, tag: 'nsy' }], seconds, async () => {
+    await resetStatementStats();
+    await cpu.begin();
+  });
   const cores = await cpu.end();
+  // What the silent destinations cost Postgres (claims, settles of timeouts, breaker updates).
+  const statements = await topStatements(load.windowEvents, 12);
   const ids = load.measured.get('nsy')!;
   await awaitReceipts(got, healthy, ids);
   receiver.latency(false);
@@ -1215,7 +1220,7 @@ async function noisyScenario(seconds: number): Promise<IsolationResult> {
   const r: IsolationResult = {
     scenario: 'noisy',
     params: { seconds, rate, hanging: 50, healthy: 10 },
-    figures: { healthyLatencyMs: summary(lat, missing), workerRequestsInFlightAtEnd: inFlight },
+    figures: { healthyLatencyMs: summary(lat, missing), workerRequestsInFlightAtEnd: inFlight, statements },
     cores,
     cpuUsPerEvent: cpuPerEvent(cores, cpu.windowSeconds, load.windowEvents),
     loadavg1: round(loadavg()[0]!, 2),
