@@ -20,30 +20,36 @@ export function pauseSeconds(consecutiveFailures: number): number {
 }
 
 /**
+ * The pause after each failure from the threshold on (pauseSeconds at threshold, threshold + 1, ...,
+ * up to the cap), for the statement below to look up: the rule is pauseSeconds, stated once.
+ */
+const PAUSE_SCHEDULE_S: number[] = [];
+for (let n = BREAKER_THRESHOLD; PAUSE_SCHEDULE_S.at(-1) !== MAX_PAUSE_S; n++) PAUSE_SCHEDULE_S.push(pauseSeconds(n));
+
+/**
  * Records a whole-request failure; returns the pause end when the destination is (now or already)
  * paused, else null. Failures of requests that were already in flight when the breaker opened do not
  * count again: otherwise one burst of concurrent failures (16 requests of a webhook lane) would
  * escalate the pause straight to its maximum. So consecutive_failures is the threshold plus the
  * number of failed probes, and each failed probe doubles the pause.
+ * One statement (the count and the pause it calls for, from the row as it is): a silent SIEM fails
+ * every request, and two statements per failure doubled what its timeouts cost the database.
  */
 export async function noteRequestFailure(db: Queryable, orgId: string, id: string): Promise<Date | null> {
-  const { rows } = await db.query<{ consecutive_failures: number; paused_until: Date | null; paused: boolean }>(
+  const { rows } = await db.query<{ paused_until: Date | null; paused: boolean }>(
     `UPDATE destinations
-        SET consecutive_failures = consecutive_failures + CASE WHEN paused_until > now() THEN 0 ELSE 1 END
+        SET consecutive_failures = consecutive_failures + CASE WHEN paused_until > now() THEN 0 ELSE 1 END,
+            paused_until = CASE
+              WHEN paused_until > now() THEN paused_until
+              WHEN consecutive_failures + 1 >= $3
+                THEN now() + make_interval(secs => ($4::float8[])[least(consecutive_failures + 2 - $3, cardinality($4::float8[]))])
+              ELSE paused_until END
       WHERE org_id = $1 AND id = $2
-      RETURNING consecutive_failures, paused_until, coalesce(paused_until > now(), false) AS paused`,
-    [orgId, id],
+      RETURNING paused_until, coalesce(paused_until > now(), false) AS paused`,
+    [orgId, id, BREAKER_THRESHOLD, PAUSE_SCHEDULE_S],
   );
   const row = rows[0];
-  if (!row) return null;
-  if (row.paused) return row.paused_until;
-  const s = pauseSeconds(row.consecutive_failures);
-  if (s === 0) return null;
-  const { rows: p } = await db.query<{ paused_until: Date }>(
-    `UPDATE destinations SET paused_until = now() + make_interval(secs => $3) WHERE org_id = $1 AND id = $2 RETURNING paused_until`,
-    [orgId, id, s],
-  );
-  return p[0]?.paused_until ?? null;
+  return row?.paused ? row.paused_until : null;
 }
 
 export async function noteRequestSuccess(db: Queryable, orgId: string, id: string): Promise<void> {
