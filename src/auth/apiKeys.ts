@@ -42,9 +42,7 @@ export async function createApiKey(db: Queryable, orgId: string): Promise<string
 }
 
 /** Run for every API request: prepared once per connection. */
-// Generic like the ingest statement it precedes on every request: a unique-key read has one plan, and
-// a connection switching plan modes between the two would pay a round trip each time (db/pg.ts).
-const VERIFY_KEY_SQL = prepared('SELECT org_id, key_digest FROM api_keys WHERE lookup_id = $1', { genericPlan: true });
+const VERIFY_KEY_SQL = prepared('SELECT org_id, key_digest FROM api_keys WHERE lookup_id = $1');
 
 /** Returns the org the key belongs to, or null. */
 export async function verifyApiKey(db: Queryable, key: string): Promise<string | null> {

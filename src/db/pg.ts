@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Db, Queryable, QueryResult } from './types.js';
-import { preparedName, wantsGenericPlan } from './prepared.js';
+import { preparedName } from './prepared.js';
 import type { Logger } from 'pino';
 
 // timestamptz comes back as a Date from both drivers; bigint (int8) as a JS number is safe for our
@@ -34,37 +34,11 @@ function statement(text: string, values: readonly unknown[] | undefined, prepare
   return { text, values: values as unknown[], ...(name !== undefined ? { name } : {}) };
 }
 
-/**
- * Each connection's plan_cache_mode as this module last left it: 'generic' (forced) or 'default' (the
- * server's own setting). A connection not in the map is in a state not known (a transaction that set
- * it rolled back, which undoes a SET): the next statement that cares sets it plainly.
- */
-const planModes = new WeakMap<pg.ClientBase, 'generic' | 'default'>();
-
-/**
- * Runs a statement on `client` in the plan mode it asks for (db/prepared.ts genericPlan): a statement
- * marked for its generic plan runs with plan_cache_mode forced to it; any other statement with
- * parameters runs with the server's setting, so one planned for its values (the claim, the API's
- * filtered reads) still is. The mode is a session setting, changed only when the next statement needs
- * the other one: a connection serving the ingest keeps it, one round trip per connection. Never with
- * prepared statements off: behind a pooler in transaction mode a SET would leak to other sessions.
- */
-async function runOn(client: pg.ClientBase, text: string, values: readonly unknown[] | undefined, prepare: boolean): Promise<pg.QueryResult> {
-  if (prepare && values !== undefined && values.length > 0) {
-    const want = wantsGenericPlan(text) ? 'generic' : 'default';
-    if (planModes.get(client) !== want) {
-      await client.query(want === 'generic' ? 'SET plan_cache_mode = force_generic_plan' : 'RESET plan_cache_mode');
-      planModes.set(client, want);
-    }
-  }
-  return client.query(statement(text, values, prepare));
-}
-
 /** One connection (a transaction's, or a script's own) as a Queryable: statements run on it in order. */
 export function clientQueryable(client: pg.ClientBase, prepare = true): Queryable {
   return {
     async query<R>(text: string, values?: readonly unknown[]) {
-      return asResult<R>(await runOn(client, text, values, prepare));
+      return asResult<R>(await client.query(statement(text, values, prepare)));
     },
     async exec(script: string) {
       await client.query(script);
@@ -100,7 +74,6 @@ export function openPg(opts: PgOptions): Db {
     opts.logger?.info('database connection restored');
   };
   pool.on('connect', (client) => {
-    planModes.set(client, 'default');
     client.on('error', onConnectionError);
     if (outage.lost) onConnectionOk();
   });
@@ -110,17 +83,7 @@ export function openPg(opts: PgOptions): Db {
   const db: Db = {
     kind: 'postgres',
     async query<R>(text: string, values?: readonly unknown[]) {
-      // What pool.query does (a client, the statement, the client back; after an error it is
-      // discarded), with the statement's plan mode set on the client first.
-      const client = await pool.connect();
-      try {
-        const result = await runOn(client, text, values, prepare);
-        client.release();
-        return asResult<R>(result);
-      } catch (err) {
-        client.release(err as Error);
-        throw err;
-      }
+      return asResult<R>(await pool.query(statement(text, values, prepare)));
     },
     async exec(script: string) {
       await pool.query(script);
@@ -134,8 +97,6 @@ export function openPg(opts: PgOptions): Db {
         await client.query('COMMIT');
         return out;
       } catch (err) {
-        // A rollback also undoes a plan mode set inside the transaction.
-        planModes.delete(client);
         try {
           await client.query('ROLLBACK');
         } catch {

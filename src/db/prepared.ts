@@ -6,34 +6,15 @@
 import { createHash } from 'node:crypto';
 
 const names = new Map<string, string>();
-const generic = new Set<string>();
-
-export interface PreparedOptions {
-  /**
-   * Always run the statement's generic plan (plan_cache_mode = force_generic_plan while it runs, see
-   * db/pg.ts), for a statement whose generic plan is known to be the one a custom plan would pick.
-   * Left to itself, PostgreSQL keeps planning a statement for each execution's values when the
-   * generic plan's estimate is worse: the ingest statement's, guessing ten elements for every array
-   * and ten destinations per organization, is several times its custom plans' once destinations number
-   * in the thousands, so every request paid about 0.6 ms of planning (docs/BENCHMARKS.md, `many`).
-   */
-  genericPlan?: boolean;
-}
 
 /**
  * Marks `text` as a statement worth preparing and returns it unchanged. The name derives from the
  * text: two modules marking the same text share one prepared statement, and different texts never
  * collide (node-postgres refuses a name reused with another text).
  */
-export function prepared(text: string, options: PreparedOptions = {}): string {
+export function prepared(text: string): string {
   if (!names.has(text)) names.set(text, `aegis_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`);
-  if (options.genericPlan) generic.add(text);
   return text;
-}
-
-/** Whether `text` was marked to run its generic plan always. */
-export function wantsGenericPlan(text: string): boolean {
-  return generic.has(text);
 }
 
 /** The prepared statement's name for `text`, or undefined for a statement sent as it is. */

@@ -32,8 +32,7 @@ export interface NewEvent {
  * (json keeps text as given: field order and escapes unchanged). Not json_to_recordset over one
  * document: it builds a field table per record and cost Postgres 50 % more per event.
  */
-const RECORD_SQL = prepared(
-  `
+const RECORD_SQL = prepared(`
 WITH fresh AS (
   SELECT NOT EXISTS (
     SELECT 1 FROM destinations d
@@ -60,12 +59,7 @@ WITH fresh AS (
 SELECT coalesce((SELECT array_agg(id) FROM ins), '{}') AS inserted,
        (SELECT count(*) FROM jobs)::int AS jobs,
        NOT (SELECT ok FROM fresh) AS stale,
-       (SELECT count(*) FROM (SELECT pg_notify('${JOBS_CHANNEL}', '') FROM (SELECT 1 FROM jobs LIMIT 1) one) n)::int AS notified`,
-  // Its plan has one shape whatever the values (primary-key reads of the destinations of the events'
-  // organizations), and planning it for each request's values cost ~0.6 ms per request once there
-  // were thousands of destinations (test/integration/db/preparedStatements.test.ts).
-  { genericPlan: true },
-);
+       (SELECT count(*) FROM (SELECT pg_notify('${JOBS_CHANNEL}', '') FROM (SELECT 1 FROM jobs LIMIT 1) one) n)::int AS notified`);
 
 /** Filters changing under a busy ingest can refute the routing a few times in a row; never forever. */
 const MAX_ROUTING_ATTEMPTS = 5;
