@@ -5,10 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyApiKey } from '../../../src/auth/apiKeys.js';
 import { loadConfig } from '../../../src/config/env.js';
 import { openDatabase } from '../../../src/db/open.js';
+import { openPg } from '../../../src/db/pg.js';
 import { preparedName } from '../../../src/db/prepared.js';
 import type { Db, Queryable } from '../../../src/db/types.js';
 import { dueDestinations } from '../../../src/queue/dueDestinations.js';
+import { recordEvents } from '../../../src/queue/enqueue.js';
 import { openTestDb, type TestDb } from '../../support/db.js';
+import { newDestination, newOrg } from '../queue/support.js';
 
 describe('prepared statements (postgres)', () => {
   let tdb: TestDb;
@@ -57,5 +60,32 @@ describe('prepared statements (postgres)', () => {
       return preparedOn(tx);
     });
     expect(list).toEqual([]);
+  });
+
+  it('the ingest keeps its generic plan among thousands of destinations, not a plan per request', async () => {
+    // 10,000 destinations of 1,000 other organizations, as statistics know them. PostgreSQL plans a
+    // prepared statement for its values five times, then takes the generic plan unless its estimate
+    // looks worse; the ingest's did (organizations as an array) and was planned for every request.
+    await tdb.db.query(`INSERT INTO orgs (id, name) SELECT 'org_plan_many' || g, 'many' FROM generate_series(1, 1000) g`);
+    await tdb.db.query(
+      `INSERT INTO destinations (org_id, id, siem, url, enabled)
+       SELECT 'org_plan_many' || (1 + (g - 1) / 10), 'fwd_plan_many' || g, 'custom', 'https://siem.example.com/hook', true
+         FROM generate_series(1, 10000) g`,
+    );
+    await tdb.db.query('ANALYZE destinations');
+    // One connection, so the statement's plan counters below are the ones of the session that ran it.
+    const db = openPg({ connectionString: tdb.url!, max: 1 });
+    opened.push(db);
+    const org = await newOrg(db);
+    await newDestination(db, org);
+    for (let i = 0; i < 12; i++) {
+      const events = [0, 1].map((n) => ({ orgId: org, id: `evt_plan_${i}_${n}`, occurredAt: new Date(), payload: { n } }));
+      expect(await recordEvents(db, events)).toEqual({ inserted: events.map((e) => e.id), jobs: 2 });
+    }
+    const { rows } = await db.query<{ generic: string; custom: string }>(
+      `SELECT generic_plans AS generic, custom_plans AS custom FROM pg_prepared_statements WHERE statement LIKE $1`,
+      ['%INSERT INTO forwarding_jobs (org_id, destination_id, event_id)%'],
+    );
+    expect(rows.map((r) => ({ generic: Number(r.generic), custom: Number(r.custom) }))).toEqual([{ generic: 7, custom: 5 }]);
   });
 });
