@@ -1,7 +1,7 @@
 // How every outbound connection is made: one undici Agent configuration (keep-alive, no pipelining,
 // per-phase timeouts, the connect-time address guard, the trusted CAs), whatever pool it belongs to.
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
 import { createGuardedLookup, type ResolveAddresses } from './guardedLookup.js';
 
@@ -35,6 +35,11 @@ function buildCa(extra: string | string[] | undefined): string[] | undefined {
 export function agentFactory(settings: AgentSettings): NewAgent {
   const { allowPrivate, timeoutMs } = settings;
   const ca = buildCa(settings.ca);
+  // One TLS context for every connection of every pool. Given `ca` instead, Node builds a context for
+  // each new connection (tls.connect), parsing every trusted certificate again: with extra CAs that is
+  // Node's ~145 roots plus ours, 20-40 ms of CPU per connection; without, ~0.2 ms. The trust is the
+  // same: the context holds exactly the store `ca` would have built.
+  const secureContext = createSecureContext(ca ? { ca } : {});
   return (connections) =>
     new Agent({
       connections,
@@ -49,7 +54,7 @@ export function agentFactory(settings: AgentSettings): NewAgent {
         timeout: timeoutMs,
         rejectUnauthorized: true,
         lookup: createGuardedLookup(allowPrivate, settings.resolveAddresses),
-        ...(ca ? { ca } : {}),
+        secureContext,
       },
     });
 }
