@@ -9,7 +9,6 @@
 // error's failure class), credentialScrub.ts (credentials out of what is handed back).
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
-import { request } from 'undici';
 import { agentFactory } from './agents.js';
 import { credentialValues, scrubbedResponseHeaders, scrubMessage } from './credentialScrub.js';
 import { FORBIDDEN_ERROR_CODE, type ResolveAddresses } from './guardedLookup.js';
@@ -109,6 +108,8 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
     }
     const url = checked.url;
     target.host = bareHostname(url);
+    const origin = url.origin;
+    const path = url.search ? `${url.pathname}${url.search}` : url.pathname;
 
     // Each phase has its own clock, started when the phase starts: connecting (connect.timeout),
     // waiting for the answer's headers once the request is on the wire (headersTimeout), reading the
@@ -152,12 +153,16 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       if (headers['content-type'] === undefined) headers['content-type'] = 'application/json';
       if (req.gzip) headers['content-encoding'] = 'gzip';
 
-      const res = await request(url, {
+      // The pool's own request(), with the options as one literal: undici's top-level request(url, opts)
+      // copies them with a spread ({ ...opts, origin, path, method }), which cost 25-40 µs of CPU per
+      // request here (interleaved A/B, bare undici too); an absent signal is undefined, not left out.
+      const res = await pool.dispatcher.request({
+        origin,
+        path,
         method: 'POST',
         headers,
         body,
-        dispatcher: pool.dispatcher,
-        ...(signal ? { signal } : {}),
+        signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
