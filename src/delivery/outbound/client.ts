@@ -18,7 +18,7 @@ import { readCappedBody } from './responseBody.js';
 import { isDroppedOutbound } from '../../destinations/headerRules.js';
 import { scrubberFor } from '../scrubberCache.js';
 import type { NetworkFailure, NetworkResult, OutboundResult } from './types.js';
-import { bareHostname, checkDestinationUrl } from './url.js';
+import { urlChecker } from './url.js';
 
 export type { NetworkFailure, OutboundResult } from './types.js';
 export type { ResolveAddresses } from './guardedLookup.js';
@@ -83,6 +83,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
   const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const newAgent = agentFactory({ allowPrivate, timeoutMs, ca: opts.ca, resolveAddresses: opts.resolveAddresses });
   const pools = createDestinationPools(newAgent, { connections: opts.connections, maxPools: opts.maxPools });
+  const checkUrl = urlChecker(allowPrivate);
   let closed = false;
 
   async function send(req: OutboundRequest): Promise<OutboundResult> {
@@ -99,17 +100,15 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
     };
 
     if (closed) return fail('other', 'ECLIENTCLOSED', 'the outbound client is closed');
-    if (URL.canParse(req.url)) target.host = bareHostname(new URL(req.url));
-    const checked = checkDestinationUrl(req.url, { allowPrivate });
+    const checked = checkUrl(req.url);
     if (!checked.ok) {
+      if (checked.host !== undefined) target.host = checked.host;
       return checked.code === 'forbidden_address'
         ? fail('forbidden_address', FORBIDDEN_ERROR_CODE, checked.message)
         : fail('other', checked.code, checked.message);
     }
-    const url = checked.url;
-    target.host = bareHostname(url);
-    const origin = url.origin;
-    const path = url.search ? `${url.pathname}${url.search}` : url.pathname;
+    const { origin, path } = checked.target;
+    target.host = checked.target.host;
 
     // Each phase has its own clock, started when the phase starts: connecting (connect.timeout),
     // waiting for the answer's headers once the request is on the wire (headersTimeout), reading the
