@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topOrgs } from './metrics.js';
+import { createMetrics, topOrgs } from './metrics.js';
 
 describe('per-organization queue series stay bounded', () => {
   it('names the n deepest and the n oldest organizations, summed over their destinations', () => {
@@ -16,5 +16,25 @@ describe('per-organization queue series stay bounded', () => {
     expect(top.map((o) => o.orgId)).toEqual(['org_05', 'org_49', 'org_48', 'org_01']);
     expect(top[0]).toEqual({ orgId: 'org_05', pending: 105, failed: 3, oldestDueAgeS: 5 });
     expect(topOrgs(null)).toEqual([]);
+  });
+});
+
+describe('request labels', () => {
+  it('count each request on its destination (behind the token) or its SIEM alone, by result', async () => {
+    const named = createMetrics(null, { perDestination: true });
+    named.requests.inc(named.requestLabels('fwd_1', 'custom', 'ok'));
+    named.requests.inc(named.requestLabels('fwd_1', 'custom', 'ok'));
+    named.requests.inc(named.requestLabels('fwd_1', 'custom', 'throttled'));
+    const text = await named.registry.metrics();
+    expect(text).toContain('aegis_delivery_requests_total{destination_id="fwd_1",siem="custom",result="ok"} 2');
+    expect(text).toContain('aegis_delivery_requests_total{destination_id="fwd_1",siem="custom",result="throttled"} 1');
+
+    const open = createMetrics(null, { perDestination: false });
+    expect(open.requestLabels('fwd_1', 'custom', 'partial')).toEqual({ siem: 'custom', result: 'partial' });
+    open.requests.inc(open.requestLabels('fwd_1', 'custom', 'partial'));
+    open.requests.inc(open.requestLabels('fwd_2', 'custom', 'partial'));
+    const openText = await open.registry.metrics();
+    expect(openText).toContain('aegis_delivery_requests_total{siem="custom",result="partial"} 2');
+    expect(openText).not.toContain('fwd_');
   });
 });

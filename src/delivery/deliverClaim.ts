@@ -115,7 +115,7 @@ export async function deliverClaim(
           const halves = [group.slice(0, half), group.slice(half)];
           for (const h of halves) halvingsOf.set(h, halvings + 1);
           groups.unshift(...halves);
-          metrics.requests.inc({ ...metrics.destinationLabels(target.id, target.siem), result: 'failed' });
+          metrics.requests.inc(metrics.requestLabels(target.id, target.siem, 'failed'));
           attempts.push({
             orgId: target.orgId,
             destinationId: target.id,
@@ -166,10 +166,9 @@ export async function deliverClaim(
           if (sawFailure) await noteRequestSuccess(db, target.orgId, target.id).catch(() => undefined); // settle records it too
         }
         metrics.requestDuration.observe({ siem: target.siem }, out.durationMs / 1000);
-        metrics.requests.inc({
-          ...metrics.destinationLabels(target.id, target.siem),
-          result: out.error === null ? 'ok' : delivered > 0 ? 'partial' : rateLimited ? 'throttled' : 'failed',
-        });
+        metrics.requests.inc(
+          metrics.requestLabels(target.id, target.siem, out.error === null ? 'ok' : delivered > 0 ? 'partial' : rateLimited ? 'throttled' : 'failed'),
+        );
         const log: AttemptRecord = {
           orgId: target.orgId,
           destinationId: target.id,

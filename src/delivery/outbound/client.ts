@@ -9,7 +9,6 @@
 // error's failure class), credentialScrub.ts (credentials out of what is handed back).
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
-import { request } from 'undici';
 import { agentFactory } from './agents.js';
 import { credentialValues, scrubbedResponseHeaders, scrubMessage } from './credentialScrub.js';
 import { FORBIDDEN_ERROR_CODE, type ResolveAddresses } from './guardedLookup.js';
@@ -19,7 +18,7 @@ import { readCappedBody } from './responseBody.js';
 import { isDroppedOutbound } from '../../destinations/headerRules.js';
 import { scrubberFor } from '../scrubberCache.js';
 import type { NetworkFailure, NetworkResult, OutboundResult } from './types.js';
-import { bareHostname, checkDestinationUrl } from './url.js';
+import { urlChecker } from './url.js';
 
 export type { NetworkFailure, OutboundResult } from './types.js';
 export type { ResolveAddresses } from './guardedLookup.js';
@@ -84,6 +83,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
   const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const newAgent = agentFactory({ allowPrivate, timeoutMs, ca: opts.ca, resolveAddresses: opts.resolveAddresses });
   const pools = createDestinationPools(newAgent, { connections: opts.connections, maxPools: opts.maxPools });
+  const checkUrl = urlChecker(allowPrivate);
   let closed = false;
 
   async function send(req: OutboundRequest): Promise<OutboundResult> {
@@ -100,15 +100,15 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
     };
 
     if (closed) return fail('other', 'ECLIENTCLOSED', 'the outbound client is closed');
-    if (URL.canParse(req.url)) target.host = bareHostname(new URL(req.url));
-    const checked = checkDestinationUrl(req.url, { allowPrivate });
+    const checked = checkUrl(req.url);
     if (!checked.ok) {
+      if (checked.host !== undefined) target.host = checked.host;
       return checked.code === 'forbidden_address'
         ? fail('forbidden_address', FORBIDDEN_ERROR_CODE, checked.message)
         : fail('other', checked.code, checked.message);
     }
-    const url = checked.url;
-    target.host = bareHostname(url);
+    const { origin, path } = checked.target;
+    target.host = checked.target.host;
 
     // Each phase has its own clock, started when the phase starts: connecting (connect.timeout),
     // waiting for the answer's headers once the request is on the wire (headersTimeout), reading the
@@ -152,12 +152,16 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       if (headers['content-type'] === undefined) headers['content-type'] = 'application/json';
       if (req.gzip) headers['content-encoding'] = 'gzip';
 
-      const res = await request(url, {
+      // The pool's own request(), with the options as one literal: undici's top-level request(url, opts)
+      // copies them with a spread ({ ...opts, origin, path, method }), which cost 25-40 µs of CPU per
+      // request here (interleaved A/B, bare undici too); an absent signal is undefined, not left out.
+      const res = await pool.dispatcher.request({
+        origin,
+        path,
         method: 'POST',
         headers,
         body,
-        dispatcher: pool.dispatcher,
-        ...(signal ? { signal } : {}),
+        signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });

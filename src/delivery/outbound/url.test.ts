@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDestinationUrl } from './url.js';
+import { checkDestinationUrl, urlChecker } from './url.js';
 
 const strict = { allowPrivate: false };
 const local = { allowPrivate: true };
@@ -87,5 +87,63 @@ describe('checkDestinationUrl', () => {
   it('leaves ordinary hostnames to the connect-time check', () => {
     expect(codeOf('https://internal.corp.example/')).toBe('ok');
     expect(codeOf('https://localhost.example.com/')).toBe('ok');
+  });
+});
+
+describe('urlChecker', () => {
+  it("gives checkDestinationUrl's verdict, with the parts a request is sent with", () => {
+    const check = urlChecker(false);
+    expect(check('https://Example.COM./ingest/v1?tenant=a&b=2')).toEqual({
+      ok: true,
+      // The origin is the URL's own (undici connects to it as given); only the host is made bare.
+      target: { host: 'example.com', origin: 'https://example.com.', path: '/ingest/v1?tenant=a&b=2' },
+    });
+    expect(check('https://[2606:4700:4700::1111]:8443/')).toEqual({
+      ok: true,
+      target: { host: '2606:4700:4700::1111', origin: 'https://[2606:4700:4700::1111]:8443', path: '/' },
+    });
+    for (const raw of [
+      '',
+      'not a url',
+      'http://example.com/',
+      'https://u:p@example.com/',
+      'https://example.com/#x',
+      'https://127.0.0.1/',
+      'https://localhost/',
+    ]) {
+      const verdict = checkDestinationUrl(raw, strict);
+      const r = check(raw);
+      expect(r.ok).toBe(false);
+      if (!r.ok && !verdict.ok) {
+        expect(r.code).toBe(verdict.code);
+        expect(r.message).toBe(verdict.message);
+      }
+    }
+  });
+
+  it('names the host of a refused URL when it parses', () => {
+    const check = urlChecker(false);
+    expect(check('https://127.0.0.1:9/x')).toMatchObject({ ok: false, code: 'forbidden_address', host: '127.0.0.1' });
+    expect(check('http://Siem.Example.com/')).toMatchObject({ ok: false, code: 'https_required', host: 'siem.example.com' });
+    expect(check('not a url')).not.toHaveProperty('host');
+  });
+
+  it('applies its own allowPrivate to every URL', () => {
+    expect(urlChecker(true)('http://localhost:8080/hook')).toEqual({
+      ok: true,
+      target: { host: 'localhost', origin: 'http://localhost:8080', path: '/hook' },
+    });
+    expect(urlChecker(false)('http://localhost:8080/hook')).toMatchObject({ ok: false, code: 'https_required' });
+  });
+
+  it('remembers the URLs that passed, at most `keep` of them, the oldest going first', () => {
+    const check = urlChecker(false, 2);
+    const first = check('https://a.example.com/');
+    expect(check('https://a.example.com/')).toBe(first);
+    check('https://b.example.com/');
+    check('https://c.example.com/');
+    const again = check('https://a.example.com/');
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
   });
 });
