@@ -32,12 +32,24 @@ function buildCa(extra: string | string[] | undefined): string[] | undefined {
   return [...rootCertificates, ...fromEnv, ...list];
 }
 
+/** The last trust list made into a context, and that context (a process uses one list, rarely two). */
+let lastContext: { ca: string[]; context: SecureContext } | null = null;
+
+/**
+ * One context for every connection: given `ca` instead, each TLS connection parses the whole list
+ * again (about 150 PEM roots, tens of milliseconds of CPU per connection). Shared by the clients
+ * made with the same list, since building one costs as much.
+ */
+function trustContext(ca: string[]): SecureContext {
+  const same = lastContext !== null && lastContext.ca.length === ca.length && lastContext.ca.every((pem, i) => pem === ca[i]);
+  if (!same) lastContext = { ca, context: createSecureContext({ ca }) };
+  return lastContext!.context;
+}
+
 export function agentFactory(settings: AgentSettings): NewAgent {
   const { allowPrivate, timeoutMs } = settings;
   const ca = buildCa(settings.ca);
-  // One context for every connection: given `ca` instead, each TLS connection parses the whole list
-  // again (about 150 PEM roots, tens of milliseconds of CPU per connection).
-  const secureContext: SecureContext | undefined = ca ? createSecureContext({ ca }) : undefined;
+  const secureContext = ca ? trustContext(ca) : undefined;
   return (connections) =>
     new Agent({
       connections,
