@@ -20,6 +20,7 @@ import { USER_AGENT } from './version.js';
 import { Alerter } from './alerts/alerter.js';
 import { ReplayRunner } from './replays/runner.js';
 import { FilterRouter } from './filters/router.js';
+import { prepareValidators } from './events/validate.js';
 
 export const WEB_ROOT = fileURLToPath(new URL('../web/dist/', import.meta.url));
 
@@ -152,6 +153,9 @@ export async function startService(config: Config, opts: StartOptions): Promise<
 
     let address: string | null = null;
     if (opts.listen !== false) address = await app.listen({ port: config.port, host: config.host });
+    // The event validators compile on first use; an API compiles them now, off the start-up path, so
+    // the first agent's request does not wait for it. A worker never validates events.
+    if (opts.role !== 'worker') setImmediate(prepareValidators).unref();
     closeables = [() => app.close(), ...closeables];
     if (alerter) {
       // Stopped after the worker (closeables run newest first), so its last settles are still judged.

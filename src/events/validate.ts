@@ -41,37 +41,47 @@ function newAjv(allErrors: boolean): Ajv2020 {
   a.addSchema(configChangeEventSchema);
   return a;
 }
-const ajvAll = newAjv(true);
-const ajvFirst = newAjv(false);
-
 /** A schema compiled both ways; calling it picks by the document's size. */
 interface BoundedValidator {
   all: ValidateFunction;
   first: ValidateFunction;
 }
 
-function compileDef(name: string): BoundedValidator {
-  const schema = { $ref: `${BODIES_ID}#/$defs/${name}` };
-  return { all: ajvAll.compile(schema), first: ajvFirst.compile(schema) };
+const BODY_NAMES = ['PreflightRequest', 'PreflightResponse', 'AgentDecisionRecord', 'AuditEventsRequest', 'AuditEventsResponse', 'ErrorResponse'] as const;
+export type BodyName = (typeof BODY_NAMES)[number];
+
+interface Validators {
+  wire: BoundedValidator;
+  trail: BoundedValidator;
+  bodies: Record<BodyName, BoundedValidator>;
 }
 
-const wireValidator: BoundedValidator = {
-  all: ajvAll.getSchema(WIRE_ID) as ValidateFunction,
-  first: ajvFirst.getSchema(WIRE_ID) as ValidateFunction,
-};
-const trailValidator: BoundedValidator = {
-  all: ajvAll.getSchema(TRAIL_ID) as ValidateFunction,
-  first: ajvFirst.getSchema(TRAIL_ID) as ValidateFunction,
-};
-export const bodyValidators = {
-  PreflightRequest: compileDef('PreflightRequest'),
-  PreflightResponse: compileDef('PreflightResponse'),
-  AgentDecisionRecord: compileDef('AgentDecisionRecord'),
-  AuditEventsRequest: compileDef('AuditEventsRequest'),
-  AuditEventsResponse: compileDef('AuditEventsResponse'),
-  ErrorResponse: compileDef('ErrorResponse'),
-} as const;
-export type BodyName = keyof typeof bodyValidators;
+function compileValidators(): Validators {
+  const ajvAll = newAjv(true);
+  const ajvFirst = newAjv(false);
+  const compileDef = (name: BodyName): BoundedValidator => {
+    const schema = { $ref: `${BODIES_ID}#/$defs/${name}` };
+    return { all: ajvAll.compile(schema), first: ajvFirst.compile(schema) };
+  };
+  return {
+    wire: { all: ajvAll.getSchema(WIRE_ID) as ValidateFunction, first: ajvFirst.getSchema(WIRE_ID) as ValidateFunction },
+    trail: { all: ajvAll.getSchema(TRAIL_ID) as ValidateFunction, first: ajvFirst.getSchema(TRAIL_ID) as ValidateFunction },
+    bodies: Object.fromEntries(BODY_NAMES.map((name) => [name, compileDef(name)])) as Record<BodyName, BoundedValidator>,
+  };
+}
+
+// Compiled on first use, not at import: compiling is most of the CPU of loading the service (about a
+// second), and a worker process, or a command that stops at a configuration error, never validates.
+let compiled: Validators | null = null;
+function validators(): Validators {
+  compiled ??= compileValidators();
+  return compiled;
+}
+
+/** Compiles the validators now (the API calls it once it listens, so no agent's request waits for it). */
+export function prepareValidators(): void {
+  validators();
+}
 
 function safePath(instancePath: string): string {
   if (instancePath === '') return '';
@@ -139,7 +149,7 @@ export function violationsFromAjv(errors: readonly ErrorObject[], prefix = ''): 
 
 /** A configuration trail event against schemas/config-change-event.schema.json. */
 export function validateTrailEvent(x: unknown): Violation[] {
-  return run(trailValidator, x);
+  return run(validators().trail, x);
 }
 
 /**
@@ -149,7 +159,7 @@ export function validateTrailEvent(x: unknown): Violation[] {
  */
 export function validateWireEvent(x: unknown): Violation[] {
   if ((x as { event?: { dataset?: unknown } } | null)?.event?.dataset === 'aegis.audit_stream') return validateTrailEvent(x);
-  const out = run(wireValidator, x);
+  const out = run(validators().wire, x);
   if (typeof x === 'object' && x !== null) {
     const doc = x as { event?: { id?: unknown }; aegis?: { preflight_id?: unknown } };
     if (doc.event?.id !== undefined && doc.aegis?.preflight_id !== undefined && doc.event.id !== doc.aegis.preflight_id) {
@@ -165,12 +175,12 @@ export function validateWireEvent(x: unknown): Violation[] {
  * batch of records (see GuardMemo), never kept beyond it.
  */
 export function validateAgentRecord(x: unknown, basePath = '', memo?: GuardMemo): Violation[] {
-  return [...run(bodyValidators.AgentDecisionRecord, x, basePath), ...guardAgentRecord(x, basePath, memo)];
+  return [...run(validators().bodies.AgentDecisionRecord, x, basePath), ...guardAgentRecord(x, basePath, memo)];
 }
 
 /** A whole POST /audit-events body; paths name the record, e.g. "/events/3/summary". */
 export function validateAuditEventsRequest(x: unknown): Violation[] {
-  const out = run(bodyValidators.AuditEventsRequest, x);
+  const out = run(validators().bodies.AuditEventsRequest, x);
   const events = (x as { events?: unknown } | null)?.events;
   if (Array.isArray(events)) events.forEach((rec, i) => out.push(...guardAgentRecord(rec, `/events/${i}`)));
   return out;
@@ -182,10 +192,10 @@ export function validateAuditEventsRequest(x: unknown): Violation[] {
  */
 export function validatePreflightOptions(x: unknown): Violation[] {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) return [{ path: '', message: 'must be an object' }];
-  return run(bodyValidators.PreflightRequest, { ...x, input: '' });
+  return run(validators().bodies.PreflightRequest, { ...x, input: '' });
 }
 
 /** Any named body of the producer API, schema only (PreflightRequest, PreflightResponse, ...). */
 export function validateBody(name: BodyName, x: unknown): Violation[] {
-  return run(bodyValidators[name], x);
+  return run(validators().bodies[name], x);
 }

@@ -1,7 +1,7 @@
 // How every outbound connection is made: one undici Agent configuration (keep-alive, no pipelining,
 // per-phase timeouts, the connect-time address guard, the trusted CAs), whatever pool it belongs to.
 import { readFileSync } from 'node:fs';
-import { createSecureContext, rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
 import { createGuardedLookup, type ResolveAddresses } from './guardedLookup.js';
 
@@ -32,14 +32,27 @@ function buildCa(extra: string | string[] | undefined): string[] | undefined {
   return [...rootCertificates, ...fromEnv, ...list];
 }
 
+/** The last trust list made into a context, and that context (a process uses one list, rarely two). */
+let lastContext: { ca: string[]; context: SecureContext } | null = null;
+
+/**
+ * One context for every connection: given `ca` instead, each TLS connection parses the whole list
+ * again (about 150 PEM roots, tens of milliseconds of CPU per connection). Shared by the clients
+ * made with the same list, since building one costs as much.
+ */
+function trustContext(ca: string[]): SecureContext {
+  const same = lastContext !== null && lastContext.ca.length === ca.length && lastContext.ca.every((pem, i) => pem === ca[i]);
+  if (!same) lastContext = { ca, context: createSecureContext({ ca }) };
+  return lastContext!.context;
+}
+
+/** Node's default trust (bundled roots and NODE_EXTRA_CA_CERTS) as one context: ~0.2 ms per connection otherwise. */
+let defaultContext: SecureContext | null = null;
+
 export function agentFactory(settings: AgentSettings): NewAgent {
   const { allowPrivate, timeoutMs } = settings;
   const ca = buildCa(settings.ca);
-  // One TLS context for every connection of every pool. Given `ca` instead, Node builds a context for
-  // each new connection (tls.connect), parsing every trusted certificate again: with extra CAs that is
-  // Node's ~145 roots plus ours, 20-40 ms of CPU per connection; without, ~0.2 ms. The trust is the
-  // same: the context holds exactly the store `ca` would have built.
-  const secureContext = createSecureContext(ca ? { ca } : {});
+  const secureContext = ca ? trustContext(ca) : (defaultContext ??= createSecureContext({}));
   const lookup = createGuardedLookup(allowPrivate, settings.resolveAddresses);
   return (connections) =>
     new Agent({
