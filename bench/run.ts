@@ -8,7 +8,7 @@
 // detectors' recall and false-positive rate per type on the labelled corpus; prints one table and writes the raw results
 // to bench/results/.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ import { buildWireEvent, fieldsFromAgentRecord, type AgentDecisionRecord } from 
 import type { Db } from '../src/db/types.js';
 import { FilterRouter } from '../src/filters/router.js';
 import { numArg } from './lib/args.js';
+import { buildService } from './lib/build.js';
 import { CpuMeter, cpuPerEvent, cpuPressure, machine, memoryMiB } from './lib/proc.js';
 import { detectionRows, detectionScenario, type DetectionResult } from './lib/detection.js';
 import {
@@ -205,32 +206,6 @@ async function startService(role: 'api' | 'worker', extraEnv: Record<string, str
     await sleep(100);
   }
   return { proc, port, role, stderr };
-}
-
-/** Compiles src/ into BUILD_DIR/dist with the project's build config; links what it reads at run time. */
-function buildService(): void {
-  const t = Date.now();
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  mkdirSync(BUILD_DIR, { recursive: true });
-  let srcRoot = ROOT;
-  if (srcRev) {
-    srcRoot = `${BUILD_DIR}/checkout/`;
-    mkdirSync(srcRoot, { recursive: true });
-    const tar = execFileSync('git', ['archive', srcRev, 'src', 'migrations', 'schemas', 'tsconfig.json', 'tsconfig.build.json', 'package.json'], {
-      cwd: ROOT,
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    execFileSync('tar', ['-x', '-C', srcRoot], { input: tar });
-    symlinkSync(`${ROOT}node_modules`, `${srcRoot}node_modules`);
-    log(`building the service from ${srcRev}`);
-  }
-  execFileSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', `${srcRoot}tsconfig.build.json`, '--outDir', `${BUILD_DIR}/dist`], {
-    cwd: srcRoot,
-    stdio: 'inherit',
-  });
-  for (const name of ['migrations', 'package.json', 'schemas']) symlinkSync(`${srcRoot}${name}`, `${BUILD_DIR}/${name}`);
-  for (const name of ['node_modules', 'web']) symlinkSync(`${ROOT}${name}`, `${BUILD_DIR}/${name}`);
-  log(`built the service into ${BUILD_DIR} in ${round((Date.now() - t) / 1000, 1)} s`);
 }
 
 async function stopProc(p: ChildProcess): Promise<void> {
@@ -1419,7 +1394,7 @@ async function main() {
     return;
   }
   // Retention drives pruneOnce itself: no service process to build for it.
-  if (runtime === 'built' && [...scenarios].some((x) => x !== 'detection' && x !== 'retention')) buildService();
+  if (runtime === 'built' && [...scenarios].some((x) => x !== 'detection' && x !== 'retention')) buildService({ root: ROOT, buildDir: BUILD_DIR, srcRev, log });
   await ensureDatabase();
   admin = await benchClient();
   await enableStatementStats();

@@ -1,27 +1,48 @@
-// `npx tsx bench/transportFloor.ts [--requests N] [--rate N]`
+// `npx tsx bench/transportFloor.ts [--requests N] [--rate N] [--src-rev <commit>] [--runtime=tsx]`
 //
 // What one HTTPS request costs the sending process before any of the worker's own work: the floor
 // under the custom webhook's CPU per event (one request per event). The bench's receiver
 // (bench/lib/receiver.ts, its own process, as in `npm run bench`) answers; this process sends ~1 KB
 // JSON bodies over keep-alive connections and measures only its own CPU (process.cpuUsage), per
 // request, for:
-//   undici:   undici's request() on an Agent of 16 connections, nothing else
-//   outbound: the service's outbound client (src/delivery/outbound/client.ts: address guard, per-phase
-//             timeouts, capped body read, scrubbed headers) on a destination's own pool of 16
+//   undici:       undici's top-level request(url, { dispatcher }) on an Agent of 16 connections
+//   undici-agent: the same Agent's own request() with the options as one object literal, which is how
+//                 the outbound client calls it (the top-level one copies the options with a spread,
+//                 which V8 gives a hidden class of its own each time: 25-40 µs more per request)
+//   outbound:     the service's outbound client (src/delivery/outbound/client.ts: address guard,
+//                 per-phase timeouts, capped body read, scrubbed headers) on a destination's own pool
 // each twice: saturated (16 requests in flight at all times, as a drain) and paced at --rate
 // requests per second in 10 ms steps (as the latency scenario's 1,000 events per second), where
 // every request pays its own wake-ups. Numbers are for docs/BENCHMARKS.md ("the transport's floor").
+// The outbound client is compiled as production runs it (bench/lib/build.ts), from the working tree
+// or, with --src-rev, from another commit, for a before/after with the same bench. --runtime=tsx
+// imports the TypeScript through tsx instead, whose keepNames wrapping of every closure made the
+// client about 20 µs per request dearer than its compiled form.
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
-import { createOutboundClient } from '../src/delivery/outbound/client.js';
-import { numArg } from './lib/args.js';
+import { numArg, stringArg } from './lib/args.js';
+import { buildService } from './lib/build.js';
 
 const argv = process.argv.slice(2);
 const REQUESTS = numArg(argv, '--requests', 20_000);
 const RATE = numArg(argv, '--rate', 1_000);
 const CONCURRENCY = 16;
 const WARMUP = 1_000;
+const runtime = argv.includes('--runtime=tsx') ? 'tsx' : 'built';
+const srcRev = stringArg(argv, '--src-rev');
+if (srcRev !== null && runtime === 'tsx') throw new Error('--src-rev builds that commit; it cannot be combined with --runtime=tsx');
+const BUILD_DIR = `${tmpdir()}/aegis-transport-floor-${process.pid}`;
+const log = (msg: string) => process.stderr.write(`[transportFloor] ${msg}\n`);
+type ClientModule = typeof import('../src/delivery/outbound/client.js');
+let clientModule: ClientModule;
+if (runtime === 'tsx') clientModule = await import('../src/delivery/outbound/client.js');
+else {
+  buildService({ root: fileURLToPath(new URL('..', import.meta.url)), buildDir: BUILD_DIR, srcRev, log });
+  clientModule = (await import(`${BUILD_DIR}/dist/delivery/outbound/client.js`)) as ClientModule;
+}
 const ca = readFileSync(new URL('../test/fixtures/tls/ca.pem', import.meta.url), 'utf8');
 
 const receiver = fork(new URL('./lib/receiver.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -37,10 +58,16 @@ const body = JSON.stringify({
 });
 
 const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, connect: { ca } });
-const outbound = createOutboundClient({ allowPrivate: true, timeoutMs: 10_000, userAgent: 'aegis-bench', ca });
+const ownAgent = new Agent({ connections: CONCURRENCY, pipelining: 1, connect: { ca } });
+const { origin, pathname } = new URL(url);
+const outbound = clientModule.createOutboundClient({ allowPrivate: true, timeoutMs: 10_000, userAgent: 'aegis-bench', ca });
 const senders: Record<string, () => Promise<void>> = {
   undici: async () => {
     const res = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent });
+    await res.body.text();
+  },
+  'undici-agent': async () => {
+    const res = await ownAgent.request({ origin, path: pathname, method: 'POST', body, headers: { 'content-type': 'application/json' } });
     await res.body.text();
   },
   outbound: async () => {
@@ -83,7 +110,9 @@ async function paced(send: () => Promise<void>): Promise<number> {
 }
 
 console.log(
-  `client CPU µs per request (load ${(await import('node:os'))
+  `client CPU µs per request, outbound client ${runtime === 'tsx' ? 'from src/ through tsx' : `compiled from ${srcRev ?? 'the working tree'}`} (load ${(
+    await import('node:os')
+  )
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')})`,
@@ -96,9 +125,11 @@ for (const [name, send] of Object.entries(senders)) {
       for (let i = 0; i < WARMUP / CONCURRENCY; i++) await send();
     }),
   );
-  console.log(`${name.padEnd(9)} saturated (${CONCURRENCY} in flight): ${(await saturated(send)).toFixed(1)}`);
-  console.log(`${name.padEnd(9)} paced (${RATE}/s):          ${(await paced(send)).toFixed(1)}`);
+  console.log(`${name.padEnd(12)} saturated (${CONCURRENCY} in flight): ${(await saturated(send)).toFixed(1)}`);
+  console.log(`${name.padEnd(12)} paced (${RATE}/s):          ${(await paced(send)).toFixed(1)}`);
 }
 await agent.close();
+await ownAgent.close();
 await outbound.close();
 receiver.kill();
+rmSync(BUILD_DIR, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 // The destination rows a worker's runners start from, so that a wake-up of an unchanged destination
 // sends no statement to read its row.
 import type { RunnerRow, VersionedDestinationRow } from '../destinations/row.js';
+import { RecencyMap } from './recencyMap.js';
 
 /** Rows held at most: every busy destination of a large worker, a few kilobytes each (no filter). */
 export const ROW_CACHE_MAX = 4096;
@@ -14,7 +15,8 @@ export const ROW_CACHE_MAX = 4096;
  * the least recently used row goes first.
  */
 export class DestinationRowCache {
-  private readonly entries = new Map<string, RunnerRow>();
+  /** In the order of their last use (a use relinks the row: recencyMap.ts). */
+  private readonly entries = new RecencyMap<string, RunnerRow>();
 
   constructor(readonly max = ROW_CACHE_MAX) {
     if (!(max >= 1)) throw new Error('row cache must hold at least one row');
@@ -27,11 +29,9 @@ export class DestinationRowCache {
   /** The row held for this destination in this version, or null (none, or another version). */
   get(orgId: string, id: string, version: string): RunnerRow | null {
     const key = keyOf(orgId, id);
-    const hit = this.entries.get(key);
+    const hit = this.entries.peek(key);
     if (!hit || hit.row_version !== version) return null;
-    // Most recently used: moved to the end of the insertion order.
-    this.entries.delete(key);
-    this.entries.set(key, hit);
+    this.entries.use(key);
     return hit;
   }
 
@@ -39,9 +39,8 @@ export class DestinationRowCache {
   set(row: VersionedDestinationRow): RunnerRow {
     const { filter: _filter, ...held } = row;
     const key = keyOf(row.org_id, row.id);
-    this.entries.delete(key);
     this.entries.set(key, held);
-    while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+    while (this.entries.size > this.max) this.entries.delete(this.entries.oldestEntry()![0]);
     return held;
   }
 

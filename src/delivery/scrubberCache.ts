@@ -9,6 +9,7 @@
 // hold in memory (every spelling of every secret). Neither the lists nor the secrets are ever logged.
 // Bounded: SCRUBBER_CACHE_SIZE in all, least recently used destinations' oldest lists go first, and a
 // destination keeps at most LISTS_PER_DESTINATION lists (a token rotated every hour leaves no trail).
+import { RecencyMap } from './recencyMap.js';
 import { secretScrubber, type Scrubber } from './scrubSecrets.js';
 
 /** Scrubbers kept at once: a few per destination that is sending (its own secrets, plus a bearer token). */
@@ -29,8 +30,8 @@ interface Entry {
   scrub: Scrubber;
 }
 
-/** Per destination id, its entries, most recently used first. The Map's order is the destinations' LRU order. */
-const cache = new Map<string, Entry[]>();
+/** Per destination id, its entries, most recently used first; the destinations in the order of their last use. */
+const cache = new RecencyMap<string, Entry[]>();
 let held = 0;
 
 function sameSecrets(a: Secrets, b: Secrets): boolean {
@@ -41,7 +42,7 @@ function sameSecrets(a: Secrets, b: Secrets): boolean {
 
 /** Drops the oldest list of the least recently used destination. */
 function evictOne(): void {
-  const [id, entries] = cache.entries().next().value!;
+  const [id, entries] = cache.oldestEntry()!;
   entries.pop();
   held--;
   if (entries.length === 0) cache.delete(id);
@@ -49,10 +50,8 @@ function evictOne(): void {
 
 /** The scrubber of `secrets` for destination `destinationId`, built on first use and then reused. */
 export function scrubberFor(destinationId: string, secrets: Secrets): Scrubber {
-  let entries = cache.get(destinationId);
+  let entries = cache.use(destinationId);
   if (entries) {
-    cache.delete(destinationId); // most recently used goes last
-    cache.set(destinationId, entries);
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i]!;
       if (!sameSecrets(entry.secrets, secrets)) continue;
@@ -70,7 +69,7 @@ export function scrubberFor(destinationId: string, secrets: Secrets): Scrubber {
   }
   while (held >= SCRUBBER_CACHE_SIZE) evictOne();
   // Re-read: eviction may have emptied and removed this very destination's entry list.
-  entries = cache.get(destinationId);
+  entries = cache.peek(destinationId);
   if (!entries) cache.set(destinationId, (entries = []));
   entries.unshift({ secrets: secrets.slice(), scrub });
   held++;

@@ -3,6 +3,7 @@
 // destination's requests to the same origin.
 import type { Agent } from 'undici';
 import type { NewAgent } from './agents.js';
+import { RecencyMap } from '../recencyMap.js';
 
 export const DEFAULT_CONNECTIONS_PER_ORIGIN = 16;
 /** A destination's own connections are closed after this long without a request. */
@@ -42,21 +43,22 @@ export function createDestinationPools(newAgent: NewAgent, opts: { connections?:
   // One Agent per destination that is sending, sized to its own concurrency; one left idle for
   // POOL_IDLE_MS is closed, and at most maxPools exist at once (least recently used idle ones are
   // closed first), so sockets and memory follow the destinations with traffic, within a bound, not
-  // every destination configured. The Map's order is the recency order: a use moves a pool last.
-  const pools = new Map<string, { agent: Agent; connections: number; active: number; lastUsed: number }>();
+  // every destination configured. Kept in the order of their last use (recencyMap.ts: a use relinks
+  // the pool rather than re-inserting it in a Map, whose cost grows with the pools held).
+  const pools = new RecencyMap<string, { agent: Agent; connections: number; active: number; lastUsed: number }>();
   const closePool = (key: string, p: { agent: Agent }) => {
     pools.delete(key);
     void p.agent.close().catch(() => undefined);
   };
   const sweep = setInterval(() => {
     const now = Date.now();
-    for (const [key, p] of pools) if (p.active === 0 && now - p.lastUsed > POOL_IDLE_MS) closePool(key, p);
+    for (const [key, p] of pools.entries()) if (p.active === 0 && now - p.lastUsed > POOL_IDLE_MS) closePool(key, p);
   }, POOL_IDLE_MS);
   sweep.unref();
   /** Makes room for one more pool: closes the least recently used idle one; false when all are busy. */
   const makeRoom = (): boolean => {
     if (pools.size < maxPools) return true;
-    for (const [key, p] of pools) {
+    for (const [key, p] of pools.entries()) {
       if (p.active === 0) {
         closePool(key, p);
         return true;
@@ -68,16 +70,14 @@ export function createDestinationPools(newAgent: NewAgent, opts: { connections?:
     const shared = { dispatcher: agent, mayQueue: true, release: () => undefined };
     if (key === undefined) return shared;
     const connections = wanted !== undefined && Number.isInteger(wanted) && wanted > 0 ? wanted : defaultConnections;
-    let p = pools.get(key);
+    // A use: the pool becomes the most recently used.
+    let p = pools.use(key);
     // Resized (the destination's max_concurrent_requests changed): a new pool once the old one is idle.
     if (p && p.active === 0 && p.connections !== connections) {
       closePool(key, p);
       p = undefined;
     }
-    if (p) {
-      pools.delete(key);
-      pools.set(key, p);
-    } else {
+    if (!p) {
       // Every pool busy at the cap: this request shares the common pool rather than open more sockets.
       if (!makeRoom()) return shared;
       pools.set(key, (p = { agent: newAgent(connections), connections, active: 0, lastUsed: Date.now() }));
@@ -100,7 +100,7 @@ export function createDestinationPools(newAgent: NewAgent, opts: { connections?:
     count: () => pools.size,
     async close() {
       clearInterval(sweep);
-      const all = [agent, ...[...pools.values()].map((p) => p.agent)];
+      const all = [agent, ...pools.values().map((p) => p.agent)];
       pools.clear();
       await Promise.all(all.map((a) => a.close()));
     },
