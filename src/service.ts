@@ -151,11 +151,12 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       apiEnabled: opts.role !== 'worker',
     });
 
+    // The event validators compile on first use, and a worker never validates events. An API compiles
+    // them before it listens: compiling holds the event loop (about 0.5 s of CPU, seconds on a busy
+    // machine), and once listening, requests arriving meanwhile would wait behind it.
+    if (opts.role !== 'worker') prepareValidators();
     let address: string | null = null;
     if (opts.listen !== false) address = await app.listen({ port: config.port, host: config.host });
-    // The event validators compile on first use; an API compiles them now, off the start-up path, so
-    // the first agent's request does not wait for it. A worker never validates events.
-    if (opts.role !== 'worker') setImmediate(prepareValidators).unref();
     closeables = [() => app.close(), ...closeables];
     if (alerter) {
       // Stopped after the worker (closeables run newest first), so its last settles are still judged.
