@@ -6,22 +6,22 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 export const LONGEST_FIRST = [
+  'test/integration/cli/lifecycle.embedded.test.ts',
   'test/integration/delivery/secretEcho.test.ts',
   'test/integration/delivery/splunkAck.test.ts',
-  'test/integration/cli/lifecycle.embedded.test.ts',
-  'test/integration/delivery/holding.test.ts',
-  'test/integration/delivery/retries.test.ts',
   'test/integration/delivery/oversize.test.ts',
-  'test/integration/events/agentBatches.test.ts',
-  'test/integration/cli/lifecycle.postgres.test.ts',
+  'test/integration/delivery/retries.test.ts',
   'test/integration/api/probe.test.ts',
-  'test/integration/trail/trail.test.ts',
-  'test/integration/cli/commands.test.ts',
+  'test/integration/delivery/holding.test.ts',
+  'src/events/detect.test.ts',
   'test/integration/api/headerNames.test.ts',
   'test/integration/api/credentials.test.ts',
   'test/integration/delivery/backgroundReplay.test.ts',
-  'test/integration/alerts/alerts.test.ts',
+  'test/integration/cli/lifecycle.postgres.test.ts',
   'test/integration/delivery/oauth2.test.ts',
+  'test/integration/cli/commands.test.ts',
+  'test/integration/api/destinations.test.ts',
+  'test/integration/alerts/alerts.test.ts',
 ];
 
 export class LongestFirstSequencer extends BaseSequencer {
