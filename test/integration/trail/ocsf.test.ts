@@ -81,12 +81,20 @@ describe.each(DB_KINDS)('configuration trail to OCSF destinations (%s)', (kind) 
     // A preflight decision and the webhook's test event: findings, beside the trail.
     const decision = await api('POST', `/api/orgs/${org.orgId}/preflight`, { input: 'mail jane.doe@example.org', destination: 'CHAT' });
     expect((await api('POST', `${base}/${hookId}/test`)).ok).toBe(true);
+    // Every change so far has reached the webhook before it is disabled: on a loaded machine a request
+    // can time out and its events wait for a retry, and a disabled destination receives only its
+    // farewell, so an event still waiting then would never come.
+    await expect
+      .poll(() => trailOf(hook, 'custom').map((e) => e.metadata.event_code as string), WAIT)
+      .toEqual(expect.arrayContaining(['destination_updated', 'notification_settings_changed', 'test_sent']));
     // Disable the OCSF webhook: it receives its own destination_disabled, last.
     await api('PATCH', `${base}/${hookId}`, { enabled: false });
 
     await expect.poll(() => actions(hook, 'custom', hookId).at(-1), WAIT).toBe('destination_disabled');
     await expect.poll(() => actions(hec, 'splunk_hec', hookId), WAIT).toContain('destination_disabled');
     await expect.poll(() => eventsOf(hec, 'splunk_hec').some((e) => e.metadata.uid === decision.preflight_id), WAIT).toBe(true);
+    // The HEC's events need not arrive in order (a batch retried after a timeout comes after newer ones).
+    await expect.poll(() => trailOf(hec, 'splunk_hec').some((e) => e.metadata.event_code === 'test_sent'), WAIT).toBe(true);
 
     for (const [r, siem] of [
       [hook, 'custom'],
