@@ -10,7 +10,7 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { agentFactory } from './agents.js';
-import { credentialValues, scrubbedResponseHeaders, scrubMessage } from './credentialScrub.js';
+import { isCredentialHeader, scrubbedResponseHeaders, scrubMessage } from './credentialScrub.js';
 import { FORBIDDEN_ERROR_CODE, type ResolveAddresses } from './guardedLookup.js';
 import { failureFor, innermost } from './networkFailure.js';
 import { createDestinationPools } from './pools.js';
@@ -89,8 +89,20 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
   async function send(req: OutboundRequest): Promise<OutboundResult> {
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+    // One pass over the caller's headers, each name lower-cased once: the values that may be credentials
+    // (scrubbed from whatever comes back), and the headers sent. HTTP-layer headers are ours to set;
+    // proxy and cookie headers are never ours to send.
+    const callerHeaders = req.headers ?? {};
+    const credentials: string[] = [];
+    const headers: Record<string, string> = {};
+    for (const name of Object.keys(callerHeaders)) {
+      const value = callerHeaders[name]!;
+      const lower = name.toLowerCase();
+      if (isCredentialHeader(lower, value)) credentials.push(value);
+      if (!isDroppedOutbound(lower)) headers[lower] = value;
+    }
     // Built once per destination and credentials (scrubberCache.ts), not per request.
-    const scrubber = scrubberFor(req.poolKey ?? '', credentialValues(req.headers ?? {}));
+    const scrubber = scrubberFor(req.poolKey ?? '', credentials);
     const target: { host?: string } = {};
     const fail = (failure: NetworkFailure, code: string | undefined, message: string): NetworkResult => {
       const result: NetworkResult = { kind: 'network', failure, message: scrubMessage(message, scrubber), durationMs: elapsed() };
@@ -142,11 +154,6 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
     try {
       const raw = typeof req.body === 'string' ? Buffer.from(req.body, 'utf8') : req.body;
       const body = req.gzip ? await gzip(raw) : raw;
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers ?? {})) {
-        // HTTP-layer headers are ours to set; proxy and cookie headers are never ours to send.
-        if (!isDroppedOutbound(name)) headers[name.toLowerCase()] = value;
-      }
       headers['user-agent'] = userAgent;
       headers['content-length'] = String(body.length);
       if (headers['content-type'] === undefined) headers['content-type'] = 'application/json';

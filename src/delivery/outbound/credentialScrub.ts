@@ -4,16 +4,12 @@ import { NON_CREDENTIAL_REQUEST_HEADERS } from '../../destinations/headerRules.j
 import type { Scrubber } from '../scrubSecrets.js';
 
 /**
- * The values of the request's headers that may carry a credential: all but the ones Aegis sets that
- * never do (headerRules.ts), whatever a credential header is called (a custom webhook's may be
- * called anything).
+ * Whether a request header's value may carry a credential: all but the headers Aegis sets that never
+ * do (headerRules.ts), whatever a credential header is called (a custom webhook's may be called
+ * anything). `lowerName` is the header's name in lower case.
  */
-export function credentialValues(headers: Record<string, string>): string[] {
-  const out: string[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (typeof value === 'string' && value.length >= 4 && !NON_CREDENTIAL_REQUEST_HEADERS.has(name.toLowerCase())) out.push(value);
-  }
-  return out;
+export function isCredentialHeader(lowerName: string, value: string): boolean {
+  return typeof value === 'string' && value.length >= 4 && !NON_CREDENTIAL_REQUEST_HEADERS.has(lowerName);
 }
 
 /**
