@@ -78,7 +78,7 @@ function validators(): Validators {
   return compiled;
 }
 
-/** Compiles the validators now (the API calls it once it listens, so no agent's request waits for it). */
+/** Compiles the validators now: the API calls it before it listens, so no agent's request waits behind it. */
 export function prepareValidators(): void {
   validators();
 }

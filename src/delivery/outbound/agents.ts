@@ -68,8 +68,11 @@ export function agentFactory(settings: AgentSettings): NewAgent {
       // an Agent drops an origin's pool when its last connection closes, and a pool built from options
       // starts with an empty session cache. A SIEM whose every connection ends (a silent one, on each
       // timeout; one that closes after each answer) then cost a full handshake per request, the
-      // certificate chain parsed and verified each time, instead of a resumed session. Per Agent, so
-      // per destination (pools.ts): no destination resumes a session another one opened.
+      // certificate chain parsed and verified each time, instead of a resumed session. Per Agent: a
+      // destination's own pool (pools.ts) resumes only sessions it opened; the shared pool (token
+      // requests, and requests beyond the cap of busy pools) shares one cache among its users. A
+      // session names the server only (no client certificate is ever sent), so a shared one tells the
+      // server nothing about which tenant sends.
       connect: buildConnector({
         timeout: timeoutMs,
         rejectUnauthorized: true,

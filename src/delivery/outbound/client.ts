@@ -89,9 +89,9 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
   async function send(req: OutboundRequest): Promise<OutboundResult> {
     const started = performance.now();
     const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
-    // One pass over the caller's headers, each name lower-cased once: the values that may be credentials
-    // (scrubbed from whatever comes back), and the headers sent. HTTP-layer headers are ours to set;
-    // proxy and cookie headers are never ours to send.
+    // One pass over the caller's headers: the values that may be credentials (scrubbed from whatever
+    // comes back), and the headers sent. HTTP-layer headers are ours to set; proxy and cookie headers
+    // are never ours to send.
     const callerHeaders = req.headers ?? {};
     const credentials: string[] = [];
     const headers: Record<string, string> = {};
