@@ -102,7 +102,7 @@ function networkText(result: Extract<OutboundResult, { kind: 'network' }>, siemH
     case 'refused':
       return `Connection refused: ${hint || `nothing is listening at${host || ' the destination'} on that port — check the URL's port; Aegis will retry.`}`;
     case 'reset':
-      return `Connection reset: ${hint || 'the SIEM or a proxy closed the connection before answering; Aegis will retry.'}`;
+      return `Connection reset: ${hint || 'the SIEM or a proxy closed the connection before its answer was complete; Aegis will retry.'}`;
     default:
       return `Network error: ${hint || clip(result.message, 200)}`;
   }

@@ -1,6 +1,6 @@
 // A real HTTPS receiver (a stand-in SIEM) for tests and benchmarks: 127.0.0.1, random port, the
 // committed test certificates. It records every request, and its behaviour can be switched at run time
-// (status, redirect, slow, reset, hang, flap).
+// (status, redirect, slow, reset, reset after the headers, hang, drip, flap).
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -38,8 +38,12 @@ export interface ReceiverResponse {
   body?: string | Buffer;
 }
 
-/** Special behaviours: destroy the socket without answering, or never answer at all. */
-export type ReceiverAction = { action: 'reset' } | { action: 'hang' };
+/**
+ * Special behaviours: destroy the socket without answering; answer 200 headers and then destroy it;
+ * never answer at all; or answer 200 headers and then drip the body one byte a second, never ending.
+ * A hung or dripping request is held until `releaseHeld()` or `close()` destroys its socket.
+ */
+export type ReceiverAction = { action: 'reset' } | { action: 'reset-after-headers'; status: number } | { action: 'hang' } | { action: 'drip' };
 
 export type ReceiverHandler = (req: ReceivedRequest) => ReceiverResponse | ReceiverAction | Promise<ReceiverResponse | ReceiverAction>;
 
@@ -98,6 +102,10 @@ export interface Receiver {
   /** TLS handshakes that resumed an earlier session (no certificate sent or verified). */
   readonly resumedSessions: number;
   setHandler(handler: ReceiverHandler): void;
+  /** Requests held open now (hang, drip). */
+  readonly held: number;
+  /** Destroys the sockets of the requests held open (hang, drip): their senders see a reset. */
+  releaseHeld(): void;
   waitFor(predicate: (requests: ReceivedRequest[]) => boolean, timeoutMs?: number): Promise<ReceivedRequest[]>;
   close(): Promise<void>;
 }
@@ -127,6 +135,16 @@ export function resetConnection(): ReceiverHandler {
 
 export function hang(): ReceiverHandler {
   return () => ({ action: 'hang' });
+}
+
+/** 200 and its headers at once, then one byte of body a second, never the end. */
+export function drip(): ReceiverHandler {
+  return () => ({ action: 'drip' });
+}
+
+/** A status (200 unless given) and its headers (with a Content-Length), then a reset before any of the body. */
+export function resetAfterHeaders(status = 200): ReceiverHandler {
+  return () => ({ action: 'reset-after-headers', status });
 }
 
 /**
@@ -188,6 +206,7 @@ export async function startReceiver(handler: ReceiverHandler = ok(), options: Re
   let resumedSessions = 0;
   const requests: ReceivedRequest[] = [];
   const sockets = new Set<Socket>();
+  const held = new Set<Socket>();
   const waiters = new Set<() => void>();
 
   const server = createServer(
@@ -233,8 +252,8 @@ export async function startReceiver(handler: ReceiverHandler = ok(), options: Re
           .then(
             (outcome) => {
               if (isAction(outcome)) {
-                if (outcome.action === 'reset') abort(req.socket);
-                return; // hang: never answer; close() destroys the socket
+                act(outcome, req.socket, res);
+                return;
               }
               res.writeHead(outcome.status, outcome.headers ?? {});
               res.end(outcome.body ?? '');
@@ -247,6 +266,25 @@ export async function startReceiver(handler: ReceiverHandler = ok(), options: Re
       });
     },
   );
+  function act(outcome: ReceiverAction, socket: Socket, res: ServerResponse): void {
+    if (outcome.action === 'reset') return abort(socket);
+    if (outcome.action === 'reset-after-headers') {
+      res.writeHead(outcome.status, { 'content-type': 'application/json', 'content-length': '64', 'retry-after': '1' });
+      res.flushHeaders();
+      // A moment for the headers to reach the client before the reset, which would otherwise
+      // overtake them in the client's receive buffer and read as a plain reset.
+      setTimeout(() => abort(socket), 50);
+      return;
+    }
+    held.add(socket);
+    socket.once('close', () => held.delete(socket));
+    if (outcome.action === 'hang') return; // never answer; releaseHeld() or close() destroys the socket
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{');
+    const tick = setInterval(() => res.write(' '), 1000);
+    socket.once('close', () => clearInterval(tick));
+  }
+
   server.on('connection', (socket: Socket) => {
     connections++;
     sockets.add(socket);
@@ -275,6 +313,12 @@ export async function startReceiver(handler: ReceiverHandler = ok(), options: Re
     },
     setHandler(h: ReceiverHandler) {
       current = h;
+    },
+    get held() {
+      return held.size;
+    },
+    releaseHeld() {
+      for (const socket of held) abort(socket);
     },
     waitFor(predicate, timeoutMs = 5_000) {
       return new Promise<ReceivedRequest[]>((resolve, reject) => {

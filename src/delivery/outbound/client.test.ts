@@ -3,9 +3,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   TEST_CA_PEM,
   closedPort,
+  drip,
   hang,
   ok,
   redirect,
+  resetAfterHeaders,
   resetConnection,
   respondWith,
   slow,
@@ -36,6 +38,7 @@ beforeAll(async () => {
 afterEach(async () => {
   receiver.requests.length = 0;
   receiver.setHandler(ok());
+  receiver.releaseHeld();
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
 
@@ -284,6 +287,27 @@ describe('outbound client against a real HTTPS receiver', () => {
     receiver.setHandler(resetConnection());
     const result = await client().send({ url: receiver.url, headers, body: '{}' });
     expect(result).toMatchObject({ kind: 'network', failure: 'reset' });
+  });
+
+  it('a 200 whose connection ends before its body is whole is not an acceptance: a reset, sent again', async () => {
+    receiver.setHandler(resetAfterHeaders(200));
+    const result = await client().send({ url: receiver.url, headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'network', failure: 'reset', code: 'EBODYCUT' });
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it('a 200 whose body drips past the deadline is not an acceptance: a timeout', async () => {
+    receiver.setHandler(drip());
+    const result = await client({ timeoutMs: 300 }).send({ url: receiver.url, headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'network', failure: 'timeout', code: 'UND_ERR_BODY_TIMEOUT' });
+    if (result.kind === 'network') expect(result.message).toMatch(/body did not arrive within 300 ms/);
+  });
+
+  it('a refusal torn before its body stays a refusal, with its Retry-After', async () => {
+    receiver.setHandler(resetAfterHeaders(429));
+    const result = await client().send({ url: receiver.url, headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'response', status: 429, body: '' });
+    if (result.kind === 'response') expect(result.headers['retry-after']).toBe('1');
   });
 
   it('reports a refused connection', async () => {

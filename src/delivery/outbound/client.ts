@@ -174,12 +174,21 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       });
 
       // Read at most maxResponseBytes, then drop the rest, within one deadline for the whole body.
-      const text = await readCappedBody(res.body, maxResponseBytes, timeoutMs);
+      const read = await readCappedBody(res.body, maxResponseBytes, timeoutMs);
+      // A 2xx is an acceptance only when the whole answer arrived. A SIEM (or a proxy in front of it)
+      // that sends "200" and then resets, or drips its body past the deadline, may not have kept the
+      // events: at least once means sending them again. A refusal stays a refusal, torn or not: its
+      // status (and Retry-After) came whole in the headers.
+      if (res.statusCode >= 200 && res.statusCode < 300 && (read.end === 'broken' || read.end === 'deadline')) {
+        return read.end === 'broken'
+          ? fail('reset', 'EBODYCUT', `the connection ended after the ${res.statusCode} status, before the whole answer arrived`)
+          : fail('timeout', 'UND_ERR_BODY_TIMEOUT', `the ${res.statusCode} answer's body did not arrive within ${timeoutMs} ms`);
+      }
       return {
         kind: 'response',
         status: res.statusCode,
         headers: scrubbedResponseHeaders(res.headers, scrubber),
-        body: text,
+        body: read.text,
         durationMs: elapsed(),
       };
     } catch (err) {
