@@ -303,6 +303,15 @@ describe('outbound client against a real HTTPS receiver', () => {
     if (result.kind === 'network') expect(result.message).toMatch(/body did not arrive within 300 ms/);
   });
 
+  it('a 200 torn by our own cancellation is reported as cancelled, not as a reset', async () => {
+    receiver.setHandler(drip());
+    const controller = new AbortController();
+    const sending = client({ timeoutMs: 60_000 }).send({ url: receiver.url, headers, body: '{}', signal: controller.signal });
+    await expect.poll(() => receiver.held, { timeout: 30_000 }).toBe(1);
+    controller.abort();
+    expect(await sending).toMatchObject({ kind: 'network', failure: 'other', code: 'ABORTED' });
+  });
+
   it('a refusal torn before its body stays a refusal, with its Retry-After', async () => {
     receiver.setHandler(resetAfterHeaders(429));
     const result = await client().send({ url: receiver.url, headers, body: '{}' });

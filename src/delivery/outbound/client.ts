@@ -134,6 +134,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
     const pool = pools.acquire(req.poolKey, req.connections);
     const overallMs = timeoutMs * OVERALL_TIMEOUT_FACTOR;
     let timedOut = false;
+    const overallTimeout = (code: string) => fail('timeout', code, `no complete answer within ${overallMs} ms, waiting for a free connection included`);
     let timer: NodeJS.Timeout | undefined;
     let onCallerAbort: (() => void) | undefined;
     let signal = req.signal;
@@ -180,6 +181,9 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       // events: at least once means sending them again. A refusal stays a refusal, torn or not: its
       // status (and Retry-After) came whole in the headers.
       if (res.statusCode >= 200 && res.statusCode < 300 && (read.end === 'broken' || read.end === 'deadline')) {
+        // Torn by our own abort: say so, as for an abort before the answer.
+        if (timedOut) return overallTimeout('ETIMEDOUT');
+        if (req.signal?.aborted) return fail('other', 'ABORTED', 'the request was cancelled');
         return read.end === 'broken'
           ? fail('reset', 'EBODYCUT', `the connection ended after the ${res.statusCode} status, before the whole answer arrived`)
           : fail('timeout', 'UND_ERR_BODY_TIMEOUT', `the ${res.statusCode} answer's body did not arrive within ${timeoutMs} ms`);
@@ -196,7 +200,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       const code = typeof inner.code === 'string' ? inner.code : undefined;
       const name = typeof inner.name === 'string' ? inner.name : undefined;
       const message = typeof inner.message === 'string' ? inner.message : String(err);
-      if (timedOut) return fail('timeout', code ?? 'ETIMEDOUT', `no complete answer within ${overallMs} ms, waiting for a free connection included`);
+      if (timedOut) return overallTimeout(code ?? 'ETIMEDOUT');
       if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
         return fail(
           'timeout',

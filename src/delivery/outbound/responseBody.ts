@@ -33,7 +33,7 @@ export function readCappedBody(body: Readable, maxBytes: number, timeoutMs: numb
       clearTimeout(deadline);
       body.off('data', onData);
       body.off('end', onEnd);
-      body.off('close', onEnd);
+      body.off('close', onClose);
       // The error listener stays (finish is idempotent): an error emitted after we stopped reading
       // must not become an uncaught exception. A body left unread would hold its connection.
       if (end !== 'complete' && end !== 'broken') body.destroy();
