@@ -39,11 +39,13 @@ export interface ReceiverResponse {
 }
 
 /**
- * Special behaviours: destroy the socket without answering; answer 200 headers and then destroy it;
- * never answer at all; or answer 200 headers and then drip the body one byte a second, never ending.
- * A hung or dripping request is held until `releaseHeld()` or `close()` destroys its socket.
+ * Special behaviours: destroy the socket without answering; send a status, its headers and part of
+ * the body and then end the connection (`cut`); never answer at all; or answer 200 headers and then
+ * drip the body one byte a second, never ending. A hung or dripping request is held until
+ * `releaseHeld()` or `close()` destroys its socket.
  */
-export type ReceiverAction = { action: 'reset' } | { action: 'reset-after-headers'; status: number } | { action: 'hang' } | { action: 'drip' };
+export type ReceiverAction =
+  { action: 'reset' } | { action: 'cut'; status: number; body: string; end: 'reset' | 'close' } | { action: 'hang' } | { action: 'drip' };
 
 export type ReceiverHandler = (req: ReceivedRequest) => ReceiverResponse | ReceiverAction | Promise<ReceiverResponse | ReceiverAction>;
 
@@ -142,9 +144,22 @@ export function drip(): ReceiverHandler {
   return () => ({ action: 'drip' });
 }
 
-/** A status (200 unless given) and its headers (with a Content-Length), then a reset before any of the body. */
+/**
+ * A status (200 unless given) and its headers, then a TCP reset before any of the body. The reset
+ * follows the headers by 50 ms, time for the client to read them; on a machine too busy for that it
+ * overtakes them and reads as a plain reset. Where a test needs the headers read, `cutAnswer`.
+ */
 export function resetAfterHeaders(status = 200): ReceiverHandler {
-  return () => ({ action: 'reset-after-headers', status });
+  return () => ({ action: 'cut', status, body: '', end: 'reset' });
+}
+
+/**
+ * A status, its headers (a Content-Length 64 bytes longer than `body`) and `body`, then the connection
+ * closed in order (TLS close_notify, FIN): the client reads everything sent and then finds the answer
+ * cut short, whatever the machine's speed.
+ */
+export function cutAnswer(status: number, body = ''): ReceiverHandler {
+  return () => ({ action: 'cut', status, body, end: 'close' });
 }
 
 /**
@@ -268,9 +283,16 @@ export async function startReceiver(handler: ReceiverHandler = ok(), options: Re
   );
   function act(outcome: ReceiverAction, socket: Socket, res: ServerResponse): void {
     if (outcome.action === 'reset') return abort(socket);
-    if (outcome.action === 'reset-after-headers') {
-      res.writeHead(outcome.status, { 'content-type': 'application/json', 'content-length': '64', 'retry-after': '1' });
+    if (outcome.action === 'cut') {
+      const length = Buffer.byteLength(outcome.body) + 64;
+      res.writeHead(outcome.status, { 'content-type': 'application/json', 'content-length': String(length), 'retry-after': '1' });
       res.flushHeaders();
+      if (outcome.body) res.write(outcome.body);
+      if (outcome.end === 'close') {
+        // Ends the TLS stream after what was written, in order; the HTTP answer stays unfinished.
+        socket.end();
+        return;
+      }
       // A moment for the headers to reach the client before the reset, which would otherwise
       // overtake them in the client's receive buffer and read as a plain reset.
       setTimeout(() => abort(socket), 50);

@@ -7,7 +7,7 @@ import {
   hang,
   ok,
   redirect,
-  resetAfterHeaders,
+  cutAnswer,
   resetConnection,
   respondWith,
   slow,
@@ -290,7 +290,7 @@ describe('outbound client against a real HTTPS receiver', () => {
   });
 
   it('a 200 whose connection ends before its body is whole is not an acceptance: a reset, sent again', async () => {
-    receiver.setHandler(resetAfterHeaders(200));
+    receiver.setHandler(cutAnswer(200, '{"text":"Succ'));
     const result = await client().send({ url: receiver.url, headers, body: '{}' });
     expect(result).toMatchObject({ kind: 'network', failure: 'reset', code: 'EBODYCUT' });
     expect(receiver.requests).toHaveLength(1);
@@ -312,10 +312,10 @@ describe('outbound client against a real HTTPS receiver', () => {
     expect(await sending).toMatchObject({ kind: 'network', failure: 'other', code: 'ABORTED' });
   });
 
-  it('a refusal torn before its body stays a refusal, with its Retry-After', async () => {
-    receiver.setHandler(resetAfterHeaders(429));
+  it('a refusal cut short stays a refusal, with its Retry-After and the part of its body that came', async () => {
+    receiver.setHandler(cutAnswer(429, '{"text":"slow'));
     const result = await client().send({ url: receiver.url, headers, body: '{}' });
-    expect(result).toMatchObject({ kind: 'response', status: 429, body: '' });
+    expect(result).toMatchObject({ kind: 'response', status: 429, body: '{"text":"slow' });
     if (result.kind === 'response') expect(result.headers['retry-after']).toBe('1');
   });
 

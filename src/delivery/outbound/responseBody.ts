@@ -49,7 +49,8 @@ export function readCappedBody(body: Readable, maxBytes: number, timeoutMs: numb
     // 'close' follows 'end' for a whole body; on its own it means the stream was destroyed without an
     // error (by undici on an abort, say): nothing more will come, and the body was not whole.
     const onClose = () => finish(body.readableEnded ? 'complete' : 'broken');
-    const onError = () => finish('broken');
+    // undici's own idle timer on the body (bodyTimeout) can fire before our deadline: the same thing.
+    const onError = (err: unknown) => finish((err as { code?: unknown } | null)?.code === 'UND_ERR_BODY_TIMEOUT' ? 'deadline' : 'broken');
     const deadline = setTimeout(() => finish('deadline'), timeoutMs);
     body.on('data', onData);
     body.once('end', onEnd);
