@@ -76,9 +76,9 @@ export async function sendRequest(deps: DeliveryDeps, target: DeliveryTarget, ev
   // The access tokens used are secrets too; they join the list as they are fetched.
   const secrets = targetSecrets(target);
   let built: { n: number; scrub: Scrubber } | null = null;
-  const scrub: Scrubber = (text) => {
+  const scrub: Scrubber = (text, cut) => {
     if (built?.n !== secrets.length) built = { n: secrets.length, scrub: scrubberFor(target.id, secrets) };
-    return built.scrub(text);
+    return built.scrub(text, cut);
   };
   try {
     return scrubOutcome(await sendUnscrubbed(deps, target, events, scrub, secrets), scrub);
@@ -93,7 +93,7 @@ function scrubResult(result: OutboundResult, scrub: Scrubber): OutboundResult {
   if (result.kind === 'network') return { ...result, message: scrub(result.message) };
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(result.headers)) headers[name] = value === undefined ? undefined : scrub(value);
-  return { ...result, headers, body: scrub(result.body) };
+  return { ...result, headers, body: scrub(result.body, result.truncated === true) };
 }
 
 function scrubOutcome(out: RequestOutcome, scrub: Scrubber): RequestOutcome {

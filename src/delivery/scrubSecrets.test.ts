@@ -46,6 +46,41 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
     expect(scrub('')).toBe('');
   });
 
+  it('a cut text that ends inside a secret loses that end too, in any spelling', () => {
+    const scrub = secretScrubber([splunk]);
+    const token = '0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff';
+    // Spellings that begin with the secret itself (the base64 ones at an offset begin with text around it).
+    const own = Object.entries(echoedForms(splunk)).filter(([name]) => !/Offset/.test(name));
+    for (const [name, echoed] of own) {
+      for (const keep of [0.3, 0.5, 0.9]) {
+        const part = echoed.slice(0, Math.max(6, Math.floor(echoed.length * keep)));
+        const out = scrub(`{"error":"bad header ${part}`, true);
+        // What stays before the redaction is at most an encoding's boundary: base64 of a secret at an
+        // offset begins with characters that depend on the text before it, not on the secret.
+        expect(out, `${name} ${keep}`).toMatch(/^\{"error":"bad header .{0,3}\[redacted\]$/);
+      }
+    }
+    // Base64 of a longer text that embeds the secret, cut inside the secret: what stays visible
+    // decodes to the text before the secret and at most a character or two of it.
+    for (const [name, echoed] of Object.entries(echoedForms(splunk)).filter(([n]) => /Offset/.test(n))) {
+      for (const keep of [0.7, 0.9]) {
+        const out = scrub(`x ${echoed.slice(0, Math.floor(echoed.length * keep))}`, true);
+        expect(out, `${name} ${keep}`).toMatch(/\[redacted\]$/);
+        const visible = Buffer.from(out.slice(2, -REDACTED.length), name.includes('url') ? 'base64url' : 'base64').toString('latin1');
+        expect(visible, `${name} ${keep}`).not.toContain('Splu');
+      }
+    }
+    // The bare token's start, cut anywhere past its first four characters.
+    expect(scrub(`denied ${token.slice(0, 13)}`, true)).toBe(`denied ${REDACTED}`);
+    expect(scrub(`denied ${token.slice(0, 13)}`, true)).not.toContain('0f6c');
+    // Whole texts are not read for cut secrets: an ordinary ending stays, and a cut text's ending
+    // that begins no secret stays too.
+    expect(scrub(`denied ${token.slice(0, 13)}`)).toBe(`denied ${token.slice(0, 13)}`);
+    expect(scrub('{"text":"Invalid token","code":4}', true)).toBe('{"text":"Invalid token","code":4}');
+    // Three characters are too few to call a secret.
+    expect(scrub('denied 0f6', true)).toBe('denied 0f6');
+  });
+
   it('leaves ordinary bodies and short or missing secrets alone', () => {
     expect(secretScrubber([bearer, null])('{"text":"Success","code":0}')).toBe('{"text":"Success","code":0}');
     expect(secretScrubber([null, undefined, 'abc'])('abc')).toBe('abc');

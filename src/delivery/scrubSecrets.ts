@@ -10,6 +10,8 @@
 // alignments (base64 of a longer string that embeds the secret shifts it), and the parts of the
 // value that are secrets themselves (`Bearer <token>` -> the token; `ApiKey <base64 of id:key>` ->
 // the decoded pair and the key; `Basic` likewise; `whsec_<base64>` -> the key material).
+// A text cut short (an answer read up to its cap, or broken off) may end inside a secret: scrubbed as
+// cut, a tail that spells the start of one goes too. Any other shortening comes after the scrub.
 // Over-matching only costs a "[redacted]" in an error text; under-matching would show a credential.
 
 export const REDACTED = '[redacted]';
@@ -155,7 +157,58 @@ export function secretForms(secrets: readonly (string | null | undefined)[]): st
   return [...forms].filter((f) => f.length > 0).sort((a, b) => b.length - a.length);
 }
 
-export type Scrubber = (text: string) => string;
+/**
+ * `cut`: the text is the start of something longer (an answer body cut at the read cap, by the
+ * connection or by its deadline), so it may end inside a secret; a tail that spells the start of
+ * one is redacted too.
+ */
+export type Scrubber = (text: string, cut?: boolean) => string;
+
+/**
+ * How many characters at the end of `chars` spell the start of some form (at least
+ * MIN_SECRET_LENGTH of them, fewer than the whole form), or 0: a secret cut short by the text's end.
+ */
+function cutSecretTail(chars: string, forms: readonly string[]): number {
+  let best = 0;
+  for (const form of forms) {
+    for (let k = Math.min(form.length - 1, chars.length); k >= MIN_SECRET_LENGTH && k > best; k--) {
+      if (chars.endsWith(form.slice(0, k))) {
+        best = k;
+        break;
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * Where a trailing escape begins (a run of backslashes, a `%` or a `&` among the last 12 characters),
+ * or the text's length: a cut can end inside one (`\u00`), which then decodes to nothing like the
+ * secret's next character, so the cut tail is looked for before it as well.
+ */
+function trailingEscapeStart(text: string): number {
+  for (let p = text.length - 1; p >= Math.max(0, text.length - 12); p--) {
+    const c = text[p];
+    if (c !== '\\' && c !== '%' && c !== '&') continue;
+    while (p > 0 && text[p - 1] === '\\') p--;
+    return p;
+  }
+  return text.length;
+}
+
+/** Where in the source the cut secret at the end of `text` begins, or the text's length if none. */
+function cutSecretStart(text: string, canonical: CanonicalText, forms: readonly string[]): number {
+  const sourceIndex = (c: CanonicalText, at: number) => (c.starts ? c.starts[at]! : at);
+  const tail = cutSecretTail(canonical.chars, forms);
+  let from = tail > 0 ? sourceIndex(canonical, canonical.chars.length - tail) : text.length;
+  const escape = trailingEscapeStart(text);
+  if (escape < text.length) {
+    const head = canonicalize(text.slice(0, escape));
+    const before = cutSecretTail(head.chars, forms);
+    if (before > 0) from = Math.min(from, sourceIndex(head, head.chars.length - before));
+  }
+  return from;
+}
 
 /** A function that replaces every spelling of every form of `secrets` with "[redacted]". */
 export function secretScrubber(secrets: readonly (string | null | undefined)[]): Scrubber {
@@ -163,10 +216,10 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
   if (forms.length === 0) return (text) => text;
   // canonicalize turns each source character, or each longer escape, into exactly one character, so
   // a text shorter than the shortest form cannot spell any form: short header values (a length, a
-  // keep-alive) are handed back without decoding them.
+  // keep-alive) are handed back without decoding them. A cut text can end in any part of one.
   const shortest = forms[forms.length - 1]!.length;
-  return (text) => {
-    if (text.length < shortest) return text;
+  return (text, cut = false) => {
+    if (text.length < (cut ? MIN_SECRET_LENGTH : shortest)) return text;
     const canonical = canonicalize(text);
     const ranges: [number, number][] = [];
     for (const form of forms) {
@@ -174,6 +227,12 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
         const last = at + form.length - 1;
         ranges.push(canonical.starts ? [canonical.starts[at]!, canonical.ends![last]!] : [at, last + 1]);
       }
+    }
+    // Checked only for a cut text: it costs a comparison per length of every form, and a whole
+    // text cannot end inside a secret it does not hold.
+    if (cut) {
+      const from = cutSecretStart(text, canonical, forms);
+      if (from < text.length) ranges.push([from, text.length]);
     }
     if (ranges.length === 0) return text;
     ranges.sort((a, b) => a[0] - b[0]);

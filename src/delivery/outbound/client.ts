@@ -17,7 +17,7 @@ import { createDestinationPools } from './pools.js';
 import { readCappedBody } from './responseBody.js';
 import { isDroppedOutbound } from '../../destinations/headerRules.js';
 import { scrubberFor } from '../scrubberCache.js';
-import type { NetworkFailure, NetworkResult, OutboundResult } from './types.js';
+import type { NetworkFailure, NetworkResult, OutboundResult, ResponseResult } from './types.js';
 import { urlChecker } from './url.js';
 
 export type { NetworkFailure, OutboundResult } from './types.js';
@@ -188,13 +188,15 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
           ? fail('reset', 'EBODYCUT', `the connection ended after the ${res.statusCode} status, before the whole answer arrived`)
           : fail('timeout', 'UND_ERR_BODY_TIMEOUT', `the ${res.statusCode} answer's body did not arrive within ${timeoutMs} ms`);
       }
-      return {
+      const result: ResponseResult = {
         kind: 'response',
         status: res.statusCode,
         headers: scrubbedResponseHeaders(res.headers, scrubber),
         body: read.text,
         durationMs: elapsed(),
       };
+      if (read.end !== 'complete') result.truncated = true;
+      return result;
     } catch (err) {
       const inner = innermost(err);
       const code = typeof inner.code === 'string' ? inner.code : undefined;

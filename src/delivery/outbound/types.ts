@@ -9,6 +9,11 @@ export interface ResponseResult {
   headers: Record<string, string | undefined>;
   /** The first bytes of the response body (at most the client's maxResponseBytes), decoded as UTF-8. */
   body: string;
+  /**
+   * Set when `body` is not the whole answer: cut at maxResponseBytes, or (for a refusal, which stays
+   * one) cut by the connection or the body's deadline. Its end may fall inside an echoed secret.
+   */
+  truncated?: true;
   durationMs: number;
 }
 

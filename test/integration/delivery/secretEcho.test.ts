@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { dumpDatabase } from '../../support/dbDump.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { startReceiver, type Receiver, type ReceiverResponse } from '../../support/httpsReceiver.js';
+import { cutAnswer, startReceiver, type Receiver, type ReceiverResponse } from '../../support/httpsReceiver.js';
 import { echoedForms, leakScanner } from '../../support/secretForms.js';
 import { statusCounts } from './support.js';
 
@@ -82,6 +82,37 @@ describe.each(DB_KINDS)('credentials echoed by a receiver are scrubbed everywher
     expect(rows[0]!.response_snippet).toContain(`"received":"${eventId}"`);
     const leaked = leakScanner(JSON.stringify([probe.body, rows]));
     expect(leaked(AUTH_VALUE)).toBeNull();
+  });
+
+  it('an answer cut short inside the echoed credential leaves no start of it anywhere', async () => {
+    // A refusal (its status stands however its body ends) whose body breaks off 13 characters into
+    // the token: no whole form of the secret is left to match, only its start.
+    const tokenStart = AUTH_VALUE.slice('Bearer '.length, 20);
+    const cutting = await startReceiver(cutAnswer(400, `{"error":"bad header ${AUTH_VALUE.slice(0, 20)}`));
+    try {
+      const org = await svc.newOrg();
+      const base = `/api/orgs/${org.orgId}/forwarding-destinations`;
+      const created = await svc.request('POST', base, {
+        apiKey: org.apiKey,
+        body: { url: `${cutting.url}/in`, auth_header_name: 'Authorization', auth_header_value: AUTH_VALUE },
+      });
+      expect(created.status, created.text).toBe(201);
+      const destinationId = created.body.destination_id as string;
+      const probe = await svc.request('POST', `${base}/${destinationId}/test`, { apiKey: org.apiKey });
+      expect(probe.status, probe.text).toBe(200);
+      expect(probe.body.ok).toBe(false);
+      const { rows } = await tdb.db.query<{ error: string | null; response_snippet: string | null }>(
+        'SELECT error, response_snippet FROM delivery_attempts WHERE destination_id = $1 AND event_count = 0',
+        [destinationId],
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.response_snippet).toBe('{"error":"bad header [redacted]');
+      const seen = JSON.stringify([probe.body, rows]);
+      expect(seen).not.toContain(tokenStart.slice(0, 5));
+      expect(seen).not.toContain(tokenStart.slice(-5));
+    } finally {
+      await cutting.close();
+    }
   });
 
   it('the /test answer, last_error, failed-events, the delivery log and the database hold no form of either secret', async () => {
