@@ -43,7 +43,8 @@ export function createMailChannel(smtpUrl: string, from: string): MailChannel {
       } catch (err) {
         const e = err as { code?: string; responseCode?: number; message?: string };
         const detail = [e.code, e.responseCode].filter((x) => x !== undefined).join(' ');
-        return scrub(`${detail ? `${detail}: ` : ''}${(e.message ?? 'unknown error').slice(0, 300)}`);
+        // Scrubbed whole, then shortened: a secret the cut went through would escape the scrub.
+        return scrub(`${detail ? `${detail}: ` : ''}${e.message ?? 'unknown error'}`).slice(0, 300);
       }
     },
     close: () => transport.close(),

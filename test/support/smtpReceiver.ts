@@ -36,7 +36,12 @@ function decodeSubject(raw: string): string {
     );
 }
 
-export async function startSmtpReceiver(user: string, password: string): Promise<SmtpReceiver> {
+export interface SmtpReceiverOptions {
+  /** The text of a refused login, from the password tried (a careless server quoting it back). */
+  authError?: (password: string) => string;
+}
+
+export async function startSmtpReceiver(user: string, password: string, options: SmtpReceiverOptions = {}): Promise<SmtpReceiver> {
   const mails: ReceivedMail[] = [];
   let authFailures = 0;
   const server = new SMTPServer({
@@ -49,7 +54,7 @@ export async function startSmtpReceiver(user: string, password: string): Promise
       if (auth.username === user && auth.password === password) cb(null, { user });
       else {
         authFailures++;
-        cb(new Error('Invalid username or password'));
+        cb(new Error(options.authError ? options.authError(auth.password ?? '') : 'Invalid username or password'));
       }
     },
     onData(stream, session, cb) {

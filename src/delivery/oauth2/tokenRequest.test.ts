@@ -96,3 +96,26 @@ describe('requestToken against a token endpoint with absurd lifetimes', () => {
     }
   });
 });
+
+describe('requestToken against a token endpoint that quotes the client secret', () => {
+  it('scrubs the secret before clipping the description: no start of it survives the clip', async () => {
+    const secret = 'Zq8~vWd.e3_Kp9Lm-Xy4T0kEn.4AaBbCcDd';
+    // The description is clipped at 120 characters, which falls 20 characters into the secret.
+    const description = `${'x'.repeat(100)} ${secret} was refused`;
+    const endpoint = await startReceiver(() => ({
+      status: 401,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: 'invalid_client', error_description: description }),
+    }));
+    const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
+    try {
+      const r = await requestToken(client, { ...cfg, clientSecret: secret, tokenUrl: `${endpoint.url}/token` });
+      if (r.ok) throw new Error('expected the token request to fail');
+      expect(r.error).toContain('[redacted]');
+      expect(r.error).not.toContain(secret.slice(0, 6));
+    } finally {
+      await client.close();
+      await endpoint.close();
+    }
+  });
+});

@@ -4,6 +4,7 @@
 import type { OutboundClient } from '../outbound/client.js';
 import { classifyResult, clip } from '../failure.js';
 import { isRecord, parseJson } from '../../siem/types.js';
+import { secretScrubber } from '../scrubSecrets.js';
 import type { TokenEndpointAuthMethod } from '../../destinations/oauth2.js';
 
 /** A destination's OAuth2 client, its secret opened: lives only in memory. */
@@ -101,7 +102,12 @@ export async function requestToken(client: OutboundClient, cfg: OAuth2ClientCred
   if (result.kind === 'network') {
     return failure(cfg, classifyResult(result).error ?? result.message, result.durationMs);
   }
-  if (result.status < 200 || result.status >= 300) return failure(cfg, describeTokenError(result.status, result.body), result.durationMs);
+  if (result.status < 200 || result.status >= 300) {
+    // Scrubbed of the client's credentials before any of it is clipped into the sentence: a secret
+    // the clip cut short would no longer match the scrub the whole sentence gets later.
+    const scrub = secretScrubber([cfg.clientSecret, headers['authorization']]);
+    return failure(cfg, describeTokenError(result.status, scrub(result.body, result.truncated === true)), result.durationMs);
+  }
   const parsed = parseJson(result.body);
   if (!isRecord(parsed) || typeof parsed.access_token !== 'string' || !TOKEN_RE.test(parsed.access_token)) {
     return failure(cfg, 'the answer carries no usable access_token: check the token URL is an OAuth2 token endpoint.', result.durationMs);

@@ -1,0 +1,30 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSmtpReceiver, type SmtpReceiver } from '../../test/support/smtpReceiver.js';
+import { createMailChannel } from './channels.js';
+
+const receivers: SmtpReceiver[] = [];
+afterEach(async () => {
+  for (const r of receivers.splice(0)) await r.close();
+});
+
+describe('mail channel errors', () => {
+  it('a server quoting the password back: the error is scrubbed whole before it is shortened, so no start of it survives', async () => {
+    const password = 'Qm7-vX2.pL9_rT4~kW8';
+    // The refusal quotes the password again and again, so the 300-character cut falls inside one.
+    const smtp = await startSmtpReceiver('alerts', 'the-right-one', {
+      authError: (tried) => Array.from({ length: 20 }, (_, i) => `${'.'.repeat(i % 7)}${tried}`).join(' '),
+    });
+    receivers.push(smtp);
+    const channel = createMailChannel(`smtp://alerts:${encodeURIComponent(password)}@127.0.0.1:${smtp.port}`, 'aegis@example.com');
+    try {
+      const error = await channel.send(['ops@example.com'], 'test', 'hello');
+      expect(smtp.authFailures).toBe(1);
+      expect(error).toContain('[redacted]');
+      expect(error!.length).toBeLessThanOrEqual(300);
+      // Every four characters of the password, anywhere: none is left.
+      for (let i = 0; i + 4 <= password.length; i++) expect(error, password.slice(i, i + 4)).not.toContain(password.slice(i, i + 4));
+    } finally {
+      channel.close();
+    }
+  });
+});
