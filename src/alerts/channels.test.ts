@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { respondWith, startReceiver, TEST_CA_PEM } from '../../test/support/httpsReceiver.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../../test/support/smtpReceiver.js';
-import { createMailChannel } from './channels.js';
+import { createOutboundClient } from '../delivery/outbound/client.js';
+import { createMailChannel, sendWebhook } from './channels.js';
 
 const receivers: SmtpReceiver[] = [];
 afterEach(async () => {
@@ -25,6 +27,23 @@ describe('mail channel errors', () => {
       for (let i = 0; i + 4 <= password.length; i++) expect(error, password.slice(i, i + 4)).not.toContain(password.slice(i, i + 4));
     } finally {
       channel.close();
+    }
+  });
+});
+
+describe('webhook channel errors', () => {
+  it('a webhook quoting its signing secret back: scrubbed before the error clips the answer', async () => {
+    const secret = 'whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci1hbGVydHM=';
+    // The error quotes 120 characters of a 400's body, which ends inside the secret.
+    const hook = await startReceiver(respondWith(400, `${'x'.repeat(100)} ${secret} is wrong`));
+    const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
+    try {
+      const error = await sendWebhook(client, `${hook.url}/alerts`, secret, 'msg_1', '{"alerts":[]}');
+      expect(error).toContain('[redacted]');
+      expect(error).not.toContain(secret.slice(6, 14));
+    } finally {
+      await client.close();
+      await hook.close();
     }
   });
 });

@@ -5,6 +5,7 @@ import nodemailer from 'nodemailer';
 import { secretScrubber } from '../delivery/scrubSecrets.js';
 import { classifyResult } from '../delivery/failure.js';
 import type { OutboundClient } from '../delivery/outbound/client.js';
+import { scrubResult } from '../delivery/outbound/credentialScrub.js';
 import { standardWebhookHeaders } from '../siem/standardWebhooks.js';
 
 /** Time limits of one SMTP conversation's phases: a silent mail server costs a bounded wait. */
@@ -60,7 +61,9 @@ export async function sendWebhook(client: OutboundClient, url: string, secret: s
   const scrub = secretScrubber([secret]);
   const headers = { 'content-type': 'application/json', ...standardWebhookHeaders({ secret, id, timestamp: Math.floor(Date.now() / 1000), body }) };
   try {
-    const result = await client.send({ url, headers, body });
+    // Scrubbed before it is classified: the sentence clips the answer's body, and a secret the clip
+    // cut would no longer match a scrub of the sentence.
+    const result = scrubResult(await client.send({ url, headers, body }), scrub);
     if (result.kind === 'response' && result.status >= 200 && result.status < 300) return null;
     return scrub(classifyResult(result).error ?? 'the webhook did not accept the alert');
   } catch (err) {

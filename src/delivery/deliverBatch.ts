@@ -8,7 +8,7 @@ import type { SiemId } from '../siem/catalog.js';
 import type { EncodeContext, SiemEvent } from '../siem/types.js';
 import type { OutputFormat } from '../siem/outputFormat.js';
 import { standardWebhookHeaders } from '../siem/standardWebhooks.js';
-import type { OutboundResult } from './outbound/types.js';
+import { scrubResult } from './outbound/credentialScrub.js';
 import type { Scrubber } from './scrubSecrets.js';
 import { scrubberFor } from './scrubberCache.js';
 import { targetPool, targetSecrets } from './target.js';
@@ -87,13 +87,6 @@ export async function sendRequest(deps: DeliveryDeps, target: DeliveryTarget, ev
     if (err instanceof Error) err.message = scrub(err.message);
     throw err;
   }
-}
-
-function scrubResult(result: OutboundResult, scrub: Scrubber): OutboundResult {
-  if (result.kind === 'network') return { ...result, message: scrub(result.message) };
-  const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(result.headers)) headers[name] = value === undefined ? undefined : scrub(value);
-  return { ...result, headers, body: scrub(result.body, result.truncated === true) };
 }
 
 function scrubOutcome(out: RequestOutcome, scrub: Scrubber): RequestOutcome {

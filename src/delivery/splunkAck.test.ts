@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { indexerAckOn, readAckId, splunkAckUrl, splunkChannel } from './splunkAck.js';
+import { respondWith, startReceiver, TEST_CA_PEM } from '../../test/support/httpsReceiver.js';
+import type { DeliveryTarget } from './deliverBatch.js';
+import { createOutboundClient } from './outbound/client.js';
+import { indexerAckOn, queryAcks, readAckId, splunkAckUrl, splunkChannel } from './splunkAck.js';
 
 describe('Splunk indexer acknowledgement protocol', () => {
   it('derives one stable GUID channel per destination', () => {
@@ -32,5 +35,36 @@ describe('Splunk indexer acknowledgement protocol', () => {
     expect(indexerAckOn({ siem: 'splunk_hec', options: { indexer_ack: false } })).toBe(false);
     expect(indexerAckOn({ siem: 'splunk_hec', options: {} })).toBe(false);
     expect(indexerAckOn({ siem: 'datadog', options: { indexer_ack: true } })).toBe(false);
+  });
+});
+
+describe('the acknowledgement poll of a Splunk that quotes the token back', () => {
+  it('scrubs the answer before its error sentence clips it: no start of the token survives the clip', async () => {
+    const token = '5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f';
+    // The sentence quotes 120 characters of a 400's body, which ends 20 characters into the token.
+    const splunk = await startReceiver(respondWith(400, `${'x'.repeat(100)} Splunk ${token} is not allowed to ask`));
+    const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
+    const target: DeliveryTarget = {
+      orgId: 'org_ack',
+      id: 'fwd_ack_scrub',
+      siem: 'splunk_hec',
+      url: `${splunk.url}/services/collector/event`,
+      authHeaderName: 'Authorization',
+      authHeaderValue: `Splunk ${token}`,
+      signingSecret: null,
+      previousSigningSecret: null,
+      oauth: null,
+      options: { indexer_ack: true },
+      format: 'ecs',
+    };
+    try {
+      const poll = await queryAcks({ client }, target, [1, 2]);
+      expect(poll.acked.size).toBe(0);
+      expect(poll.error).toContain('[redacted]');
+      expect(poll.error).not.toContain(token.slice(0, 6));
+    } finally {
+      await client.close();
+      await splunk.close();
+    }
   });
 });

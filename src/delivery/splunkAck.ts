@@ -6,6 +6,7 @@ import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
 import { targetPool, targetSecrets } from './target.js';
 import { classifyResult } from './failure.js';
 import { scrubberFor } from './scrubberCache.js';
+import { scrubResult } from './outbound/credentialScrub.js';
 import { describeSplunkError } from '../siem/splunk-hec/encoder.js';
 import { isRecord, parseJson } from '../siem/types.js';
 
@@ -69,13 +70,18 @@ export async function queryAcks(deps: Pick<DeliveryDeps, 'client'>, target: Deli
   const headers: Record<string, string> = { 'content-type': 'application/json', [SPLUNK_CHANNEL_HEADER]: channel };
   if (target.authHeaderName && target.authHeaderValue) headers[target.authHeaderName] = target.authHeaderValue;
   const scrub = scrubberFor(target.id, targetSecrets(target));
-  const result = await deps.client.send({
-    url: splunkAckUrl(target.url, channel),
-    headers,
-    body: JSON.stringify({ acks: ackIds }),
-    gzip: false,
-    ...targetPool(target),
-  });
+  // Scrubbed before it is read: the error sentences below clip the body, and a secret the clip cut
+  // would no longer match a scrub of the sentence.
+  const result = scrubResult(
+    await deps.client.send({
+      url: splunkAckUrl(target.url, channel),
+      headers,
+      body: JSON.stringify({ acks: ackIds }),
+      gzip: false,
+      ...targetPool(target),
+    }),
+    scrub,
+  );
   const acked = new Set<number>();
   if (result.kind === 'network')
     return { acked, error: scrub(`Polling Splunk for acknowledgements failed: ${classifyResult(result).error ?? 'network error'}`) };

@@ -2,6 +2,7 @@
 // messages and response header values are scrubbed of every credential header value.
 import { NON_CREDENTIAL_REQUEST_HEADERS } from '../../destinations/headerRules.js';
 import type { Scrubber } from '../scrubSecrets.js';
+import type { OutboundResult } from './types.js';
 
 /**
  * Whether a request header's value may carry a credential: all but the headers Aegis sets that never
@@ -35,4 +36,16 @@ export function scrubbedResponseHeaders(headers: Record<string, string | string[
     out[name.toLowerCase()] = flat === undefined ? undefined : scrubber(flat);
   }
   return out;
+}
+
+/**
+ * The whole result scrubbed of a caller's secrets (a destination's credentials, a webhook's signing
+ * secret), before anything reads it: a reader that clips the body into a sentence first would cut a
+ * secret where the scrub can no longer match it. A truncated body is scrubbed as cut text.
+ */
+export function scrubResult(result: OutboundResult, scrub: Scrubber): OutboundResult {
+  if (result.kind === 'network') return { ...result, message: scrub(result.message) };
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(result.headers)) headers[name] = value === undefined ? undefined : scrub(value);
+  return { ...result, headers, body: scrub(result.body, result.truncated === true) };
 }
