@@ -21,6 +21,14 @@ describe('readCappedBody', () => {
     expect(body.destroyed).toBe(true);
   });
 
+  it('a body of exactly maxBytes that ends is whole, not capped', async () => {
+    const body = new PassThrough();
+    const read = readCappedBody(body, 5, NEVER);
+    body.write('01234');
+    body.end();
+    expect(await read).toEqual({ text: '01234', end: 'complete' });
+  });
+
   it('keeps what arrived when the peer resets mid-body, and says the body broke', async () => {
     const body = new PassThrough();
     const read = readCappedBody(body, 1024, NEVER);

@@ -43,7 +43,8 @@ export function readCappedBody(body: Readable, maxBytes: number, timeoutMs: numb
       const take = Math.min(chunk.length, maxBytes - size);
       if (take > 0) text += decoder.write(take === chunk.length ? chunk : chunk.subarray(0, take));
       size += take;
-      if (size >= maxBytes) finish('capped');
+      // Capped only once a byte is dropped: a body of exactly maxBytes that then ends is whole.
+      if (take < chunk.length) finish('capped');
     };
     const onEnd = () => finish('complete');
     // 'close' follows 'end' for a whole body; on its own it means the stream was destroyed without an
