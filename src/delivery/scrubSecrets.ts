@@ -35,11 +35,14 @@ function decodedBase64(text: string): string | null {
 /** The value itself and every part of it that is a secret on its own. */
 export function secretParts(secret: string): string[] {
   const parts = new Set<string>([secret]);
-  const add = (part: string) => {
-    if (part.length >= MIN_PART_LENGTH) parts.add(part);
+  const add = (part: string, min = MIN_PART_LENGTH) => {
+    if (part.length >= min) parts.add(part);
   };
-  for (const piece of secret.split(/\s+/)) {
-    add(piece);
+  const pieces = secret.split(/\s+/);
+  for (const [i, piece] of pieces.entries()) {
+    // After a scheme word (Bearer, Basic, Splunk, ApiKey), the credential itself: as short as any
+    // configured secret may be. The scheme word is no secret, and too common to redact.
+    add(piece, i > 0 ? MIN_SECRET_LENGTH : MIN_PART_LENGTH);
     const underscore = piece.indexOf('_');
     // Prefixed keys (whsec_<base64>): the key material after the prefix.
     if (underscore > 0 && underscore < piece.length - 1) add(piece.slice(underscore + 1));
@@ -51,7 +54,8 @@ export function secretParts(secret: string): string[] {
     const colon = decoded.indexOf(':');
     if (colon >= 0) {
       add(decoded.slice(0, colon));
-      add(decoded.slice(colon + 1));
+      // The password or key of an id:key pair is a secret at any length a secret may have.
+      add(decoded.slice(colon + 1), MIN_SECRET_LENGTH);
     }
   }
   return [...parts];
@@ -88,17 +92,45 @@ const HEX_ENTITY = /&#x0*([0-9a-f]{1,6});/iy;
 const DEC_ENTITY = /&#0*(\d{1,7});/y;
 const UNICODE_ESCAPE = /u([0-9a-f]{4})/iy;
 
+/** Whether an escape may begin at `at`: a backslash, `%` before a hex digit, `&#`. */
+function mayStartEscape(text: string, at: number): boolean {
+  const c = text.charCodeAt(at);
+  return c === 92 || (c === 37 && isHexDigit(text.charCodeAt(at + 1))) || (c === 38 && text.charCodeAt(at + 1) === 35);
+}
+
+function isHexDigit(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102);
+}
+
 function fromCode(code: number): string {
   return code <= 0x10ffff ? String.fromCodePoint(code) : '\ufffd';
 }
 
+/** Layers of escaping decoded at most (JSON inside JSON inside a percent-encoded URL is three). */
+const MAX_ESCAPE_LAYERS = 4;
+
 /**
  * Decodes every per-character spelling a receiver may use (backslash escapes of any depth, JSON
- * \uXXXX, percent-encoding applied once or more, HTML character references) and folds case, keeping
- * where each character came from. Secrets are canonicalised the same way, so a secret that itself
- * contains "%41" or a backslash still matches its verbatim echo. Linear in the text's length.
+ * \uXXXX, percent-encoding applied once or more, HTML character references), layer upon layer when
+ * one decodes to the start of another (`\u0025` is a `%`, `%26%23x41%3B` an entity: JSON inside
+ * JSON, an entity inside a URL), and folds case, keeping where each character came from. Secrets
+ * are canonicalised the same way, so a secret that itself contains "%41" or a backslash still
+ * matches its verbatim echo. Linear in the text's length per layer.
  */
 function canonicalize(text: string): CanonicalText {
+  let out = canonicalizeLayer(text);
+  for (let layer = 1; layer < MAX_ESCAPE_LAYERS && out.starts !== null && /[\\%&]/.test(out.chars); layer++) {
+    const next = canonicalizeLayer(out.chars);
+    if (next.starts === null || next.chars === out.chars) break;
+    // Each character of the next layer spans characters of this one: map its span back to the source.
+    const prev = out;
+    out = { chars: next.chars, starts: next.starts.map((at) => prev.starts![at]!), ends: next.ends!.map((end) => prev.ends![end - 1]!) };
+  }
+  return out;
+}
+
+/** One layer of canonicalize. */
+function canonicalizeLayer(text: string): CanonicalText {
   const folded = text.toLowerCase();
   // The common case (no escape of any kind): one character each, positions unchanged.
   if (!/[\\%&]/.test(text) && folded.length === text.length) return { chars: folded, starts: null, ends: null };
@@ -125,16 +157,40 @@ function canonicalize(text: string): CanonicalText {
       const u = sticky(UNICODE_ESCAPE, j);
       if (u) push(fromCode(parseInt(u[1]!, 16)), j + u[0].length);
       else if (j < text.length) push(text[j]!, j + 1);
-      else push(c, i + 1);
+      // A run of backslashes that ends the text is one character: taken one at a time, each would
+      // scan the rest of the run again (a SIEM answering 64 KiB of backslashes cost seconds).
+      else push(c, j);
       continue;
     }
-    const m = c === '%' ? sticky(PERCENT, i) : c === '&' ? (sticky(HEX_ENTITY, i) ?? sticky(DEC_ENTITY, i)) : null;
+    // The patterns are tried only where one can start (a hex digit after `%`, `#` after `&`).
+    const m =
+      c === '%' && isHexDigit(text.charCodeAt(i + 1))
+        ? sticky(PERCENT, i)
+        : c === '&' && text[i + 1] === '#'
+          ? (sticky(HEX_ENTITY, i) ?? sticky(DEC_ENTITY, i))
+          : null;
     if (m) {
       const radix = c === '&' && m[0][2] !== 'x' && m[0][2] !== 'X' ? 10 : 16;
       push(fromCode(parseInt(m[1]!, radix)), i + m[0].length);
       continue;
     }
-    push(c, i + 1);
+    // Plain text up to the next place an escape may start, folded in one piece: a text of stray
+    // `%` or `&` (or of anything) costs what plain text costs, whatever a SIEM sends.
+    let j = i + 1;
+    while (j < text.length && !mayStartEscape(text, j)) j++;
+    const run = text.slice(i, j);
+    const lower = run.toLowerCase();
+    if (lower.length !== run.length) {
+      // A character whose lower case is longer (İ): the run one character at a time, as push folds it.
+      while (i < j) push(text[i]!, i + 1);
+      continue;
+    }
+    chars += lower;
+    for (let k = i; k < j; k++) {
+      starts.push(k);
+      ends.push(k + 1);
+    }
+    i = j;
   }
   return { chars, starts, ends };
 }
@@ -181,19 +237,31 @@ function cutSecretTail(chars: string, forms: readonly string[]): number {
   return best;
 }
 
+/** Characters an escape is spelled with: a cut escape at a text's end is a run of these. */
+const ESCAPE_CHAR = /[\\%&#;xu0-9a-f]/i;
+/** Source characters one character of a secret may be spelled in, as far as a cut tail is looked for. */
+const CUT_SPELLING_CHARS = 32;
+/** Escapes looked behind at the end of a cut text: enough for three layers of nesting. */
+const TRAILING_ESCAPES = 4;
+
 /**
- * Where a trailing escape begins (a run of backslashes, a `%` or a `&` among the last 12 characters),
- * or the text's length: a cut can end inside one (`\u00`), which then decodes to nothing like the
- * secret's next character, so the cut tail is looked for before it as well.
+ * Where the last escapes of the trailing run of escape characters begin, latest first: a cut can end
+ * inside one (`\u00`, `%2525`, `&#x0000`, or nested: `%26%23x`), which then decodes to nothing like
+ * the secret's next character, so the cut tail is looked for before each as well. One backwards scan
+ * over the run: linear, whatever a SIEM sends (a pattern anchored at the end would retry from every
+ * position of a long run of escapes).
  */
-function trailingEscapeStart(text: string): number {
-  for (let p = text.length - 1; p >= Math.max(0, text.length - 12); p--) {
-    const c = text[p];
+function trailingEscapeStarts(text: string): number[] {
+  let run = text.length;
+  while (run > 0 && ESCAPE_CHAR.test(text[run - 1]!)) run--;
+  const starts: number[] = [];
+  for (let q = text.length - 1; q >= run && starts.length < TRAILING_ESCAPES; q--) {
+    const c = text[q];
     if (c !== '\\' && c !== '%' && c !== '&') continue;
-    while (p > 0 && text[p - 1] === '\\') p--;
-    return p;
+    while (q > run && text[q - 1] === '\\') q--; // a run of backslashes is one escape
+    starts.push(q);
   }
-  return text.length;
+  return starts;
 }
 
 /** Where in the source the cut secret at the end of `text` begins, or the text's length if none. */
@@ -201,11 +269,14 @@ function cutSecretStart(text: string, canonical: CanonicalText, forms: readonly 
   const sourceIndex = (c: CanonicalText, at: number) => (c.starts ? c.starts[at]! : at);
   const tail = cutSecretTail(canonical.chars, forms);
   let from = tail > 0 ? sourceIndex(canonical, canonical.chars.length - tail) : text.length;
-  const escape = trailingEscapeStart(text);
-  if (escape < text.length) {
-    const head = canonicalize(text.slice(0, escape));
+  // Read back from each only as far as a secret can reach: the longest form, each character spelled
+  // in up to CUT_SPELLING_CHARS characters (six layers of %25 and a byte take 14), not the whole text.
+  const reach = forms[0]!.length * CUT_SPELLING_CHARS;
+  for (const escape of trailingEscapeStarts(text)) {
+    const from0 = Math.max(0, escape - reach);
+    const head = canonicalize(text.slice(from0, escape));
     const before = cutSecretTail(head.chars, forms);
-    if (before > 0) from = Math.min(from, sourceIndex(head, head.chars.length - before));
+    if (before > 0) from = Math.min(from, from0 + sourceIndex(head, head.chars.length - before));
   }
   return from;
 }
