@@ -5,6 +5,7 @@ import type { OutboundClient } from '../outbound/client.js';
 import { classifyResult, clip } from '../failure.js';
 import { isRecord, parseJson } from '../../siem/types.js';
 import { secretScrubber } from '../scrubSecrets.js';
+import { scrubResult } from '../outbound/credentialScrub.js';
 import type { TokenEndpointAuthMethod } from '../../destinations/oauth2.js';
 
 /** A destination's OAuth2 client, its secret opened: lives only in memory. */
@@ -99,14 +100,13 @@ function failure(cfg: OAuth2ClientCredentials, sentence: string, durationMs: num
 export async function requestToken(client: OutboundClient, cfg: OAuth2ClientCredentials): Promise<TokenResult> {
   const { body, headers } = tokenRequest(cfg);
   const result = await client.send({ url: cfg.tokenUrl, headers, body });
-  if (result.kind === 'network') {
-    return failure(cfg, classifyResult(result).error ?? result.message, result.durationMs);
-  }
-  if (result.status < 200 || result.status >= 300) {
+  if (result.kind === 'network' || result.status < 200 || result.status >= 300) {
     // Scrubbed of the client's credentials before any of it is clipped into the sentence: a secret
-    // the clip cut short would no longer match the scrub the whole sentence gets later.
-    const scrub = secretScrubber([cfg.clientSecret, headers['authorization']]);
-    return failure(cfg, describeTokenError(result.status, scrub(result.body, result.truncated === true)), result.durationMs);
+    // the clip cut short would no longer match the scrub the whole sentence gets later. The client
+    // secret travels in the body (client_secret_post), which the client's own scrub does not know.
+    const failed = scrubResult(result, secretScrubber([cfg.clientSecret, headers['authorization']]));
+    if (failed.kind === 'network') return failure(cfg, classifyResult(failed).error ?? failed.message, failed.durationMs);
+    return failure(cfg, describeTokenError(failed.status, failed.body), failed.durationMs);
   }
   const parsed = parseJson(result.body);
   if (!isRecord(parsed) || typeof parsed.access_token !== 'string' || !TOKEN_RE.test(parsed.access_token)) {
