@@ -83,8 +83,8 @@ interface CanonicalText {
   /** One decoded, lower-cased character per spelled character of the source. */
   chars: string;
   /** Where each of them starts and ends in the source; null when every character spells itself. */
-  starts: number[] | null;
-  ends: number[] | null;
+  starts: Int32Array | null;
+  ends: Int32Array | null;
 }
 
 const PERCENT = /%(?:25)*([0-9a-f]{2})/iy;
@@ -134,15 +134,17 @@ function canonicalizeLayer(text: string): CanonicalText {
   const folded = text.toLowerCase();
   // The common case (no escape of any kind): one character each, positions unchanged.
   if (!/[\\%&]/.test(text) && folded.length === text.length) return { chars: folded, starts: null, ends: null };
-  const starts: number[] = [];
-  const ends: number[] = [];
+  // Typed and sized once: a canonical text never has more characters than its source.
+  const starts = new Int32Array(text.length);
+  const ends = new Int32Array(text.length);
+  let n = 0;
   let chars = '';
   let i = 0;
   const push = (char: string, end: number) => {
     const lower = char.toLowerCase();
     chars += lower.length === 1 ? lower : char.length === 1 ? char : '\ufffd';
-    starts.push(i);
-    ends.push(end);
+    starts[n] = i;
+    ends[n++] = end;
     i = end;
   };
   const sticky = (re: RegExp, at: number): RegExpExecArray | null => {
@@ -187,12 +189,12 @@ function canonicalizeLayer(text: string): CanonicalText {
     }
     chars += lower;
     for (let k = i; k < j; k++) {
-      starts.push(k);
-      ends.push(k + 1);
+      starts[n] = k;
+      ends[n++] = k + 1;
     }
     i = j;
   }
-  return { chars, starts, ends };
+  return { chars, starts: starts.subarray(0, n), ends: ends.subarray(0, n) };
 }
 
 /** Every string to scrub for these secrets, canonicalised, longest first. */
