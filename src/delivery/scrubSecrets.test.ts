@@ -126,6 +126,31 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
     expect(secretScrubber(['Bearer abc1234'])('Bearer realm="api"')).toBe('Bearer realm="api"');
   });
 
+  it('a non-ASCII secret percent-encoded as UTF-8, once or twice, as URLs carry it', () => {
+    expect(secretScrubber(['pässwörd-12'])('?pw=p%C3%A4ssw%C3%B6rd-12&x=1')).toBe(`?pw=${REDACTED}&x=1`);
+    expect(secretScrubber(['pässwörd-12'])('?pw=p%25C3%25A4ssw%25C3%25B6rd-12')).toBe(`?pw=${REDACTED}`);
+    expect(secretScrubber(['日本語トークン'])(encodeURIComponent('token=日本語トークン'))).toBe(`token%3D${REDACTED}`);
+    // Beyond the BMP: four bytes, or an entity, decode to the two units the verbatim secret holds.
+    expect(secretScrubber(['key🔑secret'])(encodeURIComponent('key🔑secret'))).toBe(REDACTED);
+    expect(secretScrubber(['key🔑secret'])('key&#x1F511;secret')).toBe(REDACTED);
+    // Bytes that are no UTF-8 character stay bytes: nothing is invented.
+    expect(secretScrubber(['pässwörd-12'])('p%C3%28ssw')).toBe('p%C3%28ssw');
+  });
+
+  it('a secret ending in a backslash, %, or &, echoed before more text', () => {
+    const scrub = secretScrubber(['s3cret-token\\']);
+    // JSON escapes the backslash; verbatim, it reads as escaping the next character. Either way the
+    // secret goes (at worst its last character, alone no secret, stays).
+    expect(scrub('{"auth":"s3cret-token\\\\"}')).toMatch(/^\{"auth":"\[redacted\]\\{0,2}"\}$/);
+    expect(scrub('header: s3cret-token\\ next')).toBe(`header: ${REDACTED} next`);
+    expect(secretScrubber(['8b1e2f00%'])('key 8b1e2f00%25250b')).toBe(`key ${REDACTED}25250b`);
+  });
+
+  it('a verbatim secret after a stray % or &# that would decode with its first characters', () => {
+    expect(secretScrubber(['deadbeef0123456789'])('progress 100%deadbeef0123456789 done')).toBe(`progress 100%${REDACTED} done`);
+    expect(secretScrubber(['2b98'])('%2b98')).toBe(`%${REDACTED}`);
+  });
+
   it('a megabyte of backslashes is read once, not once per backslash', () => {
     // Each backslash of a run that ended the text used to scan the rest of the run again: quadratic,
     // seconds for a 64 KiB answer. Read once, this finishes far inside the test's own time limit.

@@ -92,6 +92,28 @@ const HEX_ENTITY = /&#x0*([0-9a-f]{1,6});/iy;
 const DEC_ENTITY = /&#0*(\d{1,7});/y;
 const UNICODE_ESCAPE = /u([0-9a-f]{4})/iy;
 
+/**
+ * A percent-encoded UTF-8 character (`%C3%A9` is é), its lead byte already read: the character and
+ * where its last byte's escape ends, or null when the bytes that follow do not complete it (each
+ * byte is then its own Latin-1 character, as before). Without this a secret with any non-ASCII
+ * character never matched its URL-encoded echo.
+ */
+function percentUtf8(lead: number, at: number, sticky: (re: RegExp, at: number) => RegExpExecArray | null): { char: string; end: number } | null {
+  const more = lead >= 0xf0 && lead <= 0xf4 ? 3 : lead >= 0xe0 && lead <= 0xef ? 2 : lead >= 0xc2 && lead <= 0xdf ? 1 : 0;
+  if (more === 0) return null;
+  const bytes = [lead];
+  let end = at;
+  for (let k = 0; k < more; k++) {
+    const next = sticky(PERCENT, end);
+    const byte = next ? parseInt(next[1]!, 16) : -1;
+    if (!next || (byte & 0xc0) !== 0x80) return null;
+    bytes.push(byte);
+    end += next[0].length;
+  }
+  const char = Buffer.from(bytes).toString('utf8');
+  return char.includes('\ufffd') ? null : { char, end };
+}
+
 /** Whether an escape may begin at `at`: a backslash, `%` before a hex digit, `&#`. */
 function mayStartEscape(text: string, at: number): boolean {
   const c = text.charCodeAt(at);
@@ -142,9 +164,14 @@ function canonicalizeLayer(text: string): CanonicalText {
   let i = 0;
   const push = (char: string, end: number) => {
     const lower = char.toLowerCase();
-    chars += lower.length === 1 ? lower : char.length === 1 ? char : '\ufffd';
-    starts[n] = i;
-    ends[n++] = end;
+    // Folded unless folding changes its length (İ). A character beyond the BMP decoded from one
+    // escape is two UTF-16 units, as its verbatim spelling is: both span the escape.
+    const folded = lower.length === char.length ? lower : char;
+    for (let k = 0; k < folded.length; k++) {
+      chars += folded[k];
+      starts[n] = i;
+      ends[n++] = end;
+    }
     i = end;
   };
   const sticky = (re: RegExp, at: number): RegExpExecArray | null => {
@@ -173,7 +200,10 @@ function canonicalizeLayer(text: string): CanonicalText {
           : null;
     if (m) {
       const radix = c === '&' && m[0][2] !== 'x' && m[0][2] !== 'X' ? 10 : 16;
-      push(fromCode(parseInt(m[1]!, radix)), i + m[0].length);
+      const code = parseInt(m[1]!, radix);
+      const utf8 = c === '%' ? percentUtf8(code, i + m[0].length, sticky) : null;
+      if (utf8) push(utf8.char, utf8.end);
+      else push(fromCode(code), i + m[0].length);
       continue;
     }
     // Plain text up to the next place an escape may start, folded in one piece: a text of stray
@@ -208,6 +238,10 @@ export function secretForms(secrets: readonly (string | null | undefined)[]): st
     if (!secret || secret.length < MIN_SECRET_LENGTH) continue;
     for (const part of secretParts(secret)) {
       add(part);
+      // A part ending in `\`, `%` or `&` has that end read as the start of an escape with whatever
+      // follows it in a text, never as itself: the rest of the part is matched on its own too.
+      const bare = part.replace(/[\\%&]+$/, '');
+      if (bare !== part && bare.length >= MIN_SECRET_LENGTH) add(bare);
       add(Buffer.from(part, 'utf8').toString('hex'));
       for (const fragment of base64Fragments(part)) add(fragment);
     }
@@ -299,6 +333,17 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
       for (let at = canonical.chars.indexOf(form); at >= 0; at = canonical.chars.indexOf(form, at + 1)) {
         const last = at + form.length - 1;
         ranges.push(canonical.starts ? [canonical.starts[at]!, canonical.ends![last]!] : [at, last + 1]);
+      }
+    }
+    // Read as it stands, too, where the text holds escapes: a stray `%` or `&#` just before a secret
+    // (`100%deadbeef...`) decodes together with its first characters, and the decoded text no
+    // longer spells it.
+    if (canonical.starts !== null) {
+      const folded = text.toLowerCase();
+      if (folded.length === text.length) {
+        for (const form of forms) {
+          for (let at = folded.indexOf(form); at >= 0; at = folded.indexOf(form, at + 1)) ranges.push([at, at + form.length]);
+        }
       }
     }
     // Checked only for a cut text: it costs a comparison per length of every form, and a whole
