@@ -5,7 +5,7 @@ import type { DeliveryOutcome, RequestResult } from './outcome.js';
 import { interpretAnswer } from './interpretAnswer.js';
 import { getEncoder } from '../siem/registry.js';
 import type { SiemId } from '../siem/catalog.js';
-import type { EncodeContext, SiemEvent } from '../siem/types.js';
+import { maxAnswerBytesOf, type EncodeContext, type SiemEvent } from '../siem/types.js';
 import type { OutputFormat } from '../siem/outputFormat.js';
 import { standardWebhookHeaders } from '../siem/standardWebhooks.js';
 import { scrubResult } from './outbound/credentialScrub.js';
@@ -169,7 +169,8 @@ async function sendUnscrubbed(
     headers['authorization'] = `Bearer ${bearer}`;
   }
   const pool = targetPool(target);
-  let sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip, ...pool });
+  const maxResponseBytes = maxAnswerBytesOf(encoder);
+  let sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip, maxResponseBytes, ...pool });
   if (withOAuth && bearer !== null && sent.kind === 'response' && sent.status === 401) {
     // A cached token was revoked or expired early (a key rollover, a clock skew): drop it and try
     // once more with a fresh one. A token fetched for this very request is not fetched again: a SIEM
@@ -183,7 +184,7 @@ async function sendUnscrubbed(
     if (!token.ok) return tokenFailure(events, scrub(token.error), tokenMs);
     secrets.push(token.token);
     headers['authorization'] = `Bearer ${token.token}`;
-    sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip, ...pool });
+    sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip, maxResponseBytes, ...pool });
   }
   if (tokenMs > 0) sent = { ...sent, durationMs: sent.durationMs + tokenMs };
   const result = scrubResult(sent, scrub);

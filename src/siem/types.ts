@@ -66,6 +66,12 @@ export interface SiemEncoder<E extends SiemEvent = SiemEvent> {
   /** Whether the HTTP layer should gzip the body (and send Content-Encoding: gzip). */
   gzip: boolean;
   /**
+   * How much of an answer the preset reads (default DEFAULT_MAX_ANSWER_BYTES); the rest is dropped
+   * unread. Only a preset that reads an answer per item needs more: every byte read is scrubbed, and
+   * a hostile SIEM answering as much as it may makes each of its requests cost that much.
+   */
+  maxAnswerBytes?: number;
+  /**
    * Events older than this (by @timestamp) are accepted with a 2xx but dropped or not searchable
    * at their time (Datadog 18 h, New Relic 48 h): a replay of older dead letters must say so.
    */
@@ -185,6 +191,13 @@ export const EVENT_AGE_MARGIN_MS = 5 * 60_000;
  */
 export function sendableAgeMs(encoder: Pick<SiemEncoder, 'maxEventAgeMs'>): number | null {
   return encoder.maxEventAgeMs === undefined ? null : encoder.maxEventAgeMs - EVENT_AGE_MARGIN_MS;
+}
+
+/** What a preset reads of an answer unless it says more: error texts and acknowledgements fit. */
+export const DEFAULT_MAX_ANSWER_BYTES = 8 * 1024;
+
+export function maxAnswerBytesOf(encoder: Pick<SiemEncoder, 'maxAnswerBytes'>): number {
+  return encoder.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
 }
 
 export function maxEventBytesOf(encoder: Pick<SiemEncoder, 'maxBatchBytes' | 'maxEventBytes'>): number {

@@ -116,6 +116,16 @@ describe('outbound client against a real HTTPS receiver', () => {
     if (result.kind === 'response') expect(result.body).toBe('x'.repeat(1024));
   });
 
+  it("a request's own cap reads less than the client's, never more", async () => {
+    receiver.setHandler(respondWith(500, 'x'.repeat(100_000)));
+    const less = await client({ maxResponseBytes: 1024 }).send({ url: receiver.url, headers, body: '{}', maxResponseBytes: 100 });
+    expect(less).toMatchObject({ kind: 'response', status: 500, truncated: true });
+    if (less.kind === 'response') expect(less.body).toBe('x'.repeat(100));
+    const more = await client({ maxResponseBytes: 1024 }).send({ url: receiver.url, headers, body: '{}', maxResponseBytes: 50_000 });
+    if (more.kind === 'response') expect(more.body).toBe('x'.repeat(1024));
+    else throw new Error(`expected a response, got ${more.message}`);
+  });
+
   it('does not split a multi-byte character at the cap', async () => {
     receiver.setHandler(respondWith(400, 'é'.repeat(100)));
     const result = await client({ maxResponseBytes: 5 }).send({ url: receiver.url, headers, body: '{}' });

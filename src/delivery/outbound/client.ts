@@ -63,6 +63,8 @@ export interface OutboundRequest {
    * Datadog site share an origin). Without it the request uses the shared pool.
    */
   poolKey?: string;
+  /** Read at most this much of the answer (never more than the client's maxResponseBytes). */
+  maxResponseBytes?: number;
   /**
    * Connections of the destination's own pool: its max_concurrent_requests, so a destination allowed
    * 2 requests at once never holds 16 sockets (and one allowed 64 is not held to 16). A changed value
@@ -175,7 +177,8 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       });
 
       // Read at most maxResponseBytes, then drop the rest, within one deadline for the whole body.
-      const read = await readCappedBody(res.body, maxResponseBytes, timeoutMs);
+      const cap = req.maxResponseBytes === undefined ? maxResponseBytes : Math.min(req.maxResponseBytes, maxResponseBytes);
+      const read = await readCappedBody(res.body, cap, timeoutMs);
       // A 2xx is an acceptance only when the whole answer arrived. A SIEM (or a proxy in front of it)
       // that sends "200" and then resets, or drips its body past the deadline, may not have kept the
       // events: at least once means sending them again. A refusal stays a refusal, torn or not: its

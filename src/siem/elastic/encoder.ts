@@ -57,6 +57,8 @@ export const elasticEncoder: SiemEncoder = {
   // Batches stay at 5 MB; one document alone may go up to http.max_content_length's default (100 MB).
   maxEventBytes: 100_000_000,
   gzip: true,
+  // _bulk answers item by item, about 100 bytes each: as much as the client reads at most.
+  maxAnswerBytes: 64 * 1024,
   encode(events, ctx) {
     return {
       body: events.map((e) => `${actionLine(e, ctx)}\n${bodyJson(e, ctx)}\n`).join(''),
