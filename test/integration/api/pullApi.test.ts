@@ -73,10 +73,22 @@ describe.each(DB_KINDS)('pull API (%s)', (kind) => {
     const [delivered] = await receiver
       .waitFor((reqs) => reqs.some((r) => r.path === '/pull-hook'), 60_000)
       .then((reqs) => reqs.filter((r) => r.path === '/pull-hook'));
-    const res = await svc.request('GET', pullPath(o.orgId), { apiKey: o.apiKey });
-    expect(res.status).toBe(200);
-    // The destination's creation is on the configuration trail (docs/trail.md), then the decision.
-    expect(res.body.events.map((e: { event: { dataset: string } }) => e.event.dataset)).toEqual(['aegis.audit_stream', 'aegis.preflight']);
+    // The pull API answers events below the oldest transaction still running anywhere in the
+    // PostgreSQL cluster (src/events/pull.ts), and other suites' transactions run in the same cluster:
+    // on a busy machine the decision shows a moment after its delivery. Waited for, not assumed.
+    let res = await svc.request('GET', pullPath(o.orgId), { apiKey: o.apiKey });
+    const datasets = () => (res.body.events as Array<{ event: { dataset: string } }>).map((e) => e.event.dataset);
+    await expect
+      .poll(
+        async () => {
+          res = await svc.request('GET', pullPath(o.orgId), { apiKey: o.apiKey });
+          expect(res.status).toBe(200);
+          return datasets();
+        },
+        { timeout: 60_000, interval: 250 },
+      )
+      // The destination's creation is on the configuration trail (docs/trail.md), then the decision.
+      .toEqual(['aegis.audit_stream', 'aegis.preflight']);
     // Byte for byte: the same JSON text (field order included) as the webhook's body.
     expect(JSON.stringify(res.body.events[1])).toBe(delivered!.body.toString('utf8'));
     expect(res.text).not.toContain('287-65-4321');
