@@ -2,9 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReceiver, TEST_CA_PEM, type Receiver } from '../../test/support/httpsReceiver.js';
 import { sampleEvent } from '../siem/testEvents.js';
 import type { SiemEvent } from '../siem/types.js';
-import type { KeyRing } from '../crypto/keyring.js';
-import type { Db } from '../db/types.js';
-import { sendRequest, type DeliveryDeps, type DeliveryTarget } from './deliverBatch.js';
+import { sendRequest, type DeliveryTarget, type SendDeps } from './deliverBatch.js';
 import { createOutboundClient, type OutboundClient } from './outbound/client.js';
 
 // How much of an answer the delivery reads: a preset's own need (Elastic reads _bulk answers item by
@@ -13,7 +11,7 @@ import { createOutboundClient, type OutboundClient } from './outbound/client.js'
 describe('the answer a delivery reads', () => {
   let receiver: Receiver;
   let client: OutboundClient;
-  let deps: DeliveryDeps;
+  let deps: SendDeps;
   let answer: (events: SiemEvent[]) => { status: number; body: string } = () => ({ status: 200, body: '' });
 
   beforeAll(async () => {
@@ -24,8 +22,7 @@ describe('the answer a delivery reads', () => {
       return answer(events);
     });
     client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
-    // The delivery of a destination without OAuth2 reads neither the database nor the key ring.
-    deps = { db: {} as Db, keyRing: {} as KeyRing, client, hostname: 'aegis-test', userAgent: 'aegis-test/1' };
+    deps = { client, hostname: 'aegis-test', userAgent: 'aegis-test/1' };
   });
   afterAll(async () => {
     await client.close();

@@ -28,6 +28,9 @@ export interface DeliveryDeps {
   tokens?: TokenCache;
 }
 
+/** What sending one request needs: no database, no key ring (the target's credentials are open). */
+export type SendDeps = Pick<DeliveryDeps, 'client' | 'hostname' | 'userAgent' | 'tokens'>;
+
 /** A destination with its credentials opened, ready to send to. Lives only in memory. */
 export interface DeliveryTarget {
   orgId: string;
@@ -72,7 +75,7 @@ export function encodeContext(deps: Pick<DeliveryDeps, 'hostname' | 'userAgent'>
  * a screen: the response is scrubbed before the preset reads it, and the texts derived from it are
  * scrubbed again on the way out, so a preset that decodes an escaped body cannot bring one back.
  */
-export async function sendRequest(deps: DeliveryDeps, target: DeliveryTarget, events: SiemEvent[]): Promise<RequestOutcome> {
+export async function sendRequest(deps: SendDeps, target: DeliveryTarget, events: SiemEvent[]): Promise<RequestOutcome> {
   // The access tokens used are secrets too; they join the list as they are fetched.
   const secrets = targetSecrets(target);
   let built: { n: number; scrub: Scrubber } | null = null;
@@ -99,10 +102,10 @@ function scrubOutcome(out: RequestOutcome, scrub: Scrubber): RequestOutcome {
 }
 
 /** Token caches of deps built without one (kept with them). */
-const fallbackTokens = new WeakMap<DeliveryDeps, TokenCache>();
+const fallbackTokens = new WeakMap<SendDeps, TokenCache>();
 
 /** The deps' token cache (one is made for deps built without one, and kept with them). */
-function tokenCache(deps: DeliveryDeps): TokenCache {
+function tokenCache(deps: SendDeps): TokenCache {
   if (deps.tokens) return deps.tokens;
   let cache = fallbackTokens.get(deps);
   if (!cache) fallbackTokens.set(deps, (cache = new TokenCache()));
@@ -110,7 +113,7 @@ function tokenCache(deps: DeliveryDeps): TokenCache {
 }
 
 /** An access token for the target: cached, or fetched from its token endpoint. */
-function accessToken(deps: DeliveryDeps, target: DeliveryTarget & { oauth: OAuth2ClientCredentials }): Promise<TokenResult & { cached?: boolean }> {
+function accessToken(deps: SendDeps, target: DeliveryTarget & { oauth: OAuth2ClientCredentials }): Promise<TokenResult & { cached?: boolean }> {
   const oauth = target.oauth;
   return tokenCache(deps).get(`${target.orgId}/${target.id}`, oauth, () => requestToken(deps.client, oauth));
 }
@@ -129,7 +132,7 @@ function tokenFailure(events: SiemEvent[], error: string, durationMs: number): R
  * fared (interpretAnswer.ts).
  */
 async function sendUnscrubbed(
-  deps: DeliveryDeps,
+  deps: SendDeps,
   target: DeliveryTarget,
   events: SiemEvent[],
   scrub: Scrubber,
