@@ -18,8 +18,6 @@ import type { AttemptRecord } from '../queue/attempts.js';
 import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
 import { ACK_QUERY_MAX_IDS, queryAcks } from './splunkAck.js';
 import { decideItem, scheduleJobs, type ClaimedDecision } from './outcome.js';
-import { scrubberFor } from './scrubberCache.js';
-import { targetSecrets } from './target.js';
 
 /** One accepted request waiting for its ack. */
 export interface PendingAck {
@@ -172,11 +170,8 @@ export class AckTracker {
       const ids = pollDue ? [...this.pending.keys()] : [];
       for (let i = 0; i < ids.length && !this.stopped; i += ACK_QUERY_MAX_IDS) {
         const chunk = ids.slice(i, i + ACK_QUERY_MAX_IDS);
-        const poll = await queryAcks(this.deps.delivery, this.target, chunk).catch((err: unknown) => ({
-          acked: new Set<number>(),
-          // queryAcks scrubs what it builds; an unexpected error's message is scrubbed here too.
-          error: scrubberFor(this.target.id, targetSecrets(this.target))(`Polling Splunk for acknowledgements failed: ${(err as Error).message}`),
-        }));
+        // Never throws: a failed poll comes back as its (scrubbed) error.
+        const poll = await queryAcks(this.deps.delivery, this.target, chunk);
         if (poll.error !== null && poll.error !== this.lastPollError) {
           this.deps.logger.warn({ destination_id: this.target.id, error: poll.error }, 'Splunk acknowledgement poll failed; will poll again');
         }

@@ -7,6 +7,7 @@ import { targetPool, targetSecrets } from './target.js';
 import { classifyResult } from './failure.js';
 import { scrubberFor } from './scrubberCache.js';
 import { scrubResult } from './outbound/credentialScrub.js';
+import type { OutboundResult } from './outbound/types.js';
 import { describeSplunkError } from '../siem/splunk-hec/encoder.js';
 import { isRecord, parseJson } from '../siem/types.js';
 
@@ -64,30 +65,33 @@ export interface AckPoll {
   error: string | null;
 }
 
-/** One POST /services/collector/ack for up to ACK_QUERY_MAX_IDS ackIds of this destination's channel. */
+/** One POST /services/collector/ack for up to ACK_QUERY_MAX_IDS ackIds of this destination's channel. Never throws: a failed poll is its scrubbed error. */
 export async function queryAcks(deps: Pick<DeliveryDeps, 'client'>, target: DeliveryTarget, ackIds: number[]): Promise<AckPoll> {
   const channel = splunkChannel(target.id);
   const headers: Record<string, string> = { 'content-type': 'application/json', [SPLUNK_CHANNEL_HEADER]: channel };
   if (target.authHeaderName && target.authHeaderValue) headers[target.authHeaderName] = target.authHeaderValue;
   const scrub = scrubberFor(target.id, targetSecrets(target));
-  // Scrubbed before it is read: the error sentences below clip the body, and a secret the clip cut
-  // would no longer match a scrub of the sentence.
-  const result = scrubResult(
-    await deps.client.send({
+  const acked = new Set<number>();
+  const failed = (why: string): AckPoll => ({ acked, error: scrub(`Polling Splunk for acknowledgements failed: ${why}`) });
+  let sent: OutboundResult;
+  try {
+    sent = await deps.client.send({
       url: splunkAckUrl(target.url, channel),
       headers,
       body: JSON.stringify({ acks: ackIds }),
       gzip: false,
       ...targetPool(target),
-    }),
-    scrub,
-  );
-  const acked = new Set<number>();
-  if (result.kind === 'network')
-    return { acked, error: scrub(`Polling Splunk for acknowledgements failed: ${classifyResult(result).error ?? 'network error'}`) };
+    });
+  } catch (err) {
+    // The client resolves every network failure; anything else is unexpected, and said scrubbed too.
+    return failed((err as Error).message);
+  }
+  // Scrubbed before it is read: the error sentences below clip the body, and a secret the clip cut
+  // would no longer match a scrub of the sentence.
+  const result = scrubResult(sent, scrub);
+  if (result.kind === 'network') return failed(classifyResult(result).error ?? 'network error');
   if (result.status < 200 || result.status >= 300) {
-    const c = classifyResult(result, describeSplunkError(result.status, result.body));
-    return { acked, error: scrub(`Polling Splunk for acknowledgements failed: ${c.error ?? `HTTP ${result.status}`}`) };
+    return failed(classifyResult(result, describeSplunkError(result.status, result.body)).error ?? `HTTP ${result.status}`);
   }
   const parsed = parseJson(result.body);
   const acks = isRecord(parsed) ? parsed['acks'] : undefined;
