@@ -177,7 +177,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       });
 
       // Read at most maxResponseBytes, then drop the rest, within one deadline for the whole body.
-      const cap = req.maxResponseBytes === undefined ? maxResponseBytes : Math.min(req.maxResponseBytes, maxResponseBytes);
+      const cap = Math.min(req.maxResponseBytes ?? maxResponseBytes, maxResponseBytes);
       const read = await readCappedBody(res.body, cap, timeoutMs);
       // A 2xx is an acceptance only when the whole answer arrived. A SIEM (or a proxy in front of it)
       // that sends "200" and then resets, or drips its body past the deadline, may not have kept the
