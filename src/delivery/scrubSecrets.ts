@@ -82,6 +82,8 @@ export function base64Fragments(text: string): string[] {
 interface CanonicalText {
   /** One decoded, lower-cased character per spelled character of the source. */
   chars: string;
+  /** The source in lower case (what the first layer folds; kept for a reader of the source as it stands). */
+  folded: string;
   /** Where each of them starts and ends in the source; null when every character spells itself. */
   starts: Int32Array | null;
   ends: Int32Array | null;
@@ -146,7 +148,12 @@ function canonicalize(text: string): CanonicalText {
     if (next.starts === null || next.chars === out.chars) break;
     // Each character of the next layer spans characters of this one: map its span back to the source.
     const prev = out;
-    out = { chars: next.chars, starts: next.starts.map((at) => prev.starts![at]!), ends: next.ends!.map((end) => prev.ends![end - 1]!) };
+    out = {
+      chars: next.chars,
+      folded: prev.folded,
+      starts: next.starts.map((at) => prev.starts![at]!),
+      ends: next.ends!.map((end) => prev.ends![end - 1]!),
+    };
   }
   return out;
 }
@@ -155,7 +162,7 @@ function canonicalize(text: string): CanonicalText {
 function canonicalizeLayer(text: string): CanonicalText {
   const folded = text.toLowerCase();
   // The common case (no escape of any kind): one character each, positions unchanged.
-  if (!/[\\%&]/.test(text) && folded.length === text.length) return { chars: folded, starts: null, ends: null };
+  if (!/[\\%&]/.test(text) && folded.length === text.length) return { chars: folded, folded, starts: null, ends: null };
   // Typed and sized once: a canonical text never has more characters than its source.
   const starts = new Int32Array(text.length);
   const ends = new Int32Array(text.length);
@@ -224,7 +231,7 @@ function canonicalizeLayer(text: string): CanonicalText {
     }
     i = j;
   }
-  return { chars, starts: starts.subarray(0, n), ends: ends.subarray(0, n) };
+  return { chars, folded, starts: starts.subarray(0, n), ends: ends.subarray(0, n) };
 }
 
 /** Every string to scrub for these secrets, canonicalised, longest first. */
@@ -339,7 +346,7 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
     // (`100%deadbeef...`) decodes together with its first characters, and the decoded text no
     // longer spells it.
     if (canonical.starts !== null) {
-      const folded = text.toLowerCase();
+      const folded = canonical.folded;
       if (folded.length === text.length) {
         for (const form of forms) {
           for (let at = folded.indexOf(form); at >= 0; at = folded.indexOf(form, at + 1)) ranges.push([at, at + form.length]);
