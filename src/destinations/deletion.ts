@@ -27,7 +27,7 @@ export async function tombstoneDestination(tx: Queryable, orgId: string, id: str
 
 /**
  * Removes a deleted destination once no farewell of it is pending; its jobs and delivery log go with
- * it (ON DELETE CASCADE). Returns whether it was removed. Called by the delete itself, after the
+ * it (a trigger and ON DELETE CASCADE, migration 0017). Returns whether it was removed. Called by the delete itself, after the
  * worker settles a farewell, and by the hourly prune (which also gives up on a farewell after a day).
  */
 export async function purgeDeletedDestination(db: Queryable, orgId: string, id: string): Promise<boolean> {

@@ -25,6 +25,10 @@ export interface NewEvent {
  * the caller reads the filters again and retries. Every CTE sees one snapshot, so a filter is applied
  * in the same atomic step that records the event, never in a form changed meanwhile.
  *
+ * Parents: the organization and the destinations are share-locked once here (FOR KEY SHARE), where
+ * foreign keys checked them once per event and per job (migration 0017): deleting either waits for
+ * this statement, and its cascade (a trigger) then finds the events and jobs it committed.
+ *
  * Why one statement: per request this was BEGIN, two INSERTs, a NOTIFY and COMMIT (five round trips,
  * each parsed and planned). Why the payloads as one JSON array: as a json[] parameter each payload was
  * JSON.stringify'd and then escaped again as an array element (half the API's cost of this function);
@@ -44,21 +48,28 @@ WITH fresh AS (
      WHERE d.org_id = $1 AND d.enabled AND d.filter IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM unnest($5::text[], $6::text[]) AS f(id, version) WHERE f.id = d.id AND f.version = md5(d.filter::text))
   ) AS ok
+), org AS (
+  SELECT 1 FROM orgs WHERE id = $1 FOR KEY SHARE
+), dests AS (
+  -- Only those given jobs: every unfiltered one, and the filtered ones some event matched.
+  SELECT id, filter IS NULL AS takes_all FROM destinations
+   WHERE org_id = $1 AND enabled AND (filter IS NULL OR id = ANY($8::text[]))
+     FOR KEY SHARE
 ), ins AS (
   INSERT INTO audit_events (org_id, id, occurred_at, payload)
   SELECT $1, e.id, e.occurred_at, p.payload
     FROM unnest($2::text[], $3::timestamptz[]) WITH ORDINALITY AS e(id, occurred_at, n)
     JOIN json_array_elements($4::json) WITH ORDINALITY AS p(payload, n) USING (n)
-   WHERE (SELECT ok FROM fresh)
+   WHERE (SELECT ok FROM fresh) AND EXISTS (SELECT 1 FROM org)
   ON CONFLICT (org_id, id) DO NOTHING
   RETURNING id
 ), jobs AS (
   INSERT INTO forwarding_jobs (org_id, destination_id, event_id)
-  SELECT $1, d.id, ins.id FROM ins CROSS JOIN (SELECT id FROM destinations WHERE org_id = $1 AND enabled AND filter IS NULL) d
+  SELECT $1, d.id, ins.id FROM ins CROSS JOIN dests d WHERE d.takes_all
   UNION ALL
   SELECT $1, d.id, ins.id
     FROM ins JOIN unnest($7::text[], $8::text[]) AS m(event_id, destination_id) ON m.event_id = ins.id
-    JOIN destinations d ON d.org_id = $1 AND d.id = m.destination_id AND d.enabled AND d.filter IS NOT NULL
+    JOIN dests d ON d.id = m.destination_id AND NOT d.takes_all
   RETURNING 1
 )
 SELECT coalesce((SELECT array_agg(id) FROM ins), '{}') AS inserted,

@@ -16,7 +16,7 @@ const PRUNE_BATCH = 5000;
  * the batch and read the whole table to find it again, a cost that grows with the table. (A ctid
  * read in the same statement still names that row: its snapshot keeps VACUUM from reusing the slot,
  * and a row updated meanwhile has moved and is left for the next pass.) The NOT EXISTS, and the
- * cascade every deleted event fires on forwarding_jobs, probe forwarding_jobs_event (migration
+ * cascade every batch fires on forwarding_jobs (a trigger, migration 0017), probe forwarding_jobs_event (migration
  * 0015); without it each deleted event read every job.
  * FOR UPDATE SKIP LOCKED: every worker process prunes on its own timer; two at once take different
  * rows instead of queueing behind each other's batch.

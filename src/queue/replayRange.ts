@@ -54,13 +54,21 @@ export interface ReplayBatchHooks {
  * by the table's current size, which the planner reads from the table itself, not from the
  * statistics. Each probe reads that event's jobs (one per destination and replay, until retention
  * removes them): a cost per event that does not grow with the history or the queue.
+ *
+ * The destination and each event are share-locked here, as foreign keys did (migration 0017): retention
+ * skips a locked event and a delete waits, so no job is queued for an event or destination deleted
+ * meanwhile; one already gone is simply not queued (nothing is left to send it to, or to send).
  */
-export const QUEUE_REPLAYED_SQL = `WITH jobs AS (
+export const QUEUE_REPLAYED_SQL = `WITH dest AS (
+  SELECT 1 FROM destinations WHERE org_id = $1 AND id = $2 FOR KEY SHARE
+), jobs AS (
   INSERT INTO forwarding_jobs (org_id, destination_id, event_id)
-  SELECT $1, $2, x.id FROM unnest($3::text[]) AS x(id)
-   WHERE NOT EXISTS (SELECT 1 FROM (SELECT j.destination_id, j.status FROM forwarding_jobs j
+  SELECT $1, $2, e.id FROM unnest($3::text[]) AS x(id) JOIN audit_events e ON e.org_id = $1 AND e.id = x.id
+   WHERE EXISTS (SELECT 1 FROM dest)
+     AND NOT EXISTS (SELECT 1 FROM (SELECT j.destination_id, j.status FROM forwarding_jobs j
                                      WHERE j.org_id = $1 AND j.event_id = x.id OFFSET 0) j
                       WHERE j.destination_id = $2 AND j.status = 'pending')
+     FOR KEY SHARE OF e
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM jobs)::int AS queued,

@@ -188,8 +188,8 @@ export async function claimReplay(db: Queryable, claimId: string, leaseMs: numbe
 
 /**
  * In a batch's transaction, before it queues anything: locks the replay, true if this claim still
- * runs it. The destination's row is share-locked first, as the batch's job inserts would lock it
- * (foreign key): a destination being deleted (which cascades to this replay's row) then makes the
+ * runs it. The destination's row is share-locked first, as the batch's job insert locks it
+ * (replayRange.ts): a destination being deleted (which cascades to this replay's row) then makes the
  * batch wait for it at the start, rather than both waiting on each other.
  */
 export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<boolean> {

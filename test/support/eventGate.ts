@@ -1,7 +1,8 @@
 // A gate inside the database for tests that must catch a range replay mid-walk, whatever the machine's
-// speed: a transaction holds FOR UPDATE on one recorded event's row. A job's foreign key to its event
-// takes FOR KEY SHARE on that row, so the replay batch that reaches the event waits there (holding its
-// replay row lock) until the gate opens. PostgreSQL only: the waits are read from pg_blocking_pids.
+// speed: a transaction holds FOR UPDATE on one recorded event's row. Queuing a replayed event's job
+// takes FOR KEY SHARE on that row (src/queue/replayRange.ts), so the replay batch that reaches the
+// event waits there (holding its replay row lock) until the gate opens. PostgreSQL only: the waits
+// are read from pg_blocking_pids.
 import type { Db, Queryable } from '../../src/db/types.js';
 
 export interface EventGate {
