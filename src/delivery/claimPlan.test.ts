@@ -4,7 +4,7 @@ import { getEncoder } from '../siem/registry.js';
 import { sampleEvent } from '../siem/testEvents.js';
 import type { SiemEncoder } from '../siem/types.js';
 import { EVENT_AGE_MARGIN_MS, epochMillis } from '../siem/types.js';
-import { laneShape, oversizeReason, planClaim, runnerShape } from './claimPlan.js';
+import { FAST_ROUND_MS, laneShape, nextClaimSize, oversizeReason, planClaim, runnerShape } from './claimPlan.js';
 
 const ctx = { hostname: 'aegis-test', options: {}, userAgent: 'aegis-audit-stream/test' };
 /** The sample events' own time: none of them is old. */
@@ -117,11 +117,36 @@ describe('runnerShape and laneShape: how a destination is run from its state', (
   });
 
   it.each([
-    [1, false, { claimSize: 64, firstClaim: 64, requests: 16, firstRequests: 16 }],
-    [1, true, { claimSize: 64, firstClaim: 1, requests: 16, firstRequests: 1 }],
-    [500, false, { claimSize: 500, firstClaim: 500, requests: 1, firstRequests: 1 }],
-    [10_000, true, { claimSize: 1000, firstClaim: 1000, requests: 1, firstRequests: 1 }],
+    [1, false, { claimSize: 64, maxClaim: 256, firstClaim: 64, requests: 16, firstRequests: 16 }],
+    [1, true, { claimSize: 64, maxClaim: 256, firstClaim: 1, requests: 16, firstRequests: 1 }],
+    [500, false, { claimSize: 500, maxClaim: 500, firstClaim: 500, requests: 1, firstRequests: 1 }],
+    [10_000, true, { claimSize: 1000, maxClaim: 1000, firstClaim: 1000, requests: 1, firstRequests: 1 }],
   ] as const)('maxBatchEvents %i, probing %s -> %j', (maxBatchEvents, probing, expected) => {
     expect(laneShape({ maxBatchEvents }, cfg, probing)).toEqual(expected);
+  });
+});
+
+describe('nextClaimSize: claims grow while a backlog drains fast, and only then', () => {
+  const single = laneShape({ maxBatchEvents: 1 }, { singleEventClaim: 64, batchClaim: 1000, requestsPerLane: 16 }, false);
+  const batching = laneShape({ maxBatchEvents: 1000 }, { singleEventClaim: 64, batchClaim: 1000, requestsPerLane: 16 }, false);
+
+  it('doubles a full claim sent fast, up to four times the base', () => {
+    const sizes = [64];
+    for (let i = 0; i < 4; i++) sizes.push(nextClaimSize(single, sizes.at(-1)!, sizes.at(-1)!, FAST_ROUND_MS));
+    expect(sizes).toEqual([64, 128, 256, 256, 256]);
+  });
+
+  it('falls back to the base size after a short claim (the backlog is gone) or a slow round', () => {
+    expect(nextClaimSize(single, 256, 255, 10)).toBe(64);
+    expect(nextClaimSize(single, 256, 256, FAST_ROUND_MS + 1)).toBe(64);
+    expect(nextClaimSize(single, 128, 128, 60_000)).toBe(64);
+  });
+
+  it('goes to the base size after a probe, never doubling the probe', () => {
+    expect(nextClaimSize(single, 1, 1, 5)).toBe(64);
+  });
+
+  it('never grows a batching preset past its claim (one request per claim already)', () => {
+    expect(nextClaimSize(batching, 1000, 1000, 5)).toBe(1000);
   });
 });

@@ -70,6 +70,8 @@ export function runnerShape(consecutiveFailures: number, farewellOnly: boolean, 
 export interface LaneShape {
   /** Jobs claimed per round once the destination is known to work. */
   claimSize: number;
+  /** The most a round may claim while a backlog drains fast (nextClaimSize). */
+  maxClaim: number;
   /** The first claim's size: one event when probing a one-event-per-request preset. */
   firstClaim: number;
   /** Request slots asked of the destination's limiter per round (one when probing). */
@@ -87,7 +89,38 @@ export function laneShape(
   const requests = single ? cfg.requestsPerLane : 1;
   // After a breaker pause, one request probes the destination (one event for one-per-request
   // presets, not requestsPerLane of them at once); if it gets through, the lane drains as usual.
-  return { claimSize, firstClaim: probing && single ? 1 : claimSize, requests, firstRequests: probing ? 1 : requests };
+  return {
+    claimSize,
+    maxClaim: single ? claimSize * CLAIM_GROWTH : claimSize,
+    firstClaim: probing && single ? 1 : claimSize,
+    requests,
+    firstRequests: probing ? 1 : requests,
+  };
+}
+
+/**
+ * How far a one-event-per-request lane's claims may grow (x4: 256 jobs at the default 64). Each claim
+ * and settle is two statements whatever its size, so while a backlog drains, claims of 256 cost
+ * Postgres about half of what claims of 64 do per event (docs/BENCHMARKS.md), and a lane spends more
+ * of its rounds sending.
+ */
+export const CLAIM_GROWTH = 4;
+
+/**
+ * A round's requests that took longer than this stop the growth: everything a lane has claimed is
+ * sent before a disable or a breaker pause takes effect, so claims grow only for a SIEM that takes a
+ * claim of 256 in about a second at most. A slow or failing one keeps the base size.
+ */
+export const FAST_ROUND_MS = 250;
+
+/**
+ * The lane's next claim after one of `asked` jobs that found `claimed` and was sent and settled in
+ * `sendMs`: doubled (up to maxClaim) while claims come back full and are sent fast, a backlog being
+ * drained; else the base size. After a probe (a first claim below the base) the base size.
+ */
+export function nextClaimSize(shape: LaneShape, asked: number, claimed: number, sendMs: number): number {
+  if (asked < shape.claimSize || claimed < asked || sendMs > FAST_ROUND_MS) return shape.claimSize;
+  return Math.min(asked * 2, shape.maxClaim);
 }
 
 /** What a claim becomes before anything is sent. */

@@ -11,7 +11,7 @@ import { noteRequestFailure, recordAttemptOutcome } from '../queue/deliveryState
 import type { DueDestination } from '../queue/dueDestinations.js';
 import { getEncoder } from '../siem/registry.js';
 import type { AckTrackers } from './ackTrackers.js';
-import { laneShape, runnerShape } from './claimPlan.js';
+import { laneShape, nextClaimSize, runnerShape } from './claimPlan.js';
 import type { DeliveryTarget } from './deliverBatch.js';
 import { deliverClaim, type ClaimShell } from './deliverClaim.js';
 import type { EventBudget } from './eventBudget.js';
@@ -187,13 +187,14 @@ async function lane(w: RunnerContext, run: LaneRun): Promise<void> {
         w.budget.release(granted - jobs.length);
         limiter.refund(permit.events - jobs.length);
         held = jobs.length;
-        limit = shape.claimSize;
         requests = shape.requests;
         if (jobs.length === 0) return;
         if (jobs.some((j) => j.farewell)) run.claimedFarewell = true;
         // As much as it asked for: there is probably more due, worth another lane.
         if (jobs.length === granted) run.startLane();
+        const sendStart = performance.now();
         const paused = await deliverClaim(w, target, limiter, claimId, jobs, permit.requests);
+        limit = nextClaimSize(shape, limit, jobs.length, performance.now() - sendStart);
         if (paused) return;
         // Fewer than it asked for: nothing more was due when it claimed, and another claim would
         // most likely come back empty (a statement and a commit for nothing, once per wake-up). An

@@ -31,6 +31,7 @@ export interface WorkerOptions {
    * Jobs claimed per round for one-event-per-request presets. Larger claims amortise the claim and
    * settle statements further (256 measured in docs/BENCHMARKS.md), but everything claimed is sent
    * before a disable or a breaker pause takes effect: 64 keeps that to 4 rounds of a lane's requests.
+   * While a backlog drains fast a lane's claims grow to four times this (claimPlan.ts nextClaimSize).
    */
   singleEventClaim?: number;
   /**
