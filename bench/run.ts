@@ -35,6 +35,7 @@ import {
   ensureDatabase,
   openBenchDb,
   resetDatabase,
+  type Migrate,
   seedBacklog,
   seedHistory,
 } from './lib/setup.js';
@@ -73,6 +74,8 @@ const runtime = argv.includes('--runtime=tsx') ? 'tsx' : 'built';
 // of the working tree, to measure before/after back to back on the same machine state.
 const srcRev = argv.find((a, i) => argv[i - 1] === '--src-rev') ?? null;
 const BUILD_DIR = `${tmpdir()}/aegis-bench-build-${process.pid}`;
+/** How each scenario's fresh database is migrated (resetDatabase): the working tree's migrations unless --src-rev. */
+let migrateWith: Migrate | undefined;
 const presetArg = argv.find((a, i) => a.startsWith('--presets=') || argv[i - 1] === '--presets');
 // --worker-env K=V (repeatable): extra environment for the worker processes, for experiments.
 const WORKER_ENV: Record<string, string> = Object.fromEntries(
@@ -393,7 +396,7 @@ let receiver: Receiver;
 let db: Db;
 
 async function freshOrg(presets: SiemId[], enabled: boolean) {
-  await resetDatabase(db);
+  await resetDatabase(db, migrateWith);
   return createBenchOrg(db, receiver.port, presets, enabled);
 }
 
@@ -804,7 +807,7 @@ interface BaselineResult {
 
 async function baselineScenario(n: number): Promise<BaselineResult> {
   log(`baseline: pg-boss + fetch, ${n} events`);
-  await resetDatabase(db);
+  await resetDatabase(db, migrateWith);
   const env = { ...serviceEnv(0), BASELINE_WORKERS: process.env.BASELINE_WORKERS ?? '8', BASELINE_BATCH: process.env.BASELINE_BATCH ?? '100' };
   const proc = fork(`${ROOT}bench/lib/baselineWorker.ts`, [], { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const inbox: Array<{ type: string; n?: number; pending?: number }> = [];
@@ -1156,7 +1159,7 @@ interface IsolationResult {
 async function noisyScenario(seconds: number): Promise<IsolationResult> {
   const rate = 10;
   log(`noisy: 50 hanging + 10 healthy destinations, ${rate} events/s for ${seconds} s`);
-  await resetDatabase(db);
+  await resetDatabase(db, migrateWith);
   const org = await createBareOrg(db, 'noisy');
   const healthy = Array.from({ length: 10 }, (_, i) => `healthy${i}`);
   // The silent SIEMs on another origin than the healthy ones, as different customers' SIEMs are: the
@@ -1209,7 +1212,7 @@ async function noisyScenario(seconds: number): Promise<IsolationResult> {
 async function fairnessScenario(backlog: number, seconds: number): Promise<IsolationResult> {
   const rateB = 50;
   log(`fairness: org A backlog ${backlog.toLocaleString('en-US')} events, org B ${rateB} events/s for ${seconds} s`);
-  await resetDatabase(db);
+  await resetDatabase(db, migrateWith);
   const a = await createBareOrg(db, 'fairness A');
   const b = await createBareOrg(db, 'fairness B');
   const [destA] = await createBenchDestinations(db, a.orgId, receiver.port, ['/orgA/hook'], false);
@@ -1277,7 +1280,7 @@ async function manyScenario(quiet: number, rate: number, seconds: number): Promi
   let errors = 0;
   for (const configured of [1, quiet + 1]) {
     log(`many: 1 busy destination at ${rate} events/s for ${seconds} s, ${configured.toLocaleString('en-US')} destinations configured`);
-    await resetDatabase(db);
+    await resetDatabase(db, migrateWith);
     const org = await createBareOrg(db, 'many busy');
     await createBenchDestinations(db, org.orgId, receiver.port, ['/busy/hook']);
     if (configured > 1) {
@@ -1394,7 +1397,12 @@ async function main() {
     return;
   }
   // Retention drives pruneOnce itself: no service process to build for it.
-  if (runtime === 'built' && [...scenarios].some((x) => x !== 'detection' && x !== 'retention')) buildService({ root: ROOT, buildDir: BUILD_DIR, srcRev, log });
+  if (runtime === 'built' && [...scenarios].some((x) => x !== 'detection' && x !== 'retention')) {
+    buildService({ root: ROOT, buildDir: BUILD_DIR, srcRev, log });
+    // That commit's schema too: its migrations, applied by its own code (until 2026-12-01 the
+    // working tree's were, so a before/after across a migration measured the new schema twice).
+    if (srcRev) migrateWith = ((await import(`${BUILD_DIR}/dist/db/migrate.js`)) as { migrate: Migrate }).migrate;
+  }
   await ensureDatabase();
   admin = await benchClient();
   await enableStatementStats();

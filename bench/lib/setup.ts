@@ -41,10 +41,16 @@ export async function ensureDatabase(): Promise<void> {
   }
 }
 
-/** Empties the bench database (service tables and pg-boss's schema) and applies the migrations. */
-export async function resetDatabase(db: Db): Promise<void> {
+export type Migrate = (db: Db) => Promise<unknown>;
+
+/**
+ * Empties the bench database (service tables and pg-boss's schema) and applies the migrations: the
+ * working tree's, or `migrateWith`'s (a --src-rev build's own, so that a before/after across a
+ * migration measures the old schema too).
+ */
+export async function resetDatabase(db: Db, migrateWith: Migrate = migrate): Promise<void> {
   await db.exec(`DROP SCHEMA IF EXISTS pgboss CASCADE; DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;`);
-  await migrate(db);
+  await migrateWith(db);
 }
 
 /** Names the bench's own connections to the bench database, so their CPU is not counted as the service's. */
