@@ -71,7 +71,8 @@ const cpuProf = argv.includes('--cpu-prof');
 // TypeScript sources through tsx instead (about 90 MB more RSS per process, for the loader).
 const runtime = argv.includes('--runtime=tsx') ? 'tsx' : 'built';
 // --src-rev <commit>: build the service from that commit's src/ and migrations/ (git archive) instead
-// of the working tree, to measure before/after back to back on the same machine state.
+// of the working tree, to measure before/after back to back on the same machine state; its databases
+// get that commit's migrations unless --tree-migrations.
 const srcRev = argv.find((a, i) => argv[i - 1] === '--src-rev') ?? null;
 const BUILD_DIR = `${tmpdir()}/aegis-bench-build-${process.pid}`;
 /** How each scenario's fresh database is migrated (resetDatabase): the working tree's migrations unless --src-rev. */
@@ -1401,7 +1402,9 @@ async function main() {
     buildService({ root: ROOT, buildDir: BUILD_DIR, srcRev, log });
     // That commit's schema too: its migrations, applied by its own code (until 2026-12-01 the
     // working tree's were, so a before/after across a migration measured the new schema twice).
-    if (srcRev) migrateWith = ((await import(`${BUILD_DIR}/dist/db/migrate.js`)) as { migrate: Migrate }).migrate;
+    // --tree-migrations keeps the working tree's, for a commit whose schema today's bench setup
+    // cannot fill (e9f0cb9, before destinations had deleted_at).
+    if (srcRev && !argv.includes('--tree-migrations')) migrateWith = ((await import(`${BUILD_DIR}/dist/db/migrate.js`)) as { migrate: Migrate }).migrate;
   }
   await ensureDatabase();
   admin = await benchClient();
