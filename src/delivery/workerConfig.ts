@@ -31,7 +31,8 @@ export interface WorkerOptions {
    * Jobs claimed per round for one-event-per-request presets. Larger claims amortise the claim and
    * settle statements further (256 measured in docs/BENCHMARKS.md), but everything claimed is sent
    * before a disable or a breaker pause takes effect: 64 keeps that to 4 rounds of a lane's requests.
-   * While a backlog drains fast a lane's claims grow to four times this (claimPlan.ts nextClaimSize).
+   * While a backlog drains fast a lane's claims grow to four times this (claimPlan.ts nextClaimSize):
+   * up to 16 rounds then, for a SIEM that took the previous claim within 250 ms.
    */
   singleEventClaim?: number;
   /**

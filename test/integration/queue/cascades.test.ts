@@ -64,6 +64,20 @@ describe.each(DB_KINDS)('queue: deletes cascade to events and jobs (%s)', (kind)
     expect([await eventsOfOrg(tdb.db, other), await jobsOfOrg(tdb.db, other)]).toEqual([2, 2]);
   });
 
+  it('emptying organizations, events or destinations with TRUNCATE leaves no event or job behind', async () => {
+    for (const table of ['audit_events', 'destinations', 'orgs']) {
+      const org = await newOrg(tdb.db);
+      await newDestination(tdb.db, org);
+      await addEvents(tdb.db, org, 2);
+      expect(await jobsOfOrg(tdb.db, org)).toBe(2);
+
+      await tdb.db.exec(`TRUNCATE ${table} CASCADE`);
+
+      expect([table, await jobsOfOrg(tdb.db, org)]).toEqual([table, 0]);
+      if (table === 'orgs') expect(await eventsOfOrg(tdb.db, org)).toBe(0);
+    }
+  });
+
   it('records nothing for an organization that does not exist', async () => {
     const r = await recordEvents(tdb.db, [{ orgId: 'org_nowhere', id: 'evt_1', occurredAt: new Date(), payload: {} }]);
 
@@ -161,6 +175,39 @@ describe('queue: a delete racing a writer leaves nothing behind (postgres)', () 
     await deleting;
 
     expect([await eventsOfOrg(tdb.db, org), await jobsOfOrg(tdb.db, org)]).toEqual([0, 0]);
+  });
+
+  // Retention deletes events by the thousand: the cascade must probe each one's jobs by index, not
+  // read every job (a hash join over the whole table, which the planner prefers below about a million
+  // jobs). Counted by this transaction's own table statistics.
+  it('an event deleted with many jobs queued finds its own jobs by index, never by reading every job', async () => {
+    const org = await newOrg(tdb.db);
+    const d = await newDestination(tdb.db, org);
+    await tdb.db.query(
+      `INSERT INTO audit_events (org_id, id, occurred_at, payload) SELECT $1, 'evt_many_' || g, now(), '{}' FROM generate_series(1, 20000) g`,
+      [org],
+    );
+    await tdb.db.query(`INSERT INTO forwarding_jobs (org_id, destination_id, event_id) SELECT $1, $2, 'evt_many_' || g FROM generate_series(1, 20000) g`, [
+      org,
+      d,
+    ]);
+    await tdb.db.query('ANALYZE forwarding_jobs');
+    const scans = await tdb.db.transaction(async (tx) => {
+      const read = async () =>
+        (
+          await tx.query<{ seq: number; idx: number }>(
+            `SELECT seq_scan::int AS seq, coalesce(idx_scan, 0)::int AS idx FROM pg_stat_xact_user_tables WHERE relid = 'forwarding_jobs'::regclass`,
+          )
+        ).rows[0]!;
+      const before = await read();
+      await tx.query(`DELETE FROM audit_events WHERE org_id = $1 AND id IN (SELECT 'evt_many_' || g FROM generate_series(1, 2000) g)`, [org]);
+      const after = await read();
+      return { seq: after.seq - before.seq, idx: after.idx - before.idx };
+    });
+
+    expect(scans.seq).toBe(0);
+    expect(scans.idx).toBeGreaterThan(0);
+    expect((await jobs(tdb.db, d)).length).toBe(18000);
   });
 
   it('retention leaves alone an event a replay is queuing, and the replayed job finds its event', async () => {
