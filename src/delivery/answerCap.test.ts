@@ -58,7 +58,7 @@ describe('the answer a delivery reads', () => {
       }),
     });
     const out = await sendRequest(deps, target('elastic', '/_bulk'), events);
-    expect(JSON.stringify(answer(events.map((e) => e as SiemEvent)).body).length).toBeGreaterThan(16 * 1024);
+    expect(answer(events).body.length).toBeGreaterThan(16 * 1024);
     // Cut at 8 KiB the answer would read as errors without items, and the whole batch be retried.
     expect(out.items.filter((i) => i.ok)).toHaveLength(299);
     expect(out.items[299]).toMatchObject({ ok: false });

@@ -6,7 +6,10 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
   const bearer = 'Bearer ab/cd+ef/0123456789+XYZ==';
   const elasticKey = Buffer.from('VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw').toString('base64');
   const elastic = `ApiKey ${elasticKey}`;
-  const splunk = 'Splunk 0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff';
+  const splunkToken = '0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff';
+  const splunk = `Splunk ${splunkToken}`;
+  /** A character's code as two hex digits, as escapes spell it. */
+  const hex = (c: string) => c.charCodeAt(0).toString(16).padStart(2, '0');
   const signing = 'whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw==';
 
   for (const secret of [bearer, elastic, splunk, signing]) {
@@ -48,7 +51,7 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
 
   it('a cut text that ends inside a secret loses that end too, in any spelling', () => {
     const scrub = secretScrubber([splunk]);
-    const token = '0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff';
+    const token = splunkToken;
     // Spellings that begin with the secret itself (the base64 ones at an offset begin with text around it).
     const own = Object.entries(echoedForms(splunk)).filter(([name]) => !/Offset/.test(name));
     for (const [name, echoed] of own) {
@@ -82,9 +85,8 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
   });
 
   it('escapes nested in escapes: JSON in JSON, percent or an entity in JSON, an entity in a URL, and so on', () => {
-    const token = '0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff';
+    const token = splunkToken;
     const scrub = secretScrubber([splunk]);
-    const hex = (c: string) => c.charCodeAt(0).toString(16).padStart(2, '0');
     const nested: Record<string, (c: string) => string> = {
       jsonInJson: (c) => `\\u005cu00${hex(c)}`,
       percentInJson: (c) => `\\u0025${hex(c)}`,
@@ -104,9 +106,8 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
   });
 
   it('a cut inside an escape of any length: six layers of %25, an entity padded with zeros', () => {
-    const token = '0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff';
+    const token = splunkToken;
     const scrub = secretScrubber([splunk]);
-    const hex = (c: string) => c.charCodeAt(0).toString(16).padStart(2, '0');
     for (const spell of [(c: string) => `%${'25'.repeat(6)}${hex(c)}`, (c: string) => `&#x${'0'.repeat(10)}${hex(c)};`]) {
       const echoed = [...token].map(spell).join('');
       const oneChar = spell('0').length;
