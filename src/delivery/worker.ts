@@ -1,5 +1,5 @@
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import { dueDestinations, nextDueAt } from '../queue/dueDestinations.js';
+import { scanQueue } from '../queue/dueDestinations.js';
 import { JOBS_CHANNEL } from '../queue/types.js';
 import { AckTrackers } from './ackTrackers.js';
 import { runDestination, type RunnerContext } from './destinationRunner.js';
@@ -81,12 +81,16 @@ export class Worker {
 
   private async scan(): Promise<void> {
     try {
+      let nextAt: Date | null = null;
       do {
         this.rescan = false;
-        const due = await dueDestinations(this.deps.db);
         const blocked = this.limiters.blocked();
         const ackFull = this.acks.full();
-        for (const d of due) {
+        // Destinations already running, waiting out a Retry-After or waiting for acks are left out:
+        // their runner, limiter or ack tracker wakes the worker when that ends.
+        const scanned = await scanQueue(this.deps.db, { exclude: [...this.running.keys(), ...blocked.keys(), ...ackFull] });
+        nextAt = scanned.nextAt;
+        for (const d of scanned.due) {
           if (this.stopping || this.running.size >= this.cfg.maxDestinations) break;
           // Waiting out its SIEM's Retry-After: the timer brings it back when the wait ends. Waiting
           // for Splunk acks: the tracker wakes the worker when some come in.
@@ -107,7 +111,7 @@ export class Worker {
           this.running.set(d.id, p);
         }
       } while (this.rescan && !this.stopping);
-      await this.armTimer();
+      this.armTimer(nextAt);
       if (this.databaseAway) {
         this.databaseAway = false;
         this.deps.logger.info('database reachable again; delivery resumed');
@@ -125,13 +129,14 @@ export class Worker {
     }
   }
 
-  /** Sleeps until the interval (the safety net) or the next scheduled retry, whichever comes first. */
-  private async armTimer(): Promise<void> {
+  /**
+   * Sleeps until the interval (the safety net), the next scheduled job the scan saw (`next`), or the
+   * end of a Retry-After, whichever comes first.
+   */
+  private armTimer(next: Date | null): void {
     let delay = this.cfg.intervalMs;
-    const blocked = this.limiters.blocked();
-    const next = await nextDueAt(this.deps.db, [...this.running.keys(), ...blocked.keys(), ...this.acks.full()]);
-    if (next) delay = Math.max(10, Math.min(delay, new Date(next).getTime() - Date.now() + 5));
-    for (const until of blocked.values()) delay = Math.max(10, Math.min(delay, until - Date.now() + 5));
+    if (next) delay = Math.max(10, Math.min(delay, next.getTime() - Date.now() + 5));
+    for (const until of this.limiters.blocked().values()) delay = Math.max(10, Math.min(delay, until - Date.now() + 5));
     this.armFallbackTimer(delay);
   }
 

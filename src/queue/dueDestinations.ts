@@ -51,54 +51,77 @@ export const PENDING_HEADS = `
         ORDER BY j.destination_id, j.next_attempt_at LIMIT 1) n
   )`;
 
-const DUE_SQL = prepared(`${PENDING_HEADS}
-     SELECT * FROM (
-       SELECT d.org_id, d.id, d.consecutive_failures, ${ROW_VERSION} AS version FROM heads h
-         JOIN destinations d ON d.id = h.destination_id
-        WHERE h.first_at <= now() AND d.enabled AND (d.paused_until IS NULL OR d.paused_until <= now()) AND d.hold_paused_at IS NULL
-       UNION
-       SELECT d.org_id, d.id, d.consecutive_failures, ${ROW_VERSION} AS version
-         FROM forwarding_jobs j JOIN destinations d ON d.org_id = j.org_id AND d.id = j.destination_id
-        WHERE j.status = 'pending' AND j.farewell AND j.next_attempt_at <= now()
-          AND NOT d.enabled AND (d.paused_until IS NULL OR d.paused_until <= now())
-          -- Held back while a request to it is in flight (claimFarewellJobs): not due until then.
-          AND NOT EXISTS (${IN_FLIGHT})
-     ) due
-      -- Random order: with more busy destinations than worker slots, every one gets its turn.
-      ORDER BY random()
-      LIMIT $1`);
-
 /**
- * Enabled, not-paused destinations (neither by the circuit breaker nor by the hold limit) with at
- * least one due job, found from the pending jobs' heads above. Disabled destinations keep their queued
- * jobs (held, not dropped) and appear here only for a due farewell (the trail event saying they were
- * disabled or deleted, queue/farewell.ts), found through the small farewell index.
+ * One scan of the queue, in one statement (a wake-up's only one): the destinations due now and, for
+ * the worker's timer, when the next one that is not falls due. $1: how many due destinations; $2:
+ * destinations left out of both, the ones the caller is draining, waiting out a Retry-After or
+ * waiting for Splunk acks (their runner, limiter or tracker wakes the worker when that ends, so
+ * counting their due jobs would only re-arm the timer at once, over and over, for as long as a drain
+ * lasts).
+ * "Later" is the complement of "due" under one now(): a destination's next time counts only while it
+ * is in the future. One due now but not started (every runner slot taken) is started when a runner
+ * ends, which wakes the worker; it needs no timer.
  */
-export async function dueDestinations(db: Queryable, limit = 1000): Promise<DueDestination[]> {
-  const { rows } = await db.query<{ org_id: string; id: string; consecutive_failures: number; version: string }>(DUE_SQL, [limit]);
-  return rows.map((r) => ({ orgId: r.org_id, id: r.id, consecutiveFailures: r.consecutive_failures, version: r.version }));
+const SCAN_SQL = prepared(`${PENDING_HEADS},
+     due AS (
+       SELECT * FROM (
+         SELECT d.org_id, d.id, d.consecutive_failures, ${ROW_VERSION} AS version FROM heads h
+           JOIN destinations d ON d.id = h.destination_id
+          WHERE h.first_at <= now() AND d.enabled AND (d.paused_until IS NULL OR d.paused_until <= now()) AND d.hold_paused_at IS NULL
+            AND NOT (d.id = ANY($2::text[]))
+         UNION
+         SELECT d.org_id, d.id, d.consecutive_failures, ${ROW_VERSION} AS version
+           FROM forwarding_jobs j JOIN destinations d ON d.org_id = j.org_id AND d.id = j.destination_id
+          WHERE j.status = 'pending' AND j.farewell AND j.next_attempt_at <= now()
+            AND NOT d.enabled AND (d.paused_until IS NULL OR d.paused_until <= now()) AND NOT (d.id = ANY($2::text[]))
+            -- Held back while a request to it is in flight (claimFarewellJobs): not due until then.
+            AND NOT EXISTS (${IN_FLIGHT})
+       ) u
+        -- Random order: with more busy destinations than worker slots, every one gets its turn.
+        ORDER BY random()
+        LIMIT $1
+     ),
+     later AS (
+       SELECT least(
+         (SELECT min(t.at) FROM heads h
+            JOIN destinations d ON d.id = h.destination_id
+           CROSS JOIN LATERAL (SELECT greatest(h.first_at, d.paused_until) AS at) t
+           WHERE d.enabled AND d.hold_paused_at IS NULL AND NOT (d.id = ANY($2::text[])) AND t.at > now()),
+         (SELECT min(t.at)
+            FROM forwarding_jobs j JOIN destinations d ON d.org_id = j.org_id AND d.id = j.destination_id
+           CROSS JOIN LATERAL (SELECT greatest(j.next_attempt_at, d.paused_until,
+                                 (SELECT max(o.next_attempt_at) FROM forwarding_jobs o WHERE ${IN_FLIGHT_WHERE})) AS at) t
+           WHERE j.status = 'pending' AND j.farewell AND NOT d.enabled AND NOT (d.id = ANY($2::text[])) AND t.at > now())
+       ) AS at
+     )
+     SELECT later.at AS next_at, due.* FROM later LEFT JOIN due ON true`);
+
+/** What one scan found. */
+export interface QueueScan {
+  /**
+   * Enabled, not-paused destinations (neither by the circuit breaker nor by the hold limit) with at
+   * least one due job, found from the pending jobs' heads above. Disabled destinations keep their
+   * queued jobs (held, not dropped) and appear here only for a due farewell (the trail event saying
+   * they were disabled or deleted, queue/farewell.ts), found through the small farewell index.
+   */
+  due: DueDestination[];
+  /**
+   * When the next job of a destination not due now falls due (a retry, a lease running out, a pause
+   * ending), or null: the same walk over destinations with pending jobs (PENDING_HEADS), not a pass
+   * over every pending job nor over every configured destination. Farewells count too.
+   */
+  nextAt: Date | null;
 }
 
-const NEXT_DUE_SQL = prepared(`${PENDING_HEADS}
-     SELECT least(
-       (SELECT min(greatest(h.first_at, coalesce(d.paused_until, h.first_at))) FROM heads h
-          JOIN destinations d ON d.id = h.destination_id
-         WHERE d.enabled AND d.hold_paused_at IS NULL AND NOT (d.id = ANY($1::text[]))),
-       (SELECT min(greatest(j.next_attempt_at, coalesce(d.paused_until, j.next_attempt_at),
-                            coalesce((SELECT max(o.next_attempt_at) FROM forwarding_jobs o WHERE ${IN_FLIGHT_WHERE}), j.next_attempt_at)))
-          FROM forwarding_jobs j JOIN destinations d ON d.org_id = j.org_id AND d.id = j.destination_id
-         WHERE j.status = 'pending' AND j.farewell AND NOT d.enabled AND NOT (d.id = ANY($1::text[])))) AS at`);
-
-/**
- * When the next job of any enabled destination falls due (for the worker's timer), or null. The same
- * walk over destinations with pending jobs (PENDING_HEADS), not a pass over every pending job nor
- * over every configured destination: the worker asks after every scan.
- * `exclude`: destinations this process is draining right now. Their runner wakes the worker when it
- * ends, so counting their (already due) jobs would only re-arm the timer at 10 ms, over and over,
- * for as long as a drain lasts.
- */
-export async function nextDueAt(db: Queryable, exclude: readonly string[] = []): Promise<Date | null> {
-  // Farewells of disabled destinations count too (through the farewell index).
-  const { rows } = await db.query<{ at: Date | null }>(NEXT_DUE_SQL, [exclude]);
-  return rows[0]?.at ?? null;
+/** Scans the queue for a wake-up (SCAN_SQL): `exclude` is left out of both answers. */
+export async function scanQueue(db: Queryable, opts: { limit?: number; exclude?: readonly string[] } = {}): Promise<QueueScan> {
+  const { rows } = await db.query<{ next_at: Date | null; org_id: string | null; id: string; consecutive_failures: number; version: string }>(SCAN_SQL, [
+    opts.limit ?? 1000,
+    opts.exclude ?? [],
+  ]);
+  const due: DueDestination[] = [];
+  for (const r of rows) {
+    if (r.org_id !== null) due.push({ orgId: r.org_id, id: r.id, consecutiveFailures: r.consecutive_failures, version: r.version });
+  }
+  return { due, nextAt: rows[0]?.next_at ?? null };
 }

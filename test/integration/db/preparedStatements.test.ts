@@ -8,7 +8,7 @@ import { openDatabase } from '../../../src/db/open.js';
 import { openPg } from '../../../src/db/pg.js';
 import { preparedName } from '../../../src/db/prepared.js';
 import type { Db, Queryable } from '../../../src/db/types.js';
-import { dueDestinations } from '../../../src/queue/dueDestinations.js';
+import { scanQueue } from '../../../src/queue/dueDestinations.js';
 import { recordEvents } from '../../../src/queue/enqueue.js';
 import { openTestDb, type TestDb } from '../../support/db.js';
 import { newDestination, newOrg } from '../queue/support.js';
@@ -40,7 +40,7 @@ describe('prepared statements (postgres)', () => {
     const db = await open(undefined);
     const list = await db.transaction(async (tx) => {
       for (let i = 0; i < 3; i++) await verifyApiKey(tx, `aegis_not_a_key_${i}_0123456789abcdef`);
-      await dueDestinations(tx);
+      await scanQueue(tx);
       await tx.query('SELECT $1::int + 1 AS n', [1]);
       return preparedOn(tx);
     });
@@ -56,7 +56,7 @@ describe('prepared statements (postgres)', () => {
     const db = await open('0');
     const list = await db.transaction(async (tx) => {
       await verifyApiKey(tx, 'aegis_not_a_key_0123456789abcdef');
-      await dueDestinations(tx);
+      await scanQueue(tx);
       return preparedOn(tx);
     });
     expect(list).toEqual([]);

@@ -13,8 +13,10 @@ const ROW_READ = /^SELECT d\.\*(, .+)? FROM destinations d WHERE d\.org_id = \$1
 /** claimJobs and claimFarewellJobs ($2: the destination), and the claim's settle (settleClaim, $8). */
 const CLAIM = /^WITH picked AS \(\s+SELECT id FROM forwarding_jobs\s+WHERE org_id = \$1 AND destination_id = \$2 AND status = 'pending'/;
 const SETTLE = /^WITH settled_done AS \(/;
-/** The worker's scan (dueDestinations): a wake-up. */
+/** The worker's scan (scanQueue): a wake-up. */
 const DUE_SCAN = /SELECT \* FROM \(\s+SELECT d\.org_id, d\.id, d\.consecutive_failures/;
+/** Any walk over the pending jobs' heads (queue/dueDestinations.ts PENDING_HEADS). */
+const HEADS_WALK = /WITH RECURSIVE heads\(destination_id, first_at\)/;
 
 describe.each(DB_KINDS)("a destination's wake-up in statements (%s)", (kind) => {
   const ctx = loggedService(kind);
@@ -45,6 +47,19 @@ describe.each(DB_KINDS)("a destination's wake-up in statements (%s)", (kind) => 
     for (let n = 0; n < 3; n++) await deliverOne(org.orgId, r);
     await ctx.svc.service.worker?.idle();
     expect(ctx.log.count(ROW_READ, from)).toBe(0);
+  });
+
+  it('a wake-up scans the queue in one statement: what is due and when the next job is', async () => {
+    const org = await ctx.svc.newOrg();
+    const r = await receiver();
+    await created(org, r);
+    const from = ctx.log.texts.length;
+    for (let n = 0; n < 3; n++) await deliverOne(org.orgId, r);
+    await ctx.svc.service.worker?.idle();
+    const scans = ctx.log.count(DUE_SCAN, from);
+    expect(scans).toBeGreaterThanOrEqual(3);
+    // Every walk over the heads is a scan: none is run again for the timer.
+    expect(ctx.log.count(HEADS_WALK, from)).toBe(scans);
   });
 
   it('a wake-up claims once: a claim that came back short is the last of its lane', async () => {

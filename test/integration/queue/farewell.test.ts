@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claimFarewellJobs, claimJobs } from '../../../src/queue/claimJobs.js';
-import { dueDestinations, nextDueAt } from '../../../src/queue/dueDestinations.js';
+import { scanQueue } from '../../../src/queue/dueDestinations.js';
 import { queueFarewell } from '../../../src/queue/farewell.js';
 import { purgeDeletedDestination, purgeDeletedDestinations, tombstoneDestination } from '../../../src/destinations/deletion.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
@@ -36,13 +36,17 @@ describe.each(DB_KINDS)('queue: farewells (%s)', (kind) => {
 
   it('a disabled destination is due for its farewell only, and only the farewell is claimed', async () => {
     const { org, dest, notice } = await disabledWithFarewell();
-    expect((await dueDestinations(tdb.db)).map((d) => d.id)).toEqual([dest]);
-    expect(await nextDueAt(tdb.db)).not.toBeNull();
+    const scanned = await scanQueue(tdb.db);
+    expect(scanned.due.map((d) => d.id)).toEqual([dest]);
+    // Due now: nothing later for the timer.
+    expect(scanned.nextAt).toBeNull();
     expect(await claimJobs(tdb.db, claimArgs(org, dest))).toEqual([]);
     const claimed = await claimFarewellJobs(tdb.db, claimArgs(org, dest));
     expect(claimed.map((j) => j.eventId)).toEqual([notice]);
-    // Claimed (leased): nothing left due.
-    expect(await dueDestinations(tdb.db)).toEqual([]);
+    // Claimed (leased): nothing left due; the lease's end is the next time.
+    const after = await scanQueue(tdb.db);
+    expect(after.due).toEqual([]);
+    expect(after.nextAt?.getTime()).toBeGreaterThan(Date.now());
   });
 
   it('claims say which jobs are farewells: a re-enabled destination claims its pending one with its events', async () => {
@@ -63,10 +67,10 @@ describe.each(DB_KINDS)('queue: farewells (%s)', (kind) => {
       held[0],
       randomUUID(),
     ]);
-    expect(await dueDestinations(tdb.db)).toEqual([]);
+    const scanned = await scanQueue(tdb.db);
+    expect(scanned.due).toEqual([]);
     expect(await claimFarewellJobs(tdb.db, claimArgs(org, dest))).toEqual([]);
-    const next = await nextDueAt(tdb.db);
-    expect(next && next.getTime()).toBeGreaterThan(Date.now() + 30_000);
+    expect(scanned.nextAt?.getTime()).toBeGreaterThan(Date.now() + 30_000);
     // The lease ran out (its worker died): the farewell goes.
     await tdb.db.query(`UPDATE forwarding_jobs SET next_attempt_at = now() - interval '1 second' WHERE event_id = $1`, [held[0]]);
     expect((await claimFarewellJobs(tdb.db, claimArgs(org, dest))).length).toBe(1);
@@ -75,7 +79,7 @@ describe.each(DB_KINDS)('queue: farewells (%s)', (kind) => {
   it('honours the circuit breaker', async () => {
     const { org, dest } = await disabledWithFarewell(0);
     await tdb.db.query(`UPDATE destinations SET paused_until = now() + interval '1 minute' WHERE id = $1`, [dest]);
-    expect(await dueDestinations(tdb.db)).toEqual([]);
+    expect((await scanQueue(tdb.db)).due).toEqual([]);
     expect(await claimFarewellJobs(tdb.db, claimArgs(org, dest))).toEqual([]);
   });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { enforceHoldLimit, HOLD_DEAD_LETTER_BATCH } from '../../../src/queue/holdLimit.js';
 import { settleClaim } from '../../../src/queue/settleJobs.js';
 import { scheduleJobs } from '../../../src/delivery/outcome.js';
-import { dueDestinations } from '../../../src/queue/dueDestinations.js';
+import { scanQueue } from '../../../src/queue/dueDestinations.js';
 import { recordAttemptOutcome, resumeHeld } from '../../../src/queue/deliveryState.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { addEvents, claim, jobs, makeDue, newDestination, newOrg, report } from './support.js';
@@ -116,7 +116,7 @@ describe.each(DB_KINDS)('queue: hold limit (%s)', (kind) => {
     expect(await state(dest)).toMatchObject({ last_error: s.last_error, failing_since: s.failing_since });
     // A second round pauses nothing again; events recorded while paused are dead-lettered, never due.
     await addEvents(tdb.db, org, 2);
-    expect((await dueDestinations(tdb.db)).map((d) => d.id)).not.toContain(dest);
+    expect((await scanQueue(tdb.db)).due.map((d) => d.id)).not.toContain(dest);
     const again = await enforceHoldLimit(tdb.db, 168);
     expect(again.paused).toEqual([]);
     expect(again.deadLettered).toEqual([{ orgId: org, id: dest, siem: 'webhook', count: 2 }]);
