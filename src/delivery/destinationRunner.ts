@@ -18,7 +18,7 @@ import type { EventBudget } from './eventBudget.js';
 import { configuredLimits } from './configuredLimits.js';
 import type { DestinationLimiter, LimiterRegistry } from './limits.js';
 import type { DestinationRowCache } from './rowCache.js';
-import { toTarget } from './target.js';
+import { heldTarget } from './target.js';
 import type { WorkerConfig } from './workerConfig.js';
 
 /** How often a running destination re-reads its configured limits (a PATCH applies within this). */
@@ -55,7 +55,7 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
   const farewellOnly = !row.enabled;
   let target: DeliveryTarget;
   try {
-    target = toTarget(w.deps.delivery.keyRing, row);
+    target = heldTarget(w.deps.delivery.keyRing, row);
   } catch (err) {
     // A credential that cannot be opened (key removed from the ring) is a configuration error the
     // user must see; the jobs stay queued until the key is back.

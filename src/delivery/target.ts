@@ -4,8 +4,29 @@ import { openSecrets } from '../destinations/credentials.js';
 import type { DeliveryTarget } from './deliverBatch.js';
 import { configuredLimits } from './configuredLimits.js';
 
-export function toTarget(ring: KeyRing, row: Omit<DestinationRow, 'filter'>): DeliveryTarget {
-  const secrets = openSecrets(ring, row);
+/**
+ * Each held row's target, opened once (per key ring): a runner starts at every wake-up of a busy
+ * destination (dozens a second), and opening its credentials (an AES-GCM context per sealed column)
+ * cost more than the rest of the runner's start. Keyed by the row object, which the worker's row
+ * cache replaces on any change of the row (a rotation, a PATCH), so a changed credential is opened
+ * afresh and a dropped row takes its opened secrets with it. The secrets stay in memory as long as
+ * the row is held, as they do in the scrubber cache. A previous signing secret stops being used when
+ * its overlap ends: the target is opened again then, without it.
+ */
+const opened = new WeakMap<KeyRing, WeakMap<object, { target: DeliveryTarget; until: number }>>();
+
+export function heldTarget(ring: KeyRing, row: Omit<DestinationRow, 'filter'>, now = Date.now()): DeliveryTarget {
+  let byRow = opened.get(ring);
+  if (!byRow) opened.set(ring, (byRow = new WeakMap()));
+  const hit = byRow.get(row);
+  if (hit && now < hit.until) return hit.target;
+  const target = toTarget(ring, row, new Date(now));
+  byRow.set(row, { target, until: target.previousSigningSecret?.until.getTime() ?? Infinity });
+  return target;
+}
+
+export function toTarget(ring: KeyRing, row: Omit<DestinationRow, 'filter'>, now = new Date()): DeliveryTarget {
+  const secrets = openSecrets(ring, row, now);
   return {
     orgId: row.org_id,
     id: row.id,
