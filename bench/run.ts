@@ -103,6 +103,16 @@ const REPLAY_EVENTS = numArg(argv, '--events', quick ? 100_000 : 1_000_000);
 const PRESETS: SiemId[] = presetArg
   ? (presetArg.replace(/^--presets=/, '').split(',') as SiemId[])
   : ['custom', 'splunk_hec', 'datadog', 'elastic', 'sumo_logic', 'new_relic'];
+// --latency-presets splunk_hec|custom|splunk_hec,custom: the latency scenario's destinations (default
+// both), to tell the cost of each apart. The receiver reports receipt times for these two.
+const LATENCY_PRESETS = latencyPresets(argv.find((a, i) => argv[i - 1] === '--latency-presets'));
+function latencyPresets(arg: string | undefined): SiemId[] {
+  if (arg === undefined) return ['splunk_hec', 'custom'];
+  const list = arg.split(',');
+  const bad = list.filter((p) => p !== 'splunk_hec' && p !== 'custom');
+  if (bad.length > 0 || list.length === 0) throw new Error(`--latency-presets takes splunk_hec and/or custom, not ${bad.join(', ')}`);
+  return list as SiemId[];
+}
 const LABEL: Record<SiemId, string> = {
   custom: 'custom webhook',
   splunk_hec: 'Splunk HEC',
@@ -418,7 +428,7 @@ interface LatencyResult {
 }
 
 async function latencyScenario(workers: number): Promise<LatencyResult> {
-  const presets: SiemId[] = ['splunk_hec', 'custom'];
+  const presets = LATENCY_PRESETS;
   log(`latency: ${workers} worker(s), ${SIZES.latencyRate} events/s for ${SIZES.latencySeconds} s, presets ${presets.join(', ')}`);
   const org = await freshOrg(presets, true);
   const api = await startService('api');
