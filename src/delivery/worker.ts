@@ -82,9 +82,13 @@ export class Worker {
   private async scan(): Promise<void> {
     try {
       let nextAt: Date | null = null;
+      // The Retry-After waits the last scan left out: one that ended while the scan ran has no
+      // runner, limiter or tracker to wake the worker, so the timer must still count it.
+      let leftOut = new Map<string, number>();
       do {
         this.rescan = false;
         const blocked = this.limiters.blocked();
+        leftOut = blocked;
         const ackFull = this.acks.full();
         // Destinations already running, waiting out a Retry-After or waiting for acks are left out:
         // their runner, limiter or ack tracker wakes the worker when that ends.
@@ -111,7 +115,7 @@ export class Worker {
           this.running.set(d.id, p);
         }
       } while (this.rescan && !this.stopping);
-      this.armTimer(nextAt);
+      this.armTimer(nextAt, leftOut);
       if (this.databaseAway) {
         this.databaseAway = false;
         this.deps.logger.info('database reachable again; delivery resumed');
@@ -133,10 +137,10 @@ export class Worker {
    * Sleeps until the interval (the safety net), the next scheduled job the scan saw (`next`), or the
    * end of a Retry-After, whichever comes first.
    */
-  private armTimer(next: Date | null): void {
+  private armTimer(next: Date | null, leftOut: ReadonlyMap<string, number>): void {
     let delay = this.cfg.intervalMs;
     if (next) delay = Math.max(10, Math.min(delay, next.getTime() - Date.now() + 5));
-    for (const until of this.limiters.blocked().values()) delay = Math.max(10, Math.min(delay, until - Date.now() + 5));
+    for (const until of [...leftOut.values(), ...this.limiters.blocked().values()]) delay = Math.max(10, Math.min(delay, until - Date.now() + 5));
     this.armFallbackTimer(delay);
   }
 
