@@ -96,9 +96,8 @@ export class Worker {
         nextAt = scanned.nextAt;
         for (const d of scanned.due) {
           if (this.stopping || this.running.size >= this.cfg.maxDestinations) break;
-          // Waiting out its SIEM's Retry-After: the timer brings it back when the wait ends. Waiting
-          // for Splunk acks: the tracker wakes the worker when some come in.
-          if (this.running.has(d.id) || blocked.has(d.id) || ackFull.has(d.id)) continue;
+          // Left out by the scan already; kept because two runners of one destination must never be.
+          if (this.running.has(d.id)) continue;
           const p = runDestination(this.context, d)
             .catch((err: unknown) => {
               // A database outage mid-run is expected and already reported by the scan; its claims
@@ -135,7 +134,9 @@ export class Worker {
 
   /**
    * Sleeps until the interval (the safety net), the next scheduled job the scan saw (`next`), or the
-   * end of a Retry-After, whichever comes first.
+   * end of a Retry-After (those the scan left out included), whichever comes first. Destinations left
+   * out as waiting for Splunk acks need no timer: their tracker wakes the worker once it settles acks,
+   * and polls again within AEGIS_SPLUNK_ACK_POLL_MS when that settle failed.
    */
   private armTimer(next: Date | null, leftOut: ReadonlyMap<string, number>): void {
     let delay = this.cfg.intervalMs;

@@ -83,15 +83,15 @@ const SCAN_SQL = prepared(`${PENDING_HEADS},
      ),
      later AS (
        SELECT least(
-         (SELECT min(t.at) FROM heads h
+         (SELECT min(t.at) FILTER (WHERE t.at > now()) FROM heads h
             JOIN destinations d ON d.id = h.destination_id
            CROSS JOIN LATERAL (SELECT greatest(h.first_at, d.paused_until) AS at) t
-           WHERE d.enabled AND d.hold_paused_at IS NULL AND NOT (d.id = ANY($2::text[])) AND t.at > now()),
-         (SELECT min(t.at)
+           WHERE d.enabled AND d.hold_paused_at IS NULL AND NOT (d.id = ANY($2::text[]))),
+         (SELECT min(t.at) FILTER (WHERE t.at > now())
             FROM forwarding_jobs j JOIN destinations d ON d.org_id = j.org_id AND d.id = j.destination_id
            CROSS JOIN LATERAL (SELECT greatest(j.next_attempt_at, d.paused_until,
                                  (SELECT max(o.next_attempt_at) FROM forwarding_jobs o WHERE ${IN_FLIGHT_WHERE})) AS at) t
-           WHERE j.status = 'pending' AND j.farewell AND NOT d.enabled AND NOT (d.id = ANY($2::text[])) AND t.at > now())
+           WHERE j.status = 'pending' AND j.farewell AND NOT d.enabled AND NOT (d.id = ANY($2::text[])))
        ) AS at
      )
      SELECT later.at AS next_at, due.* FROM later LEFT JOIN due ON true`);
