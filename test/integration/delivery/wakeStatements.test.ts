@@ -38,24 +38,27 @@ describe.each(DB_KINDS)("a destination's wake-up in statements (%s)", (kind) => 
     await expect.poll(() => r.requests.some((q) => eventIdsOf(q).includes(id!)), WAIT).toBe(true);
     return r.requests.find((q) => eventIdsOf(q).includes(id!))!;
   }
-
-  it("an unchanged destination's row is not read again at each wake-up", async () => {
+  /**
+   * A new destination, then three events each delivered on its own wake-up: the destination's id and
+   * where its statements start in the log.
+   */
+  async function threeWakeUps(): Promise<{ id: string; from: number }> {
     const org = await ctx.svc.newOrg();
     const r = await receiver();
-    await created(org, r);
+    const id = await created(org, r);
     const from = ctx.log.texts.length;
     for (let n = 0; n < 3; n++) await deliverOne(org.orgId, r);
     await ctx.svc.service.worker?.idle();
+    return { id, from };
+  }
+
+  it("an unchanged destination's row is not read again at each wake-up", async () => {
+    const { from } = await threeWakeUps();
     expect(ctx.log.count(ROW_READ, from)).toBe(0);
   });
 
   it('a wake-up scans the queue in one statement: what is due and when the next job is', async () => {
-    const org = await ctx.svc.newOrg();
-    const r = await receiver();
-    await created(org, r);
-    const from = ctx.log.texts.length;
-    for (let n = 0; n < 3; n++) await deliverOne(org.orgId, r);
-    await ctx.svc.service.worker?.idle();
+    const { from } = await threeWakeUps();
     const scans = ctx.log.count(DUE_SCAN, from);
     expect(scans).toBeGreaterThanOrEqual(3);
     // Every walk over the heads is a scan: none is run again for the timer.
@@ -63,12 +66,7 @@ describe.each(DB_KINDS)("a destination's wake-up in statements (%s)", (kind) => 
   });
 
   it('a wake-up claims once: a claim that came back short is the last of its lane', async () => {
-    const org = await ctx.svc.newOrg();
-    const r = await receiver();
-    const id = await created(org, r);
-    const from = ctx.log.texts.length;
-    for (let n = 0; n < 3; n++) await deliverOne(org.orgId, r);
-    await ctx.svc.service.worker?.idle();
+    const { id, from } = await threeWakeUps();
     expect(ctx.log.count(SETTLE, from, id)).toBe(3);
     expect(ctx.log.count(CLAIM, from, id)).toBe(3);
   });
