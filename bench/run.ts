@@ -110,7 +110,7 @@ function latencyPresets(arg: string | undefined): SiemId[] {
   if (arg === undefined) return ['splunk_hec', 'custom'];
   const list = arg.split(',');
   const bad = list.filter((p) => p !== 'splunk_hec' && p !== 'custom');
-  if (bad.length > 0 || list.length === 0) throw new Error(`--latency-presets takes splunk_hec and/or custom, not ${bad.join(', ')}`);
+  if (bad.length > 0) throw new Error(`--latency-presets takes splunk_hec and/or custom, not ${bad.join(', ')}`);
   return list as SiemId[];
 }
 const LABEL: Record<SiemId, string> = {

@@ -130,7 +130,7 @@ describe.each(DB_KINDS)('queue: a scan, its due destinations and its next time (
 
   it('one statement answers both: what is due now is listed, and only what is not gives the next time', async () => {
     const org = await newOrg(tdb.db);
-    const now_ = await newDestination(tdb.db, org);
+    const dueNow = await newDestination(tdb.db, org);
     const later = await newDestination(tdb.db, org);
     const paused = await newDestination(tdb.db, org);
     await addEvents(tdb.db, org, 2);
@@ -139,14 +139,14 @@ describe.each(DB_KINDS)('queue: a scan, its due destinations and its next time (
     await setDest(paused, `paused_until = '2100-01-01T00:00:20Z'`);
 
     const scanned = await scanQueue(tdb.db);
-    expect(scanned.due.map((d) => d.id)).toEqual([now_]);
+    expect(scanned.due.map((d) => d.id)).toEqual([dueNow]);
     expect(scanned.nextAt?.toISOString()).toBe('2100-01-01T00:00:10.000Z');
     // A destination due now never sets the timer (its runner's end wakes the worker): with the
     // later one left out, only the pause's end remains.
     expect(await nextAt([later])).toBe('2100-01-01T00:00:20.000Z');
     expect(await nextAt([later, paused])).toBeNull();
     // Nothing due at all still answers the next time.
-    await tdb.db.query(`DELETE FROM forwarding_jobs WHERE destination_id = $1`, [now_]);
+    await tdb.db.query(`DELETE FROM forwarding_jobs WHERE destination_id = $1`, [dueNow]);
     expect(await scanQueue(tdb.db)).toEqual({ due: [], nextAt: new Date('2100-01-01T00:00:10Z') });
   });
 });
