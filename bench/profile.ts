@@ -1,9 +1,10 @@
-// `npx tsx bench/profile.ts <file.cpuprofile> [--top 25] [--events N]`
+// `npx tsx bench/profile.ts <file.cpuprofile> [--top 25] [--events N] [--from S] [--to S]`
 //
 // Summarises a V8 CPU profile (from `npm run bench -- --cpu-prof`): where the process's CPU went,
 // as self time per function, inclusive time per function (every function on the stack is charged
 // once per sample) and self time per module (a node_modules package, a source file, node internals).
-// With --events, also in microseconds per event, the unit the bench reports.
+// With --events, also in microseconds per event, the unit the bench reports. --from and --to keep the
+// samples between those seconds of the profile (a cold start against the steady state).
 import { readFileSync } from 'node:fs';
 import { numArg } from './lib/args.js';
 
@@ -26,10 +27,13 @@ interface Profile {
 }
 
 const argv = process.argv.slice(2);
-const file = argv.find((a) => !a.startsWith('--') && argv[argv.indexOf(a) - 1] !== '--top' && argv[argv.indexOf(a) - 1] !== '--events');
-if (!file) throw new Error('usage: bench/profile.ts <file.cpuprofile> [--top 25] [--events N]');
+const VALUED = new Set(['--top', '--events', '--from', '--to']);
+const file = argv.find((a) => !a.startsWith('--') && !VALUED.has(argv[argv.indexOf(a) - 1] ?? ''));
+if (!file) throw new Error('usage: bench/profile.ts <file.cpuprofile> [--top 25] [--events N] [--from S] [--to S]');
 const top = numArg(argv, '--top', 25);
 const events = argv.includes('--events') ? numArg(argv, '--events', 1) : null;
+const fromUs = numArg(argv, '--from', 0) * 1e6;
+const toUs = argv.includes('--to') ? numArg(argv, '--to', 0) * 1e6 : Infinity;
 
 const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(p.nodes.map((n) => [n.id, n]));
@@ -53,8 +57,11 @@ const modules = new Map<string, number>();
 let total = 0;
 let idle = 0;
 // timeDeltas[i] is the time since the previous sample: charge it to sample i's stack.
+let at = 0;
 for (let i = 0; i < p.samples.length; i++) {
   const dt = p.timeDeltas[i] ?? 0;
+  at += dt;
+  if (at < fromUs || at > toUs) continue;
   const leaf = byId.get(p.samples[i]!)!;
   total += dt;
   if (leaf.callFrame.functionName === '(idle)') {
