@@ -9,6 +9,11 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 1,
     fileParallelism: false,
+    // Files share one worker process and the modules it has loaded (as in vitest.config.ts): importing
+    // the service, Fastify and playwright-core again for each of 14 files cost more than the tests
+    // themselves on a loaded 2-core machine. Safe for the same reasons: nothing mocks modules, stubs
+    // globals or the environment, or fakes timers, and every file closes its service and browser.
+    isolate: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
