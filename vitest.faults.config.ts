@@ -11,6 +11,10 @@ export default defineConfig({
     setupFiles: ['test/setup/fastcheck.ts'],
     pool: 'forks',
     maxWorkers: 1,
+    // The files run one after another in one process, sharing the modules it has loaded (as in
+    // vitest.config.ts): nothing here mocks modules, stubs globals or fakes timers, and every file
+    // stops the processes, services and receivers it starts.
+    isolate: false,
     testTimeout: 300_000,
     hookTimeout: 180_000,
   },
