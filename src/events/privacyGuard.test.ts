@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { newPreflightId } from './contract.js';
+import { detect } from './detect.js';
 import { guardActorId, guardAgentRecord, hasSpelledEmail, identifierForm, safeSegment, type GuardMemo } from './privacyGuard.js';
 
 const record = {
@@ -117,6 +118,35 @@ describe('secrets glued to an identifier', () => {
     expect(guardActorId('123-45-6789@example.com')).toEqual([{ path: '/actor_id', message: expect.stringContaining('SSN') }]);
     expect(guardActorId('4155552671@txt.att.net')).toEqual([]);
     expect(guardActorId('alice_smith@example.com')).toEqual([]);
+  });
+});
+
+describe('secrets hidden by an invisible character, a suffix or a long prefix', () => {
+  const GH = 'ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8';
+  it.each([
+    ['summary', `token ghp_\u200b${GH.slice(4)}`, 'GITHUB_TOKEN'],
+    ['summary', 'key sk_live_\u00adabcdefghijklmnopqrstuvwx', 'STRIPE_KEY'],
+    ['actor_id', 'whsec_\u200babcdefghijklmnopqrstuvwxyz012345', 'STRIPE_KEY'],
+    ['policy_id', `g\u200bhp_${GH.slice(4)}`, 'GITHUB_TOKEN'],
+    ['policy_id', `ghp\uff3f${GH.slice(4)}`, 'GITHUB_TOKEN'],
+    ['policy_id', '\uff53\uff4b\uff3f\uff4c\uff49\uff56\uff45\uff3fabcdefghijklmnopqrstuvwx', 'STRIPE_KEY'],
+    ['policy_id', `${GH}_v2`, 'GITHUB_TOKEN'],
+    ['summary', 'key AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p-x', 'GOOGLE_API_KEY'],
+    ['policy_id', 'AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p_prod', 'GOOGLE_API_KEY'],
+    ['policy_id', 'AKIAIOSFODNN7EXAMPLEv2', 'AWS_ACCESS_KEY'],
+    ['policy_id', 'AKIAIOSFODNN7EXAMPLEV2', 'AWS_ACCESS_KEY'],
+    ['summary', `ref ${'a'.repeat(60)}/jane.doe@example.com`, 'EMAIL'],
+    ['summary', 'owner=team-platform-operations-oncall-rotation-secondary-jane.doe@example.com', 'EMAIL'],
+  ])('refuses %s %j', (field, value, type) => {
+    expect(guardAgentRecord({ ...record, [field]: value })).toEqual([{ path: `/${field}`, message: expect.stringContaining(type) }]);
+  });
+
+  it('preflight finds a key with a suffix and an address after a long prefix', () => {
+    const types = (text: string) => detect(text).map((f) => f.type);
+    expect(types(`deploy with ${GH}_v2`)).toEqual(['GITHUB_TOKEN']);
+    expect(types('key AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p-x')).toEqual(['GOOGLE_API_KEY']);
+    expect(types('id AKIAIOSFODNN7EXAMPLEv2')).toEqual(['AWS_ACCESS_KEY']);
+    expect(types(`mail ${'x'.repeat(70)}/jane.doe@example.com`)).toEqual(['EMAIL']);
   });
 });
 

@@ -66,19 +66,33 @@ export function safeSegment(name: string): string {
 const EMBEDDED_SECRET_START = /AKIA|ASIA|akia|asia|gh[pousr]_|github_pat_|xox[abpors]-|xapp-|[sr]k_(?:live|test)_|whsec_|AIza|eyJ/g;
 
 /**
- * Secrets in the value as written (tokens keep their "_" there), with a space before every embedded
- * prefix. `idForm` is the value's identifier form: when it is the value itself and no prefix is glued,
- * the detectors over it have already seen every secret, and this pass is skipped.
+ * An AWS access key id followed by more letters or digits of its own alphabet ("AKIA...V2"): the
+ * detector wants the id standing alone (its 20 characters are all it can tell by), but a record's
+ * field must not carry one glued to a suffix either.
  */
-function secretTypes(value: string, idForm: string): FindingType[] {
-  let glued = false;
-  const spaced = value.replace(EMBEDDED_SECRET_START, (m: string, offset: number) => {
-    if (offset === 0) return m;
-    glued = true;
-    return ` ${m}`;
-  });
-  if (!glued && idForm === value) return [];
-  return [...detectTokens(spaced), ...detectCloudKeys(spaced)].map((f) => f.type);
+const AWS_KEY_GLUED_AFTER = /(?:AKIA|ASIA)[A-Z0-9]{16}/;
+
+/**
+ * Secrets in the value with its "_" kept (tokens keep theirs), with a space before every embedded
+ * prefix: over the value as written and over its normalized form (`norm`: zero-width characters and
+ * soft hyphens dropped, fullwidth forms folded), so "ghp_\u200b..." is the token it spells. `idForm`
+ * is the identifier form of `norm`: when it is `norm` itself, the value as written is `norm`, and no
+ * prefix is glued, the detectors over it have already seen every secret, and this pass is skipped.
+ */
+function secretTypes(value: string, norm: string, idForm: string): FindingType[] {
+  const types: FindingType[] = [];
+  for (const form of norm === value ? [norm] : [value, norm]) {
+    let glued = false;
+    const spaced = form.replace(EMBEDDED_SECRET_START, (m: string, offset: number) => {
+      if (offset === 0) return m;
+      glued = true;
+      return ` ${m}`;
+    });
+    if (AWS_KEY_GLUED_AFTER.test(form)) types.push('AWS_ACCESS_KEY');
+    if (!glued && idForm === form) continue;
+    for (const f of [...detectTokens(spaced), ...detectCloudKeys(spaced)]) types.push(f.type);
+  }
+  return types;
 }
 
 /**
@@ -102,9 +116,12 @@ function splitSegment(segment: string): string {
 }
 
 export function identifierForm(value: string): string {
-  return normalizeForDetection(value)
-    .text.replace(/_/g, ' ')
-    .replace(/[A-Za-z0-9]+/g, splitSegment);
+  return identifierFormOf(normalizeForDetection(value).text);
+}
+
+/** identifierForm() of text that is normalized already. */
+function identifierFormOf(norm: string): string {
+  return norm.replace(/_/g, ' ').replace(/[A-Za-z0-9]+/g, splitSegment);
 }
 
 /**
@@ -149,8 +166,9 @@ function spelledEmailIn(norm: string): boolean {
  */
 function findingTypes(value: string, freeText = false): FindingType[] {
   // Normalized once: the identifier form is canonical text already.
-  const idForm = identifierForm(value);
-  const types = [...detectCanonical(idForm).map((f) => f.type), ...secretTypes(value, idForm)];
+  const norm = normalizeForDetection(value).text;
+  const idForm = identifierFormOf(norm);
+  const types = [...detectCanonical(idForm).map((f) => f.type), ...secretTypes(value, norm, idForm)];
   if (!freeText && spelledEmailIn(idForm)) types.push('EMAIL');
   return [...new Set(types)];
 }

@@ -2,7 +2,8 @@
  * Cloud provider credentials.
  *
  * - AWS access key ids: AKIA (long-term) or ASIA (temporary, STS) followed by 16 upper-case letters or
- *   digits, standing alone; or the same id lower-cased (pasted from a case-folding tool, typed by
+ *   digits, not inside a longer run of that alphabet (a suffix in another case, "_" or "-" may
+ *   follow); or the same id lower-cased (pasted from a case-folding tool, typed by
  *   hand), one case per id. A real id's 16 characters are base32 and nearly always hold a digit, while
  *   an all-letter lower-case run after "asia" is a word ("asiapacificnortheast"), so the lower-case
  *   form needs a digit.
@@ -10,15 +11,17 @@
  *   own, so a secret key is reported when it is the value assigned to a name that says so
  *   (aws_secret_access_key=..., "SecretAccessKey": "...", AWS_SECRET_KEY: ...). Only the value is
  *   reported, so masking keeps the name for context.
- * - Google API keys: "AIza" followed by 35 characters of the URL-safe alphabet.
+ * - Google API keys: "AIza" followed by 35 characters of the URL-safe alphabet, also when more follow.
  */
 import type { Finding } from '../findings.js';
 import { regexFindings } from './common.js';
 
-const AWS_ACCESS_KEY_RE = /(?<![A-Za-z0-9])(?:(?:AKIA|ASIA)[A-Z0-9]{16}|(?:akia|asia)(?=[a-z]{0,15}[0-9])[a-z0-9]{16})(?![A-Za-z0-9])/g;
+// An id ends where its own alphabet does: "AKIA...v2" and "akia...V2" are ids with a suffix.
+const AWS_ACCESS_KEY_RE = /(?<![A-Za-z0-9])(?:(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])|(?:akia|asia)(?=[a-z]{0,15}[0-9])[a-z0-9]{16}(?![a-z0-9]))/g;
 const AWS_SECRET_KEY_RE =
   /(?:aws[_-]?secret[_-]?(?:access[_-]?)?key|secret[_-]?access[_-]?key)["']?[ \t]{0,4}[:=][ \t]{0,4}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi;
-const GOOGLE_API_KEY_RE = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g;
+// A key is exactly 39 characters: whatever follows them ("AIza...-x", "..._prod") is a suffix.
+const GOOGLE_API_KEY_RE = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}/g;
 
 export function detectCloudKeys(text: string): Finding[] {
   return [

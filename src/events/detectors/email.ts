@@ -94,8 +94,10 @@ export function detectEmails(text: string): Finding[] {
     const spaced = localEnd !== at || domainStart !== at + 1;
     let s = localEnd;
     while (s > lastEnd && localEnd - s < MAX_LOCAL + 1 && isLocalChar(text[s - 1])) s--;
-    // A local part longer than 64 characters is not an address.
-    const tooLong = localEnd - s > MAX_LOCAL;
+    // A local part is at most 64 characters, but a longer run before "@" does not make the address
+    // go away: its last 64 characters are reported, so a prefix glued on ("ref " + 60 letters +
+    // "/jane.doe@example.com", "owner=team-...-jane.doe@example.com") never hides one.
+    if (localEnd - s > MAX_LOCAL) s = localEnd - MAX_LOCAL;
     while (s < localEnd && text[s] === '.') s++;
     let e = domainStart;
     while (e < text.length && e - domainStart < MAX_DOMAIN && isDomainChar(text[e])) e++;
@@ -104,7 +106,7 @@ export function detectEmails(text: string): Finding[] {
     const local = text.slice(s, localEnd);
     const domain = text.slice(domainStart, e);
     const tldOk = !spaced || COMMON_TLDS.has((domain.slice(domain.lastIndexOf('.') + 1) || '').toLowerCase());
-    if (!tooLong && local.length > 0 && !local.endsWith('.') && !local.includes('..') && validDomain(domain) && tldOk) {
+    if (local.length > 0 && !local.endsWith('.') && !local.includes('..') && validDomain(domain) && tldOk) {
       out.push({ type: 'EMAIL', start: s, end: e });
       lastEnd = e;
       at = text.indexOf('@', e);
