@@ -7,7 +7,7 @@ import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from './context.js';
-import { installErrorHandler } from './errorHandler.js';
+import { installErrorHandler, safePath } from './errorHandler.js';
 import { REQUEST_AJV_OPTIONS } from './ajvOptions.js';
 import { CSRF_HEADER, requireOrg, SESSION_COOKIE } from './auth.js';
 import { ErrorBody, OPTIONAL_BODY, SECURITY } from './schemas/common.js';
@@ -102,11 +102,13 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   installErrorHandler(app);
   refuseUnstorableText(app);
   app.addHook('onResponse', async (req, reply) => {
-    const path = req.url.split('?')[0] ?? '';
     // Probes and scrapes arrive every few seconds from load balancers and Prometheus and would bury
     // the requests an operator reads logs for: they log at debug unless they fail.
-    const level = PROBE_PATHS.has(path) && reply.statusCode < 400 ? 'debug' : 'info';
-    req.log[level]({ method: req.method, path, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+    const probe = PROBE_PATHS.has(req.url.split('?')[0] ?? '');
+    const level = probe && reply.statusCode < 400 ? 'debug' : 'info';
+    // Any route takes values in its path (ids, or whatever a client typed there): logged as the 404
+    // answer echoes it, every segment with something detectable in it replaced.
+    req.log[level]({ method: req.method, path: safePath(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
   });
   app.addHook('onSend', async (req, reply) => {
     void reply.header('x-request-id', req.id);

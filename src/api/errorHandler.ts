@@ -13,6 +13,19 @@ function decodeSegment(seg: string): string {
   }
 }
 
+/**
+ * A request's path as it may be echoed or logged: the path comes from the client, and each segment
+ * is kept only if it carries nothing detectable (the rule for property names in refusals, safeSegment),
+ * so a value typed into a URL is neither sent back nor written to the service's log. The query string
+ * is dropped (a sign-in link carries its token there).
+ */
+export function safePath(url: string): string {
+  return (url.split('?')[0] ?? '')
+    .split('/')
+    .map((seg) => (seg === '' ? seg : safeSegment(decodeSegment(seg))))
+    .join('/');
+}
+
 /** `details` (every problem, each with its path) is present on refusals that come from validation. */
 function send(reply: FastifyReply, status: number, code: ErrorCode, message: string, details?: readonly Violation[]) {
   const error = details ? { code, message, details: details.map(({ path, message: m }) => ({ path, message: m })) } : { code, message };
@@ -56,13 +69,5 @@ export function installErrorHandler(app: FastifyInstance): void {
     req.log.error({ err: { message: fe.message, stack: fe.stack, code: fe.code } }, 'unhandled error');
     return send(reply, 500, 'internal', 'Internal error; it has been logged.');
   });
-  // The path comes from the client: each segment is echoed only if it carries nothing detectable (the
-  // rule for property names in refusals), so a value typed into a URL is not sent back or logged.
-  app.setNotFoundHandler((req, reply) => {
-    const path = (req.url.split('?')[0] ?? '')
-      .split('/')
-      .map((seg) => (seg === '' ? seg : safeSegment(decodeSegment(seg))))
-      .join('/');
-    return send(reply, 404, 'not_found', `No route for ${req.method} ${path}`);
-  });
+  app.setNotFoundHandler((req, reply) => send(reply, 404, 'not_found', `No route for ${req.method} ${safePath(req.url)}`));
 }

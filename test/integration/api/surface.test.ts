@@ -211,4 +211,17 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     expect(leaky.body.error.message).not.toMatch(/123-45-6789|jane/);
     expect(leaky.body.error.message).toMatch(/^No route for GET \/api\/orgs\//);
   });
+
+  it("a value typed into a URL's path is not written to the request log, on any route", async () => {
+    const GH = 'ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8';
+    const org = await svc.newOrg();
+    // An unknown route, and a real one whose destination id is a token and an address.
+    await svc.request('GET', `/nope/${GH}/123-45-6789`);
+    const real = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${GH}/attempts?since=jane%40example.com`, { apiKey: org.apiKey });
+    expect(real.status).toBeGreaterThanOrEqual(400);
+    await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/jane%40example.com`, { apiKey: org.apiKey });
+    const logged = svc.logs.lines.filter((l) => l.includes('request completed'));
+    expect(logged.some((l) => l.includes(`/api/orgs/${org.orgId}/forwarding-destinations/`))).toBe(true);
+    for (const l of logged) expect(l).not.toMatch(/ghp_A1b2|123-45-6789|jane(%40|@)example/);
+  });
 });
