@@ -45,7 +45,11 @@ export interface ReceiverResponse {
  * `releaseHeld()` or `close()` destroys its socket.
  */
 export type ReceiverAction =
-  { action: 'reset' } | { action: 'cut'; status: number; body: string; end: 'reset' | 'close' } | { action: 'hang' } | { action: 'drip' };
+  | { action: 'reset' }
+  | { action: 'cut'; status: number; body: string; end: 'reset' | 'close' }
+  | { action: 'hang' }
+  | { action: 'drip' }
+  | { action: 'processing' };
 
 export type ReceiverHandler = (req: ReceivedRequest) => ReceiverResponse | ReceiverAction | Promise<ReceiverResponse | ReceiverAction>;
 
@@ -137,6 +141,11 @@ export function resetConnection(): ReceiverHandler {
 
 export function hang(): ReceiverHandler {
   return () => ({ action: 'hang' });
+}
+
+/** "102 Processing" every 200 ms, never a final answer: each informational answer is a sign of life. */
+export function processingForever(): ReceiverHandler {
+  return () => ({ action: 'processing' });
 }
 
 /** 200 and its headers at once, then one byte of body a second, never the end. */
@@ -301,6 +310,11 @@ export async function startReceiver(handler: ReceiverHandler = ok(), options: Re
     held.add(socket);
     socket.once('close', () => held.delete(socket));
     if (outcome.action === 'hang') return; // never answer; releaseHeld() or close() destroys the socket
+    if (outcome.action === 'processing') {
+      const beat = setInterval(() => res.writeProcessing(), 200);
+      socket.once('close', () => clearInterval(beat));
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.write('{');
     const tick = setInterval(() => res.write(' '), 1000);

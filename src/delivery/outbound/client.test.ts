@@ -6,6 +6,7 @@ import {
   drip,
   hang,
   ok,
+  processingForever,
   redirect,
   cutAnswer,
   resetConnection,
@@ -138,6 +139,14 @@ describe('outbound client against a real HTTPS receiver', () => {
     const result = await client({ timeoutMs: 300 }).send({ url: receiver.url, headers, body: '{}' });
     expect(result).toMatchObject({ kind: 'network', failure: 'timeout' });
     expect(result.durationMs).toBeGreaterThanOrEqual(250);
+  });
+
+  it('times out against a receiver that sends only "102 Processing", one every 200 ms', async () => {
+    // Each 1xx restarts undici's own headers timeout; the request has a connection free, so no
+    // overall cap is armed for it either. It must still end, as a timeout.
+    receiver.setHandler(processingForever());
+    const result = await client({ timeoutMs: 1_000 }).send({ url: `${receiver.url}/processing`, headers, body: '{}', poolKey: 'fwd_processing' });
+    expect(result).toMatchObject({ kind: 'network', failure: 'timeout', message: expect.stringContaining('no answer within 1000 ms') });
   });
 
   it("a SIEM whose connections all end resumes the destination's TLS session, not a full handshake each time", async () => {

@@ -80,6 +80,11 @@ export interface OutboundClient {
   close(): Promise<void>;
 }
 
+/** Informational answers that outlast the headers' timeout: reported as that timeout (see send). */
+function informationalTimeout(): Error {
+  return Object.assign(new Error('only informational (1xx) answers within the headers timeout'), { code: 'UND_ERR_HEADERS_TIMEOUT' });
+}
+
 export function createOutboundClient(opts: OutboundClientOptions): OutboundClient {
   const { allowPrivate, timeoutMs, userAgent } = opts;
   const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -165,6 +170,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       // The pool's own request(), with the options as one literal: undici's top-level request(url, opts)
       // copies them with a spread ({ ...opts, origin, path, method }), which cost 25-40 µs of CPU per
       // request here (interleaved A/B, bare undici too); an absent signal is undefined, not left out.
+      const sentAt = performance.now();
       const res = await pool.dispatcher.request({
         origin,
         path,
@@ -174,6 +180,13 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
         signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
+        // Each informational answer (102 Processing, 103 Early Hints) restarts undici's headers timeout,
+        // so a SIEM sending one every few hundred ms would hold the request, and the claim, lease and
+        // event budget behind it, forever. They run on the headers' clock from the send instead: thrown
+        // here, the error ends the request (undici aborts it) as a headers timeout.
+        onInfo: () => {
+          if (performance.now() - sentAt > timeoutMs) throw informationalTimeout();
+        },
       });
 
       // Read at most maxResponseBytes, then drop the rest, within one deadline for the whole body.
