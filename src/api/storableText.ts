@@ -4,9 +4,9 @@
 // body, before schema validation, so no field needs its own check and none can be forgotten.
 import type { FastifyInstance } from 'fastify';
 import { invalid } from '../errors.js';
+import { isStorableText, LONE_SURROGATE } from '../db/storable.js';
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const unstorable = (text: string): boolean => text.includes('\u0000') || LONE_SURROGATE.test(text);
+const unstorable = (text: string): boolean => !isStorableText(text);
 
 const join = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
 

@@ -165,3 +165,25 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
     expect(secretScrubber([null, undefined, 'abc'])('abc')).toBe('abc');
   });
 });
+
+describe('what a scrubber hands back is storable, whatever the SIEM answered', () => {
+  const token = 'sk/Zq+7vWd/e3+Kp9Lm/Xy+T0kEn/4Aa+Bb==';
+  const scrub = secretScrubber([`Bearer ${token}`]);
+
+  it('drops NULs (PostgreSQL refuses them) and replaces unpaired surrogates', () => {
+    expect(scrub('bad request\0\0 from proxy')).toBe('bad request from proxy');
+    expect(secretScrubber([])('a\0b \ud800 c \udc00')).toBe('ab \uFFFD c \uFFFD');
+    expect(scrub('ok \ud83d\ude00')).toBe('ok \ud83d\ude00');
+  });
+
+  it('scrubs a credential echoed in UTF-16 (a NUL after every character)', () => {
+    const utf16 = Buffer.from(`unknown token ${token}`, 'utf16le').toString('latin1');
+    const out = scrub(utf16);
+    expect(out).not.toContain('\0');
+    expect(out).toBe(`unknown token ${REDACTED}`);
+  });
+
+  it('scrubs a base64 token echoed without its "=" padding', () => {
+    expect(scrub(`{"error":"token ${token.replace(/=+$/, '')} is unknown"}`)).toBe(`{"error":"token ${REDACTED} is unknown"}`);
+  });
+});

@@ -13,6 +13,8 @@
 // A text cut short (an answer read up to its cap, or broken off) may end inside a secret: scrubbed as
 // cut, a tail that spells the start of one goes too. Any other shortening comes after the scrub.
 // Over-matching only costs a "[redacted]" in an error text; under-matching would show a credential.
+// What a scrubber hands back is also storable text: NULs dropped, unpaired surrogates replaced.
+import { storableText } from '../db/storable.js';
 
 export const REDACTED = '[redacted]';
 
@@ -47,6 +49,9 @@ export function secretParts(secret: string): string[] {
     // Prefixed keys (whsec_<base64>): the key material after the prefix.
     if (underscore > 0 && underscore < piece.length - 1) add(piece.slice(underscore + 1));
   }
+  // Base64 padding carries nothing: a receiver that splits its input on "=" (a key=value parser)
+  // echoes the token without it, which is the whole credential.
+  for (const part of [...parts]) if (part.endsWith('=')) add(part.replace(/=+$/, ''), MIN_SECRET_LENGTH);
   for (const part of [...parts]) {
     const decoded = decodedBase64(part);
     if (decoded === null) continue;
@@ -327,12 +332,15 @@ function cutSecretStart(text: string, canonical: CanonicalText, forms: readonly 
 /** A function that replaces every spelling of every form of `secrets` with "[redacted]". */
 export function secretScrubber(secrets: readonly (string | null | undefined)[]): Scrubber {
   const forms = secretForms(secrets);
-  if (forms.length === 0) return (text) => text;
+  // Every text a scrubber hands back is storable (db/storable.ts): a SIEM's answer ends up in the
+  // delivery log and the destination's last error, and one NUL in it failed the claim's settle.
+  if (forms.length === 0) return (text) => storableText(text);
   // canonicalize turns each source character, or each longer escape, into exactly one character, so
   // a text shorter than the shortest form cannot spell any form: short header values (a length, a
   // keep-alive) are handed back without decoding them. A cut text can end in any part of one.
   const shortest = forms[forms.length - 1]!.length;
-  return (text, cut = false) => {
+  return (answer, cut = false) => {
+    const text = storableText(answer);
     if (text.length < (cut ? MIN_SECRET_LENGTH : shortest)) return text;
     const canonical = canonicalize(text);
     const ranges: [number, number][] = [];

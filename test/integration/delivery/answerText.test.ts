@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+import { DECISIONS_ONLY, respondWith, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import { jobRows, seedEvents } from './support.js';
+
+// A SIEM's answer is stored (the delivery log's snippet, the job's and the destination's last error),
+// and PostgreSQL refuses NUL in text: an answer holding one (a broken proxy, a body in UTF-16) made
+// the claim's settle fail, so nothing was recorded and the jobs went round again when their lease
+// ran out, for ever. The answer is stored as text instead, its NULs dropped.
+describe.each(DB_KINDS)('a SIEM answering with NULs and unpaired surrogates (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let r: Receiver;
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,1,1' });
+    r = await startReceiver(respondWith(400, 'bad request\0\0 from proxy \ud800'));
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await r?.close();
+    await tdb?.close();
+  });
+
+  it('records the attempt and retries on the schedule, the answer stored as text', async () => {
+    const org = await svc.newOrg();
+    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { url: `${r.url}/hook`, auth_header_name: 'Authorization', auth_header_value: 'Bearer t0ken-nul', filter: DECISIONS_ONLY },
+    });
+    expect(res.status, res.text).toBe(201);
+    const id = res.body.destination_id as string;
+    await seedEvents(tdb.db, org.orgId, 2);
+
+    // Settled: each attempt counted (the schedule runs towards dead letters, as for any 400).
+    await expect.poll(async () => Math.min(...(await jobRows(tdb.db, id)).map((j) => j.attempts)), { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+    for (const j of await jobRows(tdb.db, id)) expect(j.last_error).toContain('bad request from proxy \uFFFD');
+    const log = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${id}/attempts`, { apiKey: org.apiKey });
+    expect(log.status).toBe(200);
+    const snippets = (log.body.attempts as Array<{ response_snippet: string | null }>).map((a) => a.response_snippet);
+    expect(snippets).toContain('bad request from proxy \uFFFD');
+    const dest = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${id}`, { apiKey: org.apiKey });
+    expect(dest.body.last_error).toContain('bad request from proxy');
+  });
+});
