@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { base64Fragments, REDACTED, secretScrubber } from './scrubSecrets.js';
+import fc from 'fast-check';
+import { base64Fragments, cutSecretTail, occurrences, REDACTED, secretScrubber } from './scrubSecrets.js';
 import { echoedForms, leakedForm } from '../../test/support/secretForms.js';
 
 describe('secretScrubber (a SIEM that echoes request headers)', () => {
@@ -185,5 +186,60 @@ describe('what a scrubber hands back is storable, whatever the SIEM answered', (
 
   it('scrubs a base64 token echoed without its "=" padding', () => {
     expect(scrub(`{"error":"token ${token.replace(/=+$/, '')} is unknown"}`)).toBe(`{"error":"token ${REDACTED} is unknown"}`);
+  });
+});
+
+describe('cutSecretTail (a secret cut short by the end of a capped answer)', () => {
+  /** The rule as stated: the longest k (at least 4, less than the form) with chars ending in form's first k. */
+  const naive = (chars: string, forms: string[]) => {
+    let best = 0;
+    for (const form of forms)
+      for (let k = Math.min(form.length - 1, chars.length); k >= 4 && k > best; k--)
+        if (chars.endsWith(form.slice(0, k))) {
+          best = k;
+          break;
+        }
+    return best;
+  };
+
+  it('property: the linear matcher finds what trying every length finds', () => {
+    // A small alphabet, so that forms and texts overlap in every way (repeats, borders, near misses).
+    const text = fc.string({ unit: fc.constantFrom('a', 'b', 'c'), maxLength: 40 });
+    fc.assert(
+      fc.property(text, fc.array(fc.string({ unit: fc.constantFrom('a', 'b', 'c'), minLength: 1, maxLength: 16 }), { maxLength: 4 }), (chars, forms) => {
+        expect(cutSecretTail(chars, forms)).toBe(naive(chars, forms));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('finds the start of an 8 KiB secret at the end of a 64 KiB answer, and nothing when it is not there', () => {
+    const secret = 'A'.repeat(8192);
+    expect(cutSecretTail(`${'a'.repeat(65_528)}${'A'.repeat(100)}`, [secret])).toBe(100);
+    expect(cutSecretTail(`${'a'.repeat(65_528)}b\\\\\\\\`, [secret])).toBe(0);
+  });
+});
+
+describe('occurrences (every place a form appears, overlapping ones too)', () => {
+  const naive = (text: string, form: string) => {
+    const out: number[] = [];
+    for (let at = text.indexOf(form); at >= 0; at = text.indexOf(form, at + 1)) out.push(at);
+    return out;
+  };
+
+  it('property: long forms, searched with the matcher, are found where indexOf finds them', () => {
+    const unit = fc.constantFrom('a', 'b');
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 300 }), fc.string({ unit, minLength: 64, maxLength: 80 }), (text, form) => {
+        expect(occurrences(text, form)).toEqual(naive(text, form));
+      }),
+      { numRuns: 2000 },
+    );
+    for (const [text, form] of [
+      ['a'.repeat(200), 'a'.repeat(64)],
+      ['ab'.repeat(100), 'ab'.repeat(32)],
+      [`${'aab'.repeat(60)}aa`, `${'aab'.repeat(22)}a`],
+    ] as const)
+      expect(occurrences(text, form)).toEqual(naive(text, form));
   });
 });

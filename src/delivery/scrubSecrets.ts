@@ -272,17 +272,77 @@ export type Scrubber = (text: string, cut?: boolean) => string;
  * How many characters at the end of `chars` spell the start of some form (at least
  * MIN_SECRET_LENGTH of them, fewer than the whole form), or 0: a secret cut short by the text's end.
  */
-function cutSecretTail(chars: string, forms: readonly string[]): number {
+export function cutSecretTail(chars: string, forms: readonly string[]): number {
   let best = 0;
   for (const form of forms) {
-    for (let k = Math.min(form.length - 1, chars.length); k >= MIN_SECRET_LENGTH && k > best; k--) {
-      if (chars.endsWith(form.slice(0, k))) {
-        best = k;
-        break;
-      }
-    }
+    const k = prefixAtEnd(chars, form);
+    if (k >= MIN_SECRET_LENGTH && k > best) best = k;
   }
   return best;
+}
+
+/** pi[i]: the length of the longest proper prefix of form[0..i] that is also a suffix of it (KMP). */
+function prefixFunction(form: string): Int32Array {
+  const pi = new Int32Array(form.length);
+  for (let i = 1, k = 0; i < form.length; i++) {
+    while (k > 0 && form.charCodeAt(i) !== form.charCodeAt(k)) k = pi[k - 1]!;
+    if (form.charCodeAt(i) === form.charCodeAt(k)) k++;
+    pi[i] = k;
+  }
+  return pi;
+}
+
+/**
+ * Reads `text` from `from` with a Knuth-Morris-Pratt matcher for `form`: calls `onMatch` with the
+ * start of every occurrence (overlapping ones too) and returns the state it ends in, the length of
+ * the longest proper prefix of `form` that the text ends with. Linear in what it reads.
+ */
+function matchForm(text: string, from: number, form: string, pi: Int32Array, onMatch?: (at: number) => void): number {
+  const n = form.length;
+  let q = 0;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    while (q > 0 && c !== form.charCodeAt(q)) q = pi[q - 1]!;
+    if (c === form.charCodeAt(q)) q++;
+    if (q === n) {
+      onMatch?.(i - n + 1);
+      q = pi[n - 1]!;
+    }
+  }
+  return q;
+}
+
+/**
+ * The length of the longest proper prefix of `form` that `chars` ends with: the matcher's state after
+ * the text's last `form.length - 1` characters. Trying every length from the longest down, each
+ * compared in full, was quadratic in the form's length, and a tenant sets the secret (up to 8 KiB, an
+ * OAuth2 token more) while its SIEM sets the answer.
+ */
+function prefixAtEnd(chars: string, form: string): number {
+  const start = Math.max(0, chars.length - (form.length - 1));
+  if (form.length < 2 || start >= chars.length) return 0;
+  return matchForm(chars, start, form, prefixFunction(form));
+}
+
+/**
+ * Forms this long are searched with the matcher once one occurrence is found, not with indexOf from
+ * each occurrence on: that compares up to a form's length again at every overlapping occurrence (a
+ * run of "a" in an answer against a secret of "A"s), quadratic in a SIEM-chosen answer; one such
+ * answer held the worker, and every tenant's deliveries, for most of a second.
+ */
+const LONG_FORM = 64;
+
+/** The start of every occurrence of `form` in `text`, overlapping ones included. */
+export function occurrences(text: string, form: string): number[] {
+  const found: number[] = [];
+  const first = text.indexOf(form);
+  if (first < 0) return found;
+  if (form.length < LONG_FORM) {
+    for (let at = first; at >= 0; at = text.indexOf(form, at + 1)) found.push(at);
+    return found;
+  }
+  matchForm(text, first, form, prefixFunction(form), (at) => found.push(at));
+  return found;
 }
 
 /** Characters an escape is spelled with: a cut escape at a text's end is a run of these. */
@@ -345,7 +405,7 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
     const canonical = canonicalize(text);
     const ranges: [number, number][] = [];
     for (const form of forms) {
-      for (let at = canonical.chars.indexOf(form); at >= 0; at = canonical.chars.indexOf(form, at + 1)) {
+      for (const at of occurrences(canonical.chars, form)) {
         const last = at + form.length - 1;
         ranges.push(canonical.starts ? [canonical.starts[at]!, canonical.ends![last]!] : [at, last + 1]);
       }
@@ -357,7 +417,7 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
       const folded = canonical.folded;
       if (folded.length === text.length) {
         for (const form of forms) {
-          for (let at = folded.indexOf(form); at >= 0; at = folded.indexOf(form, at + 1)) ranges.push([at, at + form.length]);
+          for (const at of occurrences(folded, form)) ranges.push([at, at + form.length]);
         }
       }
     }
