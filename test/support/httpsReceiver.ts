@@ -49,7 +49,8 @@ export type ReceiverAction =
   | { action: 'cut'; status: number; body: string; end: 'reset' | 'close' }
   | { action: 'hang' }
   | { action: 'drip' }
-  | { action: 'processing' };
+  | { action: 'processing' }
+  | { action: 'hints'; delayMs: number };
 
 export type ReceiverHandler = (req: ReceivedRequest) => ReceiverResponse | ReceiverAction | Promise<ReceiverResponse | ReceiverAction>;
 
@@ -146,6 +147,11 @@ export function hang(): ReceiverHandler {
 /** "102 Processing" every 200 ms, never a final answer: each informational answer is a sign of life. */
 export function processingForever(): ReceiverHandler {
   return () => ({ action: 'processing' });
+}
+
+/** "103 Early Hints" at once, then 200 "ok" after `delayMs`: a proxy or CDN in front of a SIEM may add the hints. */
+export function earlyHintsThen(delayMs: number): ReceiverHandler {
+  return () => ({ action: 'hints', delayMs });
 }
 
 /** 200 and its headers at once, then one byte of body a second, never the end. */
@@ -310,6 +316,12 @@ export async function startReceiver(handler: ReceiverHandler = ok(), options: Re
     held.add(socket);
     socket.once('close', () => held.delete(socket));
     if (outcome.action === 'hang') return; // never answer; releaseHeld() or close() destroys the socket
+    if (outcome.action === 'hints') {
+      res.writeEarlyHints({ link: '</siem.css>; rel=preload; as=style' });
+      const answer = setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'), outcome.delayMs);
+      socket.once('close', () => clearTimeout(answer));
+      return;
+    }
     if (outcome.action === 'processing') {
       const beat = setInterval(() => res.writeProcessing(), 200);
       socket.once('close', () => clearInterval(beat));

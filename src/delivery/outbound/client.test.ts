@@ -4,6 +4,7 @@ import {
   TEST_CA_PEM,
   closedPort,
   drip,
+  earlyHintsThen,
   hang,
   ok,
   processingForever,
@@ -147,6 +148,16 @@ describe('outbound client against a real HTTPS receiver', () => {
     receiver.setHandler(processingForever());
     const result = await client({ timeoutMs: 1_000 }).send({ url: `${receiver.url}/processing`, headers, body: '{}', poolKey: 'fwd_processing' });
     expect(result).toMatchObject({ kind: 'network', failure: 'timeout', message: expect.stringContaining('no answer within 1000 ms') });
+  });
+
+  it('an Early Hints answer does not make a request queued for a connection time out', async () => {
+    // One connection, three requests at once, each answered "103 Early Hints" at once and 200 after
+    // 1.2 s of a 2 s timeout: the third is sent about 2.4 s after it was asked for. Its clock starts
+    // with its own informational answer, not at the call.
+    receiver.setHandler(earlyHintsThen(1_200));
+    const c = client({ timeoutMs: 2_000, connections: 1 });
+    const results = await Promise.all(Array.from({ length: 3 }, () => c.send({ url: `${receiver.url}/hints`, headers, body: '{}', poolKey: 'fwd_hints' })));
+    expect(results.map((r) => (r.kind === 'response' ? r.status : r.message))).toEqual([200, 200, 200]);
   });
 
   it("a SIEM whose connections all end resumes the destination's TLS session, not a full handshake each time", async () => {

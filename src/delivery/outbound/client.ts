@@ -170,7 +170,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       // The pool's own request(), with the options as one literal: undici's top-level request(url, opts)
       // copies them with a spread ({ ...opts, origin, path, method }), which cost 25-40 µs of CPU per
       // request here (interleaved A/B, bare undici too); an absent signal is undefined, not left out.
-      const sentAt = performance.now();
+      let firstInfoAt = 0;
       const res = await pool.dispatcher.request({
         origin,
         path,
@@ -182,10 +182,13 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
         bodyTimeout: timeoutMs,
         // Each informational answer (102 Processing, 103 Early Hints) restarts undici's headers timeout,
         // so a SIEM sending one every few hundred ms would hold the request, and the claim, lease and
-        // event budget behind it, forever. They run on the headers' clock from the send instead: thrown
-        // here, the error ends the request (undici aborts it) as a headers timeout.
+        // event budget behind it, forever. The first one starts a clock of the headers' length (not the
+        // call: time queued for a connection is not the SIEM's); a later one past it ends the request,
+        // thrown here, undici aborting it as a headers timeout. At most about twice the timeout.
         onInfo: () => {
-          if (performance.now() - sentAt > timeoutMs) throw informationalTimeout();
+          const now = performance.now();
+          if (firstInfoAt === 0) firstInfoAt = now;
+          else if (now - firstInfoAt > timeoutMs) throw informationalTimeout();
         },
       });
 
