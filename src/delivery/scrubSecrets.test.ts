@@ -184,6 +184,11 @@ describe('what a scrubber hands back is storable, whatever the SIEM answered', (
     expect(out).toBe(`unknown token ${REDACTED}`);
   });
 
+  it('scrubs a secret whose escapes decode to a NUL, echoed decoded', () => {
+    // A receiver that URL-decodes what it echoes: the NUL the scrubbed text loses must not unmask it.
+    expect(secretScrubber(['s3cr%00t-abcdefgh'])('echo s3cr\0t-abcdefgh')).toBe(`echo ${REDACTED}`);
+  });
+
   it('scrubs a base64 token echoed without its "=" padding', () => {
     expect(scrub(`{"error":"token ${token.replace(/=+$/, '')} is unknown"}`)).toBe(`{"error":"token ${REDACTED} is unknown"}`);
   });

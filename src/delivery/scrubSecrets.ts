@@ -243,7 +243,11 @@ function canonicalizeLayer(text: string): CanonicalText {
 export function secretForms(secrets: readonly (string | null | undefined)[]): string[] {
   const forms = new Set<string>();
   const add = (form: string) => {
-    forms.add(canonicalize(form).chars);
+    const chars = canonicalize(form).chars;
+    forms.add(chars);
+    // A form whose escapes decode to NUL or half a surrogate pair (a secret spelled "s3cr%00t") is
+    // also looked for as a scrubbed text holds it: storable, NUL dropped (storableText).
+    forms.add(storableText(chars));
     if (form.includes(' ')) forms.add(canonicalize(form.replace(/ /g, '+')).chars); // form-encoded space
   };
   for (const secret of secrets) {
@@ -293,11 +297,10 @@ function prefixFunction(form: string): Int32Array {
 }
 
 /**
- * Reads `text` from `from` with a Knuth-Morris-Pratt matcher for `form`: calls `onMatch` with the
- * start of every occurrence (overlapping ones too) and returns the state it ends in, the length of
- * the longest proper prefix of `form` that the text ends with. Linear in what it reads.
+ * Reads `text` from `from` with a Knuth-Morris-Pratt matcher for `form` and calls `onMatch` with the
+ * start of every occurrence, overlapping ones too. Linear in what it reads.
  */
-function matchForm(text: string, from: number, form: string, pi: Int32Array, onMatch?: (at: number) => void): number {
+function matchForm(text: string, from: number, form: string, pi: Int32Array, onMatch: (at: number) => void): void {
   const n = form.length;
   let q = 0;
   for (let i = from; i < text.length; i++) {
@@ -305,23 +308,33 @@ function matchForm(text: string, from: number, form: string, pi: Int32Array, onM
     while (q > 0 && c !== form.charCodeAt(q)) q = pi[q - 1]!;
     if (c === form.charCodeAt(q)) q++;
     if (q === n) {
-      onMatch?.(i - n + 1);
+      onMatch(i - n + 1);
       q = pi[n - 1]!;
     }
   }
-  return q;
 }
 
 /**
- * The length of the longest proper prefix of `form` that `chars` ends with: the matcher's state after
- * the text's last `form.length - 1` characters. Trying every length from the longest down, each
- * compared in full, was quadratic in the form's length, and a tenant sets the secret (up to 8 KiB, an
- * OAuth2 token more) while its SIEM sets the answer.
+ * The length of the longest proper prefix of `form` that `chars` ends with: a matcher for that
+ * prefix (no longer than the text) run over the text's last characters. Linear in the shorter of the
+ * two. Trying every length from the longest down, each compared in full, was quadratic in the form's
+ * length, and a tenant sets the secret (up to 8 KiB, an OAuth2 token more) while its SIEM sets the
+ * answer.
  */
 function prefixAtEnd(chars: string, form: string): number {
-  const start = Math.max(0, chars.length - (form.length - 1));
-  if (form.length < 2 || start >= chars.length) return 0;
-  return matchForm(chars, start, form, prefixFunction(form));
+  const m = Math.min(form.length - 1, chars.length);
+  if (m < 1) return 0;
+  const f = form.slice(0, m);
+  const pi = prefixFunction(f);
+  // Reading only the last m characters: no longer prefix can end the text, and the state never
+  // reaches m before the last one (a whole match of f would start at the first one read).
+  let q = 0;
+  for (let i = chars.length - m; i < chars.length; i++) {
+    const c = chars.charCodeAt(i);
+    while (q > 0 && c !== f.charCodeAt(q)) q = pi[q - 1]!;
+    if (c === f.charCodeAt(q)) q++;
+  }
+  return q;
 }
 
 /**
