@@ -141,6 +141,17 @@ describe('secrets hidden by an invisible character, a suffix or a long prefix', 
     expect(guardAgentRecord({ ...record, [field]: value })).toEqual([{ path: `/${field}`, message: expect.stringContaining(type) }]);
   });
 
+  it('accepts region-like names that only look like AWS ids (no digit among the 16)', () => {
+    expect(guardAgentRecord({ ...record, policy_id: 'ASIAPACIFICNORTHEAST1' })).toEqual([]);
+    expect(guardAgentRecord({ ...record, policy_id: 'DLP_ASIAPACIFICSOUTHEAST2' })).toEqual([]);
+  });
+
+  it('refuses a classic GitHub token with any run of characters after it', () => {
+    expect(guardAgentRecord({ ...record, policy_id: `${GH}${'x'.repeat(230)}` })).toEqual([
+      { path: '/policy_id', message: expect.stringContaining('GITHUB_TOKEN') },
+    ]);
+  });
+
   it('preflight finds a key with a suffix and an address after a long prefix', () => {
     const types = (text: string) => detect(text).map((f) => f.type);
     expect(types(`deploy with ${GH}_v2`)).toEqual(['GITHUB_TOKEN']);

@@ -68,9 +68,10 @@ const EMBEDDED_SECRET_START = /AKIA|ASIA|akia|asia|gh[pousr]_|github_pat_|xox[ab
 /**
  * An AWS access key id followed by more letters or digits of its own alphabet ("AKIA...V2"): the
  * detector wants the id standing alone (its 20 characters are all it can tell by), but a record's
- * field must not carry one glued to a suffix either.
+ * field must not carry one glued to a suffix either. With a digit among its 16 characters, as real
+ * ids nearly always have: "ASIAPACIFICNORTHEAST1" is a region name.
  */
-const AWS_KEY_GLUED_AFTER = /(?:AKIA|ASIA)[A-Z0-9]{16}/;
+const AWS_KEY_GLUED_AFTER = /(?:AKIA|ASIA)(?=[A-Z]{0,15}[0-9])[A-Z0-9]{16}/;
 
 /**
  * Secrets in the value with its "_" kept (tokens keep theirs), with a space before every embedded

@@ -14,8 +14,9 @@
 import type { Finding } from '../findings.js';
 import { regexFindings } from './common.js';
 
-// A "_" may follow a token ("ghp_..._v2"): its own alphabet has none, so the token ends there.
-const GITHUB_RE = /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,250})(?![A-Za-z0-9])/g;
+// Anything may follow a classic token ("ghp_..._v2", or more letters): it is found by its prefix and
+// its first 36 characters. A fine-grained one ends where its alphabet does.
+const GITHUB_RE = /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,250}(?![A-Za-z0-9]))/g;
 const SLACK_RE = /(?<![A-Za-z0-9-])(?:xox[abpors]-[A-Za-z0-9-]{10,250}|xapp-\d-[A-Za-z0-9-]{10,250})(?![A-Za-z0-9-])/g;
 const SLACK_WEBHOOK_RE = /https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{6,12}\/B[A-Z0-9]{6,12}\/[A-Za-z0-9]{20,32}(?![A-Za-z0-9])/g;
 const STRIPE_RE = /(?<![A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}|whsec_[A-Za-z0-9+/=]{24,128})(?![A-Za-z0-9])/g;
