@@ -106,6 +106,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     // the requests an operator reads logs for: they log at debug unless they fail.
     const probe = PROBE_PATHS.has(req.url.split('?')[0] ?? '');
     const level = probe && reply.statusCode < 400 ? 'debug' : 'info';
+    // Not built for a line the logger drops (probes at info, the default): safePath scans each segment.
+    if (level === 'debug' && req.log.level !== 'debug' && req.log.level !== 'trace') return;
     // Any route takes values in its path (ids, or whatever a client typed there): logged as the 404
     // answer echoes it, every segment with something detectable in it replaced.
     req.log[level]({ method: req.method, path: safePath(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
