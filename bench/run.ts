@@ -170,15 +170,15 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
+/** Scenarios that send nothing to the receiver (detection needs no process at all). */
+const SEND_NOTHING: readonly Scenario[] = ['detection', 'replay', 'retention'];
+
 /**
  * The receiver stands in for a SIEM, which is warm when the service starts sending to it. Started cold
  * (and under tsx) it answered the first seconds' requests several times slower than later, and on a
  * 2-core machine that cold start was part of the tail the latency scenario measured. It is warmed once,
  * before any scenario, on both its paths (a gzip'd batch and one event per request), then reset.
  */
-/** Scenarios that send nothing to the receiver (detection needs no process at all). */
-const SEND_NOTHING: readonly Scenario[] = ['detection', 'replay', 'retention'];
-
 async function warmReceiver(r: Receiver): Promise<void> {
   const agent = new Agent({ connections: 48, connect: { ca: readFileSync(CA) } });
   const event = JSON.stringify({ '@timestamp': new Date().toISOString(), message: 'x'.repeat(900) });
