@@ -296,6 +296,12 @@ function prefixFunction(form: string): Int32Array {
   return pi;
 }
 
+/** The matcher's next state: `q` characters of `form` matched, then `c` read. */
+function advance(form: string, pi: Int32Array, q: number, c: number): number {
+  while (q > 0 && c !== form.charCodeAt(q)) q = pi[q - 1]!;
+  return c === form.charCodeAt(q) ? q + 1 : q;
+}
+
 /**
  * Reads `text` from `from` with a Knuth-Morris-Pratt matcher for `form` and calls `onMatch` with the
  * start of every occurrence, overlapping ones too. Linear in what it reads.
@@ -304,9 +310,7 @@ function matchForm(text: string, from: number, form: string, pi: Int32Array, onM
   const n = form.length;
   let q = 0;
   for (let i = from; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    while (q > 0 && c !== form.charCodeAt(q)) q = pi[q - 1]!;
-    if (c === form.charCodeAt(q)) q++;
+    q = advance(form, pi, q, text.charCodeAt(i));
     if (q === n) {
       onMatch(i - n + 1);
       q = pi[n - 1]!;
@@ -329,11 +333,7 @@ function prefixAtEnd(chars: string, form: string): number {
   // Reading only the last m characters: no longer prefix can end the text, and the state never
   // reaches m before the last one (a whole match of f would start at the first one read).
   let q = 0;
-  for (let i = chars.length - m; i < chars.length; i++) {
-    const c = chars.charCodeAt(i);
-    while (q > 0 && c !== f.charCodeAt(q)) q = pi[q - 1]!;
-    if (c === f.charCodeAt(q)) q++;
-  }
+  for (let i = chars.length - m; i < chars.length; i++) q = advance(f, pi, q, chars.charCodeAt(i));
   return q;
 }
 
