@@ -27,6 +27,8 @@ const PRUNE_BATCH = 5000;
  * Plans and per-batch cost at two history sizes: docs/BENCHMARKS.md (retention).
  */
 export const PRUNE_STATEMENTS = {
+  // Jobs marked done: a settle deletes a delivered job since 2026-12 (queue/settleJobs.ts), so these
+  // are the ones an earlier version left, and rows a test writes in that state.
   jobs: `DELETE FROM forwarding_jobs WHERE ctid = ANY(ARRAY(
            SELECT ctid FROM forwarding_jobs WHERE status = 'done' AND settled_at < ${CUTOFF}
             ORDER BY settled_at LIMIT $2 FOR UPDATE SKIP LOCKED))`,

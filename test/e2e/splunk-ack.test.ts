@@ -4,7 +4,7 @@ import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { startReceiver, type Receiver } from '../support/httpsReceiver.js';
 import { fakeSplunkHec, type FakeSplunkHec } from '../support/fakeSplunkHec.js';
-import { eventIdsOf, jobRows } from '../integration/delivery/support.js';
+import { deliveryLog, eventIdsOf, jobRows } from '../integration/delivery/support.js';
 import { card, launchBrowser, openDashboard, type Browser } from './support.js';
 
 const TOKEN = '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0';
@@ -71,15 +71,23 @@ describe('Splunk HEC indexer acknowledgement in the dashboard (headless Chromium
     expect(dest.options).toEqual({ indexer_ack: true });
     expect(dest.enabled).toBe(true);
 
-    // A live event: held until Splunk says it is indexed, then done.
+    // A live event: held until Splunk says it is indexed, then delivered (its job deleted).
     let release = false;
     fake.indexed = () => release;
     const res = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'quarterly report draft', actor_id: 'carol@example.com' } });
     expect(res.status).toBe(200);
     await expect.poll(() => fake.polls.length, { timeout: 30_000 }).toBeGreaterThan(0);
-    expect((await jobRows(tdb.db, dest.destination_id)).map((j) => j.status)).toEqual(['pending']);
+    const held = await jobRows(tdb.db, dest.destination_id);
+    expect(held.map((j) => j.status)).toEqual(['pending']);
+    const logBefore = await deliveryLog(tdb.db, dest.destination_id);
     release = true;
-    await expect.poll(async () => (await jobRows(tdb.db, dest.destination_id)).map((j) => j.status), { timeout: 30_000 }).toEqual(['done']);
+    await expect.poll(async () => await jobRows(tdb.db, dest.destination_id), { timeout: 30_000 }).toEqual([]);
+    // Settled as delivered once acknowledged: Splunk took the event once, and the delivery log has the
+    // acknowledged request as a delivery, no failure.
+    expect(fake.accepted.flatMap((r) => r.eventIds).filter((e) => e === held[0]!.event_id)).toHaveLength(1);
+    const logAfter = await deliveryLog(tdb.db, dest.destination_id);
+    expect(logAfter.delivered).toBeGreaterThan(logBefore.delivered);
+    expect(logAfter.failed).toBe(logBefore.failed);
 
     // Edit shows it ticked and keeps it on Save; unticking removes it.
     await page.goto(`${svc.baseUrl}/settings/siem-forwarding`);

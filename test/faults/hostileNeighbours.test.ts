@@ -13,7 +13,7 @@ import {
   type Receiver,
   type ReceiverHandler,
 } from '../support/httpsReceiver.js';
-import { jobRows, receivedCounts, seedEvents } from '../integration/delivery/support.js';
+import { deliveryLog, jobRows, receivedCounts, seedEvents } from '../integration/delivery/support.js';
 
 // Tenant isolation against every kind of hostile SIEM at once (issue 10's fault list): one that
 // accepts and never answers, one that sends its headers and then one byte a second, one that resets
@@ -100,19 +100,25 @@ describe('faults: hanging, dripping, resetting and rate-limiting SIEMs do not de
       }, 100_000);
     }
 
-    // ...while every hung or dripping request was still open: nothing of theirs has settled.
+    // ...while every hung or dripping request was still open: nothing of theirs has settled (every job
+    // still there, a delivered one being deleted, and none with an attempt spent).
     for (const t of held) {
       expect(t.r.held, `a request to ${t.id} still held open (the healthy deliveries came within the ${TIMEOUT_MS} ms timeout)`).toBeGreaterThan(0);
       const rows = await jobRows(tdb.db, t.id);
+      expect(rows.map((j) => j.event_id).sort()).toEqual([...t.ids].sort());
       expect(rows.every((j) => j.attempts === 0 && j.status === 'pending')).toBe(true);
     }
     // A 429 spends no attempt: the rate-limited customers' events wait, untouched by the schedule.
     for (const t of limited) {
       const rows = await jobRows(tdb.db, t.id);
+      expect(rows.map((j) => j.event_id).sort()).toEqual([...t.ids].sort());
       expect(rows.every((j) => j.attempts === 0 && j.status === 'pending')).toBe(true);
     }
+    // The healthy ones settle delivered: no job left (a delivered job is deleted), each event logged
+    // delivered once.
     for (const t of healthy) {
-      await expect.poll(async () => (await jobRows(tdb.db, t.id)).every((j) => j.status === 'done'), { timeout: 60_000, interval: 250 }).toBe(true);
+      await expect.poll(async () => (await jobRows(tdb.db, t.id)).length, { timeout: 60_000, interval: 250 }).toBe(0);
+      expect((await deliveryLog(tdb.db, t.id)).delivered).toBe(t.ids.length);
     }
     // The resetting SIEMs took every attempt of the schedule (none was taken for a success) and their
     // events wait in the dead letters, each attempt a request the SIEM saw.
@@ -133,18 +139,21 @@ describe('faults: hanging, dripping, resetting and rate-limiting SIEMs do not de
       expect(res.body.replayed).toBe(1);
     }
 
-    // Nothing lost: every event of every hostile customer reached its SIEM and its job is done.
+    // Nothing lost: every event of every hostile customer reached its SIEM and its job was settled
+    // delivered (deleted: no job left, pending, claimed or dead-lettered).
     for (const t of [...held, ...limited, ...resetting]) {
-      await expect
-        .poll(async () => (await jobRows(tdb.db, t.id)).every((j) => j.status === 'done' && j.claim_id === null), { timeout: 150_000, interval: 250 })
-        .toBe(true);
+      await expect.poll(async () => await jobRows(tdb.db, t.id), { timeout: 150_000, interval: 250 }).toEqual([]);
       // Delivered by a request the recovered SIEM answered, not by one held, refused or cut.
       const got = receivedCounts(t.r.requests.filter((q) => !answeredHostile.has(q)));
       expect(
         t.ids.filter((e) => !got.has(e)),
         t.id,
       ).toEqual([]);
-      expect((await jobRows(tdb.db, t.id)).map((j) => j.event_id).sort()).toEqual([...t.ids].sort());
+      // Each event delivered once (no job queued twice by the replay, none delivered by a hostile
+      // answer), and the log's failures are the hostile answers: for the resetting SIEMs, four.
+      const log = await deliveryLog(tdb.db, t.id);
+      expect(log.delivered, t.id).toBe(t.ids.length);
+      if (resetting.includes(t)) expect(log.failed, t.id).toBe(4);
     }
   });
 });

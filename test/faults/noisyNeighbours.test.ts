@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { hang, ok, slow, startReceiver, type Receiver, type ReceiverHandler } from '../support/httpsReceiver.js';
-import { jobRows, receivedCounts, seedEvents } from '../integration/delivery/support.js';
+import { deliveryLog, jobRows, receivedCounts, seedEvents } from '../integration/delivery/support.js';
 
 // Tenant isolation in delivery: many customers' SIEMs accept the connection and never answer (a
 // firewall that drops, a hung load balancer), beside a few healthy ones. The healthy customers' events
@@ -44,7 +44,8 @@ describe('faults: silent SIEMs do not delay other customers (postgres)', () => {
     for (let i = 0; i < 48; i++) silent.push(await tenant(hang(), i % 2 === 0 ? 'custom' : 'splunk_hec'));
     // Every silent SIEM has a request open before the healthy customers' events exist: with a fixed
     // number of destination slots (32), they would all be taken now.
-    for (const s of silent) await seedEvents(tdb.db, s.orgId, 3);
+    const silentIds = new Map<string, string[]>();
+    for (const s of silent) silentIds.set(s.id, await seedEvents(tdb.db, s.orgId, 3));
     await expect.poll(() => silent.filter((s) => s.r.count > 0).length, { timeout: 120_000, interval: 250 }).toBe(48);
 
     const healthy: Array<Awaited<ReturnType<typeof tenant>>> = [];
@@ -59,14 +60,18 @@ describe('faults: silent SIEMs do not delay other customers (postgres)', () => {
       }, 100_000);
     }
 
-    // ...while every silent SIEM's request was still waiting: nothing of theirs has settled yet.
+    // ...while every silent SIEM's request was still waiting: nothing of theirs has settled yet (every
+    // job still there, a delivered one being deleted, and none with an attempt spent).
     for (const s of silent) {
       const rows = await jobRows(tdb.db, s.id);
+      expect(rows.map((j) => j.event_id).sort()).toEqual([...silentIds.get(s.id)!].sort());
       expect(rows.every((j) => j.attempts === 0 && j.status === 'pending')).toBe(true);
     }
     // The receiver holds the events before the worker settles them: wait for the settle, not assume it.
+    // A delivered job is deleted when settled: no job left, and the delivery log counts each event once.
     for (const h of healthy) {
-      await expect.poll(async () => (await jobRows(tdb.db, h.id)).every((j) => j.status === 'done'), { timeout: 60_000, interval: 250 }).toBe(true);
+      await expect.poll(async () => (await jobRows(tdb.db, h.id)).length, { timeout: 60_000, interval: 250 }).toBe(0);
+      expect((await deliveryLog(tdb.db, h.id)).delivered).toBe(sent.get(h.id)!.length);
     }
 
     // An operator sees them: requests awaiting an answer, and the events the worker holds for them.

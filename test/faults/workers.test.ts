@@ -5,7 +5,7 @@ import { slow, startReceiver, ok, type Receiver } from '../support/httpsReceiver
 import { spawnWorker, stopWorkers, type WorkerProcess } from '../support/workerProcess.js';
 import { generateKeyBase64 } from '../../src/crypto/keyring.js';
 import { createOrg } from '../../src/orgs/repository.js';
-import { receivedCounts, seedEvents, sleep, statusCounts } from '../integration/delivery/support.js';
+import { deliveryLog, receivedCounts, seedEvents, sleep, statusCounts } from '../integration/delivery/support.js';
 
 // Real worker processes (`aegis-stream start --role worker`) on the real PostgreSQL server, killed,
 // stopped, multiplied and cut off from the database mid-drain. Leases are 5 s so a killed worker's
@@ -60,8 +60,19 @@ describe('faults: worker processes (postgres)', () => {
       )
     ).rows[0]!.n;
 
-  async function drained(id: string, total: number, timeout = 90_000): Promise<void> {
-    await expect.poll(async () => (await statusCounts(tdb.db, id)).done ?? 0, { timeout, interval: 250 }).toBe(total);
+  /** Jobs of the destination not yet delivered (pending or dead-lettered): a delivered job is deleted when settled. */
+  const jobsLeft = async (id: string) => Object.values(await statusCounts(tdb.db, id)).reduce((a, b) => a + b, 0);
+
+  /**
+   * All `total` seeded events delivered and settled: the receiver has every one of them and no job is
+   * left (each was queued with its event, and only a settled delivery removes it), and the delivery
+   * log, written by the same statements as those settles, counts at least `total` events delivered.
+   */
+  async function drained(id: string, r: Receiver, total: number, timeout = 90_000): Promise<void> {
+    await expect
+      .poll(async () => ({ received: receivedCounts(r.requests).size, left: await jobsLeft(id) }), { timeout, interval: 250 })
+      .toEqual({ received: total, left: 0 });
+    expect((await deliveryLog(tdb.db, id)).delivered).toBeGreaterThanOrEqual(total);
   }
 
   it('SIGKILL mid-drain of 20,000 events, then a restart: every event delivered, duplicates bounded by what was in flight', async () => {
@@ -73,11 +84,10 @@ describe('faults: worker processes (postgres)', () => {
     w1.kill('SIGKILL');
     expect((await w1.exited).signal).toBe('SIGKILL');
     const claimedAtDeath = await inFlight(id);
-    const doneAtDeath = (await statusCounts(tdb.db, id)).done ?? 0;
-    expect(doneAtDeath).toBeLessThan(20_000); // it really died mid-drain
+    expect(await jobsLeft(id)).toBeGreaterThan(0); // it really died mid-drain
 
     worker();
-    await drained(id, 20_000);
+    await drained(id, r, 20_000);
     const counts = receivedCounts(r.requests);
     expect(counts.size).toBe(20_000);
     for (const e of ids) expect(counts.has(e)).toBe(true);
@@ -104,13 +114,15 @@ describe('faults: worker processes (postgres)', () => {
       [id],
     );
     expect(far[0]!.n).toBe(0);
-    const settledBefore = (await statusCounts(tdb.db, id)).done ?? 0;
+    const settledBefore = 8_000 - (await jobsLeft(id));
     expect(settledBefore).toBeLessThan(8_000);
-    // Every request the stopped worker sent was settled: the receiver has exactly the done ones.
+    // Every request the stopped worker sent was settled: the receiver has exactly the delivered (gone)
+    // ones, and the delivery log counts each of them once.
     expect(receivedCounts(r.requests).size).toBe(settledBefore);
+    expect((await deliveryLog(tdb.db, id)).delivered).toBe(settledBefore);
 
     worker();
-    await drained(id, 8_000);
+    await drained(id, r, 8_000);
     const counts = receivedCounts(r.requests);
     expect(counts.size).toBe(8_000);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
@@ -134,8 +146,8 @@ describe('faults: worker processes (postgres)', () => {
       // jobs (a batching Splunk destination and a one-request-per-event webhook).
       const events = 6_000;
       await seedEvents(tdb.db, orgId, events, 1_000);
-      await drained(batchId, events);
-      await drained(hookId, events);
+      await drained(batchId, batchR, events);
+      await drained(hookId, hookR, events);
       for (const r of [batchR, hookR]) {
         const counts = receivedCounts(r.requests);
         expect(counts.size).toBe(events);
@@ -156,7 +168,11 @@ describe('faults: worker processes (postgres)', () => {
       const { rows } = await tdb.db.query<{ status: string; attempts: number; n: number }>(
         `SELECT status, attempts, count(*)::int AS n FROM forwarding_jobs GROUP BY status, attempts`,
       );
-      expect(rows).toEqual([{ status: 'done', attempts: 1, n: 2 * events }]);
+      // Each job delivered once, at its first attempt: none is left (a delivered job is deleted), and
+      // the delivery log counts every event delivered exactly once and no failed request.
+      expect(rows).toEqual([]);
+      expect(await deliveryLog(tdb.db, batchId)).toEqual({ delivered: events, failed: 0 });
+      expect(await deliveryLog(tdb.db, hookId)).toEqual({ delivered: events, failed: 0 });
       // The workers really shared the work, and each delivery was counted by exactly one of them.
       const delivered = await Promise.all(
         ws.map(async (w) => {
@@ -192,7 +208,7 @@ describe('faults: worker processes (postgres)', () => {
     expect(await cut()).toBeGreaterThanOrEqual(1);
     await sleep(1500);
     await cut();
-    await drained(id, 20_000);
+    await drained(id, r, 20_000);
     const counts = receivedCounts(r.requests);
     expect(counts.size).toBe(20_000);
     for (const e of ids) expect(counts.has(e)).toBe(true);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { ok, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
-import { eventIdsOf, jobRows, seedEvents } from './support.js';
+import { allDelivered, jobRows, receivedCounts, seedEvents } from './support.js';
 import { loadConfig } from '../../../src/config/env.js';
 import { replayDestination } from '../../../src/cli/replay.js';
 
@@ -79,9 +79,13 @@ describe.each(DB_KINDS)('background range replay (%s)', (kind) => {
     expect(done).toMatchObject({ replayed: EVENTS, scanned: EVENTS, total_estimate: EVENTS, progress: 1, already_pending: 0, filtered_out: 0, error: null });
     expect(done.finished_at).not.toBeNull();
     expect(done.position_at).not.toBeNull();
-    expect((await jobRows(tdb.db, d.id)).map((j) => j.event_id).sort()).toEqual([...org.ids].sort());
-    await d.r.waitFor((reqs) => new Set(reqs.flatMap(eventIdsOf)).size >= EVENTS, 60_000);
-    expect(new Set(d.r.requests.flatMap(eventIdsOf))).toEqual(new Set(org.ids));
+    // Every event delivered (a settle deletes a delivered job; a retried or dead-lettered one stays),
+    // each exactly once: one job per event was queued, none twice.
+    await expect.poll(() => allDelivered(tdb.db, d.id, org.ids, d.r.requests), { timeout: 60_000 }).toBe(true);
+    expect(await jobRows(tdb.db, d.id)).toEqual([]);
+    const counts = receivedCounts(d.r.requests);
+    expect(new Set(counts.keys())).toEqual(new Set(org.ids));
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
 
     const list = await svc.request('GET', `${d.path}/replays`, { apiKey: org.apiKey });
     expect(list.status).toBe(200);

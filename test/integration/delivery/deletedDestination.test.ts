@@ -32,11 +32,10 @@ describe.each(DB_KINDS)('settling a claim of a deleted destination (%s)', (kind)
     expect((await svc.request('DELETE', `${base}/${id}`, { apiKey: org.apiKey })).status).toBe(200);
     // Since the configuration trail, a delete only tombstones the row until its farewell (the
     // destination_deleted event) settles, and attempts of a tombstoned row are rightly recorded. The
-    // regression is about a row that is gone: settle the farewell and purge, as the worker does.
-    await tdb.db.query(`UPDATE forwarding_jobs SET status = 'done', settled_at = now() WHERE org_id = $1 AND destination_id = $2 AND farewell`, [
-      org.orgId,
-      id,
-    ]);
+    // regression is about a row that is gone: settle the farewell as delivered (a settle deletes a
+    // delivered job) and purge, as the worker does.
+    const farewell = await tdb.db.query(`DELETE FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND farewell`, [org.orgId, id]);
+    expect(farewell.rowCount).toBe(1);
     expect(await purgeDeletedDestination(tdb.db, org.orgId, id)).toBe(true);
 
     const attempt = {

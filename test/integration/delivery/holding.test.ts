@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { respondWith, slow, startReceiver, ok, type Receiver } from '../../support/httpsReceiver.js';
-import { jobRows, seedEvents, sleep, statusCounts } from './support.js';
+import { jobRows, receivedCounts, seedEvents, sleep, statusCounts } from './support.js';
 
 // Disable, enable and delete: what happens to a destination's queue, through the real service.
 describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete clears (%s)', (kind) => {
@@ -38,7 +38,7 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
   it('disable stops queuing and holds queued jobs until enabled again; delete clears pending jobs', async () => {
     const { r, org, id, path } = await setup(respondWith(503));
     // Jobs queued while the SIEM was failing stay pending, with their retries scheduled.
-    await seedEvents(tdb.db, org.orgId, 3);
+    const held = await seedEvents(tdb.db, org.orgId, 3);
     await r.waitFor((reqs) => reqs.length >= 3, 60_000);
     const patch = await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: false } });
     expect(patch.status).toBe(200);
@@ -48,7 +48,7 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
     await expect.poll(async () => (await jobRows(tdb.db, id)).every((j) => j.claim_id === null), { timeout: 180_000 }).toBe(true);
     const seenWhenDisabled = r.count;
     // New events are not queued for a disabled destination.
-    await seedEvents(tdb.db, org.orgId, 2);
+    const unqueued = await seedEvents(tdb.db, org.orgId, 2);
     expect(await statusCounts(tdb.db, id)).toEqual({ pending: 3 });
     r.setHandler(ok());
     // Held: their retry times (1 s) pass, nothing is sent.
@@ -58,7 +58,11 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
 
     const en = await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: true } });
     expect(en.status).toBe(200);
-    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 60_000 }).toEqual({ done: 3 });
+    // The three held jobs are delivered (gone: neither pending nor dead-lettered), each received once
+    // since the destination was enabled again; the two events of the disabled spell never are.
+    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 60_000 }).toEqual({});
+    expect(receivedCounts(r.requests.slice(seenWhenDisabled))).toEqual(new Map(held.map((e) => [e, 1])));
+    for (const e of unqueued) expect(receivedCounts(r.requests).has(e), e).toBe(false);
 
     // Delete clears what is pending.
     r.setHandler(respondWith(503));
@@ -76,7 +80,7 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
     const { r, org, id, path } = await setup(slow(100));
     // Well over lanes x claim size (3 x 64 for a custom webhook), which can be in flight when it is disabled.
     const events = 1500;
-    await seedEvents(tdb.db, org.orgId, events);
+    const ids = await seedEvents(tdb.db, org.orgId, events);
     await r
       .waitFor((reqs) => reqs.length >= 30, 180_000)
       .catch(async (e: Error) => {
@@ -100,6 +104,9 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
     expect(held.pending ?? 0).toBeGreaterThan(300);
     expect((await jobRows(tdb.db, id)).every((j) => j.claim_id === null)).toBe(true);
     await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: true } });
-    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 180_000 }).toEqual({ done: events });
+    // Drained: every job is gone (delivered, none pending or dead-lettered), every event received.
+    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 180_000 }).toEqual({});
+    const got = receivedCounts(r.requests);
+    expect(ids.filter((e) => !got.has(e))).toEqual([]);
   }, 600_000);
 });

@@ -3,7 +3,7 @@ import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { ok, startReceiver, type Receiver, type ReceiverHandler } from '../../support/httpsReceiver.js';
 import { DEFAULT_LIMITS } from '../../../src/delivery/configuredLimits.js';
-import { jobRows, receivedCounts, seedEvents } from './support.js';
+import { allDelivered, deliveryLog, jobRows, receivedCounts, seedEvents } from './support.js';
 
 const METRICS_TOKEN = 'limits-metrics-token-0123456789abc';
 
@@ -46,10 +46,8 @@ describe.each(DB_KINDS)('delivery limits per destination (%s)', (kind) => {
     return { seen, handler };
   }
 
-  const allDone = async (id: string, n: number) => {
-    const rows = await jobRows(tdb.db, id);
-    return rows.length === n && rows.every((j) => j.status === 'done');
-  };
+  /** Every one of `ids` reached the destination's receiver and none has a job left (delivered jobs are deleted). */
+  const allDone = (d: { id: string; r: Receiver }, ids: readonly string[]) => allDelivered(tdb.db, d.id, ids, d.r.requests);
 
   it('max_concurrent_requests = 1: a slow receiver never has two requests open; without it, it does', async () => {
     const org = await svc.newOrg();
@@ -61,9 +59,11 @@ describe.each(DB_KINDS)('delivery limits per destination (%s)', (kind) => {
     expect(limited.view.delivery_limits).toEqual({ max_events_per_second: DEFAULT_LIMITS.custom.eventsPerSecond, max_concurrent_requests: 1 });
 
     const ids = await seedEvents(tdb.db, org.orgId, 8);
-    await expect.poll(() => allDone(limited.id, 8), { timeout: 60_000 }).toBe(true);
-    await expect.poll(() => allDone(wider.id, 8), { timeout: 60_000 }).toBe(true);
+    await expect.poll(() => allDone(limited, ids), { timeout: 60_000 }).toBe(true);
+    await expect.poll(() => allDone(wider, ids), { timeout: 60_000 }).toBe(true);
     expect(new Set(receivedCounts(limited.r.requests).keys())).toEqual(new Set(ids));
+    expect(await jobRows(tdb.db, limited.id)).toEqual([]);
+    expect(await jobRows(tdb.db, wider.id)).toEqual([]);
     expect(one.seen.max).toBe(1);
     // The same receiver counts overlapping requests when the limit allows them (the counter works).
     expect(four.seen.max).toBeGreaterThan(1);
@@ -95,18 +95,25 @@ describe.each(DB_KINDS)('delivery limits per destination (%s)', (kind) => {
     const ids = await seedEvents(tdb.db, org.orgId, 5);
 
     for (const d of [seconds, dated]) {
-      await expect.poll(() => allDone(d.id, 5), { timeout: 60_000 }).toBe(true);
-      expect(new Set(receivedCounts(d.r.requests).keys())).toEqual(new Set(ids));
-      // The 429 was given back without counting: every job took exactly one attempt, none failed.
-      const rows = await jobRows(tdb.db, d.id);
-      expect(rows.map((j) => [j.status, j.attempts])).toEqual(ids.map(() => ['done', 1]));
-      const { rows: log } = await tdb.db.query<{ status_code: number | null }>(
-        'SELECT status_code FROM delivery_attempts WHERE destination_id = $1 ORDER BY id',
+      await expect.poll(() => allDone(d, ids), { timeout: 60_000 }).toBe(true);
+      // Delivered, none left pending or dead-lettered (a delivered job is deleted when settled).
+      expect(await jobRows(tdb.db, d.id)).toEqual([]);
+      // The 429 was given back and sent again: the events it carried arrived twice, every other once,
+      // and nothing was retried as a failure (that would be a third request for an event).
+      const { rows: log } = await tdb.db.query<{ status_code: number | null; event_count: number; failed_count: number; error: string | null }>(
+        'SELECT status_code, event_count, failed_count, error FROM delivery_attempts WHERE destination_id = $1 ORDER BY id',
         [d.id],
       );
       // The delivery log still shows it (exactly once); the log also holds the trail events' requests
       // (destination_created), which may come first, so the 429 is not necessarily the oldest row.
-      expect(log.filter((l) => l.status_code === 429)).toHaveLength(1);
+      const throttled = log.filter((l) => l.status_code === 429);
+      expect(throttled).toHaveLength(1);
+      // The 429 is the only request that failed anything.
+      expect(log.filter((l) => l.error !== null || l.failed_count > 0)).toEqual(throttled);
+      expect((await deliveryLog(tdb.db, d.id)).failed).toBe(throttled[0]!.event_count);
+      const counts = receivedCounts(d.r.requests);
+      const first = new Set(d.r.requests[0]!.body.toString('utf8').match(/pflt_[A-Za-z0-9_-]+/g) ?? []);
+      expect(ids.map((id) => counts.get(id))).toEqual(ids.map((id) => (first.has(id) ? 2 : 1)));
       const { rows: dest } = await tdb.db.query<{ consecutive_failures: number; paused_until: Date | null }>(
         'SELECT consecutive_failures, paused_until FROM destinations WHERE id = $1',
         [d.id],
@@ -138,7 +145,8 @@ describe.each(DB_KINDS)('delivery limits per destination (%s)', (kind) => {
     await limited.r.waitFor((reqs) => reqs.length >= 1, 60_000);
     // More events after the 429: they too go to the healthy one at once.
     const second = await seedEvents(tdb.db, org.orgId, 20);
-    await expect.poll(() => allDone(healthy.id, 40), { timeout: 60_000 }).toBe(true);
+    await expect.poll(() => allDone(healthy, [...first, ...second]), { timeout: 60_000 }).toBe(true);
+    expect(await jobRows(tdb.db, healthy.id)).toEqual([]);
     expect(new Set(receivedCounts(healthy.r.requests).keys())).toEqual(new Set([...first, ...second]));
 
     // The limited one: one request, its jobs pending with no attempt spent, due after Retry-After.

@@ -9,7 +9,7 @@ import { DECISIONS_ONLY, startReceiver, type Receiver, type ReceiverHandler } fr
 import { bearerOnly, startOAuthServer, WEBHOOK_SCOPE, type OAuthServer, type TestClient } from '../../support/oauthServer.js';
 import { leakedForm } from '../../support/secretForms.js';
 import { assertValidOcsf } from '../../support/ocsfSchema.js';
-import { eventIdsOf, jobRows, seedEvents, statusCounts } from './support.js';
+import { deliveryLog, eventIdsOf, jobRows, seedEvents, statusCounts } from './support.js';
 import { loadConfig } from '../../../src/config/env.js';
 import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js';
 import { associatedData, open, sealedKeyId } from '../../../src/crypto/sealedBox.js';
@@ -142,9 +142,11 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     const r = await receiver(validating());
     const { id } = await create(sentinelBody(r, clients.revoke));
     const [firstEvent] = await seedEvents(tdb.db, org.orgId, 1);
-    // Answered and settled (a request is recorded before the receiver has checked its token).
-    await expect.poll(async () => (await jobRows(tdb.db, id)).find((j) => j.event_id === firstEvent)?.status, { timeout: 60_000 }).toBe('done');
+    // Answered and settled (a request is recorded before the receiver has checked its token): its job,
+    // queued with the event, is gone, as a delivered job is (a refused one would stay, pending or failed).
+    await expect.poll(async () => (await jobRows(tdb.db, id)).some((j) => j.event_id === firstEvent), { timeout: 60_000 }).toBe(false);
     expect(r.requests).toHaveLength(1);
+    expect(eventIdsOf(r.requests[0]!)).toContain(firstEvent);
     expect(op.grants.get(clients.revoke.client_id)).toBe(1);
     const first = String(r.requests[0]!.headers.authorization);
     revoked.add(first.slice('Bearer '.length));
@@ -156,9 +158,13 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     expect(r.requests[2]!.headers.authorization).not.toBe(first);
     expect(eventIdsOf(r.requests[2]!)).toEqual([eventId]);
     expect(op.grants.get(clients.revoke.client_id)).toBe(2);
-    await expect.poll(async () => (await jobRows(tdb.db, id)).find((j) => j.event_id === eventId)?.status, { timeout: 30_000 }).toBe('done');
-    // Settled by that one request: no retry was spent.
-    expect((await jobRows(tdb.db, id)).find((j) => j.event_id === eventId)?.attempts).toBe(1);
+    // Delivered: its job is gone (a delivered job is deleted when settled)...
+    await expect.poll(async () => (await jobRows(tdb.db, id)).some((j) => j.event_id === eventId), { timeout: 30_000 }).toBe(false);
+    // ...by that one request: no retry was spent (a retry would be a fourth request, sent before the
+    // job could go), and the delivery log holds no failed event.
+    expect(r.requests).toHaveLength(3);
+    expect(r.requests.flatMap(eventIdsOf).filter((e) => e === eventId)).toHaveLength(2);
+    expect((await deliveryLog(tdb.db, id)).failed).toBe(0);
     expect((await call('GET', `${base()}/${id}`)).body.last_error).toBeNull();
   });
 

@@ -4,7 +4,7 @@ import { startTestService, type TestService } from '../../support/harness.js';
 import { DECISIONS_ONLY, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import type { Queryable } from '../../../src/db/types.js';
 import { recordEvents } from '../../../src/queue/enqueue.js';
-import { eventIdsOf, jobRows, makeEvent } from './support.js';
+import { eventIdsOf, jobRows, makeEvent, receivedCounts, statusCounts } from './support.js';
 
 /** The receiver's limit: smaller than any preset's, as a SIEM whose operator lowered it would be. */
 const LIMIT = 4000;
@@ -54,13 +54,18 @@ describe.each(DB_KINDS)('413 splitting and oversize events (%s)', (kind) => {
       ),
     );
 
+    // The normal events' jobs (queued in the events' transaction) are gone once delivered.
     const settled = async () => {
       const rows = await jobRows(tdb.db, id);
-      return rows.filter((j) => j.status === 'done').length === normal.length && rows.some((j) => j.event_id === tooBigForReceiver.event.id && j.attempts >= 2);
+      return (
+        normal.every((e) => !rows.some((j) => j.event_id === e.event.id)) && rows.some((j) => j.event_id === tooBigForReceiver.event.id && j.attempts >= 2)
+      );
     };
     await expect.poll(settled, { timeout: 60_000 }).toBe(true);
     const jobs = new Map((await jobRows(tdb.db, id)).map((j) => [j.event_id, j]));
-    for (const e of normal) expect(jobs.get(e.event.id)).toMatchObject({ status: 'done', attempts: 1 });
+    // Only the two oversize events are left: the twelve were delivered, none pending or dead-lettered.
+    expect(await statusCounts(tdb.db, id)).toEqual({ pending: 1, failed: 1 });
+    for (const e of normal) expect(jobs.has(e.event.id), e.event.id).toBe(false);
 
     // Within Splunk's documented limits, so maybe the SIEM's limit is only lowered for now: retried
     // on the schedule with a hint, never dead-lettered for the SIEM's 413 alone.
@@ -78,6 +83,7 @@ describe.each(DB_KINDS)('413 splitting and oversize events (%s)', (kind) => {
     // oversize event was never sent at all.
     const accepted = r.requests.filter((q) => q.body.length <= LIMIT);
     expect(accepted.flatMap(eventIdsOf).sort()).toEqual(normal.map((e) => e.event.id).sort());
+    expect(receivedCounts(accepted)).toEqual(new Map(normal.map((e) => [e.event.id, 1])));
     // Every event of a refused request of several was sent again later in a smaller request (its
     // half); the only event refused alone is the one over the receiver's limit (once per attempt).
     const refused = r.requests.filter((q) => q.body.length > LIMIT);
@@ -107,6 +113,15 @@ describe.each(DB_KINDS)('413 splitting and oversize events (%s)', (kind) => {
     for (const a of splits) {
       expect(a.failed_count).toBe(0);
       expect(a.error).toMatch(/sent again as \d+ and \d+/);
+    }
+    // The normal events were delivered at their first attempt: the only failures logged are requests
+    // of one event refused alone, and the only event ever refused alone is the one over the receiver's
+    // limit (above); the split requests that carried normal events failed none.
+    const failures = (log.body.attempts as Array<{ event_count: number; failed_count: number; error: string }>).filter((a) => a.failed_count > 0);
+    expect(failures.length).toBeGreaterThanOrEqual(2);
+    for (const a of failures) {
+      expect(a).toMatchObject({ event_count: 1, failed_count: 1 });
+      expect(a.error).toMatch(/^HTTP 413: the SIEM refused 1 event \(\d+ bytes\) as too large/);
     }
     const failed = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${id}/failed-events`, { apiKey: org.apiKey });
     expect(failed.body.events.map((e: { event_id: string }) => e.event_id)).toEqual([tooBigForSplunk.event.id]);

@@ -4,7 +4,7 @@ import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { DECISIONS_ONLY, startReceiver, type Receiver, type ReceivedRequest } from '../../support/httpsReceiver.js';
 import { VERSION } from '../../../src/version.js';
-import { eventIdsOf, jobRows, seedEvents } from './support.js';
+import { deliveryLog, eventIdsOf, jobRows, seedEvents } from './support.js';
 
 // Each SIEM preset's request, exactly as a real HTTPS receiver on loopback gets it.
 describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
@@ -224,11 +224,15 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
     const dest = await destination({ siem: 'elastic', url: `${r.url}/_bulk`, auth_header_name: 'Authorization', auth_header_value: 'ApiKey aWQ6a2V5' });
     ids = await seedEvents(tdb.db, org.orgId, 4);
     await expect.poll(() => seen.get(ids[3]!) ?? 0, { timeout: 60_000 }).toBe(2);
+    // Each event's job ('gone' once delivered: a settle deletes a delivered job; every job was queued
+    // with its event, so a missing one was settled as delivered, not retried or dead-lettered).
     const statusOf = async () => {
       const rows = await jobRows(tdb.db, dest.id);
-      return ids.map((id) => rows.find((j) => j.event_id === id)?.status).join(',');
+      return ids.map((id) => rows.find((j) => j.event_id === id)?.status ?? 'gone').join(',');
     };
-    await expect.poll(statusOf, { timeout: 60_000 }).toBe('done,done,failed,done');
+    await expect.poll(statusOf, { timeout: 60_000 }).toBe('gone,gone,failed,gone');
+    // The delivery log agrees: the 201, the 409 and the retried item delivered; the 400 and the 429 failed.
+    expect(await deliveryLog(tdb.db, dest.id)).toEqual({ delivered: 3, failed: 2 });
 
     const first = r.requests[0]!;
     commonChecks(first, true);

@@ -114,7 +114,9 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
 
     expect((await svc.request('PATCH', path, { apiKey: org.apiKey, body: { enabled: true } })).status).toBe(200);
     await r.waitFor((reqs) => reqs.length >= 4, 60_000);
-    await expect.poll(async () => (await jobRows(tdb.db, id)).every((j) => j.status === 'done'), { timeout: 60_000 }).toBe(true);
+    // Delivered: the four jobs (listed above) are gone, as a settle deletes a delivered job (a retried
+    // or dead-lettered one would stay).
+    await expect.poll(async () => jobRows(tdb.db, id), { timeout: 60_000 }).toEqual([]);
     expect(receivedIds(r).sort()).toEqual([...inWindow].sort());
     // Once delivered, the same window can be sent again on purpose.
     const resend = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(6) });
@@ -213,12 +215,18 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
     const { id, path } = await create();
     const live = makeEvent(org.orgId, 9);
     await recordEvents(tdb.db, [{ orgId: org.orgId, id: live.event.id, occurredAt: new Date(), payload: live }]);
-    await expect.poll(async () => (await jobRows(tdb.db, id)).map((j) => j.status), { timeout: 60_000 }).toEqual(['failed']);
+    await expect
+      .poll(async () => (await jobRows(tdb.db, id)).map((j) => j.event_id + ':' + j.status), { timeout: 60_000 })
+      .toEqual([`${live.event.id}:failed`]);
+    const before = r.requests.length;
     r.setHandler(ok());
     const res = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey });
     expect(res.status, res.text).toBe(200);
     expect(res.body).toEqual({ replayed: 1, skipped_too_old: 0, message: null });
-    await expect.poll(async () => (await jobRows(tdb.db, id)).map((j) => j.status), { timeout: 60_000 }).toEqual(['done']);
+    // Delivered this time: the dead letter's job is gone (a settle deletes a delivered job; a failed
+    // attempt would leave it pending or failed), and the receiver got it once more, alone.
+    await expect.poll(async () => jobRows(tdb.db, id), { timeout: 60_000 }).toEqual([]);
+    expect(receivedIds({ requests: r.requests.slice(before) } as Receiver)).toEqual([live.event.id]);
     expect(receivedIds(r).filter((x) => x !== live.event.id)).toEqual([]);
   });
 });

@@ -1,8 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { DECISIONS_ONLY, hang, redirect, resetConnection, respondWith, slow, startReceiver, ok, type Receiver } from '../../support/httpsReceiver.js';
-import { jobRows, seedEvents, sleep, statusCounts } from './support.js';
+import {
+  DECISIONS_ONLY,
+  hang,
+  redirect,
+  resetConnection,
+  respondWith,
+  slow,
+  startReceiver,
+  ok,
+  trailEventCount,
+  type Receiver,
+} from '../../support/httpsReceiver.js';
+import { deliveryLog, jobRows, receivedCounts, seedEvents, sleep, statusCounts } from './support.js';
 
 const METRICS_TOKEN = 'retries-metrics-token-0123456789';
 
@@ -80,7 +91,12 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     await r.waitFor((reqs) => reqs.length >= 5, 60_000);
     expect(r.requests[4]!.headers['idempotency-key']).toBe(eventId);
     await expect.poll(async () => (await get()).status, { timeout: 60_000 }).toBe('active');
-    expect((await jobRows(tdb.db, id))[0]).toMatchObject({ status: 'done', claim_id: null });
+    // Delivered: its job is gone (a delivered job is deleted when settled), the receiver got it five
+    // times (four refusals, one success) and the log shows the four failures and the delivery (beside
+    // the configuration trail events the receiver absorbed).
+    await expect.poll(async () => jobRows(tdb.db, id), { timeout: 60_000 }).toEqual([]);
+    expect(receivedCounts(r.requests)).toEqual(new Map([[eventId, 5]]));
+    await expect.poll(async () => deliveryLog(tdb.db, id), { timeout: 60_000 }).toEqual({ delivered: 1 + trailEventCount(r.trailRequests), failed: 4 });
     const after = await svc.request('GET', `${path}/failed-events`, { apiKey: org.apiKey });
     expect(after.body.events).toEqual([]);
   });
@@ -88,18 +104,23 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
   it('429 with Retry-After waits at least that long; an absurd Retry-After is capped', async () => {
     let n = 0;
     const { r, org, id } = await setup(() => (n++ === 0 ? { status: 429, headers: { 'retry-after': '3' }, body: 'slow down' } : { status: 200, body: 'ok' }));
-    await seedEvents(tdb.db, org.orgId, 1);
+    const [first] = await seedEvents(tdb.db, org.orgId, 1);
     await r.waitFor((reqs) => reqs.length >= 2, 60_000);
     expect(r.requests[1]!.receivedAt - r.requests[0]!.receivedAt).toBeGreaterThanOrEqual(2900); // not the 1 s schedule
-    await expect.poll(async () => (await jobRows(tdb.db, id))[0]?.status).toBe('done');
+    // Delivered on the second request: its job is gone, the receiver got it twice (429, then 200), and
+    // the log has the one refusal.
+    await expect.poll(async () => jobRows(tdb.db, id)).toEqual([]);
+    expect(receivedCounts(r.requests)).toEqual(new Map([[first, 2]]));
+    await expect.poll(async () => (await deliveryLog(tdb.db, id)).failed).toBe(1);
 
     // 503 asking for a day: clamped to at most an hour.
     r.setHandler(respondWith(503, 'busy', { 'retry-after': '86400' }));
     const before = Date.now();
-    await seedEvents(tdb.db, org.orgId, 1);
+    const [second] = await seedEvents(tdb.db, org.orgId, 1);
     await r.waitFor((reqs) => reqs.length >= 3, 60_000);
-    await expect.poll(async () => (await jobRows(tdb.db, id))[1]?.attempts).toBe(1);
-    const job = (await jobRows(tdb.db, id))[1]!;
+    const secondJob = async () => (await jobRows(tdb.db, id)).find((j) => j.event_id === second);
+    await expect.poll(async () => (await secondJob())?.attempts).toBe(1);
+    const job = (await secondJob())!;
     const wait = new Date(job.next_attempt_at).getTime() - before;
     expect(wait).toBeGreaterThan(3_000_000);
     expect(wait).toBeLessThanOrEqual(3_600_000 + 60_000);
@@ -131,10 +152,13 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     const slowOne = await setup(slow(800));
     await seedEvents(tdb.db, hung.org.orgId, 1);
     await seedEvents(tdb.db, reset.org.orgId, 1);
-    await seedEvents(tdb.db, slowOne.org.orgId, 1);
+    const [slowEvent] = await seedEvents(tdb.db, slowOne.org.orgId, 1);
     await expect.poll(async () => (await jobRows(tdb.db, hung.id))[0]?.attempts, { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
     await expect.poll(async () => (await jobRows(tdb.db, reset.id))[0]?.attempts, { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
-    await expect.poll(async () => (await jobRows(tdb.db, slowOne.id))[0]?.status, { timeout: 60_000 }).toBe('done');
+    // The slow answer delivered it: its job is gone, the receiver got it once, no failure was logged.
+    await expect.poll(async () => jobRows(tdb.db, slowOne.id), { timeout: 60_000 }).toEqual([]);
+    expect(receivedCounts(slowOne.r.requests)).toEqual(new Map([[slowEvent, 1]]));
+    expect((await deliveryLog(tdb.db, slowOne.id)).failed).toBe(0);
     expect((await jobRows(tdb.db, hung.id))[0]!.status).toBe('pending');
     expect((await jobRows(tdb.db, reset.id))[0]!.status).toBe('pending');
     expect((await hung.get()).last_error).toMatch(/timeout/i);
@@ -158,13 +182,16 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
       org.orgId,
     ]);
     await svc.request('PATCH', `/api/orgs/${org.orgId}/forwarding-destinations/${id}`, { apiKey: org.apiKey, body: { enabled: true } });
-    await expect.poll(async () => (await jobRows(tdb.db, id)).filter((j) => j.status !== 'pending').length, { timeout: 60_000 }).toBe(5);
+    // All five settled (none pending): the poison pill dead-lettered, the other four delivered (their
+    // jobs deleted), each received exactly once.
+    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 60_000 }).toEqual({ failed: 1 });
     const rows = await jobRows(tdb.db, id);
-    expect(rows.find((j) => j.event_id === ids[2])).toMatchObject({ status: 'failed', claim_id: null });
-    expect(rows.filter((j) => j.status === 'done')).toHaveLength(4);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ event_id: ids[2], status: 'failed', claim_id: null });
     const got = new Set(r.requests.flatMap((q) => [...q.body.toString('utf8').matchAll(/"id":"(pflt_[^"]+)"/g)].map((m) => m[1])));
     expect(got.has(ids[2])).toBe(false);
     expect(got.size).toBe(4);
+    expect(receivedCounts(r.requests)).toEqual(new Map(ids.filter((_, i) => i !== 2).map((e) => [e, 1])));
     void get;
     const failed = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${id}/failed-events`, { apiKey: org.apiKey });
     expect(failed.body.events.map((e: { event_id: string }) => e.event_id)).toEqual([ids[2]]);
@@ -177,8 +204,11 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     // Event 1 fails 4 times (dead letter); then 2 more are delivered.
     await seedEvents(tdb.db, org.orgId, 1);
     await expect.poll(async () => (await statusCounts(tdb.db, id)).failed ?? 0, { timeout: 60_000 }).toBe(1);
-    await seedEvents(tdb.db, org.orgId, 2);
-    await expect.poll(async () => (await statusCounts(tdb.db, id)).done ?? 0, { timeout: 60_000 }).toBe(2);
+    const delivered = await seedEvents(tdb.db, org.orgId, 2);
+    // Both delivered at the first request: none pending, no second dead letter, each received once.
+    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 60_000 }).toEqual({ failed: 1 });
+    const counts = receivedCounts(r.requests);
+    for (const e of delivered) expect(counts.get(e), e).toBe(1);
     // A held (disabled) destination with a job due 90 s ago: queue depth and oldest due age.
     const held = await setup(ok(), { enabled: false });
     const [heldEvent] = await seedEvents(tdb.db, held.org.orgId, 1);
@@ -187,17 +217,16 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
       held.id,
       heldEvent,
     ]);
-    void r;
 
-    // Its own destination_created event (the configuration trail) was delivered too.
-    const trailDone = async () =>
-      (
-        await tdb.db.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND left(event_id, 4) = 'cfg_' AND status = 'done'`,
-          [id],
-        )
-      ).rows[0]!.n;
-    await expect.poll(trailDone, { timeout: 60_000 }).toBe(1);
+    // Its own destination_created event (the configuration trail, queued with the destination) was
+    // delivered too: its job is gone (neither pending nor dead-lettered) and the receiver absorbed it.
+    const trailJobs = async () =>
+      (await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND left(event_id, 4) = 'cfg_'`, [id]))
+        .rows[0]!.n;
+    await expect.poll(trailJobs, { timeout: 60_000 }).toBe(0);
+    expect(trailEventCount(r.trailRequests)).toBe(1);
+    // The delivery log agrees with the counters below: 3 events delivered, 4 failed requests.
+    expect(await deliveryLog(tdb.db, id)).toEqual({ delivered: 3, failed: 4 });
     const res = await fetch(`${svc.baseUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(res.status).toBe(200);
     const text = await res.text();

@@ -3,7 +3,7 @@ import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { startReceiver, trailEventCount, type Receiver } from '../../support/httpsReceiver.js';
 import { fakeSplunkHec, type FakeSplunkHec } from '../../support/fakeSplunkHec.js';
-import { eventIdsOf, jobRows, seedEvents } from './support.js';
+import { deliveryLog, eventIdsOf, jobRows, receivedCounts, seedEvents, statusCounts } from './support.js';
 import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
 
 const TOKEN = 'Splunk 5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f';
@@ -78,8 +78,11 @@ describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
     }
     // A poll that asks about all three at once, answered false.
     await expect.poll(() => a.polls.some((p) => p.ids.length >= 3), { timeout: 30_000 }).toBe(true);
-    // B acknowledges at once: done. A: not done, still claimed, no attempt counted yet.
-    await expect.poll(async () => (await jobRows(tdb.db, B.id)).every((j) => j.status === 'done'), { timeout: 30_000 }).toBe(true);
+    // B acknowledges at once: delivered (its jobs, queued with the events, are gone; Splunk accepted
+    // every event, and no failure is logged). A: not delivered, still claimed, no attempt counted yet.
+    await expect.poll(async () => statusCounts(tdb.db, B.id), { timeout: 30_000 }).toEqual({});
+    expect(new Set(b.accepted.flatMap((q) => q.eventIds))).toEqual(new Set(ids));
+    expect((await deliveryLog(tdb.db, B.id)).failed).toBe(0);
     const held = await jobRows(tdb.db, A.id);
     expect(held).toHaveLength(6);
     for (const j of held) expect(j).toMatchObject({ status: 'pending', attempts: 0 });
@@ -87,7 +90,10 @@ describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
     expect(a.accepted.flatMap((q) => q.eventIds).sort()).toEqual([...ids].sort());
 
     release = true;
-    await expect.poll(async () => (await jobRows(tdb.db, A.id)).map((j) => `${j.status}/${j.attempts}`), { timeout: 30_000 }).toEqual(Array(6).fill('done/1'));
+    // Delivered at the first attempt: the jobs are gone, each event was sent once, no failure logged.
+    await expect.poll(async () => statusCounts(tdb.db, A.id), { timeout: 30_000 }).toEqual({});
+    expect(a.accepted.flatMap((q) => q.eventIds).sort()).toEqual([...ids].sort());
+    expect((await deliveryLog(tdb.db, A.id)).failed).toBe(0);
     // Every request carried the destination's channel: one per destination, never changing.
     const channels = (f: FakeSplunkHec) => new Set([...f.accepted.map((q) => q.channel), ...f.polls.map((p) => p.channel)]);
     expect(channels(a).size).toBe(1);
@@ -128,7 +134,9 @@ describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
     // Two hung polls of 12 s each: the claim has outlived its 5 s lease several times over.
     await expect.poll(() => hungPolls, { timeout: 150_000, interval: 500 }).toBeGreaterThanOrEqual(2);
     hangAcks = false;
-    await expect.poll(async () => (await jobRows(tdb.db, id)).map((j) => `${j.status}/${j.attempts}`), { timeout: 60_000 }).toEqual(Array(3).fill('done/1'));
+    // Delivered at the first attempt: the jobs are gone, no failed attempt logged, each event sent once.
+    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 60_000 }).toEqual({});
+    expect((await deliveryLog(tdb.db, id)).failed).toBe(0);
     for (const e of ids)
       expect(
         f.accepted.filter((q) => q.eventIds.includes(e)),
@@ -145,14 +153,20 @@ describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
     const { id } = await splunk(hasty, f, org);
     const ids = await seedEvents(tdb.db, org.orgId, 3);
     await expect.poll(() => f.accepted.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
-    await expect.poll(async () => (await jobRows(tdb.db, id)).map((j) => `${j.status}/${j.attempts}`), { timeout: 60_000 }).toEqual(Array(3).fill('done/2'));
+    // Delivered at the second attempt: the jobs are gone, and the log holds one failure per event (the
+    // lost request's three) besides the deliveries.
+    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 60_000 }).toEqual({});
+    expect((await deliveryLog(tdb.db, id)).failed).toBe(3);
     // Sent exactly twice: once lost, once acknowledged; the lease (5 s, under the 7 s timeout) was
     // renewed meanwhile, or another claim would have sent a third copy.
     const counts = new Map<string, number>();
     for (const q of f.accepted) for (const e of q.eventIds) counts.set(e, (counts.get(e) ?? 0) + 1);
     for (const e of ids) expect(counts.get(e)).toBe(2);
-    const jobs = await jobRows(tdb.db, id);
-    expect(jobs.every((j) => j.last_error === null || /did not confirm indexing within 7 s/.test(j.last_error))).toBe(true);
+    // The failed attempt is the ack timeout.
+    const log = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${id}/attempts`, { apiKey: org.apiKey });
+    const failedRows = (log.body.attempts as Array<{ failed_count: number; error: string | null }>).filter((a) => a.failed_count > 0);
+    expect(failedRows.map((a) => a.failed_count)).toEqual([3]);
+    expect(failedRows[0]!.error).toMatch(/did not confirm indexing within 7 s/);
   });
 
   it('a worker that stops while waiting leaves its jobs claimed; after the lease another sends them again', async () => {
@@ -181,7 +195,10 @@ describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
       expect(claimed.map((j) => j.status)).toEqual(['pending', 'pending']);
       for (const j of claimed) expect(j.claim_id).not.toBeNull();
       second = await startTestService(tdb.db, env);
-      await expect.poll(async () => (await jobRows(tdb.db, id)).map((j) => `${j.status}/${j.attempts}`), { timeout: 60_000 }).toEqual(['done/1', 'done/1']);
+      // Delivered by the successor, with no failed attempt counted for the lost claim: the jobs are
+      // gone and the log has no failure.
+      await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 60_000 }).toEqual({});
+      expect((await deliveryLog(tdb.db, id)).failed).toBe(0);
       // Sent twice, on the same channel: at least once, never lost.
       expect(new Set(f.accepted.map((q) => q.channel)).size).toBe(1);
       for (const e of ids) expect(f.accepted.filter((q) => q.eventIds.includes(e))).toHaveLength(2);
@@ -197,9 +214,12 @@ describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
     const org = await svc.newOrg();
     const f = fakeSplunkHec(eventIdsOf);
     f.ackEnabled = false;
-    const { id } = await splunk(patient, f, org);
-    await seedEvents(tdb.db, org.orgId, 2);
-    await expect.poll(async () => (await jobRows(tdb.db, id)).map((j) => j.status), { timeout: 30_000 }).toEqual(['done', 'done']);
+    const { r, id } = await splunk(patient, f, org);
+    const ids = await seedEvents(tdb.db, org.orgId, 2);
+    // Delivered on the 2xx alone: the jobs are gone, each event was received once, no failure logged.
+    await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 30_000 }).toEqual({});
+    expect(receivedCounts(r.requests)).toEqual(new Map(ids.map((e) => [e, 1])));
+    expect((await deliveryLog(tdb.db, id)).failed).toBe(0);
     expect(f.polls).toEqual([]);
   });
 

@@ -69,6 +69,20 @@ export async function statusCounts(db: Queryable, destinationId: string): Promis
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
+/**
+ * What a destination's delivery log says its requests carried (events delivered, events failed),
+ * configuration trail events included: a delivered job is deleted when it is settled, so the log and
+ * the receivers are what show a delivery happened, and how many times.
+ */
+export async function deliveryLog(db: Queryable, destinationId: string): Promise<{ delivered: number; failed: number }> {
+  const { rows } = await db.query<{ delivered: number; failed: number }>(
+    `SELECT coalesce(sum(delivered_count), 0)::int AS delivered, coalesce(sum(failed_count), 0)::int AS failed
+       FROM delivery_attempts WHERE destination_id = $1 AND event_count > 0`,
+    [destinationId],
+  );
+  return rows[0] ?? { delivered: 0, failed: 0 };
+}
+
 /** Event ids carried by one request, whatever the preset's body shape. */
 export function eventIdsOf(req: ReceivedRequest): string[] {
   const text = req.body.toString('utf8');
@@ -85,3 +99,20 @@ export function receivedCounts(requests: readonly ReceivedRequest[]): Map<string
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Whether every one of `eventIds` was delivered to a destination: its receiver got the event, and no
+ * job of it is left. Jobs are queued in the transaction that records the event, and a settle deletes a
+ * delivered job while a retried or dead-lettered one stays ('pending', 'failed'): a seeded event with
+ * no job left was delivered. Receivers record a request before answering it, so once the job is gone
+ * the receiver already holds every request that carried it.
+ */
+export async function allDelivered(db: Queryable, destinationId: string, eventIds: readonly string[], requests: readonly ReceivedRequest[]): Promise<boolean> {
+  const got = receivedCounts(requests);
+  if (!eventIds.every((id) => got.has(id))) return false;
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND event_id = ANY($2::text[])`, [
+    destinationId,
+    [...eventIds],
+  ]);
+  return rows[0]!.n === 0;
+}

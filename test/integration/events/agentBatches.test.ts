@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import { ok, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { validateBody, validateWireEvent } from '../../../src/events/validate.js';
 import { agentRecord, countRows } from './support.js';
 
@@ -24,6 +24,21 @@ describe.each(DB_KINDS)("POST /audit-events: agents' decision records (%s)", (ki
   beforeEach(async () => {
     org = await svc.newOrg();
   });
+  /**
+   * Holds every request the receiver gets until `release()`: no job is settled meanwhile, so none is
+   * deleted (a settle deletes a delivered job), and the jobs a test counts are all that were queued.
+   */
+  let release: () => void = () => undefined;
+  const holdDeliveries = () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (open = r));
+    receiver.setHandler(() => gate.then(() => ({ status: 200, body: 'ok' })));
+    release = () => {
+      receiver.setHandler(ok());
+      open();
+    };
+  };
+  afterEach(() => release());
 
   const post = (events: unknown, o = org) => svc.request('POST', `/api/orgs/${o.orgId}/audit-events`, { apiKey: o.apiKey, body: { events } });
   let destinationSeq = 0;
@@ -105,6 +120,7 @@ describe.each(DB_KINDS)("POST /audit-events: agents' decision records (%s)", (ki
 
   it('1,000 records in one request (at their field maxima) are accepted; 1,001 are refused and nothing is recorded', async () => {
     await addDestination(org);
+    holdDeliveries();
     // Largest legal records: 500-character summary, 256-character actor_id, 64 finding types.
     const types = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`T${String(i).padStart(2, '0')}_${'X'.repeat(60)}`, 1000000]));
     const big = (i: number) => agentRecord({ summary: 'é'.repeat(500), actor_id: 'ü'.repeat(256), finding_counts_by_type: types, input_size_bytes: i });
@@ -130,6 +146,7 @@ describe.each(DB_KINDS)("POST /audit-events: agents' decision records (%s)", (ki
 
   it('all or nothing: one bad record refuses the batch with a 400 naming the record and field, nothing recorded or queued', async () => {
     await addDestination(org);
+    holdDeliveries();
     const batch = Array.from({ length: 10 }, (_, i) => agentRecord({ preflight_id: `pflt_batch_${i}_abcdef` }));
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ ...batch[7], decision: 'MAYBE' }, 'events[7].decision'],
@@ -159,6 +176,7 @@ describe.each(DB_KINDS)("POST /audit-events: agents' decision records (%s)", (ki
 
   it('idempotent on the agent-supplied preflight_id: a retried batch records and queues nothing new and returns the same ids', async () => {
     await addDestination(org);
+    holdDeliveries();
     const batch = [agentRecord({ preflight_id: 'pflt_retry_aaaaaaaa' }), agentRecord({ preflight_id: 'pflt_retry_bbbbbbbb' })];
     const first = await post(batch);
     expect(first.status, first.text).toBe(200);
@@ -186,6 +204,7 @@ describe.each(DB_KINDS)("POST /audit-events: agents' decision records (%s)", (ki
     const off = await addDestination(org, false);
     const other = await svc.newOrg();
     const otherDest = await addDestination(other);
+    holdDeliveries();
     const res = await post([agentRecord(), agentRecord(), agentRecord()]);
     expect(res.status, res.text).toBe(200);
     const { rows } = await tdb.db.query<{ destination_id: string; event_id: string; org_id: string }>(
@@ -201,6 +220,7 @@ describe.each(DB_KINDS)("POST /audit-events: agents' decision records (%s)", (ki
     expect(dests).not.toContain(otherDest);
     expect(await countRows(tdb.db, 'forwarding_jobs', other.orgId)).toBe(0);
     // And they are delivered: each enabled destination receives each event; the disabled one nothing.
+    release();
     await receiver.waitFor((reqs) => {
       const mine = reqs.filter((q) => q.path.startsWith(`/ingest/${org.orgId}/`)).map((q) => q.body.toString());
       const ids = res.body.preflight_ids as string[];

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { startReceiver, type Receiver, type ReceivedRequest } from '../../support/httpsReceiver.js';
+import { ok, startReceiver, type Receiver, type ReceivedRequest } from '../../support/httpsReceiver.js';
 
 const SOC_FILTER = { 'aegis.decision': { $in: ['BLOCKED', 'ALLOWED_WITH_MASKING'] }, 'aegis.finding_counts_by_type.SSN': { $gte: 1 } };
 
@@ -49,13 +49,37 @@ describe.each(DB_KINDS)('destination filters (%s)', (kind) => {
   const create = (body: Record<string, unknown>) => svc.request('POST', base(), { apiKey, body: { url: `${soc.url}/stored`, enabled: false, ...body } });
   const patch = (id: string, body: unknown) => svc.request('PATCH', `${base()}/${id}`, { apiKey, body });
   const post = (events: unknown[]) => svc.request('POST', `/api/orgs/${orgId}/audit-events`, { apiKey, body: { events } });
+  /** Which of `eventIds` have a job queued for the destination (sorted). */
+  const jobsFor = async (destinationId: string, eventIds: string[]) =>
+    (
+      await tdb.db.query<{ event_id: string }>(
+        `SELECT event_id FROM forwarding_jobs WHERE destination_id = $1 AND event_id = ANY($2::text[]) ORDER BY event_id`,
+        [destinationId, eventIds],
+      )
+    ).rows.map((r) => r.event_id);
+  /** Jobs of the destination left, of the events the test records, not the configuration trail's (ids "cfg_"). */
   const jobCount = async (destinationId: string) =>
-    // The events the test records, not the configuration trail's (ids "cfg_").
     (
       await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND left(event_id, 4) <> 'cfg_'`, [
         destinationId,
       ])
     ).rows[0]!.n;
+  /**
+   * Holds every request the receivers get until the returned function is called: no job of theirs is
+   * settled meanwhile, so none is deleted (a settle deletes a delivered job), and the jobs a test reads
+   * are all those that were queued.
+   */
+  const hold = () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (open = r));
+    for (const r of [soc, lake]) r.setHandler(() => gate.then(() => ({ status: 200, body: 'ok' })));
+    return () => {
+      for (const r of [soc, lake]) r.setHandler(ok());
+      open();
+    };
+  };
+  /** The recorded events (not the trail's) a receiver got on a path, sorted. */
+  const got = (r: Receiver, path: string) => ids(r.requests.filter((x) => x.path === path)).filter((id) => !id.startsWith('cfg_'));
 
   it('is stored and returned on create, get and list; PATCH replaces it and null (or {}) clears it', async () => {
     const created = await create({ filter: SOC_FILTER });
@@ -82,52 +106,87 @@ describe.each(DB_KINDS)('destination filters (%s)', (kind) => {
   it('a filtered destination gets a job (and a delivery) only for matching events; an unfiltered one gets all', async () => {
     const socDest = (await create({ url: `${soc.url}/soc`, enabled: true, filter: SOC_FILTER })).body.destination_id as string;
     const lakeDest = (await create({ url: `${lake.url}/lake`, enabled: true })).body.destination_id as string;
-    const res = await post([
-      record('BLOCKED', { SSN: 2, AWS_ACCESS_KEY: 1 }, { preflight_id: 'pflt_filterMatchBlocked0000001' }),
-      record('ALLOWED', {}, { preflight_id: 'pflt_filterNoMatchAllowed00001' }),
-      record('ALLOWED_WITH_MASKING', { SSN: 1 }, { preflight_id: 'pflt_filterMatchMasked00000001' }),
-      record('BLOCKED', { AWS_ACCESS_KEY: 1 }, { preflight_id: 'pflt_filterNoMatchNoSsn000001' }),
-    ]);
-    expect(res.status).toBe(200);
-    // The preflight producer goes through the same statement: an SSN in the text is masked and matches.
-    const pf = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'My SSN is 123-45-6789' } });
-    expect(pf.body.decision).toBe('ALLOWED_WITH_MASKING');
-    const none = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'nothing to see' } });
-    expect(none.body.decision).toBe('ALLOWED');
+    // Deliveries wait while the test reads the jobs (a delivered job is deleted when it is settled).
+    let release = hold();
+    try {
+      const res = await post([
+        record('BLOCKED', { SSN: 2, AWS_ACCESS_KEY: 1 }, { preflight_id: 'pflt_filterMatchBlocked0000001' }),
+        record('ALLOWED', {}, { preflight_id: 'pflt_filterNoMatchAllowed00001' }),
+        record('ALLOWED_WITH_MASKING', { SSN: 1 }, { preflight_id: 'pflt_filterMatchMasked00000001' }),
+        record('BLOCKED', { AWS_ACCESS_KEY: 1 }, { preflight_id: 'pflt_filterNoMatchNoSsn000001' }),
+      ]);
+      expect(res.status).toBe(200);
+      // The preflight producer goes through the same statement: an SSN in the text is masked and matches.
+      const pf = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'My SSN is 123-45-6789' } });
+      expect(pf.body.decision).toBe('ALLOWED_WITH_MASKING');
+      const none = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'nothing to see' } });
+      expect(none.body.decision).toBe('ALLOWED');
+      const recorded = [...(res.body.preflight_ids as string[]), pf.body.preflight_id as string, none.body.preflight_id as string];
+      const matching = ['pflt_filterMatchBlocked0000001', 'pflt_filterMatchMasked00000001', pf.body.preflight_id as string].sort();
 
-    // Jobs were queued in the statement that recorded the events: their count is final now.
-    expect(await jobCount(socDest)).toBe(3);
-    expect(await jobCount(lakeDest)).toBe(6);
-    const all = await lake.waitFor((r) => r.filter((x) => x.path === '/lake').length >= 6, 60_000);
-    const soced = await soc.waitFor((r) => r.filter((x) => x.path === '/soc').length >= 3, 60_000);
-    expect(ids(all.filter((x) => x.path === '/lake'))).toHaveLength(6);
-    expect(ids(soced.filter((x) => x.path === '/soc'))).toEqual(
-      ['pflt_filterMatchBlocked0000001', 'pflt_filterMatchMasked00000001', pf.body.preflight_id as string].sort(),
-    );
-    // The service's routing is cached per filter version: a PATCH takes effect for the next event.
-    expect((await patch(socDest, { filter: { 'aegis.decision': 'ALLOWED' } })).status).toBe(200);
-    await post([
-      record('ALLOWED', {}, { preflight_id: 'pflt_filterAfterPatchAllowed01' }),
-      record('BLOCKED', { SSN: 1 }, { preflight_id: 'pflt_filterAfterPatchBlocked01' }),
-    ]);
-    expect(await jobCount(socDest)).toBe(4);
-    await soc.waitFor((r) => r.some((x) => x.path === '/soc' && x.body.toString('utf8').includes('pflt_filterAfterPatchAllowed01')), 60_000);
-    // Cleared: every event again.
-    await patch(socDest, { filter: null });
-    await post([record('BLOCKED', {}, { preflight_id: 'pflt_filterAfterClearBlocked01' })]);
-    expect(await jobCount(socDest)).toBe(5);
-    // Disabled destinations get nothing, filter or not; re-enabled with a filter, it applies at once.
-    await patch(socDest, { enabled: false, filter: { 'aegis.source_type': 'sdk' } });
-    await post([record('ALLOWED', {}, { preflight_id: 'pflt_filterWhileDisabled000001', source_type: 'sdk' })]);
-    expect(await jobCount(socDest)).toBe(5);
-    await patch(socDest, { enabled: true });
-    await post([
-      record('ALLOWED', {}, { preflight_id: 'pflt_filterReenabledSdk0000001', source_type: 'sdk' }),
-      record('ALLOWED', {}, { preflight_id: 'pflt_filterReenabledAgent00001' }),
-    ]);
-    expect(await jobCount(socDest)).toBe(6);
-    await patch(socDest, { enabled: false });
-    await patch(lakeDest, { enabled: false });
+      // Jobs were queued in the statement that recorded the events, and none was settled since: final now.
+      expect(await jobsFor(socDest, recorded)).toEqual(matching);
+      expect(await jobsFor(lakeDest, recorded)).toEqual([...recorded].sort());
+      expect(await jobCount(socDest)).toBe(3);
+      expect(await jobCount(lakeDest)).toBe(6);
+      release();
+      // Delivered: each receiver got exactly its events, and no job is left.
+      await expect.poll(async () => got(lake, '/lake').length === 6 && (await jobCount(lakeDest)) === 0, { timeout: 60_000 }).toBe(true);
+      await expect.poll(async () => got(soc, '/soc').length === 3 && (await jobCount(socDest)) === 0, { timeout: 60_000 }).toBe(true);
+      expect(got(lake, '/lake')).toEqual([...recorded].sort());
+      expect(got(soc, '/soc')).toEqual(matching);
+
+      // The service's routing is cached per filter version: a PATCH takes effect for the next event.
+      expect((await patch(socDest, { filter: { 'aegis.decision': 'ALLOWED' } })).status).toBe(200);
+      release = hold();
+      await post([
+        record('ALLOWED', {}, { preflight_id: 'pflt_filterAfterPatchAllowed01' }),
+        record('BLOCKED', { SSN: 1 }, { preflight_id: 'pflt_filterAfterPatchBlocked01' }),
+      ]);
+      expect(await jobsFor(socDest, ['pflt_filterAfterPatchAllowed01', 'pflt_filterAfterPatchBlocked01'])).toEqual(['pflt_filterAfterPatchAllowed01']);
+      expect(await jobCount(socDest)).toBe(1);
+      release();
+      await expect
+        .poll(async () => got(soc, '/soc').includes('pflt_filterAfterPatchAllowed01') && (await jobCount(socDest)) === 0, { timeout: 60_000 })
+        .toBe(true);
+      // Cleared: every event again.
+      await patch(socDest, { filter: null });
+      release = hold();
+      await post([record('BLOCKED', {}, { preflight_id: 'pflt_filterAfterClearBlocked01' })]);
+      expect(await jobsFor(socDest, ['pflt_filterAfterClearBlocked01'])).toEqual(['pflt_filterAfterClearBlocked01']);
+      expect(await jobCount(socDest)).toBe(1);
+      release();
+      await expect
+        .poll(async () => got(soc, '/soc').includes('pflt_filterAfterClearBlocked01') && (await jobCount(socDest)) === 0, { timeout: 60_000 })
+        .toBe(true);
+      // Disabled destinations get nothing, filter or not (a job queued for it would stay: a disabled
+      // destination is not delivered to); re-enabled with a filter, it applies at once.
+      await patch(socDest, { enabled: false, filter: { 'aegis.source_type': 'sdk' } });
+      await post([record('ALLOWED', {}, { preflight_id: 'pflt_filterWhileDisabled000001', source_type: 'sdk' })]);
+      expect(await jobCount(socDest)).toBe(0);
+      await patch(socDest, { enabled: true });
+      release = hold();
+      await post([
+        record('ALLOWED', {}, { preflight_id: 'pflt_filterReenabledSdk0000001', source_type: 'sdk' }),
+        record('ALLOWED', {}, { preflight_id: 'pflt_filterReenabledAgent00001' }),
+      ]);
+      expect(await jobsFor(socDest, ['pflt_filterReenabledSdk0000001', 'pflt_filterReenabledAgent00001', 'pflt_filterWhileDisabled000001'])).toEqual([
+        'pflt_filterReenabledSdk0000001',
+      ]);
+      expect(await jobCount(socDest)).toBe(1);
+      release();
+      await expect
+        .poll(async () => got(soc, '/soc').includes('pflt_filterReenabledSdk0000001') && (await jobCount(socDest)) === 0, { timeout: 60_000 })
+        .toBe(true);
+      // Everything the filtered destination ever got: the events it had jobs for, each once.
+      expect(got(soc, '/soc')).toEqual(
+        [...matching, 'pflt_filterAfterPatchAllowed01', 'pflt_filterAfterClearBlocked01', 'pflt_filterReenabledSdk0000001'].sort(),
+      );
+      await patch(socDest, { enabled: false });
+      await patch(lakeDest, { enabled: false });
+    } finally {
+      release();
+    }
   });
 
   const refusals: [string, unknown, string, RegExp][] = [
