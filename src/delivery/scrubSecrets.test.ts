@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { base64Fragments, cutSecretTail, occurrences, REDACTED, secretScrubber } from './scrubSecrets.js';
+import { base64Fragments, cutSecretTail, occurrences, REDACTED, secretForms, secretScrubber } from './scrubSecrets.js';
 import { echoedForms, leakedForm } from '../../test/support/secretForms.js';
 
 describe('secretScrubber (a SIEM that echoes request headers)', () => {
@@ -222,6 +222,43 @@ describe('cutSecretTail (a secret cut short by the end of a capped answer)', () 
     const secret = 'A'.repeat(8192);
     expect(cutSecretTail(`${'a'.repeat(65_528)}${'A'.repeat(100)}`, [secret])).toBe(100);
     expect(cutSecretTail(`${'a'.repeat(65_528)}b\\\\\\\\`, [secret])).toBe(0);
+  });
+});
+
+describe('secretScrubber, every occurrence joined into the ranges it replaces', () => {
+  /** Each stretch of the text that any form's occurrences cover, overlapping or touching, as one [redacted]. */
+  const naive = (text: string, secrets: string[]) => {
+    const covered = new Array<boolean>(text.length).fill(false);
+    for (const form of secretForms(secrets))
+      for (let at = text.indexOf(form); at >= 0; at = text.indexOf(form, at + 1)) covered.fill(true, at, at + form.length);
+    let out = '';
+    for (let i = 0; i < text.length; i++)
+      if (!covered[i]) out += text[i];
+      else if (i === 0 || !covered[i - 1]) out += REDACTED;
+    return out;
+  };
+
+  it('property: the same text as replacing every occurrence, however they overlap or touch', () => {
+    // No escape characters: the text is read as it stands, so where each occurrence lies is plain. The
+    // text is built of the secrets, their halves and single letters, so occurrences overlap and touch.
+    const unit = fc.constantFrom('a', 'b', 'c');
+    const case_ = fc.array(fc.string({ unit, minLength: 4, maxLength: 70 }), { minLength: 1, maxLength: 3 }).chain((secrets) => {
+      const pieces = secrets.flatMap((x) => [x, x.slice(0, x.length >> 1), x.slice(x.length >> 1)]);
+      return fc.tuple(fc.constant(secrets), fc.array(fc.oneof(unit, fc.constantFrom(...pieces)), { maxLength: 40 }));
+    });
+    fc.assert(
+      fc.property(case_, ([secrets, parts]) => {
+        const text = parts.join('');
+        expect(secretScrubber(secrets)(text)).toBe(naive(text, secrets));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('a 64 KiB run of a secret repeated character, overlapping at every position, is one [redacted]', () => {
+    const secrets = ['A'.repeat(16), `Splunk ${'A'.repeat(40)}`, 'A'.repeat(70)];
+    expect(secretScrubber(secrets)(`x${'a'.repeat(65_536)}y`)).toBe(`x${REDACTED}y`);
+    expect(secretScrubber(secrets)(`${'a'.repeat(100)}-${'a'.repeat(15)}-${'A'.repeat(16)}`)).toBe(`${REDACTED}-${'a'.repeat(15)}-${REDACTED}`);
   });
 });
 

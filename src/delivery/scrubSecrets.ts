@@ -417,11 +417,20 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
     if (text.length < (cut ? MIN_SECRET_LENGTH : shortest)) return text;
     const canonical = canonicalize(text);
     const ranges: [number, number][] = [];
-    for (const form of forms) {
-      for (const at of occurrences(canonical.chars, form)) {
-        const last = at + form.length - 1;
-        ranges.push(canonical.starts ? [canonical.starts[at]!, canonical.ends![last]!] : [at, last + 1]);
+    // One form's occurrences come in order, and overlapping ones (a SIEM can answer a run of a
+    // secret's repeated character: one occurrence per position) are joined into one range as they
+    // come: the ranges to sort are then a few per form, not one per character of the answer.
+    const addRuns = (found: number[], range: (at: number) => [number, number]) => {
+      let run: [number, number] | null = null;
+      for (const at of found) {
+        const [start, end] = range(at);
+        if (run !== null && start <= run[1]) run[1] = Math.max(run[1], end);
+        else ranges.push((run = [start, end]));
       }
+    };
+    for (const form of forms) {
+      const last = form.length - 1;
+      addRuns(occurrences(canonical.chars, form), (at) => (canonical.starts ? [canonical.starts[at]!, canonical.ends![at + last]!] : [at, at + last + 1]));
     }
     // Read as it stands, too, where the text holds escapes: a stray `%` or `&#` just before a secret
     // (`100%deadbeef...`) decodes together with its first characters, and the decoded text no
@@ -429,9 +438,7 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
     if (canonical.starts !== null) {
       const folded = canonical.folded;
       if (folded.length === text.length) {
-        for (const form of forms) {
-          for (const at of occurrences(folded, form)) ranges.push([at, at + form.length]);
-        }
+        for (const form of forms) addRuns(occurrences(folded, form), (at) => [at, at + form.length]);
       }
     }
     // Checked only for a cut text: it costs a comparison per length of every form, and a whole
