@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detect } from './detect.js';
+import { detectAndMask } from './mask.js';
 import { countByType, type FindingType } from './findings.js';
 
 /** The detected values as [type, text] pairs, for readable assertions. */
@@ -287,11 +288,32 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     ['123\u303F45\u303F6789', 'SSN'],
     ['4111\u00001111\u001F1111\u007F1111', 'CREDIT_CARD'],
     ['123\u008145\u009F6789', 'SSN'],
+    // Escapes, as URLs and HTML carry text: percent-encoded bytes, numeric and named references.
+    ['alice%40example.com', 'EMAIL'],
+    ['alice%40example%2Ecom', 'EMAIL'],
+    ['123%2D45%2d6789', 'SSN'],
+    ['4111%201111%201111%201111', 'CREDIT_CARD'],
+    ['4111%0A1111%091111%201111', 'CREDIT_CARD'],
+    ['123&#45;45&#x2D;6789', 'SSN'],
+    ['123&#0045;45&#X2d;6789', 'SSN'],
+    ['jane&#64;example.com', 'EMAIL'],
+    ['jane&commat;example&period;com', 'EMAIL'],
+    ['jane&#65312;example.com', 'EMAIL'],
+    ['4111&nbsp;1111&nbsp;1111&nbsp;1111', 'CREDIT_CARD'],
+    ['123&#8203;-45-6789', 'SSN'],
   ] as const)('finds %j as %s and masks all of it', (value, type) => {
     const text = `value ${value} end`;
     const fs = detect(text);
     expect(fs.map((f) => f.type)).toEqual([type]);
     expect(text.slice(fs[0]!.start, fs[0]!.end)).toBe(value);
+  });
+
+  it('masks an escaped value in the text as written, and leaves what only looks like an escape', () => {
+    expect(detectAndMask('mailto:alice%40example.com?subject=hi').masked).toBe('mailto:[EMAIL]?subject=hi');
+    expect(detectAndMask('<a>jane&#64;example.com</a>').masked).toBe('<a>[EMAIL]</a>');
+    // One layer of encoding: "%2540" spells "%40", which spells no at sign as written.
+    for (const text of ['a%2540example.com', '50% of 100%', '100%zz', 'R&D; fish & chips', '&#xD800;', '&#99999999;', '&bogus;x.com', 'alice%C0%80example.com'])
+      expect(typesIn(text), text).toEqual([]);
   });
 
   it('finds both the card and the SSN in "4033 5294 5474 9459 457 01 0001"', () => {
@@ -437,6 +459,9 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     'comma-separated digits': fill('1,'),
     'comma-separated SSN shapes': fill('123,45,6789,'),
     'spaced at signs before a domain': fill('a @ b.com '),
+    'percent escapes': fill('%41%'),
+    'character references': fill('&#64;&#x4'),
+    'escaped digit groups': fill('4111%20'),
   };
   it.each(Object.keys(adversarial))('%s completes', (name) => {
     const findings = detect(adversarial[name]!);

@@ -11,6 +11,10 @@
  * and invisible characters (format characters such as ZWSP, ZWJ, ZWNJ, BOM, soft hyphen, combining
  * marks, and the other default-ignorable code points such as the Hangul fillers) are dropped.
  *
+ * An escape (a percent-encoded ASCII byte, a character reference: `alice%40example.com`,
+ * `jane&#64;example.com`) is read as the character it spells, so a value copied from a URL or HTML is
+ * found like the value itself.
+ *
  * Findings are made in the normalized text but must mask the caller's original text, so the result
  * keeps, for each normalized code unit, the span of the original it came from. Printable ASCII on one
  * line (the common case) has nothing to normalize and returns the text itself with no map.
@@ -32,8 +36,44 @@ const DOTS = /[\u00B7\u2022\u2024\u2027\u2219\u22C5\u30FB\u3002\uFF0E\uFF61\uFF6
 const SPACES = /[\p{Zs}\p{Cc}\u2028\u2029\u2800\u303F]/u;
 const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}]/u;
 const DECIMAL_DIGIT = /\p{Nd}/u;
-// Anything but printable ASCII: non-ASCII, and the tabs and line breaks (and other C0 controls).
-const NEEDS_MAP = /[^\x20-\x7e]/;
+// Anything but printable ASCII (non-ASCII, and the tabs and line breaks and other C0 controls), or
+// an escape that may spell a character: a percent-encoded byte, a character reference.
+const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;/i;
+
+/**
+ * An escape that spells one character, as URLs and HTML carry text (`alice%40example.com`,
+ * `123&#45;45&#x2D;6789`, `jane&commat;example.com`): a percent-encoded ASCII byte, a numeric character
+ * reference (decimal or hexadecimal, with its ";"), or one of the named references for the characters
+ * the detectors read. One layer: `%2540` is "%40" as written, not "@" (a value encoded twice was
+ * meant to be read once decoded, and that text is what the detectors see of it).
+ */
+const ESCAPE = /%([0-9a-f]{2})|&#(?:([0-9]{1,7})|[xX]([0-9a-f]{1,6}));|&(commat|period|hyphen|dash|nbsp|lowbar|sol|colon|plus);/iy;
+const NAMED_REFERENCES: Readonly<Record<string, string>> = {
+  commat: '@',
+  period: '.',
+  hyphen: '-',
+  dash: '-',
+  nbsp: ' ',
+  lowbar: '_',
+  sol: '/',
+  colon: ':',
+  plus: '+',
+};
+
+/** The code point an escape at `i` spells and the escape's length, or null. Percent-encoding only for ASCII (a byte of a longer UTF-8 sequence is no character alone). */
+function escapeAt(text: string, i: number): { cp: number; length: number } | null {
+  ESCAPE.lastIndex = i;
+  const m = ESCAPE.exec(text);
+  if (m === null) return null;
+  const [whole, pct, dec, hex, named] = m;
+  let cp: number;
+  if (pct !== undefined) cp = parseInt(pct, 16);
+  else if (dec !== undefined) cp = parseInt(dec, 10);
+  else if (hex !== undefined) cp = parseInt(hex, 16);
+  else cp = NAMED_REFERENCES[named!.toLowerCase()]!.charCodeAt(0);
+  if ((pct !== undefined && cp >= 0x80) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return null;
+  return { cp, length: whole.length };
+}
 
 /**
  * Enclosed digits without a compatibility decomposition (NFKC leaves "❶" as it is): [first code
@@ -130,17 +170,26 @@ export function normalizeForDetection(text: string): Normalized {
       asciiFrom = i;
       continue;
     }
-    if (code < 0x80) {
+    let width: number;
+    let rep: string;
+    const escape = code === 0x25 || code === 0x26 ? escapeAt(text, i) : null;
+    if (escape !== null) {
+      // What the escape spells, read as that character written out would be.
+      const { cp } = escape;
+      width = escape.length;
+      rep = cp < 0x20 || cp === 0x7f ? ' ' : cp < 0x80 ? String.fromCharCode(cp) : canonical(String.fromCodePoint(cp));
+    } else if (code < 0x80) {
       // Other ASCII is its own canonical spelling.
       origStart[n] = i;
       origEnd[n] = i + 1;
       n++;
       i++;
       continue;
+    } else {
+      width = code >= 0xd800 && code <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      rep = canonicalAt(text, i, code);
     }
-    const width = code >= 0xd800 && code <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
-    const rep = canonicalAt(text, i, code);
-    if (width === 1 && rep.length === 1 && rep.charCodeAt(0) === code) {
+    if (escape === null && width === 1 && rep.length === 1 && rep.charCodeAt(0) === code) {
       // Unchanged (most letters of other scripts): stays part of the current unchanged run.
       origStart[n] = i;
       origEnd[n] = i + 1;
