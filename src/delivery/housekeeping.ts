@@ -63,7 +63,7 @@ export class Housekeeping {
     this.pruneRound = (async () => {
       try {
         const r = await prune(this.deps.db, this.cfg.retentionDays, { shouldStop: () => this.stopping });
-        if (r.jobs + r.attempts + r.events > 0) this.deps.logger.info(r, 'retention: pruned delivered jobs, delivery log and events');
+        if (r.jobs + r.attempts + r.events > 0) this.deps.logger.info(r, 'retention: pruned the delivery log, events and done jobs');
         const deleted = await purgeDeletedDestinations(this.deps.db);
         if (deleted > 0) this.deps.logger.info({ destinations: deleted }, 'removed deleted destinations whose farewell was settled or given up on');
       } catch (err) {

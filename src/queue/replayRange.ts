@@ -52,8 +52,8 @@ export interface ReplayBatchHooks {
  * not as a join with a side to hash, and only forwarding_jobs_event (org_id, event_id) matches both
  * conditions (the partial indexes need status = 'pending'). A scan of the table per event is priced
  * by the table's current size, which the planner reads from the table itself, not from the
- * statistics. Each probe reads that event's jobs (one per destination and replay, until retention
- * removes them): a cost per event that does not grow with the history or the queue.
+ * statistics. Each probe reads that event's jobs (one per destination and replay, until delivered:
+ * a settle deletes a delivered job): a cost per event that does not grow with the history or the queue.
  *
  * The destination and each event are share-locked here, as foreign keys did (migration 0017): retention
  * skips a locked event and a delete waits, so no job is queued for an event or destination deleted

@@ -22,8 +22,8 @@ export interface SettleResult {
  * Delivered jobs (the bulk of every claim) are deleted: nothing reads a delivered job (the dashboard,
  * alerts and counts read pending and failed ones; the delivery log is its own table, and retention
  * keeps an event by its own age), and a delete writes one small record per job where marking it done
- * wrote a new row version and three index entries, then cost retention a second delete (57 against
- * 432 bytes of WAL, 1.3 against 7.4 µs of statement time per job: docs/BENCHMARKS.md).
+ * wrote a new row version and three index entries, then cost retention a second delete (1.3 against
+ * 7.4 µs of statement time per job, 590 against 1,131 bytes of WAL with the claim: docs/BENCHMARKS.md).
  * They are found by primary key with `id = ANY(...)`, no join:
  * joined to unnest(), the planner estimates one matching row (the claim-id filter) and on tables of
  * ~100k rows chose a nested loop over every pair (1,000 x 1,000 comparisons, ~140 ms per settle).
