@@ -4,6 +4,7 @@ import { createOutboundClient } from '../outbound/client.js';
 import {
   DEFAULT_EXPIRES_IN_S,
   MAX_EXPIRES_IN_S,
+  MAX_TOKEN_LENGTH,
   MIN_EXPIRES_IN_S,
   describeTokenError,
   requestToken,
@@ -90,6 +91,30 @@ describe('requestToken against a token endpoint with absurd lifetimes', () => {
       expect(await lifetime('3599')).toBe(3599);
       expect(await lifetime(-5)).toBe(DEFAULT_EXPIRES_IN_S);
       expect(await lifetime('soon')).toBe(DEFAULT_EXPIRES_IN_S);
+    } finally {
+      await client.close();
+      await endpoint.close();
+    }
+  });
+
+  it('refuses an access token longer than a header should carry, saying how long it was', async () => {
+    let token = '';
+    const endpoint = await startReceiver(() => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 3600 }),
+    }));
+    const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
+    try {
+      token = 'a'.repeat(MAX_TOKEN_LENGTH);
+      expect(await requestToken(client, { ...cfg, tokenUrl: `${endpoint.url}/token` })).toMatchObject({ ok: true, token });
+      token = 'a'.repeat(MAX_TOKEN_LENGTH + 1);
+      const r = await requestToken(client, { ...cfg, tokenUrl: `${endpoint.url}/token` });
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.error).toMatch(/access_token is 16,385 characters long, over the 16,384/);
+        expect(r.error).not.toContain('a'.repeat(20));
+      }
     } finally {
       await client.close();
       await endpoint.close();

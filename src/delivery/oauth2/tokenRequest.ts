@@ -26,6 +26,14 @@ export const MIN_EXPIRES_IN_S = 60;
 export const MAX_EXPIRES_IN_S = 86_400;
 /** A token is a header value: visible ASCII only (RFC 6750's b64token is stricter still). */
 const TOKEN_RE = /^[\x21-\x7e]+$/;
+/**
+ * The longest access token taken. Identity providers' tokens stay within a few kilobytes (Entra ID
+ * replaces a long group list with an overage claim), and most servers refuse a header line past 8 or
+ * 16 KiB anyway. A token is sent with every request and scrubbed from every answer in all its
+ * spellings (delivery/scrubSecrets.ts), so one an endpoint made as long as its answer may be would
+ * cost the shared worker that much per request of its tenant.
+ */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
 
 /** application/x-www-form-urlencoded, as RFC 6749 appendix B asks (space as +). */
 function formEncode(value: string): string {
@@ -111,6 +119,13 @@ export async function requestToken(client: OutboundClient, cfg: OAuth2ClientCred
   const parsed = parseJson(result.body);
   if (!isRecord(parsed) || typeof parsed.access_token !== 'string' || !TOKEN_RE.test(parsed.access_token)) {
     return failure(cfg, 'the answer carries no usable access_token: check the token URL is an OAuth2 token endpoint.', result.durationMs);
+  }
+  if (parsed.access_token.length > MAX_TOKEN_LENGTH) {
+    return failure(
+      cfg,
+      `the access_token is ${parsed.access_token.length.toLocaleString('en-US')} characters long, over the ${MAX_TOKEN_LENGTH.toLocaleString('en-US')} Aegis sends in a header; ask the identity provider for a smaller token (fewer claims or scopes).`,
+      result.durationMs,
+    );
   }
   if (typeof parsed.token_type === 'string' && parsed.token_type.toLowerCase() !== 'bearer') {
     return failure(cfg, `the token endpoint issued a ${clip(parsed.token_type, 20)} token; Aegis sends Bearer tokens only.`, result.durationMs);
