@@ -253,6 +253,10 @@ describe('identifierForm and hasSpelledEmail', () => {
   it('finds addresses spelled with "at" only before a common TLD', () => {
     expect(hasSpelledEmail('JANE_AT_EXAMPLE_COM')).toBe(true);
     expect(hasSpelledEmail('jane(at)example(dot)org')).toBe(true);
+    // Defanged: the "@" set apart in brackets, as threat reports write addresses.
+    expect(hasSpelledEmail('jane[@]example[.]com')).toBe(true);
+    expect(hasSpelledEmail('jane(@)example.org')).toBe(true);
+    expect(hasSpelledEmail('team[@]ops')).toBe(false);
     expect(hasSpelledEmail('DATA_AT_REST')).toBe(false);
     expect(hasSpelledEmail('AT_EXAMPLE_COM')).toBe(false);
     expect(hasSpelledEmail('JANE_AT_COM')).toBe(false);

@@ -127,14 +127,16 @@ function identifierFormOf(norm: string): string {
 
 /**
  * An e-mail address spelled out in an identifier, where "@" cannot be written: "JANE_AT_EXAMPLE_COM",
- * "jane(at)example(dot)com". Words are split on anything not a letter or digit; an "at" word with a
+ * "jane(at)example(dot)com", or with the "@" set apart so the address detector no longer reads it
+ * ("jane[@]example[.]com", defanged as threat reports write addresses). Words are split on anything
+ * not a letter or digit, an "@" being the word "at"; an "at" word with a
  * word before it and a domain word then a common top-level domain after it (within a few words) is
  * an address. The TLDs are email.ts's COMMON_TLDS, short on purpose: type names such as
  * "DATA_AT_REST_IN" must pass.
  */
 const MAX_DOMAIN_WORDS = 6;
 
-const AT_WORD = /(?:^|[^a-z0-9])at(?:[^a-z0-9]|$)/i;
+const AT_WORD = /@|(?:^|[^a-z0-9])at(?:[^a-z0-9]|$)/i;
 
 export function hasSpelledEmail(value: string): boolean {
   return spelledEmailIn(normalizeForDetection(value).text);
@@ -145,6 +147,7 @@ function spelledEmailIn(norm: string): boolean {
   if (!AT_WORD.test(norm)) return false;
   const words = norm
     .toLowerCase()
+    .replace(/@/g, ' at ')
     .split(/[^a-z0-9]+/)
     .filter((w) => w !== '');
   for (let k = 1; k < words.length; k++) {
