@@ -6,6 +6,7 @@ describe('findUnstorableText', () => {
     expect(findUnstorableText({ url: 'x', options: { index: 'a\u0000b' } })).toBe('options.index');
     expect(findUnstorableText({ events: [{ summary: 'ok' }, { summary: 'bad \ud800' }] })).toBe('events[1].summary');
     expect(findUnstorableText({ options: { ['k\udc00']: 'v' } })).toBe('options.k\uFFFD');
+    expect(findUnstorableText({ options: { ['a\u0000b\ud800']: 'v' } })).toBe('options.a\uFFFDb\uFFFD');
     expect(findUnstorableText('\udc00x')).toBe('body');
     expect(findUnstorableText(['a', '\u0000'])).toBe('body[1]');
   });

@@ -4,15 +4,13 @@
 // body, before schema validation, so no field needs its own check and none can be forgotten.
 import type { FastifyInstance } from 'fastify';
 import { invalid } from '../errors.js';
-import { isStorableText, LONE_SURROGATE } from '../db/storable.js';
-
-const unstorable = (text: string): boolean => !isStorableText(text);
+import { isStorableText, storableText } from '../db/storable.js';
 
 const join = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
 
 /** The path (`options.index`, `events[2].summary`) of the first unstorable string or key, or null. */
 export function findUnstorableText(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return unstorable(value) ? path || 'body' : null;
+  if (typeof value === 'string') return isStorableText(value) ? null : path || 'body';
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const found = findUnstorableText(value[i], `${path || 'body'}[${i}]`);
@@ -23,7 +21,7 @@ export function findUnstorableText(value: unknown, path = ''): string | null {
   if (value !== null && typeof value === 'object') {
     for (const [key, child] of Object.entries(value)) {
       // The key itself is named with its bad characters shown as U+FFFD (an error message is text too).
-      if (unstorable(key)) return join(path, key.replaceAll('\u0000', '\uFFFD').replace(new RegExp(LONE_SURROGATE, 'g'), '\uFFFD'));
+      if (!isStorableText(key)) return join(path, storableText(key, '\uFFFD'));
       const found = findUnstorableText(child, join(path, key));
       if (found !== null) return found;
     }

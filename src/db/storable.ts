@@ -3,7 +3,7 @@
 // depending on the column and the driver). One rule for what the API refuses (api/storableText.ts)
 // and for what the worker makes storable (a SIEM's answer, delivery/scrubSecrets.ts).
 
-export const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
 
 export function isStorableText(text: string): boolean {
@@ -13,8 +13,9 @@ export function isStorableText(text: string): boolean {
 /**
  * Text the service did not write (a SIEM's answer), made storable: NULs dropped, so an answer in
  * UTF-16 reads as its text and a value spelled with NULs between its characters is that value, and
- * every unpaired surrogate replaced by U+FFFD.
+ * every unpaired surrogate replaced by U+FFFD. `nul` replaces each NUL instead where it must stay
+ * visible (a refused key named in an error message: U+FFFD).
  */
-export function storableText(text: string): string {
-  return isStorableText(text) ? text : text.replaceAll('\u0000', '').replace(LONE_SURROGATES, '\uFFFD');
+export function storableText(text: string, nul = ''): string {
+  return isStorableText(text) ? text : text.replaceAll('\u0000', nul).replace(LONE_SURROGATES, '\uFFFD');
 }
