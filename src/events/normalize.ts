@@ -47,7 +47,7 @@ const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;/i;
  * the detectors read. One layer: `%2540` is "%40" as written, not "@" (a value encoded twice was
  * meant to be read once decoded, and that text is what the detectors see of it).
  */
-const ESCAPE = /%([0-9a-f]{2})|&#(?:([0-9]{1,7})|[xX]([0-9a-f]{1,6}));|&(commat|period|hyphen|dash|nbsp|lowbar|sol|colon|plus);/iy;
+const ESCAPE = /%([0-9a-f]{2})|&#(?:([0-9]{1,7})|x([0-9a-f]{1,6}));|&(commat|period|hyphen|dash|nbsp|lowbar|sol|colon|plus);/iy;
 const NAMED_REFERENCES: Readonly<Record<string, string>> = {
   commat: '@',
   period: '.',
@@ -60,7 +60,10 @@ const NAMED_REFERENCES: Readonly<Record<string, string>> = {
   plus: '+',
 };
 
-/** The code point an escape at `i` spells and the escape's length, or null. Percent-encoding only for ASCII (a byte of a longer UTF-8 sequence is no character alone). */
+/**
+ * The code point an escape at `i` spells and the escape's length, or null. Percent-encoding only for
+ * ASCII: a byte of a longer UTF-8 sequence is no character alone.
+ */
 function escapeAt(text: string, i: number): { cp: number; length: number } | null {
   ESCAPE.lastIndex = i;
   const m = ESCAPE.exec(text);
