@@ -420,25 +420,25 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
     // One form's occurrences come in order, and overlapping ones (a SIEM can answer a run of a
     // secret's repeated character: one occurrence per position) are joined into one range as they
     // come: the ranges to sort are then a few per form, not one per character of the answer.
-    const addRuns = (found: number[], range: (at: number) => [number, number]) => {
+    // `map`: where each character of the searched text lies in the source (null: it is the source).
+    const addRuns = (found: number[], length: number, map: { starts: Int32Array; ends: Int32Array } | null) => {
       let run: [number, number] | null = null;
       for (const at of found) {
-        const [start, end] = range(at);
+        const start = map ? map.starts[at]! : at;
+        const end = map ? map.ends[at + length - 1]! : at + length;
         if (run !== null && start <= run[1]) run[1] = Math.max(run[1], end);
         else ranges.push((run = [start, end]));
       }
     };
-    for (const form of forms) {
-      const last = form.length - 1;
-      addRuns(occurrences(canonical.chars, form), (at) => (canonical.starts ? [canonical.starts[at]!, canonical.ends![at + last]!] : [at, at + last + 1]));
-    }
+    const map = canonical.starts && canonical.ends ? { starts: canonical.starts, ends: canonical.ends } : null;
+    for (const form of forms) addRuns(occurrences(canonical.chars, form), form.length, map);
     // Read as it stands, too, where the text holds escapes: a stray `%` or `&#` just before a secret
     // (`100%deadbeef...`) decodes together with its first characters, and the decoded text no
     // longer spells it.
     if (canonical.starts !== null) {
       const folded = canonical.folded;
       if (folded.length === text.length) {
-        for (const form of forms) addRuns(occurrences(folded, form), (at) => [at, at + form.length]);
+        for (const form of forms) addRuns(occurrences(folded, form), form.length, null);
       }
     }
     // Checked only for a cut text: it costs a comparison per length of every form, and a whole
