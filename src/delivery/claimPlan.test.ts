@@ -16,7 +16,6 @@ const job = (id: number, payload: unknown): ClaimedJob => ({
   attempts: 0,
   createdAt: new Date(0),
   farewell: false,
-  payload,
   payloadJson: JSON.stringify(payload),
   claimedAt: new Date(NOW),
 });

@@ -5,8 +5,8 @@
 import { BREAKER_THRESHOLD } from '../queue/deliveryState.js';
 import type { ClaimedJob } from '../queue/types.js';
 import { getPresetInfo } from '../siem/catalog.js';
+import { StoredEvent } from '../siem/storedEvent.js';
 import {
-  adoptStoredJson,
   EVENT_AGE_MARGIN_MS,
   epochMillis,
   maxEventBytesOf,
@@ -155,11 +155,8 @@ export function planClaim(jobs: readonly ClaimedJob[], encoder: SiemEncoder, ctx
   };
   const sendableMs = sendableAgeMs(encoder);
   const events: SiemEvent[] = [];
-  // The stored text is the ECS body as sent; an OCSF destination sends another object.
-  const ecs = ctx.format !== 'ocsf';
   for (const j of jobs) {
-    const e = j.payload as SiemEvent;
-    if (ecs) adoptStoredJson(e, j.payloadJson);
+    const e: SiemEvent = new StoredEvent(j.payloadJson);
     jobOf.set(e, j);
     if (sendableMs !== null) {
       const ageMs = ageOf(e, now);

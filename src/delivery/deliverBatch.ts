@@ -1,4 +1,5 @@
 import type { Db } from '../db/types.js';
+import { eventIdOf } from '../siem/storedEvent.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { OutboundClient } from './outbound/client.js';
 import type { DeliveryOutcome, RequestResult } from './outcome.js';
@@ -155,7 +156,7 @@ async function sendUnscrubbed(
     const previous = target.previousSigningSecret && target.previousSigningSecret.until.getTime() > now ? target.previousSigningSecret.secret : null;
     Object.assign(
       headers,
-      standardWebhookHeaders({ secret: target.signingSecret, id: events[0]!.event.id, timestamp: Math.floor(now / 1000), body: encoded.body }, previous),
+      standardWebhookHeaders({ secret: target.signingSecret, id: eventIdOf(events[0]!), timestamp: Math.floor(now / 1000), body: encoded.body }, previous),
     );
   }
   let tokenMs = 0;

@@ -9,9 +9,9 @@ import type { ClaimedJob } from './types.js';
  * sequential scan of the whole table on mid-sized queues (~100k rows). By id alone: picked is this
  * organization's already, and with org_id here the planner could read every job of the organization
  * by forwarding_jobs_event instead (migration 0016).
- * The payload as its stored text (the json column keeps the text the API built), parsed once here and
- * kept: the encoders reuse it instead of serialising the parsed event again (siem/types.ts
- * adoptStoredJson). The times as epoch milliseconds (truncated, as a parsed timestamp is): a number
+ * The payload as its stored text (the json column keeps the text the API built), not parsed here: the
+ * worker parses it only if it reads more than the event's id and @timestamp (siem/storedEvent.ts), and
+ * encoders splice the text instead of serialising the event again. The times as epoch milliseconds (truncated, as a parsed timestamp is): a number
  * per row instead of two timestamps parsed per row, the claim's cost being per event.
  */
 const CLAIM_PICKED = `claimed AS (
@@ -44,7 +44,6 @@ function toClaimedJob(r: ClaimedRow): ClaimedJob {
     attempts: r.attempts,
     createdAt: new Date(r.created_ms),
     farewell: r.farewell,
-    payload: JSON.parse(r.payload_text) as unknown,
     payloadJson: r.payload_text,
     claimedAt: new Date(r.claimed_ms),
   };

@@ -11,8 +11,7 @@ export interface ClaimedJob {
    * when it ends, whether its destination was deleted meanwhile and can now go.
    */
   farewell: boolean;
-  payload: unknown;
-  /** The stored JSON text `payload` was parsed from. */
+  /** The event's stored JSON text (the wire or trail event), unparsed: siem/storedEvent.ts reads it. */
   payloadJson: string;
   /** The database's clock when the job was claimed: ages are measured by it, as every other age rule is. */
   claimedAt: Date;

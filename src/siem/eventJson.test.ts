@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { adoptStoredJson, eventJson, type SiemEvent } from './types.js';
+import { StoredEvent } from './storedEvent.js';
+import { eventJson, type SiemEvent } from './types.js';
 import { sampleEvent } from './testEvents.js';
 
 /** The eventJson of the event parsed from `text`, after offering it `text`, and whether it was taken. */
 function viaStored(text: string): { event: SiemEvent; json: string; taken: boolean } {
-  const event = JSON.parse(text) as SiemEvent;
-  const taken = adoptStoredJson(event, text);
+  const event = new StoredEvent(text);
+  const taken = event.storedJson !== undefined;
   return { event, json: eventJson(event), taken };
 }
 
 /**
  * Whether `text` was taken as is. Not `json === text`: for a text in stringify's form a fresh
- * JSON.stringify gives an equal string, so only adoptStoredJson's answer tells the two apart.
+ * JSON.stringify gives an equal string, so only storedJson's answer tells the two apart.
  */
 function adopted(text: string): boolean {
   const { json, taken } = viaStored(text);
@@ -30,7 +31,7 @@ function prng(seed: number): () => number {
   };
 }
 
-describe('adoptStoredJson: the stored payload text is reused only when JSON.stringify writes it so', () => {
+describe('StoredEvent: the stored payload text is reused only when JSON.stringify writes it so', () => {
   it('takes what JSON.stringify wrote, and eventJson then hands back that very text', () => {
     for (let i = 1; i <= 5; i++) {
       const text = JSON.stringify(sampleEvent(i));

@@ -1,7 +1,7 @@
 // Whether a JSON text is exactly what JSON.stringify writes for the value it parses to, decided in
 // one pass over the text without building anything: the claim reads each payload as its stored text,
 // and when that text is already the compact form the encoders splice it instead of serialising the
-// parsed event again (siem/types.ts adoptStoredJson).
+// parsed event again (siem/storedEvent.ts storedJson).
 //
 // The scan follows strings, so a summary holding ", " or ": " (most do) is still taken; only what lies
 // between tokens, in numbers, in keys and in escapes decides. Conservative: a text is refused for

@@ -4,7 +4,7 @@ import type { OutputFormat } from './outputFormat.js';
 import { toOcsf, type OcsfOutput } from '../events/ocsf.js';
 import type { WireEvent } from '../events/contract.js';
 import type { TrailEvent } from '../trail/contract.js';
-import { isStringifyForm } from './stringifyForm.js';
+import { StoredEvent, wireOf } from './storedEvent.js';
 
 /**
  * The part of the wire event (src/events/contract.ts) the encoders read. The real WireEvent
@@ -99,31 +99,20 @@ const eventJsonCache = new WeakMap<object, string>();
  * The event's compact JSON (JSON.stringify), computed once per event object: batchEvents measures
  * each event and the encoder then encodes the same objects, so caching halves the serialisation
  * work of a claim. Encoders splice this text into their envelopes instead of re-serialising the
- * event inside a bigger object. Events are not mutated once handed to an encoder.
+ * event inside a bigger object. Events are not mutated once handed to an encoder. A claimed event
+ * (StoredEvent) is its stored text, never serialised again, when that text is JSON.stringify's form.
  */
 export function eventJson(e: SiemEvent): string {
+  if (e instanceof StoredEvent) {
+    const stored = e.storedJson;
+    if (stored !== undefined) return stored;
+  }
   let s = eventJsonCache.get(e);
   if (s === undefined) {
-    s = JSON.stringify(e);
+    s = JSON.stringify(wireOf(e));
     eventJsonCache.set(e, s);
   }
   return s;
-}
-
-/**
- * Takes `text`, the stored JSON that `e` was just parsed from (the claim reads payloads as text), as
- * the event's eventJson when it is what JSON.stringify(e) writes, so the claimed event is never
- * serialised again. The API stores each payload as JSON.stringify built it (queue/enqueue.ts), so
- * that is every event it accepted; a text written otherwise (a jsonb rendering with `": "`, spaced
- * or pretty-printed JSON, other escapes or number spellings) is not taken, and is stringified as
- * before: receivers get the same bytes either way. Not detected: an object with a key twice, which
- * neither JSON.stringify, jsonb nor any writer of the table produces. Says whether it took the text.
- */
-export function adoptStoredJson(e: SiemEvent, text: string): boolean {
-  // An object, nothing around it, in JSON.stringify's form.
-  if (text.charCodeAt(0) !== 0x7b || text.charCodeAt(text.length - 1) !== 0x7d || !isStringifyForm(text)) return false;
-  eventJsonCache.set(e, text);
-  return true;
 }
 
 const ocsfCache = new WeakMap<object, { event: OcsfOutput; json: string }>();
@@ -134,7 +123,7 @@ function ocsfOf(e: SiemEvent): { event: OcsfOutput; json: string } {
   if (o === undefined) {
     // Encoders receive whole wire events (the stored payloads); SiemEvent names only what envelopes read.
     // A configuration trail event becomes an Entity Management event, every other one a finding.
-    const event = toOcsf(e as unknown as WireEvent | TrailEvent);
+    const event = toOcsf(wireOf(e) as unknown as WireEvent | TrailEvent);
     o = { event, json: JSON.stringify(event) };
     ocsfCache.set(e, o);
   }
@@ -155,7 +144,7 @@ export function bodyJson(e: SiemEvent, ctx: EncodeContext): string {
  * client writes a log item's reserved attributes before the event's fields, in this order.
  */
 export function prefixBody(e: SiemEvent, ctx: EncodeContext, extra: Record<string, unknown>): string {
-  const obj: object = ctx.format === 'ocsf' ? ocsfOf(e).event : e;
+  const obj: object = ctx.format === 'ocsf' ? ocsfOf(e).event : wireOf(e);
   const keys = Object.keys(extra);
   if (keys.some((k) => Object.prototype.hasOwnProperty.call(obj, k))) {
     const rest: Record<string, unknown> = { ...(obj as Record<string, unknown>) };

@@ -1,5 +1,6 @@
 // Custom HTTPS webhook: one plain ECS object per POST, event.id in Idempotency-Key,
 // optionally signed per Standard Webhooks when options.signingSecret is set.
+import { eventIdOf } from '../storedEvent.js';
 import type { DeliveryVerdict, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
 import { bodyJson, optionString, wholeVerdict } from '../types.js';
 import { standardWebhookHeaders } from '../standardWebhooks.js';
@@ -20,13 +21,14 @@ export const customEncoder: SiemEncoder = {
     if (events.length !== 1) throw new Error(`custom webhook sends one event per request, got ${events.length}`);
     const event = events[0]!;
     const body = bodyJson(event, ctx);
-    const headers: Record<string, string> = { 'Idempotency-Key': event.event.id };
+    const id = eventIdOf(event);
+    const headers: Record<string, string> = { 'Idempotency-Key': id };
     const secret = optionString(ctx.options, 'signingSecret');
-    if (secret && !event.event.id.includes('.')) {
+    if (secret && !id.includes('.')) {
       const timestamp = Math.floor((ctx.now ?? Date.now)() / 1000);
-      Object.assign(headers, standardWebhookHeaders({ secret, id: event.event.id, timestamp, body }));
+      Object.assign(headers, standardWebhookHeaders({ secret, id, timestamp, body }));
     }
-    return { body, contentType: 'application/json', headers, eventIds: [event.event.id] };
+    return { body, contentType: 'application/json', headers, eventIds: [id] };
   },
   interpret(response: SiemResponse, _events: SiemEvent[]): DeliveryVerdict {
     return wholeVerdict('The webhook', response, describeCustomError);

@@ -1,4 +1,5 @@
 // Datadog Logs: JSON array of log items to https://http-intake.logs.<site>/api/v2/logs.
+import { eventIdOf } from '../storedEvent.js';
 import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
 import { isRecord, optionString, parseJson, prefixBody, wholeVerdict } from '../types.js';
 import { DATADOG_DEFAULT_SERVICE, DATADOG_DEFAULT_SOURCE } from './form.js';
@@ -88,7 +89,7 @@ export const datadogEncoder: SiemEncoder = {
       body: `[${events.map((e) => item(e, ctx)).join(',')}]`,
       contentType: 'application/json',
       headers: {},
-      eventIds: events.map((e) => e.event.id),
+      eventIds: events.map(eventIdOf),
     };
   },
   interpret(response: SiemResponse, _events: SiemEvent[]): DeliveryVerdict {

@@ -1,4 +1,5 @@
 // Elastic: the _bulk API with `create` actions keyed by event.id (native dedupe of retries).
+import { eventIdOf } from '../storedEvent.js';
 import type { DeliveryVerdict, EncodeContext, ItemOutcome, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
 import { bodyJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from '../types.js';
 import { elasticDefaultIndex } from './form.js';
@@ -64,7 +65,7 @@ export const elasticEncoder: SiemEncoder = {
       body: events.map((e) => `${actionLine(e, ctx)}\n${bodyJson(e, ctx)}\n`).join(''),
       contentType: 'application/x-ndjson',
       headers: {},
-      eventIds: events.map((e) => e.event.id),
+      eventIds: events.map(eventIdOf),
     };
   },
   interpret(response: SiemResponse, events: SiemEvent[]): DeliveryVerdict {

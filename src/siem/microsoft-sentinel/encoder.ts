@@ -10,6 +10,7 @@
 // `organization`. KQL then reads the product's dotted paths unchanged (`aegis.decision`).
 // docs/siem/microsoft_sentinel.md has the table, the DCR and its transformKql.
 import { randomUUID } from 'node:crypto';
+import { eventIdOf, wireOf } from '../storedEvent.js';
 import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
 import { bodyJson, epochMillis, isRecord, parseJson, wholeVerdict } from '../types.js';
 
@@ -19,7 +20,8 @@ import { bodyJson, epochMillis, isRecord, parseJson, wholeVerdict } from '../typ
  * Azure Monitor's datetime columns parse.
  */
 export function sentinelRecord(e: SiemEvent): Record<string, unknown> {
-  const { '@timestamp': timestamp, ...rest } = e;
+  // The plain event: a claimed StoredEvent's fields are getters, which a rest pattern does not copy.
+  const { '@timestamp': timestamp, ...rest } = wireOf(e);
   epochMillis(timestamp); // throws on a timestamp no datetime column would take: that event is dead-lettered alone
   return { TimeGenerated: timestamp, ...rest };
 }
@@ -93,7 +95,7 @@ export const microsoftSentinelEncoder: SiemEncoder = {
       contentType: 'application/json',
       // A GUID per request, as the Azure SDK sends: Azure Monitor keeps it with the call, handy for a support case.
       headers: { 'x-ms-client-request-id': randomUUID() },
-      eventIds: events.map((e) => e.event.id),
+      eventIds: events.map(eventIdOf),
     };
   },
   interpret(response: SiemResponse, _events: SiemEvent[]): DeliveryVerdict {

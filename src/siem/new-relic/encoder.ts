@@ -1,4 +1,5 @@
 // New Relic Log API: detailed JSON format with common attributes.
+import { eventIdOf } from '../storedEvent.js';
 import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
 import { epochMillis, bodyJson, isRecord, optionString, parseJson, wholeVerdict } from '../types.js';
 
@@ -55,7 +56,7 @@ export const newRelicEncoder: SiemEncoder = {
       body: `[{"logs":[${logs.join(',')}],"common":${JSON.stringify({ attributes: commonAttributes(ctx) })}}]`,
       contentType: 'application/json',
       headers: {},
-      eventIds: events.map((e) => e.event.id),
+      eventIds: events.map(eventIdOf),
     };
   },
   interpret(response: SiemResponse, _events: SiemEvent[]): DeliveryVerdict {

@@ -1,5 +1,6 @@
 // Splunk HTTP Event Collector: concatenated JSON envelopes to /services/collector/event.
 import { SPLUNK_DEFAULT_SOURCE, SPLUNK_DEFAULT_SOURCETYPE } from './form.js';
+import { eventIdOf } from '../storedEvent.js';
 import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
 import { epochMillis, bodyJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from '../types.js';
 
@@ -112,7 +113,7 @@ export const splunkHecEncoder: SiemEncoder = {
       body: events.map((e) => envelope(e, ctx)).join('\n'),
       contentType: 'application/json',
       headers: {},
-      eventIds: events.map((e) => e.event.id),
+      eventIds: events.map(eventIdOf),
     };
   },
   interpret(response: SiemResponse, events: SiemEvent[]): DeliveryVerdict {

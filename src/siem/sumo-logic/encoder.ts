@@ -1,4 +1,5 @@
 // Sumo Logic HTTP Logs and Metrics Source: newline-delimited compact JSON.
+import { eventIdOf } from '../storedEvent.js';
 import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
 import { bodyJson, isRecord, optionString, safeHeaderValue, wholeVerdict } from '../types.js';
 
@@ -51,7 +52,7 @@ export const sumoLogicEncoder: SiemEncoder = {
       body: events.map((e) => `${bodyJson(e, ctx)}\n`).join(''),
       contentType: 'application/json',
       headers: sumoHeaders(ctx),
-      eventIds: events.map((e) => e.event.id),
+      eventIds: events.map(eventIdOf),
     };
   },
   interpret(response: SiemResponse, _events: SiemEvent[]): DeliveryVerdict {

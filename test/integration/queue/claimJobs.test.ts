@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claimJobs, extendLease } from '../../../src/queue/claimJobs.js';
 import { recordEvents } from '../../../src/queue/enqueue.js';
-import { adoptStoredJson, eventJson, type SiemEvent } from '../../../src/siem/types.js';
+import { StoredEvent } from '../../../src/siem/storedEvent.js';
+import { eventJson } from '../../../src/siem/types.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { addEvents, claim, dbNow, jobs, ms, newDestination, newOrg } from './support.js';
 
@@ -35,7 +36,7 @@ describe.each(DB_KINDS)('queue: claimJobs and extendLease (%s)', (kind) => {
     const t1 = await dbNow(tdb.db);
 
     expect(claimed.map((j) => [j.orgId, j.eventId, j.attempts])).toEqual(eventIds.slice(0, 3).map((e) => [org, e, 0]));
-    expect(claimed.map((j) => (j.payload as { event: { id: string } }).event.id)).toEqual(eventIds.slice(0, 3));
+    expect(claimed.map((j) => (JSON.parse(j.payloadJson) as { event: { id: string } }).event.id)).toEqual(eventIds.slice(0, 3));
     const rows = await jobs(tdb.db, dest);
     for (const r of rows.slice(0, 3)) {
       expect(r.claim_id).toBe(claimId);
@@ -53,7 +54,7 @@ describe.each(DB_KINDS)('queue: claimJobs and extendLease (%s)', (kind) => {
     expect((await claim(tdb.db, org, dest)).claimed).toEqual([]);
   });
 
-  it('hands back each payload parsed with its stored text, which then is its JSON as sent when JSON.stringify wrote it', async () => {
+  it('hands back each payload as its stored text, which then is its JSON as sent when JSON.stringify wrote it', async () => {
     const org = await newOrg(tdb.db);
     const dest = await newDestination(tdb.db, org);
     const payload = (id: string) => ({
@@ -77,11 +78,11 @@ describe.each(DB_KINDS)('queue: claimJobs and extendLease (%s)', (kind) => {
     expect(claimed.map((j) => j.eventId).sort()).toEqual(['pflt_api', 'pflt_jsonb']);
     for (const j of claimed) {
       expect(j.payloadJson).toBe(stored.get(j.eventId));
-      expect(j.payload).toEqual(payload(j.eventId));
-      const e = j.payload as SiemEvent;
+      const e = new StoredEvent(j.payloadJson);
+      expect(e.wire).toEqual(payload(j.eventId));
       // Taken only when it is what JSON.stringify writes (the API's), and sent as that either way.
-      expect(adoptStoredJson(e, j.payloadJson)).toBe(j.eventId === 'pflt_api');
-      expect(eventJson(e)).toBe(JSON.stringify(e));
+      expect(e.storedJson).toBe(j.eventId === 'pflt_api' ? j.payloadJson : undefined);
+      expect(eventJson(e)).toBe(JSON.stringify(JSON.parse(j.payloadJson)));
     }
   });
 
