@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { ClaimedJob } from '../queue/types.js';
 import { getEncoder } from '../siem/registry.js';
 import { sampleEvent } from '../siem/testEvents.js';
-import type { SiemEncoder } from '../siem/types.js';
 import { EVENT_AGE_MARGIN_MS, epochMillis } from '../siem/types.js';
 import { FAST_ROUND_MS, laneShape, nextClaimSize, oversizeReason, planClaim, runnerShape } from './claimPlan.js';
 
@@ -43,23 +42,16 @@ describe('planClaim: what a claim becomes before anything is sent', () => {
   });
 
   it('dead-letters an event the encoder cannot encode, alone', () => {
-    const base = getEncoder('splunk_hec');
-    const poisoned: SiemEncoder = {
-      ...base,
-      encode: (events, c) => {
-        if (events.some((e) => e.event.id === sampleEvent(2).event.id)) throw new Error('invalid @timestamp');
-        return base.encode(events, c);
-      },
-    };
+    // A poison pill written around the API: a @timestamp no SIEM time can be made of.
     const plan = planClaim(
-      [1, 2, 3].map((i) => job(i, sampleEvent(i))),
-      poisoned,
+      [job(1, sampleEvent(1)), job(2, sampleEvent(2, { timestamp: 'not a time' })), job(3, sampleEvent(3))],
+      getEncoder('splunk_hec'),
       ctx,
       NOW,
     );
     expect(plan.groups.flat().map((e) => plan.jobOf.get(e)!.id)).toEqual([1, 3]);
     expect(plan.refused).toEqual([
-      { id: 2, outcome: 'failed', error: 'An event cannot be encoded for splunk_hec and was dead-lettered: invalid @timestamp', statusCode: null },
+      { id: 2, outcome: 'failed', error: 'An event cannot be encoded for splunk_hec and was dead-lettered: invalid @timestamp: not a time', statusCode: null },
     ]);
   });
 

@@ -77,6 +77,14 @@ export interface SiemEncoder<E extends SiemEvent = SiemEvent> {
    */
   maxEventAgeMs?: number;
   encode(events: E[], ctx: EncodeContext): EncodedRequest;
+  /**
+   * Optional: for a context, a function giving `byteLength(encode([e], ctx).body)` without building
+   * that body. The planner measures every event of a claim this way before the request encodes them
+   * again; a preset with no such function is measured by encoding each event alone. It must give
+   * exactly that length and throw where encode throws (src/siem/eventBytes.test.ts holds every preset
+   * that has one to it).
+   */
+  eventBytes?(ctx: EncodeContext): (e: E) => number;
   /** `items` of a per_item verdict align with `events`. */
   interpret(response: SiemResponse, events: E[]): DeliveryVerdict;
   /** The SIEM-specific hint for a failed response, or undefined when the response says nothing specific. */
@@ -221,12 +229,13 @@ export function planBatches<E extends SiemEvent>(
   if (events.length === 0) return { groups, oversize };
   const maxEvents = Math.max(1, encoder.maxBatchEvents);
   const overhead = maxEvents === 1 ? 0 : byteLength(encoder.encode([], ctx).body);
+  const measure = encoder.eventBytes?.(ctx) ?? ((e: E) => byteLength(encoder.encode([e], ctx).body));
 
   let current: E[] = [];
   let currentBytes = 0;
   for (const e of events) {
     // One-event-per-request presets are measured only when they have a finite per-event limit.
-    const single = maxEvents === 1 && !Number.isFinite(maxEventBytes) ? 0 : byteLength(encoder.encode([e], ctx).body);
+    const single = maxEvents === 1 && !Number.isFinite(maxEventBytes) ? 0 : measure(e);
     if (single > maxEventBytes) {
       oversize.push({ event: e, bytes: single });
       continue;

@@ -2,7 +2,7 @@
 import { SPLUNK_DEFAULT_SOURCE, SPLUNK_DEFAULT_SOURCETYPE } from './form.js';
 import { eventIdOf } from '../storedEvent.js';
 import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
-import { epochMillis, bodyJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from '../types.js';
+import { byteLength, epochMillis, bodyJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from '../types.js';
 
 /** HEC status codes (Splunk's own table) and what to do about each. */
 export const SPLUNK_HEC_CODES: Readonly<Record<number, { text: string; hint: string }>> = {
@@ -87,19 +87,29 @@ export function hecTime(timestamp: string): number {
   return epochMillis(timestamp) / 1000;
 }
 
-function envelope(event: SiemEvent, ctx: EncodeContext): string {
+/**
+ * What every envelope of a request shares: `{"time":` comes first, then these fields as JSON, then
+ * the event. Built once per request, not per event: an envelope is then three concatenations.
+ */
+function envelopeFields(ctx: EncodeContext): string {
   const index = optionString(ctx.options, 'index');
-  const env: Record<string, unknown> = {
-    time: hecTime(event['@timestamp']),
+  const fields: Record<string, unknown> = {
     host: optionString(ctx.options, 'host') ?? ctx.hostname,
     source: optionString(ctx.options, 'source') ?? SPLUNK_DEFAULT_SOURCE,
     sourcetype: optionString(ctx.options, 'sourcetype') ?? (ctx.format === 'ocsf' ? SPLUNK_OCSF_SOURCETYPE : SPLUNK_DEFAULT_SOURCETYPE),
   };
-  if (index) env.index = index;
-  // `event` goes last, spliced in as the event's cached JSON (same bytes as stringifying env.event).
-  const head = JSON.stringify(env);
-  return `${head.slice(0, -1)},"event":${bodyJson(event, ctx)}}`;
+  if (index) fields.index = index;
+  // `{"host":...}` without its braces, between the time and the event.
+  return JSON.stringify(fields).slice(1, -1);
 }
+
+/** One envelope: time, the shared fields, and `event` last, spliced in as the event's JSON (the bytes JSON.stringify would write). */
+function envelope(event: SiemEvent, ctx: EncodeContext, fields: string): string {
+  return `{"time":${JSON.stringify(hecTime(event['@timestamp']))},${fields},"event":${bodyJson(event, ctx)}}`;
+}
+
+/** What an envelope holds besides its time, its fields and its event: `{"time":`, two commas, `"event":` and `}`. */
+const ENVELOPE_PUNCTUATION = '{"time":,,"event":}'.length;
 
 export const splunkHecEncoder: SiemEncoder = {
   id: 'splunk_hec',
@@ -109,12 +119,18 @@ export const splunkHecEncoder: SiemEncoder = {
   maxEventBytes: 1_000_000,
   gzip: true,
   encode(events, ctx) {
+    const fields = envelopeFields(ctx);
     return {
-      body: events.map((e) => envelope(e, ctx)).join('\n'),
+      body: events.map((e) => envelope(e, ctx, fields)).join('\n'),
       contentType: 'application/json',
       headers: {},
       eventIds: events.map(eventIdOf),
     };
+  },
+  eventBytes(ctx) {
+    const fixed = ENVELOPE_PUNCTUATION + byteLength(envelopeFields(ctx));
+    // The time's JSON is ASCII: its length is its bytes.
+    return (e) => fixed + JSON.stringify(hecTime(e['@timestamp'])).length + byteLength(bodyJson(e, ctx));
   },
   interpret(response: SiemResponse, events: SiemEvent[]): DeliveryVerdict {
     if (is2xx(response.status)) return { kind: 'all', ok: true, retryable: false };
