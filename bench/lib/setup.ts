@@ -142,29 +142,32 @@ export async function createBareOrg(db: Db, name: string): Promise<{ orgId: stri
 
 /**
  * The product page's example event, built in SQL for event number `g` (ids unique per run), stored as
- * the API stores a payload: compact, as JSON.stringify writes it (the worker then sends that text as
- * is, siem/types.ts adoptStoredJson). jsonb renders `": "` and `, `; none of the strings below holds
- * either, so dropping the spaces leaves every value alone (keys stay in jsonb's order).
+ * the API stores a payload: its keys in the API's order (events/contract.ts buildWireEvent), compact,
+ * as JSON.stringify writes it; the worker then sends that text as is and reads the event's id and
+ * @timestamp from its head (siem/storedEvent.ts). json_build_object keeps the keys' order and writes
+ * `" : "` and `, `; none of the strings below holds either, so dropping the spaces leaves every value
+ * alone. (Until 2026-12-02 it was built as jsonb, whose keys come in another order: text the worker
+ * reads as another writer's, parsed whole.)
  */
 function payloadSql(tag: string): string {
-  return `replace(replace(${jsonbPayloadSql(tag)}::text, '": ', '":'), ', ', ',')::json`;
+  return `replace(replace(${jsonPayloadSql(tag)}::text, '" : ', '":'), ', ', ',')::json`;
 }
 
-function jsonbPayloadSql(tag: string): string {
-  return `jsonb_build_object(
+function jsonPayloadSql(tag: string): string {
+  return `json_build_object(
       '@timestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
-      'event', jsonb_build_object('id', 'pflt_${tag}' || lpad(g::text, 19, '0'), 'kind', 'event',
-               'category', '["aegis","preflight"]'::jsonb, 'type', jsonb_build_array(lower(dec)),
+      'event', json_build_object('id', 'pflt_${tag}' || lpad(g::text, 19, '0'), 'kind', 'event',
+               'category', '["aegis","preflight"]'::json, 'type', json_build_array(lower(dec)),
                'action', 'preflight_check', 'outcome', CASE dec WHEN 'BLOCKED' THEN 'failure' ELSE 'success' END,
                'dataset', 'aegis.preflight'),
-      'aegis', jsonb_build_object('preflight_id', 'pflt_${tag}' || lpad(g::text, 19, '0'), 'decision', dec,
+      'aegis', json_build_object('preflight_id', 'pflt_${tag}' || lpad(g::text, 19, '0'), 'decision', dec,
                'destination', 'AI_TOOL', 'summary', CASE dec WHEN 'ALLOWED' THEN 'No sensitive data detected.'
                  WHEN 'BLOCKED' THEN 'Detected AWS access key; blocked.' ELSE 'Detected SSN; masked.' END,
                'policy_version', 'v1.0', 'policy_id', 'pol_xyz', 'source_type', 'api', 'input_type', 'text',
                'input_size_bytes', 200 + g % 800, 'finding_counts_by_type',
-               CASE dec WHEN 'ALLOWED' THEN '{}'::jsonb WHEN 'BLOCKED' THEN '{"AWS_ACCESS_KEY":1}'::jsonb ELSE '{"SSN":1,"EMAIL":2}'::jsonb END,
+               CASE dec WHEN 'ALLOWED' THEN '{}'::json WHEN 'BLOCKED' THEN '{"AWS_ACCESS_KEY":1}'::json ELSE '{"SSN":1,"EMAIL":2}'::json END,
                'actor_id', 'user' || (g % 5000) || '@example.com'),
-      'organization', jsonb_build_object('id', $1::text))`;
+      'organization', json_build_object('id', $1::text))`;
 }
 
 /**
