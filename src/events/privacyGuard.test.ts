@@ -66,15 +66,30 @@ describe('guardAgentRecord', () => {
       { ...record, finding_counts_by_type: { AKIAIOSFODNN7EXAMPLE: 1, '123456789012': 1 } },
       { ...record, actor_id: '123-45-6789', summary: 'Detected SSN 123456789; masked.' },
       record,
+      // Addresses sharing a domain (scanned once with a memo): a value in a local part or in the
+      // domain is refused wherever it is, and a clean address passes after a refused one.
+      { ...record, actor_id: 'jane@example.com' },
+      { ...record, actor_id: '123-45-6789@example.com' },
+      { ...record, actor_id: 'bob@example.com' },
+      { ...record, actor_id: 'bob@4111111111111111.example.com' },
+      { ...record, actor_id: 'jane@4111111111111111.example.com' },
     ];
     const batch = [...bad, ...bad, ...bad];
     const memo: GuardMemo = new Map();
     const withMemo = batch.map((r, i) => guardAgentRecord(r, `/events/${i}`, memo));
     const without = batch.map((r, i) => guardAgentRecord(r, `/events/${i}`));
     expect(withMemo).toEqual(without);
-    expect(withMemo[5]).toEqual([{ path: '/events/5/summary', message: expect.stringContaining('SSN') }]);
-    expect(withMemo[6]!.map((v) => v.path).sort()).toEqual(['/events/6/<redacted-property-name>', '/events/6/policy_id']);
-    expect(withMemo[14]).toEqual([]);
+    const n = bad.length;
+    expect(withMemo[n]).toEqual([{ path: `/events/${n}/summary`, message: expect.stringContaining('SSN') }]);
+    expect(withMemo[n + 1]!.map((v) => v.path).sort()).toEqual([`/events/${n + 1}/<redacted-property-name>`, `/events/${n + 1}/policy_id`]);
+    expect(withMemo[n + 4]).toEqual([]);
+    expect(withMemo.slice(n + 5, n + 10).map((v) => v.map((x) => x.message.match(/detected as (\w+)/)?.[1] ?? x.message))).toEqual([
+      [],
+      ['SSN'],
+      [],
+      ['CREDIT_CARD'],
+      ['CREDIT_CARD'],
+    ]);
   });
 
   it('prefixes paths and ignores non-objects', () => {

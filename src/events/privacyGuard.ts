@@ -187,8 +187,11 @@ function message(type: FindingType): string {
   return `contains a value detected as ${type}; audit records are metadata only and must not carry detected values`;
 }
 
-/** actor_id alone: refused unless it is free of findings or exactly one email address. */
-export function guardActorId(value: string, path = '/actor_id'): Violation[] {
+/**
+ * actor_id alone: refused unless it is free of findings or exactly one email address. With a batch's
+ * memo, an address's domain (the same for most of an organization's actors) is scanned once.
+ */
+export function guardActorId(value: string, path = '/actor_id', memo?: GuardMemo): Violation[] {
   // An email beats what is inside it when overlaps are resolved, so "ghp_...@example.com" and
   // "ssn.123.45.6789@example.com" are one EMAIL finding: the local part and the domain are scanned on
   // their own and must hold nothing.
@@ -197,9 +200,9 @@ export function guardActorId(value: string, path = '/actor_id'): Violation[] {
     // Normalized, so a fullwidth "＠" splits the address too.
     const norm = normalizeForDetection(value).text;
     const at = norm.lastIndexOf('@');
-    types = [...new Set([...findingTypes(norm.slice(0, at)), ...findingTypes(norm.slice(at + 1))])];
+    types = [...new Set([...memoFindingTypes(norm.slice(0, at), false, memo), ...memoFindingTypes(norm.slice(at + 1), false, memo)])];
   } else {
-    types = findingTypes(value);
+    types = memoFindingTypes(value, false, memo);
   }
   return types.map((type) => ({ path, message: message(type) }));
 }
@@ -229,7 +232,7 @@ export function guardAgentRecord(record: unknown, basePath = '', memo?: GuardMem
     }
     if (typeof value !== 'string') continue;
     if (key === 'actor_id') {
-      const found = guardActorId(value, '');
+      const found = guardActorId(value, '', memo);
       if (found.length > 0) out.push(...found.map((v) => ({ ...v, path: pathOf() })));
       continue;
     }
