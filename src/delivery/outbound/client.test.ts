@@ -18,7 +18,7 @@ import {
   type Receiver,
 } from '../../../test/support/httpsReceiver.js';
 import { cachedScrubbers } from '../scrubberCache.js';
-import { createOutboundClient, type OutboundClient, type ResolveAddresses } from './client.js';
+import { createOutboundClient, GZIP_ON_LOOP_MAX_BYTES, type OutboundClient, type ResolveAddresses } from './client.js';
 import { createGuardedLookup } from './guardedLookup.js';
 
 const SECRET = 'Splunk 00000000-super-secret-token';
@@ -68,8 +68,19 @@ describe('outbound client against a real HTTPS receiver', () => {
     expect(got.headers['x-aegis-event-id']).toBe('pflt_1');
   });
 
-  it('gzips the body when asked, and the receiver gets it intact', async () => {
-    const payload = JSON.stringify({ events: Array.from({ length: 200 }, (_, i) => ({ id: `pflt_${i}`, note: 'é✓' })) });
+  // Small bodies are compressed on the event loop, big ones in the thread pool: both sides of the
+  // threshold, and the threshold itself, reach the receiver intact.
+  it.each([
+    ['small', 200],
+    ['at the threshold', -1],
+    ['big', 20_000],
+  ])('gzips a %s body when asked, and the receiver gets it intact', async (_, n) => {
+    const many = (k: number) => JSON.stringify({ events: Array.from({ length: k }, (__, i) => ({ id: `pflt_${i}`, note: 'é✓' })) });
+    let payload = many(n);
+    if (n < 0) {
+      payload = `${'a'.repeat(GZIP_ON_LOOP_MAX_BYTES - 5)}é✓`;
+      expect(Buffer.byteLength(payload)).toBe(GZIP_ON_LOOP_MAX_BYTES);
+    } else if (n > 1000) expect(Buffer.byteLength(payload)).toBeGreaterThan(GZIP_ON_LOOP_MAX_BYTES);
     const result = await client().send({ url: receiver.url, headers, body: payload, gzip: true });
     expect(result).toMatchObject({ kind: 'response', status: 200 });
     const got = receiver.requests[0]!;
