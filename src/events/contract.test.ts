@@ -58,6 +58,12 @@ describe('formatTimestamp', () => {
   it('refuses an invalid date', () => {
     expect(() => formatTimestamp(new Date('nope'))).toThrow(RangeError);
   });
+  it('formats each time as its own, whatever was formatted before (the last one is remembered)', () => {
+    const times = [0, 1, 1, 0, 1_778_841_201_456, 1_778_841_201_456, -1, 0].map((ms) => new Date(ms));
+    expect(times.map(formatTimestamp)).toEqual(times.map((d) => `${d.toISOString().slice(0, -1)}000+00:00`));
+    formatTimestamp(new Date(5));
+    expect(() => formatTimestamp(new Date(Number.NaN))).toThrow(RangeError);
+  });
 });
 
 describe('newPreflightId', () => {
@@ -90,6 +96,12 @@ describe('fieldsFromAgentRecord', () => {
     expect(f.preflight_id).toBe('pflt_abc123');
     expect('occurred_at' in f).toBe(false);
     expect(occurredAt.toISOString()).toBe('2026-05-15T10:33:21.456Z');
+  });
+  it("writes the fields in the page's order whatever the record's, without keys the page does not have", () => {
+    const shuffled = Object.fromEntries(Object.entries({ ...record, actor_id: 'u1', extra: 'x' }).reverse()) as typeof record;
+    const { fields: f } = fieldsFromAgentRecord(shuffled, new Date(0));
+    expect(Object.keys(f)).toEqual([...Object.keys(fields).filter((k) => k !== 'actor_id'), 'actor_id']);
+    expect(f).toEqual({ ...fields, actor_id: 'u1' });
   });
   it('assigns an id and uses now when absent', () => {
     const { preflight_id: _p, occurred_at: _o, ...bare } = record;
