@@ -55,6 +55,21 @@ describe('planClaim: what a claim becomes before anything is sent', () => {
     ]);
   });
 
+  it('dead-letters a stored row no request can carry (no event object), alone, for every batching preset', () => {
+    const { event: _, ...noEvent } = sampleEvent(2);
+    for (const id of ['splunk_hec', 'datadog', 'elastic', 'sumo_logic', 'new_relic', 'microsoft_sentinel'] as const) {
+      const plan = planClaim([job(1, sampleEvent(1)), job(2, noEvent), job(3, sampleEvent(3))], getEncoder(id), ctx, NOW);
+      expect(
+        plan.groups.flat().map((e) => plan.jobOf.get(e)!.id),
+        id,
+      ).toEqual([1, 3]);
+      expect(
+        plan.refused.map((r) => r.id),
+        id,
+      ).toEqual([2]);
+    }
+  });
+
   it('dead-letters an event older than the SIEM keeps, with its age, and sends the rest', () => {
     const HOUR = 3_600_000;
     const at = (ageMs: number) => new Date(NOW - ageMs).toISOString();

@@ -55,10 +55,19 @@ describe('eventBytes: a preset measures an event as its one-event request would 
 
   it.each(measured)('%s: throws where encode throws (the planner then dead-letters the event alone)', (id) => {
     const encoder = getEncoder(id);
-    const bad = sampleEvent(7, { timestamp: 'not a time' });
-    const ctx = contexts[0]!;
-    expect(() => encoder.encode([bad], ctx)).toThrow();
-    expect(() => encoder.eventBytes!(ctx)(bad)).toThrow();
+    const { event: _, ...noEvent } = sampleEvent(8);
+    const bad: SiemEvent[] = [
+      sampleEvent(7, { timestamp: 'not a time' }),
+      new StoredEvent(JSON.stringify(sampleEvent(7, { timestamp: 'not a time' }))),
+      // A row no encoder can take: no event object, so no id (its head cannot be read either).
+      new StoredEvent(JSON.stringify(noEvent)),
+    ];
+    for (const ctx of contexts) {
+      for (const e of bad) {
+        expect(() => encoder.encode([e], ctx)).toThrow();
+        expect(() => encoder.eventBytes!(ctx)(e)).toThrow();
+      }
+    }
   });
 
   it.each(measured)('%s: plans the same requests as measuring by encoding', (id) => {

@@ -9,7 +9,8 @@ function actionLine(event: SiemEvent, ctx: EncodeContext): string {
   // OCSF documents their own (logs-aegis.preflight.ocsf-default): one stream never mixes both shapes.
   const dataset = ctx.format === 'ocsf' ? `${event.event.dataset}.ocsf` : event.event.dataset;
   const index = optionString(ctx.options, 'index') ?? elasticDefaultIndex(dataset);
-  return JSON.stringify({ create: { _index: index, _id: event.event.id } });
+  // The id every other part of the request uses (eventIds, the delivery's bookkeeping): one source.
+  return JSON.stringify({ create: { _index: index, _id: eventIdOf(event) } });
 }
 
 function errorText(err: unknown): string | undefined {

@@ -129,8 +129,13 @@ export const splunkHecEncoder: SiemEncoder = {
   },
   eventBytes(ctx) {
     const fixed = ENVELOPE_PUNCTUATION + byteLength(envelopeFields(ctx));
-    // The time's JSON is ASCII: its length is its bytes.
-    return (e) => fixed + JSON.stringify(hecTime(e['@timestamp'])).length + byteLength(bodyJson(e, ctx));
+    return (e) => {
+      // Read as encode reads it, so an event encode cannot take (no event.id) throws here too and is
+      // dead-lettered alone by the planner, not found out when its whole request is built.
+      eventIdOf(e);
+      // The time's JSON is ASCII: its length is its bytes.
+      return fixed + JSON.stringify(hecTime(e['@timestamp'])).length + byteLength(bodyJson(e, ctx));
+    };
   },
   interpret(response: SiemResponse, events: SiemEvent[]): DeliveryVerdict {
     if (is2xx(response.status)) return { kind: 'all', ok: true, retryable: false };
