@@ -30,11 +30,12 @@ const gzip = promisify(gzipCb);
  * through the pool (a zlib stream, a task, a wake-up) costs about 100 µs of CPU a call whatever the
  * size, more than compressing a small body: the requests of a destination sending as events come (a
  * few to a few dozen events) cost the worker 6-8 µs per event in gzip that way, against 2-4 on the
- * loop (docs/BENCHMARKS.md). A big body (a Splunk HEC batch is up to 1 MB, 2-5 ms to compress) stays
- * off the loop, so that it cannot stall every other destination's requests; 64 KiB takes a few
- * tenths of a millisecond.
+ * loop (docs/BENCHMARKS.md). The bound is what a tenant can make the loop wait: 16 KiB of the least
+ * compressible text a record allows takes up to about 0.7 ms (64 KiB took 1.5-2.9 ms in an attacker
+ * review), typical events about 0.1 ms; a big batch (a Splunk HEC request is up to 1 MB) stays off
+ * the loop, so that it cannot stall every other destination's requests.
  */
-export const GZIP_ON_LOOP_MAX_BYTES = 64 * 1024;
+export const GZIP_ON_LOOP_MAX_BYTES = 16 * 1024;
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 /** The overall cap on one request, in units of the timeout: queueing for a connection plus each phase. */
