@@ -3,79 +3,48 @@
 // The worker's own CPU per event between a claim's rows and its requests' bodies, without a network,
 // a database or another process: what a lane does with a claim once its rows are read (make the
 // claimed jobs, plan the claim, encode each request; gzip for the presets that send it). DIR is a
-// compiled service (`dist/` of `npm run build`, or of a bench build of another revision, which the
-// bench leaves in /tmp/aegis-bench-build-*/dist), so two revisions are compared on the same events,
-// alternated in one process's turn. Busy machines make the run slower but hardly change CPU time.
-// The events are the drain's (bench/lib/setup.ts), as text in the API's form.
+// compiled service (`dist/` of `npm run build`, or of a git worktree of another revision built with
+// `npx tsc -p tsconfig.build.json`), so two revisions are compared on the same events, alternated. Busy machines make the run slower but hardly change CPU time.
+// The events are the latency scenario's records (bench/lib/setup.ts agentRecord), built and stored as
+// the API builds them.
 import { gzipSync } from 'node:zlib';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { buildWireEvent, fieldsFromAgentRecord, type AgentDecisionRecord } from '../src/events/contract.js';
+import type { ClaimedJob } from '../src/queue/types.js';
+import { isSiemId } from '../src/siem/catalog.js';
+import type { EncodeContext } from '../src/siem/types.js';
 import { numArg, stringArg } from './lib/args.js';
+import { agentRecord } from './lib/setup.js';
 
 const argv = process.argv.slice(2);
 const DIST = resolve(stringArg(argv, '--dist') ?? 'dist');
 const PRESET = stringArg(argv, '--preset') ?? 'splunk_hec';
+if (!isSiemId(PRESET)) throw new Error(`--preset: not a preset: ${PRESET}`);
 const EVENTS = numArg(argv, '--events', 100_000);
 const REPEAT = numArg(argv, '--repeat', 3);
 
-interface Job {
-  id: number;
-  orgId: string;
-  eventId: string;
-  attempts: number;
-  createdAt: Date;
-  farewell: boolean;
-  payload?: unknown;
-  payloadJson: string;
-  claimedAt: Date;
-}
-type Planner = (jobs: Job[], encoder: unknown, ctx: unknown, now: number) => { groups: unknown[][] };
-interface Encoder {
-  maxBatchEvents: number;
-  gzip: boolean;
-  encode(events: unknown[], ctx: unknown): { body: string };
-}
+/** A claimed job as the claim makes it; a revision from before StoredEvent also took the parsed payload. */
+type Job = ClaimedJob & { payload?: unknown };
+type ClaimPlanModule = typeof import('../src/delivery/claimPlan.js');
+type RegistryModule = typeof import('../src/siem/registry.js');
 
-const { planClaim } = (await import(`${DIST}/delivery/claimPlan.js`)) as { planClaim: Planner };
-const { getEncoder } = (await import(`${DIST}/siem/registry.js`)) as { getEncoder: (id: string) => Encoder };
+// Typed by this checkout's modules; another revision's have the same shape where this script uses them.
+const { planClaim } = (await import(`${DIST}/delivery/claimPlan.js`)) as ClaimPlanModule;
+const { getEncoder } = (await import(`${DIST}/siem/registry.js`)) as RegistryModule;
 // Before StoredEvent (2026-12-02) the claim parsed every payload into the job.
 const parses = !existsSync(`${DIST}/siem/storedEvent.js`);
 
-function text(g: number): string {
-  const dec = ['ALLOWED', 'ALLOWED_WITH_MASKING', 'ALLOWED_WITH_MASKING', 'BLOCKED'][g % 4]!;
-  const id = `pflt_bench${String(g).padStart(19, '0')}`;
-  return JSON.stringify({
-    '@timestamp': new Date(Date.now() - 1000).toISOString().replace('Z', '000+00:00'),
-    event: {
-      id,
-      kind: 'event',
-      category: ['aegis', 'preflight'],
-      type: [dec.toLowerCase()],
-      action: 'preflight_check',
-      outcome: dec === 'BLOCKED' ? 'failure' : 'success',
-      dataset: 'aegis.preflight',
-    },
-    aegis: {
-      preflight_id: id,
-      decision: dec,
-      destination: 'AI_TOOL',
-      summary: dec === 'ALLOWED' ? 'No sensitive data detected.' : dec === 'BLOCKED' ? 'Detected AWS access key; blocked.' : 'Detected SSN; masked.',
-      policy_version: 'v1.0',
-      policy_id: 'pol_xyz',
-      source_type: 'api',
-      input_type: 'text',
-      input_size_bytes: 200 + (g % 800),
-      finding_counts_by_type: dec === 'ALLOWED' ? {} : dec === 'BLOCKED' ? { AWS_ACCESS_KEY: 1 } : { SSN: 1, EMAIL: 2 },
-      actor_id: `user${g % 5000}@example.com`,
-    },
-    organization: { id: 'org_bench' },
-  });
+/** Event `g` as the API stores it: the latency scenario's record, made a wire event by the API's own code. */
+function text(g: number, now: Date): string {
+  const record = agentRecord(`pflt_bench${String(g).padStart(19, '0')}`, g) as unknown as AgentDecisionRecord;
+  return JSON.stringify(buildWireEvent({ orgId: 'org_bench', ...fieldsFromAgentRecord(record, now) }));
 }
 
-const texts = Array.from({ length: EVENTS }, (_, g) => text(g + 1));
+const texts = Array.from({ length: EVENTS }, (_, g) => text(g + 1, new Date(Date.now() - 1000)));
 const encoder = getEncoder(PRESET);
 const claimSize = encoder.maxBatchEvents === 1 ? 64 : 1000;
-const ctx = { hostname: 'aegis-bench', userAgent: 'aegis-bench', options: {}, format: 'ecs' };
+const ctx: EncodeContext = { hostname: 'aegis-bench', userAgent: 'aegis-bench', options: {}, format: 'ecs' };
 
 function run(): { cpuUs: number; bodies: number } {
   const t0 = process.cpuUsage();
