@@ -15,11 +15,34 @@ const DIST = resolve(stringArg(argv, '--dist') ?? 'dist');
 const BATCHES = numArg(argv, '--batches', 400);
 const PER_BATCH = 50;
 
+type RecordModule = typeof import('../src/events/record.js');
 type Validate = (record: unknown, path: string, memo: Map<string, unknown>) => unknown[];
 type Fields = (record: unknown, now: Date) => { fields: unknown; occurredAt: Date };
 type Build = (args: { orgId: string; fields: unknown; occurredAt: Date }) => unknown;
-const { validateAgentRecord } = (await import(`${DIST}/events/validate.js`)) as { validateAgentRecord: Validate };
-const { fieldsFromAgentRecord, buildWireEvent } = (await import(`${DIST}/events/contract.js`)) as { fieldsFromAgentRecord: Fields; buildWireEvent: Build };
+
+/**
+ * The batch's events as the revision makes them: its own agentEvents (events/record.ts), or, for a
+ * revision from before that was split out of recordAgentDecisions (2026-12-02), the same steps it
+ * took there, composed here.
+ */
+async function eventsOfBatch(): Promise<(orgId: string, records: unknown[]) => Array<{ payload: unknown }>> {
+  const { agentEvents } = (await import(`${DIST}/events/record.js`)) as Partial<RecordModule>;
+  if (agentEvents) return agentEvents;
+  const { validateAgentRecord } = (await import(`${DIST}/events/validate.js`)) as { validateAgentRecord: Validate };
+  const { fieldsFromAgentRecord, buildWireEvent } = (await import(`${DIST}/events/contract.js`)) as { fieldsFromAgentRecord: Fields; buildWireEvent: Build };
+  return (orgId, records) => {
+    const memo = new Map<string, unknown>();
+    records.forEach((r, i) => {
+      if (validateAgentRecord(r, `/events/${i}`, memo).length > 0) throw new Error(`record ${i} refused`);
+    });
+    const now = new Date();
+    return records.map((r) => {
+      const { fields, occurredAt } = fieldsFromAgentRecord(r, now);
+      return { payload: buildWireEvent({ orgId, fields, occurredAt }) };
+    });
+  };
+}
+const eventsOf = await eventsOfBatch();
 
 const bodies = Array.from({ length: BATCHES }, (_, b) =>
   JSON.stringify({
@@ -30,17 +53,9 @@ const bodies = Array.from({ length: BATCHES }, (_, b) =>
 function run(): number {
   const t0 = process.cpuUsage();
   for (const text of bodies) {
-    const memo = new Map<string, unknown>();
     const { events } = JSON.parse(text) as { events: unknown[] };
-    events.forEach((r, i) => {
-      if (validateAgentRecord(r, `/events/${i}`, memo).length > 0) throw new Error(`record ${i} refused`);
-    });
-    const now = new Date();
-    const payloads = events.map((r) => {
-      const { fields, occurredAt } = fieldsFromAgentRecord(r, now);
-      return buildWireEvent({ orgId: 'org_bench', fields, occurredAt });
-    });
-    JSON.stringify(payloads);
+    // The payloads as the recording statement takes them (queue/enqueue.ts).
+    JSON.stringify(eventsOf('org_bench', events).map((e) => e.payload));
   }
   const used = process.cpuUsage(t0);
   return (used.user + used.system) / (BATCHES * PER_BATCH);

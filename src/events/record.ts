@@ -72,6 +72,16 @@ export async function runPreflight(db: Db, orgId: string, req: PreflightRequest,
  * the privacy guard first; one bad record refuses the whole batch, naming the record and the field.
  */
 export async function recordAgentDecisions(db: Db, orgId: string, records: unknown[], router?: FilterRouter) {
+  const events = agentEvents(orgId, records);
+  const { inserted } = await recordEvents(db, events, router);
+  return { accepted: events.length, preflight_ids: events.map((e) => e.id), newlyRecorded: inserted.length };
+}
+
+/**
+ * The events a batch of agent records becomes, or a validation_failed error listing every problem:
+ * all of recording a batch but the statement (bench/ingestCost.ts times it).
+ */
+export function agentEvents(orgId: string, records: unknown[]) {
   // Every record is checked (up to one more problem than a refusal lists, so it can say there are
   // more) and the batch is refused with all of them: a client fixes the batch in one round trip.
   const violations: Violation[] = [];
@@ -101,12 +111,11 @@ export async function recordAgentDecisions(db: Db, orgId: string, records: unkno
     throw validationFailed(violations);
   }
   const now = new Date();
-  const events = valid.map(({ rec }) => {
-    const { fields, occurredAt } = fieldsFromAgentRecord(rec.preflight_id ? rec : { ...rec, preflight_id: newPreflightId() }, now);
+  return valid.map(({ rec }) => {
+    // A record without a preflight_id gets a new one (the schema allows no empty one).
+    const { fields, occurredAt } = fieldsFromAgentRecord(rec, now);
     return { orgId, id: fields.preflight_id, occurredAt, payload: buildWireEvent({ orgId, fields, occurredAt }) };
   });
-  const { inserted } = await recordEvents(db, events, router);
-  return { accepted: events.length, preflight_ids: events.map((e) => e.id), newlyRecorded: inserted.length };
 }
 
 /** The record a violation's path names ("/events/3/..." -> 3), for listing problems in batch order. */
