@@ -15,6 +15,7 @@
 // Over-matching only costs a "[redacted]" in an error text; under-matching would show a credential.
 // What a scrubber hands back is also storable text: NULs dropped, unpaired surrogates replaced.
 import { storableText } from '../db/storable.js';
+import { DECIMAL_REFERENCE, HEX_REFERENCE } from '../events/characterReference.js';
 
 export const REDACTED = '[redacted]';
 
@@ -95,8 +96,6 @@ interface CanonicalText {
 }
 
 const PERCENT = /%(?:25)*([0-9a-f]{2})/iy;
-const HEX_ENTITY = /&#x0*([0-9a-f]{1,6});/iy;
-const DEC_ENTITY = /&#0*(\d{1,7});/y;
 const UNICODE_ESCAPE = /u([0-9a-f]{4})/iy;
 
 /**
@@ -208,7 +207,7 @@ function canonicalizeLayer(text: string): CanonicalText {
       c === '%' && isHexDigit(text.charCodeAt(i + 1))
         ? sticky(PERCENT, i)
         : c === '&' && text[i + 1] === '#'
-          ? (sticky(HEX_ENTITY, i) ?? sticky(DEC_ENTITY, i))
+          ? (sticky(HEX_REFERENCE, i) ?? sticky(DECIMAL_REFERENCE, i))
           : null;
     if (m) {
       const radix = c === '&' && m[0][2] !== 'x' && m[0][2] !== 'X' ? 10 : 16;

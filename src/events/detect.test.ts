@@ -296,6 +296,9 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     ['4111%0A1111%091111%201111', 'CREDIT_CARD'],
     ['123&#45;45&#x2D;6789', 'SSN'],
     ['123&#0045;45&#X2d;6789', 'SSN'],
+    // Any number of leading zeros, as HTML reads a reference (and the secret scrubber does).
+    ['123&#00000045;45&#x00000002D;6789', 'SSN'],
+    ['jane&#x00000040;example.com', 'EMAIL'],
     ['jane&#64;example.com', 'EMAIL'],
     ['jane&commat;example&period;com', 'EMAIL'],
     ['jane&#65312;example.com', 'EMAIL'],

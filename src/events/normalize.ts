@@ -19,6 +19,7 @@
  * keeps, for each normalized code unit, the span of the original it came from. Printable ASCII on one
  * line (the common case) has nothing to normalize and returns the text itself with no map.
  */
+import { DECIMAL_REFERENCE, HEX_REFERENCE } from './characterReference.js';
 
 export interface Normalized {
   text: string;
@@ -43,11 +44,13 @@ const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;/i;
 /**
  * An escape that spells one character, as URLs and HTML carry text (`alice%40example.com`,
  * `123&#45;45&#x2D;6789`, `jane&commat;example.com`): a percent-encoded ASCII byte, a numeric character
- * reference (decimal or hexadecimal, with its ";"), or one of the named references for the characters
- * the detectors read. One layer: `%2540` is "%40" as written, not "@" (a value encoded twice was
- * meant to be read once decoded, and that text is what the detectors see of it).
+ * reference (events/characterReference.ts, as the secret scrubber reads them), or one of the named
+ * references for the characters the detectors read. One layer: `%2540` is "%40" as written, not "@"
+ * (a value encoded twice was meant to be read once decoded, and that text is what the detectors see
+ * of it).
  */
-const ESCAPE = /%([0-9a-f]{2})|&#(?:([0-9]{1,7})|x([0-9a-f]{1,6}));|&(commat|period|hyphen|dash|nbsp|lowbar|sol|colon|plus);/iy;
+const PERCENT_BYTE = /%([0-9a-f]{2})/iy;
+const NAMED_REFERENCE = /&(commat|period|hyphen|dash|nbsp|lowbar|sol|colon|plus);/iy;
 const NAMED_REFERENCES: Readonly<Record<string, string>> = {
   commat: '@',
   period: '.',
@@ -60,22 +63,29 @@ const NAMED_REFERENCES: Readonly<Record<string, string>> = {
   plus: '+',
 };
 
+function stickyAt(re: RegExp, text: string, i: number): RegExpExecArray | null {
+  re.lastIndex = i;
+  return re.exec(text);
+}
+
 /**
  * The code point an escape at `i` spells and the escape's length, or null. Percent-encoding only for
  * ASCII: a byte of a longer UTF-8 sequence is no character alone.
  */
 function escapeAt(text: string, i: number): { cp: number; length: number } | null {
-  ESCAPE.lastIndex = i;
-  const m = ESCAPE.exec(text);
-  if (m === null) return null;
-  const [whole, pct, dec, hex, named] = m;
+  let m: RegExpExecArray | null;
   let cp: number;
-  if (pct !== undefined) cp = parseInt(pct, 16);
-  else if (dec !== undefined) cp = parseInt(dec, 10);
-  else if (hex !== undefined) cp = parseInt(hex, 16);
-  else cp = NAMED_REFERENCES[named!.toLowerCase()]!.charCodeAt(0);
-  if ((pct !== undefined && cp >= 0x80) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return null;
-  return { cp, length: whole.length };
+  if (text.charCodeAt(i) === 0x25) {
+    m = stickyAt(PERCENT_BYTE, text, i);
+    if (m === null) return null;
+    cp = parseInt(m[1]!, 16);
+    if (cp >= 0x80) return null;
+  } else if ((m = stickyAt(HEX_REFERENCE, text, i)) !== null) cp = parseInt(m[1]!, 16);
+  else if ((m = stickyAt(DECIMAL_REFERENCE, text, i)) !== null) cp = parseInt(m[1]!, 10);
+  else if ((m = stickyAt(NAMED_REFERENCE, text, i)) !== null) cp = NAMED_REFERENCES[m[1]!.toLowerCase()]!.charCodeAt(0);
+  else return null;
+  if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return null;
+  return { cp, length: m[0].length };
 }
 
 /**
