@@ -1,10 +1,10 @@
 import type { Db } from '../db/types.js';
-import { eventIdOf } from '../siem/storedEvent.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { OutboundClient } from './outbound/client.js';
 import type { DeliveryOutcome, RequestResult } from './outcome.js';
 import { interpretAnswer } from './interpretAnswer.js';
 import { getEncoder } from '../siem/registry.js';
+import { eventIdOf } from '../siem/storedEvent.js';
 import type { SiemId } from '../siem/catalog.js';
 import { maxAnswerBytesOf, type EncodeContext, type SiemEvent } from '../siem/types.js';
 import type { OutputFormat } from '../siem/outputFormat.js';

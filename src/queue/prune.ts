@@ -65,8 +65,7 @@ async function prunePass(db: Queryable, retentionDays: number, batch: number, ev
  * Retention: deletes the delivery log and fully delivered events older than `retentionDays` (and
  * done jobs an earlier version left; a settle deletes a delivered job now), in bounded batches so a
  * large backlog never holds long locks, at a cost per batch that does not grow with the tables
- * (PRUNE_STATEMENTS). Dead letters and pending jobs are never
- * pruned. Returns how many rows went.
+ * (PRUNE_STATEMENTS). Dead letters and pending jobs are never pruned. Returns how many rows went.
  */
 export async function pruneOnce(db: Queryable, retentionDays: number, batch = PRUNE_BATCH): Promise<{ jobs: number; attempts: number; events: number }> {
   const { jobs, attempts, events } = await prunePass(db, retentionDays, batch, null);
