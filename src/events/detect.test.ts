@@ -294,6 +294,14 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     ['123%2D45%2d6789', 'SSN'],
     ['4111%201111%201111%201111', 'CREDIT_CARD'],
     ['4111%0A1111%091111%201111', 'CREDIT_CARD'],
+    // Non-ASCII characters as browsers put them in a URL: percent-encoded UTF-8 (a fullwidth at sign,
+    // a no-break space, en dashes, a zero-width space, fullwidth digits), upper or lower case.
+    ['jane%EF%BC%A0example.com', 'EMAIL'],
+    ['jane%ef%bc%a0example%EF%BC%8Ecom', 'EMAIL'],
+    ['4111%C2%A01111%C2%A01111%C2%A01111', 'CREDIT_CARD'],
+    ['123%E2%80%9345%E2%80%936789', 'SSN'],
+    ['123%E2%80%8B-45-6789', 'SSN'],
+    ['%EF%BC%94%EF%BC%91%EF%BC%91%EF%BC%91 1111 1111 1111', 'CREDIT_CARD'],
     ['123&#45;45&#x2D;6789', 'SSN'],
     ['123&#0045;45&#X2d;6789', 'SSN'],
     // Any number of leading zeros, as HTML reads a reference (and the secret scrubber does).
@@ -315,7 +323,24 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     expect(detectAndMask('mailto:alice%40example.com?subject=hi').masked).toBe('mailto:[EMAIL]?subject=hi');
     expect(detectAndMask('<a>jane&#64;example.com</a>').masked).toBe('<a>[EMAIL]</a>');
     // One layer of encoding: "%2540" spells "%40", which spells no at sign as written.
-    for (const text of ['a%2540example.com', '50% of 100%', '100%zz', 'R&D; fish & chips', '&#xD800;', '&#99999999;', '&bogus;x.com', 'alice%C0%80example.com'])
+    // A byte of UTF-8 alone, a truncated, overlong or surrogate sequence spells nothing (as a decoder
+    // reads them), so the text around it is read as written.
+    for (const text of [
+      'a%2540example.com',
+      '50% of 100%',
+      '100%zz',
+      'R&D; fish & chips',
+      '&#xD800;',
+      '&#99999999;',
+      '&bogus;x.com',
+      'alice%C0%80example.com',
+      'jane%BC%A0example.com',
+      'jane%EF%BCexample.com',
+      'jane%E0%81%80example.com',
+      'jane%C1%80example.com',
+      'jane%ED%A0%80example.com',
+      'jane%F4%90%80%80example.com',
+    ])
       expect(typesIn(text), text).toEqual([]);
   });
 

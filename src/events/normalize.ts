@@ -11,9 +11,9 @@
  * and invisible characters (format characters such as ZWSP, ZWJ, ZWNJ, BOM, soft hyphen, combining
  * marks, and the other default-ignorable code points such as the Hangul fillers) are dropped.
  *
- * An escape (a percent-encoded ASCII byte, a character reference: `alice%40example.com`,
- * `jane&#64;example.com`) is read as the character it spells, so a value copied from a URL or HTML is
- * found like the value itself.
+ * An escape (a percent-encoded ASCII byte or UTF-8 sequence, a character reference:
+ * `alice%40example.com`, `jane%EF%BC%A0example.com`, `jane&#64;example.com`) is read as the character
+ * it spells, so a value copied from a URL or HTML is found like the value itself.
  *
  * Findings are made in the normalized text but must mask the caller's original text, so the result
  * keeps, for each normalized code unit, the span of the original it came from. Printable ASCII on one
@@ -43,7 +43,7 @@ const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;/i;
 
 /**
  * An escape that spells one character, as URLs and HTML carry text (`alice%40example.com`,
- * `123&#45;45&#x2D;6789`, `jane&commat;example.com`): a percent-encoded ASCII byte, a numeric character
+ * `123&#45;45&#x2D;6789`, `jane&commat;example.com`): a percent-encoded byte, a numeric character
  * reference (events/characterReference.ts, as the secret scrubber reads them), or one of the named
  * references for the characters the detectors read. One layer: `%2540` is "%40" as written, not "@"
  * (a value encoded twice was meant to be read once decoded, and that text is what the detectors see
@@ -69,8 +69,31 @@ function stickyAt(re: RegExp, text: string, i: number): RegExpExecArray | null {
 }
 
 /**
- * The code point an escape at `i` spells and the escape's length, or null. Percent-encoding only for
- * ASCII: a byte of a longer UTF-8 sequence is no character alone.
+ * The code point of the percent-encoded UTF-8 sequence at `i` (its first byte `lead`, at least 0x80)
+ * and the sequence's length, or null: browsers send a form's non-ASCII characters this way, so a
+ * fullwidth at sign typed into a search box reaches a log as `%EF%BC%A0` and a no-break space pasted
+ * into a card number as `%C2%A0`. Only a whole, shortest-form sequence spells a character (as a
+ * UTF-8 decoder reads it); a lone byte, a truncated or overlong sequence, a surrogate spells nothing.
+ */
+function percentUtf8At(text: string, i: number, lead: number): { cp: number; length: number } | null {
+  const extra = lead >= 0xc2 && lead <= 0xdf ? 1 : lead >= 0xe0 && lead <= 0xef ? 2 : lead >= 0xf0 && lead <= 0xf4 ? 3 : -1;
+  if (extra < 0) return null;
+  let cp = lead & (0x3f >> extra);
+  for (let k = 1; k <= extra; k++) {
+    const m = stickyAt(PERCENT_BYTE, text, i + 3 * k);
+    if (m === null) return null;
+    const byte = parseInt(m[1]!, 16);
+    if ((byte & 0xc0) !== 0x80) return null;
+    cp = (cp << 6) | (byte & 0x3f);
+  }
+  const shortest = extra === 1 ? 0x80 : extra === 2 ? 0x800 : 0x10000;
+  if (cp < shortest) return null;
+  return { cp, length: 3 * (extra + 1) };
+}
+
+/**
+ * The code point an escape at `i` spells and the escape's length, or null. A percent-encoded byte
+ * above ASCII spells a character only as part of a whole UTF-8 sequence (percentUtf8At).
  */
 function escapeAt(text: string, i: number): { cp: number; length: number } | null {
   let m: RegExpExecArray | null;
@@ -79,7 +102,11 @@ function escapeAt(text: string, i: number): { cp: number; length: number } | nul
     m = stickyAt(PERCENT_BYTE, text, i);
     if (m === null) return null;
     cp = parseInt(m[1]!, 16);
-    if (cp >= 0x80) return null;
+    if (cp >= 0x80) {
+      const sequence = percentUtf8At(text, i, cp);
+      if (sequence === null || sequence.cp > 0x10ffff || (sequence.cp >= 0xd800 && sequence.cp <= 0xdfff)) return null;
+      return sequence;
+    }
   } else if ((m = stickyAt(HEX_REFERENCE, text, i)) !== null) cp = parseInt(m[1]!, 16);
   else if ((m = stickyAt(DECIMAL_REFERENCE, text, i)) !== null) cp = parseInt(m[1]!, 10);
   else if ((m = stickyAt(NAMED_REFERENCE, text, i)) !== null) cp = NAMED_REFERENCES[m[1]!.toLowerCase()]!.charCodeAt(0);
