@@ -294,6 +294,10 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     ['123%2D45%2d6789', 'SSN'],
     ['4111%201111%201111%201111', 'CREDIT_CARD'],
     ['4111%0A1111%091111%201111', 'CREDIT_CARD'],
+    // "+" is a space in a form's query string (application/x-www-form-urlencoded).
+    ['4111+1111+1111+1111', 'CREDIT_CARD'],
+    ['123+45+6789', 'SSN'],
+    ['4111%2B1111%2B1111%2B1111', 'CREDIT_CARD'],
     // Non-ASCII characters as browsers put them in a URL: percent-encoded UTF-8 (a fullwidth at sign,
     // a no-break space, en dashes, a zero-width space, fullwidth digits), upper or lower case.
     ['jane%EF%BC%A0example.com', 'EMAIL'],
@@ -317,6 +321,15 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     const fs = detect(text);
     expect(fs.map((f) => f.type)).toEqual([type]);
     expect(text.slice(fs[0]!.start, fs[0]!.end)).toBe(value);
+  });
+
+  it('reads "+" between digit groups as a form\'s space: it glues no number to the next, as a space does not', () => {
+    expect(detectAndMask('GET /pay?card=4111+1111+1111+1111&ssn=123+45+6789').masked).toBe('GET /pay?card=[CREDIT_CARD]&ssn=[SSN]');
+    expect(found('q=555+123+45+6789')).toEqual([['SSN', '123+45+6789']]);
+    expect(found('total 5+4111111111111111')).toEqual([['CREDIT_CARD', '4111111111111111']]);
+    // A leading "+" is still a phone number's, and a bare nine digits after one no SSN.
+    expect(found('call +1 415 555 0100')).toEqual([['PHONE', '+1 415 555 0100']]);
+    expect(typesIn('1+123456789')).toEqual([]);
   });
 
   it('masks an escaped value in the text as written, and leaves what only looks like an escape', () => {

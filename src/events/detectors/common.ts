@@ -23,6 +23,9 @@ export function isWordChar(c: string | undefined): boolean {
   return isDigit(c) || isAsciiLetter(c) || c === '_';
 }
 
+/** A space as an HTML form's query string writes it (application/x-www-form-urlencoded). */
+const FORM_SPACE = '+';
+
 /**
  * What may stand between the digit groups of a number as people write it (SSN, card): the gap. One
  * definition for every such detector.
@@ -31,13 +34,15 @@ export function isWordChar(c: string | undefined): boolean {
  *   ("123/45/6789"; "cc:4111:1111:1111:1111" in a policy id, whose alphabet allows ":") and "_"
  *   ("123_45_6789" in an identifier), mixed, doubled or padded ("123-45 6789", "4111  1111",
  *   "123 - 45 - 6789"): a careless or deliberate separator does not make a value any less a value.
+ *   And "+", a space as a form's query string writes it ("?card=4111+1111+1111+1111"): it glues no
+ *   more than a space does.
  * - Or a lone comma ("123,45,6789"). With a space, a comma separates the items of a list
  *   ("sizes 123, 45, 6789"), so it is a gap only alone; and thousands ("1,234,567": groups of three)
  *   never have a card's or an SSN's group shape.
  *
  * Whether a gap glues a number to the digits beyond it: see gapGlues.
  */
-export const GROUP_SEPARATORS = ' -./:_';
+export const GROUP_SEPARATORS = ` -./:_${FORM_SPACE}`;
 export const MAX_GAP = 3;
 const COMMA_GAP = ',';
 /** A gap as a regex (the digits after it must follow, so a longer run of separators fails). */
@@ -64,7 +69,8 @@ export function gapBefore(text: string, p: number): number {
 }
 
 /**
- * Whether a gap makes the digits on both sides one longer number. Spaces never do: in
+ * Whether a gap makes the digits on both sides one longer number. Spaces never do (nor "+", a form's
+ * space): in
  * "ssn 123 45 6789 4111 1111 1111 1111" both the SSN and the card must be found, and when in doubt a
  * finding (masked) is safer than a miss (leaked). A comma does only for a number grouped by commas
  * (thousands, a CSV row of numbers: "5,123,45,6789,10"); next to any other number it is a field
@@ -72,7 +78,7 @@ export function gapBefore(text: string, p: number): number {
  */
 export function gapGlues(gap: string, commaGrouped: boolean): boolean {
   if (gap === COMMA_GAP) return commaGrouped;
-  for (const c of gap) if (c !== ' ') return true;
+  for (const c of gap) if (c !== ' ' && c !== FORM_SPACE) return true;
   return false;
 }
 
