@@ -332,6 +332,24 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     expect(typesIn('1+123456789')).toEqual([]);
   });
 
+  it('takes "+" as a gap only alone: a sum is no value, and a "+" mixed into a gap still ends the number', () => {
+    // A form writes no space next to its "+": padded, it is arithmetic.
+    expect(typesIn('total = 250 + 15 + 1200')).toEqual([]);
+    expect(typesIn('x = 4000 + 3000 + 2000 + 1000')).toEqual([]);
+    // Mixed with another separator it is no gap, so it glues nothing on (as before "+" was a gap).
+    expect(found('123-45-6789+-1')).toEqual([['SSN', '123-45-6789']]);
+    expect(found('1+-123-45-6789')).toEqual([['SSN', '123-45-6789']]);
+    expect(found('4111111111111111+-5')).toEqual([['CREDIT_CARD', '4111111111111111']]);
+    expect(found('1-+:4111 1111 1111 1111')).toEqual([['CREDIT_CARD', '4111 1111 1111 1111']]);
+    expect(detectAndMask('%2-+4111-1111-/1111-1111').masked).toBe('%2-+[CREDIT_CARD]');
+  });
+
+  it('reads a phone number written with a form\'s "+" for its spaces as one phone number', () => {
+    expect(found('+1+555+12+3456')).toEqual([['PHONE', '+1+555+12+3456']]);
+    expect(found('tel=%2B44+20+7946+0958')).toEqual([['PHONE', '%2B44+20+7946+0958']]);
+    expect(detectAndMask('GET /call?phone=415+555+0100&x=1').masked).toBe('GET /call?phone=[PHONE]&x=1');
+  });
+
   it('masks an escaped value in the text as written, and leaves what only looks like an escape', () => {
     expect(detectAndMask('mailto:alice%40example.com?subject=hi').masked).toBe('mailto:[EMAIL]?subject=hi');
     expect(detectAndMask('<a>jane&#64;example.com</a>').masked).toBe('<a>[EMAIL]</a>');

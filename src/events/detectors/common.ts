@@ -34,46 +34,53 @@ const FORM_SPACE = '+';
  *   ("123/45/6789"; "cc:4111:1111:1111:1111" in a policy id, whose alphabet allows ":") and "_"
  *   ("123_45_6789" in an identifier), mixed, doubled or padded ("123-45 6789", "4111  1111",
  *   "123 - 45 - 6789"): a careless or deliberate separator does not make a value any less a value.
- *   And "+", a space as a form's query string writes it ("?card=4111+1111+1111+1111"): it glues no
- *   more than a space does.
+ * - Or one to MAX_GAP "+" alone, a space as a form's query string writes it
+ *   ("?card=4111+1111+1111+1111"). Never mixed with another separator: a form writes no space next to
+ *   its "+", and "250 + 15 + 1200" is a sum; a run that mixes them is no gap (it ends the number).
  * - Or a lone comma ("123,45,6789"). With a space, a comma separates the items of a list
  *   ("sizes 123, 45, 6789"), so it is a gap only alone; and thousands ("1,234,567": groups of three)
  *   never have a card's or an SSN's group shape.
  *
  * Whether a gap glues a number to the digits beyond it: see gapGlues.
  */
-export const GROUP_SEPARATORS = ` -./:_${FORM_SPACE}`;
+export const GROUP_SEPARATORS = ' -./:_';
 export const MAX_GAP = 3;
 const COMMA_GAP = ',';
 /** A gap as a regex (the digits after it must follow, so a longer run of separators fails). */
-export const GROUP_GAP_SOURCE = `(?:[${GROUP_SEPARATORS.replace(/[-\]\\^]/g, '\\$&')}]{1,${MAX_GAP}}|${COMMA_GAP})`;
+export const GROUP_GAP_SOURCE = `(?:[${GROUP_SEPARATORS.replace(/[-\]\\^]/g, '\\$&')}]{1,${MAX_GAP}}|\\${FORM_SPACE}{1,${MAX_GAP}}|${COMMA_GAP})`;
 
-export function isGroupSeparator(c: string | undefined): boolean {
-  return c !== undefined && c.length === 1 && GROUP_SEPARATORS.includes(c);
+function isGapCharacter(c: string | undefined): boolean {
+  return c !== undefined && c.length === 1 && (c === FORM_SPACE || GROUP_SEPARATORS.includes(c));
+}
+
+/** A run of gap characters `length` long holding `plus` "+": a gap if short enough and not mixed. */
+function gapOfRun(length: number, plus: number): number {
+  return length <= MAX_GAP && (plus === 0 || plus === length) ? length : 0;
 }
 
 /** Length of the gap starting at p (0 if there is none): the whole run of separators, or a lone comma. */
 export function gapAfter(text: string, p: number): number {
   let k = p;
-  while (k - p <= MAX_GAP && isGroupSeparator(text[k])) k++;
-  if (k > p) return k - p <= MAX_GAP ? k - p : 0;
+  let plus = 0;
+  for (; k - p <= MAX_GAP && isGapCharacter(text[k]); k++) if (text[k] === FORM_SPACE) plus++;
+  if (k > p) return gapOfRun(k - p, plus);
   return text[p] === COMMA_GAP ? 1 : 0;
 }
 
 /** Length of the gap ending right before p (0 if there is none). */
 export function gapBefore(text: string, p: number): number {
   let k = p;
-  while (p - k <= MAX_GAP && k > 0 && isGroupSeparator(text[k - 1])) k--;
-  if (k < p) return p - k <= MAX_GAP ? p - k : 0;
+  let plus = 0;
+  for (; p - k <= MAX_GAP && k > 0 && isGapCharacter(text[k - 1]); k--) if (text[k - 1] === FORM_SPACE) plus++;
+  if (k < p) return gapOfRun(p - k, plus);
   return text[p - 1] === COMMA_GAP ? 1 : 0;
 }
 
 /**
- * Whether a gap makes the digits on both sides one longer number. Spaces never do (nor "+", a form's
- * space): in
- * "ssn 123 45 6789 4111 1111 1111 1111" both the SSN and the card must be found, and when in doubt a
- * finding (masked) is safer than a miss (leaked). A comma does only for a number grouped by commas
- * (thousands, a CSV row of numbers: "5,123,45,6789,10"); next to any other number it is a field
+ * Whether a gap makes the digits on both sides one longer number. Spaces never do, nor "+" (a form's
+ * space): in "ssn 123 45 6789 4111 1111 1111 1111" both the SSN and the card must be found, and when
+ * in doubt a finding (masked) is safer than a miss (leaked). A comma does only for a number grouped by
+ * commas (thousands, a CSV row of numbers: "5,123,45,6789,10"); next to any other number it is a field
  * boundary ("42,123-45-6789,jane"). Any other separator does ("555-123-45-6789", "1/123/45/6789").
  */
 export function gapGlues(gap: string, commaGrouped: boolean): boolean {

@@ -1,7 +1,8 @@
 /**
  * Phone numbers: international E.164 numbers written with a leading "+" (8 to 15 digits, optionally
  * grouped with spaces, dashes, dots or parentheses) and North American (NANP) numbers in the common
- * separated forms: 415-555-2671, 415.555.2671, 415 555 2671, (415) 555-2671, 1-415-555-2671.
+ * separated forms: 415-555-2671, 415.555.2671, 415 555 2671, (415) 555-2671, 1-415-555-2671; "+" counts
+ * as a space in both, as a form's query string writes one ("?tel=%2B44+20+7946+0958", "415+555+2671").
  *
  * Bare digit runs are not phone numbers here (too many order numbers and ids look like them), and a
  * NANP number needs a valid area code and exchange (both start with 2-9). Neither SSNs (3-2-4) nor
@@ -11,10 +12,11 @@
 import type { Finding } from '../findings.js';
 import { isDigit, isWordChar, regexFindings } from './common.js';
 
-const NANP_RE = /(?:1[-. ])?(?:\(\d{3}\) ?|\d{3}[-. ])\d{3}[-. ]\d{4}/g;
+// "+" is a space as a form's query string writes it ("phone=415+555+0100"; detectors/common.ts).
+const NANP_RE = /(?:1[-. +])?(?:\(\d{3}\) ?|\d{3}[-. +])\d{3}[-. +]\d{4}/g;
 
 const TWO_CHAR_SEPARATORS = [' (', ') ', ')-', ').'];
-const ONE_CHAR_SEPARATORS = [' ', '-', '.', '(', ')'];
+const ONE_CHAR_SEPARATORS = [' ', '+', '-', '.', '(', ')'];
 
 function separatorLength(text: string, p: number): number {
   const two = text.slice(p, p + 2);
@@ -30,7 +32,7 @@ function gluedToNumber(text: string, start: number, end: number): boolean {
   if ((prev === '-' || prev === '.') && isDigit(text[start - 2])) return true;
   const next = text[end];
   if (isWordChar(next)) return true;
-  if ((next === '-' || next === '.' || next === ' ') && isDigit(text[end + 1])) return true;
+  if ((next === '-' || next === '.' || next === ' ' || next === '+') && isDigit(text[end + 1])) return true;
   return false;
 }
 
