@@ -14,6 +14,20 @@ describe('epochMillis', () => {
     expect(epochMillis('2026-12-02T12:00:00.123456+02:00')).toBe(Date.UTC(2026, 11, 2, 10, 0, 0, 123));
   });
 
+  it('remembers only what it read as RFC 3339: a form read in the local time zone is read again', () => {
+    const zone = process.env.TZ;
+    try {
+      process.env.TZ = 'UTC';
+      const utc = epochMillis('2026-12-02 10:00:00');
+      process.env.TZ = 'America/New_York';
+      expect(epochMillis('2026-12-02 10:00:00')).toBe(utc + 5 * 3_600_000);
+      expect(epochMillis('2026-12-02T10:00:00Z')).toBe(Date.UTC(2026, 11, 2, 10));
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
   it('refuses an unreadable timestamp every time it is read, not only the first', () => {
     for (let i = 0; i < 3; i++) expect(() => epochMillis('2026-13-45T99:00:00Z')).toThrow(/invalid @timestamp/);
   });
