@@ -109,8 +109,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     // Not built for a line the logger drops (probes at info, the default): safePath scans each segment.
     if (level === 'debug' && req.log.level !== 'debug' && req.log.level !== 'trace') return;
     // Any route takes values in its path (ids, or whatever a client typed there): logged as the 404
-    // answer echoes it, every segment with something detectable in it replaced.
-    req.log[level]({ method: req.method, path: safePath(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+    // answer echoes it, every segment with something detectable in it replaced, but for the
+    // organization the request was authenticated for.
+    req.log[level](
+      { method: req.method, path: safePath(req.url, req.authOrgId), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request completed',
+    );
   });
   app.addHook('onSend', async (req, reply) => {
     void reply.header('x-request-id', req.id);

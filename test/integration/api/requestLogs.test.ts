@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
+import { createOrg } from '../../../src/orgs/repository.js';
+import { createApiKey } from '../../../src/auth/apiKeys.js';
 
 const PINO_LEVEL = { debug: 20, info: 30 } as const;
 
@@ -30,5 +32,20 @@ describe('request log levels', () => {
     expect((await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations`, { apiKey: org.apiKey })).status).toBe(200);
     for (const p of ['/healthz', '/readyz', '/metrics']) expect(levelOf(p)).toEqual([PINO_LEVEL.debug]);
     expect(levelOf(`/api/orgs/${org.orgId}/forwarding-destinations`)).toEqual([PINO_LEVEL.info]);
+  });
+
+  it("logs the authenticated organization's id as it is, even one the detectors would take for a value", async () => {
+    // A random id can hold nine digits in a row (about one in 28,000 do), which the path rule redacts.
+    const id = 'org_5t3519855598iabcdefg';
+    await createOrg(tdb.db, 'Digits in its id', id);
+    const apiKey = await createApiKey(tdb.db, id);
+    const path = `/api/orgs/${id}/forwarding-destinations`;
+    expect((await svc.request('GET', path, { apiKey })).status).toBe(200);
+    expect(levelOf(path)).toEqual([PINO_LEVEL.info]);
+    // Without the organization's key the segment is whatever a client typed: redacted as before.
+    const other = await svc.newOrg();
+    expect((await svc.request('GET', path, { apiKey: other.apiKey })).status).toBe(404);
+    expect((await svc.request('GET', path)).status).toBe(401);
+    expect(levelOf('/api/orgs/<redacted-property-name>/forwarding-destinations')).toHaveLength(2);
   });
 });
