@@ -7,7 +7,7 @@ import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from './context.js';
-import { installErrorHandler, safePath } from './errorHandler.js';
+import { installErrorHandler, requestLogIds, safePath } from './errorHandler.js';
 import { REQUEST_AJV_OPTIONS } from './ajvOptions.js';
 import { CSRF_HEADER, requireOrg, SESSION_COOKIE } from './auth.js';
 import { ErrorBody, OPTIONAL_BODY, SECURITY } from './schemas/common.js';
@@ -109,10 +109,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     // Not built for a line the logger drops (probes at info, the default): safePath scans each segment.
     if (level === 'debug' && req.log.level !== 'debug' && req.log.level !== 'trace') return;
     // Any route takes values in its path (ids, or whatever a client typed there): logged as the 404
-    // answer echoes it, every segment with something detectable in it replaced, but for the
-    // organization the request was authenticated for.
+    // answer echoes it, every segment with something detectable in it replaced, but for the ids the
+    // request proved to be the service's own.
     req.log[level](
-      { method: req.method, path: safePath(req.url, req.authOrgId), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      { method: req.method, path: safePath(req.url, requestLogIds(req, reply.statusCode)), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request completed',
     );
   });

@@ -17,20 +17,38 @@ function decodeSegment(seg: string): string {
  * A request's path as it may be echoed or logged: the path comes from the client, and each segment
  * is kept only if it carries nothing detectable (the rule for property names in refusals, safeSegment),
  * so a value typed into a URL is neither sent back nor written to the service's log. The query string
- * is dropped (a sign-in link carries its token there). `orgId`, the organization the request was
- * authenticated for, is kept as it is: the service's own identifier, which the detectors would
- * otherwise take for a value now and then (a random id holding nine digits in a row, about one in
- * 28,000), leaving an operator a log line without the tenant it was about.
+ * is dropped (a sign-in link carries its token there). `ownIds`, identifiers the service itself made
+ * and the request was shown to hold (requestLogIds), are kept as they are: the detectors would
+ * otherwise take one for a value now and then (a random id holding nine digits in a row, about one in
+ * 28,000), leaving an operator a log line without the tenant or destination it was about.
  */
-export function safePath(url: string, orgId?: string): string {
+export function safePath(url: string, ownIds: readonly string[] = []): string {
   return (url.split('?')[0] ?? '')
     .split('/')
     .map((seg) => {
       if (seg === '') return seg;
       const decoded = decodeSegment(seg);
-      return decoded === orgId ? decoded : safeSegment(decoded);
+      return ownIds.includes(decoded) ? decoded : safeSegment(decoded);
     })
     .join('/');
+}
+
+/**
+ * The service's own identifiers in a request's path, as far as the request proved them real: the
+ * organization it was authenticated for and, when the route answered below 400 (it found them in
+ * that organization), the destination and replay it named.
+ */
+export function requestLogIds(req: FastifyRequest, status: number): string[] {
+  if (req.authOrgId === undefined) return [];
+  const ids = [req.authOrgId];
+  if (status < 400) {
+    const params = req.params as Record<string, unknown> | undefined;
+    for (const name of ['destination_id', 'replay_id']) {
+      const value = params?.[name];
+      if (typeof value === 'string') ids.push(value);
+    }
+  }
+  return ids;
 }
 
 /** `details` (every problem, each with its path) is present on refusals that come from validation. */

@@ -47,5 +47,18 @@ describe('request log levels', () => {
     expect((await svc.request('GET', path, { apiKey: other.apiKey })).status).toBe(404);
     expect((await svc.request('GET', path)).status).toBe(401);
     expect(levelOf('/api/orgs/<redacted-property-name>/forwarding-destinations')).toHaveLength(2);
+
+    // A destination of that organization with such an id: logged as it is once the route found it.
+    const dest = 'fwd_2k7u9123456789qwerty';
+    await tdb.db.query(
+      `INSERT INTO destinations (org_id, id, siem, name, url, options, enabled) VALUES ($1, $2, 'custom', 'Digits', 'https://siem.example.com/in', '{}', false)`,
+      [id, dest],
+    );
+    const destPath = `${path}/${dest}`;
+    expect((await svc.request('GET', destPath, { apiKey })).status).toBe(200);
+    expect(levelOf(destPath)).toEqual([PINO_LEVEL.info]);
+    // One the organization does not have is whatever a client typed.
+    expect((await svc.request('GET', `${path}/fwd_2k7u9123456789zzzzzz`, { apiKey })).status).toBe(404);
+    expect(levelOf(`${path}/<redacted-property-name>`)).toHaveLength(1);
   });
 });
