@@ -73,7 +73,8 @@ function stickyAt(re: RegExp, text: string, i: number): RegExpExecArray | null {
  * and the sequence's length, or null: browsers send a form's non-ASCII characters this way, so a
  * fullwidth at sign typed into a search box reaches a log as `%EF%BC%A0` and a no-break space pasted
  * into a card number as `%C2%A0`. Only a whole, shortest-form sequence spells a character (as a
- * UTF-8 decoder reads it); a lone byte, a truncated or overlong sequence, a surrogate spells nothing.
+ * UTF-8 decoder reads it); a lone byte, a truncated or overlong sequence spells nothing (and, as for
+ * every escape, a surrogate or a code point past U+10FFFF: escapeAt).
  */
 function percentUtf8At(text: string, i: number, lead: number): { cp: number; length: number } | null {
   const extra = lead >= 0xc2 && lead <= 0xdf ? 1 : lead >= 0xe0 && lead <= 0xef ? 2 : lead >= 0xf0 && lead <= 0xf4 ? 3 : -1;
@@ -91,28 +92,30 @@ function percentUtf8At(text: string, i: number, lead: number): { cp: number; len
   return { cp, length: 3 * (extra + 1) };
 }
 
-/**
- * The code point an escape at `i` spells and the escape's length, or null. A percent-encoded byte
- * above ASCII spells a character only as part of a whole UTF-8 sequence (percentUtf8At).
- */
-function escapeAt(text: string, i: number): { cp: number; length: number } | null {
+/** The code point a percent-encoded byte at `i` spells (with the bytes after it, above ASCII), or null. */
+function percentAt(text: string, i: number): { cp: number; length: number } | null {
+  const m = stickyAt(PERCENT_BYTE, text, i);
+  if (m === null) return null;
+  const byte = parseInt(m[1]!, 16);
+  return byte < 0x80 ? { cp: byte, length: m[0].length } : percentUtf8At(text, i, byte);
+}
+
+/** The code point a character reference at `i` spells, or null. */
+function referenceAt(text: string, i: number): { cp: number; length: number } | null {
   let m: RegExpExecArray | null;
   let cp: number;
-  if (text.charCodeAt(i) === 0x25) {
-    m = stickyAt(PERCENT_BYTE, text, i);
-    if (m === null) return null;
-    cp = parseInt(m[1]!, 16);
-    if (cp >= 0x80) {
-      const sequence = percentUtf8At(text, i, cp);
-      if (sequence === null || sequence.cp > 0x10ffff || (sequence.cp >= 0xd800 && sequence.cp <= 0xdfff)) return null;
-      return sequence;
-    }
-  } else if ((m = stickyAt(HEX_REFERENCE, text, i)) !== null) cp = parseInt(m[1]!, 16);
+  if ((m = stickyAt(HEX_REFERENCE, text, i)) !== null) cp = parseInt(m[1]!, 16);
   else if ((m = stickyAt(DECIMAL_REFERENCE, text, i)) !== null) cp = parseInt(m[1]!, 10);
   else if ((m = stickyAt(NAMED_REFERENCE, text, i)) !== null) cp = NAMED_REFERENCES[m[1]!.toLowerCase()]!.charCodeAt(0);
   else return null;
-  if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return null;
   return { cp, length: m[0].length };
+}
+
+/** The code point an escape at `i` spells and the escape's length, or null when it spells no character. */
+function escapeAt(text: string, i: number): { cp: number; length: number } | null {
+  const escape = text.charCodeAt(i) === 0x25 ? percentAt(text, i) : referenceAt(text, i);
+  if (escape === null || escape.cp > 0x10ffff || (escape.cp >= 0xd800 && escape.cp <= 0xdfff)) return null;
+  return escape;
 }
 
 /**
