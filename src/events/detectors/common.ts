@@ -24,7 +24,7 @@ export function isWordChar(c: string | undefined): boolean {
 }
 
 /** A space as an HTML form's query string writes it (application/x-www-form-urlencoded). */
-const FORM_SPACE = '+';
+export const FORM_SPACE = '+';
 
 /**
  * What may stand between the digit groups of a number as people write it (SSN, card): the gap. One

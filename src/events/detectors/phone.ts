@@ -10,13 +10,14 @@
  * and longer runs are not split into phone numbers.
  */
 import type { Finding } from '../findings.js';
-import { isDigit, isWordChar, regexFindings } from './common.js';
+import { FORM_SPACE, isDigit, isWordChar, regexFindings } from './common.js';
 
-// "+" is a space as a form's query string writes it ("phone=415+555+0100"; detectors/common.ts).
-const NANP_RE = /(?:1[-. +])?(?:\(\d{3}\) ?|\d{3}[-. +])\d{3}[-. +]\d{4}/g;
+// A separator: a dash, a dot, a space, or FORM_SPACE (a form's space: "phone=415+555+0100").
+const SEPARATOR = `[-. ${FORM_SPACE}]`;
+const NANP_RE = new RegExp(`(?:1${SEPARATOR})?(?:\\(\\d{3}\\) ?|\\d{3}${SEPARATOR})\\d{3}${SEPARATOR}\\d{4}`, 'g');
 
 const TWO_CHAR_SEPARATORS = [' (', ') ', ')-', ').'];
-const ONE_CHAR_SEPARATORS = [' ', '+', '-', '.', '(', ')'];
+const ONE_CHAR_SEPARATORS = [' ', FORM_SPACE, '-', '.', '(', ')'];
 
 function separatorLength(text: string, p: number): number {
   const two = text.slice(p, p + 2);
@@ -32,7 +33,7 @@ function gluedToNumber(text: string, start: number, end: number): boolean {
   if ((prev === '-' || prev === '.') && isDigit(text[start - 2])) return true;
   const next = text[end];
   if (isWordChar(next)) return true;
-  if ((next === '-' || next === '.' || next === ' ' || next === '+') && isDigit(text[end + 1])) return true;
+  if ((next === '-' || next === '.' || next === ' ' || next === FORM_SPACE) && isDigit(text[end + 1])) return true;
   return false;
 }
 
