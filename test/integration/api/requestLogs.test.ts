@@ -5,8 +5,11 @@ import { openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { createOrg } from '../../../src/orgs/repository.js';
 import { createApiKey } from '../../../src/auth/apiKeys.js';
+import { insertDestination } from '../../../src/destinations/writes.js';
 
 const PINO_LEVEL = { debug: 20, info: 30 } as const;
+/** A generous ceiling: the line comes milliseconds after the answer, later on a busy machine. */
+const LOGGED = { timeout: 30_000 };
 
 describe('request log levels', () => {
   let tdb: TestDb;
@@ -20,6 +23,7 @@ describe('request log levels', () => {
     await tdb?.close();
   });
 
+  // The line is written once the answer has left (onResponse), so a test waits for it (expect.poll).
   const levelOf = (path: string) =>
     svc.logs.lines
       .map((l) => JSON.parse(l) as { msg?: string; path?: string; level: number })
@@ -30,8 +34,8 @@ describe('request log levels', () => {
     for (const p of ['/healthz', '/readyz', '/metrics']) expect((await svc.request('GET', p)).status).toBe(200);
     const org = await svc.newOrg();
     expect((await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations`, { apiKey: org.apiKey })).status).toBe(200);
-    for (const p of ['/healthz', '/readyz', '/metrics']) expect(levelOf(p)).toEqual([PINO_LEVEL.debug]);
-    expect(levelOf(`/api/orgs/${org.orgId}/forwarding-destinations`)).toEqual([PINO_LEVEL.info]);
+    for (const p of ['/healthz', '/readyz', '/metrics']) await expect.poll(() => levelOf(p), LOGGED).toEqual([PINO_LEVEL.debug]);
+    await expect.poll(() => levelOf(`/api/orgs/${org.orgId}/forwarding-destinations`), LOGGED).toEqual([PINO_LEVEL.info]);
   });
 
   it("logs the authenticated organization's id as it is, even one the detectors would take for a value", async () => {
@@ -41,24 +45,33 @@ describe('request log levels', () => {
     const apiKey = await createApiKey(tdb.db, id);
     const path = `/api/orgs/${id}/forwarding-destinations`;
     expect((await svc.request('GET', path, { apiKey })).status).toBe(200);
-    expect(levelOf(path)).toEqual([PINO_LEVEL.info]);
+    await expect.poll(() => levelOf(path), LOGGED).toEqual([PINO_LEVEL.info]);
     // Without the organization's key the segment is whatever a client typed: redacted as before.
     const other = await svc.newOrg();
     expect((await svc.request('GET', path, { apiKey: other.apiKey })).status).toBe(404);
     expect((await svc.request('GET', path)).status).toBe(401);
-    expect(levelOf('/api/orgs/<redacted-property-name>/forwarding-destinations')).toHaveLength(2);
+    await expect.poll(() => levelOf('/api/orgs/<redacted-property-name>/forwarding-destinations'), LOGGED).toHaveLength(2);
 
     // A destination of that organization with such an id: logged as it is once the route found it.
     const dest = 'fwd_2k7u9123456789qwerty';
-    await tdb.db.query(
-      `INSERT INTO destinations (org_id, id, siem, name, url, options, enabled) VALUES ($1, $2, 'custom', 'Digits', 'https://siem.example.com/in', '{}', false)`,
-      [id, dest],
-    );
+    await insertDestination(tdb.db, {
+      org_id: id,
+      id: dest,
+      siem: 'custom',
+      name: 'Digits',
+      url: 'https://siem.example.com/in',
+      auth_header_name: null,
+      auth_header_sealed: null,
+      signing_secret_sealed: null,
+      options: {},
+      filter: null,
+      enabled: false,
+    });
     const destPath = `${path}/${dest}`;
     expect((await svc.request('GET', destPath, { apiKey })).status).toBe(200);
-    expect(levelOf(destPath)).toEqual([PINO_LEVEL.info]);
+    await expect.poll(() => levelOf(destPath), LOGGED).toEqual([PINO_LEVEL.info]);
     // One the organization does not have is whatever a client typed.
     expect((await svc.request('GET', `${path}/fwd_2k7u9123456789zzzzzz`, { apiKey })).status).toBe(404);
-    expect(levelOf(`${path}/<redacted-property-name>`)).toHaveLength(1);
+    await expect.poll(() => levelOf(`${path}/<redacted-property-name>`), LOGGED).toHaveLength(1);
   });
 });
