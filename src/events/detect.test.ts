@@ -481,6 +481,31 @@ describe('coverage beyond the common forms', () => {
   it.each(['jane@xn--bcher-kva.example', 'jane@example.xn--p1ai', 'josé@bücher.de', 'иван@пример.рф'])('finds the internationalized address %s', (email) => {
     expect(found(`mail ${email} now`)).toEqual([['EMAIL', email]]);
   });
+  // Each of these once lost part of its local part (or the whole address) to a character the scan did
+  // not take: an Indic vowel sign (a spacing mark), a letter outside the Basic Multilingual Plane (two
+  // UTF-16 units), a pictograph.
+  it.each([
+    ['Devanagari vowel signs in the local part', 'अनिल@example.com'],
+    ['Tamil vowel signs in the local part', 'குமார்@example.com'],
+    ['a Devanagari domain', 'jane@मेरा.com'],
+    ['a Devanagari top-level domain', 'jane@example.भारत'],
+    ['Adlam letters (outside the BMP)', '𞤀𞤢𞤤@example.com'],
+    ['a CJK Extension B letter', '𠀋jane@example.com'],
+    ['an emoji inside the local part', 'a😀b@example.com'],
+    ['a symbol emoji inside the local part', 'a❤b@example.com'],
+    ['an emoji with a skin tone and a joiner', 'x👍🏽\u200d🔥y@example.com'],
+  ])('finds the whole address with %s', (_name, email) => {
+    expect(found(`mail ${email} now`)).toEqual([['EMAIL', email]]);
+  });
+  it('never cuts a surrogate pair when a local part is longer than 64 units', () => {
+    const local = '😀'.repeat(40);
+    const [hit] = found(`x ${local}@example.com`);
+    expect(hit?.[0]).toBe('EMAIL');
+    expect(hit?.[1]).toMatch(/^(?:😀){32}@example\.com$/u);
+  });
+  it('keeps quotes and trailing emoji out of an address', () => {
+    expect(found('“jane@example.com” 😀')).toEqual([['EMAIL', 'jane@example.com']]);
+  });
 });
 
 describe('linear time on adversarial 1 MiB inputs', () => {
@@ -491,6 +516,7 @@ describe('linear time on adversarial 1 MiB inputs', () => {
   const adversarial: Record<string, string> = {
     'local-part chars, no @': fill('a.b-c_'),
     'many @': fill('a.@b.'),
+    'marks and pictographs around @': fill('कि😀@मे.'),
     'digit groups': fill('4 '),
     'dashed digits': fill('5-'),
     'dotted digits': fill('1.'),

@@ -2,8 +2,10 @@
  * Email addresses in the dot-atom form: a local part of letters, digits and the RFC 5322 specials
  * ! # $ % & ' * + / = ? ^ _ ` { | } ~ - (at most 64 characters, dots only between atoms), "@", and
  * a domain of at least two labels whose last label (the TLD) is alphabetic and at least two letters
- * long, or a punycode TLD ("xn--p1ai"). Letters and digits of any script count in both parts
- * (internationalized addresses); fullwidth forms ("＠") arrive normalized.
+ * long, or a punycode TLD ("xn--p1ai"). Letters, digits and combining marks of any script count in
+ * both parts, and pictographs (emoji) in the local part (internationalized addresses, RFC 6531); the
+ * scan reads code points, not UTF-16 units, so a letter outside the Basic Multilingual Plane counts
+ * too. Fullwidth forms ("＠") arrive normalized.
  *
  * Up to two spaces may stand on either side of the "@" ("jane @ example.com", a careless or deliberate
  * spelling; any blank arrives as a space). Spaced, the "@" also stands in code and prose ("x @
@@ -55,23 +57,45 @@ export const COMMON_TLDS: ReadonlySet<string> = new Set([
 // RFC 5322 atext plus the dot of a dot-atom.
 const LOCAL_SPECIALS = new Set(".!#$%&'*+/=?^_`{|}~-".split(''));
 
-// Internationalized addresses (RFC 6531): letters and digits of any script, in both parts.
-const UNICODE_ALNUM = /[\p{L}\p{N}]/u;
+// Internationalized addresses (RFC 6531): letters, digits and combining marks of any script, in both
+// parts. The marks matter: the vowel signs of Indic scripts are spacing marks (Mc, which normalization
+// keeps; the non-spacing ones it drops), so without them "अनिल@example.com" ends at its first vowel
+// sign and the rest of the name stays unmasked. Pictographs may stand in a local part too
+// ("a😀b@example.com"; the joiners and variation selectors between them are dropped by then).
+const UNICODE_WORD = /^[\p{L}\p{N}\p{M}]$/u;
+const UNICODE_LOCAL = /^[\p{L}\p{N}\p{M}\p{Extended_Pictographic}\p{Emoji_Modifier}]$/u;
 
-function isUnicodeAlnum(c: string | undefined): boolean {
-  return c !== undefined && c.charCodeAt(0) >= 0x80 && UNICODE_ALNUM.test(c);
+/** The code point ending just before `i`, as text: two units for a surrogate pair. */
+function codePointBefore(text: string, i: number): string {
+  if (isLowSurrogate(text.charCodeAt(i - 1)) && i >= 2) {
+    const high = text.charCodeAt(i - 2);
+    if (high >= 0xd800 && high <= 0xdbff) return text.slice(i - 2, i);
+  }
+  return text.slice(i - 1, i);
 }
 
-function isLocalChar(c: string | undefined): boolean {
-  return isDigit(c) || isAsciiLetter(c) || (c !== undefined && LOCAL_SPECIALS.has(c)) || isUnicodeAlnum(c);
+function isLowSurrogate(unit: number): boolean {
+  return unit >= 0xdc00 && unit <= 0xdfff;
 }
 
-function isDomainChar(c: string | undefined): boolean {
-  return isDigit(c) || isAsciiLetter(c) || c === '.' || c === '-' || isUnicodeAlnum(c);
+/** The code point starting at `i`, as text. */
+function codePointAt(text: string, i: number): string {
+  const cp = text.codePointAt(i);
+  return cp === undefined ? '' : String.fromCodePoint(cp);
 }
 
-// The TLD: letters (any script), or its ASCII (punycode) form "xn--...".
-const TLD_RE = /^(?:\p{L}{2,63}|xn--[a-z0-9-]{1,59})$/iu;
+function isLocalChar(c: string): boolean {
+  if (c.length === 1 && c.charCodeAt(0) < 0x80) return isDigit(c) || isAsciiLetter(c) || LOCAL_SPECIALS.has(c);
+  return UNICODE_LOCAL.test(c);
+}
+
+function isDomainChar(c: string): boolean {
+  if (c.length === 1 && c.charCodeAt(0) < 0x80) return isDigit(c) || isAsciiLetter(c) || c === '.' || c === '-';
+  return UNICODE_WORD.test(c);
+}
+
+// The TLD: letters (any script, with their marks: "भारत"), or its ASCII (punycode) form "xn--...".
+const TLD_RE = /^(?:\p{L}[\p{L}\p{M}]{1,62}|xn--[a-z0-9-]{1,59})$/iu;
 
 function validDomain(domain: string): boolean {
   const labels = domain.split('.');
@@ -93,14 +117,26 @@ export function detectEmails(text: string): Finding[] {
     while (domainStart - at - 1 < MAX_AT_SPACES && text[domainStart] === ' ') domainStart++;
     const spaced = localEnd !== at || domainStart !== at + 1;
     let s = localEnd;
-    while (s > lastEnd && localEnd - s < MAX_LOCAL + 1 && isLocalChar(text[s - 1])) s--;
+    while (s > lastEnd && localEnd - s < MAX_LOCAL + 1) {
+      const c = codePointBefore(text, s);
+      if (s - c.length < lastEnd || !isLocalChar(c)) break;
+      s -= c.length;
+    }
     // A local part is at most 64 characters, but a longer run before "@" does not make the address
     // go away: its last 64 characters are reported, so a prefix glued on ("ref " + 60 letters +
-    // "/jane.doe@example.com", "owner=team-...-jane.doe@example.com") never hides one.
-    if (localEnd - s > MAX_LOCAL) s = localEnd - MAX_LOCAL;
+    // "/jane.doe@example.com", "owner=team-...-jane.doe@example.com") never hides one. Never half a
+    // surrogate pair: the cut moves right past one.
+    if (localEnd - s > MAX_LOCAL) {
+      s = localEnd - MAX_LOCAL;
+      if (isLowSurrogate(text.charCodeAt(s))) s++;
+    }
     while (s < localEnd && text[s] === '.') s++;
     let e = domainStart;
-    while (e < text.length && e - domainStart < MAX_DOMAIN && isDomainChar(text[e])) e++;
+    while (e < text.length && e - domainStart < MAX_DOMAIN) {
+      const c = codePointAt(text, e);
+      if (!isDomainChar(c)) break;
+      e += c.length;
+    }
     // Trailing sentence punctuation is not part of the domain.
     while (e > domainStart && (text[e - 1] === '.' || text[e - 1] === '-')) e--;
     const local = text.slice(s, localEnd);
