@@ -276,6 +276,16 @@ describe('identifierForm and hasSpelledEmail', () => {
     expect(hasSpelledEmail('AT_EXAMPLE_COM')).toBe(false);
     expect(hasSpelledEmail('JANE_AT_COM')).toBe(false);
   });
+  it('reads words of any script around a spelled "at"', () => {
+    expect(hasSpelledEmail('अनिल_AT_EXAMPLE_COM')).toBe(true);
+    expect(hasSpelledEmail('иван(at)пример(dot)com')).toBe(true);
+    expect(hasSpelledEmail('ДАННЫЕ_AT_REST_IN')).toBe(false);
+  });
+  it('refuses a record field holding an address spelled in another script', () => {
+    expect(guardAgentRecord({ ...record, policy_id: 'иван(at)пример(dot)com' })).toEqual([
+      expect.objectContaining({ path: '/policy_id', message: expect.stringContaining('EMAIL') as unknown }),
+    ]);
+  });
 });
 
 describe('the guard stays linear on 1 MiB adversarial field values', () => {

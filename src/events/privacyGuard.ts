@@ -129,7 +129,7 @@ function identifierFormOf(norm: string): string {
  * An e-mail address spelled out in an identifier, where "@" cannot be written: "JANE_AT_EXAMPLE_COM",
  * "jane(at)example(dot)com", or with the "@" set apart so the address detector no longer reads it
  * ("jane[@]example[.]com", defanged as threat reports write addresses). Words are split on anything
- * not a letter or digit, an "@" being the word "at"; an "at" word with a
+ * not a letter, digit or mark of any script, an "@" being the word "at"; an "at" word with a
  * word before it and a domain word then a common top-level domain after it (within a few words) is
  * an address. The TLDs are email.ts's COMMON_TLDS, short on purpose: type names such as
  * "DATA_AT_REST_IN" must pass.
@@ -148,7 +148,8 @@ function spelledEmailIn(norm: string): boolean {
   const words = norm
     .toLowerCase()
     .replace(/@/g, ' at ')
-    .split(/[^a-z0-9]+/)
+    // Words of any script: "иван(at)пример(dot)com" and "अनिल_AT_EXAMPLE_COM" are addresses too.
+    .split(/[^\p{L}\p{N}\p{M}]+/u)
     .filter((w) => w !== '');
   for (let k = 1; k < words.length; k++) {
     if (words[k] !== 'at') continue;
