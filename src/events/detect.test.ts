@@ -375,6 +375,53 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
       expect(typesIn(text), text).toEqual([]);
   });
 
+  // Text written as a JSON string, as logs and pasted payloads carry it: "\n" is a line break, not a
+  // letter glued to the value after it; "\u00a0" a no-break space; "\/" a slash (PHP); "\"" a quote
+  // (JSON inside JSON). Any depth of backslashes, since JSON inside JSON doubles them.
+  it.each([
+    ['error:\\n4111111111111111', 'CREDIT_CARD', '4111111111111111'],
+    ['card:\\n4111 1111 1111 1111', 'CREDIT_CARD', '4111 1111 1111 1111'],
+    ['iban:\\nDE89370400440532013000', 'IBAN', 'DE89370400440532013000'],
+    ['x\\n123456789', 'SSN', '123456789'],
+    ['{\\"msg\\":\\"ssn\\\\t123-45-6789\\"}', 'SSN', '123-45-6789'],
+    ['token\\nghp_abcdefghijklmnopqrstuvwxyz0123456789', 'GITHUB_TOKEN', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789'],
+    ['k\\nAKIAIOSFODNN7EXAMPLE', 'AWS_ACCESS_KEY', 'AKIAIOSFODNN7EXAMPLE'],
+    ['ip\\r\\n10.1.2.3', 'IP_ADDRESS', '10.1.2.3'],
+    ['tel\\n+14155552671', 'PHONE', '+14155552671'],
+    ['card 4111\\u00a01111\\u00A01111\\u00a01111', 'CREDIT_CARD', '4111\\u00a01111\\u00A01111\\u00a01111'],
+    ['ssn 123\\u201345\\u20136789', 'SSN', '123\\u201345\\u20136789'],
+    ['jane\\u0040example.com', 'EMAIL', 'jane\\u0040example.com'],
+    ['{"email":"\\u0438\\u0432\\u0430\\u043d@example.com"}', 'EMAIL', '\\u0438\\u0432\\u0430\\u043d@example.com'],
+    ['a\\ud83d\\ude00b@example.com', 'EMAIL', 'a\\ud83d\\ude00b@example.com'],
+    ['"aws_secret_access_key":"wJalrXUtnFEMI\\/K7MDENG\\/bPxRfiCYEXAMPLEKEY"', 'AWS_SECRET_KEY', 'wJalrXUtnFEMI\\/K7MDENG\\/bPxRfiCYEXAMPLEKEY'],
+    ['{\\"SecretAccessKey\\":\\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\\"}', 'AWS_SECRET_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'],
+  ] as const)('reads JSON escapes in %j', (text, type, value) => {
+    expect(found(text)).toEqual([[type, value]]);
+  });
+
+  it('reads a Slack webhook URL written with escaped slashes', () => {
+    expect(typesIn('"https:\\/\\/hooks.slack.com\\/services\\/T0ABCDEFG\\/B0ABCDEFG\\/abcdefghijklmnopqrstuvwx"')).toEqual(['SLACK_TOKEN']);
+  });
+
+  it('leaves backslashes that escape nothing as written', () => {
+    for (const text of ['C:\\\\Users\\\\build\\\\4111', '\\\\server\\\\share\\\\123', 'regex \\\\d{3}-\\\\d{2}-\\\\d{4}', '\\\\ud800x', '\\\\u12']) {
+      expect(typesIn(text), text).toEqual([]);
+    }
+  });
+
+  it('reads named references for dashes, spaces and invisible characters', () => {
+    expect(found('123&ndash;45&ndash;6789')).toEqual([['SSN', '123&ndash;45&ndash;6789']]);
+    expect(found('4111&shy;1111&shy;1111&shy;1111')).toEqual([['CREDIT_CARD', '4111&shy;1111&shy;1111&shy;1111']]);
+    expect(found('415&mdash;555&mdash;2671')).toEqual([['PHONE', '415&mdash;555&mdash;2671']]);
+    expect(found('4111&thinsp;1111&ensp;1111&emsp;1111')).toEqual([['CREDIT_CARD', '4111&thinsp;1111&ensp;1111&emsp;1111']]);
+    expect(found('123&minus;45&minus;6789')).toEqual([['SSN', '123&minus;45&minus;6789']]);
+  });
+
+  it('reads a replacement character between digit groups as the space it replaced', () => {
+    expect(found('card 4111\uFFFD1111\uFFFD1111\uFFFD1111')).toEqual([['CREDIT_CARD', '4111\uFFFD1111\uFFFD1111\uFFFD1111']]);
+    expect(found('ssn 123\uFFFD45\uFFFD6789')).toEqual([['SSN', '123\uFFFD45\uFFFD6789']]);
+  });
+
   it('finds both the card and the SSN in "4033 5294 5474 9459 457 01 0001"', () => {
     // The 19-digit reading (…9459 457) passes Luhn and used to swallow the SSN's area.
     expect(found('4033 5294 5474 9459 457 01 0001')).toEqual([
@@ -546,6 +593,9 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     'spaced at signs before a domain': fill('a @ b.com '),
     'percent escapes': fill('%41%'),
     'character references': fill('&#64;&#x4'),
+    'backslash runs': fill(`${'\\'.repeat(20)}u00`),
+    'surrogate escapes': fill('\\ud83d\\\\'),
+    'json line breaks between digits': fill('4\\n1'),
     'escaped digit groups': fill('4111%20'),
   };
   it.each(Object.keys(adversarial))('%s completes', (name) => {

@@ -11,9 +11,10 @@
  * and invisible characters (format characters such as ZWSP, ZWJ, ZWNJ, BOM, soft hyphen, combining
  * marks, and the other default-ignorable code points such as the Hangul fillers) are dropped.
  *
- * An escape (a percent-encoded ASCII byte or UTF-8 sequence, a character reference:
- * `alice%40example.com`, `jane%EF%BC%A0example.com`, `jane&#64;example.com`) is read as the character
- * it spells, so a value copied from a URL or HTML is found like the value itself.
+ * An escape (a percent-encoded ASCII byte or UTF-8 sequence, a character reference, a JSON string's
+ * backslash escape: `alice%40example.com`, `jane%EF%BC%A0example.com`, `jane&#64;example.com`,
+ * `card:\n4111...`, `\u0438\u0432\u0430\u043d@example.com`) is read as the character it spells, so
+ * a value copied from a URL, HTML or a JSON log line is found like the value itself.
  *
  * Findings are made in the normalized text but must mask the caller's original text, so the result
  * keeps, for each normalized code unit, the span of the original it came from. Printable ASCII on one
@@ -39,7 +40,7 @@ const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}]/u;
 const DECIMAL_DIGIT = /\p{Nd}/u;
 // Anything but printable ASCII (non-ASCII, and the tabs and line breaks and other C0 controls), or
 // an escape that may spell a character: a percent-encoded byte, a character reference.
-const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;/i;
+const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;|\\[\\nrtfvb0u/"']/i;
 
 /**
  * An escape that spells one character, as URLs and HTML carry text (`alice%40example.com`,
@@ -50,18 +51,52 @@ const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;/i;
  * of it).
  */
 const PERCENT_BYTE = /%([0-9a-f]{2})/iy;
-const NAMED_REFERENCE = /&(commat|period|hyphen|dash|nbsp|lowbar|sol|colon|plus);/iy;
-const NAMED_REFERENCES: Readonly<Record<string, string>> = {
-  commat: '@',
-  period: '.',
-  hyphen: '-',
-  dash: '-',
-  nbsp: ' ',
-  lowbar: '_',
-  sol: '/',
-  colon: ':',
-  plus: '+',
+// The named references of the characters the detectors read, and of the dashes, spaces and invisible
+// characters a value's groups may be written with (`123&ndash;45&ndash;6789`, `4111&shy;1111...`):
+// each is then read as that character written out would be (canonical()).
+const NAMED_REFERENCE =
+  /&(commat|period|hyphen|dash|nbsp|lowbar|sol|colon|plus|apos|ndash|mdash|minus|shy|thinsp|ensp|emsp|numsp|puncsp|hairsp|zwnj|zwj|lrm|rlm|middot|bull|nonbreakingspace|zerowidthspace);/iy;
+const NAMED_REFERENCES: Readonly<Record<string, number>> = {
+  commat: 0x40,
+  period: 0x2e,
+  hyphen: 0x2d,
+  dash: 0x2d,
+  nbsp: 0xa0,
+  lowbar: 0x5f,
+  sol: 0x2f,
+  colon: 0x3a,
+  plus: 0x2b,
+  apos: 0x27,
+  ndash: 0x2013,
+  mdash: 0x2014,
+  minus: 0x2212,
+  shy: 0xad,
+  thinsp: 0x2009,
+  ensp: 0x2002,
+  emsp: 0x2003,
+  numsp: 0x2007,
+  puncsp: 0x2008,
+  hairsp: 0x200a,
+  zwnj: 0x200c,
+  zwj: 0x200d,
+  lrm: 0x200e,
+  rlm: 0x200f,
+  middot: 0xb7,
+  bull: 0x2022,
+  nonbreakingspace: 0xa0,
+  zerowidthspace: 0x200b,
 };
+
+/**
+ * A JSON (or JavaScript) string's backslash escapes, after a run of one or more backslashes (JSON
+ * inside JSON doubles them, and each layer again): `\n` and the other control escapes, `\/` (PHP
+ * writes every slash so), a quote, and `\uXXXX` (how Python's json.dumps and PHP's json_encode write
+ * every non-ASCII character). A run longer than MAX_BACKSLASHES is text: each position of a long run
+ * is then one bounded look, not a scan of the rest of it.
+ */
+const MAX_BACKSLASHES = 16;
+const BACKSLASH_CONTROLS: Readonly<Record<string, number>> = { n: 0x0a, r: 0x0d, t: 0x09, f: 0x0c, v: 0x0b, b: 0x08, '0': 0, '/': 0x2f, '"': 0x22, "'": 0x27 };
+const UNICODE_ESCAPE = /u([0-9a-f]{4})/iy;
 
 function stickyAt(re: RegExp, text: string, i: number): RegExpExecArray | null {
   re.lastIndex = i;
@@ -100,20 +135,50 @@ function percentAt(text: string, i: number): { cp: number; length: number } | nu
   return byte < 0x80 ? { cp: byte, length: m[0].length } : percentUtf8At(text, i, byte);
 }
 
+/** Where the run of backslashes at `i` ends, or -1 when it is longer than MAX_BACKSLASHES. */
+function afterBackslashes(text: string, i: number): number {
+  let j = i;
+  while (text.charCodeAt(j) === 0x5c) if (++j - i > MAX_BACKSLASHES) return -1;
+  return j;
+}
+
+/**
+ * The code point a backslash escape at `i` spells, or null. A `\uXXXX` high surrogate followed by the
+ * escape of a low one is the pair's code point (`\ud83d\ude00`); a lone surrogate spells nothing.
+ */
+function backslashAt(text: string, i: number): { cp: number; length: number } | null {
+  const j = afterBackslashes(text, i);
+  if (j < 0) return null;
+  const control = BACKSLASH_CONTROLS[text[j] ?? ''];
+  if (control !== undefined) return { cp: control, length: j + 1 - i };
+  const u = stickyAt(UNICODE_ESCAPE, text, j);
+  if (u === null) return null;
+  const cp = parseInt(u[1]!, 16);
+  const end = j + u[0].length;
+  if (cp >= 0xd800 && cp <= 0xdbff && text.charCodeAt(end) === 0x5c) {
+    const k = afterBackslashes(text, end);
+    const low = k < 0 ? null : stickyAt(UNICODE_ESCAPE, text, k);
+    const lowCp = low === null ? -1 : parseInt(low[1]!, 16);
+    if (lowCp >= 0xdc00 && lowCp <= 0xdfff) return { cp: 0x10000 + ((cp - 0xd800) << 10) + (lowCp - 0xdc00), length: k + low![0].length - i };
+  }
+  return { cp, length: end - i };
+}
+
 /** The code point a character reference at `i` spells, or null. */
 function referenceAt(text: string, i: number): { cp: number; length: number } | null {
   let m: RegExpExecArray | null;
   let cp: number;
   if ((m = stickyAt(HEX_REFERENCE, text, i)) !== null) cp = parseInt(m[1]!, 16);
   else if ((m = stickyAt(DECIMAL_REFERENCE, text, i)) !== null) cp = parseInt(m[1]!, 10);
-  else if ((m = stickyAt(NAMED_REFERENCE, text, i)) !== null) cp = NAMED_REFERENCES[m[1]!.toLowerCase()]!.charCodeAt(0);
+  else if ((m = stickyAt(NAMED_REFERENCE, text, i)) !== null) cp = NAMED_REFERENCES[m[1]!.toLowerCase()]!;
   else return null;
   return { cp, length: m[0].length };
 }
 
 /** The code point an escape at `i` spells and the escape's length, or null when it spells no character. */
 function escapeAt(text: string, i: number): { cp: number; length: number } | null {
-  const escape = text.charCodeAt(i) === 0x25 ? percentAt(text, i) : referenceAt(text, i);
+  const code = text.charCodeAt(i);
+  const escape = code === 0x25 ? percentAt(text, i) : code === 0x5c ? backslashAt(text, i) : referenceAt(text, i);
   if (escape === null || escape.cp > 0x10ffff || (escape.cp >= 0xd800 && escape.cp <= 0xdfff)) return null;
   return escape;
 }
@@ -215,7 +280,7 @@ export function normalizeForDetection(text: string): Normalized {
     }
     let width: number;
     let rep: string;
-    const escape = code === 0x25 || code === 0x26 ? escapeAt(text, i) : null;
+    const escape = code === 0x25 || code === 0x26 || code === 0x5c ? escapeAt(text, i) : null;
     if (escape !== null) {
       // What the escape spells, read as that character written out would be.
       const { cp } = escape;
@@ -228,6 +293,12 @@ export function normalizeForDetection(text: string): Normalized {
       n++;
       i++;
       continue;
+    } else if (code === 0xfffd && isAsciiDigit(text.charCodeAt(i - 1)) && isAsciiDigit(text.charCodeAt(i + 1))) {
+      // The replacement character between digits: what a decoder made of a byte it could not read,
+      // most often a Latin-1 no-break space between a card's or an SSN's groups. Elsewhere it stays a
+      // letter-like character (in "jos\uFFFD@example.com" it replaced a letter).
+      width = 1;
+      rep = ' ';
     } else {
       width = code >= 0xd800 && code <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
       rep = canonicalAt(text, i, code);
@@ -261,6 +332,10 @@ export function normalizeForDetection(text: string): Normalized {
   }
   out += text.slice(asciiFrom);
   return { text: out, origStart: origStart.subarray(0, n), origEnd: origEnd.subarray(0, n) };
+}
+
+function isAsciiDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
 }
 
 /** The original span of the normalized span [start, end) (end > start). */
