@@ -172,6 +172,28 @@ describe('EMAIL', () => {
   it('rejects things that are not addresses', () => {
     expect(typesIn('user@localhost and @handle and a@b.c and x@1.2.3.4 and .@a.com')).toEqual(['IP_ADDRESS']);
   });
+  it('ends an address before an ellipsis, and keeps the dots some carriers allow', () => {
+    expect(found('Sending...jane@example.com')).toEqual([['EMAIL', 'jane@example.com']]);
+    expect(found('Wait\u2026jane@example.com')).toEqual([['EMAIL', 'jane@example.com']]);
+    // Japanese carriers' older addresses: consecutive dots, a dot before the at sign.
+    expect(found('from taro..yamada@docomo.ne.jp')).toEqual([['EMAIL', 'taro..yamada@docomo.ne.jp']]);
+    expect(found('from taro.@docomo.ne.jp')).toEqual([['EMAIL', 'taro.@docomo.ne.jp']]);
+  });
+  it('takes a typographic apostrophe in a local part', () => {
+    expect(found('to o\u2019brien.mary@example.com')).toEqual([['EMAIL', 'o\u2019brien.mary@example.com']]);
+    expect(found('to \u05d2\u05f3\u05d5\u05df@example.com')).toEqual([['EMAIL', '\u05d2\u05f3\u05d5\u05df@example.com']]);
+  });
+  it('ends a domain where the text glued after it changes script or turns to digits', () => {
+    expect(found('邮箱jane@example.com电话13812345678').filter(([t]) => t === 'EMAIL')).toEqual([['EMAIL', '邮箱jane@example.com']]);
+    expect(found('jane@example.comまたは090-1234-5678').filter(([t]) => t === 'EMAIL')).toEqual([['EMAIL', 'jane@example.com']]);
+    expect(found('mail jane@example.com2024 now')).toEqual([['EMAIL', 'jane@example.com']]);
+    expect(found('jane@example.comまたは電話で')).toEqual([['EMAIL', 'jane@example.com']]);
+    expect(typesIn('user@host.a1b2 and x@y.c3')).toEqual([]);
+  });
+  it('takes a replacement character (a letter a decoder could not read) in both parts', () => {
+    expect(found('from jos\uFFFD.garc\uFFFDa@example.com')).toEqual([['EMAIL', 'jos\uFFFD.garc\uFFFDa@example.com']]);
+    expect(found('to jane@m\uFFFDller.de')).toEqual([['EMAIL', 'jane@m\uFFFDller.de']]);
+  });
 });
 
 describe('secrets', () => {

@@ -5,7 +5,7 @@
  * or a zero-width space inside a card number would pass unmasked.
  *
  * Per code point: Unicode NFKC (fullwidth and compatibility forms become ASCII), then every dash
- * becomes "-", every dot-like separator ".", every space, tab, line break, other control character
+ * becomes "-", every dot-like separator ".", every typographic apostrophe "'", every space, tab, line break, other control character
  * and blank-looking symbol (braille blank U+2800) " " (CR LF counts once),
  * decimal digits of any script their ASCII digit, enclosed digits ("❶", "⓵", "⑴", "⒈") their digits,
  * and invisible characters (format characters such as ZWSP, ZWJ, ZWNJ, BOM, soft hyphen, combining
@@ -31,6 +31,9 @@ export interface Normalized {
 
 const DASHES = /[\p{Pd}\u2212\u2043\u02D7\u2796\uFE63\uFF0D]/u;
 const DOTS = /[\u00B7\u2022\u2024\u2027\u2219\u22C5\u30FB\u3002\uFF0E\uFF61\uFF65]/u;
+// Typographic apostrophes (a word processor's "o’brien", the modifier letter, Hebrew geresh) are the
+// apostrophe a local part may hold.
+const APOSTROPHES = /[\u2018\u2019\u201B\u02BC\u05F3]/u;
 // Zs, the line and paragraph separators that are not (U+2028, U+2029), the C1 controls (NEL among
 // them), and symbols that print as a blank without being spaces to Unicode: the braille blank U+2800
 // and the ideographic half fill space U+303F. Each would otherwise split "4111⠀1111⠀1111⠀1111" into
@@ -230,6 +233,7 @@ function canonical(ch: string): string {
     else if (INVISIBLE.test(c)) continue;
     else if (DASHES.test(c)) out += '-';
     else if (DOTS.test(c)) out += '.';
+    else if (APOSTROPHES.test(c)) out += "'";
     else if (SPACES.test(c)) out += ' ';
     else if (DECIMAL_DIGIT.test(c)) out += digitValue(cp);
     else out += c;

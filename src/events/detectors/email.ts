@@ -1,6 +1,7 @@
 /**
  * Email addresses in the dot-atom form: a local part of letters, digits and the RFC 5322 specials
- * ! # $ % & ' * + / = ? ^ _ ` { | } ~ - (at most 64 characters, dots only between atoms), "@", and
+ * ! # $ % & ' * + / = ? ^ _ ` { | } ~ - (at most 64 characters; not starting with a dot, and not
+ * after an ellipsis), "@", and
  * a domain of at least two labels whose last label (the TLD) is alphabetic and at least two letters
  * long, or a punycode TLD ("xn--p1ai"). Letters, digits and combining marks of any script count in
  * both parts, and pictographs (emoji) in the local part (internationalized addresses, RFC 6531); the
@@ -62,8 +63,10 @@ const LOCAL_SPECIALS = new Set(".!#$%&'*+/=?^_`{|}~-".split(''));
 // keeps; the non-spacing ones it drops), so without them "अनिल@example.com" ends at its first vowel
 // sign and the rest of the name stays unmasked. Pictographs may stand in a local part too
 // ("a😀b@example.com"; the joiners and variation selectors between them are dropped by then).
-const UNICODE_WORD = /^[\p{L}\p{N}\p{M}]$/u;
-const UNICODE_LOCAL = /^[\p{L}\p{N}\p{M}\p{Extended_Pictographic}\p{Emoji_Modifier}]$/u;
+// The replacement character counts as a letter: it is what a decoder made of one it could not read
+// ("jos\uFFFD@example.com" from a Latin-1 "é"), and the rest of the address is no less personal.
+const UNICODE_WORD = /^[\p{L}\p{N}\p{M}\uFFFD]$/u;
+const UNICODE_LOCAL = /^[\p{L}\p{N}\p{M}\p{Extended_Pictographic}\p{Emoji_Modifier}\uFFFD]$/u;
 
 /** The code point ending just before `i`, as text: two units for a surrogate pair. */
 function codePointBefore(text: string, i: number): string {
@@ -96,6 +99,23 @@ function isDomainChar(c: string): boolean {
 
 // The TLD: letters (any script, with their marks: "भारत"), or its ASCII (punycode) form "xn--...".
 const TLD_RE = /^(?:\p{L}[\p{L}\p{M}]{1,62}|xn--[a-z0-9-]{1,59})$/iu;
+
+/**
+ * The start of a last label glued to the text after it: its ASCII letters, or its letters and marks
+ * of another script. Text written without spaces (Chinese, Japanese, Thai) runs on from an address
+ * ("jane@example.com电话...", "...comまたは090-..."), and so may a number ("jane@example.com2024").
+ */
+const GLUED_TLD = /^(?:[a-z]{2,63}|\p{L}[\p{L}\p{M}]{1,62})/iu;
+
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+/** Where the domain starting at `start` and ending before `end` ends once a glued tail is cut, or -1. */
+function gluedDomainEnd(text: string, start: number, end: number): number {
+  const dot = text.lastIndexOf('.', end - 1);
+  if (dot < start) return -1;
+  const m = GLUED_TLD.exec(text.slice(dot + 1, end));
+  return m === null || dot + 1 + m[0].length === end ? -1 : dot + 1 + m[0].length;
+}
 
 function validDomain(domain: string): boolean {
   const labels = domain.split('.');
@@ -130,6 +150,9 @@ export function detectEmails(text: string): Finding[] {
       s = localEnd - MAX_LOCAL;
       if (isLowSurrogate(text.charCodeAt(s))) s++;
     }
+    // An ellipsis is prose ("Sending...jane@example.com"): the address starts after it.
+    const ellipsis = text.lastIndexOf('...', localEnd - 1);
+    if (ellipsis >= s) s = ellipsis + 3;
     while (s < localEnd && text[s] === '.') s++;
     let e = domainStart;
     while (e < text.length && e - domainStart < MAX_DOMAIN) {
@@ -140,9 +163,17 @@ export function detectEmails(text: string): Finding[] {
     // Trailing sentence punctuation is not part of the domain.
     while (e > domainStart && (text[e - 1] === '.' || text[e - 1] === '-')) e--;
     const local = text.slice(s, localEnd);
-    const domain = text.slice(domainStart, e);
+    let domain = text.slice(domainStart, e);
+    // Cut when the domain is no domain as it stands, or when its last label runs from ASCII letters on
+    // into another script: no top-level domain mixes the two ("comまたは電話で").
+    const cut = gluedDomainEnd(text, domainStart, e);
+    if (cut !== -1 && (!validDomain(domain) || !ASCII_ONLY.test(domain.slice(domain.lastIndexOf('.') + 1)))) domain = text.slice(domainStart, (e = cut));
     const tldOk = !spaced || COMMON_TLDS.has((domain.slice(domain.lastIndexOf('.') + 1) || '').toLowerCase());
-    if (local.length > 0 && !local.endsWith('.') && !local.includes('..') && validDomain(domain) && tldOk) {
+    // Dots a dot-atom forbids (two in a row, one before "@") are taken when the "@" is written plainly:
+    // Japanese carriers gave out such addresses ("taro..yamada@docomo.ne.jp", "taro.@docomo.ne.jp").
+    // Around a spaced "@" they are prose ("Thanks. @ example.com").
+    const dotsOk = !spaced || (!local.endsWith('.') && !local.includes('..'));
+    if (local.length > 0 && dotsOk && validDomain(domain) && tldOk) {
       out.push({ type: 'EMAIL', start: s, end: e });
       lastEnd = e;
       at = text.indexOf('@', e);
