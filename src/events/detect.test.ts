@@ -586,6 +586,8 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     'local-part chars, no @': fill('a.b-c_'),
     'many @': fill('a.@b.'),
     'marks and pictographs around @': fill('कि😀@मे.'),
+    'many @ without dots': fill('a@b '),
+    'many @ after one ellipsis': `...${fill('a@b ')}`,
     'digit groups': fill('4 '),
     'dashed digits': fill('5-'),
     'dotted digits': fill('1.'),

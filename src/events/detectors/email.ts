@@ -107,12 +107,14 @@ const TLD_RE = /^(?:\p{L}[\p{L}\p{M}]{1,62}|xn--[a-z0-9-]{1,59})$/iu;
  */
 const GLUED_TLD = /^(?:[a-z]{2,63}|\p{L}[\p{L}\p{M}]{1,62})/iu;
 
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
+const ASCII_ONLY = /^[ -~]*$/;
 
 /** Where the domain starting at `start` and ending before `end` ends once a glued tail is cut, or -1. */
 function gluedDomainEnd(text: string, start: number, end: number): number {
-  const dot = text.lastIndexOf('.', end - 1);
-  if (dot < start) return -1;
+  // Within the domain only (as above: not the text before it, once per "@").
+  const inDomain = text.slice(start, end).lastIndexOf('.');
+  if (inDomain === -1) return -1;
+  const dot = start + inDomain;
   const m = GLUED_TLD.exec(text.slice(dot + 1, end));
   return m === null || dot + 1 + m[0].length === end ? -1 : dot + 1 + m[0].length;
 }
@@ -151,8 +153,10 @@ export function detectEmails(text: string): Finding[] {
       if (isLowSurrogate(text.charCodeAt(s))) s++;
     }
     // An ellipsis is prose ("Sending...jane@example.com"): the address starts after it.
-    const ellipsis = text.lastIndexOf('...', localEnd - 1);
-    if (ellipsis >= s) s = ellipsis + 3;
+    // Searched within the local part's run only: a search of the whole text before each "@" made
+    // a text of many "@" quadratic.
+    const ellipsis = text.slice(s, localEnd).lastIndexOf('...');
+    if (ellipsis !== -1) s += ellipsis + 3;
     while (s < localEnd && text[s] === '.') s++;
     let e = domainStart;
     while (e < text.length && e - domainStart < MAX_DOMAIN) {
