@@ -8,8 +8,13 @@
  *   an all-letter lower-case run after "asia" is a word ("asiapacificnortheast"), so the lower-case
  *   form needs a digit.
  * - AWS secret access keys: 40 characters of base64 alphabet are far too common to report on their
- *   own, so a secret key is reported when it is the value assigned to a name that says so
- *   (aws_secret_access_key=..., "SecretAccessKey": "...", AWS_SECRET_KEY: ...). Only the value is
+ *   own, so a secret key is reported when it is the value given to a name that says so, right after
+ *   it: assigned (aws_secret_access_key=..., "SecretAccessKey": "...", AWS_SECRET_KEY: ...,
+ *   'aws_secret_access_key' => '...'), as an XML element's text (STS and IAM answer
+ *   <SecretAccessKey>...</SecretAccessKey>), or after a space, as a command line takes it
+ *   (aws configure set aws_secret_access_key ..., setenv AWS_SECRET_ACCESS_KEY ...). A space is
+ *   enough because the value must be exactly 40 characters of the alphabet followed by none: prose
+ *   that names the key ("the aws_secret_access_key parameter") goes on with words. Only the value is
  *   reported, so masking keeps the name for context.
  * - Google API keys: "AIza" followed by 35 characters of the URL-safe alphabet, also when more follow.
  */
@@ -18,8 +23,10 @@ import { regexFindings } from './common.js';
 
 // An id ends where its own alphabet does: "AKIA...v2" and "akia...V2" are ids with a suffix.
 const AWS_ACCESS_KEY_RE = /(?<![A-Za-z0-9])(?:(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])|(?:akia|asia)(?=[a-z]{0,15}[0-9])[a-z0-9]{16}(?![a-z0-9]))/g;
+// Between name and value: an assignment (":", "=", "=>"), the end of an XML start tag (the text may
+// start on the next, indented line), or spaces.
 const AWS_SECRET_KEY_RE =
-  /(?:aws[_-]?secret[_-]?(?:access[_-]?)?key|secret[_-]?access[_-]?key)["']?[ \t]{0,4}[:=][ \t]{0,4}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi;
+  /(?:aws[_-]?secret[_-]?(?:access[_-]?)?key|secret[_-]?access[_-]?key)["']?(?:[ \t]{0,4}(?:=>|[:=])[ \t]{0,4}["']?|>[ \t]{0,16}|[ \t]{1,4}["']?)([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi;
 // A key is exactly 39 characters: whatever follows them ("AIza...-x", "..._prod") is a suffix.
 const GOOGLE_API_KEY_RE = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}/g;
 

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { detect } from '../detect.js';
+import { detectAndMask } from '../mask.js';
+import type { FindingType } from '../findings.js';
+
+/** The detected values as [type, text] pairs, for readable assertions. */
+function found(text: string): [FindingType, string][] {
+  return detect(text).map((f) => [f.type, text.slice(f.start, f.end)]);
+}
+
+const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+
+describe('AWS secret access key', () => {
+  it('finds the value of an XML element named for it, as STS and IAM answer', () => {
+    const sts = `<Credentials>\n  <AccessKeyId>ASIAIOSFODNN7EXAMPLE</AccessKeyId>\n  <SecretAccessKey>${SECRET}</SecretAccessKey>\n</Credentials>`;
+    expect(found(sts)).toEqual([
+      ['AWS_ACCESS_KEY', 'ASIAIOSFODNN7EXAMPLE'],
+      ['AWS_SECRET_KEY', SECRET],
+    ]);
+    expect(found(`<aws_secret_access_key>${SECRET}</aws_secret_access_key>`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    expect(found(`<SecretAccessKey>\n    ${SECRET}\n</SecretAccessKey>`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
+  });
+
+  it('finds the value after the name and a space, as the CLI and shells take it', () => {
+    expect(found(`$ aws configure set aws_secret_access_key ${SECRET}`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    expect(found(`setenv AWS_SECRET_ACCESS_KEY "${SECRET}"`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    expect(found(`--aws-secret-access-key ${SECRET} --region eu-west-1`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    expect(found(`'aws_secret_access_key' => '${SECRET}',`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
+  });
+
+  it('masks the value and keeps the name', () => {
+    expect(detectAndMask(`<SecretAccessKey>${SECRET}</SecretAccessKey>`).masked).toBe('<SecretAccessKey>[AWS_SECRET_KEY]</SecretAccessKey>');
+    expect(detectAndMask(`aws configure set aws_secret_access_key ${SECRET}`).masked).toBe('aws configure set aws_secret_access_key [AWS_SECRET_KEY]');
+  });
+
+  it('does not report prose about the name, nor a value that is not right after it', () => {
+    expect(found('Set the aws_secret_access_key parameter to the key you were given.')).toEqual([]);
+    expect(found(`<SecretAccessKey>********</SecretAccessKey>`)).toEqual([]);
+    // Words between name and value: the value is no longer assigned to the name.
+    expect(found(`the SecretAccessKey field is unrelated to ${SECRET}`)).toEqual([]);
+    // 41 characters of the alphabet: not a 40-character key.
+    expect(found(`aws_secret_access_key ${SECRET}A`)).toEqual([]);
+    expect(found(`<SecretAccessKey>${SECRET}A</SecretAccessKey>`)).toEqual([]);
+  });
+
+  describe('linear time on adversarial 1 MiB inputs', () => {
+    const MiB = 1 << 20;
+    const fill = (unit: string): string => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
+    it.each([
+      ['XML names', fill('<SecretAccessKey>')],
+      ['XML names and a near value', fill(`<SecretAccessKey>${SECRET.slice(0, 39)}`)],
+      ['names and spaces', fill('aws_secret_access_key    ')],
+      ['names and arrows', fill("'aws_secret_access_key' => '")],
+    ])('%s completes', (_name, text) => {
+      expect(Array.isArray(detect(text))).toBe(true);
+    });
+  });
+});
