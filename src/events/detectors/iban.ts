@@ -1,13 +1,16 @@
 /**
  * International Bank Account Numbers: country code, two check digits, then the country's BBAN, with
  * the exact total length from the IBAN registry and a valid ISO 7064 mod-97 checksum. Written compact
- * (DE89370400440532013000) or in groups of four separated by single spaces (the print form), dashes or
- * dots (DE89-3704-0044-0532-0130-00), one kind of separator per number. Upper or lower case
+ * (DE89370400440532013000) or in groups of four separated by spaces (the print form), dashes or dots
+ * (DE89-3704-0044-0532-0130-00), one kind of separator per number. Between two groups stands a gap as
+ * common.ts measures it (at most MAX_GAP characters) of that one kind: "DE89  3704  0044" aligned in
+ * columns, "DE89 3704 0044\n  0532 0130 00" wrapped onto an indented line (the line break is a space
+ * once normalized), "DE89--3704". Upper or lower case
  * (de89370400440532013000 in a URL or typed carelessly), but one case per number: random ids are
  * mixed-case, and an all-one-case run keeps their chance of passing the checksum negligible.
  */
 import type { Finding } from '../findings.js';
-import { isAsciiLetter, isDigit } from './common.js';
+import { gapAfter, isAsciiLetter, isDigit } from './common.js';
 
 /** Total IBAN length per country (SWIFT IBAN registry). */
 export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
@@ -111,6 +114,16 @@ function isIbanChar(c: string | undefined, lower = false): boolean {
   return lower ? c >= 'a' && c <= 'z' : c >= 'A' && c <= 'Z';
 }
 
+/**
+ * Length of the gap at p (common.ts gapAfter) if it is made of the number's one separator alone, else
+ * 0: one kind of separator per number, so "DE89-3704 0044-..." and "DE89  3704 - 0044" are no IBANs.
+ */
+function separatorGap(text: string, p: number, sep: string): number {
+  const gap = gapAfter(text, p);
+  for (let k = p; k < p + gap; k++) if (text[k] !== sep) return 0;
+  return gap;
+}
+
 /** ISO 7064 mod 97-10 over a compact, upper-case IBAN. */
 export function ibanChecksumValid(iban: string): boolean {
   const rearranged = iban.slice(4) + iban.slice(0, 4);
@@ -146,7 +159,8 @@ export function detectIbans(text: string): Finding[] {
       // number is grouped throughout: "AD90-5077-9A5A-118F00000011", the tail of a UUID, passes
       // Andorra's length and checksum but is not an IBAN.
       if (sep !== undefined && compact.length % 4 === 0) {
-        if (text[p] === sep && isIbanChar(text[p + 1], lower)) p++;
+        const gap = separatorGap(text, p, sep);
+        if (gap > 0 && isIbanChar(text[p + gap], lower)) p += gap;
         else if (sep !== ' ') break;
       }
       const c = text[p];
@@ -157,8 +171,9 @@ export function detectIbans(text: string): Finding[] {
     if (compact.length !== len) continue;
     const next = text[p];
     if (isDigit(next) || isAsciiLetter(next)) continue;
-    // A dash or dot then more characters: part of a longer reference, not an IBAN.
-    if (sep !== ' ' && sep !== undefined && next === sep && isIbanChar(text[p + 1], lower)) continue;
+    // A dash or dot (one or a run) then more characters: part of a longer reference, not an IBAN.
+    const after = sep !== ' ' && sep !== undefined ? separatorGap(text, p, sep) : 0;
+    if (after > 0 && isIbanChar(text[p + after], lower)) continue;
     if (!ibanChecksumValid(compact.toUpperCase())) continue;
     out.push({ type: 'IBAN', start, end: p });
     START_RE.lastIndex = p;
