@@ -3,6 +3,9 @@
  * grouped with spaces, dashes, dots or parentheses) and North American (NANP) numbers in the common
  * separated forms: 415-555-2671, 415.555.2671, 415 555 2671, (415) 555-2671, 1-415-555-2671; "+" counts
  * as a space in both, as a form's query string writes one ("?tel=%2B44+20+7946+0958", "415+555+2671").
+ * Between two groups stands a gap as common.ts measures it, of the phone's own separators: a run of
+ * at most MAX_GAP spaces, dashes and dots ("+44  20  7946  0958" aligned, "415 - 555 - 2671" padded,
+ * "415 555\n  2671" wrapped onto an indented line), or of "+" alone ("250 + 15 + 1200" is a sum).
  *
  * Bare digit runs are not phone numbers here (too many order numbers and ids look like them), and a
  * NANP number needs a valid area code and exchange (both start with 2-9). Neither SSNs (3-2-4) nor
@@ -10,31 +13,70 @@
  * and longer runs are not split into phone numbers.
  */
 import type { Finding } from '../findings.js';
-import { FORM_SPACE, isDigit, isWordChar, regexFindings } from './common.js';
+import { FORM_SPACE, MAX_GAP, gapAfter, gapBefore, isDigit, isWordChar, regexFindings } from './common.js';
 
-// A separator: a dash, a dot, a space, or FORM_SPACE (a form's space: "phone=415+555+0100").
-const SEPARATOR = `[-. ${FORM_SPACE}]`;
-const NANP_RE = new RegExp(`(?:1${SEPARATOR})?(?:\\(\\d{3}\\) ?|\\d{3}${SEPARATOR})\\d{3}${SEPARATOR}\\d{4}`, 'g');
+// The gap as a regex: a run of dashes, dots and spaces, or of FORM_SPACE alone (a form's space:
+// "phone=415+555+0100"), at most MAX_GAP long (the digits after it must follow, as in common.ts).
+const GAP = `(?:[-. ]{1,${MAX_GAP}}|\\${FORM_SPACE}{1,${MAX_GAP}})`;
+const NANP_RE = new RegExp(`(?:1${GAP})?(?:\\(\\d{3}\\) {0,${MAX_GAP}}|\\d{3}${GAP})\\d{3}${GAP}\\d{4}`, 'g');
+/** Two or more separators in a row: a gap longer than one character, which only a padded number has. */
+const PADDED_RE = /[-. +]{2}/;
 
-const TWO_CHAR_SEPARATORS = [' (', ') ', ')-', ').'];
-const ONE_CHAR_SEPARATORS = [' ', FORM_SPACE, '-', '.', '(', ')'];
+const PHONE_SEPARATORS = `-. ${FORM_SPACE}`;
 
-function separatorLength(text: string, p: number): number {
-  const two = text.slice(p, p + 2);
-  if (TWO_CHAR_SEPARATORS.includes(two) && isDigit(text[p + 2])) return 2;
-  const one = text[p];
-  if (one !== undefined && ONE_CHAR_SEPARATORS.includes(one) && isDigit(text[p + 1])) return 1;
-  return 0;
+function onlyPhoneSeparators(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (!PHONE_SEPARATORS.includes(text[k] as string)) return false;
+  return true;
 }
 
-function gluedToNumber(text: string, start: number, end: number): boolean {
+/**
+ * The gap at p (common.ts gapAfter: at most MAX_GAP long, "+" never mixed) if it holds only the
+ * phone's own separators, else 0: "/", ":", "_" and the comma do not group a phone number
+ * ("415-555-2671,415-555-2672" is a list of two).
+ */
+function phoneGapAfter(text: string, p: number): number {
+  const gap = gapAfter(text, p);
+  return onlyPhoneSeparators(text, p, p + gap) ? gap : 0;
+}
+
+function phoneGapBefore(text: string, p: number): number {
+  const gap = gapBefore(text, p);
+  return onlyPhoneSeparators(text, p - gap, p) ? gap : 0;
+}
+
+/**
+ * Length of what separates two digit groups of an international number at p, 0 if no digit follows:
+ * a gap, a parenthesis, or a parenthesis with a gap on either side ("+1 (415) 555", "+1  (415)  555").
+ * `padded` is set when a gap is longer than one character.
+ */
+function separatorLength(text: string, p: number): { length: number; padded: boolean } {
+  const before = phoneGapAfter(text, p);
+  let q = p + before;
+  let after = 0;
+  if (text[q] === '(' || text[q] === ')') {
+    q++;
+    after = phoneGapAfter(text, q);
+    q += after;
+  }
+  return isDigit(text[q]) && q > p ? { length: q - p, padded: before > 1 || after > 1 } : { length: 0, padded: false };
+}
+
+/**
+ * Whether a NANP match is part of a longer number. Right after a word character or "+", yes. Across a
+ * one-character gap: a dash or dot before it glues ("12-415-555-2671"), a space does not (prose:
+ * "order 12 415 555 2671"); every separator after it glues ("415 555 2671 1234"). A longer gap glues
+ * only a padded number: its own gaps are as long, so "100  200  300  4000" is a row of columns, while
+ * a number with single separators next to a padded gap is a cell of its own ("Jane  415-555-2671  42",
+ * "415-555-2671 - 3 attempts").
+ */
+function gluedToNumber(text: string, start: number, end: number, padded: boolean): boolean {
   const prev = text[start - 1];
   if (isWordChar(prev) || prev === '+') return true;
-  if ((prev === '-' || prev === '.') && isDigit(text[start - 2])) return true;
-  const next = text[end];
-  if (isWordChar(next)) return true;
-  if ((next === '-' || next === '.' || next === ' ' || next === FORM_SPACE) && isDigit(text[end + 1])) return true;
-  return false;
+  const before = phoneGapBefore(text, start);
+  if (before > 0 && isDigit(text[start - before - 1]) && (before > 1 ? padded : prev === '-' || prev === '.')) return true;
+  if (isWordChar(text[end])) return true;
+  const after = phoneGapAfter(text, end);
+  return after > 0 && isDigit(text[end + after]) && (after === 1 || padded);
 }
 
 function detectInternational(text: string): Finding[] {
@@ -44,6 +86,9 @@ function detectInternational(text: string): Finding[] {
     let p = plus + 1;
     let digits = 0;
     let end = -1;
+    // The number as read up to its first gap longer than one character, to fall back on.
+    let unpaddedEnd = -1;
+    let unpaddedDigits = 0;
     const prev = text[plus - 1];
     if (!isWordChar(prev) && isDigit(text[p]) && text[p] !== '0') {
       while (p < text.length && digits <= 15) {
@@ -54,8 +99,18 @@ function detectInternational(text: string): Finding[] {
           continue;
         }
         const sep = separatorLength(text, p);
-        if (sep === 0) break;
-        p += sep;
+        if (sep.length === 0) break;
+        if (sep.padded && unpaddedEnd === -1) {
+          unpaddedEnd = end;
+          unpaddedDigits = digits;
+        }
+        p += sep.length;
+      }
+      // Read across a longer gap, the digits may be the next column of a table ("+44 20 7946 0958  42
+      // 2026"): when they make the number too long, the number is what stood before that gap.
+      if (unpaddedEnd !== -1 && digits > 15) {
+        end = unpaddedEnd;
+        digits = unpaddedDigits;
       }
       if (digits >= 8 && digits <= 15 && !isWordChar(text[end])) {
         out.push({ type: 'PHONE', start: plus, end });
@@ -70,7 +125,7 @@ function detectInternational(text: string): Finding[] {
 
 function detectNanp(text: string): Finding[] {
   return regexFindings(text, NANP_RE, 'PHONE', (start, end, m) => {
-    if (gluedToNumber(text, start, end)) return false;
+    if (gluedToNumber(text, start, end, PADDED_RE.test(m[0]))) return false;
     let d = m[0].replace(/\D/g, '');
     if (d.length === 11) d = d.slice(1);
     const area = d[0] ?? '0';

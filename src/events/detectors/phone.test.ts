@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { detect, type FindingType } from '../detect.js';
+import { detectAndMask } from '../mask.js';
+
+/** The detected values as [type, text] pairs, for readable assertions. */
+function found(text: string): [FindingType, string][] {
+  return detect(text).map((f) => [f.type, text.slice(f.start, f.end)]);
+}
+
+describe('phone numbers with doubled or padded separators (common.ts: the gap, at most MAX_GAP)', () => {
+  it.each(['+44  20  7946  0958', '+44   20   7946   0958', '+1 - 415 - 555 - 2671', '+1  (415)  555-2671', '+44++20++7946++0958'])(
+    'finds the international number %j',
+    (phone) => {
+      expect(found(`call ${phone} now`)).toEqual([['PHONE', phone]]);
+    },
+  );
+
+  it.each(['415 - 555 - 2671', '415  555  2671', '415--555--2671', '415 . 555 . 2671', '1 - 415 - 555 - 2671', '(415)  555  2671', '415++555++2671'])(
+    'finds the NANP number %j',
+    (phone) => {
+      expect(found(`call ${phone} now`)).toEqual([['PHONE', phone]]);
+    },
+  );
+
+  it('finds a number wrapped onto an indented line (the line break is one more space)', () => {
+    expect(found('tel +44 20 7946\n  0958 ok')).toEqual([['PHONE', '+44 20 7946\n  0958']]);
+    expect(detectAndMask('tel 415 555\n  2671\nbye').masked).toBe('tel [PHONE]\nbye');
+  });
+
+  it('takes no longer run and no "+" mixed with another separator for a gap: sums stay sums', () => {
+    expect(found('call 415    555    2671 now')).toEqual([]);
+    expect(found('call +44    20    7946    0958 now')).toEqual([]);
+    expect(found('total = 250 + 15 + 1200 and 415 + 555 + 2671')).toEqual([]);
+    expect(found('x = +415 + 555 + 2671')).toEqual([]);
+  });
+
+  it('finds no phone number in a table column of numbers, a range, a date or a version', () => {
+    expect(found('100  200  300  4000')).toEqual([]);
+    expect(found('2000  3000  4000  5000  6000')).toEqual([]);
+    expect(found('range 415 - 555 and 415 - 555 - 26')).toEqual([]);
+    expect(found('on 2026 - 05 - 15 at 10 : 33')).toEqual([]);
+    expect(found('version 1.2.3  4.15.555')).toEqual([]);
+  });
+
+  it('drops a padded number glued to more digits across a gap like its own, as a row of columns', () => {
+    expect(found('12  415  555  2671')).toEqual([]);
+    expect(found('415  555  2671  1234')).toEqual([]);
+    expect(found('12 - 415 - 555 - 2671 and 415 - 555 - 2671 - 1234')).toEqual([]);
+  });
+
+  it('still finds a number written with single separators in a column next to numbers', () => {
+    // Columns are padded; a number with single separators is a cell of its own.
+    expect(found('Jane  415-555-2671  42  2026')).toEqual([['PHONE', '415-555-2671']]);
+    expect(found('10:33:01  415 555 2671')).toEqual([['PHONE', '415 555 2671']]);
+    expect(found('call 415-555-2671 - 3 attempts')).toEqual([['PHONE', '415-555-2671']]);
+    expect(found('+44 20 7946 0958  42  2026  7')).toEqual([['PHONE', '+44 20 7946 0958']]);
+  });
+
+  describe('linear time on adversarial 1 MiB inputs', () => {
+    const MiB = 1 << 20;
+    const fill = (unit: string): string => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
+    it.each(['+44  20  ', '415 - 555 - ', '5  ', '+1 (2)  ', '(415)  5', '1++'])('%j repeated completes', (unit) => {
+      expect(Array.isArray(detect(fill(unit)))).toBe(true);
+    });
+  });
+});
