@@ -20,7 +20,7 @@
  * keeps, for each normalized code unit, the span of the original it came from. Printable ASCII on one
  * line (the common case) has nothing to normalize and returns the text itself with no map.
  */
-import { DECIMAL_REFERENCE, HEX_REFERENCE } from './characterReference.js';
+import { DECIMAL_REFERENCE, HEX_REFERENCE, NAMED_REFERENCE, namedReference } from './characterReference.js';
 
 export interface Normalized {
   text: string;
@@ -42,53 +42,19 @@ const SPACES = /[\p{Zs}\p{Cc}\u2028\u2029\u2800\u303F]/u;
 const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}]/u;
 const DECIMAL_DIGIT = /\p{Nd}/u;
 // Anything but printable ASCII (non-ASCII, and the tabs and line breaks and other C0 controls), or
-// an escape that may spell a character: a percent-encoded byte, a character reference.
+// an escape that may spell a character: a percent-encoded byte, a character reference, a backslash
+// escape.
 const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;|\\[\\nrtfvb0u/"']/i;
 
 /**
  * An escape that spells one character, as URLs and HTML carry text (`alice%40example.com`,
  * `123&#45;45&#x2D;6789`, `jane&commat;example.com`): a percent-encoded byte, a numeric character
- * reference (events/characterReference.ts, as the secret scrubber reads them), or one of the named
- * references for the characters the detectors read. One layer: `%2540` is "%40" as written, not "@"
+ * reference or a named one (events/characterReference.ts: one grammar and one table of names, as the
+ * secret scrubber reads them). One layer: `%2540` is "%40" as written, not "@"
  * (a value encoded twice was meant to be read once decoded, and that text is what the detectors see
  * of it).
  */
 const PERCENT_BYTE = /%([0-9a-f]{2})/iy;
-// The named references of the characters the detectors read, and of the dashes, spaces and invisible
-// characters a value's groups may be written with (`123&ndash;45&ndash;6789`, `4111&shy;1111...`):
-// each is then read as that character written out would be (canonical()).
-const NAMED_REFERENCE =
-  /&(commat|period|hyphen|dash|nbsp|lowbar|sol|colon|plus|apos|ndash|mdash|minus|shy|thinsp|ensp|emsp|numsp|puncsp|hairsp|zwnj|zwj|lrm|rlm|middot|bull|nonbreakingspace|zerowidthspace);/iy;
-const NAMED_REFERENCES: Readonly<Record<string, number>> = {
-  commat: 0x40,
-  period: 0x2e,
-  hyphen: 0x2d,
-  dash: 0x2d,
-  nbsp: 0xa0,
-  lowbar: 0x5f,
-  sol: 0x2f,
-  colon: 0x3a,
-  plus: 0x2b,
-  apos: 0x27,
-  ndash: 0x2013,
-  mdash: 0x2014,
-  minus: 0x2212,
-  shy: 0xad,
-  thinsp: 0x2009,
-  ensp: 0x2002,
-  emsp: 0x2003,
-  numsp: 0x2007,
-  puncsp: 0x2008,
-  hairsp: 0x200a,
-  zwnj: 0x200c,
-  zwj: 0x200d,
-  lrm: 0x200e,
-  rlm: 0x200f,
-  middot: 0xb7,
-  bull: 0x2022,
-  nonbreakingspace: 0xa0,
-  zerowidthspace: 0x200b,
-};
 
 /**
  * A JSON (or JavaScript) string's backslash escapes, after a run of one or more backslashes (JSON
@@ -173,8 +139,14 @@ function referenceAt(text: string, i: number): { cp: number; length: number } | 
   let cp: number;
   if ((m = stickyAt(HEX_REFERENCE, text, i)) !== null) cp = parseInt(m[1]!, 16);
   else if ((m = stickyAt(DECIMAL_REFERENCE, text, i)) !== null) cp = parseInt(m[1]!, 10);
-  else if ((m = stickyAt(NAMED_REFERENCE, text, i)) !== null) cp = NAMED_REFERENCES[m[1]!.toLowerCase()]!;
-  else return null;
+  else if ((m = stickyAt(NAMED_REFERENCE, text, i)) !== null) {
+    // The named references of the characters the detectors read, and of the dashes, spaces and
+    // invisible characters a value's groups may be written with: each is then read as that
+    // character written out would be (canonical()).
+    const named = namedReference(m[1]!);
+    if (named === undefined) return null;
+    cp = named;
+  } else return null;
   return { cp, length: m[0].length };
 }
 
