@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { base64Fragments, cutSecretTail, occurrences, REDACTED, secretForms, secretScrubber } from './scrubSecrets.js';
+import { base64Fragments, cutSecretTail, occurrences, pieceForms, REDACTED, secretForms, secretScrubber } from './scrubSecrets.js';
 import { echoedForms, leakedForm } from '../../test/support/secretForms.js';
 
 /** Every start of `form` in `text`, overlapping ones too, by indexOf: what the matchers are held to. */
@@ -233,10 +233,15 @@ describe('cutSecretTail (a secret cut short by the end of a capped answer)', () 
 });
 
 describe('secretScrubber, every occurrence joined into the ranges it replaces', () => {
-  /** Each stretch of the text that any form's occurrences cover, overlapping or touching, as one [redacted]. */
+  /**
+   * Each stretch of the text that any form's occurrences, or any long enough piece of a secret,
+   * cover, overlapping or touching, as one [redacted].
+   */
   const naive = (text: string, secrets: string[]) => {
     const covered = new Array<boolean>(text.length).fill(false);
     for (const form of secretForms(secrets)) for (const at of indexesOf(text, form)) covered.fill(true, at, at + form.length);
+    for (const { form, min } of pieceForms(secrets))
+      for (let at = 0; at + min <= text.length; at++) if (form.includes(text.slice(at, at + min))) covered.fill(true, at, at + min);
     let out = '';
     for (let i = 0; i < text.length; i++)
       if (!covered[i]) out += text[i];
@@ -244,7 +249,7 @@ describe('secretScrubber, every occurrence joined into the ranges it replaces', 
     return out;
   };
 
-  it('property: the same text as replacing every occurrence, however they overlap or touch', () => {
+  it('property: the same text as replacing every occurrence and piece, however they overlap or touch', () => {
     // No escape characters: the text is read as it stands, so where each occurrence lies is plain. The
     // text is built of the secrets, their halves and single letters, so occurrences overlap and touch.
     const unit = fc.constantFrom('a', 'b', 'c');
@@ -264,7 +269,7 @@ describe('secretScrubber, every occurrence joined into the ranges it replaces', 
   it('a 64 KiB run of a secret repeated character, overlapping at every position, is one [redacted]', () => {
     const secrets = ['A'.repeat(16), `Splunk ${'A'.repeat(40)}`, 'A'.repeat(70)];
     expect(secretScrubber(secrets)(`x${'a'.repeat(65_536)}y`)).toBe(`x${REDACTED}y`);
-    expect(secretScrubber(secrets)(`${'a'.repeat(100)}-${'a'.repeat(15)}-${'A'.repeat(16)}`)).toBe(`${REDACTED}-${'a'.repeat(15)}-${REDACTED}`);
+    expect(secretScrubber(secrets)(`${'a'.repeat(100)}-${'a'.repeat(11)}-${'A'.repeat(16)}`)).toBe(`${REDACTED}-${'a'.repeat(11)}-${REDACTED}`);
   });
 });
 
@@ -283,5 +288,129 @@ describe('occurrences (every place a form appears, overlapping ones too)', () =>
       [`${'aab'.repeat(60)}aa`, `${'aab'.repeat(22)}a`],
     ] as const)
       expect(occurrences(text, form)).toEqual(indexesOf(text, form));
+  });
+});
+
+describe('secretScrubber, echoes a receiver rewrote on its way back', () => {
+  const token = 'sk/Zq+7vWd/e3+Kp9Lm/Xy+T0kEn/4Aa+Bb==';
+  const datadog = '4f3c2a1b9e8d7c6b5a49382716f5e4d3';
+
+  it('named character references, as an HTML error page escapes the echo (htmlspecialchars)', () => {
+    const header = 'key="AKIA7Q2X9LMN4P8R"&sig=9f8e7d6c5b4a39281706f5e4d3c2b1a0';
+    expect(secretScrubber([header])('<p>key=&quot;AKIA7Q2X9LMN4P8R&quot;&amp;sig=9f8e7d6c5b4a39281706f5e4d3c2b1a0</p>')).toBe(`<p>${REDACTED}</p>`);
+    const scrub = secretScrubber([`Bearer ${token}`]);
+    expect(scrub(`<b>${token.replace(/\//g, '&sol;').replace(/\+/g, '&plus;')}</b>`)).toBe(`<b>${REDACTED}</b>`);
+    // Any letter case, and escaped twice (an entity whose & was escaped again).
+    expect(scrub(`<b>${token.replace(/\//g, '&SOL;').replace(/\+/g, '&amp;plus;')}</b>`)).toBe(`<b>${REDACTED}</b>`);
+  });
+
+  it('every named reference of a printable ASCII character, in any letter case', () => {
+    const names: Array<[string, string]> = [
+      ['quot', '"'],
+      ['amp', '&'],
+      ['lt', '<'],
+      ['gt', '>'],
+      ['apos', "'"],
+      ['excl', '!'],
+      ['num', '#'],
+      ['dollar', '$'],
+      ['percnt', '%'],
+      ['lpar', '('],
+      ['rpar', ')'],
+      ['ast', '*'],
+      ['midast', '*'],
+      ['plus', '+'],
+      ['comma', ','],
+      ['period', '.'],
+      ['sol', '/'],
+      ['colon', ':'],
+      ['semi', ';'],
+      ['equals', '='],
+      ['quest', '?'],
+      ['commat', '@'],
+      ['lsqb', '['],
+      ['lbrack', '['],
+      ['bsol', '\\'],
+      ['rsqb', ']'],
+      ['rbrack', ']'],
+      ['Hat', '^'],
+      ['lowbar', '_'],
+      ['UnderBar', '_'],
+      ['grave', '`'],
+      ['DiacriticalGrave', '`'],
+      ['lcub', '{'],
+      ['lbrace', '{'],
+      ['verbar', '|'],
+      ['vert', '|'],
+      ['VerticalLine', '|'],
+      ['rcub', '}'],
+      ['rbrace', '}'],
+    ];
+    for (const [name, char] of names) {
+      const scrub = secretScrubber([`s3cr${char}t-4x9q`]);
+      for (const spelled of [name, name.toUpperCase(), name.toLowerCase()]) {
+        expect(scrub(`echo s3cr&${spelled};t-4x9q.`), spelled).toBe(`echo ${REDACTED}.`);
+      }
+    }
+    // An unknown name, or one without its ";", is text.
+    expect(secretScrubber(['s3cr"t-4x9q'])('s3cr&quott;t-4x9q s3cr&quot t-4x9q')).toBe('s3cr&quott;t-4x9q s3cr&quot t-4x9q');
+  });
+
+  it('a cut text ending inside a named reference loses the secret before it', () => {
+    const scrub = secretScrubber(['s3cr"t-4x9q-abcdef']);
+    expect(scrub('echo s3cr&quo', true)).toBe(`echo ${REDACTED}`);
+    expect(scrub('echo s3cr&amp;q', true)).toBe(`echo ${REDACTED}`);
+  });
+
+  it('a "+" read back as a space (a form-decoding gateway), and a space as "+", at exact positions', () => {
+    const scrub = secretScrubber([`Bearer ${token}`]);
+    expect(scrub(`{"auth":"Bearer ${token.replace(/\+/g, ' ')}","n":1}`)).toBe(`{"auth":"${REDACTED}","n":1}`);
+    expect(scrub(`{"auth":"${token.replace(/\+/g, ' ')}","n":1}`)).toBe(`{"auth":"${REDACTED}","n":1}`);
+    expect(scrub(`x ${token.replace(/\+/g, '%20')} y`)).toBe(`x ${REDACTED} y`);
+    expect(secretScrubber(['correct horse battery staple'])('pw=correct+horse+battery+staple.')).toBe(`pw=${REDACTED}.`);
+  });
+
+  it('the raw-text reading works whatever case folding does to the length (a dotted capital I)', () => {
+    const body = `{"errors":["İnvalid: %${datadog}"]}`;
+    expect(secretScrubber([datadog])(body)).toBe(`{"errors":["İnvalid: %${REDACTED}"]}`);
+    expect(secretScrubber([datadog])(`İ&#${datadog} İ`)).toBe(`İ&#${REDACTED} İ`);
+  });
+
+  it('a long piece of a secret, wherever it stands: half of it, and at least 12 characters', () => {
+    const scrub = secretScrubber([datadog]);
+    expect(scrub(`API key ${datadog.slice(0, 24)}... is invalid`)).toBe(`API key ${REDACTED}... is invalid`);
+    expect(scrub(`key ...${datadog.slice(10, 26).toUpperCase()}... refused`)).toBe(`key ...${REDACTED}... refused`);
+    expect(scrub(`key %${datadog.slice(0, 16)}`)).toBe(`key %${REDACTED}`);
+    // Shorter than half: left alone (8 hex digits and more to guess).
+    expect(scrub(`API key ${datadog.slice(0, 15)}... is invalid`)).toBe(`API key ${datadog.slice(0, 15)}... is invalid`);
+    // Of a token after its scheme word, the token's pieces; the space before it stays.
+    expect(secretScrubber([`Bearer ${token}`])(`token ${token.slice(0, 20)}…`)).toBe(`token ${REDACTED}…`);
+    // A short secret's pieces are at least 12 characters: one of 16 is found whole or from 12 on.
+    expect(secretScrubber(['0123456789abcdef'])('x 0123456789a y 0123456789ab z')).toBe(`x 0123456789a y ${REDACTED} z`);
+  });
+
+  it('64 KiB of named references, of "&" and letters, of "+" and of dotted capital Is stay linear', () => {
+    const scrub = secretScrubber([`Bearer ${token}`, datadog]);
+    for (const text of [
+      '&quot;'.repeat(11_000),
+      `&${'amp;'.repeat(16_000)}`,
+      `&${'a'.repeat(65_536)}`,
+      '&a'.repeat(32_768),
+      '+ '.repeat(32_768),
+      `${'İ'.repeat(32_768)}%${'İ%'.repeat(16_000)}`,
+      // Pieces: a text repeating a secret's characters, and a 16 KiB secret of one character.
+      datadog.repeat(2_048),
+      'ab'.repeat(32_768),
+    ]) {
+      const started = performance.now();
+      scrub(text);
+      scrub(text, true);
+      expect(performance.now() - started, text.slice(0, 12)).toBeLessThan(1000);
+    }
+    const long = secretScrubber(['a'.repeat(16_384), 'ab'.repeat(8_192)]);
+    const started = performance.now();
+    expect(long('a'.repeat(65_536))).toBe(REDACTED);
+    expect(long(`x${'ab'.repeat(32_768)}`)).toBe(`x${REDACTED}`);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 });

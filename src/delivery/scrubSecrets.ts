@@ -5,17 +5,20 @@
 // a credential display. A receiver can echo in any encoding, so each secret is matched in every
 // spelling we can think of, character by character (any mix of them):
 //   verbatim, any letter case, JSON escapes (`\/`, `\u002b`), percent-encoding (either hex case,
-//   double-encoded too), HTML character references, `+` for a space,
+//   double-encoded too), HTML character references (numeric and named), `+` for a space and a space
+//   for `+` (form encoding, and a gateway that form-decodes what it echoes),
 // and the same for derived forms: hex, base64 and base64url of the value at all three byte
 // alignments (base64 of a longer string that embeds the secret shifts it), and the parts of the
 // value that are secrets themselves (`Bearer <token>` -> the token; `ApiKey <base64 of id:key>` ->
 // the decoded pair and the key; `Basic` likewise; `whsec_<base64>` -> the key material).
 // A text cut short (an answer read up to its cap, or broken off) may end inside a secret: scrubbed as
-// cut, a tail that spells the start of one goes too. Any other shortening comes after the scrub.
+// cut, a tail that spells the start of one goes too. Any other shortening comes after the scrub. A
+// long enough piece of a secret goes too, wherever it stands (a SIEM printing the start of the key it
+// refused, `4f3c2a1b9e8d7c6b5a493827...`): see pieceLength.
 // Over-matching only costs a "[redacted]" in an error text; under-matching would show a credential.
 // What a scrubber hands back is also storable text: NULs dropped, unpaired surrogates replaced.
 import { storableText } from '../db/storable.js';
-import { DECIMAL_REFERENCE, HEX_REFERENCE } from '../events/characterReference.js';
+import { DECIMAL_REFERENCE, HEX_REFERENCE, NAMED_REFERENCE, namedReference } from '../events/characterReference.js';
 
 export const REDACTED = '[redacted]';
 
@@ -86,9 +89,9 @@ export function base64Fragments(text: string): string[] {
 }
 
 interface CanonicalText {
-  /** One decoded, lower-cased character per spelled character of the source. */
+  /** One decoded, folded character (foldChar) per spelled character of the source. */
   chars: string;
-  /** The source in lower case (what the first layer folds; kept for a reader of the source as it stands). */
+  /** The source folded character by character, as long as it (kept for a reader of the source as it stands). */
   folded: string;
   /** Where each of them starts and ends in the source; null when every character spells itself. */
   starts: Int32Array | null;
@@ -120,10 +123,41 @@ function percentUtf8(lead: number, at: number, sticky: (re: RegExp, at: number) 
   return char.includes('\ufffd') ? null : { char, end };
 }
 
-/** Whether an escape may begin at `at`: a backslash, `%` before a hex digit, `&#`. */
+/** Whether an escape may begin at `at`: a backslash, `%` before a hex digit, `&#` or `&` before a letter. */
 function mayStartEscape(text: string, at: number): boolean {
   const c = text.charCodeAt(at);
-  return c === 92 || (c === 37 && isHexDigit(text.charCodeAt(at + 1))) || (c === 38 && text.charCodeAt(at + 1) === 35);
+  return c === 92 || (c === 37 && isHexDigit(text.charCodeAt(at + 1))) || (c === 38 && isReferenceStart(text.charCodeAt(at + 1)));
+}
+
+/** `#` or an ASCII letter: what follows the `&` of a numeric or named character reference. */
+function isReferenceStart(code: number): boolean {
+  return code === 35 || ((code | 0x20) >= 97 && (code | 0x20) <= 122);
+}
+
+/**
+ * One character as the comparison reads it: in lower case unless that changes its length (İ), and
+ * `+` as a space. A form-encoding sender writes a space as `+`, a form-decoding gateway echoes a `+`
+ * as a space: either way round it is one character to the comparison, in texts and secrets alike.
+ */
+function foldChar(char: string): string {
+  if (char === '+') return ' ';
+  const lower = char.toLowerCase();
+  return lower.length === char.length ? lower : char;
+}
+
+/**
+ * `text` folded character by character as foldChar folds it: as long as the text, each character
+ * where its source is. Lower-casing the whole text at once changes its length at a dotted capital I,
+ * and a reading that needs the source's positions (the raw-text reading in secretScrubber) was then
+ * skipped for the whole answer: one İ anywhere let a secret after a stray `%` through.
+ */
+function foldText(text: string): string {
+  const lower = text.toLowerCase();
+  if (lower.length === text.length) return lower.includes('+') ? lower.replace(/\+/g, ' ') : lower;
+  let out = '';
+  // By code point: a character beyond the BMP folds as one (two units either way).
+  for (const char of text) out += foldChar(char);
+  return out;
 }
 
 function isHexDigit(code: number): boolean {
@@ -164,9 +198,9 @@ function canonicalize(text: string): CanonicalText {
 
 /** One layer of canonicalize. */
 function canonicalizeLayer(text: string): CanonicalText {
-  const folded = text.toLowerCase();
+  const folded = foldText(text);
   // The common case (no escape of any kind): one character each, positions unchanged.
-  if (!/[\\%&]/.test(text) && folded.length === text.length) return { chars: folded, folded, starts: null, ends: null };
+  if (!/[\\%&]/.test(text)) return { chars: folded, folded, starts: null, ends: null };
   // Typed and sized once: a canonical text never has more characters than its source.
   const starts = new Int32Array(text.length);
   const ends = new Int32Array(text.length);
@@ -174,10 +208,9 @@ function canonicalizeLayer(text: string): CanonicalText {
   let chars = '';
   let i = 0;
   const push = (char: string, end: number) => {
-    const lower = char.toLowerCase();
-    // Folded unless folding changes its length (İ). A character beyond the BMP decoded from one
-    // escape is two UTF-16 units, as its verbatim spelling is: both span the escape.
-    const folded = lower.length === char.length ? lower : char;
+    // A character beyond the BMP decoded from one escape is two UTF-16 units, as its verbatim
+    // spelling is: both span the escape.
+    const folded = foldChar(char);
     for (let k = 0; k < folded.length; k++) {
       chars += folded[k];
       starts[n] = i;
@@ -202,33 +235,38 @@ function canonicalizeLayer(text: string): CanonicalText {
       else push(c, j);
       continue;
     }
-    // The patterns are tried only where one can start (a hex digit after `%`, `#` after `&`).
-    const m =
-      c === '%' && isHexDigit(text.charCodeAt(i + 1))
-        ? sticky(PERCENT, i)
-        : c === '&' && text[i + 1] === '#'
-          ? (sticky(HEX_REFERENCE, i) ?? sticky(DECIMAL_REFERENCE, i))
-          : null;
-    if (m) {
-      const radix = c === '&' && m[0][2] !== 'x' && m[0][2] !== 'X' ? 10 : 16;
-      const code = parseInt(m[1]!, radix);
-      const utf8 = c === '%' ? percentUtf8(code, i + m[0].length, sticky) : null;
-      if (utf8) push(utf8.char, utf8.end);
-      else push(fromCode(code), i + m[0].length);
-      continue;
+    // The patterns are tried only where one can start (a hex digit after `%`, `#` or a letter after
+    // `&`). A named reference (`&quot;`, `&sol;`: an HTML error page escaping the echo) is one only
+    // for a name the table knows; `&copy=1` in a query string is text.
+    if (c === '%' && isHexDigit(text.charCodeAt(i + 1))) {
+      const m = sticky(PERCENT, i);
+      if (m) {
+        const code = parseInt(m[1]!, 16);
+        const utf8 = percentUtf8(code, i + m[0].length, sticky);
+        if (utf8) push(utf8.char, utf8.end);
+        else push(fromCode(code), i + m[0].length);
+        continue;
+      }
+    } else if (c === '&' && text[i + 1] === '#') {
+      const hex = sticky(HEX_REFERENCE, i);
+      const m = hex ?? sticky(DECIMAL_REFERENCE, i);
+      if (m) {
+        push(fromCode(parseInt(m[1]!, hex ? 16 : 10)), i + m[0].length);
+        continue;
+      }
+    } else if (c === '&') {
+      const m = sticky(NAMED_REFERENCE, i);
+      const code = m ? namedReference(m[1]!) : undefined;
+      if (m && code !== undefined) {
+        push(String.fromCharCode(code), i + m[0].length);
+        continue;
+      }
     }
     // Plain text up to the next place an escape may start, folded in one piece: a text of stray
     // `%` or `&` (or of anything) costs what plain text costs, whatever a SIEM sends.
     let j = i + 1;
     while (j < text.length && !mayStartEscape(text, j)) j++;
-    const run = text.slice(i, j);
-    const lower = run.toLowerCase();
-    if (lower.length !== run.length) {
-      // A character whose lower case is longer (İ): the run one character at a time, as push folds it.
-      while (i < j) push(text[i]!, i + 1);
-      continue;
-    }
-    chars += lower;
+    chars += folded.slice(i, j);
     for (let k = i; k < j; k++) {
       starts[n] = k;
       ends[n++] = k + 1;
@@ -247,7 +285,6 @@ export function secretForms(secrets: readonly (string | null | undefined)[]): st
     // A form whose escapes decode to NUL or half a surrogate pair (a secret spelled "s3cr%00t") is
     // also looked for as a scrubbed text holds it: storable, NUL dropped (storableText).
     forms.add(storableText(chars));
-    if (form.includes(' ')) forms.add(canonicalize(form.replace(/ /g, '+')).chars); // form-encoded space
   };
   for (const secret of secrets) {
     if (!secret || secret.length < MIN_SECRET_LENGTH) continue;
@@ -357,8 +394,11 @@ export function occurrences(text: string, form: string): number[] {
   return found;
 }
 
-/** Characters an escape is spelled with: a cut escape at a text's end is a run of these. */
-const ESCAPE_CHAR = /[\\%&#;xu0-9a-f]/i;
+/**
+ * Characters an escape is spelled with: a cut escape at a text's end is a run of these. Every letter:
+ * a named reference is cut inside its name (`&quo`, `&amp;quo`).
+ */
+const ESCAPE_CHAR = /[\\%&#;a-z0-9]/i;
 /** Source characters one character of a secret may be spelled in, as far as a cut tail is looked for. */
 const CUT_SPELLING_CHARS = 32;
 /** Escapes looked behind at the end of a cut text: enough for three layers of nesting. */
@@ -366,7 +406,7 @@ const TRAILING_ESCAPES = 4;
 
 /**
  * Where the last escapes of the trailing run of escape characters begin, latest first: a cut can end
- * inside one (`\u00`, `%2525`, `&#x0000`, or nested: `%26%23x`), which then decodes to nothing like
+ * inside one (`\u00`, `%2525`, `&#x0000`, `&quo`, or nested: `%26%23x`), which then decodes to nothing like
  * the secret's next character, so the cut tail is looked for before each as well. One backwards scan
  * over the run: linear, whatever a SIEM sends (a pattern anchored at the end would retry from every
  * position of a long run of escapes).
@@ -401,16 +441,118 @@ function cutSecretStart(text: string, canonical: CanonicalText, forms: readonly 
   return from;
 }
 
+/**
+ * A piece of a secret this long is redacted wherever it stands: half the secret, and at least
+ * MIN_PIECE_LENGTH characters. A SIEM that names the key it refused by its first 24 of 32 characters
+ * leaves a guess of 8 hex digits; a shorter piece is left alone, as too likely to be ordinary text
+ * (or the part every token of an issuer shares: a JWT's header).
+ */
+const MIN_PIECE_LENGTH = 12;
+const pieceLength = (form: string) => Math.max(MIN_PIECE_LENGTH, Math.ceil(form.length / 2));
+
+/**
+ * The forms whose pieces are looked for: each part of each secret (secretParts) of one word, as
+ * canonicalize reads it, with the least length of a piece of it that is redacted. A part no longer
+ * than that is found whole or not at all. A part of several words (`Bearer <token>`) is left to its
+ * words: its pieces would take the space before an echoed token with it.
+ */
+export function pieceForms(secrets: readonly (string | null | undefined)[]): Array<{ form: string; min: number }> {
+  const forms = new Map<string, number>();
+  for (const secret of secrets) {
+    if (!secret || secret.length < MIN_SECRET_LENGTH) continue;
+    for (const part of secretParts(secret)) {
+      if (/\s/.test(part)) continue;
+      const form = canonicalize(part).chars;
+      if (form.length > pieceLength(form)) forms.set(form, pieceLength(form));
+    }
+  }
+  return [...forms].map(([form, min]) => ({ form, min }));
+}
+
+/**
+ * A suffix automaton of a form: read over a text it gives, at each character, the length of the
+ * longest piece of the form the text ends with there. Built in the form's length, read in the text's
+ * (each character moves forward once and falls back at most as often as it moved forward), however
+ * the text repeats the form's characters: a SIEM sets the answer, a tenant the secret.
+ */
+class PieceMatcher {
+  private readonly next: Array<Map<number, number>> = [new Map<number, number>()];
+  private readonly link: number[] = [-1];
+  private readonly len: number[] = [0];
+
+  constructor(form: string) {
+    let last = 0;
+    for (let i = 0; i < form.length; i++) {
+      const c = form.charCodeAt(i);
+      const cur = this.state(this.len[last]! + 1);
+      let p = last;
+      while (p >= 0 && !this.next[p]!.has(c)) {
+        this.next[p]!.set(c, cur);
+        p = this.link[p]!;
+      }
+      if (p < 0) this.link[cur] = 0;
+      else {
+        const q = this.next[p]!.get(c)!;
+        if (this.len[p]! + 1 === this.len[q]) this.link[cur] = q;
+        else {
+          const clone = this.state(this.len[p]! + 1);
+          this.next[clone] = new Map(this.next[q]);
+          this.link[clone] = this.link[q]!;
+          while (p >= 0 && this.next[p]!.get(c) === q) {
+            this.next[p]!.set(c, clone);
+            p = this.link[p]!;
+          }
+          this.link[q] = clone;
+          this.link[cur] = clone;
+        }
+      }
+      last = cur;
+    }
+  }
+
+  private state(len: number): number {
+    this.next.push(new Map<number, number>());
+    this.link.push(0);
+    this.len.push(len);
+    return this.len.length - 1;
+  }
+
+  /** Calls `onPiece(start, end)` at each character of `text` that ends a piece of at least `min` characters. */
+  scan(text: string, min: number, onPiece: (start: number, end: number) => void): void {
+    let v = 0;
+    let l = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      while (v > 0 && !this.next[v]!.has(c)) {
+        v = this.link[v]!;
+        l = this.len[v]!;
+      }
+      const to = this.next[v]!.get(c);
+      if (to === undefined) {
+        l = 0;
+        continue;
+      }
+      v = to;
+      l++;
+      if (l >= min) onPiece(i + 1 - l, i + 1);
+    }
+  }
+}
+
 /** A function that replaces every spelling of every form of `secrets` with "[redacted]". */
 export function secretScrubber(secrets: readonly (string | null | undefined)[]): Scrubber {
   const forms = secretForms(secrets);
   // Every text a scrubber hands back is storable (db/storable.ts): a SIEM's answer ends up in the
   // delivery log and the destination's last error, and one NUL in it failed the claim's settle.
   if (forms.length === 0) return (text) => storableText(text);
+  const pieces = pieceForms(secrets);
+  // Built on the first text long enough to hold a piece: most scrubbers never see one.
+  let matchers: Array<{ matcher: PieceMatcher; min: number }> | null = null;
+  const shortestPiece = Math.min(...pieces.map((p) => p.min));
   // canonicalize turns each source character, or each longer escape, into exactly one character, so
-  // a text shorter than the shortest form cannot spell any form: short header values (a length, a
+  // a text shorter than the shortest form or piece cannot spell any: short header values (a length, a
   // keep-alive) are handed back without decoding them. A cut text can end in any part of one.
-  const shortest = forms[forms.length - 1]!.length;
+  const shortest = Math.min(forms[forms.length - 1]!.length, shortestPiece);
   return (answer, cut = false) => {
     const text = storableText(answer);
     if (text.length < (cut ? MIN_SECRET_LENGTH : shortest)) return text;
@@ -431,14 +573,29 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
     };
     const map = canonical.starts && canonical.ends ? { starts: canonical.starts, ends: canonical.ends } : null;
     for (const form of forms) addRuns(occurrences(canonical.chars, form), form.length, map);
+    // Pieces of a secret, each stretch of them one range as it comes (a piece ending at each of its
+    // characters overlaps the one before).
+    const addPieces = (searched: string, map: { starts: Int32Array; ends: Int32Array } | null) => {
+      if (searched.length < shortestPiece) return;
+      matchers ??= pieces.map(({ form, min }) => ({ matcher: new PieceMatcher(form), min }));
+      for (const { matcher, min } of matchers) {
+        let run: [number, number] | null = null;
+        matcher.scan(searched, min, (at, to) => {
+          const start = map ? map.starts[at]! : at;
+          const end = map ? map.ends[to - 1]! : to;
+          if (run !== null && start <= run[1]) run[1] = Math.max(run[1], end);
+          else ranges.push((run = [start, end]));
+        });
+      }
+    };
+    addPieces(canonical.chars, map);
     // Read as it stands, too, where the text holds escapes: a stray `%` or `&#` just before a secret
     // (`100%deadbeef...`) decodes together with its first characters, and the decoded text no
-    // longer spells it.
+    // longer spells it. The folded source is as long as the source, whatever case folding does to a
+    // character (foldText), so its positions are the source's.
     if (canonical.starts !== null) {
-      const folded = canonical.folded;
-      if (folded.length === text.length) {
-        for (const form of forms) addRuns(occurrences(folded, form), form.length, null);
-      }
+      for (const form of forms) addRuns(occurrences(canonical.folded, form), form.length, null);
+      addPieces(canonical.folded, null);
     }
     // Checked only for a cut text: it costs a comparison per length of every form, and a whole
     // text cannot end inside a secret it does not hold.
