@@ -143,4 +143,26 @@ describe('requestToken against a token endpoint that quotes the client secret', 
       await endpoint.close();
     }
   });
+
+  it("scrubs the secret from a 2xx answer's token_type before clipping it", async () => {
+    // 40 characters: clipped at 20 first, 19 of them survived the scrub the whole sentence got later.
+    const secret = 'Zq8vWd3eKp9LmXy4T0kEn4AaBbCcDdEeFfGgHhIi';
+    const endpoint = await startReceiver(() => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ access_token: 'eyJ.token.sig', token_type: secret, expires_in: 3600 }),
+    }));
+    const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
+    try {
+      for (const authMethod of ['client_secret_post', 'client_secret_basic'] as const) {
+        const r = await requestToken(client, { ...cfg, authMethod, clientSecret: secret, tokenUrl: `${endpoint.url}/token` });
+        if (r.ok) throw new Error('expected the token request to fail');
+        expect(r.error).toMatch(/issued a \[redacted\] token; Aegis sends Bearer tokens only/);
+        expect(r.error).not.toContain(secret.slice(0, 6));
+      }
+    } finally {
+      await client.close();
+      await endpoint.close();
+    }
+  });
 });

@@ -108,11 +108,13 @@ function failure(cfg: OAuth2ClientCredentials, sentence: string, durationMs: num
 export async function requestToken(client: OutboundClient, cfg: OAuth2ClientCredentials): Promise<TokenResult> {
   const { body, headers } = tokenRequest(cfg);
   const result = await client.send({ url: cfg.tokenUrl, headers, body });
+  // Whatever of the answer is quoted is scrubbed of the client's credentials before any of it is
+  // clipped into the sentence: a secret the clip cut short would no longer match the scrub the whole
+  // sentence gets later. The client secret travels in the body (client_secret_post), which the
+  // client's own scrub does not know. A 2xx answer is the endpoint's too: it received the secret.
+  const scrub = secretScrubber([cfg.clientSecret, headers['authorization']]);
   if (result.kind === 'network' || result.status < 200 || result.status >= 300) {
-    // Scrubbed of the client's credentials before any of it is clipped into the sentence: a secret
-    // the clip cut short would no longer match the scrub the whole sentence gets later. The client
-    // secret travels in the body (client_secret_post), which the client's own scrub does not know.
-    const failed = scrubResult(result, secretScrubber([cfg.clientSecret, headers['authorization']]));
+    const failed = scrubResult(result, scrub);
     if (failed.kind === 'network') return failure(cfg, classifyResult(failed).error ?? failed.message, failed.durationMs);
     return failure(cfg, describeTokenError(failed.status, failed.body), failed.durationMs);
   }
@@ -128,7 +130,7 @@ export async function requestToken(client: OutboundClient, cfg: OAuth2ClientCred
     );
   }
   if (typeof parsed.token_type === 'string' && parsed.token_type.toLowerCase() !== 'bearer') {
-    return failure(cfg, `the token endpoint issued a ${clip(parsed.token_type, 20)} token; Aegis sends Bearer tokens only.`, result.durationMs);
+    return failure(cfg, `the token endpoint issued a ${clip(scrub(parsed.token_type), 20)} token; Aegis sends Bearer tokens only.`, result.durationMs);
   }
   const raw = parsed.expires_in;
   const expires = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
