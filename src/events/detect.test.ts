@@ -301,6 +301,10 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     // Line breaks and tabs inside a value separate like a space.
     ['4111 1111\n1111 1111', 'CREDIT_CARD'],
     ['4111 1111\r\n1111 1111', 'CREDIT_CARD'],
+    // Wrapped onto an indented line: the break and the indentation are one separator.
+    ['4111 1111\n        1111 1111', 'CREDIT_CARD'],
+    ['DE89 3704 0044\r\n\t\t0532 0130 00', 'IBAN'],
+    ['123-45-\n      6789', 'SSN'],
     ['123\t45\t6789', 'SSN'],
     ['123\u202845\u20296789', 'SSN'],
     ['123\u008545\u00856789', 'SSN'],

@@ -241,16 +241,20 @@ export function normalizeForDetection(text: string): Normalized {
     const code = text.charCodeAt(i);
     if (code < 0x20 || code === 0x7f) {
       // A tab or line break separates like a space ("4111 1111\n1111 1111" wrapped), and so does any
-      // other control character (NUL, DEL, ...: invisible, or a box, where it is shown); the CR of a
-      // CR LF is dropped so the pair is one separator.
+      // other control character (NUL, DEL, ...: invisible, or a box, where it is shown). A line break
+      // is one separator with the CR before its LF and the indentation after it: a value wrapped onto
+      // an indented line ("DE89 3704 0044\n      0532 0130 00") is one gap, not a run too long to be.
       out += text.slice(asciiFrom, i);
-      if (!(code === 0x0d && text.charCodeAt(i + 1) === 0x0a)) {
-        out += ' ';
-        origStart[n] = i;
-        origEnd[n] = i + 1;
-        n++;
+      let j = i + 1;
+      if (code === 0x0d || code === 0x0a) {
+        if (code === 0x0d && text.charCodeAt(j) === 0x0a) j++;
+        while (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x09) j++;
       }
-      i++;
+      out += ' ';
+      origStart[n] = i;
+      origEnd[n] = j;
+      n++;
+      i = j;
       asciiFrom = i;
       continue;
     }
