@@ -389,6 +389,18 @@ describe('secretScrubber, echoes a receiver rewrote on its way back', () => {
     expect(secretScrubber(['0123456789abcdef'])('x 0123456789a y 0123456789ab z')).toBe(`x 0123456789a y ${REDACTED} z`);
   });
 
+  it('leaves host names alone that an address or URL in a credential shares, and never half a surrogate pair', () => {
+    const basic = `Basic ${Buffer.from('svc-splunk@corp.example.com:Pa55word-long-enough').toString('base64')}`;
+    const scrub = secretScrubber([basic]);
+    expect(scrub('connect to https://splunk.corp.example.com:8088 failed')).toBe('connect to https://splunk.corp.example.com:8088 failed');
+    expect(scrub('login Pa55word-long-enou refused')).toBe(`login ${REDACTED} refused`);
+    const astral = secretScrubber(['xyzSECRETabcdefghijkl\u{1F600}']);
+    const out = astral('echo abcdefghijkl\u{1F601} end');
+    expect(out).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
+    expect(out).toContain(REDACTED);
+  });
+
+  // Linear, not timed: a quadratic path takes minutes on these and meets the test's ceiling.
   it('64 KiB of named references, of "&" and letters, of "+" and of dotted capital Is stay linear', () => {
     const scrub = secretScrubber([`Bearer ${token}`, datadog]);
     for (const text of [
@@ -402,15 +414,11 @@ describe('secretScrubber, echoes a receiver rewrote on its way back', () => {
       datadog.repeat(2_048),
       'ab'.repeat(32_768),
     ]) {
-      const started = performance.now();
-      scrub(text);
-      scrub(text, true);
-      expect(performance.now() - started, text.slice(0, 12)).toBeLessThan(1000);
+      expect(typeof scrub(text), text.slice(0, 12)).toBe('string');
+      expect(typeof scrub(text, true), text.slice(0, 12)).toBe('string');
     }
     const long = secretScrubber(['a'.repeat(16_384), 'ab'.repeat(8_192)]);
-    const started = performance.now();
     expect(long('a'.repeat(65_536))).toBe(REDACTED);
     expect(long(`x${'ab'.repeat(32_768)}`)).toBe(`x${REDACTED}`);
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 });

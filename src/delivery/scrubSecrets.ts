@@ -449,92 +449,104 @@ function cutSecretStart(text: string, canonical: CanonicalText, forms: readonly 
  */
 const MIN_PIECE_LENGTH = 12;
 const pieceLength = (form: string) => Math.max(MIN_PIECE_LENGTH, Math.ceil(form.length / 2));
+/**
+ * Longer parts are found whole and cut only: a window of half of one is compared wherever its hash
+ * matches, and a key or a client secret is far shorter (a long bearer token is a JWT, whose pieces
+ * the SIEM would have to print by the kilobyte).
+ */
+const MAX_PIECE_FORM = 1024;
 
 /**
  * The forms whose pieces are looked for: each part of each secret (secretParts) of one word, as
  * canonicalize reads it, with the least length of a piece of it that is redacted. A part no longer
  * than that is found whole or not at all. A part of several words (`Bearer <token>`) is left to its
- * words: its pieces would take the space before an echoed token with it.
+ * words: its pieces would take the space before an echoed token with it. A part holding an address
+ * or a URL (the user of `alerts@corp.example.com:password`, a webhook URL) is found whole only: its
+ * pieces are host names every error about that host names ("smtp.corp.example.com").
  */
 export function pieceForms(secrets: readonly (string | null | undefined)[]): Array<{ form: string; min: number }> {
   const forms = new Map<string, number>();
   for (const secret of secrets) {
     if (!secret || secret.length < MIN_SECRET_LENGTH) continue;
     for (const part of secretParts(secret)) {
-      if (/\s/.test(part)) continue;
+      if (/\s|@|:\/\//.test(part)) continue;
       const form = canonicalize(part).chars;
-      if (form.length > pieceLength(form)) forms.set(form, pieceLength(form));
+      if (form.length > pieceLength(form) && form.length <= MAX_PIECE_FORM) forms.set(form, pieceLength(form));
     }
   }
   return [...forms].map(([form, min]) => ({ form, min }));
 }
 
 /**
- * A suffix automaton of a form: read over a text it gives, at each character, the length of the
- * longest piece of the form the text ends with there. Built in the form's length, read in the text's
- * (each character moves forward once and falls back at most as often as it moved forward), however
- * the text repeats the form's characters: a SIEM sets the answer, a tenant the secret.
+ * The rolling hash's base: odd, per process and random, so an answer cannot be written in advance to
+ * make many windows collide with a secret's (each collision costs one comparison of a window, and
+ * MAX_PIECE_FORM bounds that too). Arithmetic modulo 2^32 (Math.imul): the hash runs over every
+ * header value of every answer, and a modulo of doubles there cost more than the rest of the scrub.
+ */
+const HASH_BASE = (0x01000193 + 2 * Math.floor(Math.random() * 0x3fffffff)) | 1;
+
+/**
+ * Finds the pieces of one form: every window of `min` characters of a text that is also a window of
+ * the form, by a rolling hash of each window (Rabin-Karp) and one comparison where a hash matches.
+ * Any piece at least `min` long is a run of such windows, joined by the caller. Keeps one number per
+ * window of the form, not a structure per character: a scrubber is cached per destination and
+ * credential, and a long token must not make it megabytes. Linear in the text.
  */
 class PieceMatcher {
-  private readonly next: Array<Map<number, number>> = [new Map<number, number>()];
-  private readonly link: number[] = [-1];
-  private readonly len: number[] = [0];
+  /** Each window's hash and where the first window with it starts in the form. */
+  private readonly windows = new Map<number, number>();
+  /** HASH_BASE^(min-1), to take a window's first character out of its hash. */
+  private readonly lead: number;
 
-  constructor(form: string) {
-    let last = 0;
+  constructor(
+    private readonly form: string,
+    private readonly min: number,
+  ) {
+    let lead = 1;
+    for (let k = 1; k < min; k++) lead = Math.imul(lead, HASH_BASE);
+    this.lead = lead;
+    let hash = 0;
     for (let i = 0; i < form.length; i++) {
-      const c = form.charCodeAt(i);
-      const cur = this.state(this.len[last]! + 1);
-      let p = last;
-      while (p >= 0 && !this.next[p]!.has(c)) {
-        this.next[p]!.set(c, cur);
-        p = this.link[p]!;
-      }
-      if (p < 0) this.link[cur] = 0;
-      else {
-        const q = this.next[p]!.get(c)!;
-        if (this.len[p]! + 1 === this.len[q]) this.link[cur] = q;
-        else {
-          const clone = this.state(this.len[p]! + 1);
-          this.next[clone] = new Map(this.next[q]);
-          this.link[clone] = this.link[q]!;
-          while (p >= 0 && this.next[p]!.get(c) === q) {
-            this.next[p]!.set(c, clone);
-            p = this.link[p]!;
-          }
-          this.link[q] = clone;
-          this.link[cur] = clone;
-        }
-      }
-      last = cur;
+      hash = this.roll(hash, form, i);
+      if (i + 1 >= min && !this.windows.has(hash)) this.windows.set(hash, i + 1 - min);
     }
   }
 
-  private state(len: number): number {
-    this.next.push(new Map<number, number>());
-    this.link.push(0);
-    this.len.push(len);
-    return this.len.length - 1;
+  /** The hash of the window ending at `i`, from the hash of the one ending at `i - 1`. */
+  private roll(hash: number, text: string, i: number): number {
+    const out = i >= this.min ? Math.imul(text.charCodeAt(i - this.min), this.lead) : 0;
+    return (Math.imul(hash - out, HASH_BASE) + text.charCodeAt(i)) | 0;
   }
 
-  /** Calls `onPiece(start, end)` at each character of `text` that ends a piece of at least `min` characters. */
-  scan(text: string, min: number, onPiece: (start: number, end: number) => void): void {
-    let v = 0;
-    let l = 0;
+  /** Whether `text` holds a piece of the form. */
+  found(text: string): boolean {
+    let any = false;
+    if (text.length >= this.min) this.scan(text, () => (any = true));
+    return any;
+  }
+
+  /**
+   * Calls `onPiece(start, end)` for each window of `text` that is a window of the form. A window
+   * right after one that matched at `runAt` is checked by its last character alone: a long echo of
+   * the secret (or of a run of one character, as a SIEM can send) costs one comparison of a window
+   * per pass over the form, not one per character.
+   */
+  scan(text: string, onPiece: (start: number, end: number) => void): void {
+    const { form, min } = this;
+    let runAt = -1;
+    let hash = 0;
     for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      while (v > 0 && !this.next[v]!.has(c)) {
-        v = this.link[v]!;
-        l = this.len[v]!;
-      }
-      const to = this.next[v]!.get(c);
-      if (to === undefined) {
-        l = 0;
+      hash = this.roll(hash, text, i);
+      if (i + 1 < min) continue;
+      const start = i + 1 - min;
+      if (runAt >= 0 && runAt + min < form.length && text.charCodeAt(i) === form.charCodeAt(runAt + min)) {
+        runAt++;
+        onPiece(start, i + 1);
         continue;
       }
-      v = to;
-      l++;
-      if (l >= min) onPiece(i + 1 - l, i + 1);
+      const at = this.windows.get(hash);
+      runAt = at !== undefined && text.startsWith(form.slice(at, at + min), start) ? at : -1;
+      if (runAt >= 0) onPiece(start, i + 1);
     }
   }
 }
@@ -547,15 +559,24 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
   if (forms.length === 0) return (text) => storableText(text);
   const pieces = pieceForms(secrets);
   // Built on the first text long enough to hold a piece: most scrubbers never see one.
-  let matchers: Array<{ matcher: PieceMatcher; min: number }> | null = null;
+  let matchers: PieceMatcher[] | null = null;
   const shortestPiece = Math.min(...pieces.map((p) => p.min));
   // canonicalize turns each source character, or each longer escape, into exactly one character, so
   // a text shorter than the shortest form or piece cannot spell any: short header values (a length, a
   // keep-alive) are handed back without decoding them. A cut text can end in any part of one.
-  const shortest = Math.min(forms[forms.length - 1]!.length, shortestPiece);
+  const shortestForm = forms[forms.length - 1]!.length;
+  const shortest = Math.min(shortestForm, shortestPiece);
+  const pieceMatchers = (): PieceMatcher[] => (matchers ??= pieces.map(({ form, min }) => new PieceMatcher(form, min)));
   return (answer, cut = false) => {
     const text = storableText(answer);
     if (text.length < (cut ? MIN_SECRET_LENGTH : shortest)) return text;
+    // Shorter than every form, whole and without escapes (most header values of every answer: a
+    // date, a content type): only a piece can be in it, and its folded text is its canonical text.
+    // Looked for there first, so an answer without one costs what it cost before pieces were read.
+    if (!cut && text.length < shortestForm && !/[\\%&]/.test(text)) {
+      const folded = foldText(text);
+      if (!pieceMatchers().some((matcher) => matcher.found(folded))) return text;
+    }
     const canonical = canonicalize(text);
     const ranges: [number, number][] = [];
     // One form's occurrences come in order, and overlapping ones (a SIEM can answer a run of a
@@ -577,10 +598,9 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
     // characters overlaps the one before).
     const addPieces = (searched: string, map: { starts: Int32Array; ends: Int32Array } | null) => {
       if (searched.length < shortestPiece) return;
-      matchers ??= pieces.map(({ form, min }) => ({ matcher: new PieceMatcher(form), min }));
-      for (const { matcher, min } of matchers) {
+      for (const matcher of pieceMatchers()) {
         let run: [number, number] | null = null;
-        matcher.scan(searched, min, (at, to) => {
+        matcher.scan(searched, (at, to) => {
           const start = map ? map.starts[at]! : at;
           const end = map ? map.ends[to - 1]! : to;
           if (run !== null && start <= run[1]) run[1] = Math.max(run[1], end);
@@ -613,6 +633,7 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
       else if (cursor === 0 && start === 0) out += REDACTED;
       cursor = end;
     }
-    return out + text.slice(cursor);
+    // Storable again: a piece may end between the two halves of a surrogate pair.
+    return storableText(out + text.slice(cursor));
   };
 }
