@@ -429,6 +429,30 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     expect(typesIn('"https:\\/\\/hooks.slack.com\\/services\\/T0ABCDEFG\\/B0ABCDEFG\\/abcdefghijklmnopqrstuvwx"')).toEqual(['SLACK_TOKEN']);
   });
 
+  it("reads only JSON's own escapes: a Windows path or a DOMAIN\\user keeps its letters", () => {
+    // "\0", "\v", "\'" and "\U" are no JSON escapes: a path's "\0123456789" is no SSN.
+    expect(typesIn('C:\\Temp\\0123456789.txt and \\v123456789 and \\U00000040')).toEqual([]);
+    // A DOMAIN\user before an address: the letter after the backslash is the address's own, masked.
+    expect(detectAndMask('CORP\\nancy.smith@corp.com logged in').masked).toBe('CORP\\[EMAIL] logged in');
+    expect(detectAndMask('ACME\\frank.jones@acme.com').masked).toBe('ACME\\[EMAIL]');
+    expect(detectAndMask('{"msg":"from:\\njane@example.com"}').masked).toBe('{"msg":"from:\\[EMAIL]"}');
+  });
+
+  it('keeps a value at the end of a line whole when the next, indented line starts with a digit', () => {
+    expect(found('Phone: 415-555-2671\n    2 attempts failed')).toEqual([['PHONE', '415-555-2671']]);
+    expect(found('callers:\n  - 415 555 2671\n    3 calls')).toEqual([['PHONE', '415 555 2671']]);
+    expect(found('contact 415.555.2671\n\t42 retries')).toEqual([['PHONE', '415.555.2671']]);
+  });
+
+  it('ends an international number before a padded gap and a word', () => {
+    expect(found('call +44 20 7946 0958  2FA enabled')).toEqual([['PHONE', '+44 20 7946 0958']]);
+    expect(found('+1 415 555 2671   2FA on')).toEqual([['PHONE', '+1 415 555 2671']]);
+  });
+
+  it('finds an IBAN before an ellipsis', () => {
+    expect(found('My IBAN is DE89.3704.0044.0532.0130.00...Thanks')).toEqual([['IBAN', 'DE89.3704.0044.0532.0130.00']]);
+  });
+
   it('leaves backslashes that escape nothing as written', () => {
     for (const text of ['C:\\\\Users\\\\build\\\\4111', '\\\\server\\\\share\\\\123', 'regex \\\\d{3}-\\\\d{2}-\\\\d{4}', '\\\\ud800x', '\\\\u12']) {
       expect(typesIn(text), text).toEqual([]);

@@ -122,6 +122,16 @@ export function detectCanonical(text: string): Finding[] {
 }
 
 /**
+ * An address right after a backslash and a letter JSON reads as an escape ("CORP\nancy@corp.com", a
+ * Windows DOMAIN\user; or a line break in a JSON string): the normalizer reads the pair as a
+ * separator, so the address starts after it, but the letter may be the address's own first one.
+ * The mask takes the letter too (never the backslash): "CORP\[EMAIL]" either way.
+ */
+function withEscapedLetter(text: string, start: number): number {
+  return start >= 2 && text.charCodeAt(start - 2) === 0x5c && 'nrtbf'.includes(text[start - 1] as string) ? start - 1 : start;
+}
+
+/**
  * All sensitive values in `text`, sorted by position, never overlapping. The detectors run once over
  * the normalized text (see normalize.ts); the findings are spans of the original `text`, so masking
  * removes the value as the caller wrote it, zero-width characters and all.
@@ -132,7 +142,8 @@ export function detect(text: string): Finding[] {
   if (norm.origStart === null) return resolved;
   const out: Finding[] = [];
   for (const f of resolved) {
-    const [start, end] = originalSpan(norm, f.start, f.end);
+    const [spanStart, end] = originalSpan(norm, f.start, f.end);
+    const start = f.type === 'EMAIL' ? withEscapedLetter(text, spanStart) : spanStart;
     const last = out[out.length - 1];
     // One original character can expand to several ("㉑" is "21"), so two findings can meet inside it:
     // the earlier one then grows to cover both rather than leave part of either unmasked.

@@ -44,7 +44,7 @@ const DECIMAL_DIGIT = /\p{Nd}/u;
 // Anything but printable ASCII (non-ASCII, and the tabs and line breaks and other C0 controls), or
 // an escape that may spell a character: a percent-encoded byte, a character reference, a backslash
 // escape.
-const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;|\\[\\nrtfvb0u/"']/i;
+const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;|\\[\\nrtfbu/"]/i;
 
 /**
  * An escape that spells one character, as URLs and HTML carry text (`alice%40example.com`,
@@ -57,15 +57,17 @@ const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;|\\[\\nrtfvb0u/"']/i;
 const PERCENT_BYTE = /%([0-9a-f]{2})/iy;
 
 /**
- * A JSON (or JavaScript) string's backslash escapes, after a run of one or more backslashes (JSON
+ * A JSON string's backslash escapes, after a run of one or more backslashes (JSON
  * inside JSON doubles them, and each layer again): `\n` and the other control escapes, `\/` (PHP
  * writes every slash so), a quote, and `\uXXXX` (how Python's json.dumps and PHP's json_encode write
  * every non-ASCII character). A run longer than MAX_BACKSLASHES is text: each position of a long run
  * is then one bounded look, not a scan of the rest of it.
  */
 const MAX_BACKSLASHES = 16;
-const BACKSLASH_CONTROLS: Readonly<Record<string, number>> = { n: 0x0a, r: 0x0d, t: 0x09, f: 0x0c, v: 0x0b, b: 0x08, '0': 0, '/': 0x2f, '"': 0x22, "'": 0x27 };
-const UNICODE_ESCAPE = /u([0-9a-f]{4})/iy;
+// JSON's own escapes only: "\0", "\v", "\'" and "\U" are none, and read as escapes they turned a
+// Windows path's "C:\Temp\0123456789.txt" into an SSN.
+const BACKSLASH_CONTROLS: Readonly<Record<string, number>> = { n: 0x0a, r: 0x0d, t: 0x09, f: 0x0c, b: 0x08, '/': 0x2f, '"': 0x22 };
+const UNICODE_ESCAPE = /u([0-9a-fA-F]{4})/y;
 
 function stickyAt(re: RegExp, text: string, i: number): RegExpExecArray | null {
   re.lastIndex = i;
@@ -242,18 +244,23 @@ export function normalizeForDetection(text: string): Normalized {
     if (code < 0x20 || code === 0x7f) {
       // A tab or line break separates like a space ("4111 1111\n1111 1111" wrapped), and so does any
       // other control character (NUL, DEL, ...: invisible, or a box, where it is shown). A line break
-      // is one separator with the CR before its LF and the indentation after it: a value wrapped onto
-      // an indented line ("DE89 3704 0044\n      0532 0130 00") is one gap, not a run too long to be.
+      // is one space with the CR before its LF, and two with the indentation after it: a value
+      // wrapped onto an indented line ("DE89 3704 0044\n      0532 0130 00") is one gap, not a run
+      // too long to be one; and two spaces, not one, so a line that ends a value and the next that
+      // starts with a digit ("415-555-2671\n    2 attempts") do not read as one longer number.
       out += text.slice(asciiFrom, i);
       let j = i + 1;
-      if (code === 0x0d || code === 0x0a) {
-        if (code === 0x0d && text.charCodeAt(j) === 0x0a) j++;
-        while (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x09) j++;
+      if (code === 0x0d && text.charCodeAt(j) === 0x0a) j++;
+      const lineBreak = j;
+      if (code === 0x0d || code === 0x0a) while (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x09) j++;
+      // Two only for at least two characters read (the break and some indentation): never longer.
+      const spaces = j > lineBreak ? 2 : 1;
+      for (let k = 0; k < spaces; k++) {
+        out += ' ';
+        origStart[n] = i;
+        origEnd[n] = j;
+        n++;
       }
-      out += ' ';
-      origStart[n] = i;
-      origEnd[n] = j;
-      n++;
       i = j;
       asciiFrom = i;
       continue;

@@ -154,14 +154,17 @@ export function detectIbans(text: string): Finding[] {
     let compact = m[0];
     let p = start + 4;
     const sep = SEPARATORS.has(text[p] ?? '') ? text[p] : undefined;
+    let lastGap = 0;
     while (compact.length < len) {
       // Grouped: the separator is allowed only on a four-character boundary. A dashed or dotted
       // number is grouped throughout: "AD90-5077-9A5A-118F00000011", the tail of a UUID, passes
       // Andorra's length and checksum but is not an IBAN.
       if (sep !== undefined && compact.length % 4 === 0) {
         const gap = separatorGap(text, p, sep);
-        if (gap > 0 && isIbanChar(text[p + gap], lower)) p += gap;
-        else if (sep !== ' ') break;
+        if (gap > 0 && isIbanChar(text[p + gap], lower)) {
+          p += gap;
+          lastGap = gap;
+        } else if (sep !== ' ') break;
       }
       const c = text[p];
       if (!isIbanChar(c, lower)) break;
@@ -171,9 +174,10 @@ export function detectIbans(text: string): Finding[] {
     if (compact.length !== len) continue;
     const next = text[p];
     if (isDigit(next) || isAsciiLetter(next)) continue;
-    // A dash or dot (one or a run) then more characters: part of a longer reference, not an IBAN.
+    // The number's own gap of dashes or dots then more characters: part of a longer reference
+    // ("DE89--...--00--17"), not an IBAN. Another run of them ends it ("DE89.3704...00...Thanks").
     const after = sep !== ' ' && sep !== undefined ? separatorGap(text, p, sep) : 0;
-    if (after > 0 && isIbanChar(text[p + after], lower)) continue;
+    if (after > 0 && after === lastGap && isIbanChar(text[p + after], lower)) continue;
     if (!ibanChecksumValid(compact.toUpperCase())) continue;
     out.push({ type: 'IBAN', start, end: p });
     START_RE.lastIndex = p;

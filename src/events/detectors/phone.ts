@@ -107,12 +107,14 @@ function detectInternational(text: string): Finding[] {
         p += sep.length;
       }
       // Read across a longer gap, the digits may be the next column of a table ("+44 20 7946 0958  42
-      // 2026"): when they make the number too long, the number is what stood before that gap.
-      if (unpaddedEnd !== -1 && digits > 15) {
+      // 2026") or start a word ("+44 20 7946 0958  2FA enabled"): when what was read is no number
+      // (too long, glued to a word), the number is what stood before that gap.
+      const whole = (d: number, e: number) => d >= 8 && d <= 15 && !isWordChar(text[e]);
+      if (!whole(digits, end) && unpaddedEnd !== -1 && whole(unpaddedDigits, unpaddedEnd)) {
         end = unpaddedEnd;
         digits = unpaddedDigits;
       }
-      if (digits >= 8 && digits <= 15 && !isWordChar(text[end])) {
+      if (whole(digits, end)) {
         out.push({ type: 'PHONE', start: plus, end });
         plus = text.indexOf('+', end);
         continue;
