@@ -453,6 +453,33 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     expect(found('My IBAN is DE89.3704.0044.0532.0130.00...Thanks')).toEqual([['IBAN', 'DE89.3704.0044.0532.0130.00']]);
   });
 
+  // Defanged, as threat reports and tickets write indicators so that nobody clicks them: the same
+  // address, and personal data all the same.
+  it.each([
+    ['10[.]1[.]2[.]3', 'IP_ADDRESS'],
+    ['192.168.1[.]1', 'IP_ADDRESS'],
+    ['10(.)1(.)2(.)3', 'IP_ADDRESS'],
+    ['10{.}1{.}2{.}3', 'IP_ADDRESS'],
+    ['2001:db8[:]:1', 'IP_ADDRESS'],
+    ['jane[@]example[.]com', 'EMAIL'],
+    ['jane(@)example.com', 'EMAIL'],
+    ['jane[at]example[dot]com', 'EMAIL'],
+    ['jane(at)example(dot)com', 'EMAIL'],
+    ['jane [at] example [dot] com', 'EMAIL'],
+    ['JANE[AT]EXAMPLE[DOT]COM', 'EMAIL'],
+  ] as const)('reads the defanged %j as %s and masks all of it', (value, type) => {
+    const text = `ioc ${value} seen`;
+    const fs = detect(text);
+    expect(fs.map((f) => f.type)).toEqual([type]);
+    expect(text.slice(fs[0]!.start, fs[0]!.end)).toBe(value);
+  });
+
+  it('reads brackets as defanging only around a dot, a colon, an at sign or the words', () => {
+    for (const text of ['meet (at) noon', 'see [dot] notes', 'array[.] and f(.)', 'x [at] y [dot] z', 'a[.]b[.]c']) {
+      expect(typesIn(text), text).toEqual([]);
+    }
+  });
+
   it('leaves backslashes that escape nothing as written', () => {
     for (const text of ['C:\\\\Users\\\\build\\\\4111', '\\\\server\\\\share\\\\123', 'regex \\\\d{3}-\\\\d{2}-\\\\d{4}', '\\\\ud800x', '\\\\u12']) {
       expect(typesIn(text), text).toEqual([]);
@@ -615,6 +642,7 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     'many @': fill('a.@b.'),
     'marks and pictographs around @': fill('कि😀@मे.'),
     'many @ without dots': fill('a@b '),
+    'defanged separators': fill('1[.] [at] (dot){:}a'),
     'many @ after one ellipsis': `...${fill('a@b ')}`,
     'digit groups': fill('4 '),
     'dashed digits': fill('5-'),

@@ -44,7 +44,7 @@ const DECIMAL_DIGIT = /\p{Nd}/u;
 // Anything but printable ASCII (non-ASCII, and the tabs and line breaks and other C0 controls), or
 // an escape that may spell a character: a percent-encoded byte, a character reference, a backslash
 // escape.
-const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;|\\[\\nrtfbu/"]/i;
+const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;|\\[\\nrtfbu/"]|[[({](?:[.@:]|at|dot)[\])}]/i;
 
 /**
  * An escape that spells one character, as URLs and HTML carry text (`alice%40example.com`,
@@ -64,6 +64,16 @@ const PERCENT_BYTE = /%([0-9a-f]{2})/iy;
  * is then one bounded look, not a scan of the rest of it.
  */
 const MAX_BACKSLASHES = 16;
+
+/**
+ * Defanged indicators, as threat reports and tickets write them so that nobody follows them:
+ * `10[.]1[.]2[.]3`, `jane[@]example[.]com`, `jane(at)example(dot)com`, `2001:db8[:]:1`; a bracketed
+ * word with a space on each side is read with its spaces (`jane [at] example [dot] com`). The same
+ * address, and personal data all the same.
+ */
+const DEFANGED = /[[({]([.@:]|at|dot)[\])}]/iy;
+const DEFANGED_WORD = / [[({](at|dot)[\])}] /iy;
+const DEFANGED_AS: Readonly<Record<string, number>> = { '.': 0x2e, '@': 0x40, ':': 0x3a, at: 0x40, dot: 0x2e };
 // JSON's own escapes only: "\0", "\v", "\'" and "\U" are none, and read as escapes they turned a
 // Windows path's "C:\Temp\0123456789.txt" into an SSN.
 const BACKSLASH_CONTROLS: Readonly<Record<string, number>> = { n: 0x0a, r: 0x0d, t: 0x09, f: 0x0c, b: 0x08, '/': 0x2f, '"': 0x22 };
@@ -135,6 +145,12 @@ function backslashAt(text: string, i: number): { cp: number; length: number } | 
   return { cp, length: end - i };
 }
 
+/** The character a defanged dot, colon or at sign at `i` stands for, or null. */
+function defangedAt(text: string, i: number): { cp: number; length: number } | null {
+  const m = stickyAt(text.charCodeAt(i) === 0x20 ? DEFANGED_WORD : DEFANGED, text, i);
+  return m === null ? null : { cp: DEFANGED_AS[m[1]!.toLowerCase()]!, length: m[0].length };
+}
+
 /** The code point a character reference at `i` spells, or null. */
 function referenceAt(text: string, i: number): { cp: number; length: number } | null {
   let m: RegExpExecArray | null;
@@ -155,7 +171,7 @@ function referenceAt(text: string, i: number): { cp: number; length: number } | 
 /** The code point an escape at `i` spells and the escape's length, or null when it spells no character. */
 function escapeAt(text: string, i: number): { cp: number; length: number } | null {
   const code = text.charCodeAt(i);
-  const escape = code === 0x25 ? percentAt(text, i) : code === 0x5c ? backslashAt(text, i) : referenceAt(text, i);
+  const escape = code === 0x25 ? percentAt(text, i) : code === 0x5c ? backslashAt(text, i) : code === 0x26 ? referenceAt(text, i) : defangedAt(text, i);
   if (escape === null || escape.cp > 0x10ffff || (escape.cp >= 0xd800 && escape.cp <= 0xdfff)) return null;
   return escape;
 }
@@ -267,7 +283,7 @@ export function normalizeForDetection(text: string): Normalized {
     }
     let width: number;
     let rep: string;
-    const escape = code === 0x25 || code === 0x26 || code === 0x5c ? escapeAt(text, i) : null;
+    const escape = code === 0x25 || code === 0x26 || code === 0x5c || opensDefang(text, i, code) ? escapeAt(text, i) : null;
     if (escape !== null) {
       // What the escape spells, read as that character written out would be.
       const { cp } = escape;
@@ -319,6 +335,12 @@ export function normalizeForDetection(text: string): Normalized {
   }
   out += text.slice(asciiFrom);
   return { text: out, origStart: origStart.subarray(0, n), origEnd: origEnd.subarray(0, n) };
+}
+
+/** Whether a defanged character may start at `i`: a bracket, or a space before one. */
+function opensDefang(text: string, i: number, code: number): boolean {
+  const bracket = code === 0x20 ? text.charCodeAt(i + 1) : code;
+  return bracket === 0x5b || bracket === 0x28 || bracket === 0x7b;
 }
 
 function isAsciiDigit(code: number): boolean {
