@@ -44,7 +44,7 @@ const DECIMAL_DIGIT = /\p{Nd}/u;
 // Anything but printable ASCII (non-ASCII, and the tabs and line breaks and other C0 controls), or
 // an escape that may spell a character: a percent-encoded byte, a character reference, a backslash
 // escape.
-const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;|\\[\\nrtfbu/"]|[[({](?:[.@:]|at|dot)[\])}]/i;
+const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;|\\[\\nrtfbu/"]|[[(](?:[.@:]|at|dot)[\])]/i;
 
 /**
  * An escape that spells one character, as URLs and HTML carry text (`alice%40example.com`,
@@ -69,10 +69,12 @@ const MAX_BACKSLASHES = 16;
  * Defanged indicators, as threat reports and tickets write them so that nobody follows them:
  * `10[.]1[.]2[.]3`, `jane[@]example[.]com`, `jane(at)example(dot)com`, `2001:db8[:]:1`; a bracketed
  * word with a space on each side is read with its spaces (`jane [at] example [dot] com`). The same
- * address, and personal data all the same.
+ * address, and personal data all the same. Square brackets or parentheses, in pairs, and only between
+ * two letters or digits (for the words, not two digits): elsewhere a bracketed dot is punctuation,
+ * and read as a dot it would glue a value to the number after it ("123-45-6789 (dot) 1").
  */
-const DEFANGED = /[[({]([.@:]|at|dot)[\])}]/iy;
-const DEFANGED_WORD = / [[({](at|dot)[\])}] /iy;
+const DEFANGED = /\[([.@:]|at|dot)\]|\(([.@:]|at|dot)\)/iy;
+const DEFANGED_WORD = / (?:\[(at|dot)\]|\((at|dot)\)) /iy;
 const DEFANGED_AS: Readonly<Record<string, number>> = { '.': 0x2e, '@': 0x40, ':': 0x3a, at: 0x40, dot: 0x2e };
 // JSON's own escapes only: "\0", "\v", "\'" and "\U" are none, and read as escapes they turned a
 // Windows path's "C:\Temp\0123456789.txt" into an SSN.
@@ -148,7 +150,14 @@ function backslashAt(text: string, i: number): { cp: number; length: number } | 
 /** The character a defanged dot, colon or at sign at `i` stands for, or null. */
 function defangedAt(text: string, i: number): { cp: number; length: number } | null {
   const m = stickyAt(text.charCodeAt(i) === 0x20 ? DEFANGED_WORD : DEFANGED, text, i);
-  return m === null ? null : { cp: DEFANGED_AS[m[1]!.toLowerCase()]!, length: m[0].length };
+  if (m === null) return null;
+  const before = text.charCodeAt(i - 1);
+  const after = text.charCodeAt(i + m[0].length);
+  const spelled = (m[1] ?? m[2]!).toLowerCase();
+  // An IPv6 colon may stand next to another ("2001:db8[:]:1").
+  const joins = (code: number) => isAsciiAlnum(code) || (spelled === ':' && code === 0x3a);
+  if (!joins(before) || !joins(after) || (spelled.length > 1 && isAsciiDigit(before) && isAsciiDigit(after))) return null;
+  return { cp: DEFANGED_AS[spelled]!, length: m[0].length };
 }
 
 /** The code point a character reference at `i` spells, or null. */
@@ -340,7 +349,11 @@ export function normalizeForDetection(text: string): Normalized {
 /** Whether a defanged character may start at `i`: a bracket, or a space before one. */
 function opensDefang(text: string, i: number, code: number): boolean {
   const bracket = code === 0x20 ? text.charCodeAt(i + 1) : code;
-  return bracket === 0x5b || bracket === 0x28 || bracket === 0x7b;
+  return bracket === 0x5b || bracket === 0x28;
+}
+
+function isAsciiAlnum(code: number): boolean {
+  return isAsciiDigit(code) || ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a);
 }
 
 function isAsciiDigit(code: number): boolean {
