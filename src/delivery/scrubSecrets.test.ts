@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { base64Fragments, cutSecretTail, occurrences, pieceForms, REDACTED, secretForms, secretScrubber } from './scrubSecrets.js';
+import { base64Fragments, cutSecretTail, occurrences, pieceForms, REDACTED, secretForms, secretParts, secretScrubber } from './scrubSecrets.js';
 import { echoedForms, leakedForm } from '../../test/support/secretForms.js';
 
 /** Every start of `form` in `text`, overlapping ones too, by indexOf: what the matchers are held to. */
@@ -144,6 +144,39 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
     expect(secretScrubber(['key🔑secret'])('key&#x1F511;secret')).toBe(REDACTED);
     // Bytes that are no UTF-8 character stay bytes: nothing is invented.
     expect(secretScrubber(['pässwörd-12'])('p%C3%28ssw')).toBe('p%C3%28ssw');
+  });
+
+  it('a Basic pair whose password is not ASCII, decoded as UTF-8 (what a client encodes it in)', () => {
+    const basic = `Basic ${Buffer.from('svc-audit:Passwört2024!').toString('base64')}`;
+    const scrub = secretScrubber([basic]);
+    expect(scrub('login failed for svc-audit:Passwört2024!')).toBe(`login failed for ${REDACTED}`);
+    // The user is a part of eight characters, so it goes too: over-matching costs a "[redacted]".
+    expect(scrub('wrong password Passwört2024! for svc-audit')).toBe(`wrong password ${REDACTED} for ${REDACTED}`);
+    expect(scrub(`?pw=${encodeURIComponent('Passwört2024!')}&x=1`)).toBe(`?pw=${REDACTED}&x=1`);
+    expect(secretParts(basic)).toEqual(expect.arrayContaining(['svc-audit:Passwört2024!', 'Passwört2024!']));
+    // Beyond the BMP (four bytes) and a CJK password: decoded alike.
+    expect(secretParts(`Basic ${Buffer.from('ops:鍵🔑secret').toString('base64')}`)).toContain('鍵🔑secret');
+  });
+
+  it('base64 that is not UTF-8, or decodes to control characters, is no credential pair; ASCII ones read as before', () => {
+    const partsOf = (bytes: number[]) => secretParts(`Basic ${Buffer.from(bytes).toString('base64')}`);
+    const ascii = [...Buffer.from('bob:')];
+    // A lone Latin-1 byte (ö as 0xF6), an overlong encoding, a truncated sequence, an encoded surrogate.
+    for (const bad of [[0xf6], [0xc0, 0xaf], [0xe2, 0x82], [0xed, 0xa0, 0x80]]) {
+      const bytes = [...ascii, ...Buffer.from('pass'), ...bad, ...Buffer.from('word')];
+      expect(
+        partsOf(bytes).filter((part) => part.includes('word')),
+        bad.join(),
+      ).toEqual([]);
+    }
+    // Control characters, C0 and C1 (U+0085 spelled as UTF-8): not printable text.
+    for (const control of ['\t', '\u0001', '\u007f', '\u0085'])
+      expect(
+        partsOf([...Buffer.from(`bob:pass${control}word`)]).filter((part) => part.includes('word')),
+        JSON.stringify(control),
+      ).toEqual([]);
+    const basic = `Basic ${Buffer.from('bob:hunter2').toString('base64')}`;
+    expect(secretParts(basic)).toEqual([basic, 'Ym9iOmh1bnRlcjI=', 'Basic Ym9iOmh1bnRlcjI', 'Ym9iOmh1bnRlcjI', 'bob:hunter2', 'hunter2']);
   });
 
   it('a secret ending in a backslash, %, or &, echoed before more text', () => {
@@ -420,5 +453,89 @@ describe('secretScrubber, echoes a receiver rewrote on its way back', () => {
     const long = secretScrubber(['a'.repeat(16_384), 'ab'.repeat(8_192)]);
     expect(long('a'.repeat(65_536))).toBe(REDACTED);
     expect(long(`x${'ab'.repeat(32_768)}`)).toBe(`x${REDACTED}`);
+  });
+});
+
+describe('secretScrubber, base64 of the request wrapped into lines (MIME, encode_base64, base64.encodebytes)', () => {
+  const token = 'sk/Zq+7vWd/e3+Kp9Lm/Xy+T0kEn/4Aa+Bb==';
+  const secret = `Bearer ${token}`;
+  const scrub = secretScrubber([secret]);
+  const BREAKS = { crlf: '\r\n', lf: '\n', jsonLf: '\\n', jsonCrlf: '\\r\\n' };
+  const wrap = (base64: string, br: string, width = 76) => base64.match(new RegExp(`.{1,${width}}`, 'g'))!.join(br);
+  /**
+   * Whether `out`, its line breaks removed, still holds eight characters in a row of the token's
+   * base64 at any byte offset: written without the scrubber's code (leakedForm looks for whole
+   * fragments only).
+   */
+  const leaks = (out: string, br: string) => {
+    const joined = out.split(br).join('').replace(/\\\//g, '/');
+    for (let k = 0; k < 3; k++) {
+      const middle = Buffer.from(`${'x'.repeat(k)}${token}`)
+        .toString('base64')
+        .slice(4, -4);
+      for (let at = 0; at + 8 <= middle.length; at++) if (joined.includes(middle.slice(at, at + 8))) return middle.slice(at, at + 8);
+    }
+    return leakedForm(joined, secret);
+  };
+
+  for (const [name, br] of Object.entries(BREAKS)) {
+    it(`the token goes wherever a line break (${name}) falls in its base64, and the breaks inside go with it`, () => {
+      // Padding the request before the header moves the wrap through every position of the token.
+      for (let pad = 0; pad < 80; pad++) {
+        const request = `POST /hook HTTP/1.1\r\nHost: siem.example.com\r\nX-Pad: ${'p'.repeat(pad)}\r\nAuthorization: ${secret}\r\nContent-Type: application/json\r\n\r\n`;
+        const echoed = wrap(Buffer.from(request).toString('base64'), br);
+        // As a JSON string escapes it (the `/` as `\/` too), and as a plain body.
+        for (const body of [`{"echo":"${echoed.replace(/\//g, '\\/')}"}`, echoed]) {
+          const out = scrub(body);
+          expect(leaks(out, br), `pad ${pad}: ${out}`).toBeNull();
+          expect(out, `pad ${pad}`).toContain(REDACTED);
+          // What is left of the echo still reads: the base64 before the header.
+          expect(out.startsWith(body.slice(0, 20)), `pad ${pad}`).toBe(true);
+        }
+      }
+    });
+  }
+
+  it('one range from the first character of the fragment to its last, the breaks within included', () => {
+    for (const fragment of base64Fragments(token)) {
+      for (const br of Object.values(BREAKS)) {
+        const at = fragment.length >> 1;
+        expect(scrub(`echo: xy${fragment.slice(0, at)}${br}${fragment.slice(at)}z done`)).toBe(`echo: xy${REDACTED}z done`);
+      }
+    }
+  });
+
+  it('a cut answer that ends inside the wrapped base64 of the token loses that end too', () => {
+    const echoed = wrap(Buffer.from(`Authorization: ${secret}\r\n`).toString('base64'), '\r\n', 20);
+    const start = Buffer.from('Authorization: Bearer ').toString('base64').length - 4;
+    for (let cut = start + 16; cut < echoed.length - 8; cut += 5) {
+      const out = scrub(`x ${echoed.slice(0, cut)}`, true);
+      expect(out, `cut at ${cut}`).toMatch(/\[redacted\]$/);
+      expect(leaks(out, '\r\n'), `cut at ${cut}`).toBeNull();
+    }
+  });
+
+  it('line breaks between ordinary words, or between other base64, change nothing', () => {
+    const other = wrap(Buffer.from('nothing secret in here, only a long enough text to be wrapped twice over at least').toString('base64'), '\n', 20);
+    expect(scrub(other)).toBe(other);
+    expect(scrub('first line\nsecond line\r\nthird\\nfourth')).toBe('first line\nsecond line\r\nthird\\nfourth');
+  });
+
+  it('64 KiB of short base64 runs between line breaks: the token spelled across them goes, the rest stays', () => {
+    for (const br of Object.values(BREAKS)) {
+      // Not a secret: every break and run stays as it was.
+      const noise = `ab${br}c${br}`.repeat(65_536 / (3 + 2 * br.length));
+      expect(scrub(noise)).toBe(noise);
+      // The token's base64, one character per line, over and over: nothing of it is left.
+      const fragment = base64Fragments(token)[0]!;
+      const spelled = [...fragment].join(br);
+      const text = `${spelled}${br}`.repeat(Math.ceil(65_536 / (spelled.length + br.length)));
+      const out = scrub(text);
+      expect(leaks(out, br)).toBeNull();
+      expect(out.split(br).join('').replaceAll(REDACTED, '').length).toBeLessThan(fragment.length);
+    }
+    // Breaks and lone characters in every mix, and backslashes that begin no break.
+    const mixed = 'a\nb\\nc\r\n\\\\n\\'.repeat(4096);
+    expect(scrub(mixed)).toBe(mixed);
   });
 });

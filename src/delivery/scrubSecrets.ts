@@ -28,13 +28,26 @@ const MIN_SECRET_LENGTH = 4;
 const MIN_PART_LENGTH = 8;
 
 const BASE64ISH = /^[A-Za-z0-9+/_-]+={0,2}$/;
-const PRINTABLE = /^[\x20-\x7e]+$/;
+/** No control character (C0, DEL, C1): what a typed credential is, and random bytes rarely are. */
+const PRINTABLE = /^\P{Cc}+$/u;
+/**
+ * Clients encode a Basic pair (and an Elastic id:key) as UTF-8, so a password such as "Passwört" is
+ * two bytes at the ö: read as Latin-1 it failed the printable check, and the pair and the password
+ * were never scrubbed. Strict: bytes that are no UTF-8 text are no decoding (nothing is invented, and
+ * an ASCII text decodes as it did). A BOM is kept: it is part of what was encoded.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** `text` as base64 when it is one and decodes to printable text (an Elastic or Basic credential). */
 function decodedBase64(text: string): string | null {
   if (text.length < MIN_PART_LENGTH || !BASE64ISH.test(text)) return null;
   const bytes = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-  const decoded = bytes.toString('latin1');
+  let decoded: string;
+  try {
+    decoded = UTF8.decode(bytes);
+  } catch {
+    return null;
+  }
   return PRINTABLE.test(decoded) ? decoded : null;
 }
 
@@ -551,6 +564,78 @@ class PieceMatcher {
   }
 }
 
+/** The base64 fragments (base64Fragments) of every part of `secrets`, as canonicalize reads them. */
+function base64Forms(secrets: readonly (string | null | undefined)[]): string[] {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (!secret || secret.length < MIN_SECRET_LENGTH) continue;
+    for (const part of secretParts(secret)) for (const fragment of base64Fragments(part)) forms.add(canonicalize(fragment).chars);
+  }
+  return [...forms];
+}
+
+/** A base64 or base64url character (not `=`: padding ends a base64 text, it is not wrapped). */
+function isBase64Char(code: number): boolean {
+  return (code | 0x20) >= 97 && (code | 0x20) <= 122 ? true : (code >= 48 && code <= 57) || code === 43 || code === 47 || code === 45 || code === 95;
+}
+
+/**
+ * The length of the line break inside base64 that starts at `at`, or 0. MIME, Perl's encode_base64
+ * and Python's base64.encodebytes wrap base64 at 76 characters: CRLF or LF, or either JSON-escaped,
+ * after a base64 character and before one (or before the backslash of a JSON-escaped `\/`).
+ */
+function lineBreakAt(text: string, at: number): number {
+  if (!isBase64Char(text.charCodeAt(at - 1))) return 0;
+  const length = text.startsWith('\r\n', at) ? 2 : text[at] === '\n' ? 1 : text.startsWith('\\r\\n', at) ? 4 : text.startsWith('\\n', at) ? 2 : 0;
+  if (length === 0) return 0;
+  const next = at + length + (text[at + length] === '\\' ? 1 : 0);
+  return isBase64Char(text.charCodeAt(next)) ? length : 0;
+}
+
+/** What a cut text may end with after a base64 character: a line break, or the start of one. */
+const CUT_LINE_BREAK = /(?<=[A-Za-z0-9+/_-])(?:\r\n?|\n|\\(?:r(?:\\n?)?|n)?)$/;
+
+/**
+ * `text` without its line breaks inside base64 (lineBreakAt), and where each of its characters
+ * stands in `text`; null when it holds none. The breaks of an echoed request's base64 fall anywhere
+ * in a secret's, leaving on each side a run shorter than any base64 form of it: read joined, the
+ * whole form is there again. Linear in the text.
+ */
+function joinedLines(text: string): { joined: string; at: Int32Array } | null {
+  // Only where a break can start: at a CR or LF, or at a backslash. Read by indexOf (most answers
+  // hold neither), each kept until passed, so a text of many of one and none of the other is read
+  // once. Nothing is built for a text whose breaks all stand between other characters (an HTML
+  // error page, pretty-printed JSON).
+  let lf = text.indexOf('\n');
+  let backslash = text.indexOf('\\');
+  let at: Int32Array | null = null;
+  let joined = '';
+  let n = 0;
+  let from = 0;
+  while (lf >= 0 || backslash >= 0) {
+    let i: number;
+    if (backslash < 0 || (lf >= 0 && lf < backslash)) {
+      i = lf > 0 && text.charCodeAt(lf - 1) === 13 ? lf - 1 : lf;
+      lf = text.indexOf('\n', lf + 1);
+    } else {
+      i = backslash;
+      backslash = text.indexOf('\\', backslash + 1);
+    }
+    // Inside the break just taken out (the second backslash of `\r\n`).
+    if (i < from) continue;
+    const length = lineBreakAt(text, i);
+    if (length === 0) continue;
+    at ??= new Int32Array(text.length);
+    joined += text.slice(from, i);
+    for (let k = from; k < i; k++) at[n++] = k;
+    from = i + length;
+  }
+  if (at === null) return null;
+  joined += text.slice(from);
+  for (let k = from; k < text.length; k++) at[n++] = k;
+  return { joined, at: at.subarray(0, n) };
+}
+
 /** A function that replaces every spelling of every form of `secrets` with "[redacted]". */
 export function secretScrubber(secrets: readonly (string | null | undefined)[]): Scrubber {
   const forms = secretForms(secrets);
@@ -558,6 +643,7 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
   // delivery log and the destination's last error, and one NUL in it failed the claim's settle.
   if (forms.length === 0) return (text) => storableText(text);
   const pieces = pieceForms(secrets);
+  const wrappedForms = base64Forms(secrets);
   // Built on the first text long enough to hold a piece: most scrubbers never see one.
   let matchers: PieceMatcher[] | null = null;
   const shortestPiece = Math.min(...pieces.map((p) => p.min));
@@ -622,6 +708,28 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
     if (cut) {
       const from = cutSecretStart(text, canonical, forms);
       if (from < text.length) ranges.push([from, text.length]);
+    }
+    // Base64 wrapped into lines: its forms looked for with the breaks taken out, each found one
+    // redacted from its first character to its last in the source, the breaks within it included.
+    // A cut text may end in a break, or inside one: read up to it, that end is the end of the base64.
+    // Its last five characters only: a break is at most four, after one base64 character.
+    const end = text.slice(-5);
+    const broken = cut ? CUT_LINE_BREAK.exec(end) : null;
+    const whole = broken ? text.slice(0, text.length - end.length + broken.index) : text;
+    const lines = joinedLines(whole);
+    if (lines !== null || broken !== null) {
+      const { joined, at } = lines ?? { joined: whole, at: null };
+      const source = (k: number) => (at ? at[k]! : k);
+      const read = canonicalize(joined);
+      const starts = new Int32Array(read.chars.length);
+      const ends = new Int32Array(read.chars.length);
+      for (let k = 0; k < read.chars.length; k++) {
+        starts[k] = source(read.starts ? read.starts[k]! : k);
+        ends[k] = source((read.ends ? read.ends[k]! : k + 1) - 1) + 1;
+      }
+      if (lines !== null) for (const form of wrappedForms) addRuns(occurrences(read.chars, form), form.length, { starts, ends });
+      const tail = cut ? cutSecretTail(read.chars, wrappedForms) : 0;
+      if (tail > 0) ranges.push([starts[read.chars.length - tail]!, text.length]);
     }
     if (ranges.length === 0) return text;
     ranges.sort((a, b) => a[0] - b[0]);
