@@ -422,6 +422,11 @@ describe('secretScrubber, echoes a receiver rewrote on its way back', () => {
     expect(secretScrubber(['0123456789abcdef'])('x 0123456789a y 0123456789ab z')).toBe(`x 0123456789a y ${REDACTED} z`);
   });
 
+  it('finds pieces of a password that holds an at sign, which is no address', () => {
+    const scrub = secretScrubber([`Basic ${Buffer.from('svc-user:Tr0ub4dor@3xample-Passw0rd').toString('base64')}`]);
+    expect(scrub('key prefix 3xample-Passw0rd rejected')).toBe(`key prefix ${REDACTED} rejected`);
+  });
+
   it('leaves host names alone that an address or URL in a credential shares, and never half a surrogate pair', () => {
     const basic = `Basic ${Buffer.from('svc-splunk@corp.example.com:Pa55word-long-enough').toString('base64')}`;
     const scrub = secretScrubber([basic]);
@@ -450,6 +455,10 @@ describe('secretScrubber, echoes a receiver rewrote on its way back', () => {
       expect(typeof scrub(text), text.slice(0, 12)).toBe('string');
       expect(typeof scrub(text, true), text.slice(0, 12)).toBe('string');
     }
+    // Windows that almost match at every position (one character changed in each secret): a
+    // comparison per matching hash made this a window's length per character.
+    const near = secretScrubber(['b', 'c', 'd', 'e'].map((x) => `whsec_${'a'.repeat(509)}${x}${'a'.repeat(508)}`));
+    expect(near(`${'a'.repeat(65_533)}%41`)).toBe(REDACTED);
     const long = secretScrubber(['a'.repeat(16_384), 'ab'.repeat(8_192)]);
     expect(long('a'.repeat(65_536))).toBe(REDACTED);
     expect(long(`x${'ab'.repeat(32_768)}`)).toBe(`x${REDACTED}`);

@@ -463,11 +463,10 @@ function cutSecretStart(text: string, canonical: CanonicalText, forms: readonly 
 const MIN_PIECE_LENGTH = 12;
 const pieceLength = (form: string) => Math.max(MIN_PIECE_LENGTH, Math.ceil(form.length / 2));
 /**
- * Longer parts are found whole and cut only: a window of half of one is compared wherever its hash
- * matches, and a key or a client secret is far shorter (a long bearer token is a JWT, whose pieces
- * the SIEM would have to print by the kilobyte).
+ * Longer parts are found whole and cut only: a matcher keeps a number per window, and a key, a
+ * client secret or a JWT is far shorter.
  */
-const MAX_PIECE_FORM = 1024;
+const MAX_PIECE_FORM = 4096;
 
 /**
  * The forms whose pieces are looked for: each part of each secret (secretParts) of one word, as
@@ -477,12 +476,15 @@ const MAX_PIECE_FORM = 1024;
  * or a URL (the user of `alerts@corp.example.com:password`, a webhook URL) is found whole only: its
  * pieces are host names every error about that host names ("smtp.corp.example.com").
  */
+/** A part that is an address or holds a URL: its pieces are host names (pieceForms). */
+const ADDRESS_OR_URL = /^[^@\s]+@[^@\s]+\.[a-z]{2,}$|:\/\//i;
+
 export function pieceForms(secrets: readonly (string | null | undefined)[]): Array<{ form: string; min: number }> {
   const forms = new Map<string, number>();
   for (const secret of secrets) {
     if (!secret || secret.length < MIN_SECRET_LENGTH) continue;
     for (const part of secretParts(secret)) {
-      if (/\s|@|:\/\//.test(part)) continue;
+      if (/\s/.test(part) || ADDRESS_OR_URL.test(part)) continue;
       const form = canonicalize(part).chars;
       if (form.length > pieceLength(form) && form.length <= MAX_PIECE_FORM) forms.set(form, pieceLength(form));
     }
@@ -491,76 +493,92 @@ export function pieceForms(secrets: readonly (string | null | undefined)[]): Arr
 }
 
 /**
- * The rolling hash's base: odd, per process and random, so an answer cannot be written in advance to
- * make many windows collide with a secret's (each collision costs one comparison of a window, and
- * MAX_PIECE_FORM bounds that too). Arithmetic modulo 2^32 (Math.imul): the hash runs over every
- * header value of every answer, and a modulo of doubles there cost more than the rest of the scrub.
+ * The rolling hashes' bases (odd), in arithmetic modulo 2^32 (Math.imul): the hashes run over every
+ * header value of every answer, where a modulo of doubles cost more than the rest of the scrub.
+ * Fixed, so a scrub is the same in every run: a SIEM that forces windows to collide only gets more of
+ * its own answer redacted.
  */
-const HASH_BASE = (0x01000193 + 2 * Math.floor(Math.random() * 0x3fffffff)) | 1;
+const HASH_BASES = [0x01000193, 0x5bd1e995] as const;
+
+/** MurmurHash3's finalizer: every bit of the result depends on every bit of `h`. */
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/**
+ * Two hashes joined into a small integer (30 bits: V8 keeps it unboxed, and a Set of such keys is
+ * read several times faster than one of doubles, on every header value of every answer). Each is
+ * mixed first: two windows that differ in their last character differ by that character in both
+ * hashes' low bits, and joined unmixed those differences cancelled in one case in twelve. Mixed, a
+ * chance match is about 1 in 10^9 per window, and only redacts more.
+ */
+const windowKey = (a: number, b: number) => (mix(a) ^ Math.imul(mix(b), 0x9e3779b1)) & 0x3fffffff;
 
 /**
  * Finds the pieces of one form: every window of `min` characters of a text that is also a window of
- * the form, by a rolling hash of each window (Rabin-Karp) and one comparison where a hash matches.
- * Any piece at least `min` long is a run of such windows, joined by the caller. Keeps one number per
- * window of the form, not a structure per character: a scrubber is cached per destination and
- * credential, and a long token must not make it megabytes. Linear in the text.
+ * the form, by two rolling hashes of each window (Rabin-Karp), joined into one key (windowKey). Any piece at
+ * least `min` long is a run of such windows, joined by the caller. A window is not compared where the
+ * hashes match: comparing cost a window's length at every position of an answer a tenant can shape
+ * against a secret it sets (a window repeated with one character changed), and a false match only
+ * redacts more. Keeps one number per window of the form, not a structure per character: a scrubber
+ * is cached per destination and credential, and a long token must not make it megabytes. Linear in
+ * the text.
  */
 class PieceMatcher {
-  /** Each window's hash and where the first window with it starts in the form. */
-  private readonly windows = new Map<number, number>();
-  /** HASH_BASE^(min-1), to take a window's first character out of its hash. */
-  private readonly lead: number;
+  private readonly windows = new Set<number>();
+  /** Each base to the power min-1, to take a window's first character out of its hash. */
+  private readonly leads: [number, number];
 
   constructor(
-    private readonly form: string,
+    form: string,
     private readonly min: number,
   ) {
-    let lead = 1;
-    for (let k = 1; k < min; k++) lead = Math.imul(lead, HASH_BASE);
-    this.lead = lead;
-    let hash = 0;
-    for (let i = 0; i < form.length; i++) {
-      hash = this.roll(hash, form, i);
-      if (i + 1 >= min && !this.windows.has(hash)) this.windows.set(hash, i + 1 - min);
-    }
+    const lead = (base: number) => {
+      let power = 1;
+      for (let k = 1; k < min; k++) power = Math.imul(power, base);
+      return power;
+    };
+    this.leads = [lead(HASH_BASES[0]), lead(HASH_BASES[1])];
+    this.eachWindow(form, (key) => this.windows.add(key));
   }
 
-  /** The hash of the window ending at `i`, from the hash of the one ending at `i - 1`. */
-  private roll(hash: number, text: string, i: number): number {
-    const out = i >= this.min ? Math.imul(text.charCodeAt(i - this.min), this.lead) : 0;
-    return (Math.imul(hash - out, HASH_BASE) + text.charCodeAt(i)) | 0;
-  }
-
-  /** Whether `text` holds a piece of the form. */
-  found(text: string): boolean {
-    let any = false;
-    if (text.length >= this.min) this.scan(text, () => (any = true));
-    return any;
-  }
-
-  /**
-   * Calls `onPiece(start, end)` for each window of `text` that is a window of the form. A window
-   * right after one that matched at `runAt` is checked by its last character alone: a long echo of
-   * the secret (or of a run of one character, as a SIEM can send) costs one comparison of a window
-   * per pass over the form, not one per character.
-   */
-  scan(text: string, onPiece: (start: number, end: number) => void): void {
-    const { form, min } = this;
-    let runAt = -1;
-    let hash = 0;
+  /** Calls `visit(key, end)` with the joined hashes of each window of `text` and where it ends. */
+  private eachWindow(text: string, visit: (key: number, end: number) => void): void {
+    const { min, leads } = this;
+    let a = 0;
+    let b = 0;
     for (let i = 0; i < text.length; i++) {
-      hash = this.roll(hash, text, i);
-      if (i + 1 < min) continue;
-      const start = i + 1 - min;
-      if (runAt >= 0 && runAt + min < form.length && text.charCodeAt(i) === form.charCodeAt(runAt + min)) {
-        runAt++;
-        onPiece(start, i + 1);
-        continue;
-      }
-      const at = this.windows.get(hash);
-      runAt = at !== undefined && text.startsWith(form.slice(at, at + min), start) ? at : -1;
-      if (runAt >= 0) onPiece(start, i + 1);
+      const code = text.charCodeAt(i);
+      const out = i >= min ? text.charCodeAt(i - min) : 0;
+      a = (Math.imul(a - Math.imul(out, leads[0]), HASH_BASES[0]) + code) | 0;
+      b = (Math.imul(b - Math.imul(out, leads[1]), HASH_BASES[1]) + code) | 0;
+      if (i + 1 >= min) visit(windowKey(a, b), i + 1);
     }
+  }
+
+  /** Whether `text` holds a piece of the form: scan's loop without a call per window (every header value of every answer). */
+  found(text: string): boolean {
+    const { min, leads, windows } = this;
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      const out = i >= min ? text.charCodeAt(i - min) : 0;
+      a = (Math.imul(a - Math.imul(out, leads[0]), HASH_BASES[0]) + code) | 0;
+      b = (Math.imul(b - Math.imul(out, leads[1]), HASH_BASES[1]) + code) | 0;
+      if (i + 1 >= min && windows.has(windowKey(a, b))) return true;
+    }
+    return false;
+  }
+
+  /** Calls `onPiece(start, end)` for each window of `text` that is a window of the form. */
+  scan(text: string, onPiece: (start: number, end: number) => void): void {
+    const { min, windows } = this;
+    this.eachWindow(text, (key, end) => {
+      if (windows.has(key)) onPiece(end - min, end);
+    });
   }
 }
 
