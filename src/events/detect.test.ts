@@ -483,6 +483,10 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     expect(found('ssn 123-45-6789 (dot) 1 more')).toEqual([['SSN', '123-45-6789']]);
     expect(found('card 4111111111111111 [.] 5')).toEqual([['CREDIT_CARD', '4111111111111111']]);
     expect(found('call 415-555-2671(.) now')).toEqual([['PHONE', '415-555-2671']]);
+    expect(found('call 415-555-2671(.)1 now')).toEqual([['PHONE', '415-555-2671']]);
+    expect(found('ssn 123-45-6789(.)1')).toEqual([['SSN', '123-45-6789']]);
+    expect(found('card 4111111111111111[.]5')).toEqual([['CREDIT_CARD', '4111111111111111']]);
+    expect(found('4111 1111 1111 1111(.)2')).toEqual([['CREDIT_CARD', '4111 1111 1111 1111']]);
   });
 
   it('leaves backslashes that escape nothing as written', () => {

@@ -156,7 +156,11 @@ function defangedAt(text: string, i: number): { cp: number; length: number } | n
   const spelled = (m[1] ?? m[2]!).toLowerCase();
   // An IPv6 colon may stand next to another ("2001:db8[:]:1").
   const joins = (code: number) => isAsciiAlnum(code) || (spelled === ':' && code === 0x3a);
-  if (!joins(before) || !joins(after) || (spelled.length > 1 && isAsciiDigit(before) && isAsciiDigit(after))) return null;
+  if (!joins(before) || !joins(after)) return null;
+  // Between two digits only an IPv4 address's dot (the words not at all): read as a dot there, a
+  // bracketed dot after a longer number would glue the value to the digits after it
+  // ("415-555-2671(.)1", "4111111111111111[.]5").
+  if (isAsciiDigit(before) && isAsciiDigit(after) && (spelled !== '.' || !octetsAround(text, i, i + m[0].length))) return null;
   return { cp: DEFANGED_AS[spelled]!, length: m[0].length };
 }
 
@@ -344,6 +348,15 @@ export function normalizeForDetection(text: string): Normalized {
   }
   out += text.slice(asciiFrom);
   return { text: out, origStart: origStart.subarray(0, n), origEnd: origEnd.subarray(0, n) };
+}
+
+/** Whether the digit runs that end at `before` and start at `after` are each at most three long. */
+function octetsAround(text: string, before: number, after: number): boolean {
+  let k = 0;
+  while (k < 4 && isAsciiDigit(text.charCodeAt(before - 1 - k))) k++;
+  let j = 0;
+  while (j < 4 && isAsciiDigit(text.charCodeAt(after + j))) j++;
+  return k <= 3 && j <= 3;
 }
 
 /** Whether a defanged character may start at `i`: a bracket, or a space before one. */
