@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { base64Fragments, cutSecretTail, occurrences, pieceForms, REDACTED, secretForms, secretParts, secretScrubber } from './scrubSecrets.js';
@@ -420,6 +421,38 @@ describe('secretScrubber, echoes a receiver rewrote on its way back', () => {
     expect(secretScrubber([`Bearer ${token}`])(`token ${token.slice(0, 20)}…`)).toBe(`token ${REDACTED}…`);
     // A short secret's pieces are at least 12 characters: one of 16 is found whole or from 12 on.
     expect(secretScrubber(['0123456789abcdef'])('x 0123456789a y 0123456789ab z')).toBe(`x 0123456789a y ${REDACTED} z`);
+  });
+
+  it('finds no piece in ordinary text that shares no more than a few characters with a long token', () => {
+    // With a key of 30 bits alone, a 1 KiB token's 500 windows matched a window of this text by
+    // chance and 512 characters of it were redacted.
+    const hex = (x: string) => createHash('sha256').update(x).digest('hex');
+    let token = '';
+    for (let i = 0; token.length < 1024; i++) token += hex(`secret${i}`);
+    let answer = '';
+    for (let i = 0; answer.length < 4096; i++) answer += `${hex(`answer638-${i}`)}\n`;
+    expect(secretScrubber([`Bearer ${token.slice(0, 1024)}`])(answer)).toBe(answer);
+  });
+
+  it('reads pieces of only the longest few parts of a header value of many words', () => {
+    const words = Array.from({ length: 580 }, (_, i) => `w${String(i).padStart(4, '0')}abcdefgh`);
+    expect(pieceForms([words.join(' ')]).length).toBeLessThanOrEqual(8);
+  });
+
+  it('leaves the host of a Basic pair whose user is an address readable, and redacts its password', () => {
+    const scrub = secretScrubber([`Basic ${Buffer.from('alerts@corp.example.com:hunter22').toString('base64')}`]);
+    expect(scrub('getaddrinfo ENOTFOUND smtp.corp.example.com')).toBe('getaddrinfo ENOTFOUND smtp.corp.example.com');
+    expect(scrub('bad password hunter22')).toBe(`bad password ${REDACTED}`);
+  });
+
+  it('redacts a cut answer that ends inside an escape after a wrapped line of base64', () => {
+    const token = 'Zx9aQm14Lk2bPa7cRt5wYv3nBc8dHd1eJe6Kf0';
+    const fragment = base64Fragments(token)[0]!;
+    const scrub = secretScrubber([`Bearer ${token}`]);
+    for (const end of ['%2', '\\u00', '&#4', '&quo']) {
+      const out = scrub(`x ${fragment.slice(0, 30)}\n${fragment.slice(30, 40)}${end}`, true);
+      expect(out, end).toBe(`x ${REDACTED}`);
+    }
   });
 
   it('finds pieces of a password that holds an at sign, which is no address', () => {

@@ -467,6 +467,8 @@ const pieceLength = (form: string) => Math.max(MIN_PIECE_LENGTH, Math.ceil(form.
  * client secret or a JWT is far shorter.
  */
 const MAX_PIECE_FORM = 4096;
+/** At most this many parts of a scrubber's secrets get pieces (pieceForms). */
+const MAX_PIECE_FORMS = 8;
 
 /**
  * The forms whose pieces are looked for: each part of each secret (secretParts) of one word, as
@@ -476,8 +478,8 @@ const MAX_PIECE_FORM = 4096;
  * or a URL (the user of `alerts@corp.example.com:password`, a webhook URL) is found whole only: its
  * pieces are host names every error about that host names ("smtp.corp.example.com").
  */
-/** A part that is an address or holds a URL: its pieces are host names (pieceForms). */
-const ADDRESS_OR_URL = /^[^@\s]+@[^@\s]+\.[a-z]{2,}$|:\/\//i;
+/** A part that holds an address or a URL (a decoded `user@host:password` pair too): its pieces are host names (pieceForms). */
+const ADDRESS_OR_URL = /[^@\s:]@[^@\s:]+\.[a-z]{2,}|:\/\//i;
 
 export function pieceForms(secrets: readonly (string | null | undefined)[]): Array<{ form: string; min: number }> {
   const forms = new Map<string, number>();
@@ -489,7 +491,12 @@ export function pieceForms(secrets: readonly (string | null | undefined)[]): Arr
       if (form.length > pieceLength(form) && form.length <= MAX_PIECE_FORM) forms.set(form, pieceLength(form));
     }
   }
-  return [...forms].map(([form, min]) => ({ form, min }));
+  // The longest few: a credential has one to three parts, and a tenant's header value of hundreds of
+  // words would otherwise make every answer of its destination cost a pass per word.
+  return [...forms]
+    .sort((x, y) => y[0].length - x[0].length)
+    .slice(0, MAX_PIECE_FORMS)
+    .map(([form, min]) => ({ form, min }));
 }
 
 /**
@@ -507,27 +514,26 @@ function mix(h: number): number {
   return h ^ (h >>> 16);
 }
 
-/**
- * Two hashes joined into a small integer (30 bits: V8 keeps it unboxed, and a Set of such keys is
- * read several times faster than one of doubles, on every header value of every answer). Each is
- * mixed first: two windows that differ in their last character differ by that character in both
- * hashes' low bits, and joined unmixed those differences cancelled in one case in twelve. Mixed, a
- * chance match is about 1 in 10^9 per window, and only redacts more.
- */
-const windowKey = (a: number, b: number) => (mix(a) ^ Math.imul(mix(b), 0x9e3779b1)) & 0x3fffffff;
+/** A window of the form whose key another window of it shares: its key alone then matches. */
+const SHARED_KEY = -1;
 
 /**
  * Finds the pieces of one form: every window of `min` characters of a text that is also a window of
- * the form, by two rolling hashes of each window (Rabin-Karp), joined into one key (windowKey). Any piece at
- * least `min` long is a run of such windows, joined by the caller. A window is not compared where the
- * hashes match: comparing cost a window's length at every position of an answer a tenant can shape
- * against a secret it sets (a window repeated with one character changed), and a false match only
- * redacts more. Keeps one number per window of the form, not a structure per character: a scrubber
- * is cached per destination and credential, and a long token must not make it megabytes. Linear in
- * the text.
+ * the form, by two rolling hashes of each window (Rabin-Karp). Each hash is mixed first (two windows
+ * that differ in their last character differ by that character in both hashes' low bits, and joined
+ * unmixed those differences cancelled for one pair in twelve), then joined into a key and a check of
+ * 30 bits each (small integers: V8 keeps them unboxed, and a Map of them is read several times faster
+ * than one of doubles, on every header value of every answer). A window of the text matches when
+ * its key and its check are a window's of the form: a chance match is about one in 10^18 per window
+ * of the form, where the key alone made it one in 10^9, and a 4 KiB token then redacted a kilobyte of
+ * ordinary text in a quarter of 64 KiB answers. A window is never compared: that cost a window's
+ * length at every position of an answer a tenant can shape against a secret it sets, and a chance
+ * match only redacts more. Keeps two small integers per window of the form, not a structure per
+ * character: a scrubber is cached per destination and credential. Linear in the text.
  */
 class PieceMatcher {
-  private readonly windows = new Set<number>();
+  /** Each window's key and its check (SHARED_KEY when windows of the form share the key). */
+  private readonly windows = new Map<number, number>();
   /** Each base to the power min-1, to take a window's first character out of its hash. */
   private readonly leads: [number, number];
 
@@ -541,11 +547,18 @@ class PieceMatcher {
       return power;
     };
     this.leads = [lead(HASH_BASES[0]), lead(HASH_BASES[1])];
-    this.eachWindow(form, (key) => this.windows.add(key));
+    this.hits(form, (key, check) => {
+      const known = this.windows.get(key);
+      this.windows.set(key, known === undefined || known === check ? check : SHARED_KEY);
+      return false;
+    });
   }
 
-  /** Calls `visit(key, end)` with the joined hashes of each window of `text` and where it ends. */
-  private eachWindow(text: string, visit: (key: number, end: number) => void): void {
+  /**
+   * Calls `visit(key, check, end)` for each window of `text`, in one loop with no call per window
+   * but this one; stops when it returns true, and then returns true.
+   */
+  private hits(text: string, visit: (key: number, check: number, end: number) => boolean): boolean {
     const { min, leads } = this;
     let a = 0;
     let b = 0;
@@ -554,30 +567,29 @@ class PieceMatcher {
       const out = i >= min ? text.charCodeAt(i - min) : 0;
       a = (Math.imul(a - Math.imul(out, leads[0]), HASH_BASES[0]) + code) | 0;
       b = (Math.imul(b - Math.imul(out, leads[1]), HASH_BASES[1]) + code) | 0;
-      if (i + 1 >= min) visit(windowKey(a, b), i + 1);
-    }
-  }
-
-  /** Whether `text` holds a piece of the form: scan's loop without a call per window (every header value of every answer). */
-  found(text: string): boolean {
-    const { min, leads, windows } = this;
-    let a = 0;
-    let b = 0;
-    for (let i = 0; i < text.length; i++) {
-      const code = text.charCodeAt(i);
-      const out = i >= min ? text.charCodeAt(i - min) : 0;
-      a = (Math.imul(a - Math.imul(out, leads[0]), HASH_BASES[0]) + code) | 0;
-      b = (Math.imul(b - Math.imul(out, leads[1]), HASH_BASES[1]) + code) | 0;
-      if (i + 1 >= min && windows.has(windowKey(a, b))) return true;
+      if (i + 1 < min) continue;
+      const ma = mix(a);
+      const mb = mix(b);
+      if (visit((ma ^ Math.imul(mb, 0x9e3779b1)) & 0x3fffffff, (mb ^ Math.imul(ma, 0x7feb352d)) >>> 2, i + 1)) return true;
     }
     return false;
   }
 
+  private matches(key: number, check: number): boolean {
+    const known = this.windows.get(key);
+    return known !== undefined && (known === check || known === SHARED_KEY);
+  }
+
+  /** Whether `text` holds a piece of the form (every header value of every answer). */
+  found(text: string): boolean {
+    return text.length >= this.min && this.hits(text, (key, check) => this.matches(key, check));
+  }
+
   /** Calls `onPiece(start, end)` for each window of `text` that is a window of the form. */
   scan(text: string, onPiece: (start: number, end: number) => void): void {
-    const { min, windows } = this;
-    this.eachWindow(text, (key, end) => {
-      if (windows.has(key)) onPiece(end - min, end);
+    this.hits(text, (key, check, end) => {
+      if (this.matches(key, check)) onPiece(end - this.min, end);
+      return false;
     });
   }
 }
@@ -589,7 +601,8 @@ function base64Forms(secrets: readonly (string | null | undefined)[]): string[] 
     if (!secret || secret.length < MIN_SECRET_LENGTH) continue;
     for (const part of secretParts(secret)) for (const fragment of base64Fragments(part)) forms.add(canonicalize(fragment).chars);
   }
-  return [...forms];
+  // Longest first, as cutSecretStart reads its forms.
+  return [...forms].sort((a, b) => b.length - a.length);
 }
 
 /** A base64 or base64url character (not `=`: padding ends a base64 text, it is not wrapped). */
@@ -746,8 +759,10 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
         ends[k] = source((read.ends ? read.ends[k]! : k + 1) - 1) + 1;
       }
       if (lines !== null) for (const form of wrappedForms) addRuns(occurrences(read.chars, form), form.length, { starts, ends });
-      const tail = cut ? cutSecretTail(read.chars, wrappedForms) : 0;
-      if (tail > 0) ranges.push([starts[read.chars.length - tail]!, text.length]);
+      // As for the text itself (cutSecretStart): the cut may also fall inside an escape after the
+      // last break ("...\nAbCd%2").
+      const from = cut ? cutSecretStart(joined, read, wrappedForms) : joined.length;
+      if (from < joined.length) ranges.push([source(from), text.length]);
     }
     if (ranges.length === 0) return text;
     ranges.sort((a, b) => a[0] - b[0]);
