@@ -502,7 +502,9 @@ describe('secretScrubber, base64 of the request wrapped into lines (MIME, encode
   const token = 'sk/Zq+7vWd/e3+Kp9Lm/Xy+T0kEn/4Aa+Bb==';
   const secret = `Bearer ${token}`;
   const scrub = secretScrubber([secret]);
-  const BREAKS = { crlf: '\r\n', lf: '\n', jsonLf: '\\n', jsonCrlf: '\\r\\n' };
+  // Also folded (a header continued on an indented line) and indented (base64 in a YAML or
+  // pretty-printed document).
+  const BREAKS = { crlf: '\r\n', lf: '\n', jsonLf: '\\n', jsonCrlf: '\\r\\n', folded: '\r\n ', indented: '\n      ', tabbed: '\n\t\t' };
   const wrap = (base64: string, br: string, width = 76) => base64.match(new RegExp(`.{1,${width}}`, 'g'))!.join(br);
   /**
    * Whether `out`, its line breaks removed, still holds eight characters in a row of the token's

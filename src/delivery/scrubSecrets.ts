@@ -619,12 +619,19 @@ function lineBreakAt(text: string, at: number): number {
   if (!isBase64Char(text.charCodeAt(at - 1))) return 0;
   const length = text.startsWith('\r\n', at) ? 2 : text[at] === '\n' ? 1 : text.startsWith('\\r\\n', at) ? 4 : text.startsWith('\\n', at) ? 2 : 0;
   if (length === 0) return 0;
-  const next = at + length + (text[at + length] === '\\' ? 1 : 0);
-  return isBase64Char(text.charCodeAt(next)) ? length : 0;
+  // With the indentation after it: a header folded onto the next line, base64 in a YAML or
+  // pretty-printed document.
+  let after = at + length;
+  while (after - at - length < MAX_INDENT && (text[after] === ' ' || text[after] === '\t')) after++;
+  const next = after + (text[after] === '\\' ? 1 : 0);
+  return isBase64Char(text.charCodeAt(next)) ? after - at : 0;
 }
 
+/** Spaces and tabs taken after a line break inside base64 (lineBreakAt). */
+const MAX_INDENT = 16;
+
 /** What a cut text may end with after a base64 character: a line break, or the start of one. */
-const CUT_LINE_BREAK = /(?<=[A-Za-z0-9+/_-])(?:\r\n?|\n|\\(?:r(?:\\n?)?|n)?)$/;
+const CUT_LINE_BREAK = /(?<=[A-Za-z0-9+/_-])(?:(?:\r\n|\n|\\r\\n|\\n)[ \t]{0,16}|\r|\\(?:r\\?)?)$/;
 
 /**
  * `text` without its line breaks inside base64 (lineBreakAt), and where each of its characters
@@ -743,8 +750,9 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
     // Base64 wrapped into lines: its forms looked for with the breaks taken out, each found one
     // redacted from its first character to its last in the source, the breaks within it included.
     // A cut text may end in a break, or inside one: read up to it, that end is the end of the base64.
-    // Its last five characters only: a break is at most four, after one base64 character.
-    const end = text.slice(-5);
+    // Its last characters only: a break is at most four and its indentation MAX_INDENT, after one
+    // base64 character.
+    const end = text.slice(-(5 + MAX_INDENT));
     const broken = cut ? CUT_LINE_BREAK.exec(end) : null;
     const whole = broken ? text.slice(0, text.length - end.length + broken.index) : text;
     const lines = joinedLines(whole);
