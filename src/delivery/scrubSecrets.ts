@@ -290,28 +290,48 @@ function canonicalizeLayer(text: string): CanonicalText {
 }
 
 /** Every string to scrub for these secrets, canonicalised, longest first. */
-export function secretForms(secrets: readonly (string | null | undefined)[]): string[] {
+/** Every part (secretParts) of every secret long enough to be one, each once. */
+function partsOf(secrets: readonly (string | null | undefined)[]): string[] {
+  const parts = new Set<string>();
+  for (const secret of secrets) {
+    if (!secret || secret.length < MIN_SECRET_LENGTH) continue;
+    for (const part of secretParts(secret)) parts.add(part);
+  }
+  return [...parts];
+}
+
+/** Longest first, as the searches read forms (and cutSecretStart its reach); no empty one. */
+const longestFirst = (forms: Iterable<string>): string[] => [...forms].filter((f) => f.length > 0).sort((a, b) => b.length - a.length);
+
+/**
+ * The forms of `parts` (partsOf), and apart from them their base64 fragments alone: those are also
+ * looked for in base64 wrapped into lines (joinedLines).
+ */
+function formsOfParts(parts: readonly string[]): { forms: string[]; base64: string[] } {
   const forms = new Set<string>();
+  const base64 = new Set<string>();
   const add = (form: string) => {
     const chars = canonicalize(form).chars;
     forms.add(chars);
     // A form whose escapes decode to NUL or half a surrogate pair (a secret spelled "s3cr%00t") is
     // also looked for as a scrubbed text holds it: storable, NUL dropped (storableText).
     forms.add(storableText(chars));
+    return chars;
   };
-  for (const secret of secrets) {
-    if (!secret || secret.length < MIN_SECRET_LENGTH) continue;
-    for (const part of secretParts(secret)) {
-      add(part);
-      // A part ending in `\`, `%` or `&` has that end read as the start of an escape with whatever
-      // follows it in a text, never as itself: the rest of the part is matched on its own too.
-      const bare = part.replace(/[\\%&]+$/, '');
-      if (bare !== part && bare.length >= MIN_SECRET_LENGTH) add(bare);
-      add(Buffer.from(part, 'utf8').toString('hex'));
-      for (const fragment of base64Fragments(part)) add(fragment);
-    }
+  for (const part of parts) {
+    add(part);
+    // A part ending in `\`, `%` or `&` has that end read as the start of an escape with whatever
+    // follows it in a text, never as itself: the rest of the part is matched on its own too.
+    const bare = part.replace(/[\\%&]+$/, '');
+    if (bare !== part && bare.length >= MIN_SECRET_LENGTH) add(bare);
+    add(Buffer.from(part, 'utf8').toString('hex'));
+    for (const fragment of base64Fragments(part)) base64.add(add(fragment));
   }
-  return [...forms].filter((f) => f.length > 0).sort((a, b) => b.length - a.length);
+  return { forms: longestFirst(forms), base64: longestFirst(base64) };
+}
+
+export function secretForms(secrets: readonly (string | null | undefined)[]): string[] {
+  return formsOfParts(partsOf(secrets)).forms;
 }
 
 /**
@@ -470,6 +490,9 @@ const MAX_PIECE_FORM = 4096;
 /** At most this many parts of a scrubber's secrets get pieces (pieceForms). */
 const MAX_PIECE_FORMS = 8;
 
+/** A part that holds an address or a URL (a decoded `user@host:password` pair too): its pieces are host names (pieceForms). */
+const ADDRESS_OR_URL = /[^@\s:]@[^@\s:]+\.[a-z]{2,}|:\/\//i;
+
 /**
  * The forms whose pieces are looked for: each part of each secret (secretParts) of one word, as
  * canonicalize reads it, with the least length of a piece of it that is redacted. A part no longer
@@ -478,18 +501,16 @@ const MAX_PIECE_FORMS = 8;
  * or a URL (the user of `alerts@corp.example.com:password`, a webhook URL) is found whole only: its
  * pieces are host names every error about that host names ("smtp.corp.example.com").
  */
-/** A part that holds an address or a URL (a decoded `user@host:password` pair too): its pieces are host names (pieceForms). */
-const ADDRESS_OR_URL = /[^@\s:]@[^@\s:]+\.[a-z]{2,}|:\/\//i;
-
 export function pieceForms(secrets: readonly (string | null | undefined)[]): Array<{ form: string; min: number }> {
+  return pieceFormsOfParts(partsOf(secrets));
+}
+
+function pieceFormsOfParts(parts: readonly string[]): Array<{ form: string; min: number }> {
   const forms = new Map<string, number>();
-  for (const secret of secrets) {
-    if (!secret || secret.length < MIN_SECRET_LENGTH) continue;
-    for (const part of secretParts(secret)) {
-      if (/\s/.test(part) || ADDRESS_OR_URL.test(part)) continue;
-      const form = canonicalize(part).chars;
-      if (form.length > pieceLength(form) && form.length <= MAX_PIECE_FORM) forms.set(form, pieceLength(form));
-    }
+  for (const part of parts) {
+    if (/\s/.test(part) || ADDRESS_OR_URL.test(part)) continue;
+    const form = canonicalize(part).chars;
+    if (form.length > pieceLength(form) && form.length <= MAX_PIECE_FORM) forms.set(form, pieceLength(form));
   }
   // The longest few: a credential has one to three parts, and a tenant's header value of hundreds of
   // words would otherwise make every answer of its destination cost a pass per word.
@@ -594,21 +615,13 @@ class PieceMatcher {
   }
 }
 
-/** The base64 fragments (base64Fragments) of every part of `secrets`, as canonicalize reads them. */
-function base64Forms(secrets: readonly (string | null | undefined)[]): string[] {
-  const forms = new Set<string>();
-  for (const secret of secrets) {
-    if (!secret || secret.length < MIN_SECRET_LENGTH) continue;
-    for (const part of secretParts(secret)) for (const fragment of base64Fragments(part)) forms.add(canonicalize(fragment).chars);
-  }
-  // Longest first, as cutSecretStart reads its forms.
-  return [...forms].sort((a, b) => b.length - a.length);
-}
-
 /** A base64 or base64url character (not `=`: padding ends a base64 text, it is not wrapped). */
 function isBase64Char(code: number): boolean {
-  return (code | 0x20) >= 97 && (code | 0x20) <= 122 ? true : (code >= 48 && code <= 57) || code === 43 || code === 47 || code === 45 || code === 95;
+  return ((code | 0x20) >= 97 && (code | 0x20) <= 122) || (code >= 48 && code <= 57) || code === 43 || code === 47 || code === 45 || code === 95;
 }
+
+/** Spaces and tabs taken after a line break inside base64 (lineBreakAt). */
+const MAX_INDENT = 16;
 
 /**
  * The length of the line break inside base64 that starts at `at`, or 0. MIME, Perl's encode_base64
@@ -627,11 +640,8 @@ function lineBreakAt(text: string, at: number): number {
   return isBase64Char(text.charCodeAt(next)) ? after - at : 0;
 }
 
-/** Spaces and tabs taken after a line break inside base64 (lineBreakAt). */
-const MAX_INDENT = 16;
-
 /** What a cut text may end with after a base64 character: a line break, or the start of one. */
-const CUT_LINE_BREAK = /(?<=[A-Za-z0-9+/_-])(?:(?:\r\n|\n|\\r\\n|\\n)[ \t]{0,16}|\r|\\(?:r\\?)?)$/;
+const CUT_LINE_BREAK = new RegExp(String.raw`(?<=[A-Za-z0-9+/_-])(?:(?:\r\n|\n|\\r\\n|\\n)[ \t]{0,${MAX_INDENT}}|\r|\\(?:r\\?)?)$`);
 
 /**
  * `text` without its line breaks inside base64 (lineBreakAt), and where each of its characters
@@ -676,12 +686,13 @@ function joinedLines(text: string): { joined: string; at: Int32Array } | null {
 
 /** A function that replaces every spelling of every form of `secrets` with "[redacted]". */
 export function secretScrubber(secrets: readonly (string | null | undefined)[]): Scrubber {
-  const forms = secretForms(secrets);
+  // The parts (secretParts decodes base64) read once for all three sets of forms.
+  const parts = partsOf(secrets);
+  const { forms, base64: wrappedForms } = formsOfParts(parts);
   // Every text a scrubber hands back is storable (db/storable.ts): a SIEM's answer ends up in the
   // delivery log and the destination's last error, and one NUL in it failed the claim's settle.
   if (forms.length === 0) return (text) => storableText(text);
-  const pieces = pieceForms(secrets);
-  const wrappedForms = base64Forms(secrets);
+  const pieces = pieceFormsOfParts(parts);
   // Built on the first text long enough to hold a piece: most scrubbers never see one.
   let matchers: PieceMatcher[] | null = null;
   const shortestPiece = Math.min(...pieces.map((p) => p.min));
