@@ -119,6 +119,11 @@ function gluedDomainEnd(text: string, start: number, end: number): number {
   return m === null || dot + 1 + m[0].length === end ? -1 : dot + 1 + m[0].length;
 }
 
+/** A domain's last label (its TLD when the domain is one). */
+function lastLabel(domain: string): string {
+  return domain.slice(domain.lastIndexOf('.') + 1);
+}
+
 function validDomain(domain: string): boolean {
   const labels = domain.split('.');
   if (labels.length < 2) return false;
@@ -170,9 +175,12 @@ export function detectEmails(text: string): Finding[] {
     let domain = text.slice(domainStart, e);
     // Cut when the domain is no domain as it stands, or when its last label runs from ASCII letters on
     // into another script: no top-level domain mixes the two ("comまたは電話で").
-    const cut = gluedDomainEnd(text, domainStart, e);
-    if (cut !== -1 && (!validDomain(domain) || !ASCII_ONLY.test(domain.slice(domain.lastIndexOf('.') + 1)))) domain = text.slice(domainStart, (e = cut));
-    const tldOk = !spaced || COMMON_TLDS.has((domain.slice(domain.lastIndexOf('.') + 1) || '').toLowerCase());
+    // Looked for only then: most addresses are plain ASCII and valid as they stand.
+    if (!validDomain(domain) || !ASCII_ONLY.test(lastLabel(domain))) {
+      const cut = gluedDomainEnd(text, domainStart, e);
+      if (cut !== -1) domain = text.slice(domainStart, (e = cut));
+    }
+    const tldOk = !spaced || COMMON_TLDS.has(lastLabel(domain).toLowerCase());
     // Dots a dot-atom forbids (two in a row, one before "@") are taken when the "@" is written plainly:
     // Japanese carriers gave out such addresses ("taro..yamada@docomo.ne.jp", "taro.@docomo.ne.jp").
     // Around a spaced "@" they are prose ("Thanks. @ example.com").
