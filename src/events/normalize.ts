@@ -5,8 +5,10 @@
  * or a zero-width space inside a card number would pass unmasked.
  *
  * Per code point: Unicode NFKC (fullwidth and compatibility forms become ASCII), then every dash
- * becomes "-", every dot-like separator ".", every typographic apostrophe "'", every space, tab, line break, other control character
- * and blank-looking symbol (braille blank U+2800) " " (CR LF counts once),
+ * becomes "-", every dot-like separator ".", every typographic apostrophe "'", every space, tab, line
+ * break, other control character and blank-looking symbol (braille blank U+2800) " " (CR LF counts
+ * once; a line break with the indentation after it is two spaces), a replacement character between
+ * two digits " ",
  * decimal digits of any script their ASCII digit, enclosed digits ("❶", "⓵", "⑴", "⒈") their digits,
  * and invisible characters (format characters such as ZWSP, ZWJ, ZWNJ, BOM, soft hyphen, combining
  * marks, and the other default-ignorable code points such as the Hangul fillers) are dropped.
@@ -14,7 +16,8 @@
  * An escape (a percent-encoded ASCII byte or UTF-8 sequence, a character reference, a JSON string's
  * backslash escape: `alice%40example.com`, `jane%EF%BC%A0example.com`, `jane&#64;example.com`,
  * `card:\n4111...`, `\u0438\u0432\u0430\u043d@example.com`) is read as the character it spells, so
- * a value copied from a URL, HTML or a JSON log line is found like the value itself.
+ * a value copied from a URL, HTML or a JSON log line is found like the value itself; and so is a
+ * defanged indicator (`10[.]1[.]2[.]3`, `jane[@]example[.]com`).
  *
  * Findings are made in the normalized text but must mask the caller's original text, so the result
  * keeps, for each normalized code unit, the span of the original it came from. Printable ASCII on one
@@ -57,13 +60,17 @@ const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;|\\[\\nrtfbu/"]|[[(](?:[
 const PERCENT_BYTE = /%([0-9a-f]{2})/iy;
 
 /**
- * A JSON string's backslash escapes, after a run of one or more backslashes (JSON
- * inside JSON doubles them, and each layer again): `\n` and the other control escapes, `\/` (PHP
+ * A JSON string's backslash escapes, after a run of one or more backslashes (JSON inside JSON
+ * doubles them, and each layer again): `\n` and the other control escapes, `\/` (PHP
  * writes every slash so), a quote, and `\uXXXX` (how Python's json.dumps and PHP's json_encode write
  * every non-ASCII character). A run longer than MAX_BACKSLASHES is text: each position of a long run
  * is then one bounded look, not a scan of the rest of it.
  */
 const MAX_BACKSLASHES = 16;
+// JSON's own escapes only: "\0", "\v", "\'" and "\U" are none, and read as escapes they turned a
+// Windows path's "C:\Temp\0123456789.txt" into an SSN.
+const BACKSLASH_CONTROLS: Readonly<Record<string, number>> = { n: 0x0a, r: 0x0d, t: 0x09, f: 0x0c, b: 0x08, '/': 0x2f, '"': 0x22 };
+const UNICODE_ESCAPE = /u([0-9a-fA-F]{4})/y;
 
 /**
  * Defanged indicators, as threat reports and tickets write them so that nobody follows them:
@@ -76,10 +83,6 @@ const MAX_BACKSLASHES = 16;
 const DEFANGED = /\[([.@:]|at|dot)\]|\(([.@:]|at|dot)\)/iy;
 const DEFANGED_WORD = / (?:\[(at|dot)\]|\((at|dot)\)) /iy;
 const DEFANGED_AS: Readonly<Record<string, number>> = { '.': 0x2e, '@': 0x40, ':': 0x3a, at: 0x40, dot: 0x2e };
-// JSON's own escapes only: "\0", "\v", "\'" and "\U" are none, and read as escapes they turned a
-// Windows path's "C:\Temp\0123456789.txt" into an SSN.
-const BACKSLASH_CONTROLS: Readonly<Record<string, number>> = { n: 0x0a, r: 0x0d, t: 0x09, f: 0x0c, b: 0x08, '/': 0x2f, '"': 0x22 };
-const UNICODE_ESCAPE = /u([0-9a-fA-F]{4})/y;
 
 function stickyAt(re: RegExp, text: string, i: number): RegExpExecArray | null {
   re.lastIndex = i;
