@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { newPreflightId } from './contract.js';
 import { detect } from './detect.js';
 import { guardActorId, guardAgentRecord, hasSpelledEmail, identifierForm, safeSegment, type GuardMemo } from './privacyGuard.js';
+import { fill, MiB } from '../../test/support/detection.js';
 
 const record = {
   preflight_id: 'pflt_abcdefgh123',
@@ -289,8 +290,6 @@ describe('identifierForm and hasSpelledEmail', () => {
 });
 
 describe('the guard stays linear on 1 MiB adversarial field values', () => {
-  const MiB = 1 << 20;
-  const fill = (unit: string): string => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
   it.each(['a_', 'at_x_', 'ab1', `v${'1'.repeat(20)}_`, 'Ａ１＿', 'a\u200B1'])('%j completes', (unit) => {
     // Unknown fields are refused by the schema, but the guard still scans them (to name a finding).
     expect(Array.isArray(guardAgentRecord({ ...record, note: fill(unit), policy_id: fill(unit).slice(0, 128) }))).toBe(true);

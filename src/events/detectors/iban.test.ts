@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { detect, type FindingType } from '../detect.js';
 import { detectAndMask } from '../mask.js';
-
-/** The detected values as [type, text] pairs, for readable assertions. */
-function found(text: string): [FindingType, string][] {
-  return detect(text).map((f) => [f.type, text.slice(f.start, f.end)]);
-}
+import { fill, found } from '../../../test/support/detection.js';
 
 describe('IBAN groups with a run of spaces between them (common.ts: the gap, at most MAX_GAP)', () => {
   it.each([
@@ -51,10 +46,8 @@ describe('IBAN groups with a run of spaces between them (common.ts: the gap, at 
   });
 
   describe('linear time on adversarial 1 MiB inputs', () => {
-    const MiB = 1 << 20;
-    const fill = (unit: string): string => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
     it.each(['DE89  ', 'de89   0', 'DE89--', 'DE89 3704   '])('%j repeated completes', (unit) => {
-      expect(Array.isArray(detect(fill(unit)))).toBe(true);
+      expect(found(fill(unit))).toEqual([]);
     });
   });
 });
