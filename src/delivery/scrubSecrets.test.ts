@@ -4,6 +4,9 @@ import fc from 'fast-check';
 import { base64Fragments, cutSecretTail, occurrences, pieceForms, REDACTED, secretForms, secretParts, secretScrubber } from './scrubSecrets.js';
 import { echoedForms, leakedForm } from '../../test/support/secretForms.js';
 
+/** A base64 bearer token with `/`, `+` and padding: every escape and wrap has something to do. */
+const token = 'sk/Zq+7vWd/e3+Kp9Lm/Xy+T0kEn/4Aa+Bb==';
+
 /** Every start of `form` in `text`, overlapping ones too, by indexOf: what the matchers are held to. */
 const indexesOf = (text: string, form: string): number[] => {
   const out: number[] = [];
@@ -209,7 +212,6 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
 });
 
 describe('what a scrubber hands back is storable, whatever the SIEM answered', () => {
-  const token = 'sk/Zq+7vWd/e3+Kp9Lm/Xy+T0kEn/4Aa+Bb==';
   const scrub = secretScrubber([`Bearer ${token}`]);
 
   it('drops NULs (PostgreSQL refuses them) and replaces unpaired surrogates', () => {
@@ -326,7 +328,6 @@ describe('occurrences (every place a form appears, overlapping ones too)', () =>
 });
 
 describe('secretScrubber, echoes a receiver rewrote on its way back', () => {
-  const token = 'sk/Zq+7vWd/e3+Kp9Lm/Xy+T0kEn/4Aa+Bb==';
   const datadog = '4f3c2a1b9e8d7c6b5a49382716f5e4d3';
 
   it('named character references, as an HTML error page escapes the echo (htmlspecialchars)', () => {
@@ -446,9 +447,9 @@ describe('secretScrubber, echoes a receiver rewrote on its way back', () => {
   });
 
   it('redacts a cut answer that ends inside an escape after a wrapped line of base64', () => {
-    const token = 'Zx9aQm14Lk2bPa7cRt5wYv3nBc8dHd1eJe6Kf0';
-    const fragment = base64Fragments(token)[0]!;
-    const scrub = secretScrubber([`Bearer ${token}`]);
+    const plainToken = 'Zx9aQm14Lk2bPa7cRt5wYv3nBc8dHd1eJe6Kf0';
+    const fragment = base64Fragments(plainToken)[0]!;
+    const scrub = secretScrubber([`Bearer ${plainToken}`]);
     for (const end of ['%2', '\\u00', '&#4', '&quo']) {
       const out = scrub(`x ${fragment.slice(0, 30)}\n${fragment.slice(30, 40)}${end}`, true);
       expect(out, end).toBe(`x ${REDACTED}`);
@@ -485,8 +486,10 @@ describe('secretScrubber, echoes a receiver rewrote on its way back', () => {
       datadog.repeat(2_048),
       'ab'.repeat(32_768),
     ]) {
-      expect(typeof scrub(text), text.slice(0, 12)).toBe('string');
-      expect(typeof scrub(text, true), text.slice(0, 12)).toBe('string');
+      // None holds a secret but the repeated key, which goes whole, cut or not.
+      const expected = text === datadog.repeat(2_048) ? REDACTED : text;
+      expect(scrub(text), text.slice(0, 12)).toBe(expected);
+      expect(scrub(text, true), text.slice(0, 12)).toBe(expected);
     }
     // Windows that almost match at every position (one character changed in each secret): a
     // comparison per matching hash made this a window's length per character.
@@ -499,7 +502,6 @@ describe('secretScrubber, echoes a receiver rewrote on its way back', () => {
 });
 
 describe('secretScrubber, base64 of the request wrapped into lines (MIME, encode_base64, base64.encodebytes)', () => {
-  const token = 'sk/Zq+7vWd/e3+Kp9Lm/Xy+T0kEn/4Aa+Bb==';
   const secret = `Bearer ${token}`;
   const scrub = secretScrubber([secret]);
   // Also folded (a header continued on an indented line) and indented (base64 in a YAML or
