@@ -13,7 +13,8 @@ export default defineConfig({
     // Files share their worker processes (and the modules already loaded): importing Fastify, the
     // schemas and the service again in a fresh process for each of 145 files cost about 155 s of CPU
     // per run, a third of the phase's time on 2 cores. Safe because no test mocks modules, stubs
-    // globals or the environment, or fakes timers, and every file closes what it opens.
+    // globals or fakes timers, the one that sets the environment (TZ, src/siem/epochMillis.test.ts)
+    // restores it in a finally, and every file closes what it opens.
     isolate: false,
     // The files known to run longest start first, so none of them starts last (test/setup/sequencer.ts).
     sequence: { sequencer: LongestFirstSequencer },

@@ -13,7 +13,8 @@ export interface TestService {
   baseUrl: string;
   logs: ReturnType<typeof captureLogger>;
   /** A fresh org and API key. */
-  newOrg(name?: string): Promise<{ orgId: string; apiKey: string }>;
+  /** An organization and an API key for it; `id` when a test needs a particular one. */
+  newOrg(name?: string, id?: string): Promise<{ orgId: string; apiKey: string }>;
   /** JSON request through real HTTP; returns status, parsed body and headers. */
   request(
     method: string,
@@ -52,8 +53,8 @@ export async function startTestService(db: Db, env: Record<string, string> = {},
     config,
     baseUrl,
     logs,
-    async newOrg(name = 'Test org') {
-      const org = await createOrg(db, name);
+    async newOrg(name = 'Test org', id?: string) {
+      const org = await createOrg(db, name, id);
       return { orgId: org.id, apiKey: await createApiKey(db, org.id) };
     },
     async request(method, path, opts = {}) {

@@ -3,8 +3,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { createOrg } from '../../../src/orgs/repository.js';
-import { createApiKey } from '../../../src/auth/apiKeys.js';
 import { insertDestination } from '../../../src/destinations/writes.js';
 
 const PINO_LEVEL = { debug: 20, info: 30 } as const;
@@ -24,8 +22,10 @@ describe('request log levels', () => {
   });
 
   // The line is written once the answer has left (onResponse), so a test waits for it (expect.poll).
-  const levelOf = (path: string) =>
+  // `since`: the number of lines logged before, so a count holds whatever other tests logged.
+  const levelOf = (path: string, since = 0) =>
     svc.logs.lines
+      .slice(since)
       .map((l) => JSON.parse(l) as { msg?: string; path?: string; level: number })
       .filter((l) => l.msg === 'request completed' && l.path === path)
       .map((l) => l.level);
@@ -41,16 +41,16 @@ describe('request log levels', () => {
   it("logs the authenticated organization's id as it is, even one the detectors would take for a value", async () => {
     // A random id can hold nine digits in a row (about one in 28,000 do), which the path rule redacts.
     const id = 'org_5t3519855598iabcdefg';
-    await createOrg(tdb.db, 'Digits in its id', id);
-    const apiKey = await createApiKey(tdb.db, id);
+    const { apiKey } = await svc.newOrg('Digits in its id', id);
     const path = `/api/orgs/${id}/forwarding-destinations`;
     expect((await svc.request('GET', path, { apiKey })).status).toBe(200);
     await expect.poll(() => levelOf(path), LOGGED).toEqual([PINO_LEVEL.info]);
     // Without the organization's key the segment is whatever a client typed: redacted as before.
     const other = await svc.newOrg();
+    const beforeRefused = svc.logs.lines.length;
     expect((await svc.request('GET', path, { apiKey: other.apiKey })).status).toBe(404);
     expect((await svc.request('GET', path)).status).toBe(401);
-    await expect.poll(() => levelOf('/api/orgs/<redacted-property-name>/forwarding-destinations'), LOGGED).toHaveLength(2);
+    await expect.poll(() => levelOf('/api/orgs/<redacted-property-name>/forwarding-destinations', beforeRefused), LOGGED).toHaveLength(2);
 
     // A destination of that organization with such an id: logged as it is once the route found it.
     const dest = 'fwd_2k7u9123456789qwerty';
@@ -71,7 +71,8 @@ describe('request log levels', () => {
     expect((await svc.request('GET', destPath, { apiKey })).status).toBe(200);
     await expect.poll(() => levelOf(destPath), LOGGED).toEqual([PINO_LEVEL.info]);
     // One the organization does not have is whatever a client typed.
+    const beforeMissing = svc.logs.lines.length;
     expect((await svc.request('GET', `${path}/fwd_2k7u9123456789zzzzzz`, { apiKey })).status).toBe(404);
-    await expect.poll(() => levelOf(`${path}/<redacted-property-name>`), LOGGED).toHaveLength(1);
+    await expect.poll(() => levelOf(`${path}/<redacted-property-name>`, beforeMissing), LOGGED).toHaveLength(1);
   });
 });
