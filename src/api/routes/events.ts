@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import type { TypedApp } from '../typed.js';
-import { errors, OrgParams, readErrors, SECURITY, writeErrors } from '../schemas/common.js';
+import { errors, OrgParams, pageLimit, readErrors, SECURITY, writeErrors } from '../schemas/common.js';
 import {
   AuditEventsPageSchema,
   AuditEventsRequestSchema,
@@ -108,7 +108,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
       querystring: Type.Object(
         {
           // Query strings are text: the API never coerces types, so the number is checked by pattern.
-          limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: 'Events per page, 1 to 1000 (default 100).' })),
+          limit: pageLimit(1000, 100, 'Events'),
           cursor: Type.Optional(
             Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: MAX_CURSOR_LENGTH, description: 'next_cursor of the previous answer, as is.' }),
           ),

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { pageLimit } from './common.js';
 import { TRAIL_ACTIONS, type TrailAction } from '../../trail/contract.js';
 
 /** One entry of the Activity page: a configuration trail event, flattened (names, never values). */
@@ -38,7 +39,7 @@ export type ActivityPage = Static<typeof ActivityPage>;
 export const ActivityQuery = Type.Object(
   {
     // Query strings are text: the API never coerces types, so the number is checked by pattern.
-    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]?|100)$', description: 'Entries per page, 1 to 100 (default 50).' })),
+    limit: pageLimit(100, 50, 'Entries'),
     cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,200}$', description: 'next_cursor of the previous page.' })),
   },
   { additionalProperties: false },

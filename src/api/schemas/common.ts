@@ -62,3 +62,21 @@ export const SECURITY: Record<'none' | 'apiRead' | 'apiWrite' | 'session' | 'ses
 
 /** Route schema key: the body may be left out (app.ts marks requestBody not required). */
 export const OPTIONAL_BODY = 'x-body-optional';
+
+/**
+ * A page size in a query string: the digits of a whole number from 1 to `max`, checked by pattern,
+ * since query strings are text and the API never coerces them. `max` is a digit followed by zeros
+ * (100, 500, 1000), which keeps the pattern a plain range; 0, a leading zero or anything over `max`
+ * is refused with 400, as every list answers, rather than quietly clamped.
+ */
+export function pageLimit(max: number, fallback: number, what: string) {
+  const digits = String(max);
+  if (!/^[1-9]0+$/.test(digits)) throw new Error(`pageLimit: ${max} is not a digit followed by zeros`);
+  const lead = Number(digits[0]);
+  const zeros = digits.length - 1;
+  const shorter = `[1-9][0-9]{0,${zeros - 1}}`;
+  const sameLength = lead > 1 ? `|[1-${lead - 1}][0-9]{${zeros}}` : '';
+  return Type.Optional(
+    Type.String({ pattern: `^(?:${shorter}${sameLength}|${digits})$`, description: `${what} per page, 1 to ${max} (default ${fallback}).` }),
+  );
+}

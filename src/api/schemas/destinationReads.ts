@@ -3,6 +3,7 @@
  * answers. (The destination itself, its create and PATCH bodies: destinations.ts.)
  */
 import { Type, type Static } from 'typebox';
+import { pageLimit } from './common.js';
 import { DestinationView } from './destinations.js';
 
 const NextCursor = Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page.' });
@@ -13,12 +14,7 @@ export const DEFAULT_DESTINATIONS_PAGE = 100;
 // Query strings are text: the API never coerces types, so numbers are checked by pattern.
 export const DestinationsPageQuery = Type.Object(
   {
-    limit: Type.Optional(
-      Type.String({
-        pattern: '^(?:[1-9][0-9]{0,1}|[1-4][0-9]{2}|500)$',
-        description: `Destinations per page, 1 to 500 (default ${DEFAULT_DESTINATIONS_PAGE}).`,
-      }),
-    ),
+    limit: pageLimit(500, DEFAULT_DESTINATIONS_PAGE, 'Destinations'),
     cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,400}$', description: 'next_cursor of the previous page.' })),
   },
   { additionalProperties: false },
@@ -61,7 +57,7 @@ export type Deleted = Static<typeof Deleted>;
 
 export const FailedEventsQuery = Type.Object(
   {
-    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: 'Dead letters per page, 1 to 1000 (default 100).' })),
+    limit: pageLimit(1000, 100, 'Dead letters'),
     before_id: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$', description: 'next_before_id of the previous page.' })),
   },
   { additionalProperties: false },
@@ -86,7 +82,7 @@ export type FailedEventsPage = Static<typeof FailedEventsPage>;
 
 export const AttemptsQuery = Type.Object(
   {
-    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]{0,1}|[1-4][0-9]{2}|500)$', description: 'Entries per page, 1 to 500 (default 50).' })),
+    limit: pageLimit(500, 50, 'Entries'),
     cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,40}$', description: 'next_cursor of the previous page.' })),
     outcome: Type.Optional(
       Type.Union([Type.Literal('failed'), Type.Literal('delivered')], {

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { pageLimit } from './common.js';
 import { DESTINATION_ID_PATTERN, ORG_ID_PATTERN, REPLAY_ID_PATTERN } from '../../ids.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -71,7 +72,4 @@ export type ReplayAcceptedView = Omit<Static<typeof ReplayAccepted>, 'replay'> &
 export type RangeReplayResult = ReplayDoneView & Partial<Pick<ReplayAcceptedView, 'replay_id' | 'replay'>>;
 export type ReplayListView = { replays: ReplayView[] };
 
-export const ReplayListQuery = Type.Object(
-  { limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]?|100)$', description: 'Replays to list, 1 to 100 (default 20).' })) },
-  { additionalProperties: false },
-);
+export const ReplayListQuery = Type.Object({ limit: pageLimit(100, 20, 'Replays') }, { additionalProperties: false });

@@ -239,6 +239,11 @@ describe.each(DB_KINDS)('the OpenAPI document matches the live service (%s)', (k
     expect((await call('get', `${one}/attempts`, `${dest}/attempts?cursor=bogus`, { headers: auth })).status).toBe(400);
     expect((await call('get', `${one}/failed-events`, `${dest}/failed-events`, { headers: auth })).status).toBe(200);
     expect((await call('get', `${one}/failed-events`, `${dest}/failed-events?limit=many`, { headers: auth })).status).toBe(400);
+    // Out of range is refused, as on every other list, not quietly clamped.
+    for (const limit of ['0', '1001', '9999', '01']) {
+      expect((await call('get', `${one}/failed-events`, `${dest}/failed-events?limit=${limit}`, { headers: auth })).status).toBe(400);
+    }
+    expect((await call('get', `${one}/failed-events`, `${dest}/failed-events?limit=1000`, { headers: auth })).status).toBe(200);
 
     // Test probes, until the per-destination rate limit answers 429.
     const probes: number[] = [];

@@ -34,7 +34,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
       const q = req.query;
       await svc.assertDestinationExists(ctx.db, p.org_id, p.destination_id); // a 404, without the view's counts
       return listFailedEvents(ctx.db, p.org_id, p.destination_id, {
-        limit: Math.min(Math.max(Number(q.limit ?? 100), 1), 1000),
+        limit: q.limit === undefined ? 100 : Number(q.limit),
         beforeId: q.before_id ? Number(q.before_id) : null,
       });
     },
