@@ -22,6 +22,34 @@ describe('AWS secret access key', () => {
     expect(found(`'aws_secret_access_key' => '${SECRET}',`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
   });
 
+  it('finds the value after the name spelled as words, and after "is" or "was" as prose and chat write it', () => {
+    expect(found(`aws_secret_access_key is ${SECRET}`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    expect(found(`the aws secret access key was ${SECRET}, rotate it`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    expect(found(`AWS Secret Access Key: ${SECRET}`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    expect(found(`my secret access key is: "${SECRET}"`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
+  });
+
+  it('finds the value typed at the aws configure prompt', () => {
+    expect(found(`AWS Access Key ID [None]: AKIAIOSFODNN7EXAMPLE\nAWS Secret Access Key [None]: ${SECRET}`)).toEqual([
+      ['AWS_ACCESS_KEY', 'AKIAIOSFODNN7EXAMPLE'],
+      ['AWS_SECRET_KEY', SECRET],
+    ]);
+    expect(found(`AWS Secret Access Key [****************EKEY]: ${SECRET}`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
+  });
+
+  it('finds the value in the config spellings that already worked', () => {
+    for (const line of [
+      `AWS_SECRET_ACCESS_KEY: "${SECRET}"`,
+      `SecretAccessKey = ${SECRET}`,
+      `secret_access_key => '${SECRET}'`,
+      `{"aws_secret_access_key":"${SECRET}"}`,
+      `export AWS_SECRET_ACCESS_KEY=${SECRET}`,
+      `docker run -e AWS_SECRET_ACCESS_KEY=${SECRET} app`,
+    ]) {
+      expect(found(line)).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    }
+  });
+
   it('masks the value and keeps the name', () => {
     expect(detectAndMask(`<SecretAccessKey>${SECRET}</SecretAccessKey>`).masked).toBe('<SecretAccessKey>[AWS_SECRET_KEY]</SecretAccessKey>');
     expect(detectAndMask(`aws configure set aws_secret_access_key ${SECRET}`).masked).toBe('aws configure set aws_secret_access_key [AWS_SECRET_KEY]');
@@ -35,6 +63,13 @@ describe('AWS secret access key', () => {
     // 41 characters of the alphabet: not a 40-character key.
     expect(found(`aws_secret_access_key ${SECRET}A`)).toEqual([]);
     expect(found(`<SecretAccessKey>${SECRET}A</SecretAccessKey>`)).toEqual([]);
+    // Prose: "is" and "was" link the name to a value, never to a word that is not one.
+    expect(found('the aws_secret_access_key is missing')).toEqual([]);
+    expect(found(`the aws secret access key is stored in ${SECRET}`)).toEqual([]);
+    expect(found(`aws_secret_access_key is ${SECRET}A`)).toEqual([]);
+    // A 40-character word after no such name, or after a prompt that is not the key's.
+    expect(found(`commit ${SECRET} merged`)).toEqual([]);
+    expect(found(`Default region name [None]: ${SECRET}`)).toEqual([]);
   });
 
   describe('linear time on adversarial 1 MiB inputs', () => {
@@ -43,6 +78,8 @@ describe('AWS secret access key', () => {
       ['XML names and a near value', fill(`<SecretAccessKey>${SECRET.slice(0, 39)}`)],
       ['names and spaces', fill('aws_secret_access_key    ')],
       ['names and arrows', fill("'aws_secret_access_key' => '")],
+      ['names as words and "is"', fill('aws secret access key is ')],
+      ['prompts and a near value', fill(`AWS Secret Access Key [****************EKEY]: ${SECRET.slice(0, 39)} `)],
     ])('%s completes', (_name, text) => {
       expect(found(text)).toEqual([]);
     });

@@ -14,8 +14,12 @@
  *   <SecretAccessKey>...</SecretAccessKey>), or after a space, as a command line takes it
  *   (aws configure set aws_secret_access_key ..., setenv AWS_SECRET_ACCESS_KEY ...). A space is
  *   enough because the value must be exactly 40 characters of the alphabet followed by none: prose
- *   that names the key ("the aws_secret_access_key parameter") goes on with words. Only the value is
- *   reported, so masking keeps the name for context.
+ *   that names the key ("the aws_secret_access_key parameter") goes on with words. The name may be
+ *   written as words ("AWS Secret Access Key: ..."), linked to the value by "is" or "was" as prose
+ *   and chat write it ("the aws secret access key was ..."; "is missing" is no 40-character value),
+ *   or followed by the bracketed current value of the aws configure prompt
+ *   ("AWS Secret Access Key [None]: ..."). Only the value is reported, so masking keeps the name for
+ *   context.
  * - Google API keys: "AIza" followed by 35 characters of the URL-safe alphabet, also when more follow.
  */
 import type { Finding } from '../findings.js';
@@ -24,9 +28,11 @@ import { regexFindings } from './common.js';
 // An id ends where its own alphabet does: "AKIA...v2" and "akia...V2" are ids with a suffix.
 const AWS_ACCESS_KEY_RE = /(?<![A-Za-z0-9])(?:(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])|(?:akia|asia)(?=[a-z]{0,15}[0-9])[a-z0-9]{16}(?![a-z0-9]))/g;
 // Between name and value: an assignment (":", "=", "=>"), the end of an XML start tag (the text may
-// start on the next, indented line), or spaces.
+// start on the next, indented line), "is" or "was" (with or without a colon), the aws configure
+// prompt's bracket ("[None]", or the old key masked to its last four: "[****************EKEY]") and
+// colon, or spaces. The words of the name may be separated by a space as well.
 const AWS_SECRET_KEY_RE =
-  /(?:aws[_-]?secret[_-]?(?:access[_-]?)?key|secret[_-]?access[_-]?key)["']?(?:[ \t]{0,4}(?:=>|[:=])[ \t]{0,4}["']?|>[ \t]{0,16}|[ \t]{1,4}["']?)([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi;
+  /(?:aws[ _-]?secret[ _-]?(?:access[ _-]?)?key|secret[ _-]?access[ _-]?key)["']?(?:[ \t]{0,4}(?:=>|[:=])[ \t]{0,4}["']?|>[ \t]{0,16}|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}["']?|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4}["']?)([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi;
 // A key is exactly 39 characters: whatever follows them ("AIza...-x", "..._prod") is a suffix.
 const GOOGLE_API_KEY_RE = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}/g;
 
