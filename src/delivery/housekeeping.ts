@@ -1,14 +1,19 @@
 // The worker's timed rounds besides delivery: the hourly retention prune (queue/prune.ts, and the
-// deleted destinations whose farewell is settled) and the hold limit (queue/holdLimit.ts). Each runs
-// one round at a time, and stop() waits for the rounds in progress.
+// deleted destinations whose farewell is settled), run once an hour across every worker and restart
+// (queue/timedRounds.ts), and the hold limit (queue/holdLimit.ts). Each runs one round at a time, and
+// stop() waits for the rounds in progress.
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { purgeDeletedDestinations } from '../destinations/deletion.js';
 import { enforceHoldLimit } from '../queue/holdLimit.js';
 import { prune } from '../queue/prune.js';
+import { TimedRound } from '../queue/timedRounds.js';
 import type { WorkerConfig, WorkerDeps } from './workerConfig.js';
 
+/** The retention prune's period: once an hour, whichever worker takes it. */
+export const PRUNE_PERIOD_MS = 3_600_000;
+
 export class Housekeeping {
-  private pruneTimer: NodeJS.Timeout | null = null;
+  private readonly pruneRounds: TimedRound;
   /** The retention prune running now, if any: stop() waits for it (see prune()). */
   private pruneRound: Promise<void> | null = null;
   private holdTimer: NodeJS.Timeout | null = null;
@@ -18,11 +23,12 @@ export class Housekeeping {
   constructor(
     private readonly deps: WorkerDeps,
     private readonly cfg: WorkerConfig,
-  ) {}
+  ) {
+    this.pruneRounds = new TimedRound(deps.db, 'retention_prune', PRUNE_PERIOD_MS, () => this.prune());
+  }
 
   start(): void {
-    this.pruneTimer = setInterval(() => void this.prune(), 3_600_000);
-    this.pruneTimer.unref();
+    this.pruneRounds.start();
     this.holdTimer = setInterval(() => void this.holdLimit(), Math.min(60_000, this.cfg.intervalMs));
     this.holdTimer.unref();
   }
@@ -78,10 +84,10 @@ export class Housekeeping {
   /** Starts no more rounds and waits for those in progress. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.pruneTimer) clearInterval(this.pruneTimer);
     if (this.holdTimer) clearInterval(this.holdTimer);
     await this.holdRound;
     // A long prune stops at its next pass (shouldStop); its statement in flight ends before the pool does.
+    await this.pruneRounds.stop();
     await this.pruneRound;
   }
 }

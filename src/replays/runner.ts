@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { compileFilter } from '../filters/compile.js';
 import { getDestinationFilter } from '../destinations/reads.js';
 import { queueReplayBatch, type WindowPosition } from '../queue/replayRange.js';
+import { TimedRound } from '../queue/timedRounds.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import * as repo from './repository.js';
 
@@ -86,7 +87,7 @@ export class ReplayRunner {
   private scanning: Promise<void> | null = null;
   private rescan = false;
   private timer: NodeJS.Timeout | null = null;
-  private pruneTimer: NodeJS.Timeout | null = null;
+  private readonly pruneRounds: TimedRound;
   private unlisten: (() => Promise<void>) | null = null;
 
   constructor(
@@ -94,6 +95,10 @@ export class ReplayRunner {
     private readonly opts: ReplayRunnerOptions,
   ) {
     this.maxConcurrent = opts.maxConcurrent ?? 2;
+    // Finished replays past retention go once an hour, whichever worker takes the round (queue/timedRounds.ts).
+    this.pruneRounds = new TimedRound(deps.db, 'replays_prune', 3_600_000, async () => {
+      await repo.pruneReplays(this.deps.db, this.opts.retentionDays).catch(() => undefined);
+    });
   }
 
   async start(): Promise<void> {
@@ -104,8 +109,7 @@ export class ReplayRunner {
     );
     this.timer = setInterval(() => this.wake(), this.opts.scanIntervalMs);
     this.timer.unref();
-    this.pruneTimer = setInterval(() => void repo.pruneReplays(this.deps.db, this.opts.retentionDays).catch(() => undefined), 3_600_000);
-    this.pruneTimer.unref();
+    this.pruneRounds.start();
     this.wake();
   }
 
@@ -154,7 +158,7 @@ export class ReplayRunner {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
-    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await this.pruneRounds.stop();
     await this.scanning;
     await Promise.allSettled([...this.running]);
     await this.unlisten?.().catch(() => undefined);

@@ -43,7 +43,7 @@ function pgliteTemplate(): Blob | null {
   return template;
 }
 
-const TABLES = ['delivery_attempts', 'forwarding_jobs', 'audit_events', 'destinations', 'sessions', 'login_links', 'api_keys', 'orgs'];
+const TABLES = ['timed_rounds', 'delivery_attempts', 'forwarding_jobs', 'audit_events', 'destinations', 'sessions', 'login_links', 'api_keys', 'orgs'];
 
 /**
  * TRUNCATE locks every table at once; a service still running beside a test (its worker claims,

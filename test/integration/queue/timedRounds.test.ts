@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { claimRound, TimedRound } from '../../../src/queue/timedRounds.js';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService } from '../../support/harness.js';
+import { addEvents, newOrg } from './support.js';
+
+const HOUR = 3_600_000;
+
+// A housekeeping round runs once per period across restarts and workers: its last start lives in the
+// database, not in a process's timer (a worker restarted more often than hourly never pruned).
+describe.each(DB_KINDS)('queue: timed rounds (%s)', (kind) => {
+  let tdb: TestDb;
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+  });
+  beforeEach(async () => {
+    await tdb.reset();
+  });
+  afterAll(async () => {
+    await tdb?.close();
+  });
+
+  const startedAgo = (name: string, interval: string) =>
+    tdb.db.query(`INSERT INTO timed_rounds (name, last_started_at) VALUES ($1, now() - $2::interval)`, [name, interval]);
+
+  it('counts a round seen for the first time as started now: a fresh installation waits a period', async () => {
+    expect(await claimRound(tdb.db, 'r', HOUR)).toEqual({ taken: false, dueInMs: HOUR });
+    const again = await claimRound(tdb.db, 'r', HOUR);
+    expect(again.taken).toBe(false);
+    expect(again.dueInMs).toBeGreaterThan(HOUR - 600_000);
+    expect(again.dueInMs).toBeLessThanOrEqual(HOUR);
+  });
+
+  it('takes a round due since its last start, once, and then says when the next is due', async () => {
+    await startedAgo('r', '2 hours');
+    expect(await claimRound(tdb.db, 'r', HOUR)).toEqual({ taken: true, dueInMs: HOUR });
+    const next = await claimRound(tdb.db, 'r', HOUR);
+    expect(next.taken).toBe(false);
+    expect(next.dueInMs).toBeGreaterThan(HOUR - 600_000);
+  });
+
+  it('says how long a round started half a period ago has left, by the database clock', async () => {
+    await startedAgo('r', '30 minutes');
+    const r = await claimRound(tdb.db, 'r', HOUR);
+    expect(r.taken).toBe(false);
+    expect(r.dueInMs).toBeGreaterThan(20 * 60_000);
+    expect(r.dueInMs).toBeLessThanOrEqual(30 * 60_000);
+  });
+
+  it('lets one of several workers asking at once take a due round', async () => {
+    await startedAgo('r', '2 hours');
+    const answers = await Promise.all(Array.from({ length: 6 }, () => claimRound(tdb.db, 'r', HOUR)));
+    expect(answers.filter((a) => a.taken)).toHaveLength(1);
+  });
+
+  it('runs a due round at start in one process, not again in another started beside it', async () => {
+    await startedAgo('r', '2 hours');
+    const runs: string[] = [];
+    const a = new TimedRound(tdb.db, 'r', HOUR, async () => void runs.push('a'));
+    a.start();
+    await expect.poll(() => runs, { timeout: 30_000 }).toEqual(['a']);
+    const b = new TimedRound(tdb.db, 'r', HOUR, async () => void runs.push('b'));
+    b.start();
+    // stop() waits for the check in progress: b has asked, and found the round taken.
+    await Promise.all([a.stop(), b.stop()]);
+    expect(runs).toEqual(['a']);
+  });
+
+  it('has a restarted worker prune at start when the last prune is over an hour old, and only then', async () => {
+    const org = await newOrg(tdb.db);
+    const [old] = await addEvents(tdb.db, org, 1);
+    await tdb.db.query(`UPDATE audit_events SET recorded_at = now() - interval '40 days' WHERE id = $1`, [old]);
+    const exists = async () => (await tdb.db.query(`SELECT 1 FROM audit_events WHERE id = $1`, [old])).rows.length === 1;
+
+    // A fresh installation: the first worker records the round as started and prunes nothing yet.
+    let svc = await startTestService(tdb.db, {}, 'worker');
+    try {
+      await expect.poll(async () => (await tdb.db.query(`SELECT 1 FROM timed_rounds WHERE name = 'retention_prune'`)).rows.length, { timeout: 60_000 }).toBe(1);
+      expect(await exists()).toBe(true);
+    } finally {
+      await svc.stop();
+    }
+
+    // Restarted after the hour (its last start moved back): the new process prunes at once.
+    await tdb.db.query(`UPDATE timed_rounds SET last_started_at = now() - interval '61 minutes' WHERE name = 'retention_prune'`);
+    svc = await startTestService(tdb.db, {}, 'worker');
+    try {
+      await expect.poll(exists, { timeout: 60_000 }).toBe(false);
+    } finally {
+      await svc.stop();
+    }
+  });
+});
