@@ -615,72 +615,107 @@ class PieceMatcher {
   }
 }
 
+/** Spaces and tabs taken after a line break inside base64 (lineBreakAt). */
+const MAX_INDENT = 16;
+
+/** `pattern` with each ASCII letter in it matched in either case (hex digits, reference names). */
+const anyCase = (pattern: string) => pattern.replace(/[a-z]/gi, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`);
+
+/**
+ * One control character of a line break, `code` (CR or LF), in each spelling an answer carries base64
+ * in: as it stands (`raw`); JSON-escaped by its `letter` or as `\u000a`, and again for JSON in JSON
+ * (`\\n`: each layer doubles the backslashes, up to MAX_ESCAPE_LAYERS of them); percent-encoded, once
+ * or more (`%0A`, `%250A`: a URL in a query string); a numeric or named HTML character reference,
+ * escaped again or not (`&#10;`, `&#x0A;`, `&NewLine;`, `&amp;#10;`: XML keeps an attribute's line
+ * breaks so). Hex digits and names in either case, as canonicalize reads them; the escape letters in
+ * lower case, as JSON writes them. Every repetition bounded: a break costs the same wherever it starts.
+ */
+function breakCharacter(raw: string, letter: string, code: number, name?: string): string {
+  const hex = anyCase(code.toString(16));
+  const reference = `#(?:0{0,6}${code}|[xX]0{0,6}${hex})${name ? `|${anyCase(name)}` : ''}`;
+  const layers = MAX_ESCAPE_LAYERS - 1;
+  return String.raw`${raw}|\\{1,${1 << layers}}(?:${letter}|u000${hex})|%(?:25){0,${layers}}0${hex}|&(?:${anyCase('amp')};){0,${layers}}(?:${reference});`;
+}
+
+/** A line break, CR and LF or LF alone, each in any spelling (breakCharacter). At most 46 characters. */
+const BREAK = `(?:${breakCharacter(String.raw`\r`, 'r', 13)})?(?:${breakCharacter(String.raw`\n`, 'n', 10, 'newline')})`;
+/** The longest a break and its indentation, after a base64 character, can be: what a cut text's end is read for. */
+const MAX_BREAK_END = 1 + 46 + MAX_INDENT;
+
 /** A base64 or base64url character (not `=`: padding ends a base64 text, it is not wrapped). */
 function isBase64Char(code: number): boolean {
   return ((code | 0x20) >= 97 && (code | 0x20) <= 122) || (code >= 48 && code <= 57) || code === 43 || code === 47 || code === 45 || code === 95;
 }
 
-/** Spaces and tabs taken after a line break inside base64 (lineBreakAt). */
-const MAX_INDENT = 16;
+/**
+ * A line break inside base64 (BREAK) and the indentation after it (a header folded onto the next
+ * line, base64 in a YAML or pretty-printed document), read where lineBreakAt found it may start.
+ * Before base64 or an escape that spells a character of it (`\/`, `%2B`, `&#x2F;`, `\u002b`).
+ */
+const LINE_BREAK = new RegExp(String.raw`${BREAK}[ \t]{0,${MAX_INDENT}}(?=[A-Za-z0-9+/_-]|\\|%[0-9A-Fa-f]|&[#A-Za-z])`, 'y');
 
 /**
  * The length of the line break inside base64 that starts at `at`, or 0. MIME, Perl's encode_base64
- * and Python's base64.encodebytes wrap base64 at 76 characters: CRLF or LF, or either JSON-escaped,
- * after a base64 character and before one (or before the backslash of a JSON-escaped `\/`).
+ * and Python's base64.encodebytes wrap base64 at 76 characters, PEM at 64; an echo of it carries the
+ * breaks in its own encoding (LINE_BREAK). After a base64 character, or after the `;` of a character
+ * reference that spells one (`&#x2F;`, `&sol;`: an encoder that escapes every slash).
  */
 function lineBreakAt(text: string, at: number): number {
-  if (!isBase64Char(text.charCodeAt(at - 1))) return 0;
-  const length = text.startsWith('\r\n', at) ? 2 : text[at] === '\n' ? 1 : text.startsWith('\\r\\n', at) ? 4 : text.startsWith('\\n', at) ? 2 : 0;
-  if (length === 0) return 0;
-  // With the indentation after it: a header folded onto the next line, base64 in a YAML or
-  // pretty-printed document.
-  let after = at + length;
-  while (after - at - length < MAX_INDENT && (text[after] === ' ' || text[after] === '\t')) after++;
-  const next = after + (text[after] === '\\' ? 1 : 0);
-  return isBase64Char(text.charCodeAt(next)) ? after - at : 0;
+  const before = text.charCodeAt(at - 1);
+  if (!isBase64Char(before) && before !== 59) return 0;
+  LINE_BREAK.lastIndex = at;
+  const found = LINE_BREAK.exec(text);
+  return found === null ? 0 : found[0].length;
 }
 
-/** What a cut text may end with after a base64 character: a line break, or the start of one. */
-const CUT_LINE_BREAK = new RegExp(String.raw`(?<=[A-Za-z0-9+/_-])(?:(?:\r\n|\n|\\r\\n|\\n)[ \t]{0,${MAX_INDENT}}|\r|\\(?:r\\?)?)$`);
+/**
+ * What a cut text may end with after base64: a line break (its next line cut off), or the start of
+ * one that is no escape yet (`\r` of a CRLF); one cut inside an escape (`%0`, `\u00`, `&#1`) is
+ * found as any cut escape is (cutSecretStart).
+ */
+const CUT_LINE_BREAK = new RegExp(String.raw`(?<=[A-Za-z0-9+/_;-])(?:${BREAK}[ \t]{0,${MAX_INDENT}}|\r|\\(?:r\\?)?)$`);
+
+/** Where a line break may start (lineBreakAt): at an LF (or the CR before it), a backslash, `%` or `&`. */
+const BREAK_STARTS = ['\n', '\\', '%', '&'] as const;
 
 /**
  * `text` without its line breaks inside base64 (lineBreakAt), and where each of its characters
  * stands in `text`; null when it holds none. The breaks of an echoed request's base64 fall anywhere
  * in a secret's, leaving on each side a run shorter than any base64 form of it: read joined, the
- * whole form is there again. Linear in the text.
+ * whole form is there again. Only whole forms are looked for in the joined text, each found one
+ * redacted from its first character to its last: text across a break from a secret is never glued
+ * to it. Linear in the text.
  */
 function joinedLines(text: string): { joined: string; at: Int32Array } | null {
-  // Only where a break can start: at a CR or LF, or at a backslash. Read by indexOf (most answers
-  // hold neither), each kept until passed, so a text of many of one and none of the other is read
-  // once. Nothing is built for a text whose breaks all stand between other characters (an HTML
-  // error page, pretty-printed JSON).
-  let lf = text.indexOf('\n');
-  let backslash = text.indexOf('\\');
+  // Only where a break can start. Read by indexOf (most answers hold none of them: a pattern that
+  // looked at every character cost a hundred times more, 400 µs for 64 KiB of text against 3), each
+  // kept until passed, so a text of many of one and none of the others is read once. Nothing is
+  // built for a text whose breaks all stand between other characters (an HTML error page,
+  // pretty-printed JSON, a query string).
+  const next = BREAK_STARTS.map((c) => text.indexOf(c));
   let at: Int32Array | null = null;
   let joined = '';
   let n = 0;
   let from = 0;
-  while (lf >= 0 || backslash >= 0) {
-    let i: number;
-    if (backslash < 0 || (lf >= 0 && lf < backslash)) {
-      i = lf > 0 && text.charCodeAt(lf - 1) === 13 ? lf - 1 : lf;
-      lf = text.indexOf('\n', lf + 1);
-    } else {
-      i = backslash;
-      backslash = text.indexOf('\\', backslash + 1);
-    }
-    // Inside the break just taken out (the second backslash of `\r\n`).
+  for (;;) {
+    let k = -1;
+    for (let c = 0; c < next.length; c++) if (next[c]! >= 0 && (k < 0 || next[c]! < next[k]!)) k = c;
+    if (k < 0) break;
+    const start = next[k]!;
+    next[k] = text.indexOf(BREAK_STARTS[k]!, start + 1);
+    const i = k === 0 && start > 0 && text.charCodeAt(start - 1) === 13 ? start - 1 : start;
+    // Inside the break just taken out (the second `%` of `%0D%0A`).
     if (i < from) continue;
     const length = lineBreakAt(text, i);
     if (length === 0) continue;
     at ??= new Int32Array(text.length);
     joined += text.slice(from, i);
-    for (let k = from; k < i; k++) at[n++] = k;
+    for (let j = from; j < i; j++) at[n++] = j;
     from = i + length;
   }
   if (at === null) return null;
   joined += text.slice(from);
-  for (let k = from; k < text.length; k++) at[n++] = k;
+  for (let j = from; j < text.length; j++) at[n++] = j;
   return { joined, at: at.subarray(0, n) };
 }
 
@@ -761,9 +796,8 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
     // Base64 wrapped into lines: its forms looked for with the breaks taken out, each found one
     // redacted from its first character to its last in the source, the breaks within it included.
     // A cut text may end in a break, or inside one: read up to it, that end is the end of the base64.
-    // Its last characters only: a break is at most four and its indentation MAX_INDENT, after one
-    // base64 character.
-    const end = text.slice(-(5 + MAX_INDENT));
+    // Its last characters only: a break and its indentation after one base64 character.
+    const end = text.slice(-MAX_BREAK_END);
     const broken = cut ? CUT_LINE_BREAK.exec(end) : null;
     const whole = broken ? text.slice(0, text.length - end.length + broken.index) : text;
     const lines = joinedLines(whole);
