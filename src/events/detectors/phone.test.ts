@@ -65,3 +65,30 @@ describe('phone numbers with doubled or padded separators (common.ts: the gap, a
     });
   });
 });
+
+describe('phone numbers in DIN 5008 older style: one "/" after the area code', () => {
+  it.each(['+49 30/1234567', '+49 221/9876543', '+43 1/58801', '+4930/1234567'])('finds %j whole', (phone) => {
+    expect(found(`Tel.: ${phone}\nFax`)).toEqual([['PHONE', phone]]);
+  });
+
+  // A "/" after a number that was whole before it (a path, a list of extensions, a date) must not
+  // cost the number its mask: it is found up to the slash, as before slashes were read.
+  it.each([
+    ['+49 30 1234567/8/9', '+49 30 1234567'],
+    ['/api/contacts/+14155552671/2/3', '+14155552671'],
+    ['+14155552671/1700000000', '+14155552671'],
+    ['+49 89 123456/789012', '+49 89 123456'],
+    ['+4930123456/12/2024', '+4930123456'],
+    ['+49 30 1234567/2024-05-01', '+49 30 1234567'],
+  ])('finds the number before the slash in %j', (text, phone) => {
+    expect(found(text)).toEqual([['PHONE', phone]]);
+  });
+
+  it.each(['+49/30/1234567', '+1/2/2024', '+2024/11/30', 'x +12/2024 y', '+49 30/123/4567', '+43 1/5880'])('finds no phone number in %j', (text) => {
+    expect(typesIn(text)).not.toContain('PHONE');
+  });
+
+  it('reads 1 MiB of slashes between digits after a "+" in linear time, finding no phone', () => {
+    expect(typesIn(fill('+1/2/'))).not.toContain('PHONE');
+  });
+});

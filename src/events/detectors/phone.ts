@@ -5,7 +5,9 @@
  * as a space in both, as a form's query string writes one ("?tel=%2B44+20+7946+0958", "415+555+2671").
  * Between two groups stands a gap as common.ts measures it, of the phone's own separators: a run of
  * at most MAX_GAP spaces, dashes and dots ("+44  20  7946  0958" aligned, "415 - 555 - 2671" padded,
- * "415 555\n  2671" wrapped onto an indented line), or of "+" alone ("250 + 15 + 1200" is a sum).
+ * "415 555\n  2671" wrapped onto an indented line), or of "+" alone ("250 + 15 + 1200" is a sum). An
+ * international number may also have one "/" between digits, DIN 5008's older style of a German or
+ * Austrian number ("+49 30/1234567"); a second one makes it a path or a date.
  *
  * Bare digit runs are not phone numbers here (too many order numbers and ids look like them), and a
  * NANP number needs a valid area code and exchange (both start with 2-9). Neither SSNs (3-2-4) nor
@@ -89,6 +91,11 @@ function detectInternational(text: string): Finding[] {
     // The number as read up to its first gap longer than one character, to fall back on.
     let unpaddedEnd = -1;
     let unpaddedDigits = 0;
+    // The number as read up to a "/" between digits (DIN 5008's older "+49 30/1234567"), to fall back
+    // on when what follows the slash makes it no number: a path, an extension list or a date
+    // ("+49 30 1234567/8/9", "+14155552671/1700000000").
+    let slashEnd = -1;
+    let slashDigits = 0;
     const prev = text[plus - 1];
     if (!isWordChar(prev) && isDigit(text[p]) && text[p] !== '0') {
       while (p < text.length && digits <= 15) {
@@ -96,6 +103,12 @@ function detectInternational(text: string): Finding[] {
           digits++;
           p++;
           end = p;
+          continue;
+        }
+        if (text[p] === '/' && slashEnd === -1 && isDigit(text[p + 1])) {
+          slashEnd = end;
+          slashDigits = digits;
+          p++;
           continue;
         }
         const sep = separatorLength(text, p);
@@ -113,6 +126,11 @@ function detectInternational(text: string): Finding[] {
       if (!whole(digits, end) && unpaddedEnd !== -1 && whole(unpaddedDigits, unpaddedEnd)) {
         end = unpaddedEnd;
         digits = unpaddedDigits;
+      }
+      // A second "/" glued on: the slash was a path's or a date's, and the number what stood before it.
+      if (slashEnd !== -1 && (!whole(digits, end) || text[end] === '/') && whole(slashDigits, slashEnd)) {
+        end = slashEnd;
+        digits = slashDigits;
       }
       if (whole(digits, end)) {
         out.push({ type: 'PHONE', start: plus, end });
