@@ -14,8 +14,6 @@ export const PRUNE_PERIOD_MS = 3_600_000;
 
 export class Housekeeping {
   private readonly pruneRounds: TimedRound;
-  /** The retention prune running now, if any: stop() waits for it (see prune()). */
-  private pruneRound: Promise<void> | null = null;
   private holdTimer: NodeJS.Timeout | null = null;
   private holdRound: Promise<void> | null = null;
   private stopping = false;
@@ -24,7 +22,15 @@ export class Housekeeping {
     private readonly deps: WorkerDeps,
     private readonly cfg: WorkerConfig,
   ) {
-    this.pruneRounds = new TimedRound(deps.db, 'retention_prune', PRUNE_PERIOD_MS, () => this.prune());
+    this.pruneRounds = new TimedRound(
+      deps.db,
+      'retention_prune',
+      PRUNE_PERIOD_MS,
+      () => this.prune(),
+      (err) => {
+        if (!isDatabaseUnavailable(err)) deps.logger.warn({ err: (err as Error).message }, 'retention prune failed; will retry');
+      },
+    );
   }
 
   start(): void {
@@ -63,31 +69,26 @@ export class Housekeeping {
     return this.holdRound;
   }
 
-  private prune(): Promise<void> {
-    // A backlog's prune may outlast the hour: the next one starts when this one is done, not beside it.
-    if (this.pruneRound || this.stopping) return this.pruneRound ?? Promise.resolve();
-    this.pruneRound = (async () => {
-      try {
-        const r = await prune(this.deps.db, this.cfg.retentionDays, { shouldStop: () => this.stopping });
-        if (r.jobs + r.attempts + r.events > 0) this.deps.logger.info(r, 'retention: pruned the delivery log, events and done jobs');
-        const deleted = await purgeDeletedDestinations(this.deps.db);
-        if (deleted > 0) this.deps.logger.info({ destinations: deleted }, 'removed deleted destinations whose farewell was settled or given up on');
-      } catch (err) {
-        this.deps.logger.warn({ err: (err as Error).message }, 'retention prune failed; will retry');
-      } finally {
-        this.pruneRound = null;
-      }
-    })();
-    return this.pruneRound;
+  /**
+   * One retention round (TimedRound runs one at a time, in one worker at a time): whether it ran to its
+   * end. A stopping worker leaves it at its next pass (shouldStop), and the round is given back.
+   */
+  private async prune(): Promise<boolean> {
+    const r = await prune(this.deps.db, this.cfg.retentionDays, { shouldStop: () => this.stopping });
+    if (r.jobs + r.attempts + r.events > 0) this.deps.logger.info(r, 'retention: pruned the delivery log, events and done jobs');
+    if (this.stopping) return false;
+    const deleted = await purgeDeletedDestinations(this.deps.db);
+    if (deleted > 0) this.deps.logger.info({ destinations: deleted }, 'removed deleted destinations whose farewell was settled or given up on');
+    return true;
   }
 
   /** Starts no more rounds and waits for those in progress. */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.holdTimer) clearInterval(this.holdTimer);
-    await this.holdRound;
-    // A long prune stops at its next pass (shouldStop); its statement in flight ends before the pool does.
+    // The prune first, so that no check takes the round while the hold round ends. A long prune stops
+    // at its next pass (shouldStop); its statement in flight ends before the pool does.
     await this.pruneRounds.stop();
-    await this.pruneRound;
+    await this.holdRound;
   }
 }

@@ -3,34 +3,69 @@
 // a worker takes a due round with one conditional update, so two workers never run it at once or
 // twice in a period. A name seen for the first time counts as started now: a fresh installation, or
 // one upgraded to this table, runs its first round one period after its first worker starts, as the
-// per-process timers did.
+// per-process timers did. Every time is the database's, so the workers' clocks do not matter.
 import type { Queryable } from '../db/types.js';
 
-/** $1 name, $2 period (ms): whether this caller took the round, and else how long until it is due. */
+/**
+ * $1 name, $2 period (ms). Due: a period after its last start, or a start more than a period in the
+ * future (the database's clock was set back, or the data restored from a host whose clock ran ahead:
+ * waiting for it would stop the round for as long). Not while another worker runs it (running_until, a
+ * lease of one period). Answers whether this caller took it, the start it replaced (to give the round
+ * back, giveBack) and else how long until it is due.
+ */
 const CLAIM_ROUND_SQL = `
   WITH seeded AS (
     INSERT INTO timed_rounds (name, last_started_at) VALUES ($1, now()) ON CONFLICT (name) DO NOTHING RETURNING 1
+  ), prior AS (
+    SELECT last_started_at FROM timed_rounds WHERE name = $1
   ), taken AS (
-    UPDATE timed_rounds SET last_started_at = now()
-     WHERE name = $1 AND last_started_at <= now() - make_interval(secs => $2::float8 / 1000) AND NOT EXISTS (SELECT 1 FROM seeded)
+    UPDATE timed_rounds SET last_started_at = now(), running_until = now() + make_interval(secs => $2::float8 / 1000)
+     WHERE name = $1 AND NOT EXISTS (SELECT 1 FROM seeded)
+       AND (running_until IS NULL OR running_until <= now())
+       AND (last_started_at <= now() - make_interval(secs => $2::float8 / 1000) OR last_started_at > now() + make_interval(secs => $2::float8 / 1000))
     RETURNING 1
   )
   SELECT EXISTS (SELECT 1 FROM taken) AS taken,
+         (SELECT last_started_at FROM prior) AS prior_start,
+         -- Due a period after the last start, and not before another worker's lease ends.
          CASE WHEN EXISTS (SELECT 1 FROM seeded) THEN $2::float8
-              ELSE greatest(0, extract(epoch FROM (SELECT last_started_at FROM timed_rounds WHERE name = $1)
-                                                   + make_interval(secs => $2::float8 / 1000) - now()) * 1000)::float8 END AS due_in_ms`;
+              ELSE greatest(0, extract(epoch FROM greatest((SELECT last_started_at FROM prior) + make_interval(secs => $2::float8 / 1000),
+                                                            (SELECT running_until FROM timed_rounds WHERE name = $1)) - now()) * 1000)::float8 END AS due_in_ms`;
 
-/** Takes the round `name` if it is due; else says how long until it is (ms, by the database's clock). */
-export async function claimRound(db: Queryable, name: string, periodMs: number): Promise<{ taken: boolean; dueInMs: number }> {
-  const { rows } = await db.query<{ taken: boolean; due_in_ms: number }>(CLAIM_ROUND_SQL, [name, periodMs]);
+export interface RoundClaim {
+  taken: boolean;
+  /** The start the claim replaced (null for a round seen for the first time): what giveBack restores. */
+  priorStart: Date | null;
+  /** When not taken, how long until the round is due (ms, by the database's clock); else the period. */
+  dueInMs: number;
+}
+
+/** Takes the round `name` if it is due and nobody runs it (CLAIM_ROUND_SQL). */
+export async function claimRound(db: Queryable, name: string, periodMs: number): Promise<RoundClaim> {
+  const { rows } = await db.query<{ taken: boolean; prior_start: Date | null; due_in_ms: number }>(CLAIM_ROUND_SQL, [name, periodMs]);
   const r = rows[0]!;
-  return { taken: r.taken, dueInMs: r.taken ? periodMs : r.due_in_ms };
+  return { taken: r.taken, priorStart: r.prior_start, dueInMs: r.taken ? periodMs : r.due_in_ms };
+}
+
+/** A round run to its end: the next one is a period after its start; the lease ends now. */
+export async function finishRound(db: Queryable, name: string): Promise<void> {
+  await db.query(`UPDATE timed_rounds SET running_until = NULL WHERE name = $1`, [name]);
+}
+
+/**
+ * A round taken but not run to its end (the worker stopping, the round failing): its previous start
+ * comes back, so that the next check of any worker takes it again rather than a period later.
+ */
+export async function giveBack(db: Queryable, name: string, priorStart: Date): Promise<void> {
+  await db.query(`UPDATE timed_rounds SET last_started_at = $2, running_until = NULL WHERE name = $1`, [name, priorStart]);
 }
 
 /**
  * Runs `round` whenever it is due and this process takes it (claimRound), checking at start and then
- * when the database says it falls due. A check that fails (the database away) is tried again after
- * `retryMs`. stop() cancels the timer and waits for a round in progress.
+ * when the database says it falls due. `round` answers whether it ran to its end; a round that did
+ * not, or threw, is given back (giveBack) and tried again after `retryMs`, as is a check that failed
+ * (the database away). `onError` hears every error, to log it. stop() cancels the timer and waits for a
+ * round in progress; start() may follow it again.
  */
 export class TimedRound {
   private timer: NodeJS.Timeout | null = null;
@@ -41,11 +76,13 @@ export class TimedRound {
     private readonly db: Queryable,
     private readonly name: string,
     private readonly periodMs: number,
-    private readonly round: () => Promise<void>,
+    private readonly round: () => Promise<boolean>,
+    private readonly onError: (err: unknown) => void,
     private readonly retryMs = 60_000,
   ) {}
 
   start(): void {
+    this.stopped = false;
     this.check();
   }
 
@@ -54,12 +91,11 @@ export class TimedRound {
     this.current = (async () => {
       let waitMs = this.retryMs;
       try {
-        const r = await claimRound(this.db, this.name, this.periodMs);
-        if (r.taken) await this.round();
-        waitMs = r.dueInMs;
-      } catch {
-        // The database is away, or the round failed (its own error handling has reported it): the
-        // next check comes after retryMs.
+        const claim = await claimRound(this.db, this.name, this.periodMs);
+        if (!claim.taken) waitMs = claim.dueInMs;
+        else if (await this.runTaken(claim.priorStart)) waitMs = this.periodMs;
+      } catch (err) {
+        this.onError(err);
       } finally {
         this.current = null;
       }
@@ -67,9 +103,21 @@ export class TimedRound {
     })();
   }
 
+  /** Runs a taken round; gives it back unless it ran to its end. Whether it did. */
+  private async runTaken(priorStart: Date | null): Promise<boolean> {
+    let done = false;
+    try {
+      done = !this.stopped && (await this.round());
+    } finally {
+      if (done) await finishRound(this.db, this.name);
+      else if (priorStart) await giveBack(this.db, this.name, priorStart);
+    }
+    return done;
+  }
+
   private arm(ms: number): void {
     if (this.stopped) return;
-    // At least a second: a clock step or a round that outlasted its period must not spin.
+    // At least a second: a round that outlasted its period, or a clock step, must not spin.
     this.timer = setTimeout(() => this.check(), Math.max(1000, Math.min(ms, this.periodMs)));
     this.timer.unref();
   }

@@ -96,9 +96,18 @@ export class ReplayRunner {
   ) {
     this.maxConcurrent = opts.maxConcurrent ?? 2;
     // Finished replays past retention go once an hour, whichever worker takes the round (queue/timedRounds.ts).
-    this.pruneRounds = new TimedRound(deps.db, 'replays_prune', 3_600_000, async () => {
-      await repo.pruneReplays(this.deps.db, this.opts.retentionDays).catch(() => undefined);
-    });
+    this.pruneRounds = new TimedRound(
+      deps.db,
+      'replays_prune',
+      3_600_000,
+      async () => {
+        await repo.pruneReplays(this.deps.db, this.opts.retentionDays);
+        return true;
+      },
+      (err) => {
+        if (!isDatabaseUnavailable(err)) deps.logger.warn({ err: (err as Error).message }, 'pruning finished replays failed; will retry');
+      },
+    );
   }
 
   async start(): Promise<void> {

@@ -20,11 +20,24 @@ describe.each(DB_KINDS)('queue: timed rounds (%s)', (kind) => {
     await tdb?.close();
   });
 
-  const startedAgo = (name: string, interval: string) =>
-    tdb.db.query(`INSERT INTO timed_rounds (name, last_started_at) VALUES ($1, now() - $2::interval)`, [name, interval]);
+  const startedAgo = (name: string, interval: string, runningFor: string | null = null) =>
+    tdb.db.query(`INSERT INTO timed_rounds (name, last_started_at, running_until) VALUES ($1, now() - $2::interval, now() + $3::interval)`, [
+      name,
+      interval,
+      runningFor,
+    ]);
+  const row = async () =>
+    (
+      await tdb.db.query<{ ago_s: number; running: boolean }>(
+        `SELECT extract(epoch FROM now() - last_started_at)::float8 AS ago_s, running_until IS NOT NULL AS running FROM timed_rounds WHERE name = 'r'`,
+      )
+    ).rows[0]!;
+  const fail = (err: unknown) => {
+    throw err;
+  };
 
   it('counts a round seen for the first time as started now: a fresh installation waits a period', async () => {
-    expect(await claimRound(tdb.db, 'r', HOUR)).toEqual({ taken: false, dueInMs: HOUR });
+    expect(await claimRound(tdb.db, 'r', HOUR)).toMatchObject({ taken: false, dueInMs: HOUR });
     const again = await claimRound(tdb.db, 'r', HOUR);
     expect(again.taken).toBe(false);
     expect(again.dueInMs).toBeGreaterThan(HOUR - 600_000);
@@ -33,7 +46,7 @@ describe.each(DB_KINDS)('queue: timed rounds (%s)', (kind) => {
 
   it('takes a round due since its last start, once, and then says when the next is due', async () => {
     await startedAgo('r', '2 hours');
-    expect(await claimRound(tdb.db, 'r', HOUR)).toEqual({ taken: true, dueInMs: HOUR });
+    expect(await claimRound(tdb.db, 'r', HOUR)).toMatchObject({ taken: true, dueInMs: HOUR });
     const next = await claimRound(tdb.db, 'r', HOUR);
     expect(next.taken).toBe(false);
     expect(next.dueInMs).toBeGreaterThan(HOUR - 600_000);
@@ -56,14 +69,79 @@ describe.each(DB_KINDS)('queue: timed rounds (%s)', (kind) => {
   it('runs a due round at start in one process, not again in another started beside it', async () => {
     await startedAgo('r', '2 hours');
     const runs: string[] = [];
-    const a = new TimedRound(tdb.db, 'r', HOUR, async () => void runs.push('a'));
+    const a = new TimedRound(tdb.db, 'r', HOUR, async () => runs.push('a') > 0, fail);
     a.start();
     await expect.poll(() => runs, { timeout: 30_000 }).toEqual(['a']);
-    const b = new TimedRound(tdb.db, 'r', HOUR, async () => void runs.push('b'));
+    const b = new TimedRound(tdb.db, 'r', HOUR, async () => runs.push('b') > 0, fail);
     b.start();
     // stop() waits for the check in progress: b has asked, and found the round taken.
     await Promise.all([a.stop(), b.stop()]);
     expect(runs).toEqual(['a']);
+  });
+
+  it('does not start a round another worker is running, even past its period, until its lease ends', async () => {
+    await startedAgo('r', '2 hours', '30 minutes');
+    const r = await claimRound(tdb.db, 'r', HOUR);
+    expect(r.taken).toBe(false);
+    expect(r.dueInMs).toBeGreaterThan(20 * 60_000);
+  });
+
+  it('takes a round whose runner died in it once the lease ran out', async () => {
+    await startedAgo('r', '2 hours', '-1 minute');
+    expect((await claimRound(tdb.db, 'r', HOUR)).taken).toBe(true);
+  });
+
+  it('takes a round whose last start lies more than a period ahead (the clock was set back)', async () => {
+    await startedAgo('r', '-30 days');
+    expect((await claimRound(tdb.db, 'r', HOUR)).taken).toBe(true);
+  });
+
+  it('ends the lease of a round run to its end; the next is due a period after its start', async () => {
+    await startedAgo('r', '2 hours');
+    const t = new TimedRound(tdb.db, 'r', HOUR, async () => true, fail);
+    t.start();
+    await expect.poll(async () => (await row()).ago_s, { timeout: 30_000 }).toBeLessThan(600);
+    await t.stop();
+    expect((await row()).running).toBe(false);
+  });
+
+  it('gives back a round that did not run to its end, or threw, and takes it again', async () => {
+    await startedAgo('r', '2 hours');
+    const errors: string[] = [];
+    let calls = 0;
+    const t = new TimedRound(
+      tdb.db,
+      'r',
+      HOUR,
+      async () => {
+        calls++;
+        if (calls === 1) return false;
+        if (calls === 2) throw new Error('prune failed');
+        return true;
+      },
+      (err) => errors.push((err as Error).message),
+      10,
+    );
+    t.start();
+    await expect.poll(() => calls, { timeout: 60_000 }).toBe(3);
+    await t.stop();
+    expect(errors).toEqual(['prune failed']);
+    expect(await row()).toMatchObject({ running: false });
+    expect((await row()).ago_s).toBeLessThan(600);
+  });
+
+  it('gives the round back when the worker stops before running it, and runs it when started again', async () => {
+    await startedAgo('r', '2 hours');
+    const runs: number[] = [];
+    const t = new TimedRound(tdb.db, 'r', HOUR, async () => runs.push(1) > 0, fail);
+    t.start();
+    await t.stop();
+    expect(runs).toEqual([]);
+    expect(await row()).toMatchObject({ running: false });
+    expect((await row()).ago_s).toBeGreaterThan(3600);
+    t.start();
+    await expect.poll(() => runs, { timeout: 30_000 }).toEqual([1]);
+    await t.stop();
   });
 
   it('has a restarted worker prune at start when the last prune is over an hour old, and only then', async () => {
