@@ -38,6 +38,17 @@ const SPELLINGS: Record<string, { br: string; escapes: Array<(s: string) => stri
   // JSON in JSON: a backslash of the inner text is two in the outer, so the inner `\/` is `\\\/`.
   doubleLf: { br: '\\\\n', escapes: [same, (s) => s.replace(/\//g, '\\\\\\/')] },
   doubleCrlf: { br: '\\\\r\\\\n', escapes: [same, (s) => s.replace(/\//g, '\\\\/')] },
+  // A blank line between the lines (an echo that doubles its line endings), and indentation spelled
+  // as its break is (a folded header echoed in a URL, an XML attribute, JSON).
+  blankLf: { br: '\n\n', escapes: [same] },
+  blankCrlf: { br: '\r\n\r\n', escapes: [same] },
+  urlBlank: { br: '%0A%0A', escapes: [same, encodeURIComponent] },
+  urlFolded: { br: '%0D%0A%20', escapes: [same, encodeURIComponent] },
+  urlTabs: { br: '%0D%0A%09%09', escapes: [same] },
+  htmlIndent: { br: '&#10;&#32;&#32;', escapes: [same] },
+  htmlTab: { br: '&NewLine;&Tab;', escapes: [same] },
+  unicodeIndent: { br: '\\u000A\\u0020', escapes: [same] },
+  jsonTab: { br: '\\n\\t', escapes: [same, (s) => s.replace(/\//g, '\\/')] },
 };
 
 /**
@@ -68,6 +79,7 @@ const unwrapped = (out: string) =>
     .replace(/&#(\d+);/g, (_, d: string) => String.fromCharCode(Number(d)))
     .replace(/&sol;/gi, '/')
     .replace(/&plus;/gi, '+')
+    .replace(/&tab;/gi, '\t')
     .replace(/\\u([0-9a-f]{4})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
     .replace(/\\+\//g, '/');
 
@@ -207,7 +219,13 @@ describe('secretScrubber, wrapped base64 whose line breaks are spelled in an enc
       const text = `${spelled}${br}`.repeat(Math.ceil(65_536 / (spelled.length + br.length)));
       const out = scrub(text);
       expect(leaks(out, bearer), br).toBeNull();
-      expect(unwrapped(out).replaceAll(REDACTED, '').length, br).toBeLessThan(fragment.length);
+      // Indentation is no base64: what is left of it between the redactions is not counted.
+      expect(
+        unwrapped(out)
+          .replaceAll(REDACTED, '')
+          .replace(/[ \t]|\\t/g, '').length,
+        br,
+      ).toBeLessThan(fragment.length);
     }
     // Long runs of what a break is spelled with, each after a base64 character: none is a break.
     for (const text of [
