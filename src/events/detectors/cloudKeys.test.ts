@@ -55,6 +55,32 @@ describe('AWS secret access key', () => {
     expect(detectAndMask(`aws configure set aws_secret_access_key ${SECRET}`).masked).toBe('aws configure set aws_secret_access_key [AWS_SECRET_KEY]');
   });
 
+  it('finds a value in backticks or quotes, as chat, Markdown and a quoted prompt answer write it', () => {
+    for (const text of [`The AWS secret access key is \`${SECRET}\``, `aws_secret_access_key = \`${SECRET}\``, `AWS Secret Access Key [None]: "${SECRET}"`]) {
+      expect(found(text), text).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    }
+  });
+
+  it("finds the value right after its access key id, as the console's credentials.csv and tables write the pair", () => {
+    const ID = 'AKIAIOSFODNN7EXAMPLE';
+    for (const text of [
+      `Access key ID,Secret access key\n${ID},${SECRET}\n`,
+      `User name,Password,Access key ID,Secret access key\nci,,${ID},${SECRET}`,
+      `"${ID}","${SECRET}"`,
+      `| ${ID} | ${SECRET} |`,
+      `${ID} ${SECRET}`,
+      `${ID}:${SECRET}`,
+    ]) {
+      expect(found(text), text).toEqual([
+        ['AWS_ACCESS_KEY', ID],
+        ['AWS_SECRET_KEY', SECRET],
+      ]);
+    }
+    // Not a key: one character more, or words between the id and the value.
+    expect(found(`${ID},${SECRET}A`)).toEqual([['AWS_ACCESS_KEY', ID]]);
+    expect(found(`${ID} was rotated, see ${SECRET}`)).toEqual([['AWS_ACCESS_KEY', ID]]);
+  });
+
   it('does not report prose about the name, nor a value that is not right after it', () => {
     expect(found('Set the aws_secret_access_key parameter to the key you were given.')).toEqual([]);
     expect(found(`<SecretAccessKey>********</SecretAccessKey>`)).toEqual([]);
@@ -82,6 +108,12 @@ describe('AWS secret access key', () => {
       ['prompts and a near value', fill(`AWS Secret Access Key [****************EKEY]: ${SECRET.slice(0, 39)} `)],
     ])('%s completes', (_name, text) => {
       expect(found(text)).toEqual([]);
+    });
+
+    it('ids each followed by a near value complete, finding the ids only', () => {
+      const text = fill(`AKIAIOSFODNN7EXAMPLE, "${SECRET.slice(0, 39)}" `);
+      const types = new Set(found(text).map(([type]) => type));
+      expect([...types]).toEqual(['AWS_ACCESS_KEY']);
     });
   });
 });

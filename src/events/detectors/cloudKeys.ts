@@ -30,9 +30,13 @@ const AWS_ACCESS_KEY_RE = /(?<![A-Za-z0-9])(?:(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-
 // Between name and value: an assignment (":", "=", "=>"), the end of an XML start tag (the text may
 // start on the next, indented line), "is" or "was" (with or without a colon), the aws configure
 // prompt's bracket ("[None]", or the old key masked to its last four: "[****************EKEY]") and
-// colon, or spaces. The words of the name may be separated by a space as well.
+// colon, or spaces. The words of the name may be separated by a space as well. The value may be
+// quoted, in backticks too (chat and Markdown quote a value so).
 const AWS_SECRET_KEY_RE =
-  /(?:aws[ _-]?secret[ _-]?(?:access[ _-]?)?key|secret[ _-]?access[ _-]?key)["']?(?:[ \t]{0,4}(?:=>|[:=])[ \t]{0,4}["']?|>[ \t]{0,16}|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}["']?|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4}["']?)([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi;
+  /(?:aws[ _-]?secret[ _-]?(?:access[ _-]?)?key|secret[ _-]?access[ _-]?key)["'`]?(?:[ \t]{0,4}(?:=>|[:=])[ \t]{0,4}["'`]?|>[ \t]{0,16}|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}["'`]?|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}["'`]?|[ \t]{1,4}["'`]?)([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi;
+// A secret right after its access key id, as the console's credentials.csv ("AKIA...,<secret>"),
+// a table or a pasted pair writes them: the pair is printed together, and no name says which is which.
+const AWS_SECRET_AFTER_ID_RE = /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}["'`]?[ \t]{0,4}[,;|:=]?[ \t]{0,4}["'`]?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dg;
 // A key is exactly 39 characters: whatever follows them ("AIza...-x", "..._prod") is a suffix.
 const GOOGLE_API_KEY_RE = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}/g;
 
@@ -40,6 +44,7 @@ export function detectCloudKeys(text: string): Finding[] {
   return [
     ...regexFindings(text, AWS_ACCESS_KEY_RE, 'AWS_ACCESS_KEY'),
     ...regexFindings(text, AWS_SECRET_KEY_RE, 'AWS_SECRET_KEY'),
+    ...regexFindings(text, AWS_SECRET_AFTER_ID_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, GOOGLE_API_KEY_RE, 'GOOGLE_API_KEY'),
   ];
 }
