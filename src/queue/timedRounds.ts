@@ -6,6 +6,9 @@
 // per-process timers did. Every time is the database's, so the workers' clocks do not matter.
 import type { Queryable } from '../db/types.js';
 
+/** A round's last start in whole microseconds since the epoch: compared exactly, as no Date can be. */
+const STARTED_AT = '(extract(epoch FROM last_started_at) * 1000000)::bigint';
+
 /**
  * $1 name, $2 period (ms). Due: a period after its last start, or a start more than a period in the
  * future (the database's clock was set back, or the data restored from a host whose clock ran ahead:
@@ -23,9 +26,10 @@ const CLAIM_ROUND_SQL = `
      WHERE name = $1 AND NOT EXISTS (SELECT 1 FROM seeded)
        AND (running_until IS NULL OR running_until <= now())
        AND (last_started_at <= now() - make_interval(secs => $2::float8 / 1000) OR last_started_at > now() + make_interval(secs => $2::float8 / 1000))
-    RETURNING 1
+    RETURNING last_started_at
   )
   SELECT EXISTS (SELECT 1 FROM taken) AS taken,
+         (SELECT ${STARTED_AT}::text FROM taken) AS started,
          (SELECT last_started_at FROM prior) AS prior_start,
          -- Due a period after the last start, and not before another worker's lease ends.
          CASE WHEN EXISTS (SELECT 1 FROM seeded) THEN $2::float8
@@ -34,6 +38,12 @@ const CLAIM_ROUND_SQL = `
 
 export interface RoundClaim {
   taken: boolean;
+  /**
+   * The start this claim recorded, when taken, in microseconds since the epoch as text (a Date would
+   * keep milliseconds, and never equal the stored start): finishRound and giveBack act only while it
+   * stands.
+   */
+  started: string | null;
   /** The start the claim replaced (null for a round seen for the first time): what giveBack restores. */
   priorStart: Date | null;
   /** When not taken, how long until the round is due (ms, by the database's clock); else the period. */
@@ -42,22 +52,31 @@ export interface RoundClaim {
 
 /** Takes the round `name` if it is due and nobody runs it (CLAIM_ROUND_SQL). */
 export async function claimRound(db: Queryable, name: string, periodMs: number): Promise<RoundClaim> {
-  const { rows } = await db.query<{ taken: boolean; prior_start: Date | null; due_in_ms: number }>(CLAIM_ROUND_SQL, [name, periodMs]);
+  const { rows } = await db.query<{ taken: boolean; started: string | null; prior_start: Date | null; due_in_ms: number }>(CLAIM_ROUND_SQL, [name, periodMs]);
   const r = rows[0]!;
-  return { taken: r.taken, priorStart: r.prior_start, dueInMs: r.taken ? periodMs : r.due_in_ms };
+  return { taken: r.taken, started: r.started, priorStart: r.prior_start, dueInMs: r.taken ? periodMs : r.due_in_ms };
 }
 
-/** A round run to its end: the next one is a period after its start; the lease ends now. */
-export async function finishRound(db: Queryable, name: string): Promise<void> {
-  await db.query(`UPDATE timed_rounds SET running_until = NULL WHERE name = $1`, [name]);
+/**
+ * A round run to its end: the next one is a period after its start; the lease ends now. Only while
+ * the round is still this claim's (`started`): one that outlasted its lease and was taken by another
+ * worker keeps that worker's lease.
+ */
+export async function finishRound(db: Queryable, name: string, started: string): Promise<void> {
+  await db.query(`UPDATE timed_rounds SET running_until = NULL WHERE name = $1 AND ${STARTED_AT} = $2::bigint`, [name, started]);
 }
 
 /**
  * A round taken but not run to its end (the worker stopping, the round failing): its previous start
- * comes back, so that the next check of any worker takes it again rather than a period later.
+ * comes back, so that the next check of any worker takes it again rather than a period later. Only
+ * while the round is still this claim's (`started`), as finishRound.
  */
-export async function giveBack(db: Queryable, name: string, priorStart: Date): Promise<void> {
-  await db.query(`UPDATE timed_rounds SET last_started_at = $2, running_until = NULL WHERE name = $1`, [name, priorStart]);
+export async function giveBack(db: Queryable, name: string, started: string, priorStart: Date): Promise<void> {
+  await db.query(`UPDATE timed_rounds SET last_started_at = $3, running_until = NULL WHERE name = $1 AND ${STARTED_AT} = $2::bigint`, [
+    name,
+    started,
+    priorStart,
+  ]);
 }
 
 /**
@@ -93,7 +112,7 @@ export class TimedRound {
       try {
         const claim = await claimRound(this.db, this.name, this.periodMs);
         if (!claim.taken) waitMs = claim.dueInMs;
-        else if (await this.runTaken(claim.priorStart)) waitMs = this.periodMs;
+        else if (await this.runTaken(claim.started!, claim.priorStart)) waitMs = this.periodMs;
       } catch (err) {
         this.onError(err);
       } finally {
@@ -104,13 +123,13 @@ export class TimedRound {
   }
 
   /** Runs a taken round; gives it back unless it ran to its end. Whether it did. */
-  private async runTaken(priorStart: Date | null): Promise<boolean> {
+  private async runTaken(started: string, priorStart: Date | null): Promise<boolean> {
     let done = false;
     try {
       done = !this.stopped && (await this.round());
     } finally {
-      if (done) await finishRound(this.db, this.name);
-      else if (priorStart) await giveBack(this.db, this.name, priorStart);
+      if (done) await finishRound(this.db, this.name, started);
+      else if (priorStart) await giveBack(this.db, this.name, started, priorStart);
     }
     return done;
   }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { claimRound, TimedRound } from '../../../src/queue/timedRounds.js';
+import { claimRound, finishRound, giveBack, TimedRound } from '../../../src/queue/timedRounds.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService } from '../../support/harness.js';
 import { addEvents, newOrg } from './support.js';
@@ -94,6 +94,22 @@ describe.each(DB_KINDS)('queue: timed rounds (%s)', (kind) => {
   it('takes a round whose last start lies more than a period ahead (the clock was set back)', async () => {
     await startedAgo('r', '-30 days');
     expect((await claimRound(tdb.db, 'r', HOUR)).taken).toBe(true);
+  });
+
+  it("leaves alone a round another worker took once this claim's lease ran out", async () => {
+    await startedAgo('r', '2 hours');
+    const mine = await claimRound(tdb.db, 'r', HOUR);
+    expect(mine.taken).toBe(true);
+    // This worker's round outlasted its lease; another took the round since.
+    await tdb.db.query(`UPDATE timed_rounds SET last_started_at = now() - interval '2 hours', running_until = now() - interval '1 second'`);
+    const theirs = await claimRound(tdb.db, 'r', HOUR);
+    expect(theirs.taken).toBe(true);
+    await finishRound(tdb.db, 'r', mine.started!);
+    await giveBack(tdb.db, 'r', mine.started!, mine.priorStart!);
+    expect(await row()).toMatchObject({ running: true });
+    expect((await row()).ago_s).toBeLessThan(600);
+    await finishRound(tdb.db, 'r', theirs.started!);
+    expect(await row()).toMatchObject({ running: false });
   });
 
   it('ends the lease of a round run to its end; the next is due a period after its start', async () => {
