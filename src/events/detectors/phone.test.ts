@@ -67,7 +67,7 @@ describe('phone numbers with doubled or padded separators (common.ts: the gap, a
 });
 
 describe('phone numbers in DIN 5008 older style: one "/" after the area code', () => {
-  it.each(['+49 30/1234567', '+49 221/9876543', '+43 1/58801', '+4930/1234567'])('finds %j whole', (phone) => {
+  it.each(['+49 30/1234567', '+49 221/9876543', '+43 1/58801', '+4930/1234567', '+41 44/1234567'])('finds %j whole', (phone) => {
     expect(found(`Tel.: ${phone}\nFax`)).toEqual([['PHONE', phone]]);
   });
 
@@ -84,7 +84,25 @@ describe('phone numbers in DIN 5008 older style: one "/" after the area code', (
     expect(found(text)).toEqual([['PHONE', phone]]);
   });
 
-  it.each(['+49/30/1234567', '+1/2/2024', '+2024/11/30', 'x +12/2024 y', '+49 30/123/4567', '+43 1/5880'])('finds no phone number in %j', (text) => {
+  it.each([
+    ['tel +44 20 7946  0958/1700000000', '+44 20 7946  0958'],
+    ['Tel.: +49 89 1234  5678/2024-05-01', '+49 89 1234  5678'],
+  ])('keeps the whole of a padded number before a slash and a date in %j', (text, phone) => {
+    expect(found(text)).toEqual([['PHONE', phone]]);
+  });
+
+  it.each([
+    '+49/30/1234567',
+    '+1/2/2024',
+    '+2024/11/30',
+    'x +12/2024 y',
+    '+49 30/123/4567',
+    '+43 1/5880',
+    'HP +1500/3000',
+    'mem +20480/40960 KB',
+    'https://example.com/+1234/5678/',
+    '+10.0.0/10.0.1',
+  ])('finds no phone number in %j', (text) => {
     expect(typesIn(text)).not.toContain('PHONE');
   });
 

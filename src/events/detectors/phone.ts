@@ -26,6 +26,9 @@ const PADDED_RE = /[-. +]{2}/;
 
 const PHONE_SEPARATORS = `-. ${FORM_SPACE}`;
 
+/** Country codes whose numbers were written with a "/" after the area code (DIN 5008's older style). */
+const SLASH_COUNTRIES = ['49', '43', '41'];
+
 function onlyPhoneSeparators(text: string, from: number, to: number): boolean {
   for (let k = from; k < to; k++) if (!PHONE_SEPARATORS.includes(text[k] as string)) return false;
   return true;
@@ -91,11 +94,12 @@ function detectInternational(text: string): Finding[] {
     // The number as read up to its first gap longer than one character, to fall back on.
     let unpaddedEnd = -1;
     let unpaddedDigits = 0;
-    // The number as read up to a "/" between digits (DIN 5008's older "+49 30/1234567"), to fall back
-    // on when what follows the slash makes it no number: a path, an extension list or a date
-    // ("+49 30 1234567/8/9", "+14155552671/1700000000").
+    // The number as read up to a "/" between digits (DIN 5008's older "+49 30/1234567": German,
+    // Austrian and Swiss numbers only, where the style is), to fall back on when what follows the
+    // slash makes it no number: an extension list or a date ("+49 30 1234567/2024-05-01").
     let slashEnd = -1;
     let slashDigits = 0;
+    const slashStyle = SLASH_COUNTRIES.includes(text.slice(plus + 1, plus + 3));
     const prev = text[plus - 1];
     if (!isWordChar(prev) && isDigit(text[p]) && text[p] !== '0') {
       while (p < text.length && digits <= 15) {
@@ -105,7 +109,7 @@ function detectInternational(text: string): Finding[] {
           end = p;
           continue;
         }
-        if (text[p] === '/' && slashEnd === -1 && isDigit(text[p + 1])) {
+        if (text[p] === '/' && slashStyle && slashEnd === -1 && isDigit(text[p + 1])) {
           slashEnd = end;
           slashDigits = digits;
           p++;
@@ -122,17 +126,24 @@ function detectInternational(text: string): Finding[] {
       // Read across a longer gap, the digits may be the next column of a table ("+44 20 7946 0958  42
       // 2026") or start a word ("+44 20 7946 0958  2FA enabled"): when what was read is no number
       // (too long, glued to a word), the number is what stood before that gap.
+      // Across the slash the same: the number is what stood before it. Of the two, the longer reading
+      // (a padded number then a date: "+49 89 1234  5678/2024-05-01"). A second "/" glued on makes
+      // the whole a path or a date ("+49/30/1234567"): only what stood before the first is a number.
       const whole = (d: number, e: number) => d >= 8 && d <= 15 && !isWordChar(text[e]);
-      if (!whole(digits, end) && unpaddedEnd !== -1 && whole(unpaddedDigits, unpaddedEnd)) {
-        end = unpaddedEnd;
-        digits = unpaddedDigits;
+      if (!whole(digits, end) || (slashEnd !== -1 && text[end] === '/')) {
+        const read = end;
+        end = -1;
+        for (const [e, d] of [
+          [unpaddedEnd, unpaddedDigits],
+          [slashEnd, slashDigits],
+        ] as const) {
+          if (e !== -1 && e !== read && e > end && whole(d, e)) {
+            end = e;
+            digits = d;
+          }
+        }
       }
-      // A second "/" glued on: the slash was a path's or a date's, and the number what stood before it.
-      if (slashEnd !== -1 && (!whole(digits, end) || text[end] === '/') && whole(slashDigits, slashEnd)) {
-        end = slashEnd;
-        digits = slashDigits;
-      }
-      if (whole(digits, end)) {
+      if (end !== -1 && whole(digits, end)) {
         out.push({ type: 'PHONE', start: plus, end });
         plus = text.indexOf('+', end);
         continue;
