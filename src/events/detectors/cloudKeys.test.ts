@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectAndMask } from '../mask.js';
-import { fill, found } from '../../../test/support/detection.js';
+import { fill, found, typesIn } from '../../../test/support/detection.js';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
@@ -76,9 +76,20 @@ describe('AWS secret access key', () => {
         ['AWS_SECRET_KEY', SECRET],
       ]);
     }
-    // Not a key: one character more, or words between the id and the value.
+    const lower = ID.toLowerCase();
+    expect(found(`${lower},${SECRET}`)).toEqual([
+      ['AWS_ACCESS_KEY', lower],
+      ['AWS_SECRET_KEY', SECRET],
+    ]);
+    // Not a key: one character more, words between the id and the value, or a value of one case (a
+    // SHA-1 in hex, digits), or nothing between the id and the value.
     expect(found(`${ID},${SECRET}A`)).toEqual([['AWS_ACCESS_KEY', ID]]);
     expect(found(`${ID} was rotated, see ${SECRET}`)).toEqual([['AWS_ACCESS_KEY', ID]]);
+    for (const other of ['da39a3ee5e6b4b0d3255bfef95601890afd80709', 'DA39A3EE5E6B4B0D3255BFEF95601890AFD80709', '0123456789'.repeat(4)]) {
+      expect(found(`| ${ID} | ${other} |`)).toEqual([['AWS_ACCESS_KEY', ID]]);
+      expect(found(`${ID}\t${other}`)).toEqual([['AWS_ACCESS_KEY', ID]]);
+    }
+    expect(typesIn(`${ID}${SECRET}`)).not.toContain('AWS_SECRET_KEY');
   });
 
   it('does not report prose about the name, nor a value that is not right after it', () => {

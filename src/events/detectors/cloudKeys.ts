@@ -36,7 +36,11 @@ const AWS_SECRET_KEY_RE =
   /(?:aws[ _-]?secret[ _-]?(?:access[ _-]?)?key|secret[ _-]?access[ _-]?key)["'`]?(?:[ \t]{0,4}(?:=>|[:=])[ \t]{0,4}["'`]?|>[ \t]{0,16}|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}["'`]?|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}["'`]?|[ \t]{1,4}["'`]?)([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi;
 // A secret right after its access key id, as the console's credentials.csv ("AKIA...,<secret>"),
 // a table or a pasted pair writes them: the pair is printed together, and no name says which is which.
-const AWS_SECRET_AFTER_ID_RE = /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}["'`]?[ \t]{0,4}[,;|:=]?[ \t]{0,4}["'`]?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dg;
+// The id ends where its alphabet does and something separates the two; the value has both cases, as
+// 40 random base64 characters all but always do, so a SHA-1 in hex or a run of digits beside an id
+// is no secret.
+const AWS_SECRET_AFTER_ID_RE =
+  /(?<![A-Za-z0-9])(?:(?:AKIA|ASIA)[A-Z0-9]{16}|(?:akia|asia)(?=[a-z]{0,15}[0-9])[a-z0-9]{16})(?=[^A-Za-z0-9/+])["'`]?[ \t]{0,4}[,;|:=]?[ \t]{0,4}["'`]?(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dg;
 // A key is exactly 39 characters: whatever follows them ("AIza...-x", "..._prod") is a suffix.
 const GOOGLE_API_KEY_RE = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}/g;
 
