@@ -6,14 +6,21 @@
 // per-process timers did. Every time is the database's, so the workers' clocks do not matter.
 import type { Queryable } from '../db/types.js';
 
+/**
+ * How long a taken round is held without word from its runner, who renews it every third of that:
+ * a worker that died in a round holds it no longer.
+ */
+export const ROUND_LEASE_MS = 300_000;
+
 /** A round's last start in whole microseconds since the epoch: compared exactly, as no Date can be. */
 const STARTED_AT = '(extract(epoch FROM last_started_at) * 1000000)::bigint';
 
 /**
- * $1 name, $2 period (ms). Due: a period after its last start, or a start more than a period in the
- * future (the database's clock was set back, or the data restored from a host whose clock ran ahead:
- * waiting for it would stop the round for as long). Not while another worker runs it (running_until, a
- * lease of one period). Answers whether this caller took it, the start it replaced (to give the round
+ * $1 name, $2 period (ms), $3 lease (ms). Due: a period after its last start, or a start more than a
+ * period in the future (the database's clock was set back, or the data restored from a host whose
+ * clock ran ahead: waiting for it would stop the round for as long). Not while another worker runs it
+ * (running_until: a lease its runner renews while the round runs, so that a round longer than its
+ * period is not started beside itself; a lease more than one lease ahead is a clock set back too). Answers whether this caller took it, the start it replaced (to give the round
  * back, giveBack) and else how long until it is due.
  */
 const CLAIM_ROUND_SQL = `
@@ -22,19 +29,21 @@ const CLAIM_ROUND_SQL = `
   ), prior AS (
     SELECT last_started_at FROM timed_rounds WHERE name = $1
   ), taken AS (
-    UPDATE timed_rounds SET last_started_at = now(), running_until = now() + make_interval(secs => $2::float8 / 1000)
+    UPDATE timed_rounds SET last_started_at = now(), running_until = now() + make_interval(secs => $3::float8 / 1000)
      WHERE name = $1 AND NOT EXISTS (SELECT 1 FROM seeded)
-       AND (running_until IS NULL OR running_until <= now())
+       AND (running_until IS NULL OR running_until <= now() OR running_until > now() + make_interval(secs => $3::float8 / 1000))
        AND (last_started_at <= now() - make_interval(secs => $2::float8 / 1000) OR last_started_at > now() + make_interval(secs => $2::float8 / 1000))
     RETURNING last_started_at
   )
   SELECT EXISTS (SELECT 1 FROM taken) AS taken,
          (SELECT ${STARTED_AT}::text FROM taken) AS started,
          (SELECT last_started_at FROM prior) AS prior_start,
-         -- Due a period after the last start, and not before another worker's lease ends.
+         -- Due a period after the last start, and not before another worker's lease ends (a lease
+         -- more than one lease ahead is a clock set back, and counts for nothing).
          CASE WHEN EXISTS (SELECT 1 FROM seeded) THEN $2::float8
               ELSE greatest(0, extract(epoch FROM greatest((SELECT last_started_at FROM prior) + make_interval(secs => $2::float8 / 1000),
-                                                            (SELECT running_until FROM timed_rounds WHERE name = $1)) - now()) * 1000)::float8 END AS due_in_ms`;
+                                                            (SELECT running_until FROM timed_rounds WHERE name = $1
+                                                              AND running_until <= now() + make_interval(secs => $3::float8 / 1000))) - now()) * 1000)::float8 END AS due_in_ms`;
 
 export interface RoundClaim {
   taken: boolean;
@@ -51,8 +60,12 @@ export interface RoundClaim {
 }
 
 /** Takes the round `name` if it is due and nobody runs it (CLAIM_ROUND_SQL). */
-export async function claimRound(db: Queryable, name: string, periodMs: number): Promise<RoundClaim> {
-  const { rows } = await db.query<{ taken: boolean; started: string | null; prior_start: Date | null; due_in_ms: number }>(CLAIM_ROUND_SQL, [name, periodMs]);
+export async function claimRound(db: Queryable, name: string, periodMs: number, leaseMs = ROUND_LEASE_MS): Promise<RoundClaim> {
+  const { rows } = await db.query<{ taken: boolean; started: string | null; prior_start: Date | null; due_in_ms: number }>(CLAIM_ROUND_SQL, [
+    name,
+    periodMs,
+    leaseMs,
+  ]);
   const r = rows[0]!;
   return { taken: r.taken, started: r.started, priorStart: r.prior_start, dueInMs: r.taken ? periodMs : r.due_in_ms };
 }
@@ -64,6 +77,15 @@ export async function claimRound(db: Queryable, name: string, periodMs: number):
  */
 export async function finishRound(db: Queryable, name: string, started: string): Promise<void> {
   await db.query(`UPDATE timed_rounds SET running_until = NULL WHERE name = $1 AND ${STARTED_AT} = $2::bigint`, [name, started]);
+}
+
+/** The round is still running: its lease goes on (only while it is still this claim's, as finishRound). */
+export async function renewLease(db: Queryable, name: string, started: string, leaseMs = ROUND_LEASE_MS): Promise<void> {
+  await db.query(`UPDATE timed_rounds SET running_until = now() + make_interval(secs => $3::float8 / 1000) WHERE name = $1 AND ${STARTED_AT} = $2::bigint`, [
+    name,
+    started,
+    leaseMs,
+  ]);
 }
 
 /**
@@ -98,10 +120,12 @@ export class TimedRound {
     private readonly round: () => Promise<boolean>,
     private readonly onError: (err: unknown) => void,
     private readonly retryMs = 60_000,
+    private readonly leaseMs = ROUND_LEASE_MS,
   ) {}
 
   start(): void {
     this.stopped = false;
+    if (this.timer) clearTimeout(this.timer);
     this.check();
   }
 
@@ -110,9 +134,11 @@ export class TimedRound {
     this.current = (async () => {
       let waitMs = this.retryMs;
       try {
-        const claim = await claimRound(this.db, this.name, this.periodMs);
+        const claim = await claimRound(this.db, this.name, this.periodMs, this.leaseMs);
+        const takenAt = performance.now();
         if (!claim.taken) waitMs = claim.dueInMs;
-        else if (await this.runTaken(claim.started!, claim.priorStart)) waitMs = this.periodMs;
+        // The next is due a period after this one's start, not after its end.
+        else if (await this.runTaken(claim.started!, claim.priorStart)) waitMs = this.periodMs - (performance.now() - takenAt);
       } catch (err) {
         this.onError(err);
       } finally {
@@ -124,13 +150,25 @@ export class TimedRound {
 
   /** Runs a taken round; gives it back unless it ran to its end. Whether it did. */
   private async runTaken(started: string, priorStart: Date | null): Promise<boolean> {
+    const renewal = setInterval(() => void renewLease(this.db, this.name, started, this.leaseMs).catch(this.onError), this.leaseMs / 3);
+    renewal.unref();
     let done = false;
+    let failed: { err: unknown } | null = null;
     try {
       done = !this.stopped && (await this.round());
+    } catch (err) {
+      failed = { err };
     } finally {
+      clearInterval(renewal);
+    }
+    // Said apart from the round's own error, which a database gone away here must not hide.
+    try {
       if (done) await finishRound(this.db, this.name, started);
       else if (priorStart) await giveBack(this.db, this.name, started, priorStart);
+    } catch (err) {
+      this.onError(err);
     }
+    if (failed) throw failed.err;
     return done;
   }
 

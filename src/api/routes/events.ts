@@ -108,7 +108,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
       querystring: Type.Object(
         {
           // Query strings are text: the API never coerces types, so the number is checked by pattern.
-          limit: pageLimit(1000, 100, 'Events'),
+          limit: pageLimit(1000, 100, 'Events per page'),
           cursor: Type.Optional(
             Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: MAX_CURSOR_LENGTH, description: 'next_cursor of the previous answer, as is.' }),
           ),

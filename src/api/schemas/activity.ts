@@ -39,7 +39,7 @@ export type ActivityPage = Static<typeof ActivityPage>;
 export const ActivityQuery = Type.Object(
   {
     // Query strings are text: the API never coerces types, so the number is checked by pattern.
-    limit: pageLimit(100, 50, 'Entries'),
+    limit: pageLimit(100, 50, 'Entries per page'),
     cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,200}$', description: 'next_cursor of the previous page.' })),
   },
   { additionalProperties: false },

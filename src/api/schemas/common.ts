@@ -67,7 +67,8 @@ export const OPTIONAL_BODY = 'x-body-optional';
  * A page size in a query string: the digits of a whole number from 1 to `max`, checked by pattern,
  * since query strings are text and the API never coerces them. `max` is a digit followed by zeros
  * (100, 500, 1000), which keeps the pattern a plain range; 0, a leading zero or anything over `max`
- * is refused with 400, as every list answers, rather than quietly clamped.
+ * is refused with 400, as every list answers, rather than quietly clamped. `what` starts the
+ * description ("Events per page", or "Replays to list" for a list without pages).
  */
 export function pageLimit(max: number, fallback: number, what: string) {
   const digits = String(max);
@@ -76,7 +77,5 @@ export function pageLimit(max: number, fallback: number, what: string) {
   const zeros = digits.length - 1;
   const shorter = `[1-9][0-9]{0,${zeros - 1}}`;
   const sameLength = lead > 1 ? `|[1-${lead - 1}][0-9]{${zeros}}` : '';
-  return Type.Optional(
-    Type.String({ pattern: `^(?:${shorter}${sameLength}|${digits})$`, description: `${what} per page, 1 to ${max} (default ${fallback}).` }),
-  );
+  return Type.Optional(Type.String({ pattern: `^(?:${shorter}${sameLength}|${digits})$`, description: `${what}, 1 to ${max} (default ${fallback}).` }));
 }

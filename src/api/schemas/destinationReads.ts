@@ -14,7 +14,7 @@ export const DEFAULT_DESTINATIONS_PAGE = 100;
 // Query strings are text: the API never coerces types, so numbers are checked by pattern.
 export const DestinationsPageQuery = Type.Object(
   {
-    limit: pageLimit(500, DEFAULT_DESTINATIONS_PAGE, 'Destinations'),
+    limit: pageLimit(500, DEFAULT_DESTINATIONS_PAGE, 'Destinations per page'),
     cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,400}$', description: 'next_cursor of the previous page.' })),
   },
   { additionalProperties: false },
@@ -57,7 +57,7 @@ export type Deleted = Static<typeof Deleted>;
 
 export const FailedEventsQuery = Type.Object(
   {
-    limit: pageLimit(1000, 100, 'Dead letters'),
+    limit: pageLimit(1000, 100, 'Dead letters per page'),
     before_id: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$', description: 'next_before_id of the previous page.' })),
   },
   { additionalProperties: false },
@@ -82,7 +82,7 @@ export type FailedEventsPage = Static<typeof FailedEventsPage>;
 
 export const AttemptsQuery = Type.Object(
   {
-    limit: pageLimit(500, 50, 'Entries'),
+    limit: pageLimit(500, 50, 'Entries per page'),
     cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,40}$', description: 'next_cursor of the previous page.' })),
     outcome: Type.Optional(
       Type.Union([Type.Literal('failed'), Type.Literal('delivered')], {

@@ -4,7 +4,7 @@ import { pageLimit } from './common.js';
 describe('pageLimit: a page size from 1 to max, as digits', () => {
   it.each([100, 500, 1000])('accepts exactly 1 to %i', (max) => {
     // The schema as the OpenAPI document and the validator read it.
-    const schema = JSON.parse(JSON.stringify(pageLimit(max, 10, 'Things'))) as { pattern: string; description: string };
+    const schema = JSON.parse(JSON.stringify(pageLimit(max, 10, 'Things per page'))) as { pattern: string; description: string };
     const pattern = new RegExp(schema.pattern);
     const accepted: number[] = [];
     for (let n = 0; n <= max * 10 + 1; n++) if (pattern.test(String(n))) accepted.push(n);

@@ -72,4 +72,4 @@ export type ReplayAcceptedView = Omit<Static<typeof ReplayAccepted>, 'replay'> &
 export type RangeReplayResult = ReplayDoneView & Partial<Pick<ReplayAcceptedView, 'replay_id' | 'replay'>>;
 export type ReplayListView = { replays: ReplayView[] };
 
-export const ReplayListQuery = Type.Object({ limit: pageLimit(100, 20, 'Replays') }, { additionalProperties: false });
+export const ReplayListQuery = Type.Object({ limit: pageLimit(100, 20, 'Replays to list') }, { additionalProperties: false });

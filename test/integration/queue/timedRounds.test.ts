@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { claimRound, finishRound, giveBack, TimedRound } from '../../../src/queue/timedRounds.js';
+import { claimRound, finishRound, giveBack, renewLease, TimedRound } from '../../../src/queue/timedRounds.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService } from '../../support/harness.js';
 import { addEvents, newOrg } from './support.js';
@@ -80,10 +80,53 @@ describe.each(DB_KINDS)('queue: timed rounds (%s)', (kind) => {
   });
 
   it('does not start a round another worker is running, even past its period, until its lease ends', async () => {
-    await startedAgo('r', '2 hours', '30 minutes');
+    await startedAgo('r', '2 hours', '4 minutes');
     const r = await claimRound(tdb.db, 'r', HOUR);
     expect(r.taken).toBe(false);
-    expect(r.dueInMs).toBeGreaterThan(20 * 60_000);
+    expect(r.dueInMs).toBeGreaterThan(2 * 60_000);
+    expect(r.dueInMs).toBeLessThanOrEqual(4 * 60_000);
+  });
+
+  it('takes a round whose lease lies more than a lease ahead (the clock was set back)', async () => {
+    await startedAgo('r', '-30 days', '30 days');
+    expect((await claimRound(tdb.db, 'r', HOUR)).taken).toBe(true);
+  });
+
+  it("renews a running round's lease, only while the round is still this claim's", async () => {
+    await startedAgo('r', '2 hours');
+    const mine = await claimRound(tdb.db, 'r', HOUR, 60_000);
+    const leaseLeft = async () =>
+      (await tdb.db.query<{ s: number }>(`SELECT extract(epoch FROM running_until - now())::float8 AS s FROM timed_rounds WHERE name = 'r'`)).rows[0]!.s;
+    expect(await leaseLeft()).toBeLessThanOrEqual(60);
+    await renewLease(tdb.db, 'r', mine.started!, 600_000);
+    expect(await leaseLeft()).toBeGreaterThan(500);
+    await renewLease(tdb.db, 'r', '1', 5_000);
+    expect(await leaseLeft()).toBeGreaterThan(500);
+  });
+
+  it('never runs a round beside itself, though it outlasts its period', async () => {
+    await startedAgo('r', '2 hours');
+    let running = 0;
+    let most = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const round = async () => {
+      most = Math.max(most, ++running);
+      await gate;
+      running--;
+      return true;
+    };
+    // A period of a second: the round is due again while the first is still running.
+    const a = new TimedRound(tdb.db, 'r', 1000, round, fail);
+    a.start();
+    await expect.poll(() => running, { timeout: 30_000 }).toBe(1);
+    const b = new TimedRound(tdb.db, 'r', 1000, round, fail);
+    b.start();
+    // b checks every second or so meanwhile; a few seconds give it several chances.
+    await new Promise((r) => setTimeout(r, 3500));
+    release();
+    await Promise.all([a.stop(), b.stop()]);
+    expect(most).toBe(1);
   });
 
   it('takes a round whose runner died in it once the lease ran out', async () => {
