@@ -639,20 +639,22 @@ function breakCharacter(raw: string, letter: string, code: number, name?: string
   return String.raw`${raw}|\\{1,${1 << layers}}(?:${letter}|u000${hex})|%(?:25){0,${layers}}0${hex}|&(?:${anyCase('amp')};){0,${layers}}(?:${reference});`;
 }
 
-/**
- * A line break, CR and LF or LF alone, each in any spelling (breakCharacter), and maybe a second one
- * (a blank line between the lines: an echo that doubles its line endings). At most 2 x 46 characters.
- */
+/** A line break, CR and LF or LF alone, each in any spelling (breakCharacter). At most 46 characters. */
 const ONE_BREAK = `(?:${breakCharacter(String.raw`\r`, 'r', 13)})?(?:${breakCharacter(String.raw`\n`, 'n', 10, 'newline')})`;
-const BREAK = `${ONE_BREAK}(?:${ONE_BREAK})?`;
 /**
  * The indentation after a break, a space or a tab each spelled as the break may be (a folded header
  * echoed in a URL: `%0D%0A%20`; `&#10;&#32;`, `&Tab;`; JSON's `\n\t`), up to MAX_INDENT of them. Not a form's
  * `+` for a space: in base64 it is a character of the text.
  */
 const INDENT = String.raw`(?:[ \t]|\\{1,${1 << (MAX_ESCAPE_LAYERS - 1)}}(?:t|u00(?:20|09))|%(?:25){0,${MAX_ESCAPE_LAYERS - 1}}(?:20|09)|&(?:${anyCase('amp')};){0,${MAX_ESCAPE_LAYERS - 1}}(?:#(?:0{0,6}(?:32|9)|[xX]0{0,6}(?:20|9))|${anyCase('tab')});){0,${MAX_INDENT}}`;
-/** The longest a break and its indentation, after a base64 character, can be: what a cut text's end is read for. */
-const MAX_BREAK_END = 1 + 2 * 46 + MAX_INDENT * MAX_INDENT_CHAR;
+/**
+ * Line breaks read as one, each with its indentation: blank lines between the lines (an echo that
+ * doubles its line endings; a YAML printer, Helm's nindent, that indents blank lines too).
+ */
+const MAX_BREAKS = 3;
+const BREAKS = `(?:${ONE_BREAK}${INDENT}){1,${MAX_BREAKS}}`;
+/** The longest breaks and their indentation, after a base64 character, can be: what a cut text's end is read for. */
+const MAX_BREAK_END = 1 + MAX_BREAKS * (46 + MAX_INDENT * MAX_INDENT_CHAR);
 
 /** A base64 or base64url character (not `=`: padding ends a base64 text, it is not wrapped). */
 function isBase64Char(code: number): boolean {
@@ -664,7 +666,7 @@ function isBase64Char(code: number): boolean {
  * line, base64 in a YAML or pretty-printed document), read where lineBreakAt found it may start.
  * Before base64 or an escape that spells a character of it (`\/`, `%2B`, `&#x2F;`, `\u002b`).
  */
-const LINE_BREAK = new RegExp(String.raw`${BREAK}${INDENT}(?=[A-Za-z0-9+/_-]|\\|%[0-9A-Fa-f]|&[#A-Za-z])`, 'y');
+const LINE_BREAK = new RegExp(String.raw`${BREAKS}(?=[A-Za-z0-9+/_-]|\\|%[0-9A-Fa-f]|&[#A-Za-z])`, 'y');
 
 /**
  * The length of the line break inside base64 that starts at `at`, or 0. MIME, Perl's encode_base64
@@ -685,7 +687,7 @@ function lineBreakAt(text: string, at: number): number {
  * one that is no escape yet (`\r` of a CRLF, maybe after a first break: a blank line cut); one cut inside an escape (`%0`, `\u00`, `&#1`) is
  * found as any cut escape is (cutSecretStart).
  */
-const CUT_LINE_BREAK = new RegExp(String.raw`(?<=[A-Za-z0-9+/_;-])(?:${BREAK}${INDENT}|(?:${ONE_BREAK})?(?:\r|\\(?:r\\?)?))$`);
+const CUT_LINE_BREAK = new RegExp(String.raw`(?<=[A-Za-z0-9+/_;-])(?:${BREAKS}|(?:${ONE_BREAK}${INDENT}){0,${MAX_BREAKS - 1}}(?:\r|\\(?:r\\?)?))$`);
 
 /** Where a line break may start (lineBreakAt): at an LF (or the CR before it), a backslash, `%` or `&`. */
 const BREAK_STARTS = ['\n', '\\', '%', '&'] as const;

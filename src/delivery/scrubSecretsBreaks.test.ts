@@ -42,6 +42,9 @@ const SPELLINGS: Record<string, { br: string; escapes: Array<(s: string) => stri
   // as its break is (a folded header echoed in a URL, an XML attribute, JSON).
   blankLf: { br: '\n\n', escapes: [same] },
   blankCrlf: { br: '\r\n\r\n', escapes: [same] },
+  blankIndented: { br: '\n  \n  ', escapes: [same] },
+  twoBlank: { br: '\n\n\n', escapes: [same] },
+  jsonBlankIndented: { br: '\\n  \\n  ', escapes: [same, (s) => s.replace(/\//g, '\\/')] },
   urlBlank: { br: '%0A%0A', escapes: [same, encodeURIComponent] },
   urlFolded: { br: '%0D%0A%20', escapes: [same, encodeURIComponent] },
   urlTabs: { br: '%0D%0A%09%09', escapes: [same] },
