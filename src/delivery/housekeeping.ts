@@ -6,11 +6,8 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { purgeDeletedDestinations } from '../destinations/deletion.js';
 import { enforceHoldLimit } from '../queue/holdLimit.js';
 import { prune } from '../queue/prune.js';
-import { TimedRound } from '../queue/timedRounds.js';
+import { HOURLY_MS, TimedRound } from '../queue/timedRounds.js';
 import type { WorkerConfig, WorkerDeps } from './workerConfig.js';
-
-/** The retention prune's period: once an hour, whichever worker takes it. */
-export const PRUNE_PERIOD_MS = 3_600_000;
 
 export class Housekeeping {
   private readonly pruneRounds: TimedRound;
@@ -25,7 +22,7 @@ export class Housekeeping {
     this.pruneRounds = new TimedRound(
       deps.db,
       'retention_prune',
-      PRUNE_PERIOD_MS,
+      HOURLY_MS,
       () => this.prune(),
       (err) => {
         if (!isDatabaseUnavailable(err)) deps.logger.warn({ err: (err as Error).message }, 'retention prune failed; will retry');

@@ -12,6 +12,9 @@ import type { Queryable } from '../db/types.js';
  */
 export const ROUND_LEASE_MS = 300_000;
 
+/** The housekeeping rounds' period: the retention prune and the replays' prune run hourly. */
+export const HOURLY_MS = 3_600_000;
+
 /** A round's last start in whole microseconds since the epoch: compared exactly, as no Date can be. */
 const STARTED_AT = '(extract(epoch FROM last_started_at) * 1000000)::bigint';
 

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { compileFilter } from '../filters/compile.js';
 import { getDestinationFilter } from '../destinations/reads.js';
 import { queueReplayBatch, type WindowPosition } from '../queue/replayRange.js';
-import { TimedRound } from '../queue/timedRounds.js';
+import { HOURLY_MS, TimedRound } from '../queue/timedRounds.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import * as repo from './repository.js';
 
@@ -99,7 +99,7 @@ export class ReplayRunner {
     this.pruneRounds = new TimedRound(
       deps.db,
       'replays_prune',
-      3_600_000,
+      HOURLY_MS,
       async () => {
         await repo.pruneReplays(this.deps.db, this.opts.retentionDays);
         return true;
