@@ -26,7 +26,10 @@ import type { Finding } from '../findings.js';
 import { regexFindings } from './common.js';
 
 // An id ends where its own alphabet does: "AKIA...v2" and "akia...V2" are ids with a suffix.
-const AWS_ACCESS_KEY_RE = /(?<![A-Za-z0-9])(?:(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])|(?:akia|asia)(?=[a-z]{0,15}[0-9])[a-z0-9]{16}(?![a-z0-9]))/g;
+// The id in each case: upper, or lower with a digit (an all-letter lower-case run is a word).
+const AWS_ID_UPPER = '(?:AKIA|ASIA)[A-Z0-9]{16}';
+const AWS_ID_LOWER = '(?:akia|asia)(?=[a-z]{0,15}[0-9])[a-z0-9]{16}';
+const AWS_ACCESS_KEY_RE = new RegExp(`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}(?![A-Z0-9])|${AWS_ID_LOWER}(?![a-z0-9]))`, 'g');
 // Between name and value: an assignment (":", "=", "=>"), the end of an XML start tag (the text may
 // start on the next, indented line), "is" or "was" (with or without a colon), the aws configure
 // prompt's bracket ("[None]", or the old key masked to its last four: "[****************EKEY]") and
@@ -39,8 +42,10 @@ const AWS_SECRET_KEY_RE =
 // The id ends where its alphabet does and something separates the two; the value has both cases, as
 // 40 random base64 characters all but always do, so a SHA-1 in hex or a run of digits beside an id
 // is no secret.
-const AWS_SECRET_AFTER_ID_RE =
-  /(?<![A-Za-z0-9])(?:(?:AKIA|ASIA)[A-Z0-9]{16}|(?:akia|asia)(?=[a-z]{0,15}[0-9])[a-z0-9]{16})(?=[^A-Za-z0-9/+])["'`]?[ \t]{0,4}[,;|:=]?[ \t]{0,4}["'`]?(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dg;
+const AWS_SECRET_AFTER_ID_RE = new RegExp(
+  String.raw`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}|${AWS_ID_LOWER})(?=[^A-Za-z0-9/+])["'${'`'}]?[ \t]{0,4}[,;|:=]?[ \t]{0,4}["'${'`'}]?(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])`,
+  'dg',
+);
 // A key is exactly 39 characters: whatever follows them ("AIza...-x", "..._prod") is a suffix.
 const GOOGLE_API_KEY_RE = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}/g;
 
