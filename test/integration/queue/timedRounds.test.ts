@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claimRound, finishRound, giveBack, renewLease, TimedRound } from '../../../src/queue/timedRounds.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import type { Queryable } from '../../../src/db/types.js';
 import { startTestService } from '../../support/harness.js';
 import { addEvents, newOrg } from './support.js';
 
@@ -120,10 +121,19 @@ describe.each(DB_KINDS)('queue: timed rounds (%s)', (kind) => {
     const a = new TimedRound(tdb.db, 'r', 1000, round, fail);
     a.start();
     await expect.poll(() => running, { timeout: 30_000 }).toBe(1);
-    const b = new TimedRound(tdb.db, 'r', 1000, round, fail);
+    // b's database, counting its checks: each is one claim.
+    let checks = 0;
+    const counted: Queryable = {
+      query: (text, values) => {
+        if (text.includes('INSERT INTO timed_rounds')) checks++;
+        return tdb.db.query(text, values);
+      },
+      exec: (script) => tdb.db.exec(script),
+    };
+    const b = new TimedRound(counted, 'r', 1000, round, fail);
     b.start();
-    // b checks every second or so meanwhile; a few seconds give it several chances.
-    await new Promise((r) => setTimeout(r, 3500));
+    // The round is due again each second while a's runs: b asks, and is refused, several times.
+    await expect.poll(() => checks, { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
     release();
     await Promise.all([a.stop(), b.stop()]);
     expect(most).toBe(1);
