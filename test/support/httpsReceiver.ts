@@ -313,24 +313,26 @@ export async function startReceiver(handler: ReceiverHandler = ok(), options: Re
       setTimeout(() => abort(socket), 50);
       return;
     }
+    // Cleanups hang on the answer, not the socket: a kept-alive socket serves many answers, and a
+    // listener per answer on it would pile up (Node warns past ten).
     held.add(socket);
-    socket.once('close', () => held.delete(socket));
+    res.once('close', () => held.delete(socket));
     if (outcome.action === 'hang') return; // never answer; releaseHeld() or close() destroys the socket
     if (outcome.action === 'hints') {
       res.writeEarlyHints({ link: '</siem.css>; rel=preload; as=style' });
       const answer = setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'), outcome.delayMs);
-      socket.once('close', () => clearTimeout(answer));
+      res.once('close', () => clearTimeout(answer));
       return;
     }
     if (outcome.action === 'processing') {
       const beat = setInterval(() => res.writeProcessing(), 200);
-      socket.once('close', () => clearInterval(beat));
+      res.once('close', () => clearInterval(beat));
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.write('{');
     const tick = setInterval(() => res.write(' '), 1000);
-    socket.once('close', () => clearInterval(tick));
+    res.once('close', () => clearInterval(tick));
   }
 
   server.on('connection', (socket: Socket) => {
