@@ -131,9 +131,19 @@ describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
       return f.handler(req);
     });
     const ids = await seedEvents(tdb.db, org.orgId, 3);
-    // Two hung polls of 12 s each: the claim has outlived its 5 s lease several times over.
-    await expect.poll(() => hungPolls, { timeout: 150_000, interval: 500 }).toBeGreaterThanOrEqual(2);
+    // Every seeded event sent and waiting for its ack, and a poll hanging.
+    const leaseEnds = async () => (await jobRows(tdb.db, id)).map((j) => (j.claim_id ? j.next_attempt_at.getTime() : 0));
+    await expect.poll(async () => hungPolls > 0 && Math.min(...(await leaseEnds())) > 0, { timeout: 150_000, interval: 200 }).toBe(true);
+    // The claim outlives the lease it was given (5 s) while a poll hangs: the database's clock passes
+    // that lease's end and the jobs are still claimed, with a later end. Waiting on the database's
+    // own clock, not a sleep, keeps this true on a busy machine.
+    const firstEnd = Math.max(...(await leaseEnds()));
+    const dbNow = async () => (await tdb.db.query<{ now: Date }>('SELECT now() AS now')).rows[0]!.now.getTime();
+    await expect.poll(dbNow, { timeout: 60_000, interval: 250 }).toBeGreaterThan(firstEnd + 1000);
+    expect(Math.min(...(await leaseEnds()))).toBeGreaterThan(firstEnd);
+    // The hung polls are cut (a reset, as a dropped connection would end them) and the next one is answered.
     hangAcks = false;
+    r.releaseHeld();
     // Delivered at the first attempt: the jobs are gone, no failed attempt logged, each event sent once.
     await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 60_000 }).toEqual({});
     expect((await deliveryLog(tdb.db, id)).failed).toBe(0);
