@@ -45,6 +45,10 @@ describe('AWS secret access key', () => {
       `{"aws_secret_access_key":"${SECRET}"}`,
       `export AWS_SECRET_ACCESS_KEY=${SECRET}`,
       `docker run -e AWS_SECRET_ACCESS_KEY=${SECRET} app`,
+      `-Daws.secretAccessKey=${SECRET}`,
+      `quarkus.s3.aws.credentials.static-provider.secret-access-key=${SECRET}`,
+      `https://s3.example.com/upload?aws_secret_access_key=${SECRET}&region=us-east-1`,
+      `  secretAccessKey: ${SECRET}`,
     ]) {
       expect(found(line)).toEqual([['AWS_SECRET_KEY', SECRET]]);
     }
@@ -92,6 +96,71 @@ describe('AWS secret access key', () => {
     expect(typesIn(`${ID}${SECRET}`)).not.toContain('AWS_SECRET_KEY');
   });
 
+  it('finds the value after a Go or Makefile assignment (":=", "::=", "?=")', () => {
+    for (const line of [
+      `aws_secret_access_key := "${SECRET}"`,
+      `AWS_SECRET_ACCESS_KEY:=${SECRET}`,
+      `AWS_SECRET_ACCESS_KEY ::= ${SECRET}`,
+      `AWS_SECRET_ACCESS_KEY ?= ${SECRET}`,
+    ]) {
+      expect(found(line), line).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    }
+  });
+
+  it('finds the value of a property path with aws (or S3A) in it, as Spring, Quarkus, Camel, Hadoop and the Java SDK name it', () => {
+    for (const line of [
+      `cloud.aws.credentials.secret-key=${SECRET}`,
+      `spring.cloud.aws.credentials.secretKey: ${SECRET}`,
+      `java -Daws.secretKey=${SECRET} -jar app.jar`,
+      `camel.component.aws2-s3.secret-key=${SECRET}`,
+      `cloud.aws.secret_key: ${SECRET}`,
+      `aws.secret.key=${SECRET}`,
+      `--conf spark.hadoop.fs.s3a.secret.key=${SECRET}`,
+      `fs.s3a.bucket.nightly.backups.secret.key=${SECRET}`,
+    ]) {
+      expect(found(line), line).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    }
+  });
+
+  it('finds the value after "set to", as logs and prose write it', () => {
+    for (const line of [
+      `AWS secret access key set to ${SECRET}`,
+      `aws_secret_access_key is set to "${SECRET}"`,
+      `INFO AWS_SECRET_ACCESS_KEY was set to ${SECRET}.`,
+      `the aws secret access key has been set to \`${SECRET}\``,
+    ]) {
+      expect(found(line), line).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    }
+  });
+
+  it('finds secret_key in a Terraform aws provider or s3 backend block', () => {
+    const provider = `provider "aws" {\n  region     = "us-east-1"\n  access_key = "AKIAIOSFODNN7EXAMPLE"\n  secret_key = "${SECRET}"\n}`;
+    expect(found(provider)).toEqual([
+      ['AWS_ACCESS_KEY', 'AKIAIOSFODNN7EXAMPLE'],
+      ['AWS_SECRET_KEY', SECRET],
+    ]);
+    expect(found(`terraform {\n  backend "s3" {\n    bucket = "state"\n    secret_key = "${SECRET}"\n  }\n}`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    // secret_key in any other block has no AWS context: a generic name is no AWS secret.
+    expect(found(`provider "vault" {\n  secret_key = "${SECRET}"\n}`)).toEqual([]);
+    expect(found(`secret_key = "${SECRET}"`)).toEqual([]);
+    // Nor after the aws block has ended.
+    expect(found(`provider "aws" {\n  region = "us-east-1"\n}\nprovider "other" {\n  secret_key = "${SECRET}"\n}`)).toEqual([]);
+  });
+
+  it('does not report the new spellings in prose, nor a value of one case after "set to"', () => {
+    expect(found('the aws secret access key is set to expire in 90 days')).toEqual([]);
+    expect(found('Pass the key in the aws.secretKey property, or in spring.cloud.aws.credentials.secret-key.')).toEqual([]);
+    // A SHA-1 in hex (one case) or digits after "set to" are no secret: 40 random base64 characters hold both cases.
+    for (const other of ['da39a3ee5e6b4b0d3255bfef95601890afd80709', 'DA39A3EE5E6B4B0D3255BFEF95601890AFD80709', '0123456789'.repeat(4)]) {
+      expect(found(`aws secret access key set to ${other}`)).toEqual([]);
+      expect(found(`HEAD set to ${other}`)).toEqual([]);
+    }
+    // More than three path segments between aws and the name, or a name without aws: no context.
+    expect(found(`aws.a.b.c.d.secret-key=${SECRET}`)).toEqual([]);
+    expect(found(`spring.datasource.secret-key=${SECRET}`)).toEqual([]);
+    expect(found(`app.secret=${SECRET}`)).toEqual([]);
+  });
+
   it('does not report prose about the name, nor a value that is not right after it', () => {
     expect(found('Set the aws_secret_access_key parameter to the key you were given.')).toEqual([]);
     expect(found(`<SecretAccessKey>********</SecretAccessKey>`)).toEqual([]);
@@ -117,6 +186,16 @@ describe('AWS secret access key', () => {
       ['names and arrows', fill("'aws_secret_access_key' => '")],
       ['names as words and "is"', fill('aws secret access key is ')],
       ['prompts and a near value', fill(`AWS Secret Access Key [****************EKEY]: ${SECRET.slice(0, 39)} `)],
+      ['aws and dots', 'aws.'.repeat(20000)],
+      ['names as words', 'aws secret access key '.repeat(5000)],
+      ['aws and dots, 1 MiB', fill('aws.')],
+      ['property paths and a near value', fill(`cloud.aws.credentials.secret-key=${SECRET.slice(0, 39)} `)],
+      ['S3A paths', fill('fs.s3a.bucket.b.')],
+      ['names and "set to"', fill('aws secret access key is set to ')],
+      ['"set to" and a one-case value', fill('aws secret access key set to da39a3ee5e6b4b0d3255bfef95601890afd80709 ')],
+      ['Makefile assignments and a near value', fill(`AWS_SECRET_ACCESS_KEY := ${SECRET.slice(0, 39)} `)],
+      ['Terraform aws blocks', fill('provider "aws" { secret_key = "')],
+      ['a Terraform aws block and secret_key names', `provider "aws" {${fill(' secret_key = "')}`],
     ])('%s completes', (_name, text) => {
       expect(found(text)).toEqual([]);
     });

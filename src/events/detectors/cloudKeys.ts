@@ -10,16 +10,23 @@
  * - AWS secret access keys: 40 characters of base64 alphabet are far too common to report on their
  *   own, so a secret key is reported when it is the value given to a name that says so, right after
  *   it: assigned (aws_secret_access_key=..., "SecretAccessKey": "...", AWS_SECRET_KEY: ...,
- *   'aws_secret_access_key' => '...'), as an XML element's text (STS and IAM answer
+ *   'aws_secret_access_key' => '...', and as Go and make assign: aws_secret_access_key := "...",
+ *   AWS_SECRET_ACCESS_KEY ?= ...), as an XML element's text (STS and IAM answer
  *   <SecretAccessKey>...</SecretAccessKey>), or after a space, as a command line takes it
  *   (aws configure set aws_secret_access_key ..., setenv AWS_SECRET_ACCESS_KEY ...). A space is
  *   enough because the value must be exactly 40 characters of the alphabet followed by none: prose
  *   that names the key ("the aws_secret_access_key parameter") goes on with words. The name may be
- *   written as words ("AWS Secret Access Key: ..."), linked to the value by "is" or "was" as prose
- *   and chat write it ("the aws secret access key was ..."; "is missing" is no 40-character value),
- *   or followed by the bracketed current value of the aws configure prompt
- *   ("AWS Secret Access Key [None]: ..."). Only the value is reported, so masking keeps the name for
- *   context.
+ *   written as words ("AWS Secret Access Key: ..."), or as a property path with aws, or Hadoop's S3A,
+ *   up to three segments before it (cloud.aws.credentials.secret-key=..., -Daws.secretKey=...,
+ *   camel.component.aws2-s3.secret-key=..., fs.s3a.secret.key=...); linked to the value by "is" or
+ *   "was" as prose and chat write it ("the aws secret access key was ..."; "is missing" is no
+ *   40-character value), or by "set to" as logs write it ("AWS secret access key set to ...", "is set
+ *   to"), where the value must also hold both cases (logs set anything to a SHA-1 in hex); or followed
+ *   by the bracketed current value of the aws configure prompt ("AWS Secret Access Key [None]: ...").
+ *   A generic secret_key counts only inside a Terraform aws provider or s3 backend block
+ *   (provider "aws" { secret_key = "..." }), and a value of both cases right after its access key id
+ *   ("AKIA...,<secret>", as the console's credentials.csv writes the pair) needs no name. Only the
+ *   value is reported, so masking keeps the name for context.
  * - Google API keys: "AIza" followed by 35 characters of the URL-safe alphabet, also when more follow.
  */
 import type { Finding } from '../findings.js';
@@ -30,20 +37,56 @@ import { regexFindings } from './common.js';
 const AWS_ID_UPPER = '(?:AKIA|ASIA)[A-Z0-9]{16}';
 const AWS_ID_LOWER = '(?:akia|asia)(?=[a-z]{0,15}[0-9])[a-z0-9]{16}';
 const AWS_ACCESS_KEY_RE = new RegExp(`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}(?![A-Z0-9])|${AWS_ID_LOWER}(?![a-z0-9]))`, 'g');
-// Between name and value: an assignment (":", "=", "=>"), the end of an XML start tag (the text may
-// start on the next, indented line), "is" or "was" (with or without a colon), the aws configure
-// prompt's bracket ("[None]", or the old key masked to its last four: "[****************EKEY]") and
-// colon, or spaces. The words of the name may be separated by a space as well. The value may be
-// quoted, in backticks too (chat and Markdown quote a value so).
-const AWS_SECRET_KEY_RE =
-  /(?:aws[ _-]?secret[ _-]?(?:access[ _-]?)?key|secret[ _-]?access[ _-]?key)["'`]?(?:[ \t]{0,4}(?:=>|[:=])[ \t]{0,4}["'`]?|>[ \t]{0,16}|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}["'`]?|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}["'`]?|[ \t]{1,4}["'`]?)([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi;
+// A secret's value: exactly 40 characters of the base64 alphabet, followed by none (group 1, the span
+// reported), maybe quoted (in backticks too, as chat and Markdown quote a value).
+const QUOTE = `["'${'`'}]?`;
+const AWS_SECRET_VALUE = '([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])';
+// Both cases among 40 characters of the alphabet, as 40 random base64 characters all but always hold
+// them: where the context alone is weak, a SHA-1 in hex or a run of digits is no secret. A lookahead
+// source for a case-sensitive regex.
+const BOTH_CASES_40 = '(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])';
+const BOTH_CASES_40_RE = new RegExp(`^${BOTH_CASES_40}`);
+// The name: "secret key" or "secret access key" after "aws" (run together, or separated by a space,
+// "_", "-" or, as a property path writes it, "."), or "secret access key" alone. Between "aws" and
+// the name a property path may hold up to three segments ("cloud.aws.credentials.secret-key",
+// "-Daws.secretKey"); "aws" may be a component's name ("camel.component.aws2-s3.secret-key"), and
+// Hadoop's S3A connector, which only talks to S3, stands for it ("fs.s3a.secret.key",
+// "fs.s3a.bucket.<bucket>.secret.key"). Every quantifier is bounded, so the work per start is too.
+const SECRET_KEY_WORDS = 'secret[ ._-]?(?:access[ ._-]?)?key';
+const AWS_SCOPE = '(?:aws[0-9]?(?:-[a-z0-9]{1,16})?|s3a)';
+const AWS_SECRET_NAME = `(?:${AWS_SCOPE}(?:(?:\\.[a-z0-9_-]{1,63}){0,3}\\.|[ _-]?)${SECRET_KEY_WORDS}|secret[ ._-]?access[ ._-]?key)`;
+// Between name and value: an assignment (":", "=", "=>", and Go's and make's ":=", "::=", "?="), the
+// end of an XML start tag (the text may start on the next, indented line), "is" or "was" (with or
+// without a colon), the aws configure prompt's bracket ("[None]", or the old key masked to its last
+// four: "[****************EKEY]") and colon, or spaces.
+const AWS_SECRET_KEY_RE = new RegExp(
+  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:[ \t]{0,4}(?:=>|::?=|\?=|[:=])[ \t]{0,4}${QUOTE}|>[ \t]{0,16}|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
+  'dgi',
+);
+// "set to" (after "is", "was" or "has been" too), as logs write the value of a setting. Logs write it
+// of any setting ("HEAD set to <sha1>"), so the value must also have both cases; the regex is
+// case-insensitive for the name, so that is checked on the value (secretSetToAccepted).
+const AWS_SECRET_SET_TO_RE = new RegExp(
+  String.raw`${AWS_SECRET_NAME}${QUOTE}[ \t]{1,4}(?:(?:is|was|has[ \t]{1,4}been)[ \t]{1,4})?set[ \t]{1,4}to(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}${AWS_SECRET_VALUE}`,
+  'dgi',
+);
+function secretSetToAccepted(_start: number, _end: number, m: RegExpExecArray): boolean {
+  return BOTH_CASES_40_RE.test(m[1] as string);
+}
+// secret_key in a Terraform aws provider or s3 backend block, where the block says what the generic
+// name is for: up to the block's end or a nested block (neither "{" nor "}" between; HCL is
+// case-sensitive, so is the regex). A match starts only at "provider" or "backend", and the scan of a
+// block's body stops at the next brace, so the scans of two starts overlap by a block's label at most.
+const AWS_TERRAFORM_SECRET_RE = new RegExp(
+  String.raw`(?:provider|backend)[ \t]{1,4}"?(?:aws|s3)"?[ \t]{0,4}\{[^{}]{0,1000}?(?<![A-Za-z0-9_])secret_key[ \t]{0,16}=[ \t]{0,16}"${AWS_SECRET_VALUE}"`,
+  'dg',
+);
 // A secret right after its access key id, as the console's credentials.csv ("AKIA...,<secret>"),
 // a table or a pasted pair writes them: the pair is printed together, and no name says which is which.
-// The id ends where its alphabet does and something separates the two; the value has both cases, as
-// 40 random base64 characters all but always do, so a SHA-1 in hex or a run of digits beside an id
-// is no secret.
+// The id ends where its alphabet does and something separates the two; the value has both cases, so
+// a SHA-1 in hex or a run of digits beside an id is no secret.
 const AWS_SECRET_AFTER_ID_RE = new RegExp(
-  String.raw`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}|${AWS_ID_LOWER})(?=[^A-Za-z0-9/+])["'${'`'}]?[ \t]{0,4}[,;|:=]?[ \t]{0,4}["'${'`'}]?(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])`,
+  String.raw`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}|${AWS_ID_LOWER})(?=[^A-Za-z0-9/+])${QUOTE}[ \t]{0,4}[,;|:=]?[ \t]{0,4}${QUOTE}${BOTH_CASES_40}${AWS_SECRET_VALUE}`,
   'dg',
 );
 // A key is exactly 39 characters: whatever follows them ("AIza...-x", "..._prod") is a suffix.
@@ -53,6 +96,8 @@ export function detectCloudKeys(text: string): Finding[] {
   return [
     ...regexFindings(text, AWS_ACCESS_KEY_RE, 'AWS_ACCESS_KEY'),
     ...regexFindings(text, AWS_SECRET_KEY_RE, 'AWS_SECRET_KEY'),
+    ...regexFindings(text, AWS_SECRET_SET_TO_RE, 'AWS_SECRET_KEY', secretSetToAccepted),
+    ...regexFindings(text, AWS_TERRAFORM_SECRET_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, AWS_SECRET_AFTER_ID_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, GOOGLE_API_KEY_RE, 'GOOGLE_API_KEY'),
   ];
