@@ -436,6 +436,23 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     expect(found('contact 415.555.2671\n\t42 retries')).toEqual([['PHONE', '415.555.2671']]);
   });
 
+  it('keeps a value at the end of a line whole when the next line starts with a digit, unindented or escaped', () => {
+    expect(found('Phone: 415-555-2671\n2 attempts failed')).toEqual([['PHONE', '415-555-2671']]);
+    expect(found('Phone: 415-555-2671\r\n2 attempts failed')).toEqual([['PHONE', '415-555-2671']]);
+    expect(found('Phone: 415-555-2671\r2 attempts failed')).toEqual([['PHONE', '415-555-2671']]);
+    expect(found('{"msg":"Phone: 415-555-2671\\n2 attempts failed"}')).toEqual([['PHONE', '415-555-2671']]);
+    expect(found('phone=415-555-2671%0A2+attempts')).toEqual([['PHONE', '415-555-2671']]);
+    expect(found('<p>415-555-2671&#10;2 attempts</p>')).toEqual([['PHONE', '415-555-2671']]);
+    // Still one gap, written or escaped: a value wrapped onto the next line is found whole.
+    expect(found('card 4111 1111 1111\n1111 thanks')).toEqual([['CREDIT_CARD', '4111 1111 1111\n1111']]);
+    expect(found('card 4111 1111\\r\\n1111 1111 thanks')).toEqual([['CREDIT_CARD', '4111 1111\\r\\n1111 1111']]);
+  });
+
+  it('maps findings back to the text after thousands of line breaks, each read as two spaces', () => {
+    const lines = '\n'.repeat(5000);
+    expect(detectAndMask(`${lines}ssn 123-45-6789\n${lines}mail jane@example.com`).masked).toBe(`${lines}ssn [SSN]\n${lines}mail [EMAIL]`);
+  });
+
   it('ends an international number before a padded gap and a word', () => {
     expect(found('call +44 20 7946 0958  2FA enabled')).toEqual([['PHONE', '+44 20 7946 0958']]);
     expect(found('+1 415 555 2671   2FA on')).toEqual([['PHONE', '+1 415 555 2671']]);

@@ -6,8 +6,8 @@
  *
  * Per code point: Unicode NFKC (fullwidth and compatibility forms become ASCII), then every dash
  * becomes "-", every dot-like separator ".", every typographic apostrophe "'", every space, tab, line
- * break, other control character and blank-looking symbol (braille blank U+2800) " " (CR LF counts
- * once; a line break with the indentation after it is two spaces), a replacement character between
+ * break, other control character and blank-looking symbol (braille blank U+2800) " " (a line break,
+ * CR LF counted once, and the indentation after it are two spaces), a replacement character between
  * two digits " ",
  * decimal digits of any script their ASCII digit, enclosed digits ("❶", "⓵", "⑴", "⒈") their digits,
  * and invisible characters (format characters such as ZWSP, ZWJ, ZWNJ, BOM, soft hyphen, combining
@@ -42,6 +42,10 @@ const APOSTROPHES = /[\u2018\u2019\u201B\u02BC\u05F3]/u;
 // and the ideographic half fill space U+303F. Each would otherwise split "4111⠀1111⠀1111⠀1111" into
 // runs no detector joins.
 const SPACES = /[\p{Zs}\p{Cc}\u2028\u2029\u2800\u303F]/u;
+// What a line break reads as, written or escaped ("\n", "%0A", "&#10;"): two spaces, one gap between
+// the groups of a wrapped value, but never the single space that glues a number at a line's end to a
+// digit starting the next line. An escaped CR stays one space, so "\r\n" is three: still one gap.
+const LINE_BREAK = '  ';
 const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}]/u;
 const DECIMAL_DIGIT = /\p{Nd}/u;
 // Anything but printable ASCII (non-ASCII, and the tabs and line breaks and other C0 controls), or
@@ -268,6 +272,17 @@ export function normalizeForDetection(text: string): Normalized {
   let cap = text.length + 16;
   let origStart = new Int32Array(cap);
   let origEnd = new Int32Array(cap);
+  /** Room for `more` code units beyond n and the rest of the text (never more than that per unit). */
+  const reserve = (more: number, rest: number): void => {
+    if (n + more + rest <= cap) return;
+    cap = Math.max(cap * 2, n + more + rest);
+    const s = new Int32Array(cap);
+    const e = new Int32Array(cap);
+    s.set(origStart);
+    e.set(origEnd);
+    origStart = s;
+    origEnd = e;
+  };
   let out = '';
   let n = 0;
   let asciiFrom = 0;
@@ -276,17 +291,17 @@ export function normalizeForDetection(text: string): Normalized {
     if (code < 0x20 || code === 0x7f) {
       // A tab or line break separates like a space ("4111 1111\n1111 1111" wrapped), and so does any
       // other control character (NUL, DEL, ...: invisible, or a box, where it is shown). A line break
-      // is one space with the CR before its LF, and two with the indentation after it: a value
-      // wrapped onto an indented line ("DE89 3704 0044\n      0532 0130 00") is one gap, not a run
-      // too long to be one; and two spaces, not one, so a line that ends a value and the next that
-      // starts with a digit ("415-555-2671\n    2 attempts") do not read as one longer number.
+      // (CR LF counted once) and the indentation after it are two spaces: a value wrapped onto the
+      // next line ("DE89 3704 0044\n      0532 0130 00") is one gap, not a run too long to be one;
+      // and two spaces, not one, so a line that ends a value and the next that starts with a digit
+      // ("415-555-2671\n2 attempts", indented or not) do not read as one longer number.
       out += text.slice(asciiFrom, i);
       let j = i + 1;
       if (code === 0x0d && text.charCodeAt(j) === 0x0a) j++;
-      const lineBreak = j;
-      if (code === 0x0d || code === 0x0a) while (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x09) j++;
-      // Two only for at least two characters read (the break and some indentation): never longer.
-      const spaces = j > lineBreak ? 2 : 1;
+      const lineBreak = code === 0x0d || code === 0x0a;
+      if (lineBreak) while (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x09) j++;
+      const spaces = lineBreak ? LINE_BREAK.length : 1;
+      reserve(spaces, text.length - j);
       for (let k = 0; k < spaces; k++) {
         out += ' ';
         origStart[n] = i;
@@ -304,7 +319,7 @@ export function normalizeForDetection(text: string): Normalized {
       // What the escape spells, read as that character written out would be.
       const { cp } = escape;
       width = escape.length;
-      rep = cp < 0x20 || cp === 0x7f ? ' ' : cp < 0x80 ? String.fromCharCode(cp) : canonical(String.fromCodePoint(cp));
+      rep = cp === 0x0a ? LINE_BREAK : cp < 0x20 || cp === 0x7f ? ' ' : cp < 0x80 ? String.fromCharCode(cp) : canonical(String.fromCodePoint(cp));
     } else if (code < 0x80) {
       // Other ASCII is its own canonical spelling.
       origStart[n] = i;
@@ -330,16 +345,8 @@ export function normalizeForDetection(text: string): Normalized {
       i++;
       continue;
     }
-    if (n + rep.length + (text.length - i) > cap) {
-      // A compatibility character may expand to several code units (U+FDFA: 18).
-      cap = Math.max(cap * 2, n + rep.length + (text.length - i));
-      const s = new Int32Array(cap);
-      const e = new Int32Array(cap);
-      s.set(origStart);
-      e.set(origEnd);
-      origStart = s;
-      origEnd = e;
-    }
+    // A compatibility character may expand to several code units (U+FDFA: 18).
+    reserve(rep.length, text.length - i);
     for (let k = 0; k < rep.length; k++) {
       origStart[n] = i;
       origEnd[n] = i + width;
