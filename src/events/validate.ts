@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { guardAgentRecord, safeSegment, type GuardMemo } from './privacyGuard.js';
-import { withinNodeBudget, type Violation } from './violation.js';
+import { patternMeaning, withinNodeBudget, type Violation } from './violation.js';
 
 export type { Violation } from './violation.js';
 
@@ -109,7 +109,7 @@ function toViolation(e: ErrorObject, prefix: string): Violation | null {
     case 'propertyNames':
       return { path: `${base}/${safeSegment(String(params.propertyName))}`, message: 'property name is not allowed here' };
     case 'pattern':
-      return { path: base, message: 'has characters or a length the schema does not allow' };
+      return { path: base, message: patternMeaning(String(params.pattern)) ?? 'has characters or a length the schema does not allow' };
     case 'enum':
       return { path: base, message: `must be one of: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
     case 'const':

@@ -6,6 +6,23 @@ export interface Violation {
 }
 
 /**
+ * What a pattern means, said in words, for the patterns that encode a rule a reader would not decode
+ * from the generic "characters or a length" message (a number range written as digits: "1 to 500").
+ * By the pattern's source text; the code that builds such a pattern says what it means once, here.
+ */
+const PATTERN_MEANINGS = new Map<string, string>();
+
+/** Registers what a pattern means, as a violation's message ("must be a whole number from 1 to 500"). */
+export function patternMeans(pattern: string, message: string): void {
+  PATTERN_MEANINGS.set(pattern, message);
+}
+
+/** The message for a value that does not match `pattern`, if its builder said what it means. */
+export function patternMeaning(pattern: string): string | undefined {
+  return PATTERN_MEANINGS.get(pattern);
+}
+
+/**
  * How many problems one refusal lists. A client learns every problem of an ordinary record at once;
  * a document with thousands of faults does not get a thousand-line answer.
  */

@@ -1,6 +1,7 @@
 import { Type, type TRef } from 'typebox';
 import { DESTINATION_ID_PATTERN, ORG_ID_PATTERN } from '../../ids.js';
 import { ErrorResponseSchema } from './published.js';
+import { patternMeans } from '../../events/violation.js';
 
 /**
  * The one error body (schemas/api-bodies.schema.json#/$defs/ErrorResponse), registered once under
@@ -77,5 +78,8 @@ export function pageLimit(max: number, fallback: number, what: string) {
   const zeros = digits.length - 1;
   const shorter = `[1-9][0-9]{0,${zeros - 1}}`;
   const sameLength = lead > 1 ? `|[1-${lead - 1}][0-9]{${zeros}}` : '';
-  return Type.Optional(Type.String({ pattern: `^(?:${shorter}${sameLength}|${digits})$`, description: `${what}, 1 to ${max} (default ${fallback}).` }));
+  const pattern = `^(?:${shorter}${sameLength}|${digits})$`;
+  // A refusal says the range, not the pattern's generic "characters or a length" message.
+  patternMeans(pattern, `must be a whole number from 1 to ${max}`);
+  return Type.Optional(Type.String({ pattern, description: `${what}, 1 to ${max} (default ${fallback}).` }));
 }

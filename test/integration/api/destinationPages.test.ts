@@ -75,6 +75,11 @@ describe.each(DB_KINDS)('destinations list pages and bulk stats (%s)', (kind) =>
       expect(res.status, q).toBe(400);
       expect(res.body.error.message, q).toMatch(q.startsWith('other') ? /other|additional/i : new RegExp(q.split('=')[0]!));
     }
+    // A page size out of range is refused with the range, not a generic pattern message.
+    for (const q of ['limit=0', 'limit=501', 'limit=ten', 'limit=007']) {
+      const res = await get(`${base()}?${q}`);
+      expect(res.body.error.message, q).toMatch(/limit.*must be a whole number from 1 to 500/);
+    }
     const forged = [
       Buffer.from('a1.12').toString('base64url'), // the delivery log's cursor
       Buffer.from('d1.yesterday|fwd_x').toString('base64url'),
