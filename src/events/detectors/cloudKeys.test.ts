@@ -147,6 +147,59 @@ describe('AWS secret access key', () => {
     expect(found(`provider "aws" {\n  region = "us-east-1"\n}\nprovider "other" {\n  secret_key = "${SECRET}"\n}`)).toEqual([]);
   });
 
+  it('finds the value in the layouts tools write: aligned, nested, quoted as an argument, an XML property', () => {
+    const S = SECRET;
+    for (const text of [
+      // terraform fmt aligns "=" with the longest name of the block.
+      `provider "aws" {\n  access_key                  = "test"\n  secret_key                  = "${S}"\n  skip_credentials_validation = true\n}`,
+      // Interpolation and nested blocks before the key.
+      `provider "aws" {\n  region = "\${var.region}"\n  secret_key = "${S}"\n}`,
+      `provider "aws" {\n  assume_role {\n    role_arn = "arn:aws:iam::1:role/x"\n  }\n  default_tags {\n    tags = { team = "sec" }\n  }\n  secret_key = "${S}"\n}`,
+      // Padded assignments (tfvars, make, YAML).
+      `aws_region                    = "us-east-1"\naws_secret_key                = "${S}"`,
+      `AWS_SECRET_ACCESS_KEY         ?= ${S}`,
+      `AWS_SECRET_ACCESS_KEY:      ${S}`,
+      // The name quoted as an argument or a subscript.
+      `conf.set("fs.s3a.secret.key", "${S}")`,
+      `System.setProperty("aws.secretKey", "${S}");`,
+      `os.environ["AWS_SECRET_ACCESS_KEY"] = "${S}"`,
+      `ENV['AWS_SECRET_ACCESS_KEY'] = '${S}'`,
+      `setenv("AWS_SECRET_ACCESS_KEY", "${S}", 1);`,
+      // Hadoop's core-site.xml property.
+      `<property>\n  <name>fs.s3a.secret.key</name>\n  <value>${S}</value>\n</property>`,
+      // Environment variables of property paths; other S3 clients' names; bucket names with dots.
+      `SPRING_CLOUD_AWS_CREDENTIALS_SECRET_KEY=${S}`,
+      `CAMEL_COMPONENT_AWS2_S3_SECRET_KEY=${S}`,
+      `s3.secret-key: ${S}`,
+      `druid.s3.secretKey=${S}`,
+      `fs.s3a.bucket.logs.example.com.secret.key=${S}`,
+      // More ways logs say a setting changed.
+      `AWS secret access key is now set to ${S}`,
+      `aws_secret_access_key had been set to ${S}`,
+      `AWS_SECRET_ACCESS_KEY changed to ${S}`,
+      `Setting AWS_SECRET_ACCESS_KEY to ${S}`,
+    ])
+      expect(found(text), text).toContainEqual(['AWS_SECRET_KEY', S]);
+  });
+
+  it('reads a name only where a word starts: inside another word it names nothing', () => {
+    const B = 'Zm9vYmFyYmF6cXV4cXV1eHh5enp6enp6enp6enp6';
+    for (const text of [
+      `jaws.secret.key=${B}`,
+      `com.example.paws.secretKey=${B}`,
+      `cas3a.secret.key=${B}`,
+      `draws_secret_key=${B}`,
+      `outlaws-secret-key: ${B}`,
+      `Under the new laws secret key ${B}`,
+      `LAWS_SECRET_KEY=${B}`,
+      `1aws_secret_key=${B}`,
+    ])
+      expect(found(text), text).toEqual([]);
+    // A name in camel case starts a word where its capital does.
+    expect(found(`myAwsSecretKey=${B}`)).toEqual([['AWS_SECRET_KEY', B]]);
+    expect(found(`config.awsSecretAccessKey = "${B}"`)).toEqual([['AWS_SECRET_KEY', B]]);
+  });
+
   it('does not report the new spellings in prose, nor a value of one case after "set to"', () => {
     expect(found('the aws secret access key is set to expire in 90 days')).toEqual([]);
     expect(found('Pass the key in the aws.secretKey property, or in spring.cloud.aws.credentials.secret-key.')).toEqual([]);
@@ -155,8 +208,8 @@ describe('AWS secret access key', () => {
       expect(found(`aws secret access key set to ${other}`)).toEqual([]);
       expect(found(`HEAD set to ${other}`)).toEqual([]);
     }
-    // More than three path segments between aws and the name, or a name without aws: no context.
-    expect(found(`aws.a.b.c.d.secret-key=${SECRET}`)).toEqual([]);
+    // More than six path segments between aws and the name, or a name without aws: no context.
+    expect(found(`aws.a.b.c.d.e.f.g.secret-key=${SECRET}`)).toEqual([]);
     expect(found(`spring.datasource.secret-key=${SECRET}`)).toEqual([]);
     expect(found(`app.secret=${SECRET}`)).toEqual([]);
   });
@@ -196,6 +249,14 @@ describe('AWS secret access key', () => {
       ['Makefile assignments and a near value', fill(`AWS_SECRET_ACCESS_KEY := ${SECRET.slice(0, 39)} `)],
       ['Terraform aws blocks', fill('provider "aws" { secret_key = "')],
       ['a Terraform aws block and secret_key names', `provider "aws" {${fill(' secret_key = "')}`],
+      ['a Terraform aws block and nested blocks', `provider "aws" {${fill(' a { b = { c = "${x}" } } ')}`],
+      ['a Terraform aws block and unclosed nested blocks', `provider "aws" {${fill(' a { b = { ')}`],
+      ['environment variables of property paths', fill('SPRING_CLOUD_AWS_')],
+      ['padded assignments and a near value', fill(`aws_secret_key${' '.repeat(30)}= ${SECRET.slice(0, 39)} `)],
+      ['quoted names as arguments', fill('set("fs.s3a.secret.key", "')],
+      ['Hadoop properties', fill('<name>fs.s3a.secret.key</name>  <value>')],
+      ['"setting ... to"', fill('setting aws_secret_access_key to ')],
+      ['names inside words and a value', fill(`laws_secret_key=${SECRET} `)],
     ])('%s completes', (_name, text) => {
       expect(found(text)).toEqual([]);
     });

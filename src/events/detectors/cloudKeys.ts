@@ -10,23 +10,27 @@
  * - AWS secret access keys: 40 characters of base64 alphabet are far too common to report on their
  *   own, so a secret key is reported when it is the value given to a name that says so, right after
  *   it: assigned (aws_secret_access_key=..., "SecretAccessKey": "...", AWS_SECRET_KEY: ...,
- *   'aws_secret_access_key' => '...', and as Go and make assign: aws_secret_access_key := "...",
- *   AWS_SECRET_ACCESS_KEY ?= ...), as an XML element's text (STS and IAM answer
- *   <SecretAccessKey>...</SecretAccessKey>), or after a space, as a command line takes it
- *   (aws configure set aws_secret_access_key ..., setenv AWS_SECRET_ACCESS_KEY ...). A space is
- *   enough because the value must be exactly 40 characters of the alphabet followed by none: prose
- *   that names the key ("the aws_secret_access_key parameter") goes on with words. The name may be
- *   written as words ("AWS Secret Access Key: ..."), or as a property path with aws, or Hadoop's S3A,
- *   up to three segments before it (cloud.aws.credentials.secret-key=..., -Daws.secretKey=...,
- *   camel.component.aws2-s3.secret-key=..., fs.s3a.secret.key=...); linked to the value by "is" or
- *   "was" as prose and chat write it ("the aws secret access key was ..."; "is missing" is no
- *   40-character value), or by "set to" as logs write it ("AWS secret access key set to ...", "is set
- *   to"), where the value must also hold both cases (logs set anything to a SHA-1 in hex); or followed
- *   by the bracketed current value of the aws configure prompt ("AWS Secret Access Key [None]: ...").
- *   A generic secret_key counts only inside a Terraform aws provider or s3 backend block
- *   (provider "aws" { secret_key = "..." }), and a value of both cases right after its access key id
- *   ("AKIA...,<secret>", as the console's credentials.csv writes the pair) needs no name. Only the
- *   value is reported, so masking keeps the name for context.
+ *   'aws_secret_access_key' => '...', Go's and make's aws_secret_access_key := "...",
+ *   AWS_SECRET_ACCESS_KEY ?= ..., padded as aligned columns pad it), as the quoted name's argument or
+ *   subscript (conf.set("fs.s3a.secret.key", "..."), os.environ["AWS_SECRET_ACCESS_KEY"] = "..."), as
+ *   an XML element's text (STS and IAM answer <SecretAccessKey>...</SecretAccessKey>) or a Hadoop
+ *   property's value (<name>fs.s3a.secret.key</name><value>...</value>), or after a space, as a
+ *   command line takes it (aws configure set aws_secret_access_key ..., setenv AWS_SECRET_ACCESS_KEY
+ *   ...). A space is enough because the value must be exactly 40 characters of the alphabet followed
+ *   by none: prose that names the key ("the aws_secret_access_key parameter") goes on with words. The
+ *   name may be written as words ("AWS Secret Access Key: ..."), or as a property path or its
+ *   environment variable with aws, or an S3 client's name, up to six segments before it
+ *   (cloud.aws.credentials.secret-key=..., -Daws.secretKey=..., SPRING_CLOUD_AWS_CREDENTIALS_SECRET_KEY,
+ *   camel.component.aws2-s3.secret-key=..., fs.s3a.secret.key=..., s3.secret-key: ...); it must start
+ *   a word ("jaws.secret.key" names nothing). It may be linked to the value by "is" or "was" as prose
+ *   and chat write it ("the aws secret access key was ..."; "is missing" is no 40-character value), or
+ *   by "set to" (or "changed to", "updated to", "setting <name> to") as logs write it, where the value
+ *   must also hold both cases (logs set anything to a SHA-1 in hex); or followed by the bracketed
+ *   current value of the aws configure prompt ("AWS Secret Access Key [None]: ..."). A generic
+ *   secret_key counts only inside a Terraform aws provider or s3 backend block (provider "aws" {
+ *   secret_key = "..." }, past nested blocks two levels deep), and a value of both cases right after
+ *   its access key id ("AKIA...,<secret>", as the console's credentials.csv writes the pair) needs no
+ *   name. Only the value is reported, so masking keeps the name for context.
  * - Google API keys: "AIza" followed by 35 characters of the URL-safe alphabet, also when more follow.
  */
 import type { Finding } from '../findings.js';
@@ -48,37 +52,66 @@ const BOTH_CASES_40 = '(?=[A-Za-z0-9/+]{0,39}[a-z])(?=[A-Za-z0-9/+]{0,39}[A-Z])'
 const BOTH_CASES_40_RE = new RegExp(`^${BOTH_CASES_40}`);
 // The name: "secret key" or "secret access key" after "aws" (run together, or separated by a space,
 // "_", "-" or, as a property path writes it, "."), or "secret access key" alone. Between "aws" and
-// the name a property path may hold up to three segments ("cloud.aws.credentials.secret-key",
-// "-Daws.secretKey"); "aws" may be a component's name ("camel.component.aws2-s3.secret-key"), and
-// Hadoop's S3A connector, which only talks to S3, stands for it ("fs.s3a.secret.key",
-// "fs.s3a.bucket.<bucket>.secret.key"). Every quantifier is bounded, so the work per start is too.
+// the name a property path may hold up to six segments, separated by "." or, as its environment
+// variable writes it, "_" ("cloud.aws.credentials.secret-key", "-Daws.secretKey",
+// SPRING_CLOUD_AWS_CREDENTIALS_SECRET_KEY, a bucket "logs.example.com" in an S3A path); "aws" may be
+// a component's name ("camel.component.aws2-s3.secret-key"), and S3 clients' own names stand for it
+// ("fs.s3a.secret.key", Flink's "s3.secret-key", Druid's "druid.s3.secretKey"). The name must start
+// a word (nameStartsWord): "jaws.secret.key" and "laws secret key" name nothing. Every quantifier is
+// bounded, so the work per start is too.
 const SECRET_KEY_WORDS = 'secret[ ._-]?(?:access[ ._-]?)?key';
-const AWS_SCOPE = '(?:aws[0-9]?(?:-[a-z0-9]{1,16})?|s3a)';
-const AWS_SECRET_NAME = `(?:${AWS_SCOPE}(?:(?:\\.[a-z0-9_-]{1,63}){0,3}\\.|[ _-]?)${SECRET_KEY_WORDS}|secret[ ._-]?access[ ._-]?key)`;
-// Between name and value: an assignment (":", "=", "=>", and Go's and make's ":=", "::=", "?="), the
-// end of an XML start tag (the text may start on the next, indented line), "is" or "was" (with or
-// without a colon), the aws configure prompt's bracket ("[None]", or the old key masked to its last
-// four: "[****************EKEY]") and colon, or spaces.
+const AWS_SCOPE = '(?:aws[0-9]?(?:-[a-z0-9]{1,16})?|s3a?)';
+const AWS_SECRET_NAME = `(?:${AWS_SCOPE}(?:(?:[._][a-z0-9-]{1,63}){0,6}[._]|[ _-]?)${SECRET_KEY_WORDS}|secret[ ._-]?access[ ._-]?key)`;
+// Blanks around an assignment, as aligned columns pad them (terraform fmt, tfvars, YAML).
+const PAD = '[ \\t]{0,32}';
+// Between name and value: an assignment (":", "=", "=>", and Go's and make's ":=", "::=", "?="); the
+// quoted name's argument or subscript ('set("fs.s3a.secret.key", "..."', 'environ["..."] = "..."');
+// the end of an XML start tag (the text may start on the next, indented line), or of a Hadoop
+// property's name and the start of its value (<name>fs.s3a.secret.key</name><value>...); "is" or
+// "was" (with or without a colon); the aws configure prompt's bracket ("[None]", or the old key
+// masked to its last four: "[****************EKEY]") and colon; or spaces.
 const AWS_SECRET_KEY_RE = new RegExp(
-  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:[ \t]{0,4}(?:=>|::?=|\?=|[:=])[ \t]{0,4}${QUOTE}|>[ \t]{0,16}|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
+  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:${PAD}(?:=>|::?=|\?=|[:=])${PAD}${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|>[ \t]{0,16}|<\/name>[ \t]{0,32}<value>[ \t]{0,16}|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
   'dgi',
 );
-// "set to" (after "is", "was" or "has been" too), as logs write the value of a setting. Logs write it
-// of any setting ("HEAD set to <sha1>"), so the value must also have both cases; the regex is
-// case-insensitive for the name, so that is checked on the value (secretSetToAccepted).
+// "set to" (or "changed", "updated", "rotated to"; after "is", "was", "has been", "had been", "now"
+// too), and "setting <name> to", as logs write the value of a setting. Logs write it of any setting
+// ("HEAD set to <sha1>"), so the value must also have both cases; the regex is case-insensitive for
+// the name, so that is checked on the value (secretSetToAccepted).
 const AWS_SECRET_SET_TO_RE = new RegExp(
-  String.raw`${AWS_SECRET_NAME}${QUOTE}[ \t]{1,4}(?:(?:is|was|has[ \t]{1,4}been)[ \t]{1,4})?set[ \t]{1,4}to(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}${AWS_SECRET_VALUE}`,
+  String.raw`(?:setting[ \t]{1,4}${AWS_SECRET_NAME}${QUOTE}[ \t]{1,4}to|${AWS_SECRET_NAME}${QUOTE}[ \t]{1,4}(?:(?:is|was|ha[sd][ \t]{1,4}been)[ \t]{1,4})?(?:now[ \t]{1,4})?(?:set|changed|updated|rotated)[ \t]{1,4}to)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}${AWS_SECRET_VALUE}`,
   'dgi',
 );
-function secretSetToAccepted(_start: number, _end: number, m: RegExpExecArray): boolean {
-  return BOTH_CASES_40_RE.test(m[1] as string);
+/**
+ * Whether the name matched at `at` starts a word: after no letter or digit, after a Java system
+ * property's "-D" ("-Daws.secretKey"), or, in camel case, a capital after a small letter
+ * ("myAwsSecretKey"). Checked here because the name's regex is case-insensitive, where a look-behind
+ * cannot tell the cases apart.
+ */
+function nameStartsWord(text: string, at: number): boolean {
+  const before = text.charCodeAt(at - 1);
+  if (Number.isNaN(before) || !isAsciiAlnumCode(before)) return true;
+  if (before === 0x44 && text.charCodeAt(at - 2) === 0x2d) return true;
+  const first = text.charCodeAt(at);
+  return before >= 0x61 && before <= 0x7a && first >= 0x41 && first <= 0x5a;
+}
+function isAsciiAlnumCode(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+function secretNameAccepted(_start: number, _end: number, m: RegExpExecArray): boolean {
+  return nameStartsWord(m.input, m.index);
+}
+function secretSetToAccepted(start: number, end: number, m: RegExpExecArray): boolean {
+  return secretNameAccepted(start, end, m) && BOTH_CASES_40_RE.test(m[1] as string);
 }
 // secret_key in a Terraform aws provider or s3 backend block, where the block says what the generic
-// name is for: up to the block's end or a nested block (neither "{" nor "}" between; HCL is
-// case-sensitive, so is the regex). A match starts only at "provider" or "backend", and the scan of a
-// block's body stops at the next brace, so the scans of two starts overlap by a block's label at most.
+// name is for (HCL is case-sensitive, so is the regex): up to the block's end, past its nested blocks,
+// maps and interpolations ("${var.region}", "assume_role { ... }", "tags = { ... }", two levels
+// deep), with "=" aligned as terraform fmt pads it. A match starts only at "provider" or "backend",
+// and a body's scan stops at the brace that ends it or at a third level: linear per start.
+const TF_BLOCK = String.raw`\{(?:[^{}]|\{[^{}]{0,500}\}){0,500}\}`;
 const AWS_TERRAFORM_SECRET_RE = new RegExp(
-  String.raw`(?:provider|backend)[ \t]{1,4}"?(?:aws|s3)"?[ \t]{0,4}\{[^{}]{0,1000}?(?<![A-Za-z0-9_])secret_key[ \t]{0,16}=[ \t]{0,16}"${AWS_SECRET_VALUE}"`,
+  String.raw`(?:provider|backend)[ \t]{1,4}"?(?:aws|s3)"?[ \t]{0,4}\{(?:[^{}]|${TF_BLOCK}){0,1000}?(?<![A-Za-z0-9_])secret_key[ \t]{0,64}=[ \t]{0,64}"${AWS_SECRET_VALUE}"`,
   'dg',
 );
 // A secret right after its access key id, as the console's credentials.csv ("AKIA...,<secret>"),
@@ -95,7 +128,7 @@ const GOOGLE_API_KEY_RE = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}/g;
 export function detectCloudKeys(text: string): Finding[] {
   return [
     ...regexFindings(text, AWS_ACCESS_KEY_RE, 'AWS_ACCESS_KEY'),
-    ...regexFindings(text, AWS_SECRET_KEY_RE, 'AWS_SECRET_KEY'),
+    ...regexFindings(text, AWS_SECRET_KEY_RE, 'AWS_SECRET_KEY', secretNameAccepted),
     ...regexFindings(text, AWS_SECRET_SET_TO_RE, 'AWS_SECRET_KEY', secretSetToAccepted),
     ...regexFindings(text, AWS_TERRAFORM_SECRET_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, AWS_SECRET_AFTER_ID_RE, 'AWS_SECRET_KEY'),
