@@ -1,6 +1,6 @@
 import type { AppContext } from '../context.js';
 import type { TypedApp } from '../typed.js';
-import { OrgParams, readErrors, SECURITY } from '../schemas/common.js';
+import { OrgParams, pageSize, readErrors, SECURITY } from '../schemas/common.js';
 import { ActivityPage, ActivityQuery, type ActivityEntry } from '../schemas/activity.js';
 import { listTrail } from '../../trail/repository.js';
 import { invalid } from '../../errors.js';
@@ -23,7 +23,7 @@ export function activityRoutes(app: TypedApp, ctx: AppContext): void {
       const { org_id } = req.params;
       const q = req.query;
       const page = await listTrail(ctx.db, org_id, {
-        limit: q.limit === undefined ? 50 : Number(q.limit),
+        limit: pageSize(q.limit, ActivityQuery.properties.limit),
         before: q.cursor === undefined ? null : decodeCursor(q.cursor),
       });
       return {

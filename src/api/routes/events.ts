@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import type { TypedApp } from '../typed.js';
-import { errors, OrgParams, pageLimit, readErrors, SECURITY, writeErrors } from '../schemas/common.js';
+import { errors, OrgParams, pageLimit, pageSize, readErrors, SECURITY, writeErrors } from '../schemas/common.js';
 import {
   AuditEventsPageSchema,
   AuditEventsRequestSchema,
@@ -14,6 +14,9 @@ import { producerValidatorCompiler } from '../producerValidation.js';
 import { runPreflight, recordAgentDecisions, MAX_INPUT_BYTES, MAX_BATCH } from '../../events/record.js';
 import { pullEvents, START } from '../../events/pull.js';
 import { decodePullCursor, encodePullCursor, MAX_CURSOR_LENGTH } from '../../events/pullCursor.js';
+
+// Query strings are text: the API never coerces types, so the number is checked by pattern.
+const EVENTS_PAGE_LIMIT = pageLimit(1000, 100, 'Events per page');
 
 const isObject = (x: unknown): x is object => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -107,8 +110,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
       params: OrgParams,
       querystring: Type.Object(
         {
-          // Query strings are text: the API never coerces types, so the number is checked by pattern.
-          limit: pageLimit(1000, 100, 'Events per page'),
+          limit: EVENTS_PAGE_LIMIT,
           cursor: Type.Optional(
             Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: MAX_CURSOR_LENGTH, description: 'next_cursor of the previous answer, as is.' }),
           ),
@@ -135,7 +137,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
       if (until && Number.isNaN(until.getTime())) throw invalid('until', 'is not a representable date-time');
       if (since && until && since > until) throw invalid('until', 'is before since');
       const after = q.cursor === undefined ? null : decodePullCursor(ctx.keyRing, org_id, q.cursor);
-      const page = await pullEvents(ctx.db, org_id, { after, since, until, limit: q.limit === undefined ? 100 : Number(q.limit) });
+      const page = await pullEvents(ctx.db, org_id, { after, since, until, limit: pageSize(q.limit, EVENTS_PAGE_LIMIT) });
       return { events: page.events, next_cursor: encodePullCursor(ctx.keyRing, org_id, page.last ?? START), has_more: page.more };
     },
   });

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import type { TypedApp } from '../typed.js';
-import { DestinationParams, errors, readErrors, SECURITY, writeErrors } from '../schemas/common.js';
+import { DestinationParams, errors, pageSize, readErrors, SECURITY, writeErrors } from '../schemas/common.js';
 import { ReplayList, ReplayListQuery, ReplayParams } from '../schemas/replays.js';
 import { assertDestinationExists } from '../../destinations/service.js';
 import { cancelRangeReplay, getReplayView, listReplayViews } from '../../replays/service.js';
@@ -24,7 +24,7 @@ export function replayRoutes(app: TypedApp, ctx: AppContext): void {
       const p = req.params;
       const q = req.query;
       await assertDestinationExists(ctx.db, p.org_id, p.destination_id); // 404 for an unknown destination
-      return { replays: await listReplayViews(ctx.db, p.org_id, p.destination_id, q.limit === undefined ? 20 : Number(q.limit)) };
+      return { replays: await listReplayViews(ctx.db, p.org_id, p.destination_id, pageSize(q.limit, ReplayListQuery.properties.limit)) };
     },
   });
 

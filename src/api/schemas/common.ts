@@ -81,5 +81,14 @@ export function pageLimit(max: number, fallback: number, what: string) {
   const pattern = `^(?:${shorter}${sameLength}|${digits})$`;
   // A refusal says the range, not the pattern's generic "characters or a length" message.
   patternMeans(pattern, `must be a whole number from 1 to ${max}`);
-  return Type.Optional(Type.String({ pattern, description: `${what}, 1 to ${max} (default ${fallback}).` }));
+  // The default is the schema's (no validator here applies defaults): OpenAPI shows it, and pageSize
+  // reads it, so each list states its default once.
+  return Type.Optional(Type.String({ pattern, default: String(fallback), description: `${what}, 1 to ${max} (default ${fallback}).` }));
+}
+
+/** The page size a request asked for, or its list's default as its pageLimit schema states it. */
+export function pageSize(limit: string | undefined, schema: object): number {
+  const fallback = (schema as { default?: unknown }).default;
+  if (typeof fallback !== 'string') throw new Error('pageSize: the schema is not a pageLimit');
+  return Number(limit ?? fallback);
 }

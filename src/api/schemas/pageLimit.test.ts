@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { pageLimit } from './common.js';
+import { Type } from 'typebox';
+import { pageLimit, pageSize } from './common.js';
 
 describe('pageLimit: a page size from 1 to max, as digits', () => {
   it.each([100, 500, 1000])('accepts exactly 1 to %i', (max) => {
@@ -11,6 +12,14 @@ describe('pageLimit: a page size from 1 to max, as digits', () => {
     expect(accepted).toEqual(Array.from({ length: max }, (_, i) => i + 1));
     for (const text of ['', '01', '-1', '+1', '1.0', ' 1', '1e2', `${max}0`]) expect(pattern.test(text)).toBe(false);
     expect(schema.description).toBe(`Things per page, 1 to ${max} (default 10).`);
+  });
+
+  it('states the default once: in the schema, where OpenAPI shows it and pageSize reads it', () => {
+    const schema = pageLimit(500, 50, 'Entries per page');
+    expect(JSON.parse(JSON.stringify(schema))).toMatchObject({ default: '50' });
+    expect(pageSize(undefined, schema)).toBe(50);
+    expect(pageSize('7', schema)).toBe(7);
+    expect(() => pageSize(undefined, Type.Optional(Type.String()))).toThrow(/not a pageLimit/);
   });
 
   it('refuses a maximum its pattern cannot state', () => {

@@ -3,12 +3,13 @@
 import { invalid } from '../../../errors.js';
 import { DESTINATION_ID_PATTERN } from '../../../ids.js';
 import type { DestinationPageKey } from '../../../destinations/reads.js';
-import { DEFAULT_DESTINATIONS_PAGE, type DestinationsPageQuery } from '../../schemas/destinationReads.js';
+import { DestinationsPageQuery } from '../../schemas/destinationReads.js';
+import { pageSize } from '../../schemas/common.js';
 import { decodePageCursor, encodePageCursor } from '../../pageCursor.js';
 
 export function pageOf(q: DestinationsPageQuery): { limit: number; after: DestinationPageKey | null } {
   return {
-    limit: q.limit === undefined ? DEFAULT_DESTINATIONS_PAGE : Number(q.limit),
+    limit: pageSize(q.limit, DestinationsPageQuery.properties.limit),
     after: q.cursor === undefined ? null : decodeDestinationsCursor(q.cursor),
   };
 }

@@ -3,7 +3,7 @@
 import type { AppContext } from '../../context.js';
 import type { Queryable } from '../../../db/types.js';
 import type { TypedApp } from '../../typed.js';
-import { DestinationParams, errors, OPTIONAL_BODY, readErrors, SECURITY, writeErrors } from '../../schemas/common.js';
+import { DestinationParams, errors, OPTIONAL_BODY, pageSize, readErrors, SECURITY, writeErrors } from '../../schemas/common.js';
 import { AttemptsPage, AttemptsQuery, DestinationStats, FailedEventsPage, FailedEventsQuery, ReplayBody } from '../../schemas/destinationReads.js';
 import * as svc from '../../../destinations/service.js';
 import type { DestinationDeps } from '../../../destinations/deps.js';
@@ -34,7 +34,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
       const q = req.query;
       await svc.assertDestinationExists(ctx.db, p.org_id, p.destination_id); // a 404, without the view's counts
       return listFailedEvents(ctx.db, p.org_id, p.destination_id, {
-        limit: q.limit === undefined ? 100 : Number(q.limit),
+        limit: pageSize(q.limit, FailedEventsQuery.properties.limit),
         beforeId: q.before_id ? Number(q.before_id) : null,
       });
     },
@@ -141,7 +141,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
       const q = req.query;
       await svc.assertDestinationExists(ctx.db, p.org_id, p.destination_id); // a 404, without the view's counts
       const page = await listAttempts(ctx.db, p.org_id, p.destination_id, {
-        limit: q.limit === undefined ? 50 : Number(q.limit),
+        limit: pageSize(q.limit, AttemptsQuery.properties.limit),
         beforeId: q.cursor === undefined ? null : decodeAttemptsCursor(q.cursor),
         outcome: q.outcome ?? null,
         since: q.since ? new Date(q.since) : null,
