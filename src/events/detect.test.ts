@@ -448,6 +448,34 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     expect(found('card 4111 1111\\r\\n1111 1111 thanks')).toEqual([['CREDIT_CARD', '4111 1111\\r\\n1111 1111']]);
   });
 
+  it('reads a line break with the blanks around it as one gap, written or escaped, padded or not', () => {
+    const cases: Array<[string, string, string]> = [
+      ['x 4111 1111\\n  1111 1111 end', 'CREDIT_CARD', '4111 1111\\n  1111 1111'],
+      ['x 4111 \\r\\n1111 1111 1111 end', 'CREDIT_CARD', '4111 \\r\\n1111 1111 1111'],
+      ['x 123 %0D%0A45 6789 end', 'SSN', '123 %0D%0A45 6789'],
+      ['ssn 123-45-%0D%0A6789', 'SSN', '123-45-%0D%0A6789'],
+      ['iban DE89 3704 0044\\n  0532 0130 00', 'IBAN', 'DE89 3704 0044\\n  0532 0130 00'],
+      ['card 4111 1111 1111  \n1111', 'CREDIT_CARD', '4111 1111 1111  \n1111'],
+      ['card 4111 1111 1111 \t\n1111', 'CREDIT_CARD', '4111 1111 1111 \t\n1111'],
+      ['card 4111-1111- \n1111-1111', 'CREDIT_CARD', '4111-1111- \n1111-1111'],
+      ['card 4111 -\n1111 1111 1111', 'CREDIT_CARD', '4111 -\n1111 1111 1111'],
+      ['card 4111\n\n1111 1111 1111', 'CREDIT_CARD', '4111\n\n1111 1111 1111'],
+      ['card 4111 1111\\n\\t\\t1111 1111', 'CREDIT_CARD', '4111 1111\\n\\t\\t1111 1111'],
+      ['card 4111 1111&#10;&#32;&#32;1111 1111', 'CREDIT_CARD', '4111 1111&#10;&#32;&#32;1111 1111'],
+    ];
+    for (const [text, type, value] of cases) expect(found(text), text).toEqual([[type, value]]);
+    // The whole number is masked, never all but its last group.
+    expect(detectAndMask('Tel +44 20 7946 \\r\\n0958 ok').masked).toBe('Tel [PHONE] ok');
+    const masked = detectAndMask('x +44 20 7946 \t\n0958\t\n2 y').masked;
+    expect(masked).toMatch(/^x \[PHONE\]/);
+    expect(masked).not.toContain('0958');
+  });
+
+  it('never glues a number at a line end to the next line, whatever the break', () => {
+    for (const br of ['\u2028', '\u2029', '\u0085', '\f', '\v', '\r', '\\r', '%0D', '&#13;', ' \n', '\n\n'])
+      expect(found(`Phone: 415-555-2671${br}2 attempts failed`), JSON.stringify(br)).toEqual([['PHONE', '415-555-2671']]);
+  });
+
   it('maps findings back to the text after thousands of line breaks, each read as two spaces', () => {
     const lines = '\n'.repeat(5000);
     expect(detectAndMask(`${lines}ssn 123-45-6789\n${lines}mail jane@example.com`).masked).toBe(`${lines}ssn [SSN]\n${lines}mail [EMAIL]`);
@@ -693,6 +721,11 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     'backslash runs': fill(`${'\\'.repeat(20)}u00`),
     'surrogate escapes': fill('\\ud83d\\\\'),
     'json line breaks between digits': fill('4\\n1'),
+    'blanks before line breaks': fill('1 \t \n'),
+    'escaped CR LF with blanks around': fill(' \\r\\n  1'),
+    'breaks and escaped indentation': fill('\n\\t%20&#9;'),
+    'separators before breaks': fill('4-\n'),
+    'blank lines': fill('\n'),
     'escaped digit groups': fill('4111%20'),
   };
   it.each(Object.keys(adversarial))('%s completes', (name) => {

@@ -7,7 +7,8 @@
  * Per code point: Unicode NFKC (fullwidth and compatibility forms become ASCII), then every dash
  * becomes "-", every dot-like separator ".", every typographic apostrophe "'", every space, tab, line
  * break, other control character and blank-looking symbol (braille blank U+2800) " " (a line break,
- * CR LF counted once, and the indentation after it are two spaces), a replacement character between
+ * written or escaped, with the blanks around it and the breaks right before it, is two spaces, one
+ * after a separator: see LINE_BREAK), a replacement character between
  * two digits " ",
  * decimal digits of any script their ASCII digit, enclosed digits ("❶", "⓵", "⑴", "⒈") their digits,
  * and invisible characters (format characters such as ZWSP, ZWJ, ZWNJ, BOM, soft hyphen, combining
@@ -42,10 +43,20 @@ const APOSTROPHES = /[\u2018\u2019\u201B\u02BC\u05F3]/u;
 // and the ideographic half fill space U+303F. Each would otherwise split "4111⠀1111⠀1111⠀1111" into
 // runs no detector joins.
 const SPACES = /[\p{Zs}\p{Cc}\u2028\u2029\u2800\u303F]/u;
-// What a line break reads as, written or escaped ("\n", "%0A", "&#10;"): two spaces, one gap between
-// the groups of a wrapped value, but never the single space that glues a number at a line's end to a
-// digit starting the next line. An escaped CR stays one space, so "\r\n" is three: still one gap.
+// What a line break reads as, written or escaped ("\n", "%0A", "&#10;"), with the blanks on both sides
+// of it and the breaks right before it (CR LF, a blank line): two spaces. One gap between the groups
+// of a wrapped value, however the lines were padded, but never the single space that glues a number
+// at a line's end to a digit starting the next line. After a separator ("4111-1111-\n1111-1111",
+// "4111 -\n1111") one space is enough: nothing is glued across it, and the gap stays one.
 const LINE_BREAK = '  ';
+/** Line breaks: LF, CR, VT, FF, NEL and the Unicode line and paragraph separators. */
+function isLineBreak(cp: number): boolean {
+  return cp === 0x0a || cp === 0x0d || cp === 0x0b || cp === 0x0c || cp === 0x85 || cp === 0x2028 || cp === 0x2029;
+}
+/** Separators after which one space is gap enough: a number cannot be glued across them. */
+function isSeparator(c: number): boolean {
+  return c === 0x2d || c === 0x2e || c === 0x2f || c === 0x3a || c === 0x5f;
+}
 const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}]/u;
 const DECIMAL_DIGIT = /\p{Nd}/u;
 // Anything but printable ASCII (non-ASCII, and the tabs and line breaks and other C0 controls), or
@@ -283,32 +294,90 @@ export function normalizeForDetection(text: string): Normalized {
     origStart = s;
     origEnd = e;
   };
-  let out = '';
+  // The output in pieces, joined once at the end: a line break takes back the blanks before it, and
+  // reading or cutting the end of a string built by += would flatten it each time (quadratic on
+  // 1 MiB of breaks). The blanks at its end are counted as pieces are added instead.
+  const parts: string[] = [];
+  /** How many spaces the output ends with, and the code unit before them (0: none). */
+  let tailBlanks = 0;
+  let beforeBlanks = 0;
+  const emit = (piece: string): void => {
+    if (piece.length === 0) return;
+    parts.push(piece);
+    let k = piece.length;
+    while (k > 0 && piece.charCodeAt(k - 1) === 0x20) k--;
+    if (k === 0) tailBlanks += piece.length;
+    else {
+      tailBlanks = piece.length - k;
+      beforeBlanks = piece.charCodeAt(k - 1);
+    }
+  };
   let n = 0;
   let asciiFrom = 0;
+  /** The last line break's spaces, [breakStart, breakEnd): a blank emitted while n is breakEnd joins it. */
+  let breakStart = -1;
+  let breakEnd = -1;
+  /**
+   * A line break at text[i, j), written or escaped: the blanks already emitted before it are taken
+   * back, the blanks written after it skipped, and the whole is one gap (LINE_BREAK). Returns where
+   * reading goes on.
+   */
+  const lineBreak = (i: number, j: number): number => {
+    emit(text.slice(asciiFrom, i));
+    let from = i;
+    if (tailBlanks > 0) {
+      // n counts the output's code units, so its last tailBlanks entries are those blanks.
+      n -= tailBlanks;
+      from = origStart[n] as number;
+      for (let drop = tailBlanks; drop > 0;) {
+        const last = parts.pop() as string;
+        if (last.length > drop) parts.push(last.slice(0, last.length - drop));
+        drop -= Math.min(drop, last.length);
+      }
+      tailBlanks = 0;
+    }
+    while (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x09) j++;
+    const spaces = n > 0 && isSeparator(beforeBlanks) ? 1 : LINE_BREAK.length;
+    reserve(spaces, text.length - j);
+    breakStart = n;
+    for (let k = 0; k < spaces; k++) {
+      origStart[n] = from;
+      origEnd[n] = j;
+      n++;
+    }
+    emit(LINE_BREAK.slice(0, spaces));
+    breakEnd = n;
+    asciiFrom = j;
+    return j;
+  };
+  /** Whether a blank at text[i, end) joins the line break right before it (and so emits nothing). */
+  const joinsBreak = (i: number, end: number): boolean => {
+    if (n !== breakEnd) return false;
+    for (let k = breakStart; k < breakEnd; k++) origEnd[k] = end;
+    asciiFrom = end;
+    return true;
+  };
   for (let i = 0; i < text.length;) {
     const code = text.charCodeAt(i);
+    if (isLineBreak(code)) {
+      // CR LF is one break; see LINE_BREAK for why a break is two spaces.
+      i = lineBreak(i, code === 0x0d && text.charCodeAt(i + 1) === 0x0a ? i + 2 : i + 1);
+      continue;
+    }
     if (code < 0x20 || code === 0x7f) {
-      // A tab or line break separates like a space ("4111 1111\n1111 1111" wrapped), and so does any
-      // other control character (NUL, DEL, ...: invisible, or a box, where it is shown). A line break
-      // (CR LF counted once) and the indentation after it are two spaces: a value wrapped onto the
-      // next line ("DE89 3704 0044\n      0532 0130 00") is one gap, not a run too long to be one;
-      // and two spaces, not one, so a line that ends a value and the next that starts with a digit
-      // ("415-555-2671\n2 attempts", indented or not) do not read as one longer number.
-      out += text.slice(asciiFrom, i);
-      let j = i + 1;
-      if (code === 0x0d && text.charCodeAt(j) === 0x0a) j++;
-      const lineBreak = code === 0x0d || code === 0x0a;
-      if (lineBreak) while (text.charCodeAt(j) === 0x20 || text.charCodeAt(j) === 0x09) j++;
-      const spaces = lineBreak ? LINE_BREAK.length : 1;
-      reserve(spaces, text.length - j);
-      for (let k = 0; k < spaces; k++) {
-        out += ' ';
-        origStart[n] = i;
-        origEnd[n] = j;
-        n++;
+      // A tab separates like a space ("4111\t1111"), and so does any other control character (NUL,
+      // DEL, ...: invisible, or a box, where it is shown).
+      if (joinsBreak(i, i + 1)) {
+        i++;
+        continue;
       }
-      i = j;
+      emit(text.slice(asciiFrom, i));
+      reserve(1, text.length - i - 1);
+      emit(' ');
+      origStart[n] = i;
+      origEnd[n] = i + 1;
+      n++;
+      i++;
       asciiFrom = i;
       continue;
     }
@@ -319,9 +388,17 @@ export function normalizeForDetection(text: string): Normalized {
       // What the escape spells, read as that character written out would be.
       const { cp } = escape;
       width = escape.length;
-      rep = cp === 0x0a ? LINE_BREAK : cp < 0x20 || cp === 0x7f ? ' ' : cp < 0x80 ? String.fromCharCode(cp) : canonical(String.fromCodePoint(cp));
+      if (isLineBreak(cp)) {
+        i = lineBreak(i, i + width);
+        continue;
+      }
+      rep = cp < 0x20 || cp === 0x7f ? ' ' : cp < 0x80 ? String.fromCharCode(cp) : canonical(String.fromCodePoint(cp));
     } else if (code < 0x80) {
-      // Other ASCII is its own canonical spelling.
+      // Other ASCII is its own canonical spelling; a space right after a line break joins it.
+      if (code === 0x20 && joinsBreak(i, i + 1)) {
+        i++;
+        continue;
+      }
       origStart[n] = i;
       origEnd[n] = i + 1;
       n++;
@@ -336,6 +413,11 @@ export function normalizeForDetection(text: string): Normalized {
     } else {
       width = code >= 0xd800 && code <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
       rep = canonicalAt(text, i, code);
+    }
+    if (rep === ' ' && joinsBreak(i, i + width)) {
+      // An escaped or other blank (\t, %20, &#9;, a no-break space) indenting the line after a break.
+      i += width;
+      continue;
     }
     if (escape === null && width === 1 && rep.length === 1 && rep.charCodeAt(0) === code) {
       // Unchanged (most letters of other scripts): stays part of the current unchanged run.
@@ -352,12 +434,13 @@ export function normalizeForDetection(text: string): Normalized {
       origEnd[n] = i + width;
       n++;
     }
-    out += text.slice(asciiFrom, i) + rep;
+    emit(text.slice(asciiFrom, i));
+    emit(rep);
     i += width;
     asciiFrom = i;
   }
-  out += text.slice(asciiFrom);
-  return { text: out, origStart: origStart.subarray(0, n), origEnd: origEnd.subarray(0, n) };
+  emit(text.slice(asciiFrom));
+  return { text: parts.join(''), origStart: origStart.subarray(0, n), origEnd: origEnd.subarray(0, n) };
 }
 
 /** Whether the digit runs that end at `before` and start at `after` are each at most three long. */
