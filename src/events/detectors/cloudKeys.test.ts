@@ -191,13 +191,56 @@ describe('AWS secret access key', () => {
       `draws_secret_key=${B}`,
       `outlaws-secret-key: ${B}`,
       `Under the new laws secret key ${B}`,
-      `LAWS_SECRET_KEY=${B}`,
-      `1aws_secret_key=${B}`,
     ])
       expect(found(text), text).toEqual([]);
+    // A capital or a digit before the name starts a word, as does a name run together.
+    for (const name of [
+      'MYAWSSECRETKEY',
+      'myawssecretkey',
+      'prodawssecretkey',
+      'APPAWS_SECRET_KEY',
+      'PRODAwsSecretKey',
+      'DBSecretAccessKey',
+      'IAMSecretAccessKey',
+      'user1SecretAccessKey',
+      'ecs2awssecretkey',
+    ])
+      expect(found(`${name}=${SECRET}`), name).toEqual([['AWS_SECRET_KEY', SECRET]]);
     // A name in camel case starts a word where its capital does.
     expect(found(`myAwsSecretKey=${B}`)).toEqual([['AWS_SECRET_KEY', B]]);
     expect(found(`config.awsSecretAccessKey = "${B}"`)).toEqual([['AWS_SECRET_KEY', B]]);
+  });
+
+  it('finds a name wrapped across lines, and more ways logs and compose files write the value', () => {
+    for (const text of [
+      `AWS Secret\nAccess Key: ${SECRET}`,
+      `aws_secret_access_key \\n  ${SECRET}`,
+      `AWS Secret Access Key\\r\\n  ${SECRET}`,
+      `<SecretAccessKey>\\r\\n${' '.repeat(14)}${SECRET}`,
+      `Resetting AWS secret key to ${SECRET}`,
+      `Updating aws_secret_access_key to ${SECRET}`,
+      `AWS secret key has been reset to ${SECRET}`,
+      `AWS_SECRET_ACCESS_KEY: \${AWS_SECRET_ACCESS_KEY:-${SECRET}}`,
+    ])
+      expect(found(text), text).toContainEqual(['AWS_SECRET_KEY', SECRET]);
+  });
+
+  it('asks a value of both cases where the name says less: a listing, path segments, bare s3', () => {
+    const H = 'da39a3ee5e6b4b0d3255bfef95601890afd80709';
+    for (const text of [
+      `secret_name,sha1\naws_secret_access_key,${H}`,
+      `rotated aws_secret_access_key, ${H}`,
+      `["aws_secret_access_key", "${H}"]`,
+      `s3_backup_gpg_secret_key: ${H}`,
+      `aws_lambda_stripe_secret_key=${H}`,
+      `aws.cognito.oauth.secret_key=${H}`,
+      `s3 secret key ${H}`,
+      `s3-secret-key ${H}`,
+    ])
+      expect(found(text), text).toEqual([]);
+    // Where the name says it all, the value is the key whatever its cases.
+    expect(found(`aws_secret_access_key=${H}`)).toEqual([['AWS_SECRET_KEY', H]]);
+    expect(found(`["aws_secret_access_key", "${SECRET}"]`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
   });
 
   it('does not report the new spellings in prose, nor a value of one case after "set to"', () => {

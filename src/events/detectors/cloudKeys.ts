@@ -11,7 +11,8 @@
  *   own, so a secret key is reported when it is the value given to a name that says so, right after
  *   it: assigned (aws_secret_access_key=..., "SecretAccessKey": "...", AWS_SECRET_KEY: ...,
  *   'aws_secret_access_key' => '...', Go's and make's aws_secret_access_key := "...",
- *   AWS_SECRET_ACCESS_KEY ?= ..., padded as aligned columns pad it), as the quoted name's argument or
+ *   AWS_SECRET_ACCESS_KEY ?= ..., a shell's default ${AWS_SECRET_ACCESS_KEY:-...}, padded as aligned
+ *   columns pad it), as the quoted name's argument or
  *   subscript (conf.set("fs.s3a.secret.key", "..."), os.environ["AWS_SECRET_ACCESS_KEY"] = "..."), as
  *   an XML element's text (STS and IAM answer <SecretAccessKey>...</SecretAccessKey>) or a Hadoop
  *   property's value (<name>fs.s3a.secret.key</name><value>...</value>), or after a space, as a
@@ -22,9 +23,12 @@
  *   environment variable with aws, or an S3 client's name, up to six segments before it
  *   (cloud.aws.credentials.secret-key=..., -Daws.secretKey=..., SPRING_CLOUD_AWS_CREDENTIALS_SECRET_KEY,
  *   camel.component.aws2-s3.secret-key=..., fs.s3a.secret.key=..., s3.secret-key: ...); it must start
- *   a word ("jaws.secret.key" names nothing). It may be linked to the value by "is" or "was" as prose
+ *   a word ("jaws.secret.key" names nothing; "myawssecretkey" and "DBSecretAccessKey" do), and its
+ *   words may be wrapped onto the next line. Where the name says less (path segments, bare "s3") or
+ *   the value is only listed beside it (an argument, a CSV row), the value must also hold both cases.
+ *   It may be linked to the value by "is" or "was" as prose
  *   and chat write it ("the aws secret access key was ..."; "is missing" is no 40-character value), or
- *   by "set to" (or "changed to", "updated to", "setting <name> to") as logs write it, where the value
+ *   by "set to" (or "changed", "updated", "reset to", "setting <name> to") as logs write it, where the value
  *   must also hold both cases (logs set anything to a SHA-1 in hex); or followed by the bracketed
  *   current value of the aws configure prompt ("AWS Secret Access Key [None]: ..."). A generic
  *   secret_key counts only inside a Terraform aws provider or s3 backend block (provider "aws" {
@@ -57,52 +61,69 @@ const BOTH_CASES_40_RE = new RegExp(`^${BOTH_CASES_40}`);
 // SPRING_CLOUD_AWS_CREDENTIALS_SECRET_KEY, a bucket "logs.example.com" in an S3A path); "aws" may be
 // a component's name ("camel.component.aws2-s3.secret-key"), and S3 clients' own names stand for it
 // ("fs.s3a.secret.key", Flink's "s3.secret-key", Druid's "druid.s3.secretKey"). The name must start
-// a word (nameStartsWord): "jaws.secret.key" and "laws secret key" name nothing. Every quantifier is
-// bounded, so the work per start is too.
-const SECRET_KEY_WORDS = 'secret[ ._-]?(?:access[ ._-]?)?key';
+// a word (nameStartsWord): "jaws.secret.key" and "laws secret key" name nothing. Words may also be
+// two spaces apart: a line break between them reads so (events/normalize.ts). A name with path
+// segments, or with S3's bare "s3", says less than aws_secret_access_key does, so its value must
+// hold both cases too (secretNameAccepted). Every quantifier is bounded, so the work per start is too.
+const WORD_GAP = '(?:[._-]|[ \\t]{1,2})?';
+const SECRET_KEY_WORDS = `secret${WORD_GAP}(?:access${WORD_GAP})?key`;
+const SECRET_ACCESS_KEY = `secret${WORD_GAP}access${WORD_GAP}key`;
 const AWS_SCOPE = '(?:aws[0-9]?(?:-[a-z0-9]{1,16})?|s3a?)';
-const AWS_SECRET_NAME = `(?:${AWS_SCOPE}(?:(?:[._][a-z0-9-]{1,63}){0,6}[._]|[ _-]?)${SECRET_KEY_WORDS}|secret[ ._-]?access[ ._-]?key)`;
+const AWS_SECRET_NAME = `(?:${AWS_SCOPE}(?:(?:[._][a-z0-9-]{1,63}){0,6}[._]|${WORD_GAP})${SECRET_KEY_WORDS}|${SECRET_ACCESS_KEY})`;
+// The names that need no more than themselves: aws (or a component's aws, or S3A) and the words
+// right after it, or "secret access key" (what secretNameAccepted tells apart).
+const DIRECT_NAME_RE = new RegExp(`^(?:(?:aws[0-9]?(?:-[a-z0-9]{1,16})?|s3a)${WORD_GAP}${SECRET_KEY_WORDS}|${SECRET_ACCESS_KEY})`, 'i');
+// A name run together, as an identifier glues it ("myawssecretkey").
+const GLUED_NAME_RE = /^(?:aws[0-9]?|s3a?)?secret(?:access)?key/i;
+// A link that only lists the value beside the name (an argument, a subscript, a CSV row).
+const LISTING_LINK_RE = /^["'`]?[ \t]{0,4}[,\]]/;
 // Blanks around an assignment, as aligned columns pad them (terraform fmt, tfvars, YAML).
 const PAD = '[ \\t]{0,32}';
-// Between name and value: an assignment (":", "=", "=>", and Go's and make's ":=", "::=", "?="); the
+// Between name and value: an assignment (":", "=", "=>", Go's and make's ":=", "::=", "?=", and a
+// shell's or compose file's default, "${AWS_SECRET_ACCESS_KEY:-...}"); the
 // quoted name's argument or subscript ('set("fs.s3a.secret.key", "..."', 'environ["..."] = "..."');
 // the end of an XML start tag (the text may start on the next, indented line), or of a Hadoop
 // property's name and the start of its value (<name>fs.s3a.secret.key</name><value>...); "is" or
 // "was" (with or without a colon); the aws configure prompt's bracket ("[None]", or the old key
 // masked to its last four: "[****************EKEY]") and colon; or spaces.
 const AWS_SECRET_KEY_RE = new RegExp(
-  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:${PAD}(?:=>|::?=|\?=|[:=])${PAD}${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|>[ \t]{0,16}|<\/name>[ \t]{0,32}<value>[ \t]{0,16}|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
+  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:${PAD}(?:=>|::?=|\?=|:-|[:=])${PAD}${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|>[ \t]{0,16}|<\/name>[ \t]{0,32}<value>[ \t]{0,16}|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
   'dgi',
 );
-// "set to" (or "changed", "updated", "rotated to"; after "is", "was", "has been", "had been", "now"
-// too), and "setting <name> to", as logs write the value of a setting. Logs write it of any setting
+// "set to" (or "changed", "updated", "rotated", "reset to"; after "is", "was", "has been", "had
+// been", "now" too), and "setting <name> to" (or "resetting", "updating", "changing"), as logs write
+// the value of a setting. Logs write it of any setting
 // ("HEAD set to <sha1>"), so the value must also have both cases; the regex is case-insensitive for
 // the name, so that is checked on the value (secretSetToAccepted).
 const AWS_SECRET_SET_TO_RE = new RegExp(
-  String.raw`(?:setting[ \t]{1,4}${AWS_SECRET_NAME}${QUOTE}[ \t]{1,4}to|${AWS_SECRET_NAME}${QUOTE}[ \t]{1,4}(?:(?:is|was|ha[sd][ \t]{1,4}been)[ \t]{1,4})?(?:now[ \t]{1,4})?(?:set|changed|updated|rotated)[ \t]{1,4}to)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}${AWS_SECRET_VALUE}`,
+  String.raw`(?:(?:(?:re)?setting|updating|changing)[ \t]{1,4}${AWS_SECRET_NAME}${QUOTE}[ \t]{1,4}to|${AWS_SECRET_NAME}${QUOTE}[ \t]{1,4}(?:(?:is|was|ha[sd][ \t]{1,4}been)[ \t]{1,4})?(?:now[ \t]{1,4})?(?:set|changed|updated|rotated|reset)[ \t]{1,4}to)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}${AWS_SECRET_VALUE}`,
   'dgi',
 );
 /**
- * Whether the name matched at `at` starts a word: after no letter or digit, after a Java system
- * property's "-D" ("-Daws.secretKey"), or, in camel case, a capital after a small letter
+ * Whether the name matched at `at` starts a word. Only a small letter right before a small first
+ * letter joins it to a word ("jaws.secret.key", "laws secret key"), and even then a name run together
+ * starts one, as identifiers glue words ("myawssecretkey"). A capital or a digit before it starts one
+ * ("MYAWS_SECRET_KEY", "user1SecretAccessKey"), and so does a capital after a small letter
  * ("myAwsSecretKey"). Checked here because the name's regex is case-insensitive, where a look-behind
  * cannot tell the cases apart.
  */
 function nameStartsWord(text: string, at: number): boolean {
-  const before = text.charCodeAt(at - 1);
-  if (Number.isNaN(before) || !isAsciiAlnumCode(before)) return true;
-  if (before === 0x44 && text.charCodeAt(at - 2) === 0x2d) return true;
-  const first = text.charCodeAt(at);
-  return before >= 0x61 && before <= 0x7a && first >= 0x41 && first <= 0x5a;
+  if (!isSmallLetter(text.charCodeAt(at - 1)) || !isSmallLetter(text.charCodeAt(at))) return true;
+  return GLUED_NAME_RE.test(text.slice(at, at + 24));
 }
-function isAsciiAlnumCode(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+function isSmallLetter(c: number): boolean {
+  return c >= 0x61 && c <= 0x7a;
 }
+/** A name that starts a word; one that says less than a direct name (see above) needs both cases too. */
 function secretNameAccepted(_start: number, _end: number, m: RegExpExecArray): boolean {
-  return nameStartsWord(m.input, m.index);
+  if (!nameStartsWord(m.input, m.index)) return false;
+  const head = m.input.slice(m.index, m.indices?.[1]?.[0] ?? m.index);
+  const direct = DIRECT_NAME_RE.exec(head);
+  if (direct && !LISTING_LINK_RE.test(head.slice(direct[0].length))) return true;
+  return BOTH_CASES_40_RE.test(m[1] as string);
 }
-function secretSetToAccepted(start: number, end: number, m: RegExpExecArray): boolean {
-  return secretNameAccepted(start, end, m) && BOTH_CASES_40_RE.test(m[1] as string);
+function secretSetToAccepted(_start: number, _end: number, m: RegExpExecArray): boolean {
+  return nameStartsWord(m.input, m.index) && BOTH_CASES_40_RE.test(m[1] as string);
 }
 // secret_key in a Terraform aws provider or s3 backend block, where the block says what the generic
 // name is for (HCL is case-sensitive, so is the regex): up to the block's end, past its nested blocks,
