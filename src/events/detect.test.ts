@@ -471,6 +471,18 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     expect(masked).not.toContain('0958');
   });
 
+  it('reads an ANSI colour code as a blank, so its letter is not glued to the word after it', () => {
+    const S = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    for (const text of [
+      `\x1b[33maws_secret_key=${S}`,
+      `\x1b[0maws secret key ${S}`,
+      `{"msg":"\\u001b[1maws_secret_key: ${S}"}`,
+      `\x1b[1;31maws-secret-key: ${S}\x1b[0m`,
+    ])
+      expect(found(text), JSON.stringify(text)).toEqual([['AWS_SECRET_KEY', S]]);
+    expect(detectAndMask('card \x1b[31m4111 1111 1111 1111\x1b[0m ok').masked).toBe('card \x1b[31m[CREDIT_CARD]\x1b[0m ok');
+  });
+
   it('never glues a number at a line end to the next line, whatever the break', () => {
     for (const br of ['\u2028', '\u2029', '\u0085', '\f', '\v', '\r', '\\r', '%0D', '&#13;', ' \n', '\n\n'])
       expect(found(`Phone: 415-555-2671${br}2 attempts failed`), JSON.stringify(br)).toEqual([['PHONE', '415-555-2671']]);
@@ -726,6 +738,8 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     'breaks and escaped indentation': fill('\n\\t%20&#9;'),
     'separators before breaks': fill('4-\n'),
     'blank lines': fill('\n'),
+    'ANSI colour codes': fill('\x1b[1;31m4'),
+    'ESC and unfinished codes': fill('\x1b[' + '1;'.repeat(20)),
     'escaped digit groups': fill('4111%20'),
   };
   it.each(Object.keys(adversarial))('%s completes', (name) => {

@@ -53,6 +53,18 @@ const LINE_BREAK = '  ';
 function isLineBreak(cp: number): boolean {
   return cp === 0x0a || cp === 0x0d || cp === 0x0b || cp === 0x0c || cp === 0x85 || cp === 0x2028 || cp === 0x2029;
 }
+/**
+ * Where an ANSI control sequence's parameters end, if one starts at k ("[33m" after ESC, as colour
+ * codes in terminal logs write it), else -1. Read with its ESC as one blank: left as text, "[33m"
+ * glued its letter to the word after it ("\x1b[33maws_secret_key=...").
+ */
+function csiEnd(text: string, k: number): number {
+  if (text.charCodeAt(k) !== 0x5b) return -1;
+  let j = k + 1;
+  while (j < k + 33 && (isAsciiDigit(text.charCodeAt(j)) || text.charCodeAt(j) === 0x3b)) j++;
+  const c = text.charCodeAt(j) | 0x20;
+  return c >= 0x61 && c <= 0x7a ? j + 1 : -1;
+}
 /** Separators after which one space is gap enough: a number cannot be glued across them. */
 function isSeparator(c: number): boolean {
   return c === 0x2d || c === 0x2e || c === 0x2f || c === 0x3a || c === 0x5f;
@@ -366,18 +378,20 @@ export function normalizeForDetection(text: string): Normalized {
     }
     if (code < 0x20 || code === 0x7f) {
       // A tab separates like a space ("4111\t1111"), and so does any other control character (NUL,
-      // DEL, ...: invisible, or a box, where it is shown).
-      if (joinsBreak(i, i + 1)) {
-        i++;
+      // DEL, ...: invisible, or a box, where it is shown), and an ANSI colour code with its ESC.
+      const csi = code === 0x1b ? csiEnd(text, i + 1) : -1;
+      const end = csi > 0 ? csi : i + 1;
+      if (joinsBreak(i, end)) {
+        i = end;
         continue;
       }
       emit(text.slice(asciiFrom, i));
-      reserve(1, text.length - i - 1);
+      reserve(1, text.length - end);
       emit(' ');
       origStart[n] = i;
-      origEnd[n] = i + 1;
+      origEnd[n] = end;
       n++;
-      i++;
+      i = end;
       asciiFrom = i;
       continue;
     }
@@ -388,6 +402,9 @@ export function normalizeForDetection(text: string): Normalized {
       // What the escape spells, read as that character written out would be.
       const { cp } = escape;
       width = escape.length;
+      // An escaped ESC ("\u001b[1m" in a JSON log) takes its colour code's parameters with it.
+      const csi = cp === 0x1b ? csiEnd(text, i + width) : -1;
+      if (csi > 0) width = csi - i;
       if (isLineBreak(cp)) {
         i = lineBreak(i, i + width);
         continue;
