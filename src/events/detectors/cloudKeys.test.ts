@@ -225,6 +225,18 @@ describe('AWS secret access key', () => {
       expect(found(text), text).toContainEqual(['AWS_SECRET_KEY', SECRET]);
   });
 
+  it('finds the value of a name/value pair, as Kubernetes and ECS list environment variables', () => {
+    for (const text of [
+      `env:\n  - name: AWS_SECRET_ACCESS_KEY\n    value: "${SECRET}"\n  - name: REGION`,
+      `env:\n- name: AWS_SECRET_ACCESS_KEY\n  value: ${SECRET}`,
+      `"environment": [{"name": "AWS_SECRET_ACCESS_KEY", "value": "${SECRET}"}]`,
+      `{"name":"aws_secret_key","value":"${SECRET}"}`,
+    ])
+      expect(found(text), text).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    // The pair of another variable after it is not its value.
+    expect(found(`- name: AWS_SECRET_ACCESS_KEY\n  valueFrom: {secretKeyRef: {name: aws}}\n- name: TOKEN\n  value: ${SECRET}`)).toEqual([]);
+  });
+
   it('asks a value of both cases where the name says less: a listing, path segments, bare s3', () => {
     const H = 'da39a3ee5e6b4b0d3255bfef95601890afd80709';
     for (const text of [
@@ -300,6 +312,8 @@ describe('AWS secret access key', () => {
       ['Hadoop properties', fill('<name>fs.s3a.secret.key</name>  <value>')],
       ['"setting ... to"', fill('setting aws_secret_access_key to ')],
       ['names inside words and a value', fill(`laws_secret_key=${SECRET} `)],
+      ['name/value pairs', fill('- name: AWS_SECRET_ACCESS_KEY\n  value: ')],
+      ['JSON name/value pairs and a near value', fill(`{"name": "aws_secret_key", "value": "${SECRET.slice(0, 39)}"}`)],
     ])('%s completes', (_name, text) => {
       expect(found(text)).toEqual([]);
     });

@@ -15,7 +15,8 @@
  *   columns pad it), as the quoted name's argument or
  *   subscript (conf.set("fs.s3a.secret.key", "..."), os.environ["AWS_SECRET_ACCESS_KEY"] = "..."), as
  *   an XML element's text (STS and IAM answer <SecretAccessKey>...</SecretAccessKey>) or a Hadoop
- *   property's value (<name>fs.s3a.secret.key</name><value>...</value>), or after a space, as a
+ *   property's value (<name>fs.s3a.secret.key</name><value>...</value>), as the value of a Kubernetes
+ *   or ECS name/value pair (- name: AWS_SECRET_ACCESS_KEY / value: ...), or after a space, as a
  *   command line takes it (aws configure set aws_secret_access_key ..., setenv AWS_SECRET_ACCESS_KEY
  *   ...). A space is enough because the value must be exactly 40 characters of the alphabet followed
  *   by none: prose that names the key ("the aws_secret_access_key parameter") goes on with words. The
@@ -83,11 +84,13 @@ const PAD = '[ \\t]{0,32}';
 // shell's or compose file's default, "${AWS_SECRET_ACCESS_KEY:-...}"); the
 // quoted name's argument or subscript ('set("fs.s3a.secret.key", "..."', 'environ["..."] = "..."');
 // the end of an XML start tag (the text may start on the next, indented line), or of a Hadoop
-// property's name and the start of its value (<name>fs.s3a.secret.key</name><value>...); "is" or
+// property's name and the start of its value (<name>fs.s3a.secret.key</name><value>...); the value
+// of a name/value pair, as Kubernetes and ECS list environment variables ("- name: AWS_SECRET_ACCESS_KEY"
+// then "value: ...", or {"name": "...", "value": "..."}); "is" or
 // "was" (with or without a colon); the aws configure prompt's bracket ("[None]", or the old key
 // masked to its last four: "[****************EKEY]") and colon; or spaces.
 const AWS_SECRET_KEY_RE = new RegExp(
-  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:${PAD}(?:=>|::?=|\?=|:-|[:=])${PAD}${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|>[ \t]{0,16}|<\/name>[ \t]{0,32}<value>[ \t]{0,16}|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
+  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:${PAD}(?:=>|::?=|\?=|:-|[:=])${PAD}${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|[ \t]{0,4}(?:,[ \t]{0,4}["']?)?value["']?[ \t]{0,4}[:=][ \t]{0,4}${QUOTE}|>[ \t]{0,16}|<\/name>[ \t]{0,32}<value>[ \t]{0,16}|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
   'dgi',
 );
 // "set to" (or "changed", "updated", "rotated", "reset to"; after "is", "was", "has been", "had
