@@ -25,6 +25,7 @@
  * line (the common case) has nothing to normalize and returns the text itself with no map.
  */
 import { DECIMAL_REFERENCE, HEX_REFERENCE, NAMED_REFERENCE, namedReference } from './characterReference.js';
+import { GROUP_SEPARATORS } from './detectors/common.js';
 
 export interface Normalized {
   text: string;
@@ -65,9 +66,12 @@ function csiEnd(text: string, k: number): number {
   const c = text.charCodeAt(j) | 0x20;
   return c >= 0x61 && c <= 0x7a ? j + 1 : -1;
 }
-/** Separators after which one space is gap enough: a number cannot be glued across them. */
+/**
+ * The detectors' group separators (detectors/common.ts) but the space: after one of them, one space
+ * is gap enough, as a number cannot be glued across it.
+ */
 function isSeparator(c: number): boolean {
-  return c === 0x2d || c === 0x2e || c === 0x2f || c === 0x3a || c === 0x5f;
+  return c !== 0x20 && GROUP_SEPARATORS.includes(String.fromCharCode(c));
 }
 const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}]/u;
 const DECIMAL_DIGIT = /\p{Nd}/u;
