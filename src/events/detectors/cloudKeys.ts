@@ -69,35 +69,41 @@ const BOTH_CASES_40_RE = new RegExp(`^${BOTH_CASES_40}`);
 const WORD_GAP = '(?:[._-]|[ \\t]{1,2})?';
 const SECRET_KEY_WORDS = `secret${WORD_GAP}(?:access${WORD_GAP})?key`;
 const SECRET_ACCESS_KEY = `secret${WORD_GAP}access${WORD_GAP}key`;
-const AWS_SCOPE = '(?:aws[0-9]?(?:-[a-z0-9]{1,16})?|s3a?)';
+// "aws", or a component's ("aws2", "aws-s3"); S3 clients' "s3" and "s3a" stand for it in AWS_SCOPE.
+const AWS_COMPONENT = 'aws[0-9]?(?:-[a-z0-9]{1,16})?';
+const AWS_SCOPE = `(?:${AWS_COMPONENT}|s3a?)`;
 const AWS_SECRET_NAME = `(?:${AWS_SCOPE}(?:(?:[._][a-z0-9-]{1,63}){0,6}[._]|${WORD_GAP})${SECRET_KEY_WORDS}|${SECRET_ACCESS_KEY})`;
 // The names that need no more than themselves: aws (or a component's aws, or S3A) and the words
 // right after it, or "secret access key" (what secretNameAccepted tells apart).
-const DIRECT_NAME_RE = new RegExp(`^(?:(?:aws[0-9]?(?:-[a-z0-9]{1,16})?|s3a)${WORD_GAP}${SECRET_KEY_WORDS}|${SECRET_ACCESS_KEY})`, 'i');
+const DIRECT_NAME_RE = new RegExp(`^(?:(?:${AWS_COMPONENT}|s3a)${WORD_GAP}${SECRET_KEY_WORDS}|${SECRET_ACCESS_KEY})`, 'i');
 // A name run together, as an identifier glues it ("myawssecretkey").
 const GLUED_NAME_RE = /^(?:aws[0-9]?|s3a?)?secret(?:access)?key/i;
 // A link that only lists the value beside the name (an argument, a subscript, a CSV row).
 const LISTING_LINK_RE = /^["'`]?[ \t]{0,4}[,\]]/;
 // Blanks around an assignment, as aligned columns pad them (terraform fmt, tfvars, YAML).
 const PAD = '[ \\t]{0,32}';
-// Between name and value: an assignment (":", "=", "=>", Go's and make's ":=", "::=", "?=", and a
-// shell's or compose file's default, "${AWS_SECRET_ACCESS_KEY:-...}"); the
-// quoted name's argument or subscript ('set("fs.s3a.secret.key", "..."', 'environ["..."] = "..."');
-// the end of an XML start tag (the text may start on the next, indented line), or of a Hadoop
-// property's name and the start of its value (<name>fs.s3a.secret.key</name><value>...); the value
-// of a name/value pair, as Kubernetes and ECS list environment variables ("- name: AWS_SECRET_ACCESS_KEY"
-// then "value: ...", or {"name": "...", "value": "..."}); "is" or
-// "was" (with or without a colon); the aws configure prompt's bracket ("[None]", or the old key
-// masked to its last four: "[****************EKEY]") and colon; or spaces.
+// Between name and value:
+// - an assignment (":", "=", "=>", Go's and make's ":=", "::=", "?=", and a shell's or compose
+//   file's default, "${AWS_SECRET_ACCESS_KEY:-...}");
+// - the quoted name's argument or subscript ('set("fs.s3a.secret.key", "..."',
+//   'environ["..."] = "..."');
+// - the end of an XML start tag (the text may start on the next, indented line), or of a Hadoop
+//   property's name and the start of its value (<name>fs.s3a.secret.key</name><value>...);
+// - the value of a name/value pair, as Kubernetes and ECS list environment variables
+//   ("- name: AWS_SECRET_ACCESS_KEY" then "value: ...", or {"name": "...", "value": "..."});
+// - "is" or "was" (with or without a colon);
+// - the aws configure prompt's bracket ("[None]", or the old key masked to its last four:
+//   "[****************EKEY]") and colon;
+// - or spaces.
 const AWS_SECRET_KEY_RE = new RegExp(
   String.raw`${AWS_SECRET_NAME}${QUOTE}(?:${PAD}(?:=>|::?=|\?=|:-|[:=])${PAD}${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|[ \t]{0,4}(?:,[ \t]{0,4}["']?)?value["']?[ \t]{0,4}[:=][ \t]{0,4}${QUOTE}|>[ \t]{0,16}|<\/name>[ \t]{0,32}<value>[ \t]{0,16}|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
   'dgi',
 );
 // "set to" (or "changed", "updated", "rotated", "reset to"; after "is", "was", "has been", "had
 // been", "now" too), and "setting <name> to" (or "resetting", "updating", "changing"), as logs write
-// the value of a setting. Logs write it of any setting
-// ("HEAD set to <sha1>"), so the value must also have both cases; the regex is case-insensitive for
-// the name, so that is checked on the value (secretSetToAccepted).
+// the value of a setting. Logs write it of any setting ("HEAD set to <sha1>"), so the value must
+// also have both cases; the regex is case-insensitive for the name, so that is checked on the value
+// (secretSetToAccepted).
 const AWS_SECRET_SET_TO_RE = new RegExp(
   String.raw`(?:(?:(?:re)?setting|updating|changing)[ \t]{1,4}${AWS_SECRET_NAME}${QUOTE}[ \t]{1,4}to|${AWS_SECRET_NAME}${QUOTE}[ \t]{1,4}(?:(?:is|was|ha[sd][ \t]{1,4}been)[ \t]{1,4})?(?:now[ \t]{1,4})?(?:set|changed|updated|rotated|reset)[ \t]{1,4}to)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}${AWS_SECRET_VALUE}`,
   'dgi',
