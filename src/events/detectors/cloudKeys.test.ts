@@ -147,6 +147,59 @@ describe('AWS secret access key', () => {
     expect(found(`provider "aws" {\n  region = "us-east-1"\n}\nprovider "other" {\n  secret_key = "${SECRET}"\n}`)).toEqual([]);
   });
 
+  it("finds secret_key in Terraform's JSON syntax, in an aws provider or an s3 backend", () => {
+    const S = SECRET;
+    for (const text of [
+      `{"provider":{"aws":{"secret_key":"${S}"}}}`,
+      // As terraform writes *.tf.json, indented, the key after others and an interpolation.
+      `{\n  "provider": {\n    "aws": {\n      "region": "\${var.region}",\n      "secret_key": "${S}"\n    }\n  }\n}`,
+      // Another provider first, and its nested blocks; the aws configurations as a list.
+      `{"provider": {"google": {"project": "p", "batching": {"send_after": "5s"}}, "aws": [{"secret_key": "${S}"}]}}`,
+      // The provider objects as a list, aws not first.
+      `{"provider": [{"google": {"project": "p"}}, {"aws": {"region": "us-east-1", "secret_key": "${S}"}}]}`,
+      // Nested blocks before the key, and the s3 backend.
+      `{"provider": {"aws": {"assume_role": {"role_arn": "arn:aws:iam::1:role/x"}, "default_tags": {"tags": {"team": "sec"}}, "secret_key": "${S}"}}}`,
+      `{"terraform": {"backend": {"s3": {"bucket": "state", "secret_key": "${S}"}}}}`,
+    ]) {
+      expect(found(text), text).toEqual([['AWS_SECRET_KEY', S]]);
+    }
+    // Another provider's secret_key, one after the aws object ended, or one in a nested object of
+    // another provider says nothing of AWS.
+    expect(found(`{"provider": {"vault": {"secret_key": "${S}"}}}`)).toEqual([]);
+    expect(found(`{"provider": {"aws": {"region": "us-east-1"}, "other": {"secret_key": "${S}"}}}`)).toEqual([]);
+    expect(found(`{"provider": {"other": {"x": {"secret_key": "${S}"}}, "aws": {}}}`)).toEqual([]);
+    expect(found(`{"secret_key": "${S}"}`)).toEqual([]);
+  });
+
+  it("finds secret_key given to terraform init's s3 backend on the command line", () => {
+    const S = SECRET;
+    for (const text of [
+      `terraform init -backend-config="secret_key=${S}"`,
+      `terraform init -backend-config "secret_key=${S}" -backend-config="bucket=state"`,
+      `terraform init -backend-config='secret_key="${S}"'`,
+      `terraform init -backend-config=secret_key=${S}`,
+    ]) {
+      expect(found(text), text).toEqual([['AWS_SECRET_KEY', S]]);
+    }
+    expect(found(`terraform init -backend-config=backend.hcl -backend-config="bucket=${S}"`)).toEqual([]);
+    expect(found(`terraform init -backend-config="secret_key=${S.slice(0, 39)}"`)).toEqual([]);
+  });
+
+  it("finds the value in a placeholder's angle brackets", () => {
+    for (const text of [
+      `AWS_SECRET_ACCESS_KEY=<${SECRET}>`,
+      `aws_secret_access_key: <${SECRET}>`,
+      `aws configure set aws_secret_access_key <${SECRET}>`,
+      `provider "aws" {\n  secret_key = "<${SECRET}>"\n}`,
+      `{"provider": {"aws": {"secret_key": "<${SECRET}>"}}}`,
+    ]) {
+      expect(found(text), text).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    }
+    // A placeholder's name is no value, nor is 41 characters.
+    expect(found('AWS_SECRET_ACCESS_KEY=<YOUR_SECRET_ACCESS_KEY>')).toEqual([]);
+    expect(found(`AWS_SECRET_ACCESS_KEY=<${SECRET}A>`)).toEqual([]);
+  });
+
   it('finds the value in the layouts tools write: aligned, nested, quoted as an argument, an XML property', () => {
     const S = SECRET;
     for (const text of [
@@ -306,6 +359,14 @@ describe('AWS secret access key', () => {
       ['a Terraform aws block and secret_key names', `provider "aws" {${fill(' secret_key = "')}`],
       ['a Terraform aws block and nested blocks', `provider "aws" {${fill(' a { b = { c = "${x}" } } ')}`],
       ['a Terraform aws block and unclosed nested blocks', `provider "aws" {${fill(' a { b = { ')}`],
+      ['Terraform JSON aws providers', fill('"provider": {"aws": {"secret_key": "')],
+      ['Terraform JSON provider lists', fill('"provider": [{')],
+      ['a Terraform JSON aws provider and nested objects', `"provider": {"aws": {${fill(' "a": {"b": {"c": "x"}}, ')}`],
+      ['a Terraform JSON provider and unclosed objects', `"provider": {${fill(' "a": {"b": { ')}`],
+      ['a Terraform JSON provider list and other providers', `"provider": [${fill('{"google": {"p": "x"}}, ')}`],
+      ['Terraform JSON provider lists, each with an aws object', fill(`"provider": [{"aws": {${'"a": 1, '.repeat(60)}}}, `)],
+      ['backend settings on the command line and a near value', fill(`-backend-config="secret_key=${SECRET.slice(0, 39)}" `)],
+      ['angle brackets and a near value', fill(`AWS_SECRET_ACCESS_KEY=<${SECRET.slice(0, 39)}> `)],
       ['environment variables of property paths', fill('SPRING_CLOUD_AWS_')],
       ['padded assignments and a near value', fill(`aws_secret_key${' '.repeat(30)}= ${SECRET.slice(0, 39)} `)],
       ['quoted names as arguments', fill('set("fs.s3a.secret.key", "')],

@@ -33,9 +33,11 @@
  *   must also hold both cases (logs set anything to a SHA-1 in hex); or followed by the bracketed
  *   current value of the aws configure prompt ("AWS Secret Access Key [None]: ..."). A generic
  *   secret_key counts only inside a Terraform aws provider or s3 backend block (provider "aws" {
- *   secret_key = "..." }, past nested blocks two levels deep), and a value of both cases right after
- *   its access key id ("AKIA...,<secret>", as the console's credentials.csv writes the pair) needs no
- *   name. Only the value is reported, so masking keeps the name for context.
+ *   secret_key = "..." }, past nested blocks two levels deep; "provider": {"aws": {...}} in Terraform's
+ *   JSON syntax) or given to the s3 backend on the command line (-backend-config="secret_key=..."). A
+ *   value may be in a placeholder's angle brackets (AWS_SECRET_ACCESS_KEY=<...>). A value of both
+ *   cases right after its access key id ("AKIA...,<secret>", as the console's credentials.csv writes
+ *   the pair) needs no name. Only the value is reported, so masking keeps the name for context.
  * - Google API keys: "AIza" followed by 35 characters of the URL-safe alphabet, also when more follow.
  */
 import type { Finding } from '../findings.js';
@@ -47,9 +49,10 @@ const AWS_ID_UPPER = '(?:AKIA|ASIA)[A-Z0-9]{16}';
 const AWS_ID_LOWER = '(?:akia|asia)(?=[a-z]{0,15}[0-9])[a-z0-9]{16}';
 const AWS_ACCESS_KEY_RE = new RegExp(`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}(?![A-Z0-9])|${AWS_ID_LOWER}(?![a-z0-9]))`, 'g');
 // A secret's value: exactly 40 characters of the base64 alphabet, followed by none (group 1, the span
-// reported), maybe quoted (in backticks too, as chat and Markdown quote a value).
+// reported), maybe quoted (in backticks too, as chat and Markdown quote a value), or in the angle
+// brackets of a placeholder filled in ("AWS_SECRET_ACCESS_KEY=<...>").
 const QUOTE = `["'${'`'}]?`;
-const AWS_SECRET_VALUE = '([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])';
+const AWS_SECRET_VALUE = '<?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])';
 // Both cases among 40 characters of the alphabet, as 40 random base64 characters all but always hold
 // them: where the context alone is weak, a SHA-1 in hex or a run of digits is no secret. A lookahead
 // source for a case-sensitive regex.
@@ -140,8 +143,26 @@ function secretSetToAccepted(_start: number, _end: number, m: RegExpExecArray): 
 // deep), with "=" aligned as terraform fmt pads it. A match starts only at "provider" or "backend",
 // and a body's scan stops at the brace that ends it or at a third level: linear per start.
 const TF_BLOCK = String.raw`\{(?:[^{}]|\{[^{}]{0,500}\}){0,500}\}`;
+// The shortest run of a block's body, its nested blocks skipped whole, up to what follows it.
+const TF_SKIP = String.raw`(?:[^{}]|${TF_BLOCK}){0,1000}?`;
 const AWS_TERRAFORM_SECRET_RE = new RegExp(
-  String.raw`(?:provider|backend)[ \t]{1,4}"?(?:aws|s3)"?[ \t]{0,4}\{(?:[^{}]|${TF_BLOCK}){0,1000}?(?<![A-Za-z0-9_])secret_key[ \t]{0,64}=[ \t]{0,64}"${AWS_SECRET_VALUE}"`,
+  String.raw`(?:provider|backend)[ \t]{1,4}"?(?:aws|s3)"?[ \t]{0,4}\{${TF_SKIP}(?<![A-Za-z0-9_])secret_key[ \t]{0,64}=[ \t]{0,64}"${AWS_SECRET_VALUE}>?"`,
+  'dg',
+);
+// The same blocks in Terraform's JSON syntax (*.tf.json): "provider": {"aws": {...}}, or a list of
+// provider objects ("provider": [{"google": {...}}, {"aws": {...}}]), and "backend": {"s3": {...}};
+// the aws object may follow other providers' and be a list of configurations itself. Blocks are
+// skipped whole as in HCL (two levels deep), so a key is found at the aws object's own level only.
+// A list's scan stops at a "[" outside its objects: where a next "provider": [ starts, so that each
+// start scans its own list only (linear per text, not per start).
+const TF_JSON_GAP = '[ \\t]{0,64}';
+const AWS_TERRAFORM_JSON_SECRET_RE = new RegExp(
+  String.raw`"(?:provider|backend)"${TF_JSON_GAP}:${TF_JSON_GAP}(?:\[(?:[^{}[\]]|${TF_BLOCK}){0,100}?)?\{${TF_SKIP}"(?:aws|s3)"${TF_JSON_GAP}:${TF_JSON_GAP}\[?${TF_JSON_GAP}\{${TF_SKIP}"secret_key"${TF_JSON_GAP}:${TF_JSON_GAP}"${AWS_SECRET_VALUE}>?"`,
+  'dg',
+);
+// The s3 backend's settings given on the command line: terraform init -backend-config="secret_key=...".
+const AWS_BACKEND_CONFIG_SECRET_RE = new RegExp(
+  String.raw`-backend-config(?:=|[ \t]{1,4})["']?secret_key[ \t]{0,4}=[ \t]{0,4}\\?["']?${AWS_SECRET_VALUE}`,
   'dg',
 );
 // A secret right after its access key id, as the console's credentials.csv ("AKIA...,<secret>"),
@@ -161,6 +182,8 @@ export function detectCloudKeys(text: string): Finding[] {
     ...regexFindings(text, AWS_SECRET_KEY_RE, 'AWS_SECRET_KEY', secretNameAccepted),
     ...regexFindings(text, AWS_SECRET_SET_TO_RE, 'AWS_SECRET_KEY', secretSetToAccepted),
     ...regexFindings(text, AWS_TERRAFORM_SECRET_RE, 'AWS_SECRET_KEY'),
+    ...regexFindings(text, AWS_TERRAFORM_JSON_SECRET_RE, 'AWS_SECRET_KEY'),
+    ...regexFindings(text, AWS_BACKEND_CONFIG_SECRET_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, AWS_SECRET_AFTER_ID_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, GOOGLE_API_KEY_RE, 'GOOGLE_API_KEY'),
   ];
