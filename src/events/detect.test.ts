@@ -421,8 +421,17 @@ describe('spellings (issue #14): normalized before matching, masked in the origi
     expect(typesIn('"https:\\/\\/hooks.slack.com\\/services\\/T0ABCDEFG\\/B0ABCDEFG\\/abcdefghijklmnopqrstuvwx"')).toEqual(['SLACK_TOKEN']);
   });
 
-  it("reads only JSON's own escapes: a Windows path or a DOMAIN\\user keeps its letters", () => {
-    // "\0", "\v", "\'" and "\U" are no JSON escapes: a path's "\0123456789" is no SSN.
+  it('reads an escaped single quote as the quote: the address it stands in is masked whole', () => {
+    // SQL's, Python's and JavaScript's way of writing o'brien inside single quotes.
+    // (The opening quote goes with it, as for any address: a quote is a local part's character.)
+    expect(detectAndMask("WHERE email = 'jane.o\\'brien@example.com'").masked).toBe("WHERE email = [EMAIL]'");
+    expect(found("{'to': 'o\\'brien@example.com'}")).toEqual([['EMAIL', "'o\\'brien@example.com"]]);
+    // JSON inside JSON doubles the backslash.
+    expect(found("o\\\\'brien@example.com")).toEqual([['EMAIL', "o\\\\'brien@example.com"]]);
+  });
+
+  it("reads only JSON's own escapes and the quote's: a Windows path or a DOMAIN\\user keeps its letters", () => {
+    // "\0", "\v" and "\U" are no JSON escapes: a path's "\0123456789" is no SSN.
     expect(typesIn('C:\\Temp\\0123456789.txt and \\v123456789 and \\U00000040')).toEqual([]);
     // A DOMAIN\user before an address: the letter after the backslash is the address's own, masked.
     expect(detectAndMask('CORP\\nancy.smith@corp.com logged in').masked).toBe('CORP\\[EMAIL] logged in');

@@ -75,10 +75,6 @@ function isSeparator(c: number): boolean {
 }
 const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}]/u;
 const DECIMAL_DIGIT = /\p{Nd}/u;
-// Anything but printable ASCII (non-ASCII, and the tabs and line breaks and other C0 controls), or
-// an escape that may spell a character: a percent-encoded byte, a character reference, a backslash
-// escape.
-const NEEDS_MAP = /[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;|\\[\\nrtfbu/"]|[[(](?:[.@:]|at|dot)[\])]/i;
 
 /**
  * An escape that spells one character, as URLs and HTML carry text (`alice%40example.com`,
@@ -98,10 +94,19 @@ const PERCENT_BYTE = /%([0-9a-f]{2})/iy;
  * is then one bounded look, not a scan of the rest of it.
  */
 const MAX_BACKSLASHES = 16;
-// JSON's own escapes only: "\0", "\v", "\'" and "\U" are none, and read as escapes they turned a
-// Windows path's "C:\Temp\0123456789.txt" into an SSN.
-const BACKSLASH_CONTROLS: Readonly<Record<string, number>> = { n: 0x0a, r: 0x0d, t: 0x09, f: 0x0c, b: 0x08, '/': 0x2f, '"': 0x22 };
+// JSON's own escapes, and the single quote every language that quotes with it escapes so (SQL's
+// 'o\'brien@example.com', Python's and JavaScript's reprs, shells): without it the address began
+// after the backslash and "jane.o\" stayed visible. "\0", "\v" and "\U" are none, and read as
+// escapes they turned a Windows path's "C:\Temp\0123456789.txt" into an SSN.
+const BACKSLASH_CONTROLS: Readonly<Record<string, number>> = { n: 0x0a, r: 0x0d, t: 0x09, f: 0x0c, b: 0x08, '/': 0x2f, '"': 0x22, "'": 0x27 };
 const UNICODE_ESCAPE = /u([0-9a-fA-F]{4})/y;
+// Anything but printable ASCII (non-ASCII, and the tabs and line breaks and other C0 controls), or
+// an escape that may spell a character: a percent-encoded byte, a character reference, a backslash
+// escape (a backslash run, `\u`, or one of BACKSLASH_CONTROLS), a defanged character.
+const NEEDS_MAP = new RegExp(
+  String.raw`[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;|\\[\\u${Object.keys(BACKSLASH_CONTROLS).join('')}]|[[(](?:[.@:]|at|dot)[\])]`,
+  'i',
+);
 
 /**
  * Defanged indicators, as threat reports and tickets write them so that nobody follows them:
