@@ -3,6 +3,8 @@ import { detectAndMask } from '../mask.js';
 import { fill, found, typesIn } from '../../../test/support/detection.js';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+/** A second key, to tell two findings apart. */
+const S2 = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/Ab';
 
 describe('AWS secret access key', () => {
   it('finds the value of an XML element named for it, as STS and IAM answer', () => {
@@ -160,15 +162,40 @@ describe('AWS secret access key', () => {
       // Nested blocks before the key, and the s3 backend.
       `{"provider": {"aws": {"assume_role": {"role_arn": "arn:aws:iam::1:role/x"}, "default_tags": {"tags": {"team": "sec"}}, "secret_key": "${S}"}}}`,
       `{"terraform": {"backend": {"s3": {"bucket": "state", "secret_key": "${S}"}}}}`,
+      // Aliased configurations: the key in a later one.
+      `{"provider":{"aws":[{"region":"us-east-1"},{"alias":"eu","region":"eu-west-1","secret_key":"${S}"}]}}`,
+      `{"provider":[{"aws":[{"alias":"a"},{"secret_key":"${S}"}]}]}`,
+      // Tags with an interpolation three levels down, a brace inside a string, a long endpoints map.
+      `{"provider":{"aws":{"default_tags":{"tags":{"Name":"\${var.name}"}},"profile":"a}b","secret_key":"${S}"}}}`,
+      `{"provider":{"aws":{"endpoints":[{${Array.from({ length: 30 }, (_, i) => `"svc${i}":"http://localhost:4566"`).join(',')}}],"secret_key":"${S}"}}}`,
+      // Terraform's backend state (.terraform/terraform.tfstate): the backend's name is its type.
+      `{"version":3,"backend":{"type":"s3","config":{"bucket":"b","secret_key":"${S}"},"hash":1}}`,
+      // Pretty-printed, escaped inside a JSON string.
+      JSON.stringify({ file: JSON.stringify({ provider: { aws: [{ region: 'x' }, { secret_key: S }] } }, null, 2) }),
     ]) {
       expect(found(text), text).toEqual([['AWS_SECRET_KEY', S]]);
     }
+    // Every secret, not only the first after "provider".
+    expect(found(`{"provider": [{"aws": {"secret_key": "${S}"}}, {"aws": [{"secret_key": "${S2}"}, {"secret_key": "${S}"}]}]}`)).toEqual([
+      ['AWS_SECRET_KEY', S],
+      ['AWS_SECRET_KEY', S2],
+      ['AWS_SECRET_KEY', S],
+    ]);
     // Another provider's secret_key, one after the aws object ended, or one in a nested object of
     // another provider says nothing of AWS.
     expect(found(`{"provider": {"vault": {"secret_key": "${S}"}}}`)).toEqual([]);
     expect(found(`{"provider": {"aws": {"region": "us-east-1"}, "other": {"secret_key": "${S}"}}}`)).toEqual([]);
     expect(found(`{"provider": {"other": {"x": {"secret_key": "${S}"}}, "aws": {}}}`)).toEqual([]);
     expect(found(`{"secret_key": "${S}"}`)).toEqual([]);
+    expect(found(`{"backend":{"type":"gcs","config":{"secret_key":"${S}"}}}`)).toEqual([]);
+    // A document cut short or broken after the secret still has it, and the search goes on after it.
+    expect(found(`{"provider":{"aws":{"secret_key":"${S}","region":"us-`)).toEqual([['AWS_SECRET_KEY', S]]);
+    expect(found(`"provider": {"aws": {"secret_key": "${S}" "x"}} then {"provider": {"aws": {"secret_key": "${S2}"}}}`)).toEqual([
+      ['AWS_SECRET_KEY', S],
+      ['AWS_SECRET_KEY', S2],
+    ]);
+    // Broken before it: the walk stops where the text is no JSON.
+    expect(found(`"provider": {"aws": {"region" "x", "secret_key": "${S}"}}`)).toEqual([]);
   });
 
   it("finds secret_key given to terraform init's s3 backend on the command line", () => {
@@ -178,6 +205,10 @@ describe('AWS secret access key', () => {
       `terraform init -backend-config "secret_key=${S}" -backend-config="bucket=state"`,
       `terraform init -backend-config='secret_key="${S}"'`,
       `terraform init -backend-config=secret_key=${S}`,
+      // Continued on the next line, padded, and PowerShell's quoting.
+      `terraform init -backend-config \\\n    "secret_key=${S}"`,
+      `terraform init -backend-config        "secret_key=${S}"`,
+      `terraform init -backend-config=\`"secret_key=${S}\`"`,
     ]) {
       expect(found(text), text).toEqual([['AWS_SECRET_KEY', S]]);
     }
@@ -195,9 +226,17 @@ describe('AWS secret access key', () => {
     ]) {
       expect(found(text), text).toEqual([['AWS_SECRET_KEY', SECRET]]);
     }
+    expect(found(`AKIAIOSFODNN7EXAMPLE,<${SECRET}>`)).toEqual([
+      ['AWS_ACCESS_KEY', 'AKIAIOSFODNN7EXAMPLE'],
+      ['AWS_SECRET_KEY', SECRET],
+    ]);
     // A placeholder's name is no value, nor is 41 characters.
     expect(found('AWS_SECRET_ACCESS_KEY=<YOUR_SECRET_ACCESS_KEY>')).toEqual([]);
     expect(found(`AWS_SECRET_ACCESS_KEY=<${SECRET}A>`)).toEqual([]);
+    // A "<" with no ">" is a shell's redirection; after an XML element's name, a "<" starts a tag.
+    expect(found('read -r AWS_SECRET_ACCESS_KEY </run/secrets/awsCredentials/secretKeyPrd')).toEqual([]);
+    expect(found('<SecretAccessKey>\n  <EncryptedSecretAccessKeyBase64Ciphertext>AQIDAHh</EncryptedSecretAccessKeyBase64Ciphertext>')).toEqual([]);
+    expect(found('<SecretAccessKey></CustomerManagedKmsEncryptedAwsSecretKey>')).toEqual([]);
   });
 
   it('finds the value in the layouts tools write: aligned, nested, quoted as an argument, an XML property', () => {
@@ -360,6 +399,11 @@ describe('AWS secret access key', () => {
       ['a Terraform aws block and nested blocks', `provider "aws" {${fill(' a { b = { c = "${x}" } } ')}`],
       ['a Terraform aws block and unclosed nested blocks', `provider "aws" {${fill(' a { b = { ')}`],
       ['Terraform JSON aws providers', fill('"provider": {"aws": {"secret_key": "')],
+      ['Terraform JSON keys and blanks', fill(`"provider": {"aws":${' '.repeat(130)}x}`)],
+      ['Terraform JSON providers nested to the depth limit', fill('{"provider": {"aws": [{"a": ')],
+      ['Terraform JSON providers as strings of providers', fill('"provider": "provider": "')],
+      ['a Terraform JSON provider and a long open string', `"provider": {"aws": {"secret_key": "${fill('a')}`],
+      ['Terraform JSON provider lists of deep arrays', `"provider": ${'['.repeat(100)}${fill('1, ')}`],
       ['Terraform JSON provider lists', fill('"provider": [{')],
       ['a Terraform JSON aws provider and nested objects', `"provider": {"aws": {${fill(' "a": {"b": {"c": "x"}}, ')}`],
       ['a Terraform JSON provider and unclosed objects', `"provider": {${fill(' "a": {"b": { ')}`],

@@ -33,15 +33,17 @@
  *   must also hold both cases (logs set anything to a SHA-1 in hex); or followed by the bracketed
  *   current value of the aws configure prompt ("AWS Secret Access Key [None]: ..."). A generic
  *   secret_key counts only inside a Terraform aws provider or s3 backend block (provider "aws" {
- *   secret_key = "..." }, past nested blocks two levels deep; "provider": {"aws": {...}} in Terraform's
- *   JSON syntax) or given to the s3 backend on the command line (-backend-config="secret_key=..."). A
- *   value may be in a placeholder's angle brackets (AWS_SECRET_ACCESS_KEY=<...>). A value of both
- *   cases right after its access key id ("AKIA...,<secret>", as the console's credentials.csv writes
- *   the pair) needs no name. Only the value is reported, so masking keeps the name for context.
+ *   secret_key = "..." }, past nested blocks two levels deep; "provider": {"aws": {...}} in
+ *   Terraform's JSON syntax, terraformJson.ts) or given to the s3 backend on the command line
+ *   (-backend-config="secret_key=..."). A value may be in a placeholder's angle brackets
+ *   (AWS_SECRET_ACCESS_KEY=<...>). A value of both cases right after its access key id
+ *   ("AKIA...,<secret>", as the console's credentials.csv writes the pair) needs no name. Only the
+ *   value is reported, so masking keeps the name for context.
  * - Google API keys: "AIza" followed by 35 characters of the URL-safe alphabet, also when more follow.
  */
 import type { Finding } from '../findings.js';
 import { regexFindings } from './common.js';
+import { terraformJsonSecrets } from './terraformJson.js';
 
 // An id ends where its own alphabet does: "AKIA...v2" and "akia...V2" are ids with a suffix.
 // The id in each case: upper, or lower with a digit (an all-letter lower-case run is a word).
@@ -51,8 +53,12 @@ const AWS_ACCESS_KEY_RE = new RegExp(`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}(?![A-Z0
 // A secret's value: exactly 40 characters of the base64 alphabet, followed by none (group 1, the span
 // reported), maybe quoted (in backticks too, as chat and Markdown quote a value), or in the angle
 // brackets of a placeholder filled in ("AWS_SECRET_ACCESS_KEY=<...>").
+// The brackets are a pair: a "<" with no ">" after the value is a shell's redirection
+// ("read AWS_SECRET_ACCESS_KEY </run/secrets/...").
 const QUOTE = `["'${'`'}]?`;
-const AWS_SECRET_VALUE = '<?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])';
+const ANGLE_OPEN = '(?:<(?=[A-Za-z0-9/+]{40}>))?';
+const AWS_SECRET_BARE = '([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])';
+const AWS_SECRET_VALUE = `${ANGLE_OPEN}${AWS_SECRET_BARE}`;
 // Both cases among 40 characters of the alphabet, as 40 random base64 characters all but always hold
 // them: where the context alone is weak, a SHA-1 in hex or a run of digits is no secret. A lookahead
 // source for a case-sensitive regex.
@@ -91,7 +97,8 @@ const PAD = '[ \\t]{0,32}';
 // - the quoted name's argument or subscript ('set("fs.s3a.secret.key", "..."',
 //   'environ["..."] = "..."');
 // - the end of an XML start tag (the text may start on the next, indented line), or of a Hadoop
-//   property's name and the start of its value (<name>fs.s3a.secret.key</name><value>...);
+//   property's name and the start of its value (<name>fs.s3a.secret.key</name><value>...); a "<"
+//   there starts a tag, never a value in brackets;
 // - the value of a name/value pair, as Kubernetes and ECS list environment variables
 //   ("- name: AWS_SECRET_ACCESS_KEY" then "value: ...", or {"name": "...", "value": "..."});
 // - "is" or "was" (with or without a colon);
@@ -99,7 +106,7 @@ const PAD = '[ \\t]{0,32}';
 //   "[****************EKEY]") and colon;
 // - or spaces.
 const AWS_SECRET_KEY_RE = new RegExp(
-  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:${PAD}(?:=>|::?=|\?=|:-|[:=])${PAD}${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|[ \t]{0,4}(?:,[ \t]{0,4}["']?)?value["']?[ \t]{0,4}[:=][ \t]{0,4}${QUOTE}|>[ \t]{0,16}|<\/name>[ \t]{0,32}<value>[ \t]{0,16}|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
+  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:${PAD}(?:=>|::?=|\?=|:-|[:=])${PAD}${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|[ \t]{0,4}(?:,[ \t]{0,4}["']?)?value["']?[ \t]{0,4}[:=][ \t]{0,4}${QUOTE}|>[ \t]{0,16}(?!<)|<\/name>[ \t]{0,32}<value>[ \t]{0,16}(?!<)|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
   'dgi',
 );
 // "set to" (or "changed", "updated", "rotated", "reset to"; after "is", "was", "has been", "had
@@ -149,20 +156,11 @@ const AWS_TERRAFORM_SECRET_RE = new RegExp(
   String.raw`(?:provider|backend)[ \t]{1,4}"?(?:aws|s3)"?[ \t]{0,4}\{${TF_SKIP}(?<![A-Za-z0-9_])secret_key[ \t]{0,64}=[ \t]{0,64}"${AWS_SECRET_VALUE}>?"`,
   'dg',
 );
-// The same blocks in Terraform's JSON syntax (*.tf.json): "provider": {"aws": {...}}, or a list of
-// provider objects ("provider": [{"google": {...}}, {"aws": {...}}]), and "backend": {"s3": {...}};
-// the aws object may follow other providers' and be a list of configurations itself. Blocks are
-// skipped whole as in HCL (two levels deep), so a key is found at the aws object's own level only.
-// A list's scan stops at a "[" outside its objects: where a next "provider": [ starts, so that each
-// start scans its own list only (linear per text, not per start).
-const TF_JSON_GAP = '[ \\t]{0,64}';
-const AWS_TERRAFORM_JSON_SECRET_RE = new RegExp(
-  String.raw`"(?:provider|backend)"${TF_JSON_GAP}:${TF_JSON_GAP}(?:\[(?:[^{}[\]]|${TF_BLOCK}){0,100}?)?\{${TF_SKIP}"(?:aws|s3)"${TF_JSON_GAP}:${TF_JSON_GAP}\[?${TF_JSON_GAP}\{${TF_SKIP}"secret_key"${TF_JSON_GAP}:${TF_JSON_GAP}"${AWS_SECRET_VALUE}>?"`,
-  'dg',
-);
-// The s3 backend's settings given on the command line: terraform init -backend-config="secret_key=...".
+// The s3 backend's settings given on the command line: terraform init -backend-config="secret_key=...",
+// the value maybe on the next line after a shell's "\" (a line break reads as blanks), quoted for a
+// shell, or for PowerShell with a backtick.
 const AWS_BACKEND_CONFIG_SECRET_RE = new RegExp(
-  String.raw`-backend-config(?:=|[ \t]{1,4})["']?secret_key[ \t]{0,4}=[ \t]{0,4}\\?["']?${AWS_SECRET_VALUE}`,
+  String.raw`-backend-config(?:=|[ \t]{1,16}(?:\\[ \t]{1,16})?)${'`'}?["']?secret_key[ \t]{0,4}=[ \t]{0,4}(?:\\|${'`'})?["']?${AWS_SECRET_VALUE}`,
   'dg',
 );
 // A secret right after its access key id, as the console's credentials.csv ("AKIA...,<secret>"),
@@ -170,7 +168,7 @@ const AWS_BACKEND_CONFIG_SECRET_RE = new RegExp(
 // The id ends where its alphabet does and something separates the two; the value has both cases, so
 // a SHA-1 in hex or a run of digits beside an id is no secret.
 const AWS_SECRET_AFTER_ID_RE = new RegExp(
-  String.raw`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}|${AWS_ID_LOWER})(?=[^A-Za-z0-9/+])${QUOTE}[ \t]{0,4}[,;|:=]?[ \t]{0,4}${QUOTE}${BOTH_CASES_40}${AWS_SECRET_VALUE}`,
+  String.raw`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}|${AWS_ID_LOWER})(?=[^A-Za-z0-9/+])${QUOTE}[ \t]{0,4}[,;|:=]?[ \t]{0,4}${QUOTE}${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}`,
   'dg',
 );
 // A key is exactly 39 characters: whatever follows them ("AIza...-x", "..._prod") is a suffix.
@@ -182,7 +180,7 @@ export function detectCloudKeys(text: string): Finding[] {
     ...regexFindings(text, AWS_SECRET_KEY_RE, 'AWS_SECRET_KEY', secretNameAccepted),
     ...regexFindings(text, AWS_SECRET_SET_TO_RE, 'AWS_SECRET_KEY', secretSetToAccepted),
     ...regexFindings(text, AWS_TERRAFORM_SECRET_RE, 'AWS_SECRET_KEY'),
-    ...regexFindings(text, AWS_TERRAFORM_JSON_SECRET_RE, 'AWS_SECRET_KEY'),
+    ...terraformJsonSecrets(text),
     ...regexFindings(text, AWS_BACKEND_CONFIG_SECRET_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, AWS_SECRET_AFTER_ID_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, GOOGLE_API_KEY_RE, 'GOOGLE_API_KEY'),
