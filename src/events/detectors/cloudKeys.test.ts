@@ -175,6 +175,27 @@ describe('AWS secret access key', () => {
     ]) {
       expect(found(text), text).toEqual([['AWS_SECRET_KEY', S]]);
     }
+    // Escaped quotes inside strings before the key: the normalizer decodes them, the walk reads on.
+    for (const text of [
+      `{"provider":{"aws":{"default_tags":{"tags":{"Owner":"Team \\"Blue\\""}},"secret_key":"${S}"}}}`,
+      `{"provider":{"aws":[{"assume_role":[{"policy":"{\\"Version\\":\\"2012-10-17\\",\\"Statement\\":[]}","role_arn":"arn:aws:iam::1:role/x"}],"region":"us-east-1","secret_key":"${S}"}]}}`,
+      `{"terraform":{"backend":{"s3":{"key":"env:/\\"prod\\"/state","secret_key":"${S}"}}}}`,
+      // A Terraform document inside another JSON document whose own keys are "provider" or "backend".
+      `{"provider": {"name": "terraform-cloud", "payload": {"provider": {"aws": {"secret_key": "${S}"}}}}}`,
+      `{"backend": {"service": "atlantis", "plan": {"terraform": {"backend": {"s3": {"secret_key": "${S}"}}}}}}`,
+      // A plan as terraform show -json writes it.
+      `{"configuration":{"provider_config":{"aws":{"name":"aws","expressions":{"region":{"constant_value":"us-east-1"},"secret_key":{"constant_value":"${S}"}}}}}}`,
+      // A value read from a file, its line break kept.
+      `{"provider":{"aws":{"secret_key":"${S}\\n"}}}`,
+    ]) {
+      expect(found(text), text).toEqual([['AWS_SECRET_KEY', S]]);
+    }
+    expect(found(`{"provider":{"aws":[{"alias":"a","secret_key":"${S}"},{"alias":"b","default_tags":{"tags":{"n":"a\\"b"}},"secret_key":"${S2}"}]}}`)).toEqual([
+      ['AWS_SECRET_KEY', S],
+      ['AWS_SECRET_KEY', S2],
+    ]);
+    // Text earlier in the event that reads as an open "provider" object does not hide a later one.
+    expect(found(`{"note": "\\"provider\\": {\\"a\\": \\"", "data": {"provider": {"aws": {"secret_key": "${S}"}}}}`)).toEqual([['AWS_SECRET_KEY', S]]);
     // Every secret, not only the first after "provider".
     expect(found(`{"provider": [{"aws": {"secret_key": "${S}"}}, {"aws": [{"secret_key": "${S2}"}, {"secret_key": "${S}"}]}]}`)).toEqual([
       ['AWS_SECRET_KEY', S],
@@ -194,8 +215,8 @@ describe('AWS secret access key', () => {
       ['AWS_SECRET_KEY', S],
       ['AWS_SECRET_KEY', S2],
     ]);
-    // Broken before it: the walk stops where the text is no JSON.
-    expect(found(`"provider": {"aws": {"region" "x", "secret_key": "${S}"}}`)).toEqual([]);
+    // Broken before it: the walk stops where the text is no JSON, and the braces still say aws.
+    expect(found(`"provider": {"aws": {"region" "x", "secret_key": "${S}"}}`)).toEqual([['AWS_SECRET_KEY', S]]);
   });
 
   it("finds secret_key given to terraform init's s3 backend on the command line", () => {
@@ -404,6 +425,9 @@ describe('AWS secret access key', () => {
       ['Terraform JSON providers as strings of providers', fill('"provider": "provider": "')],
       ['a Terraform JSON provider and a long open string', `"provider": {"aws": {"secret_key": "${fill('a')}`],
       ['Terraform JSON provider lists of deep arrays', `"provider": ${'['.repeat(100)}${fill('1, ')}`],
+      ['Terraform JSON starts each past the depth limit', fill(`"backend":${'['.repeat(70)}`)],
+      ['Terraform JSON providers nested in providers', fill('{"provider": {"x": [1, 2], "provider": {"aws": [{"a": "')],
+      ['Terraform JSON strings of decoded quotes', `"provider": {"aws": {"a": "${fill('x" y')}`],
       ['Terraform JSON provider lists', fill('"provider": [{')],
       ['a Terraform JSON aws provider and nested objects', `"provider": {"aws": {${fill(' "a": {"b": {"c": "x"}}, ')}`],
       ['a Terraform JSON provider and unclosed objects', `"provider": {${fill(' "a": {"b": { ')}`],

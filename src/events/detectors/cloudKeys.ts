@@ -156,6 +156,17 @@ const AWS_TERRAFORM_SECRET_RE = new RegExp(
   String.raw`(?:provider|backend)[ \t]{1,4}"?(?:aws|s3)"?[ \t]{0,4}\{${TF_SKIP}(?<![A-Za-z0-9_])secret_key[ \t]{0,64}=[ \t]{0,64}"${AWS_SECRET_VALUE}>?"`,
   'dg',
 );
+// The same blocks in Terraform's JSON syntax, as a bounded regex beside terraformJson.ts's walk: the
+// walk reads JSON, and stops where a string held an escaped quote or JSON of its own (the normalizer
+// decoded them: an assume_role policy, "Team \"Blue\"" in a tag); this reads braces only, two
+// levels deep, and finds the first secret_key of an aws object whatever its strings hold. A list's
+// scan stops at a "[" outside its objects, where a next "provider": [ starts, so each start scans its
+// own list only.
+const TF_JSON_GAP = '[ \\t]{0,64}';
+const AWS_TERRAFORM_JSON_SECRET_RE = new RegExp(
+  String.raw`"(?:provider|backend)"${TF_JSON_GAP}:${TF_JSON_GAP}(?:\[(?:[^{}[\]]|${TF_BLOCK}){0,100}?)?\{${TF_SKIP}"(?:aws|s3)"${TF_JSON_GAP}:${TF_JSON_GAP}(?:\[${TF_JSON_GAP})?\{${TF_SKIP}"secret_key"${TF_JSON_GAP}:${TF_JSON_GAP}"${AWS_SECRET_VALUE}>?"`,
+  'dg',
+);
 // The s3 backend's settings given on the command line: terraform init -backend-config="secret_key=...",
 // the value maybe on the next line after a shell's "\" (a line break reads as blanks), quoted for a
 // shell, or for PowerShell with a backtick.
@@ -181,6 +192,7 @@ export function detectCloudKeys(text: string): Finding[] {
     ...regexFindings(text, AWS_SECRET_SET_TO_RE, 'AWS_SECRET_KEY', secretSetToAccepted),
     ...regexFindings(text, AWS_TERRAFORM_SECRET_RE, 'AWS_SECRET_KEY'),
     ...terraformJsonSecrets(text),
+    ...regexFindings(text, AWS_TERRAFORM_JSON_SECRET_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, AWS_BACKEND_CONFIG_SECRET_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, AWS_SECRET_AFTER_ID_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, GOOGLE_API_KEY_RE, 'GOOGLE_API_KEY'),

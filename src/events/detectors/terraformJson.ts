@@ -4,171 +4,215 @@
  *   "provider": {"aws": {..., "secret_key": "..."}}, the aws configurations as a list (aliases), the
  *   provider objects as a list ("provider": [{"google": {...}}, {"aws": [...]}]);
  *   "backend": {"s3": {..., "secret_key": "..."}};
- *   "backend": {"type": "s3", "config": {..., "secret_key": "..."}} (.terraform/terraform.tfstate).
+ *   "backend": {"type": "s3", "config": {..., "secret_key": "..."}} (.terraform/terraform.tfstate);
+ *   "provider_config": {"aws": {"expressions": {"secret_key": {"constant_value": "..."}}}} (a plan
+ *   as terraform show -json writes it, which policy checks read and log).
  * A regex cannot follow JSON's nesting (a brace inside a string, a tags map three levels deep, an
  * endpoints map of any length), so this walks the value after each "provider" or "backend" key as
- * JSON: strings with their escapes, objects and arrays to any length and up to MAX_DEPTH levels.
- * Every secret_key of every aws object is found, not only the first after each key. The text is
- * the normalizer's (events/normalize.ts: escaped quotes of JSON inside JSON decoded, line breaks
- * read as blanks), so a pretty-printed or escaped document walks as a compact one.
- * Linear: a walk that ends (or finds the text is no JSON) resumes the search for keys after what it
- * read, so no character is walked twice.
+ * JSON: strings, objects and arrays to any length and up to MAX_DEPTH levels, a "provider" or
+ * "backend" key met on the way walked as one (a Terraform document inside another JSON document).
+ * Every secret_key of every aws object is found, not only the first.
+ *
+ * The text is the normalizer's (events/normalize.ts): a document escaped inside a JSON string reads
+ * as plain JSON, but so does an escaped quote inside one of its strings ("Team \"Blue\"" reads as
+ * "Team "Blue""). So a quote ends a string only where JSON could go on after it (a comma, a colon, a
+ * closing bracket, the text's end); a string that holds JSON of its own still breaks the walk, and
+ * cloudKeys.ts's bounded regex for the same blocks covers what stands after that.
+ *
+ * Linear: a walk reports failure by its return value (no stack unwound by a throw per start), and the
+ * search for the next key resumes after what a walk read, so no character is walked twice.
  */
 import type { Finding } from '../findings.js';
 
-const START_RE = /"(provider|backend)"[ \t]{0,64}:/g;
-/** Terraform's JSON needs six levels from "provider" to a configuration's key; beyond this, no walk. */
-const MAX_DEPTH = 16;
-/** The secret as a whole string value, maybe in a placeholder's angle brackets. */
-const SECRET_VALUE_RE = /^(?:<([A-Za-z0-9/+]{40})>|([A-Za-z0-9/+]{40}))$/;
-
-/** Where a walk found the text is no JSON: it stops there. */
-class NotJson extends Error {
-  at = 0;
-}
-/**
- * One error, thrown again with its position: texts can hold a start every few characters, and a new
- * Error captures a stack each time (a third of a second per MiB of them).
- */
-const NOT_JSON = new NotJson('not JSON');
-function notJson(at: number): never {
-  NOT_JSON.at = at;
-  throw NOT_JSON;
-}
+const START_RE = /"(provider|provider_config|backend)"[ \t]{0,64}:/g;
+/** Deeper than any Terraform document needs, even inside another document; bounds the recursion. */
+const MAX_DEPTH = 64;
+/** The secret as a whole string value, maybe in a placeholder's angle brackets or with the line break a file gave it. */
+const SECRET_VALUE_RE = /^(?:<([A-Za-z0-9/+]{40})>|([A-Za-z0-9/+]{40}))[ \t]{0,4}$/;
+/** What a walk returns when the text is no JSON where it looked (Walker.failedAt says where). */
+const FAILED = -1;
 
 /**
- * Walks the value starting at `start`, `depth` levels down, and returns where it ends. A visitor
- * given a member's key (or '' for an array's element) may walk the value itself and return its end,
- * or return undefined to have it walked as plain JSON.
+ * Walks the value starting at `start`, `depth` levels down, and returns where it ends (or FAILED). A
+ * visitor given a member's key (or '' for an array's element) may walk the value itself and return
+ * its end, or return undefined to have it walked as any value.
  */
 type Visit = (key: string, start: number, depth: number) => number | undefined;
 
-function blanksEnd(text: string, p: number): number {
-  let q = p;
-  for (let c = text.charCodeAt(q); c === 0x20 || c === 0x09; c = text.charCodeAt(++q));
-  return q;
-}
+class Walker {
+  /** Where the last failed walk found the text is no JSON. */
+  failedAt = 0;
 
-/** The end of the string whose quote is at p (after its closing quote). */
-function stringEnd(text: string, p: number): number {
-  for (let q = p + 1; q < text.length; q++) {
-    const c = text.charCodeAt(q);
-    if (c === 0x5c) q++;
-    else if (c === 0x22) return q + 1;
+  constructor(
+    private readonly text: string,
+    private readonly out: Finding[],
+  ) {}
+
+  private fail(at: number): number {
+    this.failedAt = at;
+    return FAILED;
   }
-  notJson(text.length);
-}
 
-/** The end of the value at p (p at its first character), `depth` levels down. */
-function valueEnd(text: string, p: number, depth: number): number {
-  const c = text.charCodeAt(p);
-  if (c === 0x22) return stringEnd(text, p);
-  if (c === 0x7b) return objectEnd(text, p, depth);
-  if (c === 0x5b) return arrayEnd(text, p, depth);
-  // A number, true, false or null: up to a blank, a comma or a closing bracket.
-  let q = p;
-  for (let d = c; q < text.length && d !== 0x20 && d !== 0x09 && d !== 0x2c && d !== 0x5d && d !== 0x7d; d = text.charCodeAt(++q));
-  if (q === p) notJson(p);
-  return q;
-}
-
-function visited(text: string, visit: Visit | undefined, key: string, start: number, depth: number): number {
-  return visit?.(key, start, depth) ?? valueEnd(text, start, depth);
-}
-
-/** The end of the object whose brace is at p, each member's value walked by `member` if given. */
-function objectEnd(text: string, p: number, depth: number, member?: Visit): number {
-  if (depth >= MAX_DEPTH) notJson(p);
-  let q = blanksEnd(text, p + 1);
-  if (text.charCodeAt(q) === 0x7d) return q + 1;
-  for (;;) {
-    if (text.charCodeAt(q) !== 0x22) notJson(q);
-    const keyEnd = stringEnd(text, q);
-    const key = text.slice(q + 1, keyEnd - 1);
-    q = blanksEnd(text, keyEnd);
-    if (text.charCodeAt(q) !== 0x3a) notJson(q);
-    const start = blanksEnd(text, q + 1);
-    q = blanksEnd(text, visited(text, member, key, start, depth + 1));
-    if (text.charCodeAt(q) === 0x7d) return q + 1;
-    if (text.charCodeAt(q) !== 0x2c) notJson(q);
-    q = blanksEnd(text, q + 1);
+  blanksEnd(p: number): number {
+    const { text } = this;
+    let q = p;
+    for (let c = text.charCodeAt(q); c === 0x20 || c === 0x09; c = text.charCodeAt(++q));
+    return q;
   }
-}
 
-/** The end of the array whose bracket is at p, each element walked by `element` if given. */
-function arrayEnd(text: string, p: number, depth: number, element?: Visit): number {
-  if (depth >= MAX_DEPTH) notJson(p);
-  let q = blanksEnd(text, p + 1);
-  if (text.charCodeAt(q) === 0x5d) return q + 1;
-  for (;;) {
-    q = blanksEnd(text, visited(text, element, '', q, depth + 1));
-    if (text.charCodeAt(q) === 0x5d) return q + 1;
-    if (text.charCodeAt(q) !== 0x2c) notJson(q);
-    q = blanksEnd(text, q + 1);
-  }
-}
-
-/** The end of the value at p, `object` walking it if it is an object, or each object of it if it is an array. */
-function eachObject(text: string, p: number, depth: number, object: (start: number, depth: number) => number): number {
-  const c = text.charCodeAt(p);
-  if (c === 0x7b) return object(p, depth);
-  if (c === 0x5b) return arrayEnd(text, p, depth, (_key, start, d) => (text.charCodeAt(start) === 0x7b ? object(start, d) : undefined));
-  return valueEnd(text, p, depth);
-}
-
-/** The end of a configuration object; every secret_key of it is found. */
-function secretsOf(text: string, p: number, depth: number, out: Finding[]): number {
-  return objectEnd(text, p, depth, (key, start) => {
-    if (key !== 'secret_key' || text.charCodeAt(start) !== 0x22) return undefined;
-    const end = stringEnd(text, start);
-    const m = SECRET_VALUE_RE.exec(text.slice(start + 1, end - 1));
-    if (m) {
-      const at = start + (m[1] === undefined ? 1 : 2);
-      out.push({ type: 'AWS_SECRET_KEY', start: at, end: at + 40 });
+  /** The end of the string whose quote is at p (after its closing quote). */
+  private stringEnd(p: number): number {
+    const { text } = this;
+    for (let q = p + 1; q < text.length; q++) {
+      const c = text.charCodeAt(q);
+      if (c === 0x5c) q++;
+      else if (c === 0x22 && this.endsString(q + 1)) return q + 1;
     }
-    return end;
-  });
-}
+    return this.fail(text.length);
+  }
 
-/** The end of the value of a "provider" key (its aws objects) or a "backend" key (its s3 ones). */
-function walk(text: string, kind: string, p: number, out: Finding[]): number {
-  const named = kind === 'provider' ? 'aws' : 's3';
-  // The key's value, or each object of its list: providers or backends by name.
-  return eachObject(text, p, 0, (holder, depth) => {
-    let typed = false;
-    let config = -1;
-    const end = objectEnd(text, holder, depth, (key, start, d) => {
-      // The aws (or s3) value: one configuration, or a list of them (aliases).
-      if (key === named) return eachObject(text, start, d, (c, cd) => secretsOf(text, c, cd, out));
-      if (kind !== 'backend') return undefined;
-      // The state's form: {"type": "s3", "config": {...}}, in either order.
-      if (key === 'type') {
-        const typeEnd = valueEnd(text, start, d);
-        typed = text.slice(start, typeEnd) === '"s3"';
-        return typeEnd;
-      }
-      if (key === 'config' && text.charCodeAt(start) === 0x7b) config = start;
+  /** Whether JSON could go on at q after a string: a decoded inner quote is followed by its text. */
+  private endsString(q: number): boolean {
+    const r = this.blanksEnd(q);
+    const c = this.text.charCodeAt(r);
+    return r >= this.text.length || c === 0x2c || c === 0x3a || c === 0x7d || c === 0x5d;
+  }
+
+  /** The end of the value at p (p at its first character), `depth` levels down. */
+  private valueEnd(p: number, depth: number): number {
+    const { text } = this;
+    const c = text.charCodeAt(p);
+    if (c === 0x22) return this.stringEnd(p);
+    if (c === 0x7b) return this.objectEnd(p, depth);
+    if (c === 0x5b) return this.arrayEnd(p, depth);
+    // A number, true, false or null: up to a blank, a comma or a closing bracket.
+    let q = p;
+    for (let d = c; q < text.length && d !== 0x20 && d !== 0x09 && d !== 0x2c && d !== 0x5d && d !== 0x7d; d = text.charCodeAt(++q));
+    return q === p ? this.fail(p) : q;
+  }
+
+  /** A member's value: walked by `visit` if it takes it, as a Terraform key's if it is one, or as any value. */
+  private member(visit: Visit | undefined, key: string, start: number, depth: number): number {
+    const end = visit?.(key, start, depth);
+    if (end !== undefined) return end;
+    if (key === 'provider' || key === 'provider_config' || key === 'backend') return this.walk(key, start, depth);
+    return this.valueEnd(start, depth);
+  }
+
+  /** The end of the object whose brace is at p, each member's value walked by `visit` if it takes it. */
+  private objectEnd(p: number, depth: number, visit?: Visit): number {
+    const { text } = this;
+    if (depth >= MAX_DEPTH) return this.fail(p);
+    let q = this.blanksEnd(p + 1);
+    if (text.charCodeAt(q) === 0x7d) return q + 1;
+    for (;;) {
+      if (text.charCodeAt(q) !== 0x22) return this.fail(q);
+      const keyEnd = this.stringEnd(q);
+      if (keyEnd === FAILED) return FAILED;
+      const key = text.slice(q + 1, keyEnd - 1);
+      q = this.blanksEnd(keyEnd);
+      if (text.charCodeAt(q) !== 0x3a) return this.fail(q);
+      const end = this.member(visit, key, this.blanksEnd(q + 1), depth + 1);
+      if (end === FAILED) return FAILED;
+      q = this.blanksEnd(end);
+      if (text.charCodeAt(q) === 0x7d) return q + 1;
+      if (text.charCodeAt(q) !== 0x2c) return this.fail(q);
+      q = this.blanksEnd(q + 1);
+    }
+  }
+
+  /** The end of the array whose bracket is at p, each element walked by `visit` if it takes it. */
+  private arrayEnd(p: number, depth: number, visit?: Visit): number {
+    const { text } = this;
+    if (depth >= MAX_DEPTH) return this.fail(p);
+    let q = this.blanksEnd(p + 1);
+    if (text.charCodeAt(q) === 0x5d) return q + 1;
+    for (;;) {
+      const end = this.member(visit, '', q, depth + 1);
+      if (end === FAILED) return FAILED;
+      q = this.blanksEnd(end);
+      if (text.charCodeAt(q) === 0x5d) return q + 1;
+      if (text.charCodeAt(q) !== 0x2c) return this.fail(q);
+      q = this.blanksEnd(q + 1);
+    }
+  }
+
+  /** The end of the value at p, `object` walking it if it is an object, or each object of it if it is an array. */
+  private eachObject(p: number, depth: number, object: (start: number, depth: number) => number): number {
+    const c = this.text.charCodeAt(p);
+    if (c === 0x7b) return object(p, depth);
+    if (c === 0x5b) return this.arrayEnd(p, depth, (_key, start, d) => (this.text.charCodeAt(start) === 0x7b ? object(start, d) : undefined));
+    return this.valueEnd(p, depth);
+  }
+
+  /**
+   * The end of a configuration object; every secret_key of it is found. A plan's configuration
+   * (terraform show -json, provider_config) holds it as {"expressions": {"secret_key":
+   * {"constant_value": "..."}}}.
+   */
+  private secretsOf(p: number, depth: number): number {
+    return this.objectEnd(p, depth, (key, start, d) => {
+      const c = this.text.charCodeAt(start);
+      if (key === 'expressions' && c === 0x7b) return this.secretsOf(start, d);
+      if (key !== 'secret_key') return undefined;
+      if (c === 0x22) return this.secretValue(start);
+      if (c === 0x7b) return this.objectEnd(start, d, (k, s) => (k === 'constant_value' && this.text.charCodeAt(s) === 0x22 ? this.secretValue(s) : undefined));
       return undefined;
     });
-    if (typed && config !== -1) secretsOf(text, config, depth + 1, out);
+  }
+
+  /** The end of the string at p, found as a secret when it is one. */
+  private secretValue(p: number): number {
+    const end = this.stringEnd(p);
+    if (end === FAILED) return FAILED;
+    const m = SECRET_VALUE_RE.exec(this.text.slice(p + 1, end - 1));
+    if (m) {
+      const at = p + (m[1] === undefined ? 1 : 2);
+      this.out.push({ type: 'AWS_SECRET_KEY', start: at, end: at + 40 });
+    }
     return end;
-  });
+  }
+
+  /**
+   * The end of the value of a "provider" key (its aws objects; a plan's "provider_config" the same)
+   * or a "backend" key (its s3 ones).
+   */
+  walk(kind: string, p: number, depth: number): number {
+    const named = kind === 'backend' ? 's3' : 'aws';
+    // The key's value, or each object of its list: providers or backends by name.
+    return this.eachObject(p, depth, (holder, d) => {
+      let typed = false;
+      let config = -1;
+      const end = this.objectEnd(holder, d, (key, start, md) => {
+        // The aws (or s3) value: one configuration, or a list of them (aliases).
+        if (key === named) return this.eachObject(start, md, (c, cd) => this.secretsOf(c, cd));
+        if (kind !== 'backend') return undefined;
+        // The state's form: {"type": "s3", "config": {...}}, in either order.
+        if (key === 'type') {
+          const typeEnd = this.valueEnd(start, md);
+          typed = typeEnd !== FAILED && this.text.slice(start, typeEnd) === '"s3"';
+          return typeEnd;
+        }
+        if (key === 'config' && this.text.charCodeAt(start) === 0x7b) config = start;
+        return undefined;
+      });
+      if (end !== FAILED && typed && config !== -1) this.secretsOf(config, d + 1);
+      return end;
+    });
+  }
 }
 
 export function terraformJsonSecrets(text: string): Finding[] {
   const out: Finding[] = [];
+  const walker = new Walker(text, out);
   START_RE.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = START_RE.exec(text)) !== null) {
-    const start = blanksEnd(text, m.index + m[0].length);
-    let end: number;
-    try {
-      end = walk(text, m[1]!, start, out);
-    } catch (err) {
-      if (err !== NOT_JSON) throw err;
-      end = NOT_JSON.at;
-    }
-    START_RE.lastIndex = Math.max(START_RE.lastIndex, end);
+    const end = walker.walk(m[1]!, walker.blanksEnd(m.index + m[0].length), 0);
+    // Past what the walk read; when it failed, from where it failed, one back if that is a quote
+    // (a key's, which the search must see whole).
+    const resume = end === FAILED ? walker.failedAt - (text.charCodeAt(walker.failedAt - 1) === 0x22 ? 1 : 0) : end;
+    START_RE.lastIndex = Math.max(START_RE.lastIndex, resume);
   }
   return out;
 }
