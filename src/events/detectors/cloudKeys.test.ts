@@ -196,6 +196,29 @@ describe('AWS secret access key', () => {
     ]);
     // Text earlier in the event that reads as an open "provider" object does not hide a later one.
     expect(found(`{"note": "\\"provider\\": {\\"a\\": \\"", "data": {"provider": {"aws": {"secret_key": "${S}"}}}}`)).toEqual([['AWS_SECRET_KEY', S]]);
+    // Text earlier in the event that reads as an open list, or as Terraform nested past the walk's
+    // depth limit, does not hide a later document either.
+    expect(found(`{"note": "\\"provider\\": [", "provider": {"aws": [{"alias":"a"},{"secret_key":"${S}"}]}}`)).toEqual([['AWS_SECRET_KEY', S]]);
+    expect(
+      found(`{"note": "\\"provider\\": ${'['.repeat(61)}{\\"x\\": \\"", "data": {"provider": {"aws": [{"alias": "a"}, {"secret_key": "${S}"}]}}}`),
+    ).toEqual([['AWS_SECRET_KEY', S]]);
+    // A secret read whole, whatever follows its closing quote: a document cut short, or inside code.
+    for (const text of [
+      `{"provider":{"aws":{"default_tags":{"tags":{"Name":"\${var.name}"}},"secret_key":"${S}" (truncated)`,
+      `{"provider":{"aws":[{"alias":"a"},{"secret_key":"${S}"...`,
+      `x={"provider":{"aws":[{"alias":"a"},{"secret_key":"${S}";`,
+    ]) {
+      expect(found(text), text).toEqual([['AWS_SECRET_KEY', S]]);
+    }
+    // A plan names aliased and modules' providers so.
+    expect(
+      found(
+        `{"provider_config":{"aws.west":{"expressions":{"secret_key":{"constant_value":"${S}"}}},"module.net:aws":{"expressions":{"secret_key":{"constant_value":"${S2}"}}},"google":{"expressions":{"secret_key":{"constant_value":"${S}"}}}}}`,
+      ),
+    ).toEqual([
+      ['AWS_SECRET_KEY', S],
+      ['AWS_SECRET_KEY', S2],
+    ]);
     // Every secret, not only the first after "provider".
     expect(found(`{"provider": [{"aws": {"secret_key": "${S}"}}, {"aws": [{"secret_key": "${S2}"}, {"secret_key": "${S}"}]}]}`)).toEqual([
       ['AWS_SECRET_KEY', S],
@@ -428,6 +451,9 @@ describe('AWS secret access key', () => {
       ['Terraform JSON starts each past the depth limit', fill(`"backend":${'['.repeat(70)}`)],
       ['Terraform JSON providers nested in providers', fill('{"provider": {"x": [1, 2], "provider": {"aws": [{"a": "')],
       ['Terraform JSON strings of decoded quotes', `"provider": {"aws": {"a": "${fill('x" y')}`],
+      ['Terraform JSON starts past the depth limit, each under a key', fill('{"provider": [{"provider": [')],
+      // Each key's walk failing at the depth limit, searched for again from the innermost: once each.
+      ['Terraform JSON keys nested in keys', fill('{"provider": {"provider": {"provider_config": {"backend": {"aws": [')],
       ['Terraform JSON provider lists', fill('"provider": [{')],
       ['a Terraform JSON aws provider and nested objects', `"provider": {"aws": {${fill(' "a": {"b": {"c": "x"}}, ')}`],
       ['a Terraform JSON provider and unclosed objects', `"provider": {${fill(' "a": {"b": { ')}`],
@@ -445,6 +471,13 @@ describe('AWS secret access key', () => {
       ['JSON name/value pairs and a near value', fill(`{"name": "aws_secret_key", "value": "${SECRET.slice(0, 39)}"}`)],
     ])('%s completes', (_name, text) => {
       expect(found(text)).toEqual([]);
+    });
+
+    it('backend states nested in each other complete, each read once', () => {
+      // Read twice per level (as a member, then as an s3 state's config), 30 levels took minutes.
+      let state = `{"type":"s3","config":{"secret_key":"${SECRET}"}}`;
+      for (let n = 0; n < 30; n++) state = `{"type":"s3","config":{"backend":${state}}}`;
+      expect(found(`{"terraform":{"backend":${state}}}`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
     });
 
     it('ids each followed by a near value complete, finding the ids only', () => {

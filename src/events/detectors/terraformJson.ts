@@ -24,11 +24,21 @@
  */
 import type { Finding } from '../findings.js';
 
-const START_RE = /"(provider|provider_config|backend)"[ \t]{0,64}:/g;
+const START_KEYS = ['provider', 'provider_config', 'backend'];
+const START_RE = new RegExp(`"(${START_KEYS.join('|')})"[ \\t]{0,64}:`, 'g');
+/** The longest start key with its quotes: how far before a failure a key that ended there starts. */
+const START_KEY_SPAN = Math.max(...START_KEYS.map((k) => k.length)) + 2;
+function isStartKey(key: string): boolean {
+  return START_KEYS.includes(key);
+}
+/** A plan names an aliased or a module's provider "aws.west", "module.net:aws". */
+const PLAN_AWS_RE = /^(?:module\.[^:]{1,200}:)?aws(?:\.[A-Za-z0-9_-]{1,64})?$/;
 /** Deeper than any Terraform document needs, even inside another document; bounds the recursion. */
 const MAX_DEPTH = 64;
 /** The secret as a whole string value, maybe in a placeholder's angle brackets or with the line break a file gave it. */
 const SECRET_VALUE_RE = /^(?:<([A-Za-z0-9/+]{40})>|([A-Za-z0-9/+]{40}))[ \t]{0,4}$/;
+/** The same, quotes included, at a string's opening quote. */
+const STRICT_SECRET_RE = /"(?:<([A-Za-z0-9/+]{40})>|([A-Za-z0-9/+]{40}))[ \t]{0,4}"/y;
 /** What a walk returns when the text is no JSON where it looked (Walker.failedAt says where). */
 const FAILED = -1;
 
@@ -40,8 +50,10 @@ const FAILED = -1;
 type Visit = (key: string, start: number, depth: number) => number | undefined;
 
 class Walker {
-  /** Where the last failed walk found the text is no JSON. */
+  /** Where the last failed walk found the text is no JSON, or the quote of the key to search again from. */
   failedAt = 0;
+  /** Whether failedAt is a key's quote. */
+  private failedAtKey = false;
 
   constructor(
     private readonly text: string,
@@ -50,6 +62,7 @@ class Walker {
 
   private fail(at: number): number {
     this.failedAt = at;
+    this.failedAtKey = false;
     return FAILED;
   }
 
@@ -95,7 +108,7 @@ class Walker {
   private member(visit: Visit | undefined, key: string, start: number, depth: number): number {
     const end = visit?.(key, start, depth);
     if (end !== undefined) return end;
-    if (key === 'provider' || key === 'provider_config' || key === 'backend') return this.walk(key, start, depth);
+    if (isStartKey(key)) return this.walk(key, start, depth);
     return this.valueEnd(start, depth);
   }
 
@@ -107,13 +120,24 @@ class Walker {
     if (text.charCodeAt(q) === 0x7d) return q + 1;
     for (;;) {
       if (text.charCodeAt(q) !== 0x22) return this.fail(q);
+      const keyQuote = q;
       const keyEnd = this.stringEnd(q);
       if (keyEnd === FAILED) return FAILED;
       const key = text.slice(q + 1, keyEnd - 1);
       q = this.blanksEnd(keyEnd);
       if (text.charCodeAt(q) !== 0x3a) return this.fail(q);
       const end = this.member(visit, key, this.blanksEnd(q + 1), depth + 1);
-      if (end === FAILED) return FAILED;
+      // A Terraform key whose walk failed here (past the depth limit, say, under text that only
+      // read as JSON) is searched for again from its quote, and walked from the top: the innermost
+      // such key, so that nested keys failing together are walked again once each, not once per
+      // key around them.
+      if (end === FAILED) {
+        if (isStartKey(key) && !this.failedAtKey) {
+          this.failedAt = keyQuote;
+          this.failedAtKey = true;
+        }
+        return FAILED;
+      }
       q = this.blanksEnd(end);
       if (text.charCodeAt(q) === 0x7d) return q + 1;
       if (text.charCodeAt(q) !== 0x2c) return this.fail(q);
@@ -150,25 +174,37 @@ class Walker {
    * (terraform show -json, provider_config) holds it as {"expressions": {"secret_key":
    * {"constant_value": "..."}}}.
    */
-  private secretsOf(p: number, depth: number): number {
+  private secretsOf(p: number, depth: number, out: Finding[]): number {
     return this.objectEnd(p, depth, (key, start, d) => {
       const c = this.text.charCodeAt(start);
-      if (key === 'expressions' && c === 0x7b) return this.secretsOf(start, d);
+      if (key === 'expressions' && c === 0x7b) return this.secretsOf(start, d, out);
       if (key !== 'secret_key') return undefined;
-      if (c === 0x22) return this.secretValue(start);
-      if (c === 0x7b) return this.objectEnd(start, d, (k, s) => (k === 'constant_value' && this.text.charCodeAt(s) === 0x22 ? this.secretValue(s) : undefined));
+      if (c === 0x22) return this.secretValue(start, out);
+      if (c === 0x7b)
+        return this.objectEnd(start, d, (k, s) => (k === 'constant_value' && this.text.charCodeAt(s) === 0x22 ? this.secretValue(s, out) : undefined));
       return undefined;
     });
   }
 
-  /** The end of the string at p, found as a secret when it is one. */
-  private secretValue(p: number): number {
+  /**
+   * The end of the string at p, found as a secret when it is one: read strictly first (the value and
+   * its closing quote, whatever follows: a document cut short or embedded in code), then as a string
+   * whose inner quotes were decoded.
+   */
+  private secretValue(p: number, out: Finding[]): number {
+    STRICT_SECRET_RE.lastIndex = p;
+    const strict = STRICT_SECRET_RE.exec(this.text);
+    if (strict) {
+      const at = p + (strict[1] === undefined ? 1 : 2);
+      out.push({ type: 'AWS_SECRET_KEY', start: at, end: at + 40 });
+      return p + strict[0].length;
+    }
     const end = this.stringEnd(p);
     if (end === FAILED) return FAILED;
     const m = SECRET_VALUE_RE.exec(this.text.slice(p + 1, end - 1));
     if (m) {
       const at = p + (m[1] === undefined ? 1 : 2);
-      this.out.push({ type: 'AWS_SECRET_KEY', start: at, end: at + 40 });
+      out.push({ type: 'AWS_SECRET_KEY', start: at, end: at + 40 });
     }
     return end;
   }
@@ -178,14 +214,16 @@ class Walker {
    * or a "backend" key (its s3 ones).
    */
   walk(kind: string, p: number, depth: number): number {
-    const named = kind === 'backend' ? 's3' : 'aws';
+    const named = (key: string) => (kind === 'backend' ? key === 's3' : key === 'aws' || (kind === 'provider_config' && PLAN_AWS_RE.test(key)));
     // The key's value, or each object of its list: providers or backends by name.
     return this.eachObject(p, depth, (holder, d) => {
       let typed = false;
-      let config = -1;
+      // The state's config, read once (a second read per level of nested backends would double
+      // the work at each): its secrets are kept if the type turns out to be s3.
+      const configSecrets: Finding[] = [];
       const end = this.objectEnd(holder, d, (key, start, md) => {
         // The aws (or s3) value: one configuration, or a list of them (aliases).
-        if (key === named) return this.eachObject(start, md, (c, cd) => this.secretsOf(c, cd));
+        if (named(key)) return this.eachObject(start, md, (c, cd) => this.secretsOf(c, cd, this.out));
         if (kind !== 'backend') return undefined;
         // The state's form: {"type": "s3", "config": {...}}, in either order.
         if (key === 'type') {
@@ -193,10 +231,10 @@ class Walker {
           typed = typeEnd !== FAILED && this.text.slice(start, typeEnd) === '"s3"';
           return typeEnd;
         }
-        if (key === 'config' && this.text.charCodeAt(start) === 0x7b) config = start;
+        if (key === 'config' && this.text.charCodeAt(start) === 0x7b) return this.secretsOf(start, md, configSecrets);
         return undefined;
       });
-      if (end !== FAILED && typed && config !== -1) this.secretsOf(config, d + 1);
+      if (end !== FAILED && typed) this.out.push(...configSecrets);
       return end;
     });
   }
@@ -209,9 +247,10 @@ export function terraformJsonSecrets(text: string): Finding[] {
   let m: RegExpExecArray | null;
   while ((m = START_RE.exec(text)) !== null) {
     const end = walker.walk(m[1]!, walker.blanksEnd(m.index + m[0].length), 0);
-    // Past what the walk read; when it failed, from where it failed, one back if that is a quote
-    // (a key's, which the search must see whole).
-    const resume = end === FAILED ? walker.failedAt - (text.charCodeAt(walker.failedAt - 1) === 0x22 ? 1 : 0) : end;
+    // Past what the walk read; when it failed, from where it failed, less a start key's length: a
+    // key that the walk read as a string ending there ('"provider": [", "provider": {...}') is then
+    // seen whole. Still past this start, so the search moves on.
+    const resume = end === FAILED ? walker.failedAt - START_KEY_SPAN : end;
     START_RE.lastIndex = Math.max(START_RE.lastIndex, resume);
   }
   return out;
