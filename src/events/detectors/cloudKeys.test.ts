@@ -210,6 +210,21 @@ describe('AWS secret access key', () => {
     ]) {
       expect(found(text), text).toEqual([['AWS_SECRET_KEY', S]]);
     }
+    // An open string or key before a document in a plain-text event (a CI log line) does not hide it.
+    for (const text of [
+      `log line: "provider": " then {"provider_config": {"aws": {"expressions": {"secret_key": {"constant_value": "${S}"}}}}}`,
+      `log line: "backend": " then {"backend":{"type":"s3","config":{"secret_key":"${S}"}}}`,
+      `log line: "provider": {" then {"provider": {"aws": {"default_tags": {"tags": {"a": {"b": 1}}}, "secret_key": "${S}"}}}`,
+      // A backend state cut short after its secret keeps it (its type, written first, said s3).
+      `{"backend":{"type":"s3","config":{"bucket":"b","secret_key":"${S}","region":"us-east-1"`,
+    ]) {
+      expect(found(text), text).toEqual([['AWS_SECRET_KEY', S]]);
+    }
+    // A decoded inner quote right after a secret: the secret, and the rest of the document read on.
+    expect(found(`{"provider": {"aws": [{"secret_key": "${S}"x"}, {"region": "a", "secret_key": "${S2}"}]}}`)).toEqual([
+      ['AWS_SECRET_KEY', S],
+      ['AWS_SECRET_KEY', S2],
+    ]);
     // A plan names aliased and modules' providers so.
     expect(
       found(

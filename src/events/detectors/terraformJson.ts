@@ -31,6 +31,15 @@ const START_KEY_SPAN = Math.max(...START_KEYS.map((k) => k.length)) + 2;
 function isStartKey(key: string): boolean {
   return START_KEYS.includes(key);
 }
+/**
+ * The start key a member's key is, or ends in: text before a document that opened a string the
+ * walk took for a key ('"provider": {" then {"provider": ...' reads as the key ' then {"provider').
+ */
+function startKeyOf(key: string): string | null {
+  if (isStartKey(key)) return key;
+  const quote = key.lastIndexOf('"');
+  return quote !== -1 && isStartKey(key.slice(quote + 1)) ? key.slice(quote + 1) : null;
+}
 /** A plan names an aliased or a module's provider "aws.west", "module.net:aws". */
 const PLAN_AWS_RE = /^(?:module\.[^:]{1,200}:)?aws(?:\.[A-Za-z0-9_-]{1,64})?$/;
 /** Deeper than any Terraform document needs, even inside another document; bounds the recursion. */
@@ -108,7 +117,8 @@ class Walker {
   private member(visit: Visit | undefined, key: string, start: number, depth: number): number {
     const end = visit?.(key, start, depth);
     if (end !== undefined) return end;
-    if (isStartKey(key)) return this.walk(key, start, depth);
+    const startKey = startKeyOf(key);
+    if (startKey !== null) return this.walk(startKey, start, depth);
     return this.valueEnd(start, depth);
   }
 
@@ -132,7 +142,7 @@ class Walker {
       // such key, so that nested keys failing together are walked again once each, not once per
       // key around them.
       if (end === FAILED) {
-        if (isStartKey(key) && !this.failedAtKey) {
+        if (startKeyOf(key) !== null && !this.failedAtKey) {
           this.failedAt = keyQuote;
           this.failedAtKey = true;
         }
@@ -197,7 +207,10 @@ class Walker {
     if (strict) {
       const at = p + (strict[1] === undefined ? 1 : 2);
       out.push({ type: 'AWS_SECRET_KEY', start: at, end: at + 40 });
-      return p + strict[0].length;
+      // Where JSON goes on, the string ended there; else the quote was a decoded inner one, and the
+      // string, found already, is read on to its end.
+      if (this.endsString(p + strict[0].length)) return p + strict[0].length;
+      return this.stringEnd(p);
     }
     const end = this.stringEnd(p);
     if (end === FAILED) return FAILED;
@@ -231,7 +244,9 @@ class Walker {
           typed = typeEnd !== FAILED && this.text.slice(start, typeEnd) === '"s3"';
           return typeEnd;
         }
-        if (key === 'config' && this.text.charCodeAt(start) === 0x7b) return this.secretsOf(start, md, configSecrets);
+        // Once the type is known s3 (Terraform writes it first), straight to the findings: a state
+        // cut short keeps them.
+        if (key === 'config' && this.text.charCodeAt(start) === 0x7b) return this.secretsOf(start, md, typed ? this.out : configSecrets);
         return undefined;
       });
       if (end !== FAILED && typed) this.out.push(...configSecrets);
@@ -247,10 +262,11 @@ export function terraformJsonSecrets(text: string): Finding[] {
   let m: RegExpExecArray | null;
   while ((m = START_RE.exec(text)) !== null) {
     const end = walker.walk(m[1]!, walker.blanksEnd(m.index + m[0].length), 0);
-    // Past what the walk read; when it failed, from where it failed, less a start key's length: a
-    // key that the walk read as a string ending there ('"provider": [", "provider": {...}') is then
-    // seen whole. Still past this start, so the search moves on.
-    const resume = end === FAILED ? walker.failedAt - START_KEY_SPAN : end;
+    // From the end of what the walk read, or where it failed, less a start key's length: a key that
+    // the walk read as the end of a string ('"provider": [", "provider": {...}', or an open string
+    // before a document: '"provider": " then {"provider": ...') is then seen whole. Still past this
+    // start, so the search moves on.
+    const resume = (end === FAILED ? walker.failedAt : end) - START_KEY_SPAN;
     START_RE.lastIndex = Math.max(START_RE.lastIndex, resume);
   }
   return out;
