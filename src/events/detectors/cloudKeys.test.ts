@@ -220,6 +220,13 @@ describe('AWS secret access key', () => {
     ]) {
       expect(found(text), text).toEqual([['AWS_SECRET_KEY', S]]);
     }
+    // Blanks before the colon of the key the walk read as a string's end.
+    expect(
+      found(`{"provider":{"aws":{"secret_key":"${S}"x then {"provider_config"  : {"aws": {"expressions": {"secret_key": {"constant_value": "${S2}"}}}}}`),
+    ).toEqual([
+      ['AWS_SECRET_KEY', S],
+      ['AWS_SECRET_KEY', S2],
+    ]);
     // A decoded inner quote right after a secret: the secret, and the rest of the document read on.
     expect(found(`{"provider": {"aws": [{"secret_key": "${S}"x"}, {"region": "a", "secret_key": "${S2}"}]}}`)).toEqual([
       ['AWS_SECRET_KEY', S],

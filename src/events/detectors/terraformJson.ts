@@ -25,9 +25,14 @@
 import type { Finding } from '../findings.js';
 
 const START_KEYS = ['provider', 'provider_config', 'backend'];
-const START_RE = new RegExp(`"(${START_KEYS.join('|')})"[ \\t]{0,64}:`, 'g');
-/** The longest start key with its quotes: how far before a failure a key that ended there starts. */
-const START_KEY_SPAN = Math.max(...START_KEYS.map((k) => k.length)) + 2;
+/** Blanks a start key may have before its colon. */
+const MAX_KEY_BLANKS = 64;
+const START_RE = new RegExp(`"(${START_KEYS.join('|')})"[ \\t]{0,${MAX_KEY_BLANKS}}:`, 'g');
+/**
+ * The longest start key with its quotes and blanks: how far before where a walk ended (or failed,
+ * at the colon after it) a key the walk read as the end of a string may start.
+ */
+const START_KEY_SPAN = Math.max(...START_KEYS.map((k) => k.length)) + 2 + MAX_KEY_BLANKS;
 function isStartKey(key: string): boolean {
   return START_KEYS.includes(key);
 }
