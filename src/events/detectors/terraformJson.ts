@@ -49,10 +49,11 @@ function startKeyOf(key: string): string | null {
 const PLAN_AWS_RE = /^(?:module\.[^:]{1,200}:)?aws(?:\.[A-Za-z0-9_-]{1,64})?$/;
 /** Deeper than any Terraform document needs, even inside another document; bounds the recursion. */
 const MAX_DEPTH = 64;
-/** The secret as a whole string value, maybe in a placeholder's angle brackets or with the line break a file gave it. */
-const SECRET_VALUE_RE = /^(?:<([A-Za-z0-9/+]{40})>|([A-Za-z0-9/+]{40}))[ \t]{0,4}$/;
-/** The same, quotes included, at a string's opening quote. */
-const STRICT_SECRET_RE = /"(?:<([A-Za-z0-9/+]{40})>|([A-Za-z0-9/+]{40}))[ \t]{0,4}"/y;
+/**
+ * The secret as a whole string value at its opening quote: maybe in a placeholder's angle brackets,
+ * or with the line break a file gave it.
+ */
+const SECRET_RE = /"(?:<([A-Za-z0-9/+]{40})>|([A-Za-z0-9/+]{40}))[ \t]{0,4}"/y;
 /** What a walk returns when the text is no JSON where it looked (Walker.failedAt says where). */
 const FAILED = -1;
 
@@ -127,53 +128,51 @@ class Walker {
     return this.valueEnd(start, depth);
   }
 
-  /** The end of the object whose brace is at p, each member's value walked by `visit` if it takes it. */
-  private objectEnd(p: number, depth: number, visit?: Visit): number {
+  /**
+   * The end of the object or array whose opening bracket is at p and whose closing one is `close`:
+   * `item` reads each member from its first character and returns its end (or FAILED).
+   */
+  private listEnd(p: number, depth: number, close: number, item: (q: number) => number): number {
     const { text } = this;
     if (depth >= MAX_DEPTH) return this.fail(p);
     let q = this.blanksEnd(p + 1);
-    if (text.charCodeAt(q) === 0x7d) return q + 1;
+    if (text.charCodeAt(q) === close) return q + 1;
     for (;;) {
-      if (text.charCodeAt(q) !== 0x22) return this.fail(q);
-      const keyQuote = q;
-      const keyEnd = this.stringEnd(q);
-      if (keyEnd === FAILED) return FAILED;
-      const key = text.slice(q + 1, keyEnd - 1);
-      q = this.blanksEnd(keyEnd);
-      if (text.charCodeAt(q) !== 0x3a) return this.fail(q);
-      const end = this.member(visit, key, this.blanksEnd(q + 1), depth + 1);
-      // A Terraform key whose walk failed here (past the depth limit, say, under text that only
-      // read as JSON) is searched for again from its quote, and walked from the top: the innermost
-      // such key, so that nested keys failing together are walked again once each, not once per
-      // key around them.
-      if (end === FAILED) {
-        if (startKeyOf(key) !== null && !this.failedAtKey) {
-          this.failedAt = keyQuote;
-          this.failedAtKey = true;
-        }
-        return FAILED;
-      }
+      const end = item(q);
+      if (end === FAILED) return FAILED;
       q = this.blanksEnd(end);
-      if (text.charCodeAt(q) === 0x7d) return q + 1;
+      if (text.charCodeAt(q) === close) return q + 1;
       if (text.charCodeAt(q) !== 0x2c) return this.fail(q);
       q = this.blanksEnd(q + 1);
     }
   }
 
+  /** The end of the object whose brace is at p, each member's value walked by `visit` if it takes it. */
+  private objectEnd(p: number, depth: number, visit?: Visit): number {
+    const { text } = this;
+    return this.listEnd(p, depth, 0x7d, (keyQuote) => {
+      if (text.charCodeAt(keyQuote) !== 0x22) return this.fail(keyQuote);
+      const keyEnd = this.stringEnd(keyQuote);
+      if (keyEnd === FAILED) return FAILED;
+      const key = text.slice(keyQuote + 1, keyEnd - 1);
+      const colon = this.blanksEnd(keyEnd);
+      if (text.charCodeAt(colon) !== 0x3a) return this.fail(colon);
+      const end = this.member(visit, key, this.blanksEnd(colon + 1), depth + 1);
+      // A Terraform key whose walk failed here (past the depth limit, say, under text that only
+      // read as JSON) is searched for again from its quote, and walked from the top: the innermost
+      // such key, so that nested keys failing together are walked again once each, not once per
+      // key around them.
+      if (end === FAILED && startKeyOf(key) !== null && !this.failedAtKey) {
+        this.failedAt = keyQuote;
+        this.failedAtKey = true;
+      }
+      return end;
+    });
+  }
+
   /** The end of the array whose bracket is at p, each element walked by `visit` if it takes it. */
   private arrayEnd(p: number, depth: number, visit?: Visit): number {
-    const { text } = this;
-    if (depth >= MAX_DEPTH) return this.fail(p);
-    let q = this.blanksEnd(p + 1);
-    if (text.charCodeAt(q) === 0x5d) return q + 1;
-    for (;;) {
-      const end = this.member(visit, '', q, depth + 1);
-      if (end === FAILED) return FAILED;
-      q = this.blanksEnd(end);
-      if (text.charCodeAt(q) === 0x5d) return q + 1;
-      if (text.charCodeAt(q) !== 0x2c) return this.fail(q);
-      q = this.blanksEnd(q + 1);
-    }
+    return this.listEnd(p, depth, 0x5d, (q) => this.member(visit, '', q, depth + 1));
   }
 
   /** The end of the value at p, `object` walking it if it is an object, or each object of it if it is an array. */
@@ -202,29 +201,19 @@ class Walker {
   }
 
   /**
-   * The end of the string at p, found as a secret when it is one: read strictly first (the value and
-   * its closing quote, whatever follows: a document cut short or embedded in code), then as a string
-   * whose inner quotes were decoded.
+   * The end of the string at p, found as a secret when it is one: the value and its closing quote,
+   * whatever follows (a document cut short, or inside code). Read as a string of decoded inner quotes,
+   * a value of 40 characters would end at that same quote, so this reading is the only one.
    */
   private secretValue(p: number, out: Finding[]): number {
-    STRICT_SECRET_RE.lastIndex = p;
-    const strict = STRICT_SECRET_RE.exec(this.text);
-    if (strict) {
-      const at = p + (strict[1] === undefined ? 1 : 2);
-      out.push({ type: 'AWS_SECRET_KEY', start: at, end: at + 40 });
-      // Where JSON goes on, the string ended there; else the quote was a decoded inner one, and the
-      // string, found already, is read on to its end.
-      if (this.endsString(p + strict[0].length)) return p + strict[0].length;
-      return this.stringEnd(p);
-    }
-    const end = this.stringEnd(p);
-    if (end === FAILED) return FAILED;
-    const m = SECRET_VALUE_RE.exec(this.text.slice(p + 1, end - 1));
-    if (m) {
-      const at = p + (m[1] === undefined ? 1 : 2);
-      out.push({ type: 'AWS_SECRET_KEY', start: at, end: at + 40 });
-    }
-    return end;
+    SECRET_RE.lastIndex = p;
+    const m = SECRET_RE.exec(this.text);
+    if (!m) return this.stringEnd(p);
+    const at = p + (m[1] === undefined ? 1 : 2);
+    out.push({ type: 'AWS_SECRET_KEY', start: at, end: at + 40 });
+    // Where JSON goes on, the string ended there; else the quote was a decoded inner one, and the
+    // string, found already, is read on to its end.
+    return this.endsString(p + m[0].length) ? p + m[0].length : this.stringEnd(p);
   }
 
   /**
