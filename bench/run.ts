@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --scenario detection,latency,drain,ingest,rss,baseline,scale,replay,retention] [-- --events N]`
+// `npm run bench [-- --quick] [-- --scenario detection,latency,drain,ingest,rss,baseline,scale,replay,retention,idle] [-- --events N]`
 //
 // Starts the real service (separate `--role api` / `--role worker` processes) against the real
 // PostgreSQL server (database aegis_bench, reset between scenarios), a lean HTTPS receiver process
@@ -50,11 +50,11 @@ const CA = `${ROOT}test/fixtures/tls/ca.pem`;
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const scenarioArg = argv.find((a, i) => a.startsWith('--scenario=') || argv[i - 1] === '--scenario');
-const ALL = ['detection', 'latency', 'drain', 'ingest', 'rss', 'baseline', 'scale', 'replay', 'retention', 'noisy', 'fairness', 'many'] as const;
+const ALL = ['detection', 'latency', 'drain', 'ingest', 'rss', 'baseline', 'scale', 'replay', 'retention', 'noisy', 'fairness', 'many', 'idle'] as const;
 // Scenarios run only when named, so they do not add minutes to every full run: replay (a background
-// range replay of a large history), retention (pruning two histories) and the isolation scenarios
-// (`--scenario noisy,fairness,many`).
-const OPT_IN: readonly Scenario[] = ['replay', 'retention', 'noisy', 'fairness', 'many'];
+// range replay of a large history), retention (pruning two histories), the isolation scenarios
+// (`--scenario noisy,fairness,many`) and idle (what an API and a worker cost with nothing to do).
+const OPT_IN: readonly Scenario[] = ['replay', 'retention', 'noisy', 'fairness', 'many', 'idle'];
 type Scenario = (typeof ALL)[number];
 const scenarios = new Set<Scenario>(
   scenarioArg
@@ -99,6 +99,11 @@ const ISO = {
 // --warmup S: seconds the latency scenario sends before its measured minute (default 3), to tell a
 // cold start's tail from the steady state's.
 const LATENCY_WARMUP_MS = numArg(argv, '--warmup', 3) * 1000;
+// --idle-seconds N: the idle scenario's measured window (default 30), after IDLE_SETTLE_S.
+const IDLE_SECONDS = numArg(argv, '--idle-seconds', 30);
+// Start-up's last work is done by then: V8's memory reducer collects the start-up garbage 15-25 s
+// after a process starts (tens of milliseconds), which the window would otherwise count as idle cost.
+const IDLE_SETTLE_S = 35;
 // --drain-events N: backlog size of the drain scenario (e.g. a profile long enough to outweigh start-up).
 SIZES.drainEvents = numArg(argv, '--drain-events', SIZES.drainEvents);
 // --events N: history size of the replay scenario, and the larger of the retention scenario's two
@@ -447,6 +452,45 @@ let db: Db;
 async function freshOrg(presets: SiemId[], enabled: boolean) {
   await resetDatabase(db, migrateWith);
   return createBenchOrg(db, receiver.port, presets, enabled);
+}
+
+interface IdleResult {
+  seconds: number;
+  settleSeconds: number;
+  /** Milliseconds of CPU per second of wall time, per process group (postgres: the bench database's backends). */
+  cpuMsPerSecond: Record<string, number>;
+  loadavg1: number;
+}
+
+/**
+ * What the service costs with nothing to do: an API and a worker started on an organization with two
+ * enabled destinations and no events, left to settle, then measured. Every second they spend here is
+ * paid at any rate of events (at 1,000 events/s, 1 ms a second is 1 µs an event), and is the whole
+ * cost of an installation whose tenants are quiet.
+ */
+async function idleScenario(seconds: number): Promise<IdleResult> {
+  log(`idle: an API and a worker with nothing to do, ${IDLE_SETTLE_S} s to settle, then ${seconds} s measured`);
+  await freshOrg(['splunk_hec', 'custom'], true);
+  const api = await startService('api');
+  const worker = await startService('worker');
+  try {
+    await sleep(IDLE_SETTLE_S * 1000);
+    const cpu = meter({ api: () => [api.proc.pid!], worker: () => [worker.proc.pid!] });
+    await cpu.begin();
+    await sleep(seconds * 1000);
+    const cores = await cpu.end();
+    const cpuMsPerSecond = Object.fromEntries(
+      Object.entries(cores)
+        .filter(([k]) => !k.endsWith('~wait'))
+        .map(([k, v]) => [k, round(v * 1000, 1)]),
+    );
+    const result = { seconds, settleSeconds: IDLE_SETTLE_S, cpuMsPerSecond, loadavg1: round(loadavg()[0]!, 2) };
+    log(`idle: ${JSON.stringify(result)}`);
+    return result;
+  } finally {
+    await stopProc(api.proc);
+    await stopProc(worker.proc);
+  }
 }
 
 interface LatencyResult {
@@ -1499,6 +1543,7 @@ async function main() {
     retention: RetentionResult | null;
     detection: DetectionResult | null;
     isolation: IsolationResult[];
+    idle: IdleResult | null;
     loadavg: number[];
   } = {
     machine: m,
@@ -1518,6 +1563,7 @@ async function main() {
     retention: null,
     detection,
     isolation: [],
+    idle: null,
     loadavg: loadavg(),
   };
   const out = argv.find((a, i) => argv[i - 1] === '--out') ?? `${quick ? 'quick' : 'full'}-latest`;
@@ -1547,6 +1593,8 @@ async function main() {
     if (scenarios.has('fairness')) results.isolation.push(await fairnessScenario(ISO.fairnessEvents, ISO.seconds));
     save();
     if (scenarios.has('many')) results.isolation.push(await manyScenario(ISO.manyDestinations, ISO.manyRate, ISO.seconds));
+    save();
+    if (scenarios.has('idle')) results.idle = await idleScenario(IDLE_SECONDS);
     save();
   } finally {
     receiver.proc.disconnect();
@@ -1581,6 +1629,7 @@ function printTable(r: {
   replay: ReplayBenchResult | null;
   retention: RetentionResult | null;
   detection: DetectionResult | null;
+  idle?: IdleResult | null;
 }) {
   const rows: string[][] = [];
   const add = (metric: string, value: string, goal: string, cores: string, us = '') => rows.push([metric, value, goal, cores, us]);
@@ -1669,6 +1718,17 @@ function printTable(r: {
       'flat across sizes',
       fmtCores(p.cores),
       fmtUs(p.cpuUsPerEvent),
+    );
+  }
+  if (r.idle) {
+    const ms = r.idle.cpuMsPerSecond;
+    add(
+      `idle API and worker (${r.idle.seconds} s, after ${r.idle.settleSeconds} s)`,
+      Object.entries(ms)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') + ' ms of CPU per second',
+      '-',
+      fmtCores(Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, v / 1000]))),
     );
   }
   const header = ['metric', 'measured', 'goal', 'cores used', 'CPU µs per event'];
