@@ -11,6 +11,9 @@
 //                 which V8 gives a hidden class of its own each time: 25-40 µs more per request)
 //   outbound:     the service's outbound client (src/delivery/outbound/client.ts: address guard,
 //                 per-phase timeouts, capped body read, scrubbed headers) on a destination's own pool
+//   undici-h2:    undici's Agent with allowH2, to a second receiver that speaks HTTP/2 (ALPN): every
+//                 request a stream of one connection instead of a connection of its own
+//   node-http2:   Node's own HTTP/2 client (node:http2, nghttp2), one session, to that receiver
 // each twice: saturated (16 requests in flight at all times, as a drain) and paced at --rate
 // requests per second in 10 ms steps (as the latency scenario's 1,000 events per second), where
 // every request pays its own wake-ups. Numbers are for docs/BENCHMARKS.md ("the transport's floor").
@@ -22,6 +25,7 @@ import { fork } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { connect as connectH2 } from 'node:http2';
 import { Agent, request } from 'undici';
 import { numArg, stringArg } from './lib/args.js';
 import { buildService } from './lib/build.js';
@@ -48,6 +52,12 @@ const ca = readFileSync(new URL('../test/fixtures/tls/ca.pem', import.meta.url),
 const receiver = fork(new URL('./lib/receiver.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 const port = await new Promise<number>((resolve) => receiver.on('message', (m: { type: string; port?: number }) => m.type === 'ready' && resolve(m.port!)));
 const url = `https://localhost:${port}/custom/hook`;
+const h2Receiver = fork(new URL('./lib/receiver.ts', import.meta.url), ['--h2'], {
+  execArgv: ['--import', 'tsx'],
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
+const h2Port = await new Promise<number>((resolve) => h2Receiver.on('message', (m: { type: string; port?: number }) => m.type === 'ready' && resolve(m.port!)));
+const h2Origin = `https://localhost:${h2Port}`;
 const body = JSON.stringify({
   '@timestamp': new Date().toISOString(),
   event: { id: '01JZ8Q0W5N3V6Y7X8Z9A0B1C2D', kind: 'alert', action: 'preflight.decision', dataset: 'aegis.audit' },
@@ -59,6 +69,8 @@ const body = JSON.stringify({
 
 const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, connect: { ca } });
 const ownAgent = new Agent({ connections: CONCURRENCY, pipelining: 1, connect: { ca } });
+const h2Agent = new Agent({ allowH2: true, connect: { ca } });
+const session = connectH2(h2Origin, { ca });
 const { origin, pathname } = new URL(url);
 const outbound = clientModule.createOutboundClient({ allowPrivate: true, timeoutMs: 10_000, userAgent: 'aegis-bench', ca });
 const senders: Record<string, () => Promise<void>> = {
@@ -70,6 +82,21 @@ const senders: Record<string, () => Promise<void>> = {
     const res = await ownAgent.request({ origin, path: pathname, method: 'POST', body, headers: { 'content-type': 'application/json' } });
     await res.body.text();
   },
+  'undici-h2': async () => {
+    const res = await h2Agent.request({ origin: h2Origin, path: pathname, method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    await res.body.text();
+  },
+  'node-http2': () =>
+    new Promise<void>((resolve, reject) => {
+      const stream = session.request({ ':method': 'POST', ':path': pathname, 'content-type': 'application/json' });
+      stream.on('error', reject);
+      stream.on('response', (headers) => {
+        if (headers[':status'] !== 200) reject(new Error(`unexpected status ${String(headers[':status'])}`));
+      });
+      stream.resume();
+      stream.on('end', () => resolve());
+      stream.end(body);
+    }),
   outbound: async () => {
     const r = await outbound.send({ url, headers: { 'idempotency-key': 'k' }, body, poolKey: 'dest_bench', connections: CONCURRENCY });
     if (r.kind !== 'response' || r.status !== 200) throw new Error(`unexpected answer: ${JSON.stringify(r)}`);
@@ -130,6 +157,9 @@ for (const [name, send] of Object.entries(senders)) {
 }
 await agent.close();
 await ownAgent.close();
+await h2Agent.close();
+session.close();
+h2Receiver.kill();
 await outbound.close();
 receiver.kill();
 rmSync(BUILD_DIR, { recursive: true, force: true });

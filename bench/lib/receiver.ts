@@ -6,10 +6,15 @@
 // first segment (the preset, or a destination's own segment such as /healthy3/...). Paths under
 // /hang are accepted and never answered.
 //
+// With --h2 it speaks HTTP/2 to clients that offer it (ALPN) and HTTP/1.1 to the others
+// (bench/transportFloor.ts measures what each costs a sender).
+//
 // Protocol (IPC): parent -> {cmd:'stats'} | {cmd:'reset'} | {cmd:'latency', on:boolean};
 // child -> {type:'ready', port} | {type:'stats', counts, requests} | {type:'receipts', items:[preset, id, ms][]}
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:https';
+import { createServer, type ServerOptions } from 'node:https';
+import { createSecureServer } from 'node:http2';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
@@ -32,7 +37,14 @@ function answer(path: string): { status: number; body: string } {
   return { status: 200, body: '' };
 }
 
-const server = createServer({ key, cert, keepAliveTimeout: 65_000 }, (req, res) => {
+// The request and answer as both servers hand them over (HTTP/2's compatibility API has these too).
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+const serve = (handler: Handler) =>
+  process.argv.includes('--h2')
+    ? createSecureServer({ key, cert, allowHTTP1: true }, handler as unknown as Parameters<typeof createSecureServer>[1])
+    : createServer({ key, cert, keepAliveTimeout: 65_000 } satisfies ServerOptions, handler);
+
+const server = serve((req, res) => {
   // /hang...: a SIEM that accepts the connection and the request and never answers (noisy scenario).
   if ((req.url ?? '').startsWith('/hang')) {
     req.resume();
