@@ -98,6 +98,53 @@ describe('AWS secret access key', () => {
     expect(typesIn(`${ID}${SECRET}`)).not.toContain('AWS_SECRET_KEY');
   });
 
+  it('finds the value in the cell after its name, as tables print it (`aws ... --output table`, Markdown)', () => {
+    const cli = [
+      '||  AccessKeyId     |  AKIAIOSFODNN7EXAMPLE                        ||',
+      '||  CreateDate      |  2026-12-03T05:11:17+00:00                   ||',
+      `||  SecretAccessKey |  ${SECRET}    ||`,
+      '||  Status          |  Active                                      ||',
+    ].join('\n');
+    expect(found(cli)).toEqual([
+      ['AWS_ACCESS_KEY', 'AKIAIOSFODNN7EXAMPLE'],
+      ['AWS_SECRET_KEY', SECRET],
+    ]);
+    for (const text of [
+      `| SecretAccessKey | ${SECRET} |`,
+      `| aws_secret_access_key | \`${SECRET}\` |`,
+      `| AWS Secret Access Key         |         ${SECRET} |`,
+      `aws_secret_access_key|${SECRET}`,
+    ]) {
+      expect(found(text), text).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    }
+    // A table about the setting, not of its value.
+    expect(found('| SecretAccessKey | string | The secret key, 40 characters |')).toEqual([]);
+    expect(found(`| secret_key | ${SECRET} |`)).toEqual([]);
+  });
+
+  it('finds the value after its id and the key creation time, as `aws iam create-access-key` prints them', () => {
+    const ID = 'AKIAIOSFODNN7EXAMPLE';
+    // --output text prints the columns in name order: AccessKeyId, CreateDate, SecretAccessKey, ...
+    for (const text of [
+      `ACCESSKEY\t${ID}\t2026-12-03T05:11:17+00:00\t${SECRET}\tActive\talice`,
+      `ACCESSKEY\t${ID}\t2026-12-03T05:11:17Z\t${SECRET}\tActive\talice`,
+      `ACCESSKEY  ${ID}  2026-12-03T05:11:17.123456+0000  ${SECRET}  Active  alice`,
+      `ACCESSKEY ${ID} 2026-12-03 05:11:17+00:00 ${SECRET} Active alice`,
+      `| AccessKeyId | CreateDate | SecretAccessKey |\n| ${ID} | 2026-12-03T05:11:17+00:00 | ${SECRET} |`,
+      `${ID},2026-12-03,${SECRET}`,
+      `"${ID}","2026-12-03T05:11:17Z","${SECRET}"`,
+    ]) {
+      expect(found(text), text).toEqual([
+        ['AWS_ACCESS_KEY', ID],
+        ['AWS_SECRET_KEY', SECRET],
+      ]);
+    }
+    // Still no key: a value of one case, or more than a date between the id and the value.
+    expect(found(`${ID}\t2026-12-03T05:11:17Z\tda39a3ee5e6b4b0d3255bfef95601890afd80709`)).toEqual([['AWS_ACCESS_KEY', ID]]);
+    expect(found(`${ID} 2026-12-03T05:11:17Z rotated, see ${SECRET}`)).toEqual([['AWS_ACCESS_KEY', ID]]);
+    expect(found(`${ID} 2026-12-03 2026-12-04 ${SECRET}`)).toEqual([['AWS_ACCESS_KEY', ID]]);
+  });
+
   it('finds the value after a Go or Makefile assignment (":=", "::=", "?=")', () => {
     for (const line of [
       `aws_secret_access_key := "${SECRET}"`,

@@ -16,7 +16,8 @@
  *   subscript (conf.set("fs.s3a.secret.key", "..."), os.environ["AWS_SECRET_ACCESS_KEY"] = "..."), as
  *   an XML element's text (STS and IAM answer <SecretAccessKey>...</SecretAccessKey>) or a Hadoop
  *   property's value (<name>fs.s3a.secret.key</name><value>...</value>), as the value of a Kubernetes
- *   or ECS name/value pair (- name: AWS_SECRET_ACCESS_KEY / value: ...), or after a space, as a
+ *   or ECS name/value pair (- name: AWS_SECRET_ACCESS_KEY / value: ...), in the table cell after the
+ *   name's (|| SecretAccessKey | ... ||, as the CLI's --output table prints it), or after a space, as a
  *   command line takes it (aws configure set aws_secret_access_key ..., setenv AWS_SECRET_ACCESS_KEY
  *   ...). A space is enough because the value must be exactly 40 characters of the alphabet followed
  *   by none: prose that names the key ("the aws_secret_access_key parameter") goes on with words. The
@@ -37,7 +38,8 @@
  *   Terraform's JSON syntax, terraformJson.ts) or given to the s3 backend on the command line
  *   (-backend-config="secret_key=..."). A value may be in a placeholder's angle brackets
  *   (AWS_SECRET_ACCESS_KEY=<...>). A value of both cases right after its access key id
- *   ("AKIA...,<secret>", as the console's credentials.csv writes the pair) needs no name. Only the
+ *   ("AKIA...,<secret>", as the console's credentials.csv writes the pair), or after the id and the
+ *   key's creation time (as `aws iam create-access-key --output text` prints them), needs no name. Only the
  *   value is reported, so masking keeps the name for context.
  * - Google API keys: "AIza" followed by 35 characters of the URL-safe alphabet, also when more follow.
  */
@@ -104,9 +106,11 @@ const PAD = '[ \\t]{0,32}';
 // - "is" or "was" (with or without a colon);
 // - the aws configure prompt's bracket ("[None]", or the old key masked to its last four:
 //   "[****************EKEY]") and colon;
+// - a table's cell border, padded as columns pad it ("||  SecretAccessKey |  ...  ||", as
+//   `aws ... --output table` prints an answer, or a Markdown row);
 // - or spaces.
 const AWS_SECRET_KEY_RE = new RegExp(
-  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:${PAD}(?:=>|::?=|\?=|:-|[:=])${PAD}${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|[ \t]{0,4}(?:,[ \t]{0,4}["']?)?value["']?[ \t]{0,4}[:=][ \t]{0,4}${QUOTE}|>[ \t]{0,16}(?!<)|<\/name>[ \t]{0,32}<value>[ \t]{0,16}(?!<)|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
+  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:${PAD}(?:=>|::?=|\?=|:-|[:=])${PAD}${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|[ \t]{0,4}(?:,[ \t]{0,4}["']?)?value["']?[ \t]{0,4}[:=][ \t]{0,4}${QUOTE}|>[ \t]{0,16}(?!<)|<\/name>[ \t]{0,32}<value>[ \t]{0,16}(?!<)|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|${PAD}\|${PAD}${QUOTE}|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
   'dgi',
 );
 // "set to" (or "changed", "updated", "rotated", "reset to"; after "is", "was", "has been", "had
@@ -177,9 +181,13 @@ const AWS_BACKEND_CONFIG_SECRET_RE = new RegExp(
 // A secret right after its access key id, as the console's credentials.csv ("AKIA...,<secret>"),
 // a table or a pasted pair writes them: the pair is printed together, and no name says which is which.
 // The id ends where its alphabet does and something separates the two; the value has both cases, so
-// a SHA-1 in hex or a run of digits beside an id is no secret.
+// a SHA-1 in hex or a run of digits beside an id is no secret. The key's creation time may stand
+// between them: `aws iam create-access-key --output text` (and a table of its answer) prints the
+// columns in name order, AccessKeyId, CreateDate, SecretAccessKey, Status, UserName.
+const PAIR_SEPARATOR = String.raw`(?=[^A-Za-z0-9/+])${QUOTE}[ \t]{0,4}[,;|:=]?[ \t]{0,4}${QUOTE}`;
+const KEY_CREATED = String.raw`\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)?`;
 const AWS_SECRET_AFTER_ID_RE = new RegExp(
-  String.raw`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}|${AWS_ID_LOWER})(?=[^A-Za-z0-9/+])${QUOTE}[ \t]{0,4}[,;|:=]?[ \t]{0,4}${QUOTE}${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}`,
+  String.raw`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}|${AWS_ID_LOWER})(?:${PAIR_SEPARATOR}${KEY_CREATED})?${PAIR_SEPARATOR}${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}`,
   'dg',
 );
 // A key is exactly 39 characters: whatever follows them ("AIza...-x", "..._prod") is a suffix.
