@@ -38,3 +38,13 @@ describe('request labels', () => {
     expect(openText).not.toContain('fwd_');
   });
 });
+
+describe('process series', () => {
+  it('report the event loop lag the configuration docs describe, with the aegis_ prefix', async () => {
+    const m = createMetrics(null, { perDestination: false });
+    const text = await m.registry.metrics();
+    for (const name of ['aegis_nodejs_eventloop_lag_seconds', 'aegis_nodejs_eventloop_lag_p99_seconds', 'aegis_nodejs_eventloop_lag_max_seconds']) {
+      expect(text).toMatch(new RegExp(`^${name} `, 'm'));
+    }
+  });
+});
