@@ -117,9 +117,24 @@ describe('AWS secret access key', () => {
     ]) {
       expect(found(text), text).toEqual([['AWS_SECRET_KEY', SECRET]]);
     }
-    // A table about the setting, not of its value.
+    // Box-drawing borders (psql, rich, tabulate), a bold name or value, a wide aligned column.
+    for (const text of [
+      `aws_secret_access_key │ ${SECRET}`,
+      `┃ SecretAccessKey ┃ ${SECRET} ┃`,
+      `| **SecretAccessKey** | ${SECRET} |`,
+      `| *SecretAccessKey* | **${SECRET}** |`,
+      `| AWS secret access key${' '.repeat(40)}| ${SECRET} |`,
+      `SecretAccessKey || ${SECRET}`,
+    ]) {
+      expect(found(text), text).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    }
+    // A table about the setting, not of its value; a cell only lists a value beside the name, so a
+    // value of one case (a commit's SHA-1, digits) is none, as in a CSV row.
     expect(found('| SecretAccessKey | string | The secret key, 40 characters |')).toEqual([]);
     expect(found(`| secret_key | ${SECRET} |`)).toEqual([]);
+    expect(found('| Rotate AWS secret access key | da39a3ee5e6b4b0d3255bfef95601890afd80709 |')).toEqual([]);
+    expect(found(`| secret access key | ${'0123456789'.repeat(4)} |`)).toEqual([]);
+    expect(found('aws_secret_access_key|da39a3ee5e6b4b0d3255bfef95601890afd80709')).toEqual([]);
   });
 
   it('finds the value after its id and the key creation time, as `aws iam create-access-key` prints them', () => {
@@ -133,6 +148,16 @@ describe('AWS secret access key', () => {
       `| AccessKeyId | CreateDate | SecretAccessKey |\n| ${ID} | 2026-12-03T05:11:17+00:00 | ${SECRET} |`,
       `${ID},2026-12-03,${SECRET}`,
       `"${ID}","2026-12-03T05:11:17Z","${SECRET}"`,
+      // Other tools' spellings of the time: aws sso get-role-credentials prints epoch milliseconds,
+      // the v1 CLI's Cognito epoch seconds, PowerShell its locale's date.
+      `ROLECREDENTIALS\t${ID}\t1764742277000\t${SECRET}\tIQoJb3JpZ2luX2VjE`,
+      `CREDENTIALS\t${ID}\t1764742277.0\t${SECRET}`,
+      `${ID} 12/3/2026 5:11:17 AM  ${SECRET}`,
+      `${ID} 03.12.2026 05:11:17 ${SECRET}`,
+      `${ID} 2026-12-03 05:11:17,123 ${SECRET}`,
+      `${ID} 2026-12-03 05:11:17 UTC ${SECRET}`,
+      `${ID} 2026-12-03T05:11Z ${SECRET}`,
+      `${ID} 2026-12-03T05:11:17+00 ${SECRET}`,
     ]) {
       expect(found(text), text).toEqual([
         ['AWS_ACCESS_KEY', ID],

@@ -38,8 +38,9 @@
  *   Terraform's JSON syntax, terraformJson.ts) or given to the s3 backend on the command line
  *   (-backend-config="secret_key=..."). A value may be in a placeholder's angle brackets
  *   (AWS_SECRET_ACCESS_KEY=<...>). A value of both cases right after its access key id
- *   ("AKIA...,<secret>", as the console's credentials.csv writes the pair), or after the id and the
- *   key's creation time (as `aws iam create-access-key --output text` prints them), needs no name. Only the
+ *   ("AKIA...,<secret>", as the console's credentials.csv writes the pair), or after the id and a
+ *   time (the key's creation as `aws iam create-access-key --output text` prints it, a session's
+ *   expiry), needs no name. Only the
  *   value is reported, so masking keeps the name for context.
  * - Google API keys: "AIza" followed by 35 characters of the URL-safe alphabet, also when more follow.
  */
@@ -89,8 +90,11 @@ const AWS_SECRET_NAME = `(?:${AWS_SCOPE}(?:(?:[._][a-z0-9-]{1,63}){0,6}[._]|${WO
 const DIRECT_NAME_RE = new RegExp(`^(?:(?:${AWS_COMPONENT}|s3a)${WORD_GAP}${SECRET_KEY_WORDS}|${SECRET_ACCESS_KEY})`, 'i');
 // A name run together, as an identifier glues it ("myawssecretkey").
 const GLUED_NAME_RE = /^(?:aws[0-9]?|s3a?)?secret(?:access)?key/i;
-// A link that only lists the value beside the name (an argument, a subscript, a CSV row).
-const LISTING_LINK_RE = /^["'`]?[ \t]{0,4}[,\]]/;
+// A link that only lists the value beside the name (an argument, a subscript, a CSV row, a table's
+// next cell: CELL_BORDER, and a bold name's asterisks before it).
+const LISTING_LINK_RE = /^["'`]?(?:[ \t]{0,4}[,\]]|\*{0,2}[ \t]{0,64}[|│┃])/;
+// A table's cell border: ASCII (the CLI's --output table, Markdown) or box drawing (psql, rich).
+const CELL_BORDER = '[|│┃]{1,2}';
 // Blanks around an assignment, as aligned columns pad them (terraform fmt, tfvars, YAML).
 const PAD = '[ \\t]{0,32}';
 // Between name and value:
@@ -107,10 +111,11 @@ const PAD = '[ \\t]{0,32}';
 // - the aws configure prompt's bracket ("[None]", or the old key masked to its last four:
 //   "[****************EKEY]") and colon;
 // - a table's cell border, padded as columns pad it ("||  SecretAccessKey |  ...  ||", as
-//   `aws ... --output table` prints an answer, or a Markdown row);
+//   `aws ... --output table` prints an answer, a Markdown row with the name or value in bold, psql's
+//   box drawing); a cell only lists the value beside the name, so the value must hold both cases;
 // - or spaces.
 const AWS_SECRET_KEY_RE = new RegExp(
-  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:${PAD}(?:=>|::?=|\?=|:-|[:=])${PAD}${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|[ \t]{0,4}(?:,[ \t]{0,4}["']?)?value["']?[ \t]{0,4}[:=][ \t]{0,4}${QUOTE}|>[ \t]{0,16}(?!<)|<\/name>[ \t]{0,32}<value>[ \t]{0,16}(?!<)|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|${PAD}\|${PAD}${QUOTE}|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
+  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:${PAD}(?:=>|::?=|\?=|:-|[:=])${PAD}${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|[ \t]{0,4}(?:,[ \t]{0,4}["']?)?value["']?[ \t]{0,4}[:=][ \t]{0,4}${QUOTE}|>[ \t]{0,16}(?!<)|<\/name>[ \t]{0,32}<value>[ \t]{0,16}(?!<)|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|\*{0,2}[ \t]{0,64}${CELL_BORDER}[ \t]{0,64}(?:${QUOTE}|\*{1,2})|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
   'dgi',
 );
 // "set to" (or "changed", "updated", "rotated", "reset to"; after "is", "was", "has been", "had
@@ -185,9 +190,16 @@ const AWS_BACKEND_CONFIG_SECRET_RE = new RegExp(
 // between them: `aws iam create-access-key --output text` (and a table of its answer) prints the
 // columns in name order, AccessKeyId, CreateDate, SecretAccessKey, Status, UserName.
 const PAIR_SEPARATOR = String.raw`(?=[^A-Za-z0-9/+])${QUOTE}[ \t]{0,4}[,;|:=]?[ \t]{0,4}${QUOTE}`;
-const KEY_CREATED = String.raw`\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?)?`;
+// The time as ISO 8601 (the AWS CLI, v1 with milliseconds; logs' "," and " UTC"), as a locale's date
+// and time (PowerShell's "12/3/2026 5:11:17 AM", "03.12.2026 05:11:17"), or as epoch seconds or
+// milliseconds (Cognito's and SSO's credentials, `aws sso get-role-credentials --output text`).
+const KEY_CREATED = [
+  String.raw`\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?| UTC)?)?`,
+  String.raw`\d{1,2}[/.]\d{1,2}[/.]\d{4}(?: \d{1,2}:\d{2}(?::\d{2})?(?: ?[AP]M)?)?`,
+  String.raw`\d{10}(?:\d{3}|\.\d{1,6})?`,
+].join('|');
 const AWS_SECRET_AFTER_ID_RE = new RegExp(
-  String.raw`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}|${AWS_ID_LOWER})(?:${PAIR_SEPARATOR}${KEY_CREATED})?${PAIR_SEPARATOR}${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}`,
+  String.raw`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}|${AWS_ID_LOWER})(?:${PAIR_SEPARATOR}(?:${KEY_CREATED}))?${PAIR_SEPARATOR}${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}`,
   'dg',
 );
 // A key is exactly 39 characters: whatever follows them ("AIza...-x", "..._prod") is a suffix.
