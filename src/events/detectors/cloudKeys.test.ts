@@ -137,6 +137,25 @@ describe('AWS secret access key', () => {
     expect(found('aws_secret_access_key|da39a3ee5e6b4b0d3255bfef95601890afd80709')).toEqual([]);
   });
 
+  it('finds the value right before its id, as a query that lists the secret first prints the pair', () => {
+    const ID = 'AKIAIOSFODNN7EXAMPLE';
+    for (const text of [
+      `${SECRET}\t${ID}`,
+      `${SECRET}\t2026-12-03T05:11:17+00:00\t${ID}`,
+      `"${SECRET}","${ID}"`,
+      `| ${SECRET} | ${ID} |`,
+    ]) {
+      expect(found(text), text).toEqual([
+        ['AWS_SECRET_KEY', SECRET],
+        ['AWS_ACCESS_KEY', ID],
+      ]);
+    }
+    // Not a key: glued to more of its alphabet, one case only, or words between.
+    expect(found(`x${SECRET}\t${ID}`)).toEqual([['AWS_ACCESS_KEY', ID]]);
+    expect(found(`da39a3ee5e6b4b0d3255bfef95601890afd80709\t${ID}`)).toEqual([['AWS_ACCESS_KEY', ID]]);
+    expect(found(`${SECRET} is unrelated to ${ID}`)).toEqual([['AWS_ACCESS_KEY', ID]]);
+  });
+
   it('finds the value after its id and the key creation time, as `aws iam create-access-key` prints them', () => {
     const ID = 'AKIAIOSFODNN7EXAMPLE';
     // --output text prints the columns in name order: AccessKeyId, CreateDate, SecretAccessKey, ...

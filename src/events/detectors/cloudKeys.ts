@@ -38,7 +38,8 @@
  *   Terraform's JSON syntax, terraformJson.ts) or given to the s3 backend on the command line
  *   (-backend-config="secret_key=..."). A value may be in a placeholder's angle brackets
  *   (AWS_SECRET_ACCESS_KEY=<...>). A value of both cases right after its access key id
- *   ("AKIA...,<secret>", as the console's credentials.csv writes the pair), or after the id and a
+ *   ("AKIA...,<secret>", as the console's credentials.csv writes the pair), or right before it (a
+ *   query that lists the secret first), or after the id and a
  *   time (the key's creation as `aws iam create-access-key --output text` prints it, a session's
  *   expiry), needs no name. Only the
  *   value is reported, so masking keeps the name for context.
@@ -202,6 +203,28 @@ const AWS_SECRET_AFTER_ID_RE = new RegExp(
   String.raw`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}|${AWS_ID_LOWER})(?:${PAIR_SEPARATOR}(?:${KEY_CREATED}))?${PAIR_SEPARATOR}${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}`,
   'dg',
 );
+// The same pair the other way round, the secret first (a --query that lists SecretAccessKey before
+// AccessKeyId, a table of those columns): read back from each id found (secretsBeforeIds), since a
+// pattern that started at every character would try both cases' lookaheads across every long run of
+// letters and digits.
+const AWS_SECRET_BEFORE_ID_RE = new RegExp(
+  String.raw`(?<![A-Za-z0-9/+])${QUOTE}${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}>?(?:${PAIR_SEPARATOR}(?:${KEY_CREATED}))?${PAIR_SEPARATOR}$`,
+  'd',
+);
+/** How far back from an id to read: the value, two separators and a time take at most about 100 characters, and the window keeps the character before them for the look-behind. */
+const BEFORE_ID_REACH = 200;
+
+function secretsBeforeIds(text: string): Finding[] {
+  const out: Finding[] = [];
+  for (const id of regexFindings(text, AWS_ACCESS_KEY_RE, 'AWS_ACCESS_KEY')) {
+    const from = Math.max(0, id.start - BEFORE_ID_REACH);
+    const m = AWS_SECRET_BEFORE_ID_RE.exec(text.slice(from, id.start));
+    const span = m?.indices?.[1];
+    if (span) out.push({ type: 'AWS_SECRET_KEY', start: from + span[0], end: from + span[1] });
+  }
+  return out;
+}
+
 // A key is exactly 39 characters: whatever follows them ("AIza...-x", "..._prod") is a suffix.
 const GOOGLE_API_KEY_RE = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}/g;
 
@@ -215,6 +238,7 @@ export function detectCloudKeys(text: string): Finding[] {
     ...regexFindings(text, AWS_TERRAFORM_JSON_SECRET_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, AWS_BACKEND_CONFIG_SECRET_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, AWS_SECRET_AFTER_ID_RE, 'AWS_SECRET_KEY'),
+    ...secretsBeforeIds(text),
     ...regexFindings(text, GOOGLE_API_KEY_RE, 'GOOGLE_API_KEY'),
   ];
 }
