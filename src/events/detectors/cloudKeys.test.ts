@@ -125,6 +125,11 @@ describe('AWS secret access key', () => {
       `| *SecretAccessKey* | **${SECRET}** |`,
       `| AWS secret access key${' '.repeat(40)}| ${SECRET} |`,
       `SecretAccessKey || ${SECRET}`,
+      `║ SecretAccessKey ║ ${SECRET} ║`,
+      `¦ SecretAccessKey ¦ ${SECRET} ¦`,
+      `| __SecretAccessKey__ | ${SECRET} |`,
+      `**AWS Secret Access Key**: ${SECRET}`,
+      `**AWS Secret Access Key:** ${SECRET}`,
     ]) {
       expect(found(text), text).toEqual([['AWS_SECRET_KEY', SECRET]]);
     }
@@ -144,6 +149,9 @@ describe('AWS secret access key', () => {
       `${SECRET}\t2026-12-03T05:11:17+00:00\t${ID}`,
       `"${SECRET}","${ID}"`,
       `| ${SECRET} | ${ID} |`,
+      // --query '[SecretAccessKey,AccessKeyId]' --output table and --output yaml: one value a row.
+      `-----------------------------------------------\n|  ${SECRET}  |\n|  ${ID}${' '.repeat(22)}|\n`,
+      `- ${SECRET}\n- ${ID}\n`,
     ]) {
       expect(found(text), text).toEqual([
         ['AWS_SECRET_KEY', SECRET],
@@ -177,6 +185,13 @@ describe('AWS secret access key', () => {
       `${ID} 2026-12-03 05:11:17 UTC ${SECRET}`,
       `${ID} 2026-12-03T05:11Z ${SECRET}`,
       `${ID} 2026-12-03T05:11:17+00 ${SECRET}`,
+      `${ID} 2026/12/03 5:11:17 ${SECRET}`,
+      `${ID} 3-12-2026 05:11:17 ${SECRET}`,
+      `${ID} 2026-12-03 5:11:17 a.m. ${SECRET}`,
+      `${ID} 1764742277.1234567 ${SECRET}`,
+      // --query '[AccessKeyId,SecretAccessKey]' --output table and --output yaml.
+      `|  ${ID}${' '.repeat(22)}|\n|  ${SECRET}  |\n`,
+      `- ${ID}\n- ${SECRET}\n`,
     ]) {
       expect(found(text), text).toEqual([
         ['AWS_ACCESS_KEY', ID],
@@ -597,6 +612,22 @@ describe('AWS secret access key', () => {
       const text = fill(`AKIAIOSFODNN7EXAMPLE, "${SECRET.slice(0, 39)}" `);
       const types = new Set(found(text).map(([type]) => type));
       expect([...types]).toEqual(['AWS_ACCESS_KEY']);
+    });
+
+    // Each id is where a pair is looked for, after it and (backwards) before it, across blanks,
+    // cell borders and a time: 7 s a MiB when a run of blanks could be split every way.
+    it.each([
+      ['ids between padded cell borders', fill(`${' '.repeat(32)}|${' '.repeat(8)}|${' '.repeat(32)}AKIAIOSFODNN7EXAMPLE`)],
+      ['ids between quotes and blanks', fill(`${' '.repeat(32)}"${' '.repeat(32)}AKIAIOSFODNN7EXAMPLE`)],
+      [
+        'ids between times and borders',
+        fill(`${' '.repeat(32)}|${' '.repeat(30)}2026-12-03 05:11:17 UTC${' '.repeat(32)}|${' '.repeat(30)}AKIAIOSFODNN7EXAMPLE`),
+      ],
+      ['ids and local times', fill(`AKIAIOSFODNN7EXAMPLE${' '.repeat(32)}12/3/2026 5:11:17 AM${' '.repeat(32)}`)],
+      ['ids and blanks', fill(`AKIAIOSFODNN7EXAMPLE${' \t'.repeat(100)}`)],
+      ['ids and a near value before them', fill(`${SECRET.slice(0, 39)}\t2026-12-03T05:11:17+00:00\tAKIAIOSFODNN7EXAMPLE `)],
+    ])('%s complete, finding the ids only', (_name, text) => {
+      expect([...new Set(found(text).map(([type]) => type))]).toEqual(['AWS_ACCESS_KEY']);
     });
   });
 });

@@ -93,9 +93,12 @@ const DIRECT_NAME_RE = new RegExp(`^(?:(?:${AWS_COMPONENT}|s3a)${WORD_GAP}${SECR
 const GLUED_NAME_RE = /^(?:aws[0-9]?|s3a?)?secret(?:access)?key/i;
 // A link that only lists the value beside the name (an argument, a subscript, a CSV row, a table's
 // next cell: CELL_BORDER, and a bold name's asterisks before it).
-const LISTING_LINK_RE = /^["'`]?(?:[ \t]{0,4}[,\]]|\*{0,2}[ \t]{0,64}[|│┃])/;
-// A table's cell border: ASCII (the CLI's --output table, Markdown) or box drawing (psql, rich).
-const CELL_BORDER = '[|│┃]{1,2}';
+const LISTING_LINK_RE = /^["'`]?(?:[ \t]{0,4}[,\]]|[*_]{0,2}[ \t]{0,64}[|│┃║¦┆])/;
+// A table's cell border: ASCII (the CLI's --output table, Markdown) or box drawing (psql, rich,
+// tabulate's grids).
+const CELL_BORDER = '[|│┃║¦┆]{1,2}';
+// Markdown's emphasis around a name or a value ("**SecretAccessKey**", "__...__", "*...*").
+const EMPHASIS = '[*_]{1,2}';
 // Blanks around an assignment, as aligned columns pad them (terraform fmt, tfvars, YAML).
 const PAD = '[ \\t]{0,32}';
 // Between name and value:
@@ -113,10 +116,11 @@ const PAD = '[ \\t]{0,32}';
 //   "[****************EKEY]") and colon;
 // - a table's cell border, padded as columns pad it ("||  SecretAccessKey |  ...  ||", as
 //   `aws ... --output table` prints an answer, a Markdown row with the name or value in bold, psql's
-//   box drawing); a cell only lists the value beside the name, so the value must hold both cases;
+//   and tabulate's box drawing); a cell only lists the value beside the name, so the value must hold
+//   both cases. The name may be emphasised in any of these ("**AWS Secret Access Key**: ...");
 // - or spaces.
 const AWS_SECRET_KEY_RE = new RegExp(
-  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:${PAD}(?:=>|::?=|\?=|:-|[:=])${PAD}${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|[ \t]{0,4}(?:,[ \t]{0,4}["']?)?value["']?[ \t]{0,4}[:=][ \t]{0,4}${QUOTE}|>[ \t]{0,16}(?!<)|<\/name>[ \t]{0,32}<value>[ \t]{0,16}(?!<)|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|\*{0,2}[ \t]{0,64}${CELL_BORDER}[ \t]{0,64}(?:${QUOTE}|\*{1,2})|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
+  String.raw`${AWS_SECRET_NAME}(?:${QUOTE}|${EMPHASIS})(?:${PAD}(?:=>|::?=|\?=|:-|[:=])(?:${EMPHASIS})?${PAD}${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|[ \t]{0,4}(?:,[ \t]{0,4}["']?)?value["']?[ \t]{0,4}[:=][ \t]{0,4}${QUOTE}|>[ \t]{0,16}(?!<)|<\/name>[ \t]{0,32}<value>[ \t]{0,16}(?!<)|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|[ \t]{0,64}${CELL_BORDER}[ \t]{0,64}(?:${QUOTE}|${EMPHASIS})|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
   'dgi',
 );
 // "set to" (or "changed", "updated", "rotated", "reset to"; after "is", "was", "has been", "had
@@ -190,37 +194,44 @@ const AWS_BACKEND_CONFIG_SECRET_RE = new RegExp(
 // a SHA-1 in hex or a run of digits beside an id is no secret. The key's creation time may stand
 // between them: `aws iam create-access-key --output text` (and a table of its answer) prints the
 // columns in name order, AccessKeyId, CreateDate, SecretAccessKey, Status, UserName.
-const PAIR_SEPARATOR = String.raw`(?=[^A-Za-z0-9/+])${QUOTE}[ \t]{0,4}[,;|:=]?[ \t]{0,4}${QUOTE}`;
+// Between them: blanks (a line break reads as two), a CSV's or config's separator, a table's cell
+// borders (one on each line when the CLI prints a --query's list as a table, one value a row, its
+// column padded), or a YAML list's dash (--output yaml).
+// A run of blanks is read whole or not at all (it may not have a blank on either side), so that no
+// input can make a match try every shorter part of every run, forwards or, in the look-behind of
+// AWS_SECRET_BEFORE_ID_RE, backwards: each id then costs a bounded number of steps.
+const BLANKS = String.raw`(?<![ \t])[ \t]{0,32}(?![ \t])`;
+const PAIR_SEPARATOR = String.raw`(?=[^A-Za-z0-9/+])${QUOTE}${BLANKS}(?:(?:[,;:=]|${CELL_BORDER}(?:[ \t]{0,8}${CELL_BORDER})?|-(?=[ \t]))${BLANKS})?${QUOTE}`;
 // The time as ISO 8601 (the AWS CLI, v1 with milliseconds; logs' "," and " UTC"), as a locale's date
-// and time (PowerShell's "12/3/2026 5:11:17 AM", "03.12.2026 05:11:17"), or as epoch seconds or
-// milliseconds (Cognito's and SSO's credentials, `aws sso get-role-credentials --output text`).
+// and time (PowerShell's "12/3/2026 5:11:17 AM", "03.12.2026 05:11:17", "2026/12/03 5:11:17",
+// "3-12-2026", "5:11:17 a.m."), or as epoch seconds or milliseconds (Cognito's and SSO's credentials,
+// `aws sso get-role-credentials --output text`).
+const AM_PM = String.raw`(?: ?(?:[AP]M|[ap]\.m\.))?`;
 const KEY_CREATED = [
-  String.raw`\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?| UTC)?)?`,
-  String.raw`\d{1,2}[/.]\d{1,2}[/.]\d{4}(?: \d{1,2}:\d{2}(?::\d{2})?(?: ?[AP]M)?)?`,
-  String.raw`\d{10}(?:\d{3}|\.\d{1,6})?`,
+  String.raw`\d{4}-\d{2}-\d{2}(?:[Tt ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?${AM_PM}(?:[Zz]|[+-]\d{2}(?::?\d{2})?| UTC)?)?`,
+  String.raw`(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}/\d{1,2}/\d{1,2})(?: \d{1,2}:\d{2}(?::\d{2})?${AM_PM})?`,
+  String.raw`\d{10}(?:\d{3}|\.\d{1,9})?`,
 ].join('|');
 const AWS_SECRET_AFTER_ID_RE = new RegExp(
   String.raw`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}|${AWS_ID_LOWER})(?:${PAIR_SEPARATOR}(?:${KEY_CREATED}))?${PAIR_SEPARATOR}${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}`,
   'dg',
 );
 // The same pair the other way round, the secret first (a --query that lists SecretAccessKey before
-// AccessKeyId, a table of those columns): read back from each id found (secretsBeforeIds), since a
-// pattern that started at every character would try both cases' lookaheads across every long run of
-// letters and digits.
+// AccessKeyId, a table of those columns): tried at each id found, sticky, the secret read back from
+// it by a look-behind. A pattern starting at the secret would try both cases' lookaheads at every
+// character of every long run of letters and digits, and one starting with the look-behind would run
+// it at every character of the text (half the detectors' speed on prose).
 const AWS_SECRET_BEFORE_ID_RE = new RegExp(
-  String.raw`(?<![A-Za-z0-9/+])${QUOTE}${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}>?(?:${PAIR_SEPARATOR}(?:${KEY_CREATED}))?${PAIR_SEPARATOR}$`,
-  'd',
+  String.raw`(?<=(?<![A-Za-z0-9/+])${QUOTE}${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}>?(?:${PAIR_SEPARATOR}(?:${KEY_CREATED}))?${PAIR_SEPARATOR})(?:${AWS_ID_UPPER}(?![A-Z0-9])|${AWS_ID_LOWER}(?![a-z0-9]))`,
+  'dy',
 );
-/** How far back from an id to read: the value, two separators and a time take at most about 100 characters, and the window keeps the character before them for the look-behind. */
-const BEFORE_ID_REACH = 200;
 
-function secretsBeforeIds(text: string): Finding[] {
+function secretsBeforeIds(text: string, ids: readonly Finding[]): Finding[] {
   const out: Finding[] = [];
-  for (const id of regexFindings(text, AWS_ACCESS_KEY_RE, 'AWS_ACCESS_KEY')) {
-    const from = Math.max(0, id.start - BEFORE_ID_REACH);
-    const m = AWS_SECRET_BEFORE_ID_RE.exec(text.slice(from, id.start));
-    const span = m?.indices?.[1];
-    if (span) out.push({ type: 'AWS_SECRET_KEY', start: from + span[0], end: from + span[1] });
+  for (const id of ids) {
+    AWS_SECRET_BEFORE_ID_RE.lastIndex = id.start;
+    const span = AWS_SECRET_BEFORE_ID_RE.exec(text)?.indices?.[1];
+    if (span) out.push({ type: 'AWS_SECRET_KEY', start: span[0], end: span[1] });
   }
   return out;
 }
@@ -229,8 +240,9 @@ function secretsBeforeIds(text: string): Finding[] {
 const GOOGLE_API_KEY_RE = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}/g;
 
 export function detectCloudKeys(text: string): Finding[] {
+  const ids = regexFindings(text, AWS_ACCESS_KEY_RE, 'AWS_ACCESS_KEY');
   return [
-    ...regexFindings(text, AWS_ACCESS_KEY_RE, 'AWS_ACCESS_KEY'),
+    ...ids,
     ...regexFindings(text, AWS_SECRET_KEY_RE, 'AWS_SECRET_KEY', secretNameAccepted),
     ...regexFindings(text, AWS_SECRET_SET_TO_RE, 'AWS_SECRET_KEY', secretSetToAccepted),
     ...regexFindings(text, AWS_TERRAFORM_SECRET_RE, 'AWS_SECRET_KEY'),
@@ -238,7 +250,7 @@ export function detectCloudKeys(text: string): Finding[] {
     ...regexFindings(text, AWS_TERRAFORM_JSON_SECRET_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, AWS_BACKEND_CONFIG_SECRET_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, AWS_SECRET_AFTER_ID_RE, 'AWS_SECRET_KEY'),
-    ...secretsBeforeIds(text),
+    ...secretsBeforeIds(text, ids),
     ...regexFindings(text, GOOGLE_API_KEY_RE, 'GOOGLE_API_KEY'),
   ];
 }
