@@ -130,6 +130,14 @@ describe('AWS secret access key', () => {
       `| __SecretAccessKey__ | ${SECRET} |`,
       `**AWS Secret Access Key**: ${SECRET}`,
       `**AWS Secret Access Key:** ${SECRET}`,
+      // A bold name in code or quotes, a bold value, a colon in the name's cell.
+      `| **\`SecretAccessKey\`** | ${SECRET} |`,
+      `| **"SecretAccessKey"** | ${SECRET} |`,
+      `AWS Secret Access Key: **${SECRET}**`,
+      `**AWS Secret Access Key**: **${SECRET}**`,
+      `- **\`aws_secret_access_key\`**: \`${SECRET}\``,
+      `| **SecretAccessKey:** | ${SECRET} |`,
+      `| SecretAccessKey: | ${SECRET} |`,
     ]) {
       expect(found(text), text).toEqual([['AWS_SECRET_KEY', SECRET]]);
     }
@@ -152,6 +160,8 @@ describe('AWS secret access key', () => {
       // --query '[SecretAccessKey,AccessKeyId]' --output table and --output yaml: one value a row.
       `-----------------------------------------------\n|  ${SECRET}  |\n|  ${ID}${' '.repeat(22)}|\n`,
       `- ${SECRET}\n- ${ID}\n`,
+      // assume-role's --query of the three credentials as a table: every row padded to the token's width.
+      `|  ${SECRET}${' '.repeat(660)}|\n|  ${ID}${' '.repeat(680)}|\n|  IQoJb3JpZ2luX2VjE${'x'.repeat(683)}|`,
     ]) {
       expect(found(text), text).toEqual([
         ['AWS_SECRET_KEY', SECRET],
@@ -192,6 +202,7 @@ describe('AWS secret access key', () => {
       // --query '[AccessKeyId,SecretAccessKey]' --output table and --output yaml.
       `|  ${ID}${' '.repeat(22)}|\n|  ${SECRET}  |\n`,
       `- ${ID}\n- ${SECRET}\n`,
+      `|  ${ID}${' '.repeat(700)}|\n|  ${SECRET}${' '.repeat(660)}|\n|  IQoJb3JpZ2luX2VjE${'x'.repeat(683)}|`,
     ]) {
       expect(found(text), text).toEqual([
         ['AWS_ACCESS_KEY', ID],

@@ -93,7 +93,7 @@ const DIRECT_NAME_RE = new RegExp(`^(?:(?:${AWS_COMPONENT}|s3a)${WORD_GAP}${SECR
 const GLUED_NAME_RE = /^(?:aws[0-9]?|s3a?)?secret(?:access)?key/i;
 // A link that only lists the value beside the name (an argument, a subscript, a CSV row, a table's
 // next cell: CELL_BORDER, and a bold name's asterisks before it).
-const LISTING_LINK_RE = /^["'`]?(?:[ \t]{0,4}[,\]]|[*_]{0,2}[ \t]{0,64}[|│┃║¦┆])/;
+const LISTING_LINK_RE = /^["'`]?[*_]{0,2}(?:[ \t]{0,4}[,\]]|:?[*_]{0,2}[ \t]{0,64}[|│┃║¦┆])/;
 // A table's cell border: ASCII (the CLI's --output table, Markdown) or box drawing (psql, rich,
 // tabulate's grids).
 const CELL_BORDER = '[|│┃║¦┆]{1,2}';
@@ -117,10 +117,12 @@ const PAD = '[ \\t]{0,32}';
 // - a table's cell border, padded as columns pad it ("||  SecretAccessKey |  ...  ||", as
 //   `aws ... --output table` prints an answer, a Markdown row with the name or value in bold, psql's
 //   and tabulate's box drawing); a cell only lists the value beside the name, so the value must hold
-//   both cases. The name may be emphasised in any of these ("**AWS Secret Access Key**: ...");
+//   both cases. The name may be emphasised in any of these, in or out of its quotes, and so may the
+//   value ("**AWS Secret Access Key**: ...", "| **`SecretAccessKey`** | ...", "...: **<value>**",
+//   "| SecretAccessKey: | ...");
 // - or spaces.
 const AWS_SECRET_KEY_RE = new RegExp(
-  String.raw`${AWS_SECRET_NAME}(?:${QUOTE}|${EMPHASIS})(?:${PAD}(?:=>|::?=|\?=|:-|[:=])(?:${EMPHASIS})?${PAD}${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|[ \t]{0,4}(?:,[ \t]{0,4}["']?)?value["']?[ \t]{0,4}[:=][ \t]{0,4}${QUOTE}|>[ \t]{0,16}(?!<)|<\/name>[ \t]{0,32}<value>[ \t]{0,16}(?!<)|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|[ \t]{0,64}${CELL_BORDER}[ \t]{0,64}(?:${QUOTE}|${EMPHASIS})|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
+  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:${EMPHASIS})?(?:${PAD}(?:=>|::?=|\?=|:-|[:=])(?:${EMPHASIS})?${PAD}(?:${EMPHASIS})?${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|[ \t]{0,4}(?:,[ \t]{0,4}["']?)?value["']?[ \t]{0,4}[:=][ \t]{0,4}${QUOTE}|>[ \t]{0,16}(?!<)|<\/name>[ \t]{0,32}<value>[ \t]{0,16}(?!<)|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|:?(?:${EMPHASIS})?[ \t]{0,64}${CELL_BORDER}[ \t]{0,64}(?:${QUOTE}|${EMPHASIS})|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
   'dgi',
 );
 // "set to" (or "changed", "updated", "rotated", "reset to"; after "is", "was", "has been", "had
@@ -200,7 +202,9 @@ const AWS_BACKEND_CONFIG_SECRET_RE = new RegExp(
 // A run of blanks is read whole or not at all (it may not have a blank on either side), so that no
 // input can make a match try every shorter part of every run, forwards or, in the look-behind of
 // AWS_SECRET_BEFORE_ID_RE, backwards: each id then costs a bounded number of steps.
-const BLANKS = String.raw`(?<![ \t])[ \t]{0,32}(?![ \t])`;
+// Up to 1,024: the CLI pads a --query's list printed as a table to its widest value, and a session
+// token is hundreds of characters wide.
+const BLANKS = String.raw`(?<![ \t])[ \t]{0,1024}(?![ \t])`;
 const PAIR_SEPARATOR = String.raw`(?=[^A-Za-z0-9/+])${QUOTE}${BLANKS}(?:(?:[,;:=]|${CELL_BORDER}(?:[ \t]{0,8}${CELL_BORDER})?|-(?=[ \t]))${BLANKS})?${QUOTE}`;
 // The time as ISO 8601 (the AWS CLI, v1 with milliseconds; logs' "," and " UTC"), as a locale's date
 // and time (PowerShell's "12/3/2026 5:11:17 AM", "03.12.2026 05:11:17", "2026/12/03 5:11:17",
