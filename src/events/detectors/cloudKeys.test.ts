@@ -150,6 +150,28 @@ describe('AWS secret access key', () => {
     expect(found('aws_secret_access_key|da39a3ee5e6b4b0d3255bfef95601890afd80709')).toEqual([]);
   });
 
+  it("finds Cognito's SecretKey beside its AccessKeyId, as GetCredentialsForIdentity answers", () => {
+    const ID = 'ASIAIOSFODNN7EXAMPLE';
+    for (const text of [
+      `{"IdentityId":"us-east-1:1234","Credentials":{"AccessKeyId":"${ID}","SecretKey":"${SECRET}","SessionToken":"IQoJb3JpZ2luX2VjE","Expiration":1764742277}}`,
+      `{"Credentials": {"SecretKey": "${SECRET}", "AccessKeyId": "${ID}"}}`,
+      `||  AccessKeyId  |  ${ID}  ||\n||  Expiration   |  1764742277.0  ||\n||  SecretKey    |  ${SECRET}  ||`,
+      `credentials.accessKeyId = '${ID}'; credentials.secretKey = '${SECRET}';`,
+    ]) {
+      expect(
+        found(text).filter(([type]) => type === 'AWS_SECRET_KEY'),
+        text,
+      ).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    }
+    // A bare SecretKey names too many things: with no access key id near it, nothing; nor a value
+    // of one case beside one.
+    expect(found(`{"SecretKey": "${SECRET}"}`)).toEqual([]);
+    expect(found(`{"stripe": {"SecretKey": "${SECRET}"}}${' '.repeat(400)}${ID}`).filter(([type]) => type === 'AWS_SECRET_KEY')).toEqual([]);
+    expect(found(`{"AccessKeyId": "${ID}", "SecretKey": "da39a3ee5e6b4b0d3255bfef95601890afd80709"}`).filter(([type]) => type === 'AWS_SECRET_KEY')).toEqual(
+      [],
+    );
+  });
+
   it('finds the value right before its id, as a query that lists the secret first prints the pair', () => {
     const ID = 'AKIAIOSFODNN7EXAMPLE';
     for (const text of [

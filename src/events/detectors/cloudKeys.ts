@@ -41,7 +41,7 @@
  *   ("AKIA...,<secret>", as the console's credentials.csv writes the pair), or right before it (a
  *   query that lists the secret first), or after the id and a
  *   time (the key's creation as `aws iam create-access-key --output text` prints it, a session's
- *   expiry), needs no name. Only the
+ *   expiry), needs no name. Cognito's SecretKey counts beside an access key id. Only the
  *   value is reported, so masking keeps the name for context.
  * - Google API keys: "AIza" followed by 35 characters of the URL-safe alphabet, also when more follow.
  */
@@ -240,6 +240,29 @@ function secretsBeforeIds(text: string, ids: readonly Finding[]): Finding[] {
   return out;
 }
 
+// Cognito's name for the secret: GetCredentialsForIdentity answers {"AccessKeyId": ..., "SecretKey":
+// ..., "SessionToken": ...}, and its SDKs' credentials have accessKeyId and secretKey. A bare SecretKey
+// names too many things (every payment and API service has one), so it counts only with an access
+// key id at most COGNITO_ID_REACH characters before or after it, and a value of both cases.
+const COGNITO_SECRET_RE = new RegExp(
+  String.raw`(?<![A-Za-z0-9_])[Ss]ecretKey${QUOTE}(?:${PAD}[:=]${PAD}${QUOTE}|[ \t]{0,64}${CELL_BORDER}[ \t]{0,64}${QUOTE})${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}`,
+  'dg',
+);
+const COGNITO_ID_REACH = 300;
+
+/** Whether one of `ids` (in text order) ends or starts within COGNITO_ID_REACH of [start, end). */
+function idNear(ids: readonly Finding[], start: number, end: number): boolean {
+  let lo = 0;
+  let hi = ids.length;
+  // The first id that ends at or after start - reach.
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ids[mid]!.end < start - COGNITO_ID_REACH) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < ids.length && ids[lo]!.start <= end + COGNITO_ID_REACH;
+}
+
 // A key is exactly 39 characters: whatever follows them ("AIza...-x", "..._prod") is a suffix.
 const GOOGLE_API_KEY_RE = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}/g;
 
@@ -255,6 +278,7 @@ export function detectCloudKeys(text: string): Finding[] {
     ...regexFindings(text, AWS_BACKEND_CONFIG_SECRET_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, AWS_SECRET_AFTER_ID_RE, 'AWS_SECRET_KEY'),
     ...secretsBeforeIds(text, ids),
+    ...(ids.length > 0 ? regexFindings(text, COGNITO_SECRET_RE, 'AWS_SECRET_KEY', (start, end) => idNear(ids, start, end)) : []),
     ...regexFindings(text, GOOGLE_API_KEY_RE, 'GOOGLE_API_KEY'),
   ];
 }
