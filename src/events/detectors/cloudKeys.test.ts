@@ -157,6 +157,17 @@ describe('AWS secret access key', () => {
       `{"Credentials": {"SecretKey": "${SECRET}", "AccessKeyId": "${ID}"}}`,
       `||  AccessKeyId  |  ${ID}  ||\n||  Expiration   |  1764742277.0  ||\n||  SecretKey    |  ${SECRET}  ||`,
       `credentials.accessKeyId = '${ID}'; credentials.secretKey = '${SECRET}';`,
+      // PHP's var_export and print_r, Perl's Paws; a bold name.
+      `['AccessKeyId' => '${ID}', 'SecretKey' => '${SECRET}']`,
+      `Array ( [AccessKeyId] => ${ID} [SecretKey] => ${SECRET} )`,
+      `- AccessKeyId: ${ID}\n- **SecretKey**: ${SECRET}`,
+      // The CLI's --output table pads every row to the session token's width (over 1,000 characters).
+      [
+        `||  AccessKeyId  |  ${ID}${' '.repeat(1300)}||`,
+        `||  Expiration   |  1764742277.0${' '.repeat(1308)}||`,
+        `||  SecretKey    |  ${SECRET}${' '.repeat(1280)}||`,
+        `||  SessionToken |  IQoJb3JpZ2luX2VjE${'x'.repeat(1303)}||`,
+      ].join('\n'),
     ]) {
       expect(
         found(text).filter(([type]) => type === 'AWS_SECRET_KEY'),

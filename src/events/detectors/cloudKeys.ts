@@ -243,24 +243,43 @@ function secretsBeforeIds(text: string, ids: readonly Finding[]): Finding[] {
 // Cognito's name for the secret: GetCredentialsForIdentity answers {"AccessKeyId": ..., "SecretKey":
 // ..., "SessionToken": ...}, and its SDKs' credentials have accessKeyId and secretKey. A bare SecretKey
 // names too many things (every payment and API service has one), so it counts only with an access
-// key id at most COGNITO_ID_REACH characters before or after it, and a value of both cases.
+// key id near it (cognitoIdNear) and a value of both cases. Linked as the SDKs, PHP (=>, print_r's
+// [SecretKey] => ...) and tables write it; the name may be in bold.
 const COGNITO_SECRET_RE = new RegExp(
-  String.raw`(?<![A-Za-z0-9_])[Ss]ecretKey${QUOTE}(?:${PAD}[:=]${PAD}${QUOTE}|[ \t]{0,64}${CELL_BORDER}[ \t]{0,64}${QUOTE})${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}`,
+  String.raw`(?<![A-Za-z0-9_])[Ss]ecretKey${QUOTE}\]?(?:${EMPHASIS})?(?:${PAD}(?:=>|[:=])(?:${EMPHASIS})?${PAD}${QUOTE}|[ \t]{0,64}(${CELL_BORDER})[ \t]{0,64}${QUOTE})${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}`,
   'dg',
 );
+/**
+ * How far the access key id may be: 300 characters, or in a table 4,096, since the CLI's --output
+ * table pads every row to the session token's width (over a thousand characters), two rows apart.
+ */
 const COGNITO_ID_REACH = 300;
+const COGNITO_TABLE_ID_REACH = 4096;
 
-/** Whether one of `ids` (in text order) ends or starts within COGNITO_ID_REACH of [start, end). */
-function idNear(ids: readonly Finding[], start: number, end: number): boolean {
+/** Whether one of `ids` (in text order) ends or starts within `reach` of [start, end). */
+function idNear(ids: readonly Finding[], start: number, end: number, reach: number): boolean {
   let lo = 0;
   let hi = ids.length;
   // The first id that ends at or after start - reach.
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (ids[mid]!.end < start - COGNITO_ID_REACH) lo = mid + 1;
+    if (ids[mid]!.end < start - reach) lo = mid + 1;
     else hi = mid;
   }
-  return lo < ids.length && ids[lo]!.start <= end + COGNITO_ID_REACH;
+  return lo < ids.length && ids[lo]!.start <= end + reach;
+}
+
+/** The value is the regex's second group: its first is the table's cell border, when there is one. */
+function cognitoSecrets(text: string, ids: readonly Finding[]): Finding[] {
+  const out: Finding[] = [];
+  COGNITO_SECRET_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = COGNITO_SECRET_RE.exec(text)) !== null) {
+    const [start, end] = m.indices![2]!;
+    if (idNear(ids, start, end, m[1] === undefined ? COGNITO_ID_REACH : COGNITO_TABLE_ID_REACH)) out.push({ type: 'AWS_SECRET_KEY', start, end });
+    else COGNITO_SECRET_RE.lastIndex = m.index + 1;
+  }
+  return out;
 }
 
 // A key is exactly 39 characters: whatever follows them ("AIza...-x", "..._prod") is a suffix.
@@ -278,7 +297,7 @@ export function detectCloudKeys(text: string): Finding[] {
     ...regexFindings(text, AWS_BACKEND_CONFIG_SECRET_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, AWS_SECRET_AFTER_ID_RE, 'AWS_SECRET_KEY'),
     ...secretsBeforeIds(text, ids),
-    ...(ids.length > 0 ? regexFindings(text, COGNITO_SECRET_RE, 'AWS_SECRET_KEY', (start, end) => idNear(ids, start, end)) : []),
+    ...(ids.length > 0 ? cognitoSecrets(text, ids) : []),
     ...regexFindings(text, GOOGLE_API_KEY_RE, 'GOOGLE_API_KEY'),
   ];
 }
