@@ -39,9 +39,8 @@
  *   (-backend-config="secret_key=..."). A value may be in a placeholder's angle brackets
  *   (AWS_SECRET_ACCESS_KEY=<...>). A value of both cases right after its access key id
  *   ("AKIA...,<secret>", as the console's credentials.csv writes the pair), or right before it (a
- *   query that lists the secret first), or after the id and a
- *   time (the key's creation as `aws iam create-access-key --output text` prints it, a session's
- *   expiry), needs no name. Cognito's SecretKey counts beside an access key id. Only the
+ *   query that lists the secret first), also with a time between them (the key's creation as
+ *   `aws iam create-access-key --output text` prints it, a session's expiry), needs no name. Cognito's SecretKey counts beside an access key id. Only the
  *   value is reported, so masking keeps the name for context.
  * - Google API keys: "AIza" followed by 35 characters of the URL-safe alphabet, also when more follow.
  */
@@ -91,14 +90,17 @@ const AWS_SECRET_NAME = `(?:${AWS_SCOPE}(?:(?:[._][a-z0-9-]{1,63}){0,6}[._]|${WO
 const DIRECT_NAME_RE = new RegExp(`^(?:(?:${AWS_COMPONENT}|s3a)${WORD_GAP}${SECRET_KEY_WORDS}|${SECRET_ACCESS_KEY})`, 'i');
 // A name run together, as an identifier glues it ("myawssecretkey").
 const GLUED_NAME_RE = /^(?:aws[0-9]?|s3a?)?secret(?:access)?key/i;
-// A link that only lists the value beside the name (an argument, a subscript, a CSV row, a table's
-// next cell: CELL_BORDER, and a bold name's asterisks before it).
-const LISTING_LINK_RE = /^["'`]?[*_]{0,2}(?:[ \t]{0,4}[,\]]|:?[*_]{0,2}[ \t]{0,64}[|│┃║¦┆])/;
 // A table's cell border: ASCII (the CLI's --output table, Markdown) or box drawing (psql, rich,
 // tabulate's grids).
-const CELL_BORDER = '[|│┃║¦┆]{1,2}';
+const BORDER_CHARS = '[|│┃║¦┆]';
+const CELL_BORDER = `${BORDER_CHARS}{1,2}`;
+// From a name's cell to its value's: the border, padded as columns pad it.
+const CELL_LINK = `[ \\t]{0,64}${CELL_BORDER}[ \\t]{0,64}`;
 // Markdown's emphasis around a name or a value ("**SecretAccessKey**", "__...__", "*...*").
 const EMPHASIS = '[*_]{1,2}';
+// A link that only lists the value beside the name (an argument, a subscript, a CSV row, a table's
+// next cell, a bold name's asterisks before it).
+const LISTING_LINK_RE = new RegExp(`^["'\`]?(?:${EMPHASIS})?(?:[ \\t]{0,4}[,\\]]|:?(?:${EMPHASIS})?[ \\t]{0,64}${BORDER_CHARS})`);
 // Blanks around an assignment, as aligned columns pad them (terraform fmt, tfvars, YAML).
 const PAD = '[ \\t]{0,32}';
 // Between name and value:
@@ -122,7 +124,7 @@ const PAD = '[ \\t]{0,32}';
 //   "| SecretAccessKey: | ...");
 // - or spaces.
 const AWS_SECRET_KEY_RE = new RegExp(
-  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:${EMPHASIS})?(?:${PAD}(?:=>|::?=|\?=|:-|[:=])(?:${EMPHASIS})?${PAD}(?:${EMPHASIS})?${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|[ \t]{0,4}(?:,[ \t]{0,4}["']?)?value["']?[ \t]{0,4}[:=][ \t]{0,4}${QUOTE}|>[ \t]{0,16}(?!<)|<\/name>[ \t]{0,32}<value>[ \t]{0,16}(?!<)|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|:?(?:${EMPHASIS})?[ \t]{0,64}${CELL_BORDER}[ \t]{0,64}(?:${QUOTE}|${EMPHASIS})|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
+  String.raw`${AWS_SECRET_NAME}${QUOTE}(?:${EMPHASIS})?(?:${PAD}(?:=>|::?=|\?=|:-|[:=])(?:${EMPHASIS})?${PAD}(?:${EMPHASIS})?${QUOTE}|[ \t]{0,4}(?:,|\][ \t]{0,4}=)${PAD}${QUOTE}|[ \t]{0,4}(?:,[ \t]{0,4}["']?)?value["']?[ \t]{0,4}[:=][ \t]{0,4}${QUOTE}|>[ \t]{0,16}(?!<)|<\/name>[ \t]{0,32}<value>[ \t]{0,16}(?!<)|[ \t]{1,4}(?:is|was)(?:[ \t]{0,4}:)?[ \t]{1,4}${QUOTE}|[ \t]{0,4}\[(?:None|\*{0,20}[A-Za-z0-9/+]{0,4})\][ \t]{0,4}:[ \t]{0,4}${QUOTE}|:?(?:${EMPHASIS})?${CELL_LINK}(?:${QUOTE}|${EMPHASIS})|[ \t]{1,4}${QUOTE})${AWS_SECRET_VALUE}`,
   'dgi',
 );
 // "set to" (or "changed", "updated", "rotated", "reset to"; after "is", "was", "has been", "had
@@ -193,20 +195,21 @@ const AWS_BACKEND_CONFIG_SECRET_RE = new RegExp(
 // A secret right after its access key id, as the console's credentials.csv ("AKIA...,<secret>"),
 // a table or a pasted pair writes them: the pair is printed together, and no name says which is which.
 // The id ends where its alphabet does and something separates the two; the value has both cases, so
-// a SHA-1 in hex or a run of digits beside an id is no secret. The key's creation time may stand
-// between them: `aws iam create-access-key --output text` (and a table of its answer) prints the
-// columns in name order, AccessKeyId, CreateDate, SecretAccessKey, Status, UserName.
-// Between them: blanks (a line break reads as two), a CSV's or config's separator, a table's cell
-// borders (one on each line when the CLI prints a --query's list as a table, one value a row, its
-// column padded), or a YAML list's dash (--output yaml).
-// A run of blanks is read whole or not at all (it may not have a blank on either side), so that no
-// input can make a match try every shorter part of every run, forwards or, in the look-behind of
-// AWS_SECRET_BEFORE_ID_RE, backwards: each id then costs a bounded number of steps.
-// Up to 1,024: the CLI pads a --query's list printed as a table to its widest value, and a session
-// token is hundreds of characters wide.
+// a SHA-1 in hex or a run of digits beside an id is no secret.
+//
+// Between them (PAIR_SEPARATOR): blanks (a line break reads as two), a CSV's or config's separator, a
+// table's cell borders (one on each line when the CLI prints a --query's list as a table, one value a
+// row, its column padded), or a YAML list's dash (--output yaml). A run of blanks is read whole or not
+// at all (it may not have a blank on either side), so that no input can make a match try every
+// shorter part of every run, forwards or, in the look-behind of AWS_SECRET_BEFORE_ID_RE, backwards:
+// each id then costs a bounded number of steps. Up to 1,024 blanks: the CLI pads a --query's list
+// printed as a table to its widest value, and a session token is hundreds of characters wide.
 const BLANKS = String.raw`(?<![ \t])[ \t]{0,1024}(?![ \t])`;
 const PAIR_SEPARATOR = String.raw`(?=[^A-Za-z0-9/+])${QUOTE}${BLANKS}(?:(?:[,;:=]|${CELL_BORDER}(?:[ \t]{0,8}${CELL_BORDER})?|-(?=[ \t]))${BLANKS})?${QUOTE}`;
-// The time as ISO 8601 (the AWS CLI, v1 with milliseconds; logs' "," and " UTC"), as a locale's date
+// A time may stand between them (KEY_CREATED): `aws iam create-access-key --output text` (and a table
+// of its answer) prints the columns in name order, AccessKeyId, CreateDate, SecretAccessKey, Status,
+// UserName, and a session's answer its Expiration there. The time as ISO 8601 (the AWS CLI, v1 with
+// milliseconds; logs' "," and " UTC"), as a locale's date
 // and time (PowerShell's "12/3/2026 5:11:17 AM", "03.12.2026 05:11:17", "2026/12/03 5:11:17",
 // "3-12-2026", "5:11:17 a.m."), or as epoch seconds or milliseconds (Cognito's and SSO's credentials,
 // `aws sso get-role-credentials --output text`).
@@ -216,8 +219,9 @@ const KEY_CREATED = [
   String.raw`(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}/\d{1,2}/\d{1,2})(?: \d{1,2}:\d{2}(?::\d{2})?${AM_PM})?`,
   String.raw`\d{10}(?:\d{3}|\.\d{1,9})?`,
 ].join('|');
+const PAIR_GAP = `(?:${PAIR_SEPARATOR}(?:${KEY_CREATED}))?${PAIR_SEPARATOR}`;
 const AWS_SECRET_AFTER_ID_RE = new RegExp(
-  String.raw`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}|${AWS_ID_LOWER})(?:${PAIR_SEPARATOR}(?:${KEY_CREATED}))?${PAIR_SEPARATOR}${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}`,
+  String.raw`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}|${AWS_ID_LOWER})${PAIR_GAP}${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}`,
   'dg',
 );
 // The same pair the other way round, the secret first (a --query that lists SecretAccessKey before
@@ -226,7 +230,7 @@ const AWS_SECRET_AFTER_ID_RE = new RegExp(
 // character of every long run of letters and digits, and one starting with the look-behind would run
 // it at every character of the text (half the detectors' speed on prose).
 const AWS_SECRET_BEFORE_ID_RE = new RegExp(
-  String.raw`(?<=(?<![A-Za-z0-9/+])${QUOTE}${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}>?(?:${PAIR_SEPARATOR}(?:${KEY_CREATED}))?${PAIR_SEPARATOR})(?:${AWS_ID_UPPER}(?![A-Z0-9])|${AWS_ID_LOWER}(?![a-z0-9]))`,
+  String.raw`(?<=(?<![A-Za-z0-9/+])${QUOTE}${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}>?${PAIR_GAP})(?:${AWS_ID_UPPER}(?![A-Z0-9])|${AWS_ID_LOWER}(?![a-z0-9]))`,
   'dy',
 );
 
@@ -243,12 +247,13 @@ function secretsBeforeIds(text: string, ids: readonly Finding[]): Finding[] {
 // Cognito's name for the secret: GetCredentialsForIdentity answers {"AccessKeyId": ..., "SecretKey":
 // ..., "SessionToken": ...}, and its SDKs' credentials have accessKeyId and secretKey. A bare SecretKey
 // names too many things (every payment and API service has one), so it counts only with an access
-// key id near it (cognitoIdNear) and a value of both cases. Linked as the SDKs, PHP (=>, print_r's
+// key id near it (idNear) and a value of both cases. Linked as the SDKs, PHP (=>, print_r's
 // [SecretKey] => ...) and tables write it; the name may be in bold.
 const COGNITO_SECRET_RE = new RegExp(
-  String.raw`(?<![A-Za-z0-9_])[Ss]ecretKey${QUOTE}\]?(?:${EMPHASIS})?(?:${PAD}(?:=>|[:=])(?:${EMPHASIS})?${PAD}${QUOTE}|[ \t]{0,64}(${CELL_BORDER})[ \t]{0,64}${QUOTE})${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}`,
+  String.raw`(?<![A-Za-z0-9_])[Ss]ecretKey${QUOTE}\]?(?:${EMPHASIS})?(?:${PAD}(?:=>|[:=])(?:${EMPHASIS})?${PAD}|${CELL_LINK})${QUOTE}${ANGLE_OPEN}${BOTH_CASES_40}${AWS_SECRET_BARE}`,
   'dg',
 );
+const BORDER_RE = new RegExp(BORDER_CHARS);
 /**
  * How far the access key id may be: 300 characters, or in a table 4,096, since the CLI's --output
  * table pads every row to the session token's width (over a thousand characters), two rows apart.
@@ -269,17 +274,13 @@ function idNear(ids: readonly Finding[], start: number, end: number, reach: numb
   return lo < ids.length && ids[lo]!.start <= end + reach;
 }
 
-/** The value is the regex's second group: its first is the table's cell border, when there is one. */
 function cognitoSecrets(text: string, ids: readonly Finding[]): Finding[] {
-  const out: Finding[] = [];
-  COGNITO_SECRET_RE.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = COGNITO_SECRET_RE.exec(text)) !== null) {
-    const [start, end] = m.indices![2]!;
-    if (idNear(ids, start, end, m[1] === undefined ? COGNITO_ID_REACH : COGNITO_TABLE_ID_REACH)) out.push({ type: 'AWS_SECRET_KEY', start, end });
-    else COGNITO_SECRET_RE.lastIndex = m.index + 1;
-  }
-  return out;
+  if (ids.length === 0) return [];
+  return regexFindings(text, COGNITO_SECRET_RE, 'AWS_SECRET_KEY', (start, end, m) => {
+    // Between the name and its value: a table's border, or an assignment.
+    const table = BORDER_RE.test(text.slice(m.index, start));
+    return idNear(ids, start, end, table ? COGNITO_TABLE_ID_REACH : COGNITO_ID_REACH);
+  });
 }
 
 // A key is exactly 39 characters: whatever follows them ("AIza...-x", "..._prod") is a suffix.
@@ -297,7 +298,7 @@ export function detectCloudKeys(text: string): Finding[] {
     ...regexFindings(text, AWS_BACKEND_CONFIG_SECRET_RE, 'AWS_SECRET_KEY'),
     ...regexFindings(text, AWS_SECRET_AFTER_ID_RE, 'AWS_SECRET_KEY'),
     ...secretsBeforeIds(text, ids),
-    ...(ids.length > 0 ? cognitoSecrets(text, ids) : []),
+    ...cognitoSecrets(text, ids),
     ...regexFindings(text, GOOGLE_API_KEY_RE, 'GOOGLE_API_KEY'),
   ];
 }
