@@ -50,9 +50,10 @@ export interface MetricsOptions {
 export function createMetrics(db: Db | null, { perDestination }: MetricsOptions): Metrics {
   const registry = new Registry();
   // Event loop lag sampled every 100 ms, not prom-client's 10: its monitor is a timer that wakes the
-  // loop at that interval, and at 10 ms those wake-ups were half of an idle process's CPU (10 against
-  // 5 ms of CPU a second, worker or API; docs/BENCHMARKS.md). A stall of 100 ms or more is always
-  // seen; a shorter one is caught in proportion to its length.
+  // loop at that interval, and at 10 ms those wake-ups were most of an idle process's CPU (API 4.7
+  // against 0.7, worker 5.3 against 1.0 ms of CPU a second: `npm run bench -- --scenario idle`,
+  // docs/BENCHMARKS.md). A stall of 100 ms or more is always seen; a shorter one is caught in
+  // proportion to its length.
   collectDefaultMetrics({ register: registry, prefix: 'aegis_', eventLoopMonitoringPrecision: 100 });
   const dest = perDestination ? (['destination_id', 'siem'] as const) : (['siem'] as const);
   let limitsSource: () => LimitSnapshot[] = () => [];
