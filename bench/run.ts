@@ -1728,7 +1728,7 @@ function printTable(r: {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ') + ' ms of CPU per second',
       '-',
-      fmtCores(Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, v / 1000]))),
+      '',
     );
   }
   const header = ['metric', 'measured', 'goal', 'cores used', 'CPU µs per event'];

@@ -49,14 +49,15 @@ else {
 }
 const ca = readFileSync(new URL('../test/fixtures/tls/ca.pem', import.meta.url), 'utf8');
 
-const receiver = fork(new URL('./lib/receiver.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-const port = await new Promise<number>((resolve) => receiver.on('message', (m: { type: string; port?: number }) => m.type === 'ready' && resolve(m.port!)));
+/** The bench's receiver in its own process, and its port once it listens. */
+async function startReceiver(args: string[]): Promise<{ proc: ReturnType<typeof fork>; port: number }> {
+  const proc = fork(new URL('./lib/receiver.ts', import.meta.url), args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve) => proc.on('message', (m: { type: string; port?: number }) => m.type === 'ready' && resolve(m.port!)));
+  return { proc, port };
+}
+const { proc: receiver, port } = await startReceiver([]);
 const url = `https://localhost:${port}/custom/hook`;
-const h2Receiver = fork(new URL('./lib/receiver.ts', import.meta.url), ['--h2'], {
-  execArgv: ['--import', 'tsx'],
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-});
-const h2Port = await new Promise<number>((resolve) => h2Receiver.on('message', (m: { type: string; port?: number }) => m.type === 'ready' && resolve(m.port!)));
+const { proc: h2Receiver, port: h2Port } = await startReceiver(['--h2']);
 const h2Origin = `https://localhost:${h2Port}`;
 const body = JSON.stringify({
   '@timestamp': new Date().toISOString(),
