@@ -81,20 +81,50 @@ export function gapBefore(text: string, p: number): number {
  * space): in "ssn 123 45 6789 4111 1111 1111 1111" both the SSN and the card must be found, and when
  * in doubt a finding (masked) is safer than a miss (leaked). A comma does only for a number grouped by
  * commas (thousands, a CSV row of numbers: "5,123,45,6789,10"); next to any other number it is a field
- * boundary ("42,123-45-6789,jane"). Any other separator does ("555-123-45-6789", "1/123/45/6789").
+ * boundary ("42,123-45-6789,jane"). Any other separator does ("555-123-45-6789", "1/123/45/6789"),
+ * except a padded one (paddedMark) beside a number that is not padded itself (`paddedNumber` false).
  */
-export function gapGlues(gap: string, commaGrouped: boolean): boolean {
+export function gapGlues(gap: string, commaGrouped: boolean, paddedNumber = true): boolean {
   if (gap === COMMA_GAP) return commaGrouped;
+  if (!paddedNumber && paddedMark(gap)) return false;
   for (const c of gap) if (c !== ' ' && c !== FORM_SPACE) return true;
+  return false;
+}
+
+/**
+ * A separator with a space beside it ("1. ", "Card 2: ", " - ", " / "): what stands between a list
+ * item's number or a label's and its value ("1. 123-45-6789", "SSN #2: 123-45-6789"), or between two
+ * cells ("4111111111111111 - 12/26"). A number written without such padding is a value of its own
+ * next to it; one padded the same way ("100 - 123 - 45 - 6789") may be part of a longer one. Numbered
+ * lists are how people and language models list values, and each one was missed.
+ */
+export function paddedMark(gap: string): boolean {
+  let space = false;
+  let mark = false;
+  for (const c of gap) {
+    if (c === ' ') space = true;
+    else if (c !== FORM_SPACE) mark = true;
+  }
+  return space && mark;
+}
+
+/** Whether a number's own gaps (between the digit groups of `digitsAndGaps`) are ever longer than one character. */
+export function paddedNumber(digitsAndGaps: string): boolean {
+  let run = 0;
+  for (const c of digitsAndGaps) {
+    run = isDigit(c) ? 0 : run + 1;
+    if (run > 1) return true;
+  }
   return false;
 }
 
 /** Whether the number at [start, end) continues, across a gap that glues, into more digits. */
 export function gluedAcrossGap(text: string, start: number, end: number, commaGrouped: boolean): boolean {
+  const padded = paddedNumber(text.slice(start, end));
   const b = gapBefore(text, start);
-  if (b > 0 && isDigit(text[start - b - 1]) && gapGlues(text.slice(start - b, start), commaGrouped)) return true;
+  if (b > 0 && isDigit(text[start - b - 1]) && gapGlues(text.slice(start - b, start), commaGrouped, padded)) return true;
   const a = gapAfter(text, end);
-  return a > 0 && isDigit(text[end + a]) && gapGlues(text.slice(end, end + a), commaGrouped);
+  return a > 0 && isDigit(text[end + a]) && gapGlues(text.slice(end, end + a), commaGrouped, padded);
 }
 
 /**

@@ -15,7 +15,7 @@
  * card ("4111 **** **** 1111") keeps too few digits to be one, and must stay so.
  */
 import type { Finding } from '../findings.js';
-import { gapAfter, gapGlues, isDigit, isWordChar, luhnValid } from './common.js';
+import { gapAfter, gapGlues, isDigit, isWordChar, luhnValid, paddedMark } from './common.js';
 
 interface Group {
   start: number;
@@ -131,13 +131,19 @@ export function detectCreditCards(text: string): Finding[] {
       // A card starts the run, or follows a gap that does not glue (common.ts gapGlues): spaces, or a
       // comma when the card itself is not grouped by commas (a CSV field).
       const before = g === 0 ? '' : gapAt(g);
-      if (g === 0 ? isWordChar(text[runStart - 1]) : gapGlues(before, false)) continue;
+      // A padded mark before it ("1. 4111 1111 1111 1111", "Card 2: ...") glues only a card padded
+      // the same way (common.ts gapGlues): checked once the card's own gaps are known.
+      const markBefore = g > 0 && paddedMark(before);
+      if (g === 0 ? isWordChar(text[runStart - 1]) : gapGlues(before, false) && !markBefore) continue;
       if (!mayStartCard(text[first.start])) continue;
       let digits = '';
       let commaGrouped = false;
       const lens: number[] = [];
+      /** Whether a gap inside the card so far is longer than one character. */
+      let padded = false;
       for (let h = g; h < groups.length; h++) {
         const grp = groups[h] as Group;
+        if (h > g && gapAt(h).length > 1) padded = true;
         if (h > g && gapAt(h) === ',') {
           // Grouped by commas after a comma: one field of a CSV row of numbers, not a card.
           if (gapGlues(before, true)) break;
@@ -148,7 +154,8 @@ export function detectCreditCards(text: string): Finding[] {
         lens.push(grp.end - grp.start);
         if (grp.end === runEnd && isWordChar(text[runEnd])) break;
         // Likewise it ends the run or is followed by a gap that does not glue.
-        if (grp.end !== runEnd && gapGlues(gapAt(h + 1), commaGrouped)) continue;
+        if (grp.end !== runEnd && gapGlues(gapAt(h + 1), commaGrouped, padded)) continue;
+        if (markBefore && padded) continue;
         // No printed layout starts like this: longer candidates from this start cannot be cards either.
         if (lens.length >= 2 && lens[0] !== 4) break;
         const layoutOk = lens.length === 1 || isCardLayout(lens);
