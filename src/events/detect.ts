@@ -8,7 +8,7 @@
  * report every valid reading of a number (a card of 16 digits and the 19-digit card that swallows the
  * next group), so the resolution can pick the one that leaves no other value uncovered.
  */
-import type { Finding, FindingType } from './findings.js';
+import { isSecretType, type Finding, type FindingType } from './findings.js';
 import { detectCloudKeys } from './detectors/cloudKeys.js';
 import { detectCreditCards } from './detectors/creditCard.js';
 import { detectEmails } from './detectors/email.js';
@@ -118,7 +118,34 @@ export function detectCanonical(text: string): Finding[] {
   for (const d of DETECTORS) {
     for (const f of d(text)) candidates.push(f);
   }
-  return resolveOverlaps(candidates);
+  return resolveOverlaps(withoutDataOverSecrets(candidates));
+}
+
+/**
+ * The candidates less every one of personal data that overlaps a secret. A credential standing in a
+ * URL's user part reads as an address too ("https://x-access-token:ghs_...@github.com/acme/app.git",
+ * as CI logs and git's own errors print it), and the longer match, the address, won: the event was
+ * masked where it must be blocked. Whatever holds a credential is the credential: the secret decides,
+ * and the rest of the address (the host) is no personal data. Sorted sweep: O(n log n) however many.
+ */
+function withoutDataOverSecrets(candidates: readonly Finding[]): Finding[] {
+  const secrets = candidates.filter((f) => isSecretType(f.type)).sort((a, b) => a.start - b.start);
+  if (secrets.length === 0) return [...candidates];
+  // reach[i]: the furthest end among the first i secrets (by start).
+  const reach = new Int32Array(secrets.length + 1);
+  for (let i = 0; i < secrets.length; i++) reach[i + 1] = Math.max(reach[i] as number, (secrets[i] as Finding).end);
+  return candidates.filter((f) => {
+    if (isSecretType(f.type)) return true;
+    // Secrets starting before f ends: does any of them end after f starts?
+    let lo = 0;
+    let hi = secrets.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((secrets[mid] as Finding).start < f.end) lo = mid + 1;
+      else hi = mid;
+    }
+    return (reach[lo] as number) <= f.start;
+  });
 }
 
 /**

@@ -12,9 +12,9 @@
  * The summary additionally may not carry a run of nine or more digits (an SSN or account number
  * written without separators would slip past the detectors otherwise).
  */
-import { detect, detectCanonical } from './detect.js';
+import { detectCanonical } from './detect.js';
 import { detectCloudKeys } from './detectors/cloudKeys.js';
-import { COMMON_TLDS } from './detectors/email.js';
+import { COMMON_TLDS, detectEmails } from './detectors/email.js';
 import { detectTokens } from './detectors/tokens.js';
 import type { FindingType } from './findings.js';
 import { normalizeForDetection } from './normalize.js';
@@ -179,9 +179,14 @@ function findingTypes(value: string, freeText = false): FindingType[] {
 }
 
 /** True when the whole value is exactly one email address. */
-function isOneEmail(value: string): boolean {
-  const found = detect(value);
-  return found.length === 1 && found[0]?.type === 'EMAIL' && found[0].start === 0 && found[0].end === value.length;
+/**
+ * The value normalized, when the address detector reads all of it as one address; else null. The
+ * address detector alone: detect() gives a credential in the local part precedence over the address
+ * ("ghp_...@example.com" is a GITHUB_TOKEN there), and the parts are scanned below anyway.
+ */
+function oneEmail(value: string): string | null {
+  const norm = normalizeForDetection(value).text;
+  return detectEmails(norm).some((f) => f.start === 0 && f.end === norm.length) ? norm : null;
 }
 
 function message(type: FindingType): string {
@@ -193,13 +198,12 @@ function message(type: FindingType): string {
  * memo, an address's domain (the same for most of an organization's actors) is scanned once.
  */
 export function guardActorId(value: string, path = '/actor_id', memo?: GuardMemo): Violation[] {
-  // An email beats what is inside it when overlaps are resolved, so "ghp_...@example.com" and
-  // "ssn.123.45.6789@example.com" are one EMAIL finding: the local part and the domain are scanned on
-  // their own and must hold nothing.
+  // An address's local part and domain are scanned on their own and must hold nothing: in
+  // "ssn.123.45.6789@example.com" the address covers the SSN when overlaps are resolved.
   let types: FindingType[];
-  if (isOneEmail(value)) {
-    // Normalized, so a fullwidth "＠" splits the address too.
-    const norm = normalizeForDetection(value).text;
+  // Normalized, so a fullwidth "＠" splits the address too.
+  const norm = oneEmail(value);
+  if (norm !== null) {
     const at = norm.lastIndexOf('@');
     types = [...new Set([...memoFindingTypes(norm.slice(0, at), false, memo), ...memoFindingTypes(norm.slice(at + 1), false, memo)])];
   } else {
