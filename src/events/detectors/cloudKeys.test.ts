@@ -558,9 +558,33 @@ describe('AWS secret access key', () => {
       `s3-secret-key ${H}`,
     ])
       expect(found(text), text).toEqual([]);
-    // Where the name says it all, the value is the key whatever its cases.
-    expect(found(`aws_secret_access_key=${H}`)).toEqual([['AWS_SECRET_KEY', H]]);
+    // Where the name says it all, the value is the key: a key is never a SHA-1 in hex, though (below).
     expect(found(`["aws_secret_access_key", "${SECRET}"]`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    expect(found(`aws_secret_access_key=${SECRET.toLowerCase()}`)).toEqual([['AWS_SECRET_KEY', SECRET.toLowerCase()]]);
+  });
+
+  it('never reads a SHA-1 in hex or a placeholder as a key, whatever names it', () => {
+    const H = 'da39a3ee5e6b4b0d3255bfef95601890afd80709';
+    for (const text of [
+      // git log --pretty=oneline: a subject that names the key, the next commit's hash after the break.
+      `$ git log --pretty=oneline -3\n5d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e Rotate AWS secret key\n${H} Move AWS_SECRET_ACCESS_KEY to Secrets Manager`,
+      `Removed AWS_SECRET_ACCESS_KEY ${H}`,
+      `aws_secret_access_key=${H}`,
+      `aws_secret_access_key=${H.toUpperCase()}`,
+      // .env.example and the docs imitate the key's length.
+      `AWS_SECRET_ACCESS_KEY=${'x'.repeat(40)}`,
+      `AWS_SECRET_ACCESS_KEY=${'X'.repeat(40)}`,
+      `aws_secret_access_key = ${'0'.repeat(40)}`,
+      `aws_secret_access_key = ${'abc1'.repeat(10)}`,
+      `AKIA4Q2RZ7XKHW3NJ5PB,${'Ab1/'.repeat(10)}`,
+    ])
+      expect(
+        found(text).filter(([t]) => t === 'AWS_SECRET_KEY'),
+        text,
+      ).toEqual([]);
+    // A lower-case key that is not hex, or a key with a dozen distinct characters, is still one.
+    const twelve = 'abcdefghijkL'.repeat(4).slice(0, 40);
+    expect(found(`aws_secret_access_key=${twelve}`)).toEqual([['AWS_SECRET_KEY', twelve]]);
   });
 
   it('does not report the new spellings in prose, nor a value of one case after "set to"', () => {

@@ -286,10 +286,26 @@ function cognitoSecrets(text: string, ids: readonly Finding[]): Finding[] {
 // A key is exactly 39 characters: whatever follows them ("AIza...-x", "..._prod") is a suffix.
 const GOOGLE_API_KEY_RE = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}/g;
 
+/**
+ * Fewer distinct characters than this among a value's 40 is a placeholder ("xxxx...", "0000...",
+ * "XXXXXXXXXX" in an .env.example or the docs), not a key: 40 random characters of the 64-letter
+ * alphabet hold about 30 distinct ones, and fewer than 12 comes up less than once in 10^20 keys.
+ */
+const MIN_DISTINCT_SECRET_CHARS = 12;
+const HEX_DIGEST = /^(?:[0-9a-f]{40}|[0-9A-F]{40})$/;
+
+/**
+ * Whether a value a secret rule found can be a key at all: not a placeholder, and not a SHA-1 in hex
+ * of one case (a commit: "git log --oneline" lists subjects that name the key, then the next commit's
+ * hash after the line break). A real key is all hex digits of one case about once in 10^24.
+ */
+function mayBeSecret(value: string): boolean {
+  return !HEX_DIGEST.test(value) && new Set(value).size >= MIN_DISTINCT_SECRET_CHARS;
+}
+
 export function detectCloudKeys(text: string): Finding[] {
   const ids = regexFindings(text, AWS_ACCESS_KEY_RE, 'AWS_ACCESS_KEY');
-  return [
-    ...ids,
+  const secrets = [
     ...regexFindings(text, AWS_SECRET_KEY_RE, 'AWS_SECRET_KEY', secretNameAccepted),
     ...regexFindings(text, AWS_SECRET_SET_TO_RE, 'AWS_SECRET_KEY', secretSetToAccepted),
     ...regexFindings(text, AWS_TERRAFORM_SECRET_RE, 'AWS_SECRET_KEY'),
@@ -299,6 +315,6 @@ export function detectCloudKeys(text: string): Finding[] {
     ...regexFindings(text, AWS_SECRET_AFTER_ID_RE, 'AWS_SECRET_KEY'),
     ...secretsBeforeIds(text, ids),
     ...cognitoSecrets(text, ids),
-    ...regexFindings(text, GOOGLE_API_KEY_RE, 'GOOGLE_API_KEY'),
   ];
+  return [...ids, ...secrets.filter((f) => mayBeSecret(text.slice(f.start, f.end))), ...regexFindings(text, GOOGLE_API_KEY_RE, 'GOOGLE_API_KEY')];
 }
