@@ -97,8 +97,22 @@ const MAX_BACKSLASHES = 16;
 // JSON's own escapes, and the single quote every language that quotes with it escapes so (SQL's
 // 'o\'brien@example.com', Python's and JavaScript's reprs, shells): without it the address began
 // after the backslash and "jane.o\" stayed visible. "\0", "\v" and "\U" are none, and read as
-// escapes they turned a Windows path's "C:\Temp\0123456789.txt" into an SSN.
-const BACKSLASH_CONTROLS: Readonly<Record<string, number>> = { n: 0x0a, r: 0x0d, t: 0x09, f: 0x0c, b: 0x08, '/': 0x2f, '"': 0x22, "'": 0x27 };
+// escapes they turned a Windows path's "C:\Temp\0123456789.txt" into an SSN. And Markdown's escapes
+// of the two characters it would read as emphasis inside a word, `\_` and `\*`: converters from HTML
+// (markdownify, turndown, which web-fetch tools use) write "jane\_doe@example.com", and the address
+// began after the backslash, leaving "jane\" visible.
+const BACKSLASH_CONTROLS: Readonly<Record<string, number>> = {
+  n: 0x0a,
+  r: 0x0d,
+  t: 0x09,
+  f: 0x0c,
+  b: 0x08,
+  '/': 0x2f,
+  '"': 0x22,
+  "'": 0x27,
+  _: 0x5f,
+  '*': 0x2a,
+};
 const UNICODE_ESCAPE = /u([0-9a-fA-F]{4})/y;
 // Anything but printable ASCII (non-ASCII, and the tabs and line breaks and other C0 controls), or
 // an escape that may spell a character: a percent-encoded byte, a character reference, a backslash
