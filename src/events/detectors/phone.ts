@@ -79,9 +79,20 @@ function gluedToNumber(text: string, start: number, end: number, padded: boolean
   if (isWordChar(prev) || prev === '+') return true;
   const before = phoneGapBefore(text, start);
   if (before > 0 && isDigit(text[start - before - 1]) && (before > 1 ? padded : prev === '-' || prev === '.')) return true;
-  if (isWordChar(text[end])) return true;
+  if (isWordChar(text[end]) && !extensionAt(text, end)) return true;
   const after = phoneGapAfter(text, end);
   return after > 0 && isDigit(text[end + after]) && (after === 1 || padded);
+}
+
+/**
+ * An extension glued on with "x" ("415-555-2671x123"): how Faker's phone formats, and so much test
+ * data and many CRMs, write one. It ends the number like a space would; other letters glue.
+ */
+const EXTENSION = /[xX][0-9]{1,6}(?![0-9A-Za-z_])/y;
+
+function extensionAt(text: string, p: number): boolean {
+  EXTENSION.lastIndex = p;
+  return EXTENSION.test(text);
 }
 
 function detectInternational(text: string): Finding[] {
@@ -129,7 +140,7 @@ function detectInternational(text: string): Finding[] {
       // Across the slash the same: the number is what stood before it. Of the two, the longer reading
       // (a padded number then a date: "+49 89 1234  5678/2024-05-01"). A second "/" glued on makes
       // the whole a path or a date ("+49/30/1234567"): only what stood before the first is a number.
-      const whole = (d: number, e: number) => d >= 8 && d <= 15 && !isWordChar(text[e]);
+      const whole = (d: number, e: number) => d >= 8 && d <= 15 && (!isWordChar(text[e]) || extensionAt(text, e));
       if (!whole(digits, end) || (slashEnd !== -1 && text[end] === '/')) {
         const read = end;
         end = -1;
