@@ -2,8 +2,11 @@
  * Service tokens with a recognisable prefix:
  * - GitHub: ghp_ (classic personal), gho_ (OAuth), ghu_ (user-to-server), ghs_ (server-to-server),
  *   ghr_ (refresh) followed by at least 36 alphanumerics; github_pat_ fine-grained tokens.
- * - Slack: xoxa-, xoxb-, xoxp-, xoxo-, xoxr-, xoxs- tokens, xapp- app-level tokens and incoming
- *   webhook URLs (hooks.slack.com/services/T.../B.../...), which are credentials too.
+ * - Slack: xoxa-, xoxb-, xoxc- (browser session), xoxe- (rotation refresh, and the xoxe.xoxp- /
+ *   xoxe.xoxb- access tokens it yields), xoxo-, xoxp-, xoxr-, xoxs- tokens, xapp- app-level tokens,
+ *   the browser's "d" session cookie (xoxd-), and webhook URLs, which are credentials too: incoming
+ *   webhooks (services/T.../B.../secret), Workflow Builder webhooks (workflows/T.../A.../n/secret) and
+ *   workflow triggers (triggers/T.../n/secret), on hooks.slack.com or GovSlack's hooks.slack-gov.com.
  * - Stripe: secret and restricted keys (sk_live_, sk_test_, rk_live_, rk_test_) and webhook signing
  *   secrets (whsec_). Publishable keys (pk_) are public by design and not reported.
  * - JWT: three base64url segments, the first two starting with "eyJ" (a JSON object), signed.
@@ -17,8 +20,37 @@ import { regexFindings } from './common.js';
 // Anything may follow a classic token ("ghp_..._v2", or more letters): it is found by its prefix and
 // its first 36 characters. A fine-grained one ends where its alphabet does.
 const GITHUB_RE = /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,250}(?![A-Za-z0-9]))/g;
-const SLACK_RE = /(?<![A-Za-z0-9-])(?:xox[abpors]-[A-Za-z0-9-]{10,250}|xapp-\d-[A-Za-z0-9-]{10,250})(?![A-Za-z0-9-])/g;
-const SLACK_WEBHOOK_RE = /https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{6,12}\/B[A-Z0-9]{6,12}\/[A-Za-z0-9]{20,32}(?![A-Za-z0-9])/g;
+// The letter after "xox" names the kind: a (legacy app), b (bot), c (browser session), e (rotation
+// refresh), o (legacy OAuth), p (user), r (legacy refresh), s (legacy session). A rotated access
+// token is written "xoxe.xoxp-..." and masked whole. Placeholders ("xoxb-your-token") are reported
+// as tokens: masking one costs nothing, and a pattern strict enough to skip them would miss real
+// tokens of a shape Slack changes.
+const SLACK_RE = /(?<![A-Za-z0-9-])(?:(?:xoxe\.)?xox[abceoprs]-[A-Za-z0-9-]{10,250}|xapp-\d-[A-Za-z0-9-]{10,250})(?![A-Za-z0-9-])/g;
+// The "d" cookie is base64, which the cookie jar percent-encodes ("%2F", "%2B", "%3D"; the normalizer
+// reads one layer, so "/", "+", "=" here, and "%" of a second one), hundreds of characters long. It
+// ends where that alphabet does (the ";" before the next cookie): with nothing after the run that
+// can fail, a long run costs one pass, and one written after "d=" is found.
+const SLACK_COOKIE_RE = /(?<![A-Za-z0-9-])xoxd-[A-Za-z0-9%+/=_-]{10,}/g;
+
+// Slack's webhook hosts, commercial and GovSlack, as configs and chat write them: with or without a
+// scheme ("webhook_url: hooks.slack.com/services/..."), http, any case, an explicit port (":443").
+const SLACK_HOOK_HOST = String.raw`(?:https?:\/\/)?hooks\.slack(?:-gov)?\.com(?::\d{1,5})?`;
+// A workspace (T...) or, for workflow triggers, an Enterprise Grid organisation (E...).
+const SLACK_WORKSPACE_ID = '[TE][A-Z0-9]{6,12}';
+/** The ids before the secret, one path per kind of webhook. */
+const SLACK_HOOK_IDS = [
+  // Incoming webhook: workspace, bot.
+  String.raw`services\/${SLACK_WORKSPACE_ID}\/B[A-Z0-9]{6,12}`,
+  // Workflow Builder webhook: workspace, app, workflow number.
+  String.raw`workflows\/${SLACK_WORKSPACE_ID}\/A[A-Z0-9]{6,12}\/\d{6,20}`,
+  // Workflow trigger: workspace, trigger number.
+  String.raw`triggers\/${SLACK_WORKSPACE_ID}\/\d{6,20}`,
+];
+// The random last segment: 24 letters and digits, 32 hex digits for a trigger.
+const SLACK_HOOK_SECRET = '[A-Za-z0-9]{20,64}(?![A-Za-z0-9])';
+// Case-insensitive for an upper-cased URL ("HOOKS.SLACK.COM"); the secret's class allows both cases
+// anyway. Anchored after anything that would make "hooks" part of another host name or word.
+const SLACK_WEBHOOK_RE = new RegExp(String.raw`(?<![A-Za-z0-9_.-])${SLACK_HOOK_HOST}\/(?:${SLACK_HOOK_IDS.join('|')})\/${SLACK_HOOK_SECRET}`, 'gi');
 const STRIPE_RE = /(?<![A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}|whsec_[A-Za-z0-9+/=]{24,128})(?![A-Za-z0-9])/g;
 const JWT_RE = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,8000}\.eyJ[A-Za-z0-9_-]{2,8000}\.[A-Za-z0-9_-]{10,8000}(?![A-Za-z0-9_-])/g;
 
@@ -26,6 +58,7 @@ export function detectTokens(text: string): Finding[] {
   return [
     ...regexFindings(text, GITHUB_RE, 'GITHUB_TOKEN'),
     ...regexFindings(text, SLACK_RE, 'SLACK_TOKEN'),
+    ...regexFindings(text, SLACK_COOKIE_RE, 'SLACK_TOKEN'),
     ...regexFindings(text, SLACK_WEBHOOK_RE, 'SLACK_TOKEN'),
     ...regexFindings(text, STRIPE_RE, 'STRIPE_KEY'),
     ...regexFindings(text, JWT_RE, 'JWT'),
