@@ -1,8 +1,10 @@
 /**
  * IP addresses: dotted-quad IPv4 with every octet in 0-255 and no leading zeros, and IPv6 in any
  * textual form node:net accepts (compressed "::", embedded IPv4 tail, the short forms "::1" and
- * "fe80::", with a CIDR prefix length "fe80::/10" included). Version strings glued to more
- * dotted numbers ("1.2.3.4.5") and times ("10:33:21") are not addresses.
+ * "fe80::", with a CIDR prefix length "fe80::/10" included), also right after a label and a colon
+ * ("addr:fe80::1", "ip6:2001:db8::/32"). Version strings glued to more dotted numbers ("1.2.3.4.5")
+ * or written right after their name ("Chrome/120.0.0.0", "Version=13.0.0.0"), times ("10:33:21"),
+ * C++ scopes ("std::vector", "db::add") and hardware identifiers of eight octets are not addresses.
  */
 import { isIPv6 } from 'node:net';
 import type { Finding } from '../findings.js';
@@ -10,15 +12,57 @@ import { isDigit, isWordChar, regexFindings } from './common.js';
 
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const IPV4_RE = new RegExp(`(?<![\\w.])(?:${OCTET}\\.){3}${OCTET}`, 'g');
-// One greedy character class and nothing after it: never backtracks.
-const IPV6_CANDIDATE_RE = /(?<![0-9A-Za-z_:.])[0-9A-Fa-f:.]{2,}/g;
+/** Any dotted quad, as the first half of a version range ("0.0.0.0-13.0.0.0"). */
+const LOOSE_QUAD = '\\d{1,3}(?:\\.\\d{1,3}){3}';
+
+/**
+ * What, written right before a dotted quad, makes it a version number (one alternative a line):
+ * - a product token of a user agent, "Chrome/120.0.0.0", "Edg/120.0.0.0" (Chrome's reduced user agent
+ *   zeroes all but the major version, so every modern Chrome line hits): a capitalized name holding a
+ *   lower-case letter, standing alone after a space, "(" or ";". Not Java's host names
+ *   ("localhost/127.0.0.1", "DESKTOP-7K3L2M/10.0.0.5", "Johns-MacBook-Pro.local/10.0.0.9"), a URL's
+ *   path ("/api/hosts/10.0.0.1") or Squid's hierarchy codes ("HIER_DIRECT/10.0.0.1");
+ * - a name ending in "version" and "=", ":", "(" or ">", quoted or not: .NET's assembly names and
+ *   binding redirects ("Version=13.0.0.0", oldVersion="0.0.0.0-13.0.0.0", AssemblyVersion("1.0.0.0"),
+ *   <FileVersion>1.0.0.0</FileVersion>), manifests ("version": "1.0.0.0"). "version" starts a word or is
+ *   capitalized (camel case), so "conversion" is no such name;
+ * - a brand's version in Chrome's client hints (Sec-CH-UA-Full-Version-List: "Not_A Brand";v="8.0.0.0").
+ * The second quad of a range counts as the first does.
+ */
+const VERSION_CONTEXTS = [
+  '(?<![^\\s(;])[A-Z][A-Z0-9]{0,31}[a-z][A-Za-z0-9]{0,31}/',
+  `(?:Version|(?<![A-Za-z])(?:version|VERSION))["']?[ \\t]{0,16}[=:(>][ \\t]{0,3}["']?`,
+  '";v="',
+];
+const VERSION_BEFORE_RE = new RegExp(`(?<=(?:${VERSION_CONTEXTS.join('|')})(?:${LOOSE_QUAD}-)?)`, 'y');
+
+// One greedy character class and nothing after it: never backtracks. A run starts where a word
+// does, or right after a label's colon ("addr:fe80::1", "ip6:2001:db8::/32"): a colon after a word
+// character the run did not take (see labelEnd), followed by a group or a "::".
+const IPV6_CANDIDATE_RE = /(?:(?<![0-9A-Za-z_:.])|(?<=[0-9A-Za-z_]:)(?=[0-9A-Fa-f]|::))[0-9A-Fa-f:.]{2,}/g;
+/** Longest IPv6 group, in hex digits. */
+const MAX_GROUP = 4;
+/** Hex-letter words joined by "::" (a scope, see looksLikeAnotherThing). */
+const SCOPE_RE = /^[A-Fa-f]+(?:::[A-Fa-f]+)+$/;
+/** A hardware identifier as colon-separated octets: a WWN or an EUI-64 ("50:06:01:60:3b:20:12:34"). */
+const EIGHT_OCTETS_RE = /^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){7}$/;
+
+/**
+ * A dotted quad right after a version's name (VERSION_CONTEXTS). An address with its port
+ * ("MyHost/10.0.0.1:8080", as Java prints a socket address) is never a version.
+ */
+function isVersionNumber(text: string, start: number, end: number): boolean {
+  if (text[end] === ':' && isDigit(text[end + 1])) return false;
+  VERSION_BEFORE_RE.lastIndex = start;
+  return VERSION_BEFORE_RE.test(text);
+}
 
 function detectIpv4(text: string): Finding[] {
-  return regexFindings(text, IPV4_RE, 'IP_ADDRESS', (_start, end) => {
+  return regexFindings(text, IPV4_RE, 'IP_ADDRESS', (start, end) => {
     const next = text[end];
     if (isWordChar(next)) return false;
     if (next === '.' && isDigit(text[end + 1])) return false;
-    return true;
+    return !isVersionNumber(text, start, end);
   });
 }
 
@@ -29,6 +73,23 @@ function prefixLength(text: string, at: number): number {
   while (k < text.length && k - at <= 3 && isDigit(text[k])) k++;
   if (k === at + 1 || isWordChar(text[k]) || Number(text.slice(at + 1, k)) > 128) return 0;
   return k - at;
+}
+
+function isGroup(word: string): boolean {
+  return word.length >= 1 && word.length <= MAX_GROUP && /^[0-9A-Fa-f]+$/.test(word);
+}
+
+/**
+ * Where a run's address starts after a label glued to it by one colon ("added:2001:db8::1"): the
+ * label is a word no address group can be (longer than four hex digits, or holding a dot). A word
+ * that could be a group ("cafe:2001:db8::1") stays part of the run. Runs the regex starts after a
+ * label's colon need no such step: the word before that colon holds a letter beyond "f" or an "_",
+ * or the run would have started at it.
+ */
+function labelEnd(run: string): number {
+  const colon = run.indexOf(':');
+  if (colon <= 0 || run[colon + 1] === ':' || isGroup(run.slice(0, colon))) return 0;
+  return colon + 1;
 }
 
 /**
@@ -44,19 +105,35 @@ function enoughStructure(candidate: string, hasPrefix: boolean): boolean {
   return candidate.endsWith('::') && (hasPrefix || /\d/.test(candidate));
 }
 
+/**
+ * Text shaped like an address that is something else:
+ * - hex-letter words joined by "::" and by no single colon, a C++ or Rust scope ("db::add", "Ab::Cd",
+ *   "ace::face"): an address with a group before its "::" holds a digit (2001:db8::, fe80::, ff02::1,
+ *   fd00::) or a single colon (the netmask "ffff:ffff::"). A prefix length still makes it a range;
+ * - eight groups of exactly two hex digits, a WWN or EUI-64: as an address its first group would be
+ *   at most 0xff, inside ::/8, which IANA reserves and whose few used addresses are written
+ *   compressed ("::1", "::ffff:10.0.0.1"); uncompressed addresses either start with a group of four
+ *   (2001:..., fe80:...) or drop leading zeros ("0:0:0:0:0:0:0:1", as Java prints loopback).
+ */
+function looksLikeAnotherThing(candidate: string, hasPrefix: boolean): boolean {
+  if (!hasPrefix && SCOPE_RE.test(candidate)) return true;
+  return EIGHT_OCTETS_RE.test(candidate);
+}
+
 function detectIpv6(text: string): Finding[] {
   const out: Finding[] = [];
   IPV6_CANDIDATE_RE.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = IPV6_CANDIDATE_RE.exec(text)) !== null) {
-    const start = m.index;
-    const runEnd = start + m[0].length;
+    const runEnd = m.index + m[0].length;
     if (m[0].length > 64 || isWordChar(text[runEnd])) continue;
-    let candidate = m[0];
+    const skip = labelEnd(m[0]);
+    const start = m.index + skip;
+    let candidate = m[0].slice(skip);
     const prefix = prefixLength(text, runEnd);
     // Sentence punctuation after an address: "... from fe80::1." or "host 2001:db8::1:".
     if (prefix === 0) while (candidate.endsWith('.') || (candidate.endsWith(':') && !candidate.endsWith('::'))) candidate = candidate.slice(0, -1);
-    if (!candidate.includes(':') || !enoughStructure(candidate, prefix > 0)) continue;
+    if (!candidate.includes(':') || !enoughStructure(candidate, prefix > 0) || looksLikeAnotherThing(candidate, prefix > 0)) continue;
     if (isIPv6(candidate)) out.push({ type: 'IP_ADDRESS', start, end: start + candidate.length + prefix });
   }
   return out;

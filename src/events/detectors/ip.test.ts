@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { detect } from '../detect.js';
+import { fill, found } from '../../../test/support/detection.js';
+
+const ips = (text: string): string[] => found(text).flatMap(([type, value]) => (type === 'IP_ADDRESS' ? [value] : []));
+
+describe('IPv6 right after a label and a colon (the colon ends the label, not part of the address)', () => {
+  it.each([
+    ['inet6 addr:fe80::a00:27ff:fe4e:66a1/64 Scope:Link', 'fe80::a00:27ff:fe4e:66a1/64'],
+    ['ip:2001:db8::1', '2001:db8::1'],
+    ['IPv6:2001:db8::1', '2001:db8::1'],
+    ['client:2001:db8::1 port:443', '2001:db8::1'],
+    ['src_ip:2001:db8:85a3::8a2e:370:7334', '2001:db8:85a3::8a2e:370:7334'],
+    ['x-real-ip:2001:db8::9', '2001:db8::9'],
+    ['eth0:fe80::1', 'fe80::1'],
+    ['addr:::1', '::1'],
+    ['ip:::ffff:10.0.0.1', '::ffff:10.0.0.1'],
+    ['added:2001:db8::1', '2001:db8::1'],
+  ])('finds the address in %j', (text, ip) => {
+    expect(ips(text)).toEqual([ip]);
+  });
+
+  it('finds both mechanisms of an SPF record', () => {
+    expect(ips('v=spf1 ip6:2001:db8::/32 ip4:192.0.2.0/24 -all')).toEqual(['2001:db8::/32', '192.0.2.0']);
+  });
+
+  it('keeps a word that could be a group as part of a valid address', () => {
+    expect(ips('cafe:2001:db8::1')).toEqual(['cafe:2001:db8::1']);
+  });
+
+  it('takes no scope, time, MAC or port after a label for an address', () => {
+    for (const text of [
+      'std::vector, Foo::bar, crate::add::face, self::add, super::dead',
+      'time:12:34:56 and at:12:30 and T12:34:56.789',
+      'mac:00:1a:2b:3c:4d:5e ether:00:1A:2B:3C:4D:5E',
+      'port:443 Scope:Link host:80 https://example.com:8443/x',
+      'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      'key:dead::beef and added::1',
+    ]) {
+      expect(ips(text), text).toEqual([]);
+    }
+  });
+});
+
+describe('dotted quads that are version numbers', () => {
+  it.each([
+    'Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36',
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0',
+    'Edg/120.0.0.0',
+    '(HeadlessChrome/120.0.0.0)',
+    "Could not load file or assembly 'Newtonsoft.Json, Version=13.0.0.0, Culture=neutral, PublicKeyToken=30ad4fe6b2a6aeed'",
+    '<bindingRedirect oldVersion="0.0.0.0-13.0.0.0" newVersion="13.0.0.0" />',
+    '[assembly: AssemblyVersion("1.0.0.0")]',
+    'System.Runtime.CompilerServices.Unsafe, Version=4.0.4.1, Culture=neutral',
+    '<FileVersion>1.0.0.0</FileVersion> "version": "1.0.0.0" APP_VERSION=1.2.3.4',
+    'ProductVersion   : 1.0.0.0',
+    'Sec-CH-UA-Full-Version-List: "Not_A Brand";v="8.0.0.0", "Chromium";v="120.0.6099.216"',
+  ])('reports nothing in %j', (text) => {
+    expect(ips(text)).toEqual([]);
+  });
+
+  it.each([
+    ['server 10.0.0.1', '10.0.0.1'],
+    ['http://10.0.0.1/', '10.0.0.1'],
+    ['GET /api/hosts/10.0.0.1 HTTP/1.1', '10.0.0.1'],
+    ['host=10.0.0.1', '10.0.0.1'],
+    ['via proxy 10.0.0.1', '10.0.0.1'],
+    ['X-Forwarded-For: 203.0.113.7', '203.0.113.7'],
+    ['IP:192.168.1.1', '192.168.1.1'],
+    // Java prints a host and its address so; Squid its hierarchy code and the peer's address.
+    ['Connection refused: localhost/127.0.0.1:8080', '127.0.0.1'],
+    ['Connection to node 1 (kafka-1/10.0.0.12:9092) could not be established', '10.0.0.12'],
+    ['host DESKTOP-7K3L2M/10.0.0.5 up', '10.0.0.5'],
+    ['InetAddress Johns-MacBook-Pro.local/192.168.1.10', '192.168.1.10'],
+    ['connected to MyServer/10.0.0.1:8080', '10.0.0.1'],
+    ['TCP_MISS/200 1234 GET http://example.com/ - HIER_DIRECT/93.184.216.34 text/html', '93.184.216.34'],
+    ['TCP_MISS/200 1234 GET http://example.com/ - DIRECT/93.184.216.34 text/html', '93.184.216.34'],
+    ['conversion=10.0.0.1', '10.0.0.1'],
+    ['ip_version=4 src=10.0.0.1', '10.0.0.1'],
+  ])('still finds the address in %j', (text, ip) => {
+    expect(ips(text)).toEqual([ip]);
+  });
+
+  it('finds the client address of an access log line and not the browser version', () => {
+    const line =
+      '203.0.113.7 - - [03/Dec/2026:08:00:00 +0000] "GET / HTTP/1.1" 200 512 "-" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"';
+    expect(ips(line)).toEqual(['203.0.113.7']);
+  });
+});
+
+describe('address-shaped text that is something else', () => {
+  it.each([
+    'db::add',
+    'ace::face',
+    'Ab::Cd',
+    'Fe::B',
+    'dead::beef',
+    'a::b',
+    'std::vector, boost::asio::ip::tcp, Vec::<u8>::new(), a::b::c',
+    'wwn 50:06:01:60:3b:20:12:34',
+    'eui64 02:42:ac:ff:fe:11:00:02',
+    'wwn:50:06:01:60:3b:20:12:34',
+  ])('reports nothing in %j', (text) => {
+    expect(ips(text)).toEqual([]);
+  });
+
+  it.each([
+    'fe80::',
+    'ff02::1',
+    '2001:db8::',
+    '::ffff:10.0.0.1',
+    '::ffff',
+    'fd00::1',
+    '64:ff9b::192.0.2.1',
+    'dead::/16',
+    '0:0:0:0:0:0:0:1',
+    'aaaa:bbbb:cccc:dddd:eeee:ffff:aaaa:bbbb',
+    // A netmask, as os.networkInterfaces() prints it: a single colon makes it no scope.
+    'ffff:ffff:ffff:ffff::',
+    'dead:beef::',
+  ])('still finds %j', (ip) => {
+    expect(ips(`host ${ip} up`)).toEqual([ip]);
+  });
+});
+
+describe('linear time on adversarial 1 MiB inputs', () => {
+  it.each([
+    ['labels before hex runs', fill('g:ab:')],
+    ['labels before double colons', fill('x:::a')],
+    ['long hex labels', fill('abcdef:1:')],
+    ['product tokens', fill('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/1.1.1.1 ')],
+    ['version names', fill('Version="1.1.1.1-')],
+    ['padded version names', fill(`version${' '.repeat(15)}=1.1.1.1 `)],
+    ['eight octets', fill('ab:')],
+    ['labelled eight octets', fill('w:50:06:01:60:3b:20:12:34 ')],
+  ])('%s completes', (_name, text) => {
+    expect(Array.isArray(detect(text))).toBe(true);
+  });
+});
