@@ -233,17 +233,19 @@ describe('secrets', () => {
     expect(typesIn(`ghp_short pk_live_${'a'.repeat(24)} xoxz-1234567890 sk_live_short`)).toEqual([]);
   });
   it('reports a whole PEM private key block, and a truncated one up to where the body ends', () => {
-    const block = '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7V\nq0Lx+/==\n-----END RSA PRIVATE KEY-----';
+    const block = '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7VJTUt9Us8cKjMZfyJ0Yx1hQ+u3pLfvA2cS8m9kQxT7rP0nN\nq0Lx+/==\n-----END RSA PRIVATE KEY-----';
     expect(found(`key:\n${block}\nthanks`)).toEqual([['PRIVATE_KEY', block]]);
-    const text = 'x -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n[end of paste]';
-    expect(found(text)).toEqual([['PRIVATE_KEY', '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n']]);
+    const text =
+      'x -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBmN2Q5ZGJkYzE3YzQ0MWI4YTc1ZGM2OTJiODNmZDU1NAAAAJi7Jp0Zuy\n[end of paste]';
+    expect(found(text)).toEqual([['PRIVATE_KEY', text.slice(2, -'[end of paste]'.length)]]);
     expect(typesIn('-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----')).toEqual([]);
   });
 });
 
 describe('detect()', () => {
   it('returns sorted, non-overlapping findings and prefers the longer match', () => {
-    const text = 'a 4111111111111111 b +1 415 555 2671 c -----BEGIN PRIVATE KEY-----\nAKIAIOSFODNN7EXAMPLE\n-----END PRIVATE KEY----- d 123-45-6789';
+    const text =
+      'a 4111111111111111 b +1 415 555 2671 c -----BEGIN PRIVATE KEY-----\nAKIAIOSFODNN7EXAMPLE\nMIIEpAIBAAKCAQEA7VJTUt9Us8cKjMZfyJ0Yx1hQ+u3pLfvA2cS8m9kQxT7rP0nN\n-----END PRIVATE KEY----- d 123-45-6789';
     const fs = detect(text);
     for (let i = 1; i < fs.length; i++) expect(fs[i]!.start).toBeGreaterThanOrEqual(fs[i - 1]!.end);
     expect(fs.map((f) => f.type)).toEqual(['CREDIT_CARD', 'PHONE', 'PRIVATE_KEY', 'SSN']);

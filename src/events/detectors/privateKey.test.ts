@@ -41,6 +41,124 @@ const PPK_V3_PRIVATE = ['Private-Lines: 1', 'xQ9mZ2vK8pL1rT4sW7yB0cF3hJ6nM5qU2eA
 const PPK_V3_MAC = 'Private-MAC: 5e8d3a1f0c7b9e2d4a6f8c1b3e5d7a9f0b2c4e6d8a1f3b5c7e9d0a2b4c6e8f1a';
 const PPK_V3 = [...PPK_V3_PUBLIC, ...PPK_V3_PRIVATE, PPK_V3_MAC].join('\n');
 
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+/** Made-up base64 lines (no real key): a linear congruential sequence over the alphabet. */
+function b64Lines(count: number, width = 64, seed = 7): string[] {
+  let x = seed;
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    let line = '';
+    for (let j = 0; j < width; j++) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      line += B64[(x >> 16) % 64];
+    }
+    out.push(line);
+  }
+  return out;
+}
+const pem = (label: string, body: readonly string[]) => [`-----BEGIN ${label}-----`, ...body, `-----END ${label}-----`].join('\n');
+// The shape of the smallest key, a PKCS#8 Ed25519 one: a single line of 64.
+const ED25519_PKCS8 = pem('PRIVATE KEY', b64Lines(1));
+const RSA_BODY = [...b64Lines(4, 64, 11), 'q0Lx+/Vb3ZQ=='];
+const RSA_PEM = pem('RSA PRIVATE KEY', RSA_BODY);
+const RSA_END = '-----END RSA PRIVATE KEY-----';
+
+describe('PEM markers without key material', () => {
+  // Code, templates and documentation name the markers; a block is a key only when its body holds a
+  // base64 run as long as the smallest real key's (64).
+  it.each([
+    "key = key.replace('-----BEGIN PRIVATE KEY-----', '').replace('-----END PRIVATE KEY-----', '')",
+    'if strings.HasPrefix(s, "-----BEGIN RSA PRIVATE KEY-----") {',
+    'const PEM_HEADER = "-----BEGIN PRIVATE KEY-----";\nconst PEM_FOOTER = "-----END PRIVATE KEY-----";',
+    '"private_key": "-----BEGIN PRIVATE KEY-----\\nYOUR_PRIVATE_KEY\\n-----END PRIVATE KEY-----\\n",',
+    '-----BEGIN OPENSSH PRIVATE KEY-----\n...\n-----END OPENSSH PRIVATE KEY-----',
+    "grep -rl -- '-----BEGIN RSA PRIVATE KEY-----' . && echo found",
+    'String pem = key.replace("-----BEGIN PRIVATE KEY-----", "")\n    .replaceAll(System.lineSeparator(), "")\n    .replace("-----END PRIVATE KEY-----", "");',
+    'pem = "-----BEGIN PRIVATE KEY-----\\n" + base64EncodedPrivateKeyMaterial + "\\n-----END PRIVATE KEY-----"',
+    '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA...\n-----END RSA PRIVATE KEY-----',
+    '-----BEGIN RSA PRIVATE KEY-----\nPaste the private key you downloaded from the console here, then save\n-----END RSA PRIVATE KEY-----',
+    `HEADER = "-----BEGIN PRIVATE KEY-----"\n# sha256 ${'9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'}\n${'/'.repeat(72)}\nFOOTER = "-----END PRIVATE KEY-----"`,
+    'x -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n[end of paste]',
+  ])('%j is no key', (text) => {
+    expect(found(text)).toEqual([]);
+  });
+
+  it('does not run a lone header in code on into a key pasted further down', () => {
+    const text = `const HEADER = "-----BEGIN PRIVATE KEY-----";\nparse(HEADER);\nhere it is:\n${RSA_PEM}\n`;
+    expect(found(text)).toEqual([['PRIVATE_KEY', RSA_PEM]]);
+  });
+
+  it('reports the smallest real key, and a truncated paste holding one whole line', () => {
+    expect(found(`key: ${ED25519_PKCS8} ok`)).toEqual([['PRIVATE_KEY', ED25519_PKCS8]]);
+    const cut = `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64Lines(2, 70).join('\n')}\n`;
+    expect(found(`${cut}[end of paste]`)).toEqual([['PRIVATE_KEY', cut]]);
+    const oneLine = `-----BEGIN PRIVATE KEY-----${RSA_BODY.join('')}-----END PRIVATE KEY-----`;
+    expect(found(`"${oneLine}"`)).toEqual([['PRIVATE_KEY', oneLine]]);
+  });
+});
+
+describe('PEM last line without its first', () => {
+  it('reports the body lines before the END line, from scrollback or a log cut mid-key', () => {
+    const tail = `${RSA_BODY.slice(2).join('\n')}\n${RSA_END}`;
+    expect(found(`${tail}\n$ `)).toEqual([['PRIVATE_KEY', tail]]);
+    // A log event starting mid-line: its cut first line is masked too.
+    const cut = `${RSA_BODY[1]!.slice(30)}\n${tail}`;
+    expect(found(cut)).toEqual([['PRIVATE_KEY', cut]]);
+  });
+
+  it('reports it inside JSON with escaped line breaks', () => {
+    const body = `${RSA_BODY.slice(3).join('\\n')}\\n-----END PRIVATE KEY-----`;
+    expect(found(`{"private_key": "${body}\\n",`)).toEqual([['PRIVATE_KEY', body]]);
+  });
+
+  it('reads over a PGP armor checksum and the short last line before it', () => {
+    const tail = [...b64Lines(2, 64, 3), 'TdvnvOUaAw==', '=uIyu', '-----END PGP PRIVATE KEY BLOCK-----'].join('\n');
+    expect(found(`${tail}\n`)).toEqual([['PRIVATE_KEY', tail]]);
+  });
+
+  it('leaves out the prose above the body, and reports nothing without a whole line', () => {
+    const tail = `${RSA_BODY.slice(2).join('\n')}\n${RSA_END}`;
+    expect(found(`the end of the file is\n${tail}`)).toEqual([['PRIVATE_KEY', tail]]);
+    expect(found(`tail -3 key.pem:\n${tail}`)).toEqual([['PRIVATE_KEY', tail]]);
+    expect(found(`q0Lx+/Vb3ZQ==\n${RSA_END}`)).toEqual([]);
+    expect(found(`out.write(pem_body)\nout.write("\\n${RSA_END}\\n")`)).toEqual([]);
+    expect(found(`${b64Lines(1, 40)[0]}\n${b64Lines(1, 40)[0]}\n${RSA_END}`)).toEqual([]);
+  });
+});
+
+describe('PEM private key encoded in base64 (kubeconfig, Kubernetes Secret)', () => {
+  const encoded = Buffer.from(`${RSA_PEM}\n`).toString('base64');
+  const cert = Buffer.from(pem('CERTIFICATE', b64Lines(6, 64, 5))).toString('base64');
+
+  it('reports client-key-data and tls.key values whole', () => {
+    const example =
+      'LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFBS0NBUUVBN1ZKVFV0OVVzOGNLak1aZnlKMFl4MWhRK3UzcExmdkEyY1M4bTlrUXhUN3JQMG5OCjNwTGtKN2QyYlliM0ZmOHg1dFYycVcxckU2c0Q0YUc5ejNrTDJtTjdwUTV0Ujh1VjF3WDR5WjBhQjNjRDZlPT0KLS0tLS1FTkQgUlNBIFBSSVZBVEUgS0VZLS0tLS0K';
+    expect(found(`users:\n- name: kind-kind\n  user:\n    client-key-data: ${example}\n`)).toEqual([['PRIVATE_KEY', example]]);
+    expect(found(`{"data": {"tls.crt": "${cert}", "tls.key": "${encoded}"}}`)).toEqual([['PRIVATE_KEY', encoded]]);
+  });
+
+  it('reports a value wrapped by base64 (76) or openssl base64 (64)', () => {
+    for (const width of [76, 64]) {
+      const wrapped = encoded.match(new RegExp(`.{1,${width}}`, 'g'))!.join('\n');
+      expect(found(`$ base64 key.pem\n${wrapped}\nthanks`)).toEqual([['PRIVATE_KEY', wrapped]]);
+      expect(found(`${wrapped}\nokay`)).toEqual([['PRIVATE_KEY', wrapped]]);
+    }
+  });
+
+  it('reports a bundle that holds a key after its certificate', () => {
+    const bundle = Buffer.from(`${pem('CERTIFICATE', b64Lines(6, 64, 5))}\n${RSA_PEM}\n`).toString('base64');
+    expect(found(`tls.pem: ${bundle}`)).toEqual([['PRIVATE_KEY', bundle]]);
+  });
+
+  it('does not report certificates, public keys, templates, nor a run that only contains the prefix', () => {
+    expect(found(`client-certificate-data: ${cert}\n    certificate-authority-data: ${cert}`)).toEqual([]);
+    expect(found('client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t')).toEqual([]);
+    expect(found(Buffer.from(pem('PUBLIC KEY', b64Lines(6))).toString('base64'))).toEqual([]);
+    expect(found(Buffer.from(pem('PRIVATE KEY', ['YOUR_PRIVATE_KEY'])).toString('base64'))).toEqual([]);
+    expect(found(`x${encoded}`)).toEqual([]);
+  });
+});
+
 describe('SSH2 (RFC 4716) private key', () => {
   it('reports the whole block, BEGIN line to END line, headers and all', () => {
     expect(found(`key:\n${SSH2_BLOCK}\nthanks`)).toEqual([['PRIVATE_KEY', SSH2_BLOCK]]);
@@ -49,7 +167,7 @@ describe('SSH2 (RFC 4716) private key', () => {
 
   it('reports a truncated block up to where the body ends, over a quoted comment', () => {
     const begin =
-      '---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nSubject: alice\nComment: "2048-bit rsa, alice@example.com, Mon Jan 01 2024"\nP2/56wAAAi4AAAA3aWYtbW9kbntzaWdue3JzYS1wa2NzMS1zaGExfSxl\n';
+      '---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nSubject: alice\nComment: "2048-bit rsa, alice@example.com, Mon Jan 01 2024"\nP2/56wAAAi4AAAA3aWYtbW9kbntzaWdue3JzYS1wa2NzMS1zaGExfSxlbmNyeXB0e3Jz\n';
     expect(found(`x ${begin}[end of paste]`)).toEqual([['PRIVATE_KEY', begin]]);
   });
 
@@ -74,12 +192,12 @@ describe('PuTTY private key (.ppk)', () => {
   });
 
   it('reports a file cut before its MAC, the private lines even when the comment stops the first finding', () => {
-    // "<" in the free-text comment ends the scan from the first line; the private lines are then a
-    // finding of their own, so the key is masked whatever the comment holds.
+    // "<" in the free-text comment ends the scan from the first line, before any key material, so
+    // the first lines are no key; the private lines are a finding of their own, so the key is masked
+    // whatever the comment holds.
     const text = [...PPK_V3_PUBLIC, ...PPK_V3_PRIVATE, '[cut]'].join('\n');
     const privatePart = `${PPK_V3_PRIVATE.join('\n')}\n`;
     expect(found(text)).toEqual([
-      ['PRIVATE_KEY', 'PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: aes256-cbc\nComment: imported '],
       ['EMAIL', 'alice@example.com'],
       ['PRIVATE_KEY', privatePart],
     ]);
@@ -96,15 +214,29 @@ describe('PuTTY private key (.ppk)', () => {
 });
 
 describe('linear time on adversarial 1 MiB inputs', () => {
-  // Each opener without its close is a truncated key of its own, masked up to where its body ends.
+  const line = b64Lines(1)[0]!;
+  // Each opener without its close is a truncated key of its own when its body holds a whole line.
   it.each([
     ['SSH2 BEGIN prefixes', fill('---- BEGIN SSH2 '), []],
-    ['SSH2 BEGIN without END', fill('---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: "rsa (x)"\n'), ['PRIVATE_KEY']],
-    ['PuTTY first lines without MAC', fill('PuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\n'), ['PRIVATE_KEY']],
+    ['SSH2 BEGIN without END', fill('---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: "rsa (x)"\n'), []],
+    ['SSH2 BEGIN without END, with a body', fill(`---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: "rsa (x)"\n${line}\n`), ['PRIVATE_KEY']],
+    ['PuTTY first lines without MAC', fill('PuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\n'), []],
     ['PuTTY first lines, long names', fill(`PuTTY-User-Key-File-2: ${'a'.repeat(70)}      `), []],
-    ['private lines without MAC', fill('Private-Lines: 1\nAAAAAAAAAAAAAAAAAAAA\n'), ['PRIVATE_KEY']],
+    ['private lines without MAC', fill('Private-Lines: 1\nAAAAAAAAAAAAAAAAAAAA\n'), []],
+    ['private lines without MAC, long', fill(`Private-Lines: 1\n${line}\n`), ['PRIVATE_KEY']],
+    ['private lines one short of a key', fill(`Private-Lines: 1\n${line.slice(0, 47)}\n`), []],
     ['MACs', fill('Private-MAC: '), []],
-    ['every BEGIN', fill('-----BEGIN PRIVATE KEY-----\n---- BEGIN SSH2 PRIVATE KEY ----\nPuTTY-User-Key-File-3: x Encryption: '), ['PRIVATE_KEY']],
+    ['every BEGIN', fill('-----BEGIN PRIVATE KEY-----\n---- BEGIN SSH2 PRIVATE KEY ----\nPuTTY-User-Key-File-3: x Encryption: '), []],
+    ['PEM BEGIN, bodies one short of a key', fill(`-----BEGIN PRIVATE KEY-----\n${line.slice(0, 63)}\n`), []],
+    ['PEM BEGIN and a whole line', fill(`-----BEGIN PRIVATE KEY-----\n${line}\n`), ['PRIVATE_KEY']],
+    ['PEM END lines', fill('-----END PRIVATE KEY-----\n'), []],
+    ['PEM END after a line', fill(`${line}\n-----END PRIVATE KEY-----\n`), ['PRIVATE_KEY']],
+    ['whole lines then one END', `${fill(`${line}\n`)}-----END PRIVATE KEY-----`, ['PRIVATE_KEY']],
+    ['short lines then one END', `${fill('ab ')}\n-----END PRIVATE KEY-----`, []],
+    ['one base64 run of encoded BEGINs', fill('LS0tLS1CRUdJTi'), []],
+    ['encoded BEGINs, one a run', fill('LS0tLS1CRUdJTi '), []],
+    ['encoded private key headers in one run', fill(Buffer.from('-----BEGIN PRIVATE KEY-----\n').toString('base64')), []],
+    ['wrapped encoded run', fill(`LS0tLS1CRUdJTi${line}`.slice(0, 76) + '\n'), []],
   ] as const)('%s completes', (_name, text, types) => {
     expect([...new Set(typesIn(text))]).toEqual(types);
   });

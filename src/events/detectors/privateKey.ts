@@ -11,6 +11,15 @@
  *   "Comment:", "Public-Lines: N" and its base64, for format 3 the key derivation lines, then
  *   "Private-Lines: N" and its base64, and last "Private-MAC: hex" ("Private-Hash:" in format 1).
  *   The first line must be followed by the Encryption line, so prose naming the header is not a key.
+ * - A PEM private key encoded in base64 once more, as a kubeconfig's `client-key-data:` or a
+ *   Kubernetes Secret's `tls.key:` holds it: every such value starts with "LS0tLS1CRUdJTi" (base64 of
+ *   "-----BEGIN"). The run is decoded once and reported whole when the decoded text holds a private
+ *   key by the rules here; a certificate ("client-certificate-data:") decodes to no private key.
+ *
+ * A block is a key only when its body holds key material: a run of base64 characters at least as
+ * long as the smallest real key of its format (MIN_KEY_RUN), so code and documentation that name the
+ * markers (`pem.replace('-----BEGIN PRIVATE KEY-----', '')`, a template's "YOUR_PRIVATE_KEY", a
+ * README's "...") are not keys.
  *
  * The finding covers the whole block or file, first line to last, so masking removes all of it.
  *
@@ -19,11 +28,17 @@
  * or PuTTY comment is free text, so their body may also hold the characters a comment commonly does
  * (quotes, an address, a date, parentheses). PuTTY's "Private-Lines: N" followed by base64 starts a
  * finding of its own too: a comment with other characters ends the finding from the first line
- * early, and a paste may hold the private half only; either way the private lines are masked.
+ * early, and a paste may hold the private half only; either way the private lines are masked. A
+ * block's body also ends where another block starts, so a lone header in code does not run on into a
+ * key pasted further down.
  *
- * Linear time: for each format the position of the next closing marker is computed once and reused
- * for every opening marker that precedes it, so many opening lines without closing lines do not
- * rescan the text.
+ * A PEM last line without its first (terminal scrollback, `tail`, a log event starting mid-key) is a
+ * secret too: the finding takes the body lines before it, read backwards (see tailStart).
+ *
+ * Linear time: for each format the position of the next closing marker, of the next block's first
+ * line and of the end of a truncated body is computed once and reused for every opening marker that
+ * precedes it; key material is looked for by one forward pass over the base64 runs; a last line's
+ * backward reading stops at the marker before it; each encoded run is decoded once.
  */
 import type { Finding } from '../findings.js';
 
@@ -36,8 +51,10 @@ const PPK_BEGIN = 'PuTTY-User-Key-File-[0-9]{1,3}: [A-Za-z0-9@.-]{1,64} {1,16}En
 const PPK_PRIVATE_BEGIN = 'Private-Lines: [0-9]{1,5} {1,16}(?=[A-Za-z0-9+/]{16})';
 
 const BEGIN_RE = new RegExp(`(?<pem>${PEM_BEGIN})|(?<ssh2>${SSH2_BEGIN})|(?<ppk>${PPK_BEGIN}|${PPK_PRIVATE_BEGIN})`, 'g');
-/** Where another block or file starts: a truncated body ends there (the private lines are the same file's). */
-const OTHER_BEGIN_RE = new RegExp(`-----BEGIN |---- BEGIN |${PPK_BEGIN}`, 'y');
+/** Where another block or file starts: a body ends there (the private lines are the same file's). */
+const OTHER_BEGIN = `-----BEGIN |---- BEGIN |${PPK_BEGIN}`;
+const OTHER_BEGIN_AT_RE = new RegExp(OTHER_BEGIN, 'y');
+const NEXT_OTHER_BEGIN_RE = new RegExp(OTHER_BEGIN, 'g');
 
 type Format = 'pem' | 'ssh2' | 'ppk';
 
@@ -48,6 +65,64 @@ const END_RES: Readonly<Record<Format, RegExp>> = {
   ppk: /Private-(?:MAC|Hash): {0,16}[0-9a-fA-F]{0,128}/g,
 };
 
+/**
+ * The shortest base64 run a body must hold, from the smallest real private key of each format
+ * (base64 characters of the body, padding left out; a PEM body is wrapped at 64, OpenSSH's at 70):
+ * PKCS#8 Ed25519 or X25519 64 (48 bytes, one line), SEC1 P-256 without its public key 68 and 164
+ * with it, PKCS#8 P-256 184, encrypted PKCS#8 Ed25519 212, OpenSSH Ed25519 324, PGP Ed25519 about
+ * 330 (lines of 64), PKCS#1 RSA-512 428; SSH2 blobs carry a long algorithm name on top of an RSA or
+ * DSA key. Every one of them has a line of 64. A PuTTY file's smallest blob is an Ed25519 private
+ * one, 48 (its public blob is 68). A key's header alone ("MIIEpAIBAAKCAQEA", OpenSSH's
+ * "b3BlbnNzaC1rZXktdjEA") is the same in every key, and a truncated paste shorter than one line holds
+ * no usable part of one.
+ */
+const MIN_KEY_RUN: Readonly<Record<Format, number>> = { pem: 64, ssh2: 64, ppk: 48 };
+/** PEM bodies are wrapped at 64 (OpenSSH at 70, MIME tools at 76): every body line but the last is this long. */
+const MIN_FULL_LINE = 64;
+
+const BASE64_RUN_RE = /[A-Za-z0-9+/]+/g;
+/**
+ * Base64 of 48 characters or more holds upper- and lower-case letters, even a small key's first line,
+ * half ASN.1 header (a GOST PKCS#8 key's is "MEUCAQAwHAYGKoUDAgITMBIGByqFAwICIwEGByqFAwICHgEE...",
+ * without a digit); a hex digest, a banner of "////" or an upper-case constant does not.
+ */
+function hasBothCases(run: string): boolean {
+  return /[A-Z]/.test(run) && /[a-z]/.test(run);
+}
+
+/**
+ * The runs of a text long enough to be key material, read once left to right: queries come with a
+ * non-decreasing start, so the runs before it are never looked at again.
+ */
+class KeyMaterial {
+  private readonly re = new RegExp(BASE64_RUN_RE.source, 'g');
+  private run: { start: number; end: number } | null | undefined;
+
+  constructor(
+    private readonly text: string,
+    private readonly min: number,
+  ) {}
+
+  /** Whether a run of at least `min` key characters lies in [from, to). */
+  within(from: number, to: number): boolean {
+    while (this.run === undefined || (this.run !== null && this.run.end <= from)) this.run = this.nextRun();
+    for (let r = this.run; r !== null && r.start < to; r = this.run = this.nextRun()) {
+      if (Math.min(r.end, to) - Math.max(r.start, from) >= this.min) return true;
+      // A run that is cut by the end of the range holds too little of it, as it does for later ranges.
+      if (r.end >= to) return false;
+    }
+    return false;
+  }
+
+  private nextRun(): { start: number; end: number } | null {
+    let m: RegExpExecArray | null;
+    while ((m = this.re.exec(this.text)) !== null) {
+      if (m[0].length >= this.min && hasBothCases(m[0])) return { start: m.index, end: m.index + m[0].length };
+    }
+    return null;
+  }
+}
+
 function isPemBodyChar(c: string): boolean {
   return /[A-Za-z0-9+/=\s:,-]/.test(c);
 }
@@ -56,9 +131,17 @@ function isCommentedBodyChar(c: string): boolean {
   return isPemBodyChar(c) || /["'@._\\()]/.test(c);
 }
 
+function isBase64Char(c: string | undefined): boolean {
+  return c !== undefined && /[A-Za-z0-9+/=]/.test(c);
+}
+
+function isBlank(c: string | undefined): boolean {
+  return c !== undefined && /\s/.test(c);
+}
+
 function startsOtherBlock(text: string, i: number): boolean {
-  OTHER_BEGIN_RE.lastIndex = i;
-  return OTHER_BEGIN_RE.test(text);
+  OTHER_BEGIN_AT_RE.lastIndex = i;
+  return OTHER_BEGIN_AT_RE.test(text);
 }
 
 function formatOf(m: RegExpExecArray): Format {
@@ -66,12 +149,18 @@ function formatOf(m: RegExpExecArray): Format {
   return m.groups?.ssh2 !== undefined ? 'ssh2' : 'ppk';
 }
 
-export function detectPrivateKeys(text: string): Finding[] {
+/** Blocks and files from their first line: whole, or truncated up to where their body ends. */
+function blockFindings(text: string): Finding[] {
   const out: Finding[] = [];
-  BEGIN_RE.lastIndex = 0;
+  const re = new RegExp(BEGIN_RE.source, 'g');
   const nextEnd: Partial<Record<Format, { index: number; end: number } | null>> = {};
+  const material: Partial<Record<Format, KeyMaterial>> = {};
+  // A truncated body ends where the same scan from any earlier point in it ends (the stop depends on
+  // the position only), so one end per kind of body serves every first line inside it.
+  const truncatedEnd = { pem: -1, commented: -1 };
+  let nextOther = -1;
   let m: RegExpExecArray | null;
-  while ((m = BEGIN_RE.exec(text)) !== null) {
+  while ((m = re.exec(text)) !== null) {
     const format = formatOf(m);
     const start = m.index;
     const afterBegin = start + m[0].length;
@@ -82,17 +171,158 @@ export function detectPrivateKeys(text: string): Finding[] {
       const e = endRe.exec(text);
       next = nextEnd[format] = e ? { index: e.index, end: e.index + e[0].length } : null;
     }
+    if (nextOther !== Infinity && nextOther < afterBegin) {
+      NEXT_OTHER_BEGIN_RE.lastIndex = afterBegin;
+      nextOther = NEXT_OTHER_BEGIN_RE.exec(text)?.index ?? Infinity;
+    }
+    let bodyEnd: number;
     let end: number;
-    if (next) {
+    if (next && next.index <= nextOther) {
+      bodyEnd = next.index;
       end = next.end;
     } else {
-      end = afterBegin;
-      const isBodyChar = format === 'pem' ? isPemBodyChar : isCommentedBodyChar;
-      // Stop at the next block's first line too: it starts its own finding.
-      while (end < text.length && isBodyChar(text[end] as string) && !startsOtherBlock(text, end)) end++;
+      const kind = format === 'pem' ? 'pem' : 'commented';
+      if (truncatedEnd[kind] < afterBegin) {
+        const isBodyChar = kind === 'pem' ? isPemBodyChar : isCommentedBodyChar;
+        let e = afterBegin;
+        // Stop at the next block's first line too: it starts its own finding.
+        while (e < text.length && isBodyChar(text[e] as string) && !startsOtherBlock(text, e)) e++;
+        truncatedEnd[kind] = e;
+      }
+      bodyEnd = end = truncatedEnd[kind];
     }
+    const keys = (material[format] ??= new KeyMaterial(text, MIN_KEY_RUN[format]));
+    if (!keys.within(afterBegin, bodyEnd)) continue;
     out.push({ type: 'PRIVATE_KEY', start, end });
-    BEGIN_RE.lastIndex = end;
+    re.lastIndex = end;
   }
   return out;
+}
+
+// GnuPG ends an armored key with a checksum line ("=uIyu") after the last, short, data line.
+const ARMOR_CHECKSUM_RE = /^=[A-Za-z0-9+/]{4}$/;
+const KEY_LINE_RE = new RegExp(`[A-Za-z0-9+/]{${MIN_KEY_RUN.pem},}`);
+
+/** Whether a body line is key material by the body rule (MIN_KEY_RUN.pem, hasBothCases). */
+function isKeyLine(line: string): boolean {
+  const run = KEY_LINE_RE.exec(line);
+  return run !== null && hasBothCases(run[0]);
+}
+
+/**
+ * Where the body before a PEM last line at `endIndex` starts, or -1 when it holds no key material.
+ * Read backwards, line by line: the last data line (and an armor checksum) may be short, the lines
+ * before it are whole, at least MIN_FULL_LINE long; a shorter line above them is the cut top of the
+ * body only when the text starts there or a quote opens it (a log field), else it is prose ("see the
+ * end of the key:") and is left out. A line glued to other characters ("x_ab..") ends the body.
+ */
+function tailStart(text: string, endIndex: number): number {
+  let start = -1;
+  let hasKey = false;
+  let afterChecksum = false;
+  for (let i = endIndex, n = 0; ; n++) {
+    let j = i;
+    while (isBlank(text[j - 1])) j--;
+    let k = j;
+    while (isBase64Char(text[k - 1])) k--;
+    const before = text[k - 1];
+    const quoted = before === '"' || before === "'";
+    if (k === j || (before !== undefined && !isBlank(before) && !quoted)) break;
+    const line = text.slice(k, j);
+    if (line.length < MIN_FULL_LINE && !(n === 0 || (n === 1 && afterChecksum))) {
+      let h = k;
+      while (isBlank(text[h - 1])) h--;
+      if (h === 0 || quoted) start = k;
+      break;
+    }
+    afterChecksum = n === 0 && ARMOR_CHECKSUM_RE.test(line);
+    start = k;
+    hasKey ||= isKeyLine(line);
+    if (quoted) break;
+    i = k;
+  }
+  return hasKey ? start : -1;
+}
+
+/** PEM last lines outside the blocks found, with the body lines before them. */
+function tailFindings(text: string, blocks: readonly Finding[]): Finding[] {
+  const out: Finding[] = [];
+  const re = new RegExp(END_RES.pem.source, 'g');
+  let b = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    while (b < blocks.length && (blocks[b] as Finding).end <= m.index) b++;
+    if (b < blocks.length && (blocks[b] as Finding).start <= m.index) continue;
+    const start = tailStart(text, m.index);
+    if (start >= 0) out.push({ type: 'PRIVATE_KEY', start, end: m.index + m[0].length });
+  }
+  return out;
+}
+
+/** Base64 of "-----BEGIN", as every base64-encoded PEM block starts. */
+const ENCODED_PEM_RE = /LS0tLS1CRUdJTi/g;
+/** The widths `openssl base64` (64) and GNU `base64` (76) wrap at: a run of either may go on on the next line. */
+const ENCODED_LINE_WIDTHS: readonly number[] = [64, 76];
+
+function base64RunEnd(text: string, i: number): number {
+  while (isBase64Char(text[i])) i++;
+  return i;
+}
+
+/** PEM is ASCII text: a line of the encoded run decodes to nothing else. */
+const PEM_TEXT_RE = /^[\x20-\x7e\t\r\n]*$/;
+
+/**
+ * Whether [start, end) is a next line of an encoded run wrapped at `width`: no longer, whole base64
+ * groups (both tools pad), standing alone (a blank or a quote after it), and decoding to PEM text on
+ * its own (the widths are whole groups, so each line decodes alone). A word on the line after the
+ * value ("thanks", "okay") fails one of these.
+ */
+function isEncodedLine(text: string, start: number, end: number, width: number): boolean {
+  const after = text[end];
+  if (end === start || end - start > width || (end - start) % 4 !== 0) return false;
+  if (after !== undefined && !isBlank(after) && after !== '"' && after !== "'") return false;
+  return PEM_TEXT_RE.test(Buffer.from(text.slice(start, end), 'base64').toString('latin1'));
+}
+
+/**
+ * Where a base64 run starting at `start` ends, over the next lines when it is wrapped: a first line
+ * of a wrapping width followed by lines of the same width, and a last line no longer (isEncodedLine).
+ * A one-line value of a wrapping width is too short to hold a key, so its first line being one of
+ * them does not make a one-line value take the line after it.
+ */
+function encodedRunEnd(text: string, start: number): number {
+  let end = base64RunEnd(text, start);
+  const width = end - start;
+  if (!ENCODED_LINE_WIDTHS.includes(width)) return end;
+  for (;;) {
+    let next = end;
+    while (isBlank(text[next])) next++;
+    const lineEnd = base64RunEnd(text, next);
+    if (next === end || !isEncodedLine(text, next, lineEnd, width)) return end;
+    end = lineEnd;
+    if (lineEnd - next < width) return end;
+  }
+}
+
+/** Base64 runs that decode to a text holding a private key, each run decoded once. */
+function encodedFindings(text: string): Finding[] {
+  const out: Finding[] = [];
+  const re = new RegExp(ENCODED_PEM_RE.source, 'g');
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    const start = m.index;
+    // Inside a longer run it is no value's start; the rest of that run is skipped.
+    const end = isBase64Char(text[start - 1]) ? base64RunEnd(text, start) : encodedRunEnd(text, start);
+    re.lastIndex = end;
+    if (isBase64Char(text[start - 1])) continue;
+    const decoded = Buffer.from(text.slice(start, end), 'base64').toString('latin1');
+    if (blockFindings(decoded).length > 0) out.push({ type: 'PRIVATE_KEY', start, end });
+  }
+  return out;
+}
+
+export function detectPrivateKeys(text: string): Finding[] {
+  const blocks = blockFindings(text);
+  return [...blocks, ...tailFindings(text, blocks), ...encodedFindings(text)].sort((a, b) => a.start - b.start);
 }
