@@ -563,6 +563,27 @@ describe('AWS secret access key', () => {
     expect(found(`aws_secret_access_key=${SECRET.toLowerCase()}`)).toEqual([['AWS_SECRET_KEY', SECRET.toLowerCase()]]);
   });
 
+  it('finds a key under the shorter names tools give it, when the value holds both cases', () => {
+    for (const text of [
+      `pulumi config set --secret aws:secretKey ${SECRET}`,
+      `config:\n  aws:region: us-east-1\n  aws:secretKey: ${SECRET}`,
+      `AWS_SECRET=${SECRET}`,
+      `  aws_key_id AKIA4Q2RZ7XKHW3NJ5PB\n  aws_sec_key ${SECRET}`,
+    ])
+      expect(
+        found(text).filter(([t]) => t === 'AWS_SECRET_KEY'),
+        text,
+      ).toEqual([['AWS_SECRET_KEY', SECRET]]);
+    const H = 'da39a3ee5e6b4b0d3255bfef95601890afd80709';
+    for (const text of [
+      `AWS_SECRET=${'abcdefghij'.repeat(4)}`,
+      `aws:secretKey: ${H}`,
+      `AWS_SECRET_ARN=arn:aws:secretsmanager:us-east-1:123456789012:secret:x`,
+      `aws_secretary ${SECRET}`,
+    ])
+      expect(found(text), text).toEqual([]);
+  });
+
   it('never reads a SHA-1 in hex or a placeholder as a key, whatever names it', () => {
     const H = 'da39a3ee5e6b4b0d3255bfef95601890afd80709';
     for (const text of [

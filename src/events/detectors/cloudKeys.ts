@@ -84,7 +84,11 @@ const SECRET_ACCESS_KEY = `secret${WORD_GAP}access${WORD_GAP}key`;
 // "aws", or a component's ("aws2", "aws-s3"); S3 clients' "s3" and "s3a" stand for it in AWS_SCOPE.
 const AWS_COMPONENT = 'aws[0-9]?(?:-[a-z0-9]{1,16})?';
 const AWS_SCOPE = `(?:${AWS_COMPONENT}|s3a?)`;
-const AWS_SECRET_NAME = `(?:${AWS_SCOPE}(?:(?:[._][a-z0-9-]{1,63}){0,6}[._]|${WORD_GAP})${SECRET_KEY_WORDS}|${SECRET_ACCESS_KEY})`;
+// Shorter names some tools give it, which say less (the value must hold both cases): Pulumi's config
+// key "aws:secretKey", the CI variable "AWS_SECRET", Fluentd's S3 parameter "aws_sec_key". Each was
+// a whole key in the clear.
+const AWS_SHORT_NAME = `aws(?::secret(?:access)?key|[_ .-]sec(?:ret)?(?:[_ .-]key)?)(?![A-Za-z0-9_])`;
+const AWS_SECRET_NAME = `(?:${AWS_SCOPE}(?:(?:[._][a-z0-9-]{1,63}){0,6}[._]|${WORD_GAP})${SECRET_KEY_WORDS}|${SECRET_ACCESS_KEY}|${AWS_SHORT_NAME})`;
 // The names that need no more than themselves: aws (or a component's aws, or S3A) and the words
 // right after it, or "secret access key" (what secretNameAccepted tells apart).
 const DIRECT_NAME_RE = new RegExp(`^(?:(?:${AWS_COMPONENT}|s3a)${WORD_GAP}${SECRET_KEY_WORDS}|${SECRET_ACCESS_KEY})`, 'i');
