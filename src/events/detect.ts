@@ -9,6 +9,7 @@
  * next group), so the resolution can pick the one that leaves no other value uncovered.
  */
 import { isSecretType, type Finding, type FindingType } from './findings.js';
+import { detectBasicAuthTokens } from './detectors/basicAuth.js';
 import { detectCloudKeys } from './detectors/cloudKeys.js';
 import { detectCreditCards } from './detectors/creditCard.js';
 import { detectEmails } from './detectors/email.js';
@@ -28,6 +29,7 @@ const DETECTORS: readonly Detector[] = [
   detectPrivateKeys,
   detectCloudKeys,
   detectTokens,
+  detectBasicAuthTokens,
   detectIbans,
   detectCreditCards,
   detectSsn,

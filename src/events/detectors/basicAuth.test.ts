@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { detect } from '../detect.js';
+import { detectBasicAuthTokens } from './basicAuth.js';
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+const GH = 'ghs_16C7e42F292c6912E7710c838347Ae178B4a';
+const found = (text: string) => detect(text).map((f) => [f.type, text.slice(f.start, f.end)]);
+
+describe('tokens inside an HTTP Basic pair', () => {
+  it('leaves a pair alone when no known token stands in it, and words that only say "basic"', () => {
+    for (const text of [
+      `Authorization: Basic ${b64('alice:correct horse battery staple')}`,
+      'basic usage of the tool: basic auth with Basic realm="api"',
+      `"auth": "${b64('alice:hunter2hunter2')}"`,
+      // Not base64 of text: random bytes.
+      `Authorization: Basic ${Buffer.from([0xff, 0xfe, 0x00, 0x81, 0x3a, 0x9f, 0xc3, 0x28, 0xa0, 0xa1]).toString('base64')}`,
+      // Base64 of a token with no pair around it is not a Basic value.
+      `Authorization: Basic ${b64(GH)}`,
+    ])
+      expect(found(text), text).toEqual([]);
+  });
+
+  it('reports the whole value as the token it holds: git extraheader, curl -v, docker config', () => {
+    const git = `http.https://github.com/.extraheader=AUTHORIZATION: basic ${b64(`x-access-token:${GH}`)}`;
+    expect(found(git)).toEqual([['GITHUB_TOKEN', b64(`x-access-token:${GH}`)]]);
+    const stripe = `> Authorization: Basic ${b64('sk_live_51H8xYzABCdefGHIjklMNOpq:')}`;
+    expect(found(stripe)).toEqual([['STRIPE_KEY', b64('sk_live_51H8xYzABCdefGHIjklMNOpq:')]]);
+    const docker = JSON.stringify({ auths: { 'ghcr.io': { auth: b64('alice:ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5') } } });
+    expect(found(docker)).toEqual([['GITHUB_TOKEN', b64('alice:ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5')]]);
+    const spaced = `"auth" : "${b64(`u:${GH}`)}"`;
+    expect(found(spaced)).toEqual([['GITHUB_TOKEN', b64(`u:${GH}`)]]);
+  });
+
+  it('stays linear on 1 MiB of scheme words, long values and many pairs', () => {
+    const inputs = [
+      'Basic '.repeat(180_000),
+      `Basic ${'QUFB'.repeat(600)} `.repeat(430),
+      `"auth":"${b64(`u:${GH}`)}" `.repeat(12_000),
+      `Basic ${'A'.repeat(2047)}=`.repeat(500),
+    ];
+    for (const text of inputs) expect(Array.isArray(detectBasicAuthTokens(text))).toBe(true);
+    expect(detectBasicAuthTokens(inputs[2]!)).toHaveLength(12_000);
+  });
+});
