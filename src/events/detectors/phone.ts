@@ -20,7 +20,14 @@ import { FORM_SPACE, MAX_GAP, gapAfter, gapBefore, isDigit, isWordChar, regexFin
 // The gap as a regex: a run of dashes, dots and spaces, or of FORM_SPACE alone (a form's space:
 // "phone=415+555+0100"), at most MAX_GAP long (the digits after it must follow, as in common.ts).
 const GAP = `(?:[-. ]{1,${MAX_GAP}}|\\${FORM_SPACE}{1,${MAX_GAP}})`;
-const NANP_RE = new RegExp(`(?:1${GAP})?(?:\\(\\d{3}\\) {0,${MAX_GAP}}|\\d{3}${GAP})\\d{3}${GAP}\\d{4}`, 'g');
+// The area code in parentheses may be followed by a gap of any of the separators ("(415)-555-2671"),
+// and the country code glued to it ("1(415)555-2671"), as forms and CRMs write them.
+const NANP_RE = new RegExp(`(?:1${GAP}|1(?=\\())?(?:\\(\\d{3}\\)${GAP}?|\\d{3}${GAP})\\d{3}${GAP}\\d{4}`, 'g');
+/**
+ * A number in a tel: link ("<a href=\"tel:4155552671\">", "tel:+1-415-555-2671"): the scheme says what
+ * it is, so the bare digits count too, 7 to 15 of them (E.164's most), grouped or not.
+ */
+const TEL_LINK_RE = /(?<![A-Za-z0-9])tel:(?:\/\/)?(\+?[0-9](?:[-. ()]?[0-9]){6,14})(?![0-9A-Za-z])/dgi;
 /** Two or more separators in a row: a gap longer than one character, which only a padded number has. */
 const PADDED_RE = /[-. +]{2}/;
 
@@ -177,5 +184,5 @@ function detectNanp(text: string): Finding[] {
 }
 
 export function detectPhones(text: string): Finding[] {
-  return [...detectInternational(text), ...detectNanp(text)];
+  return [...detectInternational(text), ...detectNanp(text), ...regexFindings(text, TEL_LINK_RE, 'PHONE')];
 }
