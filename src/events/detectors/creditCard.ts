@@ -112,6 +112,15 @@ function readRun(text: string, from: number): Group[] {
   }
 }
 
+/**
+ * A card's magnetic stripe as payment terminals and POS software log it: track 1 starts with the
+ * sentinel "%" and the format code "B", glued to the number ("%B4111111111111111^DOE/JANE^2612..."),
+ * so the "B" is no word the number is part of. (Track 2's ";" glues nothing already.)
+ */
+function afterTrackOneCode(text: string, runStart: number): boolean {
+  return text[runStart - 1] === 'B' && text[runStart - 2] === '%';
+}
+
 export function detectCreditCards(text: string): Finding[] {
   const out: Finding[] = [];
   let i = 0;
@@ -134,7 +143,7 @@ export function detectCreditCards(text: string): Finding[] {
       // A padded mark before it ("1. 4111 1111 1111 1111", "Card 2: ...") glues only a card padded
       // the same way (common.ts gapGlues): checked once the card's own gaps are known.
       const markBefore = g > 0 && paddedMark(before);
-      if (g === 0 ? isWordChar(text[runStart - 1]) : gapGlues(before, false) && !markBefore) continue;
+      if (g === 0 ? isWordChar(text[runStart - 1]) && !afterTrackOneCode(text, runStart) : gapGlues(before, false) && !markBefore) continue;
       if (!mayStartCard(text[first.start])) continue;
       let digits = '';
       let commaGrouped = false;
