@@ -153,6 +153,8 @@ export function detectCreditCards(text: string): Finding[] {
       for (let h = g; h < groups.length; h++) {
         const grp = groups[h] as Group;
         if (h > g && gapAt(h).length > 1) padded = true;
+        // Padded after a padded mark: glued, and so is every longer reading from this start.
+        if (markBefore && padded) break;
         if (h > g && gapAt(h) === ',') {
           // Grouped by commas after a comma: one field of a CSV row of numbers, not a card.
           if (gapGlues(before, true)) break;
@@ -164,7 +166,6 @@ export function detectCreditCards(text: string): Finding[] {
         if (grp.end === runEnd && isWordChar(text[runEnd])) break;
         // Likewise it ends the run or is followed by a gap that does not glue.
         if (grp.end !== runEnd && gapGlues(gapAt(h + 1), commaGrouped, padded)) continue;
-        if (markBefore && padded) continue;
         // No printed layout starts like this: longer candidates from this start cannot be cards either.
         if (lens.length >= 2 && lens[0] !== 4) break;
         const layoutOk = lens.length === 1 || isCardLayout(lens);
