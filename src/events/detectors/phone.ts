@@ -21,8 +21,10 @@ import { FORM_SPACE, MAX_GAP, gapAfter, gapBefore, isDigit, isWordChar, regexFin
 // "phone=415+555+0100"), at most MAX_GAP long (the digits after it must follow, as in common.ts).
 const GAP = `(?:[-. ]{1,${MAX_GAP}}|\\${FORM_SPACE}{1,${MAX_GAP}})`;
 // The area code in parentheses may be followed by a gap of any of the separators ("(415)-555-2671"),
-// and the country code glued to it ("1(415)555-2671"), as forms and CRMs write them.
-const NANP_RE = new RegExp(`(?:1${GAP}|1(?=\\())?(?:\\(\\d{3}\\)${GAP}?|\\d{3}${GAP})\\d{3}${GAP}\\d{4}`, 'g');
+// and the country code glued to it ("1(415)555-2671"), as forms and CRMs write them. Before the
+// country code, the international call prefix dialled from the US ("001-415-555-2671", one of
+// Faker's formats, so common in test data).
+const NANP_RE = new RegExp(`(?:(?:001${GAP})?1${GAP}|001${GAP}|1(?=\\())?(?:\\(\\d{3}\\)${GAP}?|\\d{3}${GAP})\\d{3}${GAP}\\d{4}`, 'g');
 /**
  * A number in a tel: link ("<a href=\"tel:4155552671\">", "tel:+1-415-555-2671"): the scheme says what
  * it is, so the bare digits count too, 7 to 15 of them (E.164's most), grouped or not.
@@ -175,7 +177,9 @@ function detectInternational(text: string): Finding[] {
 function detectNanp(text: string): Finding[] {
   return regexFindings(text, NANP_RE, 'PHONE', (start, end, m) => {
     if (gluedToNumber(text, start, end, PADDED_RE.test(m[0]))) return false;
+    // The subscriber's ten digits, after the call prefix and the country code.
     let d = m[0].replace(/\D/g, '');
+    if (d.length > 11) d = d.slice(3);
     if (d.length === 11) d = d.slice(1);
     const area = d[0] ?? '0';
     const exchange = d[3] ?? '0';
