@@ -98,9 +98,10 @@ const MAX_BACKSLASHES = 16;
 // 'o\'brien@example.com', Python's and JavaScript's reprs, shells): without it the address began
 // after the backslash and "jane.o\" stayed visible. "\0", "\v" and "\U" are none, and read as
 // escapes they turned a Windows path's "C:\Temp\0123456789.txt" into an SSN. And Markdown's escapes
-// of the two characters it would read as emphasis inside a word, `\_` and `\*`: converters from HTML
-// (markdownify, turndown, which web-fetch tools use) write "jane\_doe@example.com", and the address
-// began after the backslash, leaving "jane\" visible.
+// of the characters that stand inside values: `\_` and `\*`, which it would read as emphasis inside a
+// word, and `\+` (markdownify's escape_misc): converters from HTML (markdownify, turndown, which
+// web-fetch tools use) write "jane\_doe@example.com" and "jane\+news@example.com", and the address
+// began after the backslash, leaving "jane\" visible; a key's base64 line lost its run at the "\+".
 const BACKSLASH_CONTROLS: Readonly<Record<string, number>> = {
   n: 0x0a,
   r: 0x0d,
@@ -112,6 +113,7 @@ const BACKSLASH_CONTROLS: Readonly<Record<string, number>> = {
   "'": 0x27,
   _: 0x5f,
   '*': 0x2a,
+  '+': 0x2b,
 };
 const UNICODE_ESCAPE = /u([0-9a-fA-F]{4})/y;
 // Anything but printable ASCII (non-ASCII, and the tabs and line breaks and other C0 controls), or
