@@ -558,7 +558,10 @@ describe('AWS secret access key', () => {
       `s3-secret-key ${H}`,
     ])
       expect(found(text), text).toEqual([]);
-    // Where the name says it all, the value is the key: a key is never a SHA-1 in hex, though (below).
+    // Where the name says it all, the value is the key whatever its cases (an S3-compatible store's
+    // secret may be hex), unless only blanks link them (below).
+    expect(found(`aws_secret_access_key=${H}`)).toEqual([['AWS_SECRET_KEY', H]]);
+    expect(found(`AWS_SECRET_ACCESS_KEY: "${H.toUpperCase()}"`)).toEqual([['AWS_SECRET_KEY', H.toUpperCase()]]);
     expect(found(`["aws_secret_access_key", "${SECRET}"]`)).toEqual([['AWS_SECRET_KEY', SECRET]]);
     expect(found(`aws_secret_access_key=${SECRET.toLowerCase()}`)).toEqual([['AWS_SECRET_KEY', SECRET.toLowerCase()]]);
   });
@@ -584,14 +587,13 @@ describe('AWS secret access key', () => {
       expect(found(text), text).toEqual([]);
   });
 
-  it('never reads a SHA-1 in hex or a placeholder as a key, whatever names it', () => {
+  it('never reads a placeholder as a key, nor a SHA-1 in hex after a name and blanks', () => {
     const H = 'da39a3ee5e6b4b0d3255bfef95601890afd80709';
     for (const text of [
       // git log --pretty=oneline: a subject that names the key, the next commit's hash after the break.
       `$ git log --pretty=oneline -3\n5d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e Rotate AWS secret key\n${H} Move AWS_SECRET_ACCESS_KEY to Secrets Manager`,
       `Removed AWS_SECRET_ACCESS_KEY ${H}`,
-      `aws_secret_access_key=${H}`,
-      `aws_secret_access_key=${H.toUpperCase()}`,
+      `Removed AWS_SECRET_ACCESS_KEY "${H.toUpperCase()}"`,
       // .env.example and the docs imitate the key's length.
       `AWS_SECRET_ACCESS_KEY=${'x'.repeat(40)}`,
       `AWS_SECRET_ACCESS_KEY=${'X'.repeat(40)}`,

@@ -156,11 +156,24 @@ function isSmallLetter(c: number): boolean {
   return c >= 0x61 && c <= 0x7a;
 }
 /** A name that starts a word; one that says less than a direct name (see above) needs both cases too. */
+// A SHA-1 in hex, of one case.
+const HEX_DIGEST = /^(?:[0-9a-f]{40}|[0-9A-F]{40})$/;
+// Only blanks (and the value's quote) between the name and the value.
+const BLANK_LINK_RE = /^["'`]?[ \t]+["'`]?$/;
+
+/**
+ * A direct name makes its value a key whatever its cases (an S3-compatible store's secret may be
+ * hex: `openssl rand -hex 20`), except a one-case hex value after no more than blanks: that is a
+ * commit's SHA-1 after a subject or a message naming the key ("Rotate AWS secret key" then the next
+ * line of `git log --oneline`, "Removed AWS_SECRET_ACCESS_KEY <sha>"), as security engineers tracing
+ * a leak paste them.
+ */
 function secretNameAccepted(_start: number, _end: number, m: RegExpExecArray): boolean {
   if (!nameStartsWord(m.input, m.index)) return false;
   const head = m.input.slice(m.index, m.indices?.[1]?.[0] ?? m.index);
   const direct = DIRECT_NAME_RE.exec(head);
-  if (direct && !LISTING_LINK_RE.test(head.slice(direct[0].length))) return true;
+  const link = direct ? head.slice(direct[0].length) : '';
+  if (direct && !LISTING_LINK_RE.test(link)) return !(BLANK_LINK_RE.test(link) && HEX_DIGEST.test(m[1] as string));
   return BOTH_CASES_40_RE.test(m[1] as string);
 }
 function secretSetToAccepted(_start: number, _end: number, m: RegExpExecArray): boolean {
@@ -296,15 +309,10 @@ const GOOGLE_API_KEY_RE = /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}/g;
  * alphabet hold about 30 distinct ones, and fewer than 12 comes up less than once in 10^20 keys.
  */
 const MIN_DISTINCT_SECRET_CHARS = 12;
-const HEX_DIGEST = /^(?:[0-9a-f]{40}|[0-9A-F]{40})$/;
 
-/**
- * Whether a value a secret rule found can be a key at all: not a placeholder, and not a SHA-1 in hex
- * of one case (a commit: "git log --oneline" lists subjects that name the key, then the next commit's
- * hash after the line break). A real key is all hex digits of one case about once in 10^24.
- */
+/** Whether a value a secret rule found can be a key at all: not a placeholder. */
 function mayBeSecret(value: string): boolean {
-  return !HEX_DIGEST.test(value) && new Set(value).size >= MIN_DISTINCT_SECRET_CHARS;
+  return new Set(value).size >= MIN_DISTINCT_SECRET_CHARS;
 }
 
 export function detectCloudKeys(text: string): Finding[] {
