@@ -120,6 +120,9 @@ function gluedDomainEnd(text: string, start: number, end: number): number {
 }
 
 /** A domain's last label (its TLD when the domain is one). */
+/** Digits and a separator an address's local part allows, before a name that starts with no digit. */
+const NUMBER_BEFORE_NAME = /^[0-9]{1,19}(?:[-.][0-9]{1,19}){0,7}[/+=-](?=[^0-9])/;
+
 function lastLabel(domain: string): string {
   return domain.slice(domain.lastIndexOf('.') + 1);
 }
@@ -187,6 +190,11 @@ export function detectEmails(text: string): Finding[] {
     const dotsOk = !spaced || (!local.endsWith('.') && !local.includes('..'));
     if (local.length > 0 && dotsOk && validDomain(domain) && tldOk) {
       out.push({ type: 'EMAIL', start: s, end: e });
+      // A number glued on before the name by "/", "-", "+" or "=" (a contact cell's "phone/address",
+      // "0937-john_smith@..."): the address as read without it too, so that detect() can keep the
+      // number whole beside it instead of an address that swallowed its last group.
+      const glued = NUMBER_BEFORE_NAME.exec(local);
+      if (glued) out.push({ type: 'EMAIL', start: s + glued[0].length, end: e });
       lastEnd = e;
       at = text.indexOf('@', e);
       continue;
