@@ -213,6 +213,25 @@ describe('PuTTY private key (.ppk)', () => {
   });
 });
 
+describe('keys re-wrapped or escaped', () => {
+  const KEY = ['MIIEpAIBAAKCAQEA7VJTUt9Us8cKjMZfyJ0Yx1hQ+u3pLfvA2cS8m9kQxT7rP0nN', '3pLkJ7d2bYb3Ff8x5tV2qW1rE6sD4aG9z3kL2mN7pQ5tR8uV1wX4yZ0aB3cD6e=='].join('');
+  const rewrap = (body: string, width: number) => body.match(new RegExp(`.{1,${width}}`, 'g'))!.join('\n');
+  it('finds a whole block whose lines a narrow terminal broke at 20 to 60 columns', () => {
+    for (const width of [20, 32, 40, 60]) {
+      const block = `-----BEGIN RSA PRIVATE KEY-----\n${rewrap(KEY, width)}\n-----END RSA PRIVATE KEY-----`;
+      expect(typesIn(`copied:\n${block}\n`), String(width)).toEqual(['PRIVATE_KEY']);
+    }
+  });
+  it('finds the smallest key with a Markdown escape in its line', () => {
+    const ed25519 = 'MC4CAQAwBQYDK2VwBCIEIHYJPk\\+lLiAx4fykhfniUjVGYGSzSc6OtsiRA0i3FfWA';
+    expect(typesIn(`-----BEGIN PRIVATE KEY-----\n${ed25519}\n-----END PRIVATE KEY-----`)).toEqual(['PRIVATE_KEY']);
+  });
+  it('still refuses code between the markers, whatever its identifiers', () => {
+    const java = 'String pem = "-----BEGIN PRIVATE KEY-----\\n" + Base64.getMimeEncoder().encodeToString(key.getEncoded()) + "\\n-----END PRIVATE KEY-----";';
+    expect(typesIn(java)).toEqual([]);
+  });
+});
+
 describe('linear time on adversarial 1 MiB inputs', () => {
   const line = b64Lines(1)[0]!;
   // Each opener without its close is a truncated key of its own when its body holds a whole line.
@@ -224,10 +243,10 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     ['PuTTY first lines, long names', fill(`PuTTY-User-Key-File-2: ${'a'.repeat(70)}      `), []],
     ['private lines without MAC', fill('Private-Lines: 1\nAAAAAAAAAAAAAAAAAAAA\n'), []],
     ['private lines without MAC, long', fill(`Private-Lines: 1\n${line}\n`), ['PRIVATE_KEY']],
-    ['private lines one short of a key', fill(`Private-Lines: 1\n${line.slice(0, 47)}\n`), []],
+    ['private lines one short of a key', fill(`Private-Lines: 1\n${line.slice(0, 47)}\nPrivate-MAC: 00\n`), []],
     ['MACs', fill('Private-MAC: '), []],
     ['every BEGIN', fill('-----BEGIN PRIVATE KEY-----\n---- BEGIN SSH2 PRIVATE KEY ----\nPuTTY-User-Key-File-3: x Encryption: '), []],
-    ['PEM BEGIN, bodies one short of a key', fill(`-----BEGIN PRIVATE KEY-----\n${line.slice(0, 63)}\n`), []],
+    ['PEM BEGIN, bodies one short of a key', fill(`-----BEGIN PRIVATE KEY-----\n${line.slice(0, 59)}\n`), []],
     ['PEM BEGIN and a whole line', fill(`-----BEGIN PRIVATE KEY-----\n${line}\n`), ['PRIVATE_KEY']],
     ['PEM END lines', fill('-----END PRIVATE KEY-----\n'), []],
     ['PEM END after a line', fill(`${line}\n-----END PRIVATE KEY-----\n`), ['PRIVATE_KEY']],

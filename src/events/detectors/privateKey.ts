@@ -66,17 +66,24 @@ const END_RES: Readonly<Record<Format, RegExp>> = {
 };
 
 /**
- * The shortest base64 run a body must hold, from the smallest real private key of each format
- * (base64 characters of the body, padding left out; a PEM body is wrapped at 64, OpenSSH's at 70):
- * PKCS#8 Ed25519 or X25519 64 (48 bytes, one line), SEC1 P-256 without its public key 68 and 164
- * with it, PKCS#8 P-256 184, encrypted PKCS#8 Ed25519 212, OpenSSH Ed25519 324, PGP Ed25519 about
- * 330 (lines of 64), PKCS#1 RSA-512 428; SSH2 blobs carry a long algorithm name on top of an RSA or
- * DSA key. Every one of them has a line of 64. A PuTTY file's smallest blob is an Ed25519 private
- * one, 48 (its public blob is 68). A key's header alone ("MIIEpAIBAAKCAQEA", OpenSSH's
- * "b3BlbnNzaC1rZXktdjEA") is the same in every key, and a truncated paste shorter than one line holds
- * no usable part of one.
+ * How much base64 a body must hold, from the smallest real private key of each format (base64
+ * characters of the body, padding left out; a PEM body is wrapped at 64, OpenSSH's at 70): PKCS#8
+ * Ed25519 or X25519 64 (48 bytes, one line), SEC1 P-256 without its public key 68 and 164 with it,
+ * PKCS#8 P-256 184, encrypted PKCS#8 Ed25519 212, OpenSSH Ed25519 324, PGP Ed25519 about 330 (lines
+ * of 64), PKCS#1 RSA-512 428; SSH2 blobs carry a long algorithm name on top of an RSA or DSA key. A
+ * PuTTY file's smallest blob is an Ed25519 private one, 48 (its public blob is 68). A key's header
+ * alone ("MIIEpAIBAAKCAQEA", OpenSSH's "b3BlbnNzaC1rZXktdjEA") is the same in every key, and a
+ * truncated paste shorter than one line holds no usable part of one. PEM's and SSH2's minimum is a
+ * little under 64, so that the smallest key still counts with a character or two lost to an escape
+ * nothing decodes (Markdown's "\+").
  */
-const MIN_KEY_RUN: Readonly<Record<Format, number>> = { pem: 64, ssh2: 64, ppk: 48 };
+const MIN_KEY_MATERIAL: Readonly<Record<Format, number>> = { pem: 60, ssh2: 60, ppk: 48 };
+/**
+ * The pieces that count towards it: runs of base64 at least this long. A key re-wrapped narrower than
+ * its format's width (a narrow terminal's hard breaks, `tmux capture-pane` without -J, text copied out
+ * of a PDF) is pieces of 20 to 60; code between the markers is identifiers, which seldom reach 16.
+ */
+const MIN_PIECE = 16;
 /** PEM bodies are wrapped at 64 (OpenSSH at 70, MIME tools at 76): every body line but the last is this long. */
 const MIN_FULL_LINE = 64;
 
@@ -91,36 +98,54 @@ function hasBothCases(run: string): boolean {
 }
 
 /**
- * The runs of a text long enough to be key material, read once left to right: queries come with a
- * non-decreasing start, so the runs before it are never looked at again.
+ * The base64 pieces of a text (MIN_PIECE), found once, with running sums, so each body's question,
+ * "how much key material lies in [from, to)?", costs two binary searches.
  */
 class KeyMaterial {
-  private readonly re = new RegExp(BASE64_RUN_RE.source, 'g');
-  private run: { start: number; end: number } | null | undefined;
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  /** sums[i]: the length of the first i pieces; mixed[i]: how many of them hold both cases. */
+  private readonly sums: number[] = [0];
+  private readonly mixed: number[] = [0];
 
-  constructor(
-    private readonly text: string,
-    private readonly min: number,
-  ) {}
-
-  /** Whether a run of at least `min` key characters lies in [from, to). */
-  within(from: number, to: number): boolean {
-    while (this.run === undefined || (this.run !== null && this.run.end <= from)) this.run = this.nextRun();
-    for (let r = this.run; r !== null && r.start < to; r = this.run = this.nextRun()) {
-      if (Math.min(r.end, to) - Math.max(r.start, from) >= this.min) return true;
-      // A run that is cut by the end of the range holds too little of it, as it does for later ranges.
-      if (r.end >= to) return false;
-    }
-    return false;
-  }
-
-  private nextRun(): { start: number; end: number } | null {
+  constructor(text: string) {
+    const re = new RegExp(BASE64_RUN_RE.source, 'g');
     let m: RegExpExecArray | null;
-    while ((m = this.re.exec(this.text)) !== null) {
-      if (m[0].length >= this.min && hasBothCases(m[0])) return { start: m.index, end: m.index + m[0].length };
+    while ((m = re.exec(text)) !== null) {
+      if (m[0].length < MIN_PIECE) continue;
+      this.starts.push(m.index);
+      this.ends.push(m.index + m[0].length);
+      this.sums.push(this.sums[this.sums.length - 1]! + m[0].length);
+      this.mixed.push(this.mixed[this.mixed.length - 1]! + (hasBothCases(m[0]) ? 1 : 0));
     }
-    return null;
   }
+
+  /** Whether the pieces in [from, to) add up to `min` characters, one of them of both cases. */
+  within(from: number, to: number, min: number): boolean {
+    // Pieces never straddle a body's bounds: a marker line is no base64, nor what ends a truncated body.
+    const first = lowerBound(this.starts, from);
+    const last = lowerBound(this.starts, to);
+    if (last > first && this.ends[last - 1]! > to) return this.clipped(first, last, from, to, min);
+    return this.sums[last]! - this.sums[first]! >= min && this.mixed[last]! > this.mixed[first]!;
+  }
+
+  /** The same, for a range that ends inside a piece (a body cut short in the middle of a run). */
+  private clipped(first: number, last: number, from: number, to: number, min: number): boolean {
+    const total = this.sums[last - 1]! - this.sums[first]! + (to - Math.max(from, this.starts[last - 1]!));
+    return total >= min && this.mixed[last]! > this.mixed[first]!;
+  }
+}
+
+/** The first index of a sorted list whose value is at least `value`. */
+function lowerBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function isPemBodyChar(c: string): boolean {
@@ -154,7 +179,7 @@ function blockFindings(text: string): Finding[] {
   const out: Finding[] = [];
   const re = new RegExp(BEGIN_RE.source, 'g');
   const nextEnd: Partial<Record<Format, { index: number; end: number } | null>> = {};
-  const material: Partial<Record<Format, KeyMaterial>> = {};
+  const material = new KeyMaterial(text);
   // A truncated body ends where the same scan from any earlier point in it ends (the stop depends on
   // the position only), so one end per kind of body serves every first line inside it.
   const truncatedEnd = { pem: -1, commented: -1 };
@@ -191,8 +216,7 @@ function blockFindings(text: string): Finding[] {
       }
       bodyEnd = end = truncatedEnd[kind];
     }
-    const keys = (material[format] ??= new KeyMaterial(text, MIN_KEY_RUN[format]));
-    if (!keys.within(afterBegin, bodyEnd)) continue;
+    if (!material.within(afterBegin, bodyEnd, MIN_KEY_MATERIAL[format])) continue;
     out.push({ type: 'PRIVATE_KEY', start, end });
     re.lastIndex = end;
   }
@@ -201,9 +225,9 @@ function blockFindings(text: string): Finding[] {
 
 // GnuPG ends an armored key with a checksum line ("=uIyu") after the last, short, data line.
 const ARMOR_CHECKSUM_RE = /^=[A-Za-z0-9+/]{4}$/;
-const KEY_LINE_RE = new RegExp(`[A-Za-z0-9+/]{${MIN_KEY_RUN.pem},}`);
+const KEY_LINE_RE = new RegExp(`[A-Za-z0-9+/]{${MIN_FULL_LINE},}`);
 
-/** Whether a body line is key material by the body rule (MIN_KEY_RUN.pem, hasBothCases). */
+/** Whether a body line read backwards from a last line is a whole line of key material (MIN_FULL_LINE, hasBothCases). */
 function isKeyLine(line: string): boolean {
   const run = KEY_LINE_RE.exec(line);
   return run !== null && hasBothCases(run[0]);
