@@ -73,6 +73,11 @@ describe('dotted quads that are version numbers', () => {
     ['host DESKTOP-7K3L2M/10.0.0.5 up', '10.0.0.5'],
     ['InetAddress Johns-MacBook-Pro.local/192.168.1.10', '192.168.1.10'],
     ['connected to MyServer/10.0.0.1:8080', '10.0.0.1'],
+    // A host typed capitalized, without a port (InetAddress.toString()), and a resolver list: only a
+    // reduced user agent's "N.0.0.0" after a product token is a version.
+    ['java.net.NoRouteToHostException: No route to host: Mailhost/10.0.0.25', '10.0.0.25'],
+    ['upstream: Backend/10.0.0.8', '10.0.0.8'],
+    ['Primary DNS: Cloudflare/1.1.1.1', '1.1.1.1'],
     ['TCP_MISS/200 1234 GET http://example.com/ - HIER_DIRECT/93.184.216.34 text/html', '93.184.216.34'],
     ['TCP_MISS/200 1234 GET http://example.com/ - DIRECT/93.184.216.34 text/html', '93.184.216.34'],
     ['conversion=10.0.0.1', '10.0.0.1'],

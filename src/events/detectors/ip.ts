@@ -19,9 +19,11 @@ const LOOSE_QUAD = '\\d{1,3}(?:\\.\\d{1,3}){3}';
  * What, written right before a dotted quad, makes it a version number (one alternative a line):
  * - a product token of a user agent, "Chrome/120.0.0.0", "Edg/120.0.0.0" (Chrome's reduced user agent
  *   zeroes all but the major version, so every modern Chrome line hits): a capitalized name holding a
- *   lower-case letter, standing alone after a space, "(" or ";". Not Java's host names
- *   ("localhost/127.0.0.1", "DESKTOP-7K3L2M/10.0.0.5", "Johns-MacBook-Pro.local/10.0.0.9"), a URL's
- *   path ("/api/hosts/10.0.0.1") or Squid's hierarchy codes ("HIER_DIRECT/10.0.0.1");
+ *   lower-case letter, standing alone after a space, "(" or ";", and a quad of that shape, its last
+ *   three numbers 0 (PRODUCT_VERSION). Not Java's host names ("localhost/127.0.0.1",
+ *   "DESKTOP-7K3L2M/10.0.0.5", and a host typed capitalized, "Mailhost/10.0.0.25"), resolver lists
+ *   ("Cloudflare/1.1.1.1"), a URL's path ("/api/hosts/10.0.0.1") or Squid's hierarchy codes
+ *   ("HIER_DIRECT/10.0.0.1");
  * - a name ending in "version" and "=", ":", "(" or ">", quoted or not: .NET's assembly names and
  *   binding redirects ("Version=13.0.0.0", oldVersion="0.0.0.0-13.0.0.0", AssemblyVersion("1.0.0.0"),
  *   <FileVersion>1.0.0.0</FileVersion>), manifests ("version": "1.0.0.0"). "version" starts a word or is
@@ -29,11 +31,11 @@ const LOOSE_QUAD = '\\d{1,3}(?:\\.\\d{1,3}){3}';
  * - a brand's version in Chrome's client hints (Sec-CH-UA-Full-Version-List: "Not_A Brand";v="8.0.0.0").
  * The second quad of a range counts as the first does.
  */
-const VERSION_CONTEXTS = [
-  '(?<![^\\s(;])[A-Z][A-Z0-9]{0,31}[a-z][A-Za-z0-9]{0,31}/',
-  `(?:Version|(?<![A-Za-z])(?:version|VERSION))["']?[ \\t]{0,16}[=:(>][ \\t]{0,3}["']?`,
-  '";v="',
-];
+const PRODUCT_TOKEN = '(?<![^\\s(;])[A-Z][A-Z0-9]{0,31}[a-z][A-Za-z0-9]{0,31}/';
+/** A reduced user agent's version: the major version, then zeros. */
+const PRODUCT_VERSION = /^\d{1,3}\.0\.0\.0$/;
+const PRODUCT_BEFORE_RE = new RegExp(`(?<=${PRODUCT_TOKEN})`, 'y');
+const VERSION_CONTEXTS = [`(?:Version|(?<![A-Za-z])(?:version|VERSION))["']?[ \\t]{0,16}[=:(>][ \\t]{0,3}["']?`, '";v="'];
 const VERSION_BEFORE_RE = new RegExp(`(?<=(?:${VERSION_CONTEXTS.join('|')})(?:${LOOSE_QUAD}-)?)`, 'y');
 
 // One greedy character class and nothing after it: never backtracks. A run starts where a word
@@ -54,7 +56,10 @@ const EIGHT_OCTETS_RE = /^[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){7}$/;
 function isVersionNumber(text: string, start: number, end: number): boolean {
   if (text[end] === ':' && isDigit(text[end + 1])) return false;
   VERSION_BEFORE_RE.lastIndex = start;
-  return VERSION_BEFORE_RE.test(text);
+  if (VERSION_BEFORE_RE.test(text)) return true;
+  if (!PRODUCT_VERSION.test(text.slice(start, end))) return false;
+  PRODUCT_BEFORE_RE.lastIndex = start;
+  return PRODUCT_BEFORE_RE.test(text);
 }
 
 function detectIpv4(text: string): Finding[] {
