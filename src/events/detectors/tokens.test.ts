@@ -86,7 +86,22 @@ describe('Slack tokens and the session cookie', () => {
 
   it('keeps reporting placeholders as tokens, as it did', () => {
     expect(found('token: xoxb-your-token')).toEqual([['SLACK_TOKEN', 'xoxb-your-token']]);
-    expect(found('cookie: xoxd-test-token')).toEqual([['SLACK_TOKEN', 'xoxd-test-token']]);
+  });
+
+  it('reads no tool or repository name as a cookie: a cookie is long and holds a digit', () => {
+    for (const text of [
+      'See https://github.com/rusq/slackdump/wiki/xoxd-cookie/README.md for details',
+      'git clone https://github.com/acme/xoxd-cookie-extractor.git',
+      'file name: xoxd-backup-2024-01-01.tar.gz',
+      'cookie: xoxd-test-token',
+      'https://github.com/acme/xoxd-cookie-extractor/blob/main/src/lib/session/reader/export.ts',
+    ])
+      expect(found(text), text).toEqual([]);
+  });
+
+  it('finds workflow tokens', () => {
+    const token = 'xwfp-7423859183747-6372819384756-a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6';
+    expect(found(`"bot_access_token": "${token}"`)).toEqual([['SLACK_TOKEN', token]]);
   });
 });
 
@@ -106,7 +121,7 @@ describe('linear time on adversarial 1 MiB inputs', () => {
   });
 
   it('a 1 MiB run of cookie characters completes, as one finding', () => {
-    const text = `d=${fill('=xoxd-')}`;
+    const text = `d=${fill('=xoxd-1')}`;
     expect(found(text)).toEqual([['SLACK_TOKEN', text.slice(3)]]);
     expect(text.length).toBe(MiB + 2);
   });

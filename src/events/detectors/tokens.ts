@@ -24,13 +24,16 @@ const GITHUB_RE = /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_
 // refresh), o (legacy OAuth), p (user), r (legacy refresh), s (legacy session). A rotated access
 // token is written "xoxe.xoxp-..." and masked whole. Placeholders ("xoxb-your-token") are reported
 // as tokens: masking one costs nothing, and a pattern strict enough to skip them would miss real
-// tokens of a shape Slack changes.
-const SLACK_RE = /(?<![A-Za-z0-9-])(?:(?:xoxe\.)?xox[abceoprs]-[A-Za-z0-9-]{10,250}|xapp-\d-[A-Za-z0-9-]{10,250})(?![A-Za-z0-9-])/g;
+// tokens of a shape Slack changes. Workflow tokens ("xwfp-", handed to a workflow step's function
+// as its bot_access_token) are the same kind of credential.
+const SLACK_RE = /(?<![A-Za-z0-9-])(?:(?:xoxe\.)?xox[abceoprs]-[A-Za-z0-9-]{10,250}|xwfp-[A-Za-z0-9-]{10,250}|xapp-\d-[A-Za-z0-9-]{10,250})(?![A-Za-z0-9-])/g;
 // The "d" cookie is base64, which the cookie jar percent-encodes ("%2F", "%2B", "%3D"; the normalizer
 // reads one layer, so "/", "+", "=" here, and "%" of a second one), hundreds of characters long. It
 // ends where that alphabet does (the ";" before the next cookie): with nothing after the run that
-// can fail, a long run costs one pass, and one written after "d=" is found.
-const SLACK_COOKIE_RE = /(?<![A-Za-z0-9-])xoxd-[A-Za-z0-9%+/=_-]{10,}/g;
+// can fail, a long run costs one pass, and one written after "d=" is found. At least 40 characters
+// with a digit among the first 200, as random base64 of that length all but always has: tool and
+// repository names ("xoxd-cookie/README.md", "xoxd-backup-2024.tar.gz") and URL paths are no cookie.
+const SLACK_COOKIE_RE = /(?<![A-Za-z0-9-])xoxd-(?=[A-Za-z0-9%+/=_-]{0,199}[0-9])[A-Za-z0-9%+/=_-]{40,}/g;
 
 // Slack's webhook hosts, commercial and GovSlack, as configs and chat write them: with or without a
 // scheme ("webhook_url: hooks.slack.com/services/..."), http, any case, an explicit port (":443").
