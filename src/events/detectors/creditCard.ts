@@ -15,7 +15,7 @@
  * card ("4111 **** **** 1111") keeps too few digits to be one, and must stay so.
  */
 import type { Finding } from '../findings.js';
-import { gapAfter, gapGlues, isDigit, isWordChar, luhnValid, paddedMark } from './common.js';
+import { gapAfter, gapGlues, isDigit, luhnValid, paddedMark, wordAfter, wordBefore } from './common.js';
 
 interface Group {
   start: number;
@@ -143,7 +143,7 @@ export function detectCreditCards(text: string): Finding[] {
       // A padded mark before it ("1. 4111 1111 1111 1111", "Card 2: ...") glues only a card padded
       // the same way (common.ts gapGlues): checked once the card's own gaps are known.
       const markBefore = g > 0 && paddedMark(before);
-      if (g === 0 ? isWordChar(text[runStart - 1]) && !afterTrackOneCode(text, runStart) : gapGlues(before, false) && !markBefore) continue;
+      if (g === 0 ? wordBefore(text, runStart) && !afterTrackOneCode(text, runStart) : gapGlues(before, false) && !markBefore) continue;
       if (!mayStartCard(text[first.start])) continue;
       let digits = '';
       let commaGrouped = false;
@@ -163,7 +163,7 @@ export function detectCreditCards(text: string): Finding[] {
         if (digits.length + (grp.end - grp.start) > 19) break;
         digits += text.slice(grp.start, grp.end);
         lens.push(grp.end - grp.start);
-        if (grp.end === runEnd && isWordChar(text[runEnd])) break;
+        if (grp.end === runEnd && wordAfter(text, runEnd)) break;
         // Likewise it ends the run or is followed by a gap that does not glue.
         if (grp.end !== runEnd && gapGlues(gapAt(h + 1), commaGrouped, padded)) continue;
         // No printed layout starts like this: longer candidates from this start cannot be cards either.

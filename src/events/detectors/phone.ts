@@ -15,7 +15,7 @@
  * and longer runs are not split into phone numbers.
  */
 import type { Finding } from '../findings.js';
-import { FORM_SPACE, MAX_GAP, gapAfter, gapBefore, isDigit, isWordChar, regexFindings } from './common.js';
+import { FORM_SPACE, MAX_GAP, gapAfter, gapBefore, isDigit, regexFindings, wordAfter, wordBefore } from './common.js';
 
 // The gap as a regex: a run of dashes, dots and spaces, or of FORM_SPACE alone (a form's space:
 // "phone=415+555+0100"), at most MAX_GAP long (the digits after it must follow, as in common.ts).
@@ -85,10 +85,10 @@ function separatorLength(text: string, p: number): { length: number; padded: boo
  */
 function gluedToNumber(text: string, start: number, end: number, padded: boolean): boolean {
   const prev = text[start - 1];
-  if (isWordChar(prev) || prev === '+') return true;
+  if (wordBefore(text, start) || prev === '+') return true;
   const before = phoneGapBefore(text, start);
   if (before > 0 && isDigit(text[start - before - 1]) && (before > 1 ? padded : prev === '-' || prev === '.')) return true;
-  if (isWordChar(text[end]) && !extensionAt(text, end)) return true;
+  if (wordAfter(text, end) && !extensionAt(text, end)) return true;
   const after = phoneGapAfter(text, end);
   return after > 0 && isDigit(text[end + after]) && (after === 1 || padded);
 }
@@ -120,8 +120,7 @@ function detectInternational(text: string): Finding[] {
     let slashEnd = -1;
     let slashDigits = 0;
     const slashStyle = SLASH_COUNTRIES.includes(text.slice(plus + 1, plus + 3));
-    const prev = text[plus - 1];
-    if (!isWordChar(prev) && isDigit(text[p]) && text[p] !== '0') {
+    if (!wordBefore(text, plus) && isDigit(text[p]) && text[p] !== '0') {
       while (p < text.length && digits <= 15) {
         if (isDigit(text[p])) {
           digits++;
@@ -149,7 +148,7 @@ function detectInternational(text: string): Finding[] {
       // Across the slash the same: the number is what stood before it. Of the two, the longer reading
       // (a padded number then a date: "+49 89 1234  5678/2024-05-01"). A second "/" glued on makes
       // the whole a path or a date ("+49/30/1234567"): only what stood before the first is a number.
-      const whole = (d: number, e: number) => d >= 8 && d <= 15 && (!isWordChar(text[e]) || extensionAt(text, e));
+      const whole = (d: number, e: number) => d >= 8 && d <= 15 && (!wordAfter(text, e) || extensionAt(text, e));
       if (!whole(digits, end) || (slashEnd !== -1 && text[end] === '/')) {
         const read = end;
         end = -1;

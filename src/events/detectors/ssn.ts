@@ -14,7 +14,7 @@
  * "_" either ("id123456789", a hash, a base64 id are not SSNs), nor after "+" (a phone number).
  */
 import type { Finding } from '../findings.js';
-import { GROUP_GAP_SOURCE, gluedAcrossGap, isDigit, isWordChar, regexFindings } from './common.js';
+import { GROUP_GAP_SOURCE, gluedAcrossGap, isDigit, regexFindings, wordAfter, wordBefore } from './common.js';
 
 const SSN_RE = new RegExp(`(\\d{3})${GROUP_GAP_SOURCE}(\\d{2})${GROUP_GAP_SOURCE}(\\d{4})`, 'g');
 const BARE_SSN_RE = /(?<![0-9])(\d{3})(\d{2})(\d{4})(?![0-9])/g;
@@ -40,7 +40,7 @@ export function detectSsn(text: string): Finding[] {
   const separated = regexFindings(text, SSN_RE, 'SSN', (start, end, m) => validParts(m, [1, 2, 3]) && !gluedToNumber(text, start, end, m[0].includes(',')));
   const bare = regexFindings(text, BARE_SSN_RE, 'SSN', (start, end, m) => {
     const prev = text[start - 1];
-    if (isWordChar(prev) || prev === '+' || isWordChar(text[end])) return false;
+    if (wordBefore(text, start) || prev === '+' || wordAfter(text, end)) return false;
     return validParts(m, [1, 2, 3]) && !gluedToNumber(text, start, end, false);
   });
   return [...separated, ...bare];
