@@ -77,6 +77,12 @@ describe('PEM markers without key material', () => {
     'pem = "-----BEGIN PRIVATE KEY-----\\n" + base64EncodedPrivateKeyMaterial + "\\n-----END PRIVATE KEY-----"',
     '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA...\n-----END RSA PRIVATE KEY-----',
     '-----BEGIN RSA PRIVATE KEY-----\nPaste the private key you downloaded from the console here, then save\n-----END RSA PRIVATE KEY-----',
+    // Code between the markers: long names, but each glued to "(", ".", ":" or ",".
+    "const PEM_HEADER = '-----BEGIN PRIVATE KEY-----';\nexport function importPrivateKeyFromPem(pemEncodedKey: string): Promise<CryptoKey> {\n  const base64EncodedBody = pemEncodedKey.replace(PEM_HEADER, '').replace(PEM_FOOTER, '');\n  return crypto.subtle.importKey('pkcs8', base64ToArrayBuffer(base64EncodedBody), algorithmParameters, false, ['sign']);\n}\nconst PEM_FOOTER = '-----END PRIVATE KEY-----';",
+    'public final class PemUtil {\n    private static final String PEM_HEADER = "-----BEGIN PRIVATE KEY-----";\n    public static PrivateKey parsePrivateKey(String pem) throws NoSuchAlgorithmException, InvalidKeySpecException {\n        PKCS8EncodedKeySpec keySpec = new PKCS8EncodedKeySpec(Base64.getDecoder().decode(body));\n        return KeyFactory.getInstance("RSA").generatePrivate(keySpec);\n    }\n    private static final String PEM_FOOTER = "-----END PRIVATE KEY-----";\n}',
+    // Prose: long words, no digit among them.
+    'The file must start with -----BEGIN RSA PRIVATE KEY----- and the SecretsManagerClient reads it through getSecretValueRequest, then DefaultCredentialsProvider hands it on; the file ends with -----END RSA PRIVATE KEY-----.',
+    'Error: invalid key format near -----BEGIN PRIVATE KEY----- DefaultAzureCredential ManagedIdentityCredential ClientCertificateCredential failed',
     `HEADER = "-----BEGIN PRIVATE KEY-----"\n# sha256 ${'9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'}\n${'/'.repeat(72)}\nFOOTER = "-----END PRIVATE KEY-----"`,
     'x -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n[end of paste]',
   ])('%j is no key', (text) => {
@@ -116,13 +122,21 @@ describe('PEM last line without its first', () => {
     expect(found(`${tail}\n`)).toEqual([['PRIVATE_KEY', tail]]);
   });
 
-  it('leaves out the prose above the body, and reports nothing without a whole line', () => {
+  it('leaves out the prose above the body, and reports nothing without a key of lines', () => {
     const tail = `${RSA_BODY.slice(2).join('\n')}\n${RSA_END}`;
     expect(found(`the end of the file is\n${tail}`)).toEqual([['PRIVATE_KEY', tail]]);
     expect(found(`tail -3 key.pem:\n${tail}`)).toEqual([['PRIVATE_KEY', tail]]);
     expect(found(`q0Lx+/Vb3ZQ==\n${RSA_END}`)).toEqual([]);
     expect(found(`out.write(pem_body)\nout.write("\\n${RSA_END}\\n")`)).toEqual([]);
-    expect(found(`${b64Lines(1, 40)[0]}\n${b64Lines(1, 40)[0]}\n${RSA_END}`)).toEqual([]);
+    expect(found(`${b64Lines(1, 40)[0]}\n${RSA_END}`)).toEqual([]);
+  });
+
+  it('reads lines a narrow terminal broke, all of one width, back from the last line', () => {
+    const narrow = RSA_BODY.join('').match(/.{1,40}/g)!;
+    const tail = `${narrow.slice(3).join('\n')}\n${RSA_END}`;
+    expect(found(`$ tail key.pem\n${tail}\n$ `)).toEqual([['PRIVATE_KEY', tail]]);
+    // Lines of other widths above it are not the body: only the lines as wide as the first.
+    expect(found(`see the file:\n${'x'.repeat(20)}\n${tail}`)).toEqual([['PRIVATE_KEY', tail]]);
   });
 });
 

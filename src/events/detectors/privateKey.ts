@@ -84,8 +84,6 @@ const MIN_KEY_MATERIAL: Readonly<Record<Format, number>> = { pem: 60, ssh2: 60, 
  * of a PDF) is pieces of 20 to 60; code between the markers is identifiers, which seldom reach 16.
  */
 const MIN_PIECE = 16;
-/** PEM bodies are wrapped at 64 (OpenSSH at 70, MIME tools at 76): every body line but the last is this long. */
-const MIN_FULL_LINE = 64;
 
 const BASE64_RUN_RE = /[A-Za-z0-9+/]+/g;
 /**
@@ -98,25 +96,47 @@ function hasBothCases(run: string): boolean {
 }
 
 /**
- * The base64 pieces of a text (MIN_PIECE), found once, with running sums, so each body's question,
- * "how much key material lies in [from, to)?", costs two binary searches.
+ * What may stand on either side of a piece: a blank (a line break reads as two), a quote (a line of a
+ * string, a log field), a tag's bracket ("<br>"), a table's or a log prefix's "|", a comment's "#",
+ * a marker's dashes (a key on one line with its markers). An identifier in code is followed by "(",
+ * ".", ":" or ",", so code between the markers (`importPrivateKeyFromPem(pemEncodedKey: string)`) is
+ * no key material, however long its names.
+ */
+const PIECE_BOUNDARY = /[\s"'`<>|#-]/;
+/** A digit, "+" or "/": 60 random base64 characters lack all three about once in 250,000; words do. */
+const NON_LETTER = /[0-9+/]/;
+
+function isPieceBoundary(c: string | undefined): boolean {
+  return c === undefined || PIECE_BOUNDARY.test(c);
+}
+
+/**
+ * The base64 pieces of a text (MIN_PIECE, standing between boundaries, padding allowed), found once,
+ * with running sums, so each body's question, "how much key material lies in [from, to)?", costs two
+ * binary searches.
  */
 class KeyMaterial {
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
-  /** sums[i]: the length of the first i pieces; mixed[i]: how many of them hold both cases. */
+  /** sums[i]: the length of the first i pieces; mixed[i], other[i]: how many hold both cases, a non-letter. */
   private readonly sums: number[] = [0];
   private readonly mixed: number[] = [0];
+  private readonly other: number[] = [0];
 
   constructor(text: string) {
     const re = new RegExp(BASE64_RUN_RE.source, 'g');
     let m: RegExpExecArray | null;
     while ((m = re.exec(text)) !== null) {
-      if (m[0].length < MIN_PIECE) continue;
+      if (m[0].length < MIN_PIECE || !isPieceBoundary(text[m.index - 1])) continue;
+      let after = m.index + m[0].length;
+      while (after - m.index - m[0].length < 2 && text[after] === '=') after++;
+      if (!isPieceBoundary(text[after])) continue;
+      const n = this.sums.length - 1;
       this.starts.push(m.index);
       this.ends.push(m.index + m[0].length);
-      this.sums.push(this.sums[this.sums.length - 1]! + m[0].length);
-      this.mixed.push(this.mixed[this.mixed.length - 1]! + (hasBothCases(m[0]) ? 1 : 0));
+      this.sums.push(this.sums[n]! + m[0].length);
+      this.mixed.push(this.mixed[n]! + (hasBothCases(m[0]) ? 1 : 0));
+      this.other.push(this.other[n]! + (NON_LETTER.test(m[0]) ? 1 : 0));
     }
   }
 
@@ -126,13 +146,18 @@ class KeyMaterial {
     const first = lowerBound(this.starts, from);
     const last = lowerBound(this.starts, to);
     if (last > first && this.ends[last - 1]! > to) return this.clipped(first, last, from, to, min);
-    return this.sums[last]! - this.sums[first]! >= min && this.mixed[last]! > this.mixed[first]!;
+    return this.sums[last]! - this.sums[first]! >= min && this.varied(first, last);
+  }
+
+  /** Whether the pieces first..last-1 hold both cases in one of them and a non-letter in one. */
+  private varied(first: number, last: number): boolean {
+    return this.mixed[last]! > this.mixed[first]! && this.other[last]! > this.other[first]!;
   }
 
   /** The same, for a range that ends inside a piece (a body cut short in the middle of a run). */
   private clipped(first: number, last: number, from: number, to: number, min: number): boolean {
     const total = this.sums[last - 1]! - this.sums[first]! + (to - Math.max(from, this.starts[last - 1]!));
-    return total >= min && this.mixed[last]! > this.mixed[first]!;
+    return total >= min && this.varied(first, last);
   }
 }
 
@@ -225,24 +250,21 @@ function blockFindings(text: string): Finding[] {
 
 // GnuPG ends an armored key with a checksum line ("=uIyu") after the last, short, data line.
 const ARMOR_CHECKSUM_RE = /^=[A-Za-z0-9+/]{4}$/;
-const KEY_LINE_RE = new RegExp(`[A-Za-z0-9+/]{${MIN_FULL_LINE},}`);
-
-/** Whether a body line read backwards from a last line is a whole line of key material (MIN_FULL_LINE, hasBothCases). */
-function isKeyLine(line: string): boolean {
-  const run = KEY_LINE_RE.exec(line);
-  return run !== null && hasBothCases(run[0]);
-}
-
 /**
  * Where the body before a PEM last line at `endIndex` starts, or -1 when it holds no key material.
- * Read backwards, line by line: the last data line (and an armor checksum) may be short, the lines
- * before it are whole, at least MIN_FULL_LINE long; a shorter line above them is the cut top of the
- * body only when the text starts there or a quote opens it (a log field), else it is prose ("see the
- * end of the key:") and is left out. A line glued to other characters ("x_ab..") ends the body.
+ * Read backwards, line by line: the last data line (and an armor checksum) may be short; the lines
+ * before it are whole, all as wide as the first of them, MIN_PIECE or more (64 as written, narrower
+ * when a terminal broke them); a shorter line above them is the cut top of the body only when the
+ * text starts there or a quote opens it (a log field), else it is prose ("see the end of the key:")
+ * and is left out. A line glued to other characters ("x_ab..") ends the body. Key material as in a
+ * block: MIN_KEY_MATERIAL.pem characters, of both cases somewhere and with a non-letter.
  */
 function tailStart(text: string, endIndex: number): number {
   let start = -1;
-  let hasKey = false;
+  let total = 0;
+  let mixed = false;
+  let other = false;
+  let width = 0;
   let afterChecksum = false;
   for (let i = endIndex, n = 0; ; n++) {
     let j = i;
@@ -253,19 +275,26 @@ function tailStart(text: string, endIndex: number): number {
     const quoted = before === '"' || before === "'";
     if (k === j || (before !== undefined && !isBlank(before) && !quoted)) break;
     const line = text.slice(k, j);
-    if (line.length < MIN_FULL_LINE && !(n === 0 || (n === 1 && afterChecksum))) {
+    const free = n === 0 || (n === 1 && afterChecksum);
+    if (!free && width === 0 && line.length >= MIN_PIECE) width = line.length;
+    if (!free && line.length !== width) {
       let h = k;
       while (isBlank(text[h - 1])) h--;
-      if (h === 0 || quoted) start = k;
+      if ((h === 0 || quoted) && line.length < width) {
+        start = k;
+        total += line.length;
+      }
       break;
     }
     afterChecksum = n === 0 && ARMOR_CHECKSUM_RE.test(line);
     start = k;
-    hasKey ||= isKeyLine(line);
+    total += line.length;
+    mixed ||= hasBothCases(line);
+    other ||= NON_LETTER.test(line);
     if (quoted) break;
     i = k;
   }
-  return hasKey ? start : -1;
+  return total >= MIN_KEY_MATERIAL.pem && mixed && other ? start : -1;
 }
 
 /** PEM last lines outside the blocks found, with the body lines before them. */
