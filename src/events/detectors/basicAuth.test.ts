@@ -31,12 +31,39 @@ describe('tokens inside an HTTP Basic pair', () => {
     expect(found(spaced)).toEqual([['GITHUB_TOKEN', b64(`u:${GH}`)]]);
   });
 
+  it("finds a pair under Docker's and npm's key in YAML, a repr, an .npmrc, and a form's Basic+", () => {
+    const pair = b64('u:ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5');
+    for (const text of [
+      `auths:\n  ghcr.io:\n    auth: ${pair}`,
+      `{'auths': {'ghcr.io': {'auth': '${pair}'}}}`,
+      `//npm.pkg.github.com/:_auth=${pair}`,
+      `_auth = ${pair}`,
+      `Authorization=Basic+${pair}`,
+    ])
+      expect(found(text), text).toEqual([['GITHUB_TOKEN', pair]]);
+    for (const text of [`author: ${pair}`, `oauth: ${pair}`]) expect(found(text), text).toEqual([]);
+  });
+
+  it('finds a Kubernetes pull secret: a Docker config in base64 once more', () => {
+    const config = b64(JSON.stringify({ auths: { 'ghcr.io': { auth: b64(`u:${GH}`) } } }));
+    expect(found(`data:\n  .dockerconfigjson: ${config}\n`)).toEqual([['GITHUB_TOKEN', config]]);
+    const clean = b64(JSON.stringify({ auths: { 'ghcr.io': { auth: b64('u:hunter2hunter2') } } }));
+    expect(found(`.dockerconfigjson: ${clean}`)).toEqual([]);
+  });
+
+  it('finds a long token in a pair (an OIDC token as the password)', () => {
+    const jwt = `eyJhbGciOiJIUzI1NiJ9.${b64(JSON.stringify({ sub: 'x'.repeat(1500) })).replace(/=/g, '')}.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c`;
+    expect(found(`Authorization: Basic ${b64(`u:${jwt}`)}`)).toEqual([['JWT', b64(`u:${jwt}`)]]);
+  });
+
   it('stays linear on 1 MiB of scheme words, long values and many pairs', () => {
     const inputs = [
       'Basic '.repeat(180_000),
       `Basic ${'QUFB'.repeat(600)} `.repeat(430),
       `"auth":"${b64(`u:${GH}`)}" `.repeat(12_000),
       `Basic ${'A'.repeat(2047)}=`.repeat(500),
+      `auth:${'QUFB'.repeat(3000)} `.repeat(87),
+      `eyJhdXRocyI6${'A'.repeat(100)} `.repeat(9000),
     ];
     for (const text of inputs) expect(Array.isArray(detectBasicAuthTokens(text))).toBe(true);
     expect(detectBasicAuthTokens(inputs[2]!)).toHaveLength(12_000);

@@ -14,14 +14,21 @@ import { isSecretType, type Finding } from '../findings.js';
 import { detectCloudKeys } from './cloudKeys.js';
 import { detectTokens } from './tokens.js';
 
-// The scheme word or Docker's key, then the value: whole base64 groups, bounded (a pair of a user and
-// a token is well under 2 KiB), and anchored on the previous character so a run of "basic basic..."
-// is one bounded attempt per word. Case-insensitive: git writes "AUTHORIZATION: basic".
-const BASIC_PAIR_RE = /(?<![A-Za-z0-9_])(?:basic[ \t]{1,4}|"auth"[ \t]{0,4}:[ \t]{0,4}")([A-Za-z0-9+/]{8,2048}={0,2})(?![A-Za-z0-9+/=])/dgi;
+// The scheme word (a form's "+" for its space too) or Docker's and npm's key, in JSON, a Python repr,
+// YAML or an .npmrc ("auth": "...", 'auth': '...', auth: ..., _auth=...), then the value: base64,
+// bounded (a pair of a user and a token, even a JWT, is well under 8 KiB), and anchored on the previous
+// character so a run of "basic basic..." is one bounded attempt per word. Case-insensitive: git
+// writes "AUTHORIZATION: basic".
+const BASIC_PAIR_RE = /(?<![A-Za-z0-9])(?:basic[ \t+]{1,4}|_?auth["']?[ \t]{0,4}[:=][ \t]{0,4}["']?)([A-Za-z0-9+/]{8,8192}={0,2})(?![A-Za-z0-9+/=])/dgi;
+/**
+ * A Docker config in base64 once more, as a Kubernetes pull secret holds it (`.dockerconfigjson:`):
+ * every such value starts with the base64 of '{"auths":'. Decoded once and read for pairs as above.
+ */
+const ENCODED_DOCKER_CONFIG_RE = /(?<![A-Za-z0-9+/])eyJhdXRocyI6[A-Za-z0-9+/]{0,65536}={0,2}/g;
 
-/** The pair as text, or null when the value decodes to no text (bytes that are no UTF-8). */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The value decoded as text, or null when it decodes to no text (bytes that are no UTF-8). */
 function decodedPair(value: string): string | null {
   try {
     return UTF8.decode(Buffer.from(value, 'base64'));
@@ -30,7 +37,24 @@ function decodedPair(value: string): string | null {
   }
 }
 
+/** The first secret a decoded pair holds, or undefined. */
+function secretIn(pair: string): Finding | undefined {
+  return [...detectTokens(pair), ...detectCloudKeys(pair)].find((f) => isSecretType(f.type));
+}
+
 export function detectBasicAuthTokens(text: string): Finding[] {
+  const out = pairFindings(text);
+  ENCODED_DOCKER_CONFIG_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = ENCODED_DOCKER_CONFIG_RE.exec(text)) !== null) {
+    const config = decodedPair(m[0]);
+    const inner = config === null ? undefined : pairFindings(config)[0];
+    if (inner) out.push({ type: inner.type, start: m.index, end: m.index + m[0].length });
+  }
+  return out;
+}
+
+function pairFindings(text: string): Finding[] {
   const out: Finding[] = [];
   BASIC_PAIR_RE.lastIndex = 0;
   let m: RegExpExecArray | null;
@@ -38,7 +62,7 @@ export function detectBasicAuthTokens(text: string): Finding[] {
     const [start, end] = m.indices![1]!;
     const pair = decodedPair(m[1]!);
     if (pair === null || !pair.includes(':')) continue;
-    const secret = [...detectTokens(pair), ...detectCloudKeys(pair)].find((f) => isSecretType(f.type));
+    const secret = secretIn(pair);
     if (secret) out.push({ type: secret.type, start, end });
   }
   return out;
