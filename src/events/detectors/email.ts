@@ -191,10 +191,14 @@ export function detectEmails(text: string): Finding[] {
     if (local.length > 0 && dotsOk && validDomain(domain) && tldOk) {
       out.push({ type: 'EMAIL', start: s, end: e });
       // A number glued on before the name by "/", "-", "+" or "=" (a contact cell's "phone/address",
-      // "0937-john_smith@..."): the address as read without it too, so that detect() can keep the
-      // number whole beside it instead of an address that swallowed its last group.
+      // "0937-john_smith@..."): the address as read from after each of the number's separators too,
+      // so that detect() can keep whole whatever number another finding covers beside it (an IBAN
+      // ending in "00-822-62-6809/jane@...": read from after "00-"), instead of an address that
+      // swallowed its last group or a cut that leaves the middle of the chain bare.
       const glued = NUMBER_BEFORE_NAME.exec(local);
-      if (glued) out.push({ type: 'EMAIL', start: s + glued[0].length, end: e });
+      if (glued) {
+        for (let k = 0; k < glued[0].length; k++) if (!isDigit(glued[0][k])) out.push({ type: 'EMAIL', start: s + k + 1, end: e });
+      }
       lastEnd = e;
       at = text.indexOf('@', e);
       continue;
