@@ -204,7 +204,8 @@ function blockFindings(text: string): Finding[] {
   const out: Finding[] = [];
   const re = new RegExp(BEGIN_RE.source, 'g');
   const nextEnd: Partial<Record<Format, { index: number; end: number } | null>> = {};
-  const material = new KeyMaterial(text);
+  // Built at the first marker only: most texts have none, and the pieces are a pass over all of it.
+  let material: KeyMaterial | undefined;
   // A truncated body ends where the same scan from any earlier point in it ends (the stop depends on
   // the position only), so one end per kind of body serves every first line inside it.
   const truncatedEnd = { pem: -1, commented: -1 };
@@ -241,6 +242,7 @@ function blockFindings(text: string): Finding[] {
       }
       bodyEnd = end = truncatedEnd[kind];
     }
+    material ??= new KeyMaterial(text);
     if (!material.within(afterBegin, bodyEnd, MIN_KEY_MATERIAL[format])) continue;
     out.push({ type: 'PRIVATE_KEY', start, end });
     re.lastIndex = end;
