@@ -227,6 +227,27 @@ describe('PuTTY private key (.ppk)', () => {
   });
 });
 
+describe('keys whatever stands around their lines, and names that are no key', () => {
+  const K = 'MC4CAQAwBQYDK2VwBCIEIFrT2YjA2xaIH7RrztGQzdsE7ysvF5qMwv3IHOnEu6Bu';
+  it.each([
+    ['grep -r', `secrets/ed.pem:-----BEGIN PRIVATE KEY-----\nsecrets/ed.pem:${K}\nsecrets/ed.pem:-----END PRIVATE KEY-----`],
+    ['grep -n', `ed.pem:1:-----BEGIN PRIVATE KEY-----\ned.pem:2:${K}\ned.pem:3:-----END PRIVATE KEY-----`],
+    ['cat -A', `-----BEGIN PRIVATE KEY-----^M$\n${K}^M$\n-----END PRIVATE KEY-----^M$`],
+    ["Python logging's prefix", `DEBUG:root:-----BEGIN PRIVATE KEY-----\nDEBUG:root:${K}\nDEBUG:root:-----END PRIVATE KEY-----`],
+    ["a list's toString()", `[-----BEGIN PRIVATE KEY-----, ${K}, -----END PRIVATE KEY-----]`],
+    ['an unquoted CSV cell', `id,line\n0,-----BEGIN PRIVATE KEY-----\n1,${K}\n2,-----END PRIVATE KEY-----`],
+    ["a shell's line continuation", `export KEY="-----BEGIN PRIVATE KEY-----\\\n${K}\\\n-----END PRIVATE KEY-----"`],
+  ])('finds the key in %s', (_name, text) => {
+    expect(typesIn(text)).toEqual(['PRIVATE_KEY']);
+  });
+  it.each([
+    'The key file starts with -----BEGIN PRIVATE KEY----- and is loaded by ServiceAccountCredentials through GoogleCredentialsProvider from /etc/ssl/private/ on each host; it ends with -----END PRIVATE KEY-----.',
+    'PEM_HEADER = "-----BEGIN PRIVATE KEY-----"\nALGORITHM = "sha256WithRSAEncryption"\nKEY_DIR = "/etc/ssl/private/"\nPROVIDER = "BouncyCastleProvider"\nPEM_FOOTER = "-----END PRIVATE KEY-----"',
+  ])('reads no key in names between the markers: %j', (text) => {
+    expect(typesIn(text)).toEqual([]);
+  });
+});
+
 describe('keys re-wrapped or escaped', () => {
   const KEY = ['MIIEpAIBAAKCAQEA7VJTUt9Us8cKjMZfyJ0Yx1hQ+u3pLfvA2cS8m9kQxT7rP0nN', '3pLkJ7d2bYb3Ff8x5tV2qW1rE6sD4aG9z3kL2mN7pQ5tR8uV1wX4yZ0aB3cD6e=='].join('');
   const rewrap = (body: string, width: number) => body.match(new RegExp(`.{1,${width}}`, 'g'))!.join('\n');

@@ -95,31 +95,44 @@ function hasBothCases(run: string): boolean {
   return /[A-Z]/.test(run) && /[a-z]/.test(run);
 }
 
-/**
- * What may stand on either side of a piece: a blank (a line break reads as two), a quote (a line of a
- * string, a log field), a tag's bracket ("<br>"), a table's or a log prefix's "|", a comment's "#",
- * a marker's dashes (a key on one line with its markers). An identifier in code is followed by "(",
- * ".", ":" or ",", so code between the markers (`importPrivateKeyFromPem(pemEncodedKey: string)`) is
- * no key material, however long its names.
- */
-const PIECE_BOUNDARY = /[\s"'`<>|#-]/;
 /** A digit, "+" or "/": 60 random base64 characters lack all three about once in 250,000; words do. */
 const NON_LETTER = /[0-9+/]/;
+/**
+ * How often, at least, a body's pieces change class (upper case, lower case, other) from one character
+ * to the next, over all of them: random base64 changes at about 64 % of its characters (a key's fixed
+ * ASN.1 header, "MIIEpAIBAAKCAQEA", at 13 %, so a key's first line alone may fall below), names in code
+ * or prose at 11-39 % ("importPrivateKeyFromPem" 36 %, "PKCS8EncodedKeySpec" 39 %,
+ * "ServiceAccountCredentials" 21 %). So a PEM helper or a tutorial between the markers is no key
+ * material however long its names, while a key's lines count whatever stands around them (a grep's
+ * "path:", `cat -A`'s "$", a log's "DEBUG:root:", a list's commas).
+ */
+const MIN_CLASS_CHANGES = 0.45;
 
-function isPieceBoundary(c: string | undefined): boolean {
-  return c === undefined || PIECE_BOUNDARY.test(c);
+function classOf(code: number): number {
+  if (code >= 65 && code <= 90) return 0;
+  return code >= 97 && code <= 122 ? 1 : 2;
+}
+
+/** How many times a run's characters change class from one to the next. */
+function classChanges(run: string): number {
+  let changes = 0;
+  for (let i = 1; i < run.length; i++) if (classOf(run.charCodeAt(i)) !== classOf(run.charCodeAt(i - 1))) changes++;
+  return changes;
 }
 
 /**
- * The base64 pieces of a text (MIN_PIECE, standing between boundaries, padding allowed), found once,
- * with running sums, so each body's question, "how much key material lies in [from, to)?", costs two
- * binary searches.
+ * The base64 runs of a text of MIN_PIECE or more, found once, with running sums, so each body's
+ * question, "how much key material lies in [from, to)?", costs two binary searches.
  */
 class KeyMaterial {
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
-  /** sums[i]: the length of the first i pieces; mixed[i], other[i]: how many hold both cases, a non-letter. */
+  /**
+   * sums[i]: the length of the first i pieces; changes[i]: their class changes; mixed[i], other[i]: how
+   * many of them hold both cases, a non-letter.
+   */
   private readonly sums: number[] = [0];
+  private readonly changes: number[] = [0];
   private readonly mixed: number[] = [0];
   private readonly other: number[] = [0];
 
@@ -127,37 +140,31 @@ class KeyMaterial {
     const re = new RegExp(BASE64_RUN_RE.source, 'g');
     let m: RegExpExecArray | null;
     while ((m = re.exec(text)) !== null) {
-      if (m[0].length < MIN_PIECE || !isPieceBoundary(text[m.index - 1])) continue;
-      let after = m.index + m[0].length;
-      while (after - m.index - m[0].length < 2 && text[after] === '=') after++;
-      if (!isPieceBoundary(text[after])) continue;
+      if (m[0].length < MIN_PIECE) continue;
       const n = this.sums.length - 1;
       this.starts.push(m.index);
       this.ends.push(m.index + m[0].length);
       this.sums.push(this.sums[n]! + m[0].length);
+      this.changes.push(this.changes[n]! + classChanges(m[0]));
       this.mixed.push(this.mixed[n]! + (hasBothCases(m[0]) ? 1 : 0));
       this.other.push(this.other[n]! + (NON_LETTER.test(m[0]) ? 1 : 0));
     }
   }
 
-  /** Whether the pieces in [from, to) add up to `min` characters, one of them of both cases. */
+  /** Whether the pieces in [from, to) are key material: `min` characters, random-looking, varied. */
   within(from: number, to: number, min: number): boolean {
-    // Pieces never straddle a body's bounds: a marker line is no base64, nor what ends a truncated body.
+    // Pieces never straddle a body's start: a marker line is no base64. A truncated body may end inside
+    // one: the piece then counts as far as the body goes.
     const first = lowerBound(this.starts, from);
     const last = lowerBound(this.starts, to);
-    if (last > first && this.ends[last - 1]! > to) return this.clipped(first, last, from, to, min);
-    return this.sums[last]! - this.sums[first]! >= min && this.varied(first, last);
-  }
-
-  /** Whether the pieces first..last-1 hold both cases in one of them and a non-letter in one. */
-  private varied(first: number, last: number): boolean {
-    return this.mixed[last]! > this.mixed[first]! && this.other[last]! > this.other[first]!;
-  }
-
-  /** The same, for a range that ends inside a piece (a body cut short in the middle of a run). */
-  private clipped(first: number, last: number, from: number, to: number, min: number): boolean {
-    const total = this.sums[last - 1]! - this.sums[first]! + (to - Math.max(from, this.starts[last - 1]!));
-    return total >= min && this.varied(first, last);
+    if (last === first) return false;
+    const cut = Math.max(0, this.ends[last - 1]! - to);
+    const total = this.sums[last]! - this.sums[first]! - cut;
+    const pieceLength = this.sums[last]! - this.sums[first]!;
+    // Changes between characters of the pieces, scaled down for a cut piece's lost part.
+    const changes = ((this.changes[last]! - this.changes[first]!) * total) / pieceLength;
+    const between = total - (last - first);
+    return total >= min && changes >= MIN_CLASS_CHANGES * between && this.mixed[last]! > this.mixed[first]! && this.other[last]! > this.other[first]!;
   }
 }
 
