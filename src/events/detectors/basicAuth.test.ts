@@ -64,6 +64,9 @@ describe('tokens inside an HTTP Basic pair', () => {
       `Basic ${'A'.repeat(2047)}=`.repeat(500),
       `auth:${'QUFB'.repeat(3000)} `.repeat(87),
       `eyJhdXRocyI6${'A'.repeat(100)} `.repeat(9000),
+      // A form's query of "+basic": a start inside a run, and a run past the bound, each tried once.
+      '+basic'.repeat(174_763),
+      `q=${'basic+'.repeat(174_762)}`,
     ];
     for (const text of inputs) expect(Array.isArray(detectBasicAuthTokens(text))).toBe(true);
     expect(detectBasicAuthTokens(inputs[2]!)).toHaveLength(12_000);
