@@ -26,19 +26,20 @@ export function isWordChar(c: string | undefined): boolean {
 /**
  * Whether the character before `start` (or at `end`) is a word character that glues a value to a
  * word, as isWordChar, except an underscore of Markdown's emphasis: "_4111 1111 1111 1111_", the
- * italics turndown and Slack's formatting write ("__...__" for bold), stands alone where
- * "id_4111..." does not. One or two underscores are emphasis when no word character stands beyond.
+ * italics turndown and Slack's formatting write ("__...__" for bold, "___...___" for both), stands
+ * alone where "id_4111..." does not. One to three underscores are emphasis when no word character
+ * stands beyond them.
  */
 export function wordBefore(text: string, start: number): boolean {
   let k = start;
-  // One underscore or two (italics, bold).
-  while (start - k < 2 && text[k - 1] === '_') k--;
+  // One underscore, two or three (italics, bold, both).
+  while (start - k < 3 && text[k - 1] === '_') k--;
   return k < start ? isWordChar(text[k - 1]) : isWordChar(text[start - 1]);
 }
 
 export function wordAfter(text: string, end: number): boolean {
   let k = end;
-  while (k - end < 2 && text[k] === '_') k++;
+  while (k - end < 3 && text[k] === '_') k++;
   return k > end ? isWordChar(text[k]) : isWordChar(text[end]);
 }
 
