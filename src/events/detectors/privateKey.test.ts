@@ -269,6 +269,21 @@ describe('small keys whose random part alone reads less random than names', () =
   });
 });
 
+describe('names and public headers that start like a key are no key', () => {
+  it.each([
+    // OpenSSH's first line is the same in every key (format, cipher, public key): docs and `head -2`.
+    'Your key should look like this:\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAABlwAAAAdzc2gtcn\n...\n-----END OPENSSH PRIVATE KEY-----',
+    '$ head -2 ~/.ssh/id_rsa\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAABlwAAAAdzc2gtcn\n$ ssh -i ~/.ssh/id_rsa example',
+    // Names that start with DER's letters and decode to no DER.
+    'private static final String PEM_HEADER = "-----BEGIN PRIVATE KEY-----";\nprivate static final MGF1ParameterSpec MGF = MGF1ParameterSpec.SHA256;\npublic static PrivateKey parsePrivateKey(String pem) throws NoSuchAlgorithmException, InvalidKeySpecException {\n    PKCS8EncodedKeySpec keySpec = new PKCS8EncodedKeySpec(Base64.getDecoder().decode(body));\n}\nprivate static final String PEM_FOOTER = "-----END PRIVATE KEY-----";',
+    'const string Header = "-----BEGIN RSA PRIVATE KEY-----";\nusing var md5 = new MD5CryptoServiceProvider();\nusing var rsa = new RSACryptoServiceProvider(2048);\nvar certs = new X509Certificate2Collection();\nconst string Footer = "-----END RSA PRIVATE KEY-----";',
+    'WARN parse failed for -----BEGIN PRIVATE KEY----- MBeanServerConnection lookup via /opt/jmx/remote/jmxrmi8080 and DefaultCredentialsProvider',
+    '-----BEGIN PRIVATE KEY-----\nxcshareddata/xcschemes/MyApp and xcuserdata/alice/xcschemes/xcschememanagement2\n-----END PRIVATE KEY-----',
+  ])('%j', (text) => {
+    expect(typesIn(text)).toEqual([]);
+  });
+});
+
 describe('keys re-wrapped or escaped', () => {
   const KEY = ['MIIEpAIBAAKCAQEA7VJTUt9Us8cKjMZfyJ0Yx1hQ+u3pLfvA2cS8m9kQxT7rP0nN', '3pLkJ7d2bYb3Ff8x5tV2qW1rE6sD4aG9z3kL2mN7pQ5tR8uV1wX4yZ0aB3cD6e=='].join('');
   const rewrap = (body: string, width: number) => body.match(new RegExp(`.{1,${width}}`, 'g'))!.join('\n');

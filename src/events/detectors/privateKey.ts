@@ -109,10 +109,30 @@ const NON_LETTER = /[0-9+/]/;
 const MIN_CLASS_CHANGES = 0.45;
 
 /**
- * How a key's encoding starts: DER (PKCS#1, PKCS#8, SEC1: a SEQUENCE, "M" then "A"-"P"), OpenSSH's
- * "openssh-key-v1", SSH2's magic number, an armored PGP secret key packet.
+ * Whether base64 starts as a private key's encoding does, read from its first 12 bytes: DER (PKCS#1,
+ * SEC1, PKCS#8: a SEQUENCE whose first element is the version, INTEGER 0 or 1; an encrypted PKCS#8
+ * key's algorithm SEQUENCE), SSH2's magic number, or a PGP secret key packet (old or new format) of
+ * version 3 to 6. Decoded, not matched as text: names such as "MGF1ParameterSpec" or
+ * "MD5CryptoServiceProvider" start with the same letters as DER, and decode to nothing of the kind.
+ * OpenSSH's fixed first line is public ("openssh-key-v1", the cipher, the public key): no start here.
  */
-const KEY_START_RE = /M[A-P][A-Za-z0-9+/]{14}|b3BlbnNzaC1rZXktdjE|P2\/56w|lQ[A-Za-z0-9+/]{14}|x[cV][A-Za-z0-9+/]{14}/y;
+function startsAsKey(run: string): boolean {
+  if (run.startsWith('P2/56w')) return true;
+  const b = Buffer.from(run.slice(0, 16), 'base64');
+  if (b[0] === 0x30) {
+    const at = b[1]! < 0x80 ? 2 : b[1] === 0x81 ? 3 : b[1] === 0x82 ? 4 : -1;
+    if (at < 0) return false;
+    return (b[at] === 0x02 && b[at + 1] === 0x01 && b[at + 2]! <= 1) || b[at] === 0x30;
+  }
+  // PGP, old format: tag 5 with a length of 1, 2 or 4 bytes; new format: tag 5, 1 or 2 length bytes.
+  const oldFormat = (b[0]! & 0xfc) === 0x94;
+  const newFormat = b[0] === 0xc5;
+  if (!oldFormat && !newFormat) return false;
+  const lengthBytes = oldFormat ? [1, 2, 4][b[0]! & 0x03] : b[1]! < 192 ? 1 : b[1]! < 224 ? 2 : -1;
+  if (lengthBytes === undefined || lengthBytes < 0) return false;
+  const version = b[1 + lengthBytes]!;
+  return version >= 3 && version <= 6;
+}
 
 function classOf(code: number): number {
   if (code >= 65 && code <= 90) return 0;
@@ -158,14 +178,13 @@ class KeyMaterial {
   }
 
   /**
-   * Whether the body's first piece starts as a key's encoding does (KEY_START_RE): its fixed header
+   * Whether the body's first piece starts as a key's encoding does (startsAsKey): its fixed header
    * changes class at 13-40 % ("MC4CAQAwBQYDK2VwBCIEI", "MIGHAgEAMBMGByqGSM49..."), so a small key
    * (Ed25519, EC) cut short or read from behind a grep's prefix could fall below MIN_CLASS_CHANGES
    * though its random part does not. The class test is not needed then.
    */
   private keyStart(first: number): boolean {
-    KEY_START_RE.lastIndex = this.starts[first]!;
-    return KEY_START_RE.test(this.text);
+    return startsAsKey(this.text.slice(this.starts[first], this.ends[first]));
   }
 
   /** Whether the pieces in [from, to) are key material: `min` characters, random-looking, varied. */
