@@ -19,7 +19,7 @@ import { detectPhones } from './detectors/phone.js';
 import { detectPrivateKeys } from './detectors/privateKey.js';
 import { detectSsn } from './detectors/ssn.js';
 import { detectTokens } from './detectors/tokens.js';
-import type { Detector } from './detectors/common.js';
+import { firstIndex, type Detector } from './detectors/common.js';
 import { normalizeForDetection, originalSpan } from './normalize.js';
 
 export { countByType } from './findings.js';
@@ -80,14 +80,8 @@ export function resolveOverlaps(candidates: readonly Finding[]): Finding[] {
   const prev = new Int32Array(n + 1);
   for (let i = 1; i <= n; i++) {
     const f = fs[i - 1] as Finding;
-    // Number of candidates ending at or before f.start (binary search over ends).
-    let lo = 0;
-    let hi = i - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((fs[mid] as Finding).end <= f.start) lo = mid + 1;
-      else hi = mid;
-    }
+    // Number of candidates ending at or before f.start (sorted by end).
+    const lo = firstIndex(i - 1, (k) => (fs[k] as Finding).end > f.start);
     prev[i] = lo;
     const withF = weight(f) + (best[lo] as number);
     const without = best[i - 1] as number;
@@ -139,14 +133,8 @@ function withoutDataOverSecrets(candidates: readonly Finding[]): Finding[] {
   return candidates.filter((f) => {
     if (isSecretType(f.type)) return true;
     // Secrets starting before f ends: does any of them end after f starts?
-    let lo = 0;
-    let hi = secrets.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((secrets[mid] as Finding).start < f.end) lo = mid + 1;
-      else hi = mid;
-    }
-    return (reach[lo] as number) <= f.start;
+    const before = firstIndex(secrets.length, (k) => (secrets[k] as Finding).start >= f.end);
+    return (reach[before] as number) <= f.start;
   });
 }
 

@@ -45,7 +45,7 @@
  * - Google API keys: "AIza" followed by 35 characters of the URL-safe alphabet, also when more follow.
  */
 import type { Finding } from '../findings.js';
-import { regexFindings } from './common.js';
+import { firstIndex, regexFindings } from './common.js';
 import { terraformJsonSecrets } from './terraformJson.js';
 
 // An id ends where its own alphabet does: "AKIA...v2" and "akia...V2" are ids with a suffix.
@@ -280,15 +280,9 @@ const COGNITO_TABLE_ID_REACH = 4096;
 
 /** Whether one of `ids` (in text order) ends or starts within `reach` of [start, end). */
 function idNear(ids: readonly Finding[], start: number, end: number, reach: number): boolean {
-  let lo = 0;
-  let hi = ids.length;
   // The first id that ends at or after start - reach.
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (ids[mid]!.end < start - reach) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < ids.length && ids[lo]!.start <= end + reach;
+  const first = firstIndex(ids.length, (k) => ids[k]!.end >= start - reach);
+  return first < ids.length && ids[first]!.start <= end + reach;
 }
 
 function cognitoSecrets(text: string, ids: readonly Finding[]): Finding[] {

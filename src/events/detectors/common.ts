@@ -43,6 +43,22 @@ export function wordAfter(text: string, end: number): boolean {
   return k > end ? isWordChar(text[k]) : isWordChar(text[end]);
 }
 
+/**
+ * The first index in [0, n) at which `reached(i)` holds, or n: a binary search over anything sorted so
+ * that `reached` is false up to some index and true from it on (findings by start or end, offsets).
+ * One search for every detector, so each spells only its condition.
+ */
+export function firstIndex(n: number, reached: (i: number) => boolean): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (reached(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /** A space as an HTML form's query string writes it (application/x-www-form-urlencoded). */
 export const FORM_SPACE = '+';
 

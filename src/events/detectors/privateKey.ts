@@ -16,10 +16,11 @@
  *   "-----BEGIN"). The run is decoded once and reported whole when the decoded text holds a private
  *   key by the rules here; a certificate ("client-certificate-data:") decodes to no private key.
  *
- * A block is a key only when its body holds key material: a run of base64 characters at least as
- * long as the smallest real key of its format (MIN_KEY_RUN), so code and documentation that name the
- * markers (`pem.replace('-----BEGIN PRIVATE KEY-----', '')`, a template's "YOUR_PRIVATE_KEY", a
- * README's "...") are not keys.
+ * A block is a key only when its body holds key material (KeyMaterial): base64 runs adding up to
+ * about the smallest real key of its format (MIN_KEY_MATERIAL), reading as random text does
+ * (MIN_CLASS_CHANGES) unless they start as a key's encoding does (startsAsKey), so code and
+ * documentation that name the markers (`pem.replace('-----BEGIN PRIVATE KEY-----', '')`, a
+ * template's "YOUR_PRIVATE_KEY", a README's "...") are not keys.
  *
  * The finding covers the whole block or file, first line to last, so masking removes all of it.
  *
@@ -37,10 +38,12 @@
  *
  * Linear time: for each format the position of the next closing marker, of the next block's first
  * line and of the end of a truncated body is computed once and reused for every opening marker that
- * precedes it; key material is looked for by one forward pass over the base64 runs; a last line's
+ * precedes it; the base64 runs are found by one pass, at the first marker, and each body's share of
+ * them by two binary searches; a last line's
  * backward reading stops at the marker before it; each encoded run is decoded once.
  */
 import type { Finding } from '../findings.js';
+import { firstIndex } from './common.js';
 
 const PEM_BEGIN = '-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----';
 const SSH2_BEGIN = '---- BEGIN SSH2 [A-Z0-9 ]{0,40}PRIVATE KEY ----';
@@ -187,12 +190,17 @@ class KeyMaterial {
     return startsAsKey(this.text.slice(this.starts[first], this.ends[first]));
   }
 
+  /** The first piece that starts at or after `offset`. */
+  private firstFrom(offset: number): number {
+    return firstIndex(this.starts.length, (k) => this.starts[k]! >= offset);
+  }
+
   /** Whether the pieces in [from, to) are key material: `min` characters, random-looking, varied. */
   within(from: number, to: number, min: number): boolean {
     // Pieces never straddle a body's start: a marker line is no base64. A truncated body may end inside
     // one: the piece then counts as far as the body goes.
-    const first = lowerBound(this.starts, from);
-    const last = lowerBound(this.starts, to);
+    const first = this.firstFrom(from);
+    const last = this.firstFrom(to);
     if (last === first) return false;
     const cut = Math.max(0, this.ends[last - 1]! - to);
     const total = this.sums[last]! - this.sums[first]! - cut;
@@ -203,18 +211,6 @@ class KeyMaterial {
     const random = this.keyStart(first) || changes >= MIN_CLASS_CHANGES * between;
     return total >= min && random && this.mixed[last]! > this.mixed[first]! && this.other[last]! > this.other[first]!;
   }
-}
-
-/** The first index of a sorted list whose value is at least `value`. */
-function lowerBound(sorted: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function isPemBodyChar(c: string): boolean {
