@@ -57,10 +57,10 @@ describe('tokens inside an HTTP Basic pair', () => {
   });
 
   it('stays linear on 1 MiB of scheme words, long values and many pairs', () => {
-    const inputs = [
+    // None of these holds a pair with a token: each must come back empty, not merely return.
+    const empty = [
       'Basic '.repeat(180_000),
       `Basic ${'QUFB'.repeat(600)} `.repeat(430),
-      `"auth":"${b64(`u:${GH}`)}" `.repeat(12_000),
       `Basic ${'A'.repeat(2047)}=`.repeat(500),
       `auth:${'QUFB'.repeat(3000)} `.repeat(87),
       `eyJhdXRocyI6${'A'.repeat(100)} `.repeat(9000),
@@ -68,7 +68,8 @@ describe('tokens inside an HTTP Basic pair', () => {
       '+basic'.repeat(174_763),
       `q=${'basic+'.repeat(174_762)}`,
     ];
-    for (const text of inputs) expect(Array.isArray(detectBasicAuthTokens(text))).toBe(true);
-    expect(detectBasicAuthTokens(inputs[2]!)).toHaveLength(12_000);
+    for (const text of empty) expect(detectBasicAuthTokens(text)).toEqual([]);
+    const pairs = `"auth":"${b64(`u:${GH}`)}" `.repeat(12_000);
+    expect(detectBasicAuthTokens(pairs)).toHaveLength(12_000);
   });
 });
