@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cachedScrubbers, LISTS_PER_DESTINATION, scrubberFor, SCRUBBER_CACHE_SIZE } from './scrubberCache.js';
+import { secretScrubber } from './scrubSecrets.js';
+import { cachedScrubbers, LISTS_PER_DESTINATION, REMEMBERED_MAX_LENGTH, REMEMBERED_TEXTS, scrubberFor, SCRUBBER_CACHE_SIZE } from './scrubberCache.js';
 
 const AUTH = 'Bearer sk/Zq+7vWd/e3+Kp9Lm/Xy+T0kEn/4Aa+Bb==';
 
@@ -72,5 +73,57 @@ describe('scrubberFor: one scrubber per destination configuration', () => {
     // The most recently used survive.
     const last = scrubberFor(`fwd_many_${SCRUBBER_CACHE_SIZE + 499}`, [`Splunk token-${SCRUBBER_CACHE_SIZE + 499}-0123456789`]);
     expect(scrubberFor(`fwd_many_${SCRUBBER_CACHE_SIZE + 499}`, [`Splunk token-${SCRUBBER_CACHE_SIZE + 499}-0123456789`])).toBe(last);
+  });
+
+  it('answers a text it has seen as a new scrub would: short values with a secret are redacted every time', () => {
+    const secret = 'tok_9fK2mQ7xLp4sW8vB';
+    const scrub = scrubberFor('fwd_memo_1', [`Bearer ${secret}`]);
+    // Short enough to be remembered, seen many times over: a secret in any spelling, a piece of it, none.
+    const echoed = [`Bearer ${secret}`, secret, secret.toUpperCase(), encodeURIComponent(`x ${secret}`), secret.slice(0, 14), 'application/json', 'keep-alive'];
+    for (const text of echoed) expect(text.length).toBeLessThanOrEqual(REMEMBERED_MAX_LENGTH);
+    const fresh = secretScrubber([`Bearer ${secret}`]);
+    for (let round = 0; round < 3; round++) {
+      for (const text of echoed) {
+        expect(scrub(text)).toBe(fresh(text));
+        expect(scrub(text)).not.toContain(secret.slice(0, 12));
+      }
+    }
+  });
+
+  it('a cut text is scrubbed as cut even when the same text was seen whole: its end may start a secret', () => {
+    const secret = 'cutsecret-0123456789abcdef';
+    const scrub = scrubberFor('fwd_memo_2', [secret]);
+    const text = `error near ${secret.slice(0, 8)}`;
+    expect(scrub(text)).toBe(text);
+    expect(scrub(text, true)).toBe('error near [redacted]');
+    expect(scrub(text)).toBe(text);
+  });
+
+  it('gives, for any run of answers, what a scrubber made anew for each text gives (seeded)', () => {
+    const secrets = ['Bearer k3y-Zq7vWd-e3Kp9Lm-Xy0kEn', 'whsec_c2lnbmluZy1zZWNyZXQtMDEyMw=='];
+    const scrub = scrubberFor('fwd_memo_3', secrets);
+    const fresh = secretScrubber(secrets);
+    const parts = [
+      'k3y-Zq7vWd-e3Kp9Lm-Xy0kEn',
+      'c2lnbmluZy1zZWNyZXQtMDEyMw',
+      'Thu, 03 Dec 2026 10:00:00 GMT',
+      'application/json',
+      '{"ok":true}',
+      '%6B%33%79',
+      'Zq7vWd-e3Kp9',
+      ' ',
+      '\\n',
+      '"',
+      'abc',
+    ];
+    // A fixed linear congruential sequence: the same texts on every run.
+    let seed = 17;
+    const next = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
+    const pool = Array.from({ length: REMEMBERED_TEXTS * 3 }, () => Array.from({ length: 1 + next(3) }, () => parts[next(parts.length)]!).join(''));
+    for (let i = 0; i < 2000; i++) {
+      const text = pool[next(pool.length)]!;
+      const cut = next(5) === 0;
+      expect(scrub(text, cut)).toBe(fresh(text, cut));
+    }
   });
 });

@@ -22,6 +22,36 @@ export const SCRUBBER_CACHE_SIZE = 4096;
  */
 export const LISTS_PER_DESTINATION = 6;
 
+/**
+ * Whole texts a cached scrubber remembers its answer for, and how long they may be. A SIEM answers a
+ * destination's every request with the same few short header values (a content type, `keep-alive`,
+ * the second's date) and often the same short body, and each was scrubbed anew: about 0.5-1.4 µs a
+ * value, twice per answer (the outbound client's credential headers, then the destination's secrets),
+ * 7 µs of every custom webhook request, one per event (docs/BENCHMARKS.md). A scrub depends on its
+ * text and its secrets alone, so the answer remembered is the one a new scrub would give. Bounded:
+ * REMEMBERED_TEXTS x REMEMBERED_MAX_LENGTH per scrubber, and SCRUBBER_CACHE_SIZE scrubbers; a SIEM
+ * answering with values that never repeat (request ids) only costs each scrub a lookup.
+ */
+export const REMEMBERED_TEXTS = 8;
+export const REMEMBERED_MAX_LENGTH = 48;
+
+/** `scrub`, remembering its answers for the last REMEMBERED_TEXTS short whole texts it was given. */
+function remembering(scrub: Scrubber): Scrubber {
+  const seen = new Map<string, string>();
+  return (text, cut = false) => {
+    // A cut text is not whole: its end may be the start of a secret (secretScrubber).
+    if (cut || text.length > REMEMBERED_MAX_LENGTH) return scrub(text, cut);
+    let out = seen.get(text);
+    if (out === undefined) {
+      out = scrub(text);
+      // The oldest first (a Map keeps insertion order).
+      if (seen.size >= REMEMBERED_TEXTS) seen.delete(seen.keys().next().value!);
+      seen.set(text, out);
+    }
+    return out;
+  };
+}
+
 type Secrets = readonly (string | null | undefined)[];
 
 interface Entry {
@@ -62,7 +92,7 @@ export function scrubberFor(destinationId: string, secrets: Secrets): Scrubber {
       return entry.scrub;
     }
   }
-  const scrub = secretScrubber(secrets);
+  const scrub = remembering(secretScrubber(secrets));
   if (entries && entries.length >= LISTS_PER_DESTINATION) {
     entries.pop();
     held--;
