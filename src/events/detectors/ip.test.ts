@@ -143,3 +143,22 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     expect([...new Set(detect(text).map((f) => f.type))]).toEqual(types);
   });
 });
+
+describe("addresses in Markdown's emphasis (underscores), as turndown and Slack write italics and bold", () => {
+  it.each([
+    ['Blocked _10.0.0.5_ at the edge', '10.0.0.5'],
+    ['**host** __192.168.1.20__', '192.168.1.20'],
+    ['___172.16.0.9___', '172.16.0.9'],
+    ['peer _fe80::1_ lost', 'fe80::1'],
+    ['__2001:db8::1__', '2001:db8::1'],
+  ])('finds the address in %j', (text, ip) => {
+    expect(ips(text)).toEqual([ip]);
+  });
+
+  it.each(['ip_10.0.0.5', 'a__10.0.0.5', '10.0.0.5_x', 'x _10.0.0.5_y', 'x_fe80::1', 'fe80::1_x', 'subnet_10_0_0_0', 'v_1.2.3.4'])(
+    'an underscore that glues the address to a word leaves it alone: %j',
+    (text) => {
+      expect(ips(text)).toEqual([]);
+    },
+  );
+});

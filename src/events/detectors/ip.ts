@@ -8,10 +8,11 @@
  */
 import { isIPv6 } from 'node:net';
 import type { Finding } from '../findings.js';
-import { isDigit, isWordChar, regexFindings } from './common.js';
+import { isDigit, isWordChar, regexFindings, wordAfter, wordBefore } from './common.js';
 
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-const IPV4_RE = new RegExp(`(?<![\\w.])(?:${OCTET}\\.){3}${OCTET}`, 'g');
+// An underscore before it is read by wordBefore (Markdown's emphasis, "_10.0.0.5_", is no glue).
+const IPV4_RE = new RegExp(`(?<![A-Za-z0-9.])(?:${OCTET}\\.){3}${OCTET}`, 'g');
 /** Any dotted quad, as the first half of a version range ("0.0.0.0-13.0.0.0"). */
 const LOOSE_QUAD = '\\d{1,3}(?:\\.\\d{1,3}){3}';
 
@@ -41,7 +42,8 @@ const VERSION_BEFORE_RE = new RegExp(`(?<=(?:${VERSION_CONTEXTS.join('|')})(?:${
 // One greedy character class and nothing after it: never backtracks. A run starts where a word
 // does, or right after a label's colon ("addr:fe80::1", "ip6:2001:db8::/32"): a colon after a word
 // character the run did not take (see labelEnd), followed by a group or a "::".
-const IPV6_CANDIDATE_RE = /(?:(?<![0-9A-Za-z_:.])|(?<=[0-9A-Za-z_]:)(?=[0-9A-Fa-f]|::))[0-9A-Fa-f:.]{2,}/g;
+// An underscore before a run is read by wordBefore, as for IPv4.
+const IPV6_CANDIDATE_RE = /(?:(?<![0-9A-Za-z:.])|(?<=[0-9A-Za-z_]:)(?=[0-9A-Fa-f]|::))[0-9A-Fa-f:.]{2,}/g;
 /** Longest IPv6 group, in hex digits. */
 const MAX_GROUP = 4;
 /** Hex-letter words joined by "::" (a scope, see looksLikeAnotherThing). */
@@ -65,7 +67,7 @@ function isVersionNumber(text: string, start: number, end: number): boolean {
 function detectIpv4(text: string): Finding[] {
   return regexFindings(text, IPV4_RE, 'IP_ADDRESS', (start, end) => {
     const next = text[end];
-    if (isWordChar(next)) return false;
+    if (wordBefore(text, start) || wordAfter(text, end)) return false;
     if (next === '.' && isDigit(text[end + 1])) return false;
     return !isVersionNumber(text, start, end);
   });
@@ -131,7 +133,8 @@ function detectIpv6(text: string): Finding[] {
   let m: RegExpExecArray | null;
   while ((m = IPV6_CANDIDATE_RE.exec(text)) !== null) {
     const runEnd = m.index + m[0].length;
-    if (m[0].length > 64 || isWordChar(text[runEnd])) continue;
+    if (m[0].length > 64 || wordAfter(text, runEnd)) continue;
+    if (text[m.index - 1] === '_' && wordBefore(text, m.index)) continue;
     const skip = labelEnd(m[0]);
     const start = m.index + skip;
     let candidate = m[0].slice(skip);
