@@ -45,8 +45,16 @@ describe('IBAN groups with a run of spaces between them (common.ts: the gap, at 
     expect(found('100  200  300  4000 and 250 + 15 + 1200')).toEqual([]);
   });
 
+  it("finds an IBAN whose spaces a form encoded as '+' (a query string, a POST body), as it finds the print form", () => {
+    expect(found('GET /pay?iban=DE89+3704+0044+0532+0130+00&amount=5')).toEqual([['IBAN', 'DE89+3704+0044+0532+0130+00']]);
+    expect(found('beneficiary_iban=GB82+WEST+1234+5698+7654+32')).toEqual([['IBAN', 'GB82+WEST+1234+5698+7654+32']]);
+    expect(found('q=de89+3704+0044+0532+0130+00+please')).toEqual([['IBAN', 'de89+3704+0044+0532+0130+00']]);
+    // One kind of separator per number, a checksum that holds.
+    expect(found('DE89+3704-0044-0532-0130-00 and DE89+3704+0044+0532+0130+01')).toEqual([]);
+  });
+
   describe('linear time on adversarial 1 MiB inputs', () => {
-    it.each(['DE89  ', 'de89   0', 'DE89--', 'DE89 3704   '])('%j repeated completes', (unit) => {
+    it.each(['DE89  ', 'de89   0', 'DE89--', 'DE89 3704   ', 'DE89+', 'de89+++0'])('%j repeated completes', (unit) => {
       expect(found(fill(unit))).toEqual([]);
     });
   });

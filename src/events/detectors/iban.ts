@@ -2,7 +2,8 @@
  * International Bank Account Numbers: country code, two check digits, then the country's BBAN, with
  * the exact total length from the IBAN registry and a valid ISO 7064 mod-97 checksum. Written compact
  * (DE89370400440532013000) or in groups of four separated by spaces (the print form), dashes or dots
- * (DE89-3704-0044-0532-0130-00), one kind of separator per number. Between two groups stands a gap as
+ * (DE89-3704-0044-0532-0130-00), or a form's "+" for a space (DE89+3704+..., a query string or a POST
+ * body), one kind of separator per number. Between two groups stands a gap as
  * common.ts measures it (at most MAX_GAP characters) of that one kind: "DE89  3704  0044" aligned in
  * columns, "DE89 3704 0044\n  0532 0130 00" wrapped onto an indented line (the line break is a space
  * once normalized), "DE89--3704". Upper or lower case
@@ -10,7 +11,7 @@
  * mixed-case, and an all-one-case run keeps their chance of passing the checksum negligible.
  */
 import type { Finding } from '../findings.js';
-import { gapAfter, isAsciiLetter, isDigit } from './common.js';
+import { FORM_SPACE, gapAfter, isAsciiLetter, isDigit } from './common.js';
 
 /** Total IBAN length per country (SWIFT IBAN registry). */
 export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
@@ -104,7 +105,9 @@ export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
   YE: 30,
 };
 
-const SEPARATORS = new Set([' ', '-', '.']);
+const SEPARATORS = new Set([' ', '-', '.', FORM_SPACE]);
+/** Separators of the print form: a space, or a form's "+" for it (`iban=DE89+3704+...` in a query string or a POST body). */
+const isSpaceLike = (sep: string | undefined) => sep === ' ' || sep === FORM_SPACE;
 const START_RE = /(?<![A-Za-z0-9])([A-Z]{2}|[a-z]{2})\d{2}/g;
 
 /** A digit, or a letter of the case the number started in. */
@@ -164,7 +167,7 @@ export function detectIbans(text: string): Finding[] {
         if (gap > 0 && isIbanChar(text[p + gap], lower)) {
           p += gap;
           lastGap = gap;
-        } else if (sep !== ' ') break;
+        } else if (!isSpaceLike(sep)) break;
       }
       const c = text[p];
       if (!isIbanChar(c, lower)) break;
@@ -176,7 +179,7 @@ export function detectIbans(text: string): Finding[] {
     if (isDigit(next) || isAsciiLetter(next)) continue;
     // The number's own gap of dashes or dots then more characters: part of a longer reference
     // ("DE89--...--00--17"), not an IBAN. Another run of them ends it ("DE89.3704...00...Thanks").
-    const after = sep !== ' ' && sep !== undefined ? separatorGap(text, p, sep) : 0;
+    const after = !isSpaceLike(sep) && sep !== undefined ? separatorGap(text, p, sep) : 0;
     if (after > 0 && after === lastGap && isIbanChar(text[p + after], lower)) continue;
     if (!ibanChecksumValid(compact.toUpperCase())) continue;
     out.push({ type: 'IBAN', start, end: p });
