@@ -46,4 +46,18 @@ describe('webhook channel errors', () => {
       await hook.close();
     }
   });
+
+  it("a webhook quoting its own URL's token back: the token in the URL is scrubbed as the secret is", async () => {
+    const token = 'opsTok-7Hq2LmX9vR4kP8sW';
+    const hook = await startReceiver((req) => ({ status: 400, body: `bad request to ${req.path}` }));
+    const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
+    try {
+      const error = await sendWebhook(client, `${hook.url}/alerts?token=${token}`, 'whsec_c2VjcmV0LXNpZ25pbmc=', 'msg_2', '{"alerts":[]}');
+      expect(error).toContain('?token=[redacted]');
+      expect(error).not.toContain(token.slice(0, 12));
+    } finally {
+      await client.close();
+      await hook.close();
+    }
+  });
 });

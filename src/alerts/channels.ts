@@ -3,6 +3,7 @@
 // retry, never a failure of anything else.
 import nodemailer from 'nodemailer';
 import { secretScrubber } from '../delivery/scrubSecrets.js';
+import { urlSecrets } from '../delivery/urlSecrets.js';
 import { classifyResult } from '../delivery/failure.js';
 import type { OutboundClient } from '../delivery/outbound/client.js';
 import { scrubResult } from '../delivery/outbound/credentialScrub.js';
@@ -58,7 +59,8 @@ export function createMailChannel(smtpUrl: string, from: string): MailChannel {
  * Webhooks. `id` stays the same across retries of the same alerts so receivers can dedupe.
  */
 export async function sendWebhook(client: OutboundClient, url: string, secret: string, id: string, body: string): Promise<string | null> {
-  const scrub = secretScrubber([secret]);
+  // The webhook's own URL may carry a token (`?token=`), which an answer quoting the request line hands back.
+  const scrub = secretScrubber([secret, ...urlSecrets(url)]);
   const headers = { 'content-type': 'application/json', ...standardWebhookHeaders({ secret, id, timestamp: Math.floor(Date.now() / 1000), body }) };
   try {
     // Scrubbed before it is classified: the sentence clips the answer's body, and a secret the clip

@@ -3,6 +3,7 @@ import type { DestinationRow } from '../destinations/row.js';
 import { openSecrets } from '../destinations/credentials.js';
 import type { DeliveryTarget } from './deliverBatch.js';
 import { configuredLimits } from './configuredLimits.js';
+import { urlSecrets } from './urlSecrets.js';
 
 /**
  * Each held row's target, opened once (per key ring): a runner starts at every wake-up of a busy
@@ -56,7 +57,14 @@ export function toTarget(ring: KeyRing, row: Omit<DestinationRow, 'filter'>, now
  * per request). One list for the delivery and the Splunk ack poll, so both share one cached scrubber.
  */
 export function targetSecrets(target: DeliveryTarget): Array<string | null> {
-  return [target.authHeaderValue, target.signingSecret, target.previousSigningSecret?.secret ?? null, target.oauth?.clientSecret ?? null];
+  return [
+    target.authHeaderValue,
+    target.signingSecret,
+    target.previousSigningSecret?.secret ?? null,
+    target.oauth?.clientSecret ?? null,
+    // A token in the URL (Sumo Logic's path, a webhook's ?token=): answers quote request lines.
+    ...urlSecrets(target.url),
+  ];
 }
 
 /**
