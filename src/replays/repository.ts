@@ -154,7 +154,14 @@ export interface ClaimedReplay {
  * process died), oldest first, for `leaseMs`. SKIP LOCKED: processes scanning at once claim
  * different replays.
  */
-export async function claimReplay(db: Queryable, claimId: string, leaseMs: number, only?: { orgId: string; id: string }): Promise<ClaimedReplay | null> {
+export async function claimReplay(
+  db: Queryable,
+  claimId: string,
+  leaseMs: number,
+  only?: { orgId: string; id: string },
+  /** Organizations whose replays the claiming process already walks: theirs come last. */
+  busyOrgs: readonly string[] = [],
+): Promise<ClaimedReplay | null> {
   const { rows } = await db.query<{
     org_id: string;
     id: string;
@@ -168,10 +175,13 @@ export async function claimReplay(db: Queryable, claimId: string, leaseMs: numbe
        FROM (SELECT org_id, id FROM replays
               WHERE status = 'running' AND (lease_until IS NULL OR lease_until < now())
                 AND ($3::text IS NULL OR (org_id = $3 AND id = $4))
-              ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) c
+              -- Fair turns: another organization's replay before one of an organization this process
+              -- already walks, then the one that waited longest since its last batch (each batch and
+              -- each release moves updated_at), so replays that give their slot up take turns.
+              ORDER BY (org_id = ANY($5::text[])), updated_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED) c
       WHERE r.org_id = c.org_id AND r.id = c.id
       RETURNING r.org_id, r.id, r.destination_id, r.start_at, r.window_to, r.cursor_occurred_at::text AS cursor_occurred_at, r.cursor_event_id`,
-    [claimId, leaseMs, only?.orgId ?? null, only?.id ?? null],
+    [claimId, leaseMs, only?.orgId ?? null, only?.id ?? null, busyOrgs],
   );
   const r = rows[0];
   if (!r) return null;

@@ -8,7 +8,15 @@ import { HOURLY_MS, TimedRound } from '../queue/timedRounds.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import * as repo from './repository.js';
 
-export type ReplayOutcome = 'done' | 'cancelled' | 'gone' | 'stopped' | 'failed';
+export type ReplayOutcome = 'done' | 'cancelled' | 'gone' | 'stopped' | 'yielded' | 'failed';
+
+/**
+ * Batches a background replay walks before it gives its slot up for a turn (ReplayRunner): a process
+ * walks a few replays at once, and one organization's replays of millions of events would otherwise
+ * hold every slot until they end, while another organization's waits. At the default batch of 5,000
+ * events, a turn is 100,000 events; giving up and claiming again costs two statements.
+ */
+export const REPLAY_TURN_BATCHES = 20;
 
 /**
  * Walks a claimed replay from its cursor to the end of its window, one batch per transaction. Each
@@ -20,17 +28,28 @@ export type ReplayOutcome = 'done' | 'cancelled' | 'gone' | 'stopped' | 'failed'
 export async function runClaimedReplay(
   db: Db,
   c: repo.ClaimedReplay,
-  opts: { batch: number; leaseMs: number; stopping?: () => boolean; onBatch?: (b: { scanned: number; queued: number }) => void },
+  opts: {
+    batch: number;
+    leaseMs: number;
+    stopping?: () => boolean;
+    onBatch?: (b: { scanned: number; queued: number }) => void;
+    /** Gives the claim up after this many batches ('yielded'): the replay is at once free to be claimed again. */
+    turnBatches?: number;
+  },
 ): Promise<ReplayOutcome> {
   try {
     // Read when the replay is (re)claimed: a filter edited meanwhile applies from the next batch on.
     const filter = await getDestinationFilter(db, c.orgId, c.destinationId);
     const matches = filter ? compileFilter(filter) : null;
     let after: WindowPosition | null = c.cursor;
-    for (;;) {
+    for (let batches = 0; ; batches++) {
       if (opts.stopping?.()) {
         await repo.releaseReplay(db, c);
         return 'stopped';
+      }
+      if (opts.turnBatches !== undefined && batches >= opts.turnBatches) {
+        await repo.releaseReplay(db, c);
+        return 'yielded';
       }
       let done = false;
       const b = await queueReplayBatch(
@@ -81,7 +100,8 @@ export interface ReplayRunnerOptions {
  * replay whose process died is resumed from its cursor by whoever scans after the lease ran out.
  */
 export class ReplayRunner {
-  private readonly running = new Set<Promise<void>>();
+  /** The replays this process walks, and the organization of each. */
+  private readonly running = new Map<Promise<void>, string>();
   private readonly maxConcurrent: number;
   private stopping = false;
   private scanning: Promise<void> | null = null;
@@ -140,7 +160,7 @@ export class ReplayRunner {
       do {
         this.rescan = false;
         while (!this.stopping && this.running.size < this.maxConcurrent) {
-          const c = await repo.claimReplay(this.deps.db, randomUUID(), this.opts.leaseMs);
+          const c = await repo.claimReplay(this.deps.db, randomUUID(), this.opts.leaseMs, undefined, [...new Set(this.running.values())]);
           if (!c) break;
           this.launch(c);
         }
@@ -152,15 +172,25 @@ export class ReplayRunner {
 
   private launch(c: repo.ClaimedReplay): void {
     const log = this.deps.logger;
-    log.info({ replay_id: c.id, destination_id: c.destinationId, resumed: c.cursor !== null }, 'range replay claimed');
-    const p = runClaimedReplay(this.deps.db, c, { batch: this.opts.batch, leaseMs: this.opts.leaseMs, stopping: () => this.stopping })
-      .then((outcome) => log.info({ replay_id: c.id, destination_id: c.destinationId, outcome }, 'range replay stopped running here'))
+    // Resumed after its turn: said at debug, as its turns are (one every REPLAY_TURN_BATCHES batches).
+    if (c.cursor === null) log.info({ replay_id: c.id, destination_id: c.destinationId }, 'range replay claimed');
+    else log.debug({ replay_id: c.id, destination_id: c.destinationId }, 'range replay claimed again');
+    const p = runClaimedReplay(this.deps.db, c, {
+      batch: this.opts.batch,
+      leaseMs: this.opts.leaseMs,
+      stopping: () => this.stopping,
+      turnBatches: REPLAY_TURN_BATCHES,
+    })
+      .then((outcome) => {
+        if (outcome === 'yielded') log.debug({ replay_id: c.id, destination_id: c.destinationId }, 'range replay gave its turn up');
+        else log.info({ replay_id: c.id, destination_id: c.destinationId, outcome }, 'range replay stopped running here');
+      })
       .catch((err: unknown) => log.error({ replay_id: c.id, destination_id: c.destinationId, err: (err as Error).message }, 'range replay failed'))
       .finally(() => {
         this.running.delete(p);
         this.wake(); // a slot is free: another replay may be waiting
       });
-    this.running.add(p);
+    this.running.set(p, c.orgId);
   }
 
   /** Stops claiming, lets each replay finish its batch in progress and gives its claim up. */
@@ -169,7 +199,7 @@ export class ReplayRunner {
     if (this.timer) clearInterval(this.timer);
     await this.pruneRounds.stop();
     await this.scanning;
-    await Promise.allSettled([...this.running]);
+    await Promise.allSettled([...this.running.keys()]);
     await this.unlisten?.().catch(() => undefined);
   }
 }

@@ -156,6 +156,54 @@ describe.each(DB_KINDS)('background range replay (%s)', (kind) => {
     await next.stop();
   });
 
+  it("one organization's long replays never hold every slot: another organization's replay is walked in the meantime", async () => {
+    // A process walks two replays at once, and an organization may run two: organization A's two
+    // replays of 120 batches each must not keep B's replay of 8 waiting until one of them ends.
+    const BIG = 6_000;
+    const api = await service('api');
+    const a = await api.newOrg();
+    await seedEvents(tdb.db, a.orgId, BIG);
+    const b = await orgWithHistory(api);
+    const a1 = await createDestination(api, a, { enabled: false });
+    const a2 = await createDestination(api, a, { enabled: false });
+    const b1 = await createDestination(api, b, { enabled: false });
+    const ra1 = await replay(api, a.apiKey, a1.path);
+    const ra2 = await replay(api, a.apiKey, a2.path);
+    expect([ra1.status, ra2.status]).toEqual([202, 202]);
+    const worker = await service('worker');
+    // A's replays both walking before B asks: B's arrives while every slot is A's.
+    await expect
+      .poll(
+        async () =>
+          Math.min(
+            ...(await Promise.all(
+              [[a1, ra1] as const, [a2, ra2] as const].map(async ([d, r]) => (await getReplay(api, a.apiKey, d.path, r.body.replay_id)).scanned as number),
+            )),
+          ),
+        {
+          timeout: 60_000,
+          interval: 50,
+        },
+      )
+      .toBeGreaterThan(BATCH);
+    const rb = await replay(api, b.apiKey, b1.path);
+    expect(rb.status, rb.text).toBe(202);
+    const all = [[a1, ra1, a] as const, [a2, ra2, a] as const, [b1, rb, b] as const];
+    for (const [d, r, o] of all) {
+      await expect.poll(async () => (await getReplay(api, o.apiKey, d.path, r.body.replay_id)).status, { timeout: 120_000, interval: 200 }).toBe('done');
+    }
+    const [doneA1, doneA2, doneB] = await Promise.all(all.map(([d, r, o]) => getReplay(api, o.apiKey, d.path, r.body.replay_id)));
+    // B's few batches were walked while A's were still going, not after one of them ended.
+    const finished = (v: Record<string, unknown>) => Date.parse(v.finished_at as string);
+    expect(finished(doneB)).toBeLessThan(Math.min(finished(doneA1), finished(doneA2)));
+    // Turns cost nothing of the walk: each window queued once.
+    expect(doneA1).toMatchObject({ scanned: BIG, replayed: BIG, already_pending: 0 });
+    expect(doneA2).toMatchObject({ scanned: BIG, replayed: BIG, already_pending: 0 });
+    expect(doneB).toMatchObject({ scanned: EVENTS, replayed: EVENTS, already_pending: 0 });
+    await worker.stop();
+    await api.stop();
+  });
+
   it('refuses a replay past the per-organization caps with limit_reached naming the cap, queuing nothing', async () => {
     const api = await service('api', { AEGIS_MAX_RUNNING_REPLAYS_PER_ORG: '2' });
     const org = await orgWithHistory(api);
