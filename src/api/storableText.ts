@@ -2,28 +2,93 @@
 // and json values, and an unpaired UTF-16 surrogate is not Unicode at all (it would be refused, or
 // silently turned into U+FFFD, depending on the column and the driver). Checked once for every JSON
 // body, before schema validation, so no field needs its own check and none can be forgotten.
+//
+// The same walk bounds how deeply a body nests. JSON.parse builds a body of any depth without
+// recursing, but much of what reads a body afterwards recurses (Ajv's compiled validators for open
+// schemas, JSON.stringify, the filter validator, a recursive walk like this one used to be): a 12 KB
+// body of 6000 nested arrays, sent to a route that needs no credentials, overflowed the call stack
+// and answered 500 with an error logged. No body the API takes comes near the limit (a filter, the
+// deepest, is at most FILTER_LIMITS.maxDepth conditions deep).
 import type { FastifyInstance } from 'fastify';
 import { invalid } from '../errors.js';
-import { isStorableText, storableText } from '../db/storable.js';
+import { isStorableText } from '../db/storable.js';
+import { safeSegment } from '../events/privacyGuard.js';
 
-const join = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
+/** Levels of objects and arrays inside one another a request body may have (the body itself is one). */
+export const MAX_BODY_DEPTH = 64;
 
-/** The path (`options.index`, `events[2].summary`) of the first unstorable string or key, or null. */
-export function findUnstorableText(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return isStorableText(value) ? null : path || 'body';
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findUnstorableText(value[i], `${path || 'body'}[${i}]`);
-      if (found !== null) return found;
-    }
-    return null;
+const UNSTORABLE = 'contains a NUL character (\\u0000) or an unpaired surrogate, which cannot be stored as text';
+const TOO_DEEP = `nests deeper than ${MAX_BODY_DEPTH} levels of objects and arrays`;
+
+export interface BodyProblem {
+  /** Where: `options.index`, `events[2].summary`, `body`; property names as safeSegment shows them. */
+  field: string;
+  message: string;
+}
+
+/** An object or array being walked: its keys (null for an array), the next child, and how it was reached. */
+interface Frame {
+  readonly node: object;
+  readonly keys: string[] | null;
+  readonly length: number;
+  next: number;
+  readonly parent: Frame | null;
+  /** The key or index under which the parent holds this node (unused for the body itself). */
+  readonly at: string | number;
+}
+
+function frame(node: object, parent: Frame | null, at: string | number): Frame {
+  const keys = Array.isArray(node) ? null : Object.keys(node);
+  return { node, keys, length: keys === null ? (node as unknown[]).length : keys.length, next: 0, parent, at };
+}
+
+/**
+ * The path to `last` inside `holder`, built only for a refusal: every property name on it passes
+ * through safeSegment, which scans it with every detector (a name can itself be a secret or an email
+ * address, on any level of the path, and one holding NUL or a lone surrogate is never plain enough
+ * to show). Indices are the service's own numbers and shown as they are.
+ */
+function pathTo(holder: Frame, last: string | number): string {
+  const segments = [last];
+  for (let f: Frame = holder; f.parent !== null; f = f.parent) segments.push(f.at);
+  let path = '';
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const s = segments[i]!;
+    path += typeof s === 'number' ? `[${s}]` : `${path === '' ? '' : '.'}${safeSegment(s)}`;
   }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, child] of Object.entries(value)) {
-      // The key itself is named with its bad characters shown as U+FFFD (an error message is text too).
-      if (!isStorableText(key)) return join(path, storableText(key, '\uFFFD'));
-      const found = findUnstorableText(child, join(path, key));
-      if (found !== null) return found;
+  return path.startsWith('[') ? `body${path}` : path;
+}
+
+/**
+ * The first problem of a parsed JSON body, in document order, or null: a string or property name
+ * that is not storable text, or nesting deeper than MAX_BODY_DEPTH. Walked with an explicit stack
+ * of at most MAX_BODY_DEPTH frames, so no body, however deep, can overflow the call stack here.
+ */
+export function findBodyProblem(body: unknown): BodyProblem | null {
+  if (typeof body === 'string') return isStorableText(body) ? null : { field: 'body', message: UNSTORABLE };
+  if (body === null || typeof body !== 'object') return null;
+  const stack: Frame[] = [frame(body, null, '')];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (top.next >= top.length) {
+      stack.pop();
+      continue;
+    }
+    const i = top.next++;
+    let at: string | number = i;
+    let child: unknown;
+    if (top.keys === null) child = (top.node as unknown[])[i];
+    else {
+      at = top.keys[i]!;
+      if (!isStorableText(at)) return { field: pathTo(top, at), message: UNSTORABLE };
+      child = (top.node as Record<string, unknown>)[at];
+    }
+    if (typeof child === 'string') {
+      if (!isStorableText(child)) return { field: pathTo(top, at), message: UNSTORABLE };
+    } else if (child !== null && typeof child === 'object') {
+      // Named as the body, not by its path: that would be MAX_BODY_DEPTH segments long.
+      if (stack.length >= MAX_BODY_DEPTH) return { field: 'body', message: TOO_DEEP };
+      stack.push(frame(child, top, at));
     }
   }
   return null;
@@ -31,7 +96,7 @@ export function findUnstorableText(value: unknown, path = ''): string | null {
 
 export function refuseUnstorableText(app: FastifyInstance): void {
   app.addHook('preValidation', async (req) => {
-    const field = findUnstorableText(req.body);
-    if (field !== null) throw invalid(field, 'contains a NUL character (\\u0000) or an unpaired surrogate, which cannot be stored as text');
+    const problem = findBodyProblem(req.body);
+    if (problem !== null) throw invalid(problem.field, problem.message);
   });
 }
