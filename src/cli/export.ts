@@ -3,17 +3,14 @@ import { getOrg } from '../orgs/repository.js';
 import { countEvents, pullAll } from '../events/pull.js';
 import { CliError } from './database.js';
 import { progressBar } from './progress.js';
+import { parseDateTime } from '../events/dateTime.js';
 
 // RFC 3339 date-time (what the API accepts): a date, a time, and a zone, nothing looser.
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
-
-/** An option's RFC 3339 time, or a one-line CliError naming the option. */
+/** An option's date-time, read as the API reads one (parseDateTime), or a one-line CliError naming the option. */
 export function parseTimeOption(option: string, value: string): Date {
-  const d = new Date(value);
-  if (!RFC3339.test(value) || Number.isNaN(d.getTime())) {
-    throw new CliError(`${option}: not an RFC 3339 date-time (e.g. 2026-11-30T00:00:00Z)`);
-  }
-  return d;
+  const parsed = parseDateTime(value);
+  if (!parsed.ok) throw new CliError(`${option}: ${parsed.problem}`);
+  return parsed.date;
 }
 
 /**

@@ -1,6 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildTestEvent, buildWireEvent, fieldsFromAgentRecord, formatTimestamp, newPreflightId, type AegisFields } from './contract.js';
+import fc from 'fast-check';
+import {
+  buildTestEvent,
+  buildWireEvent,
+  DATE_TIME_OUT_OF_RANGE,
+  DATE_TIME_RANGE,
+  fieldsFromAgentRecord,
+  formatTimestamp,
+  newPreflightId,
+  NOT_A_DATE_TIME,
+  parseDateTime,
+  type AegisFields,
+} from './contract.js';
 
 const example = JSON.parse(readFileSync(new URL('./fixtures/product-page-example.json', import.meta.url), 'utf8'));
 
@@ -112,12 +124,86 @@ describe('fieldsFromAgentRecord', () => {
   });
 });
 
-describe('parseOccurredAt', () => {
-  it('keeps a leap second as the last millisecond of its minute, and refuses what is not a time', async () => {
-    const { parseOccurredAt } = await import('./contract.js');
-    expect(parseOccurredAt('2016-12-31T23:59:60Z')?.toISOString()).toBe('2016-12-31T23:59:59.999Z');
-    expect(parseOccurredAt('2016-12-31T23:59:60.5+01:00')?.toISOString()).toBe('2016-12-31T22:59:59.999Z');
-    expect(parseOccurredAt('2026-05-15T10:33:21.456789+00:00')?.toISOString()).toBe('2026-05-15T10:33:21.456Z');
-    expect(parseOccurredAt('not a time')).toBeNull();
+describe('parseDateTime', () => {
+  const at = (value: string) => {
+    const parsed = parseDateTime(value);
+    return parsed.ok ? parsed.date.toISOString() : parsed.problem;
+  };
+
+  it('reads RFC 3339 date-times, dropping digits past milliseconds', () => {
+    expect(at('2026-05-15T10:33:21.456789+00:00')).toBe('2026-05-15T10:33:21.456Z');
+    expect(at('2026-05-15t10:33:21.9999z')).toBe('2026-05-15T10:33:21.999Z');
+    expect(at('2026-05-15 10:33:21-07:30')).toBe('2026-05-15T18:03:21.000Z');
+    expect(at('2024-02-29T00:00:00Z')).toBe('2024-02-29T00:00:00.000Z');
+  });
+
+  it('keeps a leap second (at 23:59 UTC only) as the last millisecond of its minute', () => {
+    expect(at('2016-12-31T23:59:60Z')).toBe('2016-12-31T23:59:59.999Z');
+    expect(at('2017-01-01T00:59:60.5+01:00')).toBe('2016-12-31T23:59:59.999Z');
+    expect(at('2016-12-31T18:29:60-05:30')).toBe('2016-12-31T23:59:59.999Z');
+    // 23:59:60 at +01:00 is 22:59:60 UTC: no leap second is ever inserted there.
+    expect(at('2016-12-31T23:59:60+01:00')).toBe(NOT_A_DATE_TIME);
+    expect(at('2016-12-31T12:00:60Z')).toBe(NOT_A_DATE_TIME);
+  });
+
+  it('refuses what is not RFC 3339, though JavaScript or the schema format check may take it', () => {
+    for (const value of [
+      'not a time',
+      '2026-11-30T10:00:00+0530',
+      '2026-11-30T10:00:00+05',
+      '2026-11-30T10:00:00',
+      '2026-11-30',
+      '2026-11-30T10:00Z',
+      '+002026-11-30T10:00:00Z',
+      '2026-11-30T10:00:00.Z',
+      '2026-11-30\t10:00:00Z',
+      '2026-02-29T00:00:00Z',
+      '2026-04-31T00:00:00Z',
+      '2026-13-01T00:00:00Z',
+      '2026-00-01T00:00:00Z',
+      '2026-11-00T00:00:00Z',
+      '2026-11-30T24:00:00Z',
+      '2026-11-30T10:60:00Z',
+      '2026-11-30T10:00:00+24:00',
+      '2026-11-30T10:00:00+05:60',
+      ' 2026-11-30T10:00:00Z',
+      '2026-11-30T10:00:00Z\n',
+    ]) {
+      expect(at(value), value).toBe(NOT_A_DATE_TIME);
+    }
+  });
+
+  it('takes instants from 1970 to 9999 (UTC), after the offset', () => {
+    expect(at('1970-01-01T00:00:00Z')).toBe('1970-01-01T00:00:00.000Z');
+    expect(at('1969-12-31T23:00:00-01:00')).toBe('1970-01-01T00:00:00.000Z');
+    expect(at('9999-12-31T23:59:59.999Z')).toBe('9999-12-31T23:59:59.999Z');
+    expect(at('9999-12-31T23:59:60Z')).toBe('9999-12-31T23:59:59.999Z');
+    expect(at('9999-12-31T23:58:60-00:01')).toBe('9999-12-31T23:59:59.999Z');
+    expect(at('10000-01-01T00:00:00Z')).toBe(NOT_A_DATE_TIME);
+    for (const value of [
+      '0000-01-01T00:00:00Z',
+      '0001-01-01T00:00:00+14:00',
+      '0050-01-01T00:00:00Z', // Date.UTC would read year 50 as 1950
+      '1969-12-31T23:59:59.999Z',
+      '1970-01-01T00:30:00+01:00',
+      '9999-12-31T23:59:59-01:00',
+    ]) {
+      expect(at(value), value).toBe(DATE_TIME_OUT_OF_RANGE);
+    }
+  });
+
+  it('reads every instant of the range, at any offset, as JavaScript reads the same text', () => {
+    const offset = fc.tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }));
+    fc.assert(
+      fc.property(fc.integer({ min: DATE_TIME_RANGE.min, max: DATE_TIME_RANGE.max }), offset, (ms, [sign, h, m]) => {
+        const minutes = (sign === '-' ? -1 : 1) * (h * 60 + m);
+        const local = new Date(ms + minutes * 60_000).toISOString();
+        // The same instant written in that offset (when its local year is still 4 digits).
+        fc.pre(/^\d{4}-/.test(local));
+        const text = `${local.slice(0, -1)}${sign}${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
+        expect(at(text)).toBe(new Date(ms).toISOString());
+        expect(new Date(text).getTime()).toBe(ms);
+      }),
+    );
   });
 });

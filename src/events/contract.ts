@@ -17,6 +17,10 @@ import {
   type SourceType,
 } from './enums.js';
 import { DEFAULT_POLICY } from './policy.js';
+import { invalid } from '../errors.js';
+import { parseDateTime, storedTimestampText } from './dateTime.js';
+
+export { DATE_TIME_OUT_OF_RANGE, DATE_TIME_RANGE, NOT_A_DATE_TIME, parseDateTime, type ParsedDateTime } from './dateTime.js';
 
 export type { Decision, Destination, InputType, SourceType, EventOutcome } from './enums.js';
 
@@ -77,8 +81,7 @@ export function formatTimestamp(date: Date): string {
   if (Number.isNaN(ms)) throw new RangeError('formatTimestamp: invalid date');
   // The records of a batch without occurred_at share the batch's time: formatted once.
   if (ms === lastFormatted.ms) return lastFormatted.text;
-  const iso = date.toISOString(); // YYYY-MM-DDTHH:mm:ss.sssZ
-  lastFormatted = { ms, text: `${iso.slice(0, -1)}000+00:00` };
+  lastFormatted = { ms, text: storedTimestampText(date) };
   return lastFormatted.text;
 }
 let lastFormatted = { ms: Number.NaN, text: '' };
@@ -175,18 +178,11 @@ export interface AgentDecisionRecord {
   occurred_at?: string;
 }
 
-/**
- * Parses an RFC 3339 date-time (already checked against the schema's "date-time" format) into a Date.
- * RFC 3339 allows a leap second (":60"), which JavaScript dates cannot hold: it becomes the last
- * millisecond of that minute. Returns null when the value is still not a representable time.
- */
-export function parseOccurredAt(value: string): Date | null {
-  let d = new Date(value);
-  if (Number.isNaN(d.getTime())) {
-    const leap = /^(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:)60(?:\.\d+)?(.*)$/.exec(value);
-    if (leap) d = new Date(`${leap[1]}59.999${leap[2]}`);
-  }
-  return Number.isNaN(d.getTime()) ? null : d;
+/** A date-time request field as a Date, or a 400 naming the field (parseDateTime says what is wrong). */
+export function dateTimeField(field: string, value: string): Date {
+  const parsed = parseDateTime(value);
+  if (!parsed.ok) throw invalid(field, parsed.problem);
+  return parsed.date;
 }
 
 /**
@@ -197,7 +193,7 @@ export function fieldsFromAgentRecord(record: AgentDecisionRecord, now: Date): {
   // Copied straight from the record: a rest pattern and a spread cost a copy each, per record.
   const fields = orderedFields(record, record.preflight_id ?? newPreflightId());
   if (record.occurred_at === undefined) return { fields, occurredAt: now };
-  const occurredAt = parseOccurredAt(record.occurred_at);
-  if (!occurredAt) throw new RangeError('occurred_at: not a representable date-time');
-  return { fields, occurredAt };
+  const occurredAt = parseDateTime(record.occurred_at);
+  if (!occurredAt.ok) throw new RangeError(`occurred_at: ${occurredAt.problem}`);
+  return { fields, occurredAt: occurredAt.date };
 }

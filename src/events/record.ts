@@ -2,7 +2,7 @@ import type { Db } from '../db/types.js';
 import { AppError, validationFailed } from '../errors.js';
 import { recordEvents } from '../queue/enqueue.js';
 import type { FilterRouter } from '../filters/router.js';
-import { buildWireEvent, fieldsFromAgentRecord, newPreflightId, parseOccurredAt, type AegisFields, type AgentDecisionRecord } from './contract.js';
+import { buildWireEvent, fieldsFromAgentRecord, newPreflightId, parseDateTime, type AegisFields, type AgentDecisionRecord } from './contract.js';
 import { detect } from './detect.js';
 import { countByType } from './findings.js';
 import { mask } from './mask.js';
@@ -94,8 +94,10 @@ export function agentEvents(orgId: string, records: unknown[]) {
     // validateAgentRecord checks the published schema and runs the privacy guard.
     const found = validateAgentRecord(record, `/events/${i}`, memo);
     const rec = record as AgentDecisionRecord;
-    if (found.length === 0 && rec.occurred_at !== undefined && parseOccurredAt(rec.occurred_at) === null) {
-      found.push({ path: `/events/${i}/occurred_at`, message: 'is not a representable date-time' });
+    if (found.length === 0 && rec.occurred_at !== undefined) {
+      // The schema's "date-time" format is looser than what the API takes (parseDateTime).
+      const occurredAt = parseDateTime(rec.occurred_at);
+      if (!occurredAt.ok) found.push({ path: `/events/${i}/occurred_at`, message: occurredAt.problem });
     }
     violations.push(...found);
     if (found.length === 0) valid.push({ i, rec });

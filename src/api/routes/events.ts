@@ -14,6 +14,7 @@ import { producerValidatorCompiler } from '../producerValidation.js';
 import { runPreflight, recordAgentDecisions, MAX_INPUT_BYTES, MAX_BATCH } from '../../events/record.js';
 import { pullEvents, START } from '../../events/pull.js';
 import { decodePullCursor, encodePullCursor, MAX_CURSOR_LENGTH } from '../../events/pullCursor.js';
+import { dateTimeField } from '../../events/contract.js';
 
 // Query strings are text: the API never coerces types, so the number is checked by pattern.
 const EVENTS_PAGE_LIMIT = pageLimit(1000, 100, 'Events per page');
@@ -131,10 +132,9 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
     handler: async (req) => {
       const { org_id } = req.params;
       const q = req.query;
-      const since = q.since === undefined ? null : new Date(q.since);
-      const until = q.until === undefined ? null : new Date(q.until);
-      if (since && Number.isNaN(since.getTime())) throw invalid('since', 'is not a representable date-time');
-      if (until && Number.isNaN(until.getTime())) throw invalid('until', 'is not a representable date-time');
+      // The schema's "date-time" format is looser than what the API takes: parseDateTime has the last word.
+      const since = q.since === undefined ? null : dateTimeField('since', q.since);
+      const until = q.until === undefined ? null : dateTimeField('until', q.until);
       if (since && until && since > until) throw invalid('until', 'is before since');
       const after = q.cursor === undefined ? null : decodePullCursor(ctx.keyRing, org_id, q.cursor);
       const page = await pullEvents(ctx.db, org_id, { after, since, until, limit: pageSize(q.limit, EVENTS_PAGE_LIMIT) });

@@ -14,6 +14,7 @@ import { ReplayAccepted, ReplayDone } from '../../schemas/replays.js';
 import { destinationStats } from '../../../queue/stats.js';
 import { listAttempts } from '../../../queue/attempts.js';
 import { invalid } from '../../../errors.js';
+import { dateTimeField } from '../../../events/contract.js';
 import { recordTrail } from '../../../trail/record.js';
 import { actorOf } from '../../actor.js';
 import { decodeAttemptsCursor, encodeAttemptsCursor } from './cursors.js';
@@ -144,8 +145,9 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
         limit: pageSize(q.limit, AttemptsQuery.properties.limit),
         beforeId: q.cursor === undefined ? null : decodeAttemptsCursor(q.cursor),
         outcome: q.outcome ?? null,
-        since: q.since ? new Date(q.since) : null,
-        until: q.until ? new Date(q.until) : null,
+        // The schema's "date-time" format is looser than what the API takes: parseDateTime has the last word.
+        since: q.since === undefined ? null : dateTimeField('since', q.since),
+        until: q.until === undefined ? null : dateTimeField('until', q.until),
       });
       return { attempts: page.attempts, next_cursor: page.afterId !== null ? encodeAttemptsCursor(page.afterId) : null };
     },
@@ -158,9 +160,5 @@ function replayWindow(body: ReplayBody): { from: Date; to: Date } | null {
   if (body.job_ids !== undefined) throw invalid('job_ids', 'replays dead letters and cannot be combined with from and to');
   if (body.from === undefined) throw invalid('from', 'is required with to');
   if (body.to === undefined) throw invalid('to', 'is required with from');
-  const from = new Date(body.from);
-  const to = new Date(body.to);
-  if (Number.isNaN(from.getTime())) throw invalid('from', 'is not a representable date-time');
-  if (Number.isNaN(to.getTime())) throw invalid('to', 'is not a representable date-time');
-  return { from, to };
+  return { from: dateTimeField('from', body.from), to: dateTimeField('to', body.to) };
 }
