@@ -8,6 +8,7 @@
 import siftModule from 'sift';
 import type * as Sift from 'sift';
 import type { WireEvent } from '../events/contract.js';
+import { fieldSpec, normalizeFilterTime } from './fields.js';
 
 // sift is CommonJS whose named exports Node cannot see from ESM: they hang off the default export.
 const sift = siftModule as unknown as typeof Sift;
@@ -29,10 +30,37 @@ const OPERATIONS = {
 
 export type FilterPredicate = (event: WireEvent | Record<string, unknown>) => boolean;
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Every string under a date-time field's condition in the events' stored form; any other value as it is. */
+function timesInStoredForm(v: unknown): unknown {
+  if (typeof v === 'string') return normalizeFilterTime(v) ?? v;
+  if (Array.isArray(v)) return v.map(timesInStoredForm);
+  // fromEntries, not assignment: a "__proto__" key stays a key.
+  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, timesInStoredForm(x)]));
+  return v;
+}
+
+/**
+ * The filter sift is given: the stored filter (kept as the user wrote it) with every @timestamp value
+ * written as the events write theirs (fields.ts, normalizeFilterTime), because sift compares strings
+ * as text, and "2026-12-03T10:00:00-05:00" is text-after but time-before "2026-12-03T16:00:00.000000+00:00".
+ * A value that is no date-time (only a filter saved before they were checked can hold one) stays as
+ * it was, compared as text as it always was.
+ */
+function inEventForm(q: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(q).map(([k, v]) => {
+      if ((k === '$and' || k === '$or') && Array.isArray(v)) return [k, (v as unknown[]).map((sub) => (isPlainObject(sub) ? inEventForm(sub) : sub))];
+      return [k, fieldSpec(k)?.type === 'date-time' ? timesInStoredForm(v) : v];
+    }),
+  );
+}
+
 /** The predicate of a filter already checked by checkFilter; null (no filter) matches every event. */
 export function compileFilter(filter: Record<string, unknown> | null): FilterPredicate {
   if (filter === null) return () => true;
-  const test = sift.createQueryTester(filter, { operations: OPERATIONS });
+  const test = sift.createQueryTester(inEventForm(filter), { operations: OPERATIONS });
   return (event) => test(event);
 }
 

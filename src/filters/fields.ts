@@ -2,8 +2,19 @@
  * What a destination filter may say, stated once for the API's checks (filters/validate.ts) and the
  * dashboard's builder. Browser-safe: no Node imports.
  */
-import { DECISIONS, DESTINATIONS, INPUT_TYPES, SOURCE_TYPES } from '../events/enums.js';
+import {
+  ACTION_PREFLIGHT,
+  ACTION_TEST,
+  DATASET_PREFLIGHT,
+  DATASET_TEST,
+  DECISIONS,
+  DESTINATIONS,
+  INPUT_TYPES,
+  SOURCE_TYPES,
+  type EventOutcome,
+} from '../events/enums.js';
 import { FINDING_TYPES } from '../events/findings.js';
+import { parseDateTime, storedTimestampText } from '../events/dateTime.js';
 
 /** The MongoDB-style operators a filter may use; anything else (including $where, $regex, $expr) is refused. */
 export const FIELD_OPERATORS = ['$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte', '$exists', '$not'] as const;
@@ -61,6 +72,94 @@ const fieldSet: ReadonlySet<string> = new Set(FILTER_FIELDS);
 export function isFilterField(path: string): boolean {
   if (fieldSet.has(path)) return true;
   return path.startsWith(FINDING_COUNT_PREFIX) && FINDING_TYPE_NAME.test(path.slice(FINDING_COUNT_PREFIX.length));
+}
+
+/**
+ * The configuration trail's values (trail/contract.ts), copied because that module is not
+ * browser-safe; validateValues.test.ts fails if they drift. Trail events are recorded, previewed and
+ * routed like preflight decisions, so a filter may select them (or leave them out).
+ */
+const TRAIL_DATASET = 'aegis.audit_stream';
+const TRAIL_ACTIONS = [
+  'destination_created',
+  'destination_updated',
+  'credential_rotated',
+  'credential_removed',
+  'signing_secret_rotated',
+  'destination_enabled',
+  'destination_disabled',
+  'destination_deleted',
+  'replay_requested',
+  'test_sent',
+  'notification_settings_changed',
+  'encryption_key_rotated',
+] as const;
+const TRAIL_TYPES = ['creation', 'change', 'deletion', 'access'] as const;
+const OUTCOMES = ['success', 'failure'] as const satisfies readonly EventOutcome[];
+
+/**
+ * What a field holds in the recorded events, so a filter value it can never hold is refused at save
+ * time rather than silently matching nothing (or everything, under $ne / $nin):
+ * - `enum`: exactly one of `values` (for event.category / event.type, an array of them);
+ * - `string`, `number`: free values of that JSON type;
+ * - `date-time`: the stored form of formatTimestamp (events/contract.ts), which a filter's values
+ *   are compared in (normalizeFilterTime);
+ * - `object`: only $exists applies.
+ * `always`: every recorded event has it (preflight, test and trail events alike), so null never
+ * equals it; a field only some events have (trail events carry no aegis.decision) may be null,
+ * MongoDB's "absent".
+ */
+export type FieldSpec = { type: 'enum'; values: readonly string[]; always: boolean } | { type: 'string' | 'number' | 'date-time' | 'object'; always: boolean };
+
+const oneOf = (values: readonly string[], always: boolean): FieldSpec => ({ type: 'enum', values, always });
+
+const FIELD_SPECS: Readonly<Record<(typeof FILTER_FIELDS)[number], FieldSpec>> = {
+  '@timestamp': { type: 'date-time', always: true },
+  event: { type: 'object', always: true },
+  'event.id': { type: 'string', always: true },
+  'event.kind': oneOf(['event'], true),
+  'event.category': oneOf(['aegis', 'preflight', 'configuration'], true),
+  'event.type': oneOf([...DECISIONS.map((d) => d.toLowerCase()), ...TRAIL_TYPES], true),
+  'event.action': oneOf([ACTION_PREFLIGHT, ACTION_TEST, ...TRAIL_ACTIONS], true),
+  'event.outcome': oneOf(OUTCOMES, true),
+  'event.dataset': oneOf([DATASET_PREFLIGHT, DATASET_TEST, TRAIL_DATASET], true),
+  aegis: { type: 'object', always: true },
+  'aegis.preflight_id': { type: 'string', always: false },
+  'aegis.decision': oneOf(DECISIONS, false),
+  'aegis.destination': oneOf(DESTINATIONS, false),
+  'aegis.summary': { type: 'string', always: true },
+  'aegis.policy_version': { type: 'string', always: false },
+  'aegis.policy_id': { type: 'string', always: false },
+  'aegis.source_type': oneOf(SOURCE_TYPES, false),
+  'aegis.input_type': oneOf(INPUT_TYPES, false),
+  'aegis.input_size_bytes': { type: 'number', always: false },
+  'aegis.finding_counts_by_type': { type: 'object', always: false },
+  'aegis.actor_id': { type: 'string', always: false },
+  organization: { type: 'object', always: true },
+  'organization.id': { type: 'string', always: true },
+};
+const FINDING_COUNT_SPEC: FieldSpec = { type: 'number', always: false };
+
+/** What `path` holds, or null when it is not a filter field. */
+export function fieldSpec(path: string): FieldSpec | null {
+  if (Object.prototype.hasOwnProperty.call(FIELD_SPECS, path)) return FIELD_SPECS[path as keyof typeof FIELD_SPECS];
+  return isFilterField(path) ? FINDING_COUNT_SPEC : null;
+}
+
+/** The form a refusal shows for a date-time (and the example the docs give). */
+export const DATE_TIME_EXAMPLE = '2026-12-03T11:00:00Z';
+
+/**
+ * A date-time as the recorded events' @timestamp writes the same instant (storedTimestampText: UTC,
+ * six fractional digits, "+00:00"), so that text comparison, which is what sift does with a filter's
+ * strings, is time comparison. Read by the API's one parser (parseDateTime: RFC 3339, 1970 to 9999, a
+ * leap second as .999 of the second before), keeping microseconds; null when it refuses the text.
+ */
+export function normalizeFilterTime(text: string): string | null {
+  const parsed = parseDateTime(text);
+  if (!parsed.ok) return null;
+  // Milliseconds from the date, then the microseconds it cannot hold.
+  return `${storedTimestampText(parsed.date).slice(0, 23)}${String(parsed.micros).padStart(3, '0')}+00:00`;
 }
 
 /** The values the dashboard's builder offers. */

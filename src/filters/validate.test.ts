@@ -10,7 +10,7 @@ describe('checkFilter: only the documented subset reaches sift', () => {
     expect(
       checkFilter({
         $and: [{ 'aegis.input_size_bytes': { $gt: 10, $lte: 1000 } }, { 'aegis.actor_id': { $exists: true } }],
-        $or: [{ 'event.outcome': { $ne: 'success' } }, { 'aegis.destination': { $nin: ['CHAT'] } }, { '@timestamp': { $lt: '2027-01-01' } }],
+        $or: [{ 'event.outcome': { $ne: 'success' } }, { 'aegis.destination': { $nin: ['CHAT'] } }, { '@timestamp': { $lt: '2027-01-01T00:00:00Z' } }],
         'aegis.policy_id': { $eq: 'pol_default' },
         'aegis.decision': { $not: { $in: ['ALLOWED'] } },
         'event.dataset': 'aegis.preflight',
@@ -50,17 +50,35 @@ describe('checkFilter: only the documented subset reaches sift', () => {
   });
 
   it('what it accepts, sift compiles with the allowed operations only (fixed seed)', () => {
-    const scalar = fc.oneof(fc.string({ maxLength: 10 }), fc.integer(), fc.boolean(), fc.constant(null));
-    const field = fc.constantFrom('aegis.decision', 'aegis.input_size_bytes', 'aegis.finding_counts_by_type.SSN', 'event.type', 'aegis.actor_id');
-    const cond = fc.oneof(
-      scalar,
-      fc.record({ $in: fc.array(scalar, { maxLength: 3 }) }, { noNullPrototype: true }),
-      fc.record({ $gte: fc.integer() }, { noNullPrototype: true }),
-      fc.record({ $exists: fc.boolean() }, { noNullPrototype: true }),
-      fc.record({ $not: fc.record({ $eq: scalar }, { noNullPrototype: true }) }, { noNullPrototype: true }),
+    // Each field with the values it can hold (validateValues.test.ts covers the ones it cannot).
+    const cond = (scalar: fc.Arbitrary<unknown>, bound: fc.Arbitrary<unknown>) =>
+      fc.oneof(
+        scalar,
+        fc.record({ $in: fc.array(scalar, { maxLength: 3 }) }, { noNullPrototype: true }),
+        fc.record({ $gte: bound }, { noNullPrototype: true }),
+        fc.record({ $exists: fc.boolean() }, { noNullPrototype: true }),
+        fc.record({ $not: fc.record({ $eq: scalar }, { noNullPrototype: true }) }, { noNullPrototype: true }),
+      );
+    const count = cond(fc.oneof(fc.integer(), fc.constant(null)), fc.integer());
+    const query = fc.record(
+      {
+        'aegis.decision': cond(fc.constantFrom('ALLOWED', 'BLOCKED', null), fc.string({ maxLength: 10 })),
+        'aegis.input_size_bytes': count,
+        'aegis.finding_counts_by_type.SSN': count,
+        'event.type': cond(fc.constantFrom('allowed', 'blocked', 'change'), fc.string({ maxLength: 10 })),
+        'aegis.actor_id': cond(fc.oneof(fc.string({ maxLength: 10 }), fc.constant(null)), fc.string({ maxLength: 10 })),
+        '@timestamp': cond(
+          fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()),
+          fc.constantFrom('2026-12-03T10:00:00-05:00', '2026-12-03t00:00:00z'),
+        ),
+      },
+      { requiredKeys: [], noNullPrototype: true },
     );
-    const query = fc.dictionary(field, cond, { maxKeys: 3, noNullPrototype: true });
-    const event = { event: { type: ['blocked'] }, aegis: { decision: 'BLOCKED', input_size_bytes: 10, finding_counts_by_type: { SSN: 1 } } };
+    const event = {
+      '@timestamp': '2026-12-03T11:00:00.000000+00:00',
+      event: { type: ['blocked'] },
+      aegis: { decision: 'BLOCKED', input_size_bytes: 10, finding_counts_by_type: { SSN: 1 } },
+    };
     fc.assert(
       fc.property(query, (q) => {
         expect(checkFilter(q)).toEqual([]);

@@ -9,7 +9,7 @@ import type { Violation } from '../events/violation.js';
 import { validationFailed } from '../errors.js';
 import { compileFilter } from './compile.js';
 import { safeSegment } from '../events/privacyGuard.js';
-import { FIELD_OPERATORS, FILTER_LIMITS, isFilterField } from './fields.js';
+import { DATE_TIME_EXAMPLE, FIELD_OPERATORS, FILTER_LIMITS, fieldSpec, isFilterField, normalizeFilterTime, type FieldSpec } from './fields.js';
 
 const fieldOps: ReadonlySet<string> = new Set(FIELD_OPERATORS);
 const OPERATOR_LIST = ['$and', '$or', ...FIELD_OPERATORS].join(', ');
@@ -32,6 +32,25 @@ const at = (base: string, key: string | number) => `${base}/${typeof key === 'nu
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 }
+
+/**
+ * The allowed value a near miss meant (other case, fullwidth forms, spaces or hyphens for
+ * underscores, surrounding space), or null. Named in the refusal instead of the value sent: it comes
+ * from the list, so a refusal never echoes what was typed.
+ */
+function meant(v: string, values: readonly string[]): string | null {
+  const fold = (x: string) =>
+    x
+      .normalize('NFKC')
+      .trim()
+      .replace(/[\s-]+/g, '_')
+      .toLowerCase();
+  const f = fold(v);
+  return values.find((a) => fold(a) === f) ?? null;
+}
+
+const DATE_TIME = `must be an RFC 3339 date-time with an offset, from 1970 to 9999, such as ${DATE_TIME_EXAMPLE}`;
+const OBJECT_ONLY = 'is an object in the wire event: only {"$exists": true} or {"$exists": false} applies to it';
 
 class Checker {
   readonly violations: Violation[] = [];
@@ -60,6 +79,60 @@ class Checker {
     return false;
   }
 
+  /**
+   * One value a field is compared with for equality ($eq, $ne, $in, $nin, or a bare value): one the
+   * field can hold in a recorded event, or the comparison could never be true ($eq, $in) or never
+   * false ($ne, $nin), and the destination would silently get nothing or everything.
+   */
+  value(v: unknown, path: string, spec: FieldSpec): void {
+    if (!this.scalar(v, path)) return;
+    if (spec.type === 'object') return this.add(path, OBJECT_ONLY);
+    if (v === null) {
+      if (spec.always) this.add(path, 'cannot be null: every event has this field, so null never equals it');
+      return;
+    }
+    switch (spec.type) {
+      case 'enum':
+        if (typeof v !== 'string' || !spec.values.includes(v)) {
+          const hint = typeof v === 'string' ? meant(v, spec.values) : null;
+          this.add(path, `must be one of ${spec.values.join(', ')} (exactly as written here)${hint ? `; did you mean ${hint}?` : ''}`);
+        }
+        return;
+      case 'string':
+        if (typeof v !== 'string') this.add(path, 'must be a string: the field holds text');
+        return;
+      case 'number':
+        if (typeof v !== 'number') this.add(path, 'must be a number: the field holds numbers, which never equal a string');
+        return;
+      case 'date-time':
+        if (typeof v !== 'string' || normalizeFilterTime(v) === null) this.add(path, DATE_TIME);
+        return;
+    }
+  }
+
+  /** The bound of $gt, $gte, $lt, $lte: of the field's own type (sift never orders a number against a string). */
+  bound(v: unknown, path: string, spec: FieldSpec): void {
+    if (typeof v === 'string') {
+      if (!this.scalar(v, path)) return;
+    } else if (typeof v !== 'number' || !Number.isFinite(v)) {
+      return this.add(path, 'must be a number or a string (such as an RFC 3339 time for @timestamp)');
+    }
+    switch (spec.type) {
+      case 'object':
+        return this.add(path, OBJECT_ONLY);
+      case 'number':
+        if (typeof v !== 'number') this.add(path, 'must be a number: the field holds numbers, and a string bound never matches one');
+        return;
+      case 'date-time':
+        if (typeof v !== 'string' || normalizeFilterTime(v) === null) this.add(path, DATE_TIME);
+        return;
+      case 'enum':
+      case 'string':
+        if (typeof v !== 'string') this.add(path, 'must be a string: the field holds text, and a number bound never matches it');
+        return;
+    }
+  }
+
   /** A query document: fields (dotted paths) and $and / $or. */
   query(q: unknown, path: string, depth: number): void {
     if (depth > FILTER_LIMITS.maxDepth) return this.add(path, `nests deeper than ${FILTER_LIMITS.maxDepth} levels`);
@@ -80,22 +153,19 @@ class Checker {
         this.add(p, 'applies to one field: {"aegis.decision": {"$not": {"$eq": "ALLOWED"}}}');
       } else if (key.startsWith('$')) {
         this.add(p, `is not a supported operator; use ${OPERATOR_LIST}`);
-      } else if (!isFilterField(key)) {
-        this.add(p, 'is not a field of the wire event (docs/filters.md lists them, e.g. aegis.decision)');
       } else {
-        this.condition(value, p, depth + 1);
+        const spec = fieldSpec(key);
+        if (!spec) this.add(p, 'is not a field of the wire event (docs/filters.md lists them, e.g. aegis.decision)');
+        else this.condition(value, p, depth + 1, spec);
       }
     }
   }
 
   /** What one field must satisfy: a value (equality) or an object of operators. */
-  condition(c: unknown, path: string, depth: number): void {
+  condition(c: unknown, path: string, depth: number, spec: FieldSpec): void {
     if (depth > FILTER_LIMITS.maxDepth) return this.add(path, `nests deeper than ${FILTER_LIMITS.maxDepth} levels`);
     if (Array.isArray(c)) return this.add(path, 'must be a value or an object of operators; to match any of several values use {"$in": [...]}');
-    if (!isPlainObject(c)) {
-      this.scalar(c, path);
-      return;
-    }
+    if (!isPlainObject(c)) return this.value(c, path, spec);
     const entries = Object.entries(c);
     if (entries.length === 0) return this.add(path, 'must name at least one operator, e.g. {"$eq": "BLOCKED"}');
     for (const [op, arg] of entries) {
@@ -115,28 +185,27 @@ class Checker {
         case '$eq':
         case '$ne':
           if (isPlainObject(arg) || Array.isArray(arg)) this.add(p, 'must be a string, number, boolean or null');
-          else this.scalar(arg, p);
+          else this.value(arg, p, spec);
           break;
         case '$in':
         case '$nin':
           if (!Array.isArray(arg)) this.add(p, 'must be an array of values');
           else if (arg.length > FILTER_LIMITS.maxItems) this.add(p, `has ${arg.length} values; the limit is ${FILTER_LIMITS.maxItems}`);
           else if (depth + 1 > FILTER_LIMITS.maxDepth) this.add(p, `nests deeper than ${FILTER_LIMITS.maxDepth} levels`);
-          else arg.forEach((v, i) => this.scalar(v, at(p, i)));
+          else arg.forEach((v, i) => this.value(v, at(p, i), spec));
           break;
         case '$gt':
         case '$gte':
         case '$lt':
         case '$lte':
-          if (typeof arg === 'string') this.scalar(arg, p);
-          else if (typeof arg !== 'number' || !Number.isFinite(arg)) this.add(p, 'must be a number or a string (such as an RFC 3339 time for @timestamp)');
+          this.bound(arg, p, spec);
           break;
         case '$exists':
           if (typeof arg !== 'boolean') this.add(p, 'must be true or false');
           break;
         case '$not':
           if (!isPlainObject(arg)) this.add(p, 'must be an object of operators, e.g. {"$in": ["ALLOWED"]}');
-          else this.condition(arg, p, depth + 1);
+          else this.condition(arg, p, depth + 1, spec);
           break;
       }
     }
