@@ -3,12 +3,28 @@
 import type { Queryable } from '../db/types.js';
 import { keysetPage } from '../db/page.js';
 import { ROW_VERSION } from '../queue/dueDestinations.js';
+import { QUEUE_COUNT_CAP } from '../queue/countCap.js';
 import type { DestinationWithCounts, VersionedDestinationRow } from './row.js';
 
+/**
+ * The view's queue figures, each reading at most QUEUE_COUNT_CAP entries of a partial index whatever
+ * the backlog: counting a million pending jobs took seconds per destination and slowed every other
+ * organization's reads on the shared database. A count that answers the cap means "at least this many"
+ * (the API's descriptions say so). The counts walk forwarding_jobs_due and forwarding_jobs_failed
+ * index-only; there is no org_id in their conditions because neither index has it, and a filter on it
+ * turned the walk into a bitmap scan of the destination's whole range, LIMIT or not (EXPLAIN). Leaving
+ * it out reads no other organization's jobs: destination ids are unique across organizations
+ * (destinations_id) and every writer queues a job under its destination's organization.
+ *
+ * No index orders pending jobs by created_at: oldest_pending_at is the earliest creation among the
+ * first QUEUE_COUNT_CAP pending jobs in due order. A fresh job is due when it is created, so these are
+ * the oldest but for jobs whose retry is due after all of them.
+ */
 const COUNTS = `
-  (SELECT count(*)::int FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'pending') AS pending_events,
-  (SELECT min(j.created_at) FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'pending') AS oldest_pending_at,
-  (SELECT count(*)::int FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'failed') AS failed_events`;
+  (SELECT count(*)::int FROM (SELECT 1 FROM forwarding_jobs j WHERE j.destination_id = d.id AND j.status = 'pending' LIMIT ${QUEUE_COUNT_CAP}) p) AS pending_events,
+  (SELECT min(o.created_at) FROM (SELECT j.created_at FROM forwarding_jobs j WHERE j.destination_id = d.id AND j.status = 'pending'
+     ORDER BY j.next_attempt_at, j.id LIMIT ${QUEUE_COUNT_CAP}) o) AS oldest_pending_at,
+  (SELECT count(*)::int FROM (SELECT 1 FROM forwarding_jobs j WHERE j.destination_id = d.id AND j.status = 'failed' LIMIT ${QUEUE_COUNT_CAP}) f) AS failed_events`;
 
 /**
  * The bare row and its version, without the queue counts (deleted ones too, whose farewell is on its

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/types.js';
+import { QUEUE_COUNT_CAP } from './countCap.js';
 
 export interface FailedEvent {
   job_id: number;
@@ -11,7 +12,10 @@ export interface FailedEvent {
   event: unknown;
 }
 
-/** Dead-lettered jobs of one destination, newest first, with the (metadata-only) event. */
+/**
+ * Dead-lettered jobs of one destination, newest first, with the (metadata-only) event, and how many
+ * there are up to QUEUE_COUNT_CAP (the cap means "at least").
+ */
 export async function listFailedEvents(
   db: Queryable,
   orgId: string,
@@ -34,9 +38,12 @@ export async function listFailedEvents(
       ORDER BY j.id DESC LIMIT $4`,
     [orgId, destinationId, page.beforeId, page.limit],
   );
+  // Capped, and walking forwarding_jobs_failed by destination alone, as the view's counts do
+  // (destinations/reads.ts); the organization is checked on the destination's row instead (no row, no count).
   const { rows: count } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'failed'`,
-    [orgId, destinationId],
+    `SELECT (SELECT count(*)::int FROM (SELECT 1 FROM forwarding_jobs j WHERE j.destination_id = d.id AND j.status = 'failed' LIMIT $3) f) AS n
+       FROM destinations d WHERE d.org_id = $1 AND d.id = $2`,
+    [orgId, destinationId, QUEUE_COUNT_CAP],
   );
   return {
     events: rows.map((r) => ({

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/types.js';
 import { PENDING_HEADS } from './dueDestinations.js';
+import { QUEUE_COUNT_CAP } from './countCap.js';
 
 const CUTOFF = `now() - make_interval(days => $1)`;
 
@@ -102,7 +103,7 @@ export async function prune(db: Queryable, retentionDays: number, opts: PruneOpt
 }
 
 /** Counts per destination stop here: /metrics then reads "at least this many" (docs/configuration.md). */
-export const DEPTH_COUNT_CAP = 10_000;
+export const DEPTH_COUNT_CAP = QUEUE_COUNT_CAP;
 
 export interface DestinationDepth {
   orgId: string;

@@ -75,7 +75,10 @@ export const FailedEvent = Type.Object({
 export type FailedEvent = Static<typeof FailedEvent>;
 export const FailedEventsPage = Type.Object({
   events: Type.Array(FailedEvent, { description: 'Newest first.' }),
-  total: Type.Integer({ description: 'Dead letters of this destination in all.' }),
+  total: Type.Integer({
+    description:
+      'Dead letters of this destination in all, counted up to 10,000: 10000 means "at least 10,000" (the count stops there, so a page costs the same whatever the backlog).',
+  }),
   next_before_id: Type.Union([Type.Integer(), Type.Null()], { description: 'Pass as before_id for the next page; null on the last page.' }),
 });
 export type FailedEventsPage = Static<typeof FailedEventsPage>;

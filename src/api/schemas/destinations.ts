@@ -229,14 +229,21 @@ export const DestinationView = Type.Object(
           "After rotate_signing_secret: until when deliveries also carry the previous secret's signature (AEGIS_SIGNING_OVERLAP_HOURS), so receivers can switch without rejecting one. Null: only the current secret signs.",
       }),
     ),
-    pending_events: Type.Integer(),
+    pending_events: Type.Integer({
+      description:
+        'Events queued for this destination and not delivered yet, counted up to 10,000: 10000 means "at least 10,000" (the count stops there, so reading a destination costs the same whatever its backlog).',
+    }),
     oldest_pending_at: Nullable(
       Type.String({
         format: 'date-time',
-        description: 'When the oldest event still queued for this destination was recorded (null: nothing queued). A destination that is behind shows it here.',
+        description:
+          'When the oldest event still queued for this destination was recorded (null: nothing queued). A destination that is behind shows it here. Taken from the first 10,000 queued events in the order they are due: a fresh event is due when it is recorded, so these are the oldest, except an event waiting for a retry due later than all of them.',
       }),
     ),
-    failed_events: Type.Integer(),
+    failed_events: Type.Integer({
+      description:
+        'Dead-lettered events (out of retries; listed by GET .../failed-events, queued again by POST .../replay), counted up to 10,000: 10000 means "at least 10,000".',
+    }),
     paused_until: Nullable(Type.String({ format: 'date-time', description: 'While the circuit breaker holds the destination: when it probes again.' })),
     paused_reason: Nullable(
       Type.Union([Type.Literal('circuit_breaker'), Type.Literal('hold_limit')], {

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { errorText, type Destination, type DestinationsApi } from '../api.js';
 import { Modal } from './Modal.js';
-import { plural } from '../format.js';
+import { queuePlural } from './DestinationCard.js';
 
 interface Props {
   api: DestinationsApi;
@@ -44,7 +44,7 @@ export function DeleteDestination({ api, destination, onClose, onDeleted }: Prop
           ? 'Counting queued events…'
           : pending === 0
             ? 'No queued events will be cleared.'
-            : `This clears ${plural(pending, 'queued event')} that have not been delivered yet.`}
+            : `This clears ${queuePlural(pending, 'queued event')} that have not been delivered yet.`}
       </p>
       {error ? (
         <div className="result result-failed" role="alert">

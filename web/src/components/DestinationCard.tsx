@@ -1,4 +1,5 @@
 import { isSiemId, SIEM_PRESETS } from '../../../src/siem/catalog.js';
+import { QUEUE_COUNT_CAP } from '../../../src/queue/countCap.js';
 import { isOutputFormat, OUTPUT_FORMAT_INFO } from '../../../src/siem/outputFormat.js';
 import type { Destination, DestinationsApi, HourStat } from '../api.js';
 import { StatusPill } from './StatusPill.js';
@@ -6,6 +7,16 @@ import { ReplayProgress } from './ReplayProgress.js';
 import { DeliveryChart } from './DeliveryChart.js';
 import { behind, dateTime, plural, relativeTime } from '../format.js';
 import type { LogFilters } from '../deliveryLog.js';
+
+/** A queue count from the API: "10,000+" once it reached the cap (the API then means "at least"), else the number. */
+export function queueCount(n: number): string {
+  return n >= QUEUE_COUNT_CAP ? `${QUEUE_COUNT_CAP.toLocaleString('en-US')}+` : String(n);
+}
+
+/** "1 event", "3 events", "10,000+ events": plural() for a queue count that may have reached the cap. */
+export function queuePlural(n: number, one: string, many = `${one}s`): string {
+  return n >= QUEUE_COUNT_CAP ? `${queueCount(n)} ${many}` : plural(n, one, many);
+}
 
 interface Props {
   api: DestinationsApi;
@@ -84,7 +95,7 @@ export function DestinationCard({
         {d.pending_events > 0 ? (
           <span className="muted">
             {' '}
-            · {plural(d.pending_events, 'event')} queued{behind(d.oldest_pending_at) ? `, oldest ${behind(d.oldest_pending_at)}` : ''}
+            · {queuePlural(d.pending_events, 'event')} queued{behind(d.oldest_pending_at) ? `, oldest ${behind(d.oldest_pending_at)}` : ''}
           </span>
         ) : null}
       </p>
@@ -124,7 +135,7 @@ export function DestinationCard({
           </div>
           {held ? (
             <button type="button" className="button-primary small" onClick={onResume} disabled={busy}>
-              Resume &amp; replay{d.failed_events > 0 ? ` ${plural(d.failed_events, 'event')}` : ''}
+              Resume &amp; replay{d.failed_events > 0 ? ` ${queuePlural(d.failed_events, 'event')}` : ''}
               <span className="visually-hidden"> of {label}</span>
             </button>
           ) : null}
@@ -145,7 +156,7 @@ export function DestinationCard({
         </button>
         {d.failed_events > 0 ? (
           <button type="button" className="button-secondary small" onClick={onFailedEvents}>
-            Dead-lettered events ({d.failed_events})
+            Dead-lettered events ({queueCount(d.failed_events)})
           </button>
         ) : (
           <button type="button" className="button-ghost small" onClick={onFailedEvents}>

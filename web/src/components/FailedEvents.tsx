@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { errorText, type Destination, type DestinationsApi, type FailedEvent } from '../api.js';
 import { Modal } from './Modal.js';
 import { plural, relativeTime } from '../format.js';
+import { queuePlural } from './DestinationCard.js';
 
 interface Props {
   api: DestinationsApi;
@@ -78,7 +79,7 @@ export function FailedEvents({ api, destination, onClose, onChanged }: Props) {
       ) : (
         <div className="table-wrap">
           <table className="table">
-            <caption className="visually-hidden">{plural(total, 'dead-lettered event')}</caption>
+            <caption className="visually-hidden">{queuePlural(total, 'dead-lettered event')}</caption>
             <thead>
               <tr>
                 <th scope="col">Event</th>
@@ -105,7 +106,7 @@ export function FailedEvents({ api, destination, onClose, onChanged }: Props) {
           Close
         </button>
         <button type="button" className="button-primary" onClick={() => void replay()} disabled={busy || !events || events.length === 0}>
-          Replay {total > 0 ? plural(total, 'event') : 'events'}
+          Replay {total > 0 ? queuePlural(total, 'event') : 'events'}
         </button>
       </div>
     </Modal>
