@@ -5,6 +5,7 @@ import { ActivityPage, ActivityQuery, type ActivityEntry } from '../schemas/acti
 import { listTrail } from '../../trail/repository.js';
 import { invalid } from '../../errors.js';
 import { decodePageCursor, encodePageCursor } from '../pageCursor.js';
+import { parseDateTime } from '../../events/dateTime.js';
 
 /** The configuration trail for the dashboard's Activity page (docs/trail.md). */
 export function activityRoutes(app: TypedApp, ctx: AppContext): void {
@@ -53,9 +54,10 @@ function encodeCursor(p: { occurredAt: Date; id: string }): string {
 }
 function decodeCursor(cursor: string): { occurredAt: Date; id: string } {
   const [at, id] = decodePageCursor(PREFIX, cursor, 2);
-  const occurredAt = new Date(at ?? '');
-  if (!id || !/^cfg_[A-Za-z0-9_-]{1,60}$/.test(id) || Number.isNaN(occurredAt.getTime())) {
+  // The API's one date-time reader: an edited cursor's year 0000 is a 400 here, not the database's 500.
+  const occurredAt = parseDateTime(at ?? '');
+  if (!id || !/^cfg_[A-Za-z0-9_-]{1,60}$/.test(id) || !occurredAt.ok) {
     throw invalid('cursor', 'is not a cursor this API gave out; pass next_cursor from the previous page as is');
   }
-  return { occurredAt, id };
+  return { occurredAt: occurredAt.date, id };
 }

@@ -92,8 +92,8 @@ export const AttemptsQuery = Type.Object(
         description: 'failed: requests that recorded an error; delivered: those that did not.',
       }),
     ),
-    since: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests at or after this time.' })),
-    until: Type.Optional(Type.String({ format: 'date-time', description: 'Only requests before this time.' })),
+    since: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: 'Only requests at or after this time.' })),
+    until: Type.Optional(Type.String({ format: 'date-time', maxLength: 64, description: 'Only requests before this time.' })),
   },
   { additionalProperties: false },
 );

@@ -83,6 +83,8 @@ describe.each(DB_KINDS)('destinations list pages and bulk stats (%s)', (kind) =>
     const forged = [
       Buffer.from('a1.12').toString('base64url'), // the delivery log's cursor
       Buffer.from('d1.yesterday|fwd_x').toString('base64url'),
+      // A time no database holds: an edited year 0000 was a 500.
+      Buffer.from('d1.0000-01-01T00:00:00.000000|fwd_mqgrueuir7kale4dxozz').toString('base64url'),
       Buffer.from(`d1.2026-01-01T00:00:00.123456|x'; DROP TABLE destinations; --`).toString('base64url'),
     ];
     for (const c of forged) {

@@ -6,6 +6,7 @@ import type { DestinationPageKey } from '../../../destinations/reads.js';
 import { DestinationsPageQuery } from '../../schemas/destinationReads.js';
 import { pageSize } from '../../schemas/common.js';
 import { decodePageCursor, encodePageCursor } from '../../pageCursor.js';
+import { parseDateTime } from '../../../events/dateTime.js';
 
 export function pageOf(q: DestinationsPageQuery): { limit: number; after: DestinationPageKey | null } {
   return {
@@ -23,7 +24,8 @@ function decodeDestinationsCursor(cursor: string): DestinationPageKey {
   // Checked here so a forged cursor is a 400 naming it, never a database cast error.
   if (
     !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/.test(createdAt) ||
-    Number.isNaN(Date.parse(`${createdAt}Z`)) ||
+    // The API's one date-time reader and range: an edited year 0000 is this 400, not the database's 500.
+    !parseDateTime(`${createdAt}Z`).ok ||
     !new RegExp(DESTINATION_ID_PATTERN).test(id)
   ) {
     throw invalid('cursor', 'is not a cursor this API gave out; pass next_cursor from the previous page as is');
