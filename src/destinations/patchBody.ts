@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { invalid } from '../errors.js';
 import { generateSigningSecret } from '../siem/standardWebhooks.js';
 import { getPresetInfo } from '../siem/catalog.js';
@@ -82,7 +83,10 @@ export function buildPatch(
     checkPresetOptions(row.siem, body.options);
     patch.options = body.options;
   }
-  if (body.filter !== undefined) patch.filter = storableFilter(body.filter);
+  // The dashboard sends the filter back with every save: one stored before its values were checked
+  // (a spelling that never matches) is kept as it is rather than refusing a rename or a rotated
+  // credential; a changed filter is checked whole.
+  if (body.filter !== undefined) patch.filter = isDeepStrictEqual(body.filter, row.filter) ? row.filter : storableFilter(body.filter);
   if (body.enabled !== undefined) patch.enabled = body.enabled;
   if (body.format !== undefined) patch.format = body.format;
   let newSecret: string | null = null;

@@ -149,14 +149,22 @@ export function fieldSpec(path: string): FieldSpec | null {
 /** The form a refusal shows for a date-time (and the example the docs give). */
 export const DATE_TIME_EXAMPLE = '2026-12-03T11:00:00Z';
 
+/** A date alone, or a date and time without an offset: what filters were written with before times were checked. */
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const NO_OFFSET = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?$/;
+
 /**
  * A date-time as the recorded events' @timestamp writes the same instant (storedTimestampText: UTC,
  * six fractional digits, "+00:00"), so that text comparison, which is what sift does with a filter's
  * strings, is time comparison. Read by the API's one parser (parseDateTime: RFC 3339, 1970 to 9999, a
  * leap second as .999 of the second before), keeping microseconds; null when it refuses the text.
+ * A date alone is that day's 00:00 UTC and a time without an offset is UTC: the stored times are UTC,
+ * and compared as text before, `{"$gte": "2026-12-01"}` meant exactly that, so filters saved with
+ * these forms keep their meaning.
  */
 export function normalizeFilterTime(text: string): string | null {
-  const parsed = parseDateTime(text);
+  const utc = DATE_ONLY.test(text) ? `${text}T00:00:00Z` : NO_OFFSET.test(text) ? `${text}Z` : text;
+  const parsed = parseDateTime(utc);
   if (!parsed.ok) return null;
   // Milliseconds from the date, then the microseconds it cannot hold.
   return `${storedTimestampText(parsed.date).slice(0, 23)}${String(parsed.micros).padStart(3, '0')}+00:00`;

@@ -10,7 +10,7 @@ describe('checkFilter: only the documented subset reaches sift', () => {
     expect(
       checkFilter({
         $and: [{ 'aegis.input_size_bytes': { $gt: 10, $lte: 1000 } }, { 'aegis.actor_id': { $exists: true } }],
-        $or: [{ 'event.outcome': { $ne: 'success' } }, { 'aegis.destination': { $nin: ['CHAT'] } }, { '@timestamp': { $lt: '2027-01-01T00:00:00Z' } }],
+        $or: [{ 'event.outcome': { $ne: 'success' } }, { 'aegis.destination': { $nin: ['CHAT'] } }, { '@timestamp': { $lt: '2027-01-01' } }],
         'aegis.policy_id': { $eq: 'pol_default' },
         'aegis.decision': { $not: { $in: ['ALLOWED'] } },
         'event.dataset': 'aegis.preflight',

@@ -49,7 +49,7 @@ function meant(v: string, values: readonly string[]): string | null {
   return values.find((a) => fold(a) === f) ?? null;
 }
 
-const DATE_TIME = `must be an RFC 3339 date-time with an offset, from 1970 to 9999, such as ${DATE_TIME_EXAMPLE}`;
+const DATE_TIME = `must be an RFC 3339 date-time from 1970 to 9999, such as ${DATE_TIME_EXAMPLE} (a date alone is 00:00 UTC, a time without an offset UTC)`;
 const OBJECT_ONLY = 'is an object in the wire event: only {"$exists": true} or {"$exists": false} applies to it';
 
 class Checker {

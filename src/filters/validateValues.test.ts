@@ -133,12 +133,12 @@ describe('checkFilter: values a field can never hold are refused', () => {
 describe('@timestamp: an RFC 3339 date-time, compared as an instant', () => {
   it('refuses what is not an RFC 3339 date-time, naming the form', () => {
     for (const bad of [
-      '2027-01-01',
+      '2027-01',
       '2026-12-03 11:00',
       '2026-13-01T00:00:00Z',
       '2026-02-29T00:00:00Z',
       '2026-12-03T24:00:00Z',
-      '2026-12-03T11:00:00',
+      '2026-12-03T11:00:00+0530',
       'yesterday',
       '２０２６-12-03T11:00:00Z',
       1767225600000,
@@ -185,7 +185,10 @@ describe('@timestamp: an RFC 3339 date-time, compared as an instant', () => {
     expect(fields.normalizeFilterTime('2016-12-31T23:59:60Z')).toBe(formatTimestamp(new Date('2016-12-31T23:59:59.999Z')));
     // Past microseconds, digits are dropped: no recorded time holds them.
     expect(fields.normalizeFilterTime('2026-12-03T11:00:00.0000019Z')).toBe('2026-12-03T11:00:00.000001+00:00');
-    expect(fields.normalizeFilterTime('2026-12-03')).toBeNull();
+    // A date alone is 00:00 UTC and a time without an offset UTC, as they compared as text before.
+    expect(fields.normalizeFilterTime('2026-12-03')).toBe('2026-12-03T00:00:00.000000+00:00');
+    expect(fields.normalizeFilterTime('2026-12-03T11:00:00')).toBe('2026-12-03T11:00:00.000000+00:00');
+    expect(fields.normalizeFilterTime('2026-12')).toBeNull();
   });
 
   it('a compiled filter compares @timestamp as time, whatever form the bound was written in', () => {
@@ -247,7 +250,7 @@ describe('filters on create, PATCH and preview (the service, end to end)', () =>
     [{ 'aegis.decision': 'ＢＬＯＣＫＥＤ' }, '/filter/aegis.decision', /did you mean BLOCKED/],
     [{ 'event.type': 'BLOCKED' }, '/filter/event.type', /allowed, allowed_with_masking, blocked/],
     [{ 'aegis.finding_counts_by_type.SSN': { $gte: '1' } }, '/filter/aegis.finding_counts_by_type.SSN/$gte', /number/],
-    [{ '@timestamp': { $gte: '2026-12-03' } }, '/filter/@timestamp/$gte', /RFC 3339/],
+    [{ '@timestamp': { $gte: '2026-12-03 11:00' } }, '/filter/@timestamp/$gte', /RFC 3339/],
   ];
 
   it.each(neverMatching)('%j is refused with 400 naming the path, on create, PATCH and preview', async (filter, path, message) => {
@@ -259,6 +262,38 @@ describe('filters on create, PATCH and preview (the service, end to end)', () =>
       expect(res.body.error.details).toContainEqual({ path, message: expect.stringMatching(message) });
     }
     expect((await svc.request('GET', `${base()}/${d.destination_id}`, { apiKey })).body.filter).toBeNull();
+  });
+
+  it('a filter stored before values were checked is kept when the dashboard sends it back unchanged', async () => {
+    // What the dashboard does on every save (a rename, a rotated credential): the whole form, the
+    // filter included. A changed filter is checked whole.
+    const legacy = { 'aegis.decision': { $in: ['BLOCKED', 'blocked'] } };
+    const { body: d } = await create({});
+    await tdb.db.query('UPDATE destinations SET filter = $1 WHERE id = $2', [JSON.stringify(legacy), d.destination_id]);
+    const path = `${base()}/${d.destination_id}`;
+    const renamed = await svc.request('PATCH', path, { apiKey, body: { name: 'renamed', filter: legacy } });
+    expect(renamed.status, renamed.text).toBe(200);
+    expect(renamed.body).toMatchObject({ name: 'renamed', filter: legacy });
+    const changed = await svc.request('PATCH', path, { apiKey, body: { filter: { 'aegis.decision': { $in: ['blocked'] } } } });
+    expect(changed.status).toBe(400);
+    expect((await svc.request('GET', path, { apiKey })).body.filter).toEqual(legacy);
+  });
+
+  it('a date alone and a time without an offset bound as UTC, as they did when compared as text', async () => {
+    await svc.request('POST', `/api/orgs/${orgId}/audit-events`, {
+      apiKey,
+      body: { events: [record('2026-11-20T11:00:00Z', 'pflt_valuesDateOnly000000001')] },
+    });
+    const count = async (bound: Record<string, unknown>) =>
+      (
+        (await preview({ 'event.dataset': 'aegis.preflight', 'aegis.preflight_id': 'pflt_valuesDateOnly000000001', '@timestamp': bound })).body as {
+          matched: number;
+        }
+      ).matched;
+    expect(await count({ $gte: '2026-11-20', $lt: '2026-11-21' })).toBe(1);
+    expect(await count({ $gte: '2026-11-21' })).toBe(0);
+    expect(await count({ $lt: '2026-11-20T11:00:00' })).toBe(0);
+    expect(await count({ $lte: '2026-11-20T11:00:00' })).toBe(1);
   });
 
   it('@timestamp bounds compare as time in the preview and in routing; the filter is returned as written', async () => {
