@@ -21,6 +21,7 @@ import { activityRoutes } from './routes/activity.js';
 import { eventRoutes } from './routes/events.js';
 import { sessionRoutes } from './routes/session.js';
 import { VERSION } from '../version.js';
+import { strictJsonBodies } from './jsonBody.js';
 
 /**
  * Errors the router raises before any route runs (a malformed percent-encoding, a path parameter
@@ -100,6 +101,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   app.addSchema(ErrorBody);
   app.addSchema(ReplayView);
   installErrorHandler(app);
+  strictJsonBodies(app);
   refuseUnstorableText(app);
   app.addHook('onResponse', async (req, reply) => {
     // Probes and scrapes arrive every few seconds from load balancers and Prometheus and would bury

@@ -1,5 +1,6 @@
 // Issue 2: bad input is a 4xx {"error": {"code", "message"}} naming the field, never a 5xx; auth and
 // tenancy (401 / 404); a refused request writes nothing.
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
@@ -154,6 +155,42 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
     expect(text.body.error.code).toBeTruthy();
     expectError(await svc.request('PATCH', `${base()}/${destId}`, { apiKey, rawBody: '{enabled: false}' }), 400);
     expect(await snapshot()).toBe(before);
+  });
+
+  it('a body is read exactly or refused: bytes that are not UTF-8, another charset, a compressed body', async () => {
+    const before = await snapshot();
+    const send = (body: Buffer, headers: Record<string, string> = {}) =>
+      fetch(`${svc.baseUrl}${base()}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...headers },
+        body: new Uint8Array(body),
+      }).then(async (res) => ({ status: res.status, body: (await res.json()) as { error: { code: string; message: string } } }));
+    const json = (name: string) => Buffer.from(JSON.stringify({ url: url(), name }));
+    // Invalid bytes were stored as U+FFFD: refused instead.
+    const broken = Buffer.concat([Buffer.from(`{"url":"${url()}","name":"bad `), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(' bytes"}')]);
+    expect(await send(broken)).toMatchObject({ status: 400, body: { error: { code: 'invalid_json', message: expect.stringMatching(/UTF-8/) } } });
+    // Latin-1 declared as such was read as UTF-8 ("caf\ufffd"): a 415 saying what to send.
+    const latin1 = Buffer.from(`{"url":"${url()}","name":"caf\xe9"}`, 'latin1');
+    expect(await send(latin1, { 'content-type': 'application/json; charset=iso-8859-1' })).toMatchObject({
+      status: 415,
+      body: { error: { code: 'unsupported_media_type', message: expect.stringMatching(/UTF-8/) } },
+    });
+    // A gzipped body read as JSON was "not valid JSON": say why.
+    expect(await send(gzipSync(json('zipped')), { 'content-encoding': 'gzip' })).toMatchObject({
+      status: 415,
+      body: { error: { code: 'unsupported_media_type', message: expect.stringMatching(/Content-Encoding/) } },
+    });
+    // JSON as text/plain: the media type is refused (it read as a string and failed "must be object").
+    expect((await send(json('plain'), { 'content-type': 'text/plain' })).status).toBe(415);
+    expect(await snapshot()).toBe(before);
+    // What is valid still works: UTF-8 with a byte order mark, charset=utf-8 in any case, quoted.
+    for (const [body, type] of [
+      [Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json('café bom')]), 'application/json'],
+      [json('café charset'), 'application/json; charset="UTF-8"'],
+    ] as const) {
+      const res = await send(body, { 'content-type': type });
+      expect(res.status, type).toBe(201);
+    }
   });
 
   it('a body over the 2 MB limit is a 413 in the error shape, and writes nothing', async () => {
