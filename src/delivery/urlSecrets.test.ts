@@ -23,9 +23,20 @@ describe('urlSecrets: the parts of a URL that may be a credential', () => {
     expect(urlSecrets('https://h.example.com/in?sig=ab%2Bcd%2Fef%3D12345')).toEqual(['ab+cd/ef=12345']);
   });
 
-  it("leaves an ingest path's words and short query values alone: they are in every answer about the URL", () => {
+  it('finds short random secrets, letters-only ones, matrix parameters and values named as credentials', () => {
+    expect(urlSecrets('https://hooks.zapier.com/hooks/catch/1234567/ab3cd9e/')).toEqual(['ab3cd9e']);
+    expect(urlSecrets('https://hooks.example.com/in/Kq7mZ2xP9vL4tR8')).toEqual(['Kq7mZ2xP9vL4tR8']);
+    expect(urlSecrets('https://hooks.example.com/in/QwErTyUiOpAsDfGhJkLzXcVb')).toEqual(['QwErTyUiOpAsDfGhJkLzXcVb']);
+    expect(urlSecrets('https://hooks.example.com/in/7f3a9c2e/41b8d6a0')).toEqual(['7f3a9c2e', '41b8d6a0']);
+    expect(urlSecrets('https://hooks.example.com/in;token=Ab12Cd34')).toEqual(['Ab12Cd34']);
+    expect(urlSecrets('https://hooks.example.com/in?key=Ab1234x&token=abcd')).toEqual(['Ab1234x', 'abcd']);
+  });
+
+  it('leaves words, numbers and dates alone: an ingest path and its settings are in every answer about the URL', () => {
     expect(urlSecrets('https://http-intake.logs.datadoghq.com/api/v2/logs?ddsource=aegis')).toEqual([]);
     expect(urlSecrets('https://splunk.example.com:8088/services/collector/event')).toEqual([]);
+    expect(urlSecrets('https://x.example/api/logs?api-version=2016-04-01&source=aegis-audit&format=json_lines')).toEqual([]);
+    expect(urlSecrets('https://x.example/ProcessIncomingEvents/collector-ingestion-endpoint/1234567')).toEqual([]);
     expect(urlSecrets('not a url')).toEqual([]);
   });
 });
