@@ -1,5 +1,6 @@
 import type { Db, Queryable } from '../db/types.js';
-import { countFailed, lastFailedJobId, replayFailed } from '../queue/deadLetters.js';
+import { countFailed, countTooOld, lastFailedJobId, replayFailed } from '../queue/deadLetters.js';
+import { QUEUE_COUNT_CAP } from '../queue/countCap.js';
 import { getEncoder } from '../siem/registry.js';
 import { sendableAgeMs } from '../siem/types.js';
 import { getPresetInfo, type SiemId } from '../siem/catalog.js';
@@ -46,20 +47,21 @@ export async function replayDeadLetters(
   };
   const { total, upToJobId, r: first } = opts.record ? await db.transaction(firstBatch) : await firstBatch(db);
   let replayed = first.replayed;
-  let tooOld = first.tooOld;
   opts.onProgress?.(Math.min(replayed, total), total);
   // Given job ids fit one batch; otherwise on until a batch finds nothing left.
   let more = first.replayed > 0 && !jobIds;
   while (more) {
     const r = await replayFailed(db, dest.orgId, dest.id, null, { batch: BATCH, maxAgeMs, upToJobId });
     replayed += r.replayed;
-    tooOld = r.tooOld;
     opts.onProgress?.(Math.min(replayed, total), total);
     more = r.replayed > 0;
   }
+  // Once, at the end: the too-old ones are then the destination's only dead letters up to upToJobId.
+  const tooOld = maxAgeMs === null ? 0 : await countTooOld(db, dest.orgId, dest.id, jobIds, maxAgeMs);
+  const many = tooOld >= QUEUE_COUNT_CAP ? `${QUEUE_COUNT_CAP.toLocaleString('en-US')} or more` : String(tooOld);
   const message =
     tooOld > 0 && maxAgeMs !== null
-      ? `${tooOld} dead-lettered event(s) are older than ${getPresetInfo(dest.siem).label} keeps (${Math.round(maxAgeMs / 3_600_000)} h) and were not replayed: the SIEM would accept and then drop them.`
+      ? `${many} dead-lettered event(s) are older than ${getPresetInfo(dest.siem).label} keeps (${Math.round(maxAgeMs / 3_600_000)} h) and were not replayed: the SIEM would accept and then drop them.`
       : null;
   return { replayed, skipped_too_old: tooOld, message };
 }

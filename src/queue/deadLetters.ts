@@ -65,7 +65,7 @@ export async function listFailedEvents(
  * Puts dead-lettered jobs (all, or the given ids) back in the queue with a fresh retry schedule, in
  * bounded batches (callers that replay a lot loop and show progress). `maxAgeMs` leaves alone events
  * older than the SIEM keeps (Datadog: 18 h): sending them would be answered 2xx and then dropped,
- * which would pretend a success; they are counted instead so the caller can say so.
+ * which would pretend a success; countTooOld counts them once the replay is done, so the caller can say so.
  */
 export async function replayFailed(
   db: Queryable,
@@ -73,7 +73,7 @@ export async function replayFailed(
   destinationId: string,
   jobIds: number[] | null,
   opts: { batch?: number; maxAgeMs?: number | null; upToJobId?: number | null } = {},
-): Promise<{ replayed: number; tooOld: number }> {
+): Promise<{ replayed: number }> {
   const maxAgeMs = opts.maxAgeMs ?? null;
   const { rowCount } = await db.query(
     `UPDATE forwarding_jobs SET status = 'pending', attempts = 0, next_attempt_at = now(), claim_id = NULL, settled_at = NULL
@@ -86,19 +86,27 @@ export async function replayFailed(
          ORDER BY j.id LIMIT $4)`,
     [orgId, destinationId, jobIds, opts.batch ?? 10_000, maxAgeMs, opts.upToJobId ?? null],
   );
-  let tooOld = 0;
-  if (maxAgeMs !== null) {
-    const { rows } = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM forwarding_jobs j JOIN audit_events e ON e.org_id = j.org_id AND e.id = j.event_id
+  if (rowCount > 0) await db.query(`SELECT pg_notify('aegis_jobs', '')`);
+  return { replayed: rowCount };
+}
+
+/**
+ * Dead letters of the destination (all, or the given ids) older than `maxAgeMs`, the ones a replay
+ * leaves (replayFailed), up to QUEUE_COUNT_CAP: asked once a replay is done, when they are the
+ * destination's only dead letters left, so the walk reads about as many as it counts. Counted on every
+ * batch and without a bound, 80,000 of them made each replay request take a second or more.
+ */
+export async function countTooOld(db: Queryable, orgId: string, destinationId: string, jobIds: number[] | null, maxAgeMs: number): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (
+       SELECT 1 FROM forwarding_jobs j JOIN audit_events e ON e.org_id = j.org_id AND e.id = j.event_id
         WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed'
           AND ($3::bigint[] IS NULL OR j.id = ANY($3::bigint[]))
-          AND e.occurred_at <= now() - make_interval(secs => $4::float8 / 1000)`,
-      [orgId, destinationId, jobIds, maxAgeMs],
-    );
-    tooOld = rows[0]?.n ?? 0;
-  }
-  if (rowCount > 0) await db.query(`SELECT pg_notify('aegis_jobs', '')`);
-  return { replayed: rowCount, tooOld };
+          AND e.occurred_at <= now() - make_interval(secs => $4::float8 / 1000)
+        LIMIT $5) t`,
+    [orgId, destinationId, jobIds, maxAgeMs, QUEUE_COUNT_CAP],
+  );
+  return rows[0]?.n ?? 0;
 }
 
 /** The newest dead-lettered job id: replays stop there, so jobs dead-lettered again meanwhile wait for the next replay. */

@@ -15,7 +15,8 @@ export const ReplayParams = Type.Object(
 
 const Replayed = Type.Integer({ description: 'Events put (back) in the queue for this destination (for a background replay: so far).' });
 const SkippedTooOld = Type.Integer({
-  description: 'Events left out because they are older than this SIEM keeps (Datadog 18 h, New Relic 48 h) or, for a range, than AEGIS_RETENTION_DAYS.',
+  description:
+    'Events left out because they are older than this SIEM keeps (Datadog 18 h, New Relic 48 h) or, for a range, than AEGIS_RETENTION_DAYS. Dead letters are counted up to 10,000: 10000 means "at least 10,000".',
 });
 const Message = Nullable(
   Type.String({ description: 'Why some events were left out or the window was trimmed (and, when 202, where to follow the replay), or null.' }),

@@ -31,12 +31,13 @@ describe.each(DB_KINDS)('destination queue counts are capped (%s)', (kind) => {
   });
 
   /** A disabled destination written straight to the table: creating one through the API would queue its trail event. */
-  async function newDestination(name: string): Promise<string> {
+  async function newDestination(name: string, siem = 'custom'): Promise<string> {
     const id = `fwd_queuecounts_${kind}_${++seq}`;
-    await tdb.db.query(`INSERT INTO destinations (org_id, id, siem, url, enabled, name) VALUES ($1, $2, 'custom', 'https://siem.example.com/in', false, $3)`, [
+    await tdb.db.query(`INSERT INTO destinations (org_id, id, siem, url, enabled, name) VALUES ($1, $2, $4, 'https://siem.example.com/in', false, $3)`, [
       org.orgId,
       id,
       name,
+      siem,
     ]);
     return id;
   }
@@ -99,6 +100,17 @@ describe.each(DB_KINDS)('destination queue counts are capped (%s)', (kind) => {
     expect(dead.status).toBe(200);
     expect(dead.body).toMatchObject({ total: CAP });
     expect(dead.body.events).toHaveLength(2);
+  });
+
+  it('a dead-letter replay counts the events too old for the SIEM once, up to the cap', async () => {
+    // Datadog keeps 18 h: every seeded event (2026-01-01) is too old to send, so none is replayed and
+    // all are reported; counted on every batch and without a bound, 80,000 took a second per request.
+    const id = await newDestination('too old', 'datadog');
+    await seedJobs(id, 'failed', CAP + 50);
+    const res = await svc.request('POST', `${base()}/${id}/replay`, { apiKey: org.apiKey });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ replayed: 0, skipped_too_old: CAP });
+    expect(res.body.message).toMatch(/^10,000 or more dead-lettered event\(s\) are older than Datadog Logs keeps \(18 h\)/);
   });
 
   it('counts exactly below the cap, and nothing for a destination with no jobs', async () => {

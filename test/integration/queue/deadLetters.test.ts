@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { countFailed, lastFailedJobId, listFailedEvents, replayFailed } from '../../../src/queue/deadLetters.js';
+import { countFailed, countTooOld, lastFailedJobId, listFailedEvents, replayFailed } from '../../../src/queue/deadLetters.js';
 import { JOBS_CHANNEL } from '../../../src/queue/types.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { addEvents, claim, jobs, newDestination, newOrg } from './support.js';
@@ -83,7 +83,7 @@ describe.each(DB_KINDS)('queue: dead letters (%s)', (kind) => {
     let notified = 0;
     const unlisten = await tdb.db.listen(JOBS_CHANNEL, () => notified++);
     try {
-      expect(await replayFailed(tdb.db, org, dest, null)).toEqual({ replayed: 3, tooOld: 0 });
+      expect(await replayFailed(tdb.db, org, dest, null)).toEqual({ replayed: 3 });
       await expect.poll(() => notified, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
     } finally {
       await unlisten();
@@ -93,22 +93,22 @@ describe.each(DB_KINDS)('queue: dead letters (%s)', (kind) => {
     }
     expect((await claim(tdb.db, org, dest)).ids).toEqual([...dead, pending]);
     expect((await jobs(tdb.db, other)).find((j) => j.id === otherDead)?.status).toBe('failed');
-    expect(await replayFailed(tdb.db, org, dest, null)).toEqual({ replayed: 0, tooOld: 0 });
+    expect(await replayFailed(tdb.db, org, dest, null)).toEqual({ replayed: 0 });
   });
 
   it('replays only the given ids of this destination and organization', async () => {
     const { org, dest, dead, otherDead } = await setup(3);
-    expect(await replayFailed(tdb.db, await newOrg(tdb.db), dest, null)).toEqual({ replayed: 0, tooOld: 0 });
-    expect(await replayFailed(tdb.db, org, dest, [dead[1]!, otherDead])).toEqual({ replayed: 1, tooOld: 0 });
+    expect(await replayFailed(tdb.db, await newOrg(tdb.db), dest, null)).toEqual({ replayed: 0 });
+    expect(await replayFailed(tdb.db, org, dest, [dead[1]!, otherDead])).toEqual({ replayed: 1 });
     expect((await jobs(tdb.db, dest)).filter((j) => j.status === 'failed').map((j) => j.id)).toEqual([dead[0], dead[2]]);
   });
 
   it('replays in bounded batches, oldest first, and stops at upToJobId', async () => {
     const { org, dest, dead } = await setup(5);
     const failedIds = async () => (await jobs(tdb.db, dest)).filter((j) => j.status === 'failed').map((j) => j.id);
-    expect(await replayFailed(tdb.db, org, dest, null, { batch: 2 })).toEqual({ replayed: 2, tooOld: 0 });
+    expect(await replayFailed(tdb.db, org, dest, null, { batch: 2 })).toEqual({ replayed: 2 });
     expect(await failedIds()).toEqual(dead.slice(2));
-    expect(await replayFailed(tdb.db, org, dest, null, { batch: 100, upToJobId: dead[3]! })).toEqual({ replayed: 2, tooOld: 0 });
+    expect(await replayFailed(tdb.db, org, dest, null, { batch: 100, upToJobId: dead[3]! })).toEqual({ replayed: 2 });
     expect(await failedIds()).toEqual([dead[4]]);
   });
 
@@ -118,11 +118,13 @@ describe.each(DB_KINDS)('queue: dead letters (%s)', (kind) => {
     const freshJobs = (await jobs(tdb.db, dest)).filter((j) => fresh.includes(j.event_id)).map((j) => j.id);
     await tdb.db.query(`UPDATE forwarding_jobs SET status = 'failed', settled_at = now() WHERE id = ANY($1::bigint[])`, [freshJobs]);
 
-    expect(await replayFailed(tdb.db, org, dest, null, { maxAgeMs: 86_400_000 })).toEqual({ replayed: 2, tooOld: 2 });
+    expect(await replayFailed(tdb.db, org, dest, null, { maxAgeMs: 86_400_000 })).toEqual({ replayed: 2 });
+    expect(await countTooOld(tdb.db, org, dest, null, 86_400_000)).toBe(2);
     const rows = await jobs(tdb.db, dest);
     expect(rows.filter((j) => j.status === 'failed').map((j) => j.id)).toEqual(dead);
     expect(rows.filter((j) => freshJobs.includes(j.id)).map((j) => j.status)).toEqual(['pending', 'pending']);
     // Restricted to ids, the too-old count is restricted too.
-    expect(await replayFailed(tdb.db, org, dest, [dead[0]!], { maxAgeMs: 86_400_000 })).toEqual({ replayed: 0, tooOld: 1 });
+    expect(await replayFailed(tdb.db, org, dest, [dead[0]!], { maxAgeMs: 86_400_000 })).toEqual({ replayed: 0 });
+    expect(await countTooOld(tdb.db, org, dest, [dead[0]!], 86_400_000)).toBe(1);
   });
 });
