@@ -27,6 +27,20 @@ describe('ENV_VARS is the one list of environment variables', () => {
   });
 });
 
+describe('AEGIS_PUBLIC_URL and the yes/no variables', () => {
+  it('refuses a public URL without an http(s) scheme: sign-in links built on it would not be links', () => {
+    for (const bad of ['aegis.example.com:8443', 'localhost:8080', 'ftp://aegis.example.com', 'aegis.example.com', 'https://']) {
+      expect(() => loadConfig({ AEGIS_PUBLIC_URL: bad }), bad).toThrow(/^AEGIS_PUBLIC_URL: must be an absolute http:\/\/ or https:\/\/ URL/);
+    }
+    expect(loadConfig({ AEGIS_PUBLIC_URL: 'https://aegis.example.com:8443/' }).publicUrl).toBe('https://aegis.example.com:8443');
+  });
+
+  it('says every value a yes/no variable takes', () => {
+    expect(() => loadConfig({ AEGIS_ALLOW_PRIVATE_DESTINATIONS: 'on' })).toThrow(/must be 1, true or yes, or 0, false or no, got "on"/);
+    expect(loadConfig({ AEGIS_ALLOW_PRIVATE_DESTINATIONS: 'Yes' }).allowPrivateDestinations).toBe(true);
+  });
+});
+
 describe('alert settings', () => {
   it('defaults: no SMTP, From at the public host, a 30 s digest', () => {
     const c = loadConfig({ AEGIS_PUBLIC_URL: 'https://aegis.example.com' });

@@ -148,17 +148,18 @@ function bool(env: Env, name: string, fallback = false): boolean {
   if (raw === '') return fallback;
   if (raw === '0' || raw === 'false' || raw === 'no') return false;
   if (raw === '1' || raw === 'true' || raw === 'yes') return true;
-  throw new ConfigError(name, `must be 1 or 0, got "${env[name]}"`);
+  throw new ConfigError(name, `must be 1, true or yes, or 0, false or no, got "${env[name]}"`);
 }
 
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 8080, 0, 65535);
   const host = env.HOST?.trim() || '127.0.0.1';
   const publicUrl = (env.AEGIS_PUBLIC_URL?.trim() || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
-  try {
-    new URL(publicUrl);
-  } catch {
-    throw new ConfigError('AEGIS_PUBLIC_URL', `must be an absolute URL, got "${publicUrl}"`);
+  // new URL() also takes "aegis.example.com:8443" (a scheme "aegis.example.com:"): sign-in links
+  // built on it are not links at all, and the alert sender's default address has no domain.
+  const parsedPublicUrl = URL.canParse(publicUrl) ? new URL(publicUrl) : null;
+  if (!parsedPublicUrl || (parsedPublicUrl.protocol !== 'http:' && parsedPublicUrl.protocol !== 'https:') || parsedPublicUrl.hostname === '') {
+    throw new ConfigError('AEGIS_PUBLIC_URL', `must be an absolute http:// or https:// URL, got "${publicUrl}"`);
   }
 
   const databaseUrl = env.DATABASE_URL?.trim() || null;
