@@ -86,7 +86,8 @@ export function buildPatch(
   // The dashboard sends the filter back with every save: one stored before its values were checked
   // (a spelling that never matches) is kept as it is rather than refusing a rename or a rotated
   // credential; a changed filter is checked whole.
-  if (body.filter !== undefined) patch.filter = isDeepStrictEqual(body.filter, row.filter) ? row.filter : storableFilter(body.filter);
+  // Unchanged, nothing is written: the stored filter stays byte for byte.
+  if (body.filter !== undefined && !isDeepStrictEqual(body.filter, row.filter)) patch.filter = storableFilter(body.filter);
   if (body.enabled !== undefined) patch.enabled = body.enabled;
   if (body.format !== undefined) patch.format = body.format;
   let newSecret: string | null = null;

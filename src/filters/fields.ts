@@ -151,6 +151,9 @@ export const DATE_TIME_EXAMPLE = '2026-12-03T11:00:00Z';
 
 /** A date alone, or a date and time without an offset: what filters were written with before times were checked. */
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Whether `text` is a date alone (`2026-12-01`): a day, which a bound takes as its 00:00 UTC. */
+export const isDateAlone = (text: string): boolean => DATE_ONLY.test(text);
 const NO_OFFSET = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?$/;
 
 /**

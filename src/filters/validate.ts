@@ -9,7 +9,7 @@ import type { Violation } from '../events/violation.js';
 import { validationFailed } from '../errors.js';
 import { compileFilter } from './compile.js';
 import { safeSegment } from '../events/privacyGuard.js';
-import { DATE_TIME_EXAMPLE, FIELD_OPERATORS, FILTER_LIMITS, fieldSpec, isFilterField, normalizeFilterTime, type FieldSpec } from './fields.js';
+import { DATE_TIME_EXAMPLE, FIELD_OPERATORS, FILTER_LIMITS, fieldSpec, isDateAlone, isFilterField, normalizeFilterTime, type FieldSpec } from './fields.js';
 
 const fieldOps: ReadonlySet<string> = new Set(FIELD_OPERATORS);
 const OPERATOR_LIST = ['$and', '$or', ...FIELD_OPERATORS].join(', ');
@@ -106,6 +106,8 @@ class Checker {
         return;
       case 'date-time':
         if (typeof v !== 'string' || normalizeFilterTime(v) === null) this.add(path, DATE_TIME);
+        // A day is a range: as an equality it would match only events at its 00:00 UTC exactly.
+        else if (isDateAlone(v)) this.add(path, 'is a date alone, a whole day: select it with $gte and $lt (the next day), not an equality');
         return;
     }
   }

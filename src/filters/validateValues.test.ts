@@ -251,6 +251,10 @@ describe('filters on create, PATCH and preview (the service, end to end)', () =>
     [{ 'event.type': 'BLOCKED' }, '/filter/event.type', /allowed, allowed_with_masking, blocked/],
     [{ 'aegis.finding_counts_by_type.SSN': { $gte: '1' } }, '/filter/aegis.finding_counts_by_type.SSN/$gte', /number/],
     [{ '@timestamp': { $gte: '2026-12-03 11:00' } }, '/filter/@timestamp/$gte', /RFC 3339/],
+    // A day as an equality matched only its 00:00 UTC: refused, pointing to a range.
+    [{ '@timestamp': '2026-12-01' }, '/filter/@timestamp', /date alone.*\$gte and \$lt/],
+    [{ '@timestamp': { $in: ['2026-12-01', '2026-12-02'] } }, '/filter/@timestamp/$in/0', /date alone/],
+    [{ '@timestamp': { $ne: '2026-12-01' } }, '/filter/@timestamp/$ne', /date alone/],
   ];
 
   it.each(neverMatching)('%j is refused with 400 naming the path, on create, PATCH and preview', async (filter, path, message) => {
