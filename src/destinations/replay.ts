@@ -57,7 +57,8 @@ export async function replayDeadLetters(
     more = r.replayed > 0;
   }
   // Once, at the end: the too-old ones are then the destination's only dead letters up to upToJobId.
-  const tooOld = maxAgeMs === null ? 0 : await countTooOld(db, dest.orgId, dest.id, jobIds, maxAgeMs);
+  // None when it started with none: dead letters made since are the next replay's.
+  const tooOld = maxAgeMs === null || upToJobId === null ? 0 : await countTooOld(db, dest.orgId, dest.id, jobIds, maxAgeMs, upToJobId);
   const many = tooOld >= QUEUE_COUNT_CAP ? `${QUEUE_COUNT_CAP.toLocaleString('en-US')} or more` : String(tooOld);
   const message =
     tooOld > 0 && maxAgeMs !== null

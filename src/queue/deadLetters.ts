@@ -96,15 +96,24 @@ export async function replayFailed(
  * destination's only dead letters left, so the walk reads about as many as it counts. Counted on every
  * batch and without a bound, 80,000 of them made each replay request take a second or more.
  */
-export async function countTooOld(db: Queryable, orgId: string, destinationId: string, jobIds: number[] | null, maxAgeMs: number): Promise<number> {
+export async function countTooOld(
+  db: Queryable,
+  orgId: string,
+  destinationId: string,
+  jobIds: number[] | null,
+  maxAgeMs: number,
+  /** The replay's bound (lastFailedJobId when it started): dead letters made since were not its to replay. */
+  upToJobId: number | null = null,
+): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM (
        SELECT 1 FROM forwarding_jobs j JOIN audit_events e ON e.org_id = j.org_id AND e.id = j.event_id
         WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed'
           AND ($3::bigint[] IS NULL OR j.id = ANY($3::bigint[]))
           AND e.occurred_at <= now() - make_interval(secs => $4::float8 / 1000)
+          AND ($6::bigint IS NULL OR j.id <= $6)
         LIMIT $5) t`,
-    [orgId, destinationId, jobIds, maxAgeMs, QUEUE_COUNT_CAP],
+    [orgId, destinationId, jobIds, maxAgeMs, QUEUE_COUNT_CAP, upToJobId],
   );
   return rows[0]?.n ?? 0;
 }
