@@ -184,13 +184,24 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
     expect((await send(json('plain'), { 'content-type': 'text/plain' })).status).toBe(415);
     expect(await snapshot()).toBe(before);
     // What is valid still works: UTF-8 with a byte order mark, charset=utf-8 in any case, quoted.
-    for (const [body, type] of [
-      [Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json('café bom')]), 'application/json'],
-      [json('café charset'), 'application/json; charset="UTF-8"'],
+    for (const [body, headers] of [
+      [Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json('café bom')]), { 'content-type': 'application/json' }],
+      [json('café charset'), { 'content-type': 'application/json; charset="UTF-8"' }],
+      // ASCII is UTF-8; a charset inside another parameter's quoted value is that value's text.
+      [json('ascii'), { 'content-type': 'application/json; charset=us-ascii' }],
+      [json('quoted'), { 'content-type': 'application/json; profile="a;charset=latin1"' }],
+      [json('identity'), { 'content-encoding': 'identity, Identity' }],
     ] as const) {
-      const res = await send(body, { 'content-type': type });
-      expect(res.status, type).toBe(201);
+      const res = await send(body, headers);
+      expect(res.status, JSON.stringify(headers)).toBe(201);
     }
+    // A body-optional route sent an empty body typed text/plain (fetch with body: ''): no body, not a 415.
+    const test = await fetch(`${svc.baseUrl}${base()}/${destId}/replay`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'text/plain;charset=UTF-8' },
+      body: '',
+    });
+    expect(test.status, await test.text()).toBe(200);
   });
 
   it('a body over the 2 MB limit is a 413 in the error shape, and writes nothing', async () => {
