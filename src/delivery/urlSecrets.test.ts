@@ -9,35 +9,43 @@ const SUMO_TOKEN = 'ZaVnC4dhaV3cvL0yQwzp8IkYgMhBBfeBBmXJdZKnWGJvaXR6T2RoaldGJ3Zh
 const HOOK_TOKEN = 's3cr3t-webhook-token-0123456789';
 
 describe('urlSecrets: the parts of a URL that may be a credential', () => {
-  it("finds Sumo Logic's path token, webhook query tokens and path secrets", () => {
-    expect(urlSecrets(`https://endpoint1.collection.sumologic.com/receiver/v1/http/${SUMO_TOKEN}`)).toEqual([SUMO_TOKEN]);
-    expect(urlSecrets(`https://hooks.example.com/in?token=${HOOK_TOKEN}&format=json`)).toEqual([HOOK_TOKEN]);
-    expect(urlSecrets('https://fn.azurewebsites.net/api/ingest?code=aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW==')).toEqual(['aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW==']);
+  it.each([
+    [`https://endpoint1.collection.sumologic.com/receiver/v1/http/${SUMO_TOKEN}`, [SUMO_TOKEN]],
+    [`https://hooks.example.com/in?token=${HOOK_TOKEN}&format=json`, [HOOK_TOKEN]],
+    ['https://fn.azurewebsites.net/api/ingest?code=aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW==', ['aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW==']],
     // The webhook's id (digits alone) is no secret; its token is.
-    expect(urlSecrets('https://discord.com/api/webhooks/1234567890123456789/Xy1_abcDEF2ghiJKL3mnoPQR4stuVWX5yz')).toEqual([
-      'Xy1_abcDEF2ghiJKL3mnoPQR4stuVWX5yz',
-    ]);
+    ['https://discord.com/api/webhooks/1234567890123456789/Xy1_abcDEF2ghiJKL3mnoPQR4stuVWX5yz', ['Xy1_abcDEF2ghiJKL3mnoPQR4stuVWX5yz']],
+    ['https://hooks.slack.com/services/T0A1B2C3D/B0A1B2C3D/abcdEFGH1234ijklMNOP5678', ['abcdEFGH1234ijklMNOP5678']],
+    ['https://hooks.zapier.com/hooks/catch/1234567/ab3cd9e/', ['ab3cd9e']],
+    ['https://hooks.example.com/in/QwErTyUiOpAsDfGhJkLzXcVb', ['QwErTyUiOpAsDfGhJkLzXcVb']],
+    ['https://x.example/in/qwertyuiopasdfghjklzxcvb', ['qwertyuiopasdfghjklzxcvb']],
+    ['https://hooks.example.com/in;token=Ab12Cd34', ['Ab12Cd34']],
+    ['https://hooks.example.com/in?key=Ab1234x&token=abcd', ['Ab1234x', 'abcd']],
+    ['https://hooks.example.com/in?Kq7mZ2xP9vL4tR8', ['Kq7mZ2xP9vL4tR8']],
+    ['https://x.example/in?clientSecret=qwertyuiopas&apiToken=abcdefgh', ['qwertyuiopas', 'abcdefgh']],
+    // A Teams hook keeps its secret mid-path, as 32 hex digits.
+    [
+      'https://acme.webhook.office.com/webhookb2/0a1b2c3d-1111-2222-3333-444455556666@0a1b2c3d-1111-2222-3333-444455556666/IncomingWebhook/0123456789abcdef0123456789abcdef/0a1b2c3d-1111-2222-3333-444455556666',
+      ['0123456789abcdef0123456789abcdef', '0a1b2c3d-1111-2222-3333-444455556666'],
+    ],
+    ['https://h.example.com/in?sig=ab%2Bcd%2Fef%3D12345', ['ab+cd/ef=12345']],
+  ])('finds the secret in %s', (url, secrets) => {
+    expect([...urlSecrets(url)].sort()).toEqual([...secrets].sort());
   });
 
-  it('reads percent-encoded parts as the secret they spell', () => {
-    expect(urlSecrets('https://h.example.com/in?sig=ab%2Bcd%2Fef%3D12345')).toEqual(['ab+cd/ef=12345']);
-  });
-
-  it('finds short random secrets, letters-only ones, matrix parameters and values named as credentials', () => {
-    expect(urlSecrets('https://hooks.zapier.com/hooks/catch/1234567/ab3cd9e/')).toEqual(['ab3cd9e']);
-    expect(urlSecrets('https://hooks.example.com/in/Kq7mZ2xP9vL4tR8')).toEqual(['Kq7mZ2xP9vL4tR8']);
-    expect(urlSecrets('https://hooks.example.com/in/QwErTyUiOpAsDfGhJkLzXcVb')).toEqual(['QwErTyUiOpAsDfGhJkLzXcVb']);
-    expect(urlSecrets('https://hooks.example.com/in/7f3a9c2e/41b8d6a0')).toEqual(['7f3a9c2e', '41b8d6a0']);
-    expect(urlSecrets('https://hooks.example.com/in;token=Ab12Cd34')).toEqual(['Ab12Cd34']);
-    expect(urlSecrets('https://hooks.example.com/in?key=Ab1234x&token=abcd')).toEqual(['Ab1234x', 'abcd']);
-  });
-
-  it('leaves words, numbers and dates alone: an ingest path and its settings are in every answer about the URL', () => {
-    expect(urlSecrets('https://http-intake.logs.datadoghq.com/api/v2/logs?ddsource=aegis')).toEqual([]);
-    expect(urlSecrets('https://splunk.example.com:8088/services/collector/event')).toEqual([]);
-    expect(urlSecrets('https://x.example/api/logs?api-version=2016-04-01&source=aegis-audit&format=json_lines')).toEqual([]);
-    expect(urlSecrets('https://x.example/ProcessIncomingEvents/collector-ingestion-endpoint/1234567')).toEqual([]);
-    expect(urlSecrets('not a url')).toEqual([]);
+  // SIEM errors name these when the user needs them: a stream, a rule, an index, a channel, tags.
+  it.each([
+    'https://dce.eastus-1.ingest.monitor.azure.com/dataCollectionRules/dcr-0123456789abcdef0123456789abcdef/streams/Custom-AegisAudit_CL?api-version=2023-01-01',
+    'https://my-deployment.es.us-east-1.aws.elastic-cloud.com/logs-aegis.audit-default/_bulk',
+    'https://es.example.com/aegis-audit-2026/_bulk?pipeline=logs-aegis.audit@custom',
+    'https://splunk.example.com:8088/services/collector/event?index=security_audit2&channel=FE0ECFAD-13D5-401B-847D-77833BD77131',
+    'https://http-intake.logs.datadoghq.com/api/v2/logs?ddsource=aegis&ddtags=env:prod,team:security',
+    'https://x.example/api/logs?api-version=2016-04-01&source=aegis-audit&format=json_lines',
+    'https://x.example/ProcessIncomingEvents',
+    'https://log-api.newrelic.com/log/v1',
+    'not a url',
+  ])('takes nothing a SIEM names in its errors from %s', (url) => {
+    expect(urlSecrets(url)).toEqual([]);
   });
 });
 
