@@ -25,10 +25,20 @@ describe('urlSecrets: the parts of a URL that may be a credential', () => {
     ['https://x.example/in?clientSecret=qwertyuiopas&apiToken=abcdefgh', ['qwertyuiopas', 'abcdefgh']],
     // A Teams hook keeps its secret mid-path, as 32 hex digits.
     [
-      'https://acme.webhook.office.com/webhookb2/0a1b2c3d-1111-2222-3333-444455556666@0a1b2c3d-1111-2222-3333-444455556666/IncomingWebhook/0123456789abcdef0123456789abcdef/0a1b2c3d-1111-2222-3333-444455556666',
-      ['0123456789abcdef0123456789abcdef', '0a1b2c3d-1111-2222-3333-444455556666'],
+      'https://acme.webhook.office.com/webhookb2/0a1b2c3d-1111-2222-3333-444455556666@0a1b2c3d-1111-2222-3333-444455556666/IncomingWebhook/3f9a1c7e5b2d4f6081a9c3e7b5d2f4a6/0a1b2c3d-1111-2222-3333-444455556666',
+      ['3f9a1c7e5b2d4f6081a9c3e7b5d2f4a6', '0a1b2c3d-1111-2222-3333-444455556666'],
     ],
     ['https://h.example.com/in?sig=ab%2Bcd%2Fef%3D12345', ['ab+cd/ef=12345']],
+    // Mid-path tokens: a Loggly or Sematext token (Sematext's is the Elastic index), a Telegram bot's,
+    // an Apps Script id, a Discord hook with its /slack suffix.
+    ['https://logsene-receiver.sematext.com/0a1b2c3d-1111-2222-3333-444455556666/_bulk', ['0a1b2c3d-1111-2222-3333-444455556666']],
+    ['https://logs-01.loggly.com/inputs/0a1b2c3d-1111-2222-3333-444455556666/tag/http/', ['0a1b2c3d-1111-2222-3333-444455556666']],
+    ['https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage', ['bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw']],
+    ['https://script.google.com/macros/s/AKfycbx-abc_DEF123ghiJKL456mnoPQR789stuVWX/exec', ['AKfycbx-abc_DEF123ghiJKL456mnoPQR789stuVWX']],
+    ['https://discord.com/api/webhooks/1234567890123456789/Xy1_abcDEF2ghiJKL3mnoPQR4stuVWX5yz/slack', ['Xy1_abcDEF2ghiJKL3mnoPQR4stuVWX5yz']],
+    // Credential names as words of the name; an Azure SAS URL's signature, not its dates and flags.
+    ['https://x.example/in?X-Amz-Signature=0123abcd4567ef89&X-Amz-Credential=AKIAEXAMPLE%2F20261203', ['0123abcd4567ef89', 'AKIAEXAMPLE/20261203']],
+    ['https://acct.blob.core.windows.net/c/b?sv=2022-11-02&se=2026-12-31T00:00:00Z&sr=b&sp=w&sig=AbCdEf0123456789%2BAbCd%3D', ['AbCdEf0123456789+AbCd=']],
   ])('finds the secret in %s', (url, secrets) => {
     expect([...urlSecrets(url)].sort()).toEqual([...secrets].sort());
   });
@@ -43,6 +53,12 @@ describe('urlSecrets: the parts of a URL that may be a credential', () => {
     'https://x.example/api/logs?api-version=2016-04-01&source=aegis-audit&format=json_lines',
     'https://x.example/ProcessIncomingEvents',
     'https://log-api.newrelic.com/log/v1',
+    // Words that hold a credential's name (keyword, codec, passthrough), names with a number or a date.
+    'https://h.example/in?passthrough=true&codec=json&signal=logs&keyword=audit',
+    'https://malachiteingestion-pa.googleapis.com/v2/unstructuredlogentries:batchCreate',
+    'https://api.honeycomb.io/1/events/aegis-prod2',
+    'https://es.example.com/aegis-audit-logs-2026.12.03/_bulk',
+    'https://http-intake.logs.datadoghq.com/api/v2/logs?hostname=ip-10-0-1-23.ec2.internal',
     'not a url',
   ])('takes nothing a SIEM names in its errors from %s', (url) => {
     expect(urlSecrets(url)).toEqual([]);

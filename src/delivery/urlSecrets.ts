@@ -21,12 +21,43 @@ const MIN_MIXED = 6;
 const MIN_LONG = 16;
 /** A run of one case of letters alone counts from this length (`qwertyuiopasdfghjklzxcvb`). */
 const MIN_ONE_CASE = 24;
-/** A path segment before the last counts only as a run of hex or base64 this long (a Teams hook's 32 hex digits). */
-const MIN_INNER_RUN = 24;
+/** A path segment before the last counts from this length, when letters and digits alternate in it as in random text. */
+const MIN_INNER = 20;
+/** Changes between a letter and a digit that make a run random rather than a name with a number (`aegis-prod2`, `logs-2026.12.03`). */
+const MIN_CLASS_CHANGES = 2;
+const MIN_INNER_CLASS_CHANGES = 4;
 /** A parameter named as a credential counts from this length, whatever it holds. */
 const MIN_NAMED = 4;
-/** Names of credentials, in any case and inside longer names (`clientSecret`, `hapikey`, `X-Amz-Signature`). */
-const CREDENTIAL_NAME = /token|secret|key|sig|code|auth|pass|pwd|credential/i;
+/**
+ * Words that name a credential, matched against a parameter name's words (split at `-`, `_`, `.` and
+ * capitals: `clientSecret`, `X-Amz-Signature`, `access_token`), never inside other words (`keyword`,
+ * `codec`, `passthrough` name no credential).
+ */
+const CREDENTIAL_WORDS = new Set([
+  'token',
+  'secret',
+  'key',
+  'apikey',
+  'sig',
+  'signature',
+  'code',
+  'auth',
+  'pass',
+  'password',
+  'passwd',
+  'pwd',
+  'pw',
+  'credential',
+  'credentials',
+  'hmac',
+  'sas',
+]);
+
+function namesCredential(name: string): boolean {
+  const words = name.split(/[-_.]+|(?<=[a-z])(?=[A-Z])/).map((w) => w.toLowerCase());
+  return words.some((w) => CREDENTIAL_WORDS.has(w)) || CREDENTIAL_WORDS.has(name.toLowerCase());
+}
+
 /**
  * Parameters SIEMs document as settings, never credentials, read back in their errors: Azure Monitor's
  * api-version, Splunk's index, channel, source and sourcetype, Datadog's ddtags and ddsource, Elastic's
@@ -52,6 +83,16 @@ const SETTING_NAMES = new Set([
   'region',
   'site',
   'env',
+  'hostname',
+  // An Azure SAS URL's fields but its signature (sig): start, expiry, permissions, resource.
+  'st',
+  'se',
+  'sr',
+  'spr',
+  'srt',
+  'ss',
+  'skoid',
+  'sktid',
 ]);
 
 /** URLs whose secrets were read (a URL is parsed once, not on every request). */
@@ -66,27 +107,51 @@ function decoded(part: string): string {
   }
 }
 
+/** Changes between a letter and a digit, separators ignored: many in random text, one in `aegis-prod2`. */
+function classChanges(value: string): number {
+  let changes = 0;
+  let last = 0; // 1 letter, 2 digit
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    const cls = c >= 48 && c <= 57 ? 2 : (c | 0x20) >= 97 && (c | 0x20) <= 122 ? 1 : 0;
+    if (cls === 0) continue;
+    if (last !== 0 && cls !== last) changes++;
+    last = cls;
+  }
+  return changes;
+}
+
+/** A date or a time (`2026-12-31T00:00:00Z`): a setting's value, never a secret. */
+const DATE_LIKE = /^\d{4}-\d{2}-\d{2}(?:[Tt ][\d:.]+(?:[Zz]|[+-]\d{2}:?\d{2})?)?$/;
+
 /**
- * Whether a value looks random rather than like a name: letters mixed with digits, or a long run that
- * is not words. Words are letters joined by `-`, `_` or a change to a capital, averaging three letters
- * or more a piece (`Custom-AegisAudit_CL`, `ProcessIncomingEvents`); random text changes case every
- * other letter or so (`QwErTyUiOp...`). Numbers and dates hold no letter.
+ * Whether a value looks random rather than like a name: letters and digits that alternate (`ab3cd9e`),
+ * or a long run that is not words. Words are letters joined by `-`, `_`, `.`, `:` or a change to a
+ * capital, averaging three letters or more a piece (`Custom-AegisAudit_CL`,
+ * `unstructuredlogentries:batchCreate`); random text changes case every other letter or so
+ * (`QwErTyUiOp...`). Numbers and dates are no secret.
  */
 function looksRandom(value: string): boolean {
-  const letter = /[A-Za-z]/.test(value);
-  if (!letter) return false;
-  if (value.length >= MIN_MIXED && /\d/.test(value)) return true;
+  if (!/[A-Za-z]/.test(value) || DATE_LIKE.test(value)) return false;
+  if (value.length >= MIN_MIXED && classChanges(value) >= MIN_CLASS_CHANGES) return true;
   if (value.length < MIN_LONG) return false;
-  if (/[^A-Za-z_.-]/.test(value)) return true;
-  const pieces = value.split(/[-_.]+|(?=[A-Z][a-z])|(?<=[a-z])(?=[A-Z])/).filter((p) => p !== '');
+  if (/[^A-Za-z0-9_.:-]/.test(value)) return true;
+  const pieces = value.split(/[-_.:\d]+|(?=[A-Z][a-z])|(?<=[a-z])(?=[A-Z])/).filter((p) => p !== '');
   const letters = pieces.reduce((n, p) => n + p.length, 0);
   if (pieces.length > 1) return letters / pieces.length < 3;
   // One piece of one case: a word, or random text of one case.
   return value.length >= MIN_ONE_CASE;
 }
 
-/** Hex or base64 alone, long: an id or a key, not a name (a data collection rule's `dcr-…` is a name and its hex). */
-const isLongRun = (value: string) => value.length >= MIN_INNER_RUN && /^[A-Za-z0-9+/=]+$/.test(value) && /\d/.test(value) && /[A-Za-z]/.test(value);
+/**
+ * A path segment before the last: only a long run whose letters and digits alternate as random text's
+ * do (a UUID, a Teams hook's hex, a Telegram bot token, a Loggly or Sematext token as an index), not an
+ * index or a name with a date. Azure's data collection rule ids (`dcr-` and 32 hex digits) name the rule
+ * its errors are about.
+ */
+const AZURE_DCR_ID = /^dcr-[0-9a-f]{32}$/;
+const isInnerSecret = (value: string) =>
+  value.length >= MIN_INNER && /^[A-Za-z0-9+/=_:.-]+$/.test(value) && classChanges(value) >= MIN_INNER_CLASS_CHANGES && !AZURE_DCR_ID.test(value);
 
 function readSecrets(url: string): string[] {
   let parsed: URL;
@@ -103,7 +168,7 @@ function readSecrets(url: string): string[] {
     if (
       value === ''
         ? looksRandom(name)
-        : CREDENTIAL_NAME.test(name) && !setting
+        : namesCredential(name) && !setting
           ? value.length >= MIN_NAMED
           : !setting && value.length >= MIN_LONG && looksRandom(value)
     ) {
@@ -115,7 +180,7 @@ function readSecrets(url: string): string[] {
     // Matrix parameters (`/in;token=...`): each on its own, the segment's name apart.
     const [head, ...params] = segment.split(';');
     const name = decoded(head!);
-    if (i === segments.length - 1 ? looksRandom(name) : isLongRun(name)) found.add(name);
+    if (i === segments.length - 1 ? looksRandom(name) : isInnerSecret(name)) found.add(name);
     for (const p of params) {
       const eq = p.indexOf('=');
       if (eq < 0) param(decoded(p), '');
