@@ -102,6 +102,8 @@ export interface ReplayRunnerOptions {
 export class ReplayRunner {
   /** The replays this process walks, and the organization of each. */
   private readonly running = new Map<Promise<void>, string>();
+  /** Replays this process gave up for a turn: claiming one again is said at debug, not as a takeover. */
+  private readonly ownTurns = new Set<string>();
   private readonly maxConcurrent: number;
   private stopping = false;
   private scanning: Promise<void> | null = null;
@@ -172,9 +174,10 @@ export class ReplayRunner {
 
   private launch(c: repo.ClaimedReplay): void {
     const log = this.deps.logger;
-    // Resumed after its turn: said at debug, as its turns are (one every REPLAY_TURN_BATCHES batches).
-    if (c.cursor === null) log.info({ replay_id: c.id, destination_id: c.destinationId }, 'range replay claimed');
-    else log.debug({ replay_id: c.id, destination_id: c.destinationId }, 'range replay claimed again');
+    // A takeover (a dead process's replay, resumed from its cursor) is worth an info line; this
+    // process's own next turn, one every REPLAY_TURN_BATCHES batches, only a debug one.
+    if (this.ownTurns.delete(c.id)) log.debug({ replay_id: c.id, destination_id: c.destinationId }, 'range replay claimed for its next turn');
+    else log.info({ replay_id: c.id, destination_id: c.destinationId, resumed: c.cursor !== null }, 'range replay claimed');
     const p = runClaimedReplay(this.deps.db, c, {
       batch: this.opts.batch,
       leaseMs: this.opts.leaseMs,
@@ -182,8 +185,12 @@ export class ReplayRunner {
       turnBatches: REPLAY_TURN_BATCHES,
     })
       .then((outcome) => {
-        if (outcome === 'yielded') log.debug({ replay_id: c.id, destination_id: c.destinationId }, 'range replay gave its turn up');
-        else log.info({ replay_id: c.id, destination_id: c.destinationId, outcome }, 'range replay stopped running here');
+        if (outcome === 'yielded') {
+          // Bounded: a replay another process finished leaves its id here until this one is cleared.
+          if (this.ownTurns.size >= 1000) this.ownTurns.clear();
+          this.ownTurns.add(c.id);
+          log.debug({ replay_id: c.id, destination_id: c.destinationId }, 'range replay gave its turn up');
+        } else log.info({ replay_id: c.id, destination_id: c.destinationId, outcome }, 'range replay stopped running here');
       })
       .catch((err: unknown) => log.error({ replay_id: c.id, destination_id: c.destinationId, err: (err as Error).message }, 'range replay failed'))
       .finally(() => {
