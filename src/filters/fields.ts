@@ -15,6 +15,7 @@ import {
 } from '../events/enums.js';
 import { FINDING_TYPES } from '../events/findings.js';
 import { parseDateTime, storedTimestampText } from '../events/dateTime.js';
+import { DATASET_TRAIL, TRAIL_ACTIONS, TRAIL_EVENT_TYPES } from '../trail/actions.js';
 
 /** The MongoDB-style operators a filter may use; anything else (including $where, $regex, $expr) is refused. */
 export const FIELD_OPERATORS = ['$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte', '$exists', '$not'] as const;
@@ -74,27 +75,6 @@ export function isFilterField(path: string): boolean {
   return path.startsWith(FINDING_COUNT_PREFIX) && FINDING_TYPE_NAME.test(path.slice(FINDING_COUNT_PREFIX.length));
 }
 
-/**
- * The configuration trail's values (trail/contract.ts), copied because that module is not
- * browser-safe; validateValues.test.ts fails if they drift. Trail events are recorded, previewed and
- * routed like preflight decisions, so a filter may select them (or leave them out).
- */
-const TRAIL_DATASET = 'aegis.audit_stream';
-const TRAIL_ACTIONS = [
-  'destination_created',
-  'destination_updated',
-  'credential_rotated',
-  'credential_removed',
-  'signing_secret_rotated',
-  'destination_enabled',
-  'destination_disabled',
-  'destination_deleted',
-  'replay_requested',
-  'test_sent',
-  'notification_settings_changed',
-  'encryption_key_rotated',
-] as const;
-const TRAIL_TYPES = ['creation', 'change', 'deletion', 'access'] as const;
 const OUTCOMES = ['success', 'failure'] as const satisfies readonly EventOutcome[];
 
 /**
@@ -119,10 +99,10 @@ const FIELD_SPECS: Readonly<Record<(typeof FILTER_FIELDS)[number], FieldSpec>> =
   'event.id': { type: 'string', always: true },
   'event.kind': oneOf(['event'], true),
   'event.category': oneOf(['aegis', 'preflight', 'configuration'], true),
-  'event.type': oneOf([...DECISIONS.map((d) => d.toLowerCase()), ...TRAIL_TYPES], true),
+  'event.type': oneOf([...DECISIONS.map((d) => d.toLowerCase()), ...TRAIL_EVENT_TYPES], true),
   'event.action': oneOf([ACTION_PREFLIGHT, ACTION_TEST, ...TRAIL_ACTIONS], true),
   'event.outcome': oneOf(OUTCOMES, true),
-  'event.dataset': oneOf([DATASET_PREFLIGHT, DATASET_TEST, TRAIL_DATASET], true),
+  'event.dataset': oneOf([DATASET_PREFLIGHT, DATASET_TEST, DATASET_TRAIL], true),
   aegis: { type: 'object', always: true },
   'aegis.preflight_id': { type: 'string', always: false },
   'aegis.decision': oneOf(DECISIONS, false),

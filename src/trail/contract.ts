@@ -9,25 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { formatTimestamp } from '../events/contract.js';
 import { getPresetInfo, type SiemId } from '../siem/catalog.js';
 import { ACTOR_LABEL, type TrailActorType } from './actors.js';
+import { DATASET_TRAIL, type TrailAction, type TrailEventType } from './actions.js';
 
-export const DATASET_TRAIL = 'aegis.audit_stream';
-
-/** The changes the trail records, in the order a single request's changes are recorded. */
-export const TRAIL_ACTIONS = [
-  'destination_created',
-  'destination_updated',
-  'credential_rotated',
-  'credential_removed',
-  'signing_secret_rotated',
-  'destination_enabled',
-  'destination_disabled',
-  'destination_deleted',
-  'replay_requested',
-  'test_sent',
-  'notification_settings_changed',
-  'encryption_key_rotated',
-] as const;
-export type TrailAction = (typeof TRAIL_ACTIONS)[number];
+export { DATASET_TRAIL, TRAIL_ACTIONS, TRAIL_EVENT_TYPES, type TrailAction } from './actions.js';
 
 /**
  * The actions about the organization as a whole, not one destination: they carry no destination_id
@@ -37,7 +21,7 @@ export type TrailAction = (typeof TRAIL_ACTIONS)[number];
 export const ORGANIZATION_ACTIONS: ReadonlySet<TrailAction> = new Set(['notification_settings_changed', 'encryption_key_rotated']);
 
 /** ECS event.type (configuration category: creation, change, deletion, access). */
-const ECS_TYPE: Record<TrailAction, 'creation' | 'change' | 'deletion' | 'access'> = {
+const ECS_TYPE: Record<TrailAction, TrailEventType> = {
   destination_created: 'creation',
   destination_updated: 'change',
   credential_rotated: 'change',
