@@ -5,3 +5,6 @@
  * that answers it means "at least this many". Browser-safe, so the dashboard reads the same number.
  */
 export const QUEUE_COUNT_CAP = 10_000;
+
+/** How the API's descriptions say it: `counted up to 10,000: 10000 means "at least 10,000"`. */
+export const CAPPED_COUNT = `counted up to ${QUEUE_COUNT_CAP.toLocaleString('en-US')}: ${QUEUE_COUNT_CAP} means "at least ${QUEUE_COUNT_CAP.toLocaleString('en-US')}"`;

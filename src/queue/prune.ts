@@ -102,9 +102,6 @@ export async function prune(db: Queryable, retentionDays: number, opts: PruneOpt
   return total;
 }
 
-/** Counts per destination stop here: /metrics then reads "at least this many" (docs/configuration.md). */
-export const DEPTH_COUNT_CAP = QUEUE_COUNT_CAP;
-
 export interface DestinationDepth {
   orgId: string;
   destinationId: string;
@@ -117,10 +114,10 @@ export interface DestinationDepth {
  * Queue figures for /metrics, per destination, in work bounded whatever the backlog: destinations
  * with pending or failed jobs are found by loose index scans (PENDING_HEADS over forwarding_jobs_due,
  * the same over forwarding_jobs_failed), never by reading every job, and each one's count reads at
- * most DEPTH_COUNT_CAP index entries. The oldest due age comes from the head of its index range.
+ * most QUEUE_COUNT_CAP index entries (countCap.ts: /metrics then reads "at least this many"). The oldest due age comes from the head of its index range.
  * Quiet destinations cost nothing (EXPLAIN in docs/BENCHMARKS.md).
  */
-export async function queueDepth(db: Queryable, cap = DEPTH_COUNT_CAP): Promise<DestinationDepth[]> {
+export async function queueDepth(db: Queryable, cap = QUEUE_COUNT_CAP): Promise<DestinationDepth[]> {
   const { rows } = await db.query<{ org_id: string; destination_id: string; pending: number; failed: number; oldest_due_age_s: number | null }>(
     `${PENDING_HEADS},
      failed_heads(destination_id) AS (

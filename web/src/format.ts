@@ -1,3 +1,5 @@
+import { QUEUE_COUNT_CAP } from '../../src/queue/countCap.js';
+
 /** "3 min ago", "2 h ago", or a date for anything older than a day. */
 export function relativeTime(iso: string | null, now = Date.now()): string {
   if (!iso) return 'never';
@@ -24,6 +26,16 @@ export function behind(oldestIso: string | null, now = Date.now()): string | nul
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
+}
+
+/** A queue count from the API: "10,000+" once it reached the cap (the API then means "at least"), else the number. */
+export function queueCount(n: number): string {
+  return n >= QUEUE_COUNT_CAP ? `${QUEUE_COUNT_CAP.toLocaleString('en-US')}+` : String(n);
+}
+
+/** "1 event", "3 events", "10,000+ events": plural() for a queue count that may have reached the cap. */
+export function queuePlural(n: number, one: string, many = `${one}s`): string {
+  return n >= QUEUE_COUNT_CAP ? `${queueCount(n)} ${many}` : plural(n, one, many);
 }
 
 /** An instant for a sentence ("Paused: failing since 30 Nov 2026, 08:01"): the browser's locale and time zone. */

@@ -5,6 +5,7 @@
 import { Type, type Static } from 'typebox';
 import { pageLimit } from './common.js';
 import { DestinationView } from './destinations.js';
+import { CAPPED_COUNT } from '../../queue/countCap.js';
 
 const NextCursor = Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page.' });
 
@@ -76,8 +77,7 @@ export type FailedEvent = Static<typeof FailedEvent>;
 export const FailedEventsPage = Type.Object({
   events: Type.Array(FailedEvent, { description: 'Newest first.' }),
   total: Type.Integer({
-    description:
-      'Dead letters of this destination in all, counted up to 10,000: 10000 means "at least 10,000" (the count stops there, so a page costs the same whatever the backlog).',
+    description: `Dead letters of this destination in all, ${CAPPED_COUNT} (the count stops there, so a page costs the same whatever the backlog).`,
   }),
   next_before_id: Type.Union([Type.Integer(), Type.Null()], { description: 'Pass as before_id for the next page; null on the last page.' }),
 });

@@ -1,6 +1,7 @@
 import { Type, type Static, type TLiteral } from 'typebox';
 import { LIMIT_BOUNDS } from '../../delivery/configuredLimits.js';
 import { SIEM_IDS, type SiemId } from '../../siem/catalog.js';
+import { CAPPED_COUNT, QUEUE_COUNT_CAP } from '../../queue/countCap.js';
 
 // From the registry of SIEMs (siem/catalog.ts): adding a SIEM folder there adds it here. The cast
 // gives TypeBox the tuple type it needs to infer SiemId (an array type would infer never).
@@ -230,19 +231,16 @@ export const DestinationView = Type.Object(
       }),
     ),
     pending_events: Type.Integer({
-      description:
-        'Events queued for this destination and not delivered yet, counted up to 10,000: 10000 means "at least 10,000" (the count stops there, so reading a destination costs the same whatever its backlog).',
+      description: `Events queued for this destination and not delivered yet, ${CAPPED_COUNT} (the count stops there, so reading a destination costs the same whatever its backlog).`,
     }),
     oldest_pending_at: Nullable(
       Type.String({
         format: 'date-time',
-        description:
-          'When the oldest event still queued for this destination was recorded (null: nothing queued). A destination that is behind shows it here. Taken from the first 10,000 queued events in the order they are due: a fresh event is due when it is recorded, so these are the oldest, except an event waiting for a retry due later than all of them.',
+        description: `When the oldest event still queued for this destination was recorded (null: nothing queued). A destination that is behind shows it here. Taken from the first ${QUEUE_COUNT_CAP.toLocaleString('en-US')} queued events in the order they are due: a fresh event is due when it is recorded, so these are the oldest, except an event waiting for a retry due later than all of them.`,
       }),
     ),
     failed_events: Type.Integer({
-      description:
-        'Dead-lettered events (out of retries; listed by GET .../failed-events, queued again by POST .../replay), counted up to 10,000: 10000 means "at least 10,000".',
+      description: `Dead-lettered events (out of retries; listed by GET .../failed-events, queued again by POST .../replay), ${CAPPED_COUNT}.`,
     }),
     paused_until: Nullable(Type.String({ format: 'date-time', description: 'While the circuit breaker holds the destination: when it probes again.' })),
     paused_reason: Nullable(

@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { pageLimit } from './common.js';
 import { DESTINATION_ID_PATTERN, ORG_ID_PATTERN, REPLAY_ID_PATTERN } from '../../ids.js';
+import { CAPPED_COUNT } from '../../queue/countCap.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -15,8 +16,7 @@ export const ReplayParams = Type.Object(
 
 const Replayed = Type.Integer({ description: 'Events put (back) in the queue for this destination (for a background replay: so far).' });
 const SkippedTooOld = Type.Integer({
-  description:
-    'Events left out because they are older than this SIEM keeps (Datadog 18 h, New Relic 48 h) or, for a range, than AEGIS_RETENTION_DAYS. Dead letters are counted up to 10,000: 10000 means "at least 10,000".',
+  description: `Events left out because they are older than this SIEM keeps (Datadog 18 h, New Relic 48 h) or, for a range, than AEGIS_RETENTION_DAYS. Dead letters are ${CAPPED_COUNT}.`,
 });
 const Message = Nullable(
   Type.String({ description: 'Why some events were left out or the window was trimmed (and, when 202, where to follow the replay), or null.' }),

@@ -1,12 +1,12 @@
 // The queue counts on a destination's view and the dead-letter list's total are bounded: a tenant's
 // backlog of a million jobs must not make its reads (and, on a shared database, everyone's) slower.
-// Each count stops at DEPTH_COUNT_CAP, the /metrics gauges' cap; below it the counts are exact.
+// Each count stops at QUEUE_COUNT_CAP, the /metrics gauges' cap too; below it the counts are exact.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEPTH_COUNT_CAP } from '../../../src/queue/prune.js';
+import { QUEUE_COUNT_CAP } from '../../../src/queue/countCap.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 
-const CAP = DEPTH_COUNT_CAP;
+const CAP = QUEUE_COUNT_CAP;
 // Fixed times: the oldest pending job's creation is known to the millisecond.
 const T0 = '2026-01-01T00:00:00Z';
 const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1000).toISOString();

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { errorText, type Destination, type DestinationsApi } from '../api.js';
 import { Modal } from './Modal.js';
-import { queuePlural } from './DestinationCard.js';
+import { queuePlural } from '../format.js';
 
 interface Props {
   api: DestinationsApi;

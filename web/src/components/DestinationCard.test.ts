@@ -5,7 +5,8 @@ import { QUEUE_COUNT_CAP as SERVER_CAP } from '../../../src/queue/countCap.js';
 import { DestinationView } from '../../../src/api/schemas/destinations.js';
 import { FailedEventsPage } from '../../../src/api/schemas/destinationReads.js';
 import type { Destination, DestinationsApi } from '../api.js';
-import { DestinationCard, queueCount, queuePlural } from './DestinationCard.js';
+import { queueCount, queuePlural } from '../format.js';
+import { DestinationCard } from './DestinationCard.js';
 
 const destination = (over: Partial<Destination>): Destination => ({
   destination_id: 'fwd_card',

@@ -1,22 +1,11 @@
 import { isSiemId, SIEM_PRESETS } from '../../../src/siem/catalog.js';
-import { QUEUE_COUNT_CAP } from '../../../src/queue/countCap.js';
 import { isOutputFormat, OUTPUT_FORMAT_INFO } from '../../../src/siem/outputFormat.js';
 import type { Destination, DestinationsApi, HourStat } from '../api.js';
 import { StatusPill } from './StatusPill.js';
 import { ReplayProgress } from './ReplayProgress.js';
 import { DeliveryChart } from './DeliveryChart.js';
-import { behind, dateTime, plural, relativeTime } from '../format.js';
+import { behind, dateTime, queueCount, queuePlural, relativeTime } from '../format.js';
 import type { LogFilters } from '../deliveryLog.js';
-
-/** A queue count from the API: "10,000+" once it reached the cap (the API then means "at least"), else the number. */
-export function queueCount(n: number): string {
-  return n >= QUEUE_COUNT_CAP ? `${QUEUE_COUNT_CAP.toLocaleString('en-US')}+` : String(n);
-}
-
-/** "1 event", "3 events", "10,000+ events": plural() for a queue count that may have reached the cap. */
-export function queuePlural(n: number, one: string, many = `${one}s`): string {
-  return n >= QUEUE_COUNT_CAP ? `${queueCount(n)} ${many}` : plural(n, one, many);
-}
 
 interface Props {
   api: DestinationsApi;

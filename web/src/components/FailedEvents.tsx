@@ -1,8 +1,7 @@
 import { useEffect, useState } from 'react';
 import { errorText, type Destination, type DestinationsApi, type FailedEvent } from '../api.js';
 import { Modal } from './Modal.js';
-import { plural, relativeTime } from '../format.js';
-import { queuePlural } from './DestinationCard.js';
+import { plural, queuePlural, relativeTime } from '../format.js';
 
 interface Props {
   api: DestinationsApi;
