@@ -175,7 +175,7 @@ async function lane(w: RunnerContext, run: LaneRun): Promise<void> {
       // Memory is bounded by the budget shared by every destination, taken before claiming: a lane
       // claims no more events than it was granted, and gives back what it did not claim at once and
       // the rest once the claim is settled.
-      const granted = await w.budget.acquire(permit.events);
+      const granted = await w.budget.acquire(target.orgId, permit.events);
       w.deps.metrics.eventsHeld.set(w.budget.inUse);
       let held = granted;
       try {
@@ -184,7 +184,7 @@ async function lane(w: RunnerContext, run: LaneRun): Promise<void> {
         const claim = { orgId: target.orgId, destinationId: target.id, limit: granted, leaseMs: w.cfg.leaseMs, claimId };
         // Claims under the settings this runner read (configVersion): a changed destination gets a new runner.
         const jobs = farewellOnly ? await claimFarewellJobs(w.deps.db, claim) : await claimJobs(w.deps.db, { ...claim, configVersion });
-        w.budget.release(granted - jobs.length);
+        w.budget.release(target.orgId, granted - jobs.length);
         limiter.refund(permit.events - jobs.length);
         held = jobs.length;
         requests = shape.requests;
@@ -202,7 +202,7 @@ async function lane(w: RunnerContext, run: LaneRun): Promise<void> {
         // but runs again the moment its runner ends (worker.ts) and starts a runner for it then.
         if (jobs.length < granted) return;
       } finally {
-        w.budget.release(held);
+        w.budget.release(target.orgId, held);
         w.deps.metrics.eventsHeld.set(w.budget.inUse);
       }
     } finally {
