@@ -1,55 +1,13 @@
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, Role } from '../config/env.js';
 import type { Db } from './types.js';
+import { acquireDirLock } from './dirLock.js';
+
+export { DatabaseBusyError } from './dirLock.js';
 import { openPg } from './pg.js';
 import { openPglite } from './pglite.js';
-
-export class DatabaseBusyError extends Error {
-  constructor(readonly pid: number) {
-    super(
-      `The embedded database in this data directory is in use by process ${pid} (is the service running?). ` +
-        'PGlite lets one process open it at a time: stop the service and run the command again, ' +
-        'or point every process at a PostgreSQL server with DATABASE_URL.',
-    );
-    this.name = 'DatabaseBusyError';
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** PGlite does not lock its directory itself; this lock file makes a second opener fail plainly. */
-function acquireLock(dir: string): () => void {
-  const file = join(dir, 'pglite.lock');
-  for (let i = 0; i < 2; i++) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
-        try {
-          if (readFileSync(file, 'utf8') === String(process.pid)) unlinkSync(file);
-        } catch {
-          // already gone
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(file, 'utf8'));
-      if (pid && pid !== process.pid && alive(pid)) throw new DatabaseBusyError(pid);
-      unlinkSync(file); // stale: its process is gone
-    }
-  }
-  throw new Error(`could not lock ${file}`);
-}
 
 /**
  * The database handles of one process: `api` serves requests, `worker` delivers. With --role all on
@@ -96,7 +54,10 @@ export async function openDatabase(
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // mkdir's mode does not apply to a directory that already exists (e.g. made by an older version).
   chmodSync(dir, 0o700);
-  const release = acquireLock(dir);
+  const release = await acquireDirLock(dir, {
+    onWait: (pid, waitMs) =>
+      logger?.warn({ pid }, `the data directory is locked by a process outside this container; waiting up to ${waitMs / 1000} s to see whether it still runs`),
+  });
   try {
     const db = await openPglite(join(dir, 'pglite'));
     const close = db.close.bind(db);

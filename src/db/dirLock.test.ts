@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { acquireDirLock, DatabaseBusyError, LOCK_FILE, pidNamespace } from './dirLock.js';
+
+// Short timings: the rules, not the production periods (LOCK_TIMING), are under test.
+const timing = { heartbeatMs: 50, staleMs: 1_500 };
+const dirs: string[] = [];
+const timers: NodeJS.Timeout[] = [];
+afterEach(() => {
+  for (const t of timers.splice(0)) clearInterval(t);
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function lockDir(holder?: string): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'aegis-lock-'));
+  dirs.push(dir);
+  const file = join(dir, LOCK_FILE);
+  if (holder !== undefined) writeFileSync(file, holder);
+  return { dir, file };
+}
+
+/** Touches the lock as a running holder's thread does. */
+function keepTouching(file: string): void {
+  timers.push(
+    setInterval(() => {
+      const t = new Date();
+      utimesSync(file, t, t);
+    }, timing.heartbeatMs),
+  );
+}
+
+/** A process id that ran and is gone. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0']);
+  await new Promise((r) => child.once('exit', r));
+  return child.pid!;
+}
+
+/** A process that runs until killed. */
+function livePid(): { pid: number; stop: () => void } {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+  return { pid: child.pid!, stop: () => child.kill('SIGKILL') };
+}
+
+const otherContainer = (pid: number) => JSON.stringify({ pid, ns: 'another-boot/pid:[4026532999]', token: 'theirs' });
+
+describe('the embedded database directory lock', () => {
+  it("refuses a lock held by another container's process 1 while its holder touches it, though the pid is ours", async () => {
+    // Both containers run the service as the same pid: the old lock took the other's for its own stale one.
+    const { dir, file } = lockDir(otherContainer(process.pid));
+    keepTouching(file);
+    const waits: number[] = [];
+    const err = await acquireDirLock(dir, { timing, onWait: (pid) => waits.push(pid) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DatabaseBusyError);
+    expect((err as Error).message).toMatch(/in use by process \d+ in another container or PID namespace.*DATABASE_URL/);
+    expect(waits).toEqual([process.pid]);
+    expect(readFileSync(file, 'utf8')).toBe(otherContainer(process.pid));
+  });
+
+  it("takes another container's lock once it has not changed for the stale period (its holder was killed)", async () => {
+    const { dir, file } = lockDir(otherContainer(1));
+    const release = await acquireDirLock(dir, { timing });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: process.pid, ns: pidNamespace() });
+    release();
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('in its own namespace, reads the pid: a live process holds it, a dead one (or a pid now ours) held it', async () => {
+    const ns = pidNamespace();
+    expect(ns).toMatch(/^[0-9a-f-]{36}\/pid:\[\d+\]$/);
+    const live = livePid();
+    try {
+      const { dir } = lockDir(JSON.stringify({ pid: live.pid, ns, token: 't' }));
+      const err = await acquireDirLock(dir, { timing }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DatabaseBusyError);
+      expect((err as Error).message).not.toMatch(/another container/);
+    } finally {
+      live.stop();
+    }
+    for (const pid of [await deadPid(), process.pid]) {
+      const { dir, file } = lockDir(JSON.stringify({ pid, ns, token: 't' }));
+      const waits: number[] = [];
+      const release = await acquireDirLock(dir, { timing, onWait: (p) => waits.push(p) });
+      // At once: no watching of a lock whose holder's liveness is known.
+      expect(waits).toEqual([]);
+      expect(JSON.parse(readFileSync(file, 'utf8')).pid).toBe(process.pid);
+      release();
+    }
+  });
+
+  it("reads an older version's lock (a bare pid) as before when its process runs, and as stale once it has not changed", async () => {
+    const live = livePid();
+    try {
+      const { dir } = lockDir(String(live.pid));
+      await expect(acquireDirLock(dir, { timing })).rejects.toBeInstanceOf(DatabaseBusyError);
+    } finally {
+      live.stop();
+    }
+    const { dir, file } = lockDir(String(await deadPid()));
+    const release = await acquireDirLock(dir, { timing });
+    expect(JSON.parse(readFileSync(file, 'utf8')).pid).toBe(process.pid);
+    release();
+  });
+
+  it('the holder touches its lock from a thread of its own, while its main thread is blocked', async () => {
+    const { dir, file } = lockDir();
+    const release = await acquireDirLock(dir, { timing });
+    try {
+      const written = statSync(file).mtimeMs;
+      await expect.poll(() => statSync(file).mtimeMs, { timeout: 30_000, interval: 20 }).toBeGreaterThan(written);
+      const before = statSync(file).mtimeMs;
+      // A long synchronous PGlite statement blocks the main thread like this.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_500);
+      expect(statSync(file).mtimeMs).toBeGreaterThan(before);
+    } finally {
+      release();
+    }
+    // Released: no longer touched, and gone.
+    expect(existsSync(file)).toBe(false);
+  });
+});
