@@ -6,7 +6,8 @@
  *   follow); or the same id lower-cased (pasted from a case-folding tool, typed by
  *   hand), one case per id. A real id's 16 characters are base32 and nearly always hold a digit, while
  *   an all-letter lower-case run after "asia" is a word ("asiapacificnortheast"), so the lower-case
- *   form needs a digit.
+ *   form needs a digit. An upper-case id broken across lines ("AKIAIOSFOD\nNN7EXAMPLE") is found
+ *   whole, its pieces joined across line breaks, with a digit too (WRAPPED_AWS_ID).
  * - AWS secret access keys: 40 characters of base64 alphabet are far too common to report on their
  *   own, so a secret key is reported when it is the value given to a name that says so, right after
  *   it: assigned (aws_secret_access_key=..., "SecretAccessKey": "...", AWS_SECRET_KEY: ...,
@@ -47,12 +48,29 @@
 import type { Finding } from '../findings.js';
 import { firstIndex, regexFindings } from './common.js';
 import { terraformJsonSecrets } from './terraformJson.js';
+import { wrappedFindings, type WrappedKind } from './wrappedTokens.js';
 
 // An id ends where its own alphabet does: "AKIA...v2" and "akia...V2" are ids with a suffix.
 // The id in each case: upper, or lower with a digit (an all-letter lower-case run is a word).
 const AWS_ID_UPPER = '(?:AKIA|ASIA)[A-Z0-9]{16}';
 const AWS_ID_LOWER = '(?:akia|asia)(?=[a-z]{0,15}[0-9])[a-z0-9]{16}';
 const AWS_ACCESS_KEY_RE = new RegExp(`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}(?![A-Z0-9])|${AWS_ID_LOWER}(?![a-z0-9]))`, 'g');
+// An upper-case id broken across lines ("AKIAIOSFOD\nNN7EXAMPLE", wrappedTokens.ts): joined, exactly
+// the id's 20 characters. Its pieces are upper case and digits, which headings and acronyms spell
+// too, so only a line break joins them (never a lone space: "ASIAN MARKETS Q3 REPORT"), and, as for
+// the lower-case form, the 16 must hold a digit (random base32 lacks one about once in 28; all-caps
+// lines, "ASIA\nPACIFIC\nEXPANSION", nearly always do).
+const AWS_ID_WHOLE_RE = new RegExp(`^${AWS_ID_UPPER}$`);
+const WRAPPED_AWS_ID: WrappedKind = {
+  type: 'AWS_ACCESS_KEY',
+  prefix: /(?<![A-Za-z0-9])(?:AKIA|ASIA)/g,
+  bodyChar: (code) => (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a),
+  length: 20,
+  maxLength: 20,
+  lineBreaksOnly: true,
+  wordsEnd: false,
+  whole: (token) => AWS_ID_WHOLE_RE.test(token) && /[0-9]/.test(token.slice(4)),
+};
 // A secret's value: exactly 40 characters of the base64 alphabet, followed by none (group 1, the span
 // reported), maybe quoted (in backticks too, as chat and Markdown quote a value), or in the angle
 // brackets of a placeholder filled in ("AWS_SECRET_ACCESS_KEY=<...>").
@@ -311,6 +329,7 @@ function mayBeSecret(value: string): boolean {
 
 export function detectCloudKeys(text: string): Finding[] {
   const ids = regexFindings(text, AWS_ACCESS_KEY_RE, 'AWS_ACCESS_KEY');
+  const wrappedIds = wrappedFindings(text, WRAPPED_AWS_ID);
   const secrets = [
     ...regexFindings(text, AWS_SECRET_KEY_RE, 'AWS_SECRET_KEY', secretNameAccepted),
     ...regexFindings(text, AWS_SECRET_SET_TO_RE, 'AWS_SECRET_KEY', secretSetToAccepted),
@@ -322,5 +341,10 @@ export function detectCloudKeys(text: string): Finding[] {
     ...secretsBeforeIds(text, ids),
     ...cognitoSecrets(text, ids),
   ];
-  return [...ids, ...secrets.filter((f) => mayBeSecret(text.slice(f.start, f.end))), ...regexFindings(text, GOOGLE_API_KEY_RE, 'GOOGLE_API_KEY')];
+  return [
+    ...ids,
+    ...wrappedIds,
+    ...secrets.filter((f) => mayBeSecret(text.slice(f.start, f.end))),
+    ...regexFindings(text, GOOGLE_API_KEY_RE, 'GOOGLE_API_KEY'),
+  ];
 }

@@ -13,9 +13,14 @@
  *
  * Every pattern is anchored by a look-behind on the previous character, so a run like "ghp_ghp_..."
  * or "eyJeyJ..." yields one bounded attempt, not one per position.
+ *
+ * A classic GitHub token, a Stripe secret or restricted key and a JWT are also found broken across
+ * lines (a hard wrap, an escaped "\n", a wrap pasted back as spaces): wrappedTokens.ts joins the
+ * pieces after the prefix, and the finding covers all of them.
  */
 import type { Finding } from '../findings.js';
 import { regexFindings } from './common.js';
+import { twoClasses, wrappedFindings, type WrappedKind } from './wrappedTokens.js';
 
 // Anything may follow a classic token ("ghp_..._v2", or more letters): it is found by its prefix and
 // its first 36 characters. A fine-grained one ends where its alphabet does.
@@ -55,15 +60,63 @@ const SLACK_HOOK_SECRET = '[A-Za-z0-9]{20,64}(?![A-Za-z0-9])';
 // anyway. Anchored after anything that would make "hooks" part of another host name or word.
 const SLACK_WEBHOOK_RE = new RegExp(String.raw`(?<![A-Za-z0-9_.-])${SLACK_HOOK_HOST}\/(?:${SLACK_HOOK_IDS.join('|')})\/${SLACK_HOOK_SECRET}`, 'gi');
 const STRIPE_RE = /(?<![A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}|whsec_[A-Za-z0-9+/=]{24,128})(?![A-Za-z0-9])/g;
-const JWT_RE = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,8000}\.eyJ[A-Za-z0-9_-]{2,8000}\.[A-Za-z0-9_-]{10,8000}(?![A-Za-z0-9_-])/g;
+const JWT_SHAPE = String.raw`eyJ[A-Za-z0-9_-]{5,8000}\.eyJ[A-Za-z0-9_-]{2,8000}\.[A-Za-z0-9_-]{10,8000}`;
+const JWT_RE = new RegExp(`(?<![A-Za-z0-9_-])${JWT_SHAPE}(?![A-Za-z0-9_-])`, 'g');
+
+function isAlnum(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+
+// The wrapped forms. A classic GitHub token is its prefix and exactly 36 characters (what follows the
+// last piece is the sentence); the joined body must look random (twoClasses), as prose glued
+// together does not.
+const GITHUB_CLASSIC_WHOLE_RE = /^gh[pousr]_[A-Za-z0-9]{36}$/;
+const WRAPPED_GITHUB: WrappedKind = {
+  type: 'GITHUB_TOKEN',
+  prefix: /(?<![A-Za-z0-9_])gh[pousr]_/g,
+  bodyChar: isAlnum,
+  length: 40,
+  maxLength: 40,
+  wordsEnd: true,
+  whole: (token) => GITHUB_CLASSIC_WHOLE_RE.test(token) && twoClasses(token.slice(4)),
+};
+const STRIPE_WHOLE_RE = /^[sr]k_(?:live|test)_([A-Za-z0-9]{16,247})$/;
+const WRAPPED_STRIPE: WrappedKind = {
+  type: 'STRIPE_KEY',
+  prefix: /(?<![A-Za-z0-9_])[sr]k_(?:live|test)_/g,
+  bodyChar: isAlnum,
+  // The prefix and the 16 characters the one-run regex wants.
+  minLength: 24,
+  maxLength: 255,
+  wordsEnd: true,
+  whole: (token) => {
+    const body = STRIPE_WHOLE_RE.exec(token)?.[1];
+    return body !== undefined && twoClasses(body);
+  },
+};
+// A JWT's dots may have a break on either side ("...J9.\neyJ...", a token split into its segments).
+const JWT_WHOLE_RE = new RegExp(`^${JWT_SHAPE}$`);
+const WRAPPED_JWT: WrappedKind = {
+  type: 'JWT',
+  prefix: /(?<![A-Za-z0-9_-])eyJ/g,
+  bodyChar: (code) => isAlnum(code) || code === 0x2d || code === 0x5f,
+  dots: 2,
+  // Its three segments at their longest, and the two dots.
+  maxLength: 3 * 8003 + 2,
+  wordsEnd: true,
+  whole: (token) => JWT_WHOLE_RE.test(token),
+};
 
 export function detectTokens(text: string): Finding[] {
   return [
     ...regexFindings(text, GITHUB_RE, 'GITHUB_TOKEN'),
+    ...wrappedFindings(text, WRAPPED_GITHUB),
     ...regexFindings(text, SLACK_RE, 'SLACK_TOKEN'),
     ...regexFindings(text, SLACK_COOKIE_RE, 'SLACK_TOKEN'),
     ...regexFindings(text, SLACK_WEBHOOK_RE, 'SLACK_TOKEN'),
     ...regexFindings(text, STRIPE_RE, 'STRIPE_KEY'),
+    ...wrappedFindings(text, WRAPPED_STRIPE),
     ...regexFindings(text, JWT_RE, 'JWT'),
+    ...wrappedFindings(text, WRAPPED_JWT),
   ];
 }
