@@ -19,6 +19,7 @@ import { detectPhones } from './detectors/phone.js';
 import { detectPrivateKeys } from './detectors/privateKey.js';
 import { detectSsn } from './detectors/ssn.js';
 import { detectTokens } from './detectors/tokens.js';
+import { detectUrlPasswords } from './detectors/urlPassword.js';
 import { firstIndex, type Detector } from './detectors/common.js';
 import { normalizeForDetection, originalSpan } from './normalize.js';
 
@@ -30,6 +31,7 @@ const DETECTORS: readonly Detector[] = [
   detectCloudKeys,
   detectTokens,
   detectBasicAuthTokens,
+  detectUrlPasswords,
   detectIbans,
   detectCreditCards,
   detectSsn,
@@ -48,6 +50,9 @@ const SPECIFICITY: readonly FindingType[] = [
   'STRIPE_KEY',
   'GOOGLE_API_KEY',
   'JWT',
+  // A password is told by its place alone: a token standing there ("x-access-token:ghs_...@") is
+  // reported as the token it is.
+  'PASSWORD',
   'IBAN',
   'CREDIT_CARD',
   'SSN',
@@ -59,7 +64,7 @@ const rank = new Map(SPECIFICITY.map((t, i) => [t, i]));
 
 /**
  * Weight of a candidate: covered characters first, specificity as a tie-break that can never outweigh
- * a single character of coverage (14 types * 50 < 1000).
+ * a single character of coverage (15 types * 50 < 1000).
  */
 function weight(f: Finding): number {
   return (f.end - f.start) * 1000 + (50 - (rank.get(f.type) ?? 49));

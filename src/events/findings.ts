@@ -7,8 +7,21 @@
 /** Personal data: masked, the input may still go through. Order here is the order used in summaries. */
 export const PERSONAL_DATA_TYPES = ['SSN', 'EMAIL', 'CREDIT_CARD', 'PHONE', 'IP_ADDRESS', 'IBAN'] as const;
 
-/** Secrets and credentials: the input is blocked. */
-export const SECRET_TYPES = ['AWS_ACCESS_KEY', 'AWS_SECRET_KEY', 'GITHUB_TOKEN', 'SLACK_TOKEN', 'STRIPE_KEY', 'GOOGLE_API_KEY', 'JWT', 'PRIVATE_KEY'] as const;
+/**
+ * Secrets and credentials: the input is blocked. PASSWORD is a password found by its place (a URL's
+ * user part), not by a shape of its own.
+ */
+export const SECRET_TYPES = [
+  'AWS_ACCESS_KEY',
+  'AWS_SECRET_KEY',
+  'GITHUB_TOKEN',
+  'SLACK_TOKEN',
+  'STRIPE_KEY',
+  'GOOGLE_API_KEY',
+  'JWT',
+  'PRIVATE_KEY',
+  'PASSWORD',
+] as const;
 
 export type PersonalDataType = (typeof PERSONAL_DATA_TYPES)[number];
 export type SecretType = (typeof SECRET_TYPES)[number];

@@ -54,6 +54,16 @@ describe('guardAgentRecord', () => {
     expect(v.map((x) => x.path).sort()).toEqual(['/destination', '/note', '/policy_id']);
   });
 
+  it("refuses a URL's password in a summary whose user or password holds an underscore, not a template's", () => {
+    // The identifier form reads "_" as a space, which would end the user part before its password.
+    for (const summary of ['Blocked postgres://app_user:S3cretPw@db-primary/prod', 'Blocked postgres://app:S3cret_Pw@db/prod'])
+      expect(
+        guardAgentRecord({ ...record, summary }).map((x) => x.message),
+        summary,
+      ).toEqual([expect.stringContaining('PASSWORD')]);
+    expect(guardAgentRecord({ ...record, summary: 'Blocked postgres://app_user:${DB_PASSWORD}@db-primary/prod' })).toEqual([]);
+  });
+
   it('scans finding type names too', () => {
     const v = guardAgentRecord({ ...record, finding_counts_by_type: { AKIAIOSFODNN7EXAMPLE: 1 } });
     expect(v).toEqual([{ path: '/finding_counts_by_type', message: expect.stringContaining('AWS_ACCESS_KEY') }]);

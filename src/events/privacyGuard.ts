@@ -16,6 +16,7 @@ import { detectCanonical } from './detect.js';
 import { detectCloudKeys } from './detectors/cloudKeys.js';
 import { COMMON_TLDS, detectEmails } from './detectors/email.js';
 import { detectTokens } from './detectors/tokens.js';
+import { detectUrlPasswords } from './detectors/urlPassword.js';
 import type { FindingType } from './findings.js';
 import { normalizeForDetection } from './normalize.js';
 import type { Violation } from './violation.js';
@@ -74,7 +75,8 @@ const EMBEDDED_SECRET_START = /AKIA|ASIA|akia|asia|gh[pousr]_|github_pat_|xox[ab
 const AWS_KEY_GLUED_AFTER = /(?:AKIA|ASIA)(?=[A-Z]{0,15}[0-9])[A-Z0-9]{16}/;
 
 /**
- * Secrets in the value with its "_" kept (tokens keep theirs), with a space before every embedded
+ * Secrets in the value with its "_" kept (tokens keep theirs, and a URL's user part its: the
+ * identifier form's space would end "postgres://app_user:pw@db" before its password), with a space before every embedded
  * prefix: over the value as written and over its normalized form (`norm`: zero-width characters and
  * soft hyphens dropped, fullwidth forms folded), so "ghp_\u200b..." is the token it spells. `idForm`
  * is the identifier form of `norm`: when it is `norm` itself, the value as written is `norm`, and no
@@ -91,7 +93,7 @@ function secretTypes(value: string, norm: string, idForm: string): FindingType[]
     });
     if (AWS_KEY_GLUED_AFTER.test(form)) types.push('AWS_ACCESS_KEY');
     if (!glued && idForm === form) continue;
-    for (const f of [...detectTokens(spaced), ...detectCloudKeys(spaced)]) types.push(f.type);
+    for (const f of [...detectTokens(spaced), ...detectCloudKeys(spaced), ...detectUrlPasswords(spaced)]) types.push(f.type);
   }
   return types;
 }

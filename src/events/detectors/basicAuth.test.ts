@@ -7,11 +7,24 @@ const GH = 'ghs_16C7e42F292c6912E7710c838347Ae178B4a';
 const found = (text: string) => detect(text).map((f) => [f.type, text.slice(f.start, f.end)]);
 
 describe('tokens inside an HTTP Basic pair', () => {
-  it('leaves a pair alone when no known token stands in it, and words that only say "basic"', () => {
+  it('reports a pair holding no known token as a PASSWORD: base64 hides it from no one', () => {
+    for (const pair of ['alice:correct horse battery staple', 'admin:hunter2Secret!', ':s3cr3t', 'svc:p@ss:w0rd']) {
+      expect(found(`Authorization: Basic ${b64(pair)}`), pair).toEqual([['PASSWORD', b64(pair)]]);
+      expect(found(`"auth": "${b64(pair)}"`), pair).toEqual([['PASSWORD', b64(pair)]]);
+    }
+    const config = b64(JSON.stringify({ auths: { 'ghcr.io': { auth: b64('u:hunter2hunter2') } } }));
+    expect(found(`.dockerconfigjson: ${config}`)).toEqual([['PASSWORD', config]]);
+  });
+
+  it('leaves placeholders, pairs without a password and words that only say "basic"', () => {
     for (const text of [
-      `Authorization: Basic ${b64('alice:correct horse battery staple')}`,
+      `Authorization: Basic ${b64('user:password')}`,
+      `Authorization: Basic ${b64('alice:${API_PASSWORD}')}`,
+      `Authorization: Basic ${b64('alice:********')}`,
+      `Authorization: Basic ${b64('alice:')}`,
+      `Authorization: Basic ${b64('alice')}`,
       'basic usage of the tool: basic auth with Basic realm="api"',
-      `"auth": "${b64('alice:hunter2hunter2')}"`,
+      'Basic authentication, basic troubleshooting, basicHostnames',
       // Not base64 of text: random bytes.
       `Authorization: Basic ${Buffer.from([0xff, 0xfe, 0x00, 0x81, 0x3a, 0x9f, 0xc3, 0x28, 0xa0, 0xa1]).toString('base64')}`,
       // Base64 of a token with no pair around it is not a Basic value.
@@ -47,8 +60,6 @@ describe('tokens inside an HTTP Basic pair', () => {
   it('finds a Kubernetes pull secret: a Docker config in base64 once more', () => {
     const config = b64(JSON.stringify({ auths: { 'ghcr.io': { auth: b64(`u:${GH}`) } } }));
     expect(found(`data:\n  .dockerconfigjson: ${config}\n`)).toEqual([['GITHUB_TOKEN', config]]);
-    const clean = b64(JSON.stringify({ auths: { 'ghcr.io': { auth: b64('u:hunter2hunter2') } } }));
-    expect(found(`.dockerconfigjson: ${clean}`)).toEqual([]);
   });
 
   it('finds a long token in a pair (an OIDC token as the password)', () => {

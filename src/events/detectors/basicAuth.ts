@@ -7,12 +7,15 @@
  *   ghcr.io` with a personal access token).
  * The pair is decoded once, and when a token another detector knows stands in it (a GitHub token, a
  * Stripe key, an AWS key...), the whole base64 value is reported as that token, so the event is
- * blocked and the mask removes the value. A pair holding no known token is left alone: a password
- * has no shape to tell it by, and a finding needs a type.
+ * blocked and the mask removes the value. Any other pair of printable text with a password is a
+ * PASSWORD: "Authorization: Basic YWRtaW46aHVudGVyMlNlY3JldCE=" is admin's password, whatever its
+ * shape, and base64 hides it from no one. Not a placeholder ("user:password", "u:${PASS}", "u:***",
+ * as urlPassword.ts reads them), and never from a word after "basic" that only decodes to bytes.
  */
 import { isSecretType, type Finding } from '../findings.js';
 import { detectCloudKeys } from './cloudKeys.js';
 import { detectTokens } from './tokens.js';
+import { isPlaceholder } from './urlPassword.js';
 
 // The scheme word (a form's "+" for its space too) or Docker's and npm's key, in JSON, a Python repr,
 // YAML or an .npmrc ("auth": "...", 'auth': '...', auth: ..., _auth=...), then the value: base64,
@@ -57,6 +60,15 @@ export function detectBasicAuthTokens(text: string): Finding[] {
   return out;
 }
 
+/** A control character (C0, DEL, C1): decoded bytes of a word, not a user's text. */
+const CONTROL = /\p{Cc}/u;
+
+/** Whether a decoded pair "user:password" is text with a password that is no placeholder. */
+function holdsPassword(pair: string): boolean {
+  const password = pair.slice(pair.indexOf(':') + 1);
+  return password !== '' && !CONTROL.test(pair) && !isPlaceholder(password);
+}
+
 function pairFindings(text: string): Finding[] {
   const out: Finding[] = [];
   BASIC_PAIR_RE.lastIndex = 0;
@@ -67,6 +79,7 @@ function pairFindings(text: string): Finding[] {
     if (pair === null || !pair.includes(':')) continue;
     const secret = secretIn(pair);
     if (secret) out.push({ type: secret.type, start, end });
+    else if (holdsPassword(pair)) out.push({ type: 'PASSWORD', start, end });
   }
   return out;
 }
