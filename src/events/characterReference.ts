@@ -3,11 +3,17 @@
 // (`&quot;`, `&sol;`, `&ndash;`). One grammar and one table for the detectors' reading of a value
 // (events/normalize.ts) and the secret scrubber's reading of a SIEM's answer
 // (delivery/scrubSecrets.ts): a spelling one of them reads, the other reads too.
+//
+// A numeric reference's `;` may be missing: browsers decode `jane&#64example.com` all the same (the
+// HTML tokenizer's "missing semicolon" error is not fatal). Its digits then run to the first
+// character that is not one, as the tokenizer reads them: `&#4545` is U+11C1, not "-" and "45", and
+// `&#x40example` is U+040E, the "e" being a hex digit. A reference with more significant digits than
+// any code point has (which HTML reads as U+FFFD) matches none of these, and is read as text.
 
-/** `&#x` and up to six significant hex digits; the code point's digits in group 1. */
-export const HEX_REFERENCE = /&#x0*([0-9a-f]{1,6});/iy;
-/** `&#` and up to seven significant decimal digits; the code point's digits in group 1. */
-export const DECIMAL_REFERENCE = /&#0*(\d{1,7});/y;
+/** `&#x` and up to six significant hex digits, all of them; the code point's digits in group 1. */
+export const HEX_REFERENCE = /&#x0*([0-9a-f]{1,6})(?![0-9a-f]);?/iy;
+/** `&#` and up to seven significant decimal digits, all of them; the code point's digits in group 1. */
+export const DECIMAL_REFERENCE = /&#0*(\d{1,7})(?!\d);?/y;
 
 /**
  * Named references by lower-cased name, as their code points. Every HTML5 name of a printable ASCII
@@ -84,3 +90,12 @@ export const NAMED_REFERENCE = /&([a-z]{2,16});/iy;
 export function namedReference(name: string): number | undefined {
   return NAMED_CODE_POINTS.get(name.toLowerCase());
 }
+
+/**
+ * A reference after an ampersand itself written as one (`&amp;#64;`, `&amp;commat;`,
+ * `&#38;nbsp;`): HTML escaped twice, as a page escaping a value that was already escaped shows it,
+ * the hex digits in group 1, the decimal ones in group 2, the name in group 3 (as the three above
+ * read them). Two layers only: `&amp;amp;#64;` reads as "&#64;", and that text is what the detectors
+ * see of it. Not for the secret scrubber, which reads an answer layer by layer.
+ */
+export const REFERENCE_AFTER_AMP = /&(?:amp;|#0*38(?!\d);?|#x0*26(?![0-9a-f]);?)(?:#x0*([0-9a-f]{1,6})(?![0-9a-f]);?|#0*(\d{1,7})(?!\d);?|([a-z]{2,16});)/iy;

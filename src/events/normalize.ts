@@ -15,16 +15,18 @@
  * marks, and the other default-ignorable code points such as the Hangul fillers) are dropped.
  *
  * An escape (a percent-encoded ASCII byte or UTF-8 sequence, a character reference, a JSON string's
- * backslash escape: `alice%40example.com`, `jane%EF%BC%A0example.com`, `jane&#64;example.com`,
- * `card:\n4111...`, `\u0438\u0432\u0430\u043d@example.com`) is read as the character it spells, so
- * a value copied from a URL, HTML or a JSON log line is found like the value itself; and so is a
- * defanged indicator (`10[.]1[.]2[.]3`, `jane[@]example[.]com`).
+ * or a programming language's backslash escape: `alice%40example.com`, `jane%EF%BC%A0example.com`,
+ * `jane&#64;example.com`, `card:\n4111...`, `\u0438\u0432\u0430\u043d@example.com`, `jane\x40example.com`)
+ * is read as the character it spells, so a value copied from a URL, HTML, a JSON log line or source
+ * code is found like the value itself; and so is a defanged indicator (`10[.]1[.]2[.]3`,
+ * `jane[@]example[.]com`). An escape written in layers is read through them, boundedly: up to three
+ * of percent-encoding (`%2540`), two of HTML (`&amp;#64;`).
  *
  * Findings are made in the normalized text but must mask the caller's original text, so the result
  * keeps, for each normalized code unit, the span of the original it came from. Printable ASCII on one
  * line (the common case) has nothing to normalize and returns the text itself with no map.
  */
-import { DECIMAL_REFERENCE, HEX_REFERENCE, NAMED_REFERENCE, namedReference } from './characterReference.js';
+import { DECIMAL_REFERENCE, HEX_REFERENCE, NAMED_REFERENCE, REFERENCE_AFTER_AMP, namedReference } from './characterReference.js';
 import { GROUP_SEPARATORS } from './detectors/common.js';
 
 export interface Normalized {
@@ -80,11 +82,16 @@ const DECIMAL_DIGIT = /\p{Nd}/u;
  * An escape that spells one character, as URLs and HTML carry text (`alice%40example.com`,
  * `123&#45;45&#x2D;6789`, `jane&commat;example.com`): a percent-encoded byte, a numeric character
  * reference or a named one (events/characterReference.ts: one grammar and one table of names, as the
- * secret scrubber reads them). One layer: `%2540` is "%40" as written, not "@"
- * (a value encoded twice was meant to be read once decoded, and that text is what the detectors see
- * of it).
+ * secret scrubber reads them).
+ *
+ * Up to PERCENT_LAYERS layers of percent-encoding: `%2540` is "@" encoded twice, `%252540` three
+ * times. A redirect parameter holding an already-encoded query (`?next=%2Fprofile%3Femail%3Djane
+ * %2540example.com`) is a common shape, and `%25` before two hex digits is hardly ever anything but
+ * an encoded escape. Where the deeper reading spells nothing (`100%25ab`: a lone byte 0xAB) the
+ * shallower one holds ("%" and "ab"). Beyond three layers the text is read as written: each look is
+ * bounded, so a run of `%252525...` costs what any text does.
  */
-const PERCENT_BYTE = /%([0-9a-f]{2})/iy;
+const PERCENT_LAYERS = 3;
 
 /**
  * A JSON string's backslash escapes, after a run of one or more backslashes (JSON inside JSON
@@ -116,11 +123,19 @@ const BACKSLASH_CONTROLS: Readonly<Record<string, number>> = {
   '+': 0x2b,
 };
 const UNICODE_ESCAPE = /u([0-9a-fA-F]{4})/y;
+// Programming languages' escapes, read as `\uXXXX` is: `\u{40}` (JavaScript, Rust, PHP, Swift: one
+// to six hex digits, with the leading zeros JavaScript allows) and `\x40` (C, Python, JavaScript,
+// PHP, a shell's $'...'). Above ASCII a `\xHH` is the first byte of a UTF-8 sequence when the
+// escapes after it make one (a Python bytes repr: `b'jane\xef\xbc\xa0example.com'`), else that code
+// point (Python's and JavaScript's `'\xe9'`). Octal (`\100`), CSS (`\40 `) and quoted-printable
+// (`=40`) escapes are not read: digits after a backslash are a Windows path's as often, and read as
+// CSS or octal "C:\logs\123-45-6789.txt" would hide its SSN; `=40` is a query string's "limit=40".
+const BRACED_UNICODE_ESCAPE = /u\{0*([0-9a-fA-F]{1,6})\}/y;
 // Anything but printable ASCII (non-ASCII, and the tabs and line breaks and other C0 controls), or
 // an escape that may spell a character: a percent-encoded byte, a character reference, a backslash
-// escape (a backslash run, `\u`, or one of BACKSLASH_CONTROLS), a defanged character.
+// escape (a backslash run, `\u`, `\x`, or one of BACKSLASH_CONTROLS), a defanged character.
 const NEEDS_MAP = new RegExp(
-  String.raw`[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;|\\[\\u${Object.keys(BACKSLASH_CONTROLS).join('')}]|[[(](?:[.@:]|at|dot)[\])]`,
+  String.raw`[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;|\\[\\ux${Object.keys(BACKSLASH_CONTROLS).join('')}]|[[(](?:[.@:]|at|dot)[\])]`,
   'i',
 );
 
@@ -142,35 +157,66 @@ function stickyAt(re: RegExp, text: string, i: number): RegExpExecArray | null {
 }
 
 /**
- * The code point of the percent-encoded UTF-8 sequence at `i` (its first byte `lead`, at least 0x80)
- * and the sequence's length, or null: browsers send a form's non-ASCII characters this way, so a
- * fullwidth at sign typed into a search box reaches a log as `%EF%BC%A0` and a no-break space pasted
- * into a card number as `%C2%A0`. Only a whole, shortest-form sequence spells a character (as a
- * UTF-8 decoder reads it); a lone byte, a truncated or overlong sequence spells nothing (and, as for
- * every escape, a surrogate or a code point past U+10FFFF: escapeAt).
+ * The code point of a UTF-8 sequence whose first byte is `lead` (at least 0x80), its further bytes
+ * read by `next` (the k-th, from 1; -1 for none), and how many further bytes it took; or null. Only a
+ * whole, shortest-form sequence spells a character (as a UTF-8 decoder reads it); a lone byte, a
+ * truncated or overlong sequence spells nothing (and, as for every escape, a surrogate or a code
+ * point past U+10FFFF: escapeAt).
  */
-function percentUtf8At(text: string, i: number, lead: number): { cp: number; length: number } | null {
+function utf8Sequence(lead: number, next: (k: number) => number): { cp: number; extra: number } | null {
   const extra = lead >= 0xc2 && lead <= 0xdf ? 1 : lead >= 0xe0 && lead <= 0xef ? 2 : lead >= 0xf0 && lead <= 0xf4 ? 3 : -1;
   if (extra < 0) return null;
   let cp = lead & (0x3f >> extra);
   for (let k = 1; k <= extra; k++) {
-    const m = stickyAt(PERCENT_BYTE, text, i + 3 * k);
-    if (m === null) return null;
-    const byte = parseInt(m[1]!, 16);
-    if ((byte & 0xc0) !== 0x80) return null;
+    const byte = next(k);
+    if (byte < 0 || (byte & 0xc0) !== 0x80) return null;
     cp = (cp << 6) | (byte & 0x3f);
   }
   const shortest = extra === 1 ? 0x80 : extra === 2 ? 0x800 : 0x10000;
-  if (cp < shortest) return null;
-  return { cp, length: 3 * (extra + 1) };
+  return cp < shortest ? null : { cp, extra };
 }
 
-/** The code point a percent-encoded byte at `i` spells (with the bytes after it, above ASCII), or null. */
+/** The value of the hex digit `code`, or -1. */
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
+}
+
+/** The byte spelled by the two hex digits at `i`, or -1. */
+function hexByteAt(text: string, i: number): number {
+  const high = hexValue(text.charCodeAt(i));
+  const low = hexValue(text.charCodeAt(i + 1));
+  return high < 0 || low < 0 ? -1 : (high << 4) | low;
+}
+
+/**
+ * The byte the percent escape at `i` spells when read through `depth` layers besides its own
+ * (`%40` at depth 0, `%2540` at 1, `%252540` at 2), or -1. Its length is 3 + 2 * depth.
+ */
+function percentByteAt(text: string, i: number, depth: number): number {
+  if (text.charCodeAt(i) !== 0x25) return -1;
+  for (let k = 0; k < depth; k++) if (text.charCodeAt(i + 1 + 2 * k) !== 0x32 || text.charCodeAt(i + 2 + 2 * k) !== 0x35) return -1;
+  return hexByteAt(text, i + 1 + 2 * depth);
+}
+
+/**
+ * The code point a percent-encoded byte at `i` spells (with the bytes after it, above ASCII), or
+ * null, read through the most layers (up to PERCENT_LAYERS) that spell one. Above ASCII it is a
+ * percent-encoded UTF-8 sequence, each byte encoded as often as the first: browsers send a form's
+ * non-ASCII characters this way, so a fullwidth at sign typed into a search box reaches a log as
+ * `%EF%BC%A0` and a no-break space pasted into a card number as `%C2%A0`.
+ */
 function percentAt(text: string, i: number): { cp: number; length: number } | null {
-  const m = stickyAt(PERCENT_BYTE, text, i);
-  if (m === null) return null;
-  const byte = parseInt(m[1]!, 16);
-  return byte < 0x80 ? { cp: byte, length: m[0].length } : percentUtf8At(text, i, byte);
+  for (let depth = PERCENT_LAYERS - 1; depth >= 0; depth--) {
+    const byte = percentByteAt(text, i, depth);
+    if (byte < 0) continue;
+    const width = 3 + 2 * depth;
+    if (byte < 0x80) return { cp: byte, length: width };
+    const seq = utf8Sequence(byte, (k) => percentByteAt(text, i + width * k, depth));
+    if (seq !== null) return { cp: seq.cp, length: width * (seq.extra + 1) };
+  }
+  return null;
 }
 
 /** Where the run of backslashes at `i` ends, or -1 when it is longer than MAX_BACKSLASHES. */
@@ -189,6 +235,9 @@ function backslashAt(text: string, i: number): { cp: number; length: number } | 
   if (j < 0) return null;
   const control = BACKSLASH_CONTROLS[text[j] ?? ''];
   if (control !== undefined) return { cp: control, length: j + 1 - i };
+  if (text.charCodeAt(j) === 0x78) return hexEscapeAt(text, i, j);
+  const braced = stickyAt(BRACED_UNICODE_ESCAPE, text, j);
+  if (braced !== null) return { cp: parseInt(braced[1]!, 16), length: j + braced[0].length - i };
   const u = stickyAt(UNICODE_ESCAPE, text, j);
   if (u === null) return null;
   const cp = parseInt(u[1]!, 16);
@@ -200,6 +249,24 @@ function backslashAt(text: string, i: number): { cp: number; length: number } | 
     if (lowCp >= 0xdc00 && lowCp <= 0xdfff) return { cp: 0x10000 + ((cp - 0xd800) << 10) + (lowCp - 0xdc00), length: k + low![0].length - i };
   }
   return { cp, length: end - i };
+}
+
+/**
+ * What the `\xHH` escape whose backslashes run from `i` to its "x" at `x` spells, with the escapes
+ * after it that continue a UTF-8 sequence (see the note above BRACED_UNICODE_ESCAPE), or null.
+ */
+function hexEscapeAt(text: string, i: number, x: number): { cp: number; length: number } | null {
+  const lead = hexByteAt(text, x + 1);
+  if (lead < 0) return null;
+  let end = x + 3;
+  if (lead < 0x80) return { cp: lead, length: end - i };
+  const seq = utf8Sequence(lead, () => {
+    const j = text.charCodeAt(end) === 0x5c ? afterBackslashes(text, end) : -1;
+    const byte = j < 0 || text.charCodeAt(j) !== 0x78 ? -1 : hexByteAt(text, j + 1);
+    if (byte >= 0) end = j + 3;
+    return byte;
+  });
+  return seq === null ? { cp: lead, length: x + 3 - i } : { cp: seq.cp, length: end - i };
 }
 
 /** The character a defanged dot, colon or at sign at `i` stands for, or null. */
@@ -223,6 +290,11 @@ function defangedAt(text: string, i: number): { cp: number; length: number } | n
 function referenceAt(text: string, i: number): { cp: number; length: number } | null {
   let m: RegExpExecArray | null;
   let cp: number;
+  // HTML escaped twice: what the inner reference spells, when it spells something.
+  if ((m = stickyAt(REFERENCE_AFTER_AMP, text, i)) !== null) {
+    const inner = m[1] !== undefined ? parseInt(m[1], 16) : m[2] !== undefined ? parseInt(m[2], 10) : namedReference(m[3]!);
+    if (inner !== undefined && inner <= 0x10ffff && (inner < 0xd800 || inner > 0xdfff)) return { cp: inner, length: m[0].length };
+  }
   if ((m = stickyAt(HEX_REFERENCE, text, i)) !== null) cp = parseInt(m[1]!, 16);
   else if ((m = stickyAt(DECIMAL_REFERENCE, text, i)) !== null) cp = parseInt(m[1]!, 10);
   else if ((m = stickyAt(NAMED_REFERENCE, text, i)) !== null) {

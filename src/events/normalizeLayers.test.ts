@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { detect } from './detect.js';
+import { detectAndMask } from './mask.js';
+import { normalizeForDetection } from './normalize.js';
+import { fill, found, typesIn } from '../../test/support/detection.js';
+
+// Layers of escaping a value reaches a log with: a redirect parameter holding an already-encoded
+// query (`%2540`), HTML escaped twice (`&amp;#64;`), numeric references without their `;` (which
+// browsers decode), and programming languages' escapes (`\x40`, `\u{40}`). Each is read as the
+// character it spells, and the mask covers the whole spelling as written.
+describe('escapes in layers', () => {
+  it.each([
+    // Percent-encoding applied twice or three times.
+    ['jane.doe%2540example.com', 'EMAIL'],
+    ['jane.doe%252540example.com', 'EMAIL'],
+    ['123%252D45%252D6789', 'SSN'],
+    ['4111%25201111%25201111%25201111', 'CREDIT_CARD'],
+    ['%252B1%2520415%2520555%25202671', 'PHONE'],
+    ['jane%25EF%25BC%25A0example.com', 'EMAIL'],
+    // Numeric references without the final ";": HTML decodes them (the digits run to the first
+    // character that is not one).
+    ['jane.doe&#64example.com', 'EMAIL'],
+    ['jane&#x40mail.example.com', 'EMAIL'],
+    ['123&#45 45&#x2D 6789', 'SSN'],
+    // HTML escaped twice: "&amp;" followed by a reference.
+    ['jane.doe&amp;#64;example.com', 'EMAIL'],
+    ['jane.doe&amp;#x40;example.com', 'EMAIL'],
+    ['jane.doe&amp;commat;example.com', 'EMAIL'],
+    ['4111&amp;nbsp;1111&amp;nbsp;1111&amp;nbsp;1111', 'CREDIT_CARD'],
+    ['123&amp;#45;45&amp;#45;6789', 'SSN'],
+    // Programming languages' escapes: \xHH (C, Python, JavaScript, PHP), \u{H...} (JavaScript, Rust,
+    // PHP, Swift), any depth of backslashes as JSON escapes are read.
+    ['jane.doe\\x40example.com', 'EMAIL'],
+    ['123\\x2d45\\x2D6789', 'SSN'],
+    ['jane.doe\\u{40}example.com', 'EMAIL'],
+    ['jane.doe\\\\u{0040}example.com', 'EMAIL'],
+    ['4111\\u{a0}1111\\u{A0}1111\\u{a0}1111', 'CREDIT_CARD'],
+    // UTF-8 bytes as a Python bytes repr writes them: the bytes of one character together.
+    ['jane\\xef\\xbc\\xa0example.com', 'EMAIL'],
+  ] as const)('finds %j as %s and masks all of it', (value, type) => {
+    const text = `value ${value} end`;
+    const fs = detect(text);
+    expect(fs.map((f) => f.type)).toEqual([type]);
+    expect(text.slice(fs[0]!.start, fs[0]!.end)).toBe(value);
+  });
+
+  it('masks the double-encoded redirect the hunt found, leaving no piece of the escape', () => {
+    // How far before the address the mask reaches is the e-mail detector's reading of a URL; what
+    // matters here is that nothing of the address, nor of its escape, is left.
+    const { masked } = detectAndMask('Masked EMAIL in GET /login?next=%2Fprofile%3Femail%3Djane.doe%2540example.com');
+    expect(masked).toMatch(/^Masked EMAIL in GET \S*\[EMAIL\]$/);
+    expect(masked).not.toMatch(/jane|doe|example|%25|2540/);
+    expect(detectAndMask('to jane.doe%2540example.com.').masked).toBe('to [EMAIL].');
+    expect(detectAndMask('to jane.doe&amp;#64;example.com.').masked).toBe('to [EMAIL].');
+    expect(detectAndMask('to jane.doe\\x40example.com.').masked).toBe('to [EMAIL].');
+    expect(detectAndMask('ssn 123%252D45%252D6789;').masked).toBe('ssn [SSN];');
+  });
+
+  it('reads each layer as the character it finally spells, mapped to the whole escape', () => {
+    const norm = normalizeForDetection('a%252540b');
+    expect(norm.text).toBe('a@b');
+    expect([norm.origStart![1], norm.origEnd![1]]).toEqual([1, 8]);
+    expect(normalizeForDetection('a&amp;#64;b').text).toBe('a@b');
+    expect(normalizeForDetection('a\\x40b\\u{40}c').text).toBe('a@b@c');
+    expect(normalizeForDetection('a&#64b').text).toBe('a@b');
+  });
+
+  it('reads numeric references as HTML does: every digit belongs to the reference', () => {
+    // "&#4545" is U+11C1 and "&#456789" U+6F855 to a browser, not "-45" and "-6789"; "&#x40e" is
+    // U+040E, the "e" of "example" being a hex digit.
+    expect(normalizeForDetection('&#4545').text).toBe('\u11c1');
+    expect(typesIn('123&#4545&#456789')).toEqual([]);
+    expect(normalizeForDetection('jane.doe&#x40example.com').text).toBe('jane.doe\u040example.com');
+    expect(typesIn('jane.doe&#x40example.com')).toEqual([]);
+  });
+
+  it('reads no fourth percent layer, no third HTML layer, and leaves what only looks like an escape', () => {
+    for (const text of [
+      // Four layers: "%25252540" is "%40" after three decodings.
+      'a%25252540example.com',
+      // Three HTML layers.
+      'a&amp;amp;#64;example.com',
+      // "%25" before two hex digits that spell nothing alone stays a percent sign.
+      '100%25ab',
+      'jane%25BC%25A0example.com',
+      // "\x" without two hex digits, "\u{" without its "}".
+      'C:\\xampp\\htdocs',
+      'a\\u{40example.com',
+      // Octal, CSS and quoted-printable escapes are not read (see normalize.ts).
+      'jane\\100example.com',
+      'jane\\40 example.com',
+      'jane=40example.com',
+    ])
+      expect(typesIn(text), text).toEqual([]);
+    expect(normalizeForDetection('100%25ab').text).toBe('100%ab');
+    expect(normalizeForDetection('?limit=40&offset=80').text).toBe('?limit=40&offset=80');
+  });
+
+  it('keeps what a single layer read before', () => {
+    expect(found('jane&#64;example.com')).toEqual([['EMAIL', 'jane&#64;example.com']]);
+    expect(found('alice%40example.com')).toEqual([['EMAIL', 'alice%40example.com']]);
+    expect(normalizeForDetection('50%25 off').text).toBe('50% off');
+    expect(normalizeForDetection('R&amp;D').text).toBe('R&D');
+    expect(normalizeForDetection('a&amp;copy;b').text).toBe('a&copy;b');
+  });
+});
+
+describe('layers stay linear on adversarial 1 MiB inputs', () => {
+  // Every look at an escape is bounded (three percent layers, two HTML ones, one UTF-8 sequence), or
+  // consumes the digits it scans, so no position is scanned again and again.
+  const adversarial: Record<string, string> = {
+    'percent signs encoded over and over': `%${fill('25')}`,
+    'percent layers one short': fill('%252'),
+    'percent layers of lone UTF-8 bytes': fill('%2525E2%2525'),
+    'escaped ampersands': `&${fill('amp;')}`,
+    'escaped ampersands before references': fill('&amp;#'),
+    'numeric references without digits': fill('&#'),
+    'long numeric references': `&#${fill('0')}`,
+    'long hex references': `&#x${fill('0')}1`,
+    'references running into digits': fill('&#1'),
+    'backslash x without digits': fill('\\x'),
+    'backslash x lead bytes': fill('\\xe2\\\\'),
+    'braced unicode escapes unclosed': `\\u{${fill('0')}`,
+    'braced unicode escapes': fill('\\u{'),
+  };
+  it.each(Object.keys(adversarial))('%s completes, with findings in order inside the text', (name) => {
+    const text = adversarial[name]!;
+    const norm = normalizeForDetection(text);
+    expect(norm.text.length).toBeLessThanOrEqual(text.length * 2);
+    let end = 0;
+    const misplaced = detect(text).filter((f) => {
+      const bad = f.start < end || f.end <= f.start || f.end > text.length;
+      end = f.end;
+      return bad;
+    });
+    expect(misplaced).toEqual([]);
+  });
+});
