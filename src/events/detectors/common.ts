@@ -73,20 +73,43 @@ export const FORM_SPACE = '+';
  * - Or one to MAX_GAP "+" alone, a space as a form's query string writes it
  *   ("?card=4111+1111+1111+1111"). Never mixed with another separator: a form writes no space next to
  *   its "+", and "250 + 15 + 1200" is a sum; a run that mixes them is no gap (it ends the number).
- * - Or a lone comma ("123,45,6789"). With a space, a comma separates the items of a list
- *   ("sizes 123, 45, 6789"), so it is a gap only alone; and thousands ("1,234,567": groups of three)
- *   never have a card's or an SSN's group shape.
+ * - Or one lone delimiter of LONE_DELIMITERS: a comma ("123,45,6789"), a semicolon
+ *   ("4111;1111;1111;1111"), a pipe ("4111|1111|1111|1111") or an asterisk ("4111*1111*1111*1111").
+ *   Each separates values when padded, doubled or next to another separator: a comma or semicolon
+ *   with a space separates the items of a list ("sizes 123, 45, 6789"), a pipe with spaces the cells
+ *   of a Markdown or psql table ("| 4096 | 2048 |"), "||" an empty cell, an asterisk with spaces a
+ *   product ("4111 * 1111") and with a line break a bullet list; so each is a gap only alone, right
+ *   between two digits. Thousands ("1,234,567": groups of three) never have a card's or an SSN's
+ *   group shape. The price, paid knowingly: a row of exactly four 4-digit numbers written
+ *   "4096|2048|1024|3019" (or with commas, as before) that passes an issuer prefix and Luhn, about
+ *   4% of such rows, is read as a card; masked is safer than leaked. A masked card keeps its "*" in
+ *   runs ("4111 **** **** 1111") and too few digits, so it stays no card.
+ *
+ * A separator after every digit ("4 1 1 1 ...", "1-2-3-4-5-6-7-8-9") is no grouping any detector
+ * reads: no card layout has groups of one digit, and nine single digits are a sudoku row or a count
+ * ("1 2 3 4 5 6 7 8 9" passes every SSN rule) as often as a spelled-out SSN.
  *
  * Whether a gap glues a number to the digits beyond it: see gapGlues.
  */
 export const GROUP_SEPARATORS = ' -./:_';
 export const MAX_GAP = 3;
-const COMMA_GAP = ',';
+/** Delimiters that are a gap only alone (see above), and glue only a number grouped by them. */
+export const LONE_DELIMITERS = ',;|*';
 /** A gap as a regex (the digits after it must follow, so a longer run of separators fails). */
-export const GROUP_GAP_SOURCE = `(?:[${GROUP_SEPARATORS.replace(/[-\]\\^]/g, '\\$&')}]{1,${MAX_GAP}}|\\${FORM_SPACE}{1,${MAX_GAP}}|${COMMA_GAP})`;
+export const GROUP_GAP_SOURCE = `(?:[${GROUP_SEPARATORS.replace(/[-\]\\^]/g, '\\$&')}]{1,${MAX_GAP}}|\\${FORM_SPACE}{1,${MAX_GAP}}|[${LONE_DELIMITERS.replace(/[-\]\\^]/g, '\\$&')}])`;
 
 function isGapCharacter(c: string | undefined): boolean {
   return c !== undefined && c.length === 1 && (c === FORM_SPACE || GROUP_SEPARATORS.includes(c));
+}
+
+function isLoneDelimiter(c: string | undefined): boolean {
+  return c !== undefined && c.length === 1 && LONE_DELIMITERS.includes(c);
+}
+
+/** Whether a number as written (digits and gaps) is grouped by a lone delimiter somewhere. */
+export function delimiterGrouped(digitsAndGaps: string): boolean {
+  for (const c of digitsAndGaps) if (isLoneDelimiter(c)) return true;
+  return false;
 }
 
 /** A run of gap characters `length` long holding `plus` "+": a gap if short enough and not mixed. */
@@ -94,13 +117,13 @@ function gapOfRun(length: number, plus: number): number {
   return length <= MAX_GAP && (plus === 0 || plus === length) ? length : 0;
 }
 
-/** Length of the gap starting at p (0 if there is none): the whole run of separators, or a lone comma. */
+/** Length of the gap starting at p (0 if there is none): the whole run of separators, or a lone delimiter. */
 export function gapAfter(text: string, p: number): number {
   let k = p;
   let plus = 0;
   for (; k - p <= MAX_GAP && isGapCharacter(text[k]); k++) if (text[k] === FORM_SPACE) plus++;
   if (k > p) return gapOfRun(k - p, plus);
-  return text[p] === COMMA_GAP ? 1 : 0;
+  return isLoneDelimiter(text[p]) ? 1 : 0;
 }
 
 /** Length of the gap ending right before p (0 if there is none). */
@@ -109,19 +132,21 @@ export function gapBefore(text: string, p: number): number {
   let plus = 0;
   for (; p - k <= MAX_GAP && k > 0 && isGapCharacter(text[k - 1]); k--) if (text[k - 1] === FORM_SPACE) plus++;
   if (k < p) return gapOfRun(p - k, plus);
-  return text[p - 1] === COMMA_GAP ? 1 : 0;
+  return isLoneDelimiter(text[p - 1]) ? 1 : 0;
 }
 
 /**
  * Whether a gap makes the digits on both sides one longer number. Spaces never do, nor "+" (a form's
  * space): in "ssn 123 45 6789 4111 1111 1111 1111" both the SSN and the card must be found, and when
- * in doubt a finding (masked) is safer than a miss (leaked). A comma does only for a number grouped by
- * commas (thousands, a CSV row of numbers: "5,123,45,6789,10"); next to any other number it is a field
- * boundary ("42,123-45-6789,jane"). Any other separator does ("555-123-45-6789", "1/123/45/6789"),
- * except a padded one (paddedMark) beside a number that is not padded itself (`paddedNumber` false).
+ * in doubt a finding (masked) is safer than a miss (leaked). A lone delimiter (LONE_DELIMITERS) does
+ * only for a number grouped by lone delimiters itself (`grouped`: thousands, a CSV or pipe-delimited
+ * row of numbers: "5,123,45,6789,10", "5|123|45|6789|10"); next to any other number it is a field
+ * boundary ("42,123-45-6789,jane", "42|4111111111111111|jane"). Any other separator does
+ * ("555-123-45-6789", "1/123/45/6789"), except a padded one (paddedMark) beside a number that is not
+ * padded itself (`paddedNumber` false).
  */
-export function gapGlues(gap: string, commaGrouped: boolean, paddedNumber = true): boolean {
-  if (gap === COMMA_GAP) return commaGrouped;
+export function gapGlues(gap: string, grouped: boolean, paddedNumber = true): boolean {
+  if (gap.length === 1 && isLoneDelimiter(gap)) return grouped;
   if (!paddedNumber && paddedMark(gap)) return false;
   for (const c of gap) if (c !== ' ' && c !== FORM_SPACE) return true;
   return false;
@@ -155,12 +180,12 @@ export function paddedNumber(digitsAndGaps: string): boolean {
 }
 
 /** Whether the number at [start, end) continues, across a gap that glues, into more digits. */
-export function gluedAcrossGap(text: string, start: number, end: number, commaGrouped: boolean): boolean {
+export function gluedAcrossGap(text: string, start: number, end: number, grouped: boolean): boolean {
   const padded = paddedNumber(text.slice(start, end));
   const b = gapBefore(text, start);
-  if (b > 0 && isDigit(text[start - b - 1]) && gapGlues(text.slice(start - b, start), commaGrouped, padded)) return true;
+  if (b > 0 && isDigit(text[start - b - 1]) && gapGlues(text.slice(start - b, start), grouped, padded)) return true;
   const a = gapAfter(text, end);
-  return a > 0 && isDigit(text[end + a]) && gapGlues(text.slice(end, end + a), commaGrouped, padded);
+  return a > 0 && isDigit(text[end + a]) && gapGlues(text.slice(end, end + a), grouped, padded);
 }
 
 /**

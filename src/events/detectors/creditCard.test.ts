@@ -25,13 +25,50 @@ describe('card numbers with unusual separators', () => {
     expect(found('1234.5678.9012.3456')).toEqual([]);
   });
 
-  // "4096 2048 1024 3019" passes Visa's prefix and Luhn: the columns of a table, not a card. A "|"
-  // separates table cells (Markdown, psql, pipe-delimited records); a card in such a record is one
-  // cell ("|4111111111111111|"), never four.
-  it('does not join the cells of a table row, even one that would pass Luhn', () => {
+  // "4096 2048 1024 3019" passes Visa's prefix and Luhn: the columns of a table, not a card. A padded
+  // "|" separates table cells (Markdown: "| a | b |"); a card in such a record is one cell
+  // ("|4111111111111111|"), never four.
+  it('does not join the padded cells of a table row, even one that would pass Luhn', () => {
     expect(found('| 4096 | 2048 | 1024 | 3019 |')).toEqual([]);
-    expect(found('4096|2048|1024|3019')).toEqual([]);
     expect(found('|4111111111111111|12|2029|')).toEqual([['CREDIT_CARD', '4111111111111111']]);
+  });
+
+  // A lone "|", ";" or "*" between the groups is a separator, as a lone comma is (common.ts: the
+  // lone delimiters): "4111|1111|1111|1111" carries the card as plainly as "4111-1111-1111-1111".
+  // Like the comma, the price is an unpadded row of exactly four 4-digit numbers that passes Luhn
+  // ("4096|2048|1024|3019", as "4096,2048,1024,3019" already is): masked rather than leaked.
+  it.each(['4111|1111|1111|1111', '4111;1111;1111;1111', '4111*1111*1111*1111', '3782|822463|10005', '4111|1111;1111*1111'])(
+    'finds a card grouped by lone delimiters: %s',
+    (card) => {
+      expect(found(`card: ${card} exp 12/29`)).toEqual([['CREDIT_CARD', card]]);
+    },
+  );
+
+  it('takes a lone delimiter next to a card that is not grouped by one for a field boundary', () => {
+    expect(found('42|4111111111111111|jane')).toEqual([['CREDIT_CARD', '4111111111111111']]);
+    expect(found('7;4111 1111 1111 1111;12')).toEqual([['CREDIT_CARD', '4111 1111 1111 1111']]);
+    expect(found('2*4111-1111-1111-1111')).toEqual([['CREDIT_CARD', '4111-1111-1111-1111']]);
+  });
+
+  it.each([
+    '4111 | 1111 | 1111 | 1111',
+    'sizes 4111; 1111; 1111; 1111',
+    '4111 * 1111 * 1111 * 1111',
+    '4111||1111||1111||1111',
+    '4111**1111**1111**1111',
+    '4111;;1111;;1111;;1111',
+    'row 5|4111|1111|1111|1111|7',
+    '* 4111\n* 1111\n* 1111\n* 1111',
+  ])('does not join padded, doubled or longer rows of lone delimiters: %j', (text) => {
+    expect(found(text)).toEqual([]);
+  });
+
+  // A digit alone between separators, every one of them: matrices, bit strings, scores, digits spelled
+  // out one by one ("4 1 1 1 ..."). No printed card layout has groups of one (isCardLayout), and
+  // reading them would turn every such row of 16 digits that passes Luhn into a card.
+  it('does not read single digits each between separators', () => {
+    expect(found('4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1')).toEqual([]);
+    expect(found('4-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1')).toEqual([]);
   });
 
   // Column alignment pads between columns, not inside a value: four or more spaces are more than a gap
@@ -43,6 +80,9 @@ describe('card numbers with unusual separators', () => {
   describe('linear time on adversarial 1 MiB inputs', () => {
     it.each([
       ['pipe-separated groups', fill('4111|')],
+      ['semicolon-separated groups', fill('4111;')],
+      ['asterisk-separated groups', fill('4111*')],
+      ['doubled pipes', fill('4111||')],
       ['masked groups', fill('4111 **** ')],
       ['wide columns', fill('4096    ')],
     ])('%s completes', (_name, text) => {

@@ -1,8 +1,8 @@
 /**
  * Payment card numbers: 13 to 19 digits, written together or in groups separated by group gaps
- * (common.ts: space, dash, dot, "/", ":" or "_", mixed, doubled or padded, or a lone comma), with a
- * known issuer prefix (IIN)
- * whose length rule fits, and a valid Luhn check digit.
+ * (common.ts: space, dash, dot, "/", ":" or "_", mixed, doubled or padded, or a lone comma,
+ * semicolon, pipe or asterisk), with a known issuer prefix (IIN) whose length rule fits, and a valid
+ * Luhn check digit.
  *
  * The scanner walks each maximal run of digit groups once; inside a run it tries candidate cards that
  * start at each group boundary (so "Order 12 4111 1111 1111 1111" still finds the card) and reports
@@ -10,12 +10,14 @@
  * settled by detect(). A run without separators must be the card itself (13-19 digits), which keeps
  * long numeric identifiers from yielding false positives.
  *
- * No other separator joins groups: a "|" separates a table's cells (a card in a pipe-delimited record
- * is one cell), and about 4% of rows of four 4-digit numbers pass an issuer prefix and Luhn; a masked
- * card ("4111 **** **** 1111") keeps too few digits to be one, and must stay so.
+ * A padded or doubled "|" separates a table's cells ("| 4096 | 2048 |", "||"), never a card's groups:
+ * a card in a pipe-delimited record is one cell, and about 4% of rows of four 4-digit numbers pass
+ * an issuer prefix and Luhn. Only a lone "|" between two digits is a gap (common.ts LONE_DELIMITERS),
+ * as a lone comma is. A masked card ("4111 **** **** 1111") keeps too few digits to be one, and must
+ * stay so.
  */
 import type { Finding } from '../findings.js';
-import { gapAfter, gapGlues, isDigit, luhnValid, paddedMark, wordAfter, wordBefore } from './common.js';
+import { delimiterGrouped, gapAfter, gapGlues, isDigit, luhnValid, paddedMark, wordAfter, wordBefore } from './common.js';
 
 interface Group {
   start: number;
@@ -138,7 +140,7 @@ export function detectCreditCards(text: string): Finding[] {
     for (let g = 0; g < groups.length; g++) {
       const first = groups[g] as Group;
       // A card starts the run, or follows a gap that does not glue (common.ts gapGlues): spaces, or a
-      // comma when the card itself is not grouped by commas (a CSV field).
+      // lone delimiter when the card itself is not grouped by one (a CSV or pipe-delimited field).
       const before = g === 0 ? '' : gapAt(g);
       // A padded mark before it ("1. 4111 1111 1111 1111", "Card 2: ...") glues only a card padded
       // the same way (common.ts gapGlues): checked once the card's own gaps are known.
@@ -146,7 +148,8 @@ export function detectCreditCards(text: string): Finding[] {
       if (g === 0 ? wordBefore(text, runStart) && !afterTrackOneCode(text, runStart) : gapGlues(before, false) && !markBefore) continue;
       if (!mayStartCard(text[first.start])) continue;
       let digits = '';
-      let commaGrouped = false;
+      /** Whether the card so far is grouped by a lone delimiter (common.ts LONE_DELIMITERS). */
+      let grouped = false;
       const lens: number[] = [];
       /** Whether a gap inside the card so far is longer than one character. */
       let padded = false;
@@ -155,17 +158,18 @@ export function detectCreditCards(text: string): Finding[] {
         if (h > g && gapAt(h).length > 1) padded = true;
         // Padded after a padded mark: glued, and so is every longer reading from this start.
         if (markBefore && padded) break;
-        if (h > g && gapAt(h) === ',') {
-          // Grouped by commas after a comma: one field of a CSV row of numbers, not a card.
+        if (h > g && delimiterGrouped(gapAt(h))) {
+          // Grouped by lone delimiters after one: one field of a CSV or pipe-delimited row of
+          // numbers, not a card.
           if (gapGlues(before, true)) break;
-          commaGrouped = true;
+          grouped = true;
         }
         if (digits.length + (grp.end - grp.start) > 19) break;
         digits += text.slice(grp.start, grp.end);
         lens.push(grp.end - grp.start);
         if (grp.end === runEnd && wordAfter(text, runEnd)) break;
         // Likewise it ends the run or is followed by a gap that does not glue.
-        if (grp.end !== runEnd && gapGlues(gapAt(h + 1), commaGrouped, padded)) continue;
+        if (grp.end !== runEnd && gapGlues(gapAt(h + 1), grouped, padded)) continue;
         // No printed layout starts like this: longer candidates from this start cannot be cards either.
         if (lens.length >= 2 && lens[0] !== 4) break;
         const layoutOk = lens.length === 1 || isCardLayout(lens);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detect } from '../detect.js';
+import { detectAndMask } from '../mask.js';
+import { guardActorId, guardAgentRecord } from '../privacyGuard.js';
 import { fill, found } from '../../../test/support/detection.js';
 
 const ips = (text: string): string[] => found(text).flatMap(([type, value]) => (type === 'IP_ADDRESS' ? [value] : []));
@@ -161,4 +163,74 @@ describe("addresses in Markdown's emphasis (underscores), as turndown and Slack 
       expect(ips(text)).toEqual([]);
     },
   );
+});
+
+// Cloud providers name hosts after their address: AWS's private DNS ("ip-10-1-2-3.ec2.internal"), its
+// public DNS ("ec2-54-12-34-56.compute-1.amazonaws.com") and Windows' IPv6 literal names
+// ("2001-db8--1.ipv6-literal.net", where a UNC path cannot hold a colon). The address is the host.
+describe('addresses spelled as DNS labels of cloud host names', () => {
+  it.each([
+    ['Masked IP_ADDRESS on ip-10-1-2-3.ec2.internal', '10-1-2-3'],
+    ['svc IP-10-1-2-3.EC2.INTERNAL', '10-1-2-3'],
+    ['ec2-54-12-34-56.compute-1.amazonaws.com', '54-12-34-56'],
+    ['node IP-172-31-255-0.us-west-2.compute.internal Ready', '172-31-255-0'],
+    ['host EC2-3-250-1-9 up', '3-250-1-9'],
+    ['ip-10-1-2-3', '10-1-2-3'],
+    ['(ip-10-0-0-1)', '10-0-0-1'],
+    ['pflt ip-10-1-2-3', '10-1-2-3'],
+    ['pflt_ip-10-1-2-3', '10-1-2-3'],
+    ['nodes: ip-192-168-0-1, ip-192-168-0-2', '192-168-0-1'],
+    ['\\\\2001-db8--1.ipv6-literal.net\\share', '2001-db8--1'],
+    ['ping fe80--1s4.IPV6-LITERAL.NET now', 'fe80--1s4'],
+  ])('finds the address in %j', (text, ip) => {
+    expect(ips(text)[0]).toBe(ip);
+  });
+
+  it('leaves an e-mail address on such a host to the address detector (the guard scans its domain)', () => {
+    expect(found('from svc@ip-10-1-2-3.ec2.internal')).toEqual([['EMAIL', 'svc@ip-10-1-2-3.ec2.internal']]);
+  });
+
+  it('masks the address and keeps the host name around it', () => {
+    expect(detectAndMask('Masked IP_ADDRESS on ip-10-1-2-3.ec2.internal').masked).toBe('Masked IP_ADDRESS on ip-[IP_ADDRESS].ec2.internal');
+    expect(detectAndMask('via 2001-db8--1.ipv6-literal.net').masked).toBe('via [IP_ADDRESS].ipv6-literal.net');
+  });
+
+  it.each([
+    'release 1-2-3-4 on 2026-05-15-10',
+    'ip-256-1-2-3 ip-1-2-3 ip-10-1-2-3-4 ip-10-1-2-3x ip-01-2-3-4',
+    'ship-10-1-2-3 zip-10-1-2-3 vip-10-1-2-3 myec2-10-1-2-3',
+    'ip--10-1-2-3 ip_10-1-2-3 ec2-10-1-2',
+    '2024-05-15.ipv6-literal.net and cafe.ipv6-literal.net',
+  ])('reports nothing in %j', (text) => {
+    expect(ips(text)).toEqual([]);
+  });
+
+  it('refuses them in a decision record\'s fields (the guard\'s identifier form reads "_" as a space)', () => {
+    expect(guardActorId('svc@ip-10-1-2-3.ec2.internal').map((v) => v.message)).toEqual([expect.stringContaining('IP_ADDRESS')]);
+    for (const record of [
+      { summary: 'Masked IP_ADDRESS on ip-10-1-2-3.ec2.internal' },
+      { summary: 'ok on ec2-54-12-34-56.compute-1.amazonaws.com' },
+      { policy_id: 'ip-10-1-2-3' },
+      { preflight_id: 'pflt_ip-10-1-2-3' },
+      { destination: '2001-db8--1.ipv6-literal.net' },
+    ]) {
+      expect(guardAgentRecord(record), JSON.stringify(record)).toEqual([
+        { path: `/${Object.keys(record)[0]}`, message: expect.stringContaining('IP_ADDRESS') },
+      ]);
+    }
+  });
+
+  describe('linear time on adversarial 1 MiB inputs', () => {
+    it.each([
+      ['ip-1-1-1-', []],
+      ['ec2-1-1-1-', []],
+      ['ip-1-', []],
+      ['ip-1-1-1-1-', ['IP_ADDRESS']],
+      ['a-', []],
+      ['1-1--1.ipv6-literal.ne', []],
+      ['ip-1-1-1-1.', ['IP_ADDRESS']],
+    ] as const)('%j repeated completes', (unit, types) => {
+      expect([...new Set(detect(fill(unit)).map((f) => f.type))]).toEqual(types);
+    });
+  });
 });

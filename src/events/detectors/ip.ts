@@ -5,6 +5,11 @@
  * ("addr:fe80::1", "ip6:2001:db8::/32"). Version strings glued to more dotted numbers ("1.2.3.4.5")
  * or written right after their name ("Chrome/120.0.0.0", "Version=13.0.0.0"), times ("10:33:21"),
  * C++ scopes ("std::vector", "db::add") and hardware identifiers of eight octets are not addresses.
+ *
+ * Host names that spell their address count too (see HOST_LABEL_IPV4_RE, IPV6_LITERAL_RE): AWS's
+ * "ip-10-1-2-3.ec2.internal" and "ec2-54-12-34-56.compute-1.amazonaws.com", Windows'
+ * "2001-db8--1.ipv6-literal.net". The finding is the address part ("ip-[IP_ADDRESS].ec2.internal"):
+ * the prefix says nothing about anyone, and keeping it keeps a masked log line readable.
  */
 import { isIPv6 } from 'node:net';
 import type { Finding } from '../findings.js';
@@ -13,6 +18,23 @@ import { isDigit, isWordChar, regexFindings, wordAfter, wordBefore } from './com
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 // An underscore before it is read by wordBefore (Markdown's emphasis, "_10.0.0.5_", is no glue).
 const IPV4_RE = new RegExp(`(?<![A-Za-z0-9.])(?:${OCTET}\\.){3}${OCTET}`, 'g');
+/**
+ * A DNS label that is an IPv4 address with "-" for ".": "ip-" (AWS's private DNS names, also a
+ * Kubernetes node's name there) or "ec2-" (its public DNS names), any case, then four octets. The
+ * prefix is what makes a dashed run an address: "1-2-3-4" alone is a version or a date, and is never
+ * read. The label starts after anything but a letter or digit ("svc@ip-...", "pflt_ip-...", the
+ * guard's identifier form "pflt ip-...") and ends at ".", any other character that is no letter or
+ * digit, or the end; a fifth dashed number ("ip-10-1-2-3-4") makes it something else. Bounded
+ * quantifiers and a look-behind on one character: linear (common.ts).
+ */
+const HOST_LABEL_IPV4_RE = new RegExp(`(?<![A-Za-z0-9])(?:ip|ec2)-(${OCTET}(?:-${OCTET}){3})(?![A-Za-z0-9]|-\\d)`, 'dgi');
+/**
+ * Windows' IPv6 literal host name (a UNC path cannot hold ":"): the address with "-" for ":" and "s"
+ * for the zone's "%", then ".ipv6-literal.net" ("2001-db8--1.ipv6-literal.net", "fe80--1s4.ipv6-literal.net").
+ * The run starts where no letter, digit or "-" stands before it, and is at most 45 characters (an
+ * address of 39 and a zone), so each start costs a bounded look.
+ */
+const IPV6_LITERAL_RE = /(?<![0-9A-Za-z-])([0-9A-Fa-f-]{2,39})(s\d{1,5})?(?=\.ipv6-literal\.net(?![0-9A-Za-z-]))/gi;
 /** Any dotted quad, as the first half of a version range ("0.0.0.0-13.0.0.0"). */
 const LOOSE_QUAD = '\\d{1,3}(?:\\.\\d{1,3}){3}';
 
@@ -147,6 +169,13 @@ function detectIpv6(text: string): Finding[] {
   return out;
 }
 
+/** Addresses spelled as host names (HOST_LABEL_IPV4_RE, IPV6_LITERAL_RE): the address part, with its zone. */
+function detectHostNameAddresses(text: string): Finding[] {
+  const v4 = regexFindings(text, HOST_LABEL_IPV4_RE, 'IP_ADDRESS');
+  const v6 = regexFindings(text, IPV6_LITERAL_RE, 'IP_ADDRESS', (_start, _end, m) => isIPv6((m[1] as string).replace(/-/g, ':')));
+  return [...v4, ...v6];
+}
+
 export function detectIpAddresses(text: string): Finding[] {
-  return [...detectIpv4(text), ...detectIpv6(text)];
+  return [...detectIpv4(text), ...detectIpv6(text), ...detectHostNameAddresses(text)];
 }

@@ -110,3 +110,64 @@ describe('phone numbers in DIN 5008 older style: one "/" after the area code', (
     expect(typesIn(fill('+1/2/'))).not.toContain('PHONE');
   });
 });
+
+// The international call prefix dialled instead of "+": "00" in most of the world (ITU's
+// recommendation), "011" from North America. Read like "+CC ..." when a valid country code stands as
+// its own group right after it; "001" is a NANP number (NANP_RE).
+describe('international numbers written with the call prefix 00 or 011 instead of "+"', () => {
+  it.each([
+    '0049 30 12345678',
+    '0044 20 7946 0958',
+    '011 44 20 7946 0958',
+    '01144 20 7946 0958',
+    '0033 1 23 45 67 89',
+    '007 495 123-45-67',
+    '0049-30-12345678',
+    '0049.30.12345678',
+    '0044 (0)20 7946 0958',
+    '0049 30/1234567',
+    '00353 1 234 5678',
+    '0044+20+7946+0958',
+  ])('finds %j', (phone) => {
+    expect(found(`Tel.: ${phone} (office)`)).toEqual([['PHONE', phone]]);
+  });
+
+  it('finds them as the local part of an actor_id', async () => {
+    const { guardAgentRecord } = await import('../privacyGuard.js');
+    for (const actor of ['0049.30.12345678@example.com', '0044-20-7946-0958@example.com', '011.44.20.7946.0958@example.com', '0049_30_12345678@example.com']) {
+      expect(guardAgentRecord({ actor_id: actor }), actor).toEqual([{ path: '/actor_id', message: expect.stringContaining('PHONE') }]);
+    }
+    expect(guardAgentRecord({ summary: 'called 0049 30 12345678' })).toEqual([{ path: '/summary', message: expect.stringContaining('PHONE') }]);
+  });
+
+  it('still reads "001" as a NANP number, once', () => {
+    expect(found('call 001 415 555 2671 now')).toEqual([['PHONE', '001 415 555 2671']]);
+  });
+
+  it.each([
+    'code 0049 only',
+    'at 00:44 and 00:44:12',
+    'order 0044 2079 4609 58',
+    'ref 0049 3012 3456 7890',
+    'ids 000123 and 0000049 30 12345678',
+    'compact 00493012345678 and 011442079460958',
+    'no country 0099 30 12345678 and 0012 3456 7890 and 0011 44 20 7946 0958',
+    'glued x0049 30 12345678 and 10049 30 12345678 and 12-0049-30-12345678',
+    'short 0049 30 123 and long 0049 30 1234 5678 9012 3456',
+    'hex 00 44 20 79 46 09 58 ff',
+    'time 00 49 30 12',
+  ])('finds no phone number in %j', (text) => {
+    expect(typesIn(text)).not.toContain('PHONE');
+  });
+
+  // Each prefix reads at most 16 digits on; the last few units of a fill are a number of 8 to 15.
+  it.each([
+    ['0049 ', []],
+    ['00', []],
+    ['0049-', []],
+    ['011 44 ', ['PHONE']],
+    ['0044 20 ', ['PHONE']],
+  ] as const)('reads 1 MiB of %j repeated in linear time', (unit, types) => {
+    expect([...new Set(typesIn(fill(unit)))]).toEqual(types);
+  });
+});
