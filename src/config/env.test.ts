@@ -99,3 +99,24 @@ describe('database pools', () => {
     expect(loadConfig({}).dbPreparedStatements).toBe(true);
   });
 });
+
+describe('a value of only spaces', () => {
+  it('counts as unset for every variable, as docs/configuration.md says: numbers, yes/no, lists and text alike', () => {
+    const unset = loadConfig({});
+    for (const { name } of ENV_VARS) {
+      for (const blank of ['   ', ' \t ', '\n']) {
+        expect(loadConfig({ [name]: blank }), `${name}=${JSON.stringify(blank)}`).toEqual(unset);
+      }
+    }
+  });
+
+  it('is trimmed around a value of every kind before it is checked', () => {
+    expect(loadConfig({ PORT: ' 9090 ', AEGIS_ALLOW_PRIVATE_DESTINATIONS: ' yes ', AEGIS_RETRY_DELAYS_S: ' 5, 10 ', HOST: ' 0.0.0.0 ' })).toMatchObject({
+      port: 9090,
+      allowPrivateDestinations: true,
+      retryDelaysS: [5, 10],
+      host: '0.0.0.0',
+    });
+    expect(() => loadConfig({ PORT: ' 80 80 ' })).toThrow(/^PORT: must be a whole number, got "80 80"/);
+  });
+});

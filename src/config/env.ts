@@ -134,27 +134,36 @@ export interface OrgLimits {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * The one reading of a variable every kind below goes through: leading and trailing whitespace is
+ * dropped, and what is left empty (`VAR=`, `VAR="   "`) is unset, as docs/configuration.md promises.
+ */
+function setting(env: Env, name: string): string | null {
+  return env[name]?.trim() || null;
+}
+
 function int(env: Env, name: string, def: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const raw = setting(env, name);
+  if (raw === null) return def;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
   const n = Number(raw);
   if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
   return n;
 }
 
 function bool(env: Env, name: string, fallback = false): boolean {
-  const raw = (env[name] ?? '').trim().toLowerCase();
-  if (raw === '') return fallback;
-  if (raw === '0' || raw === 'false' || raw === 'no') return false;
-  if (raw === '1' || raw === 'true' || raw === 'yes') return true;
-  throw new ConfigError(name, `must be 1, true or yes, or 0, false or no, got "${env[name]}"`);
+  const raw = setting(env, name);
+  if (raw === null) return fallback;
+  const value = raw.toLowerCase();
+  if (value === '0' || value === 'false' || value === 'no') return false;
+  if (value === '1' || value === 'true' || value === 'yes') return true;
+  throw new ConfigError(name, `must be 1, true or yes, or 0, false or no, got "${raw}"`);
 }
 
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 8080, 0, 65535);
-  const host = env.HOST?.trim() || '127.0.0.1';
-  const publicUrl = (env.AEGIS_PUBLIC_URL?.trim() || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  const host = setting(env, 'HOST') ?? '127.0.0.1';
+  const publicUrl = (setting(env, 'AEGIS_PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
   // new URL() also takes "aegis.example.com:8443" (a scheme "aegis.example.com:"): sign-in links
   // built on it are not links at all, and the alert sender's default address has no domain.
   const parsedPublicUrl = URL.canParse(publicUrl) ? new URL(publicUrl) : null;
@@ -162,19 +171,19 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('AEGIS_PUBLIC_URL', `must be an absolute http:// or https:// URL, got "${publicUrl}"`);
   }
 
-  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  const databaseUrl = setting(env, 'DATABASE_URL');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://');
   }
 
-  const delaysRaw = env.AEGIS_RETRY_DELAYS_S?.trim() || '60,120,240';
+  const delaysRaw = setting(env, 'AEGIS_RETRY_DELAYS_S') ?? '60,120,240';
   const retryDelaysS = delaysRaw.split(',').map((s) => s.trim());
   if (retryDelaysS.length > 20 || retryDelaysS.some((s) => !/^\d+(\.\d+)?$/.test(s) || Number(s) > 86_400)) {
     throw new ConfigError('AEGIS_RETRY_DELAYS_S', `must be a comma-separated list of up to 20 delays in seconds (each at most 86400), got "${delaysRaw}"`);
   }
 
-  const bootstrapOrgId = env.AEGIS_BOOTSTRAP_ORG_ID?.trim() || null;
-  const bootstrapApiKey = env.AEGIS_BOOTSTRAP_API_KEY?.trim() || null;
+  const bootstrapOrgId = setting(env, 'AEGIS_BOOTSTRAP_ORG_ID');
+  const bootstrapApiKey = setting(env, 'AEGIS_BOOTSTRAP_API_KEY');
   if (bootstrapOrgId && !/^org_[A-Za-z0-9_-]{1,60}$/.test(bootstrapOrgId)) {
     throw new ConfigError('AEGIS_BOOTSTRAP_ORG_ID', 'must look like org_<letters, digits, _ or ->, at most 64 characters');
   }
@@ -185,18 +194,18 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('AEGIS_BOOTSTRAP_API_KEY', 'must be 24 to 200 characters without spaces');
   }
 
-  const logLevel = env.AEGIS_LOG_LEVEL?.trim() || 'info';
+  const logLevel = setting(env, 'AEGIS_LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('AEGIS_LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
   }
 
-  const metricsToken = env.AEGIS_METRICS_TOKEN?.trim() || null;
+  const metricsToken = setting(env, 'AEGIS_METRICS_TOKEN');
   if (metricsToken !== null && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) {
     throw new ConfigError('AEGIS_METRICS_TOKEN', 'must be 16 to 256 visible ASCII characters without spaces (generate one with: openssl rand -hex 32)');
   }
 
   // Never echo the value in an error: the URL carries the SMTP password.
-  const smtpUrl = env.AEGIS_SMTP_URL?.trim() || null;
+  const smtpUrl = setting(env, 'AEGIS_SMTP_URL');
   if (smtpUrl !== null) {
     let ok = false;
     try {
@@ -211,7 +220,7 @@ export function loadConfig(env: Env = process.env): Config {
         'must be an smtp:// or smtps:// URL with a host, e.g. smtps://user:password@mail.example.com:465 (value not shown: it may hold a password)',
       );
   }
-  const alertFrom = env.AEGIS_ALERT_FROM?.trim() || `alerts@${new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')}`;
+  const alertFrom = setting(env, 'AEGIS_ALERT_FROM') ?? `alerts@${new URL(publicUrl).hostname.replace(/^\[|\]$/g, '')}`;
   if (alertFrom.length > 320 || /[\r\n\0]/.test(alertFrom) || !/@/.test(alertFrom)) {
     throw new ConfigError('AEGIS_ALERT_FROM', 'must be an e-mail address, optionally with a name: Aegis <alerts@example.com>');
   }
@@ -228,9 +237,9 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host,
     publicUrl,
-    dataDir: env.AEGIS_DATA_DIR?.trim() || './data',
+    dataDir: setting(env, 'AEGIS_DATA_DIR') ?? './data',
     databaseUrl,
-    encryptionKey: env.AEGIS_ENCRYPTION_KEY?.trim() || null,
+    encryptionKey: setting(env, 'AEGIS_ENCRYPTION_KEY'),
     workerIntervalMs: int(env, 'AEGIS_WORKER_INTERVAL_MS', 10_000, 50, 3_600_000),
     retryDelaysS: retryDelaysS.map(Number),
     httpTimeoutMs: int(env, 'AEGIS_HTTP_TIMEOUT_MS', 10_000, 100, 120_000),
