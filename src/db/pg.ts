@@ -26,6 +26,23 @@ export interface PgOptions {
   preparedStatements?: boolean;
 }
 
+/**
+ * TCP keep-alive idle time of every connection (pool and LISTEN). What it bounds: how long a connection
+ * that is idle, or waiting for the answer to a statement the server acknowledged, stays open to a
+ * server that vanished without closing it (a failover where the old primary just disappears, a cut
+ * network): the kernel probes after this idle time and errors the socket when the probes go
+ * unanswered, so the pool drops the client, the waiting query fails and LISTEN reconnects.
+ * keepAlive: true alone passes a delay of 0, which sets nothing (TCP_KEEPIDLE 0 is EINVAL), so the
+ * kernel's tcp_keepalive_time applied: 7200 s, then 9 probes 75 s apart, about 2 h 11 min.
+ * With 10 s, Node 20.20 (process.versions.uv 1.46.0; seen with strace) sets TCP_KEEPIDLE 10 and also
+ * TCP_KEEPINTVL 1 and TCP_KEEPCNT 10: a dead peer is noticed about 20 s after the connection went
+ * quiet. A libuv that set TCP_KEEPIDLE alone would leave the kernel's interval and count: 10 + 9 x 75 s,
+ * about 11.5 min. What it does not bound: a statement sent and never acknowledged (the server went
+ * first) is retransmitted, not probed, until tcp_retries2 (15: about 15 min) gives up; and a live
+ * server that is slow or waits on a lock answers the probes, so nothing ends that wait.
+ */
+export const PG_KEEPALIVE_IDLE_MS = 10_000;
+
 const asResult = <R>(r: pg.QueryResult): QueryResult<R> => ({ rows: r.rows as R[], rowCount: r.rowCount ?? 0 });
 
 /** A statement as node-postgres takes it: named when it is marked and prepared statements are on. */
@@ -53,8 +70,10 @@ export function openPg(opts: PgOptions): Db {
     max: opts.max ?? 10,
     connectionTimeoutMillis: opts.connectionTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
-    // TCP keep-alive notices a server that vanished without closing the socket (failover, network cut).
+    // TCP keep-alive notices a server that vanished without closing the socket (failover, network
+    // cut) within seconds, not the kernel's hours: PG_KEEPALIVE_IDLE_MS says what it bounds.
     keepAlive: true,
+    keepAliveInitialDelayMillis: PG_KEEPALIVE_IDLE_MS,
   });
   // A server restart or a cut connection reaches every client as an 'error' event: an idle pooled
   // client through the pool, but a checked-out one (mid-transaction, between two statements) only on
@@ -135,7 +154,13 @@ export function openPg(opts: PgOptions): Db {
       };
       const connect = async (isReconnect: boolean): Promise<void> => {
         if (stopped) return;
-        const c = new pg.Client({ connectionString: opts.connectionString, connectionTimeoutMillis: 10_000, keepAlive: true });
+        const c = new pg.Client({
+          connectionString: opts.connectionString,
+          connectionTimeoutMillis: 10_000,
+          // Idle by design: without a short keep-alive a vanished server leaves it deaf to NOTIFY for hours.
+          keepAlive: true,
+          keepAliveInitialDelayMillis: PG_KEEPALIVE_IDLE_MS,
+        });
         current = c;
         c.on('notification', (msg) => {
           if (msg.channel === channel) onNotify(msg.payload ?? '');
