@@ -172,5 +172,9 @@ export function detect(text: string): Finding[] {
     if (last && start < last.end) last.end = Math.max(last.end, end);
     else out.push({ type: f.type, start, end });
   }
-  return out;
+  // A URL's password as written too: decoded, an encoded space, quote or "<" in it ("app:Zq8%22v%3C
+  // T2%20x@db", as encodeURIComponent writes one) ends the URL before its "@", and the password was
+  // left in the text. Read whole as written, it is the secret, over whatever was found in its pieces.
+  const written = detectUrlPasswords(text);
+  return written.length === 0 ? out : resolveOverlaps(withoutDataOverSecrets([...out, ...written]));
 }

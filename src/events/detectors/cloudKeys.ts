@@ -69,7 +69,8 @@ const WRAPPED_AWS_ID: WrappedKind = {
   maxLength: 20,
   lineBreaksOnly: true,
   wordsEnd: false,
-  whole: (token) => AWS_ID_WHOLE_RE.test(token) && /[0-9]/.test(token.slice(4)),
+  // A digit and a letter: "Region ASIA\n1234567890123456 units" is a region and a number.
+  whole: (token) => AWS_ID_WHOLE_RE.test(token) && /[0-9]/.test(token.slice(4)) && /[A-Z]/.test(token.slice(4)),
 };
 // A secret's value: exactly 40 characters of the base64 alphabet, followed by none (group 1, the span
 // reported), maybe quoted (in backticks too, as chat and Markdown quote a value), or in the angle

@@ -74,12 +74,14 @@ export const FORM_SPACE = '+';
  *   ("?card=4111+1111+1111+1111"). Never mixed with another separator: a form writes no space next to
  *   its "+", and "250 + 15 + 1200" is a sum; a run that mixes them is no gap (it ends the number).
  * - Or one lone delimiter of LONE_DELIMITERS: a comma ("123,45,6789"), a semicolon
- *   ("4111;1111;1111;1111"), a pipe ("4111|1111|1111|1111") or an asterisk ("4111*1111*1111*1111").
- *   Each separates values when padded, doubled or next to another separator: a comma or semicolon
- *   with a space separates the items of a list ("sizes 123, 45, 6789"), a pipe with spaces the cells
- *   of a Markdown or psql table ("| 4096 | 2048 |"), "||" an empty cell, an asterisk with spaces a
- *   product ("4111 * 1111") and with a line break a bullet list; so each is a gap only alone, right
- *   between two digits. Thousands ("1,234,567": groups of three) never have a card's or an SSN's
+ *   ("4111;1111;1111;1111"), or a pipe ("4111|1111|1111|1111"). Each separates values when padded, doubled
+ *   or next to another separator: a comma or semicolon with a space separates the items of a list
+ *   ("sizes 123, 45, 6789"), a pipe with spaces the cells of a Markdown or psql table
+ *   ("| 4096 | 2048 |"), "||" an empty cell; so each is a gap only alone, right between two digits.
+ *   And a number whose groups it separates is no value when the same delimiter stands right before or
+ *   after it: those are the fields of a delimited row ("GET|200|35|5120", "Widget;450;03;2024"),
+ *   see fieldsOfDelimitedRow. An asterisk is none: "640*48*1024" and "SKU*123*45*6789" are a product
+ *   and a code far more often than a card or an SSN. Thousands ("1,234,567": groups of three) never have a card's or an SSN's
  *   group shape. The price, paid knowingly: a row of exactly four 4-digit numbers written
  *   "4096|2048|1024|3019" (or with commas, as before) that passes an issuer prefix and Luhn, about
  *   4% of such rows, is read as a card; masked is safer than leaked. A masked card keeps its "*" in
@@ -94,7 +96,7 @@ export const FORM_SPACE = '+';
 export const GROUP_SEPARATORS = ' -./:_';
 export const MAX_GAP = 3;
 /** Delimiters that are a gap only alone (see above), and glue only a number grouped by them. */
-export const LONE_DELIMITERS = ',;|*';
+export const LONE_DELIMITERS = ',;|';
 /** A gap as a regex (the digits after it must follow, so a longer run of separators fails). */
 export const GROUP_GAP_SOURCE = `(?:[${GROUP_SEPARATORS.replace(/[-\]\\^]/g, '\\$&')}]{1,${MAX_GAP}}|\\${FORM_SPACE}{1,${MAX_GAP}}|[${LONE_DELIMITERS.replace(/[-\]\\^]/g, '\\$&')}])`;
 
@@ -104,6 +106,18 @@ function isGapCharacter(c: string | undefined): boolean {
 
 function isLoneDelimiter(c: string | undefined): boolean {
   return c !== undefined && c.length === 1 && LONE_DELIMITERS.includes(c);
+}
+
+/**
+ * Whether the number at [start, end), grouped by a lone delimiter, is fields of a row that delimiter
+ * separates: the same delimiter right before its first digit or right after its last.
+ */
+export function fieldsOfDelimitedRow(text: string, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) {
+    const c = text[k];
+    if (isLoneDelimiter(c) && (text[start - 1] === c || text[end] === c)) return true;
+  }
+  return false;
 }
 
 /** Whether a number as written (digits and gaps) is grouped by a lone delimiter somewhere. */

@@ -17,7 +17,7 @@
  * stay so.
  */
 import type { Finding } from '../findings.js';
-import { delimiterGrouped, gapAfter, gapGlues, isDigit, luhnValid, paddedMark, wordAfter, wordBefore } from './common.js';
+import { delimiterGrouped, fieldsOfDelimitedRow, gapAfter, gapGlues, isDigit, luhnValid, paddedMark, wordAfter, wordBefore } from './common.js';
 
 interface Group {
   start: number;
@@ -176,7 +176,7 @@ export function detectCreditCards(text: string): Finding[] {
         // Every valid length is a candidate, not only the longest: in "4033 5294 5474 9459 457 01 0001"
         // the 19-digit reading swallows the first group of an SSN, and detect() must be able to choose
         // the 16-digit card plus the SSN instead.
-        if (digits.length >= 13 && layoutOk && hasKnownIin(digits) && luhnValid(digits)) {
+        if (digits.length >= 13 && layoutOk && hasKnownIin(digits) && luhnValid(digits) && !(grouped && fieldsOfDelimitedRow(text, first.start, grp.end))) {
           out.push({ type: 'CREDIT_CARD', start: first.start, end: grp.end });
         }
       }

@@ -156,6 +156,11 @@ describe('international numbers written with the call prefix 00 or 011 instead o
     'short 0049 30 123 and long 0049 30 1234 5678 9012 3456',
     'hex 00 44 20 79 46 09 58 ff',
     'time 00 49 30 12',
+    // A zero-padded counter before a date or a log line's time stamp.
+    '0044 2024-05-01 12:00:00 INFO started',
+    'Run 0049 2024-05-01 12:00:00 ok',
+    '#0044 2024-05-01 12:00:00 job finished',
+    'record 0086 2023 11 05',
   ])('finds no phone number in %j', (text) => {
     expect(typesIn(text)).not.toContain('PHONE');
   });

@@ -232,6 +232,12 @@ function blocksOfFour(number: string): boolean {
  * zero-padded id), a dash or dot before the prefix with a digit before it glues it to a longer
  * number ("12-0049-30-12345678"), and blocks of four are a reference number.
  */
+/**
+ * A date right after the country code ("0044 2024-05-01 12:00:00", "record 0086 2023 11 05"): a
+ * zero-padded counter before a log line's time stamp, not a number dialled abroad.
+ */
+const DATE_AFTER_CODE = /^[ ./-]{1,3}(?:19|20)\d\d[ ./-]\d{1,2}(?!\d)/;
+
 function detectCallPrefixed(text: string): Finding[] {
   const out: Finding[] = [];
   CALL_PREFIX_RE.lastIndex = 0;
@@ -243,6 +249,7 @@ function detectCallPrefixed(text: string): Finding[] {
     while (k - from < 3 && isDigit(text[k])) k++;
     const code = text.slice(from, k);
     if (isDigit(text[k]) || !COUNTRY_CODES.has(code) || separatorLength(text, k).length === 0) continue;
+    if (DATE_AFTER_CODE.test(text.slice(k, k + 16))) continue;
     if (wordBefore(text, start)) continue;
     const before = phoneGapBefore(text, start);
     if (before > 0 && isDigit(text[start - before - 1]) && (text[start - 1] === '-' || text[start - 1] === '.')) continue;

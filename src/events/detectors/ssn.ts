@@ -14,7 +14,7 @@
  * "_" either ("id123456789", a hash, a base64 id are not SSNs), nor after "+" (a phone number).
  */
 import type { Finding } from '../findings.js';
-import { GROUP_GAP_SOURCE, delimiterGrouped, gluedAcrossGap, isDigit, regexFindings, wordAfter, wordBefore } from './common.js';
+import { GROUP_GAP_SOURCE, delimiterGrouped, fieldsOfDelimitedRow, gluedAcrossGap, isDigit, regexFindings, wordAfter, wordBefore } from './common.js';
 
 const SSN_RE = new RegExp(`(\\d{3})${GROUP_GAP_SOURCE}(\\d{2})${GROUP_GAP_SOURCE}(\\d{4})`, 'g');
 const BARE_SSN_RE = /(?<![0-9])(\d{3})(\d{2})(\d{4})(?![0-9])/g;
@@ -37,7 +37,12 @@ function validParts(m: RegExpExecArray, groups: [number, number, number]): boole
 }
 
 export function detectSsn(text: string): Finding[] {
-  const separated = regexFindings(text, SSN_RE, 'SSN', (start, end, m) => validParts(m, [1, 2, 3]) && !gluedToNumber(text, start, end, delimiterGrouped(m[0])));
+  const separated = regexFindings(
+    text,
+    SSN_RE,
+    'SSN',
+    (start, end, m) => validParts(m, [1, 2, 3]) && !gluedToNumber(text, start, end, delimiterGrouped(m[0])) && !fieldsOfDelimitedRow(text, start, end),
+  );
   const bare = regexFindings(text, BARE_SSN_RE, 'SSN', (start, end, m) => {
     const prev = text[start - 1];
     if (wordBefore(text, start) || prev === '+' || wordAfter(text, end)) return false;

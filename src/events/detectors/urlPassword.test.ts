@@ -139,7 +139,7 @@ describe('a password in a URL', () => {
     expect(detectUrlPasswords(fill('a://b:c@'))).toHaveLength(n / 8);
     // Passwords run on past "/" at most to the next ":".
     expect(detectUrlPasswords(fill('a://b:c/'))).toEqual([]);
-    expect(detectUrlPasswords(fill('a://b:c/d@'))).toHaveLength(Math.floor(n / 10));
+    expect(detectUrlPasswords(fill('a://b:c1/d@'))).toHaveLength(Math.floor(n / 11));
     for (const text of [
       fill('://'),
       fill('a://'),
@@ -157,5 +157,41 @@ describe('a password in a URL', () => {
     }
     // One long authority ending in "@": its password is read up to the bound, never past it.
     expect(detectUrlPasswords(`x://u:${'p'.repeat(n)}@h`)).toEqual([]);
+  });
+});
+
+describe('URL passwords: the review of the first version', () => {
+  const foundIn = (text: string) => detect(text).map((f) => [f.type, text.slice(f.start, f.end)]);
+
+  it('finds a password whose space, quote or angle bracket is percent-encoded, as written', () => {
+    expect(foundIn('DATABASE_URL=postgresql://app:Zq8%22v%3CT2%20x@db.internal:5432/prod')).toEqual([['PASSWORD', 'Zq8%22v%3CT2%20x']]);
+    expect(foundIn('postgresql://app:s3cr3t%20pass@db/prod')).toEqual([['PASSWORD', 's3cr3t%20pass']]);
+    expect(foundIn('amqps://svc:Pa%60ss%3Eword9@mq.internal/vhost')).toEqual([['PASSWORD', 'Pa%60ss%3Eword9']]);
+  });
+
+  it('reads no password in an IPv6 host, a named port, or a placeholder', () => {
+    for (const text of [
+      'http://[::1]:5173/@vite/client',
+      'GET http://[::1]:5173/@vite/client net::ERR_CONNECTION_REFUSED',
+      'http://[::1]/@scope/pkg',
+      'http://localhost:PORT/@vite/client',
+      'wss://host:port/@x',
+      'https://x-access-token:${{secrets.GITHUB_TOKEN}}@github.com/org/repo.git',
+      'https://user:***REDACTED***@host',
+      'https://user:*****REDACTED*****@host',
+      'https://user:null@host and https://user:undefined@host and https://user:token@host',
+      'postgres://app:$%7BDB_PASSWORD%7D@db/prod',
+      'https://user:%3Cpassword%3E@host',
+      'https://user:%2A%2A%2A%2A@host',
+      'https://x-access-token:…@github.com',
+    ])
+      expect(
+        foundIn(text).filter(([t]) => t === 'PASSWORD'),
+        text,
+      ).toEqual([]);
+    // A password in a user part before an IPv6 host is still one, and one of letters with an encoded
+    // "/" is found as written.
+    expect(foundIn('redis://:pass%2Fword@cache:6379')).toEqual([['PASSWORD', 'pass%2Fword']]);
+    expect(foundIn('postgres://admin:S3cr3tPw@[2001:db8::1]:5432/prod')).toContainEqual(['PASSWORD', 'S3cr3tPw']);
   });
 });

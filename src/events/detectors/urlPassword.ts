@@ -44,13 +44,23 @@ const URL_END = ' "\'`<>';
 // An environment variable bare ("$DB_PASSWORD", "%DB_PASSWORD%") only in capitals: a password may
 // start with "$" ("$ecr3t").
 const PLACEHOLDER =
-  /^(?:\$\{[^{}]*\}|\$\([^()]*\)|\$[A-Z_][A-Z0-9_]*|%[A-Z_][A-Z0-9_]*%|%\([A-Za-z_][A-Za-z0-9_]*\)s|\{\{.*\}\}|\{[^{}]*\}|#\{[^{}]*\}|<[^<>]*>|\[[^[\]]*\]|\*+|x+|X+|\.+|#+)$/;
+  /^(?:\$\{\{.*\}\}|\$\{[^{}]*\}|\$\([^()]*\)|\$[A-Z_][A-Z0-9_]*|%[A-Z_][A-Z0-9_]*%|%\([A-Za-z_][A-Za-z0-9_]*\)s|\{\{.*\}\}|\{[^{}]*\}|#\{[^{}]*\}|<[^<>]*>|\[[^[\]]*\]|\*+|x+|X+|\.+|…+|[•·]+|#+)$/;
+/** A redaction as loggers write it ("***REDACTED***", "[FILTERED]" is a bracket above). */
+const REDACTION = /^\**(?:redacted|filtered|masked|hidden|removed)\**$/i;
 /** A word that names the field instead of filling it, bare or as "your_password", "DB-PASSWORD". */
-const PLACEHOLDER_WORD = /^(?:(?:your|my|the|db|database)[-_.]?)?(?:password|passwd|pass|pwd|redacted)$/i;
+const PLACEHOLDER_WORD = /^(?:(?:your|my|the|db|database)[-_.]?)?(?:password|passwd|pass|pwd|redacted|token|secret|null|undefined|none)$/i;
 
 /** Whether a password is a template's or an example's stand-in (see above), no value. Also read for a Basic pair (basicAuth.ts). */
 export function isPlaceholder(password: string): boolean {
-  return PLACEHOLDER.test(password) || PLACEHOLDER_WORD.test(password);
+  if (PLACEHOLDER.test(password) || PLACEHOLDER_WORD.test(password) || REDACTION.test(password)) return true;
+  // As a URL writes a template in its user part ("$%7BDB_PASSWORD%7D", "%3Cpassword%3E").
+  if (!password.includes('%')) return false;
+  try {
+    const decoded = decodeURIComponent(password);
+    return PLACEHOLDER.test(decoded) || PLACEHOLDER_WORD.test(decoded) || REDACTION.test(decoded);
+  } catch {
+    return false;
+  }
 }
 
 function isSchemeChar(c: string | undefined): boolean {
@@ -76,13 +86,24 @@ function passwordSpan(text: string, start: number): [number, number] | null {
   for (; end < text.length && end - start < MAX_AUTHORITY; end++) {
     const c = text[end] as string;
     if (AUTHORITY_END.includes(c) || URL_END.includes(c)) break;
+    // An IPv6 host ("http://[::1]:5173/@vite/client"): its colons are no user part's, which holds no "[".
+    if (c === '[' && lastAt === -1 && colon === -1) return null;
     if (c === ':' && colon === -1) colon = end;
     else if (c === '@') lastAt = end;
   }
   if (lastAt !== -1) return colon !== -1 && colon < lastAt ? [colon + 1, lastAt] : null;
   // No "@" in the authority: a password holding a decoded "/", "?", "#" or "\" runs on to its "@".
   // What stands before that character must be no port, not even a template's (`:${PORT}/`).
-  if (colon === -1 || !AUTHORITY_END.includes(text[end] ?? ' ') || allDigits(text, colon + 1, end) || isPlaceholder(text.slice(colon + 1, end))) return null;
+  // Nor a port's name (":PORT/", ":port/"): letters alone before the decoded character are read as one;
+  // a password holding an encoded "/" is still found in the text as written (detect.ts reads both).
+  if (
+    colon === -1 ||
+    !AUTHORITY_END.includes(text[end] ?? ' ') ||
+    allDigits(text, colon + 1, end) ||
+    /^[A-Za-z_]*$/.test(text.slice(colon + 1, end)) ||
+    isPlaceholder(text.slice(colon + 1, end))
+  )
+    return null;
   for (let k = end + 1; k < text.length && k - colon <= MAX_SPLIT_PASSWORD; k++) {
     const c = text[k] as string;
     if (c === '@') return [colon + 1, k];

@@ -159,6 +159,10 @@ describe('a Stripe key or an AWS access key id broken across lines', () => {
     expect(found('ASIAN MARKETS Q3 REPORT')).toEqual([]);
     expect(found('ASIA\nPACIFIC SALES 2024 Q3')).toEqual([]);
     expect(found('AKIA\nIOSFODNN\nEXAMPLE')).toEqual([]);
+    // A region and a number: an id's 16 hold letters as well as digits.
+    expect(found('Region ASIA\n1234567890123456 units')).toEqual([]);
+    expect(found('Region  ASIA  1234567890123456  units')).toEqual([]);
+    expect(found('REGION: ASIA\n4111111111111111')).toEqual([['CREDIT_CARD', '4111111111111111']]);
     // Too many characters for an id.
     expect(found(`${AWS_ID.slice(0, 10)}\n${AWS_ID.slice(10)}7`)).toEqual([]);
   });
