@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventBudget, ORG_SHARES } from './eventBudget.js';
+import { EventBudget, KEPT_FREE, ORG_SHARE } from './eventBudget.js';
 
 describe('EventBudget', () => {
   it('grants what is free, up to what was asked, and at least one', async () => {
@@ -43,28 +43,44 @@ describe('EventBudget', () => {
     expect(await first).toBe(1);
   });
 
-  it('an organization holds at most its share; the rest is granted at once to the others', async () => {
+  it('an organization takes up to its share whenever it is free, and past it only while half stays free', async () => {
     const b = new EventBudget(20);
-    expect(b.orgShare).toBe(20 / ORG_SHARES);
-    expect(await b.acquire('heavy', 100)).toBe(5);
-    // At its share: the heavy organization waits, with most of the budget free...
+    expect([b.orgShare, b.keptFree]).toEqual([20 * ORG_SHARE, 20 * KEPT_FREE]);
+    // Alone: its share, then as much as leaves half free.
+    expect(await b.acquire('heavy', 100)).toBe(10);
     let more = 0;
     const waiting = b.acquire('heavy', 100).then((n) => (more = n));
-    // ...which another organization gets without waiting behind it.
+    // The other half is there for the others, each up to its share at once.
     expect(await b.acquire('quiet', 3)).toBe(3);
     expect(await b.acquire('other', 100)).toBe(5);
-    expect([b.heldBy('heavy'), b.heldBy('quiet'), b.heldBy('other'), b.inUse]).toEqual([5, 3, 5, 13]);
+    expect([b.heldBy('heavy'), b.heldBy('quiet'), b.heldBy('other'), b.inUse]).toEqual([10, 3, 5, 18]);
+    // Past its share, the heavy organization waits until more than half is free again.
+    b.release('heavy', 2);
     await Promise.resolve();
     expect(more).toBe(0);
-    // What the heavy organization gives back it may take again, up to its share.
-    b.release('heavy', 2);
+    b.release('other', 5);
+    b.release('quiet', 3);
     await waiting;
     expect(more).toBe(2);
-    expect(b.heldBy('heavy')).toBe(5);
+    expect([b.heldBy('heavy'), b.inUse]).toEqual([10, 10]);
+  });
+
+  it("an organization's slow destinations leave its others room: at the default, half the budget is one organization's", async () => {
+    const b = new EventBudget(20_000);
+    // Two slow Splunk HEC destinations, three lanes of a thousand each, then a healthy one's claim.
+    for (let lane = 0; lane < 6; lane++) expect(await b.acquire('one', 1_000)).toBe(1_000);
+    expect(await b.acquire('one', 1_000)).toBe(1_000);
+    for (let lane = 0; lane < 3; lane++) expect(await b.acquire('one', 1_000)).toBe(1_000);
+    expect(b.heldBy('one')).toBe(10_000);
+    let granted = 0;
+    void b.acquire('one', 1_000).then((n) => (granted = n));
+    await Promise.resolve();
+    expect(granted).toBe(0);
+    expect(await b.acquire('another', 1_000)).toBe(1_000);
   });
 
   it('a release goes first to the waiting organization holding least, whichever asked first', async () => {
-    const b = new EventBudget(8, 6);
+    const b = new EventBudget(8, 6, 8);
     await b.acquire('heavy', 6);
     await b.acquire('light', 2);
     const order: string[] = [];
@@ -81,7 +97,7 @@ describe('EventBudget', () => {
   });
 
   it('a waiter held back by its share does not hold back an organization asking after it', async () => {
-    const b = new EventBudget(10, 4);
+    const b = new EventBudget(10, 4, 10);
     await b.acquire('a', 4);
     let a = 0;
     void b.acquire('a', 1).then((n) => (a = n));
@@ -97,7 +113,7 @@ describe('EventBudget', () => {
     b.release('a', 10);
     expect(b.inUse).toBe(0);
     expect(b.heldBy('a')).toBe(0);
-    expect(new EventBudget(3).orgShare).toBe(1);
+    expect([new EventBudget(3).orgShare, new EventBudget(3).keptFree]).toEqual([1, 2]);
     expect(new EventBudget(3, 10).orgShare).toBe(3);
     expect(() => new EventBudget(0)).toThrow();
     expect(() => new EventBudget(3, 0)).toThrow();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ORG_SHARES } from '../../src/delivery/eventBudget.js';
+import { EventBudget } from '../../src/delivery/eventBudget.js';
 import { workerConfig } from '../../src/delivery/workerConfig.js';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
@@ -20,7 +20,10 @@ describe('faults: one organization cannot take the whole event budget (postgres)
   // request to time out, the test fails, whatever the machine's speed.
   const TIMEOUT_MS = 120_000;
   const { maxEventsInFlight, batchClaim, lanesPerDestination } = workerConfig({ intervalMs: 0, leaseMs: 0, retryDelaysS: [], retentionDays: 0 });
-  const share = Math.ceil(maxEventsInFlight / ORG_SHARES);
+  // What one organization holds at most while no other holds anything: its share, then all that leaves
+  // the budget's kept-free part free.
+  const budget = new EventBudget(maxEventsInFlight);
+  const mostHeld = budget.capacity - budget.keptFree;
   // Enough destinations, each with lanes of full claims, to want more than the whole budget.
   const DESTINATIONS = Math.ceil(maxEventsInFlight / (batchClaim * lanesPerDestination)) + 1;
 
@@ -58,19 +61,19 @@ describe('faults: one organization cannot take the whole event budget (postgres)
     for (let i = 0; i < DESTINATIONS; i++) slow.push(await destination(heavy, hang()));
     // A backlog every destination claims in full, on all its lanes.
     await seedEvents(tdb.db, heavy.orgId, batchClaim * lanesPerDestination);
-    // The heavy organization holds all it may before the other's event exists: its share, no more.
+    // The heavy organization holds all it may before the other's event exists: half the budget, no more.
     const heldRequests = () => slow.reduce((n, d) => n + d.r.held, 0);
-    await expect.poll(eventsHeld, { timeout: 120_000, interval: 250 }).toBe(share);
+    await expect.poll(eventsHeld, { timeout: 120_000, interval: 250 }).toBe(mostHeld);
     // One request per claim of a thousand events, each held open by its SIEM.
-    await expect.poll(heldRequests, { timeout: 120_000, interval: 250 }).toBe(share / batchClaim);
+    await expect.poll(heldRequests, { timeout: 120_000, interval: 250 }).toBe(mostHeld / batchClaim);
 
     const quiet = await svc.newOrg('quiet');
     const fine = await destination(quiet, ok());
     const [id] = await seedEvents(tdb.db, quiet.orgId, 1);
     await fine.r.waitFor((reqs) => receivedCounts(reqs).has(id!), 100_000);
     await expect.poll(async () => (await jobRows(tdb.db, fine.id)).length, { timeout: 60_000, interval: 250 }).toBe(0);
-    // ...while the heavy organization's requests were all still held, its share still taken.
-    expect(heldRequests()).toBe(share / batchClaim);
-    expect(await eventsHeld()).toBe(share);
+    // ...while the heavy organization's requests were all still held, as much as before.
+    expect(heldRequests()).toBe(mostHeld / batchClaim);
+    expect(await eventsHeld()).toBe(mostHeld);
   });
 });
