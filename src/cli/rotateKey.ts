@@ -22,9 +22,37 @@ const FIELD_ORDER = ['auth_header_value', 'signing_secret', 'auth.client_secret'
 
 type Ring = Awaited<ReturnType<typeof loadKeyRing>>['ring'];
 
+/** What a rotation did: destinations and operational-webhook secrets re-encrypted, trail records written. */
+export interface RotationResult {
+  destinations: number;
+  webhookSecrets: number;
+  /** Organizations whose configuration trail got an encryption_key_rotated record (one each). */
+  trailRecords: number;
+}
+
+/** Re-encrypts every sealed credential under the primary key; returns how many destinations were processed. */
+export async function rotateEncryptionKey(db: Db, config: Config, quiet = false, actor: TrailActor = cliActor()): Promise<number> {
+  return (await rotateEncryptionKeyReport(db, config, quiet, actor)).destinations;
+}
+
 /**
- * Re-encrypts every sealed credential under the primary key; returns how many destinations were
- * processed.
+ * What `rotate-encryption-key` prints: the trail line only when a record was written. With nothing
+ * sealed nothing is recorded anywhere, and saying "Recorded in each organization's configuration
+ * trail" then would send the operator looking for a record that does not exist.
+ */
+export function rotationSummary(r: RotationResult, actorId: string, userAtHost: string): { out: string; trail: string | null } {
+  const hooks = r.webhookSecrets > 0 ? ` and ${r.webhookSecrets} operational-webhook secret(s)` : '';
+  return {
+    out: `Re-encrypted ${r.destinations} credential(s)${hooks} with the first key of the ring.`,
+    trail:
+      r.trailRecords > 0
+        ? `Recorded in the configuration trail of ${r.trailRecords} organization(s) as encryption_key_rotated by ${actorId} (${userAtHost}).`
+        : null,
+  };
+}
+
+/**
+ * Re-encrypts every sealed credential under the primary key.
  *
  * One transaction per organization: its destinations' credentials, its operational-webhook secret
  * and one encryption_key_rotated event in its configuration trail (docs/trail.md), by the
@@ -33,7 +61,7 @@ type Ring = Awaited<ReturnType<typeof loadKeyRing>>['ring'];
  * nothing. A failure stops at that organization; those before it are done and on record, and running
  * the command again is safe.
  */
-export async function rotateEncryptionKey(db: Db, config: Config, quiet = false, actor: TrailActor = cliActor()): Promise<number> {
+export async function rotateEncryptionKeyReport(db: Db, config: Config, quiet = false, actor: TrailActor = cliActor()): Promise<RotationResult> {
   let ring = (await loadKeyRing(config)).ring;
   if (!config.encryptionKey && !config.databaseUrl) ring = await prependKeyToFile(config.dataDir);
   const rows = await listSealedCredentials(db);
@@ -50,26 +78,35 @@ export async function rotateEncryptionKey(db: Db, config: Config, quiet = false,
   const orgIds = [...new Set([...rowsByOrg.keys(), ...hookByOrg.keys()])].sort();
   const bar = quiet ? null : progressBar('Re-encrypting credentials', rows.length);
   let n = 0;
+  let webhookSecrets = 0;
+  let trailRecords = 0;
   for (const orgId of orgIds) {
     const orgRows = rowsByOrg.get(orgId) ?? [];
     const hook = hookByOrg.get(orgId) ?? null;
     // Re-encrypted for good only once this organization's transaction commits.
     const committed = n;
-    await db.transaction(async (tx) => {
+    const done = await db.transaction(async (tx) => {
       const fields = new Set<string>();
+      let count = 0;
       for (const listed of orgRows) {
         for (const f of await rotateDestination(tx, ring, listed, committed)) fields.add(f);
-        n++;
-        bar?.update(n);
+        count++;
+        bar?.update(committed + count);
       }
-      if (hook && (await rotateWebhookSecret(tx, ring, hook))) fields.add('webhook_signing_secret');
+      const hookRotated = hook !== null && (await rotateWebhookSecret(tx, ring, hook));
+      if (hookRotated) fields.add('webhook_signing_secret');
       if (fields.size > 0) {
         await recordTrail(tx, { orgId, actor, changes: [{ action: 'encryption_key_rotated', changedFields: FIELD_ORDER.filter((f) => fields.has(f)) }] });
       }
+      return { count, hookRotated, recorded: fields.size > 0 };
     });
+    // Counted once committed: a transaction tried again (or failed) counts nothing twice.
+    n += done.count;
+    if (done.hookRotated) webhookSecrets++;
+    if (done.recorded) trailRecords++;
   }
   bar?.done();
-  return n;
+  return { destinations: n, webhookSecrets, trailRecords };
 }
 
 /** One destination's sealed columns under the primary key; the trail's names of those it held. */

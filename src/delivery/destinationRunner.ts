@@ -3,6 +3,7 @@
 // settling is deliverClaim.ts.
 import { randomUUID } from 'node:crypto';
 import { credentialUnreadableMessage } from '../destinations/credentials.js';
+import { keyIdsOutsideRing } from '../destinations/keyCoverage.js';
 import type { RunnerRow } from '../destinations/row.js';
 import { getDestinationRow } from '../destinations/reads.js';
 import { purgeDeletedDestination } from '../destinations/deletion.js';
@@ -47,6 +48,9 @@ async function rowAtScan(w: RunnerContext, due: DueDestination): Promise<RunnerR
   return null;
 }
 
+/** Held rows whose unreadable credential was logged already (rowCache.ts replaces a row that changes). */
+const toldUnreadable = new WeakSet<RunnerRow>();
+
 export async function runDestination(w: RunnerContext, due: DueDestination): Promise<void> {
   const { db } = w.deps;
   const row = await rowAtScan(w, due);
@@ -60,6 +64,17 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
     // A credential that cannot be opened (key removed from the ring) is a configuration error the
     // user must see; the jobs stay queued until the key is back.
     const error = credentialUnreadableMessage(err as Error);
+    // The operator reads the process log, not every destination card: said once per held row (this
+    // process cannot open it until the row changes: a restart with the key, a new credential), not at
+    // every scan, and not only when the streak starts (a restart with a wrong key finds destinations
+    // failing already). By key id, never a key or a credential.
+    if (!toldUnreadable.has(row)) {
+      toldUnreadable.add(row);
+      w.deps.logger.error(
+        { org_id: due.orgId, destination_id: due.id, key_ids: keyIdsOutsideRing(w.deps.delivery.keyRing, row), err: (err as Error).message },
+        "cannot decrypt a destination's credential with AEGIS_ENCRYPTION_KEY (key_ids: keys it was encrypted with that the ring lacks); its events stay queued until the key is back or the credential is set again",
+      );
+    }
     await recordAttemptOutcome(db, due.orgId, due.id, { ok: false, delivered: false, error, deadLettered: false });
     await noteRequestFailure(db, due.orgId, due.id);
     w.deps.alerts?.noteSettle(due.orgId, due.id, true);

@@ -1,0 +1,63 @@
+// Which sealed credentials the key ring cannot open because their key is not in it: what a wrong or
+// rotated-away AEGIS_ENCRYPTION_KEY looks like, told to the operator by key id (never a key or a
+// credential). The per-destination rule for the worker, and the count for a start-up check.
+import type { KeyRing } from '../crypto/keyring.js';
+import { sealedKeyId } from '../crypto/sealedBox.js';
+import type { Queryable } from '../db/types.js';
+import type { Logger } from '../logger.js';
+import type { DestinationRow } from './row.js';
+
+type SealedColumns = Pick<DestinationRow, 'auth_header_sealed' | 'signing_secret_sealed' | 'previous_signing_secret_sealed' | 'auth_client_secret_sealed'>;
+
+/** The key ids a row's credentials were sealed with that the ring lacks (sorted, each once). */
+export function keyIdsOutsideRing(ring: KeyRing, row: SealedColumns): string[] {
+  const missing = new Set<string>();
+  for (const box of [row.auth_header_sealed, row.signing_secret_sealed, row.previous_signing_secret_sealed, row.auth_client_secret_sealed]) {
+    if (!box) continue;
+    let id: string;
+    try {
+      id = sealedKeyId(Buffer.from(box));
+    } catch {
+      continue; // not a box of a version we know: no key id to name
+    }
+    if (!ring.byId.has(id)) missing.add(id);
+  }
+  return [...missing].sort();
+}
+
+/**
+ * Sealed credentials per key id, read as the box's key id field (sealedBox.ts layout: version, id
+ * length, id), so no box leaves the database. A previous signing secret whose overlap has ended is
+ * never opened again and is left out: its key may go.
+ */
+const CREDENTIALS_BY_KEY_SQL = `
+  SELECT convert_from(substring(s.box from 3 for get_byte(s.box, 1)), 'UTF8') AS key_id, count(*)::int AS credentials
+    FROM destinations d
+   CROSS JOIN LATERAL (VALUES (d.auth_header_sealed), (d.signing_secret_sealed), (d.auth_client_secret_sealed),
+                              (CASE WHEN d.previous_signing_secret_until > now() THEN d.previous_signing_secret_sealed END)) AS s(box)
+   WHERE s.box IS NOT NULL AND length(s.box) >= 2
+   GROUP BY 1`;
+
+export async function credentialsOutsideRing(db: Queryable, ring: KeyRing): Promise<{ credentials: number; keyIds: string[] }> {
+  const { rows } = await db.query<{ key_id: string; credentials: number }>(CREDENTIALS_BY_KEY_SQL);
+  const outside = rows.filter((r) => !ring.byId.has(r.key_id));
+  return { credentials: outside.reduce((n, r) => n + r.credentials, 0), keyIds: outside.map((r) => r.key_id).sort() };
+}
+
+/**
+ * The start-up check (after migrations): one warning when stored credentials were sealed with keys
+ * the ring lacks, before the worker turns their destinations failing one by one. Never fails the
+ * start: a check that cannot run says so and lets the service come up.
+ */
+export async function warnOfCredentialsOutsideRing(db: Queryable, ring: KeyRing, logger: Logger): Promise<void> {
+  try {
+    const { credentials, keyIds } = await credentialsOutsideRing(db, ring);
+    if (credentials === 0) return;
+    logger.warn(
+      { credentials, key_ids: keyIds },
+      'stored destination credentials were encrypted with keys not in AEGIS_ENCRYPTION_KEY; their destinations cannot deliver until those keys are back in the ring (or the credentials are set again)',
+    );
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'could not check stored credentials against the encryption key ring');
+  }
+}
