@@ -1,10 +1,11 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import type { Config, Role } from './config/env.js';
+import { ConfigError, type Config, type Role } from './config/env.js';
 import type { Db } from './db/types.js';
 import { openProcessDatabases } from './db/open.js';
 import { migrate } from './db/migrate.js';
+import { warnOfCredentialsOutsideRing } from './destinations/keyCoverage.js';
 import { loadKeyRing, type KeyRing } from './crypto/keyring.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -67,6 +68,15 @@ export function createDeliveryDeps(db: Db, keyRing: KeyRing, config: Config, ext
  * /healthz, /readyz and /metrics on $PORT), or `all` (the default single process).
  */
 export async function startService(config: Config, opts: StartOptions): Promise<Service> {
+  if (opts.role !== 'all' && !config.databaseUrl && !opts.db) {
+    // Refused before the data directory is touched: one process at a time opens the embedded database,
+    // so an api process's events would wait for a worker that can never attach (and a worker alone
+    // would deliver only what nothing can record).
+    throw new ConfigError(
+      'DATABASE_URL',
+      `is required for --role ${opts.role}: the embedded database opens in one process only, so an api and a worker process cannot share it. Set DATABASE_URL to a PostgreSQL server, or start without --role (api and worker in one process)`,
+    );
+  }
   const logger = opts.logger ?? createLogger(config.logLevel);
   if (config.allowPrivateDestinations) {
     logger.warn(
@@ -81,10 +91,17 @@ export async function startService(config: Config, opts: StartOptions): Promise<
   const workerDb = dbs.worker;
   let closeables: Array<() => Promise<void>> = opts.db ? [] : [() => dbs.close()];
   try {
-    const applied = await migrate(db);
+    const applied = await migrate(db, { logger });
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    // A key dropped from the ring too early: said once at start, not only on each destination it stalls.
+    await warnOfCredentialsOutsideRing(db, keyRing, logger);
     // Before listening: automation that waits for the port may use the bootstrap key at once.
     const boot = opts.role !== 'worker' ? await bootstrap(db, config) : null;
+    // Only the key's hash is stored: it is printed here, right after the commit, not with the banner,
+    // so that no later failure (the port in use, a worker that cannot start) loses it for good. The
+    // CLI handles SIGINT/SIGTERM in JavaScript, and a signal callback cannot run between the commit's
+    // continuation and this synchronous write.
+    if (boot?.newApiKey && opts.banner) printNewApiKey(boot.orgId, boot.newApiKey);
     const metrics = createMetrics(db, { perDestination: config.metricsToken !== null });
     const delivery = createDeliveryDeps(db, keyRing, config, opts.extraCa);
     closeables = [() => delivery.client.close(), ...closeables];
@@ -179,7 +196,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       // PORT=0 binds a free port: a default public URL ending in :0 would give a dead sign-in link.
       const publicUrl = address && new URL(config.publicUrl).port === '0' ? address : config.publicUrl;
       const link = await createLoginLink(db, boot.orgId, publicUrl);
-      printBanner({ address: address ?? config.publicUrl, orgId: boot.orgId, apiKey: boot.newApiKey, link, publicUrl, config });
+      printBanner({ address: address ?? config.publicUrl, orgId: boot.orgId, link, publicUrl, config });
     }
 
     let stopped = false;
@@ -204,18 +221,26 @@ export async function startService(config: Config, opts: StartOptions): Promise<
   }
 }
 
-function printBanner(b: { address: string; orgId: string; apiKey: string | null; link: string; publicUrl: string; config: Config }): void {
+function printNewApiKey(orgId: string, apiKey: string): void {
+  const lines = [
+    '',
+    `First start: created organization ${orgId} and an API key for it.`,
+    `  API key:       ${apiKey}`,
+    `                 (shown once: only its hash is stored. Create more with: aegis-stream api-keys create --org ${orgId})`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function printBanner(b: { address: string; orgId: string; link: string; publicUrl: string; config: Config }): void {
   const lines = [
     '',
     `Aegis Audit Stream is listening on ${b.address}`,
     `  database:      ${b.config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${b.config.dataDir}`}`,
     `  organization:  ${b.orgId}`,
+    `  dashboard:     ${b.link}`,
+    '                 (one-time sign-in link, valid 15 minutes)',
+    `  API docs:      ${b.publicUrl}/docs`,
+    '',
   ];
-  if (b.apiKey)
-    lines.push(
-      `  API key:       ${b.apiKey}`,
-      '                 (shown once: only its hash is stored. Create more with: aegis-stream api-keys create --org ' + b.orgId + ')',
-    );
-  lines.push(`  dashboard:     ${b.link}`, '                 (one-time sign-in link, valid 15 minutes)', `  API docs:      ${b.publicUrl}/docs`, '');
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -7,9 +7,11 @@ import { openDatabase, DatabaseBusyError } from '../db/open.js';
 import { createOrg, getOrg } from '../orgs/repository.js';
 import { createApiKey } from '../auth/apiKeys.js';
 import { createLoginLink } from '../auth/sessions.js';
-import { CliError, withDatabase } from './database.js';
+import { CliError, cliLogger, withDatabase } from './database.js';
 import { VERSION } from '../version.js';
 import { AppError } from '../errors.js';
+import type { Service } from '../service.js';
+import { describeStartError, inspectRedacted, startErrorContext } from './startErrors.js';
 
 // Each command imports what it needs when it runs: the service (HTTP server, worker, dashboard) and the
 // event validator take seconds to load on a busy machine, which `orgs create` or `--version` should
@@ -28,17 +30,31 @@ program
   .addHelpText('after', `\nEnvironment variables (details: docs/configuration.md):\n${envVarsHelp()}`)
   .action(async (opts: { role: Role }) => {
     const config = loadConfig();
-    const { startService } = await import('../service.js');
-    const service = await startService(config, { role: opts.role, banner: true });
-    let stopping = false;
-    const shutdown = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      service.logger.info({ signal }, 'stopping: no new claims; finishing in-flight deliveries');
-      void service.stop().then(() => process.exit(0));
+    const [{ startService }, { createLogger }] = await Promise.all([import('../service.js'), import('../logger.js')]);
+    const logger = createLogger(config.logLevel);
+    // Handled before the service starts, not once it has: a signal's default action kills the process
+    // at any instruction, e.g. between creating the first API key and printing it (service.ts).
+    let service: Service | null = null;
+    let stopSignal: NodeJS.Signals | null = null;
+    const stop = (signal: NodeJS.Signals, s: Service) => {
+      s.logger.info({ signal }, `stopping: no new claims; finishing in-flight deliveries (send ${signal} again to exit at once)`);
+      void s.stop().then(() => process.exit(0));
     };
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
-    process.on('SIGINT', () => shutdown('SIGINT'));
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopSignal) {
+        // Nothing is lost by not waiting: delivery is at least once, and a job this process claimed
+        // is claimed again by a worker once its lease (AEGIS_LEASE_S) ends, then sent again.
+        logger.warn({ signal }, 'stopped without waiting for in-flight deliveries; their jobs are sent again after their lease ends');
+        process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+      }
+      stopSignal = signal;
+      if (service) stop(signal, service);
+      else logger.info({ signal }, `stopping once started (send ${signal} again to exit at once)`);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    service = await startService(config, { role: opts.role, banner: true, logger });
+    if (stopSignal) stop(stopSignal, service);
   });
 
 program
@@ -46,11 +62,12 @@ program
   .description('Apply pending database migrations and exit (safe to run from several processes at once).')
   .action(async () => {
     const config = loadConfig();
-    const db = await openDatabase(config).catch((err: unknown) => {
+    const logger = cliLogger(config);
+    const db = await openDatabase(config, logger).catch((err: unknown) => {
       throw err instanceof DatabaseBusyError ? new CliError(err.message) : err;
     });
     try {
-      const applied = await migrate(db);
+      const applied = await migrate(db, { logger });
       console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Database is up to date.');
     } finally {
       await db.close();
@@ -98,13 +115,14 @@ program
     "Re-encrypt every stored credential with the first key of AEGIS_ENCRYPTION_KEY. Put the new key first, keep the old one after it, run this, then drop the old key. On the embedded default without AEGIS_ENCRYPTION_KEY, a new key is generated into the data directory first. Each organization's configuration trail records it (encryption_key_rotated, by cli_<16 hex> of your user and host).",
   )
   .action(async () => {
-    const [{ rotateEncryptionKey }, { cliActor, cliUserAtHost }] = await Promise.all([import('./rotateKey.js'), import('./actor.js')]);
+    const [{ rotateEncryptionKeyReport, rotationSummary }, { cliActor, cliUserAtHost }] = await Promise.all([import('./rotateKey.js'), import('./actor.js')]);
     const who = cliUserAtHost();
     const actor = cliActor(who);
     await withDatabase(async (db, config) => {
-      const n = await rotateEncryptionKey(db, config, false, actor);
-      console.log(`Re-encrypted ${n} credential(s) with the first key of the ring.`);
-      console.error(`Recorded in each organization's configuration trail as encryption_key_rotated by ${actor.id} (${who}).`);
+      const summary = rotationSummary(await rotateEncryptionKeyReport(db, config, false, actor), actor.id, who);
+      console.log(summary.out);
+      // Only when a trail record was written: nothing to re-encrypt writes none.
+      if (summary.trail) console.error(summary.trail);
     });
   });
 
@@ -207,7 +225,14 @@ program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof CliError || err instanceof DatabaseBusyError || err instanceof AppError) {
     console.error(`aegis-stream: ${err.message}`);
   } else {
-    console.error('aegis-stream: unexpected error:', err);
+    const ctx = startErrorContext(process.env);
+    const line = describeStartError(err, ctx);
+    if (line === null) console.error(`aegis-stream: unexpected error: ${inspectRedacted(err, ctx)}`);
+    else {
+      console.error(`aegis-stream: ${line}`);
+      // The whole error (stack, every field) for whoever debugs the connection.
+      if (/^(debug|trace)$/i.test(process.env.AEGIS_LOG_LEVEL?.trim() ?? '')) console.error(inspectRedacted(err, ctx));
+    }
   }
   process.exit(1);
 });

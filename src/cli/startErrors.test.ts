@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { describeStartError, inspectRedacted, startErrorContext, type StartErrorContext } from './startErrors.js';
+
+const PASSWORD = 'p@ss w0rd/secret';
+const URL_WITH_PASSWORD = `postgres://aegis:${encodeURIComponent(PASSWORD)}@db.internal:6543/aegis?sslmode=require`;
+const ctx: StartErrorContext = { databaseUrl: URL_WITH_PASSWORD, dataDir: '/var/lib/aegis', host: '0.0.0.0' };
+const embedded: StartErrorContext = { databaseUrl: null, dataDir: './data', host: null };
+
+function sysError(message: string, props: Record<string, unknown>): Error {
+  return Object.assign(new Error(message), props);
+}
+function pgError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code, severity: 'FATAL' });
+}
+
+describe('describeStartError', () => {
+  it('names the database host and port, and what went wrong, for errors reaching PostgreSQL', () => {
+    const cases: Array<[Error, RegExp]> = [
+      [sysError('connect ECONNREFUSED 10.0.0.5:6543', { code: 'ECONNREFUSED', syscall: 'connect', address: '10.0.0.5', port: 6543 }), /connection refused/],
+      [sysError('getaddrinfo ENOTFOUND db.internal', { code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname: 'db.internal' }), /no such host/],
+      [sysError('getaddrinfo EAI_AGAIN db.internal', { code: 'EAI_AGAIN', syscall: 'getaddrinfo', hostname: 'db.internal' }), /could not be resolved/],
+      [
+        pgError('password authentication failed for user "aegis"', '28P01'),
+        /refused the connection: password authentication failed for user "aegis" \(SQLSTATE 28P01\)/,
+      ],
+      [pgError('database "aegis" does not exist', '3D000'), /database "aegis" does not exist/],
+      [pgError('no pg_hba.conf entry for host "10.0.0.9", user "aegis", database "aegis", no encryption', '28000'), /no pg_hba\.conf entry/],
+      [new Error('The server does not support SSL connections'), /does not support SSL connections, but DATABASE_URL asks for SSL/],
+      [new Error('timeout exceeded when trying to connect'), /connection timed out/],
+      [sysError('self-signed certificate', { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), /cannot verify the TLS certificate/],
+    ];
+    for (const [err, re] of cases) {
+      const line = describeStartError(err, ctx);
+      expect(line, err.message).toMatch(/PostgreSQL at db\.internal:6543 \(DATABASE_URL\)/);
+      expect(line, err.message).toMatch(re);
+      expect(line).not.toContain('\n');
+    }
+  });
+
+  it('reads the address Node 20 reports inside an AggregateError (localhost: ::1 and 127.0.0.1)', () => {
+    const inner = sysError('connect ECONNREFUSED ::1:6543', { code: 'ECONNREFUSED', syscall: 'connect' });
+    expect(describeStartError(new AggregateError([inner, inner]), ctx)).toMatch(/cannot reach PostgreSQL at db\.internal:6543 .*connection refused/);
+  });
+
+  it('names PORT for a port in use or forbidden, HOST for an address not on this machine', () => {
+    const inUse = sysError('listen EADDRINUSE: address already in use 127.0.0.1:8080', {
+      code: 'EADDRINUSE',
+      syscall: 'listen',
+      address: '127.0.0.1',
+      port: 8080,
+    });
+    expect(describeStartError(inUse, embedded)).toBe('port 8080 is already in use (PORT): another process listens on 127.0.0.1:8080');
+    expect(describeStartError(sysError('listen EACCES', { code: 'EACCES', syscall: 'listen', address: '0.0.0.0', port: 80 }), embedded)).toMatch(
+      /^no permission to listen on port 80 \(PORT\)/,
+    );
+    expect(describeStartError(sysError('x', { code: 'EADDRNOTAVAIL', syscall: 'listen', address: '10.9.9.9', port: 8080 }), embedded)).toMatch(
+      /^cannot listen on 10\.9\.9\.9 \(HOST\)/,
+    );
+  });
+
+  it('names AEGIS_DATA_DIR for a data directory that cannot be created or written, and not for other paths', () => {
+    expect(
+      describeStartError(sysError("EACCES: permission denied, mkdir '/var/lib/aegis'", { code: 'EACCES', syscall: 'mkdir', path: '/var/lib/aegis' }), ctx),
+    ).toBe('cannot use the data directory /var/lib/aegis (AEGIS_DATA_DIR): /var/lib/aegis: permission denied');
+    expect(describeStartError(sysError('x', { code: 'EACCES', syscall: 'open', path: '/var/lib/aegis/encryption.key' }), ctx)).toMatch(/AEGIS_DATA_DIR/);
+    expect(describeStartError(sysError('x', { code: 'ENOTDIR', syscall: 'mkdir', path: '/var/lib' }), ctx)).toMatch(/AEGIS_DATA_DIR.*not a directory/);
+    expect(describeStartError(sysError('x', { code: 'EACCES', syscall: 'open', path: '/etc/other' }), embedded)).toBeNull();
+  });
+
+  it('leaves anything else (a bug) to the full report', () => {
+    expect(describeStartError(new TypeError('x is undefined'), ctx)).toBeNull();
+    expect(describeStartError(pgError('syntax error at or near "SELEC"', '42601'), ctx)).toBeNull();
+    expect(describeStartError(sysError('connect ECONNREFUSED', { code: 'ECONNREFUSED', syscall: 'connect' }), embedded)).toBeNull();
+    expect(describeStartError('a string', ctx)).toBeNull();
+  });
+
+  it('never prints the password of DATABASE_URL, in a line or in the full report', () => {
+    const err = new Error(`could not connect with ${URL_WITH_PASSWORD} (${PASSWORD})`);
+    const report = inspectRedacted(err, ctx);
+    expect(report).not.toContain(PASSWORD);
+    expect(report).not.toContain(encodeURIComponent(PASSWORD));
+    expect(report).toContain('db.internal:6543');
+    const line = describeStartError(sysError('x', { code: 'ECONNREFUSED', syscall: 'connect' }), ctx)!;
+    expect(line).not.toContain('secret');
+    expect(line).not.toContain('aegis:');
+  });
+
+  it('reads its context from the raw environment, the defaults included', () => {
+    expect(startErrorContext({ DATABASE_URL: ' postgres://h/db ', HOST: '' })).toEqual({ databaseUrl: 'postgres://h/db', dataDir: './data', host: null });
+  });
+});

@@ -1,0 +1,134 @@
+// Turns the errors an operator causes at start (a database that cannot be reached or refuses the login,
+// a port in use, a data directory that cannot be written) into one line naming the setting to check,
+// as ConfigError does for a bad value. Anything not recognised here is a bug and keeps its stack trace.
+import { isAbsolute, relative, resolve } from 'node:path';
+import { inspect } from 'node:util';
+
+/** What the lines may name, read from the raw environment (the config may be the thing that failed). */
+export interface StartErrorContext {
+  databaseUrl: string | null;
+  dataDir: string;
+  host: string | null;
+}
+
+export function startErrorContext(env: NodeJS.ProcessEnv): StartErrorContext {
+  const value = (name: string) => env[name]?.trim() || null;
+  return { databaseUrl: value('DATABASE_URL'), dataDir: value('AEGIS_DATA_DIR') ?? './data', host: value('HOST') };
+}
+
+interface ErrorLike {
+  code?: unknown;
+  syscall?: unknown;
+  path?: unknown;
+  hostname?: unknown;
+  address?: string;
+  port?: number | string;
+  message?: unknown;
+  errors?: unknown;
+}
+
+const NETWORK: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'the host name could not be resolved (DNS lookup failed)',
+  EAI_FAIL: 'the host name could not be resolved (DNS lookup failed)',
+};
+
+const FILESYSTEM: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  EEXIST: 'exists and is not a directory',
+  ENOSPC: 'no space left on the device',
+};
+
+// pg's own messages (no SQLSTATE): the TLS handshake refused, its connect timeout, a closed socket.
+const PG_MESSAGES: Array<[RegExp, string]> = [
+  [/does not support SSL connections/i, 'the server does not support SSL connections, but DATABASE_URL asks for SSL (sslmode)'],
+  [/timeout exceeded when trying to connect|connection timeout/i, 'connection timed out'],
+  [/Connection terminated unexpectedly/i, 'the server closed the connection'],
+];
+
+// Node's TLS verification codes: a self-signed, expired or mismatched server certificate.
+const TLS_CODE = /CERT|^ERR_TLS_|UNABLE_TO_|SELF_SIGNED/;
+
+/** One line for an error an operator can fix (without "aegis-stream: "), or null for anything else. */
+export function describeStartError(err: unknown, ctx: StartErrorContext): string | null {
+  if (typeof err !== 'object' || err === null) return null;
+  // Node 20 tries every address of a name ("localhost": ::1 and 127.0.0.1) and reports them together.
+  const e = (err instanceof AggregateError && typeof (err as ErrorLike).code !== 'string' ? err.errors[0] : err) as ErrorLike | undefined;
+  if (!e) return null;
+  const code = typeof e.code === 'string' ? e.code : '';
+  const message = typeof e.message === 'string' ? e.message : '';
+
+  if (e.syscall === 'listen') {
+    const where = `${String(e.address ?? ctx.host ?? '')}:${String(e.port ?? '')}`;
+    if (code === 'EADDRINUSE') return `port ${String(e.port)} is already in use (PORT): another process listens on ${where}`;
+    if (code === 'EACCES') return `no permission to listen on port ${String(e.port)} (PORT): ports below 1024 need privileges; use a higher one`;
+    if (code === 'EADDRNOTAVAIL') return `cannot listen on ${String(e.address)} (HOST): not an address of this machine`;
+  }
+  // HOST that does not resolve fails in getaddrinfo before listen, as a database host name would.
+  if (e.syscall === 'getaddrinfo' && typeof e.hostname === 'string' && e.hostname === ctx.host && e.hostname !== databaseHost(ctx)?.host) {
+    return `cannot listen on ${e.hostname} (HOST): ${NETWORK[code] ?? code}`;
+  }
+
+  if (typeof e.path === 'string' && FILESYSTEM[code] && isInside(e.path, ctx.dataDir)) {
+    return `cannot use the data directory ${ctx.dataDir} (AEGIS_DATA_DIR): ${e.path}: ${FILESYSTEM[code]}`;
+  }
+
+  const db = databaseHost(ctx);
+  if (!db) return null;
+  const at = `PostgreSQL at ${db.host}:${db.port} (DATABASE_URL)`;
+  // Nothing else opens a connection while a command or the service starts: a network error is the database's.
+  if (NETWORK[code]) return `cannot reach ${at}: ${NETWORK[code]}`;
+  if (TLS_CODE.test(code)) return `cannot verify the TLS certificate of ${at}: ${message || code}`;
+  // SQLSTATEs of a login the server refused: its message names the user or database, never the password.
+  if (/^(28|3D|08)/.test(code) || code === '53300' || code === '57P03') return `${at} refused the connection: ${message} (SQLSTATE ${code})`;
+  for (const [re, line] of PG_MESSAGES) if (re.test(message)) return `cannot use ${at}: ${line}`;
+  return null;
+}
+
+/** The full error as inspect prints it, with the password of DATABASE_URL blotted out. */
+export function inspectRedacted(err: unknown, ctx: StartErrorContext): string {
+  return redactPassword(inspect(err), ctx.databaseUrl);
+}
+
+export function redactPassword(text: string, databaseUrl: string | null): string {
+  const password = databaseHost({ databaseUrl, dataDir: '', host: null })?.password;
+  if (!password) return text;
+  let out = text;
+  for (const form of new Set([password, safeDecode(password)])) if (form) out = out.split(form).join('***');
+  return out;
+}
+
+function databaseHost(ctx: StartErrorContext): { host: string; port: string; password: string } | null {
+  if (!ctx.databaseUrl) return null;
+  try {
+    const u = new URL(ctx.databaseUrl);
+    return { host: u.hostname || 'localhost', port: u.port || '5432', password: u.password };
+  } catch {
+    return null;
+  }
+}
+
+/** The path is the directory, inside it, or above it (making the directory fails on a parent). */
+function isInside(path: string, dir: string): boolean {
+  const below = (a: string, b: string) => {
+    const rel = relative(resolve(a), resolve(b));
+    return !rel.startsWith('..') && !isAbsolute(rel);
+  };
+  return below(dir, path) || below(path, dir);
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
