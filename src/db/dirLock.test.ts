@@ -9,7 +9,11 @@ import { acquireDirLock, DatabaseBusyError, LOCK_FILE, pidNamespace } from './di
 const timing = { heartbeatMs: 50, staleMs: 1_500 };
 const dirs: string[] = [];
 const timers: NodeJS.Timeout[] = [];
+// A lost lock exits the process by default: here it is recorded (and must not happen unless provoked).
+const lost: string[] = [];
+const onLost = (why: string) => lost.push(why);
 afterEach(() => {
+  expect(lost.splice(0)).toEqual([]);
   for (const t of timers.splice(0)) clearInterval(t);
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
@@ -62,7 +66,7 @@ describe('the embedded database directory lock', () => {
 
   it("takes another container's lock once it has not changed for the stale period (its holder was killed)", async () => {
     const { dir, file } = lockDir(otherContainer(1));
-    const release = await acquireDirLock(dir, { timing });
+    const release = await acquireDirLock(dir, { timing, onLost });
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ pid: process.pid, ns: pidNamespace() });
     release();
     expect(existsSync(file)).toBe(false);
@@ -74,7 +78,7 @@ describe('the embedded database directory lock', () => {
     const live = livePid();
     try {
       const { dir } = lockDir(JSON.stringify({ pid: live.pid, ns, token: 't' }));
-      const err = await acquireDirLock(dir, { timing }).catch((e: unknown) => e);
+      const err = await acquireDirLock(dir, { timing, onLost }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DatabaseBusyError);
       expect((err as Error).message).not.toMatch(/another container/);
     } finally {
@@ -83,7 +87,7 @@ describe('the embedded database directory lock', () => {
     for (const pid of [await deadPid(), process.pid]) {
       const { dir, file } = lockDir(JSON.stringify({ pid, ns, token: 't' }));
       const waits: number[] = [];
-      const release = await acquireDirLock(dir, { timing, onWait: (p) => waits.push(p) });
+      const release = await acquireDirLock(dir, { timing, onLost, onWait: (p) => waits.push(p) });
       // At once: no watching of a lock whose holder's liveness is known.
       expect(waits).toEqual([]);
       expect(JSON.parse(readFileSync(file, 'utf8')).pid).toBe(process.pid);
@@ -95,19 +99,39 @@ describe('the embedded database directory lock', () => {
     const live = livePid();
     try {
       const { dir } = lockDir(String(live.pid));
-      await expect(acquireDirLock(dir, { timing })).rejects.toBeInstanceOf(DatabaseBusyError);
+      await expect(acquireDirLock(dir, { timing, onLost })).rejects.toBeInstanceOf(DatabaseBusyError);
     } finally {
       live.stop();
     }
     const { dir, file } = lockDir(String(await deadPid()));
-    const release = await acquireDirLock(dir, { timing });
+    const release = await acquireDirLock(dir, { timing, onLost });
     expect(JSON.parse(readFileSync(file, 'utf8')).pid).toBe(process.pid);
     release();
   });
 
+  it('a holder whose lock was taken over (it was frozen past the stale period) is told at once, and only then', async () => {
+    const { dir, file } = lockDir();
+    const told: string[] = [];
+    const release = await acquireDirLock(dir, { timing, onLost: (why) => told.push(why) });
+    await new Promise((r) => setTimeout(r, timing.heartbeatMs * 4));
+    expect(told).toEqual([]);
+    // Another process judged it stale and wrote its own.
+    writeFileSync(file, otherContainer(4242));
+    await expect.poll(() => told, { timeout: 30_000, interval: 20 }).toEqual([expect.stringMatching(/another process took the data directory over/)]);
+    release();
+    // Not its lock: left in place.
+    expect(readFileSync(file, 'utf8')).toBe(otherContainer(4242));
+    // Released normally, a lock removed afterwards tells nothing.
+    const second = lockDir();
+    const releaseSecond = await acquireDirLock(second.dir, { timing, onLost: (why) => told.push(why) });
+    releaseSecond();
+    await new Promise((r) => setTimeout(r, timing.heartbeatMs * 4));
+    expect(told).toHaveLength(1);
+  });
+
   it('the holder touches its lock from a thread of its own, while its main thread is blocked', async () => {
     const { dir, file } = lockDir();
-    const release = await acquireDirLock(dir, { timing });
+    const release = await acquireDirLock(dir, { timing, onLost });
     try {
       const written = statSync(file).mtimeMs;
       await expect.poll(() => statSync(file).mtimeMs, { timeout: 30_000, interval: 20 }).toBeGreaterThan(written);

@@ -90,21 +90,55 @@ function removeIfUnchanged(file: string, text: string): void {
   }
 }
 
-/** Touches the lock every `ms` from its own thread, until terminated. */
-function heartbeat(file: string, ms: number): Worker {
+/**
+ * Touches the lock every `ms` from its own thread, until terminated, and first checks it is still
+ * this holder's: a holder frozen past the stale period (SIGSTOP, a paused container or VM, a stalled
+ * network volume) finds, when it runs again, that another process took the directory over. It must
+ * then stop writing at once (`onLost`); serving on beside the new holder lost every event it accepted.
+ * A heartbeat thread that dies is told the same way: without it, the directory would soon look free.
+ */
+function heartbeat(file: string, text: string, ms: number, onLost: (why: string) => void): { stop: () => void } {
   const worker = new Worker(
-    `const { workerData } = require('node:worker_threads');
-     const { utimesSync } = require('node:fs');
-     setInterval(() => { try { const t = new Date(); utimesSync(workerData.file, t, t); } catch {} }, workerData.ms);`,
-    { eval: true, workerData: { file, ms }, resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 } },
+    `const { workerData, parentPort } = require('node:worker_threads');
+     const { readFileSync, utimesSync } = require('node:fs');
+     const timer = setInterval(() => {
+       let now = null;
+       try { now = readFileSync(workerData.file, 'utf8'); } catch (err) { if (err.code === 'ENOENT') now = ''; }
+       if (now !== null && now !== workerData.text) { clearInterval(timer); parentPort.postMessage('taken'); return; }
+       try { const t = new Date(); utimesSync(workerData.file, t, t); } catch {}
+     }, workerData.ms);`,
+    { eval: true, workerData: { file, text, ms }, resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 } },
   );
   worker.unref();
-  return worker;
+  let stopped = false;
+  const lost = (why: string) => {
+    if (stopped) return;
+    stopped = true;
+    void worker.terminate();
+    onLost(why);
+  };
+  worker.on('message', () => lost("another process took the data directory over (its lock was not this process's any more)"));
+  worker.on('error', (err) => lost(`the lock's heartbeat thread failed: ${err.message}`));
+  worker.on('exit', () => lost("the lock's heartbeat thread stopped"));
+  return {
+    stop: () => {
+      stopped = true;
+      void worker.terminate();
+    },
+  };
+}
+
+/** What a holder that lost its lock does by default: stop at once, before it writes again. */
+function exitOnLost(why: string): void {
+  console.error(`aegis-stream: ${why}; stopping at once so that one process alone writes the embedded database`);
+  process.exit(1);
 }
 
 export interface LockOptions {
   /** Told when the lock of a process whose liveness cannot be checked from here is watched. */
   onWait?: (pid: number, waitMs: number) => void;
+  /** Told when the lock held is lost (taken over, or its heartbeat stopped); by default the process exits. */
+  onLost?: (why: string) => void;
   timing?: { heartbeatMs: number; staleMs: number };
 }
 
@@ -150,9 +184,9 @@ export async function acquireDirLock(dir: string, opts: LockOptions = {}): Promi
       removeIfUnchanged(file, held.text);
       continue;
     }
-    const beat = heartbeat(file, heartbeatMs);
+    const beat = heartbeat(file, text, heartbeatMs, opts.onLost ?? exitOnLost);
     return () => {
-      void beat.terminate();
+      beat.stop();
       removeIfUnchanged(file, text);
     };
   }
