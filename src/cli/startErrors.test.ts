@@ -85,6 +85,19 @@ describe('describeStartError', () => {
     expect(line).not.toContain('aegis:');
   });
 
+  it('names no host or port read out of a password holding an unencoded "#", "?" or "/"', () => {
+    // The URL parser reads host "u" and port "12" here: both pieces of the password.
+    for (const url of ['postgres://u:12#s3cr3tX@host/db', 'postgres://u:34?s3cr3tY@host/db', 'postgres://u:56/s3cr3tZ@host/db']) {
+      const raw = url.slice('postgres://u:'.length, url.lastIndexOf('@'));
+      const c = { ...ctx, databaseUrl: url };
+      const line = describeStartError(sysError('getaddrinfo ENOTFOUND u', { code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname: 'u' }), c)!;
+      expect(line, url).toMatch(/DATABASE_URL: its password holds an unencoded "#", "\?" or "\/".*percent-encode/);
+      expect(line, url).not.toContain(raw.slice(0, 2));
+      const report = inspectRedacted(new Error(`connect to ${url} failed: host u port ${raw.slice(0, 2)}`), c);
+      for (const piece of raw.split(/[#?/]/)) expect(report, url).not.toContain(piece);
+    }
+  });
+
   it('reads its context from the raw environment, the defaults included', () => {
     expect(startErrorContext({ DATABASE_URL: ' postgres://h/db ', HOST: '' })).toEqual({ databaseUrl: 'postgres://h/db', dataDir: './data', host: null });
   });

@@ -83,7 +83,12 @@ export function describeStartError(err: unknown, ctx: StartErrorContext): string
 
   const db = databaseHost(ctx);
   if (!db) return null;
-  const at = `PostgreSQL at ${db.host}:${db.port} (DATABASE_URL)`;
+  // A "#", "?" or "/" left unencoded in the password ends the URL's authority inside it: the host and
+  // port read from it would be pieces of the password ("postgres://u:12#s3cr3t@db" reads host "u",
+  // port "12"), so none is named.
+  const at = db.ambiguous
+    ? 'PostgreSQL (DATABASE_URL: its password holds an unencoded "#", "?" or "/", so the URL does not read as written; percent-encode them)'
+    : `PostgreSQL at ${db.host}:${db.port} (DATABASE_URL)`;
   // Nothing else opens a connection while a command or the service starts: a network error is the database's.
   if (NETWORK[code]) return `cannot reach ${at}: ${NETWORK[code]}`;
   if (TLS_CODE.test(code)) return `cannot verify the TLS certificate of ${at}: ${message || code}`;
@@ -99,20 +104,33 @@ export function inspectRedacted(err: unknown, ctx: StartErrorContext): string {
 }
 
 export function redactPassword(text: string, databaseUrl: string | null): string {
-  const password = databaseHost({ databaseUrl, dataDir: '', host: null })?.password;
-  if (!password) return text;
+  const db = databaseHost({ databaseUrl, dataDir: '', host: null });
+  // As written, and each piece an unencoded "#", "?" or "/" cut it into (the parser read those as host, port, path).
+  const raw = rawPassword(databaseUrl);
+  const forms = [db?.password ?? '', raw ?? '', ...(raw ?? '').split(/[#?/]/).filter((p) => p.length >= 2)];
   let out = text;
-  for (const form of new Set([password, safeDecode(password)])) if (form) out = out.split(form).join('***');
+  for (const form of new Set(forms.flatMap((f) => [f, safeDecode(f)]))) if (form) out = out.split(form).join('***');
   return out;
 }
 
-function databaseHost(ctx: StartErrorContext): { host: string; port: string; password: string } | null {
+/** The password as written between "user:" and the URL's last "@", or null. */
+function rawPassword(databaseUrl: string | null): string | null {
+  const rest = databaseUrl?.split('://')[1];
+  const at = rest?.lastIndexOf('@') ?? -1;
+  if (!rest || at === -1) return null;
+  const userinfo = rest.slice(0, at);
+  const colon = userinfo.indexOf(':');
+  return colon === -1 ? null : userinfo.slice(colon + 1);
+}
+
+function databaseHost(ctx: StartErrorContext): { host: string; port: string; password: string; ambiguous: boolean } | null {
   if (!ctx.databaseUrl) return null;
+  const ambiguous = /[#?/]/.test(rawPassword(ctx.databaseUrl) ?? '');
   try {
     const u = new URL(ctx.databaseUrl);
-    return { host: u.hostname || 'localhost', port: u.port || '5432', password: u.password };
+    return { host: u.hostname || 'localhost', port: u.port || '5432', password: u.password, ambiguous };
   } catch {
-    return null;
+    return ambiguous ? { host: '', port: '', password: '', ambiguous } : null;
   }
 }
 

@@ -61,8 +61,11 @@ async function takeMigrationLock(tx: Queryable, { logger, waitNoticeMs = 3000 }:
   let told = false;
   let timer: NodeJS.Timeout | undefined;
   if (logger) {
-    // Read now, on this connection: once it blocks on the lock it can run nothing else.
-    const holder = await migrationLockHolder(tx);
+    // Read now, on this connection: once it blocks on the lock it can run nothing else. Under a
+    // savepoint: a failure here (a catalogue view refused to this role) must not abort the migration.
+    await tx.query('SAVEPOINT lock_holder');
+    const holder = await migrationLockHolder(tx).catch(() => null);
+    await tx.query(holder === null ? 'ROLLBACK TO SAVEPOINT lock_holder' : 'RELEASE SAVEPOINT lock_holder');
     timer = setTimeout(() => {
       told = true;
       logger.warn(
