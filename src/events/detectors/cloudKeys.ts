@@ -64,6 +64,7 @@ const AWS_ID_WHOLE_RE = new RegExp(`^${AWS_ID_UPPER}$`);
 const WRAPPED_AWS_ID: WrappedKind = {
   type: 'AWS_ACCESS_KEY',
   prefix: /(?<![A-Za-z0-9])(?:AKIA|ASIA)/g,
+  holds: ['AKIA', 'ASIA'],
   bodyChar: (code) => (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a),
   length: 20,
   maxLength: 20,

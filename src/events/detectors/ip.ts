@@ -171,10 +171,17 @@ function detectIpv6(text: string): Finding[] {
 
 /** Addresses spelled as host names (HOST_LABEL_IPV4_RE, IPV6_LITERAL_RE): the address part, with its zone. */
 function detectHostNameAddresses(text: string): Finding[] {
+  // Both spell the address with "-": most fields the privacy guard reads have none, and skip both scans.
+  if (!text.includes('-')) return [];
   const v4 = regexFindings(text, HOST_LABEL_IPV4_RE, 'IP_ADDRESS');
-  const v6 = regexFindings(text, IPV6_LITERAL_RE, 'IP_ADDRESS', (_start, _end, m) => isIPv6((m[1] as string).replace(/-/g, ':')));
+  const v6 = IPV6_LITERAL_NAME.test(text)
+    ? regexFindings(text, IPV6_LITERAL_RE, 'IP_ADDRESS', (_start, _end, m) => isIPv6((m[1] as string).replace(/-/g, ':')))
+    : [];
   return [...v4, ...v6];
 }
+
+/** The domain of Windows' IPv6 literal names, looked for once before the scan for their addresses. */
+const IPV6_LITERAL_NAME = /\.ipv6-literal\.net/i;
 
 export function detectIpAddresses(text: string): Finding[] {
   return [...detectIpv4(text), ...detectIpv6(text), ...detectHostNameAddresses(text)];

@@ -240,6 +240,8 @@ const DATE_AFTER_CODE = /^[ ./-]{1,3}(?:19|20)\d\d[ ./-]\d{1,2}(?!\d)/;
 
 function detectCallPrefixed(text: string): Finding[] {
   const out: Finding[] = [];
+  // Both call prefixes start "0": most fields the privacy guard reads hold no "00" or "011" at all.
+  if (!text.includes('00') && !text.includes('011')) return out;
   CALL_PREFIX_RE.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = CALL_PREFIX_RE.exec(text)) !== null) {

@@ -74,6 +74,7 @@ const GITHUB_CLASSIC_WHOLE_RE = /^gh[pousr]_[A-Za-z0-9]{36}$/;
 const WRAPPED_GITHUB: WrappedKind = {
   type: 'GITHUB_TOKEN',
   prefix: /(?<![A-Za-z0-9_])gh[pousr]_/g,
+  holds: ['gh'],
   bodyChar: isAlnum,
   length: 40,
   maxLength: 40,
@@ -84,6 +85,7 @@ const STRIPE_WHOLE_RE = /^[sr]k_(?:live|test)_([A-Za-z0-9]{16,247})$/;
 const WRAPPED_STRIPE: WrappedKind = {
   type: 'STRIPE_KEY',
   prefix: /(?<![A-Za-z0-9_])[sr]k_(?:live|test)_/g,
+  holds: ['k_live_', 'k_test_'],
   bodyChar: isAlnum,
   // The prefix and the 16 characters the one-run regex wants.
   minLength: 24,
@@ -99,6 +101,7 @@ const JWT_WHOLE_RE = new RegExp(`^${JWT_SHAPE}$`);
 const WRAPPED_JWT: WrappedKind = {
   type: 'JWT',
   prefix: /(?<![A-Za-z0-9_-])eyJ/g,
+  holds: ['eyJ'],
   bodyChar: (code) => isAlnum(code) || code === 0x2d || code === 0x5f,
   dots: 2,
   // Its three segments at their longest, and the two dots.
