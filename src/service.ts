@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { ConfigError, type Config, type Role } from './config/env.js';
+import type { Config, Role } from './config/env.js';
 import type { Db } from './db/types.js';
 import { openProcessDatabases } from './db/open.js';
 import { migrate } from './db/migrate.js';
@@ -68,16 +68,16 @@ export function createDeliveryDeps(db: Db, keyRing: KeyRing, config: Config, ext
  * /healthz, /readyz and /metrics on $PORT), or `all` (the default single process).
  */
 export async function startService(config: Config, opts: StartOptions): Promise<Service> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
   if (opts.role !== 'all' && !config.databaseUrl && !opts.db) {
-    // Refused before the data directory is touched: one process at a time opens the embedded database,
-    // so an api process's events would wait for a worker that can never attach (and a worker alone
-    // would deliver only what nothing can record).
-    throw new ConfigError(
-      'DATABASE_URL',
-      `is required for --role ${opts.role}: the embedded database opens in one process only, so an api and a worker process cannot share it. Set DATABASE_URL to a PostgreSQL server, or start without --role (api and worker in one process)`,
+    // Said loudly, not refused (every role starts and serves its health endpoints, as the contract
+    // has it): one process at a time opens the embedded database, so an api process's events wait for
+    // a worker that can never attach, and a worker alone delivers only what nothing can record.
+    logger.warn(
+      { role: opts.role },
+      `--role ${opts.role} without DATABASE_URL: the embedded database opens in one process only, so no ${opts.role === 'api' ? 'worker can deliver the events this process records' : 'api process can record events for this worker'}. Set DATABASE_URL to a PostgreSQL server, or start without --role (api and worker in one process)`,
     );
   }
-  const logger = opts.logger ?? createLogger(config.logLevel);
   if (config.allowPrivateDestinations) {
     logger.warn(
       'AEGIS_ALLOW_PRIVATE_DESTINATIONS=1: http:// URLs and loopback/private addresses are allowed as destinations. Use this for development and tests only.',

@@ -1,7 +1,7 @@
 /**
  * Payment card numbers: 13 to 19 digits, written together or in groups separated by group gaps
  * (common.ts: space, dash, dot, "/", ":" or "_", mixed, doubled or padded, or a lone comma,
- * semicolon, pipe or asterisk), with a known issuer prefix (IIN) whose length rule fits, and a valid
+ * semicolon or pipe, never fields of a row it separates), with a known issuer prefix (IIN) whose length rule fits, and a valid
  * Luhn check digit.
  *
  * The scanner walks each maximal run of digit groups once; inside a run it tries candidate cards that

@@ -1,7 +1,7 @@
 /**
  * US Social Security numbers: 123-45-6789, 123 45 6789, 123.45.6789, with any group gap (common.ts:
  * also "/", ":" and "_", mixed, doubled or padded as in "123 - 45 - 6789", or a lone comma,
- * semicolon, pipe or asterisk as in "123,45,6789" and "123|45|6789"; the text is normalized first, so
+ * semicolon or pipe as in "123,45,6789" and "123|45|6789", never fields of a row it separates; the text is normalized first, so
  * en dashes, NBSPs and the like arrive as "-" and " ") and the bare nine digits 123456789.
  *
  * Validity (SSA rules): the area (first three digits) is never 000, 666 or 900-999; the group (middle
