@@ -8,8 +8,10 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 export const LONGEST_FIRST = [
   'test/integration/delivery/splunkAck.test.ts',
   'test/integration/delivery/retries.test.ts',
+  'test/integration/cli/startFailures.test.ts',
   'test/integration/cli/lifecycle.postgres.test.ts',
   'test/integration/cli/lifecycle.embedded.test.ts',
+  'test/integration/cli/signals.test.ts',
   'src/events/detect.test.ts',
   'test/integration/delivery/secretEcho.test.ts',
   'test/integration/delivery/oauth2.test.ts',
