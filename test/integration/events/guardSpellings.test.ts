@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { DB_KINDS } from '../../support/db.js';
+import { serviceWithOrg } from '../../support/serviceWithOrg.js';
+import { agentRecord, countRows } from './support.js';
+
+// Spellings that carried a secret or a personal value past the privacy guard, each verified leaking
+// through the real API: an agent record's summary holding it was accepted and forwarded, and
+// POST /preflight returned it unmasked. Each is now refused with a 400 naming the field, and masked.
+// One service per database for all of them.
+
+// A JWT as an identity provider issues one (RS256 header with a key id, a payload naming a person) with
+// a 32-byte signature from a fixed seed, short enough for a summary's 500 characters once wrapped.
+const HEADER = Buffer.from('{"alg":"RS256","typ":"JWT","kid":"k1"}').toString('base64url');
+const PAYLOAD = Buffer.from('{"sub":"8f2c1a","email":"jane.doe@example.com","name":"Jane Doe"}').toString('base64url');
+const SIGNATURE = Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 97 + 13) % 256)).toString('base64url');
+const JWT = `${HEADER}.${PAYLOAD}.${SIGNATURE}`;
+
+/** The token's lines when hard-wrapped at 64 columns: no one of them may leave the request. */
+function lines(token: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < token.length; i += 64) out.push(token.slice(i, i + 64));
+  return out;
+}
+const JWT_LINES = lines(JWT);
+const GITHUB_PIECES = ['ghp_Pl4ntedT0kenAbCd', 'EfGhIjKlMnOpQrStUvWx'];
+
+// A secret broken across lines, as verified leaking through the summary: [name, text, pieces].
+const WRAPPED: ReadonlyArray<readonly [string, string, readonly string[]]> = [
+  ['a JWT hard-wrapped with spaces', `Blocked JWT in Authorization: Bearer ${JWT_LINES.join(' ')}`, JWT_LINES],
+  ['a JWT hard-wrapped with escaped line breaks', `Blocked JWT in Authorization: Bearer ${JWT_LINES.join('\\n')}`, JWT_LINES],
+  ['a JWT hard-wrapped with U+2028', `Blocked JWT in Authorization: Bearer ${JWT_LINES.join('\u2028')}`, JWT_LINES],
+  ['a JWT hard-wrapped with NEL', `Blocked JWT in Authorization: Bearer ${JWT_LINES.join('\u0085')}`, JWT_LINES],
+  ['a JWT split after its dots', `Blocked JWT ${HEADER}. ${PAYLOAD}. ${SIGNATURE}`, [HEADER, PAYLOAD, SIGNATURE]],
+  ['a GitHub token split by a space', `Blocked GitHub token ${GITHUB_PIECES.join(' ')}`, GITHUB_PIECES],
+  ['a GitHub token split by an escaped line break', `Blocked GitHub token ${GITHUB_PIECES.join('\\n')}`, GITHUB_PIECES],
+];
+
+// A password in a URL's user part whose host has no dot (a container or service name): no address
+// reading covered it, so an agent record's summary carrying it was accepted and forwarded, and
+// preflight returned it unmasked.
+const PASSWORD = 'S3cr3tPassw0rd';
+const URL_SUMMARY = `Blocked postgres://admin:${PASSWORD}@db-primary:5432/prod`;
+
+// An address percent-encoded twice, as a redirect parameter holding an already-encoded query carries
+// it: an agent record's summary with it used to be accepted and forwarded, and POST /preflight
+// returned it unmasked.
+const ENCODED_SUMMARY = 'Masked EMAIL in GET /login?next=%2Fprofile%3Femail%3Djane.doe%2540example.com';
+
+// A host name that spells its address (AWS's "ip-10-1-2-3.ec2.internal").
+const HOST_SUMMARY = 'Masked IP_ADDRESS on ip-10-1-2-3.ec2.internal';
+
+describe.each(DB_KINDS)('spellings past the privacy guard, through the real API (%s)', (kind) => {
+  const ctx = serviceWithOrg(kind);
+  const post = (path: string, body: unknown) => ctx.svc.request('POST', `/api/orgs/${ctx.org.orgId}${path}`, { apiKey: ctx.org.apiKey, body });
+
+  describe('secrets broken across lines', () => {
+    it.each(WRAPPED)('POST /audit-events refuses %s in the summary, naming the field', async (_name, summary, pieces) => {
+      const before = await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId);
+      const res = await post('/audit-events', { events: [agentRecord(), agentRecord({ decision: 'BLOCKED', summary })] });
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.error.code).toBe('validation_failed');
+      expect(res.body.error.message).toContain('events[1].summary');
+      for (const piece of pieces) expect(res.text).not.toContain(piece);
+      expect(await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId)).toBe(before);
+      const logs = ctx.svc.logs.text();
+      for (const piece of pieces) expect(logs).not.toContain(piece);
+    });
+
+    it.each([
+      ...WRAPPED,
+      ['a JWT hard-wrapped with newlines', `Bearer ${JWT_LINES.join('\n')}`, JWT_LINES],
+      ['a JWT hard-wrapped with CRLF', `Bearer ${JWT_LINES.join('\r\n')}`, JWT_LINES],
+      ['a GitHub token split by a newline', `token ${GITHUB_PIECES.join('\n')}`, GITHUB_PIECES],
+    ] as const)('POST /preflight blocks %s and masks every piece', async (_name, input, pieces) => {
+      const res = await post('/preflight', { input });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.decision).toBe('BLOCKED');
+      const masked = res.body.masked_input as string;
+      expect(masked).toMatch(/\[(?:JWT|GITHUB_TOKEN)\]$/);
+      for (const piece of pieces) {
+        expect(masked).not.toContain(piece);
+        expect(res.text).not.toContain(piece);
+      }
+    });
+  });
+
+  describe('a password in a connection string', () => {
+    it('POST /audit-events refuses the summary with a 400 naming the field, never echoing the password', async () => {
+      const before = await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId);
+      for (const summary of [URL_SUMMARY, `DATABASE_URL=postgresql://app:Zq8sK2vLp9@postgres/app`, 'amqp://guest:G7hK2mPq@rabbitmq:5672/']) {
+        const res = await post('/audit-events', { events: [agentRecord(), agentRecord({ summary })] });
+        expect(res.status, summary).toBe(400);
+        expect(res.body.error.code).toBe('validation_failed');
+        expect(res.body.error.message).toContain('events[1].summary');
+        expect(res.body.error.message).toContain('PASSWORD');
+        expect(res.text).not.toContain(PASSWORD);
+      }
+      expect(await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId)).toBe(before);
+      expect(ctx.svc.logs.text()).not.toContain(PASSWORD);
+    });
+
+    it('POST /preflight blocks and masks the password only, keeping the user and the host readable', async () => {
+      const res = await post('/preflight', { input: URL_SUMMARY });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.decision).toBe('BLOCKED');
+      expect(res.body.finding_counts_by_type).toEqual({ PASSWORD: 1 });
+      expect(res.body.masked_input).toBe('Blocked postgres://admin:[PASSWORD]@db-primary:5432/prod');
+      expect(res.text).not.toContain(PASSWORD);
+    });
+
+    it('POST /preflight masks the password and the IP address beside it', async () => {
+      const res = await post('/preflight', { input: 'mysql://root:hunter2@10.0.0.5/app' });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.decision).toBe('BLOCKED');
+      expect(res.body.masked_input).toBe('mysql://root:[PASSWORD]@[IP_ADDRESS]/app');
+    });
+  });
+
+  describe('a value encoded in layers', () => {
+    it('POST /audit-events refuses the double-encoded address in a summary, naming the field', async () => {
+      const before = await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId);
+      const res = await post('/audit-events', { events: [agentRecord(), agentRecord({ summary: ENCODED_SUMMARY })] });
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.error.code).toBe('validation_failed');
+      expect(res.body.error.message).toContain('events[1].summary');
+      expect(res.text).not.toContain('jane.doe');
+      expect(await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId)).toBe(before);
+      expect(ctx.svc.logs.text()).not.toContain('jane.doe');
+    });
+
+    it('POST /preflight masks the whole double-encoded address', async () => {
+      const res = await post('/preflight', { input: ENCODED_SUMMARY });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.decision).toBe('ALLOWED_WITH_MASKING');
+      expect(res.body.finding_counts_by_type).toEqual({ EMAIL: 1 });
+      // How much of the URL before the address the mask takes is the e-mail detector's reading; none
+      // of the address nor of its escape is left.
+      expect(res.body.masked_input).toMatch(/^Masked EMAIL in GET \S*\[EMAIL\]$/);
+      expect(res.body.masked_input).not.toMatch(/jane|doe|example|%25|2540/);
+    });
+  });
+
+  describe('addresses in cloud host names', () => {
+    it('POST /audit-events refuses the summary with a 400 naming the field, and stores nothing', async () => {
+      const before = await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId);
+      const res = await post('/audit-events', { events: [agentRecord(), agentRecord({ summary: HOST_SUMMARY })] });
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.error.code).toBe('validation_failed');
+      expect(res.body.error.message).toContain('events[1].summary');
+      expect(res.body.error.message).toContain('IP_ADDRESS');
+      expect(res.text).not.toContain('10-1-2-3');
+      expect(await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId)).toBe(before);
+    });
+
+    it('POST /preflight masks the address and keeps the host name around it', async () => {
+      const res = await post('/preflight', { input: HOST_SUMMARY });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.decision).toBe('ALLOWED_WITH_MASKING');
+      expect(res.body.masked_input).toBe('Masked IP_ADDRESS on ip-[IP_ADDRESS].ec2.internal');
+      expect(Object.keys(res.body.finding_counts_by_type as object)).toEqual(['IP_ADDRESS']);
+      expect(res.text).not.toContain('10-1-2-3');
+    });
+  });
+});
