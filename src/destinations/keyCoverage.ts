@@ -5,9 +5,9 @@ import type { KeyRing } from '../crypto/keyring.js';
 import { sealedKeyId } from '../crypto/sealedBox.js';
 import type { Queryable } from '../db/types.js';
 import type { Logger } from '../logger.js';
-import type { DestinationRow } from './row.js';
+import { countSealedByKeyId, type SealedCredentials } from './sealedColumns.js';
 
-type SealedColumns = Pick<DestinationRow, 'auth_header_sealed' | 'signing_secret_sealed' | 'previous_signing_secret_sealed' | 'auth_client_secret_sealed'>;
+type SealedColumns = Omit<SealedCredentials, 'org_id' | 'id'>;
 
 /** The key ids a row's credentials were sealed with that the ring lacks (sorted, each once). */
 export function keyIdsOutsideRing(ring: KeyRing, row: SealedColumns): string[] {
@@ -25,21 +25,8 @@ export function keyIdsOutsideRing(ring: KeyRing, row: SealedColumns): string[] {
   return [...missing].sort();
 }
 
-/**
- * Sealed credentials per key id, read as the box's key id field (sealedBox.ts layout: version, id
- * length, id), so no box leaves the database. A previous signing secret whose overlap has ended is
- * never opened again and is left out: its key may go.
- */
-const CREDENTIALS_BY_KEY_SQL = `
-  SELECT convert_from(substring(s.box from 3 for get_byte(s.box, 1)), 'UTF8') AS key_id, count(*)::int AS credentials
-    FROM destinations d
-   CROSS JOIN LATERAL (VALUES (d.auth_header_sealed), (d.signing_secret_sealed), (d.auth_client_secret_sealed),
-                              (CASE WHEN d.previous_signing_secret_until > now() THEN d.previous_signing_secret_sealed END)) AS s(box)
-   WHERE s.box IS NOT NULL AND length(s.box) >= 2
-   GROUP BY 1`;
-
 export async function credentialsOutsideRing(db: Queryable, ring: KeyRing): Promise<{ credentials: number; keyIds: string[] }> {
-  const { rows } = await db.query<{ key_id: string; credentials: number }>(CREDENTIALS_BY_KEY_SQL);
+  const rows = await countSealedByKeyId(db);
   const outside = rows.filter((r) => !ring.byId.has(r.key_id));
   return { credentials: outside.reduce((n, r) => n + r.credentials, 0), keyIds: outside.map((r) => r.key_id).sort() };
 }

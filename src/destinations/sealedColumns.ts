@@ -1,4 +1,5 @@
-// The sealed credential columns as key rotation (cli/rotateKey.ts) reads and re-encrypts them.
+// The sealed credential columns as key rotation (cli/rotateKey.ts) reads and re-encrypts them, and as
+// the start-up check of the key ring counts them (keyCoverage.ts).
 import { BUMP_ROW_VERSION } from '../queue/dueDestinations.js';
 import type { Queryable } from '../db/types.js';
 import type { DestinationRow } from './row.js';
@@ -61,4 +62,21 @@ export async function getSealedCredentials(db: Queryable, orgId: string, id: str
     [orgId, id],
   );
   return rows[0] ?? null;
+}
+
+/**
+ * Sealed credentials per key id, read as the box's key id field (crypto/sealedBox.ts layout: version,
+ * id length, id), so no box leaves the database. A previous signing secret whose overlap has ended is
+ * never opened again and is left out: its key may go.
+ */
+export async function countSealedByKeyId(db: Queryable): Promise<Array<{ key_id: string; credentials: number }>> {
+  const { rows } = await db.query<{ key_id: string; credentials: number }>(
+    `SELECT convert_from(substring(s.box from 3 for get_byte(s.box, 1)), 'UTF8') AS key_id, count(*)::int AS credentials
+       FROM destinations d
+      CROSS JOIN LATERAL (VALUES (d.auth_header_sealed), (d.signing_secret_sealed), (d.auth_client_secret_sealed),
+                                 (CASE WHEN d.previous_signing_secret_until > now() THEN d.previous_signing_secret_sealed END)) AS s(box)
+      WHERE s.box IS NOT NULL AND length(s.box) >= 2
+      GROUP BY 1`,
+  );
+  return rows;
 }
