@@ -51,6 +51,19 @@ export interface StartOptions {
   listen?: boolean;
   /** Use an already opened database (tests). */
   db?: Db;
+  /**
+   * Aborted (the CLI: SIGINT/SIGTERM) to stop a start that is still under way: startService then
+   * closes what it opened and rejects with StartInterrupted, without listening or printing the banner.
+   */
+  signal?: AbortSignal;
+}
+
+/** startService stopped by its signal; what it had opened is closed (see StartOptions.signal). */
+export class StartInterrupted extends Error {
+  constructor(readonly listened: boolean) {
+    super(listened ? 'start-up interrupted before the service was ready; stopped what had started' : 'start-up interrupted; nothing was started');
+    this.name = 'StartInterrupted';
+  }
 }
 
 export function createDeliveryDeps(db: Db, keyRing: KeyRing, config: Config, extraCa?: string): DeliveryDeps & { client: OutboundClient } {
@@ -69,6 +82,14 @@ export function createDeliveryDeps(db: Db, keyRing: KeyRing, config: Config, ext
  */
 export async function startService(config: Config, opts: StartOptions): Promise<Service> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  const { signal } = opts;
+  let listened = false;
+  // Between steps: a step under way is let finish (a PGlite open or migration cut short by the exit
+  // would leave its files half written), except the PostgreSQL waits below.
+  const checkpoint = () => {
+    if (signal?.aborted) throw new StartInterrupted(listened);
+  };
+  checkpoint();
   if (opts.role !== 'all' && !config.databaseUrl && !opts.db) {
     // Said loudly, not refused (every role starts and serves its health endpoints, as the contract
     // has it): one process at a time opens the embedded database, so an api process's events wait for
@@ -89,19 +110,47 @@ export async function startService(config: Config, opts: StartOptions): Promise<
   const dbs = opts.db ? { api: opts.db, worker: opts.db, close: async () => undefined } : await openProcessDatabases(config, opts.role, logger);
   const db = dbs.api;
   const workerDb = dbs.worker;
-  let closeables: Array<() => Promise<void>> = opts.db ? [] : [() => dbs.close()];
+  // What start-up opened besides the databases, newest first: the databases close after them.
+  let closeables: Array<() => Promise<void>> = [];
+  // A statement left waiting on PostgreSQL by an interruption (untilInterrupted) keeps its pooled
+  // connection, and a pool ends only once every connection is back.
+  let abandoned = false;
+  /**
+   * A wait on PostgreSQL that may last (another process's migration lock, a connect to a server that
+   * does not answer) ends at the signal. What was left waiting is harmless: the CLI exits next, which
+   * closes its connection, and the server rolls back its transaction. Not the embedded database, whose
+   * statements run in this process and are let finish.
+   */
+  const untilInterrupted = <T>(work: Promise<T>): Promise<T> => {
+    if (!signal || db.kind !== 'postgres') return work;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        abandoned = true;
+        work.catch(() => undefined);
+        reject(new StartInterrupted(listened));
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  };
   try {
-    const applied = await migrate(db, { logger });
+    checkpoint();
+    const applied = await untilInterrupted(migrate(db, { logger }));
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    checkpoint();
     // A key dropped from the ring too early: said once at start, not only on each destination it stalls.
-    await warnOfCredentialsOutsideRing(db, keyRing, logger);
+    await untilInterrupted(warnOfCredentialsOutsideRing(db, keyRing, logger));
+    checkpoint();
     // Before listening: automation that waits for the port may use the bootstrap key at once.
     const boot = opts.role !== 'worker' ? await bootstrap(db, config) : null;
     // Only the key's hash is stored: it is printed here, right after the commit, not with the banner,
     // so that no later failure (the port in use, a worker that cannot start) loses it for good. The
     // CLI handles SIGINT/SIGTERM in JavaScript, and a signal callback cannot run between the commit's
-    // continuation and this synchronous write.
+    // continuation and this synchronous write. Not raced with the signal either: a start interrupted
+    // between the commit and this line would lose the key.
     if (boot?.newApiKey && opts.banner) printNewApiKey(boot.orgId, boot.newApiKey);
+    checkpoint();
     const metrics = createMetrics(db, { perDestination: config.metricsToken !== null });
     const delivery = createDeliveryDeps(db, keyRing, config, opts.extraCa);
     closeables = [() => delivery.client.close(), ...closeables];
@@ -172,9 +221,14 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     // them before it listens: compiling holds the event loop (about 0.5 s of CPU, seconds on a busy
     // machine), and once listening, requests arriving meanwhile would wait behind it.
     if (opts.role !== 'worker') prepareValidators();
+    checkpoint();
     let address: string | null = null;
-    if (opts.listen !== false) address = await app.listen({ port: config.port, host: config.host });
+    if (opts.listen !== false) {
+      address = await app.listen({ port: config.port, host: config.host });
+      listened = true;
+    }
     closeables = [() => app.close(), ...closeables];
+    checkpoint();
     if (alerter) {
       // Stopped after the worker (closeables run newest first), so its last settles are still judged.
       const a = alerter;
@@ -185,17 +239,20 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       await worker.start();
       const w = worker;
       closeables = [() => w.stop(), ...closeables];
+      checkpoint();
     }
     if (replays) {
       await replays.start();
       const r = replays;
       closeables = [() => r.stop(), ...closeables];
+      checkpoint();
     }
 
     if (boot && opts.banner) {
       // PORT=0 binds a free port: a default public URL ending in :0 would give a dead sign-in link.
       const publicUrl = address && new URL(config.publicUrl).port === '0' ? address : config.publicUrl;
       const link = await createLoginLink(db, boot.orgId, publicUrl);
+      checkpoint();
       printBanner({ address: address ?? config.publicUrl, orgId: boot.orgId, link, publicUrl, config });
     }
 
@@ -212,11 +269,15 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       async stop() {
         if (stopped) return;
         stopped = true;
-        for (const c of closeables) await c().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'error while stopping'));
+        for (const c of [...closeables, () => dbs.close()])
+          await c().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'error while stopping'));
       },
     };
   } catch (err) {
     for (const c of closeables) await c().catch(() => undefined);
+    // Ends the idle connections; the one still waiting goes with the exit (untilInterrupted).
+    if (abandoned) void dbs.close().catch(() => undefined);
+    else await dbs.close().catch(() => undefined);
     throw err;
   }
 }

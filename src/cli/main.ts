@@ -11,6 +11,7 @@ import { CliError, cliLogger, withDatabase } from './database.js';
 import { VERSION } from '../version.js';
 import { AppError } from '../errors.js';
 import type { Service } from '../service.js';
+import type { Logger } from '../logger.js';
 import { describeStartError, inspectRedacted, startErrorContext } from './startErrors.js';
 
 // Each command imports what it needs when it runs: the service (HTTP server, worker, dashboard) and the
@@ -30,12 +31,13 @@ program
   .addHelpText('after', `\nEnvironment variables (details: docs/configuration.md):\n${envVarsHelp()}`)
   .action(async (opts: { role: Role }) => {
     const config = loadConfig();
-    const [{ startService }, { createLogger }] = await Promise.all([import('../service.js'), import('../logger.js')]);
-    const logger = createLogger(config.logLevel);
-    // Handled before the service starts, not once it has: a signal's default action kills the process
-    // at any instruction, e.g. between creating the first API key and printing it (service.ts).
+    // Handled from here on, not once the service has started: a signal's default action kills the
+    // process at any instruction, e.g. between creating the first API key and printing it (service.ts).
+    // One during start-up stops the start (StartOptions.signal); once started, the service stops cleanly.
     let service: Service | null = null;
+    let logger: Logger | null = null;
     let stopSignal: NodeJS.Signals | null = null;
+    const starting = new AbortController();
     const stop = (signal: NodeJS.Signals, s: Service) => {
       s.logger.info({ signal }, `stopping: no new claims; finishing in-flight deliveries (send ${signal} again to exit at once)`);
       void s.stop().then(() => process.exit(0));
@@ -44,18 +46,35 @@ program
       if (stopSignal) {
         // Nothing is lost by not waiting: delivery is at least once, and a job this process claimed
         // is claimed again by a worker once its lease (AEGIS_LEASE_S) ends, then sent again.
-        logger.warn({ signal }, 'stopped without waiting for in-flight deliveries; their jobs are sent again after their lease ends');
-        process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+        if (service) logger?.warn({ signal }, 'stopped without waiting for in-flight deliveries; their jobs are sent again after their lease ends');
+        else logger?.warn({ signal }, 'stopped during start-up without waiting for it to close what it opened');
+        process.exit(signalExitCode(signal));
       }
       stopSignal = signal;
       if (service) stop(signal, service);
-      else logger.info({ signal }, `stopping once started (send ${signal} again to exit at once)`);
+      else {
+        logger?.info({ signal }, `stopping the start-up: nothing more is started (send ${signal} again to exit at once)`);
+        starting.abort();
+      }
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    service = await startService(config, { role: opts.role, banner: true, logger });
+    const [{ startService, StartInterrupted }, { createLogger }] = await Promise.all([import('../service.js'), import('../logger.js')]);
+    logger = createLogger(config.logLevel);
+    try {
+      service = await startService(config, { role: opts.role, banner: true, logger, signal: starting.signal });
+    } catch (err) {
+      if (!(err instanceof StartInterrupted) || !stopSignal) throw err;
+      console.error(`aegis-stream: ${err.message}`);
+      process.exit(signalExitCode(stopSignal));
+    }
     if (stopSignal) stop(stopSignal, service);
   });
+
+/** What a shell reports for a process its signal ended: 128 + the signal's number. */
+function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (signal === 'SIGINT' ? 2 : 15);
+}
 
 program
   .command('migrate')

@@ -1,13 +1,19 @@
 // Stopping: the first SIGINT/SIGTERM stops cleanly and says that a second one exits at once; the second
 // exits at once (128 + the signal's number) even while a SIEM that never answers holds a delivery.
+// A signal during start-up stops the start: no port, no banner, what was opened released, 128 + n.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI_TEST_TIMEOUT_MS, killAll, startCli } from './spawn.js';
+import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
+import { LOCK_FILE } from '../../../src/db/dirLock.js';
+import { MIGRATION_LOCK_KEY } from '../../../src/db/migrate.js';
+import { TEST_DATABASE_URL } from '../../support/db.js';
+import { CLI_TEST_TIMEOUT_MS, freePort, killAll, startCli, type Running } from './spawn.js';
 
 const dirs: string[] = [];
 const held: ServerResponse[] = [];
@@ -72,4 +78,99 @@ describe('aegis-stream start: stopping', () => {
       CLI_TEST_TIMEOUT_MS,
     );
   }
+});
+
+/** Resolves with the exit of a process that is still running. */
+function exitOf(proc: Running): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) resolve({ code: proc.child.exitCode, signal: proc.child.signalCode });
+    else proc.child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+/** Whether anything accepts a TCP connection on 127.0.0.1:`port`. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** A signal during start-up: exit 128 + n, one line on stderr, never listening, no banner. */
+async function expectInterrupted(proc: Running, exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>, port: number, code: number) {
+  // A ceiling, not an expectation: before the fix the process went on waiting (or started, then stopped with 0).
+  const result = await Promise.race([exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 90_000))]);
+  const output = `stdout: ${proc.stdout()}\nstderr: ${proc.stderr()}`;
+  expect(result, output).toEqual({ code, signal: null });
+  expect(proc.stderr(), output).toMatch(/^aegis-stream: start-up interrupted; nothing was started$/m);
+  expect(proc.stdout(), output).not.toMatch(/listening on|Server listening at|sign-in link/);
+  expect(await accepts(port)).toBe(false);
+}
+
+describe('aegis-stream start: a signal during start-up', () => {
+  it(
+    "SIGINT while migrate waits for another session's migration lock (PostgreSQL): exit 130, never listens, its connections closed",
+    async () => {
+      const name = `aegis_intr_${randomBytes(5).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name}`);
+      const url = new URL(TEST_DATABASE_URL);
+      url.pathname = `/${name}`;
+      // Advisory locks are per database: holding it here keeps every other suite's migrations free.
+      const holder = new pg.Client({ connectionString: url.toString() });
+      try {
+        await holder.connect();
+        await holder.query('BEGIN');
+        await holder.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+        const port = await freePort();
+        const proc = startCli(['start'], { DATABASE_URL: url.toString(), AEGIS_ENCRYPTION_KEY: generateKeyBase64(), PORT: String(port) });
+        const exited = exitOf(proc);
+        await proc.waitFor(/waiting for another process's migration/);
+        proc.child.kill('SIGINT');
+        await expectInterrupted(proc, exited, port, 130);
+        // A backend waiting on a lock notices its client gone only once it has the lock: the one left
+        // waiting ends then, and its transaction with it. No other connection of the CLI is left.
+        const others = async (where: string) =>
+          (
+            await holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND ${where}`, [
+              name,
+            ])
+          ).rows[0]!.n;
+        expect(await others(`wait_event_type IS DISTINCT FROM 'Lock'`)).toBe(0);
+        await holder.query('COMMIT');
+        await expect.poll(() => others('true'), { timeout: 30_000, interval: 100 }).toBe(0);
+        // Its migration never ran: nothing was created.
+        expect((await holder.query(`SELECT to_regclass('schema_migrations') AS t`)).rows[0]).toEqual({ t: null });
+      } finally {
+        await holder.end().catch(() => undefined);
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await admin.end();
+      }
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'SIGTERM while the embedded database waits for a stale lock, then opens: exit 143, never listens, the data directory unlocked',
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'aegis-cli-signal-'));
+      dirs.push(dataDir);
+      // A lock from another PID namespace: start-up watches it (logging so) before taking it over.
+      const lock = join(dataDir, LOCK_FILE);
+      writeFileSync(lock, JSON.stringify({ pid: 1, ns: 'another-container', token: 'stale' }), { mode: 0o600 });
+      const port = await freePort();
+      const proc = startCli(['start'], { AEGIS_DATA_DIR: dataDir, PORT: String(port) });
+      const exited = exitOf(proc);
+      await proc.waitFor(/locked by a process outside this container; waiting/);
+      proc.child.kill('SIGTERM');
+      await expectInterrupted(proc, exited, port, 143);
+      expect(existsSync(lock)).toBe(false);
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
 });
