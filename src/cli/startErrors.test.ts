@@ -98,6 +98,43 @@ describe('describeStartError', () => {
     }
   });
 
+  it('names the socket directory and port pg connects to for a unix-socket DATABASE_URL, in each of its spellings', () => {
+    const cases: Array<[string, string]> = [
+      ['postgres:///aegis?host=/var/run/postgresql', '/var/run/postgresql/.s.PGSQL.5432'],
+      ['postgresql://postgres@%2Fvar%2Frun%2Fpostgresql/aegis', '/var/run/postgresql/.s.PGSQL.5432'],
+      [`postgres://aegis:${encodeURIComponent(PASSWORD)}@/aegis?host=/tmp`, '/tmp/.s.PGSQL.5432'],
+      [`postgres://aegis:${encodeURIComponent(PASSWORD)}@/aegis?host=/tmp&port=6001`, '/tmp/.s.PGSQL.6001'],
+      // ?host= wins over the host written before the path, as in pg and libpq.
+      ['postgres://ignored.example:7000/aegis?host=/run/pg', '/run/pg/.s.PGSQL.7000'],
+    ];
+    for (const [url, socket] of cases) {
+      const c = { ...ctx, databaseUrl: url };
+      const missing = sysError(`connect ENOENT ${socket}`, { code: 'ENOENT', syscall: 'connect', address: socket });
+      const stale = sysError(`connect ECONNREFUSED ${socket}`, { code: 'ECONNREFUSED', syscall: 'connect', address: socket });
+      const forbidden = sysError(`connect EACCES ${socket}`, { code: 'EACCES', syscall: 'connect', address: socket });
+      const at = `PostgreSQL at unix socket ${socket} (DATABASE_URL)`;
+      expect(describeStartError(missing, c), url).toBe(`cannot reach ${at}: no such socket (is the server running, with this socket directory and port?)`);
+      expect(describeStartError(stale, c), url).toBe(`cannot reach ${at}: connection refused`);
+      expect(describeStartError(forbidden, c), url).toBe(`cannot reach ${at}: permission denied`);
+      for (const line of [missing, stale, forbidden].map((e) => describeStartError(e, c)!)) {
+        expect(line).not.toContain('secret');
+        expect(line).not.toContain('localhost');
+      }
+    }
+    // A TCP host given in ?host= is the one named too.
+    const tcp = { ...ctx, databaseUrl: 'postgres://u@/aegis?host=db.internal&port=6543' };
+    expect(describeStartError(sysError('x', { code: 'ECONNREFUSED', syscall: 'connect' }), tcp)).toMatch(/^cannot reach PostgreSQL at db\.internal:6543 /);
+    // ENOENT of anything but a connect is not the database's.
+    expect(describeStartError(sysError('x', { code: 'ENOENT', syscall: 'open', path: '/etc/x' }), { ...ctx, databaseUrl: cases[0]![0] })).toBeNull();
+  });
+
+  it('never prints the password of a DATABASE_URL without a host (?host=), in the full report either', () => {
+    const url = `postgres://aegis:${encodeURIComponent(PASSWORD)}@/aegis?host=/tmp`;
+    const report = inspectRedacted(new Error(`connect with ${url} (${PASSWORD})`), { ...ctx, databaseUrl: url });
+    expect(report).not.toContain(PASSWORD);
+    expect(report).not.toContain(encodeURIComponent(PASSWORD));
+  });
+
   it('reads its context from the raw environment, the defaults included', () => {
     expect(startErrorContext({ DATABASE_URL: ' postgres://h/db ', HOST: '' })).toEqual({ databaseUrl: 'postgres://h/db', dataDir: './data', host: null });
   });

@@ -3,6 +3,7 @@
 // as ConfigError does for a bad value. Anything not recognised here is a bug and keeps its stack trace.
 import { isAbsolute, relative, resolve } from 'node:path';
 import { inspect } from 'node:util';
+import pg from 'pg';
 
 /** What the lines may name, read from the raw environment (the config may be the thing that failed). */
 export interface StartErrorContext {
@@ -36,6 +37,12 @@ const NETWORK: Record<string, string> = {
   ENOTFOUND: 'no such host',
   EAI_AGAIN: 'the host name could not be resolved (DNS lookup failed)',
   EAI_FAIL: 'the host name could not be resolved (DNS lookup failed)',
+};
+
+const SOCKET: Record<string, string> = {
+  ENOENT: 'no such socket (is the server running, with this socket directory and port?)',
+  EACCES: 'permission denied',
+  ENOTDIR: 'a part of the socket directory is a file, not a directory',
 };
 
 const FILESYSTEM: Record<string, string> = {
@@ -88,9 +95,13 @@ export function describeStartError(err: unknown, ctx: StartErrorContext): string
   // port "12"), so none is named.
   const at = db.ambiguous
     ? 'PostgreSQL (DATABASE_URL: its password holds an unencoded "#", "?" or "/", so the URL does not read as written; percent-encode them)'
-    : `PostgreSQL at ${db.host}:${db.port} (DATABASE_URL)`;
+    : db.host.startsWith('/')
+      ? `PostgreSQL at unix socket ${db.host.replace(/\/+$/, '')}/.s.PGSQL.${db.port} (DATABASE_URL)`
+      : `PostgreSQL at ${db.host}:${db.port} (DATABASE_URL)`;
   // Nothing else opens a connection while a command or the service starts: a network error is the database's.
   if (NETWORK[code]) return `cannot reach ${at}: ${NETWORK[code]}`;
+  // Connecting to a unix socket: no socket file in that directory for that port, or one not ours to use.
+  if (e.syscall === 'connect' && SOCKET[code]) return `cannot reach ${at}: ${SOCKET[code]}`;
   if (TLS_CODE.test(code)) return `cannot verify the TLS certificate of ${at}: ${message || code}`;
   // SQLSTATEs of a login the server refused: its message names the user or database, never the password.
   if (/^(28|3D|08)/.test(code) || code === '53300' || code === '57P03') return `${at} refused the connection: ${message} (SQLSTATE ${code})`;
@@ -123,12 +134,18 @@ function rawPassword(databaseUrl: string | null): string | null {
   return colon === -1 ? null : userinfo.slice(colon + 1);
 }
 
+/**
+ * The host (a socket directory when it starts with "/") and port pg connects to, read by pg itself:
+ * ?host= and ?port= over the URL's own, a percent-encoded socket directory as host, an empty host
+ * ("postgres://u:pw@/db?host=/tmp", which the URL parser refuses), then PGHOST/PGPORT and its defaults.
+ */
 function databaseHost(ctx: StartErrorContext): { host: string; port: string; password: string; ambiguous: boolean } | null {
   if (!ctx.databaseUrl) return null;
   const ambiguous = /[#?/]/.test(rawPassword(ctx.databaseUrl) ?? '');
   try {
-    const u = new URL(ctx.databaseUrl);
-    return { host: u.hostname || 'localhost', port: u.port || '5432', password: u.password, ambiguous };
+    // Constructing a client parses the string and connects nothing.
+    const client = new pg.Client({ connectionString: ctx.databaseUrl });
+    return { host: client.host, port: String(client.port), password: typeof client.password === 'string' ? client.password : '', ambiguous };
   } catch {
     return ambiguous ? { host: '', port: '', password: '', ambiguous } : null;
   }

@@ -110,7 +110,7 @@ describe('aegis-stream start and commands that cannot start', () => {
         expect(out, role).toMatch(
           role === 'api' ? /no worker can deliver the events this process records/ : /no api process can record events for this worker/,
         );
-        // Up and serving (a stop asked during start-up waits for it to finish, minutes on a busy machine).
+        // Up and serving: a stop asked during start-up interrupts it (exit 143, not 0).
         await s.waitFor(/Server listening at/);
         expect(await s.stop(), role).toBe(0);
       });
@@ -147,6 +147,26 @@ describe('aegis-stream start and commands that cannot start', () => {
         runCli(c.args, { DATABASE_URL: c.url, AEGIS_ENCRYPTION_KEY: generateKeyBase64(), AEGIS_DATA_DIR: tempDir(), PORT: '0' }),
       );
       results.forEach((r, i) => expectOneLine(r, cases[i]!.re));
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'a database on a unix socket that is not there (host in the URL or in ?host=): one line naming the socket directory and port, never the password',
+    async () => {
+      const dir = tempDir(); // no socket in it: connecting gives ENOENT
+      const esc = dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const cases: Array<{ args: string[]; url: string; port: number }> = [
+        { args: ['start'], url: `postgres:///aegis?host=${dir}`, port: 5432 },
+        { args: ['migrate'], url: `postgresql://postgres@${encodeURIComponent(dir)}/aegis`, port: 5432 },
+        { args: ['start'], url: `postgres://aegis:${PASSWORD}@/aegis?host=${dir}&port=6001`, port: 6001 },
+      ];
+      const results = await mapLimit(cases, 2, (c) =>
+        runCli(c.args, { DATABASE_URL: c.url, AEGIS_ENCRYPTION_KEY: generateKeyBase64(), AEGIS_DATA_DIR: tempDir(), PORT: '0' }),
+      );
+      results.forEach((r, i) =>
+        expectOneLine(r, new RegExp(`cannot reach PostgreSQL at unix socket ${esc}/\\.s\\.PGSQL\\.${cases[i]!.port} \\(DATABASE_URL\\): no such socket`)),
+      );
     },
     CLI_TEST_TIMEOUT_MS,
   );
