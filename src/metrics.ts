@@ -27,6 +27,14 @@ export interface Metrics {
   /** Events this worker holds in memory (claimed, encoding or in flight), against its budget. */
   eventsHeld: Gauge;
   /**
+   * Requests the per-organization admission gate (api/orgAdmission.ts) refused, by reason, and those
+   * waiting for a place or being served. No org label: organizations are unbounded, and an open /metrics would name
+   * them; the refusal's warn line names the organization.
+   */
+  apiRequestsRefused: Counter<'reason'>;
+  apiRequestsWaiting: Gauge;
+  apiRequestsInFlight: Gauge;
+  /**
    * Where the per-destination limit gauges read from at scrape time (the worker's limiters; none in an
    * API-only process). Set once by the worker.
    */
@@ -112,6 +120,22 @@ export function createMetrics(db: Db | null, { perDestination }: MetricsOptions)
     eventsHeld: new Gauge({
       name: 'aegis_worker_events_held',
       help: 'Events the worker holds in memory (claimed, encoding or in flight), bounded by its event budget.',
+      registers: [registry],
+    }),
+    apiRequestsRefused: new Counter({
+      name: 'aegis_api_requests_refused_total',
+      help: 'API requests answered 429 because their organization had AEGIS_API_MAX_CONCURRENT_PER_ORG in flight and its queue was full (queue_full) or the wait ran out (wait_timeout).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    apiRequestsWaiting: new Gauge({
+      name: 'aegis_api_requests_waiting',
+      help: "API requests waiting for a place among their organization's AEGIS_API_MAX_CONCURRENT_PER_ORG, all organizations together.",
+      registers: [registry],
+    }),
+    apiRequestsInFlight: new Gauge({
+      name: 'aegis_api_requests_in_flight',
+      help: 'Organization-scoped API requests being served (admitted by AEGIS_API_MAX_CONCURRENT_PER_ORG), all organizations together; 0 when that is 0 (no limit).',
       registers: [registry],
     }),
     setLimitsSource: (source) => {

@@ -22,6 +22,7 @@ import { eventRoutes } from './routes/events.js';
 import { sessionRoutes } from './routes/session.js';
 import { VERSION } from '../version.js';
 import { strictJsonBodies } from './jsonBody.js';
+import { admissionLimits, admitPerOrg, OrgAdmission, refusalLogThrottle } from './orgAdmission.js';
 
 /**
  * Errors the router raises before any route runs (a malformed percent-encoding, a path parameter
@@ -162,8 +163,24 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   if (!ctx.apiEnabled) return app;
   sessionRoutes(typed, ctx);
 
+  const shouldLog = refusalLogThrottle();
+  const admission = new OrgAdmission(admissionLimits(ctx.config.apiMaxConcurrentPerOrg), {
+    refused: (orgId, reason) => {
+      ctx.metrics.apiRequestsRefused.inc({ reason });
+      if (shouldLog(orgId))
+        ctx.logger.warn(
+          { org_id: orgId, reason, max_concurrent: ctx.config.apiMaxConcurrentPerOrg },
+          "refused an organization's request with 429: it has AEGIS_API_MAX_CONCURRENT_PER_ORG requests in flight and no room to wait (logged once a minute per organization)",
+        );
+    },
+    waiting: (delta) => ctx.metrics.apiRequestsWaiting.inc(delta),
+    inFlight: (delta) => ctx.metrics.apiRequestsInFlight.inc(delta),
+  });
   await typed.register(async (api) => {
     api.addHook('onRequest', requireOrg(ctx.db));
+    // Right after authentication, in the same stage: a request waiting for its organization's place
+    // has not had its body read.
+    api.addHook('onRequest', admitPerOrg(admission));
     destinationRoutes(api, ctx);
     replayRoutes(api, ctx);
     eventRoutes(api, ctx);

@@ -120,3 +120,13 @@ describe('a value of only spaces', () => {
     expect(() => loadConfig({ PORT: ' 80 80 ' })).toThrow(/^PORT: must be a whole number, got "80 80"/);
   });
 });
+
+describe('AEGIS_API_MAX_CONCURRENT_PER_ORG', () => {
+  it('defaults to 4, takes 0 (no limit) to 1000 and refuses anything else naming the variable', () => {
+    expect(loadConfig({}).apiMaxConcurrentPerOrg).toBe(4);
+    expect(loadConfig({ AEGIS_API_MAX_CONCURRENT_PER_ORG: '0' }).apiMaxConcurrentPerOrg).toBe(0);
+    expect(loadConfig({ AEGIS_API_MAX_CONCURRENT_PER_ORG: '1000' }).apiMaxConcurrentPerOrg).toBe(1000);
+    expect(() => loadConfig({ AEGIS_API_MAX_CONCURRENT_PER_ORG: '1001' })).toThrow(/^AEGIS_API_MAX_CONCURRENT_PER_ORG: must be between 0 and 1000/);
+    expect(() => loadConfig({ AEGIS_API_MAX_CONCURRENT_PER_ORG: '-1' })).toThrow(/^AEGIS_API_MAX_CONCURRENT_PER_ORG: must be a whole number/);
+  });
+});

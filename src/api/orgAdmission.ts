@@ -1,0 +1,205 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.js';
+
+/**
+ * Per-organization admission: at most `maxConcurrent` requests of one organization are served at a
+ * time; more of that organization wait in a FIFO of at most `maxQueued`, each for at most `maxWaitMs`,
+ * and past either bound are refused with 429. The API is one Node process: without this, whatever
+ * arrived first is served first, and one organization's flood of large batches (each tens of ms of
+ * schema check and privacy guard) queues every other organization's requests behind all of it.
+ * Organizations never wait behind one another here: each has its own count and queue.
+ */
+export interface AdmissionLimits {
+  /** 0: no limit (every request is admitted at once). */
+  maxConcurrent: number;
+  maxQueued: number;
+  maxWaitMs: number;
+}
+
+/**
+ * 64 waiting per place (256 at the default 4, config/env.ts) absorbs a burst of a whole fleet of
+ * agents flushing at once; a client past that is better told to come back than held. 30 s: a waiting
+ * request costs a socket and no CPU, and clients commonly give up after 30 to 60 s; a longer wait
+ * would answer nobody.
+ */
+export const QUEUED_PER_PLACE = 64;
+export const MAX_WAIT_MS = 30_000;
+/** The environment variable the refusal names, so an operator knows which knob it was. */
+export const CONCURRENCY_VARIABLE = 'AEGIS_API_MAX_CONCURRENT_PER_ORG';
+const RETRY_AFTER_S = 1;
+
+export function admissionLimits(maxConcurrent: number): AdmissionLimits {
+  return { maxConcurrent, maxQueued: maxConcurrent * QUEUED_PER_PLACE, maxWaitMs: MAX_WAIT_MS };
+}
+
+export type RefusalReason = 'queue_full' | 'wait_timeout';
+
+/** A place held by one request; release() gives it back once, whatever calls it more often. */
+export interface Permit {
+  release(): void;
+}
+
+interface Waiter {
+  grant(permit: Permit): void;
+}
+
+interface OrgState {
+  active: number;
+  /** A Set iterates in insertion order (the FIFO) and deletes a waiter that gave up in O(1). */
+  queue: Set<Waiter>;
+}
+
+export interface AdmissionEvents {
+  refused?(orgId: string, reason: RefusalReason): void;
+  /** +1 when a request starts waiting, -1 when it stops (admitted, timed out or gone). */
+  waiting?(delta: 1 | -1): void;
+  /** +1 when a request takes a place, -1 when a place is left free (not when it passes to a waiter). */
+  inFlight?(delta: 1 | -1): void;
+}
+
+export class OrgAdmission {
+  /** Only organizations with a request in flight or waiting: the map never outgrows the traffic. */
+  private readonly orgs = new Map<string, OrgState>();
+  private waitingCount = 0;
+
+  constructor(
+    readonly limits: AdmissionLimits,
+    private readonly events: AdmissionEvents = {},
+  ) {}
+
+  /** Requests waiting for a place, all organizations together. */
+  waiting(): number {
+    return this.waitingCount;
+  }
+
+  /** Requests of `orgId` being served right now. */
+  active(orgId: string): number {
+    return this.orgs.get(orgId)?.active ?? 0;
+  }
+
+  /**
+   * A permit once `orgId` has a free place. Rejects with AppError rate_limited when its queue is full
+   * or the wait runs out, and (with the signal's reason) when `signal` aborts while waiting: the
+   * waiter is then gone from the queue and holds nothing.
+   */
+  acquire(orgId: string, signal?: AbortSignal): Promise<Permit> {
+    if (this.limits.maxConcurrent <= 0) return Promise.resolve(NO_PERMIT);
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    let org = this.orgs.get(orgId);
+    if (!org) this.orgs.set(orgId, (org = { active: 0, queue: new Set() }));
+    if (org.active < this.limits.maxConcurrent && org.queue.size === 0) {
+      org.active++;
+      this.events.inFlight?.(1);
+      return Promise.resolve(this.permit(orgId, org));
+    }
+    if (org.queue.size >= this.limits.maxQueued) return Promise.reject(this.refuse(orgId, 'queue_full'));
+    const state = org;
+    return new Promise<Permit>((resolve, reject) => {
+      const leave = () => {
+        state.queue.delete(waiter);
+        this.changeWaiting(-1);
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.forgetIfIdle(orgId, state);
+      };
+      const waiter: Waiter = {
+        grant: (permit) => {
+          leave();
+          resolve(permit);
+        },
+      };
+      const onAbort = () => {
+        leave();
+        if (signal) reject(abortReason(signal));
+      };
+      const timer = setTimeout(() => {
+        leave();
+        reject(this.refuse(orgId, 'wait_timeout'));
+      }, this.limits.maxWaitMs);
+      state.queue.add(waiter);
+      this.changeWaiting(1);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private permit(orgId: string, org: OrgState): Permit {
+    let held = true;
+    return {
+      release: () => {
+        if (!held) return;
+        held = false;
+        // The place passes straight to the oldest waiter: `active` stays the same, and no newcomer can
+        // slip in between the release and the waiter's turn.
+        const next = org.queue.values().next();
+        if (!next.done) next.value.grant(this.permit(orgId, org));
+        else {
+          org.active--;
+          this.events.inFlight?.(-1);
+          this.forgetIfIdle(orgId, org);
+        }
+      },
+    };
+  }
+
+  private forgetIfIdle(orgId: string, org: OrgState): void {
+    if (org.active === 0 && org.queue.size === 0 && this.orgs.get(orgId) === org) this.orgs.delete(orgId);
+  }
+
+  private changeWaiting(delta: 1 | -1): void {
+    this.waitingCount += delta;
+    this.events.waiting?.(delta);
+  }
+
+  private refuse(orgId: string, reason: RefusalReason): AppError {
+    this.events.refused?.(orgId, reason);
+    const { maxConcurrent, maxQueued, maxWaitMs } = this.limits;
+    const limit = `this organization's requests are served ${maxConcurrent} at a time (${CONCURRENCY_VARIABLE})`;
+    const message =
+      reason === 'queue_full'
+        ? `Too many concurrent requests: ${limit} and ${maxQueued} more may wait, and that many are waiting. Retry after ${RETRY_AFTER_S} s.`
+        : `Too many concurrent requests: ${limit}, and this one waited ${Math.round(maxWaitMs / 1000)} s for a place. Retry after ${RETRY_AFTER_S} s.`;
+    return new AppError('rate_limited', message, { retryAfterS: RETRY_AFTER_S });
+  }
+}
+
+const abortReason = (signal: AbortSignal): Error => (signal.reason instanceof Error ? signal.reason : new Error('aborted while waiting for a place'));
+
+const NO_PERMIT: Permit = { release: () => undefined };
+
+/**
+ * The onRequest hook, registered right after authentication: a waiting request's body is not read
+ * yet (TCP holds it back), so waiting costs a socket, not CPU or memory. The place is given back on
+ * the raw response's 'close', which fires once the answer is sent and when the client goes away
+ * alike, whatever answered (a handler, a later hook's error, a validation 400).
+ */
+export function admitPerOrg(admission: OrgAdmission) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const orgId = req.authOrgId;
+    if (orgId === undefined || admission.limits.maxConcurrent <= 0) return;
+    const res = reply.raw;
+    const gone = new AbortController();
+    let permit: Permit | null = null;
+    const onClose = () => {
+      if (permit) permit.release();
+      else gone.abort(new AppError('rate_limited', 'The client closed the connection while its request waited for a place.'));
+    };
+    res.once('close', onClose);
+    // 'close' is not emitted again for a listener added after it: a client gone during authentication.
+    if (res.closed) onClose();
+    permit = await admission.acquire(orgId, gone.signal);
+    // Closed between the grant and this continuation: the listener saw no permit yet.
+    if (res.closed) permit.release();
+  };
+}
+
+/** At most one warn line per organization per minute: a refusing flood must not flood the log too. */
+export function refusalLogThrottle(windowMs = 60_000, maxOrgs = 10_000): (orgId: string, now?: number) => boolean {
+  const last = new Map<string, number>();
+  return (orgId, now = Date.now()) => {
+    const at = last.get(orgId);
+    if (at !== undefined && now - at < windowMs) return false;
+    if (last.size >= maxOrgs) for (const [k, t] of last) if (now - t >= windowMs) last.delete(k);
+    last.set(orgId, now);
+    return true;
+  };
+}

@@ -1,0 +1,190 @@
+// One organization's flood must not slow another's requests (api/orgAdmission.ts): with
+// AEGIS_API_MAX_CONCURRENT_PER_ORG=2 the service serves two of an organization's requests at a time,
+// queues 128 more (64 per place), and refuses the rest with 429. Requests are held in flight without
+// timing: a POST whose Content-Length promises more body than the client has sent keeps its place
+// while the server waits for the rest. The gate sits before the database work, so one database
+// kind is enough here.
+import { connect, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { serviceWithOrg } from '../../support/serviceWithOrg.js';
+import { agentRecord } from '../events/support.js';
+
+const POLL = { timeout: 30_000, interval: 50 };
+/** 64 waiting per place (QUEUED_PER_PLACE) at AEGIS_API_MAX_CONCURRENT_PER_ORG=2. */
+const QUEUED = 128;
+
+interface Held {
+  socket: Socket;
+  /** Everything the server has answered so far ('' while it has not answered). */
+  answer(): string;
+  /** Sends the rest of the body: a valid batch, so the request completes 200. */
+  finish(): void;
+}
+
+describe('per-organization admission (AEGIS_API_MAX_CONCURRENT_PER_ORG=2)', () => {
+  const t = serviceWithOrg('pglite', { AEGIS_API_MAX_CONCURRENT_PER_ORG: '2' });
+  const open: Socket[] = [];
+  let seq = 0;
+
+  afterEach(async () => {
+    for (const s of open.splice(0)) s.destroy();
+    // Every place and queue slot comes back when the clients go, so the next test starts clean.
+    await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(0);
+  });
+
+  const port = () => new URL(t.svc.baseUrl).port;
+
+  /**
+   * A POST audit-events of `org` with its headers and the first bytes of its body sent; the rest held
+   * back. Returns once the gate has it (admitted or waiting), so what the test sends next comes after
+   * it: authentication before the gate takes a moment, and a request sent later could overtake it.
+   */
+  async function hold(org: { orgId: string; apiKey: string }, { untilAtGate = true } = {}): Promise<Held> {
+    const before = untilAtGate ? await atGate() : 0;
+    const body = JSON.stringify({ events: [agentRecord({ preflight_id: `pflt_gate_${String(seq++).padStart(8, '0')}` })] });
+    const head = [
+      `POST /api/orgs/${org.orgId}/audit-events HTTP/1.1`,
+      `Host: 127.0.0.1:${port()}`,
+      `Authorization: Bearer ${org.apiKey}`,
+      'Content-Type: application/json',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Connection: close',
+      '',
+      '',
+    ].join('\r\n');
+    const socket = connect(Number(port()), '127.0.0.1');
+    open.push(socket);
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('utf8')));
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(head + body.slice(0, 10));
+    if (untilAtGate) await expect.poll(atGate, POLL).toBe(before + 1);
+    return { socket, answer: () => answer, finish: () => void socket.write(body.slice(10)) };
+  }
+
+  async function metric(name: string): Promise<number> {
+    const res = await t.svc.request('GET', '/metrics');
+    const line = res.text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+    return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+
+  /** Requests the gate holds, admitted or waiting: one scrape, so the two figures are of one moment. */
+  async function atGate(): Promise<number> {
+    const res = await t.svc.request('GET', '/metrics');
+    const value = (name: string) => Number(/^(\S+) (\S+)$/m.exec(res.text.split('\n').find((l) => l.startsWith(`${name} `)) ?? '')?.[2] ?? NaN);
+    return value('aegis_api_requests_in_flight') + value('aegis_api_requests_waiting');
+  }
+
+  /** A complete request of `org`, not awaited: whether it has been answered is read from `settled`. */
+  function complete(org: { orgId: string; apiKey: string }) {
+    const r = { settled: false, status: 0 };
+    const done = t.svc
+      .request('POST', `/api/orgs/${org.orgId}/audit-events`, {
+        apiKey: org.apiKey,
+        body: { events: [agentRecord({ preflight_id: `pflt_gate_${String(seq++).padStart(8, '0')}` })] },
+      })
+      .then((res) => {
+        r.settled = true;
+        r.status = res.status;
+        return res;
+      });
+    return { r, done };
+  }
+
+  it('refused requests (validation 400, bad JSON) give their place back', async () => {
+    const org = t.org;
+    for (let i = 0; i < 3; i++) {
+      const bad = await t.svc.request('POST', `/api/orgs/${org.orgId}/audit-events`, { apiKey: org.apiKey, rawBody: '{"events": [' });
+      expect(bad.status).toBe(400);
+      const invalid = await t.svc.request('POST', `/api/orgs/${org.orgId}/audit-events`, { apiKey: org.apiKey, body: { events: [{ decision: 'NO' }] } });
+      expect(invalid.status).toBe(400);
+      const badId = await t.svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/not-an-id`, { apiKey: org.apiKey });
+      expect(badId.status).toBe(400);
+    }
+    // Both places are free: two held requests are admitted (none waits), a third waits.
+    await hold(org);
+    await hold(org);
+    const third = complete(org);
+    await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(1);
+    expect(third.r.settled).toBe(false);
+  });
+
+  it("another organization is answered at once while one holds its places; A's third waits for a place to come back", async () => {
+    const a = t.org;
+    const b = await t.svc.newOrg('Quiet B');
+    const [a1, a2] = [await hold(a), await hold(a)];
+    const a3 = complete(a);
+    await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(1);
+
+    // (a) B is not queued behind A: answered while A's three are still open.
+    const preflight = await t.svc.request('POST', `/api/orgs/${b.orgId}/preflight`, {
+      apiKey: b.apiKey,
+      body: { input: 'hello', destination: 'AI_TOOL', source_type: 'api', input_type: 'text' },
+    });
+    expect(preflight.status, preflight.text).toBe(200);
+    const list = await t.svc.request('GET', `/api/orgs/${b.orgId}/forwarding-destinations`, { apiKey: b.apiKey });
+    expect(list.status).toBe(200);
+    // (b) A's third is still waiting, and nothing has been answered to A.
+    expect(a3.r.settled).toBe(false);
+    expect([a1.answer(), a2.answer()]).toEqual(['', '']);
+
+    // A place comes back when a held request completes: the waiting one is then served.
+    a1.finish();
+    await expect.poll(() => a1.answer(), POLL).toMatch(/^HTTP\/1\.1 200 /);
+    expect((await a3.done).status).toBe(200);
+
+    // ...and when a held request's client goes away.
+    const a4 = await hold(a);
+    const a5 = complete(a);
+    await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(1);
+    expect(a5.r.settled).toBe(false);
+    a2.socket.destroy();
+    expect((await a5.done).status).toBe(200);
+    expect(a4.answer()).toBe('');
+  });
+
+  it('with the queue full, the next request of that organization gets 429 rate_limited with Retry-After', async () => {
+    const a = await t.svc.newOrg('Flooding A');
+    const b = await t.svc.newOrg('Quiet B');
+    const refusedBefore = await metric('aegis_api_requests_refused_total');
+    await hold(a);
+    await hold(a);
+    const queued = await Promise.all(Array.from({ length: QUEUED }, () => hold(a, { untilAtGate: false })));
+    await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(QUEUED);
+
+    const refused = await t.svc.request('GET', `/api/orgs/${a.orgId}/forwarding-destinations`, { apiKey: a.apiKey });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.body.error.code).toBe('rate_limited');
+    expect(refused.body.error.message).toMatch(/served 2 at a time \(AEGIS_API_MAX_CONCURRENT_PER_ORG\) and 128 more may wait/);
+    expect((await metric('aegis_api_requests_refused_total')) - (Number.isNaN(refusedBefore) ? 0 : refusedBefore)).toBe(1);
+    const warned = t.svc.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 40 && l.org_id === a.orgId);
+    expect(warned).toEqual([expect.objectContaining({ reason: 'queue_full', max_concurrent: 2 })]);
+    expect(t.svc.logs.text()).not.toContain(a.apiKey);
+
+    // B still goes straight through.
+    const list = await t.svc.request('GET', `/api/orgs/${b.orgId}/forwarding-destinations`, { apiKey: b.apiKey });
+    expect(list.status).toBe(200);
+
+    // Clients that leave while waiting give their queue slot back: one more may wait again.
+    queued[0]!.socket.destroy();
+    await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(QUEUED - 1);
+    await hold(a);
+    await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(QUEUED);
+  });
+
+  it('every place comes back once all clients have left', async () => {
+    const a = await t.svc.newOrg('Leaving A');
+    for (let i = 0; i < 6; i++) await hold(a, { untilAtGate: false });
+    await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(4);
+    for (const s of open.splice(0)) s.destroy();
+    await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(0);
+    // Both places are free again: two held are admitted (nobody waits) and a third waits.
+    await hold(a);
+    await hold(a);
+    const third = complete(a);
+    await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(1);
+    expect(third.r.settled).toBe(false);
+  });
+});
