@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --scenario detection,latency,drain,ingest,rss,baseline,scale,replay,retention,idle] [-- --events N]`
+// `npm run bench [-- --quick] [-- --scenario detection,latency,drain,ingest,rss,baseline,scale,replay,retention,idle,api-noisy] [-- --events N]`
 //
 // Starts the real service (separate `--role api` / `--role worker` processes) against the real
 // PostgreSQL server (database aegis_bench, reset between scenarios), a lean HTTPS receiver process
@@ -23,6 +23,7 @@ import { numArg } from './lib/args.js';
 import { buildService } from './lib/build.js';
 import { CpuMeter, cpuPerEvent, cpuPressure, machine, memoryMiB } from './lib/proc.js';
 import { detectionRows, detectionScenario, type DetectionResult } from './lib/detection.js';
+import { apiRefusals, quietClient, startFlood, type QuietResult } from './lib/apiNoisy.js';
 import {
   benchClient,
   createBareOrg,
@@ -50,11 +51,27 @@ const CA = `${ROOT}test/fixtures/tls/ca.pem`;
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const scenarioArg = argv.find((a, i) => a.startsWith('--scenario=') || argv[i - 1] === '--scenario');
-const ALL = ['detection', 'latency', 'drain', 'ingest', 'rss', 'baseline', 'scale', 'replay', 'retention', 'noisy', 'fairness', 'many', 'idle'] as const;
+const ALL = [
+  'detection',
+  'latency',
+  'drain',
+  'ingest',
+  'rss',
+  'baseline',
+  'scale',
+  'replay',
+  'retention',
+  'noisy',
+  'fairness',
+  'many',
+  'idle',
+  'api-noisy',
+] as const;
 // Scenarios run only when named, so they do not add minutes to every full run: replay (a background
 // range replay of a large history), retention (pruning two histories), the isolation scenarios
-// (`--scenario noisy,fairness,many`) and idle (what an API and a worker cost with nothing to do).
-const OPT_IN: readonly Scenario[] = ['replay', 'retention', 'noisy', 'fairness', 'many', 'idle'];
+// (`--scenario noisy,fairness,many`), idle (what an API and a worker cost with nothing to do) and
+// api-noisy (one organization's flood of the API beside another's requests, with and without the gate).
+const OPT_IN: readonly Scenario[] = ['replay', 'retention', 'noisy', 'fairness', 'many', 'idle', 'api-noisy'];
 type Scenario = (typeof ALL)[number];
 const scenarios = new Set<Scenario>(
   scenarioArg
@@ -87,7 +104,8 @@ const WORKER_ENV: Record<string, string> = Object.fromEntries(
 const SIZES = quick
   ? { latencySeconds: 10, latencyRate: 1000, drainEvents: 10_000, rssEvents: 50_000, baselineEvents: 5_000, ingestSeconds: 4 }
   : { latencySeconds: 60, latencyRate: 1000, drainEvents: 100_000, rssEvents: 1_000_000, baselineEvents: 100_000, ingestSeconds: 15 };
-// Isolation scenarios' sizes: --seconds N (load duration of noisy, fairness and many; default 60),
+// Isolation scenarios' sizes: --seconds N (load duration of noisy, fairness and many, and each of
+// api-noisy's windows; default 60),
 // --fairness-events N (org A's backlog; default 1,000,000), --many-destinations N (default 50,000),
 // --many-rate N (events/s of the busy destination; default 100).
 const ISO = {
@@ -96,6 +114,9 @@ const ISO = {
   manyDestinations: numArg(argv, '--many-destinations', 50_000),
   manyRate: numArg(argv, '--many-rate', 100),
 };
+// --api-noisy-clients N, --api-noisy-records N: org A's flood in the api-noisy scenario (default 64
+// connections, each posting 500 records and again as soon as it is answered); its windows last --seconds.
+const API_NOISY = { clients: numArg(argv, '--api-noisy-clients', 64), records: numArg(argv, '--api-noisy-records', 500) };
 // --warmup S: seconds the latency scenario sends before its measured minute (default 3), to tell a
 // cold start's tail from the steady state's.
 const LATENCY_WARMUP_MS = numArg(argv, '--warmup', 3) * 1000;
@@ -176,7 +197,7 @@ async function startReceiver(): Promise<Receiver> {
 }
 
 /** Scenarios that send nothing to the receiver (detection needs no process at all). */
-const SEND_NOTHING: readonly Scenario[] = ['detection', 'replay', 'retention'];
+const SEND_NOTHING: readonly Scenario[] = ['detection', 'replay', 'retention', 'api-noisy'];
 
 /**
  * The receiver stands in for a SIEM, which is warm when the service starts sending to it. Started cold
@@ -1456,6 +1477,104 @@ async function manyScenario(quiet: number, rate: number, seconds: number): Promi
   return r;
 }
 
+interface ApiNoisyRun {
+  /** AEGIS_API_MAX_CONCURRENT_PER_ORG as the API ran: 'default' (not set) or the value given. */
+  gate: string;
+  bAlone: QuietResult;
+  bFlooded: QuietResult;
+  /** A's requests answered (any status) and events recorded per second, in B's flooded window. */
+  aRequestsPerS: number;
+  aEventsPerS: number;
+  /** A's answers by status code, the whole flood (its 3 s start and its stop included). */
+  aCodes: Record<string, number>;
+  /** 429s: A's (whole flood), B's (both windows), and the API's own count (aegis_api_requests_refused_total; null without it). */
+  refused: { a: number; b: number; api: number | null };
+  cores: Cores;
+  /** CPU µs per event A recorded in B's flooded window (B's few requests ride along). */
+  cpuUsPerAEvent: Record<string, number>;
+  statements: StatementStat[] | null;
+  loadavg1: number;
+}
+
+interface ApiNoisyResult {
+  clients: number;
+  records: number;
+  seconds: number;
+  runs: ApiNoisyRun[];
+  cpuPressure: number | null;
+}
+
+/**
+ * api-noisy: org A floods POST /audit-events (`clients` connections, `records` records each, posting
+ * again as soon as answered) while org B, one client, sends a preflight and lists its destinations
+ * 50 ms apart. B's times alone, then under the flood, and A's rate; run with the per-organization
+ * admission gate as configured (default) and with it off, the API restarted between on the same
+ * database. No worker: what is measured is the API's event loop, shared by every organization.
+ */
+async function apiNoisyScenario(clients: number, records: number, seconds: number): Promise<ApiNoisyResult> {
+  log(`api-noisy: org A ${clients} clients x ${records} records, org B preflight + list; ${seconds} s alone and ${seconds} s flooded, gate on and off`);
+  await resetDatabase(db, migrateWith);
+  const a = await createBareOrg(db, 'api-noisy A');
+  const b = await createBareOrg(db, 'api-noisy B');
+  // B's list has a row to read; disabled, and A has none: nothing is queued, no worker runs.
+  await createBenchDestinations(db, b.orgId, receiver.port, ['/apinoisyB/hook'], false);
+  // A value in the bench's own environment reaches the API (serviceEnv) and is what "default" runs.
+  const gates = [process.env.AEGIS_API_MAX_CONCURRENT_PER_ORG ?? 'default', '0'];
+  const runs: ApiNoisyRun[] = [];
+  for (const gate of gates) {
+    const api = await startService('api', gate === 'default' ? {} : { AEGIS_API_MAX_CONCURRENT_PER_ORG: gate });
+    try {
+      await quietClient(api.port, b, 2); // warm-up (JIT, connections)
+      const bAlone = await quietClient(api.port, b, seconds);
+      const flood = startFlood(api.port, a, clients, records);
+      let bFlooded: QuietResult;
+      let cores: Cores;
+      let aRequests: number;
+      let aEvents: number;
+      let statements: StatementStat[] | null;
+      const cpu = meter({ api: () => [api.proc.pid!], bench: () => [process.pid] });
+      try {
+        // Every connection busy and the queue (if any) built before B's window starts.
+        await sleep(3000);
+        await resetStatementStats();
+        await cpu.begin();
+        const r0 = flood.requests();
+        const e0 = flood.events();
+        bFlooded = await quietClient(api.port, b, seconds);
+        cores = await cpu.end();
+        aRequests = flood.requests() - r0;
+        aEvents = flood.events() - e0;
+        statements = await topStatements(aEvents);
+      } finally {
+        await flood.stop();
+      }
+      const aCodes = flood.codes();
+      const run: ApiNoisyRun = {
+        gate,
+        bAlone,
+        bFlooded,
+        aRequestsPerS: round(aRequests / cpu.windowSeconds, 1),
+        aEventsPerS: round(aEvents / cpu.windowSeconds),
+        aCodes,
+        refused: {
+          a: aCodes['429'] ?? 0,
+          b: (bAlone.codes['429'] ?? 0) + (bFlooded.codes['429'] ?? 0),
+          api: await apiRefusals(api.port),
+        },
+        cores,
+        cpuUsPerAEvent: cpuPerEvent(cores, cpu.windowSeconds, aEvents),
+        statements,
+        loadavg1: round(loadavg()[0]!, 2),
+      };
+      log(`api-noisy: ${JSON.stringify({ ...run, statements: undefined })}`);
+      runs.push(run);
+    } finally {
+      await stopProc(api.proc);
+    }
+  }
+  return { clients, records, seconds, runs, cpuPressure: cpuPressure() };
+}
+
 /** One unlabelled gauge's value from a process's /metrics (sum over its series), or null. */
 async function metricValue(port: number, name: string): Promise<number | null> {
   try {
@@ -1544,6 +1663,7 @@ async function main() {
     detection: DetectionResult | null;
     isolation: IsolationResult[];
     idle: IdleResult | null;
+    apiNoisy: ApiNoisyResult | null;
     loadavg: number[];
   } = {
     machine: m,
@@ -1564,6 +1684,7 @@ async function main() {
     detection,
     isolation: [],
     idle: null,
+    apiNoisy: null,
     loadavg: loadavg(),
   };
   const out = argv.find((a, i) => argv[i - 1] === '--out') ?? `${quick ? 'quick' : 'full'}-latest`;
@@ -1595,6 +1716,8 @@ async function main() {
     if (scenarios.has('many')) results.isolation.push(await manyScenario(ISO.manyDestinations, ISO.manyRate, ISO.seconds));
     save();
     if (scenarios.has('idle')) results.idle = await idleScenario(IDLE_SECONDS);
+    save();
+    if (scenarios.has('api-noisy')) results.apiNoisy = await apiNoisyScenario(API_NOISY.clients, API_NOISY.records, ISO.seconds);
     save();
   } finally {
     receiver.proc.disconnect();
@@ -1630,6 +1753,7 @@ function printTable(r: {
   retention: RetentionResult | null;
   detection: DetectionResult | null;
   idle?: IdleResult | null;
+  apiNoisy?: ApiNoisyResult | null;
 }) {
   const rows: string[][] = [];
   const add = (metric: string, value: string, goal: string, cores: string, us = '') => rows.push([metric, value, goal, cores, us]);
@@ -1729,6 +1853,16 @@ function printTable(r: {
         .join(', ') + ' ms of CPU per second',
       '-',
       '',
+    );
+  }
+  for (const run of r.apiNoisy?.runs ?? []) {
+    const q = (s: QuietResult['preflightMs']) => `${s.p50}/${s.p99}`;
+    add(
+      `api-noisy: org A ${r.apiNoisy!.clients} clients x ${r.apiNoisy!.records} records, AEGIS_API_MAX_CONCURRENT_PER_ORG ${run.gate}`,
+      `org B p50/p99 alone, flooded: preflight ${q(run.bAlone.preflightMs)}, ${q(run.bFlooded.preflightMs)} ms; list ${q(run.bAlone.listMs)}, ${q(run.bFlooded.listMs)} ms; A ${run.aRequestsPerS} requests/s; 429s: A ${run.refused.a}, B ${run.refused.b}`,
+      '-',
+      fmtCores(run.cores),
+      fmtUs(run.cpuUsPerAEvent),
     );
   }
   const header = ['metric', 'measured', 'goal', 'cores used', 'CPU µs per event'];
