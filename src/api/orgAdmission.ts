@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 
@@ -170,25 +171,39 @@ const NO_PERMIT: Permit = { release: () => undefined };
  * The onRequest hook, registered right after authentication: a waiting request's body is not read
  * yet (TCP holds it back), so waiting costs a socket, not CPU or memory. The place is given back on
  * the raw response's 'close', which fires once the answer is sent and when the client goes away
- * alike, whatever answered (a handler, a later hook's error, a validation 400).
+ * alike, whatever answered (a handler, a later hook's error, a validation 400); or on its socket's
+ * 'close', for a pipelined request queued behind another on its connection: Node destroys such a
+ * request when the socket closes without its response ever emitting 'close'.
  */
 export function admitPerOrg(admission: OrgAdmission) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const orgId = req.authOrgId;
     if (orgId === undefined || admission.limits.maxConcurrent <= 0) return;
     const res = reply.raw;
+    const socket = req.raw.socket as Socket | null;
     const gone = new AbortController();
     let permit: Permit | null = null;
+    let ended = false;
     const onClose = () => {
+      if (ended) return;
+      ended = true;
+      // A keep-alive socket serves many requests: it must not keep one listener for each.
+      res.removeListener('close', onClose);
+      socket?.removeListener('close', onClose);
       if (permit) permit.release();
       else gone.abort(new AppError('rate_limited', 'The client closed the connection while its request waited for a place.'));
     };
+    const closed = () => res.closed || socket === null || socket.destroyed;
     res.once('close', onClose);
+    socket?.once('close', onClose);
     // 'close' is not emitted again for a listener added after it: a client gone during authentication.
-    if (res.closed) onClose();
+    if (closed()) onClose();
     permit = await admission.acquire(orgId, gone.signal);
     // Closed between the grant and this continuation: the listener saw no permit yet.
-    if (res.closed) permit.release();
+    if (ended || closed()) {
+      ended = true;
+      permit.release();
+    }
   };
 }
 

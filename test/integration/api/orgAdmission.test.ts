@@ -69,6 +69,15 @@ describe('per-organization admission (AEGIS_API_MAX_CONCURRENT_PER_ORG=2)', () =
     return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
   }
 
+  /** Refusals of every reason. */
+  async function refusedTotal(): Promise<number> {
+    const res = await t.svc.request('GET', '/metrics');
+    return res.text
+      .split('\n')
+      .filter((l) => l.startsWith('aegis_api_requests_refused_total{'))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  }
+
   /** Requests the gate holds, admitted or waiting: one scrape, so the two figures are of one moment. */
   async function atGate(): Promise<number> {
     const res = await t.svc.request('GET', '/metrics');
@@ -172,6 +181,35 @@ describe('per-organization admission (AEGIS_API_MAX_CONCURRENT_PER_ORG=2)', () =
     await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(QUEUED - 1);
     await hold(a);
     await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(QUEUED);
+  });
+
+  it("a pipelined request's place comes back when its client leaves before its turn on the connection", async () => {
+    // Node answers pipelined requests of one connection in order: a request queued behind another on
+    // a socket that closes is destroyed without its response ever emitting 'close'.
+    const a = await t.svc.newOrg('Pipelining A');
+    const refusedBefore = await refusedTotal();
+    const [h1, h2] = [await hold(a), await hold(a)];
+    const get = (n: number) =>
+      [`GET /api/orgs/${a.orgId}/forwarding-destinations?n=${n} HTTP/1.1`, `Host: 127.0.0.1:${port()}`, `Authorization: Bearer ${a.apiKey}`, '', ''].join(
+        '\r\n',
+      );
+    const pipelined = connect(Number(port()), '127.0.0.1');
+    open.push(pipelined);
+    pipelined.on('error', () => undefined);
+    await new Promise<void>((resolve) => pipelined.once('connect', resolve));
+    pipelined.write(get(1) + get(2));
+    await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(2);
+    pipelined.destroy();
+    await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(0);
+    // Gone from the queue because the client left, not refused when their wait ran out.
+    expect(await refusedTotal()).toBe(refusedBefore);
+    // The held requests complete; their places are free again, not given to the pipelined ones.
+    h1.finish();
+    h2.finish();
+    await expect.poll(() => h1.answer() + h2.answer(), POLL).toMatch(/^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 200 /);
+    await expect.poll(() => metric('aegis_api_requests_in_flight'), POLL).toBe(0);
+    const after = await t.svc.request('GET', `/api/orgs/${a.orgId}/forwarding-destinations`, { apiKey: a.apiKey });
+    expect(after.status).toBe(200);
   });
 
   it('every place comes back once all clients have left', async () => {
