@@ -28,7 +28,7 @@ const ERROR_MEANING = {
   410: 'The sign-in link is unknown, used or expired.',
   413: 'payload_too_large: the request body (or a part of it) is over its limit.',
   415: 'unsupported_media_type: send the body as application/json.',
-  429: 'rate_limited: too many requests; Retry-After says when to try again.',
+  429: 'rate_limited: too many requests: this organization already has AEGIS_API_MAX_CONCURRENT_PER_ORG requests being served and its queue was full or the wait ran out; Retry-After says when to try again.',
   500: 'internal: an unexpected error, logged; the body says nothing more.',
   503: 'service_unavailable: the database is unreachable (or the request raced a change); retry. Retry-After is set.',
 } as const;
@@ -41,8 +41,11 @@ export function errors<S extends ErrorStatus>(statuses: readonly S[], overrides:
   };
 }
 
-/** Every route of the API (onRequest requireOrg): a bad path, no or wrong credentials, no such resource. */
-const READ = [400, 401, 404, 500, 503] as const;
+/**
+ * Every route of the API (onRequest requireOrg, then the organization's admission: api/orgAdmission.ts):
+ * a bad path, no or wrong credentials, no such resource, too many of the organization's requests at once.
+ */
+const READ = [400, 401, 404, 429, 500, 503] as const;
 /** A write also parses a body (any method but GET may carry one) and checks the CSRF header of a session. */
 const WRITE = [...READ, 403, 413, 415] as const;
 export const readErrors = (...more: ErrorStatus[]) => errors([...READ, ...more]);

@@ -300,6 +300,8 @@ describe.each(DB_KINDS)('the OpenAPI document matches the live service (%s)', (k
         expect(op.security, `${method} ${template} states its security`).toEqual(
           write ? [{ apiKey: [] }, { session: [], csrf: [] }] : [{ apiKey: [] }, { session: [] }],
         );
+        // Every one passes the organization's admission (api/orgAdmission.ts), which may answer 429.
+        expect(Object.keys(op.responses), `${method} ${template} documents 429`).toContain('429');
         expect((await call(method, template, url)).status).toBe(401);
         expect((await call(method, template, url, { headers: { authorization: 'Bearer not-a-key' } })).status).toBe(401);
         expect((await call(method, template, url, { headers: { authorization: `Bearer ${other.apiKey}` } })).status).toBe(404);

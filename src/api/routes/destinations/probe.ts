@@ -24,7 +24,9 @@ export function destinationProbeRoutes(app: TypedApp, ctx: AppContext, deps: Des
       response: {
         200: TestResult,
         ...writeErrors(),
-        ...errors([429], { 429: 'rate_limited: at most 5 test probes a minute per destination and 30 per organization; Retry-After says when to try again.' }),
+        ...errors([429], {
+          429: "rate_limited: at most 5 test probes a minute per destination and 30 per organization, or too many of the organization's requests at once (AEGIS_API_MAX_CONCURRENT_PER_ORG); Retry-After says when to try again.",
+        }),
       },
     },
     handler: async (req) => {
