@@ -83,6 +83,30 @@ describe('AEGIS_MAX_HOLD_HOURS', () => {
   });
 });
 
+describe('DATABASE_URL', () => {
+  const load = (url: string) => () => loadConfig({ DATABASE_URL: url });
+  it('refuses a URL pg could not parse in one line that never quotes it (it may hold a password)', () => {
+    for (const url of ['postgres://u:S3cretPw@127.0.0.1:99999/db', 'postgres://u:S3cretPw@[bad/db', 'postgresql://u:S3cretPw@host:port/db']) {
+      expect(load(url)).toThrow(/^DATABASE_URL: is not a valid URL \(check the port, .*the value is not shown\)$/);
+      expect(load(url)).not.toThrow(/S3cretPw/);
+    }
+  });
+  it('refuses a TLS file that is not there, naming the parameter and the path', () => {
+    expect(load('postgres://u:S3cretPw@db/aegis?sslrootcert=/nonexistent/ca.pem')).toThrow(
+      'DATABASE_URL: the file of its sslrootcert parameter, /nonexistent/ca.pem, does not exist',
+    );
+    expect(load('postgres://u:S3cretPw@db/aegis?sslmode=verify-full&sslkey=/nonexistent/k.pem')).toThrow(
+      /sslkey parameter, \/nonexistent\/k\.pem, does not exist/,
+    );
+  });
+  it('takes a URL whose TLS files exist, a unix socket and an IPv6 host', () => {
+    const ca = new URL('../../test/fixtures/tls/ca.pem', import.meta.url).pathname;
+    for (const url of [`postgres://u:pw@db/aegis?sslrootcert=${ca}`, 'postgres:///aegis?host=/var/run/postgresql', 'postgresql://u:p%40ss@[::1]:5432/db']) {
+      expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    }
+  });
+});
+
 describe('database pools', () => {
   it('keeps 3 of the 10 connections for the API by default, and refuses to leave the worker none', () => {
     expect(loadConfig({})).toMatchObject({ dbPoolMax: 10, dbApiConnections: 3 });

@@ -1,3 +1,5 @@
+import { accessSync, constants } from 'node:fs';
+
 /**
  * Every environment variable the service reads, parsed and validated in one place at start. A bad
  * value stops the process with a message naming the variable and what is wrong with it.
@@ -13,6 +15,33 @@ export class ConfigError extends Error {
 }
 
 export type Role = 'api' | 'worker' | 'all';
+
+/**
+ * What pg would otherwise throw with a stack trace at the first connection (pg-connection-string
+ * parses the URL with WHATWG's parser and reads the TLS files it names), said here in one line. The
+ * value is never quoted: it may hold a password.
+ */
+function checkDatabaseUrl(databaseUrl: string): void {
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    throw new ConfigError(
+      'DATABASE_URL',
+      'is not a valid URL (check the port, the brackets around an IPv6 address, and percent-encode special characters in the user and password; the value is not shown)',
+    );
+  }
+  for (const param of ['sslrootcert', 'sslcert', 'sslkey']) {
+    const file = url.searchParams.get(param);
+    if (file === null || file === '') continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read';
+      throw new ConfigError('DATABASE_URL', `the file of its ${param} parameter, ${file}, ${reason}`);
+    }
+  }
+}
 
 /**
  * Every environment variable the service reads, with its default and a one-line summary: what
@@ -185,6 +214,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://');
   }
+  if (databaseUrl) checkDatabaseUrl(databaseUrl);
 
   const delaysRaw = setting(env, 'AEGIS_RETRY_DELAYS_S') ?? '60,120,240';
   const retryDelaysS = delaysRaw.split(',').map((s) => s.trim());
