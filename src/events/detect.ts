@@ -15,6 +15,7 @@ import { detectCreditCards } from './detectors/creditCard.js';
 import { detectEmails } from './detectors/email.js';
 import { detectIbans } from './detectors/iban.js';
 import { detectIpAddresses } from './detectors/ip.js';
+import { detectNamedPasswords, detectWrittenNamedPasswords } from './detectors/namedPassword.js';
 import { detectPhones } from './detectors/phone.js';
 import { detectPrivateKeys } from './detectors/privateKey.js';
 import { detectSsn } from './detectors/ssn.js';
@@ -32,6 +33,7 @@ const DETECTORS: readonly Detector[] = [
   detectTokens,
   detectBasicAuthTokens,
   detectUrlPasswords,
+  detectNamedPasswords,
   detectIbans,
   detectCreditCards,
   detectSsn,
@@ -114,9 +116,10 @@ export function resolveOverlaps(candidates: readonly Finding[]): Finding[] {
  * from it such as the privacy guard's identifier form): spans are of that text. Callers that
  * normalize once themselves use it so a string is not normalized twice.
  */
-export function detectCanonical(text: string): Finding[] {
+export function detectCanonical(text: string, namedPasswords = true): Finding[] {
   const candidates: Finding[] = [];
   for (const d of DETECTORS) {
+    if (!namedPasswords && d === detectNamedPasswords) continue;
     for (const f of d(text)) candidates.push(f);
   }
   return resolveOverlaps(withoutDataOverSecrets(candidates));
@@ -161,7 +164,7 @@ function withEscapedLetter(text: string, start: number): number {
 export function detect(text: string): Finding[] {
   const norm = normalizeForDetection(text);
   const resolved = detectCanonical(norm.text);
-  if (norm.origStart === null) return resolved;
+  if (norm.origStart === null) return withRepeatedPasswords(text, resolved);
   const out: Finding[] = [];
   for (const f of resolved) {
     const [spanStart, end] = originalSpan(norm, f.start, f.end);
@@ -172,9 +175,46 @@ export function detect(text: string): Finding[] {
     if (last && start < last.end) last.end = Math.max(last.end, end);
     else out.push({ type: f.type, start, end });
   }
-  // A URL's password as written too: decoded, an encoded space, quote or "<" in it ("app:Zq8%22v%3C
-  // T2%20x@db", as encodeURIComponent writes one) ends the URL before its "@", and the password was
-  // left in the text. Read whole as written, it is the secret, over whatever was found in its pieces.
-  const written = detectUrlPasswords(text);
-  return written.length === 0 ? out : resolveOverlaps(withoutDataOverSecrets([...out, ...written]));
+  // A password as written too: decoded, an encoded space, quote, "&" or "<" in it ("app:Zq8%22v%3C
+  // T2%20x@db", as encodeURIComponent writes one; a form body's "&password=Ab%26c1xyz99") ends the
+  // value early, and so does a JSON string's escaped quote ("Zq8vT2\"-xk9"): the rest was left in
+  // the text. Read whole as written, it is the secret, over whatever was found in its pieces.
+  const written = [...detectUrlPasswords(text), ...detectWrittenNamedPasswords(text)];
+  return withRepeatedPasswords(text, written.length === 0 ? out : resolveOverlaps(withoutDataOverSecrets([...out, ...written])));
+}
+
+/** Distinct passwords whose repeats are looked for: each costs one search of the text. */
+const MAX_REPEATED_PASSWORDS = 32;
+/** Shorter values repeat by chance ("abc12" in a word), so their repeats are not taken. */
+const MIN_REPEATED_PASSWORD = 6;
+
+/**
+ * The findings plus every other occurrence, verbatim, of a password found in the text: a form's
+ * confirmation field under a name of its own, a log line echoing it ("login failed for Zq8vT2xk")
+ * left it readable next to its mask. At most MAX_REPEATED_PASSWORDS distinct values, one indexOf
+ * scan each: linear, however many findings.
+ */
+function withRepeatedPasswords(text: string, findings: Finding[]): Finding[] {
+  const values = new Set<string>();
+  for (const f of findings) {
+    if (f.type !== 'PASSWORD' || f.end - f.start < MIN_REPEATED_PASSWORD) continue;
+    values.add(text.slice(f.start, f.end));
+    if (values.size === MAX_REPEATED_PASSWORDS) break;
+  }
+  if (values.size === 0) return findings;
+  // An occurrence that is a finding already adds nothing: findings are sorted by start, and so are
+  // a value's occurrences, so one pointer per value tells.
+  const repeats: Finding[] = [];
+  for (const v of values) {
+    let j = 0;
+    for (let k = text.indexOf(v); k !== -1; k = text.indexOf(v, k + v.length)) {
+      while (j < findings.length && (findings[j] as Finding).start < k) j++;
+      const f = findings[j];
+      if (f === undefined || f.start !== k || f.end !== k + v.length) repeats.push({ type: 'PASSWORD', start: k, end: k + v.length });
+    }
+  }
+  if (repeats.length === 0) return findings;
+  // Not withoutDataOverSecrets: a repeat inside an address ("Zq8vT2xk@example.com") is masked with
+  // the longer address rather than leave its domain standing beside "[PASSWORD]".
+  return resolveOverlaps([...findings, ...repeats]);
 }

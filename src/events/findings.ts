@@ -9,7 +9,7 @@ export const PERSONAL_DATA_TYPES = ['SSN', 'EMAIL', 'CREDIT_CARD', 'PHONE', 'IP_
 
 /**
  * Secrets and credentials: the input is blocked. PASSWORD is a password found by its place (a URL's
- * user part), not by a shape of its own.
+ * user part, a Basic pair) or its name (`DB_PASSWORD=...`), not by a shape of its own.
  */
 export const SECRET_TYPES = [
   'AWS_ACCESS_KEY',

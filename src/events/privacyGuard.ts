@@ -15,6 +15,7 @@
 import { detectCanonical } from './detect.js';
 import { detectCloudKeys } from './detectors/cloudKeys.js';
 import { COMMON_TLDS, detectEmails } from './detectors/email.js';
+import { detectNamedPasswords, detectWrittenNamedPasswords } from './detectors/namedPassword.js';
 import { detectTokens } from './detectors/tokens.js';
 import { detectUrlPasswords } from './detectors/urlPassword.js';
 import type { FindingType } from './findings.js';
@@ -99,6 +100,17 @@ function secretTypes(value: string, norm: string, idForm: string): FindingType[]
 }
 
 /**
+ * Named passwords (detectors/namedPassword.ts) over the forms preflight reads them in: the normalized
+ * value, and the value as written for what only it reads whole (a percent escape, an escaped quote).
+ * Not over the identifier form: its "_" made blanks, and "YOUR_PASSWORD" read as the value "YOUR",
+ * "password_value=X" as a name/value pair, so the guard refused what preflight let through.
+ */
+function namedPasswordTypes(value: string, norm: string): FindingType[] {
+  const found = norm === value ? detectNamedPasswords(norm) : [...detectNamedPasswords(norm), ...detectWrittenNamedPasswords(value)];
+  return found.map((f) => f.type);
+}
+
+/**
  * The spelling the personal-data detectors see for a record's fields. Identifiers hide values behind
  * their own separators: "pflt_4111111111111111", "ip_10.1.2.3", "SSN_123_45_6789" glue the value to
  * a word with "_", which the detectors (rightly, in prose) take as part of a longer token; and
@@ -175,7 +187,7 @@ function findingTypes(value: string, freeText = false): FindingType[] {
   // Normalized once: the identifier form is canonical text already.
   const norm = normalizeForDetection(value).text;
   const idForm = identifierFormOf(norm);
-  const types = [...detectCanonical(idForm).map((f) => f.type), ...secretTypes(value, norm, idForm)];
+  const types = [...detectCanonical(idForm, false).map((f) => f.type), ...namedPasswordTypes(value, norm), ...secretTypes(value, norm, idForm)];
   if (!freeText && spelledEmailIn(idForm)) types.push('EMAIL');
   return [...new Set(types)];
 }

@@ -49,6 +49,34 @@ const ENCODED_SUMMARY = 'Masked EMAIL in GET /login?next=%2Fprofile%3Femail%3Dja
 // A host name that spells its address (AWS's "ip-10-1-2-3.ec2.internal").
 const HOST_SUMMARY = 'Masked IP_ADDRESS on ip-10-1-2-3.ec2.internal';
 
+// A password given as the value of a name that says so: no detector read it, so preflight allowed it
+// unmasked and an agent record carrying it in any field was stored and forwarded. [name, text, masked].
+const NAMED_PASSWORD = 'Hunter2Secret!';
+const NAMED: ReadonlyArray<readonly [string, string, string]> = [
+  ['a query parameter', `https://api.example.com/login?user=bob&password=${NAMED_PASSWORD}`, 'https://api.example.com/login?user=bob&password=[PASSWORD]'],
+  ['an environment variable', `DB_PASSWORD=${NAMED_PASSWORD}`, 'DB_PASSWORD=[PASSWORD]'],
+  ['a connection string', `Server=db;User Id=sa;Password=${NAMED_PASSWORD};`, 'Server=db;User Id=sa;Password=[PASSWORD];'],
+  ['a Go MySQL DSN', `bob:${NAMED_PASSWORD}@tcp(db.internal:3306)/prod`, 'bob:[PASSWORD]@tcp(db.internal:3306)/prod'],
+  ['a mysql command line', `mysql -u root -p${NAMED_PASSWORD} db`, 'mysql -u root -p[PASSWORD] db'],
+  // Each of these was allowed unmasked by preflight (an attacker review, verified through detect()).
+  ['a form body with an encoded "&" in the password', `username=bob&password=Ab%26${NAMED_PASSWORD}`, 'username=bob&password=[PASSWORD]'],
+  ['an env file value holding ";"', `DB_PASSWORD=x7;${NAMED_PASSWORD}`, 'DB_PASSWORD=[PASSWORD]'],
+  ['a JSON value holding an escaped quote', `{"password":"Zq8\\"-${NAMED_PASSWORD}"}`, '{"password":"[PASSWORD]"}'],
+  ["ODBC's braced value", `Server=db;Uid=sa;Pwd={${NAMED_PASSWORD}};`, 'Server=db;Uid=sa;Pwd={[PASSWORD]};'],
+  [
+    'a confirmation field',
+    `{"password":"${NAMED_PASSWORD}","password_confirmation":"${NAMED_PASSWORD}"}`,
+    '{"password":"[PASSWORD]","password_confirmation":"[PASSWORD]"}',
+  ],
+  ['a _PASS name', `SMTP_PASS=${NAMED_PASSWORD}`, 'SMTP_PASS=[PASSWORD]'],
+  ['SQL', `ALTER USER app IDENTIFIED BY '${NAMED_PASSWORD}';`, "ALTER USER app IDENTIFIED BY '[PASSWORD]';"],
+  ['a curl command line', `curl -u bob:${NAMED_PASSWORD} https://api.example.com/v1`, 'curl -u bob:[PASSWORD] https://api.example.com/v1'],
+];
+
+// Stand-ins the guard refused while preflight allowed them (the guard read the named detector over
+// its "_"-spaced identifier form): both now let them through.
+const NAMED_STAND_INS = ['mysql -u root -pYOUR_PASSWORD', 'mysql -u root -p"$MYSQL_PWD"', 'mysql -u root -p${MYSQL_PWD}', 'password_value=X', 'pwd=.\\build'];
+
 describe.each(DB_KINDS)('spellings past the privacy guard, through the real API (%s)', (kind) => {
   const ctx = serviceWithOrg(kind);
   const post = (path: string, body: unknown) => ctx.svc.request('POST', `/api/orgs/${ctx.org.orgId}${path}`, { apiKey: ctx.org.apiKey, body });
@@ -113,6 +141,37 @@ describe.each(DB_KINDS)('spellings past the privacy guard, through the real API 
       expect(res.status, res.text).toBe(200);
       expect(res.body.decision).toBe('BLOCKED');
       expect(res.body.masked_input).toBe('mysql://root:[PASSWORD]@[IP_ADDRESS]/app');
+    });
+  });
+
+  describe('a password as the value of its name', () => {
+    it.each(NAMED)('POST /preflight blocks %s and masks the password only', async (_name, input, masked) => {
+      const res = await post('/preflight', { input });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.decision).toBe('BLOCKED');
+      expect(res.body.summary).toBe('Detected PASSWORD; blocked.');
+      expect(res.body.masked_input).toBe(masked);
+      expect(res.text).not.toContain(NAMED_PASSWORD);
+    });
+
+    it.each(NAMED)('POST /audit-events refuses %s in the summary, naming the field', async (_name, value) => {
+      const before = await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId);
+      const res = await post('/audit-events', { events: [agentRecord(), agentRecord({ decision: 'BLOCKED', summary: value })] });
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.error.code).toBe('validation_failed');
+      expect(res.body.error.message).toContain('events[1].summary');
+      expect(res.body.error.message).toContain('PASSWORD');
+      expect(res.text).not.toContain(NAMED_PASSWORD);
+      expect(await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId)).toBe(before);
+      expect(ctx.svc.logs.text()).not.toContain(NAMED_PASSWORD);
+    });
+
+    it.each(NAMED_STAND_INS)('preflight allows %s, and the guard accepts it in a summary', async (text) => {
+      const pre = await post('/preflight', { input: text });
+      expect(pre.status, pre.text).toBe(200);
+      expect(pre.body.finding_counts_by_type, text).toEqual({});
+      const res = await post('/audit-events', { events: [agentRecord({ summary: text })] });
+      expect(res.status, res.text).toBe(200);
     });
   });
 

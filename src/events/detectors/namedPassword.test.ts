@@ -1,0 +1,467 @@
+import { describe, expect, it } from 'vitest';
+import { detect } from '../detect.js';
+import { countByType } from '../findings.js';
+import { evaluatePolicy } from '../policy.js';
+import { detectAndMask } from '../mask.js';
+import { guardAgentRecord } from '../privacyGuard.js';
+import { detectNamedPasswords } from './namedPassword.js';
+
+const found = (text: string) => detect(text).map((f) => [f.type, text.slice(f.start, f.end)]);
+const passwords = (text: string) => found(text).filter(([t]) => t === 'PASSWORD');
+const masked = (text: string) => detectAndMask(text).masked;
+const PW = 'Hunter2Secret!';
+
+describe('a password given as the value of a name that says so', () => {
+  it.each([
+    ['a query parameter', `https://api.example.com/login?user=bob&password=${PW}`],
+    ['an env variable', `DB_PASSWORD=${PW}`],
+    ['PGPASSWORD glued, before its command', `PGPASSWORD=${PW} psql -h db`],
+    ['compose YAML', `MYSQL_ROOT_PASSWORD: ${PW}`],
+    ['YAML, quoted', `password: "${PW}"`],
+    ['JSON', `{"password": "${PW}"}`],
+    ['JSON, single-quoted (a Python repr)', `{'password': '${PW}'}`],
+    ['a Spring property', `spring.datasource.password=${PW}`],
+    ['an ADO.NET connection string', `Server=db;User Id=sa;Password=${PW};`],
+    ['an ADO.NET connection string, Pwd and any case', `server=db;uid=sa;PWD=${PW};Encrypt=true`],
+    ['a JDBC property list', `jdbc:sqlserver://db:1433;user=sa;password=${PW};encrypt=true`],
+    ['a Go MySQL DSN', `bob:${PW}@tcp(db.internal:3306)/prod`],
+    ['a Go MySQL DSN over a socket', `bob:${PW}@unix(/var/run/mysqld/mysqld.sock)/prod`],
+    ['mysql -p glued', `mysql -u root -p${PW} db`],
+    ['mysql in a container, options first', `docker exec -it db mysql --host=db -uroot -P 3306 -p${PW} -e 'select 1'`],
+    ['mysqldump -p glued, quoted', `mysqldump -uroot -p'${PW}' --all-databases`],
+    ['a long flag', `--password=${PW}`],
+    ['a long flag and its value after a space', `docker login -u bob --password ${PW} ghcr.io`],
+    ['camelCase', `const opts = { dbPassword: "${PW}" }`],
+    ['a PHP array', `'password' => '${PW}',`],
+    ['Go :=', `password := "${PW}"`],
+    ['INI, padded', `password   = ${PW}`],
+    ['an XML element', `<password>${PW}</password>`],
+    ['an XML attribute', `<datasource user="sa" password="${PW}"/>`],
+    ['appSettings key/value', `<add key="DbPassword" value="${PW}" />`],
+    ['a Kubernetes env list', `- name: DB_PASSWORD\n  value: ${PW}`],
+    ['a subscript', `os.environ["DB_PASSWORD"] = "${PW}"`],
+    ['passwd', `passwd=${PW}`],
+    ['passphrase', `ssl_key_passphrase: ${PW}`],
+    ['MYSQL_PWD', `MYSQL_PWD=${PW} mysql -u root`],
+    ['a chat message', `here you go, password: ${PW}`],
+    ['a bold Markdown name', `**Password**: ${PW}`],
+    ['a Django form field', `username=bob&password1=${PW}`],
+    ['percent-encoded', `password%3D${PW.replace('!', '%21')}`],
+    ['HTML-escaped query', `/login?user=bob&amp;password=${PW}`],
+    ['a .netrc', `machine api.example.com login bob password ${PW}`],
+    ['JSON inside a JSON string', `{"body": "{\\"password\\": \\"${PW}\\"}"}`],
+  ])('%s: reported, and blocked', (_name, text) => {
+    const pws = passwords(text);
+    expect(pws.length, text).toBeGreaterThan(0);
+    for (const [, v] of pws) expect(v, text).toMatch(/Hunter2Secret(?:!|%21)/);
+    expect(evaluatePolicy(countByType(detect(text))).decision, text).toBe('BLOCKED');
+  });
+
+  it('masks the value only, never the name', () => {
+    expect(masked(`DB_PASSWORD=${PW}`)).toBe('DB_PASSWORD=[PASSWORD]');
+    expect(masked(`Server=db;User Id=sa;Password=${PW};`)).toBe('Server=db;User Id=sa;Password=[PASSWORD];');
+    expect(masked(`https://api.example.com/login?user=bob&password=${PW}&next=/`)).toBe('https://api.example.com/login?user=bob&password=[PASSWORD]&next=/');
+    expect(masked(`{"password": "${PW}", "user": "bob"}`)).toBe('{"password": "[PASSWORD]", "user": "bob"}');
+    expect(masked(`bob:${PW}@tcp(db.internal:3306)/prod`)).toBe('bob:[PASSWORD]@tcp(db.internal:3306)/prod');
+    expect(masked(`mysql -u root -p${PW} db`)).toBe('mysql -u root -p[PASSWORD] db');
+    expect(masked('mysql -pS3cr3tPw; ls')).toBe('mysql -p[PASSWORD]; ls');
+    expect(masked(`password%3D${PW.replace('!', '%21')}`)).toBe('password%3D[PASSWORD]');
+    expect(masked(`<password>${PW}</password>`)).toBe('<password>[PASSWORD]</password>');
+  });
+
+  it('a quoted value holding an escaped quote is read whole', () => {
+    expect(passwords('{"password": "Hun\\"ter2!x", "user": "bob"}')).toEqual([['PASSWORD', 'Hun\\"ter2!x']]);
+  });
+
+  it('masked output scanned again finds nothing', () => {
+    for (const text of [`DB_PASSWORD=${PW}`, `{"password": "${PW}"}`, `bob:${PW}@tcp(db:3306)/x`, `mysql -p${PW}`])
+      expect(found(masked(text)), text).toEqual([]);
+  });
+
+  it('value shapes: a letter and a digit or symbol, 6+; digits alone 6+; letters alone never', () => {
+    for (const value of ['hunter2', 'abc123', 'S3cr3t', 'P@ss!x', '123456', '20240101', 'p@ss/w0rd#1'])
+      expect(passwords(`password=${value}`), value).toEqual([['PASSWORD', value]]);
+    // Quoted or not: a component's or a type's name ("PasswordInput", "SecureString") as often as one.
+    for (const value of ['sunShineX', 'hunterTwoSecret']) expect(passwords(`password: "${value}"`), value).toEqual([]);
+    // Too short, a word, words joined by "-", "_" or ".", a number of a few digits, a date-like run.
+    for (const value of ['abc12', 'hunter', 'postgres', 'my-secret-pw', 'auto-generated', 'password_input', 'not.set', '12345', '2024-01-01', '10.0.0.1'])
+      expect(passwords(`password=${value}`), value).toEqual([]);
+    // A quoted label or dictionary word is no password: "Passwort" in a translation file, a lower-case word.
+    for (const value of ['Passwort', 'sunshine', 'Kennwort', 'REQUIRED']) expect(passwords(`"password": "${value}"`), value).toEqual([]);
+  });
+
+  it('a name whose last segment is not the password itself names no password', () => {
+    for (const name of [
+      'password_hash',
+      'password_reset',
+      'password_length',
+      'passwordPolicy',
+      'password_expiry',
+      'PASSWORD_EXPIRY',
+      'password-stdin',
+      'password_file',
+      'passwords',
+      'passwordless',
+      'pass',
+      'PASS',
+      '--pass',
+      'passport',
+      'compass',
+    ])
+      expect(passwords(`${name}=${PW}`), name).toEqual([]);
+    expect(passwords(`docker login --password-stdin ${PW}`)).toEqual([]);
+    expect(passwords(`pass=1 and pass=${PW}`)).toEqual([]);
+  });
+
+  it('placeholders, references and code are no password', () => {
+    for (const text of [
+      'password=',
+      'password=""',
+      "password=''",
+      'password=${DB_PASSWORD}',
+      'password=$DB_PASSWORD',
+      'password=%DB_PASSWORD%',
+      'password={{ db_password }}',
+      'password: {{ vault_db_password }}',
+      'password=<your-password>',
+      'password=[PASSWORD]',
+      'DB_PASSWORD=[PASSWORD]',
+      'password=********',
+      'password=xxxxxxxx',
+      'password=...',
+      'password=password',
+      'password=secret',
+      'password=null',
+      'password: None',
+      'password=undefined',
+      'password=changeme',
+      'password: your_password',
+      'password: "your-password-here"',
+      'password = os.getenv("DB_PASSWORD")',
+      'password = os.environ.get("DB_PASSWORD", "x")',
+      'password: process.env.DB_PASSWORD',
+      'password: process.env.DB_PASSWORD!,',
+      'password = env("DB_PASSWORD")',
+      'password=password',
+      'password: string',
+      'password: string;',
+      'password: Optional[str] = None',
+      "password = request.form['password']",
+      '$password = $_POST["password"];',
+      'password: ${{ secrets.DB }}',
+      'password=$(cat /run/secrets/db)',
+      'password: !vault |',
+      'password: *db_password',
+      'password_file=/run/secrets/db_password',
+      'password: /run/secrets/db_password',
+      'PWD=/home/bob/src/app2',
+      'OLDPWD=/home/bob',
+      'password: z.string().min(8)',
+      "'password' => Hash::make($request->password),",
+      'password: this.password,',
+      'password = getpass.getpass()',
+      'password: hashedPassword,',
+      'password: "${DB_PASSWORD}"',
+      'password: "{{ .Values.db.password }}"',
+      'password = f"{prefix}{suffix}"',
+    ])
+      expect(passwords(text), text).toEqual([]);
+  });
+
+  it('prose about passwords is no password', () => {
+    for (const text of [
+      'Reset your password: click the link below.',
+      'password: required',
+      'Password: at least 8 characters',
+      'the password is wrong',
+      'Password: must contain a digit',
+      'Forgot password? Reset it here: https://example.com/reset',
+      'PasswordAuthentication yes',
+      'grep bob /etc/passwd',
+      '/etc/passwd:bob:x:1000:1000:Bob:/home/bob:/bin/bash',
+      '"password": "Enter your password"',
+      '"password": "Mot de passe"',
+      'mysql -u root -p db',
+      'mysql -u root -p',
+      'psql -p5432 -h db',
+      'ssh -p2222 host',
+      'mysql -u root -p db and psql -p5432 -h db',
+      'run mysql then ssh -p2222 host',
+      'machine api.example.com login bob password reset',
+      'the password SHA-256 hashed',
+    ])
+      expect(passwords(text), text).toEqual([]);
+  });
+
+  it('a URL with a password in its user part and as a query parameter: each once', () => {
+    expect(passwords(`https://bob:Userinfo9@api.example.com/login?password=${PW}`)).toEqual([
+      ['PASSWORD', 'Userinfo9'],
+      ['PASSWORD', PW],
+    ]);
+    // A user named like the field is the URL's user, not a name of a password.
+    expect(passwords('postgres://db_password:S3cr3tPw@db/x')).toEqual([['PASSWORD', 'S3cr3tPw']]);
+  });
+
+  it('a secret beats personal data inside the value', () => {
+    expect(found('password=4155552671')).toEqual([['PASSWORD', '4155552671']]);
+    expect(found('email: jane@example.com password: Hunter2Secret!')).toEqual([
+      ['EMAIL', 'jane@example.com'],
+      ['PASSWORD', PW],
+    ]);
+  });
+
+  it('a Go DSN needs its protocol: a pair before any host is no DSN', () => {
+    expect(passwords('user:hunter2@db has no scheme')).toEqual([]);
+    expect(passwords('bob:password@tcp(db:3306)/x')).toEqual([]);
+    expect(passwords('bob:${DB_PASS}@tcp(db:3306)/x')).toEqual([]);
+  });
+
+  it('the audit-record guard refuses such a value in any field, with "_" in it too', () => {
+    const base = { preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary: 'Detected PASSWORD; blocked.' };
+    expect(guardAgentRecord(base)).toEqual([]);
+    for (const summary of [`DB_PASSWORD=${PW}`, 'password=Hunter_2_Secret', 'Server=db;Pwd=Hunter2Secret!;', 'DB_PASSWORD=[PASSWORD] masked']) {
+      const v = guardAgentRecord({ ...base, summary });
+      if (summary.includes('[PASSWORD]')) expect(v, summary).toEqual([]);
+      else expect(v.map((x) => x.message).join(), summary).toContain('PASSWORD');
+    }
+    expect(guardAgentRecord({ ...base, destination: `password=${PW}` }).map((x) => x.path)).toEqual(['/destination']);
+  });
+
+  it('stays linear on 1 MiB of adversarial input, with the right answer', () => {
+    const n = 1 << 20;
+    const fill = (unit: string) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+    // Every "password=a1b2c3 " holds one password: all are found, each on its own.
+    expect(detectNamedPasswords(fill('password=a1b2c3 '))).toHaveLength(n / 16);
+    expect(detectNamedPasswords(fill('a:b2c3d4@tcp( '))).toHaveLength(Math.floor(n / 14));
+    for (const text of [
+      fill('password'),
+      fill('password='),
+      fill('pwd:'),
+      fill('passwordpassword_'),
+      `password=${fill('a1')}`,
+      `password="${fill('a1')}`,
+      `${fill('a_')}password=x`,
+      fill('mysql -p'),
+      `mysql ${fill(' ')}-pX1`,
+      fill('<password>'),
+      fill('- name: PASSWORD '),
+      `${fill('b')}:c@tcp(`,
+    ]) {
+      // A value is read up to its bound, never past it: whatever is found here is short.
+      for (const f of detectNamedPasswords(text)) expect(f.end - f.start, text.slice(0, 20)).toBeLessThanOrEqual(256);
+    }
+  });
+});
+
+describe('named passwords: the attacker review', () => {
+  const guardTypes = (summary: string) =>
+    guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary })
+      .map((v) => /as (\w+)/.exec(v.message)?.[1])
+      .filter((t) => t !== undefined);
+
+  it('a percent-encoded form body is read as written too, masking the escapes with the value', () => {
+    for (const [text, value] of [
+      ['username=bob&password=Zq8v%20T2xk', 'Zq8v%20T2xk'],
+      ['username=bob&password=Ab1%23xyz99', 'Ab1%23xyz99'],
+      ['username=bob&password=Ab%26c1xyz99', 'Ab%26c1xyz99'],
+      ['username=bob&password=Ab%3Bc1xyz99', 'Ab%3Bc1xyz99'],
+      ['username=bob&password=Ab%2Cc1xyz99', 'Ab%2Cc1xyz99'],
+      ['username=bob&password=Ab%22c1xyz99', 'Ab%22c1xyz99'],
+      ['username=bob&password=Ab%3Cc1xyz99', 'Ab%3Cc1xyz99'],
+      ['username=bob&password=Zq8vT2xk%26', 'Zq8vT2xk%26'],
+      ['password=Zq8vT2xk%26', 'Zq8vT2xk%26'],
+    ] as const) {
+      expect(passwords(text), text).toEqual([['PASSWORD', value]]);
+      expect(masked(text), text).toBe(text.replace(value, '[PASSWORD]'));
+    }
+    for (const text of [
+      'username=bob&password=%24%7BDB_PASSWORD%7D',
+      'username=bob&password=Enter%20your%20password',
+      'q=a%20b&password=hello%20world',
+      // Read as written, the escapes must not make a short or letters-only value look like one.
+      'x=1&password=%22abcdefg%22',
+      'password=%22abcdef%22',
+      '{"msg":"set password=\\"abc\\" for user"}',
+    ])
+      expect(passwords(text), text).toEqual([]);
+    expect(masked('{"msg":"password=\\"Zq8v\\\\\\"-T2xk\\" ok"}')).toBe('{"msg":"password=\\"[PASSWORD]\\" ok"}');
+  });
+
+  it('a value runs past ; , } quotes and < where its context does not end it', () => {
+    expect(masked('password=Zq8vT2;xk9')).toBe('password=[PASSWORD]');
+    expect(passwords('DB_PASSWORD=x7;Kp9!mQ2')).toEqual([['PASSWORD', 'x7;Kp9!mQ2']]);
+    expect(passwords('password: a1,B2c3D4e5')).toEqual([['PASSWORD', 'a1,B2c3D4e5']]);
+    expect(passwords('db:\n  password: a1}B2c"3D<4e5 # the db')).toEqual([['PASSWORD', 'a1}B2c"3D<4e5']]);
+    expect(passwords('export DB_PASSWORD=x7;Kp9!mQ2\nFOO=1')).toEqual([['PASSWORD', 'x7;Kp9!mQ2']]);
+    expect(passwords('POSTGRES_PASSWORD: Zq8v T2xk!')).toEqual([['PASSWORD', 'Zq8v T2xk!']]);
+    // The narrower ends stay where the context needs them.
+    expect(masked('/login?password=Zq8vT2xk&next=/')).toBe('/login?password=[PASSWORD]&next=/');
+    expect(masked('Server=db;Password=Zq8vT2xk;Database=app')).toBe('Server=db;Password=[PASSWORD];Database=app');
+    expect(masked('Password=Zq8vT2xk;Database=app')).toBe('Password=[PASSWORD];Database=app');
+    expect(masked('{"password":Zq8vT2xk,"user":"bob"}')).toBe('{"password":[PASSWORD],"user":"bob"}');
+    expect(masked('const o = { password: Zq8vT2xk, user }')).toBe('const o = { password: [PASSWORD], user }');
+    expect(masked('PGPASSWORD=Hunter2Secret! psql -h db')).toBe('PGPASSWORD=[PASSWORD] psql -h db');
+    expect(passwords('Password: at least 8 characters')).toEqual([]);
+  });
+
+  it('an escaped or doubled quote does not end a quoted value', () => {
+    expect(masked('{"password":"Zq8vT2\\"-xk9"}')).toBe('{"password":"[PASSWORD]"}');
+    expect(masked('{"password":"Zq8vT2\\", xk9"}')).toBe('{"password":"[PASSWORD]"}');
+    expect(masked("password='Zq8vT2''xk9'")).toBe("password='[PASSWORD]'");
+    expect(passwords("password='Zq8v''T2xk'")).toEqual([['PASSWORD', "Zq8v''T2xk"]]);
+    expect(masked('{"password": "", "user": "bob"}')).toBe('{"password": "", "user": "bob"}');
+  });
+
+  it("ODBC's braced value is the password, a braced placeholder none", () => {
+    expect(masked('Driver={ODBC Driver 18};Server=db;Pwd={Zq8vT2xk};')).toBe('Driver={ODBC Driver 18};Server=db;Pwd={[PASSWORD]};');
+    expect(masked('Server=db;Pwd={Zq8v;T2xk};Uid=sa')).toBe('Server=db;Pwd={[PASSWORD]};Uid=sa');
+    expect(passwords('Pwd={Zq8v}}T2xk}')).toEqual([['PASSWORD', 'Zq8v}}T2xk']]);
+    for (const text of ['Server=db;Pwd={password};', 'Server=db;Password={0};', 'Server=db;Pwd={{x}};', 'Server=db;Pwd={db_password};', 'password: {a1: b2}'])
+      expect(passwords(text), text).toEqual([]);
+  });
+
+  it('a confirmation names the password again, and every repeat of a found value is masked', () => {
+    expect(masked('{"user":{"password":"Zq8vT2xk","password_confirmation":"Zq8vT2xk"}}')).toBe(
+      '{"user":{"password":"[PASSWORD]","password_confirmation":"[PASSWORD]"}}',
+    );
+    expect(masked('{"newPassword":"Zq8vT2xk","confirmPassword":"Zq8vT2xk","passwordConfirmation":"Zq8vT2xk"}')).toBe(
+      '{"newPassword":"[PASSWORD]","confirmPassword":"[PASSWORD]","passwordConfirmation":"[PASSWORD]"}',
+    );
+    for (const name of ['password_confirmation', 'passwordConfirmation', 'password_confirm', 'passwordConfirm', 'password_new', 'password_old', 'password2'])
+      expect(passwords(`${name}=Zq8vT2xk`), name).toEqual([['PASSWORD', 'Zq8vT2xk']]);
+    for (const name of [
+      'password_hash',
+      'password_reset',
+      'password_policy',
+      'password_file',
+      'password_length',
+      'password_expiry',
+      'password-stdin',
+      'password_new_hash',
+    ])
+      expect(passwords(`${name}=Zq8vT2xk`), name).toEqual([]);
+    // A value repeated in prose, in a log line after it.
+    expect(masked('DB_PASSWORD=Zq8vT2xk; then login failed for Zq8vT2xk.')).toBe('DB_PASSWORD=[PASSWORD]; then login failed for [PASSWORD].');
+    // Inside a longer finding the longer one masks it whole; a short value is not looked for again.
+    expect(masked('password=Zq8vT2xk and mail Zq8vT2xk@example.com')).toBe('password=[PASSWORD] and mail [EMAIL]');
+    expect(masked('postgres://u:ab1@db/x and ab1 again')).toBe('postgres://u:[PASSWORD]@db/x and ab1 again');
+  });
+
+  it('format verbs, binds, rules, secret references, labels, dates, versions and algorithms are no password', () => {
+    for (const text of [
+      'dsn := fmt.Sprintf("%s:%s@tcp(%s:%d)/%s", user, pass, host, port, db)',
+      'bob:%s@tcp(%s)/%s',
+      'bob:%v@tcp(db:3306)/x',
+      'bob:{}@tcp(db:3306)/x',
+      'password=%[1]s',
+      'password: "{0}"',
+      'mysql -u root -p%s db',
+      'SELECT * FROM users WHERE password = :password',
+      'WHERE Password = @Password',
+      'WHERE pwd = @p_password1',
+      'WHERE password = :pw_hash1',
+      "'password' => 'required|string|min:8|confirmed',",
+      '"password": "required|min:8"',
+      'mysql -u root -pchangeme',
+      'mysql -u root -pexample',
+      'mysql -u root -pYOUR_PASSWORD',
+      'mysql -u root -p"$MYSQL_PWD"',
+      'mysql -u root -p${MYSQL_PWD}',
+      "mysql -u root -p'your password'",
+      'bob:changeme@tcp(db:3306)/x',
+      'password: op://Private/db/password',
+      'password: vault:secret/data/db#password',
+      'password: arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf',
+      'password: file:/run/secrets/db',
+      'password: env:DB_PASSWORD',
+      'password: secretRef:db-pw',
+      'password: ref+vault://secret/db#pw',
+      'password: sm://proj1/db-pw',
+      '"password": "Password:"',
+      '"password": "Password*"',
+      '"password": "PasswordInput"',
+      '"password": "PasswordField"',
+      '"password": "SecureString"',
+      '"password": "TextInput"',
+      '"password": "hunterTwoSecret"',
+      'password_changed_at: 2024-01-01T00:00:00Z',
+      'password: 2024-01-01T00:00:00Z',
+      'password: v1.2.3',
+      'password: sha-256',
+      'password: AES-256',
+      'password: argon2id',
+      'password: base64',
+      'password: x86_64',
+      'password: utf8mb4',
+      'pwd=.\\build',
+      'password_value=Zq8vT2xk',
+    ])
+      expect(passwords(text), text).toEqual([]);
+  });
+
+  it('the guard and preflight agree on placeholders and paths', () => {
+    for (const text of ['mysql -u root -pYOUR_PASSWORD', 'mysql -u root -p"$MYSQL_PWD"', 'mysql -u root -p${MYSQL_PWD}', 'password_value=X', 'pwd=.\\build'])
+      expect(guardTypes(text), text).toEqual([]);
+    for (const text of ['username=bob&password=Zq8v%20T2xk', 'DB_PASSWORD=x7;Kp9!mQ2', 'Server=db;Pwd={Zq8v;T2xk};'])
+      expect(guardTypes(text), text).toContain('PASSWORD');
+  });
+
+  it('names ending in _pass, SQL, call arguments and command lines', () => {
+    for (const [text, value] of [
+      ['DB_PASS=Zq8vT2xk', 'Zq8vT2xk'],
+      ['SMTP_PASS: Zq8vT2xk', 'Zq8vT2xk'],
+      ['RABBITMQ_DEFAULT_PASS=Zq8vT2xk', 'Zq8vT2xk'],
+      ['ansible_become_pass=Zq8vT2xk', 'Zq8vT2xk'],
+      ['host1 ansible_ssh_pass=Zq8vT2xk', 'Zq8vT2xk'],
+      ["CREATE USER app WITH PASSWORD 'Zq8vT2xk';", 'Zq8vT2xk'],
+      ["ALTER USER u PASSWORD 'Zq8vT2xk'", 'Zq8vT2xk'],
+      ["CREATE USER 'app'@'%' IDENTIFIED BY 'Zq8vT2xk';", 'Zq8vT2xk'],
+      ["ALTER USER 'app'@'%' IDENTIFIED WITH mysql_native_password BY 'Zq8vT2xk';", 'Zq8vT2xk'],
+      ["SET PASSWORD FOR 'u'@'%' = 'Zq8vT2xk';", 'Zq8vT2xk'],
+      ["define('DB_PASSWORD', 'Zq8vT2xk');", 'Zq8vT2xk'],
+      ['props.setProperty("password", "Zq8vT2xk");', 'Zq8vT2xk'],
+      ["os.environ.setdefault('DB_PASSWORD', 'Zq8vT2xk')", 'Zq8vT2xk'],
+      ['config.set("db.password", "Zq8vT2xk")', 'Zq8vT2xk'],
+      ['curl -u bob:Zq8vT2xk https://api.example.com', 'Zq8vT2xk'],
+      ['curl -s --user bob:Zq8vT2xk https://api.example.com', 'Zq8vT2xk'],
+      ['curl https://api.example.com -u bob:Zq8vT2xk', 'Zq8vT2xk'],
+      ['docker login -u bob -p Zq8vT2xk ghcr.io', 'Zq8vT2xk'],
+      ['sshpass -p Zq8vT2xk ssh bob@host', 'Zq8vT2xk'],
+      ['redis-cli -h cache -p 6379 -a Zq8vT2xk ping', 'Zq8vT2xk'],
+      ['POSTGRES_PASSWORD: "Zq8v T2xk!"', 'Zq8v T2xk!'],
+    ] as const)
+      expect(passwords(text), text).toEqual([['PASSWORD', value]]);
+    for (const text of [
+      'pass=Zq8vT2xk',
+      'compass_pass',
+      'openssl enc -pass pass:Zq8vT2xk',
+      "the password 'reset' link",
+      'curl -u bob https://api.example.com',
+      'redis-cli -h cache -p 6379 ping',
+      'ssh -p 2222 host',
+      '"password": "Enter your password"',
+      '"password": "at least 8 characters"',
+      'docker login -u bob --password-stdin',
+    ])
+      expect(passwords(text), text).toEqual([]);
+  });
+
+  it('a hash under a password name is reported', () => {
+    expect(passwords('password=$2b$12$KIXQJQ1u9x9n8mJvKx7QeO6b3zZ8vZpP5Q3J8GmXJ3u5fFJ0p1Qe')).toHaveLength(1);
+  });
+
+  it('stays linear on hostile closing brackets and the new contexts', () => {
+    const n = 1 << 20;
+    const fill = (unit: string) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+    for (const unit of [
+      'pwd=' + ')'.repeat(252) + ' ',
+      'pwd=' + '])'.repeat(126) + ' ',
+      'pwd=a' + ')'.repeat(251) + ' ',
+      'Pwd={',
+      '  pwd=a1 ',
+      'curl -u a:',
+      "pwd='a''",
+    ])
+      for (const f of detectNamedPasswords(fill(unit))) expect(f.end - f.start, unit.slice(0, 12)).toBeLessThanOrEqual(256);
+  });
+});

@@ -1,0 +1,691 @@
+/**
+ * A password given as the value of a name that says so: `DB_PASSWORD=...`, `?password=...`,
+ * `"password": "..."`, `Password=...;` in a connection string, `--password=...`, `<password>...</password>`.
+ * A password has no shape of its own (see urlPassword.ts); its name is what tells it, as a secret
+ * key's name tells it in cloudKeys.ts. Places that need no name: a Go MySQL DSN's user part
+ * (`bob:...@tcp(db:3306)/prod`, which has no scheme for urlPassword.ts), SQL (`IDENTIFIED BY '...'`,
+ * `SET PASSWORD ... = '...'`, `WITH PASSWORD '...'`) and command lines' password options (mysql's
+ * `-p` glued, `docker login -p`, `sshpass -p`, `redis-cli -a`, curl's `-u user:...`). Only the value
+ * is reported, so the mask reads `DB_PASSWORD=[PASSWORD]`.
+ *
+ * The name (NAME_CORE): password, passwd, pwd or passphrase, any case, with any prefix joined by
+ * `_`, `.`, `-`, camelCase or glued (`MYSQL_ROOT_PASSWORD`, `spring.datasource.password`, `dbPassword`,
+ * `PGPASSWORD`, `--password`; `nopassword` too: its values, `true` and the like, are never one); and
+ * `pass` after a prefix and a separator (`DB_PASS`, `ansible_become_pass`; `pass` alone, `--pass`,
+ * `bypass`, `passport` are none). The password must be the name's last segment, or a segment saying
+ * it is one again (`password_confirmation`, `passwordConfirm`, `password_new`, `password_old`):
+ * `password_hash`, `password_reset`, `passwordPolicy`, `password-stdin`, `password_file` name
+ * something else (one digit may follow, as Django's `password1` and `password2`). A name right after
+ * `/` or `\` is a path's (`/etc/passwd:bob:x:...`) or a URL's user (`postgres://db_password:...@`,
+ * urlPassword.ts reads that one).
+ *
+ * Between name and value (link): `=`, `:`, `:=`, `=>`, padded; the quoted name's closing quote and a
+ * subscript's `]` before it (`os.environ["DB_PASSWORD"] = ...`); a call's quoted first argument and
+ * its comma (`define('DB_PASSWORD', '...')`); an XML element's `>`; a flag's space (`--password X`);
+ * a name/value pair's `value` (Kubernetes' `- name: DB_PASSWORD` then `value: ...`, .NET's
+ * `<add key="DbPassword" value="..."/>`); Markdown's bold around the name.
+ *
+ * The value: quoted, up to its closing quote (not one escaped, `\"`, nor SQL's doubled `''`, nor one
+ * a letter, digit or `-_@#$%^~*` follows: decoded JSON's `"Hun"ter2"`); ODBC's braces after `=` in a
+ * connection string (`Pwd={...};`, the braces stay); else up to where its context ends it (see
+ * Context: a blank always; `&` `#` in a query string, `;` in a `k=v;` pair, `,` `}` after a quoted
+ * name; a name starting its line reads to the line's end). Then it must look like a password and not
+ * like what names fill in besides one (see isStandIn and isPasswordValue): this is where prose
+ * (`password: required`), code (`password = os.getenv(...)`, `password: string`) and templates
+ * (`${DB_PASSWORD}`, `[PASSWORD]`, the project's own mask) are told apart. The rules, each a test
+ * case in namedPassword.test.ts:
+ * - never a placeholder (urlPassword.ts's isPlaceholder, and PLACEHOLDER_WORD below: `changeme`,
+ *   `example`, `required`, `string`... are defaults and labels every README prints), a template or
+ *   printf verb anywhere in it (`%s`, `%[1]s`, `{}`, `{0}`, `{{x}}`), a value holding the word
+ *   password (`"Password:"`, `PasswordInput`), validation rules (`required|min:8`), a secret manager's
+ *   reference (`op://...`, `vault:...`, `arn:...`, `env:X`, `file:...`), a date, a version (`v1.2.3`)
+ *   or an algorithm's name (`sha-256`, `argon2id`, `utf8mb4`);
+ * - blanks only quoted or on a name's own line, and then every word has a digit or a symbol
+ *   (`"Zq8v T2xk!"`; `"Enter your password"`, `"Mot de passe"` are labels);
+ * - unquoted, never a reference or code: a variable (`$X`, `$_POST[...]`; `$ecr3t` is the price, as a
+ *   shell would expand it anyway), a substitution or structure (`${...}`, `$(...)`, `{`, `[`, `(`, `<`),
+ *   a YAML tag, anchor or alias (`!vault`, `&x`, `*x`), a dotted path (`process.env.X`, `this.password`),
+ *   a call or subscript (`os.getenv("X")`, `request.form['password']`, `Optional[str]`), a file path
+ *   (`/run/secrets/db`, `.\build`; `PWD=/home/bob`, the shell's working directory), a SQL bind
+ *   (`:password`, `@Password`);
+ * - 6 characters or more, and a letter with a digit or a symbol (`_`, `-`, `.` and `|` join words
+ *   and types, `auto-generated`, `password_input`, `string|null`, so they count for neither), or digits
+ *   only (`123456` is the commonest password there is). Letters alone never (`"SecureString"`,
+ *   `"Passwort"`): a label or a type's name as often as a password.
+ * A command's option and a DSN's user part are certain places: their value needs only to be no
+ * stand-in (isStandIn), whatever its length or shape. A percent-encoded value is judged decoded.
+ *
+ * detect() also reads the text as written (detectWrittenNamedPasswords) when normalizing changed it,
+ * for values holding a percent escape or an escaped quote that, decoded, ended them early.
+ *
+ * Cost: the privacy guard runs every detector on every short field of every audit record, so one
+ * case-insensitive search (GATE) decides first, and a field without `pass`, `pwd`, `@tcp(`-like or a
+ * command pays only for it.
+ *
+ * Linear time: each name, DSN or command is read over a bounded window (MAX_NAME, MAX_PAD,
+ * MAX_VALUE, MAX_COMMAND), the ends of values are found by shared forward scans (StopScan), and the
+ * regexes have bounded quantifiers anchored on the previous character.
+ */
+import type { Finding } from '../findings.js';
+import { isAsciiLetter, isDigit } from './common.js';
+import { isPlaceholder } from './urlPassword.js';
+
+const MAX_NAME = 64;
+const MAX_PAD = 32;
+/** Longer than any password; a longer run is a blob (a hash list, a key), no password. */
+const MAX_VALUE = 256;
+/** How far after a command its password option may stand. */
+const MAX_COMMAND = 256;
+const MIN_LENGTH = 6;
+/** Words a value with blanks may have (a passphrase of a few words, not a sentence). */
+const MAX_WORDS = 4;
+
+// Everything any finding needs, in one case-insensitive search: cheap enough for every field.
+const GATE = /pass|pwd|@(?:tcp6?|udp|unix)\(|mysql|mariadb|curl|login|redis-cli|identified/i;
+// "pass" only as a name's last segment after a separator ("DB_PASS", "ansible_become_pass").
+const NAME_CORE = /passw(?:or)?d|pwd|passphrase|(?<=[A-Za-z0-9][_.-])pass/gi;
+// A segment after the password word that says it is a password again (a form's confirmation, a
+// change's old and new one); any other segment names something else ("password_hash").
+const REPEAT_SEGMENT = /(?:[_.-]?(?:confirm(?:ation|ed)?|new|old|again|repeat|retype|verify|current|plain(?:text)?))?/iy;
+
+/** Characters a name is made of (`MYSQL_ROOT_PASSWORD`, `spring.datasource.password`, `--password`). */
+function isNameChar(c: string | undefined): boolean {
+  return isAsciiLetter(c) || isDigit(c) || c === '_' || c === '.' || c === '-';
+}
+
+function isQuote(c: string | undefined): c is '"' | "'" | '`' {
+  return c === '"' || c === "'" || c === '`';
+}
+
+function isBlank(c: string | undefined): boolean {
+  return c === ' ' || c === '\t' || c === '\n' || c === '\r';
+}
+
+// The runs skipRun reads, made once (a closure per call was a fair part of the time per name).
+const isPad = (c: string | undefined) => c === ' ' || c === '\t';
+const isSpace = (c: string | undefined) => c === ' ';
+const isStar = (c: string | undefined) => c === '*';
+const isShellWordChar = (c: string | undefined) => c !== undefined && !isBlank(c) && c !== ';' && c !== '|' && c !== '&';
+
+/** Where the run of `c` starting at `p` ends, at most `max` long. */
+function skipRun(text: string, p: number, max: number, isRun: (c: string | undefined) => boolean): number {
+  let k = p;
+  while (k - p < max && isRun(text[k])) k++;
+  return k;
+}
+
+// A word that names the field instead of filling it, or a default every README prints: "your_password",
+// "changeme", "password_here", "required", "string" (a type), "example".
+const PLACEHOLDER_WORD =
+  /^(?:(?:your|my|the|a|new|old|some|enter|db|database|user|admin)[-_. ]?)?(?:password|passwd|pass|pwd|passphrase|secret|token|null|nil|none|undefined|empty|changeme|change[-_.]?me|changeit|example|sample|dummy|test|required|optional|string|str|text|hidden|masked|redacted|value|here|true|false|yes|no)(?:[-_.]?(?:here|goes[-_.]?here))?$/i;
+// A template anywhere in a value: "${PREFIX}-x", "{{ .Values.db.password }}", f"{a}{b}", "{}", and
+// printf's verbs ("%s", "%v", "%[1]s": a Go DSN built with fmt.Sprintf).
+const TEMPLATE = /\$\{|\{\{|#\{|%\(|%(?:\[\d{1,2}\])?[-+#]?[svdqx](?![A-Za-z0-9])|\{[A-Za-z0-9_.]*\}/;
+// References and code an unquoted value may be (see the header).
+const VARIABLE_OR_STRUCTURE = /^(?:\$[A-Za-z_{(]|[{[(<])/;
+const YAML_NODE = /^(?:!{1,2}|[&*])[A-Za-z_][\w-]*$/;
+const DOTTED_PATH = /^@?[A-Za-z_$][\w$]*(?:(?:\.|->|::|\?\.)[A-Za-z_$][\w$]*)+[!?]?$/;
+const CALL_OR_SUBSCRIPT = /^[A-Za-z_$@][\w$.:>-]*[([]/;
+const FILE_PATH = /^(?:~?\/[A-Za-z0-9_.~-]|\.{1,2}[\\/]|[A-Za-z]:[\\/])/;
+/** A SQL bind parameter: `:password`, `@Password`, `@p_password1`. */
+const BIND = /^[:@][A-Za-z_]\w*$/;
+/** A secret manager's or a URL's reference: `op://...`, `vault:secret/...`, `arn:aws:...`, `env:X`. */
+const SECRET_REFERENCE = /^(?:[a-z][a-z0-9+.-]*:\/|(?:arn|env|file|vault|secretRef|secretref):)/;
+/** A framework's validation rules: `required|string|min:8|confirmed`. */
+const RULES = /^[A-Za-z_]+(?::[^|\s]*)?(?:\|[A-Za-z_]+(?::[^|\s]*)?)+$/;
+/** The label or type a form names the field with: "Password:", "PasswordInput", "new_password". */
+const PASSWORD_WORD = /passw(?:or)?d/i;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+const VERSION = /^v\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?$/i;
+const ALGORITHM =
+  /^(?:sha-?(?:1|224|256|384|512)|sha3-\d{3}|md5|aes-?\d{3}(?:-[a-z]{3})?|argon2(?:id|i|d)?|pbkdf2(?:[-_]sha\d{1,3})?|base(?:64|32|58)(?:url)?|utf-?(?:8|16)(?:mb4)?|x86[-_]64|amd64|arm64|aarch64|i[3-6]86|latin-?1|rsa-?\d{0,4}|ed25519|[hre]s(?:256|384|512))$/i;
+const LETTER = /\p{L}/u;
+const DIGIT = /\p{N}/u;
+const DIGITS_ONLY = /^[0-9]+$/;
+/** Characters that join words and types, counting as no symbol: `auto-generated`, `string|null`. */
+const JOINERS = '_-.|';
+const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
+
+function hasSymbol(value: string): boolean {
+  for (const c of value) if (!LETTER.test(c) && !DIGIT.test(c) && !JOINERS.includes(c)) return true;
+  return false;
+}
+
+/**
+ * A value with blanks is a passphrase only when each word holds a digit or a symbol ("Zq8v T2xk!"):
+ * a word of letters alone makes it prose or a label ("Enter your password", "at least 8 characters").
+ */
+function isPhraseOfSecrets(value: string): boolean {
+  const words = value.split(/\s+/).filter((w) => w !== '');
+  return words.length <= MAX_WORDS && words.every((w) => DIGIT.test(w) || hasSymbol(w));
+}
+
+/**
+ * A percent-encoded value is judged decoded (a form body's "Ab1%23xyz99" is "Ab1#xyz99"), an encoded
+ * blank as a joiner: the encoding says the value is one.
+ */
+function decoded(value: string): string {
+  if (!PERCENT_ESCAPE.test(value)) return value;
+  try {
+    return decodeURIComponent(value).replace(/\s/g, '_');
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * The value as judged, and whether it is quoted: decoded, and a decoded value in quotes
+ * ("%22abcdefg%22") is the quoted value inside them, as the normalized text reads it.
+ */
+function judged(raw: string, quoted: boolean): [string, boolean] {
+  const value = decoded(raw);
+  const q = value[0];
+  return value.length >= 2 && isQuote(q) && value.endsWith(q) && value !== raw ? [value.slice(1, -1), true] : [value, quoted];
+}
+
+/**
+ * Whether a value stands where a password is certain to stand (a command's password option, a DSN's
+ * user part) and is a reference, template, label or placeholder instead (see the header's rules).
+ */
+export function isStandIn(raw: string, rawQuoted: boolean): boolean {
+  const [value, quoted] = judged(raw, rawQuoted);
+  if (value === '' || isPlaceholder(raw) || isPlaceholder(value) || PLACEHOLDER_WORD.test(value)) return true;
+  if (/\s/.test(value) && (!quoted || !isPhraseOfSecrets(value))) return true;
+  if (TEMPLATE.test(value) || PASSWORD_WORD.test(value) || RULES.test(value) || SECRET_REFERENCE.test(value)) return true;
+  if (DATE_TIME.test(value) || VERSION.test(value) || ALGORITHM.test(value)) return true;
+  return (
+    !quoted &&
+    (VARIABLE_OR_STRUCTURE.test(value) ||
+      YAML_NODE.test(value) ||
+      DOTTED_PATH.test(value) ||
+      CALL_OR_SUBSCRIPT.test(value) ||
+      FILE_PATH.test(value) ||
+      BIND.test(value))
+  );
+}
+
+/** Whether a value given to a password's name looks like one (see the header's rules). */
+export function isPasswordValue(raw: string, quoted: boolean): boolean {
+  // The cheap test first: most names of a hostile text have a short value.
+  if (raw.length < MIN_LENGTH || isStandIn(raw, quoted)) return false;
+  const [value] = judged(raw, quoted);
+  if (value.length < MIN_LENGTH) return false;
+  if (DIGITS_ONLY.test(value)) return true;
+  return LETTER.test(value) && (DIGIT.test(value) || hasSymbol(value));
+}
+
+/**
+ * The end of [start, end) less the closing `)` and `]` the value does not open (the call or list
+ * around the assignment). One pass: the brackets are counted once, then the trailing ones dropped
+ * while they outnumber their openers.
+ */
+function withoutUnbalancedClose(text: string, start: number, end: number): number {
+  const last = text[end - 1];
+  if (last !== ')' && last !== ']') return end;
+  let paren = 0;
+  let square = 0;
+  for (let k = start; k < end; k++) {
+    const c = text[k];
+    if (c === '(') paren++;
+    else if (c === ')') paren--;
+    else if (c === '[') square++;
+    else if (c === ']') square--;
+  }
+  let e = end;
+  while (e > start) {
+    const c = text[e - 1];
+    if (c === ')' && paren < 0) paren++;
+    else if (c === ']' && square < 0) square++;
+    else break;
+    e--;
+  }
+  return e;
+}
+
+/**
+ * The first stop at or after a position, for starts that mostly move forward: no stop lies in
+ * [from, clearTo), so a later start inside that range resumes at clearTo instead of reading the run
+ * again. Every value of "pwd=pwd=pwd=..." shares the one run, and the scan stays linear with a small
+ * constant (a 256-character read per name cost 0.7 s on 1 MiB).
+ */
+class StopScan {
+  private from = -1;
+  private clearTo = -1;
+
+  constructor(
+    private readonly text: string,
+    private readonly stop: (k: number) => boolean,
+  ) {}
+
+  /** The first stop at or after `p`, the text's end, or an index past p + MAX_VALUE (none near). */
+  next(p: number): number {
+    let k = p;
+    if (p >= this.from && p <= this.clearTo) k = this.clearTo;
+    else this.from = p;
+    while (k < this.text.length && k - p <= MAX_VALUE && !this.stop(k)) k++;
+    this.clearTo = k;
+    return k;
+  }
+}
+
+/**
+ * Where an unquoted value ends, by the place its name stands in (valueOfName): `query`, a URL's query
+ * string (`&` and `#`); `conn`, a connection string's `k=v;` pair (`;`); `json`, after a quoted name
+ * (`,` and `}`); `line`, a name starting its line in an env file, YAML, INI or properties (the line's
+ * end: a blank, or a `;` starting the next `k=` pair); `plain`, anywhere else (`,`, `;` and `}` only
+ * before a blank or the end, a quote only before neither a letter nor a digit, `<`); `xml`, an
+ * element's text (`<`). A blank ends every one of them: a line's further words are looked at after.
+ */
+type Context = 'query' | 'conn' | 'json' | 'line' | 'plain' | 'xml';
+
+/** One set of scans per text (see StopScan), made once: a closure per name cost a third of the time. */
+class Scans {
+  private readonly ends: Record<Context, StopScan>;
+  private readonly doubleQuote: StopScan;
+  private readonly singleQuote: StopScan;
+  private readonly backQuote: StopScan;
+  private readonly escapedQuote: StopScan;
+  private readonly brace: StopScan;
+
+  constructor(private readonly text: string) {
+    const at = (k: number) => text[k] as string;
+    const scan = (stop: (k: number) => boolean) => new StopScan(text, stop);
+    this.ends = {
+      query: scan((k) => isBlank(at(k)) || isQuote(at(k)) || at(k) === '<' || at(k) === '&' || at(k) === '#'),
+      conn: scan((k) => isBlank(at(k)) || isQuote(at(k)) || at(k) === '<' || at(k) === ';'),
+      json: scan((k) => isBlank(at(k)) || isQuote(at(k)) || at(k) === '<' || at(k) === ',' || at(k) === '}'),
+      line: scan((k) => isBlank(at(k)) || (at(k) === ';' && pairStartsAt(text, k + 1))),
+      xml: scan((k) => at(k) === '<'),
+      plain: scan((k) => isPlainEnd(text, k)),
+    };
+    this.doubleQuote = scan((k) => at(k) === '"' && !escapedAt(text, k) && !continuesWord(text[k + 1]));
+    this.singleQuote = scan((k) => at(k) === "'" && text[k + 1] !== "'" && !continuesWord(text[k + 1]));
+    this.escapedQuote = scan((k) => at(k) === '"' && escapedAt(text, k) && !continuesWord(text[k + 1]));
+    this.backQuote = scan((k) => at(k) === '`' && !continuesWord(text[k + 1]));
+    this.brace = scan((k) => at(k) === '}' && (k + 1 === text.length || text[k + 1] === ';' || isBlank(text[k + 1]) || isQuote(text[k + 1])));
+  }
+
+  /** The end of an unquoted value in its context. */
+  end(context: Context, p: number): number {
+    return this.ends[context].next(p);
+  }
+
+  /**
+   * The quote closing the one at `open`, or -1: the first one neither escaped (`\"`, written), nor
+   * doubled (SQL's `''`), nor followed by a letter, a digit or a character that goes on a word (a
+   * JSON string's escaped quote reads as a quote once normalized: `"Hun\"ter2"` reads `"Hun"ter2"`).
+   */
+  closingQuote(open: number): number {
+    const q = this.text[open];
+    const close = (q === '"' ? this.doubleQuote : q === "'" ? this.singleQuote : this.backQuote).next(open + 1);
+    return close < this.text.length && close - open - 1 <= MAX_VALUE ? close : -1;
+  }
+
+  /** The escaped `\\"` closing the one whose quote is at `open`, or -1 (its quote's index). */
+  closingEscapedQuote(open: number): number {
+    const close = this.escapedQuote.next(open + 1);
+    return close < this.text.length && close - open - 1 <= MAX_VALUE ? close : -1;
+  }
+
+  /**
+   * The `}` closing ODBC's braced value opened at `open`, or -1: the one that ends the pair (before a
+   * `;`, a blank, a quote or the end), so `}}`, a brace inside it, does not.
+   */
+  closingBrace(open: number): number {
+    const close = this.brace.next(open + 1);
+    return close < this.text.length && close - open - 1 <= MAX_VALUE ? close : -1;
+  }
+}
+
+/** A character after a quote that makes the quote part of a word, not its end. */
+function continuesWord(c: string | undefined): boolean {
+  return isAsciiLetter(c) || isDigit(c) || (c !== undefined && '-_@#$%^~*'.includes(c));
+}
+
+/** Whether the character at `k` follows an odd run of backslashes. */
+function escapedAt(text: string, k: number): boolean {
+  let j = k;
+  while (k - j < 16 && text[j - 1] === '\\') j--;
+  return (k - j) % 2 === 1;
+}
+
+/** Whether a `k=` pair starts at `k` (a connection string's next one): a short name, then `=`. */
+function pairStartsAt(text: string, k: number): boolean {
+  let j = k;
+  while (j - k < 32 && (isAsciiLetter(text[j]) || isDigit(text[j]) || text[j] === '_' || text[j] === ' ')) j++;
+  return j > k && text[j] === '=' && isAsciiLetter(text[k]);
+}
+
+/** See Context's `plain`. */
+function isPlainEnd(text: string, k: number): boolean {
+  const c = text[k];
+  if (isBlank(c) || c === '<') return true;
+  const next = text[k + 1];
+  if (isQuote(c)) return !isAsciiLetter(next) && !isDigit(next);
+  if (c === ',' || c === ';' || c === '}') return next === undefined || isBlank(next) || isQuote(next) || (c === ';' && pairStartsAt(text, k + 1));
+  return false;
+}
+
+interface ValueSpan {
+  start: number;
+  end: number;
+  quoted: boolean;
+}
+
+/** The value starting at `p` (quoted up to its closing quote, or unquoted up to its context's end). */
+function valueAt(text: string, p: number, context: Context, scans: Scans, op = ''): ValueSpan | null {
+  const q = text[p];
+  if (isQuote(q) && context !== 'xml') {
+    const close = scans.closingQuote(p);
+    return close === -1 ? null : { start: p + 1, end: close, quoted: true };
+  }
+  // A JSON string's escaped quotes around the value, in the text as written: password=\"x\".
+  if (q === '\\' && text[p + 1] === '"') {
+    const close = scans.closingEscapedQuote(p + 1);
+    return close === -1 ? null : { start: p + 2, end: close - 1, quoted: true };
+  }
+  // ODBC's braced value ("Pwd={Zq8v;T2xk};"): its braces stay, the value is masked.
+  if (q === '{' && op === '=' && (context === 'conn' || context === 'line')) {
+    const close = scans.closingBrace(p);
+    const after = text[close + 1];
+    if (close !== -1 && (after === undefined || after === ';' || isBlank(after) || isQuote(after)) && !/\s/.test(text.slice(p + 1, close)))
+      return { start: p + 1, end: close, quoted: true };
+  }
+  const e = scans.end(context, p);
+  if (e - p > MAX_VALUE || (context === 'xml' && text[e] !== '<')) return null;
+  let start = p;
+  let end = withoutUnbalancedClose(text, p, e);
+  // Markdown's bold around the value ("Password: **Hunter2!**").
+  if (text.startsWith('**', start) && end - start > 4 && text.startsWith('**', end - 2)) {
+    start += 2;
+    end -= 2;
+  }
+  if (context === 'line' && end === e) {
+    if (text[e] === ' ' && text[e + 1] !== ' ') {
+      const phrase = restOfLine(text, start, e);
+      if (phrase !== null) return { start, end: phrase, quoted: true };
+    }
+    // A statement's end ("password: string;", "DB_PASSWORD=x; then ...").
+    if (end - start > 1 && (text[end - 1] === ';' || text[end - 1] === ',')) end--;
+  }
+  return { start, end, quoted: false };
+}
+
+/**
+ * Where a line's value with blanks ends ("POSTGRES_PASSWORD: Zq8v T2xk!"), when the words after the
+ * first one make a passphrase with it; else null (the first word is the value:
+ * "PGPASSWORD=x psql -h db"). A line ends at a line break (two spaces once normalized), a trailing
+ * " #comment" is none of it. The walk stops past MAX_WORDS words: every name starting a line after a
+ * blank is then walked over a few words, not a whole window ("key: pwd=a1 key: pwd=a1 ...").
+ */
+function restOfLine(text: string, start: number, firstEnd: number): number | null {
+  let k = firstEnd;
+  let words = 1;
+  for (; k < text.length && k - start <= MAX_VALUE; k++) {
+    const c = text[k];
+    if (c === '\n' || c === '\r' || (c === ' ' && (text[k + 1] === ' ' || text[k + 1] === '#'))) break;
+    if (c === ' ' && ++words > MAX_WORDS) return null;
+  }
+  if (k - start > MAX_VALUE) return null;
+  while (k > firstEnd && isBlank(text[k - 1])) k--;
+  return k > firstEnd && isPhraseOfSecrets(text.slice(start, k)) ? k : null;
+}
+
+// A name/value pair's value after the name (Kubernetes' env list, JSON's {"name":...,"value":...},
+// .NET's appSettings key/value): the blanks of a line break, maybe a comma, then "value" assigned.
+const VALUE_LINK = /[ \t]{0,64},?[ \t]{0,64}(?:["']value["']|value)[ \t]{0,8}[:=][ \t]{0,8}/iy;
+
+/** What stands before a .netrc's password: its login and the user. */
+const NETRC_LOGIN = /(?:^|\s)login[ \t]{1,4}\S{1,64}[ \t]{1,4}$/;
+
+/**
+ * Whether the name starting at `nameStart` starts its line (after indentation or `export `): the
+ * text's start, a line break, or, once normalized, the two spaces a break reads as, or one after a
+ * YAML parent key's ":".
+ */
+function startsLine(text: string, nameStart: number): boolean {
+  let k = nameStart;
+  if (text.slice(k - 7, k) === 'export ') k -= 7;
+  const blanks = k - skipBackRun(text, k, MAX_PAD, isPad);
+  const j = k - blanks;
+  return j === 0 || text[j - 1] === '\n' || text[j - 1] === '\r' || blanks >= 2 || (blanks === 1 && text[j - 1] === ':');
+}
+
+function skipBackRun(text: string, p: number, max: number, isRun: (c: string | undefined) => boolean): number {
+  let k = p;
+  while (p - k < max && k > 0 && isRun(text[k - 1])) k--;
+  return k;
+}
+
+/** The context a value given to the name at `nameStart` ends by (see Context). */
+function contextOf(text: string, nameStart: number): Context {
+  const before = text[nameStart - 1];
+  if (before === '?' || before === '&') return 'query';
+  if (before === ';') return 'conn';
+  if (isQuote(before)) return 'json';
+  return startsLine(text, nameStart) ? 'line' : 'plain';
+}
+
+/** The value given to the name at [nameStart, nameEnd), or null. */
+function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Scans): ValueSpan | null {
+  const before = text[nameStart - 1];
+  const flag = text[nameStart] === '-';
+  let p = nameEnd;
+  // Markdown's bold around the name ("**Password**:").
+  p = skipRun(text, p, 2, isStar);
+  if (isQuote(before) && text[p] === before) {
+    p++;
+    if (text[p] === ']') p++;
+    // A call's first argument, its value the second ("define('DB_PASSWORD', 'x')").
+    const comma = skipRun(text, p, MAX_PAD, isSpace);
+    if (text[comma] === ',' && text[skipBackRun(text, nameStart - 1, MAX_PAD, isSpace) - 1] === '(') {
+      const v = skipRun(text, comma + 1, MAX_PAD, isSpace);
+      if (isQuote(text[v])) return valueAt(text, v, 'json', scans);
+    }
+  }
+  if (before === '<' && text[p] === '>') return valueAt(text, p + 1, 'xml', scans);
+  const context = contextOf(text, nameStart);
+  VALUE_LINK.lastIndex = p;
+  const pair = VALUE_LINK.exec(text);
+  if (pair !== null) return valueAt(text, p + pair[0].length, context, scans);
+  const afterPad = skipRun(text, p, MAX_PAD, isPad);
+  const c = text[afterPad];
+  const c2 = text[afterPad + 1];
+  let op = '';
+  if (c === ':' && c2 === '=') op = ':=';
+  else if (c === '=' && c2 === '>') op = '=>';
+  else if (c === '=' && c2 !== '=') op = '=';
+  // Not a scope ("Password::Create") nor a URL ("password://").
+  else if (c === ':' && c2 !== ':' && c2 !== '/') op = ':';
+  if (op !== '') return valueAt(text, skipRun(text, afterPad + op.length, MAX_PAD, isPad), context, scans, op);
+  // A .netrc's "machine host login bob password X": the word after a space, after a login.
+  if (afterPad === p + 1 && text[p] === ' ' && NETRC_LOGIN.test(text.slice(Math.max(0, nameStart - MAX_NAME - 8), nameStart)))
+    return valueAt(text, afterPad, 'plain', scans);
+  // A flag's value after a space ("--password X"); its value must pass the same rules.
+  if (flag && afterPad > p && afterPad - p <= 4) return valueAt(text, afterPad, 'plain', scans);
+  // SQL's "WITH PASSWORD 'x'", "ALTER USER u PASSWORD 'x'": the bare word, a blank, a quoted value.
+  if (afterPad === p + 1 && isQuote(c) && nameEnd - nameStart === 8 && /^password$/i.test(text.slice(nameStart, nameEnd)))
+    return valueAt(text, afterPad, 'plain', scans);
+  return null;
+}
+
+function namedFindings(text: string, out: Finding[], scans: Scans): void {
+  NAME_CORE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = NAME_CORE.exec(text)) !== null) {
+    let end = m.index + m[0].length;
+    REPEAT_SEGMENT.lastIndex = end;
+    const again = REPEAT_SEGMENT.exec(text);
+    if (again !== null && !isNameChar(text[end + again[0].length])) end += again[0].length;
+    // One digit may follow (Django's password1 and password2), then the name must end.
+    if (isDigit(text[end]) && !isNameChar(text[end + 1])) end++;
+    if (isNameChar(text[end])) continue;
+    const start = skipBack(text, m.index);
+    if (text[start - 1] === '/' || text[start - 1] === '\\') continue;
+    // "pass" needs a prefix of its own: "--pass", "-pass" are a flag named "pass" alone.
+    if (m[0].length === 4 && !isAsciiLetter(text[start]) && !isDigit(text[start])) continue;
+    const value = valueOfName(text, start, end, scans);
+    if (value === null || !isPasswordValue(text.slice(value.start, value.end), value.quoted)) continue;
+    out.push({ type: 'PASSWORD', start: value.start, end: value.end });
+  }
+}
+
+/** Where the name holding the core at `core` starts (its prefix, up to MAX_NAME). */
+function skipBack(text: string, core: number): number {
+  let k = core;
+  while (k > 0 && core - k < MAX_NAME && isNameChar(text[k - 1])) k--;
+  return k;
+}
+
+// SQL's "IDENTIFIED BY 'x'" (MySQL, Oracle, also "IDENTIFIED WITH plugin BY 'x'") and "SET PASSWORD
+// [FOR u] = 'x'": only a quoted value.
+const SQL_PASSWORD =
+  /\bidentified[ \t]{1,8}(?:with[ \t]{1,8}\w{1,64}[ \t]{1,8})?by[ \t]{1,8}(?=['"])|\bset[ \t]{1,8}password[ \t]{1,8}(?:for[ \t]{1,8}[^\s=]{1,128}[ \t]{0,8})?=[ \t]{0,8}(?=['"])/gi;
+
+function sqlFindings(text: string, out: Finding[], scans: Scans): void {
+  SQL_PASSWORD.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = SQL_PASSWORD.exec(text)) !== null) {
+    const value = valueAt(text, m.index + m[0].length, 'plain', scans);
+    if (value !== null && isPasswordValue(text.slice(value.start, value.end), true)) out.push({ type: 'PASSWORD', start: value.start, end: value.end });
+  }
+}
+
+// Go's MySQL driver DSN, "user:password@protocol(address)/dbname": no scheme, so urlPassword.ts misses
+// it, and "user:password@host" alone is too common in prose to read without the protocol. The user
+// starts after a blank, a quote, "=" or the start (anchored, so each start is one bounded attempt).
+const GO_DSN = /(?<![^\s"'`=])[^\s:@/"'`()]{1,64}:([^\s@"'`]{1,128})@(?:tcp6?|udp|unix)\(/dg;
+
+const DSN_PROTOCOL = /@(?:tcp6?|udp|unix)\(/;
+
+function dsnFindings(text: string, out: Finding[]): void {
+  // The protocol first: GO_DSN tries a user at every blank, quote and "=".
+  if (!DSN_PROTOCOL.test(text)) return;
+  GO_DSN.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = GO_DSN.exec(text)) !== null) {
+    const [start, end] = m.indices![1]!;
+    // The place says it is a password, as a URL's user part does: anything but a stand-in.
+    if (!isStandIn(m[1]!, false)) out.push({ type: 'PASSWORD', start, end });
+  }
+}
+
+/**
+ * Command lines that take a password as an option, and where: mysql's `-p` glued to its value
+ * (`-p` is a port to psql and ssh, and `-p` alone asks for it); `docker login -p X`; `sshpass -p X`;
+ * `redis-cli -a X`; curl's `-u user:password` (the part after the first `:`; without one, curl asks).
+ * `glued`: the flags whose value is glued to them; `spaced`: the word after them.
+ */
+interface CommandRule {
+  glued: readonly string[];
+  spaced: readonly string[];
+  userPair?: boolean;
+}
+const MYSQL_RULE: CommandRule = { glued: ['-p'], spaced: [] };
+const COMMAND_RULES: ReadonlyArray<readonly [RegExp, CommandRule]> = [
+  [/^(?:mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show)?)$/, MYSQL_RULE],
+  [/^(?:docker|podman|nerdctl)[ \t]{1,8}login$/, { glued: ['-p'], spaced: ['-p'] }],
+  [/^sshpass$/, { glued: ['-p'], spaced: ['-p'] }],
+  [/^redis-cli$/, { glued: [], spaced: ['-a'] }],
+  [/^curl$/, { glued: ['-u'], spaced: ['-u', '--user'], userPair: true }],
+];
+const COMMAND =
+  /(?<![\w-])(?:mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show)?|(?:docker|podman|nerdctl)[ \t]{1,8}login|sshpass|redis-cli|curl)(?![\w-])/g;
+
+function ruleOf(word: string): CommandRule | null {
+  for (const [re, rule] of COMMAND_RULES) if (re.test(word)) return rule;
+  return null;
+}
+
+function commandFindings(text: string, out: Finding[], scans: Scans): void {
+  COMMAND.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = COMMAND.exec(text)) !== null) {
+    const rule = ruleOf(m[0].toLowerCase()) ?? MYSQL_RULE;
+    const span = commandPassword(text, m.index + m[0].length, rule, scans);
+    if (span !== null) out.push({ type: 'PASSWORD', start: span[0], end: span[1] });
+  }
+}
+
+/** The end of the shell word at `k`: a quoted one to its closing quote, else up to a blank or a shell separator. */
+function wordEnd(text: string, k: number, scans: Scans): number {
+  if (isQuote(text[k])) {
+    const close = scans.closingQuote(k);
+    return close === -1 ? -1 : close + 1;
+  }
+  return skipRun(text, k, MAX_VALUE + 1, isShellWordChar);
+}
+
+/** The value's span in the word [start, end), its quotes taken off, or null when it is a stand-in. */
+function optionValue(text: string, start: number, end: number, rule: CommandRule, scans: Scans): [number, number] | null {
+  let [s, e] = [start, end];
+  let quoted = false;
+  if (isQuote(text[s])) {
+    const close = scans.closingQuote(s);
+    if (close === -1) return null;
+    [s, e, quoted] = [s + 1, close, true];
+  }
+  if (rule.userPair) {
+    const colon = text.indexOf(':', s);
+    if (colon === -1 || colon >= e) return null;
+    s = colon + 1;
+  }
+  return s >= e || isStandIn(text.slice(s, e), quoted) ? null : [s, e];
+}
+
+/**
+ * The password among the command's options after `from`. Only options stand between the command and
+ * it (`-u root -h db --port=3306 -p...`, a short option taking the word after it; and for curl its
+ * URL): past any other word the text has moved on ("mysql -u root -p db and psql -p5432").
+ */
+function commandPassword(text: string, from: number, rule: CommandRule, scans: Scans): [number, number] | null {
+  let k = from;
+  let argumentNext = false;
+  while (k < text.length && k - from < MAX_COMMAND) {
+    k = skipRun(text, k, MAX_COMMAND, isBlank);
+    const tokenEnd = wordEnd(text, k, scans);
+    if (tokenEnd <= k || tokenEnd - k > MAX_VALUE) return null;
+    const token = text.slice(k, tokenEnd);
+    if (token[0] === '-') {
+      for (const f of rule.spaced) {
+        if (token !== f) continue;
+        const v = skipRun(text, tokenEnd, 4, isPad);
+        const vEnd = v > tokenEnd ? wordEnd(text, v, scans) : -1;
+        return vEnd > v ? optionValue(text, v, vEnd, rule, scans) : null;
+      }
+      for (const f of rule.glued)
+        if (token.length > f.length && token.startsWith(f) && token[f.length] !== '-') return optionValue(text, k + f.length, tokenEnd, rule, scans);
+    }
+    // Another command word: the walk from it is the next match's (so each word is walked once).
+    if (ruleOf(token.toLowerCase()) !== null) return null;
+    if (argumentNext) argumentNext = false;
+    else if (token[0] === '-') argumentNext = tokenEnd - k === 2;
+    else if (!(rule.userPair && token.includes('://'))) return null;
+    k = tokenEnd;
+  }
+  return null;
+}
+
+export function detectNamedPasswords(text: string): Finding[] {
+  if (!GATE.test(text)) return [];
+  const out: Finding[] = [];
+  const scans = new Scans(text);
+  namedFindings(text, out, scans);
+  sqlFindings(text, out, scans);
+  dsnFindings(text, out);
+  commandFindings(text, out, scans);
+  return out;
+}
+
+/**
+ * The findings in text as written (not normalized) that only the written form reads whole: a value
+ * holding a percent escape (the normalizer decodes "%26" to the "&" that ends a query's value) or a
+ * backslash-escaped quote (decoded, it reads as the value's end). detect() and the privacy guard run
+ * it beside the normalized pass.
+ */
+const WRITTEN_ONLY = /%[0-9A-Fa-f]{2}|\\["']/;
+export function detectWrittenNamedPasswords(text: string): Finding[] {
+  // Most texts the normalizer changed hold a line break or non-ASCII, none of these escapes.
+  if (!WRITTEN_ONLY.test(text)) return [];
+  return detectNamedPasswords(text).filter((f) => WRITTEN_ONLY.test(text.slice(f.start, f.end)));
+}
