@@ -101,7 +101,13 @@ describe('DATABASE_URL', () => {
   });
   it('takes a URL whose TLS files exist, a unix socket and an IPv6 host', () => {
     const ca = new URL('../../test/fixtures/tls/ca.pem', import.meta.url).pathname;
-    for (const url of [`postgres://u:pw@db/aegis?sslrootcert=${ca}`, 'postgres:///aegis?host=/var/run/postgresql', 'postgresql://u:p%40ss@[::1]:5432/db']) {
+    for (const url of [
+      `postgres://u:pw@db/aegis?sslrootcert=${ca}`,
+      'postgres:///aegis?host=/var/run/postgresql',
+      'postgres://u:pw@/aegis?host=/tmp&port=6001',
+      'postgresql://postgres@%2Fvar%2Frun%2Fpostgresql/aegis',
+      'postgresql://u:p%40ss@[::1]:5432/db',
+    ]) {
       expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
     }
   });

@@ -1,4 +1,4 @@
-import { accessSync, constants } from 'node:fs';
+import pg from 'pg';
 
 /**
  * Every environment variable the service reads, parsed and validated in one place at start. A bad
@@ -17,29 +17,34 @@ export class ConfigError extends Error {
 export type Role = 'api' | 'worker' | 'all';
 
 /**
- * What pg would otherwise throw with a stack trace at the first connection (pg-connection-string
- * parses the URL with WHATWG's parser and reads the TLS files it names), said here in one line. The
- * value is never quoted: it may hold a password.
+ * What pg would otherwise throw with a stack trace at the first connection, said here in one line:
+ * pg's own parse of the string (a Client built, not connected) reads the URL and the TLS files it
+ * names. The value is never quoted: it may hold a password.
  */
 function checkDatabaseUrl(databaseUrl: string): void {
-  let url: URL;
   try {
-    url = new URL(databaseUrl);
-  } catch {
+    new pg.Client({ connectionString: databaseUrl });
+  } catch (err) {
+    const { code, path } = err as NodeJS.ErrnoException;
+    if (path !== undefined) {
+      const param = TLS_FILE_PARAMS.find((name) => tlsFileOf(databaseUrl, name) === path) ?? 'sslrootcert, sslcert or sslkey';
+      const reason = code === 'ENOENT' ? 'does not exist' : 'cannot be read';
+      throw new ConfigError('DATABASE_URL', `the file of its ${param} parameter, ${path}, ${reason}`);
+    }
     throw new ConfigError(
       'DATABASE_URL',
       'is not a valid URL (check the port, the brackets around an IPv6 address, and percent-encode special characters in the user and password; the value is not shown)',
     );
   }
-  for (const param of ['sslrootcert', 'sslcert', 'sslkey']) {
-    const file = url.searchParams.get(param);
-    if (file === null || file === '') continue;
-    try {
-      accessSync(file, constants.R_OK);
-    } catch (err) {
-      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read';
-      throw new ConfigError('DATABASE_URL', `the file of its ${param} parameter, ${file}, ${reason}`);
-    }
+}
+const TLS_FILE_PARAMS = ['sslrootcert', 'sslcert', 'sslkey'] as const;
+function tlsFileOf(databaseUrl: string, name: string): string | undefined {
+  const m = new RegExp(`[?&]${name}=([^&#]*)`).exec(databaseUrl);
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return m[1];
   }
 }
 
