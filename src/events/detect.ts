@@ -187,6 +187,15 @@ export function detect(text: string): Finding[] {
 const MAX_REPEATED_PASSWORDS = 32;
 /** Shorter values repeat by chance ("abc12" in a word), so their repeats are not taken. */
 const MIN_REPEATED_PASSWORD = 6;
+/** Repeats taken in all: a periodic text of many values found would otherwise add millions. */
+const MAX_REPEATS = 1000;
+/**
+ * Values whose repeats are no password's: a word of letters alone is the URL's own user, scheme or
+ * database as often as its password ("postgres://postgres:postgres@db/postgres"), and one character
+ * repeated ("111111") is inside every longer run of it.
+ */
+const COMMON_VALUE = /^(?:[A-Za-z]+|(.)\1*)$/;
+const isWordChar = (c: string | undefined) => c !== undefined && /\w/.test(c);
 
 /**
  * The findings plus every other occurrence, verbatim, of a password found in the text: a form's
@@ -198,16 +207,20 @@ function withRepeatedPasswords(text: string, findings: Finding[]): Finding[] {
   const values = new Set<string>();
   for (const f of findings) {
     if (f.type !== 'PASSWORD' || f.end - f.start < MIN_REPEATED_PASSWORD) continue;
-    values.add(text.slice(f.start, f.end));
+    const value = text.slice(f.start, f.end);
+    if (COMMON_VALUE.test(value)) continue;
+    values.add(value);
     if (values.size === MAX_REPEATED_PASSWORDS) break;
   }
   if (values.size === 0) return findings;
   // An occurrence that is a finding already adds nothing: findings are sorted by start, and so are
-  // a value's occurrences, so one pointer per value tells.
+  // a value's occurrences, so one pointer per value tells. Only a whole word is a repeat: "123456"
+  // inside an order number "99123456781" is part of that number, not the password again.
   const repeats: Finding[] = [];
   for (const v of values) {
     let j = 0;
-    for (let k = text.indexOf(v); k !== -1; k = text.indexOf(v, k + v.length)) {
+    for (let k = text.indexOf(v); k !== -1 && repeats.length < MAX_REPEATS; k = text.indexOf(v, k + v.length)) {
+      if (isWordChar(text[k - 1]) || isWordChar(text[k + v.length])) continue;
       while (j < findings.length && (findings[j] as Finding).start < k) j++;
       const f = findings[j];
       if (f === undefined || f.start !== k || f.end !== k + v.length) repeats.push({ type: 'PASSWORD', start: k, end: k + v.length });

@@ -450,6 +450,32 @@ describe('named passwords: the attacker review', () => {
     expect(passwords('password=$2b$12$KIXQJQ1u9x9n8mJvKx7QeO6b3zZ8vZpP5Q3J8GmXJ3u5fFJ0p1Qe')).toHaveLength(1);
   });
 
+  it("a repeat is the value again as a whole word, never the URL's own user, scheme or database", () => {
+    // Letters alone are as often the URL's other parts as its password: only the password is masked.
+    expect(masked('postgres://postgres:postgres@localhost:5432/postgres')).toBe('postgres://postgres:[PASSWORD]@localhost:5432/postgres');
+    expect(countByType(detect('postgres://postgres:postgres@localhost:5432/postgres'))).toEqual({ PASSWORD: 1 });
+    // A value with a digit or symbol is the password wherever it stands alone.
+    expect(masked('amqp://guest:guest123@rabbit:5672/ then login as guest123')).toBe('amqp://guest:[PASSWORD]@rabbit:5672/ then login as [PASSWORD]');
+    // Inside a longer word or number it is part of that, not the password again.
+    expect(masked('pwd=123456 order 99123456781 phone 5551234567 and 123456.')).toBe('pwd=[PASSWORD] order 99123456781 phone 5551234567 and [PASSWORD].');
+    expect(masked('pwd=1234567 ticket INC1234567 ref 1234567')).toBe('pwd=[PASSWORD] ticket INC1234567 ref [PASSWORD]');
+    expect(masked('password: abc123x then abc123xyz and xabc123x')).toBe('password: [PASSWORD] then abc123xyz and xabc123x');
+  });
+
+  it('a later word assigned a value of its own starts the next pair', () => {
+    expect(passwords('password=Secret_1 key=Secret_1_backup')).toEqual([['PASSWORD', 'Secret_1']]);
+    expect(passwords('POSTGRES_PASSWORD: Zq8v T2xk!')).toEqual([['PASSWORD', 'Zq8v T2xk!']]);
+  });
+
+  it("SQL Server's, MongoDB's and OpenLDAP's command-line passwords", () => {
+    expect(passwords('sqlcmd -S db -U sa -P Secret123! -Q "select 1"')).toEqual([['PASSWORD', 'Secret123!']]);
+    expect(passwords('mongosh "mongodb://db" -u admin -p Adm1n2024')).toEqual([['PASSWORD', 'Adm1n2024']]);
+    expect(passwords('ldapsearch -x -D cn=admin -w Adm1nPass! -b dc=x')).toEqual([['PASSWORD', 'Adm1nPass!']]);
+    // -W asks for the password; sqlcmd's -p prints statistics; a placeholder is none.
+    expect(passwords('ldapsearch -x -D cn=admin -W -b dc=x')).toEqual([]);
+    expect(passwords('sqlcmd -S db -U sa -p -P $SA_PASSWORD')).toEqual([]);
+  });
+
   it('stays linear on hostile closing brackets and the new contexts', () => {
     const n = 1 << 20;
     const fill = (unit: string) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
@@ -461,6 +487,9 @@ describe('named passwords: the attacker review', () => {
       '  pwd=a1 ',
       'curl -u a:',
       "pwd='a''",
+      'curl -u ',
+      'curl --user ',
+      'a:b@tcp(h)/d ' + '='.repeat(64) + ':' + '='.repeat(128),
     ])
       for (const f of detectNamedPasswords(fill(unit))) expect(f.end - f.start, unit.slice(0, 12)).toBeLessThanOrEqual(256);
   });

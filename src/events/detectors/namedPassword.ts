@@ -81,7 +81,7 @@ const MIN_LENGTH = 6;
 const MAX_WORDS = 4;
 
 // Everything any finding needs, in one case-insensitive search: cheap enough for every field.
-const GATE = /pass|pwd|@(?:tcp6?|udp|unix)\(|mysql|mariadb|curl|login|redis-cli|identified/i;
+const GATE = /pass|pwd|@(?:tcp6?|udp|unix)\(|mysql|mariadb|curl|login|redis-cli|identified|sqlcmd|mongo|ldap/i;
 // "pass" only as a name's last segment after a separator ("DB_PASS", "ansible_become_pass").
 const NAME_CORE = /passw(?:or)?d|pwd|passphrase|(?<=[A-Za-z0-9][_.-])pass/gi;
 // A segment after the password word that says it is a password again (a form's confirmation, a
@@ -157,8 +157,10 @@ function hasSymbol(value: string): boolean {
  */
 function isPhraseOfSecrets(value: string): boolean {
   const words = value.split(/\s+/).filter((w) => w !== '');
-  return words.length <= MAX_WORDS && words.every((w) => DIGIT.test(w) || hasSymbol(w));
+  // A later word that is a name assigned ("key=...", "user:") starts the next pair, not more of it.
+  return words.length <= MAX_WORDS && words.every((w) => DIGIT.test(w) || hasSymbol(w)) && !words.slice(1).some((w) => NEXT_PAIR.test(w));
 }
+const NEXT_PAIR = /^[A-Za-z_][\w.-]{0,63}[=:]/;
 
 /**
  * A percent-encoded value is judged decoded (a form body's "Ab1%23xyz99" is "Ab1#xyz99"), an encoded
@@ -554,7 +556,9 @@ function sqlFindings(text: string, out: Finding[], scans: Scans): void {
 // Go's MySQL driver DSN, "user:password@protocol(address)/dbname": no scheme, so urlPassword.ts misses
 // it, and "user:password@host" alone is too common in prose to read without the protocol. The user
 // starts after a blank, a quote, "=" or the start (anchored, so each start is one bounded attempt).
-const GO_DSN = /(?<![^\s"'`=])[^\s:@/"'`()]{1,64}:([^\s@"'`]{1,128})@(?:tcp6?|udp|unix)\(/dg;
+// The user holds no "=": it may start after one, and a user that could also hold them would be tried
+// again from each "=" of a run, 200 steps each.
+const GO_DSN = /(?<![^\s"'`=])[^\s:@/"'`()=]{1,64}:([^\s@"'`]{1,128})@(?:tcp6?|udp|unix)\(/dg;
 
 const DSN_PROTOCOL = /@(?:tcp6?|udp|unix)\(/;
 
@@ -573,7 +577,8 @@ function dsnFindings(text: string, out: Finding[]): void {
 /**
  * Command lines that take a password as an option, and where: mysql's `-p` glued to its value
  * (`-p` is a port to psql and ssh, and `-p` alone asks for it); `docker login -p X`; `sshpass -p X`;
- * `redis-cli -a X`; curl's `-u user:password` (the part after the first `:`; without one, curl asks).
+ * `redis-cli -a X`; curl's `-u user:password` (the part after the first `:`; without one, curl asks);
+ * `sqlcmd -P X`; `mongosh -p X`; `ldapsearch -w X`.
  * `glued`: the flags whose value is glued to them; `spaced`: the word after them.
  */
 interface CommandRule {
@@ -588,9 +593,13 @@ const COMMAND_RULES: ReadonlyArray<readonly [RegExp, CommandRule]> = [
   [/^sshpass$/, { glued: ['-p'], spaced: ['-p'] }],
   [/^redis-cli$/, { glued: [], spaced: ['-a'] }],
   [/^curl$/, { glued: ['-u'], spaced: ['-u', '--user'], userPair: true }],
+  // SQL Server's sqlcmd (-P), MongoDB's shells (-p), OpenLDAP's clients (-w; -W asks instead).
+  [/^sqlcmd$/, { glued: [], spaced: ['-P'] }],
+  [/^(?:mongosh|mongo)$/, { glued: [], spaced: ['-p'] }],
+  [/^ldap(?:search|modify|add|delete|passwd|whoami|compare|modrdn)$/, { glued: ['-w'], spaced: ['-w'] }],
 ];
 const COMMAND =
-  /(?<![\w-])(?:mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show)?|(?:docker|podman|nerdctl)[ \t]{1,8}login|sshpass|redis-cli|curl)(?![\w-])/g;
+  /(?<![\w-])(?:mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show)?|(?:docker|podman|nerdctl)[ \t]{1,8}login|sshpass|redis-cli|curl|sqlcmd|mongosh|mongo|ldap(?:search|modify|add|delete|passwd|whoami|compare|modrdn))(?![\w-])/g;
 
 function ruleOf(word: string): CommandRule | null {
   for (const [re, rule] of COMMAND_RULES) if (re.test(word)) return rule;
@@ -626,8 +635,10 @@ function optionValue(text: string, start: number, end: number, rule: CommandRule
     [s, e, quoted] = [s + 1, close, true];
   }
   if (rule.userPair) {
-    const colon = text.indexOf(':', s);
-    if (colon === -1 || colon >= e) return null;
+    // Within the word only: a search to the text's end for every "curl -u" was quadratic.
+    let colon = s;
+    while (colon < e && text[colon] !== ':') colon++;
+    if (colon >= e) return null;
     s = colon + 1;
   }
   return s >= e || isStandIn(text.slice(s, e), quoted) ? null : [s, e];
@@ -658,9 +669,11 @@ function commandPassword(text: string, from: number, rule: CommandRule, scans: S
     }
     // Another command word: the walk from it is the next match's (so each word is walked once).
     if (ruleOf(token.toLowerCase()) !== null) return null;
-    if (argumentNext) argumentNext = false;
+    // A short option may take the word after it ("-u root"), unless that word is an option itself
+    // ("-x -D cn=admin": -x takes nothing). A URL is the command's address (curl's, mongosh's).
+    if (argumentNext && token[0] !== '-') argumentNext = false;
     else if (token[0] === '-') argumentNext = tokenEnd - k === 2;
-    else if (!(rule.userPair && token.includes('://'))) return null;
+    else if (!token.includes('://')) return null;
     k = tokenEnd;
   }
   return null;
