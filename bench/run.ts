@@ -33,6 +33,7 @@ import {
   BENCH_URL,
   ENCRYPTION_KEY,
   agentRecord,
+  PREFLIGHT_BODY,
   createBenchOrg,
   ensureDatabase,
   openBenchDb,
@@ -880,15 +881,7 @@ async function ingestScenario(): Promise<IngestResult> {
   };
   await run(2, 1, 1000, batch);
   const a = await run(4, SIZES.ingestSeconds, 1000, batch);
-  const input = JSON.stringify({
-    input:
-      'Please summarise the ticket from jane.doe@example.com (SSN 078-05-1120) and cc bob@example.org; the customer asked for a refund of the May invoice and a call back this week.',
-    destination: 'AI_TOOL',
-    source_type: 'api',
-    input_type: 'text',
-    actor_id: 'analyst@example.com',
-  });
-  const pre = () => ['/preflight', input] as [string, string];
+  const pre = () => ['/preflight', PREFLIGHT_BODY] as [string, string];
   await run(4, 1, 1, pre);
   const p = await run(16, SIZES.ingestSeconds, 1, pre);
   // The filters' cost at ingest: the same batches with five more destinations, each filtered.

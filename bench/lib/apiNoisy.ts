@@ -3,7 +3,7 @@
 // admission gate (src/api/orgAdmission.ts) is for. The bench process is their only client.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { agentRecord } from './setup.js';
+import { agentRecord, PREFLIGHT_BODY } from './setup.js';
 
 export interface OrgKey {
   orgId: string;
@@ -31,16 +31,6 @@ export interface QuietResult {
   codes: Record<string, number>;
 }
 
-// The ingest scenario's kind of text: the privacy guard finds an SSN and two emails in it.
-const PREFLIGHT = JSON.stringify({
-  input:
-    'Please summarise the ticket from jane.doe@example.com (SSN 078-05-1120) and cc bob@example.org; the customer asked for a refund of the May invoice and a call back this week.',
-  destination: 'AI_TOOL',
-  source_type: 'api',
-  input_type: 'text',
-  actor_id: 'analyst@example.com',
-});
-
 const headers = (org: OrgKey) => ({ authorization: `Bearer ${org.apiKey}`, 'content-type': 'application/json' });
 
 /**
@@ -63,7 +53,7 @@ export async function quietClient(apiPort: number, org: OrgKey, seconds: number)
   const until = performance.now() + seconds * 1000;
   try {
     while (performance.now() < until) {
-      await timed(pre, '/preflight', PREFLIGHT);
+      await timed(pre, '/preflight', PREFLIGHT_BODY);
       await timed(list, '/forwarding-destinations');
       await sleep(50);
     }

@@ -240,6 +240,16 @@ export async function seedHistory(db: Db, orgId: string, destinationId: string, 
   for (const t of ['audit_events', 'forwarding_jobs', 'delivery_attempts']) await db.exec(`VACUUM (ANALYZE) ${t}`);
 }
 
+/** The ingest and api-noisy scenarios' preflight body: the privacy guard finds an SSN and two emails in it. */
+export const PREFLIGHT_BODY = JSON.stringify({
+  input:
+    'Please summarise the ticket from jane.doe@example.com (SSN 078-05-1120) and cc bob@example.org; the customer asked for a refund of the May invoice and a call back this week.',
+  destination: 'AI_TOOL',
+  source_type: 'api',
+  input_type: 'text',
+  actor_id: 'analyst@example.com',
+});
+
 /** The same example event in JS (for pg-boss job data and API records). */
 export function agentRecord(id: string, i: number): Record<string, unknown> {
   const dec = ['ALLOWED', 'ALLOWED_WITH_MASKING', 'ALLOWED_WITH_MASKING', 'BLOCKED'][i % 4]!;
