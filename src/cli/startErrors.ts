@@ -3,7 +3,7 @@
 // as ConfigError does for a bad value. Anything not recognised here is a bug and keeps its stack trace.
 import { isAbsolute, relative, resolve } from 'node:path';
 import { inspect } from 'node:util';
-import pg from 'pg';
+import { connectionTarget } from '../db/connectionString.js';
 
 /** What the lines may name, read from the raw environment (the config may be the thing that failed). */
 export interface StartErrorContext {
@@ -134,18 +134,13 @@ function rawPassword(databaseUrl: string | null): string | null {
   return colon === -1 ? null : userinfo.slice(colon + 1);
 }
 
-/**
- * The host (a socket directory when it starts with "/") and port pg connects to, read by pg itself:
- * ?host= and ?port= over the URL's own, a percent-encoded socket directory as host, an empty host
- * ("postgres://u:pw@/db?host=/tmp", which the URL parser refuses), then PGHOST/PGPORT and its defaults.
- */
+/** The host (a socket directory when it starts with "/") and port pg connects to (db/connectionString.ts). */
 function databaseHost(ctx: StartErrorContext): { host: string; port: string; password: string; ambiguous: boolean } | null {
   if (!ctx.databaseUrl) return null;
   const ambiguous = /[#?/]/.test(rawPassword(ctx.databaseUrl) ?? '');
   try {
-    // Constructing a client parses the string and connects nothing.
-    const client = new pg.Client({ connectionString: ctx.databaseUrl });
-    return { host: client.host, port: String(client.port), password: typeof client.password === 'string' ? client.password : '', ambiguous };
+    const { host, port, password } = connectionTarget(ctx.databaseUrl);
+    return { host, port: String(port), password, ambiguous };
   } catch {
     return ambiguous ? { host: '', port: '', password: '', ambiguous } : null;
   }

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { connectionTarget } from '../db/connectionString.js';
 
 /**
  * Every environment variable the service reads, parsed and validated in one place at start. A bad
@@ -17,13 +17,13 @@ export class ConfigError extends Error {
 export type Role = 'api' | 'worker' | 'all';
 
 /**
- * What pg would otherwise throw with a stack trace at the first connection, said here in one line:
- * pg's own parse of the string (a Client built, not connected) reads the URL and the TLS files it
- * names. The value is never quoted: it may hold a password.
+ * What pg would otherwise throw with a stack trace at the first connection, said here in one line
+ * (db/connectionString.ts: pg's own parse, which reads the TLS files the URL names). The value is never
+ * quoted: it may hold a password.
  */
 function checkDatabaseUrl(databaseUrl: string): void {
   try {
-    new pg.Client({ connectionString: databaseUrl });
+    connectionTarget(databaseUrl);
   } catch (err) {
     const { code, path } = err as NodeJS.ErrnoException;
     if (path !== undefined) {
