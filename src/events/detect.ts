@@ -41,6 +41,12 @@ const DETECTORS: readonly Detector[] = [
   detectPhones,
   detectIpAddresses,
 ];
+/**
+ * Every detector but the named passwords', for the privacy guard's identifier form (privacyGuard.ts):
+ * its "_" made blanks, so "YOUR_PASSWORD" read as the value "YOUR"; the guard reads named passwords in
+ * the forms preflight does.
+ */
+export const DETECTORS_BUT_NAMED_PASSWORDS: readonly Detector[] = DETECTORS.filter((d) => d !== detectNamedPasswords);
 
 /** Lower index = more specific, wins ties on equal length. */
 const SPECIFICITY: readonly FindingType[] = [
@@ -116,10 +122,9 @@ export function resolveOverlaps(candidates: readonly Finding[]): Finding[] {
  * from it such as the privacy guard's identifier form): spans are of that text. Callers that
  * normalize once themselves use it so a string is not normalized twice.
  */
-export function detectCanonical(text: string, namedPasswords = true): Finding[] {
+export function detectCanonical(text: string, detectors: readonly Detector[] = DETECTORS): Finding[] {
   const candidates: Finding[] = [];
-  for (const d of DETECTORS) {
-    if (!namedPasswords && d === detectNamedPasswords) continue;
+  for (const d of detectors) {
     for (const f of d(text)) candidates.push(f);
   }
   return resolveOverlaps(withoutDataOverSecrets(candidates));

@@ -12,7 +12,7 @@
  * The summary additionally may not carry a run of nine or more digits (an SSN or account number
  * written without separators would slip past the detectors otherwise).
  */
-import { detectCanonical } from './detect.js';
+import { detectCanonical, DETECTORS_BUT_NAMED_PASSWORDS } from './detect.js';
 import { detectCloudKeys } from './detectors/cloudKeys.js';
 import { COMMON_TLDS, detectEmails } from './detectors/email.js';
 import { detectNamedPasswords, detectWrittenNamedPasswords } from './detectors/namedPassword.js';
@@ -187,7 +187,11 @@ function findingTypes(value: string, freeText = false): FindingType[] {
   // Normalized once: the identifier form is canonical text already.
   const norm = normalizeForDetection(value).text;
   const idForm = identifierFormOf(norm);
-  const types = [...detectCanonical(idForm, false).map((f) => f.type), ...namedPasswordTypes(value, norm), ...secretTypes(value, norm, idForm)];
+  const types = [
+    ...detectCanonical(idForm, DETECTORS_BUT_NAMED_PASSWORDS).map((f) => f.type),
+    ...namedPasswordTypes(value, norm),
+    ...secretTypes(value, norm, idForm),
+  ];
   if (!freeText && spelledEmailIn(idForm)) types.push('EMAIL');
   return [...new Set(types)];
 }
