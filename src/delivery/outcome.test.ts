@@ -194,11 +194,43 @@ describe('schedule: done, retry after a delay, or dead letter', () => {
     // Retry-After does not extend the schedule.
     { attempts: 3, retryAfterMs: 5_000 },
   ])('past the schedule (attempt $attempts of 3 delays) a failed attempt is dead-lettered with its error', ({ attempts, retryAfterMs }) => {
-    expect(schedule(retry(retryAfterMs), attempts, delays, 0.5)).toEqual({ outcome: 'failed', error: 'HTTP 503', statusCode: 503 });
+    expect(schedule(retry(retryAfterMs), attempts, delays, 0.5)).toEqual({
+      outcome: 'failed',
+      error: `HTTP 503. Dead-lettered after ${attempts + 1} attempts: fix the destination, then replay its failed events.`,
+      statusCode: 503,
+    });
   });
 
   it('with no delays configured the first failure is dead-lettered', () => {
-    expect(schedule(retry(), 0, [], 0.5)).toEqual({ outcome: 'failed', error: 'HTTP 503', statusCode: 503 });
+    expect(schedule(retry(), 0, [], 0.5)).toEqual({
+      outcome: 'failed',
+      error: 'HTTP 503. Dead-lettered after 1 attempt: fix the destination, then replay its failed events.',
+      statusCode: 503,
+    });
+  });
+
+  // The product page: a dead-lettered event is surfaced through last_error, which must not still
+  // promise a retry that will never come.
+  it.each([
+    ['HTTP 500: The SIEM had a server error (HTTP 500); Aegis will retry.', 'HTTP 500: The SIEM had a server error (HTTP 500)'],
+    ['HTTP 429: Rate limited by the SIEM; Aegis will retry later, honouring Retry-After.', 'HTTP 429: Rate limited by the SIEM'],
+    [
+      "Connection refused: nothing is listening at example.com on that port — check the URL's port; Aegis will retry.",
+      "Connection refused: nothing is listening at example.com on that port — check the URL's port",
+    ],
+    [
+      "HTTP 401: Authentication failed — check the token hasn't been revoked and carries the required prefix.",
+      "HTTP 401: Authentication failed — check the token hasn't been revoked and carries the required prefix",
+    ],
+  ])('a dead letter of %j no longer promises a retry', (error, cause) => {
+    const failing: JobDecision = { outcome: 'retry', error, statusCode: null };
+    const s = schedule(failing, 3, delays, 0.5);
+    expect(s).toEqual({
+      outcome: 'failed',
+      error: `${cause}. Dead-lettered after 4 attempts: fix the destination, then replay its failed events.`,
+      statusCode: null,
+    });
+    expect(s.outcome === 'failed' && s.error).not.toMatch(/will retry/i);
   });
 
   it('a permanent failure is dead-lettered at once, whatever remains of the schedule; a delivery is done', () => {

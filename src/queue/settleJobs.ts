@@ -140,6 +140,10 @@ const SETTLE_CLAIM_SQL = prepared(`WITH ${settleCtes(20, 8)},
 export function settleClaimQuery(args: SettleArgs): { text: string; values: unknown[] } {
   const { report } = args;
   const a = compactAttempts(report.attempts);
+  // A claim that dead-lettered jobs says so on the destination too (the product page: a dead letter
+  // is surfaced through its last_error), not the retry its last request's error promised.
+  const deadLetter = args.outcomes.find((o) => o.outcome === 'failed');
+  const lastError = report.last !== null && !report.last.ok && deadLetter !== undefined ? deadLetter.error : (report.last?.error ?? null);
   return {
     text: SETTLE_CLAIM_SQL,
     values: [
@@ -154,7 +158,7 @@ export function settleClaimQuery(args: SettleArgs): { text: string; values: unkn
       a.map((r) => (r.responseSnippet ? r.responseSnippet.slice(0, 512) : null)),
       report.last?.ok ?? false,
       report.delivered,
-      report.last?.error ?? null,
+      lastError,
       report.last !== null,
       doneIds(args.outcomes),
     ],

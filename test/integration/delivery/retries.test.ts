@@ -75,14 +75,17 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     expect(job).toMatchObject({ status: 'failed', attempts: 4, claim_id: null });
     const dest = await get();
     expect(dest.status).toBe('failing');
-    expect(dest.last_error).toMatch(/503/);
-    expect(dest.last_error).toMatch(/retry|check|SIEM/i);
+    // The dead letter is surfaced through last_error (product page), which no longer promises a retry.
+    const deadLettered = /^HTTP 503: .*\. Dead-lettered after 4 attempts: fix the destination, then replay its failed events\.$/;
+    expect(dest.last_error).toMatch(deadLettered);
+    expect(dest.last_error).not.toMatch(/will retry/i);
     expect(dest.failed_events).toBe(1);
 
     const failed = await svc.request('GET', `${path}/failed-events`, { apiKey: org.apiKey });
     expect(failed.status).toBe(200);
     expect(failed.body.events.map((e: { event_id: string }) => e.event_id)).toEqual([eventId]);
     expect(failed.body.events[0].attempts).toBe(4);
+    expect(failed.body.events[0].last_error).toMatch(deadLettered);
 
     r.setHandler(ok());
     const replay = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey });
