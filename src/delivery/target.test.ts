@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseKeyRing } from '../crypto/keyring.js';
-import { sealAuthHeader, sealSigningSecret } from '../destinations/credentials.js';
+import { sealAuthHeader, sealOAuthClientSecret, sealSigningSecret } from '../destinations/credentials.js';
 import type { DestinationRow } from '../destinations/row.js';
-import { heldTarget } from './target.js';
+import { heldTarget, targetSecrets } from './target.js';
 
 const ring = parseKeyRing(randomBytes(32).toString('base64'));
 const ORG = 'org_target';
@@ -66,5 +66,27 @@ describe('heldTarget', () => {
     heldTarget(ring, held);
     const otherRing = parseKeyRing(randomBytes(32).toString('base64'));
     expect(() => heldTarget(otherRing, held)).toThrow(/not in AEGIS_ENCRYPTION_KEY/);
+  });
+});
+
+describe('targetSecrets', () => {
+  it("holds the token URL's secrets too (a token proxy's ?code=): answers about the token request quote it", () => {
+    const code = 'Zx9Qw2LmPp1Ab9Cd3Ef';
+    const target = heldTarget(
+      ring,
+      row({
+        auth_header_name: null,
+        auth_header_sealed: null,
+        auth: {
+          type: 'oauth2_client_credentials',
+          token_url: `https://tokens.example.com/api/token?code=${code}`,
+          client_id: 'aegis',
+          scope: null,
+          token_endpoint_auth_method: 'client_secret_basic',
+        },
+        auth_client_secret_sealed: sealOAuthClientSecret(ring, ORG, DEST, 'client-secret-value'),
+      }),
+    );
+    expect(targetSecrets(target)).toEqual(expect.arrayContaining([code, 'client-secret-value']));
   });
 });

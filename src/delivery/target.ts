@@ -62,8 +62,10 @@ export function targetSecrets(target: DeliveryTarget): Array<string | null> {
     target.signingSecret,
     target.previousSigningSecret?.secret ?? null,
     target.oauth?.clientSecret ?? null,
-    // A token in the URL (Sumo Logic's path, a webhook's ?token=): answers quote request lines.
+    // A token in the URL (Sumo Logic's path, a webhook's ?token=): answers quote request lines. The
+    // token URL's too (a token proxy's ?code=): its failure sentence quotes the endpoint's answer.
     ...urlSecrets(target.url),
+    ...(target.oauth ? urlSecrets(target.oauth.tokenUrl) : []),
   ];
 }
 

@@ -166,3 +166,36 @@ describe('requestToken against a token endpoint that quotes the client secret', 
     }
   });
 });
+
+describe("requestToken against a token endpoint that quotes the token URL's own secret", () => {
+  it('scrubs a ?code= in the token URL (a token proxy on Azure Functions) from the sentence, before the clip', async () => {
+    const code = 'Zx9Qw2LmPp1Ab9Cd3Ef';
+    const endpoint = await startReceiver((req) => ({
+      status: 400,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: 'invalid_request', error_description: `POST ${req.path} not allowed` }),
+    }));
+    // The description is clipped at 120 characters: with this one it falls 9 characters into the code.
+    const longEndpoint = await startReceiver((req) => ({
+      status: 400,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: 'invalid_request', error_description: `${'x'.repeat(92)} POST ${req.path} not allowed` }),
+    }));
+    const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
+    try {
+      for (const url of [endpoint.url, longEndpoint.url]) {
+        for (const authMethod of ['client_secret_post', 'client_secret_basic'] as const) {
+          const r = await requestToken(client, { ...cfg, authMethod, tokenUrl: `${url}/token?code=${code}` });
+          if (r.ok) throw new Error('expected the token request to fail');
+          expect(r.error).toMatch(/^OAuth2 token request to 127\.0\.0\.1:\d+ failed: .*invalid_request/);
+          expect(r.error).toMatch(/\?code=\[redact/);
+          expect(r.error).not.toContain(code.slice(0, 6));
+        }
+      }
+    } finally {
+      await client.close();
+      await endpoint.close();
+      await longEndpoint.close();
+    }
+  });
+});

@@ -5,6 +5,7 @@ import type { OutboundClient } from '../outbound/client.js';
 import { classifyResult, clip } from '../failure.js';
 import { isRecord, parseJson } from '../../siem/types.js';
 import { secretScrubber } from '../scrubSecrets.js';
+import { urlSecrets } from '../urlSecrets.js';
 import { scrubResult } from '../outbound/credentialScrub.js';
 import type { TokenEndpointAuthMethod } from '../../destinations/oauth2.js';
 
@@ -111,8 +112,9 @@ export async function requestToken(client: OutboundClient, cfg: OAuth2ClientCred
   // Whatever of the answer is quoted is scrubbed of the client's credentials before any of it is
   // clipped into the sentence: a secret the clip cut short would no longer match the scrub the whole
   // sentence gets later. The client secret travels in the body (client_secret_post), which the
-  // client's own scrub does not know. A 2xx answer is the endpoint's too: it received the secret.
-  const scrub = secretScrubber([cfg.clientSecret, headers['authorization']]);
+  // client's own scrub does not know, and the token URL may carry one (a token proxy's ?code=) that an
+  // answer quoting the request line hands back. A 2xx answer is the endpoint's too: it received them.
+  const scrub = secretScrubber([cfg.clientSecret, headers['authorization'], ...urlSecrets(cfg.tokenUrl)]);
   if (result.kind === 'network' || result.status < 200 || result.status >= 300) {
     const failed = scrubResult(result, scrub);
     if (failed.kind === 'network') return failure(cfg, classifyResult(failed).error ?? failed.message, failed.durationMs);

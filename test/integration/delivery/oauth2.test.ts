@@ -313,6 +313,49 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     expect(off.status, off.text).toBe(200);
     expect(off.body.auth).toBeNull();
   });
+  it("a token URL's own secret (a token proxy's ?code=) quoted back by its endpoint is in no error, log row or log line", async () => {
+    const code = 'Zx9Qw2LmPp1Ab9Cd3Ef';
+    // A hostile token endpoint: refuses every request, quoting the request line it was sent.
+    const tokens = await receiver((req) => ({
+      status: 400,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: 'invalid_request', error_description: `${req.method} ${req.path} not allowed` }),
+    }));
+    const r = await receiver(validating());
+    // Preflight events only, as above: the trail's own events would open the circuit breaker first.
+    const { id } = await create({
+      siem: 'custom',
+      url: `${r.url}/hook`,
+      auth: { type: 'oauth2_client_credentials', token_url: `${tokens.url}/token?code=${code}`, client_id: 'aegis-proxy-client', client_secret: SECRET },
+      filter: { 'event.dataset': 'aegis.preflight' },
+    });
+    const probe = await call('POST', `${base()}/${id}/test`);
+    expect(probe.body.ok).toBe(false);
+    expect(probe.body.error).toMatch(/OAuth2 token request to 127\.0\.0\.1:\d+ failed: .*invalid_request: POST \/token\?code=\[redacted\] not allowed/);
+    // The endpoint did quote it: what is kept was scrubbed, not spared.
+    expect(tokens.requests.some((q) => q.path.includes(code))).toBe(true);
+
+    await seedEvents(tdb.db, org.orgId, 1);
+    await expect.poll(async () => (await call('GET', `${base()}/${id}`)).body.last_error ?? null, { timeout: 60_000 }).toMatch(/\?code=\[redacted\]/);
+    expect(r.requests).toHaveLength(0);
+    const { rows } = await tdb.db.query<{ error: string | null; response_snippet: string | null }>(
+      'SELECT error, response_snippet FROM delivery_attempts WHERE destination_id = $1',
+      [id],
+    );
+    expect(rows.some((row) => row.error?.includes('?code=[redacted]'))).toBe(true);
+    const jobs = await tdb.db.query('SELECT * FROM forwarding_jobs WHERE destination_id = $1', [id]);
+    const kept = [
+      probe.text,
+      (await call('GET', `${base()}/${id}`)).body.last_error,
+      (await call('GET', `${base()}/${id}/attempts`)).text,
+      (await call('GET', `${base()}/${id}/failed-events`)).text,
+      JSON.stringify(rows),
+      JSON.stringify(jobs.rows),
+      svc.logs.text(),
+    ].join('\n');
+    expect(leakedForm(kept, code)).toBeNull();
+  });
+
   // Last: afterwards the running service no longer holds the key of the rows re-encrypted here.
   it('rotate-encryption-key re-encrypts the client secret, which stays under its own purpose', async () => {
     const r = await receiver(validating());
