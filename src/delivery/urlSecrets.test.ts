@@ -39,6 +39,13 @@ describe('urlSecrets: the parts of a URL that may be a credential', () => {
     // Credential names as words of the name; an Azure SAS URL's signature, not its dates and flags.
     ['https://x.example/in?X-Amz-Signature=0123abcd4567ef89&X-Amz-Credential=AKIAEXAMPLE%2F20261203', ['0123abcd4567ef89', 'AKIAEXAMPLE/20261203']],
     ['https://acct.blob.core.windows.net/c/b?sv=2022-11-02&se=2026-12-31T00:00:00Z&sr=b&sp=w&sig=AbCdEf0123456789%2BAbCd%3D', ['AbCdEf0123456789+AbCd=']],
+    // Credential names glued to a prefix (`apitoken`, `secretKey`, `X-Auth-Token2`) and names the word
+    // list did not hold (`authorization`, `passphrase`, `jwt`, `ticket`): a value of words counts too.
+    ['https://h.example/in?apitoken=CorrectHorseBattery', ['CorrectHorseBattery']],
+    ['https://h.example/in?authorization=Zx9Qw2LmPp', ['Zx9Qw2LmPp']],
+    ['https://h.example/in?passphrase=correct%20horse%20battery', ['correct horse battery']],
+    ['https://h.example/in?accesstoken=staple&authtoken=battery&secretkey=horsey', ['staple', 'battery', 'horsey']],
+    ['https://h.example/in?jwt=eyJhbGciOi&ticket=ST-12345-abc', ['eyJhbGciOi', 'ST-12345-abc']],
   ])('finds the secret in %s', (url, secrets) => {
     expect([...urlSecrets(url)].sort()).toEqual([...secrets].sort());
   });
@@ -62,6 +69,88 @@ describe('urlSecrets: the parts of a URL that may be a credential', () => {
     'not a url',
   ])('takes nothing a SIEM names in its errors from %s', (url) => {
     expect(urlSecrets(url)).toEqual([]);
+  });
+});
+
+// The names a parameter's value is taken under whatever it holds (`word` is a value of words, below
+// the length a value needs to be taken on its looks): a name ending in a credential word, lower-cased
+// and without separators or a trailing number, or holding one as a word. Over-matching costs a
+// `[redacted]` in an echoed answer; under-matching shows a credential.
+const NAME_TABLE: Array<[name: string, credential: boolean]> = [
+  // Credential words glued to a prefix, in any case and separation.
+  ['apitoken', true],
+  ['apiToken', true],
+  ['API_TOKEN', true],
+  ['accesstoken', true],
+  ['authtoken', true],
+  ['x-auth-token', true],
+  ['token2', true],
+  ['secretkey', true],
+  ['apikey', true],
+  ['subscription-key', true],
+  ['licensekey', true],
+  ['clientsecret', true],
+  ['webhooksecret', true],
+  ['userpass', true],
+  ['dbpasswd', true],
+  ['adminpassword', true],
+  ['passphrase', true],
+  ['keypassphrase', true],
+  ['dbpwd', true],
+  ['hubsig', true],
+  ['hmacsignature', true],
+  ['X-Amz-Signature', true],
+  ['oauth', true],
+  ['basicauth', true],
+  ['authorization', true],
+  ['proxy-authorization', true],
+  ['awscredential', true],
+  ['credentials', true],
+  ['jwt', true],
+  ['idjwt', true],
+  ['ticket', true],
+  ['serviceticket', true],
+  ['auth[token]', true],
+  // Glued names that end in a credential word and may well hold one: taken (a cost of a
+  // `[redacted]` if they hold a setting). Vercel's protection bypass is a secret in the query string.
+  ['x-vercel-protection-bypass', true],
+  ['sortkey', true],
+  ['partitionkey', true],
+  ['dedupkey', true],
+  ['monkey', true],
+  // The word list as before: credential words anywhere in the name, at its separators or capitals.
+  ['code', true],
+  ['code_challenge', true],
+  ['sas_token', true],
+  ['pw', true],
+  ['hmac', true],
+  // Not credentials: the credential word is inside another word, not at the end of the name.
+  ['keyword', false],
+  ['keywords', false],
+  ['passthrough', false],
+  ['codec', false],
+  ['signal', false],
+  ['design', false],
+  ['author', false],
+  ['authority', false],
+  ['tokenizer', false],
+  ['keys_only', false],
+  ['ticketing', false],
+  ['password_policy', true],
+  // `code`, `pw` and `sas` end too many ordinary words to count at the end of a glued name.
+  ['zipcode', false],
+  ['errorcode', false],
+  ['statuscode', false],
+  ['kansas', false],
+  ['format', false],
+  ['index', false],
+];
+
+describe('urlSecrets: which parameter names are credentials', () => {
+  it.each(NAME_TABLE)('%s: its value is taken when credential is %s', (name, credential) => {
+    // A value of words, shorter than a value taken on its looks alone.
+    const secrets = urlSecrets(`https://h.example/in?${encodeURIComponent(name)}=word`);
+    expect(secrets).toEqual(credential ? ['word'] : []);
   });
 });
 
@@ -110,6 +199,21 @@ describe('a token in the destination URL never comes back in what the delivery k
     expect(out.error).not.toBeNull();
     expect(kept).toContain('[redacted]');
     expect(kept).not.toContain(SUMO_TOKEN.slice(0, 24));
+  });
+
+  it.each([
+    ['apitoken', 'CorrectHorseBattery'],
+    ['authorization', 'Zx9Qw2LmPp'],
+    ['passphrase', 'correct-horse-battery-staple'],
+    ['accesstoken', 'TroubadorHorse'],
+    ['ticket', 'ST-1a2b3c'],
+  ])("a custom webhook's ?%s=, echoed in a 400 request line", async (name, value) => {
+    answer = (url) => ({ status: 400, body: `Cannot POST ${url}` });
+    const out = await sendRequest(deps, target('custom', `/in?${name}=${value}`), [sampleEvent(1)]);
+    const kept = JSON.stringify([out.error, out.responseSnippet, out.items]);
+    expect(out.error).not.toBeNull();
+    expect(kept).toContain(`?${name}=[redacted]`);
+    expect(kept).not.toContain(value);
   });
 
   it.each(cases)("a custom webhook's ?token=, %s", async (_name, respond) => {

@@ -11,8 +11,8 @@
 // Elastic index, a Splunk index or channel, Datadog tags) exactly when the user needs to read them.
 // So only the places webhooks keep secrets are read: the path's last segment (where every hook
 // service above puts its secret), a long run of hex or base64 elsewhere in the path, the values of
-// parameters named as credentials, a bare query token, and long random values of other parameters
-// but for the settings SIEMs document.
+// parameters named as credentials (`token`, `client_secret`, `apitoken`: see namesCredential), a bare
+// query token, and long random values of other parameters but for the settings SIEMs document.
 import { RecencyMap } from './recencyMap.js';
 
 /** A value mixing letters and digits counts from this length (Zapier's hook secret is 7: `ab3cd9e`). */
@@ -29,9 +29,9 @@ const MIN_INNER_CLASS_CHANGES = 4;
 /** A parameter named as a credential counts from this length, whatever it holds. */
 const MIN_NAMED = 4;
 /**
- * Words that name a credential, matched against a parameter name's words (split at `-`, `_`, `.` and
- * capitals: `clientSecret`, `X-Amz-Signature`, `access_token`), never inside other words (`keyword`,
- * `codec`, `passthrough` name no credential).
+ * Words that name a credential, matched against a parameter name's words (split at `-`, `_`, `.`, any
+ * other character but a letter or a digit, and capitals: `clientSecret`, `X-Amz-Signature`,
+ * `access_token`), never inside other words (`keyword`, `codec`, `passthrough` name no credential).
  */
 const CREDENTIAL_WORDS = new Set([
   'token',
@@ -42,20 +42,39 @@ const CREDENTIAL_WORDS = new Set([
   'signature',
   'code',
   'auth',
+  'authorization',
   'pass',
   'password',
   'passwd',
+  'passphrase',
   'pwd',
   'pw',
   'credential',
   'credentials',
   'hmac',
   'sas',
+  'jwt',
+  'ticket',
 ]);
+/**
+ * Of those, the ones that end ordinary names too often to count at the end of a glued one (`zipcode`,
+ * `statuscode`): the others name a credential there as well (`apitoken`, `accesstoken`, `secretkey`,
+ * `dbpasswd`, `basicauth`). A setting so named (`sortkey`, a `bypass` flag) loses its value to a
+ * `[redacted]` in an echoed answer; a credential so named would be shown.
+ */
+const WORD_ONLY = new Set(['code', 'pw', 'sas']);
+const CREDENTIAL_ENDING = new RegExp(`(?:${[...CREDENTIAL_WORDS].filter((w) => !WORD_ONLY.has(w)).join('|')})$`);
 
 function namesCredential(name: string): boolean {
-  const words = name.split(/[-_.]+|(?<=[a-z])(?=[A-Z])/).map((w) => w.toLowerCase());
-  return words.some((w) => CREDENTIAL_WORDS.has(w)) || CREDENTIAL_WORDS.has(name.toLowerCase());
+  const words = name.split(/[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])/).map((w) => w.toLowerCase());
+  if (words.some((w) => CREDENTIAL_WORDS.has(w))) return true;
+  // Glued (`apitoken`, `X-Auth-Token2`, `auth[token]`): lower case, without separators or a trailing number.
+  return CREDENTIAL_ENDING.test(
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '')
+      .replace(/\d+$/, ''),
+  );
 }
 
 /**
