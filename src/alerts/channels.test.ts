@@ -31,6 +31,24 @@ describe('mail channel errors', () => {
   });
 });
 
+describe('mail channel errors, a password that is no valid percent-encoding', () => {
+  it('a server quoting back a password with a stray % (p%zz...): the password alone is scrubbed, not only the whole URL', async () => {
+    // As typed into AEGIS_ALERT_SMTP_URL: `%zz` decodes to nothing, so the URL's password is kept raw.
+    const password = 'p%zzSecretQm7vX2pL9';
+    const smtp = await startSmtpReceiver('alerts', 'the-right-one', { authError: (tried) => `535 login refused for password ${tried}` });
+    receivers.push(smtp);
+    const channel = createMailChannel(`smtp://alerts:${password}@127.0.0.1:${smtp.port}`, 'aegis@example.com');
+    try {
+      const error = await channel.send(['ops@example.com'], 'test', 'hello');
+      expect(smtp.authFailures).toBe(1);
+      expect(error).toContain('[redacted]');
+      expect(error).not.toContain('SecretQm7');
+    } finally {
+      channel.close();
+    }
+  });
+});
+
 describe('webhook channel errors', () => {
   it('a webhook quoting its signing secret back: scrubbed before the error clips the answer', async () => {
     const secret = 'whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci1hbGVydHM=';

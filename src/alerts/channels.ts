@@ -17,14 +17,25 @@ export interface MailChannel {
   close(): void;
 }
 
+/** `value` percent-decoded, or as it is when it is no valid percent-encoding (`p%zz`: sent as typed). */
+function decodedOrRaw(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 /** The URL's user name and password: what must never reach a log line. */
 function smtpSecrets(smtpUrl: string): string[] {
+  let u: URL;
   try {
-    const u = new URL(smtpUrl);
-    return [decodeURIComponent(u.password), u.password, decodeURIComponent(u.username), u.username, smtpUrl].filter((s) => s.length >= 4);
+    u = new URL(smtpUrl);
   } catch {
     return [smtpUrl];
   }
+  // Each value decoded on its own: one that fails to decode is still a secret, in its raw form.
+  return [decodedOrRaw(u.password), u.password, decodedOrRaw(u.username), u.username, smtpUrl].filter((s) => s.length >= 4);
 }
 
 export function createMailChannel(smtpUrl: string, from: string): MailChannel {

@@ -87,8 +87,12 @@ export async function sendRequest(deps: SendDeps, target: DeliveryTarget, events
   try {
     return scrubOutcome(await sendUnscrubbed(deps, target, events, scrub, secrets), scrub);
   } catch (err) {
-    // An internal error's message may quote the answer (JSON.parse quotes its input).
-    if (err instanceof Error) err.message = scrub(err.message);
+    // An internal error's message may quote the answer (JSON.parse quotes its input). Its stack too:
+    // it starts with the message as it was when first read, and the API's error handler logs it.
+    if (err instanceof Error) {
+      err.message = scrub(err.message);
+      if (typeof err.stack === 'string') err.stack = scrub(err.stack);
+    }
     throw err;
   }
 }
