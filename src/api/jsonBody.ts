@@ -47,24 +47,60 @@ function headerProblem(req: FastifyRequest): AppError | null {
   return null;
 }
 
+/** A zero-length body: no bytes, whatever type it was labelled with. It carries nothing, so it is no body. */
+const NO_BODY = undefined;
+
+const otherMediaType = () => new AppError('unsupported_media_type', 'Send the body as application/json.');
+
+/**
+ * A body whose media type has no parser here: nothing when it is empty, else the 415 Fastify gives
+ * any media type it has no parser for. Decided without reading what a body with bytes in it holds:
+ * on its Content-Length, or for a chunked body on whether it ends before its first byte.
+ */
+function otherBody(req: FastifyRequest, payload: NodeJS.ReadableStream, done: (err: Error | null, body?: unknown) => void): void {
+  // A path that is no route answers its 404 whatever the body, as Fastify does without a parser.
+  if (req.is404) return done(null, NO_BODY);
+  if (req.headers['transfer-encoding'] === undefined) return done(req.headers['content-length'] === '0' ? null : otherMediaType(), NO_BODY);
+  let decided = false;
+  const decide = (err: Error | null) => {
+    if (decided) return;
+    decided = true;
+    payload.removeListener('data', onData);
+    payload.removeListener('end', onEnd);
+    payload.removeListener('error', decide);
+    done(err, NO_BODY);
+  };
+  const onData = () => decide(otherMediaType());
+  const onEnd = () => decide(null);
+  payload.on('data', onData);
+  payload.once('end', onEnd);
+  payload.once('error', decide);
+}
+
 /**
  * Replaces Fastify's JSON parser with one that refuses what it cannot read exactly: another
  * charset or a compressed body (415), bytes that are not UTF-8 (400 invalid_json). The JSON itself is
  * parsed by Fastify's own parser (secure-json-parse, `__proto__` and `constructor.prototype`
  * refused), so nothing else changes. A text/plain body is no longer read as a string to fail the
  * schema with "must be object": it is the 415 any other media type gets.
+ *
+ * A zero-length body of any type is no body: what a route without a body gets, and the 400 a route
+ * that needs one answers when it is missing. Many clients send `Content-Type: application/json` on
+ * every request, fetch and .NET's StringContent("") send text/plain, `curl -X POST -d ''` sends
+ * application/x-www-form-urlencoded; to a route that takes none (a test, a replay of the dead
+ * letters, a logout) each of them means "no body", and was a 400 invalid_json or a 415.
  */
 export function strictJsonBodies(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  // An empty body typed text/plain is no body (what fetch(url, { method: 'POST', body: '' }) and
-  // .NET's StringContent("") send to routes that take none, such as a test or a logout); text with
-  // anything in it is the 415 of any other media type.
+  // Text with anything in it is the 415 of any other media type.
   app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, (_req, body, done) => {
-    if ((body as Buffer).length === 0) return done(null, undefined);
-    done(new AppError('unsupported_media_type', 'Send the body as application/json.'), undefined);
+    if ((body as Buffer).length === 0) return done(null, NO_BODY);
+    done(otherMediaType(), undefined);
   });
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    // Nothing to decode: what the headers say of a charset or an encoding concerns no byte.
+    if ((body as Buffer).length === 0) return done(null, NO_BODY);
     const refused = headerProblem(req);
     if (refused) return done(refused, undefined);
     let text: string;
@@ -76,4 +112,7 @@ export function strictJsonBodies(app: FastifyInstance): void {
     }
     void parse(req, text, done);
   });
+  // Every other media type, and a body sent without one. A scope may add its own (the sign-in form's
+  // application/x-www-form-urlencoded, routes/session.ts), which is then used instead.
+  app.addContentTypeParser('*', (req, payload, done) => otherBody(req, payload, done));
 }

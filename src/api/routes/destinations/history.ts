@@ -46,7 +46,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
       tags,
       summary: 'Put dead-lettered events back in the queue, or queue every recorded event of a time range',
       description:
-        'Without a body (or with `{}` or `job_ids`): replays dead letters. With `from` and `to` (RFC 3339): queues every event of the organization whose @timestamp is in [from, to) for this destination, in bounded batches, skipping events already waiting for it. The window is trimmed to what the SIEM accepts (Datadog 18 h, New Relic 48 h) and to AEGIS_RETENTION_DAYS, with the reason in `message`. A window of at most one batch (AEGIS_REPLAY_BATCH, 5,000 events) is queued before answering 200; a larger one answers 202 with its first batch queued and a `replay_id`, and runs on in the background (GET .../replays/{replay_id}).',
+        'Without a body (an empty body of any content type counts as none), or with `{}` or `job_ids`: replays dead letters. With `from` and `to` (RFC 3339): queues every event of the organization whose @timestamp is in [from, to) for this destination, in bounded batches, skipping events already waiting for it. The window is trimmed to what the SIEM accepts (Datadog 18 h, New Relic 48 h) and to AEGIS_RETENTION_DAYS, with the reason in `message`. A window of at most one batch (AEGIS_REPLAY_BATCH, 5,000 events) is queued before answering 200; a larger one answers 202 with its first batch queued and a `replay_id`, and runs on in the background (GET .../replays/{replay_id}).',
       security: SECURITY.apiWrite,
       params: DestinationParams,
       body: ReplayBody,
@@ -60,7 +60,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
         }),
       },
     },
-    // The body is optional: a bare POST (no body, no content type) replays every dead letter.
+    // The body is optional: a bare POST (no body, or an empty one of any type: api/jsonBody.ts) replays every dead letter.
     preValidation: async (req) => {
       if (req.body === undefined || req.body === null) req.body = {};
     },
