@@ -41,10 +41,17 @@ export async function createApiKey(db: Queryable, orgId: string): Promise<string
   return key;
 }
 
-/** Run for every API request: prepared once per connection. */
-const VERIFY_KEY_SQL = prepared('SELECT org_id, key_digest FROM api_keys WHERE lookup_id = $1');
+/**
+ * Run for every API request: prepared once per connection. Oldest row first, so that a key stored for
+ * two organizations (rows are keyed by organization and lookup id; bootstrap did that before it refused
+ * another organization's key, see bootstrap.ts) authenticates for one of them only, and always the
+ * same one: the organization that held it first. Without an order the row read first was whichever
+ * lay first on disk, which an update of either row (each start rewrote the bootstrap key's) or fresh
+ * table statistics could change, and the key then signed in to the other organization.
+ */
+const VERIFY_KEY_SQL = prepared('SELECT org_id, key_digest FROM api_keys WHERE lookup_id = $1 ORDER BY created_at, org_id');
 
-/** Returns the org the key belongs to, or null. */
+/** Returns the org the key belongs to (the first to hold it, should two hold it), or null. */
 export async function verifyApiKey(db: Queryable, key: string): Promise<string | null> {
   if (key.length < 16 || key.length > 256) return null;
   const digest = digestKey(key);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPg } from '../../../src/db/pg.js';
 import { openDatabase } from '../../../src/db/open.js';
 import type { Db } from '../../../src/db/types.js';
-import { verifyApiKey } from '../../../src/auth/apiKeys.js';
+import { apiKeyActorId, storeApiKey, verifyApiKey } from '../../../src/auth/apiKeys.js';
 import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
 import { sealedKeyId } from '../../../src/crypto/sealedBox.js';
 import { TEST_DATABASE_URL, schemaUrl } from '../../support/db.js';
@@ -196,6 +196,53 @@ export function cliLifecycleSuite(target: Target): void {
           expect(keys.rows[0]!.n).toBe(1);
           expect(await verifyApiKey(db, bootKey)).toBe(bootOrg);
         });
+      },
+      CLI_TEST_TIMEOUT_MS,
+    );
+
+    it(
+      "one API key is never valid for two organizations: start refuses a bootstrap key that is another organization's, and a database that already holds such rows authenticates the key for its first organization only",
+      async () => {
+        const orgX = `org_kx_${randomBytes(4).toString('hex')}`;
+        const orgY = `org_ky_${randomBytes(4).toString('hex')}`;
+        const key = `boot-${randomBytes(24).toString('hex')}`;
+        const first = await start({ AEGIS_BOOTSTRAP_ORG_ID: orgX, AEGIS_BOOTSTRAP_API_KEY: key });
+        expect(await first.proc.stop()).toBe(0);
+
+        // The same key for another organization: refused in one line naming both, never the key.
+        const refusedStart = () => runCli(['start'], { ...env, PORT: '0', AEGIS_BOOTSTRAP_ORG_ID: orgY, AEGIS_BOOTSTRAP_API_KEY: key }, 60_000);
+        const refused = await refusedStart();
+        expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+        expect(refused.stderr.trim()).toBe(`aegis-stream: AEGIS_BOOTSTRAP_API_KEY: is already the key of organization ${orgX}; give ${orgY} its own key`);
+        expect(refused.stdout + refused.stderr).not.toContain(key);
+        expect(refused.stdout).not.toMatch(/listening on/);
+        await withDb(async (db) => {
+          // Nothing of the refused start was kept: no organization, no second row for the key.
+          expect((await db.query('SELECT 1 FROM orgs WHERE id = $1', [orgY])).rowCount).toBe(0);
+          const { rows } = await db.query<{ org_id: string }>('SELECT org_id FROM api_keys WHERE lookup_id = $1', [apiKeyActorId(key).slice(4)]);
+          expect(rows.map((r) => r.org_id)).toEqual([orgX]);
+          expect(await verifyApiKey(db, key)).toBe(orgX);
+
+          // A database from before the refusal: the key stored for a second organization too (what the
+          // start above did then), and then stored again for the first (each start of orgX rewrites its
+          // row, which moves it after orgY's on disk). The key still authenticates for orgX alone.
+          await db.query(`INSERT INTO orgs (id, name) VALUES ($1, 'Second organization')`, [orgY]);
+          await storeApiKey(db, orgY, key);
+          await storeApiKey(db, orgX, key);
+          // Fresh statistics: the few rows are read in the order they lie on disk, orgY's first.
+          await db.exec('ANALYZE api_keys');
+          for (let i = 0; i < 3; i++) expect(await verifyApiKey(db, key)).toBe(orgX);
+        });
+        // Such a database is refused the same way for the second organization, and still starts for the first.
+        const again = await refusedStart();
+        expect(again.code, again.stdout + again.stderr).toBe(1);
+        expect(again.stderr.trim()).toBe(`aegis-stream: AEGIS_BOOTSTRAP_API_KEY: is already the key of organization ${orgX}; give ${orgY} its own key`);
+        const owner = await start({ AEGIS_BOOTSTRAP_ORG_ID: orgX, AEGIS_BOOTSTRAP_API_KEY: key });
+        const base = `http://127.0.0.1:${owner.port}/api/orgs`;
+        const auth = { authorization: `Bearer ${key}` };
+        expect((await fetch(`${base}/${orgX}/forwarding-destinations`, { headers: auth })).status).toBe(200);
+        expect((await fetch(`${base}/${orgY}/forwarding-destinations`, { headers: auth })).status).toBe(404);
+        expect(await owner.proc.stop()).toBe(0);
       },
       CLI_TEST_TIMEOUT_MS,
     );

@@ -45,7 +45,7 @@ describe('prepared statements (postgres)', () => {
       return preparedOn(tx);
     });
     const lookup = list.find((p) => p.statement.includes('FROM api_keys WHERE lookup_id = $1'));
-    expect(lookup?.name).toBe(preparedName('SELECT org_id, key_digest FROM api_keys WHERE lookup_id = $1'));
+    expect(lookup?.name).toBe(preparedName('SELECT org_id, key_digest FROM api_keys WHERE lookup_id = $1 ORDER BY created_at, org_id'));
     expect(list.filter((p) => p.statement.includes('FROM api_keys'))).toHaveLength(1); // three lookups, one statement
     expect(list.some((p) => p.statement.includes('WITH RECURSIVE heads'))).toBe(true);
     expect(list.some((p) => p.statement.includes('$1::int + 1'))).toBe(false);
