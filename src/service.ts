@@ -107,7 +107,13 @@ export async function startService(config: Config, opts: StartOptions): Promise<
   const { ring: keyRing, generated } = await loadKeyRing(config);
   if (generated)
     logger.info({ data_dir: config.dataDir }, 'generated an encryption key for credentials in the data directory (mode 0600); back it up with the data');
-  const dbs = opts.db ? { api: opts.db, worker: opts.db, close: async () => undefined } : await openProcessDatabases(config, opts.role, logger);
+  const dbs = opts.db
+    ? { api: opts.db, worker: opts.db, close: async () => undefined }
+    : await openProcessDatabases(config, opts.role, logger, signal).catch((err: unknown) => {
+        // The embedded database's wait for another container's lock ends at the signal.
+        if (signal?.aborted) throw new StartInterrupted(listened);
+        throw err;
+      });
   const db = dbs.api;
   const workerDb = dbs.worker;
   // What start-up opened besides the databases, newest first: the databases close after them.

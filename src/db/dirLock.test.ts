@@ -52,6 +52,16 @@ function livePid(): { pid: number; stop: () => void } {
 const otherContainer = (pid: number) => JSON.stringify({ pid, ns: 'another-boot/pid:[4026532999]', token: 'theirs' });
 
 describe('the embedded database directory lock', () => {
+  it("stops watching another container's lock at its signal, leaving that lock as it was", async () => {
+    const holder = otherContainer(1);
+    const { dir, file } = lockDir(holder);
+    const stop = new AbortController();
+    // Aborted as soon as the watch starts: the stale period (1.5 s) is not waited out.
+    const err = await acquireDirLock(dir, { timing, signal: stop.signal, onWait: () => stop.abort() }).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('AbortError');
+    expect(readFileSync(file, 'utf8')).toBe(holder);
+  });
+
   it("refuses a lock held by another container's process 1 while its holder touches it, though the pid is ours", async () => {
     // Both containers run the service as the same pid: the old lock took the other's for its own stale one.
     const { dir, file } = lockDir(otherContainer(process.pid));

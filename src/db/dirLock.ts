@@ -140,6 +140,11 @@ export interface LockOptions {
   /** Told when the lock held is lost (taken over, or its heartbeat stopped); by default the process exits. */
   onLost?: (why: string) => void;
   timing?: { heartbeatMs: number; staleMs: number };
+  /**
+   * Ends the watch of another namespace's lock early, rejecting with the signal's AbortError: a start
+   * stopped by Ctrl-C leaves at once, and leaves that lock as it found it (it was never judged stale).
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -149,7 +154,7 @@ export interface LockOptions {
 async function waitForStale(file: string, seen: { text: string; mtimeMs: number; record: LockRecord }, staleMs: number, opts: LockOptions): Promise<void> {
   opts.onWait?.(seen.record.pid, staleMs);
   for (let waited = 0; waited < staleMs; waited += POLL_MS) {
-    await sleep(POLL_MS);
+    await sleep(POLL_MS, undefined, opts.signal ? { signal: opts.signal } : undefined);
     const now = readLock(file);
     if (now === null || now.text !== seen.text) return;
     if (now.mtimeMs !== seen.mtimeMs) throw new DatabaseBusyError(seen.record.pid, true);

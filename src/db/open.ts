@@ -26,6 +26,7 @@ export async function openProcessDatabases(
   config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolMax' | 'dbApiConnections' | 'dbPreparedStatements'>,
   role: Role,
   logger?: Logger,
+  signal?: AbortSignal,
 ): Promise<ProcessDatabases> {
   if (config.databaseUrl && role === 'all') {
     // One outage state for both pools: a restart cuts the connections of both and is logged once.
@@ -34,7 +35,7 @@ export async function openProcessDatabases(
     const worker = openPg({ connectionString: config.databaseUrl, max: config.dbPoolMax - config.dbApiConnections, ...log });
     return { api, worker, close: async () => void (await Promise.allSettled([api.close(), worker.close()])) };
   }
-  const db = await openDatabase(config, logger);
+  const db = await openDatabase(config, logger, signal);
   return { api: db, worker: db, close: () => db.close() };
 }
 
@@ -42,6 +43,8 @@ export async function openProcessDatabases(
 export async function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolMax'> & Partial<Pick<Config, 'dbPreparedStatements'>>,
   logger?: Logger,
+  /** Ends the wait for another container's lock (dirLock.ts LockOptions.signal). */
+  signal?: AbortSignal,
 ): Promise<Db> {
   if (config.databaseUrl)
     return openPg({
@@ -55,6 +58,7 @@ export async function openDatabase(
   // mkdir's mode does not apply to a directory that already exists (e.g. made by an older version).
   chmodSync(dir, 0o700);
   const release = await acquireDirLock(dir, {
+    signal,
     onWait: (pid, waitMs) =>
       logger?.warn({ pid }, `the data directory is locked by a process outside this container; waiting up to ${waitMs / 1000} s to see whether it still runs`),
   });

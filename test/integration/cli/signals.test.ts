@@ -2,7 +2,7 @@
 // exits at once (128 + the signal's number) even while a SIEM that never answers holds a delivery.
 // A signal during start-up stops the start: no port, no banner, what was opened released, 128 + n.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -156,20 +156,24 @@ describe('aegis-stream start: a signal during start-up', () => {
   );
 
   it(
-    'SIGTERM while the embedded database waits for a stale lock, then opens: exit 143, never listens, the data directory unlocked',
+    "SIGTERM while the embedded database watches another container's lock: exit 143 at once, never listens, that lock left as it was",
     async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'aegis-cli-signal-'));
       dirs.push(dataDir);
       // A lock from another PID namespace: start-up watches it (logging so) before taking it over.
       const lock = join(dataDir, LOCK_FILE);
-      writeFileSync(lock, JSON.stringify({ pid: 1, ns: 'another-container', token: 'stale' }), { mode: 0o600 });
+      const foreign = JSON.stringify({ pid: 1, ns: 'another-container', token: 'stale' });
+      writeFileSync(lock, foreign, { mode: 0o600 });
       const port = await freePort();
       const proc = startCli(['start'], { AEGIS_DATA_DIR: dataDir, PORT: String(port) });
       const exited = exitOf(proc);
       await proc.waitFor(/locked by a process outside this container; waiting/);
       proc.child.kill('SIGTERM');
       await expectInterrupted(proc, exited, port, 143);
-      expect(existsSync(lock)).toBe(false);
+      // Stopped while watching: the lock was never judged stale, so it is not this process's to remove
+      // (before, the wait ran its ten seconds, took the directory over, opened it, then stopped).
+      expect(readFileSync(lock, 'utf8')).toBe(foreign);
+      expect(existsSync(join(dataDir, 'pglite'))).toBe(false);
     },
     CLI_TEST_TIMEOUT_MS,
   );
