@@ -60,7 +60,12 @@ const otherMediaType = () => new AppError('unsupported_media_type', 'Send the bo
 function otherBody(req: FastifyRequest, payload: NodeJS.ReadableStream, done: (err: Error | null, body?: unknown) => void): void {
   // A path that is no route answers its 404 whatever the body, as Fastify does without a parser.
   if (req.is404) return done(null, NO_BODY);
-  if (req.headers['transfer-encoding'] === undefined) return done(req.headers['content-length'] === '0' ? null : otherMediaType(), NO_BODY);
+  // Without Transfer-Encoding the length is the Content-Length, and a request without either has no
+  // body at all (RFC 9112, 6.3).
+  if (req.headers['transfer-encoding'] === undefined) {
+    const length = req.headers['content-length'];
+    return done(length === undefined || /^0+$/.test(length) ? null : otherMediaType(), NO_BODY);
+  }
   let decided = false;
   const decide = (err: Error | null) => {
     if (decided) return;

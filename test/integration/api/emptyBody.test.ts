@@ -5,6 +5,7 @@
 // invalid_json and 415. A route that requires a body still refuses a missing one, as it always has,
 // and nothing with bytes in it is read any more leniently than before.
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
@@ -107,6 +108,30 @@ describe.each(DB_KINDS)('a zero-length body is no body (%s)', (kind) => {
       expect(res.body.replayed, name).toBe(1);
       expect((await jobRows(tdb.db, ids[i]!))[0]?.status, name).not.toBe('failed');
     }
+  });
+
+  it('a request empty by its framing (neither Content-Length nor Transfer-Encoding, or a length of 00) is no body either', async () => {
+    const destId = await destination(okReceiver);
+    const url = new URL(svc.baseUrl);
+    /** The request's head as written, on a socket of its own: Node's client would add a Content-Length. */
+    const rawHead = (lines: string[]) =>
+      new Promise<number>((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname, () =>
+          socket.write(
+            [`POST ${base()}/${destId}/test HTTP/1.1`, `Host: ${url.host}`, `Authorization: Bearer ${apiKey}`, 'Connection: close', ...lines, '', ''].join(
+              '\r\n',
+            ),
+          ),
+        );
+        let answer = '';
+        socket.on('data', (c: Buffer) => (answer += c.toString('utf8')));
+        socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0)));
+        socket.on('error', reject);
+      });
+    // RFC 9112, 6.3: a request with neither header has no body.
+    expect(await rawHead(['Content-Type: application/x-www-form-urlencoded'])).toBe(200);
+    expect(await rawHead(['Content-Type: application/xml', 'Content-Length: 00'])).toBe(200);
+    expect((await svc.request('DELETE', `${base()}/${destId}`, { apiKey })).status).toBe(200);
   });
 
   it('a route that requires a body refuses an empty one as it refuses a missing one: 400 validation_failed', async () => {
