@@ -17,6 +17,16 @@ import { noteRequestFailure } from '../queue/deliveryState.js';
 import type { AttemptRecord } from '../queue/attempts.js';
 import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
 import { ACK_QUERY_MAX_IDS, queryAcks } from './splunkAck.js';
+
+/** A request's items whose ackId Splunk gave out again before confirming them: a failed attempt. */
+export const ACK_REUSED_ERROR = 'Splunk reused this ackId before confirming the request; Aegis will retry.';
+
+/**
+ * A request Splunk did not confirm in time: a failed attempt. The poll's error is clipped so that the
+ * retry clause stays the text's end (the one a dead letter, the hold limit and a probe replace).
+ */
+export const ACK_TIMEOUT_ERROR = (timeoutS: number, why: string): string =>
+  `Splunk did not confirm indexing within ${timeoutS} s (indexer acknowledgement)${why.slice(0, 500)}; Aegis will retry.`;
 import { decideItem, scheduleJobs, type ClaimedDecision } from './outcome.js';
 
 /** One accepted request waiting for its ack. */
@@ -106,7 +116,7 @@ export class AckTracker {
     // Splunk never reuses an ackId on a channel while it is pending; should it, the older request is
     // settled as not acknowledged rather than forgotten.
     const old = this.pending.get(p.ackId);
-    if (old) this.resolve(old, false, 'Splunk reused this ackId before confirming the request; sent again.');
+    if (old) this.resolve(old, false, ACK_REUSED_ERROR);
     this.pending.set(p.ackId, p);
     this.events += p.jobIds.length;
     if (!this.extendedAt.has(p.claimId)) this.extendedAt.set(p.claimId, Date.now());
@@ -189,7 +199,7 @@ export class AckTracker {
       for (const p of [...this.pending.values()]) {
         if (p.deadline > now) continue;
         const why = this.lastPollError ? ` (last poll: ${this.lastPollError})` : '';
-        this.resolve(p, false, `Splunk did not confirm indexing within ${timeoutS} s (indexer acknowledgement); sent again${why}.`.slice(0, 600));
+        this.resolve(p, false, ACK_TIMEOUT_ERROR(timeoutS, why));
       }
       if (this.stopped) return;
       await this.settleResolved();

@@ -4,6 +4,8 @@ import { wholeVerdict } from '../siem/types.js';
 import { sampleEvent } from '../siem/testEvents.js';
 import { interpretAnswer } from './interpretAnswer.js';
 import { getEncoder } from '../siem/registry.js';
+import { SIEM_IDS } from '../siem/catalog.js';
+import { ACK_REUSED_ERROR, ACK_TIMEOUT_ERROR } from './ackTracker.js';
 import type { NetworkFailure, OutboundResult } from './outbound/types.js';
 import { decide, decideItem, schedule, type JobDecision, type RequestDecision } from './outcome.js';
 
@@ -128,7 +130,7 @@ describe('interpretAnswer: the words of a refused 2xx', () => {
   it("keeps the encoder's own reason for an Elastic answer it cannot read in full", () => {
     const cut = `{"took":3,"errors":true,"items":[{"index":{"_id":"a","status":400,"error":{"type":"mapper_parsing_exception","reason":"${'x'.repeat(200)}`;
     const out = interpretAnswer(response(200, { 'content-type': 'application/json' }, cut), getEncoder('elastic'), events(2), false);
-    expect(out.error).toMatch(/^HTTP 200: Elasticsearch accepted the request but its per-item answer could not be read in full; retrying the batch/);
+    expect(out.error).toMatch(/^HTTP 200: Elasticsearch accepted the request but its per-item answer could not be read in full; Aegis will retry\.$/);
     expect(out.items).toHaveLength(2);
     expect(out.items.every((i) => !i.ok && !i.permanent && i.reason === out.error)).toBe(true);
   });
@@ -198,6 +200,7 @@ describe('schedule: done, retry after a delay, or dead letter', () => {
       outcome: 'failed',
       error: `HTTP 503. Dead-lettered after ${attempts + 1} attempts: fix the destination, then replay its failed events.`,
       statusCode: 503,
+      outOfRetries: true,
     });
   });
 
@@ -206,6 +209,7 @@ describe('schedule: done, retry after a delay, or dead letter', () => {
       outcome: 'failed',
       error: 'HTTP 503. Dead-lettered after 1 attempt: fix the destination, then replay its failed events.',
       statusCode: 503,
+      outOfRetries: true,
     });
   });
 
@@ -229,6 +233,7 @@ describe('schedule: done, retry after a delay, or dead letter', () => {
       outcome: 'failed',
       error: `${cause}. Dead-lettered after 4 attempts: fix the destination, then replay its failed events.`,
       statusCode: null,
+      outOfRetries: true,
     });
     expect(s.outcome === 'failed' && s.error).not.toMatch(/will retry/i);
   });
@@ -237,5 +242,48 @@ describe('schedule: done, retry after a delay, or dead letter', () => {
     const permanent = decideItem({ ok: false, stage: 'item', reason: 'item rejected', statusCode: 400, permanent: true });
     expect(schedule(permanent, 0, delays, 0.5)).toEqual({ outcome: 'failed', error: 'item rejected', statusCode: 400 });
     expect(schedule(decideItem({ ok: true }), 0, delays, 0.5)).toEqual({ outcome: 'done' });
+  });
+});
+
+// Every retried failure a preset can describe, once out of attempts: the dead letter's text (on the
+// job and on the destination) must not still promise a retry in that preset's own words.
+describe('dead letters of every preset no longer promise a retry', () => {
+  const splunkBody = (code: number) => JSON.stringify({ text: 'x', code });
+  const elasticCut = '{"took":3,"errors":true,"items":[{"index":{"_id":"a","status":400';
+  const elasticMismatch = JSON.stringify({ took: 3, errors: true, items: [{ index: { _id: 'other', status: 400 } }] });
+  const answers: OutboundResult[] = [
+    response(408),
+    response(429),
+    response(429, { 'retry-after': '3' }),
+    response(500),
+    response(503),
+    response(503, { 'retry-after': '3' }),
+    response(500, { 'content-type': 'application/json' }, splunkBody(8)),
+    response(503, { 'content-type': 'application/json' }, splunkBody(9)),
+    response(200, { 'content-type': 'application/json' }, elasticCut),
+    response(200, { 'content-type': 'application/json' }, elasticMismatch),
+    network('timeout'),
+    network('refused'),
+    network('reset'),
+  ];
+  const cases = SIEM_IDS.flatMap((id) => answers.map((a, i) => [id, i, a] as const));
+  it.each(cases)('%s, answer %i', (id, _i, answer) => {
+    const out = interpretAnswer(answer, getEncoder(id), events(2), false);
+    for (const item of out.items) {
+      if (item.ok || item.permanent) continue;
+      const s = schedule({ outcome: 'retry', error: item.reason, statusCode: out.statusCode }, 3, [60, 120, 240], 0.5);
+      expect(s.outcome).toBe('failed');
+      const error = s.outcome === 'failed' ? s.error : '';
+      expect(error).toMatch(/Dead-lettered after 4 attempts/);
+      expect(error.replace(/Dead-lettered after 4 attempts: fix the destination, then replay its failed events\.$/, '')).not.toMatch(/retr|sent again/i);
+    }
+  });
+
+  it("Splunk's unconfirmed request (indexer acknowledgement) too", () => {
+    // The ack tracker's two texts (delivery/ackTracker.ts), as the worker settles them.
+    for (const text of [ACK_TIMEOUT_ERROR(300, ' (last poll: HTTP 503)'), ACK_REUSED_ERROR]) {
+      const s = schedule({ outcome: 'retry', error: text, statusCode: null }, 3, [60, 120, 240], 0.5);
+      expect(s.outcome === 'failed' && s.error.replace(/Dead-lettered after 4 attempts: .*$/, '')).not.toMatch(/retr|sent again/i);
+    }
   });
 });

@@ -133,7 +133,7 @@ export function schedule(decision: JobDecision, attemptsBefore: number, retryDel
   if (decision.outcome !== 'retry') return decision;
   const { error, statusCode, retryAfterMs } = decision;
   const delayS = retryDelaysS[attemptsBefore];
-  if (delayS === undefined) return { outcome: 'failed', error: outOfRetriesError(error, attemptsBefore + 1), statusCode };
+  if (delayS === undefined) return { outcome: 'failed', error: outOfRetriesError(error, attemptsBefore + 1), statusCode, outOfRetries: true };
   return { outcome: 'retry', error, statusCode, delayMs: Math.max(delayS * 1000 * (0.9 + random * 0.2), retryAfterMs ?? 0) };
 }
 

@@ -140,9 +140,11 @@ const SETTLE_CLAIM_SQL = prepared(`WITH ${settleCtes(20, 8)},
 export function settleClaimQuery(args: SettleArgs): { text: string; values: unknown[] } {
   const { report } = args;
   const a = compactAttempts(report.attempts);
-  // A claim that dead-lettered jobs says so on the destination too (the product page: a dead letter
-  // is surfaced through its last_error), not the retry its last request's error promised.
-  const deadLetter = args.outcomes.find((o) => o.outcome === 'failed');
+  // A claim whose failing requests used up a job's attempts says so on the destination too (the
+  // product page: a dead letter is surfaced through its last_error), not the retry its last request's
+  // error promised. Not a job refused for good (one event the SIEM cannot take): the destination's
+  // own trouble, if any, is the last request's error.
+  const deadLetter = args.outcomes.find((o): o is Extract<JobOutcome, { outcome: 'failed' }> => o.outcome === 'failed' && o.outOfRetries === true);
   const lastError = report.last !== null && !report.last.ok && deadLetter !== undefined ? deadLetter.error : (report.last?.error ?? null);
   return {
     text: SETTLE_CLAIM_SQL,

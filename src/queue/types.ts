@@ -22,6 +22,7 @@ export type JobOutcome =
   | { id: number; outcome: 'done' }
   /** Due again `delayMs` after the database's now() (the schedule: delivery/outcome.ts schedule()). */
   | { id: number; outcome: 'retry'; error: string; statusCode: number | null; delayMs: number }
-  | { id: number; outcome: 'failed'; error: string; statusCode: number | null };
+  /** Dead-lettered: refused for good, or `outOfRetries` (its error then says so: outOfRetriesError). */
+  | { id: number; outcome: 'failed'; error: string; statusCode: number | null; outOfRetries?: true };
 
 export const JOBS_CHANNEL = 'aegis_jobs';

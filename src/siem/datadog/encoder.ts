@@ -70,7 +70,7 @@ export function describeDatadogError(status: number, body: string): string | und
     case 400:
       return detail ? `Datadog refused the payload: ${detail}.` : undefined;
     case 429:
-      return `Datadog is rate limiting this API key; Aegis retries with backoff${suffix}.`;
+      return `Datadog is rate limiting this API key${suffix}; Aegis will retry.`;
     default:
       return detail ? `Datadog answered ${status}: ${detail}.` : undefined;
   }

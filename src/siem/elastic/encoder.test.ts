@@ -74,7 +74,7 @@ describe('Elastic', () => {
     expect(elasticEncoder.describeError!(401, '{"error":{"type":"security_exception","reason":"unable to authenticate"}}')).toMatch(/Authentication failed/);
     expect(elasticEncoder.describeError!(404, '')).toMatch(/_bulk/);
     expect(elasticEncoder.describeError!(413, '')).toMatch(/max_content_length/);
-    expect(elasticEncoder.describeError!(429, '')).toMatch(/retries/);
+    expect(elasticEncoder.describeError!(429, '')).toMatch(/Aegis will retry\.$/);
   });
 
   it('retries the batch when the per-item answer does not line up', () => {

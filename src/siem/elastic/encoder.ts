@@ -44,7 +44,7 @@ export function describeElasticError(status: number, body: string): string | und
     case 413:
       return `The request is larger than Elasticsearch's http.max_content_length; report this, Aegis keeps batches under 5 MB${suffix}.`;
     case 429:
-      return `Elasticsearch is rejecting writes (too many requests); Aegis retries with backoff${suffix}.`;
+      return `Elasticsearch is rejecting writes (too many requests)${suffix}; Aegis will retry.`;
     case 400:
       return detail ? `Elasticsearch refused the request${suffix}.` : undefined;
     default:
@@ -82,7 +82,8 @@ export const elasticEncoder: SiemEncoder = {
         kind: 'all',
         ok: false,
         retryable: true,
-        error: 'Elasticsearch accepted the request but its per-item answer could not be read in full; retrying the batch (duplicates are refused by _id).',
+        error:
+          'Elasticsearch accepted the request but its per-item answer could not be read in full; Aegis will retry.',
       };
     }
     if (parsed.errors !== true) return { kind: 'all', ok: true, retryable: false };
@@ -92,7 +93,7 @@ export const elasticEncoder: SiemEncoder = {
         kind: 'all',
         ok: false,
         retryable: true,
-        error: 'Elasticsearch reported errors but its per-item answer did not match the batch; retrying the batch.',
+        error: 'Elasticsearch reported errors but its per-item answer did not match the batch; Aegis will retry.',
       };
     }
     return {

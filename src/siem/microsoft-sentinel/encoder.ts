@@ -73,7 +73,7 @@ export function describeSentinelError(status: number, body: string): string | un
     case 413:
       return `Azure Monitor refused the request as over its 1 MB limit; Aegis keeps batches smaller, so report this${said}.`;
     case 429:
-      return `Azure Monitor is throttling this data collection rule; Aegis retries after the Retry-After delay${said}.`;
+      return `Azure Monitor is throttling this data collection rule${said}; Aegis will retry later, honouring Retry-After.`;
     case 400:
       return said ? `Azure Monitor refused the records${said}: check the stream's columns match docs/siem/microsoft_sentinel.md.` : undefined;
     default:

@@ -30,7 +30,7 @@ export function describeNewRelicError(status: number, body: string): string | un
     case 413:
       return `New Relic refused the request as over 1 MB; Aegis keeps batches smaller, so report this${suffix}.`;
     case 429:
-      return `New Relic is rate limiting this account; Aegis retries after the Retry-After delay${suffix}.`;
+      return `New Relic is rate limiting this account${suffix}; Aegis will retry later, honouring Retry-After.`;
     case 400:
       return detail ? `New Relic refused the payload: ${detail}.` : undefined;
     default:

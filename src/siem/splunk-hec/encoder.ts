@@ -22,8 +22,8 @@ export const SPLUNK_HEC_CODES: Readonly<Record<number, { text: string; hint: str
     text: 'Incorrect index',
     hint: "The index is not allowed for this token: add it to the token's allowed indexes in Splunk, or change the index in Aegis.",
   },
-  8: { text: 'Internal server error', hint: 'Splunk reported an internal error; Aegis retries. Check splunkd.log if it persists.' },
-  9: { text: 'Server is busy', hint: 'Splunk HEC is busy (queues full); Aegis retries with backoff.' },
+  8: { text: 'Internal server error', hint: 'Splunk reported an internal error; check splunkd.log if it persists. Aegis will retry.' },
+  9: { text: 'Server is busy', hint: 'Splunk HEC is busy (queues full); Aegis will retry.' },
   10: {
     text: 'Data channel is missing',
     hint: 'Indexer acknowledgement is on for this token: turn on indexer acknowledgement for this destination (options.indexer_ack), or turn off "Enable indexer acknowledgement" for the token.',

@@ -35,7 +35,7 @@ export function describeSumoError(status: number, _body: string): string | undef
     case 404:
       return 'Sumo Logic does not know this address: copy the HTTP Source URL again from Collection → your source → Show URL.';
     case 429:
-      return 'Sumo Logic is throttling this account (ingest quota); Aegis retries with backoff.';
+      return 'Sumo Logic is throttling this account (ingest quota); Aegis will retry.';
     default:
       return undefined;
   }

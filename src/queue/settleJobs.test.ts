@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { settleClaimQuery, type SettleArgs } from './settleJobs.js';
+import type { JobOutcome } from './types.js';
+
+/** The destination's last_error the settle statement writes ($18). */
+const lastErrorParam = (args: SettleArgs) => settleClaimQuery(args).values[17];
+
+const args = (outcomes: JobOutcome[], last: { ok: boolean; error: string | null } | null): SettleArgs => ({
+  orgId: 'org_a',
+  claimId: '00000000-0000-4000-8000-000000000000',
+  outcomes,
+  report: { destinationId: 'fwd_a', attempts: [], last, delivered: false },
+});
+
+describe("the destination's last_error after a settle", () => {
+  const failing = { ok: false, error: 'HTTP 503: The SIEM had a server error (HTTP 503); Aegis will retry.' };
+  const outOfRetries: JobOutcome = {
+    id: 1,
+    outcome: 'failed',
+    error: 'HTTP 503: The SIEM had a server error (HTTP 503). Dead-lettered after 4 attempts: fix the destination, then replay its failed events.',
+    statusCode: 503,
+    outOfRetries: true,
+  };
+  const retried: JobOutcome = { id: 2, outcome: 'retry', error: failing.error, statusCode: 503, delayMs: 60_000 };
+
+  it('says a job ran out of attempts when the claim dead-lettered one and its last request failed', () => {
+    expect(lastErrorParam(args([outOfRetries, retried], failing))).toBe(outOfRetries.error);
+  });
+
+  it("keeps the last request's error beside an event refused for good (not the destination's trouble)", () => {
+    const refused: JobOutcome = { id: 3, outcome: 'failed', error: 'Elasticsearch refused the event: mapper_parsing_exception', statusCode: 400 };
+    expect(lastErrorParam(args([refused, retried], failing))).toBe(failing.error);
+  });
+
+  it('is left to the rules of a successful request when the last request succeeded', () => {
+    expect(lastErrorParam(args([outOfRetries], { ok: true, error: null }))).toBeNull();
+    expect(lastErrorParam(args([outOfRetries], null))).toBeNull();
+  });
+});
