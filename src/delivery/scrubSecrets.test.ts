@@ -162,6 +162,34 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
     expect(secretParts(`Basic ${Buffer.from('ops:鍵🔑secret').toString('base64')}`)).toContain('鍵🔑secret');
   });
 
+  it('a non-ASCII password echoed composed or decomposed (NFC, NFD), whichever way it was configured', () => {
+    const nfc = 'Passwört2024!'.normalize('NFC');
+    const nfd = nfc.normalize('NFD');
+    expect(nfd).not.toBe(nfc);
+    for (const configured of [nfc, nfd]) {
+      const scrub = secretScrubber([`Basic ${Buffer.from(`svc-audit:${configured}`).toString('base64')}`]);
+      for (const echoed of [nfc, nfd]) {
+        const where = `${configured === nfc ? 'NFC' : 'NFD'} configured, ${echoed === nfc ? 'NFC' : 'NFD'} echoed`;
+        expect(scrub(`wrong password ${echoed} (user svc)`), where).toBe(`wrong password ${REDACTED} (user svc)`);
+        expect(scrub(`WRONG PASSWORD ${echoed.toUpperCase()}.`), where).toBe(`WRONG PASSWORD ${REDACTED}.`);
+        expect(scrub(`?pw=${encodeURIComponent(echoed)}&x=1`), where).toBe(`?pw=${REDACTED}&x=1`);
+        expect(scrub(`{"pw":"${[...echoed].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"}`), where).toBe(`{"pw":"${REDACTED}"}`);
+        // Its hex and base64 as the receiver's bytes spell them.
+        expect(scrub(`hex ${Buffer.from(echoed).toString('hex')} end`), where).toBe(`hex ${REDACTED} end`);
+        // (Its last characters, which depend on what follows it, may stay.)
+        expect(scrub(`b64 ${Buffer.from(`svc-audit:${echoed}`).toString('base64')} end`), where).toMatch(/^b64 \[redacted\][A-Za-z0-9+/]{0,3}=* end$/);
+        // A piece of it (half and more), decomposed or not, and the text after it kept whole.
+        expect(scrub(`key ${echoed.slice(0, -1)}… refused: é`), where).toBe(`key ${REDACTED}… refused: é`);
+        // A cut text ending inside it.
+        expect(scrub(`wrong password ${echoed.slice(0, 9)}`, true), where).toBe(`wrong password ${REDACTED}`);
+      }
+    }
+    // Text around a decomposed secret stays as it was written, decomposed too.
+    const scrub = secretScrubber([`Basic ${Buffer.from(`svc-audit:${nfc}`).toString('base64')}`]);
+    const around = 'Ère de\u0301ja\u0300 vue';
+    expect(scrub(`${around.normalize('NFD')} ${nfd} ${around.normalize('NFD')}`)).toBe(`${around.normalize('NFD')} ${REDACTED} ${around.normalize('NFD')}`);
+  });
+
   it('base64 that is not UTF-8, or decodes to control characters, is no credential pair; ASCII ones read as before', () => {
     const partsOf = (bytes: number[]) => secretParts(`Basic ${Buffer.from(bytes).toString('base64')}`);
     const ascii = [...Buffer.from('bob:')];

@@ -6,11 +6,14 @@
 // spelling we can think of, character by character (any mix of them):
 //   verbatim, any letter case, JSON escapes (`\/`, `\u002b`), percent-encoding (either hex case,
 //   double-encoded too), HTML character references (numeric and named), `+` for a space and a space
-//   for `+` (form encoding, and a gateway that form-decodes what it echoes),
+//   for `+` (form encoding, and a gateway that form-decodes what it echoes), composed or decomposed
+//   (NFC and NFD read alike: "Passwört" typed on a Mac),
 // and the same for derived forms: hex, base64 and base64url of the value at all three byte
 // alignments (base64 of a longer string that embeds the secret shifts it), and the parts of the
 // value that are secrets themselves (`Bearer <token>` -> the token; `ApiKey <base64 of id:key>` ->
-// the decoded pair and the key; `Basic` likewise; `whsec_<base64>` -> the key material).
+// the decoded pair and the key; `Basic` likewise; `whsec_<base64>` -> the key material). Any of
+// them wrapped into lines, too: a break (CRLF, LF, a folded header's indented continuation, JSON's
+// `\n`, each in the escapes above) after any character of it (joinedLines).
 // A text cut short (an answer read up to its cap, or broken off) may end inside a secret: scrubbed as
 // cut, a tail that spells the start of one goes too. Any other shortening comes after the scrub. A
 // long enough piece of a secret goes too, wherever it stands (a SIEM printing the start of the key it
@@ -181,6 +184,114 @@ function fromCode(code: number): string {
   return code <= 0x10ffff ? String.fromCodePoint(code) : '\ufffd';
 }
 
+/** No character below U+0300 composes with another or changes under NFC (under NFD, none below U+00C0). */
+const MAY_NORMALIZE = /[\u0300-\u{10ffff}]/u;
+const MAY_DECOMPOSE = /[\u00c0-\u{10ffff}]/u;
+/**
+ * What composes with the character before it: combining marks and the Hangul vowel and final jamo
+ * (U+1160-U+11FF), up to 30 of them after the character they follow. A longer run goes on
+ * in chunks of as many, each normalised alone (UAX #15's stream-safe format: 30 non-starters at most,
+ * then a new start). ICU sorts a run of marks by insertion (canonical ordering): 64 KiB of two marks
+ * alternating cost it 2 s, one run of a SIEM's answer.
+ */
+const COMBINING_RUN = /[^\p{M}\u1160-\u11ff]?[\p{M}\u1160-\u11ff]{1,30}/gu;
+/** A run of marks longer than COMBINING_RUN reads at once: the text is not normalised whole. */
+const LONG_COMBINING_RUN = /[\p{M}\u1160-\u11ff]{31}/u;
+/**
+ * The blocks that hold every character other than a mark that NFC changes on its own (a singleton
+ * such as the Ohm sign, a composition exclusion such as U+0958): a stretch without one is left as
+ * it is without asking ICU. A character of a later Unicode outside them is read unchanged, in secrets
+ * and texts alike.
+ */
+const MAY_CHANGE_ALONE = /[\u0374-\u0387\u0958-\u0f69\u1f71-\u1ffd\u2000-\u2adc\uf900-\ufb4e\u{1d15e}-\u{1d1c0}\u{2f800}-\u{2fa1d}]/u;
+
+/**
+ * Where `text` changes under normalisation `form`: each stretch that does, with what it becomes.
+ * Composing runs (COMBINING_RUN) are normalised as a whole, each other stretch as a whole when it
+ * changes not at all, character by character when it does (a singleton such as the Ohm sign, a
+ * composition exclusion): no call normalises an unbounded run of marks. Linear in the text.
+ */
+function normalizedStretches(text: string, form: 'NFC' | 'NFD'): Array<{ from: number; to: number; normal: string }> {
+  const changes: Array<{ from: number; to: number; normal: string }> = [];
+  if (!(form === 'NFC' ? MAY_NORMALIZE : MAY_DECOMPOSE).test(text)) return changes;
+  // Most text that holds marks (Hindi, Vietnamese, Arabic) is normalised already: one call, whose
+  // cost is bounded per run of marks, says so.
+  if (!LONG_COMBINING_RUN.test(text) && text.normalize(form) === text) return changes;
+  const alone = form === 'NFC' ? MAY_CHANGE_ALONE : MAY_DECOMPOSE;
+  const plain = (from: number, to: number) => {
+    if (from === to) return;
+    const stretch = text.slice(from, to);
+    if (!alone.test(stretch) || stretch.normalize(form) === stretch) return;
+    for (let k = from; k < to;) {
+      const width = text.codePointAt(k)! > 0xffff ? 2 : 1;
+      const char = text.slice(k, k + width);
+      const normal = char.normalize(form);
+      if (normal !== char) changes.push({ from: k, to: k + width, normal });
+      k += width;
+    }
+  };
+  let at = 0;
+  COMBINING_RUN.lastIndex = 0;
+  for (let m = COMBINING_RUN.exec(text); m !== null; m = COMBINING_RUN.exec(text)) {
+    plain(at, m.index);
+    at = m.index + m[0].length;
+    const normal = m[0].normalize(form);
+    if (normal !== m[0]) changes.push({ from: m.index, to: at, normal });
+  }
+  plain(at, text.length);
+  return changes;
+}
+
+/** `text` normalised (NFC or NFD) as normalizedStretches reads it. */
+function normalized(text: string, form: 'NFC' | 'NFD'): string {
+  let out = '';
+  let at = 0;
+  for (const { from, to, normal } of normalizedStretches(text, form)) {
+    out += text.slice(at, from) + normal;
+    at = to;
+  }
+  return at === 0 ? text : out + text.slice(at);
+}
+
+/**
+ * `c` composed (NFC, normalizedStretches), each composed character spanning in the source what the
+ * characters it was made of spanned: "Passwo\u0308rt" and "Passwört" read alike, and a match still
+ * maps to where it stands in the source. Nothing is built for a text that does not change (any text
+ * of no character from U+0300 on is one).
+ */
+function composed(c: CanonicalText): CanonicalText {
+  const changes = normalizedStretches(c.chars, 'NFC');
+  if (changes.length === 0) return c;
+  const startOf = (k: number) => (c.starts ? c.starts[k]! : k);
+  const endOf = (k: number) => (c.ends ? c.ends[k]! : k + 1);
+  // Composing mostly shortens a text; a composition exclusion (U+0958) lengthens it.
+  let length = c.chars.length;
+  for (const { from, to, normal } of changes) length += normal.length - (to - from);
+  const starts = new Int32Array(length);
+  const ends = new Int32Array(length);
+  let chars = '';
+  let n = 0;
+  const copy = (from: number, to: number) => {
+    chars += c.chars.slice(from, to);
+    for (let k = from; k < to; k++) {
+      starts[n] = startOf(k);
+      ends[n++] = endOf(k);
+    }
+  };
+  let at = 0;
+  for (const { from, to, normal } of changes) {
+    copy(at, from);
+    chars += normal;
+    for (let k = 0; k < normal.length; k++) {
+      starts[n] = startOf(from);
+      ends[n++] = endOf(to - 1);
+    }
+    at = to;
+  }
+  copy(at, c.chars.length);
+  return { chars, folded: c.folded, starts, ends };
+}
+
 /** Layers of escaping decoded at most (JSON inside JSON inside a percent-encoded URL is three). */
 const MAX_ESCAPE_LAYERS = 4;
 
@@ -190,9 +301,15 @@ const MAX_ESCAPE_LAYERS = 4;
  * one decodes to the start of another (`\u0025` is a `%`, `%26%23x41%3B` an entity: JSON inside
  * JSON, an entity inside a URL), and folds case, keeping where each character came from. Secrets
  * are canonicalised the same way, so a secret that itself contains "%41" or a backslash still
- * matches its verbatim echo. Linear in the text's length per layer.
+ * matches its verbatim echo. Then composed (NFC, composed): a secret echoed decomposed is the same
+ * characters. Linear in the text's length per layer.
  */
 function canonicalize(text: string): CanonicalText {
+  return composed(decodedLayers(text));
+}
+
+/** canonicalize without composing (composed). */
+function decodedLayers(text: string): CanonicalText {
   let out = canonicalizeLayer(text);
   for (let layer = 1; layer < MAX_ESCAPE_LAYERS && out.starts !== null && /[\\%&]/.test(out.chars); layer++) {
     const next = canonicalizeLayer(out.chars);
@@ -289,13 +406,20 @@ function canonicalizeLayer(text: string): CanonicalText {
   return { chars, folded, starts: starts.subarray(0, n), ends: ends.subarray(0, n) };
 }
 
-/** Every string to scrub for these secrets, canonicalised, longest first. */
-/** Every part (secretParts) of every secret long enough to be one, each once. */
+/**
+ * Every part (secretParts) of every secret long enough to be one, each once; one not ASCII also
+ * composed and decomposed (NFC, NFD): canonicalize composes what it reads, but the hex and base64 of
+ * a password are of its bytes as the receiver's side spelled it ("Passwört" typed on a Mac is NFD).
+ */
 function partsOf(secrets: readonly (string | null | undefined)[]): string[] {
   const parts = new Set<string>();
   for (const secret of secrets) {
     if (!secret || secret.length < MIN_SECRET_LENGTH) continue;
-    for (const part of secretParts(secret)) parts.add(part);
+    for (const part of secretParts(secret)) {
+      parts.add(part);
+      parts.add(normalized(part, 'NFC'));
+      parts.add(normalized(part, 'NFD'));
+    }
   }
   return [...parts];
 }
@@ -303,20 +427,15 @@ function partsOf(secrets: readonly (string | null | undefined)[]): string[] {
 /** Longest first, as the searches read forms (and cutSecretStart its reach); no empty one. */
 const longestFirst = (forms: Iterable<string>): string[] => [...forms].filter((f) => f.length > 0).sort((a, b) => b.length - a.length);
 
-/**
- * The forms of `parts` (partsOf), and apart from them their base64 fragments alone: those are also
- * looked for in base64 wrapped into lines (joinedLines).
- */
-function formsOfParts(parts: readonly string[]): { forms: string[]; base64: string[] } {
+/** The forms of `parts` (partsOf): each spelled, and each derived form, canonicalised. */
+function formsOfParts(parts: readonly string[]): string[] {
   const forms = new Set<string>();
-  const base64 = new Set<string>();
   const add = (form: string) => {
     const chars = canonicalize(form).chars;
     forms.add(chars);
     // A form whose escapes decode to NUL or half a surrogate pair (a secret spelled "s3cr%00t") is
     // also looked for as a scrubbed text holds it: storable, NUL dropped (storableText).
     forms.add(storableText(chars));
-    return chars;
   };
   for (const part of parts) {
     add(part);
@@ -325,13 +444,13 @@ function formsOfParts(parts: readonly string[]): { forms: string[]; base64: stri
     const bare = part.replace(/[\\%&]+$/, '');
     if (bare !== part && bare.length >= MIN_SECRET_LENGTH) add(bare);
     add(Buffer.from(part, 'utf8').toString('hex'));
-    for (const fragment of base64Fragments(part)) base64.add(add(fragment));
+    for (const fragment of base64Fragments(part)) add(fragment);
   }
-  return { forms: longestFirst(forms), base64: longestFirst(base64) };
+  return longestFirst(forms);
 }
 
 export function secretForms(secrets: readonly (string | null | undefined)[]): string[] {
-  return formsOfParts(partsOf(secrets)).forms;
+  return formsOfParts(partsOf(secrets));
 }
 
 /**
@@ -656,51 +775,83 @@ const BREAKS = `(?:${ONE_BREAK}${INDENT}){1,${MAX_BREAKS}}`;
 /** The longest breaks and their indentation, after a base64 character, can be: what a cut text's end is read for. */
 const MAX_BREAK_END = 1 + MAX_BREAKS * (46 + MAX_INDENT * MAX_INDENT_CHAR);
 
-/** A base64 or base64url character (not `=`: padding ends a base64 text, it is not wrapped). */
-function isBase64Char(code: number): boolean {
-  return ((code | 0x20) >= 97 && (code | 0x20) <= 122) || (code >= 48 && code <= 57) || code === 43 || code === 47 || code === 45 || code === 95;
+/** joinable's flags: a character that may stand before a line break inside a secret, and after one. */
+const BEFORE_BREAK = 1;
+const AFTER_BREAK = 2;
+
+/**
+ * Which ASCII characters may stand on either side of a line break inside some form of `forms` (as
+ * lineBreakAt reads them): the forms' characters in either case (`+` for a space: canonicalize reads
+ * them alike); before a break also the last character of an escape that spells one (a hex digit of
+ * `%2F` or `\u002f`, the `;` of `&#47;` or `&sol;`), after one the first (`\`, `%`, `&`). Never
+ * whitespace. A character beyond ASCII may stand anywhere. A break between two characters that are
+ * not (a JSON document's `{`, `,` or `}` at a line's end or start, an HTML page's `>` and `<`) is
+ * inside no form: an answer whose breaks all stand so is not read again without them.
+ */
+function joinableCharacters(forms: Iterable<string>): Uint8Array {
+  const flags = new Uint8Array(128);
+  const mark = (code: number, flag: number) => {
+    if (code >= 128 || code === 32 || code === 9 || code === 10 || code === 13 || code === 11 || code === 12) return;
+    flags[code]! |= flag;
+    if ((code | 0x20) >= 97 && (code | 0x20) <= 122) flags[code ^ 0x20]! |= flag;
+  };
+  for (const form of forms) {
+    for (let k = 0; k < form.length; k++) {
+      const code = form.charCodeAt(k);
+      // A space of a form is a `+` in the text (foldChar).
+      mark(code === 32 ? 43 : code, BEFORE_BREAK | AFTER_BREAK);
+    }
+  }
+  for (const c of '0123456789abcdef;') mark(c.charCodeAt(0), BEFORE_BREAK);
+  for (const c of '\\%&') mark(c.charCodeAt(0), AFTER_BREAK);
+  return flags;
 }
 
-/**
- * A line break inside base64 (BREAK) and the indentation after it (a header folded onto the next
- * line, base64 in a YAML or pretty-printed document), read where lineBreakAt found it may start.
- * Before base64 or an escape that spells a character of it (`\/`, `%2B`, `&#x2F;`, `\u002b`).
- */
-const LINE_BREAK = new RegExp(String.raw`${BREAKS}(?=[A-Za-z0-9+/_-]|\\|%[0-9A-Fa-f]|&[#A-Za-z])`, 'y');
+/** Whether the character `code` may stand where `flag` says (joinableCharacters); NaN (no character) may not. */
+const may = (joinable: Uint8Array, code: number, flag: number) => code >= 128 || (joinable[code]! & flag) !== 0;
 
 /**
- * The length of the line break inside base64 that starts at `at`, or 0. MIME, Perl's encode_base64
- * and Python's base64.encodebytes wrap base64 at 76 characters, PEM at 64; an echo of it carries the
- * breaks in its own encoding (LINE_BREAK). After a base64 character, or after the `;` of a character
- * reference that spells one (`&#x2F;`, `&sol;`: an encoder that escapes every slash).
+ * A line break (BREAKS) and the indentation after it (a header folded onto the next line, base64 in a
+ * YAML or pretty-printed document, a token printed in lines of 64), read where lineBreakAt found it
+ * may start. Before a character that is no whitespace: lineBreakAt reads which.
  */
-function lineBreakAt(text: string, at: number): number {
-  const before = text.charCodeAt(at - 1);
-  if (!isBase64Char(before) && before !== 59) return 0;
+const LINE_BREAK = new RegExp(String.raw`${BREAKS}(?=\S)`, 'y');
+
+/**
+ * The length of the line break inside a secret's form that starts at `at`, or 0. MIME, Perl's
+ * encode_base64 and Python's base64.encodebytes wrap base64 at 76 characters, PEM at 64; a receiver
+ * printing the headers it saw folds a long value at 64 or 76 columns (a 2 KB OAuth2 access token, a
+ * JWT, breaks after any of its characters, its `.` too); an echo of either carries the breaks in its
+ * own encoding (LINE_BREAK). Between two characters that may stand there (joinableCharacters).
+ */
+function lineBreakAt(text: string, at: number, joinable: Uint8Array): number {
+  if (at === 0 || !may(joinable, text.charCodeAt(at - 1), BEFORE_BREAK)) return 0;
   LINE_BREAK.lastIndex = at;
   const found = LINE_BREAK.exec(text);
-  return found === null ? 0 : found[0].length;
+  if (found === null || !may(joinable, text.charCodeAt(at + found[0].length), AFTER_BREAK)) return 0;
+  return found[0].length;
 }
 
 /**
- * What a cut text may end with after base64: a line break (its next line cut off), or the start of
- * one that is no escape yet (`\r` of a CRLF, maybe after a first break: a blank line cut); one cut inside an escape (`%0`, `\u00`, `&#1`) is
- * found as any cut escape is (cutSecretStart).
+ * What a cut text may end with after a character of a form: a line break (its next line cut off), or
+ * the start of one that is no escape yet (`\r` of a CRLF, maybe after a first break: a blank line
+ * cut); one cut inside an escape (`%0`, `\u00`, `&#1`) is found as any cut escape is
+ * (cutSecretStart). The character before it is read by joinableCharacters' flags.
  */
-const CUT_LINE_BREAK = new RegExp(String.raw`(?<=[A-Za-z0-9+/_;-])(?:${BREAKS}|(?:${ONE_BREAK}${INDENT}){0,${MAX_BREAKS - 1}}(?:\r|\\(?:r\\?)?))$`);
+const CUT_LINE_BREAK = new RegExp(String.raw`(?<=\S)(?:${BREAKS}|(?:${ONE_BREAK}${INDENT}){0,${MAX_BREAKS - 1}}(?:\r|\\(?:r\\?)?))$`);
 
 /** Where a line break may start (lineBreakAt): at an LF (or the CR before it), a backslash, `%` or `&`. */
 const BREAK_STARTS = ['\n', '\\', '%', '&'] as const;
 
 /**
- * `text` without its line breaks inside base64 (lineBreakAt), and where each of its characters
- * stands in `text`; null when it holds none. The breaks of an echoed request's base64 fall anywhere
- * in a secret's, leaving on each side a run shorter than any base64 form of it: read joined, the
- * whole form is there again. Only whole forms are looked for in the joined text, each found one
- * redacted from its first character to its last: text across a break from a secret is never glued
- * to it. Linear in the text.
+ * `text` without its line breaks inside a form (lineBreakAt), and where each of its characters
+ * stands in `text`; null when it holds none. The breaks of an echoed request's base64, or of a token
+ * printed in lines, fall anywhere in a secret's form, leaving on each side a run shorter than the
+ * form and than a piece of it (half the secret): read joined, the whole form is there again. Forms
+ * and pieces are looked for in the joined text, each found one redacted from its first character
+ * to its last: text across a break from a secret is never glued to it. Linear in the text.
  */
-function joinedLines(text: string): { joined: string; at: Int32Array } | null {
+function joinedLines(text: string, joinable: Uint8Array): { joined: string; at: Int32Array } | null {
   // Only where a break can start. Read by indexOf (most answers hold none of them: a pattern that
   // looked at every character cost a hundred times more, 400 µs for 64 KiB of text against 3), each
   // kept until passed, so a text of many of one and none of the others is read once. Nothing is
@@ -720,7 +871,7 @@ function joinedLines(text: string): { joined: string; at: Int32Array } | null {
     const i = k === 0 && start > 0 && text.charCodeAt(start - 1) === 13 ? start - 1 : start;
     // Inside the break just taken out (the second `%` of `%0D%0A`).
     if (i < from) continue;
-    const length = lineBreakAt(text, i);
+    const length = lineBreakAt(text, i, joinable);
     if (length === 0) continue;
     at ??= new Int32Array(text.length);
     joined += text.slice(from, i);
@@ -737,11 +888,12 @@ function joinedLines(text: string): { joined: string; at: Int32Array } | null {
 export function secretScrubber(secrets: readonly (string | null | undefined)[]): Scrubber {
   // The parts (secretParts decodes base64) read once for all three sets of forms.
   const parts = partsOf(secrets);
-  const { forms, base64: wrappedForms } = formsOfParts(parts);
+  const forms = formsOfParts(parts);
   // Every text a scrubber hands back is storable (db/storable.ts): a SIEM's answer ends up in the
   // delivery log and the destination's last error, and one NUL in it failed the claim's settle.
   if (forms.length === 0) return (text) => storableText(text);
   const pieces = pieceFormsOfParts(parts);
+  const joinable = joinableCharacters([...forms, ...pieces.map((p) => p.form)]);
   // Built on the first text long enough to hold a piece: most scrubbers never see one.
   let matchers: PieceMatcher[] | null = null;
   const shortestPiece = Math.min(...pieces.map((p) => p.min));
@@ -757,7 +909,8 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
     // Shorter than every form, whole and without escapes (most header values of every answer: a
     // date, a content type): only a piece can be in it, and its folded text is its canonical text.
     // Looked for there first, so an answer without one costs what it cost before pieces were read.
-    if (!cut && text.length < shortestForm && !/[\\%&]/.test(text)) {
+    // A text that composing changes (a decomposed character) is read in full.
+    if (!cut && text.length < shortestForm && !/[\\%&]/.test(text) && normalizedStretches(text, 'NFC').length === 0) {
       const folded = foldText(text);
       if (!pieceMatchers().some((matcher) => matcher.found(folded))) return text;
     }
@@ -796,10 +949,12 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
     // Read as it stands, too, where the text holds escapes: a stray `%` or `&#` just before a secret
     // (`100%deadbeef...`) decodes together with its first characters, and the decoded text no
     // longer spells it. The folded source is as long as the source, whatever case folding does to a
-    // character (foldText), so its positions are the source's.
-    if (canonical.starts !== null) {
-      for (const form of forms) addRuns(occurrences(canonical.folded, form), form.length, null);
-      addPieces(canonical.folded, null);
+    // character (foldText), so its positions are the source's; composed, it keeps a map to them.
+    if (/[\\%&]/.test(text)) {
+      const raw = composed({ chars: canonical.folded, folded: canonical.folded, starts: null, ends: null });
+      const rawMap = raw.starts && raw.ends ? { starts: raw.starts, ends: raw.ends } : null;
+      for (const form of forms) addRuns(occurrences(raw.chars, form), form.length, rawMap);
+      addPieces(raw.chars, rawMap);
     }
     // Checked only for a cut text: it costs a comparison per length of every form, and a whole
     // text cannot end inside a secret it does not hold.
@@ -807,14 +962,16 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
       const from = cutSecretStart(text, canonical, forms);
       if (from < text.length) ranges.push([from, text.length]);
     }
-    // Base64 wrapped into lines: its forms looked for with the breaks taken out, each found one
-    // redacted from its first character to its last in the source, the breaks within it included.
-    // A cut text may end in a break, or inside one: read up to it, that end is the end of the base64.
-    // Its last characters only: a break and its indentation after one base64 character.
+    // A secret wrapped into lines (base64 as MIME wraps it, a token as a receiver prints the headers
+    // it saw): its forms and pieces looked for with the breaks taken out, each found one redacted
+    // from its first character to its last in the source, the breaks within it included. A cut text
+    // may end in a break, or inside one: read up to it, that end is the end of the secret. Its last
+    // characters only: a break and its indentation after one character of a form.
     const end = text.slice(-MAX_BREAK_END);
-    const broken = cut ? CUT_LINE_BREAK.exec(end) : null;
+    let broken = cut ? CUT_LINE_BREAK.exec(end) : null;
+    if (broken !== null && !may(joinable, end.charCodeAt(broken.index - 1), BEFORE_BREAK)) broken = null;
     const whole = broken ? text.slice(0, text.length - end.length + broken.index) : text;
-    const lines = joinedLines(whole);
+    const lines = joinedLines(whole, joinable);
     if (lines !== null || broken !== null) {
       const { joined, at } = lines ?? { joined: whole, at: null };
       const source = (k: number) => (at ? at[k]! : k);
@@ -825,10 +982,13 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
         starts[k] = source(read.starts ? read.starts[k]! : k);
         ends[k] = source((read.ends ? read.ends[k]! : k + 1) - 1) + 1;
       }
-      if (lines !== null) for (const form of wrappedForms) addRuns(occurrences(read.chars, form), form.length, { starts, ends });
+      if (lines !== null) {
+        for (const form of forms) addRuns(occurrences(read.chars, form), form.length, { starts, ends });
+        addPieces(read.chars, { starts, ends });
+      }
       // As for the text itself (cutSecretStart): the cut may also fall inside an escape after the
       // last break ("...\nAbCd%2").
-      const from = cut ? cutSecretStart(joined, read, wrappedForms) : joined.length;
+      const from = cut ? cutSecretStart(joined, read, forms) : joined.length;
       if (from < joined.length) ranges.push([source(from), text.length]);
     }
     if (ranges.length === 0) return text;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { base64Fragments, REDACTED, secretScrubber } from './scrubSecrets.js';
 import { leakedForm } from '../../test/support/secretForms.js';
@@ -248,5 +249,190 @@ describe('secretScrubber, wrapped base64 whose line breaks are spelled in an enc
     // Every character a break, joined: the text read without them holds no secret, and stays.
     const joinedAll = 'Ab%0A'.repeat(13_000);
     expect(scrub(joinedAll)).toBe(joinedAll);
+  });
+});
+
+// A secret echoed as written, but wrapped into lines: a receiver printing the request headers it saw
+// folds a long value (a 2 KB Sentinel access token, a 300-character bearer token) at 64 or 76
+// columns, or narrower, with CRLF, LF, a folded header's indented continuation, or JSON's `\n` inside
+// a JSON string. Each line is shorter than half the secret, so no piece of it is long enough to go.
+describe('secretScrubber, a secret as written, wrapped into lines', () => {
+  /** A JWT-like token: random base64url segments joined by `.`, with `-` and `_` (breaks fall after any of them). */
+  const jwtLike = (length: number, seed: string) => {
+    let out = '';
+    for (let i = 0; out.length < length; i++) out += createHash('sha256').update(`${seed}-${i}`).digest('base64url');
+    const chars = [...out.slice(0, length)];
+    for (let at = 36; at < length - 1; at += 97) chars[at] = '.';
+    return chars.join('');
+  };
+  const long = jwtLike(300, 'custom-webhook');
+  const sentinel = jwtLike(2048, 'sentinel-oauth2');
+  const short84 = jwtLike(84, 'eighty-four');
+  const BREAKS: Record<string, string> = {
+    lf: '\n',
+    crlf: '\r\n',
+    folded: '\r\n ',
+    foldedTab: '\n\t',
+    jsonLf: '\\n',
+    jsonCrlf: '\\r\\n',
+    jsonInJson: '\\\\n',
+    urlCrlf: '%0D%0A',
+    htmlLf: '&#10;',
+  };
+  /** `text` in lines of `width` characters joined by `br`. */
+  const fold = (text: string, br: string, width: number) => text.match(new RegExp(`.{1,${width}}`, 'gs'))!.join(br);
+  /**
+   * Eight characters in a row of `token` left in `out` once every spelling of a break these tests
+   * use is taken out: written without the scrubber's code.
+   */
+  const leaks = (out: string, token: string): string | null => {
+    const joined = out.replace(/%0D|%0A|&#10;|\\+r|\\+n|[\r\n\t ]/gi, '');
+    for (let at = 0; at + 8 <= token.length; at++) if (joined.includes(token.slice(at, at + 8))) return token.slice(at, at + 8);
+    return leakedForm(joined, `Bearer ${token}`);
+  };
+
+  for (const [name, token] of Object.entries({ long, sentinel, short84 })) {
+    const scrub = secretScrubber([`Bearer ${token}`]);
+    it(`a ${token.length}-character bearer token echoed folded at any width (${name}) goes whole`, () => {
+      for (const [brName, br] of Object.entries(BREAKS)) {
+        for (const width of [76, 64, 40, 17, 8, 1]) {
+          // The header name before it on the first line moves the breaks through the token.
+          for (const lead of ['', 'authorization: ', 'Authorization: x']) {
+            const value = fold(`${lead}Bearer ${token}`, br, width);
+            const bodies = [
+              `Bad request. Headers seen:\n${value}\n`,
+              `Bad request. Headers seen:\r\n${value}\r\n`,
+              JSON.stringify({ error: 'bad header', seen: 'x' }).replace('"x"', `"${value}"`),
+            ];
+            for (const body of bodies) {
+              const out = scrub(body);
+              const where = `${brName} width ${width} lead ${JSON.stringify(lead)}: ${out.slice(0, 200)}`;
+              expect(leaks(out, token), where).toBeNull();
+              expect(out, where).toContain(REDACTED);
+              expect(out.startsWith(body.slice(0, 12)), where).toBe(true);
+            }
+          }
+        }
+      }
+    });
+  }
+
+  it('the attacker review: 400 text/plain quoting the folded header, and its last_error with newlines as spaces', () => {
+    const scrub = secretScrubber([`Bearer ${long}`]);
+    const body = `Bad request. Headers seen:\nauthorization: ${fold(`Bearer ${long}`, '\n', 64)}\n`;
+    expect(scrub(body)).toBe(`Bad request. Headers seen:\nauthorization: ${REDACTED}\n`);
+    // last_error is written from the scrubbed answer, its newlines as spaces: nothing to find there.
+    expect(scrub(body).replace(/\n/g, ' ')).toBe(`Bad request. Headers seen: authorization: ${REDACTED} `);
+    const narrow = secretScrubber([`Bearer ${short84}`]);
+    expect(narrow(`authorization: ${fold(`Bearer ${short84}`, '\n', 40)}\n`)).toBe(`authorization: ${REDACTED}\n`);
+    // The scheme word before the token goes with it: the whole header value is a form.
+    expect(narrow(`authorization: Bearer ${fold(short84, '\r\n ', 40)}\r\n`)).toBe(`authorization: ${REDACTED}\r\n`);
+    expect(narrow(`{"seen":"Bearer ${fold(short84, '\\r\\n', 40)}"}`)).toBe(`{"seen":"${REDACTED}"}`);
+    expect(narrow(`token ${fold(short84, '\r\n ', 40)}\r\n`)).toBe(`token ${REDACTED}\r\n`);
+  });
+
+  it('the token redacted from its first character to its last, the breaks inside included; the text around stays', () => {
+    const scrub = secretScrubber([`Bearer ${long}`]);
+    for (const br of Object.values(BREAKS)) {
+      for (const at of [1, 36, 37, 150, 299]) {
+        const echoed = `${long.slice(0, at)}${br}${long.slice(at)}`;
+        expect(scrub(`before${br}token ${echoed}${br}after`), `${br} at ${at}`).toBe(`before${br}token ${REDACTED}${br}after`);
+      }
+    }
+  });
+
+  it('a password with punctuation broken anywhere, a form in another spelling broken, and the decomposed spelling', () => {
+    const pair = 'svc-audit:Pa55w.rd,{"long"}-enough!';
+    const scrub = secretScrubber([`Basic ${Buffer.from(pair).toString('base64')}`]);
+    const password = pair.slice(pair.indexOf(':') + 1);
+    for (let at = 1; at < password.length; at++) {
+      expect(scrub(`bad password ${password.slice(0, at)}\n${password.slice(at)} end`), `at ${at}`).toBe(`bad password ${REDACTED} end`);
+    }
+    // Percent-encoded, broken by an encoded break.
+    const encoded = encodeURIComponent(password);
+    for (const at of [8, 11]) expect(scrub(`?pw=${encoded.slice(0, at)}%0D%0A${encoded.slice(at)}&x=1`), `at ${at}`).toBe(`?pw=${REDACTED}&x=1`);
+  });
+
+  it('a cut answer that ends inside the wrapped token loses that end too', () => {
+    const scrub = secretScrubber([`Bearer ${long}`]);
+    for (const br of Object.values(BREAKS)) {
+      const echoed = `authorization: ${fold(`Bearer ${long}`, br, 64)}`;
+      const line = 64 + br.length;
+      for (const cut of [40, 15 + line + 10, 15 + 2 * line + 3, echoed.length - 5]) {
+        const out = scrub(echoed.slice(0, cut), true);
+        expect(out, `${br} cut at ${cut}: ${out}`).toMatch(/\[redacted\]$/);
+        expect(leaks(out, long), `${br} cut at ${cut}`).toBeNull();
+      }
+      // Cut inside a break, or just after it.
+      const first = echoed.indexOf(br, 20);
+      for (let k = 1; k <= br.length; k++) {
+        const out = scrub(echoed.slice(0, first + k), true);
+        expect(out, `${br} cut ${k} into the break: ${out}`).toMatch(/\[redacted\]$/);
+        expect(leaks(out, long), `${br} cut ${k} into the break`).toBeNull();
+      }
+    }
+  });
+
+  it('ordinary answers of many lines stay as they are, short words and common ones too', () => {
+    const scrubs = [
+      secretScrubber([`Bearer ${long}`]),
+      secretScrubber([`Basic ${Buffer.from('bob:hunter2').toString('base64')}`]),
+      secretScrubber(['Splunk 0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff']),
+    ];
+    const other = jwtLike(300, 'someone else');
+    const texts = [
+      `Bad request. Headers seen:\nauthorization: ${fold(`Bearer ${other}`, '\n', 64)}\ncontent-type: application/json\n`,
+      JSON.stringify({ error: { code: 400, message: 'Invalid token', details: ['header', 'Bearer', 'Basic'] } }, null, 2),
+      '<html>\r\n<head><title>400 Bad Request</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n',
+      'Error: request failed\n    at send (/srv/app/hook.js:12:5)\n    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)\n',
+      '{"error":"line one\\nline two\\r\\nthe hun\\nter of a break\\nBearer\\ntoken"}',
+      'the hun\nter 2, the Bear\ner, the Ba\nsic, the Spl\nunk 0f6c1a2e-\n1234, end',
+    ];
+    for (const scrub of scrubs) {
+      for (const text of texts) {
+        expect(scrub(text), text.slice(0, 40)).toBe(text);
+        expect(scrub(text, true), text.slice(0, 40)).toBe(text);
+      }
+    }
+  });
+
+  // Linear, not timed: a quadratic path takes minutes on these and meets the test's ceiling.
+  it('1 MiB of adversarial wrapped or decomposed text: the token spelled across breaks goes, the rest stays', () => {
+    const scrub = secretScrubber([`Bearer ${sentinel}`, `Bearer ${long}`]);
+    const MiB = 1 << 20;
+    const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length));
+    for (const br of ['\n', '\r\n ', '\\n', '\\\\n', '%0D%0A', '&#10;']) {
+      // The token one character per line, over and over: none of it is left.
+      const spelled = fill(`${[...long].join(br)}${br}`);
+      const out = scrub(spelled);
+      expect(leaks(out, long), br).toBeNull();
+      // Nearly the token (every hundredth character changed, so no piece of half of it is there
+      // either), one character per line: the matchers get far into it at every repetition, and
+      // nothing goes.
+      const nearly = [...long].map((c, i) => (i % 100 === 50 ? (c === 'A' ? 'B' : 'A') : c));
+      const near = fill(`${nearly.join(br)}${br}`);
+      expect(scrub(near), br).toBe(near);
+      expect(scrub(near, true), br).toBe(near);
+      // Breaks after every character of ordinary text, runs of breaks, indentation longer than is read.
+      const noise = fill(`a${br}.${br}-${br}ab${br}${br}${br}${br}cx${br}${' '.repeat(40)}`);
+      expect(scrub(noise), br).toBe(noise);
+      expect(scrub(noise, true), br).toBe(noise);
+    }
+    // Long runs of what a break is spelled with after ordinary characters: none is a break. And
+    // decomposed text (every character composed with its mark), and one run of marks a megabyte long
+    // in two alternating classes (ICU sorts such a run by insertion: a 64 KiB one cost it 2 s).
+    for (const text of [
+      `a${'\\'.repeat(MiB)}nb`,
+      `a${' '.repeat(MiB)}\nb`,
+      `a${'\r'.repeat(MiB)}\nb`,
+      fill('a\r\r\n\n\n\n '),
+      fill('.%0'),
+      fill('.&#1'),
+      fill('o\u0308'),
+      `a${'\u0308\u0327'.repeat(MiB >> 1)}`,
+    ]) {
+      expect(scrub(text), text.slice(0, 12)).toBe(text);
+      expect(scrub(text, true), text.slice(0, 12)).toBe(text);
+    }
   });
 });

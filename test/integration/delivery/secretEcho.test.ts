@@ -3,6 +3,7 @@
 // token) — must not put it into last_error, failed-events, the /test answer, the delivery log or any
 // other row of the database. The auth header value and the Standard Webhooks signing secret carry `/`
 // and `+`, the characters the old verbatim-only scrub missed once escaped.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { dumpDatabase } from '../../support/dbDump.js';
@@ -112,6 +113,53 @@ describe.each(DB_KINDS)('credentials echoed by a receiver are scrubbed everywher
       expect(seen).not.toContain(tokenStart.slice(-5));
     } finally {
       await cutting.close();
+    }
+  });
+
+  it('a long bearer token echoed folded at 64 columns in a 400 text answer is in neither the delivery log, last_error nor the /test answer', async () => {
+    // A 300-character token: every line of the echo is shorter than half of it (no piece goes), and
+    // the answer quotes it as a receiver printing the headers it saw folds it.
+    let token = '';
+    for (let i = 0; token.length < 300; i++) token += createHash('sha256').update(`folded-token-${i}`).digest('base64url');
+    const authValue = `Bearer ${token.slice(0, 300)}`;
+    const folding = await startReceiver(
+      (req): ReceiverResponse => {
+        const seen = String(req.headers.authorization)
+          .match(/.{1,64}/g)!
+          .join('\n');
+        return { status: 400, headers: { 'content-type': 'text/plain' }, body: `Bad request. Headers seen:\nauthorization: ${seen}\n` };
+        // The configuration trail too ('handle'): answered 200 by the receiver itself, its delivery
+        // would clear the last_error this test reads, as soon as the worker got to it.
+      },
+      { trail: 'handle' },
+    );
+    try {
+      const org = await svc.newOrg();
+      const base = `/api/orgs/${org.orgId}/forwarding-destinations`;
+      const created = await svc.request('POST', base, {
+        apiKey: org.apiKey,
+        body: { url: `${folding.url}/in`, auth_header_name: 'Authorization', auth_header_value: authValue },
+      });
+      expect(created.status, created.text).toBe(201);
+      const destinationId = created.body.destination_id as string;
+      const probe = await svc.request('POST', `${base}/${destinationId}/test`, { apiKey: org.apiKey });
+      expect(probe.status, probe.text).toBe(200);
+      expect(probe.body.ok).toBe(false);
+      // The trail event (destination_created) the worker delivers fails the same way: last_error.
+      const lastError = async () => (await svc.request('GET', `${base}/${destinationId}`, { apiKey: org.apiKey })).body.last_error as string | null;
+      await expect.poll(lastError, { timeout: 90_000, interval: 250, message: 'the trail event fails into last_error' }).toBeTruthy();
+      const { rows } = await tdb.db.query<{ error: string | null; response_snippet: string | null }>(
+        'SELECT error, response_snippet FROM delivery_attempts WHERE destination_id = $1 AND response_snippet IS NOT NULL',
+        [destinationId],
+      );
+      expect(rows.length).toBeGreaterThanOrEqual(1);
+      for (const row of rows) expect(row.response_snippet).toBe(`Bad request. Headers seen:\nauthorization: [redacted]\n`);
+      const seen = JSON.stringify([probe.body, rows, await lastError()]).replace(/\\n|\\r| /g, '');
+      expect(seen).toContain('[redacted]');
+      for (let at = 0; at + 12 <= 300; at += 6) expect(seen).not.toContain(token.slice(at, at + 12));
+      expect(leakScanner(seen)(authValue)).toBeNull();
+    } finally {
+      await folding.close();
     }
   });
 
