@@ -31,7 +31,14 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
   beforeAll(async () => {
     tdb = await openTestDb('postgres');
     svc = await startTestService(tdb.db);
-    receiver = await startReceiver((req) => (req.path.startsWith('/unauthorized') ? { status: 401, body: '{"text":"Invalid token","code":4}' } : ok()(req)));
+    receiver = await startReceiver((req) =>
+      req.path.startsWith('/unauthorized')
+        ? { status: 401, body: '{"text":"Invalid token","code":4}' }
+        : // Elastic counts a 200 delivered only with its _bulk answer ("errors": false).
+          req.path === '/_bulk'
+          ? { status: 200, headers: { 'content-type': 'application/json' }, body: '{"took":1,"errors":false,"items":[]}' }
+          : ok()(req),
+    );
     browser = await launchBrowser();
     ({ page, orgId, apiKey, pageErrors } = await openDashboard(browser, svc, tdb.db, 'Add flow org', (p) => {
       traffic = recordResponses(p);

@@ -3,6 +3,9 @@ import { elasticEncoder } from './encoder.js';
 import { elasticDefaultIndex } from './form.js';
 import type { EncodeContext } from '../types.js';
 import { sampleEvent } from '../testEvents.js';
+import { RETRY_TAIL } from '../../queue/holdLimit.js';
+import { outOfRetriesError } from '../../delivery/outcome.js';
+import { interpretAnswer } from '../../delivery/interpretAnswer.js';
 
 const ctx: EncodeContext = { hostname: 'aegis-test', options: {}, userAgent: 'aegis-audit-stream/test' };
 
@@ -79,6 +82,112 @@ describe('Elastic', () => {
 
   it('retries the batch when the per-item answer does not line up', () => {
     const v = elasticEncoder.interpret({ status: 200, body: '{"errors":true,"items":[]}', headers: {} }, [sampleEvent(1)]);
+    expect(v).toMatchObject({ kind: 'all', ok: false, retryable: true });
+  });
+});
+
+// Per item, only a document the cluster can never take is dead-lettered at once (400 mapping error, 413);
+// an item refused for the cluster's state (the key's privileges, a write block, a missing index, a
+// timeout, a full write queue, an unavailable shard) is retried on the schedule with what to do.
+// The whole-request 403 is retried with the same hint (src/delivery/interpretAnswer.ts).
+describe('Elastic per-item statuses', () => {
+  const item = (status: number, error?: Record<string, unknown>) => ({
+    create: { _index: 'logs-aegis.preflight-default', _id: 'pflt_000001', status, ...(error ? { error } : {}) },
+  });
+  const interpretOne = (raw: unknown) => {
+    const events = [sampleEvent(1)];
+    const body = JSON.stringify({ took: 2, errors: true, items: [raw] });
+    const v = elasticEncoder.interpret({ status: 200, body, headers: {} }, events);
+    expect(v.kind).toBe('per_item');
+    return v.kind === 'per_item' ? v.items[0]! : { outcome: 'none' as never, error: undefined };
+  };
+  const unauthorized = { type: 'security_exception', reason: 'action [indices:data/write/bulk[s]] is unauthorized for API key id [abc] of user [u]' };
+  const writeBlock = { type: 'cluster_block_exception', reason: 'index [logs-aegis.preflight-default] blocked by: [FORBIDDEN/8/index write (api)];' };
+  const noIndex = { type: 'index_not_found_exception', reason: 'no such index [logs-aegis.preflight-default]' };
+  const closed = { type: 'index_closed_exception', reason: 'closed' };
+  const mapping = { type: 'mapper_parsing_exception', reason: 'failed to parse field [aegis.input_size_bytes] of type [long]' };
+  const illegal = { type: 'illegal_argument_exception', reason: 'mapper [aegis.summary] cannot be changed from type [keyword] to [long]' };
+
+  // [status, error, outcome, what the text must say]
+  it.each([
+    [200, undefined, 'done', undefined],
+    [201, undefined, 'done', undefined],
+    [409, { type: 'version_conflict_engine_exception', reason: 'document already exists' }, 'done', undefined],
+    [400, mapping, 'failed', /^Elasticsearch 400: mapper_parsing_exception: failed to parse field/],
+    [400, illegal, 'failed', /illegal_argument_exception/],
+    [413, { type: 'illegal_argument_exception', reason: 'too large' }, 'failed', /^Elasticsearch 413/],
+    [400, closed, 'retry', /index_closed_exception.*open the index/],
+    [401, { type: 'security_exception', reason: 'unable to authenticate' }, 'retry', /API key/],
+    [403, unauthorized, 'retry', /grant the API key create_doc/],
+    [403, writeBlock, 'retry', /write block/],
+    [404, noIndex, 'retry', /index_not_found_exception.*auto_configure/],
+    [408, { type: 'timeout_exception', reason: 'timed out' }, 'retry', /timed out/],
+    [429, { type: 'es_rejected_execution_exception', reason: 'rejected execution' }, 'retry', /es_rejected_execution_exception/],
+    [410, undefined, 'retry', /^Elasticsearch 410/],
+    [422, undefined, 'retry', /^Elasticsearch 422/],
+    [500, { type: 'exception', reason: 'boom' }, 'retry', /^Elasticsearch 500/],
+    [503, { type: 'unavailable_shards_exception', reason: 'primary shard is not active' }, 'retry', /unavailable_shards_exception/],
+  ] as const)('item %i (%o) is %s', (status, error, outcome, text) => {
+    const got = interpretOne(item(status, error));
+    expect(got.outcome).toBe(outcome);
+    if (outcome === 'done' || text === undefined) {
+      expect(got.error).toBeUndefined();
+      return;
+    }
+    expect(got.error).toMatch(text);
+    // A retried item promises the retry in the one clause the dead letter and the hold limit replace;
+    // a dead-lettered one never does.
+    if (outcome === 'retry') {
+      expect(got.error).toMatch(new RegExp(RETRY_TAIL));
+      expect(got.error).toMatch(/(; |\. )Aegis will retry\.$/);
+      const dead = outOfRetriesError(got.error!, 4);
+      expect(dead.replace(/Dead-lettered after 4 attempts: fix the destination, then replay its failed events\.$/, '')).not.toMatch(/retr|sent again/i);
+    } else {
+      expect(got.error).not.toMatch(/retr/i);
+    }
+  });
+
+  it('an item with no status is retried, saying so in the one clause', () => {
+    const got = interpretOne({ create: { _id: 'pflt_000001' } });
+    expect(got).toMatchObject({ outcome: 'retry' });
+    expect(got.error).toMatch(/(; |\. )Aegis will retry\.$/);
+  });
+
+  it("the reviewer's answer: the same per-item 403 for every event retries all of them", () => {
+    const events = [0, 1, 2].map((i) => sampleEvent(i));
+    const body = JSON.stringify({ took: 1, errors: true, items: events.map(() => ({ create: { status: 403, error: unauthorized } })) });
+    const out = interpretAnswer({ kind: 'response', status: 200, headers: {}, body, durationMs: 1 }, elasticEncoder, events, false);
+    expect(out.items.map((i) => (i.ok ? 'done' : i.permanent ? 'failed' : 'retry'))).toEqual(['retry', 'retry', 'retry']);
+    expect(out.error).toMatch(/create_doc.*Aegis will retry\.$/);
+  });
+});
+
+// A 200 that is no _bulk answer (a proxy, a wrong endpoint) is not a delivery: a _bulk answer always
+// has "errors", and only errors:false says every item was written.
+describe('Elastic 200 without a _bulk result', () => {
+  const events = [0, 1, 2].map((i) => sampleEvent(i));
+  it.each([['{"acknowledged":true}'], ['{}'], ['{"errors":"false","items":[]}'], ['{"errors":null}'], ['[]'], ['<html><body>OK</body></html>'], ['']])(
+    '%s is retried with a hint about the URL',
+    (body) => {
+      const v = elasticEncoder.interpret({ status: 200, body, headers: {} }, events);
+      expect(v).toMatchObject({ kind: 'all', ok: false, retryable: true });
+      expect(v.kind === 'all' && v.error).toMatch(/without a _bulk result.*\/_bulk.*; Aegis will retry\.$/);
+    },
+  );
+
+  it('errors:false alone is delivered; items need not be there', () => {
+    expect(elasticEncoder.interpret({ status: 200, body: '{"took":1,"errors":false}', headers: {} }, events)).toEqual({
+      kind: 'all',
+      ok: true,
+      retryable: false,
+    });
+  });
+
+  it('retries the batch when an item names an _id that is not its event', () => {
+    const items = events.map((e, i) => ({
+      create: { _id: i === 1 ? 'pflt_999999' : e.event.id, status: 400, error: { type: 'mapper_parsing_exception', reason: 'x' } },
+    }));
+    const v = elasticEncoder.interpret({ status: 200, body: JSON.stringify({ errors: true, items }), headers: {} }, events);
     expect(v).toMatchObject({ kind: 'all', ok: false, retryable: true });
   });
 });

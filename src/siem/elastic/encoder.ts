@@ -21,13 +21,68 @@ function errorText(err: unknown): string | undefined {
   return parts.length > 0 ? parts.join(': ') : undefined;
 }
 
-/** Outcome of one item of a bulk response: 201/200 done, 409 already there (done), 429/5xx retry, other 4xx failed. */
-export function bulkItemOutcome(status: number): ItemOutcome {
-  if (status === 200 || status === 201 || status === 409) return 'done';
-  if (status === 429 || status >= 500) return 'retry';
-  if (is2xx(status)) return 'done';
-  return 'failed';
+/**
+ * Outcome of one item of a _bulk answer. Done: 2xx, and 409 (create of an existing _id: already
+ * indexed). Dead-lettered at once only when the cluster can never take the document: 400 (a mapping
+ * error: mapper_parsing_exception, document_parsing_exception, illegal_argument_exception) and 413
+ * (the document over http.max_content_length). Every other status describes the cluster's state, not
+ * the document, and is retried on the schedule: 401/403 (the key, its privileges, a write block), 404
+ * (index_not_found_exception: no such index and none auto-created), 408, 429, 5xx, and any other; so
+ * is a 400 index_closed_exception (a closed index, 400 since Elasticsearch 6).
+ */
+export function bulkItemOutcome(status: number, errorType?: string): ItemOutcome {
+  if (is2xx(status) || status === 409) return 'done';
+  if (status === 413 || (status === 400 && errorType !== 'index_closed_exception')) return 'failed';
+  return 'retry';
 }
+
+/** What to do about a retried item, by status (and error type); the retry tail comes after it. */
+function itemHint(status: number, errorType: string | undefined): string {
+  if (errorType === 'index_closed_exception') return 'the target index is closed: open the index (or roll the data stream over)';
+  if (errorType === 'cluster_block_exception') {
+    return "a block refuses writes to the target index: lift the index's write block (index.blocks.write, or the read-only block a full disk sets)";
+  }
+  switch (status) {
+    case 401:
+      return 'Elasticsearch did not accept the API key for this event: check it is live and the value is "ApiKey <encoded>"';
+    case 403:
+      return 'grant the API key create_doc on the index (and auto_configure if the data stream must be created)';
+    case 404:
+      return 'the target index or data stream does not exist and was not created: create it, or grant the API key auto_configure and allow auto-creation (action.auto_create_index)';
+    case 408:
+      return 'Elasticsearch timed out writing this event';
+    case 429:
+      return 'the cluster is rejecting writes (write queue full)';
+    default:
+      return status >= 500
+        ? 'Elasticsearch could not write this event for now (a shard unavailable or the cluster overloaded)'
+        : 'Elasticsearch refused this event for the state of the cluster';
+  }
+}
+
+function bulkItemVerdict(raw: unknown): { outcome: ItemOutcome; error?: string } {
+  const result = isRecord(raw) ? Object.values(raw)[0] : undefined;
+  if (!isRecord(result) || typeof result.status !== 'number') {
+    return { outcome: 'retry', error: 'Elasticsearch gave no status for this event; Aegis will retry.' };
+  }
+  const errorType = isRecord(result.error) && typeof result.error.type === 'string' ? result.error.type : undefined;
+  const outcome = bulkItemOutcome(result.status, errorType);
+  if (outcome === 'done') return { outcome };
+  const detail = `Elasticsearch ${result.status}: ${snippet(errorText(result.error) ?? `status ${result.status}`, 200)}`;
+  if (outcome === 'failed') return { outcome, error: detail };
+  return { outcome, error: `${detail.replace(/[\s.;,]+$/, '')}; ${itemHint(result.status, errorType)}; Aegis will retry.` };
+}
+
+/** Whether a _bulk item is the answer for `event`: it names its _id, or none. */
+function sameEvent(raw: unknown, event: SiemEvent): boolean {
+  const result = isRecord(raw) ? Object.values(raw)[0] : undefined;
+  return !isRecord(result) || result._id === undefined || result._id === eventIdOf(event);
+}
+
+const CUT_OFF_ERROR = 'Elasticsearch accepted the request but its per-item answer could not be read in full; Aegis will retry.';
+const notBulkError = (status: number) =>
+  `Elasticsearch answered ${status} without a _bulk result (no "errors" field): check the URL ends in /_bulk and no proxy answers for it; Aegis will retry.`;
+const MISMATCH_ERROR = 'Elasticsearch reported errors but its per-item answer did not match the batch; Aegis will retry.';
 
 export function describeElasticError(status: number, body: string): string | undefined {
   const parsed = parseJson(body);
@@ -78,37 +133,18 @@ export const elasticEncoder: SiemEncoder = {
       // cannot be read, retry the batch: _id = event.id makes a resend idempotent (409 = done).
       const flag = /"errors"\s*:\s*(true|false)/.exec(response.body.slice(0, 4096));
       if (flag?.[1] === 'false') return { kind: 'all', ok: true, retryable: false };
-      return {
-        kind: 'all',
-        ok: false,
-        retryable: true,
-        error:
-          'Elasticsearch accepted the request but its per-item answer could not be read in full; Aegis will retry.',
-      };
+      return { kind: 'all', ok: false, retryable: true, error: flag ? CUT_OFF_ERROR : notBulkError(response.status) };
     }
-    if (parsed.errors !== true) return { kind: 'all', ok: true, retryable: false };
+    // Every _bulk answer has "errors" (SIEM-FORMATS.md): only false says each item was written. A 200
+    // without it ({"acknowledged":true}) is a proxy's or another endpoint's, not a delivery.
+    if (parsed.errors === false) return { kind: 'all', ok: true, retryable: false };
+    if (parsed.errors !== true) return { kind: 'all', ok: false, retryable: true, error: notBulkError(response.status) };
     const items = parsed.items;
-    if (!Array.isArray(items) || items.length !== events.length) {
-      return {
-        kind: 'all',
-        ok: false,
-        retryable: true,
-        error: 'Elasticsearch reported errors but its per-item answer did not match the batch; Aegis will retry.',
-      };
+    // Items answer in request order; one naming another event's _id is not this batch's answer.
+    if (!Array.isArray(items) || items.length !== events.length || items.some((raw: unknown, i) => !sameEvent(raw, events[i]!))) {
+      return { kind: 'all', ok: false, retryable: true, error: MISMATCH_ERROR };
     }
-    return {
-      kind: 'per_item',
-      items: items.map((raw: unknown) => {
-        const result = isRecord(raw) ? Object.values(raw)[0] : undefined;
-        if (!isRecord(result) || typeof result.status !== 'number') {
-          return { outcome: 'retry' as const, error: 'Elasticsearch gave no status for this event.' };
-        }
-        const outcome = bulkItemOutcome(result.status);
-        if (outcome === 'done') return { outcome };
-        const detail = errorText(result.error) ?? `status ${result.status}`;
-        return { outcome, error: `Elasticsearch ${result.status}: ${snippet(detail, 300)}` };
-      }),
-    };
+    return { kind: 'per_item', items: items.map(bulkItemVerdict) };
   },
   describeError: describeElasticError,
 };

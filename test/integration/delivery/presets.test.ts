@@ -266,4 +266,51 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
     expect(list[0].last_error).toMatch(/mapper_parsing_exception/);
     expect(list[0].attempts).toBe(1);
   });
+
+  // A 200 that is no _bulk answer, and a per-item 403 (the key lacks create_doc) for every event, are
+  // the cluster's state, not the documents': each is retried on the schedule, never delivered nor
+  // dead-lettered, and the events arrive once the cluster takes them.
+  it('Elastic _bulk: a 200 without "errors" and per-item 403s are retried, then delivered on 201', async () => {
+    const seen = new Map<string, number>();
+    const unauthorized = { type: 'security_exception', reason: 'action [indices:data/write/bulk[s]] is unauthorized for API key id [abc] of user [u]' };
+    const r = await receiver((req) => {
+      const lines = req.body.toString('utf8').split('\n');
+      const items = [];
+      let first = true;
+      for (let i = 0; i + 1 < lines.length; i += 2) {
+        const action = JSON.parse(lines[i]!).create;
+        const n = (seen.get(action._id) ?? 0) + 1;
+        seen.set(action._id, n);
+        if (n > 1) first = false;
+        // Two refused attempts of each event, one fewer than the retry schedule allows.
+        items.push({
+          create: { _index: action._index, _id: action._id, ...(n <= 2 ? { status: 403, error: unauthorized } : { status: 201, result: 'created' }) },
+        });
+      }
+      // The first request of fresh events: a proxy's (or a wrong endpoint's) 200 with no _bulk result.
+      if (first) return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"acknowledged":true}' };
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ took: 3, errors: items.some((i) => i.create.status >= 300), items }),
+      };
+    });
+    const dest = await destination({ siem: 'elastic', url: `${r.url}/_bulk`, auth_header_name: 'Authorization', auth_header_value: 'ApiKey aWQ6a2V5' });
+    const ids = await seedEvents(tdb.db, org.orgId, 3);
+    // Delivered: every job is gone (a settle deletes a delivered job; a retried or dead-lettered one stays).
+    await expect.poll(async () => (await jobRows(tdb.db, dest.id)).map((j) => `${j.event_id}:${j.status}`), { timeout: 90_000 }).toEqual([]);
+    for (const id of ids) expect(seen.get(id)).toBe(3);
+    const failed = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${dest.id}/failed-events`, { apiKey: org.apiKey });
+    expect(failed.status).toBe(200);
+    expect(failed.body.events ?? failed.body.failed_events ?? failed.body).toEqual([]);
+    // Two refused attempts of each event, then one delivery; each refusal says what to do, and that Aegis retries.
+    expect(await deliveryLog(tdb.db, dest.id)).toEqual({ delivered: 3, failed: 6 });
+    const { rows } = await tdb.db.query<{ error: string }>(
+      `SELECT error FROM delivery_attempts WHERE destination_id = $1 AND event_count > 0 AND failed_count > 0 ORDER BY id`,
+      [dest.id],
+    );
+    expect(rows.some((x) => /without a _bulk result.*\/_bulk.*Aegis will retry\.$/.test(x.error))).toBe(true);
+    expect(rows.some((x) => /security_exception.*create_doc.*Aegis will retry\.$/.test(x.error))).toBe(true);
+    expect(rows.every((x) => /Aegis will retry\.$/.test(x.error))).toBe(true);
+  });
 });
