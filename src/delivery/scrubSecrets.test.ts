@@ -613,3 +613,28 @@ describe('secretScrubber, base64 of the request wrapped into lines (MIME, encode
     expect(scrub(mixed)).toBe(mixed);
   });
 });
+
+// Composing what is read (NFC) must not cost the forms as written: a mark right after a secret
+// composes with its last character, and the secret no longer spells itself in the composed text.
+describe('a combining mark next to a secret (attacker review of the NFC reading)', () => {
+  it.each([
+    [['hunter2a'], 'pw=hunter2a\u0301 ok', false, 'pw=[redacted]\u0301 ok'],
+    [['hunter2a'], 'pw=hunter2a\u0301', true, 'pw=[redacted]\u0301'],
+    [['deadbeefcafe'], 'k=deadbeefcafe\u0301', false, 'k=[redacted]\u0301'],
+    [['Zq7vWdKp9LmXyT0kEn4AaBbe'], 'k=Zq7vWdKp9LmXyT0kEn4AaBbe\u0301', false, 'k=[redacted]\u0301'],
+  ])('%j in %j (cut: %s) is redacted whole', (secrets, text, cut, expected) => {
+    expect(secretScrubber(secrets)(text, cut)).toBe(expected);
+  });
+
+  it('a wrapped base64 form followed by a line that starts with a mark is redacted whole', () => {
+    const token = `Bearer ${'eyJhbGciOiJIUzI1NiJ9.'}${'QWxhZGRpbjpvcGVuIHNlc2FtZQ'.repeat(6)}.c2lnbmF0dXJl`;
+    const b64 = Buffer.from(token).toString('base64');
+    const wrapped = b64.match(/.{1,64}/g)!.join('\n');
+    const out = secretScrubber([token])(`seen: ${wrapped}\n\u0308%+;`);
+    for (let at = 0; at + 12 <= b64.length; at += 6) expect(out).not.toContain(b64.slice(at, at + 12));
+  });
+
+  it('a secret typed decomposed, cut between a letter and its mark, loses that end', () => {
+    expect(secretScrubber(['Passwo\u0308rt'])('pw=Passwo', true)).toBe('pw=[redacted]');
+  });
+});

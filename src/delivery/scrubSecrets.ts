@@ -431,11 +431,15 @@ const longestFirst = (forms: Iterable<string>): string[] => [...forms].filter((f
 function formsOfParts(parts: readonly string[]): string[] {
   const forms = new Set<string>();
   const add = (form: string) => {
-    const chars = canonicalize(form).chars;
-    forms.add(chars);
-    // A form whose escapes decode to NUL or half a surrogate pair (a secret spelled "s3cr%00t") is
-    // also looked for as a scrubbed text holds it: storable, NUL dropped (storableText).
-    forms.add(storableText(chars));
+    // Composed, and as decoded: a text is searched both ways (secretScrubber), since a mark right
+    // after a secret composes with its last character (and a cut text may end before a mark).
+    const decoded = decodedLayers(form);
+    for (const chars of [composed(decoded).chars, decoded.chars]) {
+      forms.add(chars);
+      // A form whose escapes decode to NUL or half a surrogate pair (a secret spelled "s3cr%00t") is
+      // also looked for as a scrubbed text holds it: storable, NUL dropped (storableText).
+      forms.add(storableText(chars));
+    }
   };
   for (const part of parts) {
     add(part);
@@ -586,7 +590,9 @@ function cutSecretStart(text: string, canonical: CanonicalText, forms: readonly 
   const reach = forms[0]!.length * CUT_SPELLING_CHARS;
   for (const escape of trailingEscapeStarts(text)) {
     const from0 = Math.max(0, escape - reach);
-    const head = canonicalize(text.slice(from0, escape));
+    // As decoded, not composed: the forms hold both readings, and composing each head again cost a
+    // cut answer of many marks a hundred milliseconds and more.
+    const head = decodedLayers(text.slice(from0, escape));
     const before = cutSecretTail(head.chars, forms);
     if (before > 0) from = Math.min(from, from0 + sourceIndex(head, head.chars.length - before));
   }
@@ -914,7 +920,12 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
       const folded = foldText(text);
       if (!pieceMatchers().some((matcher) => matcher.found(folded))) return text;
     }
-    const canonical = canonicalize(text);
+    // Read decoded and, where composing changes it, composed too (both readings of every form are
+    // looked for: formsOfParts): a secret echoed decomposed is found composed, and one followed by a
+    // combining mark (which composes with its last character) as decoded.
+    const decoded = decodedLayers(text);
+    const canonical = composed(decoded);
+    const readings = canonical === decoded ? [canonical] : [canonical, decoded];
     const ranges: [number, number][] = [];
     // One form's occurrences come in order, and overlapping ones (a SIEM can answer a run of a
     // secret's repeated character: one occurrence per position) are joined into one range as they
@@ -929,8 +940,8 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
         else ranges.push((run = [start, end]));
       }
     };
-    const map = canonical.starts && canonical.ends ? { starts: canonical.starts, ends: canonical.ends } : null;
-    for (const form of forms) addRuns(occurrences(canonical.chars, form), form.length, map);
+    const mapOf = (c: CanonicalText) => (c.starts && c.ends ? { starts: c.starts, ends: c.ends } : null);
+    for (const reading of readings) for (const form of forms) addRuns(occurrences(reading.chars, form), form.length, mapOf(reading));
     // Pieces of a secret, each stretch of them one range as it comes (a piece ending at each of its
     // characters overlaps the one before).
     const addPieces = (searched: string, map: { starts: Int32Array; ends: Int32Array } | null) => {
@@ -945,22 +956,26 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
         });
       }
     };
-    addPieces(canonical.chars, map);
+    for (const reading of readings) addPieces(reading.chars, mapOf(reading));
     // Read as it stands, too, where the text holds escapes: a stray `%` or `&#` just before a secret
     // (`100%deadbeef...`) decodes together with its first characters, and the decoded text no
     // longer spells it. The folded source is as long as the source, whatever case folding does to a
     // character (foldText), so its positions are the source's; composed, it keeps a map to them.
     if (/[\\%&]/.test(text)) {
-      const raw = composed({ chars: canonical.folded, folded: canonical.folded, starts: null, ends: null });
-      const rawMap = raw.starts && raw.ends ? { starts: raw.starts, ends: raw.ends } : null;
-      for (const form of forms) addRuns(occurrences(raw.chars, form), form.length, rawMap);
-      addPieces(raw.chars, rawMap);
+      const asWritten: CanonicalText = { chars: canonical.folded, folded: canonical.folded, starts: null, ends: null };
+      const raw = composed(asWritten);
+      for (const reading of raw === asWritten ? [raw] : [raw, asWritten]) {
+        for (const form of forms) addRuns(occurrences(reading.chars, form), form.length, mapOf(reading));
+        addPieces(reading.chars, mapOf(reading));
+      }
     }
     // Checked only for a cut text: it costs a comparison per length of every form, and a whole
     // text cannot end inside a secret it does not hold.
     if (cut) {
-      const from = cutSecretStart(text, canonical, forms);
-      if (from < text.length) ranges.push([from, text.length]);
+      for (const reading of readings) {
+        const from = cutSecretStart(text, reading, forms);
+        if (from < text.length) ranges.push([from, text.length]);
+      }
     }
     // A secret wrapped into lines (base64 as MIME wraps it, a token as a receiver prints the headers
     // it saw): its forms and pieces looked for with the breaks taken out, each found one redacted
@@ -975,21 +990,24 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
     if (lines !== null || broken !== null) {
       const { joined, at } = lines ?? { joined: whole, at: null };
       const source = (k: number) => (at ? at[k]! : k);
-      const read = canonicalize(joined);
-      const starts = new Int32Array(read.chars.length);
-      const ends = new Int32Array(read.chars.length);
-      for (let k = 0; k < read.chars.length; k++) {
-        starts[k] = source(read.starts ? read.starts[k]! : k);
-        ends[k] = source((read.ends ? read.ends[k]! : k + 1) - 1) + 1;
+      const joinedDecoded = decodedLayers(joined);
+      const joinedComposed = composed(joinedDecoded);
+      for (const read of joinedComposed === joinedDecoded ? [joinedComposed] : [joinedComposed, joinedDecoded]) {
+        const starts = new Int32Array(read.chars.length);
+        const ends = new Int32Array(read.chars.length);
+        for (let k = 0; k < read.chars.length; k++) {
+          starts[k] = source(read.starts ? read.starts[k]! : k);
+          ends[k] = source((read.ends ? read.ends[k]! : k + 1) - 1) + 1;
+        }
+        if (lines !== null) {
+          for (const form of forms) addRuns(occurrences(read.chars, form), form.length, { starts, ends });
+          addPieces(read.chars, { starts, ends });
+        }
+        // As for the text itself (cutSecretStart): the cut may also fall inside an escape after the
+        // last break ("...\nAbCd%2").
+        const from = cut ? cutSecretStart(joined, read, forms) : joined.length;
+        if (from < joined.length) ranges.push([source(from), text.length]);
       }
-      if (lines !== null) {
-        for (const form of forms) addRuns(occurrences(read.chars, form), form.length, { starts, ends });
-        addPieces(read.chars, { starts, ends });
-      }
-      // As for the text itself (cutSecretStart): the cut may also fall inside an escape after the
-      // last break ("...\nAbCd%2").
-      const from = cut ? cutSecretStart(joined, read, forms) : joined.length;
-      if (from < joined.length) ranges.push([source(from), text.length]);
     }
     if (ranges.length === 0) return text;
     ranges.sort((a, b) => a[0] - b[0]);
