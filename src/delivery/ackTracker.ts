@@ -1,9 +1,15 @@
 // Splunk HEC indexer acknowledgement, the queue side: requests Splunk accepted with an ackId whose
 // jobs are not done until Splunk confirms them. One tracker per acknowledging destination in a worker
-// process. State machine of one request:
+// process, and one channel (splunkChannel: the process's own). State machine of one request:
 //   sent (ackId) --poll says true--> done (settled)
 //                --deadline passes--> retry (settled: one failed attempt, sent again on the schedule)
+//                --Splunk's ackId count restarts--> retry (settled the same way, at once)
 //                --worker dies/stops--> nothing settled: the lease expires and anyone sends it again
+// Splunk numbers ackIds per channel from 0 and starts again at 0 when it restarts, forgetting every ack
+// it held: a `true` for an ackId is about whichever request Splunk last gave it to. So each ackId is
+// registered as soon as its request's answer is read (deliverClaim.ts), a `true` counts only once
+// every request sent before it was answered is registered, and only for a request the poll asked
+// about, still waiting, registered in the same reset generation as the poll was sent in (see add()).
 // Its jobs stay claimed the whole time (their claim id fences every settle) and the tracker keeps
 // renewing their lease, so no other worker sends them while the ack is awaited. At least once holds:
 // nothing is marked done without Splunk's "true", and everything not confirmed is sent again.
@@ -18,8 +24,12 @@ import type { AttemptRecord } from '../queue/attempts.js';
 import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
 import { ACK_QUERY_MAX_IDS, queryAcks } from './splunkAck.js';
 
-/** A request's items whose ackId Splunk gave out again before confirming them: a failed attempt. */
-export const ACK_REUSED_ERROR = 'Splunk reused this ackId before confirming the request; Aegis will retry.';
+/**
+ * A request's items that waited while Splunk's ackId count started again (a Splunk restart: it gave out
+ * ackIds again and forgot the acks it held) before confirming them: a failed attempt.
+ */
+export const ACK_REUSED_ERROR =
+  'Splunk restarted its ackId count on this channel (an ackId was given out again) before confirming the request; Aegis will retry.';
 
 /**
  * A request Splunk did not confirm in time: a failed attempt. The poll's error is clipped so that the
@@ -68,8 +78,44 @@ export interface AckTrackerOptions {
 
 type Resolved = { p: PendingAck; acked: boolean; error: string | null };
 
+/** A request waiting for its ack, as the tracker holds it. */
+interface Entry {
+  p: PendingAck;
+  /** The reset generation it was registered in. */
+  gen: number;
+  /** When it was registered, on the tracker's clock (the order of sends begun and registrations). */
+  reg: number;
+}
+
+/** A poll's `true`s, held until every request sent before they were read has been answered. */
+interface Confirmation {
+  gen: number;
+  entries: Entry[];
+  /** The tracker's clock when they were read: sends begun up to it must have ended first. */
+  upTo: number;
+}
+
+/** How the claim's lane registers a request's ackId (see add()). */
+export interface AddOptions {
+  /** From beginSend() before the request was sent; without it, the request counts as sent just now. */
+  ticket?: number;
+  /** When the lease of the request's jobs was last renewed (default: now). */
+  leaseRenewedAt?: number;
+}
+
 export class AckTracker {
-  private readonly pending = new Map<number, PendingAck>();
+  /** Waiting requests by ackId: at most one per ackId (two sharing one are both failed, see add()). */
+  private readonly pending = new Map<number, Entry>();
+  /** Orders sends begun (beginSend) and registrations (add): increments on each. */
+  private clock = 0;
+  /** Sends begun and not yet answered (their ackIds are not known yet), by ticket. */
+  private readonly sending = new Set<number>();
+  /** Reset generation: bumped each time Splunk's ackId count is seen to start again. */
+  private gen = 0;
+  /** At least every waiting ackId (a fast path for the common case: a new ackId higher than all). */
+  private highest = -1;
+  /** Poll answers waiting for requests in flight when they were read (see confirm()). */
+  private confirmations: Confirmation[] = [];
   /**
    * Answered (or timed out) but not yet settled, by claim (one settle statement each): kept while the
    * database is away. Grouped as they come, so a round costs time linear in the requests it settles.
@@ -106,21 +152,80 @@ export class AckTracker {
     return this.events >= this.opts.maxPendingEvents;
   }
 
-  /** True when nothing waits (the worker may forget this tracker). */
+  /**
+   * True when nothing waits and no request is in flight on the channel (the worker may forget this
+   * tracker: a request in flight must be registered with the tracker that knows what it may collide with).
+   */
   idle(): boolean {
-    return this.pending.size === 0 && this.resolved.size === 0;
+    return this.pending.size === 0 && this.resolved.size === 0 && this.sending.size === 0;
   }
 
-  add(p: PendingAck): void {
+  /**
+   * A request is about to be sent on this destination's channel: its ackId, unknown until its answer is
+   * read, may be the one a poll answers about meanwhile. End it with add(p, { ticket }) or endSend().
+   */
+  beginSend(): number {
+    const ticket = ++this.clock;
+    this.sending.add(ticket);
+    return ticket;
+  }
+
+  /** The request of `ticket` was answered without an ackId to wait for (or not answered at all). */
+  endSend(ticket: number): void {
+    if (this.sending.delete(ticket)) this.flushConfirmations();
+  }
+
+  /**
+   * Registers a request Splunk accepted with an ackId, as soon as its answer is read.
+   *
+   * Splunk gives out ackIds on a channel in increasing order, so a request sent after another was
+   * registered gets a higher ackId, unless Splunk's count started again in between (a restart, which
+   * also forgets every ack it held). A new ackId not higher than that of a request registered before it
+   * was sent therefore means a restart: every request waiting is ambiguous (a `true` for its ackId
+   * would be about a request sent after the restart) and is settled as a failed attempt, sent again on
+   * the schedule; the new request, accepted after the restart, starts the next generation. (Requests in
+   * flight together may be answered in any order: a lower ackId read after a higher one of a request
+   * sent meanwhile is no restart.) One ackId held by two requests in flight together: one of them
+   * predates a restart, and neither can be told apart: both are failed attempts.
+   */
+  add(p: PendingAck, opts: AddOptions = {}): void {
+    const sentAt = opts.ticket ?? this.clock + 1;
+    if (opts.ticket !== undefined) this.sending.delete(opts.ticket);
     if (this.stopped) return;
-    // Splunk never reuses an ackId on a channel while it is pending; should it, the older request is
-    // settled as not acknowledged rather than forgotten.
-    const old = this.pending.get(p.ackId);
-    if (old) this.resolve(old, false, ACK_REUSED_ERROR);
-    this.pending.set(p.ackId, p);
+    let restarted = false;
+    let shared = false;
+    if (p.ackId <= this.highest) {
+      for (const e of this.pending.values()) {
+        if (e.p.ackId >= p.ackId && e.reg < sentAt) restarted = true;
+        if (e.p.ackId === p.ackId) shared = true;
+      }
+    }
+    if (restarted || shared) {
+      for (const e of [...this.pending.values()]) this.resolve(e, false, ACK_REUSED_ERROR);
+      this.gen++;
+      this.highest = -1;
+      this.deps.logger.warn(
+        { destination_id: this.target.id, ack_id: p.ackId },
+        "Splunk's ackId count started again on this channel (Splunk restarted?): requests waiting for acknowledgement are sent again",
+      );
+    }
+    const entry: Entry = { p, gen: this.gen, reg: ++this.clock };
+    this.pending.set(p.ackId, entry);
     this.events += p.jobIds.length;
-    if (!this.extendedAt.has(p.claimId)) this.extendedAt.set(p.claimId, Date.now());
+    if (p.ackId > this.highest) this.highest = p.ackId;
+    // The lease of its jobs was renewed then; of the claim's, the earliest renewal counts.
+    const renewed = opts.leaseRenewedAt ?? Date.now();
+    const known = this.extendedAt.get(p.claimId);
+    this.extendedAt.set(p.claimId, known === undefined ? renewed : Math.min(known, renewed));
+    if (shared && !restarted) this.resolve(entry, false, ACK_REUSED_ERROR);
+    this.flushConfirmations();
     this.schedule();
+  }
+
+  /** The lane renewed the lease of every job of the claim at `at` (its own heartbeat). */
+  leaseRenewed(claimId: string, at: number): void {
+    const known = this.extendedAt.get(claimId);
+    if (known !== undefined && at > known) this.extendedAt.set(claimId, at);
   }
 
   /** Stops polling. Unsettled requests keep their claims until the lease expires, then are sent again. */
@@ -143,12 +248,45 @@ export class AckTracker {
     }, delay);
   }
 
-  private resolve(p: PendingAck, acked: boolean, error: string | null): void {
-    if (!this.pending.delete(p.ackId)) return;
+  private resolve(e: Entry, acked: boolean, error: string | null): void {
+    const p = e.p;
+    // Only the very request: another may have been registered with its ackId since.
+    if (this.pending.get(p.ackId) !== e) return;
+    this.pending.delete(p.ackId);
     this.events -= p.jobIds.length;
     const group = this.resolved.get(p.claimId);
     if (group) group.push({ p, acked, error });
     else this.resolved.set(p.claimId, [{ p, acked, error }]);
+  }
+
+  /**
+   * A poll's `true`s, for the requests it asked about. Splunk's `true` is about whichever request it last
+   * gave that ackId to, which may be one whose answer has not been read yet (sent after a restart):
+   * they count only once every request in flight now has been answered and registered (add() then
+   * sees any restart), and only for requests still waiting from the generation the poll was sent in.
+   */
+  private confirm(c: Confirmation): void {
+    if (c.entries.length === 0) return;
+    this.confirmations.push(c);
+    this.flushConfirmations();
+  }
+
+  private flushConfirmations(): void {
+    if (this.confirmations.length === 0) return;
+    let oldestInFlight = Infinity;
+    for (const t of this.sending) if (t < oldestInFlight) oldestInFlight = t;
+    let applied = 0;
+    for (const c of this.confirmations) {
+      // Held until the sends begun before it was read have ended; later ones hold the rest too (in order).
+      if (oldestInFlight <= c.upTo) break;
+      applied++;
+      if (c.gen !== this.gen) continue;
+      for (const e of c.entries) if (e.gen === c.gen) this.resolve(e, true, null);
+    }
+    if (applied > 0) {
+      this.confirmations = this.confirmations.slice(applied);
+      this.schedule();
+    }
   }
 
   /** One round: poll (one POST per 1,000 ackIds), time out the overdue, settle, renew leases. */
@@ -177,29 +315,31 @@ export class AckTracker {
     try {
       const pollDue = Date.now() - this.lastPoll >= this.opts.pollMs - 5;
       if (pollDue) this.lastPoll = Date.now();
-      const ids = pollDue ? [...this.pending.keys()] : [];
-      for (let i = 0; i < ids.length && !this.stopped; i += ACK_QUERY_MAX_IDS) {
-        const chunk = ids.slice(i, i + ACK_QUERY_MAX_IDS);
+      const asked = pollDue ? [...this.pending.values()] : [];
+      for (let i = 0; i < asked.length && !this.stopped; i += ACK_QUERY_MAX_IDS) {
+        const chunk = asked.slice(i, i + ACK_QUERY_MAX_IDS);
+        const gen = this.gen;
         // Never throws: a failed poll comes back as its (scrubbed) error.
-        const poll = await queryAcks(this.deps.delivery, this.target, chunk);
+        const poll = await queryAcks(
+          this.deps.delivery,
+          this.target,
+          chunk.map((e) => e.p.ackId),
+        );
         if (poll.error !== null && poll.error !== this.lastPollError) {
           this.deps.logger.warn({ destination_id: this.target.id, error: poll.error }, 'Splunk acknowledgement poll failed; will poll again');
         }
         this.lastPollError = poll.error;
-        for (const id of poll.acked) {
-          const p = this.pending.get(id);
-          if (p) this.resolve(p, true, null);
-        }
+        this.confirm({ gen, entries: chunk.filter((e) => poll.acked.has(e.p.ackId)), upTo: this.clock });
         // A Splunk that failed one chunk would most likely fail the next: asking again waits for the next
         // round instead of stacking one time limit per 1,000 ackIds.
         if (poll.error !== null) break;
       }
       const now = Date.now();
       const timeoutS = Math.round(this.opts.timeoutMs / 1000);
-      for (const p of [...this.pending.values()]) {
-        if (p.deadline > now) continue;
+      for (const e of [...this.pending.values()]) {
+        if (e.p.deadline > now) continue;
         const why = this.lastPollError ? ` (last poll: ${this.lastPollError})` : '';
-        this.resolve(p, false, ACK_TIMEOUT_ERROR(timeoutS, why));
+        this.resolve(e, false, ACK_TIMEOUT_ERROR(timeoutS, why));
       }
       if (this.stopped) return;
       await this.settleResolved();
@@ -213,14 +353,14 @@ export class AckTracker {
       if (this.heartbeat === heartbeat) this.heartbeat = null;
       await renewal.running;
       this.running = false;
-      if (!this.idle()) this.schedule();
+      if (this.pending.size > 0 || this.resolved.size > 0) this.schedule();
     }
   }
 
   /** Renews the lease of every claim with requests still waiting, a third of a lease after the last renewal. */
   private async extendLeases(): Promise<void> {
     const byClaim = new Map<string, number[]>();
-    for (const p of this.pending.values()) {
+    for (const { p } of this.pending.values()) {
       let ids = byClaim.get(p.claimId);
       if (!ids) byClaim.set(p.claimId, (ids = []));
       for (const id of p.jobIds) ids.push(id);

@@ -13,7 +13,7 @@ import { scrubResult } from './outbound/credentialScrub.js';
 import type { Scrubber } from './scrubSecrets.js';
 import { scrubberFor } from './scrubberCache.js';
 import { targetPool, targetSecrets } from './target.js';
-import { indexerAckOn, SPLUNK_CHANNEL_HEADER, splunkChannel } from './splunkAck.js';
+import { indexerAckOn, SPLUNK_CHANNEL_HEADER, splunkUntrackedChannel } from './splunkAck.js';
 import { TokenCache } from './oauth2/tokenCache.js';
 import { requestToken, type OAuth2ClientCredentials, type TokenResult } from './oauth2/tokenRequest.js';
 
@@ -70,13 +70,21 @@ export function encodeContext(deps: Pick<DeliveryDeps, 'hostname' | 'userAgent'>
   return { hostname: deps.hostname, options: target.options, userAgent: deps.userAgent, format: target.format };
 }
 
+export interface SendOptions {
+  /**
+   * Splunk indexer acknowledgement: the channel whose ackIds this worker process tracks
+   * (splunkChannel). Without it a request goes on a channel no one polls (splunkUntrackedChannel).
+   */
+  ackChannel?: string;
+}
+
 /**
  * sendUnscrubbed, with the destination's credentials scrubbed
  * (every spelling: see scrubSecrets.ts) from everything the answer could carry into storage or onto
  * a screen: the response is scrubbed before the preset reads it, and the texts derived from it are
  * scrubbed again on the way out, so a preset that decodes an escaped body cannot bring one back.
  */
-export async function sendRequest(deps: SendDeps, target: DeliveryTarget, events: SiemEvent[]): Promise<RequestOutcome> {
+export async function sendRequest(deps: SendDeps, target: DeliveryTarget, events: SiemEvent[], opts: SendOptions = {}): Promise<RequestOutcome> {
   // The access tokens used are secrets too; they join the list as they are fetched.
   const secrets = targetSecrets(target);
   let built: { n: number; scrub: Scrubber } | null = null;
@@ -85,7 +93,7 @@ export async function sendRequest(deps: SendDeps, target: DeliveryTarget, events
     return built.scrub(text, cut);
   };
   try {
-    return scrubOutcome(await sendUnscrubbed(deps, target, events, scrub, secrets), scrub);
+    return scrubOutcome(await sendUnscrubbed(deps, target, events, scrub, secrets, opts), scrub);
   } catch (err) {
     // An internal error's message may quote the answer (JSON.parse quotes its input). Its stack too:
     // it starts with the message as it was when first read, and the API's error handler logs it.
@@ -142,6 +150,7 @@ async function sendUnscrubbed(
   events: SiemEvent[],
   scrub: Scrubber,
   secrets: Array<string | null>,
+  opts: SendOptions,
 ): Promise<RequestOutcome> {
   const encoder = getEncoder(target.siem);
   const encoded = encoder.encode(events, encodeContext(deps, target));
@@ -153,7 +162,8 @@ async function sendUnscrubbed(
   headers['content-type'] = encoded.contentType;
   if (target.authHeaderName && target.authHeaderValue) headers[target.authHeaderName] = target.authHeaderValue;
   const ack = indexerAckOn(target);
-  if (ack) headers[SPLUNK_CHANNEL_HEADER] = splunkChannel(target.id);
+  // The channel whose ackIds the worker's tracker polls (deliverClaim.ts), or one no one polls.
+  if (ack) headers[SPLUNK_CHANNEL_HEADER] = opts.ackChannel ?? splunkUntrackedChannel(target.id);
   if (target.signingSecret && events.length === 1) {
     const now = Date.now();
     // Checked per request: a worker holds its target across many requests, past the overlap's end.

@@ -10,13 +10,13 @@ import type { ClaimedJob } from '../queue/types.js';
 import { getEncoder } from '../siem/registry.js';
 import { byteLength, type SiemEvent } from '../siem/types.js';
 import { whileDatabaseAway } from '../db/unavailable.js';
-import type { AckTracker, PendingAck } from './ackTracker.js';
+import type { AckTracker } from './ackTracker.js';
 import { planClaim, tooLargeHint } from './claimPlan.js';
 import { encodeContext, sendRequest, type DeliveryTarget, type RequestOutcome } from './deliverBatch.js';
 import { internalError } from './interpretAnswer.js';
 import type { DestinationLimiter } from './limits.js';
 import { decide, scheduleJobs, type JobDecision } from './outcome.js';
-import { indexerAckOn } from './splunkAck.js';
+import { indexerAckOn, splunkChannel } from './splunkAck.js';
 import type { WorkerConfig, WorkerDeps } from './workerConfig.js';
 
 /** What the shell needs of the worker that runs it. */
@@ -52,7 +52,10 @@ export async function deliverClaim(
   /** How many times each group split off from a request refused with 413 was halved. */
   const halvingsOf = new WeakMap<SiemEvent[], number>();
   const ack = indexerAckOn(target);
-  const ackPending: PendingAck[] = [];
+  // This process's channel for the destination: the one its ack tracker polls (splunkAck.ts).
+  const ackChannel = ack ? splunkChannel(target.id) : undefined;
+  /** The tracker this claim's ackIds were last registered with (told of the lane's lease renewals). */
+  let ackTracker: AckTracker | null = null;
   let ackMissing = false;
   const attempts: AttemptRecord[] = [];
   const unsent: number[] = [];
@@ -66,10 +69,20 @@ export async function deliverClaim(
   let sawFailure = false;
   let sending = 0;
 
+  // When the lease of every job of the claim was last renewed (as of when the renewal started): the
+  // claim's lease was just taken. Requests awaiting an ack are handed to the tracker with it, as they
+  // are answered; the tracker renews their lease from then on, the lane's heartbeat too while it runs.
+  let leaseRenewedAt = Date.now();
   // Heartbeat: keep the lease while slow requests are in flight.
   const heartbeat = setInterval(
     () => {
-      void extendLease(db, { claimId, ids: jobs.map((j) => j.id), leaseMs: cfg.leaseMs }).catch(() => undefined);
+      const at = Date.now();
+      void extendLease(db, { claimId, ids: jobs.map((j) => j.id), leaseMs: cfg.leaseMs })
+        .then(() => {
+          leaseRenewedAt = Math.max(leaseRenewedAt, at);
+          ackTracker?.leaseRenewed(claimId, at);
+        })
+        .catch(() => undefined);
     },
     Math.max(1000, Math.floor(cfg.leaseMs / 3)),
   );
@@ -85,140 +98,157 @@ export async function deliverClaim(
           deferred.push(...idsOf(group));
           continue;
         }
-        // sendRequest reports every SIEM and network failure as an outcome; should it throw anyway
-        // (a bug), the group counts as a failed attempt on the schedule.
-        metrics.requestsInFlight.inc({ siem: target.siem });
-        sending++;
-        const out = await sendRequest(shell.deps.delivery, target, group)
-          .finally(() => {
-            sending--;
-            metrics.requestsInFlight.dec({ siem: target.siem });
-          })
-          .catch((err: unknown) => internalError(group, err));
-        const halvings = halvingsOf.get(group) ?? 0;
-        if (out.statusCode === 413 && group.length === 1) {
-          // One event refused alone, though the planner found it within the SIEM's documented limits:
-          // the SIEM's own limit is lower than documented, or it refuses everything for a while (a
-          // proxy, a misconfiguration, a temporary limit). A failed attempt retries it on the schedule,
-          // and the breaker backs off, while the hint says what to check; it is never dead-lettered
-          // for the 413 alone. Only events over the documented per-event limit are (by the planner).
-          const reason = tooLargeHint(target.siem, group.length, byteLength(encoder.encode(group, ctx).body), halvings);
-          out.items = group.map(() => ({ ok: false, stage: 'http', reason, statusCode: 413, permanent: false }));
-          out.error = reason;
-        }
-        const decision = decide(out, group.length, ack);
-        if (decision.kind === 'split') {
-          // Too large for this SIEM after all (a limit lowered below the documented one): the halves
-          // are sent at once, without an attempt spent on the events, down to one event, so whatever
-          // the SIEM's real limit, every event under it arrives (at most 2n - 1 requests for n events).
-          const half = Math.ceil(group.length / 2);
-          const halves = [group.slice(0, half), group.slice(half)];
-          for (const h of halves) halvingsOf.set(h, halvings + 1);
-          groups.unshift(...halves);
-          metrics.requests.inc(metrics.requestLabels(target.id, target.siem, 'failed'));
-          attempts.push({
+        // Under indexer acknowledgement the destination's tracker learns of the request before it is
+        // sent: until its answer is read, a `true` from an ack poll may be about its ackId (Splunk
+        // restarted and gave out an ackId still waiting), so none counts meanwhile (ackTracker.ts).
+        const tracker = ack ? shell.ackTracker(target) : null;
+        const ticket = tracker?.beginSend();
+        try {
+          // sendRequest reports every SIEM and network failure as an outcome; should it throw anyway
+          // (a bug), the group counts as a failed attempt on the schedule.
+          metrics.requestsInFlight.inc({ siem: target.siem });
+          sending++;
+          const out = await sendRequest(shell.deps.delivery, target, group, { ackChannel })
+            .finally(() => {
+              sending--;
+              metrics.requestsInFlight.dec({ siem: target.siem });
+            })
+            .catch((err: unknown) => internalError(group, err));
+          const halvings = halvingsOf.get(group) ?? 0;
+          if (out.statusCode === 413 && group.length === 1) {
+            // One event refused alone, though the planner found it within the SIEM's documented limits:
+            // the SIEM's own limit is lower than documented, or it refuses everything for a while (a
+            // proxy, a misconfiguration, a temporary limit). A failed attempt retries it on the schedule,
+            // and the breaker backs off, while the hint says what to check; it is never dead-lettered
+            // for the 413 alone. Only events over the documented per-event limit are (by the planner).
+            const reason = tooLargeHint(target.siem, group.length, byteLength(encoder.encode(group, ctx).body), halvings);
+            out.items = group.map(() => ({ ok: false, stage: 'http', reason, statusCode: 413, permanent: false }));
+            out.error = reason;
+          }
+          const decision = decide(out, group.length, ack);
+          if (decision.kind === 'await_ack') {
+            // Accepted, not yet indexed: the jobs stay claimed until Splunk confirms (ackTracker.ts),
+            // which also logs this request once the answer is known. Registered at once, before this
+            // claim's next request: the tracker must know every ackId it is given to tell a `true` for
+            // it from one for an older request whose ackId Splunk gave out again after a restart.
+            const jobsOf = group.map((e) => jobOf.get(e)!);
+            tracker!.add(
+              {
+                ackId: out.ackId!,
+                claimId,
+                jobIds: jobsOf.map((j) => j.id),
+                jobAttempts: jobsOf.map((j) => j.attempts),
+                jobCreatedAt: jobsOf.map((j) => j.createdAt.getTime()),
+                attempt: {
+                  orgId: target.orgId,
+                  destinationId: target.id,
+                  eventCount: group.length,
+                  statusCode: out.statusCode,
+                  durationMs: out.durationMs,
+                  responseSnippet: out.error ? out.responseSnippet : null,
+                },
+                deadline: Date.now() + cfg.splunkAckTimeoutMs,
+              },
+              { ticket: ticket!, leaseRenewedAt },
+            );
+            ackTracker = tracker;
+          } else if (ticket !== undefined) tracker!.endSend(ticket);
+          if (decision.kind === 'split') {
+            // Too large for this SIEM after all (a limit lowered below the documented one): the halves
+            // are sent at once, without an attempt spent on the events, down to one event, so whatever
+            // the SIEM's real limit, every event under it arrives (at most 2n - 1 requests for n events).
+            const half = Math.ceil(group.length / 2);
+            const halves = [group.slice(0, half), group.slice(half)];
+            for (const h of halves) halvingsOf.set(h, halvings + 1);
+            groups.unshift(...halves);
+            metrics.requests.inc(metrics.requestLabels(target.id, target.siem, 'failed'));
+            attempts.push({
+              orgId: target.orgId,
+              destinationId: target.id,
+              eventCount: group.length,
+              deliveredCount: 0,
+              failedCount: 0,
+              statusCode: 413,
+              durationMs: out.durationMs,
+              error: `HTTP 413: the SIEM refused ${group.length} events as too large; sent again as ${half} and ${group.length - half}.`,
+              responseSnippet: out.responseSnippet,
+            });
+            continue;
+          }
+          const rateLimited = decision.kind === 'give_back';
+          const delivered = out.items.filter((i) => i.ok).length;
+          if (rateLimited || (decision.kind === 'settle' && decision.throttle)) {
+            // The SIEM says "too many": the destination's limits drop and nothing starts before Retry-After.
+            const retryAfterMs = decision.retryAfterMs;
+            const until = limiter.throttle(retryAfterMs, sending + 1);
+            logger.info(
+              {
+                destination_id: target.id,
+                status: out.statusCode,
+                retry_after_ms: retryAfterMs ?? null,
+                not_before: new Date(until).toISOString(),
+                limits: limiter.effective,
+              },
+              'SIEM asked to slow down; destination limits lowered',
+            );
+          } else if (delivered > 0) {
+            limiter.succeeded();
+          }
+          // A 429 is the SIEM pacing us, not failing: it is in the delivery log, but it does not make the
+          // destination's last attempt a failure (the card's "failing", a "failing" alert)... until it
+          // has answered nothing but 429 for rateLimitedFailingAfterMs: a SIEM that never accepts is
+          // failing (a quota used up, a plan cancelled), and the card, the alerts and the hold limit must
+          // see it, or it would hold its queue for ever. Its jobs still spend no attempt.
+          const throttledMs = rateLimited ? limiter.throttledForMs() : 0;
+          if (rateLimited && throttledMs >= cfg.rateLimitedFailingAfterMs) {
+            out.error = `HTTP 429: the SIEM has rate limited every request for ${Math.round(throttledMs / 60_000)} min without accepting one; check its ingest quota (or lower max_events_per_second). Aegis will retry later, honouring Retry-After.`;
+            lastOutcome = out;
+          } else if (decision.kind === 'settle') lastOutcome = out;
+          if (decision.kind === 'settle' && decision.breaker === 'success') {
+            anyDelivered = true;
+            // A success closes the breaker's count at once, not when the whole claim is settled: else a
+            // flapping SIEM (every other request failing) counts a claim's failures "in a row" and gets
+            // paused although it is up. Only when this claim has seen a failure (no query otherwise).
+            if (sawFailure) await noteRequestSuccess(db, target.orgId, target.id).catch(() => undefined); // settle records it too
+          }
+          metrics.requestDuration.observe({ siem: target.siem }, out.durationMs / 1000);
+          metrics.requests.inc(
+            metrics.requestLabels(target.id, target.siem, out.error === null ? 'ok' : delivered > 0 ? 'partial' : rateLimited ? 'throttled' : 'failed'),
+          );
+          const log: AttemptRecord = {
             orgId: target.orgId,
             destinationId: target.id,
             eventCount: group.length,
-            deliveredCount: 0,
-            failedCount: 0,
-            statusCode: 413,
+            deliveredCount: delivered,
+            failedCount: group.length - delivered,
+            statusCode: out.statusCode,
             durationMs: out.durationMs,
-            error: `HTTP 413: the SIEM refused ${group.length} events as too large; sent again as ${half} and ${group.length - half}.`,
-            responseSnippet: out.responseSnippet,
-          });
-          continue;
-        }
-        const rateLimited = decision.kind === 'give_back';
-        const delivered = out.items.filter((i) => i.ok).length;
-        if (rateLimited || (decision.kind === 'settle' && decision.throttle)) {
-          // The SIEM says "too many": the destination's limits drop and nothing starts before Retry-After.
-          const retryAfterMs = decision.retryAfterMs;
-          const until = limiter.throttle(retryAfterMs, sending + 1);
-          logger.info(
-            {
-              destination_id: target.id,
-              status: out.statusCode,
-              retry_after_ms: retryAfterMs ?? null,
-              not_before: new Date(until).toISOString(),
-              limits: limiter.effective,
-            },
-            'SIEM asked to slow down; destination limits lowered',
-          );
-        } else if (delivered > 0) {
-          limiter.succeeded();
-        }
-        // A 429 is the SIEM pacing us, not failing: it is in the delivery log, but it does not make the
-        // destination's last attempt a failure (the card's "failing", a "failing" alert)... until it
-        // has answered nothing but 429 for rateLimitedFailingAfterMs: a SIEM that never accepts is
-        // failing (a quota used up, a plan cancelled), and the card, the alerts and the hold limit must
-        // see it, or it would hold its queue for ever. Its jobs still spend no attempt.
-        const throttledMs = rateLimited ? limiter.throttledForMs() : 0;
-        if (rateLimited && throttledMs >= cfg.rateLimitedFailingAfterMs) {
-          out.error = `HTTP 429: the SIEM has rate limited every request for ${Math.round(throttledMs / 60_000)} min without accepting one; check its ingest quota (or lower max_events_per_second). Aegis will retry later, honouring Retry-After.`;
-          lastOutcome = out;
-        } else if (decision.kind === 'settle') lastOutcome = out;
-        if (decision.kind === 'settle' && decision.breaker === 'success') {
-          anyDelivered = true;
-          // A success closes the breaker's count at once, not when the whole claim is settled: else a
-          // flapping SIEM (every other request failing) counts a claim's failures "in a row" and gets
-          // paused although it is up. Only when this claim has seen a failure (no query otherwise).
-          if (sawFailure) await noteRequestSuccess(db, target.orgId, target.id).catch(() => undefined); // settle records it too
-        }
-        metrics.requestDuration.observe({ siem: target.siem }, out.durationMs / 1000);
-        metrics.requests.inc(
-          metrics.requestLabels(target.id, target.siem, out.error === null ? 'ok' : delivered > 0 ? 'partial' : rateLimited ? 'throttled' : 'failed'),
-        );
-        const log: AttemptRecord = {
-          orgId: target.orgId,
-          destinationId: target.id,
-          eventCount: group.length,
-          deliveredCount: delivered,
-          failedCount: group.length - delivered,
-          statusCode: out.statusCode,
-          durationMs: out.durationMs,
-          error: out.error,
-          responseSnippet: out.error ? out.responseSnippet : null,
-        };
-        if (rateLimited) {
-          attempts.push(log);
-          deferred.push(...idsOf(group));
-          continue;
-        }
-        if (decision.kind === 'await_ack') {
-          // Accepted, not yet indexed: the jobs stay claimed until Splunk confirms (ackTracker.ts),
-          // which also logs this request once the answer is known.
-          const jobsOf = group.map((e) => jobOf.get(e)!);
-          ackPending.push({
-            ackId: out.ackId!,
-            claimId,
-            jobIds: jobsOf.map((j) => j.id),
-            jobAttempts: jobsOf.map((j) => j.attempts),
-            jobCreatedAt: jobsOf.map((j) => j.createdAt.getTime()),
-            attempt: {
-              orgId: log.orgId,
-              destinationId: log.destinationId,
-              eventCount: log.eventCount,
-              statusCode: log.statusCode,
-              durationMs: log.durationMs,
-              responseSnippet: log.responseSnippet,
-            },
-            deadline: Date.now() + cfg.splunkAckTimeoutMs,
-          });
-          continue;
-        }
-        attempts.push(log);
-        if (ack && out.error === null && out.ackId === undefined) ackMissing = true;
-        group.forEach((e, i) => decisions.push({ id: jobOf.get(e)!.id, ...decision.jobs[i]! }));
-        if (decision.breaker === 'failure') {
-          sawFailure = true;
-          // Breaker bookkeeping must not cost the claim its outcomes: should the database be away, the
-          // outcomes are still settled below (which retries until it is back).
-          const p = await noteRequestFailure(db, target.orgId, target.id).catch(() => null);
-          if (p && !pausedUntil) {
-            pausedUntil = p;
-            logger.warn({ destination_id: target.id, paused_until: p.toISOString() }, 'destination keeps failing; holding its queue and probing later');
+            error: out.error,
+            responseSnippet: out.error ? out.responseSnippet : null,
+          };
+          if (rateLimited) {
+            attempts.push(log);
+            deferred.push(...idsOf(group));
+            continue;
           }
+          // Registered with the ack tracker above, which logs it once Splunk's answer is known.
+          if (decision.kind === 'await_ack') continue;
+          attempts.push(log);
+          if (ack && out.error === null && out.ackId === undefined) ackMissing = true;
+          group.forEach((e, i) => decisions.push({ id: jobOf.get(e)!.id, ...decision.jobs[i]! }));
+          if (decision.breaker === 'failure') {
+            sawFailure = true;
+            // Breaker bookkeeping must not cost the claim its outcomes: should the database be away, the
+            // outcomes are still settled below (which retries until it is back).
+            const p = await noteRequestFailure(db, target.orgId, target.id).catch(() => null);
+            if (p && !pausedUntil) {
+              pausedUntil = p;
+              logger.warn({ destination_id: target.id, paused_until: p.toISOString() }, 'destination keeps failing; holding its queue and probing later');
+            }
+          }
+        } finally {
+          // Whatever became of the request (a throw included), it is no longer in flight.
+          if (ticket !== undefined) tracker!.endSend(ticket);
         }
       }
     };
@@ -228,12 +258,8 @@ export async function deliverClaim(
   } finally {
     clearInterval(heartbeat);
   }
-  if (ackPending.length > 0) {
-    // The lane's heartbeat ends here: renew the lease now, the tracker renews it from then on.
-    await extendLease(db, { claimId, ids: ackPending.flatMap((p) => p.jobIds), leaseMs: cfg.leaseMs }).catch(() => undefined);
-    const tracker = shell.ackTracker(target);
-    for (const p of ackPending) tracker.add(p);
-  }
+  // Requests awaiting acks were registered as they were answered: the lane's heartbeat ends here, and
+  // the tracker renews their lease from the last renewal it was told of.
   if (ackMissing)
     logger.warn(
       { destination_id: target.id },

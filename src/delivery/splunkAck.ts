@@ -1,7 +1,7 @@
 // Splunk HEC indexer acknowledgement, the protocol side: the destination's channel, the ack URL, the
 // ackId of an accepted request, and one poll of POST /services/collector/ack. What to do with the
 // answers (keeping jobs claimed, settling, timing out) is ackTracker.ts.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
 import { targetPool, targetSecrets } from './target.js';
 import { classifyResult } from './failure.js';
@@ -22,16 +22,34 @@ export function indexerAckOn(target: Pick<DeliveryTarget, 'siem' | 'options'>): 
 }
 
 /**
- * The destination's HEC channel: a GUID (Splunk refuses anything else, code 11) derived from the
- * destination id, so it is the same for every request, every worker process and every restart. A
- * stable channel keeps Splunk's channel count at one per destination (each channel holds ack state
- * on the indexer); ackIds are per channel and each worker only ever asks about its own.
+ * This process's instance id: random, made when the process starts. Each worker process has channels
+ * of its own (see splunkChannel).
  */
-export function splunkChannel(destinationId: string): string {
-  const h = createHash('sha256').update(`aegis-splunk-hec-channel:${destinationId}`).digest('hex');
+export const PROCESS_INSTANCE_ID: string = randomUUID();
+
+/**
+ * The destination's HEC channel in this worker process: a GUID (Splunk refuses anything else, code
+ * 11) derived from the destination id and the process's instance id, so it is the same for every
+ * request and ack poll of the process, and never another process's. Splunk numbers ackIds per channel
+ * from 0 and starts again at 0 when it restarts: two processes sharing a channel would share one
+ * ackId sequence, and after a restart one's ackId 7 would confirm the other's lost ackId 7. Splunk
+ * holds ack state per channel: one per destination and worker process (a restarted process uses a new
+ * one; Splunk drops idle channels).
+ */
+export function splunkChannel(destinationId: string, instanceId: string = PROCESS_INSTANCE_ID): string {
+  const h = createHash('sha256').update(`aegis-splunk-hec-channel:${instanceId}:${destinationId}`).digest('hex');
   // Formatted as a name-based UUID (version 5 nibble, RFC 4122 variant), lowercase.
   const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * The channel of requests whose ackId nobody polls (Save & test): never the channel whose ackIds the
+ * worker tracks, where such a request's ackId, unknown to the tracker, could be mistaken after a
+ * Splunk restart for a tracked request's.
+ */
+export function splunkUntrackedChannel(destinationId: string): string {
+  return splunkChannel(destinationId, `${PROCESS_INSTANCE_ID}:untracked`);
 }
 
 /**
@@ -65,7 +83,7 @@ export interface AckPoll {
   error: string | null;
 }
 
-/** One POST /services/collector/ack for up to ACK_QUERY_MAX_IDS ackIds of this destination's channel. Never throws: a failed poll is its scrubbed error. */
+/** One POST /services/collector/ack for up to ACK_QUERY_MAX_IDS ackIds of this destination's channel in this process. Never throws: a failed poll is its scrubbed error. */
 export async function queryAcks(deps: Pick<DeliveryDeps, 'client'>, target: DeliveryTarget, ackIds: number[]): Promise<AckPoll> {
   const channel = splunkChannel(target.id);
   const headers: Record<string, string> = { 'content-type': 'application/json', [SPLUNK_CHANNEL_HEADER]: channel };

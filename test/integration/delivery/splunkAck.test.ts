@@ -219,7 +219,8 @@ describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
       // gone and the log has no failure.
       await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 60_000 }).toEqual({});
       expect((await deliveryLog(tdb.db, id)).failed).toBe(0);
-      // Sent twice, on the same channel: at least once, never lost.
+      // Sent twice: at least once, never lost. (On one channel here: both services run in this one
+      // process, and the channel is per process; two worker processes use two, splunkAckReset.test.ts.)
       expect(new Set(f.accepted.map((q) => q.channel)).size).toBe(1);
       for (const e of ids) expect(f.accepted.filter((q) => q.eventIds.includes(e))).toHaveLength(2);
     } finally {
