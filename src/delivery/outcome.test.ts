@@ -287,3 +287,15 @@ describe('dead letters of every preset no longer promise a retry', () => {
     }
   });
 });
+
+describe('under Splunk indexer acknowledgement, only a `true` confirms an event', () => {
+  it('events accepted within a request refused in part (400 code 6 before invalid-event-number) are retried, not delivered', () => {
+    const d = decideAnswer(response(400), 3, { perItem: ['done', 'failed', 'retry'], ack: true });
+    expect(d).toMatchObject({ kind: 'settle', delivered: 0, breaker: 'failure' });
+    const jobs = d.kind === 'settle' ? d.jobs : [];
+    expect(jobs.map((j) => j.outcome)).toEqual(['retry', 'failed', 'retry']);
+    expect(jobs[0]).toMatchObject({ outcome: 'retry', error: expect.stringMatching(/indexer acknowledgement.*; Aegis will retry\.$/) as unknown });
+    // Without acknowledgement the same answer delivers the accepted ones, as the contract has it.
+    expect(decideAnswer(response(400), 3, { perItem: ['done', 'failed', 'retry'], ack: false })).toMatchObject({ delivered: 1 });
+  });
+});

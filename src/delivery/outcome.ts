@@ -96,6 +96,10 @@ export type RequestDecision =
       breaker: 'failure' | 'success' | 'none';
     };
 
+/** An event accepted in a request Splunk refused in part, under indexer acknowledgement (decide). */
+export const UNCONFIRMED_ERROR =
+  'Splunk accepted this event in a request it refused in part, with no ackId to confirm it by (indexer acknowledgement); Aegis will retry.';
+
 /**
  * The one decision for a request's result. `ack`: the destination uses Splunk indexer
  * acknowledgement. Rules, as the product states them: 2xx delivers; a per-item refusal dead-letters
@@ -104,6 +108,13 @@ export type RequestDecision =
  */
 export function decide(out: RequestResult, events: number, ack: boolean): RequestDecision {
   if (out.statusCode === 413 && events > 1) return { kind: 'split' };
+  // Under indexer acknowledgement only Splunk's `true` for a request's ackId confirms its events. A
+  // request refused in part (400 code 6: the events before invalid-event-number were accepted) has
+  // no ackId: what it accepted is unconfirmed, a failed attempt sent again (a copy, never a loss).
+  if (ack && out.error !== null && out.items.some((i) => i.ok)) {
+    const unconfirmed: DeliveryOutcome = { ok: false, stage: 'item', reason: UNCONFIRMED_ERROR, statusCode: out.statusCode, permanent: false };
+    out = { ...out, items: out.items.map((i) => (i.ok ? unconfirmed : i)) };
+  }
   const delivered = out.items.filter((i) => i.ok).length;
   const retryAfterMs = out.items.find((i): i is Failure => !i.ok && !i.permanent)?.retryAfterMs;
   const after = retryAfterMs !== undefined ? { retryAfterMs } : {};
