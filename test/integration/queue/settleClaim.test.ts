@@ -81,11 +81,13 @@ describe.each(DB_KINDS)('queue: settleClaim (%s)', (kind) => {
     expect(res).toEqual({ done: 0, retried: 0, deadLettered: 1, fenced: 0 });
     const j = await job(tdb.db, ids[0]!);
     // Four tries for three delays; the dead letter is stamped by the same statement as the log row.
-    expect(j).toMatchObject({ status: 'failed', attempts: 4, claim_id: null, last_error: 'HTTP 503', last_status_code: 503 });
+    // Out of attempts: the error says so, on the job and on the destination (no retry is promised).
+    const deadLettered = 'HTTP 503. Dead-lettered after 4 attempts: fix the destination, then replay its failed events.';
+    expect(j).toMatchObject({ status: 'failed', attempts: 4, claim_id: null, last_error: deadLettered, last_status_code: 503 });
     expect(j.settled_at).toEqual(at);
     expect(ms(j.next_attempt_at, before.next_attempt_at)).toBeGreaterThan(0); // the claim's lease, not a retry time
     const s = await destState(tdb.db, dest);
-    expect(s).toMatchObject({ last_attempt_ok: false, last_error: 'HTTP 503', last_delivery_at: null });
+    expect(s).toMatchObject({ last_attempt_ok: false, last_error: deadLettered, last_delivery_at: null });
     expect(s.last_attempt_at).toEqual(at);
     expect(s.last_error_at).toEqual(at);
     expect(s.last_dead_letter_at).toEqual(at);
