@@ -11,7 +11,7 @@
 // is failing" (the destination limiter's clock). The attempt count schedule() needs is the claimed
 // job's: no one else can change it while the claim id holds (a re-claim after the lease changes the
 // claim id, and the settle statement fences the old one out).
-import { RETRY_TAIL } from '../queue/holdLimit.js';
+import { withoutRetryTail } from '../queue/holdLimit.js';
 import type { JobOutcome } from '../queue/types.js';
 
 /** Where a delivery failed: before anything was sent, on the network, in the HTTP answer, or per item inside an accepted answer. */
@@ -148,15 +148,13 @@ export function schedule(decision: JobDecision, attemptsBefore: number, retryDel
   return { outcome: 'retry', error, statusCode, delayMs: Math.max(delayS * 1000 * (0.9 + random * 0.2), retryAfterMs ?? 0) };
 }
 
-const RETRY_PROMISE = new RegExp(RETRY_TAIL);
-
 /**
  * A job's last_error once its attempts are spent: what went wrong, without the "Aegis will retry" it
  * no longer gets (the dead letter is surfaced through this text, on the job and on the destination),
  * and what the user does next.
  */
 export function outOfRetriesError(error: string, attempts: number): string {
-  const cause = error.replace(RETRY_PROMISE, '').replace(/[\s;,.]+$/, '');
+  const cause = withoutRetryTail(error).replace(/[\s;,.]+$/, '');
   return `${cause ? `${cause}. ` : ''}Dead-lettered after ${attempts} attempt${attempts === 1 ? '' : 's'}: fix the destination, then replay its failed events.`;
 }
 

@@ -22,7 +22,9 @@ const iso = (d: Date) => new Date(d).toISOString();
  * RegExp both read it the same way.
  */
 export const RETRY_TAIL = '[;,.]?\\s*Aegis will retry( later)?(, honouring Retry-After)?\\.?$';
-const withoutRetryTail = (error: string) => error.replace(new RegExp(RETRY_TAIL), '.');
+const RETRY_TAIL_RE = new RegExp(RETRY_TAIL);
+/** `error` with its "Aegis will retry" tail (RETRY_TAIL) replaced by a full stop. */
+export const withoutRetryTail = (error: string): string => error.replace(RETRY_TAIL_RE, '.');
 
 /** The destination's last_error while the hold limit pauses it: what happened and what to do. */
 export function holdPausedError(failingSince: Date, maxHoldHours: number, lastError: string | null): string {
