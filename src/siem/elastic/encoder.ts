@@ -60,8 +60,11 @@ function itemHint(status: number, errorType: string | undefined): string {
   }
 }
 
+/** A _bulk item's result: the one value under its action (`{"create": {...}}`). */
+const itemResult = (raw: unknown): unknown => (isRecord(raw) ? Object.values(raw)[0] : undefined);
+
 function bulkItemVerdict(raw: unknown): { outcome: ItemOutcome; error?: string } {
-  const result = isRecord(raw) ? Object.values(raw)[0] : undefined;
+  const result = itemResult(raw);
   if (!isRecord(result) || typeof result.status !== 'number') {
     return { outcome: 'retry', error: 'Elasticsearch gave no status for this event; Aegis will retry.' };
   }
@@ -75,7 +78,7 @@ function bulkItemVerdict(raw: unknown): { outcome: ItemOutcome; error?: string }
 
 /** Whether a _bulk item is the answer for `event`: it names its _id, or none. */
 function sameEvent(raw: unknown, event: SiemEvent): boolean {
-  const result = isRecord(raw) ? Object.values(raw)[0] : undefined;
+  const result = itemResult(raw);
   return !isRecord(result) || result._id === undefined || result._id === eventIdOf(event);
 }
 
