@@ -127,13 +127,37 @@ function run(validator: BoundedValidator, value: unknown, prefix = ''): Violatio
 }
 
 /**
+ * A union of constants (TypeBox's Union of Literals: `anyOf` of `const`s) as the one choice it is.
+ * Ajv reports each branch's `const` and then the `anyOf`, which would read "must be \"failed\"" with
+ * more problems to follow; as an `enum` it reads "must be one of: ...". Any other union is left as is.
+ */
+function constUnionsAsEnums(errors: readonly ErrorObject[]): ErrorObject[] {
+  const out: ErrorObject[] = [];
+  for (const e of errors) {
+    if (e.keyword === 'anyOf') {
+      // The branches' errors come just before their anyOf, with schema paths under it.
+      const under = `${e.schemaPath}/`;
+      let start = out.length;
+      while (start > 0 && out[start - 1]!.schemaPath.startsWith(under)) start--;
+      const branches = out.slice(start);
+      if (branches.length > 0 && branches.every((b) => b.keyword === 'const' && b.instancePath === e.instancePath)) {
+        out.splice(start, branches.length, { ...e, keyword: 'enum', params: { allowedValues: branches.map((b) => b.params.allowedValue as unknown) } });
+        continue;
+      }
+    }
+    out.push(e);
+  }
+  return out;
+}
+
+/**
  * Ajv errors as Violations: one per problem, each with a path, in the order ajv found them. Names
  * taken from the document pass through safeSegment (a property name can itself be a secret).
  */
 export function violationsFromAjv(errors: readonly ErrorObject[], prefix = ''): Violation[] {
   const out: Violation[] = [];
   const seen = new Set<string>();
-  for (const e of errors) {
+  for (const e of constUnionsAsEnums(errors)) {
     // Pattern errors raised inside propertyNames are reported once, by the propertyNames error.
     if (e.propertyName !== undefined && e.keyword !== 'propertyNames') continue;
     const v = toViolation(e, prefix);

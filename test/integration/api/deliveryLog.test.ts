@@ -99,7 +99,11 @@ describe.each(DB_KINDS)('delivery log API (%s)', (kind) => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toMatch(/cursor/);
     expect((await svc.request('GET', `${logPath()}?limit=0`, { apiKey: org.apiKey })).status).toBe(400);
-    expect((await svc.request('GET', `${logPath()}?outcome=maybe`, { apiKey: org.apiKey })).status).toBe(400);
+    // A union of values reads as one choice, not as "must be failed" plus two more problems.
+    const outcome = await svc.request('GET', `${logPath()}?outcome=maybe`, { apiKey: org.apiKey });
+    expect(outcome.status).toBe(400);
+    expect(outcome.body.error.message).toBe('outcome: must be one of: "failed", "delivered"');
+    expect(outcome.body.error.details).toEqual([{ path: '/outcome', message: 'must be one of: "failed", "delivered"' }]);
     expect((await svc.request('GET', `${logPath()}?since=yesterday`, { apiKey: org.apiKey })).status).toBe(400);
     const other = await svc.newOrg();
     // Another organization's key on this organization's path, and on its own path with this id.
