@@ -69,7 +69,7 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   { name: 'AEGIS_ALLOW_PRIVATE_DESTINATIONS', default: '0', summary: '1: allow http:// and local destinations (development only)' },
   { name: 'AEGIS_BOOTSTRAP_ORG_ID', default: 'unset', summary: 'organization to ensure on start' },
   { name: 'AEGIS_BOOTSTRAP_API_KEY', default: 'unset', summary: 'API key to ensure for that organization' },
-  { name: 'AEGIS_RETENTION_DAYS', default: '7', summary: 'days to keep delivered jobs and events' },
+  { name: 'AEGIS_RETENTION_DAYS', default: '7', summary: 'days to keep recorded events and the delivery log' },
   { name: 'AEGIS_SIGNING_OVERLAP_HOURS', default: '24', summary: 'hours a rotated signing secret still signs (0: switch at once)' },
   { name: 'AEGIS_LOG_LEVEL', default: 'info', summary: 'fatal, error, warn, info, debug, trace or silent' },
   { name: 'AEGIS_DB_POOL_MAX', default: '10', summary: 'PostgreSQL connections per process' },
