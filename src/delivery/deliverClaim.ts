@@ -59,9 +59,9 @@ export async function deliverClaim(
   let ackMissing = false;
   const attempts: AttemptRecord[] = [];
   const unsent: number[] = [];
-  // Jobs the SIEM rate limited (429), or not sent because it asked to wait: given back without an
-  // attempt, due when the wait ends. A 429 says "later", not "broken": it must not push events
-  // towards the dead-letter list or open the breaker.
+  // Jobs the SIEM rate limited (429) or shed for load (an Elastic item 429), or not sent because it
+  // asked to wait: given back without an attempt, due when the wait ends. A 429 says "later", not
+  // "broken": it must not push events towards the dead-letter list or open the breaker.
   const deferred: number[] = [];
   let pausedUntil: Date | null = null;
   let lastOutcome: RequestOutcome | null = null;
@@ -191,6 +191,8 @@ export async function deliverClaim(
               },
               'SIEM asked to slow down; destination limits lowered',
             );
+            // Some events were taken all the same (the rest shed for load): slowed, not refused.
+            if (delivered > 0) limiter.accepted();
           } else if (delivered > 0) {
             limiter.succeeded();
           }
@@ -201,9 +203,15 @@ export async function deliverClaim(
           // see it, or it would hold its queue for ever. Its jobs still spend no attempt.
           const throttledMs = rateLimited ? limiter.throttledForMs() : 0;
           if (rateLimited && throttledMs >= cfg.rateLimitedFailingAfterMs) {
-            out.error = `HTTP 429: the SIEM has rate limited every request for ${Math.round(throttledMs / 60_000)} min without accepting one; check its ingest quota (or lower max_events_per_second). Aegis will retry later, honouring Retry-After.`;
+            const refused = out.statusCode === 429 ? 'HTTP 429' : `HTTP ${out.statusCode}, every event refused with 429`;
+            out.error = `${refused}: the SIEM has rate limited every request for ${Math.round(throttledMs / 60_000)} min without accepting one; check its ingest quota (or lower max_events_per_second). Aegis will retry later, honouring Retry-After.`;
             lastOutcome = out;
-          } else if (decision.kind === 'settle') lastOutcome = out;
+          } else if (decision.kind === 'settle') {
+            // Events delivered and the rest shed for load: paced, not failing (as for a 429), so the
+            // destination's last attempt is a success; the delivery log keeps the refusal.
+            const pacedOnly = decision.jobs.every((j) => j.outcome === 'done' || j.outcome === 'give_back');
+            lastOutcome = pacedOnly ? { ...out, error: null } : out;
+          }
           if (decision.kind === 'settle' && decision.breaker === 'success') {
             anyDelivered = true;
             // A success closes the breaker's count at once, not when the whole claim is settled: else a
@@ -235,7 +243,13 @@ export async function deliverClaim(
           if (decision.kind === 'await_ack') continue;
           attempts.push(log);
           if (ack && out.error === null && out.ackId === undefined) ackMissing = true;
-          group.forEach((e, i) => decisions.push({ id: jobOf.get(e)!.id, ...decision.jobs[i]! }));
+          group.forEach((e, i) => {
+            const id = jobOf.get(e)!.id;
+            const job = decision.jobs[i]!;
+            // Shed for load: released without an attempt once the (lowered) limiter allows.
+            if (job.outcome === 'give_back') deferred.push(id);
+            else decisions.push({ id, ...job });
+          });
           if (decision.breaker === 'failure') {
             sawFailure = true;
             // Breaker bookkeeping must not cost the claim its outcomes: should the database be away, the

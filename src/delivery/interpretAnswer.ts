@@ -5,7 +5,7 @@ import type { SiemEncoder, SiemEvent } from '../siem/types.js';
 import type { RequestOutcome } from './deliverBatch.js';
 import { classifyResult, clip } from './failure.js';
 import type { OutboundResult } from './outbound/types.js';
-import type { DeliveryOutcome } from './outcome.js';
+import type { DeliveryOutcome, Failure } from './outcome.js';
 import { readAckId } from './splunkAck.js';
 
 /**
@@ -32,7 +32,8 @@ export function interpretAnswer(result: OutboundResult, encoder: SiemEncoder, ev
   const verdict = encoder.interpret({ status: result.status, body: result.body, headers: result.headers }, events);
   const snippet = result.body ? result.body.slice(0, 512) : null;
   if (verdict.kind === 'per_item') {
-    // A per-item refusal ('failed') is permanent: the same bytes sent again cannot succeed.
+    // A per-item refusal ('failed') is permanent: the same bytes sent again cannot succeed. An item the
+    // SIEM shed for load ('throttled') is pacing, given back without an attempt (outcome.ts decide()).
     const items: DeliveryOutcome[] = verdict.items.map((it) =>
       it.outcome === 'done'
         ? { ok: true }
@@ -42,13 +43,16 @@ export function interpretAnswer(result: OutboundResult, encoder: SiemEncoder, ev
             reason: it.error ?? `HTTP ${result.status}: item refused`,
             statusCode: result.status,
             permanent: it.outcome === 'failed',
+            ...(it.outcome === 'throttled' ? { throttled: true } : it.slowDown ? { slowDown: true } : {}),
           },
     );
-    const firstError = items.find((i) => !i.ok);
+    // The request's error: the first failure that counts, else the first item shed for load.
+    const failures = items.filter((i): i is Failure => !i.ok);
+    const firstError = failures.find((f) => !f.throttled) ?? failures[0];
     return {
       items,
       statusCode: result.status,
-      error: firstError && !firstError.ok ? firstError.reason : null,
+      error: firstError ? firstError.reason : null,
       durationMs: result.durationMs,
       responseSnippet: snippet,
     };

@@ -8,6 +8,7 @@ import { SIEM_IDS } from '../siem/catalog.js';
 import { ACK_REUSED_ERROR, ACK_TIMEOUT_ERROR } from './ackTracker.js';
 import type { NetworkFailure, OutboundResult } from './outbound/types.js';
 import { decide, decideItem, schedule, type JobDecision, type RequestDecision } from './outcome.js';
+import { probeError } from './probe.js';
 
 // The one decision, from the raw answer: every answer goes through interpretAnswer (where encoder
 // verdicts and network errors map into the outcome model) and then decide(), as in the worker.
@@ -133,6 +134,83 @@ describe('interpretAnswer: the words of a refused 2xx', () => {
     expect(out.error).toMatch(/^HTTP 200: Elasticsearch accepted the request but its per-item answer could not be read in full; Aegis will retry\.$/);
     expect(out.items).toHaveLength(2);
     expect(out.items.every((i) => !i.ok && !i.permanent && i.reason === out.error)).toBe(true);
+  });
+});
+
+// Elastic's _bulk answers 200 with a 429 per item when the cluster sheds load (es_rejected_execution_exception:
+// its write queue is full). Like a request-level 429 that is pacing, not failing: those items spend no
+// attempt and the destination's limits are lowered (SIEM-FORMATS.md: retry only the items that failed).
+describe('Elastic items refused with 429', () => {
+  const rejected = { type: 'es_rejected_execution_exception', reason: 'rejected execution of coordinating operation' };
+  const breaker = { type: 'circuit_breaking_exception', reason: '[parent] Data too large' };
+  /** A _bulk answer with one item per event, of these statuses (and errors). */
+  const bulk = (items: Array<[number, Record<string, string>?]>) => {
+    const evs = events(items.length);
+    const body = JSON.stringify({
+      took: 2,
+      errors: true,
+      items: items.map(([status, error], i) => ({ create: { _id: evs[i]!.event.id, status, ...(error ? { error } : {}) } })),
+    });
+    const out = interpretAnswer(response(200, { 'content-type': 'application/json' }, body), getEncoder('elastic'), evs, false);
+    return { out, decision: decide(out, evs.length, false) };
+  };
+
+  it('every item shed for load, nothing delivered: given back without an attempt, like a request-level 429', () => {
+    const { out, decision } = bulk([[429, rejected], [429], [429, rejected]]);
+    expect(out.items.every((i) => !i.ok && i.throttled === true && !i.permanent)).toBe(true);
+    expect(decision).toEqual({ kind: 'give_back' });
+  });
+
+  it('mixed: the shed items are given back, the others settle as ever, and the limits are lowered', () => {
+    const { decision } = bulk([[201], [429, rejected], [400, { type: 'mapper_parsing_exception', reason: 'x' }], [503, { type: 'exception', reason: 'y' }]]);
+    expect(decision).toMatchObject({
+      kind: 'settle',
+      delivered: 1,
+      throttle: true,
+      breaker: 'success',
+      jobs: [{ outcome: 'done' }, { outcome: 'give_back' }, { outcome: 'failed', statusCode: 200 }, { outcome: 'retry', statusCode: 200 }],
+    });
+  });
+
+  it('shed items next to deliveries only: given back, nothing retried, limits lowered', () => {
+    expect(bulk([[201], [429, rejected], [201]]).decision).toMatchObject({
+      kind: 'settle',
+      delivered: 2,
+      throttle: true,
+      breaker: 'success',
+      jobs: [{ outcome: 'done' }, { outcome: 'give_back' }, { outcome: 'done' }],
+    });
+  });
+
+  it("a circuit breaker's 429 spends an attempt (it may be the document itself) but still lowers the limits", () => {
+    const { out, decision } = bulk([[429, breaker]]);
+    expect(out.items[0]).toMatchObject({ ok: false, permanent: false, slowDown: true });
+    expect(out.items[0]).not.toHaveProperty('throttled');
+    expect(decision).toMatchObject({ kind: 'settle', throttle: true, breaker: 'failure', jobs: [retry(200, /circuit_breaking_exception/)] });
+    // Next to an item shed for load, it is not given back with it: one attempt spent, one given back.
+    expect(
+      bulk([
+        [429, rejected],
+        [429, breaker],
+      ]).decision,
+    ).toMatchObject({
+      kind: 'settle',
+      delivered: 0,
+      throttle: true,
+      jobs: [{ outcome: 'give_back' }, { outcome: 'retry' }],
+    });
+  });
+
+  it('other item failures do not lower the limits', () => {
+    expect(bulk([[201], [503, { type: 'exception', reason: 'y' }]]).decision).toMatchObject({ kind: 'settle', throttle: false });
+  });
+
+  it('the probe (Save & test) tells the user to wait, as for a request-level 429', () => {
+    const { out, decision } = bulk([[429, rejected]]);
+    const text = probeError(out.error!, decision);
+    expect(text).toMatch(/es_rejected_execution_exception/);
+    expect(text).toMatch(/wait a minute .* try the test again later\.$/);
+    expect(text).not.toMatch(/Aegis will retry/);
   });
 });
 

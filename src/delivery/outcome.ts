@@ -31,6 +31,18 @@ export type DeliveryOutcome =
       retryAfterMs?: number;
       /** Sending the same bytes again cannot succeed (a per-item refusal, an event that cannot be sent). */
       permanent: boolean;
+      /**
+       * The SIEM said "too many" for this event alone, inside an accepted request (an Elastic _bulk
+       * item 429): the destination's limits are lowered, and the event still spends an attempt (a
+       * circuit breaker that a document too large for it trips every time must end in a dead letter).
+       */
+      slowDown?: boolean;
+      /**
+       * The SIEM shed this event for load (an Elastic item 429 es_rejected_execution_exception: its
+       * write queue full): pacing, as a request-level 429 is. The job goes back without an attempt, due
+       * when the destination's limiter allows, and the limits are lowered. Never permanent.
+       */
+      throttled?: boolean;
     };
 
 export type Failure = Extract<DeliveryOutcome, { ok: false }>;
@@ -60,6 +72,22 @@ export function decideItem(outcome: DeliveryOutcome): JobDecision {
   };
 }
 
+/** An event the SIEM shed for load, in a request settled otherwise: its job goes back without an attempt (deliverClaim.ts). */
+export interface GiveBack {
+  outcome: 'give_back';
+}
+
+/**
+ * What becomes of one event of a settled request: its job's decision, or given back. Only JobDecision
+ * reaches the schedule and the settle statement; a given-back job is released, as after a 429.
+ */
+export type EventDecision = JobDecision | GiveBack;
+
+/** One event of a request: given back when the SIEM shed it for load, else its job's decision (decideItem). */
+export function decideEvent(outcome: DeliveryOutcome): EventDecision {
+  return !outcome.ok && outcome.throttled ? { outcome: 'give_back' } : decideItem(outcome);
+}
+
 /** One request's result as decide() reads it (deliverBatch.ts RequestOutcome satisfies it). */
 export interface RequestResult {
   /** Aligned with the events sent. */
@@ -75,18 +103,22 @@ export type RequestDecision =
   /** 413 for several events: sent again at once as two halves, no attempt spent, nothing settled. */
   | { kind: 'split' }
   /**
-   * 429 with nothing delivered: the SIEM paces us. The jobs go back without an attempt, due when the
-   * destination's limiter allows (lowered, not before Retry-After); not a failure for the breaker.
+   * 429 with nothing delivered (a request-level 429, or every item shed for load): the SIEM paces us.
+   * The jobs go back without an attempt, due when the destination's limiter allows (lowered, not before
+   * Retry-After); not a failure for the breaker.
    */
   | { kind: 'give_back'; retryAfterMs?: number }
   /** Accepted under an ackId: the jobs stay claimed until Splunk confirms (ackTracker.ts). */
   | { kind: 'await_ack' }
   | {
       kind: 'settle';
-      /** One per event sent, in order. */
-      jobs: JobDecision[];
+      /** One per event sent, in order: an event the SIEM shed for load is given back, the others settle. */
+      jobs: EventDecision[];
       delivered: number;
-      /** The SIEM asked to slow down while failing (503 with Retry-After): lower the destination's limits. */
+      /**
+       * The SIEM asked to slow down (503 with Retry-After, or a 429 for some items of an accepted
+       * request): lower the destination's limits; given-back jobs are due when they allow.
+       */
       throttle: boolean;
       retryAfterMs?: number;
       /**
@@ -104,7 +136,7 @@ export const UNCONFIRMED_ERROR =
  * The one decision for a request's result. `ack`: the destination uses Splunk indexer
  * acknowledgement. Rules, as the product states them: 2xx delivers; a per-item refusal dead-letters
  * that item; every other failure (any non-2xx, any network error) is a retried attempt; 413 for
- * several events splits them; 429 spends no attempt.
+ * several events splits them; 429 spends no attempt, nor does an item the SIEM shed for load.
  */
 export function decide(out: RequestResult, events: number, ack: boolean): RequestDecision {
   if (out.statusCode === 413 && events > 1) return { kind: 'split' };
@@ -116,17 +148,21 @@ export function decide(out: RequestResult, events: number, ack: boolean): Reques
     out = { ...out, items: out.items.map((i) => (i.ok ? unconfirmed : i)) };
   }
   const delivered = out.items.filter((i) => i.ok).length;
-  const retryAfterMs = out.items.find((i): i is Failure => !i.ok && !i.permanent)?.retryAfterMs;
+  const failures = out.items.filter((i): i is Failure => !i.ok);
+  const retryAfterMs = failures.find((i) => !i.permanent)?.retryAfterMs;
   const after = retryAfterMs !== undefined ? { retryAfterMs } : {};
-  if (out.statusCode === 429 && delivered === 0) return { kind: 'give_back', ...after };
+  // Every event shed for load is the same "later" as a request-level 429.
+  const allShed = out.items.length > 0 && failures.length === out.items.length && failures.every((f) => f.throttled);
+  if (delivered === 0 && (out.statusCode === 429 || allShed)) return { kind: 'give_back', ...after };
   if (ack && out.error === null && out.ackId !== undefined) return { kind: 'await_ack' };
   return {
     kind: 'settle',
-    jobs: out.items.map(decideItem),
+    jobs: out.items.map(decideEvent),
     delivered,
     // Splunk's "server busy": a 503 with Retry-After stays a failed attempt (it may be a real outage,
-    // which the schedule and the breaker are there for), but nothing starts before Retry-After.
-    throttle: out.statusCode === 503 && retryAfterMs !== undefined,
+    // which the schedule and the breaker are there for), but nothing starts before Retry-After. An
+    // item 429 (shed or not) is the SIEM saying "too many" as plainly as a request-level one.
+    throttle: (out.statusCode === 503 && retryAfterMs !== undefined) || failures.some((f) => f.throttled || f.slowDown),
     ...after,
     breaker: delivered > 0 ? 'success' : out.error !== null ? 'failure' : 'none',
   };

@@ -27,13 +27,14 @@ const RETRY_TAIL = new RegExp(RETRY_TAIL_PATTERN);
 export function probeError(error: string, decision: RequestDecision): string {
   if (!RETRY_TAIL.test(error)) return error;
   const job = decision.kind === 'settle' ? decision.jobs[0] : undefined;
-  const serverError = job !== undefined && job.outcome !== 'done' && job.statusCode !== null && job.statusCode >= 500;
-  const action =
-    decision.kind === 'give_back'
-      ? '; wait a minute (the SIEM asks for a pause) and try the test again later.'
-      : serverError
-        ? "; check the SIEM's status page and try the test again later."
-        : '; then try the test again.';
+  // Given back: a request-level 429, or the event shed for load (an Elastic item 429).
+  const paced = decision.kind === 'give_back' || job?.outcome === 'give_back';
+  const serverError = job !== undefined && (job.outcome === 'retry' || job.outcome === 'failed') && job.statusCode !== null && job.statusCode >= 500;
+  const action = paced
+    ? '; wait a minute (the SIEM asks for a pause) and try the test again later.'
+    : serverError
+      ? "; check the SIEM's status page and try the test again later."
+      : '; then try the test again.';
   return error.replace(RETRY_TAIL, action);
 }
 

@@ -47,10 +47,22 @@ export interface SiemResponse {
   headers: Record<string, string | undefined>;
 }
 
-export type ItemOutcome = 'done' | 'retry' | 'failed';
+/**
+ * One item of an accepted request: delivered ('done'); a failed attempt, retried on the schedule
+ * ('retry'); refused for good, dead-lettered at once ('failed'); or shed by a SIEM under load
+ * ('throttled': Elastic's 429 es_rejected_execution_exception, its write queue full), given back
+ * without an attempt once the destination's limiter allows, as for a request-level 429.
+ */
+export type ItemOutcome = 'done' | 'retry' | 'throttled' | 'failed';
 
-export type DeliveryVerdict =
-  { kind: 'all'; ok: boolean; retryable: boolean; error?: string } | { kind: 'per_item'; items: Array<{ outcome: ItemOutcome; error?: string }> };
+/** One item's verdict. `slowDown`: the SIEM said "too many" for it (an item 429): lower the destination's limits, whatever its outcome. */
+export interface ItemVerdict {
+  outcome: ItemOutcome;
+  error?: string;
+  slowDown?: boolean;
+}
+
+export type DeliveryVerdict = { kind: 'all'; ok: boolean; retryable: boolean; error?: string } | { kind: 'per_item'; items: ItemVerdict[] };
 
 export interface SiemEncoder<E extends SiemEvent = SiemEvent> {
   id: SiemId;

@@ -55,7 +55,7 @@ describe('Elastic', () => {
     const v = elasticEncoder.interpret({ status: 200, body, headers: {} }, events);
     expect(v.kind).toBe('per_item');
     if (v.kind !== 'per_item') return;
-    expect(v.items.map((i) => i.outcome)).toEqual(['done', 'done', 'retry', 'failed', 'retry']);
+    expect(v.items.map((i) => i.outcome)).toEqual(['done', 'done', 'throttled', 'failed', 'retry']);
     expect(v.items[3]!.error).toContain('document_parsing_exception: failed to parse field [aegis.input_size_bytes]');
   });
 
@@ -99,7 +99,7 @@ describe('Elastic per-item statuses', () => {
     const body = JSON.stringify({ took: 2, errors: true, items: [raw] });
     const v = elasticEncoder.interpret({ status: 200, body, headers: {} }, events);
     expect(v.kind).toBe('per_item');
-    return v.kind === 'per_item' ? v.items[0]! : { outcome: 'none' as never, error: undefined };
+    return v.kind === 'per_item' ? v.items[0]! : { outcome: 'none' as never, error: undefined, slowDown: undefined };
   };
   const unauthorized = { type: 'security_exception', reason: 'action [indices:data/write/bulk[s]] is unauthorized for API key id [abc] of user [u]' };
   const writeBlock = { type: 'cluster_block_exception', reason: 'index [logs-aegis.preflight-default] blocked by: [FORBIDDEN/8/index write (api)];' };
@@ -122,7 +122,11 @@ describe('Elastic per-item statuses', () => {
     [403, writeBlock, 'retry', /write block/],
     [404, noIndex, 'retry', /index_not_found_exception.*auto_configure/],
     [408, { type: 'timeout_exception', reason: 'timed out' }, 'retry', /timed out/],
-    [429, { type: 'es_rejected_execution_exception', reason: 'rejected execution' }, 'retry', /es_rejected_execution_exception/],
+    [429, { type: 'es_rejected_execution_exception', reason: 'rejected execution' }, 'throttled', /es_rejected_execution_exception.*write queue full/],
+    [429, undefined, 'throttled', /^Elasticsearch 429.*write queue full/],
+    // A document too large for the memory circuit breaker gets this 429 every time: an attempt, so it
+    // is dead-lettered in the end instead of coming back for ever.
+    [429, { type: 'circuit_breaking_exception', reason: '[parent] Data too large' }, 'retry', /circuit_breaking_exception/],
     [410, undefined, 'retry', /^Elasticsearch 410/],
     [422, undefined, 'retry', /^Elasticsearch 422/],
     [500, { type: 'exception', reason: 'boom' }, 'retry', /^Elasticsearch 500/],
@@ -135,9 +139,11 @@ describe('Elastic per-item statuses', () => {
       return;
     }
     expect(got.error).toMatch(text);
-    // A retried item promises the retry in the one clause the dead letter and the hold limit replace;
-    // a dead-lettered one never does.
-    if (outcome === 'retry') {
+    // Any item 429 asks the destination to slow down, whether it spends an attempt or not.
+    expect(got.slowDown ?? false).toBe(status === 429);
+    // A retried or throttled item promises the retry in the one clause the dead letter and the hold
+    // limit replace; a dead-lettered one never does.
+    if (outcome === 'retry' || outcome === 'throttled') {
       expect(got.error).toMatch(new RegExp(RETRY_TAIL));
       expect(got.error).toMatch(/(; |\. )Aegis will retry\.$/);
       const dead = outOfRetriesError(got.error!, 4);

@@ -1,6 +1,6 @@
 // Elastic: the _bulk API with `create` actions keyed by event.id (native dedupe of retries).
 import { eventIdOf } from '../storedEvent.js';
-import type { DeliveryVerdict, EncodeContext, ItemOutcome, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
+import type { DeliveryVerdict, EncodeContext, ItemOutcome, ItemVerdict, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
 import { bodyJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from '../types.js';
 import { elasticDefaultIndex } from './form.js';
 
@@ -25,20 +25,28 @@ function errorText(err: unknown): string | undefined {
  * Outcome of one item of a _bulk answer. Done: 2xx, and 409 (create of an existing _id: already
  * indexed). Dead-lettered at once only when the cluster can never take the document: 400 (a mapping
  * error: mapper_parsing_exception, document_parsing_exception, illegal_argument_exception) and 413
- * (the document over http.max_content_length). Every other status describes the cluster's state, not
- * the document, and is retried on the schedule: 401/403 (the key, its privileges, a write block), 404
- * (index_not_found_exception: no such index and none auto-created), 408, 429, 5xx, and any other; so
- * is a 400 index_closed_exception (a closed index, 400 since Elasticsearch 6).
+ * (the document over http.max_content_length). Shed for load, given back without an attempt: 429
+ * es_rejected_execution_exception (or no type), the write queue full, a transient state that must not
+ * dead-letter what the cluster will take once it catches up. Every other status describes the
+ * cluster's state, not the document, and is retried on the schedule: 401/403 (the key, its
+ * privileges, a write block), 404 (index_not_found_exception: no such index and none auto-created),
+ * 408, 5xx, any other, and a 429 of another type (circuit_breaking_exception, which a document too
+ * large for the memory breaker gets every time: an attempt, so it cannot come back for ever); so is a
+ * 400 index_closed_exception (a closed index, 400 since Elasticsearch 6).
  */
 export function bulkItemOutcome(status: number, errorType?: string): ItemOutcome {
   if (is2xx(status) || status === 409) return 'done';
   if (status === 413 || (status === 400 && errorType !== 'index_closed_exception')) return 'failed';
+  if (status === 429 && (errorType === undefined || errorType === 'es_rejected_execution_exception')) return 'throttled';
   return 'retry';
 }
 
 /** What to do about a retried item, by status (and error type); the retry tail comes after it. */
 function itemHint(status: number, errorType: string | undefined): string {
   if (errorType === 'index_closed_exception') return 'the target index is closed: open the index (or roll the data stream over)';
+  if (errorType === 'circuit_breaking_exception') {
+    return 'a memory circuit breaker refused it: the cluster is short of heap, or this event is too large for the breaker (indices.breaker.*)';
+  }
   if (errorType === 'cluster_block_exception') {
     return "a block refuses writes to the target index: lift the index's write block (index.blocks.write, or the read-only block a full disk sets)";
   }
@@ -63,7 +71,7 @@ function itemHint(status: number, errorType: string | undefined): string {
 /** A _bulk item's result: the one value under its action (`{"create": {...}}`). */
 const itemResult = (raw: unknown): unknown => (isRecord(raw) ? Object.values(raw)[0] : undefined);
 
-function bulkItemVerdict(raw: unknown): { outcome: ItemOutcome; error?: string } {
+function bulkItemVerdict(raw: unknown): ItemVerdict {
   const result = itemResult(raw);
   if (!isRecord(result) || typeof result.status !== 'number') {
     return { outcome: 'retry', error: 'Elasticsearch gave no status for this event; Aegis will retry.' };
@@ -73,7 +81,12 @@ function bulkItemVerdict(raw: unknown): { outcome: ItemOutcome; error?: string }
   if (outcome === 'done') return { outcome };
   const detail = `Elasticsearch ${result.status}: ${snippet(errorText(result.error) ?? `status ${result.status}`, 200)}`;
   if (outcome === 'failed') return { outcome, error: detail };
-  return { outcome, error: `${detail.replace(/[\s.;,]+$/, '')}; ${itemHint(result.status, errorType)}; Aegis will retry.` };
+  // Any item 429 is the cluster saying "too many", whether the item is shed or spends an attempt.
+  return {
+    outcome,
+    error: `${detail.replace(/[\s.;,]+$/, '')}; ${itemHint(result.status, errorType)}; Aegis will retry.`,
+    ...(result.status === 429 ? { slowDown: true } : {}),
+  };
 }
 
 /** Whether a _bulk item is the answer for `event`: it names its _id, or none. */

@@ -189,7 +189,7 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
     expect(() => wh.verify(req.body.toString('utf8').replace('ALLOWED', 'BLOCKED'), headers)).toThrow();
   });
 
-  it('Elastic _bulk: create + _id = event.id NDJSON; per-item 201/409 done, 400 dead-lettered, 429 retried alone', async () => {
+  it('Elastic _bulk: create + _id = event.id NDJSON; per-item 201/409 done, 400 dead-lettered, 429 given back alone', async () => {
     const seen = new Map<string, number>();
     let ids: string[] = [];
     const r = await receiver((req) => {
