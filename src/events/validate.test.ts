@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import Ajv from 'ajv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildTestEvent, buildWireEvent, newPreflightId, type AegisFields } from './contract.js';
@@ -14,6 +15,7 @@ import {
   validateBody,
   validatePreflightOptions,
   validateWireEvent,
+  violationsFromAjv,
 } from './validate.js';
 
 const example = JSON.parse(readFileSync(new URL('./fixtures/product-page-example.json', import.meta.url), 'utf8'));
@@ -240,5 +242,26 @@ describe('API bodies', () => {
     expect(validateBody('PreflightResponse', { preflight_id: newPreflightId(), masked_input: '[SSN]', finding_counts_by_type: { SSN: 1 }, ...r })).toEqual([]);
     expect(validateBody('AuditEventsResponse', { accepted: 1, preflight_ids: [newPreflightId()] })).toEqual([]);
     expect(paths(validateBody('AuditEventsResponse', { accepted: -1, preflight_ids: ['x'] }))).toEqual(['/accepted', '/preflight_ids/0']);
+  });
+});
+
+describe('a union of constants in a refusal', () => {
+  const refusal = (schema: object, value: unknown) =>
+    [true, false].map((allErrors) => {
+      const validate = new Ajv({ allErrors, strict: false }).compile(schema);
+      expect(validate(value)).toBe(false);
+      return violationsFromAjv(validate.errors ?? []);
+    });
+
+  it('reads as the one choice it is, with the first error only or all of them', () => {
+    const schema = { type: 'object', properties: { outcome: { anyOf: [{ const: 'failed' }, { const: 'delivered' }] } } };
+    for (const v of refusal(schema, { outcome: 'maybe' })) expect(v).toEqual([{ path: '/outcome', message: 'must be one of: "failed", "delivered"' }]);
+  });
+
+  it('is left as ajv says it when a branch is not a constant of its own, so no choice is left out', () => {
+    const schema = { $defs: { A: { const: 'a' } }, anyOf: [{ $ref: '#/$defs/A' }, { const: 'b' }, { const: 'c' }] };
+    for (const v of refusal(schema, 'z')) {
+      expect(v.map((x) => x.message)).toEqual(['must be "a"', 'must be "b"', 'must be "c"', 'must match a schema in anyOf']);
+    }
   });
 });

@@ -140,7 +140,10 @@ function constUnionsAsEnums(errors: readonly ErrorObject[]): ErrorObject[] {
       let start = out.length;
       while (start > 0 && out[start - 1]!.schemaPath.startsWith(under)) start--;
       const branches = out.slice(start);
-      if (branches.length > 0 && branches.every((b) => b.keyword === 'const' && b.instancePath === e.instancePath)) {
+      // Every branch a `const` of this value, in order from the first: a branch whose error has
+      // another path (a $ref's, a nested union's) would be left out of the choice the message names.
+      const allConst = branches.every((b, i) => b.keyword === 'const' && b.instancePath === e.instancePath && b.schemaPath === `${under}${i}/const`);
+      if (branches.length > 0 && allConst) {
         out.splice(start, branches.length, { ...e, keyword: 'enum', params: { allowedValues: branches.map((b) => b.params.allowedValue as unknown) } });
         continue;
       }
