@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import Ajv from 'ajv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildTestEvent, buildWireEvent, newPreflightId, type AegisFields } from './contract.js';
 import { DECISIONS, DESTINATIONS, INPUT_TYPES, OUTCOME_BY_DECISION, SOURCE_TYPES } from './enums.js';
 import { evaluatePolicy } from './policy.js';
+import { requestAjv } from '../api/ajvOptions.js';
 import { FINDING_TYPES } from './findings.js';
 import {
   apiBodiesSchema,
@@ -248,7 +248,8 @@ describe('API bodies', () => {
 describe('a union of constants in a refusal', () => {
   const refusal = (schema: object, value: unknown) =>
     [true, false].map((allErrors) => {
-      const validate = new Ajv({ allErrors, strict: false }).compile(schema);
+      // The options of the API's own validators (Fastify's first error, and the allErrors re-run).
+      const validate = requestAjv({ allErrors }).compile(schema);
       expect(validate(value)).toBe(false);
       return violationsFromAjv(validate.errors ?? []);
     });
