@@ -15,7 +15,7 @@ import { planClaim, tooLargeHint } from './claimPlan.js';
 import { encodeContext, sendRequest, type DeliveryTarget, type RequestOutcome } from './deliverBatch.js';
 import { internalError } from './interpretAnswer.js';
 import type { DestinationLimiter } from './limits.js';
-import { decide, scheduleJobs, type JobDecision } from './outcome.js';
+import { decide, scheduleJobs, shedDecision, type EventDecision, type Failure, type JobDecision } from './outcome.js';
 import { indexerAckOn, splunkChannel } from './splunkAck.js';
 import type { WorkerConfig, WorkerDeps } from './workerConfig.js';
 
@@ -63,6 +63,14 @@ export async function deliverClaim(
   // asked to wait: given back without an attempt, due when the wait ends. A 429 says "later", not
   // "broken": it must not push events towards the dead-letter list or open the breaker.
   const deferred: number[] = [];
+  // Jobs shed for load in a request the SIEM otherwise took: given back without an attempt, due after
+  // the first retry delay (the destination's limits were not lowered, so its limiter would let them
+  // straight back in, to be shed again).
+  const shedLater: number[] = [];
+  const settleOrDefer = (id: number, fate: EventDecision, later: number[]) => {
+    if (fate.outcome === 'give_back') later.push(id);
+    else decisions.push({ id, ...fate });
+  };
   let pausedUntil: Date | null = null;
   let lastOutcome: RequestOutcome | null = null;
   let anyDelivered = false;
@@ -177,6 +185,18 @@ export async function deliverClaim(
           }
           const rateLimited = decision.kind === 'give_back';
           const delivered = out.items.filter((i) => i.ok).length;
+          // Each event's fate: an event the SIEM shed for load goes back without an attempt while its
+          // job is young enough, else it is a failed attempt (shedDecision); a request-level 429 gives
+          // every job back, as the product's rule says.
+          const now = Date.now();
+          const shed = (i: number): EventDecision =>
+            shedDecision(out.items[i] as Failure, now - jobOf.get(group[i]!)!.createdAt.getTime(), cfg.rateLimitedFailingAfterMs);
+          const fates: EventDecision[] =
+            decision.kind === 'settle'
+              ? decision.jobs.map((j, i) => (j.outcome === 'give_back' ? shed(i) : j))
+              : rateLimited && out.statusCode !== 429
+                ? group.map((_, i) => shed(i))
+                : [];
           if (rateLimited || (decision.kind === 'settle' && decision.throttle)) {
             // The SIEM says "too many": the destination's limits drop and nothing starts before Retry-After.
             const retryAfterMs = decision.retryAfterMs;
@@ -191,8 +211,6 @@ export async function deliverClaim(
               },
               'SIEM asked to slow down; destination limits lowered',
             );
-            // Some events were taken all the same (the rest shed for load): slowed, not refused.
-            if (delivered > 0) limiter.accepted();
           } else if (delivered > 0) {
             limiter.succeeded();
           }
@@ -209,7 +227,7 @@ export async function deliverClaim(
           } else if (decision.kind === 'settle') {
             // Events delivered and the rest shed for load: paced, not failing (as for a 429), so the
             // destination's last attempt is a success; the delivery log keeps the refusal.
-            const pacedOnly = decision.jobs.every((j) => j.outcome === 'done' || j.outcome === 'give_back');
+            const pacedOnly = fates.every((j) => j.outcome === 'done' || j.outcome === 'give_back');
             lastOutcome = pacedOnly ? { ...out, error: null } : out;
           }
           if (decision.kind === 'settle' && decision.breaker === 'success') {
@@ -236,20 +254,17 @@ export async function deliverClaim(
           };
           if (rateLimited) {
             attempts.push(log);
-            deferred.push(...idsOf(group));
+            // Due when the (lowered) limiter allows; jobs shed for too long spend an attempt instead.
+            if (fates.length === 0) deferred.push(...idsOf(group));
+            else group.forEach((e, i) => settleOrDefer(jobOf.get(e)!.id, fates[i]!, deferred));
             continue;
           }
           // Registered with the ack tracker above, which logs it once Splunk's answer is known.
           if (decision.kind === 'await_ack') continue;
           attempts.push(log);
           if (ack && out.error === null && out.ackId === undefined) ackMissing = true;
-          group.forEach((e, i) => {
-            const id = jobOf.get(e)!.id;
-            const job = decision.jobs[i]!;
-            // Shed for load: released without an attempt once the (lowered) limiter allows.
-            if (job.outcome === 'give_back') deferred.push(id);
-            else decisions.push({ id, ...job });
-          });
+          // Shed for load beside events the SIEM took: its limits stand, so these wait a retry's delay.
+          group.forEach((e, i) => settleOrDefer(jobOf.get(e)!.id, fates[i]!, shedLater));
           if (decision.breaker === 'failure') {
             sawFailure = true;
             // Breaker bookkeeping must not cost the claim its outcomes: should the database be away, the
@@ -324,6 +339,10 @@ export async function deliverClaim(
   if (deferred.length > 0) {
     const afterMs = Math.max(0, limiter.notBefore() - Date.now());
     await settling(() => releaseJobs(db, { claimId, ids: deferred, afterMs }));
+  }
+  if (shedLater.length > 0) {
+    const afterMs = (cfg.retryDelaysS[0] ?? 1) * 1000 * (0.9 + Math.random() * 0.2);
+    await settling(() => releaseJobs(db, { claimId, ids: shedLater, afterMs }));
   }
 
   const labels = metrics.destinationLabels(target.id, target.siem);

@@ -229,20 +229,10 @@ export class DestinationLimiter {
     return this.blockedUntil;
   }
 
-  /**
-   * A request the SIEM accepted in part while it said "too many" for the rest (an Elastic _bulk whose
-   * items were shed with 429), after throttle(): the rate stays lowered, but the SIEM is taking
-   * events, so this is neither a throttle in a row (the next backoff starts at 1 s again) nor part of
-   * a spell of "every request refused" (the clock that, run long enough, marks the destination failing).
-   */
-  accepted(): void {
-    this.throttlesInARow = 0;
-    this.throttledSince = null;
-  }
-
   /** A request was accepted: additive increase, one step per success, up to the configured limits. */
   succeeded(): void {
-    this.accepted();
+    this.throttlesInARow = 0;
+    this.throttledSince = null;
     if (this.rate < this.configured.eventsPerSecond) this.rate = Math.min(this.configured.eventsPerSecond, this.rate + this.rateStep);
     if (this.concurrency < this.configured.concurrentRequests) this.concurrency++;
     this.kick();

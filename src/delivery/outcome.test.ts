@@ -7,7 +7,7 @@ import { getEncoder } from '../siem/registry.js';
 import { SIEM_IDS } from '../siem/catalog.js';
 import { ACK_REUSED_ERROR, ACK_TIMEOUT_ERROR } from './ackTracker.js';
 import type { NetworkFailure, OutboundResult } from './outbound/types.js';
-import { decide, decideItem, schedule, type JobDecision, type RequestDecision } from './outcome.js';
+import { decide, decideItem, schedule, shedDecision, type Failure, type JobDecision, type RequestDecision } from './outcome.js';
 import { probeError } from './probe.js';
 
 // The one decision, from the raw answer: every answer goes through interpretAnswer (where encoder
@@ -161,22 +161,24 @@ describe('Elastic items refused with 429', () => {
     expect(decision).toEqual({ kind: 'give_back' });
   });
 
-  it('mixed: the shed items are given back, the others settle as ever, and the limits are lowered', () => {
+  it('mixed: the shed items are given back, the others settle as ever, and the limits stand (the SIEM took some)', () => {
     const { decision } = bulk([[201], [429, rejected], [400, { type: 'mapper_parsing_exception', reason: 'x' }], [503, { type: 'exception', reason: 'y' }]]);
     expect(decision).toMatchObject({
       kind: 'settle',
       delivered: 1,
-      throttle: true,
+      throttle: false,
       breaker: 'success',
       jobs: [{ outcome: 'done' }, { outcome: 'give_back' }, { outcome: 'failed', statusCode: 200 }, { outcome: 'retry', statusCode: 200 }],
     });
   });
 
-  it('shed items next to deliveries only: given back, nothing retried, limits lowered', () => {
+  it('shed items next to deliveries only: given back, nothing retried, limits stand', () => {
+    // One document shed each time must not halve the rate each time: only a request the SIEM took
+    // none of lowers the limits.
     expect(bulk([[201], [429, rejected], [201]]).decision).toMatchObject({
       kind: 'settle',
       delivered: 2,
-      throttle: true,
+      throttle: false,
       breaker: 'success',
       jobs: [{ outcome: 'done' }, { outcome: 'give_back' }, { outcome: 'done' }],
     });
@@ -199,6 +201,15 @@ describe('Elastic items refused with 429', () => {
       throttle: true,
       jobs: [{ outcome: 'give_back' }, { outcome: 'retry' }],
     });
+  });
+
+  it('a shed event goes back without an attempt only while its job is younger than the pacing window', () => {
+    const { out } = bulk([[429, rejected]]);
+    const shed = out.items[0] as Failure;
+    expect(shedDecision(shed, 899_999, 900_000)).toEqual({ outcome: 'give_back' });
+    // Older: an ordinary failed attempt, so a document shed every time ends as a dead letter.
+    expect(shedDecision(shed, 900_000, 900_000)).toEqual(retry(200, /es_rejected_execution_exception/));
+    expect(shedDecision(shed, 0, 0)).toMatchObject({ outcome: 'retry' });
   });
 
   it('other item failures do not lower the limits', () => {

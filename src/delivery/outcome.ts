@@ -33,14 +33,16 @@ export type DeliveryOutcome =
       permanent: boolean;
       /**
        * The SIEM said "too many" for this event alone, inside an accepted request (an Elastic _bulk
-       * item 429): the destination's limits are lowered, and the event still spends an attempt (a
-       * circuit breaker that a document too large for it trips every time must end in a dead letter).
+       * item 429): the destination's limits are lowered when the SIEM took none of the request, and
+       * the event still spends an attempt (a circuit breaker that a document too large for it trips
+       * every time must end in a dead letter).
        */
       slowDown?: boolean;
       /**
        * The SIEM shed this event for load (an Elastic item 429 es_rejected_execution_exception: its
-       * write queue full): pacing, as a request-level 429 is. The job goes back without an attempt, due
-       * when the destination's limiter allows, and the limits are lowered. Never permanent.
+       * write queue full): pacing, as a request-level 429 is. The job goes back without an attempt
+       * while it is young enough (shedDecision), and the limits are lowered when the SIEM took none of
+       * the request. Never permanent.
        */
       throttled?: boolean;
     };
@@ -88,6 +90,17 @@ export function decideEvent(outcome: DeliveryOutcome): EventDecision {
   return !outcome.ok && outcome.throttled ? { outcome: 'give_back' } : decideItem(outcome);
 }
 
+/**
+ * An event the SIEM shed for load, by its job's age: given back without an attempt while the job is
+ * younger than `paceWindowMs` (AEGIS_RATE_LIMITED_FAILING_AFTER_S, the time after which a SIEM that
+ * only paces counts as failing); older, the shed is an ordinary failed attempt on the schedule. A
+ * busy cluster's backlog never spends attempts for a spell of that length, and a document the SIEM
+ * sheds every time (a hostile or broken answer, a hot shard) ends as a dead letter, never in a loop.
+ */
+export function shedDecision(outcome: Failure, jobAgeMs: number, paceWindowMs: number): EventDecision {
+  return jobAgeMs < paceWindowMs ? { outcome: 'give_back' } : decideItem({ ...outcome, throttled: false });
+}
+
 /** One request's result as decide() reads it (deliverBatch.ts RequestOutcome satisfies it). */
 export interface RequestResult {
   /** Aligned with the events sent. */
@@ -116,8 +129,8 @@ export type RequestDecision =
       jobs: EventDecision[];
       delivered: number;
       /**
-       * The SIEM asked to slow down (503 with Retry-After, or a 429 for some items of an accepted
-       * request): lower the destination's limits; given-back jobs are due when they allow.
+       * The SIEM asked to slow down (503 with Retry-After, or item 429s in a request it took none of):
+       * lower the destination's limits.
        */
       throttle: boolean;
       retryAfterMs?: number;
@@ -160,9 +173,11 @@ export function decide(out: RequestResult, events: number, ack: boolean): Reques
     jobs: out.items.map(decideEvent),
     delivered,
     // Splunk's "server busy": a 503 with Retry-After stays a failed attempt (it may be a real outage,
-    // which the schedule and the breaker are there for), but nothing starts before Retry-After. An
-    // item 429 (shed or not) is the SIEM saying "too many" as plainly as a request-level one.
-    throttle: (out.statusCode === 503 && retryAfterMs !== undefined) || failures.some((f) => f.throttled || f.slowDown),
+    // which the schedule and the breaker are there for), but nothing starts before Retry-After. Item
+    // 429s lower the limits when the SIEM took none of the request; one that took the rest is keeping
+    // up, and halving its rate for each document it sheds would let one document it never takes pin
+    // the destination at its floor (as Elastic's own bulk helper, only the shed items wait).
+    throttle: (out.statusCode === 503 && retryAfterMs !== undefined) || (delivered === 0 && failures.some((f) => f.throttled || f.slowDown)),
     ...after,
     breaker: delivered > 0 ? 'success' : out.error !== null ? 'failure' : 'none',
   };

@@ -109,3 +109,56 @@ describe.each(DB_KINDS)('Elastic items shed with 429 (%s)', (kind) => {
     expect(log.every((l) => /es_rejected_execution_exception/.test(l.error ?? ''))).toBe(true);
   });
 });
+
+// A document the cluster sheds every time (a hostile or broken answer, a hot shard) must not come back
+// for ever: once its job is older than AEGIS_RATE_LIMITED_FAILING_AFTER_S a shed spends an attempt, so
+// it ends as a dead letter on the schedule, and the events beside it are delivered once each.
+describe.each(DB_KINDS)('an Elastic document shed every time (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let receiver: Receiver | undefined;
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: RETRY_DELAYS_S, AEGIS_RATE_LIMITED_FAILING_AFTER_S: '3' });
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await receiver?.close();
+    await tdb?.close();
+  });
+
+  it('ends as a dead letter after its attempts, and the others arrive once', async () => {
+    const org = await svc.newOrg();
+    receiver = await startReceiver((req) => {
+      const lines = req.body.toString('utf8').split('\n');
+      const items = [];
+      for (let i = 0; i + 1 < lines.length; i += 2) {
+        const action = JSON.parse(lines[i]!).create;
+        const poisoned = /\(#0\)/.test(JSON.parse(lines[i + 1]!).aegis.summary);
+        // A 429 without an error type: shed for load, as far as Aegis can tell.
+        items.push({ create: { _index: action._index, _id: action._id, ...(poisoned ? { status: 429 } : { status: 201, result: 'created' }) } });
+      }
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ took: 1, errors: true, items }) };
+    });
+    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { filter: DECISIONS_ONLY, siem: 'elastic', url: `${receiver.url}/_bulk`, auth_header_name: 'Authorization', auth_header_value: 'ApiKey aWQ6a2V5' },
+    });
+    expect(res.status, res.text).toBe(201);
+    const destId = res.body.destination_id as string;
+    const ids = await seedEvents(tdb.db, org.orgId, 5);
+    const [poisoned, ...others] = ids;
+
+    await expect
+      .poll(async () => (await jobRows(tdb.db, destId)).map((j) => `${j.event_id}:${j.status}`), { timeout: 120_000, interval: 200 })
+      .toEqual([`${poisoned}:failed`]);
+    const [dead] = await jobRows(tdb.db, destId);
+    // Both attempts the schedule allows (AEGIS_RETRY_DELAYS_S=1) were spent, and the reason says why.
+    expect(dead).toMatchObject({ attempts: 2 });
+    expect(dead!.last_error).toMatch(/Elasticsearch 429.*Dead-lettered after 2 attempts/);
+    const counts = receivedCounts(receiver.requests);
+    expect(others.map((id) => counts.get(id))).toEqual(others.map(() => 1));
+    expect(counts.get(poisoned!)).toBeGreaterThanOrEqual(3);
+  });
+});
