@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SIEM_IDS } from './catalog.js';
 import { getEncoder } from './registry.js';
 import { sampleEvent } from './testEvents.js';
-import { batchEvents, type EncodeContext } from './types.js';
+import { batchEvents, epochMillis, type EncodeContext } from './types.js';
 import { SPLUNK_OCSF_SOURCETYPE } from './splunk-hec/encoder.js';
 import { assertValidOcsf } from '../../test/support/ocsfSchema.js';
 import { ocsfEventsOf } from '../../test/support/ocsfBodies.js';
@@ -39,9 +39,23 @@ describe('format "ocsf": every preset wraps the OCSF object instead of the ECS o
     expect(action.create._index).toBe('logs-aegis.preflight.ocsf-default');
     const nr = JSON.parse(getEncoder('new_relic').encode([e], ocsf).body) as Array<{ common: { attributes: { logtype: string } } }>;
     expect(nr[0]!.common.attributes.logtype).toBe('aegis.audit.ocsf');
-    const dd = JSON.parse(getEncoder('datadog').encode([e], ocsf).body) as Array<{ ddtags: string; message: string }>;
+    // The date each SIEM reads: Elastic's @timestamp (first, as in ECS documents), Datadog's timestamp
+    // (epoch ms) with a status from severity_id, not OCSF's caption ("New" would read as notice).
+    const doc = JSON.parse(getEncoder('elastic').encode([e], ocsf).body.split('\n')[1]!) as Record<string, unknown>;
+    expect(Object.keys(doc)[0]).toBe('@timestamp');
+    expect(doc['@timestamp']).toBe(e['@timestamp']);
+    const dd = JSON.parse(getEncoder('datadog').encode([e], ocsf).body) as Array<{
+      ddtags: string;
+      message: string;
+      timestamp: number;
+      status: string;
+      time: number;
+    }>;
     expect(dd[0]!.ddtags).toContain('format:ocsf');
     expect(dd[0]!.message).toBe(e.aegis.summary);
+    expect(dd[0]!.timestamp).toBe(epochMillis(e['@timestamp']));
+    expect(dd[0]!.timestamp).toBe(dd[0]!.time);
+    expect(dd[0]!.status).toBe('notice');
     const az = JSON.parse(getEncoder('microsoft_sentinel').encode([e], ocsf).body) as Array<{ TimeGenerated: string; ocsf: { time: number } }>;
     expect(az[0]!.TimeGenerated).toBe(e['@timestamp']);
     expect(az[0]!.ocsf.time).toBe(Date.parse(e['@timestamp']));

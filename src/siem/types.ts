@@ -88,6 +88,11 @@ export interface SiemEncoder<E extends SiemEvent = SiemEvent> {
    * at their time (Datadog 18 h, New Relic 48 h): a replay of older dead letters must say so.
    */
   maxEventAgeMs?: number;
+  /**
+   * Events dated further ahead than this (by @timestamp, against the receiving clock) are accepted
+   * with a 2xx and dropped (Datadog 2 h): a source with a skewed clock. Undefined: no documented window.
+   */
+  maxEventFutureMs?: number;
   encode(events: E[], ctx: EncodeContext): EncodedRequest;
   /**
    * Optional: for a context, a function giving `byteLength(encode([e], ctx).body)` without building
@@ -150,6 +155,11 @@ function ocsfOf(e: SiemEvent): { event: OcsfOutput; json: string } {
   return o;
 }
 
+/** The event's OCSF object (built once per event, as bodyJson sends it), for envelopes that read its fields. */
+export function ocsfObject(e: SiemEvent): OcsfOutput {
+  return ocsfOf(e).event;
+}
+
 /**
  * The JSON of the object the destination receives: the wire event (ECS) or its OCSF form (a Data
  * Security Finding; for a trail event, Entity Management), per the destination's format. Encoders put this inside their envelopes.
@@ -188,10 +198,48 @@ export function batchEvents<E extends SiemEvent>(events: readonly E[], encoder: 
 
 /** The per-event limit of a preset: its own, else one request's byte limit. */
 /**
- * How close to a SIEM's age limit an event already counts as past it: Aegis measures the age, and the
- * SIEM measures it again when the request arrives, by its own clock.
+ * How close to a SIEM's time limit (its age limit, or how far ahead it accepts) an event already counts
+ * as past it: Aegis measures the distance, and the SIEM measures it again when the request arrives, by
+ * its own clock, which may be ahead of or behind Aegis's.
  */
 export const EVENT_AGE_MARGIN_MS = 5 * 60_000;
+
+/** Which side of the SIEM's clock a time limit bounds: how old an event may be, or how far ahead. */
+export type EventTimeSide = 'past' | 'future';
+
+/** One of a SIEM's limits on an event's @timestamp (maxEventAgeMs, maxEventFutureMs). */
+export interface EventTimeLimit {
+  side: EventTimeSide;
+  /** The SIEM's documented limit. */
+  limitMs: number;
+  /** The farthest an event may be from Aegis's clock on that side when sent: the limit less EVENT_AGE_MARGIN_MS. */
+  sendableMs: number;
+}
+
+/**
+ * The SIEM's limits on an event's time, past then future: the one list the worker applies (an event
+ * outside one is answered 2xx and dropped, so it is dead-lettered instead). Empty for a SIEM that keeps
+ * events of any time.
+ */
+export function eventTimeLimits(encoder: Pick<SiemEncoder, 'maxEventAgeMs' | 'maxEventFutureMs'>): EventTimeLimit[] {
+  const limits: EventTimeLimit[] = [];
+  const add = (side: EventTimeSide, limitMs: number | undefined) => {
+    if (limitMs !== undefined) limits.push({ side, limitMs, sendableMs: limitMs - EVENT_AGE_MARGIN_MS });
+  };
+  add('past', encoder.maxEventAgeMs);
+  add('future', encoder.maxEventFutureMs);
+  return limits;
+}
+
+/** How far `timestampMs` is from `now` on a side: its age ('past') or how far ahead it is ('future'); negative on the other side. */
+export function distanceOnSide(side: EventTimeSide, timestampMs: number, now: number): number {
+  return side === 'past' ? now - timestampMs : timestampMs - now;
+}
+
+/** A side's sendable distance (eventTimeLimits), or null when the SIEM has no limit on that side. */
+function sendableOn(side: EventTimeSide, encoder: Pick<SiemEncoder, 'maxEventAgeMs' | 'maxEventFutureMs'>): number | null {
+  return eventTimeLimits(encoder).find((l) => l.side === side)?.sendableMs ?? null;
+}
 
 /**
  * The oldest an event may be when Aegis sends it to this SIEM (its maxEventAgeMs less the margin), or
@@ -199,7 +247,7 @@ export const EVENT_AGE_MARGIN_MS = 5 * 60_000;
  * them out, so a replay never queues what the worker would refuse.
  */
 export function sendableAgeMs(encoder: Pick<SiemEncoder, 'maxEventAgeMs'>): number | null {
-  return encoder.maxEventAgeMs === undefined ? null : encoder.maxEventAgeMs - EVENT_AGE_MARGIN_MS;
+  return sendableOn('past', encoder);
 }
 
 /** What a preset reads of an answer unless it says more: error texts and acknowledgements fit. */

@@ -26,7 +26,10 @@ import { hecTime } from './splunk-hec/encoder.js';
 import { epochMillis } from './types.js';
 import type { SiemId } from './catalog.js';
 import type { EncodeContext } from './types.js';
+import type { OutputFormat } from './outputFormat.js';
 import { sampleEvent } from './testEvents.js';
+import { toOcsf } from '../events/ocsf.js';
+import type { WireEvent } from '../events/contract.js';
 import { SPLUNK_DEFAULT_SOURCE, SPLUNK_DEFAULT_SOURCETYPE } from './splunk-hec/form.js';
 
 // The two loggers below ship no type declarations: what this file uses of each.
@@ -97,9 +100,9 @@ async function captured(send: () => Promise<unknown>): Promise<ReceivedRequest> 
 }
 
 /** Our request for `siem`: the encoder's body and headers, sent by the delivery's outbound client (as deliverBatch does). */
-function ours(siem: SiemId, path: string, options: Record<string, unknown>, auth: Record<string, string>): Promise<ReceivedRequest> {
+function ours(siem: SiemId, path: string, options: Record<string, unknown>, auth: Record<string, string>, format?: OutputFormat): Promise<ReceivedRequest> {
   const encoder = getEncoder(siem);
-  const ctx: EncodeContext = { hostname: HOSTNAME, options, userAgent: 'aegis-audit-stream/test' };
+  const ctx: EncodeContext = { hostname: HOSTNAME, options, userAgent: 'aegis-audit-stream/test', ...(format ? { format } : {}) };
   const encoded = encoder.encode(events, ctx);
   const headers = { ...encoded.headers, 'content-type': encoded.contentType, ...auth };
   return captured(async () => {
@@ -148,6 +151,30 @@ describe('Elastic: @elastic/elasticsearch bulk with create actions', () => {
   });
 });
 
+/** The OCSF object of a sample event, as a vendor client's user would build it (events/ocsf.ts). */
+const ocsfOf = (e: (typeof events)[number]) => toOcsf(e as unknown as WireEvent) as unknown as Record<string, unknown>;
+
+describe('Elastic OCSF: @elastic/elasticsearch bulk of @timestamp plus the OCSF object', () => {
+  it('sends the same NDJSON body: each document is {"@timestamp", ...the OCSF object}', async () => {
+    const client = new ElasticClient({ node: receiver.url, auth: { apiKey: 'test-api-key' }, tls: { ca: TEST_CA_PEM }, compression: true });
+    try {
+      const vendor = await captured(() =>
+        client.bulk({
+          operations: events.flatMap((e) => [
+            { create: { _index: `logs-${e.event.dataset}.ocsf-default`, _id: e.event.id } },
+            { '@timestamp': e['@timestamp'], ...ocsfOf(e) },
+          ]),
+        }),
+      );
+      const mine = await ours('elastic', '/_bulk', {}, { authorization: 'ApiKey test-api-key' }, 'ocsf');
+      expect(mine.path).toBe(vendor.path);
+      expect(mine.body.toString('utf8')).toBe(vendor.body.toString('utf8'));
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('Datadog: @datadog/datadog-api-client v2 LogsApi.submitLog', () => {
   it('sends the same method, path, encoding and JSON array body', async () => {
     const agent = new HttpsAgent({ ca: TEST_CA_PEM });
@@ -181,6 +208,42 @@ describe('Datadog: @datadog/datadog-api-client v2 LogsApi.submitLog', () => {
     expect(header(mine, 'content-encoding')).toBe(header(vendor, 'content-encoding'));
     expect(header(mine, 'content-type')).toBe(header(vendor, 'content-type'));
     expect(header(mine, 'dd-api-key')).toBe(header(vendor, 'dd-api-key'));
+    expect(mine.body.toString('utf8')).toBe(vendor.body.toString('utf8'));
+  });
+});
+
+describe('Datadog OCSF: @datadog/datadog-api-client v2 LogsApi.submitLog', () => {
+  it('sends the same JSON array: reserved attributes, status and timestamp, then the OCSF object', async () => {
+    const agent = new HttpsAgent({ ca: TEST_CA_PEM });
+    const configuration = datadogClient.createConfiguration({
+      authMethods: { apiKeyAuth: 'test-api-key' },
+      baseServer: new datadogClient.BaseServerConfiguration(receiver.url, {}),
+      fetch: (url: string, init: Record<string, unknown>) => crossFetch(url, { ...init, agent } as RequestInit),
+    });
+    const api = new datadogV2.LogsApi(configuration);
+    // A Datadog user sending OCSF sets the reserved attributes Datadog reads: message, status (the log
+    // level: the samples are severity_id 2 Low, a notice) and timestamp (epoch ms), which replace the
+    // OCSF object's own message and status caption.
+    const vendor = await captured(() =>
+      api.submitLog({
+        contentEncoding: 'gzip',
+        body: events.map((e) => {
+          const { message: _message, status: _status, ...rest } = ocsfOf(e);
+          expect(rest.severity_id).toBe(2);
+          return {
+            ddsource: 'aegis',
+            ddtags: `org_id:${e.organization.id},dataset:${e.event.dataset},format:ocsf`,
+            hostname: HOSTNAME,
+            message: e.aegis.summary,
+            service: 'aegis-audit-stream',
+            additionalProperties: { status: 'notice', timestamp: epochMillis(e['@timestamp']), ...rest },
+          };
+        }),
+      }),
+    );
+    agent.destroy();
+    const mine = await ours('datadog', '/api/v2/logs', {}, { 'dd-api-key': 'test-api-key' }, 'ocsf');
+    expect(mine.path).toBe(vendor.path);
     expect(mine.body.toString('utf8')).toBe(vendor.body.toString('utf8'));
   });
 });

@@ -4,8 +4,19 @@ import type { SiemId } from '../../src/siem/catalog.js';
 
 type Json = Record<string, unknown>;
 
-/** Attributes Datadog's log item adds beside the event's own (message is the OCSF event's own too). */
-const DATADOG_ADDED = ['ddsource', 'service', 'ddtags', 'hostname'];
+/**
+ * Attributes Datadog's log item adds beside the event's own (message is the OCSF event's own too;
+ * status is Datadog's log level, in place of OCSF's optional caption, which status_id keeps).
+ */
+const DATADOG_ADDED = ['ddsource', 'service', 'ddtags', 'hostname', 'timestamp', 'status'];
+
+/** An Elastic OCSF document: @timestamp first (Elastic's time field), then the OCSF object. */
+function elasticDocument(line: string): Json {
+  const { '@timestamp': at, ...event } = JSON.parse(line) as Json;
+  if (typeof at !== 'string' || !line.startsWith('{"@timestamp":'))
+    throw new Error(`an Elastic OCSF document must start with @timestamp: ${line.slice(0, 80)}`);
+  return event;
+}
 
 export function ocsfEventsOf(siem: SiemId, body: string): Json[] {
   switch (siem) {
@@ -27,7 +38,7 @@ export function ocsfEventsOf(siem: SiemId, body: string): Json[] {
         .split('\n')
         .filter((l) => l !== '')
         .filter((_, i) => i % 2 === 1)
-        .map((l) => JSON.parse(l) as Json);
+        .map(elasticDocument);
     case 'new_relic':
       return (JSON.parse(body) as Array<{ logs: Array<{ attributes: Json }> }>).flatMap((b) => b.logs.map((l) => l.attributes));
     case 'datadog':

@@ -1,7 +1,7 @@
 // Datadog Logs: JSON array of log items to https://http-intake.logs.<site>/api/v2/logs.
 import { eventIdOf } from '../storedEvent.js';
 import type { DeliveryVerdict, EncodeContext, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
-import { isRecord, optionString, parseJson, prefixBody, wholeVerdict } from '../types.js';
+import { epochMillis, isRecord, ocsfObject, optionString, parseJson, prefixBody, wholeVerdict } from '../types.js';
 import { DATADOG_DEFAULT_SERVICE, DATADOG_DEFAULT_SOURCE } from './form.js';
 
 function tagValue(v: string): string {
@@ -28,19 +28,55 @@ export function datadogTags(event: SiemEvent, ctx: EncodeContext): string {
 export const DATADOG_ITEM_ATTRIBUTES = ['ddsource', 'service', 'ddtags', 'hostname', 'message'] as const;
 
 /**
+ * An OCSF item's attributes: those, plus the two Datadog reads that an OCSF object names otherwise.
+ * `timestamp`: Datadog dates a log only from its default date attributes (timestamp, date, ...), and
+ * OCSF's `time` is not one, so without it every item would be dated when it arrived. `status`: the log
+ * level, which Datadog would otherwise read from OCSF's status caption ("New", "Failure").
+ */
+export const DATADOG_OCSF_ITEM_ATTRIBUTES = [...DATADOG_ITEM_ATTRIBUTES, 'status', 'timestamp'] as const;
+
+/**
+ * Datadog's log level for an OCSF severity_id: 1 Informational and 99 Other (and 0 Unknown) are info,
+ * then Low notice, Medium warning, High error, Critical critical, Fatal emergency.
+ */
+export function datadogStatus(severityId: number): string {
+  switch (severityId) {
+    case 2:
+      return 'notice';
+    case 3:
+      return 'warning';
+    case 4:
+      return 'error';
+    case 5:
+      return 'critical';
+    case 6:
+      return 'emergency';
+    default:
+      return 'info';
+  }
+}
+
+/**
  * One log item: Datadog's reserved attributes, then the event's own fields, as JSON. The order is
  * the one @datadog/datadog-api-client writes (HTTPLogItem's attributes, then its
  * additionalProperties), so an item is byte for byte what Datadog's own client sends
- * (src/siem/vendorClients.test.ts).
+ * (src/siem/vendorClients.test.ts). An attribute replaces the event's key of the same name: the OCSF
+ * object's message (the same summary) and status caption (status_id still says it).
  */
 function item(event: SiemEvent, ctx: EncodeContext): string {
-  return prefixBody(event, ctx, {
+  const reserved = {
     ddsource: optionString(ctx.options, 'source') ?? DATADOG_DEFAULT_SOURCE,
     ddtags: datadogTags(event, ctx),
     hostname: ctx.hostname,
     message: event.aegis.summary,
     service: optionString(ctx.options, 'service') ?? DATADOG_DEFAULT_SERVICE,
-  } satisfies Record<(typeof DATADOG_ITEM_ATTRIBUTES)[number], unknown>);
+  } satisfies Record<(typeof DATADOG_ITEM_ATTRIBUTES)[number], unknown>;
+  if (ctx.format !== 'ocsf') return prefixBody(event, ctx, reserved);
+  return prefixBody(event, ctx, {
+    ...reserved,
+    status: datadogStatus(ocsfObject(event).severity_id),
+    timestamp: epochMillis(event['@timestamp']),
+  } satisfies Record<(typeof DATADOG_OCSF_ITEM_ATTRIBUTES)[number], unknown>);
 }
 
 /** Datadog error bodies: {"errors":[{"status","title","detail"}]} (older answers: {"errors":["..."]}). */
@@ -84,6 +120,7 @@ export const datadogEncoder: SiemEncoder = {
   maxEventBytes: 1_000_000,
   gzip: true,
   maxEventAgeMs: 18 * 60 * 60 * 1000,
+  maxEventFutureMs: 2 * 60 * 60 * 1000,
   encode(events, ctx) {
     return {
       body: `[${events.map((e) => item(e, ctx)).join(',')}]`,

@@ -3,6 +3,8 @@ import { elasticEncoder } from './encoder.js';
 import { elasticDefaultIndex } from './form.js';
 import type { EncodeContext } from '../types.js';
 import { sampleEvent } from '../testEvents.js';
+import { toOcsf } from '../../events/ocsf.js';
+import type { WireEvent } from '../../events/contract.js';
 import { RETRY_TAIL } from '../../queue/holdLimit.js';
 import { outOfRetriesError } from '../../delivery/outcome.js';
 import { interpretAnswer } from '../../delivery/interpretAnswer.js';
@@ -22,6 +24,22 @@ describe('Elastic', () => {
     const test = { ...e, event: { ...e.event, dataset: 'aegis.audit_stream.test' } };
     expect(elasticEncoder.encode([test], ctx).body).toContain('"_index":"logs-aegis.audit_stream.test-default"');
     expect(elasticDefaultIndex('Aegis-X/../*')).toBe('logs-aegis_x_..__-default');
+  });
+
+  // Regression: an OCSF document had no @timestamp (OCSF's time is `time`, epoch ms), so a data stream
+  // without a default pipeline refused it (400, dead-lettered) and Elastic's logs pipeline stamped it
+  // with the ingest time, a replayed or delayed event landing at the wrong time.
+  it("an OCSF document starts with the event's @timestamp, then the OCSF object; ECS documents are unchanged", () => {
+    const e = sampleEvent(7, { timestamp: '2026-05-15T09:00:00.123456+00:00' });
+    const ocsf = { ...ctx, format: 'ocsf' as const };
+    const [, doc] = elasticEncoder.encode([e], ocsf).body.split('\n');
+    const parsed = JSON.parse(doc!) as Record<string, unknown>;
+    expect(Object.keys(parsed)[0]).toBe('@timestamp');
+    expect(parsed['@timestamp']).toBe(e['@timestamp']);
+    expect(parsed.time).toBe(Date.parse('2026-05-15T09:00:00.123Z'));
+    // The OCSF object's own bytes follow, unchanged.
+    expect(doc).toBe(`{"@timestamp":${JSON.stringify(e['@timestamp'])},${JSON.stringify(toOcsf(e as unknown as WireEvent)).slice(1)}`);
+    expect(elasticEncoder.encode([e], ctx).body.split('\n')[1]).toBe(JSON.stringify(e));
   });
 
   // Regression: the client reads a capped prefix of the answer, so a 1,000-item _bulk answer arrives cut

@@ -1,7 +1,7 @@
 // Elastic: the _bulk API with `create` actions keyed by event.id (native dedupe of retries).
 import { eventIdOf } from '../storedEvent.js';
 import type { DeliveryVerdict, EncodeContext, ItemOutcome, ItemVerdict, SiemEncoder, SiemEvent, SiemResponse } from '../types.js';
-import { bodyJson, is2xx, isRecord, optionString, parseJson, snippet, wholeVerdict } from '../types.js';
+import { bodyJson, is2xx, isRecord, optionString, parseJson, prefixBody, snippet, wholeVerdict } from '../types.js';
 import { elasticDefaultIndex } from './form.js';
 
 function actionLine(event: SiemEvent, ctx: EncodeContext): string {
@@ -11,6 +11,16 @@ function actionLine(event: SiemEvent, ctx: EncodeContext): string {
   const index = optionString(ctx.options, 'index') ?? elasticDefaultIndex(dataset);
   // The id every other part of the request uses (eventIds, the delivery's bookkeeping): one source.
   return JSON.stringify({ create: { _index: index, _id: eventIdOf(event) } });
+}
+
+/**
+ * The document: the ECS event as it is; an OCSF object after the event's `@timestamp`, the field every
+ * data stream needs (SIEM-FORMATS.md). OCSF's own time is `time` (epoch ms): without `@timestamp` a
+ * stream with no default pipeline refuses the document, and Elastic's logs pipeline stamps it with
+ * the ingest time, so a delayed or replayed event would land at the wrong time.
+ */
+function document(event: SiemEvent, ctx: EncodeContext): string {
+  return ctx.format === 'ocsf' ? prefixBody(event, ctx, { '@timestamp': event['@timestamp'] }) : bodyJson(event, ctx);
 }
 
 function errorText(err: unknown): string | undefined {
@@ -134,7 +144,7 @@ export const elasticEncoder: SiemEncoder = {
   maxAnswerBytes: 64 * 1024,
   encode(events, ctx) {
     return {
-      body: events.map((e) => `${actionLine(e, ctx)}\n${bodyJson(e, ctx)}\n`).join(''),
+      body: events.map((e) => `${actionLine(e, ctx)}\n${document(e, ctx)}\n`).join(''),
       contentType: 'application/x-ndjson',
       headers: {},
       eventIds: events.map(eventIdOf),

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import { ok, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { assertValidOcsf } from '../../support/ocsfSchema.js';
 import { ocsfEventsOf } from '../../support/ocsfBodies.js';
 import { validateWireEvent } from '../../../src/events/validate.js';
 import { seedEvents } from './support.js';
+import { buildWireEvent, newPreflightId } from '../../../src/events/contract.js';
+import { recordEvents } from '../../../src/queue/enqueue.js';
 
 // `format: "ocsf"` end to end (issue #13): set through the API, shown on every read, and every event
 // a real HTTPS receiver gets (webhook, a batching preset, the test event) is a valid OCSF 1.8.0 Data
@@ -136,6 +138,73 @@ describe.each(DB_KINDS)('OCSF output through the API (%s)', (kind) => {
     const bytes = r.requests.map((q) => q.body.toString('utf8')).join('\n');
     for (const planted of ['287-65-4321', 'jane.doe@example.org', 'AKIAQ3EGRVSJX5H7KPLM']) expect(bytes).not.toContain(planted);
     await call('PATCH', `${base()}/${id}`, { enabled: false });
+  });
+
+  // Regression: an Elastic OCSF document had no @timestamp and a Datadog OCSF item no date attribute
+  // Datadog reads, so both were stamped with the time they arrived; Datadog also read the OCSF status
+  // caption ("New") as the log level. An event recorded an hour late must land at its own time.
+  it('Elastic and Datadog: each OCSF event carries its own time where the SIEM reads it', async () => {
+    const es = await startReceiver(ok('{"took":1,"errors":false,"items":[]}'));
+    const dd = await startReceiver();
+    receivers.push(es, dd);
+    for (const body of [
+      { siem: 'elastic', format: 'ocsf', url: `${es.url}/_bulk`, auth_header_name: 'Authorization', auth_header_value: 'ApiKey aWQ6a2V5' },
+      { siem: 'datadog', format: 'ocsf', url: `${dd.url}/api/v2/logs`, auth_header_name: 'DD-API-KEY', auth_header_value: 'dd-key-0123456789abcdef' },
+    ]) {
+      const c = await call('POST', base(), body);
+      expect(c.status, c.text).toBe(201);
+    }
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const late = [0, 1, 2].map((n) =>
+      buildWireEvent({
+        orgId: org.orgId,
+        occurredAt: hourAgo,
+        fields: {
+          preflight_id: newPreflightId(),
+          decision: 'ALLOWED_WITH_MASKING',
+          destination: 'AI_TOOL',
+          summary: `Detected SSN; masked. (#${n})`,
+          policy_version: 'v1.0',
+          policy_id: 'pol_default',
+          source_type: 'api',
+          input_type: 'text',
+          input_size_bytes: 200 + n,
+          finding_counts_by_type: { SSN: 1 },
+        },
+      }),
+    );
+    await tdb.db.transaction((tx) =>
+      recordEvents(
+        tx,
+        late.map((e) => ({ orgId: org.orgId, id: e.event.id, occurredAt: new Date(), payload: e })),
+      ),
+    );
+    const ids = late.map((e) => e.event.id);
+    const docs = () =>
+      es.requests
+        .flatMap((q) =>
+          q.body
+            .toString('utf8')
+            .split('\n')
+            .filter((l, i) => l !== '' && i % 2 === 1),
+        )
+        .map((l) => JSON.parse(l));
+    const items = () => dd.requests.flatMap((q) => JSON.parse(q.body.toString('utf8')) as Json[]);
+    await es.waitFor(() => ids.every((id) => docs().some((d) => d.metadata?.uid === id)), 60_000);
+    await dd.waitFor(() => ids.every((id) => items().some((d) => d.metadata?.uid === id)), 60_000);
+
+    for (const e of late) {
+      const doc = docs().find((d) => d.metadata.uid === e.event.id);
+      expect(Object.keys(doc)[0]).toBe('@timestamp');
+      expect(doc['@timestamp']).toBe(e['@timestamp']);
+      expect(doc.time).toBe(hourAgo.getTime());
+      const item = items().find((d) => d.metadata.uid === e.event.id);
+      expect(item.timestamp).toBe(hourAgo.getTime());
+      expect(item).toMatchObject({ severity_id: 2, status: 'notice', status_id: 1 });
+    }
+    // What each SIEM stores, without the keys its envelope adds, is a valid OCSF event.
+    for (const q of es.requests) for (const e of ocsfEventsOf('elastic', q.body.toString('utf8'))) assertValidOcsf(e);
+    for (const q of dd.requests) for (const e of ocsfEventsOf('datadog', q.body.toString('utf8'))) assertValidOcsf(e);
   });
 
   it('Splunk HEC (batching): envelopes with sourcetype ocsf:aegis:audit around valid OCSF events', async () => {
