@@ -104,6 +104,64 @@ describe('planClaim: what a claim becomes before anything is sent', () => {
     expect(splunk.groups.flat()).toHaveLength(4);
   });
 
+  // Datadog documents "up to two hours in the future": an event dated further ahead (a desktop agent
+  // with a skewed clock, an occurred_at up to year 9999) is answered 202 and dropped.
+  it('dead-letters an event dated further ahead than Datadog accepts, naming its @timestamp, and sends the rest', () => {
+    const HOUR = 3_600_000;
+    const at = (aheadMs: number) => new Date(NOW + aheadMs).toISOString();
+    const far = '9999-12-31T23:59:59.999Z';
+    const jobs = [
+      job(1, sampleEvent(1)),
+      job(2, { ...sampleEvent(2), '@timestamp': far }),
+      // Inside the margin: it could be over 2 h ahead by Datadog's clock.
+      job(3, { ...sampleEvent(3), '@timestamp': at(2 * HOUR - EVENT_AGE_MARGIN_MS + 1000) }),
+      job(4, { ...sampleEvent(4), '@timestamp': at(1 * HOUR) }),
+      job(5, { ...sampleEvent(5), '@timestamp': at(3 * 24 * HOUR) }),
+      // Both windows in one list: a too-old event in the same claim is still refused for its age.
+      job(6, { ...sampleEvent(6), '@timestamp': new Date(NOW - 3 * 24 * HOUR).toISOString() }),
+    ];
+    const encoder = getEncoder('datadog');
+    expect(encoder.maxEventFutureMs, 'src/siem/datadog/encoder.ts declares maxEventFutureMs: 2 h').toBe(2 * HOUR);
+    const plan = planClaim(jobs, encoder, ctx, NOW);
+    expect(plan.groups.flat().map((e) => plan.jobOf.get(e)!.id)).toEqual([1, 4]);
+    expect(plan.refused.map((o) => o.id)).toEqual([2, 3, 5, 6]);
+    const aheadHours = Math.floor((epochMillis(far) - NOW) / HOUR);
+    expect(plan.refused[0]).toEqual({
+      id: 2,
+      outcome: 'failed',
+      error:
+        `Event dated in the future for Datadog Logs: its @timestamp ${far} is ${aheadHours} h ahead of Aegis's clock, and Datadog Logs drops events ` +
+        "more than 2 h in the future after answering 2xx. The source's clock is likely wrong: correct the time of the agent or host that recorded it. " +
+        'Dead-lettered instead of lost silently (docs/siem explains the limit).',
+      statusCode: null,
+    });
+    expect(plan.refused[1]).toMatchObject({
+      outcome: 'failed',
+      error: expect.stringMatching(
+        / is 1 h ahead of Aegis's clock \(within the 5-minute margin for clocks\), and Datadog Logs drops events more than 2 h in the future/,
+      ) as unknown,
+    });
+    expect(plan.refused[2]).toMatchObject({ error: expect.stringMatching(/^Event dated in the future for Datadog Logs: .* is 72 h ahead/) as unknown });
+    expect(plan.refused[3]).toMatchObject({ error: expect.stringMatching(/^Event too old for Datadog Logs: its @timestamp is 72 h old/) as unknown });
+  });
+
+  it('applies a future window only where the SIEM declares one', () => {
+    const ahead = (id: number, ms: number) => job(id, { ...sampleEvent(id), '@timestamp': new Date(NOW + ms).toISOString() });
+    const jobs = [ahead(1, 3 * 3_600_000), ahead(2, 30 * 60_000), job(3, { ...sampleEvent(3), '@timestamp': '9999-12-31T23:59:59.999Z' })];
+    // No documented future window: sent whatever the time (New Relic documents none either).
+    for (const id of ['splunk_hec', 'new_relic'] as const) {
+      const plan = planClaim(jobs, getEncoder(id), ctx, NOW);
+      expect(plan.refused, id).toEqual([]);
+      expect(plan.groups.flat(), id).toHaveLength(3);
+    }
+    // The rule itself, for any preset that declares a window (here one hour).
+    const plan = planClaim(jobs, { ...getEncoder('splunk_hec'), maxEventFutureMs: 3_600_000 }, ctx, NOW);
+    expect(plan.refused.map((o) => o.id)).toEqual([1, 3]);
+    expect(plan.refusedReason).toMatch(
+      /^Event dated in the future for Splunk HEC: its @timestamp 9999-12-31T23:59:59\.999Z is \d+ h ahead .* more than 1 h in the future/,
+    );
+  });
+
   it('words an oversize reason with sizes only', () => {
     expect(oversizeReason('datadog', 2_000_000, 1_000_000)).toMatch(
       /^Event too large for Datadog Logs: 2000000 bytes encoded, over its per-event limit of 1000000 bytes/,

@@ -8,11 +8,13 @@ import { getPresetInfo } from '../siem/catalog.js';
 import { StoredEvent } from '../siem/storedEvent.js';
 import {
   EVENT_AGE_MARGIN_MS,
+  distanceOnSide,
   epochMillis,
+  eventTimeLimits,
   maxEventBytesOf,
   planBatches,
-  sendableAgeMs,
   type EncodeContext,
+  type EventTimeLimit,
   type SiemEncoder,
   type SiemEvent,
 } from '../siem/types.js';
@@ -24,17 +26,44 @@ export function oversizeReason(siem: SiemEncoder['id'], bytes: number, limit: nu
   return `Event too large for ${getPresetInfo(siem).label}: ${bytes} bytes encoded, over its per-event limit of ${limit} bytes; dead-lettered, it can never be accepted.`;
 }
 
+const hours = (ms: number) => `${Math.floor(ms / 3_600_000)} h`;
+
+/** Inside the margin the event is still a little within the limit: say why it was refused anyway. */
+function marginNote(distanceMs: number, limitMs: number): string {
+  return distanceMs <= limitMs ? ` (within the ${EVENT_AGE_MARGIN_MS / 60_000}-minute margin for clocks)` : '';
+}
+
 /** Why an event is dead-lettered for its age: how old it is and what the SIEM would do with it. */
 export function tooOldReason(siem: SiemEncoder['id'], ageMs: number, maxAgeMs: number): string {
   const { label } = getPresetInfo(siem);
-  const hours = (ms: number) => `${Math.floor(ms / 3_600_000)} h`;
-  // Inside the margin the event is still a little younger than the limit: say why it went anyway.
-  const margin = ageMs <= maxAgeMs ? ` (within the ${EVENT_AGE_MARGIN_MS / 60_000}-minute margin for clocks)` : '';
+  const margin = marginNote(ageMs, maxAgeMs);
   return (
     `Event too old for ${label}: its @timestamp is ${hours(ageMs)} old${margin}, and ${label} drops events older than ${hours(maxAgeMs)} ` +
     'after answering 2xx; dead-lettered instead of lost silently (docs/siem explains the limit).'
   );
 }
+
+/**
+ * Why an event is dead-lettered for a @timestamp too far ahead: its time (normalised; a time, never
+ * a value), how far ahead, the SIEM's window, and what to fix: no event happens in the future, so the
+ * clock of whatever recorded it is wrong (a replay sends it only once its time is within the window).
+ */
+export function tooFarAheadReason(siem: SiemEncoder['id'], timestampMs: number, aheadMs: number, maxAheadMs: number): string {
+  const { label } = getPresetInfo(siem);
+  const margin = marginNote(aheadMs, maxAheadMs);
+  return (
+    `Event dated in the future for ${label}: its @timestamp ${new Date(timestampMs).toISOString()} is ${hours(aheadMs)} ahead of Aegis's clock${margin}, ` +
+    `and ${label} drops events more than ${hours(maxAheadMs)} in the future after answering 2xx. ` +
+    "The source's clock is likely wrong: correct the time of the agent or host that recorded it. " +
+    'Dead-lettered instead of lost silently (docs/siem explains the limit).'
+  );
+}
+
+const OUTSIDE_REASON: Readonly<Record<EventTimeLimit['side'], (siem: SiemEncoder['id'], timestampMs: number, distanceMs: number, limitMs: number) => string>> =
+  {
+    past: (siem, _t, ageMs, limitMs) => tooOldReason(siem, ageMs, limitMs),
+    future: tooFarAheadReason,
+  };
 
 /** The error of events still refused with 413 after the halvings: what it means and what to check. */
 export function tooLargeHint(siem: SiemEncoder['id'], events: number, bytes: number, halvings: number): string {
@@ -129,7 +158,7 @@ export interface ClaimPlan {
   groups: SiemEvent[][];
   /** The claimed job of each event (the events are the jobs' payloads). */
   jobOf: Map<SiemEvent, ClaimedJob>;
-  /** Jobs dead-lettered before sending: the event cannot be encoded, is over the per-event limit, or older than the SIEM keeps. */
+  /** Jobs dead-lettered before sending: the event cannot be encoded, is over the per-event limit, or its time is outside the SIEM's window. */
   refused: Array<JobDecision & { id: number }>;
   /** The last refusal's reason: the destination's error when no request is made. */
   refusedReason: string | null;
@@ -142,8 +171,9 @@ export interface ClaimPlan {
  * lease runs out, again and again: it is dead-lettered on its own and the rest of the claim is sent.
  * An event over the SIEM's per-event limit can never be carried by any request (or the SIEM would
  * truncate it): dead-lettered with its size and the limit. An event older than the SIEM keeps
- * (`maxEventAgeMs`, by @timestamp at `now`, less EVENT_AGE_MARGIN_MS) would be answered 2xx and then
- * dropped, a success that lies: dead-lettered with its age, where the user sees it.
+ * (`maxEventAgeMs`) or dated further ahead than it accepts (`maxEventFutureMs`), by @timestamp at
+ * `now`, less EVENT_AGE_MARGIN_MS, would be answered 2xx and then dropped, a success that lies:
+ * dead-lettered with the reason, where the user sees it.
  */
 export function planClaim(jobs: readonly ClaimedJob[], encoder: SiemEncoder, ctx: EncodeContext, now: number): ClaimPlan {
   const jobOf = new Map<SiemEvent, ClaimedJob>();
@@ -153,17 +183,15 @@ export function planClaim(jobs: readonly ClaimedJob[], encoder: SiemEncoder, ctx
     refusedReason = reason;
     refused.push({ id: jobOf.get(e)!.id, ...decideItem({ ok: false, stage: 'before_send', reason, statusCode: null, permanent: true }) });
   };
-  const sendableMs = sendableAgeMs(encoder);
+  const limits = eventTimeLimits(encoder);
   const events: SiemEvent[] = [];
   for (const j of jobs) {
     const e: SiemEvent = new StoredEvent(j.payloadJson);
     jobOf.set(e, j);
-    if (sendableMs !== null) {
-      const ageMs = ageOf(e, now);
-      if (ageMs !== null && ageMs > sendableMs) {
-        refuse(e, tooOldReason(encoder.id, ageMs, sendableMs + EVENT_AGE_MARGIN_MS));
-        continue;
-      }
+    const outside = limits.length === 0 ? null : outsideTimeLimits(e, limits, encoder.id, now);
+    if (outside !== null) {
+      refuse(e, outside);
+      continue;
     }
     events.push(e);
   }
@@ -186,10 +214,24 @@ export function planClaim(jobs: readonly ClaimedJob[], encoder: SiemEncoder, ctx
   return { groups: plan.groups, jobOf, refused, refusedReason };
 }
 
-/** An event's age by its @timestamp, or null when it has none readable (the encoder then refuses it). */
-function ageOf(e: SiemEvent, now: number): number | null {
+/**
+ * Why the event's @timestamp is outside one of the SIEM's time limits at `now`, or null: within all
+ * of them, or no readable @timestamp (the encoder then refuses it).
+ */
+function outsideTimeLimits(e: SiemEvent, limits: readonly EventTimeLimit[], siem: SiemEncoder['id'], now: number): string | null {
+  const t = timestampOf(e);
+  if (t === null) return null;
+  for (const { side, limitMs, sendableMs } of limits) {
+    const distanceMs = distanceOnSide(side, t, now);
+    if (distanceMs > sendableMs) return OUTSIDE_REASON[side](siem, t, distanceMs, limitMs);
+  }
+  return null;
+}
+
+/** An event's @timestamp in epoch milliseconds, or null when it has none readable. */
+function timestampOf(e: SiemEvent): number | null {
   try {
-    return now - epochMillis(e['@timestamp']);
+    return epochMillis(e['@timestamp']);
   } catch {
     return null;
   }

@@ -169,6 +169,23 @@ describe('toOcsfEvent', () => {
     for (const t of FINDING_TYPES) expect(dataCategory([t]).id).not.toBe(OCSF_DATA_CATEGORY.unknown.id);
   });
 
+  // The schema allows a count of 0 (an agent may send {"SSN": 0}), but a type with no finding was not
+  // found: the OCSF event must not report a finding, a category or a type that did not happen.
+  it('ignores types counted 0: no finding, no category, no type', () => {
+    const none = toOcsfEvent(wire({ decision: 'ALLOWED', finding_counts_by_type: { SSN: 0 } }));
+    expect(none.data_security.category_id).toBe(OCSF_DATA_CATEGORY.unknown.id);
+    expect(none.data_security.discovery_details).toEqual([]);
+    expect(none.data_security.total).toBe(0);
+    expect(none.finding_info.types).toEqual([]);
+    assertValidOcsf(none);
+    // A zero beside a real finding: only the real one counts, for the category too (not "Other").
+    const some = toOcsfEvent(wire({ finding_counts_by_type: { SSN: 0, EMAIL: 2 } }));
+    expect(some.data_security.discovery_details).toEqual([{ type: 'EMAIL', count: 2 }]);
+    expect(some.finding_info.types).toEqual(['EMAIL']);
+    expect(some.data_security.category_id).toBe(OCSF_DATA_CATEGORY.personal.id);
+    expect(some.data_security.total).toBe(2);
+  });
+
   it('carries no more than the wire event: every string in it is a wire-event string or a fixed caption', () => {
     const w = wire({ summary: 'Detected SSN; masked.' });
     const wireStrings = new Set<string>();

@@ -111,6 +111,16 @@ export function dataCategory(types: readonly string[]): OcsfEnumValue {
   return ids.size === 1 ? categoryOfType(types[0]!) : OCSF_DATA_CATEGORY.other;
 }
 
+/**
+ * The types found, with their counts, in the wire event's order: the one reading of
+ * finding_counts_by_type every OCSF field is built from. The schema allows a count of 0 (an agent may
+ * list a type it looked for), but a type counted 0 was not found: it is no discovery, no finding type
+ * and no data category.
+ */
+export function foundCounts(counts: Readonly<Record<string, number>>): Array<[type: string, count: number]> {
+  return Object.entries(counts).filter(([, n]) => n > 0);
+}
+
 /** OCSF email_t (dictionary.json types): actor_id goes to user.email_addr only when it is one. */
 const OCSF_EMAIL = /^[a-zA-Z0-9!#$%&'*+\-/=?^_`{|}~.]+@[a-zA-Z0-9-]+\.[a-zA-Z0-9-.]+$/;
 
@@ -188,7 +198,7 @@ export function toOcsfEvent(wire: WireEvent): OcsfEvent {
   }
   const severity = isTest ? OCSF_TEST_SEVERITY : mapped.severity;
   const time = ocsfTime(wire['@timestamp']);
-  const counts = Object.entries(a.finding_counts_by_type);
+  const counts = foundCounts(a.finding_counts_by_type);
   const types = counts.map(([type]) => type);
   const category = dataCategory(types);
   const policy: OcsfPolicy = { uid: a.policy_id, version: a.policy_version, is_applied: true };

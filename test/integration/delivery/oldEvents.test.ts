@@ -1,6 +1,7 @@
 // An event older than its SIEM keeps (Datadog 18 h): Datadog answers 2xx and drops it, so sending it
 // would record a success for an event nobody can find. It is dead-lettered with its age instead,
-// never sent; the rest of the claim is delivered as usual.
+// never sent; the rest of the claim is delivered as usual. Likewise an event dated further ahead than
+// the SIEM accepts (Datadog 2 h in the future): a skewed clock at the source.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../../src/db/types.js';
 import { recordEvents } from '../../../src/queue/enqueue.js';
@@ -58,5 +59,39 @@ describe.each(DB_KINDS)('events older than the SIEM keeps (%s)', (kind) => {
     const failed = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${id}/failed-events`, { apiKey: org.apiKey });
     expect(failed.status, failed.text).toBe(200);
     expect(failed.body.events.map((e: { event_id: string }) => e.event_id)).toEqual([old.event.id]);
+  });
+
+  // Datadog accepts logs up to 2 h in the future and drops later ones after a 202: a desktop agent with
+  // a skewed clock (the API takes an occurred_at up to year 9999) would record a delivery nobody can
+  // find. The same rule as for the past: dead-lettered with the reason, never sent.
+  it('Datadog: an event dated in year 9999 is dead-lettered naming its @timestamp and never sent; one 30 minutes ahead is delivered', async () => {
+    const org = await svc.newOrg();
+    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { siem: 'datadog', url: `${r.url}/api/v2/logs`, auth_header_name: 'DD-API-KEY', auth_header_value: 'dd-key-0123456789abcdef' },
+    });
+    expect(res.status, res.text).toBe(201);
+    const id = res.body.destination_id as string;
+
+    const skewed = new Date('9999-12-31T23:59:59.999Z');
+    const soon = new Date(Date.now() + 30 * 60_000);
+    const ahead = { ...makeEvent(org.orgId, 1), '@timestamp': skewed.toISOString() };
+    const near = { ...makeEvent(org.orgId, 2), '@timestamp': soon.toISOString() };
+    const before = r.requests.length;
+    await tdb.db.transaction((tx: Queryable) =>
+      recordEvents(tx, [
+        { orgId: org.orgId, id: ahead.event.id, occurredAt: skewed, payload: ahead },
+        { orgId: org.orgId, id: near.event.id, occurredAt: soon, payload: near },
+      ]),
+    );
+
+    await expect.poll(() => statusCounts(tdb.db, id), { timeout: 60_000 }).toEqual({ failed: 1 });
+    const jobs = new Map((await jobRows(tdb.db, id)).map((j) => [j.event_id, j]));
+    expect(jobs.get(near.event.id)).toBeUndefined();
+    expect(jobs.get(ahead.event.id)).toMatchObject({ status: 'failed' });
+    expect(jobs.get(ahead.event.id)!.last_error).toMatch(
+      /^Event dated in the future for Datadog Logs: its @timestamp 9999-12-31T23:59:59\.999Z is \d+ h ahead of Aegis's clock, and Datadog Logs drops events more than 2 h in the future after answering 2xx\. The source's clock is likely wrong/,
+    );
+    expect(r.requests.slice(before).flatMap(eventIdsOf)).toEqual([near.event.id]);
   });
 });
