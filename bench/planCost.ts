@@ -61,6 +61,7 @@ function run(): { cpuUs: number; bodies: number } {
       ...(parses ? { payload: JSON.parse(t) as unknown } : {}),
       payloadJson: t,
       claimedAt: new Date(now),
+      shedSince: null,
     }));
     const plan = planClaim(jobs, encoder, ctx, now);
     for (const group of plan.groups) {

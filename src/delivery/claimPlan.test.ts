@@ -18,6 +18,7 @@ const job = (id: number, payload: unknown): ClaimedJob => ({
   farewell: false,
   payloadJson: JSON.stringify(payload),
   claimedAt: new Date(NOW),
+  shedSince: null,
 });
 
 describe('planClaim: what a claim becomes before anything is sent', () => {

@@ -14,7 +14,7 @@ import type { AckTracker } from './ackTracker.js';
 import { planClaim, tooLargeHint } from './claimPlan.js';
 import { encodeContext, sendRequest, type DeliveryTarget, type RequestOutcome } from './deliverBatch.js';
 import { internalError } from './interpretAnswer.js';
-import type { DestinationLimiter } from './limits.js';
+import { THROTTLE_BACKOFF_MAX_MS, type DestinationLimiter } from './limits.js';
 import { decide, scheduleJobs, shedDecision, type EventDecision, type Failure, type JobDecision } from './outcome.js';
 import { indexerAckOn, splunkChannel } from './splunkAck.js';
 import type { WorkerConfig, WorkerDeps } from './workerConfig.js';
@@ -63,9 +63,11 @@ export async function deliverClaim(
   // asked to wait: given back without an attempt, due when the wait ends. A 429 says "later", not
   // "broken": it must not push events towards the dead-letter list or open the breaker.
   const deferred: number[] = [];
+  // Jobs shed for load in a request the SIEM took none of: as `deferred`, their first shed kept.
+  const deferredShed: number[] = [];
   // Jobs shed for load in a request the SIEM otherwise took: given back without an attempt, due after
-  // the first retry delay (the destination's limits were not lowered, so its limiter would let them
-  // straight back in, to be shed again).
+  // the first retry delay, at most the limiter's longest backoff (the destination's limits were not
+  // lowered, so its limiter would let them straight back in, to be shed again); their first shed kept.
   const shedLater: number[] = [];
   const settleOrDefer = (id: number, fate: EventDecision, later: number[]) => {
     if (fate.outcome === 'give_back') later.push(id);
@@ -185,12 +187,15 @@ export async function deliverClaim(
           }
           const rateLimited = decision.kind === 'give_back';
           const delivered = out.items.filter((i) => i.ok).length;
-          // Each event's fate: an event the SIEM shed for load goes back without an attempt while its
-          // job is young enough, else it is a failed attempt (shedDecision); a request-level 429 gives
-          // every job back, as the product's rule says.
-          const now = Date.now();
-          const shed = (i: number): EventDecision =>
-            shedDecision(out.items[i] as Failure, now - jobOf.get(group[i]!)!.createdAt.getTime(), cfg.rateLimitedFailingAfterMs);
+          // Each event's fate: an event the SIEM shed for load goes back without an attempt within the
+          // pacing window of its job's first shed, else it is a failed attempt (shedDecision); a
+          // request-level 429 gives every job back, as the product's rule says. Both times are the
+          // database's (the claim's and the first shed's), as every other age rule here.
+          const shed = (i: number): EventDecision => {
+            const job = jobOf.get(group[i]!)!;
+            const shedForMs = job.shedSince === null ? 0 : job.claimedAt.getTime() - job.shedSince.getTime();
+            return shedDecision(out.items[i] as Failure, shedForMs, cfg.rateLimitedFailingAfterMs);
+          };
           const fates: EventDecision[] =
             decision.kind === 'settle'
               ? decision.jobs.map((j, i) => (j.outcome === 'give_back' ? shed(i) : j))
@@ -256,7 +261,7 @@ export async function deliverClaim(
             attempts.push(log);
             // Due when the (lowered) limiter allows; jobs shed for too long spend an attempt instead.
             if (fates.length === 0) deferred.push(...idsOf(group));
-            else group.forEach((e, i) => settleOrDefer(jobOf.get(e)!.id, fates[i]!, deferred));
+            else group.forEach((e, i) => settleOrDefer(jobOf.get(e)!.id, fates[i]!, deferredShed));
             continue;
           }
           // Registered with the ack tracker above, which logs it once Splunk's answer is known.
@@ -336,13 +341,12 @@ export async function deliverClaim(
   // the destination's paused_until that keeps them (claims and scans skip a paused destination), so
   // lifting the pause (a probe succeeding, or the user re-enabling) lets them flow at once.
   if (unsent.length > 0) await settling(() => releaseJobs(db, { claimId, ids: unsent }));
-  if (deferred.length > 0) {
-    const afterMs = Math.max(0, limiter.notBefore() - Date.now());
-    await settling(() => releaseJobs(db, { claimId, ids: deferred, afterMs }));
-  }
+  const limiterWaitMs = Math.max(0, limiter.notBefore() - Date.now());
+  if (deferred.length > 0) await settling(() => releaseJobs(db, { claimId, ids: deferred, afterMs: limiterWaitMs }));
+  if (deferredShed.length > 0) await settling(() => releaseJobs(db, { claimId, ids: deferredShed, afterMs: limiterWaitMs, shed: true }));
   if (shedLater.length > 0) {
-    const afterMs = (cfg.retryDelaysS[0] ?? 1) * 1000 * (0.9 + Math.random() * 0.2);
-    await settling(() => releaseJobs(db, { claimId, ids: shedLater, afterMs }));
+    const afterMs = Math.min((cfg.retryDelaysS[0] ?? 1) * 1000, THROTTLE_BACKOFF_MAX_MS) * (0.9 + Math.random() * 0.2);
+    await settling(() => releaseJobs(db, { claimId, ids: shedLater, afterMs, shed: true }));
   }
 
   const labels = metrics.destinationLabels(target.id, target.siem);

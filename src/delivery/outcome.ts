@@ -91,14 +91,16 @@ export function decideEvent(outcome: DeliveryOutcome): EventDecision {
 }
 
 /**
- * An event the SIEM shed for load, by its job's age: given back without an attempt while the job is
- * younger than `paceWindowMs` (AEGIS_RATE_LIMITED_FAILING_AFTER_S, the time after which a SIEM that
- * only paces counts as failing); older, the shed is an ordinary failed attempt on the schedule. A
- * busy cluster's backlog never spends attempts for a spell of that length, and a document the SIEM
- * sheds every time (a hostile or broken answer, a hot shard) ends as a dead letter, never in a loop.
+ * An event the SIEM shed for load, by how long the SIEM has been shedding its job (`shedForMs`, since
+ * the job's first shed: 0 for a first one): given back without an attempt within `paceWindowMs`
+ * (AEGIS_RATE_LIMITED_FAILING_AFTER_S, the time after which a SIEM that only paces counts as failing);
+ * after it, the shed is an ordinary failed attempt on the schedule. A busy spell that long costs no
+ * attempt however long the job had waited before it, and a document the SIEM sheds every time (a
+ * hostile or broken answer, a hot shard) ends as a dead letter, never in a loop. A window of 0: every
+ * shed is an attempt.
  */
-export function shedDecision(outcome: Failure, jobAgeMs: number, paceWindowMs: number): EventDecision {
-  return jobAgeMs < paceWindowMs ? { outcome: 'give_back' } : decideItem({ ...outcome, throttled: false });
+export function shedDecision(outcome: Failure, shedForMs: number, paceWindowMs: number): EventDecision {
+  return shedForMs < paceWindowMs ? { outcome: 'give_back' } : decideItem({ ...outcome, throttled: false });
 }
 
 /** One request's result as decide() reads it (deliverBatch.ts RequestOutcome satisfies it). */

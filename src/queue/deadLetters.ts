@@ -76,7 +76,7 @@ export async function replayFailed(
 ): Promise<{ replayed: number }> {
   const maxAgeMs = opts.maxAgeMs ?? null;
   const { rowCount } = await db.query(
-    `UPDATE forwarding_jobs SET status = 'pending', attempts = 0, next_attempt_at = now(), claim_id = NULL, settled_at = NULL
+    `UPDATE forwarding_jobs SET status = 'pending', attempts = 0, next_attempt_at = now(), claim_id = NULL, settled_at = NULL, shed_since = NULL
       WHERE org_id = $1 AND id IN (
         SELECT j.id FROM forwarding_jobs j JOIN audit_events e ON e.org_id = j.org_id AND e.id = j.event_id
          WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed'

@@ -171,14 +171,16 @@ export function settleClaimQuery(args: SettleArgs): { text: string; values: unkn
  * Gives claimed jobs back without counting an attempt: on shutdown, when a destination's circuit
  * breaker opens and the rest of a claim was never sent, or when the SIEM rate limited them (429).
  * They become due again at `at`, or `afterMs` from the database's now() (no clock skew), or now.
+ * `shed`: the SIEM shed them for load; the first shed's time is kept (shed_since, migration 0019).
  */
-export async function releaseJobs(db: Queryable, args: { claimId: string; ids: number[]; at?: Date; afterMs?: number }): Promise<number> {
+export async function releaseJobs(db: Queryable, args: { claimId: string; ids: number[]; at?: Date; afterMs?: number; shed?: boolean }): Promise<number> {
   if (args.ids.length === 0) return 0;
-  const { rowCount } = await db.query(RELEASE_JOBS_SQL, [args.claimId, args.ids, args.at ?? null, args.afterMs ?? null]);
+  const { rowCount } = await db.query(RELEASE_JOBS_SQL, [args.claimId, args.ids, args.at ?? null, args.afterMs ?? null, args.shed ?? false]);
   return rowCount;
 }
 
 /** By primary key, fenced by the claim id alone (see settleCtes). */
 export const RELEASE_JOBS_SQL = prepared(`UPDATE forwarding_jobs SET claim_id = NULL,
-            next_attempt_at = CASE WHEN $4::float8 IS NOT NULL THEN now() + make_interval(secs => $4::float8 / 1000.0) ELSE coalesce($3::timestamptz, now()) END
+            next_attempt_at = CASE WHEN $4::float8 IS NOT NULL THEN now() + make_interval(secs => $4::float8 / 1000.0) ELSE coalesce($3::timestamptz, now()) END,
+            shed_since = CASE WHEN $5::boolean THEN coalesce(shed_since, now()) ELSE shed_since END
       WHERE id = ANY($2::bigint[]) AND claim_id = $1::uuid`);

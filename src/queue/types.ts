@@ -11,6 +11,8 @@ export interface ClaimedJob {
    * when it ends, whether its destination was deleted meanwhile and can now go.
    */
   farewell: boolean;
+  /** When the SIEM first shed this job for load without an attempt (migration 0019), or null. */
+  shedSince: Date | null;
   /** The event's stored JSON text (the wire or trail event), unparsed: siem/storedEvent.ts reads it. */
   payloadJson: string;
   /** The database's clock when the job was claimed: ages are measured by it, as every other age rule is. */

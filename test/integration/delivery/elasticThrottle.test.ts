@@ -162,3 +162,64 @@ describe.each(DB_KINDS)('an Elastic document shed every time (%s)', (kind) => {
     expect(counts.get(poisoned!)).toBeGreaterThanOrEqual(3);
   });
 });
+
+// The pacing window runs from a job's first shed, not from when it was queued: a backlog that waited
+// out a long spell of whole-request 429s (or a breaker's pause) is still given back free when the
+// cluster then sheds some of it.
+describe.each(DB_KINDS)('Elastic sheds after a backlog waited (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let receiver: Receiver | undefined;
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: RETRY_DELAYS_S, AEGIS_RATE_LIMITED_FAILING_AFTER_S: '3' });
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await receiver?.close();
+    await tdb?.close();
+  });
+
+  it('gives back events queued longer than the window, shed for the first time', async () => {
+    const org = await svc.newOrg();
+    const seen = new Map<string, number>();
+    let destId = '';
+    // Whole requests refused with 429 until every job is older than the window (3 s)...
+    let refuseUntilOlderThan: number | null = null;
+    const attemptsAtLastSending = new Map<string, number | undefined>();
+    receiver = await startReceiver(async (req) => {
+      const lines = req.body.toString('utf8').split('\n');
+      if (refuseUntilOlderThan === null || Date.now() < refuseUntilOlderThan) {
+        return { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '1' }, body: '{"error":"too many"}' };
+      }
+      // ...then event #1 is shed twice (two more than the retry schedule allows attempts for) and written.
+      const items = [];
+      for (let i = 0; i + 1 < lines.length; i += 2) {
+        const action = JSON.parse(lines[i]!).create;
+        const shedOne = /\(#1\)/.test(JSON.parse(lines[i + 1]!).aegis.summary);
+        const n = shedOne ? (seen.get(action._id) ?? 0) + 1 : 1;
+        seen.set(action._id, n);
+        if (shedOne && n === 3) attemptsAtLastSending.set(action._id, (await jobRows(tdb.db, destId)).find((j) => j.event_id === action._id)?.attempts);
+        const status = shedOne && n <= 2 ? { status: 429, error: { type: 'es_rejected_execution_exception', reason: 'queue full' } } : { status: 201 };
+        items.push({ create: { _index: action._index, _id: action._id, ...status } });
+      }
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ took: 1, errors: true, items }) };
+    });
+    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { filter: DECISIONS_ONLY, siem: 'elastic', url: `${receiver.url}/_bulk`, auth_header_name: 'Authorization', auth_header_value: 'ApiKey aWQ6a2V5' },
+    });
+    expect(res.status, res.text).toBe(201);
+    destId = res.body.destination_id as string;
+    const ids = await seedEvents(tdb.db, org.orgId, 3);
+    refuseUntilOlderThan = Date.now() + 4_000;
+
+    const deadLetters = async () => (await jobRows(tdb.db, destId)).filter((j) => j.status === 'failed').map((j) => `${j.event_id}: ${j.last_error}`);
+    await expect
+      .poll(async () => (await allDelivered(tdb.db, destId, ids, receiver!.requests)) || (await deadLetters()).length > 0, { timeout: 120_000, interval: 100 })
+      .toBe(true);
+    expect(await deadLetters()).toEqual([]);
+    expect([...attemptsAtLastSending.values()]).toEqual([0]);
+  });
+});
