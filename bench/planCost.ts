@@ -62,6 +62,7 @@ function run(): { cpuUs: number; bodies: number } {
       payloadJson: t,
       claimedAt: new Date(now),
       shedSince: null,
+      shedDueAt: null,
     }));
     const plan = planClaim(jobs, encoder, ctx, now);
     for (const group of plan.groups) {

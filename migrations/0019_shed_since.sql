@@ -1,8 +1,11 @@
--- When the SIEM first shed a pending job for load (an Elastic _bulk item 429
--- es_rejected_execution_exception) and the job went back without spending an attempt. A shed is free
--- only within AEGIS_RATE_LIMITED_FAILING_AFTER_S of this time (src/delivery/outcome.ts shedDecision):
--- a busy spell that long costs no attempt, however long the job waited before it, and a document the
--- SIEM sheds every time ends as a dead letter instead of coming back for ever. Kept on the row, on the
--- database's clock, so that it holds across workers and restarts. NULL: not shed since it was queued
--- (a replay of a dead letter clears it).
-ALTER TABLE forwarding_jobs ADD COLUMN shed_since timestamptz;
+-- A spell of the SIEM shedding a pending job for load (an Elastic _bulk item 429
+-- es_rejected_execution_exception) while the job goes back without spending an attempt: shed_since,
+-- when the spell began; shed_due_at, when the job was due again after the spell's latest shed. A shed
+-- is free only within AEGIS_RATE_LIMITED_FAILING_AFTER_S of its spell's start (src/delivery/outcome.ts
+-- shedDecision), so a busy spell that long costs no attempt however long the job waited before it, and
+-- a document the SIEM sheds every time ends as a dead letter instead of coming back for ever. A job
+-- claimed more than that window after it was due again (a pause, an outage, failures of another kind
+-- in between) starts a new spell; the waits Aegis itself set after a shed do not. Kept on the row, on
+-- the database's clock, so that it holds across workers and restarts. NULL: never shed since it was
+-- queued (a replay of a dead letter clears both).
+ALTER TABLE forwarding_jobs ADD COLUMN shed_since timestamptz, ADD COLUMN shed_due_at timestamptz;

@@ -89,7 +89,11 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   { name: 'AEGIS_SMTP_URL', default: 'unset (no alert e-mails)', summary: 'smtp:// or smtps:// URL (with user:password) alert e-mails go through' },
   { name: 'AEGIS_ALERT_FROM', default: 'alerts@<AEGIS_PUBLIC_URL host>', summary: 'From address of alert e-mails' },
   { name: 'AEGIS_MAX_HOLD_HOURS', default: '168', summary: 'hours a destination may fail without a break before it is paused and its queue dead-lettered' },
-  { name: 'AEGIS_RATE_LIMITED_FAILING_AFTER_S', default: '900', summary: 'seconds of nothing but 429s after which a destination counts as failing' },
+  {
+    name: 'AEGIS_RATE_LIMITED_FAILING_AFTER_S',
+    default: '900',
+    summary: 'seconds of nothing but 429s after which a destination counts as failing (and of sheds an event gets free)',
+  },
   { name: 'AEGIS_ALERT_DIGEST_S', default: '30', summary: "seconds an organization's alerts are collected into one message" },
   { name: 'NODE_EXTRA_CA_CERTS', default: 'unset', summary: "PEM file of extra CAs for a SIEM's TLS (Node.js's own)" },
 ];

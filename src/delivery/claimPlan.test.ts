@@ -19,6 +19,7 @@ const job = (id: number, payload: unknown): ClaimedJob => ({
   payloadJson: JSON.stringify(payload),
   claimedAt: new Date(NOW),
   shedSince: null,
+  shedDueAt: null,
 });
 
 describe('planClaim: what a claim becomes before anything is sent', () => {

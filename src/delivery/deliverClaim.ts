@@ -15,7 +15,7 @@ import { planClaim, tooLargeHint } from './claimPlan.js';
 import { encodeContext, sendRequest, type DeliveryTarget, type RequestOutcome } from './deliverBatch.js';
 import { internalError } from './interpretAnswer.js';
 import { THROTTLE_BACKOFF_MAX_MS, type DestinationLimiter } from './limits.js';
-import { decide, scheduleJobs, shedDecision, type EventDecision, type Failure, type JobDecision } from './outcome.js';
+import { decide, scheduleJobs, shedDecision, shedSpellFor, type EventDecision, type Failure, type JobDecision } from './outcome.js';
 import { indexerAckOn, splunkChannel } from './splunkAck.js';
 import type { WorkerConfig, WorkerDeps } from './workerConfig.js';
 
@@ -191,11 +191,8 @@ export async function deliverClaim(
           // pacing window of its job's first shed, else it is a failed attempt (shedDecision); a
           // request-level 429 gives every job back, as the product's rule says. Both times are the
           // database's (the claim's and the first shed's), as every other age rule here.
-          const shed = (i: number): EventDecision => {
-            const job = jobOf.get(group[i]!)!;
-            const shedForMs = job.shedSince === null ? 0 : job.claimedAt.getTime() - job.shedSince.getTime();
-            return shedDecision(out.items[i] as Failure, shedForMs, cfg.rateLimitedFailingAfterMs);
-          };
+          const shed = (i: number): EventDecision =>
+            shedDecision(out.items[i] as Failure, shedSpellFor(jobOf.get(group[i]!)!, cfg.rateLimitedFailingAfterMs), cfg.rateLimitedFailingAfterMs);
           const fates: EventDecision[] =
             decision.kind === 'settle'
               ? decision.jobs.map((j, i) => (j.outcome === 'give_back' ? shed(i) : j))
@@ -343,10 +340,12 @@ export async function deliverClaim(
   if (unsent.length > 0) await settling(() => releaseJobs(db, { claimId, ids: unsent }));
   const limiterWaitMs = Math.max(0, limiter.notBefore() - Date.now());
   if (deferred.length > 0) await settling(() => releaseJobs(db, { claimId, ids: deferred, afterMs: limiterWaitMs }));
-  if (deferredShed.length > 0) await settling(() => releaseJobs(db, { claimId, ids: deferredShed, afterMs: limiterWaitMs, shed: true }));
+  // A job claimed within the pacing window of its due time after a shed continues its spell (shedSpellFor).
+  const shedSpellMs = cfg.rateLimitedFailingAfterMs;
+  if (deferredShed.length > 0) await settling(() => releaseJobs(db, { claimId, ids: deferredShed, afterMs: limiterWaitMs, shedSpellMs }));
   if (shedLater.length > 0) {
     const afterMs = Math.min((cfg.retryDelaysS[0] ?? 1) * 1000, THROTTLE_BACKOFF_MAX_MS) * (0.9 + Math.random() * 0.2);
-    await settling(() => releaseJobs(db, { claimId, ids: shedLater, afterMs, shed: true }));
+    await settling(() => releaseJobs(db, { claimId, ids: shedLater, afterMs, shedSpellMs }));
   }
 
   const labels = metrics.destinationLabels(target.id, target.siem);

@@ -7,7 +7,7 @@ import { getEncoder } from '../siem/registry.js';
 import { SIEM_IDS } from '../siem/catalog.js';
 import { ACK_REUSED_ERROR, ACK_TIMEOUT_ERROR } from './ackTracker.js';
 import type { NetworkFailure, OutboundResult } from './outbound/types.js';
-import { decide, decideItem, schedule, shedDecision, type Failure, type JobDecision, type RequestDecision } from './outcome.js';
+import { decide, decideItem, schedule, shedDecision, shedSpellFor, type Failure, type JobDecision, type RequestDecision } from './outcome.js';
 import { probeError } from './probe.js';
 
 // The one decision, from the raw answer: every answer goes through interpretAnswer (where encoder
@@ -210,6 +210,21 @@ describe('Elastic items refused with 429', () => {
     // Older: an ordinary failed attempt, so a document shed every time ends as a dead letter.
     expect(shedDecision(shed, 900_000, 900_000)).toEqual(retry(200, /es_rejected_execution_exception/));
     expect(shedDecision(shed, 0, 0)).toMatchObject({ outcome: 'retry' });
+  });
+
+  it('a spell of sheds runs from its first shed while the job is claimed when due, and ends with a gap longer than the window', () => {
+    const at = (s: number) => new Date(1_000_000_000_000 + s * 1000);
+    const job = (claimed: number, since: number | null, due: number | null) => ({
+      claimedAt: at(claimed),
+      shedSince: since === null ? null : at(since),
+      shedDueAt: due === null ? null : at(due),
+    });
+    expect(shedSpellFor(job(100, null, null), 900_000)).toBe(0);
+    // Claimed as soon as due after each shed (Aegis's own waits): the spell goes on.
+    expect(shedSpellFor(job(1000, 0, 990), 900_000)).toBe(1_000_000);
+    // Claimed long after it was due (a pause, an outage, other failures): a new spell.
+    expect(shedSpellFor(job(2000, 0, 1000), 900_000)).toBe(0);
+    expect(shedSpellFor(job(1900, 0, 1000), 900_000)).toBe(1_900_000);
   });
 
   it('other item failures do not lower the limits', () => {

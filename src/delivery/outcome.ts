@@ -103,6 +103,20 @@ export function shedDecision(outcome: Failure, shedForMs: number, paceWindowMs: 
   return shedForMs < paceWindowMs ? { outcome: 'give_back' } : decideItem({ ...outcome, throttled: false });
 }
 
+/**
+ * How long the SIEM has been shedding a job when it is claimed (shedDecision's `shedForMs`), on the
+ * database's clock: since its spell's first shed, or 0 when it was never shed or was claimed more than
+ * `paceWindowMs` after it was due again from its last shed. A pause, an outage, failures of another
+ * kind in between are not shedding, so a later shed starts a new spell (the release statement records
+ * it so, migration 0019); the waits Aegis set after a shed are, so a document shed every time, claimed
+ * when due each time, stays in one spell and ends as a dead letter.
+ */
+export function shedSpellFor(job: { claimedAt: Date; shedSince: Date | null; shedDueAt: Date | null }, paceWindowMs: number): number {
+  if (job.shedSince === null || job.shedDueAt === null) return 0;
+  const claimed = job.claimedAt.getTime();
+  return claimed - job.shedDueAt.getTime() > paceWindowMs ? 0 : claimed - job.shedSince.getTime();
+}
+
 /** One request's result as decide() reads it (deliverBatch.ts RequestOutcome satisfies it). */
 export interface RequestResult {
   /** Aligned with the events sent. */

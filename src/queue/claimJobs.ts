@@ -18,10 +18,10 @@ const CLAIM_PICKED = `claimed AS (
        UPDATE forwarding_jobs j
           SET claim_id = $5::uuid, next_attempt_at = now() + make_interval(secs => $4::float8 / 1000)
         WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
-       RETURNING j.id, j.org_id, j.event_id, j.attempts, j.created_at, j.farewell, j.shed_since
+       RETURNING j.id, j.org_id, j.event_id, j.attempts, j.created_at, j.farewell, j.shed_since, j.shed_due_at
      )
      SELECT c.id, c.org_id, c.event_id, c.attempts, floor(extract(epoch FROM c.created_at) * 1000)::float8 AS created_ms, c.farewell,
-            floor(extract(epoch FROM c.shed_since) * 1000)::float8 AS shed_ms,
+            floor(extract(epoch FROM c.shed_since) * 1000)::float8 AS shed_ms, floor(extract(epoch FROM c.shed_due_at) * 1000)::float8 AS shed_due_ms,
             e.payload::text AS payload_text, floor(extract(epoch FROM now()) * 1000)::float8 AS claimed_ms
        FROM claimed c JOIN audit_events e ON e.org_id = c.org_id AND e.id = c.event_id
       ORDER BY c.id`;
@@ -34,6 +34,7 @@ interface ClaimedRow {
   created_ms: number;
   farewell: boolean;
   shed_ms: number | null;
+  shed_due_ms: number | null;
   payload_text: string;
   claimed_ms: number;
 }
@@ -47,6 +48,7 @@ function toClaimedJob(r: ClaimedRow): ClaimedJob {
     createdAt: new Date(r.created_ms),
     farewell: r.farewell,
     shedSince: r.shed_ms === null ? null : new Date(r.shed_ms),
+    shedDueAt: r.shed_due_ms === null ? null : new Date(r.shed_due_ms),
     payloadJson: r.payload_text,
     claimedAt: new Date(r.claimed_ms),
   };

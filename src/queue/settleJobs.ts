@@ -171,16 +171,22 @@ export function settleClaimQuery(args: SettleArgs): { text: string; values: unkn
  * Gives claimed jobs back without counting an attempt: on shutdown, when a destination's circuit
  * breaker opens and the rest of a claim was never sent, or when the SIEM rate limited them (429).
  * They become due again at `at`, or `afterMs` from the database's now() (no clock skew), or now.
- * `shed`: the SIEM shed them for load; the first shed's time is kept (shed_since, migration 0019).
+ * `shedSpellMs`: the SIEM shed them for load (migration 0019): the shed continues the job's spell of
+ * sheds if the job was claimed at most this long after it was due again from the last one, else
+ * starts a new one (outcome.ts shedSpellFor reads it the same way at the claim).
  */
-export async function releaseJobs(db: Queryable, args: { claimId: string; ids: number[]; at?: Date; afterMs?: number; shed?: boolean }): Promise<number> {
+export async function releaseJobs(db: Queryable, args: { claimId: string; ids: number[]; at?: Date; afterMs?: number; shedSpellMs?: number }): Promise<number> {
   if (args.ids.length === 0) return 0;
-  const { rowCount } = await db.query(RELEASE_JOBS_SQL, [args.claimId, args.ids, args.at ?? null, args.afterMs ?? null, args.shed ?? false]);
+  const { rowCount } = await db.query(RELEASE_JOBS_SQL, [args.claimId, args.ids, args.at ?? null, args.afterMs ?? null, args.shedSpellMs ?? null]);
   return rowCount;
 }
 
 /** By primary key, fenced by the claim id alone (see settleCtes). */
-export const RELEASE_JOBS_SQL = prepared(`UPDATE forwarding_jobs SET claim_id = NULL,
-            next_attempt_at = CASE WHEN $4::float8 IS NOT NULL THEN now() + make_interval(secs => $4::float8 / 1000.0) ELSE coalesce($3::timestamptz, now()) END,
-            shed_since = CASE WHEN $5::boolean THEN coalesce(shed_since, now()) ELSE shed_since END
-      WHERE id = ANY($2::bigint[]) AND claim_id = $1::uuid`);
+export const RELEASE_JOBS_SQL = prepared(`UPDATE forwarding_jobs j SET claim_id = NULL, next_attempt_at = d.due,
+            shed_since = CASE WHEN $5::float8 IS NULL THEN j.shed_since
+                              WHEN j.shed_since IS NULL OR j.shed_due_at < now() - make_interval(secs => $5::float8 / 1000.0) THEN now()
+                              ELSE j.shed_since END,
+            shed_due_at = CASE WHEN $5::float8 IS NULL THEN j.shed_due_at ELSE d.due END
+       FROM (SELECT CASE WHEN $4::float8 IS NOT NULL THEN now() + make_interval(secs => $4::float8 / 1000.0)
+                         ELSE coalesce($3::timestamptz, now()) END AS due) d
+      WHERE j.id = ANY($2::bigint[]) AND j.claim_id = $1::uuid`);

@@ -11,8 +11,9 @@ export interface ClaimedJob {
    * when it ends, whether its destination was deleted meanwhile and can now go.
    */
   farewell: boolean;
-  /** When the SIEM first shed this job for load without an attempt (migration 0019), or null. */
+  /** When the job's spell of sheds for load began, and when it was due again after the latest (migration 0019); null if never shed. */
   shedSince: Date | null;
+  shedDueAt: Date | null;
   /** The event's stored JSON text (the wire or trail event), unparsed: siem/storedEvent.ts reads it. */
   payloadJson: string;
   /** The database's clock when the job was claimed: ages are measured by it, as every other age rule is. */

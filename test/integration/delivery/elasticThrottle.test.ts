@@ -191,7 +191,8 @@ describe.each(DB_KINDS)('Elastic sheds after a backlog waited (%s)', (kind) => {
     receiver = await startReceiver(async (req) => {
       const lines = req.body.toString('utf8').split('\n');
       if (refuseUntilOlderThan === null || Date.now() < refuseUntilOlderThan) {
-        return { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '1' }, body: '{"error":"too many"}' };
+        const headers: Record<string, string> = { 'content-type': 'application/json', 'retry-after': '1' };
+        return { status: 429, headers, body: '{"error":"too many"}' };
       }
       // ...then event #1 is shed twice (two more than the retry schedule allows attempts for) and written.
       const items = [];
@@ -214,6 +215,74 @@ describe.each(DB_KINDS)('Elastic sheds after a backlog waited (%s)', (kind) => {
     destId = res.body.destination_id as string;
     const ids = await seedEvents(tdb.db, org.orgId, 3);
     refuseUntilOlderThan = Date.now() + 4_000;
+
+    const deadLetters = async () => (await jobRows(tdb.db, destId)).filter((j) => j.status === 'failed').map((j) => `${j.event_id}: ${j.last_error}`);
+    await expect
+      .poll(async () => (await allDelivered(tdb.db, destId, ids, receiver!.requests)) || (await deadLetters()).length > 0, { timeout: 120_000, interval: 100 })
+      .toBe(true);
+    expect(await deadLetters()).toEqual([]);
+    expect([...attemptsAtLastSending.values()]).toEqual([0]);
+  });
+});
+
+// A spell of sheds ends when the job goes a whole window without one (a pause, an outage, other
+// failures): a shed after it starts a new spell, free again, instead of being charged for the old one.
+describe.each(DB_KINDS)('Elastic sheds in two spells (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let receiver: Receiver | undefined;
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: RETRY_DELAYS_S, AEGIS_RATE_LIMITED_FAILING_AFTER_S: '3' });
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await receiver?.close();
+    await tdb?.close();
+  });
+
+  it('gives a shed back free after the destination was paused longer than the window', async () => {
+    const org = await svc.newOrg();
+    const sheds = new Map<string, number>();
+    let destId = '';
+    const attemptsAtLastSending = new Map<string, number | undefined>();
+    // Event #1 is shed once, then (after the pause) twice more, then written.
+    receiver = await startReceiver(async (req) => {
+      const lines = req.body.toString('utf8').split('\n');
+      const items = [];
+      for (let i = 0; i + 1 < lines.length; i += 2) {
+        const action = JSON.parse(lines[i]!).create;
+        const shedOne = /\(#1\)/.test(JSON.parse(lines[i + 1]!).aegis.summary);
+        const n = shedOne ? (sheds.get(action._id) ?? 0) + 1 : 1;
+        sheds.set(action._id, n);
+        if (shedOne && n === 4) attemptsAtLastSending.set(action._id, (await jobRows(tdb.db, destId)).find((j) => j.event_id === action._id)?.attempts);
+        const status = shedOne && n <= 3 ? { status: 429, error: { type: 'es_rejected_execution_exception', reason: 'queue full' } } : { status: 201 };
+        items.push({ create: { _index: action._index, _id: action._id, ...status } });
+      }
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ took: 1, errors: true, items }) };
+    });
+    const path = `/api/orgs/${org.orgId}/forwarding-destinations`;
+    const res = await svc.request('POST', path, {
+      apiKey: org.apiKey,
+      body: { filter: DECISIONS_ONLY, siem: 'elastic', url: `${receiver.url}/_bulk`, auth_header_name: 'Authorization', auth_header_value: 'ApiKey aWQ6a2V5' },
+    });
+    expect(res.status, res.text).toBe(201);
+    destId = res.body.destination_id as string;
+    const ids = await seedEvents(tdb.db, org.orgId, 3);
+
+    // The first shed recorded, the destination disabled until the job is due for more than a window.
+    const shedAge = async () => {
+      const { rows } = await tdb.db.query<{ s: number | null }>(
+        'SELECT extract(epoch FROM now() - shed_due_at)::float8 AS s FROM forwarding_jobs WHERE destination_id = $1 AND event_id = $2',
+        [destId, ids[1]],
+      );
+      return rows[0]?.s ?? null;
+    };
+    await expect.poll(shedAge, { timeout: 60_000, interval: 50 }).not.toBeNull();
+    expect((await svc.request('PATCH', `${path}/${destId}`, { apiKey: org.apiKey, body: { enabled: false } })).status).toBe(200);
+    await expect.poll(async () => (await shedAge())! > 4, { timeout: 60_000, interval: 200 }).toBe(true);
+    expect((await svc.request('PATCH', `${path}/${destId}`, { apiKey: org.apiKey, body: { enabled: true } })).status).toBe(200);
 
     const deadLetters = async () => (await jobRows(tdb.db, destId)).filter((j) => j.status === 'failed').map((j) => `${j.event_id}: ${j.last_error}`);
     await expect

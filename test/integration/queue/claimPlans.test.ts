@@ -104,7 +104,7 @@ describe.each(DB_KINDS)('queue: claim statements reach their jobs by id (%s)', (
           report: report(org, claimedDest, { n: 64, ok: false, status: 503, error: 'HTTP 503' }),
         });
         off.settle = offPrimaryKey(await plan(tx, settle.text, settle.values), jobIndexes);
-        off.release = offPrimaryKey(await plan(tx, RELEASE_JOBS_SQL, [claimId, ids, null, null, true]), jobIndexes);
+        off.release = offPrimaryKey(await plan(tx, RELEASE_JOBS_SQL, [claimId, ids, null, null, 900_000]), jobIndexes);
         off.renewal = offPrimaryKey(await plan(tx, EXTEND_LEASE_SQL, [claimId, ids, 60_000]), jobIndexes);
       });
       expect(claimedCount).toBe(64);
