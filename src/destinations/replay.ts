@@ -1,8 +1,8 @@
 import type { Db, Queryable } from '../db/types.js';
-import { countFailed, countTooOld, lastFailedJobId, replayFailed } from '../queue/deadLetters.js';
+import { countFailed, countTooFarAhead, countTooOld, lastFailedJobId, replayFailed } from '../queue/deadLetters.js';
 import { QUEUE_COUNT_CAP } from '../queue/countCap.js';
 import { getEncoder } from '../siem/registry.js';
-import { sendableAgeMs } from '../siem/types.js';
+import { sendableAgeMs, sendableFutureMs } from '../siem/types.js';
 import { getPresetInfo, type SiemId } from '../siem/catalog.js';
 import { countInWindow, databaseNow } from '../queue/replayRange.js';
 import { invalid } from '../errors.js';
@@ -16,6 +16,12 @@ export interface ReplayResult {
   message: string | null;
 }
 
+/** A replay of dead letters: a range replay trims its window's end instead (its message says so). */
+export interface DeadLetterReplayResult extends ReplayResult {
+  /** Dead letters dated further ahead than the SIEM accepts (Datadog 2 h), left in place. */
+  skipped_too_far_ahead: number;
+}
+
 /** Dead letters moved back per statement. */
 const BATCH = 5000;
 
@@ -23,7 +29,7 @@ const BATCH = 5000;
  * Puts a destination's dead letters (all, or the given job ids) back in the queue: the one replay
  * used by the API and the CLI. Resumes a destination paused by the hold limit (queue/deliveryState.ts).
  * Works in bounded batches, stops at the newest dead letter present when it started (events dead-lettered again meanwhile wait for the next replay instead of looping
- * forever), and leaves events older than the SIEM keeps: it would answer 2xx and then drop them.
+ * forever), and leaves events older than the SIEM keeps or dated further ahead than it accepts: it would answer 2xx and then drop them.
  *
  * `record`: work committed with the first batch, in one transaction (the command line's trail event):
  * the request is on record exactly when its first jobs are back in the queue.
@@ -32,16 +38,19 @@ export async function replayDeadLetters(
   db: Db,
   dest: { orgId: string; id: string; siem: SiemId },
   opts: { jobIds?: number[] | null; onProgress?: (replayed: number, total: number) => void; record?: (tx: Queryable) => Promise<unknown> } = {},
-): Promise<ReplayResult> {
-  // The worker's own cut (less its margin for clocks): an event it would dead-letter is not replayed.
-  const maxAgeMs = sendableAgeMs(getEncoder(dest.siem));
+): Promise<DeadLetterReplayResult> {
+  // The worker's own cuts (less its margin for clocks): an event it would dead-letter is not replayed.
+  const encoder = getEncoder(dest.siem);
+  const maxAgeMs = sendableAgeMs(encoder);
+  const maxAheadMs = sendableFutureMs(encoder);
   const jobIds = opts.jobIds ?? null;
+  const bounds = { batch: BATCH, maxAgeMs, maxAheadMs };
   const firstBatch = async (q: Queryable) => {
     // A destination the hold limit paused resumes first, or its replayed jobs would be dead-lettered again.
     await resumeHeld(q, dest.orgId, dest.id);
     const total = opts.onProgress ? await countFailed(q, dest.orgId, dest.id) : 0;
     const upToJobId = await lastFailedJobId(q, dest.orgId, dest.id);
-    const r = await replayFailed(q, dest.orgId, dest.id, jobIds, { batch: BATCH, maxAgeMs, upToJobId });
+    const r = await replayFailed(q, dest.orgId, dest.id, jobIds, { ...bounds, upToJobId });
     await opts.record?.(q);
     return { total, upToJobId, r };
   };
@@ -51,41 +60,66 @@ export async function replayDeadLetters(
   // Given job ids fit one batch; otherwise on until a batch finds nothing left.
   let more = first.replayed > 0 && !jobIds;
   while (more) {
-    const r = await replayFailed(db, dest.orgId, dest.id, null, { batch: BATCH, maxAgeMs, upToJobId });
+    const r = await replayFailed(db, dest.orgId, dest.id, null, { ...bounds, upToJobId });
     replayed += r.replayed;
     opts.onProgress?.(Math.min(replayed, total), total);
     more = r.replayed > 0;
   }
-  // Once, at the end: the too-old ones are then the destination's only dead letters up to upToJobId.
+  // Once, at the end: the ones left are then the destination's only dead letters up to upToJobId.
   // None when it started with none: dead letters made since are the next replay's.
-  const tooOld = maxAgeMs === null || upToJobId === null ? 0 : await countTooOld(db, dest.orgId, dest.id, jobIds, maxAgeMs, upToJobId);
-  const many = tooOld >= QUEUE_COUNT_CAP ? `${QUEUE_COUNT_CAP.toLocaleString('en-US')} or more` : String(tooOld);
-  const message =
-    tooOld > 0 && maxAgeMs !== null
-      ? `${many} dead-lettered event(s) are older than ${getPresetInfo(dest.siem).label} keeps (${Math.round(maxAgeMs / 3_600_000)} h) and were not replayed: the SIEM would accept and then drop them.`
-      : null;
-  return { replayed, skipped_too_old: tooOld, message };
+  const left = async (limit: number | null, count: typeof countTooOld) =>
+    limit === null || upToJobId === null ? 0 : count(db, dest.orgId, dest.id, jobIds, limit, upToJobId);
+  const tooOld = await left(maxAgeMs, countTooOld);
+  const tooFarAhead = await left(maxAheadMs, countTooFarAhead);
+  const { label } = getPresetInfo(dest.siem);
+  const notes: string[] = [];
+  if (tooOld > 0 && maxAgeMs !== null) {
+    notes.push(
+      `${capped(tooOld)} dead-lettered event(s) are older than ${label} keeps (${hours(maxAgeMs)} h) and were not replayed: the SIEM would accept and then drop them.`,
+    );
+  }
+  if (tooFarAhead > 0 && maxAheadMs !== null) {
+    notes.push(
+      `${capped(tooFarAhead)} dead-lettered event(s) are dated more than ${hours(maxAheadMs)} h ahead, further than ${label} accepts, and were not replayed: ` +
+        "the SIEM would accept and then drop them. The source's clock is likely wrong; a replay sends them once their time is within the window.",
+    );
+  }
+  return { replayed, skipped_too_old: tooOld, skipped_too_far_ahead: tooFarAhead, message: notes.length > 0 ? notes.join(' ') : null };
 }
 
-/** A range replay's window after trimming: where it really starts, and what was left out and why. */
+/** A count of dead letters, as counted: up to QUEUE_COUNT_CAP. */
+const capped = (n: number) => (n >= QUEUE_COUNT_CAP ? `${QUEUE_COUNT_CAP.toLocaleString('en-US')} or more` : String(n));
+
+/** A SIEM's time limit in whole hours, as its documentation gives it (the sendable distance rounds back to it). */
+const hours = (ms: number) => Math.round(ms / 3_600_000);
+
+/** A range replay's window after trimming: where it really starts and ends, and what was left out and why. */
 export interface PlannedWindow {
-  /** The requested window. */
+  /** The requested start. */
   from: Date;
+  /**
+   * Where the walk ends (exclusive): the requested to, or earlier when the SIEM's future window
+   * trimmed it (Datadog: 2 h ahead); trimNote then says so.
+   */
   to: Date;
   /** Where the walk starts: from, or later when a bound trimmed it. */
   start: Date;
   /** Recorded events in [from, start): left out by the trim. */
   skippedTooOld: number;
-  /** Why the window was trimmed (a sentence), or null. */
+  /** Recorded events from the trimmed end to the requested to: left out, dated further ahead than the SIEM accepts. */
+  skippedTooFarAhead: number;
+  /** Why the window was trimmed (a sentence or two), or null. */
   trimNote: string | null;
 }
 
 /**
  * Trims a range replay's window, never silently: its start moves to the oldest time the SIEM still
  * accepts (Datadog 18 h, New Relic 48 h: older events are answered 2xx and dropped) and to the
- * retention horizon (AEGIS_RETENTION_DAYS); the events left out are counted and the reason is
- * given. A window wholly beyond a bound, or with from after to, is refused (400). Times are the
- * database's: windows are trimmed against the same now() that stamps the events.
+ * retention horizon (AEGIS_RETENTION_DAYS), and its end to the latest time the SIEM accepts (Datadog
+ * 2 h ahead: an event dated further is answered 2xx and dropped); the events left out are counted and
+ * the reason is given. A window wholly beyond a bound, or with from after to, is refused (400). Times
+ * are the database's: windows are trimmed against the same now() that stamps the events, and the
+ * worker's and the dead-letter replay's cuts are measured on it too.
  */
 export async function planRangeReplay(
   db: Queryable,
@@ -97,16 +131,16 @@ export async function planRangeReplay(
   if (from.getTime() > to.getTime()) throw invalid('to', 'is before from; give the window as from <= to');
   const now = await databaseNow(db);
   const label = getPresetInfo(dest.siem).label;
-  const maxAgeMs = getEncoder(dest.siem).maxEventAgeMs ?? null;
+  const encoder = getEncoder(dest.siem);
   const bounds: { at: Date; reason: string }[] = [
     { at: new Date(now.getTime() - retentionDays * 86_400_000), reason: `events are kept for ${retentionDays} day(s) (AEGIS_RETENTION_DAYS)` },
   ];
-  const sendableMs = sendableAgeMs(getEncoder(dest.siem));
-  if (maxAgeMs !== null && sendableMs !== null) {
+  const sendableMs = sendableAgeMs(encoder);
+  if (encoder.maxEventAgeMs !== undefined && sendableMs !== null) {
     bounds.push({
       // The worker's cut, less its margin for clocks: a replay never queues what it would dead-letter.
       at: new Date(now.getTime() - sendableMs),
-      reason: `${label} accepts events up to ${Math.round(maxAgeMs / 3_600_000)} h old and drops older ones after answering 2xx`,
+      reason: `${label} accepts events up to ${hours(encoder.maxEventAgeMs)} h old and drops older ones after answering 2xx`,
     });
   }
   // The tightest bound is the one that trims; ties go to the SIEM's (the more specific reason).
@@ -114,15 +148,35 @@ export async function planRangeReplay(
   if (binding.at.getTime() >= to.getTime()) {
     throw invalid('from', `the whole window is too old: ${binding.reason}; choose a window after ${binding.at.toISOString()}`);
   }
+  // The end, by the worker's future cut (less the same margin): nothing dated from then on is queued.
+  const aheadMs = sendableFutureMs(encoder);
+  const ahead =
+    encoder.maxEventFutureMs !== undefined && aheadMs !== null
+      ? {
+          at: new Date(now.getTime() + aheadMs),
+          reason: `${label} accepts events up to ${hours(encoder.maxEventFutureMs)} h in the future and drops later ones after answering 2xx`,
+        }
+      : null;
+  if (ahead !== null && ahead.at.getTime() <= from.getTime()) {
+    throw invalid(
+      'from',
+      `the whole window is too far ahead: ${ahead.reason} (an event dated later comes from a source whose clock is wrong); choose a window that starts before ${ahead.at.toISOString()}`,
+    );
+  }
   const start = binding.at.getTime() > from.getTime() ? binding.at : from;
+  const end = ahead !== null && ahead.at.getTime() < to.getTime() ? ahead.at : to;
   // A replay is how a destination paused by the hold limit resumes (docs/alerts.md).
   await resumeHeld(db, dest.orgId, dest.id);
   const skippedTooOld = start === from ? 0 : await countInWindow(db, dest.orgId, from, start);
-  const trimNote =
-    start === from
-      ? null
-      : `The window was trimmed to start at ${start.toISOString()}: ${binding.reason}; ${skippedTooOld} recorded event(s) before that were not queued.`;
-  return { from, to, start, skippedTooOld, trimNote };
+  const skippedTooFarAhead = end === to ? 0 : await countInWindow(db, dest.orgId, end, to);
+  const notes: string[] = [];
+  if (start !== from) {
+    notes.push(`The window was trimmed to start at ${start.toISOString()}: ${binding.reason}; ${skippedTooOld} recorded event(s) before that were not queued.`);
+  }
+  if (end !== to && ahead !== null) {
+    notes.push(`The window was trimmed to end at ${end.toISOString()}: ${ahead.reason}; ${skippedTooFarAhead} recorded event(s) from then on were not queued.`);
+  }
+  return { from, to: end, start, skippedTooOld, skippedTooFarAhead, trimNote: notes.length > 0 ? notes.join(' ') : null };
 }
 
 /** The message of a range replay's answer: the trim, and why events walked made no job. */

@@ -62,29 +62,40 @@ export async function listFailedEvents(
 }
 
 /**
+ * Whether the event `e` is beyond a sendable distance (a parameter, in ms) from the database's
+ * now(), on each side: the one condition replayFailed leaves out and the counts count.
+ */
+const BEYOND: Readonly<Record<'past' | 'future', (ms: string) => string>> = {
+  past: (ms) => `e.occurred_at <= now() - make_interval(secs => ${ms}::float8 / 1000)`,
+  future: (ms) => `e.occurred_at >= now() + make_interval(secs => ${ms}::float8 / 1000)`,
+};
+
+/**
  * Puts dead-lettered jobs (all, or the given ids) back in the queue with a fresh retry schedule, in
  * bounded batches (callers that replay a lot loop and show progress). `maxAgeMs` leaves alone events
- * older than the SIEM keeps (Datadog: 18 h): sending them would be answered 2xx and then dropped,
- * which would pretend a success; countTooOld counts them once the replay is done, so the caller can say so.
+ * older than the SIEM keeps (Datadog: 18 h), and `maxAheadMs` events dated further ahead than it
+ * accepts (Datadog: 2 h): sending them would be answered 2xx and then dropped, which would pretend a
+ * success (the worker dead-letters them again at once). countTooOld and countTooFarAhead count them
+ * once the replay is done, so the caller can say so. Both are measured on the database's clock.
  */
 export async function replayFailed(
   db: Queryable,
   orgId: string,
   destinationId: string,
   jobIds: number[] | null,
-  opts: { batch?: number; maxAgeMs?: number | null; upToJobId?: number | null } = {},
+  opts: { batch?: number; maxAgeMs?: number | null; maxAheadMs?: number | null; upToJobId?: number | null } = {},
 ): Promise<{ replayed: number }> {
-  const maxAgeMs = opts.maxAgeMs ?? null;
   const { rowCount } = await db.query(
-    `UPDATE forwarding_jobs SET status = 'pending', attempts = 0, next_attempt_at = now(), claim_id = NULL, settled_at = NULL, shed_since = NULL
+    `UPDATE forwarding_jobs SET status = 'pending', attempts = 0, next_attempt_at = now(), claim_id = NULL, settled_at = NULL, shed_since = NULL, shed_due_at = NULL
       WHERE org_id = $1 AND id IN (
         SELECT j.id FROM forwarding_jobs j JOIN audit_events e ON e.org_id = j.org_id AND e.id = j.event_id
          WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed'
            AND ($3::bigint[] IS NULL OR j.id = ANY($3::bigint[]))
-           AND ($5::float8 IS NULL OR e.occurred_at > now() - make_interval(secs => $5::float8 / 1000))
+           AND ($5::float8 IS NULL OR NOT ${BEYOND.past('$5')})
+           AND ($7::float8 IS NULL OR NOT ${BEYOND.future('$7')})
            AND ($6::bigint IS NULL OR j.id <= $6)
          ORDER BY j.id LIMIT $4)`,
-    [orgId, destinationId, jobIds, opts.batch ?? 10_000, maxAgeMs, opts.upToJobId ?? null],
+    [orgId, destinationId, jobIds, opts.batch ?? 10_000, opts.maxAgeMs ?? null, opts.upToJobId ?? null, opts.maxAheadMs ?? null],
   );
   if (rowCount > 0) await db.query(`SELECT pg_notify('aegis_jobs', '')`);
   return { replayed: rowCount };
@@ -105,15 +116,39 @@ export async function countTooOld(
   /** The replay's bound (lastFailedJobId when it started): dead letters made since were not its to replay. */
   upToJobId: number | null = null,
 ): Promise<number> {
+  return countBeyond(db, 'past', orgId, destinationId, jobIds, maxAgeMs, upToJobId);
+}
+
+/** As countTooOld, for dead letters dated more than `maxAheadMs` ahead (a SIEM's future window). */
+export async function countTooFarAhead(
+  db: Queryable,
+  orgId: string,
+  destinationId: string,
+  jobIds: number[] | null,
+  maxAheadMs: number,
+  upToJobId: number | null = null,
+): Promise<number> {
+  return countBeyond(db, 'future', orgId, destinationId, jobIds, maxAheadMs, upToJobId);
+}
+
+async function countBeyond(
+  db: Queryable,
+  side: keyof typeof BEYOND,
+  orgId: string,
+  destinationId: string,
+  jobIds: number[] | null,
+  distanceMs: number,
+  upToJobId: number | null,
+): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM (
        SELECT 1 FROM forwarding_jobs j JOIN audit_events e ON e.org_id = j.org_id AND e.id = j.event_id
         WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed'
           AND ($3::bigint[] IS NULL OR j.id = ANY($3::bigint[]))
-          AND e.occurred_at <= now() - make_interval(secs => $4::float8 / 1000)
+          AND ${BEYOND[side]('$4')}
           AND ($6::bigint IS NULL OR j.id <= $6)
         LIMIT $5) t`,
-    [orgId, destinationId, jobIds, maxAgeMs, QUEUE_COUNT_CAP, upToJobId],
+    [orgId, destinationId, jobIds, distanceMs, QUEUE_COUNT_CAP, upToJobId],
   );
   return rows[0]?.n ?? 0;
 }

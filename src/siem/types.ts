@@ -250,6 +250,15 @@ export function sendableAgeMs(encoder: Pick<SiemEncoder, 'maxEventAgeMs'>): numb
   return sendableOn('past', encoder);
 }
 
+/**
+ * The farthest ahead of Aegis's clock an event may be dated when Aegis sends it to this SIEM (its
+ * maxEventFutureMs less the margin), or null when the SIEM has no future window. The worker
+ * dead-letters events dated further ahead and replays leave them out, as they do the too old.
+ */
+export function sendableFutureMs(encoder: Pick<SiemEncoder, 'maxEventFutureMs'>): number | null {
+  return sendableOn('future', encoder);
+}
+
 /** What a preset reads of an answer unless it says more: error texts and acknowledgements fit. */
 export const DEFAULT_MAX_ANSWER_BYTES = 8 * 1024;
 

@@ -18,6 +18,9 @@ const Replayed = Type.Integer({ description: 'Events put (back) in the queue for
 const SkippedTooOld = Type.Integer({
   description: `Events left out because they are older than this SIEM keeps (Datadog 18 h, New Relic 48 h) or, for a range, than AEGIS_RETENTION_DAYS. Dead letters are ${CAPPED_COUNT}.`,
 });
+const SkippedTooFarAhead = Type.Integer({
+  description: `Dead-letter replays only: dead letters left out because they are dated further ahead than this SIEM accepts (Datadog 2 h; the source's clock is likely wrong), ${CAPPED_COUNT}. A range replay trims its window's end instead and says so in message.`,
+});
 const Message = Nullable(
   Type.String({ description: 'Why some events were left out or the window was trimmed (and, when 202, where to follow the replay), or null.' }),
 );
@@ -31,7 +34,10 @@ export const ReplayView = Type.Object(
       description: 'running until the whole window is queued (done), it is cancelled, or it fails (error says why).',
     }),
     from: Type.String({ format: 'date-time', description: 'The window as requested (inclusive).' }),
-    to: Type.String({ format: 'date-time', description: 'End of the window (exclusive).' }),
+    to: Type.String({
+      format: 'date-time',
+      description: "End of the window (exclusive): as requested, or earlier when trimmed to the SIEM's future window (Datadog: 2 h ahead; message says so).",
+    }),
     start_at: Type.String({ format: 'date-time', description: 'Where the walk starts: from, or later when the window was trimmed.' }),
     replayed: Type.Integer({ description: 'Jobs queued for this destination so far.' }),
     scanned: Type.Integer({ description: 'Recorded events of the window walked so far (queued, filtered out or already waiting).' }),
@@ -53,7 +59,13 @@ export const ReplayView = Type.Object(
 export type ReplayView = Static<typeof ReplayView>;
 
 /** 200: the replay is complete (dead letters, or a window of at most one batch). */
-export const ReplayDone = Type.Object({ replayed: Replayed, skipped_too_old: SkippedTooOld, message: Message });
+export const ReplayDone = Type.Object({
+  replayed: Replayed,
+  skipped_too_old: SkippedTooOld,
+  // Not in a range replay's answer: its far-ahead events are left out by trimming `to` (message).
+  skipped_too_far_ahead: Type.Optional(SkippedTooFarAhead),
+  message: Message,
+});
 
 /** 202: the window's first batch is queued, the rest runs in the background. */
 export const ReplayAccepted = Type.Object({

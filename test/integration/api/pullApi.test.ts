@@ -276,6 +276,11 @@ describe.each(DB_KINDS)('pull API (%s)', (kind) => {
     expect(Object.keys(answer.properties).sort()).toEqual(['events', 'has_more', 'next_cursor']);
     const replay = doc.paths['/api/orgs/{org_id}/forwarding-destinations/{destination_id}/replay']!.post;
     expect(Object.keys(replay.requestBody.content['application/json'].schema.properties).sort()).toEqual(['from', 'job_ids', 'to']);
-    expect(Object.keys(replay.responses['200'].content['application/json'].schema.properties).sort()).toEqual(['message', 'replayed', 'skipped_too_old']);
+    expect(Object.keys(replay.responses['200'].content['application/json'].schema.properties).sort()).toEqual([
+      'message',
+      'replayed',
+      'skipped_too_far_ahead',
+      'skipped_too_old',
+    ]);
   });
 });

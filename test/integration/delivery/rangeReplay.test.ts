@@ -13,8 +13,17 @@ const HOUR = 3_600_000;
 
 /** Records one event per age (hours before now) for `orgId`, before any destination exists (no jobs). */
 async function recordAged(db: Db, orgId: string, agesH: number[], decision: 'BLOCKED' | 'ALLOWED' = 'BLOCKED'): Promise<string[]> {
-  const events = agesH.map((h, n) => {
-    const occurredAt = new Date(Date.now() - h * HOUR);
+  return recordAt(
+    db,
+    orgId,
+    agesH.map((h) => new Date(Date.now() - h * HOUR)),
+    decision,
+  );
+}
+
+/** Records one event per time for `orgId` (jobs only for the destinations that exist already). */
+async function recordAt(db: Db, orgId: string, times: Date[], decision: 'BLOCKED' | 'ALLOWED' = 'BLOCKED'): Promise<string[]> {
+  const events = times.map((occurredAt, n) => {
     const fields = {
       preflight_id: newPreflightId(),
       decision,
@@ -182,6 +191,88 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
     expect(receivedIds(r)).toEqual(recent);
   });
 
+  const datadog = (r: Receiver) => ({
+    siem: 'datadog',
+    url: `${r.url}/api/v2/logs`,
+    auth_header_name: 'DD-API-KEY',
+    auth_header_value: 'dd-key-0123456789abcdef',
+  });
+  // The API takes occurred_at up to 9999-12-31: an agent with a skewed clock.
+  const FAR = new Date('9999-12-30T00:00:00Z');
+
+  // The worker dead-letters a Datadog event dated more than 2 h ahead (less its 5-minute margin): a
+  // replay of dead letters leaves such an event alone, counts it and says why, as it does the too old.
+  it("leaves out dead letters dated beyond Datadog's 2 hours ahead, counting them and saying why", async () => {
+    const { r, org, create } = await destination(respondWith(503, 'down'));
+    const { id, path } = await create(datadog(r));
+    const [live] = await recordAt(tdb.db, org.orgId, [new Date()]);
+    const [ahead] = await recordAt(tdb.db, org.orgId, [FAR]);
+    await expect
+      .poll(async () => (await jobRows(tdb.db, id)).map((j) => `${j.event_id}:${j.status}`).sort(), { timeout: 60_000 })
+      .toEqual([`${live}:failed`, `${ahead}:failed`].sort());
+    const refusedAs = (await jobRows(tdb.db, id)).find((j) => j.event_id === ahead)!;
+    expect(refusedAs.last_error).toMatch(/^Event dated in the future for Datadog Logs/);
+    // A replay resets settled_at; the worker's refusal stamps it anew: unchanged means never re-queued.
+    const settledAt = async () =>
+      (await tdb.db.query<{ t: string }>(`SELECT settled_at::text AS t FROM forwarding_jobs WHERE id = $1`, [refusedAs.id])).rows[0]!.t;
+    const firstSettled = await settledAt();
+    const before = r.requests.length;
+    r.setHandler(ok());
+
+    const res = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ replayed: 1, skipped_too_old: 0, skipped_too_far_ahead: 1 });
+    expect(res.body.message).toMatch(/^1 dead-lettered event\(s\) are dated more than 2 h ahead, further than Datadog Logs accepts, and were not replayed/);
+    // The live one is delivered (its job is gone); the far-ahead one was never re-queued: still failed,
+    // with the worker's reason of its first refusal, and never sent.
+    await expect.poll(async () => (await jobRows(tdb.db, id)).map((j) => `${j.event_id}:${j.status}`), { timeout: 60_000 }).toEqual([`${ahead}:failed`]);
+    expect(await settledAt()).toBe(firstSettled);
+    expect(receivedIds({ requests: r.requests.slice(before) } as Receiver)).toEqual([live]);
+    // Asked by id, the same.
+    const byId = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: { job_ids: [refusedAs.id] } });
+    expect(byId.body).toMatchObject({ replayed: 0, skipped_too_old: 0, skipped_too_far_ahead: 1 });
+  });
+
+  it("trims a Datadog window's end to 2 hours ahead, naming what it left out, and refuses a window wholly beyond it", async () => {
+    const { r, org, create } = await destination();
+    const sendable = await recordAt(tdb.db, org.orgId, [new Date(Date.now() - HOUR), new Date(Date.now() + HOUR)]);
+    // Past the worker's cut: 3 h ahead, and inside its 5-minute margin before 2 h.
+    await recordAt(tdb.db, org.orgId, [new Date(Date.now() + 3 * HOUR), new Date(Date.now() + 2 * HOUR - 60_000), FAR]);
+    const { path } = await create(datadog(r));
+    const res = await svc.request('POST', `${path}/replay`, {
+      apiKey: org.apiKey,
+      body: { from: new Date(Date.now() - 6 * HOUR).toISOString(), to: '9999-12-31T23:59:59.999Z' },
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ replayed: 2, skipped_too_old: 0 });
+    expect(res.body.message).toMatch(
+      /^The window was trimmed to end at \S+: Datadog Logs accepts events up to 2 h in the future and drops later ones after answering 2xx; 3 recorded event\(s\) from then on were not queued\.$/,
+    );
+    await r.waitFor((reqs) => receivedIds({ requests: reqs } as Receiver).length >= 2, 60_000);
+    expect(receivedIds(r).sort()).toEqual([...sendable].sort());
+
+    const refused = async (from: string | Date, to: string | Date) => {
+      const body = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+      const out = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body });
+      expect(out.status, out.text).toBe(400);
+      return out.body.error.message as string;
+    };
+    expect(await refused('9999-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z')).toMatch(
+      /^from: the whole window is too far ahead: Datadog Logs accepts events up to 2 h in the future .*; choose a window that starts before /,
+    );
+    expect(await refused(new Date(Date.now() + 3 * HOUR), new Date(Date.now() + 4 * HOUR))).toMatch(/^from: the whole window is too far ahead/);
+    // A SIEM with no future window replays the window as asked.
+    const webhook = await destination();
+    const ids = await recordAt(tdb.db, webhook.org.orgId, [new Date(Date.now() + 3 * HOUR), FAR]);
+    const w = await webhook.create({ enabled: false });
+    const all = await svc.request('POST', `${w.path}/replay`, {
+      apiKey: webhook.org.apiKey,
+      body: { from: new Date(Date.now() - HOUR).toISOString(), to: '9999-12-31T23:59:59.999Z' },
+    });
+    expect(all.body).toEqual({ replayed: 2, skipped_too_old: 0, message: null });
+    expect((await jobRows(tdb.db, w.id)).map((j) => j.event_id).sort()).toEqual([...ids].sort());
+  });
+
   it('trims to AEGIS_RETENTION_DAYS and refuses malformed windows, naming the field', async () => {
     const { org, create } = await destination();
     await recordAged(tdb.db, org.orgId, [1, 4 * 24]);
@@ -222,7 +313,7 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
     r.setHandler(ok());
     const res = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey });
     expect(res.status, res.text).toBe(200);
-    expect(res.body).toEqual({ replayed: 1, skipped_too_old: 0, message: null });
+    expect(res.body).toEqual({ replayed: 1, skipped_too_old: 0, skipped_too_far_ahead: 0, message: null });
     // Delivered this time: the dead letter's job is gone (a settle deletes a delivered job; a failed
     // attempt would leave it pending or failed), and the receiver got it once more, alone.
     await expect.poll(async () => jobRows(tdb.db, id), { timeout: 60_000 }).toEqual([]);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { countFailed, countTooOld, lastFailedJobId, listFailedEvents, replayFailed } from '../../../src/queue/deadLetters.js';
+import { countFailed, countTooFarAhead, countTooOld, lastFailedJobId, listFailedEvents, replayFailed } from '../../../src/queue/deadLetters.js';
 import { JOBS_CHANNEL } from '../../../src/queue/types.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { addEvents, claim, jobs, newDestination, newOrg } from './support.js';
@@ -128,5 +128,26 @@ describe.each(DB_KINDS)('queue: dead letters (%s)', (kind) => {
     expect(await countTooOld(tdb.db, org, dest, [dead[0]!], 86_400_000)).toBe(1);
     // Up to the replay's bound only: a dead letter made after it started is the next replay's.
     expect(await countTooOld(tdb.db, org, dest, null, 86_400_000, dead[0])).toBe(1);
+  });
+
+  // A SIEM's future window (Datadog 2 h): the worker dead-letters an event dated further ahead, so a
+  // replay leaves it as it leaves the too old, on the database's clock.
+  it('leaves events dated more than maxAheadMs ahead dead-lettered and counts them as too far ahead', async () => {
+    const { org, dest, dead } = await setup(2, new Date('9999-12-31T23:59:59.999Z'));
+    const near = await addEvents(tdb.db, org, 1, new Date(Date.now() + 3_600_000));
+    const nearJobs = (await jobs(tdb.db, dest)).filter((j) => near.includes(j.event_id)).map((j) => j.id);
+    await tdb.db.query(`UPDATE forwarding_jobs SET status = 'failed', settled_at = now() WHERE id = ANY($1::bigint[])`, [nearJobs]);
+    const HOURS_2 = 2 * 3_600_000;
+
+    expect(await countTooFarAhead(tdb.db, org, dest, null, HOURS_2)).toBe(2);
+    expect(await replayFailed(tdb.db, org, dest, null, { maxAheadMs: HOURS_2 })).toEqual({ replayed: 1 });
+    const rows = await jobs(tdb.db, dest);
+    expect(rows.filter((j) => j.status === 'failed').map((j) => j.id)).toEqual(dead);
+    expect(rows.filter((j) => nearJobs.includes(j.id)).map((j) => j.status)).toEqual(['pending']);
+    expect(await countTooFarAhead(tdb.db, org, dest, [dead[0]!], HOURS_2)).toBe(1);
+    expect(await countTooFarAhead(tdb.db, org, dest, null, HOURS_2, dead[0])).toBe(1);
+    // Both windows at once: neither side is replayed, and the too old are not counted as ahead.
+    expect(await replayFailed(tdb.db, org, dest, null, { maxAgeMs: 86_400_000, maxAheadMs: HOURS_2 })).toEqual({ replayed: 0 });
+    expect(await countTooOld(tdb.db, org, dest, null, 86_400_000)).toBe(0);
   });
 });
