@@ -175,17 +175,22 @@ describe('Elastic OCSF: @elastic/elasticsearch bulk of @timestamp plus the OCSF 
   });
 });
 
+/** The SDK's LogsApi against the receiver, and the agent to destroy once it has sent. */
+function datadogLogsApi(): { api: datadogV2.LogsApi; agent: HttpsAgent } {
+  const agent = new HttpsAgent({ ca: TEST_CA_PEM });
+  const configuration = datadogClient.createConfiguration({
+    authMethods: { apiKeyAuth: 'test-api-key' },
+    baseServer: new datadogClient.BaseServerConfiguration(receiver.url, {}),
+    // The SDK's own fetch (cross-fetch, node-fetch in Node), given an agent that trusts the test CA:
+    // the `fetch` parameter is the SDK's hook for exactly this.
+    fetch: (url: string, init: Record<string, unknown>) => crossFetch(url, { ...init, agent } as RequestInit),
+  });
+  return { api: new datadogV2.LogsApi(configuration), agent };
+}
+
 describe('Datadog: @datadog/datadog-api-client v2 LogsApi.submitLog', () => {
   it('sends the same method, path, encoding and JSON array body', async () => {
-    const agent = new HttpsAgent({ ca: TEST_CA_PEM });
-    const configuration = datadogClient.createConfiguration({
-      authMethods: { apiKeyAuth: 'test-api-key' },
-      baseServer: new datadogClient.BaseServerConfiguration(receiver.url, {}),
-      // The SDK's own fetch (cross-fetch, node-fetch in Node), given an agent that trusts the test CA:
-      // the `fetch` parameter is the SDK's hook for exactly this.
-      fetch: (url: string, init: Record<string, unknown>) => crossFetch(url, { ...init, agent } as RequestInit),
-    });
-    const api = new datadogV2.LogsApi(configuration);
+    const { api, agent } = datadogLogsApi();
     // The same attributes our encoder adds (its defaults for source and service, the host name, the
     // tags it derives), so the item is what a Datadog user of the SDK would send for this event.
     const vendor = await captured(() =>
@@ -214,13 +219,7 @@ describe('Datadog: @datadog/datadog-api-client v2 LogsApi.submitLog', () => {
 
 describe('Datadog OCSF: @datadog/datadog-api-client v2 LogsApi.submitLog', () => {
   it('sends the same JSON array: reserved attributes, status and timestamp, then the OCSF object', async () => {
-    const agent = new HttpsAgent({ ca: TEST_CA_PEM });
-    const configuration = datadogClient.createConfiguration({
-      authMethods: { apiKeyAuth: 'test-api-key' },
-      baseServer: new datadogClient.BaseServerConfiguration(receiver.url, {}),
-      fetch: (url: string, init: Record<string, unknown>) => crossFetch(url, { ...init, agent } as RequestInit),
-    });
-    const api = new datadogV2.LogsApi(configuration);
+    const { api, agent } = datadogLogsApi();
     // A Datadog user sending OCSF sets the reserved attributes Datadog reads: message, status (the log
     // level: the samples are severity_id 2 Low, a notice) and timestamp (epoch ms), which replace the
     // OCSF object's own message and status caption.
