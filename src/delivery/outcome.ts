@@ -41,8 +41,8 @@ export type DeliveryOutcome =
       /**
        * The SIEM shed this event for load (an Elastic item 429 es_rejected_execution_exception: its
        * write queue full): pacing, as a request-level 429 is. The job goes back without an attempt
-       * while it is young enough (shedDecision), and the limits are lowered when the SIEM took none of
-       * the request. Never permanent.
+       * within the pacing window of its spell of sheds (shedDecision, shedSpellFor), and the limits are
+       * lowered when the SIEM took none of the request. Never permanent.
        */
       throttled?: boolean;
     };

@@ -26,72 +26,60 @@ describe.each(DB_KINDS)('events older than the SIEM keeps (%s)', (kind) => {
     await tdb?.close();
   });
 
-  it('Datadog: a three-day-old event is dead-lettered with its age and never sent; a fresh one is delivered', async () => {
+  /** A new organization's Datadog destination at the receiver, then one event recorded at each time. */
+  async function datadogWithEvents(times: Date[]): Promise<{ orgId: string; apiKey: string; id: string; eventIds: string[] }> {
     const org = await svc.newOrg();
     const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
       apiKey: org.apiKey,
       body: { siem: 'datadog', url: `${r.url}/api/v2/logs`, auth_header_name: 'DD-API-KEY', auth_header_value: 'dd-key-0123456789abcdef' },
     });
     expect(res.status, res.text).toBe(201);
-    const id = res.body.destination_id as string;
-
-    const threeDaysAgo = new Date(Date.now() - 3 * 24 * 3_600_000);
-    const old = { ...makeEvent(org.orgId, 1), '@timestamp': threeDaysAgo.toISOString() };
-    const fresh = makeEvent(org.orgId, 2);
+    const events = times.map((at, i) => ({ ...makeEvent(org.orgId, i + 1), '@timestamp': at.toISOString() }));
     await tdb.db.transaction((tx: Queryable) =>
-      recordEvents(tx, [
-        { orgId: org.orgId, id: old.event.id, occurredAt: threeDaysAgo, payload: old },
-        { orgId: org.orgId, id: fresh.event.id, occurredAt: new Date(), payload: fresh },
-      ]),
+      recordEvents(
+        tx,
+        events.map((e, i) => ({ orgId: org.orgId, id: e.event.id, occurredAt: times[i]!, payload: e })),
+      ),
     );
+    return { ...org, id: res.body.destination_id as string, eventIds: events.map((e) => e.event.id) };
+  }
+
+  it('Datadog: a three-day-old event is dead-lettered with its age and never sent; a fresh one is delivered', async () => {
+    const threeDaysAgo = new Date(Date.now() - 3 * 24 * 3_600_000);
+    const { orgId, apiKey, id, eventIds } = await datadogWithEvents([threeDaysAgo, new Date()]);
+    const [oldId, freshId] = eventIds;
 
     // Both jobs were queued with their events; the old one is dead-lettered, and the fresh one delivered:
     // a settle deletes a delivered job (a retried one would stay pending).
     await expect.poll(() => statusCounts(tdb.db, id), { timeout: 60_000 }).toEqual({ failed: 1 });
     const jobs = new Map((await jobRows(tdb.db, id)).map((j) => [j.event_id, j]));
-    expect(jobs.get(fresh.event.id)).toBeUndefined();
-    expect(jobs.get(old.event.id)).toMatchObject({ status: 'failed' });
-    expect(jobs.get(old.event.id)!.last_error).toMatch(/^Event too old for Datadog Logs: its @timestamp is 72 h old, and .* drops events older than 18 h/);
+    expect(jobs.get(freshId!)).toBeUndefined();
+    expect(jobs.get(oldId!)).toMatchObject({ status: 'failed' });
+    expect(jobs.get(oldId!)!.last_error).toMatch(/^Event too old for Datadog Logs: its @timestamp is 72 h old, and .* drops events older than 18 h/);
     // The fresh one in one request, answered at once (no retry), the old one never sent.
-    expect(r.requests.flatMap(eventIdsOf)).toEqual([fresh.event.id]);
+    expect(r.requests.flatMap(eventIdsOf)).toEqual([freshId]);
 
     // The user sees it where dead letters are listed, with the reason.
-    const failed = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${id}/failed-events`, { apiKey: org.apiKey });
+    const failed = await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations/${id}/failed-events`, { apiKey });
     expect(failed.status, failed.text).toBe(200);
-    expect(failed.body.events.map((e: { event_id: string }) => e.event_id)).toEqual([old.event.id]);
+    expect(failed.body.events.map((e: { event_id: string }) => e.event_id)).toEqual([oldId]);
   });
 
   // Datadog accepts logs up to 2 h in the future and drops later ones after a 202: a desktop agent with
   // a skewed clock (the API takes an occurred_at up to year 9999) would record a delivery nobody can
   // find. The same rule as for the past: dead-lettered with the reason, never sent.
   it('Datadog: an event dated in year 9999 is dead-lettered naming its @timestamp and never sent; one 30 minutes ahead is delivered', async () => {
-    const org = await svc.newOrg();
-    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
-      apiKey: org.apiKey,
-      body: { siem: 'datadog', url: `${r.url}/api/v2/logs`, auth_header_name: 'DD-API-KEY', auth_header_value: 'dd-key-0123456789abcdef' },
-    });
-    expect(res.status, res.text).toBe(201);
-    const id = res.body.destination_id as string;
-
-    const skewed = new Date('9999-12-31T23:59:59.999Z');
-    const soon = new Date(Date.now() + 30 * 60_000);
-    const ahead = { ...makeEvent(org.orgId, 1), '@timestamp': skewed.toISOString() };
-    const near = { ...makeEvent(org.orgId, 2), '@timestamp': soon.toISOString() };
     const before = r.requests.length;
-    await tdb.db.transaction((tx: Queryable) =>
-      recordEvents(tx, [
-        { orgId: org.orgId, id: ahead.event.id, occurredAt: skewed, payload: ahead },
-        { orgId: org.orgId, id: near.event.id, occurredAt: soon, payload: near },
-      ]),
-    );
+    const { id, eventIds } = await datadogWithEvents([new Date('9999-12-31T23:59:59.999Z'), new Date(Date.now() + 30 * 60_000)]);
+    const [aheadId, nearId] = eventIds;
 
     await expect.poll(() => statusCounts(tdb.db, id), { timeout: 60_000 }).toEqual({ failed: 1 });
     const jobs = new Map((await jobRows(tdb.db, id)).map((j) => [j.event_id, j]));
-    expect(jobs.get(near.event.id)).toBeUndefined();
-    expect(jobs.get(ahead.event.id)).toMatchObject({ status: 'failed' });
-    expect(jobs.get(ahead.event.id)!.last_error).toMatch(
+    expect(jobs.get(nearId!)).toBeUndefined();
+    expect(jobs.get(aheadId!)).toMatchObject({ status: 'failed' });
+    expect(jobs.get(aheadId!)!.last_error).toMatch(
       /^Event dated in the future for Datadog Logs: its @timestamp 9999-12-31T23:59:59\.999Z is \d+ h ahead of Aegis's clock, and Datadog Logs drops events more than 2 h in the future after answering 2xx\. The source's clock is likely wrong/,
     );
-    expect(r.requests.slice(before).flatMap(eventIdsOf)).toEqual([near.event.id]);
+    expect(r.requests.slice(before).flatMap(eventIdsOf)).toEqual([nearId]);
   });
 });
