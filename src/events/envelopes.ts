@@ -36,7 +36,7 @@ export function unwrapEnvelope(doc: unknown): Unwrapped {
   if (!holdsEvent(doc) && Array.isArray(doc.logs) && 'common' in doc) {
     return { envelope: 'New Relic Logs', events: (doc.logs as unknown[]).map((l) => (isRecord(l) ? l.attributes : l)), inside: 'logs[].attributes' };
   }
-  // Datadog: the event's own fields plus ddsource, service, ddtags, hostname and message.
+  // Datadog: the event's own fields plus the item's attributes (DATADOG_ITEM_ATTRIBUTES: ddsource, ddtags, timestamp...).
   if (holdsEvent(doc) && 'ddsource' in doc && 'ddtags' in doc) {
     const event = { ...doc };
     for (const k of DATADOG_ITEM_ATTRIBUTES) delete event[k];

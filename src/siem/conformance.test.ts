@@ -3,6 +3,7 @@ import { SIEM_IDS, type SiemId } from './catalog.js';
 import { getEncoder } from './registry.js';
 import { batchEvents, byteLength, type EncodeContext, type SiemEvent } from './types.js';
 import { sampleEvent } from './testEvents.js';
+import { DATADOG_ITEM_ATTRIBUTES } from './datadog/encoder.js';
 
 const ctx: EncodeContext = { hostname: 'aegis-test', options: {}, userAgent: 'aegis-audit-stream/test' };
 
@@ -57,8 +58,10 @@ function decode(siem: SiemId, body: string): SiemEvent[] {
     }
     case 'datadog': {
       const items = JSON.parse(body) as Array<Record<string, unknown>>;
+      // The item is the event plus the attributes the encoder lists as its own.
       return items.map((item) => {
-        const { ddsource: _s, service: _v, ddtags: _t, hostname: _h, message: _m, ...rest } = item;
+        const rest = { ...item };
+        for (const k of DATADOG_ITEM_ATTRIBUTES) delete rest[k];
         return rest as unknown as SiemEvent;
       });
     }

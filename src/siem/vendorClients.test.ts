@@ -27,9 +27,9 @@ import { epochMillis } from './types.js';
 import type { SiemId } from './catalog.js';
 import type { EncodeContext } from './types.js';
 import type { OutputFormat } from './outputFormat.js';
-import { sampleEvent } from './testEvents.js';
+import { sampleEvent, type SampleEvent } from './testEvents.js';
 import { toOcsf } from '../events/ocsf.js';
-import type { WireEvent } from '../events/contract.js';
+import { formatTimestamp, type WireEvent } from '../events/contract.js';
 import { SPLUNK_DEFAULT_SOURCE, SPLUNK_DEFAULT_SOURCETYPE } from './splunk-hec/form.js';
 
 // The two loggers below ship no type declarations: what this file uses of each.
@@ -100,10 +100,17 @@ async function captured(send: () => Promise<unknown>): Promise<ReceivedRequest> 
 }
 
 /** Our request for `siem`: the encoder's body and headers, sent by the delivery's outbound client (as deliverBatch does). */
-function ours(siem: SiemId, path: string, options: Record<string, unknown>, auth: Record<string, string>, format?: OutputFormat): Promise<ReceivedRequest> {
+function ours(
+  siem: SiemId,
+  path: string,
+  options: Record<string, unknown>,
+  auth: Record<string, string>,
+  format?: OutputFormat,
+  sent: readonly SampleEvent[] = events,
+): Promise<ReceivedRequest> {
   const encoder = getEncoder(siem);
   const ctx: EncodeContext = { hostname: HOSTNAME, options, userAgent: 'aegis-audit-stream/test', ...(format ? { format } : {}) };
-  const encoded = encoder.encode(events, ctx);
+  const encoded = encoder.encode([...sent], ctx);
   const headers = { ...encoded.headers, 'content-type': encoded.contentType, ...auth };
   return captured(async () => {
     const result = await outbound.send({ url: `${receiver.url}${path}`, headers, body: encoded.body, gzip: encoder.gzip });
@@ -189,25 +196,33 @@ function datadogLogsApi(): { api: datadogV2.LogsApi; agent: HttpsAgent } {
 }
 
 describe('Datadog: @datadog/datadog-api-client v2 LogsApi.submitLog', () => {
-  it('sends the same method, path, encoding and JSON array body', async () => {
+  it('sends the same method, path, encoding and JSON array body: reserved attributes, timestamp, then the ECS event', async () => {
     const { api, agent } = datadogLogsApi();
+    // The samples, and one sent five hours after it happened (a backlog, a replay): Datadog must file it
+    // at its own time, not at arrival.
+    const late = sampleEvent(4, { timestamp: formatTimestamp(new Date(Date.now() - 5 * 3_600_000)) });
+    const sent = [...events, late];
     // The same attributes our encoder adds (its defaults for source and service, the host name, the
-    // tags it derives), so the item is what a Datadog user of the SDK would send for this event.
+    // tags it derives), so the item is what a Datadog user of the SDK would send for this event, and
+    // timestamp (epoch ms): Datadog dates a log only by its date attributes, and @timestamp is not one.
     const vendor = await captured(() =>
       api.submitLog({
         contentEncoding: 'gzip',
-        body: events.map((e) => ({
+        body: sent.map((e) => ({
           ddsource: 'aegis',
           ddtags: `org_id:${e.organization.id},dataset:${e.event.dataset}`,
           hostname: HOSTNAME,
           message: e.aegis.summary,
           service: 'aegis-audit-stream',
-          additionalProperties: { ...e },
+          additionalProperties: { timestamp: Date.parse(e['@timestamp']), ...e },
         })),
       }),
     );
     agent.destroy();
-    const mine = await ours('datadog', '/api/v2/logs', {}, { 'dd-api-key': 'test-api-key' });
+    const mine = await ours('datadog', '/api/v2/logs', {}, { 'dd-api-key': 'test-api-key' }, undefined, sent);
+    const items = JSON.parse(mine.body.toString('utf8')) as Array<Record<string, unknown>>;
+    expect(items.at(-1)!.timestamp).toBe(Date.parse(late['@timestamp']));
+    expect(Date.now() - (items.at(-1)!.timestamp as number)).toBeGreaterThan(4 * 3_600_000);
     expect(mine.method).toBe(vendor.method);
     expect(mine.path).toBe(vendor.path);
     expect(header(mine, 'content-encoding')).toBe(header(vendor, 'content-encoding'));

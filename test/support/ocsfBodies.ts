@@ -1,14 +1,16 @@
 // The OCSF events inside a request body, for each SIEM preset's envelope (the inverse of the encoders
 // in src/siem/ for `format: "ocsf"`), so tests can validate every event a receiver got.
 import type { SiemId } from '../../src/siem/catalog.js';
+import { DATADOG_OCSF_ITEM_ATTRIBUTES } from '../../src/siem/datadog/encoder.js';
 
 type Json = Record<string, unknown>;
 
 /**
- * Attributes Datadog's log item adds beside the event's own (message is the OCSF event's own too;
- * status is Datadog's log level, in place of OCSF's optional caption, which status_id keeps).
+ * Attributes Datadog's log item adds beside the event's own, as the encoder lists them, but message:
+ * the OCSF event's own too (the same summary). status is Datadog's log level, in place of OCSF's
+ * optional caption, which status_id keeps.
  */
-const DATADOG_ADDED = ['ddsource', 'service', 'ddtags', 'hostname', 'timestamp', 'status'];
+const DATADOG_ADDED = DATADOG_OCSF_ITEM_ATTRIBUTES.filter((k) => k !== 'message');
 
 /** An Elastic OCSF document: @timestamp first (Elastic's time field), then the OCSF object. */
 function elasticDocument(line: string): Json {

@@ -5,7 +5,7 @@ import { batchEvents } from '../types.js';
 import { sampleEvent } from '../testEvents.js';
 import { buildTrailEvent } from '../../trail/contract.js';
 import { toOcsf } from '../../events/ocsf.js';
-import type { WireEvent } from '../../events/contract.js';
+import { formatTimestamp, type WireEvent } from '../../events/contract.js';
 import type { SiemEvent } from '../types.js';
 
 const ctx: EncodeContext = { hostname: 'aegis-test', options: {}, userAgent: 'aegis-audit-stream/test' };
@@ -45,7 +45,7 @@ describe('Datadog', () => {
     const { message: _m, status: _s, ...rest } = object;
     expect(Object.keys(item!)).toEqual(['ddsource', 'ddtags', 'hostname', 'message', 'service', 'status', 'timestamp', ...Object.keys(rest)]);
     expect(item).toMatchObject({ ...rest, message: e.aegis.summary, status_id: 1 });
-    expect(DATADOG_OCSF_ITEM_ATTRIBUTES).toEqual([...DATADOG_ITEM_ATTRIBUTES, 'status', 'timestamp']);
+    expect([...DATADOG_OCSF_ITEM_ATTRIBUTES].sort()).toEqual([...DATADOG_ITEM_ATTRIBUTES, 'status'].sort());
 
     // A failed trail event (status "Failure") is not an emergency: its severity (1) says info.
     const failed = buildTrailEvent({
@@ -56,9 +56,49 @@ describe('Datadog', () => {
     }) as unknown as SiemEvent;
     const [trail] = JSON.parse(datadogEncoder.encode([failed], ocsf).body) as Array<Record<string, unknown>>;
     expect(trail).toMatchObject({ class_uid: 3004, status_id: 2, severity_id: 1, status: 'info', timestamp: Date.parse('2026-11-30T09:00:00.250Z') });
-    // ECS items: unchanged (no timestamp or status added).
+    // ECS items: timestamp too (below), but no status (ECS has no status caption to replace).
     const [plain] = JSON.parse(datadogEncoder.encode([e], ctx).body) as Array<Record<string, unknown>>;
-    expect(Object.keys(plain!)).toEqual([...['ddsource', 'ddtags', 'hostname', 'message', 'service'], ...Object.keys(e)]);
+    expect(Object.keys(plain!)).toEqual(['ddsource', 'ddtags', 'hostname', 'message', 'service', 'timestamp', ...Object.keys(e)]);
+  });
+
+  // Regression: an ECS item (the default format) carried only the ECS @timestamp, which is not one of
+  // Datadog's date attributes, so an event delivered late (a retry, a backlog after an outage, a
+  // replay) was filed at its arrival time, outside the hour a search for the incident looks at.
+  it('an ECS item carries timestamp: the epoch ms of its @timestamp, hours before it is sent', () => {
+    const fiveHoursAgo = Date.now() - 5 * 3_600_000;
+    const e = sampleEvent(4, { timestamp: formatTimestamp(new Date(fiveHoursAgo)) });
+    const body = datadogEncoder.encode([e], ctx).body;
+    const [item] = JSON.parse(body) as Array<Record<string, unknown>>;
+    expect(item!.timestamp).toBe(fiveHoursAgo);
+    // After Datadog's client's attributes, before the event (its additionalProperties), the event intact.
+    expect(Object.keys(item!)).toEqual(['ddsource', 'ddtags', 'hostname', 'message', 'service', 'timestamp', ...Object.keys(e)]);
+    expect(item).toMatchObject({ ...e, timestamp: fiveHoursAgo });
+    // Microseconds past the millisecond are truncated, as in OCSF's time.
+    const [micro] = JSON.parse(datadogEncoder.encode([sampleEvent(1)], ctx).body) as Array<Record<string, unknown>>;
+    expect(micro!.timestamp).toBe(Date.parse('2026-05-15T10:33:01.456Z'));
+  });
+
+  // The item's attribute wins over an event's own `timestamp` (one key, never two: a JSON reader keeps
+  // one of duplicate keys as it likes, and Datadog would date the log by whichever it kept).
+  it("an ECS event's own timestamp key gives way to the item's, with no duplicate key", () => {
+    const at = '2026-05-15T09:00:00.123456+00:00';
+    const e = { ...sampleEvent(5, { timestamp: at }), timestamp: 'not the time' } as SiemEvent;
+    const body = datadogEncoder.encode([e], ctx).body;
+    expect(body.match(/"timestamp":/g)).toHaveLength(1);
+    const [item] = JSON.parse(body) as Array<Record<string, unknown>>;
+    expect(item!.timestamp).toBe(Date.parse('2026-05-15T09:00:00.123Z'));
+    const { timestamp: _own, ...rest } = e as unknown as Record<string, unknown>;
+    expect(Object.keys(item!)).toEqual(['ddsource', 'ddtags', 'hostname', 'message', 'service', 'timestamp', ...Object.keys(rest)]);
+  });
+
+  it('lists the attributes an item adds: ECS and OCSF both timestamp, OCSF also status', () => {
+    expect([...DATADOG_ITEM_ATTRIBUTES].sort()).toEqual(['ddsource', 'ddtags', 'hostname', 'message', 'service', 'timestamp']);
+    for (const format of [undefined, 'ocsf'] as const) {
+      const [item] = JSON.parse(datadogEncoder.encode([sampleEvent(1)], { ...ctx, ...(format ? { format } : {}) }).body) as Array<Record<string, unknown>>;
+      const listed = format ? DATADOG_OCSF_ITEM_ATTRIBUTES : DATADOG_ITEM_ATTRIBUTES;
+      const n = listed.length;
+      expect(Object.keys(item!).slice(0, n).sort()).toEqual([...listed].sort());
+    }
   });
 
   it('status by OCSF severity_id: Datadog log levels, never a caption', () => {

@@ -24,16 +24,20 @@ export function datadogTags(event: SiemEvent, ctx: EncodeContext): string {
   return tags.join(',');
 }
 
-/** The attributes a Datadog log item adds to the event (validate-event strips them to unwrap an item). */
-export const DATADOG_ITEM_ATTRIBUTES = ['ddsource', 'service', 'ddtags', 'hostname', 'message'] as const;
+/**
+ * The attributes a Datadog log item adds to the event (validate-event strips them to unwrap an item).
+ * `timestamp` (epoch ms of @timestamp): Datadog dates a log only from its default date attributes
+ * (timestamp, date, _timestamp, ...), and neither ECS's `@timestamp` nor OCSF's `time` is one, so
+ * without it an item would be dated when it arrived: a retry, a backlog or a replay would be filed
+ * hours after the event, where a search of the incident's hour does not look.
+ */
+export const DATADOG_ITEM_ATTRIBUTES = ['ddsource', 'service', 'ddtags', 'hostname', 'message', 'timestamp'] as const;
 
 /**
- * An OCSF item's attributes: those, plus the two Datadog reads that an OCSF object names otherwise.
- * `timestamp`: Datadog dates a log only from its default date attributes (timestamp, date, ...), and
- * OCSF's `time` is not one, so without it every item would be dated when it arrived. `status`: the log
- * level, which Datadog would otherwise read from OCSF's status caption ("New", "Failure").
+ * An OCSF item's attributes: those, plus `status`, the log level, which Datadog would otherwise read
+ * from OCSF's status caption ("New", "Failure").
  */
-export const DATADOG_OCSF_ITEM_ATTRIBUTES = [...DATADOG_ITEM_ATTRIBUTES, 'status', 'timestamp'] as const;
+export const DATADOG_OCSF_ITEM_ATTRIBUTES = [...DATADOG_ITEM_ATTRIBUTES, 'status'] as const;
 
 /**
  * Datadog's log level for an OCSF severity_id: 1 Informational and 99 Other (and 0 Unknown) are info,
@@ -58,10 +62,11 @@ export function datadogStatus(severityId: number): string {
 
 /**
  * One log item: Datadog's reserved attributes, then the event's own fields, as JSON. The order is
- * the one @datadog/datadog-api-client writes (HTTPLogItem's attributes, then its
- * additionalProperties), so an item is byte for byte what Datadog's own client sends
- * (src/siem/vendorClients.test.ts). An attribute replaces the event's key of the same name: the OCSF
- * object's message (the same summary) and status caption (status_id still says it).
+ * the one @datadog/datadog-api-client writes (HTTPLogItem's attributes ddsource, ddtags, hostname,
+ * message and service, then its additionalProperties: OCSF's status, timestamp, then the event), so
+ * an item is byte for byte what Datadog's own client sends (src/siem/vendorClients.test.ts). An
+ * attribute replaces the event's key of the same name (prefixBody), so an item never has a key twice:
+ * the OCSF object's message (the same summary) and status caption (status_id still says it).
  */
 function item(event: SiemEvent, ctx: EncodeContext): string {
   const reserved = {
@@ -70,12 +75,15 @@ function item(event: SiemEvent, ctx: EncodeContext): string {
     hostname: ctx.hostname,
     message: event.aegis.summary,
     service: optionString(ctx.options, 'service') ?? DATADOG_DEFAULT_SERVICE,
-  } satisfies Record<(typeof DATADOG_ITEM_ATTRIBUTES)[number], unknown>;
-  if (ctx.format !== 'ocsf') return prefixBody(event, ctx, reserved);
+  };
+  const timestamp = epochMillis(event['@timestamp']);
+  if (ctx.format !== 'ocsf') {
+    return prefixBody(event, ctx, { ...reserved, timestamp } satisfies Record<(typeof DATADOG_ITEM_ATTRIBUTES)[number], unknown>);
+  }
   return prefixBody(event, ctx, {
     ...reserved,
     status: datadogStatus(ocsfObject(event).severity_id),
-    timestamp: epochMillis(event['@timestamp']),
+    timestamp,
   } satisfies Record<(typeof DATADOG_OCSF_ITEM_ATTRIBUTES)[number], unknown>);
 }
 

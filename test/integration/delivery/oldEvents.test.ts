@@ -44,20 +44,30 @@ describe.each(DB_KINDS)('events older than the SIEM keeps (%s)', (kind) => {
     return { ...org, id: res.body.destination_id as string, eventIds: events.map((e) => e.event.id) };
   }
 
-  it('Datadog: a three-day-old event is dead-lettered with its age and never sent; a fresh one is delivered', async () => {
+  it('Datadog: a three-day-old event is dead-lettered with its age and never sent; a fresh one and a five-hour-old one are delivered, each dated by its @timestamp', async () => {
+    const before = r.requests.length;
     const threeDaysAgo = new Date(Date.now() - 3 * 24 * 3_600_000);
-    const { orgId, apiKey, id, eventIds } = await datadogWithEvents([threeDaysAgo, new Date()]);
-    const [oldId, freshId] = eventIds;
+    const fiveHoursAgo = new Date(Date.now() - 5 * 3_600_000);
+    const { orgId, apiKey, id, eventIds } = await datadogWithEvents([threeDaysAgo, new Date(), fiveHoursAgo]);
+    const [oldId, freshId, lateId] = eventIds;
 
-    // Both jobs were queued with their events; the old one is dead-lettered, and the fresh one delivered:
+    // All jobs were queued with their events; the old one is dead-lettered, the others delivered:
     // a settle deletes a delivered job (a retried one would stay pending).
     await expect.poll(() => statusCounts(tdb.db, id), { timeout: 60_000 }).toEqual({ failed: 1 });
     const jobs = new Map((await jobRows(tdb.db, id)).map((j) => [j.event_id, j]));
     expect(jobs.get(freshId!)).toBeUndefined();
+    expect(jobs.get(lateId!)).toBeUndefined();
     expect(jobs.get(oldId!)).toMatchObject({ status: 'failed' });
     expect(jobs.get(oldId!)!.last_error).toMatch(/^Event too old for Datadog Logs: its @timestamp is 72 h old, and .* drops events older than 18 h/);
-    // The fresh one in one request, answered at once (no retry), the old one never sent.
-    expect(r.requests.flatMap(eventIdsOf)).toEqual([freshId]);
+    // The others each sent once, answered at once (no retry), the old one never sent.
+    const sent = r.requests.slice(before);
+    expect(sent.flatMap(eventIdsOf).sort()).toEqual([freshId!, lateId!].sort());
+    // Datadog files a log at its timestamp attribute (epoch ms), else at arrival: the five-hour-old
+    // event must say when it happened, or a search of that hour would not find it.
+    const items = sent.flatMap((q) => JSON.parse(q.body.toString('utf8')) as Array<{ timestamp: unknown; event?: { id?: string } }>);
+    const dated = new Map(items.map((it) => [it.event?.id, it.timestamp]));
+    expect(dated.get(lateId)).toBe(fiveHoursAgo.getTime());
+    expect(dated.get(freshId)).toBeTypeOf('number');
 
     // The user sees it where dead letters are listed, with the reason.
     const failed = await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations/${id}/failed-events`, { apiKey });

@@ -94,7 +94,7 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
     }
   });
 
-  it('Datadog: a JSON array of log items with ddsource, service, ddtags, hostname, message and DD-API-KEY', async () => {
+  it('Datadog: a JSON array of log items with ddsource, service, ddtags, hostname, message, timestamp and DD-API-KEY', async () => {
     const r = await receiver(() => ({ status: 202, body: '{}' }));
     await destination({ siem: 'datadog', url: `${r.url}/api/v2/logs`, auth_header_name: 'DD-API-KEY', auth_header_value: 'dd-key-0123456789abcdef' });
     const ids = await seedEvents(tdb.db, org.orgId, 4);
@@ -112,6 +112,8 @@ describe.each(DB_KINDS)('SIEM presets on the wire (%s)', (kind) => {
       expect(it.ddtags).toContain('dataset:aegis.preflight');
       expect(typeof it.hostname).toBe('string');
       expect(it.message).toBe(it.aegis.summary);
+      // Datadog dates a log by timestamp (epoch ms), never by @timestamp: without it, by arrival.
+      expect(it.timestamp).toBe(Date.parse(it['@timestamp']));
       expect(ids).toContain(it.event.id);
     }
   });
