@@ -142,7 +142,9 @@ export async function startService(config: Config, opts: StartOptions): Promise<
   };
   try {
     checkpoint();
-    const applied = await untilInterrupted(migrate(db, { logger }));
+    // The signal also ends migrate's own retrying (a try cut short by a lock held elsewhere), so an
+    // interrupted start leaves no retry loop behind to keep the pool open.
+    const applied = await untilInterrupted(migrate(db, signal ? { logger, signal } : { logger }));
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
     checkpoint();
     // A key dropped from the ring too early: said once at start, not only on each destination it stalls.

@@ -1,4 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../logger.js';
 import type { Db, Queryable } from './types.js';
@@ -17,28 +19,94 @@ export interface Migration {
 
 export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
   const files = (await readdir(dir)).filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f)).sort();
-  return Promise.all(files.map(async (f) => ({ version: Number(f.slice(0, 4)), name: f, sql: await readFile(dir + f, 'utf8') })));
+  return Promise.all(files.map(async (f) => ({ version: Number(f.slice(0, 4)), name: f, sql: await readFile(join(dir, f), 'utf8') })));
 }
 
 export interface MigrateOptions {
-  /** Told when another process holds the migration lock for longer than waitNoticeMs. */
+  /** Told when another process holds the migration lock for longer than waitNoticeMs, and of every try a table lock cut short. */
   logger?: Pick<Logger, 'warn' | 'info'>;
   /** How long a wait for the lock stays unremarked: processes starting together wait a moment, routinely. */
   waitNoticeMs?: number;
+  /** Where the migrations are read from instead of the shipped migrations/ (tests). */
+  migrationsDir?: string;
+  /**
+   * PostgreSQL: how long one statement of the migrations may wait for a table lock (lock_timeout).
+   * While DDL waits in the lock queue, every other query on that table queues behind it, so the
+   * running service would stop for as long as the session it waits for lasts. Default 5 s.
+   */
+  lockTimeoutMs?: number;
+  /** Pause after the first try cut short by lockTimeoutMs; doubles each try up to retryMaxMs, with jitter. Default 1 s. */
+  retryBaseMs?: number;
+  /** Longest pause between tries. Default 30 s. */
+  retryMaxMs?: number;
+  /** Ends the retrying: migrate rejects (AbortError) within a lock timeout of the abort. */
+  signal?: AbortSignal;
 }
 
-/** Applies pending migrations in one transaction (all or none); returns the names applied. Throws on failure. */
+// SQLSTATE lock_not_available: what a statement that waited lock_timeout for a lock fails with.
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/**
+ * Applies pending migrations in one transaction (all or none); returns the names applied. On
+ * PostgreSQL a try whose DDL waits longer than lockTimeoutMs for a table lock is rolled back and tried
+ * again after a pause, for ever until it succeeds or `signal` aborts. Throws on any other failure.
+ */
 export async function migrate(db: Db, opts: MigrateOptions = {}): Promise<string[]> {
-  const migrations = await loadMigrations();
+  const migrations = await loadMigrations(opts.migrationsDir);
+  const { lockTimeoutMs = 5000, retryBaseMs = 1000, retryMaxMs = 30_000 } = opts;
+  for (let attempt = 1; ; attempt++) {
+    opts.signal?.throwIfAborted();
+    // PGlite is one connection in this process: nothing else can hold a lock, so no timeout and no watch.
+    const watch = db.kind === 'postgres' ? new BlockerWatch(db, lockTimeoutMs) : null;
+    try {
+      return await applyPending(db, migrations, opts, watch);
+    } catch (err) {
+      if (!watch || (err as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw err;
+      // Equal jitter: processes upgraded together do not come back in step.
+      const cap = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(attempt - 1, 30));
+      const pause = Math.round(cap / 2 + (Math.random() * cap) / 2);
+      const seen = watch.seen;
+      const pids = seen?.blockers.map(
+        (b) => `${b.pid} (${b.application_name || 'no application name'}, ${b.state ?? 'state unknown'}, transaction open ${b.xact_age_s ?? '?'} s)`,
+      );
+      opts.logger?.warn(
+        {
+          migration: watch.migration,
+          attempt,
+          lock_timeout_ms: lockTimeoutMs,
+          retry_in_ms: pause,
+          relation: seen?.relation ?? null,
+          lock_mode: seen?.mode ?? null,
+          blockers: seen?.blockers ?? [],
+        },
+        `${watch.migration ? `migration ${watch.migration}` : 'migrating'} waited ${lockTimeoutMs} ms for a lock${seen?.relation ? ` on ${seen.relation}` : ''}, held by PostgreSQL backend ${pids?.length ? pids.join(', ') : 'pid unknown'}; ` +
+          `rolled back (nothing applied) so that queries on it are not held up, and the running service keeps working meanwhile; trying again in ${(pause / 1000).toFixed(1)} s`,
+      );
+      await sleep(pause, undefined, opts.signal ? { signal: opts.signal } : {});
+    } finally {
+      watch?.stop();
+    }
+  }
+}
+
+async function applyPending(db: Db, migrations: Migration[], opts: MigrateOptions, watch: BlockerWatch | null): Promise<string[]> {
   const applied: string[] = [];
   await db.transaction(async (tx) => {
+    // The wait for another process's migration is not cut short, whatever lock_timeout the role or
+    // server sets: that process is applying these same migrations.
+    if (watch) await tx.query('SET LOCAL lock_timeout = 0');
     await takeMigrationLock(tx, opts);
+    if (watch) {
+      const { rows } = await tx.query<{ pid: number }>("SELECT pg_backend_pid() AS pid, set_config('lock_timeout', $1, true)", [`${watch.lockTimeoutMs}ms`]);
+      watch.start(rows[0]!.pid);
+    }
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
     const done = new Set(rows.map((r) => r.version));
     for (const m of migrations) {
       if (done.has(m.version)) continue;
+      if (watch) watch.migration = m.name;
       // The row goes in first: a concurrent migrator that somehow got past the lock would collide on
       // the primary key instead of applying the migration twice.
       await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
@@ -47,6 +115,63 @@ export async function migrate(db: Db, opts: MigrateOptions = {}): Promise<string
     }
   });
   return applied;
+}
+
+interface Blocker {
+  pid: number;
+  application_name: string | null;
+  state: string | null;
+  xact_age_s: number | null;
+  state_age_s: number | null;
+}
+
+/**
+ * Who our migrating backend waits for. Asked from another pooled connection while the try runs: once
+ * the lock timeout fires we no longer wait, and pg_blocking_pids says nothing. Sampled a few times per
+ * lock timeout; the last sample that saw a wait is what the warning reports. Never the sessions'
+ * query text (it may hold secrets): pid, application name, state and ages only. Best effort: a
+ * refused catalogue view or a full pool leaves the warning without names.
+ */
+class BlockerWatch {
+  migration: string | null = null;
+  seen: { relation: string | null; mode: string; blockers: Blocker[] } | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+
+  constructor(
+    private readonly db: Db,
+    readonly lockTimeoutMs: number,
+  ) {}
+
+  start(pid: number): void {
+    this.timer = setInterval(() => void this.sample(pid), Math.min(1000, Math.max(20, this.lockTimeoutMs / 4)));
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async sample(pid: number): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const { rows } = await this.db.query<{ relation: string | null; mode: string; blockers: Blocker[] | null }>(
+        `SELECT l.relation::regclass::text AS relation, l.mode,
+           (SELECT json_agg(json_build_object('pid', a.pid, 'application_name', a.application_name, 'state', a.state,
+                     'xact_age_s', floor(extract(epoch FROM now() - a.xact_start)),
+                     'state_age_s', floor(extract(epoch FROM now() - a.state_change))))
+              FROM pg_stat_activity a WHERE a.pid = ANY (pg_blocking_pids($1))) AS blockers
+         FROM pg_locks l WHERE l.pid = $1 AND NOT l.granted LIMIT 1`,
+        [pid],
+      );
+      const row = rows[0];
+      if (row?.blockers?.length) this.seen = { relation: row.relation, mode: row.mode, blockers: row.blockers };
+    } catch {
+      // Best effort (see above).
+    } finally {
+      this.busy = false;
+    }
+  }
 }
 
 /**
