@@ -5,7 +5,8 @@ import { invalid } from '../errors.js';
  * prefix and the position fields. Opaque to clients (they pass next_cursor back as is), so the form
  * can change without breaking them. Not authenticated: every list query is bounded by the caller's
  * organization, so an edited cursor can only start another page of the caller's own data. (The pull
- * API's cursor is MAC'd instead, src/events/pullCursor.ts: its positions are transaction ids.)
+ * API's cursor is encrypted instead, src/events/pullCursor.ts: its positions are server-wide
+ * transaction ids, which must not be readable.)
  */
 export function encodePageCursor(prefix: string, fields: readonly string[]): string {
   return Buffer.from(`${prefix}${fields.join('|')}`).toString('base64url');

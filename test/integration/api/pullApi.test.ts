@@ -6,6 +6,9 @@ import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { makeEvent, seedEvents } from '../delivery/support.js';
 import { agentRecord } from '../events/support.js';
 import { recordEvents } from '../../../src/queue/enqueue.js';
+import { createHmac, hkdfSync } from 'node:crypto';
+import { parseKeyRing } from '../../../src/crypto/keyring.js';
+import { MAX_CURSOR_LENGTH } from '../../../src/events/pullCursor.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { apiBodiesSchema, auditEventSchema, configChangeEventSchema } from '../../../src/events/validate.js';
@@ -18,6 +21,19 @@ ajv.addSchema(auditEventSchema);
 ajv.addSchema(apiBodiesSchema);
 ajv.addSchema(configChangeEventSchema);
 const validPage = ajv.compile({ $ref: `${apiBodiesSchema.$id as string}#/$defs/AuditEventsPage` });
+
+/**
+ * A cursor in the first released form ("e1", given out until cursors were encrypted), minted here from
+ * its frozen definition rather than by the code under test: base64url(HMAC-SHA-256 (first 16 bytes)
+ * || "e1.<txid>.<event id>"), keyed by HKDF of the encryption key. Clients store cursors, so this form
+ * must keep resuming at its position after an upgrade.
+ */
+function legacyE1Cursor(encryptionKey: string, orgId: string, pos: { txid: string; id: string }): string {
+  const key = Buffer.from(hkdfSync('sha256', parseKeyRing(encryptionKey).primary.key, Buffer.alloc(0), 'aegis audit-events pull cursor v1', 32));
+  const payload = `e1.${pos.txid}.${pos.id}`;
+  const mac = createHmac('sha256', key).update(`${orgId}\n${payload}`).digest().subarray(0, 16);
+  return Buffer.concat([mac, Buffer.from(payload, 'utf8')]).toString('base64url');
+}
 
 interface Page {
   events: Array<{ event: { id: string } }>;
@@ -250,6 +266,83 @@ describe.each(DB_KINDS)('pull API (%s)', (kind) => {
     // A cursor is bound to its organization: another org's key cannot use this org's cursor on its own path.
     const other = await svc.newOrg();
     expect(await refused(`cursor=${good}`, other)).toMatch(/cursor/);
+  });
+
+  it("reveals nothing in its cursors: no transaction ids (other tenants' activity), no event ids; e1 cursors still resume", async () => {
+    const a = await svc.newOrg();
+    const b = await svc.newOrg();
+    const first = await seedEvents(tdb.db, a.orgId, 2);
+    // Pages end below the oldest open transaction (the service's own background loops hold one a moment).
+    let c1 = '';
+    await expect
+      .poll(
+        async () => {
+          const r = await drain(null, 100, a);
+          c1 = r.cursor;
+          return r.ids.sort();
+        },
+        { timeout: 60_000 },
+      )
+      .toEqual([...first].sort());
+    // Between A's two pulls, B writes: each destination created is its own transaction on the server.
+    const N = 20;
+    for (let i = 0; i < N; i++) {
+      const d = await svc.request('POST', `/api/orgs/${b.orgId}/forwarding-destinations`, { apiKey: b.apiKey, body: { url: `${receiver.url}/leak-${i}` } });
+      expect(d.status, d.text).toBe(201);
+    }
+    const [third] = await seedEvents(tdb.db, a.orgId, 1);
+    let c2 = c1;
+    await expect
+      .poll(
+        async () => {
+          const r = await drain(c2, 100, a);
+          c2 = r.cursor;
+          return r.ids;
+        },
+        { timeout: 60_000 },
+      )
+      .toEqual([third]);
+    // Caught up: another read from c2 answers a cursor for the very same position.
+    const c3 = (await page(`limit=100&cursor=${c2}`, a)).next_cursor;
+    const { rows } = await tdb.db.query<{ txid: string; id: string }>(`SELECT txid::text AS txid, id FROM audit_events WHERE org_id = $1 ORDER BY txid, id`, [
+      a.orgId,
+    ]);
+    expect(rows.map((r) => r.id)).toEqual(expect.arrayContaining([...first, third!]));
+    for (const c of [c1, c2, c3]) {
+      expect(c.length).toBeLessThanOrEqual(MAX_CURSOR_LENGTH);
+      const bytes = Buffer.from(c, 'base64url');
+      const text = bytes.toString('latin1');
+      expect(text).not.toMatch(/e1\./);
+      for (const r of rows) {
+        // Neither the position's transaction id (as text, or as a 64-bit integer) nor its event id.
+        expect(text).not.toContain(r.txid);
+        const be = Buffer.alloc(8);
+        be.writeBigInt64BE(BigInt(r.txid));
+        expect(bytes.includes(be.subarray(4))).toBe(false);
+        expect(text).not.toContain(r.id);
+        expect(text).not.toContain(r.id.slice(5));
+      }
+    }
+    // Two cursors for one position differ (a fresh nonce each), and both resume at it.
+    expect(c3).not.toBe(c2);
+    // The cursor's length does not move with the server's transaction counter.
+    expect(c2.length).toBe(c1.length);
+    const [fourth] = await seedEvents(tdb.db, a.orgId, 1);
+    await expect.poll(async () => (await drain(c2, 100, a)).ids, { timeout: 60_000 }).toEqual([fourth]);
+    expect((await drain(c3, 100, a)).ids).toEqual([fourth]);
+
+    // A cursor given out before the upgrade (form e1) resumes where it stood, and is answered with the new form.
+    const key = svc.config.encryptionKey!;
+    const old = legacyE1Cursor(key, a.orgId, rows[0]!);
+    const resumed = await drain(old, 100, a);
+    expect(resumed.ids).toEqual([...rows.slice(1).map((r) => r.id), fourth]);
+    expect(Buffer.from(resumed.cursor, 'base64url').toString('latin1')).not.toMatch(/e1\./);
+    const start = await page(`limit=1&cursor=${legacyE1Cursor(key, a.orgId, { txid: '0', id: '' })}`, a);
+    expect(start.events.map((e) => e.event.id)).toEqual([rows[0]!.id]);
+    // ...bound to its organization as before.
+    const refusedOld = await svc.request('GET', `${pullPath(b.orgId)}?cursor=${old}`, { apiKey: b.apiKey });
+    expect(refusedOld.status).toBe(400);
+    expect(refusedOld.body.error.message).toMatch(/^cursor: /);
   });
 
   it("keeps organizations apart: a key of one org never reads another's events", async () => {
