@@ -179,8 +179,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await typed.register(async (api) => {
     api.addHook('onRequest', requireOrg(ctx.db));
     // Right after authentication, in the same stage: a request waiting for its organization's place
-    // has not had its body read.
-    api.addHook('onRequest', admitPerOrg(admission));
+    // has not had its body read. Before the routes: it wraps their handlers, which keep the place.
+    admitPerOrg(api, admission);
     destinationRoutes(api, ctx);
     replayRoutes(api, ctx);
     eventRoutes(api, ctx);

@@ -1,6 +1,8 @@
+import { connect, type Socket } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../errors.js';
-import { admissionLimits, OrgAdmission, refusalLogThrottle, type Permit, type RefusalReason } from './orgAdmission.js';
+import { admissionLimits, admitPerOrg, OrgAdmission, refusalLogThrottle, type Permit, type RefusalReason } from './orgAdmission.js';
 
 /** Lets every settled promise's continuations run (acquire resolves through promise jobs only). */
 const settle = () => new Promise<void>((r) => setImmediate(r));
@@ -161,5 +163,135 @@ describe('refusalLogThrottle', () => {
     expect(shouldLog('A', 59_999)).toBe(false);
     expect(shouldLog('B', 59_999)).toBe(true);
     expect(shouldLog('A', 60_000)).toBe(true);
+  });
+});
+
+/**
+ * The gate as the API wires it (admitPerOrg on a scope), in a real Fastify server reached over real
+ * connections: the organization comes from an x-org header, and each request's handler (and, for
+ * /slow-start, a preHandler before it) waits until the test settles it.
+ */
+describe('admitPerOrg', () => {
+  const POLL = { timeout: 30_000, interval: 20 };
+  let app: FastifyInstance | null = null;
+  const sockets: Socket[] = [];
+
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.destroy();
+    await app?.close();
+    app = null;
+  });
+
+  async function start(limit: number) {
+    const admission = new OrgAdmission(admissionLimits(limit));
+    const started: string[] = [];
+    const closed: string[] = [];
+    const handlers = new Map<string, { resolve(): void; reject(e: Error): void }>();
+    const preHandlers = new Map<string, () => void>();
+    const server = Fastify();
+    app = server;
+    await server.register(async (api) => {
+      api.addHook('onRequest', async (req, reply) => {
+        req.authOrgId = String(req.headers['x-org']);
+        reply.raw.once('close', () => closed.push((req.params as { id: string }).id));
+      });
+      admitPerOrg(api, admission);
+      const handler = async (req: { params: unknown }) => {
+        const { id } = req.params as { id: string };
+        started.push(id);
+        await new Promise<void>((resolve, reject) => handlers.set(id, { resolve, reject }));
+        return { id };
+      };
+      api.post('/work/:id', handler);
+      api.post('/slow-start/:id', {
+        preHandler: async (req) => {
+          await new Promise<void>((resolve) => preHandlers.set((req.params as { id: string }).id, resolve));
+        },
+        handler,
+      });
+    });
+    const address = await server.listen({ port: 0, host: '127.0.0.1' });
+    const port = Number(new URL(address).port);
+    async function send(path: string, org = 'A'): Promise<Socket> {
+      const socket = connect(port, '127.0.0.1');
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+      await new Promise<void>((resolve) => socket.once('connect', resolve));
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nx-org: ${org}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      return socket;
+    }
+    return { admission, started, closed, handlers, preHandlers, send };
+  }
+
+  it('keeps the place while a handler whose client left runs, and gives it back when the handler resolves or throws', async () => {
+    const { admission, started, closed, handlers, send } = await start(1);
+    for (const outcome of ['resolve', 'throw'] as const) {
+      const id = `${outcome}-1`;
+      const first = await send(`/work/${id}`);
+      await expect.poll(() => started.includes(id), POLL).toBe(true);
+      first.resetAndDestroy();
+      await expect.poll(() => closed.includes(id), POLL).toBe(true);
+      // The client is gone; its handler still runs and keeps the place: the next one waits.
+      expect(admission.active('A')).toBe(1);
+      const next = `${outcome}-2`;
+      await send(`/work/${next}`);
+      await expect.poll(() => admission.waiting(), POLL).toBe(1);
+      expect(started).not.toContain(next);
+      // Another organization is not held up.
+      await send('/work/other', 'B');
+      await expect.poll(() => started.includes('other'), POLL).toBe(true);
+      handlers.get('other')!.resolve();
+      if (outcome === 'resolve') handlers.get(id)!.resolve();
+      else handlers.get(id)!.reject(new Error('handler failed after its client left'));
+      await expect.poll(() => started.includes(next), POLL).toBe(true);
+      handlers.get(next)!.resolve();
+      await expect.poll(() => admission.active('A') + admission.active('B'), POLL).toBe(0);
+      started.length = 0;
+    }
+  });
+
+  it('runs no handler for a request whose client left after its admission, before its handler, and frees its place', async () => {
+    const { admission, started, closed, preHandlers, handlers, send } = await start(1);
+    const client = await send('/slow-start/gone');
+    await expect.poll(() => preHandlers.has('gone'), POLL).toBe(true);
+    client.resetAndDestroy();
+    await expect.poll(() => closed.includes('gone'), POLL).toBe(true);
+    preHandlers.get('gone')!();
+    await expect.poll(() => admission.active('A'), POLL).toBe(0);
+    // The whole limit is back: the next request runs.
+    await send('/work/next');
+    await expect.poll(() => started, POLL).toEqual(['next']);
+    handlers.get('next')!.resolve();
+    await expect.poll(() => admission.active('A'), POLL).toBe(0);
+  });
+
+  it('gives every place back after many requests that left while running, while waiting, or before their handler', async () => {
+    const { admission, started, closed, handlers, preHandlers, send } = await start(2);
+    const clients: Socket[] = [];
+    for (let i = 0; i < 2; i++) clients.push(await send(`/work/run-${i}`));
+    await expect.poll(() => started.length, POLL).toBe(2);
+    for (let i = 0; i < 10; i++) clients.push(await send(`/work/wait-${i}`));
+    await expect.poll(() => admission.waiting(), POLL).toBe(10);
+    for (const c of clients.splice(0)) c.resetAndDestroy();
+    await expect.poll(() => admission.waiting(), POLL).toBe(0);
+    expect(admission.active('A')).toBe(2);
+    handlers.get('run-0')!.resolve();
+    handlers.get('run-1')!.reject(new Error('failed'));
+    await expect.poll(() => admission.active('A'), POLL).toBe(0);
+    const slow = [await send('/slow-start/s0'), await send('/slow-start/s1')];
+    await expect.poll(() => preHandlers.size, POLL).toBe(2);
+    for (const c of slow) c.resetAndDestroy();
+    await expect.poll(() => closed.includes('s0') && closed.includes('s1'), POLL).toBe(true);
+    for (const go of preHandlers.values()) go();
+    await expect.poll(() => admission.active('A'), POLL).toBe(0);
+    expect(started).toEqual(['run-0', 'run-1']);
+    // Both places: two run, a third waits.
+    for (const id of ['a', 'b', 'c']) await send(`/work/${id}`);
+    await expect.poll(() => started.length, POLL).toBe(4);
+    await expect.poll(() => admission.waiting(), POLL).toBe(1);
+    for (const id of ['a', 'b']) handlers.get(id)!.resolve();
+    await expect.poll(() => started.includes('c'), POLL).toBe(true);
+    handlers.get('c')!.resolve();
+    await expect.poll(() => admission.active('A'), POLL).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 
 /**
@@ -167,45 +167,108 @@ const abortReason = (signal: AbortSignal): Error => (signal.reason instanceof Er
 
 const NO_PERMIT: Permit = { release: () => undefined };
 
+/** The place a gated request holds, from its admission until its response and its handler are both over. */
+interface Place {
+  permit: Permit | null;
+  /** The route handler has started and its promise has not settled yet. */
+  running: boolean;
+  /** The response is over: answered, or the client went away. */
+  over: boolean;
+  /** Called when the response is over (idempotent): gives the place back unless the handler runs. */
+  end: () => void;
+  /** The response or its connection is already closed, whether or not its 'close' has been emitted. */
+  closed: () => boolean;
+}
+
 /**
- * The onRequest hook, registered right after authentication: a waiting request's body is not read
- * yet (TCP holds it back), so waiting costs a socket, not CPU or memory. The place is given back on
- * the raw response's 'close', which fires once the answer is sent and when the client goes away
- * alike, whatever answered (a handler, a later hook's error, a validation 400); or on its socket's
- * 'close', for a pipelined request queued behind another on its connection: Node destroys such a
- * request when the socket closes without its response ever emitting 'close'.
+ * Registers the gate on `app` (the scope of the organization routes, right after authentication): an
+ * onRequest hook that takes the organization's place, and an onRoute hook that wraps each route's
+ * handler so that the place stays taken while the handler's promise runs.
+ *
+ * A waiting request's body is not read yet (TCP holds it back), so waiting costs a socket, not CPU or
+ * memory. The place is given back once the response is over AND no handler runs:
+ * - the response is over on the raw response's 'close', which fires once the answer is sent and when
+ *   the client goes away alike, whatever answered (a handler, a later hook's error, a validation 400);
+ *   or on its socket's 'close', for a pipelined request queued behind another on its connection: Node
+ *   destroys such a request when the socket closes without its response ever emitting 'close'.
+ * - a handler runs from its call until its promise settles (resolved or thrown). Fastify does not stop
+ *   a handler when its client leaves: giving the place back on 'close' alone let an organization run
+ *   any number of handlers at once (test probes, batches, replays) by dropping each connection.
+ * A handler is not started for a request whose client has already gone (its place is given back): as
+ * a waiting request whose client leaves never takes a place, no work starts for a client that is no
+ * longer there to get its answer.
  */
-export function admitPerOrg(admission: OrgAdmission) {
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+export function admitPerOrg(app: FastifyInstance, admission: OrgAdmission): void {
+  const places = new WeakMap<FastifyRequest, Place>();
+
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const orgId = req.authOrgId;
     if (orgId === undefined || admission.limits.maxConcurrent <= 0) return;
     const res = reply.raw;
     const socket = req.raw.socket as Socket | null;
     const gone = new AbortController();
-    let permit: Permit | null = null;
-    let ended = false;
-    const onClose = () => {
-      if (ended) return;
-      ended = true;
-      // A keep-alive socket serves many requests: it must not keep one listener for each.
-      res.removeListener('close', onClose);
-      socket?.removeListener('close', onClose);
-      if (permit) permit.release();
-      else gone.abort(new AppError('rate_limited', 'The client closed the connection while its request waited for a place.'));
+    const place: Place = {
+      permit: null,
+      running: false,
+      over: false,
+      end: () => {
+        if (place.over) return;
+        place.over = true;
+        // A keep-alive socket serves many requests: it must not keep one listener for each.
+        res.removeListener('close', place.end);
+        socket?.removeListener('close', place.end);
+        if (place.permit) {
+          if (!place.running) place.permit.release();
+        } else gone.abort(new AppError('rate_limited', 'The client closed the connection while its request waited for a place.'));
+      },
+      closed: () => res.closed || socket === null || socket.destroyed,
     };
-    const closed = () => res.closed || socket === null || socket.destroyed;
-    res.once('close', onClose);
-    socket?.once('close', onClose);
+    res.once('close', place.end);
+    socket?.once('close', place.end);
     // 'close' is not emitted again for a listener added after it: a client gone during authentication.
-    if (closed()) onClose();
-    permit = await admission.acquire(orgId, gone.signal);
-    // Closed between the grant and this continuation: the listener saw no permit yet.
-    if (ended || closed()) {
-      ended = true;
-      permit.release();
-    }
-  };
+    if (place.closed()) place.end();
+    const permit = await admission.acquire(orgId, gone.signal);
+    place.permit = permit;
+    places.set(req, place);
+    // Over between the grant and this continuation: end() saw no permit yet.
+    if (place.over) permit.release();
+    else if (place.closed()) place.end();
+  });
+
+  app.addHook('onRoute', (route) => {
+    const handler = route.handler as (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) => unknown;
+    route.handler = function gatedHandler(this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
+      const place = places.get(req);
+      if (place === undefined) return handler.call(this, req, reply); // not gated: no organization, or no limit
+      if (place.over || place.closed()) {
+        // The client is gone before its handler started: nobody is left to answer.
+        place.end();
+        reply.hijack();
+        return undefined;
+      }
+      place.running = true;
+      const settled = () => {
+        place.running = false;
+        // The response was over while the handler ran: the place comes back now. Otherwise end() does it.
+        if (place.over) place.permit?.release();
+      };
+      let result: unknown;
+      try {
+        result = handler.call(this, req, reply);
+      } catch (err) {
+        settled();
+        throw err;
+      }
+      if (isThenable(result)) result.then(settled, settled);
+      else settled();
+      // The handler's own result, untouched: Fastify treats it exactly as without the gate.
+      return result;
+    };
+  });
 }
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
 
 /** At most one warn line per organization per minute: a refusing flood must not flood the log too. */
 export function refusalLogThrottle(windowMs = 60_000, maxOrgs = 10_000): (orgId: string, now?: number) => boolean {

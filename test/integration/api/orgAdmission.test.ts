@@ -5,7 +5,8 @@
 // while the server waits for the rest. The gate sits before the database work, so one database
 // kind is enough here.
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startReceiver, type Receiver, type ReceiverResponse } from '../../support/httpsReceiver.js';
 import { serviceWithOrg } from '../../support/serviceWithOrg.js';
 import { agentRecord } from '../events/support.js';
 
@@ -224,5 +225,151 @@ describe('per-organization admission (AEGIS_API_MAX_CONCURRENT_PER_ORG=2)', () =
     const third = complete(a);
     await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(1);
     expect(third.r.settled).toBe(false);
+  });
+});
+
+// A place is held until the route's handler has finished, not only until the client is gone: Fastify
+// does not stop a handler when its client disconnects, so giving the place back on 'close' let one
+// organization run any number of handlers at once by sending requests and dropping each connection.
+// The handler held here is a destination's test probe, waiting on a receiver that answers only when
+// the test says so.
+describe('a place is held until the handler ends, client gone or not (AEGIS_API_MAX_CONCURRENT_PER_ORG=1)', () => {
+  // The probe's own timeout at its ceiling: the probe must end because the test released it, not by itself.
+  const t = serviceWithOrg('pglite', { AEGIS_API_MAX_CONCURRENT_PER_ORG: '1', AEGIS_HTTP_TIMEOUT_MS: '120000' });
+  const receivers: Receiver[] = [];
+  const sockets: Socket[] = [];
+  /** Each probe the receiver has been sent waits until its release is called. */
+  const pending: Array<() => void> = [];
+
+  afterEach(() => {
+    for (const s of sockets.splice(0)) s.destroy();
+    for (const release of pending.splice(0)) release();
+  });
+  afterAll(async () => {
+    for (const r of receivers) await r.close();
+  });
+
+  async function metric(name: string): Promise<number> {
+    const res = await t.svc.request('GET', '/metrics');
+    const line = res.text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+
+  async function heldReceiver(): Promise<Receiver> {
+    const r = await startReceiver(
+      () => new Promise<ReceiverResponse>((resolve) => pending.push(() => resolve({ status: 200, body: '{"text":"Success","code":0}' }))),
+    );
+    receivers.push(r);
+    return r;
+  }
+
+  async function destination(org: { orgId: string; apiKey: string }, r: Receiver): Promise<string> {
+    const created = await t.svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { url: `${r.url}/ingest`, auth_header_name: 'Authorization', auth_header_value: 'Bearer probe' },
+    });
+    expect(created.status, created.text).toBe(201);
+    return created.body.destination_id as string;
+  }
+
+  /** POST .../test on a raw connection: the caller decides when the client goes away. */
+  async function rawProbe(org: { orgId: string; apiKey: string }, destinationId: string): Promise<Socket> {
+    const port = Number(new URL(t.svc.baseUrl).port);
+    const socket = connect(port, '127.0.0.1');
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(
+      [
+        `POST /api/orgs/${org.orgId}/forwarding-destinations/${destinationId}/test HTTP/1.1`,
+        `Host: 127.0.0.1:${port}`,
+        `Authorization: Bearer ${org.apiKey}`,
+        'Content-Length: 0',
+        'Connection: close',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    return socket;
+  }
+
+  function list(org: { orgId: string; apiKey: string }) {
+    const r = { settled: false, status: 0 };
+    const done = t.svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations`, { apiKey: org.apiKey }).then((res) => {
+      r.settled = true;
+      r.status = res.status;
+      return res;
+    });
+    return { r, done };
+  }
+
+  it("a probe whose client left keeps its organization's place until the probe ends; other organizations are served meanwhile", async () => {
+    const a = await t.svc.newOrg('Dropping A');
+    const b = await t.svc.newOrg('Quiet B');
+    const r = await heldReceiver();
+    const dest = await destination(a, r);
+
+    const client = await rawProbe(a, dest);
+    // The handler is running: its probe reached the receiver, which has not answered.
+    await expect.poll(() => r.requests.length, POLL).toBe(1);
+    client.resetAndDestroy();
+
+    // B is served while A's handler runs (and, answered after A's client left, B's requests also
+    // come after the server saw that connection close).
+    const bList = await t.svc.request('GET', `/api/orgs/${b.orgId}/forwarding-destinations`, { apiKey: b.apiKey });
+    expect(bList.status).toBe(200);
+    const bPreflight = await t.svc.request('POST', `/api/orgs/${b.orgId}/preflight`, {
+      apiKey: b.apiKey,
+      body: { input: 'hello', destination: 'AI_TOOL', source_type: 'api', input_type: 'text' },
+    });
+    expect(bPreflight.status, bPreflight.text).toBe(200);
+
+    // A's next request is not admitted while the probe runs: it waits for the place.
+    const next = list(a);
+    await expect.poll(async () => next.r.settled || (await metric('aegis_api_requests_waiting')) === 1, POLL).toBe(true);
+    expect(next.r, "admitted while the dropped request's handler still ran").toEqual({ settled: false, status: 0 });
+    expect(await metric('aegis_api_requests_in_flight')).toBe(1);
+
+    // The probe ends: its place passes to the waiting request.
+    pending.shift()!();
+    expect((await next.done).status).toBe(200);
+    await expect.poll(() => metric('aegis_api_requests_in_flight'), POLL).toBe(0);
+  });
+
+  it('after many dropped requests whose handlers outlived their clients, the organization has its whole limit back', async () => {
+    const a = await t.svc.newOrg('Many drops A');
+    const r = await heldReceiver();
+    const dests = [await destination(a, r), await destination(a, r), await destination(a, r)];
+    const before = r.requests.length;
+    for (let i = 0; i < 9; i++) {
+      // Each probe runs alone (the limit is 1), outlives its client, and is then let finish.
+      const client = await rawProbe(a, dests[i % dests.length]!);
+      await expect.poll(() => r.requests.length, POLL).toBe(before + i + 1);
+      client.resetAndDestroy();
+      pending.shift()!();
+    }
+    // And requests that wait and leave: sent, queued behind a held probe, dropped while waiting.
+    const held = await rawProbe(a, dests[0]!);
+    await expect.poll(() => r.requests.length, POLL).toBe(before + 10);
+    const waiters = await Promise.all(Array.from({ length: 5 }, () => rawProbe(a, dests[1]!)));
+    await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(5);
+    for (const w of waiters) w.resetAndDestroy();
+    held.resetAndDestroy();
+    await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(0);
+    // None of the waiters ran a probe, and the held one still holds the place.
+    expect(r.requests.length).toBe(before + 10);
+    pending.shift()!();
+    await expect.poll(() => metric('aegis_api_requests_in_flight'), POLL).toBe(0);
+
+    // The whole limit (1) is back: one request is admitted, the next waits for it.
+    const client = await rawProbe(a, dests[2]!);
+    await expect.poll(() => r.requests.length, POLL).toBe(before + 11);
+    const next = list(a);
+    await expect.poll(() => metric('aegis_api_requests_waiting'), POLL).toBe(1);
+    expect(next.r.settled).toBe(false);
+    pending.shift()!();
+    expect((await next.done).status).toBe(200);
+    client.destroy();
+    await expect.poll(() => metric('aegis_api_requests_in_flight'), POLL).toBe(0);
   });
 });
