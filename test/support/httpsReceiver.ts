@@ -50,7 +50,8 @@ export type ReceiverAction =
   | { action: 'hang' }
   | { action: 'drip' }
   | { action: 'processing' }
-  | { action: 'hints'; delayMs: number };
+  | { action: 'hints'; delayMs: number }
+  | { action: 'unaskedContinue' };
 
 export type ReceiverHandler = (req: ReceivedRequest) => ReceiverResponse | ReceiverAction | Promise<ReceiverResponse | ReceiverAction>;
 
@@ -152,6 +153,11 @@ export function processingForever(): ReceiverHandler {
 /** "103 Early Hints" at once, then 200 "ok" after `delayMs`: a proxy or CDN in front of a SIEM may add the hints. */
 export function earlyHintsThen(delayMs: number): ReceiverHandler {
   return () => ({ action: 'hints', delayMs });
+}
+
+/** "100 Continue" though the request sent no Expect header, then 200: a proxy that sends one on its own. */
+export function unaskedContinue(): ReceiverHandler {
+  return () => ({ action: 'unaskedContinue' });
 }
 
 /** 200 and its headers at once, then one byte of body a second, never the end. */
@@ -322,6 +328,12 @@ export async function startReceiver(handler: ReceiverHandler = ok(), options: Re
       res.writeEarlyHints({ link: '</siem.css>; rel=preload; as=style' });
       const answer = setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'), outcome.delayMs);
       res.once('close', () => clearTimeout(answer));
+      return;
+    }
+    if (outcome.action === 'unaskedContinue') {
+      // A 100 Continue the request never asked for (no Expect header), then a normal answer.
+      res.writeContinue();
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"text":"Success","code":0}');
       return;
     }
     if (outcome.action === 'processing') {

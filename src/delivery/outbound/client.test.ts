@@ -5,6 +5,7 @@ import {
   closedPort,
   drip,
   earlyHintsThen,
+  unaskedContinue,
   hang,
   ok,
   processingForever,
@@ -358,6 +359,13 @@ describe('outbound client against a real HTTPS receiver', () => {
     const result = await client().send({ url: receiver.url, headers, body: '{}' });
     expect(result).toMatchObject({ kind: 'response', status: 429, body: '{"text":"slow' });
     if (result.kind === 'response') expect(result.headers['retry-after']).toBe('1');
+  });
+
+  it('a 100 Continue the request never asked for is reported as an answer the SIEM should not send, not as a reset', async () => {
+    receiver.setHandler(unaskedContinue());
+    const result = await client().send({ url: receiver.url, headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'network', failure: 'other', code: 'UND_ERR_SOCKET' });
+    expect(result.kind === 'network' && result.message).toMatch(/100 Continue/);
   });
 
   it('reports a refused connection', async () => {

@@ -97,6 +97,13 @@ function informationalTimeout(): Error {
   return Object.assign(new Error('only informational (1xx) answers within the headers timeout'), { code: 'UND_ERR_HEADERS_TIMEOUT' });
 }
 
+/**
+ * Why undici dropped a connection with "bad response": a 100 Continue, which it never asked for (it
+ * sends no Expect header) and does not accept unasked, or bytes that answer no request.
+ */
+const BAD_RESPONSE =
+  'the SIEM or a proxy sent an answer HTTP does not allow here (an unasked 100 Continue, or an answer to no request); check what sits in front of the SIEM. Aegis will retry.';
+
 export function createOutboundClient(opts: OutboundClientOptions): OutboundClient {
   const { allowPrivate, timeoutMs, userAgent } = opts;
   const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -242,6 +249,9 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
         );
       }
       if (req.signal?.aborted) return fail('other', 'ABORTED', 'the request was cancelled');
+      // undici's "bad response": an answer HTTP/1.1 does not allow here, on which it drops the
+      // connection. A reset's advice (the connection closed early) would send the user the wrong way.
+      if (code === 'UND_ERR_SOCKET' && inner.message === 'bad response') return fail('other', code, BAD_RESPONSE);
       const failure = failureFor(code, name);
       const prefixed = code && failure !== 'forbidden_address' && !message.includes(code) ? `${code}: ${message}` : message;
       return fail(failure, code ?? name, prefixed);
