@@ -39,7 +39,11 @@ export interface MigrateOptions {
   retryBaseMs?: number;
   /** Longest pause between tries. Default 30 s. */
   retryMaxMs?: number;
-  /** Ends the retrying: migrate rejects (AbortError) within a lock timeout of the abort. */
+  /**
+   * Ends the retrying: migrate rejects (AbortError) at once during a pause between tries, and otherwise
+   * when the statement running at the abort ends (a try then applies nothing: the signal is checked
+   * before each migration and before the commit).
+   */
   signal?: AbortSignal;
 }
 
@@ -61,7 +65,10 @@ export async function migrate(db: Db, opts: MigrateOptions = {}): Promise<string
     try {
       return await applyPending(db, migrations, opts, watch);
     } catch (err) {
+      // Sampling ends with the try: during the pause our backend's connection is back in the pool.
+      watch?.stop();
       if (!watch || (err as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw err;
+      opts.signal?.throwIfAborted();
       // Equal jitter: processes upgraded together do not come back in step.
       const cap = Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(attempt - 1, 30));
       const pause = Math.round(cap / 2 + (Math.random() * cap) / 2);
@@ -92,9 +99,11 @@ export async function migrate(db: Db, opts: MigrateOptions = {}): Promise<string
 async function applyPending(db: Db, migrations: Migration[], opts: MigrateOptions, watch: BlockerWatch | null): Promise<string[]> {
   const applied: string[] = [];
   await db.transaction(async (tx) => {
-    // The wait for another process's migration is not cut short, whatever lock_timeout the role or
-    // server sets: that process is applying these same migrations.
-    if (watch) await tx.query('SET LOCAL lock_timeout = 0');
+    // The wait for another process's migration is not cut short, whatever lock_timeout or
+    // statement_timeout the role or server sets: that process is applying these same migrations. Nor is
+    // a migration itself (an index built on a large table takes what it takes); only our own
+    // lock_timeout, set below, cuts a wait for a table lock.
+    if (watch) await tx.exec('SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0');
     await takeMigrationLock(tx, opts);
     if (watch) {
       const { rows } = await tx.query<{ pid: number }>("SELECT pg_backend_pid() AS pid, set_config('lock_timeout', $1, true)", [`${watch.lockTimeoutMs}ms`]);
@@ -106,6 +115,7 @@ async function applyPending(db: Db, migrations: Migration[], opts: MigrateOption
     const done = new Set(rows.map((r) => r.version));
     for (const m of migrations) {
       if (done.has(m.version)) continue;
+      opts.signal?.throwIfAborted();
       if (watch) watch.migration = m.name;
       // The row goes in first: a concurrent migrator that somehow got past the lock would collide on
       // the primary key instead of applying the migration twice.
@@ -113,6 +123,8 @@ async function applyPending(db: Db, migrations: Migration[], opts: MigrateOption
       await tx.exec(m.sql);
       applied.push(m.name);
     }
+    // An abort that came while the last statement ran: roll back rather than commit.
+    opts.signal?.throwIfAborted();
   });
   return applied;
 }

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../../src/db/migrate.js';
+import { migrate, MIGRATION_LOCK_KEY } from '../../../src/db/migrate.js';
+import { openPg } from '../../../src/db/pg.js';
 import { openTestDb, type TestDb } from '../../support/db.js';
 import { captureLogger } from '../../support/logCapture.js';
 
@@ -114,6 +115,38 @@ describe('migration DDL blocked by a long-held table lock (postgres)', () => {
       expect(rows[0]!.n).toBe(0);
     } finally {
       await rm(broken, { recursive: true, force: true });
+    }
+  });
+
+  it("a server's or role's statement_timeout cuts neither the wait for another migrator nor a slow migration", async () => {
+    // Managed servers often set one for every session of a role; here through the connection's options.
+    const url = new URL(tdb.url!);
+    url.searchParams.set('options', `${url.searchParams.get('options')} -c statement_timeout=300`);
+    const timed = openPg({ connectionString: url.toString(), max: 2 });
+    const slow = await mkdtemp(join(tmpdir(), 'aegis-migrations-'));
+    const other = await client('other-migrator');
+    // Not \`other\`: inside its transaction pg_stat_activity is one snapshot, taken at its first read.
+    const observer = await client('observer');
+    try {
+      await writeFile(join(slow, '9996_slow.sql'), 'SELECT pg_sleep(0.6);\n');
+      await other.query('BEGIN');
+      await other.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      const running = migrate(timed, { migrationsDir: slow, ...FAST });
+      running.catch(() => undefined);
+      // Waiting on the advisory lock, longer than the statement timeout.
+      await expect
+        .poll(async () => (await observer.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'")).rowCount, {
+          timeout: 60_000,
+          interval: 20,
+        })
+        .toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 600));
+      await other.query('COMMIT');
+      await expect(running).resolves.toEqual(['9996_slow.sql']);
+    } finally {
+      await other.query('ROLLBACK').catch(() => undefined);
+      await timed.close();
+      await rm(slow, { recursive: true, force: true });
     }
   });
 
