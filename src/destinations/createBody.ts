@@ -12,6 +12,7 @@ import { sealAuthHeader, sealOAuthClientSecret, sealSigningSecret } from './cred
 import { checkAuth, oauth2Use } from './oauth2.js';
 import { checkHeaderBesideAuth, checkPresetOptions, checkUrl } from './bodyChecks.js';
 import type { DestinationDeps } from './deps.js';
+import { refuseCredentialsInPlainFields } from './plainFields.js';
 
 /** The row a create inserts, every column given. */
 export type NewDestinationRow = Pick<
@@ -35,6 +36,8 @@ export type NewDestinationRow = Pick<
 /** The row a create body makes (checked, credentials sealed), and the signing secret when it makes one. */
 export function buildCreateRow(deps: DestinationDeps, orgId: string, body: CreateDestinationBody): { row: NewDestinationRow; signingSecret: string | null } {
   const siem: SiemId = body.siem ?? 'custom';
+  // First: a credential pasted into a plain field is named as such, not as a malformed header name.
+  refuseCredentialsInPlainFields(siem, body);
   const url = checkUrl(body.url, deps.allowPrivate, siem);
   const displayName = checkDestinationName(body.name ?? null);
   const preset = getPresetInfo(siem);

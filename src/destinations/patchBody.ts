@@ -12,6 +12,7 @@ import { rotatedSigningSecret, sealAuthHeader, sealOAuthClientSecret } from './c
 import { checkAuth, oauth2Use } from './oauth2.js';
 import { checkHeaderBesideAuth, checkPresetOptions, checkUrl } from './bodyChecks.js';
 import type { DestinationDeps } from './deps.js';
+import { refuseCredentialsInPlainFields } from './plainFields.js';
 
 /** The columns a PATCH writes (checked), and the new signing secret when it makes one. */
 export function buildPatch(
@@ -22,6 +23,8 @@ export function buildPatch(
 ): { patch: DestinationPatch; newSecret: string | null } {
   const id = row.id;
   const patch: DestinationPatch = {};
+  // The same rule as create (plainFields.ts), before anything is checked or written.
+  refuseCredentialsInPlainFields(row.siem, body);
   if (body.name !== undefined) patch.name = checkDestinationName(body.name);
   const siem = row.siem;
   if (body.url !== undefined) {

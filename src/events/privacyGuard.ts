@@ -18,7 +18,7 @@ import { COMMON_TLDS, detectEmails } from './detectors/email.js';
 import { detectNamedPasswords, detectWrittenNamedPasswords } from './detectors/namedPassword.js';
 import { detectTokens } from './detectors/tokens.js';
 import { detectUrlPasswords } from './detectors/urlPassword.js';
-import type { FindingType } from './findings.js';
+import { isSecretType, type FindingType, type SecretType } from './findings.js';
 import { normalizeForDetection } from './normalize.js';
 import type { Violation } from './violation.js';
 
@@ -194,6 +194,15 @@ function findingTypes(value: string, freeText = false): FindingType[] {
   ];
   if (!freeText && spelledEmailIn(idForm)) types.push('EMAIL');
   return [...new Set(types)];
+}
+
+/**
+ * The secret types (credentials, tokens, keys, passwords) in a configuration value, read as the guard
+ * reads a record's field: also a token glued to a word ("prod_ghp_..."). Personal data is left out:
+ * settings such as a forwarding destination's name refuse credentials only (destinations/plainFields.ts).
+ */
+export function secretTypesIn(value: string): SecretType[] {
+  return findingTypes(value, true).filter(isSecretType);
 }
 
 /** True when the whole value is exactly one email address. */
