@@ -197,7 +197,10 @@ program
 
 program
   .command('validate-event')
-  .description('Validate events against the published schema (schemas/audit-event.schema.json). FILE holds JSON, a JSON array or NDJSON; - reads stdin.')
+  .summary('Validate ECS or OCSF events (or a captured SIEM request body) against their schema.')
+  .description(
+    'Validate events as a destination receives them: ECS events against the published schema (schemas/audit-event.schema.json, schemas/config-change-event.schema.json), OCSF events (format "ocsf") against the OCSF 1.8.0 class they claim (schemas/ocsf-1.8.0: Data Security Finding 2006, Entity Management 3004). FILE holds JSON, a JSON array or NDJSON, or a captured SIEM request body (Splunk HEC, Datadog, Elastic _bulk, New Relic, Sentinel); - reads stdin.',
+  )
   .argument('<file>', 'path, or - for stdin')
   .action(async (file: string) => {
     const text = file === '-' ? await readStdin() : await readInput(file);
@@ -205,6 +208,14 @@ program
     const results = validateEventsText(text);
     const envelopes = [...new Set(results.map((r) => r.envelope).filter((e) => e !== undefined))];
     for (const e of envelopes) console.log(`recognised ${e} envelopes: validating the events inside them`);
+    // What each event was read as, grouped: "3 event(s) read as OCSF 1.8.0 from Splunk HEC envelopes".
+    const readAs = new Map<string, number>();
+    for (const r of results) {
+      if (!r.format) continue;
+      const what = `${r.format === 'ocsf' ? 'OCSF 1.8.0' : 'ECS'}${r.envelope ? ` from ${r.envelope} envelopes` : ''}`;
+      readAs.set(what, (readAs.get(what) ?? 0) + 1);
+    }
+    for (const [what, n] of readAs) console.log(`${n} event(s) read as ${what}`);
     let bad = 0;
     for (const r of results) {
       if (r.violations.length === 0) continue;

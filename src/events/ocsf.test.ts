@@ -17,7 +17,7 @@ import {
   dataCategory,
   toOcsfEvent,
 } from './ocsf.js';
-import { assertValidOcsf, ocsfSchema } from '../../test/support/ocsfSchema.js';
+import { assertValidOcsf, ocsfSchema } from './ocsfSchema.js';
 import { VERSION } from '../version.js';
 
 function wire(fields: Partial<AegisFields> = {}): WireEvent {

@@ -6,7 +6,7 @@
  * Destinations with `format: "ocsf"` receive this object where others receive the ECS one; each SIEM
  * preset wraps it in the same envelope. docs/events.md maps every field both ways. The numbers below
  * come from the OCSF schema files; src/events/ocsf.test.ts checks each one (and every caption) against
- * the vendored schema in test/fixtures/ocsf-1.8.0.
+ * the vendored schema in schemas/ocsf-1.8.0.
  */
 import type { Decision, WireEvent } from './contract.js';
 import { DATASET_TEST } from './enums.js';

@@ -9,7 +9,7 @@ const bad = JSON.stringify({ ...example, extra: 1 });
 
 describe('validateEventsText', () => {
   it('accepts one pretty-printed object', () => {
-    expect(validateEventsText(exampleText)).toEqual([{ index: 0, line: 1, violations: [] }]);
+    expect(validateEventsText(exampleText)).toEqual([{ index: 0, line: 1, violations: [], format: 'ecs' }]);
   });
 
   it('accepts a JSON array and reports each element', () => {

@@ -1,13 +1,20 @@
 /**
  * Validates events given as text (the CLI's `aegis-stream validate-event FILE|-`): one JSON object, a
  * JSON array of objects, or newline-delimited JSON (one object per line, blank lines ignored). Parse
- * errors are reported as violations with their line number; each event is validated with
- * validateWireEvent (or validateAgentRecord with kind "agent"). Wire events captured inside a SIEM
- * envelope this service produces (Splunk HEC, Datadog, Elastic _bulk, New Relic) are unwrapped first.
+ * errors are reported as violations with their line number. Each event is read as the format it is:
+ * an OCSF event (a numeric class_uid and a metadata object, no `aegis` object: what a destination with
+ * `"format": "ocsf"` receives) is checked against the OCSF 1.8.0 class it claims (ocsfSchema.ts), any
+ * other with validateWireEvent (ECS; or validateAgentRecord with kind "agent"). Events captured inside
+ * a SIEM envelope this service produces (Splunk HEC, Datadog, Elastic _bulk, New Relic, Sentinel) are
+ * unwrapped first.
  */
 import { validateAgentRecord, validateWireEvent } from './validate.js';
 import type { Violation } from './violation.js';
 import { unwrapEnvelope, type EnvelopeName } from './envelopes.js';
+import { looksLikeOcsf, ocsfViolations } from './ocsfSchema.js';
+
+/** The format an event was read as: the ECS wire event, or OCSF 1.8.0. */
+export type EventFormat = 'ecs' | 'ocsf';
 
 export interface EventReport {
   /** 0-based position of the event in the array or stream (for NDJSON: among non-blank lines). */
@@ -17,6 +24,8 @@ export interface EventReport {
   violations: Violation[];
   /** The SIEM envelope the event was taken out of (wire events only), when it came in one. */
   envelope?: EnvelopeName;
+  /** The format the event was read as (wire events that parsed only). */
+  format?: EventFormat;
 }
 
 export interface ValidateTextOptions {
@@ -61,14 +70,19 @@ function tryParse(text: string): { ok: true; value: unknown } | { ok: false; err
 }
 
 export function validateEventsText(text: string, options: ValidateTextOptions = {}): EventReport[] {
-  const check = options.kind === 'agent' ? (x: unknown) => validateAgentRecord(x) : validateWireEvent;
+  const agent = options.kind === 'agent';
+  const read = (x: unknown): { violations: Violation[]; format?: EventFormat } => {
+    if (agent) return { violations: validateAgentRecord(x) };
+    if (looksLikeOcsf(x)) return { violations: ocsfViolations(x), format: 'ocsf' };
+    return { violations: validateWireEvent(x), format: 'ecs' };
+  };
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const trimmed = src.trim();
   if (trimmed === '') return [{ index: 0, violations: [{ path: '', message: 'no events: the input is empty' }] }];
 
   // One parsed document -> the events it holds, each with the envelope it came in.
   const expand = (doc: unknown): { event: unknown; envelope?: EnvelopeName }[] => {
-    if (options.kind === 'agent') return [{ event: doc }];
+    if (agent) return [{ event: doc }];
     const u = unwrapEnvelope(doc);
     return u.events.map((event) => (u.envelope ? { event, envelope: u.envelope } : { event }));
   };
@@ -78,17 +92,23 @@ export function validateEventsText(text: string, options: ValidateTextOptions = 
   const reportsFor = (doc: unknown, line?: number): EventReport[] => {
     const found = expand(doc);
     if (found.length === 0) {
-      carried = options.kind === 'agent' ? undefined : (unwrapEnvelope(doc).envelope ?? undefined);
+      carried = agent ? undefined : (unwrapEnvelope(doc).envelope ?? undefined);
       return [];
     }
     const fromAction = carried;
     carried = undefined;
-    return found.map(({ event, envelope = fromAction }) => ({
-      index: next++,
-      ...(line !== undefined ? { line } : {}),
-      violations: check(event),
-      ...(envelope ? { envelope } : {}),
-    }));
+    // After an Elastic action line the document is part of that _bulk body, whatever it looks like alone.
+    return found.map(({ event, envelope }) => {
+      const env = fromAction ?? envelope;
+      const { violations, format } = read(event);
+      return {
+        index: next++,
+        ...(line !== undefined ? { line } : {}),
+        violations,
+        ...(env ? { envelope: env } : {}),
+        ...(format ? { format } : {}),
+      };
+    });
   };
 
   const whole = tryParse(src);

@@ -4,7 +4,7 @@ import { getEncoder } from './registry.js';
 import { sampleEvent } from './testEvents.js';
 import { batchEvents, epochMillis, type EncodeContext } from './types.js';
 import { SPLUNK_OCSF_SOURCETYPE } from './splunk-hec/encoder.js';
-import { assertValidOcsf } from '../../test/support/ocsfSchema.js';
+import { assertValidOcsf } from '../events/ocsfSchema.js';
 import { ocsfEventsOf } from '../../test/support/ocsfBodies.js';
 import { buildTrailEvent } from '../trail/contract.js';
 

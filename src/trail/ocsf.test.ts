@@ -14,7 +14,7 @@ import { buildTestEvent, buildWireEvent, type WireEvent } from '../events/contra
 import { OCSF_VERSION, toOcsf, toOcsfEvent } from '../events/ocsf.js';
 import { SIEM_IDS, getPresetInfo } from '../siem/catalog.js';
 import { VERSION } from '../version.js';
-import { assertValidOcsf, ocsfSchema, ocsfViolations } from '../../test/support/ocsfSchema.js';
+import { assertValidOcsf, ocsfSchema, ocsfViolations } from '../events/ocsfSchema.js';
 
 type Json = any;
 const apiKey: TrailActor = { type: 'api_key', id: 'key_0123456789abcdef' };

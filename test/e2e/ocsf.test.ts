@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { startReceiver, type Receiver } from '../support/httpsReceiver.js';
-import { assertValidOcsf } from '../support/ocsfSchema.js';
+import { assertValidOcsf } from '../../src/events/ocsfSchema.js';
 import { card, launchBrowser, openDashboard, type Browser } from './support.js';
 
 // The event format choice (issue #13) in the dashboard: add an OCSF webhook, see the OCSF test event

@@ -1,59 +1,44 @@
 // The OCSF events inside a request body, for each SIEM preset's envelope (the inverse of the encoders
-// in src/siem/ for `format: "ocsf"`), so tests can validate every event a receiver got.
+// in src/siem/ for `format: "ocsf"`), so tests can validate every event a receiver got. The unwrapping
+// of each document is the product's own (src/events/envelopes.ts, what `validate-event` runs); this
+// splits a body into its documents and insists on the envelope each preset must send.
 import type { SiemId } from '../../src/siem/catalog.js';
-import { DATADOG_OCSF_ITEM_ATTRIBUTES } from '../../src/siem/datadog/encoder.js';
+import { unwrapEnvelope, type EnvelopeName } from '../../src/events/envelopes.js';
+import { looksLikeOcsf } from '../../src/events/ocsfSchema.js';
 
 type Json = Record<string, unknown>;
 
-/**
- * Attributes Datadog's log item adds beside the event's own, as the encoder lists them, but message:
- * the OCSF event's own too (the same summary). status is Datadog's log level, in place of OCSF's
- * optional caption, which status_id keeps.
- */
-const DATADOG_ADDED = DATADOG_OCSF_ITEM_ATTRIBUTES.filter((k) => k !== 'message');
-
-/** An Elastic OCSF document: @timestamp first (Elastic's time field), then the OCSF object. */
-function elasticDocument(line: string): Json {
-  const { '@timestamp': at, ...event } = JSON.parse(line) as Json;
-  if (typeof at !== 'string' || !line.startsWith('{"@timestamp":'))
-    throw new Error(`an Elastic OCSF document must start with @timestamp: ${line.slice(0, 80)}`);
-  return event;
+/** The OCSF events of one parsed document, which must come in `want` (null: the event itself). */
+function inside(doc: unknown, want: EnvelopeName | null): Json[] {
+  const u = unwrapEnvelope(doc);
+  if (u.envelope !== want) throw new Error(`expected ${want ?? 'a bare OCSF event'}, read ${u.envelope ?? 'a bare document'}`);
+  for (const e of u.events) if (!looksLikeOcsf(e)) throw new Error(`not an OCSF event inside ${want ?? 'the body'}`);
+  return u.events as Json[];
 }
+
+const lines = (body: string) => body.split('\n').filter((l) => l !== '');
 
 export function ocsfEventsOf(siem: SiemId, body: string): Json[] {
   switch (siem) {
     case 'custom':
-      return [JSON.parse(body) as Json];
+      return inside(JSON.parse(body), null);
     case 'sumo_logic':
-      return body
-        .split('\n')
-        .filter((l) => l !== '')
-        .map((l) => JSON.parse(l) as Json);
+      return lines(body).flatMap((l) => inside(JSON.parse(l), null));
     case 'splunk_hec':
       // Concatenated envelopes: each starts with {"time".
-      return body
-        .replace(/}\s*{"time"/g, '}\n{"time"')
-        .split('\n')
-        .map((l) => (JSON.parse(l) as { event: Json }).event);
+      return lines(body.replace(/}\s*{"time"/g, '}\n{"time"')).flatMap((l) => inside(JSON.parse(l), 'Splunk HEC'));
     case 'elastic':
-      return body
-        .split('\n')
-        .filter((l) => l !== '')
-        .filter((_, i) => i % 2 === 1)
-        .map(elasticDocument);
+      // Action line, then the document: @timestamp first (Elastic's time field), then the OCSF object.
+      return lines(body).flatMap((l, i) => inside(JSON.parse(l), i % 2 === 0 ? 'Elastic _bulk' : 'Elastic document'));
     case 'new_relic':
-      return (JSON.parse(body) as Array<{ logs: Array<{ attributes: Json }> }>).flatMap((b) => b.logs.map((l) => l.attributes));
+      return (JSON.parse(body) as unknown[]).flatMap((b) => inside(b, 'New Relic Logs'));
     case 'datadog':
-      return (JSON.parse(body) as Json[]).map((item) => {
-        const e = { ...item };
-        for (const k of DATADOG_ADDED) delete e[k];
-        return e;
-      });
+      return (JSON.parse(body) as unknown[]).flatMap((item) => inside(item, 'Datadog log item'));
     case 'microsoft_sentinel':
-      // A JSON array of records: TimeGenerated and the OCSF object in the `ocsf` column.
-      return (JSON.parse(body) as Array<{ TimeGenerated: string; ocsf: Json }>).map((r) => {
+      // A JSON array of records: TimeGenerated and the OCSF object in the `ocsf` column, nothing else.
+      return (JSON.parse(body) as Json[]).flatMap((r) => {
         if (Object.keys(r).join(',') !== 'TimeGenerated,ocsf') throw new Error(`unexpected Sentinel record keys: ${Object.keys(r).join(',')}`);
-        return r.ocsf;
+        return inside(r, 'Microsoft Sentinel record');
       });
     default:
       throw new Error(`no OCSF unwrapping for ${String(siem)}`);

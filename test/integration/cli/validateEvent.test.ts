@@ -9,6 +9,8 @@ import { ENV_VARS } from '../../../src/config/env.js';
 import { getEncoder } from '../../../src/siem/registry.js';
 import type { EncodeContext } from '../../../src/siem/types.js';
 import { cliEntry } from '../../support/cliEntry.js';
+import { toOcsf } from '../../../src/events/ocsf.js';
+import { buildTrailEvent } from '../../../src/trail/contract.js';
 
 const ctx: EncodeContext = { hostname: 'aegis-test', options: {}, userAgent: 'aegis-audit-stream/test' };
 
@@ -31,10 +33,10 @@ function validateEvent(arg: string, stdin?: string): Promise<{ code: number | nu
   });
 }
 
-/** `aegis-stream start --help`. */
-function runHelp(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** `aegis-stream <command> --help`. */
+function runHelp(command = 'start'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...cliEntry(), 'start', '--help'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...cliEntry(), command, '--help'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -74,6 +76,27 @@ invalid.aegis.raw_input = 'anything';
 invalid.event.type = ['blocked'];
 invalid.aegis.summary = 'Detected SSN 123-45-6789; masked.';
 
+// OCSF (a destination with "format": "ocsf"): a finding and a trail event as the Datadog encoder sends
+// them, and a broken finding in a Splunk HEC envelope (a wrong severity_id, an unknown attribute
+// holding a card number, a missing required attribute, a "__proto__" key).
+const ocsfCtx: EncodeContext = { ...ctx, format: 'ocsf' };
+const trail = buildTrailEvent({
+  orgId: 'org_cli_test',
+  actor: { type: 'api_key', id: 'key_0123456789abcdef' },
+  change: { action: 'destination_disabled', changedFields: ['enabled'], destination: { id: 'fwd_a', siem: 'datadog' } },
+  occurredAt: new Date('2026-11-30T09:00:00Z'),
+});
+const CARD = '4111111111111111';
+const brokenOcsf = JSON.parse(JSON.stringify(toOcsf(built))) as Record<string, any>;
+brokenOcsf.severity_id = 42;
+brokenOcsf.finding_info.detected_value = CARD;
+delete brokenOcsf.finding_info.uid;
+const brokenOcsfBody = JSON.stringify({ time: 1, host: 'h', source: 'aegis', sourcetype: 'ocsf:aegis:audit', event: brokenOcsf }).replace(
+  '"event":{',
+  `"event":{"__proto__":{"card":"${CARD}"},`,
+);
+const otherClass = { ...JSON.parse(JSON.stringify(toOcsf(built))), class_uid: 4001 } as Record<string, unknown>;
+
 type Run = Awaited<ReturnType<typeof validateEvent>>;
 
 describe('aegis-stream validate-event', () => {
@@ -88,7 +111,11 @@ describe('aegis-stream validate-event', () => {
       broken: validateEvent(file('broken.json', '{"event": {')),
       missing: validateEvent(join(dir, 'missing.json')),
       splunk: validateEvent(file('splunk.json', getEncoder('splunk_hec').encode([built], ctx).body)),
+      ocsfDatadog: validateEvent(file('datadog-ocsf.json', getEncoder('datadog').encode([built, trail] as never, ocsfCtx).body)),
+      ocsfBroken: validateEvent('-', brokenOcsfBody),
+      ocsfOtherClass: validateEvent(file('other-class.json', JSON.stringify(otherClass))),
       help: runHelp(),
+      validateHelp: runHelp('validate-event'),
     };
     for (const [k, p] of Object.entries(jobs)) runs[k] = await p;
   }, 120_000);
@@ -144,6 +171,40 @@ describe('aegis-stream validate-event', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('recognised Splunk HEC envelopes');
     expect(r.stdout).toContain('1 valid, 0 invalid');
+  });
+
+  it('a captured Datadog body of an OCSF destination: a finding (2006) and a trail event (3004) read as OCSF and valid', () => {
+    const r = runs.ocsfDatadog!;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('recognised Datadog log item envelopes');
+    expect(r.stdout).toContain('2 event(s) read as OCSF 1.8.0 from Datadog log item envelopes');
+    expect(r.stdout).toContain('2 valid, 0 invalid');
+  });
+
+  it('a broken OCSF event: each fault by path, never the value, exit non-zero', () => {
+    const r = runs.ocsfBroken!;
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain('1 event(s) read as OCSF 1.8.0 from Splunk HEC envelopes');
+    expect(r.stdout).toMatch(/event 0: \/severity_id: is not a value of severity_id/);
+    expect(r.stdout).toMatch(/event 0: \/finding_info\/detected_value: is not an attribute of object finding_info/);
+    expect(r.stdout).toMatch(/event 0: \/finding_info\/uid: is required/);
+    expect(r.stdout).toMatch(/event 0: \/__proto__: is not an attribute of class data_security_finding/);
+    expect(r.stdout).not.toContain(CARD);
+    expect(r.stdout).toContain('0 valid, 1 invalid');
+  });
+
+  it('an OCSF class Aegis does not send: one line naming the classes it sends', () => {
+    const r = runs.ocsfOtherClass!;
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toMatch(/event 0: \/class_uid: is not a class Aegis sends: .*2006.*3004/);
+    expect(r.stdout.match(/^event 0:/gm)).toHaveLength(1);
+  });
+
+  it('validate-event --help says it checks ECS and OCSF events', () => {
+    const r = runs.validateHelp!;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ECS/);
+    expect(r.stdout).toMatch(/OCSF 1\.8\.0/);
   });
 
   it('start --help lists every environment variable the service reads', () => {

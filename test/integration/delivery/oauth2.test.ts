@@ -8,7 +8,7 @@ import { startTestService, type TestService } from '../../support/harness.js';
 import { DECISIONS_ONLY, startReceiver, type Receiver, type ReceiverHandler } from '../../support/httpsReceiver.js';
 import { bearerOnly, startOAuthServer, WEBHOOK_SCOPE, type OAuthServer, type TestClient } from '../../support/oauthServer.js';
 import { leakedForm } from '../../support/secretForms.js';
-import { assertValidOcsf } from '../../support/ocsfSchema.js';
+import { assertValidOcsf } from '../../../src/events/ocsfSchema.js';
 import { deliveryLog, eventIdsOf, jobRows, seedEvents, statusCounts } from './support.js';
 import { loadConfig } from '../../../src/config/env.js';
 import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { ok, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
-import { assertValidOcsf } from '../../support/ocsfSchema.js';
+import { assertValidOcsf } from '../../../src/events/ocsfSchema.js';
 import { ocsfEventsOf } from '../../support/ocsfBodies.js';
 import { validateWireEvent } from '../../../src/events/validate.js';
 import { seedEvents } from './support.js';

@@ -3,7 +3,7 @@ import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { validateWireEvent } from '../../../src/events/validate.js';
-import { assertValidOcsf } from '../../support/ocsfSchema.js';
+import { assertValidOcsf } from '../../../src/events/ocsfSchema.js';
 import { PLANTED, agentRecord, dumpDatabase, leaksIn, leaksInDump } from './support.js';
 
 // The privacy promise, end to end: values planted in preflight inputs and in refused agent records

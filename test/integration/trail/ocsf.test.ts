@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
-import { assertValidOcsf } from '../../support/ocsfSchema.js';
+import { assertValidOcsf } from '../../../src/events/ocsfSchema.js';
 import { ocsfEventsOf } from '../../support/ocsfBodies.js';
 import { apiKeyActorId } from '../../../src/auth/apiKeys.js';
 import { getPresetInfo, type SiemId } from '../../../src/siem/catalog.js';

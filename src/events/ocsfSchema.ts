@@ -1,6 +1,7 @@
 /**
  * A validator for OCSF events that reads the official OCSF schema source (vendored, unmodified, in
- * test/fixtures/ocsf-1.8.0) and resolves it the way the OCSF schema server compiles it:
+ * schemas/ocsf-1.8.0, two levels above this module both in src/events/ and in dist/events/, as
+ * validate.ts finds the published schemas) and resolves it the way the OCSF schema server compiles it:
  *
  * - a class or object file's attributes, plus the attributes of every file it `$include`s (profiles:
  *   those attributes are tagged with the profile's name), the file's own definitions winning;
@@ -15,16 +16,52 @@
  * type), required attributes, types, enum values of every enumerated attribute, siblings matching
  * their enum caption (and present for 99 Other), object constraints (at_least_one, just_one), and
  * profile attributes used without their profile in metadata.profiles.
+ *
+ * `aegis-stream validate-event` runs it on events operators captured, so the event is hostile input:
+ * its keys are looked up with Object.hasOwn and Maps only (a key "__proto__" or "constructor" is an
+ * unknown attribute, never a schema entry), nesting is bounded (OCSF_MAX_DEPTH) and so is the list
+ * of violations (OCSF_MAX_VIOLATIONS), and messages name paths and schema facts, never the event's
+ * values; a key the event made up is echoed only when safeSegment finds it plain.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { safeSegment } from './privacyGuard.js';
+import type { Violation } from './violation.js';
 
-export const OCSF_FIXTURE_DIR = new URL('../fixtures/ocsf-1.8.0/', import.meta.url).pathname;
+export const OCSF_SCHEMA_DIR = fileURLToPath(new URL('../../schemas/ocsf-1.8.0/', import.meta.url));
 
-export interface OcsfViolation {
-  /** JSON pointer into the event. */
-  path: string;
-  message: string;
+export type OcsfViolation = Violation;
+
+/**
+ * Objects nested deeper than this (process.parent_process.parent_process...) are not checked further,
+ * and say so: the walk recurses per level, and a real event is a few levels deep.
+ */
+export const OCSF_MAX_DEPTH = 64;
+
+/** Violations listed per event; one more line says that more were left out. */
+export const OCSF_MAX_VIOLATIONS = 100;
+
+const hasOwn = (o: object, k: string): boolean => Object.hasOwn(o, k);
+
+/** A property of a parsed JSON object, own properties only (never one inherited from Object.prototype). */
+function own(o: JsonObject, k: string): Json {
+  return hasOwn(o, k) ? o[k] : undefined;
+}
+
+/** Collects violations up to OCSF_MAX_VIOLATIONS; `full` tells the walk to stop. */
+class Sink {
+  readonly list: Violation[] = [];
+  full = false;
+  push(v: Violation): void {
+    if (this.full) return;
+    if (this.list.length < OCSF_MAX_VIOLATIONS) {
+      this.list.push(v);
+      return;
+    }
+    this.full = true;
+    this.list.push({ path: '', message: `more violations not listed (the first ${OCSF_MAX_VIOLATIONS} are)` });
+  }
 }
 
 type Json = unknown;
@@ -72,11 +109,17 @@ function isObject(v: Json): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** An enum's entry for an event's value (an own key of the schema's enum only). */
+function enumValue(e: Record<string, EnumValue> | undefined, v: number | string): EnumValue | undefined {
+  const k = String(v);
+  return e && hasOwn(e, k) ? e[k] : undefined;
+}
+
 /** Deep merge of attribute definitions: objects merge key by key (so enums accumulate), `over` wins. */
 function deepMerge(base: Json, over: Json): Json {
   if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
   const out: JsonObject = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = k in out ? deepMerge(out[k], v) : v;
+  for (const [k, v] of Object.entries(over)) out[k] = hasOwn(out, k) ? deepMerge(out[k], v) : v;
   return out;
 }
 
@@ -91,7 +134,7 @@ export class OcsfSchema {
   private readonly classCache = new Map<string, ResolvedEntity>();
   readonly version: string;
 
-  constructor(readonly root: string = OCSF_FIXTURE_DIR) {
+  constructor(readonly root: string = OCSF_SCHEMA_DIR) {
     const dict = this.read('dictionary.json');
     this.dictionary = (dict.attributes ?? {}) as JsonObject;
     this.types = ((dict.types as JsonObject).attributes ?? {}) as Record<string, JsonObject>;
@@ -113,7 +156,7 @@ export class OcsfSchema {
 
   /** A dictionary attribute's definition (type, is_array, enum, sibling, caption). */
   dictionaryAttribute(name: string): JsonObject | undefined {
-    const d = this.dictionary[name];
+    const d = own(this.dictionary, name);
     return isObject(d) ? d : undefined;
   }
 
@@ -218,44 +261,53 @@ export class OcsfSchema {
   /** Validates one event against a class; an empty list means valid. */
   validate(event: Json, className: string): OcsfViolation[] {
     const cls = this.resolveClass(className);
-    const out: OcsfViolation[] = [];
+    const out = new Sink();
     if (!isObject(event)) return [{ path: '', message: 'an OCSF event is a JSON object' }];
-    const meta = event.metadata;
+    const meta = own(event, 'metadata');
     const applied = new Set<string>();
-    if (isObject(meta) && Array.isArray(meta.profiles)) {
-      for (const [i, p] of meta.profiles.entries()) {
+    const profiles = isObject(meta) ? own(meta, 'profiles') : undefined;
+    if (Array.isArray(profiles)) {
+      for (const [i, p] of profiles.entries()) {
         if (typeof p === 'string' && cls.profiles?.includes(p)) applied.add(p);
-        else out.push({ path: `/metadata/profiles/${i}`, message: `${JSON.stringify(p)} is not a profile of class ${cls.name}` });
+        else out.push({ path: `/metadata/profiles/${i}`, message: `is not a profile of class ${cls.name} (${cls.profiles?.join(', ') ?? 'none'})` });
+        if (out.full) return out.list;
       }
     }
-    this.checkEntity(event, cls, '', applied, out, true);
+    this.checkEntity(event, cls, '', applied, out, true, 0);
 
     // Classification: the numbers and names that identify the class and activity.
     const classUid = this.classUid(cls);
     const expect = (key: string, want: Json) => {
-      if (key in event && event[key] !== want) out.push({ path: `/${key}`, message: `must be ${JSON.stringify(want)}, is ${JSON.stringify(event[key])}` });
+      if (hasOwn(event, key) && event[key] !== want) out.push({ path: `/${key}`, message: `must be ${JSON.stringify(want)}` });
     };
     expect('class_uid', classUid);
     expect('category_uid', cls.category!.uid);
     expect('class_name', cls.caption);
     expect('category_name', cls.category!.caption);
-    if (typeof event.activity_id === 'number') {
-      expect('type_uid', classUid * 100 + event.activity_id);
-      const activity = cls.attributes.get('activity_id')?.enum?.[String(event.activity_id)];
+    const activityId = own(event, 'activity_id');
+    if (typeof activityId === 'number') {
+      expect('type_uid', classUid * 100 + activityId);
+      const activity = enumValue(cls.attributes.get('activity_id')?.enum, activityId);
       if (activity?.caption) expect('type_name', `${cls.caption}: ${activity.caption}`);
     }
-    return out;
+    return out.list;
   }
 
-  private checkEntity(value: JsonObject, entity: ResolvedEntity, path: string, applied: Set<string>, out: OcsfViolation[], isClass: boolean): void {
+  private checkEntity(value: JsonObject, entity: ResolvedEntity, path: string, applied: Set<string>, out: Sink, isClass: boolean, depth: number): void {
     const what = `${isClass ? 'class' : 'object'} ${entity.name}`;
+    if (depth > OCSF_MAX_DEPTH) {
+      out.push({ path, message: `is nested deeper than ${OCSF_MAX_DEPTH} objects: not checked further` });
+      return;
+    }
     for (const [key, v] of Object.entries(value)) {
+      if (out.full) return;
       const attr = entity.attributes.get(key);
-      const p = `${path}/${key}`;
       if (!attr) {
-        out.push({ path: p, message: `is not an attribute of ${what}` });
+        // A key the event made up may itself be a value (a card number as a name): echoed only when plain.
+        out.push({ path: `${path}/${safeSegment(key)}`, message: `is not an attribute of ${what}` });
         continue;
       }
+      const p = `${path}/${key}`;
       if (attr.profile && !applied.has(attr.profile)) {
         out.push({ path: p, message: `belongs to profile ${attr.profile}, which metadata.profiles does not list` });
       }
@@ -264,63 +316,71 @@ export class OcsfSchema {
         this.checkType(v, 'integer_t', p, out);
         continue;
       }
-      this.checkAttribute(v, attr, p, applied, out);
+      this.checkAttribute(v, attr, p, applied, out, depth);
       if (attr.sibling && attr.enum && typeof v === 'number') {
-        const caption = attr.enum[String(v)]?.caption;
-        const sib = value[attr.sibling];
+        const caption = enumValue(attr.enum, v)?.caption;
+        const sib = own(value, attr.sibling);
         if (v === 99 && sib === undefined) out.push({ path: `${path}/${attr.sibling}`, message: `is required when ${key} is 99 (Other)` });
         else if (v !== 99 && sib !== undefined && caption !== undefined && sib !== caption) {
-          out.push({ path: `${path}/${attr.sibling}`, message: `must be the caption of ${key} ${v}, ${JSON.stringify(caption)}; is ${JSON.stringify(sib)}` });
+          // The caption is the schema's, for the event's (valid) id; the event's own text is not repeated.
+          out.push({ path: `${path}/${attr.sibling}`, message: `must be ${JSON.stringify(caption)}, the caption of ${key}'s value` });
         }
       }
     }
     for (const attr of entity.attributes.values()) {
-      if (attr.requirement !== 'required' || attr.name in value) continue;
+      if (attr.requirement !== 'required' || hasOwn(value, attr.name)) continue;
       if (attr.profile && !applied.has(attr.profile)) continue;
       out.push({ path: `${path}/${attr.name}`, message: `is required by ${what}` });
     }
-    const present = (names: string[]) => names.filter((n) => value[n] !== undefined && value[n] !== null);
+    const present = (names: string[]) => names.filter((n) => own(value, n) !== undefined && own(value, n) !== null);
     const { at_least_one, just_one } = entity.constraints;
     if (at_least_one && present(at_least_one).length === 0)
       out.push({ path: path || '/', message: `${what} needs at least one of ${at_least_one.join(', ')}` });
     if (just_one && present(just_one).length !== 1) out.push({ path: path || '/', message: `${what} needs exactly one of ${just_one.join(', ')}` });
   }
 
-  private checkAttribute(v: Json, attr: ResolvedAttribute, path: string, applied: Set<string>, out: OcsfViolation[]): void {
+  private checkAttribute(v: Json, attr: ResolvedAttribute, path: string, applied: Set<string>, out: Sink, depth: number): void {
     if (attr.isArray) {
       if (!Array.isArray(v)) {
         out.push({ path, message: `must be an array of ${attr.type}` });
         return;
       }
-      v.forEach((item, i) => this.checkScalarOrObject(item, attr, `${path}/${i}`, applied, out));
+      for (let i = 0; i < v.length && !out.full; i++) this.checkScalarOrObject(v[i], attr, `${path}/${i}`, applied, out, depth);
       return;
     }
-    this.checkScalarOrObject(v, attr, path, applied, out);
+    this.checkScalarOrObject(v, attr, path, applied, out, depth);
   }
 
-  private checkScalarOrObject(v: Json, attr: ResolvedAttribute, path: string, applied: Set<string>, out: OcsfViolation[]): void {
+  private checkScalarOrObject(v: Json, attr: ResolvedAttribute, path: string, applied: Set<string>, out: Sink, depth: number): void {
     if (attr.type === 'object') {
       // The free-form object type (unmapped, data, ...): any JSON object.
       if (!isObject(v)) out.push({ path, message: 'must be a JSON object' });
       return;
     }
-    if (!(attr.type in this.types)) {
+    if (!hasOwn(this.types, attr.type)) {
       if (!isObject(v)) {
         out.push({ path, message: `must be a ${attr.type} object` });
         return;
       }
-      this.checkEntity(v, this.resolveObject(attr.type), path, applied, out, false);
+      this.checkEntity(v, this.resolveObject(attr.type), path, applied, out, false, depth + 1);
       return;
     }
     if (!this.checkType(v, attr.type, path, out)) return;
-    if (attr.enum && !(String(v) in attr.enum)) {
-      out.push({ path, message: `${JSON.stringify(v)} is not a value of ${attr.name} (${Object.keys(attr.enum).join(', ')})` });
+    if (attr.enum && (typeof v !== 'number' && typeof v !== 'string' ? true : enumValue(attr.enum, v) === undefined)) {
+      out.push({ path, message: `is not a value of ${attr.name} (${Object.keys(attr.enum).join(', ')})` });
     }
   }
 
+  private readonly regexes = new Map<string, RegExp>();
+  private regex(source: string): RegExp {
+    let r = this.regexes.get(source);
+    if (!r) this.regexes.set(source, (r = new RegExp(source)));
+    return r;
+  }
+
   /** Checks a value against a dictionary data type (and its base types); false when it is not one. */
-  private checkType(v: Json, type: string, path: string, out: OcsfViolation[]): boolean {
-    const def = this.types[type];
+  private checkType(v: Json, type: string, path: string, out: Sink): boolean {
+    const def = hasOwn(this.types, type) ? this.types[type] : undefined;
     if (!def) {
       out.push({ path, message: `schema type ${type} is unknown` });
       return false;
@@ -354,8 +414,10 @@ export class OcsfSchema {
           break;
       }
     }
-    if (typeof def.regex === 'string' && typeof v === 'string' && !new RegExp(def.regex).test(v)) return bad(`does not match ${type}`);
+    // Length first: the schema's regexes then only ever see strings as long as the type allows (ip_t's
+    // pattern, with \s* at both ends, would backtrack on a long run of spaces).
     if (typeof def.max_len === 'number' && typeof v === 'string' && v.length > def.max_len) return bad(`is longer than ${def.max_len} (${type})`);
+    if (typeof def.regex === 'string' && typeof v === 'string' && !this.regex(def.regex).test(v)) return bad(`does not match ${type}`);
     if (Array.isArray(def.range) && typeof v === 'number' && (v < Number(def.range[0]) || v > Number(def.range[1])))
       return bad(`is outside ${def.range.join('..')} (${type})`);
     if (Array.isArray(def.values) && !def.values.includes(v)) return bad(`must be one of ${JSON.stringify(def.values)} (${type})`);
@@ -365,7 +427,7 @@ export class OcsfSchema {
 
 let shared: OcsfSchema | undefined;
 
-/** The vendored OCSF 1.8.0 schema, loaded once per test file. */
+/** The vendored OCSF 1.8.0 schema, loaded on first use and kept. */
 export function ocsfSchema(): OcsfSchema {
   shared ??= new OcsfSchema();
   return shared;
@@ -377,23 +439,32 @@ export const OCSF_CLASSES: Readonly<Record<number, string>> = {
   3004: 'entity_management',
 };
 
+const CLASSES_SENT = 'Aegis sends OCSF Data Security Finding (2006) for events and Entity Management (3004) for configuration trail events';
+
+/**
+ * An OCSF event, as validate-event recognises one: an object with a numeric class_uid and a metadata
+ * object, and no `aegis` object (an ECS wire event has one).
+ */
+export function looksLikeOcsf(x: unknown): boolean {
+  if (!isObject(x)) return false;
+  const aegis = own(x, 'aegis');
+  return typeof own(x, 'class_uid') === 'number' && isObject(own(x, 'metadata')) && !isObject(aegis);
+}
+
 /**
  * Violations of an event against the class it claims (class_uid), which must be one Aegis sends: a
- * Data Security Finding (2006) or, for a configuration trail event, Entity Management (3004). Pass
- * `className` to check an event against one class whatever it claims.
+ * Data Security Finding (2006) or, for a configuration trail event, Entity Management (3004); any other
+ * class is one violation saying so. Pass `className` to check an event against one class whatever it
+ * claims.
  */
 export function ocsfViolations(event: Json, className?: string): OcsfViolation[] {
   let cls = className;
   if (cls === undefined) {
-    const uid = typeof event === 'object' && event !== null && !Array.isArray(event) ? (event as JsonObject).class_uid : undefined;
-    cls = (typeof uid === 'number' ? OCSF_CLASSES[uid] : undefined) ?? 'data_security_finding';
-    // A class Aegis does not send: said first, then the event checked as a finding (which names what else is wrong).
-    if (typeof uid === 'number' && OCSF_CLASSES[uid] === undefined) {
-      return [
-        { path: '/class_uid', message: `${uid} is not a class Aegis sends (${Object.keys(OCSF_CLASSES).join(', ')})` },
-        ...ocsfSchema().validate(event, cls),
-      ];
-    }
+    const uid = isObject(event) ? own(event, 'class_uid') : undefined;
+    // No class claimed: checked as a finding, which reports class_uid among what is missing.
+    const known = typeof uid !== 'number' ? 'data_security_finding' : Object.hasOwn(OCSF_CLASSES, uid) ? OCSF_CLASSES[uid] : undefined;
+    if (known === undefined) return [{ path: '/class_uid', message: `is not a class Aegis sends: ${CLASSES_SENT}` }];
+    cls = known;
   }
   return ocsfSchema().validate(event, cls);
 }
@@ -401,5 +472,5 @@ export function ocsfViolations(event: Json, className?: string): OcsfViolation[]
 /** Throws with every violation listed when the event is not a valid event of its class (or of `className`). */
 export function assertValidOcsf(event: Json, className?: string): void {
   const v = ocsfViolations(event, className);
-  if (v.length > 0) throw new Error(`invalid OCSF event:\n${v.map((x) => `  ${x.path}: ${x.message}`).join('\n')}\n${JSON.stringify(event)}`);
+  if (v.length > 0) throw new Error(`invalid OCSF event:\n${v.map((x) => `  ${x.path}: ${x.message}`).join('\n')}`);
 }

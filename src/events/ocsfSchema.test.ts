@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildWireEvent } from '../../src/events/contract.js';
-import { toOcsfEvent } from '../../src/events/ocsf.js';
+import { buildWireEvent } from './contract.js';
+import { toOcsfEvent } from './ocsf.js';
 import { ocsfSchema, ocsfViolations } from './ocsfSchema.js';
 
 // The validator must be able to fail: each broken event below is refused, naming the path.
@@ -107,6 +107,31 @@ describe('OCSF validator refuses broken events', () => {
     claims.class_uid = 3004;
     expect(ocsfViolations(claims).map((v) => v.path)).toEqual(expect.arrayContaining(['/entity', '/finding_info', '/category_uid']));
     expect(ocsfViolations(good(), 'entity_management').length).toBeGreaterThan(0);
+  });
+
+  it("never quotes the event's values, and takes no inherited property for a schema entry", () => {
+    const SECRET = '4111111111111111';
+    const e = good();
+    e.action = SECRET; // a sibling that is not its caption
+    e.type_name = SECRET;
+    e.category_name = SECRET;
+    e.metadata.profiles.push(SECRET);
+    e.actor.user.email_addr = `${SECRET}@`;
+    e.finding_info.types = [SECRET, 1];
+    const v = ocsfViolations(JSON.parse(JSON.stringify(e).replace('{', `{"constructor":"${SECRET}","__proto__":{"x":1},`)));
+    expect(v.map((x) => x.path).sort()).toEqual(
+      [
+        '/__proto__',
+        '/action',
+        '/actor/user/email_addr',
+        '/category_name',
+        '/constructor',
+        '/finding_info/types/1',
+        '/metadata/profiles/1',
+        '/type_name',
+      ].sort(),
+    );
+    expect(JSON.stringify(v)).not.toContain(SECRET);
   });
 
   it('refuses something that is not an object', () => {
