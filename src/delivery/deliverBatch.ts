@@ -187,8 +187,9 @@ async function sendUnscrubbed(
     headers['authorization'] = `Bearer ${bearer}`;
   }
   const pool = targetPool(target);
-  const maxResponseBytes = maxAnswerBytesOf(encoder);
-  let sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip, maxResponseBytes, ...pool });
+  const maxResponseBytes = maxAnswerBytesOf(encoder, events.length);
+  const url = encoder.requestUrl ? encoder.requestUrl(target.url) : target.url;
+  let sent = await deps.client.send({ url, headers, body: encoded.body, gzip: encoder.gzip, maxResponseBytes, ...pool });
   if (withOAuth && bearer !== null && sent.kind === 'response' && sent.status === 401) {
     // A cached token was revoked or expired early (a key rollover, a clock skew): drop it and try
     // once more with a fresh one. A token fetched for this very request is not fetched again: a SIEM
@@ -202,7 +203,7 @@ async function sendUnscrubbed(
     if (!token.ok) return tokenFailure(events, scrub(token.error), tokenMs);
     secrets.push(token.token);
     headers['authorization'] = `Bearer ${token.token}`;
-    sent = await deps.client.send({ url: target.url, headers, body: encoded.body, gzip: encoder.gzip, maxResponseBytes, ...pool });
+    sent = await deps.client.send({ url, headers, body: encoded.body, gzip: encoder.gzip, maxResponseBytes, ...pool });
   }
   if (tokenMs > 0) sent = { ...sent, durationMs: sent.durationMs + tokenMs };
   const result = scrubResult(sent, scrub);

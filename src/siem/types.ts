@@ -84,6 +84,17 @@ export interface SiemEncoder<E extends SiemEvent = SiemEvent> {
    */
   maxAnswerBytes?: number;
   /**
+   * Bytes read beyond maxAnswerBytes for each event of the request: for a preset whose answer has an
+   * item per event (Elastic's _bulk), so the answer of a full batch is read whole. The bound stays
+   * explicit: maxAnswerBytes + maxAnswerBytesPerEvent × maxBatchEvents.
+   */
+  maxAnswerBytesPerEvent?: number;
+  /**
+   * The URL a request goes to, from the destination's (default: the destination's URL as it is): a
+   * preset adds what its API reads in the query string (Elastic: filter_path).
+   */
+  requestUrl?(url: string): string;
+  /**
    * Events older than this (by @timestamp) are accepted with a 2xx but dropped or not searchable
    * at their time (Datadog 18 h, New Relic 48 h): a replay of older dead letters must say so.
    */
@@ -262,8 +273,9 @@ export function sendableFutureMs(encoder: Pick<SiemEncoder, 'maxEventFutureMs'>)
 /** What a preset reads of an answer unless it says more: error texts and acknowledgements fit. */
 export const DEFAULT_MAX_ANSWER_BYTES = 8 * 1024;
 
-export function maxAnswerBytesOf(encoder: Pick<SiemEncoder, 'maxAnswerBytes'>): number {
-  return encoder.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+/** How much of the answer to a request carrying `events` events the delivery reads. */
+export function maxAnswerBytesOf(encoder: Pick<SiemEncoder, 'maxAnswerBytes' | 'maxAnswerBytesPerEvent'>, events: number): number {
+  return (encoder.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES) + (encoder.maxAnswerBytesPerEvent ?? 0) * events;
 }
 
 export function maxEventBytesOf(encoder: Pick<SiemEncoder, 'maxBatchBytes' | 'maxEventBytes'>): number {

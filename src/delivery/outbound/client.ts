@@ -49,7 +49,7 @@ export interface OutboundClientOptions {
    * request is sent, the body. Queueing for a pooled connection is bounded by 3x this overall.
    */
   timeoutMs: number;
-  /** How much of the response body to read (default 64 KiB); the rest is discarded. */
+  /** How much of the response body to read when a request names no cap of its own (default 64 KiB); the rest is discarded. */
   maxResponseBytes?: number;
   userAgent: string;
   /** Extra CA certificates (PEM) trusted in addition to Node's defaults and NODE_EXTRA_CA_CERTS. */
@@ -75,7 +75,11 @@ export interface OutboundRequest {
    * Datadog site share an origin). Without it the request uses the shared pool.
    */
   poolKey?: string;
-  /** Read at most this much of the answer (never more than the client's maxResponseBytes). */
+  /**
+   * Read at most this much of the answer, instead of the client's maxResponseBytes. A delivery names
+   * its preset's share for the batch (an Elastic _bulk answer grows with its items: siem/types.ts
+   * maxAnswerBytesOf); every other caller (token requests, alert webhooks, ack polls) reads the default.
+   */
   maxResponseBytes?: number;
   /**
    * Connections of the destination's own pool: its max_concurrent_requests, so a destination allowed
@@ -212,7 +216,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       });
 
       // Read at most maxResponseBytes, then drop the rest, within one deadline for the whole body.
-      const cap = Math.min(req.maxResponseBytes ?? maxResponseBytes, maxResponseBytes);
+      const cap = req.maxResponseBytes ?? maxResponseBytes;
       const read = await readCappedBody(res.body, cap, timeoutMs);
       // A 2xx is an acceptance only when the whole answer arrived. A SIEM (or a proxy in front of it)
       // that sends "200" and then resets, or drips its body past the deadline, may not have kept the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { elasticEncoder } from './encoder.js';
+import { ELASTIC_FILTER_PATH, elasticBulkUrl, elasticEncoder } from './encoder.js';
 import { elasticDefaultIndex } from './form.js';
 import type { EncodeContext } from '../types.js';
 import { sampleEvent } from '../testEvents.js';
@@ -213,5 +213,22 @@ describe('Elastic 200 without a _bulk result', () => {
     }));
     const v = elasticEncoder.interpret({ status: 200, body: JSON.stringify({ errors: true, items }), headers: {} }, events);
     expect(v).toMatchObject({ kind: 'all', ok: false, retryable: true });
+  });
+});
+
+// Elasticsearch answers only what Aegis reads (filter_path); the query of the user's URL stays.
+describe('Elastic request URL', () => {
+  const fp = 'filter_path=errors%2Citems.*._id%2Citems.*.status%2Citems.*.error.type%2Citems.*.error.reason';
+  it('adds filter_path after the query the URL has, replacing a filter_path of its own', () => {
+    expect(ELASTIC_FILTER_PATH).toBe('errors,items.*._id,items.*.status,items.*.error.type,items.*.error.reason');
+    expect(elasticEncoder.requestUrl!('https://es.example:9243/_bulk')).toBe(`https://es.example:9243/_bulk?${fp}`);
+    expect(elasticBulkUrl('https://es.example/_bulk?')).toBe(`https://es.example/_bulk?${fp}`);
+    expect(elasticBulkUrl('https://es.example/logs/_bulk?pipeline=a%20b&refresh=false')).toBe(
+      `https://es.example/logs/_bulk?pipeline=a%20b&refresh=false&${fp}`,
+    );
+    expect(elasticBulkUrl('https://es.example/_bulk?filter_path=took&pipeline=p&filter%5Fpath=x')).toBe(`https://es.example/_bulk?pipeline=p&${fp}`);
+    expect(elasticBulkUrl('https://es.example/_bulk?routing=1#frag')).toBe(`https://es.example/_bulk?routing=1&${fp}#frag`);
+    // A malformed escape in another parameter's name is left as it is.
+    expect(elasticBulkUrl('https://es.example/_bulk?%E0=1')).toBe(`https://es.example/_bulk?%E0=1&${fp}`);
   });
 });

@@ -105,6 +105,49 @@ function sameEvent(raw: unknown, event: SiemEvent): boolean {
   return !isRecord(result) || result._id === undefined || result._id === eventIdOf(event);
 }
 
+/**
+ * What Aegis reads of a _bulk answer, and all it asks Elasticsearch to send (filter_path, as Elastic's
+ * own Beats do): the errors flag, and per item its _id (the order check, sameEvent), status, and error
+ * type and reason (bulkItemVerdict). A created item shrinks from ~230 bytes (backing index, version,
+ * shards, seq_no, primary term) to its _id and status, a refused one loses index_uuid, shard, index and
+ * caused_by. Elasticsearch does not filter an error answer (a whole-request 401, 429...), so
+ * describeElasticError still reads its root_cause.
+ */
+export const ELASTIC_FILTER_PATH = ['errors', 'items.*._id', 'items.*.status', 'items.*.error.type', 'items.*.error.reason'].join(',');
+const FILTER_PATH_PARAM = `filter_path=${encodeURIComponent(ELASTIC_FILTER_PATH)}`;
+
+/** A query parameter's name as the server reads it (percent-decoded), or the raw text if malformed. */
+function paramName(param: string): string {
+  const raw = param.split('=', 1)[0]!;
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * The _bulk URL with ELASTIC_FILTER_PATH added to the query the user's URL already has (a pipeline,
+ * refresh, routing...), which is kept byte for byte. A filter_path of the user's own is replaced:
+ * one that hid "errors" or an item's status would make every answer unreadable, and nothing else
+ * reads the answer. A fragment is never sent; it is kept where it was.
+ */
+export function elasticBulkUrl(url: string): string {
+  const hashAt = url.indexOf('#');
+  const fragment = hashAt < 0 ? '' : url.slice(hashAt);
+  const beforeHash = hashAt < 0 ? url : url.slice(0, hashAt);
+  const queryAt = beforeHash.indexOf('?');
+  const base = queryAt < 0 ? beforeHash : beforeHash.slice(0, queryAt);
+  const kept =
+    queryAt < 0
+      ? []
+      : beforeHash
+          .slice(queryAt + 1)
+          .split('&')
+          .filter((p) => p !== '' && paramName(p) !== 'filter_path');
+  return `${base}?${[...kept, FILTER_PATH_PARAM].join('&')}${fragment}`;
+}
+
 const CUT_OFF_ERROR = 'Elasticsearch accepted the request but its per-item answer could not be read in full; Aegis will retry.';
 const notBulkError = (status: number) =>
   `Elasticsearch answered ${status} without a _bulk result (no "errors" field): check the URL ends in /_bulk and no proxy answers for it; Aegis will retry.`;
@@ -140,8 +183,14 @@ export const elasticEncoder: SiemEncoder = {
   // Batches stay at 5 MB; one document alone may go up to http.max_content_length's default (100 MB).
   maxEventBytes: 100_000_000,
   gzip: true,
-  // _bulk answers item by item, about 100 bytes each: as much as the client reads at most.
+  // _bulk answers item by item. Asked for ELASTIC_FILTER_PATH an item is ~60 bytes, ~350 with a long
+  // error reason; in full (a proxy or cluster that ignores filter_path) ~230 bytes created and
+  // ~400-500 refused (409 version_conflict, 400 mapper_parsing, 429 es_rejected_execution). A fixed
+  // cap read a cut prefix of such an answer, and the whole batch went back for one bad item: so 1 KiB
+  // per event of the request on top of 64 KiB, at most 64 KiB + 1,000 KiB for a full batch.
   maxAnswerBytes: 64 * 1024,
+  maxAnswerBytesPerEvent: 1024,
+  requestUrl: elasticBulkUrl,
   encode(events, ctx) {
     return {
       body: events.map((e) => `${actionLine(e, ctx)}\n${document(e, ctx)}\n`).join(''),

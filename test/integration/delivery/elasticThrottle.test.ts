@@ -1,13 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
-import { startTestService, type TestService } from '../../support/harness.js';
-import { DECISIONS_ONLY, startReceiver, type ReceivedRequest, type Receiver, type ReceiverResponse } from '../../support/httpsReceiver.js';
+import { expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../../src/delivery/configuredLimits.js';
-import { allDelivered, jobRows, receivedCounts, seedEvents } from './support.js';
+import { jobRows, receivedCounts } from './support.js';
+import { attemptsOf, bulkReceiver, deadLettersOnceSettled, describeShedding, elasticDestination } from './elasticSupport.js';
 
 const METRICS_TOKEN = 'elastic-throttle-metrics-token-0123456789';
-/** One retry: an event is attempted at most twice before it is dead-lettered. */
-const RETRY_DELAYS_S = '1';
 /** How many times the cluster sheds each odd event: more than the attempts the schedule allows. */
 const REJECTIONS = 3;
 /** A pacing window (AEGIS_RATE_LIMITED_FAILING_AFTER_S) short enough to run out within a test. */
@@ -17,90 +13,6 @@ const SHED = {
   error: { type: 'es_rejected_execution_exception', reason: 'rejected execution of coordinating operation [shard_detail=[logs][0]]' },
 };
 const WRITTEN = { status: 201, result: 'created' };
-
-/** One database's test service, and the receiver the current test starts. */
-interface Shedding {
-  tdb: TestDb;
-  svc: TestService;
-  receiver?: Receiver;
-}
-
-/** A describe per database, with a test service started with `env` (and the one retry). */
-function describeShedding(title: string, env: Record<string, string>, body: (t: Shedding) => void): void {
-  describe.each(DB_KINDS)(`${title} (%s)`, (kind) => {
-    const t = {} as Shedding;
-    beforeAll(async () => {
-      t.tdb = await openTestDb(kind);
-      t.svc = await startTestService(t.tdb.db, { AEGIS_RETRY_DELAYS_S: RETRY_DELAYS_S, ...env });
-    });
-    afterAll(async () => {
-      await t.svc?.stop();
-      await t.receiver?.close();
-      await t.tdb?.close();
-    });
-    body(t);
-  });
-}
-
-/** What the cluster answers for one document: `n` is how many times this _id has been sent. */
-type ItemAnswer = (seeded: number, n: number, eventId: string) => Promise<{ status: number }> | { status: number };
-
-/**
- * A `_bulk` answer 200 built item by item, as Elasticsearch does, by `answer` for each document
- * (`seeded`: the event's number in seedEvents' order, read from its summary).
- */
-function bulkReceiver(answer: ItemAnswer): (req: ReceivedRequest) => Promise<ReceiverResponse> {
-  const sent = new Map<string, number>();
-  return async (req) => {
-    const lines = req.body.toString('utf8').split('\n');
-    const items = [];
-    for (let i = 0; i + 1 < lines.length; i += 2) {
-      const action = JSON.parse(lines[i]!).create;
-      const n = (sent.get(action._id) ?? 0) + 1;
-      sent.set(action._id, n);
-      const seeded = Number(/\(#(\d+)\)/.exec(JSON.parse(lines[i + 1]!).aegis.summary)![1]);
-      items.push({ create: { _index: action._index, _id: action._id, ...(await answer(seeded, n, action._id)) } });
-    }
-    const errors = items.some((x) => x.create.status >= 300);
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ took: 1, errors, items }) };
-  };
-}
-
-/** An organization with an Elastic destination at a receiver answering with `handler`, and `events` seeded. */
-async function elasticDestination(
-  t: Shedding,
-  handler: (req: ReceivedRequest) => Promise<ReceiverResponse>,
-  events: number,
-): Promise<{ orgId: string; apiKey: string; destId: string; ids: string[] }> {
-  const org = await t.svc.newOrg();
-  t.receiver = await startReceiver(handler);
-  const res = await t.svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
-    apiKey: org.apiKey,
-    body: { filter: DECISIONS_ONLY, siem: 'elastic', url: `${t.receiver.url}/_bulk`, auth_header_name: 'Authorization', auth_header_value: 'ApiKey aWQ6a2V5' },
-  });
-  expect(res.status, res.text).toBe(201);
-  return { ...org, destId: res.body.destination_id as string, ids: await seedEvents(t.tdb.db, org.orgId, events) };
-}
-
-/** A job's attempts as the worker sees it while a request for it is in flight (no transaction is held). */
-async function attemptsOf(t: Shedding, destId: string, eventId: string): Promise<number | undefined> {
-  return (await jobRows(t.tdb.db, destId)).find((j) => j.event_id === eventId)?.attempts;
-}
-
-/**
- * Waits until every event is delivered, or one is dead-lettered (then at once, not at a timeout), and
- * returns the dead letters with their errors.
- */
-async function deadLettersOnceSettled(t: Shedding, destId: string, ids: string[]): Promise<string[]> {
-  const deadLetters = async () => (await jobRows(t.tdb.db, destId)).filter((j) => j.status === 'failed').map((j) => `${j.event_id}: ${j.last_error}`);
-  await expect
-    .poll(async () => (await allDelivered(t.tdb.db, destId, ids, t.receiver!.requests)) || (await deadLetters()).length > 0, {
-      timeout: 120_000,
-      interval: 100,
-    })
-    .toBe(true);
-  return deadLetters();
-}
 
 // Elastic's _bulk answers 200 with per-item 429 es_rejected_execution_exception when the cluster's
 // write queue is full: a transient load condition. Those items are the SIEM pacing Aegis, as a
