@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { respondWith, startReceiver, TEST_CA_PEM } from '../../test/support/httpsReceiver.js';
+import { respondWith, startReceiver, TEST_CA_PEM, unaskedContinue } from '../../test/support/httpsReceiver.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../../test/support/smtpReceiver.js';
 import { createOutboundClient } from '../delivery/outbound/client.js';
 import { createMailChannel, sendWebhook } from './channels.js';
@@ -59,6 +59,20 @@ describe('webhook channel errors', () => {
       const error = await sendWebhook(client, `${hook.url}/alerts`, secret, 'msg_1', '{"alerts":[]}');
       expect(error).toContain('[redacted]');
       expect(error).not.toContain(secret.slice(6, 14));
+    } finally {
+      await client.close();
+      await hook.close();
+    }
+  });
+
+  it('a webhook behind a proxy that answers an unasked 100 Continue: said of the webhook, not of a SIEM, and no retry promised', async () => {
+    const hook = await startReceiver(unaskedContinue());
+    const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
+    try {
+      const error = await sendWebhook(client, `${hook.url}/alerts`, 'whsec_c2VjcmV0LXNpZ25pbmc=', 'msg_3', '{"alerts":[]}');
+      expect(error).toMatch(/not a valid HTTP response/);
+      expect(error).not.toMatch(/SIEM/);
+      expect(error).not.toMatch(/retry/i);
     } finally {
       await client.close();
       await hook.close();

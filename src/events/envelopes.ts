@@ -4,7 +4,8 @@
  * inside: this recognises each envelope the encoders in src/siem/ produce and returns those events.
  * Sumo Logic and custom webhooks send the events themselves (NDJSON / JSON), so they need nothing.
  * Both formats a destination can send are recognised: ECS wire events (an `aegis` object) and OCSF
- * events (looksLikeOcsf: a numeric class_uid and a metadata object), each in its own envelope shape.
+ * events (looksLikeOcsf: a metadata object and a class_uid that is a number or a numeric string), each in
+ * its own envelope shape.
  */
 import { DATADOG_ITEM_ATTRIBUTES, DATADOG_OCSF_ITEM_ATTRIBUTES } from '../siem/datadog/encoder.js';
 import { looksLikeOcsf } from './ocsfSchema.js';
@@ -76,10 +77,11 @@ export function unwrapEnvelope(doc: unknown): Unwrapped {
   if (!holdsEvent(doc) && has(doc, 'TimeGenerated') && looksLikeOcsf(own(doc, 'ocsf'))) {
     return { envelope: 'Microsoft Sentinel record', events: [own(doc, 'ocsf')], inside: 'ocsf' };
   }
-  // Elastic, OCSF: the document leads with @timestamp, Elastic's time field, which OCSF does not have
+  // Elastic, OCSF: the document adds @timestamp, Elastic's time field, which OCSF does not have. The
+  // encoder puts it first, but a tool that re-serialised the document may not: key order is not read
   // (after an action line the report names the _bulk body instead).
-  if (looksLikeOcsf(doc) && keys[0] === '@timestamp') {
-    return { envelope: 'Elastic document', events: [without(doc, ['@timestamp'])], inside: 'the document, without its leading @timestamp' };
+  if (looksLikeOcsf(doc) && has(doc, '@timestamp')) {
+    return { envelope: 'Elastic document', events: [without(doc, ['@timestamp'])], inside: 'the document, without its @timestamp' };
   }
   // Microsoft Sentinel (Logs Ingestion API): the event with @timestamp renamed TimeGenerated, the
   // table's required time column (siem/microsoft-sentinel/encoder.ts).

@@ -105,6 +105,9 @@ interface RawFile {
   profiles?: string[];
 }
 
+/** The schema's words for a value that is not an integer_t (checkType), also said of a string class_uid. */
+const notInteger32 = (type: string) => `must be a 32-bit integer (${type})`;
+
 function isObject(v: Json): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -399,7 +402,7 @@ export class OcsfSchema {
           if (typeof v !== 'string') return bad(`must be a string (${type})`);
           break;
         case 'integer_t':
-          if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) return bad(`must be a 32-bit integer (${type})`);
+          if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) return bad(notInteger32(type));
           break;
         case 'long_t':
           if (typeof v !== 'number' || !Number.isSafeInteger(v)) return bad(`must be an integer (${type})`);
@@ -442,13 +445,26 @@ export const OCSF_CLASSES: Readonly<Record<number, string>> = {
 const CLASSES_SENT = 'Aegis sends OCSF Data Security Finding (2006) for events and Entity Management (3004) for configuration trail events';
 
 /**
- * An OCSF event, as validate-event recognises one: an object with a numeric class_uid and a metadata
- * object, and no `aegis` object (an ECS wire event has one).
+ * A class_uid written as a JSON string of digits ("3002"): a pipeline that stringifies numbers sends
+ * them so. The event still claims that class; the schema then reports the type at /class_uid.
+ */
+function numericString(x: unknown): x is string {
+  return typeof x === 'string' && /^-?\d{1,10}$/.test(x);
+}
+
+/**
+ * An OCSF event, as validate-event recognises one: an object with no `aegis` object (an ECS wire event
+ * has one) and a metadata object, whose class_uid is a number, or a numeric string when metadata also
+ * has OCSF's `version` or `product` (the stricter test keeps a stray string field from making an
+ * ECS-shaped document read as OCSF). Envelopes (envelopes.ts) use this same test for what they hold.
  */
 export function looksLikeOcsf(x: unknown): boolean {
-  if (!isObject(x)) return false;
-  const aegis = own(x, 'aegis');
-  return typeof own(x, 'class_uid') === 'number' && isObject(own(x, 'metadata')) && !isObject(aegis);
+  if (!isObject(x) || isObject(own(x, 'aegis'))) return false;
+  const metadata = own(x, 'metadata');
+  if (!isObject(metadata)) return false;
+  const uid = own(x, 'class_uid');
+  if (typeof uid === 'number') return true;
+  return numericString(uid) && (hasOwn(metadata, 'version') || hasOwn(metadata, 'product'));
 }
 
 /**
@@ -460,10 +476,16 @@ export function looksLikeOcsf(x: unknown): boolean {
 export function ocsfViolations(event: Json, className?: string): OcsfViolation[] {
   let cls = className;
   if (cls === undefined) {
-    const uid = isObject(event) ? own(event, 'class_uid') : undefined;
+    const raw = isObject(event) ? own(event, 'class_uid') : undefined;
+    // A numeric string still names its class: checked against it, the schema reports the type.
+    const uid = numericString(raw) ? Number(raw) : raw;
     // No class claimed: checked as a finding, which reports class_uid among what is missing.
     const known = typeof uid !== 'number' ? 'data_security_finding' : Object.hasOwn(OCSF_CLASSES, uid) ? OCSF_CLASSES[uid] : undefined;
-    if (known === undefined) return [{ path: '/class_uid', message: `is not a class Aegis sends: ${CLASSES_SENT}` }];
+    if (known === undefined) {
+      const notSent = { path: '/class_uid', message: `is not a class Aegis sends: ${CLASSES_SENT}` };
+      // The type fault too, in the schema's own words, so both are fixed in one pass.
+      return numericString(raw) ? [{ path: '/class_uid', message: notInteger32('integer_t') }, notSent] : [notSent];
+    }
     cls = known;
   }
   return ocsfSchema().validate(event, cls);

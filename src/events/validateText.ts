@@ -2,8 +2,9 @@
  * Validates events given as text (the CLI's `aegis-stream validate-event FILE|-`): one JSON object, a
  * JSON array of objects, or newline-delimited JSON (one object per line, blank lines ignored). Parse
  * errors are reported as violations with their line number. Each event is read as the format it is:
- * an OCSF event (a numeric class_uid and a metadata object, no `aegis` object: what a destination with
- * `"format": "ocsf"` receives) is checked against the OCSF 1.8.0 class it claims (ocsfSchema.ts), any
+ * an OCSF event (looksLikeOcsf: a metadata object and a class_uid that is a number, or a numeric string
+ * beside metadata.version/product; no `aegis` object: what a destination with `"format": "ocsf"`
+ * receives) is checked against the OCSF 1.8.0 class it claims (ocsfSchema.ts), any
  * other with validateWireEvent (ECS; or validateAgentRecord with kind "agent"). Events captured inside
  * a SIEM envelope this service produces (Splunk HEC, Datadog, Elastic _bulk, New Relic, Sentinel) are
  * unwrapped first.

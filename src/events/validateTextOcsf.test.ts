@@ -148,3 +148,57 @@ describe('validate-event refuses broken OCSF events by path, never echoing a val
     expect(wide![100]!.message).toMatch(/more violations not listed/);
   });
 });
+
+describe('validate-event reads an OCSF event as OCSF however its class_uid or envelope keys are written', () => {
+  /** A body of `id` holding one finding whose class_uid is the string "2006" (a pipeline that stringified it). */
+  const stringUidBody = (id: (typeof SIEM_IDS)[number]) => {
+    const body = getEncoder(id).encode([sampleEvent(1)], ocsfCtx).body;
+    expect(body).toContain('"class_uid":2006');
+    return body.replace('"class_uid":2006', '"class_uid":"2006"');
+  };
+
+  it.each(SIEM_IDS)('%s: a numeric-string class_uid is unwrapped the same way and reported by the schema, not as ECS', (id) => {
+    const reports = validateEventsText(stringUidBody(id));
+    expect(reports).toHaveLength(1);
+    const [r] = reports;
+    expect(r!.format).toBe('ocsf');
+    expect(r!.envelope).toBe(EXPECTED[id]);
+    // Only the class_uid is wrong: no ECS field (/@timestamp, /aegis, /event) is asked for.
+    expect(r!.violations.map((v) => v.path)).toEqual(r!.violations.map(() => '/class_uid'));
+    expect(r!.violations.map((v) => v.message)).toContainEqual(expect.stringMatching(/must be a 32-bit integer/));
+  });
+
+  it('a bare event of a class Aegis does not send, class_uid "3002": its type and its class, nothing else', () => {
+    const e = finding();
+    e.class_uid = '3002';
+    const [r] = validateEventsText(JSON.stringify(e));
+    expect(r!.format).toBe('ocsf');
+    expect(r!.violations).toEqual([
+      { path: '/class_uid', message: 'must be a 32-bit integer (integer_t)' },
+      { path: '/class_uid', message: expect.stringMatching(/is not a class Aegis sends: .*2006.*3004/) },
+    ]);
+  });
+
+  it('a string class_uid that is not a number, or a metadata without version and product, is not taken for OCSF', () => {
+    const e = finding();
+    e.class_uid = 'abc';
+    expect(validateEventsText(JSON.stringify(e))[0]!.format).toBe('ecs');
+    expect(validateEventsText(JSON.stringify({ class_uid: '2006', metadata: { note: 'x' } }))[0]!.format).toBe('ecs');
+  });
+
+  it('an Elastic OCSF document whose @timestamp is not the first key (a tool re-serialised it) still validates', () => {
+    const doc = JSON.parse(
+      getEncoder('elastic')
+        .encode([sampleEvent(1)], ocsfCtx)
+        .body.split('\n')[1]!,
+    ) as Json;
+    const { '@timestamp': ts, ...rest } = doc;
+    for (const reordered of [
+      { ...rest, '@timestamp': ts },
+      { class_uid: rest.class_uid, '@timestamp': ts, ...rest },
+    ]) {
+      const [r] = validateEventsText(JSON.stringify(reordered));
+      expect(r).toMatchObject({ format: 'ocsf', envelope: 'Elastic document', violations: [] });
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startReceiver, TEST_CA_PEM } from '../../../test/support/httpsReceiver.js';
+import { startReceiver, TEST_CA_PEM, unaskedContinue } from '../../../test/support/httpsReceiver.js';
 import { createOutboundClient } from '../outbound/client.js';
 import {
   DEFAULT_EXPIRES_IN_S,
@@ -196,6 +196,23 @@ describe("requestToken against a token endpoint that quotes the token URL's own 
       await client.close();
       await endpoint.close();
       await longEndpoint.close();
+    }
+  });
+});
+
+describe('requestToken against a token endpoint behind a proxy that answers an unasked 100 Continue', () => {
+  it('says the answer was not valid HTTP, of the token endpoint: no SIEM named, no retry promised', async () => {
+    const endpoint = await startReceiver(unaskedContinue());
+    const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
+    try {
+      const r = await requestToken(client, { ...cfg, tokenUrl: `${endpoint.url}/token` });
+      if (r.ok) throw new Error('expected the token request to fail');
+      expect(r.error).toMatch(/^OAuth2 token request to .* failed: .*not a valid HTTP response/);
+      expect(r.error).not.toMatch(/SIEM/);
+      expect(r.error).not.toMatch(/retry/i);
+    } finally {
+      await client.close();
+      await endpoint.close();
     }
   });
 });

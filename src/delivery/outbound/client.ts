@@ -103,10 +103,12 @@ function informationalTimeout(): Error {
 
 /**
  * Why undici dropped a connection with "bad response": a 100 Continue, which it never asked for (it
- * sends no Expect header) and does not accept unasked, or bytes that answer no request.
+ * sends no Expect header) and does not accept unasked, or bytes that answer no request. Said of "the
+ * peer", with no retry promised: this client also sends alert webhooks and OAuth2 token requests, and
+ * whether anything is retried is each caller's to say (delivery retries every network error).
  */
 const BAD_RESPONSE =
-  'the SIEM or a proxy sent an answer HTTP does not allow here (an unasked 100 Continue, or an answer to no request); check what sits in front of the SIEM. Aegis will retry.';
+  'the peer answered something that is not a valid HTTP response (an unasked 100 Continue, or an answer to no request); check any proxy or load balancer in front of it.';
 
 export function createOutboundClient(opts: OutboundClientOptions): OutboundClient {
   const { allowPrivate, timeoutMs, userAgent } = opts;

@@ -95,6 +95,15 @@ const brokenOcsfBody = JSON.stringify({ time: 1, host: 'h', source: 'aegis', sou
   '"event":{',
   `"event":{"__proto__":{"card":"${CARD}"},`,
 );
+// A finding whose class_uid a pipeline stringified ("3002", a class Aegis does not send), in a Splunk
+// HEC envelope: still OCSF, reported by the schema at /class_uid, never as a page of ECS faults.
+const stringUidBody = JSON.stringify({
+  time: 1,
+  host: 'h',
+  source: 'aegis',
+  sourcetype: 'ocsf:aegis:audit',
+  event: { ...JSON.parse(JSON.stringify(toOcsf(built))), class_uid: '3002' },
+});
 const otherClass = { ...JSON.parse(JSON.stringify(toOcsf(built))), class_uid: 4001 } as Record<string, unknown>;
 
 type Run = Awaited<ReturnType<typeof validateEvent>>;
@@ -114,6 +123,7 @@ describe('aegis-stream validate-event', () => {
       ocsfDatadog: validateEvent(file('datadog-ocsf.json', getEncoder('datadog').encode([built, trail] as never, ocsfCtx).body)),
       ocsfBroken: validateEvent('-', brokenOcsfBody),
       ocsfOtherClass: validateEvent(file('other-class.json', JSON.stringify(otherClass))),
+      ocsfStringUid: validateEvent(file('string-uid.json', stringUidBody)),
       help: runHelp(),
       validateHelp: runHelp('validate-event'),
     };
@@ -198,6 +208,15 @@ describe('aegis-stream validate-event', () => {
     expect(r.code).not.toBe(0);
     expect(r.stdout).toMatch(/event 0: \/class_uid: is not a class Aegis sends: .*2006.*3004/);
     expect(r.stdout.match(/^event 0:/gm)).toHaveLength(1);
+  });
+
+  it('an OCSF class_uid written as a string, in a Splunk HEC envelope: read as OCSF, the type and the class named', () => {
+    const r = runs.ocsfStringUid!;
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain('1 event(s) read as OCSF 1.8.0 from Splunk HEC envelopes');
+    expect(r.stdout).toMatch(/event 0: \/class_uid: must be a 32-bit integer/);
+    expect(r.stdout).toMatch(/event 0: \/class_uid: is not a class Aegis sends/);
+    expect(r.stdout.match(/^event 0:/gm)).toHaveLength(2);
   });
 
   it('validate-event --help says it checks ECS and OCSF events', () => {
