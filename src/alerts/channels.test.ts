@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { respondWith, startReceiver, TEST_CA_PEM, unaskedContinue } from '../../test/support/httpsReceiver.js';
+import { resetConnection, respondWith, startReceiver, TEST_CA_PEM, unaskedContinue } from '../../test/support/httpsReceiver.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../../test/support/smtpReceiver.js';
 import { createOutboundClient } from '../delivery/outbound/client.js';
 import { createMailChannel, sendWebhook } from './channels.js';
@@ -73,6 +73,40 @@ describe('webhook channel errors', () => {
       expect(error).toMatch(/not a valid HTTP response/);
       expect(error).not.toMatch(/SIEM/);
       expect(error).not.toMatch(/retry/i);
+    } finally {
+      await client.close();
+      await hook.close();
+    }
+  });
+
+  // The sentences were written for SIEMs: a webhook's 400 told the operator to "check the SIEM preset
+  // and the ingest path", its 404 pointed at Splunk HEC's path. Each must speak of the webhook.
+  it.each([
+    [400, /^HTTP 400: The alert webhook refused the request \(it said: no\)/],
+    [404, /^HTTP 404: Not found — check the alert webhook URL's path/],
+    [413, /^HTTP 413: Payload too large — the alert webhook refused the request size/],
+    [429, /^HTTP 429: Rate limited by the alert webhook; Aegis will retry\.$/],
+    [503, /^HTTP 503: The alert webhook had a server error \(HTTP 503\); Aegis will retry/],
+  ])('a webhook answering %i: the sentence names the alert webhook, never a SIEM, a preset or an ingest path', async (status, expected) => {
+    const hook = await startReceiver(respondWith(status, 'no'));
+    const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
+    try {
+      const error = await sendWebhook(client, `${hook.url}/alerts`, 'whsec_c2VjcmV0LXNpZ25pbmc=', 'msg_4', '{"alerts":[]}');
+      expect(error).toMatch(expected);
+      expect(error).not.toMatch(/SIEM|preset|ingest|Splunk|Retry-After/);
+    } finally {
+      await client.close();
+      await hook.close();
+    }
+  });
+
+  it('a webhook that resets the connection: said of the alert webhook, not of a SIEM', async () => {
+    const hook = await startReceiver(resetConnection());
+    const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
+    try {
+      const error = await sendWebhook(client, `${hook.url}/alerts`, 'whsec_c2VjcmV0LXNpZ25pbmc=', 'msg_5', '{"alerts":[]}');
+      expect(error).toMatch(/^Connection reset: the alert webhook or a proxy closed the connection/);
+      expect(error).not.toMatch(/SIEM/);
     } finally {
       await client.close();
       await hook.close();

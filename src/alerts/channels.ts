@@ -78,7 +78,7 @@ export async function sendWebhook(client: OutboundClient, url: string, secret: s
     // cut would no longer match a scrub of the sentence.
     const result = scrubResult(await client.send({ url, headers, body }), scrub);
     if (result.kind === 'response' && result.status >= 200 && result.status < 300) return null;
-    return scrub(classifyResult(result).error ?? 'the webhook did not accept the alert');
+    return scrub(classifyResult(result, undefined, 'alert webhook').error ?? 'the webhook did not accept the alert');
   } catch (err) {
     return scrub((err as Error).message);
   }

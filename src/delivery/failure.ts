@@ -51,42 +51,73 @@ function redirectTarget(location: string | undefined): string {
   return noQuery.length > 120 ? `${noQuery.slice(0, 119)}…` : noQuery;
 }
 
-function statusSentence(status: number, headers: Record<string, string | undefined>, body: string): string {
-  if (status >= 300 && status < 400) {
-    const target = redirectTarget(headers['location']);
-    return target
-      ? `The URL redirects (HTTP ${status}) to ${target}; use the final URL — redirects are never followed.`
-      : `The URL redirects (HTTP ${status}); use the final URL — redirects are never followed.`;
-  }
+/**
+ * Who answered, named in the sentence. The outbound client also sends alert webhooks and OAuth2 token
+ * requests: advice written for a SIEM (its preset, its ingest path, Splunk HEC's path, logs
+ * permissions) would send their operators looking in the wrong place.
+ */
+export type Peer = 'SIEM' | 'alert webhook' | 'token endpoint';
+
+/** The sentences that only make sense of a SIEM; any other peer gets the generic ones below. */
+function siemStatusSentence(status: number, body: string): string | undefined {
   switch (status) {
     case 400:
     case 422: {
       const snippet = clip(body, 120);
       return `The SIEM rejected the event format — check the SIEM preset and the ingest path${snippet ? ` (SIEM said: ${snippet})` : ''}.`;
     }
-    case 401:
-      return "Authentication failed — check the token hasn't been revoked and carries the required prefix.";
     case 403:
       return 'Forbidden — the key was refused: check it has permission to send logs and belongs to this site/region.';
     case 404:
       return 'Not found — check the path; each SIEM needs its own ingest path (e.g. /services/collector/event for Splunk HEC).';
     case 405:
       return 'Method not allowed — the URL does not accept POST; check the ingest path.';
-    case 408:
-      return 'The SIEM timed out waiting for the request; Aegis will retry.';
     case 413:
       return 'Payload too large — the SIEM refused the request size; lower the batch size or raise the SIEM limit.';
     case 429:
+      // Deliveries wait at least Retry-After (outcome.ts); alerts retry on their own backoff.
       return 'Rate limited by the SIEM; Aegis will retry later, honouring Retry-After.';
+    default:
+      return undefined;
+  }
+}
+
+function statusSentence(status: number, headers: Record<string, string | undefined>, body: string, peer: Peer): string {
+  if (status >= 300 && status < 400) {
+    const target = redirectTarget(headers['location']);
+    return target
+      ? `The URL redirects (HTTP ${status}) to ${target}; use the final URL — redirects are never followed.`
+      : `The URL redirects (HTTP ${status}); use the final URL — redirects are never followed.`;
+  }
+  const ofSiem = peer === 'SIEM' ? siemStatusSentence(status, body) : undefined;
+  if (ofSiem) return ofSiem;
+  switch (status) {
+    case 400:
+    case 422: {
+      const snippet = clip(body, 120);
+      return `The ${peer} refused the request${snippet ? ` (it said: ${snippet})` : ''}.`;
+    }
+    case 401:
+      return "Authentication failed — check the token hasn't been revoked and carries the required prefix.";
+    case 404:
+      return `Not found — check the ${peer} URL's path.`;
+    case 405:
+      return `Method not allowed — the ${peer} URL does not accept POST; check the URL.`;
+    case 408:
+      return `The ${peer} timed out waiting for the request; Aegis will retry.`;
+    case 413:
+      return `Payload too large — the ${peer} refused the request size.`;
+    case 429:
+      return `Rate limited by the ${peer}; Aegis will retry.`;
     default:
       break;
   }
-  if (status >= 500) return `The SIEM had a server error (HTTP ${status}); Aegis will retry.`;
-  if (status >= 400) return `The SIEM refused the request (HTTP ${status}); check the URL and credentials.`;
+  if (status >= 500) return `The ${peer} had a server error (HTTP ${status}); Aegis will retry.`;
+  if (status >= 400) return `The ${peer} refused the request (HTTP ${status}); check the URL and credentials.`;
   return `Unexpected HTTP status ${status}; only 2xx counts as delivered.`;
 }
 
-function networkText(result: Extract<OutboundResult, { kind: 'network' }>, siemHint?: string): string {
+function networkText(result: Extract<OutboundResult, { kind: 'network' }>, siemHint: string | undefined, peer: Peer): string {
   const host = result.host ? ` ${result.host}` : '';
   const hint = siemHint?.trim();
   switch (result.failure) {
@@ -96,13 +127,13 @@ function networkText(result: Extract<OutboundResult, { kind: 'network' }>, siemH
     case 'dns':
       return `DNS lookup failed for host${host} — ${hint || 'check the hostname.'}`;
     case 'timeout':
-      return `Timeout: ${hint || `the SIEM${host} did not answer in time — check the URL, port and firewall rules; Aegis will retry.`}`;
+      return `Timeout: ${hint || `the ${peer}${host} did not answer in time — check the URL, port and firewall rules; Aegis will retry.`}`;
     case 'tls':
       return `TLS handshake failed: ${hint || 'the certificate is not trusted or does not match the host — use a publicly trusted certificate, or set NODE_EXTRA_CA_CERTS for a private CA.'}`;
     case 'refused':
       return `Connection refused: ${hint || `nothing is listening at${host || ' the destination'} on that port — check the URL's port; Aegis will retry.`}`;
     case 'reset':
-      return `Connection reset: ${hint || 'the SIEM or a proxy closed the connection before its answer was complete; Aegis will retry.'}`;
+      return `Connection reset: ${hint || `the ${peer} or a proxy closed the connection before its answer was complete; Aegis will retry.`}`;
     default:
       return `Network error: ${hint || clip(result.message, 200)}`;
   }
@@ -111,16 +142,17 @@ function networkText(result: Extract<OutboundResult, { kind: 'network' }>, siemH
 /**
  * Classifies one attempt: 2xx is success, anything else a failure with the text users see. Whether
  * and when it is retried is decided in outcome.ts alone (a forbidden address too: a DNS answer can change).
- * `siemHint`, when given, replaces the generic advice sentence.
+ * `siemHint`, when given, replaces the generic advice sentence; `peer` names who answered (a SIEM unless
+ * said otherwise).
  */
-export function classifyResult(result: OutboundResult, siemHint?: string): Classification {
+export function classifyResult(result: OutboundResult, siemHint?: string, peer: Peer = 'SIEM'): Classification {
   if (result.kind === 'response') {
     const { status } = result;
     if (status >= 200 && status < 300) {
       return { ok: true, statusCode: status, error: null };
     }
     const hint = siemHint?.trim();
-    const sentence = hint || statusSentence(status, result.headers, result.body);
+    const sentence = hint || statusSentence(status, result.headers, result.body, peer);
     const classification: Classification = {
       ok: false,
       statusCode: status,
@@ -135,6 +167,6 @@ export function classifyResult(result: OutboundResult, siemHint?: string): Class
   return {
     ok: false,
     statusCode: null,
-    error: clip(networkText(result, siemHint)),
+    error: clip(networkText(result, siemHint, peer)),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startReceiver, TEST_CA_PEM, unaskedContinue } from '../../../test/support/httpsReceiver.js';
+import { resetConnection, startReceiver, TEST_CA_PEM, unaskedContinue } from '../../../test/support/httpsReceiver.js';
 import { createOutboundClient } from '../outbound/client.js';
 import {
   DEFAULT_EXPIRES_IN_S,
@@ -210,6 +210,22 @@ describe('requestToken against a token endpoint behind a proxy that answers an u
       expect(r.error).toMatch(/^OAuth2 token request to .* failed: .*not a valid HTTP response/);
       expect(r.error).not.toMatch(/SIEM/);
       expect(r.error).not.toMatch(/retry/i);
+    } finally {
+      await client.close();
+      await endpoint.close();
+    }
+  });
+});
+
+describe('requestToken against a token endpoint that resets the connection', () => {
+  it('says the token endpoint closed it, not the SIEM', async () => {
+    const endpoint = await startReceiver(resetConnection());
+    const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
+    try {
+      const r = await requestToken(client, { ...cfg, tokenUrl: `${endpoint.url}/token` });
+      if (r.ok) throw new Error('expected the token request to fail');
+      expect(r.error).toMatch(/^OAuth2 token request to .* failed: Connection reset: the token endpoint or a proxy closed the connection/);
+      expect(r.error).not.toMatch(/SIEM/);
     } finally {
       await client.close();
       await endpoint.close();

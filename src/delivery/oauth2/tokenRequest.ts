@@ -117,7 +117,7 @@ export async function requestToken(client: OutboundClient, cfg: OAuth2ClientCred
   const scrub = secretScrubber([cfg.clientSecret, headers['authorization'], ...urlSecrets(cfg.tokenUrl)]);
   if (result.kind === 'network' || result.status < 200 || result.status >= 300) {
     const failed = scrubResult(result, scrub);
-    if (failed.kind === 'network') return failure(cfg, classifyResult(failed).error ?? failed.message, failed.durationMs);
+    if (failed.kind === 'network') return failure(cfg, classifyResult(failed, undefined, 'token endpoint').error ?? failed.message, failed.durationMs);
     return failure(cfg, describeTokenError(failed.status, failed.body), failed.durationMs);
   }
   const parsed = parseJson(result.body);
