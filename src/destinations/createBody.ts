@@ -37,7 +37,13 @@ export type NewDestinationRow = Pick<
 export function buildCreateRow(deps: DestinationDeps, orgId: string, body: CreateDestinationBody): { row: NewDestinationRow; signingSecret: string | null } {
   const siem: SiemId = body.siem ?? 'custom';
   // First: a credential pasted into a plain field is named as such, not as a malformed header name.
-  refuseCredentialsInPlainFields(siem, body);
+  refuseCredentialsInPlainFields(siem, body, {
+    credentials: () => [
+      ['auth_header_value', body.auth_header_value],
+      ['auth.client_secret', body.auth?.client_secret],
+      ['url', body.url],
+    ],
+  });
   const url = checkUrl(body.url, deps.allowPrivate, siem);
   const displayName = checkDestinationName(body.name ?? null);
   const preset = getPresetInfo(siem);

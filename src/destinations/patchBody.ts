@@ -8,11 +8,52 @@ import { checkHeaderName, checkHeaderValue } from './headers.js';
 import { checkDestinationName } from './name.js';
 import type { DestinationRow } from './row.js';
 import type { DestinationPatch } from './writes.js';
-import { rotatedSigningSecret, sealAuthHeader, sealOAuthClientSecret } from './credentials.js';
+import { openSecrets, rotatedSigningSecret, sealAuthHeader, sealOAuthClientSecret } from './credentials.js';
 import { checkAuth, oauth2Use } from './oauth2.js';
 import { checkHeaderBesideAuth, checkPresetOptions, checkUrl } from './bodyChecks.js';
 import type { DestinationDeps } from './deps.js';
-import { refuseCredentialsInPlainFields } from './plainFields.js';
+import { refuseCredentialsInPlainFields, type OwnCredential, type PlainSettings } from './plainFields.js';
+
+/** A stored row's plain settings, in a body's shape, for plainFields to tell a changed value from one sent back. */
+function storedPlainSettings(row: DestinationRow): PlainSettings {
+  return {
+    name: row.name,
+    ...(row.auth_header_name !== null ? { auth_header_name: row.auth_header_name } : {}),
+    options: row.options,
+    auth: row.auth && {
+      client_id: row.auth.client_id,
+      ...(row.auth.tenant_id !== undefined ? { tenant_id: row.auth.tenant_id } : {}),
+      ...(row.auth.scope !== null ? { scope: row.auth.scope } : {}),
+    },
+    filter: row.filter,
+  };
+}
+
+/**
+ * The credentials a PATCH's plain values must not hold: those it sends, and the stored ones (opened
+ * only when some value is new or changed). Stored ones that cannot be opened (a key gone from the
+ * ring) are left out: a PATCH is how such a destination gets a new credential.
+ */
+function patchCredentials(deps: DestinationDeps, row: DestinationRow, body: PatchDestinationBody): OwnCredential[] {
+  const sent: OwnCredential[] = [
+    ['auth_header_value', body.auth_header_value],
+    ['auth.client_secret', body.auth?.client_secret],
+    ['url', body.url],
+    ['url', row.url],
+  ];
+  try {
+    const stored = openSecrets(deps.keyRing, row);
+    return [
+      ...sent,
+      ['auth_header_value', stored.authHeaderValue],
+      ['auth.client_secret', stored.oauthClientSecret],
+      ['signing secret', stored.signingSecret],
+      ['signing secret', stored.previousSigningSecret?.secret],
+    ];
+  } catch {
+    return sent;
+  }
+}
 
 /** The columns a PATCH writes (checked), and the new signing secret when it makes one. */
 export function buildPatch(
@@ -23,8 +64,9 @@ export function buildPatch(
 ): { patch: DestinationPatch; newSecret: string | null } {
   const id = row.id;
   const patch: DestinationPatch = {};
-  // The same rule as create (plainFields.ts), before anything is checked or written.
-  refuseCredentialsInPlainFields(row.siem, body);
+  // The same rule as create (plainFields.ts), before anything is checked or written; values sent back
+  // as stored are not checked again, and the stored credentials count as the request's own.
+  refuseCredentialsInPlainFields(row.siem, body, { stored: storedPlainSettings(row), credentials: () => patchCredentials(deps, row, body) });
   if (body.name !== undefined) patch.name = checkDestinationName(body.name);
   const siem = row.siem;
   if (body.url !== undefined) {

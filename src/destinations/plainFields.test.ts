@@ -63,4 +63,78 @@ describe('plain destination fields: credentials refused, never echoed', () => {
       expect(refusal(body), JSON.stringify(body)).toBeNull();
     }
   });
+
+  it.each([
+    ['NRAK-3QTFF636O5VJ48DZ0JX4HORNX8U', 'New Relic key'],
+    ['nrak-3qtff636o5vj48dz0jx4hornx8u', 'New Relic key'],
+    ['eu01xxc948abcc1f443b66f4791e8f4991d0NRAL', 'New Relic key'],
+    ['NRII-Zq8vT2xkLm9Pw4RcN7yBZq8vT2xkLm9P', 'New Relic key'],
+    ['Xk48Q~3HFsoFrLPEDHXcF5DwO0kSoxzFH.qUZ2JE', 'Microsoft Entra client secret'],
+    ['prod_glpat-7ep2FsJ0NobsVWvE5gPO', 'GitLab token'],
+    ['GLPAT-7EP2FSJ0NOBSVWVE5GPO', 'GitLab token'],
+    ['GHP_JEM2IFOG8CRNICLCA26FOJNBEX6KMEEPUKQJ', 'GitHub token'],
+    ['Github_Pat_11ABCDEFG0abcdefghijklmn_opqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcd', 'GitHub token'],
+    ['SK_LIVE_4eC39HqLyjWDarjtT1zdp7dc', 'Stripe key'],
+    [`es ${Buffer.from('VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw').toString('base64')}`, 'Elastic API key'],
+    [`elastic${Buffer.from('VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw').toString('base64').replace(/=+$/, '')}`, 'Elastic API key'],
+  ] as const)('refuses the vendor credential %s on its shape (%s)', (value, label) => {
+    const e = refusal({ name: value });
+    expect(e?.message).toBe(`name: looks like a credential (${label}): put the credential in auth_header_value, which is stored encrypted and never shown`);
+  });
+
+  it('does not refuse a GUID, 32 hex digits or base64 on their shape alone', () => {
+    for (const body of [
+      { name: 'Splunk 7d1c2f4e-9a3b-4c5d-8e6f-0a1b2c3d4e5f', options: { host: 'BD8BB95E2BBDE72C5F759D4909B6754D' } },
+      { auth: { client_id: '7d1c2f4e-9a3b-4c5d-8e6f-0a1b2c3d4e5f', tenant_id: '0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a' } },
+      { options: { tags: 'commit:bd8bb95e2bbde72c5f759d4909b6754d,release:2026.12' } },
+      // Base64 of prose, and a long plain run: no id:key pair inside.
+      { name: Buffer.from('the quick brown fox jumps over the lazy dog, twice over').toString('base64') },
+      { name: 'aegis-prod-forwarder-europe-west-1-primary-queue-0123456789' },
+      // "Q~" not after a digit, "NRAL" inside a longer word, a short "glpat-".
+      { name: 'Q~ release abcQ~defghijklmnopqrstuvwxyz0123456789abcdef', options: { index: 'xNRAL', source: 'glpat-short' } },
+    ]) {
+      expect(refusal(body), JSON.stringify(body)).toBeNull();
+    }
+  });
+
+  it("refuses the destination's own credential, whatever its shape, and names where it is kept", () => {
+    const own = (credentials: [string, string][]) => ({ credentials: () => credentials as never });
+    const guid = '7d1c2f4e-9a3b-4c5d-8e6f-0a1b2c3d4e5f';
+    const e = (() => {
+      try {
+        refuseCredentialsInPlainFields('splunk_hec', { options: { index: `idx-${guid.toUpperCase()}` } }, own([['auth_header_value', `Splunk ${guid}`]]));
+        return null;
+      } catch (err) {
+        return err as AppError;
+      }
+    })();
+    expect(e?.message).toBe(
+      "options.index: looks like a credential (this destination's own credential): put the credential in auth_header_value, which is stored encrypted and never shown",
+    );
+    expect(e?.message).not.toContain(guid.slice(0, 8));
+    // A Basic pair's user name (an Elastic key's id) is no secret; a part under 8 characters is not looked for.
+    const basic = `Basic ${Buffer.from('svc-forwarder:Zq8vT2xkLm9P').toString('base64')}`;
+    expect(() => refuseCredentialsInPlainFields('custom', { name: 'svc-forwarder' }, own([['auth_header_value', basic]]))).not.toThrow();
+    expect(() => refuseCredentialsInPlainFields('custom', { name: 'pw Zq8vT2xkLm9P' }, own([['auth_header_value', basic]]))).toThrow(/own credential/);
+    expect(() => refuseCredentialsInPlainFields('custom', { name: 'prod' }, own([['auth_header_value', 'Bearer prod']]))).not.toThrow();
+  });
+
+  it('PATCH: checks only values that differ from the stored ones', () => {
+    const leaked = `prod ${GITHUB}`;
+    const stored = { name: leaked, options: { index: AWS }, filter: { 'aegis.actor_id': GITHUB } };
+    expect(refusal(stored)).not.toBeNull();
+    expect(() => refuseCredentialsInPlainFields('custom', { ...stored, auth_header_name: 'Authorization' }, { stored })).not.toThrow();
+    expect(() => refuseCredentialsInPlainFields('custom', { options: { index: AWS, source: GITHUB } }, { stored })).toThrow(/^options\.source: /);
+    expect(() => refuseCredentialsInPlainFields('custom', { filter: { 'aegis.summary': GITHUB } }, { stored })).toThrow(/^\/filter\/aegis\.summary: /);
+    // Nothing to check: the stored credentials are not even opened.
+    let opened = false;
+    refuseCredentialsInPlainFields('custom', stored, {
+      stored,
+      credentials: () => {
+        opened = true;
+        return [];
+      },
+    });
+    expect(opened).toBe(false);
+  });
 });
