@@ -114,12 +114,19 @@ export interface PlannedWindow {
 
 /**
  * Trims a range replay's window, never silently: its start moves to the oldest time the SIEM still
- * accepts (Datadog 18 h, New Relic 48 h: older events are answered 2xx and dropped) and to the
- * retention horizon (AEGIS_RETENTION_DAYS), and its end to the latest time the SIEM accepts (Datadog
- * 2 h ahead: an event dated further is answered 2xx and dropped); the events left out are counted and
- * the reason is given. A window wholly beyond a bound, or with from after to, is refused (400). Times
- * are the database's: windows are trimmed against the same now() that stamps the events, and the
- * worker's and the dead-letter replay's cuts are measured on it too.
+ * accepts (Datadog 18 h, New Relic 48 h: older events are answered 2xx and dropped), and its end to
+ * the latest time the SIEM accepts (Datadog 2 h ahead: an event dated further is answered 2xx and
+ * dropped); the events left out are counted and the reason is given. Both are rules on the event's
+ * own time (occurred_at, the @timestamp the SIEM reads).
+ *
+ * Retention is not a trim: it deletes by recorded_at (queue/prune.ts), and a backfilled event (an old
+ * occurred_at, recorded lately) is kept and replayable however old its time. A window starting before
+ * the retention horizon gets a note that events recorded before it are gone (they cannot be counted),
+ * and a window ending before it that holds no event at all is refused, naming retention. A window
+ * wholly beyond a SIEM bound, or with from after to, is refused (400). Times are the database's:
+ * windows are trimmed against the same now() that stamps the events, and the worker's and the
+ * dead-letter replay's cuts are measured on it too. Changes nothing: a replay resumes a destination
+ * the hold limit paused only once it is accepted (replays/service.ts).
  */
 export async function planRangeReplay(
   db: Queryable,
@@ -132,21 +139,22 @@ export async function planRangeReplay(
   const now = await databaseNow(db);
   const label = getPresetInfo(dest.siem).label;
   const encoder = getEncoder(dest.siem);
-  const bounds: { at: Date; reason: string }[] = [
-    { at: new Date(now.getTime() - retentionDays * 86_400_000), reason: `events are kept for ${retentionDays} day(s) (AEGIS_RETENTION_DAYS)` },
-  ];
-  const sendableMs = sendableAgeMs(encoder);
-  if (encoder.maxEventAgeMs !== undefined && sendableMs !== null) {
-    bounds.push({
-      // The worker's cut, less its margin for clocks: a replay never queues what it would dead-letter.
-      at: new Date(now.getTime() - sendableMs),
-      reason: `${label} accepts events up to ${hours(encoder.maxEventAgeMs)} h old and drops older ones after answering 2xx`,
-    });
+  const horizon = new Date(now.getTime() - retentionDays * 86_400_000);
+  const retention = `events are kept for ${retentionDays} day(s) after they were recorded (AEGIS_RETENTION_DAYS)`;
+  if (horizon.getTime() >= to.getTime() && (await countInWindow(db, dest.orgId, from, to, 1)) === 0) {
+    throw invalid('from', `the whole window is too old: ${retention} and it holds no event still kept; choose a window after ${horizon.toISOString()}`);
   }
-  // The tightest bound is the one that trims; ties go to the SIEM's (the more specific reason).
-  const binding = bounds.reduce((a, b) => (b.at.getTime() >= a.at.getTime() ? b : a));
-  if (binding.at.getTime() >= to.getTime()) {
-    throw invalid('from', `the whole window is too old: ${binding.reason}; choose a window after ${binding.at.toISOString()}`);
+  const sendableMs = sendableAgeMs(encoder);
+  // The worker's cut, less its margin for clocks: a replay never queues what it would dead-letter.
+  const oldest =
+    encoder.maxEventAgeMs !== undefined && sendableMs !== null
+      ? {
+          at: new Date(now.getTime() - sendableMs),
+          reason: `${label} accepts events up to ${hours(encoder.maxEventAgeMs)} h old and drops older ones after answering 2xx`,
+        }
+      : null;
+  if (oldest !== null && oldest.at.getTime() >= to.getTime()) {
+    throw invalid('from', `the whole window is too old: ${oldest.reason}; choose a window after ${oldest.at.toISOString()}`);
   }
   // The end, by the worker's future cut (less the same margin): nothing dated from then on is queued.
   const aheadMs = sendableFutureMs(encoder);
@@ -163,26 +171,38 @@ export async function planRangeReplay(
       `the whole window is too far ahead: ${ahead.reason} (an event dated later comes from a source whose clock is wrong); choose a window that starts before ${ahead.at.toISOString()}`,
     );
   }
-  const start = binding.at.getTime() > from.getTime() ? binding.at : from;
+  const start = oldest !== null && oldest.at.getTime() > from.getTime() ? oldest.at : from;
   const end = ahead !== null && ahead.at.getTime() < to.getTime() ? ahead.at : to;
-  // A replay is how a destination paused by the hold limit resumes (docs/alerts.md).
-  await resumeHeld(db, dest.orgId, dest.id);
   const skippedTooOld = start === from ? 0 : await countInWindow(db, dest.orgId, from, start);
   const skippedTooFarAhead = end === to ? 0 : await countInWindow(db, dest.orgId, end, to);
   const notes: string[] = [];
-  if (start !== from) {
-    notes.push(`The window was trimmed to start at ${start.toISOString()}: ${binding.reason}; ${skippedTooOld} recorded event(s) before that were not queued.`);
+  if (start !== from && oldest !== null) {
+    notes.push(`The window was trimmed to start at ${start.toISOString()}: ${oldest.reason}; ${skippedTooOld} recorded event(s) before that were not queued.`);
   }
   if (end !== to && ahead !== null) {
     notes.push(`The window was trimmed to end at ${end.toISOString()}: ${ahead.reason}; ${skippedTooFarAhead} recorded event(s) from then on were not queued.`);
   }
+  if (from.getTime() < horizon.getTime() && start.getTime() < horizon.getTime()) {
+    notes.push(
+      `The window starts before the retention horizon (${horizon.toISOString()}): ${retention}, so events recorded before then are gone and were not queued.`,
+    );
+  }
   return { from, to: end, start, skippedTooOld, skippedTooFarAhead, trimNote: notes.length > 0 ? notes.join(' ') : null };
 }
 
-/** The message of a range replay's answer: the trim, and why events walked made no job. */
-export function rangeReplayMessage(trimNote: string | null, counts: { filteredOut: number; alreadyPending: number }): string | null {
+/**
+ * The message of a range replay's answer: the trim, and why events walked made no job.
+ * `removedAhead`: events counted in the window when a background replay was accepted that its walk
+ * never found (retention, the only thing that deletes events, removed them before it got there).
+ */
+export function rangeReplayMessage(trimNote: string | null, counts: { filteredOut: number; alreadyPending: number; removedAhead?: number }): string | null {
   const notes: string[] = [];
   if (trimNote) notes.push(trimNote);
+  if ((counts.removedAhead ?? 0) > 0) {
+    notes.push(
+      `At least ${counts.removedAhead} event(s) counted in the window when the replay was accepted were removed by retention (AEGIS_RETENTION_DAYS) before it reached them and were not queued.`,
+    );
+  }
   if (counts.filteredOut > 0) notes.push(`${counts.filteredOut} event(s) do not match this destination's filter and were not queued.`);
   if (counts.alreadyPending > 0) notes.push(`${counts.alreadyPending} event(s) already waiting for this destination were not queued twice.`);
   return notes.length > 0 ? notes.join(' ') : null;

@@ -4,6 +4,7 @@ import type { CreateDestinationBody, DestinationView, PatchDestinationBody } fro
 import { getDestination, destinationExists, listDestinationsPage, type DestinationPageKey } from './reads.js';
 import { insertDestination, lockDestinationRow, lockOrgDestinationCounts, updateDestination } from './writes.js';
 import { purgeDeletedDestination, tombstoneDestination } from './deletion.js';
+import { cancelDestinationReplays } from '../replays/repository.js';
 import { toView } from './view.js';
 import type { DestinationDeps } from './deps.js';
 import { checkCounts, checkOrgLimits } from './orgLimits.js';
@@ -117,7 +118,7 @@ export async function patchDestination(
  * Deletes a destination. An enabled one first gets its farewell (the destination_deleted event):
  * its row stays, disabled and invisible to every reader, until the farewell is delivered or
  * dead-lettered, and the worker then removes it with its jobs and delivery log. Its other pending
- * jobs are cleared now (cleared_events), as before.
+ * jobs are cleared now (cleared_events), as before, and its running range replays are cancelled.
  */
 export async function removeDestination(
   deps: DestinationDeps,
@@ -129,6 +130,8 @@ export async function removeDestination(
     const row = await lockDestinationRow(tx, orgId, id);
     if (!row) throw notFound('destination');
     const cleared = await tombstoneDestination(tx, orgId, id);
+    // Its range replays end with it: none queues for a deleted destination or keeps its org's slot.
+    await cancelDestinationReplays(tx, orgId, id);
     await recordTrail(tx, {
       orgId,
       actor,

@@ -62,6 +62,12 @@ export async function listFailedEvents(
 }
 
 /**
+ * Puts a dead-lettered job back in the queue with a fresh retry schedule (the caller adds the WHERE):
+ * the one way a dead letter leaves the list, shared by the dead-letter replay and the range replay.
+ */
+export const REVIVE_SET = `UPDATE forwarding_jobs SET status = 'pending', attempts = 0, next_attempt_at = now(), claim_id = NULL, settled_at = NULL, shed_since = NULL, shed_due_at = NULL`;
+
+/**
  * Whether the event `e` is beyond a sendable distance (a parameter, in ms) from the database's
  * now(), on each side: the one condition replayFailed leaves out and the counts count.
  */
@@ -86,7 +92,7 @@ export async function replayFailed(
   opts: { batch?: number; maxAgeMs?: number | null; maxAheadMs?: number | null; upToJobId?: number | null } = {},
 ): Promise<{ replayed: number }> {
   const { rowCount } = await db.query(
-    `UPDATE forwarding_jobs SET status = 'pending', attempts = 0, next_attempt_at = now(), claim_id = NULL, settled_at = NULL, shed_since = NULL, shed_due_at = NULL
+    `${REVIVE_SET}
       WHERE org_id = $1 AND id IN (
         SELECT j.id FROM forwarding_jobs j JOIN audit_events e ON e.org_id = j.org_id AND e.id = j.event_id
          WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed'
@@ -94,6 +100,10 @@ export async function replayFailed(
            AND ($5::float8 IS NULL OR NOT ${BEYOND.past('$5')})
            AND ($7::float8 IS NULL OR NOT ${BEYOND.future('$7')})
            AND ($6::bigint IS NULL OR j.id <= $6)
+           -- Never a second pending job for one event: one already waiting (a range replay queued
+           -- it), or an older dead letter of the same event (rows an earlier version left) goes first.
+           AND NOT EXISTS (SELECT 1 FROM forwarding_jobs p WHERE p.org_id = j.org_id AND p.event_id = j.event_id AND p.destination_id = j.destination_id
+                            AND (p.status = 'pending' OR (p.status = 'failed' AND p.id < j.id)))
          ORDER BY j.id LIMIT $4)`,
     [orgId, destinationId, jobIds, opts.batch ?? 10_000, opts.maxAgeMs ?? null, opts.upToJobId ?? null, opts.maxAheadMs ?? null],
   );

@@ -1,5 +1,6 @@
 import type { Db, Queryable } from '../db/types.js';
 import { JOBS_CHANNEL } from './types.js';
+import { REVIVE_SET } from './deadLetters.js';
 
 /**
  * A range replay re-sends the organization's audit decisions, not its configuration trail (ids
@@ -55,24 +56,47 @@ export interface ReplayBatchHooks {
  * statistics. Each probe reads that event's jobs (one per destination and replay, until delivered:
  * a settle deletes a delivered job): a cost per event that does not grow with the history or the queue.
  *
+ * An event dead-lettered for this destination is not given a second job: REVIVE_REPLAYED_SQL puts
+ * its dead letter back in the queue instead, as a dead-letter replay does, so it leaves the
+ * dead-letter list and a later dead-letter replay cannot queue the event again (docs/history.md).
+ *
  * The destination and each event are share-locked here, as foreign keys did (migration 0017): retention
  * skips a locked event and a delete waits, so no job is queued for an event or destination deleted
- * meanwhile; one already gone is simply not queued (nothing is left to send it to, or to send).
+ * meanwhile; one already gone, or a destination marked deleted (its row waits for a farewell), is
+ * simply not queued (nothing is left to send it to, or to send).
  */
 export const QUEUE_REPLAYED_SQL = `WITH dest AS (
-  SELECT 1 FROM destinations WHERE org_id = $1 AND id = $2 FOR KEY SHARE
+  SELECT 1 FROM destinations WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL FOR KEY SHARE
 ), jobs AS (
   INSERT INTO forwarding_jobs (org_id, destination_id, event_id)
   SELECT $1, $2, e.id FROM unnest($3::text[]) AS x(id) JOIN audit_events e ON e.org_id = $1 AND e.id = x.id
    WHERE EXISTS (SELECT 1 FROM dest)
      AND NOT EXISTS (SELECT 1 FROM (SELECT j.destination_id, j.status FROM forwarding_jobs j
                                      WHERE j.org_id = $1 AND j.event_id = x.id OFFSET 0) j
-                      WHERE j.destination_id = $2 AND j.status = 'pending')
+                      WHERE j.destination_id = $2 AND j.status IN ('pending', 'failed'))
      FOR KEY SHARE OF e
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM jobs)::int AS queued,
        (SELECT count(*) FROM (SELECT pg_notify('${JOBS_CHANNEL}', '') FROM (SELECT 1 FROM jobs LIMIT 1) one) n)::int AS notified`;
+
+/**
+ * The other half of QUEUE_REPLAYED_SQL, run right after it in the same transaction: the events of $3
+ * that have a dead letter for $2 (and no pending job) get that dead letter put back in the queue, as
+ * a dead-letter replay does (REVIVE_SET), rather than a second job. The oldest dead letter of an event
+ * is the one revived (an earlier version could leave two). Probes forwarding_jobs_event (org_id,
+ * event_id) for the batch's ids. Nothing for a destination marked deleted.
+ */
+export const REVIVE_REPLAYED_SQL = `WITH revived AS (
+  ${REVIVE_SET}
+   WHERE org_id = $1 AND event_id = ANY($3::text[]) AND destination_id = $2 AND status = 'failed'
+     AND EXISTS (SELECT 1 FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NULL)
+     AND NOT EXISTS (SELECT 1 FROM forwarding_jobs p WHERE p.org_id = $1 AND p.event_id = forwarding_jobs.event_id AND p.destination_id = $2
+                      AND (p.status = 'pending' OR (p.status = 'failed' AND p.id < forwarding_jobs.id)))
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM revived)::int AS queued,
+       (SELECT count(*) FROM (SELECT pg_notify('${JOBS_CHANNEL}', '') FROM (SELECT 1 FROM revived LIMIT 1) one) n)::int AS notified`;
 
 /** The advisory lock class of range replays (first key of the two-key form; the second is the destination's hash). */
 const REPLAY_LOCK_CLASS = 0x52504c59; // "RPLY"
@@ -124,7 +148,8 @@ export async function queueReplayBatch(
     let queued = 0;
     if (ids.length > 0) {
       const { rows } = await tx.query<{ queued: number }>(QUEUE_REPLAYED_SQL, [args.orgId, args.destinationId, ids]);
-      queued = rows[0]!.queued;
+      const { rows: revived } = await tx.query<{ queued: number }>(REVIVE_REPLAYED_SQL, [args.orgId, args.destinationId, ids]);
+      queued = rows[0]!.queued + revived[0]!.queued;
     }
     const last = batch.at(-1);
     const result: ReplayBatchResult = {

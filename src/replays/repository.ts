@@ -199,16 +199,39 @@ export async function claimReplay(
 /**
  * In a batch's transaction, before it queues anything: locks the replay, true if this claim still
  * runs it. The destination's row is share-locked first, as the batch's job insert locks it
- * (replayRange.ts): a destination being deleted (which cascades to this replay's row) then makes the
- * batch wait for it at the start, rather than both waiting on each other.
+ * (replayRange.ts): a destination being deleted then makes the batch wait for it at the start, rather
+ * than both waiting on each other. A destination marked deleted (its row waits for a farewell) or
+ * gone ends the replay here, cancelled, in case it outlived the delete (the delete cancels it too:
+ * cancelDestinationReplays): no job is queued for it and the organization's slot is freed.
  */
 export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<boolean> {
-  await tx.query('SELECT 1 FROM destinations WHERE org_id = $1 AND id = $2 FOR KEY SHARE', [c.orgId, c.destinationId]);
+  const { rows: dest } = await tx.query<{ live: boolean }>('SELECT deleted_at IS NULL AS live FROM destinations WHERE org_id = $1 AND id = $2 FOR KEY SHARE', [
+    c.orgId,
+    c.destinationId,
+  ]);
   const { rows } = await tx.query<{ ok: boolean }>(
     `SELECT (status = 'running' AND claim_id = $3) AS ok FROM replays WHERE org_id = $1 AND id = $2 FOR UPDATE`,
     [c.orgId, c.id, c.claimId],
   );
+  if (dest[0]?.live !== true) {
+    await cancelDestinationReplays(tx, c.orgId, c.destinationId);
+    return false;
+  }
   return rows[0]?.ok === true;
+}
+
+/**
+ * Cancels every running replay of a destination (its delete, in the delete's transaction): a replay
+ * of a deleted destination would hold one of its organization's running slots, and walk on, until
+ * the row was purged. Waits for a batch in progress, as cancelReplay does. Returns how many ended.
+ */
+export async function cancelDestinationReplays(tx: Queryable, orgId: string, destinationId: string): Promise<number> {
+  const { rowCount } = await tx.query(
+    `UPDATE replays SET status = 'cancelled', finished_at = now(), updated_at = now(), claim_id = NULL, lease_until = NULL
+      WHERE org_id = $1 AND destination_id = $2 AND status = 'running'`,
+    [orgId, destinationId],
+  );
+  return rowCount;
 }
 
 /** In the same transaction, after the batch: its progress, the new cursor and a renewed lease; done when the window is walked. */

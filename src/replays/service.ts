@@ -7,6 +7,7 @@ import { compileFilter } from '../filters/compile.js';
 import { getDestinationFilter } from '../destinations/reads.js';
 import { planRangeReplay, rangeReplayMessage, type ReplayResult } from '../destinations/replay.js';
 import { countInWindow, queueReplayBatch } from '../queue/replayRange.js';
+import { resumeHeld } from '../queue/deliveryState.js';
 import * as repo from './repository.js';
 import { toReplayView, type ReplayView } from './view.js';
 
@@ -39,6 +40,8 @@ export async function requestRangeReplay(
   /** Work committed with the accepted request's first batch (the command line's trail event); not run for a refused one. */
   record?: (tx: Queryable) => Promise<unknown>,
 ): Promise<RangeReplayAnswer> {
+  // A replay is how a destination paused by the hold limit resumes (docs/alerts.md): in the
+  // transaction that accepts it, after the caps, so a refused request changes nothing.
   const { db, limits } = deps;
   const plan = await planRangeReplay(db, dest, window, deps.retentionDays);
   // The destination's filter applies as it does to live events.
@@ -51,6 +54,7 @@ export async function requestRangeReplay(
     {
       after: async (tx, b) => {
         if (b.scanned < limits.batch || b.last === null) {
+          await resumeHeld(tx, dest.orgId, dest.id);
           await record?.(tx); // the whole window: answered now
           return;
         }
@@ -84,6 +88,7 @@ export async function requestRangeReplay(
           createdBy,
           first: b,
         });
+        await resumeHeld(tx, dest.orgId, dest.id);
         await record?.(tx);
         // Delivered on commit: a worker process picks the replay up at once.
         await tx.query(`SELECT pg_notify('${repo.REPLAYS_CHANNEL}', '')`);

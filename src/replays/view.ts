@@ -27,6 +27,13 @@ export interface ReplayView {
 
 const iso = (d: Date) => new Date(d).toISOString();
 
+/**
+ * Events of the window a finished walk never found: the estimate is the exact count when the replay
+ * was accepted (a larger one is refused), and events are only ever added to a window or removed by
+ * retention, so scanned short of it means at least that many were pruned ahead of the cursor.
+ */
+const removedAhead = (r: ReplayRow) => (r.status === 'done' ? Math.max(0, r.total_estimate - r.scanned) : 0);
+
 export function toReplayView(r: ReplayRow): ReplayView {
   // The estimate was counted when the replay was accepted; events recorded into the window since
   // may make the walk longer, so progress is capped below 1 until the replay is done.
@@ -46,7 +53,7 @@ export function toReplayView(r: ReplayRow): ReplayView {
     skipped_too_old: r.skipped_too_old,
     filtered_out: r.filtered_out,
     already_pending: r.already_pending,
-    message: rangeReplayMessage(r.notes, { filteredOut: r.filtered_out, alreadyPending: r.already_pending }),
+    message: rangeReplayMessage(r.notes, { filteredOut: r.filtered_out, alreadyPending: r.already_pending, removedAhead: removedAhead(r) }),
     error: r.error,
     created_by: r.created_by,
     created_at: iso(r.created_at),

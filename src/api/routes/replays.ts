@@ -38,6 +38,7 @@ export function replayRoutes(app: TypedApp, ctx: AppContext): void {
     },
     handler: async (req) => {
       const p = req.params;
+      await assertDestinationExists(ctx.db, p.org_id, p.destination_id); // 404 for an unknown or deleted destination
       return getReplayView(ctx.db, p.org_id, p.destination_id, p.replay_id);
     },
   });
@@ -54,6 +55,7 @@ export function replayRoutes(app: TypedApp, ctx: AppContext): void {
     },
     handler: async (req) => {
       const p = req.params;
+      await assertDestinationExists(ctx.db, p.org_id, p.destination_id); // 404 for an unknown or deleted destination
       const view = await cancelRangeReplay(ctx.db, p.org_id, p.destination_id, p.replay_id);
       req.log.info({ destination_id: p.destination_id, replay_id: p.replay_id, replayed: view.replayed }, 'range replay cancelled');
       return view;

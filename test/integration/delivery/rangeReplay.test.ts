@@ -273,14 +273,19 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
     expect((await jobRows(tdb.db, w.id)).map((j) => j.event_id).sort()).toEqual([...ids].sort());
   });
 
-  it('trims to AEGIS_RETENTION_DAYS and refuses malformed windows, naming the field', async () => {
+  it('names AEGIS_RETENTION_DAYS (on recorded_at, not a trim) and refuses malformed windows, naming the field', async () => {
     const { org, create } = await destination();
+    // Dated 4 days back but recorded now (a backfill): retention deletes by recorded_at, so it is kept and replayed.
     await recordAged(tdb.db, org.orgId, [1, 4 * 24]);
     const { path } = await create({ enabled: false });
     const res = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(5 * 24) });
     expect(res.status, res.text).toBe(200);
-    expect(res.body).toMatchObject({ replayed: 1, skipped_too_old: 1 });
+    expect(res.body).toMatchObject({ replayed: 2, skipped_too_old: 0 });
     expect(res.body.message).toMatch(/AEGIS_RETENTION_DAYS/);
+    // A window wholly before the horizon that holds no event is refused, naming retention.
+    const empty = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(10 * 24, 8 * 24) });
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.message).toMatch(/^from: the whole window is too old: .*AEGIS_RETENTION_DAYS/);
 
     const refused = async (body: unknown) => {
       const r = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body });

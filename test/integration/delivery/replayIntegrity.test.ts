@@ -1,0 +1,209 @@
+// Range replays against what else happens to a destination and its events: a delete, a refused
+// request, a dead-letter replay, backfilled events, retention pruning ahead of the walk, on both databases.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+import { ok, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import { jobRows, makeEvent, seedEvents } from './support.js';
+import { recordEvents } from '../../../src/queue/enqueue.js';
+import { queueReplayBatch } from '../../../src/queue/replayRange.js';
+import * as replayRepo from '../../../src/replays/repository.js';
+import { runClaimedReplay } from '../../../src/replays/runner.js';
+
+const BATCH = 50;
+const EVENTS = 400; // eight batches
+const HOUR = 3_600_000;
+const ENV = { AEGIS_REPLAY_BATCH: String(BATCH), AEGIS_RETENTION_DAYS: '3' };
+const window = () => ({ from: new Date(Date.now() - HOUR).toISOString(), to: new Date(Date.now() + 60_000).toISOString() });
+
+describe.each(DB_KINDS)('range replay integrity (%s)', (kind) => {
+  let tdb: TestDb;
+  const services: TestService[] = [];
+  const receivers: Receiver[] = [];
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+  });
+  afterAll(async () => {
+    for (const s of services) await s.stop();
+    for (const r of receivers) await r.close();
+    await tdb?.close();
+  });
+
+  /** An API-only process: no worker delivers or walks replays, so the test decides what runs. */
+  async function api(env: Record<string, string> = {}): Promise<TestService> {
+    const s = await startTestService(tdb.db, { ...ENV, ...env }, 'api');
+    services.push(s);
+    return s;
+  }
+
+  async function createDestination(svc: TestService, org: { orgId: string; apiKey: string }, body: Record<string, unknown> = {}) {
+    const r = await startReceiver(ok());
+    receivers.push(r);
+    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, { apiKey: org.apiKey, body: { url: `${r.url}/hook`, ...body } });
+    expect(res.status, res.text).toBe(201);
+    const id = res.body.destination_id as string;
+    return { id, path: `/api/orgs/${org.orgId}/forwarding-destinations/${id}` };
+  }
+
+  const replayStatus = async (id: string) => (await tdb.db.query<{ status: string }>('SELECT status FROM replays WHERE id = $1', [id])).rows[0]?.status ?? null;
+
+  it('deleting a destination ends its background replay: the slot is freed and no step queues jobs for it', async () => {
+    const svc = await api({ AEGIS_MAX_RUNNING_REPLAYS_PER_ORG: '1' });
+    const org = await svc.newOrg();
+    await seedEvents(tdb.db, org.orgId, EVENTS);
+    // Enabled: its farewell keeps the deleted row (no worker delivers it here), the case where a replay outlived it.
+    const d = await createDestination(svc, org);
+    const res = await svc.request('POST', `${d.path}/replay`, { apiKey: org.apiKey, body: window() });
+    expect(res.status, res.text).toBe(202);
+    const replayId = res.body.replay_id as string;
+    expect((await svc.request('DELETE', d.path, { apiKey: org.apiKey })).status).toBe(200);
+    expect(await tdb.db.query('SELECT 1 FROM destinations WHERE id = $1', [d.id]).then((q) => q.rows.length)).toBe(1);
+    expect(await replayStatus(replayId)).toBe('cancelled');
+    // The organization's one replay slot is free again.
+    const other = await createDestination(svc, org, { enabled: false });
+    expect((await svc.request('POST', `${other.path}/replay`, { apiKey: org.apiKey, body: window() })).status).toBe(202);
+
+    // A walker that claimed the replay before the delete: its next step queues nothing and stops.
+    await tdb.db.query(`UPDATE replays SET status = 'running', finished_at = NULL WHERE id = $1`, [replayId]);
+    const claim = await replayRepo.claimReplay(tdb.db, 'test-claim', 60_000, { orgId: org.orgId, id: replayId });
+    expect(claim).not.toBeNull();
+    expect(await runClaimedReplay(tdb.db, claim!, { batch: BATCH, leaseMs: 60_000 })).toBe('cancelled');
+    expect(await replayStatus(replayId)).toBe('cancelled');
+    // Nor does the batch step itself, called for the deleted destination.
+    const b = await queueReplayBatch(tdb.db, {
+      orgId: org.orgId,
+      destinationId: d.id,
+      from: new Date(Date.now() - HOUR),
+      to: new Date(Date.now() + 60_000),
+      after: null,
+      batch: BATCH,
+    });
+    expect(b.queued).toBe(0);
+    expect(await jobRows(tdb.db, d.id)).toEqual([]);
+  });
+
+  it('a refused replay (limit_reached) leaves a hold-paused destination paused', async () => {
+    const svc = await api({ AEGIS_MAX_RUNNING_REPLAYS_PER_ORG: '1' });
+    const org = await svc.newOrg();
+    await seedEvents(tdb.db, org.orgId, EVENTS);
+    const a = await createDestination(svc, org, { enabled: false });
+    const held = await createDestination(svc, org);
+    expect((await svc.request('POST', `${a.path}/replay`, { apiKey: org.apiKey, body: window() })).status).toBe(202);
+    await tdb.db.query(`UPDATE destinations SET hold_paused_at = now(), failing_since = now() - interval '3 days' WHERE id = $1`, [held.id]);
+    const refused = await svc.request('POST', `${held.path}/replay`, { apiKey: org.apiKey, body: window() });
+    expect(refused.status, refused.text).toBe(409);
+    expect(refused.body.error.code).toBe('limit_reached');
+    const { rows } = await tdb.db.query<{ hold_paused_at: Date | null }>('SELECT hold_paused_at FROM destinations WHERE id = $1', [held.id]);
+    expect(rows[0]!.hold_paused_at).not.toBeNull();
+    expect(await jobRows(tdb.db, held.id)).toEqual([]);
+  });
+
+  it('a range replay and a dead-letter replay never make one event pending twice; a re-queued dead letter leaves the list', async () => {
+    const svc = await api();
+    const org = await svc.newOrg();
+    const ids = await seedEvents(tdb.db, org.orgId, 3);
+    const d = await createDestination(svc, org, { enabled: false });
+    // The first event was dead-lettered for this destination.
+    await tdb.db.query(
+      `INSERT INTO forwarding_jobs (org_id, destination_id, event_id, status, attempts, settled_at, last_error) VALUES ($1, $2, $3, 'failed', 5, now(), 'HTTP 503')`,
+      [org.orgId, d.id, ids[0]],
+    );
+    const range = await svc.request('POST', `${d.path}/replay`, { apiKey: org.apiKey, body: window() });
+    expect(range.status, range.text).toBe(200);
+    expect(range.body.replayed).toBe(3);
+    const dead = await svc.request('POST', `${d.path}/replay`, { apiKey: org.apiKey });
+    expect(dead.status, dead.text).toBe(200);
+    expect(dead.body.replayed).toBe(0);
+    const jobs = await jobRows(tdb.db, d.id);
+    expect(jobs.map((j) => `${j.event_id}:${j.status}`).sort()).toEqual(ids.map((id) => `${id}:pending`).sort());
+    const list = await svc.request('GET', `${d.path}/failed-events`, { apiKey: org.apiKey });
+    expect(list.status, list.text).toBe(200);
+    expect(list.body.events).toEqual([]);
+
+    // The other order: a pending job from a range replay, then a stray dead letter of the same event.
+    await tdb.db.query(`INSERT INTO forwarding_jobs (org_id, destination_id, event_id, status, attempts, settled_at) VALUES ($1, $2, $3, 'failed', 5, now())`, [
+      org.orgId,
+      d.id,
+      ids[1],
+    ]);
+    expect((await svc.request('POST', `${d.path}/replay`, { apiKey: org.apiKey })).body.replayed).toBe(0);
+    const pending = (await jobRows(tdb.db, d.id)).filter((j) => j.status === 'pending').map((j) => j.event_id);
+    expect(pending.sort()).toEqual([...ids].sort());
+  });
+
+  it('replays a backfilled event (old @timestamp, recorded now): retention is measured on recorded_at, never as a trim of @timestamp', async () => {
+    const svc = await api();
+    const org = await svc.newOrg();
+    const d = await createDestination(svc, org, { enabled: false });
+    const at = (ms: number) => {
+      const e = makeEvent(org.orgId);
+      return { orgId: org.orgId, id: e.event.id, occurredAt: new Date(Date.now() - ms), payload: e };
+    };
+    const backfilled = at(10 * 24 * HOUR);
+    const stale = at(HOUR);
+    await recordEvents(tdb.db, [backfilled, stale]);
+    // Recorded 4 days ago, past AEGIS_RETENTION_DAYS = 3, but still here (not pruned yet): still replayable.
+    await tdb.db.query(`UPDATE audit_events SET recorded_at = now() - interval '4 days' WHERE id = $1`, [stale.id]);
+    const res = await svc.request('POST', `${d.path}/replay`, {
+      apiKey: org.apiKey,
+      body: { from: new Date(Date.now() - 11 * 24 * HOUR).toISOString(), to: new Date(Date.now() + 60_000).toISOString() },
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ replayed: 2, skipped_too_old: 0 });
+    // The note names retention's own rule (recorded_at), and claims no event was left out as too old.
+    expect(res.body.message).toMatch(/after they were recorded \(AEGIS_RETENTION_DAYS\), so events recorded before then are gone/);
+    expect(res.body.message).not.toMatch(/too old|trimmed/);
+    expect((await jobRows(tdb.db, d.id)).map((j) => j.event_id).sort()).toEqual([backfilled.id, stale.id].sort());
+    // A window of only backfilled events, wholly before the horizon on @timestamp, is not refused.
+    const old = await svc.request('POST', `${d.path}/replay`, {
+      apiKey: org.apiKey,
+      body: { from: new Date(Date.now() - 11 * 24 * HOUR).toISOString(), to: new Date(Date.now() - 9 * 24 * HOUR).toISOString() },
+    });
+    expect(old.status, old.text).toBe(200);
+    expect(old.body).toMatchObject({ replayed: 0 });
+    expect(old.body.message).toMatch(/already waiting/);
+  });
+
+  it('a background replay whose events retention removed ahead of its walk says how many', async () => {
+    const svc = await api();
+    const org = await svc.newOrg();
+    const ids = await seedEvents(tdb.db, org.orgId, EVENTS);
+    const d = await createDestination(svc, org, { enabled: false });
+    const res = await svc.request('POST', `${d.path}/replay`, { apiKey: org.apiKey, body: window() });
+    expect(res.status, res.text).toBe(202);
+    const replayId = res.body.replay_id as string;
+    // Retention prunes the events of the window ahead of the cursor (events without jobs, as the prune takes them).
+    const { rowCount } = await tdb.db.query(
+      `DELETE FROM audit_events e WHERE e.id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM forwarding_jobs j WHERE j.org_id = e.org_id AND j.event_id = e.id)`,
+      [ids],
+    );
+    expect(rowCount).toBe(EVENTS - BATCH);
+    const claim = await replayRepo.claimReplay(tdb.db, 'test-claim-2', 60_000, { orgId: org.orgId, id: replayId });
+    expect(await runClaimedReplay(tdb.db, claim!, { batch: BATCH, leaseMs: 60_000 })).toBe('done');
+    const view = await svc.request('GET', `${d.path}/replays/${replayId}`, { apiKey: org.apiKey });
+    expect(view.body.status).toBe('done');
+    expect(view.body.message).toMatch(new RegExp(`${EVENTS - BATCH} event\\(s\\).*removed by retention`));
+  });
+
+  it('cancelling a replay of an unknown or deleted destination answers 404 as the other destination routes do', async () => {
+    const svc = await api();
+    const org = await svc.newOrg();
+    const d = await createDestination(svc, org, { enabled: false });
+    const expected = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/fwd_aaaaaaaaaaaaaaaaaaaa`, { apiKey: org.apiKey });
+    expect(expected.status).toBe(404);
+    const unknown = await svc.request(
+      'POST',
+      `/api/orgs/${org.orgId}/forwarding-destinations/fwd_aaaaaaaaaaaaaaaaaaaa/replays/rpl_aaaaaaaaaaaaaaaaaaaa/cancel`,
+      {
+        apiKey: org.apiKey,
+      },
+    );
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toEqual(expected.body.error);
+    expect((await svc.request('DELETE', d.path, { apiKey: org.apiKey })).status).toBe(200);
+    const gone = await svc.request('POST', `${d.path}/replays/rpl_aaaaaaaaaaaaaaaaaaaa/cancel`, { apiKey: org.apiKey });
+    expect(gone.status).toBe(404);
+    expect(gone.body.error.message).toBe(expected.body.error.message);
+  });
+});
