@@ -41,8 +41,11 @@ const PRINTABLE = /^\P{Cc}+$/u;
  */
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** `text` as base64 when it is one and decodes to printable text (an Elastic or Basic credential). */
-function decodedBase64(text: string): string | null {
+/**
+ * `text` as base64 when it is one and decodes to printable text (an Elastic or Basic credential).
+ * Also how plainFields.ts reads a stored pair's halves.
+ */
+export function decodedBase64(text: string): string | null {
   if (text.length < MIN_PART_LENGTH || !BASE64ISH.test(text)) return null;
   const bytes = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   let decoded: string;

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { associatedData, DecryptError, open, type SealedPurpose } from '../crypto/sealedBox.js';
 import { invalid } from '../errors.js';
 import { generateSigningSecret } from '../siem/standardWebhooks.js';
 import { getPresetInfo } from '../siem/catalog.js';
@@ -8,7 +9,7 @@ import { checkHeaderName, checkHeaderValue } from './headers.js';
 import { checkDestinationName } from './name.js';
 import type { DestinationRow } from './row.js';
 import type { DestinationPatch } from './writes.js';
-import { openSecrets, rotatedSigningSecret, sealAuthHeader, sealOAuthClientSecret } from './credentials.js';
+import { rotatedSigningSecret, sealAuthHeader, sealOAuthClientSecret } from './credentials.js';
 import { checkAuth, oauth2Use } from './oauth2.js';
 import { checkHeaderBesideAuth, checkPresetOptions, checkUrl } from './bodyChecks.js';
 import type { DestinationDeps } from './deps.js';
@@ -30,29 +31,43 @@ function storedPlainSettings(row: DestinationRow): PlainSettings {
 }
 
 /**
- * The credentials a PATCH's plain values must not hold: those it sends, and the stored ones (opened
- * only when some value is new or changed). Stored ones that cannot be opened (a key gone from the
- * ring) are left out: a PATCH is how such a destination gets a new credential.
+ * The credentials a PATCH sends: compared with every plain value the destination will have. A URL
+ * sent back as stored is none (the dashboard sends it with every save): it counts as stored.
  */
-function patchCredentials(deps: DestinationDeps, row: DestinationRow, body: PatchDestinationBody): OwnCredential[] {
-  const sent: OwnCredential[] = [
+function sentCredentials(row: DestinationRow, body: PatchDestinationBody): OwnCredential[] {
+  return [
     ['auth_header_value', body.auth_header_value],
     ['auth.client_secret', body.auth?.client_secret],
-    ['url', body.url],
-    ['url', row.url],
+    ['url', body.url !== row.url ? body.url : undefined],
   ];
+}
+
+/**
+ * One sealed column opened, or null. Each column on its own: one whose key left the ring must not
+ * hide the others (and a PATCH is how such a destination gets a new credential). Only a decryption
+ * failure is expected here; anything else is a bug and is thrown.
+ */
+function openColumn(deps: DestinationDeps, row: DestinationRow, box: Buffer | null | undefined, purpose: SealedPurpose): string | null {
+  if (!box) return null;
   try {
-    const stored = openSecrets(deps.keyRing, row);
-    return [
-      ...sent,
-      ['auth_header_value', stored.authHeaderValue],
-      ['auth.client_secret', stored.oauthClientSecret],
-      ['signing secret', stored.signingSecret],
-      ['signing secret', stored.previousSigningSecret?.secret],
-    ];
-  } catch {
-    return sent;
+    return open(deps.keyRing, Buffer.from(box), associatedData(row.org_id, row.id, purpose));
+  } catch (err) {
+    if (err instanceof DecryptError) return null;
+    throw err;
   }
+}
+
+/** The stored credentials and URL, opened only when a PATCH changes some plain value. */
+function storedCredentials(deps: DestinationDeps, row: DestinationRow, now = new Date()): OwnCredential[] {
+  const until = row.previous_signing_secret_until;
+  return [
+    ['url', row.url],
+    ['auth_header_value', openColumn(deps, row, row.auth_header_sealed, 'auth_header')],
+    ['auth.client_secret', openColumn(deps, row, row.auth_client_secret_sealed, 'oauth_client_secret')],
+    ['signing secret', openColumn(deps, row, row.signing_secret_sealed, 'signing_secret')],
+    // As openSecrets: an overlap that has ended is not opened.
+    ['signing secret', until && until > now ? openColumn(deps, row, row.previous_signing_secret_sealed, 'previous_signing_secret') : null],
+  ];
 }
 
 /** The columns a PATCH writes (checked), and the new signing secret when it makes one. */
@@ -64,9 +79,14 @@ export function buildPatch(
 ): { patch: DestinationPatch; newSecret: string | null } {
   const id = row.id;
   const patch: DestinationPatch = {};
-  // The same rule as create (plainFields.ts), before anything is checked or written; values sent back
-  // as stored are not checked again, and the stored credentials count as the request's own.
-  refuseCredentialsInPlainFields(row.siem, body, { stored: storedPlainSettings(row), credentials: () => patchCredentials(deps, row, body) });
+  // The same rule as create (plainFields.ts), before anything is checked or written: a credential sent
+  // here is compared with every plain value, sent or stored; values sent back as stored are not checked
+  // otherwise, and the stored credentials (the long random ones) count for new or changed values.
+  refuseCredentialsInPlainFields(row.siem, body, {
+    stored: storedPlainSettings(row),
+    credentials: () => sentCredentials(row, body),
+    storedCredentials: () => storedCredentials(deps, row),
+  });
   if (body.name !== undefined) patch.name = checkDestinationName(body.name);
   const siem = row.siem;
   if (body.url !== undefined) {

@@ -130,11 +130,99 @@ describe('plain destination fields: credentials refused, never echoed', () => {
     let opened = false;
     refuseCredentialsInPlainFields('custom', stored, {
       stored,
-      credentials: () => {
+      storedCredentials: () => {
         opened = true;
         return [];
       },
     });
     expect(opened).toBe(false);
+  });
+
+  // Found by an attacker review of the first version.
+  describe('hostile: sequences, oracles, pairs and spellings', () => {
+    const DATADOG = 'bd8bb95e2bbde72c5f759d4909b6754d';
+    const GUID = '7d1c2f4e-9a3b-4c5d-8e6f-0a1b2c3d4e5f';
+    const sent = (credentials: [string, string][]) => ({ credentials: () => credentials as never });
+    const basic = (pair: string) => `Basic ${Buffer.from(pair).toString('base64')}`;
+
+    it('a credential sent in a PATCH is checked against the unchanged stored values too', () => {
+      // Step 1 stored the key in the name (not yet this destination's); step 2 sends it as the credential.
+      const stored = { name: `Datadog ${DATADOG}`, filter: { 'aegis.actor_id': { $in: ['svc', `Splunk HEC ${GUID}`] } } };
+      expect(() => refuseCredentialsInPlainFields('datadog', {}, { stored, ...sent([['auth_header_value', DATADOG]]) })).toThrow(/^name: .*own credential/);
+      expect(() => refuseCredentialsInPlainFields('datadog', { name: `Datadog ${DATADOG}` }, { stored, ...sent([['auth_header_value', DATADOG]]) })).toThrow(
+        /^name: .*own credential/,
+      );
+      expect(() => refuseCredentialsInPlainFields('splunk_hec', {}, { stored, ...sent([['auth_header_value', `Splunk ${GUID}`]]) })).toThrow(
+        /^\/filter\/aegis\.actor_id\/\$in\/1: .*own credential/,
+      );
+      expect(() => refuseCredentialsInPlainFields('custom', {}, { stored, ...sent([['auth.client_secret', DATADOG]]) })).toThrow(
+        /^name: .*put the credential in auth\.client_secret/,
+      );
+      const url = 'https://endpoint1.collection.sumologic.com/receiver/v1/http/ZaVnC4dhaV2_token';
+      expect(() => refuseCredentialsInPlainFields('sumo_logic', {}, { stored: { name: 'aegis ZaVnC4dhaV2_token' }, ...sent([['url', url]]) })).toThrow(
+        /^name: .*takes it in the url/,
+      );
+      // A value the PATCH replaces is not checked: the resulting settings are.
+      expect(() =>
+        refuseCredentialsInPlainFields('datadog', { name: 'Datadog prod', filter: null }, { stored, ...sent([['auth_header_value', DATADOG]]) }),
+      ).not.toThrow();
+      // Unchanged values still skip the detectors: a legacy row stays editable with a new credential.
+      const legacy = { name: `prod ${GITHUB}`, options: { index: AWS } };
+      expect(() => refuseCredentialsInPlainFields('custom', legacy, { stored: legacy, ...sent([['auth_header_value', DATADOG]]) })).not.toThrow();
+    });
+
+    it('a stored credential that can be guessed is not compared: the refusal is no password oracle', () => {
+      for (const credential of [basic('svc:Winter2026'), 'Bearer Winter2026!', basic('service-account-forwarder:abc'), 'ApiKey Summer2025!x']) {
+        const stored = { name: 'n' };
+        const guesses = { filter: { 'aegis.actor_id': { $in: ['Winter2026', 'Winter2026!', 'svc:Winter2026', 'abc', 'Summer2025!x'] } } };
+        expect(
+          () => refuseCredentialsInPlainFields('custom', guesses, { stored, storedCredentials: () => [['auth_header_value', credential]] }),
+          credential,
+        ).not.toThrow();
+      }
+      // Long random ones still count: a Datadog key, a HEC token, a signing secret, a random password.
+      for (const [credential, value] of [
+        [DATADOG, DATADOG],
+        [`Splunk ${GUID}`, GUID],
+        ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+        [basic('svc:Zq8vT2xkLm9Pw4Rc'), 'Zq8vT2xkLm9Pw4Rc'],
+      ] as const) {
+        expect(
+          () =>
+            refuseCredentialsInPlainFields(
+              'custom',
+              { name: `x ${value}` },
+              { stored: { name: 'n' }, storedCredentials: () => [['auth_header_value', credential]] },
+            ),
+          credential,
+        ).toThrow(/^name: .*own credential/);
+      }
+      // Sent with the request, a guessable password is still refused (the caller knows it).
+      expect(() => refuseCredentialsInPlainFields('custom', { name: 'pw Winter2026' }, sent([['auth_header_value', basic('svc:Winter2026')]]))).toThrow(
+        /own credential/,
+      );
+    });
+
+    it("a pair's first half is dropped only when the second is a secret of 8 characters or more", () => {
+      const key = 'Zq8vT2xkLm9Pw4Rc';
+      for (const pair of [`${key}:x`, `${key}:`]) {
+        expect(() => refuseCredentialsInPlainFields('custom', { name: `k ${key}` }, sent([['auth_header_value', basic(pair)]])), pair).toThrow(
+          /own credential/,
+        );
+      }
+      expect(() =>
+        refuseCredentialsInPlainFields('custom', { name: 'svc-forwarder' }, sent([['auth_header_value', basic('svc-forwarder:Zq8vT2xkLm9P')]])),
+      ).not.toThrow();
+    });
+
+    it('a fullwidth or zero-width-split copy of the credential is caught', () => {
+      const fullwidth = [...DATADOG].map((c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0)).join('');
+      const split = `${DATADOG.slice(0, 10)}\u200b${DATADOG.slice(10, 20)}\u2060${DATADOG.slice(20)}`;
+      for (const name of [fullwidth, split, `DD ${DATADOG.toUpperCase()}`]) {
+        expect(() => refuseCredentialsInPlainFields('datadog', { name }, sent([['auth_header_value', DATADOG]])), name).toThrow(/^name: .*own credential/);
+      }
+      // And the same spelled the other way round, in the credential.
+      expect(() => refuseCredentialsInPlainFields('datadog', { name: DATADOG }, sent([['auth_header_value', fullwidth]]))).toThrow(/^name: .*own credential/);
+    });
   });
 });

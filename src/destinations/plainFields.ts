@@ -6,7 +6,8 @@
 //
 // Three rules, in this order, for each plain value:
 // 1. It holds this destination's own credential (the one sent with it, the stored one on PATCH, or
-//    the credential-like parts of its URL): refused whatever the credential's shape, which is the only
+//    the credential-like parts of its URL; compared after NFKC and without format characters, so a
+//    fullwidth or zero-width-split copy counts): refused whatever the credential's shape, which is the only
 //    way to catch those with no shape of their own (a Splunk HEC token is a GUID, a Datadog API key
 //    32 hex digits: a GUID is also a legitimate Entra client_id or tenant_id, and both are ids in
 //    names, so neither is refused on its shape).
@@ -15,15 +16,23 @@
 // 3. It has the shape of a vendor credential the shared detectors do not know (VENDOR_SHAPES).
 // An address or a phone number in a destination's name is the organization's own business.
 //
-// On PATCH only new or changed values are checked: the dashboard sends every field back with each
-// save, and a row stored before this check with a leaked value must stay editable (its value is
-// already stored and shown; refusing the save would only keep the user from replacing it).
+// On PATCH only new or changed values go through all three rules: the dashboard sends every field
+// back with each save, and a row stored before this check with a leaked value must stay editable (its
+// value is already stored and shown; refusing the save would only keep the user from replacing it).
+// But a credential the PATCH sends is compared with every plain value the destination will have,
+// changed or not: otherwise a name set first (`Datadog <32 hex>`, no shape, not yet this destination's
+// key) and the key sent next would show the credential in clear.
+//
+// A stored credential is compared only when it is a long random string (UNGUESSABLE): the caller
+// cannot read it, and a refusal naming which of many guessed values matched (a filter's `$in`, its
+// pointer in the 400) would tell them a stored password such as `svc:Winter2026`. A credential sent
+// with the request is the caller's own, compared at any length from MIN_OWN_PART.
 //
 // Not the URL, nor auth.token_url: some receivers take their credential there and nowhere else (Sumo
 // Logic's path token, Slack's and Google Chat's hook URLs, Azure's ?code=). checkDestinationUrl
 // refuses a user name or password in it, and urlSecrets.ts scrubs its secret-looking parts from every
 // answer quoted back.
-import { secretParts } from '../delivery/scrubSecrets.js';
+import { decodedBase64, secretParts } from '../delivery/scrubSecrets.js';
 import { urlSecrets } from '../delivery/urlSecrets.js';
 import { invalid } from '../errors.js';
 import type { SecretType } from '../events/findings.js';
@@ -46,10 +55,15 @@ export type OwnCredential = readonly [source: 'auth_header_value' | 'auth.client
 /** What plain values are compared with besides the detectors. */
 export interface PlainFieldContext {
   /**
-   * This destination's credentials: those the request sends, the stored ones on PATCH, its URL. A
-   * function: a PATCH opens the sealed ones only when some value is new or changed.
+   * The credentials this request sends (a create's all, with its URL; a PATCH's new ones): compared
+   * with every plain value the destination will have, changed or not.
    */
   credentials?: () => readonly OwnCredential[];
+  /**
+   * PATCH: the stored credentials and URL, compared with new or changed values only, and only when
+   * long and random (UNGUESSABLE). A function: the sealed ones are opened only when some value changed.
+   */
+  storedCredentials?: () => readonly OwnCredential[];
   /** PATCH: the stored settings. A value sent back equal to the stored one is not checked again. */
   stored?: PlainSettings;
 }
@@ -128,19 +142,76 @@ const OWN_LABEL = "this destination's own credential";
 const MIN_OWN_PART = 8;
 
 /**
- * The parts of each credential a plain value must not hold, lower-cased: the credential, the token
- * after its scheme word ("Splunk <guid>"), the decoded Basic or Elastic pair and its secret half
- * (scrubSecrets' secretParts). Not the pair's first half: a user name or an Elastic key id is no secret.
+ * Compared spelling: NFKC folds fullwidth and other compatibility forms, format characters (\p{Cf}:
+ * zero-width space, word joiner, soft hyphen) are dropped, then lower case. Applied to both sides.
  */
-function ownParts(credentials: readonly OwnCredential[]): { source: OwnCredential[0]; part: string }[] {
-  const out: { source: OwnCredential[0]; part: string }[] = [];
+function comparable(text: string): string {
+  return text
+    .normalize('NFKC')
+    .replace(/\p{Cf}/gu, '')
+    .toLowerCase();
+}
+
+interface OwnPart {
+  source: OwnCredential[0];
+  part: string;
+}
+
+/**
+ * The parts of each credential a plain value must not hold, in comparable spelling: the credential,
+ * the token after its scheme word ("Splunk <guid>"), the decoded Basic or Elastic pair and its halves
+ * (scrubSecrets' secretParts). A pair's first half (a user name, an Elastic key id) is no secret when
+ * the second is one (8 characters or more); with a shorter or empty second half (`KEY:x`, `KEY:`) the
+ * first is the key, and counts.
+ */
+function ownParts(credentials: readonly OwnCredential[]): OwnPart[] {
+  const out: OwnPart[] = [];
   for (const [source, value] of credentials) {
     if (!value) continue;
     const parts = source === 'url' ? urlSecrets(value) : secretParts(value);
-    const ids = new Set(parts.filter((p) => p.includes(':')).map((p) => p.slice(0, p.indexOf(':'))));
-    for (const part of parts) if (part.length >= MIN_OWN_PART && !ids.has(part)) out.push({ source, part: part.toLowerCase() });
+    const ids = new Set<string>();
+    for (const part of parts) {
+      const colon = part.indexOf(':');
+      if (colon >= 0 && part.length - colon - 1 >= MIN_OWN_PART) ids.add(part.slice(0, colon));
+    }
+    for (const part of parts) if (part.length >= MIN_OWN_PART && !ids.has(part)) out.push({ source, part: comparable(part) });
   }
   return out;
+}
+
+/** A stored credential's part shorter than this, or without both a letter and a digit, may be guessed. */
+const UNGUESSABLE_LENGTH = 16;
+
+function looksRandom(text: string): boolean {
+  return text.length >= UNGUESSABLE_LENGTH && /\p{L}/u.test(text) && /\p{Nd}/u.test(text);
+}
+
+/**
+ * Whether a stored credential can be guessed: its secret is short or not random. Judged on the
+ * secret itself, not on a longer spelling of it: `Bearer Winter2026!` and the base64 of
+ * `svc:Winter2026` are long, with letters and digits, and as guessable as the password they carry.
+ */
+function guessable(credential: string): boolean {
+  // After a scheme word, the token; several pieces are guessed together, so one random one suffices.
+  const pieces = credential.trim().split(/\s+/);
+  return (pieces.length > 1 ? pieces.slice(1) : pieces).every((piece) => {
+    if (!looksRandom(piece)) return true;
+    const decoded = decodedBase64(piece);
+    if (decoded === null) return false;
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return !looksRandom(decoded);
+    const second = decoded.slice(colon + 1);
+    return !looksRandom(second.length >= MIN_OWN_PART ? second : decoded.slice(0, colon));
+  });
+}
+
+/**
+ * The stored credentials' parts that cannot be guessed (see the header: no oracle on a stored
+ * password). The stored URL is shown back in full by the API: nothing of it is to be guessed.
+ */
+function storedParts(credentials: readonly OwnCredential[]): OwnPart[] {
+  const kept = credentials.filter(([source, value]) => source === 'url' || (value && !guessable(value)));
+  return ownParts(kept).filter(({ source, part }) => source === 'url' || looksRandom(part));
 }
 
 /** A filter's string values, each with its JSON pointer ("/filter/aegis.actor_id/$in/1"). */
@@ -184,34 +255,63 @@ function credentialField(siem: SiemId, field: string): string {
   return field.startsWith('auth.') || siem === 'microsoft_sentinel' ? 'auth.client_secret' : 'auth_header_value';
 }
 
-/**
- * The values to check: all of a create's; a PATCH's new or changed ones, compared field by field
- * (an option by its key, a filter value by its pointer) with the stored settings.
- */
-function changedValues(body: PlainSettings, stored: PlainSettings | undefined): [string, string][] {
-  const values = plainFieldValues(body);
-  if (stored === undefined) return values;
-  const before = new Map(plainFieldValues(stored));
-  return values.filter(([field, value]) => before.get(field) !== value);
+/** What a detector or a vendor shape flags, also in the value's NFKC spelling without format characters. */
+function shapeLabel(value: string): string | null {
+  const folded = value.normalize('NFKC').replace(/\p{Cf}/gu, '');
+  const label = secretLabel(value) ?? vendorLabel(value);
+  return label ?? (folded === value ? null : (secretLabel(folded) ?? vendorLabel(folded)));
 }
 
 /**
- * Refuses (400 validation_failed) the first new or changed plain value that holds this destination's
- * own credential, or that a secret detector or a vendor shape flags. Create and PATCH both call it
- * with the body as sent, before anything is checked or stored. The refusal names the field, never
- * the value, nor which part of a credential matched.
+ * The plain settings the destination will have: a create's body; on PATCH, the stored settings with
+ * the body's fields over them (an option set or a filter replaces the stored one whole; auth keeps
+ * the stored non-secret fields the body leaves out, so they are checked too).
+ */
+function resultingSettings(body: PlainSettings, stored: PlainSettings | undefined): PlainSettings {
+  if (stored === undefined) return body;
+  return {
+    name: body.name !== undefined ? body.name : stored.name,
+    ...((body.auth_header_name ?? stored.auth_header_name) !== undefined ? { auth_header_name: body.auth_header_name ?? stored.auth_header_name } : {}),
+    options: body.options ?? stored.options,
+    auth: body.auth === undefined ? stored.auth : body.auth && { ...stored.auth, ...body.auth },
+    filter: body.filter !== undefined ? body.filter : stored.filter,
+  };
+}
+
+/**
+ * Every plain value the destination will have, with whether it is new or changed: all of a create's;
+ * on PATCH, compared field by field (an option by its key, a filter value by its pointer) with the
+ * stored settings.
+ */
+function valuesToCheck(body: PlainSettings, stored: PlainSettings | undefined): { field: string; value: string; changed: boolean }[] {
+  const before = new Map(stored === undefined ? [] : plainFieldValues(stored));
+  return plainFieldValues(resultingSettings(body, stored)).map(([field, value]) => ({
+    field,
+    value,
+    changed: stored === undefined || before.get(field) !== value,
+  }));
+}
+
+/**
+ * Refuses (400 validation_failed) the first plain value that holds a credential this request sends;
+ * or, new or changed, that holds a stored one, or that a secret detector or a vendor shape flags.
+ * Create and PATCH both call it with the body as sent, before anything is checked or stored. The
+ * refusal names the field, never the value, nor which part of a credential matched.
  */
 export function refuseCredentialsInPlainFields(siem: SiemId, body: PlainSettings, context: PlainFieldContext = {}): void {
-  const values = changedValues(body, context.stored);
+  const sent = context.credentials ? ownParts(context.credentials()) : [];
+  // Nothing sent: the unchanged values need no look at all.
+  const values = valuesToCheck(body, context.stored).filter((v) => v.changed || sent.length > 0);
   if (values.length === 0) return;
-  const own = context.credentials ? ownParts(context.credentials()) : [];
-  for (const [field, value] of values) {
-    const lower = value.toLowerCase();
-    const match = own.find(({ part }) => lower.includes(part));
+  // The sealed ones are opened only when some value is new or changed.
+  const stored = context.storedCredentials && values.some((v) => v.changed) ? storedParts(context.storedCredentials()) : [];
+  for (const { field, value, changed } of values) {
+    const spelled = comparable(value);
+    const match = [...sent, ...(changed ? stored : [])].find(({ part }) => spelled.includes(part));
     if (match?.source === 'url') {
       throw invalid(field, "looks like a credential (this destination's own credential): the SIEM takes it in the url, and only there");
     }
-    const label = match ? OWN_LABEL : (secretLabel(value) ?? vendorLabel(value));
+    const label = match ? OWN_LABEL : changed ? shapeLabel(value) : null;
     if (label === null) continue;
     const goes = match?.source === 'auth_header_value' || match?.source === 'auth.client_secret' ? match.source : credentialField(siem, field);
     throw invalid(field, `looks like a credential (${label}): put the credential in ${goes}, which is stored encrypted and never shown`);

@@ -401,4 +401,106 @@ describe.each(DB_KINDS)('destinations: a credential in a plain field is refused,
     expect(cleaned.status, cleaned.text).toBe(200);
     expect(cleaned.text).not.toContain(GITHUB);
   });
+
+  // Found by an attacker review of the first version of this check.
+  describe('hostile', () => {
+    const patchOf = async (body: Record<string, unknown>): Promise<string> => {
+      const created = await call('POST', base(), { enabled: false, ...body });
+      expect(created.status, created.text).toBe(201);
+      return `${base()}/${created.body.destination_id}`;
+    };
+
+    // Two PATCHes: the name first (the key is not yet this destination's, and has no shape), then the
+    // credential. Without the second check the credential would be shown in clear in the name.
+    it.each([
+      {
+        what: 'a Datadog key',
+        create: { siem: 'datadog', url: DATADOG_URL, name: 'Datadog prod' },
+        first: { name: `Datadog ${DATADOG_KEY}` },
+        second: { auth_header_value: DATADOG_KEY },
+        field: 'name',
+        goes: 'auth_header_value',
+        secret: DATADOG_KEY,
+      },
+      {
+        what: 'a Splunk HEC token, in a filter',
+        create: { siem: 'splunk_hec', url: SPLUNK_URL },
+        first: { filter: { 'aegis.actor_id': { $in: ['svc', `hec ${SPLUNK_HEC}`] } } },
+        second: { auth_header_value: `Splunk ${SPLUNK_HEC}` },
+        field: '/filter/aegis.actor_id/$in/1',
+        goes: 'auth_header_value',
+        secret: SPLUNK_HEC,
+      },
+      {
+        what: 'an OAuth2 client secret',
+        create: { url: CUSTOM_URL, auth: OAUTH },
+        first: { name: 'oauth Zq8vT2xk-Lm9Pw4Rc' },
+        second: { auth: { ...OAUTH, client_secret: 'Zq8vT2xk-Lm9Pw4Rc' } },
+        field: 'name',
+        goes: 'auth.client_secret',
+        secret: 'Zq8vT2xk-Lm9Pw4Rc',
+      },
+      {
+        what: "a new URL's token",
+        create: { siem: 'sumo_logic', url: SUMO_URL },
+        first: { options: { sourceName: 'aegis Qm7rT2xkLm9Pw4Rc_token' } },
+        second: { url: SUMO_URL.replace('ZaVnC4dhaV2_token', 'Qm7rT2xkLm9Pw4Rc_token') },
+        field: 'options.sourceName',
+        goes: 'url',
+        secret: 'Qm7rT2xkLm9Pw4Rc_token',
+      },
+    ])('PATCH sequence: $what set in a plain field first, then sent as the credential, is refused', async (c) => {
+      const path = await patchOf(c.create);
+      const first = await call('PATCH', path, c.first);
+      expect(first.status, first.text).toBe(200);
+      const second = await call('PATCH', path, c.second);
+      expectRefused(second, { ...c } as unknown as Case);
+      expect(second.body.error.message).toContain("this destination's own credential");
+      // Replacing the plain value in the same request is the way through.
+      const both = await call('PATCH', path, { ...c.second, name: 'clean', filter: null, options: {} });
+      expect(both.status, both.text).toBe(200);
+    });
+
+    it('PATCH: a new credential leaves a legacy row editable (unchanged values skip the detectors)', async () => {
+      const path = await patchOf({ siem: 'datadog', url: DATADOG_URL, name: 'old' });
+      await t.tdb.db.query('UPDATE destinations SET name = $2 WHERE id = $1', [path.split('/').pop(), `Datadog ${GITHUB}`]);
+      const res = await call('PATCH', path, { name: `Datadog ${GITHUB}`, auth_header_value: DATADOG_KEY });
+      expect(res.status, res.text).toBe(200);
+    });
+
+    // A caller with the org's API key must not learn a stored password by guessing it in a filter and
+    // reading which pointer the 400 names.
+    it('PATCH: a guessable stored password is no oracle; a random stored key still counts', async () => {
+      const password = 'Winter2026';
+      const path = await patchOf({
+        url: CUSTOM_URL,
+        auth_header_name: 'Authorization',
+        auth_header_value: `Basic ${Buffer.from(`svc:${password}`).toString('base64')}`,
+      });
+      const guesses = await call('PATCH', path, { filter: { 'aegis.actor_id': { $in: ['Summer2025', password, `svc:${password}`] } } });
+      expect(guesses.status, guesses.text).toBe(200);
+      const random = await patchOf({ siem: 'datadog', url: DATADOG_URL, auth_header_value: DATADOG_KEY });
+      expectRefused(await call('PATCH', random, { filter: { 'aegis.actor_id': { $in: ['x', DATADOG_KEY] } } }), {
+        field: '/filter/aegis.actor_id/$in/1',
+        goes: 'auth_header_value',
+        secret: DATADOG_KEY,
+      } as Case);
+    });
+
+    // One sealed column that no longer opens (its key left the ring) must not drop the others.
+    it('PATCH: an unreadable signing secret does not hide the readable header credential', async () => {
+      const path = await patchOf({ url: CUSTOM_URL, signing: true, auth_header_name: 'X-Api-Key', auth_header_value: DATADOG_KEY });
+      await t.tdb.db.query("UPDATE destinations SET signing_secret_sealed = decode('00', 'hex') WHERE id = $1", [path.split('/').pop()]);
+      expectRefused(await call('PATCH', path, { name: `dd ${DATADOG_KEY}` }), { field: 'name', goes: 'auth_header_value', secret: DATADOG_KEY } as Case);
+    });
+
+    it('a fullwidth or zero-width-split copy of the credential is refused', async () => {
+      const fullwidth = [...DATADOG_KEY].map((ch) => String.fromCodePoint(ch.codePointAt(0)! + 0xfee0)).join('');
+      const split = `${DATADOG_KEY.slice(0, 16)}\u200b${DATADOG_KEY.slice(16)}`;
+      for (const name of [fullwidth, split]) {
+        const res = await call('POST', base(), { siem: 'datadog', url: DATADOG_URL, enabled: false, name, auth_header_value: DATADOG_KEY });
+        expectRefused(res, { field: 'name', goes: 'auth_header_value', secret: DATADOG_KEY } as Case);
+      }
+    });
+  });
 });
