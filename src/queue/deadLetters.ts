@@ -77,6 +77,36 @@ const BEYOND: Readonly<Record<'past' | 'future', (ms: string) => string>> = {
 };
 
 /**
+ * replayFailed's statement. $1 org, $2 destination, $3 job ids or null, $4 batch, $5 maxAgeMs or null,
+ * $6 upToJobId or null, $7 maxAheadMs or null.
+ *
+ * Walks the destination's dead letters in id order (forwarding_jobs_failed) and reads everything else
+ * per dead letter, behind OFFSET 0 fences: on statistics taken before the dead letters (a replay is
+ * what follows a pile-up of them) the planner otherwise read the organization's events and jobs by
+ * org_id alone for each one, or updated by walking all the organization's jobs. The chosen rows are
+ * updated by primary key (= ANY of an array: no join, no other index, for the planner to choose);
+ * the subquery already scoped them to the organization and destination.
+ */
+export const REPLAY_FAILED_SQL = `${REVIVE_SET}
+      WHERE id = ANY(ARRAY(
+        SELECT j.id FROM forwarding_jobs j
+         CROSS JOIN LATERAL (SELECT e.occurred_at FROM audit_events e WHERE e.org_id = j.org_id AND e.id = j.event_id OFFSET 0) e
+         WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed'
+           AND ($3::bigint[] IS NULL OR j.id = ANY($3::bigint[]))
+           AND ($5::float8 IS NULL OR NOT ${BEYOND.past('$5')})
+           AND ($7::float8 IS NULL OR NOT ${BEYOND.future('$7')})
+           AND ($6::bigint IS NULL OR j.id <= $6)
+           -- Never a second pending job for one event: one already waiting (a range replay queued
+           -- it), or an older dead letter of the same event (rows an earlier version left) goes first.
+           -- Each dead letter's event is looked up by (org_id, event_id) behind an OFFSET 0 fence, as in
+           -- QUEUE_REPLAYED_SQL (replayRange.ts): a plain NOT EXISTS ran as an anti join probing by
+           -- org_id alone on stale statistics, or hashing all the destination's jobs on fresh ones.
+           AND NOT EXISTS (SELECT 1 FROM (SELECT p.id, p.destination_id, p.status FROM forwarding_jobs p
+                                           WHERE p.org_id = j.org_id AND p.event_id = j.event_id OFFSET 0) p
+                            WHERE p.destination_id = j.destination_id AND (p.status = 'pending' OR (p.status = 'failed' AND p.id < j.id)))
+         ORDER BY j.id LIMIT $4))`;
+
+/**
  * Puts dead-lettered jobs (all, or the given ids) back in the queue with a fresh retry schedule, in
  * bounded batches (callers that replay a lot loop and show progress). `maxAgeMs` leaves alone events
  * older than the SIEM keeps (Datadog: 18 h), and `maxAheadMs` events dated further ahead than it
@@ -91,22 +121,15 @@ export async function replayFailed(
   jobIds: number[] | null,
   opts: { batch?: number; maxAgeMs?: number | null; maxAheadMs?: number | null; upToJobId?: number | null } = {},
 ): Promise<{ replayed: number }> {
-  const { rowCount } = await db.query(
-    `${REVIVE_SET}
-      WHERE org_id = $1 AND id IN (
-        SELECT j.id FROM forwarding_jobs j JOIN audit_events e ON e.org_id = j.org_id AND e.id = j.event_id
-         WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed'
-           AND ($3::bigint[] IS NULL OR j.id = ANY($3::bigint[]))
-           AND ($5::float8 IS NULL OR NOT ${BEYOND.past('$5')})
-           AND ($7::float8 IS NULL OR NOT ${BEYOND.future('$7')})
-           AND ($6::bigint IS NULL OR j.id <= $6)
-           -- Never a second pending job for one event: one already waiting (a range replay queued
-           -- it), or an older dead letter of the same event (rows an earlier version left) goes first.
-           AND NOT EXISTS (SELECT 1 FROM forwarding_jobs p WHERE p.org_id = j.org_id AND p.event_id = j.event_id AND p.destination_id = j.destination_id
-                            AND (p.status = 'pending' OR (p.status = 'failed' AND p.id < j.id)))
-         ORDER BY j.id LIMIT $4)`,
-    [orgId, destinationId, jobIds, opts.batch ?? 10_000, opts.maxAgeMs ?? null, opts.upToJobId ?? null, opts.maxAheadMs ?? null],
-  );
+  const { rowCount } = await db.query(REPLAY_FAILED_SQL, [
+    orgId,
+    destinationId,
+    jobIds,
+    opts.batch ?? 10_000,
+    opts.maxAgeMs ?? null,
+    opts.upToJobId ?? null,
+    opts.maxAheadMs ?? null,
+  ]);
   if (rowCount > 0) await db.query(`SELECT pg_notify('aegis_jobs', '')`);
   return { replayed: rowCount };
 }

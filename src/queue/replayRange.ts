@@ -84,15 +84,31 @@ SELECT (SELECT count(*) FROM jobs)::int AS queued,
  * The other half of QUEUE_REPLAYED_SQL, run right after it in the same transaction: the events of $3
  * that have a dead letter for $2 (and no pending job) get that dead letter put back in the queue, as
  * a dead-letter replay does (REVIVE_SET), rather than a second job. The oldest dead letter of an event
- * is the one revived (an earlier version could leave two). Probes forwarding_jobs_event (org_id,
- * event_id) for the batch's ids. Nothing for a destination marked deleted.
+ * is the one revived (an earlier version could leave two). Nothing for a destination marked deleted.
+ *
+ * Driven from the batch's ids, each event's jobs read by (org_id, event_id) behind an OFFSET 0 fence,
+ * for the same reason as QUEUE_REPLAYED_SQL's duplicate check: a plain NOT EXISTS over the target
+ * table ran, on statistics from before the dead letters, as an anti join probing forwarding_jobs_event
+ * by org_id alone (236 s for one batch of 5,000 over 200,000 dead letters), or on fresh ones as a hash
+ * of all the destination's jobs. The found jobs are locked as they are found (a dead letter revived
+ * meanwhile, say by a dead-letter replay, is re-read and no longer matches status = 'failed'), then
+ * updated by primary key alone (= ANY of an array: any other condition, even status, would let the
+ * planner walk a partial index of the destination's dead letters it believes empty).
  */
-export const REVIVE_REPLAYED_SQL = `WITH revived AS (
-  ${REVIVE_SET}
-   WHERE org_id = $1 AND event_id = ANY($3::text[]) AND destination_id = $2 AND status = 'failed'
+export const REVIVE_REPLAYED_SQL = `WITH found AS (
+  SELECT j.id FROM unnest($3::text[]) AS x(id)
+    CROSS JOIN LATERAL (SELECT j.id, j.destination_id, j.status FROM forwarding_jobs j WHERE j.org_id = $1 AND j.event_id = x.id OFFSET 0) j
+   WHERE j.destination_id = $2 AND j.status = 'failed'
      AND EXISTS (SELECT 1 FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NULL)
-     AND NOT EXISTS (SELECT 1 FROM forwarding_jobs p WHERE p.org_id = $1 AND p.event_id = forwarding_jobs.event_id AND p.destination_id = $2
-                      AND (p.status = 'pending' OR (p.status = 'failed' AND p.id < forwarding_jobs.id)))
+     AND NOT EXISTS (SELECT 1 FROM (SELECT p.id, p.destination_id, p.status FROM forwarding_jobs p
+                                     WHERE p.org_id = $1 AND p.event_id = x.id OFFSET 0) p
+                      WHERE p.destination_id = $2 AND (p.status = 'pending' OR (p.status = 'failed' AND p.id < j.id)))
+   -- Locked in id order, as replayFailed's update takes them: the two never wait on each other in a cycle.
+   ORDER BY j.id
+   FOR UPDATE OF j
+), revived AS (
+  ${REVIVE_SET}
+   WHERE id = ANY(ARRAY(SELECT id FROM found))
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM revived)::int AS queued,
@@ -175,6 +191,22 @@ export async function countInWindow(db: Queryable, orgId: string, from: Date, to
         LIMIT $4
      ) w`,
     [orgId, from, to, cap],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * How many events of the organization come after `after` in window order, with occurred_at before
+ * `to`, up to `cap`: the rest of a range replay's walk from its cursor (the same bound as its batches).
+ */
+export async function countAfter(db: Queryable, orgId: string, after: WindowPosition, to: Date, cap: number): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (
+       SELECT 1 FROM audit_events e
+        WHERE e.org_id = $1 AND (e.occurred_at, e.id) > ($2::timestamptz, $3::text) AND e.occurred_at < $4 AND ${NOT_TRAIL}
+        LIMIT $5
+     ) w`,
+    [orgId, after.occurredAt, after.id, to, cap],
   );
   return rows[0]?.n ?? 0;
 }

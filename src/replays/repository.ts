@@ -203,6 +203,8 @@ export async function claimReplay(
  * than both waiting on each other. A destination marked deleted (its row waits for a farewell) or
  * gone ends the replay here, cancelled, in case it outlived the delete (the delete cancels it too:
  * cancelDestinationReplays): no job is queued for it and the organization's slot is freed.
+ *
+ * Lock order, as in every replay transaction: the destination's row, then the replay's, then jobs.
  */
 export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<boolean> {
   const { rows: dest } = await tx.query<{ live: boolean }>('SELECT deleted_at IS NULL AS live FROM destinations WHERE org_id = $1 AND id = $2 FOR KEY SHARE', [
@@ -214,10 +216,25 @@ export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<boo
     [c.orgId, c.id, c.claimId],
   );
   if (dest[0]?.live !== true) {
-    await cancelDestinationReplays(tx, c.orgId, c.destinationId);
+    // This replay only: cancelling the destination's others here would wait for their rows while this
+    // one is held, and two walkers of one deleted destination would each wait for the other (each
+    // ends its own at its next batch; the delete itself cancels them all).
+    await cancelReplay(tx, c.orgId, c.id);
     return false;
   }
   return rows[0]?.ok === true;
+}
+
+/**
+ * At the start of a range replay's first batch (the request's transaction), which may resume a
+ * hold-paused destination at its end (resumeHeld, an UPDATE: FOR NO KEY UPDATE on the row): the row
+ * is locked that way first. A dead-letter replay resumes the destination (its row) before reviving
+ * dead letters (their rows); taking the row only at the end, after the batch had revived dead
+ * letters, was the opposite order, and PostgreSQL ended one of the two as a deadlock. The order of
+ * every replay transaction: the destination's row, then the replay's, then jobs.
+ */
+export async function lockDestinationForResume(tx: Queryable, orgId: string, destinationId: string): Promise<void> {
+  await tx.query('SELECT 1 FROM destinations WHERE org_id = $1 AND id = $2 FOR NO KEY UPDATE', [orgId, destinationId]);
 }
 
 /**

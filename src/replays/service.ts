@@ -6,7 +6,7 @@ import type { SiemId } from '../siem/catalog.js';
 import { compileFilter } from '../filters/compile.js';
 import { getDestinationFilter } from '../destinations/reads.js';
 import { planRangeReplay, rangeReplayMessage, type ReplayResult } from '../destinations/replay.js';
-import { countInWindow, queueReplayBatch } from '../queue/replayRange.js';
+import { countAfter, queueReplayBatch } from '../queue/replayRange.js';
 import { resumeHeld } from '../queue/deliveryState.js';
 import * as repo from './repository.js';
 import { toReplayView, type ReplayView } from './view.js';
@@ -52,6 +52,11 @@ export async function requestRangeReplay(
     db,
     { orgId: dest.orgId, destinationId: dest.id, from: plan.start, to: plan.to, after: null, batch: limits.batch, matches },
     {
+      // The destination's row first: this transaction may resume it at the end (repository.ts).
+      before: async (tx) => {
+        await repo.lockDestinationForResume(tx, dest.orgId, dest.id);
+        return true;
+      },
       after: async (tx, b) => {
         if (b.scanned < limits.batch || b.last === null) {
           await resumeHeld(tx, dest.orgId, dest.id);
@@ -60,7 +65,10 @@ export async function requestRangeReplay(
         }
         // Counted before the organization's lock, and only up to the cap: a window of millions of
         // events must not hold every other replay request (and destination change) of its org waiting.
-        const total = await countInWindow(tx, dest.orgId, plan.start, plan.to, limits.maxEvents + 1);
+        // The batch as read plus what lies after its last event: an event committed since the batch
+        // was read and dated before that point is never walked, so it must not be counted either
+        // (a finished walk short of the estimate says events were removed by retention).
+        const total = b.scanned + (await countAfter(tx, dest.orgId, b.last, plan.to, Math.max(0, limits.maxEvents + 1 - b.scanned)));
         if (total > limits.maxEvents) {
           throw new AppError(
             'limit_reached',

@@ -4,11 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { ok, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
-import { jobRows, makeEvent, seedEvents } from './support.js';
+import { jobRows, makeEvent, seedEvents, sleep } from './support.js';
 import { recordEvents } from '../../../src/queue/enqueue.js';
 import { queueReplayBatch } from '../../../src/queue/replayRange.js';
 import * as replayRepo from '../../../src/replays/repository.js';
 import { runClaimedReplay } from '../../../src/replays/runner.js';
+import { resumeHeld } from '../../../src/queue/deliveryState.js';
+import { replayFailed } from '../../../src/queue/deadLetters.js';
+import type { Queryable } from '../../../src/db/types.js';
 
 const BATCH = 50;
 const EVENTS = 400; // eight batches
@@ -205,5 +208,125 @@ describe.each(DB_KINDS)('range replay integrity (%s)', (kind) => {
     const gone = await svc.request('POST', `${d.path}/replays/rpl_aaaaaaaaaaaaaaaaaaaa/cancel`, { apiKey: org.apiKey });
     expect(gone.status).toBe(404);
     expect(gone.body.error.message).toBe(expected.body.error.message);
+  });
+  /**
+   * Holds a transaction open on its own connection (after `first`) until `release` is called; `pid` is
+   * its backend, to tell when another statement waits for it. `then` runs before it commits.
+   */
+  async function holdOpen(first: (tx: Queryable) => Promise<unknown>, then: (tx: Queryable) => Promise<unknown> = async () => undefined) {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let pid!: number;
+    let ready!: () => void;
+    const started = new Promise<void>((r) => (ready = r));
+    const done = tdb.db.transaction(async (tx) => {
+      pid = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await first(tx);
+      ready();
+      await released;
+      await then(tx);
+    });
+    await Promise.race([started, done]);
+    return { pid, release, done };
+  }
+
+  /** Waits (a generous ceiling, not a timing) until `settled` or until a statement waits for backend `pid`; true: one waits. */
+  async function waitsFor(pid: number, settled: () => boolean): Promise<boolean> {
+    for (let i = 0; i < 1200; i++) {
+      if (settled()) return false;
+      const { rows } = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid]);
+      if (rows[0]!.n > 0) return true;
+      await sleep(50);
+    }
+    throw new Error('neither settled nor waiting');
+  }
+
+  // A dead-letter replay resumes a hold-paused destination (its row) and then revives dead letters
+  // (their rows); a range replay's first batch revived its dead letters before resuming the
+  // destination: the opposite order, and PostgreSQL ended one of them as a deadlock (the request got 500).
+  it.runIf(kind === 'postgres')('a range replay and a dead-letter replay of a hold-paused destination at once: neither deadlocks', async () => {
+    const svc = await api();
+    const org = await svc.newOrg();
+    const ids = await seedEvents(tdb.db, org.orgId, 5);
+    const d = await createDestination(svc, org, { enabled: false });
+    await tdb.db.query(
+      `INSERT INTO forwarding_jobs (org_id, destination_id, event_id, status, attempts, settled_at) SELECT $1, $2, x, 'failed', 5, now() FROM unnest($3::text[]) x`,
+      [org.orgId, d.id, ids],
+    );
+    await tdb.db.query('UPDATE destinations SET hold_paused_at = now() WHERE id = $1', [d.id]);
+    let deadLetters = 0;
+    const dl = await holdOpen(
+      (tx) => resumeHeld(tx, org.orgId, d.id),
+      async (tx) => (deadLetters = (await replayFailed(tx, org.orgId, d.id, null)).replayed),
+    );
+    let answered = false;
+    const range = svc.request('POST', `${d.path}/replay`, { apiKey: org.apiKey, body: window() }).finally(() => (answered = true));
+    expect(await waitsFor(dl.pid, () => answered)).toBe(true);
+    dl.release();
+    await dl.done;
+    const res = await range;
+    expect(res.status, res.text).toBe(200);
+    expect(deadLetters).toBe(5);
+    expect((await jobRows(tdb.db, d.id)).map((j) => `${j.event_id}:${j.status}`).sort()).toEqual(ids.map((id) => `${id}:pending`).sort());
+  });
+
+  // The estimate is counted after the first batch was read; an event committed in between and dated
+  // before that batch's end was counted but never walked, and the finished replay then said it had
+  // been removed by retention.
+  it.runIf(kind === 'postgres')('an event recorded behind the first batch while it runs is not called removed by retention', async () => {
+    const svc = await api();
+    const org = await svc.newOrg();
+    const ids = await seedEvents(tdb.db, org.orgId, EVENTS);
+    const d = await createDestination(svc, org, { enabled: false });
+    // The first batch share-locks its events: a lock on the first makes it wait after reading the batch.
+    const first = (await tdb.db.query<{ id: string }>('SELECT id FROM audit_events WHERE id = ANY($1::text[]) ORDER BY occurred_at, id LIMIT 1', [ids]))
+      .rows[0]!.id;
+    const blocker = await holdOpen((tx) => tx.query('SELECT 1 FROM audit_events WHERE id = $1 FOR UPDATE', [first]));
+    let answered = false;
+    const req = svc.request('POST', `${d.path}/replay`, { apiKey: org.apiKey, body: window() }).finally(() => (answered = true));
+    expect(await waitsFor(blocker.pid, () => answered)).toBe(true);
+    await tdb.db.query(
+      `INSERT INTO audit_events (org_id, id, occurred_at, payload) SELECT org_id, 'evt_behind', occurred_at - interval '1 millisecond', '{}' FROM audit_events WHERE id = $1`,
+      [first],
+    );
+    blocker.release();
+    await blocker.done;
+    const res = await req;
+    expect(res.status, res.text).toBe(202);
+    const replayId = res.body.replay_id as string;
+    const claim = await replayRepo.claimReplay(tdb.db, 'test-claim-3', 60_000, { orgId: org.orgId, id: replayId });
+    expect(await runClaimedReplay(tdb.db, claim!, { batch: BATCH, leaseMs: 60_000 })).toBe('done');
+    const view = await svc.request('GET', `${d.path}/replays/${replayId}`, { apiKey: org.apiKey });
+    expect(view.body).toMatchObject({ status: 'done', scanned: EVENTS, total_estimate: EVENTS });
+    expect(view.body.message ?? '').not.toMatch(/removed by retention/);
+  });
+
+  // Two walkers of one deleted destination's replays: each held its own replay row and cancelled
+  // every replay of the destination, so each waited for the other's row.
+  it.runIf(kind === 'postgres')('a walker of a deleted destination ends its own replay without waiting for another walker’s', async () => {
+    const svc = await api({ AEGIS_MAX_RUNNING_REPLAYS_PER_ORG: '5' });
+    const org = await svc.newOrg();
+    await seedEvents(tdb.db, org.orgId, EVENTS);
+    const d = await createDestination(svc, org, { enabled: false });
+    const replayIds: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await svc.request('POST', `${d.path}/replay`, { apiKey: org.apiKey, body: window() });
+      expect(res.status, res.text).toBe(202);
+      replayIds.push(res.body.replay_id as string);
+    }
+    const claims: replayRepo.ClaimedReplay[] = [];
+    for (const id of replayIds) claims.push((await replayRepo.claimReplay(tdb.db, `test-claim-${id}`, 60_000, { orgId: org.orgId, id }))!);
+    // Marked deleted, the replays left running (as a walk that outlived the delete finds them).
+    await tdb.db.query('UPDATE destinations SET deleted_at = now() WHERE id = $1', [d.id]);
+    // The other walker, inside its own batch: its replay's row locked.
+    const other = await holdOpen((tx) => tx.query('SELECT 1 FROM replays WHERE id = $1 FOR UPDATE', [replayIds[1]]));
+    let settled = false;
+    const mine = tdb.db.transaction((tx) => replayRepo.lockForBatch(tx, claims[0]!)).finally(() => (settled = true));
+    const waited = await waitsFor(other.pid, () => settled);
+    other.release();
+    await other.done;
+    expect(await mine).toBe(false);
+    expect(waited).toBe(false);
+    expect(await replayStatus(replayIds[0]!)).toBe('cancelled');
   });
 });

@@ -1,10 +1,11 @@
 // Range replay's job-creating statement (src/queue/replayRange.ts), called directly on both databases.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
-import { QUEUE_REPLAYED_SQL, queueReplayBatch, type WindowPosition } from '../../../src/queue/replayRange.js';
-import type { Db } from '../../../src/db/types.js';
+import { QUEUE_REPLAYED_SQL, REVIVE_REPLAYED_SQL, queueReplayBatch, type WindowPosition } from '../../../src/queue/replayRange.js';
+import { REPLAY_FAILED_SQL } from '../../../src/queue/deadLetters.js';
+import type { Db, Queryable } from '../../../src/db/types.js';
 import { addEvents, newDestination, newOrg } from './support.js';
-import { explain, inRolledBackTransaction, indexesOf, planNodes } from '../../support/plans.js';
+import { explain, inRolledBackTransaction, indexesOf, planNodes, type PlanNode } from '../../support/plans.js';
 
 const FROM = new Date('2026-06-01T00:00:00Z');
 const TO = new Date('2026-06-02T00:00:00Z');
@@ -129,5 +130,82 @@ describe.each(DB_KINDS)('queueReplayBatch (%s)', (kind) => {
     });
     expect(whole).toEqual([]);
     expect(probes).toBe(1);
+  });
+
+  /**
+   * The reads of forwarding_jobs in `plan` that are neither a probe for one event (an index condition
+   * on event_id = an outer column) nor one of `allowed` (the statement's own rows: by primary key, or
+   * the destination's dead letters), and every hash or merge join (a side read whole). Also counts the probes.
+   */
+  function wholeReads(plan: PlanNode, jobIndexes: Set<string>, allowed: RegExp): { whole: string[]; probes: number } {
+    const whole: string[] = [];
+    let probes = 0;
+    for (const n of planNodes(plan)) {
+      const type = n['Node Type'];
+      const what = `${type} on ${n['Index Name'] ?? n['Relation Name'] ?? '-'}`;
+      const cond = n['Index Cond'] ?? '';
+      if (type === 'Hash Join' || type === 'Merge Join') whole.push(what);
+      else if (n['Index Name'] !== undefined && jobIndexes.has(n['Index Name'])) {
+        if (/\bevent_id = [a-z]+\.(id|event_id)\b/.test(cond)) probes++;
+        else if (!allowed.test(`${n['Index Name']} ${cond}`)) whole.push(`${what} (${cond || 'no index condition'})`);
+      } else if (n['Relation Name'] === 'forwarding_jobs' && type !== 'ModifyTable' && type !== 'Bitmap Heap Scan') whole.push(what);
+      // A dead letter's event is read by its key, never the organization's events by org_id alone.
+      else if (n['Relation Name'] === 'audit_events' && !/\bid = [a-z]+\.event_id\b/.test(cond)) whole.push(`${what} (${cond || 'no index condition'})`);
+    }
+    return { whole, probes };
+  }
+
+  /**
+   * Statistics taken while the organization had no job, then 3,000 dead letters of its events for the
+   * destination (and 200 pending jobs), in one transaction: the shape on which the revives' plain
+   * NOT EXISTS ran as an anti join probing forwarding_jobs_event by org_id alone, or hashing all the
+   * destination's jobs (on PostgreSQL 236 s for one batch of 5,000 over 200,000 dead letters).
+   */
+  async function staleDeadLetters(tx: Queryable, org: string, dest: string): Promise<void> {
+    await tx.query('ANALYZE forwarding_jobs');
+    await tx.query('ANALYZE audit_events');
+    await tx.query(`INSERT INTO audit_events (org_id, id, occurred_at, payload) SELECT $1, 'evt_dl_' || g, $2, '{}' FROM generate_series(1, 3500) g`, [
+      org,
+      FROM,
+    ]);
+    await tx.query(
+      `INSERT INTO forwarding_jobs (org_id, destination_id, event_id, status, settled_at) SELECT $1, $2, 'evt_dl_' || g, 'failed', now() FROM generate_series(1, 3000) g`,
+      [org, dest],
+    );
+    await tx.query(`INSERT INTO forwarding_jobs (org_id, destination_id, event_id) SELECT $1, $2, 'evt_dl_' || g FROM generate_series(3001, 3200) g`, [
+      org,
+      dest,
+    ]);
+  }
+
+  it('revives a range replay’s dead letters with one index probe per event, even on statistics from before the dead letters', async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org, { enabled: false });
+    let found: { whole: string[]; probes: number } = { whole: ['not run'], probes: 0 };
+    await inRolledBackTransaction(tdb.db, async (tx) => {
+      await staleDeadLetters(tx, org, dest);
+      const jobIndexes = new Set(await indexesOf(tx, 'forwarding_jobs'));
+      const ids = Array.from({ length: 1000 }, (_, i) => `evt_dl_${2501 + i}`);
+      // The updated rows themselves, by primary key.
+      found = wholeReads(await explain(tx, REVIVE_REPLAYED_SQL, [org, dest, ids]), jobIndexes, /^forwarding_jobs_pkey .*\bid = /);
+    });
+    expect(found.whole).toEqual([]);
+    // The batch's dead letters, then each one's other jobs.
+    expect(found.probes).toBe(2);
+  });
+
+  it('replays dead letters with one index probe per event for the duplicate check, even on statistics from before them', async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org, { enabled: false });
+    let found: { whole: string[]; probes: number } = { whole: ['not run'], probes: 0 };
+    await inRolledBackTransaction(tdb.db, async (tx) => {
+      await staleDeadLetters(tx, org, dest);
+      const jobIndexes = new Set(await indexesOf(tx, 'forwarding_jobs'));
+      // The destination's dead letters (the list walked in id order) and the updated rows by primary key.
+      const allowed = /^(forwarding_jobs_failed .*\bdestination_id = |forwarding_jobs_pkey .*\bid = )/;
+      found = wholeReads(await explain(tx, REPLAY_FAILED_SQL, [org, dest, null, 5000, null, null, null]), jobIndexes, allowed);
+    });
+    expect(found.whole).toEqual([]);
+    expect(found.probes).toBe(1);
   });
 });
