@@ -148,7 +148,7 @@ program
 program
   .command('replay')
   .description(
-    "Put a destination's dead-lettered events back in the queue, or with --from and --to queue every recorded event of that time window for it (trimmed to what the SIEM accepts and to AEGIS_RETENTION_DAYS). Recorded in the configuration trail as replay_requested, by cli_<16 hex> of your user and host.",
+    "Put a destination's dead-lettered events back in the queue, or with --from and --to queue every recorded event of that time window for it (trimmed to what the SIEM accepts; events AEGIS_RETENTION_DAYS removed, counted from when they were recorded, are gone). Recorded in the configuration trail as replay_requested, by cli_<16 hex> of your user and host.",
   )
   .requiredOption('--destination <destination_id>', 'destination id (fwd_...)')
   .option('--from <time>', 'start of the window (RFC 3339, inclusive); needs --to')

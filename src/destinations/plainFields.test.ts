@@ -171,6 +171,19 @@ describe('plain destination fields: credentials refused, never echoed', () => {
       expect(() => refuseCredentialsInPlainFields('custom', legacy, { stored: legacy, ...sent([['auth_header_value', DATADOG]]) })).not.toThrow();
     });
 
+    it("the destination's own signing secret in a name is refused with advice to remove it, not to move it into a header", () => {
+      const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+      let message = '';
+      try {
+        refuseCredentialsInPlainFields('custom', { name: `hook ${secret}` }, { stored: { name: 'n' }, storedCredentials: () => [['signing secret', secret]] });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^name: looks like a credential \(this destination's signing secret\): remove it/);
+      expect(message).not.toContain('auth_header_value');
+      expect(message).not.toContain('MfKQ9r8G');
+    });
+
     it('a stored credential that can be guessed is not compared: the refusal is no password oracle', () => {
       for (const credential of [basic('svc:Winter2026'), 'Bearer Winter2026!', basic('service-account-forwarder:abc'), 'ApiKey Summer2025!x']) {
         const stored = { name: 'n' };

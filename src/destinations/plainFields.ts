@@ -311,6 +311,10 @@ export function refuseCredentialsInPlainFields(siem: SiemId, body: PlainSettings
     if (match?.source === 'url') {
       throw invalid(field, "looks like a credential (this destination's own credential): the SIEM takes it in the url, and only there");
     }
+    // Aegis makes the signing secret and keeps it; no field takes it, so the advice is to remove it.
+    if (match?.source === 'signing secret') {
+      throw invalid(field, "looks like a credential (this destination's signing secret): remove it; the secret is kept encrypted and never shown");
+    }
     const label = match ? OWN_LABEL : changed ? shapeLabel(value) : null;
     if (label === null) continue;
     const goes = match?.source === 'auth_header_value' || match?.source === 'auth.client_secret' ? match.source : credentialField(siem, field);
