@@ -4,7 +4,7 @@ import { QUEUE_COUNT_CAP } from '../queue/countCap.js';
 import { getEncoder } from '../siem/registry.js';
 import { sendableAgeMs, sendableFutureMs } from '../siem/types.js';
 import { getPresetInfo, type SiemId } from '../siem/catalog.js';
-import { countInWindow, databaseNow } from '../queue/replayRange.js';
+import { countInWindow, databaseNow, takeReplayTurn } from '../queue/replayRange.js';
 import { invalid } from '../errors.js';
 import { resumeHeld } from '../queue/deliveryState.js';
 
@@ -46,6 +46,8 @@ export async function replayDeadLetters(
   const jobIds = opts.jobIds ?? null;
   const bounds = { batch: BATCH, maxAgeMs, maxAheadMs };
   const firstBatch = async (q: Queryable) => {
+    // One batch at a time with range replays of this destination (they revive dead letters too).
+    await takeReplayTurn(q, dest.id);
     // A destination the hold limit paused resumes first, or its replayed jobs would be dead-lettered again.
     await resumeHeld(q, dest.orgId, dest.id);
     const total = opts.onProgress ? await countFailed(q, dest.orgId, dest.id) : 0;
@@ -54,13 +56,16 @@ export async function replayDeadLetters(
     await opts.record?.(q);
     return { total, upToJobId, r };
   };
-  const { total, upToJobId, r: first } = opts.record ? await db.transaction(firstBatch) : await firstBatch(db);
+  const { total, upToJobId, r: first } = await db.transaction(firstBatch);
   let replayed = first.replayed;
   opts.onProgress?.(Math.min(replayed, total), total);
   // Given job ids fit one batch; otherwise on until a batch finds nothing left.
   let more = first.replayed > 0 && !jobIds;
   while (more) {
-    const r = await replayFailed(db, dest.orgId, dest.id, null, { ...bounds, upToJobId });
+    const r = await db.transaction(async (tx) => {
+      await takeReplayTurn(tx, dest.id);
+      return replayFailed(tx, dest.orgId, dest.id, null, { ...bounds, upToJobId });
+    });
     replayed += r.replayed;
     opts.onProgress?.(Math.min(replayed, total), total);
     more = r.replayed > 0;

@@ -90,10 +90,10 @@ SELECT (SELECT count(*) FROM jobs)::int AS queued,
  * for the same reason as QUEUE_REPLAYED_SQL's duplicate check: a plain NOT EXISTS over the target
  * table ran, on statistics from before the dead letters, as an anti join probing forwarding_jobs_event
  * by org_id alone (236 s for one batch of 5,000 over 200,000 dead letters), or on fresh ones as a hash
- * of all the destination's jobs. The found jobs are locked as they are found (a dead letter revived
- * meanwhile, say by a dead-letter replay, is re-read and no longer matches status = 'failed'), then
+ * of all the destination's jobs. The found dead letters are then locked by primary key (locked) and
  * updated by primary key alone (= ANY of an array: any other condition, even status, would let the
- * planner walk a partial index of the destination's dead letters it believes empty).
+ * planner walk a partial index of the destination's dead letters it believes empty). A dead-letter
+ * replay of the destination waits for this transaction's end (takeReplayTurn).
  */
 export const REVIVE_REPLAYED_SQL = `WITH found AS (
   SELECT j.id FROM unnest($3::text[]) AS x(id)
@@ -103,12 +103,18 @@ export const REVIVE_REPLAYED_SQL = `WITH found AS (
      AND NOT EXISTS (SELECT 1 FROM (SELECT p.id, p.destination_id, p.status FROM forwarding_jobs p
                                      WHERE p.org_id = $1 AND p.event_id = x.id OFFSET 0) p
                       WHERE p.destination_id = $2 AND (p.status = 'pending' OR (p.status = 'failed' AND p.id < j.id)))
-   -- Locked in id order, as replayFailed's update takes them: the two never wait on each other in a cycle.
-   ORDER BY j.id
-   FOR UPDATE OF j
+), locked AS (
+  -- Only the dead letters found are locked, one primary-key probe each, in id order: a lock taken in
+  -- the lookup above, under its fence, fell on every job of each event (another destination's pending
+  -- jobs, a job the worker was sending, whose settle then waited or deadlocked with this transaction).
+  -- The status is read from the row as locked, its newest version: one revived or delivered meanwhile
+  -- is left alone.
+  SELECT l.id FROM unnest(ARRAY(SELECT id FROM found ORDER BY id)) AS u(id)
+    CROSS JOIN LATERAL (SELECT f.id, f.status FROM forwarding_jobs f WHERE f.id = u.id OFFSET 0 FOR UPDATE) l
+   WHERE l.status = 'failed'
 ), revived AS (
   ${REVIVE_SET}
-   WHERE id = ANY(ARRAY(SELECT id FROM found))
+   WHERE id = ANY(ARRAY(SELECT id FROM locked))
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM revived)::int AS queued,
@@ -116,6 +122,16 @@ SELECT (SELECT count(*) FROM revived)::int AS queued,
 
 /** The advisory lock class of range replays (first key of the two-key form; the second is the destination's hash). */
 const REPLAY_LOCK_CLASS = 0x52504c59; // "RPLY"
+
+/**
+ * Takes the destination's replay turn for the rest of the transaction: range replay batches and
+ * dead-letter replay batches of one destination run one at a time. Both revive dead letters (rows
+ * locked in different orders) and may resume a hold-paused destination (its row), one before the
+ * other; run side by side, PostgreSQL ended one of them as a deadlock.
+ */
+export async function takeReplayTurn(tx: Queryable, destinationId: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [REPLAY_LOCK_CLASS, destinationId]);
+}
 
 /**
  * Range replay's one job-creating step: takes the next `batch` events of the organization whose
@@ -147,7 +163,7 @@ export async function queueReplayBatch(
 ): Promise<ReplayBatchResult> {
   return db.transaction(async (tx): Promise<ReplayBatchResult> => {
     if (hooks.before && !(await hooks.before(tx))) return { scanned: 0, queued: 0, filteredOut: 0, last: null, aborted: true };
-    await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [REPLAY_LOCK_CLASS, args.destinationId]);
+    await takeReplayTurn(tx, args.destinationId);
     // The payload is read only when a filter needs it: an unfiltered replay moves ids alone.
     const { rows: batch } = await tx.query<{ id: string; occurred_at: string; payload?: Record<string, unknown> }>(
       `SELECT e.id, e.occurred_at::text AS occurred_at${args.matches ? ', e.payload' : ''} FROM audit_events e

@@ -204,7 +204,7 @@ export async function claimReplay(
  * gone ends the replay here, cancelled, in case it outlived the delete (the delete cancels it too:
  * cancelDestinationReplays): no job is queued for it and the organization's slot is freed.
  *
- * Lock order, as in every replay transaction: the destination's row, then the replay's, then jobs.
+ * Lock order: the destination's replay turn (queueReplayBatch), its row, the replay's, then jobs.
  */
 export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<boolean> {
   const { rows: dest } = await tx.query<{ live: boolean }>('SELECT deleted_at IS NULL AS live FROM destinations WHERE org_id = $1 AND id = $2 FOR KEY SHARE', [
@@ -223,18 +223,6 @@ export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<boo
     return false;
   }
   return rows[0]?.ok === true;
-}
-
-/**
- * At the start of a range replay's first batch (the request's transaction), which may resume a
- * hold-paused destination at its end (resumeHeld, an UPDATE: FOR NO KEY UPDATE on the row): the row
- * is locked that way first. A dead-letter replay resumes the destination (its row) before reviving
- * dead letters (their rows); taking the row only at the end, after the batch had revived dead
- * letters, was the opposite order, and PostgreSQL ended one of the two as a deadlock. The order of
- * every replay transaction: the destination's row, then the replay's, then jobs.
- */
-export async function lockDestinationForResume(tx: Queryable, orgId: string, destinationId: string): Promise<void> {
-  await tx.query('SELECT 1 FROM destinations WHERE org_id = $1 AND id = $2 FOR NO KEY UPDATE', [orgId, destinationId]);
 }
 
 /**

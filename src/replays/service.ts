@@ -52,11 +52,6 @@ export async function requestRangeReplay(
     db,
     { orgId: dest.orgId, destinationId: dest.id, from: plan.start, to: plan.to, after: null, batch: limits.batch, matches },
     {
-      // The destination's row first: this transaction may resume it at the end (repository.ts).
-      before: async (tx) => {
-        await repo.lockDestinationForResume(tx, dest.orgId, dest.id);
-        return true;
-      },
       after: async (tx, b) => {
         if (b.scanned < limits.batch || b.last === null) {
           await resumeHeld(tx, dest.orgId, dest.id);

@@ -6,7 +6,7 @@ import { startTestService, type TestService } from '../../support/harness.js';
 import { ok, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { jobRows, makeEvent, seedEvents, sleep } from './support.js';
 import { recordEvents } from '../../../src/queue/enqueue.js';
-import { queueReplayBatch } from '../../../src/queue/replayRange.js';
+import { queueReplayBatch, REVIVE_REPLAYED_SQL, takeReplayTurn } from '../../../src/queue/replayRange.js';
 import * as replayRepo from '../../../src/replays/repository.js';
 import { runClaimedReplay } from '../../../src/replays/runner.js';
 import { resumeHeld } from '../../../src/queue/deliveryState.js';
@@ -244,6 +244,7 @@ describe.each(DB_KINDS)('range replay integrity (%s)', (kind) => {
   // A dead-letter replay resumes a hold-paused destination (its row) and then revives dead letters
   // (their rows); a range replay's first batch revived its dead letters before resuming the
   // destination: the opposite order, and PostgreSQL ended one of them as a deadlock (the request got 500).
+  // Both now take the destination's replay turn first, as replayDeadLetters does here.
   it.runIf(kind === 'postgres')('a range replay and a dead-letter replay of a hold-paused destination at once: neither deadlocks', async () => {
     const svc = await api();
     const org = await svc.newOrg();
@@ -256,7 +257,10 @@ describe.each(DB_KINDS)('range replay integrity (%s)', (kind) => {
     await tdb.db.query('UPDATE destinations SET hold_paused_at = now() WHERE id = $1', [d.id]);
     let deadLetters = 0;
     const dl = await holdOpen(
-      (tx) => resumeHeld(tx, org.orgId, d.id),
+      async (tx) => {
+        await takeReplayTurn(tx, d.id);
+        await resumeHeld(tx, org.orgId, d.id);
+      },
       async (tx) => (deadLetters = (await replayFailed(tx, org.orgId, d.id, null)).replayed),
     );
     let answered = false;
@@ -268,6 +272,41 @@ describe.each(DB_KINDS)('range replay integrity (%s)', (kind) => {
     expect(res.status, res.text).toBe(200);
     expect(deadLetters).toBe(5);
     expect((await jobRows(tdb.db, d.id)).map((j) => `${j.event_id}:${j.status}`).sort()).toEqual(ids.map((id) => `${id}:pending`).sort());
+  });
+
+  // The revive's lock was taken under its OFFSET 0 fence, before the destination and status were
+  // checked: it locked every job of each event, another destination's pending jobs and jobs the worker
+  // was sending included, whose claim skipped them and whose settle waited (or deadlocked).
+  it.runIf(kind === 'postgres')("a range replay's revive locks only its destination's dead letters", async () => {
+    const svc = await api();
+    const org = await svc.newOrg();
+    const [e1, e2] = await seedEvents(tdb.db, org.orgId, 2);
+    const a = await createDestination(svc, org, { enabled: false });
+    const b = await createDestination(svc, org, { enabled: false });
+    const insert = async (dest: string, event: string, status: 'pending' | 'failed') =>
+      (
+        await tdb.db.query<{ id: string }>(
+          `INSERT INTO forwarding_jobs (org_id, destination_id, event_id, status, attempts, settled_at)
+           VALUES ($1, $2, $3, $4, 5, CASE WHEN $4 = 'failed' THEN now() END) RETURNING id::text`,
+          [org.orgId, dest, event, status],
+        )
+      ).rows[0]!.id;
+    const deadLetter = await insert(a.id, e1!, 'failed');
+    const others = [await insert(b.id, e1!, 'pending'), await insert(a.id, e2!, 'pending')];
+    let revived = 0;
+    const revive = await holdOpen(async (tx) => {
+      revived = (await tx.query<{ queued: number }>(REVIVE_REPLAYED_SQL, [org.orgId, a.id, [e1, e2]])).rows[0]!.queued;
+    });
+    try {
+      expect(revived).toBe(1);
+      // From another connection, while the revive's transaction is open: NOWAIT fails on a locked row.
+      const free = await tdb.db.query('SELECT id FROM forwarding_jobs WHERE id = ANY($1::bigint[]) FOR UPDATE NOWAIT', [others]);
+      expect(free.rowCount).toBe(2);
+      await expect(tdb.db.query('SELECT id FROM forwarding_jobs WHERE id = $1 FOR UPDATE NOWAIT', [deadLetter])).rejects.toThrow(/lock/);
+    } finally {
+      revive.release();
+      await revive.done;
+    }
   });
 
   // The estimate is counted after the first batch was read; an event committed in between and dated
