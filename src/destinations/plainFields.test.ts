@@ -216,7 +216,7 @@ describe('plain destination fields: credentials refused, never echoed', () => {
       );
     });
 
-    it("a pair's first half is dropped only when the second is a secret of 8 characters or more", () => {
+    it("a pair's first half is dropped unless the second is empty or one character (KEY: or KEY:X)", () => {
       const key = 'Zq8vT2xkLm9Pw4Rc';
       for (const pair of [`${key}:x`, `${key}:`]) {
         expect(() => refuseCredentialsInPlainFields('custom', { name: `k ${key}` }, sent([['auth_header_value', basic(pair)]])), pair).toThrow(
@@ -226,6 +226,31 @@ describe('plain destination fields: credentials refused, never echoed', () => {
       expect(() =>
         refuseCredentialsInPlainFields('custom', { name: 'svc-forwarder' }, sent([['auth_header_value', basic('svc-forwarder:Zq8vT2xkLm9P')]])),
       ).not.toThrow();
+      // A short password is still a password: the user name stays a name (a key rotation of a
+      // destination named after its service account is no refusal).
+      expect(() =>
+        refuseCredentialsInPlainFields(
+          'custom',
+          { name: 'aegis-forwarder to SIEM' },
+          { stored: { name: 'aegis-forwarder to SIEM' }, ...sent([['auth_header_value', basic('aegis-forwarder:pw1234')]]) },
+        ),
+      ).not.toThrow();
+    });
+
+    it('a scheme word is no credential: a name carrying it stays when the token behind it is rotated', () => {
+      const stored = { name: 'GenieKey alerts' };
+      const rotated = sent([['auth_header_value', 'GenieKey 3f1c2b7a-9d4e-4a61-8c2f-7b5e1d0a9c34']]);
+      expect(() => refuseCredentialsInPlainFields('custom', { name: 'GenieKey alerts' }, { stored, ...rotated })).not.toThrow();
+      expect(() => refuseCredentialsInPlainFields('custom', { name: 'x 3f1c2b7a-9d4e-4a61-8c2f-7b5e1d0a9c34' }, { stored, ...rotated })).toThrow(
+        /own credential/,
+      );
+    });
+
+    it("a new URL's short or word-like parts are looked for in new or changed values only", () => {
+      const stored = { name: 'tenant42prod' };
+      const moved = sent([['url', 'https://new.example.com/hooks/tenant42prod']]);
+      expect(() => refuseCredentialsInPlainFields('custom', { name: 'tenant42prod' }, { stored, ...moved })).not.toThrow();
+      expect(() => refuseCredentialsInPlainFields('custom', { name: 'ingest tenant42prod' }, { stored, ...moved })).toThrow(/takes it in the url/);
     });
 
     it('a fullwidth or zero-width-split copy of the credential is caught', () => {

@@ -171,9 +171,14 @@ function ownParts(credentials: readonly OwnCredential[]): OwnPart[] {
     const parts = source === 'url' ? urlSecrets(value) : secretParts(value);
     const ids = new Set<string>();
     for (const part of parts) {
+      // A pair's first half is a user name or a key id, unless the second is empty or one character
+      // (KEY: or KEY:X, where the key is the first half); a short password is still a password.
       const colon = part.indexOf(':');
-      if (colon >= 0 && part.length - colon - 1 >= MIN_OWN_PART) ids.add(part.slice(0, colon));
+      if (colon >= 0 && part.length - colon - 1 > 1) ids.add(part.slice(0, colon));
     }
+    // A scheme word ("GenieKey <token>") names the kind of credential, and may be in a name too.
+    const words = source === 'url' ? [] : value.trim().split(/\s+/);
+    if (words.length > 1) ids.add(words[0]!);
     for (const part of parts) if (part.length >= MIN_OWN_PART && !ids.has(part)) out.push({ source, part: comparable(part) });
   }
   return out;
@@ -301,13 +306,18 @@ function valuesToCheck(body: PlainSettings, stored: PlainSettings | undefined): 
 export function refuseCredentialsInPlainFields(siem: SiemId, body: PlainSettings, context: PlainFieldContext = {}): void {
   const sent = context.credentials ? ownParts(context.credentials()) : [];
   // Nothing sent: the unchanged values need no look at all.
-  const values = valuesToCheck(body, context.stored).filter((v) => v.changed || sent.length > 0);
+  // The URL is shown back in full: its short or word-like parts are looked for in new or changed values
+  // only, so moving a destination to a URL whose path repeats its name ("tenant42prod") is no refusal;
+  // a long random token (Sumo Logic's) is looked for everywhere, as names travel where URLs do not
+  // (alert messages).
+  const sentToAll = sent.filter((p) => p.source !== 'url' || looksRandom(p.part));
+  const values = valuesToCheck(body, context.stored).filter((v) => v.changed || sentToAll.length > 0);
   if (values.length === 0) return;
   // The sealed ones are opened only when some value is new or changed.
   const stored = context.storedCredentials && values.some((v) => v.changed) ? storedParts(context.storedCredentials()) : [];
   for (const { field, value, changed } of values) {
     const spelled = comparable(value);
-    const match = [...sent, ...(changed ? stored : [])].find(({ part }) => spelled.includes(part));
+    const match = [...(changed ? sent : sentToAll), ...(changed ? stored : [])].find(({ part }) => spelled.includes(part));
     if (match?.source === 'url') {
       throw invalid(field, "looks like a credential (this destination's own credential): the SIEM takes it in the url, and only there");
     }
