@@ -36,8 +36,18 @@ type SealedRow = Pick<
 > &
   Partial<Pick<DestinationRow, 'auth_client_secret_sealed'>>;
 
-export function openSecrets(ring: KeyRing, row: SealedRow, now = new Date()): DestinationSecrets {
-  const openBox = (box: Buffer | null, purpose: SealedPurpose) => (box ? open(ring, Buffer.from(box), associatedData(row.org_id, row.id, purpose)) : null);
+export function openSecrets(ring: KeyRing, row: SealedRow, now = new Date(), unreadable: 'throw' | 'null' = 'throw'): DestinationSecrets {
+  const openBox = (box: Buffer | null, purpose: SealedPurpose): string | null => {
+    if (!box) return null;
+    try {
+      return open(ring, Buffer.from(box), associatedData(row.org_id, row.id, purpose));
+    } catch (err) {
+      // 'null': each column on its own, one sealed under a key that left the ring is read as unset
+      // and does not hide the others (a PATCH's plain-field check). Only a decryption failure.
+      if (unreadable === 'null' && err instanceof DecryptError) return null;
+      throw err;
+    }
+  };
   const until = row.previous_signing_secret_until;
   // An overlap that has ended is not even opened: its secret never reaches memory again.
   const previous = until && until > now ? openBox(row.previous_signing_secret_sealed, 'previous_signing_secret') : null;

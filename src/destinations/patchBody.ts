@@ -1,5 +1,4 @@
 import { isDeepStrictEqual } from 'node:util';
-import { associatedData, DecryptError, open, type SealedPurpose } from '../crypto/sealedBox.js';
 import { invalid } from '../errors.js';
 import { generateSigningSecret } from '../siem/standardWebhooks.js';
 import { getPresetInfo } from '../siem/catalog.js';
@@ -9,7 +8,7 @@ import { checkHeaderName, checkHeaderValue } from './headers.js';
 import { checkDestinationName } from './name.js';
 import type { DestinationRow } from './row.js';
 import type { DestinationPatch } from './writes.js';
-import { rotatedSigningSecret, sealAuthHeader, sealOAuthClientSecret } from './credentials.js';
+import { openSecrets, rotatedSigningSecret, sealAuthHeader, sealOAuthClientSecret } from './credentials.js';
 import { checkAuth, oauth2Use } from './oauth2.js';
 import { checkHeaderBesideAuth, checkPresetOptions, checkUrl } from './bodyChecks.js';
 import type { DestinationDeps } from './deps.js';
@@ -43,30 +42,18 @@ function sentCredentials(row: DestinationRow, body: PatchDestinationBody): OwnCr
 }
 
 /**
- * One sealed column opened, or null. Each column on its own: one whose key left the ring must not
- * hide the others (and a PATCH is how such a destination gets a new credential). Only a decryption
- * failure is expected here; anything else is a bug and is thrown.
+ * The stored credentials and URL, opened only when a PATCH changes some plain value. Each sealed
+ * column on its own (openSecrets' 'null'): one whose key left the ring must not hide the others, and
+ * a PATCH is how such a destination gets a new credential.
  */
-function openColumn(deps: DestinationDeps, row: DestinationRow, box: Buffer | null | undefined, purpose: SealedPurpose): string | null {
-  if (!box) return null;
-  try {
-    return open(deps.keyRing, Buffer.from(box), associatedData(row.org_id, row.id, purpose));
-  } catch (err) {
-    if (err instanceof DecryptError) return null;
-    throw err;
-  }
-}
-
-/** The stored credentials and URL, opened only when a PATCH changes some plain value. */
-function storedCredentials(deps: DestinationDeps, row: DestinationRow, now = new Date()): OwnCredential[] {
-  const until = row.previous_signing_secret_until;
+function storedCredentials(deps: DestinationDeps, row: DestinationRow): OwnCredential[] {
+  const secrets = openSecrets(deps.keyRing, row, new Date(), 'null');
   return [
     ['url', row.url],
-    ['auth_header_value', openColumn(deps, row, row.auth_header_sealed, 'auth_header')],
-    ['auth.client_secret', openColumn(deps, row, row.auth_client_secret_sealed, 'oauth_client_secret')],
-    ['signing secret', openColumn(deps, row, row.signing_secret_sealed, 'signing_secret')],
-    // As openSecrets: an overlap that has ended is not opened.
-    ['signing secret', until && until > now ? openColumn(deps, row, row.previous_signing_secret_sealed, 'previous_signing_secret') : null],
+    ['auth_header_value', secrets.authHeaderValue],
+    ['auth.client_secret', secrets.oauthClientSecret],
+    ['signing secret', secrets.signingSecret],
+    ['signing secret', secrets.previousSigningSecret?.secret],
   ];
 }
 
