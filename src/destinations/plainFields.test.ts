@@ -259,6 +259,11 @@ describe('plain destination fields: credentials refused, never echoed', () => {
       for (const name of [fullwidth, split, `DD ${DATADOG.toUpperCase()}`]) {
         expect(() => refuseCredentialsInPlainFields('datadog', { name }, sent([['auth_header_value', DATADOG]])), name).toThrow(/^name: .*own credential/);
       }
+      // The privacy guard's own canonical spelling: an escape reads as its character.
+      const escaped = `HEC ${GUID.replace(/-/g, '%2D')}`;
+      expect(() => refuseCredentialsInPlainFields('splunk_hec', { name: escaped }, sent([['auth_header_value', `Splunk ${GUID}`]]))).toThrow(
+        /^name: .*own credential/,
+      );
       // And the same spelled the other way round, in the credential.
       expect(() => refuseCredentialsInPlainFields('datadog', { name: DATADOG }, sent([['auth_header_value', fullwidth]]))).toThrow(/^name: .*own credential/);
     });

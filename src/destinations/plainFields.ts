@@ -36,6 +36,7 @@ import { decodedBase64, secretParts } from '../delivery/scrubSecrets.js';
 import { urlSecrets } from '../delivery/urlSecrets.js';
 import { invalid } from '../errors.js';
 import type { SecretType } from '../events/findings.js';
+import { normalizeForDetection } from '../events/normalize.js';
 import { secretTypesIn } from '../events/privacyGuard.js';
 import { checkFilter } from '../filters/validate.js';
 import type { SiemId } from '../siem/catalog.js';
@@ -142,14 +143,12 @@ const OWN_LABEL = "this destination's own credential";
 const MIN_OWN_PART = 8;
 
 /**
- * Compared spelling: NFKC folds fullwidth and other compatibility forms, format characters (\p{Cf}:
- * zero-width space, word joiner, soft hyphen) are dropped, then lower case. Applied to both sides.
+ * Compared spelling: the privacy guard's canonical text (events/normalize.ts: compatibility forms such
+ * as fullwidth folded, invisible characters dropped, a percent or character-reference escape read as
+ * its character), in lower case. Applied to both sides.
  */
 function comparable(text: string): string {
-  return text
-    .normalize('NFKC')
-    .replace(/\p{Cf}/gu, '')
-    .toLowerCase();
+  return normalizeForDetection(text).text.toLowerCase();
 }
 
 interface OwnPart {
@@ -260,11 +259,11 @@ function credentialField(siem: SiemId, field: string): string {
   return field.startsWith('auth.') || siem === 'microsoft_sentinel' ? 'auth.client_secret' : 'auth_header_value';
 }
 
-/** What a detector or a vendor shape flags, also in the value's NFKC spelling without format characters. */
+/** What a detector or a vendor shape flags, also in the value's canonical spelling (as comparable). */
 function shapeLabel(value: string): string | null {
-  const folded = value.normalize('NFKC').replace(/\p{Cf}/gu, '');
+  const canonical = normalizeForDetection(value).text;
   const label = secretLabel(value) ?? vendorLabel(value);
-  return label ?? (folded === value ? null : (secretLabel(folded) ?? vendorLabel(folded)));
+  return label ?? (canonical === value ? null : (secretLabel(canonical) ?? vendorLabel(canonical)));
 }
 
 /**
