@@ -198,31 +198,25 @@ export async function queueReplayBatch(
 /**
  * How many events of the organization have occurred_at in [from, to): what a trimmed window left out.
  * With `cap`, counting stops there (answers at most `cap`): enough to tell that a window is over a
- * limit without walking all of it.
+ * limit without walking all of it. With `after`, only those past that position (the rest of a walk
+ * from its cursor), bounded as the batches are.
  */
-export async function countInWindow(db: Queryable, orgId: string, from: Date, to: Date, cap: number | null = null): Promise<number> {
+export async function countInWindow(
+  db: Queryable,
+  orgId: string,
+  from: Date,
+  to: Date,
+  cap: number | null = null,
+  after: WindowPosition | null = null,
+): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM (
        SELECT 1 FROM audit_events e WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND ${NOT_TRAIL}
+          -- Always a position, as in the batches (from, '' when none): an index bound, never "IS NULL OR".
+          AND (e.occurred_at, e.id) > ($5::timestamptz, $6::text)
         LIMIT $4
      ) w`,
-    [orgId, from, to, cap],
-  );
-  return rows[0]?.n ?? 0;
-}
-
-/**
- * How many events of the organization come after `after` in window order, with occurred_at before
- * `to`, up to `cap`: the rest of a range replay's walk from its cursor (the same bound as its batches).
- */
-export async function countAfter(db: Queryable, orgId: string, after: WindowPosition, to: Date, cap: number): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM (
-       SELECT 1 FROM audit_events e
-        WHERE e.org_id = $1 AND (e.occurred_at, e.id) > ($2::timestamptz, $3::text) AND e.occurred_at < $4 AND ${NOT_TRAIL}
-        LIMIT $5
-     ) w`,
-    [orgId, after.occurredAt, after.id, to, cap],
+    [orgId, from, to, cap, after?.occurredAt ?? from, after?.id ?? ''],
   );
   return rows[0]?.n ?? 0;
 }

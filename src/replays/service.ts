@@ -6,7 +6,7 @@ import type { SiemId } from '../siem/catalog.js';
 import { compileFilter } from '../filters/compile.js';
 import { getDestinationFilter } from '../destinations/reads.js';
 import { planRangeReplay, rangeReplayMessage, type ReplayResult } from '../destinations/replay.js';
-import { countAfter, queueReplayBatch } from '../queue/replayRange.js';
+import { countInWindow, queueReplayBatch } from '../queue/replayRange.js';
 import { resumeHeld } from '../queue/deliveryState.js';
 import * as repo from './repository.js';
 import { toReplayView, type ReplayView } from './view.js';
@@ -63,7 +63,7 @@ export async function requestRangeReplay(
         // The batch as read plus what lies after its last event: an event committed since the batch
         // was read and dated before that point is never walked, so it must not be counted either
         // (a finished walk short of the estimate says events were removed by retention).
-        const total = b.scanned + (await countAfter(tx, dest.orgId, b.last, plan.to, Math.max(0, limits.maxEvents + 1 - b.scanned)));
+        const total = b.scanned + (await countInWindow(tx, dest.orgId, plan.start, plan.to, Math.max(0, limits.maxEvents + 1 - b.scanned), b.last));
         if (total > limits.maxEvents) {
           throw new AppError(
             'limit_reached',

@@ -178,33 +178,32 @@ describe.each(DB_KINDS)('queueReplayBatch (%s)', (kind) => {
     ]);
   }
 
-  it('revives a range replay’s dead letters with one index probe per event, even on statistics from before the dead letters', async () => {
+  /** The plan `sql` (given the org and destination) gets on statistics from before the dead letters. */
+  async function planOnStaleStatistics(sql: string, params: (org: string, dest: string) => unknown[], allowed: RegExp) {
     const org = await newOrg(tdb.db);
     const dest = await newDestination(tdb.db, org, { enabled: false });
     let found: { whole: string[]; probes: number } = { whole: ['not run'], probes: 0 };
     await inRolledBackTransaction(tdb.db, async (tx) => {
       await staleDeadLetters(tx, org, dest);
       const jobIndexes = new Set(await indexesOf(tx, 'forwarding_jobs'));
-      const ids = Array.from({ length: 1000 }, (_, i) => `evt_dl_${2501 + i}`);
-      // The updated rows themselves, by primary key.
-      found = wholeReads(await explain(tx, REVIVE_REPLAYED_SQL, [org, dest, ids]), jobIndexes, /^forwarding_jobs_pkey .*\bid = /);
+      found = wholeReads(await explain(tx, sql, params(org, dest)), jobIndexes, allowed);
     });
+    return found;
+  }
+
+  it('revives a range replay’s dead letters with one index probe per event, even on statistics from before the dead letters', async () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => `evt_dl_${2501 + i}`);
+    // The updated rows themselves, by primary key.
+    const found = await planOnStaleStatistics(REVIVE_REPLAYED_SQL, (org, dest) => [org, dest, ids], /^forwarding_jobs_pkey .*\bid = /);
     expect(found.whole).toEqual([]);
     // The batch's dead letters, then each one's other jobs.
     expect(found.probes).toBe(2);
   });
 
   it('replays dead letters with one index probe per event for the duplicate check, even on statistics from before them', async () => {
-    const org = await newOrg(tdb.db);
-    const dest = await newDestination(tdb.db, org, { enabled: false });
-    let found: { whole: string[]; probes: number } = { whole: ['not run'], probes: 0 };
-    await inRolledBackTransaction(tdb.db, async (tx) => {
-      await staleDeadLetters(tx, org, dest);
-      const jobIndexes = new Set(await indexesOf(tx, 'forwarding_jobs'));
-      // The destination's dead letters (the list walked in id order) and the updated rows by primary key.
-      const allowed = /^(forwarding_jobs_failed .*\bdestination_id = |forwarding_jobs_pkey .*\bid = )/;
-      found = wholeReads(await explain(tx, REPLAY_FAILED_SQL, [org, dest, null, 5000, null, null, null]), jobIndexes, allowed);
-    });
+    // The destination's dead letters (the list walked in id order) and the updated rows by primary key.
+    const allowed = /^(forwarding_jobs_failed .*\bdestination_id = |forwarding_jobs_pkey .*\bid = )/;
+    const found = await planOnStaleStatistics(REPLAY_FAILED_SQL, (org, dest) => [org, dest, null, 5000, null, null, null], allowed);
     expect(found.whole).toEqual([]);
     expect(found.probes).toBe(1);
   });
