@@ -122,6 +122,9 @@ export async function listReplays(db: Queryable, orgId: string, destinationId: s
   return rows;
 }
 
+/** How a running replay ends cancelled (the caller adds the WHERE): by its user, or with its destination. */
+const CANCEL_SET = `UPDATE replays SET status = 'cancelled', finished_at = now(), updated_at = now(), claim_id = NULL, lease_until = NULL`;
+
 /**
  * Stops a running replay. Waits for the row lock a batch in progress holds, so the batch either
  * committed before (its jobs stay queued) or sees the replay cancelled and queues nothing.
@@ -129,7 +132,7 @@ export async function listReplays(db: Queryable, orgId: string, destinationId: s
  */
 export async function cancelReplay(db: Queryable, orgId: string, id: string): Promise<ReplayStatus | null> {
   const { rows } = await db.query<{ status: ReplayStatus }>(
-    `UPDATE replays SET status = 'cancelled', finished_at = now(), updated_at = now(), claim_id = NULL, lease_until = NULL
+    `${CANCEL_SET}
       WHERE org_id = $1 AND id = $2 AND status = 'running' RETURNING status`,
     [orgId, id],
   );
@@ -232,7 +235,7 @@ export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<boo
  */
 export async function cancelDestinationReplays(tx: Queryable, orgId: string, destinationId: string): Promise<number> {
   const { rowCount } = await tx.query(
-    `UPDATE replays SET status = 'cancelled', finished_at = now(), updated_at = now(), claim_id = NULL, lease_until = NULL
+    `${CANCEL_SET}
       WHERE org_id = $1 AND destination_id = $2 AND status = 'running'`,
     [orgId, destinationId],
   );
