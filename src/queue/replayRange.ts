@@ -21,6 +21,11 @@ export interface ReplayBatchResult {
   scanned: number;
   queued: number;
   filteredOut: number;
+  /**
+   * Events walked but older than the SIEM accepts when the batch ran (`maxAgeMs`): not queued, and
+   * counted here rather than filtered out or already pending. Part of `scanned`.
+   */
+  skippedTooOld: number;
   last: WindowPosition | null;
   /** Set when the `before` hook said no: nothing was read or queued. */
   aborted?: true;
@@ -146,6 +151,14 @@ export async function takeReplayTurn(tx: Queryable, destinationId: string): Prom
  * at once take turns batch by batch, and the insert (a new statement, so a new snapshot under READ
  * COMMITTED) sees the other's committed jobs: the dedupe holds under concurrent replays too. The
  * two-key form keeps these locks apart from the migration lock's single-key space.
+ *
+ * With `maxAgeMs` (the SIEM's sendable age), the batch's lower bound is clamped to what the SIEM accepts
+ * at the batch's own time, on the database's clock (now(), as planRangeReplay trims the window): a
+ * background replay walked hours after it was accepted finds the start of its window too old by then,
+ * and the worker would dead-letter each such event at once. Those events are still read, in window
+ * order and within the batch's LIMIT, so each one is counted exactly once (`skippedTooOld`) and the
+ * cursor moves past them: a stretch of a million of them is walked, and counted, batch by batch, never
+ * in one unbounded count. Too old comes before the filter, as the plan's trim counts every event.
  */
 export async function queueReplayBatch(
   db: Db,
@@ -158,25 +171,32 @@ export async function queueReplayBatch(
     batch: number;
     /** The destination's filter over the wire event (null: every event). */
     matches?: ((payload: Record<string, unknown>) => boolean) | null;
+    /** The SIEM's sendable age (siem/types.ts sendableAgeMs): older events are skipped, not queued (null: no limit). */
+    maxAgeMs?: number | null;
   },
   hooks: ReplayBatchHooks = {},
 ): Promise<ReplayBatchResult> {
   return db.transaction(async (tx): Promise<ReplayBatchResult> => {
-    if (hooks.before && !(await hooks.before(tx))) return { scanned: 0, queued: 0, filteredOut: 0, last: null, aborted: true };
+    if (hooks.before && !(await hooks.before(tx))) return { scanned: 0, queued: 0, filteredOut: 0, skippedTooOld: 0, last: null, aborted: true };
     await takeReplayTurn(tx, args.destinationId);
-    // The payload is read only when a filter needs it: an unfiltered replay moves ids alone.
-    const { rows: batch } = await tx.query<{ id: string; occurred_at: string; payload?: Record<string, unknown> }>(
-      `SELECT e.id, e.occurred_at::text AS occurred_at${args.matches ? ', e.payload' : ''} FROM audit_events e
+    const maxAgeMs = args.maxAgeMs ?? null;
+    const tooOld = maxAgeMs === null ? 'false' : `e.occurred_at < now() - $7 * interval '1 millisecond'`;
+    // The payload is read only when a filter needs it, and never for an event skipped as too old: an
+    // unfiltered replay moves ids alone.
+    const payload = !args.matches ? '' : maxAgeMs === null ? ', e.payload' : `, CASE WHEN ${tooOld} THEN NULL ELSE e.payload END AS payload`;
+    const { rows: batch } = await tx.query<{ id: string; occurred_at: string; too_old: boolean; payload?: Record<string, unknown> | null }>(
+      `SELECT e.id, e.occurred_at::text AS occurred_at, ${tooOld} AS too_old${payload} FROM audit_events e
         WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND ${NOT_TRAIL}
           -- Always a position (the first batch starts after (from, '')), never "IS NULL OR": the row
           -- comparison must stay an index bound, or each batch would re-read the window from its start.
           AND (e.occurred_at, e.id) > ($4::timestamptz, $5::text)
         ORDER BY e.occurred_at, e.id
         LIMIT $6`,
-      [args.orgId, args.from, args.to, args.after?.occurredAt ?? args.from, args.after?.id ?? '', args.batch],
+      [args.orgId, args.from, args.to, args.after?.occurredAt ?? args.from, args.after?.id ?? '', args.batch, ...(maxAgeMs === null ? [] : [maxAgeMs])],
     );
     const matches = args.matches ?? null;
-    const ids = batch.filter((e) => !matches || matches(e.payload ?? {})).map((e) => e.id);
+    const sendable = batch.filter((e) => !e.too_old);
+    const ids = sendable.filter((e) => !matches || matches(e.payload ?? {})).map((e) => e.id);
     let queued = 0;
     if (ids.length > 0) {
       const { rows } = await tx.query<{ queued: number }>(QUEUE_REPLAYED_SQL, [args.orgId, args.destinationId, ids]);
@@ -187,7 +207,8 @@ export async function queueReplayBatch(
     const result: ReplayBatchResult = {
       scanned: batch.length,
       queued,
-      filteredOut: batch.length - ids.length,
+      filteredOut: sendable.length - ids.length,
+      skippedTooOld: batch.length - sendable.length,
       last: last ? { occurredAt: last.occurred_at, id: last.id } : null,
     };
     await hooks.after?.(tx, result);

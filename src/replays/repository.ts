@@ -38,6 +38,9 @@ const COLUMNS = `org_id, id, destination_id, window_from, window_to, start_at, s
   total_estimate::int AS total_estimate, cursor_occurred_at, notes, error, created_by,
   created_at, updated_at, finished_at`;
 
+/** A batch's events that made no job for being already waiting: the rest of `scanned` has a reason of its own. */
+const alreadyPending = (b: ReplayBatchResult) => b.scanned - b.filteredOut - b.queued - b.skippedTooOld;
+
 /**
  * Locks the organization's row and counts its running replays: the per-organization cap is checked
  * under this lock, so two requests at once cannot each see room for one more.
@@ -77,14 +80,14 @@ export async function insertReplay(
       r.from,
       r.to,
       r.start,
-      r.skippedTooOld,
+      r.skippedTooOld + f.skippedTooOld,
       r.totalEstimate,
       r.notes,
       r.createdBy,
       f.scanned,
       f.queued,
       f.filteredOut,
-      f.scanned - f.filteredOut - f.queued,
+      alreadyPending(f),
       f.last?.occurredAt ?? null,
       f.last?.id ?? null,
     ],
@@ -150,6 +153,12 @@ export interface ClaimedReplay {
   to: Date;
   cursor: WindowPosition | null;
   claimId: string;
+  /**
+   * The destination's SIEM (its stored id) when the replay was claimed, null when the destination is
+   * gone: its age limit clamps each batch's start (runner.ts). A PATCH of the SIEM applies from the
+   * next claim on, as the filter does.
+   */
+  siem: string | null;
 }
 
 /**
@@ -173,6 +182,7 @@ export async function claimReplay(
     window_to: Date;
     cursor_occurred_at: string | null;
     cursor_event_id: string | null;
+    siem: string | null;
   }>(
     `UPDATE replays r SET claim_id = $1, lease_until = now() + $2 * interval '1 millisecond', updated_at = now()
        FROM (SELECT org_id, id FROM replays
@@ -183,7 +193,8 @@ export async function claimReplay(
               -- each release moves updated_at), so replays that give their slot up take turns.
               ORDER BY (org_id = ANY($5::text[])), updated_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED) c
       WHERE r.org_id = c.org_id AND r.id = c.id
-      RETURNING r.org_id, r.id, r.destination_id, r.start_at, r.window_to, r.cursor_occurred_at::text AS cursor_occurred_at, r.cursor_event_id`,
+      RETURNING r.org_id, r.id, r.destination_id, r.start_at, r.window_to, r.cursor_occurred_at::text AS cursor_occurred_at, r.cursor_event_id,
+                (SELECT d.siem FROM destinations d WHERE d.org_id = r.org_id AND d.id = r.destination_id) AS siem`,
     [claimId, leaseMs, only?.orgId ?? null, only?.id ?? null, busyOrgs],
   );
   const r = rows[0];
@@ -196,6 +207,7 @@ export async function claimReplay(
     to: new Date(r.window_to),
     cursor: r.cursor_occurred_at !== null && r.cursor_event_id !== null ? { occurredAt: r.cursor_occurred_at, id: r.cursor_event_id } : null,
     claimId,
+    siem: r.siem,
   };
 }
 
@@ -242,10 +254,15 @@ export async function cancelDestinationReplays(tx: Queryable, orgId: string, des
   return rowCount;
 }
 
-/** In the same transaction, after the batch: its progress, the new cursor and a renewed lease; done when the window is walked. */
+/**
+ * In the same transaction, after the batch: its progress, the new cursor and a renewed lease; done when
+ * the window is walked. Events the batch skipped as too old by now join skipped_too_old, after the
+ * plan's own count of the trimmed start: each is counted once, as the cursor moves past it.
+ */
 export async function recordBatch(tx: Queryable, c: ClaimedReplay, b: ReplayBatchResult, done: boolean, leaseMs: number): Promise<void> {
   await tx.query(
     `UPDATE replays SET scanned = scanned + $3, queued = queued + $4, filtered_out = filtered_out + $5, already_pending = already_pending + $6,
+            skipped_too_old = skipped_too_old + $11,
             cursor_occurred_at = COALESCE($7::timestamptz, cursor_occurred_at), cursor_event_id = COALESCE($8, cursor_event_id),
             status = CASE WHEN $9 THEN 'done' ELSE status END,
             finished_at = CASE WHEN $9 THEN now() ELSE finished_at END,
@@ -253,7 +270,7 @@ export async function recordBatch(tx: Queryable, c: ClaimedReplay, b: ReplayBatc
             lease_until = CASE WHEN $9 THEN NULL ELSE now() + $10 * interval '1 millisecond' END,
             updated_at = now()
       WHERE org_id = $1 AND id = $2`,
-    [c.orgId, c.id, b.scanned, b.queued, b.filteredOut, b.scanned - b.filteredOut - b.queued, b.last?.occurredAt ?? null, b.last?.id ?? null, done, leaseMs],
+    [c.orgId, c.id, b.scanned, b.queued, b.filteredOut, alreadyPending(b), b.last?.occurredAt ?? null, b.last?.id ?? null, done, leaseMs, b.skippedTooOld],
   );
 }
 

@@ -6,6 +6,9 @@ import { getDestinationFilter } from '../destinations/reads.js';
 import { queueReplayBatch, type WindowPosition } from '../queue/replayRange.js';
 import { HOURLY_MS, TimedRound } from '../queue/timedRounds.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { getEncoder } from '../siem/registry.js';
+import { sendableAgeMs } from '../siem/types.js';
+import { isSiemId } from '../siem/catalog.js';
 import * as repo from './repository.js';
 
 export type ReplayOutcome = 'done' | 'cancelled' | 'gone' | 'stopped' | 'yielded' | 'failed';
@@ -24,6 +27,12 @@ export const REPLAY_TURN_BATCHES = 20;
  * queues its jobs and records its progress and cursor, all in one transaction: a process that dies
  * between batches loses nothing, and the next claimer goes on from exactly where the last commit
  * left off. Between batches it yields to `stopping()` (a process shutting down gives the claim up).
+ *
+ * The window's start was trimmed to what the SIEM accepts when the replay was accepted (planRangeReplay);
+ * a walk that runs hours later (behind other replays, after a worker outage or an expired lease, or
+ * through a huge window) would find the events up to the SIEM's age limit too old by then, and the
+ * worker would dead-letter each one at once. So each batch clamps its start again, on the database's
+ * clock at that batch (queueReplayBatch's maxAgeMs), and counts what it left out in skipped_too_old.
  */
 export async function runClaimedReplay(
   db: Db,
@@ -41,6 +50,9 @@ export async function runClaimedReplay(
     // Read when the replay is (re)claimed: a filter edited meanwhile applies from the next batch on.
     const filter = await getDestinationFilter(db, c.orgId, c.destinationId);
     const matches = filter ? compileFilter(filter) : null;
+    // The SIEM's sendable age (its limit less the worker's margin): null for a SIEM that keeps events
+    // of any age, or a destination gone meanwhile (its first batch ends the replay: lockForBatch).
+    const maxAgeMs = isSiemId(c.siem) ? sendableAgeMs(getEncoder(c.siem)) : null;
     let after: WindowPosition | null = c.cursor;
     for (let batches = 0; ; batches++) {
       if (opts.stopping?.()) {
@@ -54,7 +66,7 @@ export async function runClaimedReplay(
       let done = false;
       const b = await queueReplayBatch(
         db,
-        { orgId: c.orgId, destinationId: c.destinationId, from: c.start, to: c.to, after, batch: opts.batch, matches },
+        { orgId: c.orgId, destinationId: c.destinationId, from: c.start, to: c.to, after, batch: opts.batch, matches, maxAgeMs },
         {
           before: (tx) => repo.lockForBatch(tx, c),
           after: async (tx, r) => {

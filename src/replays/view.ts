@@ -34,6 +34,25 @@ const iso = (d: Date) => new Date(d).toISOString();
  */
 const removedAhead = (r: ReplayRow) => (r.status === 'done' ? Math.max(0, r.total_estimate - r.scanned) : 0);
 
+/**
+ * Events the walk itself skipped as too old: they had aged past the SIEM's limit by the time their
+ * batch ran (runner.ts). They are in skipped_too_old with the plan's trim, whose count the trim note
+ * already gives, and are the part of scanned that was neither queued, filtered out nor already waiting.
+ */
+const agedOut = (r: ReplayRow) => Math.max(0, r.scanned - r.queued - r.filtered_out - r.already_pending);
+
+/** The trim note, then what the walk skipped as too old: together they account for skipped_too_old. */
+function leadNotes(r: ReplayRow): string | null {
+  const n = agedOut(r);
+  const notes = r.notes ? [r.notes] : [];
+  if (n > 0) {
+    notes.push(
+      `${n} event(s) became older than the SIEM keeps by the time the replay reached them and were not queued (counted in skipped_too_old): the worker would have dead-lettered them at once.`,
+    );
+  }
+  return notes.length > 0 ? notes.join(' ') : null;
+}
+
 export function toReplayView(r: ReplayRow): ReplayView {
   // The estimate was counted when the replay was accepted; events recorded into the window since
   // may make the walk longer, so progress is capped below 1 until the replay is done.
@@ -53,7 +72,7 @@ export function toReplayView(r: ReplayRow): ReplayView {
     skipped_too_old: r.skipped_too_old,
     filtered_out: r.filtered_out,
     already_pending: r.already_pending,
-    message: rangeReplayMessage(r.notes, { filteredOut: r.filtered_out, alreadyPending: r.already_pending, removedAhead: removedAhead(r) }),
+    message: rangeReplayMessage(leadNotes(r), { filteredOut: r.filtered_out, alreadyPending: r.already_pending, removedAhead: removedAhead(r) }),
     error: r.error,
     created_by: r.created_by,
     created_at: iso(r.created_at),

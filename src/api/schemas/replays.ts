@@ -40,7 +40,10 @@ export const ReplayView = Type.Object(
     }),
     start_at: Type.String({ format: 'date-time', description: 'Where the walk starts: from, or later when the window was trimmed.' }),
     replayed: Type.Integer({ description: 'Jobs queued for this destination so far.' }),
-    scanned: Type.Integer({ description: 'Recorded events of the window walked so far (queued, filtered out or already waiting).' }),
+    scanned: Type.Integer({
+      description:
+        'Recorded events of the window walked so far (queued, filtered out, already waiting, or skipped as too old by the time the walk reached them).',
+    }),
     total_estimate: Type.Integer({ description: 'Recorded events in [start_at, to) when the replay was accepted.' }),
     progress: Type.Number({ minimum: 0, maximum: 1, description: 'scanned / total_estimate, 1 when done.' }),
     position_at: Nullable(Type.String({ format: 'date-time', description: 'The @timestamp the walk has reached (its cursor); null before the first batch.' })),
