@@ -51,6 +51,19 @@ export function requestLogIds(req: FastifyRequest, status: number): string[] {
   return ids;
 }
 
+/**
+ * SQLSTATEs of a statement the server stopped for waiting too long: query_canceled (the API's pool
+ * cancels a statement past AEGIS_DB_API_STATEMENT_TIMEOUT_MS, db/pg.ts; or a statement_timeout or
+ * pg_cancel_backend set outside the service) and lock_not_available
+ * (a lock_timeout or NOWAIT a role or statement set). The server rolled back the statement and the
+ * transaction around it, and the request ends there: its change is not made, but for what it had
+ * committed before (a dead-letter replay's earlier batches, a test probe's delivery log entry).
+ */
+const DATABASE_TIMEOUT_CODES = new Set(['57014', '55P03']);
+
+/** Says the client what happened without the statement, its tables or its parameters. */
+const DATABASE_TIMEOUT_MESSAGE = 'The database did not answer in time; the request was stopped and its unfinished change rolled back. Retry shortly.';
+
 /** `details` (every problem, each with its path) is present on refusals that come from validation. */
 function send(reply: FastifyReply, status: number, code: ErrorCode, message: string, details?: readonly Violation[]) {
   const error = details ? { code, message, details: details.map(({ path, message: m }) => ({ path, message: m })) } : { code, message };
@@ -90,6 +103,16 @@ export function installErrorHandler(app: FastifyInstance): void {
       req.log.debug({ code: fe.code }, 'database unavailable');
       void reply.header('Retry-After', '5');
       return send(reply, 503, 'service_unavailable', 'The database is unavailable right now; retry shortly. Nothing was written.');
+    }
+    if (typeof fe.code === 'string' && DATABASE_TIMEOUT_CODES.has(fe.code)) {
+      // Not an internal error, and no stack: the cause is outside this request (a lock held by another
+      // session, an overloaded server). The SQLSTATE only; the message and the statement may name tables.
+      req.log.warn(
+        { sqlstate: fe.code },
+        'a database statement did not answer in time and was cancelled (AEGIS_DB_API_STATEMENT_TIMEOUT_MS); answered 503. If this repeats, look for a session holding a lock (pg_stat_activity, pg_locks)',
+      );
+      void reply.header('Retry-After', '5');
+      return send(reply, 503, 'service_unavailable', DATABASE_TIMEOUT_MESSAGE);
     }
     req.log.error({ err: { message: fe.message, stack: fe.stack, code: fe.code } }, 'unhandled error');
     return send(reply, 500, 'internal', 'Internal error; it has been logged.');

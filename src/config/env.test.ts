@@ -128,6 +128,21 @@ describe('database pools', () => {
     expect(loadConfig({ AEGIS_DB_PREPARED_STATEMENTS: 'no' }).dbPreparedStatements).toBe(false);
     expect(loadConfig({}).dbPreparedStatements).toBe(true);
   });
+
+  it("gives the API's statements a 30 s statement_timeout by default, 0 to not set one, and refuses what is not a sensible time", () => {
+    expect(loadConfig({}).dbApiStatementTimeoutMs).toBe(30_000);
+    expect(loadConfig({ AEGIS_DB_API_STATEMENT_TIMEOUT_MS: '0' }).dbApiStatementTimeoutMs).toBe(0);
+    expect(loadConfig({ AEGIS_DB_API_STATEMENT_TIMEOUT_MS: '1000' }).dbApiStatementTimeoutMs).toBe(1000);
+    expect(loadConfig({ AEGIS_DB_API_STATEMENT_TIMEOUT_MS: '3600000' }).dbApiStatementTimeoutMs).toBe(3_600_000);
+    // Milliseconds: "30" meant as seconds would cut every statement after 30 ms.
+    expect(() => loadConfig({ AEGIS_DB_API_STATEMENT_TIMEOUT_MS: '30' })).toThrow(
+      /^AEGIS_DB_API_STATEMENT_TIMEOUT_MS: must be 0 \(not set\) or at least 1000 \(milliseconds, like every \*_MS variable\), got 30$/,
+    );
+    expect(() => loadConfig({ AEGIS_DB_API_STATEMENT_TIMEOUT_MS: '3600001' })).toThrow(/^AEGIS_DB_API_STATEMENT_TIMEOUT_MS: must be between 0 and 3600000/);
+    for (const bad of ['30s', '-1', '1.5', 'off']) {
+      expect(() => loadConfig({ AEGIS_DB_API_STATEMENT_TIMEOUT_MS: bad }), bad).toThrow(/^AEGIS_DB_API_STATEMENT_TIMEOUT_MS: must be a whole number, got "/);
+    }
+  });
 });
 
 describe('a value of only spaces', () => {

@@ -75,6 +75,11 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   { name: 'AEGIS_DB_POOL_MAX', default: '10', summary: 'PostgreSQL connections per process' },
   { name: 'AEGIS_DB_API_CONNECTIONS', default: '3', summary: 'of them kept for the API when one process runs API and worker' },
   { name: 'AEGIS_DB_PREPARED_STATEMENTS', default: '1', summary: '0: no prepared statements (PgBouncer in transaction mode before 1.21)' },
+  {
+    name: 'AEGIS_DB_API_STATEMENT_TIMEOUT_MS',
+    default: '30000',
+    summary: 'an API statement running or waiting longer (on a lock held elsewhere) is cancelled and answered 503 (0: no limit)',
+  },
   { name: 'AEGIS_MAX_DESTINATIONS_PER_ORG', default: '100', summary: 'destinations one organization may have' },
   { name: 'AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG', default: '25', summary: 'of them enabled at once (bounds jobs per request)' },
   {
@@ -136,6 +141,13 @@ export interface Config {
    * PostgreSQL connection. Off only for a pooler that cannot keep them (PgBouncer transaction mode < 1.21).
    */
   dbPreparedStatements: boolean;
+  /**
+   * AEGIS_DB_API_STATEMENT_TIMEOUT_MS: the API's pool only (db/open.ts) cancels a statement running
+   * longer (db/pg.ts, PgOptions.statementTimeoutMs), so a request whose statement waits on a lock held
+   * outside the service (a DBA's open transaction, a stuck migration) ends with a 503 instead of keeping
+   * its organization's admission place and a connection of the API's pool for ever. 0: no limit.
+   */
+  dbApiStatementTimeoutMs: number;
   /** AEGIS_METRICS_TOKEN: /metrics requires it as a bearer token and then labels series per destination. */
   metricsToken: string | null;
   /** Alerts (docs/alerts.md). smtpUrl holds credentials: never log it. */
@@ -282,6 +294,14 @@ export function loadConfig(env: Env = process.env): Config {
       `must be less than AEGIS_DB_POOL_MAX (${dbPoolMax}) so the worker keeps a connection, got ${dbApiConnections}`,
     );
   }
+  const dbApiStatementTimeoutMs = int(env, 'AEGIS_DB_API_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000);
+  // A few milliseconds would cut ordinary statements on any busy server: below a second is a typo.
+  if (dbApiStatementTimeoutMs > 0 && dbApiStatementTimeoutMs < 1000) {
+    throw new ConfigError(
+      'AEGIS_DB_API_STATEMENT_TIMEOUT_MS',
+      `must be 0 (not set) or at least 1000 (milliseconds, like every *_MS variable), got ${dbApiStatementTimeoutMs}`,
+    );
+  }
   return {
     port,
     host,
@@ -306,6 +326,10 @@ export function loadConfig(env: Env = process.env): Config {
     dbPoolMax,
     dbApiConnections,
     dbPreparedStatements: bool(env, 'AEGIS_DB_PREPARED_STATEMENTS', true),
+    // 30 s: the API's statements are bounded by a page, a batch or a cap (QUEUE_COUNT_CAP, AEGIS_REPLAY_BATCH,
+    // AEGIS_MAX_REPLAY_EVENTS) and take seconds at most on a large database; a destination's delete,
+    // which removes all its jobs, is exempt (removeDestination); a client commonly gives up after 30 to 60 s.
+    dbApiStatementTimeoutMs,
     metricsToken,
     maxHoldHours: int(env, 'AEGIS_MAX_HOLD_HOURS', 168, 1, 8760),
     rateLimitedFailingAfterMs: int(env, 'AEGIS_RATE_LIMITED_FAILING_AFTER_S', 900, 0, 86_400) * 1000,

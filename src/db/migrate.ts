@@ -98,34 +98,38 @@ export async function migrate(db: Db, opts: MigrateOptions = {}): Promise<string
 
 async function applyPending(db: Db, migrations: Migration[], opts: MigrateOptions, watch: BlockerWatch | null): Promise<string[]> {
   const applied: string[] = [];
-  await db.transaction(async (tx) => {
-    // The wait for another process's migration is not cut short, whatever lock_timeout or
-    // statement_timeout the role or server sets: that process is applying these same migrations. Nor is
-    // a migration itself (an index built on a large table takes what it takes); only our own
-    // lock_timeout, set below, cuts a wait for a table lock.
-    if (watch) await tx.exec('SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0');
-    await takeMigrationLock(tx, opts);
-    if (watch) {
-      const { rows } = await tx.query<{ pid: number }>("SELECT pg_backend_pid() AS pid, set_config('lock_timeout', $1, true)", [`${watch.lockTimeoutMs}ms`]);
-      watch.start(rows[0]!.pid);
-    }
-    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+  await db.transaction(
+    async (tx) => {
+      // The wait for another process's migration is not cut short, whatever lock_timeout or
+      // statement_timeout the role or server sets: that process is applying these same migrations. Nor is
+      // a migration itself (an index built on a large table takes what it takes); only our own
+      // lock_timeout, set below, cuts a wait for a table lock.
+      if (watch) await tx.exec('SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0');
+      await takeMigrationLock(tx, opts);
+      if (watch) {
+        const { rows } = await tx.query<{ pid: number }>("SELECT pg_backend_pid() AS pid, set_config('lock_timeout', $1, true)", [`${watch.lockTimeoutMs}ms`]);
+        watch.start(rows[0]!.pid);
+      }
+      await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
-    const done = new Set(rows.map((r) => r.version));
-    for (const m of migrations) {
-      if (done.has(m.version)) continue;
+      const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+      const done = new Set(rows.map((r) => r.version));
+      for (const m of migrations) {
+        if (done.has(m.version)) continue;
+        opts.signal?.throwIfAborted();
+        if (watch) watch.migration = m.name;
+        // The row goes in first: a concurrent migrator that somehow got past the lock would collide on
+        // the primary key instead of applying the migration twice.
+        await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+        await tx.exec(m.sql);
+        applied.push(m.name);
+      }
+      // An abort that came while the last statement ran: roll back rather than commit.
       opts.signal?.throwIfAborted();
-      if (watch) watch.migration = m.name;
-      // The row goes in first: a concurrent migrator that somehow got past the lock would collide on
-      // the primary key instead of applying the migration twice.
-      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
-      await tx.exec(m.sql);
-      applied.push(m.name);
-    }
-    // An abort that came while the last statement ran: roll back rather than commit.
-    opts.signal?.throwIfAborted();
-  });
+      // Not cut by the API pool's statement limit either (it runs on the API's handle): see above.
+    },
+    { unbounded: true },
+  );
   return applied;
 }
 

@@ -23,25 +23,31 @@ export interface ProcessDatabases {
 }
 
 export async function openProcessDatabases(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolMax' | 'dbApiConnections' | 'dbPreparedStatements'>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolMax' | 'dbApiConnections' | 'dbPreparedStatements' | 'dbApiStatementTimeoutMs'>,
   role: Role,
   logger?: Logger,
   signal?: AbortSignal,
 ): Promise<ProcessDatabases> {
+  // The API's statements, and only theirs, get a time limit (AEGIS_DB_API_STATEMENT_TIMEOUT_MS):
+  // a request waiting on a lock held outside the service would otherwise keep its organization's
+  // admission place and one of these connections for ever. The worker's statements (settles, prunes,
+  // background replays) are let finish, and the CLI opens its own handle without it. Migrations run on
+  // the API's handle in a transaction the limit never cuts (migrate.ts: { unbounded: true }).
+  const apiTimeout = { statementTimeoutMs: config.dbApiStatementTimeoutMs };
   if (config.databaseUrl && role === 'all') {
     // One outage state for both pools: a restart cuts the connections of both and is logged once.
     const log = { outage: { lost: false }, preparedStatements: config.dbPreparedStatements, ...(logger ? { logger } : {}) };
-    const api = openPg({ connectionString: config.databaseUrl, max: config.dbApiConnections, ...log });
+    const api = openPg({ connectionString: config.databaseUrl, max: config.dbApiConnections, ...log, ...apiTimeout });
     const worker = openPg({ connectionString: config.databaseUrl, max: config.dbPoolMax - config.dbApiConnections, ...log });
     return { api, worker, close: async () => void (await Promise.allSettled([api.close(), worker.close()])) };
   }
-  const db = await openDatabase(config, logger, signal);
+  const db = await openDatabase(role === 'api' ? { ...config, ...apiTimeout } : config, logger, signal);
   return { api: db, worker: db, close: () => db.close() };
 }
 
 /** Opens the configured database: a PostgreSQL server when DATABASE_URL is set, else embedded PGlite. */
 export async function openDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolMax'> & Partial<Pick<Config, 'dbPreparedStatements'>>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolMax'> & Partial<Pick<Config, 'dbPreparedStatements'>> & { statementTimeoutMs?: number },
   logger?: Logger,
   /** Ends the wait for another container's lock (dirLock.ts LockOptions.signal). */
   signal?: AbortSignal,
@@ -51,6 +57,7 @@ export async function openDatabase(
       connectionString: config.databaseUrl,
       max: config.dbPoolMax,
       preparedStatements: config.dbPreparedStatements,
+      ...(config.statementTimeoutMs ? { statementTimeoutMs: config.statementTimeoutMs } : {}),
       ...(logger ? { logger } : {}),
     });
   const dir = resolve(config.dataDir);

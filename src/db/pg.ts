@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db, Queryable, QueryResult } from './types.js';
+import type { Db, Queryable, QueryResult, TransactionOptions } from './types.js';
 import { preparedName } from './prepared.js';
 import type { Logger } from 'pino';
 
@@ -24,6 +24,17 @@ export interface PgOptions {
    * (PgBouncer in transaction mode before 1.21): AEGIS_DB_PREPARED_STATEMENTS=0.
    */
   preparedStatements?: boolean;
+  /**
+   * How long one statement of this pool may run or wait (a lock held by a session outside the service)
+   * before the service cancels it, as psql's Ctrl-C does: a cancel request on a new connection, which
+   * the server answers by failing the statement with SQLSTATE 57014 and rolling its transaction back
+   * (the caller maps that to 503). Client-side on purpose: PostgreSQL's own statement_timeout would
+   * have to be sent as a startup parameter, which PgBouncer refuses by default ("unsupported startup
+   * parameter"), or SET per session, which a transaction pooler hands to other clients; a cancel
+   * request passes through PgBouncer. Unset or 0: no limit. Only the API's pool sets it (db/open.ts);
+   * a transaction opened with { unbounded: true } (migrations, a destination's delete) is never cut.
+   */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -39,7 +50,8 @@ export interface PgOptions {
  * quiet. A libuv that set TCP_KEEPIDLE alone would leave the kernel's interval and count: 10 + 9 x 75 s,
  * about 11.5 min. What it does not bound: a statement sent and never acknowledged (the server went
  * first) is retransmitted, not probed, until tcp_retries2 (15: about 15 min) gives up; and a live
- * server that is slow or waits on a lock answers the probes, so nothing ends that wait.
+ * server that is slow or waits on a lock answers the probes, so nothing ends that wait: the API's
+ * pool cancels such a statement itself (PgOptions.statementTimeoutMs).
  */
 export const PG_KEEPALIVE_IDLE_MS = 10_000;
 
@@ -52,14 +64,61 @@ function statement(text: string, values: readonly unknown[] | undefined, prepare
 }
 
 /** One connection (a transaction's, or a script's own) as a Queryable: statements run on it in order. */
-export function clientQueryable(client: pg.ClientBase, prepare = true): Queryable {
+export function clientQueryable(client: pg.ClientBase, prepare = true, watch: StatementWatch = unwatched): Queryable {
   return {
     async query<R>(text: string, values?: readonly unknown[]) {
-      return asResult<R>(await client.query(statement(text, values, prepare)));
+      return asResult<R>(await watch(client, () => client.query(statement(text, values, prepare))));
     },
     async exec(script: string) {
-      await client.query(script);
+      await watch(client, () => client.query(script));
     },
+  };
+}
+
+/** Runs one statement on `client`, cancelling it if it outlasts the pool's limit (PgOptions.statementTimeoutMs). */
+type StatementWatch = <T>(client: pg.ClientBase, run: () => Promise<T>) => Promise<T>;
+const unwatched: StatementWatch = (_client, run) => run();
+
+/** What node-postgres keeps of a connection's backend and its running statement (not in its types). */
+interface CancellableClient {
+  activeQuery?: unknown;
+}
+interface Canceller {
+  connection: NodeJS.EventEmitter;
+  cancel(client: pg.ClientBase, query: unknown): void;
+}
+
+/**
+ * Connections whose statement was cancelled: released as broken (closed), never reused, so that a
+ * cancel request still on its way cannot reach a later statement on the same backend.
+ */
+const cancelled = new WeakSet<pg.ClientBase>();
+
+/**
+ * A StatementWatch that sends the server a cancel request for a statement still running after `ms`
+ * (node-postgres's Client.cancel: a new connection to the same server carrying the backend's key).
+ */
+function statementWatch(connectionString: string, ms: number, logger: Logger | undefined): StatementWatch {
+  return async (client, run) => {
+    const timer = setTimeout(() => {
+      const query = (client as unknown as CancellableClient).activeQuery;
+      if (!query) return;
+      cancelled.add(client);
+      const canceller = new pg.Client({ connectionString }) as unknown as Canceller;
+      // The server closes the cancel connection once read; an error on it (server away) must not
+      // become an unhandled 'error' event, and the statement then ends with its connection anyway.
+      canceller.connection.on('error', () => undefined);
+      try {
+        canceller.cancel(client, query);
+      } catch (err) {
+        logger?.warn({ err: (err as Error).message }, 'could not send a cancel request for a statement past its time limit');
+      }
+    }, ms);
+    try {
+      return await run();
+    } finally {
+      clearTimeout(timer);
+    }
   };
 }
 
@@ -99,20 +158,31 @@ export function openPg(opts: PgOptions): Db {
   pool.on('error', onConnectionError);
 
   const prepare = opts.preparedStatements ?? true;
+  const watch = opts.statementTimeoutMs ? statementWatch(opts.connectionString, opts.statementTimeoutMs, opts.logger) : null;
+  /** One statement on a connection of its own, watched when the pool has a limit. */
+  const single = async (config: pg.QueryConfig | string): Promise<pg.QueryResult> => {
+    if (!watch) return pool.query(config);
+    const client = await pool.connect();
+    try {
+      return await watch(client, () => client.query(config));
+    } finally {
+      client.release(cancelled.has(client));
+    }
+  };
   const db: Db = {
     kind: 'postgres',
     async query<R>(text: string, values?: readonly unknown[]) {
-      return asResult<R>(await pool.query(statement(text, values, prepare)));
+      return asResult<R>(await single(statement(text, values, prepare)));
     },
     async exec(script: string) {
-      await pool.query(script);
+      await single(script);
     },
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>, txOpts?: TransactionOptions): Promise<T> {
       const client = await pool.connect();
       let broken = false;
       try {
         await client.query('BEGIN');
-        const out = await fn(clientQueryable(client, prepare));
+        const out = await fn(clientQueryable(client, prepare, watch && !txOpts?.unbounded ? watch : unwatched));
         await client.query('COMMIT');
         return out;
       } catch (err) {
@@ -123,7 +193,7 @@ export function openPg(opts: PgOptions): Db {
         }
         throw err;
       } finally {
-        client.release(broken);
+        client.release(broken || cancelled.has(client));
       }
     },
     async listen(channel, onNotify, onReconnect) {

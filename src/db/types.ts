@@ -16,10 +16,18 @@ export interface Queryable {
 
 export type DbKind = 'postgres' | 'pglite';
 
+export interface TransactionOptions {
+  /**
+   * Never cut by the pool's statement time limit (PgOptions.statementTimeoutMs, the API's pool): for
+   * work whose length is the data's (migrations, a destination's delete with all its jobs).
+   */
+  unbounded?: boolean;
+}
+
 export interface Db extends Queryable {
   readonly kind: DbKind;
   /** Runs `fn` in one transaction on one connection; commits on return, rolls back on throw. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   /**
    * Subscribes to NOTIFY on `channel`. On pg this holds a dedicated connection and re-subscribes after
    * a dropped connection (calling `onReconnect` so callers can catch up on what they missed).

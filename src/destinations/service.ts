@@ -126,22 +126,28 @@ export async function removeDestination(
   id: string,
   actor: TrailActor,
 ): Promise<{ deleted: true; cleared_events: number }> {
-  return deps.db.transaction(async (tx) => {
-    const row = await lockDestinationRow(tx, orgId, id);
-    if (!row) throw notFound('destination');
-    const cleared = await tombstoneDestination(tx, orgId, id);
-    // Its range replays end with it: none queues for a deleted destination or keeps its org's slot.
-    await cancelDestinationReplays(tx, orgId, id);
-    await recordTrail(tx, {
-      orgId,
-      actor,
-      changes: [{ action: 'destination_deleted', changedFields: [], destination: { id, siem: row.siem } }],
-      // A disabled destination already stopped: it gets no farewell of its own.
-      farewellTo: row.enabled ? id : null,
-      router: deps.router,
-    });
-    // Gone at once unless a farewell (this one, or a disable's still on its way) keeps it.
-    await purgeDeletedDestination(tx, orgId, id);
-    return { deleted: true as const, cleared_events: cleared };
-  });
+  return deps.db.transaction(
+    async (tx) => {
+      const row = await lockDestinationRow(tx, orgId, id);
+      if (!row) throw notFound('destination');
+      const cleared = await tombstoneDestination(tx, orgId, id);
+      // Its range replays end with it: none queues for a deleted destination or keeps its org's slot.
+      await cancelDestinationReplays(tx, orgId, id);
+      await recordTrail(tx, {
+        orgId,
+        actor,
+        changes: [{ action: 'destination_deleted', changedFields: [], destination: { id, siem: row.siem } }],
+        // A disabled destination already stopped: it gets no farewell of its own.
+        farewellTo: row.enabled ? id : null,
+        router: deps.router,
+      });
+      // Gone at once unless a farewell (this one, or a disable's still on its way) keeps it.
+      await purgeDeletedDestination(tx, orgId, id);
+      return { deleted: true as const, cleared_events: cleared };
+      // Its length is its backlog's and its retained jobs' (one statement each, a million jobs take
+      // seconds to minutes): the API's statement limit (AEGIS_DB_API_STATEMENT_TIMEOUT_MS) would make a
+      // large destination impossible to delete.
+    },
+    { unbounded: true },
+  );
 }

@@ -30,7 +30,7 @@ const ERROR_MEANING = {
   415: 'unsupported_media_type: send the body as application/json.',
   429: 'rate_limited: too many requests: this organization already has AEGIS_API_MAX_CONCURRENT_PER_ORG requests being served and its queue was full or the wait ran out; Retry-After says when to try again.',
   500: 'internal: an unexpected error, logged; the body says nothing more.',
-  503: 'service_unavailable: the database is unreachable (or the request raced a change); retry. Retry-After is set.',
+  503: 'service_unavailable: the database is unreachable or did not answer in time (AEGIS_DB_API_STATEMENT_TIMEOUT_MS), or the request raced a change; retry. Retry-After is set.',
 } as const;
 export type ErrorStatus = keyof typeof ERROR_MEANING;
 
