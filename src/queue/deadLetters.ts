@@ -164,6 +164,16 @@ export async function countTooFarAhead(
   return countBeyond(db, 'future', orgId, destinationId, jobIds, maxAheadMs, upToJobId);
 }
 
+/**
+ * Walks the destination's dead letters (forwarding_jobs_failed) and reads each one's event by its key
+ * (org_id, id) behind an OFFSET 0 fence, as REPLAY_FAILED_SQL does: with a plain join, on statistics
+ * from before the dead letters (the organization had a few fresh events, none old enough), the
+ * planner read for each dead letter the organization's old events by (org_id, occurred_at) and
+ * matched the event id as a join filter: about 5,000 index entries per dead letter, 32-51 s and
+ * 7,500,000 buffers to count to the cap at 1,500,000 events. Behind the fence the lookup is planned on
+ * its own with the outer row's key as its only conditions, so the primary key answers it with one
+ * row, and the distance is checked on that row: one probe per dead letter whatever the statistics.
+ */
 async function countBeyond(
   db: Queryable,
   side: keyof typeof BEYOND,
@@ -175,7 +185,8 @@ async function countBeyond(
 ): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM (
-       SELECT 1 FROM forwarding_jobs j JOIN audit_events e ON e.org_id = j.org_id AND e.id = j.event_id
+       SELECT 1 FROM forwarding_jobs j
+        CROSS JOIN LATERAL (SELECT e.occurred_at FROM audit_events e WHERE e.org_id = j.org_id AND e.id = j.event_id OFFSET 0) e
         WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed'
           AND ($3::bigint[] IS NULL OR j.id = ANY($3::bigint[]))
           AND ${BEYOND[side]('$4')}

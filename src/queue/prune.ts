@@ -18,7 +18,19 @@ const PRUNE_BATCH = 5000;
  * read in the same statement still names that row: its snapshot keeps VACUUM from reusing the slot,
  * and a row updated meanwhile has moved and is left for the next pass.) The NOT EXISTS, and the
  * cascade every batch fires on forwarding_jobs (a trigger, migration 0017), probe forwarding_jobs_event (migration
- * 0015); without it each deleted event read every job.
+ * 0015); without it each deleted event read every job. The NOT EXISTS reads each candidate's jobs
+ * behind an OFFSET 0 fence, as the replay statements do (queue/replayRange.ts): a plain one was left to
+ * the statistics, and on statistics from while every old event still had a job (with the queue's churn
+ * counted in the job total) the planner expected no old event to go and ran it as a hash anti join, all
+ * the jobs read against a hash of all the old events: 3.4-4.4 s a pass at 1,500,000 events. Behind the
+ * fence it cannot become a join (an EXISTS over a subquery that names the outer row is run per row), so
+ * it is one forwarding_jobs_event probe per candidate, in recorded_at order, until the batch is full.
+ * The batch size is given as LIMIT (SELECT $2), which the planner cannot read as a number: it then
+ * plans for the first tenth of the rows, so the walk in recorded_at order always wins over probing
+ * every old event and sorting them. With LIMIT $2 a filter the planner prices at one row in two
+ * (a subquery) left that choice to the range's estimate: without statistics (the range priced at 0.5 %
+ * of the table, two batches at 1,000,000 events) it probed all 770,000 old events and sorted them,
+ * 2.9 s a pass, where the walk reads 7,500 (fencedProbes.test.ts).
  * FOR UPDATE SKIP LOCKED: every worker process prunes on its own timer; two at once take different
  * rows instead of queueing behind each other's batch.
  * The events statement starts at $3 (the last pass's newest deleted event, or null): old events that
@@ -40,8 +52,8 @@ export const PRUNE_STATEMENTS = {
              DELETE FROM audit_events WHERE ctid = ANY(ARRAY(
                SELECT a.ctid FROM audit_events a
                 WHERE a.recorded_at < ${CUTOFF} AND a.recorded_at >= coalesce($3::timestamptz, '-infinity')
-                  AND NOT EXISTS (SELECT 1 FROM forwarding_jobs j WHERE j.org_id = a.org_id AND j.event_id = a.id)
-                ORDER BY a.recorded_at LIMIT $2 FOR UPDATE SKIP LOCKED))
+                  AND NOT EXISTS (SELECT 1 FROM (SELECT 1 FROM forwarding_jobs j WHERE j.org_id = a.org_id AND j.event_id = a.id OFFSET 0) j)
+                ORDER BY a.recorded_at LIMIT (SELECT $2::bigint) FOR UPDATE SKIP LOCKED))
              RETURNING recorded_at)
            SELECT count(*)::int AS n, max(recorded_at)::text AS through FROM gone`,
 } as const;

@@ -152,6 +152,12 @@ describe.each(DB_KINDS)('queue: prune (%s)', (kind) => {
       // A row-locking read (FOR UPDATE) re-checks a partial index's own predicate on each row it
       // returns: that filter is true of every entry in the range, so it does not widen it.
       const predicate = new Map(idx.map((r) => [r.name, r.pred]));
+      // The events statement's NOT EXISTS is a probe of forwarding_jobs_event per candidate behind an
+      // OFFSET 0 fence (PRUNE_STATEMENTS), run as a filter: it drops the events a job still holds,
+      // as the anti join it was before did, and its own index scan is a node of the plan checked here
+      // like any other. Any other condition in a filter still counts as widening the range.
+      const probeOnly = /^\(NOT (EXISTS)?\(SubPlan \d+\)\)$/;
+      const filters = (f: string | undefined) => f !== undefined && !probeOnly.test(f);
       for (const [name, sql] of Object.entries(statements)) {
         // The events statement with and without its starting point (a later pass, the first one).
         const paramSets =
@@ -172,10 +178,10 @@ describe.each(DB_KINDS)('queue: prune (%s)', (kind) => {
             if (n['Node Type'] === 'Tid Scan') continue;
             // A bitmap's range is its index scan's (checked as a node of its own); a filter on the heap is not.
             if (n['Node Type'] === 'Bitmap Heap Scan') {
-              if (n.Filter) unbounded.push(`${what} (filters ${n.Filter})`);
+              if (filters(n.Filter)) unbounded.push(`${what} (filters ${n.Filter})`);
             } else if (!n['Index Name']) unbounded.push(what);
             else if (!new RegExp(`\\b${lead.get(n['Index Name'])}\\b`).test(n['Index Cond'] ?? '')) unbounded.push(`${what} (no range on its leading column)`);
-            else if (n.Filter && n.Filter !== predicate.get(n['Index Name'])) unbounded.push(`${what} (filters ${n.Filter})`);
+            else if (filters(n.Filter) && n.Filter !== predicate.get(n['Index Name'])) unbounded.push(`${what} (filters ${n.Filter})`);
           }
         }
       }
