@@ -1,7 +1,9 @@
 // The worker's timed rounds besides delivery: the hourly retention prune (queue/prune.ts, and the
 // deleted destinations whose farewell is settled), run once an hour across every worker and restart
-// (queue/timedRounds.ts), and the hold limit (queue/holdLimit.ts). Each runs one round at a time, and
-// stop() waits for the rounds in progress.
+// (queue/timedRounds.ts), the hold limit (queue/holdLimit.ts), and on the embedded database the
+// VACUUM and ANALYZE its missing autovacuum would run (db/maintenance.ts). Each runs one round at a
+// time, and stop() waits for the rounds in progress.
+import { EmbeddedMaintenance } from '../db/maintenance.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { purgeDeletedDestinations } from '../destinations/deletion.js';
 import { enforceHoldLimit } from '../queue/holdLimit.js';
@@ -11,6 +13,8 @@ import type { WorkerConfig, WorkerDeps } from './workerConfig.js';
 
 export class Housekeeping {
   private readonly pruneRounds: TimedRound;
+  /** PGlite only (it does nothing on PostgreSQL, whose autovacuum does this). */
+  private readonly maintenance: EmbeddedMaintenance;
   private holdTimer: NodeJS.Timeout | null = null;
   private holdRound: Promise<void> | null = null;
   private stopping = false;
@@ -28,10 +32,12 @@ export class Housekeeping {
         if (!isDatabaseUnavailable(err)) deps.logger.warn({ err: (err as Error).message }, 'retention prune failed; will retry');
       },
     );
+    this.maintenance = new EmbeddedMaintenance(deps.db, deps.logger);
   }
 
   start(): void {
     this.pruneRounds.start();
+    this.maintenance.start();
     this.holdTimer = setInterval(() => void this.holdLimit(), Math.min(60_000, this.cfg.intervalMs));
     this.holdTimer.unref();
   }
@@ -83,9 +89,12 @@ export class Housekeeping {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.holdTimer) clearInterval(this.holdTimer);
+    // Told first, so that it starts no other table meanwhile: it waits for one VACUUM or ANALYZE at most.
+    const maintenanceStopped = this.maintenance.stop();
     // The prune first, so that no check takes the round while the hold round ends. A long prune stops
     // at its next pass (shouldStop); its statement in flight ends before the pool does.
     await this.pruneRounds.stop();
     await this.holdRound;
+    await maintenanceStopped;
   }
 }
