@@ -62,7 +62,8 @@ export function requestLogIds(req: FastifyRequest, status: number): string[] {
 const DATABASE_TIMEOUT_CODES = new Set(['57014', '55P03']);
 
 /** Says the client what happened without the statement, its tables or its parameters. */
-const DATABASE_TIMEOUT_MESSAGE = 'The database did not answer in time; the request was stopped and its unfinished change rolled back. Retry shortly.';
+const DATABASE_TIMEOUT_MESSAGE =
+  'The database did not answer in time and the request was stopped; what it had not yet committed was rolled back. Retry shortly.';
 
 /** `details` (every problem, each with its path) is present on refusals that come from validation. */
 function send(reply: FastifyReply, status: number, code: ErrorCode, message: string, details?: readonly Violation[]) {

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Db, Queryable, QueryResult, TransactionOptions } from './types.js';
 import { preparedName } from './prepared.js';
+import { statementWatch, unwatched, wasCancelled, type StatementWatch } from './statementWatch.js';
 import type { Logger } from 'pino';
 
 // timestamptz comes back as a Date from both drivers; bigint (int8) as a JS number is safe for our
@@ -26,13 +27,10 @@ export interface PgOptions {
   preparedStatements?: boolean;
   /**
    * How long one statement of this pool may run or wait (a lock held by a session outside the service)
-   * before the service cancels it, as psql's Ctrl-C does: a cancel request on a new connection, which
-   * the server answers by failing the statement with SQLSTATE 57014 and rolling its transaction back
-   * (the caller maps that to 503). Client-side on purpose: PostgreSQL's own statement_timeout would
-   * have to be sent as a startup parameter, which PgBouncer refuses by default ("unsupported startup
-   * parameter"), or SET per session, which a transaction pooler hands to other clients; a cancel
-   * request passes through PgBouncer. Unset or 0: no limit. Only the API's pool sets it (db/open.ts);
-   * a transaction opened with { unbounded: true } (migrations, a destination's delete) is never cut.
+   * before the service cancels it, and closes its connection should the cancel not end it
+   * (db/statementWatch.ts); the caller maps the error to 503. Unset or 0: no limit. Only the API's
+   * pool sets it (db/open.ts). A transaction opened with { unbounded: true } (migrations, a
+   * destination's delete) has its statements never cut, only each wait for a lock (lock_timeout).
    */
   statementTimeoutMs?: number;
 }
@@ -75,53 +73,6 @@ export function clientQueryable(client: pg.ClientBase, prepare = true, watch: St
   };
 }
 
-/** Runs one statement on `client`, cancelling it if it outlasts the pool's limit (PgOptions.statementTimeoutMs). */
-type StatementWatch = <T>(client: pg.ClientBase, run: () => Promise<T>) => Promise<T>;
-const unwatched: StatementWatch = (_client, run) => run();
-
-/** What node-postgres keeps of a connection's backend and its running statement (not in its types). */
-interface CancellableClient {
-  activeQuery?: unknown;
-}
-interface Canceller {
-  connection: NodeJS.EventEmitter;
-  cancel(client: pg.ClientBase, query: unknown): void;
-}
-
-/**
- * Connections whose statement was cancelled: released as broken (closed), never reused, so that a
- * cancel request still on its way cannot reach a later statement on the same backend.
- */
-const cancelled = new WeakSet<pg.ClientBase>();
-
-/**
- * A StatementWatch that sends the server a cancel request for a statement still running after `ms`
- * (node-postgres's Client.cancel: a new connection to the same server carrying the backend's key).
- */
-function statementWatch(connectionString: string, ms: number, logger: Logger | undefined): StatementWatch {
-  return async (client, run) => {
-    const timer = setTimeout(() => {
-      const query = (client as unknown as CancellableClient).activeQuery;
-      if (!query) return;
-      cancelled.add(client);
-      const canceller = new pg.Client({ connectionString }) as unknown as Canceller;
-      // The server closes the cancel connection once read; an error on it (server away) must not
-      // become an unhandled 'error' event, and the statement then ends with its connection anyway.
-      canceller.connection.on('error', () => undefined);
-      try {
-        canceller.cancel(client, query);
-      } catch (err) {
-        logger?.warn({ err: (err as Error).message }, 'could not send a cancel request for a statement past its time limit');
-      }
-    }, ms);
-    try {
-      return await run();
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-}
-
 /** A real PostgreSQL server through a `pg` pool. Survives dropped connections: the pool replaces them. */
 export function openPg(opts: PgOptions): Db {
   const pool = new pg.Pool({
@@ -158,7 +109,8 @@ export function openPg(opts: PgOptions): Db {
   pool.on('error', onConnectionError);
 
   const prepare = opts.preparedStatements ?? true;
-  const watch = opts.statementTimeoutMs ? statementWatch(opts.connectionString, opts.statementTimeoutMs, opts.logger) : null;
+  const limitMs = opts.statementTimeoutMs ? Math.floor(opts.statementTimeoutMs) : 0;
+  const watch = limitMs > 0 ? statementWatch(limitMs, opts.logger) : null;
   /** One statement on a connection of its own, watched when the pool has a limit. */
   const single = async (config: pg.QueryConfig | string): Promise<pg.QueryResult> => {
     if (!watch) return pool.query(config);
@@ -166,7 +118,7 @@ export function openPg(opts: PgOptions): Db {
     try {
       return await watch(client, () => client.query(config));
     } finally {
-      client.release(cancelled.has(client));
+      client.release(wasCancelled(client));
     }
   };
   const db: Db = {
@@ -181,7 +133,10 @@ export function openPg(opts: PgOptions): Db {
       const client = await pool.connect();
       let broken = false;
       try {
-        await client.query('BEGIN');
+        // An unbounded transaction's statements run as long as they take, but none waits longer than
+        // the limit for a lock (a session outside the service holding a row it needs): lock_timeout,
+        // transaction-scoped, so safe behind a transaction pooler. migrate sets its own.
+        await client.query(watch && txOpts?.unbounded ? `BEGIN; SET LOCAL lock_timeout = ${limitMs}` : 'BEGIN');
         const out = await fn(clientQueryable(client, prepare, watch && !txOpts?.unbounded ? watch : unwatched));
         await client.query('COMMIT');
         return out;
@@ -193,7 +148,7 @@ export function openPg(opts: PgOptions): Db {
         }
         throw err;
       } finally {
-        client.release(broken || cancelled.has(client));
+        client.release(broken || wasCancelled(client));
       }
     },
     async listen(channel, onNotify, onReconnect) {

@@ -1,0 +1,97 @@
+// The API pool's statement limit when the cancel request cannot do its work (PostgreSQL only: PGlite
+// has no limit). A cancel request travels on a new connection; when that connection cannot be made
+// (a proxy or pooler in front that stopped accepting, several PgBouncers behind one address that do
+// not know each other's keys), the statement must still end, or the request hangs for ever, which is
+// what the limit is for. And a transaction exempt from the limit (a destination's delete) must still
+// not wait for ever for a lock held outside the service.
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPg } from '../../../src/db/pg.js';
+import { isDatabaseUnavailable } from '../../../src/db/unavailable.js';
+import { openTestDb, type TestDb } from '../../support/db.js';
+import { captureLogger } from '../../support/logCapture.js';
+
+/** A TCP proxy to the test server: stops taking new connections on close(), keeps the open ones. */
+async function proxyTo(target: URL): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((inbound) => {
+    const outbound = connect(Number(target.port || 5432), target.hostname);
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('proxy has no port');
+  return { server, port: address.port, sockets };
+}
+
+describe('the API pool’s statement limit (postgres)', () => {
+  let tdb: TestDb;
+  beforeAll(async () => {
+    tdb = await openTestDb('postgres');
+  }, 120_000);
+  afterAll(async () => {
+    await tdb?.close();
+  });
+
+  it('closes the connection of a statement whose cancel request cannot reach the server, so the request ends', async () => {
+    const url = new URL(tdb.url!);
+    const proxy = await proxyTo(url);
+    const viaProxy = new URL(url);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const logs = captureLogger('debug');
+    const db = openPg({ connectionString: viaProxy.toString(), max: 1, statementTimeoutMs: 1000, logger: logs.logger });
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      await db.query('SELECT 1'); // the pool's one connection, through the proxy
+      // New connections are refused from now on: the cancel request's too.
+      // (close() stops listening at once; its callback would wait for the open connections to end.)
+      proxy.server.close();
+      const err = await db.query('SELECT pg_sleep(120)').then(
+        () => null,
+        (e: unknown) => e,
+      );
+      // Ended by its connection closing, well before the statement would have (no wall-clock bound
+      // here: the test's own ceiling is the bound, and the statement alone would outlast it).
+      expect(err).not.toBeNull();
+      expect(isDatabaseUnavailable(err)).toBe(true);
+      expect(logs.text()).toMatch(/could not send the cancel request/);
+      expect(logs.text()).toMatch(/did not end on its cancel request; closing its connection/);
+      // node-postgres's own cancel reads a deprecated getter, which prints a warning in every process.
+      expect(warnings.map((w) => w.name)).not.toContain('DeprecationWarning');
+    } finally {
+      process.off('warning', onWarning);
+      for (const s of proxy.sockets) s.destroy();
+      await db.close().catch(() => undefined);
+      // The server-side sleep the test left behind.
+      await tdb.db.query(`SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'`);
+    }
+  }, 90_000);
+
+  it('an unbounded transaction runs as long as it takes but waits for a lock no longer than the limit', async () => {
+    await tdb.db.exec('CREATE TABLE IF NOT EXISTS watch_probe (id int PRIMARY KEY); INSERT INTO watch_probe VALUES (1) ON CONFLICT DO NOTHING');
+    const db = openPg({ connectionString: tdb.url!, max: 2, statementTimeoutMs: 1000 });
+    const locker = new pg.Client({ connectionString: tdb.url! });
+    locker.on('error', () => undefined);
+    await locker.connect();
+    try {
+      await expect(db.transaction((tx) => tx.query('SELECT pg_sleep(2)'), { unbounded: true })).resolves.toMatchObject({ rowCount: 1 });
+      await locker.query('BEGIN');
+      await locker.query('SELECT id FROM watch_probe WHERE id = 1 FOR UPDATE');
+      await expect(db.transaction((tx) => tx.query('UPDATE watch_probe SET id = 1 WHERE id = 1'), { unbounded: true })).rejects.toMatchObject({
+        code: '55P03',
+      });
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+      await db.close();
+    }
+  }, 90_000);
+});
