@@ -92,7 +92,7 @@ export async function replayDeadLetters(
   return { replayed, skipped_too_old: tooOld, skipped_too_far_ahead: tooFarAhead, message: notes.length > 0 ? notes.join(' ') : null };
 }
 
-/** A count of dead letters, as counted: up to QUEUE_COUNT_CAP. */
+/** A count of dead letters or of a trimmed window's events, as counted: up to QUEUE_COUNT_CAP. */
 const capped = (n: number) => (n >= QUEUE_COUNT_CAP ? `${QUEUE_COUNT_CAP.toLocaleString('en-US')} or more` : String(n));
 
 /** A SIEM's time limit in whole hours, as its documentation gives it (the sendable distance rounds back to it). */
@@ -178,14 +178,21 @@ export async function planRangeReplay(
   }
   const start = oldest !== null && oldest.at.getTime() > from.getTime() ? oldest.at : from;
   const end = ahead !== null && ahead.at.getTime() < to.getTime() ? ahead.at : to;
-  const skippedTooOld = start === from ? 0 : await countInWindow(db, dest.orgId, from, start);
-  const skippedTooFarAhead = end === to ? 0 : await countInWindow(db, dest.orgId, end, to);
+  // Capped as the dead letters' counts are: a window reaching a year back would otherwise count every
+  // event of that year before answering, minutes on a large organization, and past the API's
+  // statement limit (AEGIS_DB_API_STATEMENT_TIMEOUT_MS) never answer at all.
+  const skippedTooOld = start === from ? 0 : await countInWindow(db, dest.orgId, from, start, QUEUE_COUNT_CAP);
+  const skippedTooFarAhead = end === to ? 0 : await countInWindow(db, dest.orgId, end, to, QUEUE_COUNT_CAP);
   const notes: string[] = [];
   if (start !== from && oldest !== null) {
-    notes.push(`The window was trimmed to start at ${start.toISOString()}: ${oldest.reason}; ${skippedTooOld} recorded event(s) before that were not queued.`);
+    notes.push(
+      `The window was trimmed to start at ${start.toISOString()}: ${oldest.reason}; ${capped(skippedTooOld)} recorded event(s) before that were not queued.`,
+    );
   }
   if (end !== to && ahead !== null) {
-    notes.push(`The window was trimmed to end at ${end.toISOString()}: ${ahead.reason}; ${skippedTooFarAhead} recorded event(s) from then on were not queued.`);
+    notes.push(
+      `The window was trimmed to end at ${end.toISOString()}: ${ahead.reason}; ${capped(skippedTooFarAhead)} recorded event(s) from then on were not queued.`,
+    );
   }
   if (from.getTime() < horizon.getTime() && start.getTime() < horizon.getTime()) {
     notes.push(

@@ -16,7 +16,7 @@ export const ReplayParams = Type.Object(
 
 const Replayed = Type.Integer({ description: 'Events put (back) in the queue for this destination (for a background replay: so far).' });
 const SkippedTooOld = Type.Integer({
-  description: `Events left out because they are older than this SIEM keeps (Datadog 18 h, New Relic 48 h). Dead letters are ${CAPPED_COUNT}.`,
+  description: `Events left out because they are older than this SIEM keeps (Datadog 18 h, New Relic 48 h). Dead letters, and the events before a range replay's trimmed start, are ${CAPPED_COUNT} (a background replay adds those its walk found too old by then).`,
 });
 const SkippedTooFarAhead = Type.Integer({
   description: `Dead-letter replays only: dead letters left out because they are dated further ahead than this SIEM accepts (Datadog 2 h; the source's clock is likely wrong), ${CAPPED_COUNT}. A range replay trims its window's end instead and says so in message.`,

@@ -172,6 +172,26 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
     expect(old.body.error.message).toMatch(/^from: .*Datadog Logs accepts events up to 18 h/);
   });
 
+  // Counting a trimmed start is capped as dead letters are: a window reaching a year back would
+  // otherwise count that whole year before answering, past the API's statement limit on a large org.
+  it('counts what a trim left out up to 10,000 and says "or more" beyond', async () => {
+    const { r, org, create } = await destination();
+    await tdb.db.query(
+      `INSERT INTO audit_events (org_id, id, occurred_at, payload) SELECT $1, 'evt_capped_' || g, now() - interval '30 hours', '{}' FROM generate_series(1, 10005) g`,
+      [org.orgId],
+    );
+    const { path } = await create({
+      siem: 'datadog',
+      url: `${r.url}/api/v2/logs`,
+      auth_header_name: 'DD-API-KEY',
+      auth_header_value: 'dd-key-0123456789abcdef',
+    });
+    const res = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(40) });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ replayed: 0, skipped_too_old: 10_000 });
+    expect(res.body.message).toMatch(/10,000 or more recorded event\(s\) before that were not queued/);
+  });
+
   // The worker dead-letters a Datadog event within 5 minutes of 18 hours (the SIEM measures again, by
   // its own clock); a replay leaves such an event out instead of queueing it to be dead-lettered.
   it("leaves out an event inside the worker's margin before Datadog's 18 hours", async () => {
