@@ -36,8 +36,13 @@ export interface ReplayBatchResult {
  * progress), so that the jobs and the record of having queued them commit together or not at all.
  */
 export interface ReplayBatchHooks {
-  /** Runs first; false: queue nothing and answer `aborted` (e.g. the replay was cancelled meanwhile). */
-  before?(tx: Queryable): Promise<boolean>;
+  /**
+   * Runs first; false: queue nothing and answer `aborted` (e.g. the replay was cancelled meanwhile).
+   * It may instead answer the SIEM's sendable age as read in this transaction (the destination's row,
+   * under its lock), which then replaces `maxAgeMs`: a SIEM changed between two batches is cut on from
+   * the next batch on, not from the next claim.
+   */
+  before?(tx: Queryable): Promise<boolean | { maxAgeMs: number | null }>;
   /** Runs last, with the batch's outcome; throwing rolls the whole batch back. */
   after?(tx: Queryable, result: ReplayBatchResult): Promise<void>;
 }
@@ -49,7 +54,7 @@ export interface ReplayBatchHooks {
  * Why the duplicate check looks up each event's jobs by (org_id, event_id) behind an OFFSET 0 fence,
  * not a plain NOT EXISTS on (destination, event, pending): the plain form leaves the plan to the
  * statistics, and a replay is what makes them stale (it adds the destination's pending jobs by the
- * hundred thousand between two ANALYZEs; PGlite never analyzes by itself). Believing the destination
+ * hundred thousand between two ANALYZEs, autovacuum's or, on PGlite, db/maintenance.ts's). Believing the destination
  * has almost no pending jobs, the planner hashed all of them for every batch, or probed through
  * forwarding_jobs_due (by destination), so a replay of n events read about n^2/10,000 index entries
  * (docs/BENCHMARKS.md, range replay). Behind the fence the lookup has two conditions, the
@@ -163,7 +168,7 @@ export async function takeReplayTurn(tx: Queryable, destinationId: string): Prom
  * two-key form keeps these locks apart from the migration lock's single-key space.
  *
  * With `maxAgeMs` (the SIEM's sendable age), the batch's lower bound is clamped to what the SIEM accepts
- * at the batch's own time, on the database's clock (now(), as planRangeReplay trims the window): a
+ * at the batch's own time, on the database's clock (when the batch reads: statement_timestamp()): a
  * background replay walked hours after it was accepted finds the start of its window too old by then,
  * and the worker would dead-letter each such event at once. Those events are still read, in window
  * order and within the batch's LIMIT, so each one is counted exactly once (`skippedTooOld`) and the
@@ -187,10 +192,13 @@ export async function queueReplayBatch(
   hooks: ReplayBatchHooks = {},
 ): Promise<ReplayBatchResult> {
   return db.transaction(async (tx): Promise<ReplayBatchResult> => {
-    if (hooks.before && !(await hooks.before(tx))) return { scanned: 0, queued: 0, filteredOut: 0, skippedTooOld: 0, last: null, aborted: true };
+    const go = hooks.before ? await hooks.before(tx) : true;
+    if (go === false) return { scanned: 0, queued: 0, filteredOut: 0, skippedTooOld: 0, last: null, aborted: true };
     await takeReplayTurn(tx, args.destinationId);
-    const maxAgeMs = args.maxAgeMs ?? null;
-    const tooOld = maxAgeMs === null ? 'false' : `e.occurred_at < now() - $7 * interval '1 millisecond'`;
+    const maxAgeMs = go === true ? (args.maxAgeMs ?? null) : go.maxAgeMs;
+    // statement_timestamp(), not now(): the batch may have waited for the replay's row or the
+    // destination's replay turn since its transaction began, and the cut is for when it reads.
+    const tooOld = maxAgeMs === null ? 'false' : `e.occurred_at < statement_timestamp() - $7 * interval '1 millisecond'`;
     // The payload is read only when a filter needs it, and never for an event skipped as too old: an
     // unfiltered replay moves ids alone.
     const payload = !args.matches ? '' : maxAgeMs === null ? ', e.payload' : `, CASE WHEN ${tooOld} THEN NULL ELSE e.payload END AS payload`;

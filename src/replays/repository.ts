@@ -153,12 +153,6 @@ export interface ClaimedReplay {
   to: Date;
   cursor: WindowPosition | null;
   claimId: string;
-  /**
-   * The destination's SIEM (its stored id) when the replay was claimed, null when the destination is
-   * gone: its age limit clamps each batch's start (runner.ts). A PATCH of the SIEM applies from the
-   * next claim on, as the filter does.
-   */
-  siem: string | null;
 }
 
 /**
@@ -182,7 +176,6 @@ export async function claimReplay(
     window_to: Date;
     cursor_occurred_at: string | null;
     cursor_event_id: string | null;
-    siem: string | null;
   }>(
     `UPDATE replays r SET claim_id = $1, lease_until = now() + $2 * interval '1 millisecond', updated_at = now()
        FROM (SELECT org_id, id FROM replays
@@ -193,8 +186,7 @@ export async function claimReplay(
               -- each release moves updated_at), so replays that give their slot up take turns.
               ORDER BY (org_id = ANY($5::text[])), updated_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED) c
       WHERE r.org_id = c.org_id AND r.id = c.id
-      RETURNING r.org_id, r.id, r.destination_id, r.start_at, r.window_to, r.cursor_occurred_at::text AS cursor_occurred_at, r.cursor_event_id,
-                (SELECT d.siem FROM destinations d WHERE d.org_id = r.org_id AND d.id = r.destination_id) AS siem`,
+      RETURNING r.org_id, r.id, r.destination_id, r.start_at, r.window_to, r.cursor_occurred_at::text AS cursor_occurred_at, r.cursor_event_id`,
     [claimId, leaseMs, only?.orgId ?? null, only?.id ?? null, busyOrgs],
   );
   const r = rows[0];
@@ -207,25 +199,28 @@ export async function claimReplay(
     to: new Date(r.window_to),
     cursor: r.cursor_occurred_at !== null && r.cursor_event_id !== null ? { occurredAt: r.cursor_occurred_at, id: r.cursor_event_id } : null,
     claimId,
-    siem: r.siem,
   };
 }
 
 /**
- * In a batch's transaction, before it queues anything: locks the replay, true if this claim still
- * runs it. The destination's row is share-locked first, as the batch's job insert locks it
- * (replayRange.ts): a destination being deleted then makes the batch wait for it at the start, rather
- * than both waiting on each other. A destination marked deleted (its row waits for a farewell) or
- * gone ends the replay here, cancelled, in case it outlived the delete (the delete cancels it too:
- * cancelDestinationReplays): no job is queued for it and the organization's slot is freed.
+ * In a batch's transaction, before it queues anything: locks the replay; if this claim still runs it,
+ * answers the destination's SIEM (its stored id) as of this batch, whose age limit clamps the batch
+ * (runner.ts): a PATCH of the SIEM between two batches applies from the next batch on, not from the
+ * next claim, which a background turn or the command line's walk may not make for a long while.
+ * False: the batch queues nothing. The destination's row is share-locked first, as the batch's job
+ * insert locks it (replayRange.ts): a destination being deleted then makes the batch wait for it at
+ * the start, rather than both waiting on each other. A destination marked deleted (its row waits for
+ * a farewell) or gone ends the replay here, cancelled, in case it outlived the delete (the delete
+ * cancels it too: cancelDestinationReplays): no job is queued for it and the organization's slot is
+ * freed.
  *
  * Lock order: the destination's replay turn (queueReplayBatch), its row, the replay's, then jobs.
  */
-export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<boolean> {
-  const { rows: dest } = await tx.query<{ live: boolean }>('SELECT deleted_at IS NULL AS live FROM destinations WHERE org_id = $1 AND id = $2 FOR KEY SHARE', [
-    c.orgId,
-    c.destinationId,
-  ]);
+export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<false | { siem: string }> {
+  const { rows: dest } = await tx.query<{ live: boolean; siem: string }>(
+    'SELECT deleted_at IS NULL AS live, siem FROM destinations WHERE org_id = $1 AND id = $2 FOR KEY SHARE',
+    [c.orgId, c.destinationId],
+  );
   const { rows } = await tx.query<{ ok: boolean }>(
     `SELECT (status = 'running' AND claim_id = $3) AS ok FROM replays WHERE org_id = $1 AND id = $2 FOR UPDATE`,
     [c.orgId, c.id, c.claimId],
@@ -237,7 +232,7 @@ export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<boo
     await cancelReplay(tx, c.orgId, c.id);
     return false;
   }
-  return rows[0]?.ok === true;
+  return rows[0]?.ok === true && { siem: dest[0].siem };
 }
 
 /**

@@ -32,7 +32,8 @@ export const REPLAY_TURN_BATCHES = 20;
  * a walk that runs hours later (behind other replays, after a worker outage or an expired lease, or
  * through a huge window) would find the events up to the SIEM's age limit too old by then, and the
  * worker would dead-letter each one at once. So each batch clamps its start again, on the database's
- * clock at that batch (queueReplayBatch's maxAgeMs), and counts what it left out in skipped_too_old.
+ * clock at that batch and on the destination's SIEM as that batch reads it (lockForBatch), and counts
+ * what it left out in skipped_too_old.
  */
 export async function runClaimedReplay(
   db: Db,
@@ -50,9 +51,6 @@ export async function runClaimedReplay(
     // Read when the replay is (re)claimed: a filter edited meanwhile applies from the next batch on.
     const filter = await getDestinationFilter(db, c.orgId, c.destinationId);
     const matches = filter ? compileFilter(filter) : null;
-    // The SIEM's sendable age (its limit less the worker's margin): null for a SIEM that keeps events
-    // of any age, or a destination gone meanwhile (its first batch ends the replay: lockForBatch).
-    const maxAgeMs = isSiemId(c.siem) ? sendableAgeMs(getEncoder(c.siem)) : null;
     let after: WindowPosition | null = c.cursor;
     for (let batches = 0; ; batches++) {
       if (opts.stopping?.()) {
@@ -66,9 +64,14 @@ export async function runClaimedReplay(
       let done = false;
       const b = await queueReplayBatch(
         db,
-        { orgId: c.orgId, destinationId: c.destinationId, from: c.start, to: c.to, after, batch: opts.batch, matches, maxAgeMs },
+        { orgId: c.orgId, destinationId: c.destinationId, from: c.start, to: c.to, after, batch: opts.batch, matches },
         {
-          before: (tx) => repo.lockForBatch(tx, c),
+          // The SIEM as of this batch (a PATCH between batches applies at once): its sendable age,
+          // its limit less the worker's margin, or null for a SIEM that keeps events of any age.
+          before: async (tx) => {
+            const held = await repo.lockForBatch(tx, c);
+            return held && { maxAgeMs: isSiemId(held.siem) ? sendableAgeMs(getEncoder(held.siem)) : null };
+          },
           after: async (tx, r) => {
             done = r.scanned < opts.batch || r.last === null;
             await repo.recordBatch(tx, c, r, done, opts.leaseMs);

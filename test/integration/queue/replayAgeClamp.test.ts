@@ -13,7 +13,7 @@ import { runClaimedReplay } from '../../../src/replays/runner.js';
 import { toReplayView } from '../../../src/replays/view.js';
 import { getEncoder } from '../../../src/siem/registry.js';
 import { sendableAgeMs } from '../../../src/siem/types.js';
-import type { Queryable } from '../../../src/db/types.js';
+import type { Db, Queryable } from '../../../src/db/types.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -36,6 +36,33 @@ async function pendingEvents(db: Queryable, destinationId: string): Promise<stri
     destinationId,
   ]);
   return rows.map((r) => r.event_id).sort();
+}
+
+/** Event ids in window order (occurred_at, id), as a walk meets them. */
+async function windowOrder(db: Queryable, orgId: string, ids: string[]): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(`SELECT id FROM audit_events WHERE org_id = $1 AND id = ANY($2::text[]) ORDER BY occurred_at, id`, [
+    orgId,
+    ids,
+  ]);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The database, except that each transaction first waits for `gate()`: work started between two
+ * batches (onBatch is synchronous) has committed before the next batch begins, whatever the pool does.
+ */
+function gatedDb(db: Db, gate: () => Promise<unknown>): Db {
+  return {
+    kind: db.kind,
+    query: <R>(text: string, values?: readonly unknown[]) => db.query<R>(text, values),
+    exec: (script: string) => db.exec(script),
+    transaction: async (fn, opts) => {
+      await gate();
+      return db.transaction(fn, opts);
+    },
+    listen: (channel, onNotify, onReconnect) => db.listen(channel, onNotify, onReconnect),
+    close: () => db.close(),
+  };
 }
 
 describe.each(DB_KINDS)('range replay age clamp (%s)', (kind) => {
@@ -160,5 +187,92 @@ describe.each(DB_KINDS)('range replay age clamp (%s)', (kind) => {
     }
     // addEvents numbers each call's events from 0: the first of each inside call is filtered out (two), the too-old ones are too old only.
     expect(sums).toEqual({ scanned: 14, queued: 5, filteredOut: 2, skippedTooOld: 7 });
+  });
+
+  /**
+   * One claim walks the whole window (the command line's walk, or a background turn of 20 batches);
+   * the destination's SIEM is changed (as a PATCH does) once the first batch has committed. The next
+   * batch must cut on the new SIEM's limit: a cut on the claim's SIEM would queue events the worker
+   * dead-letters at once, or skip for good events the new SIEM would take.
+   */
+  async function walkChangingSiem(from: 'datadog' | 'splunk_hec', to: 'datadog' | 'splunk_hec') {
+    const s = await scenario(from);
+    const claim = await replayRepo.claimReplay(tdb.db, `clamp-siem-${++seq}`, 60_000, { orgId: s.org, id: s.replayId });
+    expect(claim).not.toBeNull();
+    let batches = 0;
+    let change: Promise<unknown> = Promise.resolve();
+    const outcome = await runClaimedReplay(
+      gatedDb(tdb.db, () => change),
+      claim!,
+      {
+        batch: BATCH,
+        leaseMs: 60_000,
+        onBatch: () => {
+          if (++batches === 1)
+            change = tdb.db.query(`UPDATE destinations SET siem = $3, updated_at = now() WHERE org_id = $1 AND id = $2`, [s.org, s.dest, to]);
+        },
+      },
+    );
+    expect(outcome).toBe('done');
+    expect(batches).toBeGreaterThan(1);
+    // The first batch walked the first three events of the window, all too old for Datadog by now.
+    const ordered = await windowOrder(tdb.db, s.org, s.tooOld);
+    return { ...s, firstBatch: ordered.slice(0, BATCH), rest: ordered.slice(BATCH) };
+  }
+
+  it('a SIEM changed to one with an age limit during a walk: the next batch of the same claim skips what it would not take', async () => {
+    const s = await walkChangingSiem('splunk_hec', 'datadog');
+    // Splunk took the first batch's old events; from the second batch on, Datadog's limit holds.
+    expect(await pendingEvents(tdb.db, s.dest)).toEqual([...s.firstBatch, ...s.inside].sort());
+    const row = (await replayRepo.getReplay(tdb.db, s.org, s.replayId))!;
+    expect(row).toMatchObject({
+      status: 'done',
+      skipped_too_old: s.beforeStart.length + s.rest.length,
+      queued: s.firstBatch.length + s.inside.length,
+      scanned: s.tooOld.length + s.inside.length,
+      filtered_out: 0,
+      already_pending: 0,
+    });
+    expect(toReplayView(row).message).toMatch(new RegExp(`${s.rest.length} event\\(s\\) became older than the SIEM keeps`));
+  });
+
+  it('a SIEM changed to one without an age limit during a walk: the next batch of the same claim queues the old events again', async () => {
+    const s = await walkChangingSiem('datadog', 'splunk_hec');
+    // Datadog's limit skipped the first batch's events; Splunk takes every later one.
+    expect(await pendingEvents(tdb.db, s.dest)).toEqual([...s.rest, ...s.inside].sort());
+    const row = (await replayRepo.getReplay(tdb.db, s.org, s.replayId))!;
+    expect(row).toMatchObject({
+      status: 'done',
+      skipped_too_old: s.beforeStart.length + s.firstBatch.length,
+      queued: s.rest.length + s.inside.length,
+      scanned: s.tooOld.length + s.inside.length,
+      filtered_out: 0,
+      already_pending: 0,
+    });
+  });
+
+  it('a batch that waited inside its transaction before reading cuts on the time it reads, not the time it began', async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org, 'datadog');
+    const id = `pflt_clamp_wait_${process.pid}_${++seq}`;
+    const r = await queueReplayBatch(
+      tdb.db,
+      { orgId: org, destinationId: dest, from: new Date(0), to: new Date(Date.now() + HOUR), after: null, batch: BATCH, maxAgeMs: DATADOG_SENDABLE },
+      {
+        // As a batch held up by the replay's row lock or the destination's replay turn: an event inside
+        // the limit by the transaction's start (by 0.1 s), past it (by at least 0.4 s) once the batch reads.
+        before: async (tx) => {
+          await tx.query(
+            `INSERT INTO audit_events (org_id, id, occurred_at, payload)
+             VALUES ($1, $2, now() - $3 * interval '1 millisecond' + interval '100 milliseconds', jsonb_build_object('event', jsonb_build_object('id', $2::text)))`,
+            [org, id, DATADOG_SENDABLE],
+          );
+          await tx.query(`SELECT pg_sleep(0.5)`);
+          return true;
+        },
+      },
+    );
+    expect(r).toMatchObject({ scanned: 1, queued: 0, skippedTooOld: 1 });
+    expect(await pendingEvents(tdb.db, dest)).toEqual([]);
   });
 });
