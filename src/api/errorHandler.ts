@@ -1,3 +1,4 @@
+import { StatementCutOff } from '../db/statementWatch.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, validationFailed, type ErrorCode } from '../errors.js';
 import type { Violation } from '../events/violation.js';
@@ -98,6 +99,17 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (fe instanceof SyntaxError) return send(reply, 400, 'invalid_json', 'The request body is not valid JSON.');
     const status = fe.statusCode ?? 500;
     if (status >= 400 && status < 500) return send(reply, status, 'bad_request', fe.message);
+    if (fe instanceof StatementCutOff) {
+      // Not "nothing was written": the server may still finish the statement whose connection closed.
+      req.log.warn('a database statement did not end on its cancel request and its connection was closed (AEGIS_DB_API_STATEMENT_TIMEOUT_MS); answered 503');
+      void reply.header('Retry-After', '5');
+      return send(
+        reply,
+        503,
+        'service_unavailable',
+        'The database did not answer in time and the request was stopped, but the database may still complete it: check the result before retrying a change.',
+      );
+    }
     // Connection-level failures: the client did nothing wrong and a retry will work, so 503, not 500.
     if (isDatabaseUnavailable(fe)) {
       // The pool logs the outage once (src/db/pg.ts); one line per refused request would bury it.

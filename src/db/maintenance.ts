@@ -14,8 +14,9 @@
 // keeps in memory only: at start the service's tables are analyzed, which also gives back an estimate
 // of the dead rows a previous run left, and the first check follows at once.
 //
-// PGlite runs one statement at a time, so a VACUUM holds up every other statement (the API's too)
-// while it runs: one table per statement, and the API's statements waiting run between them. Measured
+// PGlite runs one statement at a time, in this process's thread: while a VACUUM runs, the whole process
+// waits (HTTP answers, /healthz, deliveries), not only the other statements. One table per statement,
+// so the rest runs between them, and a VACUUM that will be long is announced first (ANNOUNCED). Measured
 // on PGlite 0.5.16: VACUUM (ANALYZE) forwarding_jobs after 300,000 settled jobs (30 s of 1,000 events/s
 // to 10 destinations) about 0.3 s; after 1,000,000 never vacuumed, 1.9 s once.
 import type { Logger } from '../logger.js';
@@ -25,7 +26,7 @@ import { isDatabaseUnavailable } from './unavailable.js';
 /**
  * How often the embedded database's tables are checked (a check that finds nothing due is two short
  * queries). Fixed, not a setting: at 1,000 events/s to 10 destinations, 30 s of settled jobs take
- * about 0.3 s to vacuum, so the API waits at most that long, about 1 % of the time.
+ * about 0.3 s to vacuum, so the process waits that long, about 1 % of the time.
  */
 export const MAINTENANCE_CHECK_MS = 30_000;
 
@@ -53,7 +54,18 @@ export interface TableDue {
   vacuum: boolean;
   freeze: boolean;
   analyze: boolean;
+  /** Its dead rows (PostgreSQL's estimate) and its size in pages: what says beforehand a VACUUM will be long. */
+  dead: number;
+  pages: number;
 }
+
+/**
+ * A VACUUM of a table this large, or with this many dead rows, is announced before it starts: PGlite
+ * runs in this process's thread, so while it runs the whole process (HTTP answers, /healthz,
+ * deliveries) waits, and an operator watching a silent process must see why (the first check after
+ * upgrading a data directory that was never vacuumed: about 2 s per million dead jobs).
+ */
+const ANNOUNCED = { pages: 12_800, dead: 250_000 } as const;
 
 /**
  * Ordinary tables and materialized views of every schema (the catalogs churn too: every VACUUM and
@@ -70,13 +82,13 @@ const TABLES = `
  * is never analyzed (as autovacuum: each ANALYZE writes it, so it would always be due).
  */
 const DUE_SQL = `
-  SELECT "table", "vacuum", "freeze", "analyze" FROM (
+  SELECT "table", "vacuum", "freeze", "analyze", dead::float8 AS dead, pages FROM (
     SELECT format('%I.%I', n.nspname, c.relname) AS "table",
            coalesce(s.n_dead_tup > $1 + $2 * greatest(c.reltuples, 0)
                     OR s.n_ins_since_vacuum > $3 + $4 * greatest(c.reltuples, 0), false) AS "vacuum",
            age(c.relfrozenxid) > $7 AS "freeze",
            c.oid <> 'pg_catalog.pg_statistic'::regclass AND coalesce(s.n_mod_since_analyze > $5 + $6 * greatest(c.reltuples, 0), false) AS "analyze",
-           age(c.relfrozenxid) AS xid_age, coalesce(s.n_dead_tup, 0) AS dead
+           age(c.relfrozenxid) AS xid_age, coalesce(s.n_dead_tup, 0) AS dead, c.relpages::float8 AS pages
     ${TABLES}
   ) t
    WHERE "vacuum" OR "freeze" OR "analyze"
@@ -113,6 +125,8 @@ export interface MaintenanceOptions {
   /** Checked between tables: a stopping service waits for one statement at most. */
   shouldStop?: () => boolean;
   thresholds?: Thresholds;
+  /** When a VACUUM is announced before it starts (default ANNOUNCED). */
+  announceAt?: { pages: number; dead: number };
 }
 
 export interface MaintenanceRun {
@@ -125,10 +139,21 @@ export interface MaintenanceRun {
  * Runs `statements` one at a time. A statement that fails is logged and the next one runs (a table
  * dropped meanwhile must not starve the others); the database gone away, or stopping, ends the run.
  */
-async function runEach(db: Queryable, statements: string[], opts: MaintenanceOptions): Promise<MaintenanceRun> {
+async function runEach(db: Queryable, statements: Array<string | { statement: string; due: TableDue }>, opts: MaintenanceOptions): Promise<MaintenanceRun> {
   const run: MaintenanceRun = { done: [], failed: 0 };
-  for (const statement of statements) {
+  for (const item of statements) {
     if (opts.shouldStop?.()) break;
+    const statement = typeof item === 'string' ? item : item.statement;
+    if (
+      typeof item !== 'string' &&
+      (item.due.vacuum || item.due.freeze) &&
+      (item.due.pages >= (opts.announceAt ?? ANNOUNCED).pages || item.due.dead >= (opts.announceAt ?? ANNOUNCED).dead)
+    ) {
+      opts.logger?.info(
+        { statement, dead_rows: Math.round(item.due.dead), size_mib: Math.round((item.due.pages * 8) / 1024) },
+        'embedded database maintenance: a long VACUUM starts; the embedded database runs in this process, so the service answers nothing until it ends',
+      );
+    }
     const started = performance.now();
     try {
       await db.query(statement);
@@ -155,7 +180,11 @@ async function runEach(db: Queryable, statements: string[], opts: MaintenanceOpt
 export async function maintainEmbedded(db: Db, opts: MaintenanceOptions = {}): Promise<MaintenanceRun> {
   if (db.kind !== 'pglite') return { done: [], failed: 0 };
   const due = await tablesDue(db, opts.thresholds);
-  return runEach(db, due.map(maintenanceStatement), opts);
+  return runEach(
+    db,
+    due.map((d) => ({ statement: maintenanceStatement(d), due: d })),
+    opts,
+  );
 }
 
 /**

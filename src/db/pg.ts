@@ -103,10 +103,15 @@ export function openPg(opts: PgOptions): Db {
     opts.logger?.info('database connection restored');
   };
   pool.on('connect', (client) => {
-    client.on('error', onConnectionError);
+    // A connection the statement limit closed (db/statementWatch.ts) is no outage.
+    client.on('error', (err) => {
+      if (!wasCancelled(client)) onConnectionError(err);
+    });
     if (outage.lost) onConnectionOk();
   });
-  pool.on('error', onConnectionError);
+  pool.on('error', (err, client) => {
+    if (!wasCancelled(client)) onConnectionError(err);
+  });
 
   const prepare = opts.preparedStatements ?? true;
   const limitMs = opts.statementTimeoutMs ? Math.floor(opts.statementTimeoutMs) : 0;

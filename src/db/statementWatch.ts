@@ -42,6 +42,19 @@ export function wasCancelled(client: pg.ClientBase): boolean {
   return overdue.has(client);
 }
 
+/**
+ * What a statement whose connection was closed after its cancel request failed ends with, instead of
+ * node-postgres's "Connection terminated", which reads as an outage ("nothing was written"): the
+ * server may still finish and commit that statement, and the caller must not say otherwise.
+ */
+export class StatementCutOff extends Error {
+  readonly code = 'statement_cut_off';
+  constructor(limitMs: number) {
+    super(`the statement did not end within ${limitMs} ms and its cancel request did not end it; its connection was closed`);
+    this.name = 'StatementCutOff';
+  }
+}
+
 /** PostgreSQL's CancelRequest message: its length, the request code 1234/5678, the backend's pid and key. */
 export function cancelRequest(pid: number, key: number): Buffer {
   const b = Buffer.alloc(16);
@@ -80,6 +93,7 @@ function sendCancel(b: Backend, pid: number, key: number): Promise<void> {
 export function statementWatch(ms: number, logger: Logger | undefined): StatementWatch {
   return async (client, run) => {
     let done = false;
+    let closed = false;
     let grace: NodeJS.Timeout | null = null;
     const b = client as unknown as Backend;
     const cutOff = () => {
@@ -88,6 +102,7 @@ export function statementWatch(ms: number, logger: Logger | undefined): Statemen
         { limit_ms: ms, grace_ms: CANCEL_GRACE_MS },
         'a database statement past its time limit did not end on its cancel request; closing its connection (the server may still finish it)',
       );
+      closed = true;
       try {
         b.connection?.stream?.destroy();
       } catch {
@@ -108,6 +123,9 @@ export function statementWatch(ms: number, logger: Logger | undefined): Statemen
     timer.unref();
     try {
       return await run();
+    } catch (err) {
+      if (closed) throw new StatementCutOff(ms + CANCEL_GRACE_MS);
+      throw err;
     } finally {
       done = true;
       clearTimeout(timer);

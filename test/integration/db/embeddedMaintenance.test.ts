@@ -79,6 +79,20 @@ describe.each(DB_KINDS)('embedded database maintenance (%s)', (kind) => {
     }
   }
 
+  it.runIf(kind === 'pglite')('announces a VACUUM that will be long before it starts, naming its dead rows', async () => {
+    const org = await newOrg(tdb.db);
+    await churn(org, [await newDestination(tdb.db, org)], 1000);
+    const logs = captureLogger('debug');
+    // Thresholds of this size instead of 250,000 dead rows: the order of the lines is what is tested.
+    await maintainEmbedded(tdb.db, { logger: logs.logger, announceAt: { pages: 1_000_000, dead: 500 } });
+    const lines = logs.lines.map((l) => JSON.parse(l) as { msg: string; statement?: string; dead_rows?: number });
+    const announced = lines.findIndex((l) => /a long VACUUM starts/.test(l.msg) && /forwarding_jobs$/.test(l.statement ?? ''));
+    const ran = lines.findIndex((l) => l.msg === 'embedded database maintenance' && /forwarding_jobs$/.test(l.statement ?? ''));
+    expect(announced, logs.text()).toBeGreaterThanOrEqual(0);
+    expect(ran).toBeGreaterThan(announced);
+    expect(lines[announced]!.dead_rows).toBeGreaterThanOrEqual(500);
+  });
+
   it.runIf(kind === 'pglite')('reclaims what settled jobs leave: forwarding_jobs stops growing across rounds of the same churn', async () => {
     const org = await newOrg(tdb.db);
     const dests = [await newDestination(tdb.db, org), await newDestination(tdb.db, org), await newDestination(tdb.db, org)];
