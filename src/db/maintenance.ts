@@ -127,7 +127,17 @@ export interface MaintenanceOptions {
   thresholds?: Thresholds;
   /** When a VACUUM is announced before it starts (default ANNOUNCED). */
   announceAt?: { pages: number; dead: number };
+  /** analyzeEmbedded: only tables of at least this many pages (default START_ANALYZE_MIN_PAGES). */
+  minPages?: number;
 }
+
+/**
+ * The start-up ANALYZE leaves out tables under 1 MiB: their plans are trivial whatever the statistics,
+ * their counters (kept from now on) bring them into the periodic checks, and every start of a new or
+ * small database (each test's service, each CLI start) would otherwise pay a few hundred ms of
+ * ANALYZE with the process stalled.
+ */
+export const START_ANALYZE_MIN_PAGES = 128;
 
 export interface MaintenanceRun {
   /** The statements run, with how long each held the database. */
@@ -198,7 +208,9 @@ export async function maintainEmbedded(db: Db, opts: MaintenanceOptions = {}): P
 export async function analyzeEmbedded(db: Db, opts: MaintenanceOptions = {}): Promise<MaintenanceRun> {
   if (db.kind !== 'pglite') return { done: [], failed: 0 };
   const { rows } = await db.query<{ table: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS "table" ${TABLES} AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`,
+    `SELECT format('%I.%I', n.nspname, c.relname) AS "table" ${TABLES} AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND c.relpages >= $1 ORDER BY 1`,
+    [opts.minPages ?? START_ANALYZE_MIN_PAGES],
   );
   return runEach(
     db,
@@ -208,8 +220,9 @@ export async function analyzeEmbedded(db: Db, opts: MaintenanceOptions = {}): Pr
 }
 
 /**
- * The loop: at start an ANALYZE of every table and a check, then a check every `checkMs`, one at a
- * time. Does nothing on PostgreSQL. Errors are logged and the next check tries again; stop() cancels
+ * The loop: at start an ANALYZE of every table of START_ANALYZE_MIN_PAGES or more, then a check every
+ * `checkMs` (the first one period after start: a database just migrated has its catalogs due, a few
+ * hundred ms that a short-lived start need not pay), one at a time. Does nothing on PostgreSQL. Errors are logged and the next check tries again; stop() cancels
  * the timer and waits for the statement in flight only.
  */
 export class EmbeddedMaintenance {
@@ -223,6 +236,7 @@ export class EmbeddedMaintenance {
     private readonly logger: Logger,
     private readonly checkMs = MAINTENANCE_CHECK_MS,
     private readonly thresholds: Thresholds = THRESHOLDS,
+    private readonly startMinPages = START_ANALYZE_MIN_PAGES,
   ) {}
 
   /** Whether it runs at all: only on the embedded database. */
@@ -245,15 +259,14 @@ export class EmbeddedMaintenance {
 
   private check(): void {
     if (this.stopped || this.current) return;
-    const opts: MaintenanceOptions = { logger: this.logger, shouldStop: () => this.stopped, thresholds: this.thresholds };
+    const opts: MaintenanceOptions = { logger: this.logger, shouldStop: () => this.stopped, thresholds: this.thresholds, minPages: this.startMinPages };
     this.current = (async () => {
       try {
         // Again after a start whose ANALYZE was cut short (stopped, or failed).
         if (!this.analyzed) {
           const r = await analyzeEmbedded(this.db, opts);
           this.analyzed = !this.stopped && r.failed === 0;
-        }
-        await maintainEmbedded(this.db, opts);
+        } else await maintainEmbedded(this.db, opts);
       } catch (err) {
         // The database closing under a stopping service is expected; anything else is said and retried.
         if (!this.stopped && !isDatabaseUnavailable(err))
