@@ -39,8 +39,8 @@ export interface ReplayBatchHooks {
   /**
    * Runs first; false: queue nothing and answer `aborted` (e.g. the replay was cancelled meanwhile).
    * It may instead answer the SIEM's sendable age as read in this transaction (the destination's row,
-   * under its lock), which then replaces `maxAgeMs`: a SIEM changed between two batches is cut on from
-   * the next batch on, not from the next claim.
+   * under its lock): older events are then skipped, not queued (null or true: no limit). Read per
+   * batch, so a SIEM changed between two batches is cut on from the next batch on.
    */
   before?(tx: Queryable): Promise<boolean | { maxAgeMs: number | null }>;
   /** Runs last, with the batch's outcome; throwing rolls the whole batch back. */
@@ -167,7 +167,7 @@ export async function takeReplayTurn(tx: Queryable, destinationId: string): Prom
  * COMMITTED) sees the other's committed jobs: the dedupe holds under concurrent replays too. The
  * two-key form keeps these locks apart from the migration lock's single-key space.
  *
- * With `maxAgeMs` (the SIEM's sendable age), the batch's lower bound is clamped to what the SIEM accepts
+ * With a `maxAgeMs` from the `before` hook (the SIEM's sendable age), the batch's lower bound is clamped to what the SIEM accepts
  * at the batch's own time, on the database's clock (when the batch reads: statement_timestamp()): a
  * background replay walked hours after it was accepted finds the start of its window too old by then,
  * and the worker would dead-letter each such event at once. Those events are still read, in window
@@ -186,8 +186,6 @@ export async function queueReplayBatch(
     batch: number;
     /** The destination's filter over the wire event (null: every event). */
     matches?: ((payload: Record<string, unknown>) => boolean) | null;
-    /** The SIEM's sendable age (siem/types.ts sendableAgeMs): older events are skipped, not queued (null: no limit). */
-    maxAgeMs?: number | null;
   },
   hooks: ReplayBatchHooks = {},
 ): Promise<ReplayBatchResult> {
@@ -195,7 +193,7 @@ export async function queueReplayBatch(
     const go = hooks.before ? await hooks.before(tx) : true;
     if (go === false) return { scanned: 0, queued: 0, filteredOut: 0, skippedTooOld: 0, last: null, aborted: true };
     await takeReplayTurn(tx, args.destinationId);
-    const maxAgeMs = go === true ? (args.maxAgeMs ?? null) : go.maxAgeMs;
+    const maxAgeMs = go === true ? null : go.maxAgeMs;
     // statement_timestamp(), not now(): the batch may have waited for the replay's row or the
     // destination's replay turn since its transaction began, and the cut is for when it reads.
     const tooOld = maxAgeMs === null ? 'false' : `e.occurred_at < statement_timestamp() - $7 * interval '1 millisecond'`;

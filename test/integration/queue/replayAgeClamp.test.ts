@@ -173,11 +173,12 @@ describe.each(DB_KINDS)('range replay age clamp (%s)', (kind) => {
   it('a batch counts an event too old before its filter: one reason per event, and the cursor moves past what it skipped', async () => {
     const s = await scenario('datadog');
     const now = (await dbNow(tdb.db)).getTime();
-    const args = { orgId: s.org, destinationId: s.dest, from: new Date(now - 24 * HOUR), to: new Date(now + MINUTE), batch: 4, maxAgeMs: DATADOG_SENDABLE };
+    const args = { orgId: s.org, destinationId: s.dest, from: new Date(now - 24 * HOUR), to: new Date(now + MINUTE), batch: 4 };
+    const datadogLimit = { before: async () => ({ maxAgeMs: DATADOG_SENDABLE }) };
     const sums = { scanned: 0, queued: 0, filteredOut: 0, skippedTooOld: 0 };
     let after: WindowPosition | null = null;
     for (;;) {
-      const r = await queueReplayBatch(tdb.db, { ...args, after, matches: (p) => (p as { n?: number }).n !== 0 });
+      const r = await queueReplayBatch(tdb.db, { ...args, after, matches: (p) => (p as { n?: number }).n !== 0 }, datadogLimit);
       sums.scanned += r.scanned;
       sums.queued += r.queued;
       sums.filteredOut += r.filteredOut;
@@ -220,35 +221,25 @@ describe.each(DB_KINDS)('range replay age clamp (%s)', (kind) => {
     return { ...s, firstBatch: ordered.slice(0, BATCH), rest: ordered.slice(BATCH) };
   }
 
-  it('a SIEM changed to one with an age limit during a walk: the next batch of the same claim skips what it would not take', async () => {
-    const s = await walkChangingSiem('splunk_hec', 'datadog');
-    // Splunk took the first batch's old events; from the second batch on, Datadog's limit holds.
-    expect(await pendingEvents(tdb.db, s.dest)).toEqual([...s.firstBatch, ...s.inside].sort());
+  // Splunk takes the old events of the batches it walks; Datadog's limit skips them. Either way the
+  // next batch of the same claim cuts on the SIEM as it is by then.
+  it.each([
+    ['with', 'splunk_hec', 'datadog', (w: { firstBatch: string[]; rest: string[] }) => ({ sent: w.firstBatch, skipped: w.rest })],
+    ['without', 'datadog', 'splunk_hec', (w: { firstBatch: string[]; rest: string[] }) => ({ sent: w.rest, skipped: w.firstBatch })],
+  ] as const)('a SIEM changed to one %s an age limit during a walk: the next batch of the same claim cuts on it', async (_with, from, to, split) => {
+    const s = await walkChangingSiem(from, to);
+    const { sent, skipped } = split(s);
+    expect(await pendingEvents(tdb.db, s.dest)).toEqual([...sent, ...s.inside].sort());
     const row = (await replayRepo.getReplay(tdb.db, s.org, s.replayId))!;
     expect(row).toMatchObject({
       status: 'done',
-      skipped_too_old: s.beforeStart.length + s.rest.length,
-      queued: s.firstBatch.length + s.inside.length,
+      skipped_too_old: s.beforeStart.length + skipped.length,
+      queued: sent.length + s.inside.length,
       scanned: s.tooOld.length + s.inside.length,
       filtered_out: 0,
       already_pending: 0,
     });
-    expect(toReplayView(row).message).toMatch(new RegExp(`${s.rest.length} event\\(s\\) became older than the SIEM keeps`));
-  });
-
-  it('a SIEM changed to one without an age limit during a walk: the next batch of the same claim queues the old events again', async () => {
-    const s = await walkChangingSiem('datadog', 'splunk_hec');
-    // Datadog's limit skipped the first batch's events; Splunk takes every later one.
-    expect(await pendingEvents(tdb.db, s.dest)).toEqual([...s.rest, ...s.inside].sort());
-    const row = (await replayRepo.getReplay(tdb.db, s.org, s.replayId))!;
-    expect(row).toMatchObject({
-      status: 'done',
-      skipped_too_old: s.beforeStart.length + s.firstBatch.length,
-      queued: s.rest.length + s.inside.length,
-      scanned: s.tooOld.length + s.inside.length,
-      filtered_out: 0,
-      already_pending: 0,
-    });
+    expect(toReplayView(row).message).toMatch(new RegExp(`${skipped.length} event\\(s\\) became older than the SIEM keeps`));
   });
 
   it('a batch that waited inside its transaction before reading cuts on the time it reads, not the time it began', async () => {
@@ -257,7 +248,7 @@ describe.each(DB_KINDS)('range replay age clamp (%s)', (kind) => {
     const id = `pflt_clamp_wait_${process.pid}_${++seq}`;
     const r = await queueReplayBatch(
       tdb.db,
-      { orgId: org, destinationId: dest, from: new Date(0), to: new Date(Date.now() + HOUR), after: null, batch: BATCH, maxAgeMs: DATADOG_SENDABLE },
+      { orgId: org, destinationId: dest, from: new Date(0), to: new Date(Date.now() + HOUR), after: null, batch: BATCH },
       {
         // As a batch held up by the replay's row lock or the destination's replay turn: an event inside
         // the limit by the transaction's start (by 0.1 s), past it (by at least 0.4 s) once the batch reads.
@@ -268,7 +259,7 @@ describe.each(DB_KINDS)('range replay age clamp (%s)', (kind) => {
             [org, id, DATADOG_SENDABLE],
           );
           await tx.query(`SELECT pg_sleep(0.5)`);
-          return true;
+          return { maxAgeMs: DATADOG_SENDABLE };
         },
       },
     );
