@@ -145,22 +145,23 @@ export interface MaintenanceRun {
   failed: number;
 }
 
+/** Whether a VACUUM of `d` is large enough to be announced before it starts (ANNOUNCED). */
+function longVacuum(d: TableDue, at: { pages: number; dead: number }): boolean {
+  return (d.vacuum || d.freeze) && (d.pages >= at.pages || d.dead >= at.dead);
+}
+
 /**
- * Runs `statements` one at a time. A statement that fails is logged and the next one runs (a table
- * dropped meanwhile must not starve the others); the database gone away, or stopping, ends the run.
+ * Runs `statements` one at a time (with the table's due state when a check found it due). A statement
+ * that fails is logged and the next one runs (a table dropped meanwhile must not starve the others);
+ * the database gone away, or stopping, ends the run.
  */
-async function runEach(db: Queryable, statements: Array<string | { statement: string; due: TableDue }>, opts: MaintenanceOptions): Promise<MaintenanceRun> {
+async function runEach(db: Queryable, statements: Array<{ statement: string; due?: TableDue }>, opts: MaintenanceOptions): Promise<MaintenanceRun> {
   const run: MaintenanceRun = { done: [], failed: 0 };
-  for (const item of statements) {
+  for (const { statement, due } of statements) {
     if (opts.shouldStop?.()) break;
-    const statement = typeof item === 'string' ? item : item.statement;
-    if (
-      typeof item !== 'string' &&
-      (item.due.vacuum || item.due.freeze) &&
-      (item.due.pages >= (opts.announceAt ?? ANNOUNCED).pages || item.due.dead >= (opts.announceAt ?? ANNOUNCED).dead)
-    ) {
+    if (due && longVacuum(due, opts.announceAt ?? ANNOUNCED)) {
       opts.logger?.info(
-        { statement, dead_rows: Math.round(item.due.dead), size_mib: Math.round((item.due.pages * 8) / 1024) },
+        { statement, dead_rows: Math.round(due.dead), size_mib: Math.round((due.pages * 8) / 1024) },
         'embedded database maintenance: a long VACUUM starts; the embedded database runs in this process, so the service answers nothing until it ends',
       );
     }
@@ -214,7 +215,7 @@ export async function analyzeEmbedded(db: Db, opts: MaintenanceOptions = {}): Pr
   );
   return runEach(
     db,
-    rows.map((r) => `ANALYZE ${r.table}`),
+    rows.map((r) => ({ statement: `ANALYZE ${r.table}` })),
     opts,
   );
 }
