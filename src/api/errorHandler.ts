@@ -66,6 +66,45 @@ const DATABASE_TIMEOUT_CODES = new Set(['57014', '55P03']);
 const DATABASE_TIMEOUT_MESSAGE =
   'The database did not answer in time and the request was stopped; what it had not yet committed was rolled back. Retry shortly.';
 
+/**
+ * The database's failures a retry may cure, each answered 503 with Retry-After and a message true to
+ * what happened (never the statement, its tables or its parameters); null for any other error.
+ */
+function databaseRefusal(fe: FastifyError | Error): { message: string; level: 'warn' | 'debug'; log: string; fields: Record<string, unknown> } | null {
+  const code = (fe as { code?: unknown }).code;
+  if (fe instanceof StatementCutOff) {
+    // Not "nothing was written": the server may still finish the statement whose connection closed.
+    return {
+      level: 'warn',
+      fields: {},
+      log: 'a database statement did not end on its cancel request and its connection was closed (AEGIS_DB_API_STATEMENT_TIMEOUT_MS); answered 503',
+      message:
+        'The database did not answer in time and the request was stopped, but the database may still complete it: check the result before retrying a change.',
+    };
+  }
+  // Connection-level failures: the client did nothing wrong and a retry will work, so 503, not 500.
+  // The pool logs the outage once (src/db/pg.ts); one line per refused request would bury it.
+  if (isDatabaseUnavailable(fe)) {
+    return {
+      level: 'debug',
+      fields: { code },
+      log: 'database unavailable',
+      message: 'The database is unavailable right now; retry shortly. Nothing was written.',
+    };
+  }
+  // Not an internal error, and no stack: the cause is outside this request (a lock held by another
+  // session, an overloaded server). The SQLSTATE only; the message and the statement may name tables.
+  if (typeof code === 'string' && DATABASE_TIMEOUT_CODES.has(code)) {
+    return {
+      level: 'warn',
+      fields: { sqlstate: code },
+      log: 'a database statement did not answer in time and was cancelled (AEGIS_DB_API_STATEMENT_TIMEOUT_MS); answered 503. If this repeats, look for a session holding a lock (pg_stat_activity, pg_locks)',
+      message: DATABASE_TIMEOUT_MESSAGE,
+    };
+  }
+  return null;
+}
+
 /** `details` (every problem, each with its path) is present on refusals that come from validation. */
 function send(reply: FastifyReply, status: number, code: ErrorCode, message: string, details?: readonly Violation[]) {
   const error = details ? { code, message, details: details.map(({ path, message: m }) => ({ path, message: m })) } : { code, message };
@@ -99,33 +138,12 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (fe instanceof SyntaxError) return send(reply, 400, 'invalid_json', 'The request body is not valid JSON.');
     const status = fe.statusCode ?? 500;
     if (status >= 400 && status < 500) return send(reply, status, 'bad_request', fe.message);
-    if (fe instanceof StatementCutOff) {
-      // Not "nothing was written": the server may still finish the statement whose connection closed.
-      req.log.warn('a database statement did not end on its cancel request and its connection was closed (AEGIS_DB_API_STATEMENT_TIMEOUT_MS); answered 503');
+    const refusal = databaseRefusal(fe);
+    if (refusal) {
+      if (refusal.level === 'warn') req.log.warn(refusal.fields, refusal.log);
+      else req.log.debug(refusal.fields, refusal.log);
       void reply.header('Retry-After', '5');
-      return send(
-        reply,
-        503,
-        'service_unavailable',
-        'The database did not answer in time and the request was stopped, but the database may still complete it: check the result before retrying a change.',
-      );
-    }
-    // Connection-level failures: the client did nothing wrong and a retry will work, so 503, not 500.
-    if (isDatabaseUnavailable(fe)) {
-      // The pool logs the outage once (src/db/pg.ts); one line per refused request would bury it.
-      req.log.debug({ code: fe.code }, 'database unavailable');
-      void reply.header('Retry-After', '5');
-      return send(reply, 503, 'service_unavailable', 'The database is unavailable right now; retry shortly. Nothing was written.');
-    }
-    if (typeof fe.code === 'string' && DATABASE_TIMEOUT_CODES.has(fe.code)) {
-      // Not an internal error, and no stack: the cause is outside this request (a lock held by another
-      // session, an overloaded server). The SQLSTATE only; the message and the statement may name tables.
-      req.log.warn(
-        { sqlstate: fe.code },
-        'a database statement did not answer in time and was cancelled (AEGIS_DB_API_STATEMENT_TIMEOUT_MS); answered 503. If this repeats, look for a session holding a lock (pg_stat_activity, pg_locks)',
-      );
-      void reply.header('Retry-After', '5');
-      return send(reply, 503, 'service_unavailable', DATABASE_TIMEOUT_MESSAGE);
+      return send(reply, 503, 'service_unavailable', refusal.message);
     }
     req.log.error({ err: { message: fe.message, stack: fe.stack, code: fe.code } }, 'unhandled error');
     return send(reply, 500, 'internal', 'Internal error; it has been logged.');
