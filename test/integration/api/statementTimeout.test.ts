@@ -99,13 +99,14 @@ describe('a statement of an API request that waits on a lock held outside the se
   it("cuts a statement of the API's pool past the limit, never the worker's or an unbounded transaction's", async () => {
     const pid = async (db: Queryable) => (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     expect(service.db).not.toBe(service.workerDb);
-    // The server ends the statement on the service's cancel request, as on psql's Ctrl-C.
-    await expect(service.db.query('SELECT pg_sleep(3)')).rejects.toMatchObject({ code: '57014' });
+    // The server ends the statement on the service's cancel request, as on psql's Ctrl-C (a minute's
+    // sleep: however late a loaded machine fires the 1 s timer, the statement is still running).
+    await expect(service.db.query('SELECT pg_sleep(60)')).rejects.toMatchObject({ code: '57014' });
     let cancelledPid = 0;
     await expect(
       service.db.transaction(async (tx) => {
         cancelledPid = await pid(tx);
-        return tx.query('SELECT pg_sleep(3)');
+        return tx.query('SELECT pg_sleep(60)');
       }),
     ).rejects.toMatchObject({ code: '57014' });
     // Its connection is closed, not handed out again (the pool would give back the one released last):
