@@ -85,6 +85,13 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
     };
     return { r, org, create };
   }
+  /** A Datadog destination's body, its URL on receiver `r`. */
+  const datadog = (r: Receiver) => ({
+    siem: 'datadog',
+    url: `${r.url}/api/v2/logs`,
+    auth_header_name: 'DD-API-KEY',
+    auth_header_value: 'dd-key-0123456789abcdef',
+  });
   const window = (fromH: number, toH = 0) => ({
     from: new Date(Date.now() - fromH * HOUR).toISOString(),
     to: new Date(Date.now() - toH * HOUR + 60_000).toISOString(),
@@ -153,12 +160,7 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
     const { r, org, create } = await destination();
     const recent = await recordAged(tdb.db, org.orgId, [1, 2, 17]);
     await recordAged(tdb.db, org.orgId, [20, 30]);
-    const { path } = await create({
-      siem: 'datadog',
-      url: `${r.url}/api/v2/logs`,
-      auth_header_name: 'DD-API-KEY',
-      auth_header_value: 'dd-key-0123456789abcdef',
-    });
+    const { path } = await create(datadog(r));
     const res = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(40) });
     expect(res.status, res.text).toBe(200);
     expect(res.body).toMatchObject({ replayed: 3, skipped_too_old: 2 });
@@ -180,12 +182,7 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
       `INSERT INTO audit_events (org_id, id, occurred_at, payload) SELECT $1, 'evt_capped_' || g, now() - interval '30 hours', '{}' FROM generate_series(1, 10005) g`,
       [org.orgId],
     );
-    const { path } = await create({
-      siem: 'datadog',
-      url: `${r.url}/api/v2/logs`,
-      auth_header_name: 'DD-API-KEY',
-      auth_header_value: 'dd-key-0123456789abcdef',
-    });
+    const { path } = await create(datadog(r));
     const res = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(40) });
     expect(res.status, res.text).toBe(200);
     expect(res.body).toMatchObject({ replayed: 0, skipped_too_old: 10_000 });
@@ -198,12 +195,7 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
     const { r, org, create } = await destination();
     const recent = await recordAged(tdb.db, org.orgId, [1]);
     await recordAged(tdb.db, org.orgId, [18 - 1 / 60]);
-    const { path } = await create({
-      siem: 'datadog',
-      url: `${r.url}/api/v2/logs`,
-      auth_header_name: 'DD-API-KEY',
-      auth_header_value: 'dd-key-0123456789abcdef',
-    });
+    const { path } = await create(datadog(r));
     const res = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: window(40) });
     expect(res.status, res.text).toBe(200);
     expect(res.body).toMatchObject({ replayed: 1, skipped_too_old: 1 });
@@ -211,12 +203,6 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
     expect(receivedIds(r)).toEqual(recent);
   });
 
-  const datadog = (r: Receiver) => ({
-    siem: 'datadog',
-    url: `${r.url}/api/v2/logs`,
-    auth_header_name: 'DD-API-KEY',
-    auth_header_value: 'dd-key-0123456789abcdef',
-  });
   // The API takes occurred_at up to 9999-12-31: an agent with a skewed clock.
   const FAR = new Date('9999-12-30T00:00:00Z');
 
