@@ -267,10 +267,12 @@ export class EmbeddedMaintenance {
     const opts: MaintenanceOptions = { logger: this.logger, shouldStop: () => this.stopped, thresholds: this.thresholds, minPages: this.startMinPages };
     this.current = (async () => {
       try {
-        // Again after a start whose ANALYZE was cut short (stopped, or failed).
+        // Again after a start whose ANALYZE was cut short by a stop. Not after one that failed on a
+        // table (logged): retrying it at every check would keep every VACUUM from ever running, and
+        // the checks' own ANALYZE thresholds bring that table back.
         if (!this.analyzed) {
-          const r = await analyzeEmbedded(this.db, opts);
-          this.analyzed = !this.stopped && r.failed === 0;
+          await analyzeEmbedded(this.db, opts);
+          this.analyzed = !this.stopped;
         } else await maintainEmbedded(this.db, opts);
       } catch (err) {
         // The database closing under a stopping service is expected; anything else is said and retried.

@@ -215,6 +215,29 @@ describe.each(DB_KINDS)('embedded database maintenance (%s)', (kind) => {
     expect(rec.statements.length).toBe(count);
   });
 
+  it.runIf(kind === 'pglite')('goes on to its checks when a table’s start-up ANALYZE fails', async () => {
+    // An ANALYZE that fails on every try: an expression index whose function raises while a setting is on.
+    await tdb.db.exec(`
+      CREATE FUNCTION zz_boom(v int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+        BEGIN IF current_setting('aegis_test.boom', true) = 'on' THEN RAISE EXCEPTION 'boom'; END IF; RETURN v; END $$;
+      CREATE TABLE zz_analyze_fails (v int);
+      CREATE INDEX zz_analyze_fails_boom ON zz_analyze_fails (zz_boom(v));
+      INSERT INTO zz_analyze_fails SELECT g FROM generate_series(1, 100) g;
+      SET aegis_test.boom = 'on';`);
+    const rec = recording(tdb.db);
+    const logs = captureLogger('debug');
+    const loop = new EmbeddedMaintenance(rec.db, logs.logger, 20, THRESHOLDS, 0);
+    try {
+      loop.start();
+      // The failure is said, and the checks (a flush of the statistics, then the due tables) still come.
+      await expect.poll(() => rec.statements.some((s) => s.includes('pg_stat_force_next_flush')), { timeout: 60_000 }).toBe(true);
+      expect(logs.lines.some((l) => l.includes('maintenance statement failed') && l.includes('zz_analyze_fails'))).toBe(true);
+    } finally {
+      await loop.stop();
+      await tdb.db.exec(`RESET aegis_test.boom; DROP TABLE zz_analyze_fails; DROP FUNCTION zz_boom(int);`);
+    }
+  });
+
   it('runs with the service on the embedded database only, and stops with it', async () => {
     const rec = recording(tdb.db);
     const svc = await startTestService(rec.db);
