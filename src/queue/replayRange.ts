@@ -31,6 +31,14 @@ export interface ReplayBatchResult {
   aborted?: true;
 }
 
+/** What a batch queues, as its `before` hook read it (true, or a rule left out: no such limit). */
+export interface BatchRules {
+  /** The SIEM's sendable age: older events are skipped, not queued (null: no limit). */
+  maxAgeMs?: number | null;
+  /** The destination's filter over the wire event (null: every event), as live events are routed. */
+  matches?: ((payload: Record<string, unknown>) => boolean) | null;
+}
+
 /**
  * Work a caller does inside the batch's transaction (a background replay: its row lock and its
  * progress), so that the jobs and the record of having queued them commit together or not at all.
@@ -38,11 +46,10 @@ export interface ReplayBatchResult {
 export interface ReplayBatchHooks {
   /**
    * Runs first; false: queue nothing and answer `aborted` (e.g. the replay was cancelled meanwhile).
-   * It may instead answer the SIEM's sendable age as read in this transaction (the destination's row,
-   * under its lock): older events are then skipped, not queued (null or true: no limit). Read per
-   * batch, so a SIEM changed between two batches is cut on from the next batch on.
+   * It may instead answer the batch's rules as read in this transaction (the destination's row, under
+   * its lock), so that a SIEM or filter changed between two batches applies from the next batch on.
    */
-  before?(tx: Queryable): Promise<boolean | { maxAgeMs: number | null }>;
+  before?(tx: Queryable): Promise<boolean | BatchRules>;
   /** Runs last, with the batch's outcome; throwing rolls the whole batch back. */
   after?(tx: Queryable, result: ReplayBatchResult): Promise<void>;
 }
@@ -184,8 +191,6 @@ export async function queueReplayBatch(
     to: Date;
     after: WindowPosition | null;
     batch: number;
-    /** The destination's filter over the wire event (null: every event). */
-    matches?: ((payload: Record<string, unknown>) => boolean) | null;
   },
   hooks: ReplayBatchHooks = {},
 ): Promise<ReplayBatchResult> {
@@ -193,13 +198,14 @@ export async function queueReplayBatch(
     const go = hooks.before ? await hooks.before(tx) : true;
     if (go === false) return { scanned: 0, queued: 0, filteredOut: 0, skippedTooOld: 0, last: null, aborted: true };
     await takeReplayTurn(tx, args.destinationId);
-    const maxAgeMs = go === true ? null : go.maxAgeMs;
+    const maxAgeMs = go === true ? null : (go.maxAgeMs ?? null);
+    const matches = go === true ? null : (go.matches ?? null);
     // statement_timestamp(), not now(): the batch may have waited for the replay's row or the
     // destination's replay turn since its transaction began, and the cut is for when it reads.
     const tooOld = maxAgeMs === null ? 'false' : `e.occurred_at < statement_timestamp() - $7 * interval '1 millisecond'`;
     // The payload is read only when a filter needs it, and never for an event skipped as too old: an
     // unfiltered replay moves ids alone.
-    const payload = !args.matches ? '' : maxAgeMs === null ? ', e.payload' : `, CASE WHEN ${tooOld} THEN NULL ELSE e.payload END AS payload`;
+    const payload = !matches ? '' : maxAgeMs === null ? ', e.payload' : `, CASE WHEN ${tooOld} THEN NULL ELSE e.payload END AS payload`;
     const { rows: batch } = await tx.query<{ id: string; occurred_at: string; too_old: boolean; payload?: Record<string, unknown> | null }>(
       `SELECT e.id, e.occurred_at::text AS occurred_at, ${tooOld} AS too_old${payload} FROM audit_events e
         WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND ${NOT_TRAIL}
@@ -210,7 +216,6 @@ export async function queueReplayBatch(
         LIMIT $6`,
       [args.orgId, args.from, args.to, args.after?.occurredAt ?? args.from, args.after?.id ?? '', args.batch, ...(maxAgeMs === null ? [] : [maxAgeMs])],
     );
-    const matches = args.matches ?? null;
     const sendable = batch.filter((e) => !e.too_old);
     const ids = sendable.filter((e) => !matches || matches(e.payload ?? {})).map((e) => e.id);
     let queued = 0;

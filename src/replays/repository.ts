@@ -204,8 +204,8 @@ export async function claimReplay(
 
 /**
  * In a batch's transaction, before it queues anything: locks the replay; if this claim still runs it,
- * answers the destination's SIEM (its stored id) as of this batch, whose age limit clamps the batch
- * (runner.ts): a PATCH of the SIEM between two batches applies from the next batch on, not from the
+ * answers the destination's SIEM (its stored id, whose age limit clamps the batch) and filter as of
+ * this batch (runner.ts): a PATCH between two batches applies from the next batch on, not from the
  * next claim, which a background turn or the command line's walk may not make for a long while.
  * False: the batch queues nothing. The destination's row is share-locked first, as the batch's job
  * insert locks it (replayRange.ts): a destination being deleted then makes the batch wait for it at
@@ -214,11 +214,12 @@ export async function claimReplay(
  * cancels it too: cancelDestinationReplays): no job is queued for it and the organization's slot is
  * freed.
  *
- * Lock order: the destination's replay turn (queueReplayBatch), its row, the replay's, then jobs.
+ * Lock order: the destination's row (FOR KEY SHARE), the replay's, the destination's replay turn
+ * (queueReplayBatch), then jobs.
  */
-export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<false | { siem: string }> {
-  const { rows: dest } = await tx.query<{ live: boolean; siem: string }>(
-    'SELECT deleted_at IS NULL AS live, siem FROM destinations WHERE org_id = $1 AND id = $2 FOR KEY SHARE',
+export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<false | { siem: string; filter: Record<string, unknown> | null }> {
+  const { rows: dest } = await tx.query<{ live: boolean; siem: string; filter: Record<string, unknown> | null }>(
+    'SELECT deleted_at IS NULL AS live, siem, filter FROM destinations WHERE org_id = $1 AND id = $2 FOR KEY SHARE',
     [c.orgId, c.destinationId],
   );
   const { rows } = await tx.query<{ ok: boolean }>(
@@ -232,7 +233,7 @@ export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<fal
     await cancelReplay(tx, c.orgId, c.id);
     return false;
   }
-  return rows[0]?.ok === true && { siem: dest[0].siem };
+  return rows[0]?.ok === true && { siem: dest[0].siem, filter: dest[0].filter };
 }
 
 /**

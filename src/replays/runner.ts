@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/types.js';
 import type { Logger } from '../logger.js';
-import { compileFilter } from '../filters/compile.js';
-import { getDestinationFilter } from '../destinations/reads.js';
+import { compileFilter, type FilterPredicate } from '../filters/compile.js';
 import { queueReplayBatch, type WindowPosition } from '../queue/replayRange.js';
 import { HOURLY_MS, TimedRound } from '../queue/timedRounds.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
@@ -48,9 +47,14 @@ export async function runClaimedReplay(
   },
 ): Promise<ReplayOutcome> {
   try {
-    // Read when the replay is (re)claimed: a filter edited meanwhile applies from the next batch on.
-    const filter = await getDestinationFilter(db, c.orgId, c.destinationId);
-    const matches = filter ? compileFilter(filter) : null;
+    // The filter is read by each batch with the SIEM (lockForBatch), so an edit applies from the next
+    // batch on; compiled again only when it changed.
+    let compiled: { json: string; matches: FilterPredicate | null } = { json: 'null', matches: null };
+    const matchesOf = (filter: Record<string, unknown> | null): FilterPredicate | null => {
+      const json = JSON.stringify(filter);
+      if (json !== compiled.json) compiled = { json, matches: filter ? compileFilter(filter) : null };
+      return compiled.matches;
+    };
     let after: WindowPosition | null = c.cursor;
     for (let batches = 0; ; batches++) {
       if (opts.stopping?.()) {
@@ -64,13 +68,13 @@ export async function runClaimedReplay(
       let done = false;
       const b = await queueReplayBatch(
         db,
-        { orgId: c.orgId, destinationId: c.destinationId, from: c.start, to: c.to, after, batch: opts.batch, matches },
+        { orgId: c.orgId, destinationId: c.destinationId, from: c.start, to: c.to, after, batch: opts.batch },
         {
-          // The SIEM as of this batch (a PATCH between batches applies at once): its sendable age,
-          // its limit less the worker's margin, or null for a SIEM that keeps events of any age.
+          // The destination as of this batch (a PATCH between batches applies at once): its filter, and
+          // its SIEM's sendable age (its limit less the worker's margin; null: events of any age).
           before: async (tx) => {
             const held = await repo.lockForBatch(tx, c);
-            return held && { maxAgeMs: isSiemId(held.siem) ? sendableAgeMs(getEncoder(held.siem)) : null };
+            return held && { maxAgeMs: isSiemId(held.siem) ? sendableAgeMs(getEncoder(held.siem)) : null, matches: matchesOf(held.filter) };
           },
           after: async (tx, r) => {
             done = r.scanned < opts.batch || r.last === null;

@@ -50,8 +50,10 @@ export async function requestRangeReplay(
   let replayId: string | null = null;
   const first = await queueReplayBatch(
     db,
-    { orgId: dest.orgId, destinationId: dest.id, from: plan.start, to: plan.to, after: null, batch: limits.batch, matches },
+    { orgId: dest.orgId, destinationId: dest.id, from: plan.start, to: plan.to, after: null, batch: limits.batch },
     {
+      // The plan trimmed the start to the SIEM's limit a moment ago: no age limit to apply again.
+      before: async () => ({ matches }),
       after: async (tx, b) => {
         if (b.scanned < limits.batch || b.last === null) {
           await resumeHeld(tx, dest.orgId, dest.id);

@@ -174,11 +174,11 @@ describe.each(DB_KINDS)('range replay age clamp (%s)', (kind) => {
     const s = await scenario('datadog');
     const now = (await dbNow(tdb.db)).getTime();
     const args = { orgId: s.org, destinationId: s.dest, from: new Date(now - 24 * HOUR), to: new Date(now + MINUTE), batch: 4 };
-    const datadogLimit = { before: async () => ({ maxAgeMs: DATADOG_SENDABLE }) };
+    const datadogLimit = { before: async () => ({ maxAgeMs: DATADOG_SENDABLE, matches: (p: Record<string, unknown>) => (p as { n?: number }).n !== 0 }) };
     const sums = { scanned: 0, queued: 0, filteredOut: 0, skippedTooOld: 0 };
     let after: WindowPosition | null = null;
     for (;;) {
-      const r = await queueReplayBatch(tdb.db, { ...args, after, matches: (p) => (p as { n?: number }).n !== 0 }, datadogLimit);
+      const r = await queueReplayBatch(tdb.db, { ...args, after }, datadogLimit);
       sums.scanned += r.scanned;
       sums.queued += r.queued;
       sums.filteredOut += r.filteredOut;
@@ -240,6 +240,38 @@ describe.each(DB_KINDS)('range replay age clamp (%s)', (kind) => {
       already_pending: 0,
     });
     expect(toReplayView(row).message).toMatch(new RegExp(`${skipped.length} event\\(s\\) became older than the SIEM keeps`));
+  });
+
+  it('a filter edited during a walk applies from the next batch of the same claim', async () => {
+    const s = await scenario('splunk_hec');
+    const claim = await replayRepo.claimReplay(tdb.db, `clamp-filter-${++seq}`, 60_000, { orgId: s.org, id: s.replayId });
+    expect(claim).not.toBeNull();
+    let batches = 0;
+    let change: Promise<unknown> = Promise.resolve();
+    const outcome = await runClaimedReplay(
+      gatedDb(tdb.db, () => change),
+      claim!,
+      {
+        batch: BATCH,
+        leaseMs: 60_000,
+        onBatch: () => {
+          // As a PATCH that narrows the filter to nothing this window holds, once the first batch has committed.
+          if (++batches === 1)
+            change = tdb.db.query(`UPDATE destinations SET filter = $3::jsonb, updated_at = now() WHERE org_id = $1 AND id = $2`, [
+              s.org,
+              s.dest,
+              JSON.stringify({ 'event.id': { $in: ['evt_in_no_window'] } }),
+            ]);
+        },
+      },
+    );
+    expect(outcome).toBe('done');
+    const all = [...s.tooOld, ...s.inside];
+    const firstBatch = (await windowOrder(tdb.db, s.org, all)).slice(0, BATCH);
+    // Splunk keeps events of any age: the first batch queued all three, the filter then let none through.
+    expect(await pendingEvents(tdb.db, s.dest)).toEqual([...firstBatch].sort());
+    const row = (await replayRepo.getReplay(tdb.db, s.org, s.replayId))!;
+    expect(row).toMatchObject({ status: 'done', queued: BATCH, filtered_out: all.length - BATCH, scanned: all.length });
   });
 
   it('a batch that waited inside its transaction before reading cuts on the time it reads, not the time it began', async () => {
