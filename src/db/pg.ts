@@ -53,6 +53,30 @@ export interface PgOptions {
  */
 export const PG_KEEPALIVE_IDLE_MS = 10_000;
 
+/**
+ * How often the backend of a connection of a pool with a statement limit checks, while a statement
+ * runs or waits (on a lock, in pg_sleep), that its client is still connected, and ends the statement
+ * when it is not (PostgreSQL 14+'s client_connection_check_interval, a session setting). Without it, a
+ * statement cut off after its cancel request was lost (db/statementWatch.ts: its connection closed)
+ * kept its backend, a max_connections slot and its locks until it ended by itself, and an autocommit
+ * write then committed; the pool meanwhile opens a new connection for the next request, so these
+ * piled up. A second or two: the statement has already run past the limit and the 5 s cancel grace,
+ * so ending it within 2 s more is soon enough, and each check is one poll() on the socket of a
+ * statement that is running anyway: cheap at this rate.
+ */
+export const CLIENT_CHECK_INTERVAL_MS = 2_000;
+
+/**
+ * Sets CLIENT_CHECK_INTERVAL_MS for the session in one round trip, only where the server knows the
+ * parameter (13 and older reject its name; their statement may still finish once cut off). Behind
+ * PgBouncer in transaction mode the setting stays on the server connection it ran on and may reach
+ * other clients of it: harmless, it ends only statements whose client went away, and a server
+ * connection's client there is PgBouncer itself (which also means it does not help there).
+ */
+const CHECK_CLIENT_CONNECTION =
+  "SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 " +
+  `THEN set_config('client_connection_check_interval', '${CLIENT_CHECK_INTERVAL_MS}', false) END`;
+
 const asResult = <R>(r: pg.QueryResult): QueryResult<R> => ({ rows: r.rows as R[], rowCount: r.rowCount ?? 0 });
 
 /** A statement as node-postgres takes it: named when it is marked and prepared statements are on. */
@@ -73,9 +97,33 @@ export function clientQueryable(client: pg.ClientBase, prepare = true, watch: St
   };
 }
 
+/**
+ * pg-pool's options as pg-pool 3.14 takes them: its onConnect hook may return a promise, awaited before
+ * a new connection is handed out (a rejection fails that checkout); @types/pg says it returns void.
+ */
+type PoolConfig = Omit<pg.PoolConfig, 'onConnect'> & { onConnect?: (client: pg.ClientBase) => Promise<void> };
+
 /** A real PostgreSQL server through a `pg` pool. Survives dropped connections: the pool replaces them. */
 export function openPg(opts: PgOptions): Db {
-  const pool = new pg.Pool({
+  const limitMs = opts.statementTimeoutMs ? Math.floor(opts.statementTimeoutMs) : 0;
+  // Once per new connection, before the pool hands it out: so it is in place before the connection's
+  // first (watched) statement and not counted against that statement's limit. Only a pool with a limit
+  // closes a connection under a running statement; the worker's pool, the LISTEN connections (idle,
+  // where the server notices a closed client at once) and PGlite (no socket) have no use for it.
+  // A server that refuses the value (one where it cannot watch a socket: Windows) keeps the
+  // connection usable: logged once, the statement limit works as before.
+  let checkRefused = false;
+  const checkClientConnection = async (client: pg.ClientBase) => {
+    try {
+      await client.query(CHECK_CLIENT_CONNECTION);
+    } catch (err) {
+      if (!(err instanceof pg.DatabaseError)) throw err;
+      if (checkRefused) return;
+      checkRefused = true;
+      opts.logger?.warn({ err: err.message }, 'the database refused client_connection_check_interval; a statement cut off by the time limit may still finish');
+    }
+  };
+  const poolConfig: PoolConfig = {
     connectionString: opts.connectionString,
     max: opts.max ?? 10,
     connectionTimeoutMillis: opts.connectionTimeoutMs ?? 10_000,
@@ -84,7 +132,9 @@ export function openPg(opts: PgOptions): Db {
     // cut) within seconds, not the kernel's hours: PG_KEEPALIVE_IDLE_MS says what it bounds.
     keepAlive: true,
     keepAliveInitialDelayMillis: PG_KEEPALIVE_IDLE_MS,
-  });
+    ...(limitMs > 0 ? { onConnect: checkClientConnection } : {}),
+  };
+  const pool = new pg.Pool(poolConfig);
   // A server restart or a cut connection reaches every client as an 'error' event: an idle pooled
   // client through the pool, but a checked-out one (mid-transaction, between two statements) only on
   // the client itself, and an EventEmitter 'error' without a listener kills the process. So every
@@ -114,7 +164,6 @@ export function openPg(opts: PgOptions): Db {
   });
 
   const prepare = opts.preparedStatements ?? true;
-  const limitMs = opts.statementTimeoutMs ? Math.floor(opts.statementTimeoutMs) : 0;
   const watch = limitMs > 0 ? statementWatch(limitMs, opts.logger) : null;
   /** One statement on a connection of its own, watched when the pool has a limit. */
   const single = async (config: pg.QueryConfig | string): Promise<pg.QueryResult> => {

@@ -87,8 +87,10 @@ function sendCancel(b: Backend, pid: number, key: number): Promise<void> {
 /**
  * A StatementWatch for a limit of `ms`: past it, the statement is cancelled (the server fails it with
  * SQLSTATE 57014 and rolls its transaction back), and past CANCEL_GRACE_MS more its connection is
- * closed (node-postgres then fails it as "Connection terminated", a database-unavailable error). No
- * timer callback can throw: an exception there would end the process, and every tenant with it.
+ * closed (node-postgres then fails it as "Connection terminated", a database-unavailable error). On
+ * PostgreSQL 14+ the server then ends that statement itself within CLIENT_CHECK_INTERVAL_MS (db/pg.ts
+ * sets client_connection_check_interval on the pool's connections). No timer callback can throw: an
+ * exception there would end the process, and every tenant with it.
  */
 export function statementWatch(ms: number, logger: Logger | undefined): StatementWatch {
   return async (client, run) => {

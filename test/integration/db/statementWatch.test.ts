@@ -12,23 +12,47 @@ import { isDatabaseUnavailable } from '../../../src/db/unavailable.js';
 import { StatementCutOff } from '../../../src/db/statementWatch.js';
 import { openTestDb, type TestDb } from '../../support/db.js';
 import { captureLogger } from '../../support/logCapture.js';
+import { waitFor } from '../../support/waitFor.js';
 
-/** A TCP proxy to the test server: stops taking new connections on close(), keeps the open ones. */
-async function proxyTo(target: URL): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
+/**
+ * A TCP proxy to the test server: stops taking new connections on close(), keeps the open ones. Each
+ * side's close closes the other, as a proxy passing sessions through does. With `dropCancels`, a
+ * connection that opens with a CancelRequest is closed unanswered (a pooler or proxy that does not
+ * pass cancels on); `dropped` counts them.
+ */
+async function proxyTo(target: URL, { dropCancels = false } = {}): Promise<{ server: Server; port: number; sockets: Set<Socket>; dropped: () => number }> {
   const sockets = new Set<Socket>();
+  let dropped = 0;
+  const track = (s: Socket) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+    s.on('close', () => sockets.delete(s));
+  };
   const server = createServer((inbound) => {
-    const outbound = connect(Number(target.port || 5432), target.hostname);
-    for (const s of [inbound, outbound]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => sockets.delete(s));
-    }
-    inbound.pipe(outbound).pipe(inbound);
+    track(inbound);
+    const pass = (first: Buffer | null) => {
+      const outbound = connect(Number(target.port || 5432), target.hostname);
+      track(outbound);
+      inbound.on('close', () => outbound.destroy());
+      outbound.on('close', () => inbound.destroy());
+      if (first) outbound.write(first);
+      inbound.pipe(outbound).pipe(inbound);
+    };
+    if (!dropCancels) return pass(null);
+    // The first message of a connection: a CancelRequest is 16 bytes, its code 80877102 at offset 4.
+    inbound.once('data', (first: Buffer) => {
+      if (first.length >= 8 && first.readInt32BE(4) === 80877102) {
+        dropped++;
+        inbound.destroy();
+        return;
+      }
+      pass(first);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('proxy has no port');
-  return { server, port: address.port, sockets };
+  return { server, port: address.port, sockets, dropped: () => dropped };
 }
 
 describe('the API pool’s statement limit (postgres)', () => {
@@ -45,6 +69,8 @@ describe('the API pool’s statement limit (postgres)', () => {
     const proxy = await proxyTo(url);
     const viaProxy = new URL(url);
     viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const app = `watch_sleep_${process.pid}`;
+    viaProxy.searchParams.set('application_name', app);
     const logs = captureLogger('debug');
     const db = openPg({ connectionString: viaProxy.toString(), max: 1, statementTimeoutMs: 1000, logger: logs.logger });
     const warnings: Error[] = [];
@@ -71,12 +97,18 @@ describe('the API pool’s statement limit (postgres)', () => {
       expect(logs.text()).toMatch(/did not end on its cancel request; closing its connection/);
       // node-postgres's own cancel reads a deprecated getter, which prints a warning in every process.
       expect(warnings.map((w) => w.name)).not.toContain('DeprecationWarning');
+      // And the server, noticing the closed connection (client_connection_check_interval, db/pg.ts),
+      // ends the sleep itself: no backend of the pool is left.
+      await waitFor(
+        'no backend of the pool left',
+        async () => (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [app])).rows[0]!.n,
+        (n) => n === 0,
+        { timeoutMs: 60_000, intervalMs: 200 },
+      );
     } finally {
       process.off('warning', onWarning);
       for (const s of proxy.sockets) s.destroy();
       await db.close().catch(() => undefined);
-      // The server-side sleep the test left behind.
-      await tdb.db.query(`SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(120)'`);
     }
   }, 90_000);
 
@@ -99,4 +131,45 @@ describe('the API pool’s statement limit (postgres)', () => {
       await db.close();
     }
   }, 90_000);
+  it('a statement cut off after its cancel request was lost ends on the server too, and does not commit', async () => {
+    // Before: the backend behind the closed connection kept waiting on the lock (a connection slot and
+    // locks held, one more per cut statement) and, once the lock was released, committed the UPDATE.
+    await tdb.db.exec(
+      'CREATE TABLE IF NOT EXISTS watch_orphan (id int PRIMARY KEY, v int NOT NULL); INSERT INTO watch_orphan VALUES (1, 0) ON CONFLICT DO NOTHING',
+    );
+    const url = new URL(tdb.url!);
+    const proxy = await proxyTo(url, { dropCancels: true });
+    const viaProxy = new URL(url);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    // Names this pool's backends in pg_stat_activity.
+    const app = `watch_orphan_${process.pid}`;
+    viaProxy.searchParams.set('application_name', app);
+    const db = openPg({ connectionString: viaProxy.toString(), max: 1, statementTimeoutMs: 1000 });
+    const locker = new pg.Client({ connectionString: tdb.url! });
+    locker.on('error', () => undefined);
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT v FROM watch_orphan WHERE id = 1 FOR UPDATE');
+      const err = await db.query('UPDATE watch_orphan SET v = v + 1 WHERE id = 1').then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(StatementCutOff);
+      expect(proxy.dropped()).toBeGreaterThan(0);
+      const waiting = async () =>
+        (await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [app]))
+          .rows[0]!.n;
+      await waitFor('no backend of the pool still waiting on the lock', waiting, (n) => n === 0, { timeoutMs: 60_000, intervalMs: 200 });
+      await locker.query('ROLLBACK');
+      const rows = await tdb.db.query<{ v: number }>('SELECT v FROM watch_orphan WHERE id = 1');
+      expect(rows.rows[0]!.v).toBe(0);
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+      for (const s of proxy.sockets) s.destroy();
+      proxy.server.close();
+      await db.close().catch(() => undefined);
+    }
+  }, 120_000);
 });
