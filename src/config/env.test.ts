@@ -136,7 +136,7 @@ describe('database pools', () => {
     expect(loadConfig({ AEGIS_DB_API_STATEMENT_TIMEOUT_MS: '3600000' }).dbApiStatementTimeoutMs).toBe(3_600_000);
     // Milliseconds: "30" meant as seconds would cut every statement after 30 ms.
     expect(() => loadConfig({ AEGIS_DB_API_STATEMENT_TIMEOUT_MS: '30' })).toThrow(
-      /^AEGIS_DB_API_STATEMENT_TIMEOUT_MS: must be 0 \(not set\) or at least 1000 \(milliseconds, like every \*_MS variable\), got 30$/,
+      /^AEGIS_DB_API_STATEMENT_TIMEOUT_MS: must be 0 \(no limit\) or at least 1000 \(milliseconds, like every \*_MS variable\), got 30$/,
     );
     expect(() => loadConfig({ AEGIS_DB_API_STATEMENT_TIMEOUT_MS: '3600001' })).toThrow(/^AEGIS_DB_API_STATEMENT_TIMEOUT_MS: must be between 0 and 3600000/);
     for (const bad of ['30s', '-1', '1.5', 'off']) {

@@ -299,7 +299,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (dbApiStatementTimeoutMs > 0 && dbApiStatementTimeoutMs < 1000) {
     throw new ConfigError(
       'AEGIS_DB_API_STATEMENT_TIMEOUT_MS',
-      `must be 0 (not set) or at least 1000 (milliseconds, like every *_MS variable), got ${dbApiStatementTimeoutMs}`,
+      `must be 0 (no limit) or at least 1000 (milliseconds, like every *_MS variable), got ${dbApiStatementTimeoutMs}`,
     );
   }
   return {
