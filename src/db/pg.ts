@@ -103,6 +103,16 @@ export function clientQueryable(client: pg.ClientBase, prepare = true, watch: St
  */
 type PoolConfig = Omit<pg.PoolConfig, 'onConnect'> & { onConnect?: (client: pg.ClientBase) => Promise<void> };
 
+/** Runs each call's `fn` once every earlier call's has settled (resolved or failed): one at a time, in order. */
+function oneAtATime(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (fn) => {
+    const run = last.then(fn);
+    last = run.catch(() => undefined);
+    return run;
+  };
+}
+
 /** A real PostgreSQL server through a `pg` pool. Survives dropped connections: the pool replaces them. */
 export function openPg(opts: PgOptions): Db {
   const limitMs = opts.statementTimeoutMs ? Math.floor(opts.statementTimeoutMs) : 0;
@@ -175,6 +185,29 @@ export function openPg(opts: PgOptions): Db {
       client.release(wasCancelled(client));
     }
   };
+  const runTransaction = async <T>(fn: (tx: Queryable) => Promise<T>, txOpts?: TransactionOptions): Promise<T> => {
+    const client = await pool.connect();
+    let broken = false;
+    try {
+      // An unbounded transaction's statements run as long as they take, but none waits longer than
+      // the limit for a lock (a session outside the service holding a row it needs): lock_timeout,
+      // transaction-scoped, so safe behind a transaction pooler. migrate sets its own.
+      await client.query(watch && txOpts?.unbounded ? `BEGIN; SET LOCAL lock_timeout = ${limitMs}` : 'BEGIN');
+      const out = await fn(clientQueryable(client, prepare, watch && !txOpts?.unbounded ? watch : unwatched));
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw err;
+    } finally {
+      client.release(broken || wasCancelled(client));
+    }
+  };
+  const unboundedTurns = oneAtATime();
   const db: Db = {
     kind: 'postgres',
     async query<R>(text: string, values?: readonly unknown[]) {
@@ -184,26 +217,11 @@ export function openPg(opts: PgOptions): Db {
       await single(script);
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>, txOpts?: TransactionOptions): Promise<T> {
-      const client = await pool.connect();
-      let broken = false;
-      try {
-        // An unbounded transaction's statements run as long as they take, but none waits longer than
-        // the limit for a lock (a session outside the service holding a row it needs): lock_timeout,
-        // transaction-scoped, so safe behind a transaction pooler. migrate sets its own.
-        await client.query(watch && txOpts?.unbounded ? `BEGIN; SET LOCAL lock_timeout = ${limitMs}` : 'BEGIN');
-        const out = await fn(clientQueryable(client, prepare, watch && !txOpts?.unbounded ? watch : unwatched));
-        await client.query('COMMIT');
-        return out;
-      } catch (err) {
-        try {
-          await client.query('ROLLBACK');
-        } catch {
-          broken = true;
-        }
-        throw err;
-      } finally {
-        client.release(broken || wasCancelled(client));
-      }
+      // On a pool with a limit (the API's), unbounded transactions take turns: a destination's delete
+      // runs as long as its backlog (seconds to minutes for a million jobs), and a few tenants deleting
+      // at once would otherwise hold every connection, so that every other request waited for one and
+      // got 503. One at a time leaves the rest of the pool to everyone else.
+      return watch && txOpts?.unbounded ? unboundedTurns(() => runTransaction(fn, txOpts)) : runTransaction(fn, txOpts);
     },
     async listen(channel, onNotify, onReconnect) {
       if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);

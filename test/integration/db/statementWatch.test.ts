@@ -131,6 +131,38 @@ describe('the API pool’s statement limit (postgres)', () => {
       await db.close();
     }
   }, 90_000);
+  it('runs unbounded transactions one at a time, so they never take all of the pool', async () => {
+    // Three tenants deleting large destinations at once: each delete is an unbounded transaction of many
+    // statements. Together they must hold one connection of the API's pool, not all three.
+    const db = openPg({ connectionString: tdb.url!, max: 3, statementTimeoutMs: 1000 });
+    let inFlight = 0;
+    let most = 0;
+    const long = () =>
+      db.transaction(
+        async (tx) => {
+          most = Math.max(most, ++inFlight);
+          try {
+            for (let i = 0; i < 10; i++) await tx.query('SELECT pg_sleep(0.05)');
+          } finally {
+            inFlight--;
+          }
+        },
+        { unbounded: true },
+      );
+    try {
+      const all = Promise.all([long(), long(), long()]);
+      // Meanwhile an ordinary statement of another request still gets a connection.
+      await expect(db.query('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+      await all;
+      expect(most).toBe(1);
+      // A failed one gives its turn up too.
+      await expect(db.transaction(() => Promise.reject(new Error('boom')), { unbounded: true })).rejects.toThrow('boom');
+      await expect(long()).resolves.toBeUndefined();
+    } finally {
+      await db.close();
+    }
+  }, 90_000);
+
   it('a statement cut off after its cancel request was lost ends on the server too, and does not commit', async () => {
     // Before: the backend behind the closed connection kept waiting on the lock (a connection slot and
     // locks held, one more per cut statement) and, once the lock was released, committed the UPDATE.
