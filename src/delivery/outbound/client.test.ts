@@ -135,9 +135,21 @@ describe('outbound client against a real HTTPS receiver', () => {
     const less = await client({ maxResponseBytes: 1024 }).send({ url: receiver.url, headers, body: '{}', maxResponseBytes: 100 });
     expect(less).toMatchObject({ kind: 'response', status: 500, truncated: true });
     if (less.kind === 'response') expect(less.body).toBe('x'.repeat(100));
+    receiver.setHandler(respondWith(200, 'x'.repeat(100_000)));
     const more = await client({ maxResponseBytes: 1024 }).send({ url: receiver.url, headers, body: '{}', maxResponseBytes: 50_000 });
     if (more.kind === 'response') expect(more.body).toBe('x'.repeat(50_000));
     else throw new Error(`expected a response, got ${more.message}`);
+  });
+
+  it("a refusal is read up to the client's cap only, whatever more the request allows an acceptance", async () => {
+    // A SIEM answering a 1,000-event Elastic request (1 KiB allowed per item of a 2xx) with a megabyte
+    // refusal: every byte read is scrubbed on the worker's one thread, for a sentence of it kept.
+    for (const status of [400, 429, 503]) {
+      receiver.setHandler(respondWith(status, 'x'.repeat(1_100_000)));
+      const result = await client({ maxResponseBytes: 1024 }).send({ url: receiver.url, headers, body: '{}', maxResponseBytes: 1_064_000 });
+      expect(result).toMatchObject({ kind: 'response', status, truncated: true });
+      if (result.kind === 'response') expect(result.body.length).toBe(1024);
+    }
   });
 
   it('does not split a multi-byte character at the cap', async () => {

@@ -76,9 +76,10 @@ export interface OutboundRequest {
    */
   poolKey?: string;
   /**
-   * Read at most this much of the answer, instead of the client's maxResponseBytes. A delivery names
-   * its preset's share for the batch (an Elastic _bulk answer grows with its items: siem/types.ts
-   * maxAnswerBytesOf); every other caller (token requests, alert webhooks, ack polls) reads the default.
+   * Read at most this much of the answer, instead of the client's maxResponseBytes; more than that
+   * only of a 2xx (a refusal is read up to the client's cap at most). A delivery names its preset's
+   * share for the batch (an Elastic _bulk answer grows with its items: siem/types.ts maxAnswerBytesOf),
+   * an ack poll what its ids need; other callers (token requests, alert webhooks) read the default.
    */
   maxResponseBytes?: number;
   /**
@@ -217,8 +218,13 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
         },
       });
 
-      // Read at most maxResponseBytes, then drop the rest, within one deadline for the whole body.
-      const cap = req.maxResponseBytes ?? maxResponseBytes;
+      // Read at most maxResponseBytes, then drop the rest, within one deadline for the whole body. A
+      // request's larger cap is for an acceptance (an Elastic _bulk answer has an item per event); a
+      // refusal's status is the answer and only a sentence of its body is kept, while every byte read
+      // is scrubbed on the worker's one thread: a SIEM answering each 1,000-event request with a
+      // megabyte of refusal held every tenant's deliveries up to 0.7 s a time.
+      const asked = req.maxResponseBytes ?? maxResponseBytes;
+      const cap = res.statusCode >= 200 && res.statusCode < 300 ? asked : Math.min(asked, maxResponseBytes);
       const read = await readCappedBody(res.body, cap, timeoutMs);
       // A 2xx is an acceptance only when the whole answer arrived. A SIEM (or a proxy in front of it)
       // that sends "200" and then resets, or drips its body past the deadline, may not have kept the
