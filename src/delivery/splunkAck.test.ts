@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { respondWith, startReceiver, TEST_CA_PEM } from '../../test/support/httpsReceiver.js';
 import type { DeliveryTarget } from './deliverBatch.js';
-import { createOutboundClient } from './outbound/client.js';
+import { createOutboundClient, type OutboundClient } from './outbound/client.js';
 import { indexerAckOn, queryAcks, readAckId, splunkAckUrl, splunkChannel } from './splunkAck.js';
 
 describe('Splunk indexer acknowledgement protocol', () => {
@@ -64,6 +64,47 @@ describe('the acknowledgement poll of a Splunk that quotes the token back', () =
       expect(poll.error).not.toContain(token.slice(0, 6));
     } finally {
       await client.close();
+      await splunk.close();
+    }
+  });
+});
+
+describe('the acknowledgement poll of a Splunk that answers at length', () => {
+  it('reads no more of any answer than its ids need: every byte read is scrubbed on the worker’s one thread', async () => {
+    const splunk = await startReceiver(respondWith(200, `{"acks":{"1":true,"2":false}}${' '.repeat(200_000)}`));
+    const real = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
+    const read: number[] = [];
+    const client: OutboundClient = {
+      ...real,
+      send: async (req) => {
+        const r = await real.send(req);
+        if (r.kind === 'response') read.push(r.body.length);
+        return r;
+      },
+    };
+    const target: DeliveryTarget = {
+      orgId: 'org_ack',
+      id: 'fwd_ack_long',
+      siem: 'splunk_hec',
+      url: `${splunk.url}/services/collector/event`,
+      authHeaderName: 'Authorization',
+      authHeaderValue: 'Splunk 5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f',
+      signingSecret: null,
+      previousSigningSecret: null,
+      oauth: null,
+      options: { indexer_ack: true },
+      format: 'ecs',
+    };
+    try {
+      await queryAcks({ client }, target, [1, 2]);
+      splunk.setHandler(respondWith(503, 'x'.repeat(200_000)));
+      const refused = await queryAcks({ client }, target, [1, 2]);
+      expect(refused.error).toMatch(/503/);
+      expect(read).toHaveLength(2);
+      // 8 KiB for an error's text, and room for each id's entry ("123456789":false,).
+      for (const n of read) expect(n).toBeLessThanOrEqual(8 * 1024 + 32 * 2);
+    } finally {
+      await real.close();
       await splunk.close();
     }
   });

@@ -9,7 +9,7 @@ import { scrubberFor } from './scrubberCache.js';
 import { scrubResult } from './outbound/credentialScrub.js';
 import type { OutboundResult } from './outbound/types.js';
 import { describeSplunkError } from '../siem/splunk-hec/encoder.js';
-import { isRecord, parseJson } from '../siem/types.js';
+import { DEFAULT_MAX_ANSWER_BYTES, isRecord, parseJson } from '../siem/types.js';
 
 export const SPLUNK_CHANNEL_HEADER = 'X-Splunk-Request-Channel';
 
@@ -83,6 +83,14 @@ export interface AckPoll {
   error: string | null;
 }
 
+/**
+ * How much of a poll's answer is read: an error's text, and an entry per id ("123456789":false,).
+ * Every byte read is scrubbed on the worker's one thread, and a poll runs every 2 s per destination
+ * for as long as its acknowledgements are awaited: the client's default 64 KiB of a hostile answer
+ * cost each poll several ms, for an answer that needs a few hundred bytes.
+ */
+const ackAnswerBytes = (ids: number) => DEFAULT_MAX_ANSWER_BYTES + 32 * ids;
+
 /** One POST /services/collector/ack for up to ACK_QUERY_MAX_IDS ackIds of this destination's channel in this process. Never throws: a failed poll is its scrubbed error. */
 export async function queryAcks(deps: Pick<DeliveryDeps, 'client'>, target: DeliveryTarget, ackIds: number[]): Promise<AckPoll> {
   const channel = splunkChannel(target.id);
@@ -98,6 +106,7 @@ export async function queryAcks(deps: Pick<DeliveryDeps, 'client'>, target: Deli
       headers,
       body: JSON.stringify({ acks: ackIds }),
       gzip: false,
+      maxResponseBytes: ackAnswerBytes(ackIds.length),
       ...targetPool(target),
     });
   } catch (err) {
