@@ -8,6 +8,7 @@ import { migrate } from './db/migrate.js';
 import { warnOfCredentialsOutsideRing } from './destinations/keyCoverage.js';
 import { loadKeyRing, type KeyRing } from './crypto/keyring.js';
 import { createLogger, type Logger } from './logger.js';
+import { scanThread } from './events/scanThread.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildApp } from './api/app.js';
 import { Worker } from './delivery/worker.js';
@@ -82,6 +83,9 @@ export function createDeliveryDeps(db: Db, keyRing: KeyRing, config: Config, ext
  */
 export async function startService(config: Config, opts: StartOptions): Promise<Service> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  // Process-wide, as the thread is: the last service started says it (tests start many).
+  scanThread.onThreadFailure = (err) =>
+    logger.warn({ err: err.message }, 'the scan thread for long preflight inputs failed; they are scanned on the event loop until it starts again');
   const { signal } = opts;
   let listened = false;
   // Between steps: a step under way is let finish (a PGlite open or migration cut short by the exit

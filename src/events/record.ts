@@ -3,9 +3,8 @@ import { AppError, validationFailed } from '../errors.js';
 import { recordEvents } from '../queue/enqueue.js';
 import type { FilterRouter } from '../filters/router.js';
 import { buildWireEvent, fieldsFromAgentRecord, newPreflightId, parseDateTime, type AegisFields, type AgentDecisionRecord } from './contract.js';
-import { detect } from './detect.js';
 import { countByType } from './findings.js';
-import { mask } from './mask.js';
+import { scanThread } from './scanThread.js';
 import { evaluatePolicy } from './policy.js';
 import { validateAgentRecord, validatePreflightOptions } from './validate.js';
 import { guardActorId, type GuardMemo } from './privacyGuard.js';
@@ -37,7 +36,8 @@ export async function runPreflight(db: Db, orgId: string, req: PreflightRequest,
     violations.push(...guardActorId(req.actor_id).map((g) => ({ path: '/actor_id', message: g.message })));
   }
   if (violations.length > 0) throw validationFailed(violations);
-  const findings = detect(req.input);
+  // A long input is scanned on the scan thread, organizations in turn (scanThread.ts).
+  const { findings, masked } = await scanThread.scan(orgId, req.input);
   const counts = countByType(findings) as Record<string, number>;
   const policy = evaluatePolicy(counts);
   const fields: AegisFields = {
@@ -59,7 +59,7 @@ export async function runPreflight(db: Db, orgId: string, req: PreflightRequest,
   return {
     preflight_id: fields.preflight_id,
     decision: policy.decision,
-    masked_input: mask(req.input, findings),
+    masked_input: masked,
     summary: policy.summary,
     finding_counts_by_type: counts,
     policy_id: policy.policy_id,

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectAndMask } from '../../../src/events/mask.js';
+import { OFFLOAD_MIN_CHARS, ScanThread } from '../../../src/events/scanThread.js';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+
+/** A long text with values of several kinds, repeated (and each copy a little different) past `chars`. */
+function longText(chars: number, seed: number): string {
+  const parts: string[] = [];
+  let n = seed;
+  let length = 0;
+  while (length < chars) {
+    const line = `line ${n}: mail jane.${n}@example.com, call +1 415 555 ${String(1000 + (n % 9000))}, key AKIAIOSFODNN7EXAMPL${n % 10} and plain words (${n})\n`;
+    parts.push(line);
+    length += line.length;
+    n++;
+  }
+  return parts.join('');
+}
+
+// Long preflight inputs are scanned on a thread of their own, organizations in turn
+// (src/events/scanThread.ts), so one organization's large inputs never hold the API's event loop.
+describe('the scan thread', () => {
+  it('scans a long input off the event loop, finding and masking exactly what the event loop would', async () => {
+    const thread = new ScanThread();
+    try {
+      const input = longText(OFFLOAD_MIN_CHARS * 4, 1);
+      let settled = false;
+      const scanning = thread.scan('org_a', input).finally(() => (settled = true));
+      // The event loop turns while the scan runs: nothing here waited for it.
+      await new Promise((r) => setImmediate(r));
+      expect(settled).toBe(false);
+      const expected = detectAndMask(input);
+      expect(expected.findings.length).toBeGreaterThan(100);
+      expect(await scanning).toEqual(expected);
+      // Answered by the thread, not by the fallback that scans here when it cannot start.
+      expect(thread.scannedOnThread).toBe(1);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('takes the organizations waiting in turn: one with many large inputs holds another for one scan at most', async () => {
+    const thread = new ScanThread();
+    try {
+      const done: string[] = [];
+      const scan = (org: string, name: string, seed: number) => thread.scan(org, longText(OFFLOAD_MIN_CHARS, seed)).then(() => done.push(name));
+      await Promise.all([scan('org_a', 'a1', 1), scan('org_a', 'a2', 2), scan('org_a', 'a3', 3), scan('org_b', 'b1', 4), scan('org_c', 'c1', 5)]);
+      expect(done).toEqual(['a1', 'b1', 'c1', 'a2', 'a3']);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('scans a short input where it is asked, and what waits when the thread is closed', async () => {
+    const thread = new ScanThread();
+    const short = 'mail jane@example.com';
+    let settled = false;
+    const scanning = thread.scan('org_a', short).finally(() => (settled = true));
+    await Promise.resolve();
+    await Promise.resolve();
+    // Settled without a turn of the event loop: no thread round trip for a short text.
+    expect(settled).toBe(true);
+    expect(await scanning).toEqual(detectAndMask(short));
+    const pending = [thread.scan('org_a', longText(OFFLOAD_MIN_CHARS, 7)), thread.scan('org_b', longText(OFFLOAD_MIN_CHARS, 8))];
+    await thread.close();
+    expect(await Promise.all(pending)).toEqual([detectAndMask(longText(OFFLOAD_MIN_CHARS, 7)), detectAndMask(longText(OFFLOAD_MIN_CHARS, 8))]);
+  });
+});
+
+describe.each(DB_KINDS)('a long preflight input through the API (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    svc = await startTestService(tdb.db);
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await tdb?.close();
+  });
+
+  it('answers the masked input and the counts of the whole text, and records no raw value', async () => {
+    const org = await svc.newOrg();
+    const input = longText(OFFLOAD_MIN_CHARS * 2, 11);
+    const res = await svc.request('POST', `/api/orgs/${org.orgId}/preflight`, { apiKey: org.apiKey, body: { input } });
+    expect(res.status, res.text).toBe(200);
+    const expected = detectAndMask(input);
+    expect(res.body.masked_input).toBe(expected.masked);
+    const emails = expected.findings.filter((f) => f.type === 'EMAIL').length;
+    expect(emails).toBeGreaterThan(100);
+    expect(res.body.finding_counts_by_type).toMatchObject({ EMAIL: emails });
+    const { rows } = await tdb.db.query<{ payload: string }>(`SELECT payload::text AS payload FROM audit_events WHERE org_id = $1`, [org.orgId]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.payload).not.toContain('@example.com');
+  });
+});
