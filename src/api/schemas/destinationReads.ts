@@ -6,6 +6,7 @@ import { Type, type Static } from 'typebox';
 import { pageLimit } from './common.js';
 import { DestinationView } from './destinations.js';
 import { CAPPED_COUNT } from '../../queue/countCap.js';
+import { FILTERED_SCAN_ROWS } from '../../queue/attempts.js';
 
 const NextCursor = Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page.' });
 
@@ -111,7 +112,9 @@ export const Attempt = Type.Object({
 export type Attempt = Static<typeof Attempt>;
 export const AttemptsPage = Type.Object({
   attempts: Type.Array(Attempt),
-  next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next (older) page; null on the last page.' }),
+  next_cursor: Type.Union([Type.String(), Type.Null()], {
+    description: `Pass as cursor for the next (older) page; null on the last page. With outcome, since or until, one page examines at most ${FILTERED_SCAN_ROWS} entries of the log, newest first, so it may hold fewer entries than limit, or none, and still have a next_cursor: follow it until it is null.`,
+  }),
 });
 export type AttemptsPage = Static<typeof AttemptsPage>;
 

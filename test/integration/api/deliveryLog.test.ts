@@ -4,6 +4,7 @@ import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { flap, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import type { AttemptView } from '../../../src/queue/attempts.js';
+import { FILTERED_SCAN_ROWS } from '../../../src/queue/attempts.js';
 
 type Attempt = AttemptView;
 
@@ -110,5 +111,75 @@ describe.each(DB_KINDS)('delivery log API (%s)', (kind) => {
     expect((await svc.request('GET', logPath(), { apiKey: other.apiKey })).status).toBe(404);
     const foreign = await svc.request('GET', `/api/orgs/${other.orgId}/forwarding-destinations/${id}/attempts`, { apiKey: other.apiKey });
     expect(foreign.status).toBe(404);
+  });
+
+  it('a filtered page examines a bounded stretch of the log: short or empty pages carry next_cursor until the log is read', async () => {
+    // Its own organization and a disabled destination, so nothing else writes to this log.
+    const own = await svc.newOrg();
+    const created = await svc.request('POST', `/api/orgs/${own.orgId}/forwarding-destinations`, {
+      apiKey: own.apiKey,
+      body: { url: 'https://127.0.0.1:9/never', enabled: false },
+    });
+    expect(created.status).toBe(201);
+    const dest = created.body.destination_id as string;
+    const path = `/api/orgs/${own.orgId}/forwarding-destinations/${dest}/attempts`;
+    // N successes and, at the very oldest end (g = 0: the smallest id and the earliest time), one failure:
+    // more than two pages' bound, so it lies beyond the first two.
+    const N = 2 * FILTERED_SCAN_ROWS + 5000;
+    await tdb.db.query(
+      `INSERT INTO delivery_attempts (org_id, destination_id, attempted_at, event_count, delivered_count, failed_count, status_code, duration_ms, error)
+       SELECT $1, $2, now() - make_interval(secs => $3 - g), 1, CASE WHEN g = 0 THEN 0 ELSE 1 END, CASE WHEN g = 0 THEN 1 ELSE 0 END,
+              CASE WHEN g = 0 THEN 503 ELSE 200 END, 5, CASE WHEN g = 0 THEN 'HTTP 503' END
+         FROM generate_series(0, $3::int) g ORDER BY g`,
+      [own.orgId, dest, N],
+    );
+    /** Follows next_cursor from the first page to the last: the pages' rows and how many pages it took. */
+    const follow = async (query: string) => {
+      const rows: Attempt[] = [];
+      const sizes: number[] = [];
+      let cursor: string | null = null;
+      for (let pages = 1; pages <= 2 * N; pages++) {
+        const res: { status: number; body: Record<string, unknown> } = await svc.request('GET', `${path}?${query}${cursor ? `&cursor=${cursor}` : ''}`, {
+          apiKey: own.apiKey,
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        const items = res.body.attempts as Attempt[];
+        rows.push(...items);
+        sizes.push(items.length);
+        cursor = res.body.next_cursor as string | null;
+        if (cursor === null) return { rows, sizes, pages };
+      }
+      throw new Error(`${query}: next_cursor never became null`);
+    };
+
+    // The one failure lies past the first page's bound: that page is empty, and says to ask again.
+    const first = await svc.request('GET', `${path}?outcome=failed&limit=1`, { apiKey: own.apiKey });
+    expect(first.status).toBe(200);
+    expect(first.body.attempts).toEqual([]);
+    expect(first.body.next_cursor).not.toBeNull();
+    // Followed to the end: the failure exactly once, after one page per FILTERED_SCAN_ROWS rows examined
+    // (the cursor moves to the last row examined, so no page reads another's rows again).
+    const failed = await follow('outcome=failed&limit=1');
+    expect(failed.rows.map((a) => a.status_code)).toEqual([503]);
+    expect(failed.pages).toBe(Math.ceil((N + 1) / FILTERED_SCAN_ROWS));
+
+    // A window that holds nothing: every page empty, each one bounded, then the end.
+    const empty = await follow(`until=${encodeURIComponent('1971-01-01T00:00:00Z')}&limit=5`);
+    expect(empty.rows).toEqual([]);
+    expect(empty.pages).toBe(Math.ceil((N + 1) / FILTERED_SCAN_ROWS));
+
+    // outcome=delivered: a full page at once, newest first, with more to come.
+    const delivered = await svc.request('GET', `${path}?outcome=delivered&limit=500`, { apiKey: own.apiKey });
+    const page = delivered.body.attempts as Attempt[];
+    expect(page).toHaveLength(500);
+    expect(page.every((a) => a.status_code === 200)).toBe(true);
+    const times = page.map((a) => Date.parse(a.attempted_at));
+    expect([...times].sort((x, y) => y - x)).toEqual(times);
+    expect(delivered.body.next_cursor).not.toBeNull();
+
+    // Without a filter nothing changes: a full page, then the next from its cursor.
+    const all = await svc.request('GET', `${path}?limit=500`, { apiKey: own.apiKey });
+    expect(all.body.attempts).toEqual(page);
+    expect(all.body.next_cursor).not.toBeNull();
   });
 });

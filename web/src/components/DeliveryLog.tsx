@@ -170,7 +170,14 @@ export function DeliveryLog({ api, destination, initial, onClose }: Props) {
           <p className="busy">Loading…</p>
         )
       ) : attempts.length === 0 ? (
-        <p className="empty-small">{filtered ? 'No requests match these filters.' : 'No requests yet: nothing has been sent to this destination.'}</p>
+        // With a filter the API searches the log a stretch at a time: an empty page with a cursor is not the end.
+        <p className="empty-small">
+          {cursor
+            ? 'No matching request in the part of the log searched so far: load older requests to search further.'
+            : filtered
+              ? 'No requests match these filters.'
+              : 'No requests yet: nothing has been sent to this destination.'}
+        </p>
       ) : (
         <ol className="timeline" aria-label="Requests, newest first">
           {attempts.map((a, i) => {
