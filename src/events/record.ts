@@ -1,14 +1,14 @@
 import type { Db } from '../db/types.js';
 import { AppError, validationFailed } from '../errors.js';
+import { agentEvents } from './agentEvents.js';
 import { recordEvents } from '../queue/enqueue.js';
 import type { FilterRouter } from '../filters/router.js';
-import { buildWireEvent, fieldsFromAgentRecord, newPreflightId, parseDateTime, type AegisFields, type AgentDecisionRecord } from './contract.js';
+import { buildWireEvent, newPreflightId, type AegisFields } from './contract.js';
 import { countByType } from './findings.js';
 import { scanThread } from './scanThread.js';
 import { evaluatePolicy } from './policy.js';
-import { validateAgentRecord, validatePreflightOptions } from './validate.js';
-import { guardActorId, type GuardMemo } from './privacyGuard.js';
-import { MAX_REPORTED_VIOLATIONS, type Violation } from './violation.js';
+import { validatePreflightOptions } from './validate.js';
+import { guardActorId } from './privacyGuard.js';
 
 export const MAX_INPUT_BYTES = 1024 * 1024;
 export const MAX_BATCH = 1000;
@@ -72,55 +72,11 @@ export async function runPreflight(db: Db, orgId: string, req: PreflightRequest,
  * the privacy guard first; one bad record refuses the whole batch, naming the record and the field.
  */
 export async function recordAgentDecisions(db: Db, orgId: string, records: unknown[], router?: FilterRouter) {
-  const events = agentEvents(orgId, records);
+  // A large batch is checked on the scan thread, organizations in turn (scanThread.ts).
+  const events = await scanThread.agentEvents(orgId, records);
   const { inserted } = await recordEvents(db, events, router);
   return { accepted: events.length, preflight_ids: events.map((e) => e.id), newlyRecorded: inserted.length };
 }
 
-/**
- * The events a batch of agent records becomes, or a validation_failed error listing every problem:
- * all of recording a batch but the statement (bench/ingestCost.ts times it).
- */
-export function agentEvents(orgId: string, records: unknown[]) {
-  // Every record is checked (up to one more problem than a refusal lists, so it can say there are
-  // more) and the batch is refused with all of them: a client fixes the batch in one round trip.
-  const violations: Violation[] = [];
-  const full = () => violations.length > MAX_REPORTED_VIOLATIONS;
-  const valid: { i: number; rec: AgentDecisionRecord }[] = [];
-  // The guard's answers for values repeated across the batch's records; dropped with the batch.
-  const memo: GuardMemo = new Map();
-  for (const [i, record] of records.entries()) {
-    if (full()) break;
-    // validateAgentRecord checks the published schema and runs the privacy guard.
-    const found = validateAgentRecord(record, `/events/${i}`, memo);
-    const rec = record as AgentDecisionRecord;
-    if (found.length === 0 && rec.occurred_at !== undefined) {
-      // The schema's "date-time" format is looser than what the API takes (parseDateTime).
-      const occurredAt = parseDateTime(rec.occurred_at);
-      if (!occurredAt.ok) found.push({ path: `/events/${i}/occurred_at`, message: occurredAt.problem });
-    }
-    violations.push(...found);
-    if (found.length === 0) valid.push({ i, rec });
-  }
-  const seen = new Set<string>();
-  for (const { i, rec } of valid) {
-    if (rec.preflight_id === undefined) continue;
-    if (seen.has(rec.preflight_id)) violations.push({ path: `/events/${i}/preflight_id`, message: 'appears twice in this batch' });
-    seen.add(rec.preflight_id);
-  }
-  if (violations.length > 0) {
-    violations.sort((a, b) => recordIndex(a) - recordIndex(b));
-    throw validationFailed(violations);
-  }
-  const now = new Date();
-  return valid.map(({ rec }) => {
-    // A record without a preflight_id gets a new one (the schema allows no empty one).
-    const { fields, occurredAt } = fieldsFromAgentRecord(rec, now);
-    return { orgId, id: fields.preflight_id, occurredAt, payload: buildWireEvent({ orgId, fields, occurredAt }) };
-  });
-}
-
-/** The record a violation's path names ("/events/3/..." -> 3), for listing problems in batch order. */
-function recordIndex(v: Violation): number {
-  return Number(/^\/events\/(\d+)/.exec(v.path)?.[1] ?? 0);
-}
+// Where bench/ingestCost.ts looks for it in any revision.
+export { agentEvents };

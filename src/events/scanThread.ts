@@ -1,13 +1,15 @@
-// Large preflight inputs are scanned on a thread of their own. Detection is linear but not cheap
-// (about 0.5 µs a character: 0.6 s for 1 MiB of some texts), and it ran on the API's one event loop:
-// an organization sending 1 MiB preflights from a few connections, all within its admission places,
-// held every other organization's requests for seconds (another org's p50 went from 6 ms to 667 ms).
-// Here one thread scans large inputs one at a time, taking the organizations waiting in turn, while
-// the event loop goes on serving everyone else; inputs under OFFLOAD_MIN_CHARS are scanned where
-// they are, as before (a round trip to the thread would cost them more than their scan).
+// Large preflight inputs and large agent batches are checked on a thread of their own. Detection is
+// linear but not cheap (about 0.5 µs a character: 0.6 s for 1 MiB of some texts; a batch of 1,000
+// agent records about 0.3 s), and it ran on the API's one event loop: an organization sending 1 MiB
+// preflights from a few connections, all within its admission places, held every other
+// organization's requests for seconds (another org's p50 went from 6 ms to 667 ms). Here one thread
+// takes the large ones one at a time, organizations in turn, while the event loop goes on serving
+// everyone else; small ones (under OFFLOAD_MIN_CHARS, OFFLOAD_MIN_RECORDS) are checked where they
+// are, as before: a round trip to the thread (copying the input both ways) would cost them more.
 import { Worker } from 'node:worker_threads';
-import { detectAndMask } from './mask.js';
 import type { Finding } from './findings.js';
+import { replyError, runThreadJob, type ThreadJob, type ThreadReply } from './threadJobs.js';
+import type { agentEvents } from './agentEvents.js';
 
 export interface ScanResult {
   findings: Finding[];
@@ -17,39 +19,36 @@ export interface ScanResult {
 /** Inputs this long or longer (UTF-16 code units) go to the scan thread: a few ms of detection. */
 export const OFFLOAD_MIN_CHARS = 64 * 1024;
 
+/** Agent batches of this many records or more go to the scan thread: about 30 ms of checks. */
+export const OFFLOAD_MIN_RECORDS = 100;
+
+export type AgentEvents = ReturnType<typeof agentEvents>;
+
 /** The thread ends after this long without work: it holds its own heap (several MiB) while it lives. */
 const IDLE_MS = 60_000;
 
 interface Job {
-  input: string;
-  resolve: (r: ScanResult) => void;
+  work: ThreadJob;
+  resolve: (r: unknown) => void;
   reject: (err: Error) => void;
 }
 
 /**
  * The scan thread's code: a script (a Worker from a string, run as CommonJS or as a module depending
- * on how Node was started, so it only uses import()) that loads mask.ts's
- * detectAndMask by URL, the same function the event loop runs for short inputs. From the sources
- * (tests, `npm run dev`) the module is TypeScript, so tsx's loader is registered in the thread first.
+ * on how Node was started, so it only uses import()) that loads threadJobs.ts by URL: the same
+ * functions the event loop runs for small inputs. From the sources (tests, `npm run dev`) the module
+ * is TypeScript, so tsx's loader is registered in the thread first.
  */
 const THREAD_CODE = `
   (async () => {
     const { parentPort, workerData } = await import('node:worker_threads');
     if (workerData.typescript) (await import('tsx/esm/api')).register();
-    const { detectAndMask } = await import(workerData.moduleUrl);
-    parentPort.on('message', (input) => {
-      let reply;
-      try {
-        reply = { ok: true, result: detectAndMask(input) };
-      } catch (err) {
-        reply = { ok: false, message: String(err && err.message) };
-      }
-      parentPort.postMessage(reply);
-    });
+    const { replyTo } = await import(workerData.moduleUrl);
+    parentPort.on('message', (job) => parentPort.postMessage(replyTo(job)));
     parentPort.postMessage({ ready: true });
   })();`;
 
-const MASK_MODULE = new URL(`./mask${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+const JOBS_MODULE = new URL(`./threadJobs${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
 
 /**
  * One thread, one scan at a time, organizations in turn: each organization's scans wait in its own
@@ -64,7 +63,7 @@ export class ScanThread {
   /** When each organization was last served (a turn number), while scans wait. */
   private readonly served = new Map<string, number>();
   private turns = 0;
-  /** Scans the thread answered (not run here after a failure): what tests and a curious operator read. */
+  /** Jobs the thread answered (not run here after a failure): what tests and a curious operator read. */
   scannedOnThread = 0;
   /** Told when the thread cannot start or dies: its scans then run here, on the event loop. */
   onThreadFailure: ((err: Error) => void) | null = null;
@@ -73,10 +72,26 @@ export class ScanThread {
 
   /** The scan of `input` for `orgId`: on the thread when it is long, here otherwise. */
   scan(orgId: string, input: string): Promise<ScanResult> {
-    if (input.length < OFFLOAD_MIN_CHARS || this.closed) return Promise.resolve(detectAndMask(input));
-    return new Promise<ScanResult>((resolve, reject) => {
+    const work: ThreadJob = { kind: 'scan', input };
+    return (input.length < OFFLOAD_MIN_CHARS ? this.here(work) : this.queue(orgId, work)) as Promise<ScanResult>;
+  }
+
+  /** agentEvents(orgId, records): on the thread for a large batch, here otherwise. */
+  agentEvents(orgId: string, records: unknown[]): Promise<AgentEvents> {
+    const work: ThreadJob = { kind: 'agentEvents', orgId, records };
+    return (records.length < OFFLOAD_MIN_RECORDS ? this.here(work) : this.queue(orgId, work)) as Promise<AgentEvents>;
+  }
+
+  /** Run where it was asked, at once: a rejected promise for what it throws, as the caller's own await would. */
+  private here(work: ThreadJob): Promise<unknown> {
+    return new Promise((resolve) => resolve(runThreadJob(work)));
+  }
+
+  private queue(orgId: string, work: ThreadJob): Promise<unknown> {
+    if (this.closed) return this.here(work);
+    return new Promise<unknown>((resolve, reject) => {
       const queue = this.queues.get(orgId);
-      const job: Job = { input, resolve, reject };
+      const job: Job = { work, resolve, reject };
       if (queue) queue.push(job);
       else this.queues.set(orgId, [job]);
       this.next();
@@ -151,11 +166,11 @@ export class ScanThread {
       return;
     }
     await new Promise<void>((done) => {
-      const onMessage = (reply: { ok: true; result: ScanResult } | { ok: false; message: string }) => {
+      const onMessage = (reply: ThreadReply) => {
         off();
         this.scannedOnThread++;
         if (reply.ok) job.resolve(reply.result);
-        else job.reject(new Error(`scanning the input failed: ${reply.message}`));
+        else job.reject(replyError(reply));
         done();
       };
       // The thread died under this scan (out of memory, say): scanned here, and a new thread next time.
@@ -173,13 +188,13 @@ export class ScanThread {
       };
       worker.on('message', onMessage);
       worker.on('exit', onExit);
-      worker.postMessage(job.input);
+      worker.postMessage(job.work);
     });
   }
 
   private thread(): Promise<Worker> {
     if (this.ready) return this.ready;
-    const worker = new Worker(THREAD_CODE, { eval: true, workerData: { moduleUrl: MASK_MODULE, typescript: MASK_MODULE.endsWith('.ts') } });
+    const worker = new Worker(THREAD_CODE, { eval: true, workerData: { moduleUrl: JOBS_MODULE, typescript: JOBS_MODULE.endsWith('.ts') } });
     // Never what keeps the process alive.
     worker.unref();
     this.worker = worker;
@@ -218,7 +233,7 @@ export class ScanThread {
 
 function settleHere(job: Job): void {
   try {
-    job.resolve(detectAndMask(job.input));
+    job.resolve(runThreadJob(job.work));
   } catch (err) {
     job.reject(err as Error);
   }

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectAndMask } from '../../../src/events/mask.js';
-import { OFFLOAD_MIN_CHARS, ScanThread } from '../../../src/events/scanThread.js';
+import { OFFLOAD_MIN_CHARS, OFFLOAD_MIN_RECORDS, ScanThread } from '../../../src/events/scanThread.js';
+import { agentEvents } from '../../../src/events/agentEvents.js';
+import { AppError } from '../../../src/errors.js';
+import { agentRecord } from './support.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 
@@ -47,6 +50,48 @@ describe('the scan thread', () => {
       const scan = (org: string, name: string, seed: number) => thread.scan(org, longText(OFFLOAD_MIN_CHARS, seed)).then(() => done.push(name));
       await Promise.all([scan('org_a', 'a1', 1), scan('org_a', 'a2', 2), scan('org_a', 'a3', 3), scan('org_b', 'b1', 4), scan('org_c', 'c1', 5)]);
       expect(done).toEqual(['a1', 'b1', 'c1', 'a2', 'a3']);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('checks a large agent batch off the event loop: the same events, and the same refusal, as the event loop gives', async () => {
+    const thread = new ScanThread();
+    try {
+      const records = Array.from({ length: OFFLOAD_MIN_RECORDS + 20 }, (_, i) =>
+        agentRecord({ preflight_id: `pflt_thread_${String(i).padStart(8, '0')}`, occurred_at: '2026-12-01T10:00:00Z' }),
+      );
+      let settled = false;
+      const checking = thread.agentEvents('org_a', records).finally(() => (settled = true));
+      await new Promise((r) => setImmediate(r));
+      expect(settled).toBe(false);
+      const events = await checking;
+      const here = agentEvents('org_a', records);
+      expect(events.map((e) => [e.id, e.occurredAt.toISOString(), JSON.stringify(e.payload)])).toEqual(
+        here.map((e) => [e.id, e.occurredAt.toISOString(), JSON.stringify(e.payload)]),
+      );
+      // A raw address in a field the privacy guard keeps free of one: refused, naming the record, as here.
+      records[7] = { ...records[7], summary: 'Sent to victim@corp-mail.example; masked.' };
+      const refused = await thread.agentEvents('org_a', records).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      const expected = (() => {
+        try {
+          agentEvents('org_a', records);
+        } catch (err) {
+          return err;
+        }
+        return null;
+      })();
+      expect(expected).toBeInstanceOf(AppError);
+      expect(refused).toBeInstanceOf(AppError);
+      expect({ ...(refused as AppError), message: (refused as AppError).message }).toEqual({
+        ...(expected as AppError),
+        message: (expected as AppError).message,
+      });
+      expect(JSON.stringify((refused as AppError).details)).toContain('/events/7/summary');
+      expect(thread.scannedOnThread).toBe(2);
     } finally {
       await thread.close();
     }

@@ -1,0 +1,34 @@
+// The work the scan thread does (scanThread.ts), as one function of a plain message: the same
+// functions the event loop runs for small inputs, so both give the same answer.
+import { AppError } from '../errors.js';
+import { agentEvents } from './agentEvents.js';
+import { detectAndMask } from './mask.js';
+
+export type ThreadJob = { kind: 'scan'; input: string } | { kind: 'agentEvents'; orgId: string; records: unknown[] };
+
+/** What the thread posts back: the result, or the error as data (an AppError keeps its code and details). */
+export type ThreadReply =
+  | { ok: true; result: unknown }
+  | { ok: false; appError: { code: AppError['code']; message: string; details: AppError['details'] } }
+  | { ok: false; message: string };
+
+export function runThreadJob(job: ThreadJob): unknown {
+  return job.kind === 'scan' ? detectAndMask(job.input) : agentEvents(job.orgId, job.records);
+}
+
+/** runThreadJob's outcome as a message that crosses a thread (an Error's class does not). */
+export function replyTo(job: ThreadJob): ThreadReply {
+  try {
+    return { ok: true, result: runThreadJob(job) };
+  } catch (err) {
+    if (err instanceof AppError) return { ok: false, appError: { code: err.code, message: err.message, details: err.details } };
+    return { ok: false, message: String((err as Error)?.message) };
+  }
+}
+
+/** The error a reply carries, as the event loop would have thrown it. */
+export function replyError(reply: Exclude<ThreadReply, { ok: true }>): Error {
+  return 'appError' in reply
+    ? new AppError(reply.appError.code, reply.appError.message, reply.appError.details)
+    : new Error(`checking the input failed: ${reply.message}`);
+}
