@@ -1,4 +1,4 @@
-import { StatementCutOff } from '../db/statementWatch.js';
+import { StatementCutOff, TurnWaitedOut } from '../db/statementWatch.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, validationFailed, type ErrorCode } from '../errors.js';
 import type { Violation } from '../events/violation.js';
@@ -80,6 +80,14 @@ function databaseRefusal(fe: FastifyError | Error): { message: string; level: 'w
       log: 'a database statement did not end on its cancel request and its connection was closed (AEGIS_DB_API_STATEMENT_TIMEOUT_MS); answered 503',
       message:
         'The database did not answer in time and the request was stopped, but the database may still complete it: check the result before retrying a change.',
+    };
+  }
+  if (fe instanceof TurnWaitedOut) {
+    return {
+      level: 'warn',
+      fields: {},
+      log: 'a long change (a destination delete) waited its whole limit behind others (AEGIS_DB_API_STATEMENT_TIMEOUT_MS); answered 503',
+      message: 'Other long changes (destination deletes) are still running, so this one was not started; nothing was changed. Retry shortly.',
     };
   }
   // Connection-level failures: the client did nothing wrong and a retry will work, so 503, not 500.

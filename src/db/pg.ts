@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Db, Queryable, QueryResult, TransactionOptions } from './types.js';
 import { preparedName } from './prepared.js';
-import { statementWatch, unwatched, wasCancelled, type StatementWatch } from './statementWatch.js';
+import { StatementCutOff, TurnWaitedOut, statementWatch, unwatched, wasCancelled, type StatementWatch } from './statementWatch.js';
 import type { Logger } from 'pino';
 
 // timestamptz comes back as a Date from both drivers; bigint (int8) as a JS number is safe for our
@@ -103,12 +103,27 @@ export function clientQueryable(client: pg.ClientBase, prepare = true, watch: St
  */
 type PoolConfig = Omit<pg.PoolConfig, 'onConnect'> & { onConnect?: (client: pg.ClientBase) => Promise<void> };
 
-/** Runs each call's `fn` once every earlier call's has settled (resolved or failed): one at a time, in order. */
-function oneAtATime(): <T>(fn: () => Promise<T>) => Promise<T> {
+/**
+ * Runs each call's `fn` once every earlier call's has settled: one at a time, in order. A call whose
+ * turn has not come within `waitMs` fails with TurnWaitedOut and never runs (the next waits for the
+ * one still running, not for it): a request must not wait without bound behind others' long work.
+ */
+function oneAtATime(waitMs: number): <T>(fn: () => Promise<T>) => Promise<T> {
   let last: Promise<unknown> = Promise.resolve();
-  return (fn) => {
-    const run = last.then(fn);
-    last = run.catch(() => undefined);
+  return <T>(fn: () => Promise<T>) => {
+    const before = last;
+    let timer: NodeJS.Timeout | undefined;
+    const turn = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), waitMs);
+      void before.then(() => resolve(true));
+    });
+    const run = turn.then((came) => {
+      clearTimeout(timer);
+      if (!came) throw new TurnWaitedOut(waitMs);
+      return fn();
+    });
+    const settled = () => undefined;
+    last = before.then(() => run.then(settled, settled));
     return run;
   };
 }
@@ -116,6 +131,7 @@ function oneAtATime(): <T>(fn: () => Promise<T>) => Promise<T> {
 /** A real PostgreSQL server through a `pg` pool. Survives dropped connections: the pool replaces them. */
 export function openPg(opts: PgOptions): Db {
   const limitMs = opts.statementTimeoutMs ? Math.floor(opts.statementTimeoutMs) : 0;
+  const watch = limitMs > 0 ? statementWatch(limitMs, opts.logger) : null;
   // Once per new connection, before the pool hands it out: so it is in place before the connection's
   // first (watched) statement and not counted against that statement's limit. Only a pool with a limit
   // closes a connection under a running statement; the worker's pool, the LISTEN connections (idle,
@@ -125,8 +141,13 @@ export function openPg(opts: PgOptions): Db {
   let checkRefused = false;
   const checkClientConnection = async (client: pg.ClientBase) => {
     try {
-      await client.query(CHECK_CLIENT_CONNECTION);
+      // Watched as any API statement: pg-pool's connection timeout has ended by now, and a pooler
+      // holding a new connection's first statement (PgBouncer with its server pool full) would hold
+      // the request, its connection slot and its organization's place for as long.
+      await watch!(client, () => client.query(CHECK_CLIENT_CONNECTION));
     } catch (err) {
+      // The connection is not handed out: to the request, the database was not reachable in time.
+      if (err instanceof StatementCutOff) throw Object.assign(new Error(`Connection terminated: ${err.message}`), { cause: err });
       if (!(err instanceof pg.DatabaseError)) throw err;
       if (checkRefused) return;
       checkRefused = true;
@@ -174,7 +195,6 @@ export function openPg(opts: PgOptions): Db {
   });
 
   const prepare = opts.preparedStatements ?? true;
-  const watch = limitMs > 0 ? statementWatch(limitMs, opts.logger) : null;
   /** One statement on a connection of its own, watched when the pool has a limit. */
   const single = async (config: pg.QueryConfig | string): Promise<pg.QueryResult> => {
     if (!watch) return pool.query(config);
@@ -207,7 +227,7 @@ export function openPg(opts: PgOptions): Db {
       client.release(broken || wasCancelled(client));
     }
   };
-  const unboundedTurns = oneAtATime();
+  const unboundedTurns = oneAtATime(limitMs);
   const db: Db = {
     kind: 'postgres',
     async query<R>(text: string, values?: readonly unknown[]) {

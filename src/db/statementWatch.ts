@@ -55,6 +55,15 @@ export class StatementCutOff extends Error {
   }
 }
 
+/** An unbounded transaction that waited its whole limit for its turn (others held it): it never began. */
+export class TurnWaitedOut extends Error {
+  readonly code = 'turn_waited_out';
+  constructor(waitMs: number) {
+    super(`waited ${waitMs} ms for other long changes (destination deletes) to finish; nothing was done`);
+    this.name = 'TurnWaitedOut';
+  }
+}
+
 /** PostgreSQL's CancelRequest message: its length, the request code 1234/5678, the backend's pid and key. */
 export function cancelRequest(pid: number, key: number): Buffer {
   const b = Buffer.alloc(16);

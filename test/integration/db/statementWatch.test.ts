@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPg } from '../../../src/db/pg.js';
 import { isDatabaseUnavailable } from '../../../src/db/unavailable.js';
-import { StatementCutOff } from '../../../src/db/statementWatch.js';
+import { StatementCutOff, TurnWaitedOut } from '../../../src/db/statementWatch.js';
 import { openTestDb, type TestDb } from '../../support/db.js';
 import { captureLogger } from '../../support/logCapture.js';
 import { waitFor } from '../../support/waitFor.js';
@@ -53,6 +53,52 @@ async function proxyTo(target: URL, { dropCancels = false } = {}): Promise<{ ser
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('proxy has no port');
   return { server, port: address.port, sockets, dropped: () => dropped };
+}
+
+/**
+ * A TCP proxy to the test server that passes each connection's startup and authentication, then
+ * holds its first query for good, never forwarding it: a pooler with its server pool full, or a
+ * wedged proxy. Cancel requests pass (there is nothing on the server to cancel).
+ */
+async function holdingProxy(target: URL): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((inbound) => {
+    const outbound = connect(Number(target.port || 5432), target.hostname);
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    inbound.on('close', () => outbound.destroy());
+    outbound.on('close', () => inbound.destroy());
+    outbound.pipe(inbound);
+    let pending = Buffer.alloc(0);
+    let started = false;
+    let holding = false;
+    inbound.on('data', (chunk: Buffer) => {
+      if (holding) return;
+      pending = Buffer.concat([pending, chunk]);
+      for (;;) {
+        // The startup message (or SSLRequest, CancelRequest) has no type byte; every later one has.
+        const head = started ? 1 : 0;
+        if (pending.length < head + 4) return;
+        const size = pending.readInt32BE(head) + head;
+        if (pending.length < size) return;
+        if (started && (pending[0] === 0x51 || pending[0] === 0x50)) {
+          holding = true; // 'Q' or 'P': the first query
+          return;
+        }
+        const isSslRequest = !started && size === 8 && pending.readInt32BE(4) === 80877103;
+        outbound.write(pending.subarray(0, size));
+        pending = pending.subarray(size);
+        if (!isSslRequest) started = true;
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('proxy has no port');
+  return { server, port: address.port, sockets };
 }
 
 describe('the API pool’s statement limit (postgres)', () => {
@@ -134,7 +180,7 @@ describe('the API pool’s statement limit (postgres)', () => {
   it('runs unbounded transactions one at a time, so they never take all of the pool', async () => {
     // Three tenants deleting large destinations at once: each delete is an unbounded transaction of many
     // statements. Together they must hold one connection of the API's pool, not all three.
-    const db = openPg({ connectionString: tdb.url!, max: 3, statementTimeoutMs: 1000 });
+    const db = openPg({ connectionString: tdb.url!, max: 3, statementTimeoutMs: 60_000 });
     let inFlight = 0;
     let most = 0;
     const long = () =>
@@ -158,6 +204,53 @@ describe('the API pool’s statement limit (postgres)', () => {
       // A failed one gives its turn up too.
       await expect(db.transaction(() => Promise.reject(new Error('boom')), { unbounded: true })).rejects.toThrow('boom');
       await expect(long()).resolves.toBeUndefined();
+    } finally {
+      await db.close();
+    }
+  }, 90_000);
+
+  it('a new connection whose first statement is never answered fails the request within the limit, as unavailable', async () => {
+    const proxy = await holdingProxy(new URL(tdb.url!));
+    const via = new URL(tdb.url!);
+    via.host = `127.0.0.1:${proxy.port}`;
+    const db = openPg({ connectionString: via.toString(), max: 1, connectionTimeoutMs: 2000, statementTimeoutMs: 1000 });
+    try {
+      // The connection's own set-up statement (client_connection_check_interval) is the one held: it
+      // is watched as every API statement is, so the request ends, answered 503 "nothing was written".
+      const err = await db.query("SELECT 'x'").then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(Error);
+      expect(isDatabaseUnavailable(err)).toBe(true);
+    } finally {
+      for (const s of proxy.sockets) s.destroy();
+      proxy.server.close();
+      await db.close();
+    }
+  }, 90_000);
+
+  it('an unbounded transaction whose turn does not come within the limit is refused, never begun, and the turns go on', async () => {
+    const db = openPg({ connectionString: tdb.url!, max: 3, statementTimeoutMs: 1000 });
+    let secondRan = false;
+    try {
+      // The first holds the turn three times the limit (ten statements of 0.3 s).
+      const first = db.transaction(
+        async (tx) => {
+          for (let i = 0; i < 10; i++) await tx.query('SELECT pg_sleep(0.3)');
+        },
+        { unbounded: true },
+      );
+      const second = db.transaction(
+        async () => {
+          secondRan = true;
+        },
+        { unbounded: true },
+      );
+      await expect(second).rejects.toBeInstanceOf(TurnWaitedOut);
+      await first;
+      expect(secondRan).toBe(false);
+      await expect(db.transaction((tx) => tx.query('SELECT 1 AS one'), { unbounded: true })).resolves.toMatchObject({ rows: [{ one: 1 }] });
     } finally {
       await db.close();
     }
