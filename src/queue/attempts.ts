@@ -103,26 +103,37 @@ export async function listAttempts(
 ): Promise<{ attempts: AttemptView[]; afterId: number | null }> {
   const filtered = q.outcome !== null || q.since !== null || q.until !== null;
   const scan = filtered ? Math.max(FILTERED_SCAN_ROWS, q.limit + 1) : q.limit + 1;
-  const { rows } = await db.query<Omit<AttemptView, 'attempted_at'> & { id: number; hit: boolean; attempted_at: Date }>(
-    `SELECT id, w.hit, attempted_at, status_code, event_count, delivered_count, failed_count, duration_ms,
-            CASE WHEN w.hit THEN error END AS error, CASE WHEN w.hit THEN response_snippet END AS response_snippet
-       FROM delivery_attempts,
-            LATERAL (SELECT ($4::text IS NULL OR ($4 = 'failed') = (error IS NOT NULL))
-                        AND ($5::timestamptz IS NULL OR attempted_at >= $5)
-                        AND ($6::timestamptz IS NULL OR attempted_at < $6) AS hit) w
-      WHERE org_id = $1 AND destination_id = $2
-        AND ($3::bigint IS NULL OR id < $3)
-      ORDER BY id DESC
-      LIMIT $7`,
-    [orgId, destinationId, q.beforeId, q.outcome, q.since, q.until, scan],
+  // The scan reads each row's id and whether it matches, and only the first limit + 1 matches are
+  // read whole: a filter that matches most rows must not bring 20,000 errors and snippets into the
+  // process to show 50. One summary row (how many were examined, and the oldest) even when none matched.
+  const { rows } = await db.query<
+    Omit<AttemptView, 'attempted_at'> & { id: number | null; attempted_at: Date | null; examined: number; oldest: number | null }
+  >(
+    `WITH examined AS MATERIALIZED (
+       SELECT id, ($4::text IS NULL OR ($4 = 'failed') = (error IS NOT NULL))
+                  AND ($5::timestamptz IS NULL OR attempted_at >= $5)
+                  AND ($6::timestamptz IS NULL OR attempted_at < $6) AS hit
+         FROM delivery_attempts
+        WHERE org_id = $1 AND destination_id = $2
+          AND ($3::bigint IS NULL OR id < $3)
+        ORDER BY id DESC
+        LIMIT $7
+     )
+     SELECT s.examined, s.oldest, a.id, a.attempted_at, a.status_code, a.event_count, a.delivered_count, a.failed_count,
+            a.duration_ms, a.error, a.response_snippet
+       FROM (SELECT count(*)::int AS examined, min(id) AS oldest FROM examined) s
+       LEFT JOIN delivery_attempts a
+         ON a.org_id = $1 AND a.id IN (SELECT id FROM examined WHERE hit ORDER BY id DESC LIMIT $8)
+      ORDER BY a.id DESC`,
+    [orgId, destinationId, q.beforeId, q.outcome, q.since, q.until, scan, q.limit + 1],
   );
-  const attempts: AttemptView[] = [];
-  let last = -1; // index of the last row examined
-  while (attempts.length < q.limit && last + 1 < rows.length) {
-    const { id: _id, hit, attempted_at, ...rest } = rows[++last]!;
-    if (hit) attempts.push({ attempted_at: new Date(attempted_at).toISOString(), ...rest });
-  }
-  // More may follow when rows were read past the last one examined, or when the scan hit its bound.
-  const more = last + 1 < rows.length || rows.length === scan;
-  return { attempts, afterId: more && last >= 0 ? rows[last]!.id : null };
+  const hits = rows.filter((r) => r.id !== null);
+  const attempts: AttemptView[] = hits
+    .slice(0, q.limit)
+    .map(({ id: _id, examined: _examined, oldest: _oldest, attempted_at, ...rest }) => ({ attempted_at: new Date(attempted_at!).toISOString(), ...rest }));
+  // A full page with a match after it goes on after its last entry; a shorter one after the last row
+  // examined, when the scan stopped at its bound (the rest of the log not read yet).
+  if (hits.length > q.limit) return { attempts, afterId: hits[q.limit - 1]!.id };
+  const summary = rows[0];
+  return { attempts, afterId: summary && summary.examined === scan ? summary.oldest : null };
 }
