@@ -71,9 +71,9 @@ export async function runPreflight(db: Db, orgId: string, req: PreflightRequest,
  * Records agents' on-device decisions: every record is validated against the published schema and
  * the privacy guard first; one bad record refuses the whole batch, naming the record and the field.
  */
-export async function recordAgentDecisions(db: Db, orgId: string, records: unknown[], router?: FilterRouter) {
+export async function recordAgentDecisions(db: Db, orgId: string, records: unknown[], bodyBytes: number | null, router?: FilterRouter) {
   // A large batch is checked on the scan thread, organizations in turn (scanThread.ts).
-  const events = await scanThread.agentEvents(orgId, records);
+  const events = await scanThread.agentEvents(orgId, records, bodyBytes);
   const { inserted } = await recordEvents(db, events, router);
   return { accepted: events.length, preflight_ids: events.map((e) => e.id), newlyRecorded: inserted.length };
 }

@@ -19,13 +19,26 @@ export interface ScanResult {
 /** Inputs this long or longer (UTF-16 code units) go to the scan thread: a few ms of detection. */
 export const OFFLOAD_MIN_CHARS = 64 * 1024;
 
-/** Agent batches of this many records or more go to the scan thread: about 30 ms of checks. */
+/**
+ * Agent batches of this many records or more go to the scan thread (about 30 ms of checks), and so
+ * does one whose body is OFFLOAD_MIN_CHARS bytes or more, however few its records: the privacy guard
+ * reads every string of a record, and one record of 10 MiB took 3 s.
+ */
 export const OFFLOAD_MIN_RECORDS = 100;
 
 export type AgentEvents = ReturnType<typeof agentEvents>;
 
-/** The thread ends after this long without work: it holds its own heap (several MiB) while it lives. */
-const IDLE_MS = 60_000;
+/**
+ * The thread ends after this long without work: it holds its own heap (several MiB) while it lives,
+ * and a new one takes about 0.4 s to start (loading and compiling the schemas) before its first job.
+ */
+const IDLE_MS = 5 * 60_000;
+
+/** A job the thread has not answered in this long is done here instead, and the thread replaced. */
+const JOB_TIMEOUT_MS = 60_000;
+
+/** After the thread failed to start, jobs are done here this long before it is tried again. */
+const RETRY_START_MS = 60_000;
 
 interface Job {
   work: ThreadJob;
@@ -43,7 +56,8 @@ const THREAD_CODE = `
   (async () => {
     const { parentPort, workerData } = await import('node:worker_threads');
     if (workerData.typescript) (await import('tsx/esm/api')).register();
-    const { replyTo } = await import(workerData.moduleUrl);
+    const { replyTo, warm } = await import(workerData.moduleUrl);
+    warm();
     parentPort.on('message', (job) => parentPort.postMessage(replyTo(job)));
     parentPort.postMessage({ ready: true });
   })();`;
@@ -69,6 +83,7 @@ export class ScanThread {
   onThreadFailure: ((err: Error) => void) | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private retryAt = 0;
 
   /** The scan of `input` for `orgId`: on the thread when it is long, here otherwise. */
   scan(orgId: string, input: string): Promise<ScanResult> {
@@ -76,10 +91,14 @@ export class ScanThread {
     return (input.length < OFFLOAD_MIN_CHARS ? this.here(work) : this.queue(orgId, work)) as Promise<ScanResult>;
   }
 
-  /** agentEvents(orgId, records): on the thread for a large batch, here otherwise. */
-  agentEvents(orgId: string, records: unknown[]): Promise<AgentEvents> {
+  /**
+   * agentEvents(orgId, records): on the thread for a large batch, here otherwise. `bodyBytes`: the
+   * request body's size, when known (null: not known, so taken as large).
+   */
+  agentEvents(orgId: string, records: unknown[], bodyBytes: number | null): Promise<AgentEvents> {
     const work: ThreadJob = { kind: 'agentEvents', orgId, records };
-    return (records.length < OFFLOAD_MIN_RECORDS ? this.here(work) : this.queue(orgId, work)) as Promise<AgentEvents>;
+    const small = records.length < OFFLOAD_MIN_RECORDS && bodyBytes !== null && bodyBytes < OFFLOAD_MIN_CHARS;
+    return (small ? this.here(work) : this.queue(orgId, work)) as Promise<AgentEvents>;
   }
 
   /** Run where it was asked, at once: a rejected promise for what it throws, as the caller's own await would. */
@@ -148,84 +167,115 @@ export class ScanThread {
     this.busy = true;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    // run() settles the job whatever happens and never rejects.
-    void this.run(job).finally(() => {
-      this.busy = false;
-      this.next();
-    });
+    // run() settles the job whatever happens; the catch is for a bug of ours, so the queue goes on.
+    void this.run(job)
+      .catch((err: unknown) => {
+        settleHere(job);
+        this.onThreadFailure?.(err as Error);
+      })
+      .finally(() => {
+        this.busy = false;
+        this.next();
+      });
   }
 
   private async run(job: Job): Promise<void> {
-    let worker: Worker;
-    try {
-      worker = await this.thread();
-    } catch (err) {
-      // No thread to be had (it failed to start): the scan still happens, here.
-      this.onThreadFailure?.(err as Error);
+    const worker = await this.thread().catch((err: unknown) => {
+      // No thread to be had: the job still happens, here.
+      if (!this.closed) this.onThreadFailure?.(err as Error);
+      return null;
+    });
+    if (!worker) {
       settleHere(job);
       return;
     }
     await new Promise<void>((done) => {
-      const onMessage = (reply: ThreadReply) => {
-        off();
-        this.scannedOnThread++;
-        if (reply.ok) job.resolve(reply.result);
-        else job.reject(replyError(reply));
-        done();
-      };
-      // The thread died under this scan (out of memory, say): scanned here, and a new thread next time.
-      const onExit = (code: number) => {
-        off();
-        this.worker = null;
-        this.ready = null;
-        if (!this.closed) this.onThreadFailure?.(new Error(`the scan thread ended (exit code ${code})`));
-        settleHere(job);
-        done();
-      };
-      const off = () => {
+      let settled = false;
+      const finish = (settle: () => void) => {
+        if (settled) return;
+        settled = true;
         worker.off('message', onMessage);
         worker.off('exit', onExit);
+        clearTimeout(stuck);
+        settle();
+        done();
       };
+      const onMessage = (reply: ThreadReply) =>
+        finish(() => {
+          this.scannedOnThread++;
+          if (reply.ok) job.resolve(reply.result);
+          else job.reject(replyError(reply));
+        });
+      // The thread ended under this job (out of memory, say, or close()): done here instead.
+      const onExit = () => finish(() => settleHere(job));
+      // A job the thread never answers (a thread wedged by a bug) must not hold its request, and every
+      // organization's behind it, for ever: done here, and the thread replaced.
+      const stuck = setTimeout(() => {
+        finish(() => settleHere(job));
+        this.discard(worker, new Error(`the scan thread did not answer within ${JOB_TIMEOUT_MS / 1000} s`));
+      }, JOB_TIMEOUT_MS);
+      stuck.unref();
       worker.on('message', onMessage);
       worker.on('exit', onExit);
-      worker.postMessage(job.work);
+      try {
+        worker.postMessage(job.work);
+      } catch {
+        // A value that cannot be copied to a thread (none comes from a JSON body): checked here.
+        finish(() => settleHere(job));
+      }
     });
+  }
+
+  /** Stops using `worker` (if it is still the current one) and ends it; `why` is told unless closing. */
+  private discard(worker: Worker, why: Error | null): void {
+    if (this.worker === worker) {
+      this.worker = null;
+      this.ready = null;
+    }
+    if (why && !this.closed) this.onThreadFailure?.(why);
+    void worker.terminate();
   }
 
   private thread(): Promise<Worker> {
     if (this.ready) return this.ready;
+    if (performance.now() < this.retryAt) return Promise.reject(new Error('the scan thread failed to start a moment ago'));
     const worker = new Worker(THREAD_CODE, { eval: true, workerData: { moduleUrl: JOBS_MODULE, typescript: JOBS_MODULE.endsWith('.ts') } });
     // Never what keeps the process alive.
     worker.unref();
     this.worker = worker;
+    // Whenever it ends (a job's own listener settles a job in flight): a new thread for the next job.
+    worker.once('exit', (code) => {
+      if (this.worker !== worker) return;
+      this.worker = null;
+      this.ready = null;
+      if (!this.closed) this.onThreadFailure?.(new Error(`the scan thread ended (exit code ${code})`));
+    });
+    // An error ends the thread: its 'exit' follows.
+    worker.on('error', () => undefined);
     this.ready = new Promise<Worker>((resolve, reject) => {
-      const failed = (err: unknown) => {
-        this.worker = null;
-        this.ready = null;
-        reject(err instanceof Error ? err : new Error(String(err)));
-      };
-      worker.once('message', () => {
-        worker.off('error', failed);
+      const started = () => {
         worker.off('exit', failed);
         resolve(worker);
-      });
-      worker.once('error', failed);
+      };
+      const failed = () => {
+        worker.off('message', started);
+        // Not again at once: a thread that cannot start would cost every large job a start.
+        this.retryAt = performance.now() + RETRY_START_MS;
+        reject(new Error('the scan thread could not start'));
+      };
+      worker.once('message', started);
       worker.once('exit', failed);
     });
-    // An error after start ends the thread: its 'exit' settles the scan in flight (run()).
-    worker.on('error', () => undefined);
     return this.ready;
   }
 
   private armIdle(): void {
     if (this.idleTimer || !this.worker) return;
+    const worker = this.worker;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
       if (this.busy || this.queues.size > 0) return;
-      const worker = this.worker;
-      this.worker = null;
-      this.ready = null;
-      void worker?.terminate();
+      this.discard(worker, null);
     }, IDLE_MS);
     this.idleTimer.unref();
   }

@@ -32,3 +32,15 @@ export function replyError(reply: Exclude<ThreadReply, { ok: true }>): Error {
     ? new AppError(reply.appError.code, reply.appError.message, reply.appError.details)
     : new Error(`checking the input failed: ${reply.message}`);
 }
+
+/**
+ * Compiles what the first job would (the schemas' validators, compiled on first use) when the thread
+ * starts, not inside the first organization's job: about 0.4 s.
+ */
+export function warm(): void {
+  try {
+    agentEvents('org_warm', [{}]);
+  } catch {
+    // Refused, as it should be: the validators are compiled either way.
+  }
+}

@@ -93,7 +93,9 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
       const { events } = req.body;
       if (events.length === 0) throw new AppError('validation_failed', 'events: must hold at least one record');
       if (events.length > MAX_BATCH) throw new AppError('payload_too_large', `events: at most ${MAX_BATCH} records per request; got ${events.length}`);
-      const res = await recordAgentDecisions(ctx.db, org_id, events, router);
+      // The body's size says what checking it costs (the records' count does not: one may be 10 MiB).
+      const length = Number(req.headers['content-length']);
+      const res = await recordAgentDecisions(ctx.db, org_id, events, Number.isFinite(length) ? length : null, router);
       ctx.metrics.eventsRecorded.inc({ source: 'agent' }, res.newlyRecorded);
       req.log.info({ accepted: res.accepted, already_recorded: res.accepted - res.newlyRecorded }, 'agent decisions recorded');
       if (res.newlyRecorded > 0) ctx.wakeLocalWorker();

@@ -62,7 +62,7 @@ describe('the scan thread', () => {
         agentRecord({ preflight_id: `pflt_thread_${String(i).padStart(8, '0')}`, occurred_at: '2026-12-01T10:00:00Z' }),
       );
       let settled = false;
-      const checking = thread.agentEvents('org_a', records).finally(() => (settled = true));
+      const checking = thread.agentEvents('org_a', records, null).finally(() => (settled = true));
       await new Promise((r) => setImmediate(r));
       expect(settled).toBe(false);
       const events = await checking;
@@ -72,7 +72,7 @@ describe('the scan thread', () => {
       );
       // A raw address in a field the privacy guard keeps free of one: refused, naming the record, as here.
       records[7] = { ...records[7], summary: 'Sent to victim@corp-mail.example; masked.' };
-      const refused = await thread.agentEvents('org_a', records).then(
+      const refused = await thread.agentEvents('org_a', records, null).then(
         () => null,
         (err: unknown) => err,
       );
@@ -91,6 +91,57 @@ describe('the scan thread', () => {
         message: (expected as AppError).message,
       });
       expect(JSON.stringify((refused as AppError).details)).toContain('/events/7/summary');
+      expect(thread.scannedOnThread).toBe(2);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('checks a batch of few records but a large body on the thread too, and an unknown size as large', async () => {
+    const thread = new ScanThread();
+    try {
+      // One record: what it costs is its size (the privacy guard reads every string; one of 10 MiB took 3 s).
+      const one = [agentRecord({ preflight_id: 'pflt_thread_big_0001', summary: 'x'.repeat(400) })];
+      for (const bodyBytes of [OFFLOAD_MIN_CHARS, null]) {
+        let settled = false;
+        const checking = thread.agentEvents('org_a', one, bodyBytes).finally(() => (settled = true));
+        await new Promise((r) => setImmediate(r));
+        expect(settled).toBe(false);
+        await expect(checking).resolves.toHaveLength(1);
+      }
+      expect(thread.scannedOnThread).toBe(2);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('a job that cannot be copied to the thread is done here, and the next organization gets its own answer', async () => {
+    const thread = new ScanThread();
+    try {
+      const records = (org: string) =>
+        Array.from({ length: OFFLOAD_MIN_RECORDS }, (_, i) => agentRecord({ preflight_id: `pflt_${org}_${String(i).padStart(10, '0')}` }));
+      // A function cannot cross to a thread (no JSON body holds one, but nothing may hang on it).
+      const odd = records('oddx');
+      odd[0] = { ...odd[0], x: () => 0 };
+      const [a, b] = await Promise.allSettled([thread.agentEvents('org_x', odd, null), thread.agentEvents('org_y', records('yyyy'), null)]);
+      // Checked here: refused for its unknown field, as the event loop refuses it.
+      expect(a.status).toBe('rejected');
+      expect((a as PromiseRejectedResult).reason).toBeInstanceOf(AppError);
+      expect(b.status).toBe('fulfilled');
+      expect((b as PromiseFulfilledResult<Array<{ id: string }>>).value.map((e) => e.id)[0]).toBe('pflt_yyyy_0000000000');
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('a thread that ends between jobs is replaced: the next job is answered', async () => {
+    const thread = new ScanThread();
+    try {
+      await thread.scan('org_a', longText(OFFLOAD_MIN_CHARS, 21));
+      const internals = thread as unknown as { worker: { terminate(): Promise<number> } | null };
+      await internals.worker!.terminate();
+      const input = longText(OFFLOAD_MIN_CHARS, 22);
+      await expect(thread.scan('org_b', input)).resolves.toEqual(detectAndMask(input));
       expect(thread.scannedOnThread).toBe(2);
     } finally {
       await thread.close();
