@@ -8,7 +8,7 @@ import type { Db } from '../db/types.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { ACK_REUSED_ERROR, AckTracker, type PendingAck } from './ackTracker.js';
-import type { DeliveryTarget } from './deliverBatch.js';
+import { splunkAckTarget } from '../../test/integration/delivery/ackSupport.js';
 import { createOutboundClient, type OutboundClient } from './outbound/client.js';
 import { PROCESS_INSTANCE_ID, splunkChannel, splunkUntrackedChannel } from './splunkAck.js';
 
@@ -89,19 +89,7 @@ describe('the Splunk ack tracker across a restart of Splunk’s ackId counter', 
       return p;
     });
     const { db, outcome } = recordingDb();
-    const target: DeliveryTarget = {
-      orgId: 'org_ack',
-      id: 'fwd_ack_reset',
-      siem: 'splunk_hec',
-      url: `${r.url}/services/collector/event`,
-      authHeaderName: 'Authorization',
-      authHeaderValue: 'Splunk 5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f',
-      signingSecret: null,
-      previousSigningSecret: null,
-      oauth: null,
-      options: { indexer_ack: true },
-      format: 'ecs',
-    };
+    const target = splunkAckTarget('org_ack', 'fwd_ack_reset', r.url);
     const delivery = { db, keyRing: parseKeyRing(generateKeyBase64()), client, hostname: 'aegis-test', userAgent: 'aegis-test/1' };
     const tracker = new AckTracker(
       target,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { respondWith, startReceiver, TEST_CA_PEM } from '../../test/support/httpsReceiver.js';
-import type { DeliveryTarget } from './deliverBatch.js';
+import { splunkAckTarget } from '../../test/integration/delivery/ackSupport.js';
 import { createOutboundClient, type OutboundClient } from './outbound/client.js';
 import { indexerAckOn, queryAcks, readAckId, splunkAckUrl, splunkChannel } from './splunkAck.js';
 
@@ -44,19 +44,7 @@ describe('the acknowledgement poll of a Splunk that quotes the token back', () =
     // The sentence quotes 120 characters of a 400's body, which ends 20 characters into the token.
     const splunk = await startReceiver(respondWith(400, `${'x'.repeat(100)} Splunk ${token} is not allowed to ask`));
     const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
-    const target: DeliveryTarget = {
-      orgId: 'org_ack',
-      id: 'fwd_ack_scrub',
-      siem: 'splunk_hec',
-      url: `${splunk.url}/services/collector/event`,
-      authHeaderName: 'Authorization',
-      authHeaderValue: `Splunk ${token}`,
-      signingSecret: null,
-      previousSigningSecret: null,
-      oauth: null,
-      options: { indexer_ack: true },
-      format: 'ecs',
-    };
+    const target = splunkAckTarget('org_ack', 'fwd_ack_scrub', splunk.url);
     try {
       const poll = await queryAcks({ client }, target, [1, 2]);
       expect(poll.acked.size).toBe(0);
@@ -82,19 +70,7 @@ describe('the acknowledgement poll of a Splunk that answers at length', () => {
         return r;
       },
     };
-    const target: DeliveryTarget = {
-      orgId: 'org_ack',
-      id: 'fwd_ack_long',
-      siem: 'splunk_hec',
-      url: `${splunk.url}/services/collector/event`,
-      authHeaderName: 'Authorization',
-      authHeaderValue: 'Splunk 5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f',
-      signingSecret: null,
-      previousSigningSecret: null,
-      oauth: null,
-      options: { indexer_ack: true },
-      format: 'ecs',
-    };
+    const target = splunkAckTarget('org_ack', 'fwd_ack_long', splunk.url);
     try {
       await queryAcks({ client }, target, [1, 2]);
       splunk.setHandler(respondWith(503, 'x'.repeat(200_000)));

@@ -191,31 +191,40 @@ describe.each(DB_KINDS)('range replay age clamp (%s)', (kind) => {
   });
 
   /**
-   * One claim walks the whole window (the command line's walk, or a background turn of 20 batches);
-   * the destination's SIEM is changed (as a PATCH does) once the first batch has committed. The next
-   * batch must cut on the new SIEM's limit: a cut on the claim's SIEM would queue events the worker
-   * dead-letters at once, or skip for good events the new SIEM would take.
+   * One claim walks the whole replay of `s` (the command line's walk, or a background turn of 20
+   * batches), and `change` runs on the destination's row once the first batch has committed, before
+   * the next begins (as a PATCH between two batches).
    */
-  async function walkChangingSiem(from: 'datadog' | 'splunk_hec', to: 'datadog' | 'splunk_hec') {
-    const s = await scenario(from);
-    const claim = await replayRepo.claimReplay(tdb.db, `clamp-siem-${++seq}`, 60_000, { orgId: s.org, id: s.replayId });
+  async function walkChangingAfterFirstBatch(s: { org: string; dest: string; replayId: string }, change: (db: Db) => Promise<unknown>) {
+    const claim = await replayRepo.claimReplay(tdb.db, `clamp-change-${++seq}`, 60_000, { orgId: s.org, id: s.replayId });
     expect(claim).not.toBeNull();
     let batches = 0;
-    let change: Promise<unknown> = Promise.resolve();
+    let changed: Promise<unknown> = Promise.resolve();
     const outcome = await runClaimedReplay(
-      gatedDb(tdb.db, () => change),
+      gatedDb(tdb.db, () => changed),
       claim!,
       {
         batch: BATCH,
         leaseMs: 60_000,
         onBatch: () => {
-          if (++batches === 1)
-            change = tdb.db.query(`UPDATE destinations SET siem = $3, updated_at = now() WHERE org_id = $1 AND id = $2`, [s.org, s.dest, to]);
+          if (++batches === 1) changed = change(tdb.db);
         },
       },
     );
     expect(outcome).toBe('done');
     expect(batches).toBeGreaterThan(1);
+  }
+
+  /**
+   * The destination's SIEM is changed once the first batch has committed. The next batch must cut on
+   * the new SIEM's limit: a cut on the claim's SIEM would queue events the worker dead-letters at
+   * once, or skip for good events the new SIEM would take.
+   */
+  async function walkChangingSiem(from: 'datadog' | 'splunk_hec', to: 'datadog' | 'splunk_hec') {
+    const s = await scenario(from);
+    await walkChangingAfterFirstBatch(s, (db) =>
+      db.query(`UPDATE destinations SET siem = $3, updated_at = now() WHERE org_id = $1 AND id = $2`, [s.org, s.dest, to]),
+    );
     // The first batch walked the first three events of the window, all too old for Datadog by now.
     const ordered = await windowOrder(tdb.db, s.org, s.tooOld);
     return { ...s, firstBatch: ordered.slice(0, BATCH), rest: ordered.slice(BATCH) };
@@ -244,28 +253,14 @@ describe.each(DB_KINDS)('range replay age clamp (%s)', (kind) => {
 
   it('a filter edited during a walk applies from the next batch of the same claim', async () => {
     const s = await scenario('splunk_hec');
-    const claim = await replayRepo.claimReplay(tdb.db, `clamp-filter-${++seq}`, 60_000, { orgId: s.org, id: s.replayId });
-    expect(claim).not.toBeNull();
-    let batches = 0;
-    let change: Promise<unknown> = Promise.resolve();
-    const outcome = await runClaimedReplay(
-      gatedDb(tdb.db, () => change),
-      claim!,
-      {
-        batch: BATCH,
-        leaseMs: 60_000,
-        onBatch: () => {
-          // As a PATCH that narrows the filter to nothing this window holds, once the first batch has committed.
-          if (++batches === 1)
-            change = tdb.db.query(`UPDATE destinations SET filter = $3::jsonb, updated_at = now() WHERE org_id = $1 AND id = $2`, [
-              s.org,
-              s.dest,
-              JSON.stringify({ 'event.id': { $in: ['evt_in_no_window'] } }),
-            ]);
-        },
-      },
+    // As a PATCH that narrows the filter to nothing this window holds.
+    await walkChangingAfterFirstBatch(s, (db) =>
+      db.query(`UPDATE destinations SET filter = $3::jsonb, updated_at = now() WHERE org_id = $1 AND id = $2`, [
+        s.org,
+        s.dest,
+        JSON.stringify({ 'event.id': { $in: ['evt_in_no_window'] } }),
+      ]),
     );
-    expect(outcome).toBe('done');
     const all = [...s.tooOld, ...s.inside];
     const firstBatch = (await windowOrder(tdb.db, s.org, all)).slice(0, BATCH);
     // Splunk keeps events of any age: the first batch queued all three, the filter then let none through.
