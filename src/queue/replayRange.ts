@@ -90,14 +90,18 @@ export interface ReplayBatchHooks {
  * simply not queued (nothing is left to send it to, or to send). The event's lock is taken in its
  * probe, under the fence (a lock of the outer statement would be pushed into it anyway), and only for
  * the events that get a job: the duplicate check reads the batch's id alone, so it filters the ids
- * before their events are probed, and with no destination nothing is probed at all.
+ * before their events are probed, and with no destination nothing is probed at all. The probe's
+ * organization is a sub-select, a value the planner does not know: with the organization's id itself,
+ * statistics from before its events (an organization "without events") made a walk of
+ * audit_events_occurred (org_id, occurred_at, id) by org_id, every event of the organization per
+ * probe, cost the same as the primary key's one row, and the planner sometimes took it.
  */
 export const QUEUE_REPLAYED_SQL = `WITH dest AS (
   SELECT 1 FROM destinations WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL FOR KEY SHARE
 ), jobs AS (
   INSERT INTO forwarding_jobs (org_id, destination_id, event_id)
   SELECT $1, $2, e.id FROM unnest($3::text[]) AS x(id)
-   CROSS JOIN LATERAL (SELECT e.id FROM audit_events e WHERE e.org_id = $1 AND e.id = x.id OFFSET 0 FOR KEY SHARE) e
+   CROSS JOIN LATERAL (SELECT e.id FROM audit_events e WHERE e.org_id = (SELECT $1::text) AND e.id = x.id OFFSET 0 FOR KEY SHARE) e
    WHERE EXISTS (SELECT 1 FROM dest)
      AND NOT EXISTS (SELECT 1 FROM (SELECT j.destination_id, j.status FROM forwarding_jobs j
                                      WHERE j.org_id = $1 AND j.event_id = x.id OFFSET 0) j
