@@ -1,6 +1,17 @@
 import type { Queryable } from '../db/types.js';
 import { QUEUE_COUNT_CAP } from './countCap.js';
 
+/**
+ * The destination's dead letters, as job `j` ($1 organization, $2 destination): walked by
+ * forwarding_jobs_failed (destination_id, id), the organization checked once on the destination's row
+ * (destination ids are unique, and a job's destination is of its own organization). With
+ * "j.org_id = $1" on the jobs themselves, the planner could instead read every job of the organization
+ * by forwarding_jobs_event (org_id, event_id): it did whenever the statistics said the organization
+ * had no jobs and other organizations' dead letters were spread over many destinations (a new tenant
+ * replaying its first backlog), on both databases.
+ */
+const DEAD_LETTERS_OF_J = `j.destination_id = $2 AND j.status = 'failed' AND EXISTS (SELECT 1 FROM destinations d WHERE d.org_id = $1 AND d.id = $2)`;
+
 export interface FailedEvent {
   job_id: number;
   event_id: string;
@@ -34,7 +45,7 @@ export async function listFailedEvents(
   }>(
     `SELECT j.id, j.event_id, j.attempts, j.last_error, j.last_status_code, j.settled_at, j.created_at, e.payload
        FROM forwarding_jobs j JOIN audit_events e ON e.org_id = j.org_id AND e.id = j.event_id
-      WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed' AND ($3::bigint IS NULL OR j.id < $3)
+      WHERE ${DEAD_LETTERS_OF_J} AND ($3::bigint IS NULL OR j.id < $3)
       ORDER BY j.id DESC LIMIT $4`,
     [orgId, destinationId, page.beforeId, page.limit],
   );
@@ -91,7 +102,7 @@ export const REPLAY_FAILED_SQL = `${REVIVE_SET}
       WHERE id = ANY(ARRAY(
         SELECT j.id FROM forwarding_jobs j
          CROSS JOIN LATERAL (SELECT e.occurred_at FROM audit_events e WHERE e.org_id = j.org_id AND e.id = j.event_id OFFSET 0) e
-         WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed'
+         WHERE ${DEAD_LETTERS_OF_J}
            AND ($3::bigint[] IS NULL OR j.id = ANY($3::bigint[]))
            AND ($5::float8 IS NULL OR NOT ${BEYOND.past('$5')})
            AND ($7::float8 IS NULL OR NOT ${BEYOND.future('$7')})
@@ -187,7 +198,7 @@ async function countBeyond(
     `SELECT count(*)::int AS n FROM (
        SELECT 1 FROM forwarding_jobs j
         CROSS JOIN LATERAL (SELECT e.occurred_at FROM audit_events e WHERE e.org_id = j.org_id AND e.id = j.event_id OFFSET 0) e
-        WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'failed'
+        WHERE ${DEAD_LETTERS_OF_J}
           AND ($3::bigint[] IS NULL OR j.id = ANY($3::bigint[]))
           AND ${BEYOND[side]('$4')}
           AND ($6::bigint IS NULL OR j.id <= $6)
@@ -199,17 +210,11 @@ async function countBeyond(
 
 /** The newest dead-lettered job id: replays stop there, so jobs dead-lettered again meanwhile wait for the next replay. */
 export async function lastFailedJobId(db: Queryable, orgId: string, destinationId: string): Promise<number | null> {
-  const { rows } = await db.query<{ id: number | null }>(
-    `SELECT max(id) AS id FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'failed'`,
-    [orgId, destinationId],
-  );
+  const { rows } = await db.query<{ id: number | null }>(`SELECT max(j.id) AS id FROM forwarding_jobs j WHERE ${DEAD_LETTERS_OF_J}`, [orgId, destinationId]);
   return rows[0]?.id ?? null;
 }
 
 export async function countFailed(db: Queryable, orgId: string, destinationId: string): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'failed'`,
-    [orgId, destinationId],
-  );
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs j WHERE ${DEAD_LETTERS_OF_J}`, [orgId, destinationId]);
   return rows[0]?.n ?? 0;
 }

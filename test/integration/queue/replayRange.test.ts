@@ -100,22 +100,32 @@ describe.each(DB_KINDS)('queueReplayBatch (%s)', (kind) => {
   // cannot refresh them in between). Every read of forwarding_jobs must then be a probe for the outer
   // row's event (an index condition on event_id = x.id), and no join may read a side whole.
   /**
-   * Statistics of a table in use: another organization's 2,000 delivered jobs, then ANALYZE. Taken on a
+   * What the other organization's 2,000 jobs are: delivered, to one destination; or dead letters spread
+   * over 200 destinations (the statistics then make an unknown destination's dead letters look more
+   * numerous than an unknown organization's jobs: the shape on which the dead-letter walk read the
+   * organization's jobs by org_id alone).
+   */
+  type OthersJobs = 'delivered' | 'dead letters of many destinations';
+
+  /**
+   * Statistics of a table in use: another organization's 2,000 delivered jobs (or dead letters), then ANALYZE. Taken on a
    * table with no live row (only rows rolled back by the tests before), they would say it is empty, and
    * on "empty" every plan costs the same: the planner then walked the primary key in id order through
    * every job, as it would for a tiny table (PostgreSQL's autovacuum analyzes a table long before an
    * empty one holds thousands of dead letters; PGlite never analyzes, so it has no such statistics).
    */
-  async function analyzeWithOthersJobs(tx: Queryable): Promise<void> {
+  async function analyzeWithOthersJobs(tx: Queryable, others: OthersJobs = 'delivered'): Promise<void> {
     const other = await newOrg(tx);
-    const otherDest = await newDestination(tx, other, { enabled: false });
+    const dests: string[] = [];
+    for (let i = 0; i < (others === 'delivered' ? 1 : 200); i++) dests.push(await newDestination(tx, other, { enabled: false }));
     await tx.query(`INSERT INTO audit_events (org_id, id, occurred_at, payload) SELECT $1, 'evt_other_' || g, $2, '{}' FROM generate_series(1, 2000) g`, [
       other,
       FROM,
     ]);
     await tx.query(
-      `INSERT INTO forwarding_jobs (org_id, destination_id, event_id, status, settled_at) SELECT $1, $2, 'evt_other_' || g, 'done', now() FROM generate_series(1, 2000) g`,
-      [other, otherDest],
+      `INSERT INTO forwarding_jobs (org_id, destination_id, event_id, status, settled_at)
+       SELECT $1, ($2::text[])[1 + g % cardinality($2::text[])], 'evt_other_' || g, $3, now() FROM generate_series(1, 2000) g`,
+      [other, dests, others === 'delivered' ? 'done' : 'failed'],
     );
     await tx.query('ANALYZE forwarding_jobs');
     await tx.query('ANALYZE audit_events');
@@ -184,8 +194,8 @@ describe.each(DB_KINDS)('queueReplayBatch (%s)', (kind) => {
    * NOT EXISTS ran as an anti join probing forwarding_jobs_event by org_id alone, or hashing all the
    * destination's jobs (on PostgreSQL 236 s for one batch of 5,000 over 200,000 dead letters).
    */
-  async function staleDeadLetters(tx: Queryable, org: string, dest: string): Promise<void> {
-    await analyzeWithOthersJobs(tx);
+  async function staleDeadLetters(tx: Queryable, org: string, dest: string, others: OthersJobs): Promise<void> {
+    await analyzeWithOthersJobs(tx, others);
     await tx.query(`INSERT INTO audit_events (org_id, id, occurred_at, payload) SELECT $1, 'evt_dl_' || g, $2, '{}' FROM generate_series(1, 3500) g`, [
       org,
       FROM,
@@ -201,32 +211,40 @@ describe.each(DB_KINDS)('queueReplayBatch (%s)', (kind) => {
   }
 
   /** The plan `sql` (given the org and destination) gets on statistics from before the dead letters. */
-  async function planOnStaleStatistics(sql: string, params: (org: string, dest: string) => unknown[], allowed: RegExp) {
+  async function planOnStaleStatistics(sql: string, params: (org: string, dest: string) => unknown[], allowed: RegExp, others: OthersJobs) {
     const org = await newOrg(tdb.db);
     const dest = await newDestination(tdb.db, org, { enabled: false });
     let found: { whole: string[]; probes: number } = { whole: ['not run'], probes: 0 };
     await inRolledBackTransaction(tdb.db, async (tx) => {
-      await staleDeadLetters(tx, org, dest);
+      await staleDeadLetters(tx, org, dest, others);
       const jobIndexes = new Set(await indexesOf(tx, 'forwarding_jobs'));
       found = wholeReads(await explain(tx, sql, params(org, dest)), jobIndexes, allowed);
     });
     return found;
   }
 
-  it('revives a range replay’s dead letters with one index probe per event, even on statistics from before the dead letters', async () => {
-    const ids = Array.from({ length: 1000 }, (_, i) => `evt_dl_${2501 + i}`);
-    // The updated rows themselves, by primary key.
-    const found = await planOnStaleStatistics(REVIVE_REPLAYED_SQL, (org, dest) => [org, dest, ids], /^forwarding_jobs_pkey .*\bid = /);
-    expect(found.whole, found.whole.join('\n')).toEqual([]);
-    // The batch's dead letters, then each one's other jobs.
-    expect(found.probes).toBe(2);
-  });
+  const OTHERS: OthersJobs[] = ['delivered', 'dead letters of many destinations'];
 
-  it('replays dead letters with one index probe per event for the duplicate check, even on statistics from before them', async () => {
-    // The destination's dead letters (the list walked in id order) and the updated rows by primary key.
-    const allowed = /^(forwarding_jobs_failed .*\bdestination_id = |forwarding_jobs_pkey .*\bid = )/;
-    const found = await planOnStaleStatistics(REPLAY_FAILED_SQL, (org, dest) => [org, dest, null, 5000, null, null, null], allowed);
-    expect(found.whole, found.whole.join('\n')).toEqual([]);
-    expect(found.probes).toBe(1);
-  });
+  it.each(OTHERS)(
+    'revives a range replay’s dead letters with one index probe per event, even on statistics from before the dead letters (others’ jobs: %s)',
+    async (others) => {
+      const ids = Array.from({ length: 1000 }, (_, i) => `evt_dl_${2501 + i}`);
+      // The updated rows themselves, by primary key.
+      const found = await planOnStaleStatistics(REVIVE_REPLAYED_SQL, (org, dest) => [org, dest, ids], /^forwarding_jobs_pkey .*\bid = /, others);
+      expect(found.whole, found.whole.join('\n')).toEqual([]);
+      // The batch's dead letters, then each one's other jobs.
+      expect(found.probes).toBe(2);
+    },
+  );
+
+  it.each(OTHERS)(
+    'replays dead letters with one index probe per event for the duplicate check, even on statistics from before them (others’ jobs: %s)',
+    async (others) => {
+      // The destination's dead letters (the list walked in id order) and the updated rows by primary key.
+      const allowed = /^(forwarding_jobs_failed .*\bdestination_id = |forwarding_jobs_pkey .*\bid = )/;
+      const found = await planOnStaleStatistics(REPLAY_FAILED_SQL, (org, dest) => [org, dest, null, 5000, null, null, null], allowed, others);
+      expect(found.whole, found.whole.join('\n')).toEqual([]);
+      expect(found.probes).toBe(1);
+    },
+  );
 });
