@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/types.js';
 import type { ReplayBatchResult, WindowPosition } from '../queue/replayRange.js';
+import { ROW_VERSION } from '../queue/dueDestinations.js';
 
 /** Every SQL statement about the `replays` table (background range replays, docs/history.md). */
 
@@ -204,8 +205,8 @@ export async function claimReplay(
 
 /**
  * In a batch's transaction, before it queues anything: locks the replay; if this claim still runs it,
- * answers the destination's SIEM (its stored id, whose age limit clamps the batch) and filter as of
- * this batch (runner.ts): a PATCH between two batches applies from the next batch on, not from the
+ * answers the destination's SIEM (its stored id, whose age limit clamps the batch), filter and row
+ * version as of this batch (runner.ts): a PATCH between two batches applies from the next batch on, not from the
  * next claim, which a background turn or the command line's walk may not make for a long while.
  * False: the batch queues nothing. The destination's row is share-locked first, as the batch's job
  * insert locks it (replayRange.ts): a destination being deleted then makes the batch wait for it at
@@ -217,9 +218,12 @@ export async function claimReplay(
  * Lock order: the destination's row (FOR KEY SHARE), the replay's, the destination's replay turn
  * (queueReplayBatch), then jobs.
  */
-export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<false | { siem: string; filter: Record<string, unknown> | null }> {
-  const { rows: dest } = await tx.query<{ live: boolean; siem: string; filter: Record<string, unknown> | null }>(
-    'SELECT deleted_at IS NULL AS live, siem, filter FROM destinations WHERE org_id = $1 AND id = $2 FOR KEY SHARE',
+export async function lockForBatch(
+  tx: Queryable,
+  c: ClaimedReplay,
+): Promise<false | { siem: string; filter: Record<string, unknown> | null; version: string }> {
+  const { rows: dest } = await tx.query<{ live: boolean; siem: string; filter: Record<string, unknown> | null; version: string }>(
+    `SELECT d.deleted_at IS NULL AS live, d.siem, d.filter, ${ROW_VERSION} AS version FROM destinations d WHERE d.org_id = $1 AND d.id = $2 FOR KEY SHARE`,
     [c.orgId, c.destinationId],
   );
   const { rows } = await tx.query<{ ok: boolean }>(
@@ -233,7 +237,7 @@ export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<fal
     await cancelReplay(tx, c.orgId, c.id);
     return false;
   }
-  return rows[0]?.ok === true && { siem: dest[0].siem, filter: dest[0].filter };
+  return rows[0]?.ok === true && { siem: dest[0].siem, filter: dest[0].filter, version: dest[0].version };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/types.js';
 import type { Logger } from '../logger.js';
-import { compileFilter, type FilterPredicate } from '../filters/compile.js';
+import { FilterCache } from '../filters/compile.js';
 import { queueReplayBatch, type WindowPosition } from '../queue/replayRange.js';
 import { HOURLY_MS, TimedRound } from '../queue/timedRounds.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
@@ -48,13 +48,8 @@ export async function runClaimedReplay(
 ): Promise<ReplayOutcome> {
   try {
     // The filter is read by each batch with the SIEM (lockForBatch), so an edit applies from the next
-    // batch on; compiled again only when it changed.
-    let compiled: { json: string; matches: FilterPredicate | null } = { json: 'null', matches: null };
-    const matchesOf = (filter: Record<string, unknown> | null): FilterPredicate | null => {
-      const json = JSON.stringify(filter);
-      if (json !== compiled.json) compiled = { json, matches: filter ? compileFilter(filter) : null };
-      return compiled.matches;
-    };
+    // batch on; compiled again only when the row's version moved (every PATCH moves it).
+    const filters = new FilterCache(1);
     let after: WindowPosition | null = c.cursor;
     for (let batches = 0; ; batches++) {
       if (opts.stopping?.()) {
@@ -74,7 +69,12 @@ export async function runClaimedReplay(
           // its SIEM's sendable age (its limit less the worker's margin; null: events of any age).
           before: async (tx) => {
             const held = await repo.lockForBatch(tx, c);
-            return held && { maxAgeMs: isSiemId(held.siem) ? sendableAgeMs(getEncoder(held.siem)) : null, matches: matchesOf(held.filter) };
+            return (
+              held && {
+                maxAgeMs: isSiemId(held.siem) ? sendableAgeMs(getEncoder(held.siem)) : null,
+                matches: held.filter ? filters.get(c.destinationId, held.version, held.filter) : null,
+              }
+            );
           },
           after: async (tx, r) => {
             done = r.scanned < opts.batch || r.last === null;
