@@ -146,8 +146,9 @@ export function openPg(opts: PgOptions): Db {
       // the request, its connection slot and its organization's place for as long.
       await watch!(client, () => client.query(CHECK_CLIENT_CONNECTION));
     } catch (err) {
-      // The connection is not handed out: to the request, the database was not reachable in time.
-      if (err instanceof StatementCutOff) throw Object.assign(new Error(`Connection terminated: ${err.message}`), { cause: err });
+      // The connection is not handed out: to the request, the database was not reachable in time
+      // (08006 connection_failure, which db/unavailable.ts lists: a 503 saying nothing was written).
+      if (err instanceof StatementCutOff) throw Object.assign(new Error(`a new connection's set-up: ${err.message}`), { code: '08006', cause: err });
       if (!(err instanceof pg.DatabaseError)) throw err;
       if (checkRefused) return;
       checkRefused = true;
