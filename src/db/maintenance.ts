@@ -227,8 +227,9 @@ export async function analyzeEmbedded(db: Db, opts: MaintenanceOptions = {}): Pr
 /**
  * The loop: at start an ANALYZE of every table of START_ANALYZE_MIN_PAGES or more, then a check every
  * `checkMs` (the first one period after start: a database just migrated has its catalogs due, a few
- * hundred ms that a short-lived start need not pay), one at a time. Does nothing on PostgreSQL. Errors are logged and the next check tries again; stop() cancels
- * the timer and waits for the statement in flight only.
+ * hundred ms that a short-lived start need not pay), one at a time. Does nothing on PostgreSQL.
+ * Errors are logged and the next check tries again; stop() cancels the timer and waits for the
+ * statement in flight only.
  */
 export class EmbeddedMaintenance {
   private timer: NodeJS.Timeout | null = null;

@@ -178,8 +178,8 @@ export async function takeReplayTurn(tx: Queryable, destinationId: string): Prom
  * COMMITTED) sees the other's committed jobs: the dedupe holds under concurrent replays too. The
  * two-key form keeps these locks apart from the migration lock's single-key space.
  *
- * With a `maxAgeMs` from the `before` hook (the SIEM's sendable age), the batch's lower bound is clamped to what the SIEM accepts
- * at the batch's own time, on the database's clock (when the batch reads: statement_timestamp()): a
+ * With a `maxAgeMs` from the `before` hook (the SIEM's sendable age), the batch's lower bound is
+ * clamped to what the SIEM accepts at the batch's own time, on the database's clock (when the batch reads: statement_timestamp()): a
  * background replay walked hours after it was accepted finds the start of its window too old by then,
  * and the worker would dead-letter each such event at once. Those events are still read, in window
  * order and within the batch's LIMIT, so each one is counted exactly once (`skippedTooOld`) and the
