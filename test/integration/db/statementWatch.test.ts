@@ -127,10 +127,15 @@ describe('the API pool’s statement limit (postgres)', () => {
       // New connections are refused from now on: the cancel request's too.
       // (close() stops listening at once; its callback would wait for the open connections to end.)
       proxy.server.close();
-      const err = await db.query('SELECT pg_sleep(120)').then(
+      const sleeping = db.query('SELECT pg_sleep(120)').then(
         () => null,
         (e: unknown) => e,
       );
+      const backends = async () =>
+        (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [app])).rows[0]!.n;
+      // Seen on the server first, so that "none left" below is about this backend.
+      await waitFor("the pool's backend on the server", backends, (n) => n === 1, { timeoutMs: 60_000, intervalMs: 50 });
+      const err = await sleeping;
       // Ended by its connection closing, well before the statement would have (no wall-clock bound
       // here: the test's own ceiling is the bound, and the statement alone would outlast it).
       // Said as what it is: not an outage ("nothing was written"), since the server may still finish it.
@@ -145,12 +150,7 @@ describe('the API pool’s statement limit (postgres)', () => {
       expect(warnings.map((w) => w.name)).not.toContain('DeprecationWarning');
       // And the server, noticing the closed connection (client_connection_check_interval, db/pg.ts),
       // ends the sleep itself: no backend of the pool is left.
-      await waitFor(
-        'no backend of the pool left',
-        async () => (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [app])).rows[0]!.n,
-        (n) => n === 0,
-        { timeoutMs: 60_000, intervalMs: 200 },
-      );
+      await waitFor('no backend of the pool left', backends, (n) => n === 0, { timeoutMs: 60_000, intervalMs: 200 });
     } finally {
       process.off('warning', onWarning);
       for (const s of proxy.sockets) s.destroy();
@@ -178,9 +178,13 @@ describe('the API pool’s statement limit (postgres)', () => {
     }
   }, 90_000);
   it('runs unbounded transactions one at a time, so they never take all of the pool', async () => {
-    // Three tenants deleting large destinations at once: each delete is an unbounded transaction of many
-    // statements. Together they must hold one connection of the API's pool, not all three.
-    const db = openPg({ connectionString: tdb.url!, max: 3, statementTimeoutMs: 60_000 });
+    // Three tenants deleting large destinations at once: each delete is an unbounded transaction that
+    // holds its connection until the test lets it end. Together they must hold one connection of the
+    // API's pool, not all three: an ordinary statement still gets one meanwhile (within the pool's
+    // wait for a connection, 10 s here; taking all three would fail it).
+    const db = openPg({ connectionString: tdb.url!, max: 3, statementTimeoutMs: 60_000, connectionTimeoutMs: 10_000 });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
     let inFlight = 0;
     let most = 0;
     const long = () =>
@@ -188,7 +192,8 @@ describe('the API pool’s statement limit (postgres)', () => {
         async (tx) => {
           most = Math.max(most, ++inFlight);
           try {
-            for (let i = 0; i < 10; i++) await tx.query('SELECT pg_sleep(0.05)');
+            await tx.query('SELECT 1');
+            await gate;
           } finally {
             inFlight--;
           }
@@ -197,14 +202,21 @@ describe('the API pool’s statement limit (postgres)', () => {
       );
     try {
       const all = Promise.all([long(), long(), long()]);
-      // Meanwhile an ordinary statement of another request still gets a connection.
+      await waitFor(
+        'one unbounded transaction holding its connection',
+        () => inFlight,
+        (n) => n >= 1,
+        { timeoutMs: 60_000 },
+      );
       await expect(db.query('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+      open();
       await all;
       expect(most).toBe(1);
       // A failed one gives its turn up too.
       await expect(db.transaction(() => Promise.reject(new Error('boom')), { unbounded: true })).rejects.toThrow('boom');
       await expect(long()).resolves.toBeUndefined();
     } finally {
+      open();
       await db.close();
     }
   }, 90_000);
@@ -276,15 +288,18 @@ describe('the API pool’s statement limit (postgres)', () => {
     try {
       await locker.query('BEGIN');
       await locker.query('SELECT v FROM watch_orphan WHERE id = 1 FOR UPDATE');
-      const err = await db.query('UPDATE watch_orphan SET v = v + 1 WHERE id = 1').then(
+      const cut = db.query('UPDATE watch_orphan SET v = v + 1 WHERE id = 1').then(
         () => null,
         (e: unknown) => e,
       );
-      expect(err).toBeInstanceOf(StatementCutOff);
-      expect(proxy.dropped()).toBeGreaterThan(0);
       const waiting = async () =>
         (await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [app]))
           .rows[0]!.n;
+      // Seen waiting on the lock first, so that "none left" below is about this backend.
+      await waitFor("the pool's backend waiting on the lock", waiting, (n) => n === 1, { timeoutMs: 60_000, intervalMs: 50 });
+      const err = await cut;
+      expect(err).toBeInstanceOf(StatementCutOff);
+      expect(proxy.dropped()).toBeGreaterThan(0);
       await waitFor('no backend of the pool still waiting on the lock', waiting, (n) => n === 0, { timeoutMs: 60_000, intervalMs: 200 });
       await locker.query('ROLLBACK');
       const rows = await tdb.db.query<{ v: number }>('SELECT v FROM watch_orphan WHERE id = 1');
