@@ -5,6 +5,7 @@ import { settleClaim } from '../../../src/queue/settleJobs.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService } from '../../support/harness.js';
 import { captureLogger } from '../../support/logCapture.js';
+import { logStatements } from '../../support/statementLog.js';
 import { addEvents, claim, newDestination, newOrg, report } from '../queue/support.js';
 
 /** A Db that records every statement sent through it (the maintenance's among them). */
@@ -162,22 +163,17 @@ describe.each(DB_KINDS)('embedded database maintenance (%s)', (kind) => {
     const missed: string[] = [];
     let turned = true;
     let last = '';
-    const inner = tdb.db;
-    const watched: Db = {
-      ...inner,
-      kind: inner.kind,
-      query: async (text, values) => {
-        if (maintenanceStatement(text)) {
-          if (!turned) missed.push(`${text} started before the event loop turned after ${last}`);
-          turned = false;
-          last = text;
-          setImmediate(() => {
-            turned = true;
-          });
-        }
-        return inner.query(text, values);
-      },
+    const log = logStatements(tdb.db);
+    log.before = ({ text }) => {
+      if (!maintenanceStatement(text)) return;
+      if (!turned) missed.push(`${text} started before the event loop turned after ${last}`);
+      turned = false;
+      last = text;
+      setImmediate(() => {
+        turned = true;
+      });
     };
+    const watched = log.db;
     const all = { vacuumBase: 0, vacuumScale: 0, insertBase: 0, insertScale: 0, analyzeBase: 0, analyzeScale: 0, freezeTableAge: 1 };
     const checked = await maintainEmbedded(watched, { thresholds: all });
     const started = await analyzeEmbedded(watched, { minPages: 0 });
