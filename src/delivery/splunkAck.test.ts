@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { respondWith, startReceiver, TEST_CA_PEM } from '../../test/support/httpsReceiver.js';
-import { splunkAckTarget } from '../../test/integration/delivery/ackSupport.js';
+import { SPLUNK_ACK_TOKEN, splunkAckTarget } from '../../test/integration/delivery/ackSupport.js';
 import { createOutboundClient, type OutboundClient } from './outbound/client.js';
 import { indexerAckOn, queryAcks, readAckId, splunkAckUrl, splunkChannel } from './splunkAck.js';
 
@@ -40,7 +40,7 @@ describe('Splunk indexer acknowledgement protocol', () => {
 
 describe('the acknowledgement poll of a Splunk that quotes the token back', () => {
   it('scrubs the answer before its error sentence clips it: no start of the token survives the clip', async () => {
-    const token = '5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f';
+    const token = SPLUNK_ACK_TOKEN;
     // The sentence quotes 120 characters of a 400's body, which ends 20 characters into the token.
     const splunk = await startReceiver(respondWith(400, `${'x'.repeat(100)} Splunk ${token} is not allowed to ask`));
     const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });

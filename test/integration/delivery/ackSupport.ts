@@ -8,6 +8,9 @@ import type { Db } from '../../../src/db/types.js';
 import { createLogger } from '../../../src/logger.js';
 import { createMetrics } from '../../../src/metrics.js';
 
+/** The HEC token every Splunk ack test target carries (a test that checks it is scrubbed reads it here). */
+export const SPLUNK_ACK_TOKEN = '5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f';
+
 export function splunkAckTarget(orgId: string, id: string, receiverUrl: string): DeliveryTarget {
   return {
     orgId,
@@ -15,7 +18,7 @@ export function splunkAckTarget(orgId: string, id: string, receiverUrl: string):
     siem: 'splunk_hec',
     url: `${receiverUrl}/services/collector/event`,
     authHeaderName: 'Authorization',
-    authHeaderValue: 'Splunk 5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f',
+    authHeaderValue: `Splunk ${SPLUNK_ACK_TOKEN}`,
     signingSecret: null,
     previousSigningSecret: null,
     oauth: null,
