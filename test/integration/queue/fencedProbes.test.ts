@@ -13,7 +13,7 @@ import { PRUNE_STATEMENTS } from '../../../src/queue/prune.js';
 import type { Queryable } from '../../../src/db/types.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { explain, inRolledBackTransaction, indexesOf, planNodes, type PlanNode } from '../../support/plans.js';
-import { newDestination, newOrg } from './support.js';
+import { analyzeWithOthersJobs, dbNow, newDestination, newOrg } from './support.js';
 
 /** The statement a function sends (its first), without running it: the fake answers no rows. */
 async function statementOf(fn: (db: Queryable) => Promise<unknown>): Promise<{ text: string; values: unknown[] }> {
@@ -75,31 +75,6 @@ describe.each(DB_KINDS)('queue: per-row probes whatever the statistics (%s)', (k
     await tdb?.close();
   });
 
-  /**
-   * Statistics of tables in use, taken before the organization tested had a row: another
-   * organization's `n` events, recorded just now, with a delivered job each, then ANALYZE. (Taken
-   * on a table with no live row they would say it is empty, and on "empty" every plan costs the
-   * same: not the state tested, see analyzeWithOthersJobs in replayRange.test.ts.)
-   */
-  async function analyzeWithOthers(tx: Queryable, n = 2000, others: 'delivered' | 'dead letters of many destinations' = 'delivered'): Promise<void> {
-    const other = await newOrg(tx);
-    // Dead letters spread over many destinations make an unknown destination's look more numerous than
-    // an unknown organization's jobs (replayRange.test.ts, OthersJobs).
-    const dests: string[] = [];
-    for (let i = 0; i < (others === 'delivered' ? 1 : 200); i++) dests.push(await newDestination(tx, other, { enabled: false }));
-    await tx.query(`INSERT INTO audit_events (org_id, id, occurred_at, payload) SELECT $1, 'evt_other_' || g, now(), '{}' FROM generate_series(1, $2::int) g`, [
-      other,
-      n,
-    ]);
-    await tx.query(
-      `INSERT INTO forwarding_jobs (org_id, destination_id, event_id, status, settled_at)
-       SELECT $1, ($2::text[])[1 + g % cardinality($2::text[])], 'evt_other_' || g, $4, now() FROM generate_series(1, $3::int) g`,
-      [other, dests, n, others === 'delivered' ? 'done' : 'failed'],
-    );
-    await tx.query('ANALYZE audit_events');
-    await tx.query('ANALYZE forwarding_jobs');
-  }
-
   // A dead-letter replay with a maximum age (Datadog: 18 h) counts, once done, the dead letters it
   // left as too old, up to QUEUE_COUNT_CAP. On statistics from before them (the organization had a
   // few fresh events) the planner believed no event old enough and read, for each dead letter, the
@@ -116,7 +91,7 @@ describe.each(DB_KINDS)('queue: per-row probes whatever the statistics (%s)', (k
     const dest = await newDestination(tdb.db, org, { enabled: false });
     let found: ReturnType<typeof offProbe> = { off: ['not run'], probes: {} };
     await inRolledBackTransaction(tdb.db, async (tx) => {
-      await analyzeWithOthers(tx, 2000, others);
+      await analyzeWithOthersJobs(tx, await dbNow(tx), others);
       // A month of the organization's events, a dead letter for each of the oldest 3,000.
       await tx.query(
         `INSERT INTO audit_events (org_id, id, occurred_at, payload)
@@ -143,7 +118,7 @@ describe.each(DB_KINDS)('queue: per-row probes whatever the statistics (%s)', (k
     const dest = await newDestination(tdb.db, org, { enabled: false });
     let found: ReturnType<typeof offProbe> = { off: ['not run'], probes: {} };
     await inRolledBackTransaction(tdb.db, async (tx) => {
-      await analyzeWithOthers(tx);
+      await analyzeWithOthersJobs(tx, await dbNow(tx));
       await tx.query(`INSERT INTO audit_events (org_id, id, occurred_at, payload) SELECT $1, 'evt_rp_' || g, now(), '{}' FROM generate_series(1, 4000) g`, [
         org,
       ]);

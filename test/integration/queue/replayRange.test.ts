@@ -4,7 +4,7 @@ import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { QUEUE_REPLAYED_SQL, REVIVE_REPLAYED_SQL, queueReplayBatch, type WindowPosition } from '../../../src/queue/replayRange.js';
 import { REPLAY_FAILED_SQL } from '../../../src/queue/deadLetters.js';
 import type { Db, Queryable } from '../../../src/db/types.js';
-import { addEvents, newDestination, newOrg } from './support.js';
+import { addEvents, analyzeWithOthersJobs, newDestination, newOrg, type OthersJobs } from './support.js';
 import { explain, inRolledBackTransaction, indexesOf, planNodes, type PlanNode } from '../../support/plans.js';
 
 const FROM = new Date('2026-06-01T00:00:00Z');
@@ -99,37 +99,6 @@ describe.each(DB_KINDS)('queueReplayBatch (%s)', (kind) => {
   // taken before the destination has a job and 2,000 are added after, in one transaction (autovacuum
   // cannot refresh them in between). Every read of forwarding_jobs must then be a probe for the outer
   // row's event (an index condition on event_id = x.id), and no join may read a side whole.
-  /**
-   * What the other organization's 2,000 jobs are: delivered, to one destination; or dead letters spread
-   * over 200 destinations (the statistics then make an unknown destination's dead letters look more
-   * numerous than an unknown organization's jobs: the shape on which the dead-letter walk read the
-   * organization's jobs by org_id alone).
-   */
-  type OthersJobs = 'delivered' | 'dead letters of many destinations';
-
-  /**
-   * Statistics of a table in use: another organization's 2,000 delivered jobs (or dead letters), then ANALYZE. Taken on a
-   * table with no live row (only rows rolled back by the tests before), they would say it is empty, and
-   * on "empty" every plan costs the same: the planner then walked the primary key in id order through
-   * every job, as it would for a tiny table (PostgreSQL's autovacuum analyzes a table long before an
-   * empty one holds thousands of dead letters; PGlite never analyzes, so it has no such statistics).
-   */
-  async function analyzeWithOthersJobs(tx: Queryable, others: OthersJobs = 'delivered'): Promise<void> {
-    const other = await newOrg(tx);
-    const dests: string[] = [];
-    for (let i = 0; i < (others === 'delivered' ? 1 : 200); i++) dests.push(await newDestination(tx, other, { enabled: false }));
-    await tx.query(`INSERT INTO audit_events (org_id, id, occurred_at, payload) SELECT $1, 'evt_other_' || g, $2, '{}' FROM generate_series(1, 2000) g`, [
-      other,
-      FROM,
-    ]);
-    await tx.query(
-      `INSERT INTO forwarding_jobs (org_id, destination_id, event_id, status, settled_at)
-       SELECT $1, ($2::text[])[1 + g % cardinality($2::text[])], 'evt_other_' || g, $3, now() FROM generate_series(1, 2000) g`,
-      [other, dests, others === 'delivered' ? 'done' : 'failed'],
-    );
-    await tx.query('ANALYZE forwarding_jobs');
-    await tx.query('ANALYZE audit_events');
-  }
 
   it('checks for pending jobs with one index probe per event, even on statistics from before the replay', async () => {
     const org = await newOrg(tdb.db);
@@ -137,7 +106,7 @@ describe.each(DB_KINDS)('queueReplayBatch (%s)', (kind) => {
     const whole: string[] = [];
     let probes = 0;
     await inRolledBackTransaction(tdb.db, async (tx) => {
-      await analyzeWithOthersJobs(tx);
+      await analyzeWithOthersJobs(tx, FROM);
       await tx.query(`INSERT INTO audit_events (org_id, id, occurred_at, payload) SELECT $1, 'evt_plan_' || g, $2, '{}' FROM generate_series(1, 2500) g`, [
         org,
         FROM,
@@ -195,7 +164,7 @@ describe.each(DB_KINDS)('queueReplayBatch (%s)', (kind) => {
    * destination's jobs (on PostgreSQL 236 s for one batch of 5,000 over 200,000 dead letters).
    */
   async function staleDeadLetters(tx: Queryable, org: string, dest: string, others: OthersJobs): Promise<void> {
-    await analyzeWithOthersJobs(tx, others);
+    await analyzeWithOthersJobs(tx, FROM, others);
     await tx.query(`INSERT INTO audit_events (org_id, id, occurred_at, payload) SELECT $1, 'evt_dl_' || g, $2, '{}' FROM generate_series(1, 3500) g`, [
       org,
       FROM,

@@ -26,6 +26,42 @@ export async function newDestination(db: Queryable, orgId: string, opts: { enabl
   return id;
 }
 
+/**
+ * What another organization's 2,000 jobs are when the statistics are taken: delivered, to one
+ * destination; or dead letters spread over 200 destinations (an unknown destination's dead letters then
+ * look more numerous than an unknown organization's jobs: the shape on which the dead-letter walk read
+ * the organization's jobs by org_id alone).
+ */
+export type OthersJobs = 'delivered' | 'dead letters of many destinations';
+
+/**
+ * Statistics of tables in use, taken (in `tx`) before the organization tested had a row: another
+ * organization's 2,000 events dated `occurredAt`, a job each (`others`), then ANALYZE. Taken on tables
+ * with no live row (only rows rolled back by earlier tests) they would say they are empty, and on
+ * "empty" every plan costs the same, so the planner walks whatever index, as it would a tiny table:
+ * not the state of a service in use (PostgreSQL's autovacuum, and the embedded upkeep, analyze a table
+ * long before it holds thousands of dead letters).
+ */
+export async function analyzeWithOthersJobs(tx: Queryable, occurredAt: Date, others: OthersJobs = 'delivered'): Promise<void> {
+  const other = await newOrg(tx);
+  const { rows } = await tx.query<{ id: string }>(
+    `INSERT INTO destinations (org_id, id, siem, url, enabled)
+     SELECT $1, $1 || '_dst_' || g, 'webhook', 'https://siem.example.com/hook', false FROM generate_series(1, $2::int) g RETURNING id`,
+    [other, others === 'delivered' ? 1 : 200],
+  );
+  await tx.query(`INSERT INTO audit_events (org_id, id, occurred_at, payload) SELECT $1, 'evt_other_' || g, $2, '{}' FROM generate_series(1, 2000) g`, [
+    other,
+    occurredAt,
+  ]);
+  await tx.query(
+    `INSERT INTO forwarding_jobs (org_id, destination_id, event_id, status, settled_at)
+     SELECT $1, ($2::text[])[1 + g % cardinality($2::text[])], 'evt_other_' || g, $3, now() FROM generate_series(1, 2000) g`,
+    [other, rows.map((r) => r.id), others === 'delivered' ? 'done' : 'failed'],
+  );
+  await tx.query('ANALYZE forwarding_jobs');
+  await tx.query('ANALYZE audit_events');
+}
+
 /** Records `count` events through the outbox (one job per enabled destination); returns their ids in order. */
 export async function addEvents(db: Db, orgId: string, count: number, occurredAt = new Date()): Promise<string[]> {
   const ids = Array.from({ length: count }, () => nextId('pflt'));
