@@ -238,10 +238,9 @@ export function openPg(opts: PgOptions): Db {
       await single(script);
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>, txOpts?: TransactionOptions): Promise<T> {
-      // On a pool with a limit (the API's), unbounded transactions take turns: a destination's delete
-      // runs as long as its backlog (seconds to minutes for a million jobs), and a few tenants deleting
-      // at once would otherwise hold every connection, so that every other request waited for one and
-      // got 503. One at a time leaves the rest of the pool to everyone else.
+      // On a pool with a limit (the API's), unbounded transactions take turns: their length is the
+      // data's (migrations), and a few at once would otherwise hold every connection, so that every
+      // other request waited for one and got 503. One at a time leaves the rest of the pool to everyone else.
       return watch && txOpts?.unbounded ? unboundedTurns(() => runTransaction(fn, txOpts)) : runTransaction(fn, txOpts);
     },
     async listen(channel, onNotify, onReconnect) {

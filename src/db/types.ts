@@ -19,7 +19,8 @@ export type DbKind = 'postgres' | 'pglite';
 export interface TransactionOptions {
   /**
    * Never cut by the pool's statement time limit (PgOptions.statementTimeoutMs, the API's pool): for
-   * work whose length is the data's (migrations, a destination's delete with all its jobs).
+   * work whose length is the data's (migrations). Prefer batches of bounded statements outside a
+   * transaction: a long write transaction holds back pg_snapshot_xmin for the whole cluster.
    */
   unbounded?: boolean;
 }

@@ -3,7 +3,7 @@ import { notFound } from '../errors.js';
 import type { CreateDestinationBody, DestinationView, PatchDestinationBody } from '../api/schemas/destinations.js';
 import { getDestination, destinationExists, listDestinationsPage, type DestinationPageKey } from './reads.js';
 import { insertDestination, lockDestinationRow, lockOrgDestinationCounts, updateDestination } from './writes.js';
-import { purgeDeletedDestination, tombstoneDestination } from './deletion.js';
+import { clearDeletedDestinationJobs, purgeDeletedDestination, tombstoneDestination } from './deletion.js';
 import { cancelDestinationReplays } from '../replays/repository.js';
 import { toView } from './view.js';
 import type { DestinationDeps } from './deps.js';
@@ -119,6 +119,11 @@ export async function patchDestination(
  * its row stays, disabled and invisible to every reader, until the farewell is delivered or
  * dead-lettered, and the worker then removes it with its jobs and delivery log. Its other pending
  * jobs are cleared now (cleared_events), as before, and its running range replays are cancelled.
+ *
+ * The change and its trail event commit in one short transaction; the backlog then goes a batch at
+ * a time (deletion.ts says why not in that transaction). A request that ends before the batches do
+ * (a restart) leaves the rest to the worker: the farewell's runner, or the hourly sweep, removes the
+ * row with all its jobs.
  */
 export async function removeDestination(
   deps: DestinationDeps,
@@ -126,28 +131,23 @@ export async function removeDestination(
   id: string,
   actor: TrailActor,
 ): Promise<{ deleted: true; cleared_events: number }> {
-  return deps.db.transaction(
-    async (tx) => {
-      const row = await lockDestinationRow(tx, orgId, id);
-      if (!row) throw notFound('destination');
-      const cleared = await tombstoneDestination(tx, orgId, id);
-      // Its range replays end with it: none queues for a deleted destination or keeps its org's slot.
-      await cancelDestinationReplays(tx, orgId, id);
-      await recordTrail(tx, {
-        orgId,
-        actor,
-        changes: [{ action: 'destination_deleted', changedFields: [], destination: { id, siem: row.siem } }],
-        // A disabled destination already stopped: it gets no farewell of its own.
-        farewellTo: row.enabled ? id : null,
-        router: deps.router,
-      });
-      // Gone at once unless a farewell (this one, or a disable's still on its way) keeps it.
-      await purgeDeletedDestination(tx, orgId, id);
-      return { deleted: true as const, cleared_events: cleared };
-      // Its length is its backlog's and its retained jobs' (one statement each, a million jobs take
-      // seconds to minutes): the API's statement limit (AEGIS_DB_API_STATEMENT_TIMEOUT_MS) would make a
-      // large destination impossible to delete.
-    },
-    { unbounded: true },
-  );
+  await deps.db.transaction(async (tx) => {
+    const row = await lockDestinationRow(tx, orgId, id);
+    if (!row) throw notFound('destination');
+    await tombstoneDestination(tx, orgId, id);
+    // Its range replays end with it: none queues for a deleted destination or keeps its org's slot.
+    await cancelDestinationReplays(tx, orgId, id);
+    await recordTrail(tx, {
+      orgId,
+      actor,
+      changes: [{ action: 'destination_deleted', changedFields: [], destination: { id, siem: row.siem } }],
+      // A disabled destination already stopped: it gets no farewell of its own.
+      farewellTo: row.enabled ? id : null,
+      router: deps.router,
+    });
+  });
+  const cleared = await clearDeletedDestinationJobs(deps.db, orgId, id);
+  // Gone at once unless a farewell (this one, or a disable's still on its way) keeps it.
+  await purgeDeletedDestination(deps.db, orgId, id);
+  return { deleted: true as const, cleared_events: cleared };
 }
