@@ -36,6 +36,36 @@ describe('guardAgentRecord', () => {
     expect(guardAgentRecord({ ...record, summary: 'Detected SSN 123456789; masked.' }).map((x) => x.path)).toEqual(['/summary']);
   });
 
+  // The digit-run rule reads the text the detectors read: digits of another script, fullwidth or
+  // mathematical digits, and a run broken by an invisible character or a combining mark are the same
+  // account number as the plain ASCII run, which is refused.
+  it.each([
+    ['fullwidth digits', 'Blocked account \uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19\uff10\uff11\uff12'],
+    ['Arabic-Indic digits', 'Blocked account \u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661'],
+    ['mathematical bold digits', 'Blocked account 01234\u{1d7d3}\u{1d7d4}\u{1d7d5}\u{1d7d6}\u{1d7d7}0'],
+    ['a zero-width space inside', 'Blocked account 12345\u200b67890'],
+    ['a combining mark inside', 'Blocked account 12345\u0301678901'],
+    ['a soft hyphen inside', 'Blocked account 12345\u00ad678901'],
+    ['plain ASCII (as before)', 'Blocked account 123456789012'],
+  ])('refuses a summary with a long digit run written with %s, never echoing it', (_name, summary) => {
+    const v = guardAgentRecord({ ...record, summary });
+    expect(v.map((x) => x.path)).toEqual(['/summary']);
+    expect(JSON.stringify(v)).not.toContain(summary.slice('Blocked account '.length));
+    // The same with a batch's memo, which remembers the scan.
+    const memo: GuardMemo = new Map();
+    expect(guardAgentRecord({ ...record, summary }, '', memo).map((x) => x.path)).toEqual(['/summary']);
+    expect(guardAgentRecord({ ...record, summary }, '', memo).map((x) => x.path)).toEqual(['/summary']);
+  });
+
+  it('still refuses a run spelled only by the raw text (an escape that the normalized text reads as a letter)', () => {
+    // "\u1234567890" as written: normalized, "\u1234" is one character and six digits remain.
+    expect(guardAgentRecord({ ...record, summary: 'Blocked \\u1234567890' }).map((x) => x.path)).toEqual(['/summary']);
+  });
+
+  it('accepts a summary whose digits are short runs in any script', () => {
+    expect(guardAgentRecord({ ...record, summary: 'Detected SSN \uff12; masked \u0661\u0662 of 40.' })).toEqual([]);
+  });
+
   it.each([
     ['an email plus other text', 'alice@example.com 123-45-6789', ['EMAIL', 'SSN']],
     ['two emails', 'alice@example.com,bob@example.com', ['EMAIL']],
@@ -191,6 +221,10 @@ describe('finding type names', () => {
   it('refuses a digit run that could be a compact SSN or account number', () => {
     expect(guardAgentRecord({ ...record, finding_counts_by_type: { SSN_287654321: 1 } }).map((v) => v.path)).toEqual(['/finding_counts_by_type']);
     expect(guardAgentRecord({ ...record, finding_counts_by_type: { CUSTOM_RULE_12: 1 } })).toEqual([]);
+    // Fullwidth digits (the schema's pattern refuses the name too, but the guard must not rely on it).
+    expect(
+      guardAgentRecord({ ...record, finding_counts_by_type: { 'RULE_\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19\uff10': 1 } }).map((v) => v.path),
+    ).toEqual(['/finding_counts_by_type']);
   });
 });
 

@@ -10,7 +10,8 @@
  * user's own). An actor_id holding an email plus anything else, or any other finding (also inside the
  * address: "ssn.123.45.6789@example.com"), is refused.
  * The summary additionally may not carry a run of nine or more digits (an SSN or account number
- * written without separators would slip past the detectors otherwise).
+ * written without separators would slip past the detectors otherwise), read as the detectors read it
+ * (digits of any script, a run broken by an invisible character or a combining mark) and as written.
  */
 import { detectCanonical, DETECTORS_BUT_NAMED_PASSWORDS } from './detect.js';
 import { detectCloudKeys } from './detectors/cloudKeys.js';
@@ -42,7 +43,10 @@ const SAFE_SEGMENT = /^[A-Za-z0-9_.@-]{1,64}$/;
 
 /**
  * Nine or more digits in a row: in an identifier or a one-line summary that is a value (an SSN or an
- * account number written without separators), even when no detector names its type.
+ * account number written without separators), even when no detector names its type. Tested on the
+ * normalized text (see Scan: "１２３４５６７８９０", "٠١٢٣٤٥٦٧٨٩" and "12345\u200b67890" are such runs)
+ * and on the value as written (an escape the normalized text reads as one character, "\u1234567890",
+ * leaves fewer digits there).
  */
 const LONG_DIGIT_RUN = /\d{9}/;
 
@@ -53,6 +57,8 @@ const LONG_DIGIT_RUN = /\d{9}/;
  */
 export function safeSegment(name: string): string {
   // Scanned like a field value (identifier form): "SSN_123_45_6789" as a key is not echoed either.
+  // SAFE_SEGMENT admits plain ASCII only (no escape either), so the digit run as written is the run
+  // the normalized text holds.
   if (!SAFE_SEGMENT.test(name) || LONG_DIGIT_RUN.test(name) || findingTypes(name).length > 0) return '<redacted-property-name>';
   return name;
 }
@@ -178,12 +184,19 @@ function spelledEmailIn(norm: string): boolean {
   return false;
 }
 
+/** What the guard reads in one field's value: its finding types, and whether it holds a LONG_DIGIT_RUN. */
+export interface Scan {
+  types: FindingType[];
+  longDigitRun: boolean;
+}
+
 /**
  * Every finding type in a field's value: the detectors over its identifier form, the secret
  * detectors over the value as written (tokens keep their "_"), and, outside free text, an address
- * spelled out with "at".
+ * spelled out with "at". And the digit-run rule over the same normalized text and the value as
+ * written.
  */
-function findingTypes(value: string, freeText = false): FindingType[] {
+function scanField(value: string, freeText = false): Scan {
   // Normalized once: the identifier form is canonical text already.
   const norm = normalizeForDetection(value).text;
   const idForm = identifierFormOf(norm);
@@ -193,7 +206,11 @@ function findingTypes(value: string, freeText = false): FindingType[] {
     ...secretTypes(value, norm, idForm),
   ];
   if (!freeText && spelledEmailIn(idForm)) types.push('EMAIL');
-  return [...new Set(types)];
+  return { types: [...new Set(types)], longDigitRun: LONG_DIGIT_RUN.test(norm) || LONG_DIGIT_RUN.test(value) };
+}
+
+function findingTypes(value: string, freeText = false): FindingType[] {
+  return scanField(value, freeText).types;
 }
 
 /**
@@ -232,9 +249,9 @@ export function guardActorId(value: string, path = '/actor_id', memo?: GuardMemo
   const norm = oneEmail(value);
   if (norm !== null) {
     const at = norm.lastIndexOf('@');
-    types = [...new Set([...memoFindingTypes(norm.slice(0, at), false, memo), ...memoFindingTypes(norm.slice(at + 1), false, memo)])];
+    types = [...new Set([...memoScan(norm.slice(0, at), false, memo).types, ...memoScan(norm.slice(at + 1), false, memo).types])];
   } else {
-    types = memoFindingTypes(value, false, memo);
+    types = memoScan(value, false, memo).types;
   }
   return types.map((type) => ({ path, message: message(type) }));
 }
@@ -247,17 +264,18 @@ export function guardActorId(value: string, path = '/actor_id', memo?: GuardMemo
 export function guardAgentRecord(record: unknown, basePath = '', memo?: GuardMemo): Violation[] {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) return [];
   const out: Violation[] = [];
-  const scan = (value: string, freeText = false) => memoFindingTypes(value, freeText, memo);
+  const scan = (value: string, freeText = false) => memoScan(value, freeText, memo);
   for (const [key, value] of Object.entries(record as Record<string, unknown>)) {
     // The path is built only for a violation: safeSegment scans the key with every detector, which
     // for a clean record was a second scan of every field name.
     const pathOf = () => `${basePath}/${safeSegment(key)}`;
     if (key === 'finding_counts_by_type' && typeof value === 'object' && value !== null) {
-      const types = new Set(Object.keys(value).flatMap((k) => scan(k)));
+      const scans = Object.keys(value).map((k) => scan(k));
+      const types = new Set(scans.flatMap((x) => x.types));
       for (const type of types) out.push({ path: pathOf(), message: `a finding type name ${message(type)}` });
       // A type name is an identifier such as "SSN": a long digit run in one is a value (an account
       // number no detector flags), unless it was already reported as a finding.
-      if (types.size === 0 && Object.keys(value).some((k) => LONG_DIGIT_RUN.test(k))) {
+      if (types.size === 0 && scans.some((x) => x.longDigitRun)) {
         out.push({ path: pathOf(), message: 'a finding type name contains a run of nine or more digits; type names are identifiers, never values' });
       }
       continue;
@@ -268,11 +286,11 @@ export function guardAgentRecord(record: unknown, basePath = '', memo?: GuardMem
       if (found.length > 0) out.push(...found.map((v) => ({ ...v, path: pathOf() })));
       continue;
     }
-    const types = scan(value, key === 'summary');
+    const { types, longDigitRun } = scan(value, key === 'summary');
     for (const type of types) out.push({ path: pathOf(), message: message(type) });
     // The digit-run rule catches what no detector reports (a 10-digit account number); a run already
     // reported as a finding needs no second message.
-    if (key === 'summary' && types.length === 0 && LONG_DIGIT_RUN.test(value)) {
+    if (key === 'summary' && types.length === 0 && longDigitRun) {
       out.push({ path: pathOf(), message: 'contains a run of nine or more digits; the summary must name finding types only, never values' });
     }
   }
@@ -280,21 +298,21 @@ export function guardAgentRecord(record: unknown, basePath = '', memo?: GuardMem
 }
 
 /**
- * findingTypes results within one batch of records. Agents repeat the same values in every record
+ * scanField results within one batch of records. Agents repeat the same values in every record
  * (decision, destination, policy id and version, source and input type, a handful of summaries), so
  * a 1,000-record batch scanned each of them 1,000 times. The detectors are pure functions of the
  * text, so a remembered answer is the same answer. Create one per batch and drop it with the batch:
  * it holds submitted values, which must not outlive the request.
  */
-export type GuardMemo = Map<string, FindingType[]>;
+export type GuardMemo = Map<string, Scan>;
 
-function memoFindingTypes(value: string, freeText: boolean, memo: GuardMemo | undefined): FindingType[] {
-  if (!memo) return findingTypes(value, freeText);
+function memoScan(value: string, freeText: boolean, memo: GuardMemo | undefined): Scan {
+  if (!memo) return scanField(value, freeText);
   const k = `${freeText ? 't' : 'i'}${value}`;
-  let types = memo.get(k);
-  if (types === undefined) {
-    types = findingTypes(value, freeText);
-    memo.set(k, types);
+  let found = memo.get(k);
+  if (found === undefined) {
+    found = scanField(value, freeText);
+    memo.set(k, found);
   }
-  return types;
+  return found;
 }
