@@ -74,18 +74,23 @@ export const FORM_SPACE = '+';
  *   ("?card=4111+1111+1111+1111"). Never mixed with another separator: a form writes no space next to
  *   its "+", and "250 + 15 + 1200" is a sum; a run that mixes them is no gap (it ends the number).
  * - Or one lone delimiter of LONE_DELIMITERS: a comma ("123,45,6789"), a semicolon
- *   ("4111;1111;1111;1111"), or a pipe ("4111|1111|1111|1111"). Each separates values when padded, doubled
+ *   ("4111;1111;1111;1111"), a pipe ("4111|1111|1111|1111"), an asterisk ("4111*1111*1111*1111"), a
+ *   number sign ("123#45#6789") or a tilde ("123~45~6789"). Each separates values when padded, doubled
  *   or next to another separator: a comma or semicolon with a space separates the items of a list
  *   ("sizes 123, 45, 6789"), a pipe with spaces the cells of a Markdown or psql table
- *   ("| 4096 | 2048 |"), "||" an empty cell; so each is a gap only alone, right between two digits.
+ *   ("| 4096 | 2048 |"), "||" an empty cell, an asterisk with spaces a product ("4111 * 1111") and
+ *   in runs a mask ("***-**-6789", "4111 **** **** 1111", "411111******1111"); so each is a gap only
+ *   alone, right between two digits ("#12345", "****1234" have none).
  *   And a number whose groups it separates is no value when the same delimiter stands right before or
- *   after it: those are the fields of a delimited row ("GET|200|35|5120", "Widget;450;03;2024"),
- *   see fieldsOfDelimitedRow. An asterisk is none: "640*48*1024" and "SKU*123*45*6789" are a product
- *   and a code far more often than a card or an SSN. Thousands ("1,234,567": groups of three) never have a card's or an SSN's
+ *   after it: those are the fields of a delimited row ("GET|200|35|5120", "Widget;450;03;2024",
+ *   "SKU*123*45*6789"), see fieldsOfDelimitedRow. A number grouped by lone asterisks whose every
+ *   group is a round number (a multiple of 8 or of 10) is a product of sizes, not a value
+ *   ("640*48*1024", "128*64*3072", "4096*2048*1024*1088"): see roundProduct. Thousands
+ *   ("1,234,567": groups of three) never have a card's or an SSN's
  *   group shape. The price, paid knowingly: a row of exactly four 4-digit numbers written
  *   "4096|2048|1024|3019" (or with commas, as before) that passes an issuer prefix and Luhn, about
- *   4% of such rows, is read as a card; masked is safer than leaked. A masked card keeps its "*" in
- *   runs ("4111 **** **** 1111") and too few digits, so it stays no card.
+ *   4% of such rows, is read as a card, and so is "123*45*6789" written as a product; masked is safer
+ *   than leaked. A masked card keeps its "*" in runs and too few digits, so it stays no card.
  *
  * A separator after every digit ("4 1 1 1 ...", "1-2-3-4-5-6-7-8-9") is no grouping any detector
  * reads: no card layout has groups of one digit, and nine single digits are a sudoku row or a count
@@ -96,7 +101,7 @@ export const FORM_SPACE = '+';
 export const GROUP_SEPARATORS = ' -./:_';
 export const MAX_GAP = 3;
 /** Delimiters that are a gap only alone (see above), and glue only a number grouped by them. */
-export const LONE_DELIMITERS = ',;|';
+export const LONE_DELIMITERS = ',;|*#~';
 /** A gap as a regex (the digits after it must follow, so a longer run of separators fails). */
 export const GROUP_GAP_SOURCE = `(?:[${GROUP_SEPARATORS.replace(/[-\]\\^]/g, '\\$&')}]{1,${MAX_GAP}}|\\${FORM_SPACE}{1,${MAX_GAP}}|[${LONE_DELIMITERS.replace(/[-\]\\^]/g, '\\$&')}])`;
 
@@ -109,15 +114,32 @@ function isLoneDelimiter(c: string | undefined): boolean {
 }
 
 /**
- * Whether the number at [start, end), grouped by a lone delimiter, is fields of a row that delimiter
- * separates: the same delimiter right before its first digit or right after its last.
+ * Whether the number at [start, end), grouped by a lone delimiter, is no value but what that delimiter
+ * makes of it: fields of a row it separates (the same delimiter right before its first digit or
+ * right after its last), or a product of round numbers (roundProduct).
  */
 export function fieldsOfDelimitedRow(text: string, start: number, end: number): boolean {
   for (let k = start; k < end; k++) {
     const c = text[k];
     if (isLoneDelimiter(c) && (text[start - 1] === c || text[end] === c)) return true;
   }
-  return false;
+  return roundProduct(text.slice(start, end));
+}
+
+/**
+ * Whether a number as written (digits and gaps) is a product of round numbers: grouped by a lone "*"
+ * somewhere, and every digit group a multiple of 8 or of 10 ("640*48*1024", a tensor's or a buffer's
+ * sizes). Digit groups of a random value are all round by chance once in a few hundred for an SSN,
+ * less often for a card.
+ */
+export function roundProduct(digitsAndGaps: string): boolean {
+  if (!digitsAndGaps.includes('*')) return false;
+  for (const group of digitsAndGaps.split(/[^0-9]+/)) {
+    if (group === '') continue;
+    const n = Number(group);
+    if (n % 8 !== 0 && n % 10 !== 0) return false;
+  }
+  return true;
 }
 
 /** Whether a number as written (digits and gaps) is grouped by a lone delimiter somewhere. */

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { fill, found } from '../../../test/support/detection.js';
 
+/** A product of sizes that passes a Visa prefix and Luhn: every group a multiple of 8. */
+const ROUND_PRODUCT = 'buffers 4096*2048*1024*1088 bytes';
+
 // What separates the groups of a card as data writes it, and what separates the columns of a table of
 // numbers, which must not be read as one (about 4% of rows of four 4-digit numbers have an issuer
 // prefix and a valid Luhn digit).
@@ -41,6 +44,39 @@ describe('card numbers with unusual separators', () => {
     expect(found(`card: ${card} exp 12/29`)).toEqual([['CREDIT_CARD', card]]);
   });
 
+  // An asterisk, a number sign or a tilde alone between the groups too: "card 4111*1111*1111*1111"
+  // was returned unmasked by preflight. A product of round numbers (every group a multiple of 8 or
+  // of 10: sizes, dimensions) is no card, whatever its digits.
+  it.each([
+    '4111*1111*1111*1111',
+    '4111#1111#1111#1111',
+    '4111~1111~1111~1111',
+    '3782*822463*10005',
+    '5555#5555~5555*4444',
+    '\uff14\uff11\uff11\uff11\uff0a\uff11\uff11\uff11\uff11\uff0a\uff11\uff11\uff11\uff11\uff0a\uff11\uff11\uff11\uff11',
+  ])('finds a card grouped by lone asterisks, number signs or tildes: %s', (card) => {
+    expect(found(`card ${card} exp 12/29`)).toEqual([['CREDIT_CARD', card]]);
+    expect(found(card)).toEqual([['CREDIT_CARD', card]]);
+  });
+
+  it('finds no card in masked cards, ticket numbers or products of round numbers', () => {
+    for (const text of [
+      '4111 **** **** 1111',
+      '4111********1111',
+      '411111******1111',
+      '**** **** **** 1111',
+      'card ****1234',
+      'card #1234 and ticket #12345, PR #4111',
+      '4111-11**-****-1111',
+      '4111 * 1111 * 1111 * 1111',
+      '4111**1111**1111**1111',
+      '4111##1111##1111##1111',
+      '4111~~1111~~1111~~1111',
+      ROUND_PRODUCT,
+    ])
+      expect(found(text), text).toEqual([]);
+  });
+
   it('takes a lone delimiter next to a card that is not grouped by one for a field boundary', () => {
     expect(found('42|4111111111111111|jane')).toEqual([['CREDIT_CARD', '4111111111111111']]);
     expect(found('7;4111 1111 1111 1111;12')).toEqual([['CREDIT_CARD', '4111 1111 1111 1111']]);
@@ -59,7 +95,8 @@ describe('card numbers with unusual separators', () => {
     // Fields of a delimited row, the delimiter before or after them; and an asterisk is a product.
     'GET|4111|1111|1111|1111',
     '4111;1111;1111;1111;EUR',
-    '4111*1111*1111*1111',
+    '*4111*1111*1111*1111',
+    '4111#1111#1111#1111#',
   ])('does not join padded, doubled or longer rows of lone delimiters: %j', (text) => {
     expect(found(text)).toEqual([]);
   });

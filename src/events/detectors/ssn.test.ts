@@ -21,4 +21,34 @@ describe('SSNs grouped by a lone delimiter', () => {
     ])
       expect(found(text), text).toEqual([]);
   });
+
+  // An asterisk, a number sign or a tilde alone between the groups hides an SSN no less than a comma
+  // does ("123*45*6789" was returned unmasked by preflight and stored from an agent's record).
+  it.each(['123*45*6789', '123#45#6789', '123~45~6789', '\uff11\uff12\uff13\uff0a\uff14\uff15\uff0a\uff16\uff17\uff18\uff19', '123#45~6789'])(
+    'reads a lone asterisk, number sign or tilde between the groups: %s',
+    (ssn) => {
+      expect(found(`ssn ${ssn} on file`)).toEqual([['SSN', ssn]]);
+      expect(found(`SSN:${ssn}`)).toEqual([['SSN', ssn]]);
+    },
+  );
+
+  it('reads no masked SSN, ticket number, row or product of round numbers with them', () => {
+    for (const text of [
+      'SSN ***-**-6789',
+      'ssn ***-**-****',
+      'SSN ending #6789',
+      'ticket #12345 and #1234',
+      'issue #123#45#6789#',
+      '*123*45*6789#',
+      '~123~45~6789',
+      'ssn 123 * 45 * 6789',
+      'ssn 123**45**6789',
+      'ssn 123##45##6789',
+      'range 100~200, v1.2.3~4',
+      'size 640*48*1024',
+      'buffer 800*16*4000',
+      'ssn 123~45~6789~12',
+    ])
+      expect(found(text), text).toEqual([]);
+  });
 });
