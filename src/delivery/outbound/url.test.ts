@@ -42,6 +42,13 @@ describe('checkDestinationUrl', () => {
     expect(codeOf('https://:pass@example.com/', local)).toBe('credentials_in_url');
   });
 
+  it('refuses port 0, which no server listens on (a destination that could never deliver)', () => {
+    expect(checkDestinationUrl('https://example.com:0/x', strict)).toMatchObject({ ok: false, code: 'invalid_url', message: expect.stringMatching(/port/) });
+    expect(codeOf('https://example.com:00/x', local)).toBe('invalid_url');
+    expect(codeOf('https://example.com:65535/x')).toBe('ok');
+    expect(codeOf('https://example.com:1/x')).toBe('ok');
+  });
+
   it('refuses fragments, including an empty one', () => {
     expect(codeOf('https://example.com/ingest#x')).toBe('fragment_not_allowed');
     expect(codeOf('https://example.com/ingest#')).toBe('fragment_not_allowed');

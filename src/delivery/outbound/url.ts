@@ -64,6 +64,11 @@ export function checkDestinationUrl(raw: string, { allowPrivate }: UrlCheckOptio
   if (host === '') {
     return { ok: false, code: 'invalid_url', message: 'The URL has no host.' };
   }
+  // WHATWG URL keeps ":0" (it drops only the scheme's default port): no server listens there, so the
+  // destination could never deliver; said now rather than as a connection error on every attempt.
+  if (url.port === '0') {
+    return { ok: false, code: 'invalid_url', message: 'The URL names port 0; use the port the SIEM listens on (1-65535), or none for 443.' };
+  }
   if (!allowPrivate) {
     if (isIP(host) !== 0) {
       const reason = isForbiddenAddress(host);
