@@ -102,6 +102,23 @@ describe('classifyResult: network errors', () => {
     );
   });
 
+  it('a peer that sent too many informational (1xx) answers is named, with its host, for each peer', () => {
+    const result: OutboundResult = {
+      kind: 'network',
+      failure: 'other',
+      code: 'EAEGISTOOMANY1XX',
+      message: 'the peer sent more than 8 informational (1xx) answers without a final one',
+      host: 'siem.example.com',
+      durationMs: 5,
+    };
+    expect(classifyResult(result).error).toBe(
+      'Network error: the SIEM siem.example.com sent more than 8 informational (1xx) answers without a final one — check any proxy or load balancer in front of it; Aegis will retry.',
+    );
+    expect(classifyResult(result, undefined, 'alert webhook').error).toMatch(/^Network error: the alert webhook siem\.example\.com sent more than 8 /);
+    expect(classifyResult(result, undefined, 'token endpoint').error).toMatch(/^Network error: the token endpoint siem\.example\.com sent more than 8 /);
+    expect(classifyResult(result).error).not.toMatch(/timeout/i);
+  });
+
   it('clips a long network message', () => {
     const c = classifyResult(network('other', 'y'.repeat(5000)));
     expect(c.error!.length).toBeLessThanOrEqual(300);

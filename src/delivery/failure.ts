@@ -2,6 +2,7 @@
 // action-oriented text users see as `last_error` and in the test probe's answer. What follows from
 // it for the jobs and the destination is decided once, in outcome.ts (interpretAnswer.ts maps a
 // delivery's answer there); alerts, token requests and the Splunk ack poll use the text alone.
+import { MAX_INFORMATIONAL_ANSWERS, TOO_MANY_INFORMATIONAL_CODE } from './outbound/networkFailure.js';
 import type { OutboundResult } from './outbound/types.js';
 
 export interface Classification {
@@ -135,6 +136,10 @@ function networkText(result: Extract<OutboundResult, { kind: 'network' }>, siemH
     case 'reset':
       return `Connection reset: ${hint || `the ${peer} or a proxy closed the connection before its answer was complete; Aegis will retry.`}`;
     default:
+      // The client words it of "the peer" (it does not know who answered): named here, with its host.
+      if (result.code === TOO_MANY_INFORMATIONAL_CODE && !hint) {
+        return `Network error: the ${peer}${host} sent more than ${MAX_INFORMATIONAL_ANSWERS} informational (1xx) answers without a final one — check any proxy or load balancer in front of it; Aegis will retry.`;
+      }
       return `Network error: ${hint || clip(result.message, 200)}`;
   }
 }

@@ -1,7 +1,11 @@
+import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   TEST_CA_PEM,
+  TEST_SERVER_CERT_PEM,
+  TEST_SERVER_KEY_PEM,
   closedPort,
   drip,
   earlyHintsThen,
@@ -18,6 +22,7 @@ import {
   startUntrustedReceiver,
   type Receiver,
 } from '../../../test/support/httpsReceiver.js';
+import { classifyResult } from '../failure.js';
 import { cachedScrubbers } from '../scrubberCache.js';
 import { createOutboundClient, GZIP_ON_LOOP_MAX_BYTES, type OutboundClient, type ResolveAddresses } from './client.js';
 import { createGuardedLookup } from './guardedLookup.js';
@@ -440,6 +445,113 @@ describe('outbound client against a real HTTPS receiver', () => {
     setTimeout(() => controller.abort(), 100);
     const result = await client().send({ url: receiver.url, headers, body: '{}', signal: controller.signal });
     expect(result).toMatchObject({ kind: 'network', failure: 'other', code: 'ABORTED' });
+  });
+});
+
+const EARLY_HINTS = 'HTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n';
+const PROCESSING = 'HTTP/1.1 102 Processing\r\n\r\n';
+
+interface InformationalPeer {
+  url: string;
+  /** Informational answers written so far, over every connection. */
+  readonly written: number;
+  /** Connections that have closed. */
+  readonly closed: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A raw TLS peer (the test certificates) that answers each request with `burst` informational answers
+ * (103 Early Hints and 102 Processing in turn) at once, then `final` if given; without one it keeps
+ * sending more, 20 every 20 ms, until the connection closes: a hostile SIEM, token endpoint or webhook.
+ */
+async function startInformationalPeer(burst: number, final?: string): Promise<InformationalPeer> {
+  let written = 0;
+  let closed = 0;
+  const sockets = new Set<TLSSocket>();
+  const informational = (n: number) => Array.from({ length: n }, (_, i) => (i % 2 === 0 ? EARLY_HINTS : PROCESSING)).join('');
+  const server = createTlsServer({ key: TEST_SERVER_KEY_PEM, cert: TEST_SERVER_CERT_PEM }, (socket) => {
+    sockets.add(socket);
+    let received = Buffer.alloc(0);
+    let answering = false;
+    let more: NodeJS.Timeout | undefined;
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      closed++;
+      clearInterval(more);
+      sockets.delete(socket);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (answering) return;
+      received = Buffer.concat([received, chunk]);
+      const end = received.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(received.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+      if (received.length < end + 4 + length) return;
+      answering = true;
+      socket.write(informational(burst));
+      written += burst;
+      if (final !== undefined) {
+        socket.write(final);
+        return;
+      }
+      more = setInterval(() => {
+        if (socket.destroyed || !socket.writable) return;
+        socket.write(informational(20));
+        written += 20;
+      }, 20);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://127.0.0.1:${port}/ingest`,
+    get written() {
+      return written;
+    },
+    get closed() {
+      return closed;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('informational (1xx) answers', () => {
+  it('a peer storming informational answers is cut off after 8, reported as such and not as a timeout', async () => {
+    // 300 at once, then 20 more every 20 ms for as long as the connection stays open. The timeout is a
+    // minute, so only the count can end the request within the test's ceiling; a timeout would not
+    // name the informational answers either.
+    const peer = await startInformationalPeer(300);
+    try {
+      const result = await client({ timeoutMs: 60_000 }).send({ url: peer.url, headers, body: '{}', poolKey: 'fwd_storm' });
+      expect(result).toMatchObject({ kind: 'network', failure: 'other', code: 'EAEGISTOOMANY1XX', host: '127.0.0.1' });
+      if (result.kind !== 'network') throw new Error('unreachable');
+      expect(result.message).toMatch(/more than 8 informational \(1xx\) answers without a final one/);
+      expect(JSON.stringify(result)).not.toContain('super-secret');
+      // What users see (last_error, the delivery log), for each peer the client serves.
+      expect(classifyResult(result).error).toMatch(/^Network error: the SIEM 127\.0\.0\.1 sent more than 8 informational \(1xx\) answers without a final one/);
+      expect(classifyResult(result, undefined, 'token endpoint').error).toMatch(/the token endpoint 127\.0\.0\.1 sent more than 8 informational/);
+      expect(classifyResult(result).error).not.toMatch(/timeout/i);
+      // The connection is dropped, not kept for another request: the peer sees it close.
+      await expect.poll(() => peer.closed, { timeout: 30_000 }).toBe(1);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it.each([2, 8])('%i informational answers and then a 200 is still an answer', async (n) => {
+    const peer = await startInformationalPeer(n, 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{"ok":true}');
+    try {
+      const result = await client({ timeoutMs: 60_000 }).send({ url: peer.url, headers, body: '{}', poolKey: `fwd_hints_${n}` });
+      expect(result).toMatchObject({ kind: 'response', status: 200, body: '{"ok":true}' });
+      expect(peer.written).toBe(n);
+    } finally {
+      await peer.close();
+    }
   });
 });
 

@@ -2,17 +2,18 @@
 // One undici Agent (keep-alive, no pipelining). Every new connection resolves DNS in our own lookup,
 // which fails the connection when ANY resolved address is forbidden, so DNS rebinding cannot slip
 // through between a check and the connect. IP literals (which never reach a lookup) and localhost are
-// refused before dispatch. Redirects are never followed; the response body read is capped; network
-// problems never throw: send() always resolves an OutboundResult.
+// refused before dispatch. Redirects are never followed; the response body read is capped, and so is
+// the number of informational (1xx) answers before the final one; network problems never throw:
+// send() always resolves an OutboundResult.
 // Its parts: guardedLookup.ts (the address guard), agents.ts (how a connection is made), pools.ts
 // (the shared and per-destination pools), responseBody.ts (the capped read), networkFailure.ts (an
-// error's failure class), credentialScrub.ts (credentials out of what is handed back).
+// error's failure class, the 1xx cap), credentialScrub.ts (credentials out of what is handed back).
 import { promisify } from 'node:util';
 import { gzip as gzipCb, gzipSync } from 'node:zlib';
 import { agentFactory } from './agents.js';
 import { isCredentialHeader, scrubbedResponseHeaders, scrubMessage } from './credentialScrub.js';
 import { FORBIDDEN_ERROR_CODE, type ResolveAddresses } from './guardedLookup.js';
-import { failureFor, innermost } from './networkFailure.js';
+import { failureFor, innermost, MAX_INFORMATIONAL_ANSWERS, TOO_MANY_INFORMATIONAL_CODE } from './networkFailure.js';
 import { createDestinationPools } from './pools.js';
 import { readCappedBody } from './responseBody.js';
 import { isDroppedOutbound } from '../../destinations/headerRules.js';
@@ -100,6 +101,14 @@ export interface OutboundClient {
 /** Informational answers that outlast the headers' timeout: reported as that timeout (see send). */
 function informationalTimeout(): Error {
   return Object.assign(new Error('only informational (1xx) answers within the headers timeout'), { code: 'UND_ERR_HEADERS_TIMEOUT' });
+}
+
+/** Said of "the peer", as BAD_RESPONSE below; failure.ts names the SIEM, token endpoint or webhook and its host. */
+const TOO_MANY_INFORMATIONAL = `the peer sent more than ${MAX_INFORMATIONAL_ANSWERS} informational (1xx) answers without a final one`;
+
+/** Thrown from onInfo past MAX_INFORMATIONAL_ANSWERS: undici drops the connection and rejects with it. */
+function tooManyInformational(): Error {
+  return Object.assign(new Error(TOO_MANY_INFORMATIONAL), { code: TOO_MANY_INFORMATIONAL_CODE });
 }
 
 /**
@@ -197,6 +206,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       // copies them with a spread ({ ...opts, origin, path, method }), which cost 25-40 µs of CPU per
       // request here (interleaved A/B, bare undici too); an absent signal is undefined, not left out.
       let firstInfoAt = 0;
+      let informational = 0;
       const res = await pool.dispatcher.request({
         origin,
         path,
@@ -211,7 +221,11 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
         // event budget behind it, forever. The first one starts a clock of the headers' length (not the
         // call: time queued for a connection is not the SIEM's); a later one past it ends the request,
         // thrown here, undici aborting it as a headers timeout. At most about twice the timeout.
+        // Nor may they come in any number: past MAX_INFORMATIONAL_ANSWERS (networkFailure.ts) the
+        // request ends at once, with the connection, whatever the time (a peer sending them back to
+        // back had the worker parse them for the whole timeout, every other destination waiting).
         onInfo: () => {
+          if (++informational > MAX_INFORMATIONAL_ANSWERS) throw tooManyInformational();
           const now = performance.now();
           if (firstInfoAt === 0) firstInfoAt = now;
           else if (now - firstInfoAt > timeoutMs) throw informationalTimeout();
@@ -253,6 +267,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       const name = typeof inner.name === 'string' ? inner.name : undefined;
       const message = typeof inner.message === 'string' ? inner.message : String(err);
       if (timedOut) return overallTimeout(code ?? 'ETIMEDOUT');
+      if (code === TOO_MANY_INFORMATIONAL_CODE) return fail('other', code, TOO_MANY_INFORMATIONAL);
       if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
         return fail(
           'timeout',

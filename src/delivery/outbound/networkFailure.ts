@@ -4,6 +4,20 @@
 import { FORBIDDEN_ERROR_CODE } from './guardedLookup.js';
 import type { NetworkFailure } from './types.js';
 
+/**
+ * Informational (1xx) answers one request accepts before its final one. A legitimate server sends one
+ * or two: a 103 Early Hints from the origin and perhaps one from a CDN in front of it, or a 102
+ * Processing (WebDAV's, dropped in RFC 4918) now and then on a slow request; 100 Continue is never
+ * asked for (no Expect header). Each one's head is size-capped (undici's header limit, 16 KiB), but
+ * nothing else bounded how many arrive: a peer sending them back to back had the worker parse tens to
+ * hundreds of MB per request for its whole timeout, stalling every other tenant's requests. 8 leaves
+ * room for every such case (a 102 sent as a heartbeat more often than that per request would be
+ * refused too), and holds what a request parses before its answer to 9 heads (under 150 KiB).
+ */
+export const MAX_INFORMATIONAL_ANSWERS = 8;
+/** The code of a request ended because its peer sent more than MAX_INFORMATIONAL_ANSWERS of them. */
+export const TOO_MANY_INFORMATIONAL_CODE = 'EAEGISTOOMANY1XX';
+
 const TLS_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'UNABLE_TO_GET_ISSUER_CERT',
@@ -18,6 +32,9 @@ const TLS_CODES = new Set([
 
 export function failureFor(code: string | undefined, name: string | undefined): NetworkFailure {
   if (code === FORBIDDEN_ERROR_CODE) return 'forbidden_address';
+  // A peer that broke HTTP's rules (as undici's "bad response"): no network class fits, and calling it
+  // a timeout or a reset would send the user looking at the wrong thing.
+  if (code === TOO_MANY_INFORMATIONAL_CODE) return 'other';
   if (name === 'TimeoutError' || name === 'AbortError') return 'timeout';
   if (!code) return 'other';
   switch (code) {
