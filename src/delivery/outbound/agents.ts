@@ -10,6 +10,8 @@ export interface AgentSettings {
   timeoutMs: number;
   ca?: string | string[] | undefined;
   resolveAddresses?: ResolveAddresses | undefined;
+  /** DNS servers to ask instead of resolv.conf's (tests; see guardedLookup.ts). */
+  dnsServers?: string[] | undefined;
 }
 
 /** Makes Agents of the given connections per origin, all configured alike. */
@@ -53,7 +55,9 @@ export function agentFactory(settings: AgentSettings): NewAgent {
   const { allowPrivate, timeoutMs } = settings;
   const ca = buildCa(settings.ca);
   const secureContext = ca ? trustContext(ca) : (defaultContext ??= createSecureContext({}));
-  const lookup = createGuardedLookup(allowPrivate, settings.resolveAddresses);
+  // c-ares, bounded by the connect timeout (guardedLookup.ts): one tenant's unanswering DNS server
+  // holds up no other tenant's connections.
+  const lookup = createGuardedLookup(allowPrivate, settings.resolveAddresses, { timeoutMs, servers: settings.dnsServers });
   return (connections) =>
     new Agent({
       connections,

@@ -1,13 +1,40 @@
 // The connect-time address guard. Every new outbound connection resolves DNS through this lookup,
 // which fails the connection when ANY resolved address is forbidden, so DNS rebinding cannot slip
 // through between a check and the connect.
+//
+// Names are resolved with c-ares (dns.Resolver), not dns.lookup: getaddrinfo runs on libuv's thread
+// pool, of which only half (2 of the default 4 threads) may run lookups at once, and a lookup cannot
+// be cancelled. A tenant whose destination names sit under a DNS server that never answers would hold
+// those threads (about 10 s a lookup, on every retry) and every other tenant's new connections in the
+// worker would wait behind them and time out. c-ares asks the servers of resolv.conf itself, off the
+// thread pool, within a time of its own. What it does not do that getaddrinfo does (/etc/hosts,
+// nsswitch, search domains) is asked of the system resolver only for `localhost` and, when private
+// destinations are allowed (development), for names DNS says do not exist; never on a DNS timeout.
 import { promises as dnsPromises, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isForbiddenAddress } from './addresses.js';
 
 export const FORBIDDEN_ERROR_CODE = 'EAEGISFORBIDDEN';
 
-/** Resolves a host name to every address (dns.lookup with all: true by default). */
-export type ResolveAddresses = (hostname: string) => Promise<LookupAddress[]>;
+/**
+ * Resolves a host name to its addresses: of the family asked for (4 or 6), or of both (0 or none).
+ * The guard filters by family itself, so a resolver may ignore `family`.
+ */
+export type ResolveAddresses = (hostname: string, family?: 0 | 4 | 6) => Promise<LookupAddress[]>;
+
+export interface GuardedLookupOptions {
+  /** The connect timeout (AEGIS_HTTP_TIMEOUT_MS): a DNS answer is waited for at most 80% of it. */
+  timeoutMs: number;
+  /** DNS servers to ask instead of resolv.conf's (tests). */
+  servers?: string[] | undefined;
+  /** The system resolver (getaddrinfo: /etc/hosts, nsswitch, search domains), replaceable in tests. */
+  systemLookup?: ResolveAddresses | undefined;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+/** Share of the connect timeout a DNS answer may take: its failure then reads as DNS, not as a connect timeout. */
+const DNS_SHARE = 0.8;
+/** c-ares tries each server twice, the second time waiting twice as long: 3 x its timeout in all (one server). */
+const TRIES = 2;
 
 class ForbiddenAddressError extends Error {
   readonly code = FORBIDDEN_ERROR_CODE;
@@ -21,18 +48,115 @@ class ForbiddenAddressError extends Error {
   }
 }
 
-function dnsError(hostname: string, code: string): Error {
-  return Object.assign(new Error(`getaddrinfo ${code} ${hostname}`), { code, hostname });
+function dnsError(hostname: string, code: string, detail?: string): Error {
+  const message = detail ? `DNS lookup of ${hostname} failed: ${code} (${detail})` : `getaddrinfo ${code} ${hostname}`;
+  return Object.assign(new Error(message), { code, hostname });
 }
 
-const defaultResolve: ResolveAddresses = (hostname) => dnsPromises.lookup(hostname, { all: true });
+const systemResolve: ResolveAddresses = (hostname, family = 0) => dnsPromises.lookup(hostname, { all: true, family });
+
+/** c-ares codes that mean the name has no address (NXDOMAIN, or no record of the type asked). */
+const NO_SUCH_NAME = new Set(['ENOTFOUND', 'ENODATA']);
+
+interface Answer {
+  addresses: LookupAddress[];
+  /** Set when no address came back: ENOTFOUND (no such name or record) or EAI_AGAIN (DNS failed: timeout, SERVFAIL, refused, ...). */
+  failure?: { code: 'ENOTFOUND' | 'EAI_AGAIN'; detail: string };
+}
+
+/**
+ * Resolution through c-ares: the A and/or AAAA records of a name, one query per name and family in
+ * flight at a time (concurrent connections to one host share it), each bounded by the DNS share of
+ * the connect timeout. Errors carry getaddrinfo's codes (ENOTFOUND, EAI_AGAIN), which the failure
+ * classifier reports as DNS failures.
+ */
+function caresResolve(options: GuardedLookupOptions): (hostname: string, family: 0 | 4 | 6) => Promise<Answer> {
+  const budgetMs = Math.max(50, Math.floor(options.timeoutMs * DNS_SHARE));
+  // c-ares's own timeout, so an unanswered query ends (and is not retried) within the budget: the
+  // first try waits `timeout`, the second twice that.
+  const resolver = new dnsPromises.Resolver({ timeout: Math.max(25, Math.floor(budgetMs / 3)), tries: TRIES });
+  if (options.servers) resolver.setServers(options.servers);
+
+  const inFlight = new Map<string, Promise<Answer>>();
+
+  async function records(hostname: string, family: 4 | 6): Promise<Answer> {
+    try {
+      const found = family === 4 ? await resolver.resolve4(hostname) : await resolver.resolve6(hostname);
+      return { addresses: found.map((address) => ({ address, family })) };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+      return { addresses: [], failure: { code: NO_SUCH_NAME.has(code) ? 'ENOTFOUND' : 'EAI_AGAIN', detail: code } };
+    }
+  }
+
+  /** c-ares's timeout bounds each server, not a resolv.conf of several: the budget bounds the whole. */
+  function bounded(hostname: string, family: 4 | 6): Promise<Answer> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<Answer>((resolve) => {
+      timer = setTimeout(() => resolve({ addresses: [], failure: { code: 'EAI_AGAIN', detail: `no answer within ${budgetMs} ms` } }), budgetMs);
+      timer.unref();
+    });
+    return Promise.race([records(hostname, family), deadline]).finally(() => clearTimeout(timer));
+  }
+
+  async function both(hostname: string, family: 0 | 4 | 6): Promise<Answer> {
+    if (family !== 0) return bounded(hostname, family);
+    const [v4, v6] = await Promise.all([bounded(hostname, 4), bounded(hostname, 6)]);
+    const addresses = [...v4.addresses, ...v6.addresses];
+    if (addresses.length > 0) return { addresses };
+    // No address: a DNS failure of either family outranks "no such name" (it may have had some).
+    const failure = v4.failure?.code === 'EAI_AGAIN' ? v4.failure : v6.failure?.code === 'EAI_AGAIN' ? v6.failure : v4.failure;
+    return { addresses, failure: failure ?? { code: 'ENOTFOUND', detail: 'ENODATA' } };
+  }
+
+  return (hostname, family) => {
+    const key = `${family} ${hostname.toLowerCase()}`;
+    let pending = inFlight.get(key);
+    if (!pending) {
+      pending = both(hostname, family).finally(() => inFlight.delete(key));
+      inFlight.set(key, pending);
+    }
+    return pending;
+  };
+}
+
+/** The name without a trailing dot, lower-cased (how a URL may spell `localhost`). */
+function isLocalhost(hostname: string): boolean {
+  let host = hostname.toLowerCase();
+  while (host.endsWith('.')) host = host.slice(0, -1);
+  return host === 'localhost';
+}
+
+/**
+ * How the guard resolves names by default: c-ares; the system resolver for `localhost` (its address
+ * is in /etc/hosts, not DNS) and, with private destinations allowed, for names DNS does not know
+ * (/etc/hosts entries, search domains). Never the system resolver on a DNS failure or timeout: that
+ * is the lookup that would hold a thread-pool thread.
+ */
+export function createResolveAddresses(allowPrivate: boolean, options: GuardedLookupOptions): ResolveAddresses {
+  const cares = caresResolve(options);
+  const system = options.systemLookup ?? systemResolve;
+  return async (hostname, family = 0) => {
+    if (isLocalhost(hostname)) return system(hostname, family);
+    const answer = await cares(hostname, family);
+    if (!answer.failure) return answer.addresses;
+    if (answer.failure.code === 'ENOTFOUND' && allowPrivate) return system(hostname, family);
+    throw dnsError(hostname, answer.failure.code, answer.failure.detail);
+  };
+}
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
-/** A net/tls `lookup` that refuses the connection if any resolved address is forbidden. */
-export function createGuardedLookup(allowPrivate: boolean, resolve: ResolveAddresses = defaultResolve) {
+/**
+ * A net/tls `lookup` that refuses the connection if any resolved address is forbidden. `resolve`
+ * replaces the resolution (tests); without it names are resolved as createResolveAddresses says.
+ */
+export function createGuardedLookup(allowPrivate: boolean, resolve?: ResolveAddresses, settings: GuardedLookupOptions = { timeoutMs: DEFAULT_TIMEOUT_MS }) {
+  const resolveAddresses = resolve ?? createResolveAddresses(allowPrivate, settings);
   return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
-    resolve(hostname).then(
+    const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+    const wanted = family === 4 || family === 6 ? family : 0;
+    resolveAddresses(hostname, wanted).then(
       (resolved) => {
         if (!allowPrivate) {
           for (const { address } of resolved) {
@@ -43,8 +167,7 @@ export function createGuardedLookup(allowPrivate: boolean, resolve: ResolveAddre
             }
           }
         }
-        const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
-        const usable = family === 4 || family === 6 ? resolved.filter((a) => a.family === family) : resolved;
+        const usable = wanted !== 0 ? resolved.filter((a) => a.family === wanted) : resolved;
         const first = usable[0];
         if (!first) {
           callback(dnsError(hostname, 'ENOTFOUND'), '');
