@@ -86,8 +86,8 @@ function databaseRefusal(fe: FastifyError | Error): { message: string; level: 'w
     return {
       level: 'warn',
       fields: {},
-      log: 'a long change (a destination delete) waited its whole limit behind others (AEGIS_DB_API_STATEMENT_TIMEOUT_MS); answered 503',
-      message: 'Other long changes (destination deletes) are still running, so this one was not started; nothing was changed. Retry shortly.',
+      log: 'a long change (a migration) waited its whole limit behind others (AEGIS_DB_API_STATEMENT_TIMEOUT_MS); answered 503',
+      message: 'Other long changes are still running, so this one was not started; nothing was changed. Retry shortly.',
     };
   }
   // Connection-level failures: the client did nothing wrong and a retry will work, so 503, not 500.

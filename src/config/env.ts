@@ -327,8 +327,8 @@ export function loadConfig(env: Env = process.env): Config {
     dbApiConnections,
     dbPreparedStatements: bool(env, 'AEGIS_DB_PREPARED_STATEMENTS', true),
     // 30 s: the API's statements are bounded by a page, a batch or a cap (QUEUE_COUNT_CAP, AEGIS_REPLAY_BATCH,
-    // AEGIS_MAX_REPLAY_EVENTS) and take seconds at most on a large database; a destination's delete,
-    // which removes all its jobs, is exempt (removeDestination); a client commonly gives up after 30 to 60 s.
+    // AEGIS_MAX_REPLAY_EVENTS) and take seconds at most on a large database (a destination's delete
+    // removes its jobs a batch a statement, destinations/deletion.ts); a client commonly gives up after 30 to 60 s.
     dbApiStatementTimeoutMs,
     metricsToken,
     maxHoldHours: int(env, 'AEGIS_MAX_HOLD_HOURS', 168, 1, 8760),

@@ -29,8 +29,8 @@ export interface PgOptions {
    * How long one statement of this pool may run or wait (a lock held by a session outside the service)
    * before the service cancels it, and closes its connection should the cancel not end it
    * (db/statementWatch.ts); the caller maps the error to 503. Unset or 0: no limit. Only the API's
-   * pool sets it (db/open.ts). A transaction opened with { unbounded: true } (migrations, a
-   * destination's delete) has its statements never cut, only each wait for a lock (lock_timeout).
+   * pool sets it (db/open.ts). A transaction opened with { unbounded: true } (migrations) has its
+   * statements never cut, only each wait for a lock (lock_timeout).
    */
   statementTimeoutMs?: number;
 }

@@ -59,7 +59,7 @@ export class StatementCutOff extends Error {
 export class TurnWaitedOut extends Error {
   readonly code = 'turn_waited_out';
   constructor(waitMs: number) {
-    super(`waited ${waitMs} ms for other long changes (destination deletes) to finish; nothing was done`);
+    super(`waited ${waitMs} ms for other long changes (migrations) to finish; nothing was done`);
     this.name = 'TurnWaitedOut';
   }
 }

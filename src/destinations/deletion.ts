@@ -13,48 +13,55 @@ export const DELETE_BATCH = 5_000;
 
 /**
  * The first step of a delete, in the caller's transaction: the row is disabled and marked deleted
- * (every reader leaves it out, no event gets a job for it any more). Returns whether it was marked
- * now (false: no such destination, or already deleted). Its pending jobs are cleared after the
- * transaction commits (clearDeletedDestinationJobs).
+ * (every reader leaves it out, no event gets a job for it any more, and no claim takes its jobs but
+ * its farewell). Returns its pending jobs but farewells: all dropped now, those a worker is sending
+ * included (none is retried after this), counted here, in the transaction, because the batches that
+ * clear them race the worker's own purge. 0 when there is no such destination or it was deleted.
+ * The jobs are cleared after the transaction commits (clearDeletedDestinationJobs).
  */
-export async function tombstoneDestination(tx: Queryable, orgId: string, id: string): Promise<boolean> {
-  const { rowCount } = await tx.query(
-    `UPDATE destinations SET enabled = false, deleted_at = now(), ${BUMP_ROW_VERSION} WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL`,
+export async function tombstoneDestination(tx: Queryable, orgId: string, id: string): Promise<number> {
+  const { rows } = await tx.query<{ n: number }>(
+    `WITH gone AS (
+       UPDATE destinations SET enabled = false, deleted_at = now(), ${BUMP_ROW_VERSION} WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING id
+     )
+     SELECT (SELECT count(*) FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'pending' AND NOT farewell)::int AS n
+       FROM gone`,
     [orgId, id],
   );
-  return rowCount > 0;
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * Runs a batch statement until one deletes nothing, and returns the rows deleted. A short batch is no
+ * end: another deleter of the same rows (the API's clear and the worker's purge run at once when a
+ * farewell goes out quickly) makes a batch skip the rows it took meanwhile, while others remain, and
+ * whatever a loop leaves the row's trigger would delete in one long statement.
+ */
+async function untilNone(db: Queryable, sql: string, values: unknown[]): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const { rowCount } = await db.query(sql, values);
+    if (rowCount === 0) return deleted;
+    deleted += rowCount;
+  }
 }
 
 /**
  * Clears a deleted destination's pending jobs, `batch` at a time, but for farewells and for jobs a
  * worker is sending right now (claimed, lease running): those settle normally, which is what lets a
- * farewell wait for them. Returns the pending jobs cleared, those in flight included (none is
- * retried after this: no claim takes a deleted destination's jobs but its farewell). Nothing for a
- * destination not deleted.
+ * farewell wait for them. Returns how many it deleted. Nothing for a destination not deleted.
  */
-export async function clearDeletedDestinationJobs(db: Queryable, orgId: string, id: string, batch = DELETE_BATCH): Promise<number> {
-  let cleared = 0;
-  for (;;) {
-    const { rowCount } = await db.query(
-      `DELETE FROM forwarding_jobs WHERE id IN (
-         SELECT j.id FROM forwarding_jobs j
-          WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'pending' AND NOT j.farewell
-            AND NOT (j.claim_id IS NOT NULL AND j.next_attempt_at > now())
-            AND EXISTS (SELECT 1 FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NOT NULL)
-          LIMIT $3)`,
-      [orgId, id, batch],
-    );
-    cleared += rowCount;
-    if (rowCount < batch) break;
-  }
-  // What is left but the farewell is in flight: as many as a claim takes, counted in one statement.
-  const { rows } = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM forwarding_jobs j
-      WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'pending' AND NOT j.farewell
-        AND EXISTS (SELECT 1 FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NOT NULL)`,
-    [orgId, id],
+export function clearDeletedDestinationJobs(db: Queryable, orgId: string, id: string, batch = DELETE_BATCH): Promise<number> {
+  return untilNone(
+    db,
+    `DELETE FROM forwarding_jobs WHERE id IN (
+       SELECT j.id FROM forwarding_jobs j
+        WHERE j.org_id = $1 AND j.destination_id = $2 AND j.status = 'pending' AND NOT j.farewell
+          AND NOT (j.claim_id IS NOT NULL AND j.next_attempt_at > now())
+          AND EXISTS (SELECT 1 FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NOT NULL)
+        LIMIT $3)`,
+    [orgId, id, batch],
   );
-  return cleared + rows[0]!.n;
 }
 
 /** Whether a deleted destination may go: no farewell of it pending, or deleted longer ago than FAREWELL_GIVE_UP. */
@@ -78,23 +85,21 @@ async function removeInBatches(db: Queryable, orgId: string, id: string, giveUp:
   // By status, so that each batch walks an index of its own (forwarding_jobs_due, _failed; rows
   // 'done' are the hourly prune's, and the row's trigger takes any left).
   for (const status of ['pending', 'failed']) {
-    for (;;) {
-      const { rowCount } = await db.query(
-        `DELETE FROM forwarding_jobs WHERE id IN (
-           SELECT id FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = $3 LIMIT $4)`,
-        [orgId, id, status, batch],
-      );
-      if (rowCount < batch) break;
-    }
-  }
-  for (;;) {
-    const { rowCount } = await db.query(
-      `DELETE FROM delivery_attempts WHERE org_id = $1 AND id IN (
-         SELECT id FROM delivery_attempts WHERE org_id = $1 AND destination_id = $2 LIMIT $3)`,
-      [orgId, id, batch],
+    await untilNone(
+      db,
+      `DELETE FROM forwarding_jobs WHERE id IN (
+         SELECT id FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = $3 LIMIT $4)`,
+      [orgId, id, status, batch],
     );
-    if (rowCount < batch) break;
   }
+  // By ctid, as retention does (queue/prune.ts): with (org_id, id) the planner hashed the batch
+  // against the organization's whole log, a cost per batch that grew with the log.
+  await untilNone(
+    db,
+    `DELETE FROM delivery_attempts WHERE ctid = ANY(ARRAY(
+       SELECT ctid FROM delivery_attempts WHERE org_id = $1 AND destination_id = $2 LIMIT $3))`,
+    [orgId, id, batch],
+  );
   const { rowCount } = await db.query(`DELETE FROM destinations d WHERE ${REMOVABLE(giveUp)}`, [orgId, id]);
   return rowCount > 0;
 }

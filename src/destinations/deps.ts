@@ -2,6 +2,7 @@ import type { Db } from '../db/types.js';
 import type { OrgLimits } from '../config/env.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { FilterRouter } from '../filters/router.js';
+import type { Logger } from '../logger.js';
 
 /** What the destination operations (service.ts) and the body checks they run need from the process. */
 export interface DestinationDeps {
@@ -16,4 +17,6 @@ export interface DestinationDeps {
   maxHoldHours?: number;
   /** The service's compiled filters, for the trail events recorded under the change's locks. */
   router?: FilterRouter;
+  /** For what a change cannot answer once committed (a delete's backlog left to the worker). */
+  logger?: Pick<Logger, 'warn'>;
 }

@@ -121,9 +121,11 @@ export async function patchDestination(
  * jobs are cleared now (cleared_events), as before, and its running range replays are cancelled.
  *
  * The change and its trail event commit in one short transaction; the backlog then goes a batch at
- * a time (deletion.ts says why not in that transaction). A request that ends before the batches do
- * (a restart) leaves the rest to the worker: the farewell's runner, or the hourly sweep, removes the
- * row with all its jobs.
+ * a time (deletion.ts says why not in that transaction). Once that transaction has committed the
+ * destination is deleted, whatever happens to the batches: a batch that fails (the database gone a
+ * moment, a statement limit) or a request that ends before them (a restart) leaves the rest to the
+ * worker (the farewell's runner, or the hourly sweep, removes the row with all its jobs), and the
+ * answer still says deleted: an error would have the client retry into a 404.
  */
 export async function removeDestination(
   deps: DestinationDeps,
@@ -131,10 +133,10 @@ export async function removeDestination(
   id: string,
   actor: TrailActor,
 ): Promise<{ deleted: true; cleared_events: number }> {
-  await deps.db.transaction(async (tx) => {
+  const cleared = await deps.db.transaction(async (tx) => {
     const row = await lockDestinationRow(tx, orgId, id);
     if (!row) throw notFound('destination');
-    await tombstoneDestination(tx, orgId, id);
+    const pending = await tombstoneDestination(tx, orgId, id);
     // Its range replays end with it: none queues for a deleted destination or keeps its org's slot.
     await cancelDestinationReplays(tx, orgId, id);
     await recordTrail(tx, {
@@ -145,9 +147,17 @@ export async function removeDestination(
       farewellTo: row.enabled ? id : null,
       router: deps.router,
     });
+    return pending;
   });
-  const cleared = await clearDeletedDestinationJobs(deps.db, orgId, id);
-  // Gone at once unless a farewell (this one, or a disable's still on its way) keeps it.
-  await purgeDeletedDestination(deps.db, orgId, id);
+  try {
+    await clearDeletedDestinationJobs(deps.db, orgId, id);
+    // Gone at once unless a farewell (this one, or a disable's still on its way) keeps it.
+    await purgeDeletedDestination(deps.db, orgId, id);
+  } catch (err) {
+    deps.logger?.warn(
+      { destination_id: id, err: (err as Error).message },
+      "destination deleted; clearing its backlog stopped, and the worker's purge finishes it",
+    );
+  }
   return { deleted: true as const, cleared_events: cleared };
 }

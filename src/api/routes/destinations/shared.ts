@@ -15,5 +15,6 @@ export function destinationDeps(ctx: AppContext): DestinationDeps {
     signingOverlapHours: ctx.config.signingOverlapHours,
     maxHoldHours: ctx.config.maxHoldHours,
     router: ctx.filterRouter,
+    logger: ctx.logger,
   };
 }
