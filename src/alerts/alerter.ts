@@ -59,6 +59,8 @@ const SEND_LEASE_MS = 120_000;
 const ORGS_PER_TICK = 20;
 const ALERTS_PER_MESSAGE = 50;
 const SWEEP_LIMIT = 500;
+/** Organizations of one round sent at the same time: a slow channel of one does not hold the others. */
+const SEND_CONCURRENCY = 4;
 /** Destinations remembered as alerted (in memory, to re-judge on their next success); the sweep refills it. */
 const MAX_REMEMBERED = 100_000;
 
@@ -74,6 +76,10 @@ export class Alerter implements AlertHook {
   private ticking: Promise<void> | null = null;
   private stopping = false;
   private saidNoSmtp = false;
+  /** Where the sweep goes on next round (null: from the start), so it reaches every alerted destination. */
+  private sweepAfter: { org_id: string; destination_id: string } | null = null;
+  /** The last organization a round served: the next round starts after it (orgsWithDueAlerts). */
+  private servedAfter: string | null = null;
 
   constructor(
     private readonly deps: AlerterDeps,
@@ -184,6 +190,11 @@ export class Alerter implements AlertHook {
     this.remember(key, res.state);
     if (res.alerts.length > 0)
       this.deps.logger.info({ destination_id: destinationId, alerts: res.alerts, queued: res.queued }, 'destination state changed; alerts queued');
+    if (res.queued > 0 && res.queued < res.alerts.length)
+      this.deps.logger.warn(
+        { org_id: orgId, destination_id: destinationId, dropped: res.alerts.length - res.queued },
+        'the organization has too many unsent alerts (its channels keep failing); alerts dropped',
+      );
   }
 
   private remember(key: string, state: AlertState): void {
@@ -198,14 +209,29 @@ export class Alerter implements AlertHook {
       try {
         // The sweep: every alerted destination is judged again, which catches a recovery another
         // process settled, and a breaker that has now held a destination long enough for "paused".
-        for (const d of await alertedDestinations(this.deps.db, SWEEP_LIMIT)) {
+        // SWEEP_LIMIT a round, going on where the last round stopped and wrapping around.
+        const swept = await alertedDestinations(this.deps.db, SWEEP_LIMIT, this.sweepAfter);
+        for (const d of swept) {
           this.remember(`${d.org_id}/${d.destination_id}`, d.state);
           this.schedule(d.org_id, d.destination_id);
         }
-        for (const orgId of await orgsWithDueAlerts(this.deps.db, this.opts.digestWindowMs, ORGS_PER_TICK)) {
-          if (this.stopping) break;
-          await this.sendOrg(orgId);
-        }
+        const last = swept[swept.length - 1];
+        this.sweepAfter = swept.length < SWEEP_LIMIT || !last ? null : { org_id: last.org_id, destination_id: last.destination_id };
+        // Organizations in turn, a few at a time.
+        const orgs = await orgsWithDueAlerts(this.deps.db, this.opts.digestWindowMs, ORGS_PER_TICK, this.servedAfter);
+        if (orgs.length > 0) this.servedAfter = orgs[orgs.length - 1]!;
+        let next = 0;
+        const lane = async () => {
+          while (next < orgs.length && !this.stopping) {
+            const orgId = orgs[next++]!;
+            try {
+              await this.sendOrg(orgId);
+            } catch (err) {
+              if (!isDatabaseUnavailable(err)) this.deps.logger.warn({ org_id: orgId, err: (err as Error).message }, 'sending alerts failed; will retry');
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, orgs.length) }, lane));
       } catch (err) {
         if (!isDatabaseUnavailable(err)) this.deps.logger.warn({ err: (err as Error).message }, 'alert round failed; will retry');
       } finally {
@@ -222,6 +248,9 @@ export class Alerter implements AlertHook {
     const settings = await getNotificationSettings(db, orgId);
     const retryAfterMs = (a: OutboxAlert[]) => Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(...a.map((x) => x.attempts)));
     const givingUp = (a: OutboxAlert[]) => a.some((x) => x.attempts + 1 >= MAX_SEND_ATTEMPTS);
+
+    /** Alerts whose attempt this round the e-mail's failure counted (a round counts once). */
+    let counted: string[] = [];
 
     const forMail = alerts.filter((a) => a.email_pending);
     if (forMail.length > 0) {
@@ -245,6 +274,7 @@ export class Alerter implements AlertHook {
             gaveUp ? 'alert e-mail failed; giving up' : 'alert e-mail failed; will retry',
           );
           await settleAlertChannel(db, orgId, ids, 'email', gaveUp ? { done: true } : { done: false, retryAfterMs: retryAfterMs(forMail) });
+          if (!gaveUp) counted = ids;
         }
       }
     }
@@ -274,7 +304,7 @@ export class Alerter implements AlertHook {
             { org_id: orgId, alerts: forHook.length, err, gave_up: gaveUp },
             gaveUp ? 'alert webhook failed; giving up' : 'alert webhook failed; will retry',
           );
-          await settleAlertChannel(db, orgId, ids, 'webhook', gaveUp ? { done: true } : { done: false, retryAfterMs: retryAfterMs(forHook) });
+          await settleAlertChannel(db, orgId, ids, 'webhook', gaveUp ? { done: true } : { done: false, retryAfterMs: retryAfterMs(forHook), counted });
         }
       }
     }

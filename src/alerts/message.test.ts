@@ -92,4 +92,13 @@ describe('e-mail addresses', () => {
     'a..b@example.com',
     `${'x'.repeat(65)}@example.com`,
   ])('refuses %j', (e) => expect(isEmailAddress(e)).toBe(false));
+
+  it('an alert standing for several changes (a flap) says the latest state, how many changes and since when', () => {
+    const a = { ...item('fwd_1', 'recovered'), details: { ...item('fwd_1', 'recovered').details, changes: 24, changed_at: '2026-01-01T00:05:00.000Z' } };
+    const m = composeAlertMessage('org_a', 'https://a.example', [a]);
+    expect(m.subject).toBe('[Aegis] Splunk prod (Splunk HEC) has recovered');
+    expect(m.webhook.alerts[0]).toMatchObject({ kind: 'recovered', changes: 24, occurred_at: '2026-01-01T00:05:00.000Z' });
+    expect(m.text).toContain('Its state changed 24 times since 2026-01-01T00:00:00.000Z; this is the latest.');
+    expect(composeAlertMessage('org_a', 'https://a.example', [item('fwd_1', 'failing')]).webhook.alerts[0]!.changes).toBe(1);
+  });
 });

@@ -25,6 +25,8 @@ export interface WebhookAlert {
   failing_since: string | null;
   /** Long-failure warnings: when the hold limit pauses the destination unless a request gets through. */
   hold_limit_at: string | null;
+  /** State changes this alert stands for: more than 1 when the destination changed again before it was sent (a flap). */
+  changes: number;
   dashboard_url: string;
 }
 
@@ -62,7 +64,17 @@ function label(d: AlertDetails): string {
   return (d.destination_name ? `${d.destination_name} (${siem})` : siem).replace(/[\r\n]+/g, ' ');
 }
 
+/** For an alert that stands for several changes (a flap): how many, since when; its kind is the latest state. */
+function flapped(a: AlertItem): string {
+  const n = a.details.changes ?? 1;
+  return n > 1 ? ` Its state changed ${n} times since ${new Date(a.created_at).toISOString()}; this is the latest.` : '';
+}
+
 function summary(a: AlertItem): string {
+  return summaryOf(a) + flapped(a);
+}
+
+function summaryOf(a: AlertItem): string {
   const d = a.details;
   switch (a.kind) {
     case 'failing':
@@ -103,7 +115,7 @@ export function composeAlertMessage(orgId: string, publicUrl: string, items: Ale
     destination_id: a.destination_id,
     destination_name: label(a.details),
     siem: a.details.siem,
-    occurred_at: new Date(a.created_at).toISOString(),
+    occurred_at: new Date(a.details.changed_at ?? a.created_at).toISOString(),
     summary: summary(a),
     hint: a.kind === 'recovered' ? null : a.details.hint,
     failed_events: a.details.failed_events ?? null,
@@ -112,6 +124,7 @@ export function composeAlertMessage(orgId: string, publicUrl: string, items: Ale
         ? (a.details.failing_since ?? null)
         : null,
     hold_limit_at: a.kind === 'failing_1h' || a.kind === 'failing_24h' || a.kind === 'hold_limit_approaching' ? (a.details.hold_limit_at ?? null) : null,
+    changes: a.details.changes ?? 1,
     dashboard_url: dashboardLink(publicUrl, a.destination_id),
   }));
   const blocks = webhookAlerts.map((w) =>

@@ -116,11 +116,30 @@ export interface AlertDetails {
   hold_limit_at?: string;
   /** AEGIS_MAX_HOLD_HOURS when the alert was made. */
   max_hold_hours?: number;
+  /** State changes this alert stands for when it replaced unsent ones (enqueueAlerts); absent: 1. */
+  changes?: number;
+  /** When it replaced them: the time of the latest change (the row's created_at is the first's). */
+  changed_at?: string;
 }
+
+/** The kinds that say what state a destination is in: an unsent one is replaced by the next (below). */
+const STATE_KINDS: readonly AlertKind[] = ['failing', 'paused', 'recovered'];
+/**
+ * Unsent alerts one organization may have. With the collapsing below a destination has only a few, so
+ * this is reached only by a very large organization whose channels have failed for a long time; alerts
+ * beyond it are not queued (the caller logs it), and the destination's state is still recorded.
+ */
+export const MAX_UNSENT_ALERTS_PER_ORG = 1000;
 
 /**
  * Queues alerts for the organization's channels, in the caller's transaction. Nothing is queued when
  * the organization has no channel: alerts are not kept for settings made later.
+ *
+ * Bounded per destination: a state alert (failing, paused, recovered) replaces the destination's unsent
+ * state alerts, keeping the first one's time and counting the changes it stands for (`changes`, the
+ * latest at `changed_at`), so a flapping destination has one unsent alert saying its latest state; a
+ * dead_letters alert replaces an unsent one (its count is the current one). An alert being sent
+ * meanwhile goes out as well. Returns how many were queued (fewer at MAX_UNSENT_ALERTS_PER_ORG).
  */
 export async function enqueueAlerts(
   tx: Queryable,
@@ -129,23 +148,62 @@ export async function enqueueAlerts(
   alerts: Array<{ kind: AlertKind; details: AlertDetails }>,
 ): Promise<number> {
   if (alerts.length === 0) return 0;
-  const { rowCount } = await tx.query(
-    `INSERT INTO alert_outbox (org_id, destination_id, kind, details, email_pending, webhook_pending)
-     SELECT $1, $2, a.kind, a.details::jsonb, cardinality(s.emails) > 0, s.webhook_url IS NOT NULL
-       FROM notification_settings s, unnest($3::text[], $4::text[]) WITH ORDINALITY AS a(kind, details, n)
-      WHERE s.org_id = $1 AND (cardinality(s.emails) > 0 OR s.webhook_url IS NOT NULL)
-      ORDER BY a.n`,
-    [orgId, destinationId, alerts.map((a) => a.kind), alerts.map((a) => JSON.stringify(a.details))],
+  const { rows: channels } = await tx.query<{ email: boolean; webhook: boolean }>(
+    'SELECT cardinality(emails) > 0 AS email, webhook_url IS NOT NULL AS webhook FROM notification_settings WHERE org_id = $1',
+    [orgId],
   );
-  return rowCount;
+  const ch = channels[0];
+  if (!ch || (!ch.email && !ch.webhook)) return 0;
+  let queued = 0;
+  for (const a of alerts) {
+    const replaces = STATE_KINDS.includes(a.kind) ? STATE_KINDS : a.kind === 'dead_letters' ? ['dead_letters'] : [];
+    let created: Date | null = null;
+    let changes = 1;
+    let attempts = 0;
+    if (replaces.length > 0) {
+      const { rows: prev } = await tx.query<{ created_at: Date; details: AlertDetails; attempts: number }>(
+        `DELETE FROM alert_outbox WHERE org_id = $1 AND destination_id = $2 AND kind = ANY($3::text[])
+         RETURNING created_at, details, attempts`,
+        [orgId, destinationId, replaces],
+      );
+      for (const p of prev) {
+        if (created === null || new Date(p.created_at) < created) created = new Date(p.created_at);
+        changes += p.details.changes ?? 1;
+        // A channel failing for the replaced alert keeps its count of attempts (it is still given up
+        // after MAX_SEND_ATTEMPTS); the new alert is due now, for the channel that works.
+        attempts = Math.max(attempts, p.attempts);
+      }
+    }
+    const { rows: n } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM alert_outbox WHERE org_id = $1', [orgId]);
+    if ((n[0]?.n ?? 0) >= MAX_UNSENT_ALERTS_PER_ORG) continue;
+    const details: AlertDetails = created !== null && STATE_KINDS.includes(a.kind) ? { ...a.details, changes } : a.details;
+    const { rowCount } = await tx.query(
+      `INSERT INTO alert_outbox (org_id, destination_id, kind, details, email_pending, webhook_pending, created_at, attempts, next_attempt_at)
+       VALUES ($1, $2, $3, CASE WHEN $7::timestamptz IS NULL THEN $4::jsonb ELSE $4::jsonb || jsonb_build_object('changed_at', now()) END,
+               $5, $6, coalesce($7::timestamptz, now()), $8, now())`,
+      [orgId, destinationId, a.kind, JSON.stringify(details), ch.email, ch.webhook, created, attempts],
+    );
+    queued += rowCount;
+  }
+  return queued;
 }
 
-/** Destinations the sweep looks at again: every one in an alerted (non-ok) state, bounded. */
-export async function alertedDestinations(db: Queryable, limit: number): Promise<Array<{ org_id: string; destination_id: string; state: AlertState }>> {
-  const { rows } = await db.query<{ org_id: string; destination_id: string; state: AlertState }>(
-    `SELECT org_id, destination_id, state FROM destination_alert_state WHERE state <> 'ok' ORDER BY org_id, destination_id LIMIT $1`,
-    [limit],
-  );
+/** Destinations the sweep looks at again: those in an alerted (non-ok) state after `after`, bounded (a cursor). */
+export async function alertedDestinations(
+  db: Queryable,
+  limit: number,
+  after: { org_id: string; destination_id: string } | null = null,
+): Promise<Array<{ org_id: string; destination_id: string; state: AlertState }>> {
+  const { rows } = after
+    ? await db.query<{ org_id: string; destination_id: string; state: AlertState }>(
+        `SELECT org_id, destination_id, state FROM destination_alert_state
+          WHERE state <> 'ok' AND (org_id, destination_id) > ($2, $3) ORDER BY org_id, destination_id LIMIT $1`,
+        [limit, after.org_id, after.destination_id],
+      )
+    : await db.query<{ org_id: string; destination_id: string; state: AlertState }>(
+        `SELECT org_id, destination_id, state FROM destination_alert_state WHERE state <> 'ok' ORDER BY org_id, destination_id LIMIT $1`,
+        [limit],
+      );
   return rows;
 }
 
@@ -163,18 +221,24 @@ export interface OutboxAlert {
 
 /**
  * Organizations with alerts ready to send: the oldest waiting one is older than the digest window
- * (so alerts of a burst go out together) and something is due.
+ * (so alerts of a burst go out together) and something is due. In turn: those after `after` (the last
+ * one served) first, then from the start, so each waits at most a few rounds whatever the others hold.
  */
-export async function orgsWithDueAlerts(db: Queryable, digestWindowMs: number, limit: number): Promise<string[]> {
-  const { rows } = await db.query<{ org_id: string }>(
-    `SELECT org_id FROM alert_outbox
-      WHERE next_attempt_at <= now()
-      GROUP BY org_id
-     HAVING min(created_at) <= now() - make_interval(secs => $1::float8 / 1000)
-      ORDER BY min(created_at) LIMIT $2`,
-    [digestWindowMs, limit],
-  );
-  return rows.map((r) => r.org_id);
+export async function orgsWithDueAlerts(db: Queryable, digestWindowMs: number, limit: number, after: string | null = null): Promise<string[]> {
+  const due = async (from: string | null, upTo: string | null, n: number) =>
+    (
+      await db.query<{ org_id: string }>(
+        `SELECT org_id FROM alert_outbox
+          WHERE next_attempt_at <= now() AND ($3::text IS NULL OR org_id > $3) AND ($4::text IS NULL OR org_id <= $4)
+          GROUP BY org_id
+         HAVING min(created_at) <= now() - make_interval(secs => $1::float8 / 1000)
+          ORDER BY org_id LIMIT $2`,
+        [digestWindowMs, n, from, upTo],
+      )
+    ).rows.map((r) => r.org_id);
+  const first = await due(after, null, limit);
+  if (first.length >= limit || after === null) return first;
+  return [...first, ...(await due(null, after, limit - first.length))];
 }
 
 /**
@@ -194,27 +258,37 @@ export async function claimOrgAlerts(db: Db, orgId: string, limit: number, lease
 
 /**
  * Records what one channel's send did for claimed alerts: done (sent, or given up on) clears that
- * channel's flag and leaves the schedule to the other channel; a failure schedules the retry. Rows
- * with no channel left pending are deleted.
+ * channel's flag and leaves the schedule to the other channel; a failure schedules the retry, counts
+ * an attempt (once a round: `counted` are the ids whose attempt the other channel's failure already
+ * counted), and puts off as long the organization's other due alerts waiting for that channel only,
+ * so a channel that fails is not tried again every round (alerts also waiting for the other channel
+ * are not held back: that one may work). Rows with no channel left pending are deleted.
  */
 export async function settleAlertChannel(
   db: Db,
   orgId: string,
   ids: string[],
   channel: 'email' | 'webhook',
-  result: { done: true } | { done: false; retryAfterMs: number },
+  result: { done: true } | { done: false; retryAfterMs: number; counted?: string[] },
 ): Promise<void> {
   if (ids.length === 0) return;
   // The column name comes from this fixed pair, never from input.
   const col = channel === 'email' ? 'email_pending' : 'webhook_pending';
+  const other = channel === 'email' ? 'webhook_pending' : 'email_pending';
   await db.transaction(async (tx) => {
     if (result.done) {
       await tx.query(`UPDATE alert_outbox SET ${col} = false WHERE org_id = $1 AND id = ANY($2::bigint[])`, [orgId, ids]);
     } else {
       await tx.query(
-        `UPDATE alert_outbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $3::float8 / 1000)
+        `UPDATE alert_outbox SET attempts = attempts + CASE WHEN id = ANY($4::bigint[]) THEN 0 ELSE 1 END,
+                next_attempt_at = now() + make_interval(secs => $3::float8 / 1000)
           WHERE org_id = $1 AND id = ANY($2::bigint[])`,
-        [orgId, ids, result.retryAfterMs],
+        [orgId, ids, result.retryAfterMs, result.counted ?? []],
+      );
+      await tx.query(
+        `UPDATE alert_outbox SET next_attempt_at = now() + make_interval(secs => $2::float8 / 1000)
+          WHERE org_id = $1 AND ${col} AND NOT ${other} AND next_attempt_at <= now()`,
+        [orgId, result.retryAfterMs],
       );
     }
     await tx.query(`DELETE FROM alert_outbox WHERE org_id = $1 AND id = ANY($2::bigint[]) AND NOT email_pending AND NOT webhook_pending`, [orgId, ids]);

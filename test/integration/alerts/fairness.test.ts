@@ -1,0 +1,267 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+import { DECISIONS_ONLY, hang, ok, respondWith, startReceiver, TEST_CA_PEM, type Receiver } from '../../support/httpsReceiver.js';
+import { seedEvents } from '../delivery/support.js';
+import { enqueueAlerts } from '../../../src/alerts/repository.js';
+import * as repository from '../../../src/alerts/repository.js';
+import { Alerter, MAX_SEND_ATTEMPTS } from '../../../src/alerts/alerter.js';
+import { createDeliveryDeps } from '../../../src/service.js';
+import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js';
+
+// Alerts between tenants and under a flood: every organization is swept and served within a bounded
+// number of rounds whatever the others do, and a flapping destination does not grow the outbox without
+// bound. Real service and worker on both databases; waits are on conditions with generous ceilings.
+
+const detail = { destination_name: 'x', siem: 'custom', hint: null };
+
+function alertsOf(r: Receiver, destinationId: string): string[] {
+  return r.requests.flatMap((q) =>
+    (JSON.parse(q.body.toString('utf8')) as { alerts: Array<{ kind: string; destination_id: string }> }).alerts
+      .filter((a) => a.destination_id === destinationId)
+      .map((a) => a.kind),
+  );
+}
+
+describe.each(DB_KINDS)('alerts across tenants (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let hooks: Receiver;
+  let tarpit: Receiver;
+  const receivers: Receiver[] = [];
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    hooks = await startReceiver(ok('{}'));
+    tarpit = await startReceiver(hang());
+    env = {
+      AEGIS_ENCRYPTION_KEY: generateKeyBase64(),
+      AEGIS_ALERT_DIGEST_S: '0',
+      AEGIS_RETRY_DELAYS_S: '0.2,0.2',
+      AEGIS_HTTP_TIMEOUT_MS: '2000',
+      AEGIS_PUBLIC_URL: 'https://aegis.example.com',
+    };
+    svc = await startTestService(tdb.db, env);
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    tarpit?.releaseHeld();
+    for (const r of receivers) await r.close();
+    await tarpit?.close();
+    await hooks?.close();
+    await tdb?.close();
+  });
+
+  it('the sweep reaches every alerted destination: 600 failing ones of other tenants sorting first do not hide a recovery after a restart', async () => {
+    const org = await svc.newOrg('victim', 'org_zzvictim');
+    const put = await svc.request('PUT', `/api/orgs/${org.orgId}/notification-settings`, {
+      apiKey: org.apiKey,
+      body: { emails: [], webhook_url: `${hooks.url}/ops` },
+    });
+    expect(put.status, put.text).toBe(200);
+    const siem = await startReceiver(respondWith(503, 'down'));
+    receivers.push(siem);
+    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: {
+        url: `${siem.url}/in`,
+        name: 'Victim SIEM',
+        auth_header_name: 'Authorization',
+        auth_header_value: 'Bearer tok-1234567890abcdef',
+        filter: DECISIONS_ONLY,
+      },
+    });
+    expect(res.status, res.text).toBe(201);
+    const id = res.body.destination_id as string;
+    await seedEvents(tdb.db, org.orgId, 1);
+    await expect.poll(() => alertsOf(hooks, id).includes('failing'), { timeout: 60_000 }).toBe(true);
+
+    // Other tenants, sorting before the victim: 6 organizations x 100 destinations, failing and alerted.
+    for (let o = 0; o < 6; o++) {
+      const f = await svc.newOrg('filler', `org_0000filler${o}`);
+      await tdb.db.query(
+        `INSERT INTO destinations SELECT (jsonb_populate_record(null::destinations, to_jsonb(d) || jsonb_build_object('id', 'fwd_fill' || $2 || '_' || g, 'org_id', $3::text, 'name', null))).*
+           FROM destinations d, generate_series(1, 100) g WHERE d.id = $1`,
+        [id, o, f.orgId],
+      );
+      await tdb.db.query(
+        `INSERT INTO destination_alert_state (org_id, destination_id, state) SELECT org_id, id, 'failing' FROM destinations WHERE org_id = $1`,
+        [f.orgId],
+      );
+    }
+    // A restart (a deploy): the alerter's memory of alerted destinations is empty; only the sweep refills it.
+    await svc.stop();
+    svc = await startTestService(tdb.db, env);
+    siem.setHandler(ok());
+    const before = siem.requests.length;
+    await seedEvents(tdb.db, org.orgId, 1);
+    await expect.poll(() => siem.requests.length, { timeout: 30_000 }).toBeGreaterThan(before);
+    await expect.poll(() => alertsOf(hooks, id).includes('recovered'), { timeout: 60_000, interval: 250 }).toBe(true);
+    await tdb.db.query(`DELETE FROM destination_alert_state WHERE org_id LIKE 'org_0000filler%'`);
+  }, 240_000);
+
+  it('20 organizations with a backlog and a webhook that never answers do not keep another organization out of the send rounds', async () => {
+    for (let o = 0; o < 20; o++) {
+      const h = await svc.newOrg('hostile', `org_h${String(o).padStart(2, '0')}`);
+      const put = await svc.request('PUT', `/api/orgs/${h.orgId}/notification-settings`, {
+        apiKey: h.apiKey,
+        body: { emails: [], webhook_url: `${tarpit.url}/h` },
+      });
+      expect(put.status, put.text).toBe(200);
+      // A backlog older than anything the victim has: 200 alerts about 200 destinations.
+      await tdb.db.query(
+        `INSERT INTO alert_outbox (org_id, destination_id, kind, details, email_pending, webhook_pending, created_at)
+         SELECT $1, 'fwd_b' || g, CASE WHEN g % 2 = 0 THEN 'failing' ELSE 'recovered' END, $2::jsonb, false, true, now() - interval '1 hour'
+           FROM generate_series(1, 200) g`,
+        [h.orgId, JSON.stringify(detail)],
+      );
+    }
+    // Sorting after every hostile one: served only once the rounds take organizations in turn.
+    const v = await svc.newOrg('victim', 'org_zzbvictim');
+    const put = await svc.request('PUT', `/api/orgs/${v.orgId}/notification-settings`, {
+      apiKey: v.apiKey,
+      body: { emails: [], webhook_url: `${hooks.url}/v` },
+    });
+    expect(put.status, put.text).toBe(200);
+    await tdb.db.transaction((tx) => enqueueAlerts(tx, v.orgId, 'fwd_victim', [{ kind: 'failing', details: detail }]));
+    await expect.poll(() => alertsOf(hooks, 'fwd_victim'), { timeout: 90_000, interval: 250 }).toEqual(['failing']);
+    // A failed channel is not retried before its backoff: each hostile organization was tried about once.
+    expect(tarpit.count).toBeLessThanOrEqual(40);
+    await tdb.db.query(`DELETE FROM alert_outbox WHERE org_id LIKE 'org_h%'`);
+  }, 180_000);
+});
+
+describe.each(DB_KINDS)('alert flood (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let hooks: Receiver;
+  let siem: Receiver | undefined;
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    hooks = await startReceiver(ok('{}'));
+    svc = await startTestService(tdb.db, {
+      AEGIS_ENCRYPTION_KEY: generateKeyBase64(),
+      AEGIS_ALERT_DIGEST_S: '3600', // the alerts stay in the outbox, to be counted
+      AEGIS_RETRY_DELAYS_S: '0.2,0.2',
+      AEGIS_PUBLIC_URL: 'https://aegis.example.com',
+    });
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await siem?.close();
+    await hooks?.close();
+    await tdb?.close();
+  });
+
+  it('a flapping SIEM (every other request 503) leaves one unsent alert with its latest state and the number of changes', async () => {
+    const org = await svc.newOrg();
+    const put = await svc.request('PUT', `/api/orgs/${org.orgId}/notification-settings`, {
+      apiKey: org.apiKey,
+      body: { emails: [], webhook_url: `${hooks.url}/ops` },
+    });
+    expect(put.status, put.text).toBe(200);
+    let n = 0;
+    siem = await startReceiver(() => (n++ % 2 === 0 ? { status: 503, body: 'backend down' } : { status: 200, body: '{}' }));
+    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: {
+        url: `${siem.url}/in`,
+        name: 'LB SIEM',
+        auth_header_name: 'Authorization',
+        auth_header_value: 'Bearer tok-1234567890abcdef',
+        filter: DECISIONS_ONLY,
+      },
+    });
+    expect(res.status, res.text).toBe(201);
+    const id = res.body.destination_id as string;
+    const outbox = async () =>
+      (
+        await tdb.db.query<{ kind: string; details: { changes?: number } }>(
+          'SELECT kind, details FROM alert_outbox WHERE org_id = $1 AND destination_id = $2 ORDER BY id',
+          [org.orgId, id],
+        )
+      ).rows;
+    const state = async () =>
+      (await tdb.db.query<{ state: string }>('SELECT state FROM destination_alert_state WHERE destination_id = $1', [id])).rows[0]?.state;
+    const EVENTS = 12;
+    for (let i = 0; i < EVENTS; i++) {
+      const before = siem.requests.length;
+      await seedEvents(tdb.db, org.orgId, 1);
+      await expect.poll(() => siem!.requests.length, { timeout: 30_000 }).toBeGreaterThanOrEqual(before + 2);
+      // Judged: the last change (a recovery) has been recorded before the next flap.
+      await expect.poll(state, { timeout: 30_000 }).toBe('ok');
+    }
+    await expect.poll(async () => (await outbox()).map((r) => r.kind).at(-1), { timeout: 30_000 }).toBe('recovered');
+    const rows = await outbox();
+    // The latest state, standing for every change since the first.
+    expect(rows.map((r) => r.kind)).toEqual(['recovered']);
+    // Every flip judged counts (two settles judged together may be one evaluation that saw no change).
+    expect(rows[0]!.details.changes).toBeGreaterThanOrEqual(2);
+    expect(rows[0]!.details.changes).toBeLessThanOrEqual(2 * EVENTS);
+  }, 240_000);
+
+  it('unsent alerts are capped per organization', async () => {
+    const org = await svc.newOrg();
+    const put = await svc.request('PUT', `/api/orgs/${org.orgId}/notification-settings`, {
+      apiKey: org.apiKey,
+      body: { emails: [], webhook_url: `${hooks.url}/ops` },
+    });
+    expect(put.status, put.text).toBe(200);
+    const cap = (repository as { MAX_UNSENT_ALERTS_PER_ORG?: number }).MAX_UNSENT_ALERTS_PER_ORG ?? 1000;
+    await tdb.db.transaction(async (tx) => {
+      for (let i = 0; i < cap + 50; i++) await enqueueAlerts(tx, org.orgId, `fwd_many${i}`, [{ kind: 'failing', details: detail }]);
+    });
+    const { rows } = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM alert_outbox WHERE org_id = $1', [org.orgId]);
+    expect(rows[0]!.n).toBe(cap);
+  }, 120_000);
+});
+
+describe.each(DB_KINDS)('alert send attempts (%s)', (kind) => {
+  let tdb: TestDb;
+  let api: TestService;
+  let failing: Receiver;
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    failing = await startReceiver(respondWith(503, 'down'));
+    // API only: no worker, no alerter of its own; the test runs the alerter's rounds itself.
+    api = await startTestService(tdb.db, { AEGIS_ENCRYPTION_KEY: generateKeyBase64(), AEGIS_SMTP_URL: 'smtp://u:p@127.0.0.1:9' }, 'api');
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await failing?.close();
+    await tdb?.close();
+  });
+
+  it('a round where both channels fail counts as one attempt: the alert is given up after the fifth round', async () => {
+    const org = await api.newOrg();
+    const put = await api.request('PUT', `/api/orgs/${org.orgId}/notification-settings`, {
+      apiKey: org.apiKey,
+      body: { emails: ['soc@example.com'], webhook_url: `${failing.url}/ops` },
+    });
+    expect(put.status, put.text).toBe(200);
+    await tdb.db.transaction((tx) => enqueueAlerts(tx, org.orgId, 'fwd_d', [{ kind: 'failing', details: detail }]));
+    const keyRing = parseKeyRing(api.config.encryptionKey!);
+    const client = createDeliveryDeps(tdb.db, keyRing, api.config, TEST_CA_PEM).client;
+    const alerter = new Alerter(
+      { db: tdb.db, keyRing, client, logger: api.logs.logger },
+      { publicUrl: 'https://aegis.example.com', smtpUrl: api.config.alerts.smtpUrl, alertFrom: 'alerts@example.com', digestWindowMs: 0 },
+    );
+    const row = async () => (await tdb.db.query<{ attempts: number }>('SELECT attempts FROM alert_outbox WHERE org_id = $1', [org.orgId])).rows[0] ?? null;
+    try {
+      for (let round = 1; round <= MAX_SEND_ATTEMPTS; round++) {
+        await alerter.tick();
+        expect(failing.requests.length).toBe(round);
+        if (round < MAX_SEND_ATTEMPTS) {
+          expect((await row())?.attempts).toBe(round);
+          await tdb.db.query('UPDATE alert_outbox SET next_attempt_at = now() WHERE org_id = $1', [org.orgId]);
+        }
+      }
+      expect(await row()).toBeNull();
+    } finally {
+      await alerter.stop();
+    }
+  }, 120_000);
+});
