@@ -18,7 +18,7 @@ interface Query {
 }
 
 interface HeldQuery extends Query {
-  reply: (rcode: number) => void;
+  reply: (rcode: number, addresses?: string[]) => void;
 }
 
 interface DnsServer {
@@ -205,6 +205,18 @@ describe('guarded lookup: a name whose DNS never answers holds up no other', () 
     const outcomes = await Promise.all(all);
     for (const o of outcomes) expect(o).toMatchObject({ code: undefined, address: [{ address: '127.0.0.2', family: 4 }] });
     expect(dns.queries.filter((q) => q.name === 'hang-same.test')).toEqual([{ name: 'hang-same.test', type: TYPE_A }]);
+  });
+
+  it('waits out a slow DNS server within its budget on a resolver already in use', async () => {
+    // Once a server has answered a few queries, c-ares sets each try's timeout from its latency (about
+    // a second here, not ours): with two tries a slow answer was given up at about 2 s, whatever the
+    // connect timeout. The lookup must still be trying when the server's third copy arrives.
+    const lookup = guarded(false);
+    for (let i = 0; i < 5; i++) expect((await lookupWith(lookup, 'public.test', { all: true, family: 4 })).code).toBeUndefined();
+    const late = lookupWith(lookup, 'hang-late.test', { all: true, family: 4 });
+    await until(() => dns.queries.filter((q) => q.name === 'hang-late.test').length >= 3, 'a third try', 30_000);
+    for (const q of dns.held.splice(0)) q.reply(0, ['93.184.215.14']);
+    expect(await late).toMatchObject({ code: undefined, address: [{ address: '93.184.215.14', family: 4 }] });
   });
 
   it('fails a lookup that outlasts its time as a DNS failure (EAI_AGAIN), never falling back to the system resolver', async () => {

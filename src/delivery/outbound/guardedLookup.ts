@@ -33,8 +33,13 @@ export interface GuardedLookupOptions {
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** Share of the connect timeout a DNS answer may take: its failure then reads as DNS, not as a connect timeout. */
 const DNS_SHARE = 0.8;
-/** c-ares tries each server twice, the second time waiting twice as long: 3 x its timeout in all (one server). */
-const TRIES = 2;
+/**
+ * Tries per server. c-ares waits our timeout only until a server has answered a few queries; then it
+ * sets each try's timeout from that server's latency (at least 250 ms, checked by Node about once a
+ * second), so with two tries a slow answer on a resolver in use was given up at about 2 s whatever
+ * the budget. Enough tries that the budget (below, a deadline of our own) is what ends a lookup.
+ */
+const TRIES = 8;
 
 class ForbiddenAddressError extends Error {
   readonly code = FORBIDDEN_ERROR_CODE;
@@ -56,7 +61,7 @@ function dnsError(hostname: string, code: string, detail?: string): Error {
 const systemResolve: ResolveAddresses = (hostname, family = 0) => dnsPromises.lookup(hostname, { all: true, family });
 
 /** c-ares codes that mean the name has no address (NXDOMAIN, or no record of the type asked). */
-const NO_SUCH_NAME = new Set(['ENOTFOUND', 'ENODATA']);
+const NO_SUCH_NAME = new Set(['ENOTFOUND', 'ENODATA', 'EBADNAME']);
 
 interface Answer {
   addresses: LookupAddress[];
@@ -72,8 +77,8 @@ interface Answer {
  */
 function caresResolve(options: GuardedLookupOptions): (hostname: string, family: 0 | 4 | 6) => Promise<Answer> {
   const budgetMs = Math.max(50, Math.floor(options.timeoutMs * DNS_SHARE));
-  // c-ares's own timeout, so an unanswered query ends (and is not retried) within the budget: the
-  // first try waits `timeout`, the second twice that.
+  // c-ares's first timeout: a fresh resolver's first try waits a third of the budget, the next twice
+  // that (a lost packet is asked again within the budget); a resolver in use sets its own (TRIES).
   const resolver = new dnsPromises.Resolver({ timeout: Math.max(25, Math.floor(budgetMs / 3)), tries: TRIES });
   if (options.servers) resolver.setServers(options.servers);
 
@@ -89,7 +94,11 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
     }
   }
 
-  /** c-ares's timeout bounds each server, not a resolv.conf of several: the budget bounds the whole. */
+  /**
+   * c-ares's timeout bounds each try, not a resolv.conf of several servers or its adaptive timeouts:
+   * the budget bounds the caller's wait. The query itself is not cancelled (it would cancel every
+   * other name's too), so c-ares may go on trying a while; a later lookup of the name starts afresh.
+   */
   function bounded(hostname: string, family: 4 | 6): Promise<Answer> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<Answer>((resolve) => {
