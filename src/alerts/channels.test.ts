@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resetConnection, respondWith, startReceiver, TEST_CA_PEM, unaskedContinue } from '../../test/support/httpsReceiver.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../../test/support/smtpReceiver.js';
@@ -124,6 +125,44 @@ describe('webhook channel errors', () => {
     } finally {
       await client.close();
       await hook.close();
+    }
+  });
+});
+
+describe('mail channel: a mail server slow at every step', () => {
+  it('ends the conversation at its deadline, though each answer comes within the idle timeout', async () => {
+    // Each reply a second after its command: no phase is ever idle for 15 s, so without a deadline of
+    // its own a conversation of a few recipients ran past the send lease (two workers: a duplicate).
+    const server = net.createServer((socket) => {
+      const later = (line: string) => setTimeout(() => socket.writable && socket.write(`${line}\r\n`), 1_000);
+      later('220 slow.example ESMTP');
+      let data = false;
+      socket.on('data', (chunk) => {
+        for (const line of chunk.toString().split('\r\n').filter(Boolean)) {
+          if (data) {
+            if (line === '.') {
+              data = false;
+              later('250 queued');
+            }
+          } else if (/^(EHLO|HELO)/i.test(line)) later('250 slow.example');
+          else if (/^DATA/i.test(line)) {
+            data = true;
+            later('354 go on');
+          } else if (/^QUIT/i.test(line)) later('221 bye');
+          else later('250 ok');
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const channel = createMailChannel(`smtp://127.0.0.1:${port}`, 'aegis@example.com', { deadlineMs: 2_000 });
+    try {
+      const error = await channel.send(['a@example.com', 'b@example.com', 'c@example.com'], 'test', 'hello');
+      expect(error).toMatch(/did not finish .* within 2 s/);
+    } finally {
+      channel.close();
+      server.close();
     }
   });
 });

@@ -11,6 +11,15 @@ import { standardWebhookHeaders } from '../siem/standardWebhooks.js';
 
 /** Time limits of one SMTP conversation's phases: a silent mail server costs a bounded wait. */
 const SMTP_TIMEOUT_MS = 15_000;
+/**
+ * The whole conversation's limit. The phase limits are idle times: a server answering each command
+ * just within them kept one conversation (a command per recipient) going for minutes, past the alert's
+ * send lease (alerter.ts, 120 s), when another worker sends the same alerts again, and it held one of
+ * the round's lanes meanwhile. Past this the send is a failure, retried later. The conversation is not
+ * cut (nodemailer gives no handle on it): it ends by its phase limits, and should it still deliver,
+ * the retry's e-mail is a duplicate, the lesser harm.
+ */
+const SMTP_DEADLINE_MS = 60_000;
 
 export interface MailChannel {
   send(to: string[], subject: string, text: string): Promise<string | null>;
@@ -38,7 +47,8 @@ function smtpSecrets(smtpUrl: string): string[] {
   return [decodedOrRaw(u.password), u.password, decodedOrRaw(u.username), u.username, smtpUrl].filter((s) => s.length >= 4);
 }
 
-export function createMailChannel(smtpUrl: string, from: string): MailChannel {
+export function createMailChannel(smtpUrl: string, from: string, opts: { deadlineMs?: number } = {}): MailChannel {
+  const deadlineMs = opts.deadlineMs ?? SMTP_DEADLINE_MS;
   const transport = nodemailer.createTransport({
     url: smtpUrl,
     connectionTimeout: SMTP_TIMEOUT_MS,
@@ -50,14 +60,25 @@ export function createMailChannel(smtpUrl: string, from: string): MailChannel {
   const scrub = secretScrubber(smtpSecrets(smtpUrl));
   return {
     async send(to, subject, text) {
+      const conversation = (async () => {
+        try {
+          await transport.sendMail({ from, to, subject, text, disableFileAccess: true, disableUrlAccess: true });
+          return null;
+        } catch (err) {
+          const e = err as { code?: string; responseCode?: number; message?: string };
+          const detail = [e.code, e.responseCode].filter((x) => x !== undefined).join(' ');
+          // Scrubbed whole, then shortened: a secret the cut went through would escape the scrub.
+          return scrub(`${detail ? `${detail}: ` : ''}${e.message ?? 'unknown error'}`).slice(0, 300);
+        }
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve(`the mail server did not finish the conversation within ${Math.round(deadlineMs / 1000)} s`), deadlineMs);
+      });
       try {
-        await transport.sendMail({ from, to, subject, text, disableFileAccess: true, disableUrlAccess: true });
-        return null;
-      } catch (err) {
-        const e = err as { code?: string; responseCode?: number; message?: string };
-        const detail = [e.code, e.responseCode].filter((x) => x !== undefined).join(' ');
-        // Scrubbed whole, then shortened: a secret the cut went through would escape the scrub.
-        return scrub(`${detail ? `${detail}: ` : ''}${e.message ?? 'unknown error'}`).slice(0, 300);
+        return await Promise.race([conversation, deadline]);
+      } finally {
+        clearTimeout(timer);
       }
     },
     close: () => transport.close(),
