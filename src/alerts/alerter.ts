@@ -17,6 +17,7 @@ import {
   orgsWithDueAlerts,
   saveAlertState,
   settleAlertChannel,
+  unjudgedDestinations,
   type AlertDetails,
   type OutboxAlert,
 } from './repository.js';
@@ -59,6 +60,8 @@ const SEND_LEASE_MS = 120_000;
 const ORGS_PER_TICK = 20;
 const ALERTS_PER_MESSAGE = 50;
 const SWEEP_LIMIT = 500;
+/** Destinations the sweep for unjudged settles looks at a round (a primary-key range): 50,000 in 10 rounds. */
+const UNJUDGED_WINDOW = 5000;
 /** Organizations of one round sent at the same time: a slow channel of one does not hold the others. */
 const SEND_CONCURRENCY = 4;
 /** Destinations remembered as alerted (in memory, to re-judge on their next success); the sweep refills it. */
@@ -78,6 +81,8 @@ export class Alerter implements AlertHook {
   private saidNoSmtp = false;
   /** Where the sweep goes on next round (null: from the start), so it reaches every alerted destination. */
   private sweepAfter: { org_id: string; destination_id: string } | null = null;
+  /** Where the sweep for unjudged settles goes on next round (null: from the start). */
+  private unjudgedAfter: { org_id: string; destination_id: string } | null = null;
   /** The last organization a round served: the next round starts after it (orgsWithDueAlerts). */
   private servedAfter: string | null = null;
 
@@ -217,6 +222,12 @@ export class Alerter implements AlertHook {
         }
         const last = swept[swept.length - 1];
         this.sweepAfter = swept.length < SWEEP_LIMIT || !last ? null : { org_id: last.org_id, destination_id: last.destination_id };
+        // And the destinations whose delivery state calls for an alert that was never judged: the
+        // settle committed, then the process died or the evaluation failed (its state is still 'ok').
+        // Judging them is the evaluation's call; a healthy destination is not even looked up.
+        const unjudged = await unjudgedDestinations(this.deps.db, SWEEP_LIMIT, UNJUDGED_WINDOW, this.unjudgedAfter);
+        for (const d of unjudged.due) this.schedule(d.org_id, d.destination_id);
+        this.unjudgedAfter = unjudged.next;
         // Organizations in turn, a few at a time.
         const orgs = await orgsWithDueAlerts(this.deps.db, this.opts.digestWindowMs, ORGS_PER_TICK, this.servedAfter);
         if (orgs.length > 0) this.servedAfter = orgs[orgs.length - 1]!;

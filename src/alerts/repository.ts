@@ -207,6 +207,70 @@ export async function alertedDestinations(
   return rows;
 }
 
+/**
+ * What the evaluation (evaluate.ts) acts on for a destination whose alert state is 'ok' (or has no row
+ * yet): enabled, and failing as the status pill says (destinations/status.ts: the last attempt failed,
+ * or a dead letter since the last success), or dead letters it has not alerted (none alerted yet, or
+ * new ones after a success since the last alert). Kept equal to evaluateAlerts: a destination it
+ * matches is one the evaluation moves out of it (to 'failing', or dead_letter_alerted_at to now).
+ */
+const UNJUDGED = `d.enabled AND (
+     d.last_attempt_ok = false
+  OR (d.last_dead_letter_at IS NOT NULL AND (d.last_delivery_at IS NULL OR d.last_dead_letter_at > d.last_delivery_at))
+  OR (d.last_dead_letter_at IS NOT NULL AND (s.dead_letter_alerted_at IS NULL
+        OR (d.last_dead_letter_at > s.dead_letter_alerted_at AND d.last_delivery_at > s.dead_letter_alerted_at
+            AND d.last_dead_letter_at >= d.last_delivery_at))))`;
+
+const unjudgedSql = (from: string) => `WITH w AS MATERIALIZED (
+       SELECT org_id, id, enabled, last_attempt_ok, last_delivery_at, last_dead_letter_at FROM destinations d
+        ${from} ORDER BY org_id, id LIMIT $2)
+     SELECT org_id, destination_id, edge, n FROM (
+       (SELECT d.org_id, d.id AS destination_id, false AS edge, 0::int AS n
+          FROM w d
+          -- Looked up by primary key for the few that may qualify on their own columns (OFFSET 0 keeps
+          -- it a per-row lookup rather than a scan of every alert state).
+          LEFT JOIN LATERAL (SELECT s.state, s.dead_letter_alerted_at FROM destination_alert_state s
+                              WHERE s.org_id = d.org_id AND s.destination_id = d.id OFFSET 0) s ON true
+         WHERE d.enabled AND (d.last_attempt_ok = false OR d.last_dead_letter_at IS NOT NULL)
+           AND coalesce(s.state, 'ok') = 'ok' AND ${UNJUDGED}
+         ORDER BY d.org_id, d.id LIMIT $1)
+       UNION ALL
+       (SELECT org_id, id, true, (SELECT count(*)::int FROM w) FROM w ORDER BY org_id DESC, id DESC LIMIT 1)) x
+      ORDER BY edge, org_id, destination_id`;
+const UNJUDGED_FIRST_SQL = unjudgedSql('');
+const UNJUDGED_AFTER_SQL = unjudgedSql('WHERE (org_id, id) > ($3, $4)');
+
+/**
+ * Destinations whose delivery state calls for an alert their alert state has not judged: a settle
+ * committed and the process died (or the evaluation failed) before the evaluation ran. The sweep
+ * looks at `window` destinations a round in primary-key order after `after` (an index range scan:
+ * the round costs the same however many destinations there are) and returns at most `limit` of them
+ * with where the next round goes on (null: from the start), so every destination is looked at within
+ * (destinations / window) rounds.
+ */
+export async function unjudgedDestinations(
+  db: Queryable,
+  limit: number,
+  window: number,
+  after: { org_id: string; destination_id: string } | null = null,
+): Promise<{ due: Array<{ org_id: string; destination_id: string }>; next: { org_id: string; destination_id: string } | null }> {
+  const { rows } = after
+    ? await db.query<{ org_id: string; destination_id: string; edge: boolean; n: number }>(UNJUDGED_AFTER_SQL, [
+        limit,
+        window,
+        after.org_id,
+        after.destination_id,
+      ])
+    : await db.query<{ org_id: string; destination_id: string; edge: boolean; n: number }>(UNJUDGED_FIRST_SQL, [limit, window]);
+  const due = rows.filter((r) => !r.edge).map((r) => ({ org_id: r.org_id, destination_id: r.destination_id }));
+  const edge = rows.find((r) => r.edge);
+  const last = due[due.length - 1];
+  // A full page: go on after its last one (the rest of this window is looked at again next round).
+  if (due.length >= limit && last) return { due, next: last };
+  if (!edge || edge.n < window) return { due, next: null };
+  return { due, next: { org_id: edge.org_id, destination_id: edge.destination_id } };
+}
+
 export interface OutboxAlert {
   org_id: string;
   id: string;
