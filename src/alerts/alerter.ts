@@ -195,11 +195,6 @@ export class Alerter implements AlertHook {
     this.remember(key, res.state);
     if (res.alerts.length > 0)
       this.deps.logger.info({ destination_id: destinationId, alerts: res.alerts, queued: res.queued }, 'destination state changed; alerts queued');
-    if (res.queued > 0 && res.queued < res.alerts.length)
-      this.deps.logger.warn(
-        { org_id: orgId, destination_id: destinationId, dropped: res.alerts.length - res.queued },
-        'the organization has too many unsent alerts (its channels keep failing); alerts dropped',
-      );
   }
 
   private remember(key: string, state: AlertState): void {

@@ -125,21 +125,17 @@ export interface AlertDetails {
 /** The kinds that say what state a destination is in: an unsent one is replaced by the next (below). */
 const STATE_KINDS: readonly AlertKind[] = ['failing', 'paused', 'recovered'];
 /**
- * Unsent alerts one organization may have. With the collapsing below a destination has only a few, so
- * this is reached only by a very large organization whose channels have failed for a long time; alerts
- * beyond it are not queued (the caller logs it), and the destination's state is still recorded.
- */
-export const MAX_UNSENT_ALERTS_PER_ORG = 1000;
-
-/**
  * Queues alerts for the organization's channels, in the caller's transaction. Nothing is queued when
  * the organization has no channel: alerts are not kept for settings made later.
  *
  * Bounded per destination: a state alert (failing, paused, recovered) replaces the destination's unsent
  * state alerts, keeping the first one's time and counting the changes it stands for (`changes`, the
  * latest at `changed_at`), so a flapping destination has one unsent alert saying its latest state; a
- * dead_letters alert replaces an unsent one (its count is the current one). An alert being sent
- * meanwhile goes out as well. Returns how many were queued (fewer at MAX_UNSENT_ALERTS_PER_ORG).
+ * dead_letters alert replaces an unsent one (its count is the current one). Only alerts due now are
+ * replaced: one being sent (claimed under a lease) goes out and settles as it would, so the newer
+ * alert never arrives before it, and one waiting out its channel's backoff keeps its schedule. So a
+ * destination has a handful of unsent alerts at most, and an organization as many times its
+ * destinations: no cap that would drop a new alert is needed. Returns how many were queued.
  */
 export async function enqueueAlerts(
   tx: Queryable,
@@ -162,20 +158,18 @@ export async function enqueueAlerts(
     let attempts = 0;
     if (replaces.length > 0) {
       const { rows: prev } = await tx.query<{ created_at: Date; details: AlertDetails; attempts: number }>(
-        `DELETE FROM alert_outbox WHERE org_id = $1 AND destination_id = $2 AND kind = ANY($3::text[])
+        `DELETE FROM alert_outbox WHERE org_id = $1 AND destination_id = $2 AND kind = ANY($3::text[]) AND next_attempt_at <= now()
          RETURNING created_at, details, attempts`,
         [orgId, destinationId, replaces],
       );
       for (const p of prev) {
         if (created === null || new Date(p.created_at) < created) created = new Date(p.created_at);
         changes += p.details.changes ?? 1;
-        // A channel failing for the replaced alert keeps its count of attempts (it is still given up
-        // after MAX_SEND_ATTEMPTS); the new alert is due now, for the channel that works.
+        // A channel that failed for the replaced alert (now due again) keeps its count of attempts: it
+        // is still given up after MAX_SEND_ATTEMPTS.
         attempts = Math.max(attempts, p.attempts);
       }
     }
-    const { rows: n } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM alert_outbox WHERE org_id = $1', [orgId]);
-    if ((n[0]?.n ?? 0) >= MAX_UNSENT_ALERTS_PER_ORG) continue;
     const details: AlertDetails = created !== null && STATE_KINDS.includes(a.kind) ? { ...a.details, changes } : a.details;
     const { rowCount } = await tx.query(
       `INSERT INTO alert_outbox (org_id, destination_id, kind, details, email_pending, webhook_pending, created_at, attempts, next_attempt_at)
