@@ -8,6 +8,7 @@ import { classifyResult } from '../delivery/failure.js';
 import type { OutboundClient } from '../delivery/outbound/client.js';
 import { scrubResult } from '../delivery/outbound/credentialScrub.js';
 import { standardWebhookHeaders } from '../siem/standardWebhooks.js';
+import { within } from '../within.js';
 
 /** Time limits of one SMTP conversation's phases: a silent mail server costs a bounded wait. */
 const SMTP_TIMEOUT_MS = 15_000;
@@ -71,15 +72,7 @@ export function createMailChannel(smtpUrl: string, from: string, opts: { deadlin
           return scrub(`${detail ? `${detail}: ` : ''}${e.message ?? 'unknown error'}`).slice(0, 300);
         }
       })();
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<string>((resolve) => {
-        timer = setTimeout(() => resolve(`the mail server did not finish the conversation within ${Math.round(deadlineMs / 1000)} s`), deadlineMs);
-      });
-      try {
-        return await Promise.race([conversation, deadline]);
-      } finally {
-        clearTimeout(timer);
-      }
+      return within(conversation, deadlineMs, () => `the mail server did not finish the conversation within ${Math.round(deadlineMs / 1000)} s`);
     },
     close: () => transport.close(),
   };

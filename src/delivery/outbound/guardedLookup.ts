@@ -12,6 +12,8 @@
 // destinations are allowed (development), for names DNS says do not exist; never on a DNS timeout.
 import { promises as dnsPromises, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isForbiddenAddress } from './addresses.js';
+import { isLocalhostName } from './url.js';
+import { within } from '../../within.js';
 
 export const FORBIDDEN_ERROR_CODE = 'EAEGISFORBIDDEN';
 
@@ -100,12 +102,7 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
    * other name's too), so c-ares may go on trying a while; a later lookup of the name starts afresh.
    */
   function bounded(hostname: string, family: 4 | 6): Promise<Answer> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<Answer>((resolve) => {
-      timer = setTimeout(() => resolve({ addresses: [], failure: { code: 'EAI_AGAIN', detail: `no answer within ${budgetMs} ms` } }), budgetMs);
-      timer.unref();
-    });
-    return Promise.race([records(hostname, family), deadline]).finally(() => clearTimeout(timer));
+    return within(records(hostname, family), budgetMs, () => ({ addresses: [], failure: { code: 'EAI_AGAIN', detail: `no answer within ${budgetMs} ms` } }));
   }
 
   async function both(hostname: string, family: 0 | 4 | 6): Promise<Answer> {
@@ -129,12 +126,8 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
   };
 }
 
-/** The name without a trailing dot, lower-cased (how a URL may spell `localhost`). */
-function isLocalhost(hostname: string): boolean {
-  let host = hostname.toLowerCase();
-  while (host.endsWith('.')) host = host.slice(0, -1);
-  return host === 'localhost';
-}
+/** A localhost name (url.ts's rule), spelled as a URL may: any case, trailing dots. */
+const isLocalhost = (hostname: string): boolean => isLocalhostName(hostname.toLowerCase().replace(/\.+$/, ''));
 
 /**
  * How the guard resolves names by default: c-ares; the system resolver for `localhost` (its address
