@@ -64,11 +64,16 @@ export function clearDeletedDestinationJobs(db: Queryable, orgId: string, id: st
   );
 }
 
-/** Whether a deleted destination may go: no farewell of it pending, or deleted longer ago than FAREWELL_GIVE_UP. */
+/**
+ * Whether a deleted destination `d` may go: no farewell of it pending, or (`giveUp`, the hourly sweep)
+ * deleted longer ago than FAREWELL_GIVE_UP. One condition for the sweep's candidates and each removal.
+ */
 const REMOVABLE = (giveUp: boolean) =>
-  `d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NOT NULL
+  `d.deleted_at IS NOT NULL
    AND (${giveUp ? `d.deleted_at < now() - ${FAREWELL_GIVE_UP} OR ` : ''}NOT EXISTS (
      SELECT 1 FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'pending' AND j.farewell))`;
+/** REMOVABLE for one destination, $1 its organization and $2 its id. */
+const THIS_REMOVABLE = (giveUp: boolean) => `d.org_id = $1 AND d.id = $2 AND ${REMOVABLE(giveUp)}`;
 
 /** Farewells older than this are given up on (the key ring lost the credential's key, say). */
 const FAREWELL_GIVE_UP = "interval '1 day'";
@@ -80,7 +85,7 @@ const FAREWELL_GIVE_UP = "interval '1 day'";
  * once the row is deleted (no reader sees the row), so the check holds between the batches.
  */
 async function removeInBatches(db: Queryable, orgId: string, id: string, giveUp: boolean, batch: number): Promise<boolean> {
-  const removable = await db.query(`SELECT 1 FROM destinations d WHERE ${REMOVABLE(giveUp)}`, [orgId, id]);
+  const removable = await db.query(`SELECT 1 FROM destinations d WHERE ${THIS_REMOVABLE(giveUp)}`, [orgId, id]);
   if (removable.rowCount === 0) return false;
   // By status, so that each batch walks an index of its own (forwarding_jobs_due, _failed; rows
   // 'done' are the hourly prune's, and the row's trigger takes any left).
@@ -100,7 +105,7 @@ async function removeInBatches(db: Queryable, orgId: string, id: string, giveUp:
        SELECT ctid FROM delivery_attempts WHERE org_id = $1 AND destination_id = $2 LIMIT $3))`,
     [orgId, id, batch],
   );
-  const { rowCount } = await db.query(`DELETE FROM destinations d WHERE ${REMOVABLE(giveUp)}`, [orgId, id]);
+  const { rowCount } = await db.query(`DELETE FROM destinations d WHERE ${THIS_REMOVABLE(giveUp)}`, [orgId, id]);
   return rowCount > 0;
 }
 
@@ -119,11 +124,7 @@ export function purgeDeletedDestination(db: Queryable, orgId: string, id: string
  * more than a day ago. Returns how many went.
  */
 export async function purgeDeletedDestinations(db: Queryable, batch = DELETE_BATCH): Promise<number> {
-  const { rows } = await db.query<{ org_id: string; id: string }>(
-    `SELECT d.org_id, d.id FROM destinations d WHERE d.deleted_at IS NOT NULL
-        AND (d.deleted_at < now() - ${FAREWELL_GIVE_UP}
-             OR NOT EXISTS (SELECT 1 FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'pending' AND j.farewell))`,
-  );
+  const { rows } = await db.query<{ org_id: string; id: string }>(`SELECT d.org_id, d.id FROM destinations d WHERE ${REMOVABLE(true)}`);
   let removed = 0;
   for (const r of rows) if (await removeInBatches(db, r.org_id, r.id, true, batch)) removed++;
   return removed;
