@@ -1,7 +1,7 @@
 // A test database whose statements are written down: what a worker's wake-up costs is asserted as
 // the statements it sends (how many claims, row reads, purges), never as time.
 import { afterAll, beforeAll } from 'vitest';
-import type { Db, QueryResult } from '../../src/db/types.js';
+import type { Db, Queryable, QueryResult } from '../../src/db/types.js';
 import { openTestDb, type TestDb, type TestDbKind } from './db.js';
 import { startTestService, type TestService } from './harness.js';
 import { startReceiver, type Receiver, type ReceiverHandler, type ReceiverOptions } from './httpsReceiver.js';
@@ -19,7 +19,7 @@ export type StatementHook = (s: LoggedStatement) => Promise<void> | void;
 export interface StatementLog {
   /** The database to hand to the service: the real one, its `query` calls written down. */
   db: Db;
-  /** Every text sent through `db.query` so far (statements inside `db.transaction` are not). */
+  /** Every text sent through `db.query` so far (inside `db.transaction` too only with `inTransactions`). */
   readonly texts: string[];
   /**
    * How many statements match `pattern` (from `since`, an earlier `texts.length`), and, when `withValue`
@@ -33,7 +33,11 @@ export interface StatementLog {
   after: StatementHook | null;
 }
 
-export function logStatements(real: Db): StatementLog {
+/**
+ * `real`, its statements written down. `inTransactions`: those sent inside `db.transaction` too (a
+ * test that must see a statement whichever side of a commit the code under test sends it).
+ */
+export function logStatements(real: Db, { inTransactions = false }: { inTransactions?: boolean } = {}): StatementLog {
   const logged: LoggedStatement[] = [];
   const texts: string[] = [];
   const log: StatementLog = {
@@ -45,19 +49,24 @@ export function logStatements(real: Db): StatementLog {
     before: null,
     after: null,
   };
-  async function query<R = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<QueryResult<R>> {
-    const s = { text, values: values ?? [], answered: false };
-    logged.push(s);
-    texts.push(text);
-    if (log.before) await log.before(s);
-    const result = await real.query<R>(text, values);
-    s.answered = true;
-    if (log.after) await log.after(s);
-    return result;
-  }
+  const through =
+    (q: Queryable) =>
+    async <R = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<QueryResult<R>> => {
+      const s = { text, values: values ?? [], answered: false };
+      logged.push(s);
+      texts.push(text);
+      if (log.before) await log.before(s);
+      const result = await q.query<R>(text, values);
+      s.answered = true;
+      if (log.after) await log.after(s);
+      return result;
+    };
+  const query = through(real);
+  const transaction: Db['transaction'] = (fn, opts) => real.transaction((tx) => fn({ query: through(tx), exec: (script) => tx.exec(script) }), opts);
   log.db = new Proxy(real, {
     get(target, prop) {
       if (prop === 'query') return query;
+      if (prop === 'transaction' && inTransactions) return transaction;
       const v = Reflect.get(target, prop, target) as unknown;
       return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
     },

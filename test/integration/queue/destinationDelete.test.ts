@@ -7,28 +7,8 @@ import { removeDestination } from '../../../src/destinations/service.js';
 import { pullEvents } from '../../../src/events/pull.js';
 import { queueFarewell } from '../../../src/queue/farewell.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { logStatements } from '../../support/statementLog.js';
 import { addEvents, newDestination, newOrg } from './support.js';
-
-/** `real`, calling `after` with each statement's text once it has run (in a transaction or not). */
-function afterEachStatement(real: Db, after: (text: string) => Promise<void>): Db {
-  const hooked = (q: Queryable): Queryable => ({
-    async query<R>(text: string, values?: readonly unknown[]) {
-      const r = await q.query<R>(text, values);
-      await after(String(text));
-      return r;
-    },
-    exec: (script) => q.exec(script),
-  });
-  const top = hooked(real);
-  return {
-    kind: real.kind,
-    query: (text, values) => top.query(text, values),
-    exec: (script) => top.exec(script),
-    transaction: (fn, opts) => real.transaction((tx) => fn(hooked(tx)), opts),
-    listen: (channel, onNotify, onReconnect) => real.listen(channel, onNotify, onReconnect),
-    close: () => real.close(),
-  };
-}
 
 const actor = { type: 'api_key' as const, id: 'key_0123456789abcdef' };
 
@@ -69,7 +49,8 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
     let recorded: string | null = null;
     let pulled: string[] | null = null;
     // Once the delete has removed some of the backlog, organization B records an event and reads its feed.
-    const db = afterEachStatement(tdb.db, async (text) => {
+    const log = logStatements(tdb.db, { inTransactions: true });
+    log.after = async ({ text }) => {
       if (recorded !== null || !/DELETE FROM forwarding_jobs/.test(text)) return;
       recorded = (await addEvents(tdb.db, b, 1))[0]!;
       // Polled: other tests' transactions on the same server hold the horizon back a moment too. The
@@ -77,8 +58,8 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
       const feed = async () => (await pullEvents(tdb.db, b, { after: null, since: null, until: null, limit: 10 })).events;
       await expect.poll(async () => (await feed()).length, { timeout: 30_000, interval: 200 }).toBeGreaterThan(0);
       pulled = (await feed()).map((e) => (e as { event: { id: string } }).event.id);
-    });
-    const res = await removeDestination(depsOf(db), a, dest, actor);
+    };
+    const res = await removeDestination(depsOf(log.db), a, dest, actor);
     expect(res).toEqual({ deleted: true, cleared_events: 20 });
     expect(recorded).not.toBeNull();
     expect(pulled).toEqual([recorded]);
@@ -106,12 +87,9 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
     expect(await tombstoneDestination(tdb.db, org, dest)).toBe(9);
     await queueFarewell(tdb.db, { orgId: org, destinationId: dest, eventId: notice! });
     // 3 a batch: three statements, the last one short, and one that finds nothing left.
-    const statements: string[] = [];
-    const db = afterEachStatement(tdb.db, async (text) => {
-      if (/DELETE FROM forwarding_jobs/.test(text)) statements.push(text);
-    });
-    expect(await clearDeletedDestinationJobs(db, org, dest, 3)).toBe(8);
-    expect(statements).toHaveLength(4);
+    const log = logStatements(tdb.db);
+    expect(await clearDeletedDestinationJobs(log.db, org, dest, 3)).toBe(8);
+    expect(log.count(/DELETE FROM forwarding_jobs/)).toBe(4);
     const left = await tdb.db.query<{ event_id: string; status: string }>(`SELECT event_id, status FROM forwarding_jobs WHERE destination_id = $1`, [dest]);
     expect(new Set(left.rows.map((r) => r.event_id))).toEqual(new Set([notice, inFlight, ...pending.slice(0, 2)]));
     // The farewell is pending: the row stays, with its dead letters and log.
@@ -134,7 +112,8 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
     // deletes half of what is left and holds those rows until the next batch waits for them: that
     // batch then skips them and comes back short while other jobs remain.
     let other: Promise<void> | null = null;
-    const db = afterEachStatement(tdb.db, async (text) => {
+    const log = logStatements(tdb.db);
+    log.after = async ({ text }) => {
       if (other !== null || !/DELETE FROM forwarding_jobs/.test(text)) return;
       let release!: () => void;
       const held = new Promise<void>((resolve) => (release = resolve));
@@ -149,25 +128,30 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
         await held;
       });
       await taken;
-      // Committed once the clear's next statement waits for one of those rows.
+      // Committed once the clear's next statement waits for one of those rows (in this test's
+      // database: other files' statements wait on their own locks).
       void (async () => {
-        await expect
-          .poll(
-            async () =>
-              Number(
-                (
-                  await tdb.db.query<{ n: string }>(
-                    `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%DELETE FROM forwarding_jobs WHERE id IN%'`,
-                  )
-                ).rows[0]!.n,
-              ),
-            { timeout: 30_000, interval: 50 },
-          )
-          .toBeGreaterThan(0);
-        release();
+        try {
+          await expect
+            .poll(
+              async () =>
+                Number(
+                  (
+                    await tdb.db.query<{ n: string }>(
+                      `SELECT count(*) AS n FROM pg_stat_activity
+                      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%DELETE FROM forwarding_jobs WHERE id IN%'`,
+                    )
+                  ).rows[0]!.n,
+                ),
+              { timeout: 30_000, interval: 50 },
+            )
+            .toBeGreaterThan(0);
+        } finally {
+          release();
+        }
       })();
-    });
-    await clearDeletedDestinationJobs(db, org, dest, 10);
+    };
+    await clearDeletedDestinationJobs(log.db, org, dest, 10);
     await (other as Promise<void> | null);
     expect(await count(tdb.db, `SELECT count(*) AS n FROM forwarding_jobs WHERE destination_id = $1`, [dest])).toBe(0);
   });
@@ -180,11 +164,12 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
     // Disabled already: no farewell keeps it, so the delete would remove it at once.
     await tdb.db.query(`UPDATE destinations SET enabled = false WHERE id = $1`, [dest]);
     // A statement limit, the database gone a moment: an error would have the client retry into a 404.
-    const db = afterEachStatement(tdb.db, async (text) => {
+    const log = logStatements(tdb.db, { inTransactions: true });
+    log.after = ({ text }) => {
       if (/DELETE FROM forwarding_jobs/.test(text)) throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
-    });
+    };
     const warned: unknown[] = [];
-    const deps = { ...depsOf(db), logger: { warn: (...args: unknown[]) => void warned.push(args) } } as DestinationDeps;
+    const deps = { ...depsOf(log.db), logger: { warn: (...args: unknown[]) => void warned.push(args) } } as DestinationDeps;
     expect(await removeDestination(deps, org, dest, actor)).toEqual({ deleted: true, cleared_events: 3 });
     expect(warned).toHaveLength(1);
     expect(await count(tdb.db, `SELECT count(*) AS n FROM destinations WHERE id = $1 AND deleted_at IS NOT NULL`, [dest])).toBe(1);
@@ -216,13 +201,10 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
     await queueFarewell(tdb.db, { orgId: org, destinationId: dest, eventId: notice! });
     expect(await purgeDeletedDestinations(tdb.db, 2)).toBe(0);
     await tdb.db.query(`UPDATE destinations SET deleted_at = now() - interval '25 hours' WHERE id = $1`, [dest]);
-    const statements: string[] = [];
-    const db = afterEachStatement(tdb.db, async (text) => {
-      if (/DELETE FROM forwarding_jobs/.test(text)) statements.push(text);
-    });
-    expect(await purgeDeletedDestinations(db, 2)).toBe(1);
+    const log = logStatements(tdb.db);
+    expect(await purgeDeletedDestinations(log.db, 2)).toBe(1);
     // Six jobs (the farewell among them), two a batch.
-    expect(statements.length).toBeGreaterThanOrEqual(3);
+    expect(log.count(/DELETE FROM forwarding_jobs/)).toBeGreaterThanOrEqual(3);
     expect(await count(tdb.db, `SELECT count(*) AS n FROM forwarding_jobs WHERE destination_id = $1`, [dest])).toBe(0);
     expect(await count(tdb.db, `SELECT count(*) AS n FROM destinations WHERE id = $1`, [dest])).toBe(0);
   });
