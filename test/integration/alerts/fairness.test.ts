@@ -79,15 +79,18 @@ describe.each(DB_KINDS)('alerts across tenants (%s)', (kind) => {
     // Other tenants, sorting before the victim: 6 organizations x 100 destinations, failing and alerted.
     for (let o = 0; o < 6; o++) {
       const f = await svc.newOrg('filler', `org_0000filler${o}`);
-      await tdb.db.query(
-        `INSERT INTO destinations SELECT (jsonb_populate_record(null::destinations, to_jsonb(d) || jsonb_build_object('id', 'fwd_fill' || $2 || '_' || g, 'org_id', $3::text, 'name', null))).*
-           FROM destinations d, generate_series(1, 100) g WHERE d.id = $1`,
-        [id, o, f.orgId],
-      );
-      await tdb.db.query(
-        `INSERT INTO destination_alert_state (org_id, destination_id, state) SELECT org_id, id, 'failing' FROM destinations WHERE org_id = $1`,
-        [f.orgId],
-      );
+      // One transaction: the running worker's sweep of unjudged destinations would otherwise create
+      // their state rows between the two statements.
+      await tdb.db.transaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO destinations SELECT (jsonb_populate_record(null::destinations, to_jsonb(d) || jsonb_build_object('id', 'fwd_fill' || $2 || '_' || g, 'org_id', $3::text, 'name', null))).*
+             FROM destinations d, generate_series(1, 100) g WHERE d.id = $1`,
+          [id, o, f.orgId],
+        );
+        await tx.query(`INSERT INTO destination_alert_state (org_id, destination_id, state) SELECT org_id, id, 'failing' FROM destinations WHERE org_id = $1`, [
+          f.orgId,
+        ]);
+      });
     }
     // A restart (a deploy): the alerter's memory of alerted destinations is empty; only the sweep refills it.
     await svc.stop();
