@@ -36,12 +36,10 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /** Share of the connect timeout a DNS answer may take: its failure then reads as DNS, not as a connect timeout. */
 const DNS_SHARE = 0.8;
 /**
- * Tries per server. c-ares waits our timeout only until a server has answered a few queries; then it
- * sets each try's timeout from that server's latency (at least 250 ms, checked by Node about once a
- * second), so with two tries a slow answer on a resolver in use was given up at about 2 s whatever
- * the budget. Enough tries that the budget (below, a deadline of our own) is what ends a lookup.
+ * Tries per server. Each lookup has a fresh resolver, whose tries wait a third of the budget, then two
+ * thirds: the second try is the last that can be answered before the deadline cancels the query.
  */
-const TRIES = 8;
+const TRIES = 2;
 
 class ForbiddenAddressError extends Error {
   readonly code = FORBIDDEN_ERROR_CODE;
@@ -76,17 +74,20 @@ interface Answer {
  * flight at a time (concurrent connections to one host share it), each bounded by the DNS share of
  * the connect timeout. Errors carry getaddrinfo's codes (ENOTFOUND, EAI_AGAIN), which the failure
  * classifier reports as DNS failures.
+ *
+ * A resolver per lookup, not one for all: cancelling a resolver cancels every query it has, so only
+ * a lookup's own can be cancelled at its deadline, and a silent server is then asked no more. A shared
+ * resolver also sets its tries' timeouts from the latency of its earlier answers, not from ours. A
+ * new resolver reads /etc/resolv.conf, so a change there applies to the next new connection. Lookups
+ * happen only when a connection is opened, so the cost of one is small against a TLS handshake.
  */
 function caresResolve(options: GuardedLookupOptions): (hostname: string, family: 0 | 4 | 6) => Promise<Answer> {
   const budgetMs = Math.max(50, Math.floor(options.timeoutMs * DNS_SHARE));
-  // c-ares's first timeout: a fresh resolver's first try waits a third of the budget, the next twice
-  // that (a lost packet is asked again within the budget); a resolver in use sets its own (TRIES).
-  const resolver = new dnsPromises.Resolver({ timeout: Math.max(25, Math.floor(budgetMs / 3)), tries: TRIES });
-  if (options.servers) resolver.setServers(options.servers);
+  const firstTryMs = Math.max(25, Math.floor(budgetMs / 3));
 
   const inFlight = new Map<string, Promise<Answer>>();
 
-  async function records(hostname: string, family: 4 | 6): Promise<Answer> {
+  async function records(resolver: dnsPromises.Resolver, hostname: string, family: 4 | 6): Promise<Answer> {
     try {
       const found = family === 4 ? await resolver.resolve4(hostname) : await resolver.resolve6(hostname);
       return { addresses: found.map((address) => ({ address, family })) };
@@ -96,23 +97,29 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
     }
   }
 
-  /**
-   * c-ares's timeout bounds each try, not a resolv.conf of several servers or its adaptive timeouts:
-   * the budget bounds the caller's wait. The query itself is not cancelled (it would cancel every
-   * other name's too), so c-ares may go on trying a while; a later lookup of the name starts afresh.
-   */
-  function bounded(hostname: string, family: 4 | 6): Promise<Answer> {
-    return within(records(hostname, family), budgetMs, () => ({ addresses: [], failure: { code: 'EAI_AGAIN', detail: `no answer within ${budgetMs} ms` } }));
+  /** The budget bounds the caller's wait whatever c-ares does (several servers, each tried in turn). */
+  function bounded(resolver: dnsPromises.Resolver, hostname: string, family: 4 | 6): Promise<Answer> {
+    return within(records(resolver, hostname, family), budgetMs, () => ({
+      addresses: [],
+      failure: { code: 'EAI_AGAIN', detail: `no answer within ${budgetMs} ms` },
+    }));
   }
 
   async function both(hostname: string, family: 0 | 4 | 6): Promise<Answer> {
-    if (family !== 0) return bounded(hostname, family);
-    const [v4, v6] = await Promise.all([bounded(hostname, 4), bounded(hostname, 6)]);
-    const addresses = [...v4.addresses, ...v6.addresses];
-    if (addresses.length > 0) return { addresses };
-    // No address: a DNS failure of either family outranks "no such name" (it may have had some).
-    const failure = v4.failure?.code === 'EAI_AGAIN' ? v4.failure : v6.failure?.code === 'EAI_AGAIN' ? v6.failure : v4.failure;
-    return { addresses, failure: failure ?? { code: 'ENOTFOUND', detail: 'ENODATA' } };
+    const resolver = new dnsPromises.Resolver({ timeout: firstTryMs, tries: TRIES });
+    if (options.servers) resolver.setServers(options.servers);
+    try {
+      if (family !== 0) return await bounded(resolver, hostname, family);
+      const [v4, v6] = await Promise.all([bounded(resolver, hostname, 4), bounded(resolver, hostname, 6)]);
+      const addresses = [...v4.addresses, ...v6.addresses];
+      if (addresses.length > 0) return { addresses };
+      // No address: a DNS failure of either family outranks "no such name" (it may have had some).
+      const failure = v4.failure?.code === 'EAI_AGAIN' ? v4.failure : v6.failure?.code === 'EAI_AGAIN' ? v6.failure : v4.failure;
+      return { addresses, failure: failure ?? { code: 'ENOTFOUND', detail: 'ENODATA' } };
+    } finally {
+      // A query still running (given up at the deadline) ends here; its ECANCELLED is caught in records.
+      resolver.cancel();
+    }
   }
 
   return (hostname, family) => {
