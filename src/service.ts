@@ -22,6 +22,7 @@ import { USER_AGENT } from './version.js';
 import { Alerter } from './alerts/alerter.js';
 import { ReplayRunner } from './replays/runner.js';
 import { FilterRouter } from './filters/router.js';
+import { BacklogLane } from './destinations/backlogLane.js';
 import { prepareValidators } from './events/validate.js';
 
 export const WEB_ROOT = fileURLToPath(new URL('../web/dist/', import.meta.url));
@@ -214,6 +215,9 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       // The accepting transaction NOTIFYs other processes on commit; this process's runner is woken directly.
       replays?.wake();
     };
+    // Stopped after the app (closeables run newest first): no delete adds to it then.
+    const backlog = new BacklogLane(logger);
+    closeables = [() => backlog.stop(), ...closeables];
     const app = await buildApp({
       db,
       config,
@@ -225,6 +229,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       wakeLocalWorker,
       wakeReplays,
       filterRouter: new FilterRouter(),
+      backlog,
       webRoot: opts.role === 'worker' ? null : WEB_ROOT,
       apiEnabled: opts.role !== 'worker',
     });

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { DeliveryDeps } from '../delivery/deliverBatch.js';
 import type { FilterRouter } from '../filters/router.js';
+import type { BacklogLane } from '../destinations/backlogLane.js';
 
 /** What the HTTP layer needs from the rest of the service, assembled once in src/service.ts. */
 export interface AppContext {
@@ -29,6 +30,8 @@ export interface AppContext {
    * compile the organization's filters again.
    */
   filterRouter: FilterRouter;
+  /** Where deletes clear their destinations' backlogs after answering (destinations/backlogLane.ts). */
+  backlog: BacklogLane;
   /** Serves the built dashboard when present. */
   webRoot: string | null;
   /** False for a worker-only process: it serves health and metrics, not the REST API. */

@@ -7,6 +7,9 @@
 // rows would wait for it. On the embedded database the other requests run between the batches.
 import { BUMP_ROW_VERSION } from '../queue/dueDestinations.js';
 import type { Queryable } from '../db/types.js';
+import type { Stopped } from './backlogLane.js';
+
+const never: Stopped = () => false;
 
 /** Jobs or delivery log rows deleted per statement: well under a second, and far under the API's statement limit. */
 export const DELETE_BATCH = 5_000;
@@ -37,9 +40,10 @@ export async function tombstoneDestination(tx: Queryable, orgId: string, id: str
  * farewell goes out quickly) makes a batch skip the rows it took meanwhile, while others remain, and
  * whatever a loop leaves the row's trigger would delete in one long statement.
  */
-async function untilNone(db: Queryable, sql: string, values: unknown[]): Promise<number> {
+async function untilNone(db: Queryable, sql: string, values: unknown[], stopped: Stopped = never): Promise<number> {
   let deleted = 0;
   for (;;) {
+    if (stopped()) return deleted;
     const { rowCount } = await db.query(sql, values);
     if (rowCount === 0) return deleted;
     deleted += rowCount;
@@ -51,7 +55,7 @@ async function untilNone(db: Queryable, sql: string, values: unknown[]): Promise
  * worker is sending right now (claimed, lease running): those settle normally, which is what lets a
  * farewell wait for them. Returns how many it deleted. Nothing for a destination not deleted.
  */
-export function clearDeletedDestinationJobs(db: Queryable, orgId: string, id: string, batch = DELETE_BATCH): Promise<number> {
+export function clearDeletedDestinationJobs(db: Queryable, orgId: string, id: string, batch = DELETE_BATCH, stopped: Stopped = never): Promise<number> {
   return untilNone(
     db,
     `DELETE FROM forwarding_jobs WHERE id IN (
@@ -61,6 +65,7 @@ export function clearDeletedDestinationJobs(db: Queryable, orgId: string, id: st
           AND EXISTS (SELECT 1 FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NOT NULL)
         LIMIT $3)`,
     [orgId, id, batch],
+    stopped,
   );
 }
 
@@ -84,7 +89,7 @@ const FAREWELL_GIVE_UP = "interval '1 day'";
  * settle or claim left). Returns whether the row was removed. A farewell cannot become pending again
  * once the row is deleted (no reader sees the row), so the check holds between the batches.
  */
-async function removeInBatches(db: Queryable, orgId: string, id: string, giveUp: boolean, batch: number): Promise<boolean> {
+async function removeInBatches(db: Queryable, orgId: string, id: string, giveUp: boolean, batch: number, stopped: Stopped = never): Promise<boolean> {
   const removable = await db.query(`SELECT 1 FROM destinations d WHERE ${THIS_REMOVABLE(giveUp)}`, [orgId, id]);
   if (removable.rowCount === 0) return false;
   // By status, so that each batch walks an index of its own (forwarding_jobs_due, _failed; rows
@@ -95,6 +100,7 @@ async function removeInBatches(db: Queryable, orgId: string, id: string, giveUp:
       `DELETE FROM forwarding_jobs WHERE id IN (
          SELECT id FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = $3 LIMIT $4)`,
       [orgId, id, status, batch],
+      stopped,
     );
   }
   // By ctid, as retention does (queue/prune.ts): with (org_id, id) the planner hashed the batch
@@ -104,7 +110,10 @@ async function removeInBatches(db: Queryable, orgId: string, id: string, giveUp:
     `DELETE FROM delivery_attempts WHERE ctid = ANY(ARRAY(
        SELECT ctid FROM delivery_attempts WHERE org_id = $1 AND destination_id = $2 LIMIT $3))`,
     [orgId, id, batch],
+    stopped,
   );
+  // Stopped part-way, the row stays (its trigger would delete the rest in one long statement).
+  if (stopped()) return false;
   const { rowCount } = await db.query(`DELETE FROM destinations d WHERE ${THIS_REMOVABLE(giveUp)}`, [orgId, id]);
   return rowCount > 0;
 }
@@ -114,8 +123,8 @@ async function removeInBatches(db: Queryable, orgId: string, id: string, giveUp:
  * Returns whether it was removed. Called by the delete itself, after the worker settles a farewell,
  * and by the hourly sweep.
  */
-export function purgeDeletedDestination(db: Queryable, orgId: string, id: string, batch = DELETE_BATCH): Promise<boolean> {
-  return removeInBatches(db, orgId, id, false, batch);
+export function purgeDeletedDestination(db: Queryable, orgId: string, id: string, batch = DELETE_BATCH, stopped: Stopped = never): Promise<boolean> {
+  return removeInBatches(db, orgId, id, false, batch, stopped);
 }
 
 /**

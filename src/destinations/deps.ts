@@ -1,3 +1,4 @@
+import type { BacklogLane } from './backlogLane.js';
 import type { Db } from '../db/types.js';
 import type { OrgLimits } from '../config/env.js';
 import type { KeyRing } from '../crypto/keyring.js';
@@ -19,4 +20,9 @@ export interface DestinationDeps {
   router?: FilterRouter;
   /** For what a change cannot answer once committed (a delete's backlog left to the worker). */
   logger?: Pick<Logger, 'warn'>;
+  /**
+   * Where a delete clears its backlog once it has waited DELETE_ANSWER_WITHIN_MS for it (the API's).
+   * Without one (the command line, tests of the service alone) a delete answers once it is cleared.
+   */
+  backlog?: BacklogLane;
 }

@@ -3,7 +3,9 @@ import { notFound } from '../errors.js';
 import type { CreateDestinationBody, DestinationView, PatchDestinationBody } from '../api/schemas/destinations.js';
 import { getDestination, destinationExists, listDestinationsPage, type DestinationPageKey } from './reads.js';
 import { insertDestination, lockDestinationRow, lockOrgDestinationCounts, updateDestination } from './writes.js';
-import { clearDeletedDestinationJobs, purgeDeletedDestination, tombstoneDestination } from './deletion.js';
+import { clearDeletedDestinationJobs, DELETE_BATCH, purgeDeletedDestination, tombstoneDestination } from './deletion.js';
+import { BacklogLane, type Stopped } from './backlogLane.js';
+import { within } from '../within.js';
 import { cancelDestinationReplays } from '../replays/repository.js';
 import { toView } from './view.js';
 import type { DestinationDeps } from './deps.js';
@@ -115,17 +117,26 @@ export async function patchDestination(
 }
 
 /**
+ * How long a delete waits for its backlog to be cleared before it answers and leaves the rest to the
+ * process's lane (backlogLane.ts): a few seconds clear tens of thousands of jobs, so a usual delete
+ * answers with its backlog gone, and one with millions still answers within this.
+ */
+export const DELETE_ANSWER_WITHIN_MS = 5_000;
+
+/**
  * Deletes a destination. An enabled one first gets its farewell (the destination_deleted event):
  * its row stays, disabled and invisible to every reader, until the farewell is delivered or
  * dead-lettered, and the worker then removes it with its jobs and delivery log. Its other pending
- * jobs are cleared now (cleared_events), as before, and its running range replays are cancelled.
+ * jobs are dropped now (cleared_events: none of them can be claimed once the transaction commits),
+ * and its running range replays are cancelled.
  *
  * The change and its trail event commit in one short transaction; the backlog then goes a batch at
- * a time (deletion.ts says why not in that transaction). Once that transaction has committed the
- * destination is deleted, whatever happens to the batches: a batch that fails (the database gone a
- * moment, a statement limit) or a request that ends before them (a restart) leaves the rest to the
- * worker (the farewell's runner, or the hourly sweep, removes the row with all its jobs), and the
- * answer still says deleted: an error would have the client retry into a 404.
+ * a time (deletion.ts says why not in that transaction), waited for at most DELETE_ANSWER_WITHIN_MS
+ * when the process has a lane for it. Once that transaction has committed the destination is
+ * deleted, whatever happens to the batches: a batch that fails (the database gone a moment, a
+ * statement limit) or a process that stops before them leaves the rest to the worker (the
+ * farewell's runner, or the hourly sweep, removes the row with all its jobs), and the answer still
+ * says deleted: an error would have the client retry into a 404.
  */
 export async function removeDestination(
   deps: DestinationDeps,
@@ -149,15 +160,14 @@ export async function removeDestination(
     });
     return pending;
   });
-  try {
-    await clearDeletedDestinationJobs(deps.db, orgId, id);
+  const clear = async (stopped: Stopped) => {
+    await clearDeletedDestinationJobs(deps.db, orgId, id, DELETE_BATCH, stopped);
     // Gone at once unless a farewell (this one, or a disable's still on its way) keeps it.
-    await purgeDeletedDestination(deps.db, orgId, id);
-  } catch (err) {
-    deps.logger?.warn(
-      { destination_id: id, err: (err as Error).message },
-      "destination deleted; clearing its backlog stopped, and the worker's purge finishes it",
-    );
-  }
+    await purgeDeletedDestination(deps.db, orgId, id, DELETE_BATCH, stopped);
+  };
+  // Without a lane of the process's, a lane of its own: the same logging, waited for whole.
+  const lane = deps.backlog ?? new BacklogLane(deps.logger);
+  const done = lane.run(id, clear);
+  await (deps.backlog ? within(done, DELETE_ANSWER_WITHIN_MS, () => undefined) : done);
   return { deleted: true as const, cleared_events: cleared };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Db, Queryable } from '../../../src/db/types.js';
 import { clearDeletedDestinationJobs, purgeDeletedDestination, purgeDeletedDestinations, tombstoneDestination } from '../../../src/destinations/deletion.js';
+import { BacklogLane } from '../../../src/destinations/backlogLane.js';
 import type { DestinationDeps } from '../../../src/destinations/deps.js';
 import { removeDestination } from '../../../src/destinations/service.js';
 import { pullEvents } from '../../../src/events/pull.js';
@@ -176,6 +177,68 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
     // The hourly sweep finishes it.
     expect(await purgeDeletedDestinations(tdb.db)).toBe(1);
     expect(await count(tdb.db, `SELECT count(*) AS n FROM forwarding_jobs WHERE destination_id = $1`, [dest])).toBe(0);
+  });
+
+  it('answers without waiting for a backlog the lane has not cleared yet, and the lane clears it after', async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org);
+    await tdb.db.query(`UPDATE destinations SET siem = 'custom' WHERE id = $1`, [dest]);
+    await addEvents(tdb.db, org, 7);
+    // Disabled already: no farewell keeps it, so the lane removes it with its backlog.
+    await tdb.db.query(`UPDATE destinations SET enabled = false WHERE id = $1`, [dest]);
+    // The lane busy with another destination's backlog (millions of jobs take minutes): this delete's
+    // waits behind it, and the answer must not.
+    const lane = new BacklogLane();
+    let release!: () => void;
+    const busy = new Promise<void>((resolve) => (release = resolve));
+    void lane.run('dst_other', () => busy);
+    const deps = { ...depsOf(tdb.db), backlog: lane };
+    expect(await removeDestination(deps, org, dest, actor)).toEqual({ deleted: true, cleared_events: 7 });
+    // Answered deleted: invisible to every reader, its jobs claimable by nobody, though still there.
+    expect(await count(tdb.db, `SELECT count(*) AS n FROM destinations WHERE id = $1 AND deleted_at IS NOT NULL AND NOT enabled`, [dest])).toBe(1);
+    expect(await count(tdb.db, `SELECT count(*) AS n FROM forwarding_jobs WHERE destination_id = $1`, [dest])).toBe(7);
+    release();
+    // In order: once later work has run, this delete's has.
+    await lane.run('dst_later', () => Promise.resolve());
+    expect(await count(tdb.db, `SELECT count(*) AS n FROM forwarding_jobs WHERE destination_id = $1`, [dest])).toBe(0);
+    expect(await count(tdb.db, `SELECT count(*) AS n FROM destinations WHERE id = $1`, [dest])).toBe(0);
+  });
+
+  it('a process stopping leaves what its lane had not cleared to the hourly sweep', async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org);
+    await tdb.db.query(`UPDATE destinations SET siem = 'custom' WHERE id = $1`, [dest]);
+    await addEvents(tdb.db, org, 5);
+    // Disabled already: no farewell keeps it, so the lane removes it with its backlog.
+    await tdb.db.query(`UPDATE destinations SET enabled = false WHERE id = $1`, [dest]);
+    const lane = new BacklogLane();
+    let release!: () => void;
+    void lane.run('dst_other', () => new Promise<void>((resolve) => (release = resolve)));
+    expect(await removeDestination({ ...depsOf(tdb.db), backlog: lane }, org, dest, actor)).toEqual({ deleted: true, cleared_events: 5 });
+    const stopped = lane.stop();
+    release();
+    await stopped;
+    // Nothing started after the stop: the row and its jobs wait for the worker.
+    expect(await count(tdb.db, `SELECT count(*) AS n FROM forwarding_jobs WHERE destination_id = $1`, [dest])).toBe(5);
+    expect(await purgeDeletedDestinations(tdb.db)).toBe(1);
+    expect(await count(tdb.db, `SELECT count(*) AS n FROM forwarding_jobs WHERE destination_id = $1`, [dest])).toBe(0);
+  });
+
+  it('a removal stopped between batches keeps the row, so its trigger never deletes the rest in one statement', async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org);
+    await addEvents(tdb.db, org, 9);
+    await tdb.db.query(`UPDATE destinations SET enabled = false WHERE id = $1`, [dest]);
+    await tombstoneDestination(tdb.db, org, dest);
+    let batches = 0;
+    const log = logStatements(tdb.db);
+    log.after = ({ text }) => {
+      if (/DELETE FROM forwarding_jobs/.test(text)) batches++;
+    };
+    expect(await purgeDeletedDestination(log.db, org, dest, 3, () => batches >= 1)).toBe(false);
+    expect(batches).toBe(1);
+    expect(await count(tdb.db, `SELECT count(*) AS n FROM forwarding_jobs WHERE destination_id = $1`, [dest])).toBe(6);
+    expect(await count(tdb.db, `SELECT count(*) AS n FROM destinations WHERE id = $1`, [dest])).toBe(1);
   });
 
   it('never removes a destination that is not deleted, nor another organization’s', async () => {

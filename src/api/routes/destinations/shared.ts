@@ -16,5 +16,6 @@ export function destinationDeps(ctx: AppContext): DestinationDeps {
     maxHoldHours: ctx.config.maxHoldHours,
     router: ctx.filterRouter,
     logger: ctx.logger,
+    backlog: ctx.backlog,
   };
 }
