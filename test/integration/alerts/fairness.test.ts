@@ -127,7 +127,8 @@ describe.each(DB_KINDS)('alerts across tenants (%s)', (kind) => {
     });
     expect(put.status, put.text).toBe(200);
     await tdb.db.transaction((tx) => enqueueAlerts(tx, v.orgId, 'fwd_victim', [{ kind: 'failing', details: detail }]));
-    await expect.poll(() => alertsOf(hooks, 'fwd_victim'), { timeout: 90_000, interval: 250 }).toEqual(['failing']);
+    // As a set: an answer slower than the block's 2 s timeout on a loaded machine is sent again.
+    await expect.poll(() => [...new Set(alertsOf(hooks, 'fwd_victim'))], { timeout: 90_000, interval: 250 }).toEqual(['failing']);
     // A failed channel is not retried before its backoff: each hostile organization was tried about once.
     expect(tarpit.count).toBeLessThanOrEqual(40);
     await tdb.db.query(`DELETE FROM alert_outbox WHERE org_id LIKE 'org_h%'`);

@@ -111,8 +111,10 @@ describe.each(DB_KINDS)('a settle whose evaluation never ran (%s)', (kind) => {
     await expect
       .poll(async () => (await unjudgedDestinations(tdb.db, 500, 5000)).due.filter((d) => d.org_id === org.orgId), { timeout: 30_000, interval: 250 })
       .toEqual([]);
-    const outbox = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM alert_outbox WHERE org_id = $1', [org.orgId]);
-    expect(outbox.rows[0]!.n).toBe(0);
+    // Polled: the receiver records a request before it answers, and the alerter empties the outbox
+    // only once it has the answer.
+    const outbox = async () => (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM alert_outbox WHERE org_id = $1', [org.orgId])).rows[0]!.n;
+    await expect.poll(outbox, { timeout: 30_000, interval: 250 }).toBe(0);
     // The healthy destination is neither alerted nor even judged by the sweep.
     expect(alertsOf(hooks, healthy)).toEqual([]);
     const state = await tdb.db.query('SELECT state FROM destination_alert_state WHERE org_id = $1 AND destination_id = $2', [org.orgId, healthy]);
