@@ -74,6 +74,8 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
     // 1,000 records at their schema maxima (500-character summary, 256-character actor_id, 64 finding
     // types), JSON-escaped, come to about 10 MB: the default 2 MiB would refuse a valid batch.
     bodyLimit: 12 * 1024 * 1024,
+    // A record at its schema maxima is about 80 values (64 of them finding counts).
+    config: { maxJsonValues: MAX_BATCH * 100 },
     validatorCompiler: producerValidatorCompiler(auditEventsReadable),
     schema: {
       tags: ['audit events'],
@@ -85,7 +87,9 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
         // Exactly the published AuditEventsResponse (closed): a retried batch gets the same answer.
         200: AuditEventsResponseSchema,
         ...writeErrors(),
-        ...errors([413], { 413: `payload_too_large: the body, or more than ${MAX_BATCH} records.` }),
+        ...errors([413], {
+          413: `payload_too_large: the body (over 12 MiB, or over ${(MAX_BATCH * 100).toLocaleString('en-US')} JSON values), or more than ${MAX_BATCH} records.`,
+        }),
       },
     },
     handler: async (req) => {

@@ -85,6 +85,8 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext): void {
 
   function redeemRoute(scope: TypedApp): void {
     scope.post('/auth/login', {
+      // A token and nothing else, in any media type: anyone may post here, with no credential.
+      bodyLimit: 4096,
       schema: {
         tags: ['dashboard session'],
         summary: 'Redeem a one-time sign-in link (form POST from the sign-in page)',
@@ -149,6 +151,8 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext): void {
   });
 
   app.post('/api/session/logout', {
+    // It takes no body, and its credential is checked in the handler, after the body is read.
+    bodyLimit: 1024,
     schema: {
       tags: ['dashboard session'],
       summary: 'Sign out',
