@@ -75,6 +75,9 @@ describe('plain destination fields: credentials refused, never echoed', () => {
     ['GHP_JEM2IFOG8CRNICLCA26FOJNBEX6KMEEPUKQJ', 'GitHub token'],
     ['Github_Pat_11ABCDEFG0abcdefghijklmn_opqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcd', 'GitHub token'],
     ['SK_LIVE_4eC39HqLyjWDarjtT1zdp7dc', 'Stripe key'],
+    ['HF_ZHjvvNomDOefVEbWSKbwCksFhwnoQRUSWr', 'Hugging Face token'],
+    ['NPM_H5O2thvh72XOFEIxSsWoRtk6NndNB8sxZ402', 'npm token'],
+    ['SK-ANT-API03-_TXc0Oc0pZ2_saYLlodyWKp2mRqZzUbSyo4IFHKPNAP0ZsIFd7qU8NC5rhsU1PXQd2kicgNNdYGegZA1NlLQ3rA71HO8eAA', 'Anthropic API key'],
     [`es ${Buffer.from('VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw').toString('base64')}`, 'Elastic API key'],
     [`elastic${Buffer.from('VuaCfGcBCdbkQm-e5aOx:ui2lp2axTNmsyakw9tvNnw').toString('base64').replace(/=+$/, '')}`, 'Elastic API key'],
   ] as const)('refuses the vendor credential %s on its shape (%s)', (value, label) => {

@@ -38,6 +38,7 @@ import { invalid } from '../errors.js';
 import type { SecretType } from '../events/findings.js';
 import { normalizeForDetection } from '../events/normalize.js';
 import { secretTypesIn } from '../events/privacyGuard.js';
+import { TOKEN_PREFIXES } from '../events/detectors/tokens.js';
 import { checkFilter } from '../filters/validate.js';
 import type { SiemId } from '../siem/catalog.js';
 
@@ -76,6 +77,11 @@ const LABELS: Record<SecretType, string> = {
   SLACK_TOKEN: 'Slack token',
   STRIPE_KEY: 'Stripe key',
   GOOGLE_API_KEY: 'Google API key',
+  OPENAI_API_KEY: 'OpenAI API key',
+  ANTHROPIC_API_KEY: 'Anthropic API key',
+  GITLAB_TOKEN: 'GitLab token',
+  HUGGINGFACE_TOKEN: 'Hugging Face token',
+  NPM_TOKEN: 'npm token',
   JWT: 'JWT',
   PRIVATE_KEY: 'private key',
   PASSWORD: 'password',
@@ -95,6 +101,8 @@ const VENDOR_SHAPES: readonly { label: string; re: RegExp }[] = [
   // digit is what no name or id has.
   { label: 'Microsoft Entra client secret', re: /[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31}/ },
   // GitLab personal, project/group (glpat-), deploy (gldt-), runner (glrt-) and trigger (glptt-) tokens.
+  // The shared detector reads every GitLab prefix too (GITLAB_TOKEN), in lower case and standing
+  // alone; this shape still refuses one in capitals ("GLPAT-...") or glued by "_" ("prod_glpat-...").
   { label: 'GitLab token', re: /(?<![A-Za-z0-9])gl(?:pat|dt|rt|ptt)-[A-Za-z0-9_.-]{20,}/i },
 ];
 
@@ -126,7 +134,7 @@ function vendorLabel(value: string): string | null {
  * "XOXB-...", "SK_LIVE_...") is the same credential. Folding only the prefix keeps the rest as
  * written, so the detector still sees the token's own body.
  */
-const LOWER_CASE_PREFIX = /gh[pousr]_|github_pat_|xox[abcdeoprs]-|xapp-|xwfp-|[sr]k_(?:live|test)_|whsec_/gi;
+const LOWER_CASE_PREFIX = new RegExp(TOKEN_PREFIXES, 'gi');
 
 function secretLabel(value: string): string | null {
   let [type] = secretTypesIn(value);

@@ -57,6 +57,11 @@ const SPECIFICITY: readonly FindingType[] = [
   'SLACK_TOKEN',
   'STRIPE_KEY',
   'GOOGLE_API_KEY',
+  'OPENAI_API_KEY',
+  'ANTHROPIC_API_KEY',
+  'GITLAB_TOKEN',
+  'HUGGINGFACE_TOKEN',
+  'NPM_TOKEN',
   'JWT',
   // A password is told by its place alone: a token standing there ("x-access-token:ghs_...@") is
   // reported as the token it is.
@@ -72,7 +77,7 @@ const rank = new Map(SPECIFICITY.map((t, i) => [t, i]));
 
 /**
  * Weight of a candidate: covered characters first, specificity as a tie-break that can never outweigh
- * a single character of coverage (15 types * 50 < 1000).
+ * a single character of coverage (20 types * 50 < 1000).
  */
 function weight(f: Finding): number {
   return (f.end - f.start) * 1000 + (50 - (rank.get(f.type) ?? 49));

@@ -162,6 +162,15 @@ describe('secrets glued to an identifier', () => {
     ['policy_id', 'pol_ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789', 'GITHUB_TOKEN'],
     ['preflight_id', 'pflt_sk_live_4eC39HqLyjWDarjtT1zdp7dc', 'STRIPE_KEY'],
     ['policy_version', 'v1-AIzaSyA1234567890abcdefghijklmnopqrstuv', 'GOOGLE_API_KEY'],
+    ['policy_id', 'pol_hf_ZHjvvNomDOefVEbWSKbwCksFhwnoQRUSWr', 'HUGGINGFACE_TOKEN'],
+    ['policy_id', 'pol_npm_H5O2thvh72XOFEIxSsWoRtk6NndNB8sxZ402', 'NPM_TOKEN'],
+    ['policy_id', 'pol_glpat-eVpXPt_26KbrUA-OpQ9G', 'GITLAB_TOKEN'],
+    ['policy_version', 'v1-sk-ant-api03-_TXc0Oc0pZ2_saYLlodyWKp2mRqZzUbSyo4IFHKPNAP0ZsIFd7qU8NC5rhsU1PXQd2kicgNNdYGegZA1NlLQ3rA71HO8eAA', 'ANTHROPIC_API_KEY'],
+    [
+      'preflight_id',
+      'pflt_sk-admin-hwVwM5h6EZC7m3u4fTquCgnavtcOgfCedP-Ek70c-p61zOUrNPn33EySLQT3BlbkFJf3u2_wZ--9BPquWivcTqyoH-uQ2MMUVgQbk8VNGFY18ZNvueV1aCMZzlO8',
+      'OPENAI_API_KEY',
+    ],
   ])('refuses %s carrying a token after a prefix', (field, value, type) => {
     const v = guardAgentRecord({ ...record, [field]: value });
     expect(v).toEqual([{ path: `/${field}`, message: expect.stringContaining(type) }]);

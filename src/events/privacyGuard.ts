@@ -17,7 +17,7 @@ import { detectCanonical, DETECTORS_BUT_NAMED_PASSWORDS } from './detect.js';
 import { detectCloudKeys } from './detectors/cloudKeys.js';
 import { COMMON_TLDS, detectEmails } from './detectors/email.js';
 import { detectNamedPasswords, detectWrittenNamedPasswords } from './detectors/namedPassword.js';
-import { detectTokens } from './detectors/tokens.js';
+import { detectTokens, TOKEN_PREFIXES } from './detectors/tokens.js';
 import { detectUrlPasswords } from './detectors/urlPassword.js';
 import { isSecretType, type FindingType, type SecretType } from './findings.js';
 import { normalizeForDetection } from './normalize.js';
@@ -71,7 +71,7 @@ export function safeSegment(name: string): string {
  * over a copy with a space inserted before every such prefix: one more linear pass, however many
  * prefixes a value holds.
  */
-const EMBEDDED_SECRET_START = /AKIA|ASIA|akia|asia|gh[pousr]_|github_pat_|xox[abpors]-|xapp-|[sr]k_(?:live|test)_|whsec_|AIza|eyJ/g;
+const EMBEDDED_SECRET_START = new RegExp(String.raw`AKIA|ASIA|akia|asia|${TOKEN_PREFIXES}|sk-(?=[A-Za-z0-9]{20}T3BlbkFJ)|AIza|eyJ`, 'g');
 
 /**
  * An AWS access key id followed by more letters or digits of its own alphabet ("AKIA...V2"): the

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectAndMask } from '../mask.js';
+import { countByType } from '../findings.js';
+import { evaluatePolicy } from '../policy.js';
 import { MiB, fill, found, typesIn } from '../../../test/support/detection.js';
 
 const HOOK_PATH = 'services/T01ABCDEF23/B04GHIJKL56/aBcDeFgHiJkLmNoPqRsTuVwX';
@@ -116,13 +118,169 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     ['over-long token runs', ` xoxc-${'1'.repeat(251)}`.repeat(Math.floor(MiB / 257))],
     ['cookie prefixes', fill('xoxd-;')],
     ['cookie prefixes and a near value', fill(`;xoxd-${'a'.repeat(9)}`)],
+    // The AI provider, GitLab, Hugging Face and npm prefixes: runs of prefixes (one attempt each),
+    // bodies one short of their length, over-long bodies, and bodies without their ending.
+    ['runs of key prefixes', fill('sk-proj-sk-ant-api03-glpat-hf_npm_')],
+    ['OpenAI placeholder bodies', fill(` sk-proj-${'x_'.repeat(75)}`)],
+    ['OpenAI bodies of markers, over-long', fill(` sk-admin-${'T3BlbkFJ'.repeat(60)}`)],
+    ['legacy OpenAI keys one short', fill(` sk-${'a'.repeat(20)}T3BlbkFJ${'a'.repeat(19)}-`)],
+    ['Anthropic bodies without "AA"', fill(` sk-ant-api03-${'A'.repeat(94)}B`)],
+    ['GitLab payloads, over-long', ` glpat-${'aB1'.repeat(110)}`.repeat(Math.floor(MiB / 337))],
+    ['GitLab placeholders and near routable tails', fill(` glrt-${'a'.repeat(30)}.0r.03gxo7s.0`)],
+    ['Hugging Face bodies one short', fill(` hf_${'aB'.repeat(16)}c_`)],
+    ['npm bodies one short', fill(` npm_${'aB1'.repeat(11)}cd_`)],
   ])('%s complete, finding nothing', (_name, text) => {
     expect(found(text)).toEqual([]);
+  });
+
+  it.each([
+    ['an OpenAI prefix', 'sk-proj-'],
+    ['an Anthropic prefix', 'sk-ant-api03-'],
+    ['a GitLab prefix', 'glpat-'],
+    ['a Hugging Face prefix', 'hf_'],
+    ['an npm prefix', 'npm_'],
+  ])('%s before a 1 MiB run of its alphabet completes, finding nothing', (_name, prefix) => {
+    expect(found(`${prefix}${fill('aB1')}`)).toEqual([]);
   });
 
   it('a 1 MiB run of cookie characters completes, as one finding', () => {
     const text = `d=${fill('=xoxd-1')}`;
     expect(found(text)).toEqual([['SLACK_TOKEN', text.slice(3)]]);
     expect(text.length).toBe(MiB + 2);
+  });
+});
+
+// Keys written for these tests in each vendor's documented shape (random bodies, no real key).
+const OPENAI_PROJECT =
+  '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';
+const OPENAI_SERVICE_ACCOUNT =
+  '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';
+const OPENAI_ADMIN = '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';
+const OPENAI_LEGACY = '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';
+const ANTHROPIC = 'sk-ant-api03-_TXc0Oc0pZ2_saYLlodyWKp2mRqZzUbSyo4IFHKPNAP0ZsIFd7qU8NC5rhsU1PXQd2kicgNNdYGegZA1NlLQ3rA71HO8eAA';
+const ANTHROPIC_ADMIN = 'sk-ant-admin01-6CUJOOGJQ9MkkaIGbU2-8Zf-M0NOcIxdYcIHdXfj5W7dU3xc7gKVqlgyuS9nHw1ozXKijauUDaojZ9nuJOxYFBy3-_sLQAA';
+const GITLAB_PAT = 'glpat-eVpXPt_26KbrUA-OpQ9G';
+const GITLAB_ROUTABLE = 'glpat-zdUqoAND40jav4IgVmoAlNIRJrhDnFxq9Feubg.01.4negryiav';
+const GITLAB_TRIGGER = 'glptt-0a5439ed4e49e6e1c774ce592a78055d329cdad2';
+const GITLAB_OAUTH_SECRET = 'gloas-zGqyIka4nN3S5q2vB4_wSKKMW5WtORomacaRQ7uVHr0ftATf_50Lqde_97A9Hqy4';
+const GITLAB_JOB = 'glcbt-oW_S9otuNWs9oZb55vhK-od';
+const HUGGINGFACE = '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';
+const NPM = 'npm_H5O2thvh72XOFEIxSsWoRtk6NndNB8sxZ402';
+
+/** What runPreflight answers for the text (events/record.ts), less the database. */
+function preflightOf(text: string) {
+  const { masked, findings } = detectAndMask(text);
+  const counts = countByType(findings);
+  return { decision: evaluatePolicy(counts).decision, counts, masked };
+}
+
+describe('AI provider, GitLab, Hugging Face and npm tokens', () => {
+  it.each([
+    ['OPENAI_API_KEY', OPENAI_PROJECT, 'OPENAI_API_KEY="%s"'],
+    ['OPENAI_API_KEY', OPENAI_SERVICE_ACCOUNT, 'Authorization: Bearer %s'],
+    ['OPENAI_API_KEY', OPENAI_ADMIN, 'export OPENAI_ADMIN_KEY=%s'],
+    ['OPENAI_API_KEY', OPENAI_LEGACY, "openai.api_key = '%s'"],
+    ['ANTHROPIC_API_KEY', ANTHROPIC, 'client = Anthropic(api_key="%s")'],
+    ['ANTHROPIC_API_KEY', ANTHROPIC_ADMIN, 'curl -H "x-api-key: %s" https://api.anthropic.com/v1/organizations/users'],
+    ['GITLAB_TOKEN', GITLAB_PAT, 'git clone https://oauth2:%s@gitlab.com/acme/app.git'],
+    ['GITLAB_TOKEN', GITLAB_ROUTABLE, 'PRIVATE-TOKEN: %s'],
+    ['GITLAB_TOKEN', GITLAB_TRIGGER, 'curl -X POST -F token=%s -F ref=main https://gitlab.example.com/api/v4/projects/9/trigger/pipeline'],
+    ['GITLAB_TOKEN', GITLAB_OAUTH_SECRET, 'client_secret: %s'],
+    ['GITLAB_TOKEN', GITLAB_JOB, 'CI_JOB_TOKEN=%s.'],
+    ['HUGGINGFACE_TOKEN', HUGGINGFACE, 'huggingface-cli login --token %s'],
+    ['NPM_TOKEN', NPM, '//registry.npmjs.org/:_authToken=%s'],
+  ])('preflight blocks a %s, counted once and masked, never echoed', (type, token, template) => {
+    const text = `Why does this fail? ${template.replace('%s', token)}`;
+    const r = preflightOf(text);
+    expect(r.decision).toBe('BLOCKED');
+    expect(r.counts).toEqual({ [type]: 1 });
+    expect(r.masked).toBe(text.replace(token, `[${type}]`));
+    expect(r.masked).not.toContain(token.slice(-12));
+  });
+});
+
+describe('AI provider, GitLab, Hugging Face and npm tokens: shapes', () => {
+  it('finds each GitLab prefix the token overview lists, legacy or routable', () => {
+    const body = 'eVpXPt_26KbrUA-OpQ9G';
+    for (const prefix of ['glpat-', 'gloas-', 'gldt-', 'glrt-', 'glcbt-', 'glptt-', 'glft-', 'glimt-', 'glagent-', 'glsoat-', 'glffct-']) {
+      expect(found(`token: ${prefix}${body}`), prefix).toEqual([['GITLAB_TOKEN', `${prefix}${body}`]]);
+    }
+    // A routable token without the version, and a runner's ("t1_" names its kind).
+    for (const token of ['glpat-bz0x79Of-KE9FD2LjoXXF4CvyxA.0r03gxo7s', 'glrt-t1_zdUqoAND40jav4IgVmoAlNIRJrhD.0r03gxo7s']) {
+      expect(found(`"${token}"`)).toEqual([['GITLAB_TOKEN', token]]);
+    }
+    // The sentence's full stop after a legacy token, or after a routable one, is no part of it.
+    expect(found(`Use ${GITLAB_PAT}. Then ${GITLAB_ROUTABLE}.`)).toEqual([
+      ['GITLAB_TOKEN', GITLAB_PAT],
+      ['GITLAB_TOKEN', GITLAB_ROUTABLE],
+    ]);
+  });
+
+  it('finds a key in JSON, after an escaped line break, and percent-encoded or \\u-escaped', () => {
+    expect(found(`{"env":{"ANTHROPIC_API_KEY":"${ANTHROPIC}"}}`)).toEqual([['ANTHROPIC_API_KEY', ANTHROPIC]]);
+    expect(found(`"key:\\n${NPM}"`)).toEqual([['NPM_TOKEN', NPM]]);
+    // encodeURIComponent leaves "-" and "_" as they are; a client that encodes every symbol does not.
+    const encoded = OPENAI_PROJECT.replaceAll('-', '%2D').replaceAll('_', '%5F');
+    expect(found(`GET /proxy?key=${encoded}&model=gpt-4o`)).toEqual([['OPENAI_API_KEY', encoded]]);
+    const escaped = GITLAB_PAT.replaceAll('-', '\\u002d');
+    expect(found(`{"token":"${escaped}"}`)).toEqual([['GITLAB_TOKEN', escaped]]);
+    expect(found(`hf%5F${HUGGINGFACE.slice(3)}`)).toEqual([['HUGGINGFACE_TOKEN', `hf%5F${HUGGINGFACE.slice(3)}`]]);
+  });
+
+  it('finds a token inside an HTTP Basic pair as its own type (basicAuth.ts)', () => {
+    const auth = Buffer.from(`ci:${NPM}`).toString('base64');
+    expect(found(`//registry.npmjs.org/:_auth=${auth}`)).toEqual([['NPM_TOKEN', auth]]);
+    const basic = Buffer.from(`oauth2:${GITLAB_PAT}`).toString('base64');
+    expect(found(`Authorization: Basic ${basic}`)).toEqual([['GITLAB_TOKEN', basic]]);
+  });
+
+  it('finds two keys side by side as two findings', () => {
+    expect(found(`${OPENAI_LEGACY},${ANTHROPIC}`)).toEqual([
+      ['OPENAI_API_KEY', OPENAI_LEGACY],
+      ['ANTHROPIC_API_KEY', ANTHROPIC],
+    ]);
+  });
+
+  it('reads no prose, package, option or environment name as a token', () => {
+    for (const text of [
+      'pip install scikit-learn; import sklearn; the sk-learn docs; sk-proj- and sk-ant- are key prefixes',
+      'npm_config_cache=/tmp/.npm npm_package_version=1.2.3 npm_lifecycle_event=test npm_config_user_agent',
+      'from huggingface_hub import hf_hub_download; hf_transfer; HF_HUB_ENABLE_HF_TRANSFER=1',
+      'GitLab tokens start with glpat-, gldt-, glrt- or glptt-; see glpat-example and glpat-<token>',
+      // Placeholders of the real length: one case, or one character repeated.
+      'HF_TOKEN=hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx NPM_TOKEN=npm_000000000000000000000000000000000000',
+      'GITLAB_TOKEN=glpat-xxxxxxxxxxxxxxxxxxxx or glpat-XXXXXXXXXXX-XXXXXXXX or glpat-your_access_token_here',
+      `OPENAI_API_KEY=sk-proj-${'x'.repeat(156)} ANTHROPIC_API_KEY=sk-ant-api03-${'x'.repeat(93)}AA`,
+      // Names that carry a prefix inside a longer word.
+      '- (id)hf_requiredCharacteristicTypesForDisplayMetadata; desktop-rhf_SponsoredProductsRemoteRHFSearchEXPSub',
+      'mask-proj-settings and disk-proj-a1b2c3 and tensorflow-glpat-plugin',
+    ])
+      expect(found(text), text).toEqual([]);
+  });
+
+  it('reads a project key without the marker as a key: a new kind of key is a key all the same', () => {
+    const key = `sk-proj-${OPENAI_PROJECT.slice(8).replace('T3BlbkFJ', 'T3BlbkFK')}`;
+    expect(typesIn(`OPENAI_API_KEY=${key}`)).toEqual(['OPENAI_API_KEY']);
+  });
+
+  it('reads no key of the wrong length, version or marker', () => {
+    for (const text of [
+      // A legacy key with its marker out of place.
+      `sk-${OPENAI_LEGACY.slice(4)}x`,
+      // Anthropic: one character short, "BB" for "AA", a version not documented.
+      ANTHROPIC.slice(0, -3) + 'AA',
+      ANTHROPIC.slice(0, -2) + 'BB',
+      ANTHROPIC.replace('api03', 'api02'),
+      // Hugging Face: 33 or 35 letters, a digit in the body; npm: 35 or 37 characters.
+      HUGGINGFACE.slice(0, -1),
+      `${HUGGINGFACE}x`,
+      `${HUGGINGFACE.slice(0, -1)}7`,
+      NPM.slice(0, -1),
+      `${NPM}x`,
+      // GitLab: 19 characters, an unlisted prefix.
+      GITLAB_PAT.slice(0, -1),
+      `glxyz-${GITLAB_PAT.slice(6)}`,
+    ])
+      expect(found(`value ${text} end`), text).toEqual([]);
   });
 });

@@ -10,6 +10,12 @@
  * - Stripe: secret and restricted keys (sk_live_, sk_test_, rk_live_, rk_test_) and webhook signing
  *   secrets (whsec_). Publishable keys (pk_) are public by design and not reported.
  * - JWT: three base64url segments, the first two starting with "eyJ" (a JSON object), signed.
+ * - OpenAI: project (sk-proj-), service account (sk-svcacct-) and admin (sk-admin-) keys, and legacy
+ *   user keys (sk- and 48 letters and digits); all hold "T3BlbkFJ", base64 of "OpenAI".
+ * - Anthropic: API (sk-ant-api03-) and Admin API (sk-ant-admin01-) keys.
+ * - GitLab: every prefix GitLab's token overview lists (glpat-, gloas-, gldt-, glrt-, glcbt-, glptt-,
+ *   glft-, glimt-, glagent-, glsoat-, glffct-), also in the routable form ("glpat-<payload>.01.<crc>").
+ * - Hugging Face user access tokens (hf_ and 34 letters) and npm access tokens (npm_ and 36 base62).
  *
  * Every pattern is anchored by a look-behind on the previous character, so a run like "ghp_ghp_..."
  * or "eyJeyJ..." yields one bounded attempt, not one per position.
@@ -62,6 +68,47 @@ const SLACK_WEBHOOK_RE = new RegExp(String.raw`(?<![A-Za-z0-9_.-])${SLACK_HOOK_H
 const STRIPE_RE = /(?<![A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}|whsec_[A-Za-z0-9+/=]{24,128})(?![A-Za-z0-9])/g;
 const JWT_SHAPE = String.raw`eyJ[A-Za-z0-9_-]{5,8000}\.eyJ[A-Za-z0-9_-]{2,8000}\.[A-Za-z0-9_-]{10,8000}`;
 const JWT_RE = new RegExp(`(?<![A-Za-z0-9_-])${JWT_SHAPE}(?![A-Za-z0-9_-])`, 'g');
+
+// OpenAI documents the prefixes only. The body is base64url around the "T3BlbkFJ" marker: 124
+// characters after an admin key's prefix and 156 after a project or service account key's in the
+// keys gitleaks' rule (openai-api-key) is tested on. The range around those leaves room for a length
+// change without reading prose: nothing else puts a hundred base64url characters after "sk-proj-",
+// and a prefixed key is taken on its prefix and a random-looking body (twoClasses), the marker not
+// required: a key of a new kind without it is a key all the same. A legacy key is exactly 20 letters
+// and digits, the marker, and 20 more.
+const OPENAI_RE = /(?<![A-Za-z0-9_-])(?:sk-(?:proj|svcacct|admin)-([A-Za-z0-9_-]{100,400})|sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})(?![A-Za-z0-9_-])/g;
+// 93 base64url characters and "AA" (108 in all with the API key's prefix), as gitleaks' rules
+// anthropic-api-key and anthropic-admin-api-key read them.
+const ANTHROPIC_RE = /(?<![A-Za-z0-9_-])sk-ant-(?:api03|admin01)-([A-Za-z0-9_-]{93})AA(?![A-Za-z0-9_-])/g;
+// Legacy GitLab tokens are 20 base64url characters after the prefix (a trigger token 40 hex digits,
+// an incoming mail token 25, an agent token 50, an OAuth application secret 64); a routable one is a
+// payload of 27-300 and ".", a two-character length and a CRC32 of seven, base 36, in newer versions
+// with a two-character version and "." before them ("glpat-<payload>.01.0w1abc2de"). The payload ends
+// where base64url does, so the version and CRC are read only after it; a sentence's full stop after a
+// legacy token is no part of it.
+const GITLAB_RE =
+  /(?<![A-Za-z0-9_-])gl(?:pat|oas|dt|rt|cbt|ptt|ft|imt|agent|soat|ffct)-([A-Za-z0-9_-]{20,300})(?:\.[0-9a-z]{2}\.[0-9a-z]{9}|\.[0-9a-z]{9})?(?![A-Za-z0-9_-])/g;
+// Letters only, exactly 34 (gitleaks' huggingface-access-token); "_" may not glue one to more of a
+// name ("hf_hub_download", "hf_requiredCharacteristicTypes..."), nor follow it.
+const HUGGINGFACE_RE = /(?<![A-Za-z0-9_])hf_([A-Za-z]{34})(?![A-Za-z0-9_])/g;
+// GitHub's format for npm: 36 base62 characters, the last six a CRC32 checksum (github.blog,
+// "Announcing npm's new access token format"). The checksum is not verified: its base62 alphabet is
+// not documented.
+const NPM_RE = /(?<![A-Za-z0-9_])npm_([A-Za-z0-9]{36})(?![A-Za-z0-9_])/g;
+
+/**
+ * A token's random body, not a placeholder written in its place ("glpat-xxxxxxxxxxxxxxxxxxxx", "hf_"
+ * and 34 x's, "npm_" and 36 zeros, "glpat-your_access_token_here"): see twoClasses. A Hugging Face
+ * token's letters must so hold both cases.
+ */
+const randomBody = (_start: number, _end: number, m: RegExpExecArray) => twoClasses(m[1] ?? '');
+
+/**
+ * The prefixes of the tokens above, as a regular expression source: where the agent-record guard
+ * looks for a token glued to an identifier ("pol_" + a token), and which prefixes the destination
+ * check folds to lower case ("GHP_...", "HF_..."). One list, so a new kind of token is found there too.
+ */
+export const TOKEN_PREFIXES = String.raw`gh[pousr]_|github_pat_|xox[abcdeoprs]-|xapp-|xwfp-|[sr]k_(?:live|test)_|whsec_|sk-(?:proj|svcacct|admin)-|sk-ant-(?:api03|admin01)-|gl(?:pat|oas|dt|rt|cbt|ptt|ft|imt|agent|soat|ffct)-|hf_|npm_`;
 
 function isAlnum(code: number): boolean {
   return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
@@ -121,5 +168,10 @@ export function detectTokens(text: string): Finding[] {
     ...wrappedFindings(text, WRAPPED_STRIPE),
     ...regexFindings(text, JWT_RE, 'JWT'),
     ...wrappedFindings(text, WRAPPED_JWT),
+    ...regexFindings(text, OPENAI_RE, 'OPENAI_API_KEY', (_s, _e, m) => m[1] === undefined || twoClasses(m[1])),
+    ...regexFindings(text, ANTHROPIC_RE, 'ANTHROPIC_API_KEY', randomBody),
+    ...regexFindings(text, GITLAB_RE, 'GITLAB_TOKEN', randomBody),
+    ...regexFindings(text, HUGGINGFACE_RE, 'HUGGINGFACE_TOKEN', randomBody),
+    ...regexFindings(text, NPM_RE, 'NPM_TOKEN', randomBody),
   ];
 }
