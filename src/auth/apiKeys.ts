@@ -62,3 +62,25 @@ export async function verifyApiKey(db: Queryable, key: string): Promise<string |
   }
   return null;
 }
+
+/** An organization's API keys as an operator lists them: the trail's id, never the key. */
+export async function listApiKeys(db: Queryable, orgId: string): Promise<Array<{ keyId: string; createdAt: Date }>> {
+  const { rows } = await db.query<{ lookup_id: string; created_at: Date }>(
+    'SELECT lookup_id, created_at FROM api_keys WHERE org_id = $1 ORDER BY created_at, lookup_id',
+    [orgId],
+  );
+  return rows.map((r) => ({ keyId: `key_${r.lookup_id}`, createdAt: new Date(r.created_at) }));
+}
+
+const KEY_ID = /^key_([0-9a-f]{16})$/;
+
+/**
+ * Revokes one of an organization's API keys, named by its id (`key_` and 16 hex digits, as `list` and
+ * the trail show it) or by the key itself. The next request with it is refused: keys are looked up
+ * on every request, never cached. Returns the id revoked, or null when the organization has no such key.
+ */
+export async function revokeApiKey(db: Queryable, orgId: string, keyOrId: string): Promise<string | null> {
+  const lookupId = KEY_ID.exec(keyOrId)?.[1] ?? lookupIdOf(digestKey(keyOrId));
+  const { rowCount } = await db.query('DELETE FROM api_keys WHERE org_id = $1 AND lookup_id = $2', [orgId, lookupId]);
+  return rowCount > 0 ? `key_${lookupId}` : null;
+}

@@ -80,3 +80,9 @@ export async function findSession(db: Queryable, t: string): Promise<{ orgId: st
 export async function deleteSession(db: Queryable, t: string): Promise<void> {
   await db.query('DELETE FROM sessions WHERE token_digest = $1', [digest(t)]);
 }
+
+/** Ends every dashboard session of an organization (a lost laptop, a departed admin); returns how many. */
+export async function endSessions(db: Queryable, orgId: string): Promise<number> {
+  const { rowCount } = await db.query('DELETE FROM sessions WHERE org_id = $1', [orgId]);
+  return rowCount;
+}

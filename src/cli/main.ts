@@ -5,8 +5,8 @@ import { ConfigError, envVarsHelp, loadConfig, type Role } from '../config/env.j
 import { migrate } from '../db/migrate.js';
 import { openDatabase, DatabaseBusyError } from '../db/open.js';
 import { createOrg, getOrg } from '../orgs/repository.js';
-import { createApiKey } from '../auth/apiKeys.js';
-import { createLoginLink } from '../auth/sessions.js';
+import { createApiKey, listApiKeys, revokeApiKey } from '../auth/apiKeys.js';
+import { createLoginLink, endSessions } from '../auth/sessions.js';
 import { CliError, cliLogger, withDatabase } from './database.js';
 import { VERSION } from '../version.js';
 import { AppError } from '../errors.js';
@@ -104,16 +104,55 @@ orgs
     await withDatabase(async (db) => console.log((await createOrg(db, name)).id));
   });
 
-program
-  .command('api-keys')
-  .description('Manage API keys.')
+const noOrg = (orgId: string) => new CliError(`No organization ${orgId}. Create one with: aegis-stream orgs create --name <name>`);
+
+const apiKeys = program.command('api-keys').description('Manage API keys.');
+apiKeys
   .command('create')
   .description('Create an API key for an organization and print it once (only its hash is stored).')
   .requiredOption('--org <org_id>', 'organization id')
   .action(async (opts: { org: string }) => {
     await withDatabase(async (db) => {
-      if (!(await getOrg(db, opts.org))) throw new CliError(`No organization ${opts.org}. Create one with: aegis-stream orgs create --name <name>`);
+      if (!(await getOrg(db, opts.org))) throw noOrg(opts.org);
       console.log(await createApiKey(db, opts.org));
+    });
+  });
+apiKeys
+  .command('list')
+  .description("List an organization's API keys by id (key_ and the first 16 hex digits of the key's SHA-256, as the trail names them) and creation time.")
+  .requiredOption('--org <org_id>', 'organization id')
+  .action(async (opts: { org: string }) => {
+    await withDatabase(async (db) => {
+      if (!(await getOrg(db, opts.org))) throw noOrg(opts.org);
+      for (const k of await listApiKeys(db, opts.org)) console.log(`${k.keyId}  created ${k.createdAt.toISOString()}`);
+    });
+  });
+apiKeys
+  .command('revoke')
+  .description(
+    'Revoke an API key at once, named by its id (from list or the trail) or by the key itself. A key set by AEGIS_BOOTSTRAP_API_KEY comes back at the next start: change that variable too.',
+  )
+  .requiredOption('--org <org_id>', 'organization id')
+  .argument('<key>', 'key_<16 hex digits>, or the key')
+  .action(async (key: string, opts: { org: string }) => {
+    await withDatabase(async (db) => {
+      if (!(await getOrg(db, opts.org))) throw noOrg(opts.org);
+      const revoked = await revokeApiKey(db, opts.org, key);
+      if (!revoked) throw new CliError(`Organization ${opts.org} has no such API key (see: aegis-stream api-keys list --org ${opts.org}).`);
+      console.log(`Revoked ${revoked}.`);
+    });
+  });
+
+program
+  .command('sessions')
+  .description('Manage dashboard sessions.')
+  .command('end')
+  .description('End every dashboard session of an organization: each browser signed in to it must use a new sign-in link.')
+  .requiredOption('--org <org_id>', 'organization id')
+  .action(async (opts: { org: string }) => {
+    await withDatabase(async (db) => {
+      if (!(await getOrg(db, opts.org))) throw noOrg(opts.org);
+      console.log(`Ended ${await endSessions(db, opts.org)} session(s).`);
     });
   });
 

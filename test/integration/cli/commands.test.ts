@@ -48,6 +48,9 @@ describe('aegis-stream CLI: help and configuration errors', () => {
     ['replay'],
     ['validate-event'],
     ['export'],
+    ['api-keys', 'list'],
+    ['api-keys', 'revoke'],
+    ['sessions', 'end'],
   ];
 
   it(
@@ -68,6 +71,9 @@ describe('aegis-stream CLI: help and configuration errors', () => {
       expect(results[7]!.stdout).toContain('--org <org_id>');
       expect(results[9]!.stdout).toMatch(/--from <time>[\s\S]*--to <time>/);
       expect(results[11]!.stdout).toMatch(/--org <org_id>[\s\S]*--since <time>[\s\S]*--until <time>/);
+      expect(results[12]!.stdout).toContain('--org <org_id>');
+      expect(results[13]!.stdout).toMatch(/--org <org_id>[\s\S]*<key>|<key>[\s\S]*--org <org_id>/);
+      expect(results[14]!.stdout).toContain('--org <org_id>');
     },
     CLI_TEST_TIMEOUT_MS,
   );

@@ -10,6 +10,7 @@ import { openPg } from '../../../src/db/pg.js';
 import { openDatabase } from '../../../src/db/open.js';
 import type { Db } from '../../../src/db/types.js';
 import { apiKeyActorId, storeApiKey, verifyApiKey } from '../../../src/auth/apiKeys.js';
+import { createSession, findSession } from '../../../src/auth/sessions.js';
 import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
 import { sealedKeyId } from '../../../src/crypto/sealedBox.js';
 import { TEST_DATABASE_URL, schemaUrl } from '../../support/db.js';
@@ -153,6 +154,44 @@ export function cliLifecycleSuite(target: Target): void {
           const dump = rows.map((r) => r.j).join('\n') + hex.map((r) => r.h).join('\n');
           for (const f of [cliKey, Buffer.from(cliKey).toString('hex'), Buffer.from(cliKey).toString('base64')]) expect(dump).not.toContain(f);
         });
+      },
+      CLI_TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'api-keys list names keys by id, never the key; revoke ends one key at once; sessions end signs every browser out',
+      async () => {
+        // A second key, leaked: revoked by the id the list (and the trail) shows, the first one kept.
+        const leaked = await runCli(['api-keys', 'create', '--org', orgId], env);
+        expect(leaked.code, leaked.stderr).toBe(0);
+        const leakedKey = leaked.stdout.trim();
+        const list = await runCli(['api-keys', 'list', '--org', orgId], env);
+        expect(list.code, list.stderr).toBe(0);
+        expect(list.stdout).toContain(apiKeyActorId(cliKey));
+        expect(list.stdout).toContain(apiKeyActorId(leakedKey));
+        expect(list.stdout).not.toContain(leakedKey);
+        const revoke = await runCli(['api-keys', 'revoke', '--org', orgId, apiKeyActorId(leakedKey)], env);
+        expect(revoke.code, revoke.stderr).toBe(0);
+        expect(revoke.stdout.trim()).toBe(`Revoked ${apiKeyActorId(leakedKey)}.`);
+        // Unknown now, and another organization's key is not this organization's to revoke.
+        const again = await runCli(['api-keys', 'revoke', '--org', orgId, leakedKey], env);
+        expect(again.code).not.toBe(0);
+        expect(again.stderr).toContain('no such API key');
+        const other = await runCli(['orgs', 'create', '--name', 'Other'], env);
+        const otherKey = (await runCli(['api-keys', 'create', '--org', other.stdout.trim()], env)).stdout.trim();
+        expect((await runCli(['api-keys', 'revoke', '--org', orgId, otherKey], env)).code).not.toBe(0);
+        let sessionToken = '';
+        await withDb(async (db) => {
+          expect(await verifyApiKey(db, leakedKey)).toBeNull();
+          expect(await verifyApiKey(db, cliKey)).toBe(orgId);
+          expect(await verifyApiKey(db, otherKey)).toBe(other.stdout.trim());
+          sessionToken = (await createSession(db, orgId)).token;
+        });
+        // Outside withDb: the embedded database takes one process at a time.
+        const end = await runCli(['sessions', 'end', '--org', orgId], env);
+        expect(end.code, end.stderr).toBe(0);
+        expect(end.stdout.trim()).toBe('Ended 1 session(s).');
+        await withDb(async (db) => expect(await findSession(db, sessionToken)).toBeNull());
       },
       CLI_TEST_TIMEOUT_MS,
     );
