@@ -146,8 +146,9 @@ export function strictJsonBodies(app: FastifyInstance): void {
     done(otherMediaType(), undefined);
   });
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
-    // Nothing to decode: what the headers say of a charset or an encoding concerns no byte.
-    if ((body as Buffer).length === 0) return done(null, NO_BODY);
+    // Nothing to decode: what the headers say of a charset or an encoding concerns no byte. A path
+    // that is no route answers its 404 whatever the body, as with any other media type.
+    if ((body as Buffer).length === 0 || req.is404) return done(null, NO_BODY);
     const refused = headerProblem(req);
     if (refused) return done(refused, undefined);
     // Refused before it is parsed: parsing a few MB of `{}` holds the event loop, and every other

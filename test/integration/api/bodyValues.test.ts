@@ -70,6 +70,11 @@ describe.each(DB_KINDS)('bodies refused before they are parsed (%s)', (kind) => 
     expect(res.status).toBe(413);
   });
 
+  it('answers 404 for a path that is no route, whatever its body holds', async () => {
+    expect((await post('/api/nope', empties(20_000))).status).toBe(404);
+    expect((await post('/api/nope', `${'['.repeat(9_999)}${']'.repeat(9_999)}`)).status).toBe(404);
+  });
+
   it('refuses a padded sign-out body before authenticating it', async () => {
     const res = await post('/api/session/logout', `{"pad":${empties(100_000)}}`);
     expect(res.status).toBe(413);
