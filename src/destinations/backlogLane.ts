@@ -1,35 +1,46 @@
 // Where a deleted destination's backlog is cleared after the delete has answered: one destination at
 // a time per process, in the order the deletes came. A backlog is as large as the SIEM was down long
-// (3 million jobs took 30 s to clear on a 2-core machine), so a delete that waited for it answered a
-// minute or more later, past the timeouts of proxies and of the dashboard's user. One at a time,
-// because an organization deleting many destinations must not take every connection of the pool
-// for their backlogs: the per-organization gate bounded that while the requests waited for them.
+// (3 million jobs took 30 s to clear on a 2-core machine), so a delete that cleared it all before
+// answering answered a minute or more later, past the timeouts of proxies and of the dashboard's user.
+// The request clears what it can for a few seconds (destinations/service.ts) and hands the rest over.
+// One at a time, because an organization deleting many destinations must not take every connection
+// of the pool for their backlogs: the per-organization gate bounded that while the requests cleared.
 import type { Logger } from '../logger.js';
 
-/** Asked between batches: true once the process is stopping (the worker's purge finishes the rest). */
+/** Asked between batches: true once the clearing must stop (the worker's purge finishes the rest). */
 export type Stopped = () => boolean;
+
+/** A clearing that failed part-way: logged, and left to the worker's purge of deleted destinations. */
+export function logClearStopped(logger: Pick<Logger, 'warn'> | undefined, destinationId: string, err: unknown): void {
+  logger?.warn(
+    { destination_id: destinationId, err: (err as Error).message },
+    "destination deleted; clearing its backlog stopped, and the worker's purge finishes it",
+  );
+}
 
 export class BacklogLane {
   private tail: Promise<void> = Promise.resolve();
-  private stopping = false;
+  #stopping = false;
 
   constructor(private readonly logger?: Pick<Logger, 'warn'>) {}
+
+  /** True once stop() was called: a clearing asks it between batches. */
+  get stopping(): boolean {
+    return this.#stopping;
+  }
 
   /**
    * Queues `work` behind the lane's earlier work; the promise settles when it has run (never
    * rejects: a failure is logged, and the worker's purge of deleted destinations finishes the job).
    * After stop() the work is not started.
    */
-  run(destinationId: string, work: (stopped: Stopped) => Promise<void>): Promise<void> {
+  run(destinationId: string, work: (stopped: Stopped) => Promise<unknown>): Promise<void> {
     const next = this.tail.then(async () => {
-      if (this.stopping) return;
+      if (this.#stopping) return;
       try {
-        await work(() => this.stopping);
+        await work(() => this.#stopping);
       } catch (err) {
-        this.logger?.warn(
-          { destination_id: destinationId, err: (err as Error).message },
-          "destination deleted; clearing its backlog stopped, and the worker's purge finishes it",
-        );
+        logClearStopped(this.logger, destinationId, err);
       }
     });
     this.tail = next;
@@ -38,7 +49,7 @@ export class BacklogLane {
 
   /** Lets the running work end after its current batch and starts no more; resolves once it has. */
   async stop(): Promise<void> {
-    this.stopping = true;
+    this.#stopping = true;
     await this.tail;
   }
 }

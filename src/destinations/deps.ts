@@ -21,8 +21,10 @@ export interface DestinationDeps {
   /** For what a change cannot answer once committed (a delete's backlog left to the worker). */
   logger?: Pick<Logger, 'warn'>;
   /**
-   * Where a delete clears its backlog once it has waited DELETE_ANSWER_WITHIN_MS for it (the API's).
-   * Without one (the command line, tests of the service alone) a delete answers once it is cleared.
+   * Where a delete's backlog is cleared once the request has cleared it for DELETE_ANSWER_WITHIN_MS
+   * (the API's). Without one (the command line, tests of the service alone) a delete clears it whole.
    */
   backlog?: BacklogLane;
+  /** DELETE_ANSWER_WITHIN_MS, changed by tests only (0: the whole backlog goes to the lane). */
+  deleteAnswerWithinMs?: number;
 }

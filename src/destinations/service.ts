@@ -4,8 +4,7 @@ import type { CreateDestinationBody, DestinationView, PatchDestinationBody } fro
 import { getDestination, destinationExists, listDestinationsPage, type DestinationPageKey } from './reads.js';
 import { insertDestination, lockDestinationRow, lockOrgDestinationCounts, updateDestination } from './writes.js';
 import { clearDeletedDestinationJobs, DELETE_BATCH, purgeDeletedDestination, tombstoneDestination } from './deletion.js';
-import { BacklogLane, type Stopped } from './backlogLane.js';
-import { within } from '../within.js';
+import { logClearStopped, type Stopped } from './backlogLane.js';
 import { cancelDestinationReplays } from '../replays/repository.js';
 import { toView } from './view.js';
 import type { DestinationDeps } from './deps.js';
@@ -117,9 +116,9 @@ export async function patchDestination(
 }
 
 /**
- * How long a delete waits for its backlog to be cleared before it answers and leaves the rest to the
- * process's lane (backlogLane.ts): a few seconds clear tens of thousands of jobs, so a usual delete
- * answers with its backlog gone, and one with millions still answers within this.
+ * How long a delete clears its backlog itself before it answers and leaves the rest to the process's
+ * lane (backlogLane.ts): a few seconds clear tens of thousands of jobs, so a usual delete answers with
+ * its backlog gone, and one with millions still answers within this (and a batch).
  */
 export const DELETE_ANSWER_WITHIN_MS = 5_000;
 
@@ -131,8 +130,9 @@ export const DELETE_ANSWER_WITHIN_MS = 5_000;
  * and its running range replays are cancelled.
  *
  * The change and its trail event commit in one short transaction; the backlog then goes a batch at
- * a time (deletion.ts says why not in that transaction), waited for at most DELETE_ANSWER_WITHIN_MS
- * when the process has a lane for it. Once that transaction has committed the destination is
+ * a time (deletion.ts says why not in that transaction), by the request itself for at most
+ * DELETE_ANSWER_WITHIN_MS when the process has a lane for the rest. The request clears, not the lane,
+ * so that another organization's backlog of millions in the lane never holds this answer back. Once that transaction has committed the destination is
  * deleted, whatever happens to the batches: a batch that fails (the database gone a moment, a
  * statement limit) or a process that stops before them leaves the rest to the worker (the
  * farewell's runner, or the hourly sweep, removes the row with all its jobs), and the answer still
@@ -160,14 +160,22 @@ export async function removeDestination(
     });
     return pending;
   });
-  const clear = async (stopped: Stopped) => {
+  /** Clears the backlog and removes the row if it may go; false when stopped part-way. */
+  const clear = async (stopped: Stopped): Promise<boolean> => {
     await clearDeletedDestinationJobs(deps.db, orgId, id, DELETE_BATCH, stopped);
     // Gone at once unless a farewell (this one, or a disable's still on its way) keeps it.
     await purgeDeletedDestination(deps.db, orgId, id, DELETE_BATCH, stopped);
+    return !stopped();
   };
-  // Without a lane of the process's, a lane of its own: the same logging, waited for whole.
-  const lane = deps.backlog ?? new BacklogLane(deps.logger);
-  const done = lane.run(id, clear);
-  await (deps.backlog ? within(done, DELETE_ANSWER_WITHIN_MS, () => undefined) : done);
+  const lane = deps.backlog;
+  const until = Date.now() + (deps.deleteAnswerWithinMs ?? DELETE_ANSWER_WITHIN_MS);
+  const stopped: Stopped = lane ? () => lane.stopping || Date.now() >= until : () => false;
+  let finished = true;
+  try {
+    finished = await clear(stopped);
+  } catch (err) {
+    logClearStopped(deps.logger, id, err);
+  }
+  if (!finished && lane) void lane.run(id, clear);
   return { deleted: true as const, cleared_events: cleared };
 }
