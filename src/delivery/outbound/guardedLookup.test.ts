@@ -233,6 +233,25 @@ describe('guarded lookup: a name whose DNS never answers holds up no other', () 
     expect(dns.queries.filter((q) => q.name === 'hang-cancel.test')).toHaveLength(asked);
   });
 
+  it('asks a first DNS server that did not answer after the others, so one dead nameserver costs one wait', async () => {
+    // resolv.conf's first nameserver down (a resolver of another network on a multi-homed host): each
+    // lookup's fresh resolver would ask it first and wait a third of its budget before the next server.
+    const silent = dgram.createSocket('udp4');
+    let asked = 0;
+    silent.on('message', () => asked++);
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    try {
+      const lookup = guarded(false, { timeoutMs: 1_500, servers: [`127.0.0.1:${silent.address().port}`, dns.server] });
+      expect(await lookupWith(lookup, 'public.test', { all: true, family: 4 })).toMatchObject({ address: [{ address: '93.184.215.14' }] });
+      const afterFirst = asked;
+      expect(afterFirst).toBeGreaterThan(0);
+      for (const name of ['public.test', 'v6only.test', 'public.test']) expect((await lookupWith(lookup, name, { all: true })).code).toBeUndefined();
+      expect(asked).toBe(afterFirst);
+    } finally {
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
   it('fails a lookup that outlasts its time as a DNS failure (EAI_AGAIN), never falling back to the system resolver', async () => {
     let fellBack = false;
     const systemLookup: ResolveAddresses = () => {

@@ -40,6 +40,13 @@ const DNS_SHARE = 0.8;
  * thirds: the second try is the last that can be answered before the deadline cancels the query.
  */
 const TRIES = 2;
+/**
+ * How long a DNS server that did not answer is asked last. A fresh resolver knows nothing of the
+ * servers (a shared one learned which failed), so without this every lookup would ask a dead first
+ * nameserver of resolv.conf first (a down resolver on one network of a multi-homed host) and wait a
+ * third of its budget before the next: 3 s on every new connection by default.
+ */
+const SILENT_SERVER_MS = 60_000;
 
 class ForbiddenAddressError extends Error {
   readonly code = FORBIDDEN_ERROR_CODE;
@@ -86,6 +93,16 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
   const firstTryMs = Math.max(25, Math.floor(budgetMs / 3));
 
   const inFlight = new Map<string, Promise<Answer>>();
+  /** Servers that did not answer a lookup's first try, and when: asked after the others for a while. */
+  const silentSince = new Map<string, number>();
+
+  /** The servers to ask, those silent of late last (each in its own order, as resolv.conf has them). */
+  function serverOrder(resolver: dnsPromises.Resolver): string[] {
+    const servers = options.servers ?? resolver.getServers();
+    const now = Date.now();
+    for (const [server, since] of silentSince) if (now - since >= SILENT_SERVER_MS) silentSince.delete(server);
+    return [...servers.filter((s) => !silentSince.has(s)), ...servers.filter((s) => silentSince.has(s))];
+  }
 
   async function records(resolver: dnsPromises.Resolver, hostname: string, family: 4 | 6): Promise<Answer> {
     try {
@@ -105,17 +122,27 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
     }));
   }
 
+  async function answerOf(resolver: dnsPromises.Resolver, hostname: string, family: 0 | 4 | 6): Promise<Answer> {
+    if (family !== 0) return bounded(resolver, hostname, family);
+    const [v4, v6] = await Promise.all([bounded(resolver, hostname, 4), bounded(resolver, hostname, 6)]);
+    const addresses = [...v4.addresses, ...v6.addresses];
+    if (addresses.length > 0) return { addresses };
+    // No address: a DNS failure of either family outranks "no such name" (it may have had some).
+    const failure = v4.failure?.code === 'EAI_AGAIN' ? v4.failure : v6.failure?.code === 'EAI_AGAIN' ? v6.failure : v4.failure;
+    return { addresses, failure: failure ?? { code: 'ENOTFOUND', detail: 'ENODATA' } };
+  }
+
   async function both(hostname: string, family: 0 | 4 | 6): Promise<Answer> {
     const resolver = new dnsPromises.Resolver({ timeout: firstTryMs, tries: TRIES });
-    if (options.servers) resolver.setServers(options.servers);
+    const servers = serverOrder(resolver);
+    if (servers.length > 0) resolver.setServers(servers);
+    const started = Date.now();
     try {
-      if (family !== 0) return await bounded(resolver, hostname, family);
-      const [v4, v6] = await Promise.all([bounded(resolver, hostname, 4), bounded(resolver, hostname, 6)]);
-      const addresses = [...v4.addresses, ...v6.addresses];
-      if (addresses.length > 0) return { addresses };
-      // No address: a DNS failure of either family outranks "no such name" (it may have had some).
-      const failure = v4.failure?.code === 'EAI_AGAIN' ? v4.failure : v6.failure?.code === 'EAI_AGAIN' ? v6.failure : v4.failure;
-      return { addresses, failure: failure ?? { code: 'ENOTFOUND', detail: 'ENODATA' } };
+      const answer = await answerOf(resolver, hostname, family);
+      // An answer (or the end) only after the first try's time: the first server did not answer, and
+      // the next lookups ask the others first. (One that is merely that slow is asked last a while.)
+      if (servers.length > 1 && Date.now() - started >= firstTryMs) silentSince.set(servers[0]!, Date.now());
+      return answer;
     } finally {
       // A query still running (given up at the deadline) ends here; its ECANCELLED is caught in records.
       resolver.cancel();
