@@ -254,6 +254,9 @@ describe('AI provider, GitLab, Hugging Face and npm tokens: shapes', () => {
       // Names that carry a prefix inside a longer word.
       '- (id)hf_requiredCharacteristicTypesForDisplayMetadata; desktop-rhf_SponsoredProductsRemoteRHFSearchEXPSub',
       'mask-proj-settings and disk-proj-a1b2c3 and tensorflow-glpat-plugin',
+      // GitLab's own documentation and runbooks: words after a prefix, not a token.
+      'see the glsoat-Service-Account-Token docs and glimt-incoming-mail-token25',
+      'rotate glft-feed-token-1234-5678-abcd-efgh yearly',
     ])
       expect(found(text), text).toEqual([]);
   });
