@@ -260,6 +260,15 @@ describe('what a scrubber hands back is storable, whatever the SIEM answered', (
     expect(secretScrubber(['s3cr%00t-abcdefgh'])('echo s3cr\0t-abcdefgh')).toBe(`echo ${REDACTED}`);
   });
 
+  it('drops escape sequences, control characters and bidi formatting, which would garble what people read', () => {
+    const hostile = '\u001b[31mERROR\u001b[0m \u202eevil txt\u202c \u0007bell\u0085 \u2066iso\u2069';
+    expect(secretScrubber([])(hostile)).toBe('ERROR evil txt bell iso');
+    expect(scrub(hostile)).toBe('ERROR evil txt bell iso');
+    // Whitespace stays for the callers to fold; a secret spelled with escape codes inside is found.
+    expect(scrub('a\tb\r\nc')).toBe('a\tb\r\nc');
+    expect(scrub(`token ${token.slice(0, 10)}\u001b[0m${token.slice(10)}`)).toBe(`token ${REDACTED}`);
+  });
+
   it('scrubs a base64 token echoed without its "=" padding', () => {
     expect(scrub(`{"error":"token ${token.replace(/=+$/, '')} is unknown"}`)).toBe(`{"error":"token ${REDACTED} is unknown"}`);
   });

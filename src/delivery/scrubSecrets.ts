@@ -19,8 +19,10 @@
 // long enough piece of a secret goes too, wherever it stands (a SIEM printing the start of the key it
 // refused, `4f3c2a1b9e8d7c6b5a493827...`): see pieceLength.
 // Over-matching only costs a "[redacted]" in an error text; under-matching would show a credential.
-// What a scrubber hands back is also storable text: NULs dropped, unpaired surrogates replaced.
+// What a scrubber hands back is also storable text (NULs dropped, unpaired surrogates replaced) and
+// readable (peerText: no escape sequences, controls or bidi formatting).
 import { storableText } from '../db/storable.js';
+import { peerText } from './peerText.js';
 import { DECIMAL_REFERENCE, HEX_REFERENCE, NAMED_REFERENCE, namedReference } from '../events/characterReference.js';
 
 export const REDACTED = '[redacted]';
@@ -900,7 +902,7 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
   const forms = formsOfParts(parts);
   // Every text a scrubber hands back is storable (db/storable.ts): a SIEM's answer ends up in the
   // delivery log and the destination's last error, and one NUL in it failed the claim's settle.
-  if (forms.length === 0) return (text) => storableText(text);
+  if (forms.length === 0) return (text) => peerText(storableText(text));
   const pieces = pieceFormsOfParts(parts);
   const joinable = joinableCharacters([...forms, ...pieces.map((p) => p.form)]);
   // Built on the first text long enough to hold a piece: most scrubbers never see one.
@@ -913,7 +915,9 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
   const shortest = Math.min(shortestForm, shortestPiece);
   const pieceMatchers = (): PieceMatcher[] => (matchers ??= pieces.map(({ form, min }) => new PieceMatcher(form, min)));
   return (answer, cut = false) => {
-    const text = storableText(answer);
+    // Shown to people, so without what would garble it (peerText); dropped first, so that a secret
+    // a SIEM echoed with escape codes between its characters is read whole.
+    const text = peerText(storableText(answer));
     if (text.length < (cut ? MIN_SECRET_LENGTH : shortest)) return text;
     // Shorter than every form, whole and without escapes (most header values of every answer: a
     // date, a content type): only a piece can be in it, and its folded text is its canonical text.

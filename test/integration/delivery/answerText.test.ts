@@ -45,3 +45,47 @@ describe.each(DB_KINDS)('a SIEM answering with NULs and unpaired surrogates (%s)
     expect(dest.body.last_error).toContain('bad request from proxy');
   });
 });
+
+// What a SIEM answers is shown on the card, in the delivery log and in alerts: a hostile one must not
+// be able to reorder that text (bidi overrides) or write terminal escapes into it.
+describe.each(DB_KINDS)('a SIEM answering with escape codes and bidi overrides (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let r: Receiver;
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,1,1' });
+    r = await startReceiver(respondWith(400, '\u001b[31mERROR\u001b[0m \u202eevil txt\u202c \u0007bell'));
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await r?.close();
+    await tdb?.close();
+  });
+
+  it('stores and shows the answer without them', async () => {
+    const org = await svc.newOrg();
+    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { url: `${r.url}/hook`, auth_header_name: 'Authorization', auth_header_value: 'Bearer t0ken-esc', filter: DECISIONS_ONLY },
+    });
+    expect(res.status, res.text).toBe(201);
+    const id = res.body.destination_id as string;
+    const test = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations/${id}/test`, { apiKey: org.apiKey });
+    expect(test.body.error).toContain('ERROR evil txt bell');
+    await seedEvents(tdb.db, org.orgId, 1);
+    await expect.poll(async () => Math.min(...(await jobRows(tdb.db, id)).map((j) => j.attempts)), { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
+    // Control characters (but tab and line breaks) and bidi formatting, by code point.
+    const garbling = new RegExp(`[${['\u0000-\u0008', '\u000b-\u001f', '\u007f-\u009f', '\u061c\u200e\u200f', '\u202a-\u202e', '\u2066-\u2069'].join('')}]`);
+    for (const j of await jobRows(tdb.db, id)) expect(j.last_error).not.toMatch(garbling);
+    const log = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${id}/attempts`, { apiKey: org.apiKey });
+    const snippets = (log.body.attempts as Array<{ response_snippet: string | null }>).map((a) => a.response_snippet ?? '');
+    expect(snippets.length).toBeGreaterThan(0);
+    for (const s of snippets) expect(s).not.toMatch(garbling);
+    expect(snippets).toContain('ERROR evil txt bell');
+    const dest = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${id}`, { apiKey: org.apiKey });
+    expect(dest.body.last_error).toContain('ERROR evil txt bell');
+    expect(dest.body.last_error).not.toMatch(garbling);
+  });
+});
