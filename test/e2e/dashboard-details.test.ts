@@ -29,7 +29,13 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
     // A held trail request must not time out (a timeout would turn the card Failing): the service's
     // time limit per phase is its maximum here.
     svc = await startTestService(tdb.db, { AEGIS_HTTP_TIMEOUT_MS: '120000' });
-    receiver = await startReceiver((req) => (req.path.startsWith('/unauthorized') ? { status: 401, body: 'unauthorized' } : ok()(req)));
+    receiver = await startReceiver((req) =>
+      req.path.startsWith('/unauthorized')
+        ? { status: 401, body: 'unauthorized' }
+        : req.path.startsWith('/long-error')
+          ? { status: 400, body: `error_id=${'Q'.repeat(400)}` }
+          : ok()(req),
+    );
     gated = await startReceiver(
       async (req) => {
         if (onlyTrailEvents(req.body)) await trailGate;
@@ -233,6 +239,20 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
     await page.screenshot({ path: '/tmp/details-06-dead-letters.png' });
     await page.keyboard.press('Escape');
     await screenshot(page, 'desktop-13-named-cards');
+  });
+
+  it("a SIEM's long unbroken answer wraps inside the card's hint instead of widening the page", async () => {
+    const res = await svc.request('POST', base(), { apiKey, body: { url: `${receiver.url}/long-error`, name: 'Long answer', enabled: true } });
+    const id = res.body.destination_id as string;
+    await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'weekly summary' } });
+    await expect
+      .poll(async () => ((await svc.request('GET', `${base()}/${id}`, { apiKey })).body as { status: string }).status, { timeout: 60_000 })
+      .toBe('failing');
+    await reloadPage();
+    await card(page, id).locator('.card-hint').waitFor();
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    await expect(overflow()).resolves.toBe(0);
+    await svc.request('DELETE', `${base()}/${id}`, { apiKey });
   });
 
   it('at 390 px: named cards and the add form fit without sideways scrolling', async () => {
