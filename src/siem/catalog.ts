@@ -47,18 +47,28 @@ export function buildUrl(siem: SiemId, choiceId: string): string | undefined {
 }
 
 /**
+ * Schemes a credential is pasted with that a preset with a prefix of its own never takes: Splunk HEC
+ * answers "Bearer ..." with 401, and the Elastic preset sends API keys. Their hints say so; the value
+ * sent has the preset's prefix in their place (the product page: the preset "applies the required
+ * prefix for you"), never "Splunk Bearer ...", which no SIEM accepts.
+ */
+const REPLACED_SCHEMES = new Set(['bearer', 'basic']);
+
+/**
  * The header value the form stores for a pasted credential: trimmed, with the preset's prefix
- * ("Splunk ", "ApiKey ") present exactly once. Idempotent: applyPrefix(s, applyPrefix(s, x)) === applyPrefix(s, x).
+ * ("Splunk ", "ApiKey ") present exactly once, in place of any Bearer or Basic the credential was
+ * pasted with. Idempotent: applyPrefix(s, applyPrefix(s, x)) === applyPrefix(s, x).
  */
 export function applyPrefix(siem: SiemId, token: string): string {
   const prefix = SIEM_PRESETS[siem].prefix;
   let value = token.trim();
   if (prefix === '') return value;
   const scheme = prefix.trim().toLowerCase();
-  // Strip every leading copy of the prefix (any case, any spacing), then add one.
+  // Strip every leading copy of the prefix or a replaced scheme (any case, any spacing), then add one.
   for (;;) {
     const m = /^(\S+)\s+(.*)$/s.exec(value);
-    if (!m || m[1]!.toLowerCase() !== scheme) break;
+    const word = m?.[1]!.toLowerCase();
+    if (!m || (word !== scheme && !REPLACED_SCHEMES.has(word!))) break;
     value = m[2]!.trim();
   }
   if (value.toLowerCase() === scheme) value = '';

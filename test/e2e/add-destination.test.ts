@@ -125,8 +125,10 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
 
     await token.fill(`Bearer ${SPLUNK_TOKEN}`);
     expect(await hintTexts()).toContain('Splunk HEC expects "Splunk <token>"');
+    // Sent as "Splunk <token>", never "Splunk Bearer <token>": the hint says it is done.
+    expect(await hintTexts()).toContain('Use the Splunk prefix: done for you.');
     await token.fill(SPLUNK_TOKEN);
-    expect(await hintTexts()).toContain('We add the “Splunk” prefix for you');
+    expect(await hintTexts()).toContain('Add the Splunk prefix: done for you.');
     await screenshot(page, 'desktop-05-add-format-hint-splunk');
 
     const { created, ok: green } = await saveAndTest();

@@ -82,11 +82,11 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
     else set({ credential: h.fix.value });
   };
 
-  // The prefix is applied for the user: a "missing prefix" hint whose fix is exactly what will be
-  // sent is shown as information, not as something to do.
+  // The prefix is applied for the user: a prefix hint (missing, twice, another scheme) whose fix is
+  // exactly what will be sent is shown as information, saying that its fix is done, not to do.
   const shown = hints.map((h) => {
     if (h.field === 'auth_header_value' && h.fix && info.prefix && h.fix.value === sent) {
-      return { ...h, severity: 'info' as const, message: `${h.message} We add the “${info.prefix.trim()}” prefix for you.`, fix: undefined };
+      return { ...h, severity: 'info' as const, message: `${h.message} ${h.fix.label}: done for you.`, fix: undefined };
     }
     return h;
   });
