@@ -36,6 +36,18 @@ describe('checkDestinationUrl', () => {
     expect(codeOf('ftp://example.com/', local)).toBe('https_required');
   });
 
+  it('says why https:// for a SIEM, and names the development setting only for a local receiver', () => {
+    const message = (url: string) => {
+      const r = checkDestinationUrl(url, { allowPrivate: false });
+      return r.ok ? '' : r.message;
+    };
+    expect(message('http://splunk.example.com:8088/services/collector/event')).toBe(
+      'Use https://: audit events and your credential must not travel unencrypted.',
+    );
+    expect(message('http://localhost:8088/')).toContain('AEGIS_ALLOW_PRIVATE_DESTINATIONS');
+    expect(message('http://10.0.0.5/')).toContain('AEGIS_ALLOW_PRIVATE_DESTINATIONS');
+  });
+
   it('refuses credentials in the URL, even when local destinations are allowed', () => {
     expect(codeOf('https://user:pass@example.com/')).toBe('credentials_in_url');
     expect(codeOf('https://user@example.com/')).toBe('credentials_in_url');

@@ -46,7 +46,15 @@ export function checkDestinationUrl(raw: string, { allowPrivate }: UrlCheckOptio
   const scheme = url.protocol;
   if (scheme !== 'https:' && !(allowPrivate && scheme === 'http:')) {
     if (scheme === 'http:') {
-      return { ok: false, code: 'https_required', message: `The URL must use https:// (${PRIVATE_HINT}).` };
+      // The development setting is news only to someone pointing at a local receiver: to a user who
+      // typed http:// for their SIEM it would read as a setting to turn on.
+      const host = bareHostname(url);
+      const local = isLocalhostName(host) || (isIP(host) !== 0 && isForbiddenAddress(host) !== null);
+      return {
+        ok: false,
+        code: 'https_required',
+        message: local ? `The URL must use https:// (${PRIVATE_HINT}).` : 'Use https://: audit events and your credential must not travel unencrypted.',
+      };
     }
     return { ok: false, code: 'https_required', message: 'The URL must use https://.' };
   }
