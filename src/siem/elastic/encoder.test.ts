@@ -131,9 +131,15 @@ describe('Elastic per-item statuses', () => {
     [200, undefined, 'done', undefined],
     [201, undefined, 'done', undefined],
     [409, { type: 'version_conflict_engine_exception', reason: 'document already exists' }, 'done', undefined],
-    [400, mapping, 'failed', /^Elasticsearch 400: mapper_parsing_exception: failed to parse field/],
-    [400, illegal, 'failed', /illegal_argument_exception/],
-    [413, { type: 'illegal_argument_exception', reason: 'too large' }, 'failed', /^Elasticsearch 413/],
+    // Dead-lettered at once, with what to fix before replaying them.
+    [
+      400,
+      mapping,
+      'failed',
+      /^Elasticsearch 400: mapper_parsing_exception: failed to parse field.*; the index's mapping refuses this event.*then replay the failed events\.$/,
+    ],
+    [400, illegal, 'failed', /illegal_argument_exception.*fix the mapping or index template/],
+    [413, { type: 'illegal_argument_exception', reason: 'too large' }, 'failed', /^Elasticsearch 413.*http\.max_content_length: raise it, then replay/],
     [400, closed, 'retry', /index_closed_exception.*open the index/],
     [401, { type: 'security_exception', reason: 'unable to authenticate' }, 'retry', /API key/],
     [403, unauthorized, 'retry', /grant the API key create_doc/],

@@ -51,6 +51,16 @@ export function bulkItemOutcome(status: number, errorType?: string): ItemOutcome
   return 'retry';
 }
 
+/**
+ * What to do about an item dead-lettered at once (it would be refused again as it is), so that the
+ * card's last error says what to fix, as every other failure's does.
+ */
+function refusedItemHint(status: number): string {
+  return status === 413
+    ? "this event is over the cluster's http.max_content_length: raise it, then replay the failed events."
+    : "the index's mapping refuses this event (a field of another type, or past the field limit): fix the mapping or index template, then replay the failed events.";
+}
+
 /** What to do about a retried item, by status (and error type); the retry tail comes after it. */
 function itemHint(status: number, errorType: string | undefined): string {
   if (errorType === 'index_closed_exception') return 'the target index is closed: open the index (or roll the data stream over)';
@@ -90,7 +100,7 @@ function bulkItemVerdict(raw: unknown): ItemVerdict {
   const outcome = bulkItemOutcome(result.status, errorType);
   if (outcome === 'done') return { outcome };
   const detail = `Elasticsearch ${result.status}: ${snippet(errorText(result.error) ?? `status ${result.status}`, 200)}`;
-  if (outcome === 'failed') return { outcome, error: detail };
+  if (outcome === 'failed') return { outcome, error: `${detail.replace(/[\s.;,]+$/, '')}; ${refusedItemHint(result.status)}` };
   // Any item 429 is the cluster saying "too many", whether the item is shed or spends an attempt.
   return {
     outcome,

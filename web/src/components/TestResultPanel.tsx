@@ -12,7 +12,14 @@ export function TestResultPanel({ result }: { result: TestResult }) {
       </div>
     );
   }
-  const what = result.status_code !== null ? `HTTP ${result.status_code}` : 'no response';
+  // A 2xx that still refused the event (an Elasticsearch _bulk item error answers 200): saying only
+  // "HTTP 200" beside "failed" reads as a contradiction.
+  const what =
+    result.status_code === null
+      ? 'no response'
+      : result.status_code >= 200 && result.status_code < 300
+        ? `HTTP ${result.status_code}, but the event was refused`
+        : `HTTP ${result.status_code}`;
   return (
     <div className="result result-failed" data-testid="test-result" data-ok="false">
       <strong>
