@@ -14,6 +14,17 @@ describe('Datadog format hints', () => {
     const v1 = find(formatHints('datadog', { ...base, url: 'https://http-intake.logs.datadoghq.eu/v1/input' }), 'url', /intake/);
     expect(v1.fix?.value).toBe(base.url);
   });
+  it('gives one fix, not two opposite ones, for an old intake path of another site than the one picked', () => {
+    // The v1 intake of datadoghq.com with EU picked: "use the logs intake URL" (of .com) and "use EU"
+    // were both offered; the picked site's intake URL is the one fix.
+    const urlHints = formatHints('datadog', { ...base, url: 'https://http-intake.logs.datadoghq.com/v1/input' }).filter((h) => h.field === 'url');
+    expect(urlHints.map((h) => h.fix?.value)).toEqual(['https://http-intake.logs.datadoghq.eu/api/v2/logs']);
+  });
+  it('names the path, not "the app or API address", for the intake host with an old path', () => {
+    const v1 = find(formatHints('datadog', { ...base, url: 'https://http-intake.logs.datadoghq.eu/v1/input' }), 'url', /intake/);
+    expect(v1.message).toContain('/v1/input');
+    expect(v1.message).not.toMatch(/app or API address/);
+  });
   it('accepts the intake URL of every site when that site is picked (longest host match wins)', () => {
     for (const site of DATADOG_SITES) {
       const urlHints = formatHints('datadog', { ...base, url: site.url, site: site.id }).filter((h) => h.field === 'url');

@@ -46,12 +46,16 @@ function datadogHints(input: FormatHintInput, u: URL | undefined, hints: FormatH
         message: 'This is not a Datadog logs intake URL. Pick your Datadog site and we fill it in.',
         fix: { label: `Use ${(chosen ?? DATADOG_SITES[0]!).label}`, value: (chosen ?? DATADOG_SITES[0]!).url },
       });
-    } else if (!exact) {
+    } else if (!exact && !(chosen && chosen.id !== urlSite)) {
+      // (With another site picked, the mismatch below is the one fix: its URL is that site's intake.)
       const intake = datadogIntakeUrl(urlSite);
+      const onIntakeHost = host === new URL(intake).hostname;
       hints.push({
         field: 'url',
         severity: 'error',
-        message: `Datadog receives logs at ${intake}; the app or API address of your site will not accept them.`,
+        message: onIntakeHost
+          ? `Datadog receives logs at ${intake}; ${u.pathname} is not its logs API (v2).`
+          : `Datadog receives logs at ${intake}; the app or API address of your site will not accept them.`,
         fix: { label: 'Use the logs intake URL', value: intake },
       });
     }
