@@ -4,27 +4,33 @@ import { startTestService, type TestService } from '../../support/harness.js';
 import { DECISIONS_ONLY, respondWith, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { jobRows, seedEvents } from './support.js';
 
-// A SIEM's answer is stored (the delivery log's snippet, the job's and the destination's last error),
-// and PostgreSQL refuses NUL in text: an answer holding one (a broken proxy, a body in UTF-16) made
-// the claim's settle fail, so nothing was recorded and the jobs went round again when their lease
-// ran out, for ever. The answer is stored as text instead, its NULs dropped.
-describe.each(DB_KINDS)('a SIEM answering with NULs and unpaired surrogates (%s)', (kind) => {
+/** The service and an HTTPS receiver answering every request 400 with `body`, for one describe block. */
+function answering(kind: (typeof DB_KINDS)[number], body: string): { tdb: () => TestDb; svc: () => TestService; r: () => Receiver } {
   let tdb: TestDb;
   let svc: TestService;
   let r: Receiver;
-
   beforeAll(async () => {
     tdb = await openTestDb(kind);
     svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,1,1' });
-    r = await startReceiver(respondWith(400, 'bad request\0\0 from proxy \ud800'));
+    r = await startReceiver(respondWith(400, body));
   });
   afterAll(async () => {
     await svc?.stop();
     await r?.close();
     await tdb?.close();
   });
+  return { tdb: () => tdb, svc: () => svc, r: () => r };
+}
+
+// A SIEM's answer is stored (the delivery log's snippet, the job's and the destination's last error),
+// and PostgreSQL refuses NUL in text: an answer holding one (a broken proxy, a body in UTF-16) made
+// the claim's settle fail, so nothing was recorded and the jobs went round again when their lease
+// ran out, for ever. The answer is stored as text instead, its NULs dropped.
+describe.each(DB_KINDS)('a SIEM answering with NULs and unpaired surrogates (%s)', (kind) => {
+  const t = answering(kind, 'bad request\0\0 from proxy \ud800');
 
   it('records the attempt and retries on the schedule, the answer stored as text', async () => {
+    const [tdb, svc, r] = [t.tdb(), t.svc(), t.r()];
     const org = await svc.newOrg();
     const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
       apiKey: org.apiKey,
@@ -49,22 +55,10 @@ describe.each(DB_KINDS)('a SIEM answering with NULs and unpaired surrogates (%s)
 // What a SIEM answers is shown on the card, in the delivery log and in alerts: a hostile one must not
 // be able to reorder that text (bidi overrides) or write terminal escapes into it.
 describe.each(DB_KINDS)('a SIEM answering with escape codes and bidi overrides (%s)', (kind) => {
-  let tdb: TestDb;
-  let svc: TestService;
-  let r: Receiver;
-
-  beforeAll(async () => {
-    tdb = await openTestDb(kind);
-    svc = await startTestService(tdb.db, { AEGIS_RETRY_DELAYS_S: '1,1,1' });
-    r = await startReceiver(respondWith(400, '\u001b[31mERROR\u001b[0m \u202eevil txt\u202c \u0007bell'));
-  });
-  afterAll(async () => {
-    await svc?.stop();
-    await r?.close();
-    await tdb?.close();
-  });
+  const t = answering(kind, '\u001b[31mERROR\u001b[0m \u202eevil txt\u202c \u0007bell');
 
   it('stores and shows the answer without them', async () => {
+    const [tdb, svc, r] = [t.tdb(), t.svc(), t.r()];
     const org = await svc.newOrg();
     const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
       apiKey: org.apiKey,

@@ -40,6 +40,23 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
     await tdb?.close();
   });
 
+  /** A custom webhook destination with `n` pending jobs, disabled already: no farewell keeps it once deleted. */
+  async function disabledWithBacklog(org: string, n: number): Promise<string> {
+    const dest = await newDestination(tdb.db, org);
+    await tdb.db.query(`UPDATE destinations SET siem = 'custom' WHERE id = $1`, [dest]);
+    await addEvents(tdb.db, org, n);
+    await tdb.db.query(`UPDATE destinations SET enabled = false WHERE id = $1`, [dest]);
+    return dest;
+  }
+
+  /** A lane busy with another destination's backlog until `release()`; `busy` settles after it. */
+  function busyLane(other: string): { lane: BacklogLane; release: () => void; busy: Promise<void> } {
+    const lane = new BacklogLane();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    return { lane, release, busy: lane.run(other, () => held) };
+  }
+
   it.skipIf(kind === 'pglite')("another organization's new events reach its pull feed while the backlog is cleared", async () => {
     const a = await newOrg(tdb.db);
     const dest = await newDestination(tdb.db, a);
@@ -159,11 +176,7 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
 
   it('a batch that fails after the change committed still answers deleted, and leaves the rest to the worker', async () => {
     const org = await newOrg(tdb.db);
-    const dest = await newDestination(tdb.db, org);
-    await tdb.db.query(`UPDATE destinations SET siem = 'custom' WHERE id = $1`, [dest]);
-    await addEvents(tdb.db, org, 3);
-    // Disabled already: no farewell keeps it, so the delete would remove it at once.
-    await tdb.db.query(`UPDATE destinations SET enabled = false WHERE id = $1`, [dest]);
+    const dest = await disabledWithBacklog(org, 3);
     // A statement limit, the database gone a moment: an error would have the client retry into a 404.
     const log = logStatements(tdb.db, { inTransactions: true });
     log.after = ({ text }) => {
@@ -181,17 +194,10 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
 
   it('answers without waiting for what it hands to the lane, and the lane clears it after', async () => {
     const org = await newOrg(tdb.db);
-    const dest = await newDestination(tdb.db, org);
-    await tdb.db.query(`UPDATE destinations SET siem = 'custom' WHERE id = $1`, [dest]);
-    await addEvents(tdb.db, org, 7);
-    // Disabled already: no farewell keeps it, so the lane removes it with its backlog.
-    await tdb.db.query(`UPDATE destinations SET enabled = false WHERE id = $1`, [dest]);
+    const dest = await disabledWithBacklog(org, 7);
     // Its time to clear spent (0 here; 5 s in the API, minutes for millions of jobs): the rest goes to
     // the lane, busy with another destination's backlog, and the answer does not wait for it.
-    const lane = new BacklogLane();
-    let release!: () => void;
-    const busy = new Promise<void>((resolve) => (release = resolve));
-    void lane.run('dst_other', () => busy);
+    const { lane, release } = busyLane('dst_other');
     const deps = { ...depsOf(tdb.db), backlog: lane, deleteAnswerWithinMs: 0 };
     expect(await removeDestination(deps, org, dest, actor)).toEqual({ deleted: true, cleared_events: 7 });
     // Answered deleted: invisible to every reader, its jobs claimable by nobody, though still there.
@@ -207,13 +213,8 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
   it("clears its own backlog while the lane is busy with another organization's", async () => {
     const other = await newOrg(tdb.db);
     const org = await newOrg(tdb.db);
-    const dest = await newDestination(tdb.db, org);
-    await tdb.db.query(`UPDATE destinations SET siem = 'custom' WHERE id = $1`, [dest]);
-    await addEvents(tdb.db, org, 4);
-    await tdb.db.query(`UPDATE destinations SET enabled = false WHERE id = $1`, [dest]);
-    const lane = new BacklogLane();
-    let release!: () => void;
-    const busy = lane.run(`${other}-backlog`, () => new Promise<void>((resolve) => (release = resolve)));
+    const dest = await disabledWithBacklog(org, 4);
+    const { lane, release, busy } = busyLane(`${other}-backlog`);
     expect(await removeDestination({ ...depsOf(tdb.db), backlog: lane }, org, dest, actor)).toEqual({ deleted: true, cleared_events: 4 });
     // Answered with its backlog and row gone, the lane still busy.
     expect(await count(tdb.db, `SELECT count(*) AS n FROM forwarding_jobs WHERE destination_id = $1`, [dest])).toBe(0);
@@ -224,14 +225,8 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
 
   it('a process stopping leaves what its lane had not cleared to the hourly sweep', async () => {
     const org = await newOrg(tdb.db);
-    const dest = await newDestination(tdb.db, org);
-    await tdb.db.query(`UPDATE destinations SET siem = 'custom' WHERE id = $1`, [dest]);
-    await addEvents(tdb.db, org, 5);
-    // Disabled already: no farewell keeps it, so the lane removes it with its backlog.
-    await tdb.db.query(`UPDATE destinations SET enabled = false WHERE id = $1`, [dest]);
-    const lane = new BacklogLane();
-    let release!: () => void;
-    void lane.run('dst_other', () => new Promise<void>((resolve) => (release = resolve)));
+    const dest = await disabledWithBacklog(org, 5);
+    const { lane, release } = busyLane('dst_other');
     expect(await removeDestination({ ...depsOf(tdb.db), backlog: lane, deleteAnswerWithinMs: 0 }, org, dest, actor)).toEqual({
       deleted: true,
       cleared_events: 5,
