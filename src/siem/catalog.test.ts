@@ -96,11 +96,14 @@ describe('applyPrefix', () => {
     expect(applyPrefix('elastic', `ApiKey ${ES_ENCODED}`)).toBe(`ApiKey ${ES_ENCODED}`);
     expect(applyPrefix('datadog', ` ${DD_API_KEY} `)).toBe(DD_API_KEY);
     expect(applyPrefix('custom', 'Bearer x')).toBe('Bearer x');
-    // A scheme the preset never takes is replaced, not kept behind the prefix ("Splunk Bearer ...").
+    // A scheme the SIEM never takes is replaced, not kept behind the prefix ("Splunk Bearer ...");
+    // one it takes is sent as pasted (HEC's Basic authentication, Elasticsearch's Basic and Bearer).
     expect(applyPrefix('splunk_hec', `Bearer ${GUID}`)).toBe(`Splunk ${GUID}`);
     expect(applyPrefix('splunk_hec', `bearer  Splunk ${GUID}`)).toBe(`Splunk ${GUID}`);
-    expect(applyPrefix('elastic', `Basic ${ES_ENCODED}`)).toBe(`ApiKey ${ES_ENCODED}`);
-    expect(applyPrefix('elastic', `Bearer ${ES_ENCODED}`)).toBe(`ApiKey ${ES_ENCODED}`);
+    const basicHec = `Basic ${Buffer.from(`x:${GUID}`).toString('base64')}`;
+    expect(applyPrefix('splunk_hec', basicHec)).toBe(basicHec);
+    expect(applyPrefix('elastic', `Basic ${ES_ENCODED}`)).toBe(`Basic ${ES_ENCODED}`);
+    expect(applyPrefix('elastic', `Bearer ${ES_ENCODED}`)).toBe(`Bearer ${ES_ENCODED}`);
     expect(applyPrefix('splunk_hec', '   ')).toBe('');
     for (const id of SIEM_IDS) {
       for (const v of [GUID, `Splunk ${GUID}`, `ApiKey ${ES_ENCODED}`, ' x ', `Bearer ${GUID}`, `Basic ${ES_ENCODED}`]) {

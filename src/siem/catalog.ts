@@ -47,28 +47,34 @@ export function buildUrl(siem: SiemId, choiceId: string): string | undefined {
 }
 
 /**
- * Schemes a credential is pasted with that a preset with a prefix of its own never takes: Splunk HEC
- * answers "Bearer ..." with 401, and the Elastic preset sends API keys. Their hints say so; the value
- * sent has the preset's prefix in their place (the product page: the preset "applies the required
- * prefix for you"), never "Splunk Bearer ...", which no SIEM accepts.
+ * Other schemes a credential may be pasted with, per preset with a prefix of its own: those the SIEM
+ * takes too are sent as pasted (Splunk HEC accepts Basic authentication with the token as the
+ * password; Elasticsearch takes Basic and Bearer), those it never takes are replaced by the prefix
+ * (the product page: the preset "applies the required prefix for you"), never sent behind it
+ * ("Splunk Bearer ...", which no SIEM accepts). Their hints say which is which.
  */
-const REPLACED_SCHEMES = new Set(['bearer', 'basic']);
+const OTHER_SCHEMES: Partial<Record<SiemId, { kept: readonly string[]; replaced: readonly string[] }>> = {
+  splunk_hec: { kept: ['basic'], replaced: ['bearer'] },
+  elastic: { kept: ['basic', 'bearer'], replaced: [] },
+};
 
 /**
  * The header value the form stores for a pasted credential: trimmed, with the preset's prefix
- * ("Splunk ", "ApiKey ") present exactly once, in place of any Bearer or Basic the credential was
- * pasted with. Idempotent: applyPrefix(s, applyPrefix(s, x)) === applyPrefix(s, x).
+ * ("Splunk ", "ApiKey ") present exactly once, in place of a scheme the SIEM never takes, or as
+ * pasted with one it takes (OTHER_SCHEMES). Idempotent: applyPrefix(s, applyPrefix(s, x)) === applyPrefix(s, x).
  */
 export function applyPrefix(siem: SiemId, token: string): string {
   const prefix = SIEM_PRESETS[siem].prefix;
   let value = token.trim();
   if (prefix === '') return value;
   const scheme = prefix.trim().toLowerCase();
-  // Strip every leading copy of the prefix or a replaced scheme (any case, any spacing), then add one.
+  const other = OTHER_SCHEMES[siem];
+  // Strip every leading copy of the prefix or of a replaced scheme (any case, any spacing), then add one.
   for (;;) {
     const m = /^(\S+)\s+(.*)$/s.exec(value);
-    const word = m?.[1]!.toLowerCase();
-    if (!m || (word !== scheme && !REPLACED_SCHEMES.has(word!))) break;
+    const word = m?.[1]!.toLowerCase() ?? '';
+    if (m && other?.kept.includes(word)) return value;
+    if (!m || (word !== scheme && !other?.replaced.includes(word))) break;
     value = m[2]!.trim();
   }
   if (value.toLowerCase() === scheme) value = '';

@@ -23,6 +23,9 @@ describe('Splunk HEC format hints', () => {
     expect(doubled.fix?.value).toBe(`Splunk ${GUID}`);
     const bearer = find(formatHints('splunk_hec', { ...base, authHeaderValue: `Bearer ${GUID}` }), 'auth_header_value', /Bearer/);
     expect(bearer.fix?.value).toBe(`Splunk ${GUID}`);
+    // HEC takes Basic authentication with the token as the password: no hint, sent as pasted.
+    const basic = `Basic ${Buffer.from(`x:${GUID}`).toString('base64')}`;
+    expect(formatHints('splunk_hec', { ...base, authHeaderValue: basic }).filter((h) => h.field === 'auth_header_value')).toEqual([]);
   });
   it('flags a token that is not a GUID and the wrong header name', () => {
     find(formatHints('splunk_hec', { ...base, authHeaderValue: 'Splunk my-token-name' }), 'auth_header_value', /look like/);

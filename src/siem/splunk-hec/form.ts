@@ -82,12 +82,14 @@ function splunkHints(input: FormatHintInput, u: URL | undefined, hints: FormatHi
     return;
   }
   const { had, rest } = stripScheme(raw, 'Splunk');
-  if (/^(Bearer|Basic)\s/i.test(raw)) {
+  // Basic authentication (the token as the password) is one HEC takes, and is sent as pasted.
+  if (/^Basic\s/i.test(raw)) return;
+  if (/^Bearer\s/i.test(raw)) {
     const token = raw.replace(/^\S+\s+/, '');
     hints.push({
       field: 'auth_header_value',
       severity: 'error',
-      message: 'Splunk HEC expects "Splunk <token>", not Bearer or Basic; otherwise it answers 401 (code 3).',
+      message: 'Splunk HEC expects "Splunk <token>", not Bearer; otherwise it answers 401 (code 3).',
       fix: { label: 'Use the Splunk prefix', value: `Splunk ${token}` },
     });
     return;
