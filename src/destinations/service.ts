@@ -5,6 +5,7 @@ import { getDestination, destinationExists, listDestinationsPage, type Destinati
 import { insertDestination, lockDestinationRow, lockOrgDestinationCounts, updateDestination } from './writes.js';
 import { clearDeletedDestinationJobs, DELETE_BATCH, purgeDeletedDestination, tombstoneDestination } from './deletion.js';
 import { logClearStopped, type Stopped } from './backlogLane.js';
+import { within } from '../within.js';
 import { cancelDestinationReplays } from '../replays/repository.js';
 import { toView } from './view.js';
 import type { DestinationDeps } from './deps.js';
@@ -168,14 +169,26 @@ export async function removeDestination(
     return !stopped();
   };
   const lane = deps.backlog;
-  const until = Date.now() + (deps.deleteAnswerWithinMs ?? DELETE_ANSWER_WITHIN_MS);
+  const withinMs = deps.deleteAnswerWithinMs ?? DELETE_ANSWER_WITHIN_MS;
+  const until = Date.now() + withinMs;
   const stopped: Stopped = lane ? () => lane.stopping || Date.now() >= until : () => false;
-  let finished = true;
-  try {
-    finished = await clear(stopped);
-  } catch (err) {
+  // Never rejects: a failure is logged and the rest left to the worker (finished, for the lane).
+  const inline = clear(stopped).catch((err: unknown) => {
     logClearStopped(deps.logger, id, err);
+    return true;
+  });
+  // Whatever the rest goes to the lane once the request's own clearing has stopped.
+  const handOver = (finished: boolean) => {
+    if (!finished && lane) void lane.run(id, clear);
+  };
+  if (!lane) {
+    await inline;
+  } else {
+    // The time is checked between batches; a batch that waits on a row lock (a worker's settle, a
+    // concurrent purge) may take up to the statement limit, and the answer does not wait for it.
+    const done = await within(inline, withinMs, () => null);
+    if (done === null) void inline.then(handOver);
+    else handOver(done);
   }
-  if (!finished && lane) void lane.run(id, clear);
   return { deleted: true as const, cleared_events: cleared };
 }

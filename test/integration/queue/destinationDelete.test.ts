@@ -223,6 +223,36 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
     await busy;
   });
 
+  it.skipIf(kind === 'pglite')('answers in its time even while a batch waits on a row lock, and the rest is cleared once it is released', async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await disabledWithBacklog(org, 6);
+    // A worker's settle holding one of the jobs: the clear's first batch waits for it.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = tdb.db.transaction(async (tx) => {
+      await tx.query(`SELECT id FROM forwarding_jobs WHERE destination_id = $1 ORDER BY id LIMIT 1 FOR UPDATE`, [dest]);
+      locked();
+      await released;
+    });
+    await isLocked;
+    const lane = new BacklogLane();
+    try {
+      expect(await removeDestination({ ...depsOf(tdb.db), backlog: lane, deleteAnswerWithinMs: 200 }, org, dest, actor)).toEqual({
+        deleted: true,
+        cleared_events: 6,
+      });
+      // Answered while the lock is still held: the jobs are all still there.
+      expect(await count(tdb.db, `SELECT count(*) AS n FROM forwarding_jobs WHERE destination_id = $1`, [dest])).toBe(6);
+    } finally {
+      release();
+      await holder;
+    }
+    await expect.poll(() => count(tdb.db, `SELECT count(*) AS n FROM destinations WHERE id = $1`, [dest]), { timeout: 30_000, interval: 100 }).toBe(0);
+    expect(await count(tdb.db, `SELECT count(*) AS n FROM forwarding_jobs WHERE destination_id = $1`, [dest])).toBe(0);
+  });
+
   it('a process stopping leaves what its lane had not cleared to the hourly sweep', async () => {
     const org = await newOrg(tdb.db);
     const dest = await disabledWithBacklog(org, 5);
