@@ -75,7 +75,7 @@ function answer(msg: Buffer, question: { type: number; end: number }, rcode: num
   return Buffer.concat([header, msg.subarray(12, question.end), ...records]);
 }
 
-async function startDnsServer(zone: Zone): Promise<DnsServer> {
+async function startDnsServer(zone: Zone, holds: (name: string) => boolean = (name) => name.startsWith('hang')): Promise<DnsServer> {
   const socket = dgram.createSocket('udp4');
   const queries: Query[] = [];
   const held: HeldQuery[] = [];
@@ -86,7 +86,7 @@ async function startDnsServer(zone: Zone): Promise<DnsServer> {
     const reply = (rcode: number, addresses: string[] = []) => socket.send(answer(msg, question, rcode, addresses), peer.port, peer.address);
     const entry = zone[name];
     if (entry) reply(0, (type === TYPE_A ? entry.a : type === TYPE_AAAA ? entry.aaaa : undefined) ?? []);
-    else if (name.startsWith('hang')) held.push({ name, type, reply });
+    else if (holds(name)) held.push({ name, type, reply });
     else reply(3); // NXDOMAIN
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
@@ -249,6 +249,26 @@ describe('guarded lookup: a name whose DNS never answers holds up no other', () 
       expect(asked).toBe(afterFirst);
     } finally {
       await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it("keeps an internal first server first when one tenant's name is slow everywhere (split-horizon DNS)", async () => {
+    // An internal resolver first (it knows corp.test), a public one after (NXDOMAIN for corp.test). A
+    // tenant's destination under slow authoritative servers: the internal resolver answers late, the
+    // public one has no address. Asking the internal one last would make corp.test fail for everyone.
+    const internal = await startDnsServer({ 'corp.test': { a: ['93.184.215.14'] } });
+    const outside = await startDnsServer({}, () => false);
+    try {
+      const lookup = guarded(false, { timeoutMs: 1_500, servers: [internal.server, outside.server] });
+      const slow = lookupWith(lookup, 'hang-slow.test', { all: true, family: 4 });
+      await until(() => outside.queries.some((q) => q.name === 'hang-slow.test'), 'the slow name to reach the second server');
+      for (const q of internal.held.splice(0)) q.reply(0, ['93.184.215.14']);
+      expect((await slow).code).toBe('ENOTFOUND');
+      expect(await lookupWith(lookup, 'corp.test', { all: true, family: 4 })).toMatchObject({ code: undefined, address: [{ address: '93.184.215.14' }] });
+    } finally {
+      internal.releaseHeld();
+      await internal.close();
+      await outside.close();
     }
   });
 

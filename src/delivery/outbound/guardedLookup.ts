@@ -38,13 +38,14 @@ const DNS_SHARE = 0.8;
 /**
  * Tries per server. Each lookup has a fresh resolver, whose tries wait a third of the budget, then two
  * thirds: the second try is the last that can be answered before the deadline cancels the query.
+ * With several servers, the first is asked alone, once, for the first third (see `both`).
  */
 const TRIES = 2;
 /**
- * How long a DNS server that did not answer is asked last. A fresh resolver knows nothing of the
- * servers (a shared one learned which failed), so without this every lookup would ask a dead first
- * nameserver of resolv.conf first (a down resolver on one network of a multi-homed host) and wait a
- * third of its budget before the next: 3 s on every new connection by default.
+ * How long a first DNS server that did not answer, while another answered at once, is asked last. A
+ * fresh resolver knows nothing of the servers (a shared one learned which failed), so without this
+ * every lookup would ask a dead first nameserver of resolv.conf first (a down resolver on one network
+ * of a multi-homed host) and wait a third of its budget before the next: 3 s on every new connection.
  */
 const SILENT_SERVER_MS = 60_000;
 
@@ -97,8 +98,7 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
   const silentSince = new Map<string, number>();
 
   /** The servers to ask, those silent of late last (each in its own order, as resolv.conf has them). */
-  function serverOrder(resolver: dnsPromises.Resolver): string[] {
-    const servers = options.servers ?? resolver.getServers();
+  function serverOrder(servers: readonly string[]): string[] {
     const now = Date.now();
     for (const [server, since] of silentSince) if (now - since >= SILENT_SERVER_MS) silentSince.delete(server);
     return [...servers.filter((s) => !silentSince.has(s)), ...servers.filter((s) => silentSince.has(s))];
@@ -114,17 +114,17 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
     }
   }
 
-  /** The budget bounds the caller's wait whatever c-ares does (several servers, each tried in turn). */
-  function bounded(resolver: dnsPromises.Resolver, hostname: string, family: 4 | 6): Promise<Answer> {
-    return within(records(resolver, hostname, family), budgetMs, () => ({
+  /** `ms` bounds the caller's wait whatever c-ares does (several servers, each tried in turn). */
+  function bounded(resolver: dnsPromises.Resolver, hostname: string, family: 4 | 6, ms: number): Promise<Answer> {
+    return within(records(resolver, hostname, family), ms, () => ({
       addresses: [],
-      failure: { code: 'EAI_AGAIN', detail: `no answer within ${budgetMs} ms` },
+      failure: { code: 'EAI_AGAIN', detail: `no answer within ${ms} ms` },
     }));
   }
 
-  async function answerOf(resolver: dnsPromises.Resolver, hostname: string, family: 0 | 4 | 6): Promise<Answer> {
-    if (family !== 0) return bounded(resolver, hostname, family);
-    const [v4, v6] = await Promise.all([bounded(resolver, hostname, 4), bounded(resolver, hostname, 6)]);
+  async function answerOf(resolver: dnsPromises.Resolver, hostname: string, family: 0 | 4 | 6, ms: number): Promise<Answer> {
+    if (family !== 0) return bounded(resolver, hostname, family, ms);
+    const [v4, v6] = await Promise.all([bounded(resolver, hostname, 4, ms), bounded(resolver, hostname, 6, ms)]);
     const addresses = [...v4.addresses, ...v6.addresses];
     if (addresses.length > 0) return { addresses };
     // No address: a DNS failure of either family outranks "no such name" (it may have had some).
@@ -132,21 +132,39 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
     return { addresses, failure: failure ?? { code: 'ENOTFOUND', detail: 'ENODATA' } };
   }
 
-  async function both(hostname: string, family: 0 | 4 | 6): Promise<Answer> {
-    const resolver = new dnsPromises.Resolver({ timeout: firstTryMs, tries: TRIES });
-    const servers = serverOrder(resolver);
+  /** Asks `servers` (c-ares goes on to the next on a timeout or a server failure) within `ms`. */
+  async function ask(servers: string[], hostname: string, family: 0 | 4 | 6, ms: number, tries: number): Promise<Answer> {
+    const resolver = new dnsPromises.Resolver({ timeout: Math.max(25, Math.floor(tries === 1 ? ms : ms / 3)), tries });
     if (servers.length > 0) resolver.setServers(servers);
-    const started = Date.now();
     try {
-      const answer = await answerOf(resolver, hostname, family);
-      // An answer (or the end) only after the first try's time: the first server did not answer, and
-      // the next lookups ask the others first. (One that is merely that slow is asked last a while.)
-      if (servers.length > 1 && Date.now() - started >= firstTryMs) silentSince.set(servers[0]!, Date.now());
-      return answer;
+      return await answerOf(resolver, hostname, family, ms);
     } finally {
       // A query still running (given up at the deadline) ends here; its ECANCELLED is caught in records.
       resolver.cancel();
     }
+  }
+
+  const timedOut = (a: Answer) => a.failure?.detail === 'ETIMEOUT' || a.failure?.detail.startsWith('no answer within') === true;
+
+  /**
+   * The first server alone for the first third of the budget, then the others for the rest. The first
+   * is asked last for a while only when it gave no answer in its time and another server gave an
+   * address within its first try: a name slow everywhere (a tenant's slow authoritative servers) says
+   * nothing against the first server, which must not then lose its place for every tenant's names
+   * (an internal resolver before a public one, the public one answering NXDOMAIN for internal names).
+   */
+  async function both(hostname: string, family: 0 | 4 | 6): Promise<Answer> {
+    const servers = serverOrder(options.servers ?? new dnsPromises.Resolver().getServers());
+    if (servers.length < 2) return ask(servers, hostname, family, budgetMs, TRIES);
+    const started = Date.now();
+    const first = await ask(servers.slice(0, 1), hostname, family, firstTryMs, 1);
+    // An answer, or "no such name", is the answer; a failure (a timeout, SERVFAIL) goes to the others.
+    if (!first.failure || first.failure.code === 'ENOTFOUND') return first;
+    const askedOthers = Date.now();
+    const left = Math.max(50, budgetMs - (askedOthers - started));
+    const rest = await ask(servers.slice(1), hostname, family, left, TRIES);
+    if (timedOut(first) && rest.addresses.length > 0 && Date.now() - askedOthers < firstTryMs) silentSince.set(servers[0]!, Date.now());
+    return rest;
   }
 
   return (hostname, family) => {
