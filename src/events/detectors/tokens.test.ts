@@ -261,6 +261,10 @@ describe('AI provider, GitLab, Hugging Face and npm tokens: shapes', () => {
       expect(found(text), text).toEqual([]);
   });
 
+  it('reads a GitLab token whose random body happens to hold two word-like segments', () => {
+    expect(typesIn('GITLAB_TOKEN=glpat-nkcqq3_ieucc-AoPGH95')).toEqual(['GITLAB_TOKEN']);
+  });
+
   it('reads a project key without the marker as a key: a new kind of key is a key all the same', () => {
     const key = `sk-proj-${OPENAI_PROJECT.slice(8).replace('T3BlbkFJ', 'T3BlbkFK')}`;
     expect(typesIn(`OPENAI_API_KEY=${key}`)).toEqual(['OPENAI_API_KEY']);

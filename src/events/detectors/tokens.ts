@@ -112,15 +112,21 @@ export const TOKEN_PREFIXES = String.raw`gh[pousr]_|github_pat_|xox[abcdeoprs]-|
 
 /** A word between a GitLab body's separators: letters of one case (a capital first), digits after. */
 const WORD_SEGMENT = /^[A-Z]?[a-z]{4,}[0-9]*$/;
+/** A segment prose has: a word (a capital first, digits after), or a number. */
+const PLAIN_SEGMENT = /^(?:[A-Z]?[a-z]+[0-9]*|[0-9]+)$/;
 
 /**
  * A GitLab body that reads as words ("glsoat-Service-Account-Token", "glft-feed-token-1234") is
- * GitLab's documentation naming a kind of token, not one: two word segments between "-" or "_". A
- * random body has a separator in one character of 32, and two segments of four letters of one case
- * between them in about 1 of 25,000 tokens (simulated): that rare token is missed.
+ * GitLab's documentation naming a kind of token, not one: two word segments between "-" or "_", and
+ * every segment plain. A random body has a separator in one character of 32, and a segment of mixed
+ * case or letters after digits in nearly every run: none of 200,000 simulated bodies of 20, 64 or
+ * 300 characters reads so.
  */
-const gitlabBody = (start: number, end: number, m: RegExpExecArray) =>
-  randomBody(start, end, m) && (m[1] ?? '').split(/[-_]/).filter((part) => WORD_SEGMENT.test(part)).length < 2;
+const gitlabBody = (start: number, end: number, m: RegExpExecArray) => {
+  if (!randomBody(start, end, m)) return false;
+  const segments = (m[1] ?? '').split(/[-_]/);
+  return !(segments.filter((part) => WORD_SEGMENT.test(part)).length >= 2 && segments.every((part) => part === '' || PLAIN_SEGMENT.test(part)));
+};
 
 function isAlnum(code: number): boolean {
   return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
