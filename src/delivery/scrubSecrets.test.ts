@@ -269,6 +269,15 @@ describe('what a scrubber hands back is storable, whatever the SIEM answered', (
     expect(scrub(`token ${token.slice(0, 10)}\u001b[0m${token.slice(10)}`)).toBe(`token ${REDACTED}`);
   });
 
+  it('drops invisible format characters, which would hide a secret between its characters, and terminal strings', () => {
+    for (const c of ['\u200b', '\u200d', '\u2060', '\u2064', '\ufeff', '\u00ad', '\u034f', '\u180e', '\u{e0020}']) {
+      expect(scrub(`token ${token.slice(0, 10)}${c}${token.slice(10)}`), JSON.stringify(c)).toBe(`token ${REDACTED}`);
+    }
+    // A terminal hyperlink (OSC 8) and a title (OSC 0) go with their payload; tag characters too.
+    expect(secretScrubber([])('\u001b]8;;https://evil.example/\u0007click\u001b]8;;\u0007 here \u001b]0;title\u001b\\ok')).toBe('click here ok');
+    expect(secretScrubber([])('a\u{e0041}\u{e0042}b')).toBe('ab');
+  });
+
   it('scrubs a base64 token echoed without its "=" padding', () => {
     expect(scrub(`{"error":"token ${token.replace(/=+$/, '')} is unknown"}`)).toBe(`{"error":"token ${REDACTED} is unknown"}`);
   });
