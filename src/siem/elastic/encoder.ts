@@ -52,13 +52,18 @@ export function bulkItemOutcome(status: number, errorType?: string): ItemOutcome
 }
 
 /**
- * What to do about an item dead-lettered at once (it would be refused again as it is), so that the
- * card's last error says what to fix, as every other failure's does.
+ * What to do about an item dead-lettered at once (it would be refused again as it is), by what
+ * Elasticsearch named, so that the card's last error says what to fix, as every other failure's does.
  */
-function refusedItemHint(status: number): string {
-  return status === 413
-    ? "this event is over the cluster's http.max_content_length: raise it, then replay the failed events."
-    : "the index's mapping refuses this event (a field of another type, or past the field limit): fix the mapping or index template, then replay the failed events.";
+function refusedItemHint(status: number, errorType: string | undefined, reason: string): string {
+  if (status === 413) return "this event is over the cluster's http.max_content_length: raise it, then replay the failed events.";
+  if (/pipeline/i.test(reason))
+    return 'the ingest pipeline it names is missing or failed: create or fix it (or drop it from the URL), then replay the failed events.';
+  if (errorType === 'invalid_index_name_exception') return 'the index name is not valid: fix the index in the URL, then replay the failed events.';
+  if (errorType === 'mapper_parsing_exception' || errorType === 'document_parsing_exception' || /mapp|field/i.test(reason)) {
+    return "the index's mapping refuses this event (a field of another type, or past the field limit): fix the mapping or index template, then replay the failed events.";
+  }
+  return 'Elasticsearch refuses this event as it is: fix what it names, then replay the failed events.';
 }
 
 /** What to do about a retried item, by status (and error type); the retry tail comes after it. */
@@ -100,7 +105,10 @@ function bulkItemVerdict(raw: unknown): ItemVerdict {
   const outcome = bulkItemOutcome(result.status, errorType);
   if (outcome === 'done') return { outcome };
   const detail = `Elasticsearch ${result.status}: ${snippet(errorText(result.error) ?? `status ${result.status}`, 200)}`;
-  if (outcome === 'failed') return { outcome, error: `${detail.replace(/[\s.;,]+$/, '')}; ${refusedItemHint(result.status)}` };
+  if (outcome === 'failed') {
+    const reason = isRecord(result.error) && typeof result.error.reason === 'string' ? result.error.reason : '';
+    return { outcome, error: `${detail.replace(/[\s.;,]+$/, '')}; ${refusedItemHint(result.status, errorType, reason)}` };
+  }
   // Any item 429 is the cluster saying "too many", whether the item is shed or spends an attempt.
   return {
     outcome,

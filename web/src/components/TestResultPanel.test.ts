@@ -8,10 +8,10 @@ const render = (result: Partial<TestResult>) =>
   renderToStaticMarkup(createElement(TestResultPanel, { result: { ok: false, status_code: null, error: null, ...result } }));
 
 describe('TestResultPanel', () => {
-  it('says why a test failed with a 2xx: the SIEM answered, and refused the event', () => {
+  it('says why a test failed with a 2xx: the SIEM answered, and it was not a delivery', () => {
     // Elasticsearch's _bulk answers 200 with the item's error inside.
     const html = render({ status_code: 200, error: 'Elasticsearch 400: mapper_parsing_exception: failed to parse field' });
-    expect(html).toContain('Test failed (HTTP 200, but the event was refused).');
+    expect(html).toContain('Test failed (HTTP 200, but not a delivery).');
     expect(html).toContain('mapper_parsing_exception');
   });
 

@@ -12,13 +12,13 @@ export function TestResultPanel({ result }: { result: TestResult }) {
       </div>
     );
   }
-  // A 2xx that still refused the event (an Elasticsearch _bulk item error answers 200): saying only
-  // "HTTP 200" beside "failed" reads as a contradiction.
+  // A 2xx that was still no delivery (an Elasticsearch _bulk item error, a proxy's page, an answer
+  // cut short): saying only "HTTP 200" beside "failed" reads as a contradiction.
   const what =
     result.status_code === null
       ? 'no response'
       : result.status_code >= 200 && result.status_code < 300
-        ? `HTTP ${result.status_code}, but the event was refused`
+        ? `HTTP ${result.status_code}, but not a delivery`
         : `HTTP ${result.status_code}`;
   return (
     <div className="result result-failed" data-testid="test-result" data-ok="false">
