@@ -75,7 +75,7 @@ function answer(msg: Buffer, question: { type: number; end: number }, rcode: num
   return Buffer.concat([header, msg.subarray(12, question.end), ...records]);
 }
 
-async function startDnsServer(zone: Zone, holds: (name: string) => boolean = (name) => name.startsWith('hang')): Promise<DnsServer> {
+async function startDnsServer(zone: Zone, holds: (name: string, type: number) => boolean = (name) => name.startsWith('hang')): Promise<DnsServer> {
   const socket = dgram.createSocket('udp4');
   const queries: Query[] = [];
   const held: HeldQuery[] = [];
@@ -85,8 +85,8 @@ async function startDnsServer(zone: Zone, holds: (name: string) => boolean = (na
     queries.push({ name, type });
     const reply = (rcode: number, addresses: string[] = []) => socket.send(answer(msg, question, rcode, addresses), peer.port, peer.address);
     const entry = zone[name];
-    if (entry) reply(0, (type === TYPE_A ? entry.a : type === TYPE_AAAA ? entry.aaaa : undefined) ?? []);
-    else if (holds(name)) held.push({ name, type, reply });
+    if (holds(name, type)) held.push({ name, type, reply });
+    else if (entry) reply(0, (type === TYPE_A ? entry.a : type === TYPE_AAAA ? entry.aaaa : undefined) ?? []);
     else reply(3); // NXDOMAIN
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
@@ -269,6 +269,45 @@ describe('guarded lookup: a name whose DNS never answers holds up no other', () 
       internal.releaseHeld();
       await internal.close();
       await outside.close();
+    }
+  });
+
+  it('asks an internal server moved last before taking "no such name" from the public one', async () => {
+    // A tenant's DNS answers the public resolver and ignores the internal one (their source addresses
+    // differ): the internal one looks dead and is moved last. Its internal names must still resolve.
+    const internal = await startDnsServer({ 'corp.test': { a: ['93.184.215.14'] } });
+    const outside = await startDnsServer({ 'hang-tenant.test': { a: ['93.184.215.15'] } }, () => false);
+    try {
+      const lookup = guarded(false, { timeoutMs: 1_500, servers: [internal.server, outside.server] });
+      expect((await lookupWith(lookup, 'hang-tenant.test', { all: true, family: 4 })).code).toBeUndefined();
+      expect(await lookupWith(lookup, 'corp.test', { all: true, family: 4 })).toMatchObject({ code: undefined, address: [{ address: '93.184.215.14' }] });
+      // Back in its place: the next internal name goes to it first, the public server not asked.
+      const outsideAsked = outside.queries.length;
+      expect((await lookupWith(lookup, 'corp.test', { all: true, family: 4 })).code).toBeUndefined();
+      expect(outside.queries.length).toBe(outsideAsked);
+    } finally {
+      internal.releaseHeld();
+      await internal.close();
+      await outside.close();
+    }
+  });
+
+  it('asks the other servers for the family a first server drops (AAAA), and keeps both families', async () => {
+    const first = await startDnsServer({ 'dual.test': { a: ['93.184.215.14'] } }, (_name, type) => type === TYPE_AAAA);
+    const second = await startDnsServer({ 'dual.test': { a: ['93.184.215.14'], aaaa: ['2606:2800:21f:cb07::1'] } }, () => false);
+    try {
+      const lookup = guarded(false, { timeoutMs: 1_500, servers: [first.server, second.server] });
+      expect(await lookupWith(lookup, 'dual.test')).toMatchObject({
+        code: undefined,
+        address: [
+          { address: '93.184.215.14', family: 4 },
+          { address: '2606:2800:21f:cb07::1', family: 6 },
+        ],
+      });
+    } finally {
+      first.releaseHeld();
+      await first.close();
+      await second.close();
     }
   });
 

@@ -122,9 +122,8 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
     }));
   }
 
-  async function answerOf(resolver: dnsPromises.Resolver, hostname: string, family: 0 | 4 | 6, ms: number): Promise<Answer> {
-    if (family !== 0) return bounded(resolver, hostname, family, ms);
-    const [v4, v6] = await Promise.all([bounded(resolver, hostname, 4, ms), bounded(resolver, hostname, 6, ms)]);
+  /** Both families' answers as one: their addresses, or the failure that says most. */
+  function merged(v4: Answer, v6: Answer): Answer {
     const addresses = [...v4.addresses, ...v6.addresses];
     if (addresses.length > 0) return { addresses };
     // No address: a DNS failure of either family outranks "no such name" (it may have had some).
@@ -133,11 +132,11 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
   }
 
   /** Asks `servers` (c-ares goes on to the next on a timeout or a server failure) within `ms`. */
-  async function ask(servers: string[], hostname: string, family: 0 | 4 | 6, ms: number, tries: number): Promise<Answer> {
+  async function ask(servers: string[], hostname: string, family: 4 | 6, ms: number, tries: number): Promise<Answer> {
     const resolver = new dnsPromises.Resolver({ timeout: Math.max(25, Math.floor(tries === 1 ? ms : ms / 3)), tries });
     if (servers.length > 0) resolver.setServers(servers);
     try {
-      return await answerOf(resolver, hostname, family, ms);
+      return await bounded(resolver, hostname, family, ms);
     } finally {
       // A query still running (given up at the deadline) ends here; its ECANCELLED is caught in records.
       resolver.cancel();
@@ -147,24 +146,42 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
   const timedOut = (a: Answer) => a.failure?.detail === 'ETIMEOUT' || a.failure?.detail.startsWith('no answer within') === true;
 
   /**
-   * The first server alone for the first third of the budget, then the others for the rest. The first
-   * is asked last for a while only when it gave no answer in its time and another server gave an
-   * address within its first try: a name slow everywhere (a tenant's slow authoritative servers) says
-   * nothing against the first server, which must not then lose its place for every tenant's names
-   * (an internal resolver before a public one, the public one answering NXDOMAIN for internal names).
+   * One family's records: the first server alone for the first third of the budget, then the others
+   * for the rest. The first is asked last for a while only when it gave no answer in its time and
+   * another server gave an address within its first try: a name slow everywhere (a tenant's slow
+   * authoritative servers) says nothing against the first server, which must not then lose its place
+   * for every tenant's names (an internal resolver before a public one, the public one answering
+   * NXDOMAIN for internal names). Per family, so a server that drops AAAA queries is passed for AAAA.
    */
-  async function both(hostname: string, family: 0 | 4 | 6): Promise<Answer> {
-    const servers = serverOrder(options.servers ?? new dnsPromises.Resolver().getServers());
+  async function phased(servers: string[], hostname: string, family: 4 | 6): Promise<Answer> {
     if (servers.length < 2) return ask(servers, hostname, family, budgetMs, TRIES);
     const started = Date.now();
     const first = await ask(servers.slice(0, 1), hostname, family, firstTryMs, 1);
-    // An answer, or "no such name", is the answer; a failure (a timeout, SERVFAIL) goes to the others.
-    if (!first.failure || first.failure.code === 'ENOTFOUND') return first;
+    if (!first.failure) return first;
+    // NXDOMAIN is final, as c-ares takes it, but for the servers moved last a while, not yet asked:
+    // one of them may be the internal resolver that knows the name, moved by a tenant whose DNS
+    // answered the others only. It gets its say, and its place back if it knows the name. (Not on
+    // ENODATA: the name exists, without records of this family.)
+    const demoted = servers.slice(1).filter((s) => silentSince.has(s));
+    const noSuchName = first.failure.detail === 'ENOTFOUND';
+    if (first.failure.code === 'ENOTFOUND' && !(noSuchName && demoted.length > 0)) return first;
     const askedOthers = Date.now();
     const left = Math.max(50, budgetMs - (askedOthers - started));
-    const rest = await ask(servers.slice(1), hostname, family, left, TRIES);
+    const rest = await ask(noSuchName ? demoted : servers.slice(1), hostname, family, left, TRIES);
+    if (noSuchName) {
+      if (rest.addresses.length === 0) return first;
+      for (const server of demoted) silentSince.delete(server);
+      return rest;
+    }
     if (timedOut(first) && rest.addresses.length > 0 && Date.now() - askedOthers < firstTryMs) silentSince.set(servers[0]!, Date.now());
     return rest;
+  }
+
+  async function both(hostname: string, family: 0 | 4 | 6): Promise<Answer> {
+    const servers = serverOrder(options.servers ?? new dnsPromises.Resolver().getServers());
+    if (family !== 0) return phased(servers, hostname, family);
+    const [v4, v6] = await Promise.all([phased(servers, hostname, 4), phased(servers, hostname, 6)]);
+    return merged(v4, v6);
   }
 
   return (hostname, family) => {
