@@ -47,6 +47,15 @@ export class BacklogLane {
     return next;
   }
 
+  /**
+   * Work of this process's that goes on outside the lane (a delete's own clearing, after its answer):
+   * stop() waits for it too, so that the database is not closed under its batch, and later work of
+   * the lane comes after it.
+   */
+  track(work: Promise<unknown>): void {
+    this.tail = Promise.all([this.tail, work.catch(() => undefined)]).then(() => undefined);
+  }
+
   /** Lets the running work end after its current batch and starts no more; resolves once it has. */
   async stop(): Promise<void> {
     this.#stopping = true;

@@ -90,6 +90,7 @@ const FAREWELL_GIVE_UP = "interval '1 day'";
  * once the row is deleted (no reader sees the row), so the check holds between the batches.
  */
 async function removeInBatches(db: Queryable, orgId: string, id: string, giveUp: boolean, batch: number, stopped: Stopped = never): Promise<boolean> {
+  if (stopped()) return false;
   const removable = await db.query(`SELECT 1 FROM destinations d WHERE ${THIS_REMOVABLE(giveUp)}`, [orgId, id]);
   if (removable.rowCount === 0) return false;
   // By status, so that each batch walks an index of its own (forwarding_jobs_due, _failed; rows

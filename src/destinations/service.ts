@@ -172,10 +172,11 @@ export async function removeDestination(
   const withinMs = deps.deleteAnswerWithinMs ?? DELETE_ANSWER_WITHIN_MS;
   const until = Date.now() + withinMs;
   const stopped: Stopped = lane ? () => lane.stopping || Date.now() >= until : () => false;
-  // Never rejects: a failure is logged and the rest left to the worker (finished, for the lane).
+  // Never rejects: a failure (a statement limit while a lock was held, the database gone a moment) is
+  // logged, and the lane tries the rest once more; the worker's purge finishes what it cannot.
   const inline = clear(stopped).catch((err: unknown) => {
     logClearStopped(deps.logger, id, err);
-    return true;
+    return false;
   });
   // Whatever the rest goes to the lane once the request's own clearing has stopped.
   const handOver = (finished: boolean) => {
@@ -187,8 +188,10 @@ export async function removeDestination(
     // The time is checked between batches; a batch that waits on a row lock (a worker's settle, a
     // concurrent purge) may take up to the statement limit, and the answer does not wait for it.
     const done = await within(inline, withinMs, () => null);
-    if (done === null) void inline.then(handOver);
-    else handOver(done);
+    if (done === null) {
+      lane.track(inline);
+      void inline.then(handOver);
+    } else handOver(done);
   }
   return { deleted: true as const, cleared_events: cleared };
 }

@@ -253,6 +253,37 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
     expect(await count(tdb.db, `SELECT count(*) AS n FROM forwarding_jobs WHERE destination_id = $1`, [dest])).toBe(0);
   });
 
+  it.skipIf(kind === 'pglite')("a process stopping waits for a delete's clearing still running after its answer", async () => {
+    const org = await newOrg(tdb.db);
+    const dest = await disabledWithBacklog(org, 3);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = tdb.db.transaction(async (tx) => {
+      await tx.query(`SELECT id FROM forwarding_jobs WHERE destination_id = $1 ORDER BY id LIMIT 1 FOR UPDATE`, [dest]);
+      locked();
+      await released;
+    });
+    await isLocked;
+    const lane = new BacklogLane();
+    expect(await removeDestination({ ...depsOf(tdb.db), backlog: lane, deleteAnswerWithinMs: 100 }, org, dest, actor)).toEqual({
+      deleted: true,
+      cleared_events: 3,
+    });
+    // The clearing's batch waits on the lock: stopping waits for it (the database must not close under it).
+    const stopping = lane.stop();
+    const first = await Promise.race([stopping.then(() => 'stopped'), new Promise((r) => setTimeout(() => r('waiting'), 300))]);
+    expect(first).toBe('waiting');
+    release();
+    await holder;
+    await stopping;
+    // Its batch done, nothing more started: the row waits for the worker's sweep.
+    expect(await count(tdb.db, `SELECT count(*) AS n FROM forwarding_jobs WHERE destination_id = $1`, [dest])).toBe(0);
+    expect(await count(tdb.db, `SELECT count(*) AS n FROM destinations WHERE id = $1`, [dest])).toBe(1);
+    expect(await purgeDeletedDestinations(tdb.db)).toBe(1);
+  });
+
   it('a process stopping leaves what its lane had not cleared to the hourly sweep', async () => {
     const org = await newOrg(tdb.db);
     const dest = await disabledWithBacklog(org, 5);
