@@ -125,6 +125,22 @@ async function until(condition: () => boolean, what: string, ceilingMs = 20_000)
   }
 }
 
+type ServerSpec = [zone: Zone, holds?: (name: string, type: number) => boolean];
+
+/** Two DNS servers of their own for `test`, in the order given, held queries released and both closed after. */
+async function withTwoServers(first: ServerSpec, second: ServerSpec, test: (a: DnsServer, b: DnsServer) => Promise<void>): Promise<void> {
+  const a = await startDnsServer(...first);
+  const b = await startDnsServer(...second);
+  try {
+    await test(a, b);
+  } finally {
+    a.releaseHeld();
+    b.releaseHeld();
+    await a.close();
+    await b.close();
+  }
+}
+
 const ZONE: Zone = {
   'good.test': { a: ['127.0.0.1'] },
   'public.test': { a: ['93.184.215.14'], aaaa: ['2606:2800:21f:cb07::1'] },
@@ -221,10 +237,13 @@ describe('guarded lookup: a name whose DNS never answers holds up no other', () 
   });
 
   it('asks the DNS server no more once a lookup is given up at its deadline', async () => {
-    // A query left running would go on retrying, each try's wait doubling, long after the connection
-    // failed: a tenant's silent DNS server then costs packets and c-ares state for minutes per lookup.
-    const r = await lookupWith(guarded(false, { timeoutMs: 600 }), 'hang-cancel.test', { all: true, family: 4 });
+    // A query left running goes on after the connection failed: Node checks c-ares's timeouts about
+    // once a second, so with the smallest timeout (100 ms: an 80 ms budget) the second try would go
+    // out some time after the deadline. Cancelled at the deadline, it never does.
+    const r = await lookupWith(guarded(false, { timeoutMs: 100 }), 'hang-cancel.test', { all: true, family: 4 });
     expect(r.code).toBe('EAI_AGAIN');
+    // Packets sent before the deadline reach the server in a turn of the loop of their own.
+    await new Promise((r) => setImmediate(r));
     const asked = dns.queries.filter((q) => q.name === 'hang-cancel.test').length;
     expect(asked).toBeGreaterThan(0);
     // Long enough for several more tries of a query still running (each within about a second here);
@@ -256,59 +275,49 @@ describe('guarded lookup: a name whose DNS never answers holds up no other', () 
     // An internal resolver first (it knows corp.test), a public one after (NXDOMAIN for corp.test). A
     // tenant's destination under slow authoritative servers: the internal resolver answers late, the
     // public one has no address. Asking the internal one last would make corp.test fail for everyone.
-    const internal = await startDnsServer({ 'corp.test': { a: ['93.184.215.14'] } });
-    const outside = await startDnsServer({}, () => false);
-    try {
+    await withTwoServers([{ 'corp.test': { a: ['93.184.215.14'] } }], [{}, () => false], async (internal, outside) => {
       const lookup = guarded(false, { timeoutMs: 1_500, servers: [internal.server, outside.server] });
       const slow = lookupWith(lookup, 'hang-slow.test', { all: true, family: 4 });
       await until(() => outside.queries.some((q) => q.name === 'hang-slow.test'), 'the slow name to reach the second server');
       for (const q of internal.held.splice(0)) q.reply(0, ['93.184.215.14']);
       expect((await slow).code).toBe('ENOTFOUND');
       expect(await lookupWith(lookup, 'corp.test', { all: true, family: 4 })).toMatchObject({ code: undefined, address: [{ address: '93.184.215.14' }] });
-    } finally {
-      internal.releaseHeld();
-      await internal.close();
-      await outside.close();
-    }
+    });
   });
 
   it('asks an internal server moved last before taking "no such name" from the public one', async () => {
     // A tenant's DNS answers the public resolver and ignores the internal one (their source addresses
     // differ): the internal one looks dead and is moved last. Its internal names must still resolve.
-    const internal = await startDnsServer({ 'corp.test': { a: ['93.184.215.14'] } });
-    const outside = await startDnsServer({ 'hang-tenant.test': { a: ['93.184.215.15'] } }, () => false);
-    try {
-      const lookup = guarded(false, { timeoutMs: 1_500, servers: [internal.server, outside.server] });
-      expect((await lookupWith(lookup, 'hang-tenant.test', { all: true, family: 4 })).code).toBeUndefined();
-      expect(await lookupWith(lookup, 'corp.test', { all: true, family: 4 })).toMatchObject({ code: undefined, address: [{ address: '93.184.215.14' }] });
-      // Back in its place: the next internal name goes to it first, the public server not asked.
-      const outsideAsked = outside.queries.length;
-      expect((await lookupWith(lookup, 'corp.test', { all: true, family: 4 })).code).toBeUndefined();
-      expect(outside.queries.length).toBe(outsideAsked);
-    } finally {
-      internal.releaseHeld();
-      await internal.close();
-      await outside.close();
-    }
+    await withTwoServers(
+      [{ 'corp.test': { a: ['93.184.215.14'] } }],
+      [{ 'hang-tenant.test': { a: ['93.184.215.15'] } }, () => false],
+      async (internal, outside) => {
+        const lookup = guarded(false, { timeoutMs: 1_500, servers: [internal.server, outside.server] });
+        expect((await lookupWith(lookup, 'hang-tenant.test', { all: true, family: 4 })).code).toBeUndefined();
+        expect(await lookupWith(lookup, 'corp.test', { all: true, family: 4 })).toMatchObject({ code: undefined, address: [{ address: '93.184.215.14' }] });
+        // Back in its place: the next internal name goes to it first, the public server not asked.
+        const outsideAsked = outside.queries.length;
+        expect((await lookupWith(lookup, 'corp.test', { all: true, family: 4 })).code).toBeUndefined();
+        expect(outside.queries.length).toBe(outsideAsked);
+      },
+    );
   });
 
   it('asks the other servers for the family a first server drops (AAAA), and keeps both families', async () => {
-    const first = await startDnsServer({ 'dual.test': { a: ['93.184.215.14'] } }, (_name, type) => type === TYPE_AAAA);
-    const second = await startDnsServer({ 'dual.test': { a: ['93.184.215.14'], aaaa: ['2606:2800:21f:cb07::1'] } }, () => false);
-    try {
-      const lookup = guarded(false, { timeoutMs: 1_500, servers: [first.server, second.server] });
-      expect(await lookupWith(lookup, 'dual.test')).toMatchObject({
-        code: undefined,
-        address: [
-          { address: '93.184.215.14', family: 4 },
-          { address: '2606:2800:21f:cb07::1', family: 6 },
-        ],
-      });
-    } finally {
-      first.releaseHeld();
-      await first.close();
-      await second.close();
-    }
+    await withTwoServers(
+      [{ 'dual.test': { a: ['93.184.215.14'] } }, (_name, type) => type === TYPE_AAAA],
+      [{ 'dual.test': { a: ['93.184.215.14'], aaaa: ['2606:2800:21f:cb07::1'] } }, () => false],
+      async (first, second) => {
+        const lookup = guarded(false, { timeoutMs: 1_500, servers: [first.server, second.server] });
+        expect(await lookupWith(lookup, 'dual.test')).toMatchObject({
+          code: undefined,
+          address: [
+            { address: '93.184.215.14', family: 4 },
+            { address: '2606:2800:21f:cb07::1', family: 6 },
+          ],
+        });
+      },
+    );
   });
 
   it('fails a lookup that outlasts its time as a DNS failure (EAI_AGAIN), never falling back to the system resolver', async () => {

@@ -38,7 +38,7 @@ const DNS_SHARE = 0.8;
 /**
  * Tries per server. Each lookup has a fresh resolver, whose tries wait a third of the budget, then two
  * thirds: the second try is the last that can be answered before the deadline cancels the query.
- * With several servers, the first is asked alone, once, for the first third (see `both`).
+ * With several servers, the first is asked alone, once, for the first third (see `phased`).
  */
 const TRIES = 2;
 /**
@@ -74,7 +74,7 @@ const NO_SUCH_NAME = new Set(['ENOTFOUND', 'ENODATA', 'EBADNAME']);
 interface Answer {
   addresses: LookupAddress[];
   /** Set when no address came back: ENOTFOUND (no such name or record) or EAI_AGAIN (DNS failed: timeout, SERVFAIL, refused, ...). */
-  failure?: { code: 'ENOTFOUND' | 'EAI_AGAIN'; detail: string };
+  failure?: { code: 'ENOTFOUND' | 'EAI_AGAIN'; detail: string; timedOut?: true };
 }
 
 /**
@@ -110,6 +110,7 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
       return { addresses: found.map((address) => ({ address, family })) };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+      if (code === 'ETIMEOUT') return { addresses: [], failure: { code: 'EAI_AGAIN', detail: code, timedOut: true } };
       return { addresses: [], failure: { code: NO_SUCH_NAME.has(code) ? 'ENOTFOUND' : 'EAI_AGAIN', detail: code } };
     }
   }
@@ -118,7 +119,7 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
   function bounded(resolver: dnsPromises.Resolver, hostname: string, family: 4 | 6, ms: number): Promise<Answer> {
     return within(records(resolver, hostname, family), ms, () => ({
       addresses: [],
-      failure: { code: 'EAI_AGAIN', detail: `no answer within ${ms} ms` },
+      failure: { code: 'EAI_AGAIN', detail: `no answer within ${ms} ms`, timedOut: true },
     }));
   }
 
@@ -142,8 +143,6 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
       resolver.cancel();
     }
   }
-
-  const timedOut = (a: Answer) => a.failure?.detail === 'ETIMEOUT' || a.failure?.detail.startsWith('no answer within') === true;
 
   /**
    * One family's records: the first server alone for the first third of the budget, then the others
@@ -173,11 +172,11 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
       for (const server of demoted) silentSince.delete(server);
       return rest;
     }
-    if (timedOut(first) && rest.addresses.length > 0 && Date.now() - askedOthers < firstTryMs) silentSince.set(servers[0]!, Date.now());
+    if (first.failure.timedOut && rest.addresses.length > 0 && Date.now() - askedOthers < firstTryMs) silentSince.set(servers[0]!, Date.now());
     return rest;
   }
 
-  async function both(hostname: string, family: 0 | 4 | 6): Promise<Answer> {
+  async function resolveName(hostname: string, family: 0 | 4 | 6): Promise<Answer> {
     const servers = serverOrder(options.servers ?? new dnsPromises.Resolver().getServers());
     if (family !== 0) return phased(servers, hostname, family);
     const [v4, v6] = await Promise.all([phased(servers, hostname, 4), phased(servers, hostname, 6)]);
@@ -188,7 +187,7 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
     const key = `${family} ${hostname.toLowerCase()}`;
     let pending = inFlight.get(key);
     if (!pending) {
-      pending = both(hostname, family).finally(() => inFlight.delete(key));
+      pending = resolveName(hostname, family).finally(() => inFlight.delete(key));
       inFlight.set(key, pending);
     }
     return pending;
