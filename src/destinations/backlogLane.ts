@@ -6,6 +6,7 @@
 // One at a time, because an organization deleting many destinations must not take every connection
 // of the pool for their backlogs: the per-organization gate bounded that while the requests cleared.
 import type { Logger } from '../logger.js';
+import { within } from '../within.js';
 
 /** Asked between batches: true once the clearing must stop (the worker's purge finishes the rest). */
 export type Stopped = () => boolean;
@@ -23,11 +24,6 @@ export class BacklogLane {
   #stopping = false;
 
   constructor(private readonly logger?: Pick<Logger, 'warn'>) {}
-
-  /** True once stop() was called: a clearing asks it between batches. */
-  get stopping(): boolean {
-    return this.#stopping;
-  }
 
   /**
    * Queues `work` behind the lane's earlier work; the promise settles when it has run (never
@@ -48,12 +44,27 @@ export class BacklogLane {
   }
 
   /**
-   * Work of this process's that goes on outside the lane (a delete's own clearing, after its answer):
-   * stop() waits for it too, so that the database is not closed under its batch, and later work of
-   * the lane comes after it.
+   * A delete's clearing: `work` runs now, in the request, for at most `withinMs` (its `stopped` says
+   * so between batches, and the wait is raced against a batch that waits on a row lock), so that
+   * another organization's backlog of millions in the lane never holds this answer back. What it has
+   * not finished once it stops, or after a failure (a statement limit while a lock was held), the
+   * lane takes up once more. `work` answers whether it finished.
    */
-  track(work: Promise<unknown>): void {
-    this.tail = Promise.all([this.tail, work.catch(() => undefined)]).then(() => undefined);
+  async clear(destinationId: string, work: (stopped: Stopped) => Promise<boolean>, withinMs: number): Promise<void> {
+    const until = Date.now() + withinMs;
+    const inline = work(() => this.#stopping || Date.now() >= until).catch((err: unknown) => {
+      logClearStopped(this.logger, destinationId, err);
+      return false;
+    });
+    const handOver = (finished: boolean) => {
+      if (!finished) void this.run(destinationId, work);
+    };
+    const done = await within(inline, withinMs, () => null);
+    if (done !== null) return handOver(done);
+    // Still running after the answer: stop() waits for it (the database must not close under its
+    // batch), and the lane's later work comes after it.
+    this.tail = Promise.all([this.tail, inline]).then(() => undefined);
+    void inline.then(handOver);
   }
 
   /** Lets the running work end after its current batch and starts no more; resolves once it has. */

@@ -5,7 +5,6 @@ import { getDestination, destinationExists, listDestinationsPage, type Destinati
 import { insertDestination, lockDestinationRow, lockOrgDestinationCounts, updateDestination } from './writes.js';
 import { clearDeletedDestinationJobs, DELETE_BATCH, purgeDeletedDestination, tombstoneDestination } from './deletion.js';
 import { logClearStopped, type Stopped } from './backlogLane.js';
-import { within } from '../within.js';
 import { cancelDestinationReplays } from '../replays/repository.js';
 import { toView } from './view.js';
 import type { DestinationDeps } from './deps.js';
@@ -168,30 +167,7 @@ export async function removeDestination(
     await purgeDeletedDestination(deps.db, orgId, id, DELETE_BATCH, stopped);
     return !stopped();
   };
-  const lane = deps.backlog;
-  const withinMs = deps.deleteAnswerWithinMs ?? DELETE_ANSWER_WITHIN_MS;
-  const until = Date.now() + withinMs;
-  const stopped: Stopped = lane ? () => lane.stopping || Date.now() >= until : () => false;
-  // Never rejects: a failure (a statement limit while a lock was held, the database gone a moment) is
-  // logged, and the lane tries the rest once more; the worker's purge finishes what it cannot.
-  const inline = clear(stopped).catch((err: unknown) => {
-    logClearStopped(deps.logger, id, err);
-    return false;
-  });
-  // Whatever the rest goes to the lane once the request's own clearing has stopped.
-  const handOver = (finished: boolean) => {
-    if (!finished && lane) void lane.run(id, clear);
-  };
-  if (!lane) {
-    await inline;
-  } else {
-    // The time is checked between batches; a batch that waits on a row lock (a worker's settle, a
-    // concurrent purge) may take up to the statement limit, and the answer does not wait for it.
-    const done = await within(inline, withinMs, () => null);
-    if (done === null) {
-      lane.track(inline);
-      void inline.then(handOver);
-    } else handOver(done);
-  }
+  if (deps.backlog) await deps.backlog.clear(id, clear, deps.deleteAnswerWithinMs ?? DELETE_ANSWER_WITHIN_MS);
+  else await clear(() => false).catch((err: unknown) => logClearStopped(deps.logger, id, err));
   return { deleted: true as const, cleared_events: cleared };
 }

@@ -49,6 +49,24 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
     return dest;
   }
 
+  /**
+   * One of the destination's jobs locked, as a worker's settle holds it, until `release()`; `holder`
+   * settles once the transaction is over. Resolves once the lock is held.
+   */
+  async function holdJobLock(dest: string): Promise<{ release: () => void; holder: Promise<void> }> {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = tdb.db.transaction(async (tx) => {
+      await tx.query(`SELECT id FROM forwarding_jobs WHERE destination_id = $1 ORDER BY id LIMIT 1 FOR UPDATE`, [dest]);
+      locked();
+      await released;
+    });
+    await isLocked;
+    return { release, holder };
+  }
+
   /** A lane busy with another destination's backlog until `release()`; `busy` settles after it. */
   function busyLane(other: string): { lane: BacklogLane; release: () => void; busy: Promise<void> } {
     const lane = new BacklogLane();
@@ -226,17 +244,7 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
   it.skipIf(kind === 'pglite')('answers in its time even while a batch waits on a row lock, and the rest is cleared once it is released', async () => {
     const org = await newOrg(tdb.db);
     const dest = await disabledWithBacklog(org, 6);
-    // A worker's settle holding one of the jobs: the clear's first batch waits for it.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const holder = tdb.db.transaction(async (tx) => {
-      await tx.query(`SELECT id FROM forwarding_jobs WHERE destination_id = $1 ORDER BY id LIMIT 1 FOR UPDATE`, [dest]);
-      locked();
-      await released;
-    });
-    await isLocked;
+    const { release, holder } = await holdJobLock(dest);
     const lane = new BacklogLane();
     try {
       expect(await removeDestination({ ...depsOf(tdb.db), backlog: lane, deleteAnswerWithinMs: 200 }, org, dest, actor)).toEqual({
@@ -256,16 +264,7 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
   it.skipIf(kind === 'pglite')("a process stopping waits for a delete's clearing still running after its answer", async () => {
     const org = await newOrg(tdb.db);
     const dest = await disabledWithBacklog(org, 3);
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const holder = tdb.db.transaction(async (tx) => {
-      await tx.query(`SELECT id FROM forwarding_jobs WHERE destination_id = $1 ORDER BY id LIMIT 1 FOR UPDATE`, [dest]);
-      locked();
-      await released;
-    });
-    await isLocked;
+    const { release, holder } = await holdJobLock(dest);
     const lane = new BacklogLane();
     expect(await removeDestination({ ...depsOf(tdb.db), backlog: lane, deleteAnswerWithinMs: 100 }, org, dest, actor)).toEqual({
       deleted: true,
