@@ -41,6 +41,9 @@ function auditEventsReadable(body: unknown): boolean {
   return isObject(body) && Object.keys(body).every((k) => k === 'events') && 'events' in body && Array.isArray(body.events);
 }
 
+/** JSON values a batch of audit events may hold: a record at its schema maxima is about 80 (64 finding counts). */
+const AUDIT_EVENTS_MAX_JSON_VALUES = MAX_BATCH * 100;
+
 export function eventRoutes(app: TypedApp, ctx: AppContext): void {
   // Destination filters compiled once and reused across requests (filters/router.ts).
   const router = ctx.filterRouter;
@@ -74,8 +77,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
     // 1,000 records at their schema maxima (500-character summary, 256-character actor_id, 64 finding
     // types), JSON-escaped, come to about 10 MB: the default 2 MiB would refuse a valid batch.
     bodyLimit: 12 * 1024 * 1024,
-    // A record at its schema maxima is about 80 values (64 of them finding counts).
-    config: { maxJsonValues: MAX_BATCH * 100 },
+    config: { maxJsonValues: AUDIT_EVENTS_MAX_JSON_VALUES },
     validatorCompiler: producerValidatorCompiler(auditEventsReadable),
     schema: {
       tags: ['audit events'],
@@ -88,7 +90,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
         200: AuditEventsResponseSchema,
         ...writeErrors(),
         ...errors([413], {
-          413: `payload_too_large: the body (over 12 MiB, or over ${(MAX_BATCH * 100).toLocaleString('en-US')} JSON values), or more than ${MAX_BATCH} records.`,
+          413: `payload_too_large: the body (over 12 MiB, or over ${AUDIT_EVENTS_MAX_JSON_VALUES.toLocaleString('en-US')} JSON values), or more than ${MAX_BATCH} records.`,
         }),
       },
     },

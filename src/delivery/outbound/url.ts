@@ -48,8 +48,7 @@ export function checkDestinationUrl(raw: string, { allowPrivate }: UrlCheckOptio
     if (scheme === 'http:') {
       // The development setting is news only to someone pointing at a local receiver: to a user who
       // typed http:// for their SIEM it would read as a setting to turn on.
-      const host = bareHostname(url);
-      const local = isLocalhostName(host) || (isIP(host) !== 0 && isForbiddenAddress(host) !== null);
+      const local = localReason(bareHostname(url)) !== null;
       return {
         ok: false,
         code: 'https_required',
@@ -77,25 +76,18 @@ export function checkDestinationUrl(raw: string, { allowPrivate }: UrlCheckOptio
   if (url.port === '0') {
     return { ok: false, code: 'invalid_url', message: 'The URL names port 0; use the port the SIEM listens on (1-65535), or none for 443.' };
   }
-  if (!allowPrivate) {
-    if (isIP(host) !== 0) {
-      const reason = isForbiddenAddress(host);
-      if (reason !== null) {
-        return {
-          ok: false,
-          code: 'forbidden_address',
-          message: `The URL points at a ${reason} address (${host}); ${PRIVATE_HINT}.`,
-        };
-      }
-    } else if (isLocalhostName(host)) {
-      return {
-        ok: false,
-        code: 'forbidden_address',
-        message: `The URL points at localhost; ${PRIVATE_HINT}.`,
-      };
-    }
+  const reason = allowPrivate ? null : localReason(host);
+  if (reason !== null) {
+    const what = reason === 'localhost' ? 'localhost' : `a ${reason} address (${host})`;
+    return { ok: false, code: 'forbidden_address', message: `The URL points at ${what}; ${PRIVATE_HINT}.` };
   }
   return { ok: true, url };
+}
+
+/** Why a URL's host (bareHostname) is local, without resolving it: an address literal's reason, or 'localhost'. */
+function localReason(host: string): string | null {
+  if (isIP(host) !== 0) return isForbiddenAddress(host);
+  return isLocalhostName(host) ? 'localhost' : null;
 }
 
 /** A URL that passed checkDestinationUrl, in the forms a request is sent with. */
