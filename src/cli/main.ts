@@ -5,6 +5,7 @@ import { ConfigError, envVarsHelp, loadConfig, type Role } from '../config/env.j
 import { migrate } from '../db/migrate.js';
 import { openDatabase, DatabaseBusyError } from '../db/open.js';
 import { createOrg, getOrg } from '../orgs/repository.js';
+import type { Queryable } from '../db/types.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../auth/apiKeys.js';
 import { createLoginLink, endSessions } from '../auth/sessions.js';
 import { CliError, cliLogger, withDatabase } from './database.js';
@@ -104,7 +105,10 @@ orgs
     await withDatabase(async (db) => console.log((await createOrg(db, name)).id));
   });
 
-const noOrg = (orgId: string) => new CliError(`No organization ${orgId}. Create one with: aegis-stream orgs create --name <name>`);
+/** Refuses a command for an organization that does not exist, saying how to create one. */
+async function requireOrg(db: Queryable, orgId: string): Promise<void> {
+  if (!(await getOrg(db, orgId))) throw new CliError(`No organization ${orgId}. Create one with: aegis-stream orgs create --name <name>`);
+}
 
 const apiKeys = program.command('api-keys').description('Manage API keys.');
 apiKeys
@@ -113,7 +117,7 @@ apiKeys
   .requiredOption('--org <org_id>', 'organization id')
   .action(async (opts: { org: string }) => {
     await withDatabase(async (db) => {
-      if (!(await getOrg(db, opts.org))) throw noOrg(opts.org);
+      await requireOrg(db, opts.org);
       console.log(await createApiKey(db, opts.org));
     });
   });
@@ -123,7 +127,7 @@ apiKeys
   .requiredOption('--org <org_id>', 'organization id')
   .action(async (opts: { org: string }) => {
     await withDatabase(async (db) => {
-      if (!(await getOrg(db, opts.org))) throw noOrg(opts.org);
+      await requireOrg(db, opts.org);
       for (const k of await listApiKeys(db, opts.org)) console.log(`${k.keyId}  created ${k.createdAt.toISOString()}`);
     });
   });
@@ -136,7 +140,7 @@ apiKeys
   .argument('<key>', 'key_<16 hex digits>, or the key')
   .action(async (key: string, opts: { org: string }) => {
     await withDatabase(async (db) => {
-      if (!(await getOrg(db, opts.org))) throw noOrg(opts.org);
+      await requireOrg(db, opts.org);
       const revoked = await revokeApiKey(db, opts.org, key);
       if (!revoked) throw new CliError(`Organization ${opts.org} has no such API key (see: aegis-stream api-keys list --org ${opts.org}).`);
       console.log(`Revoked ${revoked}.`);
@@ -151,7 +155,7 @@ program
   .requiredOption('--org <org_id>', 'organization id')
   .action(async (opts: { org: string }) => {
     await withDatabase(async (db) => {
-      if (!(await getOrg(db, opts.org))) throw noOrg(opts.org);
+      await requireOrg(db, opts.org);
       console.log(`Ended ${await endSessions(db, opts.org)} session(s).`);
     });
   });
