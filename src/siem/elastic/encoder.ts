@@ -55,15 +55,21 @@ export function bulkItemOutcome(status: number, errorType?: string): ItemOutcome
  * What to do about an item dead-lettered at once (it would be refused again as it is), by what
  * Elasticsearch named, so that the card's last error says what to fix, as every other failure's does.
  */
-function refusedItemHint(status: number, errorType: string | undefined, reason: string): string {
-  if (status === 413) return "this event is over the cluster's http.max_content_length: raise it, then replay the failed events.";
-  if (/pipeline/i.test(reason))
-    return 'the ingest pipeline it names is missing or failed: create or fix it (or drop it from the URL), then replay the failed events.';
-  if (errorType === 'invalid_index_name_exception') return 'the index name is not valid: fix the index in the URL, then replay the failed events.';
-  if (errorType === 'mapper_parsing_exception' || errorType === 'document_parsing_exception' || /mapp|field/i.test(reason)) {
-    return "the index's mapping refuses this event (a field of another type, or past the field limit): fix the mapping or index template, then replay the failed events.";
-  }
-  return 'Elasticsearch refuses this event as it is: fix what it names, then replay the failed events.';
+const REFUSED_FIXES: ReadonlyArray<{ when: (status: number, type: string | undefined, reason: string) => boolean; fix: string }> = [
+  { when: (status) => status === 413, fix: "this event is over the cluster's http.max_content_length: raise it" },
+  { when: (_s, _t, reason) => /pipeline/i.test(reason), fix: 'the ingest pipeline it names is missing or failed: create or fix it (or drop it from the URL)' },
+  { when: (_s, type) => type === 'invalid_index_name_exception', fix: 'the index name is not valid: fix the index in the URL' },
+  {
+    when: (_s, type, reason) => type === 'mapper_parsing_exception' || type === 'document_parsing_exception' || /mapp|field/i.test(reason),
+    fix: "the index's mapping refuses this event (a field of another type, or past the field limit): fix the mapping or index template",
+  },
+];
+
+function refusedItemHint(status: number, error: unknown): string {
+  const type = isRecord(error) && typeof error.type === 'string' ? error.type : undefined;
+  const reason = isRecord(error) && typeof error.reason === 'string' ? error.reason : '';
+  const fix = REFUSED_FIXES.find((r) => r.when(status, type, reason))?.fix ?? 'Elasticsearch refuses this event as it is: fix what it names';
+  return `${fix}, then replay the failed events.`;
 }
 
 /** What to do about a retried item, by status (and error type); the retry tail comes after it. */
@@ -105,10 +111,7 @@ function bulkItemVerdict(raw: unknown): ItemVerdict {
   const outcome = bulkItemOutcome(result.status, errorType);
   if (outcome === 'done') return { outcome };
   const detail = `Elasticsearch ${result.status}: ${snippet(errorText(result.error) ?? `status ${result.status}`, 200)}`;
-  if (outcome === 'failed') {
-    const reason = isRecord(result.error) && typeof result.error.reason === 'string' ? result.error.reason : '';
-    return { outcome, error: `${detail.replace(/[\s.;,]+$/, '')}; ${refusedItemHint(result.status, errorType, reason)}` };
-  }
+  if (outcome === 'failed') return { outcome, error: `${detail.replace(/[\s.;,]+$/, '')}; ${refusedItemHint(result.status, result.error)}` };
   // Any item 429 is the cluster saying "too many", whether the item is shed or spends an attempt.
   return {
     outcome,
