@@ -59,6 +59,8 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
   });
 
   const base = () => `/api/orgs/${orgId}/forwarding-destinations`;
+  /** How far the page scrolls sideways: 0 when everything fits the viewport. */
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   const get = async (id: string) => (await svc.request('GET', `${base()}/${id}`, { apiKey })).body as { name: string | null; enabled: boolean };
   const add = () => page.getByRole('dialog', { name: 'Add destination' });
   const hints = () => add().getByTestId('format-hint');
@@ -250,7 +252,6 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
       .toBe('failing');
     await reloadPage();
     await card(page, id).locator('.card-hint').waitFor();
-    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     await expect(overflow()).resolves.toBe(0);
     await svc.request('DELETE', `${base()}/${id}`, { apiKey });
   });
@@ -260,7 +261,6 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
     try {
       await reloadPage();
       await page.waitForFunction(() => !document.querySelector('svg[aria-label^="Loading"]'));
-      const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       await expect(overflow()).resolves.toBe(0);
       await page.screenshot({ path: '/tmp/details-07-cards-390.png', fullPage: true });
       await openAndChoose('Splunk HEC');

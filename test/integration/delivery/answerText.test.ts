@@ -5,7 +5,7 @@ import { DECISIONS_ONLY, respondWith, startReceiver, type Receiver } from '../..
 import { jobRows, seedEvents } from './support.js';
 
 /** The service and an HTTPS receiver answering every request 400 with `body`, for one describe block. */
-function answering(kind: (typeof DB_KINDS)[number], body: string): { tdb: () => TestDb; svc: () => TestService; r: () => Receiver } {
+function answering(kind: (typeof DB_KINDS)[number], body: string) {
   let tdb: TestDb;
   let svc: TestService;
   let r: Receiver;
@@ -19,7 +19,16 @@ function answering(kind: (typeof DB_KINDS)[number], body: string): { tdb: () => 
     await r?.close();
     await tdb?.close();
   });
-  return { tdb: () => tdb, svc: () => svc, r: () => r };
+  /** A custom webhook destination at the receiver, for decisions only, with `credential`; its id. */
+  const destination = async (org: { orgId: string; apiKey: string }, credential: string): Promise<string> => {
+    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { url: `${r.url}/hook`, auth_header_name: 'Authorization', auth_header_value: credential, filter: DECISIONS_ONLY },
+    });
+    expect(res.status, res.text).toBe(201);
+    return res.body.destination_id as string;
+  };
+  return { tdb: () => tdb, svc: () => svc, destination };
 }
 
 // A SIEM's answer is stored (the delivery log's snippet, the job's and the destination's last error),
@@ -30,14 +39,9 @@ describe.each(DB_KINDS)('a SIEM answering with NULs and unpaired surrogates (%s)
   const t = answering(kind, 'bad request\0\0 from proxy \ud800');
 
   it('records the attempt and retries on the schedule, the answer stored as text', async () => {
-    const [tdb, svc, r] = [t.tdb(), t.svc(), t.r()];
+    const [tdb, svc] = [t.tdb(), t.svc()];
     const org = await svc.newOrg();
-    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
-      apiKey: org.apiKey,
-      body: { url: `${r.url}/hook`, auth_header_name: 'Authorization', auth_header_value: 'Bearer t0ken-nul', filter: DECISIONS_ONLY },
-    });
-    expect(res.status, res.text).toBe(201);
-    const id = res.body.destination_id as string;
+    const id = await t.destination(org, 'Bearer t0ken-nul');
     await seedEvents(tdb.db, org.orgId, 2);
 
     // Settled: each attempt counted (the schedule runs towards dead letters, as for any 400).
@@ -58,14 +62,9 @@ describe.each(DB_KINDS)('a SIEM answering with escape codes and bidi overrides (
   const t = answering(kind, '\u001b[31mERROR\u001b[0m \u202eevil txt\u202c \u0007bell');
 
   it('stores and shows the answer without them', async () => {
-    const [tdb, svc, r] = [t.tdb(), t.svc(), t.r()];
+    const [tdb, svc] = [t.tdb(), t.svc()];
     const org = await svc.newOrg();
-    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
-      apiKey: org.apiKey,
-      body: { url: `${r.url}/hook`, auth_header_name: 'Authorization', auth_header_value: 'Bearer t0ken-esc', filter: DECISIONS_ONLY },
-    });
-    expect(res.status, res.text).toBe(201);
-    const id = res.body.destination_id as string;
+    const id = await t.destination(org, 'Bearer t0ken-esc');
     const test = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations/${id}/test`, { apiKey: org.apiKey });
     expect(test.body.error).toContain('ERROR evil txt bell');
     await seedEvents(tdb.db, org.orgId, 1);
