@@ -124,7 +124,7 @@ export function createMetrics(db: Db | null, { perDestination }: MetricsOptions)
     }),
     apiRequestsRefused: new Counter({
       name: 'aegis_api_requests_refused_total',
-      help: 'API requests answered 429 because their organization had AEGIS_API_MAX_CONCURRENT_PER_ORG in flight and its queue was full (queue_full) or the wait ran out (wait_timeout).',
+      help: 'API requests answered 429 because their organization had AEGIS_API_MAX_CONCURRENT_PER_ORG in flight and its queue was full (queue_full) or the wait ran out (wait_timeout), or because their credential, not yet seen by this process, found the lane where such credentials are checked full (unseen_credentials_queue_full, unseen_credentials_wait_timeout) or over AEGIS_API_NEW_CREDENTIALS_PER_SECOND (unseen_credentials_rate).',
       labelNames: ['reason'],
       registers: [registry],
     }),

@@ -23,6 +23,7 @@ import { sessionRoutes } from './routes/session.js';
 import { VERSION } from '../version.js';
 import { strictJsonBodies } from './jsonBody.js';
 import { admissionLimits, admitPerOrg, OrgAdmission, refusalLogThrottle } from './orgAdmission.js';
+import { checkLimits, CredentialChecks } from './credentialChecks.js';
 
 /**
  * Errors the router raises before any route runs (a malformed percent-encoding, a path parameter
@@ -161,9 +162,19 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   healthRoutes(typed, ctx);
   if (!ctx.apiEnabled) return app;
-  sessionRoutes(typed, ctx);
-
   const shouldLog = refusalLogThrottle();
+  const checks = new CredentialChecks(checkLimits(ctx.config.apiNewCredentialsPerSecond), {
+    refused: (reason) => {
+      ctx.metrics.apiRequestsRefused.inc({ reason: `unseen_credentials_${reason}` });
+      if (shouldLog('unseen credentials'))
+        ctx.logger.warn(
+          { reason },
+          'refused a request with 429: credentials this server has not checked yet are arriving faster than they can be checked (a flood of made-up keys or cookies?); credentials already accepted are not held up (logged once a minute)',
+        );
+    },
+  });
+  sessionRoutes(typed, ctx, checks);
+
   const admission = new OrgAdmission(admissionLimits(ctx.config.apiMaxConcurrentPerOrg), {
     refused: (orgId, reason) => {
       ctx.metrics.apiRequestsRefused.inc({ reason });
@@ -177,7 +188,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     inFlight: (delta) => ctx.metrics.apiRequestsInFlight.inc(delta),
   });
   await typed.register(async (api) => {
-    api.addHook('onRequest', requireOrg(ctx.db));
+    api.addHook('onRequest', requireOrg(ctx.db, checks));
     // Right after authentication, in the same stage: a request waiting for its organization's place
     // has not had its body read. Before the routes: it wraps their handlers, which keep the place.
     admitPerOrg(api, admission);

@@ -1,8 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/types.js';
-import { apiKeyActorId, verifyApiKey } from '../auth/apiKeys.js';
-import { findSession, sessionActorId } from '../auth/sessions.js';
+import { apiKeyActorId, digestKey, verifyApiKey } from '../auth/apiKeys.js';
+import { findSession, sessionActorId, sessionDigest } from '../auth/sessions.js';
+import type { CredentialChecks } from './credentialChecks.js';
 import type { TrailActor } from '../trail/contract.js';
 import { AppError } from '../errors.js';
 
@@ -32,18 +33,23 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * Cookie-authenticated writes must echo the session's CSRF token in a header: a cross-site form
  * cannot set custom headers (and SameSite=Strict keeps the cookie home as well).
  */
-export async function authenticate(db: Db, req: FastifyRequest): Promise<{ orgId: string; method: 'api_key' | 'session'; actor: TrailActor }> {
+export async function authenticate(
+  db: Db,
+  checks: CredentialChecks,
+  req: FastifyRequest,
+): Promise<{ orgId: string; method: 'api_key' | 'session'; actor: TrailActor }> {
   const header = req.headers.authorization;
   if (header !== undefined) {
     const m = /^Bearer ([^\s]+)$/i.exec(header.trim());
     if (!m) throw new AppError('unauthorized', 'Authorization must be "Bearer <api key>".');
-    const orgId = await verifyApiKey(db, m[1]!);
+    const key = m[1]!;
+    const orgId = await checks.check(apiKeyCheckId(key), () => verifyApiKey(db, key));
     if (!orgId) throw new AppError('unauthorized', 'The API key is not valid.');
-    return { orgId, method: 'api_key', actor: { type: 'api_key', id: apiKeyActorId(m[1]!) } };
+    return { orgId, method: 'api_key', actor: { type: 'api_key', id: apiKeyActorId(key) } };
   }
   const cookie = req.cookies?.[SESSION_COOKIE];
   if (cookie) {
-    const session = await findSession(db, cookie);
+    const session = await checkSession(db, checks, cookie);
     if (!session) throw new AppError('unauthorized', 'Your session has expired; open a new sign-in link.');
     if (!SAFE_METHODS.has(req.method)) {
       const sent = req.headers[CSRF_HEADER];
@@ -56,10 +62,19 @@ export async function authenticate(db: Db, req: FastifyRequest): Promise<{ orgId
   throw new AppError('unauthorized', 'Send "Authorization: Bearer <api key>".');
 }
 
+/** The names credentials go by in CredentialChecks: their digests, a prefix apart for each kind. */
+const apiKeyCheckId = (key: string) => `k${digestKey(key).toString('hex')}`;
+export const sessionCheckId = (cookie: string) => `s${sessionDigest(cookie).toString('hex')}`;
+
+/** A dashboard session by its cookie, checked in its lane (credentialChecks.ts); null when unknown or expired. */
+export function checkSession(db: Db, checks: CredentialChecks, cookie: string): Promise<{ orgId: string; csrfToken: string } | null> {
+  return checks.check(sessionCheckId(cookie), () => findSession(db, cookie));
+}
+
 /** onRequest hook for /api/orgs/:org_id/...: another org's path answers 404, as if it did not exist. */
-export function requireOrg(db: Db) {
+export function requireOrg(db: Db, checks: CredentialChecks) {
   return async (req: FastifyRequest, _reply: FastifyReply) => {
-    const { orgId, method, actor } = await authenticate(db, req);
+    const { orgId, method, actor } = await authenticate(db, checks, req);
     // onRequest runs before validation: the parameter is whatever the path held, compared as is.
     const params: unknown = req.params;
     const pathOrg = typeof params === 'object' && params !== null && 'org_id' in params ? params.org_id : undefined;

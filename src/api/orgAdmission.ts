@@ -58,6 +58,16 @@ export interface AdmissionEvents {
   inFlight?(delta: 1 | -1): void;
 }
 
+/** What a refused request is told: which limit it met, and when to come back. */
+export type RefusalMessage = (reason: RefusalReason, limits: AdmissionLimits, retryAfterS: number) => string;
+
+const orgRefusal: RefusalMessage = (reason, { maxConcurrent, maxQueued, maxWaitMs }, retryAfterS) => {
+  const limit = `this organization's requests are served ${maxConcurrent} at a time (${CONCURRENCY_VARIABLE})`;
+  return reason === 'queue_full'
+    ? `Too many concurrent requests: ${limit} and ${maxQueued} more may wait, and that many are waiting. Retry after ${retryAfterS} s.`
+    : `Too many concurrent requests: ${limit}, and this one waited ${Math.round(maxWaitMs / 1000)} s for a place. Retry after ${retryAfterS} s.`;
+};
+
 export class OrgAdmission {
   /** Only organizations with a request in flight or waiting: the map never outgrows the traffic. */
   private readonly orgs = new Map<string, OrgState>();
@@ -66,6 +76,7 @@ export class OrgAdmission {
   constructor(
     readonly limits: AdmissionLimits,
     private readonly events: AdmissionEvents = {},
+    private readonly refusal: RefusalMessage = orgRefusal,
   ) {}
 
   /** Requests waiting for a place, all organizations together. */
@@ -153,13 +164,7 @@ export class OrgAdmission {
 
   private refuse(orgId: string, reason: RefusalReason): AppError {
     this.events.refused?.(orgId, reason);
-    const { maxConcurrent, maxQueued, maxWaitMs } = this.limits;
-    const limit = `this organization's requests are served ${maxConcurrent} at a time (${CONCURRENCY_VARIABLE})`;
-    const message =
-      reason === 'queue_full'
-        ? `Too many concurrent requests: ${limit} and ${maxQueued} more may wait, and that many are waiting. Retry after ${RETRY_AFTER_S} s.`
-        : `Too many concurrent requests: ${limit}, and this one waited ${Math.round(maxWaitMs / 1000)} s for a place. Retry after ${RETRY_AFTER_S} s.`;
-    return new AppError('rate_limited', message, { retryAfterS: RETRY_AFTER_S });
+    return new AppError('rate_limited', this.refusal(reason, this.limits, RETRY_AFTER_S), { retryAfterS: RETRY_AFTER_S });
   }
 }
 

@@ -11,6 +11,8 @@ export const LOGIN_LINK_TTL_MS = 15 * 60_000;
 export const SESSION_TTL_MS = 12 * 3_600_000;
 
 const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest();
+/** A session cookie's digest, as sessions.token_digest stores it. */
+export const sessionDigest = digest;
 const token = () => randomBytes(32).toString('base64url');
 
 /**

@@ -87,6 +87,11 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
     default: '4',
     summary: 'API requests of one organization served at once; more wait (up to 64 per place, 30 s), then 429 (0: no limit)',
   },
+  {
+    name: 'AEGIS_API_NEW_CREDENTIALS_PER_SECOND',
+    default: '100 embedded, 1000 PostgreSQL',
+    summary: 'API keys, sessions and sign-in links not yet accepted by this process looked up a second, 2 at a time; more: 429',
+  },
   { name: 'AEGIS_REPLAY_BATCH', default: '5000', summary: 'events a range replay queues per transaction; larger windows replay in the background' },
   { name: 'AEGIS_MAX_RUNNING_REPLAYS_PER_ORG', default: '2', summary: 'background range replays one organization may run at once' },
   { name: 'AEGIS_MAX_REPLAY_EVENTS', default: '5000000', summary: 'recorded events one range replay may cover' },
@@ -169,6 +174,12 @@ export interface Config {
    * once (api/orgAdmission.ts), so one tenant's flood never queues another's requests behind it. 0: no limit.
    */
   apiMaxConcurrentPerOrg: number;
+  /**
+   * AEGIS_API_NEW_CREDENTIALS_PER_SECOND: lookups of credentials this API process has not yet accepted
+   * (api/credentialChecks.ts), so a flood of made-up keys cannot spend the API's time before the
+   * per-organization gate knows whose request it is.
+   */
+  apiNewCredentialsPerSecond: number;
   /** Range replays (docs/history.md). */
   replays: ReplayLimits;
 }
@@ -201,6 +212,13 @@ type Env = Record<string, string | undefined>;
 function setting(env: Env, name: string): string | null {
   return env[name]?.trim() || null;
 }
+
+/**
+ * AEGIS_API_NEW_CREDENTIALS_PER_SECOND's defaults. On the embedded database a lookup is about a
+ * millisecond of the API thread itself, so 100 a second is a tenth of it; a PostgreSQL server does the
+ * lookup elsewhere, and a fleet's first requests after a restart each bring a key to look up.
+ */
+export const NEW_CREDENTIALS_PER_SECOND = { pglite: 100, postgres: 1_000 } as const;
 
 function int(env: Env, name: string, def: number, min: number, max: number): number {
   const raw = setting(env, name);
@@ -344,6 +362,13 @@ export function loadConfig(env: Env = process.env): Config {
     // (37-43 batches/s), while another organization's preflight p50 is 47 ms at 2, 87 ms at 4, 215 ms
     // at 8 and 1.4 s without the gate. 4 leaves room for a database farther away than loopback.
     apiMaxConcurrentPerOrg: int(env, 'AEGIS_API_MAX_CONCURRENT_PER_ORG', 4, 0, 1000),
+    apiNewCredentialsPerSecond: int(
+      env,
+      'AEGIS_API_NEW_CREDENTIALS_PER_SECOND',
+      databaseUrl ? NEW_CREDENTIALS_PER_SECOND.postgres : NEW_CREDENTIALS_PER_SECOND.pglite,
+      1,
+      100_000,
+    ),
     replays: {
       batch: int(env, 'AEGIS_REPLAY_BATCH', 5000, 10, 50_000),
       maxRunningPerOrg: int(env, 'AEGIS_MAX_RUNNING_REPLAYS_PER_ORG', 2, 1, 1000),

@@ -4,9 +4,10 @@ import type { TypedApp } from '../typed.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errors, SECURITY } from '../schemas/common.js';
 import { HtmlPage, LoginBody, LoginQuery, NoBody, SessionView } from '../schemas/session.js';
-import { createSession, deleteSession, findSession, peekLoginLink, redeemLoginLink } from '../../auth/sessions.js';
+import { createSession, deleteSession, peekLoginLink, redeemLoginLink } from '../../auth/sessions.js';
 import { getOrg } from '../../orgs/repository.js';
-import { authenticate, SESSION_COOKIE } from '../auth.js';
+import { authenticate, checkSession, SESSION_COOKIE, sessionCheckId } from '../auth.js';
+import type { CredentialChecks } from '../credentialChecks.js';
 import { AppError } from '../../errors.js';
 
 const REASONS = {
@@ -35,7 +36,7 @@ function page(title: string, message: string): string {
 <body><main><h1>${esc(title)}</h1><p role="alert">${esc(message)}</p></main></body></html>`;
 }
 
-export function sessionRoutes(app: TypedApp, ctx: AppContext): void {
+export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: CredentialChecks): void {
   const secureCookie = ctx.config.publicUrl.startsWith('https://');
 
   const refused = (reply: FastifyReply, reason: keyof typeof REASONS) =>
@@ -52,12 +53,12 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext): void {
       response: {
         200: HtmlPage('The sign-in page: a button that posts the token to POST /auth/login.'),
         410: HtmlPage(REFUSED),
-        ...errors([400, 500, 503]),
+        ...errors([400, 429, 500, 503]),
       },
     },
     handler: async (req, reply) => {
       const token = req.query.token ?? '';
-      const state = token ? await peekLoginLink(ctx.db, token) : ({ ok: false, reason: 'unknown' } as const);
+      const state = token ? await checks.checkOnce(() => peekLoginLink(ctx.db, token)) : ({ ok: false, reason: 'unknown' } as const);
       if (!state.ok) return refused(reply, state.reason);
       const org = await getOrg(ctx.db, state.orgId);
       return (
@@ -100,7 +101,7 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext): void {
           }),
           403: HtmlPage('The POST came from another origin (login CSRF): refused, nothing used up.'),
           410: HtmlPage(REFUSED),
-          ...errors([400, 413, 415, 500, 503]),
+          ...errors([400, 413, 415, 429, 500, 503]),
         },
       },
       handler: async (req, reply) => {
@@ -115,12 +116,13 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext): void {
             .header('content-security-policy', PAGE_CSP)
             .send(page('Sign-in refused', 'This sign-in came from another site. Open the sign-in link yourself.'));
         }
-        const res = await redeemLoginLink(ctx.db, req.body.token);
+        const res = await checks.checkOnce(() => redeemLoginLink(ctx.db, req.body.token));
         if (!res.ok) {
           req.log.info({ reason: res.reason }, 'sign-in link refused');
           return refused(reply, res.reason);
         }
         const session = await createSession(ctx.db, res.orgId);
+        checks.remember(sessionCheckId(session.token));
         req.log.info({ org_id: res.orgId }, 'dashboard sign-in');
         void reply.setCookie(SESSION_COOKIE, session.token, {
           httpOnly: true,
@@ -139,11 +141,11 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext): void {
       tags: ['dashboard session'],
       summary: 'Who is signed in (dashboard)',
       security: SECURITY.session,
-      response: { 200: SessionView, ...errors([401, 500, 503], { 401: 'unauthorized: no session cookie, or the session has expired.' }) },
+      response: { 200: SessionView, ...errors([401, 429, 500, 503], { 401: 'unauthorized: no session cookie, or the session has expired.' }) },
     },
     handler: async (req) => {
       const token = req.cookies[SESSION_COOKIE];
-      const session = token ? await findSession(ctx.db, token) : null;
+      const session = token ? await checkSession(ctx.db, checks, token) : null;
       if (!session) throw new AppError('unauthorized', 'Not signed in. Open the sign-in link that `npm start` or `aegis-stream login-link` printed.');
       const org = await getOrg(ctx.db, session.orgId);
       return { org_id: session.orgId, org_name: org?.name ?? session.orgId, csrf_token: session.csrfToken };
@@ -159,12 +161,15 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext): void {
       description:
         'Ends the session of the cookie sent (with its CSRF token) and clears the cookie. With an API key instead, there is no session to end: it answers 204 all the same.',
       security: SECURITY.sessionWrite,
-      response: { 204: NoBody('Signed out; the cookie is cleared.'), ...errors([400, 401, 403, 413, 415, 500, 503]) },
+      response: { 204: NoBody('Signed out; the cookie is cleared.'), ...errors([400, 401, 403, 413, 415, 429, 500, 503]) },
     },
     handler: async (req, reply) => {
-      await authenticate(ctx.db, req); // a cookie-authenticated write: requires the CSRF header
+      await authenticate(ctx.db, checks, req); // a cookie-authenticated write: requires the CSRF header
       const token = req.cookies[SESSION_COOKIE];
-      if (token) await deleteSession(ctx.db, token);
+      if (token) {
+        await deleteSession(ctx.db, token);
+        checks.forget(sessionCheckId(token));
+      }
       void reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: secureCookie });
       return reply.status(204).send();
     },

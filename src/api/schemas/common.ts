@@ -28,7 +28,7 @@ const ERROR_MEANING = {
   410: 'The sign-in link is unknown, used or expired.',
   413: 'payload_too_large: the request body (or a part of it) is over its limit.',
   415: 'unsupported_media_type: send the body as application/json.',
-  429: 'rate_limited: too many requests: this organization already has AEGIS_API_MAX_CONCURRENT_PER_ORG requests being served and its queue was full or the wait ran out; Retry-After says when to try again.',
+  429: 'rate_limited: too many requests: this organization already has AEGIS_API_MAX_CONCURRENT_PER_ORG requests being served and its queue was full or the wait ran out, or the credential is one this server has not accepted before and such credentials are arriving faster than they are checked (AEGIS_API_NEW_CREDENTIALS_PER_SECOND); Retry-After says when to try again.',
   500: 'internal: an unexpected error, logged; the body says nothing more.',
   503: 'service_unavailable: the database is unreachable or did not answer in time (AEGIS_DB_API_STATEMENT_TIMEOUT_MS), or the request raced a change; retry. Retry-After is set.',
 } as const;
