@@ -312,6 +312,73 @@ describe('issue #14: raw values in identifier and free-text fields', () => {
   });
 });
 
+// Digit-only IBANs (a country code, two check digits, then digits alone): the identifier form split
+// "NO9386011117947" into "NO 9386011117947", where the IBAN detector could no longer read it, so such
+// IBANs were accepted in every identifier field although preflight detects them. DE and BE ones were
+// refused only by chance (their letters are hex digits, so the segment was left whole as a hash).
+const DIGIT_ONLY_IBANS = [
+  'NO9386011117947',
+  'DK5000400440116243',
+  'FI2112345600000785',
+  'PL61109010140000071219812874',
+  'PT50000201231234567890154',
+  'AT611904300234573201',
+  'CH9300762011623852957',
+  'ES9121000418450200051332',
+  'SE4550000000058398257466',
+];
+const IBAN_FIELDS = ['preflight_id', 'policy_id', 'policy_version', 'actor_id', 'summary'] as const;
+
+describe('digit-only IBANs in identifier fields', () => {
+  const cases = DIGIT_ONLY_IBANS.flatMap((iban) => [iban, iban.toLowerCase()]).flatMap((iban) =>
+    IBAN_FIELDS.flatMap((field) => [
+      [field, iban, iban],
+      [field, `pflt_${iban}`, iban],
+      [field, `pol_${iban}_v2`, iban],
+      // Glued to letters, as "v4111111111111111" glues a card number.
+      [field, `acct${iban}x`, iban],
+    ]),
+  );
+
+  it.each(cases)('refuses %s = %j as IBAN, without echoing it', (field, value, iban) => {
+    const v = guardAgentRecord({ ...record, [field]: value });
+    expect(v).toEqual([{ path: `/${field}`, message: expect.stringContaining('IBAN') }]);
+    expect(JSON.stringify(v)).not.toContain(iban);
+    // Preflight reads the same IBAN standing alone.
+    expect(detect(iban).map((f) => f.type)).toEqual(['IBAN']);
+  });
+
+  it.each(DIGIT_ONLY_IBANS)('refuses %s as the local part of an actor_id address and as a finding type name', (iban) => {
+    expect(guardActorId(`${iban}@example.com`)).toEqual([{ path: '/actor_id', message: expect.stringContaining('IBAN') }]);
+    expect(guardAgentRecord({ ...record, finding_counts_by_type: { SSN: 1, [iban]: 1 } })).toEqual([
+      { path: '/finding_counts_by_type', message: expect.stringContaining('IBAN') },
+    ]);
+    // And with a batch's memo, twice.
+    const memo: GuardMemo = new Map();
+    for (let i = 0; i < 2; i++) expect(guardAgentRecord({ ...record, policy_id: iban }, '', memo).map((x) => x.path)).toEqual(['/policy_id']);
+  });
+
+  it('keeps the IBAN whole in the identifier form, and splits what only looks like one', () => {
+    expect(identifierForm('NO9386011117947')).toBe('NO9386011117947');
+    expect(identifierForm('pflt_fi2112345600000785')).toBe('pflt fi2112345600000785');
+    expect(identifierForm('acctNO9386011117947x')).toBe('acct NO9386011117947 x');
+    // Wrong check digits, wrong length, mixed case (preflight reads none of them as an IBAN): split as before.
+    expect(identifierForm('NO9386011117948')).toBe('NO 9386011117948');
+    expect(identifierForm('NO93860111179470')).toBe('NO 93860111179470');
+    expect(identifierForm('No9386011117947')).toBe('No 9386011117947');
+  });
+
+  it('accepts ids that only look like a digit-only IBAN', () => {
+    for (const over of [
+      { policy_id: 'NO9386011117948', policy_version: 'build2026050112345' },
+      { preflight_id: 'pflt_No9386011117947', policy_id: 'pol_NO93860111179470' },
+      { policy_version: 'v2', policy_id: 'pol_ch93', actor_id: 'usr_12345' },
+    ]) {
+      expect(guardAgentRecord({ ...record, ...over }), JSON.stringify(over)).toEqual([]);
+    }
+  });
+});
+
 describe('identifierForm and hasSpelledEmail', () => {
   it('separates values glued by "_" or to a letter, but leaves hashes whole', () => {
     expect(identifierForm('pflt_4111111111111111')).toBe('pflt 4111111111111111');

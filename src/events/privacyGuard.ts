@@ -15,6 +15,7 @@
  */
 import { detectCanonical, DETECTORS_BUT_NAMED_PASSWORDS } from './detect.js';
 import { detectCloudKeys } from './detectors/cloudKeys.js';
+import { isValidIban } from './detectors/iban.js';
 import { COMMON_TLDS, detectEmails } from './detectors/email.js';
 import { detectNamedPasswords, detectWrittenNamedPasswords } from './detectors/namedPassword.js';
 import { detectTokens, TOKEN_PREFIXES } from './detectors/tokens.js';
@@ -129,11 +130,29 @@ function namedPasswordTypes(value: string, norm: string): FindingType[] {
 const ONE_LONG_DIGIT_RUN = /^([A-Za-z]*)(\d{9,})([A-Za-z]*)$/;
 const HEX = /^(?:[0-9a-f]+|[0-9A-F]+)$/;
 
+/**
+ * A digit-only IBAN ("NO9386011117947", "fi2112345600000785") is letters then one long digit run too,
+ * but its two letters belong to the value: split from its digits, the IBAN detector no longer reads
+ * it. So when the letters before the run end in a country code (of one case, as the detector reads
+ * it) that makes a valid IBAN with the digits (length and mod-97), the two stay together, set apart
+ * from any other letters: "acctNO9386011117947x" reads "acct NO9386011117947 x".
+ */
+const IBAN_COUNTRY = /^(?:[A-Z]{2}|[a-z]{2})$/;
+
 function splitSegment(segment: string): string {
   const m = ONE_LONG_DIGIT_RUN.exec(segment);
   // Hex segments are hashes and UUID parts: a digit run in one is chance, not a value.
   if (!m || segment.length === (m[2] as string).length || HEX.test(segment)) return segment;
-  return [m[1], m[2], m[3]].filter((p) => p !== '').join(' ');
+  const after = m[3] as string;
+  let before = m[1] as string;
+  let digits = m[2] as string;
+  // The last two letters only: a test that stays constant-time on a 1 MiB run of letters.
+  const country = before.slice(-2);
+  if (IBAN_COUNTRY.test(country) && isValidIban(`${country.toUpperCase()}${digits}`)) {
+    before = before.slice(0, -2);
+    digits = `${country}${digits}`;
+  }
+  return [before, digits, after].filter((p) => p !== '').join(' ');
 }
 
 export function identifierForm(value: string): string {

@@ -93,6 +93,57 @@ describe.each(DB_KINDS)('hostile spellings of detected values (%s)', (kind) => {
     for (const [, , value] of cases) expect(logs).not.toContain(value);
   });
 
+  // Digit-only IBANs, which preflight detects, used to be accepted in every identifier field (stored,
+  // returned by the pull API and forwarded): the guard's identifier form split "NO9386011117947"
+  // into "NO 9386011117947", where the IBAN detector could not read it.
+  it('POST /audit-events refuses a digit-only IBAN in each identifier field, in either case and after "pflt_"', async () => {
+    const ibans = [
+      'NO9386011117947',
+      'DK5000400440116243',
+      'FI2112345600000785',
+      'PL61109010140000071219812874',
+      'PT50000201231234567890154',
+      'AT611904300234573201',
+      'CH9300762011623852957',
+      'ES9121000418450200051332',
+      'SE4550000000058398257466',
+    ].flatMap((iban) => [iban, iban.toLowerCase()]);
+    // Preflight detects each one (and records a masked event of its own).
+    for (const iban of ibans) {
+      const pre = await post('/preflight', { input: `pay to ${iban} today` });
+      expect(pre.status, iban).toBe(200);
+      expect(pre.body.masked_input, iban).toBe('pay to [IBAN] today');
+    }
+    const before = await countRows(tdb.db, 'audit_events', org.orgId);
+    for (const iban of ibans) {
+      for (const [field, value] of [
+        ['preflight_id', `pflt_${iban}`],
+        ['preflight_id', iban],
+        ['policy_id', iban],
+        ['policy_version', iban],
+        ['actor_id', iban],
+      ] as const) {
+        const res = await post('/audit-events', { events: [agentRecord(), agentRecord({ [field]: value })] });
+        expect(res.status, `${field}=${value}`).toBe(400);
+        expect(res.body.error.code, `${field}=${value}`).toBe('validation_failed');
+        expect(res.body.error.message, `${field}=${value}`).toContain(`events[1].${field}`);
+        // The guard's finding is among the details (a bare IBAN as preflight_id breaks its pattern too).
+        const details = res.body.error.details as Array<{ path: string; message: string }>;
+        expect(
+          details.some((d) => d.path === `/events/1/${field}` && d.message.includes('IBAN')),
+          `${field}=${value}: ${JSON.stringify(details)}`,
+        ).toBe(true);
+        expect(res.text, `${field}=${value}`).not.toContain(iban);
+      }
+    }
+    expect(await countRows(tdb.db, 'audit_events', org.orgId)).toBe(before);
+    const pulled = await svc.request('GET', `/api/orgs/${org.orgId}/audit-events?limit=100`, { apiKey: org.apiKey });
+    expect(pulled.status, pulled.text).toBe(200);
+    for (const iban of ibans) expect(pulled.text).not.toContain(iban);
+    const logs = svc.logs.text();
+    for (const iban of ibans) expect(logs).not.toContain(iban);
+  });
+
   it('POST /audit-events still accepts ordinary ids, versions, dates and an e-mail actor_id', async () => {
     const res = await post('/audit-events', {
       events: [
