@@ -139,6 +139,24 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('a pasted name over the limit is kept whole and counted, not cut without a word', async () => {
+    await openAndChoose('Splunk HEC');
+    const name = add().getByLabel('Name');
+    const long = 'Splunk prod — ' + 'x'.repeat(136); // 150 characters
+    await name.fill(long);
+    // The browser must not cut it to 100: the user would save a name they did not mean.
+    await expect(name.inputValue()).resolves.toBe(long);
+    const alert = add().getByTestId('name-too-long');
+    await expect(alert.textContent()).resolves.toBe('A name is at most 100 characters; this one has 150. Shorten it to save.');
+    await expect(name.getAttribute('aria-invalid')).resolves.toBe('true');
+    // Counted as the server counts: code points, trimmed.
+    await name.fill(`  ${'😀'.repeat(100)}  `);
+    await expect(alert.count()).resolves.toBe(0);
+    await name.fill('😀'.repeat(101));
+    await expect(alert.textContent()).resolves.toContain('this one has 101');
+    await page.keyboard.press('Escape');
+  });
+
   it('Splunk: a named destination with a green test says "Test delivered …", and the Source shown is the Source sent', async () => {
     await openAndChoose('Splunk HEC');
     await add().getByLabel('HEC URL').fill(`${gated.url}/services/collector/event`);

@@ -90,6 +90,7 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
     }
     return h;
   });
+  const nameLength = [...form.name.trim()].length;
   const urlHints = shown.filter((h) => h.field === 'url');
   const credHints = shown.filter((h) => h.field === 'auth_header_value' || h.field === 'auth_header_name');
 
@@ -216,15 +217,22 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
           id={`${id}-name`}
           name="name"
           autoComplete="off"
-          maxLength={DESTINATION_NAME_MAX}
           placeholder={`e.g. ${info.label} prod`}
           value={form.name}
           onChange={(e) => set({ name: e.target.value })}
+          aria-invalid={nameLength > DESTINATION_NAME_MAX || undefined}
           aria-describedby={`${id}-name-help`}
         />
         <p className="help" id={`${id}-name-help`}>
           Shown on the card, to tell destinations of one SIEM apart. Empty: the card says “{info.label}”.
         </p>
+        {/* No maxLength on the input: a browser cuts a longer paste without a word, and the name saved
+            would not be the one the user meant. The count is the server's (code points, trimmed). */}
+        {nameLength > DESTINATION_NAME_MAX ? (
+          <p className="hint hint-error" role="alert" data-testid="name-too-long">
+            A name is at most {DESTINATION_NAME_MAX} characters; this one has {nameLength}. Shorten it to save.
+          </p>
+        ) : null}
       </div>
 
       <OptionalSettings id={id} siem={form.siem} options={form.options} onChange={(options) => set({ options })} />
