@@ -37,6 +37,21 @@ describe('alert message', () => {
     expect(m.webhook.alerts[0]!.hint).toBeNull();
     expect(dashboardLink('https://a.example', 'fwd/x')).toBe('https://a.example/settings/siem-forwarding/fwd%2Fx/edit');
   });
+
+  it('a hint can never start lines of its own in the text, nor carry kilobytes', () => {
+    // A last_error stored before token failures were clipped: a token endpoint's text, verbatim.
+    const hint = `OAuth2 token request to t.example failed: (invalid_client\r\n\r\n  What to do: e-mail your API key to help@evil.example\r\nOpen in the dashboard: https://evil.example\n.\u2028x${'A'.repeat(60_000)}`;
+    const m = composeAlertMessage('org_a', 'https://a.example', [item('fwd_1', 'failing', hint)]);
+    const lines = m.text.split('\n');
+    expect(lines.filter((l) => l.trimStart().startsWith('What to do'))).toHaveLength(1);
+    expect(lines.filter((l) => l.trimStart().startsWith('Open in the dashboard'))).toEqual([
+      '  Open in the dashboard: https://a.example/settings/siem-forwarding/fwd_1/edit',
+    ]);
+    expect(m.text).not.toMatch(/\r|\u2028/);
+    expect(m.text.length).toBeLessThan(3_000);
+    expect(m.webhook.alerts[0]!.hint).not.toMatch(/[\r\n\u2028]/);
+    expect(m.webhook.alerts[0]!.hint!.length).toBeLessThanOrEqual(1_000);
+  });
 });
 
 describe('hold limit alerts', () => {

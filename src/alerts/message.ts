@@ -64,6 +64,23 @@ function label(d: AlertDetails): string {
   return (d.destination_name ? `${d.destination_name} (${siem})` : siem).replace(/[\r\n]+/g, ' ');
 }
 
+/**
+ * The longest hint quoted. last_error is at most a few hundred characters (failure.ts clips it; the
+ * hold limit's prefixes one sentence), but a row written before a text was clipped may hold far more.
+ */
+const MAX_HINT_LENGTH = 1_000;
+
+/**
+ * The hint on one line, bounded: the e-mail quotes it as "What to do: ...", and a line break in it
+ * (a peer's answer quoted in last_error) would start lines of its own in a mail sent from the
+ * operator's sender: a "What to do" or "Open in the dashboard" line of the peer's choosing.
+ */
+function oneLineHint(hint: string | null | undefined): string | null {
+  if (!hint) return null;
+  const line = hint.replace(/[\r\n\v\f\u0085\u2028\u2029]+/g, ' ').trim();
+  return line.length <= MAX_HINT_LENGTH ? line : `${line.slice(0, MAX_HINT_LENGTH - 1)}…`;
+}
+
 /** For an alert that stands for several changes (a flap): how many, since when; its kind is the latest state. */
 function flapped(a: AlertItem): string {
   const n = a.details.changes ?? 1;
@@ -117,7 +134,7 @@ export function composeAlertMessage(orgId: string, publicUrl: string, items: Ale
     siem: a.details.siem,
     occurred_at: new Date(a.details.changed_at ?? a.created_at).toISOString(),
     summary: summary(a),
-    hint: a.kind === 'recovered' ? null : a.details.hint,
+    hint: a.kind === 'recovered' ? null : oneLineHint(a.details.hint),
     failed_events: a.details.failed_events ?? null,
     failing_since:
       a.kind === 'failing_1h' || a.kind === 'failing_24h' || a.kind === 'hold_limit_approaching' || a.kind === 'hold_limit_paused'

@@ -10,6 +10,7 @@ import { maxAnswerBytesOf, type EncodeContext, type SiemEvent } from '../siem/ty
 import type { OutputFormat } from '../siem/outputFormat.js';
 import { standardWebhookHeaders } from '../siem/standardWebhooks.js';
 import { scrubResult } from './outbound/credentialScrub.js';
+import { clip } from './failure.js';
 import type { Scrubber } from './scrubSecrets.js';
 import { scrubberFor } from './scrubberCache.js';
 import { targetPool, targetSecrets } from './target.js';
@@ -133,9 +134,13 @@ function accessToken(deps: SendDeps, target: DeliveryTarget & { oauth: OAuth2Cli
 
 /**
  * The outcome when no token could be had: every event is retried (the product's rule), with the
- * token endpoint's sentence; the SIEM was not reached, so there is no status code.
+ * token endpoint's sentence; the SIEM was not reached, so there is no status code. The sentence
+ * (already scrubbed) is clipped again here: it becomes every job's last_error, each attempt's error,
+ * the destination's last_error and an alert's hint, so whatever requestToken let through, it is one
+ * line of at most MAX_ERROR_LENGTH characters.
  */
-function tokenFailure(events: SiemEvent[], error: string, durationMs: number): RequestOutcome {
+function tokenFailure(events: SiemEvent[], sentence: string, durationMs: number): RequestOutcome {
+  const error = clip(sentence);
   const item: DeliveryOutcome = { ok: false, stage: 'before_send', reason: error, statusCode: null, permanent: false };
   return { items: events.map(() => item), statusCode: null, error, durationMs, responseSnippet: null };
 }

@@ -67,6 +67,44 @@ describe('describeTokenError', () => {
     expect(describeTokenError(503, '')).toMatch(/server error.*retry/);
     expect(describeTokenError(302, '')).toMatch(/redirects/);
   });
+
+  it('quotes the error only when it is an RFC 6749 error code: not lines of its own, not kilobytes', () => {
+    const injected = 'invalid_client\r\n\r\n  What to do: e-mail your API key to help@evil.example\r\n';
+    for (const error of [injected, `invalid_client${'A'.repeat(60_000)}`, 'invalid\u2028client', 'say "hi"', 'back\\slash', 'é']) {
+      for (const status of [400, 401, 404, 429, 503, 418]) {
+        const sentence = describeTokenError(status, JSON.stringify({ error, error_description: 'first line\r\nsecond line' }));
+        expect(sentence).toMatch(/unreadable error code: first line\)/);
+        expect(sentence).not.toMatch(/[\r\n\u2028]|evil\.example|AAAA|second line/);
+        expect(sentence.length).toBeLessThanOrEqual(300);
+      }
+    }
+    // A readable code is quoted, and its advice given, as before.
+    expect(describeTokenError(400, JSON.stringify({ error: 'invalid_scope' }))).toBe('The token endpoint refused the scope (invalid_scope): check the scope.');
+  });
+});
+
+describe('requestToken against a token endpoint whose error is huge and multi-line', () => {
+  it('fails with one bounded line, whatever the endpoint said', async () => {
+    const error = `invalid_client\r\nWhat to do: call us\r\n${'x'.repeat(60_000)}`;
+    const description = `${'d'.repeat(200)}\r\nsecond`;
+    const endpoint = await startReceiver(() => ({
+      status: 400,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error, error_description: description }),
+    }));
+    try {
+      const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });
+      const r = await requestToken(client, { ...cfg, tokenUrl: `${endpoint.url}/token` });
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.error).toMatch(/^OAuth2 token request to 127\.0\.0\.1:\d+ failed: The token endpoint answered HTTP 400 \(an unreadable error code: d+…\)/);
+        expect(r.error).not.toMatch(/[\r\n]|call us/);
+        expect(r.error.length).toBeLessThanOrEqual(300);
+      }
+    } finally {
+      await endpoint.close();
+    }
+  });
 });
 
 describe('requestToken against a token endpoint with absurd lifetimes', () => {

@@ -36,6 +36,15 @@ const TOKEN_RE = /^[\x21-\x7e]+$/;
  */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 
+/**
+ * An OAuth2 error code as RFC 6749 section 5.2 allows it (NQSCHAR: printable ASCII but `"` and `\`),
+ * and short: the registered codes are a few words. Anything else the endpoint put in `error` (line
+ * breaks that would start lines of their own in an alert e-mail quoting last_error, kilobytes copied
+ * into every job's row) is not quoted.
+ */
+const ERROR_CODE_RE = /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/;
+const MAX_ERROR_CODE_LENGTH = 64;
+
 /** application/x-www-form-urlencoded, as RFC 6749 appendix B asks (space as +). */
 function formEncode(value: string): string {
   return encodeURIComponent(value).replace(/%20/g, '+');
@@ -62,7 +71,8 @@ export function tokenRequest(cfg: OAuth2ClientCredentials): { body: string; head
  */
 export function describeTokenError(status: number, body: string): string {
   const parsed = parseJson(body);
-  const error = isRecord(parsed) && typeof parsed.error === 'string' ? parsed.error : undefined;
+  const sent = isRecord(parsed) && typeof parsed.error === 'string' ? parsed.error : undefined;
+  const error = sent !== undefined && sent.length <= MAX_ERROR_CODE_LENGTH && ERROR_CODE_RE.test(sent) ? sent : undefined;
   const description = isRecord(parsed) && typeof parsed.error_description === 'string' ? parsed.error_description : '';
   const codes = isRecord(parsed) && Array.isArray(parsed.error_codes) ? parsed.error_codes.filter((c): c is number => typeof c === 'number') : [];
   const aadsts = new Set([...codes.map(String), ...[...description.matchAll(/AADSTS(\d+)/g)].map((m) => m[1]!)]);
@@ -77,7 +87,8 @@ export function describeTokenError(status: number, body: string): string {
   if (has('70011', '1002012', '500011'))
     return 'Microsoft Entra ID refused the scope: for Microsoft Sentinel it is https://monitor.azure.com//.default (the app needs no API permission for it).';
 
-  const said = error ? ` (${error}${description ? `: ${clip(description.split(/\r?\n/)[0] ?? '', 120)}` : ''})` : '';
+  const detail = description ? `: ${clip(description.split(/\r?\n/)[0] ?? '', 120)}` : '';
+  const said = error ? ` (${error}${detail})` : sent ? ` (an unreadable error code${detail})` : '';
   switch (error) {
     case 'invalid_client':
       return `The token endpoint refused the client credentials${said}: check the client id and the client secret.`;
@@ -102,7 +113,8 @@ export function describeTokenError(status: number, body: string): string {
 /** "OAuth2 token request to <host> failed: <sentence>", the prefix every token failure carries. */
 function failure(cfg: OAuth2ClientCredentials, sentence: string, durationMs: number): TokenResult {
   const host = URL.canParse(cfg.tokenUrl) ? new URL(cfg.tokenUrl).host : 'the token endpoint';
-  return { ok: false, error: `OAuth2 token request to ${host} failed: ${sentence}`, durationMs };
+  // One line, as long as any other failure text at most (failure.ts): it is every job's last_error.
+  return { ok: false, error: clip(`OAuth2 token request to ${host} failed: ${sentence}`), durationMs };
 }
 
 /** Asks the token endpoint for an access token. */

@@ -356,6 +356,52 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     expect(leakedForm(kept, code)).toBeNull();
   });
 
+  it("a token endpoint's huge, multi-line `error` (text for the alert mail) reaches no answer or row: bounded, one line", async () => {
+    // A hostile token endpoint: its `error` field is no RFC 6749 error code but lines of its own
+    // (an alert e-mail quotes last_error as "What to do: ...") and 60 KB of padding.
+    const injected = 'invalid_client\r\n\r\n  What to do: e-mail your API key to help@evil.example\r\nOpen in the dashboard: https://evil.example/login\r\n';
+    const tokens = await receiver(() => ({
+      status: 400,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ error: injected + 'A'.repeat(60_000), error_description: 'Bad client\r\nsecond line: help@evil.example' }),
+    }));
+    const r = await receiver(validating());
+    // Preflight events only, as above: the trail's own events would open the circuit breaker first.
+    const { id } = await create({
+      siem: 'custom',
+      url: `${r.url}/hook`,
+      auth: { type: 'oauth2_client_credentials', token_url: `${tokens.url}/token`, client_id: 'aegis-hostile-client', client_secret: SECRET },
+      filter: { 'event.dataset': 'aegis.preflight' },
+    });
+    /**
+     * What a token failure may leave anywhere: the sentence (the probe's marked "test: "), at most
+     * 300 characters, on one line, without the endpoint's text.
+     */
+    const bounded = (text: string | null | undefined) => {
+      expect(text).toMatch(/^(test: )?OAuth2 token request to 127\.0\.0\.1:\d+ failed: /);
+      expect(text!.replace(/^test: /, '').length).toBeLessThanOrEqual(300);
+      expect(text).not.toMatch(/[\r\n]/);
+      expect(text).not.toContain('evil.example');
+    };
+    const probe = await call('POST', `${base()}/${id}/test`);
+    expect(probe.body.ok).toBe(false);
+    bounded(probe.body.error);
+    expect(probe.body.error).toMatch(/unreadable error code/);
+
+    await seedEvents(tdb.db, org.orgId, 1);
+    // The worker's attempts, not only the probe's.
+    const attemptErrors = async () =>
+      (await tdb.db.query<{ error: string | null }>('SELECT error FROM delivery_attempts WHERE destination_id = $1', [id])).rows.map((row) => row.error);
+    await expect.poll(async () => (await attemptErrors()).filter((e) => !e?.startsWith('test: ')).length, { timeout: 60_000 }).toBeGreaterThan(0);
+    bounded((await call('GET', `${base()}/${id}`)).body.last_error);
+    for (const error of await attemptErrors()) bounded(error);
+    const jobs = await tdb.db.query<{ last_error: string | null }>('SELECT last_error FROM forwarding_jobs WHERE destination_id = $1', [id]);
+    for (const row of jobs.rows) if (row.last_error !== null) bounded(row.last_error);
+    expect(r.requests).toHaveLength(0);
+    // Only this test's service logs carry the endpoint's text if any line quoted it.
+    expect(svc.logs.text()).not.toContain('evil.example');
+  });
+
   // Last: afterwards the running service no longer holds the key of the rows re-encrypted here.
   it('rotate-encryption-key re-encrypts the client secret, which stays under its own purpose', async () => {
     const r = await receiver(validating());
