@@ -89,11 +89,11 @@ describe('classifyResult: network errors', () => {
 
   // Retried like any network error (outcome.test.ts): the one decision lives there.
   it('a forbidden address keeps its security message despite a hint', () => {
-    const c = classifyResult(network('forbidden_address', 'siem.example.com resolves to 10.0.0.5 (private)'), 'some hint');
+    const c = classifyResult(network('forbidden_address', 'siem.example.com resolves to an address refused for outbound delivery'), 'some hint');
     expect(c.ok).toBe(false);
     expect(c.statusCode).toBeNull();
     expect(c.error).toMatch(/resolves to a private\/loopback address, which is refused/);
-    expect(c.error).toContain('10.0.0.5');
+    expect(c.error).toContain('siem.example.com resolves to an address refused');
   });
 
   it('a SIEM hint replaces the generic sentence for network errors', () => {

@@ -8,6 +8,7 @@ import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { agentFactory } from './agents.js';
 import { createGuardedLookup, type GuardedLookupOptions, type ResolveAddresses } from './guardedLookup.js';
+import { classifyResult } from '../failure.js';
 
 const TYPE_A = 1;
 const TYPE_AAAA = 28;
@@ -334,15 +335,24 @@ describe('guarded lookup: a name whose DNS never answers holds up no other', () 
 });
 
 describe('guarded lookup: the forbidden-address check on every answer', () => {
-  it('refuses a name whose DNS answer is private', async () => {
+  // Neither the address nor its kind is said: a tenant's test probe would otherwise map the internal
+  // DNS (vault.internal.corp resolves to 10.20.30.40) one name at a time.
+  it('refuses a name whose DNS answer is private, naming neither the address nor its kind', async () => {
     const r = await lookupWith(guarded(false), 'private.test');
-    expect(r).toMatchObject({ code: 'EAEGISFORBIDDEN', message: 'private.test resolves to 10.0.0.1 (private)' });
+    expect(r).toMatchObject({ code: 'EAEGISFORBIDDEN', message: 'private.test resolves to an address refused for outbound delivery' });
+    const said = classifyResult(
+      { kind: 'network', failure: 'forbidden_address', code: r.code, message: r.message!, durationMs: 1, host: 'private.test' },
+      undefined,
+      'SIEM',
+    );
+    expect(said.error).toMatch(/^Refused: .*private\.test resolves to an address refused for outbound delivery.*use a public HTTPS endpoint\.$/);
+    expect(said.error).not.toMatch(/10\.0\.0\.1|\(private\)/);
   });
 
   it('refuses a mixed answer whole (a public A record beside a metadata AAAA record)', async () => {
     const r = await lookupWith(guarded(false), 'mixed.test');
     expect(r.code).toBe('EAEGISFORBIDDEN');
-    expect(r.message).toContain('metadata');
+    expect(r.message).toBe('mixed.test resolves to an address refused for outbound delivery');
   });
 
   it('passes a public answer of both families, and only the family asked for', async () => {

@@ -49,6 +49,12 @@ const TRIES = 2;
  */
 const SILENT_SERVER_MS = 60_000;
 
+/**
+ * A connection refused for the address its name resolved to. The message, which reaches the tenant
+ * (the test probe's answer, last_error), names neither the address nor its kind: a tenant could
+ * otherwise use a destination's test probe to map the internal DNS one name at a time (which names
+ * exist, and at what private address). The address and its reason stay on the error, for the server.
+ */
 class ForbiddenAddressError extends Error {
   readonly code = FORBIDDEN_ERROR_CODE;
   constructor(
@@ -56,7 +62,7 @@ class ForbiddenAddressError extends Error {
     readonly address: string,
     readonly reason: string,
   ) {
-    super(`${hostname} resolves to ${address} (${reason})`);
+    super(`${hostname} resolves to an address refused for outbound delivery`);
     this.name = 'ForbiddenAddressError';
   }
 }
