@@ -8,8 +8,9 @@
 export const PERSONAL_DATA_TYPES = ['SSN', 'EMAIL', 'CREDIT_CARD', 'PHONE', 'IP_ADDRESS', 'IBAN'] as const;
 
 /**
- * Secrets and credentials: the input is blocked. PASSWORD is a password found by its place (a URL's
- * user part, a Basic pair) or its name (`DB_PASSWORD=...`), not by a shape of its own.
+ * Secrets and credentials: the input is blocked. PASSWORD is a password or other secret found by its
+ * place or name (a URL's user part, a Basic pair, `DB_PASSWORD=...`, `client_secret=...`,
+ * `Authorization: Bearer ...`), not by a shape of its own.
  */
 export const SECRET_TYPES = [
   'AWS_ACCESS_KEY',

@@ -102,15 +102,14 @@ describe('a password given as the value of a name that says so', () => {
       'password_file',
       'passwords',
       'passwordless',
-      'pass',
-      'PASS',
       '--pass',
       'passport',
       'compass',
     ])
       expect(passwords(`${name}=${PW}`), name).toEqual([]);
     expect(passwords(`docker login --password-stdin ${PW}`)).toEqual([]);
-    expect(passwords(`pass=1 and pass=${PW}`)).toEqual([]);
+    // "pass" alone names a password ({"user":"bob","pass":"..."}), its value judged as any.
+    expect(passwords(`pass=1 and pass=${PW}`)).toEqual([['PASSWORD', PW]]);
   });
 
   it('placeholders, references and code are no password', () => {
@@ -431,8 +430,9 @@ describe('named passwords: the attacker review', () => {
       ['POSTGRES_PASSWORD: "Zq8v T2xk!"', 'Zq8v T2xk!'],
     ] as const)
       expect(passwords(text), text).toEqual([['PASSWORD', value]]);
+    // "pass" alone names a password as a key (a form's, a JSON body's), not in prose after ":".
+    expect(passwords('pass=Zq8vT2xk')).toEqual([['PASSWORD', 'Zq8vT2xk']]);
     for (const text of [
-      'pass=Zq8vT2xk',
       'compass_pass',
       'openssl enc -pass pass:Zq8vT2xk',
       "the password 'reset' link",
@@ -492,5 +492,124 @@ describe('named passwords: the attacker review', () => {
       'a:b@tcp(h)/d ' + '='.repeat(64) + ':' + '='.repeat(128),
     ])
       for (const f of detectNamedPasswords(fill(unit))) expect(f.end - f.start, unit.slice(0, 12)).toBeLessThanOrEqual(256);
+  });
+});
+
+describe('a secret found by its name, its header or its place', () => {
+  const S = 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB';
+  const blocked = (text: string) => evaluatePolicy(countByType(detect(text))).decision === 'BLOCKED';
+  it.each([
+    ['client_secret', `client_secret=${S}`, S],
+    ['a JSON client-secret', `{"client-secret": "${S}"}`, S],
+    ['a JSON secret', `{"secret":"${S}"}`, S],
+    ['Django SECRET_KEY', 'SECRET_KEY=django-insecure-k9#vq2!ml7pr4tw8zn3bv5cy1ab6de0fg', 'django-insecure-k9#vq2!ml7pr4tw8zn3bv5cy1ab6de0fg'],
+    ['x-api-key header', `x-api-key: ${S}`, S],
+    ['api_key', `api_key=${S}`, S],
+    ['JSON apiKey', `{"apiKey":"${S}"}`, S],
+    ['Authorization: Bearer', `Authorization: Bearer ${S}`, S],
+    ['Authorization: Token', `Authorization: Token ${S}`, S],
+    ['an OAuth callback', `GET /callback?access_token=${S}&state=1`, S],
+    ['a JSON refresh_token', '{"refresh_token":"1//0gXk9vQ2mL7pR4tW8zN3bV5cY1aB"}', '1//0gXk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+    ['a Cookie header', 'Cookie: sessionid=8f2k3m9q7x1v5b4n6c0z2l8p4r6t9w1y', '8f2k3m9q7x1v5b4n6c0z2l8p4r6t9w1y'],
+    ['a Set-Cookie header', `Set-Cookie: session=${S}; Path=/; HttpOnly`, S],
+    ['an .npmrc', `//registry.npmjs.org/:_authToken=${S}`, S],
+    [
+      'an Azure AccountKey',
+      'DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;EndpointSuffix=core.windows.net',
+      'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==',
+    ],
+    ['an Azure SharedAccessKey', `Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=${S}=`, `${S}=`],
+    ['a SAS URL', `https://acme.blob.core.windows.net/c/b.txt?sv=2022-11-02&sr=b&sp=r&sig=${S}%2Fq0%3D`, `${S}%2Fq0%3D`],
+    [
+      'a presigned URL',
+      `https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Security-Token=IQoJb3JpZ2luX2VjE${S}%2F&X-Amz-Expires=300`,
+      `IQoJb3JpZ2luX2VjE${S}%2F`,
+    ],
+    ['STS JSON', `{"SessionToken":"IQoJb3JpZ2luX2VjE${S}"}`, `IQoJb3JpZ2luX2VjE${S}`],
+    ['VAULT_TOKEN', `VAULT_TOKEN=hvs.CAES${S}`, `hvs.CAES${S}`],
+    ['a password in prose', 'my password is Hunter2!x', 'Hunter2!x'],
+    ['a password in prose, for a thing', 'the password for the prod db is Hunter2x9', 'Hunter2x9'],
+    ['a JSON pass', '{"user":"bob","pass":"Hunter2!x"}', 'Hunter2!x'],
+    ['YAML pass', 'pass: Hunter2x9', 'Hunter2x9'],
+    ['pw', 'pw=Hunter2!x', 'Hunter2!x'],
+    ['a query pw', 'https://x.example.com/login?user=bob&pw=Hunter2x9', 'Hunter2x9'],
+    ['an Oracle JDBC URL', 'jdbc:oracle:thin:scott/Tiger2x9@db:1521:ORCL', 'Tiger2x9'],
+    ['sqlplus', 'sqlplus scott/Tiger2x9@orcl', 'Tiger2x9'],
+    ['sqlplus, an EZConnect address', 'sqlplus system/Hunter2x9@//db.example.com:1521/ORCLPDB1', 'Hunter2x9'],
+  ])('%s: reported as PASSWORD, and blocked', (_name, text, value) => {
+    expect(passwords(text), text).toEqual([['PASSWORD', value]]);
+    expect(blocked(text), text).toBe(true);
+  });
+
+  it.each([
+    'token expired',
+    'api_key rotated by admin',
+    'secret: REDACTED',
+    'client_secret=<your-secret>',
+    'access_token=${TOKEN}',
+    'Authorization: Bearer <token>',
+    'Authorization: Bearer token',
+    'password is required',
+    'password is too short',
+    'the password for user bob is not set',
+    'https://acme.blob.core.windows.net/c/b.txt?sv=2022&sig=abc',
+    'https://x.example.com/?sig=signature',
+    'Set-Cookie: session=expired; Path=/',
+    'the secret santa list is out',
+    'token bucket refilled',
+    'api_key: my-secret-api-key-2024',
+    '{"nextPageToken": "CiAKGjBpNDd2Nmp2Zml2cXRhcGNxZmlr"}',
+    'secret_key: settings.SECRET_KEY',
+    'bearer tokens are sent in the Authorization header',
+    'you shall not pass: wait',
+    'boarding pass: AB12345C',
+    '--- PASS: TestParse/case_1 (0.00s)',
+    'sqlplus / as sysdba',
+  ])('%s: no finding', (text) => {
+    expect(found(text), text).toEqual([]);
+  });
+
+  it('masks the value only, and the mask scanned again finds nothing', () => {
+    expect(masked(`Authorization: Bearer ${S}`)).toBe('Authorization: Bearer [PASSWORD]');
+    expect(masked(`x-api-key: ${S}`)).toBe('x-api-key: [PASSWORD]');
+    expect(masked('sqlplus scott/Tiger2x9@orcl')).toBe('sqlplus scott/[PASSWORD]@orcl');
+    expect(masked('my password is Hunter2!x')).toBe('my password is [PASSWORD]');
+    for (const text of [`Authorization: Bearer ${S}`, `client_secret=${S}`, 'Cookie: sessionid=8f2k3m9q7x1v5b4n6c0z2l8p4r6t9w1y', 'my password is Hunter2!x'])
+      expect(found(masked(text)), text).toEqual([]);
+  });
+
+  it('the audit-record guard refuses a named secret in summary and actor_id', () => {
+    const base = { preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary: 'Detected PASSWORD; blocked.' };
+    for (const text of [`client_secret=${S}`, `Authorization: Bearer ${S}`, `VAULT_TOKEN=hvs.CAES${S}`, 'sqlplus scott/Tiger2x9@orcl']) {
+      expect(
+        guardAgentRecord({ ...base, summary: text })
+          .map((x) => x.message)
+          .join(),
+        text,
+      ).toContain('PASSWORD');
+      expect(
+        guardAgentRecord({ ...base, actor_id: text })
+          .map((x) => x.message)
+          .join(),
+        text,
+      ).toContain('PASSWORD');
+    }
+  });
+
+  it('stays linear on 1 MiB of adversarial input', () => {
+    const n = 1 << 20;
+    const fill = (unit: string) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+    for (const text of [
+      fill('api_key='),
+      fill('token'),
+      fill('bearer '),
+      fill('Cookie: a=b; '),
+      fill('sqlplus a/'),
+      fill('password is '),
+      fill('password for a '),
+      `Cookie: ${fill('sid=x;')}`,
+      fill('?sig='),
+    ])
+      for (const f of detectNamedPasswords(text)) expect(f.end - f.start, text.slice(0, 20)).toBeLessThanOrEqual(256);
   });
 });

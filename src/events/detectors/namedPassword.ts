@@ -8,11 +8,23 @@
  * `-p` glued, `docker login -p`, `sshpass -p`, `redis-cli -a`, curl's `-u user:...`). Only the value
  * is reported, so the mask reads `DB_PASSWORD=[PASSWORD]`.
  *
+ * Other secrets found by their name, reported as PASSWORD too (one list of names, NAME_CORE, read
+ * by the same links and value ends): `secret` as a name's last segment (`client_secret`,
+ * `clientSecret`), `SECRET_KEY` (an AWS secret key's names are cloudKeys.ts's), `api_key`, Azure's
+ * `AccountKey` and `SharedAccessKey`, a query's `sig` (a SAS URL's), `token` as a name's last
+ * segment (`access_token`, `_authToken`, `X-Amz-Security-Token`, `VAULT_TOKEN`; not NOT_SECRET_TOKEN's
+ * page, sync or CSRF tokens). Their value must look like a secret (isSecretValue: a password's rules,
+ * then 16 characters or more of mixed classes). Places that need no name: `Bearer ...` and
+ * `Authorization: Token ...` (schemeFindings), a session cookie in a Cookie or Set-Cookie header
+ * (cookieFindings), Oracle's `user/password@` logon (oracleFindings). Prose names a password too:
+ * `my password is X`, `the password for the prod db is X` (PROSE_LINK).
+ *
  * The name (NAME_CORE): password, passwd, pwd or passphrase, any case, with any prefix joined by
  * `_`, `.`, `-`, camelCase or glued (`MYSQL_ROOT_PASSWORD`, `spring.datasource.password`, `dbPassword`,
  * `PGPASSWORD`, `--password`; `nopassword` too: its values, `true` and the like, are never one); and
- * `pass` after a prefix and a separator (`DB_PASS`, `ansible_become_pass`; `pass` alone, `--pass`,
- * `bypass`, `passport` are none). The password must be the name's last segment, or a segment saying
+ * `pass` or `pw` after a prefix and a separator (`DB_PASS`, `ansible_become_pass`, `DB_PW`), or
+ * alone as a key (quoted, a query's, starting its line, or before `=`: `{"pass": ...}`, `pw=...`;
+ * `--pass`, `boarding pass: ...`, `bypass`, `passport` are none). The password must be the name's last segment, or a segment saying
  * it is one again (`password_confirmation`, `passwordConfirm`, `password_new`, `password_old`):
  * `password_hash`, `password_reset`, `passwordPolicy`, `password-stdin`, `password_file` name
  * something else (one digit may follow, as Django's `password1` and `password2`). A name right after
@@ -59,8 +71,8 @@
  * for values holding a percent escape or an escaped quote that, decoded, ended them early.
  *
  * Cost: the privacy guard runs every detector on every short field of every audit record, so one
- * case-insensitive search (GATE) decides first, and a field without `pass`, `pwd`, `@tcp(`-like or a
- * command pays only for it.
+ * case-insensitive search (GATE) decides first, and a field without `pass`, `pw`, `secret`, `key`,
+ * `token`, `auth`, `bearer`, `sig`, `cookie`, `@tcp(`-like or a command pays only for it.
  *
  * Linear time: each name, DSN or command is read over a bounded window (MAX_NAME, MAX_PAD,
  * MAX_VALUE, MAX_COMMAND), the ends of values are found by shared forward scans (StopScan), and the
@@ -81,9 +93,23 @@ const MIN_LENGTH = 6;
 const MAX_WORDS = 4;
 
 // Everything any finding needs, in one case-insensitive search: cheap enough for every field.
-const GATE = /pass|pwd|@(?:tcp6?|udp|unix)\(|mysql|mariadb|curl|login|redis-cli|identified|sqlcmd|mongo|ldap/i;
-// "pass" only as a name's last segment after a separator ("DB_PASS", "ansible_become_pass").
-const NAME_CORE = /passw(?:or)?d|pwd|passphrase|(?<=[A-Za-z0-9][_.-])pass/gi;
+const GATE =
+  /pass|pw|secret|key|token|auth|bearer|sig|cookie|oracle|sqlplus|@(?:tcp6?|udp|unix)\(|mysql|mariadb|curl|login|redis-cli|identified|sqlcmd|mongo|ldap/i;
+// The names (see the header): a password's first, then a secret's. "pass" and "pw" only as a name's
+// last segment ("DB_PASS", "ansible_become_pass", "pw") or a name alone ("pass", not "bypass",
+// "passport"); "sig" only as a query's parameter (an Azure SAS URL's signature).
+const NAME_CORE =
+  /passw(?:or)?d|pwd|passphrase|(?<![A-Za-z0-9])(?:pass|pw)|secret(?:[_.-]?(?:access[_.-]?)?key)?|api[_.-]?key|(?:account|shared[_.-]?access|master)[_.-]?key|token|(?<=[?&])sig/gi;
+/** The cores that name a password (its value judged by isPasswordValue); any other names a secret. */
+const PASSWORD_CORE = /^(?:passw(?:or)?d|pwd|passphrase|pass|pw)$/i;
+/** A secret key's core, and the prefixes that make it an AWS one ("aws_secret_access_key", "fs.s3a.secret.key"). */
+const AWS_KEY_CORE = /^secret[_.-]?(?:access[_.-]?)?key$/i;
+const AWS_PREFIX = /aws|s3|amazon|access/i;
+/** The password words prose names it with ("my password is ..."): not "pass", "pwd" or "pw". */
+const PROSE_CORE = /^(?:passw(?:or)?d|passphrase)$/i;
+/** Tokens that are no credential: a page's, a sync's, a form's CSRF token, a device's push token. */
+const NOT_SECRET_TOKEN =
+  /(?:page|cursor|continuation|sync|csrf|xsrf|next|resume|idempotency|request|cancel(?:lation)?|delta|pagination|push|device|registration|fcm|apns|change|state|lock|batch)[_.-]?$/i;
 // A segment after the password word that says it is a password again (a form's confirmation, a
 // change's old and new one); any other segment names something else ("password_hash").
 const REPEAT_SEGMENT = /(?:[_.-]?(?:confirm(?:ation|ed)?|new|old|again|repeat|retype|verify|current|plain(?:text)?))?/iy;
@@ -199,7 +225,7 @@ export function isStandIn(raw: string, rawQuoted: boolean): boolean {
     !quoted &&
     (VARIABLE_OR_STRUCTURE.test(value) ||
       YAML_NODE.test(value) ||
-      DOTTED_PATH.test(value) ||
+      (DOTTED_PATH.test(value) && !hasRandomSegment(value)) ||
       CALL_OR_SUBSCRIPT.test(value) ||
       FILE_PATH.test(value) ||
       BIND.test(value))
@@ -214,6 +240,48 @@ export function isPasswordValue(raw: string, quoted: boolean): boolean {
   if (value.length < MIN_LENGTH) return false;
   if (DIGITS_ONLY.test(value)) return true;
   return LETTER.test(value) && (DIGIT.test(value) || hasSymbol(value));
+}
+
+/** Shorter than any API key, client secret or session token a server issues. */
+const MIN_SECRET_LENGTH = 16;
+/** A segment of a value that is a word or a number: a label's ("my-secret-api-key-2024"), no key's. */
+const PLAIN_WORD = /^(?:[A-Za-z][a-z]*|[A-Z]+|[0-9]+)$/;
+const SEGMENT_JOINERS = /[-_.|/:+~]/;
+/** A random run a key has somewhere, between its prefix's joiners ("sk-ant-api03-" is a prefix). */
+const MIN_RANDOM_SEGMENT = 8;
+/** A value cut short for display ("sk-ant-api03-...", "AKIA…"): no key. */
+const ELIDED = /\.\.\.|\u2026/;
+/**
+ * A value filled in for show: a run of one character ("sk-proj-xxxxxxxx...", "0000000000"), or a
+ * documentation's example ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", AWS's own).
+ */
+const FILLER = /(.)\1{5}|example/i;
+/**
+ * Whether a dotted value has a segment of 16 characters or more with both cases and a digit: random,
+ * no property path's ("hvs.CAESIJ...", a Vault token; "settings.SECRET_KEY" is a path).
+ */
+function hasRandomSegment(value: string): boolean {
+  return value.split('.').some((w) => w.length >= MIN_SECRET_LENGTH && /[A-Z]/.test(w) && /[a-z]/.test(w) && /[0-9]/.test(w));
+}
+
+/** At least two of upper case, lower case and digits (a key's random alphabet). */
+function twoClasses(value: string): boolean {
+  return (/[A-Z]/.test(value) ? 1 : 0) + (/[a-z]/.test(value) ? 1 : 0) + (/[0-9]/.test(value) ? 1 : 0) >= 2;
+}
+
+/**
+ * Whether a value given to a secret's name (an API key's, a token's, a client secret's) or after
+ * `Bearer` looks like one: a password's rules (isPasswordValue), and then 16 characters or more, no
+ * blank, two of upper case, lower case and digits, a run of 8 between joiners that is no word or
+ * number ("my-secret-api-key-2024", "auto-generated-token-1", "sk-ant-api03-" are none), not elided
+ * ("sk-ant-api03-...") nor filled in for show (FILLER). `token expired`, `secret: REDACTED`, `api_key:
+ * abc123` are none.
+ */
+export function isSecretValue(raw: string, quoted: boolean): boolean {
+  if (raw.length < MIN_SECRET_LENGTH || !isPasswordValue(raw, quoted)) return false;
+  const [value] = judged(raw, quoted);
+  if (value.length < MIN_SECRET_LENGTH || /\s/.test(value) || !twoClasses(value) || ELIDED.test(value) || FILLER.test(value)) return false;
+  return value.split(SEGMENT_JOINERS).some((w) => w.length >= MIN_RANDOM_SEGMENT && !PLAIN_WORD.test(w));
 }
 
 /**
@@ -468,8 +536,12 @@ function contextOf(text: string, nameStart: number): Context {
   return startsLine(text, nameStart) ? 'line' : 'plain';
 }
 
-/** The value given to the name at [nameStart, nameEnd), or null. */
-function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Scans): ValueSpan | null {
+// Prose's link ("my password is X", "the password for the prod db is X"): "is" or "was", maybe
+// after "for" and a few words naming what the password opens.
+const PROSE_LINK = /[ \t]{1,4}(?:for[ \t]{1,4}(?:[^\s=:]{1,32}[ \t]{1,4}){1,5}?)?(?:is|was)[ \t]{1,4}/iy;
+
+/** The value given to the name at [nameStart, nameEnd), or null; `prose`: a password word's. */
+function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Scans, prose = false): ValueSpan | null {
   const before = text[nameStart - 1];
   const flag = text[nameStart] === '-';
   let p = nameEnd;
@@ -508,6 +580,14 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   // SQL's "WITH PASSWORD 'x'", "ALTER USER u PASSWORD 'x'": the bare word, a blank, a quoted value.
   if (afterPad === p + 1 && isQuote(c) && nameEnd - nameStart === 8 && /^password$/i.test(text.slice(nameStart, nameEnd)))
     return valueAt(text, afterPad, 'plain', scans);
+  if (prose && text[p] === ' ') {
+    PROSE_LINK.lastIndex = p;
+    const link = PROSE_LINK.exec(text);
+    const value = link === null ? null : valueAt(text, p + link[0].length, 'plain', scans);
+    // A sentence's full stop is no part of it.
+    if (value !== null && !value.quoted && value.end - value.start > 1 && text[value.end - 1] === '.') value.end--;
+    return value;
+  }
   return null;
 }
 
@@ -524,10 +604,27 @@ function namedFindings(text: string, out: Finding[], scans: Scans): void {
     if (isNameChar(text[end])) continue;
     const start = skipBack(text, m.index);
     if (text[start - 1] === '/' || text[start - 1] === '\\') continue;
-    // "pass" needs a prefix of its own: "--pass", "-pass" are a flag named "pass" alone.
-    if (m[0].length === 4 && !isAsciiLetter(text[start]) && !isDigit(text[start])) continue;
-    const value = valueOfName(text, start, end, scans);
-    if (value === null || !isPasswordValue(text.slice(value.start, value.end), value.quoted)) continue;
+    // "pass" and "pw" need a name of their own: "--pass", "-pass" are a flag named "pass" alone.
+    if (m[0].length <= 4 && /^p(?:ass|w)$/i.test(m[0])) {
+      if (!isAsciiLetter(text[start]) && !isDigit(text[start])) continue;
+      // Alone, a key's: quoted, a query's, starting its line, or given with "=" ("pw=..."); not
+      // prose's "boarding pass: ..." nor a test runner's "--- PASS: TestParse2".
+      if (start === m.index && contextOf(text, start) === 'plain' && text[skipRun(text, end, MAX_PAD, isPad)] !== '=') continue;
+    }
+    const password = PASSWORD_CORE.test(m[0]);
+    if (!password && /^token$/i.test(m[0]) && NOT_SECRET_TOKEN.test(text.slice(start, m.index))) continue;
+    // An AWS secret key's names are cloudKeys.ts's, which reads their values by the key's own shape:
+    // with "aws", "s3" or "access" in them, and Terraform's bare lower-case "secret_key" (the aws
+    // provider's and the s3 backend's argument).
+    if (!password && AWS_KEY_CORE.test(m[0]) && (AWS_PREFIX.test(text.slice(Math.max(0, start - 4), end)) || text.startsWith('secret_key', start))) continue;
+    // A shell's default ("${API_KEY:-...}") is no assignment.
+    if (text[start - 1] === '{' && text[start - 2] === '$') continue;
+    const value = valueOfName(text, start, end, scans, PROSE_CORE.test(m[0]));
+    if (value === null) continue;
+    // A sentence's full stop after a token is no part of it ("CI_JOB_TOKEN=glcbt-....").
+    if (!password && !value.quoted && value.end - value.start > 1 && text[value.end - 1] === '.') value.end--;
+    const raw = text.slice(value.start, value.end);
+    if (!(password ? isPasswordValue(raw, value.quoted) : isSecretValue(raw, value.quoted))) continue;
     out.push({ type: 'PASSWORD', start: value.start, end: value.end });
   }
 }
@@ -679,6 +776,67 @@ function commandPassword(text: string, from: number, rule: CommandRule, scans: S
   return null;
 }
 
+// An HTTP credential after its scheme word: "Bearer X" anywhere (a header, curl's -H, a log line),
+// "Authorization: Token X" (Django REST framework's, GitHub's older scheme). Anchored on the previous
+// character, so each scheme word is one bounded attempt.
+const AUTH_SCHEME = /(?<![A-Za-z0-9_])(?:authorization["']?[ \t]{0,8}[:=][ \t]{0,8}["']?token|bearer)[ \t]{1,4}/gi;
+
+function schemeFindings(text: string, out: Finding[], scans: Scans): void {
+  AUTH_SCHEME.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = AUTH_SCHEME.exec(text)) !== null) {
+    const value = valueAt(text, m.index + m[0].length, 'plain', scans);
+    if (value !== null && isSecretValue(text.slice(value.start, value.end), value.quoted)) out.push({ type: 'PASSWORD', start: value.start, end: value.end });
+  }
+}
+
+// A Cookie or Set-Cookie header, then its "name=value" pairs, "; " between them.
+const COOKIE_HEADER = /(?<![A-Za-z0-9_-])(?:set-)?cookie[ \t]{0,4}:[ \t]{0,4}/gi;
+const COOKIE_PAIR = /([!#$%&'*+.^_`|~0-9A-Za-z-]{1,64})=/y;
+/** A cookie that holds a session or a login: Django's sessionid, PHPSESSID, connect.sid, auth_token. */
+const SESSION_COOKIE = /sess|sid|token|auth|remember|login|jwt/i;
+
+/**
+ * A session cookie's value in a Cookie or Set-Cookie header: its name says what it holds, its value
+ * must look like a secret (isSecretValue: "session=expired" is none). Every character is walked once:
+ * a header met inside a walked run is skipped.
+ */
+function cookieFindings(text: string, out: Finding[], scans: Scans): void {
+  COOKIE_HEADER.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = COOKIE_HEADER.exec(text)) !== null) {
+    const from = m.index + m[0].length;
+    let k = from;
+    while (k - from < MAX_COMMAND) {
+      COOKIE_PAIR.lastIndex = k;
+      const pair = COOKIE_PAIR.exec(text);
+      if (pair === null) break;
+      const value = valueAt(text, k + pair[0].length, 'conn', scans);
+      if (value === null) break;
+      if (SESSION_COOKIE.test(pair[1]!) && isSecretValue(text.slice(value.start, value.end), value.quoted))
+        out.push({ type: 'PASSWORD', start: value.start, end: value.end });
+      k = value.end + (value.quoted ? 1 : 0);
+      if (text[k] !== ';') break;
+      k = skipRun(text, k + 1, MAX_PAD, isPad);
+    }
+    if (k > COOKIE_HEADER.lastIndex) COOKIE_HEADER.lastIndex = k;
+  }
+}
+
+// Oracle's "user/password@connect": a thin or OCI JDBC URL, or sqlplus's logon (its options first,
+// "-S", "-L"). The place says it is a password, as a URL's user part does.
+const ORACLE_LOGON =
+  /(?<![A-Za-z0-9_-])(?:jdbc:oracle:(?:thin|oci8?):|sqlplus(?:[ \t]{1,8}-[A-Za-z]{1,16}){0,4}[ \t]{1,8})[^\s/@:"'`]{1,64}\/([^\s/@"'`]{1,128})(?=@|\s|$)/dgi;
+
+function oracleFindings(text: string, out: Finding[]): void {
+  ORACLE_LOGON.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = ORACLE_LOGON.exec(text)) !== null) {
+    const [start, end] = m.indices![1]!;
+    if (!isStandIn(m[1]!, false)) out.push({ type: 'PASSWORD', start, end });
+  }
+}
+
 export function detectNamedPasswords(text: string): Finding[] {
   if (!GATE.test(text)) return [];
   const out: Finding[] = [];
@@ -687,6 +845,9 @@ export function detectNamedPasswords(text: string): Finding[] {
   sqlFindings(text, out, scans);
   dsnFindings(text, out);
   commandFindings(text, out, scans);
+  schemeFindings(text, out, scans);
+  cookieFindings(text, out, scans);
+  oracleFindings(text, out);
   return out;
 }
 
