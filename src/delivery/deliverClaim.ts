@@ -237,7 +237,8 @@ export async function deliverClaim(
             // A success closes the breaker's count at once, not when the whole claim is settled: else a
             // flapping SIEM (every other request failing) counts a claim's failures "in a row" and gets
             // paused although it is up. Only when this claim has seen a failure (no query otherwise).
-            if (sawFailure) await noteRequestSuccess(db, target.orgId, target.id).catch(() => undefined); // settle records it too
+            // Fenced by the claim: a request whose lease ran out says nothing about the destination.
+            if (sawFailure) await noteRequestSuccess(db, target.orgId, target.id, { claimId, ids: idsOf(group) }).catch(() => undefined); // settle records it too
           }
           metrics.requestDuration.observe({ siem: target.siem }, out.durationMs / 1000);
           metrics.requests.inc(
@@ -270,8 +271,9 @@ export async function deliverClaim(
           if (decision.breaker === 'failure') {
             sawFailure = true;
             // Breaker bookkeeping must not cost the claim its outcomes: should the database be away, the
-            // outcomes are still settled below (which retries until it is back).
-            const p = await noteRequestFailure(db, target.orgId, target.id).catch(() => null);
+            // outcomes are still settled below (which retries until it is back). Fenced by the claim: a
+            // worker whose lease ran out (another one holds the jobs now) does not count on the breaker.
+            const p = await noteRequestFailure(db, target.orgId, target.id, { claimId, ids: idsOf(group) }).catch(() => null);
             if (p && !pausedUntil) {
               pausedUntil = p;
               logger.warn({ destination_id: target.id, paused_until: p.toISOString() }, 'destination keeps failing; holding its queue and probing later');
@@ -310,6 +312,8 @@ export async function deliverClaim(
     decisions.map(({ id, ...decision }) => ({ id, attempts: attemptsOf.get(id)!, decision })),
     cfg.retryDelaysS,
   );
+  // A try after the first may repeat one that committed with its answer lost: settleClaim then logs nothing again.
+  let tries = 0;
   const settled = await settling(() =>
     settleClaim(db, {
       orgId: target.orgId,
@@ -321,6 +325,7 @@ export async function deliverClaim(
         last: last ? { ok: last.error === null, error: last.error } : refusedReason ? { ok: false, error: refusedReason } : null,
         delivered: anyDelivered,
       },
+      retry: tries++ > 0,
     }),
   ).catch((err: unknown) => {
     // The statement skips the log of a destination already deleted; one deleted in the instant
@@ -333,7 +338,13 @@ export async function deliverClaim(
     throw err;
   });
   if (!settled) return true; // the destination is gone: this lane stops, as for a paused one
-  shell.deps.alerts?.noteSettle(target.orgId, target.id, (last !== null && last.error !== null) || settled.deadLettered > 0 || refusedReason !== null);
+  // A claim that settled none of its jobs (all fenced) left the destination as its holder wrote it
+  // (settleClaim): nothing for the alerter to judge from this claim. Unless the settle was sent again:
+  // then the first try most likely committed, unjudged (the judgement reads the row, as it is).
+  const allFenced = outcomes.length > 0 && settled.fenced === outcomes.length;
+  const settledBefore = allFenced && tries > 1;
+  if (!allFenced || settledBefore)
+    shell.deps.alerts?.noteSettle(target.orgId, target.id, (last !== null && last.error !== null) || settled.deadLettered > 0 || refusedReason !== null);
   // Unsent jobs go back as due now, without an attempt: while the breaker holds the destination it is
   // the destination's paused_until that keeps them (claims and scans skip a paused destination), so
   // lifting the pause (a probe succeeding, or the user re-enabling) lets them flow at once.
@@ -352,7 +363,13 @@ export async function deliverClaim(
   if (settled.done) metrics.delivered.inc(labels, settled.done);
   if (settled.retried) metrics.retried.inc(labels, settled.retried);
   if (settled.deadLettered) metrics.deadLettered.inc(labels, settled.deadLettered);
-  if (settled.fenced) logger.warn({ destination_id: target.id, fenced: settled.fenced }, 'lease expired before settling; another worker owns these jobs now');
+  if (settledBefore)
+    logger.info(
+      { destination_id: target.id, fenced: settled.fenced },
+      'settle sent again after its answer was lost: nothing left to settle (the first try had committed, or the lease ran out meanwhile)',
+    );
+  else if (settled.fenced)
+    logger.warn({ destination_id: target.id, fenced: settled.fenced }, 'lease expired before settling; another worker owns these jobs now');
   const now = Date.now();
   const createdAt = new Map(jobs.map((j) => [j.id, j.createdAt.getTime()]));
   for (const o of outcomes) {

@@ -26,6 +26,16 @@ export function pauseSeconds(consecutiveFailures: number): number {
 const PAUSE_SCHEDULE_S: number[] = [];
 for (let n = BREAKER_THRESHOLD; PAUSE_SCHEDULE_S.at(-1) !== MAX_PAUSE_S; n++) PAUSE_SCHEDULE_S.push(pauseSeconds(n));
 
+/** A request's claim and the jobs it carried (see noteRequestFailure). */
+export interface ClaimFence {
+  claimId: string;
+  ids: number[];
+}
+
+/** No fence given, or the claim still holds one of the jobs (by primary key, as settleJobs finds them). */
+const CLAIM_HOLDS = (claimId: string, ids: string) =>
+  `(${claimId}::uuid IS NULL OR EXISTS (SELECT 1 FROM forwarding_jobs j WHERE j.id = ANY(${ids}::bigint[]) AND j.claim_id = ${claimId}::uuid))`;
+
 /**
  * Records a whole-request failure; returns the pause end when the destination is (now or already)
  * paused, else null. Failures of requests that were already in flight when the breaker opened do not
@@ -34,8 +44,11 @@ for (let n = BREAKER_THRESHOLD; PAUSE_SCHEDULE_S.at(-1) !== MAX_PAUSE_S; n++) PA
  * number of failed probes, and each failed probe doubles the pause.
  * One statement (the count and the pause it calls for, from the row as it is): a silent SIEM fails
  * every request, and two statements per failure doubled what its timeouts cost the database.
+ * `fence`: the claim the request was sent for and its jobs; a claim that no longer holds any of them
+ * (its lease ran out and another worker claimed them) says nothing about the destination any more, so
+ * its request's failure is not counted (nor, in noteRequestSuccess, its success).
  */
-export async function noteRequestFailure(db: Queryable, orgId: string, id: string): Promise<Date | null> {
+export async function noteRequestFailure(db: Queryable, orgId: string, id: string, fence?: ClaimFence): Promise<Date | null> {
   const { rows } = await db.query<{ paused_until: Date | null; paused: boolean }>(
     `UPDATE destinations
         SET consecutive_failures = consecutive_failures + CASE WHEN paused_until > now() THEN 0 ELSE 1 END,
@@ -44,19 +57,19 @@ export async function noteRequestFailure(db: Queryable, orgId: string, id: strin
               WHEN consecutive_failures + 1 >= $3
                 THEN now() + make_interval(secs => ($4::float8[])[least(consecutive_failures + 2 - $3, cardinality($4::float8[]))])
               ELSE paused_until END
-      WHERE org_id = $1 AND id = $2
+      WHERE org_id = $1 AND id = $2 AND ${CLAIM_HOLDS('$5', '$6')}
       RETURNING paused_until, coalesce(paused_until > now(), false) AS paused`,
-    [orgId, id, BREAKER_THRESHOLD, PAUSE_SCHEDULE_S],
+    [orgId, id, BREAKER_THRESHOLD, PAUSE_SCHEDULE_S, fence?.claimId ?? null, fence?.ids ?? null],
   );
   const row = rows[0];
   return row?.paused ? row.paused_until : null;
 }
 
-export async function noteRequestSuccess(db: Queryable, orgId: string, id: string): Promise<void> {
+export async function noteRequestSuccess(db: Queryable, orgId: string, id: string, fence?: ClaimFence): Promise<void> {
   await db.query(
     `UPDATE destinations SET consecutive_failures = 0, paused_until = NULL
-      WHERE org_id = $1 AND id = $2 AND (consecutive_failures <> 0 OR paused_until IS NOT NULL)`,
-    [orgId, id],
+      WHERE org_id = $1 AND id = $2 AND (consecutive_failures <> 0 OR paused_until IS NOT NULL) AND ${CLAIM_HOLDS('$3', '$4')}`,
+    [orgId, id, fence?.claimId ?? null, fence?.ids ?? null],
   );
 }
 
@@ -64,20 +77,24 @@ export async function noteRequestSuccess(db: Queryable, orgId: string, id: strin
  * The delivery-state rule of a destination row after an attempt, as a SET list, stated once for the
  * probe (recordAttemptOutcome) and the worker's one-statement settle (settleDestinationSet). The
  * arguments are SQL expressions: booleans ok, delivered and deadLettered, and the error text.
- * Delivered clears the error; a successful attempt that delivered nothing (a probe) keeps it.
- * `streakEnds` (default: delivered) ends the failing streak; a failed attempt starts one. While the
- * hold limit pauses the destination its streak and its last_error (what to do to resume) are frozen:
- * a late settle or a test event does not replace them.
+ * A failed attempt records its error and continues the failing streak, or starts one: from now when
+ * this attempt also delivered (`streakEnds`: a claim whose earlier request delivered ends the old
+ * streak, its failed last request starts a new one), so a failing destination always says why, and
+ * since when. A successful attempt that delivered clears the error and ends the streak; one that
+ * delivered nothing (a probe) keeps the error. `streakEnds` defaults to delivered.
+ * While the hold limit pauses the destination its streak and its last_error (what to do to resume)
+ * are frozen: a late settle or a test event does not replace them.
  */
 function attemptOutcomeSet(ok: string, delivered: string, error: string, deadLettered: string, streakEnds = delivered): string {
+  const keepError = `hold_paused_at IS NOT NULL OR (${ok} AND NOT ${delivered})`;
   return `last_attempt_at = now(),
         failing_since = CASE WHEN hold_paused_at IS NOT NULL THEN failing_since
-                             WHEN ${streakEnds} THEN NULL WHEN ${ok} THEN failing_since
-                             ELSE coalesce(failing_since, now()) END,
+                             WHEN NOT ${ok} THEN CASE WHEN ${streakEnds} THEN now() ELSE coalesce(failing_since, now()) END
+                             WHEN ${streakEnds} THEN NULL ELSE failing_since END,
         last_attempt_ok = ${ok},
         last_delivery_at = CASE WHEN ${delivered} THEN now() ELSE last_delivery_at END,
-        last_error = CASE WHEN hold_paused_at IS NOT NULL OR (${ok} AND NOT ${delivered}) THEN last_error WHEN ${delivered} THEN NULL ELSE ${error} END,
-        last_error_at = CASE WHEN hold_paused_at IS NOT NULL OR (${ok} AND NOT ${delivered}) THEN last_error_at WHEN ${delivered} THEN NULL ELSE now() END,
+        last_error = CASE WHEN ${keepError} THEN last_error WHEN ${ok} THEN NULL ELSE coalesce(${error}, last_error) END,
+        last_error_at = CASE WHEN ${keepError} THEN last_error_at WHEN ${ok} THEN NULL ELSE now() END,
         last_dead_letter_at = CASE WHEN ${deadLettered} THEN now() ELSE last_dead_letter_at END`;
 }
 

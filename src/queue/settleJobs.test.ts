@@ -2,8 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { settleClaimQuery, type SettleArgs } from './settleJobs.js';
 import type { JobOutcome } from './types.js';
 
-/** The destination's last_error the settle statement writes ($18). */
-const lastErrorParam = (args: SettleArgs) => settleClaimQuery(args).values[17];
+/**
+ * The destination's last_error the settle statement writes: the error of the first job it names ($21)
+ * that the settle did dead-letter, else the last request's error ($18).
+ */
+const lastErrorParams = (args: SettleArgs) => {
+  const v = settleClaimQuery(args).values;
+  return { deadLetters: v[20], last: v[17] };
+};
 
 const args = (outcomes: JobOutcome[], last: { ok: boolean; error: string | null } | null): SettleArgs => ({
   orgId: 'org_a',
@@ -23,17 +29,17 @@ describe("the destination's last_error after a settle", () => {
   };
   const retried: JobOutcome = { id: 2, outcome: 'retry', error: failing.error, statusCode: 503, delayMs: 60_000 };
 
-  it('says a job ran out of attempts when the claim dead-lettered one and its last request failed', () => {
-    expect(lastErrorParam(args([outOfRetries, retried], failing))).toBe(outOfRetries.error);
+  it('names the job that ran out of attempts (its error, if the settle dead-letters it) when its last request failed', () => {
+    expect(lastErrorParams(args([outOfRetries, retried], failing))).toEqual({ deadLetters: [1], last: failing.error });
   });
 
   it("keeps the last request's error beside an event refused for good (not the destination's trouble)", () => {
     const refused: JobOutcome = { id: 3, outcome: 'failed', error: 'Elasticsearch refused the event: mapper_parsing_exception', statusCode: 400 };
-    expect(lastErrorParam(args([refused, retried], failing))).toBe(failing.error);
+    expect(lastErrorParams(args([refused, retried], failing))).toEqual({ deadLetters: [], last: failing.error });
   });
 
   it('is left to the rules of a successful request when the last request succeeded', () => {
-    expect(lastErrorParam(args([outOfRetries], { ok: true, error: null }))).toBeNull();
-    expect(lastErrorParam(args([outOfRetries], null))).toBeNull();
+    expect(lastErrorParams(args([outOfRetries], { ok: true, error: null }))).toEqual({ deadLetters: [], last: null });
+    expect(lastErrorParams(args([outOfRetries], null))).toEqual({ deadLetters: [], last: null });
   });
 });

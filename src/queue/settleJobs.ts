@@ -56,7 +56,7 @@ function settleCtes(doneParam: number, destParam: number): string {
         last_status_code = u.status_code
        FROM unnest($3::bigint[], $4::text[], $5::text[], $6::int[], $7::float8[]) AS u(id, outcome, error, status_code, delay_ms)
       WHERE j.id = ANY($3::bigint[]) AND j.id = u.id AND j.claim_id = $2::uuid AND ${ours}
-      RETURNING j.status
+      RETURNING j.id, j.status, u.error
      ),
      settled AS (SELECT status FROM settled_done UNION ALL SELECT status FROM settled_other)`;
 }
@@ -105,7 +105,8 @@ export interface ClaimReport {
  * database's now(); a dead letter settled now), appends the delivery log rows (one per failed request,
  * one for the requests that delivered all they carried: compactAttempts), records
  * the last attempt on the destination (recordAttemptOutcome, with deadLettered taken from this very
- * settle) and, when something was delivered, closes the circuit breaker (noteRequestSuccess).
+ * settle) and, when something was delivered, closes the circuit breaker (noteRequestSuccess); the
+ * destination only if the settle settled a job (SETTLED_ANY), the log once (LOG_ONCE).
  * Data-modifying CTEs all run, whether or not the final SELECT reads them.
  */
 export async function settleClaim(db: Queryable, args: SettleArgs): Promise<SettleResult> {
@@ -119,7 +120,36 @@ export interface SettleArgs {
   claimId: string;
   outcomes: JobOutcome[];
   report: ClaimReport;
+  /**
+   * The same settle sent again after its first try failed for want of the database: the first may
+   * have committed with its answer lost. If this one then settles nothing (every job fenced), its
+   * requests are not logged again (they were, or the lease ran out meanwhile: see LOG_ONCE).
+   */
+  retry?: boolean;
 }
+
+/**
+ * A claim that settled none of its jobs (every one fenced: its lease ran out and another worker took
+ * them, or this very settle already committed and its answer was lost) says nothing about the
+ * destination: its requests stay in the delivery log (they were made), but the destination's last
+ * attempt, error, failing streak and breaker are the current holder's to write. A claim with no job
+ * to settle (every one given back) still records its last request.
+ */
+const SETTLED_ANY = `(cardinality($3::bigint[]) + cardinality($20::bigint[]) = 0 OR EXISTS (SELECT 1 FROM settled))`;
+
+/**
+ * The destination's error: a job this settle dead-lettered because it ran out of attempts ($21, the
+ * candidates, given only when the last request failed) speaks for it, else the last request's error.
+ */
+const DEST_ERROR = `coalesce((SELECT s.error FROM settled_other s WHERE s.id = ANY($21::bigint[]) ORDER BY s.id LIMIT 1), $18::text)`;
+
+/**
+ * A settle sent again ($22) that settled nothing most likely repeats one that committed: its requests
+ * are in the log already, and logged twice they would count the events twice (/stats). Should the
+ * first try not have committed and the lease run out before the second, that claim's requests go
+ * unlogged: the lesser error. A first try always logs, fenced or not: the requests were made.
+ */
+const LOG_ONCE = `(NOT $22::boolean OR ${SETTLED_ANY})`;
 
 /** settleClaim's statement: the same text for every claim, so it is prepared once per connection. */
 const SETTLE_CLAIM_SQL = prepared(`WITH ${settleCtes(20, 8)},
@@ -127,12 +157,12 @@ const SETTLE_CLAIM_SQL = prepared(`WITH ${settleCtes(20, 8)},
        INSERT INTO delivery_attempts (org_id, destination_id, event_count, delivered_count, failed_count, status_code, duration_ms, error, response_snippet)
        SELECT $1, $8, * FROM unnest($9::int[], $10::int[], $11::int[], $12::int[], $13::int[], $14::text[], $15::text[])
        -- A destination deleted while its runner was sending has no log to append to.
-       WHERE EXISTS (SELECT 1 FROM destinations WHERE org_id = $1 AND id = $8)
+       WHERE EXISTS (SELECT 1 FROM destinations WHERE org_id = $1 AND id = $8) AND ${LOG_ONCE}
      ),
      dest AS (
        UPDATE destinations SET
-          ${settleDestinationSet('$16', '$17', '$18', "EXISTS (SELECT 1 FROM settled WHERE status = 'failed')")}
-        WHERE org_id = $1 AND id = $8 AND $19
+          ${settleDestinationSet('$16', '$17', DEST_ERROR, "EXISTS (SELECT 1 FROM settled WHERE status = 'failed')")}
+        WHERE org_id = $1 AND id = $8 AND $19 AND ${SETTLED_ANY}
      )
      SELECT status FROM settled`);
 
@@ -142,10 +172,11 @@ export function settleClaimQuery(args: SettleArgs): { text: string; values: unkn
   const a = compactAttempts(report.attempts);
   // A claim whose failing requests used up a job's attempts says so on the destination too (the
   // product page: a dead letter is surfaced through its last_error), not the retry its last request's
-  // error promised. Not a job refused for good (one event the SIEM cannot take): the destination's
-  // own trouble, if any, is the last request's error.
-  const deadLetter = args.outcomes.find((o): o is Extract<JobOutcome, { outcome: 'failed' }> => o.outcome === 'failed' && o.outOfRetries === true);
-  const lastError = report.last !== null && !report.last.ok && deadLetter !== undefined ? deadLetter.error : (report.last?.error ?? null);
+  // error promised: if this settle did dead-letter it (DEST_ERROR), not when the job was fenced. Not
+  // a job refused for good (one event the SIEM cannot take): the destination's own trouble, if any, is
+  // the last request's error.
+  const lastFailed = report.last !== null && !report.last.ok;
+  const deadLetterIds = lastFailed ? args.outcomes.filter((o) => o.outcome === 'failed' && o.outOfRetries === true).map((o) => o.id) : [];
   return {
     text: SETTLE_CLAIM_SQL,
     values: [
@@ -160,9 +191,11 @@ export function settleClaimQuery(args: SettleArgs): { text: string; values: unkn
       a.map((r) => (r.responseSnippet ? r.responseSnippet.slice(0, 512) : null)),
       report.last?.ok ?? false,
       report.delivered,
-      lastError,
+      report.last?.error ?? null,
       report.last !== null,
       doneIds(args.outcomes),
+      deadLetterIds,
+      args.retry ?? false,
     ],
   };
 }

@@ -13,7 +13,9 @@ import {
   trailEventCount,
   type Receiver,
 } from '../../support/httpsReceiver.js';
-import { deliveryLog, jobRows, receivedCounts, seedEvents, sleep, statusCounts } from './support.js';
+import { logStatements, type StatementLog } from '../../support/statementLog.js';
+import { CLAIM_JOBS_SQL, EXTEND_LEASE_SQL } from '../../../src/queue/claimJobs.js';
+import { deliveryLog, eventIdsOf, jobRows, receivedCounts, seedEvents, sleep, statusCounts } from './support.js';
 
 const METRICS_TOKEN = 'retries-metrics-token-0123456789';
 
@@ -245,5 +247,171 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     expect(metric('aegis_delivery_latency_seconds_count', 'siem="custom"')).toBeGreaterThanOrEqual(2);
     expect(metric('aegis_queue_depth', `destination_id="${held.id}",status="pending"`)).toBe(1);
     expect(metric('aegis_queue_oldest_due_age_seconds', `destination_id="${held.id}"`)).toBeGreaterThanOrEqual(89);
+  });
+});
+
+// The settle committed but its answer was lost (the connection dropped after COMMIT): the worker sends
+// it again (whileDatabaseAway), and every job is then fenced. The requests are logged and counted once
+// (the delivery log, /stats), and the worker does not report a lease that never ran out.
+describe.each(DB_KINDS)('delivery engine: a settle whose answer was lost (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  let log: StatementLog;
+  const receivers: Receiver[] = [];
+  /** The destination whose next settle's answer is lost. */
+  let loseNext: string | null = null;
+  /** Settle statements the database answered, per destination. */
+  const settles = new Map<string, number>();
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    log = logStatements(tdb.db);
+    log.after = (st) => {
+      if (!st.text.includes('INSERT INTO delivery_attempts')) return;
+      const dest = st.values[7] as string;
+      settles.set(dest, (settles.get(dest) ?? 0) + 1);
+      if (dest === loseNext) {
+        loseNext = null;
+        throw new Error('Connection terminated unexpectedly');
+      }
+    };
+    svc = await startTestService(log.db, { AEGIS_RETRY_DELAYS_S: '1,1,1', AEGIS_WORKER_INTERVAL_MS: '500' });
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    for (const r of receivers) await r.close();
+    await tdb?.close();
+  });
+
+  it.each([
+    ['delivered', 200],
+    ['retried, then dead-lettered', 400],
+  ] as const)('%s: each request logged and counted once', async (_, status) => {
+    const r = await startReceiver(respondWith(status, status === 200 ? 'ok' : 'bad'));
+    receivers.push(r);
+    const org = await svc.newOrg();
+    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { url: `${r.url}/hook`, auth_header_name: 'Authorization', auth_header_value: 'Bearer t' },
+    });
+    expect(res.status, res.text).toBe(201);
+    const id = res.body.destination_id as string;
+    const path = `/api/orgs/${org.orgId}/forwarding-destinations/${id}`;
+    const pending = async () =>
+      (await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM forwarding_jobs WHERE destination_id = $1 AND status = 'pending'`, [id])).rows[0]!.n;
+    const stats = async () => {
+      const hours = (await svc.request('GET', `${path}/stats`, { apiKey: org.apiKey })).body.hours as Array<{ delivered: number; failed: number }>;
+      return { delivered: hours.reduce((n, h) => n + h.delivered, 0), failed: hours.reduce((n, h) => n + h.failed, 0) };
+    };
+    // Its trail event (destination_created) settled first.
+    await expect.poll(pending, { timeout: 60_000 }).toBe(0);
+    const before = { log: await deliveryLog(tdb.db, id), stats: await stats() };
+    const logLines = svc.logs.lines.length;
+
+    loseNext = id;
+    settles.set(id, 0);
+    const [ev] = await seedEvents(tdb.db, org.orgId, 1);
+    await expect.poll(async () => (await jobRows(tdb.db, id)).map((j) => j.status), { timeout: 60_000 }).toEqual(status === 200 ? [] : ['failed']);
+    expect(loseNext).toBeNull(); // the answer was lost
+    const sent = receivedCounts(r.requests).get(ev!)!;
+    expect(sent).toBe(status === 200 ? 1 : 4);
+    // One settle a request, and the lost one sent again.
+    await expect.poll(() => settles.get(id), { timeout: 60_000 }).toBe(sent + 1);
+    const once = status === 200 ? { delivered: 1, failed: 0 } : { delivered: 0, failed: sent };
+    const delta = (a: { delivered: number; failed: number }, b: { delivered: number; failed: number }) => ({
+      delivered: a.delivered - b.delivered,
+      failed: a.failed - b.failed,
+    });
+    expect(delta(await deliveryLog(tdb.db, id), before.log)).toEqual(once);
+    expect(delta(await stats(), before.stats)).toEqual(once);
+    expect(svc.logs.lines.slice(logLines).filter((l) => l.includes('lease expired'))).toEqual([]);
+  });
+});
+
+// A worker whose lease ran out (its heartbeat lost) answers late, after another worker claimed the event
+// again and delivered it. The late request stays in the delivery log, but it says nothing about the
+// destination: still active, no error, no failing streak, breaker closed, no alert, nothing dead-lettered.
+describe.each(DB_KINDS)('delivery engine: an answer after the lease ran out (%s)', (kind) => {
+  let tdb: TestDb;
+  const stops: Array<() => Promise<void>> = [];
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+  });
+  afterAll(async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await tdb?.close();
+  });
+
+  it('a late 503 on the event’s last attempt, after another worker delivered it, changes nothing on the destination', async () => {
+    const env = { AEGIS_LEASE_S: '5', AEGIS_RETRY_DELAYS_S: '1,1,1', AEGIS_WORKER_INTERVAL_MS: '500', AEGIS_HTTP_TIMEOUT_MS: '120000' };
+    const log = logStatements(tdb.db);
+    let openClaims!: () => void;
+    const claimsHeld = new Promise<void>((resolve) => (openClaims = resolve));
+    let id = '';
+    let lateSettles = 0;
+    log.before = async (st) => {
+      if (st.text === EXTEND_LEASE_SQL) throw new Error('injected: the heartbeat is lost');
+      if (st.text === CLAIM_JOBS_SQL) await claimsHeld;
+    };
+    log.after = (st) => {
+      if (st.text.includes('INSERT INTO delivery_attempts') && st.values[7] === id) lateSettles++;
+    };
+    const a = await startTestService(log.db, env);
+    let aStopped: Promise<void> | null = null;
+    const stopA = () => (aStopped ??= a.stop());
+    stops.push(stopA);
+    let answerLate!: () => void;
+    const late = new Promise<void>((resolve) => (answerLate = resolve));
+    let first = true;
+    const r = await startReceiver(async (req) => {
+      if (eventIdsOf(req).length > 0 && first) {
+        first = false;
+        await late;
+        return { status: 503, body: 'busy' };
+      }
+      return { status: 200, body: 'ok' };
+    });
+    stops.push(() => r.close());
+    const org = await a.newOrg();
+    const res = await a.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { url: `${r.url}/hook`, auth_header_name: 'Authorization', auth_header_value: 'Bearer t' },
+    });
+    expect(res.status, res.text).toBe(201);
+    id = res.body.destination_id as string;
+    const [ev] = await seedEvents(tdb.db, org.orgId, 1);
+    // Its last attempt (3 made on the schedule 1,1,1), and only it queued.
+    await tdb.db.query(`UPDATE forwarding_jobs SET attempts = 3 WHERE destination_id = $1 AND event_id = $2`, [id, ev]);
+    await tdb.db.query(`DELETE FROM forwarding_jobs WHERE destination_id = $1 AND left(event_id, 4) = 'cfg_'`, [id]);
+    openClaims();
+    await r.waitFor((reqs) => reqs.some((q) => eventIdsOf(q).length > 0), 60_000);
+
+    // Worker A's lease runs out; worker B claims the event again and delivers it.
+    const b = await startTestService(tdb.db, { ...env, AEGIS_ENCRYPTION_KEY: a.config.encryptionKey! }, 'worker');
+    stops.push(() => b.stop());
+    await expect.poll(async () => jobRows(tdb.db, id), { timeout: 60_000 }).toEqual([]);
+    expect(receivedCounts(r.requests).get(ev!)).toBe(2);
+    const state = async () =>
+      (
+        await tdb.db.query(
+          `SELECT last_attempt_ok, last_error, last_dead_letter_at, failing_since, consecutive_failures, paused_until FROM destinations WHERE id = $1`,
+          [id],
+        )
+      ).rows[0];
+    const delivered = await state();
+    expect(delivered).toMatchObject({ last_attempt_ok: true, last_error: null, failing_since: null, consecutive_failures: 0 });
+
+    // A's request is answered now: 503, the job's last attempt.
+    answerLate();
+    await expect.poll(() => lateSettles, { timeout: 60_000 }).toBe(1);
+    const path = `/api/orgs/${org.orgId}/forwarding-destinations/${id}`;
+    const view = (await a.request('GET', path, { apiKey: org.apiKey })).body;
+    expect(view).toMatchObject({ status: 'active', last_error: null, failed_events: 0 });
+    await stopA(); // its alerter's evaluations finished too
+    expect(await state()).toEqual(delivered);
+    // Both requests happened, and the log says so.
+    expect(await deliveryLog(tdb.db, id)).toEqual({ delivered: 1, failed: 1 });
+    const { rows: alerts } = await tdb.db.query<{ state: string }>(`SELECT state FROM destination_alert_state WHERE destination_id = $1`, [id]);
+    expect(alerts.filter((x) => x.state !== 'ok')).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { settleClaim } from '../../../src/queue/settleJobs.js';
 import type { ClaimedJob, JobOutcome } from '../../../src/queue/types.js';
 import { scheduleJobs, type JobDecision } from '../../../src/delivery/outcome.js';
+import { destinationStatus } from '../../../src/destinations/status.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { addEvents, attemptRows, claim, destState, job, jobs, makeDue, ms, newDestination, newOrg, report } from './support.js';
 
@@ -210,6 +211,40 @@ describe.each(DB_KINDS)('queue: settleClaim (%s)', (kind) => {
     expect(res).toEqual({ done: 0, retried: 0, deadLettered: 1, fenced: 0 });
     expect(await destState(tdb.db, dest)).toEqual(before);
     expect(await attemptRows(tdb.db, dest)).toHaveLength(1);
+  });
+
+  // A claim whose first request delivered and whose last one failed: the destination is failing (its
+  // last attempt failed) and says why; the delivery ended the old streak, the failure starts a new one.
+  it('a claim that delivered, then failed last: failing, with the last request’s error and a streak from now', async () => {
+    const { org, dest } = await setup(2);
+    await tdb.db.query(`UPDATE destinations SET failing_since = now() - interval '1 hour', last_error = 'old', last_error_at = now() WHERE id = $1`, [dest]);
+    const { claimId, ids } = await claim(tdb.db, org, dest);
+    const err = 'HTTP 503: busy; Aegis will retry.';
+    const one = { orgId: org, destinationId: dest, eventCount: 1, durationMs: 1, responseSnippet: null };
+    await settleClaim(tdb.db, {
+      orgId: org,
+      claimId,
+      outcomes: [
+        { id: ids[0]!, outcome: 'done' },
+        { id: ids[1]!, outcome: 'retry', error: err, statusCode: 503, delayMs: 10_000 },
+      ],
+      report: {
+        destinationId: dest,
+        attempts: [
+          { ...one, deliveredCount: 1, failedCount: 0, statusCode: 200, error: null },
+          { ...one, deliveredCount: 0, failedCount: 1, statusCode: 503, error: err },
+        ],
+        last: { ok: false, error: err },
+        delivered: true,
+      },
+    });
+    const s = await destState(tdb.db, dest);
+    expect(s).toMatchObject({ last_attempt_ok: false, last_error: err, consecutive_failures: 0, paused_until: null });
+    expect(s.last_error_at).toEqual(s.last_attempt_at);
+    expect(s.last_delivery_at).toEqual(s.last_attempt_at);
+    const { rows } = await tdb.db.query<{ failing_since: Date | null }>(`SELECT failing_since FROM destinations WHERE id = $1`, [dest]);
+    expect(rows[0]!.failing_since).toEqual(s.last_attempt_at);
+    expect(destinationStatus({ ...s, enabled: true })).toBe('failing');
   });
 
   it('a destination deleted while its claim was in flight: nothing to settle, nothing logged, no error', async () => {
