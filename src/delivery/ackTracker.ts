@@ -121,6 +121,8 @@ export class AckTracker {
    * database is away. Grouped as they come, so a round costs time linear in the requests it settles.
    */
   private readonly resolved = new Map<string, Resolved[]>();
+  /** Claims whose last settle failed for want of the database: the next is a retry (settleClaim's). */
+  private readonly settleFailed = new Set<string>();
   private events = 0;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
@@ -396,22 +398,33 @@ export class AckTracker {
         if (acked) anyAcked = true;
         else lastError = error;
       }
+      const outcomes = scheduleJobs(decided, this.opts.retryDelaysS);
+      // Sent again after a try that failed for want of the database, which may have committed with its
+      // answer lost: settleClaim then does not log these requests twice (its `retry`).
+      const retry = this.settleFailed.delete(claimId);
       const settled = await settleClaim(db, {
         orgId: t.orgId,
         claimId,
-        outcomes: scheduleJobs(decided, this.opts.retryDelaysS),
+        outcomes,
         report: { destinationId: t.id, attempts, last: { ok: lastError === null, error: lastError }, delivered: anyAcked },
+        retry,
       }).catch((err: unknown) => {
         // The destination was deleted meanwhile: its jobs went with it.
         if ((err as { code?: string }).code === '23503') return null;
         const later = this.resolved.get(claimId);
         this.resolved.set(claimId, later ? rs.concat(later) : rs);
+        this.settleFailed.add(claimId);
         throw err;
       });
       roomFreed = true;
       if (!settled) continue;
-      if (lastError !== null) await noteRequestFailure(db, t.orgId, t.id).catch(() => null);
-      this.deps.alerts?.noteSettle(t.orgId, t.id, lastError !== null || settled.deadLettered > 0);
+      // Every job fenced: the lease ran out and another worker holds them (or a retried settle had
+      // committed before, judged then): nothing here for the breaker or the alerter, as in deliverClaim.
+      const allFenced = outcomes.length > 0 && settled.fenced === outcomes.length;
+      if (!allFenced || retry) {
+        if (lastError !== null && !allFenced) await noteRequestFailure(db, t.orgId, t.id).catch(() => null);
+        this.deps.alerts?.noteSettle(t.orgId, t.id, lastError !== null || settled.deadLettered > 0);
+      }
       const labels = metrics.destinationLabels(t.id, t.siem);
       if (settled.done) metrics.delivered.inc(labels, settled.done);
       if (settled.retried) metrics.retried.inc(labels, settled.retried);
