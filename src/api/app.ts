@@ -24,6 +24,7 @@ import { VERSION } from '../version.js';
 import { strictJsonBodies } from './jsonBody.js';
 import { admissionLimits, admitPerOrg, OrgAdmission, refusalLogThrottle } from './orgAdmission.js';
 import { checkLimits, CredentialChecks } from './credentialChecks.js';
+import { keepSeenCredentials } from './seenCredentials.js';
 
 /**
  * Errors the router raises before any route runs (a malformed percent-encoding, a path parameter
@@ -173,6 +174,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
         );
     },
   });
+  // Every stored key and live session counts as accepted from the start (seenCredentials.ts).
+  const seen = keepSeenCredentials(ctx.db, checks, ctx.logger);
+  app.addHook('onClose', async () => seen.stop());
+  await seen.ready;
   sessionRoutes(typed, ctx, checks);
 
   const admission = new OrgAdmission(admissionLimits(ctx.config.apiMaxConcurrentPerOrg), {

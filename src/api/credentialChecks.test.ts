@@ -101,25 +101,36 @@ describe('CredentialChecks', () => {
     expect(await next).toBe('org_x');
   });
 
-  it('remembers a bounded number of credentials, the least recently used forgotten first', async () => {
+  it('remembers a bounded number of credentials, the oldest forgotten first', async () => {
     const checks = new CredentialChecks(LIMITS);
     for (const id of ['k1', 'k2', 'k3']) await checks.check(id, async () => 'org');
-    await checks.check('k1', async () => 'org'); // k1 used again: k2 is now the oldest
-    await checks.check('k4', async () => 'org'); // over seenMax 3: k2 forgotten
+    await checks.check('k1', async () => 'org'); // used again: still the oldest
+    checks.rememberAll(['k4', 'k2']); // over seenMax 3: k1 forgotten; k2 already held
     const flood = heldLookups<string>();
     const floods = Array.from({ length: 5 }, (_, i) => checks.check(`kmade${i}`, flood.lookup));
     await tick();
     let direct = 0;
-    for (const id of ['k1', 'k3', 'k4']) await checks.check(id, async () => (direct++, 'org'));
+    for (const id of ['k2', 'k3', 'k4']) await checks.check(id, async () => (direct++, 'org'));
     expect(direct).toBe(3);
-    // k2 waits in the lane behind the flood, and the lane is full: refused.
-    await expect(checks.check('k2', async () => 'org')).rejects.toMatchObject({ code: 'rate_limited' });
+    // k1 waits in the lane behind the flood, and the lane is full: refused.
+    await expect(checks.check('k1', async () => 'org')).rejects.toMatchObject({ code: 'rate_limited' });
     while (flood.started() < 5) {
       flood.answerAll(null);
       await tick();
     }
     flood.answerAll(null);
     await Promise.all(floods);
+  });
+
+  it('with perSecond 0 there is no lane: every credential is looked up at once', async () => {
+    const checks = new CredentialChecks({ ...LIMITS, perSecond: 0 });
+    const made = heldLookups<string>();
+    const all = Array.from({ length: 20 }, (_, i) => checks.check(`kmade${i}`, made.lookup));
+    const once = checks.checkOnce(made.lookup);
+    await tick();
+    expect(made.held()).toBe(21);
+    made.answerAll(null);
+    expect(await Promise.all([...all, once])).toEqual(Array(21).fill(null));
   });
 
   it('remember() lets a just-issued credential past the lane, forget() sends it back', async () => {

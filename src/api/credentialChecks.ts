@@ -9,9 +9,10 @@ import { OrgAdmission, type RefusalMessage, type RefusalReason } from './orgAdmi
  * another organization's p50 at 40 ms where a key refused without a lookup cost it nothing
  * (docs/BENCHMARKS.md, thirty-sixth session).
  *
- * So credentials are checked in two lanes. One this process has seen succeed is checked at once, as
- * before, on every request (a revoked key is refused on its next request; nothing is cached but the
- * lane). Any other is checked in one shared lane, at most UNSEEN_AT_ONCE at a time with a bounded
+ * So credentials are checked in two lanes. One accepted before (every key and live session stored,
+ * loaded at start and every few seconds by seenCredentials.ts, and any that passed a check here) is
+ * checked at once, as before, on every request (a revoked key is refused on its next request; nothing
+ * is cached but the lane). Any other is checked in one shared lane, at most UNSEEN_AT_ONCE at a time with a bounded
  * wait, and at most AEGIS_API_NEW_CREDENTIALS_PER_SECOND a second: on the embedded database a lookup
  * runs on the API's thread, so a lane that is never full could still spend all of it. A flood of
  * made-up credentials waits there, and past it is answered 429, while the credentials in use go by.
@@ -22,8 +23,12 @@ export const UNSEEN_AT_ONCE = 2;
 /** Enough for a fleet's first requests after a restart; each waits a socket, not memory or CPU. */
 export const UNSEEN_QUEUED = 256;
 export const UNSEEN_MAX_WAIT_MS = 10_000;
-/** Credentials remembered as seen, the least recently used forgotten first (about 100 bytes each). */
-export const SEEN_MAX = 10_000;
+/**
+ * Credentials held as accepted, the oldest forgotten first: about 60 bytes each, so 60 MB at most.
+ * Every live key and session is held (seenCredentials.ts loads them), so a deployment with fewer never
+ * sends one that exists through the lane.
+ */
+export const SEEN_MAX = 1_000_000;
 
 /** The lane's one key in its gate: all unseen credentials share it. */
 const LANE = 'unseen';
@@ -44,7 +49,7 @@ export interface CheckLimits {
   seenMax: number;
 }
 
-/** `perSecond`: AEGIS_API_NEW_CREDENTIALS_PER_SECOND (config/env.ts), a bucket holding one second's worth. */
+/** `perSecond`: AEGIS_API_NEW_CREDENTIALS_PER_SECOND (config/env.ts), a bucket holding one second's worth; 0: no lane. */
 export function checkLimits(perSecond: number): CheckLimits {
   return { atOnce: UNSEEN_AT_ONCE, queued: UNSEEN_QUEUED, maxWaitMs: UNSEEN_MAX_WAIT_MS, perSecond, seenMax: SEEN_MAX };
 }
@@ -56,8 +61,8 @@ export interface CheckEvents {
 }
 
 export class CredentialChecks {
-  /** Digests of credentials that passed a check, in order of last use (a Map keeps insertion order). */
-  private readonly seen = new Map<string, true>();
+  /** Names of credentials accepted (by a check here, or as stored: rememberAll), oldest first (a Set keeps insertion order). */
+  private readonly seen = new Set<string>();
   /** Checks of unseen credentials in progress, shared by every request carrying the same one. */
   private readonly inProgress = new Map<string, Promise<unknown>>();
   private readonly lane: OrgAdmission;
@@ -81,14 +86,14 @@ export class CredentialChecks {
   }
 
   /**
-   * Runs `lookup` for the credential named by `id` (a digest, never the credential) and returns its
-   * result; null means refused. Rejects with AppError rate_limited when the unseen lane is full.
+   * Runs `lookup` for the credential named by `id` (a prefix of its digest, never the credential: a
+   * collision would only let a made-up credential skip the lane, not pass) and returns its result;
+   * null means refused. Rejects with AppError rate_limited when the unseen lane is full.
    */
   async check<T>(id: string, lookup: () => Promise<T | null>): Promise<T | null> {
-    if (this.seen.has(id)) {
+    if (this.seen.has(id) || this.limits.perSecond === 0) {
       const result = await lookup();
       if (result === null) this.seen.delete(id);
-      else this.remember(id);
       return result;
     }
     const shared = this.inProgress.get(id) as Promise<T | null> | undefined;
@@ -107,6 +112,7 @@ export class CredentialChecks {
    * link's token), which is made up as easily as a key and costs a lookup just the same.
    */
   async checkOnce<T>(lookup: () => Promise<T>): Promise<T> {
+    if (this.limits.perSecond === 0) return lookup();
     this.takeToken();
     const permit = await this.lane.acquire(LANE);
     try {
@@ -118,9 +124,14 @@ export class CredentialChecks {
 
   /** A credential this process has just issued (a dashboard session): its first request is not held. */
   remember(id: string): void {
-    this.seen.delete(id);
-    this.seen.set(id, true);
-    if (this.seen.size > this.limits.seenMax) this.seen.delete(this.seen.keys().next().value as string);
+    if (this.seen.has(id)) return;
+    this.seen.add(id);
+    if (this.seen.size > this.limits.seenMax) this.seen.delete(this.seen.values().next().value as string);
+  }
+
+  /** Credentials as the database holds them (seenCredentials.ts): their first request here is not held either. */
+  rememberAll(ids: Iterable<string>): void {
+    for (const id of ids) this.remember(id);
   }
 
   /** A credential this process has just ended (a sign-out): it goes back to the lane. */

@@ -19,7 +19,7 @@ const lookupIdOf = (digest: Buffer) => digest.toString('hex').slice(0, 16);
  * (`printf %s KEY | sha256sum | cut -c1-16`) and find its row (api_keys.lookup_id).
  */
 export function apiKeyActorId(key: string): string {
-  return `key_${lookupIdOf(digestKey(key))}`;
+  return `key_${apiKeyLookupId(key)}`;
 }
 
 export function generateApiKey(): string {
@@ -51,9 +51,31 @@ export async function createApiKey(db: Queryable, orgId: string): Promise<string
  */
 const VERIFY_KEY_SQL = prepared('SELECT org_id, key_digest FROM api_keys WHERE lookup_id = $1 ORDER BY created_at, org_id');
 
+/** Whether `key` could be an API key at all (a bootstrap key is 24 to 200 characters): else no lookup. */
+export function plausibleApiKey(key: string): boolean {
+  return key.length >= 16 && key.length <= 256;
+}
+
+/** The key's lookup id (the first 16 hex characters of its digest), as api_keys.lookup_id holds it. */
+export function apiKeyLookupId(key: string): string {
+  return lookupIdOf(digestKey(key));
+}
+
+/**
+ * Lookup ids of the keys created after `since` (every key when null), with their creation times: what
+ * the API's credential checks hold as accepted (api/seenCredentials.ts).
+ */
+export async function apiKeyIdsSince(db: Queryable, since: Date | null): Promise<Array<{ id: string; created_at: Date }>> {
+  const { rows } = await db.query<{ id: string; created_at: Date }>(
+    'SELECT lookup_id AS id, created_at FROM api_keys WHERE $1::timestamptz IS NULL OR created_at > $1',
+    [since],
+  );
+  return rows;
+}
+
 /** Returns the org the key belongs to (the first to hold it, should two hold it), or null. */
 export async function verifyApiKey(db: Queryable, key: string): Promise<string | null> {
-  if (key.length < 16 || key.length > 256) return null;
+  if (!plausibleApiKey(key)) return null;
   const digest = digestKey(key);
   const { rows } = await db.query<{ org_id: string; key_digest: Buffer }>(VERIFY_KEY_SQL, [lookupIdOf(digest)]);
   for (const row of rows) {

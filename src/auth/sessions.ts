@@ -11,16 +11,32 @@ export const LOGIN_LINK_TTL_MS = 15 * 60_000;
 export const SESSION_TTL_MS = 12 * 3_600_000;
 
 const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest();
-/** A session cookie's digest, as sessions.token_digest stores it. */
-export const sessionDigest = digest;
 const token = () => randomBytes(32).toString('base64url');
+/** What token() makes: a session cookie or a sign-in link's token. Any other shape is none, unread. */
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+export const plausibleToken = (t: string): boolean => TOKEN_SHAPE.test(t);
+
+/** A session's id in the API's credential checks: the first 16 hex characters of its digest. */
+export function sessionCheckKey(t: string): string {
+  return digest(t).toString('hex').slice(0, 16);
+}
+
+/** Check keys (sessionCheckKey) of the live sessions created after `since` (all when null), with their creation times. */
+export async function sessionKeysSince(db: Queryable, since: Date | null): Promise<Array<{ id: string; created_at: Date }>> {
+  const { rows } = await db.query<{ id: string; created_at: Date }>(
+    `SELECT encode(substring(token_digest FROM 1 FOR 8), 'hex') AS id, created_at FROM sessions
+      WHERE expires_at > now() AND ($1::timestamptz IS NULL OR created_at > $1)`,
+    [since],
+  );
+  return rows;
+}
 
 /**
  * The session's id in the configuration trail: "ses_" + the first 16 hex characters of its token's
  * digest (the stored sessions.token_digest), naming the session without revealing its cookie.
  */
 export function sessionActorId(t: string): string {
-  return `ses_${digest(t).toString('hex').slice(0, 16)}`;
+  return `ses_${sessionCheckKey(t)}`;
 }
 
 export async function createLoginLink(db: Queryable, orgId: string, publicUrl: string): Promise<string> {

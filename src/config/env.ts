@@ -90,7 +90,7 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   {
     name: 'AEGIS_API_NEW_CREDENTIALS_PER_SECOND',
     default: '100 embedded, 1000 PostgreSQL',
-    summary: 'API keys, sessions and sign-in links not yet accepted by this process looked up a second, 2 at a time; more: 429',
+    summary: 'API keys, sessions and sign-in links not yet known to this process looked up a second, 2 at a time; more: 429 (0: no limit)',
   },
   { name: 'AEGIS_REPLAY_BATCH', default: '5000', summary: 'events a range replay queues per transaction; larger windows replay in the background' },
   { name: 'AEGIS_MAX_RUNNING_REPLAYS_PER_ORG', default: '2', summary: 'background range replays one organization may run at once' },
@@ -366,7 +366,7 @@ export function loadConfig(env: Env = process.env): Config {
       env,
       'AEGIS_API_NEW_CREDENTIALS_PER_SECOND',
       databaseUrl ? NEW_CREDENTIALS_PER_SECOND.postgres : NEW_CREDENTIALS_PER_SECOND.pglite,
-      1,
+      0,
       100_000,
     ),
     replays: {

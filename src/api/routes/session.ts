@@ -4,7 +4,7 @@ import type { TypedApp } from '../typed.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { errors, SECURITY } from '../schemas/common.js';
 import { HtmlPage, LoginBody, LoginQuery, NoBody, SessionView } from '../schemas/session.js';
-import { createSession, deleteSession, peekLoginLink, redeemLoginLink } from '../../auth/sessions.js';
+import { createSession, deleteSession, peekLoginLink, plausibleToken, redeemLoginLink, type RedeemResult } from '../../auth/sessions.js';
 import { getOrg } from '../../orgs/repository.js';
 import { authenticate, checkSession, SESSION_COOKIE, sessionCheckId } from '../auth.js';
 import type { CredentialChecks } from '../credentialChecks.js';
@@ -17,6 +17,7 @@ const REASONS = {
 } as const;
 
 const REFUSED = 'The sign-in link is unknown, already used or expired: a page saying so.';
+const BUSY = 'Too many sign-in links being checked at once (AEGIS_API_NEW_CREDENTIALS_PER_SECOND): a page asking to reload in a few seconds (Retry-After).';
 
 // Server-rendered sign-in pages: no script at all; the form may only post back here.
 const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -42,6 +43,28 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
   const refused = (reply: FastifyReply, reason: keyof typeof REASONS) =>
     reply.status(410).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(page('Sign-in link not valid', REASONS[reason]));
 
+  /**
+   * A sign-in link's token looked up in the lane for credentials not yet known (credentialChecks.ts): a
+   * token of another shape than the service makes is unknown without a lookup. Null when the lane is
+   * full: the person at the browser gets a page saying to retry (busy), not the API's JSON.
+   */
+  const linkState = async (token: string, lookup: () => Promise<RedeemResult>): Promise<RedeemResult | null> => {
+    if (!plausibleToken(token)) return { ok: false, reason: 'unknown' };
+    try {
+      return await checks.checkOnce(lookup);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'rate_limited') return null;
+      throw err;
+    }
+  };
+  const busy = (reply: FastifyReply) =>
+    reply
+      .status(429)
+      .header('retry-after', '5')
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', PAGE_CSP)
+      .send(page('Please try again', 'The server is checking too many sign-ins right now. Reload this page in a few seconds: the link still works.'));
+
   // Opening the link only shows a "Sign in" button; the same-origin POST it submits uses the link up.
   // A GET must not: mail and chat link scanners fetch links before people click them.
   app.get('/auth/login', {
@@ -53,12 +76,14 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
       response: {
         200: HtmlPage('The sign-in page: a button that posts the token to POST /auth/login.'),
         410: HtmlPage(REFUSED),
-        ...errors([400, 429, 500, 503]),
+        429: HtmlPage(BUSY),
+        ...errors([400, 500, 503]),
       },
     },
     handler: async (req, reply) => {
       const token = req.query.token ?? '';
-      const state = token ? await checks.checkOnce(() => peekLoginLink(ctx.db, token)) : ({ ok: false, reason: 'unknown' } as const);
+      const state = token ? await linkState(token, () => peekLoginLink(ctx.db, token)) : ({ ok: false, reason: 'unknown' } as const);
+      if (state === null) return busy(reply);
       if (!state.ok) return refused(reply, state.reason);
       const org = await getOrg(ctx.db, state.orgId);
       return (
@@ -101,7 +126,8 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
           }),
           403: HtmlPage('The POST came from another origin (login CSRF): refused, nothing used up.'),
           410: HtmlPage(REFUSED),
-          ...errors([400, 413, 415, 429, 500, 503]),
+          429: HtmlPage(BUSY),
+          ...errors([400, 413, 415, 500, 503]),
         },
       },
       handler: async (req, reply) => {
@@ -116,7 +142,8 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
             .header('content-security-policy', PAGE_CSP)
             .send(page('Sign-in refused', 'This sign-in came from another site. Open the sign-in link yourself.'));
         }
-        const res = await checks.checkOnce(() => redeemLoginLink(ctx.db, req.body.token));
+        const res = await linkState(req.body.token, () => redeemLoginLink(ctx.db, req.body.token));
+        if (res === null) return busy(reply);
         if (!res.ok) {
           req.log.info({ reason: res.reason }, 'sign-in link refused');
           return refused(reply, res.reason);

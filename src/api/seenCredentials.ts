@@ -1,0 +1,58 @@
+import type { Logger } from '../logger.js';
+import { apiKeyIdsSince } from '../auth/apiKeys.js';
+import { sessionKeysSince } from '../auth/sessions.js';
+import type { Db } from '../db/types.js';
+import type { CredentialChecks } from './credentialChecks.js';
+
+/**
+ * Keeps the credential checks' accepted set (credentialChecks.ts) holding every stored API key and
+ * live dashboard session, not only those this process has checked: otherwise, after a restart, a
+ * deploy or in a second API process, every credential would be new, and a flood of made-up ones
+ * would hold them all in the lane (a review measured minutes per key at 3,000 made-up keys a
+ * second). Being held as accepted only skips the lane: every request is still looked up.
+ *
+ * Every key and live session once, then those created since the newest seen, less an overlap (a row
+ * can commit after a later one: its creation time is its transaction's start), every REFRESH_MS.
+ * Revoked keys and ended sessions stay held until a lookup refuses them, which only costs memory.
+ */
+export const REFRESH_MS = 5_000;
+const OVERLAP_MS = 60_000;
+
+export interface SeenRefresh {
+  /** The first load is over (loaded, or failed and logged: the lane still works without it). */
+  ready: Promise<void>;
+  stop(): void;
+}
+
+export function keepSeenCredentials(db: Db, checks: CredentialChecks, logger: Logger, everyMs = REFRESH_MS): SeenRefresh {
+  let since: Date | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+
+  const load = async (): Promise<void> => {
+    const from = since === null ? null : new Date(since.getTime() - OVERLAP_MS);
+    const [keys, sessions] = await Promise.all([apiKeyIdsSince(db, from), sessionKeysSince(db, from)]);
+    checks.rememberAll(keys.map((k) => `k${k.id}`));
+    checks.rememberAll(sessions.map((s) => `s${s.id}`));
+    for (const row of [...keys, ...sessions]) {
+      const at = new Date(row.created_at);
+      if (since === null || at > since) since = at;
+    }
+  };
+  const tick = async (): Promise<void> => {
+    try {
+      await load();
+    } catch (err) {
+      // The database away: the next tick catches up (the overlap covers what this one missed).
+      logger.debug({ err: (err as Error).message }, 'could not refresh the accepted credentials; retrying');
+    }
+    if (!stopped) timer = setTimeout(() => void tick(), everyMs).unref();
+  };
+  return {
+    ready: tick(),
+    stop: () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
