@@ -135,9 +135,13 @@ const HEX = /^(?:[0-9a-f]+|[0-9A-F]+)$/;
  * but its two letters belong to the value: split from its digits, the IBAN detector no longer reads
  * it. So when the letters before the run end in a country code (of one case, as the detector reads
  * it) that makes a valid IBAN with the digits (length and mod-97), the two stay together, set apart
- * from any other letters: "acctNO9386011117947x" reads "acct NO9386011117947 x".
+ * from any other letters: "acctNO9386011117947x" reads "acct NO9386011117947 x". Only when the code
+ * starts the segment or the case changes at it: within a word ("batch9270151085929734379",
+ * "seqno1733364000036") the last two letters are the word's, and one in 97 such ids would pass mod-97
+ * by chance.
  */
 const IBAN_COUNTRY = /^(?:[A-Z]{2}|[a-z]{2})$/;
+const isUpper = (c: string) => c >= 'A' && c <= 'Z';
 
 function splitSegment(segment: string): string {
   const m = ONE_LONG_DIGIT_RUN.exec(segment);
@@ -148,7 +152,9 @@ function splitSegment(segment: string): string {
   let digits = m[2] as string;
   // The last two letters only: a test that stays constant-time on a 1 MiB run of letters.
   const country = before.slice(-2);
-  if (IBAN_COUNTRY.test(country) && isValidIban(`${country.toUpperCase()}${digits}`)) {
+  const prior = before.at(-3);
+  const startsHere = prior === undefined || isUpper(prior) !== isUpper(country[0]!);
+  if (startsHere && IBAN_COUNTRY.test(country) && isValidIban(`${country.toUpperCase()}${digits}`)) {
     before = before.slice(0, -2);
     digits = `${country}${digits}`;
   }
