@@ -52,8 +52,10 @@ const SILENT_SERVER_MS = 60_000;
 /**
  * A connection refused for the address its name resolved to. The message, which reaches the tenant
  * (the test probe's answer, last_error), names neither the address nor its kind: a tenant could
- * otherwise use a destination's test probe to map the internal DNS one name at a time (which names
- * exist, and at what private address). The address and its reason stay on the error, for the server.
+ * otherwise use a destination's test probe to map the internal DNS one name at a time (at what
+ * private address each name is). Whether a name exists still shows (a refused address against "DNS
+ * lookup failed"): saying the same for both would leave every user with a typo in a host name
+ * without the one hint that helps. The address and its reason stay on the error, for the server.
  */
 class ForbiddenAddressError extends Error {
   readonly code = FORBIDDEN_ERROR_CODE;
