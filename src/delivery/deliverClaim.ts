@@ -26,6 +26,11 @@ export interface ClaimShell {
   stopping(): boolean;
   /** The destination's Splunk ack tracker (created on first use). */
   ackTracker(target: DeliveryTarget): AckTracker;
+  /**
+   * How many changes of the destination's settings this process has heard of (queue/types.ts
+   * SETTINGS_CHANGED): a claim stops sending once it moves past what it was when its runner read the row.
+   */
+  settingsChanges(destinationId: string): number;
 }
 
 /** Sends one claim's jobs, settles them, and returns true when the lane should stop (breaker open, destination deleted). */
@@ -36,6 +41,8 @@ export async function deliverClaim(
   claimId: string,
   jobs: ClaimedJob[],
   maxRequests: number,
+  /** settingsChanges(target.id) when the runner read the destination's row. */
+  settingsAtRead: number,
 ): Promise<boolean> {
   const { db, metrics, logger } = shell.deps;
   const cfg = shell.cfg;
@@ -100,7 +107,10 @@ export async function deliverClaim(
     const sender = async () => {
       while (groups.length > 0) {
         const group = groups.shift()!;
-        if (shell.stopping() || pausedUntil) {
+        // Changed since the runner read it (a PATCH, a disable, a delete answered already): the rest of
+        // the claim is not sent with the old URL or credential; it goes back, due, without an attempt,
+        // and the next runner sends it with the new settings.
+        if (shell.stopping() || pausedUntil || shell.settingsChanges(target.id) !== settingsAtRead) {
           unsent.push(...idsOf(group));
           continue;
         }

@@ -53,6 +53,9 @@ const toldUnreadable = new WeakSet<RunnerRow>();
 
 export async function runDestination(w: RunnerContext, due: DueDestination): Promise<void> {
   const { db } = w.deps;
+  // Before the row is read: a change heard while reading it stops this runner's claims (at worst a
+  // change already in the row read, which only sends a claim's rest back to be claimed again).
+  const settingsAtRead = w.settingsChanges(due.id);
   const row = await rowAtScan(w, due);
   if (!row) return;
   // A disabled (or deleted) destination is due only for its farewell: the one job it is still sent.
@@ -109,6 +112,7 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
     probing,
     farewellOnly,
     configVersion: new Date(row.updated_at),
+    settingsAtRead,
     startLane: () => {
       if (active >= lanes) return;
       active++;
@@ -155,6 +159,8 @@ interface LaneRun {
   farewellOnly: boolean;
   /** The row's updated_at as the runner read it: claims are made under these settings only. */
   configVersion: Date;
+  /** The settings changes heard when the row was read: a claim stops sending past them (deliverClaim). */
+  settingsAtRead: number;
   /** Starts another lane, up to the runner's shape: a claim came back full. */
   startLane: () => void;
   /** Set once a lane claims a farewell job: the runner then asks whether the row can go. */
@@ -208,7 +214,7 @@ async function lane(w: RunnerContext, run: LaneRun): Promise<void> {
         // As much as it asked for: there is probably more due, worth another lane.
         if (jobs.length === granted) run.startLane();
         const sendStart = performance.now();
-        const paused = await deliverClaim(w, target, limiter, claimId, jobs, permit.requests);
+        const paused = await deliverClaim(w, target, limiter, claimId, jobs, permit.requests, run.settingsAtRead);
         limit = nextClaimSize(shape, limit, jobs.length, performance.now() - sendStart);
         if (paused) return;
         // Fewer than it asked for: nothing more was due when it claimed, and another claim would

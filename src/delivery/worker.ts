@@ -1,6 +1,6 @@
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { scanQueue } from '../queue/dueDestinations.js';
-import { JOBS_CHANNEL } from '../queue/types.js';
+import { JOBS_CHANNEL, SETTINGS_CHANGED } from '../queue/types.js';
 import { AckTrackers } from './ackTrackers.js';
 import { runDestination, type RunnerContext } from './destinationRunner.js';
 import { EventBudget } from './eventBudget.js';
@@ -35,6 +35,11 @@ export class Worker {
   private readonly housekeeping: Housekeeping;
   /** What the destination runners share with this worker. */
   private readonly context: RunnerContext;
+  /**
+   * Changes of a destination's settings heard (SETTINGS_CHANGED) while it has a runner: forgotten when
+   * the runner ends, so the map never outgrows the runners.
+   */
+  private readonly settingsChanges = new Map<string, number>();
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -54,6 +59,7 @@ export class Worker {
       rows: new DestinationRowCache(),
       stopping: () => this.stopping,
       ackTracker: (target) => acks.get(target),
+      settingsChanges: (id) => this.settingsChanges.get(id) ?? 0,
     };
     deps.metrics.setLimitsSource(() => this.limiters.snapshot());
   }
@@ -61,11 +67,22 @@ export class Worker {
   async start(): Promise<void> {
     this.unlisten = await this.deps.db.listen(
       JOBS_CHANNEL,
-      () => this.wake(),
+      (payload) => {
+        if (payload.startsWith(SETTINGS_CHANGED)) this.heardSettingsChange(payload.slice(SETTINGS_CHANGED.length));
+        this.wake();
+      },
       () => this.wake(), // after a reconnect: catch up on anything notified while we were away
     );
     this.housekeeping.start();
     this.wake();
+  }
+
+  /** A destination's settings changed (committed): its claims being sent stop at their next request. */
+  private heardSettingsChange(destinationId: string): void {
+    // Without a runner there is no claim to stop: the next runner reads the row as it is now.
+    if (!this.running.has(destinationId)) return;
+    this.settingsChanges.set(destinationId, (this.settingsChanges.get(destinationId) ?? 0) + 1);
+    this.deps.logger.debug({ destination_id: destinationId }, "destination's settings changed: its claim in progress sends nothing more");
   }
 
   /** Asks for a scan soon; coalesces bursts of wake-ups into one scan. */
@@ -108,6 +125,8 @@ export class Worker {
             })
             .finally(() => {
               this.running.delete(d.id);
+              // Its claims are over: the next runner reads the row anew, and counts changes from there.
+              this.settingsChanges.delete(d.id);
               // The destination may have more due work (or others may have been waiting for a slot).
               this.wake();
             });

@@ -6,6 +6,7 @@
 // organization's pull feed (events/pull.ts reads below it) and VACUUM's removal of everyone's dead
 // rows would wait for it. On the embedded database the other requests run between the batches.
 import { BUMP_ROW_VERSION } from '../queue/dueDestinations.js';
+import { notifySettingsChanged } from '../queue/types.js';
 import type { Queryable } from '../db/types.js';
 import type { Stopped } from './backlogLane.js';
 
@@ -26,8 +27,11 @@ export async function tombstoneDestination(tx: Queryable, orgId: string, id: str
   const { rows } = await tx.query<{ n: number }>(
     `WITH gone AS (
        UPDATE destinations SET enabled = false, deleted_at = now(), ${BUMP_ROW_VERSION} WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING id
-     )
-     SELECT (SELECT count(*) FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'pending' AND NOT farewell)::int AS n
+     ),
+     -- Workers hear of it on commit: a claim being sent stops there (queue/types.ts SETTINGS_CHANGED).
+     told AS (SELECT ${notifySettingsChanged('id')} FROM gone)
+     SELECT (SELECT count(*) FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'pending' AND NOT farewell)::int AS n,
+            (SELECT count(*) FROM told)::int AS told
        FROM gone`,
     [orgId, id],
   );

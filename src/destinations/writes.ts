@@ -1,6 +1,7 @@
 // Creating and changing a destination: the insert, the PATCH's column update, and the locks a change
 // takes first (the organization's, for its caps; the row's, for the trail events computed from it).
 import { BUMP_ROW_VERSION } from '../queue/dueDestinations.js';
+import { notifySettingsChanged } from '../queue/types.js';
 import type { Queryable } from '../db/types.js';
 import { RESET_DELIVERY_STATE } from '../queue/deliveryState.js';
 import type { OutputFormat } from '../siem/outputFormat.js';
@@ -114,6 +115,11 @@ export async function updateDestination(db: Queryable, orgId: string, id: string
   // and starts a new failing streak: the hold limit counts from the next failure.
   if (patch.enabled === true) sets.push(RESET_DELIVERY_STATE);
   sets.push(BUMP_ROW_VERSION);
-  const { rowCount } = await db.query(`UPDATE destinations SET ${sets.join(', ')} WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL`, values);
-  return rowCount > 0;
+  // Workers hear of it on commit: a claim being sent under the old settings stops there.
+  const { rows } = await db.query(
+    `WITH changed AS (UPDATE destinations SET ${sets.join(', ')} WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING id)
+     SELECT ${notifySettingsChanged('id')} FROM changed`,
+    values,
+  );
+  return rows.length > 0;
 }

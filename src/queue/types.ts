@@ -29,3 +29,10 @@ export type JobOutcome =
   | { id: number; outcome: 'failed'; error: string; statusCode: number | null; outOfRetries?: true };
 
 export const JOBS_CHANNEL = 'aegis_jobs';
+/**
+ * The payload on JOBS_CHANNEL when a destination's settings change (followed by its id): a worker
+ * sending a claim under the old settings stops sending the rest of it (delivery/deliverClaim.ts).
+ */
+export const SETTINGS_CHANGED = 'settings:';
+/** The NOTIFY that says so, for the statement that changes the row (`id` names the changed row's id column). */
+export const notifySettingsChanged = (id: string): string => `pg_notify('${JOBS_CHANNEL}', '${SETTINGS_CHANGED}' || ${id})`;
