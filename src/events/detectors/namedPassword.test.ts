@@ -613,3 +613,74 @@ describe('a secret found by its name, its header or its place', () => {
       for (const f of detectNamedPasswords(text)) expect(f.end - f.start, text.slice(0, 20)).toBeLessThanOrEqual(256);
   });
 });
+
+describe('named secrets: the false-positive review', () => {
+  it.each([
+    // A .NET assembly's public key token is public, and pagination-like tokens are no credential.
+    "Could not load file or assembly 'Newtonsoft.Json, Version=13.0.0.0, Culture=neutral, PublicKeyToken=30ad4fe6b2a6aeed'",
+    '<assemblyIdentity name="Newtonsoft.Json" publicKeyToken="30ad4fe6b2a6aeed" culture="neutral" />',
+    'System.Runtime, PublicKeyToken=b03f5f7f11d50a3a',
+    'etag_token=Xk9vQ2mL7pR4tW8zN3bV5cY1aB',
+    '{"watermarkToken": "Xk9vQ2mL7pR4tW8zN3bV5cY1aB"}',
+    'start_token=Xk9vQ2mL7pR4tW8zN3bV5cY1aB',
+    'aws s3api list-objects --starting-token Xk9vQ2mL7pR4tW8zN3bV5cY1aB',
+    'trace-token: Xk9vQ2mL7pR4tW8zN3bV5cY1aB',
+    'correlation_token=Xk9vQ2mL7pR4tW8zN3bV5cY1aB',
+    // Words with a number glued on, and CamelCase names, are no random run.
+    'existingSecret: keycloak-db-credentials01',
+    'existingSecret: postgresql-credentials2024',
+    'secret: app-tls-certificate2024',
+    'secret: kv-prod-eastus2-Secrets01',
+    'token: Function1234567890',
+    'pass: check_schema_v2',
+    'pw=1920x1080',
+    // Cookies whose names only hold a session word's letters, and CSRF cookies.
+    'Cookie: sidebar_state=Xk9vQ2mL7pR4tW8zN3bV5cY1aB',
+    'Cookie: consider_pref=Xk9vQ2mL7pR4tW8zN3bV5cY1aB',
+    'Cookie: comment_author_email_5c1e0f4a=Xk9vQ2mL7pR4tW8zN3bV5cY1aB',
+    'Cookie: authorization_method=Xk9vQ2mL7pR4tW8zN3bV5cY1aB',
+    'Cookie: last_login_country=Xk9vQ2mL7pR4tW8zN3bV5cY1aB',
+    'Cookie: csrftoken=Xk9vQ2mL7pR4tW8zN3bV5cY1aB',
+    'Set-Cookie: XSRF-TOKEN=Xk9vQ2mL7pR4tW8zN3bV5cY1aB; Path=/',
+    'Cookie: next-auth.csrf-token=Xk9vQ2mL7pR4tW8zN3bV5cY1aB',
+    // A redacted JWT and a digest with its algorithm are no secret.
+    'Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.REDACTED.REDACTED',
+    '{"token": "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}',
+  ])('%s: no PASSWORD', (text) => {
+    expect(passwords(text), text).toEqual([]);
+  });
+
+  it.each([
+    ['Cookie: PHPSESSID=8f2k3m9q7x1v5b4n6c0z2l8p4r6t9w1y', '8f2k3m9q7x1v5b4n6c0z2l8p4r6t9w1y'],
+    ['Cookie: JSESSIONID=8F2K3M9Q7X1V5B4N6C0Z2L8P4R6T9W1Y', '8F2K3M9Q7X1V5B4N6C0Z2L8P4R6T9W1Y'],
+    ['Cookie: connect.sid=s%3AXk9vQ2mL7pR4tW8zN3bV5cY1aB', 's%3AXk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+    ['Cookie: laravel_session=Xk9vQ2mL7pR4tW8zN3bV5cY1aB', 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+    ['Cookie: __Secure-next-auth.session-token=Xk9vQ2mL7pR4tW8zN3bV5cY1aB', 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+    ['Cookie: ASP.NET_SessionId=Xk9vQ2mL7pR4tW8zN3bV5cY1aB', 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+    ['Cookie: remember_web_59ba36addc2b2f94=Xk9vQ2mL7pR4tW8zN3bV5cY1aB', 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+    ['Cookie: SSESS4f3a9c2b7e1d=Xk9vQ2mL7pR4tW8zN3bV5cY1aB', 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+    ['Cookie: __Secure-3PSID=Xk9vQ2mL7pR4tW8zN3bV5cY1aB', 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+    ['Cookie: authToken=Xk9vQ2mL7pR4tW8zN3bV5cY1aB', 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+    ['Cookie: jwt=Xk9vQ2mL7pR4tW8zN3bV5cY1aB', 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+    ['Cookie: _shibsession_64656661756c74=Xk9vQ2mL7pR4tW8zN3bV5cY1aB', 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+    ['Cookie: _oauth2_proxy=Xk9vQ2mL7pR4tW8zN3bV5cY1aB', 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+    ['Cookie: AWSELBAuthSessionCookie-0=Xk9vQ2mL7pR4tW8zN3bV5cY1aB', 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+    ['Cookie: _gh_sess=Xk9vQ2mL7pR4tW8zN3bV5cY1aB', 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+    ['Cookie: remember_user_token=Xk9vQ2mL7pR4tW8zN3bV5cY1aB', 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+    ['access_token=550e8400-e29b-41d4-a716-446655440000', '550e8400-e29b-41d4-a716-446655440000'],
+    ['api_key=9f86d081884c7d659a2feaa0c55ad015', '9f86d081884c7d659a2feaa0c55ad015'],
+    ['secret: Xk9vQ2mL7pR4tW8zN3bV2024', 'Xk9vQ2mL7pR4tW8zN3bV2024'],
+    ['pass: Summer2024', 'Summer2024'],
+    ['pw=Hunter2x9', 'Hunter2x9'],
+    ['auth_token=Xk9vQ2mL7pR4tW8zN3bV5cY1aB', 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+  ])('%s: still PASSWORD', (text, value) => {
+    expect(passwords(text), text).toEqual([['PASSWORD', value]]);
+  });
+
+  it('a whole JWT after Bearer is still found (as a JWT), a redacted one is none', () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dBjftJeZ4CVPmB92K27uhbUJU1p1r';
+    expect(found(`Authorization: Bearer ${jwt}`)).toEqual([['JWT', jwt]]);
+    expect(found('Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.REDACTED.REDACTED')).toEqual([]);
+    expect(found('Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.[redacted]')).toEqual([]);
+  });
+});

@@ -107,9 +107,12 @@ const AWS_KEY_CORE = /^secret[_.-]?(?:access[_.-]?)?key$/i;
 const AWS_PREFIX = /aws|s3|amazon|access/i;
 /** The password words prose names it with ("my password is ..."): not "pass", "pwd" or "pw". */
 const PROSE_CORE = /^(?:passw(?:or)?d|passphrase)$/i;
-/** Tokens that are no credential: a page's, a sync's, a form's CSRF token, a device's push token. */
+/**
+ * Tokens that are no credential: a page's, a sync's, a form's CSRF token, a device's push token, a
+ * trace's, and a .NET assembly's PublicKeyToken (a hash of its public key, in every load error).
+ */
 const NOT_SECRET_TOKEN =
-  /(?:page|cursor|continuation|sync|csrf|xsrf|next|resume|idempotency|request|cancel(?:lation)?|delta|pagination|push|device|registration|fcm|apns|change|state|lock|batch)[_.-]?$/i;
+  /(?:page|cursor|continuation|sync|csrf|xsrf|next|resume|idempotency|request|cancel(?:lation)?|delta|pagination|push|device|registration|fcm|apns|change|state|lock|batch|public[_.-]?key|etag|watermark|start(?:ing)?|trace|correlation)[_.-]?$/i;
 // A segment after the password word that says it is a password again (a form's confirmation, a
 // change's old and new one); any other segment names something else ("password_hash").
 const REPEAT_SEGMENT = /(?:[_.-]?(?:confirm(?:ation|ed)?|new|old|again|repeat|retype|verify|current|plain(?:text)?))?/iy;
@@ -246,6 +249,25 @@ export function isPasswordValue(raw: string, quoted: boolean): boolean {
 const MIN_SECRET_LENGTH = 16;
 /** A segment of a value that is a word or a number: a label's ("my-secret-api-key-2024"), no key's. */
 const PLAIN_WORD = /^(?:[A-Za-z][a-z]*|[A-Z]+|[0-9]+)$/;
+/** A segment's number at either end ("credentials01", "2024report"), and its CamelCase words' boundaries. */
+const END_DIGITS = /^[0-9]+|[0-9]+$/g;
+const CAMEL_BOUNDARY = /(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/;
+/** Hex with letters and digits both: random, whatever its runs ("550e8400", a UUID's first segment). */
+const MIXED_HEX = /^(?=[0-9]*[a-f])(?=[a-f]*[0-9])[0-9a-f]+$|^(?=[0-9]*[A-F])(?=[A-F]*[0-9])[0-9A-F]+$/;
+/** Shorter than a word of a name: "Ab" and "Cd" of "AbCdEf..." are a random run's letters. */
+const MIN_WORD = 3;
+
+/**
+ * Whether a segment of a value is a random run: 8 characters or more, and no word or number. Words
+ * with a number at either end and CamelCase words are none ("credentials01", "Secrets01",
+ * "Function1234567890", "TlsCertificate"); mixed hex always is one.
+ */
+function isRandomSegment(w: string): boolean {
+  if (w.length < MIN_RANDOM_SEGMENT || PLAIN_WORD.test(w)) return false;
+  if (MIXED_HEX.test(w)) return true;
+  const core = w.replace(END_DIGITS, '');
+  return !core.split(CAMEL_BOUNDARY).every((part) => part.length >= MIN_WORD && PLAIN_WORD.test(part));
+}
 const SEGMENT_JOINERS = /[-_.|/:+~]/;
 /** A random run a key has somewhere, between its prefix's joiners ("sk-ant-api03-" is a prefix). */
 const MIN_RANDOM_SEGMENT = 8;
@@ -256,6 +278,10 @@ const ELIDED = /\.\.\.|\u2026/;
  * documentation's example ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", AWS's own).
  */
 const FILLER = /(.)\1{5}|example/i;
+/** A digest with its algorithm ("sha256:9f86d0...", an image's or a file's): no secret. */
+const DIGEST = /^(?:sha-?(?:1|224|256|384|512)|sha3-\d{3}|md5|blake2[bs]?|blake3)[:=][0-9a-f]{16,}$/i;
+/** A segment that says the value was masked: "REDACTED", "[redacted]", "hidden". */
+const MASK_WORD = /^\W*(?:redacted|masked|hidden|removed|omitted|elided|truncated|snip(?:ped)?)\W*$/i;
 /**
  * Whether a dotted value has a segment of 16 characters or more with both cases and a digit: random,
  * no property path's ("hvs.CAESIJ...", a Vault token; "settings.SECRET_KEY" is a path).
@@ -273,15 +299,20 @@ function twoClasses(value: string): boolean {
  * Whether a value given to a secret's name (an API key's, a token's, a client secret's) or after
  * `Bearer` looks like one: a password's rules (isPasswordValue), and then 16 characters or more, no
  * blank, two of upper case, lower case and digits, a run of 8 between joiners that is no word or
- * number ("my-secret-api-key-2024", "auto-generated-token-1", "sk-ant-api03-" are none), not elided
- * ("sk-ant-api03-...") nor filled in for show (FILLER). `token expired`, `secret: REDACTED`, `api_key:
- * abc123` are none.
+ * number (isRandomSegment: "my-secret-api-key-2024", "auto-generated-token-1", "sk-ant-api03-",
+ * "db-credentials01" are none), not elided ("sk-ant-api03-...") nor filled in for show (FILLER), no
+ * part masked (MASK_WORD: a JWT's "eyJ....REDACTED.REDACTED"), no digest with its algorithm
+ * (DIGEST). `token expired`, `secret: REDACTED`, `api_key: abc123` are none.
  */
 export function isSecretValue(raw: string, quoted: boolean): boolean {
   if (raw.length < MIN_SECRET_LENGTH || !isPasswordValue(raw, quoted)) return false;
   const [value] = judged(raw, quoted);
-  if (value.length < MIN_SECRET_LENGTH || /\s/.test(value) || !twoClasses(value) || ELIDED.test(value) || FILLER.test(value)) return false;
-  return value.split(SEGMENT_JOINERS).some((w) => w.length >= MIN_RANDOM_SEGMENT && !PLAIN_WORD.test(w));
+  if (value.length < MIN_SECRET_LENGTH || /\s/.test(value) || !twoClasses(value) || ELIDED.test(value) || FILLER.test(value) || DIGEST.test(value))
+    return false;
+  const segments = value.split(SEGMENT_JOINERS);
+  // A value masked in part ("eyJhbGciOi....REDACTED.REDACTED", a JWT's claims and signature taken out).
+  if (segments.some((w) => MASK_WORD.test(w))) return false;
+  return segments.some(isRandomSegment);
 }
 
 /**
@@ -612,6 +643,8 @@ function namedFindings(text: string, out: Finding[], scans: Scans): void {
       if (start === m.index && contextOf(text, start) === 'plain' && text[skipRun(text, end, MAX_PAD, isPad)] !== '=') continue;
     }
     const password = PASSWORD_CORE.test(m[0]);
+    // "pass" or "pw" alone names other things too: a test's, a size's.
+    const bare = start === m.index && m[0].length <= 4 && /^p(?:ass|w)$/i.test(m[0]);
     if (!password && /^token$/i.test(m[0]) && NOT_SECRET_TOKEN.test(text.slice(start, m.index))) continue;
     // An AWS secret key's names are cloudKeys.ts's, which reads their values by the key's own shape:
     // with "aws", "s3" or "access" in them, and Terraform's bare lower-case "secret_key" (the aws
@@ -625,8 +658,20 @@ function namedFindings(text: string, out: Finding[], scans: Scans): void {
     if (!password && !value.quoted && value.end - value.start > 1 && text[value.end - 1] === '.') value.end--;
     const raw = text.slice(value.start, value.end);
     if (!(password ? isPasswordValue(raw, value.quoted) : isSecretValue(raw, value.quoted))) continue;
+    if (bare && isIdentifierOrSize(raw)) continue;
     out.push({ type: 'PASSWORD', start: value.start, end: value.end });
   }
+}
+
+/** A screen's or an image's size ("1920x1080"). */
+const SIZE = /^\d{1,5}x\d{1,5}$/;
+/** Words joined by `_`, `.` or `-`, a number only at their ends: an identifier ("check_schema_v2"). */
+const JOINED_WORDS = /^[A-Za-z0-9]+(?:[_.-][A-Za-z0-9]+)+$/;
+const WORD_AND_NUMBER = /^[0-9]*[A-Za-z]*[0-9]*$/;
+
+/** What `pass` or `pw` alone names besides a password: a size ("pw=1920x1080"), an identifier ("check_schema_v2"). */
+function isIdentifierOrSize(value: string): boolean {
+  return SIZE.test(value) || (JOINED_WORDS.test(value) && value.split(/[_.-]/).every((w) => WORD_AND_NUMBER.test(w)));
 }
 
 /** Where the name holding the core at `core` starts (its prefix, up to MAX_NAME). */
@@ -793,8 +838,34 @@ function schemeFindings(text: string, out: Finding[], scans: Scans): void {
 // A Cookie or Set-Cookie header, then its "name=value" pairs, "; " between them.
 const COOKIE_HEADER = /(?<![A-Za-z0-9_-])(?:set-)?cookie[ \t]{0,4}:[ \t]{0,4}/gi;
 const COOKIE_PAIR = /([!#$%&'*+.^_`|~0-9A-Za-z-]{1,64})=/y;
-/** A cookie that holds a session or a login: Django's sessionid, PHPSESSID, connect.sid, auth_token. */
-const SESSION_COOKIE = /sess|sid|token|auth|remember|login|jwt/i;
+/**
+ * A cookie that holds a session or a login, by the words of its name (split at any symbol and at
+ * CamelCase): Django's sessionid, laravel_session, connect.sid, auth_token, authToken, remember_web_...,
+ * next-auth's session-token, Google's SID and __Secure-3PSID, Drupal's SESS<hash>; and glued
+ * PHPSESSID, JSESSIONID, ASP.NET_SessionId, _shibsession_<hash>, _oauth2_proxy. `login` only as the
+ * last word ("last_login_country" is none); a name with a CSRF word, or a token's NOT_SECRET_TOKEN
+ * one, is none ("csrftoken", "XSRF-TOKEN", "device_token").
+ */
+const SESSION_WORD =
+  /^(?:sess|session|sessid|sessionid|sid|token|auth|jwt|remember(?:me)?|(?:auth|access|refresh|id|session|api)token|[a-z0-9]{1,4}sid(?:ts|cc)?|s?sess[0-9a-f]{8,}|[a-z0-9]*session)$/;
+const GLUED_SESSION_ID = /sess(?:ion)?id|oauth2proxy/;
+const CSRF_WORD = /^(?:csrf|xsrf)/;
+
+function isSessionCookie(name: string): boolean {
+  const words = name
+    .split(CAMEL_BOUNDARY)
+    .join('_')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '');
+  if (words.some((w) => CSRF_WORD.test(w))) return false;
+  if (GLUED_SESSION_ID.test(words.join(''))) return true;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === 'login' ? i === words.length - 1 : SESSION_WORD.test(w)) return !(w === 'token' && NOT_SECRET_TOKEN.test(words.slice(0, i).join('_') + '_'));
+  }
+  return false;
+}
 
 /**
  * A session cookie's value in a Cookie or Set-Cookie header: its name says what it holds, its value
@@ -813,7 +884,7 @@ function cookieFindings(text: string, out: Finding[], scans: Scans): void {
       if (pair === null) break;
       const value = valueAt(text, k + pair[0].length, 'conn', scans);
       if (value === null) break;
-      if (SESSION_COOKIE.test(pair[1]!) && isSecretValue(text.slice(value.start, value.end), value.quoted))
+      if (isSessionCookie(pair[1]!) && isSecretValue(text.slice(value.start, value.end), value.quoted))
         out.push({ type: 'PASSWORD', start: value.start, end: value.end });
       k = value.end + (value.quoted ? 1 : 0);
       if (text[k] !== ';') break;
