@@ -110,9 +110,11 @@ const PROSE_CORE = /^(?:passw(?:or)?d|passphrase)$/i;
 /**
  * Tokens that are no credential: a page's, a sync's, a form's CSRF token, a device's push token, a
  * trace's, and a .NET assembly's PublicKeyToken (a hash of its public key, in every load error).
+ * Etag, watermark, start, trace and correlation only as words of their own: a kickstart_token is a
+ * secret's name.
  */
 const NOT_SECRET_TOKEN =
-  /(?:page|cursor|continuation|sync|csrf|xsrf|next|resume|idempotency|request|cancel(?:lation)?|delta|pagination|push|device|registration|fcm|apns|change|state|lock|batch|public[_.-]?key|etag|watermark|start(?:ing)?|trace|correlation)[_.-]?$/i;
+  /(?:page|cursor|continuation|sync|csrf|xsrf|next|resume|idempotency|request|cancel(?:lation)?|delta|pagination|push|device|registration|fcm|apns|change|state|lock|batch|public[_.-]?key|(?:^|[_.-])(?:etag|watermark|start(?:ing)?|trace|correlation))[_.-]?$/i;
 // A segment after the password word that says it is a password again (a form's confirmation, a
 // change's old and new one); any other segment names something else ("password_hash").
 const REPEAT_SEGMENT = /(?:[_.-]?(?:confirm(?:ation|ed)?|new|old|again|repeat|retype|verify|current|plain(?:text)?))?/iy;
@@ -256,17 +258,26 @@ const CAMEL_BOUNDARY = /(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/;
 const MIXED_HEX = /^(?=[0-9]*[a-f])(?=[a-f]*[0-9])[0-9a-f]+$|^(?=[0-9]*[A-F])(?=[A-F]*[0-9])[0-9A-F]+$/;
 /** Shorter than a word of a name: "Ab" and "Cd" of "AbCdEf..." are a random run's letters. */
 const MIN_WORD = 3;
+/** Longer than a word of a name ("certificate", "credentials"): 16 random lower-case letters are none. */
+const MAX_WORD = 12;
+/** A word has a vowel, and no five consonants in a row ("XUWTRQDW", "zjc" are a random run's). */
+const VOWEL = /[aeiouy]/i;
+const CONSONANT_RUN = /[b-df-hj-np-tv-xz]{5}/i;
+const isWordPart = (part: string) =>
+  part.length >= MIN_WORD && part.length <= MAX_WORD && PLAIN_WORD.test(part) && VOWEL.test(part) && !CONSONANT_RUN.test(part);
 
 /**
  * Whether a segment of a value is a random run: 8 characters or more, and no word or number. Words
  * with a number at either end and CamelCase words are none ("credentials01", "Secrets01",
- * "Function1234567890", "TlsCertificate"); mixed hex always is one.
+ * "Function1234567890", "TlsCertificate"); mixed hex always is one. A word is 3 to 12 letters with a
+ * vowel and no five consonants in a row, so random letters with digits at an end
+ * ("kcbkyiigophkofuivpvl2676", "zjcDleYqzlXUWTRQDW89") are still random.
  */
 function isRandomSegment(w: string): boolean {
   if (w.length < MIN_RANDOM_SEGMENT || PLAIN_WORD.test(w)) return false;
   if (MIXED_HEX.test(w)) return true;
   const core = w.replace(END_DIGITS, '');
-  return !core.split(CAMEL_BOUNDARY).every((part) => part.length >= MIN_WORD && PLAIN_WORD.test(part));
+  return !core.split(CAMEL_BOUNDARY).every(isWordPart);
 }
 const SEGMENT_JOINERS = /[-_.|/:+~]/;
 /** A random run a key has somewhere, between its prefix's joiners ("sk-ant-api03-" is a prefix). */
@@ -658,21 +669,17 @@ function namedFindings(text: string, out: Finding[], scans: Scans): void {
     if (!password && !value.quoted && value.end - value.start > 1 && text[value.end - 1] === '.') value.end--;
     const raw = text.slice(value.start, value.end);
     if (!(password ? isPasswordValue(raw, value.quoted) : isSecretValue(raw, value.quoted))) continue;
-    if (bare && isIdentifierOrSize(raw)) continue;
+    if (bare && SIZE.test(raw)) continue;
     out.push({ type: 'PASSWORD', start: value.start, end: value.end });
   }
 }
 
-/** A screen's or an image's size ("1920x1080"). */
+/**
+ * What `pw` or `pass` alone names besides a password: a screen's or an image's size ("pw=1920x1080").
+ * Not words joined with a number ("pass: check_schema_v2" reads as a password): that is the shape of
+ * the passwords most often leaked ("Summer_2024", "admin_123", "Welcome-2024").
+ */
 const SIZE = /^\d{1,5}x\d{1,5}$/;
-/** Words joined by `_`, `.` or `-`, a number only at their ends: an identifier ("check_schema_v2"). */
-const JOINED_WORDS = /^[A-Za-z0-9]+(?:[_.-][A-Za-z0-9]+)+$/;
-const WORD_AND_NUMBER = /^[0-9]*[A-Za-z]*[0-9]*$/;
-
-/** What `pass` or `pw` alone names besides a password: a size ("pw=1920x1080"), an identifier ("check_schema_v2"). */
-function isIdentifierOrSize(value: string): boolean {
-  return SIZE.test(value) || (JOINED_WORDS.test(value) && value.split(/[_.-]/).every((w) => WORD_AND_NUMBER.test(w)));
-}
 
 /** Where the name holding the core at `core` starts (its prefix, up to MAX_NAME). */
 function skipBack(text: string, core: number): number {
@@ -841,13 +848,14 @@ const COOKIE_PAIR = /([!#$%&'*+.^_`|~0-9A-Za-z-]{1,64})=/y;
 /**
  * A cookie that holds a session or a login, by the words of its name (split at any symbol and at
  * CamelCase): Django's sessionid, laravel_session, connect.sid, auth_token, authToken, remember_web_...,
- * next-auth's session-token, Google's SID and __Secure-3PSID, Drupal's SESS<hash>; and glued
+ * next-auth's session-token, Google's SID and __Secure-3PSID, Drupal's SESS<hash>, a word ending in
+ * auth (ASP.NET's .ASPXAUTH, Entra's ESTSAUTH, OAMAuthnCookie, CFAUTHORIZATION_app); and glued
  * PHPSESSID, JSESSIONID, ASP.NET_SessionId, _shibsession_<hash>, _oauth2_proxy. `login` only as the
  * last word ("last_login_country" is none); a name with a CSRF word, or a token's NOT_SECRET_TOKEN
  * one, is none ("csrftoken", "XSRF-TOKEN", "device_token").
  */
 const SESSION_WORD =
-  /^(?:sess|session|sessid|sessionid|sid|token|auth|jwt|remember(?:me)?|(?:auth|access|refresh|id|session|api)token|[a-z0-9]{1,4}sid(?:ts|cc)?|s?sess[0-9a-f]{8,}|[a-z0-9]*session)$/;
+  /^(?:sess|session(?:key)?|sessid|sessionid|sid|token|jwt|remember(?:me)?|[a-z0-9]*auth(?:n)?(?:cookie|persistent|token)?|[a-z0-9]+authorization|(?:access|refresh|id|session|api)token|[a-z0-9]{1,4}sid(?:ts|cc)?|s?sess[0-9a-f]{8,}|[a-z0-9]*session)$/;
 const GLUED_SESSION_ID = /sess(?:ion)?id|oauth2proxy/;
 const CSRF_WORD = /^(?:csrf|xsrf)/;
 
