@@ -24,7 +24,7 @@ export const UNSEEN_AT_ONCE = 2;
 export const UNSEEN_QUEUED = 256;
 export const UNSEEN_MAX_WAIT_MS = 10_000;
 /**
- * Credentials held as accepted, the oldest forgotten first: about 60 bytes each, so 60 MB at most.
+ * Credentials held as accepted, the oldest forgotten first: about 85 bytes each, so 85 MB at most.
  * Every live key and session is held (seenCredentials.ts loads them), so a deployment with fewer never
  * sends one that exists through the lane.
  */
@@ -132,6 +132,11 @@ export class CredentialChecks {
   /** Credentials as the database holds them (seenCredentials.ts): their first request here is not held either. */
   rememberAll(ids: Iterable<string>): void {
     for (const id of ids) this.remember(id);
+  }
+
+  /** Whether the credential named by `id` is checked at once (held as accepted). */
+  knows(id: string): boolean {
+    return this.seen.has(id);
   }
 
   /** A credential this process has just ended (a sign-out): it goes back to the lane. */

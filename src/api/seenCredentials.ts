@@ -17,6 +17,10 @@ import type { CredentialChecks } from './credentialChecks.js';
  */
 export const REFRESH_MS = 5_000;
 const OVERLAP_MS = 60_000;
+/** How long a start waits for the first load: the lane works without it, only less kindly. */
+export const FIRST_LOAD_WAIT_MS = 5_000;
+/** One warning a minute while loads fail: the lane then holds stored keys a flood may crowd out. */
+const WARN_EVERY_MS = 60_000;
 
 export interface SeenRefresh {
   /** The first load is over (loaded, or failed and logged: the lane still works without it). */
@@ -28,6 +32,7 @@ export function keepSeenCredentials(db: Db, checks: CredentialChecks, logger: Lo
   let since: Date | null = null;
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
+  let warnedAt = -Infinity;
 
   const load = async (): Promise<void> => {
     const from = since === null ? null : new Date(since.getTime() - OVERLAP_MS);
@@ -43,13 +48,23 @@ export function keepSeenCredentials(db: Db, checks: CredentialChecks, logger: Lo
     try {
       await load();
     } catch (err) {
-      // The database away: the next tick catches up (the overlap covers what this one missed).
-      logger.debug({ err: (err as Error).message }, 'could not refresh the accepted credentials; retrying');
+      // The next tick catches up (the overlap covers what this one missed). Said once a minute: until
+      // a load works, keys stored before this process started wait in the lane like made-up ones.
+      const now = performance.now();
+      if (now - warnedAt >= WARN_EVERY_MS) {
+        warnedAt = now;
+        logger.warn(
+          { err: (err as Error).message },
+          'could not load the stored API keys and sessions; until it works, credentials this process has not checked yet share the lane for new ones (retrying every 5 s, said once a minute)',
+        );
+      }
     }
     if (!stopped) timer = setTimeout(() => void tick(), everyMs).unref();
   };
+  const first = tick();
   return {
-    ready: tick(),
+    // Bounded: a slow database must not hold the API's start (the load goes on in the background).
+    ready: Promise.race([first, new Promise<void>((resolve) => setTimeout(resolve, FIRST_LOAD_WAIT_MS).unref())]),
     stop: () => {
       stopped = true;
       if (timer) clearTimeout(timer);
