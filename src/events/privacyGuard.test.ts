@@ -4,6 +4,7 @@ import { newPreflightId } from './contract.js';
 import { detect } from './detect.js';
 import { guardActorId, guardAgentRecord, hasSpelledEmail, identifierForm, safeSegment, type GuardMemo } from './privacyGuard.js';
 import { fill, MiB } from '../../test/support/detection.js';
+import { DIGIT_ONLY_IBANS } from '../../test/support/ibans.js';
 
 const record = {
   preflight_id: 'pflt_abcdefgh123',
@@ -316,17 +317,6 @@ describe('issue #14: raw values in identifier and free-text fields', () => {
 // "NO9386011117947" into "NO 9386011117947", where the IBAN detector could no longer read it, so such
 // IBANs were accepted in every identifier field although preflight detects them. DE and BE ones were
 // refused only by chance (their letters are hex digits, so the segment was left whole as a hash).
-const DIGIT_ONLY_IBANS = [
-  'NO9386011117947',
-  'DK5000400440116243',
-  'FI2112345600000785',
-  'PL61109010140000071219812874',
-  'PT50000201231234567890154',
-  'AT611904300234573201',
-  'CH9300762011623852957',
-  'ES9121000418450200051332',
-  'SE4550000000058398257466',
-];
 const IBAN_FIELDS = ['preflight_id', 'policy_id', 'policy_version', 'actor_id', 'summary'] as const;
 
 describe('digit-only IBANs in identifier fields', () => {

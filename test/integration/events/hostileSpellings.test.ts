@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { agentRecord, countRows } from './support.js';
+import { DIGIT_ONLY_IBANS } from '../../support/ibans.js';
 
 // Issue #14, first two bullets, through the real API: every spelling that used to pass unmasked is
 // masked by POST /preflight, and every record that used to be accepted by POST /audit-events with a
@@ -97,17 +98,7 @@ describe.each(DB_KINDS)('hostile spellings of detected values (%s)', (kind) => {
   // returned by the pull API and forwarded): the guard's identifier form split "NO9386011117947"
   // into "NO 9386011117947", where the IBAN detector could not read it.
   it('POST /audit-events refuses a digit-only IBAN in each identifier field, in either case and after "pflt_"', async () => {
-    const ibans = [
-      'NO9386011117947',
-      'DK5000400440116243',
-      'FI2112345600000785',
-      'PL61109010140000071219812874',
-      'PT50000201231234567890154',
-      'AT611904300234573201',
-      'CH9300762011623852957',
-      'ES9121000418450200051332',
-      'SE4550000000058398257466',
-    ].flatMap((iban) => [iban, iban.toLowerCase()]);
+    const ibans = DIGIT_ONLY_IBANS.flatMap((iban) => [iban, iban.toLowerCase()]);
     // Preflight detects each one (and records a masked event of its own).
     for (const iban of ibans) {
       const pre = await post('/preflight', { input: `pay to ${iban} today` });
