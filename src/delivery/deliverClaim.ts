@@ -28,7 +28,7 @@ export interface ClaimShell {
   ackTracker(target: DeliveryTarget): AckTracker;
   /**
    * How many changes of the destination's settings this process has heard of (queue/types.ts
-   * SETTINGS_CHANGED): a claim stops sending once it moves past what it was when its runner read the row.
+   * SETTINGS_CHANGED): a claim stops sending once it moves past what it was when the claim was made.
    */
   settingsChanges(destinationId: string): number;
 }
@@ -41,8 +41,8 @@ export async function deliverClaim(
   claimId: string,
   jobs: ClaimedJob[],
   maxRequests: number,
-  /** settingsChanges(target.id) when the runner read the destination's row. */
-  settingsAtRead: number,
+  /** settingsChanges(target.id) just before the claim was made. */
+  settingsAtClaim: number,
 ): Promise<boolean> {
   const { db, metrics, logger } = shell.deps;
   const cfg = shell.cfg;
@@ -107,10 +107,10 @@ export async function deliverClaim(
     const sender = async () => {
       while (groups.length > 0) {
         const group = groups.shift()!;
-        // Changed since the runner read it (a PATCH, a disable, a delete answered already): the rest of
+        // Changed since the claim was made (a PATCH, a disable, a delete answered already): the rest of
         // the claim is not sent with the old URL or credential; it goes back, due, without an attempt,
         // and the next runner sends it with the new settings.
-        if (shell.stopping() || pausedUntil || shell.settingsChanges(target.id) !== settingsAtRead) {
+        if (shell.stopping() || pausedUntil || shell.settingsChanges(target.id) !== settingsAtClaim) {
           unsent.push(...idsOf(group));
           continue;
         }

@@ -53,9 +53,6 @@ const toldUnreadable = new WeakSet<RunnerRow>();
 
 export async function runDestination(w: RunnerContext, due: DueDestination): Promise<void> {
   const { db } = w.deps;
-  // Before the row is read: a change heard while reading it stops this runner's claims (at worst a
-  // change already in the row read, which only sends a claim's rest back to be claimed again).
-  const settingsAtRead = w.settingsChanges(due.id);
   const row = await rowAtScan(w, due);
   if (!row) return;
   // A disabled (or deleted) destination is due only for its farewell: the one job it is still sent.
@@ -112,7 +109,6 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
     probing,
     farewellOnly,
     configVersion: new Date(row.updated_at),
-    settingsAtRead,
     startLane: () => {
       if (active >= lanes) return;
       active++;
@@ -159,8 +155,6 @@ interface LaneRun {
   farewellOnly: boolean;
   /** The row's updated_at as the runner read it: claims are made under these settings only. */
   configVersion: Date;
-  /** The settings changes heard when the row was read: a claim stops sending past them (deliverClaim). */
-  settingsAtRead: number;
   /** Starts another lane, up to the runner's shape: a claim came back full. */
   startLane: () => void;
   /** Set once a lane claims a farewell job: the runner then asks whether the row can go. */
@@ -203,6 +197,11 @@ async function lane(w: RunnerContext, run: LaneRun): Promise<void> {
         if (w.stopping()) return;
         const claimId = randomUUID();
         const claim = { orgId: target.orgId, destinationId: target.id, limit: granted, leaseMs: w.cfg.leaseMs, claimId };
+        // Before the claim: a change heard from here on stops its sending (deliverClaim); one committed
+        // before the claim's statement leaves it empty (configVersion) and ends the lane. Per claim,
+        // not per runner: a change heard late, already in the row this runner read, costs one claim's
+        // rest going back, not every claim after it.
+        const settingsAtClaim = w.settingsChanges(target.id);
         // Claims under the settings this runner read (configVersion): a changed destination gets a new runner.
         const jobs = farewellOnly ? await claimFarewellJobs(w.deps.db, claim) : await claimJobs(w.deps.db, { ...claim, configVersion });
         w.budget.release(target.orgId, granted - jobs.length);
@@ -214,7 +213,7 @@ async function lane(w: RunnerContext, run: LaneRun): Promise<void> {
         // As much as it asked for: there is probably more due, worth another lane.
         if (jobs.length === granted) run.startLane();
         const sendStart = performance.now();
-        const paused = await deliverClaim(w, target, limiter, claimId, jobs, permit.requests, run.settingsAtRead);
+        const paused = await deliverClaim(w, target, limiter, claimId, jobs, permit.requests, settingsAtClaim);
         limit = nextClaimSize(shape, limit, jobs.length, performance.now() - sendStart);
         if (paused) return;
         // Fewer than it asked for: nothing more was due when it claimed, and another claim would

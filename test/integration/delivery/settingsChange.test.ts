@@ -104,4 +104,18 @@ describe.each(DB_KINDS)("a destination's settings changed while its claim is bei
     expect(after.every((q) => eventIdsOf(q).length <= 1)).toBe(true);
     expect(after.length).toBeLessThanOrEqual(1);
   });
+
+  it('a change heard late (already in the row its runner read) costs one claim, and the backlog drains', async () => {
+    const org = await svc.newOrg('heard late');
+    const old = await heldReceiver();
+    const { id, ids } = await sendingTo(old.r, org, 300);
+    // The notice without a change: as when a runner read the row after the change's commit and
+    // heard of it only then.
+    await tdb.db.query(`SELECT pg_notify('aegis_jobs', 'settings:' || $1::text)`, [id]);
+    await expect.poll(() => heardChange(id), POLL).toBe(true);
+    old.open();
+    await expect.poll(async () => (await jobRows(tdb.db, id)).filter((j) => j.status === 'pending').length, POLL).toBe(0);
+    const received = new Set(receivedCounts(old.r.requests).keys());
+    for (const e of ids) expect(received.has(e)).toBe(true);
+  });
 });
