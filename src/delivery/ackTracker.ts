@@ -121,8 +121,8 @@ export class AckTracker {
    * database is away. Grouped as they come, so a round costs time linear in the requests it settles.
    */
   private readonly resolved = new Map<string, Resolved[]>();
-  /** Claims whose last settle failed for want of the database: the next is a retry (settleClaim's). */
-  private readonly settleFailed = new Set<string>();
+  /** Rounds whose settle failed for want of the database, by claim: each is sent again alone, as a retry (settleResolved). */
+  private readonly failedRounds = new Map<string, Resolved[][]>();
   private events = 0;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
@@ -159,7 +159,7 @@ export class AckTracker {
    * tracker: a request in flight must be registered with the tracker that knows what it may collide with).
    */
   idle(): boolean {
-    return this.pending.size === 0 && this.resolved.size === 0 && this.sending.size === 0;
+    return this.pending.size === 0 && this.resolved.size === 0 && this.failedRounds.size === 0 && this.sending.size === 0;
   }
 
   /**
@@ -355,7 +355,7 @@ export class AckTracker {
       if (this.heartbeat === heartbeat) this.heartbeat = null;
       await renewal.running;
       this.running = false;
-      if (this.pending.size > 0 || this.resolved.size > 0) this.schedule();
+      if (this.pending.size > 0 || this.resolved.size > 0 || this.failedRounds.size > 0) this.schedule();
     }
   }
 
@@ -376,69 +376,88 @@ export class AckTracker {
     }
   }
 
-  /** Settles answered requests, one statement per claim; on a database error they wait for the next round. */
+  /**
+   * Settles answered requests, one statement per claim; on a database error they wait for the next
+   * round. A round whose settle failed is sent again alone, first, as a retry: it may have committed
+   * with its answer lost, and settleClaim then logs its requests only if it settles something. Merged
+   * with requests answered since, it would settle those and log its own a second time.
+   */
   private async settleResolved(): Promise<void> {
-    if (this.resolved.size === 0) return;
+    if (this.resolved.size === 0 && this.failedRounds.size === 0) return;
+    for (const [claimId, rounds] of [...this.failedRounds]) {
+      this.failedRounds.delete(claimId);
+      for (let i = 0; i < rounds.length; i++) {
+        try {
+          await this.settleRound(claimId, rounds[i]!, true);
+        } catch (err) {
+          // This round is back in failedRounds (settleRound); the ones after it go back with it.
+          for (const rs of rounds.slice(i + 1)) this.keepFailed(claimId, rs);
+          throw err;
+        }
+      }
+    }
+    for (const [claimId, rs] of [...this.resolved]) {
+      // Taken out while it settles (a reused ackId may resolve another request of the claim meanwhile).
+      this.resolved.delete(claimId);
+      await this.settleRound(claimId, rs, false);
+    }
+    this.deps.wake();
+  }
+
+  private keepFailed(claimId: string, rs: Resolved[]): void {
+    const rounds = this.failedRounds.get(claimId);
+    if (rounds) rounds.push(rs);
+    else this.failedRounds.set(claimId, [rs]);
+  }
+
+  /** One claim's answered requests in one settle statement; on a database error kept in failedRounds and thrown. */
+  private async settleRound(claimId: string, rs: Resolved[], retry: boolean): Promise<void> {
     const { db, metrics, logger } = this.deps;
     const t = this.target;
-    let roomFreed = false;
-    for (const [claimId, rs] of [...this.resolved]) {
-      // Taken out while it settles (a reused ackId may resolve another request of the claim meanwhile);
-      // put back in front should the statement fail, for the next round.
-      this.resolved.delete(claimId);
-      const decided: ClaimedDecision[] = [];
-      const attempts: AttemptRecord[] = [];
-      let lastError: string | null = null;
-      let anyAcked = false;
-      for (const { p, acked, error } of rs) {
-        // Not confirmed in time: a failed attempt of the request's items, sent again on the schedule.
-        const decision = decideItem(acked ? { ok: true } : { ok: false, stage: 'item', reason: error!, statusCode: null, permanent: false });
-        p.jobIds.forEach((id, i) => decided.push({ id, attempts: p.jobAttempts[i]!, decision }));
-        attempts.push({ ...p.attempt, deliveredCount: acked ? p.jobIds.length : 0, failedCount: acked ? 0 : p.jobIds.length, error: acked ? null : error });
-        if (acked) anyAcked = true;
-        else lastError = error;
-      }
-      const outcomes = scheduleJobs(decided, this.opts.retryDelaysS);
-      // Sent again after a try that failed for want of the database, which may have committed with its
-      // answer lost: settleClaim then does not log these requests twice (its `retry`).
-      const retry = this.settleFailed.delete(claimId);
-      const settled = await settleClaim(db, {
-        orgId: t.orgId,
-        claimId,
-        outcomes,
-        report: { destinationId: t.id, attempts, last: { ok: lastError === null, error: lastError }, delivered: anyAcked },
-        retry,
-      }).catch((err: unknown) => {
-        // The destination was deleted meanwhile: its jobs went with it.
-        if ((err as { code?: string }).code === '23503') return null;
-        const later = this.resolved.get(claimId);
-        this.resolved.set(claimId, later ? rs.concat(later) : rs);
-        this.settleFailed.add(claimId);
-        throw err;
-      });
-      roomFreed = true;
-      if (!settled) continue;
-      // Every job fenced: the lease ran out and another worker holds them (or a retried settle had
-      // committed before, judged then): nothing here for the breaker or the alerter, as in deliverClaim.
-      const allFenced = outcomes.length > 0 && settled.fenced === outcomes.length;
-      if (!allFenced || retry) {
-        if (lastError !== null && !allFenced) await noteRequestFailure(db, t.orgId, t.id).catch(() => null);
-        this.deps.alerts?.noteSettle(t.orgId, t.id, lastError !== null || settled.deadLettered > 0);
-      }
-      const labels = metrics.destinationLabels(t.id, t.siem);
-      if (settled.done) metrics.delivered.inc(labels, settled.done);
-      if (settled.retried) metrics.retried.inc(labels, settled.retried);
-      if (settled.deadLettered) metrics.deadLettered.inc(labels, settled.deadLettered);
-      if (settled.fenced)
-        logger.warn(
-          { destination_id: t.id, fenced: settled.fenced },
-          'lease expired while waiting for Splunk acknowledgements; another worker owns these jobs now',
-        );
-      const now = Date.now();
-      for (const { p, acked } of rs) if (acked) for (const c of p.jobCreatedAt) metrics.deliveryLatency.observe({ siem: t.siem }, (now - c) / 1000);
-      if (lastError !== null)
-        logger.warn({ destination_id: t.id, error: lastError }, 'Splunk did not acknowledge a request in time; its events are sent again');
+    const decided: ClaimedDecision[] = [];
+    const attempts: AttemptRecord[] = [];
+    let lastError: string | null = null;
+    let anyAcked = false;
+    for (const { p, acked, error } of rs) {
+      // Not confirmed in time: a failed attempt of the request's items, sent again on the schedule.
+      const decision = decideItem(acked ? { ok: true } : { ok: false, stage: 'item', reason: error!, statusCode: null, permanent: false });
+      p.jobIds.forEach((id, i) => decided.push({ id, attempts: p.jobAttempts[i]!, decision }));
+      attempts.push({ ...p.attempt, deliveredCount: acked ? p.jobIds.length : 0, failedCount: acked ? 0 : p.jobIds.length, error: acked ? null : error });
+      if (acked) anyAcked = true;
+      else lastError = error;
     }
-    if (roomFreed) this.deps.wake();
+    const outcomes = scheduleJobs(decided, this.opts.retryDelaysS);
+    const settled = await settleClaim(db, {
+      orgId: t.orgId,
+      claimId,
+      outcomes,
+      report: { destinationId: t.id, attempts, last: { ok: lastError === null, error: lastError }, delivered: anyAcked },
+      retry,
+    }).catch((err: unknown) => {
+      // The destination was deleted meanwhile: its jobs went with it.
+      if ((err as { code?: string }).code === '23503') return null;
+      this.keepFailed(claimId, rs);
+      throw err;
+    });
+    if (!settled) return;
+    // Every job fenced: the lease ran out and another worker holds them (or a retried settle had
+    // committed before, judged then): nothing here for the breaker or the alerter, as in deliverClaim.
+    const allFenced = outcomes.length > 0 && settled.fenced === outcomes.length;
+    if (!allFenced || retry) {
+      if (lastError !== null && !allFenced) await noteRequestFailure(db, t.orgId, t.id).catch(() => null);
+      this.deps.alerts?.noteSettle(t.orgId, t.id, lastError !== null || settled.deadLettered > 0);
+    }
+    const labels = metrics.destinationLabels(t.id, t.siem);
+    if (settled.done) metrics.delivered.inc(labels, settled.done);
+    if (settled.retried) metrics.retried.inc(labels, settled.retried);
+    if (settled.deadLettered) metrics.deadLettered.inc(labels, settled.deadLettered);
+    if (settled.fenced && !retry)
+      logger.warn(
+        { destination_id: t.id, fenced: settled.fenced },
+        'lease expired while waiting for Splunk acknowledgements; another worker owns these jobs now',
+      );
+    const now = Date.now();
+    for (const { p, acked } of rs) if (acked) for (const c of p.jobCreatedAt) metrics.deliveryLatency.observe({ siem: t.siem }, (now - c) / 1000);
+    if (lastError !== null) logger.warn({ destination_id: t.id, error: lastError }, 'Splunk did not acknowledge a request in time; its events are sent again');
   }
 }
