@@ -652,6 +652,13 @@ describe('named secrets: the false-positive review', () => {
   it.each([
     // The review's misses: weak passwords under a bare pass or pw (words and a number are their usual
     // shape), auth cookies whose names end in "auth", random letters with digits at an end.
+    // Other schemes in an Authorization header: a Splunk HEC token, Elasticsearch's and Okta's keys.
+    ['Authorization: Splunk 5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f', '5f8d1c2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f'],
+    [
+      'curl -H "Authorization: ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="',
+      'VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==',
+    ],
+    ['Authorization: SSWS 00QCjAl4MlV-WPXM7Cuh6Yah2mFOCsLkd0c5ELoc2q', '00QCjAl4MlV-WPXM7Cuh6Yah2mFOCsLkd0c5ELoc2q'],
     ['pass=Summer_2024', 'Summer_2024'],
     ['pass: Welcome-2024', 'Welcome-2024'],
     ['https://x.example/login?user=bob&pw=Summer_2024', 'Summer_2024'],

@@ -829,9 +829,10 @@ function commandPassword(text: string, from: number, rule: CommandRule, scans: S
 }
 
 // An HTTP credential after its scheme word: "Bearer X" anywhere (a header, curl's -H, a log line),
-// "Authorization: Token X" (Django REST framework's, GitHub's older scheme). Anchored on the previous
-// character, so each scheme word is one bounded attempt.
-const AUTH_SCHEME = /(?<![A-Za-z0-9_])(?:authorization["']?[ \t]{0,8}[:=][ \t]{0,8}["']?token|bearer)[ \t]{1,4}/gi;
+// and in an Authorization header "Token X" (Django REST framework's, GitHub's older scheme), "ApiKey
+// X" (Elasticsearch's), "Splunk X" (a Splunk HEC token) and "SSWS X" (Okta's). Anchored on the
+// previous character, so each scheme word is one bounded attempt.
+const AUTH_SCHEME = /(?<![A-Za-z0-9_])(?:authorization["']?[ \t]{0,8}[:=][ \t]{0,8}["']?(?:token|api-?key|splunk|ssws)|bearer)[ \t]{1,4}/gi;
 
 function schemeFindings(text: string, out: Finding[], scans: Scans): void {
   AUTH_SCHEME.lastIndex = 0;
