@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/types.js';
-import { apiKeyActorId, apiKeyLookupId, plausibleApiKey, verifyApiKey } from '../auth/apiKeys.js';
-import { findSession, plausibleToken, sessionActorId, sessionCheckKey } from '../auth/sessions.js';
+import { digestKey, lookupIdOf, plausibleApiKey, verifyKeyDigest } from '../auth/apiKeys.js';
+import { findSession, plausibleToken, tokenDigest } from '../auth/sessions.js';
 import type { CredentialChecks } from './credentialChecks.js';
 import type { TrailActor } from '../trail/contract.js';
 import { AppError } from '../errors.js';
@@ -44,13 +44,17 @@ export async function authenticate(
     if (!m) throw new AppError('unauthorized', 'Authorization must be "Bearer <api key>".');
     const key = m[1]!;
     // A value no key could be is refused without a lookup, and without taking the lane's time.
-    const orgId = plausibleApiKey(key) ? await checks.check(apiKeyCheckId(key), () => verifyApiKey(db, key)) : null;
+    if (!plausibleApiKey(key)) throw new AppError('unauthorized', 'The API key is not valid.');
+    // Digested once: the lane's name for it, the lookup and the trail's id all come from it.
+    const digest = digestKey(key);
+    const orgId = await checks.check(keyCheckName(digest), () => verifyKeyDigest(db, digest));
     if (!orgId) throw new AppError('unauthorized', 'The API key is not valid.');
-    return { orgId, method: 'api_key', actor: { type: 'api_key', id: apiKeyActorId(key) } };
+    return { orgId, method: 'api_key', actor: { type: 'api_key', id: `key_${lookupIdOf(digest)}` } };
   }
   const cookie = req.cookies?.[SESSION_COOKIE];
   if (cookie) {
-    const session = await checkSession(db, checks, cookie);
+    const digest = plausibleToken(cookie) ? tokenDigest(cookie) : null;
+    const session = digest && (await checkSessionDigest(db, checks, digest));
     if (!session) throw new AppError('unauthorized', 'Your session has expired; open a new sign-in link.');
     if (!SAFE_METHODS.has(req.method)) {
       const sent = req.headers[CSRF_HEADER];
@@ -58,7 +62,7 @@ export async function authenticate(
         throw new AppError('csrf_failed', 'Missing or wrong CSRF token; reload the page and try again.');
       }
     }
-    return { orgId: session.orgId, method: 'session', actor: { type: 'dashboard_session', id: sessionActorId(cookie) } };
+    return { orgId: session.orgId, method: 'session', actor: { type: 'dashboard_session', id: `ses_${lookupIdOf(digest)}` } };
   }
   throw new AppError('unauthorized', 'Send "Authorization: Bearer <api key>".');
 }
@@ -68,13 +72,18 @@ export async function authenticate(
  * api_keys.lookup_id and the trail's ids), a letter apart for each kind. seenCredentials.ts reads the
  * same from the database.
  */
-export const apiKeyCheckId = (key: string) => `k${apiKeyLookupId(key)}`;
-export const sessionCheckId = (cookie: string) => `s${sessionCheckKey(cookie)}`;
+const keyCheckName = (digest: Buffer) => `k${lookupIdOf(digest)}`;
+const sessionCheckName = (digest: Buffer) => `s${lookupIdOf(digest)}`;
+export const apiKeyCheckId = (key: string) => keyCheckName(digestKey(key));
+export const sessionCheckId = (cookie: string) => sessionCheckName(tokenDigest(cookie));
 
 /** A dashboard session by its cookie, checked in its lane (credentialChecks.ts); null when unknown or expired. */
 export async function checkSession(db: Db, checks: CredentialChecks, cookie: string): Promise<{ orgId: string; csrfToken: string } | null> {
-  if (!plausibleToken(cookie)) return null;
-  return checks.check(sessionCheckId(cookie), () => findSession(db, cookie));
+  return plausibleToken(cookie) ? checkSessionDigest(db, checks, tokenDigest(cookie)) : null;
+}
+
+function checkSessionDigest(db: Db, checks: CredentialChecks, digest: Buffer): Promise<{ orgId: string; csrfToken: string } | null> {
+  return checks.check(sessionCheckName(digest), () => findSession(db, digest));
 }
 
 /** onRequest hook for /api/orgs/:org_id/...: another org's path answers 404, as if it did not exist. */

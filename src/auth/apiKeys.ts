@@ -11,7 +11,8 @@ export function digestKey(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
 }
 
-const lookupIdOf = (digest: Buffer) => digest.toString('hex').slice(0, 16);
+/** A digest's lookup id: its first 16 hex characters (api_keys.lookup_id, the trail's `key_` id). */
+export const lookupIdOf = (digest: Buffer): string => digest.toString('hex').slice(0, 16);
 
 /**
  * The key's id in the configuration trail: "key_" + its lookup id (the first 16 hex characters of
@@ -75,8 +76,11 @@ export async function apiKeyIdsSince(db: Queryable, since: Date | null): Promise
 
 /** Returns the org the key belongs to (the first to hold it, should two hold it), or null. */
 export async function verifyApiKey(db: Queryable, key: string): Promise<string | null> {
-  if (!plausibleApiKey(key)) return null;
-  const digest = digestKey(key);
+  return plausibleApiKey(key) ? verifyKeyDigest(db, digestKey(key)) : null;
+}
+
+/** verifyApiKey for a key already digested (the API's authentication names it by its digest too). */
+export async function verifyKeyDigest(db: Queryable, digest: Buffer): Promise<string | null> {
   const { rows } = await db.query<{ org_id: string; key_digest: Buffer }>(VERIFY_KEY_SQL, [lookupIdOf(digest)]);
   for (const row of rows) {
     const stored = Buffer.from(row.key_digest);

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
+import { lookupIdOf } from './apiKeys.js';
 
 /**
  * Dashboard sign-in. A login link carries a one-time token (15 minutes); using it creates a session
@@ -10,15 +11,17 @@ import type { Queryable } from '../db/types.js';
 export const LOGIN_LINK_TTL_MS = 15 * 60_000;
 export const SESSION_TTL_MS = 12 * 3_600_000;
 
-const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest();
+/** A session cookie's or sign-in token's digest, as the tables store it. */
+export const tokenDigest = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
+const digest = tokenDigest;
 const token = () => randomBytes(32).toString('base64url');
 /** What token() makes: a session cookie or a sign-in link's token. Any other shape is none, unread. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 export const plausibleToken = (t: string): boolean => TOKEN_SHAPE.test(t);
 
-/** A session's id in the API's credential checks: the first 16 hex characters of its digest. */
+/** A session's id in the API's credential checks and the trail: its digest's first 16 hex characters. */
 export function sessionCheckKey(t: string): string {
-  return digest(t).toString('hex').slice(0, 16);
+  return lookupIdOf(digest(t));
 }
 
 /** Check keys (sessionCheckKey) of the live sessions created after `since` (all when null), with their creation times. */
@@ -87,10 +90,11 @@ export async function createSession(db: Queryable, orgId: string): Promise<{ tok
   return { token: t, csrfToken, expiresAt };
 }
 
-export async function findSession(db: Queryable, t: string): Promise<{ orgId: string; csrfToken: string } | null> {
+/** The live session of a cookie, by its digest (tokenDigest), or null. */
+export async function findSession(db: Queryable, d: Buffer): Promise<{ orgId: string; csrfToken: string } | null> {
   const { rows } = await db.query<{ org_id: string; csrf_token: string }>(
     'SELECT org_id, csrf_token FROM sessions WHERE token_digest = $1 AND expires_at > now()',
-    [digest(t)],
+    [d],
   );
   return rows[0] ? { orgId: rows[0].org_id, csrfToken: rows[0].csrf_token } : null;
 }

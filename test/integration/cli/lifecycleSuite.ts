@@ -10,7 +10,7 @@ import { openPg } from '../../../src/db/pg.js';
 import { openDatabase } from '../../../src/db/open.js';
 import type { Db } from '../../../src/db/types.js';
 import { apiKeyActorId, storeApiKey, verifyApiKey } from '../../../src/auth/apiKeys.js';
-import { createSession, findSession } from '../../../src/auth/sessions.js';
+import { createSession, findSession, tokenDigest } from '../../../src/auth/sessions.js';
 import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
 import { sealedKeyId } from '../../../src/crypto/sealedBox.js';
 import { TEST_DATABASE_URL, schemaUrl } from '../../support/db.js';
@@ -191,7 +191,7 @@ export function cliLifecycleSuite(target: Target): void {
         const end = await runCli(['sessions', 'end', '--org', orgId], env);
         expect(end.code, end.stderr).toBe(0);
         expect(end.stdout.trim()).toBe('Ended 1 session(s).');
-        await withDb(async (db) => expect(await findSession(db, sessionToken)).toBeNull());
+        await withDb(async (db) => expect(await findSession(db, tokenDigest(sessionToken))).toBeNull());
       },
       CLI_TEST_TIMEOUT_MS,
     );
