@@ -626,11 +626,15 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
     PROSE_LINK.lastIndex = p;
     const link = PROSE_LINK.exec(text);
     const value = link === null ? null : valueAt(text, p + link[0].length, 'plain', scans);
-    // A sentence's full stop is no part of it.
-    if (value !== null && !value.quoted && value.end - value.start > 1 && text[value.end - 1] === '.') value.end--;
+    if (value !== null) withoutFullStop(text, value);
     return value;
   }
   return null;
+}
+
+/** A sentence's full stop after an unquoted value is no part of it ("CI_JOB_TOKEN=glcbt-....", "my password is X."). */
+function withoutFullStop(text: string, value: ValueSpan): void {
+  if (!value.quoted && value.end - value.start > 1 && text[value.end - 1] === '.') value.end--;
 }
 
 function namedFindings(text: string, out: Finding[], scans: Scans): void {
@@ -665,8 +669,7 @@ function namedFindings(text: string, out: Finding[], scans: Scans): void {
     if (text[start - 1] === '{' && text[start - 2] === '$') continue;
     const value = valueOfName(text, start, end, scans, PROSE_CORE.test(m[0]));
     if (value === null) continue;
-    // A sentence's full stop after a token is no part of it ("CI_JOB_TOKEN=glcbt-....").
-    if (!password && !value.quoted && value.end - value.start > 1 && text[value.end - 1] === '.') value.end--;
+    if (!password) withoutFullStop(text, value);
     const raw = text.slice(value.start, value.end);
     if (!(password ? isPasswordValue(raw, value.quoted) : isSecretValue(raw, value.quoted))) continue;
     if (bare && SIZE.test(raw)) continue;
