@@ -18,7 +18,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { AlertHook } from '../alerts/alerter.js';
 import { extendLease } from '../queue/claimJobs.js';
-import { settleClaim } from '../queue/settleJobs.js';
+import { allFenced, settleClaim } from '../queue/settleJobs.js';
 import { noteRequestFailure } from '../queue/deliveryState.js';
 import type { AttemptRecord } from '../queue/attempts.js';
 import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
@@ -442,9 +442,9 @@ export class AckTracker {
     if (!settled) return;
     // Every job fenced: the lease ran out and another worker holds them (or a retried settle had
     // committed before, judged then): nothing here for the breaker or the alerter, as in deliverClaim.
-    const allFenced = outcomes.length > 0 && settled.fenced === outcomes.length;
-    if (!allFenced || retry) {
-      if (lastError !== null && !allFenced) await noteRequestFailure(db, t.orgId, t.id).catch(() => null);
+    const fenced = allFenced(settled, outcomes.length);
+    if (!fenced || retry) {
+      if (lastError !== null && !fenced) await noteRequestFailure(db, t.orgId, t.id).catch(() => null);
       this.deps.alerts?.noteSettle(t.orgId, t.id, lastError !== null || settled.deadLettered > 0);
     }
     const labels = metrics.destinationLabels(t.id, t.siem);

@@ -5,7 +5,7 @@
 import type { AttemptRecord } from '../queue/attempts.js';
 import { extendLease } from '../queue/claimJobs.js';
 import { noteRequestFailure, noteRequestSuccess } from '../queue/deliveryState.js';
-import { releaseJobs, settleClaim } from '../queue/settleJobs.js';
+import { allFenced, releaseJobs, settleClaim } from '../queue/settleJobs.js';
 import type { ClaimedJob } from '../queue/types.js';
 import { getEncoder } from '../siem/registry.js';
 import { byteLength, type SiemEvent } from '../siem/types.js';
@@ -351,9 +351,9 @@ export async function deliverClaim(
   // A claim that settled none of its jobs (all fenced) left the destination as its holder wrote it
   // (settleClaim): nothing for the alerter to judge from this claim. Unless the settle was sent again:
   // then the first try most likely committed, unjudged (the judgement reads the row, as it is).
-  const allFenced = outcomes.length > 0 && settled.fenced === outcomes.length;
-  const settledBefore = allFenced && tries > 1;
-  if (!allFenced || settledBefore)
+  const fenced = allFenced(settled, outcomes.length);
+  const settledBefore = fenced && tries > 1;
+  if (!fenced || settledBefore)
     shell.deps.alerts?.noteSettle(target.orgId, target.id, (last !== null && last.error !== null) || settled.deadLettered > 0 || refusedReason !== null);
   // Unsent jobs go back as due now, without an attempt: while the breaker holds the destination it is
   // the destination's paused_until that keeps them (claims and scans skip a paused destination), so

@@ -13,6 +13,12 @@ export interface SettleResult {
 }
 
 /**
+ * Whether a settle of `outcomes` jobs settled none of them (every one fenced): it then said nothing
+ * about the destination (settleClaim's SETTLED_ANY), and neither breaker nor alerter should hear of it.
+ */
+export const allFenced = (settled: SettleResult, outcomes: number): boolean => outcomes > 0 && settled.fenced === outcomes;
+
+/**
  * The settling statements, as CTEs ending in `settled(status)`, used by settleClaim.
  * Parameters: $1 org, $2 claim id, then for the jobs NOT delivered $3 ids, $4 outcomes, $5 errors,
  * $6 status codes, $7 retry delays (ms); and `$<doneParam>` the ids of the delivered jobs.
