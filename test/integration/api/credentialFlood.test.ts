@@ -12,6 +12,7 @@ import { UNSEEN_AT_ONCE, UNSEEN_QUEUED } from '../../../src/api/credentialChecks
 import type { Db } from '../../../src/db/types.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
+import { scrapeMetric } from '../../support/metrics.js';
 
 const POLL = { timeout: 60_000, interval: 50 };
 const lookupId = (key: string) => apiKeyActorId(key).slice('key_'.length);
@@ -93,11 +94,7 @@ describe.each(DB_KINDS)('credentials checked before the organization is known (%
   /** A session cookie or sign-in token of the shape the service makes (43 base64url characters). */
   const madeUpToken = () => randomBytes(32).toString('base64url');
 
-  async function refusedUnseen(): Promise<number> {
-    const res = await svc.request('GET', '/metrics');
-    const line = res.text.split('\n').find((l) => l.startsWith('aegis_api_requests_refused_total{reason="unseen_credentials_queue_full"}'));
-    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
+  const refusedUnseen = async () => (await scrapeMetric(svc, 'aegis_api_requests_refused_total{reason="unseen_credentials_queue_full"}')) || 0;
 
   it('checks made-up keys two at a time and refuses the surplus, while stored keys go by', async () => {
     const inUse = await svc.newOrg('in use');

@@ -9,6 +9,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver, type ReceiverResponse } from '../../support/httpsReceiver.js';
 import { serviceWithOrg } from '../../support/serviceWithOrg.js';
 import { agentRecord } from '../events/support.js';
+import { scrapeMetric } from '../../support/metrics.js';
 
 const POLL = { timeout: 30_000, interval: 50 };
 /** 64 waiting per place (QUEUED_PER_PLACE) at AEGIS_API_MAX_CONCURRENT_PER_ORG=2. */
@@ -64,20 +65,9 @@ describe('per-organization admission (AEGIS_API_MAX_CONCURRENT_PER_ORG=2)', () =
     return { socket, answer: () => answer, finish: () => void socket.write(body.slice(10)) };
   }
 
-  async function metric(name: string): Promise<number> {
-    const res = await t.svc.request('GET', '/metrics');
-    const line = res.text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-    return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-
+  const metric = (name: string) => scrapeMetric(t.svc, name);
   /** Refusals of every reason. */
-  async function refusedTotal(): Promise<number> {
-    const res = await t.svc.request('GET', '/metrics');
-    return res.text
-      .split('\n')
-      .filter((l) => l.startsWith('aegis_api_requests_refused_total{'))
-      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-  }
+  const refusedTotal = async () => (await scrapeMetric(t.svc, 'aegis_api_requests_refused_total')) || 0;
 
   /** Requests the gate holds, admitted or waiting: one scrape, so the two figures are of one moment. */
   async function atGate(): Promise<number> {
@@ -249,11 +239,7 @@ describe('a place is held until the handler ends, client gone or not (AEGIS_API_
     for (const r of receivers) await r.close();
   });
 
-  async function metric(name: string): Promise<number> {
-    const res = await t.svc.request('GET', '/metrics');
-    const line = res.text.split('\n').find((l) => l.startsWith(`${name} `));
-    return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
+  const metric = (name: string) => scrapeMetric(t.svc, name);
 
   async function heldReceiver(): Promise<Receiver> {
     const r = await startReceiver(

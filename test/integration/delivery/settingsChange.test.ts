@@ -8,6 +8,7 @@ import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { eventIdsOf, jobRows, receivedCounts, seedEvents } from './support.js';
+import { scrapeMetric } from '../../support/metrics.js';
 
 const POLL = { timeout: 120_000, interval: 50 };
 
@@ -26,13 +27,7 @@ describe.each(DB_KINDS)("a destination's settings changed while its claim is bei
     await tdb?.close();
   });
 
-  async function inFlight(): Promise<number> {
-    const res = await svc.request('GET', '/metrics');
-    return res.text
-      .split('\n')
-      .filter((l) => l.startsWith('aegis_delivery_requests_in_flight{'))
-      .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-  }
+  const inFlight = async () => (await scrapeMetric(svc, 'aegis_delivery_requests_in_flight')) || 0;
 
   /** A receiver that answers 200 to every request once `open()` is called, and holds them until then. */
   async function heldReceiver() {
