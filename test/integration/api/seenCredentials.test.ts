@@ -57,12 +57,15 @@ describe.each(DB_KINDS)('the stored credentials, known to the API (%s)', (kind) 
       },
     });
     const logs = captureLogger('debug');
+    const started = performance.now();
     const seen = keepSeenCredentials(away, new CredentialChecks(checkLimits(100)), logs.logger, 10);
     try {
       await seen.ready;
       await expect.poll(() => failed, POLL).toBeGreaterThanOrEqual(20);
       const warnings = logs.lines.filter((l) => l.includes('could not load the stored API keys'));
-      expect(warnings).toHaveLength(1);
+      // Once a minute: one warning, unless the machine was so slow that the failures spanned minutes.
+      expect(warnings.length).toBeGreaterThanOrEqual(1);
+      expect(warnings.length).toBeLessThanOrEqual(1 + Math.floor((performance.now() - started) / 60_000));
       expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40, err: 'connection refused' });
     } finally {
       seen.stop();
