@@ -10,6 +10,11 @@ import { lookupIdOf } from './apiKeys.js';
  */
 export const LOGIN_LINK_TTL_MS = 15 * 60_000;
 export const SESSION_TTL_MS = 12 * 3_600_000;
+/**
+ * How long a sign-in link is kept after it expires: a person who opens it an hour late is told it
+ * expired (peekLoginLink) rather than that no such link exists.
+ */
+const EXPIRED_LINK_KEPT = "interval '1 day'";
 
 /** A session cookie's or sign-in token's digest, as the tables store it. */
 export const tokenDigest = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
@@ -107,4 +112,30 @@ export async function deleteSession(db: Queryable, t: string): Promise<void> {
 export async function endSessions(db: Queryable, orgId: string): Promise<number> {
   const { rowCount } = await db.query('DELETE FROM sessions WHERE org_id = $1', [orgId]);
   return rowCount;
+}
+
+/** Rows deleted per statement by deleteExpiredSignIns: short statements, the embedded database's thread is shared. */
+const EXPIRY_BATCH = 5000;
+
+/**
+ * Deletes expired sessions and sign-in links expired over a day ago (the worker's hourly retention
+ * round): without it every sign-in left its rows for good. Oldest first, by the creation index for
+ * sessions (the oldest are the expired ones, so the walk stops at the first live one) and by the
+ * expiry index for links (migration 0021); in batches, each removed by ctid as the retention prune does
+ * (queue/prune.ts).
+ */
+export async function deleteExpiredSignIns(db: Queryable, batch = EXPIRY_BATCH): Promise<{ sessions: number; loginLinks: number }> {
+  const drain = async (sql: string) => {
+    let total = 0;
+    for (;;) {
+      const { rowCount } = await db.query(sql, [batch]);
+      total += rowCount;
+      if (rowCount < batch) return total;
+    }
+  };
+  const sessions = await drain(`DELETE FROM sessions WHERE ctid = ANY(ARRAY(
+      SELECT ctid FROM sessions WHERE expires_at <= now() ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED))`);
+  const loginLinks = await drain(`DELETE FROM login_links WHERE ctid = ANY(ARRAY(
+      SELECT ctid FROM login_links WHERE expires_at < now() - ${EXPIRED_LINK_KEPT} ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED))`);
+  return { sessions, loginLinks };
 }

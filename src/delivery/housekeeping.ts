@@ -1,8 +1,9 @@
-// The worker's timed rounds besides delivery: the hourly retention prune (queue/prune.ts, and the
-// deleted destinations whose farewell is settled), run once an hour across every worker and restart
+// The worker's timed rounds besides delivery: the hourly retention prune (queue/prune.ts, the
+// deleted destinations whose farewell is settled, and expired dashboard sign-ins), run once an hour across every worker and restart
 // (queue/timedRounds.ts), the hold limit (queue/holdLimit.ts), and on the embedded database the
 // VACUUM and ANALYZE its missing autovacuum would run (db/maintenance.ts). Each runs one round at a
 // time, and stop() waits for the rounds in progress.
+import { deleteExpiredSignIns } from '../auth/sessions.js';
 import { EmbeddedMaintenance } from '../db/maintenance.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { purgeDeletedDestinations } from '../destinations/deletion.js';
@@ -82,6 +83,9 @@ export class Housekeeping {
     if (this.stopping) return false;
     const deleted = await purgeDeletedDestinations(this.deps.db);
     if (deleted > 0) this.deps.logger.info({ destinations: deleted }, 'removed deleted destinations whose farewell was settled or given up on');
+    if (this.stopping) return false;
+    const signIns = await deleteExpiredSignIns(this.deps.db);
+    if (signIns.sessions + signIns.loginLinks > 0) this.deps.logger.info(signIns, 'retention: deleted expired dashboard sessions and sign-in links');
     return true;
   }
 
