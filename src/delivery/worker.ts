@@ -71,7 +71,14 @@ export class Worker {
         if (payload.startsWith(SETTINGS_CHANGED)) this.heardSettingsChange(payload.slice(SETTINGS_CHANGED.length));
         this.wake();
       },
-      () => this.wake(), // after a reconnect: catch up on anything notified while we were away
+      () => {
+        // Back after a reconnect: anything notified while we were away is lost. Catch up on jobs with
+        // a scan, and take every claim being sent as changed: a settings change missed meanwhile must
+        // not let a claim go on with an old URL or credential. It costs each running claim its rest,
+        // given back without an attempt, once per reconnect.
+        for (const id of this.running.keys()) this.heardSettingsChange(id);
+        this.wake();
+      },
     );
     this.housekeeping.start();
     this.wake();

@@ -9,20 +9,28 @@ import { startTestService, type TestService } from '../../support/harness.js';
 import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { eventIdsOf, jobRows, receivedCounts, seedEvents } from './support.js';
 import { scrapeMetric } from '../../support/metrics.js';
+import { workerDatabaseUrl } from '../../support/workerProcess.js';
+import { openPg } from '../../../src/db/pg.js';
+import type { Db } from '../../../src/db/types.js';
 
 const POLL = { timeout: 120_000, interval: 50 };
 
 describe.each(DB_KINDS)("a destination's settings changed while its claim is being sent (%s)", (kind) => {
   let tdb: TestDb;
   let svc: TestService;
+  /** On PostgreSQL the service's own connections, named so that a test can cut only them. */
+  let own: Db | null = null;
+  const tag = `aegis_settings_${process.pid}`;
   const receivers: Receiver[] = [];
 
   beforeAll(async () => {
     tdb = await openTestDb(kind);
-    svc = await startTestService(tdb.db);
+    own = tdb.schema ? openPg({ connectionString: workerDatabaseUrl(tdb.schema, tag), max: 8, connectionTimeoutMs: 60_000 }) : null;
+    svc = await startTestService(own ?? tdb.db);
   });
   afterAll(async () => {
     await svc?.stop();
+    await own?.close();
     for (const r of receivers) await r.close();
     await tdb?.close();
   });
@@ -113,4 +121,41 @@ describe.each(DB_KINDS)("a destination's settings changed while its claim is bei
     const received = new Set(receivedCounts(old.r.requests).keys());
     for (const e of ids) expect(received.has(e)).toBe(true);
   });
+
+  // A NOTIFY sent while the worker's LISTEN connection is down is lost (PostgreSQL keeps none for a
+  // session that is not there). A worker back on its LISTEN connection cannot know what it missed, so
+  // it takes every claim being sent as changed: one claim's rest goes back, never the old credential.
+  it.runIf(kind === 'postgres')(
+    'a change made while the LISTEN connection was down still stops the claim',
+    async () => {
+      const org = await svc.newOrg('deaf');
+      const old = await heldReceiver();
+      const next = await startReceiver(() => ({ status: 200, body: 'ok' }));
+      receivers.push(next);
+      const { id, ids, heldAtChange } = await sendingTo(old.r, org, 300);
+      const listener = async () =>
+        (await tdb.db.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query = 'LISTEN aegis_jobs'`, [tag])).rows.map(
+          (r) => r.pid,
+        );
+      const [deaf] = await listener();
+      expect(deaf).toBeTypeOf('number');
+      await tdb.db.query('SELECT pg_terminate_backend($1)', [deaf]);
+      const patched = await svc.request('PATCH', `/api/orgs/${org.orgId}/forwarding-destinations/${id}`, {
+        apiKey: org.apiKey,
+        body: { url: `${next.url}/hook`, auth_header_value: 'Bearer new-credential-0003' },
+      });
+      expect(patched.status, patched.text).toBe(200);
+      // Listening again, on a new connection.
+      await expect.poll(async () => (await listener()).some((pid) => pid !== deaf), POLL).toBe(true);
+      await expect.poll(() => heardChange(id), POLL).toBe(true);
+      old.open();
+
+      await expect.poll(async () => (await jobRows(tdb.db, id)).filter((j) => j.status === 'pending').length, POLL).toBe(0);
+      expect(old.r.requests).toHaveLength(heldAtChange);
+      const received = new Set([...receivedCounts(old.r.requests).keys(), ...receivedCounts(next.requests).keys()]);
+      for (const e of ids) expect(received.has(e)).toBe(true);
+      expect(new Set(next.requests.map((q) => q.headers.authorization))).toEqual(new Set(['Bearer new-credential-0003']));
+    },
+    600_000,
+  );
 });
