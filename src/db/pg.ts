@@ -73,6 +73,17 @@ export const CLIENT_CHECK_INTERVAL_MS = 2_000;
  * other clients of it: harmless, it ends only statements whose client went away, and a server
  * connection's client there is PgBouncer itself (which also means it does not help there).
  */
+/**
+ * The LISTEN connection's first statement: it sits idle by design, and a server, database or role with
+ * idle_session_timeout (PostgreSQL 14+; some managed services set one) ended it on that cycle, deaf to
+ * NOTIFY for a second each time. Turned off for that session alone; a server without the setting
+ * (before 14) is left as it is.
+ */
+const LISTEN_WITHOUT_IDLE_TIMEOUT = "SELECT set_config('idle_session_timeout', '0', false) WHERE current_setting('idle_session_timeout', true) IS NOT NULL";
+
+/** idle_session_timeout ended a connection the pool held idle: the pool opens another when needed. */
+const IDLE_SESSION_TIMEOUT = '57P05';
+
 const CHECK_CLIENT_CONNECTION =
   "SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 " +
   `THEN set_config('client_connection_check_interval', '${CLIENT_CHECK_INTERVAL_MS}', false) END`;
@@ -175,6 +186,10 @@ export function openPg(opts: PgOptions): Db {
   // Logged once per outage, not once per connection: a restart cuts all of them at once.
   const outage = opts.outage ?? { lost: false };
   const onConnectionError = (err: Error) => {
+    if ((err as { code?: string }).code === IDLE_SESSION_TIMEOUT) {
+      opts.logger?.debug({ err: err.message }, 'the server ended an idle pooled connection');
+      return;
+    }
     if (outage.lost) return;
     outage.lost = true;
     opts.logger?.warn({ err: err.message }, 'database connection lost; waiting for the server and reconnecting');
@@ -289,6 +304,7 @@ export function openPg(opts: PgOptions): Db {
         c.on('end', () => scheduleReconnect(c));
         try {
           await c.connect();
+          await c.query(LISTEN_WITHOUT_IDLE_TIMEOUT);
           await c.query(`LISTEN ${channel}`);
         } catch (err) {
           if (stopped) return;
