@@ -117,7 +117,7 @@ async function recordOrgEvents(db: Queryable, orgId: string, events: NewEvent[],
     JSON.stringify(events.map((e) => e.payload)),
   ];
   for (let attempt = 1; ; attempt++) {
-    const routing = router.route(events);
+    const routing = await router.route(events);
     const { rows } = await db.query<{ inserted: string[]; jobs: number; stale: boolean }>(RECORD_SQL, [
       ...params,
       routing.destinations.map((d) => d.id),
