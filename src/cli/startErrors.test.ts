@@ -28,6 +28,13 @@ describe('describeStartError', () => {
       [new Error('The server does not support SSL connections'), /does not support SSL connections, but DATABASE_URL asks for SSL/],
       [new Error('timeout exceeded when trying to connect'), /connection timed out/],
       [sysError('self-signed certificate', { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), /cannot verify the TLS certificate/],
+      // The server ended the session mid-start (a failover during a rolling upgrade's migration): one
+      // line saying so and that nothing half-done is left, not a stack trace.
+      [
+        pgError('terminating connection due to administrator command', '57P01'),
+        /ended the connection during start: terminating connection due to administrator command \(SQLSTATE 57P01\).*start again/,
+      ],
+      [pgError('terminating connection because of crash of another server process', '57P02'), /ended the connection during start.*57P02/],
     ];
     for (const [err, re] of cases) {
       const line = describeStartError(err, ctx);

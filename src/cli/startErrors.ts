@@ -105,6 +105,10 @@ export function describeStartError(err: unknown, ctx: StartErrorContext): string
   if (TLS_CODE.test(code)) return `cannot verify the TLS certificate of ${at}: ${message || code}`;
   // SQLSTATEs of a login the server refused: its message names the user or database, never the password.
   if (/^(28|3D|08)/.test(code) || code === '53300' || code === '57P03') return `${at} refused the connection: ${message} (SQLSTATE ${code})`;
+  // The server ended the session while the start ran (a restart or failover, often during a rolling
+  // upgrade's migration): the migrations run in one transaction, so nothing half-done is left.
+  if (code === '57P01' || code === '57P02')
+    return `${at} ended the connection during start: ${message} (SQLSTATE ${code}); nothing was half applied, start again once the server is back`;
   for (const [re, line] of PG_MESSAGES) if (re.test(message)) return `cannot use ${at}: ${line}`;
   return null;
 }
