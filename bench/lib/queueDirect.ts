@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { clientQueryable } from '../../src/db/pg.js';
 import type { Queryable } from '../../src/db/types.js';
+import { ROW_VERSION } from '../../src/queue/dueDestinations.js';
 import type { SiemId } from '../../src/siem/catalog.js';
 import { BENCH_URL, createBenchOrg, ensureDatabase, openBenchDb, resetDatabase, seedBacklog } from './setup.js';
 
@@ -15,8 +16,8 @@ export interface DirectQueue {
   q: Queryable;
   orgId: string;
   destinationId: string;
-  /** The destination's updated_at: the configVersion claimJobs is called with. */
-  configVersion: Date;
+  /** The destination row's version (ROW_VERSION): the configVersion claimJobs is called with. */
+  configVersion: string;
 }
 
 /** Resets the bench database, seeds `events` pending jobs for one `siem` destination and connects. */
@@ -33,6 +34,6 @@ export async function seedDirectQueue(siem: SiemId, events: number): Promise<Dir
   const client = new pg.Client({ connectionString: BENCH_URL });
   await client.connect();
   const q = clientQueryable(client);
-  const { rows } = await client.query<{ updated_at: Date }>(`SELECT updated_at FROM destinations WHERE id = $1`, [destinationId]);
-  return { client, q, orgId: org.orgId, destinationId, configVersion: rows[0]!.updated_at };
+  const { rows } = await client.query<{ v: string }>(`SELECT ${ROW_VERSION} AS v FROM destinations d WHERE id = $1`, [destinationId]);
+  return { client, q, orgId: org.orgId, destinationId, configVersion: rows[0]!.v };
 }

@@ -108,7 +108,7 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
     limiter,
     probing,
     farewellOnly,
-    configVersion: new Date(row.updated_at),
+    configVersion: row.row_version,
     startLane: () => {
       if (active >= lanes) return;
       active++;
@@ -154,7 +154,7 @@ interface LaneRun {
   probing: boolean;
   farewellOnly: boolean;
   /** The row's updated_at as the runner read it: claims are made under these settings only. */
-  configVersion: Date;
+  configVersion: string;
   /** Starts another lane, up to the runner's shape: a claim came back full. */
   startLane: () => void;
   /** Set once a lane claims a farewell job: the runner then asks whether the row can go. */

@@ -1,5 +1,6 @@
 import { prepared } from '../db/prepared.js';
 import type { Queryable } from '../db/types.js';
+import { ROW_VERSION } from './dueDestinations.js';
 import type { ClaimedJob } from './types.js';
 
 /**
@@ -65,7 +66,7 @@ export const CLAIM_JOBS_SQL = `WITH picked AS (
           -- another worker) while a runner drains its backlog stops being claimed at the next round.
           AND EXISTS (SELECT 1 FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.enabled
                         AND (d.paused_until IS NULL OR d.paused_until <= now()) AND d.hold_paused_at IS NULL
-                        AND ($6::timestamptz IS NULL OR abs(extract(epoch FROM d.updated_at - $6::timestamptz)) < 0.001))
+                        AND ($6::text IS NULL OR ${ROW_VERSION} = $6::text))
         ORDER BY next_attempt_at, id
         LIMIT $3
         FOR UPDATE SKIP LOCKED
@@ -86,12 +87,14 @@ export async function claimJobs(
     leaseMs: number;
     claimId: string;
     /**
-     * The destination's updated_at as the runner read it: a destination changed since (URL, credential,
-     * options; each change also queues a trail event, so a runner is often busy right then) yields
-     * nothing, the runner ends and the next scan starts one with the new settings. Never a credential
-     * rotated a moment ago sent with the old one. Compared within a millisecond (JavaScript dates).
+     * The destination row's version as the runner read it (ROW_VERSION: updated_at to the microsecond):
+     * a destination changed since (URL, credential, options; each change also queues a trail event, so
+     * a runner is often busy right then) yields nothing, the runner ends and the next scan starts one
+     * with the new settings. Never a credential rotated a moment ago sent with the old one. Compared
+     * exactly: every write moves the version by a microsecond at least, and two writes in one
+     * millisecond (a credential rotated twice) are two versions.
      */
-    configVersion?: Date;
+    configVersion?: string;
   },
 ): Promise<ClaimedJob[]> {
   const { rows } = await db.query<ClaimedRow>(CLAIM_JOBS_SQL, [

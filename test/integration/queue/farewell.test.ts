@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claimFarewellJobs, claimJobs } from '../../../src/queue/claimJobs.js';
-import { scanQueue } from '../../../src/queue/dueDestinations.js';
+import { ROW_VERSION, scanQueue } from '../../../src/queue/dueDestinations.js';
 import { queueFarewell } from '../../../src/queue/farewell.js';
 import { clearDeletedDestinationJobs, purgeDeletedDestination, purgeDeletedDestinations, tombstoneDestination } from '../../../src/destinations/deletion.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
@@ -113,15 +113,22 @@ describe.each(DB_KINDS)('queue: farewells (%s)', (kind) => {
     expect(await purgeDeletedDestinations(tdb.db)).toBe(1);
   });
 
-  it('claimJobs under a configuration version: a destination changed since yields nothing', async () => {
+  // The version is the row's updated_at to the microsecond (ROW_VERSION): every write moves it by at
+  // least that much (BUMP_ROW_VERSION), so two PATCHes in one millisecond are two versions. Compared
+  // to the millisecond, a runner holding the first one's row went on claiming after the second (a
+  // credential rotated twice in quick succession, sent with the first).
+  it('claimJobs under a configuration version: a destination changed since, even by a microsecond, yields nothing', async () => {
     const org = await newOrg(tdb.db);
     const dest = await newDestination(tdb.db, org);
     await addEvents(tdb.db, org, 2);
-    const { rows } = await tdb.db.query<{ updated_at: Date }>(`SELECT updated_at FROM destinations WHERE id = $1`, [dest]);
-    const read = new Date(rows[0]!.updated_at);
+    const version = async () => (await tdb.db.query<{ v: string }>(`SELECT ${ROW_VERSION} AS v FROM destinations d WHERE id = $1`, [dest])).rows[0]!.v;
+    const read = await version();
     await tdb.db.query(`UPDATE destinations SET updated_at = updated_at + interval '5 milliseconds' WHERE id = $1`, [dest]);
     expect(await claimJobs(tdb.db, { ...claimArgs(org, dest), configVersion: read })).toEqual([]);
-    const fresh = (await tdb.db.query<{ updated_at: Date }>(`SELECT updated_at FROM destinations WHERE id = $1`, [dest])).rows[0]!.updated_at;
-    expect((await claimJobs(tdb.db, { ...claimArgs(org, dest), configVersion: new Date(fresh) })).length).toBe(2);
+    const next = await version();
+    // What BUMP_ROW_VERSION gives a second write in the first one's millisecond.
+    await tdb.db.query(`UPDATE destinations SET updated_at = updated_at + interval '1 microsecond' WHERE id = $1`, [dest]);
+    expect(await claimJobs(tdb.db, { ...claimArgs(org, dest), configVersion: next })).toEqual([]);
+    expect((await claimJobs(tdb.db, { ...claimArgs(org, dest), configVersion: await version() })).length).toBe(2);
   });
 });
