@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../../src/db/types.js';
 import { recordEvents } from '../../../src/queue/enqueue.js';
@@ -139,5 +140,40 @@ describe.each(DB_KINDS)('queue: recordEvents with filters (%s)', (kind) => {
     setImmediate(() => order.push('another request'));
     expect((await routed).pairs).toEqual([]);
     expect(order).toEqual(['another request', 'routed']);
+  });
+
+  // A batch recorded while a PATCH gave an unfiltered destination a filter waited for the PATCH's row
+  // lock; PostgreSQL then judged the destination by its new row (filtered, matched by nothing the
+  // router knew) while the freshness check judged it by the snapshot (unfiltered): no job at all, not
+  // even for the events the new filter matches, in neither order. Now the locked rows are the ones
+  // checked: the routing is stale, read again, and the new filter applied.
+  it.runIf(kind === 'postgres')('a filter added while the batch waits for the lock is applied, not dropped', async () => {
+    const org = await newOrg(tdb.db);
+    const d = await newDestination(tdb.db, org);
+    const router = new FilterRouter();
+    await router.refresh(tdb.db, [org]);
+    const holder = new pg.Client({ connectionString: tdb.url! });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await holder.query('SELECT 1 FROM destinations WHERE id = $1 FOR UPDATE', [d]);
+      await holder.query('UPDATE destinations SET filter = $2, updated_at = now() WHERE id = $1', [d, JSON.stringify({ 'aegis.decision': 'BLOCKED' })]);
+      const recorded = recordEvents(tdb.db, [ev(org, 'w1', 'BLOCKED'), ev(org, 'w2', 'ALLOWED')], router);
+      await expect
+        .poll(
+          async () =>
+            (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid])).rows[0]!.n,
+          {
+            timeout: 60_000,
+          },
+        )
+        .toBe(1);
+      await holder.query('COMMIT');
+      expect((await recorded).inserted).toEqual(['w1', 'w2']);
+      expect(await eventIds(d)).toEqual(['w1']);
+    } finally {
+      await holder.end();
+    }
   });
 });
