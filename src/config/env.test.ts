@@ -35,6 +35,19 @@ describe('AEGIS_PUBLIC_URL and the yes/no variables', () => {
     expect(loadConfig({ AEGIS_PUBLIC_URL: 'https://aegis.example.com:8443/' }).publicUrl).toBe('https://aegis.example.com:8443');
   });
 
+  it('stores the public URL as URL normalises it: scheme and host lower-case, no default port, no trailing slash', () => {
+    const cases: Array<[string, string]> = [
+      ['HTTPS://Aegis.EXAMPLE.com/', 'https://aegis.example.com'],
+      ['Https://aegis.example.com:443', 'https://aegis.example.com'],
+      ['HTTP://AEGIS.example.com:80//', 'http://aegis.example.com'],
+      ['https://Aegis.example.com:8443/Stream/', 'https://aegis.example.com:8443/Stream'],
+      ['http://[::1]:0', 'http://[::1]:0'],
+    ];
+    for (const [given, stored] of cases) expect(loadConfig({ AEGIS_PUBLIC_URL: given }).publicUrl, given).toBe(stored);
+    expect(loadConfig({ HOST: '::1', PORT: '8080' }).publicUrl).toBe('http://[::1]:8080');
+    expect(loadConfig({ AEGIS_PUBLIC_URL: 'HTTPS://Aegis.Example.com' }).alerts.from).toBe('alerts@aegis.example.com');
+  });
+
   it('says every value a yes/no variable takes', () => {
     expect(() => loadConfig({ AEGIS_ALLOW_PRIVATE_DESTINATIONS: 'on' })).toThrow(/must be 1, true or yes, or 0, false or no, got "on"/);
     expect(loadConfig({ AEGIS_ALLOW_PRIVATE_DESTINATIONS: 'Yes' }).allowPrivateDestinations).toBe(true);

@@ -238,16 +238,25 @@ function bool(env: Env, name: string, fallback = false): boolean {
   throw new ConfigError(name, `must be 1, true or yes, or 0, false or no, got "${raw}"`);
 }
 
+/**
+ * AEGIS_PUBLIC_URL as URL writes it (scheme and host lower-case, default port dropped), without a
+ * trailing slash: the one spelling every link, the cookie's Secure flag and the login-CSRF origin check
+ * rely on. "HTTPS://Aegis.example.com" as typed would have failed a test for "https://".
+ */
+function normalisedPublicUrl(raw: string): string {
+  // new URL() also takes "aegis.example.com:8443" (a scheme "aegis.example.com:"): sign-in links
+  // built on it are not links at all, and the alert sender's default address has no domain.
+  const parsed = URL.canParse(raw) ? new URL(raw) : null;
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '') {
+    throw new ConfigError('AEGIS_PUBLIC_URL', `must be an absolute http:// or https:// URL, got "${raw.replace(/\/+$/, '')}"`);
+  }
+  return parsed.href.replace(/\/+$/, '');
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 8080, 0, 65535);
   const host = setting(env, 'HOST') ?? '127.0.0.1';
-  const publicUrl = (setting(env, 'AEGIS_PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
-  // new URL() also takes "aegis.example.com:8443" (a scheme "aegis.example.com:"): sign-in links
-  // built on it are not links at all, and the alert sender's default address has no domain.
-  const parsedPublicUrl = URL.canParse(publicUrl) ? new URL(publicUrl) : null;
-  if (!parsedPublicUrl || (parsedPublicUrl.protocol !== 'http:' && parsedPublicUrl.protocol !== 'https:') || parsedPublicUrl.hostname === '') {
-    throw new ConfigError('AEGIS_PUBLIC_URL', `must be an absolute http:// or https:// URL, got "${publicUrl}"`);
-  }
+  const publicUrl = normalisedPublicUrl(setting(env, 'AEGIS_PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
 
   const databaseUrl = setting(env, 'DATABASE_URL');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
