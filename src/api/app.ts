@@ -64,6 +64,13 @@ function markOptionalBodies<T extends { paths?: unknown }>(doc: T): T {
 const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
+ * Paths whose answers are an organization's own (its settings, a signing secret shown once) or a
+ * credential (the session's CSRF token, the sign-in cookie): no cache, shared or the browser's, keeps
+ * them, unless the route says otherwise. The dashboard's files and the docs stay cacheable.
+ */
+const PRIVATE_ANSWERS = /^\/(api|auth)(\/|\?|$)/;
+
+/**
  * The dashboard and the API docs (swagger-ui, whose page and initializer are files, with no inline
  * script or style) load nothing from anywhere else: no inline script or style, no external fonts,
  * scripts, CDNs or validator badge, and they may not be framed (clickjacking) or post forms elsewhere.
@@ -125,6 +132,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     void reply.header('x-request-id', req.id);
     void reply.header('x-content-type-options', 'nosniff');
     if (!reply.hasHeader('referrer-policy')) void reply.header('referrer-policy', 'no-referrer');
+    if (PRIVATE_ANSWERS.test(req.url) && !reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
   });
 
   await app.register(cookie);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
 import { createLoginLink } from '../../src/auth/sessions.js';
-import { launchBrowser, openDashboard, screenshot, type Browser } from './support.js';
+import { launchBrowser, openDashboard, screenshot, signIn, type Browser } from './support.js';
 
 describe('dashboard sign-in, sign-out and CSRF (headless Chromium, PostgreSQL)', () => {
   let tdb: TestDb;
@@ -109,6 +109,21 @@ describe('dashboard sign-in, sign-out and CSRF (headless Chromium, PostgreSQL)',
     await page.reload();
     await page.getByRole('heading', { name: 'Sign in to Aegis' }).waitFor();
     await expect(page.getByText('aegis-stream login-link').isVisible()).resolves.toBe(true);
+    await page.close();
+  });
+  it('signing in again in the same browser ends the session it had; the CSRF token is never cached', async () => {
+    const { page, orgId } = await openDashboard(browser, svc, tdb.db);
+    const cookieNow = async () => (await browser.context.cookies(svc.baseUrl)).find((c) => c.name === 'aegis_session')!.value;
+    const first = await cookieNow();
+    const session = await page.request.get(`${svc.baseUrl}/api/session`);
+    expect(session.headers()['cache-control']).toBe('no-store');
+
+    // Chromium's own form POST (Origin and Sec-Fetch-Site: same-origin) signs in, and the old session ends.
+    await signIn(page, svc, tdb.db, orgId);
+    const second = await cookieNow();
+    expect(second).not.toBe(first);
+    expect((await svc.request('GET', '/api/session', { headers: { cookie: `aegis_session=${first}` } })).status).toBe(401);
+    expect((await svc.request('GET', '/api/session', { headers: { cookie: `aegis_session=${second}` } })).status).toBe(200);
     await page.close();
   });
 });

@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { AppContext } from '../context.js';
 import type { TypedApp } from '../typed.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -37,8 +38,32 @@ function page(title: string, message: string): string {
 <body><main><h1>${esc(title)}</h1><p role="alert">${esc(message)}</p></main></body></html>`;
 }
 
+/** What Sec-Fetch-Site says of a request the browser made itself (none: typed in, a bookmark) or from this origin. */
+const OWN_FETCH_SITES = new Set(['same-origin', 'none']);
+
+/**
+ * Whether a sign-in POST comes from another site, by what the browser says of it: an Origin other than
+ * ours, or a Sec-Fetch-Site other than same-origin or none (same-site included: a sibling subdomain is
+ * another site here). Browsers send one or both; a client that sends neither (curl, a script) is not a
+ * browser another site could drive, and passes.
+ */
+function fromAnotherSite(headers: IncomingHttpHeaders, publicOrigin: string, requestOrigin: string): boolean {
+  const { origin } = headers;
+  if (origin !== undefined && origin !== publicOrigin && origin !== requestOrigin) return true;
+  const site = headers['sec-fetch-site'];
+  return site !== undefined && !OWN_FETCH_SITES.has(site);
+}
+
 export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: CredentialChecks): void {
-  const secureCookie = ctx.config.publicUrl.startsWith('https://');
+  const publicUrl = new URL(ctx.config.publicUrl);
+  const secureCookie = publicUrl.protocol === 'https:';
+
+  /** Ends the session a cookie names, if any: sign-out, and a sign-in replacing the browser's session. */
+  const endSessionOf = async (token: string | undefined): Promise<void> => {
+    if (!token || !plausibleToken(token)) return; // not a session token: no row can hold its digest
+    await deleteSession(ctx.db, token);
+    checks.forget(sessionCheckId(token));
+  };
 
   const refused = (reply: FastifyReply, reason: keyof typeof REASONS) =>
     reply.status(410).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(page('Sign-in link not valid', REASONS[reason]));
@@ -132,9 +157,8 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
       },
       handler: async (req, reply) => {
         // Login CSRF: another site must not sign a visitor into an organization of its choosing (whose
-        // dashboard would then collect the visitor's SIEM credentials). Browsers send Origin on POST.
-        const origin = req.headers.origin;
-        if (origin !== undefined && origin !== new URL(ctx.config.publicUrl).origin && origin !== `${req.protocol}://${req.headers.host ?? ''}`) {
+        // dashboard would then collect the visitor's SIEM credentials).
+        if (fromAnotherSite(req.headers, publicUrl.origin, `${req.protocol}://${req.headers.host ?? ''}`)) {
           req.log.warn('sign-in POST from another origin refused');
           return reply
             .status(403)
@@ -150,6 +174,7 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
         }
         const session = await createSession(ctx.db, res.orgId);
         checks.remember(sessionCheckId(session.token));
+        await endSessionOf(req.cookies[SESSION_COOKIE]);
         req.log.info({ org_id: res.orgId }, 'dashboard sign-in');
         void reply.setCookie(SESSION_COOKIE, session.token, {
           httpOnly: true,
@@ -192,11 +217,7 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
     },
     handler: async (req, reply) => {
       await authenticate(ctx.db, checks, req); // a cookie-authenticated write: requires the CSRF header
-      const token = req.cookies[SESSION_COOKIE];
-      if (token) {
-        await deleteSession(ctx.db, token);
-        checks.forget(sessionCheckId(token));
-      }
+      await endSessionOf(req.cookies[SESSION_COOKIE]);
       void reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: secureCookie });
       return reply.status(204).send();
     },

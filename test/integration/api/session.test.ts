@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { createLoginLink } from '../../../src/auth/sessions.js';
+import { createLoginLink, peekLoginLink } from '../../../src/auth/sessions.js';
 
 describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
   let tdb: TestDb;
@@ -94,5 +94,103 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
     const after = await svc.request('GET', `/api/orgs/${a.orgId}/forwarding-destinations`, { headers: { cookie } });
     expect(after.status).toBe(401);
     expect(after.body.error.code).toBe('unauthorized');
+  });
+  /** POSTs a sign-in link's token as the sign-in page's form does, with the headers given. */
+  async function postToken(baseUrl: string, link: string, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(`${baseUrl}/auth/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams({ token: new URL(link).searchParams.get('token')! }).toString(),
+    });
+  }
+  const cookieOf = (res: Response) => res.headers.get('set-cookie')!.split(';')[0]!;
+  it('answers under /api and /auth are kept out of caches (the CSRF token, alert addresses, a signing secret); static files keep their caching', async () => {
+    const { orgId, apiKey } = await svc.newOrg();
+    const { cookie } = await signIn(orgId);
+    const noStore = async (res: Response | { headers: Headers }, what: string) => expect(res.headers.get('cache-control'), what).toBe('no-store');
+    await noStore(await fetch(`${svc.baseUrl}/api/session`, { headers: { cookie } }), 'GET /api/session (csrf_token)');
+    await noStore(await fetch(`${svc.baseUrl}/api/session`), 'GET /api/session, 401');
+    const settings = `${svc.baseUrl}/api/orgs/${orgId}/notification-settings`;
+    await noStore(await fetch(settings, { headers: { authorization: `Bearer ${apiKey}` } }), 'GET notification-settings');
+    const put = await fetch(settings, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ emails: ['soc@example.com'], webhook_url: 'https://hooks.example.com/aegis' }),
+    });
+    expect(await put.text()).toContain('webhook_signing_secret');
+    await noStore(put, 'PUT notification-settings (the signing secret, shown once)');
+    const link = await createLoginLink(tdb.db, orgId, svc.baseUrl);
+    await noStore(await postToken(svc.baseUrl, link), 'POST /auth/login (303 with the cookie)');
+    await noStore(await fetch(`${svc.baseUrl}/auth/login?token=x`), 'GET /auth/login, 410');
+    await noStore(await fetch(`${svc.baseUrl}/api/no-such-route`), '/api 404');
+    // Not the service's data: the dashboard's files and the API docs cache as they did.
+    const index = await fetch(`${svc.baseUrl}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('cache-control')).not.toBe('no-store');
+    const healthz = await fetch(`${svc.baseUrl}/healthz`);
+    expect(healthz.headers.get('cache-control')).toBeNull();
+  });
+
+  it('signing in ends the session already in the browser, server-side', async () => {
+    const { orgId } = await svc.newOrg();
+    const first = await signIn(orgId);
+    const other = await signIn(orgId); // another browser's session of the same organization
+    const link = await createLoginLink(tdb.db, orgId, svc.baseUrl);
+    const res = await postToken(svc.baseUrl, link, { cookie: first.cookie, origin: new URL(svc.baseUrl).origin });
+    expect(res.status).toBe(303);
+    expect(cookieOf(res)).not.toBe(first.cookie);
+    // The old cookie, replayed by hand, no longer works; the new one and the other browser's do.
+    expect((await svc.request('GET', '/api/session', { headers: { cookie: first.cookie } })).status).toBe(401);
+    expect((await svc.request('GET', '/api/session', { headers: { cookie: cookieOf(res) } })).status).toBe(200);
+    expect((await svc.request('GET', '/api/session', { headers: { cookie: other.cookie } })).status).toBe(200);
+    // A refused sign-in (the link is used now) ends nothing.
+    const again = await postToken(svc.baseUrl, link, { cookie: cookieOf(res) });
+    expect(again.status).toBe(410);
+    expect((await svc.request('GET', '/api/session', { headers: { cookie: cookieOf(res) } })).status).toBe(200);
+    // A cookie that names no session (or is not even of the shape) does not stop a sign-in.
+    for (const cookie of ['aegis_session=' + 'A'.repeat(43), 'aegis_session=junk']) {
+      expect((await postToken(svc.baseUrl, await createLoginLink(tdb.db, orgId, svc.baseUrl), { cookie })).status).toBe(303);
+    }
+  });
+
+  it('refuses a sign-in POST the browser marks as from another site (Sec-Fetch-Site), with or without Origin; nothing used up', async () => {
+    const { orgId } = await svc.newOrg();
+    const origin = new URL(svc.baseUrl).origin;
+    const link = await createLoginLink(tdb.db, orgId, svc.baseUrl);
+    const refusals: Array<Record<string, string>> = [
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site' },
+      { 'sec-fetch-site': 'cross-site', origin },
+      { 'sec-fetch-site': 'same-origin, cross-site' },
+      { 'sec-fetch-site': '' },
+    ];
+    for (const headers of refusals) {
+      const res = await postToken(svc.baseUrl, link, headers);
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
+    expect(await peekLoginLink(tdb.db, new URL(link).searchParams.get('token')!)).toEqual({ ok: true, orgId });
+    // A browser's own form (same-origin), a typed-in or bookmarked request (none), and clients that send neither header.
+    const accepted: Array<Record<string, string>> = [{ 'sec-fetch-site': 'same-origin', origin }, { 'sec-fetch-site': 'none' }, {}];
+    for (const headers of accepted) {
+      const res = await postToken(svc.baseUrl, await createLoginLink(tdb.db, orgId, svc.baseUrl), headers);
+      expect(res.status, JSON.stringify(headers)).toBe(303);
+    }
+  });
+
+  it('the cookie is Secure when AEGIS_PUBLIC_URL says https in capitals, and links are built on the normalised URL', async () => {
+    const upper = await startTestService(tdb.db, { AEGIS_PUBLIC_URL: 'HTTPS://Aegis.EXAMPLE.com:443/' });
+    try {
+      expect(upper.config.publicUrl).toBe('https://aegis.example.com');
+      const { orgId } = await upper.newOrg();
+      const link = await createLoginLink(tdb.db, orgId, upper.config.publicUrl);
+      expect(link.startsWith('https://aegis.example.com/auth/login?token=')).toBe(true);
+      const res = await postToken(upper.baseUrl, link, { origin: 'https://aegis.example.com' });
+      expect(res.status).toBe(303);
+      expect(res.headers.get('set-cookie')).toMatch(/;\s*Secure/i);
+    } finally {
+      await upper.stop();
+    }
   });
 });
