@@ -187,6 +187,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
           publicUrl: config.publicUrl,
           smtpUrl: config.alerts.smtpUrl,
           alertFrom: config.alerts.from,
+          emailDomains: config.alerts.emailDomains,
           digestWindowMs: config.alerts.digestWindowMs,
           maxHoldHours: config.maxHoldHours,
         },

@@ -23,6 +23,7 @@ import {
 } from './repository.js';
 import { composeAlertMessage } from './message.js';
 import { createMailChannel, sendWebhook, type MailChannel } from './channels.js';
+import { alertAddressAllowed } from './recipients.js';
 import { openWebhookSecret } from './settings.js';
 
 export interface AlerterOptions {
@@ -32,6 +33,8 @@ export interface AlerterOptions {
   smtpUrl: string | null;
   /** AEGIS_ALERT_FROM */
   alertFrom: string;
+  /** AEGIS_ALERT_EMAIL_DOMAINS: addresses elsewhere (stored before it was set) are not mailed; null: any. */
+  emailDomains?: readonly string[] | null;
   /** AEGIS_ALERT_DIGEST_S in ms: alerts of one organization collected this long go out as one message. */
   digestWindowMs: number;
   pausedAfterMs?: number;
@@ -259,9 +262,10 @@ export class Alerter implements AlertHook {
     let counted: string[] = [];
 
     const forMail = alerts.filter((a) => a.email_pending);
+    const emails = (settings?.emails ?? []).filter((e) => alertAddressAllowed(e, this.opts.emailDomains ?? null));
     if (forMail.length > 0) {
       const ids = forMail.map((a) => a.id);
-      if (!settings || settings.emails.length === 0) {
+      if (emails.length === 0) {
         await settleAlertChannel(db, orgId, ids, 'email', { done: true });
       } else if (!this.mail) {
         if (!this.saidNoSmtp) logger.warn({ org_id: orgId }, 'alert e-mails are configured but AEGIS_SMTP_URL is not set; e-mail alerts are dropped');
@@ -269,9 +273,9 @@ export class Alerter implements AlertHook {
         await settleAlertChannel(db, orgId, ids, 'email', { done: true });
       } else {
         const msg = composeAlertMessage(orgId, this.opts.publicUrl, forMail);
-        const err = await this.mail.send(settings.emails, msg.subject, msg.text);
+        const err = await this.mail.send(emails, msg.subject, msg.text);
         if (err === null) {
-          logger.info({ org_id: orgId, alerts: forMail.length, recipients: settings.emails.length }, 'alert e-mail sent');
+          logger.info({ org_id: orgId, alerts: forMail.length, recipients: emails.length }, 'alert e-mail sent');
           await settleAlertChannel(db, orgId, ids, 'email', { done: true });
         } else {
           const gaveUp = givingUp(forMail);

@@ -1,5 +1,6 @@
 // The notification settings' rules: validated addresses, a webhook URL held to the destination URL
 // checks, and the webhook's Standard Webhooks secret sealed like destination credentials.
+import { alertAddressAllowed } from './recipients.js';
 import type { Db } from '../db/types.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import { associatedData, open, seal } from '../crypto/sealedBox.js';
@@ -19,6 +20,8 @@ export interface SettingsDeps {
   keyRing: KeyRing;
   allowPrivate: boolean;
   emailAvailable: boolean;
+  /** AEGIS_ALERT_EMAIL_DOMAINS: the domains addresses must be at, or null for any. */
+  emailDomains: readonly string[] | null;
   /** The service's compiled filters, for the trail event recorded in the settings' transaction. */
   router?: FilterRouter;
 }
@@ -63,6 +66,11 @@ export async function putSettings(deps: SettingsDeps, orgId: string, body: PutNo
   body.emails.forEach((raw, i) => {
     const e = raw.trim();
     if (!isEmailAddress(e)) violations.push({ path: `/emails/${i}`, message: 'must be an e-mail address like name@example.com' });
+    else if (!alertAddressAllowed(e, deps.emailDomains))
+      violations.push({
+        path: `/emails/${i}`,
+        message: `must be at ${deps.emailDomains!.join(', ')} (or a subdomain): this service sends alert e-mails only there`,
+      });
     else if (seen.has(e.toLowerCase())) violations.push({ path: `/emails/${i}`, message: 'is listed twice' });
     else {
       seen.add(e.toLowerCase());

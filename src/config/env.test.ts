@@ -57,7 +57,7 @@ describe('AEGIS_PUBLIC_URL and the yes/no variables', () => {
 describe('alert settings', () => {
   it('defaults: no SMTP, From at the public host, a 30 s digest', () => {
     const c = loadConfig({ AEGIS_PUBLIC_URL: 'https://aegis.example.com' });
-    expect(c.alerts).toEqual({ smtpUrl: null, from: 'alerts@aegis.example.com', digestWindowMs: 30_000 });
+    expect(c.alerts).toEqual({ smtpUrl: null, from: 'alerts@aegis.example.com', digestWindowMs: 30_000, emailDomains: null });
   });
 
   it('takes an smtp:// or smtps:// URL and a From with a name', () => {
@@ -66,7 +66,12 @@ describe('alert settings', () => {
       AEGIS_ALERT_FROM: 'Aegis <alerts@example.com>',
       AEGIS_ALERT_DIGEST_S: '0',
     });
-    expect(c.alerts).toEqual({ smtpUrl: 'smtps://u:p%40ss@mail.example.com:465', from: 'Aegis <alerts@example.com>', digestWindowMs: 0 });
+    expect(c.alerts).toEqual({ smtpUrl: 'smtps://u:p%40ss@mail.example.com:465', from: 'Aegis <alerts@example.com>', digestWindowMs: 0, emailDomains: null });
+    // The alert domains, lower-cased once, duplicates dropped.
+    expect(loadConfig({ AEGIS_ALERT_EMAIL_DOMAINS: ' Example.COM,ops.example.org , example.com' }).alerts.emailDomains).toEqual([
+      'example.com',
+      'ops.example.org',
+    ]);
   });
 
   it('refuses a bad SMTP URL without echoing it (it holds a password)', () => {

@@ -1,3 +1,4 @@
+import { isEmailDomain } from '../alerts/recipients.js';
 import { connectionTarget } from '../db/connectionString.js';
 
 /**
@@ -97,6 +98,11 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   { name: 'AEGIS_MAX_REPLAY_EVENTS', default: '5000000', summary: 'recorded events one range replay may cover' },
   { name: 'AEGIS_METRICS_TOKEN', default: 'unset (open /metrics, aggregate series)', summary: 'bearer token /metrics requires; per-destination series then' },
   { name: 'AEGIS_SMTP_URL', default: 'unset (no alert e-mails)', summary: 'smtp:// or smtps:// URL (with user:password) alert e-mails go through' },
+  {
+    name: 'AEGIS_ALERT_EMAIL_DOMAINS',
+    default: 'unset (any domain)',
+    summary: 'comma-separated domains alert e-mails may go to (and their subdomains)',
+  },
   { name: 'AEGIS_ALERT_FROM', default: 'alerts@<AEGIS_PUBLIC_URL host>', summary: 'From address of alert e-mails' },
   { name: 'AEGIS_MAX_HOLD_HOURS', default: '168', summary: 'hours a destination may fail without a break before it is paused and its queue dead-lettered' },
   {
@@ -156,7 +162,7 @@ export interface Config {
   /** AEGIS_METRICS_TOKEN: /metrics requires it as a bearer token and then labels series per destination. */
   metricsToken: string | null;
   /** Alerts (docs/alerts.md). smtpUrl holds credentials: never log it. */
-  alerts: { smtpUrl: string | null; from: string; digestWindowMs: number };
+  alerts: { smtpUrl: string | null; from: string; digestWindowMs: number; emailDomains: string[] | null };
   /**
    * AEGIS_MAX_HOLD_HOURS: a destination failing without a break this long is paused and its pending
    * events are dead-lettered (docs/alerts.md), so an outage never holds events without end.
@@ -253,6 +259,17 @@ function normalisedPublicUrl(raw: string): string {
   return parsed.href.replace(/\/+$/, '');
 }
 
+/** AEGIS_ALERT_EMAIL_DOMAINS: lower-cased domains, or null (unset: any). */
+function alertEmailDomains(raw: string | null): string[] | null {
+  if (raw === null) return null;
+  const domains = raw.split(',').map((d) => d.trim().toLowerCase());
+  const bad = domains.find((d) => !isEmailDomain(d));
+  if (bad !== undefined) {
+    throw new ConfigError('AEGIS_ALERT_EMAIL_DOMAINS', `must be domains separated by commas, such as example.com, ops.example.org; got "${bad}"`);
+  }
+  return [...new Set(domains)];
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 8080, 0, 65535);
   const host = setting(env, 'HOST') ?? '127.0.0.1';
@@ -313,6 +330,8 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('AEGIS_ALERT_FROM', 'must be an e-mail address, optionally with a name: Aegis <alerts@example.com>');
   }
 
+  const emailDomains = alertEmailDomains(setting(env, 'AEGIS_ALERT_EMAIL_DOMAINS'));
+
   const dbPoolMax = int(env, 'AEGIS_DB_POOL_MAX', 10, 2, 200);
   const dbApiConnections = int(env, 'AEGIS_DB_API_CONNECTIONS', 3, 1, 199);
   if (dbApiConnections >= dbPoolMax) {
@@ -360,7 +379,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken,
     maxHoldHours: int(env, 'AEGIS_MAX_HOLD_HOURS', 168, 1, 8760),
     rateLimitedFailingAfterMs: int(env, 'AEGIS_RATE_LIMITED_FAILING_AFTER_S', 900, 0, 86_400) * 1000,
-    alerts: { smtpUrl, from: alertFrom, digestWindowMs: int(env, 'AEGIS_ALERT_DIGEST_S', 30, 0, 3600) * 1000 },
+    alerts: { smtpUrl, from: alertFrom, digestWindowMs: int(env, 'AEGIS_ALERT_DIGEST_S', 30, 0, 3600) * 1000, emailDomains },
     orgLimits: {
       destinations: int(env, 'AEGIS_MAX_DESTINATIONS_PER_ORG', 100, 1, 100_000),
       enabledDestinations: int(env, 'AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG', 25, 1, 100_000),

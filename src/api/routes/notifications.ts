@@ -15,6 +15,7 @@ export function notificationRoutes(app: TypedApp, ctx: AppContext): void {
     keyRing: ctx.keyRing,
     allowPrivate: ctx.config.allowPrivateDestinations,
     emailAvailable: ctx.config.alerts.smtpUrl !== null,
+    emailDomains: ctx.config.alerts.emailDomains,
     router: ctx.filterRouter,
   };
 
