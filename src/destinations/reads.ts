@@ -46,15 +46,6 @@ export async function destinationExists(db: Queryable, orgId: string, id: string
   return rows.length > 0;
 }
 
-/** A destination's filter (null: every event, or no such destination). */
-export async function getDestinationFilter(db: Queryable, orgId: string, id: string): Promise<Record<string, unknown> | null> {
-  const { rows } = await db.query<{ filter: Record<string, unknown> | null }>(
-    'SELECT filter FROM destinations WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL',
-    [orgId, id],
-  );
-  return rows[0]?.filter ?? null;
-}
-
 export async function getDestination(db: Queryable, orgId: string, id: string): Promise<DestinationWithCounts | null> {
   const { rows } = await db.query<DestinationWithCounts>(
     `SELECT d.*, ${COUNTS} FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NULL`,

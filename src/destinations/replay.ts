@@ -1,11 +1,11 @@
 import type { Db, Queryable } from '../db/types.js';
-import { countFailed, countTooFarAhead, countTooOld, lastFailedJobId, replayFailed } from '../queue/deadLetters.js';
+import { countFailed, countTooFarAhead, countTooOld, lastFailedJobId, lockReplayableDestination, replayFailed } from '../queue/deadLetters.js';
 import { QUEUE_COUNT_CAP } from '../queue/countCap.js';
 import { getEncoder } from '../siem/registry.js';
 import { sendableAgeMs, sendableFutureMs } from '../siem/types.js';
 import { getPresetInfo, type SiemId } from '../siem/catalog.js';
 import { countInWindow, databaseNow, takeReplayTurn } from '../queue/replayRange.js';
-import { invalid } from '../errors.js';
+import { invalid, notFound } from '../errors.js';
 import { resumeHeld } from '../queue/deliveryState.js';
 
 export interface ReplayResult {
@@ -48,6 +48,9 @@ export async function replayDeadLetters(
   const firstBatch = async (q: Queryable) => {
     // One batch at a time with range replays of this destination (they revive dead letters too).
     await takeReplayTurn(q, dest.id);
+    // The caller found the destination before this transaction; a delete committed since is a 404
+    // as for an unknown one, with nothing revived and nothing recorded.
+    if (!(await lockReplayableDestination(q, dest.orgId, dest.id))) throw notFound('destination');
     // A destination the hold limit paused resumes first, or its replayed jobs would be dead-lettered again.
     await resumeHeld(q, dest.orgId, dest.id);
     const total = opts.onProgress ? await countFailed(q, dest.orgId, dest.id) : 0;
@@ -64,6 +67,8 @@ export async function replayDeadLetters(
   while (more) {
     const r = await db.transaction(async (tx) => {
       await takeReplayTurn(tx, dest.id);
+      // Deleted since the first batch (answered as replayed so far): its dead letters stay where they are.
+      if (!(await lockReplayableDestination(tx, dest.orgId, dest.id))) return { replayed: 0 };
       return replayFailed(tx, dest.orgId, dest.id, null, { ...bounds, upToJobId });
     });
     replayed += r.replayed;

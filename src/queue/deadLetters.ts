@@ -4,13 +4,14 @@ import { QUEUE_COUNT_CAP } from './countCap.js';
 /**
  * The destination's dead letters, as job `j` ($1 organization, $2 destination): walked by
  * forwarding_jobs_failed (destination_id, id), the organization checked once on the destination's row
- * (destination ids are unique, and a job's destination is of its own organization). With
+ * (destination ids are unique, and a job's destination is of its own organization). A deleted
+ * destination (its row waits for a farewell) has none to list, count or replay. With
  * "j.org_id = $1" on the jobs themselves, the planner could instead read every job of the organization
  * by forwarding_jobs_event (org_id, event_id): it did whenever the statistics said the organization
  * had no jobs and other organizations' dead letters were spread over many destinations (a new tenant
  * replaying its first backlog), on both databases.
  */
-const DEAD_LETTERS_OF_J = `j.destination_id = $2 AND j.status = 'failed' AND EXISTS (SELECT 1 FROM destinations d WHERE d.org_id = $1 AND d.id = $2)`;
+const DEAD_LETTERS_OF_J = `j.destination_id = $2 AND j.status = 'failed' AND EXISTS (SELECT 1 FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NULL)`;
 
 export interface FailedEvent {
   job_id: number;
@@ -53,7 +54,7 @@ export async function listFailedEvents(
   // (destinations/reads.ts); the organization is checked on the destination's row instead (no row, no count).
   const { rows: count } = await db.query<{ n: number }>(
     `SELECT (SELECT count(*)::int FROM (SELECT 1 FROM forwarding_jobs j WHERE j.destination_id = d.id AND j.status = 'failed' LIMIT $3) f) AS n
-       FROM destinations d WHERE d.org_id = $1 AND d.id = $2`,
+       FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NULL`,
     [orgId, destinationId, QUEUE_COUNT_CAP],
   );
   return {
@@ -70,6 +71,20 @@ export async function listFailedEvents(
     total: count[0]?.n ?? 0,
     next_before_id: rows.length === page.limit ? rows[rows.length - 1]!.id : null,
   };
+}
+
+/**
+ * In a dead-letter replay batch's transaction, before it revives anything: locks the destination's row
+ * if it is not deleted, and answers whether it is. A delete (destinations/deletion.ts) committed
+ * before this answers false, so the replay revives nothing and records nothing; one that comes after
+ * waits for the batch, and then drops what it revived with the rest of the destination's backlog. The
+ * organization's row is share-locked first, in the order a destination change takes the two
+ * (destinations/service.ts: the organization, then the row), as the replay's trail event would after.
+ */
+export async function lockReplayableDestination(tx: Queryable, orgId: string, destinationId: string): Promise<boolean> {
+  await tx.query('SELECT 1 FROM orgs WHERE id = $1 FOR KEY SHARE', [orgId]);
+  const { rows } = await tx.query('SELECT 1 FROM destinations WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL FOR NO KEY UPDATE', [orgId, destinationId]);
+  return rows.length > 0;
 }
 
 /**

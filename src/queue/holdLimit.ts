@@ -53,7 +53,7 @@ export interface HoldRound {
 /**
  * One round: pauses every enabled destination whose failing streak reached the limit, then
  * dead-letters the pending jobs of every paused one (those held when it was paused, and events
- * recorded for it since). Safe with many workers: the pause is a compare-and-set on the streak it
+ * recorded for it since), each batch only while it is still paused (deadLetterHeldBatch). Safe with many workers: the pause is a compare-and-set on the streak it
  * judged, and jobs are taken with SKIP LOCKED (a job another worker has claimed is dead-lettered
  * too: its settle is fenced by status, so a late outcome cannot revive it).
  */
@@ -72,8 +72,9 @@ export async function enforceHoldLimit(db: Queryable, maxHoldHours: number): Pro
     if (await holdPause(db, d.org_id, d.id, d.since_text, holdPausedError(d.failing_since, maxHoldHours, d.last_error)))
       paused.push({ orgId: d.org_id, id: d.id });
   }
-  const { rows: held } = await db.query<{ org_id: string; id: string; siem: string; failing_since: Date | null; hold_paused_at: Date }>(
-    `SELECT d.org_id, d.id, d.siem, d.failing_since, d.hold_paused_at FROM destinations d
+  // hold_paused_at also as text: each batch checks the destination is still held by this very pause.
+  const { rows: held } = await db.query<{ org_id: string; id: string; siem: string; failing_since: Date | null; hold_paused_at: Date; paused_text: string }>(
+    `SELECT d.org_id, d.id, d.siem, d.failing_since, d.hold_paused_at, d.hold_paused_at::text AS paused_text FROM destinations d
       WHERE d.hold_paused_at IS NOT NULL AND d.enabled
         AND EXISTS (SELECT 1 FROM forwarding_jobs j WHERE j.org_id = d.org_id AND j.destination_id = d.id AND j.status = 'pending')
       ORDER BY d.hold_paused_at LIMIT $1`,
@@ -84,7 +85,7 @@ export async function enforceHoldLimit(db: Queryable, maxHoldHours: number): Pro
     const error = holdDeadLetterError(d.failing_since ?? d.hold_paused_at, maxHoldHours);
     let count = 0;
     for (let i = 0; i < MAX_BATCHES_PER_ROUND; i++) {
-      const n = await deadLetterHeldBatch(db, d.org_id, d.id, error);
+      const n = await deadLetterHeldBatch(db, d.org_id, d.id, d.paused_text, error);
       count += n;
       if (n < HOLD_DEAD_LETTER_BATCH) break;
     }
@@ -93,11 +94,24 @@ export async function enforceHoldLimit(db: Queryable, maxHoldHours: number): Pro
   return { paused, deadLettered };
 }
 
-/** Dead-letters one batch of a paused destination's pending jobs and stamps last_dead_letter_at. */
-async function deadLetterHeldBatch(db: Queryable, orgId: string, id: string, error: string): Promise<number> {
+/**
+ * Dead-letters one batch of a paused destination's pending jobs and stamps last_dead_letter_at, only
+ * while it is still held by the pause listed (`pausedText`, hold_paused_at as text) and enabled. The
+ * round's list is read before its batches: a replay (resumeHeld) or a disable and enable may have
+ * committed since, and the jobs it revived, or events recorded after it, are then live. The row is
+ * locked first (FOR NO KEY UPDATE, as the stamp and resumeHeld take it): a resume committed before
+ * this statement reaches the row, or while it waits for it, leaves `held` empty (PostgreSQL rechecks
+ * the condition on the row as committed), so no job is taken; a resume that comes after waits for
+ * this batch. The jobs are then taken with SKIP LOCKED and never waited for.
+ */
+async function deadLetterHeldBatch(db: Queryable, orgId: string, id: string, pausedText: string, error: string): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
-    `WITH picked AS (
-       SELECT id FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'pending'
+    `WITH held AS (
+       SELECT 1 FROM destinations
+        WHERE org_id = $1 AND id = $2 AND enabled AND hold_paused_at = $7::timestamptz
+          FOR NO KEY UPDATE
+     ), picked AS (
+       SELECT id FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2 AND status = 'pending' AND EXISTS (SELECT 1 FROM held)
         ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED
      ), gone AS (
        UPDATE forwarding_jobs j
@@ -112,7 +126,7 @@ async function deadLetterHeldBatch(db: Queryable, orgId: string, id: string, err
         WHERE org_id = $1 AND id = $2 AND EXISTS (SELECT 1 FROM gone)
      )
      SELECT count(*)::int AS n FROM gone`,
-    [orgId, id, error, HOLD_DEAD_LETTER_PREFIX, HOLD_DEAD_LETTER_BATCH, RETRY_TAIL],
+    [orgId, id, error, HOLD_DEAD_LETTER_PREFIX, HOLD_DEAD_LETTER_BATCH, RETRY_TAIL, pausedText],
   );
   return rows[0]?.n ?? 0;
 }

@@ -218,26 +218,41 @@ export async function claimReplay(
  * Lock order: the destination's row (FOR KEY SHARE), the replay's, the destination's replay turn
  * (queueReplayBatch), then jobs.
  */
-export async function lockForBatch(
-  tx: Queryable,
-  c: ClaimedReplay,
-): Promise<false | { siem: string; filter: Record<string, unknown> | null; version: string }> {
-  const { rows: dest } = await tx.query<{ live: boolean; siem: string; filter: Record<string, unknown> | null; version: string }>(
-    `SELECT d.deleted_at IS NULL AS live, d.siem, d.filter, ${ROW_VERSION} AS version FROM destinations d WHERE d.org_id = $1 AND d.id = $2 FOR KEY SHARE`,
-    [c.orgId, c.destinationId],
-  );
+export async function lockForBatch(tx: Queryable, c: ClaimedReplay): Promise<false | BatchDestination> {
+  const dest = await lockBatchDestination(tx, c.orgId, c.destinationId);
   const { rows } = await tx.query<{ ok: boolean }>(
     `SELECT (status = 'running' AND claim_id = $3) AS ok FROM replays WHERE org_id = $1 AND id = $2 FOR UPDATE`,
     [c.orgId, c.id, c.claimId],
   );
-  if (dest[0]?.live !== true) {
+  if (dest?.live !== true) {
     // This replay only: cancelling the destination's others here would wait for their rows while this
     // one is held, and two walkers of one deleted destination would each wait for the other (each
     // ends its own at its next batch; the delete itself cancels them all).
     await cancelReplay(tx, c.orgId, c.id);
     return false;
   }
-  return rows[0]?.ok === true && { siem: dest[0].siem, filter: dest[0].filter, version: dest[0].version };
+  return rows[0]?.ok === true && { siem: dest.siem, filter: dest.filter, version: dest.version };
+}
+
+/** The destination as a replay batch reads it: its SIEM, filter and row version (every PATCH moves it). */
+export interface BatchDestination {
+  siem: string;
+  filter: Record<string, unknown> | null;
+  version: string;
+}
+
+/**
+ * A replay batch's first step, in its transaction (the background walk's, lockForBatch, and the
+ * request's first batch, service.ts): share-locks the destination's row as the batch's job insert
+ * does (FOR KEY SHARE) and reads it as of this batch, so a PATCH committed before the batch applies
+ * to it. `live` false: marked deleted (its row waits for a farewell); null: gone.
+ */
+export async function lockBatchDestination(tx: Queryable, orgId: string, destinationId: string): Promise<(BatchDestination & { live: boolean }) | null> {
+  const { rows } = await tx.query<BatchDestination & { live: boolean }>(
+    `SELECT d.deleted_at IS NULL AS live, d.siem, d.filter, ${ROW_VERSION} AS version FROM destinations d WHERE d.org_id = $1 AND d.id = $2 FOR KEY SHARE`,
+    [orgId, destinationId],
+  );
+  return rows[0] ?? null;
 }
 
 /**

@@ -4,7 +4,6 @@ import { AppError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { SiemId } from '../siem/catalog.js';
 import { compileFilter } from '../filters/compile.js';
-import { getDestinationFilter } from '../destinations/reads.js';
 import { planRangeReplay, rangeReplayMessage, type ReplayResult } from '../destinations/replay.js';
 import { countInWindow, queueReplayBatch } from '../queue/replayRange.js';
 import { resumeHeld } from '../queue/deliveryState.js';
@@ -44,16 +43,20 @@ export async function requestRangeReplay(
   // transaction that accepts it, after the caps, so a refused request changes nothing.
   const { db, limits } = deps;
   const plan = await planRangeReplay(db, dest, window, deps.retentionDays);
-  // The destination's filter applies as it does to live events.
-  const filter = await getDestinationFilter(db, dest.orgId, dest.id);
-  const matches = filter ? compileFilter(filter) : null;
   let replayId: string | null = null;
   const first = await queueReplayBatch(
     db,
     { orgId: dest.orgId, destinationId: dest.id, from: plan.start, to: plan.to, after: null, batch: limits.batch },
     {
+      // The destination's filter applies as it does to live events: read in the batch's transaction,
+      // under the lock later batches take (repository.ts lockBatchDestination), so a PATCH committed
+      // first applies, and a delete committed since the request found the destination is a 404.
       // The plan trimmed the start to the SIEM's limit a moment ago: no age limit to apply again.
-      before: async () => ({ matches }),
+      before: async (tx) => {
+        const row = await repo.lockBatchDestination(tx, dest.orgId, dest.id);
+        if (row?.live !== true) throw notFound('destination');
+        return { matches: row.filter ? compileFilter(row.filter) : null };
+      },
       after: async (tx, b) => {
         if (b.scanned < limits.batch || b.last === null) {
           await resumeHeld(tx, dest.orgId, dest.id);
