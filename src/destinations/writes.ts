@@ -56,13 +56,18 @@ export async function lockOrgDestinationCounts(tx: Queryable, orgId: string): Pr
 
 /**
  * The row, locked until the transaction ends, for a change and its trail events (null: no such
- * destination, or deleted).
+ * destination, or deleted). FOR NO KEY UPDATE, the lock an UPDATE of the row takes anyway: two changes
+ * of one row take turns, and no share lock waits for it. Recording an event (queue/enqueue.ts) share-
+ * locks the destinations it gives jobs; with FOR UPDATE, two destinations of one organization changed
+ * at once, each recording its trail event in its transaction, each waited for the other's row and one
+ * was ended as a deadlock. A recording that does not wait reads the row as its snapshot saw it (or, for
+ * a change committed meanwhile, as its lock returns it): an order of the two either way.
  */
 export async function lockDestinationRow(tx: Queryable, orgId: string, id: string): Promise<DestinationRow | null> {
-  const { rows } = await tx.query<DestinationRow>('SELECT d.* FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NULL FOR UPDATE', [
-    orgId,
-    id,
-  ]);
+  const { rows } = await tx.query<DestinationRow>(
+    'SELECT d.* FROM destinations d WHERE d.org_id = $1 AND d.id = $2 AND d.deleted_at IS NULL FOR NO KEY UPDATE',
+    [orgId, id],
+  );
   return rows[0] ?? null;
 }
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../../src/db/types.js';
 import { recordEvents } from '../../../src/queue/enqueue.js';
 import { FilterRouter } from '../../../src/filters/router.js';
+import { lockDestinationRow, lockOrgDestinationCounts } from '../../../src/destinations/writes.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { jobs, newDestination, newOrg } from './support.js';
 
@@ -175,5 +176,60 @@ describe.each(DB_KINDS)('queue: recordEvents with filters (%s)', (kind) => {
     } finally {
       await holder.end();
     }
+  });
+
+  // A destination change holds its row locked while it records its trail event (the same transaction),
+  // and recording locks the destinations given jobs (FOR KEY SHARE). Changes of two destinations of one
+  // organization at once (an IaC tool applying in parallel) each waited for the other's row: one was
+  // ended as a deadlock (a 500). The change's lock is one a share lock never waits for.
+  it.runIf(kind === 'postgres')('two destinations changed at once, each recording its trail event, do not deadlock', async () => {
+    const org = await newOrg(tdb.db);
+    const x = await newDestination(tdb.db, org);
+    const y = await newDestination(tdb.db, org);
+    await setFilter(y, { 'aegis.decision': 'BLOCKED' });
+    let bothLocked!: () => void;
+    const locked = new Promise<void>((r) => (bothLocked = r));
+    let lockedCount = 0;
+    const change = (id: string, eventId: string) =>
+      tdb.db.transaction(async (tx) => {
+        expect(await lockDestinationRow(tx, org, id)).not.toBeNull();
+        await tx.query('UPDATE destinations SET name = $2 WHERE id = $1', [id, `renamed ${eventId}`]);
+        if (++lockedCount === 2) bothLocked();
+        await locked;
+        const router = new FilterRouter();
+        await router.refresh(tx, [org]);
+        return recordEvents(tx, [ev(org, eventId, 'BLOCKED')], router);
+      });
+    const results = await Promise.allSettled([change(x, 'c1'), change(y, 'c2')]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? 'ok' : String((r.reason as Error).message)))).toEqual(['ok', 'ok']);
+    expect(await eventIds(x)).toEqual(['c1', 'c2']);
+    expect(await eventIds(y)).toEqual(['c1', 'c2']);
+  });
+
+  // Enabling a destination locks the organization, then the row. Recording must take the two in the
+  // same order: locking the destinations first, a batch waiting for the organization held the row the
+  // PATCH then asked for (a deadlock, whenever the PATCH sent enabled: true).
+  it.runIf(kind === 'postgres')('a batch recorded while a PATCH enables a destination waits for it, no deadlock', async () => {
+    const org = await newOrg(tdb.db);
+    const x = await newDestination(tdb.db, org);
+    let recorded: Promise<unknown> = Promise.resolve();
+    await tdb.db.transaction(async (tx) => {
+      await lockOrgDestinationCounts(tx, org);
+      const pid = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      recorded = recordEvents(tdb.db, [ev(org, 'e-during', 'BLOCKED')]);
+      await expect
+        .poll(
+          async () =>
+            (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid])).rows[0]!.n,
+          {
+            timeout: 60_000,
+          },
+        )
+        .toBe(1);
+      expect(await lockDestinationRow(tx, org, x)).not.toBeNull();
+      await recordEvents(tx, [ev(org, 'e-trail', 'ALLOWED')]);
+    });
+    await recorded;
+    expect(await eventIds(x)).toEqual(['e-during', 'e-trail']);
   });
 });
