@@ -132,7 +132,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     void reply.header('x-request-id', req.id);
     void reply.header('x-content-type-options', 'nosniff');
     if (!reply.hasHeader('referrer-policy')) void reply.header('referrer-policy', 'no-referrer');
-    if (PRIVATE_ANSWERS.test(req.url) && !reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+    // The route's own path where one matched: Fastify routes "/%61pi/..." as "/api/...".
+    if (PRIVATE_ANSWERS.test(req.routeOptions.url ?? req.url) && !reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
   });
 
   await app.register(cookie);

@@ -110,6 +110,10 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
     const { cookie } = await signIn(orgId);
     const noStore = async (res: Response | { headers: Headers }, what: string) => expect(res.headers.get('cache-control'), what).toBe('no-store');
     await noStore(await fetch(`${svc.baseUrl}/api/session`, { headers: { cookie } }), 'GET /api/session (csrf_token)');
+    // The path as written may be percent-encoded: the route it reaches decides.
+    const encoded = await fetch(`${svc.baseUrl}/%61pi/session`, { headers: { cookie } });
+    expect(encoded.status).toBe(200);
+    await noStore(encoded, 'GET /%61pi/session');
     await noStore(await fetch(`${svc.baseUrl}/api/session`), 'GET /api/session, 401');
     const settings = `${svc.baseUrl}/api/orgs/${orgId}/notification-settings`;
     await noStore(await fetch(settings, { headers: { authorization: `Bearer ${apiKey}` } }), 'GET notification-settings');
