@@ -266,6 +266,12 @@ export class Alerter implements AlertHook {
     if (forMail.length > 0) {
       const ids = forMail.map((a) => a.id);
       if (emails.length === 0) {
+        // Addresses listed before AEGIS_ALERT_EMAIL_DOMAINS was set, none of them at its domains.
+        if (settings && settings.emails.length > 0)
+          logger.warn(
+            { org_id: orgId, alerts: forMail.length },
+            'no alert e-mail address of this organization is at AEGIS_ALERT_EMAIL_DOMAINS; e-mail alerts are dropped',
+          );
         await settleAlertChannel(db, orgId, ids, 'email', { done: true });
       } else if (!this.mail) {
         if (!this.saidNoSmtp) logger.warn({ org_id: orgId }, 'alert e-mails are configured but AEGIS_SMTP_URL is not set; e-mail alerts are dropped');

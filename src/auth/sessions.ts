@@ -120,7 +120,8 @@ const EXPIRY_BATCH = 5000;
 /**
  * Deletes expired sessions and sign-in links expired over a day ago (the worker's hourly retention
  * round): without it every sign-in left its rows for good. Oldest first, by the creation index for
- * sessions (the oldest are the expired ones, so the walk stops at the first live one) and by the
+ * sessions (the oldest are the expired ones; the walk still reads the live ones, which are few: each
+ * lasts 12 hours) and by the
  * expiry index for links (migration 0021); in batches, each removed by ctid as the retention prune does
  * (queue/prune.ts).
  */

@@ -72,6 +72,21 @@ describe.each(DB_KINDS)('alert e-mail domains (%s)', (kind) => {
     expect(smtp.mails.some((m) => m.to.includes('old@elsewhere.example'))).toBe(false);
   });
 
+  it('says so when none of the addresses stored before is at the domains', async () => {
+    const org = await svc.newOrg();
+    await tdb.db.query(`INSERT INTO notification_settings (org_id, emails) VALUES ($1, ARRAY['old@elsewhere.example'])`, [org.orgId]);
+    const dest = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { siem: 'custom', url: `${siem.url}/in`, auth_header_name: 'Authorization', auth_header_value: 'Bearer t-0123456789', enabled: true },
+    });
+    expect(dest.status, dest.text).toBe(201);
+    await seedEvents(tdb.db, org.orgId, 3);
+    await expect
+      .poll(() => svc.logs.lines.some((l) => l.includes('AEGIS_ALERT_EMAIL_DOMAINS; e-mail alerts are dropped') && l.includes(org.orgId)), { timeout: 120_000 })
+      .toBe(true);
+    expect(smtp.mails.some((m) => m.to.includes('old@elsewhere.example'))).toBe(false);
+  });
+
   it('refuses a setting that is not a list of domains', () => {
     for (const bad of ['example.com, ', 'https://example.com', '*.example.com', 'a@example.com', 'exa mple.com']) {
       expect(() => loadConfig({ AEGIS_ALERT_EMAIL_DOMAINS: bad, AEGIS_ENCRYPTION_KEY: generateKeyBase64() }), bad).toThrow(/AEGIS_ALERT_EMAIL_DOMAINS/);
