@@ -704,3 +704,271 @@ describe('named secrets: the false-positive review', () => {
     expect(found('Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.[redacted]')).toEqual([]);
   });
 });
+
+describe('named secrets: the gaps review', () => {
+  const S = 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB';
+  const HEX = '9f86d081884c7d659a2feaa0c55ad015';
+  it.each([
+    // A YAML block scalar: the value on the next, more indented line (as written, a break or an escaped one).
+    ['password: |\n  s3cr3tV4lue9', 's3cr3tV4lue9'],
+    ['password: >-\n  s3cr3tV4lue9', 's3cr3tV4lue9'],
+    ['db:\n  password: |\n    s3cr3tV4lue9\n  user: bob', 's3cr3tV4lue9'],
+    [`client_secret: |-\r\n  ${S}\r\n`, S],
+    ['{"values": "db:\\n  password: |\\n    s3cr3tV4lue9\\n  user: bob"}', 's3cr3tV4lue9'],
+    // Prose with a colon after "is", and a secret's name in prose.
+    ['the password is: Hunter2Xy9q', 'Hunter2Xy9q'],
+    ['api key is: 8f3kd93ks0d9f3k2', '8f3kd93ks0d9f3k2'],
+    ['the API key is 8f3kd93ks0d9f3k2', '8f3kd93ks0d9f3k2'],
+    [`the client secret for prod is ${S}`, S],
+    // curl's cookies.
+    [`curl -b 'session=${S}' https://x.example.com`, S],
+    [`curl --cookie "theme=dark; sid=${S}" https://x.example.com`, S],
+    [`curl -s -b sessionid=${S} https://x.example.com`, S],
+    [`curl -H 'Cookie: sessionid=${S}' https://x.example.com`, S],
+    // Names with a number, a version or an environment after them.
+    [`API_KEY_1=${S}`, S],
+    [`client_secret_v2: ${S}`, S],
+    [`SECRET_KEY_PROD=${S}`, S],
+    [`{"clientSecretV2": "${S}"}`, S],
+    ['DB_PASSWORD_2=Hunter2Secret!', 'Hunter2Secret!'],
+    ['DB_PASSWORD2=Hunter2Secret!', 'Hunter2Secret!'],
+    // More names.
+    [`Ocp-Apim-Subscription-Key: ${HEX}`, HEX],
+    [`curl -H "Ocp-Apim-Subscription-Key: ${HEX}" https://x.azure-api.net/v1`, HEX],
+    [`signing_key: ${S}`, S],
+    [`{"type": "service_account", "private_key": "${S}"}`, S],
+    [`secret_key=${S}`, S],
+    [`app.secret_key = "${S}"`, S],
+    [`x-api-key: ${S}`, S],
+  ])('%s: PASSWORD', (text, value) => {
+    expect(passwords(text), text).toEqual([['PASSWORD', value]]);
+    expect(masked(text), text).not.toContain(value);
+  });
+
+  it.each([
+    'password: |\nHunter2Xy9q',
+    'password: |\nusername: bob',
+    'db:\n  password: |\n  user: bob',
+    'password: |  s3cr3tV4lue9',
+    'password: > 8 characters',
+    'password is: required',
+    'the api key is: not set',
+    'API_KEY_1 is not set',
+    'API_KEY_1=',
+    'private_key: null',
+    'private_key: /etc/ssl/private/app.key',
+    'signing_key: ${SIGNING_KEY}',
+    'secret_key=<redacted>',
+    'passwords: 3 changed',
+    'curl -b cookies.txt https://x.example.com',
+    'curl -b "theme=dark; lang=en" https://x.example.com',
+    "curl -b 'session=expired' https://x.example.com",
+    'git checkout -b session=Xk9vQ2mL7pR4tW8zN3bV5cY1aB',
+    'Ocp-Apim-Subscription-Key: <your-subscription-key>',
+    'the token is expired',
+    'the api key is required',
+    `SECRET_KEY_TEST=my-secret-api-key-2024`,
+  ])('%s: no PASSWORD', (text) => {
+    expect(passwords(text), text).toEqual([]);
+  });
+
+  it('masks a block scalar, a cookie option and a numbered name in place, and the guard refuses them', () => {
+    expect(masked('db:\n  password: |\n    s3cr3tV4lue9\n  user: bob')).toBe('db:\n  password: |\n    [PASSWORD]\n  user: bob');
+    expect(masked(`curl -b 'session=${S}' https://x.example.com`)).toBe("curl -b 'session=[PASSWORD]' https://x.example.com");
+    expect(masked(`API_KEY_1=${S}`)).toBe('API_KEY_1=[PASSWORD]');
+    const base = { preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0' };
+    for (const summary of ['password: |\n  s3cr3tV4lue9', `curl --cookie "sid=${S}" https://x.example.com`, 'the password is: Hunter2Xy9q'])
+      expect(
+        guardAgentRecord({ ...base, summary })
+          .map((x) => x.message)
+          .join(),
+        summary,
+      ).toContain('PASSWORD');
+  });
+
+  it('a bare secret_key in a Terraform aws block is still the AWS secret key', () => {
+    const key = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/Ab';
+    expect(found(`provider "aws" {\n  secret_key = "${key}"\n}`)).toEqual([['AWS_SECRET_KEY', key]]);
+  });
+
+  it('stays linear on 1 MiB of block scalars, cookie options and suffixed names', () => {
+    const n = 1 << 20;
+    const fill = (unit: string) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+    for (const text of [
+      fill('password: |\n'),
+      fill('password: |\n  '),
+      fill('password: |\\n  a1'),
+      fill('api key is: '),
+      fill('curl -b a=b;'),
+      `curl -b '${fill('sid=x; ')}`,
+      fill('API_KEY_1_'),
+      fill('secret_v2'),
+    ])
+      for (const f of detectNamedPasswords(text)) expect(f.end - f.start, text.slice(0, 20)).toBeLessThanOrEqual(256);
+  });
+});
+
+describe('named secrets: the gaps review, second round', () => {
+  const S = 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB';
+  const V = 's3cr3tV4lue9';
+
+  it.each([
+    // A block scalar in a JSON string ends with the string: the next fields are no part of it.
+    [`{"v": "password: |\\n  ${V}", "user": "bob"}`, `{"v": "password: |\\n  [PASSWORD]", "user": "bob"}`],
+    [`{"msg":"password: |\\n  ${V}","a":"one two three four five"}`, `{"msg":"password: |\\n  [PASSWORD]","a":"one two three four five"}`],
+    [`{"msg":"password: |\\n  ${V}","trace":"${'x'.repeat(260)}"}`, `{"msg":"password: |\\n  [PASSWORD]","trace":"${'x'.repeat(260)}"}`],
+    [`{'msg': 'password: |\\n  ${V}', 'user': 'bob'}`, `{'msg': 'password: |\\n  [PASSWORD]', 'user': 'bob'}`],
+    // JSON inside JSON: the inner string closes with an escaped quote, its backslash kept.
+    [
+      JSON.stringify({ b: JSON.stringify({ v: `password: |\n  ${V}`, user: 'bob' }) }),
+      JSON.stringify({ b: JSON.stringify({ v: 'password: |\n  [PASSWORD]', user: 'bob' }) }),
+    ],
+    // curl's cookie, its shell-escaped separator kept.
+    [`curl -b session=${S}\\; theme=dark https://x.example.com`, `curl -b session=[PASSWORD]\\; theme=dark https://x.example.com`],
+  ])('%s: masks the value only', (text, expected) => {
+    expect(masked(text)).toBe(expected);
+  });
+
+  it.each([
+    // A block scalar header that is none: the value read as before (a regression of the first round).
+    ['password: |\\Zq8vT2xk!9', 'Zq8vT2xk!9'],
+    // Block scalars: a header comment, a tag or an anchor, a blank line first, a word after, a name/value pair's, deep.
+    [`password: | # the db one\n  ${V}`, V],
+    [`password: !!str |\n  ${V}`, V],
+    [`password: &pw |\n  ${V}`, V],
+    [`password: |\n\n  ${V}`, V],
+    [`password: |\n  ${V} hello`, V],
+    [`- name: DB_PASSWORD\n  value: |\n    ${V}`, V],
+    [`env:\n  - name: DB_PASSWORD\n    value: >-\n      ${V}\n  - name: USER`, V],
+    [`${' '.repeat(32)}password: |\n${' '.repeat(34)}${V}`, V],
+    // Suffixes: CamelCase environments, years, two segments, Rails' secret_key_base.
+    [`ApiKeyProd=${S}`, S],
+    [`clientSecretProd: ${S}`, S],
+    [`client_secret_2024=${S}`, S],
+    [`API_KEY_PROD_2=${S}`, S],
+    [`API_KEY_V2_PROD=${S}`, S],
+    ['DB_PASSWORD_PROD_1=Hunter2Secret!', 'Hunter2Secret!'],
+    [`SECRET_KEY_BASE=${S}`, S],
+    // Prose with no space after the colon.
+    ['the password is:Hunter2Xy9q', 'Hunter2Xy9q'],
+    // curl's cookie options: glued with "=", quoted so, and after other short flags.
+    [`curl --cookie=sid=${S} https://x.example.com`, S],
+    [`curl --cookie="theme=dark; sid=${S}" https://x.example.com`, S],
+    [`curl -sb 'sid=${S}' https://x.example.com`, S],
+  ])('%s: PASSWORD', (text, value) => {
+    const pws = passwords(text);
+    expect(pws.length, text).toBeGreaterThan(0);
+    expect(pws.map(([, v]) => v).join(), text).toContain(value);
+    expect(masked(text), text).not.toContain(value);
+  });
+
+  it.each([
+    // A mapping nested under the name: its first key is no value.
+    'password:\n  description: |\n    The password',
+    'password:\n  required: true',
+    'password:\n  enabled: true',
+    'password:\n  type: string\n  minLength: 12',
+    // A key's id names the key, it is none.
+    'private_key_id: 1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b',
+    // A shell pipe at a line's end is no block scalar.
+    'cat secrets.txt |\n  grep token',
+    'password: |\n  The password must be long',
+  ])('%s: no PASSWORD', (text) => {
+    expect(passwords(text), text).toEqual([]);
+  });
+
+  it("stays linear on 1 MiB of the second round's shapes", () => {
+    const n = 1 << 20;
+    const fill = (unit: string) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+    for (const text of [
+      fill('password: !!str &a |\\n  a1'),
+      fill('password: | # c\n'),
+      fill('password: |\n\n'),
+      fill('- name: DB_PASSWORD\n  value: |\n'),
+      fill('API_KEY_PROD_V2_'),
+      fill('ApiKeyProdV2'),
+      fill('curl -sb a=b\\; '),
+      fill('curl --cookie="a=b; '),
+      fill('password:\n  a: '),
+      fill('password is:'),
+      `{"v": "password: |\\n  ${fill('a1 ')}`,
+    ])
+      for (const f of detectNamedPasswords(text)) expect(f.end - f.start, text.slice(0, 20)).toBeLessThanOrEqual(256);
+  });
+});
+
+describe('named secrets: the gaps review, third round', () => {
+  const S = 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB';
+  const V = 's3cr3tV4lue9';
+
+  it.each([
+    // A block scalar's key starting its line after a JSON string's escaped break ("\npassword"), not a path's name.
+    [`{"file":"vars.yml","content":"---\\ndb_user: app\\ndb_password: |\\n  ${V}\\n"}`, V],
+    [`{"v":"x: 1\\npassword: |\\n  ${V}\\nuser: bob"}`, V],
+    // Pretty-printed JSON holding YAML: the key's indentation is the inner string's, not the JSON line's.
+    [JSON.stringify({ config: `password: |\n  ${V}\n` }, null, 4), V],
+    [`    config = "password: |\\n  ${V}"`, V],
+    [`{"request":{"body":"stringData:\\n  password: |\\n  ${V}\\n"}}`, V],
+    // A child key holding the value (a regression of the first round).
+    [`password:\n  value: ${V}`, V],
+    [`password:\n  value: "${V}"`, V],
+    [`password:\n  default: ${V}`, V],
+    [`password:\n  plain: ${V}`, V],
+    [`password:\n  secret: ${V}`, V],
+    // One-line values after an indicator (a regression of the first round).
+    ['password: >- Zq8vT2xk!9', 'Zq8vT2xk!9'],
+    ['pwd: > Zq8vT2xk!9', 'Zq8vT2xk!9'],
+    ['password: >1 Zq8vT2xk!9', 'Zq8vT2xk!9'],
+    // curl's cookie after its -u password.
+    [`curl -u bob:${V} -b "sid=${S}" https://x.example.com`, S],
+  ])('%s: PASSWORD', (text, value) => {
+    const pws = passwords(text);
+    expect(pws.map(([, v]) => v).join(), text).toContain(value);
+    expect(masked(text), text).not.toContain(value);
+  });
+
+  it.each([
+    'password:\n  minLength: 8',
+    'password:\n  required: true',
+    'password:\n  type: string',
+    'password:\n  secretName: db-creds',
+    'password:\n  existingSecret: db-creds-2024',
+    'password:\n  fromSecret: db-creds-2024',
+    'auth:\n  password:\n  username: admin',
+    'password:\n  description: |\n    The password',
+    'password: > 8 characters',
+    'password: |\nusername: bob',
+    'password: >-\nusername: bob1',
+  ])('%s: no PASSWORD', (text) => {
+    expect(passwords(text), text).toEqual([]);
+  });
+
+  it.each([
+    // A value ending in an escaped backslash: the quote after it closes the string, the mask keeps it.
+    [`{"v":"password: |\\n  ${V}\\\\","u":"bob"}`, '","u":"bob"}'],
+    [`{"v":"password: |\\n  ${V}\\\\"}`, '"}'],
+    [JSON.stringify({ b: JSON.stringify({ v: `password: |\n  ${V}\\`, u: 'bob' }) }), 'u\\":\\"bob\\"}"}'],
+    // A literal "\\n" in a string read as a deeper break: the string's own quote still ends the value.
+    [`{"msg":"cfg='password: |\\\\n  ${V}'","u":"bob"}`, `'","u":"bob"}`],
+    [`{"v":"password: |\\\\n  ${V}","trace":"${'x'.repeat(260)}"}`, `","trace":"${'x'.repeat(260)}"}`],
+  ])('%s: masks the value, never the JSON after it', (text, tail) => {
+    const m = masked(text);
+    expect(m, text).not.toContain(V);
+    expect(m.endsWith(tail), m).toBe(true);
+  });
+
+  it("stays linear on 1 MiB of the third round's shapes", () => {
+    const n = 1 << 20;
+    const fill = (unit: string) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+    for (const text of [
+      fill('\\npassword: |\\n  a1'),
+      fill('password:\n  value: '),
+      fill('password: >- a'),
+      fill('curl -b curl -b '),
+      fill('curl -u a:b -b '),
+      fill('password: |\\n  a\\\\\\\\\\"'),
+      `{"v": "password: |\\n  ${fill('\\\\')}`,
+    ])
+      for (const f of detectNamedPasswords(text)) expect(f.end - f.start, text.slice(0, 20)).toBeLessThanOrEqual(256);
+  });
+});

@@ -10,14 +10,17 @@
  *
  * Other secrets found by their name, reported as PASSWORD too (one list of names, NAME_CORE, read
  * by the same links and value ends): `secret` as a name's last segment (`client_secret`,
- * `clientSecret`), `SECRET_KEY` (an AWS secret key's names are cloudKeys.ts's), `api_key`, Azure's
- * `AccountKey` and `SharedAccessKey`, a query's `sig` (a SAS URL's), `token` as a name's last
+ * `clientSecret`), `SECRET_KEY` (an AWS secret key's names are cloudKeys.ts's) and Rails'
+ * `secret_key_base`, `api_key` (any separator, a blank too: `API key`), `signing_key`, `private_key` (a PEM block is privateKey.ts's: its blanks make no secret
+ * value here), Azure's `AccountKey`, `SharedAccessKey` and APIM's `Ocp-Apim-Subscription-Key`, a
+ * query's `sig` (a SAS URL's), `token` as a name's last
  * segment (`access_token`, `_authToken`, `X-Amz-Security-Token`, `VAULT_TOKEN`; not NOT_SECRET_TOKEN's
  * page, sync or CSRF tokens). Their value must look like a secret (isSecretValue: a password's rules,
  * then 16 characters or more of mixed classes). Places that need no name: `Bearer ...` and
  * `Authorization: Token ...` (schemeFindings), a session cookie in a Cookie or Set-Cookie header
- * (cookieFindings), Oracle's `user/password@` logon (oracleFindings). Prose names a password too:
- * `my password is X`, `the password for the prod db is X` (PROSE_LINK).
+ * (cookieFindings) or curl's `-b`/`--cookie` (cookieOption), Oracle's `user/password@` logon
+ * (oracleFindings). Prose names a password or a secret too: `my password is X`, `the password for the
+ * prod db is X`, `the API key is: X` (PROSE_LINK).
  *
  * The name (NAME_CORE): password, passwd, pwd or passphrase, any case, with any prefix joined by
  * `_`, `.`, `-`, camelCase or glued (`MYSQL_ROOT_PASSWORD`, `spring.datasource.password`, `dbPassword`,
@@ -27,13 +30,17 @@
  * `--pass`, `boarding pass: ...`, `bypass`, `passport` are none). The password must be the name's last segment, or a segment saying
  * it is one again (`password_confirmation`, `passwordConfirm`, `password_new`, `password_old`):
  * `password_hash`, `password_reset`, `passwordPolicy`, `password-stdin`, `password_file` name
- * something else (one digit may follow, as Django's `password1` and `password2`). A name right after
+ * something else (one digit may follow, as Django's `password1` and `password2`; and up to two
+ * segments numbering it or naming its environment, SUFFIX_SEGMENT: `API_KEY_1`, `client_secret_2024`,
+ * `clientSecretV2`, `ApiKeyProd`, `API_KEY_PROD_2`). A name right after
  * `/` or `\` is a path's (`/etc/passwd:bob:x:...`) or a URL's user (`postgres://db_password:...@`,
  * urlPassword.ts reads that one).
  *
  * Between name and value (link): `=`, `:`, `:=`, `=>`, padded; the quoted name's closing quote and a
  * subscript's `]` before it (`os.environ["DB_PASSWORD"] = ...`); a call's quoted first argument and
  * its comma (`define('DB_PASSWORD', '...')`); an XML element's `>`; a flag's space (`--password X`);
+ * a YAML block scalar's header and a line break (`password: |`, `password: !!str >- # db`, the value
+ * the next, more indented line; read in the text as written only, see blockScalarValue);
  * a name/value pair's `value` (Kubernetes' `- name: DB_PASSWORD` then `value: ...`, .NET's
  * `<add key="DbPassword" value="..."/>`); Markdown's bold around the name.
  *
@@ -68,14 +75,15 @@
  * stand-in (isStandIn), whatever its length or shape. A percent-encoded value is judged decoded.
  *
  * detect() also reads the text as written (detectWrittenNamedPasswords) when normalizing changed it,
- * for values holding a percent escape or an escaped quote that, decoded, ended them early.
+ * for values holding a percent escape or an escaped quote that, decoded, ended them early, and for
+ * YAML block scalars' values, which only the written line breaks and indentation tell.
  *
  * Cost: the privacy guard runs every detector on every short field of every audit record, so one
  * case-insensitive search (GATE) decides first, and a field without `pass`, `pw`, `secret`, `key`,
  * `token`, `auth`, `bearer`, `sig`, `cookie`, `@tcp(`-like or a command pays only for it.
  *
  * Linear time: each name, DSN or command is read over a bounded window (MAX_NAME, MAX_PAD,
- * MAX_VALUE, MAX_COMMAND), the ends of values are found by shared forward scans (StopScan), and the
+ * MAX_VALUE, MAX_COMMAND, MAX_LINE, MAX_INDENT), the ends of values are found by shared forward scans (StopScan), and the
  * regexes have bounded quantifiers anchored on the previous character.
  */
 import type { Finding } from '../findings.js';
@@ -99,7 +107,7 @@ const GATE =
 // last segment ("DB_PASS", "ansible_become_pass", "pw") or a name alone ("pass", not "bypass",
 // "passport"); "sig" only as a query's parameter (an Azure SAS URL's signature).
 const NAME_CORE =
-  /passw(?:or)?d|pwd|passphrase|(?<![A-Za-z0-9])(?:pass|pw)|secret(?:[_.-]?(?:access[_.-]?)?key)?|api[_.-]?key|(?:account|shared[_.-]?access|master)[_.-]?key|token|(?<=[?&])sig/gi;
+  /passw(?:or)?d|pwd|passphrase|(?<![A-Za-z0-9])(?:pass|pw)|secret(?:[_.-]?(?:access[_.-]?)?key(?:[_.-]?base)?)?|api[_. -]?key|(?:account|shared[_.-]?access|master|signing|private|subscription)[_.-]?key|token|(?<=[?&])sig/gi;
 /** The cores that name a password (its value judged by isPasswordValue); any other names a secret. */
 const PASSWORD_CORE = /^(?:passw(?:or)?d|pwd|passphrase|pass|pw)$/i;
 /** A secret key's core, and the prefixes that make it an AWS one ("aws_secret_access_key", "fs.s3a.secret.key"). */
@@ -118,6 +126,31 @@ const NOT_SECRET_TOKEN =
 // A segment after the password word that says it is a password again (a form's confirmation, a
 // change's old and new one); any other segment names something else ("password_hash").
 const REPEAT_SEGMENT = /(?:[_.-]?(?:confirm(?:ation|ed)?|new|old|again|repeat|retype|verify|current|plain(?:text)?))?/iy;
+// Segments after the name that number it or name its environment: the same secret again, one of
+// several (`API_KEY_1`, `DB_PASSWORD_2`, `client_secret_2024`, `client_secret_v2`, `clientSecretV2`,
+// `SECRET_KEY_PROD`, `ApiKeyProd`, `API_KEY_PROD_2`), up to MAX_SUFFIXES of them. Any other segment
+// still names something else (`password_hash`, `api_key_id`). Joined by a separator in any case, or
+// CamelCase (CAMEL_SUFFIX, case-sensitive: `ApiKeyProd`, not `apikeyprod`).
+const ENV_WORDS = [
+  'production',
+  'development',
+  'secondary',
+  'sandbox',
+  'staging',
+  'primary',
+  'backup',
+  'stage',
+  'local',
+  'prod',
+  'test',
+  'live',
+  'dev',
+  'uat',
+  'qa',
+];
+const SUFFIX_SEGMENT = new RegExp(String.raw`[_.-]?v\d{1,4}|[_.-](?:\d{1,4}|${ENV_WORDS.join('|')})`, 'iy');
+const CAMEL_SUFFIX = new RegExp(String.raw`(?<=[a-z0-9])(?:V\d{1,4}|${ENV_WORDS.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('|')})`, 'y');
+const MAX_SUFFIXES = 2;
 
 /** Characters a name is made of (`MYSQL_ROOT_PASSWORD`, `spring.datasource.password`, `--password`). */
 function isNameChar(c: string | undefined): boolean {
@@ -136,6 +169,7 @@ function isBlank(c: string | undefined): boolean {
 const isPad = (c: string | undefined) => c === ' ' || c === '\t';
 const isSpace = (c: string | undefined) => c === ' ';
 const isStar = (c: string | undefined) => c === '*';
+const isBackslash = (c: string | undefined) => c === '\\';
 const isShellWordChar = (c: string | undefined) => c !== undefined && !isBlank(c) && c !== ';' && c !== '|' && c !== '&';
 
 /** Where the run of `c` starting at `p` ends, at most `max` long. */
@@ -482,6 +516,8 @@ interface ValueSpan {
   start: number;
   end: number;
   quoted: boolean;
+  /** A YAML block scalar's (blockScalarValue): read in the text as written only. */
+  block?: boolean;
 }
 
 /** The value starting at `p` (quoted up to its closing quote, or unquoted up to its context's end). */
@@ -544,8 +580,9 @@ function restOfLine(text: string, start: number, firstEnd: number): number | nul
 }
 
 // A name/value pair's value after the name (Kubernetes' env list, JSON's {"name":...,"value":...},
-// .NET's appSettings key/value): the blanks of a line break, maybe a comma, then "value" assigned.
-const VALUE_LINK = /[ \t]{0,64},?[ \t]{0,64}(?:["']value["']|value)[ \t]{0,8}[:=][ \t]{0,8}/iy;
+// .NET's appSettings key/value): blanks, maybe a line break as written (raw or a JSON string's
+// escaped one; normalized, it reads as blanks), maybe a comma, then "value" assigned.
+const VALUE_LINK = /[ \t]{0,64}(?:(?:\r\n?|\n|\\{1,8}[rn])[ \t]{0,64})?,?[ \t]{0,64}(?:["']value["']|value)[ \t]{0,8}[:=][ \t]{0,8}/iy;
 
 /** What stands before a .netrc's password: its login and the user. */
 const NETRC_LOGIN = /(?:^|\s)login[ \t]{1,4}\S{1,64}[ \t]{1,4}$/;
@@ -560,7 +597,13 @@ function startsLine(text: string, nameStart: number): boolean {
   if (text.slice(k - 7, k) === 'export ') k -= 7;
   const blanks = k - skipBackRun(text, k, MAX_PAD, isPad);
   const j = k - blanks;
-  return j === 0 || text[j - 1] === '\n' || text[j - 1] === '\r' || blanks >= 2 || (blanks === 1 && text[j - 1] === ':');
+  return j === 0 || breakBefore(text, j) || blanks >= 2 || (blanks === 1 && text[j - 1] === ':');
+}
+
+/** Whether a line break, raw or a string's escaped one ("\\n"), ends right before `k`. */
+function breakBefore(text: string, k: number): boolean {
+  const c = text[k - 1];
+  return c === '\n' || c === '\r' || (text[k - 2] === '\\' && (c === 'n' || c === 'r'));
 }
 
 function skipBackRun(text: string, p: number, max: number, isRun: (c: string | undefined) => boolean): number {
@@ -578,9 +621,10 @@ function contextOf(text: string, nameStart: number): Context {
   return startsLine(text, nameStart) ? 'line' : 'plain';
 }
 
-// Prose's link ("my password is X", "the password for the prod db is X"): "is" or "was", maybe
-// after "for" and a few words naming what the password opens.
-const PROSE_LINK = /[ \t]{1,4}(?:for[ \t]{1,4}(?:[^\s=:]{1,32}[ \t]{1,4}){1,5}?)?(?:is|was)[ \t]{1,4}/iy;
+// Prose's link ("my password is X", "the password for the prod db is X", "the password is: X",
+// "is:X"): "is" or "was", maybe with a colon, maybe after "for" and a few words naming what the
+// password opens.
+const PROSE_LINK = /[ \t]{1,4}(?:for[ \t]{1,4}(?:[^\s=:]{1,32}[ \t]{1,4}){1,5}?)?(?:is|was)(?::[ \t]{0,4}|[ \t]{1,4})/iy;
 
 /** The value given to the name at [nameStart, nameEnd), or null; `prose`: a password word's. */
 function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Scans, prose = false): ValueSpan | null {
@@ -603,7 +647,10 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   const context = contextOf(text, nameStart);
   VALUE_LINK.lastIndex = p;
   const pair = VALUE_LINK.exec(text);
-  if (pair !== null) return valueAt(text, p + pair[0].length, context, scans);
+  if (pair !== null) {
+    const v = p + pair[0].length;
+    return keyValue(text, v, v, context, scans, '');
+  }
   const afterPad = skipRun(text, p, MAX_PAD, isPad);
   const c = text[afterPad];
   const c2 = text[afterPad + 1];
@@ -613,7 +660,17 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   else if (c === '=' && c2 !== '=') op = '=';
   // Not a scope ("Password::Create") nor a URL ("password://").
   else if (c === ':' && c2 !== ':' && c2 !== '/') op = ':';
-  if (op !== '') return valueAt(text, skipRun(text, afterPad + op.length, MAX_PAD, isPad), context, scans, op);
+  if (op !== '') {
+    const v = skipRun(text, afterPad + op.length, MAX_PAD, isPad);
+    if (op !== ':') return valueAt(text, v, context, scans, op);
+    // A mapping nested under the name ("password:" then "  required: true", normalized onto one
+    // line): its first key is no value.
+    NEXT_KEY.lastIndex = v;
+    const child = context === 'line' ? NEXT_KEY.exec(text) : null;
+    if (child === null) return keyValue(text, nameStart, v, context, scans, op);
+    if (!CHILD_VALUE.test(child[1]!)) return null;
+    return keyValue(text, v, skipRun(text, v + child[0].length, MAX_PAD, isPad), context, scans, op);
+  }
   // A .netrc's "machine host login bob password X": the word after a space, after a login.
   if (afterPad === p + 1 && text[p] === ' ' && NETRC_LOGIN.test(text.slice(Math.max(0, nameStart - MAX_NAME - 8), nameStart)))
     return valueAt(text, afterPad, 'plain', scans);
@@ -632,24 +689,187 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   return null;
 }
 
+/**
+ * The value of the key on the line holding `keyAt`, at `v` after its ":" (or "="): a block scalar's
+ * (blockScalarValue, the written text's), else the value on the line. A block indicator standing
+ * alone is a header whose value no line after it gave (`password: |` then a line indented no further;
+ * normalized, where the indentation is lost: `password: | user: bob`), so no value; one joined to
+ * more is a value (`password: |\Zq8v...`).
+ */
+function keyValue(text: string, keyAt: number, v: number, context: Context, scans: Scans, op: string): ValueSpan | null {
+  const block = blockScalarValue(text, keyAt, v);
+  if (block !== null) return block;
+  BLOCK_INDICATOR.lastIndex = v;
+  if (!BLOCK_INDICATOR.test(text)) return valueAt(text, v, context, scans, op);
+  // One blank, then more on the line: no header but a value after the indicator, as written
+  // ("password: >- Zq8v..."; normalized, a break after ">-" reads as one blank too, and its value is
+  // the same). Not a next key ("password: >-" then "username: bob").
+  const after = BLOCK_INDICATOR.lastIndex + 1;
+  NEXT_KEY.lastIndex = after;
+  return isPad(text[after - 1]) && !isBlank(text[after]) && after < text.length && !NEXT_KEY.test(text) ? valueAt(text, after, context, scans, op) : null;
+}
+
+/** A key starting the next line of a mapping ("required:", "description:"), see valueOfName. */
+const NEXT_KEY = /([A-Za-z_][\w.-]{0,63}):(?=[ \t\r\n]|$)/y;
+/** A child key that holds the value itself ("password:" then "  value: ..."), read by the name's rules. */
+const CHILD_VALUE = /^(?:value|default|plain(?:text)?|secret|data|text|string)$/i;
+
+// A YAML block scalar's header and the line break after it: maybe a tag and an anchor ("!!str",
+// "&pw"), its indicator ("|", ">-", "|2", "|+"), maybe a comment, then a break, raw or a JSON
+// string's escaped one ("\n", "\\n" in JSON inside JSON). One grammar: read after a name's ":"
+// (BLOCK_HEADER) and, after any key's ":", the written pass's gate (BLOCK_GATE).
+const BLOCK_INDICATOR_SOURCE = String.raw`[|>](?:[1-9][+-]?|[+-][1-9]?)?`;
+const BLOCK_HEADER_SOURCE =
+  String.raw`(?:(?:!!?[\w-]{0,32}|&[\w-]{1,32})[ \t]{1,4}){0,2}` +
+  BLOCK_INDICATOR_SOURCE +
+  String.raw`(?:[ \t]{1,32}#[^\r\n]{0,256}?|[ \t]{0,32})(?:\r\n?|\n|\\{1,8}[rn])`;
+const BLOCK_HEADER = new RegExp(BLOCK_HEADER_SOURCE, 'y');
+/** An indicator standing alone: a header, its value (if any) on a later line. */
+const BLOCK_INDICATOR = new RegExp(BLOCK_INDICATOR_SOURCE + String.raw`(?=[ \t\r\n]|\\[rn]|$)`, 'y');
+const BLOCK_GATE = new RegExp(String.raw`[\w.-]["']?[ \t]{0,32}:[ \t]{0,32}` + BLOCK_HEADER_SOURCE);
+/** Blank lines a block scalar's value may follow its header by. */
+const MAX_BLANK_LINES = 4;
+/** Indentation read; deeper than any YAML written by hand or by a tool. */
+const MAX_INDENT = 128;
+/** How far back the start of a key's line is looked for (lineIndent). */
+const MAX_LINE = 256;
+
+/**
+ * The length of the line break at `k`, or 0: raw (CR LF, LF, CR) when `slashes` is 0, else escaped
+ * with that many backslashes ("\n" in a JSON string, "\\n" in JSON inside one).
+ */
+function lineBreakAt(text: string, k: number, slashes: number): number {
+  if (slashes === 0) return text[k] === '\r' ? (text[k + 1] === '\n' ? 2 : 1) : text[k] === '\n' ? 1 : 0;
+  let j = k;
+  while (j - k < slashes && text[j] === '\\') j++;
+  return j - k === slashes && (text[j] === 'n' || text[j] === 'r') ? slashes + 1 : 0;
+}
+
+/**
+ * Whether the string a block scalar's escaped line stands in closes at `k`: a quote behind exactly
+ * one backslash fewer than the line break's (`"` in a JSON string, `\"` in JSON inside one), those
+ * backslashes starting at `k`; a single quote only before no word's character (a Python repr's
+ * `'...'`, where `"` may stand inside).
+ */
+function closesString(text: string, k: number, slashes: number): boolean {
+  if (isBackslash(text[k - 1])) return false;
+  const quote = skipRun(text, k, MAX_ESCAPES, isBackslash);
+  const c = text[quote];
+  if ((c !== '"' && c !== "'") || !delimitsString(quote - k, slashes)) return false;
+  return c === '"' || !continuesWord(text[quote + 1]);
+}
+
+/** Backslashes read before a quote. */
+const MAX_ESCAPES = 16;
+
+/**
+ * Whether a quote behind `run` backslashes opens or closes the string a break of `slashes`
+ * backslashes stands in, or one around it: each level doubles the backslashes (a literal one is
+ * `\\\\` one level down) and adds one, so a level-j delimiter's run is 2^j - 1 plus a multiple of
+ * 2^(j+1), i.e. the lowest set bit of run + 1 is 2^j; a deeper string's quote (`\\\"` inside
+ * JSON inside JSON) is none.
+ */
+function delimitsString(run: number, slashes: number): boolean {
+  const r = run + 1;
+  return (r & -r) <= slashes;
+}
+
+/** Whether the quote at `q` opens or closes a string at or around the level `slashes` stands in (delimitsString). */
+function quoteDelimits(text: string, q: number, slashes: number): boolean {
+  if (text[q] !== '"' && text[q] !== "'") return false;
+  return delimitsString(q - skipBackRun(text, q, MAX_ESCAPES, isBackslash), slashes);
+}
+
+/**
+ * The indentation of the line holding `p` (its leading blanks), its start looked for up to MAX_LINE
+ * back. In a string (`slashes` > 0, its breaks escaped), the line starts at the string's opening
+ * quote too: the JSON line's own indentation around it is none of the YAML's.
+ */
+function lineIndent(text: string, p: number, slashes: number): number {
+  let k = p;
+  while (k > 0 && p - k < MAX_LINE && !breakBefore(text, k) && !(slashes > 0 && quoteDelimits(text, k - 1, slashes))) k--;
+  return skipRun(text, k, MAX_INDENT, isPad) - k;
+}
+
+/**
+ * A YAML block scalar's value (`password: |`, then the value on the next line, indented more than the
+ * line holding `keyAt`; BLOCK_HEADER at `from`), or null when no header stands there: that line,
+ * after up to MAX_BLANK_LINES blank ones. Only the text as written has the line break and the
+ * indentation (normalized, a break and the blanks around it read as blanks, whatever the
+ * indentation), so detectWrittenNamedPasswords keeps these findings. A line indented no further ends
+ * the scalar empty (`password: |` then `user: bob`). An escaped break's line ends where its string
+ * does too (closesString): the fields after it are no part of it. With blanks, the line is judged as
+ * a quoted value (a passphrase's rules) when it is one, else its first word is the value, as a
+ * line's (restOfLine). A value over several lines is masked on its first line only.
+ */
+function blockScalarValue(text: string, keyAt: number, from: number): ValueSpan | null {
+  BLOCK_HEADER.lastIndex = from;
+  if (!BLOCK_HEADER.test(text)) return null;
+  let k = BLOCK_HEADER.lastIndex;
+  // The break's backslashes: 0 for a raw one.
+  const slashes = text[k - 1] === 'n' || text[k - 1] === 'r' ? k - 1 - skipBackRun(text, k - 1, 8, isBackslash) : 0;
+  for (let i = 0; i < MAX_BLANK_LINES; i++) {
+    const blank = skipRun(text, k, MAX_INDENT, isPad);
+    const lineBreak = lineBreakAt(text, blank, slashes);
+    if (lineBreak === 0) break;
+    k = blank + lineBreak;
+  }
+  const start = skipRun(text, k, MAX_INDENT, isPad);
+  const indent = lineIndent(text, keyAt, slashes);
+  // In a string, a value as deep as its key is taken too (a YAML body flattened into a log's field
+  // loses its nesting), unless it is the next key ("password: |" then "user: bob").
+  NEXT_KEY.lastIndex = start;
+  if (slashes > 0 ? start - k < Math.max(1, indent) || NEXT_KEY.test(text) : start - k <= indent) return null;
+  let end = start;
+  while (end < text.length && end - start <= MAX_VALUE && lineBreakAt(text, end, slashes) === 0 && !(slashes > 0 && closesString(text, end, slashes))) end++;
+  if (end - start > MAX_VALUE) return null;
+  while (end > start && isBlank(text[end - 1])) end--;
+  const line = text.slice(start, end);
+  if (!/\s/.test(line) || isPhraseOfSecrets(line)) return { start, end, quoted: /\s/.test(line), block: true };
+  let first = start;
+  while (first < end && !isBlank(text[first])) first++;
+  return { start, end: first, quoted: false, block: true };
+}
+
+/** terraform init's s3 backend setting right before a name (cloudKeys.ts's AWS_BACKEND_CONFIG_SECRET_RE). */
+const BACKEND_CONFIG = /-backend-config(?:=|[ \t]{1,16}(?:\\[ \t]{1,16})?)[`"']?$/;
+
 /** A sentence's full stop after an unquoted value is no part of it ("CI_JOB_TOKEN=glcbt-....", "my password is X."). */
 function withoutFullStop(text: string, value: ValueSpan): void {
   if (!value.quoted && value.end - value.start > 1 && text[value.end - 1] === '.') value.end--;
 }
 
-function namedFindings(text: string, out: Finding[], scans: Scans): void {
+/**
+ * Where the name whose core ends at `coreEnd` ends: past a segment saying it is a password again
+ * (REPEAT_SEGMENT), its numbers and environments (SUFFIX_SEGMENT, CAMEL_SUFFIX) and one digit
+ * (Django's password1 and password2); -1 when more of the name follows ("password_hash"). Every
+ * segment starts with a name's character, so taking each greedily loses no shorter reading.
+ */
+function nameEnd(text: string, coreEnd: number): number {
+  REPEAT_SEGMENT.lastIndex = coreEnd;
+  let end = coreEnd + REPEAT_SEGMENT.exec(text)![0].length;
+  for (let i = 0; i < MAX_SUFFIXES; i++) {
+    SUFFIX_SEGMENT.lastIndex = end;
+    CAMEL_SUFFIX.lastIndex = end;
+    const suffix = SUFFIX_SEGMENT.exec(text) ?? CAMEL_SUFFIX.exec(text);
+    if (suffix === null) break;
+    end += suffix[0].length;
+  }
+  if (isDigit(text[end]) && !isNameChar(text[end + 1])) end++;
+  return isNameChar(text[end]) ? -1 : end;
+}
+
+function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<Finding> | null): void {
   NAME_CORE.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = NAME_CORE.exec(text)) !== null) {
-    let end = m.index + m[0].length;
-    REPEAT_SEGMENT.lastIndex = end;
-    const again = REPEAT_SEGMENT.exec(text);
-    if (again !== null && !isNameChar(text[end + again[0].length])) end += again[0].length;
-    // One digit may follow (Django's password1 and password2), then the name must end.
-    if (isDigit(text[end]) && !isNameChar(text[end + 1])) end++;
-    if (isNameChar(text[end])) continue;
-    const start = skipBack(text, m.index);
-    if (text[start - 1] === '/' || text[start - 1] === '\\') continue;
+    const end = nameEnd(text, m.index + m[0].length);
+    if (end === -1) continue;
+    let start = skipBack(text, m.index);
+    // A JSON string's escaped break or tab right before the name ("\\npassword: |"): its letter is
+    // the escape's, no part of the name, and the backslash no path's.
+    if (start < m.index && text[start - 1] === '\\' && (text[start] === 'n' || text[start] === 'r' || text[start] === 't')) start++;
+    else if (text[start - 1] === '/' || text[start - 1] === '\\') continue;
     // "pass" and "pw" need a name of their own: "--pass", "-pass" are a flag named "pass" alone.
     if (m[0].length <= 4 && /^p(?:ass|w)$/i.test(m[0])) {
       if (!isAsciiLetter(text[start]) && !isDigit(text[start])) continue;
@@ -662,18 +882,28 @@ function namedFindings(text: string, out: Finding[], scans: Scans): void {
     const bare = start === m.index && m[0].length <= 4 && /^p(?:ass|w)$/i.test(m[0]);
     if (!password && /^token$/i.test(m[0]) && NOT_SECRET_TOKEN.test(text.slice(start, m.index))) continue;
     // An AWS secret key's names are cloudKeys.ts's, which reads their values by the key's own shape:
-    // with "aws", "s3" or "access" in them, and Terraform's bare lower-case "secret_key" (the aws
-    // provider's and the s3 backend's argument).
-    if (!password && AWS_KEY_CORE.test(m[0]) && (AWS_PREFIX.test(text.slice(Math.max(0, start - 4), end)) || text.startsWith('secret_key', start))) continue;
+    // with "aws", "s3" or "access" in them, and a bare "secret_key" given to terraform init's s3
+    // backend (-backend-config="secret_key=..."). Any other bare "secret_key" is read here too (Flask's,
+    // any app's): inside a Terraform aws block cloudKeys.ts reports the same value as AWS_SECRET_KEY,
+    // which wins the tie (detect.ts's SPECIFICITY); anywhere else it is a secret by its name alone.
+    if (
+      !password &&
+      AWS_KEY_CORE.test(m[0]) &&
+      (AWS_PREFIX.test(text.slice(Math.max(0, start - 4), end)) || BACKEND_CONFIG.test(text.slice(Math.max(0, start - 48), start)))
+    )
+      continue;
     // A shell's default ("${API_KEY:-...}") is no assignment.
     if (text[start - 1] === '{' && text[start - 2] === '$') continue;
-    const value = valueOfName(text, start, end, scans, PROSE_CORE.test(m[0]));
+    // Prose names a secret as it names a password ("the API key is X"): not "pass", "pwd" or "pw".
+    const value = valueOfName(text, start, end, scans, password ? PROSE_CORE.test(m[0]) : true);
     if (value === null) continue;
     if (!password) withoutFullStop(text, value);
     const raw = text.slice(value.start, value.end);
     if (!(password ? isPasswordValue(raw, value.quoted) : isSecretValue(raw, value.quoted))) continue;
     if (bare && SIZE.test(raw)) continue;
-    out.push({ type: 'PASSWORD', start: value.start, end: value.end });
+    const finding: Finding = { type: 'PASSWORD', start: value.start, end: value.end };
+    if (value.block) blocks?.add(finding);
+    out.push(finding);
   }
 }
 
@@ -730,13 +960,16 @@ function dsnFindings(text: string, out: Finding[]): void {
  * Command lines that take a password as an option, and where: mysql's `-p` glued to its value
  * (`-p` is a port to psql and ssh, and `-p` alone asks for it); `docker login -p X`; `sshpass -p X`;
  * `redis-cli -a X`; curl's `-u user:password` (the part after the first `:`; without one, curl asks);
- * `sqlcmd -P X`; `mongosh -p X`; `ldapsearch -w X`.
+ * `sqlcmd -P X`; `mongosh -p X`; `ldapsearch -w X`. And curl's cookies, `-b 'session=X'` or
+ * `--cookie "sid=X"`: a session cookie's value, as in a Cookie header (cookiePairs), the walk going on after it.
  * `glued`: the flags whose value is glued to them; `spaced`: the word after them.
  */
 interface CommandRule {
   glued: readonly string[];
   spaced: readonly string[];
   userPair?: boolean;
+  /** The options taking cookies, `name=value; ...` (curl's `-b`, `--cookie`; `-b` glued too). */
+  cookie?: readonly string[];
 }
 const MYSQL_RULE: CommandRule = { glued: ['-p'], spaced: [] };
 const COMMAND_RULES: ReadonlyArray<readonly [RegExp, CommandRule]> = [
@@ -744,7 +977,7 @@ const COMMAND_RULES: ReadonlyArray<readonly [RegExp, CommandRule]> = [
   [/^(?:docker|podman|nerdctl)[ \t]{1,8}login$/, { glued: ['-p'], spaced: ['-p'] }],
   [/^sshpass$/, { glued: ['-p'], spaced: ['-p'] }],
   [/^redis-cli$/, { glued: [], spaced: ['-a'] }],
-  [/^curl$/, { glued: ['-u'], spaced: ['-u', '--user'], userPair: true }],
+  [/^curl$/, { glued: ['-u'], spaced: ['-u', '--user'], userPair: true, cookie: ['-b', '--cookie'] }],
   // SQL Server's sqlcmd (-P), MongoDB's shells (-p), OpenLDAP's clients (-w; -W asks instead).
   [/^sqlcmd$/, { glued: [], spaced: ['-P'] }],
   [/^(?:mongosh|mongo)$/, { glued: [], spaced: ['-p'] }],
@@ -763,7 +996,7 @@ function commandFindings(text: string, out: Finding[], scans: Scans): void {
   let m: RegExpExecArray | null;
   while ((m = COMMAND.exec(text)) !== null) {
     const rule = ruleOf(m[0].toLowerCase()) ?? MYSQL_RULE;
-    const span = commandPassword(text, m.index + m[0].length, rule, scans);
+    const span = commandPassword(text, m.index + m[0].length, rule, scans, out);
     if (span !== null) out.push({ type: 'PASSWORD', start: span[0], end: span[1] });
   }
 }
@@ -801,7 +1034,7 @@ function optionValue(text: string, start: number, end: number, rule: CommandRule
  * it (`-u root -h db --port=3306 -p...`, a short option taking the word after it; and for curl its
  * URL): past any other word the text has moved on ("mysql -u root -p db and psql -p5432").
  */
-function commandPassword(text: string, from: number, rule: CommandRule, scans: Scans): [number, number] | null {
+function commandPassword(text: string, from: number, rule: CommandRule, scans: Scans, out: Finding[]): [number, number] | null {
   let k = from;
   let argumentNext = false;
   while (k < text.length && k - from < MAX_COMMAND) {
@@ -810,14 +1043,21 @@ function commandPassword(text: string, from: number, rule: CommandRule, scans: S
     if (tokenEnd <= k || tokenEnd - k > MAX_VALUE) return null;
     const token = text.slice(k, tokenEnd);
     if (token[0] === '-') {
-      for (const f of rule.spaced) {
-        if (token !== f) continue;
-        const v = skipRun(text, tokenEnd, 4, isPad);
-        const vEnd = v > tokenEnd ? wordEnd(text, v, scans) : -1;
-        return vEnd > v ? optionValue(text, v, vEnd, rule, scans) : null;
+      const option = passwordOption(text, k, tokenEnd, rule, scans);
+      if (option !== null) {
+        // A command taking cookies too walks on for them ("curl -u bob:X -b 'sid=Y'").
+        if (rule.cookie === undefined || option.end === -1) return option.value;
+        if (option.value !== null) out.push({ type: 'PASSWORD', start: option.value[0], end: option.value[1] });
+        k = option.end;
+        argumentNext = false;
+        continue;
       }
-      for (const f of rule.glued)
-        if (token.length > f.length && token.startsWith(f) && token[f.length] !== '-') return optionValue(text, k + f.length, tokenEnd, rule, scans);
+      const cookiesEnd = cookieOption(text, k, tokenEnd, rule, scans, out);
+      if (cookiesEnd !== -1) {
+        k = cookiesEnd;
+        argumentNext = false;
+        continue;
+      }
     }
     // Another command word: the walk from it is the next match's (so each word is walked once).
     if (ruleOf(token.toLowerCase()) !== null) return null;
@@ -830,6 +1070,50 @@ function commandPassword(text: string, from: number, rule: CommandRule, scans: S
   }
   return null;
 }
+
+/**
+ * The password option at [k, tokenEnd) (spaced, its value the next word; or glued): its value (null
+ * for a stand-in) and where its word ends (-1 when the value is missing), or null when the token is none.
+ */
+function passwordOption(text: string, k: number, tokenEnd: number, rule: CommandRule, scans: Scans): { value: [number, number] | null; end: number } | null {
+  const token = text.slice(k, tokenEnd);
+  if (rule.spaced.includes(token)) {
+    const v = skipRun(text, tokenEnd, 4, isPad);
+    const vEnd = v > tokenEnd ? wordEnd(text, v, scans) : -1;
+    return vEnd > v ? { value: optionValue(text, v, vEnd, rule, scans), end: vEnd } : { value: null, end: -1 };
+  }
+  for (const f of rule.glued)
+    if (token.length > f.length && token.startsWith(f) && token[f.length] !== '-')
+      return { value: optionValue(text, k + f.length, tokenEnd, rule, scans), end: tokenEnd };
+  return null;
+}
+
+/**
+ * The session cookies of a cookie option at [k, tokenEnd) into `out`: `-b 'sid=X'`, after other short
+ * flags (`-sb 'sid=X'`), glued (`-bsid=X`), `--cookie "sid=X"` or `--cookie=sid=X`. Returns the end of
+ * its value's word, or -1 when the token is none. A value without `=` is a cookie file (`-b
+ * cookies.txt`): no pair, nothing found.
+ */
+function cookieOption(text: string, k: number, tokenEnd: number, rule: CommandRule, scans: Scans, out: Finding[]): number {
+  const token = text.slice(k, tokenEnd);
+  for (const f of rule.cookie ?? []) {
+    let v: number;
+    if (token === f || (f.length === 2 && SHORT_FLAGS.test(token) && token.endsWith(f[1]!))) {
+      v = skipRun(text, tokenEnd, 4, isPad);
+      if (v === tokenEnd) return -1;
+    } else if (f.length > 2 && token.startsWith(f + '=')) v = k + f.length + 1;
+    else if (f.length === 2 && token.length > 2 && token.startsWith(f)) v = k + 2;
+    else continue;
+    const vEnd = wordEnd(text, v, scans);
+    // Another command ("curl -b curl -b ..."): the walk from it is its own.
+    if (vEnd <= v || ruleOf(text.slice(v, vEnd).toLowerCase()) !== null) return -1;
+    cookiePairs(text, isQuote(text[v]) ? v + 1 : v, out, scans);
+    return vEnd;
+  }
+  return -1;
+}
+/** Short flags run together ("-sb"): the last one takes the next word. */
+const SHORT_FLAGS = /^-[A-Za-z]{1,8}$/;
 
 // An HTTP credential after its scheme word: "Bearer X" anywhere (a header, curl's -H, a log line),
 // and in an Authorization header "Token X" (Django REST framework's, GitHub's older scheme), "ApiKey
@@ -888,22 +1172,31 @@ function cookieFindings(text: string, out: Finding[], scans: Scans): void {
   COOKIE_HEADER.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = COOKIE_HEADER.exec(text)) !== null) {
-    const from = m.index + m[0].length;
-    let k = from;
-    while (k - from < MAX_COMMAND) {
-      COOKIE_PAIR.lastIndex = k;
-      const pair = COOKIE_PAIR.exec(text);
-      if (pair === null) break;
-      const value = valueAt(text, k + pair[0].length, 'conn', scans);
-      if (value === null) break;
-      if (isSessionCookie(pair[1]!) && isSecretValue(text.slice(value.start, value.end), value.quoted))
-        out.push({ type: 'PASSWORD', start: value.start, end: value.end });
-      k = value.end + (value.quoted ? 1 : 0);
-      if (text[k] !== ';') break;
-      k = skipRun(text, k + 1, MAX_PAD, isPad);
-    }
+    const k = cookiePairs(text, m.index + m[0].length, out, scans);
     if (k > COOKIE_HEADER.lastIndex) COOKIE_HEADER.lastIndex = k;
   }
+}
+
+/**
+ * The session cookies among the `name=value` pairs from `from` ("; " between them), up to
+ * MAX_COMMAND: a Cookie header's, curl's `-b`. Returns where the walk stopped.
+ */
+function cookiePairs(text: string, from: number, out: Finding[], scans: Scans): number {
+  let k = from;
+  while (k - from < MAX_COMMAND) {
+    COOKIE_PAIR.lastIndex = k;
+    const pair = COOKIE_PAIR.exec(text);
+    if (pair === null) break;
+    const value = valueAt(text, k + pair[0].length, 'conn', scans);
+    if (value === null) break;
+    // A shell's escaped separator ("sid=X\; theme=dark", unquoted): its backslash is no part of the value.
+    const end = !value.quoted && text[value.end] === ';' && text[value.end - 1] === '\\' ? value.end - 1 : value.end;
+    if (isSessionCookie(pair[1]!) && isSecretValue(text.slice(value.start, end), value.quoted)) out.push({ type: 'PASSWORD', start: value.start, end });
+    k = value.end + (value.quoted ? 1 : 0);
+    if (text[k] !== ';') break;
+    k = skipRun(text, k + 1, MAX_PAD, isPad);
+  }
+  return k;
 }
 
 // Oracle's "user/password@connect": a thin or OCI JDBC URL, or sqlplus's logon (its options first,
@@ -921,10 +1214,15 @@ function oracleFindings(text: string, out: Finding[]): void {
 }
 
 export function detectNamedPasswords(text: string): Finding[] {
+  return findNamedPasswords(text, null);
+}
+
+/** The findings; `blocks`, when given, gets those that are block scalars' values (blockScalarValue). */
+function findNamedPasswords(text: string, blocks: Set<Finding> | null): Finding[] {
   if (!GATE.test(text)) return [];
   const out: Finding[] = [];
   const scans = new Scans(text);
-  namedFindings(text, out, scans);
+  namedFindings(text, out, scans, blocks);
   sqlFindings(text, out, scans);
   dsnFindings(text, out);
   commandFindings(text, out, scans);
@@ -937,12 +1235,16 @@ export function detectNamedPasswords(text: string): Finding[] {
 /**
  * The findings in text as written (not normalized) that only the written form reads whole: a value
  * holding a percent escape (the normalizer decodes "%26" to the "&" that ends a query's value) or a
- * backslash-escaped quote (decoded, it reads as the value's end). detect() and the privacy guard run
+ * backslash-escaped quote (decoded, it reads as the value's end), and a YAML block scalar's value
+ * (blockScalarValue: normalized, the break and indentation that tell it are gone). detect() and the privacy guard run
  * it beside the normalized pass.
  */
 const WRITTEN_ONLY = /%[0-9A-Fa-f]{2}|\\["']/;
 export function detectWrittenNamedPasswords(text: string): Finding[] {
-  // Most texts the normalizer changed hold a line break or non-ASCII, none of these escapes.
-  if (!WRITTEN_ONLY.test(text)) return [];
-  return detectNamedPasswords(text).filter((f) => WRITTEN_ONLY.test(text.slice(f.start, f.end)));
+  // Most texts the normalizer changed hold a line break or non-ASCII, and neither these escapes nor
+  // a key's block scalar header (BLOCK_GATE).
+  const escaped = WRITTEN_ONLY.test(text);
+  if (!escaped && !BLOCK_GATE.test(text)) return [];
+  const blocks = new Set<Finding>();
+  return findNamedPasswords(text, blocks).filter((f) => blocks.has(f) || (escaped && WRITTEN_ONLY.test(text.slice(f.start, f.end))));
 }
