@@ -830,10 +830,10 @@ async function filterRouteCost(orgId: string): Promise<number> {
     const { fields, occurredAt } = fieldsFromAgentRecord(agentRecord(`pflt_route${String(i).padStart(19, '0')}`, i) as unknown as AgentDecisionRecord, now);
     return { orgId, id: fields.preflight_id, payload: buildWireEvent({ orgId, fields, occurredAt }) };
   });
-  for (let i = 0; i < 20; i++) router.route(events); // warm-up (compile, JIT)
+  for (let i = 0; i < 20; i++) await router.route(events); // warm-up (compile, JIT)
   const rounds = 200;
   const t0 = performance.now();
-  for (let i = 0; i < rounds; i++) router.route(events);
+  for (let i = 0; i < rounds; i++) await router.route(events);
   return round(((performance.now() - t0) * 1000) / (rounds * events.length * BENCH_FILTERS.length), 3);
 }
 
