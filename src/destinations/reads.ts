@@ -2,7 +2,7 @@
 // filtered destinations. The locks a change takes are in writes.ts.
 import type { Queryable } from '../db/types.js';
 import { keysetPage } from '../db/page.js';
-import { ROW_VERSION } from '../queue/dueDestinations.js';
+import { filterVersionSql, ROW_VERSION } from '../queue/dueDestinations.js';
 import { QUEUE_COUNT_CAP } from '../queue/countCap.js';
 import type { DestinationWithCounts, VersionedDestinationRow } from './row.js';
 
@@ -118,7 +118,7 @@ export interface FilteredDestination {
  */
 export async function listFilteredDestinations(db: Queryable, orgIds: readonly string[]): Promise<FilteredDestination[]> {
   const { rows } = await db.query<FilteredDestination>(
-    `SELECT org_id, id, filter, md5(filter::text) AS version FROM destinations
+    `SELECT org_id, id, filter, ${filterVersionSql()} AS version FROM destinations
       WHERE org_id = ANY($1::text[]) AND enabled AND filter IS NOT NULL ORDER BY org_id, id`,
     [orgIds],
   );

@@ -15,6 +15,14 @@ const IN_FLIGHT = `SELECT 1 FROM forwarding_jobs o WHERE ${IN_FLIGHT_WHERE}`;
 export const ROW_VERSION = `to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
 
 /**
+ * A filter's version as SQL, over the destinations' `filter` column (qualified by `alias` when given):
+ * what the router computed its routing against (listFilteredDestinations) and what recording proves it
+ * against (queue/enqueue.ts). One rule: versions spelled differently would never match, and every
+ * recording of a filtered organization would be refused as stale.
+ */
+export const filterVersionSql = (alias?: string): string => `md5(${alias ? `${alias}.` : ''}filter::text)`;
+
+/**
  * The SET item every write of what a runner reads from a destination row uses. Not plain now(): that
  * is the transaction's start, the same for two writes in one instant, and the embedded database's
  * clock counts whole milliseconds; two writes must never leave the same version, or a worker would

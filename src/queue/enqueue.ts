@@ -3,6 +3,7 @@ import type { Queryable } from '../db/types.js';
 import { JOBS_CHANNEL } from './types.js';
 import { AppError } from '../errors.js';
 import { FilterRouter } from '../filters/router.js';
+import { filterVersionSql } from './dueDestinations.js';
 
 export interface NewEvent {
   orgId: string;
@@ -53,7 +54,7 @@ WITH fresh AS (
   SELECT NOT EXISTS (
     SELECT 1 FROM destinations d
      WHERE d.org_id = $1 AND d.enabled AND d.filter IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM unnest($5::text[], $6::text[]) AS f(id, version) WHERE f.id = d.id AND f.version = md5(d.filter::text))
+       AND NOT EXISTS (SELECT 1 FROM unnest($5::text[], $6::text[]) AS f(id, version) WHERE f.id = d.id AND f.version = ${filterVersionSql('d')})
   ) AS ok
 ), org AS (
   SELECT 1 FROM orgs WHERE id = $1 FOR KEY SHARE
@@ -61,7 +62,7 @@ WITH fresh AS (
   -- Only those given jobs: every unfiltered one, and the filtered ones some event matched, chosen by
   -- the snapshot (the ARRAY, evaluated once) and read as their lock returns them. The organization is
   -- locked first, in the order a destination change takes the two.
-  SELECT id, filter IS NULL AS takes_all, md5(filter::text) AS version FROM destinations
+  SELECT id, filter IS NULL AS takes_all, ${filterVersionSql()} AS version FROM destinations
    WHERE org_id = $1 AND enabled AND EXISTS (SELECT 1 FROM org)
      AND id = ANY(ARRAY(SELECT id FROM destinations WHERE org_id = $1 AND enabled AND (filter IS NULL OR id = ANY($8::text[]))))
      FOR KEY SHARE
