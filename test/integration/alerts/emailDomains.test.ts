@@ -35,6 +35,16 @@ describe.each(DB_KINDS)('alert e-mail domains (%s)', (kind) => {
     await tdb?.close();
   });
 
+  /** A destination whose SIEM refuses every request, with events queued: the organization's alerts follow. */
+  async function failingDestination(org: { orgId: string; apiKey: string }) {
+    const dest = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { siem: 'custom', url: `${siem.url}/in`, auth_header_name: 'Authorization', auth_header_value: 'Bearer t-0123456789', enabled: true },
+    });
+    expect(dest.status, dest.text).toBe(201);
+    await seedEvents(tdb.db, org.orgId, 3);
+  }
+
   it('refuses an address outside the domains, and says which are allowed', async () => {
     const org = await svc.newOrg();
     const path = `/api/orgs/${org.orgId}/notification-settings`;
@@ -62,12 +72,7 @@ describe.each(DB_KINDS)('alert e-mail domains (%s)', (kind) => {
     });
     expect(put.status, put.text).toBe(200);
     await tdb.db.query(`UPDATE notification_settings SET emails = array_append(emails, 'old@elsewhere.example') WHERE org_id = $1`, [org.orgId]);
-    const dest = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
-      apiKey: org.apiKey,
-      body: { siem: 'custom', url: `${siem.url}/in`, auth_header_name: 'Authorization', auth_header_value: 'Bearer t-0123456789', enabled: true },
-    });
-    expect(dest.status, dest.text).toBe(201);
-    await seedEvents(tdb.db, org.orgId, 3);
+    await failingDestination(org);
     await expect.poll(() => smtp.mails.filter((m) => m.to.includes('oncall@example.com')).length, { timeout: 120_000 }).toBeGreaterThan(0);
     expect(smtp.mails.some((m) => m.to.includes('old@elsewhere.example'))).toBe(false);
   });
@@ -75,12 +80,7 @@ describe.each(DB_KINDS)('alert e-mail domains (%s)', (kind) => {
   it('says so when none of the addresses stored before is at the domains', async () => {
     const org = await svc.newOrg();
     await tdb.db.query(`INSERT INTO notification_settings (org_id, emails) VALUES ($1, ARRAY['old@elsewhere.example'])`, [org.orgId]);
-    const dest = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
-      apiKey: org.apiKey,
-      body: { siem: 'custom', url: `${siem.url}/in`, auth_header_name: 'Authorization', auth_header_value: 'Bearer t-0123456789', enabled: true },
-    });
-    expect(dest.status, dest.text).toBe(201);
-    await seedEvents(tdb.db, org.orgId, 3);
+    await failingDestination(org);
     await expect
       .poll(() => svc.logs.lines.some((l) => l.includes('AEGIS_ALERT_EMAIL_DOMAINS; e-mail alerts are dropped') && l.includes(org.orgId)), { timeout: 120_000 })
       .toBe(true);

@@ -23,6 +23,9 @@ describe.each(DB_KINDS)('queue: recordEvents with filters (%s)', (kind) => {
   const setFilter = (id: string, filter: unknown) =>
     tdb.db.query('UPDATE destinations SET filter = $2, updated_at = now() WHERE id = $1', [id, filter === null ? null : JSON.stringify(filter)]);
   const eventIds = async (d: string) => (await jobs(tdb.db, d)).map((j) => j.event_id).sort();
+  /** How many backends wait for a lock the backend `pid` holds (PostgreSQL). */
+  const waitingFor = async (pid: number) =>
+    (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid])).rows[0]!.n;
 
   /** The same database, counting the statements sent (to see the retry a stale routing causes). */
   function counting(db: Queryable): { db: Queryable; texts: string[] } {
@@ -161,15 +164,7 @@ describe.each(DB_KINDS)('queue: recordEvents with filters (%s)', (kind) => {
       await holder.query('SELECT 1 FROM destinations WHERE id = $1 FOR UPDATE', [d]);
       await holder.query('UPDATE destinations SET filter = $2, updated_at = now() WHERE id = $1', [d, JSON.stringify({ 'aegis.decision': 'BLOCKED' })]);
       const recorded = recordEvents(tdb.db, [ev(org, 'w1', 'BLOCKED'), ev(org, 'w2', 'ALLOWED')], router);
-      await expect
-        .poll(
-          async () =>
-            (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid])).rows[0]!.n,
-          {
-            timeout: 60_000,
-          },
-        )
-        .toBe(1);
+      await expect.poll(() => waitingFor(pid), { timeout: 60_000 }).toBe(1);
       await holder.query('COMMIT');
       expect((await recorded).inserted).toEqual(['w1', 'w2']);
       expect(await eventIds(d)).toEqual(['w1']);
@@ -217,15 +212,7 @@ describe.each(DB_KINDS)('queue: recordEvents with filters (%s)', (kind) => {
       await lockOrgDestinationCounts(tx, org);
       const pid = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       recorded = recordEvents(tdb.db, [ev(org, 'e-during', 'BLOCKED')]);
-      await expect
-        .poll(
-          async () =>
-            (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid])).rows[0]!.n,
-          {
-            timeout: 60_000,
-          },
-        )
-        .toBe(1);
+      await expect.poll(() => waitingFor(pid), { timeout: 60_000 }).toBe(1);
       expect(await lockDestinationRow(tx, org, x)).not.toBeNull();
       await recordEvents(tx, [ev(org, 'e-trail', 'ALLOWED')]);
     });
