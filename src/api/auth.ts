@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/types.js';
-import { digestKey, lookupIdOf, plausibleApiKey, verifyKeyDigest } from '../auth/apiKeys.js';
-import { findSession, plausibleToken, tokenDigest } from '../auth/sessions.js';
+import { digestKey, keyActorIdOf, lookupIdOf, plausibleApiKey, verifyKeyDigest } from '../auth/apiKeys.js';
+import { findSession, plausibleToken, sessionActorIdOf, tokenDigest } from '../auth/sessions.js';
 import type { CredentialChecks } from './credentialChecks.js';
 import type { TrailActor } from '../trail/contract.js';
 import { AppError } from '../errors.js';
@@ -49,7 +49,7 @@ export async function authenticate(
     const digest = digestKey(key);
     const orgId = await checks.check(keyCheckName(digest), () => verifyKeyDigest(db, digest));
     if (!orgId) throw new AppError('unauthorized', 'The API key is not valid.');
-    return { orgId, method: 'api_key', actor: { type: 'api_key', id: `key_${lookupIdOf(digest)}` } };
+    return { orgId, method: 'api_key', actor: { type: 'api_key', id: keyActorIdOf(digest) } };
   }
   const cookie = req.cookies?.[SESSION_COOKIE];
   if (cookie) {
@@ -62,7 +62,7 @@ export async function authenticate(
         throw new AppError('csrf_failed', 'Missing or wrong CSRF token; reload the page and try again.');
       }
     }
-    return { orgId: session.orgId, method: 'session', actor: { type: 'dashboard_session', id: `ses_${lookupIdOf(digest)}` } };
+    return { orgId: session.orgId, method: 'session', actor: { type: 'dashboard_session', id: sessionActorIdOf(digest) } };
   }
   throw new AppError('unauthorized', 'Send "Authorization: Bearer <api key>".');
 }

@@ -20,8 +20,11 @@ export const lookupIdOf = (digest: Buffer): string => digest.toString('hex').sli
  * (`printf %s KEY | sha256sum | cut -c1-16`) and find its row (api_keys.lookup_id).
  */
 export function apiKeyActorId(key: string): string {
-  return `key_${apiKeyLookupId(key)}`;
+  return keyActorIdOf(digestKey(key));
 }
+
+/** apiKeyActorId for a key already digested (the API's authentication digests each key once). */
+export const keyActorIdOf = (digest: Buffer): string => `key_${lookupIdOf(digest)}`;
 
 export function generateApiKey(): string {
   return 'aeg_' + randomBytes(32).toString('base64url');

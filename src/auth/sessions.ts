@@ -24,12 +24,7 @@ const token = () => randomBytes(32).toString('base64url');
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 export const plausibleToken = (t: string): boolean => TOKEN_SHAPE.test(t);
 
-/** A session's id in the API's credential checks and the trail: its digest's first 16 hex characters. */
-export function sessionCheckKey(t: string): string {
-  return lookupIdOf(digest(t));
-}
-
-/** Check keys (sessionCheckKey) of the live sessions created after `since` (all when null), with their creation times. */
+/** Check keys (lookupIdOf their digests) of the live sessions created after `since` (all when null), with their creation times. */
 export async function sessionKeysSince(db: Queryable, since: Date | null): Promise<Array<{ id: string; created_at: Date }>> {
   const { rows } = await db.query<{ id: string; created_at: Date }>(
     `SELECT encode(substring(token_digest FROM 1 FOR 8), 'hex') AS id, created_at FROM sessions
@@ -40,12 +35,11 @@ export async function sessionKeysSince(db: Queryable, since: Date | null): Promi
 }
 
 /**
- * The session's id in the configuration trail: "ses_" + the first 16 hex characters of its token's
- * digest (the stored sessions.token_digest), naming the session without revealing its cookie.
+ * A session's id in the configuration trail, from its cookie's digest (tokenDigest): "ses_" + the
+ * first 16 hex characters of the stored sessions.token_digest, naming the session without revealing
+ * its cookie.
  */
-export function sessionActorId(t: string): string {
-  return `ses_${sessionCheckKey(t)}`;
-}
+export const sessionActorIdOf = (d: Buffer): string => `ses_${lookupIdOf(d)}`;
 
 export async function createLoginLink(db: Queryable, orgId: string, publicUrl: string): Promise<string> {
   const t = token();
