@@ -1,16 +1,17 @@
-// The work the scan thread does (scanThread.ts), as one function of a plain message: the same
+// The work the scan thread does (scanThread.ts, run by threads/fairThread.ts), as one function of a plain message: the same
 // functions the event loop runs for small inputs, so both give the same answer.
 import { AppError } from '../errors.js';
+import type { ThreadReply as FairThreadReply } from '../threads/fairThread.js';
 import { agentEvents } from './agentEvents.js';
 import { detectAndMask } from './mask.js';
 
 export type ThreadJob = { kind: 'scan'; input: string } | { kind: 'agentEvents'; orgId: string; records: unknown[] };
 
-/** What the thread posts back: the result, or the error as data (an AppError keeps its code and details). */
-export type ThreadReply =
-  | { ok: true; result: unknown }
-  | { ok: false; appError: { code: AppError['code']; message: string; details: AppError['details'] } }
-  | { ok: false; message: string };
+/** A failed job as data, posted back by the thread (an AppError keeps its code and details). */
+export type ThreadFailure = { appError: { code: AppError['code']; message: string; details: AppError['details'] } } | { message: string };
+
+/** What the thread posts back: the result, or the error as data. */
+export type ThreadReply = FairThreadReply<ThreadFailure>;
 
 export function runThreadJob(job: ThreadJob): unknown {
   return job.kind === 'scan' ? detectAndMask(job.input) : agentEvents(job.orgId, job.records);

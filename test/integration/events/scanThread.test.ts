@@ -119,8 +119,9 @@ describe('the scan thread', () => {
   it('a thread that ends between jobs is replaced: the next job is answered', () =>
     withThread(async (thread) => {
       await thread.scan('org_a', longText(OFFLOAD_MIN_CHARS, 21));
-      const internals = thread as unknown as { worker: { terminate(): Promise<number> } | null };
-      await internals.worker!.terminate();
+      // The thread itself, as an out-of-memory end would take it (threads/fairThread.ts holds it).
+      const internals = thread as unknown as { thread: { worker: { terminate(): Promise<number> } | null } };
+      await internals.thread.worker!.terminate();
       const input = longText(OFFLOAD_MIN_CHARS, 22);
       await expect(thread.scan('org_b', input)).resolves.toEqual(detectAndMask(input));
       expect(thread.scannedOnThread).toBe(2);
