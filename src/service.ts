@@ -9,6 +9,7 @@ import { warnOfCredentialsOutsideRing } from './destinations/keyCoverage.js';
 import { loadKeyRing, type KeyRing } from './crypto/keyring.js';
 import { createLogger, type Logger } from './logger.js';
 import { scanThread } from './events/scanThread.js';
+import { scrubThread } from './delivery/scrubThread.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildApp } from './api/app.js';
 import { Worker } from './delivery/worker.js';
@@ -87,6 +88,8 @@ export async function startService(config: Config, opts: StartOptions): Promise<
   // Process-wide, as the thread is: the last service started says it (tests start many).
   scanThread.onThreadFailure = (err) =>
     logger.warn({ err: err.message }, 'the scan thread for long preflight inputs failed; they are scanned on the event loop until it starts again');
+  scrubThread.onThreadFailure = (err) =>
+    logger.warn({ err: err.message }, 'the scrub thread for large SIEM answers failed; they are scrubbed on the event loop until it starts again');
   const { signal } = opts;
   let listened = false;
   // Between steps: a step under way is let finish (a PGlite open or migration cut short by the exit

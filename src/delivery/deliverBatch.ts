@@ -9,7 +9,7 @@ import type { SiemId } from '../siem/catalog.js';
 import { maxAnswerBytesOf, type EncodeContext, type SiemEvent } from '../siem/types.js';
 import type { OutputFormat } from '../siem/outputFormat.js';
 import { standardWebhookHeaders } from '../siem/standardWebhooks.js';
-import { scrubResult } from './outbound/credentialScrub.js';
+import { scrubAnswer, scrubTexts, type ScrubOwner } from './scrubThread.js';
 import { clip } from './failure.js';
 import type { Scrubber } from './scrubSecrets.js';
 import { scrubberFor } from './scrubberCache.js';
@@ -94,7 +94,8 @@ export async function sendRequest(deps: SendDeps, target: DeliveryTarget, events
     return built.scrub(text, cut);
   };
   try {
-    return scrubOutcome(await sendUnscrubbed(deps, target, events, scrub, secrets, opts), scrub);
+    const owner: ScrubOwner = { orgId: target.orgId, destinationId: target.id, secrets };
+    return await scrubOutcome(await sendUnscrubbed(deps, target, events, scrub, secrets, opts), scrub, owner);
   } catch (err) {
     // An internal error's message may quote the answer (JSON.parse quotes its input). Its stack too:
     // it starts with the message as it was when first read, and the API's error handler logs it.
@@ -106,12 +107,23 @@ export async function sendRequest(deps: SendDeps, target: DeliveryTarget, events
   }
 }
 
-function scrubOutcome(out: RequestOutcome, scrub: Scrubber): RequestOutcome {
+/**
+ * The texts of an outcome scrubbed again (scrubTexts: a thousand refused items' reasons are a large
+ * scrub, done off the event loop like a large answer).
+ */
+async function scrubOutcome(out: RequestOutcome, scrub: Scrubber, owner: ScrubOwner): Promise<RequestOutcome> {
+  const texts: Array<{ text: string; cut: boolean }> = [];
+  const add = (text: string) => texts.push({ text, cut: false });
+  for (const item of out.items) if (!item.ok) add(item.reason);
+  if (out.error !== null) add(out.error);
+  if (out.responseSnippet !== null) add(out.responseSnippet);
+  const scrubbed = await scrubTexts(texts, scrub, owner);
+  let i = 0;
   return {
     ...out,
-    items: out.items.map((item) => (item.ok ? item : { ...item, reason: scrub(item.reason) })),
-    error: out.error === null ? null : scrub(out.error),
-    responseSnippet: out.responseSnippet === null ? null : scrub(out.responseSnippet),
+    items: out.items.map((item) => (item.ok ? item : { ...item, reason: scrubbed[i++]! })),
+    error: out.error === null ? null : scrubbed[i++]!,
+    responseSnippet: out.responseSnippet === null ? null : scrubbed[i++]!,
   };
 }
 
@@ -211,6 +223,7 @@ async function sendUnscrubbed(
     sent = await deps.client.send({ url, headers, body: encoded.body, gzip: encoder.gzip, maxResponseBytes, ...pool });
   }
   if (tokenMs > 0) sent = { ...sent, durationMs: sent.durationMs + tokenMs };
-  const result = scrubResult(sent, scrub);
+  // A large answer (an Elastic _bulk answer may be a megabyte) is scrubbed off the event loop.
+  const result = await scrubAnswer(sent, scrub, { orgId: target.orgId, destinationId: target.id, secrets });
   return interpretAnswer(result, encoder, events, ack);
 }

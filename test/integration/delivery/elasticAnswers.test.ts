@@ -5,10 +5,23 @@
 // bad document never holds back the batch it came in, and shed items are pacing, not failures.
 import { expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../../src/delivery/configuredLimits.js';
+import { scrubThread } from '../../../src/delivery/scrubThread.js';
+import { leakScanner } from '../../support/secretForms.js';
 import type { ReceivedRequest, ReceiverResponse } from '../../support/httpsReceiver.js';
 import { eventIdsOf, jobRows, receivedCounts } from './support.js';
-import { bulkReceiver, deadLettersOnceSettled, describeShedding, elasticDestination, filterPathOf, type ItemAnswer, type Shedding } from './elasticSupport.js';
+import {
+  bulkReceiver,
+  deadLettersOnceSettled,
+  describeShedding,
+  ELASTIC_AUTH,
+  elasticDestination,
+  filterPathOf,
+  type ItemAnswer,
+  type Shedding,
+} from './elasticSupport.js';
 
+/** Where a hostile answer quotes the request's credential (elasticSupport's ELASTIC_AUTH). */
+const AUTH_ECHO = '@@authorization@@';
 const METRICS_TOKEN = 'elastic-answers-metrics-token-0123456789';
 const BACKING_INDEX = '.ds-logs-aegis.preflight-default-2026.05.15-000001';
 /** What Aegis asks of a _bulk answer: what it reads of each item, and nothing more. */
@@ -111,6 +124,38 @@ describeShedding('Elastic answers in full despite filter_path', {}, (t) => {
   it('reads a full answer for 1,000 events and settles each event from its item', async () => {
     const sizes = await oneBadDocument(t, 1000, 500, { ignoreFilterPath: true });
     expect(Math.max(...sizes)).toBeGreaterThan(3 * OLD_CAP);
+  });
+
+  // A megabyte of answer is tenths of a second of scrubbing: on the worker's event loop it held every
+  // other organization's deliveries that long (a hostile SIEM answering every request so).
+  it('scrubs a large answer quoting the credential off the event loop: the refused item keeps no trace of it', async () => {
+    const before = scrubThread.answeredOnThread;
+    const bad = 3;
+    const items = bulkReceiver(
+      (seeded, n, eventId) => {
+        if (seeded !== bad) return writtenOnce(n, eventId);
+        const refused = mappingError(eventId);
+        return { ...refused, error: { ...refused.error, reason: `failed to parse header [${AUTH_ECHO}] of document '${eventId}'` } };
+      },
+      { ignoreFilterPath: true },
+    );
+    const d = await elasticDestination(
+      t,
+      async (req) => {
+        const res = await items(req);
+        return { ...res, body: String(res.body).replaceAll(AUTH_ECHO, String(req.headers.authorization)) };
+      },
+      1000,
+    );
+    const dead = await deadLettersOnceSettled(t, d.destId, d.ids);
+    expect(dead).toEqual([expect.stringContaining(`${d.ids[bad]}: Elasticsearch 400: mapper_parsing_exception: failed to parse header [[redacted]]`)]);
+    const { rows } = await t.tdb.db.query<{ text: string }>(
+      `SELECT coalesce(string_agg(coalesce(error, '') || ' ' || coalesce(response_snippet, ''), ' '), '') AS text FROM delivery_attempts WHERE destination_id = $1`,
+      [d.destId],
+    );
+    expect(leakScanner(`${dead.join(' ')} ${rows[0]!.text}`)(ELASTIC_AUTH)).toBeNull();
+    // Answered by the thread (not scrubbed on the event loop, nor by its fallback).
+    expect(scrubThread.answeredOnThread).toBeGreaterThan(before);
   });
 });
 

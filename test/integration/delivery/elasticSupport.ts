@@ -86,6 +86,9 @@ export function bulkReceiver(answer: ItemAnswer, opts: { ignoreFilterPath?: bool
   };
 }
 
+/** The credential every Elastic destination here is given. */
+export const ELASTIC_AUTH = 'ApiKey aWQ6a2V5';
+
 /** An organization with an Elastic destination at a receiver answering with `handler`, and `events` seeded. */
 export async function elasticDestination(
   t: Shedding,
@@ -96,7 +99,7 @@ export async function elasticDestination(
   t.receiver = await startReceiver(handler);
   const res = await t.svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
     apiKey: org.apiKey,
-    body: { filter: DECISIONS_ONLY, siem: 'elastic', url: `${t.receiver.url}/_bulk`, auth_header_name: 'Authorization', auth_header_value: 'ApiKey aWQ6a2V5' },
+    body: { filter: DECISIONS_ONLY, siem: 'elastic', url: `${t.receiver.url}/_bulk`, auth_header_name: 'Authorization', auth_header_value: ELASTIC_AUTH },
   });
   expect(res.status, res.text).toBe(201);
   return { ...org, destId: res.body.destination_id as string, ids: await seedEvents(t.tdb.db, org.orgId, events) };

@@ -1,0 +1,139 @@
+// What a SIEM answers is scrubbed of the destination's secrets (scrubSecrets.ts) before anyone reads
+// it; large scrubs are done on a thread of their own. A scrub reads every spelling of every secret:
+// linear, but up to 1.5 µs a character for some texts (0.2-0.7 s for a megabyte), and an Elastic _bulk
+// answer may be a megabyte on a 2xx (64 KiB plus 1 KiB an event, for its per-item verdicts). Done on
+// the worker's one event loop, an organization whose SIEM answered every request with a megabyte of
+// padding held every other organization's deliveries (another organization's p90 went from 26 ms to
+// 2.6 s with three such destinations). Here a scrub of OFFLOAD_MIN_SCRUB_CHARS or more waits its
+// organization's turn for the thread while the event loop goes on delivering, and so does every scrub
+// of an organization whose answers took more than LOOP_BUDGET_MS of the loop in the last second (many
+// answers just under the size, each slow to scrub); the rest are scrubbed where they are (a round
+// trip to the thread costs a short answer more than its scrub).
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_MAX_ANSWER_BYTES } from '../siem/types.js';
+import { FairThread, siblingModuleUrl } from '../threads/fairThread.js';
+import type { OutboundResult } from './outbound/types.js';
+import { replyError, runScrubJob, type ScrubFailure, type ScrubJob } from './scrubJobs.js';
+import type { Scrubber } from './scrubSecrets.js';
+
+/**
+ * Scrubs of this many characters or more (UTF-16 code units, all texts of one scrub) go to the thread:
+ * what a preset reads of an answer unless it says more, so in practice an Elastic answer or its
+ * refused items' reasons. At most about 12 ms on the loop below it, for the slowest texts.
+ */
+export const OFFLOAD_MIN_SCRUB_CHARS = DEFAULT_MAX_ANSWER_BYTES;
+
+/** An organization's scrubs on the event loop may take this much of it (ms, decaying by half each second) before all its scrubs go to the thread. */
+export const LOOP_BUDGET_MS = 10;
+
+/** The process's scrub thread (started on the first large scrub). */
+export const scrubThread = new FairThread<ScrubJob, ScrubFailure>({
+  name: 'the scrub thread for large answers',
+  moduleUrl: siblingModuleUrl(import.meta.url, 'scrubJobs'),
+  runHere: runScrubJob,
+  replyError,
+});
+
+/**
+ * Each organization's recent scrubbing time on the event loop, decaying by half each second: a
+ * bounded map (organizations whose cost has decayed to nothing are forgotten when it grows).
+ */
+export class LoopBudget {
+  private readonly spent = new Map<string, { ms: number; at: number }>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  private decayed(orgId: string, at: number): number {
+    const e = this.spent.get(orgId);
+    return e ? e.ms * 2 ** (-(at - e.at) / 1000) : 0;
+  }
+
+  /** Whether `orgId` has used up its share of the loop: its next scrubs go to the thread. */
+  over(orgId: string): boolean {
+    return this.decayed(orgId, this.now()) > LOOP_BUDGET_MS;
+  }
+
+  /** Runs `fn` (a scrub on the loop) and charges its time to `orgId`. */
+  charge<T>(orgId: string, fn: () => T): T {
+    const start = this.now();
+    try {
+      return fn();
+    } finally {
+      const at = this.now();
+      this.spent.set(orgId, { ms: this.decayed(orgId, at) + (at - start), at });
+      if (this.spent.size > 10_000) for (const [id, e] of this.spent) if (e.ms * 2 ** (-(at - e.at) / 1000) < 0.01) this.spent.delete(id);
+    }
+  }
+}
+
+const processBudget = new LoopBudget();
+
+/** Whose secrets a scrub removes, and whose turn it waits for. */
+export interface ScrubOwner {
+  orgId: string;
+  destinationId: string;
+  /** The secrets `scrub` removes (scrubberFor(destinationId, secrets)): the thread builds the same scrubber. */
+  secrets: readonly (string | null)[];
+}
+
+/** Where scrubs run: the process's thread and budget, or a test's. */
+export interface ScrubPlace {
+  thread: FairThread<ScrubJob, ScrubFailure>;
+  budget: LoopBudget;
+}
+
+const PROCESS_PLACE: ScrubPlace = { thread: scrubThread, budget: processBudget };
+
+/** Texts up to this long given twice in one scrub are scrubbed once (an outcome's items mostly share one reason). */
+const SHARED_MAX_CHARS = 1024;
+
+/**
+ * `texts` scrubbed, in order, each by `scrub`, which must be scrubberFor(owner.destinationId,
+ * owner.secrets): the thread builds the same one, so the text is the same either way.
+ */
+export async function scrubTexts(
+  texts: ReadonlyArray<{ text: string; cut: boolean }>,
+  scrub: Scrubber,
+  owner: ScrubOwner,
+  place: ScrubPlace = PROCESS_PLACE,
+): Promise<string[]> {
+  // Which of the texts to scrub each one's answer is: a short text seen before is the earlier one's.
+  const list: Array<{ text: string; cut: boolean }> = [];
+  const slot: number[] = [];
+  const seen = new Map<string, number>();
+  let chars = 0;
+  for (const t of texts) {
+    const key = t.text.length <= SHARED_MAX_CHARS ? `${t.cut ? 1 : 0}${t.text}` : null;
+    const earlier = key === null ? undefined : seen.get(key);
+    if (earlier !== undefined) {
+      slot.push(earlier);
+      continue;
+    }
+    if (key !== null) seen.set(key, list.length);
+    slot.push(list.length);
+    list.push(t);
+    chars += t.text.length;
+  }
+  let out: string[];
+  if (chars >= OFFLOAD_MIN_SCRUB_CHARS || place.budget.over(owner.orgId)) {
+    // The secrets copied: the caller may add a token to its list while the job waits.
+    out = (await place.thread.onThread(owner.orgId, { destinationId: owner.destinationId, secrets: [...owner.secrets], texts: list })) as string[];
+  } else {
+    out = place.budget.charge(owner.orgId, () => list.map((t) => scrub(t.text, t.cut)));
+  }
+  return slot.map((i) => out[i]!);
+}
+
+/** scrubResult (credentialScrub.ts): a network error's message, or an answer's body and header values, scrubbed by scrubTexts. */
+export async function scrubAnswer(result: OutboundResult, scrub: Scrubber, owner: ScrubOwner, place: ScrubPlace = PROCESS_PLACE): Promise<OutboundResult> {
+  if (result.kind === 'network') {
+    const [message] = await scrubTexts([{ text: result.message, cut: false }], scrub, owner, place);
+    return { ...result, message: message! };
+  }
+  const names = Object.keys(result.headers).filter((n) => result.headers[n] !== undefined);
+  const texts = [{ text: result.body, cut: result.truncated === true }, ...names.map((n) => ({ text: result.headers[n]!, cut: false }))];
+  const [body, ...values] = await scrubTexts(texts, scrub, owner, place);
+  const headers: Record<string, string | undefined> = { ...result.headers };
+  names.forEach((n, i) => (headers[n] = values[i]));
+  return { ...result, headers, body: body! };
+}
