@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { guardAgentRecord, safeSegment, type GuardMemo } from './privacyGuard.js';
-import { patternMeaning, withinNodeBudget, type Violation } from './violation.js';
+import { MAX_REPORTED_VIOLATIONS, patternMeaning, withinNodeBudget, type Violation } from './violation.js';
 
 export type { Violation } from './violation.js';
 
@@ -161,6 +161,9 @@ export function violationsFromAjv(errors: readonly ErrorObject[], prefix = ''): 
   const out: Violation[] = [];
   const seen = new Set<string>();
   for (const e of constUnionsAsEnums(errors)) {
+    // One more than a refusal lists is enough for it to say more follow (errors.ts): the rest would
+    // each cost a privacy check of its key (safeSegment), and two thousand cost the API a quarter second.
+    if (out.length > MAX_REPORTED_VIOLATIONS) break;
     // Pattern errors raised inside propertyNames are reported once, by the propertyNames error.
     if (e.propertyName !== undefined && e.keyword !== 'propertyNames') continue;
     const v = toViolation(e, prefix);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { checkFilter } from './validate.js';
 import { compileFilter } from './compile.js';
 import { FILTER_OPERATORS } from './fields.js';
+import { MAX_REPORTED_VIOLATIONS } from '../events/violation.js';
 
 describe('checkFilter: only the documented subset reaches sift', () => {
   it('accepts the documented example and every operator in its place', () => {
@@ -94,5 +95,23 @@ describe('checkFilter: only the documented subset reaches sift', () => {
     const v = checkFilter(f);
     expect(v).toHaveLength(1);
     expect(v[0]!.message).toBe('nests deeper than 8 levels');
+  });
+});
+
+// A refusal lists MAX_REPORTED_VIOLATIONS problems and says more follow (errors.ts). Each unknown
+// key refused costs a privacy check of its name: a filter of ten thousand of them (750 KB, within
+// the body limits) held the API's event loop for a quarter of a second, four at a time for seconds.
+describe('checkFilter over a filter of many faults', () => {
+  it('stops walking one past what a refusal lists, wherever the faults are', () => {
+    const unknownKeys = Object.fromEntries(Array.from({ length: 9990 }, (_, i) => [`k${i}_a1b2c3d4e5f60718293a4b5c6d7e8f90`, 1]));
+    const first = checkFilter(unknownKeys);
+    expect(first).toHaveLength(MAX_REPORTED_VIOLATIONS + 1);
+    expect(first[0]).toEqual({ path: '/filter/k0_a1b2c3d4e5f60718293a4b5c6d7e8f90', message: expect.stringContaining('is not a field of the wire event') });
+    const badValues = { 'aegis.decision': { $in: Array.from({ length: 100 }, () => 7) } };
+    expect(checkFilter(badValues)).toHaveLength(MAX_REPORTED_VIOLATIONS + 1);
+    const nested = { $or: Array.from({ length: 100 }, (_, i) => ({ [`unknown.k${i}`]: 1 })) };
+    expect(checkFilter(nested)).toHaveLength(MAX_REPORTED_VIOLATIONS + 1);
+    // Few faults: every one, as before.
+    expect(checkFilter({ a: 1, b: 2, 'aegis.decision': 'MAYBE' })).toHaveLength(3);
   });
 });

@@ -5,7 +5,7 @@
  * and never with the submitted value. The evaluation itself is sift's (filters/compile.ts); this only
  * decides what sift is ever given.
  */
-import type { Violation } from '../events/violation.js';
+import { MAX_REPORTED_VIOLATIONS, type Violation } from '../events/violation.js';
 import { validationFailed } from '../errors.js';
 import { compileFilter } from './compile.js';
 import { safeSegment } from '../events/privacyGuard.js';
@@ -54,8 +54,16 @@ const OBJECT_ONLY = 'is an object in the wire event: only {"$exists": true} or {
 
 class Checker {
   readonly violations: Violation[] = [];
+  /**
+   * One more than a refusal lists is enough for it to say more follow (errors.ts): the walk stops
+   * there, since each refused key costs a privacy check (shownKey), and a filter of ten thousand
+   * unknown keys held the API's event loop for a quarter of a second.
+   */
+  get full(): boolean {
+    return this.violations.length > MAX_REPORTED_VIOLATIONS;
+  }
   add(path: string, message: string) {
-    this.violations.push({ path, message });
+    if (!this.full) this.violations.push({ path, message });
   }
 
   scalar(v: unknown, path: string): boolean {
@@ -140,6 +148,7 @@ class Checker {
     if (depth > FILTER_LIMITS.maxDepth) return this.add(path, `nests deeper than ${FILTER_LIMITS.maxDepth} levels`);
     if (!isPlainObject(q)) return this.add(path, 'must be an object of field conditions, e.g. {"aegis.decision": "BLOCKED"}');
     for (const [key, value] of Object.entries(q)) {
+      if (this.full) return;
       const p = at(path, key);
       if (key === '$and' || key === '$or') {
         if (!Array.isArray(value) || value.length === 0) {
@@ -150,7 +159,7 @@ class Checker {
           this.add(p, `has ${value.length} conditions; the limit is ${FILTER_LIMITS.maxItems}`);
           continue;
         }
-        value.forEach((sub, i) => this.query(sub, at(p, i), depth + 2));
+        for (let i = 0; i < value.length && !this.full; i++) this.query(value[i], at(p, i), depth + 2);
       } else if (key === '$not') {
         this.add(p, 'applies to one field: {"aegis.decision": {"$not": {"$eq": "ALLOWED"}}}');
       } else if (key.startsWith('$')) {
@@ -171,6 +180,7 @@ class Checker {
     const entries = Object.entries(c);
     if (entries.length === 0) return this.add(path, 'must name at least one operator, e.g. {"$eq": "BLOCKED"}');
     for (const [op, arg] of entries) {
+      if (this.full) return;
       const p = at(path, op);
       if (!op.startsWith('$')) {
         this.add(
@@ -194,7 +204,7 @@ class Checker {
           if (!Array.isArray(arg)) this.add(p, 'must be an array of values');
           else if (arg.length > FILTER_LIMITS.maxItems) this.add(p, `has ${arg.length} values; the limit is ${FILTER_LIMITS.maxItems}`);
           else if (depth + 1 > FILTER_LIMITS.maxDepth) this.add(p, `nests deeper than ${FILTER_LIMITS.maxDepth} levels`);
-          else arg.forEach((v, i) => this.value(v, at(p, i), spec));
+          else for (let i = 0; i < arg.length && !this.full; i++) this.value(arg[i], at(p, i), spec);
           break;
         case '$gt':
         case '$gte':
