@@ -41,6 +41,39 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
     expect(secretScrubber([signing])('c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw==')).not.toContain('c2VjcmV0LXNpZ25p');
   });
 
+  it('removes a UUID-shaped token echoed without its dashes (a Splunk HEC token as a SIEM may print it)', () => {
+    const dashless = splunkToken.replace(/-/g, '');
+    expect(secretParts(splunk)).toContain(dashless);
+    for (const secret of [splunk, splunkToken]) {
+      const scrub = secretScrubber([secret]);
+      for (const echoed of [dashless, dashless.toUpperCase(), `{${dashless}}`, `token%3D${dashless}`])
+        expect(scrub(`invalid token ${echoed} refused`), `${secret}: ${echoed}`).not.toContain(dashless.slice(0, 12));
+      expect(scrub(`invalid token ${dashless} refused`)).toBe(`invalid token ${REDACTED} refused`);
+    }
+    // Only a UUID's shape loses its dashes: another dashed secret keeps them (its pieces are no UUID's).
+    expect(secretParts('Bearer ab-cd-ef-0123456789')).not.toContain('abcdef0123456789');
+  });
+
+  it('removes a UUID without its dashes wherever the secret holds one: a decoded pair, after a name or a prefix', () => {
+    const uuid = '3f2b8c1e-9a7d-4e21-b6c5-0d8e7f6a5b4c';
+    const dashless = uuid.replace(/-/g, '');
+    const base64 = (text: string) => Buffer.from(text).toString('base64');
+    for (const secret of [
+      `Basic ${base64(`x:${uuid}`)}`,
+      `ApiKey ${base64(`id1:${uuid}`)}`,
+      `token:${uuid}`,
+      `Splunk=${uuid}`,
+      `urn:uuid:${uuid}`,
+      `Bearer ${base64(uuid)}`,
+    ]) {
+      expect(secretParts(secret), secret).toContain(dashless);
+      const scrub = secretScrubber([secret]);
+      for (const echoed of [dashless, dashless.toUpperCase(), `{${dashless}}`])
+        expect(scrub(`invalid token ${echoed} refused`), `${secret}: ${echoed}`).toBe(`invalid token ${echoed.replace(/[0-9a-f]{32}/i, REDACTED)} refused`);
+      expect(scrub(`invalid token ${uuid} refused`), secret).toBe(`invalid token ${REDACTED} refused`);
+    }
+  });
+
   it('finds base64 of the secret inside a longer encoded string at every byte offset', () => {
     const scrub = secretScrubber([bearer]);
     for (const prefix of ['', 'a', 'ab', 'Authorization: ']) {

@@ -11,7 +11,9 @@
 // and the same for derived forms: hex, base64 and base64url of the value at all three byte
 // alignments (base64 of a longer string that embeds the secret shifts it), and the parts of the
 // value that are secrets themselves (`Bearer <token>` -> the token; `ApiKey <base64 of id:key>` ->
-// the decoded pair and the key; `Basic` likewise; `whsec_<base64>` -> the key material). Any of
+// the decoded pair and the key; `Basic` likewise; `whsec_<base64>` -> the key material; a UUID in
+// any of these, decoded too, such as `Splunk <uuid>`'s or `token:<uuid>`'s -> its 32 hex digits
+// without the dashes). Any of
 // them wrapped into lines, too: a break (CRLF, LF, a folded header's indented continuation, JSON's
 // `\n`, each in the escapes above) after any character of it (joinedLines).
 // A text cut short (an answer read up to its cap, or broken off) may end inside a secret: scrubbed as
@@ -59,6 +61,13 @@ export function decodedBase64(text: string): string | null {
   return PRINTABLE.test(decoded) ? decoded : null;
 }
 
+/**
+ * A UUID anywhere in a part: a Splunk HEC token alone or in braces, and one after a name or a prefix
+ * (`token:<uuid>`, `Splunk=<uuid>`, `urn:uuid:<uuid>`) or inside a decoded pair (`Basic` base64 of
+ * `x:<uuid>`, an Elastic `id:<uuid>`).
+ */
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
 /** The value itself and every part of it that is a secret on its own. */
 export function secretParts(secret: string): string[] {
   const parts = new Set<string>([secret]);
@@ -88,6 +97,9 @@ export function secretParts(secret: string): string[] {
       add(decoded.slice(colon + 1), MIN_SECRET_LENGTH);
     }
   }
+  // A UUID-shaped token (a Splunk HEC token) in any part, decoded ones too: a SIEM may print it as 32
+  // hex digits, without its dashes.
+  for (const part of [...parts]) for (const uuid of part.match(UUID) ?? []) add(uuid.replace(/-/g, ''));
   return [...parts];
 }
 
