@@ -11,6 +11,8 @@
  * after a separator: see LINE_BREAK), a replacement character between
  * two digits " ",
  * decimal digits of any script their ASCII digit, enclosed digits ("❶", "⓵", "⑴", "⒈") their digits,
+ * the Turkish dotted capital "İ" and dotless "ı" the ASCII "I" and "i" (a name upper- or lower-cased
+ * in a Turkish locale: "APİ_KEY", "apı_key"; NFKC leaves both, one code unit for one),
  * and invisible characters (format characters such as ZWSP, ZWJ, ZWNJ, BOM, soft hyphen, combining
  * marks, and the other default-ignorable code points such as the Hangul fillers) are dropped.
  *
@@ -352,6 +354,19 @@ function digitValue(cp: number): string {
   return String(k % 10);
 }
 
+/**
+ * The Turkish dotted capital "İ" and dotless "ı" and the ASCII letters they read as: a name cased in
+ * a Turkish locale ("APİ_KEY", "apı_key"). One code unit for one, so a text folded alone keeps every
+ * position: detectWrittenNamedPasswords reads the text as written with the same fold (foldTurkishI).
+ */
+const TURKISH_I: Readonly<Record<string, string>> = { '\u0130': 'I', '\u0131': 'i' };
+const TURKISH_I_RE = new RegExp(`[${Object.keys(TURKISH_I).join('')}]`, 'g');
+
+/** `text` with TURKISH_I's letters read as ASCII, as long as it, every other character in place. */
+export function foldTurkishI(text: string): string {
+  return text.replace(TURKISH_I_RE, (c) => TURKISH_I[c] as string);
+}
+
 /** The canonical spelling of one non-ASCII code point (possibly empty or several characters). */
 function canonical(ch: string): string {
   const enclosed = enclosedDigits(ch, ch.codePointAt(0) as number);
@@ -361,6 +376,7 @@ function canonical(ch: string): string {
     const cp = c.codePointAt(0) as number;
     if (cp < 0x80) out += c;
     else if (INVISIBLE.test(c)) continue;
+    else if (TURKISH_I[c] !== undefined) out += TURKISH_I[c];
     else if (DASHES.test(c)) out += '-';
     else if (DOTS.test(c)) out += '.';
     else if (APOSTROPHES.test(c)) out += "'";

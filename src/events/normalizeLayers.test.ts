@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { detect } from './detect.js';
 import { detectAndMask } from './mask.js';
 import { normalizeForDetection } from './normalize.js';
+import { guardAgentRecord } from './privacyGuard.js';
 import { fill, found, typesIn } from '../../test/support/detection.js';
 
 // Layers of escaping a value reaches a log with: a redirect parameter holding an already-encoded
@@ -102,6 +103,66 @@ describe('escapes in layers', () => {
     expect(normalizeForDetection('50%25 off').text).toBe('50% off');
     expect(normalizeForDetection('R&amp;D').text).toBe('R&D');
     expect(normalizeForDetection('a&amp;copy;b').text).toBe('a&copy;b');
+  });
+});
+
+// A name written in a Turkish locale: "i".toUpperCase() there is "İ" (U+0130) and "I".toLowerCase()
+// "ı" (U+0131), so a tool upper-casing "api_key" writes "APİ_KEY". NFKC leaves both letters, and the
+// named-secret detector, which reads ASCII names, found no name.
+describe('the Turkish dotted İ and dotless ı read as I and i', () => {
+  it('folds each to its ASCII letter, one code unit for one, mapped to itself', () => {
+    for (const [text, canonical] of [
+      ['APİ_KEY=x', 'API_KEY=x'],
+      ['apı_key', 'api_key'],
+      ['PRİVATE_KEY ıİ', 'PRIVATE_KEY iI'],
+      ['apı%C4%B1_key', 'apii_key'],
+    ] as const) {
+      const norm = normalizeForDetection(text);
+      expect(norm.text, text).toBe(canonical);
+    }
+    const norm = normalizeForDetection('APİ_KEY=Zq8sK2vLp9Xm4Tn7Rw1Yb6Hc');
+    // The same length, each unit from the same place: a finding after the name masks the same span.
+    expect(norm.text.length).toBe('APİ_KEY=Zq8sK2vLp9Xm4Tn7Rw1Yb6Hc'.length);
+    expect([norm.origStart![2], norm.origEnd![2]]).toEqual([2, 3]);
+    expect([norm.origStart![8], norm.origEnd![8]]).toEqual([8, 9]);
+  });
+
+  it('finds the secret after the Turkish spelling of its name, and masks the value only', () => {
+    const key = 'Zq8sK2vLp9Xm4Tn7Rw1Yb6Hc';
+    for (const text of [`APİ_KEY=${key}`, `{"apı_key": "${key}"}`, `apıKey=${key}`, `PRİVATE_KEY=${key}`])
+      expect(found(text), text).toEqual([['PASSWORD', key]]);
+    expect(detectAndMask(`x APİ_KEY=${key} y`).masked).toBe('x APİ_KEY=[PASSWORD] y');
+  });
+
+  // The text as written (detectWrittenNamedPasswords: a value holding a percent escape or an escaped
+  // quote, read whole) is read with the same fold: without it "APİ_KEY=...%20..." was accepted, and
+  // "&APİ_KEY=...%26...&" masked up to the escape only, its tail left readable.
+  it('reads a value holding an escape whole after the Turkish spelling, as after the ASCII one', () => {
+    const guard = (summary: string) =>
+      guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary }).map((v) => v.message);
+    for (const ascii of [
+      'API_KEY=Zq8sK2vLp9Xm4Tn7Rw1Y%20b6Hc8Q',
+      'GET /x?user=bob&API_KEY=Zq8sK2vLp9Xm4Tn7Rw1Y%26b6Hc8Q&y=1',
+      'GET /x?user=bob&API_KEY=Zq8sK2vL%26p9Xm4Tn7Rw1Yb6Hc&y=1',
+      'API_KEY="Zq8sK2vLp9Xm4Tn7Rw1Y\\" b6Hc8Q"',
+      '{"api_key": "Zq8sK2vLp9Xm4Tn7Rw1Y\\"b6Hc8Q"}',
+    ]) {
+      const asciiFound = found(ascii);
+      expect(asciiFound, ascii).not.toEqual([]);
+      for (const turkish of [ascii.replace('API', 'APİ'), ascii.replace('api', 'apı')]) {
+        if (turkish === ascii) continue;
+        // The same spans (each letter one code unit for one), the same mask around the name as written.
+        expect(found(turkish), turkish).toEqual(asciiFound);
+        expect(detectAndMask(turkish).masked, turkish).toBe(detectAndMask(ascii).masked.replace('API', 'APİ').replace('api', 'apı'));
+        expect(guard(turkish).length, turkish).toBe(guard(ascii).length);
+        expect(guard(turkish).join(' '), turkish).toContain('PASSWORD');
+      }
+    }
+    expect(detectAndMask('GET /x?user=bob&APİ_KEY=Zq8sK2vLp9Xm4Tn7Rw1Y%26b6Hc8Q&y=1').masked).toBe('GET /x?user=bob&APİ_KEY=[PASSWORD]&y=1');
+  });
+
+  it('leaves other dotted and dotless letters as they are', () => {
+    expect(normalizeForDetection('ȷ ɟ ï').text).toBe('ȷ ɟ ï');
   });
 });
 

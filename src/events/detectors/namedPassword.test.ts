@@ -977,3 +977,139 @@ describe('named secrets: the gaps review, third round', () => {
       for (const f of detectNamedPasswords(text)) expect(f.end - f.start, text.slice(0, 20)).toBeLessThanOrEqual(256);
   });
 });
+
+describe('named secrets: spellings that got past the guard (Turkish i, letters of other scripts, a split password word)', () => {
+  const S = 'Zq8sK2vLp9Xm4Tn7Rw1Yb6Hc';
+  const refusedAs = (summary: string) =>
+    guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary })
+      .map((v) => /as (\w+)/.exec(v.message)?.[1])
+      .filter((t) => t !== undefined);
+
+  it.each([
+    // Turkish-locale case mapping: "i".toUpperCase() is "İ" (U+0130), "I".toLowerCase() "ı" (U+0131).
+    // NFKC leaves both, so the name read as no name.
+    ['APİ_KEY', `APİ_KEY=${S}`, S],
+    ['PRİVATE_KEY', `PRİVATE_KEY=${S}`, S],
+    ['SİGNİNG_KEY in JSON', `{"SİGNİNG_KEY": "${S}"}`, S],
+    ['apı_key in JSON', `{"apı_key": "${S}"}`, S],
+    ['apıKey', `apıKey=${S}`, S],
+    ['a quoted PASSWORD name with İ in its prefix', '{"DBİ_PASSWORD": "Hunter2Secret!"}', 'Hunter2Secret!'],
+    // A letter of another script in a quoted name's prefix: the name's last segment says what it is.
+    ['clıent_secret in JSON', `{"clıent_secret": "${S}"}`, S],
+    ['an accented prefix in JSON (precomposed í)', `{"cl\u00edent_secret": "${S}"}`, S],
+    ['an accented prefix in JSON (i and a combining acute)', `{"cli\u0301ent_secret": "${S}"}`, S],
+    ['a Cyrillic prefix in JSON', `{"ключ_secret": "${S}"}`, S],
+    ['a CJK prefix outside the BMP in JSON', `{"\u{20000}_api_key": "${S}"}`, S],
+    ['a Greek prefix, single-quoted', `{'κλειδί_token': '${S}'}`, S],
+    // The password word split by a separator ("_", "-", "."), or a short run of them.
+    ['pass_word', 'pass_word=Hunter2Secret!', 'Hunter2Secret!'],
+    ['pass-word', 'pass-word=Hunter2Secret!', 'Hunter2Secret!'],
+    ['pass.word', 'pass.word=Hunter2Secret!', 'Hunter2Secret!'],
+    ['pass_phrase', 'pass_phrase=Hunter2Secret!', 'Hunter2Secret!'],
+    ['pass_wd', 'pass_wd=Hunter2Secret!', 'Hunter2Secret!'],
+    ['pass__word', 'pass__word=Hunter2Secret!', 'Hunter2Secret!'],
+    ['pass_-word', 'pass_-word=Hunter2Secret!', 'Hunter2Secret!'],
+    ['a quoted pass__word', '{"pass__word": "Hunter2Secret!"}', 'Hunter2Secret!'],
+    ['DB_PASS_WORD', 'DB_PASS_WORD=Hunter2Secret!', 'Hunter2Secret!'],
+    ['a quoted "pass-phrase"', `{"ssl_pass-phrase": "${S}"}`, S],
+    // "pass" after a prefix of another script and a real separator is a name's last segment.
+    ['a Cyrillic prefix and _pass, quoted', '{"ключ_pass": "Hunter2Secret!"}', 'Hunter2Secret!'],
+  ])('%s: PASSWORD, masked, and refused by the guard', (_name, text, value) => {
+    expect(passwords(text), text).toEqual([['PASSWORD', value]]);
+    expect(masked(text), text).not.toContain(value);
+    expect(refusedAs(text), text).toContain('PASSWORD');
+  });
+
+  it('the mask keeps the name as written, its Turkish letters too', () => {
+    expect(masked(`APİ_KEY=${S}`)).toBe('APİ_KEY=[PASSWORD]');
+    expect(masked(`{"apı_key": "${S}"}`)).toBe('{"apı_key": "[PASSWORD]"}');
+    expect(masked(`{"cl\u00edent_secret": "${S}"}`)).toBe('{"cl\u00edent_secret": "[PASSWORD]"}');
+  });
+
+  it.each([
+    // Prose with the split word and no value assigned, or a value that is no password.
+    'Enter the pass word below',
+    'the pass word is wrong',
+    'pass word: required',
+    'a pass phrase of four words',
+    // "pass" glued to a longer word before the separator is that word's ("bypass", "compass").
+    'bypass_word=Hunter2Secret!',
+    'compass-word=Hunter2Secret!',
+    'bypass phrase: Hunter2Secret!',
+    // A Turkish word that merely holds the letters: no name.
+    'TOKEN İPTAL EDİLDİ',
+    // A name whose core is followed by more letters of another script names something else.
+    '{"passwordé": "x"}',
+  ])('%s: no PASSWORD', (text) => {
+    expect(passwords(text), text).toEqual([]);
+  });
+
+  // Ordinary tenant text the split word and the letters of other scripts made refused (an attacker
+  // review): "pass" glued after a letter of any script is that word's ("Fußpass", "测试全部pass"),
+  // as it is after an ASCII one ("Reisepass"), and a blank never splits the password word ("bus pass
+  // phrase", "result=pass word=...": "pass" is a word of its own there).
+  it.each([
+    '测试全部pass: run-42',
+    'テストpass: build-1234',
+    '登机牌pass: AB1234CD',
+    'Fußpass: Nr10-Mueller',
+    'Fußpass: Hello1234x',
+    'Reiseßpass: X1234567',
+    'Säätöpass: AB1234CD',
+    'Kaffeeépass: AB1234CD',
+    // The accent as a combining mark after its letter (NFD, as macOS writes it).
+    'Kaffee\u0301pass: AB1234CD',
+    'ключpass=Abc12345',
+    '結果pw=Abc12345',
+    'Größepw: Zq8sK2vLp9',
+    '测试pass word: abc12345',
+    'バスpass phrase: Zone2-Monthly',
+    'result=pass word=Wrong1234',
+    'status: pass word: abc12345',
+    'bus pass phrase: Zone2-Monthly',
+    'the bus pass word is Zone2Monthly',
+    'Let me pass word: Serendipity2024 to you',
+    'my pass word is Hunter2!x',
+    'pass word=Hunter2Secret!',
+    '{"pass word": "Hunter2Secret!"}',
+    'PASS WORD=Hunter2Secret!',
+    'pass  phrase=Hunter2Secret!',
+    // A run of separators after a longer word is that word's too, and so is one after a letter of another script.
+    'bypass__word=Hunter2Secret!',
+    'compass_-word=Hunter2Secret!',
+    'Fußpass_word=Hunter2Secret!',
+    '测试pass_word: Hunter2Secret!',
+    // Four separators are no split word's.
+    'pass____word=Hunter2Secret!',
+  ])('%s: ordinary text, no PASSWORD, and the guard accepts it', (text) => {
+    expect(passwords(text), text).toEqual([]);
+    expect(masked(text), text).toBe(text);
+    expect(refusedAs(text), text).toEqual([]);
+  });
+
+  it('stays linear on 1 MiB of split words and letters of other scripts before a name', () => {
+    const n = 1 << 20;
+    const fill = (unit: string) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+    for (const text of [
+      fill('pass_word='),
+      fill('pass word '),
+      fill('pass pass_'),
+      fill('pass-phrase:'),
+      fill('ı'),
+      `${fill('ı')}_secret="${S}"`,
+      `{"${fill('é')}_api_key": "${S}"}`,
+      fill('"é_secret'),
+      fill('\u{20000}'),
+      fill('İ_KEY='),
+      // The review's shapes: runs of "pass_", of "ı", of "pass" glued after CJK letters.
+      fill('pass_'),
+      fill('pass__-'),
+      fill('测试pass'),
+      fill('测试pass: '),
+      fill('Fuß_pass='),
+      fill('e\u0301pass '),
+    ])
+      for (const f of detectNamedPasswords(text)) expect(f.end - f.start, text.slice(0, 20)).toBeLessThanOrEqual(256);
+    expect(passwords(fill('APİ_KEY= ')), 'detect() over the normalized text').toEqual([]);
+  });
+});

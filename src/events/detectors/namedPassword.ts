@@ -24,10 +24,15 @@
  *
  * The name (NAME_CORE): password, passwd, pwd or passphrase, any case, with any prefix joined by
  * `_`, `.`, `-`, camelCase or glued (`MYSQL_ROOT_PASSWORD`, `spring.datasource.password`, `dbPassword`,
- * `PGPASSWORD`, `--password`; `nopassword` too: its values, `true` and the like, are never one); and
- * `pass` or `pw` after a prefix and a separator (`DB_PASS`, `ansible_become_pass`, `DB_PW`), or
- * alone as a key (quoted, a query's, starting its line, or before `=`: `{"pass": ...}`, `pw=...`;
- * `--pass`, `boarding pass: ...`, `bypass`, `passport` are none). The password must be the name's last segment, or a segment saying
+ * `PGPASSWORD`, `--password`; `nopassword` too: its values, `true` and the like, are never one), the
+ * prefix's letters of any script (`{"clíent_secret": ...}`: isNameCharAt), the password word also
+ * split by `_`, `.` or `-`, or a run of up to three of them (`pass_word`, `pass.word`, `pass_phrase`,
+ * `pass__word`; never by a blank: `bus pass phrase: ...`, `result=pass word=...` are prose; not after
+ * a letter, mark or digit of any script: `bypass_word`, `Fußpass_word`); and
+ * `pass` or `pw` after a prefix and a separator, `_`, `.` or `-` (`DB_PASS`, `ansible_become_pass`,
+ * `DB_PW`, `ключ_pass`), or alone as a key (quoted, a query's, starting its line, or before `=`:
+ * `{"pass": ...}`, `pw=...`; `--pass`, `boarding pass: ...`, `bypass`, `passport`, and glued after
+ * a letter of any script, `Fußpass`, `测试全部pass`, are none: NOT_AFTER_WORD). The password must be the name's last segment, or a segment saying
  * it is one again (`password_confirmation`, `passwordConfirm`, `password_new`, `password_old`):
  * `password_hash`, `password_reset`, `passwordPolicy`, `password-stdin`, `password_file` name
  * something else (one digit may follow, as Django's `password1` and `password2`; and up to two
@@ -75,6 +80,7 @@
  * stand-in (isStandIn), whatever its length or shape. A percent-encoded value is judged decoded.
  *
  * detect() also reads the text as written (detectWrittenNamedPasswords) when normalizing changed it,
+ * with a Turkish-cased name's `İ` and `ı` read as the normalizer reads them (foldTurkishI),
  * for values holding a percent escape or an escaped quote that, decoded, ended them early, and for
  * YAML block scalars' values, which only the written line breaks and indentation tell.
  *
@@ -88,6 +94,7 @@
  */
 import type { Finding } from '../findings.js';
 import { isAsciiLetter, isDigit } from './common.js';
+import { foldTurkishI } from '../normalize.js';
 import { isPlaceholder } from './urlPassword.js';
 
 const MAX_NAME = 64;
@@ -103,18 +110,36 @@ const MAX_WORDS = 4;
 // Everything any finding needs, in one case-insensitive search: cheap enough for every field.
 const GATE =
   /pass|pw|secret|key|token|auth|bearer|sig|cookie|oracle|sqlplus|@(?:tcp6?|udp|unix)\(|mysql|mariadb|curl|login|redis-cli|identified|sqlcmd|mongo|ldap/i;
+// The password words after "pass": password, passwd, passphrase. Glued ("password", "PGPASSWORD"),
+// or split by a separator, "_", "." or "-", or a short run of them ("pass_word", "pass-word",
+// "pass.word", "pass_phrase", "pass__word"); never by a blank ("bus pass phrase: Zone2-Monthly",
+// "result=pass word=Wrong1234" are prose and a test's verdict). The split one only after no letter,
+// mark or digit of any script ("bypass_word", "Fußpass_word" are other words).
+const PASSWORD_WORD_END = String.raw`(?:w(?:or)?d|phrase)`;
+const PASSWORD_SEPARATOR = String.raw`[_.\-]{1,3}`;
+// What "pass" and "pw" may not follow to be a name's own segment, or a name alone: a letter, a mark
+// or a digit of any script ("bypass", "Reisepass", "Fußpass", "测试全部pass", "登机牌pass" are words
+// of their own, "Kaffeépass" in NFD too). So a prefix before them ends in a separator, "_", "." or
+// "-" ("DB_PASS", "ключ_pass"): skipBack reads letters of any script into a name's prefix.
+const NOT_AFTER_WORD = String.raw`(?<![\p{L}\p{M}\p{N}])`;
 // The names (see the header): a password's first, then a secret's. "pass" and "pw" only as a name's
 // last segment ("DB_PASS", "ansible_become_pass", "pw") or a name alone ("pass", not "bypass",
-// "passport"); "sig" only as a query's parameter (an Azure SAS URL's signature).
-const NAME_CORE =
-  /passw(?:or)?d|pwd|passphrase|(?<![A-Za-z0-9])(?:pass|pw)|secret(?:[_.-]?(?:access[_.-]?)?key(?:[_.-]?base)?)?|api[_. -]?key|(?:account|shared[_.-]?access|master|signing|private|subscription)[_.-]?key|token|(?<=[?&])sig/gi;
+// "passport"); "sig" only as a query's parameter (an Azure SAS URL's signature). Unicode-aware ("u")
+// for NOT_AFTER_WORD's classes; its case folding adds only the long s and the Kelvin sign, which
+// NFKC reads as "s" and "K" anyway.
+const NAME_CORE = new RegExp(
+  String.raw`(?:${NOT_AFTER_WORD}pass${PASSWORD_SEPARATOR}|pass)${PASSWORD_WORD_END}|pwd|${NOT_AFTER_WORD}(?:pass|pw)|secret(?:[_.\-]?(?:access[_.\-]?)?key(?:[_.\-]?base)?)?|api[_. \-]?key|(?:account|shared[_.\-]?access|master|signing|private|subscription)[_.\-]?key|token|(?<=[?&])sig`,
+  'giu',
+);
+/** The password words, glued or split ("password", "pass_word", "passphrase"). */
+const PASSWORD_WORD_SOURCE = String.raw`pass(?:${PASSWORD_SEPARATOR})?${PASSWORD_WORD_END}`;
 /** The cores that name a password (its value judged by isPasswordValue); any other names a secret. */
-const PASSWORD_CORE = /^(?:passw(?:or)?d|pwd|passphrase|pass|pw)$/i;
+const PASSWORD_CORE = new RegExp(String.raw`^(?:${PASSWORD_WORD_SOURCE}|pwd|pass|pw)$`, 'i');
 /** A secret key's core, and the prefixes that make it an AWS one ("aws_secret_access_key", "fs.s3a.secret.key"). */
 const AWS_KEY_CORE = /^secret[_.-]?(?:access[_.-]?)?key$/i;
 const AWS_PREFIX = /aws|s3|amazon|access/i;
-/** The password words prose names it with ("my password is ..."): not "pass", "pwd" or "pw". */
-const PROSE_CORE = /^(?:passw(?:or)?d|passphrase)$/i;
+/** The password words prose names it with ("my password is ...", "my pass_phrase is ..."): not "pass", "pwd" or "pw". */
+const PROSE_CORE = new RegExp(String.raw`^${PASSWORD_WORD_SOURCE}$`, 'i');
 /**
  * Tokens that are no credential: a page's, a sync's, a form's CSRF token, a device's push token, a
  * trace's, and a .NET assembly's PublicKeyToken (a hash of its public key, in every load error).
@@ -155,6 +180,28 @@ const MAX_SUFFIXES = 2;
 /** Characters a name is made of (`MYSQL_ROOT_PASSWORD`, `spring.datasource.password`, `--password`). */
 function isNameChar(c: string | undefined): boolean {
   return isAsciiLetter(c) || isDigit(c) || c === '_' || c === '.' || c === '-';
+}
+
+const LETTER_OR_MARK = /[\p{L}\p{M}]/u;
+
+/**
+ * Whether the code unit at `k` is a name's character: isNameChar's, or a letter or mark of any script
+ * (either half of a surrogate pair outside the BMP). A name's prefix may be spelled in another script
+ * or with an accent ("clíent_secret", "ключ_api_key"): its last segment still says what it holds.
+ * Ended at such a letter, a quoted name lost its opening quote, and `{"clíent_secret": "..."}` was
+ * read as no assignment.
+ */
+function isNameCharAt(text: string, k: number): boolean {
+  const c = text.charCodeAt(k);
+  // ASCII, or past the text's end (NaN).
+  if (!(c >= 0x80)) return isNameChar(text[k]);
+  const cp = c >= 0xdc00 && c <= 0xdfff && k > 0 ? (text.codePointAt(k - 1) as number) : (text.codePointAt(k) as number);
+  return LETTER_OR_MARK.test(String.fromCodePoint(cp));
+}
+
+/** The separators of a name's segments ("DB_PASS", "spring.datasource.password", "x-api-key"). */
+function isSeparator(c: string | undefined): boolean {
+  return c === '_' || c === '.' || c === '-';
 }
 
 function isQuote(c: string | undefined): c is '"' | "'" | '`' {
@@ -855,8 +902,8 @@ function nameEnd(text: string, coreEnd: number): number {
     if (suffix === null) break;
     end += suffix[0].length;
   }
-  if (isDigit(text[end]) && !isNameChar(text[end + 1])) end++;
-  return isNameChar(text[end]) ? -1 : end;
+  if (isDigit(text[end]) && !isNameCharAt(text, end + 1)) end++;
+  return isNameCharAt(text, end) ? -1 : end;
 }
 
 function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<Finding> | null): void {
@@ -870,9 +917,12 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
     // the escape's, no part of the name, and the backslash no path's.
     if (start < m.index && text[start - 1] === '\\' && (text[start] === 'n' || text[start] === 'r' || text[start] === 't')) start++;
     else if (text[start - 1] === '/' || text[start - 1] === '\\') continue;
-    // "pass" and "pw" need a name of their own: "--pass", "-pass" are a flag named "pass" alone.
+    // "pass" and "pw" need a name of their own: "--pass", "-pass" are a flag named "pass" alone. (A
+    // name starting with a letter of another script is one: skipBack stops at no other non-ASCII.)
+    // After a prefix, a real separator before them (NOT_AFTER_WORD): "ключ_pass", never "ключpass".
     if (m[0].length <= 4 && /^p(?:ass|w)$/i.test(m[0])) {
-      if (!isAsciiLetter(text[start]) && !isDigit(text[start])) continue;
+      if (start < m.index && !isSeparator(text[m.index - 1])) continue;
+      if (!isAsciiLetter(text[start]) && !isDigit(text[start]) && text.charCodeAt(start) < 0x80) continue;
       // Alone, a key's: quoted, a query's, starting its line, or given with "=" ("pw=..."); not
       // prose's "boarding pass: ..." nor a test runner's "--- PASS: TestParse2".
       if (start === m.index && contextOf(text, start) === 'plain' && text[skipRun(text, end, MAX_PAD, isPad)] !== '=') continue;
@@ -917,7 +967,7 @@ const SIZE = /^\d{1,5}x\d{1,5}$/;
 /** Where the name holding the core at `core` starts (its prefix, up to MAX_NAME). */
 function skipBack(text: string, core: number): number {
   let k = core;
-  while (k > 0 && core - k < MAX_NAME && isNameChar(text[k - 1])) k--;
+  while (k > 0 && core - k < MAX_NAME && isNameCharAt(text, k - 1)) k--;
   return k;
 }
 
@@ -1240,11 +1290,14 @@ function findNamedPasswords(text: string, blocks: Set<Finding> | null): Finding[
  * it beside the normalized pass.
  */
 const WRITTEN_ONLY = /%[0-9A-Fa-f]{2}|\\["']/;
-export function detectWrittenNamedPasswords(text: string): Finding[] {
+export function detectWrittenNamedPasswords(written: string): Finding[] {
   // Most texts the normalizer changed hold a line break or non-ASCII, and neither these escapes nor
   // a key's block scalar header (BLOCK_GATE).
-  const escaped = WRITTEN_ONLY.test(text);
-  if (!escaped && !BLOCK_GATE.test(text)) return [];
+  const escaped = WRITTEN_ONLY.test(written);
+  if (!escaped && !BLOCK_GATE.test(written)) return [];
+  // A name cased in a Turkish locale ("APİ_KEY") read as the normalizer reads it: the same fold, one
+  // code unit for one, so every finding is a span of the text as written.
+  const text = foldTurkishI(written);
   const blocks = new Set<Finding>();
   return findNamedPasswords(text, blocks).filter((f) => blocks.has(f) || (escaped && WRITTEN_ONLY.test(text.slice(f.start, f.end))));
 }

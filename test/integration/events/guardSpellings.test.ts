@@ -77,6 +77,46 @@ const NAMED: ReadonlyArray<readonly [string, string, string]> = [
 // its "_"-spaced identifier form): both now let them through.
 const NAMED_STAND_INS = ['mysql -u root -pYOUR_PASSWORD', 'mysql -u root -p"$MYSQL_PWD"', 'mysql -u root -p${MYSQL_PWD}', 'password_value=X', 'pwd=.\\build'];
 
+// Spellings of a secret's name or a token that an agent record's summary carried past the guard to the
+// SIEM (verified leaking through POST /audit-events and POST /preflight): a name in a Turkish locale's
+// case (İ, ı), a letter of another script in a quoted name's prefix, and the password word split by
+// a separator. [name, text, the secret].
+const SPELLED_KEY = 'Zq8sK2vLp9Xm4Tn7Rw1Yb6Hc';
+const SPELLED: ReadonlyArray<readonly [string, string, string]> = [
+  ['APİ_KEY (Turkish upper case)', `Blocked APİ_KEY=${SPELLED_KEY}`, SPELLED_KEY],
+  ['apı_key in JSON (Turkish lower case)', `Blocked {"apı_key": "${SPELLED_KEY}"}`, SPELLED_KEY],
+  ['PRİVATE_KEY', `Blocked PRİVATE_KEY=${SPELLED_KEY}`, SPELLED_KEY],
+  ['clıent_secret in JSON', `Blocked {"clıent_secret": "${SPELLED_KEY}"}`, SPELLED_KEY],
+  ['an accented prefix of a quoted name', `Blocked {"cl\u00edent_secret": "${SPELLED_KEY}"}`, SPELLED_KEY],
+  ['pass_phrase', `Blocked pass_phrase=${SPELLED_KEY}`, SPELLED_KEY],
+  ['pass-word', `Blocked pass-word=${SPELLED_KEY}`, SPELLED_KEY],
+  // An attacker review's: the text as written (a value holding an escape, read whole) missed the
+  // Turkish spelling, and a run of separators was no split word.
+  ['APİ_KEY whose value holds an encoded space', `Blocked APİ_KEY=${SPELLED_KEY.slice(0, 12)}%20${SPELLED_KEY.slice(12)}`, SPELLED_KEY.slice(12)],
+  [
+    'APİ_KEY in a query, its value holding an encoded "&"',
+    `Blocked GET /x?user=bob&APİ_KEY=${SPELLED_KEY.slice(0, 12)}%26${SPELLED_KEY.slice(12)}&y=1`,
+    SPELLED_KEY.slice(12),
+  ],
+  ['pass__word', `Blocked pass__word=${SPELLED_KEY}`, SPELLED_KEY],
+];
+
+// Ordinary tenant text the spellings above first made refused (an attacker review): "pass" glued
+// after a letter of any script, a blank between "pass" and "word" or "phrase". Each is accepted.
+const ORDINARY = [
+  '测试全部pass: run-42',
+  'テストpass: build-1234',
+  '登机牌pass: AB1234CD',
+  'Fußpass: Nr10-Mueller',
+  'Reiseßpass: X1234567',
+  '测试pass word: abc12345',
+  'result=pass word=Wrong1234',
+  'status: pass word: abc12345',
+  'bus pass phrase: Zone2-Monthly',
+  'the bus pass word is Zone2Monthly',
+  'Let me pass word: Serendipity2024 to you',
+];
+
 describe.each(DB_KINDS)('spellings past the privacy guard, through the real API (%s)', (kind) => {
   const ctx = serviceWithOrg(kind);
   const post = (path: string, body: unknown) => ctx.svc.request('POST', `/api/orgs/${ctx.org.orgId}${path}`, { apiKey: ctx.org.apiKey, body });
@@ -109,6 +149,48 @@ describe.each(DB_KINDS)('spellings past the privacy guard, through the real API 
         expect(masked).not.toContain(piece);
         expect(res.text).not.toContain(piece);
       }
+    });
+  });
+
+  describe("a secret's name or a token in a spelling the guard missed", () => {
+    it.each(SPELLED)('POST /audit-events refuses %s in the summary, naming the field, storing nothing', async (_name, summary, secret) => {
+      const before = await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId);
+      const res = await post('/audit-events', { events: [agentRecord(), agentRecord({ decision: 'BLOCKED', summary })] });
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.error.code).toBe('validation_failed');
+      expect(res.body.error.message).toContain('events[1].summary');
+      expect(res.text).not.toContain(secret);
+      expect(await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId)).toBe(before);
+      expect(ctx.svc.logs.text()).not.toContain(secret);
+    });
+
+    it.each(SPELLED)('POST /preflight blocks %s and masks it', async (_name, input, secret) => {
+      const res = await post('/preflight', { input });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.decision).toBe('BLOCKED');
+      expect(res.body.masked_input).toContain('[PASSWORD]');
+      expect(res.text).not.toContain(secret);
+    });
+
+    it("POST /preflight masks a Turkish-cased name's escaped value as it masks the ASCII name's, whole", async () => {
+      for (const ascii of [
+        `API_KEY=${SPELLED_KEY.slice(0, 12)}%20${SPELLED_KEY.slice(12)}`,
+        `GET /x?user=bob&API_KEY=${SPELLED_KEY.slice(0, 12)}%26${SPELLED_KEY.slice(12)}&y=1`,
+      ]) {
+        const [a, t] = await Promise.all([post('/preflight', { input: ascii }), post('/preflight', { input: ascii.replace('API', 'APİ') })]);
+        expect(t.body.decision, ascii).toBe(a.body.decision);
+        expect(t.body.finding_counts_by_type, ascii).toEqual(a.body.finding_counts_by_type);
+        expect(t.body.masked_input, ascii).toBe((a.body.masked_input as string).replace('API', 'APİ'));
+      }
+    });
+
+    it.each(ORDINARY)('POST /preflight allows %s unmasked, and POST /audit-events accepts it in a summary', async (text) => {
+      const pre = await post('/preflight', { input: text });
+      expect(pre.status, pre.text).toBe(200);
+      expect(pre.body.finding_counts_by_type, text).toEqual({});
+      expect(pre.body.masked_input).toBe(text);
+      const res = await post('/audit-events', { events: [agentRecord({ summary: text })] });
+      expect(res.status, res.text).toBe(200);
     });
   });
 
