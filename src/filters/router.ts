@@ -9,11 +9,10 @@
  * compiled once per (destination, filter version). An organization with no filter therefore records
  * in one round trip, as before filters existed.
  */
-import { performance } from 'node:perf_hooks';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Queryable } from '../db/types.js';
 import { listFilteredDestinations, type FilteredDestination } from '../destinations/reads.js';
 import { FilterCache } from './compile.js';
+import { LoopSlice } from './loopSlice.js';
 
 export interface RoutedEvent {
   orgId: string;
@@ -27,15 +26,6 @@ export interface Routing {
   /** (event id, destination id): the filtered destinations an event matched. */
   pairs: { eventId: string; destinationId: string }[];
 }
-
-/**
- * How long routing holds the API's thread before other requests get a turn. A filter at its limits
- * (4 KiB of $in lists) costs tens of microseconds an event: one organization's 25 such filters on a
- * batch of 1,000 events held the thread for most of a second, every other organization waiting.
- */
-const SLICE_MS = 4;
-/** Checks between two reads of the clock: one read costs about as much as a cheap filter. */
-const CHECKS_PER_CLOCK_READ = 64;
 
 export class FilterRouter {
   private readonly known = new Map<string, FilteredDestination[]>();
@@ -57,15 +47,14 @@ export class FilterRouter {
 
   /**
    * The filtered destinations each event goes to. Cheap filters finish in one go; past SLICE_MS of
-   * checking, routing yields to the event loop (a setImmediate turn) so the heavy batch of one
+   * checking (loopSlice.ts), routing yields to the event loop (a setImmediate turn) so the heavy batch of one
    * organization is interleaved with everyone else's requests instead of delaying them all.
    */
   async route(events: readonly RoutedEvent[]): Promise<Routing> {
     const destinations: Routing['destinations'] = [];
     const pairs: Routing['pairs'] = [];
     const orgs = new Set(events.map((e) => e.orgId));
-    let sliceStart = performance.now();
-    let checks = 0;
+    const slice = new LoopSlice();
     for (const org of orgs) {
       const filtered = this.known.get(org) ?? [];
       for (const d of filtered) {
@@ -74,10 +63,7 @@ export class FilterRouter {
         for (const e of events) {
           if (e.orgId !== org) continue;
           if (matches(e.payload as Record<string, unknown>)) pairs.push({ eventId: e.id, destinationId: d.id });
-          if (++checks % CHECKS_PER_CLOCK_READ === 0 && performance.now() - sliceStart > SLICE_MS) {
-            await nextTurn();
-            sliceStart = performance.now();
-          }
+          if (slice.spent()) await slice.giveTurn();
         }
       }
     }
