@@ -29,7 +29,9 @@ export async function exportEvents(db: Db, opts: { org: string; since: string; u
   const bar = process.stderr.isTTY ? progressBar('Exporting', total) : null;
   let written = 0;
   for await (const page of pullAll(db, opts.org, window)) {
-    const text = page.map((e) => `${JSON.stringify(e)}\n`).join('');
+    // The stored texts as they are, one a line: the API stores JSON.stringify's text, which holds no
+    // line break; one written otherwise (by hand, in SQL) is put on one line first.
+    const text = page.map((e) => `${/[\r\n]/.test(e) ? JSON.stringify(JSON.parse(e)) : e}\n`).join('');
     // Respect backpressure: a slow pipe must not make the whole export sit in memory.
     if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', resolve));
     written += page.length;

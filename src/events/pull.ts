@@ -11,8 +11,12 @@ export interface PullPosition {
 export const START: PullPosition = { txid: '0', id: '' };
 
 export interface PullPage {
-  /** Wire events, exactly as stored and as a webhook destination receives them (metadata only). */
-  events: unknown[];
+  /**
+   * Wire events as their stored JSON text, exactly as recorded and as a webhook destination receives
+   * them (metadata only): spliced into an answer or an export as they are, never parsed and
+   * serialised again (a page of 1,000 large events cost the API's thread a fifth of a second so).
+   */
+  events: string[];
   /** Where the next page starts; null when nothing newer is readable yet. */
   last: PullPosition | null;
   /** True when the page was full: there may be more right away. */
@@ -49,8 +53,8 @@ export async function pullEvents(
   const scan = windowed ? Math.min(q.limit * PULL_SCAN_PER_PAGE, Math.max(PULL_SCAN_MAX, q.limit)) : q.limit;
   // The position's txid is read as text under another name: ORDER BY txid must sort the bigint
   // column, and an output column named txid would take precedence (and sort as text).
-  const { rows } = await db.query<{ pos_txid: string; id: string; hit: boolean; payload: unknown }>(
-    `SELECT txid::text AS pos_txid, id, w.hit, CASE WHEN w.hit THEN payload END AS payload
+  const { rows } = await db.query<{ pos_txid: string; id: string; hit: boolean; payload_text: string | null }>(
+    `SELECT txid::text AS pos_txid, id, w.hit, CASE WHEN w.hit THEN payload::text END AS payload_text
        FROM audit_events,
             LATERAL (SELECT ($4::timestamptz IS NULL OR occurred_at >= $4) AND ($5::timestamptz IS NULL OR occurred_at < $5) AS hit) w
       WHERE org_id = $1
@@ -62,11 +66,11 @@ export async function pullEvents(
       LIMIT $6`,
     [orgId, (q.after ?? START).txid, (q.after ?? START).id, q.since, q.until, scan],
   );
-  const events: unknown[] = [];
+  const events: string[] = [];
   let last: PullPosition | null = q.after;
   for (const r of rows) {
     last = { txid: r.pos_txid, id: r.id };
-    if (r.hit) events.push(r.payload);
+    if (r.hit) events.push(r.payload_text!);
     if (events.length === q.limit) break;
   }
   return { events, last, more: events.length === q.limit || rows.length === scan };
@@ -81,7 +85,7 @@ export const PULL_SCAN_MAX = 10_000;
  * Same order and bound as pullEvents, so an export taken while events are being recorded holds
  * each event exactly once.
  */
-export async function* pullAll(db: Queryable, orgId: string, window: { since: Date | null; until: Date | null }, pageSize = 1000): AsyncGenerator<unknown[]> {
+export async function* pullAll(db: Queryable, orgId: string, window: { since: Date | null; until: Date | null }, pageSize = 1000): AsyncGenerator<string[]> {
   let after: PullPosition | null = null;
   for (;;) {
     const page = await pullEvents(db, orgId, { after, since: window.since, until: window.until, limit: pageSize });

@@ -93,7 +93,7 @@ describe.each(DB_KINDS)('a destination delete in batches (%s)', (kind) => {
       // delete's own, were it still open, would hold it until this hook returned: never.
       const feed = async () => (await pullEvents(tdb.db, b, { after: null, since: null, until: null, limit: 10 })).events;
       await expect.poll(async () => (await feed()).length, { timeout: 30_000, interval: 200 }).toBeGreaterThan(0);
-      pulled = (await feed()).map((e) => (e as { event: { id: string } }).event.id);
+      pulled = (await feed()).map((e) => (JSON.parse(e) as { event: { id: string } }).event.id);
     };
     const res = await removeDestination(depsOf(log.db), a, dest, actor);
     expect(res).toEqual({ deleted: true, cleared_events: 20 });
