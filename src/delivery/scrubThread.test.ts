@@ -112,6 +112,9 @@ describe('large answers scrubbed on the scrub thread', () => {
         expect(place.thread.answeredOnThread).toBe(0);
         expect(await scrubTexts(short, scrub, OWNER, place)).toEqual([scrub(short[0]!.text)]);
         expect(place.thread.answeredOnThread).toBe(1);
+        // Nothing to scrub (a delivery with no refused item) is no job, even now.
+        expect(await scrubTexts([], scrub, OWNER, place)).toEqual([]);
+        expect(place.thread.answeredOnThread).toBe(1);
         const other = { ...OWNER, orgId: 'org_b' };
         expect(await scrubTexts(short, scrub, other, place)).toEqual([scrub(short[0]!.text)]);
         expect(place.thread.answeredOnThread).toBe(1);

@@ -114,6 +114,8 @@ export async function scrubTexts(
     list.push(t);
     chars += t.text.length;
   }
+  // Nothing to scrub (a delivery with no refused item): no job, not even for an organization over its budget.
+  if (list.length === 0) return [];
   let out: string[];
   if (chars >= OFFLOAD_MIN_SCRUB_CHARS || place.budget.over(owner.orgId)) {
     // The secrets copied: the caller may add a token to its list while the job waits.
