@@ -97,6 +97,13 @@ export async function scrubTexts(
   owner: ScrubOwner,
   place: ScrubPlace = PROCESS_PLACE,
 ): Promise<string[]> {
+  // A few texts (an answer's body and headers, one request's outcome): scrubbed as they are, with no
+  // bookkeeping, the common case on every request.
+  if (texts.length <= FEW_TEXTS) {
+    let chars = 0;
+    for (const t of texts) chars += t.text.length;
+    return texts.length === 0 ? [] : scrubList(texts, chars, scrub, owner, place);
+  }
   // Which of the texts to scrub each one's answer is: a short text seen before is the earlier one's.
   const list: Array<{ text: string; cut: boolean }> = [];
   const slot: number[] = [];
@@ -114,16 +121,29 @@ export async function scrubTexts(
     list.push(t);
     chars += t.text.length;
   }
+  const out = await scrubList(list, chars, scrub, owner, place);
+  return slot.map((i) => out[i]!);
+}
+
+/** Up to this many texts are scrubbed without looking for repeats. */
+const FEW_TEXTS = 16;
+
+/** `list` (`chars` characters in all) scrubbed on the thread or here. */
+async function scrubList(
+  list: ReadonlyArray<{ text: string; cut: boolean }>,
+  chars: number,
+  scrub: Scrubber,
+  owner: ScrubOwner,
+  place: ScrubPlace,
+): Promise<string[]> {
   // Nothing to scrub (a delivery with no refused item): no job, not even for an organization over its budget.
   if (list.length === 0) return [];
-  let out: string[];
   if (chars >= OFFLOAD_MIN_SCRUB_CHARS || place.budget.over(owner.orgId)) {
     // The secrets copied: the caller may add a token to its list while the job waits.
-    out = (await place.thread.onThread(owner.orgId, { destinationId: owner.destinationId, secrets: [...owner.secrets], texts: list })) as string[];
-  } else {
-    out = place.budget.charge(owner.orgId, () => list.map((t) => scrub(t.text, t.cut)));
+    const texts = list.slice();
+    return (await place.thread.onThread(owner.orgId, { destinationId: owner.destinationId, secrets: [...owner.secrets], texts })) as string[];
   }
-  return slot.map((i) => out[i]!);
+  return place.budget.charge(owner.orgId, () => list.map((t) => scrub(t.text, t.cut)));
 }
 
 /** scrubResult (credentialScrub.ts): a network error's message, or an answer's body and header values, scrubbed by scrubTexts. */
