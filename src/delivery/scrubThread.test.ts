@@ -5,7 +5,7 @@ import { scrubResult } from './outbound/credentialScrub.js';
 import type { ResponseResult } from './outbound/types.js';
 import { scrubberFor } from './scrubberCache.js';
 import { replyError, runScrubJob, type ScrubFailure, type ScrubJob } from './scrubJobs.js';
-import { LOOP_BUDGET_MS, LoopBudget, OFFLOAD_MIN_SCRUB_CHARS, scrubAnswer, scrubTexts, type ScrubPlace } from './scrubThread.js';
+import { LOOP_BUDGET_MS, LOOP_BUDGET_ORGS, LoopBudget, OFFLOAD_MIN_SCRUB_CHARS, scrubAnswer, scrubTexts, type ScrubPlace } from './scrubThread.js';
 
 const SECRET = 'ApiKey Zk9xN2Q0cVp3ZXJ0eTEyMzQ1Njc4OTA6c2VjcmV0LXZhbHVlLTk5';
 const OWNER = { orgId: 'org_a', destinationId: 'dst_scrub_thread', secrets: [SECRET, null] };
@@ -140,5 +140,18 @@ describe('the loop budget', () => {
     now += 1000;
     expect(budget.over('org_a')).toBe(false);
     expect(budget.over('org_b')).toBe(false);
+  });
+
+  it('remembers the organizations that scrubbed last, a bounded number, one forgotten per charge', () => {
+    let now = 0;
+    const budget = new LoopBudget(() => now);
+    // Every organization over its share at once: none has decayed, yet only the last ones are kept.
+    for (let i = 0; i <= LOOP_BUDGET_ORGS; i++) {
+      now = 0;
+      budget.charge(`org_${i}`, () => (now = LOOP_BUDGET_MS * 2));
+    }
+    expect(budget.over('org_0')).toBe(false);
+    expect(budget.over('org_1')).toBe(true);
+    expect(budget.over(`org_${LOOP_BUDGET_ORGS}`)).toBe(true);
   });
 });

@@ -12,8 +12,10 @@
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_MAX_ANSWER_BYTES } from '../siem/types.js';
 import { FairThread, siblingModuleUrl } from '../threads/fairThread.js';
+import { answerTexts, withTexts } from './outbound/credentialScrub.js';
 import type { OutboundResult } from './outbound/types.js';
 import { replyError, runScrubJob, type ScrubFailure, type ScrubJob } from './scrubJobs.js';
+import { RecencyMap } from './recencyMap.js';
 import type { Scrubber } from './scrubSecrets.js';
 
 /**
@@ -22,6 +24,9 @@ import type { Scrubber } from './scrubSecrets.js';
  * refused items' reasons. At most about 12 ms on the loop below it, for the slowest texts.
  */
 export const OFFLOAD_MIN_SCRUB_CHARS = DEFAULT_MAX_ANSWER_BYTES;
+
+/** Organizations whose recent loop time is remembered (one charged longest ago has long decayed to nothing). */
+export const LOOP_BUDGET_ORGS = 10_000;
 
 /** An organization's scrubs on the event loop may take this much of it (ms, decaying by half each second) before all its scrubs go to the thread. */
 export const LOOP_BUDGET_MS = 10;
@@ -35,16 +40,17 @@ export const scrubThread = new FairThread<ScrubJob, ScrubFailure>({
 });
 
 /**
- * Each organization's recent scrubbing time on the event loop, decaying by half each second: a
- * bounded map (organizations whose cost has decayed to nothing are forgotten when it grows).
+ * Each organization's recent scrubbing time on the event loop, decaying by half each second, for the
+ * LOOP_BUDGET_ORGS organizations that scrubbed last.
  */
 export class LoopBudget {
-  private readonly spent = new Map<string, { ms: number; at: number }>();
+  /** Least recently charged first: past LOOP_BUDGET_ORGS, the one charged longest ago is forgotten. */
+  private readonly spent = new RecencyMap<string, { ms: number; at: number }>();
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
   private decayed(orgId: string, at: number): number {
-    const e = this.spent.get(orgId);
+    const e = this.spent.peek(orgId);
     return e ? e.ms * 2 ** (-(at - e.at) / 1000) : 0;
   }
 
@@ -61,7 +67,8 @@ export class LoopBudget {
     } finally {
       const at = this.now();
       this.spent.set(orgId, { ms: this.decayed(orgId, at) + (at - start), at });
-      if (this.spent.size > 10_000) for (const [id, e] of this.spent) if (e.ms * 2 ** (-(at - e.at) / 1000) < 0.01) this.spent.delete(id);
+      // One eviction at most per charge: the bound costs nothing however many organizations scrub.
+      if (this.spent.size > LOOP_BUDGET_ORGS) this.spent.delete(this.spent.oldestEntry()![0]);
     }
   }
 }
@@ -102,7 +109,7 @@ export async function scrubTexts(
   if (texts.length <= FEW_TEXTS) {
     let chars = 0;
     for (const t of texts) chars += t.text.length;
-    return texts.length === 0 ? [] : scrubList(texts, chars, scrub, owner, place);
+    return scrubList(texts, chars, scrub, owner, place);
   }
   // Which of the texts to scrub each one's answer is: a short text seen before is the earlier one's.
   const list: Array<{ text: string; cut: boolean }> = [];
@@ -148,14 +155,5 @@ async function scrubList(
 
 /** scrubResult (credentialScrub.ts): a network error's message, or an answer's body and header values, scrubbed by scrubTexts. */
 export async function scrubAnswer(result: OutboundResult, scrub: Scrubber, owner: ScrubOwner, place: ScrubPlace = PROCESS_PLACE): Promise<OutboundResult> {
-  if (result.kind === 'network') {
-    const [message] = await scrubTexts([{ text: result.message, cut: false }], scrub, owner, place);
-    return { ...result, message: message! };
-  }
-  const names = Object.keys(result.headers).filter((n) => result.headers[n] !== undefined);
-  const texts = [{ text: result.body, cut: result.truncated === true }, ...names.map((n) => ({ text: result.headers[n]!, cut: false }))];
-  const [body, ...values] = await scrubTexts(texts, scrub, owner, place);
-  const headers: Record<string, string | undefined> = { ...result.headers };
-  names.forEach((n, i) => (headers[n] = values[i]));
-  return { ...result, headers, body: body! };
+  return withTexts(result, await scrubTexts(answerTexts(result), scrub, owner, place));
 }

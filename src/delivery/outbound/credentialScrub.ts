@@ -38,14 +38,41 @@ export function scrubbedResponseHeaders(headers: Record<string, string | string[
   return out;
 }
 
+/** A text of an answer to scrub: whole, or the start of a longer one (a body cut at its cap). */
+export interface AnswerText {
+  text: string;
+  cut: boolean;
+}
+
 /**
- * The whole result scrubbed of a caller's secrets (a destination's credentials, a webhook's signing
- * secret), before anything reads it: a reader that clips the body into a sentence first would cut a
- * secret where the scrub can no longer match it. A truncated body is scrubbed as cut text.
+ * Every text of `result` that may carry a caller's secret, in order: a network error's message, or an
+ * answer's body (as cut text when truncated) then its header values. withTexts puts them back.
+ */
+export function answerTexts(result: OutboundResult): AnswerText[] {
+  if (result.kind === 'network') return [{ text: result.message, cut: false }];
+  const texts: AnswerText[] = [{ text: result.body, cut: result.truncated === true }];
+  for (const value of Object.values(result.headers)) if (value !== undefined) texts.push({ text: value, cut: false });
+  return texts;
+}
+
+/** `result` with answerTexts' texts replaced by `texts`, in the same order. */
+export function withTexts(result: OutboundResult, texts: readonly string[]): OutboundResult {
+  if (result.kind === 'network') return { ...result, message: texts[0]! };
+  let i = 1;
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(result.headers)) headers[name] = value === undefined ? undefined : texts[i++]!;
+  return { ...result, headers, body: texts[0]! };
+}
+
+/**
+ * The whole result scrubbed of a caller's secrets, before anything reads it: a reader that clips the
+ * body into a sentence first would cut a secret where the scrub can no longer match it. A truncated
+ * body is scrubbed as cut text. (delivery/scrubThread.ts's scrubAnswer scrubs the same texts, large
+ * ones off the event loop.)
  */
 export function scrubResult(result: OutboundResult, scrub: Scrubber): OutboundResult {
-  if (result.kind === 'network') return { ...result, message: scrub(result.message) };
-  const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(result.headers)) headers[name] = value === undefined ? undefined : scrub(value);
-  return { ...result, headers, body: scrub(result.body, result.truncated === true) };
+  return withTexts(
+    result,
+    answerTexts(result).map((t) => scrub(t.text, t.cut)),
+  );
 }
