@@ -35,6 +35,25 @@ describe('AEGIS_PUBLIC_URL and the yes/no variables', () => {
     expect(loadConfig({ AEGIS_PUBLIC_URL: 'https://aegis.example.com:8443/' }).publicUrl).toBe('https://aegis.example.com:8443');
   });
 
+  it('refuses a public URL with credentials, a query or a fragment: sign-in links would carry or break on them', () => {
+    // Links are the public URL plus "/auth/login?token=...": a query or a fragment would swallow the
+    // path, and credentials would be printed in the start banner and mailed in every sign-in link.
+    const cases: Array<[string, RegExp]> = [
+      ['https://admin:s3cret@aegis.example.com', /must not carry a user name or password/],
+      ['https://admin@aegis.example.com', /must not carry a user name or password/],
+      ['https://aegis.example.com/?tenant=a', /must not carry a query/],
+      ['https://aegis.example.com/?', /must not carry a query/],
+      ['https://aegis.example.com/#top', /must not carry a fragment/],
+      ['https://aegis.example.com#', /must not carry a fragment/],
+    ];
+    for (const [bad, reason] of cases) {
+      expect(() => loadConfig({ AEGIS_PUBLIC_URL: bad }), bad).toThrow(/^AEGIS_PUBLIC_URL: /);
+      expect(() => loadConfig({ AEGIS_PUBLIC_URL: bad }), bad).toThrow(reason);
+      // The refusal does not repeat the password it refused.
+      expect(() => loadConfig({ AEGIS_PUBLIC_URL: bad }), bad).not.toThrow(/s3cret/);
+    }
+  });
+
   it('stores the public URL as URL normalises it: scheme and host lower-case, no default port, no trailing slash', () => {
     const cases: Array<[string, string]> = [
       ['HTTPS://Aegis.EXAMPLE.com/', 'https://aegis.example.com'],

@@ -253,9 +253,18 @@ function normalisedPublicUrl(raw: string): string {
   // new URL() also takes "aegis.example.com:8443" (a scheme "aegis.example.com:"): sign-in links
   // built on it are not links at all, and the alert sender's default address has no domain.
   const parsed = URL.canParse(raw) ? new URL(raw) : null;
+  // Credentials would be printed in the start banner and mailed in every sign-in link: they are
+  // refused before anything else, and never echoed.
+  if (parsed && (parsed.username !== '' || parsed.password !== '')) {
+    throw new ConfigError('AEGIS_PUBLIC_URL', 'must not carry a user name or password (user:password@host)');
+  }
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '') {
     throw new ConfigError('AEGIS_PUBLIC_URL', `must be an absolute http:// or https:// URL, got "${raw.replace(/\/+$/, '')}"`);
   }
+  // Links are this URL plus a path and a query ("/auth/login?token=..."): a query or a fragment of
+  // its own would swallow them. A bare "?" or "#" counts too, which URL's search and hash hide.
+  if (parsed.href.includes('?')) throw new ConfigError('AEGIS_PUBLIC_URL', `must not carry a query ("?..."), got "${parsed.href}"`);
+  if (parsed.href.includes('#')) throw new ConfigError('AEGIS_PUBLIC_URL', `must not carry a fragment ("#..."), got "${parsed.href}"`);
   return parsed.href.replace(/\/+$/, '');
 }
 
