@@ -3,6 +3,7 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import { refuseUnstorableText } from './storableText.js';
 import swaggerUi from '@fastify/swagger-ui';
+import { openapiAnswer } from './openapiAnswer.js';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -166,8 +167,21 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     transformObject: (doc) => ('openapiObject' in doc ? markOptionalBodies(doc.openapiObject) : doc.swaggerObject),
   });
   // staticCSP as a string sets exactly this header on every /docs response (page, assets, spec).
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: PAGE_CSP });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // /docs/json is the same document as /openapi.json: the UI's own handler (which serialises it
+  // again on every load) is answered for by the shared one.
+  const openapi = openapiAnswer(() => app.swagger());
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: PAGE_CSP,
+    uiHooks: {
+      // An answer sent from a callback hook ends the request there: done is not called then.
+      onRequest: (req, reply, done) => {
+        if (req.routeOptions.url === '/docs/json') openapi(req, reply);
+        else done();
+      },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async (req, reply) => openapi(req, reply));
 
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   healthRoutes(typed, ctx);

@@ -134,6 +134,30 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     expect(JSON.stringify(doc.components ?? {})).toContain('bearer');
   });
 
+  // The document is the same for a process's life and several hundred KB: it is written once, and a
+  // client (the docs page on every load) that has it already gets a 304 without a body.
+  it('/openapi.json and /docs/json are one document with a stable ETag, and 304 when it matches', async () => {
+    const first = await fetch(`${svc.baseUrl}/openapi.json`);
+    const text = await first.text();
+    const etag = first.headers.get('etag');
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{16,}"$/);
+    expect(JSON.parse(text).openapi).toMatch(/^3\.1\./);
+    const docs = await fetch(`${svc.baseUrl}/docs/json`);
+    expect(docs.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await docs.text()).toBe(text);
+    expect(docs.headers.get('etag')).toBe(etag);
+    for (const path of ['/openapi.json', '/docs/json']) {
+      const again = await fetch(`${svc.baseUrl}${path}`, { headers: { 'if-none-match': etag! } });
+      expect(again.status, path).toBe(304);
+      expect(await again.text(), path).toBe('');
+      const other = await fetch(`${svc.baseUrl}${path}`, { headers: { 'if-none-match': '"something-else-entirely"' } });
+      expect(other.status, path).toBe(200);
+      expect(await other.text(), path).toBe(text);
+    }
+  });
+
   it('/docs serves browsable HTML', async () => {
     const res = await fetch(`${svc.baseUrl}/docs`, { redirect: 'follow' });
     expect(res.status).toBe(200);
