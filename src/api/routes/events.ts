@@ -15,6 +15,7 @@ import { runPreflight, recordAgentDecisions, MAX_INPUT_BYTES, MAX_BATCH } from '
 import { pullEvents, START } from '../../events/pull.js';
 import { decodePullCursor, encodePullCursor, MAX_CURSOR_LENGTH } from '../../events/pullCursor.js';
 import { dateTimeField } from '../../events/contract.js';
+import { StoredJson, storedJsonSerializerCompiler } from '../storedJsonPage.js';
 
 // Query strings are text: the API never coerces types, so the number is checked by pattern.
 const EVENTS_PAGE_LIMIT = pageLimit(1000, 100, 'Events per page');
@@ -43,20 +44,6 @@ function auditEventsReadable(body: unknown): boolean {
 
 /** JSON values a batch of audit events may hold: a record at its schema maxima is about 80 (64 finding counts). */
 const AUDIT_EVENTS_MAX_JSON_VALUES = MAX_BATCH * 100;
-
-/** A page of the pull API: the events' stored JSON texts, written into the answer as they are. */
-class EventsPage {
-  constructor(
-    readonly events: readonly string[],
-    readonly nextCursor: string,
-    readonly hasMore: boolean,
-  ) {}
-
-  /** The answer's body: { events, next_cursor, has_more }, AuditEventsPageSchema's shape. */
-  json(): string {
-    return `{"events":[${this.events.join(',')}],"next_cursor":${JSON.stringify(this.nextCursor)},"has_more":${this.hasMore}}`;
-  }
-}
 
 export function eventRoutes(app: TypedApp, ctx: AppContext): void {
   // Destination filters compiled once and reused across requests (filters/router.ts).
@@ -149,9 +136,10 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
       response: { 200: AuditEventsPageSchema, ...readErrors() },
     },
     // The events are stored wire events, sent as stored: their JSON texts spliced into the page
-    // (events/pull.ts), never parsed and written again. The published page schema documents them; a
-    // schema-driven serializer would match each against both event schemas (anyOf) to write it.
-    serializerCompiler: () => (data) => (data instanceof EventsPage ? data.json() : JSON.stringify(data)),
+    // (events/pull.ts, api/storedJsonPage.ts), never parsed and written again. The published page
+    // schema documents them; a schema-driven serializer would also match each against both event
+    // schemas (anyOf) to write it.
+    serializerCompiler: storedJsonSerializerCompiler,
     handler: async (req) => {
       const { org_id } = req.params;
       const q = req.query;
@@ -161,7 +149,11 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
       if (since && until && since > until) throw invalid('until', 'is before since');
       const after = q.cursor === undefined ? null : decodePullCursor(ctx.keyRing, org_id, q.cursor);
       const page = await pullEvents(ctx.db, org_id, { after, since, until, limit: pageSize(q.limit, EVENTS_PAGE_LIMIT) });
-      return new EventsPage(page.events, encodePullCursor(ctx.keyRing, org_id, page.last ?? START), page.more);
+      return {
+        events: page.events.map((text) => new StoredJson(text)),
+        next_cursor: encodePullCursor(ctx.keyRing, org_id, page.last ?? START),
+        has_more: page.more,
+      };
     },
   });
 }

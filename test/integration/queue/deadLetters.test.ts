@@ -2,7 +2,16 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { countFailed, countTooFarAhead, countTooOld, lastFailedJobId, listFailedEvents, replayFailed } from '../../../src/queue/deadLetters.js';
 import { JOBS_CHANNEL } from '../../../src/queue/types.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService, type TestService } from '../../support/harness.js';
 import { addEvents, claim, jobs, newDestination, newOrg } from './support.js';
+import { FailedEventsPage } from '../../../src/api/schemas/destinationReads.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+
+type FormatsPlugin = (ajv: Ajv2020) => Ajv2020;
+const addFormats = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
+// The route's declared answer (the one the OpenAPI document publishes).
+const validPage = addFormats(new Ajv2020({ allErrors: true, strict: false })).compile(FailedEventsPage);
 
 // Dead letters: listing them page by page, and replaying them (all, some, bounded, not too old).
 describe.each(DB_KINDS)('queue: dead letters (%s)', (kind) => {
@@ -51,7 +60,8 @@ describe.each(DB_KINDS)('queue: dead letters (%s)', (kind) => {
       last_status_code: 503,
       failed_at: '2030-01-01T00:00:00.000Z',
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
-      event: { event: { id: j.event_id }, n: expect.any(Number) },
+      // The stored JSON text, as recorded (enqueue.ts writes JSON.stringify's): never parsed here.
+      event: JSON.stringify({ event: { id: j.event_id }, n: 4 }),
     });
 
     const page2 = await listFailedEvents(tdb.db, org, dest, { limit: 2, beforeId: page1.next_before_id });
@@ -149,5 +159,66 @@ describe.each(DB_KINDS)('queue: dead letters (%s)', (kind) => {
     // Both windows at once: neither side is replayed, and the too old are not counted as ahead.
     expect(await replayFailed(tdb.db, org, dest, null, { maxAgeMs: 86_400_000, maxAheadMs: HOURS_2 })).toEqual({ replayed: 0 });
     expect(await countTooOld(tdb.db, org, dest, null, 86_400_000)).toBe(0);
+  });
+});
+
+// GET .../failed-events through the real service: a page of up to 1,000 events, each the stored JSON
+// text spliced into the answer. Parsed by the driver and serialised again, 1,000 large events (6.5 MB)
+// held the API's one thread for a fifth of a second or more.
+describe.each(DB_KINDS)('dead letters over the API (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    // The API alone: no worker to deliver (or dead-letter) the jobs this test writes itself.
+    svc = await startTestService(tdb.db, {}, 'api');
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await tdb?.close();
+  });
+
+  it('answers each event in its stored JSON text, byte for byte, in a page of the declared shape', async () => {
+    const o = await svc.newOrg();
+    // An id of the API's form (fwd_...), which the route's path schema asks for.
+    const dest = `fwd_${await newDestination(tdb.db, o.orgId, { enabled: false })}`;
+    await tdb.db.query(`INSERT INTO destinations (org_id, id, siem, url, enabled) VALUES ($1, $2, 'webhook', 'https://siem.example.com/hook', true)`, [
+      o.orgId,
+      dest,
+    ]);
+    const ids = await addEvents(tdb.db, o.orgId, 3);
+    // Spellings a parse and a JSON.stringify would change: spacing, an integer-like key (JavaScript
+    // puts it first), 1.50 and 1e2, an escaped é; and one event stored as recorded.
+    const stored = (id: string) => `{"n" : 1.50, "10": "x", "event": {"id": "${id}", "e": 1e2, "s": "caf\\u00e9"}}`;
+    for (const id of ids.slice(0, 2)) await tdb.db.query('UPDATE audit_events SET payload = $3::json WHERE org_id = $1 AND id = $2', [o.orgId, id, stored(id)]);
+    const { rows } = await tdb.db.query<{ id: string; text: string }>('SELECT id, payload::text AS text FROM audit_events WHERE org_id = $1', [o.orgId]);
+    const texts = new Map(rows.map((r) => [r.id, r.text]));
+    expect(texts.get(ids[0]!)).toBe(stored(ids[0]!));
+    expect(JSON.stringify(JSON.parse(texts.get(ids[0]!)!))).not.toBe(texts.get(ids[0]!));
+    await tdb.db.query(
+      `UPDATE forwarding_jobs SET status = 'failed', attempts = 4, last_error = 'HTTP 503', last_status_code = 503, settled_at = now()
+        WHERE destination_id = $1 AND event_id = ANY($2::text[])`,
+      [dest, ids],
+    );
+
+    const res = await svc.request('GET', `/api/orgs/${o.orgId}/forwarding-destinations/${dest}/failed-events?limit=2`, { apiKey: o.apiKey });
+    expect(res.status, res.text).toBe(200);
+    expect(validPage(res.body), JSON.stringify(validPage.errors)).toBe(true);
+    const page = res.body as { events: Array<Record<string, unknown> & { event_id: string }>; total: number; next_before_id: number | null };
+    expect(page.events.map((e) => e.event_id)).toEqual([ids[2], ids[1]]);
+    expect(page.total).toBe(3);
+    expect(page.events[0]).toMatchObject({ attempts: 4, last_error: 'HTTP 503', last_status_code: 503 });
+    // The whole answer: the same fields in the same order as ever, each event its stored text.
+    const item = ({ event: _, ...fields }: Record<string, unknown> & { event_id: string }) =>
+      `${JSON.stringify(fields).slice(0, -1)},"event":${texts.get(fields.event_id)!}}`;
+    expect(res.text).toBe(`{"events":[${page.events.map(item).join(',')}],"total":3,"next_before_id":${page.next_before_id}}`);
+
+    const last = await svc.request('GET', `/api/orgs/${o.orgId}/forwarding-destinations/${dest}/failed-events?before_id=${page.next_before_id}`, {
+      apiKey: o.apiKey,
+    });
+    expect(last.status, last.text).toBe(200);
+    expect(validPage(last.body), JSON.stringify(validPage.errors)).toBe(true);
+    expect(last.text).toBe(`{"events":[${(last.body as typeof page).events.map(item).join(',')}],"total":3,"next_before_id":null}`);
+    expect((last.body as typeof page).events.map((e) => e.event_id)).toEqual([ids[0]]);
   });
 });

@@ -19,6 +19,7 @@ import { recordTrail } from '../../../trail/record.js';
 import { actorOf } from '../../actor.js';
 import { decodeAttemptsCursor, encodeAttemptsCursor } from './cursors.js';
 import { base, tags } from './shared.js';
+import { StoredJson, storedJsonSerializerCompiler } from '../../storedJsonPage.js';
 
 export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: DestinationDeps): void {
   app.get(`${base}/:destination_id/failed-events`, {
@@ -30,14 +31,18 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
       querystring: FailedEventsQuery,
       response: { 200: FailedEventsPage, ...readErrors() },
     },
+    // Each event is its stored JSON text spliced into the page (queue/deadLetters.ts), as the pull
+    // API's are: up to 1,000 of them, parsed and written again, held the API's one thread.
+    serializerCompiler: storedJsonSerializerCompiler,
     handler: async (req) => {
       const p = req.params;
       const q = req.query;
       await svc.assertDestinationExists(ctx.db, p.org_id, p.destination_id); // a 404, without the view's counts
-      return listFailedEvents(ctx.db, p.org_id, p.destination_id, {
+      const page = await listFailedEvents(ctx.db, p.org_id, p.destination_id, {
         limit: pageSize(q.limit, FailedEventsQuery.properties.limit),
         beforeId: q.before_id ? Number(q.before_id) : null,
       });
+      return { ...page, events: page.events.map((e) => ({ ...e, event: new StoredJson(e.event) })) };
     },
   });
 
