@@ -37,7 +37,10 @@ export async function launchBrowser(viewport = { width: 1280, height: 900 }): Pr
     args: CHROMIUM_ARGS,
     viewport,
   });
-  context.setDefaultTimeout(15_000);
+  // A ceiling, not an expectation: every wait returns as soon as its condition holds, and on a busy
+  // 2-core machine (CI runs the browser beside the other suites) a sign-in's page load, form POST,
+  // redirect and list fetch can take longer than 15 s.
+  context.setDefaultTimeout(60_000);
   return {
     context,
     async close() {
