@@ -1109,3 +1109,292 @@ describe('named secrets: spellings that got past the guard (Turkish i, letters o
     expect(passwords(fillMiB('APİ_KEY= ')), 'detect() over the normalized text').toEqual([]);
   });
 });
+
+describe('named passwords: the password word in other languages', () => {
+  const refusedAs = (summary: string) =>
+    guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary })
+      .map((v) => /as (\w+)/.exec(v.message)?.[1])
+      .filter((t) => t !== undefined);
+
+  // A reviewer's: each of these passed the guard and preflight unmasked. Every word in its case
+  // forms, with and without its accents (an accent typed as a combining mark, NFD, reads as none),
+  // fullwidth, as a quoted key, after a prefix; [text, the value].
+  it.each([
+    ['Passwort=hunter2', 'hunter2'],
+    ['{"PASSWORT": "hunter2"}', 'hunter2'],
+    ['DB_PASSWORT=hunter2', 'hunter2'],
+    ['benutzerPasswort: hunter2', 'hunter2'],
+    ['Ｐａｓｓｗｏｒｔ＝hunter2', 'hunter2'],
+    ['Kennwort: hunter2', 'hunter2'],
+    ['{"KENNWORT": "hunter2"}', 'hunter2'],
+    ['contraseña: hunter2', 'hunter2'],
+    ['CONTRASEÑA=hunter2', 'hunter2'],
+    ['{"contrasena": "hunter2"}', 'hunter2'],
+    ['contrasen\u0303a=hunter2', 'hunter2'],
+    ['senha=hunter2', 'hunter2'],
+    ['{"SENHA": "hunter2"}', 'hunter2'],
+    ['db_senha=hunter2', 'hunter2'],
+    ['mot de passe: hunter2', 'hunter2'],
+    ['Mot de passe : hunter2', 'hunter2'],
+    ['{"mot_de_passe": "hunter2"}', 'hunter2'],
+    ['motDePasse=hunter2', 'hunter2'],
+    ['MOT-DE-PASSE=hunter2', 'hunter2'],
+    ['пароль=hunter2', 'hunter2'],
+    ['{"ПАРОЛЬ": "hunter2"}', 'hunter2'],
+    ['db_пароль: hunter2', 'hunter2'],
+    ['密码=hunter2', 'hunter2'],
+    ['密码：hunter2', 'hunter2'],
+    ['用户密码=hunter2', 'hunter2'],
+    ['{"密码": "hunter2"}', 'hunter2'],
+    ['密碼: hunter2', 'hunter2'],
+    ['パスワード: hunter2', 'hunter2'],
+    ['{"パスワード": "hunter2"}', 'hunter2'],
+    ['ﾊﾟｽﾜｰﾄﾞ=hunter2', 'hunter2'],
+    ['ハ\u309Aスワート\u3099: hunter2', 'hunter2'],
+    ['비밀번호=hunter2', 'hunter2'],
+    ['{"비밀번호": "hunter2"}', 'hunter2'],
+    ['wachtwoord=hunter2', 'hunter2'],
+    ['{"Wachtwoord": "hunter2"}', 'hunter2'],
+    ['lösenord=hunter2', 'hunter2'],
+    ['LÖSENORD: hunter2', 'hunter2'],
+    ['losenord=hunter2', 'hunter2'],
+    ['lo\u0308senord=hunter2', 'hunter2'],
+    ['salasana=hunter2', 'hunter2'],
+    ['{"SALASANA": "hunter2"}', 'hunter2'],
+    ['jelszó=hunter2', 'hunter2'],
+    ['JELSZO: hunter2', 'hunter2'],
+    ['şifre=hunter2', 'hunter2'],
+    // Upper-cased in a Turkish locale: "i".toUpperCase() is "İ" there.
+    ['ŞİFRE: hunter2', 'hunter2'],
+    ['{"sifre": "hunter2"}', 'hunter2'],
+    // The text as written: a value holding an escape, a YAML block scalar.
+    ['GET /login?usuario=bob&contraseña=Ab%26c1xyz99&x=1', 'Ab%26c1xyz99'],
+    ['ŞİFRE=Ab%26c1xyz99', 'Ab%26c1xyz99'],
+    ['Passwort: |\n  Hunter2Secret!', 'Hunter2Secret!'],
+    ['密码: |\n  Hunter2Secret!', 'Hunter2Secret!'],
+    ['пароль: >-\n  Hunter2Secret!', 'Hunter2Secret!'],
+    // The name escaped: percent-encoded UTF-8 in a query, a JSON string's \u escapes.
+    ['GET /login?contrase%C3%B1a=Hunter2x&x=1', 'Hunter2x'],
+    ['GET /login?%E5%AF%86%E7%A0%81=Hunter2x&x=1', 'Hunter2x'],
+    ['{"\\u5bc6\\u7801": "hunter2"}', 'hunter2'],
+  ])('%s: PASSWORD, masked, and refused by the guard', (text, value) => {
+    expect(passwords(text), text).toEqual([['PASSWORD', value]]);
+    expect(masked(text), text).not.toContain(value);
+    expect(refusedAs(text), text).toContain('PASSWORD');
+  });
+
+  it('the mask keeps the name as written', () => {
+    expect(masked('Passwort=hunter2')).toBe('Passwort=[PASSWORD]');
+    expect(masked('{"密码": "hunter2"}')).toBe('{"密码": "[PASSWORD]"}');
+    expect(masked('ŞİFRE: hunter2')).toBe('ŞİFRE: [PASSWORD]');
+    expect(masked('contrasen\u0303a=hunter2')).toBe('contrasen\u0303a=[PASSWORD]');
+  });
+
+  // Ordinary prose naming the password without giving one, a longer word holding the name, and the
+  // words left out of the list (Italian "parola" is "word"; Polish "hasło" and Czech "heslo" are a
+  // slogan or a dictionary's headword too, and „ opens a quotation there): each passes unchanged.
+  it.each([
+    'Das Passwort wurde geändert.',
+    'Passwort: mindestens 8 Zeichen',
+    'Passwortänderung=Ab12cd34',
+    'Olvidé mi contraseña',
+    'Contraseña: mínimo 8 caracteres',
+    'Esqueci minha senha',
+    'Resenha: Filme-2024',
+    'RESENHA=Filme-2024',
+    "J'ai oublié mon mot de passe.",
+    'Le mot de passe doit contenir 8 caractères',
+    'Пароль изменён',
+    'Пароль должен содержать не менее 8 символов',
+    'Смена пароля: 2024-05-01',
+    '密码已更改',
+    '您的密码已重置。',
+    '修改密码：请点击链接',
+    'パスワードを変更しました',
+    '비밀번호가 변경되었습니다',
+    'Wachtwoord vergeten?',
+    'Glömt lösenordet?',
+    'Unohditko salasanasi?',
+    'Elfelejtett jelszó',
+    'Şifre değiştirildi',
+    'deşifre: Belge-2024',
+    'la parola: ciao-2024',
+    'Hasło: „Bezpieczna Polska"',
+    'Heslo: „Pravda vítězí"',
+    // A label in a translation file is no password under any name.
+    '{"password": "Passwort:"}',
+    '{"login.password": "Contraseña:"}',
+    '{"Passwort": "Passwort eingeben"}',
+  ])('%s: no PASSWORD, and the guard accepts it', (text) => {
+    expect(passwords(text), text).toEqual([]);
+    expect(masked(text), text).toBe(text);
+    expect(refusedAs(text), text).toEqual([]);
+  });
+
+  it('stays linear on 1 MiB of the words in other languages', () => {
+    // Every "密码=a1b2c3 " holds one password: all are found, each on its own.
+    expect(detectNamedPasswords(fillMiB('密码=a1b2c3 '))).toHaveLength(Math.floor(MiB / 10));
+    for (const text of [
+      fillMiB('Passwort='),
+      fillMiB('mot de passe '),
+      fillMiB('mot de '),
+      fillMiB('mot_de_mot-de-'),
+      fillMiB('密码'),
+      fillMiB('用户密码'),
+      fillMiB('密码:'),
+      fillMiB('contraseña:'),
+      fillMiB('resenha '),
+      fillMiB('ŞİFRE='),
+      fillMiB('пароль'),
+      `${fillMiB('用')}密码=a1b2c3`,
+      `пароль="${fillMiB('a1')}`,
+    ])
+      expect(longestFinding(text), text.slice(0, 20)).toBeLessThanOrEqual(256);
+  });
+});
+
+describe('named passwords in other languages: the attacker review', () => {
+  const refusedAs = (summary: string) =>
+    guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary })
+      .map((v) => /as (\w+)/.exec(v.message)?.[1])
+      .filter((t) => t !== undefined);
+  const refusedAndMasked = (text: string, secret: string) => {
+    expect(passwords(text).length, text).toBeGreaterThan(0);
+    expect(masked(text), text).not.toContain(secret);
+    expect(refusedAs(text), text).toContain('PASSWORD');
+  };
+  const accepted = (text: string) => {
+    expect(passwords(text), text).toEqual([]);
+    expect(masked(text), text).toBe(text);
+    expect(refusedAs(text), text).toEqual([]);
+  };
+
+  // A localized word anywhere in a value made the whole value a form's label, so these real secrets
+  // passed (HEAD's code refused each): the word, or only its letters, inside the secret. [text, secret].
+  it.each([
+    ['password=Passwort123!', 'Passwort123!'],
+    ['password: Kennwort2024', 'Kennwort2024'],
+    ['pwd=Senha@123', 'Senha@123'],
+    ['"password":"Contraseña1!"', 'Contraseña1!'],
+    ['DB_PASSWORD=Пароль123!', 'Пароль123!'],
+    ['DB_PASSWORD=密码123456', '123456'],
+    ['mysql -u root -pPasswort123 db', 'Passwort123'],
+    ['sshpass -p Kennwort2024! ssh bob@h', 'Kennwort2024!'],
+    ['curl -u bob:Contrasena2024 https://x.example.com', 'Contrasena2024'],
+    ["CREATE USER bob IDENTIFIED BY 'Passwort123!'", 'Passwort123!'],
+    ['client_secret=Xk9vQ2mL7pR4tW8zNsifre3bV5cY1aB', 'Xk9vQ2mL7pR4tW8zNsifre3bV5cY1aB'],
+    ['Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.senha.Xk9vQ2mL7pR4tW8zN3bV5cY1aB', 'Xk9vQ2mL7pR4tW8zN3bV5cY1aB'],
+    ['Cookie: sessionid=Xk9vQ2mL7pR4tKennwort8zN3bV5cY1aB', 'Xk9vQ2mL7pR4tKennwort8zN3bV5cY1aB'],
+    ['password=Hasenhaus#42', 'Hasenhaus#42'],
+    ['password=Nasenhaar2024!', 'Nasenhaar2024!'],
+    ['password=Sifreli#2024', 'Sifreli#2024'],
+    ['DB_PASSWORD=Motdepasse1!', 'Motdepasse1!'],
+    ['{"password": "Passwort:x9"}', 'Passwort:x9'],
+    ['{"password": "Passwort: 42!x"}', 'Passwort: 42!x'],
+  ])('%s: a secret holding a localized word is no label, and is refused', refusedAndMasked);
+
+  // A translation file's label: the whole value one of the words, maybe with a colon and blanks.
+  it.each([
+    '{"password": "Passwort:"}',
+    '{"login.password": "Contraseña:"}',
+    '{"password": "Passwort："}',
+    '{"password": "CONTRASENA: "}',
+    '{"password": "Kennwort"}',
+    '{"pwd": "Senha:"}',
+    '{"password": "Şifre:"}',
+    '{"password": "Пароль:"}',
+    '{"password": "Mot de passe :"}',
+    '{"password": "Motdepasse"}',
+    'mysql -u root -pPasswort db',
+    'password=Passwort',
+  ])('%s: a label in another language is no password', accepted);
+
+  // CJK writes no blanks: after a CJK name the rest of the sentence was one value, and a digit, a
+  // comma or a bracket in it made it a password where the English sentence passes.
+  it.each([
+    '密码：已重置，请重新登录',
+    '密码：已于2024年5月1日重置',
+    'パスワード：2024年5月1日に変更されました',
+    'パスワード：変更しました（再ログインが必要）',
+    '重置密码：请访问https://example.com/reset',
+    '密码：至少8位，包含字母和数字',
+    '密码：8～16位字符',
+    '用户密码：已过期，请更新！',
+    '修改密码：点击这里->设置',
+    '密码：******（已隐藏）',
+    '密码：已修改（操作人：admin）',
+    '{"密码": "至少8位字符，包含数字"}',
+    '{"パスワード": "8文字以上（英数字）"}',
+    '{"비밀번호": "8자이상(영문,숫자)"}',
+    '密碼：已變更（2024/05/01）',
+    'パスワード: 再設定済み(2024/05/01)',
+    '비밀번호: 2024-05-01에 변경됨',
+  ])('%s: CJK prose after the name is no password', accepted);
+
+  // A password in or beside CJK prose is still one: a run between the CJK letters that is a password.
+  it.each([
+    ['密码：hunter2', 'hunter2'],
+    ['密码=Xk9vQ2mL7p', 'Xk9vQ2mL7p'],
+    ['用户密码=a1b2c3', 'a1b2c3'],
+    ['密码：Hunter2x！', 'Hunter2x'],
+    ['密码：Hunter2x，请妥善保管', 'Hunter2x'],
+    ['初始密码：Abc12345，请登录后修改', 'Abc12345'],
+    ['密码：已修改为Hunter2x', 'Hunter2x'],
+    ['パスワード：Hunter2xです', 'Hunter2x'],
+    ['{"비밀번호": "Hunter2x입니다"}', 'Hunter2x'],
+    ['password=张三2024!abc', '2024!abc'],
+  ])('%s: a password among CJK letters is refused', refusedAndMasked);
+
+  // Only a CJK name's value is read as CJK prose: after any other name a password holding CJK letters
+  // is judged whole, as before the CJK names were read.
+  it.each([
+    ['password=张三李四2024', '张三李四2024'],
+    ['password=张2024!', '张2024!'],
+    ['pwd=Hun密ter2x', 'Hun密ter2x'],
+    ['{"password": "密码123456"}', '密码123456'],
+  ])('%s: after a name not in CJK, a value with CJK letters is judged whole', refusedAndMasked);
+
+  // camelCase before the words that must follow no letter ("Resenha", "deşifre" are other words).
+  it.each([
+    ['novaSenha=Hunter2x', 'Hunter2x'],
+    ['{"novaSenha": "Hunter2x"}', 'Hunter2x'],
+    ['confirmarSenha=Hunter2x', 'Hunter2x'],
+    ['userSenha: Hunter2x', 'Hunter2x'],
+    ['yeniŞifre=Hunter2x', 'Hunter2x'],
+    ['kullaniciSifre=Hunter2x', 'Hunter2x'],
+  ])('%s: a camelCase prefix before senha or şifre names a password', refusedAndMasked);
+
+  it.each(['Resenha: Filme-2024', 'deşifre: Belge-2024', 'RESENHA=Filme-2024', 'desenha: Casa-2024', 'DESENHA=Casa-2024'])(
+    '%s: a longer word ending in senha or şifre, no camelCase boundary before it, names none',
+    accepted,
+  );
+
+  it('a combining accent in the name as written: the escaped value is read whole', () => {
+    for (const text of [
+      'GET /login?contrasen\u0303a=Ab%26c1xyz99&x=1',
+      'GET /login?lo\u0308senord=Ab%26c1xyz99&x=1',
+      'GET /login?contrasen\u0303a\u0301=Ab%26c1xyz99&x=1',
+    ]) {
+      expect(passwords(text), text).toEqual([['PASSWORD', 'Ab%26c1xyz99']]);
+      expect(masked(text), text).not.toContain('c1xyz99');
+      expect(refusedAs(text), text).toContain('PASSWORD');
+    }
+  });
+
+  it('stays linear on 1 MiB of the review shapes', () => {
+    for (const text of [
+      fillMiB('novaSenha='),
+      fillMiB('aSenha'),
+      fillMiB('resenha'),
+      fillMiB('yeniŞifre '),
+      fillMiB('密码：已'),
+      fillMiB('密码：a1已'),
+      fillMiB('contrasen\u0303'),
+      fillMiB('n\u0303\u0303\u0303\u0303'),
+      `密码：${fillMiB('已a')}`,
+      `password="${fillMiB('Passwort:')}`,
+      `{"password": "${fillMiB('密')}"}`,
+    ])
+      expect(longestFinding(text), text.slice(0, 20)).toBeLessThanOrEqual(256);
+  });
+});

@@ -22,8 +22,9 @@
  * (oracleFindings). Prose names a password or a secret too: `my password is X`, `the password for the
  * prod db is X`, `the API key is: X` (PROSE_LINK).
  *
- * The name (NAME_CORE): password, passwd, pwd or passphrase, any case, with any prefix joined by
- * `_`, `.`, `-`, camelCase or glued (`MYSQL_ROOT_PASSWORD`, `spring.datasource.password`, `dbPassword`,
+ * The name (NAME_CORE): password, passwd, pwd or passphrase, or the password word of another language
+ * (LOCALIZED_PASSWORD_WORDS: `Passwort`, `contraseña`, `mot de passe`, `пароль`, `密码`), any case,
+ * with any prefix joined by `_`, `.`, `-`, camelCase or glued (`MYSQL_ROOT_PASSWORD`, `spring.datasource.password`, `dbPassword`,
  * `PGPASSWORD`, `--password`; `nopassword` too: its values, `true` and the like, are never one), the
  * prefix's letters of any script (`{"clíent_secret": ...}`: isNameCharAt), the password word also
  * split by `_`, `.` or `-`, or a run of up to three of them (`pass_word`, `pass.word`, `pass_phrase`,
@@ -61,7 +62,8 @@
  * - never a placeholder (urlPassword.ts's isPlaceholder, and PLACEHOLDER_WORD below: `changeme`,
  *   `example`, `required`, `string`... are defaults and labels every README prints), a template or
  *   printf verb anywhere in it (`%s`, `%[1]s`, `{}`, `{0}`, `{{x}}`), a value holding the word
- *   password (`"Password:"`, `PasswordInput`), validation rules (`required|min:8`), a secret manager's
+ *   password (`"Password:"`, `PasswordInput`) or, whole, another language's (`"Passwort:"`, never
+ *   `Passwort123!`: LOCALIZED_LABEL), validation rules (`required|min:8`), a secret manager's
  *   reference (`op://...`, `vault:...`, `arn:...`, `env:X`, `file:...`), a date, a version (`v1.2.3`)
  *   or an algorithm's name (`sha-256`, `argon2id`, `utf8mb4`);
  * - blanks only quoted or on a name's own line, and then every word has a digit or a symbol
@@ -75,7 +77,11 @@
  * - 6 characters or more, and a letter with a digit or a symbol (`_`, `-`, `.` and `|` join words
  *   and types, `auto-generated`, `password_input`, `string|null`, so they count for neither), or digits
  *   only (`123456` is the commonest password there is). Letters alone never (`"SecureString"`,
- *   `"Passwort"`): a label or a type's name as often as a password.
+ *   `"Passwort"`): a label or a type's name as often as a password;
+ * - after a name written in CJK, a value holding a CJK letter must have a run between its CJK letters
+ *   that is one (CJK prose has no blanks: `密码：已于2024年5月1日重置` is a sentence,
+ *   `密码：Hunter2x，请妥善保管` a password). After any other name the value is judged whole, as
+ *   before the CJK names were read (`password=张三李四2024` is one).
  * A command's option and a DSN's user part are certain places: their value needs only to be no
  * stand-in (isStandIn), whatever its length or shape. A percent-encoded value is judged decoded.
  *
@@ -107,9 +113,6 @@ const MIN_LENGTH = 6;
 /** Words a value with blanks may have (a passphrase of a few words, not a sentence). */
 const MAX_WORDS = 4;
 
-// Everything any finding needs, in one case-insensitive search: cheap enough for every field.
-const GATE =
-  /pass|pw|secret|key|token|auth|bearer|sig|cookie|oracle|sqlplus|@(?:tcp6?|udp|unix)\(|mysql|mariadb|curl|login|redis-cli|identified|sqlcmd|mongo|ldap/i;
 // The password words after "pass": password, passwd, passphrase. Glued ("password", "PGPASSWORD"),
 // or split by a separator, "_", "." or "-", or a short run of them ("pass_word", "pass-word",
 // "pass.word", "pass_phrase", "pass__word"); never by a blank ("bus pass phrase: Zone2-Monthly",
@@ -122,24 +125,97 @@ const PASSWORD_SEPARATOR = String.raw`[_.\-]{1,3}`;
 // of their own, "Kaffeépass" in NFD too). So a prefix before them ends in a separator, "_", "." or
 // "-" ("DB_PASS", "ключ_pass"): skipBack reads letters of any script into a name's prefix.
 const NOT_AFTER_WORD = String.raw`(?<![\p{L}\p{M}\p{N}])`;
+/**
+ * The password's name in other languages, one list: each read as "password" is (any case, glued after
+ * a prefix of any script, `_`, `.`, `-` or camelCase, a quoted key, the same links and values). Its
+ * words are joined by a blank, a separator or nothing ("mot de passe", "mot_de_passe", "motDePasse").
+ * `alone`: only after no letter, mark or digit, as "pass", or after camelCase's lower-case letter
+ * (isAloneWordAt): the word ends ordinary words ("resenha", a review; "deşifre", to decode), and
+ * "novaSenha", "yeniŞifre" are names. Each letter is read with its accent and without
+ * (localizedSource): the normalizer drops a combining mark, so an accent typed as one (NFD, as macOS
+ * writes it) reads as none, and people type "contrasena", "losenord" as often; the text as written
+ * keeps the mark, so up to three may follow any letter ("contrasen\u0303a").
+ * Left out: words that are also ordinary words, followed by ":" and a value in prose: Italian "parola"
+ * (a word; Turkish's password), Polish "hasło" and Czech and Slovak "heslo" (a slogan, a dictionary's
+ * headword, a crossword's answer: "Heslo: „Pravda vítězí"", its „ a symbol to isPasswordValue),
+ * Spanish "clave" (a key, any key), Chinese "口令" (a command word).
+ */
+const LOCALIZED_PASSWORD_WORDS: ReadonlyArray<{ words: readonly string[]; alone?: boolean }> = [
+  { words: ['passwort'] }, // German
+  { words: ['kennwort'] }, // German (Windows)
+  { words: ['wachtwoord'] }, // Dutch
+  { words: ['contraseña'] }, // Spanish
+  { words: ['senha'], alone: true }, // Portuguese
+  { words: ['mot', 'de', 'passe'] }, // French
+  { words: ['lösenord'] }, // Swedish
+  { words: ['salasana'] }, // Finnish
+  { words: ['jelszó'] }, // Hungarian
+  { words: ['şifre'], alone: true }, // Turkish
+  { words: ['пароль'] }, // Russian, Ukrainian
+  { words: ['密码'] }, // Chinese, simplified
+  { words: ['密碼'] }, // Chinese, traditional
+  { words: ['パスワード'] }, // Japanese
+  { words: ['비밀번호'] }, // Korean
+];
+const ACCENT = /\p{M}/gu;
+/**
+ * A letter with its accent and without ("ñ" and "n", "パ" and "ハ"), then the combining marks the text
+ * as written may carry (a bounded run), as a regex source.
+ */
+function withAndWithoutAccent(c: string): string {
+  const bare = c.normalize('NFD').replace(ACCENT, '').normalize('NFC');
+  return (bare === c ? c : `[${c}${bare}]`) + String.raw`\p{M}{0,3}`;
+}
+/** LOCALIZED_PASSWORD_WORDS (or only the `alone` ones) as one alternation. */
+function localizedSource(onlyAlone = false): string {
+  return LOCALIZED_PASSWORD_WORDS.filter(({ alone }) => !onlyAlone || alone === true)
+    .map(({ words }) => words.map((w) => [...w].map(withAndWithoutAccent).join('')).join(String.raw`[ _.\-]?`))
+    .join('|');
+}
+/** The `alone` words, a whole core (see isAloneWordAt). */
+const ALONE_CORE = new RegExp(String.raw`^(?:${localizedSource(true)})$`, 'iu');
+const WORD_CHAR = /[\p{L}\p{M}\p{N}]/u;
+// Case-sensitive: under the "i" flag, \p{Lu} and \p{Ll} match either case.
+const UPPER = /^\p{Lu}/u;
+const LOWER = /\p{Ll}$/u;
+/**
+ * Whether the `alone` word at `k` stands as a name's own segment: after no letter, mark or digit of
+ * any script (NOT_AFTER_WORD's rule: "resenha", "deşifre" are other words), or at a camelCase boundary,
+ * a lower-case letter then its upper-case first letter as written ("novaSenha", "yeniŞifre").
+ */
+function isAloneWordAt(text: string, k: number): boolean {
+  if (k === 0) return true;
+  const before = text.slice(Math.max(0, k - 2), k);
+  const last = before.length === 2 && before.charCodeAt(1) >= 0xdc00 && before.charCodeAt(1) <= 0xdfff ? before : before.slice(-1);
+  return !WORD_CHAR.test(last) || (LOWER.test(last) && UPPER.test(text.slice(k, k + 2)));
+}
+
+// Everything any finding needs, in one case-insensitive search: cheap enough for every field.
+const GATE = new RegExp(
+  String.raw`pass|pw|secret|key|token|auth|bearer|sig|cookie|oracle|sqlplus|@(?:tcp6?|udp|unix)\(|mysql|mariadb|curl|login|redis-cli|identified|sqlcmd|mongo|ldap|${localizedSource()}`,
+  'iu',
+);
 // The names (see the header): a password's first, then a secret's. "pass" and "pw" only as a name's
 // last segment ("DB_PASS", "ansible_become_pass", "pw") or a name alone ("pass", not "bypass",
 // "passport"); "sig" only as a query's parameter (an Azure SAS URL's signature). Unicode-aware ("u")
 // for NOT_AFTER_WORD's classes; its case folding adds only the long s and the Kelvin sign, which
 // NFKC reads as "s" and "K" anyway.
+// The words of other languages first: "pass" alone would take the start of "Passwort". Their `alone`
+// ones are matched after any letter too, and namedFindings drops those isAloneWordAt refuses: whether a
+// camelCase boundary stands before them needs case, which the "i" flag erases.
 const NAME_CORE = new RegExp(
-  String.raw`(?:${NOT_AFTER_WORD}pass${PASSWORD_SEPARATOR}|pass)${PASSWORD_WORD_END}|pwd|${NOT_AFTER_WORD}(?:pass|pw)|secret(?:[_.\-]?(?:access[_.\-]?)?key(?:[_.\-]?base)?)?|api[_. \-]?key|(?:account|shared[_.\-]?access|master|signing|private|subscription)[_.\-]?key|token|(?<=[?&])sig`,
+  String.raw`${localizedSource()}|(?:${NOT_AFTER_WORD}pass${PASSWORD_SEPARATOR}|pass)${PASSWORD_WORD_END}|pwd|${NOT_AFTER_WORD}(?:pass|pw)|secret(?:[_.\-]?(?:access[_.\-]?)?key(?:[_.\-]?base)?)?|api[_. \-]?key|(?:account|shared[_.\-]?access|master|signing|private|subscription)[_.\-]?key|token|(?<=[?&])sig`,
   'giu',
 );
-/** The password words, glued or split ("password", "pass_word", "passphrase"). */
-const PASSWORD_WORD_SOURCE = String.raw`pass(?:${PASSWORD_SEPARATOR})?${PASSWORD_WORD_END}`;
+/** The password words, glued or split ("password", "pass_word", "passphrase"), and in other languages ("Passwort"). */
+const PASSWORD_WORD_SOURCE = String.raw`pass(?:${PASSWORD_SEPARATOR})?${PASSWORD_WORD_END}|${localizedSource()}`;
 /** The cores that name a password (its value judged by isPasswordValue); any other names a secret. */
-const PASSWORD_CORE = new RegExp(String.raw`^(?:${PASSWORD_WORD_SOURCE}|pwd|pass|pw)$`, 'i');
+const PASSWORD_CORE = new RegExp(String.raw`^(?:${PASSWORD_WORD_SOURCE}|pwd|pass|pw)$`, 'iu');
 /** A secret key's core, and the prefixes that make it an AWS one ("aws_secret_access_key", "fs.s3a.secret.key"). */
 const AWS_KEY_CORE = /^secret[_.-]?(?:access[_.-]?)?key$/i;
 const AWS_PREFIX = /aws|s3|amazon|access/i;
 /** The password words prose names it with ("my password is ...", "my pass_phrase is ..."): not "pass", "pwd" or "pw". */
-const PROSE_CORE = new RegExp(String.raw`^${PASSWORD_WORD_SOURCE}$`, 'i');
+const PROSE_CORE = new RegExp(String.raw`^(?:${PASSWORD_WORD_SOURCE})$`, 'iu');
 /**
  * Tokens that are no credential: a page's, a sync's, a form's CSRF token, a device's push token, a
  * trace's, and a .NET assembly's PublicKeyToken (a hash of its public key, in every load error).
@@ -247,6 +323,13 @@ const SECRET_REFERENCE = /^(?:[a-z][a-z0-9+.-]*:\/|(?:arn|env|file|vault|secretR
 const RULES = /^[A-Za-z_]+(?::[^|\s]*)?(?:\|[A-Za-z_]+(?::[^|\s]*)?)+$/;
 /** The label or type a form names the field with: "Password:", "PasswordInput", "new_password". */
 const PASSWORD_WORD = /passw(?:or)?d/i;
+/**
+ * A label in another language: the whole value one of LOCALIZED_PASSWORD_WORDS, maybe with a colon
+ * (fullwidth too; French puts a blank before it) and blanks: a translation file's
+ * `"password": "Passwort:"`. Never the word inside a value: "Passwort123!", "Nasenhaar2024!" are
+ * passwords (a secret's letters hold these words as often).
+ */
+const LOCALIZED_LABEL = new RegExp(String.raw`^(?:${localizedSource()})(?:[ \t]?[:\uFF1A])?[ \t]*$`, 'iu');
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 const VERSION = /^v\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?$/i;
 const ALGORITHM =
@@ -305,7 +388,7 @@ export function isStandIn(raw: string, rawQuoted: boolean): boolean {
   const [value, quoted] = judged(raw, rawQuoted);
   if (value === '' || isPlaceholder(raw) || isPlaceholder(value) || PLACEHOLDER_WORD.test(value)) return true;
   if (/\s/.test(value) && (!quoted || !isPhraseOfSecrets(value))) return true;
-  if (TEMPLATE.test(value) || PASSWORD_WORD.test(value) || RULES.test(value) || SECRET_REFERENCE.test(value)) return true;
+  if (TEMPLATE.test(value) || PASSWORD_WORD.test(value) || LOCALIZED_LABEL.test(value) || RULES.test(value) || SECRET_REFERENCE.test(value)) return true;
   if (DATE_TIME.test(value) || VERSION.test(value) || ALGORITHM.test(value)) return true;
   return (
     !quoted &&
@@ -318,15 +401,38 @@ export function isStandIn(raw: string, rawQuoted: boolean): boolean {
   );
 }
 
-/** Whether a value given to a password's name looks like one (see the header's rules). */
-export function isPasswordValue(raw: string, quoted: boolean): boolean {
+/**
+ * Whether a value given to a password's name looks like one (see the header's rules); `cjkName`: the
+ * name is written in CJK, so its value may be the rest of a CJK sentence.
+ */
+export function isPasswordValue(raw: string, quoted: boolean, cjkName = false): boolean {
   // The cheap test first: most names of a hostile text have a short value.
   if (raw.length < MIN_LENGTH || isStandIn(raw, quoted)) return false;
   const [value] = judged(raw, quoted);
+  if (!cjkName || !CJK_LETTER.test(value)) return hasPasswordShape(value);
+  // CJK writes no blanks: after a CJK name the rest of the sentence is one value ("已于2024年5月1日重置",
+  // "8文字以上（英数字）"). Its letters part words as blanks do, so it holds a password only where a run
+  // between them is one ("Hunter2x，请妥善保管", "密码123456"); the brackets and the colon or comma
+  // of the prose around a run are none of it ("（操作人：admin）").
+  for (const run of value.split(CJK_LETTERS)) {
+    const word = run.replace(PROSE_PUNCTUATION, '');
+    if (word.length >= MIN_LENGTH && !isStandIn(word, quoted) && hasPasswordShape(word)) return true;
+  }
+  return false;
+}
+
+/** 6 characters or more: digits only, or a letter with a digit or a symbol. */
+function hasPasswordShape(value: string): boolean {
   if (value.length < MIN_LENGTH) return false;
   if (DIGITS_ONLY.test(value)) return true;
   return LETTER.test(value) && (DIGIT.test(value) || hasSymbol(value));
 }
+// A letter of Chinese, Japanese or Korean (Script_Extensions: "ー" is kana's too), and a run of them.
+const CJK_LETTER_SOURCE = String.raw`(?=\p{L})[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}]`;
+const CJK_LETTER = new RegExp(CJK_LETTER_SOURCE, 'u');
+const CJK_LETTERS = new RegExp(String.raw`(?:${CJK_LETTER_SOURCE})+`, 'u');
+/** Prose's brackets, colons and commas around a run between CJK letters (fullwidth ones read as ASCII). */
+const PROSE_PUNCTUATION = /^[()[\]{}<>:;,、。「」『』【】〈〉《》]+|[()[\]{}<>:;,、。「」『』【】〈〉《》]+$/gu;
 
 /** Shorter than any API key, client secret or session token a server issues. */
 const MIN_SECRET_LENGTH = 16;
@@ -773,7 +879,8 @@ const BLOCK_HEADER_SOURCE =
 const BLOCK_HEADER = new RegExp(BLOCK_HEADER_SOURCE, 'y');
 /** An indicator standing alone: a header, its value (if any) on a later line. */
 const BLOCK_INDICATOR = new RegExp(BLOCK_INDICATOR_SOURCE + String.raw`(?=[ \t\r\n]|\\[rn]|$)`, 'y');
-const BLOCK_GATE = new RegExp(String.raw`[\w.-]["']?[ \t]{0,32}:[ \t]{0,32}` + BLOCK_HEADER_SOURCE);
+// A key may end in a letter of any script ("пароль: |", "密码: |").
+const BLOCK_GATE = new RegExp(String.raw`[\w.\-\p{L}\p{M}]["']?[ \t]{0,32}:[ \t]{0,32}` + BLOCK_HEADER_SOURCE, 'u');
 /** Blank lines a block scalar's value may follow its header by. */
 const MAX_BLANK_LINES = 4;
 /** Indentation read; deeper than any YAML written by hand or by a tool. */
@@ -910,6 +1017,7 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
   NAME_CORE.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = NAME_CORE.exec(text)) !== null) {
+    if (ALONE_CORE.test(m[0]) && !isAloneWordAt(text, m.index)) continue;
     const end = nameEnd(text, m.index + m[0].length);
     if (end === -1) continue;
     let start = skipBack(text, m.index);
@@ -949,7 +1057,7 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
     if (value === null) continue;
     if (!password) withoutFullStop(text, value);
     const raw = text.slice(value.start, value.end);
-    if (!(password ? isPasswordValue(raw, value.quoted) : isSecretValue(raw, value.quoted))) continue;
+    if (!(password ? isPasswordValue(raw, value.quoted, CJK_LETTER.test(m[0])) : isSecretValue(raw, value.quoted))) continue;
     if (bare && SIZE.test(raw)) continue;
     const finding: Finding = { type: 'PASSWORD', start: value.start, end: value.end };
     if (value.block) blocks?.add(finding);

@@ -99,6 +99,22 @@ const SPELLED: ReadonlyArray<readonly [string, string, string]> = [
     SPELLED_KEY.slice(12),
   ],
   ['pass__word', `Blocked pass__word=${SPELLED_KEY}`, SPELLED_KEY],
+  // The password word in other languages (a reviewer's): each passed the guard and preflight unmasked.
+  ['Passwort', 'Blocked Passwort=Hunter2Secret!', 'Hunter2Secret!'],
+  ['CONTRASEÑA as a JSON key', 'Blocked {"CONTRASEÑA": "Hunter2Secret!"}', 'Hunter2Secret!'],
+  ['mot de passe', 'Blocked mot de passe : Hunter2Secret!', 'Hunter2Secret!'],
+  ['пароль', 'Blocked пароль=Hunter2Secret!', 'Hunter2Secret!'],
+  ['密码 after a prefix, with a fullwidth colon', 'Blocked 用户密码：Hunter2Secret!', 'Hunter2Secret!'],
+  // An attacker review's: a localized word (or only its letters) inside the value made the value a
+  // form's label; a camelCase prefix hid senha and şifre; a password glued to CJK prose; a combining
+  // tilde in the name as written hid a value holding an escape.
+  ['a password holding the word Passwort', 'Blocked password=Passwort123!', 'Passwort123!'],
+  ['mysql -p with Kennwort in the password', 'Blocked mysql -u root -pKennwort2024 db', 'Kennwort2024'],
+  ["a password holding senha's letters", 'Blocked password=Nasenhaar2024!', 'Nasenhaar2024!'],
+  ['novaSenha (camelCase)', 'Blocked novaSenha=Hunter2Secret!', 'Hunter2Secret!'],
+  ['yeniŞifre (camelCase) as a JSON key', 'Blocked {"yeniŞifre": "Hunter2Secret!"}', 'Hunter2Secret!'],
+  ['a password glued to CJK prose', 'Blocked 初始密码：Hunter2Secret!，请登录后修改', 'Hunter2Secret!'],
+  ['contraseña with a combining tilde, its value holding an escape', 'Blocked GET /login?contrasen\u0303a=Ab%26Hunter2Secret&x=1', 'Hunter2Secret'],
 ];
 
 // Ordinary tenant text the spellings above first made refused (an attacker review): "pass" glued
@@ -115,6 +131,20 @@ const ORDINARY = [
   'bus pass phrase: Zone2-Monthly',
   'the bus pass word is Zone2Monthly',
   'Let me pass word: Serendipity2024 to you',
+  // Prose naming the password in other languages, and the words left out of their list.
+  'Das Passwort wurde geändert.',
+  'Olvidé mi contraseña',
+  '密码已更改',
+  'Resenha: Filme-2024',
+  'Heslo: „Pravda vítězí"',
+  // CJK prose after the name (no blanks: the rest of the sentence was one value), a translation
+  // file's label, and a longer word ending in senha.
+  '密码：已于2024年5月1日重置',
+  'パスワード：変更しました（再ログインが必要）',
+  '密码：已修改（操作人：admin）',
+  '{"비밀번호": "8자이상(영문,숫자)"}',
+  '{"password": "Passwort:"}',
+  'desenha: Casa-2024',
 ];
 
 describe.each(DB_KINDS)('spellings past the privacy guard, through the real API (%s)', (kind) => {
