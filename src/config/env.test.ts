@@ -54,6 +54,28 @@ describe('AEGIS_PUBLIC_URL and the yes/no variables', () => {
     }
   });
 
+  it('never echoes a password or a query, even in a public URL that does not parse', () => {
+    for (const bad of [
+      'https://admin:pa/ss@aegis.example.com',
+      'https://admin:pa#ss@aegis.example.com',
+      'https://admin:s3cret@aegis.example.com:84433',
+      'admin:s3cret@aegis.example.com',
+      'https://admin:s3cret@',
+      'https://aegis.example.com/?access_token=s3cret',
+      'https://aegis.example.com/#s3cret',
+    ]) {
+      expect(() => loadConfig({ AEGIS_PUBLIC_URL: bad }), bad).toThrow(/^AEGIS_PUBLIC_URL: /);
+      expect(() => loadConfig({ AEGIS_PUBLIC_URL: bad }), bad).not.toThrow(/s3cret|pa\/ss|pa#ss/);
+    }
+    // Still says what it got when nothing in it is secret.
+    expect(() => loadConfig({ AEGIS_PUBLIC_URL: 'aegis.example.com:8443' })).toThrow(/got "aegis\.example\.com:8443"/);
+  });
+
+  it('blames HOST, not AEGIS_PUBLIC_URL, when the default public URL built from HOST is refused', () => {
+    expect(() => loadConfig({ HOST: 'a@b' })).toThrow(/^HOST: /);
+    expect(() => loadConfig({ HOST: '0.0.0.0#' })).toThrow(/^HOST: /);
+  });
+
   it('stores the public URL as URL normalises it: scheme and host lower-case, no default port, no trailing slash', () => {
     const cases: Array<[string, string]> = [
       ['HTTPS://Aegis.EXAMPLE.com/', 'https://aegis.example.com'],

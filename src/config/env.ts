@@ -249,23 +249,38 @@ function bool(env: Env, name: string, fallback = false): boolean {
  * trailing slash: the one spelling every link, the cookie's Secure flag and the login-CSRF origin check
  * rely on. "HTTPS://Aegis.example.com" as typed would have failed a test for "https://".
  */
-function normalisedPublicUrl(raw: string): string {
+function normalisedPublicUrl(raw: string, variable: 'AEGIS_PUBLIC_URL' | 'HOST'): string {
   // new URL() also takes "aegis.example.com:8443" (a scheme "aegis.example.com:"): sign-in links
   // built on it are not links at all, and the alert sender's default address has no domain.
   const parsed = URL.canParse(raw) ? new URL(raw) : null;
   // Credentials would be printed in the start banner and mailed in every sign-in link: they are
   // refused before anything else, and never echoed.
   if (parsed && (parsed.username !== '' || parsed.password !== '')) {
-    throw new ConfigError('AEGIS_PUBLIC_URL', 'must not carry a user name or password (user:password@host)');
+    throw new ConfigError(variable, 'must not carry a user name or password (user:password@host)');
   }
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '') {
-    throw new ConfigError('AEGIS_PUBLIC_URL', `must be an absolute http:// or https:// URL, got "${raw.replace(/\/+$/, '')}"`);
+    throw new ConfigError(variable, `must be an absolute http:// or https:// URL, got "${shownUrl(raw).replace(/\/+$/, '')}"`);
   }
   // Links are this URL plus a path and a query ("/auth/login?token=..."): a query or a fragment of
-  // its own would swallow them. A bare "?" or "#" counts too, which URL's search and hash hide.
-  if (parsed.href.includes('?')) throw new ConfigError('AEGIS_PUBLIC_URL', `must not carry a query ("?..."), got "${parsed.href}"`);
-  if (parsed.href.includes('#')) throw new ConfigError('AEGIS_PUBLIC_URL', `must not carry a fragment ("#..."), got "${parsed.href}"`);
+  // its own would swallow them. A bare "?" or "#" counts too, which URL's search and hash hide. Not
+  // echoed: a query may hold a token.
+  if (parsed.href.includes('?')) throw new ConfigError(variable, `must not carry a query ("?..."), got "${parsed.origin}${parsed.pathname}?..."`);
+  if (parsed.href.includes('#')) throw new ConfigError(variable, `must not carry a fragment ("#..."), got "${parsed.origin}${parsed.pathname}#..."`);
   return parsed.href.replace(/\/+$/, '');
+}
+
+/**
+ * A URL that did not parse, as an error may show it: whatever may be a user's part (up to the last
+ * "@") and a query or fragment are replaced, since a password with "/" or "#" in it, or a bad port,
+ * is what makes it unparseable.
+ */
+function shownUrl(raw: string): string {
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/*/.exec(raw)?.[0] ?? '';
+  let rest = raw.slice(scheme.length);
+  const at = rest.lastIndexOf('@');
+  if (at !== -1) rest = `***${rest.slice(at)}`;
+  const cut = rest.search(/[?#]/);
+  return scheme + (cut === -1 ? rest : `${rest.slice(0, cut)}${rest[cut]}...`);
 }
 
 /** AEGIS_ALERT_EMAIL_DOMAINS: lower-cased domains, or null (unset: any). */
@@ -282,7 +297,12 @@ function alertEmailDomains(raw: string | null): string[] | null {
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 8080, 0, 65535);
   const host = setting(env, 'HOST') ?? '127.0.0.1';
-  const publicUrl = normalisedPublicUrl(setting(env, 'AEGIS_PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  const publicUrlSetting = setting(env, 'AEGIS_PUBLIC_URL');
+  // Unset, it is built from HOST, which an error then names: the operator never set the other.
+  const publicUrl =
+    publicUrlSetting !== null
+      ? normalisedPublicUrl(publicUrlSetting, 'AEGIS_PUBLIC_URL')
+      : normalisedPublicUrl(`http://${host.includes(':') ? `[${host}]` : host}:${port}`, 'HOST');
 
   const databaseUrl = setting(env, 'DATABASE_URL');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
