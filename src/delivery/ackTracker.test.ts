@@ -7,7 +7,7 @@ import { generateKeyBase64, parseKeyRing } from '../crypto/keyring.js';
 import type { Db } from '../db/types.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
-import { ACK_REUSED_ERROR, AckTracker, type PendingAck } from './ackTracker.js';
+import { ACK_REUSED_ERROR, AckTracker, leaseRenewalDue, renewalIntervalMs, type PendingAck } from './ackTracker.js';
 import { splunkAckTarget } from '../../test/integration/delivery/ackSupport.js';
 import { createOutboundClient, type OutboundClient } from './outbound/client.js';
 import { PROCESS_INSTANCE_ID, splunkChannel, splunkUntrackedChannel } from './splunkAck.js';
@@ -227,5 +227,37 @@ describe('Splunk HEC channels', () => {
     // Requests whose ackId nobody polls (Save & test) never use the channel whose ackIds are tracked.
     expect(splunkUntrackedChannel('fwd_abc')).toMatch(guid);
     expect(splunkUntrackedChannel('fwd_abc')).not.toBe(splunkChannel('fwd_abc'));
+  });
+});
+
+describe('when a lease awaiting its ack is renewed', () => {
+  // The rounds run every floor(lease / 3) ms and may start a millisecond early against the last
+  // renewal's clock: a claim judged "not due" there waited a whole round more, two thirds of a lease
+  // between renewals, which a loaded machine's late round turned into a lapsed lease and a resend.
+  it('a round one interval after the last renewal renews, even a millisecond short of a third of the lease', () => {
+    for (const leaseMs of [5_000, 30_000, 60_000, 1_000]) {
+      const interval = renewalIntervalMs(leaseMs);
+      expect(leaseRenewalDue(10_000 + interval - 1, 10_000, leaseMs), `lease ${leaseMs}`).toBe(true);
+      expect(leaseRenewalDue(10_000 + interval, 10_000, leaseMs), `lease ${leaseMs}`).toBe(true);
+    }
+    expect(leaseRenewalDue(1_666, 0, 5_000)).toBe(true);
+  });
+
+  it('a claim just renewed by the lane is left for the next round, and one never renewed is due', () => {
+    expect(leaseRenewalDue(10_000, 10_000, 5_000)).toBe(false);
+    expect(leaseRenewalDue(10_500, 10_000, 30_000)).toBe(false);
+    expect(leaseRenewalDue(10_000, undefined, 5_000)).toBe(true);
+  });
+
+  it('so renewals are at most half a lease apart: a skipped claim is due by the next round', () => {
+    for (const leaseMs of [3_000, 5_000, 15_000, 30_000, 60_000]) {
+      const interval = renewalIntervalMs(leaseMs);
+      // Renewed by the lane just after a round: skipped at the next round only if under half an interval.
+      for (let renewedAt = 0; renewedAt <= interval; renewedAt += 7) {
+        const skipped = !leaseRenewalDue(interval, renewedAt, leaseMs);
+        const renewedBy = skipped ? 2 * interval : interval;
+        expect(renewedBy - renewedAt, `lease ${leaseMs}, renewed at ${renewedAt}`).toBeLessThanOrEqual(leaseMs / 2);
+      }
+    }
   });
 });

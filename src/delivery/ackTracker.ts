@@ -40,6 +40,23 @@ export const ACK_TIMEOUT_ERROR = (timeoutS: number, why: string): string =>
 import { decideItem, scheduleJobs, type ClaimedDecision } from './outcome.js';
 
 /** One accepted request waiting for its ack. */
+/** How often leases of requests awaiting their ack are looked at: a third of a lease (500 ms at least). */
+export function renewalIntervalMs(leaseMs: number): number {
+  return Math.max(500, Math.floor(leaseMs / 3));
+}
+
+/**
+ * Whether a claim's lease, last renewed at `renewedAt` (by the tracker or the lane's heartbeat), is
+ * renewed now. Due from half an interval on, so a renewal is never put off to the next round: due
+ * only from a whole one (lease / 3 against a timer of floor(lease / 3) ms, started a millisecond
+ * early), a claim was skipped and renewed a round later, two thirds of a lease apart, and a loaded
+ * machine's late round let the lease lapse and the jobs go out again under another claim. Now the
+ * renewals are at most an interval and a half apart, half a lease.
+ */
+export function leaseRenewalDue(now: number, renewedAt: number | undefined, leaseMs: number): boolean {
+  return renewedAt === undefined || now - renewedAt >= renewalIntervalMs(leaseMs) / 2;
+}
+
 export interface PendingAck {
   ackId: number;
   claimId: string;
@@ -243,7 +260,7 @@ export class AckTracker {
   private schedule(): void {
     if (this.stopped || this.timer || this.running) return;
     // Often enough to renew leases in time even when polls are rarer than a third of the lease.
-    const delay = Math.min(this.opts.pollMs, Math.max(500, Math.floor(this.opts.leaseMs / 3)));
+    const delay = Math.min(this.opts.pollMs, renewalIntervalMs(this.opts.leaseMs));
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.tick();
@@ -300,17 +317,14 @@ export class AckTracker {
     // An object, not a `let`: TypeScript does not see assignments made inside the interval's callback
     // and would narrow a `let` to null below; the property is read for its current value.
     const renewal: { running: Promise<void> | null } = { running: null };
-    const heartbeat = setInterval(
-      () => {
-        if (this.stopped || renewal.running) return;
-        renewal.running = this.extendLeases()
-          .catch((err: unknown) =>
-            this.deps.logger.warn({ destination_id: this.target.id, err: (err as Error).message }, 'renewing Splunk ack leases failed; will try again'),
-          )
-          .finally(() => (renewal.running = null));
-      },
-      Math.max(500, Math.floor(this.opts.leaseMs / 3)),
-    );
+    const heartbeat = setInterval(() => {
+      if (this.stopped || renewal.running) return;
+      renewal.running = this.extendLeases()
+        .catch((err: unknown) =>
+          this.deps.logger.warn({ destination_id: this.target.id, err: (err as Error).message }, 'renewing Splunk ack leases failed; will try again'),
+        )
+        .finally(() => (renewal.running = null));
+    }, renewalIntervalMs(this.opts.leaseMs));
     // Never what keeps the process alive: a stopping worker must be able to exit mid-poll.
     heartbeat.unref();
     this.heartbeat = heartbeat;
@@ -359,7 +373,7 @@ export class AckTracker {
     }
   }
 
-  /** Renews the lease of every claim with requests still waiting, a third of a lease after the last renewal. */
+  /** Renews the lease of every claim with requests still waiting, when due (leaseRenewalDue). */
   private async extendLeases(): Promise<void> {
     const byClaim = new Map<string, number[]>();
     for (const { p } of this.pending.values()) {
@@ -370,7 +384,7 @@ export class AckTracker {
     for (const claimId of [...this.extendedAt.keys()]) if (!byClaim.has(claimId)) this.extendedAt.delete(claimId);
     const now = Date.now();
     for (const [claimId, ids] of byClaim) {
-      if (now - (this.extendedAt.get(claimId) ?? 0) < this.opts.leaseMs / 3) continue;
+      if (!leaseRenewalDue(now, this.extendedAt.get(claimId), this.opts.leaseMs)) continue;
       await extendLease(this.deps.db, { claimId, ids, leaseMs: this.opts.leaseMs });
       this.extendedAt.set(claimId, now);
     }
