@@ -207,13 +207,30 @@ describe('faults: a SIEM that times out, resets, is slow, rate limits or flaps (
         timeout: 60_000,
       })
       .not.toBeNull();
+    // The pause's end on this process's clock (the receiver's), early rather than late: t0 is read
+    // before the server reads its own. When the pause ends a probe is sent, rightly, and only the
+    // requests received before then count below: a loaded machine that took the whole pause to get
+    // there has no pause left to check.
+    const t0 = Date.now();
+    const { rows: pause } = await tdb.db.query<{ p: Date | null; now: Date }>(
+      'SELECT paused_until AS p, clock_timestamp() AS now FROM destinations WHERE id = $1',
+      [down.id],
+    );
+    const pauseEnds = t0 + (pause[0]!.p!.getTime() - pause[0]!.now.getTime());
     // Requests in flight when it opened settle first (however long a loaded machine takes); then
     // nothing more is sent while it is paused.
-    await expect.poll(async () => (await jobRows(tdb.db, down.id)).every((j) => j.claim_id === null), { timeout: 60_000 }).toBe(true);
-    const sentWhilePaused = down.r.count;
-    await new Promise((r) => setTimeout(r, 2500));
-    expect(down.r.count).toBe(sentWhilePaused);
-    const held = await jobRows(tdb.db, down.id);
+    let held: JobRow[] = [];
+    const unclaimed = async () => (held = await jobRows(tdb.db, down.id)).every((j) => j.claim_id === null);
+    await expect.poll(unclaimed, { timeout: 60_000 }).toBe(true);
+    const settledAt = Date.now();
+    await new Promise((r) => setTimeout(r, Math.max(0, Math.min(2500, pauseEnds - Date.now()))));
+    const sentWhilePaused = down.r.requests.filter((q) => q.receivedAt >= settledAt && q.receivedAt < pauseEnds);
+    expect(sentWhilePaused.map((q) => q.receivedAt)).toEqual([]);
+    held = await jobRows(tdb.db, down.id);
+    // Read before the pause could end: nothing claimed. Read after it, a probe may hold some jobs (its
+    // receipts not yet counted as attempts): the checks below take the rows once it has failed.
+    if (Date.now() < pauseEnds) expect(held.every((j) => j.claim_id === null)).toBe(true);
+    else await expect.poll(unclaimed, { timeout: 60_000 }).toBe(true);
     // Nothing delivered while it is down: every job is still there, not all of them dead letters.
     expect(held.map((j) => j.event_id).sort()).toEqual([...down.ids].sort());
     expect(held.filter((j) => j.status === 'failed').length).toBeLessThan(held.length);
