@@ -38,7 +38,11 @@ describe.each(DB_KINDS)('alerts across tenants (%s)', (kind) => {
       AEGIS_ENCRYPTION_KEY: generateKeyBase64(),
       AEGIS_ALERT_DIGEST_S: '0',
       AEGIS_RETRY_DELAYS_S: '0.2,0.2',
-      AEGIS_HTTP_TIMEOUT_MS: '2000',
+      // The tarpit's sends end at this timeout (four at a time, the victim after five rounds of them); so
+      // would any delivery or alert a loaded machine keeps waiting this long (10 s seen), failing and
+      // moving the next try 30 s or more away: 2 s was too short for that, and each second more costs
+      // five in the tarpit test.
+      AEGIS_HTTP_TIMEOUT_MS: '4000',
       AEGIS_PUBLIC_URL: 'https://aegis.example.com',
     };
     svc = await startTestService(tdb.db, env);
@@ -127,12 +131,12 @@ describe.each(DB_KINDS)('alerts across tenants (%s)', (kind) => {
     });
     expect(put.status, put.text).toBe(200);
     await tdb.db.transaction((tx) => enqueueAlerts(tx, v.orgId, 'fwd_victim', [{ kind: 'failing', details: detail }]));
-    // As a set: an answer slower than the block's 2 s timeout on a loaded machine is sent again.
-    await expect.poll(() => [...new Set(alertsOf(hooks, 'fwd_victim'))], { timeout: 90_000, interval: 250 }).toEqual(['failing']);
+    // As a set: an answer slower than the block's timeout on a loaded machine is sent again.
+    await expect.poll(() => [...new Set(alertsOf(hooks, 'fwd_victim'))], { timeout: 150_000, interval: 250 }).toEqual(['failing']);
     // A failed channel is not retried before its backoff: each hostile organization was tried about once.
     expect(tarpit.count).toBeLessThanOrEqual(40);
     await tdb.db.query(`DELETE FROM alert_outbox WHERE org_id LIKE 'org_h%'`);
-  }, 180_000);
+  }, 240_000);
 });
 
 describe.each(DB_KINDS)('alert flood (%s)', (kind) => {
