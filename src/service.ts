@@ -276,6 +276,9 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       checkpoint();
       printBanner({ address: address ?? config.publicUrl, orgId: boot.orgId, link, publicUrl, config });
     }
+    // The start's last line ("Server listening at" comes before the worker and the replay runner
+    // start): from here a stop is a clean one (exit 0), before it an interrupted start (exit 143).
+    logger.info({ role: opts.role, address }, 'service started');
 
     let stopped = false;
     return {

@@ -83,9 +83,10 @@ export function spawnWorker(opts: WorkerProcessOptions): WorkerProcess {
     },
     // A ceiling, not an expectation: a process starting beside others on a loaded 2-core machine can
     // take tens of seconds to load its modules.
+    // The start's last line, not "Server listening at": the worker (its LISTEN among it) starts after that.
     async ready(timeoutMs = 120_000) {
-      const line = await this.waitForLine((l) => l.includes('Server listening at'), timeoutMs);
-      return /listening at (\S+?)"/.exec(line)?.[1] ?? '';
+      const line = await this.waitForLine((l) => l.includes('"msg":"service started"'), timeoutMs);
+      return /"address":"([^"]+)"/.exec(line)?.[1] ?? '';
     },
     waitForLine(pred, timeoutMs = 30_000) {
       return new Promise<string>((resolve, reject) => {

@@ -107,7 +107,7 @@ async function expectInterrupted(proc: Running, exited: Promise<{ code: number |
   const output = `stdout: ${proc.stdout()}\nstderr: ${proc.stderr()}`;
   expect(result, output).toEqual({ code, signal: null });
   expect(proc.stderr(), output).toMatch(/^aegis-stream: start-up interrupted; nothing was started$/m);
-  expect(proc.stdout(), output).not.toMatch(/listening on|Server listening at|sign-in link/);
+  expect(proc.stdout(), output).not.toMatch(/listening on|Server listening at|sign-in link|service started/);
   expect(await accepts(port)).toBe(false);
 }
 

@@ -110,8 +110,9 @@ describe('aegis-stream start and commands that cannot start', () => {
         expect(out, role).toMatch(
           role === 'api' ? /no worker can deliver the events this process records/ : /no api process can record events for this worker/,
         );
-        // Up and serving: a stop asked during start-up interrupts it (exit 143, not 0).
-        await s.waitFor(/Server listening at/);
+        // Started: a stop asked during start-up interrupts it (exit 143, not 0), and "Server listening
+        // at" comes before the worker and the replay runner start.
+        await s.waitFor(/"role":"\w+".*"msg":"service started"/);
         expect(await s.stop(), role).toBe(0);
       });
     },
