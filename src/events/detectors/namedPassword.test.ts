@@ -24,6 +24,11 @@ function longestFinding(text: string): number {
 const found = (text: string) => detect(text).map((f) => [f.type, text.slice(f.start, f.end)]);
 const passwords = (text: string) => found(text).filter(([t]) => t === 'PASSWORD');
 const masked = (text: string) => detectAndMask(text).masked;
+/** The types the privacy guard refuses an agent record's summary as ("... as PASSWORD"). */
+const refusedAs = (summary: string) =>
+  guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary })
+    .map((v) => /as (\w+)/.exec(v.message)?.[1])
+    .filter((t) => t !== undefined);
 const PW = 'Hunter2Secret!';
 
 describe('a password given as the value of a name that says so', () => {
@@ -266,11 +271,6 @@ describe('a password given as the value of a name that says so', () => {
 });
 
 describe('named passwords: the attacker review', () => {
-  const guardTypes = (summary: string) =>
-    guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary })
-      .map((v) => /as (\w+)/.exec(v.message)?.[1])
-      .filter((t) => t !== undefined);
-
   it('a percent-encoded form body is read as written too, masking the escapes with the value', () => {
     for (const [text, value] of [
       ['username=bob&password=Zq8v%20T2xk', 'Zq8v%20T2xk'],
@@ -413,9 +413,9 @@ describe('named passwords: the attacker review', () => {
 
   it('the guard and preflight agree on placeholders and paths', () => {
     for (const text of ['mysql -u root -pYOUR_PASSWORD', 'mysql -u root -p"$MYSQL_PWD"', 'mysql -u root -p${MYSQL_PWD}', 'password_value=X', 'pwd=.\\build'])
-      expect(guardTypes(text), text).toEqual([]);
+      expect(refusedAs(text), text).toEqual([]);
     for (const text of ['username=bob&password=Zq8v%20T2xk', 'DB_PASSWORD=x7;Kp9!mQ2', 'Server=db;Pwd={Zq8v;T2xk};'])
-      expect(guardTypes(text), text).toContain('PASSWORD');
+      expect(refusedAs(text), text).toContain('PASSWORD');
   });
 
   it('names ending in _pass, SQL, call arguments and command lines', () => {
@@ -978,10 +978,6 @@ describe('named secrets: the gaps review, third round', () => {
 
 describe('named secrets: spellings that got past the guard (Turkish i, letters of other scripts, a split password word)', () => {
   const S = 'Zq8sK2vLp9Xm4Tn7Rw1Yb6Hc';
-  const refusedAs = (summary: string) =>
-    guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary })
-      .map((v) => /as (\w+)/.exec(v.message)?.[1])
-      .filter((t) => t !== undefined);
 
   it.each([
     // Turkish-locale case mapping: "i".toUpperCase() is "İ" (U+0130), "I".toLowerCase() "ı" (U+0131).
@@ -1111,11 +1107,6 @@ describe('named secrets: spellings that got past the guard (Turkish i, letters o
 });
 
 describe('named passwords: the password word in other languages', () => {
-  const refusedAs = (summary: string) =>
-    guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary })
-      .map((v) => /as (\w+)/.exec(v.message)?.[1])
-      .filter((t) => t !== undefined);
-
   // A reviewer's: each of these passed the guard and preflight unmasked. Every word in its case
   // forms, with and without its accents (an accent typed as a combining mark, NFD, reads as none),
   // fullwidth, as a quoted key, after a prefix; [text, the value].
@@ -1254,10 +1245,6 @@ describe('named passwords: the password word in other languages', () => {
 });
 
 describe('named passwords in other languages: the attacker review', () => {
-  const refusedAs = (summary: string) =>
-    guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary })
-      .map((v) => /as (\w+)/.exec(v.message)?.[1])
-      .filter((t) => t !== undefined);
   const refusedAndMasked = (text: string, secret: string) => {
     expect(passwords(text).length, text).toBeGreaterThan(0);
     expect(masked(text), text).not.toContain(secret);

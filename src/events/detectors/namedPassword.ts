@@ -174,20 +174,16 @@ function localizedSource(onlyAlone = false): string {
 }
 /** The `alone` words, a whole core (see isAloneWordAt). */
 const ALONE_CORE = new RegExp(String.raw`^(?:${localizedSource(true)})$`, 'iu');
-const WORD_CHAR = /[\p{L}\p{M}\p{N}]/u;
-// Case-sensitive: under the "i" flag, \p{Lu} and \p{Ll} match either case.
-const UPPER = /^\p{Lu}/u;
-const LOWER = /\p{Ll}$/u;
 /**
- * Whether the `alone` word at `k` stands as a name's own segment: after no letter, mark or digit of
- * any script (NOT_AFTER_WORD's rule: "resenha", "deşifre" are other words), or at a camelCase boundary,
- * a lower-case letter then its upper-case first letter as written ("novaSenha", "yeniŞifre").
+ * Where an `alone` word stands as a name's own segment: after no letter, mark or digit of any script
+ * (NOT_AFTER_WORD's rule: "resenha", "deşifre" are other words), or at a camelCase boundary, a
+ * lower-case letter then its upper-case first letter as written ("novaSenha", "yeniŞifre"). Sticky,
+ * tried at the word's index, and without the "i" flag, under which \p{Lu} and \p{Ll} match either case.
  */
+const ALONE_AT = new RegExp(String.raw`${NOT_AFTER_WORD}|(?<=\p{Ll})(?=\p{Lu})`, 'uy');
 function isAloneWordAt(text: string, k: number): boolean {
-  if (k === 0) return true;
-  const before = text.slice(Math.max(0, k - 2), k);
-  const last = before.length === 2 && before.charCodeAt(1) >= 0xdc00 && before.charCodeAt(1) <= 0xdfff ? before : before.slice(-1);
-  return !WORD_CHAR.test(last) || (LOWER.test(last) && UPPER.test(text.slice(k, k + 2)));
+  ALONE_AT.lastIndex = k;
+  return ALONE_AT.test(text);
 }
 
 // Everything any finding needs, in one case-insensitive search: cheap enough for every field.
