@@ -39,7 +39,6 @@ export const ACK_TIMEOUT_ERROR = (timeoutS: number, why: string): string =>
   `Splunk did not confirm indexing within ${timeoutS} s (indexer acknowledgement)${why.slice(0, 500)}; Aegis will retry.`;
 import { decideItem, scheduleJobs, type ClaimedDecision } from './outcome.js';
 
-/** One accepted request waiting for its ack. */
 /** How often leases of requests awaiting their ack are looked at: a third of a lease (500 ms at least). */
 export function renewalIntervalMs(leaseMs: number): number {
   return Math.max(500, Math.floor(leaseMs / 3));
@@ -57,6 +56,7 @@ export function leaseRenewalDue(now: number, renewedAt: number | undefined, leas
   return renewedAt === undefined || now - renewedAt >= renewalIntervalMs(leaseMs) / 2;
 }
 
+/** One accepted request waiting for its ack. */
 export interface PendingAck {
   ackId: number;
   claimId: string;
@@ -375,16 +375,19 @@ export class AckTracker {
 
   /** Renews the lease of every claim with requests still waiting, when due (leaseRenewalDue). */
   private async extendLeases(): Promise<void> {
-    const byClaim = new Map<string, number[]>();
+    const now = Date.now();
+    const waiting = new Set<string>();
+    // Only the due claims' job ids are gathered: most rounds renew none of thousands waiting.
+    const due = new Map<string, number[]>();
     for (const { p } of this.pending.values()) {
-      let ids = byClaim.get(p.claimId);
-      if (!ids) byClaim.set(p.claimId, (ids = []));
+      waiting.add(p.claimId);
+      if (!leaseRenewalDue(now, this.extendedAt.get(p.claimId), this.opts.leaseMs)) continue;
+      let ids = due.get(p.claimId);
+      if (!ids) due.set(p.claimId, (ids = []));
       for (const id of p.jobIds) ids.push(id);
     }
-    for (const claimId of [...this.extendedAt.keys()]) if (!byClaim.has(claimId)) this.extendedAt.delete(claimId);
-    const now = Date.now();
-    for (const [claimId, ids] of byClaim) {
-      if (!leaseRenewalDue(now, this.extendedAt.get(claimId), this.opts.leaseMs)) continue;
+    for (const claimId of [...this.extendedAt.keys()]) if (!waiting.has(claimId)) this.extendedAt.delete(claimId);
+    for (const [claimId, ids] of due) {
       await extendLease(this.deps.db, { claimId, ids, leaseMs: this.opts.leaseMs });
       this.extendedAt.set(claimId, now);
     }
