@@ -21,6 +21,20 @@ class ReferenceOrder {
 type Op = { op: 'use' | 'peek' | 'delete'; key: string } | { op: 'set'; key: string; value: number };
 
 describe('RecencyMap', () => {
+  it('deleteOldest forgets the least recently used entry, and nothing when empty', () => {
+    const m = new RecencyMap<string, number>();
+    m.deleteOldest();
+    expect(m.size).toBe(0);
+    m.set('a', 1);
+    m.set('b', 2);
+    m.use('a');
+    m.deleteOldest();
+    expect([...m.entries()]).toEqual([['a', 1]]);
+    m.deleteOldest();
+    expect(m.size).toBe(0);
+    expect(m.oldestEntry()).toBeUndefined();
+  });
+
   it('orders entries by their last use or set, least recent first; peek does not count as a use', () => {
     const m = new RecencyMap<string, number>();
     m.set('a', 1);

@@ -61,6 +61,11 @@ export class RecencyMap<K, V> {
     return true;
   }
 
+  /** Forgets the least recently used entry (a bounded cache past its size); nothing when empty. */
+  deleteOldest(): void {
+    if (this.oldest !== null) this.delete(this.oldest.key);
+  }
+
   /** The least recently used entry. */
   oldestEntry(): [K, V] | undefined {
     return this.oldest === null ? undefined : [this.oldest.key, this.oldest.value];

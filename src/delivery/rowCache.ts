@@ -40,7 +40,7 @@ export class DestinationRowCache {
     const { filter: _filter, ...held } = row;
     const key = keyOf(row.org_id, row.id);
     this.entries.set(key, held);
-    while (this.entries.size > this.max) this.entries.delete(this.entries.oldestEntry()![0]);
+    while (this.entries.size > this.max) this.entries.deleteOldest();
     return held;
   }
 

@@ -68,7 +68,7 @@ export class LoopBudget {
       const at = this.now();
       this.spent.set(orgId, { ms: this.decayed(orgId, at) + (at - start), at });
       // One eviction at most per charge: the bound costs nothing however many organizations scrub.
-      if (this.spent.size > LOOP_BUDGET_ORGS) this.spent.delete(this.spent.oldestEntry()![0]);
+      if (this.spent.size > LOOP_BUDGET_ORGS) this.spent.deleteOldest();
     }
   }
 }

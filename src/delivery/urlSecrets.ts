@@ -216,7 +216,7 @@ export function urlSecrets(url: string): readonly string[] {
   let secrets = cache.use(url);
   if (secrets === undefined) {
     secrets = readSecrets(url);
-    if (cache.size >= CACHE_SIZE) cache.delete(cache.oldestEntry()![0]);
+    if (cache.size >= CACHE_SIZE) cache.deleteOldest();
     cache.set(url, secrets);
   }
   return secrets;
