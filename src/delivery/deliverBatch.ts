@@ -12,6 +12,7 @@ import { standardWebhookHeaders } from '../siem/standardWebhooks.js';
 import { scrubAnswer, scrubTexts, type ScrubOwner } from './scrubThread.js';
 import { clip } from './failure.js';
 import type { Scrubber } from './scrubSecrets.js';
+import type { AnswerText } from './outbound/credentialScrub.js';
 import { scrubberFor } from './scrubberCache.js';
 import { targetPool, targetSecrets } from './target.js';
 import { indexerAckOn, SPLUNK_CHANNEL_HEADER, splunkUntrackedChannel } from './splunkAck.js';
@@ -112,7 +113,7 @@ export async function sendRequest(deps: SendDeps, target: DeliveryTarget, events
  * scrub, done off the event loop like a large answer).
  */
 async function scrubOutcome(out: RequestOutcome, scrub: Scrubber, owner: ScrubOwner): Promise<RequestOutcome> {
-  const texts: Array<{ text: string; cut: boolean }> = [];
+  const texts: AnswerText[] = [];
   const add = (text: string) => texts.push({ text, cut: false });
   for (const item of out.items) if (!item.ok) add(item.reason);
   if (out.error !== null) add(out.error);

@@ -3,13 +3,14 @@
 // so both give the same text.
 import type { ThreadReply } from '../threads/fairThread.js';
 import { scrubberFor } from './scrubberCache.js';
+import type { AnswerText } from './outbound/credentialScrub.js';
 
 export interface ScrubJob {
   destinationId: string;
   /** The destination's secrets (credentials, signing secrets, access tokens), as the delivery holds them. */
   secrets: Array<string | null>;
   /** The texts to scrub, each whole, or the start of a longer one (`cut`: a body cut at its cap, whose end may be the start of a secret). */
-  texts: Array<{ text: string; cut: boolean }>;
+  texts: readonly AnswerText[];
 }
 
 export interface ScrubFailure {

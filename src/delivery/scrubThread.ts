@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_MAX_ANSWER_BYTES } from '../siem/types.js';
 import { FairThread, siblingModuleUrl } from '../threads/fairThread.js';
-import { answerTexts, withTexts } from './outbound/credentialScrub.js';
+import { answerTexts, withTexts, type AnswerText } from './outbound/credentialScrub.js';
 import type { OutboundResult } from './outbound/types.js';
 import { replyError, runScrubJob, type ScrubFailure, type ScrubJob } from './scrubJobs.js';
 import { RecencyMap } from './recencyMap.js';
@@ -98,24 +98,14 @@ const SHARED_MAX_CHARS = 1024;
  * `texts` scrubbed, in order, each by `scrub`, which must be scrubberFor(owner.destinationId,
  * owner.secrets): the thread builds the same one, so the text is the same either way.
  */
-export async function scrubTexts(
-  texts: ReadonlyArray<{ text: string; cut: boolean }>,
-  scrub: Scrubber,
-  owner: ScrubOwner,
-  place: ScrubPlace = PROCESS_PLACE,
-): Promise<string[]> {
+export async function scrubTexts(texts: readonly AnswerText[], scrub: Scrubber, owner: ScrubOwner, place: ScrubPlace = PROCESS_PLACE): Promise<string[]> {
   // A few texts (an answer's body and headers, one request's outcome): scrubbed as they are, with no
   // bookkeeping, the common case on every request.
-  if (texts.length <= FEW_TEXTS) {
-    let chars = 0;
-    for (const t of texts) chars += t.text.length;
-    return scrubList(texts, chars, scrub, owner, place);
-  }
+  if (texts.length <= FEW_TEXTS) return scrubList(texts, scrub, owner, place);
   // Which of the texts to scrub each one's answer is: a short text seen before is the earlier one's.
-  const list: Array<{ text: string; cut: boolean }> = [];
+  const list: AnswerText[] = [];
   const slot: number[] = [];
   const seen = new Map<string, number>();
-  let chars = 0;
   for (const t of texts) {
     const key = t.text.length <= SHARED_MAX_CHARS ? `${t.cut ? 1 : 0}${t.text}` : null;
     const earlier = key === null ? undefined : seen.get(key);
@@ -126,29 +116,24 @@ export async function scrubTexts(
     if (key !== null) seen.set(key, list.length);
     slot.push(list.length);
     list.push(t);
-    chars += t.text.length;
   }
-  const out = await scrubList(list, chars, scrub, owner, place);
+  const out = await scrubList(list, scrub, owner, place);
   return slot.map((i) => out[i]!);
 }
 
 /** Up to this many texts are scrubbed without looking for repeats. */
 const FEW_TEXTS = 16;
 
-/** `list` (`chars` characters in all) scrubbed on the thread or here. */
-async function scrubList(
-  list: ReadonlyArray<{ text: string; cut: boolean }>,
-  chars: number,
-  scrub: Scrubber,
-  owner: ScrubOwner,
-  place: ScrubPlace,
-): Promise<string[]> {
+/** `list` scrubbed on the thread (large, or its organization over its loop budget) or here. */
+async function scrubList(list: readonly AnswerText[], scrub: Scrubber, owner: ScrubOwner, place: ScrubPlace): Promise<string[]> {
   // Nothing to scrub (a delivery with no refused item): no job, not even for an organization over its budget.
   if (list.length === 0) return [];
+  let chars = 0;
+  for (const t of list) chars += t.text.length;
   if (chars >= OFFLOAD_MIN_SCRUB_CHARS || place.budget.over(owner.orgId)) {
-    // The secrets copied: the caller may add a token to its list while the job waits.
-    const texts = list.slice();
-    return (await place.thread.onThread(owner.orgId, { destinationId: owner.destinationId, secrets: [...owner.secrets], texts })) as string[];
+    // The secrets copied: the caller may add a token to its list while the job waits (the texts are
+    // never changed once listed).
+    return (await place.thread.onThread(owner.orgId, { destinationId: owner.destinationId, secrets: [...owner.secrets], texts: list })) as string[];
   }
   return place.budget.charge(owner.orgId, () => list.map((t) => scrub(t.text, t.cut)));
 }
