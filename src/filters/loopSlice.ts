@@ -6,23 +6,28 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /** How long one slice of checks may hold the thread. */
-export const SLICE_MS = 4;
+const SLICE_MS = 4;
 /** Checks between two reads of the clock: one read costs about as much as a cheap filter. */
 const CHECKS_PER_CLOCK_READ = 64;
 
 /** Counts checks and says when the current slice has held the thread long enough to give it back. */
 export class LoopSlice {
-  private start = performance.now();
+  private start: number;
   private checks = 0;
+
+  /** `now`: the clock, in ms (a test's own, to spend slices without timing anything). */
+  constructor(private readonly now: () => number = () => performance.now()) {
+    this.start = now();
+  }
 
   /** After one check: whether the slice is spent (the caller then awaits giveTurn()). */
   spent(): boolean {
-    return ++this.checks % CHECKS_PER_CLOCK_READ === 0 && performance.now() - this.start > SLICE_MS;
+    return ++this.checks % CHECKS_PER_CLOCK_READ === 0 && this.now() - this.start > SLICE_MS;
   }
 
   /** Hands the thread back for one turn of the event loop (a setImmediate), then starts a new slice. */
   async giveTurn(): Promise<void> {
     await nextTurn();
-    this.start = performance.now();
+    this.start = this.now();
   }
 }

@@ -23,8 +23,11 @@ export async function previewFilter(db: Queryable, orgId: string, filter: Record
  * (loopSlice.ts): a filter at its limits costs tens of microseconds an event, and one organization's
  * previews held every other organization's requests for a fifth of a second each.
  */
-export async function countMatches(events: readonly Record<string, unknown>[], matches: (event: Record<string, unknown>) => boolean): Promise<number> {
-  const slice = new LoopSlice();
+export async function countMatches(
+  events: readonly Record<string, unknown>[],
+  matches: (event: Record<string, unknown>) => boolean,
+  slice = new LoopSlice(),
+): Promise<number> {
   let matched = 0;
   for (const e of events) {
     if (matches(e)) matched++;

@@ -46,7 +46,7 @@ export class FilterRouter {
   }
 
   /**
-   * The filtered destinations each event goes to. Cheap filters finish in one go; past SLICE_MS of
+   * The filtered destinations each event goes to. Cheap filters finish in one go; past a slice of
    * checking (loopSlice.ts), routing yields to the event loop (a setImmediate turn) so the heavy batch of one
    * organization is interleaved with everyone else's requests instead of delaying them all.
    */
