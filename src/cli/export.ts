@@ -4,6 +4,8 @@ import { countEvents, pullAll } from '../events/pull.js';
 import { CliError } from './database.js';
 import { progressBar } from './progress.js';
 import { parseDateTime } from '../events/dateTime.js';
+import { StoredEvent } from '../siem/storedEvent.js';
+import { eventJson } from '../siem/types.js';
 
 // RFC 3339 date-time (what the API accepts): a date, a time, and a zone, nothing looser.
 /** An option's date-time, read as the API reads one (parseDateTime), or a one-line CliError naming the option. */
@@ -29,9 +31,9 @@ export async function exportEvents(db: Db, opts: { org: string; since: string; u
   const bar = process.stderr.isTTY ? progressBar('Exporting', total) : null;
   let written = 0;
   for await (const page of pullAll(db, opts.org, window)) {
-    // The stored texts as they are, one a line: the API stores JSON.stringify's text, which holds no
-    // line break; one written otherwise (by hand, in SQL) is put on one line first.
-    const text = page.map((e) => `${/[\r\n]/.test(e) ? JSON.stringify(JSON.parse(e)) : e}\n`).join('');
+    // Each event as a webhook destination receives it (eventJson), one a line: the stored text as it
+    // is when the API wrote it (JSON.stringify's, no line break), written again when it was not.
+    const text = page.map((e) => `${eventJson(new StoredEvent(e))}\n`).join('');
     // Respect backpressure: a slow pipe must not make the whole export sit in memory.
     if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', resolve));
     written += page.length;

@@ -12,8 +12,8 @@ export const START: PullPosition = { txid: '0', id: '' };
 
 export interface PullPage {
   /**
-   * Wire events as their stored JSON text, exactly as recorded and as a webhook destination receives
-   * them (metadata only): spliced into an answer or an export as they are, never parsed and
+   * Wire events as their stored JSON text, exactly as recorded (as the API wrote them, what a webhook
+   * destination receives; metadata only): spliced into an answer as they are, never parsed and
    * serialised again (a page of 1,000 large events cost the API's thread a fifth of a second so).
    */
   events: string[];

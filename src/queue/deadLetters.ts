@@ -22,8 +22,8 @@ export interface FailedEvent {
   failed_at: string | null;
   created_at: string;
   /**
-   * The (metadata-only) wire event as its stored JSON text, as a webhook destination receives it:
-   * spliced into the answer as it is (api/storedJsonPage.ts), never parsed and serialised again (a
+   * The (metadata-only) wire event as its stored JSON text (as the API wrote it, what a webhook
+   * destination receives): spliced into the answer as it is (api/storedJsonPage.ts), never parsed and serialised again (a
    * page of 1,000 large events cost the API's thread a fifth of a second or more so).
    */
   event: string;

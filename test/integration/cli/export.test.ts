@@ -120,6 +120,29 @@ describe.each(DB_KINDS)('export and replay --from/--to commands (%s)', (kind) =>
     expect(new Set(got)).toEqual(new Set(ids));
   });
 
+  it('writes events stored in another spelling (by hand, in SQL) as a webhook receives them: one a line', async () => {
+    const org = await createOrg(tdb.db, 'Hand-written export');
+    const ids = await recordAt(tdb.db, org.id, ['2026-05-02T00:00:00.000Z', '2026-05-02T00:00:01.000Z']);
+    const { rows } = await tdb.db.query<{ id: string; text: string }>('SELECT id, payload::text AS text FROM audit_events WHERE org_id = $1 ORDER BY id', [
+      org.id,
+    ]);
+    // Indented over lines, and spaced on one line.
+    const spellings = [JSON.stringify(JSON.parse(rows[0]!.text), null, 2), rows[1]!.text.replace(/,"/g, ', "').replace(/":/g, '": ')];
+    for (const [i, text] of spellings.entries()) await tdb.db.query('UPDATE audit_events SET payload = $1::json WHERE id = $2', [text, rows[i]!.id]);
+    let r = { n: 0, lines: [] as string[] };
+    await expect
+      .poll(
+        async () => {
+          r = await exported({ org: org.id, since: '2026-05-01T00:00:00Z' });
+          return r.n;
+        },
+        { timeout: 60_000, interval: 200 },
+      )
+      .toBe(2);
+    expect(r.lines.sort()).toEqual(spellings.map((t) => JSON.stringify(JSON.parse(t))).sort());
+    expect(r.lines.map((l) => (JSON.parse(l) as { event: { id: string } }).event.id).sort()).toEqual([...ids].sort());
+  });
+
   it('refuses an unknown organization, a bad date and an inverted window with a plain message', async () => {
     const org = await createOrg(tdb.db, 'Refusals');
     await expect(exported({ org: 'org_missing', since: '2026-01-01T00:00:00Z' })).rejects.toThrow(new CliError('No organization org_missing.'));
