@@ -98,22 +98,30 @@ describe.each(DB_KINDS)('export and replay --from/--to commands (%s)', (kind) =>
     return { n, lines: text.split('\n').filter(Boolean) };
   }
 
-  it('exports more than one page, each event once, with no end given', async () => {
-    const org = await createOrg(tdb.db, 'Big export');
-    const times = Array.from({ length: 2100 }, (_, i) => new Date(Date.UTC(2026, 4, 1) + i * 1000).toISOString());
-    const ids = await recordAt(tdb.db, org.id, times);
-    // With no end given, the export stops at the page horizon (the oldest transaction still open on
-    // the server, docs/history.md): another test's transaction may hold it back for a moment.
+  /**
+   * The export once it holds all `n` events. With no end given, it stops at the page horizon (the
+   * oldest transaction still open on the server, docs/history.md): another test's transaction may
+   * hold it back for a moment.
+   */
+  async function exportedAll(opts: { org: string; since: string }, n: number): Promise<{ n: number; lines: string[] }> {
     let r = { n: 0, lines: [] as string[] };
     await expect
       .poll(
         async () => {
-          r = await exported({ org: org.id, since: '2026-05-01T00:00:00Z' });
+          r = await exported(opts);
           return r.n;
         },
         { timeout: 60_000, interval: 200 },
       )
-      .toBe(2100);
+      .toBe(n);
+    return r;
+  }
+
+  it('exports more than one page, each event once, with no end given', async () => {
+    const org = await createOrg(tdb.db, 'Big export');
+    const times = Array.from({ length: 2100 }, (_, i) => new Date(Date.UTC(2026, 4, 1) + i * 1000).toISOString());
+    const ids = await recordAt(tdb.db, org.id, times);
+    const r = await exportedAll({ org: org.id, since: '2026-05-01T00:00:00Z' }, 2100);
     const got = r.lines.map((l) => (JSON.parse(l) as { event: { id: string } }).event.id);
     expect(got).toHaveLength(2100);
     expect(new Set(got).size).toBe(2100);
@@ -129,16 +137,7 @@ describe.each(DB_KINDS)('export and replay --from/--to commands (%s)', (kind) =>
     // Indented over lines, and spaced on one line.
     const spellings = [JSON.stringify(JSON.parse(rows[0]!.text), null, 2), rows[1]!.text.replace(/,"/g, ', "').replace(/":/g, '": ')];
     for (const [i, text] of spellings.entries()) await tdb.db.query('UPDATE audit_events SET payload = $1::json WHERE id = $2', [text, rows[i]!.id]);
-    let r = { n: 0, lines: [] as string[] };
-    await expect
-      .poll(
-        async () => {
-          r = await exported({ org: org.id, since: '2026-05-01T00:00:00Z' });
-          return r.n;
-        },
-        { timeout: 60_000, interval: 200 },
-      )
-      .toBe(2);
+    const r = await exportedAll({ org: org.id, since: '2026-05-01T00:00:00Z' }, 2);
     expect(r.lines.sort()).toEqual(spellings.map((t) => JSON.stringify(JSON.parse(t))).sort());
     expect(r.lines.map((l) => (JSON.parse(l) as { event: { id: string } }).event.id).sort()).toEqual([...ids].sort());
   });
