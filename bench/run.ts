@@ -1,4 +1,6 @@
-// `npm run bench [-- --quick] [-- --scenario detection,latency,drain,ingest,rss,baseline,scale,replay,retention,idle,api-noisy] [-- --events N]`
+// `npm run bench [-- --quick] [-- --scenario detection,latency,drain,ingest,rss,baseline,scale] [-- --presets splunk_hec,custom]`
+// (named only: replay, retention, noisy, fairness, many, idle, api-noisy). Every option, with what it
+// does: docs/BENCHMARKS.md, its first block.
 //
 // Starts the real service (separate `--role api` / `--role worker` processes) against the real
 // PostgreSQL server (database aegis_bench, reset between scenarios), a lean HTTPS receiver process
@@ -19,7 +21,7 @@ import type { SiemId } from '../src/siem/catalog.js';
 import { buildWireEvent, fieldsFromAgentRecord, type AgentDecisionRecord } from '../src/events/contract.js';
 import type { Db } from '../src/db/types.js';
 import { FilterRouter } from '../src/filters/router.js';
-import { numArg } from './lib/args.js';
+import { checkOptions, numArg } from './lib/args.js';
 import { buildService } from './lib/build.js';
 import { CpuMeter, cpuPerEvent, cpuPressure, machine, memoryMiB } from './lib/proc.js';
 import { detectionRows, detectionScenario, type DetectionResult } from './lib/detection.js';
@@ -50,6 +52,32 @@ const CA = `${ROOT}test/fixtures/tls/ca.pem`;
 
 // ---- options ------------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
+checkOptions(argv, {
+  flags: ['--quick', '--cpu-prof', '--runtime=tsx', '--tree-migrations'],
+  valued: [
+    '--scenario',
+    '--presets',
+    '--latency-presets',
+    '--out',
+    '--src-rev',
+    '--worker-env',
+    '--events',
+    '--drain-events',
+    '--seconds',
+    '--warmup',
+    '--idle-seconds',
+    '--fairness-events',
+    '--many-destinations',
+    '--many-rate',
+    '--api-noisy-clients',
+    '--api-noisy-records',
+  ],
+  usage: readFileSync(fileURLToPath(import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l, i, all) => l.startsWith('//') && all.slice(0, i).every((p) => p.startsWith('//')))
+    .map((l) => l.replace(/^\/\/ ?/, ''))
+    .join('\n'),
+});
 const quick = argv.includes('--quick');
 const scenarioArg = argv.find((a, i) => a.startsWith('--scenario=') || argv[i - 1] === '--scenario');
 const ALL = [
