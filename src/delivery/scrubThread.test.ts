@@ -5,7 +5,16 @@ import { scrubResult } from './outbound/credentialScrub.js';
 import type { ResponseResult } from './outbound/types.js';
 import { scrubberFor } from './scrubberCache.js';
 import { replyError, runScrubJob, type ScrubFailure, type ScrubJob } from './scrubJobs.js';
-import { LOOP_BUDGET_MS, LOOP_BUDGET_ORGS, LoopBudget, OFFLOAD_MIN_SCRUB_CHARS, scrubAnswer, scrubTexts, type ScrubPlace } from './scrubThread.js';
+import {
+  LOOP_BUDGET_MS,
+  LOOP_BUDGET_ORGS,
+  LoopBudget,
+  OFFLOAD_MIN_SCRUB_CHARS,
+  THREAD_TRIP_MS,
+  scrubAnswer,
+  scrubTexts,
+  type ScrubPlace,
+} from './scrubThread.js';
 
 const SECRET = 'ApiKey Zk9xN2Q0cVp3ZXJ0eTEyMzQ1Njc4OTA6c2VjcmV0LXZhbHVlLTk5';
 const OWNER = { orgId: 'org_a', destinationId: 'dst_scrub_thread', secrets: [SECRET, null] };
@@ -21,7 +30,7 @@ function steppingClock(stepMs: number): () => number {
 }
 
 /** A thread of the test's own and a budget on `clock`, closed after `fn` whatever happens. */
-async function withPlace(fn: (place: ScrubPlace) => Promise<void>, clock: () => number = steppingClock(0)): Promise<void> {
+async function withPlace(fn: (place: ScrubPlace) => Promise<void>, clock: () => number = () => stillClock): Promise<void> {
   const thread = new FairThread<ScrubJob, ScrubFailure>({
     name: 'the test scrub thread',
     moduleUrl: new URL('./scrubJobs.ts', import.meta.url).href,
@@ -33,6 +42,17 @@ async function withPlace(fn: (place: ScrubPlace) => Promise<void>, clock: () => 
   } finally {
     await thread.close();
   }
+}
+
+/** The clock of withPlace's budgets unless a test gives one: it moves only when chargeDirectly moves it. */
+let stillClock = 0;
+
+/** scrub, costing `ms` of withPlace's default clock each time it runs (on the loop, or here for the test's thread's fallback). */
+function costing(ms: number): typeof scrub {
+  return (text, cut) => {
+    stillClock += ms;
+    return scrub(text, cut);
+  };
 }
 
 /** A SIEM's answer of at least `chars` characters that echoes the secret in every spelling, over and over. */
@@ -122,6 +142,48 @@ describe('large answers scrubbed on the scrub thread', () => {
       steppingClock(LOOP_BUDGET_MS / 4),
     ));
 
+  it('keeps an organization’s cheap scrubs on the loop though it used up its share: each would cost more on the thread', () =>
+    // A drain of a fast SIEM: thousands of short answers a second, each cheap to scrub, add up to more
+    // than the share. A trip to the thread costs more than such a scrub (posting the texts and the
+    // secrets, the answer's message, the promise), so sending them there would cost the loop more.
+    withPlace(async (place) => {
+      const short = [{ text: `{"ok":true,"echo":"${SECRET}"}`, cut: false }];
+      const cheap = costing(THREAD_TRIP_MS / 4);
+      while (!place.budget.over(OWNER.orgId)) await scrubTexts(short, cheap, OWNER, place);
+      for (let i = 0; i < 100; i++) expect(await scrubTexts(short, cheap, OWNER, place)).toEqual([scrub(short[0]!.text)]);
+      expect(place.thread.answeredOnThread).toBe(0);
+      expect(place.budget.over(OWNER.orgId)).toBe(true);
+    }));
+
+  it('sends an organization’s slow scrubs to the thread once over its share, the short ones too', () =>
+    withPlace(async (place) => {
+      const short = [{ text: `{"error":"${SECRET}"}`, cut: false }];
+      const slow = costing(THREAD_TRIP_MS * 2);
+      while (!place.budget.over(OWNER.orgId)) await scrubTexts(short, slow, OWNER, place);
+      for (let i = 0; i < 10; i++) expect(await scrubTexts(short, slow, OWNER, place)).toEqual([scrub(short[0]!.text)]);
+      expect(place.thread.answeredOnThread).toBe(10);
+    }));
+
+  it('is not led by answers padded with cheap text to keep slow ones on the loop', () =>
+    withPlace(async (place) => {
+      // A hostile SIEM alternates answers scrubbed at the slowest rate there is (1.5 µs a character)
+      // with long ones of cheap text, whose characters would make its cost per character look tiny.
+      const slowText = [{ text: `{"error":"${SECRET}","pad":"${'%'.repeat(300)}"}`, cut: false }];
+      const padded = [{ text: `{"ok":"${'a'.repeat(7000)}"}`, cut: false }];
+      const slow = costing((slowText[0]!.text.length * 1.5) / 1000);
+      const cheap = costing((padded[0]!.text.length * 0.005) / 1000);
+      // Its best opening: the share used up by cheap text alone, so its cost per character starts tiny.
+      while (!place.budget.over(OWNER.orgId)) await scrubTexts(padded, cheap, OWNER, place);
+      const before = stillClock;
+      const rounds = 400;
+      for (let i = 0; i < rounds; i++) {
+        await scrubTexts(slowText, slow, OWNER, place);
+        await scrubTexts(padded, cheap, OWNER, place);
+      }
+      // What the loop spent per answer, on average: a few trips' worth at most, never the slow scrubs'.
+      expect((stillClock - before) / (2 * rounds)).toBeLessThan(3 * THREAD_TRIP_MS);
+    }));
+
   it('still scrubs every large answer when the thread is closed (on the event loop instead)', () =>
     withPlace(async (place) => {
       await place.thread.close();
@@ -135,7 +197,7 @@ describe('the loop budget', () => {
   it('forgets an organization’s cost by half each second', () => {
     let now = 0;
     const budget = new LoopBudget(() => now);
-    budget.charge('org_a', () => (now += LOOP_BUDGET_MS * 1.5));
+    budget.charge('org_a', 100, () => (now += LOOP_BUDGET_MS * 1.5));
     expect(budget.over('org_a')).toBe(true);
     now += 1000;
     expect(budget.over('org_a')).toBe(false);
@@ -148,7 +210,7 @@ describe('the loop budget', () => {
     // Every organization over its share at once: none has decayed, yet only the last ones are kept.
     for (let i = 0; i <= LOOP_BUDGET_ORGS; i++) {
       now = 0;
-      budget.charge(`org_${i}`, () => (now = LOOP_BUDGET_MS * 2));
+      budget.charge(`org_${i}`, 100, () => (now = LOOP_BUDGET_MS * 2));
     }
     expect(budget.over('org_0')).toBe(false);
     expect(budget.over('org_1')).toBe(true);

@@ -7,8 +7,8 @@
 // 2.6 s with three such destinations). Here a scrub of OFFLOAD_MIN_SCRUB_CHARS or more waits its
 // organization's turn for the thread while the event loop goes on delivering, and so does every scrub
 // of an organization whose answers took more than LOOP_BUDGET_MS of the loop in the last second (many
-// answers just under the size, each slow to scrub); the rest are scrubbed where they are (a round
-// trip to the thread costs a short answer more than its scrub).
+// answers just under the size, each slow to scrub) unless its texts scrub faster than a trip to the
+// thread costs (THREAD_TRIP_MS); the rest are scrubbed where they are.
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_MAX_ANSWER_BYTES } from '../siem/types.js';
 import { FairThread, siblingModuleUrl } from '../threads/fairThread.js';
@@ -28,8 +28,30 @@ export const OFFLOAD_MIN_SCRUB_CHARS = DEFAULT_MAX_ANSWER_BYTES;
 /** Organizations whose recent loop time is remembered (one charged longest ago has long decayed to nothing). */
 export const LOOP_BUDGET_ORGS = 10_000;
 
-/** An organization's scrubs on the event loop may take this much of it (ms, decaying by half each second) before all its scrubs go to the thread. */
+/**
+ * An organization's scrubs on the event loop may take this much of it (ms, decaying by half each
+ * second) before its scrubs go to the thread: those expected to cost more than THREAD_TRIP_MS.
+ */
 export const LOOP_BUDGET_MS = 10;
+
+/**
+ * What a scrub's trip to the thread costs the process's CPU (the texts and secrets copied to it, the
+ * answer's message back, the job's promise): 40-55 µs measured in one process for a short answer,
+ * against under 1 µs to scrub it where it is. An organization over its share keeps on the loop each
+ * scrub its recent cost per character says is cheaper than this, or the thread would cost more than
+ * it saves: in a custom webhook drain of ordinary answers (a few thousand a second, each cheap but
+ * together past the share) a third of the scrubs went to the thread, each costing 50 times its scrub.
+ * Slow texts still go: at the slowest rate (1.5 µs a character) anything over about 30 characters.
+ */
+export const THREAD_TRIP_MS = 0.05;
+
+/**
+ * A scrub's characters beyond this many do not lower its organization's cost per character (see
+ * LoopBudget.charge). A SIEM that pads every other answer with long cheap text would otherwise keep its
+ * slow ones on the loop: with 7,000 characters of padding beside each answer scrubbed at the slowest
+ * rate, the loop spent 0.29 ms an answer without this bound and 0.04 with it (scrubThread.test.ts).
+ */
+const RATE_CHARS = 1024;
 
 /** The process's scrub thread (started on the first large scrub). */
 export const scrubThread = new FairThread<ScrubJob, ScrubFailure>({
@@ -40,33 +62,50 @@ export const scrubThread = new FairThread<ScrubJob, ScrubFailure>({
 });
 
 /**
- * Each organization's recent scrubbing time on the event loop, decaying by half each second, for the
- * LOOP_BUDGET_ORGS organizations that scrubbed last.
+ * Each organization's recent scrubbing time on the event loop, and the characters scrubbed in it, both
+ * decaying by half each second, for the LOOP_BUDGET_ORGS organizations that scrubbed last.
  */
 export class LoopBudget {
   /** Least recently charged first: past LOOP_BUDGET_ORGS, the one charged longest ago is forgotten. */
-  private readonly spent = new RecencyMap<string, { ms: number; at: number }>();
+  private readonly spent = new RecencyMap<string, { ms: number; chars: number; at: number }>();
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
-  private decayed(orgId: string, at: number): number {
+  /** `orgId`'s time and characters as of `at`, each halved per second since its last charge. */
+  private decayed(orgId: string, at: number): { ms: number; chars: number } {
     const e = this.spent.peek(orgId);
-    return e ? e.ms * 2 ** (-(at - e.at) / 1000) : 0;
+    if (!e) return { ms: 0, chars: 0 };
+    const f = 2 ** (-(at - e.at) / 1000);
+    return { ms: e.ms * f, chars: e.chars * f };
   }
 
-  /** Whether `orgId` has used up its share of the loop: its next scrubs go to the thread. */
+  /** Whether `orgId` has used up its share of the loop. */
   over(orgId: string): boolean {
-    return this.decayed(orgId, this.now()) > LOOP_BUDGET_MS;
+    return this.decayed(orgId, this.now()).ms > LOOP_BUDGET_MS;
   }
 
-  /** Runs `fn` (a scrub on the loop) and charges its time to `orgId`. */
-  charge<T>(orgId: string, fn: () => T): T {
+  /**
+   * Whether a scrub of `chars` characters for `orgId` goes to the thread: the organization has used up
+   * its share, and at its recent cost per character this scrub would cost the loop more than the trip
+   * (THREAD_TRIP_MS). Both decay alike, so the rate is that of its recent scrubs, kept while its
+   * scrubs are on the thread and measured again once they are back.
+   */
+  offloads(orgId: string, chars: number): boolean {
+    const d = this.decayed(orgId, this.now());
+    return d.ms > LOOP_BUDGET_MS && (d.chars === 0 || (chars * d.ms) / d.chars >= THREAD_TRIP_MS);
+  }
+
+  /** Runs `fn` (a scrub of `chars` characters on the loop) and charges its time to `orgId`. */
+  charge<T>(orgId: string, chars: number, fn: () => T): T {
     const start = this.now();
     try {
       return fn();
     } finally {
       const at = this.now();
-      this.spent.set(orgId, { ms: this.decayed(orgId, at) + (at - start), at });
+      const d = this.decayed(orgId, at);
+      // A scrub counts RATE_CHARS at most toward the rate: an organization whose SIEM pads some answers
+      // with long cheap text must not make its slow short ones look cheap (and stay on the loop).
+      this.spent.set(orgId, { ms: d.ms + (at - start), chars: d.chars + Math.min(chars, RATE_CHARS), at });
       // One eviction at most per charge: the bound costs nothing however many organizations scrub.
       if (this.spent.size > LOOP_BUDGET_ORGS) this.spent.deleteOldest();
     }
@@ -130,12 +169,12 @@ async function scrubList(list: readonly AnswerText[], scrub: Scrubber, owner: Sc
   if (list.length === 0) return [];
   let chars = 0;
   for (const t of list) chars += t.text.length;
-  if (chars >= OFFLOAD_MIN_SCRUB_CHARS || place.budget.over(owner.orgId)) {
+  if (chars >= OFFLOAD_MIN_SCRUB_CHARS || place.budget.offloads(owner.orgId, chars)) {
     // The secrets copied: the caller may add a token to its list while the job waits (the texts are
     // never changed once listed).
     return (await place.thread.onThread(owner.orgId, { destinationId: owner.destinationId, secrets: [...owner.secrets], texts: list })) as string[];
   }
-  return place.budget.charge(owner.orgId, () => list.map((t) => scrub(t.text, t.cut)));
+  return place.budget.charge(owner.orgId, chars, () => list.map((t) => scrub(t.text, t.cut)));
 }
 
 /** scrubResult (credentialScrub.ts): a network error's message, or an answer's body and header values, scrubbed by scrubTexts. */
