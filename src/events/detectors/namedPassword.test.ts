@@ -1385,3 +1385,183 @@ describe('named passwords in other languages: the attacker review', () => {
       expect(longestFinding(text), text.slice(0, 20)).toBeLessThanOrEqual(256);
   });
 });
+
+describe('named passwords: the password word of more languages', () => {
+  const refusedAndMasked = (text: string, secret: string) => {
+    expect(passwords(text), text).toEqual([['PASSWORD', secret]]);
+    expect(masked(text), text).not.toContain(secret);
+    expect(refusedAs(text), text).toContain('PASSWORD');
+  };
+  const accepted = (text: string) => {
+    expect(passwords(text), text).toEqual([]);
+    expect(masked(text), text).toBe(text);
+    expect(refusedAs(text), text).toEqual([]);
+  };
+  const NFD = (text: string) => text.normalize('NFD');
+
+  // Each passed the guard: the password word of Norwegian, Danish, Korean (the loanword), Hebrew,
+  // Vietnamese, Indonesian and Malay, Thai, Hindi, Greek, Arabic, and Japanese's PIN. As a key, a
+  // JSON key, a query's parameter, after a prefix, in camelCase where the script has case; accents
+  // and marks as typed (NFC, NFD, and a vowel's mark precomposed with its tone's combining, as
+  // Vietnamese keyboards write it). [text, the value].
+  it.each([
+    ['passord=hunter2', 'hunter2'],
+    ['{"Passord": "hunter2"}', 'hunter2'],
+    ['db_passord: hunter2', 'hunter2'],
+    ['brukerPassord=hunter2', 'hunter2'],
+    ['adgangskode=hunter2', 'hunter2'],
+    ['{"ADGANGSKODE": "hunter2"}', 'hunter2'],
+    ['kodeord: hunter2', 'hunter2'],
+    ['패스워드=hunter2', 'hunter2'],
+    ['{"패스워드": "hunter2"}', 'hunter2'],
+    ['סיסמה=hunter2', 'hunter2'],
+    ['{"סיסמה": "hunter2"}', 'hunter2'],
+    ['סיסמא: hunter2', 'hunter2'],
+    ['הסיסמה: hunter2', 'hunter2'],
+    ['סִיסְמָה=hunter2', 'hunter2'],
+    ['mật khẩu: hunter2', 'hunter2'],
+    [NFD('mật khẩu: hunter2'), 'hunter2'],
+    ['m\u00e2\u0323t kh\u00e2\u0309u: hunter2', 'hunter2'],
+    ['MẬT KHẨU=hunter2', 'hunter2'],
+    ['{"mat_khau": "hunter2"}', 'hunter2'],
+    ['matKhau=hunter2', 'hunter2'],
+    ['nhapMatKhau=hunter2', 'hunter2'],
+    ['kata sandi: hunter2', 'hunter2'],
+    ['{"kata_sandi": "hunter2"}', 'hunter2'],
+    ['KATA SANDI=hunter2', 'hunter2'],
+    ['userKataSandi=hunter2', 'hunter2'],
+    ['kata laluan: hunter2', 'hunter2'],
+    ['รหัสผ่าน=hunter2', 'hunter2'],
+    ['{"รหัสผ่าน": "hunter2"}', 'hunter2'],
+    ['รหัสผ่าน：hunter2', 'hunter2'],
+    ['पासवर्ड: hunter2', 'hunter2'],
+    ['{"पासवर्ड": "hunter2"}', 'hunter2'],
+    ['κωδικός πρόσβασης: hunter2', 'hunter2'],
+    ['ΚΩΔΙΚΟΣ ΠΡΟΣΒΑΣΗΣ=hunter2', 'hunter2'],
+    ['Κωδικός Πρόσβασης: hunter2', 'hunter2'],
+    ['{"kodikos": 1, "κωδικος_προσβασης": "hunter2"}', 'hunter2'],
+    ['كلمة المرور: hunter2', 'hunter2'],
+    ['{"كلمة_المرور": "hunter2"}', 'hunter2'],
+    ['كلمة السر=hunter2', 'hunter2'],
+    ['暗証番号=123456', '123456'],
+    ['{"暗証番号": "a1b2c3"}', 'a1b2c3'],
+    // A query's parameter, as sent (percent-encoded UTF-8) and as written.
+    ['GET /login?user=bob&passord=Hunter2x&x=1', 'Hunter2x'],
+    ['GET /login?user=bob&m%E1%BA%ADt_kh%E1%BA%A9u=Hunter2x&x=1', 'Hunter2x'],
+    ['GET /login?%D7%A1%D7%99%D7%A1%D7%9E%D7%94=Hunter2x&x=1', 'Hunter2x'],
+    ['GET /login?%E0%B8%A3%E0%B8%AB%E0%B8%B1%E0%B8%AA%E0%B8%9C%E0%B9%88%E0%B8%B2%E0%B8%99=Hunter2x', 'Hunter2x'],
+    ['GET /login?kata_sandi=Ab%26c1xyz99&x=1', 'Ab%26c1xyz99'],
+    [`GET /login?${NFD('mật_khẩu')}=Ab%26c1xyz99&x=1`, 'Ab%26c1xyz99'],
+  ])('%s: PASSWORD, masked, and refused by the guard', refusedAndMasked);
+
+  it('the mask keeps the name as written', () => {
+    expect(masked('mật khẩu: hunter2')).toBe('mật khẩu: [PASSWORD]');
+    expect(masked(NFD('mật khẩu: hunter2'))).toBe(NFD('mật khẩu: [PASSWORD]'));
+    expect(masked('รหัสผ่าน=hunter2')).toBe('รหัสผ่าน=[PASSWORD]');
+    expect(masked('كلمة المرور: hunter2')).toBe('كلمة المرور: [PASSWORD]');
+  });
+
+  // Prose naming the password without giving one; a longer word holding the name; words left out
+  // (Greek "κωδικός" alone is any code: a product's, a postal one); a slogan, Hebrew's other
+  // "סיסמה", in quotes; Indonesian "berkata Sandi" ("said to Sandi"), kata sandi after a letter.
+  it.each([
+    'Glemt passord?',
+    'Passordet ble endret: 2024-05-01',
+    'Glemt adgangskode?',
+    'Adgangskoden skal være mindst 8 tegn',
+    '패스워드가 변경되었습니다',
+    'הסיסמה שונתה',
+    'סיסמה: "עם ישראל חי"',
+    'סיסמת הבחירות: שינוי-2024',
+    'Quên mật khẩu?',
+    'Mật khẩu: ít nhất 8 ký tự',
+    NFD('Mật khẩu đã được thay đổi'),
+    'Lupa kata sandi?',
+    'Kata sandi: minimal 8 karakter',
+    'Dia berkata Sandi: Halo-2024',
+    'kata sandiwara: Drama-2024',
+    'ลืมรหัสผ่าน',
+    'รหัสผ่านถูกเปลี่ยนแล้ว',
+    'รหัสผ่าน: อย่างน้อย8ตัวอักษร',
+    'รหัสผ่าน：เปลี่ยนแล้ว(2024)',
+    'पासवर्ड बदल दिया गया है',
+    'पासवर्ड: कम से कम 8 अक्षर',
+    'Ξεχάσατε τον κωδικό πρόσβασης;',
+    'Κωδικός: ΑΒ-2024',
+    'κωδικός προϊόντος: ΑΒ-2024',
+    'نسيت كلمة المرور؟',
+    'كلمة المرور: 8 أحرف على الأقل',
+    'كلمة السر في النجاح هي الصبر',
+    '暗証番号を変更しました',
+    '暗証番号：4桁の数字',
+    // A label in a translation file.
+    '{"password": "Mật khẩu:"}',
+    '{"password": "Kata sandi"}',
+    '{"password": "รหัสผ่าน:"}',
+    '{"password": "كلمة المرور:"}',
+    '{"password": "Passord"}',
+  ])('%s: no PASSWORD, and the guard accepts it', accepted);
+
+  // The English names' "again" segments (a confirmation, a change's old and new one), localized:
+  // after the password word, in the languages whose word comes first.
+  it.each([
+    ['Passwort_neu=Hunter2x', 'Hunter2x'],
+    ['passwortNeu=Hunter2x', 'Hunter2x'],
+    ['Passwort_alt=Hunter2x', 'Hunter2x'],
+    ['passwort_aktuell=Hunter2x', 'Hunter2x'],
+    ['Passwort_bestätigung=Hunter2x', 'Hunter2x'],
+    ['passwort_bestaetigen=Hunter2x', 'Hunter2x'],
+    ['{"kennwortWiederholen": "Hunter2x"}', 'Hunter2x'],
+    ['wachtwoord_nieuw=Hunter2x', 'Hunter2x'],
+    ['wachtwoord_huidig=Hunter2x', 'Hunter2x'],
+    ['wachtwoordHerhalen=Hunter2x', 'Hunter2x'],
+    ['contraseña_nueva=Hunter2x', 'Hunter2x'],
+    ['contrasena_actual=Hunter2x', 'Hunter2x'],
+    ['contraseñaConfirmación=Hunter2x', 'Hunter2x'],
+    ['contraseña_repetir=Hunter2x', 'Hunter2x'],
+    ['senha_atual=Hunter2x', 'Hunter2x'],
+    ['senha_nova=Hunter2x', 'Hunter2x'],
+    ['senhaAntiga=Hunter2x', 'Hunter2x'],
+    ['senha_confirmacao=Hunter2x', 'Hunter2x'],
+    ['mot_de_passe_actuel=Hunter2x', 'Hunter2x'],
+    ['motDePasseNouveau=Hunter2x', 'Hunter2x'],
+    ['mot_de_passe_ancien=Hunter2x', 'Hunter2x'],
+    ['mot-de-passe-confirmation=Hunter2x', 'Hunter2x'],
+    ['รหัสผ่านใหม่=Hunter2x', 'Hunter2x'],
+    ['{"passord_ny": "Hunter2x"}', 'Hunter2x'],
+    // The prefix form, as before.
+    ['neues_Passwort=Hunter2x', 'Hunter2x'],
+    ['nueva_contraseña=Hunter2x', 'Hunter2x'],
+    ['nouveau_mot_de_passe=Hunter2x', 'Hunter2x'],
+  ])('%s: a password again, in its own language: refused', refusedAndMasked);
+
+  // A longer word, or another segment, after the password word names something else still.
+  it.each([
+    'passwort_alter=Ab12cd34',
+    'Passwortaltersgrenze=Ab12cd34',
+    'passwort_neuladen=Ab12cd34',
+    'senha_atualizada=Ab12cd34',
+    'contraseña_actualizada=Ab12cd34',
+    'wachtwoord_oudste=Ab12cd34',
+    'mot_de_passe_oublie=Ab12cd34',
+  ])('%s: names something else, no PASSWORD', accepted);
+
+  it('stays linear on 1 MiB of the new words', () => {
+    for (const text of [
+      fillMiB('รหัสผ่าน'),
+      fillMiB('รหัสผ่าน='),
+      fillMiB('mật khẩu '),
+      fillMiB(NFD('mật khẩu ')),
+      fillMiB('ma\u0302\u0323\u0302'),
+      fillMiB('kata kata sandi '),
+      fillMiB('berkata sandi:'),
+      fillMiB('κωδικός κωδικός πρόσβασης'),
+      fillMiB('كلمة كلمة المرور '),
+      fillMiB('סיסמהסיסמא'),
+      fillMiB('Passwort_neu_neu'),
+      fillMiB('senhaAtualizada'),
+      `รหัสผ่าน：${fillMiB('ก1')}`,
+    ])
+      expect(longestFinding(text), text.slice(0, 20)).toBeLessThanOrEqual(256);
+  });
+});

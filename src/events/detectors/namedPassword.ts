@@ -23,7 +23,8 @@
  * prod db is X`, `the API key is: X` (PROSE_LINK).
  *
  * The name (NAME_CORE): password, passwd, pwd or passphrase, or the password word of another language
- * (LOCALIZED_PASSWORD_WORDS: `Passwort`, `contraseña`, `mot de passe`, `пароль`, `密码`), any case,
+ * (LOCALIZED_PASSWORD_WORDS: `Passwort`, `contraseña`, `mot de passe`, `mật khẩu`, `пароль`, `كلمة المرور`,
+ * `密码`), any case,
  * with any prefix joined by `_`, `.`, `-`, camelCase or glued (`MYSQL_ROOT_PASSWORD`, `spring.datasource.password`, `dbPassword`,
  * `PGPASSWORD`, `--password`; `nopassword` too: its values, `true` and the like, are never one), the
  * prefix's letters of any script (`{"clíent_secret": ...}`: isNameCharAt), the password word also
@@ -34,7 +35,8 @@
  * `DB_PW`, `ключ_pass`), or alone as a key (quoted, a query's, starting its line, or before `=`:
  * `{"pass": ...}`, `pw=...`; `--pass`, `boarding pass: ...`, `bypass`, `passport`, and glued after
  * a letter of any script, `Fußpass`, `测试全部pass`, are none: NOT_AFTER_WORD). The password must be the name's last segment, or a segment saying
- * it is one again (`password_confirmation`, `passwordConfirm`, `password_new`, `password_old`):
+ * it is one again (REPEAT_WORDS: `password_confirmation`, `passwordConfirm`, `password_new`, `password_old`,
+ * in the other languages too: `Passwort_neu`, `senha_atual`, `mot_de_passe_actuel`):
  * `password_hash`, `password_reset`, `passwordPolicy`, `password-stdin`, `password_file` name
  * something else (one digit may follow, as Django's `password1` and `password2`; and up to two
  * segments numbering it or naming its environment, SUFFIX_SEGMENT: `API_KEY_1`, `client_secret_2024`,
@@ -78,8 +80,8 @@
  *   and types, `auto-generated`, `password_input`, `string|null`, so they count for neither), or digits
  *   only (`123456` is the commonest password there is). Letters alone never (`"SecureString"`,
  *   `"Passwort"`): a label or a type's name as often as a password;
- * - after a name written in CJK, a value holding a CJK letter must have a run between its CJK letters
- *   that is one (CJK prose has no blanks: `密码：已于2024年5月1日重置` is a sentence,
+ * - after a name written in CJK or Thai, a value holding a letter of theirs must have a run between
+ *   those letters that is one (their prose has no blanks: `密码：已于2024年5月1日重置` is a sentence,
  *   `密码：Hunter2x，请妥善保管` a password). After any other name the value is judged whole, as
  *   before the CJK names were read (`password=张三李四2024` is one).
  * A command's option and a DSN's user part are certain places: their value needs only to be no
@@ -92,7 +94,8 @@
  *
  * Cost: the privacy guard runs every detector on every short field of every audit record, so one
  * case-insensitive search (GATE) decides first, and a field without `pass`, `pw`, `secret`, `key`,
- * `token`, `auth`, `bearer`, `sig`, `cookie`, `@tcp(`-like or a command pays only for it.
+ * `token`, `auth`, `bearer`, `sig`, `cookie`, `@tcp(`-like, a command or a password word of another
+ * language pays only for it.
  *
  * Linear time: each name, DSN or command is read over a bounded window (MAX_NAME, MAX_PAD,
  * MAX_VALUE, MAX_COMMAND, MAX_LINE, MAX_INDENT), the ends of values are found by shared forward scans (StopScan), and the
@@ -128,19 +131,29 @@ const NOT_AFTER_WORD = String.raw`(?<![\p{L}\p{M}\p{N}])`;
 /**
  * The password's name in other languages, one list: each read as "password" is (any case, glued after
  * a prefix of any script, `_`, `.`, `-` or camelCase, a quoted key, the same links and values). Its
- * words are joined by a blank, a separator or nothing ("mot de passe", "mot_de_passe", "motDePasse").
+ * words are joined by a blank, a separator or nothing ("mot de passe", "mot_de_passe", "motDePasse",
+ * "kata sandi", "كلمة المرور"). urlSecrets.ts names a URL's credential parameters by it too.
  * `alone`: only after no letter, mark or digit, as "pass", or after camelCase's lower-case letter
- * (isAloneWordAt): the word ends ordinary words ("resenha", a review; "deşifre", to decode), and
- * "novaSenha", "yeniŞifre" are names. Each letter is read with its accent and without
- * (localizedSource): the normalizer drops a combining mark, so an accent typed as one (NFD, as macOS
- * writes it) reads as none, and people type "contrasena", "losenord" as often; the text as written
- * keeps the mark, so up to three may follow any letter ("contrasen\u0303a").
+ * (isAloneWordAt): the word ends ordinary words ("resenha", a review; "deşifre", to decode; Indonesian
+ * "berkata Sandi", said to Sandi), and "novaSenha", "yeniŞifre", "userKataSandi" are names. Each letter
+ * is read with its accent and without (letterSource): the normalizer drops a combining mark, so an
+ * accent typed as one (NFD, as macOS writes it) reads as none, and people type "contrasena",
+ * "losenord", "mat khau" as often; the text as written keeps the mark, so up to three may follow any
+ * letter ("contrasen\u0303a"). A word's own marks are read so too: Thai's vowels and tones, Hebrew's
+ * points, Devanagari's virama are dropped by the normalizer ("รหัสผ่าน" reads "รหสผาน").
  * Left out: words that are also ordinary words, followed by ":" and a value in prose: Italian "parola"
  * (a word; Turkish's password), Polish "hasło" and Czech and Slovak "heslo" (a slogan, a dictionary's
  * headword, a crossword's answer: "Heslo: „Pravda vítězí"", its „ a symbol to isPasswordValue),
- * Spanish "clave" (a key, any key), Chinese "口令" (a command word).
+ * Spanish "clave" (a key, any key), Chinese "口令" (a command word), Greek "κωδικός" alone (a code, any
+ * code: a product's, a postal one; "κωδικός πρόσβασης", an access code, is the password), Hebrew's
+ * "סיסמת" (a slogan's construct form as often). Read, each weighed: Hebrew "סיסמה", a slogan as
+ * well, which typed text quotes in ASCII quotes, and a quoted value of words of letters is no password
+ * (`סיסמה: "עם ישראל חי"`; one word in the typographic ״ ״ would be one); Japanese "暗証番号", a PIN,
+ * a secret as a password is (a four-digit one is shorter than MIN_LENGTH and passes; English "pin" is
+ * no name here, a map's or a version's pin as often). Inflected forms are not read ("κωδικού
+ * πρόσβασης", "Passwörter"): a label or a key names it in its base form.
  */
-const LOCALIZED_PASSWORD_WORDS: ReadonlyArray<{ words: readonly string[]; alone?: boolean }> = [
+export const LOCALIZED_PASSWORD_WORDS: ReadonlyArray<{ words: readonly string[]; alone?: boolean }> = [
   { words: ['passwort'] }, // German
   { words: ['kennwort'] }, // German (Windows)
   { words: ['wachtwoord'] }, // Dutch
@@ -148,28 +161,52 @@ const LOCALIZED_PASSWORD_WORDS: ReadonlyArray<{ words: readonly string[]; alone?
   { words: ['senha'], alone: true }, // Portuguese
   { words: ['mot', 'de', 'passe'] }, // French
   { words: ['lösenord'] }, // Swedish
+  { words: ['passord'] }, // Norwegian
+  { words: ['adgangskode'] }, // Danish
+  { words: ['kodeord'] }, // Danish, Norwegian
   { words: ['salasana'] }, // Finnish
   { words: ['jelszó'] }, // Hungarian
   { words: ['şifre'], alone: true }, // Turkish
+  { words: ['mật', 'khẩu'] }, // Vietnamese
+  { words: ['kata', 'sandi'], alone: true }, // Indonesian
+  { words: ['kata', 'laluan'], alone: true }, // Malay
+  { words: ['κωδικός', 'πρόσβασης'] }, // Greek
   { words: ['пароль'] }, // Russian, Ukrainian
+  { words: ['סיסמה'] }, // Hebrew
+  { words: ['סיסמא'] }, // Hebrew, the common spelling
+  { words: ['كلمة', 'المرور'] }, // Arabic
+  { words: ['كلمة', 'السر'] }, // Arabic
+  { words: ['पासवर्ड'] }, // Hindi
+  { words: ['รหัสผ่าน'] }, // Thai
   { words: ['密码'] }, // Chinese, simplified
   { words: ['密碼'] }, // Chinese, traditional
   { words: ['パスワード'] }, // Japanese
+  { words: ['暗証番号'] }, // Japanese, a PIN
   { words: ['비밀번호'] }, // Korean
+  { words: ['패스워드'] }, // Korean, the loanword
 ];
-const ACCENT = /\p{M}/gu;
+const MARK = /\p{M}/u;
 /**
- * A letter with its accent and without ("ñ" and "n", "パ" and "ハ"), then the combining marks the text
- * as written may carry (a bounded run), as a regex source.
+ * A letter with its accent and without, and with any part of its accents (Vietnamese "ậ": "a", "ạ",
+ * "â"; a keyboard may type "â" and the tone's combining mark, and the normalizer keeps the one and
+ * drops the other; "パ" and "ハ"), then the combining marks the text as written may carry (a bounded
+ * run), as a regex source. A mark of the word's own is nothing: the letter before it reads it.
  */
-function withAndWithoutAccent(c: string): string {
-  const bare = c.normalize('NFD').replace(ACCENT, '').normalize('NFC');
-  return (bare === c ? c : `[${c}${bare}]`) + String.raw`\p{M}{0,3}`;
+function letterSource(c: string): string {
+  const nfd = [...c.normalize('NFD')];
+  const base = nfd.filter((x) => !MARK.test(x)).join('');
+  if (base === '') return '';
+  const marks = nfd.filter((x) => MARK.test(x));
+  const forms = new Set<string>();
+  for (let subset = 0; subset < 1 << marks.length; subset++) forms.add((base + marks.filter((_, i) => (subset >> i) & 1).join('')).normalize('NFC'));
+  return (forms.size === 1 ? c : `[${[...forms].join('')}]`) + String.raw`\p{M}{0,3}`;
 }
+/** A word of LOCALIZED_PASSWORD_WORDS, or of REPEAT_WORDS, letter by letter (letterSource). */
+const wordSource = (w: string) => [...w].map(letterSource).join('');
 /** LOCALIZED_PASSWORD_WORDS (or only the `alone` ones) as one alternation. */
 function localizedSource(onlyAlone = false): string {
   return LOCALIZED_PASSWORD_WORDS.filter(({ alone }) => !onlyAlone || alone === true)
-    .map(({ words }) => words.map((w) => [...w].map(withAndWithoutAccent).join('')).join(String.raw`[ _.\-]?`))
+    .map(({ words }) => words.map(wordSource).join(String.raw`[ _.\-]?`))
     .join('|');
 }
 /** The `alone` words, a whole core (see isAloneWordAt). */
@@ -220,9 +257,40 @@ const PROSE_CORE = new RegExp(String.raw`^(?:${PASSWORD_WORD_SOURCE})$`, 'iu');
  */
 const NOT_SECRET_TOKEN =
   /(?:page|cursor|continuation|sync|csrf|xsrf|next|resume|idempotency|request|cancel(?:lation)?|delta|pagination|push|device|registration|fcm|apns|change|state|lock|batch|public[_.-]?key|(?:^|[_.-])(?:etag|watermark|start(?:ing)?|trace|correlation))[_.-]?$/i;
-// A segment after the password word that says it is a password again (a form's confirmation, a
-// change's old and new one); any other segment names something else ("password_hash").
-const REPEAT_SEGMENT = /(?:[_.-]?(?:confirm(?:ation|ed)?|new|old|again|repeat|retype|verify|current|plain(?:text)?))?/iy;
+/**
+ * Segments after the password word that say it is a password again (a form's confirmation, a change's
+ * old and new one); any other segment names something else ("password_hash"). One list for every
+ * language of LOCALIZED_PASSWORD_WORDS whose names put the word first ("Passwort_neu",
+ * "senha_atual", "mot_de_passe_actuel", Thai's glued "รหัสผ่านใหม่"), read after any password word
+ * (a name mixing languages is still one), accents optional as the password words' (wordSource):
+ * German also spelled without its umlaut as code writes it ("passwort_bestaetigen"). The names that
+ * put it after ("neues_Passwort", "nova_senha") read as any prefix does. Not read: one after a blank
+ * (Vietnamese "mật khẩu mới", Hebrew "סיסמה חדשה", Arabic "كلمة المرور الجديدة": the blank may as well
+ * start prose).
+ */
+const REPEAT_WORDS = [
+  // English
+  ...['confirmation', 'confirmed', 'confirm', 'new', 'old', 'again', 'repeat', 'retype', 'verify', 'current', 'plaintext', 'plain'],
+  // German
+  ...['neu', 'alt', 'aktuell', 'bestätigung', 'bestätigen', 'bestaetigung', 'bestaetigen', 'wiederholung', 'wiederholen'],
+  // Dutch
+  ...['nieuw', 'oud', 'huidig', 'bevestiging', 'bevestigen', 'herhaling', 'herhalen'],
+  // Spanish, Portuguese (actual, atual: the current one)
+  ...['nueva', 'nuevo', 'nova', 'novo', 'actual', 'atual', 'anterior', 'antigua', 'antiga', 'antigo', 'confirmación', 'confirmação', 'confirmar', 'repetir'],
+  // French
+  ...['nouveau', 'actuel', 'ancien', 'confirmer', 'répéter'],
+  // Norwegian, Danish, Swedish; Thai (new, old)
+  ...['ny', 'nytt', 'ใหม่', 'เดิม'],
+];
+// Longest first: the alternation takes the first that matches, and "confirm" would take the start of
+// "confirmation", the rest then read as another segment.
+const REPEAT_SEGMENT = new RegExp(
+  String.raw`(?:[_.\-]?(?:${[...REPEAT_WORDS]
+    .sort((a, b) => b.length - a.length)
+    .map(wordSource)
+    .join('|')}))?`,
+  'iuy',
+);
 // Segments after the name that number it or name its environment: the same secret again, one of
 // several (`API_KEY_1`, `DB_PASSWORD_2`, `client_secret_2024`, `client_secret_v2`, `clientSecretV2`,
 // `SECRET_KEY_PROD`, `ApiKeyProd`, `API_KEY_PROD_2`), up to MAX_SUFFIXES of them. Any other segment
@@ -398,19 +466,19 @@ export function isStandIn(raw: string, rawQuoted: boolean): boolean {
 }
 
 /**
- * Whether a value given to a password's name looks like one (see the header's rules); `cjkName`: the
- * name is written in CJK, so its value may be the rest of a CJK sentence.
+ * Whether a value given to a password's name looks like one (see the header's rules); `unspacedName`:
+ * the name is written in CJK or Thai, so its value may be the rest of a sentence written without blanks.
  */
-export function isPasswordValue(raw: string, quoted: boolean, cjkName = false): boolean {
+export function isPasswordValue(raw: string, quoted: boolean, unspacedName = false): boolean {
   // The cheap test first: most names of a hostile text have a short value.
   if (raw.length < MIN_LENGTH || isStandIn(raw, quoted)) return false;
   const [value] = judged(raw, quoted);
-  if (!cjkName || !CJK_LETTER.test(value)) return hasPasswordShape(value);
-  // CJK writes no blanks: after a CJK name the rest of the sentence is one value ("已于2024年5月1日重置",
+  if (!unspacedName || !UNSPACED_LETTER.test(value)) return hasPasswordShape(value);
+  // CJK and Thai write no blanks: after such a name the rest of the sentence is one value ("已于2024年5月1日重置",
   // "8文字以上（英数字）"). Its letters part words as blanks do, so it holds a password only where a run
   // between them is one ("Hunter2x，请妥善保管", "密码123456"); the brackets and the colon or comma
   // of the prose around a run are none of it ("（操作人：admin）").
-  for (const run of value.split(CJK_LETTERS)) {
+  for (const run of value.split(UNSPACED_LETTERS)) {
     const word = run.replace(PROSE_PUNCTUATION, '');
     if (word.length >= MIN_LENGTH && !isStandIn(word, quoted) && hasPasswordShape(word)) return true;
   }
@@ -423,11 +491,13 @@ function hasPasswordShape(value: string): boolean {
   if (DIGITS_ONLY.test(value)) return true;
   return LETTER.test(value) && (DIGIT.test(value) || hasSymbol(value));
 }
-// A letter of Chinese, Japanese or Korean (Script_Extensions: "ー" is kana's too), and a run of them.
-const CJK_LETTER_SOURCE = String.raw`(?=\p{L})[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}]`;
-const CJK_LETTER = new RegExp(CJK_LETTER_SOURCE, 'u');
-const CJK_LETTERS = new RegExp(String.raw`(?:${CJK_LETTER_SOURCE})+`, 'u');
-/** Prose's brackets, colons and commas around a run between CJK letters (fullwidth ones read as ASCII). */
+// A letter of Chinese, Japanese or Korean (Script_Extensions: "ー" is kana's too), and a run of them;
+// and of Thai, which writes no blanks between words either ("รหัสผ่าน: อย่างน้อย8ตัวอักษร", at least 8
+// characters), its vowels and tones marks of the run (the text as written keeps them).
+const UNSPACED_LETTER_SOURCE = String.raw`(?=\p{L})[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}\p{scx=Thai}]`;
+const UNSPACED_LETTER = new RegExp(UNSPACED_LETTER_SOURCE, 'u');
+const UNSPACED_LETTERS = new RegExp(String.raw`(?:${UNSPACED_LETTER_SOURCE}\p{M}{0,3})+`, 'u');
+/** Prose's brackets, colons and commas around a run between those letters (fullwidth ones read as ASCII). */
 const PROSE_PUNCTUATION = /^[()[\]{}<>:;,、。「」『』【】〈〉《》]+|[()[\]{}<>:;,、。「」『』【】〈〉《》]+$/gu;
 
 /** Shorter than any API key, client secret or session token a server issues. */
@@ -1053,7 +1123,7 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
     if (value === null) continue;
     if (!password) withoutFullStop(text, value);
     const raw = text.slice(value.start, value.end);
-    if (!(password ? isPasswordValue(raw, value.quoted, CJK_LETTER.test(m[0])) : isSecretValue(raw, value.quoted))) continue;
+    if (!(password ? isPasswordValue(raw, value.quoted, UNSPACED_LETTER.test(m[0])) : isSecretValue(raw, value.quoted))) continue;
     if (bare && SIZE.test(raw)) continue;
     const finding: Finding = { type: 'PASSWORD', start: value.start, end: value.end };
     if (value.block) blocks?.add(finding);
