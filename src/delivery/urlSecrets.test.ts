@@ -144,6 +144,53 @@ const NAME_TABLE: Array<[name: string, credential: boolean]> = [
   ['kansas', false],
   ['format', false],
   ['index', false],
+  // The password word of other languages (the guard's list, namedPassword.ts): as a word, glued to a
+  // prefix, with its accents or without, a multi-word one in any joining, again ("Passwort_neu").
+  ['passwort', true],
+  ['Passwort', true],
+  ['dbPasswort', true],
+  ['Passwort_neu', true],
+  ['kennwort', true],
+  ['wachtwoord', true],
+  ['contraseña', true],
+  ['CONTRASEÑA', true],
+  ['contrasena', true],
+  ['contrasen\u0303a', true],
+  ['contraseña_nueva', true],
+  ['lösenord', true],
+  ['losenord', true],
+  ['mot_de_passe', true],
+  ['motDePasse', true],
+  ['mot de passe', true],
+  ['mot_de_passe_actuel', true],
+  ['nouveau_mot_de_passe', true],
+  ['senha', true],
+  ['nova_senha', true],
+  ['novaSenha', true],
+  ['şifre', true],
+  ['ŞİFRE', true],
+  ['jelszó', true],
+  ['salasana', true],
+  ['passord', true],
+  ['adgangskode', true],
+  ['mật_khẩu', true],
+  ['matKhau', true],
+  ['kata_sandi', true],
+  ['пароль', true],
+  ['密码', true],
+  ['用户密码', true],
+  ['パスワード', true],
+  ['κωδικός_πρόσβασης', true],
+  ['ΚΩΔΙΚΟΣ_ΠΡΟΣΒΑΣΗΣ', true],
+  ['كلمة_المرور', true],
+  ['סיסמה', true],
+  // senha, şifre and kata sandi end other words: only as words of their own.
+  ['resenha', false],
+  ['desenha', false],
+  ['deşifre', false],
+  ['berkatasandi', false],
+  ['passe', false],
+  ['mot', false],
 ];
 
 describe('urlSecrets: which parameter names are credentials', () => {
@@ -214,6 +261,24 @@ describe('a token in the destination URL never comes back in what the delivery k
     expect(out.error).not.toBeNull();
     expect(kept).toContain(`?${name}=[redacted]`);
     expect(kept).not.toContain(value);
+  });
+
+  // A password named in another language, and a name sent percent-encoded (as a URL carries it): the
+  // SIEM quotes the request line as sent.
+  it.each([
+    ['passwort', 'Zx9Qw2LmPp'],
+    ['contrase%C3%B1a', 'Zx9Qw2LmPp'],
+    ['l%C3%B6senord', 'Geh%C3%A9im42'],
+    ['mot%20de%20passe', 'Zx9Qw2LmPp'],
+    ['senha_atual', 'Zx9Qw2LmPp'],
+    ['%D0%BF%D0%B0%D1%80%D0%BE%D0%BB%D1%8C', 'Zx9Qw2LmPp'],
+  ])("a custom webhook's ?%s=, echoed as sent in a 400 request line", async (name, value) => {
+    answer = (url) => ({ status: 400, body: `Cannot POST ${url}` });
+    const out = await sendRequest(deps, target('custom', `/in?${name}=${value}`), [sampleEvent(1)]);
+    const kept = JSON.stringify([out.error, out.responseSnippet, out.items]);
+    expect(out.error).not.toBeNull();
+    expect(kept).toContain(`?${name}=[redacted]`);
+    expect(kept).not.toContain(value.slice(0, 6));
   });
 
   it.each(cases)("a custom webhook's ?token=, %s", async (_name, respond) => {

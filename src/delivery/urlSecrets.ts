@@ -11,9 +11,10 @@
 // Elastic index, a Splunk index or channel, Datadog tags) exactly when the user needs to read them.
 // So only the places webhooks keep secrets are read: the path's last segment (where every hook
 // service above puts its secret), a long run of hex or base64 elsewhere in the path, the values of
-// parameters named as credentials (`token`, `client_secret`, `apitoken`: see namesCredential), a bare
+// parameters named as credentials (`token`, `client_secret`, `apitoken`, `passwort`: see namesCredential), a bare
 // query token, and long random values of other parameters but for the settings SIEMs document.
 import { RecencyMap } from './recencyMap.js';
+import { LOCALIZED_PASSWORD_WORDS } from '../events/detectors/namedPassword.js';
 
 /** A value mixing letters and digits counts from this length (Zapier's hook secret is 7: `ab3cd9e`). */
 const MIN_MIXED = 6;
@@ -32,6 +33,7 @@ const MIN_NAMED = 4;
  * Words that name a credential, matched against a parameter name's words (split at `-`, `_`, `.`, any
  * other character but a letter or a digit, and capitals: `clientSecret`, `X-Amz-Signature`,
  * `access_token`), never inside other words (`keyword`, `codec`, `passthrough` name no credential).
+ * Besides these, the password word of other languages (LOCALIZED_NAMES).
  */
 const CREDENTIAL_WORDS = new Set([
   'token',
@@ -57,22 +59,50 @@ const CREDENTIAL_WORDS = new Set([
   'ticket',
 ]);
 /**
+ * A name as its words are compared: without accents or other marks, so a letter that carries one
+ * splits no word (`contraseña`, `lösenord`, `şifre`, and NFD's `contrasen\u0303a` as a Mac types it,
+ * read `contrasena`, `losenord`, `sifre`: people type them so too). Case stays, for camelCase.
+ */
+const MARKS = /\p{M}/gu;
+const unmarked = (name: string) => name.normalize('NFD').replace(MARKS, '');
+/** A word lower-cased, Greek's final sigma as any sigma (`ΚΩΔΙΚΟΣ` lower-cases to a final one). */
+const lower = (word: string) => word.toLowerCase().replace(/ς/g, 'σ');
+/**
+ * The password word of every language the privacy guard reads (namedPassword.ts, one list), its words
+ * glued (`passwort`, `contrasena`, `motdepasse`, `matkhau`, `пароль`, `密码`): a name's run of up to
+ * MAX_RUN words, glued, naming one (`mot_de_passe`, `motDePasse`, `mot_de_passe_actuel`,
+ * `Passwort_neu`, `kata_sandi`).
+ */
+const LOCALIZED_NAMES = new Map(LOCALIZED_PASSWORD_WORDS.map(({ words, alone }) => [lower(unmarked(words.join(''))), alone === true]));
+const MAX_RUN = Math.max(...LOCALIZED_PASSWORD_WORDS.map(({ words }) => words.length));
+/**
  * Of those, the ones that end ordinary names too often to count at the end of a glued one (`zipcode`,
- * `statuscode`): the others name a credential there as well (`apitoken`, `accesstoken`, `secretkey`,
- * `dbpasswd`, `basicauth`). A setting so named (`sortkey`, a `bypass` flag) loses its value to a
+ * `statuscode`; `resenha`, `desifre`, `berkatasandi`: the guard's `alone` words): the others name a
+ * credential there as well (`apitoken`, `accesstoken`, `secretkey`, `dbpasswd`, `basicauth`,
+ * `dbpasswort`, `用户密码`). A setting so named (`sortkey`, a `bypass` flag) loses its value to a
  * `[redacted]` in an echoed answer; a credential so named would be shown.
  */
-const WORD_ONLY = new Set(['code', 'pw', 'sas']);
-const CREDENTIAL_ENDING = new RegExp(`(?:${[...CREDENTIAL_WORDS].filter((w) => !WORD_ONLY.has(w)).join('|')})$`);
+const WORD_ONLY = new Set(['code', 'pw', 'sas', ...[...LOCALIZED_NAMES].filter(([, alone]) => alone).map(([word]) => word)]);
+const CREDENTIAL_ENDING = new RegExp(`(?:${[...CREDENTIAL_WORDS, ...LOCALIZED_NAMES.keys()].filter((w) => !WORD_ONLY.has(w)).join('|')})$`, 'u');
+/** A name's words: at any character but a letter or a digit of any script, and at camelCase's capital. */
+const WORD_BREAK = /[^\p{L}\p{N}]+|(?<=\p{Ll})(?=\p{Lu})/u;
 
 function namesCredential(name: string): boolean {
-  const words = name.split(/[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])/).map((w) => w.toLowerCase());
-  if (words.some((w) => CREDENTIAL_WORDS.has(w))) return true;
-  // Glued (`apitoken`, `X-Auth-Token2`, `auth[token]`): lower case, without separators or a trailing number.
+  const plain = unmarked(name);
+  const words = plain
+    .split(WORD_BREAK)
+    .filter((w) => w !== '')
+    .map(lower);
+  for (let i = 0; i < words.length; i++) {
+    if (CREDENTIAL_WORDS.has(words[i]!)) return true;
+    // A run of words glued: a password word of several (`mot_de_passe`, `motDePasse`).
+    let glued = '';
+    for (const word of words.slice(i, i + MAX_RUN)) if (LOCALIZED_NAMES.has((glued += word))) return true;
+  }
+  // Glued (`apitoken`, `X-Auth-Token2`, `auth[token]`, `dbpasswort`): lower case, without separators or a trailing number.
   return CREDENTIAL_ENDING.test(
-    name
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '')
+    lower(plain)
+      .replace(/[^\p{L}\p{N}]+/gu, '')
       .replace(/\d+$/, ''),
   );
 }
