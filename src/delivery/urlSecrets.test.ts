@@ -191,6 +191,21 @@ const NAME_TABLE: Array<[name: string, credential: boolean]> = [
   ['berkatasandi', false],
   ['passe', false],
   ['mot', false],
+  // A change of script parts words as a separator does: a Latin credential word glued to Chinese or Cyrillic.
+  ['用户pw', true],
+  ['授权code', true],
+  ['token令牌', true],
+  ['apiKey密钥', true],
+  ['ключtoken', true],
+  // A word that ends ordinary words (the guard's `alone` ones) is not glued together from parts of a
+  // name. (The others are, as `pass_word` is `password`: a name whose letters end in one names it.)
+  ['sen_ha', false],
+  ['Si_fre', false],
+  ['kode_ord', true],
+  // Compatibility forms and Turkish's dotless i, as the privacy guard reads them.
+  ['ﾊﾟｽﾜｰﾄﾞ', true],
+  ['ｐａｓｓｗｏｒｄ', true],
+  ['sıfre', true],
 ];
 
 describe('urlSecrets: which parameter names are credentials', () => {

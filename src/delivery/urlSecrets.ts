@@ -61,19 +61,26 @@ const CREDENTIAL_WORDS = new Set([
 /**
  * A name as its words are compared: without accents or other marks, so a letter that carries one
  * splits no word (`contraseña`, `lösenord`, `şifre`, and NFD's `contrasen\u0303a` as a Mac types it,
- * read `contrasena`, `losenord`, `sifre`: people type them so too). Case stays, for camelCase.
+ * read `contrasena`, `losenord`, `sifre`: people type them so too), and in its compatibility form
+ * (fullwidth `ｐａｓｓｗｏｒｄ`, half-width `ﾊﾟｽﾜｰﾄﾞ`), as the privacy guard reads text. Case stays, for camelCase.
  */
 const MARKS = /\p{M}/gu;
-const unmarked = (name: string) => name.normalize('NFD').replace(MARKS, '');
-/** A word lower-cased, Greek's final sigma as any sigma (`ΚΩΔΙΚΟΣ` lower-cases to a final one). */
-const lower = (word: string) => word.toLowerCase().replace(/ς/g, 'σ');
+const unmarked = (name: string) => name.normalize('NFKD').replace(MARKS, '');
+/**
+ * A word lower-cased, Greek's final sigma as any sigma (`ΚΩΔΙΚΟΣ` lower-cases to a final one), and
+ * Turkish's dotless `ı` as `i` (`SIFRE` typed on a Turkish keyboard lower-cases to `sıfre`).
+ */
+const lower = (word: string) => word.toLowerCase().replace(/ς/g, 'σ').replace(/ı/g, 'i');
 /**
  * The password word of every language the privacy guard reads (namedPassword.ts, one list), its words
- * glued (`passwort`, `contrasena`, `motdepasse`, `matkhau`, `пароль`, `密码`): a name's run of up to
- * MAX_RUN words, glued, naming one (`mot_de_passe`, `motDePasse`, `mot_de_passe_actuel`,
- * `Passwort_neu`, `kata_sandi`).
+ * glued (`passwort`, `contrasena`, `motdepasse`, `matkhau`, `пароль`, `密码`), with how many words it
+ * has: a name's run of that many words, glued, names one (`mot_de_passe`, `motDePasse`,
+ * `mot_de_passe_actuel`, `Passwort_neu`, `kata_sandi`); parts of a name glued into a word of one are
+ * none (`sen_ha`, `kode_ord`).
  */
-const LOCALIZED_NAMES = new Map(LOCALIZED_PASSWORD_WORDS.map(({ words, alone }) => [lower(unmarked(words.join(''))), alone === true]));
+const LOCALIZED_NAMES = new Map(
+  LOCALIZED_PASSWORD_WORDS.map(({ words, alone }) => [lower(unmarked(words.join(''))), { alone: alone === true, words: words.length }]),
+);
 const MAX_RUN = Math.max(...LOCALIZED_PASSWORD_WORDS.map(({ words }) => words.length));
 /**
  * Of those, the ones that end ordinary names too often to count at the end of a glued one (`zipcode`,
@@ -82,10 +89,13 @@ const MAX_RUN = Math.max(...LOCALIZED_PASSWORD_WORDS.map(({ words }) => words.le
  * `dbpasswort`, `用户密码`). A setting so named (`sortkey`, a `bypass` flag) loses its value to a
  * `[redacted]` in an echoed answer; a credential so named would be shown.
  */
-const WORD_ONLY = new Set(['code', 'pw', 'sas', ...[...LOCALIZED_NAMES].filter(([, alone]) => alone).map(([word]) => word)]);
+const WORD_ONLY = new Set(['code', 'pw', 'sas', ...[...LOCALIZED_NAMES].filter(([, { alone }]) => alone).map(([word]) => word)]);
 const CREDENTIAL_ENDING = new RegExp(`(?:${[...CREDENTIAL_WORDS, ...LOCALIZED_NAMES.keys()].filter((w) => !WORD_ONLY.has(w)).join('|')})$`, 'u');
-/** A name's words: at any character but a letter or a digit of any script, and at camelCase's capital. */
-const WORD_BREAK = /[^\p{L}\p{N}]+|(?<=\p{Ll})(?=\p{Lu})/u;
+/**
+ * A name's words: at any character but a letter or a digit of any script, at camelCase's capital, and
+ * where Latin letters meet another script's (`用户pw`, `token令牌`, `ключtoken`: no separator between).
+ */
+const WORD_BREAK = /[^\p{L}\p{N}]+|(?<=\p{Ll})(?=\p{Lu})|(?<=\p{sc=Latin})(?=\p{L})(?!\p{sc=Latin})|(?<=\p{L})(?<!\p{sc=Latin})(?=\p{sc=Latin})/u;
 
 function namesCredential(name: string): boolean {
   const plain = unmarked(name);
@@ -97,7 +107,7 @@ function namesCredential(name: string): boolean {
     if (CREDENTIAL_WORDS.has(words[i]!)) return true;
     // A run of words glued: a password word of several (`mot_de_passe`, `motDePasse`).
     let glued = '';
-    for (const word of words.slice(i, i + MAX_RUN)) if (LOCALIZED_NAMES.has((glued += word))) return true;
+    for (let n = 1; n <= MAX_RUN && i + n <= words.length; n++) if (LOCALIZED_NAMES.get((glued += words[i + n - 1]!))?.words === n) return true;
   }
   // Glued (`apitoken`, `X-Auth-Token2`, `auth[token]`, `dbpasswort`): lower case, without separators or a trailing number.
   return CREDENTIAL_ENDING.test(
