@@ -8,6 +8,7 @@ import { replyError, runScrubJob, type ScrubFailure, type ScrubJob } from './scr
 import {
   LOOP_BUDGET_MS,
   LOOP_BUDGET_ORGS,
+  LOOP_CEILING_MS,
   LoopBudget,
   OFFLOAD_MIN_SCRUB_CHARS,
   THREAD_TRIP_MS,
@@ -44,7 +45,7 @@ async function withPlace(fn: (place: ScrubPlace) => Promise<void>, clock: () => 
   }
 }
 
-/** The clock of withPlace's budgets unless a test gives one: it moves only when chargeDirectly moves it. */
+/** The clock of withPlace's budgets unless a test gives one: it moves only when a scrub of costing() runs. */
 let stillClock = 0;
 
 /** scrub, costing `ms` of withPlace's default clock each time it runs (on the loop, or here for the test's thread's fallback). */
@@ -166,7 +167,7 @@ describe('large answers scrubbed on the scrub thread', () => {
 
   it('is not led by answers padded with cheap text to keep slow ones on the loop', () =>
     withPlace(async (place) => {
-      // A hostile SIEM alternates answers scrubbed at the slowest rate there is (1.5 µs a character)
+      // A hostile SIEM alternates answers scrubbed at 1.5 µs a character
       // with long ones of cheap text, whose characters would make its cost per character look tiny.
       const slowText = [{ text: `{"error":"${SECRET}","pad":"${'%'.repeat(300)}"}`, cut: false }];
       const padded = [{ text: `{"ok":"${'a'.repeat(7000)}"}`, cut: false }];
@@ -182,6 +183,32 @@ describe('large answers scrubbed on the scrub thread', () => {
       }
       // What the loop spent per answer, on average: a few trips' worth at most, never the slow scrubs'.
       expect((stillClock - before) / (2 * rounds)).toBeLessThan(3 * THREAD_TRIP_MS);
+    }));
+
+  it('holds no burst of slow scrubs on the loop after thousands of cheap answers made its rate tiny', () =>
+    withPlace(async (place) => {
+      // A hostile SIEM: thousands of cheap 1 KiB answers make the organization's cost per character
+      // tiny, then each slow answer (cut, for a destination with many secrets: 9 µs a character) is
+      // sized just under what that rate lets stay on the loop.
+      const cheapText = [{ text: `{"ok":"${'a'.repeat(1010)}"}`, cut: false }];
+      const cheap = costing(0.0007);
+      while (!place.budget.over(OWNER.orgId)) await scrubTexts(cheapText, cheap, OWNER, place);
+      const slowCost = 0.009;
+      let onLoop = 0;
+      let largest = 0;
+      for (let i = 0; i < 200; i++) {
+        const spent = (place.budget as unknown as { spent: { peek(k: string): { ms: number; chars: number } } }).spent.peek(OWNER.orgId);
+        const chars = Math.max(1, Math.min(OFFLOAD_MIN_SCRUB_CHARS - 1, Math.floor((THREAD_TRIP_MS * spent.chars) / spent.ms) - 1));
+        const before = stillClock;
+        await scrubTexts([{ text: 'x'.repeat(chars), cut: true }], costing(chars * slowCost), OWNER, place);
+        onLoop += stillClock - before;
+        largest = Math.max(largest, stillClock - before);
+      }
+      // Up to the ceiling, and the one scrub that crossed it (of 1,024 characters at most, so a few ms):
+      // then every scrub goes to the thread.
+      expect(largest).toBeLessThanOrEqual(1024 * slowCost);
+      expect(onLoop).toBeLessThanOrEqual(LOOP_CEILING_MS + largest);
+      expect(place.thread.answeredOnThread).toBeGreaterThan(0);
     }));
 
   it('still scrubs every large answer when the thread is closed (on the event loop instead)', () =>

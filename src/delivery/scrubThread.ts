@@ -1,6 +1,7 @@
 // What a SIEM answers is scrubbed of the destination's secrets (scrubSecrets.ts) before anyone reads
 // it; large scrubs are done on a thread of their own. A scrub reads every spelling of every secret:
-// linear, but up to 1.5 µs a character for some texts (0.2-0.7 s for a megabyte), and an Elastic _bulk
+// linear, but up to 1.5 µs a character for some texts (0.2-0.7 s for a megabyte; 2-9 µs for a text cut
+// at its cap, or a destination with many secrets: its URL's parameters), and an Elastic _bulk
 // answer may be a megabyte on a 2xx (64 KiB plus 1 KiB an event, for its per-item verdicts). Done on
 // the worker's one event loop, an organization whose SIEM answered every request with a megabyte of
 // padding held every other organization's deliveries (another organization's p90 went from 26 ms to
@@ -21,7 +22,7 @@ import type { Scrubber } from './scrubSecrets.js';
 /**
  * Scrubs of this many characters or more (UTF-16 code units, all texts of one scrub) go to the thread:
  * what a preset reads of an answer unless it says more, so in practice an Elastic answer or its
- * refused items' reasons. At most about 12 ms on the loop below it, for the slowest texts.
+ * refused items' reasons. Tens of ms on the loop below it for the slowest texts (a cut one, many secrets).
  */
 export const OFFLOAD_MIN_SCRUB_CHARS = DEFAULT_MAX_ANSWER_BYTES;
 
@@ -35,21 +36,30 @@ export const LOOP_BUDGET_ORGS = 10_000;
 export const LOOP_BUDGET_MS = 10;
 
 /**
+ * Past this much (ms, decaying alike), every scrub of the organization goes to the thread, however
+ * cheap its recent ones were: the rate is a guess from past answers, and a SIEM can make it tiny with
+ * thousands of cheap answers and then send slow ones sized just under what it lets stay (a review
+ * measured 0.9 s of the loop held so, in 2-12 ms scrubs). Three shares: an ordinary drain's scrubs,
+ * thousands of answers a second at 1-2 µs each, stay below it.
+ */
+export const LOOP_CEILING_MS = 3 * LOOP_BUDGET_MS;
+
+/**
  * What a scrub's trip to the thread costs the process's CPU (the texts and secrets copied to it, the
  * answer's message back, the job's promise): 40-55 µs measured in one process for a short answer,
  * against under 1 µs to scrub it where it is. An organization over its share keeps on the loop each
  * scrub its recent cost per character says is cheaper than this, or the thread would cost more than
  * it saves: in a custom webhook drain of ordinary answers (a few thousand a second, each cheap but
  * together past the share) a third of the scrubs went to the thread, each costing 50 times its scrub.
- * Slow texts still go: at the slowest rate (1.5 µs a character) anything over about 30 characters.
+ * Slow texts still go: at 2-9 µs a character, anything over 5-25 characters.
  */
 export const THREAD_TRIP_MS = 0.05;
 
 /**
  * A scrub's characters beyond this many do not lower its organization's cost per character (see
  * LoopBudget.charge). A SIEM that pads every other answer with long cheap text would otherwise keep its
- * slow ones on the loop: with 7,000 characters of padding beside each answer scrubbed at the slowest
- * rate, the loop spent 0.29 ms an answer without this bound and 0.04 with it (scrubThread.test.ts).
+ * slow ones on the loop: in scrubThread.test.ts's model of that (7,000 characters of padding beside
+ * each slow answer), 0.29 ms of the loop an answer without this bound and 0.04 with it.
  */
 const RATE_CHARS = 1024;
 
@@ -85,14 +95,16 @@ export class LoopBudget {
   }
 
   /**
-   * Whether a scrub of `chars` characters for `orgId` goes to the thread: the organization has used up
-   * its share, and at its recent cost per character this scrub would cost the loop more than the trip
-   * (THREAD_TRIP_MS). Both decay alike, so the rate is that of its recent scrubs, kept while its
-   * scrubs are on the thread and measured again once they are back.
+   * Whether a scrub of `chars` characters for `orgId` goes to the thread: the organization is past
+   * LOOP_CEILING_MS, or has used up its share and the scrub is longer than RATE_CHARS or, at its recent
+   * cost per character, would cost the loop more than the trip (THREAD_TRIP_MS). Both decay alike, so the rate is that of its
+   * recent scrubs, kept while its scrubs are on the thread and measured again once they are back.
    */
   offloads(orgId: string, chars: number): boolean {
     const d = this.decayed(orgId, this.now());
-    return d.ms > LOOP_BUDGET_MS && (d.chars === 0 || (chars * d.ms) / d.chars >= THREAD_TRIP_MS);
+    if (d.ms <= LOOP_BUDGET_MS) return false;
+    // Longer than RATE_CHARS: the guess's error grows with the text, and a slow one would be ms.
+    return d.ms > LOOP_CEILING_MS || chars > RATE_CHARS || d.chars === 0 || (chars * d.ms) / d.chars >= THREAD_TRIP_MS;
   }
 
   /** Runs `fn` (a scrub of `chars` characters on the loop) and charges its time to `orgId`. */
