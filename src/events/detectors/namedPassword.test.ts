@@ -1565,3 +1565,163 @@ describe('named passwords: the password word of more languages', () => {
       expect(longestFinding(text), text.slice(0, 20)).toBeLessThanOrEqual(256);
   });
 });
+
+describe('named passwords in more languages: the attacker review', () => {
+  const refusedAndMasked = (text: string, secret: string) => {
+    expect(passwords(text), text).toEqual([['PASSWORD', secret]]);
+    expect(masked(text), text).not.toContain(secret);
+    expect(refusedAs(text), text).toContain('PASSWORD');
+  };
+  const accepted = (text: string) => {
+    expect(passwords(text), text).toEqual([]);
+    expect(masked(text), text).toBe(text);
+    expect(refusedAs(text), text).toEqual([]);
+  };
+
+  // A translation file's label: the password word, its link, and the closing quote of the string it
+  // started. The next key was read as its value (`,"login.submit`), in every language.
+  it.each([
+    '{"login.password":"Mật khẩu:","login.submit":"Đăng nhập"}',
+    '{"login.password":"Kata sandi:","login.submit":"Masuk"}',
+    '{"login.password":"סיסמה:","login.submit":"התחבר"}',
+    '{"login.password":"كلمة المرور:","login.submit":"تسجيل الدخول"}',
+    '{"login.password":"Κωδικός πρόσβασης:","login.submit":"Σύνδεση"}',
+    '{"login.password":"Password:","login.submit":"Sign in"}',
+    '{"login.password":"Passwort:","login.submit":"Anmelden"}',
+    '{"login.password":"パスワード:","login.submit":"ログイン"}',
+    '{"login.password":"Mot de passe :","login.submit":"Se connecter"}',
+    '{"login.password":"Password: ","login.submit":"Sign in"}',
+    '{"login.password":"DB_PASSWORD=","login.submit":"Sign in"}',
+    "{'login.password': 'Mật khẩu:', 'login.submit': 'Đăng nhập'}",
+    '{\n  "login.password": "Mật khẩu:",\n  "login.submit": "Đăng nhập"\n}',
+    '{\n  "login": {\n    "password": "Passwort:",\n    "submit": "Anmelden"\n  }\n}',
+    // JSON inside a JSON string: read as written too.
+    '{"body": "{\\"login.password\\":\\"Mật khẩu:\\",\\"login.submit\\":\\"Đăng nhập\\"}"}',
+    'password_label: "Κωδικός πρόσβασης:"\nsubmit_label: "Σύνδεση"',
+    'password_label: "Password:"\nsubmit_label: "Sign in"',
+    // A label that does not start its string: the quote after the link closes it all the same.
+    '{"login.hint":"Enter your password:","login.submit":"Sign in"}',
+    '{"hint":"Nhập mật khẩu:","login.submit":"Đăng nhập"}',
+    '["Mật khẩu:", "Đăng nhập"]',
+    '["Password:", "Sign in"]',
+    'hint: "Enter your password:"\nsubmit_label: "Sign in"',
+    // A .properties file: the label ends its line, the next line is a key of its own.
+    'login.password=Kata sandi:\nlogin.submit=Masuk',
+    'login.password=Kata sandi:\r\nlogin.submit=Masuk',
+    'login.password=Mật khẩu:\nlogin.submit=Đăng_nhập2',
+    'login.password = Kata sandi:\nlogin.submit=Masuk',
+    'password_label: Kata sandi:\nsubmit_label: Masuk_2',
+  ])('%s: a label, no PASSWORD', accepted);
+
+  // Real passwords in the same files are still refused.
+  it.each([
+    ['{"password":"Hunter2x9"}', 'Hunter2x9'],
+    ['password: "Hunter2x9"', 'Hunter2x9'],
+    ['"Passwort": "Geheim2024!"', 'Geheim2024!'],
+    ['{"login.password":"Hunter2x9","login.submit":"Sign in"}', 'Hunter2x9'],
+    ['{\n  "login.password": "Hunter2x9",\n  "login.submit": "Sign in"\n}', 'Hunter2x9'],
+    ["{'mật_khẩu': 'Hunter2x9', 'submit': 'x'}", 'Hunter2x9'],
+    ['{"msg": "password: Hunter2x9", "x": "y"}', 'Hunter2x9'],
+    ['{"msg": "Mật khẩu: Hunter2x9", "x": "y"}', 'Hunter2x9'],
+    ['login.password=Hunter2x9\nlogin.submit=Masuk', 'Hunter2x9'],
+    ['DB_PASSWORD=Hunter2x9\nDB_HOST=127.0.0.1', 'Hunter2x9'],
+    ['Mật khẩu:\nHunter2x9', 'Hunter2x9'],
+    // A quoted key ending in its own colon (a form's fields scraped): its value follows.
+    ['{"Username:": "bob", "Password:": "Hunter2x9"}', 'Hunter2x9'],
+    ['{"Mật khẩu:":"Hunter2x9"}', 'Hunter2x9'],
+    // A list's label, then its value (a table scraped).
+    ['[["Username:", "bob"], ["Password:", "Hunter2x9"]]', 'Hunter2x9'],
+    ["('Mật khẩu:', 'Hunter2x9')", 'Hunter2x9'],
+    ['password: Zq8=vT2x', 'Zq8=vT2x'],
+    ['error: password: Zq8=vT2x', 'Zq8=vT2x'],
+    ['password=  Zq8=vT2x', 'Zq8=vT2x'],
+    ['password:\n  value: Hunter2x9', 'Hunter2x9'],
+    ['password: |\n  Hunter2x9', 'Hunter2x9'],
+  ])('%s: still PASSWORD', refusedAndMasked);
+
+  // Hindi prose after the name: Devanagari's vowel signs are marks, no symbols.
+  it.each(['पासवर्ड: बदला गया', 'पासवर्ड: रीसेट किया गया', 'पासवर्ड: समाप्त हो गया', 'पासवर्ड: कृपया दोबारा डालें', 'पासवर्ड: समाप्त'])(
+    '%s: prose, no PASSWORD',
+    accepted,
+  );
+  it.each([
+    ['पासवर्ड: Hunter2x9', 'Hunter2x9'],
+    ['पासवर्ड: गुप्त@कुंजी', 'गुप्त@कुंजी'],
+    ['पासवर्ड: कुंजी२०२४', 'कुंजी२०२४'],
+    ['password: Hunter2x9', 'Hunter2x9'],
+    ['password: Zürich!!', 'Zürich!!'],
+  ])('%s: a password, still PASSWORD', refusedAndMasked);
+
+  // Another language's "again" word names no password after an English name: alt text, a test's actual.
+  it.each(['password_alt: eye-icon-2', 'password_actual: check_result_2', 'pwd_nueva: check_result_2', 'passwordNeu=eye-icon-2'])(
+    '%s: names something else, no PASSWORD',
+    accepted,
+  );
+  it.each([
+    ['password_new: Hunter2x9', 'Hunter2x9'],
+    ['passwordConfirmation=Hunter2x9', 'Hunter2x9'],
+    ['password_current: Hunter2x9', 'Hunter2x9'],
+    ['client_secret_new: Hunter2x9-Zq8vT2xkLm0p', 'Hunter2x9-Zq8vT2xkLm0p'],
+    ['Passwort_alt=Hunter2x9', 'Hunter2x9'],
+    ['contraseña_actual=Hunter2x9', 'Hunter2x9'],
+    // An English word after another language's password word, as code mixes them.
+    ['senha_confirm=Hunter2x9', 'Hunter2x9'],
+  ])('%s: a password again, still PASSWORD', refusedAndMasked);
+
+  // Each language's new, old, current, confirm and repeat words after its password word.
+  it.each([
+    'kata_sandi_baru',
+    'kata_sandi_lama',
+    'kata_laluan_baharu',
+    'kata_laluan_lama',
+    'mật_khẩu_mới',
+    'mat_khau_cu',
+    'matKhauMoi',
+    'passord_gjenta',
+    'passord_gammelt',
+    'passordBekreft',
+    'kodeord_gentag',
+    'adgangskode_nyt',
+    'adgangskodeBekræft',
+    'lösenord_upprepa',
+    'losenord_gammalt',
+    'lösenordBekräfta',
+    'contraseña_repetida',
+    'סיסמה_חדשה',
+    'סיסמא_ישנה',
+    'كلمة_المرور_الجديدة',
+    'كلمة_المرور_الحالية',
+    'κωδικός_πρόσβασης_νέος',
+    'κωδικός_πρόσβασης_τρέχων',
+    'salasana_uusi',
+    'salasanaVanha',
+    'jelszó_új',
+    'jelszo_regi',
+    'şifre_yeni',
+    'sifre_eski',
+    'пароль_новый',
+    'пароль_текущий',
+  ])('%s: Hunter2x9 is a password again, refused', (name) => refusedAndMasked(`${name}: Hunter2x9`, 'Hunter2x9'));
+
+  // A longer word, another segment, or a blank before the word: something else, or prose.
+  it.each([
+    'passord_nyhet=Ab12cd34',
+    'kata_sandi_barunya=Ab12cd34',
+    'şifre_eskimiş=Ab12cd34',
+    'salasana_uusittu=Ab12cd34',
+    'пароль_новыйх=Ab12cd34',
+    'Mật khẩu mới: ít nhất 8 ký tự',
+  ])('%s: no PASSWORD', accepted);
+
+  it('stays linear on 1 MiB of the review shapes', () => {
+    for (const text of [
+      fillMiB('"Mật khẩu:"'),
+      fillMiB('"password=","'),
+      fillMiB('x=Kata sandi:  y='),
+      fillMiB('पासवर्ड: समाप्त '),
+      fillMiB('kata_sandi_baru_baru'),
+      fillMiB('password_alt_'),
+    ])
+      expect(longestFinding(text), text.slice(0, 20)).toBeLessThanOrEqual(256);
+  });
+});

@@ -36,7 +36,7 @@
  * `{"pass": ...}`, `pw=...`; `--pass`, `boarding pass: ...`, `bypass`, `passport`, and glued after
  * a letter of any script, `Fußpass`, `测试全部pass`, are none: NOT_AFTER_WORD). The password must be the name's last segment, or a segment saying
  * it is one again (REPEAT_WORDS: `password_confirmation`, `passwordConfirm`, `password_new`, `password_old`,
- * in the other languages too: `Passwort_neu`, `senha_atual`, `mot_de_passe_actuel`):
+ * in the other languages after their own word: `Passwort_neu`, `senha_atual`, `kata_sandi_baru`):
  * `password_hash`, `password_reset`, `passwordPolicy`, `password-stdin`, `password_file` name
  * something else (one digit may follow, as Django's `password1` and `password2`; and up to two
  * segments numbering it or naming its environment, SUFFIX_SEGMENT: `API_KEY_1`, `client_secret_2024`,
@@ -50,7 +50,10 @@
  * a YAML block scalar's header and a line break (`password: |`, `password: !!str >- # db`, the value
  * the next, more indented line; read in the text as written only, see blockScalarValue);
  * a name/value pair's `value` (Kubernetes' `- name: DB_PASSWORD` then `value: ...`, .NET's
- * `<add key="DbPassword" value="..."/>`); Markdown's bold around the name.
+ * `<add key="DbPassword" value="..."/>`); Markdown's bold around the name. A label has none: a link
+ * the closing quote of the name's string follows (a translation file's `"Mật khẩu:"`, `"Enter your
+ * password:"`: closedLabel), or a key's value whose colon ends its line, the next line's key after
+ * it (`login.password=Kata sandi:` then `login.submit=Masuk`).
  *
  * The value: quoted, up to its closing quote (not one escaped, `\"`, nor SQL's doubled `''`, nor one
  * a letter, digit or `-_@#$%^~*` follows: decoded JSON's `"Hun"ter2"`); ODBC's braces after `=` in a
@@ -259,38 +262,58 @@ const NOT_SECRET_TOKEN =
   /(?:page|cursor|continuation|sync|csrf|xsrf|next|resume|idempotency|request|cancel(?:lation)?|delta|pagination|push|device|registration|fcm|apns|change|state|lock|batch|public[_.-]?key|(?:^|[_.-])(?:etag|watermark|start(?:ing)?|trace|correlation))[_.-]?$/i;
 /**
  * Segments after the password word that say it is a password again (a form's confirmation, a change's
- * old and new one); any other segment names something else ("password_hash"). One list for every
- * language of LOCALIZED_PASSWORD_WORDS whose names put the word first ("Passwort_neu",
- * "senha_atual", "mot_de_passe_actuel", Thai's glued "รหัสผ่านใหม่"), read after any password word
- * (a name mixing languages is still one), accents optional as the password words' (wordSource):
- * German also spelled without its umlaut as code writes it ("passwort_bestaetigen"). The names that
- * put it after ("neues_Passwort", "nova_senha") read as any prefix does. Not read: one after a blank
- * (Vietnamese "mật khẩu mới", Hebrew "סיסמה חדשה", Arabic "كلمة المرور الجديدة": the blank may as well
- * start prose).
+ * old and new one); any other segment names something else ("password_hash"). By language, and the
+ * language says where a word is read: English's after any password or secret name, as before other
+ * languages were read ("password_confirmation", "client_secret_new"; code names things in English
+ * whatever its language: "senha_confirm"); every other language's only after a password word of
+ * LOCALIZED_PASSWORD_WORDS ("Passwort_neu", "senha_atual", "mot_de_passe_actuel", "kata_sandi_baru",
+ * Thai's glued "รหัสผ่านใหม่"): after an English name they are English words or another thing's name
+ * ("password_alt", an icon's alt text; "password_actual", a test's actual value). Only the languages
+ * whose names put the word first; accents optional as the password words' (wordSource), German also
+ * spelled without its umlaut as code writes it ("passwort_bestaetigen"). The names that put it after
+ * ("neues_Passwort", "nova_senha") read as any prefix does. Joined as a name's segments are (`_`, `.`,
+ * `-`, camelCase, or glued as Thai writes); not read after a blank (Vietnamese "mật khẩu mới", Hebrew
+ * "סיסמה חדשה", Arabic "كلمة المرور الجديدة": the blank may as well start prose).
  */
-const REPEAT_WORDS = [
-  // English
-  ...['confirmation', 'confirmed', 'confirm', 'new', 'old', 'again', 'repeat', 'retype', 'verify', 'current', 'plaintext', 'plain'],
-  // German
-  ...['neu', 'alt', 'aktuell', 'bestätigung', 'bestätigen', 'bestaetigung', 'bestaetigen', 'wiederholung', 'wiederholen'],
-  // Dutch
-  ...['nieuw', 'oud', 'huidig', 'bevestiging', 'bevestigen', 'herhaling', 'herhalen'],
-  // Spanish, Portuguese (actual, atual: the current one)
-  ...['nueva', 'nuevo', 'nova', 'novo', 'actual', 'atual', 'anterior', 'antigua', 'antiga', 'antigo', 'confirmación', 'confirmação', 'confirmar', 'repetir'],
-  // French
-  ...['nouveau', 'actuel', 'ancien', 'confirmer', 'répéter'],
-  // Norwegian, Danish, Swedish; Thai (new, old)
-  ...['ny', 'nytt', 'ใหม่', 'เดิม'],
-];
+const REPEAT_WORDS = {
+  English: ['confirmation', 'confirmed', 'confirm', 'new', 'old', 'again', 'repeat', 'retype', 'verify', 'current', 'plaintext', 'plain'],
+  German: ['neu', 'alt', 'aktuell', 'bestätigung', 'bestätigen', 'bestaetigung', 'bestaetigen', 'wiederholung', 'wiederholen'],
+  Dutch: ['nieuw', 'oud', 'huidig', 'bevestiging', 'bevestigen', 'herhaling', 'herhalen'],
+  // actual, atual: the current one.
+  Spanish: ['nueva', 'nuevo', 'actual', 'anterior', 'antigua', 'confirmación', 'confirmar', 'repetir', 'repetida'],
+  Portuguese: ['nova', 'novo', 'atual', 'anterior', 'antiga', 'antigo', 'confirmação', 'confirmar', 'repetir'],
+  French: ['nouveau', 'actuel', 'ancien', 'confirmer', 'répéter'],
+  Swedish: ['ny', 'nytt', 'gammalt', 'nuvarande', 'upprepa', 'bekräfta'],
+  Norwegian: ['ny', 'nytt', 'gammel', 'gammelt', 'nåværende', 'gjenta', 'bekreft'],
+  Danish: ['ny', 'nyt', 'gammel', 'nuværende', 'gentag', 'bekræft'],
+  Finnish: ['uusi', 'vanha', 'nykyinen'],
+  Hungarian: ['új', 'régi', 'jelenlegi'],
+  Turkish: ['yeni', 'eski', 'mevcut'],
+  Vietnamese: ['mới', 'cũ'],
+  Indonesian: ['baru', 'lama'],
+  Malay: ['baharu', 'lama', 'semasa'],
+  Greek: ['νέος', 'νέο', 'παλιός', 'τρέχων'],
+  // Russian, Ukrainian.
+  Russian: ['новый', 'старый', 'текущий', 'новий', 'старий', 'поточний'],
+  Hebrew: ['חדשה', 'ישנה', 'נוכחית'],
+  Arabic: ['الجديدة', 'الحالية', 'القديمة'],
+  Thai: ['ใหม่', 'เดิม'],
+} satisfies Record<string, readonly string[]>;
 // Longest first: the alternation takes the first that matches, and "confirm" would take the start of
 // "confirmation", the rest then read as another segment.
-const REPEAT_SEGMENT = new RegExp(
-  String.raw`(?:[_.\-]?(?:${[...REPEAT_WORDS]
-    .sort((a, b) => b.length - a.length)
-    .map(wordSource)
-    .join('|')}))?`,
-  'iuy',
-);
+const repeatSegment = (words: readonly string[]) =>
+  new RegExp(
+    String.raw`(?:[_.\-]?(?:${[...new Set(words)]
+      .sort((a, b) => b.length - a.length)
+      .map(wordSource)
+      .join('|')}))?`,
+    'iuy',
+  );
+/** The segment after any name (English's), and after a password word of another language (every language's). */
+const REPEAT_SEGMENT = repeatSegment(REPEAT_WORDS.English);
+const LOCALIZED_REPEAT_SEGMENT = repeatSegment(Object.values(REPEAT_WORDS).flat());
+/** A core that is a password word of LOCALIZED_PASSWORD_WORDS (its REPEAT_WORDS are every language's). */
+const LOCALIZED_CORE = new RegExp(String.raw`^(?:${localizedSource()})$`, 'iu');
 // Segments after the name that number it or name its environment: the same secret again, one of
 // several (`API_KEY_1`, `DB_PASSWORD_2`, `client_secret_2024`, `client_secret_v2`, `clientSecretV2`,
 // `SECRET_KEY_PROD`, `ApiKeyProd`, `API_KEY_PROD_2`), up to MAX_SUFFIXES of them. Any other segment
@@ -405,8 +428,20 @@ const DIGITS_ONLY = /^[0-9]+$/;
 const JOINERS = '_-.|';
 const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
 
+/**
+ * Whether a value holds a symbol: no letter, digit or joiner. A mark after a letter is part of the
+ * letter (Devanagari's vowel signs and virama, "बदला", "समाप्त"; an accent typed as a combining mark):
+ * Hindi prose after its name is words of letters, no passphrase. A mark after no letter is a symbol.
+ */
 function hasSymbol(value: string): boolean {
-  for (const c of value) if (!LETTER.test(c) && !DIGIT.test(c) && !JOINERS.includes(c)) return true;
+  let afterLetter = false;
+  for (const c of value) {
+    if (LETTER.test(c)) afterLetter = true;
+    else if (!(afterLetter && MARK.test(c))) {
+      if (!DIGIT.test(c) && !JOINERS.includes(c)) return true;
+      afterLetter = false;
+    }
+  }
   return false;
 }
 
@@ -852,7 +887,9 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   let p = nameEnd;
   // Markdown's bold around the name ("**Password**:").
   p = skipRun(text, p, 2, isStar);
-  if (isQuote(before) && text[p] === before) {
+  // The name's own closing quote after it ("password": ...): a quote after the link opens its value.
+  const quotedName = isQuote(before) && text[p] === before;
+  if (quotedName) {
     p++;
     if (text[p] === ']') p++;
     // A call's first argument, its value the second ("define('DB_PASSWORD', 'x')").
@@ -881,14 +918,20 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   else if (c === ':' && c2 !== ':' && c2 !== '/') op = ':';
   if (op !== '') {
     const v = skipRun(text, afterPad + op.length, MAX_PAD, isPad);
+    const labelEnd = quotedName || !(isQuote(text[v]) || text[v] === '\\') ? -1 : closedLabel(text, nameStart, v);
+    if (labelEnd !== -1) return labelValue(text, labelEnd, scans);
     if (op !== ':') return valueAt(text, v, context, scans, op);
     // A mapping nested under the name ("password:" then "  required: true", normalized onto one
     // line): its first key is no value.
     NEXT_KEY.lastIndex = v;
     const child = context === 'line' ? NEXT_KEY.exec(text) : null;
-    if (child === null) return keyValue(text, nameStart, v, context, scans, op);
-    if (!CHILD_VALUE.test(child[1]!)) return null;
-    return keyValue(text, v, skipRun(text, v + child[0].length, MAX_PAD, isPad), context, scans, op);
+    if (child !== null) return CHILD_VALUE.test(child[1]!) ? keyValue(text, v, skipRun(text, v + child[0].length, MAX_PAD, isPad), context, scans, op) : null;
+    // A label that is a key's value, then the next line's key (.properties' "login.password=Kata
+    // sandi:" then "login.submit=Masuk"): normalized, a break after a colon is one blank, as a padded
+    // link's is, and a name after "=" starts no line for NEXT_KEY above.
+    NEXT_LINE_PAIR.lastIndex = v;
+    if (isKeysValue(text, nameStart) && NEXT_LINE_PAIR.test(text)) return null;
+    return keyValue(text, nameStart, v, context, scans, op);
   }
   // A .netrc's "machine host login bob password X": the word after a space, after a login.
   if (afterPad === p + 1 && text[p] === ' ' && NETRC_LOGIN.test(text.slice(Math.max(0, nameStart - MAX_NAME - 8), nameStart)))
@@ -928,6 +971,59 @@ function keyValue(text: string, keyAt: number, v: number, context: Context, scan
   return isPad(text[after - 1]) && !isBlank(text[after]) && after < text.length && !NEXT_KEY.test(text) ? valueAt(text, after, context, scans, op) : null;
 }
 
+/**
+ * Where the label the name at `nameStart` stands in ends (past its closing quote), or -1: the name,
+ * not quoted as a key, its link at its string's end ("Mật khẩu:" in
+ * `{"login.password":"Mật khẩu:","login.submit":"Đăng nhập"}`). At `v`, after the link, stands the
+ * quote closing the string the name (or its prefix) opened, escaped as that one was (JSON in a JSON
+ * string); or a quote closing a string the name stands inside ("Enter your password:"), as what
+ * follows it tells: a JSON separator or a line break. Read as the quote opening a value, it made the
+ * next key the password (`,"login.submit`).
+ */
+function closedLabel(text: string, nameStart: number, v: number): number {
+  const quote = skipRun(text, v, MAX_ESCAPES, isBackslash);
+  const q = text[quote];
+  if (!isQuote(q)) return -1;
+  if (text[nameStart - 1] === q && quote - v === nameStart - 1 - skipBackRun(text, nameStart - 1, MAX_ESCAPES, isBackslash)) return quote + 1;
+  // A line break: raw, a string's escaped one, or normalized (two blanks).
+  const after = text[quote + 1];
+  const next = text[quote + 2];
+  const ends =
+    after === ',' ||
+    after === '}' ||
+    after === ']' ||
+    after === '\n' ||
+    after === '\r' ||
+    (after === '\\' && (next === 'n' || next === 'r')) ||
+    (after === ' ' && next === ' ');
+  return ends ? quote + 1 : -1;
+}
+/**
+ * The value after a label's string, ended at `labelEnd` (closedLabel): none, but when the string is a
+ * key ending in its own link (a form's fields scraped: `{"Password:": "..."}`), or a list's item and
+ * the next item is no key (a table scraped: `["Password:", "..."]`; a translation file's next item is
+ * its next key, `"login.submit":`).
+ */
+function labelValue(text: string, labelEnd: number, scans: Scans): ValueSpan | null {
+  const link = skipRun(text, labelEnd, MAX_PAD, isPad);
+  if (text[link] === ':' || text[link] === '=') return valueAt(text, skipRun(text, link + 1, MAX_PAD, isPad), 'json', scans);
+  if (text[link] !== ',') return null;
+  const item = skipRun(text, link + 1, MAX_PAD, isBlank);
+  const value = isQuote(text[item]) ? valueAt(text, item, 'json', scans) : null;
+  return value === null || text[skipRun(text, value.end + 1, MAX_PAD, isPad)] === ':' ? null : value;
+}
+/**
+ * Whether the name at `nameStart` is a key's value: `=` before it, padded or not. Not `:`: after
+ * one, normalized, a name is also a YAML line's or prose's ("error: password: Zq8=vT2x").
+ */
+function isKeysValue(text: string, nameStart: number): boolean {
+  return text[skipBackRun(text, nameStart, MAX_PAD, isPad) - 1] === '=';
+}
+/**
+ * A key assigned at the start of the next line (`login.submit=Masuk`, `user: bob`): `=` (not `==`,
+ * base64's padding) or `:` and a blank (not a password's `:` inside it).
+ */
+const NEXT_LINE_PAIR = /[A-Za-z_][\w.-]{0,63}(?:=(?!=)|:[ \t])/y;
 /** A key starting the next line of a mapping ("required:", "description:"), see valueOfName. */
 const NEXT_KEY = /([A-Za-z_][\w.-]{0,63}):(?=[ \t\r\n]|$)/y;
 /** A child key that holds the value itself ("password:" then "  value: ..."), read by the name's rules. */
@@ -1061,13 +1157,16 @@ function withoutFullStop(text: string, value: ValueSpan): void {
 
 /**
  * Where the name whose core ends at `coreEnd` ends: past a segment saying it is a password again
- * (REPEAT_SEGMENT), its numbers and environments (SUFFIX_SEGMENT, CAMEL_SUFFIX) and one digit
- * (Django's password1 and password2); -1 when more of the name follows ("password_hash"). Every
- * segment starts with a name's character, so taking each greedily loses no shorter reading.
+ * (REPEAT_SEGMENT; LOCALIZED_REPEAT_SEGMENT after another language's password word, `core`), its
+ * numbers and environments (SUFFIX_SEGMENT, CAMEL_SUFFIX) and one digit (Django's password1 and
+ * password2); -1 when more of the name follows ("password_hash"). Every segment starts with a name's
+ * character, so taking each greedily loses no shorter reading.
  */
-function nameEnd(text: string, coreEnd: number): number {
-  REPEAT_SEGMENT.lastIndex = coreEnd;
-  let end = coreEnd + REPEAT_SEGMENT.exec(text)![0].length;
+function nameEnd(text: string, core: string, coreEnd: number): number {
+  // Only a segment that follows asks which language the core is.
+  const repeat = isNameCharAt(text, coreEnd) && LOCALIZED_CORE.test(core) ? LOCALIZED_REPEAT_SEGMENT : REPEAT_SEGMENT;
+  repeat.lastIndex = coreEnd;
+  let end = coreEnd + repeat.exec(text)![0].length;
   for (let i = 0; i < MAX_SUFFIXES; i++) {
     SUFFIX_SEGMENT.lastIndex = end;
     CAMEL_SUFFIX.lastIndex = end;
@@ -1084,7 +1183,7 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
   let m: RegExpExecArray | null;
   while ((m = NAME_CORE.exec(text)) !== null) {
     if (ALONE_CORE.test(m[0]) && !isAloneWordAt(text, m.index)) continue;
-    const end = nameEnd(text, m.index + m[0].length);
+    const end = nameEnd(text, m[0], m.index + m[0].length);
     if (end === -1) continue;
     let start = skipBack(text, m.index);
     // A JSON string's escaped break or tab right before the name ("\\npassword: |"): its letter is
