@@ -29,6 +29,18 @@ const refusedAs = (summary: string) =>
   guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary })
     .map((v) => /as (\w+)/.exec(v.message)?.[1])
     .filter((t) => t !== undefined);
+/** Refused as a password, `secret` its only finding, masked out, and the whole record refused for it. */
+const refusedAlone = (text: string, secret: string) => {
+  expect(passwords(text), text).toEqual([['PASSWORD', secret]]);
+  expect(masked(text), text).not.toContain(secret);
+  expect(refusedAs(text), text).toContain('PASSWORD');
+};
+/** Neither found nor masked nor refused. */
+const accepted = (text: string) => {
+  expect(passwords(text), text).toEqual([]);
+  expect(masked(text), text).toBe(text);
+  expect(refusedAs(text), text).toEqual([]);
+};
 const PW = 'Hunter2Secret!';
 
 describe('a password given as the value of a name that says so', () => {
@@ -1250,11 +1262,6 @@ describe('named passwords in other languages: the attacker review', () => {
     expect(masked(text), text).not.toContain(secret);
     expect(refusedAs(text), text).toContain('PASSWORD');
   };
-  const accepted = (text: string) => {
-    expect(passwords(text), text).toEqual([]);
-    expect(masked(text), text).toBe(text);
-    expect(refusedAs(text), text).toEqual([]);
-  };
 
   // A localized word anywhere in a value made the whole value a form's label, so these real secrets
   // passed (HEAD's code refused each): the word, or only its letters, inside the secret. [text, secret].
@@ -1387,16 +1394,6 @@ describe('named passwords in other languages: the attacker review', () => {
 });
 
 describe('named passwords: the password word of more languages', () => {
-  const refusedAndMasked = (text: string, secret: string) => {
-    expect(passwords(text), text).toEqual([['PASSWORD', secret]]);
-    expect(masked(text), text).not.toContain(secret);
-    expect(refusedAs(text), text).toContain('PASSWORD');
-  };
-  const accepted = (text: string) => {
-    expect(passwords(text), text).toEqual([]);
-    expect(masked(text), text).toBe(text);
-    expect(refusedAs(text), text).toEqual([]);
-  };
   const NFD = (text: string) => text.normalize('NFD');
 
   // Each passed the guard: the password word of Norwegian, Danish, Korean (the loanword), Hebrew,
@@ -1452,7 +1449,7 @@ describe('named passwords: the password word of more languages', () => {
     ['GET /login?%E0%B8%A3%E0%B8%AB%E0%B8%B1%E0%B8%AA%E0%B8%9C%E0%B9%88%E0%B8%B2%E0%B8%99=Hunter2x', 'Hunter2x'],
     ['GET /login?kata_sandi=Ab%26c1xyz99&x=1', 'Ab%26c1xyz99'],
     [`GET /login?${NFD('mật_khẩu')}=Ab%26c1xyz99&x=1`, 'Ab%26c1xyz99'],
-  ])('%s: PASSWORD, masked, and refused by the guard', refusedAndMasked);
+  ])('%s: PASSWORD, masked, and refused by the guard', refusedAlone);
 
   it('the mask keeps the name as written', () => {
     expect(masked('mật khẩu: hunter2')).toBe('mật khẩu: [PASSWORD]');
@@ -1533,7 +1530,7 @@ describe('named passwords: the password word of more languages', () => {
     ['neues_Passwort=Hunter2x', 'Hunter2x'],
     ['nueva_contraseña=Hunter2x', 'Hunter2x'],
     ['nouveau_mot_de_passe=Hunter2x', 'Hunter2x'],
-  ])('%s: a password again, in its own language: refused', refusedAndMasked);
+  ])('%s: a password again, in its own language: refused', refusedAlone);
 
   // A longer word, or another segment, after the password word names something else still.
   it.each([
@@ -1567,79 +1564,33 @@ describe('named passwords: the password word of more languages', () => {
 });
 
 describe('named passwords in more languages: the attacker review', () => {
-  const refusedAndMasked = (text: string, secret: string) => {
-    expect(passwords(text), text).toEqual([['PASSWORD', secret]]);
-    expect(masked(text), text).not.toContain(secret);
-    expect(refusedAs(text), text).toContain('PASSWORD');
-  };
-  const accepted = (text: string) => {
-    expect(passwords(text), text).toEqual([]);
-    expect(masked(text), text).toBe(text);
-    expect(refusedAs(text), text).toEqual([]);
-  };
-
-  // A translation file's label: the password word, its link, and the closing quote of the string it
-  // started. The next key was read as its value (`,"login.submit`), in every language.
+  // Real passwords a label rule tried in this round let through (an attacker review measured them;
+  // the rule is not kept): each is refused, its password masked.
   it.each([
-    '{"login.password":"Mật khẩu:","login.submit":"Đăng nhập"}',
-    '{"login.password":"Kata sandi:","login.submit":"Masuk"}',
-    '{"login.password":"סיסמה:","login.submit":"התחבר"}',
-    '{"login.password":"كلمة المرور:","login.submit":"تسجيل الدخول"}',
-    '{"login.password":"Κωδικός πρόσβασης:","login.submit":"Σύνδεση"}',
-    '{"login.password":"Password:","login.submit":"Sign in"}',
-    '{"login.password":"Passwort:","login.submit":"Anmelden"}',
-    '{"login.password":"パスワード:","login.submit":"ログイン"}',
-    '{"login.password":"Mot de passe :","login.submit":"Se connecter"}',
-    '{"login.password":"Password: ","login.submit":"Sign in"}',
-    '{"login.password":"DB_PASSWORD=","login.submit":"Sign in"}',
-    "{'login.password': 'Mật khẩu:', 'login.submit': 'Đăng nhập'}",
-    '{\n  "login.password": "Mật khẩu:",\n  "login.submit": "Đăng nhập"\n}',
-    '{\n  "login": {\n    "password": "Passwort:",\n    "submit": "Anmelden"\n  }\n}',
-    // JSON inside a JSON string: read as written too.
-    '{"body": "{\\"login.password\\":\\"Mật khẩu:\\",\\"login.submit\\":\\"Đăng nhập\\"}"}',
-    'password_label: "Κωδικός πρόσβασης:"\nsubmit_label: "Σύνδεση"',
-    'password_label: "Password:"\nsubmit_label: "Sign in"',
-    // A label that does not start its string: the quote after the link closes it all the same.
-    '{"login.hint":"Enter your password:","login.submit":"Sign in"}',
-    '{"hint":"Nhập mật khẩu:","login.submit":"Đăng nhập"}',
-    '["Mật khẩu:", "Đăng nhập"]',
-    '["Password:", "Sign in"]',
-    'hint: "Enter your password:"\nsubmit_label: "Sign in"',
-    // A .properties file: the label ends its line, the next line is a key of its own.
-    'login.password=Kata sandi:\nlogin.submit=Masuk',
-    'login.password=Kata sandi:\r\nlogin.submit=Masuk',
-    'login.password=Mật khẩu:\nlogin.submit=Đăng_nhập2',
-    'login.password = Kata sandi:\nlogin.submit=Masuk',
-    'password_label: Kata sandi:\nsubmit_label: Masuk_2',
-  ])('%s: a label, no PASSWORD', accepted);
-
-  // Real passwords in the same files are still refused.
-  it.each([
+    ['CMD ["sh","-c","PGPASSWORD=\\"Zq8=vT2x\\" psql -h db"]', 'Zq8=vT2x'],
+    ['{"env":["DB_PASSWORD=\\"Hunter2x9!\\""]}', 'Hunter2x9!'],
+    ['{"cmd":"password=\\"Hunter2x9!\\""}', 'Hunter2x9!'],
+    ['"password=&quot;Hunter2x9!&quot;"', 'Hunter2x9!'],
+    ['password: ",Hunter2x9!"', 'Hunter2x9!'],
+    ['password: "}Zq8=vT2x"', 'Zq8=vT2x'],
+    ['DB_PASSWORD="}Hunter2x9"', 'Hunter2x9'],
+    ["password=',Hunter2x9!'", 'Hunter2x9!'],
+    ['msg=password: Zq8=vT2x', 'Zq8=vT2x'],
+    ['x=password:Zq8=vT2x', 'Zq8=vT2x'],
+    ['reason=password:Zm9vYmFyMTIz=', 'Zm9vYmFyMTIz='],
     ['{"password":"Hunter2x9"}', 'Hunter2x9'],
     ['password: "Hunter2x9"', 'Hunter2x9'],
     ['"Passwort": "Geheim2024!"', 'Geheim2024!'],
-    ['{"login.password":"Hunter2x9","login.submit":"Sign in"}', 'Hunter2x9'],
-    ['{\n  "login.password": "Hunter2x9",\n  "login.submit": "Sign in"\n}', 'Hunter2x9'],
-    ["{'mật_khẩu': 'Hunter2x9', 'submit': 'x'}", 'Hunter2x9'],
-    ['{"msg": "password: Hunter2x9", "x": "y"}', 'Hunter2x9'],
-    ['{"msg": "Mật khẩu: Hunter2x9", "x": "y"}', 'Hunter2x9'],
-    ['login.password=Hunter2x9\nlogin.submit=Masuk', 'Hunter2x9'],
     ['DB_PASSWORD=Hunter2x9\nDB_HOST=127.0.0.1', 'Hunter2x9'],
     ['Mật khẩu:\nHunter2x9', 'Hunter2x9'],
-    // A quoted key ending in its own colon (a form's fields scraped): its value follows.
-    ['{"Username:": "bob", "Password:": "Hunter2x9"}', 'Hunter2x9'],
-    ['{"Mật khẩu:":"Hunter2x9"}', 'Hunter2x9'],
-    // A list's label, then its value (a table scraped).
-    ['[["Username:", "bob"], ["Password:", "Hunter2x9"]]', 'Hunter2x9'],
-    ["('Mật khẩu:', 'Hunter2x9')", 'Hunter2x9'],
-    ['password: Zq8=vT2x', 'Zq8=vT2x'],
-    ['error: password: Zq8=vT2x', 'Zq8=vT2x'],
-    ['password=  Zq8=vT2x', 'Zq8=vT2x'],
-    ['password:\n  value: Hunter2x9', 'Hunter2x9'],
-    ['password: |\n  Hunter2x9', 'Hunter2x9'],
-  ])('%s: still PASSWORD', refusedAndMasked);
+  ])('%s: PASSWORD, masked, refused', (text, secret) => {
+    expect(passwords(text).length, text).toBeGreaterThan(0);
+    expect(masked(text), text).not.toContain(secret);
+    expect(refusedAs(text), text).toContain('PASSWORD');
+  });
 
-  // Hindi prose after the name: Devanagari's vowel signs are marks, no symbols.
+  // Hindi prose after the name: Devanagari's vowel signs are marks, no symbols. A mark after a Latin
+  // letter is still one (the normalizer dropped the accents Latin takes).
   it.each(['पासवर्ड: बदला गया', 'पासवर्ड: रीसेट किया गया', 'पासवर्ड: समाप्त हो गया', 'पासवर्ड: कृपया दोबारा डालें', 'पासवर्ड: समाप्त'])(
     '%s: prose, no PASSWORD',
     accepted,
@@ -1650,13 +1601,28 @@ describe('named passwords in more languages: the attacker review', () => {
     ['पासवर्ड: कुंजी२०२४', 'कुंजी२०२४'],
     ['password: Hunter2x9', 'Hunter2x9'],
     ['password: Zürich!!', 'Zürich!!'],
-  ])('%s: a password, still PASSWORD', refusedAndMasked);
+    ['password: Hunterःxyz', 'Hunterःxyz'],
+    ['password: Hunterाxyz', 'Hunterाxyz'],
+  ])('%s: a password, still PASSWORD', refusedAlone);
 
-  // Another language's "again" word names no password after an English name: alt text, a test's actual.
-  it.each(['password_alt: eye-icon-2', 'password_actual: check_result_2', 'pwd_nueva: check_result_2', 'passwordNeu=eye-icon-2'])(
-    '%s: names something else, no PASSWORD',
-    accepted,
-  );
+  // The other languages' words that are English words too name that after an English name: an icon's
+  // alt text, a test's actual value. The rest are read after any name: code mixes its languages.
+  it.each(['password_alt: eye-icon-2', 'password_actual: check_result_2', 'passwordAlt: eye-icon-2'])('%s: names something else, no PASSWORD', accepted);
+  it.each([
+    'password_nuevo',
+    'password_nueva',
+    'password_novo',
+    'passwordNova',
+    'password_atual',
+    'passwordNeu',
+    'DB_PASSWORD_NEU',
+    'password_confirmar',
+    'password_repetir',
+    'password_anterior',
+    'password_nouveau',
+    'password_ny',
+    'pwd_nuevo',
+  ])('%s: Hunter2x9! is a password again, refused', (name) => refusedAlone(`${name}=Hunter2x9!`, 'Hunter2x9!'));
   it.each([
     ['password_new: Hunter2x9', 'Hunter2x9'],
     ['passwordConfirmation=Hunter2x9', 'Hunter2x9'],
@@ -1666,7 +1632,7 @@ describe('named passwords in more languages: the attacker review', () => {
     ['contraseña_actual=Hunter2x9', 'Hunter2x9'],
     // An English word after another language's password word, as code mixes them.
     ['senha_confirm=Hunter2x9', 'Hunter2x9'],
-  ])('%s: a password again, still PASSWORD', refusedAndMasked);
+  ])('%s: a password again, still PASSWORD', refusedAlone);
 
   // Each language's new, old, current, confirm and repeat words after its password word.
   it.each([
@@ -1701,7 +1667,7 @@ describe('named passwords in more languages: the attacker review', () => {
     'sifre_eski',
     'пароль_новый',
     'пароль_текущий',
-  ])('%s: Hunter2x9 is a password again, refused', (name) => refusedAndMasked(`${name}: Hunter2x9`, 'Hunter2x9'));
+  ])('%s: Hunter2x9 is a password again, refused', (name) => refusedAlone(`${name}: Hunter2x9`, 'Hunter2x9'));
 
   // A longer word, another segment, or a blank before the word: something else, or prose.
   it.each([

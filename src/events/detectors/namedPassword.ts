@@ -36,7 +36,7 @@
  * `{"pass": ...}`, `pw=...`; `--pass`, `boarding pass: ...`, `bypass`, `passport`, and glued after
  * a letter of any script, `Fußpass`, `测试全部pass`, are none: NOT_AFTER_WORD). The password must be the name's last segment, or a segment saying
  * it is one again (REPEAT_WORDS: `password_confirmation`, `passwordConfirm`, `password_new`, `password_old`,
- * in the other languages after their own word: `Passwort_neu`, `senha_atual`, `kata_sandi_baru`):
+ * in the other languages too: `Passwort_neu`, `senha_atual`, `kata_sandi_baru`):
  * `password_hash`, `password_reset`, `passwordPolicy`, `password-stdin`, `password_file` name
  * something else (one digit may follow, as Django's `password1` and `password2`; and up to two
  * segments numbering it or naming its environment, SUFFIX_SEGMENT: `API_KEY_1`, `client_secret_2024`,
@@ -50,10 +50,7 @@
  * a YAML block scalar's header and a line break (`password: |`, `password: !!str >- # db`, the value
  * the next, more indented line; read in the text as written only, see blockScalarValue);
  * a name/value pair's `value` (Kubernetes' `- name: DB_PASSWORD` then `value: ...`, .NET's
- * `<add key="DbPassword" value="..."/>`); Markdown's bold around the name. A label has none: a link
- * the closing quote of the name's string follows (a translation file's `"Mật khẩu:"`, `"Enter your
- * password:"`: closedLabel), or a key's value whose colon ends its line, the next line's key after
- * it (`login.password=Kata sandi:` then `login.submit=Masuk`).
+ * `<add key="DbPassword" value="..."/>`); Markdown's bold around the name.
  *
  * The value: quoted, up to its closing quote (not one escaped, `\"`, nor SQL's doubled `''`, nor one
  * a letter, digit or `-_@#$%^~*` follows: decoded JSON's `"Hun"ter2"`); ODBC's braces after `=` in a
@@ -262,13 +259,13 @@ const NOT_SECRET_TOKEN =
   /(?:page|cursor|continuation|sync|csrf|xsrf|next|resume|idempotency|request|cancel(?:lation)?|delta|pagination|push|device|registration|fcm|apns|change|state|lock|batch|public[_.-]?key|(?:^|[_.-])(?:etag|watermark|start(?:ing)?|trace|correlation))[_.-]?$/i;
 /**
  * Segments after the password word that say it is a password again (a form's confirmation, a change's
- * old and new one); any other segment names something else ("password_hash"). By language, and the
- * language says where a word is read: English's after any password or secret name, as before other
- * languages were read ("password_confirmation", "client_secret_new"; code names things in English
- * whatever its language: "senha_confirm"); every other language's only after a password word of
- * LOCALIZED_PASSWORD_WORDS ("Passwort_neu", "senha_atual", "mot_de_passe_actuel", "kata_sandi_baru",
- * Thai's glued "รหัสผ่านใหม่"): after an English name they are English words or another thing's name
- * ("password_alt", an icon's alt text; "password_actual", a test's actual value). Only the languages
+ * old and new one); any other segment names something else ("password_hash"). By language, each read
+ * after any password or secret name ("password_confirmation", "Passwort_neu", "senha_atual",
+ * "kata_sandi_baru", Thai's glued "รหัสผ่านใหม่"; code mixes languages: "senha_confirm",
+ * "password_nuevo", "passwordNeu"), but for the words that are also English words of another meaning
+ * (ENGLISH_HOMOGRAPHS: "password_alt", an icon's alt text; "password_actual", a test's actual value),
+ * read only after a password word of their own language's kind (LOCALIZED_PASSWORD_WORDS:
+ * "Passwort_alt", "contraseña_actual"). Only the languages
  * whose names put the word first; accents optional as the password words' (wordSource), German also
  * spelled without its umlaut as code writes it ("passwort_bestaetigen"). The names that put it after
  * ("neues_Passwort", "nova_senha") read as any prefix does. Joined as a name's segments are (`_`, `.`,
@@ -309,8 +306,14 @@ const repeatSegment = (words: readonly string[]) =>
       .join('|')}))?`,
     'iuy',
   );
-/** The segment after any name (English's), and after a password word of another language (every language's). */
-const REPEAT_SEGMENT = repeatSegment(REPEAT_WORDS.English);
+/** The segment after any name (every language's but ENGLISH_HOMOGRAPHS), and after a password word of another language (every language's). */
+/** Repeat words that are English words of another meaning: after an English name they name that. */
+const ENGLISH_HOMOGRAPHS = new Set(['alt', 'actual']);
+const REPEAT_SEGMENT = repeatSegment(
+  Object.values(REPEAT_WORDS)
+    .flat()
+    .filter((w) => !ENGLISH_HOMOGRAPHS.has(w)),
+);
 const LOCALIZED_REPEAT_SEGMENT = repeatSegment(Object.values(REPEAT_WORDS).flat());
 /** A core that is a password word of LOCALIZED_PASSWORD_WORDS (its REPEAT_WORDS are every language's). */
 const LOCALIZED_CORE = new RegExp(String.raw`^(?:${localizedSource()})$`, 'iu');
@@ -429,21 +432,25 @@ const JOINERS = '_-.|';
 const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
 
 /**
- * Whether a value holds a symbol: no letter, digit or joiner. A mark after a letter is part of the
- * letter (Devanagari's vowel signs and virama, "बदला", "समाप्त"; an accent typed as a combining mark):
- * Hindi prose after its name is words of letters, no passphrase. A mark after no letter is a symbol.
+ * Whether a value holds a symbol: no letter, digit or joiner. A mark after a letter of a script that
+ * writes its vowels as marks (Devanagari's vowel signs and virama, "बदला", "समाप्त"; Thai's) is part of
+ * the letter: Hindi prose after its name is words of letters, no passphrase. After a Latin, Greek or
+ * Cyrillic letter, or none, a mark is a symbol as before: the normalizer has dropped the accents those
+ * scripts take, so a mark left there is put there ("Hunterःxyz").
  */
 function hasSymbol(value: string): boolean {
-  let afterLetter = false;
+  let afterMarkedLetter = false;
   for (const c of value) {
-    if (LETTER.test(c)) afterLetter = true;
-    else if (!(afterLetter && MARK.test(c))) {
+    if (LETTER.test(c)) afterMarkedLetter = !UNMARKED_SCRIPT.test(c);
+    else if (!(afterMarkedLetter && MARK.test(c))) {
       if (!DIGIT.test(c) && !JOINERS.includes(c)) return true;
-      afterLetter = false;
+      afterMarkedLetter = false;
     }
   }
   return false;
 }
+/** Scripts whose letters take no spacing mark in normalized text (see hasSymbol). */
+const UNMARKED_SCRIPT = /[\p{sc=Latin}\p{sc=Greek}\p{sc=Cyrillic}]/u;
 
 /**
  * A value with blanks is a passphrase only when each word holds a digit or a symbol ("Zq8v T2xk!"):
@@ -887,9 +894,7 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   let p = nameEnd;
   // Markdown's bold around the name ("**Password**:").
   p = skipRun(text, p, 2, isStar);
-  // The name's own closing quote after it ("password": ...): a quote after the link opens its value.
-  const quotedName = isQuote(before) && text[p] === before;
-  if (quotedName) {
+  if (isQuote(before) && text[p] === before) {
     p++;
     if (text[p] === ']') p++;
     // A call's first argument, its value the second ("define('DB_PASSWORD', 'x')").
@@ -918,20 +923,14 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   else if (c === ':' && c2 !== ':' && c2 !== '/') op = ':';
   if (op !== '') {
     const v = skipRun(text, afterPad + op.length, MAX_PAD, isPad);
-    const labelEnd = quotedName || !(isQuote(text[v]) || text[v] === '\\') ? -1 : closedLabel(text, nameStart, v);
-    if (labelEnd !== -1) return labelValue(text, labelEnd, scans);
     if (op !== ':') return valueAt(text, v, context, scans, op);
     // A mapping nested under the name ("password:" then "  required: true", normalized onto one
     // line): its first key is no value.
     NEXT_KEY.lastIndex = v;
     const child = context === 'line' ? NEXT_KEY.exec(text) : null;
-    if (child !== null) return CHILD_VALUE.test(child[1]!) ? keyValue(text, v, skipRun(text, v + child[0].length, MAX_PAD, isPad), context, scans, op) : null;
-    // A label that is a key's value, then the next line's key (.properties' "login.password=Kata
-    // sandi:" then "login.submit=Masuk"): normalized, a break after a colon is one blank, as a padded
-    // link's is, and a name after "=" starts no line for NEXT_KEY above.
-    NEXT_LINE_PAIR.lastIndex = v;
-    if (isKeysValue(text, nameStart) && NEXT_LINE_PAIR.test(text)) return null;
-    return keyValue(text, nameStart, v, context, scans, op);
+    if (child === null) return keyValue(text, nameStart, v, context, scans, op);
+    if (!CHILD_VALUE.test(child[1]!)) return null;
+    return keyValue(text, v, skipRun(text, v + child[0].length, MAX_PAD, isPad), context, scans, op);
   }
   // A .netrc's "machine host login bob password X": the word after a space, after a login.
   if (afterPad === p + 1 && text[p] === ' ' && NETRC_LOGIN.test(text.slice(Math.max(0, nameStart - MAX_NAME - 8), nameStart)))
@@ -971,59 +970,6 @@ function keyValue(text: string, keyAt: number, v: number, context: Context, scan
   return isPad(text[after - 1]) && !isBlank(text[after]) && after < text.length && !NEXT_KEY.test(text) ? valueAt(text, after, context, scans, op) : null;
 }
 
-/**
- * Where the label the name at `nameStart` stands in ends (past its closing quote), or -1: the name,
- * not quoted as a key, its link at its string's end ("Mật khẩu:" in
- * `{"login.password":"Mật khẩu:","login.submit":"Đăng nhập"}`). At `v`, after the link, stands the
- * quote closing the string the name (or its prefix) opened, escaped as that one was (JSON in a JSON
- * string); or a quote closing a string the name stands inside ("Enter your password:"), as what
- * follows it tells: a JSON separator or a line break. Read as the quote opening a value, it made the
- * next key the password (`,"login.submit`).
- */
-function closedLabel(text: string, nameStart: number, v: number): number {
-  const quote = skipRun(text, v, MAX_ESCAPES, isBackslash);
-  const q = text[quote];
-  if (!isQuote(q)) return -1;
-  if (text[nameStart - 1] === q && quote - v === nameStart - 1 - skipBackRun(text, nameStart - 1, MAX_ESCAPES, isBackslash)) return quote + 1;
-  // A line break: raw, a string's escaped one, or normalized (two blanks).
-  const after = text[quote + 1];
-  const next = text[quote + 2];
-  const ends =
-    after === ',' ||
-    after === '}' ||
-    after === ']' ||
-    after === '\n' ||
-    after === '\r' ||
-    (after === '\\' && (next === 'n' || next === 'r')) ||
-    (after === ' ' && next === ' ');
-  return ends ? quote + 1 : -1;
-}
-/**
- * The value after a label's string, ended at `labelEnd` (closedLabel): none, but when the string is a
- * key ending in its own link (a form's fields scraped: `{"Password:": "..."}`), or a list's item and
- * the next item is no key (a table scraped: `["Password:", "..."]`; a translation file's next item is
- * its next key, `"login.submit":`).
- */
-function labelValue(text: string, labelEnd: number, scans: Scans): ValueSpan | null {
-  const link = skipRun(text, labelEnd, MAX_PAD, isPad);
-  if (text[link] === ':' || text[link] === '=') return valueAt(text, skipRun(text, link + 1, MAX_PAD, isPad), 'json', scans);
-  if (text[link] !== ',') return null;
-  const item = skipRun(text, link + 1, MAX_PAD, isBlank);
-  const value = isQuote(text[item]) ? valueAt(text, item, 'json', scans) : null;
-  return value === null || text[skipRun(text, value.end + 1, MAX_PAD, isPad)] === ':' ? null : value;
-}
-/**
- * Whether the name at `nameStart` is a key's value: `=` before it, padded or not. Not `:`: after
- * one, normalized, a name is also a YAML line's or prose's ("error: password: Zq8=vT2x").
- */
-function isKeysValue(text: string, nameStart: number): boolean {
-  return text[skipBackRun(text, nameStart, MAX_PAD, isPad) - 1] === '=';
-}
-/**
- * A key assigned at the start of the next line (`login.submit=Masuk`, `user: bob`): `=` (not `==`,
- * base64's padding) or `:` and a blank (not a password's `:` inside it).
- */
-const NEXT_LINE_PAIR = /[A-Za-z_][\w.-]{0,63}(?:=(?!=)|:[ \t])/y;
 /** A key starting the next line of a mapping ("required:", "description:"), see valueOfName. */
 const NEXT_KEY = /([A-Za-z_][\w.-]{0,63}):(?=[ \t\r\n]|$)/y;
 /** A child key that holds the value itself ("password:" then "  value: ..."), read by the name's rules. */
