@@ -263,7 +263,7 @@ const NOT_SECRET_TOKEN =
  * after any password or secret name ("password_confirmation", "Passwort_neu", "senha_atual",
  * "kata_sandi_baru", Thai's glued "รหัสผ่านใหม่"; code mixes languages: "senha_confirm",
  * "password_nuevo", "passwordNeu"), but for the words that are also English words of another meaning
- * (ENGLISH_HOMOGRAPHS: "password_alt", an icon's alt text; "password_actual", a test's actual value),
+ * (ENGLISH_HOMOGRAPH_SEGMENT: "password_alt", an icon's alt text; "password_actual", a test's actual value),
  * read only after a password word of their own language's kind (LOCALIZED_PASSWORD_WORDS:
  * "Passwort_alt", "contraseña_actual"). Only the languages
  * whose names put the word first; accents optional as the password words' (wordSource), German also
@@ -306,17 +306,18 @@ const repeatSegment = (words: readonly string[]) =>
       .join('|')}))?`,
     'iuy',
   );
-/** The segment after any name (every language's but ENGLISH_HOMOGRAPHS), and after a password word of another language (every language's). */
 /** Repeat words that are English words of another meaning: after an English name they name that. */
-const ENGLISH_HOMOGRAPHS = new Set(['alt', 'actual']);
-const REPEAT_SEGMENT = repeatSegment(
-  Object.values(REPEAT_WORDS)
-    .flat()
-    .filter((w) => !ENGLISH_HOMOGRAPHS.has(w)),
-);
-const LOCALIZED_REPEAT_SEGMENT = repeatSegment(Object.values(REPEAT_WORDS).flat());
-/** A core that is a password word of LOCALIZED_PASSWORD_WORDS (its REPEAT_WORDS are every language's). */
-const LOCALIZED_CORE = new RegExp(String.raw`^(?:${localizedSource()})$`, 'iu');
+const ENGLISH_HOMOGRAPH_SEGMENT = /^[_.-]?(?:alt|actual)$/i;
+/**
+ * The segment, and whether a core is a password word of LOCALIZED_PASSWORD_WORDS (after which
+ * ENGLISH_HOMOGRAPH_SEGMENT counts), compiled on first use: compiling them (case-insensitive, Unicode, every
+ * letter's accented forms) took 60-80 ms, at every start of every process and thread that imports the
+ * guard, most of which never read a name.
+ */
+let repeatSegmentRe: RegExp | null = null;
+let localizedCoreRe: RegExp | null = null;
+const REPEAT_SEGMENT = () => (repeatSegmentRe ??= repeatSegment(Object.values(REPEAT_WORDS).flat()));
+const LOCALIZED_CORE = () => (localizedCoreRe ??= new RegExp(String.raw`^(?:${localizedSource()})$`, 'iu'));
 // Segments after the name that number it or name its environment: the same secret again, one of
 // several (`API_KEY_1`, `DB_PASSWORD_2`, `client_secret_2024`, `client_secret_v2`, `clientSecretV2`,
 // `SECRET_KEY_PROD`, `ApiKeyProd`, `API_KEY_PROD_2`), up to MAX_SUFFIXES of them. Any other segment
@@ -1103,16 +1104,17 @@ function withoutFullStop(text: string, value: ValueSpan): void {
 
 /**
  * Where the name whose core ends at `coreEnd` ends: past a segment saying it is a password again
- * (REPEAT_SEGMENT; LOCALIZED_REPEAT_SEGMENT after another language's password word, `core`), its
+ * (REPEAT_SEGMENT; an English homograph only after another language's password word, `core`), its
  * numbers and environments (SUFFIX_SEGMENT, CAMEL_SUFFIX) and one digit (Django's password1 and
  * password2); -1 when more of the name follows ("password_hash"). Every segment starts with a name's
  * character, so taking each greedily loses no shorter reading.
  */
 function nameEnd(text: string, core: string, coreEnd: number): number {
-  // Only a segment that follows asks which language the core is.
-  const repeat = isNameCharAt(text, coreEnd) && LOCALIZED_CORE.test(core) ? LOCALIZED_REPEAT_SEGMENT : REPEAT_SEGMENT;
+  const repeat = REPEAT_SEGMENT();
   repeat.lastIndex = coreEnd;
-  let end = coreEnd + repeat.exec(text)![0].length;
+  const segment = repeat.exec(text)![0];
+  // An English homograph ("_alt", "_actual") is a repeat word only after another language's password word.
+  let end = ENGLISH_HOMOGRAPH_SEGMENT.test(segment) && !LOCALIZED_CORE().test(core) ? coreEnd : coreEnd + segment.length;
   for (let i = 0; i < MAX_SUFFIXES; i++) {
     SUFFIX_SEGMENT.lastIndex = end;
     CAMEL_SUFFIX.lastIndex = end;
