@@ -15,6 +15,7 @@
 // query token, and long random values of other parameters but for the settings SIEMs document.
 import { RecencyMap } from './recencyMap.js';
 import { LOCALIZED_PASSWORD_WORDS } from '../events/detectors/namedPassword.js';
+import { foldTurkishI } from '../events/normalize.js';
 
 /** A value mixing letters and digits counts from this length (Zapier's hook secret is 7: `ab3cd9e`). */
 const MIN_MIXED = 6;
@@ -62,15 +63,13 @@ const CREDENTIAL_WORDS = new Set([
  * A name as its words are compared: without accents or other marks, so a letter that carries one
  * splits no word (`contraseña`, `lösenord`, `şifre`, and NFD's `contrasen\u0303a` as a Mac types it,
  * read `contrasena`, `losenord`, `sifre`: people type them so too), and in its compatibility form
- * (fullwidth `ｐａｓｓｗｏｒｄ`, half-width `ﾊﾟｽﾜｰﾄﾞ`), as the privacy guard reads text. Case stays, for camelCase.
+ * (fullwidth `ｐａｓｓｗｏｒｄ`, half-width `ﾊﾟｽﾜｰﾄﾞ`), Turkish's `ı` and `İ` as `i` and `I` (foldTurkishI: `SIFRE`
+ * typed on a Turkish keyboard lower-cases to `sıfre`), as the privacy guard reads text. Case stays, for camelCase.
  */
 const MARKS = /\p{M}/gu;
-const unmarked = (name: string) => name.normalize('NFKD').replace(MARKS, '');
-/**
- * A word lower-cased, Greek's final sigma as any sigma (`ΚΩΔΙΚΟΣ` lower-cases to a final one), and
- * Turkish's dotless `ı` as `i` (`SIFRE` typed on a Turkish keyboard lower-cases to `sıfre`).
- */
-const lower = (word: string) => word.toLowerCase().replace(/ς/g, 'σ').replace(/ı/g, 'i');
+const unmarked = (name: string) => foldTurkishI(name.normalize('NFKD').replace(MARKS, ''));
+/** A word lower-cased, Greek's final sigma as any sigma (`ΚΩΔΙΚΟΣ` lower-cases to a final one). */
+const lower = (word: string) => word.toLowerCase().replace(/ς/g, 'σ');
 /**
  * The password word of every language the privacy guard reads (namedPassword.ts, one list), its words
  * glued (`passwort`, `contrasena`, `motdepasse`, `matkhau`, `пароль`, `密码`), with how many words it
