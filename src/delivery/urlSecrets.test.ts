@@ -263,24 +263,14 @@ describe('a token in the destination URL never comes back in what the delivery k
     expect(kept).not.toContain(SUMO_TOKEN.slice(0, 24));
   });
 
+  // Names glued or in full, a password named in another language, and a name sent percent-encoded (as
+  // a URL carries it): the SIEM quotes the request line as sent.
   it.each([
     ['apitoken', 'CorrectHorseBattery'],
     ['authorization', 'Zx9Qw2LmPp'],
     ['passphrase', 'correct-horse-battery-staple'],
     ['accesstoken', 'TroubadorHorse'],
     ['ticket', 'ST-1a2b3c'],
-  ])("a custom webhook's ?%s=, echoed in a 400 request line", async (name, value) => {
-    answer = (url) => ({ status: 400, body: `Cannot POST ${url}` });
-    const out = await sendRequest(deps, target('custom', `/in?${name}=${value}`), [sampleEvent(1)]);
-    const kept = JSON.stringify([out.error, out.responseSnippet, out.items]);
-    expect(out.error).not.toBeNull();
-    expect(kept).toContain(`?${name}=[redacted]`);
-    expect(kept).not.toContain(value);
-  });
-
-  // A password named in another language, and a name sent percent-encoded (as a URL carries it): the
-  // SIEM quotes the request line as sent.
-  it.each([
     ['passwort', 'Zx9Qw2LmPp'],
     ['contrase%C3%B1a', 'Zx9Qw2LmPp'],
     ['l%C3%B6senord', 'Geh%C3%A9im42'],
@@ -293,6 +283,7 @@ describe('a token in the destination URL never comes back in what the delivery k
     const kept = JSON.stringify([out.error, out.responseSnippet, out.items]);
     expect(out.error).not.toBeNull();
     expect(kept).toContain(`?${name}=[redacted]`);
+    expect(kept).not.toContain(value);
     expect(kept).not.toContain(value.slice(0, 6));
   });
 
