@@ -21,7 +21,7 @@ import type { SiemId } from '../src/siem/catalog.js';
 import { buildWireEvent, fieldsFromAgentRecord, type AgentDecisionRecord } from '../src/events/contract.js';
 import type { Db } from '../src/db/types.js';
 import { FilterRouter } from '../src/filters/router.js';
-import { checkOptions, numArg } from './lib/args.js';
+import { checkOptions, leadingComment, numArg } from './lib/args.js';
 import { buildService } from './lib/build.js';
 import { CpuMeter, cpuPerEvent, cpuPressure, machine, memoryMiB } from './lib/proc.js';
 import { detectionRows, detectionScenario, type DetectionResult } from './lib/detection.js';
@@ -72,11 +72,7 @@ checkOptions(argv, {
     '--api-noisy-clients',
     '--api-noisy-records',
   ],
-  usage: readFileSync(fileURLToPath(import.meta.url), 'utf8')
-    .split('\n')
-    .filter((l, i, all) => l.startsWith('//') && all.slice(0, i).every((p) => p.startsWith('//')))
-    .map((l) => l.replace(/^\/\/ ?/, ''))
-    .join('\n'),
+  usage: leadingComment(readFileSync(fileURLToPath(import.meta.url), 'utf8')),
 });
 const quick = argv.includes('--quick');
 const scenarioArg = argv.find((a, i) => a.startsWith('--scenario=') || argv[i - 1] === '--scenario');

@@ -49,3 +49,13 @@ function refuse(problem: string, usage: string): never {
   console.error(`${problem}\n\n${usage}`);
   process.exit(2);
 }
+
+/** A source file's leading `//` comment, without the slashes: a script's usage, written once at its top. */
+export function leadingComment(source: string): string {
+  const lines = source.split('\n');
+  const end = lines.findIndex((l) => !l.startsWith('//'));
+  return lines
+    .slice(0, end === -1 ? lines.length : end)
+    .map((l) => l.replace(/^\/\/ ?/, ''))
+    .join('\n');
+}
