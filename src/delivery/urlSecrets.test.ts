@@ -184,6 +184,36 @@ const NAME_TABLE: Array<[name: string, credential: boolean]> = [
   ['ΚΩΔΙΚΟΣ_ΠΡΟΣΒΑΣΗΣ', true],
   ['كلمة_المرور', true],
   ['סיסמה', true],
+  // The spellings people type them in: Arabic drawn out with tatweel (U+0640), with "ه" for the final
+  // "ة", indefinite ("كلمة مرور"); Korean as decomposed jamo (NFD, as macOS writes it); German's "ß"
+  // and its capital "ẞ". "المرور" alone is traffic ("حركة_المرور"), "مرور" passage: neither names one.
+  ['كلمـة_المـرور', true],
+  ['كلمــــةالمــــرور', true],
+  ['كلمه_المرور', true],
+  ['كلمة_مرور', true],
+  ['كلمه_مرور', true],
+  ['كلمه_السر', true],
+  ['\u1107\u1175\u1106\u1175\u11af\u1107\u1165\u11ab\u1112\u1169', true],
+  ['\u1111\u1162\u1109\u1173\u110b\u116f\u1103\u1173', true],
+  ['Paßwort', true],
+  ['paßwort', true],
+  ['PAẞWORT', true],
+  ['dbPaßwort', true],
+  ['Paßwort_neu', true],
+  ['حركة_المرور', false],
+  ['مرور', false],
+  // Tatweel dropped only after an Arabic letter: between Latin words it glued "db" and "pw" into a
+  // "dbpw" that ends in no word, and the credential went unscrubbed. A Persian keyboard's keheh "ک"
+  // for "ك"; Korean's word with a blank (as a separator) between its halves.
+  ['db\u0640pw', true],
+  ['auth\u0640code', true],
+  ['x\u0640sas', true],
+  ['my\u0640senha', true],
+  ['كلم\u0640\u0640\u0640\u0640\u0640\u0640\u0640\u0640\u0640\u0640ة_المرور', true],
+  ['کلمة_المرور', true],
+  ['کلمه_السر', true],
+  ['비밀_번호', true],
+  ['비밀번호', true],
   // senha, şifre and kata sandi end other words: only as words of their own.
   ['resenha', false],
   ['desenha', false],
@@ -277,6 +307,10 @@ describe('a token in the destination URL never comes back in what the delivery k
     ['mot%20de%20passe', 'Zx9Qw2LmPp'],
     ['senha_atual', 'Zx9Qw2LmPp'],
     ['%D0%BF%D0%B0%D1%80%D0%BE%D0%BB%D1%8C', 'Zx9Qw2LmPp'],
+    ['pa%C3%9Fwort', 'Zx9Qw2LmPp'],
+    ['%D9%83%D9%84%D9%85%D9%80%D8%A9_%D8%A7%D9%84%D9%85%D8%B1%D9%88%D8%B1', 'Zx9Qw2LmPp'],
+    ['%D9%83%D9%84%D9%85%D9%87_%D9%85%D8%B1%D9%88%D8%B1', 'Zx9Qw2LmPp'],
+    ['%E1%84%87%E1%85%B5%E1%84%86%E1%85%B5%E1%86%AF%E1%84%87%E1%85%A5%E1%86%AB%E1%84%92%E1%85%A9', 'Zx9Qw2LmPp'],
   ])("a custom webhook's ?%s=, echoed as sent in a 400 request line", async (name, value) => {
     answer = (url) => ({ status: 400, body: `Cannot POST ${url}` });
     const out = await sendRequest(deps, target('custom', `/in?${name}=${value}`), [sampleEvent(1)]);

@@ -14,7 +14,7 @@
 // parameters named as credentials (`token`, `client_secret`, `apitoken`, `passwort`: see namesCredential), a bare
 // query token, and long random values of other parameters but for the settings SIEMs document.
 import { RecencyMap } from './recencyMap.js';
-import { LOCALIZED_PASSWORD_WORDS } from '../events/detectors/namedPassword.js';
+import { LOCALIZED_PASSWORD_WORDS, TATWEEL, foldArabicVariants } from '../events/detectors/namedPassword.js';
 import { foldTurkishI } from '../events/normalize.js';
 
 /** A value mixing letters and digits counts from this length (Zapier's hook secret is 7: `ab3cd9e`). */
@@ -65,9 +65,15 @@ const CREDENTIAL_WORDS = new Set([
  * read `contrasena`, `losenord`, `sifre`: people type them so too), and in its compatibility form
  * (fullwidth `ｐａｓｓｗｏｒｄ`, half-width `ﾊﾟｽﾜｰﾄﾞ`), Turkish's `ı` and `İ` as `i` and `I` (foldTurkishI: `SIFRE`
  * typed on a Turkish keyboard lower-cases to `sıfre`), as the privacy guard reads text. Case stays, for camelCase.
+ * Arabic's tatweel goes with the marks after an Arabic letter (`كلمـة_المـرور` is `كلمة_المرور`:
+ * namedPassword.ts's TATWEEL), and nowhere else: between Latin words it would glue them into a name that
+ * ends in no word (`dbـpw` read `dbpw`). A Persian keyboard's letters read as the words' own
+ * (foldArabicVariants: `کلمة_المرور`). A Hangul syllable decomposes to its jamo on both sides, so NFD
+ * Korean (`비밀번호` as macOS writes it) is read.
  */
 const MARKS = /\p{M}/gu;
-const unmarked = (name: string) => foldTurkishI(name.normalize('NFKD').replace(MARKS, ''));
+const ARABIC_TATWEEL = new RegExp(String.raw`(?<=\p{sc=Arabic}[\p{M}${TATWEEL}]*)${TATWEEL}+`, 'gu');
+const unmarked = (name: string) => foldTurkishI(foldArabicVariants(name.normalize('NFKD').replace(ARABIC_TATWEEL, '').replace(MARKS, '')));
 /** A word lower-cased, Greek's final sigma as any sigma (`ΚΩΔΙΚΟΣ` lower-cases to a final one). */
 const lower = (word: string) => word.toLowerCase().replace(/ς/g, 'σ');
 /**
@@ -77,9 +83,14 @@ const lower = (word: string) => word.toLowerCase().replace(/ς/g, 'σ');
  * `mot_de_passe_actuel`, `Passwort_neu`, `kata_sandi`); parts of a name glued into a word of one are
  * none (`sen_ha`, `kode_ord`).
  */
-const LOCALIZED_NAMES = new Map(
-  LOCALIZED_PASSWORD_WORDS.map(({ words, alone }) => [lower(unmarked(words.join(''))), { alone: alone === true, words: words.length }]),
-);
+const LOCALIZED_NAMES = new Map<string, { alone: boolean; words: Set<number> }>();
+for (const { words, alone } of LOCALIZED_PASSWORD_WORDS) {
+  // One word glued may be listed as several too (`비밀번호`, `비밀 번호`): each count names it.
+  const key = lower(unmarked(words.join('')));
+  const entry = LOCALIZED_NAMES.get(key) ?? { alone: alone === true, words: new Set<number>() };
+  entry.words.add(words.length);
+  LOCALIZED_NAMES.set(key, entry);
+}
 const MAX_RUN = Math.max(...LOCALIZED_PASSWORD_WORDS.map(({ words }) => words.length));
 /**
  * Of those, the ones that end ordinary names too often to count at the end of a glued one (`zipcode`,
@@ -106,7 +117,7 @@ function namesCredential(name: string): boolean {
     if (CREDENTIAL_WORDS.has(words[i]!)) return true;
     // A run of words glued: a password word of several (`mot_de_passe`, `motDePasse`).
     let glued = '';
-    for (let n = 1; n <= MAX_RUN && i + n <= words.length; n++) if (LOCALIZED_NAMES.get((glued += words[i + n - 1]!))?.words === n) return true;
+    for (let n = 1; n <= MAX_RUN && i + n <= words.length; n++) if (LOCALIZED_NAMES.get((glued += words[i + n - 1]!))?.words.has(n)) return true;
   }
   // Glued (`apitoken`, `X-Auth-Token2`, `auth[token]`, `dbpasswort`): lower case, without separators or a trailing number.
   return CREDENTIAL_ENDING.test(

@@ -1691,3 +1691,160 @@ describe('named passwords in more languages: the attacker review', () => {
       expect(longestFinding(text), text.slice(0, 20)).toBeLessThanOrEqual(256);
   });
 });
+
+describe('named passwords: the spellings people type the words in', () => {
+  const NFD = (text: string) => text.normalize('NFD');
+  const SECRET = 'S3cr3t-Value9';
+
+  // Each passed the guard unmasked: Arabic drawn out with tatweel (U+0640, kashida) inside its words,
+  // typed with "ه" for the final "ة", and indefinite ("كلمة مرور", a password); Korean typed as
+  // decomposed jamo (macOS writes NFD), and half decomposed (a syllable then its final jamo, equal
+  // under NFC); German's "ß" for "ss" and its capital "ẞ". As a label, a JSON key, a query's
+  // parameter (as written, and percent-encoded), after a prefix, with a repeat segment. [text, value].
+  it.each([
+    [`كلمة المرور: ${SECRET}`, SECRET],
+    [`كلمـة المـرور: ${SECRET}`, SECRET],
+    [`كلمــــة المــــرور: ${SECRET}`, SECRET],
+    [`{"كلمـة_المـرور": "${SECRET}"}`, SECRET],
+    [`كلمـة السـر=${SECRET}`, SECRET],
+    [`كلمه المرور: ${SECRET}`, SECRET],
+    [`{"كلمه_المرور": "${SECRET}"}`, SECRET],
+    [`كلمه السر=${SECRET}`, SECRET],
+    [`كلمة مرور: ${SECRET}`, SECRET],
+    [`كلمه مرور: ${SECRET}`, SECRET],
+    [`كلمـه مـرور: ${SECRET}`, SECRET],
+    [`{"كلمة_مرور": "${SECRET}"}`, SECRET],
+    [NFD(`비밀번호: ${SECRET}`), SECRET],
+    [NFD(`패스워드: ${SECRET}`), SECRET],
+    [NFD(`{"비밀번호": "${SECRET}"}`), SECRET],
+    [NFD(`db_비밀번호=${SECRET}`), SECRET],
+    [`\uBE44\uBBF8\u11AF\uBC88\uD638: ${SECRET}`, SECRET],
+    [`Paßwort: ${SECRET}`, SECRET],
+    [`paßwort=${SECRET}`, SECRET],
+    [`PAẞWORT: ${SECRET}`, SECRET],
+    [`{"DB_PAẞWORT": "${SECRET}"}`, SECRET],
+    [`Paßwort_neu=${SECRET}`, SECRET],
+    [`benutzerPaßwort: ${SECRET}`, SECRET],
+    // A query's parameter: as written, a value holding an escape (read in the text as written), and
+    // the name percent-encoded as a browser sends it.
+    [`GET /login?user=bob&paßwort=${SECRET}&x=1`, SECRET],
+    ['GET /login?user=bob&pa%C3%9Fwort=Hunter2x&x=1', 'Hunter2x'],
+    ['GET /login?paßwort=Ab%26c1xyz99&x=1', 'Ab%26c1xyz99'],
+    ['GET /login?كلمـة_المرور=Ab%26c1xyz99&x=1', 'Ab%26c1xyz99'],
+    ['GET /login?%D9%83%D9%84%D9%85%D9%80%D8%A9_%D8%A7%D9%84%D9%85%D8%B1%D9%88%D8%B1=Hunter2x&x=1', 'Hunter2x'],
+    ['GET /login?كلمه_مرور=Ab%26c1xyz99&x=1', 'Ab%26c1xyz99'],
+    [`GET /login?${NFD('비밀번호')}=Ab%26c1xyz99&x=1`, 'Ab%26c1xyz99'],
+    [`GET /login?${encodeURIComponent(NFD('비밀번호'))}=Hunter2x&x=1`, 'Hunter2x'],
+  ])('%s: PASSWORD, masked, and refused by the guard', refusedAlone);
+
+  it('the mask keeps the name as written', () => {
+    expect(masked(`كلمـة المـرور: ${SECRET}`)).toBe('كلمـة المـرور: [PASSWORD]');
+    expect(masked(`كلمه مرور: ${SECRET}`)).toBe('كلمه مرور: [PASSWORD]');
+    expect(masked(NFD(`비밀번호: ${SECRET}`))).toBe(NFD('비밀번호: [PASSWORD]'));
+    expect(masked(`PAẞWORT: ${SECRET}`)).toBe('PAẞWORT: [PASSWORD]');
+  });
+
+  // Prose in those spellings naming the password without giving one, labels in a translation file,
+  // and words that hold the spelling but name something else ("حركة المرور", traffic; "مرور" alone,
+  // passage): each passes unchanged.
+  it.each([
+    'نسيت كلمـة المـرور؟',
+    'نسيت كلمه المرور؟',
+    'أدخل كلمة مرور قوية',
+    'كلمة مرور: 8 أحرف على الأقل',
+    'كلمه مرور: 8 أحرف على الأقل',
+    'كلمـة المـرور: 8 أحرف على الأقل',
+    'تم تغيير كلمه المرور بنجاح',
+    'حركة المرور: مزدحمة-2024',
+    'مرور: Strasse-2024',
+    '{"password": "كلمـة المـرور:"}',
+    '{"password": "كلمه مرور:"}',
+    NFD('비밀번호가 변경되었습니다'),
+    NFD('패스워드가 변경되었습니다'),
+    NFD('비밀번호: 2024-05-01에 변경됨'),
+    NFD('{"비밀번호": "8자이상(영문,숫자)"}'),
+    NFD('{"password": "비밀번호:"}'),
+    'Das Paßwort wurde geändert.',
+    'Paßwort: mindestens 8 Zeichen',
+    'PAẞWORT VERGESSEN?',
+    'Paßwortänderung=Ab12cd34',
+    '{"password": "Paßwort:"}',
+    '{"PAẞWORT": "Paßwort eingeben"}',
+  ])('%s: no PASSWORD, and the guard accepts it', accepted);
+
+  // A later word assigned a value of its own starts the next pair whatever the script of its name: a
+  // name with "ß" (or any letter past ASCII) was read as the first value's second word.
+  it('a later name in these spellings starts the next pair', () => {
+    expect(passwords(`Passwort: ${SECRET} PAẞWORT=Other-Value8`)).toEqual([
+      ['PASSWORD', SECRET],
+      ['PASSWORD', 'Other-Value8'],
+    ]);
+    expect(passwords(`password: ${SECRET} paßwort=Other-Value8`)).toEqual([
+      ['PASSWORD', SECRET],
+      ['PASSWORD', 'Other-Value8'],
+    ]);
+    expect(passwords(`password: ${SECRET} كلمه_مرور=Other-Value8`)).toEqual([
+      ['PASSWORD', SECRET],
+      ['PASSWORD', 'Other-Value8'],
+    ]);
+    expect(passwords('POSTGRES_PASSWORD: Zq8v Größe-2x!')).toEqual([['PASSWORD', 'Zq8v Größe-2x!']]);
+  });
+
+  it('stays linear on 1 MiB of the spellings', () => {
+    for (const text of [
+      fillMiB('ـ'),
+      fillMiB('كلمـ'),
+      fillMiB('كلمـــــــــــــــة '),
+      fillMiB('كلمه كلمه مرور '),
+      fillMiB('كلمة مرور='),
+      fillMiB(NFD('비밀번호')),
+      fillMiB(NFD('비밀번')),
+      fillMiB('\u1107\u1175'),
+      fillMiB('Paßwort='),
+      fillMiB('PAẞ'),
+      `${NFD('비밀번호')}="${fillMiB('a1')}`,
+    ])
+      expect(longestFinding(text), text.slice(0, 20)).toBeLessThanOrEqual(256);
+  });
+});
+
+describe('named passwords: the attacker review of the typed spellings', () => {
+  const SECRET = 'S3cr3t-Value9';
+
+  // The next pair's name of any script took a passphrase's own later word for a name: a quoted value
+  // was then no passphrase and went unmasked, a line's kept only its first word. [text, value].
+  it.each([
+    ['{"password": "Zq8v T2xk Жук=7!"}', 'Zq8v T2xk Жук=7!'],
+    ['{"password": "Zq8v Crème:7"}', 'Zq8v Crème:7'],
+    ['{"passwort": "Sonne7 Straße:12"}', 'Sonne7 Straße:12'],
+    ['{"пароль": "Кот2024! Мурка:5"}', 'Кот2024! Мурка:5'],
+    ['{"password": "x1 ß=2"}', 'x1 ß=2'],
+    ['{"كلمة المرور": "Zq8v Tـ2:x"}', 'Zq8v Tـ2:x'],
+    ["ALTER USER bob IDENTIFIED BY 'Zq8v T2xk Жук:7';", 'Zq8v T2xk Жук:7'],
+    ['DB_PASSWORD=Zq8vT2xk!9 Жук:7', 'Zq8vT2xk!9 Жук:7'],
+  ])('%s: the whole passphrase is masked', refusedAlone);
+
+  // Spellings still missed by the first change: tatweel past eight a letter and after the blank, a
+  // Persian keyboard's keheh and yeh, Korean's word with a blank between its two halves.
+  it.each([
+    [`{"كـــــــــــلمة المرور": "${SECRET}"}`, SECRET],
+    [`{"كلم${'ـ'.repeat(16)}ة_المرور": "${SECRET}"}`, SECRET],
+    [`{"كلمة ـالمرور": "${SECRET}"}`, SECRET],
+    [`{"کلمة المرور": "${SECRET}"}`, SECRET],
+    [`کلمه السر: ${SECRET}`, SECRET],
+    [`{"비밀 번호": "${SECRET}"}`, SECRET],
+    [`비밀_번호=${SECRET}`, SECRET],
+    [`GET /login?비밀_번호=Ab%26c1xyz99&x=1`, 'Ab%26c1xyz99'],
+    [`GET /login?کلمة_المرور=Ab%26c1xyz99&x=1`, 'Ab%26c1xyz99'],
+  ])('%s: PASSWORD, masked, and refused by the guard', refusedAlone);
+
+  it.each(['비밀 번호를 잊으셨나요?', '비밀 번호: 8자 이상', '{"password": "비밀 번호:"}', 'کلمه عبور خود را فراموش کرده‌اید؟'])(
+    '%s: no PASSWORD, and the guard accepts it',
+    accepted,
+  );
+
+  it('stays linear on 1 MiB of long tatweel runs and Persian letters', () => {
+    for (const text of [fillMiB(`ك${'ـ'.repeat(40)}`), fillMiB(`کلم${'ـ'.repeat(31)}`), fillMiB('کلمة ـ'), fillMiB('비밀 '), fillMiB('Zq8v Жук=7! ')])
+      expect(longestFinding(text), text.slice(0, 20)).toBeLessThanOrEqual(256);
+  });
+});

@@ -141,6 +141,12 @@ const NOT_AFTER_WORD = String.raw`(?<![\p{L}\p{M}\p{N}])`;
  * "losenord", "mat khau" as often; the text as written keeps the mark, so up to three may follow any
  * letter ("contrasen\u0303a"). A word's own marks are read so too: Thai's vowels and tones, Hebrew's
  * points, Devanagari's virama are dropped by the normalizer ("รหัสผ่าน" reads "รหสผาน").
+ * And as typed: a Hangul syllable also as its jamo (NFD, as macOS writes Korean, or a syllable then
+ * its final jamo: equal under NFC, and the normalizer composes nothing), an Arabic letter drawn out
+ * by tatweel after it ("كلمـة المـرور": TATWEEL), in both the normalized text and the text as
+ * written. Spellings that are not one letter for another are entries of their own: "ه" typed for
+ * the final "ة" ("كلمه"), the indefinite "كلمة مرور", the "ß" of "Paßwort" (its capital "ẞ" matches
+ * under the "i" flag's case folding; urlSecrets.ts's toLowerCase reads it as "ß").
  * Left out: words that are also ordinary words, followed by ":" and a value in prose: Italian "parola"
  * (a word; Turkish's password), Polish "hasło" and Czech and Slovak "heslo" (a slogan, a dictionary's
  * headword, a crossword's answer: "Heslo: „Pravda vítězí"", its „ a symbol to isPasswordValue),
@@ -155,6 +161,7 @@ const NOT_AFTER_WORD = String.raw`(?<![\p{L}\p{M}\p{N}])`;
  */
 export const LOCALIZED_PASSWORD_WORDS: ReadonlyArray<{ words: readonly string[]; alone?: boolean }> = [
   { words: ['passwort'] }, // German
+  { words: ['paßwort'] }, // German, spelled before 1996 and still typed so
   { words: ['kennwort'] }, // German (Windows)
   { words: ['wachtwoord'] }, // Dutch
   { words: ['contraseña'] }, // Spanish
@@ -175,7 +182,11 @@ export const LOCALIZED_PASSWORD_WORDS: ReadonlyArray<{ words: readonly string[];
   { words: ['סיסמה'] }, // Hebrew
   { words: ['סיסמא'] }, // Hebrew, the common spelling
   { words: ['كلمة', 'المرور'] }, // Arabic
+  { words: ['كلمه', 'المرور'] }, // Arabic, "ه" typed for the final "ة"
+  { words: ['كلمة', 'مرور'] }, // Arabic, indefinite
+  { words: ['كلمه', 'مرور'] }, // Arabic, indefinite, "ه" for "ة"
   { words: ['كلمة', 'السر'] }, // Arabic
+  { words: ['كلمه', 'السر'] }, // Arabic, "ه" for "ة"
   { words: ['पासवर्ड'] }, // Hindi
   { words: ['รหัสผ่าน'] }, // Thai
   { words: ['密码'] }, // Chinese, simplified
@@ -183,31 +194,66 @@ export const LOCALIZED_PASSWORD_WORDS: ReadonlyArray<{ words: readonly string[];
   { words: ['パスワード'] }, // Japanese
   { words: ['暗証番号'] }, // Japanese, a PIN
   { words: ['비밀번호'] }, // Korean
+  { words: ['비밀', '번호'] }, // Korean, as often typed with a blank ("비밀 번호")
   { words: ['패스워드'] }, // Korean, the loanword
 ];
 const MARK = /\p{M}/u;
 /**
+ * Arabic's tatweel (kashida, U+0640): draws a word out in print ("كلمـة", "المـــرور") and is no letter
+ * of it. Neither NFKC nor the normalizer drops it (a letter to Unicode, Lm), so a word of the Arabic
+ * script reads it after each letter (letterSource), up to MAX_TATWEEL with the letter's marks;
+ * urlSecrets.ts drops it from a name, as it drops marks.
+ */
+export const TATWEEL = '\u0640';
+// Justified text draws a letter out by a dozen or more; anchored on the letter before it, a long run costs little.
+const MAX_TATWEEL = 32;
+const ARABIC_LETTER = /\p{sc=Arabic}/u;
+/**
+ * Letters a keyboard of another language of the script types for the word's own: Persian keyboards
+ * type keheh "ک" for kaf "ك" and Farsi yeh "ی" for yeh "ي" ("کلمة المرور"). Read either way, here and
+ * in urlSecrets.ts (foldArabicVariants).
+ */
+export const ARABIC_LETTER_VARIANTS: Readonly<Record<string, string>> = { ك: 'ک', ي: 'ی' };
+const ARABIC_VARIANT_OF = new RegExp(`[${Object.values(ARABIC_LETTER_VARIANTS).join('')}]`, 'gu');
+const ARABIC_LETTER_OF = Object.fromEntries(Object.entries(ARABIC_LETTER_VARIANTS).map(([letter, variant]) => [variant, letter]));
+/** A text with the variants of ARABIC_LETTER_VARIANTS read as the letters of the password words. */
+export const foldArabicVariants = (text: string): string => text.replace(ARABIC_VARIANT_OF, (v) => ARABIC_LETTER_OF[v]!);
+/**
  * A letter with its accent and without, and with any part of its accents (Vietnamese "ậ": "a", "ạ",
  * "â"; a keyboard may type "â" and the tone's combining mark, and the normalizer keeps the one and
  * drops the other; "パ" and "ハ"), then the combining marks the text as written may carry (a bounded
- * run), as a regex source. A mark of the word's own is nothing: the letter before it reads it.
+ * run), as a regex source. A mark of the word's own is nothing: the letter before it reads it. A
+ * letter that decomposes into letters, no mark (a Hangul syllable: "밀" is "ᄆ", "ᅵ", "ᆯ"), also in
+ * each of its canonically equal spellings, its first letters composed and the rest not ("밀", "미" and
+ * "ᆯ", the three jamo). An Arabic letter takes tatweel among its marks (TATWEEL).
  */
 function letterSource(c: string): string {
   const nfd = [...c.normalize('NFD')];
   const base = nfd.filter((x) => !MARK.test(x)).join('');
   if (base === '') return '';
   const marks = nfd.filter((x) => MARK.test(x));
+  const after = ARABIC_LETTER.test(c) ? String.raw`[\p{M}${TATWEEL}]{0,${MAX_TATWEEL}}` : String.raw`\p{M}{0,3}`;
+  const variant = ARABIC_LETTER_VARIANTS[c];
+  if (variant !== undefined) return `[${c}${variant}]${after}`;
+  if (marks.length === 0 && nfd.length > 1) {
+    const composedTo = (k: number) => nfd.slice(0, k).join('').normalize('NFC') + nfd.slice(k).join('');
+    const spellings = new Set(nfd.map((_, k) => composedTo(k + 1)));
+    return `(?:${[...spellings].join('|')})${after}`;
+  }
   const forms = new Set<string>();
   for (let subset = 0; subset < 1 << marks.length; subset++) forms.add((base + marks.filter((_, i) => (subset >> i) & 1).join('')).normalize('NFC'));
-  return (forms.size === 1 ? c : `[${[...forms].join('')}]`) + String.raw`\p{M}{0,3}`;
+  return (forms.size === 1 ? c : `[${[...forms].join('')}]`) + after;
 }
 /** A word of LOCALIZED_PASSWORD_WORDS, or of REPEAT_WORDS, letter by letter (letterSource). */
 const wordSource = (w: string) => [...w].map(letterSource).join('');
 /** LOCALIZED_PASSWORD_WORDS (or only the `alone` ones) as one alternation. */
 function localizedSource(onlyAlone = false): string {
-  return LOCALIZED_PASSWORD_WORDS.filter(({ alone }) => !onlyAlone || alone === true)
-    .map(({ words }) => words.map(wordSource).join(String.raw`[ _.\-]?`))
-    .join('|');
+  return (
+    LOCALIZED_PASSWORD_WORDS.filter(({ alone }) => !onlyAlone || alone === true)
+      // Tatweel may also draw out a word's first letter, after the blank ("كلمة ـالمرور").
+      .map(({ words }) => words.map(wordSource).join(String.raw`[ _.\-]?${TATWEEL}{0,${MAX_TATWEEL}}`))
+      .join('|')
+  );
 }
 /** The `alone` words, a whole core (see isAloneWordAt). */
 const ALONE_CORE = new RegExp(String.raw`^(?:${localizedSource(true)})$`, 'iu');
@@ -459,10 +505,13 @@ const UNMARKED_SCRIPT = /[\p{sc=Latin}\p{sc=Greek}\p{sc=Cyrillic}]/u;
  */
 function isPhraseOfSecrets(value: string): boolean {
   const words = value.split(/\s+/).filter((w) => w !== '');
-  // A later word that is a name assigned ("key=...", "user:") starts the next pair, not more of it.
+  // A later word that is a name assigned ("key=...", "user:", "PAẞWORT=", "كلمه_مرور=") starts the next pair, not more of it.
   return words.length <= MAX_WORDS && words.every((w) => DIGIT.test(w) || hasSymbol(w)) && !words.slice(1).some((w) => NEXT_PAIR.test(w));
 }
-const NEXT_PAIR = /^[A-Za-z_][\w.-]{0,63}[=:]/;
+// An ASCII name, or a name of any script that ends in a password word ("PAẞWORT=", "كلمه_مرور="): not any
+// word of other letters, which a passphrase's own words often are ("Zq8v Жук=7!", "Sonne7 Straße:12"), and
+// a value judged no passphrase goes unmasked (isStandIn) or loses its later words.
+const NEXT_PAIR = new RegExp(String.raw`^(?:[A-Za-z_][\w.-]{0,63}|[\p{L}\p{M}\p{N}_.-]{0,63}?(?:${PASSWORD_WORD_SOURCE}))[=:]`, 'iu');
 
 /**
  * A percent-encoded value is judged decoded (a form body's "Ab1%23xyz99" is "Ab1#xyz99"), an encoded
