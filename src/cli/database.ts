@@ -10,7 +10,7 @@ export async function withDatabase<T>(fn: (db: Db, config: Config) => Promise<T>
   const logger = cliLogger(config);
   let db: Db;
   try {
-    db = await openDatabase(config, logger);
+    db = await openDatabase(config, logger, undefined, 'command');
   } catch (err) {
     if (err instanceof DatabaseBusyError) throw new CliError(err.message);
     throw err;

@@ -83,7 +83,7 @@ program
   .action(async () => {
     const config = loadConfig();
     const logger = cliLogger(config);
-    const db = await openDatabase(config, logger).catch((err: unknown) => {
+    const db = await openDatabase(config, logger, undefined, 'command').catch((err: unknown) => {
       throw err instanceof DatabaseBusyError ? new CliError(err.message) : err;
     });
     try {

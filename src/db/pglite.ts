@@ -10,9 +10,14 @@ const pgliteOf = new WeakMap<Db, PGlite>();
  * LISTEN/NOTIFY) runs unchanged; there is simply never any contention to skip.
  * `dataDir` undefined means in-memory (tests). `loadDataDir` starts from a dumped data directory
  * (see dumpPglite): the tests' migrated template, which spares each test file PGlite's initdb.
+ * `sharedBuffers` replaces PostgreSQL's 128MB: PGlite zeroes the whole buffer pool as it starts.
  */
-export async function openPglite(dataDir?: string, opts: { loadDataDir?: Blob } = {}): Promise<Db> {
-  const pg = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}) });
+export async function openPglite(dataDir?: string, opts: { loadDataDir?: Blob; sharedBuffers?: string } = {}): Promise<Db> {
+  const pg = await PGlite.create({
+    ...(dataDir ? { dataDir } : {}),
+    ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+    ...(opts.sharedBuffers ? { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${opts.sharedBuffers}`] } : {}),
+  });
   const asResult = <R>(r: { rows: unknown[]; affectedRows?: number }): QueryResult<R> => ({
     rows: r.rows as R[],
     // As pg's: rows returned for a SELECT (PGlite's affectedRows counts only INSERT/UPDATE/DELETE tags
