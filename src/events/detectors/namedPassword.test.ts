@@ -4,7 +4,7 @@ import { countByType } from '../findings.js';
 import { evaluatePolicy } from '../policy.js';
 import { detectAndMask } from '../mask.js';
 import { guardAgentRecord } from '../privacyGuard.js';
-import { detectNamedPasswords } from './namedPassword.js';
+import { detectNamedPasswords, markRanges } from './namedPassword.js';
 
 // The linear-time tests: 1 MiB of a hostile unit, and the longest finding in it (a quadratic path
 // takes minutes on these and meets the test's ceiling; nothing is timed).
@@ -1847,4 +1847,29 @@ describe('named passwords: the attacker review of the typed spellings', () => {
     for (const text of [fillMiB(`ك${'ـ'.repeat(40)}`), fillMiB(`کلم${'ـ'.repeat(31)}`), fillMiB('کلمة ـ'), fillMiB('비밀 '), fillMiB('Zq8v Жук=7! ')])
       expect(longestFinding(text), text.slice(0, 20)).toBeLessThanOrEqual(256);
   });
+});
+
+describe('named passwords: the marks the word patterns read, as ranges', () => {
+  // The word patterns hold the BMP's marks as explicit ranges (markRanges), not \p{M}, which V8
+  // rebuilt at each of its hundreds of occurrences the first time a pattern read a text past Latin-1.
+  it('are exactly the combining marks of the BMP', () => {
+    const ranges = new RegExp(`[${markRanges()}]`, 'u');
+    const differ: string[] = [];
+    for (let c = 0; c <= 0xffff; c++) {
+      if (c >= 0xd800 && c <= 0xdfff) continue;
+      const ch = String.fromCharCode(c);
+      if (ranges.test(ch) !== /\p{M}/u.test(ch)) differ.push(c.toString(16));
+    }
+    expect(differ).toEqual([]);
+  });
+
+  // A mark past the BMP inside the word (a musical symbol's, spacing or not, a variation selector of
+  // plane 14) is not in the ranges: the normalized text, which drops it, reads the word. The spacing
+  // one ("\u{1D16D}") was kept there, and "pass\u{1D16D}word" passed before.
+  it.each([
+    ['pass\u{1D167}word: Zq8vT2xk!9', 'Zq8vT2xk!9'],
+    ['{"пар\u{E0100}оль": "Zq8vT2xk!9"}', 'Zq8vT2xk!9'],
+    ['contrase\u{1D16D}ña=Zq8vT2xk!9', 'Zq8vT2xk!9'],
+    ['pass\u{1D16D}word: Zq8vT2xk!9', 'Zq8vT2xk!9'],
+  ])('%s: PASSWORD, masked, and refused by the guard', refusedAlone);
 });

@@ -123,11 +123,37 @@ const MAX_WORDS = 4;
 // mark or digit of any script ("bypass_word", "Fußpass_word" are other words).
 const PASSWORD_WORD_END = String.raw`(?:w(?:or)?d|phrase)`;
 const PASSWORD_SEPARATOR = String.raw`[_.\-]{1,3}`;
+/**
+ * The combining marks of the BMP (\p{M} below U+10000) as explicit ranges, for the patterns that hold
+ * them many times. V8 builds a property class from ICU at every occurrence of \p{M}, in the two-byte
+ * compilation a pattern gets the first time it reads a text with a character past Latin-1: the word
+ * patterns hold one after every letter (letterSource), and the first such text a process read
+ * ("пароль: …", "APİ_KEY=…") held its event loop 5-37 s compiling them (a busy 2-core machine). As
+ * ranges of the BMP they compile in under a second; with the astral marks too, still five times
+ * slower. An astral mark inside a password word (a musical symbol's, a variation selector of plane 14)
+ * is read by the normalized text, which drops every mark (normalize.ts), not by the text as written.
+ * namedPassword.test.ts checks the ranges against \p{M} at every code point of the BMP.
+ */
+let markRangesSource: string | undefined;
+export function markRanges(): string {
+  if (markRangesSource !== undefined) return markRangesSource;
+  const hex = (c: number) => `\\u${c.toString(16).padStart(4, '0')}`;
+  let source = '';
+  // One pass of one pattern over the BMP's code points in order (a few ms, once per process): a run of
+  // marks is a range.
+  let bmp = '';
+  for (let c = 0; c <= 0xffff; c++) if (c < 0xd800 || c > 0xdfff) bmp += String.fromCharCode(c);
+  for (const { 0: run, index } of bmp.matchAll(/\p{M}+/gu)) {
+    const [first, last] = [bmp.charCodeAt(index), bmp.charCodeAt(index + run.length - 1)];
+    source += first === last ? hex(first) : `${hex(first)}-${hex(last)}`;
+  }
+  return (markRangesSource = source);
+}
 // What "pass" and "pw" may not follow to be a name's own segment, or a name alone: a letter, a mark
 // or a digit of any script ("bypass", "Reisepass", "Fußpass", "测试全部pass", "登机牌pass" are words
 // of their own, "Kaffeépass" in NFD too). So a prefix before them ends in a separator, "_", "." or
 // "-" ("DB_PASS", "ключ_pass"): skipBack reads letters of any script into a name's prefix.
-const NOT_AFTER_WORD = String.raw`(?<![\p{L}\p{M}\p{N}])`;
+const NOT_AFTER_WORD = String.raw`(?<![\p{L}\p{N}${markRanges()}])`;
 /**
  * The password's name in other languages, one list: each read as "password" is (any case, glued after
  * a prefix of any script, `_`, `.`, `-` or camelCase, a quoted key, the same links and values). Its
@@ -232,7 +258,7 @@ function letterSource(c: string): string {
   const base = nfd.filter((x) => !MARK.test(x)).join('');
   if (base === '') return '';
   const marks = nfd.filter((x) => MARK.test(x));
-  const after = ARABIC_LETTER.test(c) ? String.raw`[\p{M}${TATWEEL}]{0,${MAX_TATWEEL}}` : String.raw`\p{M}{0,3}`;
+  const after = ARABIC_LETTER.test(c) ? `[${markRanges()}${TATWEEL}]{0,${MAX_TATWEEL}}` : `[${markRanges()}]{0,3}`;
   const variant = ARABIC_LETTER_VARIANTS[c];
   if (variant !== undefined) return `[${c}${variant}]${after}`;
   if (marks.length === 0 && nfd.length > 1) {
@@ -511,7 +537,7 @@ function isPhraseOfSecrets(value: string): boolean {
 // An ASCII name, or a name of any script that ends in a password word ("PAẞWORT=", "كلمه_مرور="): not any
 // word of other letters, which a passphrase's own words often are ("Zq8v Жук=7!", "Sonne7 Straße:12"), and
 // a value judged no passphrase goes unmasked (isStandIn) or loses its later words.
-const NEXT_PAIR = new RegExp(String.raw`^(?:[A-Za-z_][\w.-]{0,63}|[\p{L}\p{M}\p{N}_.-]{0,63}?(?:${PASSWORD_WORD_SOURCE}))[=:]`, 'iu');
+const NEXT_PAIR = new RegExp(String.raw`^(?:[A-Za-z_][\w.-]{0,63}|[\p{L}\p{N}${markRanges()}_.-]{0,63}?(?:${PASSWORD_WORD_SOURCE}))[=:]`, 'iu');
 
 /**
  * A percent-encoded value is judged decoded (a form body's "Ab1%23xyz99" is "Ab1#xyz99"), an encoded
