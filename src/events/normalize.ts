@@ -77,10 +77,7 @@ function csiEnd(text: string, k: number): number {
 function isSeparator(c: number): boolean {
   return c !== 0x20 && GROUP_SEPARATORS.includes(String.fromCharCode(c));
 }
-// And the spacing marks past the BMP (a musical symbol's, the vowel signs of Brahmi's historic
-// scripts): the password words' patterns read the BMP's marks only (namedPassword.ts markRanges), so a
-// mark of theirs inside a word ("contrase\u{1D16D}ña") is read here, where every other mark is.
-const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}]|(?=[\u{10000}-\u{10FFFF}])\p{Mc}/u;
+const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}]/u;
 const DECIMAL_DIGIT = /\p{Nd}/u;
 
 /**

@@ -131,7 +131,7 @@ const PASSWORD_SEPARATOR = String.raw`[_.\-]{1,3}`;
  * ("пароль: …", "APİ_KEY=…") held its event loop 5-37 s compiling them (a busy 2-core machine). As
  * ranges of the BMP they compile in under a second; with the astral marks too, still five times
  * slower. An astral mark inside a password word (a musical symbol's, a variation selector of plane 14)
- * is read by the normalized text, which drops every mark (normalize.ts), not by the text as written.
+ * is read past by pastAstralMarks, in both readings.
  * namedPassword.test.ts checks the ranges against \p{M} at every code point of the BMP.
  */
 let markRangesSource: string | undefined;
@@ -1560,8 +1560,34 @@ function oracleFindings(text: string, out: Finding[]): void {
 }
 
 export function detectNamedPasswords(text: string): Finding[] {
-  return findNamedPasswords(text, null);
+  return pastAstralMarks(text, (plain) => findNamedPasswords(plain, null));
 }
+
+/**
+ * `find` over `text` without its marks past the BMP, its findings' spans mapped back to `text`. The
+ * word patterns read the BMP's marks only (markRanges); a mark of plane 1 or 14 inside or after a word
+ * ("пароль\u{E0100}", "contrase\u{1D16D}ña") is read past here, in both readings, as \p{M} read it. The
+ * normalizer drops the astral non-spacing marks, not the spacing ones, and the text as written
+ * keeps both. Text without one (almost all) is read as it is, with no copy.
+ */
+function pastAstralMarks(text: string, find: (plain: string) => Finding[]): Finding[] {
+  if (!ASTRAL_MARK.test(text)) return find(text);
+  // at[i]: where code unit i of the copy is in text; at[copy.length]: text.length.
+  let plain = '';
+  const at: number[] = [];
+  for (let i = 0; i < text.length;) {
+    const width = text.codePointAt(i)! > 0xffff ? 2 : 1;
+    if (width === 1 || !ASTRAL_MARK.test(text.slice(i, i + 2))) {
+      plain += text.slice(i, i + width);
+      for (let k = 0; k < width; k++) at.push(i + k);
+    }
+    i += width;
+  }
+  at.push(text.length);
+  // A span ends after its last code unit's place, so a mark right after it stays outside, as before.
+  return find(plain).map((f) => ({ ...f, start: at[f.start]!, end: f.end > f.start ? at[f.end - 1]! + 1 : at[f.start]! }));
+}
+const ASTRAL_MARK = /(?=[\u{10000}-\u{10FFFF}])\p{M}/u;
 
 /** The findings; `blocks`, when given, gets those that are block scalars' values (blockScalarValue). */
 function findNamedPasswords(text: string, blocks: Set<Finding> | null): Finding[] {
@@ -1593,7 +1619,8 @@ export function detectWrittenNamedPasswords(written: string): Finding[] {
   if (!escaped && !BLOCK_GATE.test(written)) return [];
   // A name cased in a Turkish locale ("APİ_KEY") read as the normalizer reads it: the same fold, one
   // code unit for one, so every finding is a span of the text as written.
-  const text = foldTurkishI(written);
-  const blocks = new Set<Finding>();
-  return findNamedPasswords(text, blocks).filter((f) => blocks.has(f) || (escaped && WRITTEN_ONLY.test(text.slice(f.start, f.end))));
+  return pastAstralMarks(foldTurkishI(written), (text) => {
+    const blocks = new Set<Finding>();
+    return findNamedPasswords(text, blocks).filter((f) => blocks.has(f) || (escaped && WRITTEN_ONLY.test(text.slice(f.start, f.end))));
+  });
 }
