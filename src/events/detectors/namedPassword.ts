@@ -253,12 +253,12 @@ export const foldArabicVariants = (text: string): string => text.replace(ARABIC_
  * each of its canonically equal spellings, its first letters composed and the rest not ("밀", "미" and
  * "ᆯ", the three jamo). An Arabic letter takes tatweel among its marks (TATWEEL).
  */
-function letterSource(c: string): string {
+function letterSource(c: string, withMarks = true): string {
   const nfd = [...c.normalize('NFD')];
   const base = nfd.filter((x) => !MARK.test(x)).join('');
   if (base === '') return '';
   const marks = nfd.filter((x) => MARK.test(x));
-  const after = ARABIC_LETTER.test(c) ? `[${markRanges()}${TATWEEL}]{0,${MAX_TATWEEL}}` : `[${markRanges()}]{0,3}`;
+  const after = ARABIC_LETTER.test(c) ? `[${withMarks ? markRanges() : ''}${TATWEEL}]{0,${MAX_TATWEEL}}` : withMarks ? `[${markRanges()}]{0,3}` : '';
   const variant = ARABIC_LETTER_VARIANTS[c];
   if (variant !== undefined) return `[${c}${variant}]${after}`;
   if (marks.length === 0 && nfd.length > 1) {
@@ -271,13 +271,13 @@ function letterSource(c: string): string {
   return (forms.size === 1 ? c : `[${[...forms].join('')}]`) + after;
 }
 /** A word of LOCALIZED_PASSWORD_WORDS, or of REPEAT_WORDS, letter by letter (letterSource). */
-const wordSource = (w: string) => [...w].map(letterSource).join('');
+const wordSource = (w: string, withMarks = true) => [...w].map((c) => letterSource(c, withMarks)).join('');
 /** LOCALIZED_PASSWORD_WORDS (or only the `alone` ones) as one alternation. */
-function localizedSource(onlyAlone = false): string {
+function localizedSource(onlyAlone = false, withMarks = true): string {
   return (
     LOCALIZED_PASSWORD_WORDS.filter(({ alone }) => !onlyAlone || alone === true)
       // Tatweel may also draw out a word's first letter, after the blank ("كلمة ـالمرور").
-      .map(({ words }) => words.map(wordSource).join(String.raw`[ _.\-]?${TATWEEL}{0,${MAX_TATWEEL}}`))
+      .map(({ words }) => words.map((w) => wordSource(w, withMarks)).join(String.raw`[ _.\-]?${TATWEEL}{0,${MAX_TATWEEL}}`))
       .join('|')
   );
 }
@@ -295,9 +295,12 @@ function isAloneWordAt(text: string, k: number): boolean {
   return ALONE_AT.test(text);
 }
 
-// Everything any finding needs, in one case-insensitive search: cheap enough for every field.
+// Everything any finding needs, in one case-insensitive search: cheap enough for every field. The
+// words of other languages without their marks, and any text with a mark of the BMP passes (a word
+// with one in it; an astral one is gone: pastAstralMarks): the words' mark slots, hundreds of classes,
+// made every field's search twice as slow, and a text in the scripts that write marks is read whole.
 const GATE = new RegExp(
-  String.raw`pass|pw|secret|key|token|auth|bearer|sig|cookie|oracle|sqlplus|@(?:tcp6?|udp|unix)\(|mysql|mariadb|curl|login|redis-cli|identified|sqlcmd|mongo|ldap|${localizedSource()}`,
+  String.raw`pass|pw|secret|key|token|auth|bearer|sig|cookie|oracle|sqlplus|@(?:tcp6?|udp|unix)\(|mysql|mariadb|curl|login|redis-cli|identified|sqlcmd|mongo|ldap|${localizedSource(false, false)}|[${markRanges()}]`,
   'iu',
 );
 // The names (see the header): a password's first, then a secret's. "pass" and "pw" only as a name's
@@ -374,7 +377,7 @@ const repeatSegment = (words: readonly string[]) =>
   new RegExp(
     String.raw`(?:[_.\-]?(?:${[...new Set(words)]
       .sort((a, b) => b.length - a.length)
-      .map(wordSource)
+      .map((w) => wordSource(w))
       .join('|')}))?`,
     'iuy',
   );
