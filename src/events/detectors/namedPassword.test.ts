@@ -4,7 +4,7 @@ import { countByType } from '../findings.js';
 import { evaluatePolicy } from '../policy.js';
 import { detectAndMask } from '../mask.js';
 import { guardAgentRecord } from '../privacyGuard.js';
-import { detectNamedPasswords, markRanges } from './namedPassword.js';
+import { detectNamedPasswords, MARK_RANGES } from './namedPassword.js';
 
 // The linear-time tests: 1 MiB of a hostile unit, and the longest finding in it (a quadratic path
 // takes minutes on these and meets the test's ceiling; nothing is timed).
@@ -1850,10 +1850,10 @@ describe('named passwords: the attacker review of the typed spellings', () => {
 });
 
 describe('named passwords: the marks the word patterns read, as ranges', () => {
-  // The word patterns hold the BMP's marks as explicit ranges (markRanges), not \p{M}, which V8
+  // The word patterns hold the BMP's marks as explicit ranges (MARK_RANGES), not \p{M}, which V8
   // rebuilt at each of its hundreds of occurrences the first time a pattern read a text past Latin-1.
   it('are exactly the combining marks of the BMP', () => {
-    const ranges = new RegExp(`[${markRanges()}]`, 'u');
+    const ranges = new RegExp(`[${MARK_RANGES}]`, 'u');
     const differ: string[] = [];
     for (let c = 0; c <= 0xffff; c++) {
       if (c >= 0xd800 && c <= 0xdfff) continue;

@@ -134,9 +134,7 @@ const PASSWORD_SEPARATOR = String.raw`[_.\-]{1,3}`;
  * is read past by pastAstralMarks, in both readings.
  * namedPassword.test.ts checks the ranges against \p{M} at every code point of the BMP.
  */
-let markRangesSource: string | undefined;
-export function markRanges(): string {
-  if (markRangesSource !== undefined) return markRangesSource;
+function bmpMarkRanges(): string {
   const hex = (c: number) => `\\u${c.toString(16).padStart(4, '0')}`;
   let source = '';
   // One pass of one pattern over the BMP's code points in order (a few ms, once per process): a run of
@@ -147,13 +145,14 @@ export function markRanges(): string {
     const [first, last] = [bmp.charCodeAt(index), bmp.charCodeAt(index + run.length - 1)];
     source += first === last ? hex(first) : `${hex(first)}-${hex(last)}`;
   }
-  return (markRangesSource = source);
+  return source;
 }
+export const MARK_RANGES = bmpMarkRanges();
 // What "pass" and "pw" may not follow to be a name's own segment, or a name alone: a letter, a mark
 // or a digit of any script ("bypass", "Reisepass", "Fußpass", "测试全部pass", "登机牌pass" are words
 // of their own, "Kaffeépass" in NFD too). So a prefix before them ends in a separator, "_", "." or
 // "-" ("DB_PASS", "ключ_pass"): skipBack reads letters of any script into a name's prefix.
-const NOT_AFTER_WORD = String.raw`(?<![\p{L}\p{N}${markRanges()}])`;
+const NOT_AFTER_WORD = String.raw`(?<![\p{L}\p{N}${MARK_RANGES}])`;
 /**
  * The password's name in other languages, one list: each read as "password" is (any case, glued after
  * a prefix of any script, `_`, `.`, `-` or camelCase, a quoted key, the same links and values). Its
@@ -258,7 +257,8 @@ function letterSource(c: string, withMarks = true): string {
   const base = nfd.filter((x) => !MARK.test(x)).join('');
   if (base === '') return '';
   const marks = nfd.filter((x) => MARK.test(x));
-  const after = ARABIC_LETTER.test(c) ? `[${withMarks ? markRanges() : ''}${TATWEEL}]{0,${MAX_TATWEEL}}` : withMarks ? `[${markRanges()}]{0,3}` : '';
+  const marksAfter = withMarks ? MARK_RANGES : '';
+  const after = ARABIC_LETTER.test(c) ? `[${marksAfter}${TATWEEL}]{0,${MAX_TATWEEL}}` : withMarks ? `[${marksAfter}]{0,3}` : '';
   const variant = ARABIC_LETTER_VARIANTS[c];
   if (variant !== undefined) return `[${c}${variant}]${after}`;
   if (marks.length === 0 && nfd.length > 1) {
@@ -300,7 +300,7 @@ function isAloneWordAt(text: string, k: number): boolean {
 // with one in it; an astral one is gone: pastAstralMarks): the words' mark slots, hundreds of classes,
 // made every field's search twice as slow, and a text in the scripts that write marks is read whole.
 const GATE = new RegExp(
-  String.raw`pass|pw|secret|key|token|auth|bearer|sig|cookie|oracle|sqlplus|@(?:tcp6?|udp|unix)\(|mysql|mariadb|curl|login|redis-cli|identified|sqlcmd|mongo|ldap|${localizedSource(false, false)}|[${markRanges()}]`,
+  String.raw`pass|pw|secret|key|token|auth|bearer|sig|cookie|oracle|sqlplus|@(?:tcp6?|udp|unix)\(|mysql|mariadb|curl|login|redis-cli|identified|sqlcmd|mongo|ldap|${localizedSource(false, false)}|[${MARK_RANGES}]`,
   'iu',
 );
 // The names (see the header): a password's first, then a secret's. "pass" and "pw" only as a name's
@@ -540,7 +540,7 @@ function isPhraseOfSecrets(value: string): boolean {
 // An ASCII name, or a name of any script that ends in a password word ("PAẞWORT=", "كلمه_مرور="): not any
 // word of other letters, which a passphrase's own words often are ("Zq8v Жук=7!", "Sonne7 Straße:12"), and
 // a value judged no passphrase goes unmasked (isStandIn) or loses its later words.
-const NEXT_PAIR = new RegExp(String.raw`^(?:[A-Za-z_][\w.-]{0,63}|[\p{L}\p{N}${markRanges()}_.-]{0,63}?(?:${PASSWORD_WORD_SOURCE}))[=:]`, 'iu');
+const NEXT_PAIR = new RegExp(String.raw`^(?:[A-Za-z_][\w.-]{0,63}|[\p{L}\p{N}${MARK_RANGES}_.-]{0,63}?(?:${PASSWORD_WORD_SOURCE}))[=:]`, 'iu');
 
 /**
  * A percent-encoded value is judged decoded (a form body's "Ab1%23xyz99" is "Ab1#xyz99"), an encoded
@@ -1568,7 +1568,7 @@ export function detectNamedPasswords(text: string): Finding[] {
 
 /**
  * `find` over `text` without its marks past the BMP, its findings' spans mapped back to `text`. The
- * word patterns read the BMP's marks only (markRanges); a mark of plane 1 or 14 inside or after a word
+ * word patterns read the BMP's marks only (MARK_RANGES); a mark of plane 1 or 14 inside or after a word
  * ("пароль\u{E0100}", "contrase\u{1D16D}ña") is read past here, in both readings, as \p{M} read it. The
  * normalizer drops the astral non-spacing marks, not the spacing ones, and the text as written
  * keeps both. Text without one (almost all) is read as it is, with no copy.
