@@ -1897,3 +1897,22 @@ describe('named passwords: the marks the word patterns read, as ranges', () => {
     expect(types('(415) 555-0132\u{1D16D} 192.168.1.10')).toEqual(['IP_ADDRESS', 'PHONE']);
   });
 });
+
+describe('named passwords: a form body joins a name of several words by "+"', () => {
+  // application/x-www-form-urlencoded writes a blank as "+": a login form posted with the field named
+  // in its language ("mot de passe", "kata sandi", "mật khẩu" percent-encoded) passed unmasked.
+  it.each([
+    ['user=bob&mot+de+passe=Zq8vT2xk9', 'Zq8vT2xk9'],
+    // Starting the text, a line's name: its value reads to the line's end, as "password=" does.
+    ['mot+de+passe=Zq8vT2xk9&user=bob', 'Zq8vT2xk9&user=bob'],
+    ['https://x.example.com/login?user=bob&mot+de+passe=Zq8vT2xk9', 'Zq8vT2xk9'],
+    ['user=bob&kata+sandi=Zq8vT2xk9', 'Zq8vT2xk9'],
+    ['user=bob&kata+laluan=Zq8vT2xk9', 'Zq8vT2xk9'],
+    ['user=bob&m%E1%BA%ADt+kh%E1%BA%A9u=Zq8vT2xk9', 'Zq8vT2xk9'],
+    ['user=bob&%CE%BA%CF%89%CE%B4%CE%B9%CE%BA%CF%8C%CF%82+%CF%80%CF%81%CF%8C%CF%83%CE%B2%CE%B1%CF%83%CE%B7%CF%82=Zq8vT2xk9', 'Zq8vT2xk9'],
+    ['user=bob&%D9%83%D9%84%D9%85%D8%A9+%D8%A7%D9%84%D9%85%D8%B1%D9%88%D8%B1=Zq8vT2xk9', 'Zq8vT2xk9'],
+    ['user=bob&%EB%B9%84%EB%B0%80+%EB%B2%88%ED%98%B8=Zq8vT2xk9', 'Zq8vT2xk9'],
+  ])('%s: PASSWORD, masked, and refused by the guard', refusedAlone);
+
+  it.each(['q=mot+de+passe+oubli%C3%A9&page=2', 'search?q=kata+sandi+lupa'])('%s: the words as a search, no finding', accepted);
+});

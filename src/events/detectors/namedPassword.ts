@@ -156,8 +156,9 @@ const NOT_AFTER_WORD = String.raw`(?<![\p{L}\p{N}${MARK_RANGES}])`;
 /**
  * The password's name in other languages, one list: each read as "password" is (any case, glued after
  * a prefix of any script, `_`, `.`, `-` or camelCase, a quoted key, the same links and values). Its
- * words are joined by a blank, a separator or nothing ("mot de passe", "mot_de_passe", "motDePasse",
- * "kata sandi", "كلمة المرور"). urlSecrets.ts names a URL's credential parameters by it too.
+ * words are joined by a blank, a separator, a form body's "+" (its encoded blank: "mot+de+passe=") or
+ * nothing ("mot de passe", "mot_de_passe", "motDePasse", "kata sandi", "كلمة المرور"). urlSecrets.ts
+ * names a URL's credential parameters by it too.
  * `alone`: only after no letter, mark or digit, as "pass", or after camelCase's lower-case letter
  * (isAloneWordAt): the word ends ordinary words ("resenha", a review; "deşifre", to decode; Indonesian
  * "berkata Sandi", said to Sandi), and "novaSenha", "yeniŞifre", "userKataSandi" are names. Each letter
@@ -277,7 +278,7 @@ function localizedSource(onlyAlone = false, withMarks = true): string {
   return (
     LOCALIZED_PASSWORD_WORDS.filter(({ alone }) => !onlyAlone || alone === true)
       // Tatweel may also draw out a word's first letter, after the blank ("كلمة ـالمرور").
-      .map(({ words }) => words.map((w) => wordSource(w, withMarks)).join(String.raw`[ _.\-]?${TATWEEL}{0,${MAX_TATWEEL}}`))
+      .map(({ words }) => words.map((w) => wordSource(w, withMarks)).join(String.raw`[ _.+\-]?${TATWEEL}{0,${MAX_TATWEEL}}`))
       .join('|')
   );
 }
