@@ -20,7 +20,7 @@
  * `Authorization: Token ...` (schemeFindings), a session cookie in a Cookie or Set-Cookie header
  * (cookieFindings) or curl's `-b`/`--cookie` (cookieOption), Oracle's `user/password@` logon
  * (oracleFindings). Prose names a password or a secret too: `my password is X`, `the password for the
- * prod db is X`, `the API key is: X` (PROSE_LINK).
+ * prod db is X`, `the API key is: X`, in the password word's language too (PROSE_LINK_WORDS).
  *
  * The name (NAME_CORE): password, passwd, pwd or passphrase, or the password word of another language
  * (LOCALIZED_PASSWORD_WORDS: `Passwort`, `contraseña`, `mot de passe`, `mật khẩu`, `пароль`, `كلمة المرور`,
@@ -183,45 +183,48 @@ const NOT_AFTER_WORD = String.raw`(?<![\p{L}\p{N}${MARK_RANGES}])`;
  * (`סיסמה: "עם ישראל חי"`; one word in the typographic ״ ״ would be one); Japanese "暗証番号", a PIN,
  * a secret as a password is (a four-digit one is shorter than MIN_LENGTH and passes; English "pin" is
  * no name here, a map's or a version's pin as often). Inflected forms are not read ("κωδικού
- * πρόσβασης", "Passwörter"): a label or a key names it in its base form.
+ * πρόσβασης", "Passwörter"): a label or a key names it in its base form. But for `endings`, glued on
+ * where a sentence, a form or a message names the password so as often as by its base form: the
+ * article of Swedish, Norwegian and Danish ("lösenordet", the password), the owner of Turkish and
+ * Finnish ("şifreniz", your password: how a one-time password arrives by SMS; "salasanasi").
  */
-export const LOCALIZED_PASSWORD_WORDS: ReadonlyArray<{ words: readonly string[]; alone?: boolean }> = [
-  { words: ['passwort'] }, // German
-  { words: ['paßwort'] }, // German, spelled before 1996 and still typed so
-  { words: ['kennwort'] }, // German (Windows)
-  { words: ['wachtwoord'] }, // Dutch
-  { words: ['contraseña'] }, // Spanish
-  { words: ['senha'], alone: true }, // Portuguese
-  { words: ['mot', 'de', 'passe'] }, // French
-  { words: ['lösenord'] }, // Swedish
-  { words: ['passord'] }, // Norwegian
-  { words: ['adgangskode'] }, // Danish
-  { words: ['kodeord'] }, // Danish, Norwegian
-  { words: ['salasana'] }, // Finnish
-  { words: ['jelszó'] }, // Hungarian
-  { words: ['şifre'], alone: true }, // Turkish
-  { words: ['mật', 'khẩu'] }, // Vietnamese
-  { words: ['kata', 'sandi'], alone: true }, // Indonesian
-  { words: ['kata', 'laluan'], alone: true }, // Malay
-  { words: ['κωδικός', 'πρόσβασης'] }, // Greek
-  { words: ['пароль'] }, // Russian, Ukrainian
-  { words: ['סיסמה'] }, // Hebrew
-  { words: ['סיסמא'] }, // Hebrew, the common spelling
-  { words: ['كلمة', 'المرور'] }, // Arabic
-  { words: ['كلمه', 'المرور'] }, // Arabic, "ه" typed for the final "ة"
-  { words: ['كلمة', 'مرور'] }, // Arabic, indefinite
-  { words: ['كلمه', 'مرور'] }, // Arabic, indefinite, "ه" for "ة"
-  { words: ['كلمة', 'السر'] }, // Arabic
-  { words: ['كلمه', 'السر'] }, // Arabic, "ه" for "ة"
-  { words: ['पासवर्ड'] }, // Hindi
-  { words: ['รหัสผ่าน'] }, // Thai
-  { words: ['密码'] }, // Chinese, simplified
-  { words: ['密碼'] }, // Chinese, traditional
-  { words: ['パスワード'] }, // Japanese
-  { words: ['暗証番号'] }, // Japanese, a PIN
-  { words: ['비밀번호'] }, // Korean
-  { words: ['비밀', '번호'] }, // Korean, as often typed with a blank ("비밀 번호")
-  { words: ['패스워드'] }, // Korean, the loanword
+export const LOCALIZED_PASSWORD_WORDS: ReadonlyArray<{ words: readonly string[]; language: string; alone?: boolean; endings?: readonly string[] }> = [
+  { words: ['passwort'], language: 'German' },
+  { words: ['paßwort'], language: 'German' }, // spelled before 1996 and still typed so
+  { words: ['kennwort'], language: 'German' }, // Windows'
+  { words: ['wachtwoord'], language: 'Dutch' },
+  { words: ['contraseña'], language: 'Spanish' },
+  { words: ['senha'], alone: true, language: 'Portuguese' },
+  { words: ['mot', 'de', 'passe'], language: 'French' },
+  { words: ['lösenord'], endings: ['et'], language: 'Swedish' },
+  { words: ['passord'], endings: ['et'], language: 'Norwegian' },
+  { words: ['adgangskode'], endings: ['n'], language: 'Danish' },
+  { words: ['kodeord'], endings: ['et'], language: 'Danish' }, // Norwegian's too
+  { words: ['salasana'], endings: ['ni', 'si', 'mme', 'nne'], language: 'Finnish' },
+  { words: ['jelszó'], language: 'Hungarian' },
+  { words: ['şifre'], alone: true, endings: ['m', 'n', 'si', 'miz', 'niz'], language: 'Turkish' },
+  { words: ['mật', 'khẩu'], language: 'Vietnamese' },
+  { words: ['kata', 'sandi'], alone: true, language: 'Indonesian' },
+  { words: ['kata', 'laluan'], alone: true, language: 'Malay' },
+  { words: ['κωδικός', 'πρόσβασης'], language: 'Greek' },
+  { words: ['пароль'], language: 'Russian' }, // Ukrainian's too (PROSE_LINK_WORDS)
+  { words: ['סיסמה'], language: 'Hebrew' },
+  { words: ['סיסמא'], language: 'Hebrew' }, // the common spelling
+  { words: ['كلمة', 'المرور'], language: 'Arabic' },
+  { words: ['كلمه', 'المرور'], language: 'Arabic' }, // "ه" typed for the final "ة"
+  { words: ['كلمة', 'مرور'], language: 'Arabic' }, // indefinite
+  { words: ['كلمه', 'مرور'], language: 'Arabic' }, // indefinite, "ه" for "ة"
+  { words: ['كلمة', 'السر'], language: 'Arabic' },
+  { words: ['كلمه', 'السر'], language: 'Arabic' }, // "ه" for "ة"
+  { words: ['पासवर्ड'], language: 'Hindi' },
+  { words: ['รหัสผ่าน'], language: 'Thai' },
+  { words: ['密码'], language: 'Chinese' }, // simplified
+  { words: ['密碼'], language: 'Chinese' }, // traditional
+  { words: ['パスワード'], language: 'Japanese' },
+  { words: ['暗証番号'], language: 'Japanese' }, // a PIN
+  { words: ['비밀번호'], language: 'Korean' },
+  { words: ['비밀', '번호'], language: 'Korean' }, // as often typed with a blank ("비밀 번호")
+  { words: ['패스워드'], language: 'Korean' }, // the loanword
 ];
 const MARK = /\p{M}/u;
 /**
@@ -962,13 +965,253 @@ function contextOf(text: string, nameStart: number): Context {
   return startsLine(text, nameStart) ? 'line' : 'plain';
 }
 
-// Prose's link ("my password is X", "the password for the prod db is X", "the password is: X",
-// "is:X"): "is" or "was", maybe with a colon, maybe after "for" and a few words naming what the
-// password opens.
-const PROSE_LINK = /[ \t]{1,4}(?:for[ \t]{1,4}(?:[^\s=:]{1,32}[ \t]{1,4}){1,5}?)?(?:is|was)(?::[ \t]{0,4}|[ \t]{1,4})/iy;
+/**
+ * Prose's links between a password word and its value, by the word's language (LOCALIZED_PASSWORD_WORDS;
+ * English's for the English words and every other name, and with any language's own, as code and
+ * chat mix English in): `is`, the verb ("my password is X", "das Passwort lautet X", "пароль — X":
+ * Russian and Ukrainian write a dash for it), maybe after words that follow the noun in the
+ * languages that put them after it (`after`, and REPEAT_WORDS: "la contraseña temporal es X",
+ * "mật khẩu mới là X"), the owner ("kata sandi Anda adalah X") and `for`, a word naming what the
+ * password opens and a few more ("le mot de passe du wifi est X", "пароль от почты — X"). Only the
+ * word's own language: Finnish's "on" and Russian's dash are English words and page titles' dashes
+ * ("Failed to update password on db-prod-2", "Reset Password - Office365").
+ * The languages that write no blank between words glue them on (`glued`: "密码是X", "密码已重置为X",
+ * "パスワードはX", "비밀번호는 X", "รหัสผ่านของคุณคือ X"); the value is then the run up to the next
+ * letter of theirs or their punctuation, not the rest of the clause ("密码为空（错误码：ERR_1001）" holds
+ * none). Only the topic's particles, not the subject's (Japanese "が", Korean "가": "パスワードが
+ * user01により変更されました", changed by user01). Read with or without accents, as the password words
+ * are (wordSource). Not read: verbs that are suffixes ("şifresi X'tir"), Hungarian's omitted one,
+ * Hindi's after the value.
+ */
+const PROSE_LINK_WORDS: Readonly<
+  Record<string, { is: readonly string[]; for?: readonly string[]; after?: readonly string[]; owner?: readonly string[]; glued?: boolean }>
+> = {
+  English: { is: ['is', 'was'], for: ['for'] },
+  German: { is: ['ist', 'war', 'lautet', 'lautete'], for: ['für', 'fuer', 'von', 'vom', 'zum', 'zur'] },
+  Dutch: { is: ['is', 'was', 'luidt'], for: ['voor', 'van'] },
+  Spanish: { is: ['es', 'era', 'fue'], for: ['de', 'del', 'para'], after: ['temporal', 'provisional'] },
+  Portuguese: { is: ['é', 'era', 'foi'], for: ['de', 'do', 'da', 'para'], after: ['temporária', 'provisória'] },
+  French: { is: ['est', 'était'], for: ['de', 'du', 'pour'], after: ['provisoire', 'temporaire', 'nouvelle', 'actuelle'] },
+  Swedish: { is: ['är', 'var'], for: ['för', 'till'] },
+  Norwegian: { is: ['er', 'var'], for: ['for', 'til'] },
+  Danish: { is: ['er', 'var'], for: ['for', 'til'] },
+  Finnish: { is: ['on', 'oli'] },
+  Vietnamese: { is: ['là'], for: ['của', 'cho'], after: ['tạm thời', 'hiện tại', 'wifi'] },
+  Indonesian: { is: ['adalah', 'ialah', 'yaitu'], for: ['untuk', 'dari'], after: ['sementara'], owner: ['anda', 'kamu', 'saya'] },
+  Malay: { is: ['ialah', 'adalah'], for: ['untuk', 'bagi'], after: ['sementara'], owner: ['anda', 'awak', 'saya'] },
+  Greek: { is: ['είναι', 'ήταν'], for: ['για', 'του', 'της'] },
+  // The dash prose writes for "is" ("Пароль — X"), read as the normalizer writes every dash, "-": a
+  // title's hyphen reads the same ("Сменить пароль - Office365" masks its product's name if it holds a
+  // digit). A leak weighs more; English, which has its verb, reads no dash.
+  Russian: { is: ['- это', 'это', 'был', '-', 'це', 'був'], for: ['от', 'для', 'к', 'від', 'до'] },
+  Hebrew: { is: ['היא', 'הוא'], for: ['של', 'עבור'], after: ['החדשה', 'הזמנית', 'הנוכחית'], owner: ['שלך', 'שלי', 'שלכם'] },
+  Arabic: { is: ['هي', 'هى'], after: ['المؤقتة', 'الخاصة بك', 'الخاصة بي'] },
+  Chinese: {
+    is: ['是', '为', '為'],
+    // Said before the verb: "就是", "应该是", and a reset's "已重置为", "设置为", "改为".
+    after: ['就', '应该', '應該', '已经', '已經', '已', '重置', '重設', '设置', '設置', '设定', '設定', '更改', '修改', '改'],
+    glued: true,
+  },
+  Japanese: { is: ['は'], glued: true },
+  // After a vowel, as every Korean password word ends.
+  Korean: { is: ['는'], glued: true },
+  Thai: { is: ['คือ', 'เป็น'], after: ['ใหม่', 'ชั่วคราว', 'ปัจจุบัน'], owner: ['ของคุณ', 'ของฉัน'], glued: true },
+};
+/**
+ * Words as one alternation, longest first ("lautete" before "lautet"), each with and without its
+ * accents (wordSource) but no mark slots: the normalized text, which has none, reads them (a mark
+ * typed after a letter, NFD, is dropped there), and slots for hundreds of marks after every letter
+ * would make the patterns' first compilation cost what the password words' does.
+ */
+const wordsSource = (words: readonly string[]) =>
+  [...new Set(words)]
+    .sort((a, b) => b.length - a.length)
+    // A one-letter word keeps its accent: Portuguese "é" (is) without it is "e" (and), in Italian too.
+    .map((w) => ([...w].length === 1 && MARK.test(w.normalize('NFD')) ? w : wordSource(w, false)))
+    .join('|');
+const BLANKS = String.raw`[ \t]{1,4}`;
+const optionalWords = (words: readonly string[], blank: string, max = 1) => (words.length === 0 ? '' : `(?:(?:${wordsSource(words)})${blank}){0,${max}}`);
 
-/** The value given to the name at [nameStart, nameEnd), or null; `prose`: a password word's. */
-function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Scans, prose = false): ValueSpan | null {
+interface ProseLinks {
+  /** Blanks, then the words up to the verb, then a colon or a blank ("my password is X"). */
+  spaced: RegExp;
+  /** The words glued on, maybe a colon or a comma, maybe blanks ("密码是X", "密码为：X", "パスワードは、X"); null for a language that writes blanks. */
+  glued: RegExp | null;
+}
+/** Each language's links, compiled on first use; and the language of each password word. */
+const proseLinksOf = new Map<string, ProseLinks>();
+
+function proseLinks(language: string): ProseLinks {
+  let links = proseLinksOf.get(language);
+  if (links !== undefined) return links;
+  const english = PROSE_LINK_WORDS.English!;
+  const own = PROSE_LINK_WORDS[language] ?? english;
+  const repeat = (REPEAT_WORDS as Record<string, readonly string[]>)[language] ?? [];
+  const after = [...repeat, ...(own.after ?? [])];
+  const owner = own.owner ?? [];
+  const of = [...(own.for ?? []), ...(english.for ?? [])];
+  const forClause = String.raw`(?:(?:${wordsSource(of)})[ \t]{1,4}(?:[^\s=:]{1,32}[ \t]{1,4}){1,5}?)?`;
+  const is = wordsSource([...own.is, ...english.is]);
+  links = {
+    spaced: new RegExp(
+      String.raw`[ \t]{1,4}${own.glued ? '' : optionalWords(after, BLANKS, 2)}${own.glued ? '' : optionalWords(owner, BLANKS)}${forClause}(?:${is})(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})`,
+      'iuy',
+    ),
+    glued:
+      own.glued === true
+        ? new RegExp(
+            String.raw`[ \t]{0,4}${optionalWords(after, '', 2)}${optionalWords(owner, '')}(?:${wordsSource(own.is)})(?:[ \t]{0,4}[:、,])?[ \t]{0,4}`,
+            'iuy',
+          )
+        : null,
+  };
+  proseLinksOf.set(language, links);
+  return links;
+}
+
+/**
+ * A password word as matched, spelled plainly: lower case, without marks, tatweel or the joiners of
+ * its words, Arabic's variant letters as the list's ("كلمة_المـرور", "MẬT KHẨU", "비밀 번호" typed as
+ * jamo read as the list's "كلمةالمرور", "matkhau", "비밀번호"). A lookup, not a pattern per word: the
+ * words' patterns with their mark slots compile for a quarter of a second on a process's first text
+ * past Latin-1 (docs/BENCHMARKS.md, forty-first session).
+ */
+const JOINER_OR_MARK = /[\p{M}\u0640 _.+-]/gu;
+const plainSpelling = (word: string) => foldArabicVariants(word.toLowerCase()).normalize('NFD').replace(JOINER_OR_MARK, '').normalize('NFC');
+/** LOCALIZED_PASSWORD_WORDS by plain spelling, built on first use. */
+let localizedBySpelling: Map<string, LocalizedWord> | null = null;
+type LocalizedWord = (typeof LOCALIZED_PASSWORD_WORDS)[number];
+/**
+ * The words as matched, read before (a text repeats its few spellings, and a hostile one repeats one
+ * a million times: spelling it plainly costs more than the rest of reading a name); up to a bound.
+ */
+const entryOfMatched = new Map<string, LocalizedWord | null>();
+const MAX_MATCHED = 1024;
+function localizedEntry(core: string): LocalizedWord | undefined {
+  const known = entryOfMatched.get(core);
+  if (known !== undefined) return known ?? undefined;
+  localizedBySpelling ??= new Map(LOCALIZED_PASSWORD_WORDS.map((entry) => [plainSpelling(entry.words.join('')), entry]));
+  const entry = localizedBySpelling.get(plainSpelling(core));
+  if (entryOfMatched.size < MAX_MATCHED) entryOfMatched.set(core, entry ?? null);
+  return entry;
+}
+
+/** The language of a password word as matched (LOCALIZED_PASSWORD_WORDS), English for any other name. */
+function languageOf(core: string): string {
+  return localizedEntry(core)?.language ?? 'English';
+}
+
+/**
+ * Whether the password word `core`, running on at `k` into a letter of the languages that glue, is
+ * followed by a glued link and something that may start a value ("密码是X", not "密码是必填项"): read
+ * for every such word in a text, so the cheap tests first, and nothing more for a run of them.
+ */
+function gluedValueAfter(text: string, core: string, k: number): boolean {
+  if (!UNSPACED_LETTER.test(text[k] ?? '') || !PROSE_CORE.test(core)) return false;
+  const glued = gluedLinkAt(text, k, languageOf(core));
+  return glued !== -1 && (CLOSING_OF[text[k + glued] ?? ''] !== undefined || gluedRunEnd(text, k + glued) !== -1);
+}
+
+/** The length of a glued link at `k` after a password word of `language` ("密码|是X"), or -1. */
+function gluedLinkAt(text: string, k: number, language: string): number {
+  const glued = proseLinks(language).glued;
+  if (glued === null) return -1;
+  glued.lastIndex = k;
+  return glued.test(text) ? glued.lastIndex - k : -1;
+}
+
+/**
+ * The brackets and quotes prose sets a value in, and what closes each ("le mot de passe est « X »",
+ * "das Passwort ist „X“", "パスワードは「X」です"): the value is what they hold, blanks and all, as a
+ * quoted value is (`"...` is valueAt's).
+ */
+const CLOSING_OF: Readonly<Record<string, string>> = {
+  '«': '»',
+  '»': '«',
+  '„': '“',
+  '“': '”',
+  '‹': '›',
+  '「': '」',
+  '『': '』',
+  '（': '）',
+  '(': ')',
+  '【': '】',
+  '〈': '〉',
+  '《': '》',
+  '[': ']',
+  '<': '>',
+};
+/**
+ * Punctuation that may end a glued link's value (the languages' own, and ASCII's, which the normalizer
+ * writes for the fullwidth forms: "，" reads ","), with the quotes and brackets that close one.
+ */
+const UNSPACED_PUNCTUATION = /[，。、；：！？」』）】〉》”»,.;:!?)\]'"]/u;
+/**
+ * What may follow a glued link's value: the text's end, a blank, punctuation, or the sentence's
+ * copula or polite ending ("…です", "…입니다", "…ครับ"). Anything else makes the run no value but a
+ * clause's word, the topic particle's other uses: "パスワードはuser01さんが変更しました" (user01
+ * changed it), "密码为user01生成" (为, for), "비밀번호는 admin01님이 변경했습니다".
+ */
+let gluedFollowRe: RegExp | null = null;
+const GLUED_FOLLOW = () =>
+  (gluedFollowRe ??= new RegExp(
+    String.raw`$|\s|[，。、；：！？」』）】〉》”»,.;:!?)"'\]]|${wordsSource(['です', 'でした', 'だ', '입니다', '이다', '이에요', '예요', '임', '요', 'ครับ', 'ค่ะ', 'คะ', 'นะ'])}`,
+    'uy',
+  ));
+
+/**
+ * Where a glued link's value that starts at `p` ends, or -1 when there is none: the run up to a
+ * blank, a letter of the languages that glue, or their punctuation before one of those (a password
+ * may hold a "、" or a "。": "Zq8v、T2xk9"), and then only before what GLUED_FOLLOW allows.
+ */
+function gluedRunEnd(text: string, p: number): number {
+  let e = p;
+  while (e < text.length && e - p <= MAX_VALUE) {
+    const c = text[e]!;
+    if (/\s/.test(c) || UNSPACED_LETTER.test(c)) break;
+    if (UNSPACED_PUNCTUATION.test(c)) {
+      const next = text[e + 1];
+      if (next === undefined || /\s/.test(next) || UNSPACED_LETTER.test(next) || UNSPACED_PUNCTUATION.test(next)) break;
+    }
+    e++;
+  }
+  if (e === p || e - p > MAX_VALUE) return -1;
+  const follow = GLUED_FOLLOW();
+  follow.lastIndex = e;
+  return follow.test(text) ? e : -1;
+}
+
+// A value that is an assignment or a URL is read by its own rules (the names', urlPassword.ts): read
+// as prose's it would be cut where those read on ("password is DATABASE_URL=mysql://root:…").
+const ASSIGNMENT_OR_URL = /:\/\/|^[A-Za-z_][\w.-]{0,63}=/;
+
+/** The value after a prose link ending at `v`: what brackets or quotes hold, else a word, and for a glued link its run (gluedRunEnd). */
+function proseValue(text: string, v: number, glued: boolean, scans: Scans): ValueSpan | null {
+  const close = CLOSING_OF[text[v] ?? ''];
+  if (close !== undefined) {
+    // Within a value's length: a search to the text's end for every opening bracket would be quadratic.
+    const held = text.slice(v + 1, v + 1 + MAX_VALUE).indexOf(close);
+    const end = held === -1 ? -1 : v + 1 + held;
+    if (end !== -1 && !/[\r\n]/.test(text.slice(v + 1, end))) {
+      let start = v + 1;
+      let stop = end;
+      while (start < stop && /\s/.test(text[start]!)) start++;
+      while (stop > start && /\s/.test(text[stop - 1]!)) stop--;
+      return stop > start ? { start, end: stop, quoted: true } : null;
+    }
+  }
+  let value: ValueSpan | null;
+  if (glued) {
+    const end = gluedRunEnd(text, v);
+    value = end === -1 ? null : { start: v, end, quoted: false };
+  } else value = valueAt(text, v, 'plain', scans);
+  if (value === null || ASSIGNMENT_OR_URL.test(text.slice(value.start, value.end))) return null;
+  withoutFullStop(text, value);
+  return value;
+}
+
+/** The value given to the name at [nameStart, nameEnd), or null; `prose`: the language of its prose links, if it has any. */
+function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Scans, prose: string | null = null): ValueSpan | null {
   const before = text[nameStart - 1];
   const flag = text[nameStart] === '-';
   let p = nameEnd;
@@ -1020,12 +1263,12 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   // SQL's "WITH PASSWORD 'x'", "ALTER USER u PASSWORD 'x'": the bare word, a blank, a quoted value.
   if (afterPad === p + 1 && isQuote(c) && nameEnd - nameStart === 8 && /^password$/i.test(text.slice(nameStart, nameEnd)))
     return valueAt(text, afterPad, 'plain', scans);
-  if (prose && text[p] === ' ') {
-    PROSE_LINK.lastIndex = p;
-    const link = PROSE_LINK.exec(text);
-    const value = link === null ? null : valueAt(text, p + link[0].length, 'plain', scans);
-    if (value !== null) withoutFullStop(text, value);
-    return value;
+  if (prose !== null) {
+    const links = proseLinks(prose);
+    links.spaced.lastIndex = p;
+    if (links.spaced.test(text)) return proseValue(text, links.spaced.lastIndex, false, scans);
+    const glued = gluedLinkAt(text, p, prose);
+    if (glued !== -1) return proseValue(text, p + glued, true, scans);
   }
   return null;
 }
@@ -1181,14 +1424,33 @@ function withoutFullStop(text: string, value: ValueSpan): void {
   if (!value.quoted && value.end - value.start > 1 && text[value.end - 1] === '.') value.end--;
 }
 
+/** The words with `endings` (LOCALIZED_PASSWORD_WORDS), each as a whole core, then its endings; compiled on first use. */
+/** Each word's `endings` (LOCALIZED_PASSWORD_WORDS) as a pattern, compiled on first use. */
+const endingsOf = new Map<readonly string[], RegExp>();
+/** The length of the ending glued on the password word `core` at `k` ("şifre|niz"), or 0: only one that ends the word. */
+function endingAt(text: string, core: string, k: number): number {
+  // Most names end where their word does: no lookup for them.
+  if (!isNameCharAt(text, k)) return 0;
+  const endings = localizedEntry(core)?.endings;
+  if (endings === undefined) return 0;
+  let ending = endingsOf.get(endings);
+  if (ending === undefined) endingsOf.set(endings, (ending = new RegExp(wordsSource(endings), 'iuy')));
+  ending.lastIndex = k;
+  const m = ending.exec(text);
+  // The word ends with it: no letter after it (a number or a segment may follow: "şifreniz2", "lösenordet_prod").
+  const after = k + (m?.[0].length ?? 0);
+  return m !== null && !isAsciiLetter(text[after]) && !(text.charCodeAt(after) >= 0x80 && isNameCharAt(text, after)) ? m[0].length : 0;
+}
+
 /**
- * Where the name whose core ends at `coreEnd` ends: past a segment saying it is a password again
+ * Where the name whose core ends at `coreEnd` ends (past an ending glued on its word, endingAt): past a segment saying it is a password again
  * (REPEAT_SEGMENT; an English homograph only after another language's password word, `core`), its
  * numbers and environments (SUFFIX_SEGMENT, CAMEL_SUFFIX) and one digit (Django's password1 and
  * password2); -1 when more of the name follows ("password_hash"). Every segment starts with a name's
  * character, so taking each greedily loses no shorter reading.
  */
-function nameEnd(text: string, core: string, coreEnd: number): number {
+function nameEnd(text: string, core: string, wordEnd: number): number {
+  const coreEnd = wordEnd + endingAt(text, core, wordEnd);
   const repeat = REPEAT_SEGMENT();
   repeat.lastIndex = coreEnd;
   const segment = repeat.exec(text)![0];
@@ -1210,7 +1472,9 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
   let m: RegExpExecArray | null;
   while ((m = NAME_CORE.exec(text)) !== null) {
     if (ALONE_CORE.test(m[0]) && !isAloneWordAt(text, m.index)) continue;
-    const end = nameEnd(text, m[0], m.index + m[0].length);
+    let end = nameEnd(text, m[0], m.index + m[0].length);
+    // "密码是X": the word runs on into prose's glued verb, no longer name (valueOfName reads the verb).
+    if (end === -1 && gluedValueAfter(text, m[0], m.index + m[0].length)) end = m.index + m[0].length;
     if (end === -1) continue;
     let start = skipBack(text, m.index);
     // A JSON string's escaped break or tab right before the name ("\\npassword: |"): its letter is
@@ -1245,7 +1509,7 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
     // A shell's default ("${API_KEY:-...}") is no assignment.
     if (text[start - 1] === '{' && text[start - 2] === '$') continue;
     // Prose names a secret as it names a password ("the API key is X"): not "pass", "pwd" or "pw".
-    const value = valueOfName(text, start, end, scans, password ? PROSE_CORE.test(m[0]) : true);
+    const value = valueOfName(text, start, end, scans, !password ? 'English' : PROSE_CORE.test(m[0]) ? languageOf(m[0]) : null);
     if (value === null) continue;
     if (!password) withoutFullStop(text, value);
     const raw = text.slice(value.start, value.end);

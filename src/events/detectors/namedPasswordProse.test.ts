@@ -1,0 +1,283 @@
+import { describe, expect, it } from 'vitest';
+import { detect } from '../detect.js';
+import { detectAndMask } from '../mask.js';
+import { guardAgentRecord } from '../privacyGuard.js';
+import { detectNamedPasswords } from './namedPassword.js';
+
+// Prose gives a password in every language the guard reads the word in, as English does ("my
+// password is X"): "das Passwort ist X", "密码是X", "パスワードはX". Each of these passed the guard and
+// preflight unmasked while only English's "is" and "was" linked a password word to its value.
+
+const SECRET = 'Zq8vT2xk9';
+const passwords = (text: string) =>
+  detect(text)
+    .filter((f) => f.type === 'PASSWORD')
+    .map((f) => text.slice(f.start, f.end));
+const masked = (text: string) => detectAndMask(text).masked;
+const refusedAsPassword = (summary: string) =>
+  guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary }).some((v) =>
+    /as PASSWORD/.test(v.message),
+  );
+
+/** The password is one finding holding the secret (and at most the rest of a sentence written without blanks), masked out and refused. */
+function maskedOut(text: string, value = SECRET): void {
+  const found = passwords(text);
+  expect(found, text).toHaveLength(1);
+  expect(found[0], text).toContain(value);
+  expect(masked(text), text).not.toContain(value);
+  expect(refusedAsPassword(text), text).toBe(true);
+}
+
+/** Neither found nor masked nor refused. */
+function accepted(text: string): void {
+  expect(passwords(text), text).toEqual([]);
+  expect(masked(text), text).toBe(text);
+  expect(refusedAsPassword(text), text).toBe(false);
+}
+
+describe('named passwords: prose in the languages the guard reads the password word in', () => {
+  it.each([
+    // German, Dutch
+    [`das Passwort ist ${SECRET}`, SECRET],
+    [`Das Passwort lautet: ${SECRET}`, SECRET],
+    [`DAS PASSWORT IST ${SECRET}`, SECRET],
+    [`das Passwort für den Server ist ${SECRET}.`, SECRET],
+    [`das Kennwort war ${SECRET}`, SECRET],
+    [`het wachtwoord is ${SECRET}`, SECRET],
+    [`het wachtwoord voor de router is ${SECRET}`, SECRET],
+    // Spanish, Portuguese (the accent typed or not), French (a blank before its colon)
+    [`la contraseña es ${SECRET}`, SECRET],
+    [`la contrasena del servidor es ${SECRET}`, SECRET],
+    [`a senha é ${SECRET}`, SECRET],
+    [`a senha do wifi é: ${SECRET}`, SECRET],
+    [`le mot de passe est ${SECRET}`, SECRET],
+    [`le mot de passe du wifi est : ${SECRET}`, SECRET],
+    // Scandinavian, Finnish
+    [`mitt lösenord är ${SECRET}`, SECRET],
+    [`mitt passord er ${SECRET}`, SECRET],
+    [`min adgangskode er ${SECRET}`, SECRET],
+    [`salasana on ${SECRET}`, SECRET],
+    // Vietnamese, Indonesian, Malay, Greek
+    [`mật khẩu là ${SECRET}`, SECRET],
+    [`mật khẩu của wifi là ${SECRET}`, SECRET],
+    [`kata sandi adalah ${SECRET}`, SECRET],
+    [`kata laluan ialah ${SECRET}`, SECRET],
+    [`ο κωδικός πρόσβασης είναι ${SECRET}`, SECRET],
+    // Russian, Ukrainian: a dash, or "это", "це"
+    [`пароль — ${SECRET}`, SECRET],
+    [`пароль - ${SECRET}`, SECRET],
+    [`пароль от почты — ${SECRET}`, SECRET],
+    [`пароль это ${SECRET}`, SECRET],
+    [`пароль це ${SECRET}`, SECRET],
+    // Hebrew, Arabic
+    [`הסיסמה היא ${SECRET}`, SECRET],
+    [`كلمة المرور هي ${SECRET}`, SECRET],
+    // Modifiers after the noun, the owner, a dash then "это" (a reviewer's)
+    [`Votre mot de passe provisoire est : ${SECRET}`, SECRET],
+    [`Su contraseña temporal es: ${SECRET}`, SECRET],
+    [`la contraseña nueva es ${SECRET}`, SECRET],
+    [`Sua senha temporária é: ${SECRET}`, SECRET],
+    [`a senha nova é ${SECRET}`, SECRET],
+    [`Mật khẩu tạm thời của bạn là: ${SECRET}`, SECRET],
+    [`mật khẩu mới là ${SECRET}`, SECRET],
+    [`Kata sandi sementara Anda adalah: ${SECRET}`, SECRET],
+    [`kata sandi baru adalah ${SECRET}`, SECRET],
+    [`הסיסמה החדשה היא ${SECRET}`, SECRET],
+    [`كلمة المرور الجديدة هي ${SECRET}`, SECRET],
+    [`كلمة المرور الخاصة بك هي ${SECRET}`, SECRET],
+    [`Мой пароль — это ${SECRET}`, SECRET],
+    [`пароль - это ${SECRET}`, SECRET],
+    // Guillemets and quotes with blanks inside
+    [`le mot de passe est « ${SECRET} »`, SECRET],
+    [`le mot de passe est «\u00a0${SECRET}\u00a0»`, SECRET],
+    [`ваш пароль — « ${SECRET} »`, SECRET],
+    [`das Passwort ist „Zq8v T2xk9“`, 'Zq8v T2xk9'],
+    [`le mot de passe est «Zq8v T2xk9»`, 'Zq8v T2xk9'],
+  ])('%s', (text, value) => {
+    expect(passwords(text), text).toEqual([value]);
+    maskedOut(text, value);
+  });
+
+  // Languages that write no blank between words: the link is glued to the word, and maybe to the value.
+  it.each([
+    `密码是${SECRET}`,
+    `密码是 ${SECRET}`,
+    `密码为：${SECRET}`,
+    `数据库的密码是${SECRET}，请妥善保管`,
+    `資料庫的密碼是${SECRET}`,
+    `パスワードは${SECRET}です`,
+    `パスワードは「${SECRET}」です`,
+    `パスワードは、${SECRET}です`,
+    // A second review's: bracketed passphrases, punctuation inside the password, a polite ending
+    `パスワードは「Zq8v ${SECRET}」です`,
+    `密码是“Zq8v ${SECRET}”`,
+    `密码是Zq8v、${SECRET}`,
+    `密码是[${SECRET}]`,
+    `รหัสผ่านคือ${SECRET}ครับ`,
+    `新しいパスワードは ${SECRET}`,
+    `비밀번호는 ${SECRET}입니다`,
+    `패스워드는 ${SECRET}`,
+    `비밀번호는 ${SECRET}입니다`.normalize('NFD'),
+    `รหัสผ่านคือ ${SECRET}`,
+    `รหัสผ่านคือ${SECRET}`,
+    `รหัสผ่าน คือ ${SECRET}`,
+    `{"message":"密码是${SECRET}"}`,
+    // Words between the word and the glued verb (a reviewer's)
+    `รหัสผ่านของคุณคือ ${SECRET}`,
+    `รหัสผ่านใหม่คือ ${SECRET}`,
+    `รหัสผ่านชั่วคราวคือ ${SECRET}`,
+    `您的密码已重置为：${SECRET}`,
+    `密码已重置为${SECRET}`,
+    `密码设置为${SECRET}`,
+    `密码改为${SECRET}`,
+    `密码就是${SECRET}`,
+    `密码应该是${SECRET}`,
+    `{"msg":"das Passwort ist ${SECRET}"}`,
+  ])('%s', (text) => maskedOut(text));
+
+  it.each([
+    'das Passwort ist falsch',
+    'Passwort ist abgelaufen',
+    'das Passwort ist mindestens 8 Zeichen lang',
+    'das Passwort ist 2024 abgelaufen',
+    'het wachtwoord is verlopen',
+    'la contraseña es obligatoria',
+    'a senha é obrigatória',
+    'le mot de passe est incorrect',
+    'mitt lösenord är hemligt',
+    'salasana on väärä',
+    'mật khẩu là bắt buộc',
+    'kata sandi adalah wajib',
+    'ο κωδικός πρόσβασης είναι λάθος',
+    'пароль — обязательное поле',
+    'пароль это секрет',
+    'הסיסמה היא חובה',
+    'كلمة المرور هي مطلوبة',
+    'password — see the vault',
+    '密码是必填项',
+    '密码为空',
+    '密码学是一门学科',
+    'パスワードは変更されました',
+    'パスワードが違います',
+    'パスワードは8文字以上です',
+    '비밀번호는 8자 이상이어야 합니다',
+    '비밀번호가 변경되었습니다',
+    'รหัสผ่านคืออะไร',
+    // Not a password word: "pass" alone is no name in prose.
+    'der Pass ist 12345678',
+    // A reviewer's: another language's link in an English sentence, a title's dash, an ID after a
+    // subject particle or in the rest of a clause.
+    'Failed to update password on db-prod-2',
+    'The password on prod-db01 was rotated',
+    'Password for user admin on host-01 changed',
+    'Token on node-7f3e2a1b9c8d4e5f6a7b8c9d rotated',
+    'Reset Password - Office365',
+    'Change Password – Outlook365',
+    '[auth] password - user=bob42',
+    'Token - 550e8400e29b41d4a716446655440000',
+    // Portuguese "é" without its accent is "and" ("é" typed as "e" is not read).
+    'Informe usuário, senha e PIN1234 para continuar',
+    'Erro: senha e user01 não conferem',
+    'パスワードはuser01さんが変更しました',
+    'パスワードはadmin01によって変更されました',
+    'パスワードはWindows10の設定画面から変更できます',
+    'パスワードはISO27001に準拠しています',
+    '비밀번호는 admin01님이 변경했습니다',
+    '비밀번호는 Windows10에서 변경할 수 있습니다',
+    '密码为user01生成',
+    '密码为admin01用户重置成功',
+    '密码已为user01重置',
+    'inserisci password e PIN1234',
+    'password la v2-policy',
+    'パスワードが一致しません（エラーコード：AUTH-1001）',
+    'パスワードが間違っています(code=E10001)',
+    '密码为空（错误码：ERR_1001）',
+    '密码是无效的，错误码AUTH-1001',
+    '密码为弱密码，用户ID：u_100234',
+    'パスワードがリセットされました（チケットINC0012345）',
+    'パスワードがuser01により変更されました',
+    '密码是由管理员admin01重置的',
+    '密码是在host01上修改的',
+    '비밀번호가 user01님에 의해 변경됨',
+    '비밀번호가 ISO27001 기준을 충족하지 않습니다',
+  ])('%s: no finding', (text) => accepted(text));
+
+  // A second review's: an assignment or URL after the link is read by its own rules, not cut as
+  // prose's word where an encoded blank decodes (which left "%20T2xk9@…" visible).
+  it.each([
+    'password is ',
+    'รหัสผ่านคือ ',
+    'das Passwort ist\u00a0',
+    'le mot de passe est\u00a0: ',
+    'пароль —\u00a0',
+    '密码是\u00a0',
+    'パスワードは\u3000',
+    'ｄａｓ Ｐａｓｓｗｏｒｔ ｉｓｔ ',
+    'lösenordet är '.normalize('NFD'),
+  ])('%s then an assignment of a URL: its password masked whole', (prose) => {
+    const out = masked(`${prose}DATABASE_URL=mysql://root:Zq8v%20T2xk9@localhost/app`);
+    for (const piece of ['Zq8v', 'T2xk9', '%20']) expect(out, prose).not.toContain(piece);
+  });
+
+  it('stays linear on 1 MiB of linked names, with the right answer', () => {
+    const MiB = 1 << 20;
+    const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
+    for (const unit of [
+      '密码是',
+      'パスワードは',
+      '비밀번호는 ',
+      'รหัสผ่านคือ',
+      'Passwort für a ',
+      'пароль — ',
+      'das Passwort ist ',
+      'password - ',
+      '密码是abcdef',
+      '密码已重置为abcdef是',
+      'パスワードはabcdef',
+    ])
+      expect(detectNamedPasswords(fill(unit)), unit).toEqual([]);
+    // Every whole unit's value (the cut one at the end may be one too).
+    expect(detectNamedPasswords(fill(`密码是${SECRET} `)).length).toBeGreaterThanOrEqual(Math.floor(MiB / 13));
+  });
+});
+
+describe('named passwords: the forms a sentence gives the word', () => {
+  // Swedish, Norwegian and Danish glue the article on ("lösenordet", the password), Turkish and
+  // Finnish the owner ("şifreniz", your password: how a one-time password arrives by SMS); Indonesian,
+  // Malay and Hebrew name the owner after the word ("kata sandi Anda", "הסיסמה שלך").
+  it.each([
+    ['Şifreniz: 483920', '483920'],
+    [`Yeni şifreniz: ${SECRET}`, SECRET],
+    [`şifrem: ${SECRET}`, SECRET],
+    [`Şifresi: ${SECRET}`, SECRET],
+    [`{"şifreniz": "${SECRET}"}`, SECRET],
+    [`Lösenordet är ${SECRET}`, SECRET],
+    [`lösenordet: ${SECRET}`, SECRET],
+    [`Passordet er ${SECRET}`, SECRET],
+    [`Adgangskoden er ${SECRET}`, SECRET],
+    [`Kodeordet er ${SECRET}`, SECRET],
+    [`Salasanasi on ${SECRET}`, SECRET],
+    [`salasanani: ${SECRET}`, SECRET],
+    [`kata sandi Anda adalah ${SECRET}`, SECRET],
+    [`kata laluan anda ialah ${SECRET}`, SECRET],
+    [`הסיסמה שלך היא ${SECRET}`, SECRET],
+    // The word as typed: upper case, decomposed accents, tatweel, Persian letters
+    ['ŞİFRENİZ: 483920', '483920'],
+    [`şifreniz2: ${SECRET}`, SECRET],
+    [`lösenordet_prod: ${SECRET}`, SECRET],
+    [`salasanasi1: ${SECRET}`, SECRET],
+    [`LÖSENORDET ÄR ${SECRET}`, SECRET],
+    [`lo\u0308senordet a\u0308r ${SECRET}`, SECRET],
+    [`MẬT KHẨU LÀ ${SECRET}`, SECRET],
+    [`كلمـة المـرور هي ${SECRET}`, SECRET],
+    [`کلمة المرور هي ${SECRET}`, SECRET],
+  ])('%s', (text, value) => {
+    expect(passwords(text), text).toEqual([value]);
+    maskedOut(text, value);
+  });
+
+  it.each(['şifreleme: AES256GCM', 'şifresiz bağlantı: port 8080a', 'salasananvaihto: 2024-05-01T10:00', 'Lösenordet är för kort', 'Şifreniz: değiştirildi'])(
+    '%s: no finding',
+    (text) => accepted(text),
+  );
+});
