@@ -115,12 +115,22 @@ const SPELLED: ReadonlyArray<readonly [string, string, string]> = [
   ['yeniŞifre (camelCase) as a JSON key', 'Blocked {"yeniŞifre": "Hunter2Secret!"}', 'Hunter2Secret!'],
   ['a password glued to CJK prose', 'Blocked 初始密码：Hunter2Secret!，请登录后修改', 'Hunter2Secret!'],
   ['contraseña with a combining tilde, its value holding an escape', 'Blocked GET /login?contrasen\u0303a=Ab%26Hunter2Secret&x=1', 'Hunter2Secret'],
+  // Prose in the password word's own language, and a form body's "+" between a name's words: each
+  // was accepted and forwarded, and preflight returned it unmasked.
+  ['German prose', 'Blocked: das Passwort für den Server lautet Hunter2Secret', 'Hunter2Secret'],
+  ['Chinese prose, the verb glued on', 'Blocked 您的密码已重置为：Hunter2Secret，请妥善保管', 'Hunter2Secret'],
+  ['Japanese prose, the value in brackets', 'Blocked パスワードは「Hunter2Secret」です', 'Hunter2Secret'],
+  ['a Turkish one-time password', 'Blocked Şifreniz: 483920', '483920'],
+  ['a form body\'s "+" in mot de passe', 'Blocked user=bob&mot+de+passe=Hunter2Secret', 'Hunter2Secret'],
 ];
 
 // Ordinary tenant text the spellings above first made refused (an attacker review): "pass" glued
 // after a letter of any script, a blank between "pass" and "word" or "phrase". Each is accepted.
 const ORDINARY = [
   '测试全部pass: run-42',
+  // Prose's links read only in the word's own language, and a topic particle's other uses.
+  'Failed to update password on db-prod-2',
+  'パスワードはuser01さんが変更しました',
   'テストpass: build-1234',
   '登机牌pass: AB1234CD',
   'Fußpass: Nr10-Mueller',
