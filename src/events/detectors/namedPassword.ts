@@ -379,7 +379,7 @@ const REPEAT_WORDS = {
 // "confirmation", the rest then read as another segment.
 const repeatSegment = (words: readonly string[]) =>
   new RegExp(
-    String.raw`(?:[_.\-]?(?:${[...new Set(words)]
+    String.raw`(?:[_.+\-]?(?:${[...new Set(words)]
       .sort((a, b) => b.length - a.length)
       .map((w) => wordSource(w))
       .join('|')}))?`,
@@ -419,7 +419,7 @@ const ENV_WORDS = [
   'uat',
   'qa',
 ];
-const SUFFIX_SEGMENT = new RegExp(String.raw`[_.-]?v\d{1,4}|[_.-](?:\d{1,4}|${ENV_WORDS.join('|')})`, 'iy');
+const SUFFIX_SEGMENT = new RegExp(String.raw`[_.+-]?v\d{1,4}|[_.+-](?:\d{1,4}|${ENV_WORDS.join('|')})`, 'iy');
 const CAMEL_SUFFIX = new RegExp(String.raw`(?<=[a-z0-9])(?:V\d{1,4}|${ENV_WORDS.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('|')})`, 'y');
 const MAX_SUFFIXES = 2;
 
@@ -984,32 +984,36 @@ function contextOf(text: string, nameStart: number): Context {
  * Hindi's after the value.
  */
 const PROSE_LINK_WORDS: Readonly<
-  Record<string, { is: readonly string[]; for?: readonly string[]; after?: readonly string[]; owner?: readonly string[]; glued?: boolean }>
+  Record<
+    string,
+    { is: readonly string[]; for?: readonly string[]; after?: readonly string[]; owner?: readonly string[]; now?: readonly string[]; glued?: boolean }
+  >
 > = {
-  English: { is: ['is', 'was'], for: ['for'] },
-  German: { is: ['ist', 'war', 'lautet', 'lautete'], for: ['für', 'fuer', 'von', 'vom', 'zum', 'zur'] },
-  Dutch: { is: ['is', 'was', 'luidt'], for: ['voor', 'van'] },
-  Spanish: { is: ['es', 'era', 'fue'], for: ['de', 'del', 'para'], after: ['temporal', 'provisional'] },
-  Portuguese: { is: ['é', 'era', 'foi'], for: ['de', 'do', 'da', 'para'], after: ['temporária', 'provisória'] },
-  French: { is: ['est', 'était'], for: ['de', 'du', 'pour'], after: ['provisoire', 'temporaire', 'nouvelle', 'actuelle'] },
-  Swedish: { is: ['är', 'var'], for: ['för', 'till'] },
-  Norwegian: { is: ['er', 'var'], for: ['for', 'til'] },
-  Danish: { is: ['er', 'var'], for: ['for', 'til'] },
-  Finnish: { is: ['on', 'oli'] },
+  English: { is: ['is', 'was'], for: ['for'], now: ['now'] },
+  German: { is: ['ist', 'war', 'lautet', 'lautete'], for: ['für', 'fuer', 'von', 'vom', 'zum', 'zur'], now: ['jetzt', 'nun', 'ab sofort'] },
+  Dutch: { is: ['is', 'was', 'luidt'], for: ['voor', 'van'], now: ['nu'] },
+  Spanish: { is: ['es', 'era', 'fue'], for: ['de', 'del', 'para'], after: ['temporal', 'provisional'], now: ['ahora'] },
+  Portuguese: { is: ['é', 'era', 'foi'], for: ['de', 'do', 'da', 'para'], after: ['temporária', 'provisória'], now: ['agora'] },
+  French: { is: ['est', 'était'], for: ['de', 'du', 'pour'], after: ['provisoire', 'temporaire', 'nouvelle', 'actuelle'], now: ['désormais', 'maintenant'] },
+  Swedish: { is: ['är', 'var'], for: ['för', 'till'], now: ['nu'] },
+  Norwegian: { is: ['er', 'var'], for: ['for', 'til'], now: ['nå'] },
+  Danish: { is: ['er', 'var'], for: ['for', 'til'], now: ['nu'] },
+  Finnish: { is: ['on', 'oli'], now: ['nyt'] },
   Vietnamese: { is: ['là'], for: ['của', 'cho'], after: ['tạm thời', 'hiện tại', 'wifi'] },
   Indonesian: { is: ['adalah', 'ialah', 'yaitu'], for: ['untuk', 'dari'], after: ['sementara'], owner: ['anda', 'kamu', 'saya'] },
   Malay: { is: ['ialah', 'adalah'], for: ['untuk', 'bagi'], after: ['sementara'], owner: ['anda', 'awak', 'saya'] },
-  Greek: { is: ['είναι', 'ήταν'], for: ['για', 'του', 'της'] },
+  // The owner after the noun, which takes a second accent before it ("ο κωδικός πρόσβασής σας").
+  Greek: { is: ['είναι', 'ήταν'], for: ['για', 'του', 'της'], owner: ['σας', 'σου', 'μου'] },
   // The dash prose writes for "is" ("Пароль — X"), read as the normalizer writes every dash, "-": a
   // title's hyphen reads the same ("Сменить пароль - Office365" masks its product's name if it holds a
   // digit). A leak weighs more; English, which has its verb, reads no dash.
-  Russian: { is: ['- это', 'это', 'был', '-', 'це', 'був'], for: ['от', 'для', 'к', 'від', 'до'] },
+  Russian: { is: ['- это', 'это', 'был', '-', 'теперь', 'це', 'був'], for: ['от', 'для', 'к', 'від', 'до'] },
   Hebrew: { is: ['היא', 'הוא'], for: ['של', 'עבור'], after: ['החדשה', 'הזמנית', 'הנוכחית'], owner: ['שלך', 'שלי', 'שלכם'] },
   Arabic: { is: ['هي', 'هى'], after: ['المؤقتة', 'الخاصة بك', 'الخاصة بي'] },
   Chinese: {
     is: ['是', '为', '為'],
     // Said before the verb: "就是", "应该是", and a reset's "已重置为", "设置为", "改为".
-    after: ['就', '应该', '應該', '已经', '已經', '已', '重置', '重設', '设置', '設置', '设定', '設定', '更改', '修改', '改'],
+    after: ['就', '应该', '應該', '已经', '已經', '已', '被', '重置', '重設', '设置', '設置', '设定', '設定', '更改', '修改', '改'],
     glued: true,
   },
   Japanese: { is: ['は'], glued: true },
@@ -1047,20 +1051,22 @@ function proseLinks(language: string): ProseLinks {
   const english = PROSE_LINK_WORDS.English!;
   const own = PROSE_LINK_WORDS[language] ?? english;
   const repeat = (REPEAT_WORDS as Record<string, readonly string[]>)[language] ?? [];
-  const after = [...repeat, ...(own.after ?? [])];
+  // "now" before the verb too ("Tu contraseña ahora es X"), and after it ("Je wachtwoord is nu X").
+  const after = [...repeat, ...(own.after ?? []), ...(own.now ?? [])];
   const owner = own.owner ?? [];
   const of = [...(own.for ?? []), ...(english.for ?? [])];
   const forClause = String.raw`(?:(?:${wordsSource(of)})[ \t]{1,4}(?:[^\s=:]{1,32}[ \t]{1,4}){1,5}?)?`;
   const is = wordsSource([...own.is, ...english.is]);
+  const now = wordsSource([...(own.now ?? []), ...(english.now ?? [])]);
   links = {
     spaced: new RegExp(
-      String.raw`[ \t]{1,4}${own.glued ? '' : optionalWords(after, BLANKS, 2)}${own.glued ? '' : optionalWords(owner, BLANKS)}${forClause}(?:${is})(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})`,
+      String.raw`[ \t]{1,4}${own.glued ? '' : optionalWords(after, BLANKS, 2)}${own.glued ? '' : optionalWords(owner, BLANKS)}${forClause}(?:${is})(?:${BLANKS}(?:${now}))?(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})`,
       'iuy',
     ),
     glued:
       own.glued === true
         ? new RegExp(
-            String.raw`[ \t]{0,4}${optionalWords(after, '', 2)}${optionalWords(owner, '')}(?:${wordsSource(own.is)})(?:[ \t]{0,4}[:、,])?[ \t]{0,4}`,
+            String.raw`[ \t]{0,4}${optionalWords(after, '', 3)}${optionalWords(owner, '')}(?:${wordsSource(own.is)})(?:[ \t]{0,4}[:、,])?[ \t]{0,4}`,
             'iuy',
           )
         : null,
@@ -1109,7 +1115,12 @@ function languageOf(core: string): string {
 function gluedValueAfter(text: string, core: string, k: number): boolean {
   if (!UNSPACED_LETTER.test(text[k] ?? '') || !PROSE_CORE.test(core)) return false;
   const glued = gluedLinkAt(text, k, languageOf(core));
-  return glued !== -1 && (CLOSING_OF[text[k + glued] ?? ''] !== undefined || gluedRunEnd(text, k + glued) !== -1);
+  const v = k + glued;
+  if (glued === -1) return false;
+  if (CLOSING_OF[text[v] ?? ''] !== undefined || isQuote(text[v])) return true;
+  // A run shorter than any password is none (isPasswordValue): nothing more to read for it.
+  const end = gluedRunEnd(text, v);
+  return end !== -1 && end - v >= MIN_LENGTH;
 }
 
 /** The length of a glued link at `k` after a password word of `language` ("密码|是X"), or -1. */
@@ -1125,11 +1136,15 @@ function gluedLinkAt(text: string, k: number, language: string): number {
  * "das Passwort ist „X“", "パスワードは「X」です"): the value is what they hold, blanks and all, as a
  * quoted value is (`"...` is valueAt's).
  */
+// Each opening's closers: Swedish and Finnish close with the mark they open with ("”…”", "»…»"),
+// Danish turns the guillemets round ("»…«"), German opens low ("„…“", "‚…‘").
 const CLOSING_OF: Readonly<Record<string, string>> = {
   '«': '»',
-  '»': '«',
-  '„': '“',
+  '»': '«»',
+  '„': '“”',
+  '‚': '‘’',
   '“': '”',
+  '”': '”',
   '‹': '›',
   '「': '」',
   '『': '』',
@@ -1145,7 +1160,7 @@ const CLOSING_OF: Readonly<Record<string, string>> = {
  * Punctuation that may end a glued link's value (the languages' own, and ASCII's, which the normalizer
  * writes for the fullwidth forms: "，" reads ","), with the quotes and brackets that close one.
  */
-const UNSPACED_PUNCTUATION = /[，。、；：！？」』）】〉》”»,.;:!?)\]'"]/u;
+const UNSPACED_PUNCTUATION = /[，。、；：！？」』）】〉》”»,.;:!?)\]'"（(【]/u;
 /**
  * What may follow a glued link's value: the text's end, a blank, punctuation, or the sentence's
  * copula or polite ending ("…です", "…입니다", "…ครับ"). Anything else makes the run no value but a
@@ -1155,23 +1170,55 @@ const UNSPACED_PUNCTUATION = /[，。、；：！？」』）】〉》”»,.;:!
 let gluedFollowRe: RegExp | null = null;
 const GLUED_FOLLOW = () =>
   (gluedFollowRe ??= new RegExp(
-    String.raw`$|\s|[，。、；：！？」』）】〉》”»,.;:!?)"'\]]|${wordsSource(['です', 'でした', 'だ', '입니다', '이다', '이에요', '예요', '임', '요', 'ครับ', 'ค่ะ', 'คะ', 'นะ'])}`,
+    String.raw`$|\s|[，。、；：！？」』）】〉》”»,.;:!?)"'\]（(【]|${wordsSource([
+      // Japanese business mail's endings; Korean's, and its "changed to X" ("…로 변경").
+      'です',
+      'でした',
+      'だ',
+      'となります',
+      'になります',
+      'でございます',
+      '입니다',
+      '이다',
+      '이에요',
+      '예요',
+      '임',
+      '요',
+      '이며',
+      '이고',
+      '로 변경',
+      '으로 변경',
+      'ครับ',
+      'ค่ะ',
+      'คะ',
+      'นะ',
+    ])}`,
     'uy',
   ));
 
 /**
  * Where a glued link's value that starts at `p` ends, or -1 when there is none: the run up to a
- * blank, a letter of the languages that glue, or their punctuation before one of those (a password
- * may hold a "、" or a "。": "Zq8v、T2xk9"), and then only before what GLUED_FOLLOW allows.
+ * blank, a letter of the languages that glue, or their punctuation before one of those or the end
+ * (a password may hold a "、", an address "::": "Zq8v、T2xk9", "2001:db8::1"), and then only before what
+ * GLUED_FOLLOW allows.
  */
+let lastRun: { text: string; p: number; end: number } | null = null;
 function gluedRunEnd(text: string, p: number): number {
+  // namedFindings asks first (gluedValueAfter), then the value's read asks again for the same place.
+  if (lastRun !== null && lastRun.text === text && lastRun.p === p) return lastRun.end;
+  const end = readGluedRun(text, p);
+  lastRun = { text, p, end };
+  return end;
+}
+
+function readGluedRun(text: string, p: number): number {
   let e = p;
   while (e < text.length && e - p <= MAX_VALUE) {
     const c = text[e]!;
     if (/\s/.test(c) || UNSPACED_LETTER.test(c)) break;
     if (UNSPACED_PUNCTUATION.test(c)) {
       const next = text[e + 1];
-      if (next === undefined || /\s/.test(next) || UNSPACED_LETTER.test(next) || UNSPACED_PUNCTUATION.test(next)) break;
+      if (next === undefined || /\s/.test(next) || UNSPACED_LETTER.test(next)) break;
     }
     e++;
   }
@@ -1181,31 +1228,48 @@ function gluedRunEnd(text: string, p: number): number {
   return follow.test(text) ? e : -1;
 }
 
-// A value that is an assignment or a URL is read by its own rules (the names', urlPassword.ts): read
-// as prose's it would be cut where those read on ("password is DATABASE_URL=mysql://root:…").
-const ASSIGNMENT_OR_URL = /:\/\/|^[A-Za-z_][\w.-]{0,63}=/;
+// An unquoted value holding a URL is read by urlPassword.ts's rules: read as prose's it would be cut
+// where those read on ("password is DATABASE_URL=mysql://root:Zq8v%20T2xk9@db", its blank decoded).
+const URL_IN_VALUE = /:\/\//;
+const NAMED_IN_VALUE = /^([A-Za-z_][\w.-]{0,63})=(?=[^=])/;
+// An HTML element around the value, as reset e-mails set it ("is: <strong>X</strong>").
+const OPENING_TAG = /<(?:b|strong|em|i|u|code|kbd|samp|tt|mark|span)(?:\s[^<>]{0,64})?>/iy;
 
 /** The value after a prose link ending at `v`: what brackets or quotes hold, else a word, and for a glued link its run (gluedRunEnd). */
 function proseValue(text: string, v: number, glued: boolean, scans: Scans): ValueSpan | null {
-  const close = CLOSING_OF[text[v] ?? ''];
-  if (close !== undefined) {
+  OPENING_TAG.lastIndex = v;
+  if (OPENING_TAG.test(text)) {
+    const p = OPENING_TAG.lastIndex;
+    const close = text.slice(p, p + MAX_VALUE).indexOf('<');
+    return close > 0 ? { start: p, end: p + close, quoted: true } : null;
+  }
+  const closers = CLOSING_OF[text[v] ?? ''];
+  if (closers !== undefined) {
     // Within a value's length: a search to the text's end for every opening bracket would be quadratic.
-    const held = text.slice(v + 1, v + 1 + MAX_VALUE).indexOf(close);
-    const end = held === -1 ? -1 : v + 1 + held;
-    if (end !== -1 && !/[\r\n]/.test(text.slice(v + 1, end))) {
+    const held = text.slice(v + 1, v + 1 + MAX_VALUE);
+    let end = -1;
+    for (const c of closers) {
+      const at = held.indexOf(c);
+      if (at !== -1 && (end === -1 || at < end)) end = at;
+    }
+    if (end !== -1 && !/[\r\n]/.test(held.slice(0, end))) {
       let start = v + 1;
-      let stop = end;
+      let stop = v + 1 + end;
       while (start < stop && /\s/.test(text[start]!)) start++;
       while (stop > start && /\s/.test(text[stop - 1]!)) stop--;
       return stop > start ? { start, end: stop, quoted: true } : null;
     }
   }
   let value: ValueSpan | null;
-  if (glued) {
+  if (glued && !isQuote(text[v])) {
     const end = gluedRunEnd(text, v);
     value = end === -1 ? null : { start: v, end, quoted: false };
   } else value = valueAt(text, v, 'plain', scans);
-  if (value === null || ASSIGNMENT_OR_URL.test(text.slice(value.start, value.end))) return null;
+  if (value === null || (!value.quoted && URL_IN_VALUE.test(text.slice(value.start, value.end)))) return null;
+  // A name that says what it holds, and its value ("my password is pwd=123456", "… client_secret=X"):
+  // the value is what follows it, as the name's own reading has it, so its repeats are masked too.
+  const named = value.quoted ? null : NAMED_IN_VALUE.exec(text.slice(value.start, value.end));
+  if (named !== null && GATE.test(named[1]!)) value.start += named[0].length;
   withoutFullStop(text, value);
   return value;
 }

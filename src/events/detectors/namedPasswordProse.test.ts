@@ -202,6 +202,54 @@ describe('named passwords: prose in the languages the guard reads the password w
     '비밀번호가 ISO27001 기준을 충족하지 않습니다',
   ])('%s: no finding', (text) => accepted(text));
 
+  // A third review's: English prose that was masked before the links (a value with "=", quoted or not;
+  // a name and its value) stays masked, and the shapes of reset mails and messages it found unread.
+  it.each([
+    ['Your temporary password is: Zq8vT2xk9==', 'Zq8vT2xk9=='],
+    ['The new password is "Zq8v=T2xk9!"', 'Zq8v=T2xk9!'],
+    ["the password for the db is 'Zq8vT2xk9=='", 'Zq8vT2xk9=='],
+    ['the API key is c2VjcmV0S2V5T2xk9MTIzNDU2Nzg5MA==', 'c2VjcmV0S2V5T2xk9MTIzNDU2Nzg5MA=='],
+    ['my password is client_secret=Zq8vT2xk9', 'Zq8vT2xk9'],
+    ['my password is Zq8v=T2xk9!', 'Zq8v=T2xk9!'],
+    [`Ihr Passwort lautet ${SECRET}=`, `${SECRET}=`],
+    [`初期パスワードは${SECRET}となります。`, SECRET],
+    [`パスワードは${SECRET}になります`, SECRET],
+    [`您的密码已被重置为：${SECRET}`, SECRET],
+    [`您的密码是${SECRET}（请勿泄露）`, SECRET],
+    [`비밀번호는 ${SECRET}로 변경되었습니다`, SECRET],
+    [`비밀번호는 ${SECRET}이며 타인에게 알려주지 마세요`, SECRET],
+    [`Ο κωδικός πρόσβασης σας είναι ${SECRET}`, SECRET],
+    [`Lösenordet är ”Zq8v ${SECRET}”`, `Zq8v ${SECRET}`],
+    [`Salasanasi on »Zq8v ${SECRET}»`, `Zq8v ${SECRET}`],
+    [`Das Passwort ist „Zq8v ${SECRET}”`, `Zq8v ${SECRET}`],
+    [`密码是"Zq8v ${SECRET}"`, `Zq8v ${SECRET}`],
+    [`Your temporary password is: <strong>${SECRET}</strong>`, SECRET],
+    [`Ihr Passwort lautet <b>${SECRET}</b>`, SECRET],
+    [`Tu contraseña ahora es ${SECRET}`, SECRET],
+    [`Je wachtwoord is nu ${SECRET}`, SECRET],
+    [`Ditt lösenord är nu ${SECRET}`, SECRET],
+    [`Ваш пароль теперь ${SECRET}`, SECRET],
+    [`the password is now ${SECRET}`, SECRET],
+    [`user=bob&password+confirmation=${SECRET}`, SECRET],
+    [`user=bob&contrase%C3%B1a+nueva=${SECRET}`, SECRET],
+    [`user=bob&mot+de+passe+2=${SECRET}`, SECRET],
+  ])('%s', (text, value) => {
+    expect(passwords(text), text).toEqual([value]);
+    maskedOut(text, value === `Zq8v ${SECRET}` ? SECRET : value);
+  });
+
+  it('masks a named value in prose as the name reads it, and its repeats', () => {
+    for (const prose of ['das Passwort ist', 'my password is', 'パスワードは'])
+      expect(masked(`${prose} pwd=483920 order 99123456781 and 483920.`), prose).toBe(`${prose} pwd=[PASSWORD] order 99123456781 and [PASSWORD].`);
+  });
+
+  it('masks an address after a glued link whole, as an address', () => {
+    for (const prose of ['密码是', 'パスワードは', '비밀번호는 ', 'รหัสผ่านคือ ']) {
+      const out = masked(`${prose}2001:db8:85a3::8a2e:370:7334`);
+      for (const piece of ['2001', '8a2e', '7334']) expect(out, prose).not.toContain(piece);
+    }
+  });
+
   // A second review's: an assignment or URL after the link is read by its own rules, not cut as
   // prose's word where an encoded blank decodes (which left "%20T2xk9@…" visible).
   it.each([
