@@ -1002,7 +1002,8 @@ const PROSE_LINK_WORDS: Readonly<
   Vietnamese: { is: ['là'], for: ['của', 'cho'], after: ['tạm thời', 'hiện tại', 'wifi'] },
   Indonesian: { is: ['adalah', 'ialah', 'yaitu'], for: ['untuk', 'dari'], after: ['sementara'], owner: ['anda', 'kamu', 'saya'] },
   Malay: { is: ['ialah', 'adalah'], for: ['untuk', 'bagi'], after: ['sementara'], owner: ['anda', 'awak', 'saya'] },
-  // The owner after the noun, which takes a second accent before it ("ο κωδικός πρόσβασής σας").
+  // The owner after the noun ("ο κωδικός πρόσβασης σας"; written with the noun's second accent it
+  // takes there, "πρόσβασής", the word is not read: the list holds its base form).
   Greek: { is: ['είναι', 'ήταν'], for: ['για', 'του', 'της'], owner: ['σας', 'σου', 'μου'] },
   // The dash prose writes for "is" ("Пароль — X"), read as the normalizer writes every dash, "-": a
   // title's hyphen reads the same ("Сменить пароль - Office365" masks its product's name if it holds a
@@ -1225,53 +1226,66 @@ function readGluedRun(text: string, p: number): number {
   if (e === p || e - p > MAX_VALUE) return -1;
   const follow = GLUED_FOLLOW();
   follow.lastIndex = e;
-  return follow.test(text) ? e : -1;
+  if (follow.test(text)) return e;
+  // Punctuation before a digit went on ("Zq8vT2xk9，5分钟内有效"): the value ends at the run's last one.
+  for (let k = e - 1; k > p; k--) if (UNSPACED_PUNCTUATION.test(text[k]!)) return k;
+  return -1;
 }
 
-// An unquoted value holding a URL is read by urlPassword.ts's rules: read as prose's it would be cut
+// An unquoted value holding a URL with a user is read by urlPassword.ts's rules: read as prose's it would be cut
 // where those read on ("password is DATABASE_URL=mysql://root:Zq8v%20T2xk9@db", its blank decoded).
-const URL_IN_VALUE = /:\/\//;
-const NAMED_IN_VALUE = /^([A-Za-z_][\w.-]{0,63})=(?=[^=])/;
+const URL_IN_VALUE = /[A-Za-z][\w+.-]*:\/\/[^\s@/]*[:@]/;
+const NAMED_IN_VALUE = /^(?:[A-Za-z_][\w.-]{0,58}[_.-])?(?:password|passwd|pwd|pass|pw)=(?=[^=])/i;
 // An HTML element around the value, as reset e-mails set it ("is: <strong>X</strong>").
 const OPENING_TAG = /<(?:b|strong|em|i|u|code|kbd|samp|tt|mark|span)(?:\s[^<>]{0,64})?>/iy;
 
 /** The value after a prose link ending at `v`: what brackets or quotes hold, else a word, and for a glued link its run (gluedRunEnd). */
 function proseValue(text: string, v: number, glued: boolean, scans: Scans): ValueSpan | null {
-  OPENING_TAG.lastIndex = v;
-  if (OPENING_TAG.test(text)) {
-    const p = OPENING_TAG.lastIndex;
-    const close = text.slice(p, p + MAX_VALUE).indexOf('<');
-    return close > 0 ? { start: p, end: p + close, quoted: true } : null;
-  }
-  const closers = CLOSING_OF[text[v] ?? ''];
-  if (closers !== undefined) {
-    // Within a value's length: a search to the text's end for every opening bracket would be quadratic.
-    const held = text.slice(v + 1, v + 1 + MAX_VALUE);
-    let end = -1;
-    for (const c of closers) {
-      const at = held.indexOf(c);
-      if (at !== -1 && (end === -1 || at < end)) end = at;
-    }
-    if (end !== -1 && !/[\r\n]/.test(held.slice(0, end))) {
-      let start = v + 1;
-      let stop = v + 1 + end;
-      while (start < stop && /\s/.test(text[start]!)) start++;
-      while (stop > start && /\s/.test(text[stop - 1]!)) stop--;
-      return stop > start ? { start, end: stop, quoted: true } : null;
-    }
-  }
+  // What an element, brackets or quotes hold, when it is a password; else the word as written,
+  // brackets and all (a closer may be one of its characters: "„Zq8v”T2xk9“", "«Zq8v»T2xk9»").
+  const held = heldValue(text, v);
+  if (held !== null && isPasswordValue(text.slice(held.start, held.end), true)) return held;
   let value: ValueSpan | null;
   if (glued && !isQuote(text[v])) {
     const end = gluedRunEnd(text, v);
     value = end === -1 ? null : { start: v, end, quoted: false };
   } else value = valueAt(text, v, 'plain', scans);
   if (value === null || (!value.quoted && URL_IN_VALUE.test(text.slice(value.start, value.end)))) return null;
-  // A name that says what it holds, and its value ("my password is pwd=123456", "… client_secret=X"):
-  // the value is what follows it, as the name's own reading has it, so its repeats are masked too.
+  // A password's name and its value ("my password is pwd=483920"): the value is what follows it, as
+  // the name's own reading has it, so its repeats are masked too; only when that is a password, and
+  // the name a whole password name ("Monkey=123abcXY", "Passw0rd=1" are passwords whole).
   const named = value.quoted ? null : NAMED_IN_VALUE.exec(text.slice(value.start, value.end));
-  if (named !== null && GATE.test(named[1]!)) value.start += named[0].length;
+  if (named !== null && isPasswordValue(text.slice(value.start + named[0].length, value.end), false)) value.start += named[0].length;
   withoutFullStop(text, value);
   return value;
+}
+
+/** The value an HTML element, brackets or quotes at `v` hold (see CLOSING_OF), or null. */
+function heldValue(text: string, v: number): ValueSpan | null {
+  let p: number;
+  let closers: string | undefined;
+  OPENING_TAG.lastIndex = v;
+  if (OPENING_TAG.test(text)) {
+    p = OPENING_TAG.lastIndex;
+    closers = '<';
+  } else {
+    closers = CLOSING_OF[text[v] ?? ''];
+    p = v + 1;
+  }
+  if (closers === undefined) return null;
+  // Within a value's length: a search to the text's end for every opening bracket would be quadratic.
+  const held = text.slice(p, p + MAX_VALUE);
+  let end = -1;
+  for (const c of closers) {
+    const at = held.indexOf(c);
+    if (at !== -1 && (end === -1 || at < end)) end = at;
+  }
+  if (end === -1 || /[\r\n]/.test(held.slice(0, end))) return null;
+  let start = p;
+  let stop = p + end;
+  while (start < stop && /\s/.test(text[start]!)) start++;
+  while (stop > start && /\s/.test(text[stop - 1]!)) stop--;
+  return stop > start ? { start, end: stop, quoted: true } : null;
 }
 
 /** The value given to the name at [nameStart, nameEnd), or null; `prose`: the language of its prose links, if it has any. */
