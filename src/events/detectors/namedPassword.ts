@@ -978,15 +978,24 @@ function contextOf(text: string, nameStart: number): Context {
  * The languages that write no blank between words glue them on (`glued`: "密码是X", "密码已重置为X",
  * "パスワードはX", "비밀번호는 X", "รหัสผ่านของคุณคือ X"); the value is then the run up to the next
  * letter of theirs or their punctuation, not the rest of the clause ("密码为空（错误码：ERR_1001）" holds
- * none). Only the topic's particles, not the subject's (Japanese "が", Korean "가": "パスワードが
- * user01により変更されました", changed by user01). Read with or without accents, as the password words
+ * none). The subject's particles (Japanese "が", Korean "가") only before a copula or "changed to"
+ * ("仮パスワードがXです", "비밀번호가 X로 변경되었습니다"; not "パスワードがuser01により変更されました",
+ * changed by user01). Read with or without accents, as the password words
  * are (wordSource). Not read: verbs that are suffixes ("şifresi X'tir"), Hungarian's omitted one,
  * Hindi's after the value.
  */
 const PROSE_LINK_WORDS: Readonly<
   Record<
     string,
-    { is: readonly string[]; for?: readonly string[]; after?: readonly string[]; owner?: readonly string[]; now?: readonly string[]; glued?: boolean }
+    {
+      is: readonly string[];
+      for?: readonly string[];
+      after?: readonly string[];
+      owner?: readonly string[];
+      now?: readonly string[];
+      subject?: readonly string[];
+      glued?: boolean;
+    }
   >
 > = {
   English: { is: ['is', 'was'], for: ['for'], now: ['now'] },
@@ -1017,9 +1026,11 @@ const PROSE_LINK_WORDS: Readonly<
     after: ['就', '应该', '應該', '已经', '已經', '已', '被', '重置', '重設', '设置', '設置', '设定', '設定', '更改', '修改', '改'],
     glued: true,
   },
-  Japanese: { is: ['は'], glued: true },
+  // The subject's particle as well, but its value only before a copula ("仮パスワードがXです",
+  // "パスワードがXに変更されました"): anything else after it is a clause (SUBJECT_FOLLOW).
+  Japanese: { is: ['は'], subject: ['が'], glued: true },
   // After a vowel, as every Korean password word ends.
-  Korean: { is: ['는'], glued: true },
+  Korean: { is: ['는'], subject: ['가'], glued: true },
   Thai: { is: ['คือ', 'เป็น'], after: ['ใหม่', 'ชั่วคราว', 'ปัจจุบัน'], owner: ['ของคุณ', 'ของฉัน'], glued: true },
 };
 /**
@@ -1042,6 +1053,8 @@ interface ProseLinks {
   spaced: RegExp;
   /** The words glued on, maybe a colon or a comma, maybe blanks ("密码是X", "密码为：X", "パスワードは、X"); null for a language that writes blanks. */
   glued: RegExp | null;
+  /** The subject's particle glued on ("パスワードがX"), its value only before a copula; null for a language without. */
+  subject: RegExp | null;
 }
 /** Each language's links, compiled on first use; and the language of each password word. */
 const proseLinksOf = new Map<string, ProseLinks>();
@@ -1070,6 +1083,10 @@ function proseLinks(language: string): ProseLinks {
             String.raw`[ \t]{0,4}${optionalWords(after, '', 3)}${optionalWords(owner, '')}(?:${wordsSource(own.is)})(?:[ \t]{0,4}[:、,])?[ \t]{0,4}`,
             'iuy',
           )
+        : null,
+    subject:
+      own.glued === true && own.subject !== undefined
+        ? new RegExp(String.raw`[ \t]{0,4}${optionalWords(after, '', 3)}(?:${wordsSource(own.subject)})[ \t]{0,4}`, 'iuy')
         : null,
   };
   proseLinksOf.set(language, links);
@@ -1115,21 +1132,30 @@ function languageOf(core: string): string {
  */
 function gluedValueAfter(text: string, core: string, k: number): boolean {
   if (!UNSPACED_LETTER.test(text[k] ?? '') || !PROSE_CORE.test(core)) return false;
-  const glued = gluedLinkAt(text, k, languageOf(core));
-  const v = k + glued;
-  if (glued === -1) return false;
+  const link = gluedLinkAt(text, k, languageOf(core));
+  if (link === null) return false;
+  const v = k + link.length;
   if (CLOSING_OF[text[v] ?? ''] !== undefined || isQuote(text[v])) return true;
   // A run shorter than any password is none (isPasswordValue): nothing more to read for it.
-  const end = gluedRunEnd(text, v);
+  const end = gluedRunEnd(text, v, link.follow);
   return end !== -1 && end - v >= MIN_LENGTH;
 }
 
-/** The length of a glued link at `k` after a password word of `language` ("密码|是X"), or -1. */
-function gluedLinkAt(text: string, k: number, language: string): number {
-  const glued = proseLinks(language).glued;
-  if (glued === null) return -1;
-  glued.lastIndex = k;
-  return glued.test(text) ? glued.lastIndex - k : -1;
+/** What may follow a glued link's value: GLUED_FOLLOW's, or after a subject's particle a copula only (SUBJECT_FOLLOW). */
+type GluedFollow = 'any' | 'copula';
+
+/** The glued link at `k` after a password word of `language` ("密码|是X"), its length and what may follow its value; or null. */
+function gluedLinkAt(text: string, k: number, language: string): { length: number; follow: GluedFollow } | null {
+  const { glued, subject } = proseLinks(language);
+  for (const [re, follow] of [
+    [glued, 'any'],
+    [subject, 'copula'],
+  ] as const) {
+    if (re === null) continue;
+    re.lastIndex = k;
+    if (re.test(text)) return { length: re.lastIndex - k, follow };
+  }
+  return null;
 }
 
 /**
@@ -1179,6 +1205,7 @@ const GLUED_FOLLOW = () =>
       'となります',
       'になります',
       'でございます',
+      'に変更',
       '입니다',
       '이다',
       '이에요',
@@ -1197,22 +1224,30 @@ const GLUED_FOLLOW = () =>
     'uy',
   ));
 
+/** After a subject's particle: a copula, or "changed to" ("パスワードがXに変更されました", "비밀번호가 X로 변경되었습니다"). */
+let subjectFollowRe: RegExp | null = null;
+const SUBJECT_FOLLOW = () =>
+  (subjectFollowRe ??= new RegExp(
+    wordsSource(['です', 'でした', 'となります', 'になります', 'でございます', 'に変更', '입니다', '이다', '이에요', '예요', '임', '로 변경', '으로 변경']),
+    'uy',
+  ));
+
 /**
  * Where a glued link's value that starts at `p` ends, or -1 when there is none: the run up to a
  * blank, a letter of the languages that glue, or their punctuation before one of those or the end
  * (a password may hold a "、", an address "::": "Zq8v、T2xk9", "2001:db8::1"), and then only before what
  * GLUED_FOLLOW allows.
  */
-let lastRun: { text: string; p: number; end: number } | null = null;
-function gluedRunEnd(text: string, p: number): number {
+let lastRun: { text: string; p: number; follow: GluedFollow; end: number } | null = null;
+function gluedRunEnd(text: string, p: number, follow: GluedFollow): number {
   // namedFindings asks first (gluedValueAfter), then the value's read asks again for the same place.
-  if (lastRun !== null && lastRun.text === text && lastRun.p === p) return lastRun.end;
-  const end = readGluedRun(text, p);
-  lastRun = { text, p, end };
+  if (lastRun !== null && lastRun.text === text && lastRun.p === p && lastRun.follow === follow) return lastRun.end;
+  const end = readGluedRun(text, p, follow);
+  lastRun = { text, p, follow, end };
   return end;
 }
 
-function readGluedRun(text: string, p: number): number {
+function readGluedRun(text: string, p: number, after: GluedFollow): number {
   let e = p;
   while (e < text.length && e - p <= MAX_VALUE) {
     const c = text[e]!;
@@ -1224,9 +1259,10 @@ function readGluedRun(text: string, p: number): number {
     e++;
   }
   if (e === p || e - p > MAX_VALUE) return -1;
-  const follow = GLUED_FOLLOW();
+  const follow = after === 'copula' ? SUBJECT_FOLLOW() : GLUED_FOLLOW();
   follow.lastIndex = e;
   if (follow.test(text)) return e;
+  if (after === 'copula') return -1;
   // Punctuation before a digit went on ("Zq8vT2xk9，5分钟内有效"): the value ends at the run's last one.
   for (let k = e - 1; k > p; k--) if (UNSPACED_PUNCTUATION.test(text[k]!)) return k;
   return -1;
@@ -1240,14 +1276,14 @@ const NAMED_IN_VALUE = /^(?:[A-Za-z_][\w.-]{0,58}[_.-])?(?:password|passwd|pwd|p
 const OPENING_TAG = /<(?:b|strong|em|i|u|code|kbd|samp|tt|mark|span)(?:\s[^<>]{0,64})?>/iy;
 
 /** The value after a prose link ending at `v`: what brackets or quotes hold, else a word, and for a glued link its run (gluedRunEnd). */
-function proseValue(text: string, v: number, glued: boolean, scans: Scans): ValueSpan | null {
+function proseValue(text: string, v: number, glued: GluedFollow | null, scans: Scans): ValueSpan | null {
   // What an element, brackets or quotes hold, when it is a password; else the word as written,
   // brackets and all (a closer may be one of its characters: "„Zq8v”T2xk9“", "«Zq8v»T2xk9»").
   const held = heldValue(text, v);
   if (held !== null && isPasswordValue(text.slice(held.start, held.end), true)) return held;
   let value: ValueSpan | null;
-  if (glued && !isQuote(text[v])) {
-    const end = gluedRunEnd(text, v);
+  if (glued !== null && !isQuote(text[v])) {
+    const end = gluedRunEnd(text, v, glued);
     value = end === -1 ? null : { start: v, end, quoted: false };
   } else value = valueAt(text, v, 'plain', scans);
   if (value === null || (!value.quoted && URL_IN_VALUE.test(text.slice(value.start, value.end)))) return null;
@@ -1344,9 +1380,9 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   if (prose !== null) {
     const links = proseLinks(prose);
     links.spaced.lastIndex = p;
-    if (links.spaced.test(text)) return proseValue(text, links.spaced.lastIndex, false, scans);
+    if (links.spaced.test(text)) return proseValue(text, links.spaced.lastIndex, null, scans);
     const glued = gluedLinkAt(text, p, prose);
-    if (glued !== -1) return proseValue(text, p + glued, true, scans);
+    if (glued !== null) return proseValue(text, p + glued.length, glued.follow, scans);
   }
   return null;
 }

@@ -117,6 +117,11 @@ describe('named passwords: prose in the languages the guard reads the password w
     `新しいパスワードは ${SECRET}`,
     `비밀번호는 ${SECRET}입니다`,
     `패스워드는 ${SECRET}`,
+    // The subject's particle, before a copula or "changed to"
+    `仮パスワードが${SECRET}です`,
+    `パスワードが${SECRET}に変更されました`,
+    `임시 비밀번호가 ${SECRET}입니다`,
+    `비밀번호가 ${SECRET}로 변경되었습니다.`,
     `비밀번호는 ${SECRET}입니다`.normalize('NFD'),
     `รหัสผ่านคือ ${SECRET}`,
     `รหัสผ่านคือ${SECRET}`,
@@ -200,6 +205,8 @@ describe('named passwords: prose in the languages the guard reads the password w
     '密码是在host01上修改的',
     '비밀번호가 user01님에 의해 변경됨',
     '비밀번호가 ISO27001 기준을 충족하지 않습니다',
+    '비밀번호가 admin01 계정에서 변경됨',
+    'パスワードがWindows10と同じです',
   ])('%s: no finding', (text) => accepted(text));
 
   // A third review's: English prose that was masked before the links (a value with "=", quoted or not;
