@@ -1161,10 +1161,9 @@ function gluedLinkAt(text: string, k: number, language: string): { length: numbe
 /**
  * The brackets and quotes prose sets a value in, and what closes each ("le mot de passe est « X »",
  * "das Passwort ist „X“", "パスワードは「X」です"): the value is what they hold, blanks and all, as a
- * quoted value is (`"...` is valueAt's).
+ * quoted value is (`"...` is valueAt's). Swedish and Finnish close with the mark they open with
+ * ("”…”", "»…»"), Danish turns the guillemets round ("»…«"), German opens low ("„…“", "‚…‘").
  */
-// Each opening's closers: Swedish and Finnish close with the mark they open with ("”…”", "»…»"),
-// Danish turns the guillemets round ("»…«"), German opens low ("„…“", "‚…‘").
 const CLOSING_OF: Readonly<Record<string, string>> = {
   '«': '»',
   '»': '«»',
@@ -1188,6 +1187,11 @@ const CLOSING_OF: Readonly<Record<string, string>> = {
  * writes for the fullwidth forms: "，" reads ","), with the quotes and brackets that close one.
  */
 const UNSPACED_PUNCTUATION = /[，。、；：！？」』）】〉》”»,.;:!?)\]'"（(【]/u;
+// The copulas and "changed to" a value may end before, after either particle (SUBJECT_FOLLOW), and
+// the polite endings and connectives only after a topic's (GLUED_FOLLOW): Japanese business mail's
+// endings; Korean's, and its "changed to X" ("…로 변경").
+const COPULAS = ['です', 'でした', 'となります', 'になります', 'でございます', 'に変更', '입니다', '이다', '이에요', '예요', '임', '로 변경', '으로 변경'];
+const TOPIC_ENDINGS = ['だ', '요', '이며', '이고', 'ครับ', 'ค่ะ', 'คะ', 'นะ'];
 /**
  * What may follow a glued link's value: the text's end, a blank, punctuation, or the sentence's
  * copula or polite ending ("…です", "…입니다", "…ครับ"). Anything else makes the run no value but a
@@ -1195,42 +1199,11 @@ const UNSPACED_PUNCTUATION = /[，。、；：！？」』）】〉》”»,.;:!
  * changed it), "密码为user01生成" (为, for), "비밀번호는 admin01님이 변경했습니다".
  */
 let gluedFollowRe: RegExp | null = null;
-const GLUED_FOLLOW = () =>
-  (gluedFollowRe ??= new RegExp(
-    String.raw`$|\s|[，。、；：！？」』）】〉》”»,.;:!?)"'\]（(【]|${wordsSource([
-      // Japanese business mail's endings; Korean's, and its "changed to X" ("…로 변경").
-      'です',
-      'でした',
-      'だ',
-      'となります',
-      'になります',
-      'でございます',
-      'に変更',
-      '입니다',
-      '이다',
-      '이에요',
-      '예요',
-      '임',
-      '요',
-      '이며',
-      '이고',
-      '로 변경',
-      '으로 변경',
-      'ครับ',
-      'ค่ะ',
-      'คะ',
-      'นะ',
-    ])}`,
-    'uy',
-  ));
+const GLUED_FOLLOW = () => (gluedFollowRe ??= new RegExp(String.raw`$|\s|${UNSPACED_PUNCTUATION.source}|${wordsSource([...COPULAS, ...TOPIC_ENDINGS])}`, 'uy'));
 
 /** After a subject's particle: a copula, or "changed to" ("パスワードがXに変更されました", "비밀번호가 X로 변경되었습니다"). */
 let subjectFollowRe: RegExp | null = null;
-const SUBJECT_FOLLOW = () =>
-  (subjectFollowRe ??= new RegExp(
-    wordsSource(['です', 'でした', 'となります', 'になります', 'でございます', 'に変更', '입니다', '이다', '이에요', '예요', '임', '로 변경', '으로 변경']),
-    'uy',
-  ));
+const SUBJECT_FOLLOW = () => (subjectFollowRe ??= new RegExp(wordsSource(COPULAS), 'uy'));
 
 /**
  * Where a glued link's value that starts at `p` ends, or -1 when there is none: the run up to a
@@ -1238,16 +1211,7 @@ const SUBJECT_FOLLOW = () =>
  * (a password may hold a "、", an address "::": "Zq8v、T2xk9", "2001:db8::1"), and then only before what
  * GLUED_FOLLOW allows.
  */
-let lastRun: { text: string; p: number; follow: GluedFollow; end: number } | null = null;
-function gluedRunEnd(text: string, p: number, follow: GluedFollow): number {
-  // namedFindings asks first (gluedValueAfter), then the value's read asks again for the same place.
-  if (lastRun !== null && lastRun.text === text && lastRun.p === p && lastRun.follow === follow) return lastRun.end;
-  const end = readGluedRun(text, p, follow);
-  lastRun = { text, p, follow, end };
-  return end;
-}
-
-function readGluedRun(text: string, p: number, after: GluedFollow): number {
+function gluedRunEnd(text: string, p: number, after: GluedFollow): number {
   let e = p;
   while (e < text.length && e - p <= MAX_VALUE) {
     const c = text[e]!;
@@ -1538,7 +1502,6 @@ function withoutFullStop(text: string, value: ValueSpan): void {
   if (!value.quoted && value.end - value.start > 1 && text[value.end - 1] === '.') value.end--;
 }
 
-/** The words with `endings` (LOCALIZED_PASSWORD_WORDS), each as a whole core, then its endings; compiled on first use. */
 /** Each word's `endings` (LOCALIZED_PASSWORD_WORDS) as a pattern, compiled on first use. */
 const endingsOf = new Map<readonly string[], RegExp>();
 /** The length of the ending glued on the password word `core` at `k` ("şifre|niz"), or 0: only one that ends the word. */
@@ -1551,9 +1514,11 @@ function endingAt(text: string, core: string, k: number): number {
   if (ending === undefined) endingsOf.set(endings, (ending = new RegExp(wordsSource(endings), 'iuy')));
   ending.lastIndex = k;
   const m = ending.exec(text);
+  if (m === null) return 0;
   // The word ends with it: no letter after it (a number or a segment may follow: "şifreniz2", "lösenordet_prod").
-  const after = k + (m?.[0].length ?? 0);
-  return m !== null && !isAsciiLetter(text[after]) && !(text.charCodeAt(after) >= 0x80 && isNameCharAt(text, after)) ? m[0].length : 0;
+  const after = k + m[0].length;
+  const letterAfter = isAsciiLetter(text[after]) || (text.charCodeAt(after) >= 0x80 && isNameCharAt(text, after));
+  return letterAfter ? 0 : m[0].length;
 }
 
 /**
