@@ -20,7 +20,8 @@
  * `Authorization: Token ...` (schemeFindings), a session cookie in a Cookie or Set-Cookie header
  * (cookieFindings) or curl's `-b`/`--cookie` (cookieOption), Oracle's `user/password@` logon
  * (oracleFindings). Prose names a password or a secret too: `my password is X`, `the password for the
- * prod db is X`, `the API key is: X`, in the password word's language too (PROSE_LINK_WORDS).
+ * prod db is X`, `the API key is: X`, in the password word's language too (PROSE_LINK_WORDS), and
+ * `Your password has been reset to X`, `Admin reset the password to X` (SET_TO_SOURCE, SET_BEFORE).
  *
  * The name (NAME_CORE): password, passwd, pwd or passphrase, or the password word of another language
  * (LOCALIZED_PASSWORD_WORDS: `Passwort`, `contraseña`, `mot de passe`, `mật khẩu`, `пароль`, `كلمة المرور`,
@@ -105,6 +106,7 @@ import type { Finding } from '../findings.js';
 import { isAsciiLetter, isDigit } from './common.js';
 import { foldTurkishI } from '../normalize.js';
 import { isPlaceholder } from './urlPassword.js';
+import { detectEmails } from './email.js';
 
 const MAX_NAME = 64;
 const MAX_PAD = 32;
@@ -966,6 +968,15 @@ function contextOf(text: string, nameStart: number): Context {
 }
 
 /**
+ * The verbs that report a password set to its value ("Your password has been reset to X", "password
+ * changed to: X"), after their auxiliaries: a link of every language's, as English's "is" is. And,
+ * before the word (SET_BEFORE), the same verbs of an actor ("Admin reset the password to X"). One
+ * pattern, not a list of phrases: the fifty its words make cost 40 ms more to compile on a process's
+ * first text.
+ */
+const SET_TO_SOURCE = String.raw`(?:(?:is|was|has|will[ \t]{1,4}be|is[ \t]{1,4}now|ha(?:s|ve|d)(?:[ \t]{1,4}now)?[ \t]{1,4}been)[ \t]{1,4})?(?:(?:re)?set|changed|updated|modified)[ \t]{1,4}to`;
+
+/**
  * Prose's links between a password word and its value, by the word's language (LOCALIZED_PASSWORD_WORDS;
  * English's for the English words and every other name, and with any language's own, as code and
  * chat mix English in): `is`, the verb ("my password is X", "das Passwort lautet X", "пароль — X":
@@ -1044,6 +1055,8 @@ const wordsSource = (words: readonly string[]) =>
     .sort((a, b) => b.length - a.length)
     // A one-letter word keeps its accent: Portuguese "é" (is) without it is "e" (and), in Italian too.
     .map((w) => ([...w].length === 1 && MARK.test(w.normalize('NFD')) ? w : wordSource(w, false)))
+    // A phrase's blank as the links' (up to four: "пароль -  это").
+    .map((source) => source.replaceAll(' ', BLANKS))
     .join('|');
 const BLANKS = String.raw`[ \t]{1,4}`;
 const optionalWords = (words: readonly string[], blank: string, max = 1) => (words.length === 0 ? '' : `(?:(?:${wordsSource(words)})${blank}){0,${max}}`);
@@ -1070,7 +1083,8 @@ function proseLinks(language: string): ProseLinks {
   const owner = own.owner ?? [];
   const of = [...(own.for ?? []), ...(english.for ?? [])];
   const forClause = String.raw`(?:(?:${wordsSource(of)})[ \t]{1,4}(?:[^\s=:]{1,32}[ \t]{1,4}){1,5}?)?`;
-  const is = wordsSource([...own.is, ...english.is]);
+  // Tried first: "is" alone would take "Your password is now set to X"'s "set" for its value.
+  const is = `${SET_TO_SOURCE}|${wordsSource([...own.is, ...english.is])}`;
   const now = wordsSource([...(own.now ?? []), ...(english.now ?? [])]);
   links = {
     spaced: new RegExp(
@@ -1344,11 +1358,44 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   if (prose !== null) {
     const links = proseLinks(prose);
     links.spaced.lastIndex = p;
-    if (links.spaced.test(text)) return proseValue(text, links.spaced.lastIndex, null, scans);
+    if (links.spaced.test(text)) return recipientOrValue(text, p, links.spaced.lastIndex, scans);
     const glued = gluedLinkAt(text, p, prose);
     if (glued !== null) return proseValue(text, p + glued.length, glued.follow, scans);
+    // "Admin reset the password to X": "to" after the word, a verb of SET_TO_SOURCE's before it.
+    TO_LINK.lastIndex = p;
+    if (TO_LINK.test(text)) {
+      SET_BEFORE.lastIndex = nameStart;
+      if (SET_BEFORE.test(text)) return recipientOrValue(text, p, TO_LINK.lastIndex, scans);
+    }
   }
   return null;
+}
+
+/**
+ * "to", maybe after a "for" clause ("reset the password for db-prod-2 to X"), the link of a verb
+ * before the word (SET_BEFORE).
+ */
+const TO_LINK = /[ \t]{1,4}(?:for[ \t]{1,4}(?:[^\s=:]{1,32}[ \t]{1,4}){1,5}?)?to(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})/iy;
+/**
+ * A verb of SET_TO_SOURCE's (or its present form: "set", "resetting", "change", "updating") ending at most
+ * three words before the word, with no punctuation between ("reset bob's password", "set the new root
+ * password"; not "Settings updated. Password"). A lookbehind tried at the name's start: read backwards
+ * from there, its cost is its own length, whatever the text before.
+ */
+const SET_BEFORE = new RegExp(
+  String.raw`(?<=(?<![\p{L}\p{N}_])(?:(?:re)?set(?:ting)?|chang(?:e|ed|ing)|updat(?:e|ed|ing)|modif(?:y|ied|ying))(?:[ \t]{1,4}[^\s.,;:!?]{1,32}){0,3}[ \t]{1,4})`,
+  'iuy',
+);
+/** A link ending in "to" names whom a message went to as often as what a password became: an address after it is no value. */
+const ENDS_IN_TO = /to[ \t]*:?[ \t]*$/i;
+
+/** The value after the prose link at [linkStart, v) (proseValue), but none that is an address after a link ending in "to". */
+function recipientOrValue(text: string, linkStart: number, v: number, scans: Scans): ValueSpan | null {
+  const value = proseValue(text, v, null, scans);
+  if (value === null || !ENDS_IN_TO.test(text.slice(linkStart, v))) return value;
+  const raw = text.slice(value.start, value.end);
+  const address = detectEmails(raw);
+  return address.length === 1 && address[0]!.start === 0 && address[0]!.end === raw.length ? null : value;
 }
 
 /**

@@ -337,3 +337,58 @@ describe('named passwords: the forms a sentence gives the word', () => {
     (text) => accepted(text),
   );
 });
+
+describe('named passwords: a password set, reset or changed to a value', () => {
+  // How systems and people report a new password in English: the verb after the word ("Your
+  // password has been reset to X") or before it ("Admin reset the password to X"). Each passed the
+  // guard and preflight unmasked while only "is" and "was" linked the word to its value.
+  it.each([
+    `Your password has been set to ${SECRET}`,
+    `password was reset to ${SECRET}`,
+    `Password changed to: ${SECRET}`,
+    `The password for bob was updated to ${SECRET}.`,
+    `Your password is now set to ${SECRET}`,
+    `your temporary password has been changed to ${SECRET}`,
+    `Password reset to "${SECRET}"`,
+    `PASSWORD SET TO ${SECRET}`,
+    `db_password set to ${SECRET}`,
+    `das Passwort has been reset to ${SECRET}`,
+    // The verb before the word, up to three words between them, maybe a "for" clause after it.
+    `Admin reset the password to ${SECRET}`,
+    `Set password to ${SECRET}`,
+    `changed bob's password to ${SECRET}`,
+    `Updated the root password for db-prod-2 to ${SECRET}`,
+    `resetting your account password to ${SECRET}`,
+    `user admin set the new password to: ${SECRET}`,
+  ])('%s', (text) => maskedOut(text));
+
+  it.each([
+    'Password reset to default',
+    'Password set to expire in 90 days',
+    'password changed to meet the policy',
+    'Password policy changed to require 12 characters',
+    'Password expiry set to 2024-05-01',
+    'password length set to 12',
+    'Password changed to v2.1.3 hashing',
+    'password updated to comply with SOC2',
+    'Reset the password to the default for user01',
+    'Failed to update password on db-prod-2',
+    'Set password to expire for user01',
+    'Password change to be done by 2024-05-01',
+    // A verb of another sentence, or more than three words before the word.
+    'Settings updated. Password to user01 only after approval',
+    'Reset link for the forgotten account password to bob-99',
+  ])('%s: no finding', (text) => accepted(text));
+
+  it('names no recipient as a password: an address after "to" is one', () => {
+    for (const text of ['Reset password to bob99@example.com', 'Password reset link sent to bob99@example.com', 'Sent the new password to bob99@example.com'])
+      expect(passwords(text), text).toEqual([]);
+  });
+
+  it('reads a million characters of verbs and words in linear time', () => {
+    const MiB = 1 << 20;
+    const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
+    for (const unit of ['reset password to ', 'password has been set to ', 'set a b c password for x y z to ', 'password to password to '])
+      expect(detectNamedPasswords(fill(unit)), unit).toEqual([]);
+  });
+});

@@ -122,6 +122,9 @@ const SPELLED: ReadonlyArray<readonly [string, string, string]> = [
   ['Japanese prose, the value in brackets', 'Blocked パスワードは「Hunter2Secret」です', 'Hunter2Secret'],
   ['a Turkish one-time password', 'Blocked Şifreniz: 483920', '483920'],
   ['a form body\'s "+" in mot de passe', 'Blocked user=bob&mot+de+passe=Hunter2Secret', 'Hunter2Secret'],
+  // A password set, reset or changed to its value, the verb after the word or before it.
+  ['a password reset to its value', 'Blocked: your password has been reset to Hunter2Secret', 'Hunter2Secret'],
+  ['an admin setting a password', 'Blocked: admin set the root password for db-prod-2 to Hunter2Secret', 'Hunter2Secret'],
 ];
 
 // Ordinary tenant text the spellings above first made refused (an attacker review): "pass" glued
@@ -130,6 +133,8 @@ const ORDINARY = [
   '测试全部pass: run-42',
   // Prose's links read only in the word's own language, and a topic particle's other uses.
   'Failed to update password on db-prod-2',
+  'Password policy changed to require 12 characters',
+  'Settings updated. Password to user01 only after approval',
   'パスワードはuser01さんが変更しました',
   'テストpass: build-1234',
   '登机牌pass: AB1234CD',
