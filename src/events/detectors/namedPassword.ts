@@ -1009,7 +1009,14 @@ const PROSE_LINK_WORDS: Readonly<
     }
   >
 > = {
-  English: { is: ['is', 'was'], for: ['for'], now: ['now'] },
+  // And Italian's, which names the password with the English word ("la password temporanea del wifi è
+  // X"): its "è" keeps its accent (wordsSource), "e" is "and".
+  English: {
+    is: ['is', 'was', 'è', 'era'],
+    for: ['for', 'per', 'di', 'del', 'della', 'dello'],
+    after: ['temporanea', 'provvisoria', 'nuova', 'attuale'],
+    now: ['now', 'ora', 'adesso'],
+  },
   German: { is: ['ist', 'war', 'lautet', 'lautete'], for: ['für', 'fuer', 'von', 'vom', 'zum', 'zur'], now: ['jetzt', 'nun', 'ab sofort'] },
   Dutch: { is: ['is', 'was', 'luidt'], for: ['voor', 'van'], now: ['nu'] },
   Spanish: { is: ['es', 'era', 'fue'], for: ['de', 'del', 'para'], after: ['temporal', 'provisional'], now: ['ahora'] },

@@ -392,3 +392,24 @@ describe('named passwords: a password set, reset or changed to a value', () => {
       expect(detectNamedPasswords(fill(unit)), unit).toEqual([]);
   });
 });
+
+describe('named passwords: Italian prose, which writes the English word', () => {
+  // Italian names the password with the English word ("la password è X"): its verb, its words after
+  // the noun and its "for" were read with no language's, as the word is English's.
+  it.each([
+    `la password è ${SECRET}`,
+    `La tua nuova password è: ${SECRET}`,
+    `la password temporanea è ${SECRET}`,
+    `la password del wifi è ${SECRET}`,
+    `La password per il server è ${SECRET}.`,
+    `LA PASSWORD È ${SECRET}`,
+    `la password ora è ${SECRET}`,
+    `la password è ora ${SECRET}`,
+    `la vecchia password era ${SECRET}`,
+  ])('%s', (text) => maskedOut(text));
+
+  it.each(['La password è scaduta', 'La password è stata reimpostata il 2024-05-01', 'password e user01 sono obbligatori', 'Password era: 2024-05-01T10:00'])(
+    '%s: no finding',
+    (text) => accepted(text),
+  );
+});

@@ -125,6 +125,7 @@ const SPELLED: ReadonlyArray<readonly [string, string, string]> = [
   // A password set, reset or changed to its value, the verb after the word or before it.
   ['a password reset to its value', 'Blocked: your password has been reset to Hunter2Secret', 'Hunter2Secret'],
   ['an admin setting a password', 'Blocked: admin set the root password for db-prod-2 to Hunter2Secret', 'Hunter2Secret'],
+  ['Italian prose, the English word', 'Blocked: la password temporanea del wifi è Hunter2Secret', 'Hunter2Secret'],
 ];
 
 // Ordinary tenant text the spellings above first made refused (an attacker review): "pass" glued
@@ -135,6 +136,7 @@ const ORDINARY = [
   'Failed to update password on db-prod-2',
   'Password policy changed to require 12 characters',
   'Settings updated. Password to user01 only after approval',
+  'La password è scaduta',
   'パスワードはuser01さんが変更しました',
   'テストpass: build-1234',
   '登机牌pass: AB1234CD',
