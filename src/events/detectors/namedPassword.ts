@@ -177,7 +177,8 @@ const NOT_AFTER_WORD = String.raw`(?<![\p{L}\p{N}${MARK_RANGES}])`;
  * under the "i" flag's case folding; urlSecrets.ts's toLowerCase reads it as "ß").
  * Left out: words that are also ordinary words, followed by ":" and a value in prose: Italian "parola"
  * (a word; Turkish's password), Polish "hasło" and Czech and Slovak "heslo" (a slogan, a dictionary's
- * headword, a crossword's answer: "Heslo: „Pravda vítězí"", its „ a symbol to isPasswordValue),
+ * headword, a crossword's answer: "Heslo: „Pravda vítězí"", its „ a symbol to isPasswordValue; these
+ * two and Romanian "parola" are read before their own language's verb only: PROSE_ONLY_WORDS),
  * Spanish "clave" (a key, any key), Chinese "口令" (a command word), Greek "κωδικός" alone (a code, any
  * code: a product's, a postal one; "κωδικός πρόσβασης", an access code, is the password), Hebrew's
  * "סיסמת" (a slogan's construct form as often). Read, each weighed: Hebrew "סיסמה", a slogan as
@@ -229,6 +230,18 @@ export const LOCALIZED_PASSWORD_WORDS: ReadonlyArray<{ words: readonly string[];
   { words: ['패스워드'], language: 'Korean' }, // the loanword
 ];
 const MARK = /\p{M}/u;
+/**
+ * Words that name a password only before their own language's verb (PROSE_LINK_WORDS, without
+ * English's): as a name they name ordinary things too (see "Left out" above), but "Twoje nowe hasło
+ * to: X", "Vaše heslo je X", "Parola ta este X" are how account e-mails give one. Not before
+ * English's verbs, nor Italian's: "la parola è X" is "the word is X".
+ */
+const PROSE_ONLY_WORDS: ReadonlyArray<{ words: readonly string[]; language: string }> = [
+  // "ł" is no "l" with a mark (nothing decomposes it), and typed as one as often.
+  { words: ['hasło', 'haslo'], language: 'Polish' },
+  { words: ['heslo'], language: 'Czech' }, // Slovak's too
+  { words: ['parolă'], language: 'Romanian' }, // and "parola", the password, read as its "ă" is (letterSource)
+];
 /**
  * Arabic's tatweel (kashida, U+0640): draws a word out in print ("كلمـة", "المـــرور") and is no letter
  * of it. Neither NFKC nor the normalizer drops it (a letter to Unicode, Lm), so a word of the Arabic
@@ -306,7 +319,7 @@ function isAloneWordAt(text: string, k: number): boolean {
 // with one in it; an astral one is gone: pastAstralMarks): the words' mark slots, hundreds of classes,
 // made every field's search twice as slow, and a text in the scripts that write marks is read whole.
 const GATE = new RegExp(
-  String.raw`pass|pw|secret|key|token|auth|bearer|sig|cookie|oracle|sqlplus|@(?:tcp6?|udp|unix)\(|mysql|mariadb|curl|login|redis-cli|identified|sqlcmd|mongo|ldap|${localizedSource(false, false)}|[${MARK_RANGES}]`,
+  String.raw`pass|pw|secret|key|token|auth|bearer|sig|cookie|oracle|sqlplus|@(?:tcp6?|udp|unix)\(|mysql|mariadb|curl|login|redis-cli|identified|sqlcmd|mongo|ldap|${localizedSource(false, false)}|has[lł]o|heslo|parol|[${MARK_RANGES}]`,
   'iu',
 );
 // The names (see the header): a password's first, then a secret's. "pass" and "pw" only as a name's
@@ -864,6 +877,8 @@ interface ValueSpan {
   quoted: boolean;
   /** A YAML block scalar's (blockScalarValue): read in the text as written only. */
   block?: boolean;
+  /** The new password after the old one's value ("changed from X to Y": FROM_TO_LINK). */
+  next?: ValueSpan;
 }
 
 /** The value starting at `p` (quoted up to its closing quote, or unquoted up to its context's end). */
@@ -968,13 +983,20 @@ function contextOf(text: string, nameStart: number): Context {
 }
 
 /**
- * The verbs that report a password set to its value ("Your password has been reset to X", "password
- * changed to: X"), after their auxiliaries: a link of every language's, as English's "is" is. And,
- * before the word (SET_BEFORE), the same verbs of an actor ("Admin reset the password to X"). One
- * pattern, not a list of phrases: the fifty its words make cost 40 ms more to compile on a process's
- * first text.
+ * The verbs that report a password set to its value ("Your password has been successfully reset to X",
+ * "password changed to: X", "Password was reset by admin to X", "set as X", "changed into X", "reset
+ * to the following: X", "changed from X to Y"), after their auxiliaries (with an adverb: "has
+ * successfully been", "is now"; "got", "'s been", "should be", "needs to be"): a link of every
+ * language's, as English's "is" is. And, before the word (SET_BEFORE), the same verbs of an actor
+ * ("Admin reset the password to X"). Patterns, not lists of phrases: the fifty words of the first list
+ * cost 40 ms more to compile on a process's first text.
  */
-const SET_TO_SOURCE = String.raw`(?:(?:is|was|has|will[ \t]{1,4}be|is[ \t]{1,4}now|ha(?:s|ve|d)(?:[ \t]{1,4}now)?[ \t]{1,4}been)[ \t]{1,4})?(?:(?:re)?set|changed|updated|modified)[ \t]{1,4}to`;
+const SET_VERB = String.raw`(?:re)?set|changed|updated|modified|rotated|regenerated|reverted|switched`;
+const ADVERB = String.raw`successfully|temporarily|just|now|automatically|manually|already|recently|also|again`;
+const B = String.raw`[ \t]{1,4}`;
+const AUXILIARY = String.raw`(?:ha(?:s|ve|d)(?:${B}(?:${ADVERB}))?${B}been|'s${B}been|(?:is|was)${B}being|(?:will|should|can|must|would|could|may|might|shall)${B}be|(?:needs?|ha(?:s|ve|d))${B}to${B}be|is|was|has|have|had|got|gets)`;
+const SET_TO_SOURCE = String.raw`(?:${AUXILIARY}(?:${B}(?:${ADVERB}))?${B})?(?:${SET_VERB})(?:${B}(?:by${B}[^\s:]{1,32}|back|today|${ADVERB}))?${B}(?:to${B}the${B}following|to${B}be|to|into|as|from)`;
+const COLON_SET_LINK = new RegExp(String.raw`[ \t]{1,4}(?:${SET_TO_SOURCE})(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})`, 'iy');
 
 /**
  * Prose's links between a password word and its value, by the word's language (LOCALIZED_PASSWORD_WORDS;
@@ -1026,6 +1048,16 @@ const PROSE_LINK_WORDS: Readonly<
   Norwegian: { is: ['er', 'var'], for: ['for', 'til'], now: ['nå'] },
   Danish: { is: ['er', 'var'], for: ['for', 'til'], now: ['nu'] },
   Finnish: { is: ['on', 'oli'], now: ['nyt'] },
+  // The words read before their verb only (PROSE_ONLY_WORDS).
+  Polish: { is: ['to', 'jest', 'brzmi', 'było'], for: ['do', 'dla', 'od'], after: ['tymczasowe', 'jednorazowe'], now: ['teraz'] },
+  Czech: { is: ['je', 'bylo', 'zní'], for: ['k', 'ke', 'pro', 'do', 'od'], after: ['dočasné'], now: ['nyní', 'teď'] },
+  Romanian: {
+    is: ['este', 'era', 'a fost'],
+    for: ['pentru', 'de'],
+    after: ['temporară', 'nouă', 'actuală'],
+    owner: ['ta', 'mea', 'dumneavoastră'],
+    now: ['acum'],
+  },
   Vietnamese: { is: ['là'], for: ['của', 'cho'], after: ['tạm thời', 'hiện tại', 'wifi'] },
   Indonesian: { is: ['adalah', 'ialah', 'yaitu'], for: ['untuk', 'dari'], after: ['sementara'], owner: ['anda', 'kamu', 'saya'] },
   Malay: { is: ['ialah', 'adalah'], for: ['untuk', 'bagi'], after: ['sementara'], owner: ['anda', 'awak', 'saya'] },
@@ -1079,11 +1111,12 @@ interface ProseLinks {
 /** Each language's links, compiled on first use; and the language of each password word. */
 const proseLinksOf = new Map<string, ProseLinks>();
 
-function proseLinks(language: string): ProseLinks {
-  let links = proseLinksOf.get(language);
+function proseLinks(language: string, withEnglish = true): ProseLinks {
+  const key = withEnglish ? language : `${language} alone`;
+  let links = proseLinksOf.get(key);
   if (links !== undefined) return links;
-  const english = PROSE_LINK_WORDS.English!;
-  const own = PROSE_LINK_WORDS[language] ?? english;
+  const english = withEnglish ? PROSE_LINK_WORDS.English! : { is: [] };
+  const own = PROSE_LINK_WORDS[language] ?? PROSE_LINK_WORDS.English!;
   const repeat = (REPEAT_WORDS as Record<string, readonly string[]>)[language] ?? [];
   // "now" before the verb too ("Tu contraseña ahora es X"), and after it ("Je wachtwoord is nu X").
   const after = [...repeat, ...(own.after ?? []), ...(own.now ?? [])];
@@ -1091,11 +1124,12 @@ function proseLinks(language: string): ProseLinks {
   const of = [...(own.for ?? []), ...(english.for ?? [])];
   const forClause = String.raw`(?:(?:${wordsSource(of)})[ \t]{1,4}(?:[^\s=:]{1,32}[ \t]{1,4}){1,5}?)?`;
   // Tried first: "is" alone would take "Your password is now set to X"'s "set" for its value.
-  const is = `${SET_TO_SOURCE}|${wordsSource([...own.is, ...english.is])}`;
+  const is = `${withEnglish ? `${SET_TO_SOURCE}|` : ''}${wordsSource([...own.is, ...english.is])}`;
   const now = wordsSource([...(own.now ?? []), ...(english.now ?? [])]);
   links = {
     spaced: new RegExp(
-      String.raw`[ \t]{1,4}${own.glued ? '' : optionalWords(after, BLANKS, 2)}${own.glued ? '' : optionalWords(owner, BLANKS)}${forClause}(?:${is})(?:${BLANKS}(?:${now}))?(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})`,
+      // Or no blank, before "'s been" ("Your password's been reset to X").
+      String.raw`(?:[ \t]{1,4}|(?='s[ \t]))${own.glued ? '' : optionalWords(after, BLANKS, 2)}${own.glued ? '' : optionalWords(owner, BLANKS)}${forClause}(?:${is})(?:${BLANKS}(?:${now}))?(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})`,
       'iuy',
     ),
     glued:
@@ -1110,7 +1144,7 @@ function proseLinks(language: string): ProseLinks {
         ? new RegExp(String.raw`[ \t]{0,4}${optionalWords(after, '', 3)}(?:${wordsSource(own.subject)})[ \t]{0,4}`, 'iuy')
         : null,
   };
-  proseLinksOf.set(language, links);
+  proseLinksOf.set(key, links);
   return links;
 }
 
@@ -1343,6 +1377,11 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   else if (c === '=' && c2 !== '=') op = '=';
   // Not a scope ("Password::Create") nor a URL ("password://").
   else if (c === ':' && c2 !== ':' && c2 !== '/') op = ':';
+  // An audit diff's "password: changed from X to Y", "password: reset to X": the verb after the colon.
+  if (op === ':') {
+    COLON_SET_LINK.lastIndex = afterPad + 1;
+    if (COLON_SET_LINK.test(text)) return recipientOrValue(text, afterPad, COLON_SET_LINK.lastIndex, scans);
+  }
   if (op !== '') {
     const v = skipRun(text, afterPad + op.length, MAX_PAD, isPad);
     if (op !== ':') return valueAt(text, v, context, scans, op);
@@ -1368,39 +1407,74 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
     if (links.spaced.test(text)) return recipientOrValue(text, p, links.spaced.lastIndex, scans);
     const glued = gluedLinkAt(text, p, prose);
     if (glued !== null) return proseValue(text, p + glued.length, glued.follow, scans);
-    // "Admin reset the password to X": "to" after the word, a verb of SET_TO_SOURCE's before it.
-    TO_LINK.lastIndex = p;
-    if (TO_LINK.test(text)) {
-      SET_BEFORE.lastIndex = nameStart;
-      if (SET_BEFORE.test(text)) return recipientOrValue(text, p, TO_LINK.lastIndex, scans);
-    }
   }
-  return null;
+  // "Admin reset the password to X", "reset my pw to X": after any name, "pass" and "pw" too.
+  const to = setLinkEnd(text, nameStart, p);
+  return to === -1 ? null : recipientOrValue(text, p, to, scans);
 }
 
 /**
- * "to", maybe after a "for" clause ("reset the password for db-prod-2 to X"), the link of a verb
- * before the word (SET_BEFORE).
+ * Where "to" after the name at [nameStart, p) ends, when a verb of SET_VERB's stands before the name
+ * (SET_BEFORE); else -1.
  */
-const TO_LINK = /[ \t]{1,4}(?:for[ \t]{1,4}(?:[^\s=:]{1,32}[ \t]{1,4}){1,5}?)?to(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})/iy;
+export function setLinkEnd(text: string, nameStart: number, p: number): number {
+  TO_LINK.lastIndex = p;
+  if (!TO_LINK.test(text)) return -1;
+  SET_BEFORE.lastIndex = nameStart;
+  return SET_BEFORE.test(text) ? TO_LINK.lastIndex : -1;
+}
+
 /**
- * A verb of SET_TO_SOURCE's (or its present form: "set", "resetting", "change", "updating") ending at most
- * three words before the word, with no punctuation between ("reset bob's password", "set the new root
- * password"; not "Settings updated. Password"). A lookbehind tried at the name's start: read backwards
+ * "to", maybe after a clause ("reset the password for db-prod-2 to X", "on db-prod-2", "of bob"),
+ * "back to", "to be": the link of a verb before the word (SET_BEFORE).
+ */
+const TO_LINK =
+  /[ \t]{1,4}(?:(?:for|on|of|in|at)[ \t]{1,4}(?:[^\s=:]{1,32}[ \t]{1,4}){1,5}?)?(?:back[ \t]{1,4})?to(?:[ \t]{1,4}be)?(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})/iy;
+/**
+ * A verb of SET_VERB's (or its present form: "set", "resetting", "change", "rotate") ending at most
+ * three words before the word, one blank apart and with no punctuation between ("reset bob's
+ * password", "set the new root password"; not "Settings updated. Password", nor across a line break,
+ * which the normalizer writes as two blanks). A lookbehind tried at the name's start: read backwards
  * from there, its cost is its own length, whatever the text before.
  */
 const SET_BEFORE = new RegExp(
-  String.raw`(?<=(?<![\p{L}\p{N}_])(?:(?:re)?set(?:ting)?|chang(?:e|ed|ing)|updat(?:e|ed|ing)|modif(?:y|ied|ying))(?:[ \t]{1,4}[^\s.,;:!?]{1,32}){0,3}[ \t]{1,4})`,
+  String.raw`(?<=(?<![\p{L}\p{N}_])(?:(?:re)?set(?:ting)?|chang(?:e|ed|ing)|updat(?:e|ed|ing)|modif(?:y|ied|ying)|rotat(?:e|ed|ing)|regenerat(?:e|ed|ing)|revert(?:ed|ing)?|switch(?:ed|ing)?)(?:[ \t][^\s.,;:!?]{1,32}){0,3}[ \t])`,
   'iuy',
 );
 /** A link ending in "to" names whom a message went to as often as what a password became: an address after it is no value. */
 const ENDS_IN_TO = /to[ \t]*:?[ \t]*$/i;
+/** "changed from X to Y": the link ends in "from", and "to" after the old value leads to the new. */
+const ENDS_IN_FROM = /from[ \t]*$/i;
+const FROM_TO_LINK = /[\p{Pf}\p{Pe}'"`]?[ \t]{1,4}to(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})/uy;
+/**
+ * What prose sets a password's policy to, not a password: a number and its unit ("6-digit PIN",
+ * "90-day rotation", "16chars", "1st-login", "2FA-enabled", "10req/min", "2024Q3"), a quarter
+ * ("Q2-2024"), a ticket ("INC0012345", "INC-20391"). Each has a password's shape.
+ */
+const POLICY_VALUE =
+  /^\d+[-_ ]?(?:st|nd|rd|th|fa|q[1-4]|digits?|chars?|characters?|letters?|symbols?|numbers?|words?|days?|d|weeks?|wk|months?|mo|years?|yr|hours?|hrs?|h|mins?|minutes?|secs?|seconds?|s|ms|req|reqs|requests?|times|x|attempts?|tries|retries|bits?|bytes?|kb|mb|gb|factor|steps?)(?![a-z])|^q[1-4][-_ ]?\d{2,4}$|^(?:inc|chg|ritm|req|prb|task|sr|cs)\d{5,}$/i;
+const TICKET = /^[A-Z][A-Z0-9]{1,9}-\d{1,7}$/;
 
-/** The value after the prose link at [linkStart, v) (proseValue), but none that is an address after a link ending in "to". */
+/**
+ * The value after the prose link at [linkStart, v) (proseValue), but none that sets a policy
+ * (POLICY_VALUE, TICKET) nor an address after a link ending in "to"; after one ending in "from", the
+ * old value, and the new one after its "to" (`next`).
+ */
 function recipientOrValue(text: string, linkStart: number, v: number, scans: Scans): ValueSpan | null {
   const value = proseValue(text, v, null, scans);
-  if (value === null || !ENDS_IN_TO.test(text.slice(linkStart, v))) return value;
+  if (value === null) return null;
   const raw = text.slice(value.start, value.end);
+  if (POLICY_VALUE.test(raw) || TICKET.test(raw)) return null;
+  const link = text.slice(linkStart, v);
+  if (ENDS_IN_FROM.test(link)) {
+    FROM_TO_LINK.lastIndex = value.end;
+    if (FROM_TO_LINK.test(text)) {
+      const next = recipientOrValue(text, value.end, FROM_TO_LINK.lastIndex, scans);
+      if (next !== null) value.next = next;
+    }
+    return value;
+  }
+  if (!ENDS_IN_TO.test(link)) return value;
   const address = detectEmails(raw);
   return address.length === 1 && address[0]!.start === 0 && address[0]!.end === raw.length ? null : value;
 }
@@ -1622,7 +1696,9 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
       if (!isAsciiLetter(text[start]) && !isDigit(text[start]) && text.charCodeAt(start) < 0x80) continue;
       // Alone, a key's: quoted, a query's, starting its line, or given with "=" ("pw=..."); not
       // prose's "boarding pass: ..." nor a test runner's "--- PASS: TestParse2".
-      if (start === m.index && contextOf(text, start) === 'plain' && text[skipRun(text, end, MAX_PAD, isPad)] !== '=') continue;
+      // Nor is one after a verb that sets it ("reset my pw to X": setLinkEnd).
+      if (start === m.index && contextOf(text, start) === 'plain' && text[skipRun(text, end, MAX_PAD, isPad)] !== '=' && setLinkEnd(text, start, end) === -1)
+        continue;
     }
     const password = PASSWORD_CORE.test(m[0]);
     // "pass" or "pw" alone names other things too: a test's, a size's.
@@ -1651,6 +1727,38 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
     const finding: Finding = { type: 'PASSWORD', start: value.start, end: value.end };
     if (value.block) blocks?.add(finding);
     out.push(finding);
+    const next = value.next;
+    if (next !== undefined && (password ? isPasswordValue : isSecretValue)(text.slice(next.start, next.end), next.quoted))
+      out.push({ type: 'PASSWORD', start: next.start, end: next.end });
+  }
+}
+
+/** PROSE_ONLY_WORDS as one pattern, each a whole word; and their languages by plain spelling. Built on first use. */
+let proseOnlyRe: RegExp | null = null;
+let proseOnlyLanguages: Map<string, string> | null = null;
+
+/** The passwords PROSE_ONLY_WORDS give before their language's verb ("Vaše heslo je X"). */
+function proseOnlyFindings(text: string, out: Finding[], scans: Scans): void {
+  proseOnlyRe ??= new RegExp(
+    String.raw`${NOT_AFTER_WORD}(?:${PROSE_ONLY_WORDS.flatMap(({ words }) => words.map((w) => wordSource(w))).join('|')})(?![\p{L}\p{N}${MARK_RANGES}])`,
+    'giu',
+  );
+  proseOnlyLanguages ??= new Map(
+    PROSE_ONLY_WORDS.flatMap(({ words, language }) => words.flatMap((w) => [[w, language] as const, [plainSpelling(w), language] as const])),
+  );
+  proseOnlyRe.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = proseOnlyRe.exec(text)) !== null) {
+    // As written first (a text repeats its one spelling), then spelled plainly.
+    const language = proseOnlyLanguages.get(m[0].toLowerCase()) ?? proseOnlyLanguages.get(plainSpelling(m[0]));
+    if (language === undefined) continue;
+    const links = proseLinks(language, false);
+    const end = m.index + m[0].length;
+    links.spaced.lastIndex = end;
+    if (!links.spaced.test(text)) continue;
+    const value = recipientOrValue(text, end, links.spaced.lastIndex, scans);
+    if (value === null || !isPasswordValue(text.slice(value.start, value.end), value.quoted)) continue;
+    out.push({ type: 'PASSWORD', start: value.start, end: value.end });
   }
 }
 
@@ -1996,6 +2104,7 @@ function findNamedPasswords(text: string, blocks: Set<Finding> | null): Finding[
   const out: Finding[] = [];
   const scans = new Scans(text);
   namedFindings(text, out, scans, blocks);
+  proseOnlyFindings(text, out, scans);
   sqlFindings(text, out, scans);
   dsnFindings(text, out);
   commandFindings(text, out, scans);

@@ -360,7 +360,49 @@ describe('named passwords: a password set, reset or changed to a value', () => {
     `Updated the root password for db-prod-2 to ${SECRET}`,
     `resetting your account password to ${SECRET}`,
     `user admin set the new password to: ${SECRET}`,
+    // An attacker review's: adverbs and an actor around the verb, other auxiliaries and prepositions,
+    // "back to", "to be", "as", "into", the verbs of keys, the short names after a verb.
+    `Your password has been successfully reset to ${SECRET}`,
+    `Your password has been temporarily reset to ${SECRET}`,
+    `Password has successfully been reset to ${SECRET}`,
+    `password was just reset to ${SECRET}`,
+    `Password was reset by admin to ${SECRET}`,
+    `Your password got reset to ${SECRET}`,
+    `Your password's been reset to ${SECRET}`,
+    `Your password is being reset to ${SECRET}`,
+    `The password should be set to ${SECRET}`,
+    `the password needs to be reset to ${SECRET}`,
+    `password has been set as ${SECRET}`,
+    `password set to be ${SECRET}`,
+    `password was changed into ${SECRET}`,
+    `Your password was reset to the following: ${SECRET}`,
+    `password reset back to ${SECRET}`,
+    `password rotated to ${SECRET}`,
+    `I reset the password on db-prod-2 to ${SECRET}`,
+    `Admin changed the password of bob to ${SECRET}`,
+    `I reset bob's password back to ${SECRET}`,
+    `set the password to be ${SECRET}`,
+    `Rotated the DB password to ${SECRET}`,
+    `pls reset my pw to ${SECRET}`,
+    `reset my pwd to ${SECRET}`,
+    `reset my pass to ${SECRET}`,
   ])('%s', (text) => maskedOut(text));
+
+  it.each([
+    [`Field password changed from 'OldPass1' to '${SECRET}'`, 'OldPass1'],
+    [`password changed from OldPass1 to ${SECRET}`, 'OldPass1'],
+    [`password: changed from OldPass1 to ${SECRET}`, 'OldPass1'],
+  ])('%s: the old password and the new', (text, old) => {
+    expect(passwords(text), text).toEqual([old, SECRET]);
+    expect(masked(text), text).not.toContain(SECRET);
+    expect(masked(text), text).not.toContain(old);
+  });
+
+  it('reads the API key a key was rotated to', () => {
+    const key = 'sk9Xq2LmP4vT7wZ3nB8c';
+    for (const text of [`API key was rotated to ${key}`, `Rotated the API key to ${key}`, `Regenerated the client secret to ${key}`])
+      expect(passwords(text), text).toEqual([key]);
+  });
 
   it.each([
     'Password reset to default',
@@ -378,6 +420,24 @@ describe('named passwords: a password set, reset or changed to a value', () => {
     // A verb of another sentence, or more than three words before the word.
     'Settings updated. Password to user01 only after approval',
     'Reset link for the forgotten account password to bob-99',
+    // An attacker review's: a number and its unit, a ticket, a quarter; a verb of another line.
+    'Password reset to 6-digit PIN',
+    'password changed to 4-digit PIN',
+    'Password reset to 8-character minimum',
+    'Reset password for svc-backup to 90-day rotation',
+    'Password set to 90days',
+    'Password set to 16chars',
+    'Password reset to 10char-min',
+    'Password reset to 1st-login prompt',
+    'Password changed to 2FA-enabled',
+    'Updated password for db-prod-2 to 2024Q3 standard',
+    'changed password to Q2-2024 rotation',
+    'Password reset to INC-20391 per request',
+    'password reset to INC0012345',
+    'Rate-limit password reset to 10req/min',
+    'Settings updated\nPassword to user01 only after approval',
+    'Reset\nPassword to user01',
+    'the password is 90-day',
   ])('%s: no finding', (text) => accepted(text));
 
   it('names no recipient as a password: an address after "to" is one', () => {
@@ -412,4 +472,43 @@ describe('named passwords: Italian prose, which writes the English word', () => 
     '%s: no finding',
     (text) => accepted(text),
   );
+});
+
+describe('named passwords: the words read only before their verb', () => {
+  // Polish "hasło", Czech and Slovak "heslo" and Romanian "parola" are not read as names ("Heslo:
+  // „Pravda vítězí"" is a slogan), but before their own language's verb they name a password, as
+  // account e-mails write it ("Twoje nowe hasło to: X", "Vaše heslo je X", "Parola ta este X").
+  it.each([
+    `Twoje nowe hasło to: ${SECRET}`,
+    `hasło do wifi to ${SECRET}`,
+    `Twoje hasło tymczasowe to ${SECRET}`,
+    `haslo jest teraz ${SECRET}`,
+    `HASŁO TO ${SECRET}`,
+    `Vaše heslo je: ${SECRET}`,
+    `Heslo k wifi je ${SECRET}.`,
+    `vaše heslo je nyní ${SECRET}`,
+    `Parola ta este: ${SECRET}`,
+    `parola pentru wifi este ${SECRET}`,
+    `Noua ta parolă este ${SECRET}`,
+    `Parola de la router a fost ${SECRET}`,
+  ])('%s', (text) => maskedOut(text));
+
+  it.each([
+    'Heslo: „Pravda vítězí"',
+    'hasło: Lato2024',
+    'Hasło to podstawa bezpieczeństwa',
+    'Heslo je příliš krátké',
+    'heslo=Zq8vT2xk9',
+    'la parola è Zq8vT2xk9',
+    'Parola este greșită',
+    'wyhasło to abc12345',
+    // English's verbs are not theirs.
+    'heslo is Zq8vT2xk9',
+  ])('%s: no finding', (text) => accepted(text));
+
+  it('reads a million characters of them in linear time', () => {
+    const MiB = 1 << 20;
+    const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
+    for (const unit of ['hasło to ', 'heslo k a b c d je ', 'parola ta ', 'hasłohasło ']) expect(detectNamedPasswords(fill(unit)), unit).toEqual([]);
+  });
 });

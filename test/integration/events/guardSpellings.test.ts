@@ -126,6 +126,11 @@ const SPELLED: ReadonlyArray<readonly [string, string, string]> = [
   ['a password reset to its value', 'Blocked: your password has been reset to Hunter2Secret', 'Hunter2Secret'],
   ['an admin setting a password', 'Blocked: admin set the root password for db-prod-2 to Hunter2Secret', 'Hunter2Secret'],
   ['Italian prose, the English word', 'Blocked: la password temporanea del wifi è Hunter2Secret', 'Hunter2Secret'],
+  ['a password successfully reset by an admin', 'Blocked: your password has been successfully reset by admin to Hunter2Secret', 'Hunter2Secret'],
+  ["an audit diff's new password", "Blocked: field password changed from 'OldPass1' to 'Hunter2Secret'", 'Hunter2Secret'],
+  ['a short name after its verb', 'Blocked: pls reset my pw to Hunter2Secret', 'Hunter2Secret'],
+  ['Polish prose', 'Blocked: Twoje nowe hasło to: Hunter2Secret', 'Hunter2Secret'],
+  ['Czech prose', 'Blocked: Vaše heslo je Hunter2Secret', 'Hunter2Secret'],
 ];
 
 // Ordinary tenant text the spellings above first made refused (an attacker review): "pass" glued
@@ -137,6 +142,10 @@ const ORDINARY = [
   'Password policy changed to require 12 characters',
   'Settings updated. Password to user01 only after approval',
   'La password è scaduta',
+  'Password reset to 6-digit PIN',
+  'Reset password for svc-backup to 90-day rotation',
+  'Password changed to 2FA-enabled',
+  'Hasło to podstawa bezpieczeństwa',
   'パスワードはuser01さんが変更しました',
   'テストpass: build-1234',
   '登机牌pass: AB1234CD',
