@@ -206,6 +206,8 @@ const MAX_REPEATS = 1000;
  */
 const COMMON_VALUE = /^(?:[A-Za-z]+|(.)\1*)$/;
 const isWordChar = (c: string | undefined) => c !== undefined && /\w/.test(c);
+/** The punctuation a sentence may end on, right after a password it ends with. */
+const SENTENCE_END = /[?!.,;:…]+$/u;
 
 /**
  * The findings plus every other occurrence, verbatim, of a password found in the text: a form's
@@ -220,7 +222,11 @@ function withRepeatedPasswords(text: string, findings: Finding[]): Finding[] {
     const value = text.slice(f.start, f.end);
     if (COMMON_VALUE.test(value)) continue;
     values.add(value);
-    if (values.size === MAX_REPEATED_PASSWORDS) break;
+    // A value that ends a question or an order keeps its "?" or "!" (a password may end so: it is
+    // masked whole), and is repeated without them ("change my password to X? I typed X twice").
+    const bare = value.replace(SENTENCE_END, '');
+    if (bare !== value && bare.length >= MIN_REPEATED_PASSWORD && !COMMON_VALUE.test(bare)) values.add(bare);
+    if (values.size >= MAX_REPEATED_PASSWORDS) break;
   }
   if (values.size === 0) return findings;
   // An occurrence that is a finding already adds nothing: findings are sorted by start, and so are

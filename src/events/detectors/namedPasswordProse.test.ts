@@ -512,3 +512,21 @@ describe('named passwords: the words read only before their verb', () => {
     for (const unit of ['hasło to ', 'heslo k a b c d je ', 'parola ta ', 'hasłohasło ']) expect(detectNamedPasswords(fill(unit)), unit).toEqual([]);
   });
 });
+
+describe('named passwords: the repeats of a value a sentence ends', () => {
+  // A question or an order ends on the password: the value read keeps its "?" or "!" (a password
+  // may end so), and its repeats without them were left readable (an attacker review's).
+  it.each([
+    `Can you change my password to ${SECRET}? I typed ${SECRET} twice.`,
+    `Set password to ${SECRET}! Then log in with ${SECRET}`,
+    `Password reset to ${SECRET}... login with ${SECRET}`,
+    `my password is ${SECRET}?! it says ${SECRET} is wrong`,
+  ])('%s', (text) => {
+    expect(masked(text), text).not.toContain(SECRET);
+  });
+
+  it('masks a password ending in "!" whole, and its repeats with it', () => {
+    const text = 'password=Welcome1! and again Welcome1! here';
+    expect(masked(text)).toBe('password=[PASSWORD] and again [PASSWORD] here');
+  });
+});

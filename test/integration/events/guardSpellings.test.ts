@@ -131,6 +131,7 @@ const SPELLED: ReadonlyArray<readonly [string, string, string]> = [
   ['a short name after its verb', 'Blocked: pls reset my pw to Hunter2Secret', 'Hunter2Secret'],
   ['Polish prose', 'Blocked: Twoje nowe hasło to: Hunter2Secret', 'Hunter2Secret'],
   ['Czech prose', 'Blocked: Vaše heslo je Hunter2Secret', 'Hunter2Secret'],
+  ['a question ending on the password, its repeat', 'Blocked: can you change my password to Hunter2Secret? I typed Hunter2Secret twice', 'Hunter2Secret'],
 ];
 
 // Ordinary tenant text the spellings above first made refused (an attacker review): "pass" glued
