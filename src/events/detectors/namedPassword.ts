@@ -985,7 +985,7 @@ function contextOf(text: string, nameStart: number): Context {
 /**
  * The verbs that report a password set to its value ("Your password has been successfully reset to X",
  * "password changed to: X", "Password was reset by admin to X", "set as X", "changed into X", "reset
- * to the following: X", "changed from X to Y"), after their auxiliaries (with an adverb: "has
+ * to the following: X", "changed from X to Y", "was reset and is now X"), after their auxiliaries (with an adverb: "has
  * successfully been", "is now"; "got", "'s been", "should be", "needs to be"): a link of every
  * language's, as English's "is" is. And, before the word (SET_BEFORE), the same verbs of an actor
  * ("Admin reset the password to X"). Patterns, not lists of phrases: the fifty words of the first list
@@ -995,7 +995,7 @@ const SET_VERB = String.raw`(?:re)?set|changed|updated|modified|rotated|regenera
 const ADVERB = String.raw`successfully|temporarily|just|now|automatically|manually|already|recently|also|again`;
 const B = String.raw`[ \t]{1,4}`;
 const AUXILIARY = String.raw`(?:ha(?:s|ve|d)(?:${B}(?:${ADVERB}))?${B}been|'s${B}been|(?:is|was)${B}being|(?:will|should|can|must|would|could|may|might|shall)${B}be|(?:needs?|ha(?:s|ve|d))${B}to${B}be|is|was|has|have|had|got|gets)`;
-const SET_TO_SOURCE = String.raw`(?:${AUXILIARY}(?:${B}(?:${ADVERB}))?${B})?(?:${SET_VERB})(?:${B}(?:by${B}[^\s:]{1,32}|back|today|${ADVERB}))?${B}(?:to${B}the${B}following|to${B}be|to|into|as|from)`;
+const SET_TO_SOURCE = String.raw`(?:${AUXILIARY}(?:${B}(?:${ADVERB}))?${B})?(?:${SET_VERB})(?:${B}(?:by${B}[^\s:]{1,32}|back|today|${ADVERB}))?${B}(?:to${B}the${B}following|to${B}be|to|into|as|from|and${B}is(?:${B}now)?)`;
 const COLON_SET_LINK = new RegExp(String.raw`[ \t]{1,4}(?:${SET_TO_SOURCE})(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})`, 'iy');
 
 /**

@@ -377,6 +377,8 @@ describe('named passwords: a password set, reset or changed to a value', () => {
     `password was changed into ${SECRET}`,
     `Your password was reset to the following: ${SECRET}`,
     `password reset back to ${SECRET}`,
+    `Your password was reset and is now ${SECRET}`,
+    `password has been changed and is ${SECRET}`,
     `password rotated to ${SECRET}`,
     `I reset the password on db-prod-2 to ${SECRET}`,
     `Admin changed the password of bob to ${SECRET}`,
