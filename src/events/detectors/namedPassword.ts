@@ -984,8 +984,9 @@ function contextOf(text: string, nameStart: number): Context {
 
 /**
  * The verbs that report a password set to its value ("Your password has been successfully reset to X",
- * "password changed to: X", "Password was reset by admin to X", "set as X", "changed into X", "reset
- * to the following: X", "changed from X to Y", "was reset and is now X"), after their auxiliaries (with an adverb: "has
+ * "password changed to: X", "Password was reset by the admin to X", "set as X" (only "set": "reset as
+ * user01" names who), "changed into X", "reset to the following value: X", "changed from X to Y",
+ * "was reset and is now X"), after their auxiliaries (with an adverb: "has
  * successfully been", "is now"; "got", "'s been", "should be", "needs to be"): a link of every
  * language's, as English's "is" is. And, before the word (SET_BEFORE), the same verbs of an actor
  * ("Admin reset the password to X"). Patterns, not lists of phrases: the fifty words of the first list
@@ -995,8 +996,9 @@ const SET_VERB = String.raw`(?:re)?set|changed|updated|modified|rotated|regenera
 const ADVERB = String.raw`successfully|temporarily|just|now|automatically|manually|already|recently|also|again`;
 const B = String.raw`[ \t]{1,4}`;
 const AUXILIARY = String.raw`(?:ha(?:s|ve|d)(?:${B}(?:${ADVERB}))?${B}been|'s${B}been|(?:is|was)${B}being|(?:will|should|can|must|would|could|may|might|shall)${B}be|(?:needs?|ha(?:s|ve|d))${B}to${B}be|is|was|has|have|had|got|gets)`;
-const SET_TO_SOURCE = String.raw`(?:${AUXILIARY}(?:${B}(?:${ADVERB}))?${B})?(?:${SET_VERB})(?:${B}(?:by${B}[^\s:]{1,32}|back|today|${ADVERB}))?${B}(?:to${B}the${B}following|to${B}be|to|into|as|from|and${B}is(?:${B}now)?)`;
-const COLON_SET_LINK = new RegExp(String.raw`[ \t]{1,4}(?:${SET_TO_SOURCE})(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})`, 'iy');
+const SET_TO_SOURCE = String.raw`(?:${AUXILIARY}(?:${B}(?:${ADVERB}))?${B})?(?:(?:${SET_VERB})(?:${B}(?:by(?:${B}[^\s:]{1,32}){1,2}|back|today|${ADVERB}))?${B}(?:to${B}the${B}following(?:${B}(?:value|code|password|one|credentials?))?|to${B}be|to|into|from|and${B}is(?:${B}now)?)|set${B}as)`;
+/** SET_TO_SOURCE as a link of its own: after a name's colon ("password: changed to X") or a short name ("pw reset to X"). */
+const SET_LINK = new RegExp(String.raw`[ \t]{1,4}(?:${SET_TO_SOURCE})(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})`, 'iy');
 
 /**
  * Prose's links between a password word and its value, by the word's language (LOCALIZED_PASSWORD_WORDS;
@@ -1028,6 +1030,8 @@ const PROSE_LINK_WORDS: Readonly<
       now?: readonly string[];
       subject?: readonly string[];
       glued?: boolean;
+      /** For PROSE_ONLY_WORDS: the owners and adjectives that make the word a label before a colon, on either side of it ("Nowe hasło: X", "Parola ta: X"). */
+      label?: readonly string[];
     }
   >
 > = {
@@ -1035,7 +1039,8 @@ const PROSE_LINK_WORDS: Readonly<
   // X"): its "è" keeps its accent (wordsSource), "e" is "and".
   English: {
     is: ['is', 'was', 'è', 'era'],
-    for: ['for', 'per', 'di', 'del', 'della', 'dello'],
+    // Not "per": English's too ("The password per user is rotated-90d").
+    for: ['for', 'di', 'del', 'della', 'dello'],
     after: ['temporanea', 'provvisoria', 'nuova', 'attuale'],
     now: ['now', 'ora', 'adesso'],
   },
@@ -1049,14 +1054,28 @@ const PROSE_LINK_WORDS: Readonly<
   Danish: { is: ['er', 'var'], for: ['for', 'til'], now: ['nu'] },
   Finnish: { is: ['on', 'oli'], now: ['nyt'] },
   // The words read before their verb only (PROSE_ONLY_WORDS).
-  Polish: { is: ['to', 'jest', 'brzmi', 'było'], for: ['do', 'dla', 'od'], after: ['tymczasowe', 'jednorazowe'], now: ['teraz'] },
-  Czech: { is: ['je', 'bylo', 'zní'], for: ['k', 'ke', 'pro', 'do', 'od'], after: ['dočasné'], now: ['nyní', 'teď'] },
+  Polish: {
+    is: ['to', 'jest', 'brzmi', 'było'],
+    for: ['do', 'dla', 'od'],
+    after: ['tymczasowe', 'jednorazowe'],
+    now: ['teraz'],
+    label: ['nowe', 'twoje', 'wasze', 'tymczasowe', 'jednorazowe', 'stare', 'aktualne', 'obecne', 'początkowe'],
+  },
+  Czech: {
+    is: ['je', 'bylo', 'zní'],
+    for: ['k', 'ke', 'pro', 'do', 'od'],
+    after: ['dočasné'],
+    now: ['nyní', 'teď'],
+    label: ['nové', 'vaše', 'tvoje', 'dočasné', 'jednorázové', 'staré', 'aktuální', 'současné', 'počáteční'],
+  },
+  // Not "era" (was): Italian's too, after "parola" (a word: "La parola era Ciao2024").
   Romanian: {
-    is: ['este', 'era', 'a fost'],
+    is: ['este', 'a fost'],
     for: ['pentru', 'de'],
     after: ['temporară', 'nouă', 'actuală'],
-    owner: ['ta', 'mea', 'dumneavoastră'],
+    owner: ['ta', 'mea', 'dvs', 'dumneavoastră'],
     now: ['acum'],
+    label: ['nouă', 'ta', 'dvs', 'mea', 'temporară', 'actuală', 'veche', 'inițială'],
   },
   Vietnamese: { is: ['là'], for: ['của', 'cho'], after: ['tạm thời', 'hiện tại', 'wifi'] },
   Indonesian: { is: ['adalah', 'ialah', 'yaitu'], for: ['untuk', 'dari'], after: ['sementara'], owner: ['anda', 'kamu', 'saya'] },
@@ -1129,7 +1148,7 @@ function proseLinks(language: string, withEnglish = true): ProseLinks {
   links = {
     spaced: new RegExp(
       // Or no blank, before "'s been" ("Your password's been reset to X").
-      String.raw`(?:[ \t]{1,4}|(?='s[ \t]))${own.glued ? '' : optionalWords(after, BLANKS, 2)}${own.glued ? '' : optionalWords(owner, BLANKS)}${forClause}(?:${is})(?:${BLANKS}(?:${now}))?(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})`,
+      String.raw`(?:[ \t]{1,4}|(?='s[ \t]))${own.glued ? '' : optionalWords(after, BLANKS, 2)}${own.glued ? '' : optionalWords(owner, String.raw`\.?${BLANKS}`)}${forClause}(?:${is})(?:${BLANKS}(?:${now}))?(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})`,
       'iuy',
     ),
     glued:
@@ -1379,8 +1398,8 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   else if (c === ':' && c2 !== ':' && c2 !== '/') op = ':';
   // An audit diff's "password: changed from X to Y", "password: reset to X": the verb after the colon.
   if (op === ':') {
-    COLON_SET_LINK.lastIndex = afterPad + 1;
-    if (COLON_SET_LINK.test(text)) return recipientOrValue(text, afterPad, COLON_SET_LINK.lastIndex, scans);
+    const set = setLinkAfter(text, afterPad + 1);
+    if (set !== -1) return recipientOrValue(text, afterPad, set, scans);
   }
   if (op !== '') {
     const v = skipRun(text, afterPad + op.length, MAX_PAD, isPad);
@@ -1408,6 +1427,11 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
     const glued = gluedLinkAt(text, p, prose);
     if (glued !== null) return proseValue(text, p + glued.length, glued.follow, scans);
   }
+  // "pw reset to X", "DB_PASS changed to X": the verbs after a name prose reads no other link of.
+  else {
+    const set = setLinkAfter(text, p);
+    if (set !== -1) return recipientOrValue(text, p, set, scans);
+  }
   // "Admin reset the password to X", "reset my pw to X": after any name, "pass" and "pw" too.
   const to = setLinkEnd(text, nameStart, p);
   return to === -1 ? null : recipientOrValue(text, p, to, scans);
@@ -1417,19 +1441,27 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
  * Where "to" after the name at [nameStart, p) ends, when a verb of SET_VERB's stands before the name
  * (SET_BEFORE); else -1.
  */
-export function setLinkEnd(text: string, nameStart: number, p: number): number {
+export function setLinkEnd(text: string, nameStart: number, p: number, owned = false): number {
   TO_LINK.lastIndex = p;
   if (!TO_LINK.test(text)) return -1;
-  SET_BEFORE.lastIndex = nameStart;
-  return SET_BEFORE.test(text) ? TO_LINK.lastIndex : -1;
+  const before = owned ? SET_BEFORE_OWNED : SET_BEFORE;
+  before.lastIndex = nameStart;
+  return before.test(text) ? TO_LINK.lastIndex : -1;
+}
+
+/** Where a verb that sets a password ends after the name ending at `p` (SET_TO_SOURCE: "pw reset to X"), or -1. */
+function setLinkAfter(text: string, p: number): number {
+  SET_LINK.lastIndex = p;
+  return SET_LINK.test(text) ? SET_LINK.lastIndex : -1;
 }
 
 /**
  * "to", maybe after a clause ("reset the password for db-prod-2 to X", "on db-prod-2", "of bob"),
- * "back to", "to be": the link of a verb before the word (SET_BEFORE).
+ * "back to", "to be", "from" (a diff's: "changed the password from X to Y"): the link of a verb before
+ * the word (SET_BEFORE).
  */
 const TO_LINK =
-  /[ \t]{1,4}(?:(?:for|on|of|in|at)[ \t]{1,4}(?:[^\s=:]{1,32}[ \t]{1,4}){1,5}?)?(?:back[ \t]{1,4})?to(?:[ \t]{1,4}be)?(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})/iy;
+  /[ \t]{1,4}(?:(?:for|on|of|in|at)[ \t]{1,4}(?:[^\s=:]{1,32}[ \t]{1,4}){1,5}?)?(?:(?:back[ \t]{1,4})?to(?:[ \t]{1,4}be)?|from)(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})/iy;
 /**
  * A verb of SET_VERB's (or its present form: "set", "resetting", "change", "rotate") ending at most
  * three words before the word, one blank apart and with no punctuation between ("reset bob's
@@ -1441,39 +1473,74 @@ const SET_BEFORE = new RegExp(
   String.raw`(?<=(?<![\p{L}\p{N}_])(?:(?:re)?set(?:ting)?|chang(?:e|ed|ing)|updat(?:e|ed|ing)|modif(?:y|ied|ying)|rotat(?:e|ed|ing)|regenerat(?:e|ed|ing)|revert(?:ed|ing)?|switch(?:ed|ing)?)(?:[ \t][^\s.,;:!?]{1,32}){0,3}[ \t])`,
   'iuy',
 );
+/**
+ * The verb before "pass" alone, which names a boarding, season or hall pass as often: only with an
+ * owner right before it ("reset my pass to X"; not "changed my boarding pass to BA2490").
+ */
+const SET_BEFORE_OWNED = new RegExp(
+  String.raw`(?<=(?<![\p{L}\p{N}_])(?:(?:re)?set(?:ting)?|chang(?:e|ed|ing)|updat(?:e|ed|ing))[ \t](?:my|your|the|his|her|their|our)[ \t](?:(?:new|temporary|temp|old|current)[ \t])?)`,
+  'iuy',
+);
 /** A link ending in "to" names whom a message went to as often as what a password became: an address after it is no value. */
 const ENDS_IN_TO = /to[ \t]*:?[ \t]*$/i;
-/** "changed from X to Y": the link ends in "from", and "to" after the old value leads to the new. */
-const ENDS_IN_FROM = /from[ \t]*$/i;
-const FROM_TO_LINK = /[\p{Pf}\p{Pe}'"`]?[ \t]{1,4}to(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})/uy;
+/** "changed from X to Y": the link ends in "from", and "to" (or an arrow) after the old value leads to the new. */
+const ENDS_IN_FROM = /from[ \t]*:?[ \t]*$/i;
+const FROM_TO_LINK = /[\p{Pf}\p{Pe}'"`]?(?:[ \t]{0,4},)?[ \t]{1,4}(?:to|->|=>|→)(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})/uy;
+/** A link that sets a value (SET_TO_SOURCE, TO_LINK): its value is read more strictly than after "is" (setValueOk). */
+const SETS_A_VALUE = /(?:to|into|as|from|be|following|value|code|password|one|credentials?)[ \t]*:?[ \t]*$/i;
 /**
- * What prose sets a password's policy to, not a password: a number and its unit ("6-digit PIN",
- * "90-day rotation", "16chars", "1st-login", "2FA-enabled", "10req/min", "2024Q3"), a quarter
- * ("Q2-2024"), a ticket ("INC0012345", "INC-20391"). Each has a password's shape.
+ * What prose sets a password's policy to, not a password: a number and its unit, then words only
+ * ("6-digit PIN", "90-day", "16chars", "10char-min", "1st-login", "2FA-enabled", "10req/min", "2024Q3",
+ * "1200px"), a quarter ("Q2-2024"), a service desk's ticket ("INC0012345", "INC-20391"). Each has a
+ * password's shape; whole values only: "7s3cr3t!", "4x4-Truck", "1st-Avenue!" are passwords.
  */
 const POLICY_VALUE =
-  /^\d+[-_ ]?(?:st|nd|rd|th|fa|q[1-4]|digits?|chars?|characters?|letters?|symbols?|numbers?|words?|days?|d|weeks?|wk|months?|mo|years?|yr|hours?|hrs?|h|mins?|minutes?|secs?|seconds?|s|ms|req|reqs|requests?|times|x|attempts?|tries|retries|bits?|bytes?|kb|mb|gb|factor|steps?)(?![a-z])|^q[1-4][-_ ]?\d{2,4}$|^(?:inc|chg|ritm|req|prb|task|sr|cs)\d{5,}$/i;
-const TICKET = /^[A-Z][A-Z0-9]{1,9}-\d{1,7}$/;
+  /^\d+[-_ ]?(?:st|nd|rd|th|fa|q[1-4]|digits?|chars?|characters?|letters?|symbols?|numbers?|words?|days?|d|weeks?|wk|months?|mo|years?|yr|hours?|hrs?|h|mins?|minutes?|secs?|seconds?|s|ms|us|µs|ns|req|reqs|requests?|times|x|attempts?|tries|retries|bits?|bytes?|kb|mb|gb|factor|steps?|px|pt|em|rem|dpi|ppi|hz|khz|mhz|ghz)(?:[-_/][a-z]+)*$|^q[1-4][-_ ]?\d{2,4}$|^(?:inc|chg|ritm|req|prb|task|sr|cs)-?\d{5,}$/i;
+/**
+ * What may follow a value a verb set ("reset to X", "reset to X by admin", "reset to X. Log in"): the
+ * text's end, punctuation, a line break (two blanks, as normalized) or a word that starts another
+ * clause. Another word continues the value's own phrase: "rotated to vault-2024 path", "reset to
+ * default-2024 policy", "reset to INC-20391 per request" set no password.
+ */
+const CLAUSE_AFTER =
+  /$|[ \t]{0,4}[.,;:!?)\]}"'»”’]|[ \t]{2}|[ \t](?:and|or|but|for|by|on|at|in|via|from|with|please|pls|so|then|until|which|that|successfully|now|today|as|after|before|since|because|when|if|you|your|use|log|login|sign|to|-|—)(?![\p{L}\p{N}])/iuy;
+
+/** Whether a value a verb set is one (SETS_A_VALUE): no policy, and the end of its phrase. */
+function setValueOk(text: string, value: ValueSpan, raw: string): boolean {
+  if (POLICY_VALUE.test(raw)) return false;
+  // Before the sentence's end the value kept ("Can you change my password to X? I typed X twice").
+  let end = value.end;
+  while (end > value.start + 1 && SENTENCE_END_MARK.test(text[end - 1]!)) end--;
+  CLAUSE_AFTER.lastIndex = end;
+  return CLAUSE_AFTER.test(text);
+}
+const SENTENCE_END_MARK = /[?!.,;:…]/;
 
 /**
- * The value after the prose link at [linkStart, v) (proseValue), but none that sets a policy
- * (POLICY_VALUE, TICKET) nor an address after a link ending in "to"; after one ending in "from", the
- * old value, and the new one after its "to" (`next`).
+ * The value after the prose link at [linkStart, v) (proseValue). After a link that sets one
+ * (SETS_A_VALUE), none that sets a policy or does not end its phrase (setValueOk), nor an address
+ * after "to" (a recipient); after one ending in "from", the old value only when a "to" follows it,
+ * with the new one as `next` (or the new one alone, when the old one is a policy).
  */
 function recipientOrValue(text: string, linkStart: number, v: number, scans: Scans): ValueSpan | null {
   const value = proseValue(text, v, null, scans);
-  if (value === null) return null;
-  const raw = text.slice(value.start, value.end);
-  if (POLICY_VALUE.test(raw) || TICKET.test(raw)) return null;
   const link = text.slice(linkStart, v);
   if (ENDS_IN_FROM.test(link)) {
-    FROM_TO_LINK.lastIndex = value.end;
-    if (FROM_TO_LINK.test(text)) {
-      const next = recipientOrValue(text, value.end, FROM_TO_LINK.lastIndex, scans);
-      if (next !== null) value.next = next;
-    }
+    // To the end of the old value's word: its closing quote or marks, or the word itself when it is
+    // none at all ("from ******** to X", "from \"\" to X").
+    let oldEnd = value?.end ?? v;
+    while (oldEnd < text.length && oldEnd - v < MAX_VALUE && !/\s/.test(text[oldEnd]!)) oldEnd++;
+    FROM_TO_LINK.lastIndex = oldEnd;
+    if (!FROM_TO_LINK.test(text)) return null;
+    const next = recipientOrValue(text, oldEnd, FROM_TO_LINK.lastIndex, scans);
+    if (value === null || POLICY_VALUE.test(text.slice(value.start, value.end))) return next;
+    if (next !== null) value.next = next;
     return value;
   }
+  if (value === null) return null;
+  const raw = text.slice(value.start, value.end);
+  if (!SETS_A_VALUE.test(link)) return value;
+  if (!setValueOk(text, value, raw)) return null;
   if (!ENDS_IN_TO.test(link)) return value;
   const address = detectEmails(raw);
   return address.length === 1 && address[0]!.start === 0 && address[0]!.end === raw.length ? null : value;
@@ -1696,8 +1763,15 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
       if (!isAsciiLetter(text[start]) && !isDigit(text[start]) && text.charCodeAt(start) < 0x80) continue;
       // Alone, a key's: quoted, a query's, starting its line, or given with "=" ("pw=..."); not
       // prose's "boarding pass: ..." nor a test runner's "--- PASS: TestParse2".
-      // Nor is one after a verb that sets it ("reset my pw to X": setLinkEnd).
-      if (start === m.index && contextOf(text, start) === 'plain' && text[skipRun(text, end, MAX_PAD, isPad)] !== '=' && setLinkEnd(text, start, end) === -1)
+      // Nor is one after a verb that sets it ("reset my pw to X", "reset my pass to X": setLinkEnd;
+      // "pass" with its owner only), nor "pw" before one ("pw reset to X").
+      if (
+        start === m.index &&
+        contextOf(text, start) === 'plain' &&
+        text[skipRun(text, end, MAX_PAD, isPad)] !== '=' &&
+        setLinkEnd(text, start, end, /^pass$/i.test(m[0])) === -1 &&
+        (!/^pw$/i.test(m[0]) || setLinkAfter(text, end) === -1)
+      )
         continue;
     }
     const password = PASSWORD_CORE.test(m[0]);
@@ -1720,6 +1794,10 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
     // Prose names a secret as it names a password ("the API key is X"): not "pass", "pwd" or "pw".
     const value = valueOfName(text, start, end, scans, !password ? 'English' : PROSE_CORE.test(m[0]) ? languageOf(m[0]) : null);
     if (value === null) continue;
+    // A diff's new password, whatever its old one is ("changed from ******** to X").
+    const next = value.next;
+    if (next !== undefined && (password ? isPasswordValue : isSecretValue)(text.slice(next.start, next.end), next.quoted))
+      out.push({ type: 'PASSWORD', start: next.start, end: next.end });
     if (!password) withoutFullStop(text, value);
     const raw = text.slice(value.start, value.end);
     if (!(password ? isPasswordValue(raw, value.quoted, UNSPACED_LETTER.test(m[0])) : isSecretValue(raw, value.quoted))) continue;
@@ -1727,9 +1805,6 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
     const finding: Finding = { type: 'PASSWORD', start: value.start, end: value.end };
     if (value.block) blocks?.add(finding);
     out.push(finding);
-    const next = value.next;
-    if (next !== undefined && (password ? isPasswordValue : isSecretValue)(text.slice(next.start, next.end), next.quoted))
-      out.push({ type: 'PASSWORD', start: next.start, end: next.end });
   }
 }
 
@@ -1740,7 +1815,8 @@ let proseOnlyLanguages: Map<string, string> | null = null;
 /** The passwords PROSE_ONLY_WORDS give before their language's verb ("Vaše heslo je X"). */
 function proseOnlyFindings(text: string, out: Finding[], scans: Scans): void {
   proseOnlyRe ??= new RegExp(
-    String.raw`${NOT_AFTER_WORD}(?:${PROSE_ONLY_WORDS.flatMap(({ words }) => words.map((w) => wordSource(w))).join('|')})(?![\p{L}\p{N}${MARK_RANGES}])`,
+    // No mark slots (wordSource's withMarks): read in the normalized text, which has none.
+    String.raw`${NOT_AFTER_WORD}(?:${PROSE_ONLY_WORDS.flatMap(({ words }) => words.map((w) => wordSource(w, false))).join('|')})(?![\p{L}\p{N}${MARK_RANGES}])`,
     'giu',
   );
   proseOnlyLanguages ??= new Map(
@@ -1755,11 +1831,45 @@ function proseOnlyFindings(text: string, out: Finding[], scans: Scans): void {
     const links = proseLinks(language, false);
     const end = m.index + m[0].length;
     links.spaced.lastIndex = end;
-    if (!links.spaced.test(text)) continue;
-    const value = recipientOrValue(text, end, links.spaced.lastIndex, scans);
-    if (value === null || !isPasswordValue(text.slice(value.start, value.end), value.quoted)) continue;
+    let value: ValueSpan | null = null;
+    if (links.spaced.test(text)) value = recipientOrValue(text, end, links.spaced.lastIndex, scans);
+    else {
+      const v = labelEnd(text, m.index, end, language);
+      if (v !== -1) value = proseValue(text, v, null, scans);
+    }
+    if (value === null) continue;
+    const raw = text.slice(value.start, value.end);
+    // A slogan's hashtag ("Hasło dla akcji to #Polska2024"): these words name slogans too.
+    if (raw.startsWith('#') || !isPasswordValue(raw, value.quoted)) continue;
     out.push({ type: 'PASSWORD', start: value.start, end: value.end });
   }
+}
+
+/** Each language's label patterns (`label`): a word before the word (up to two), and a word after it then the colon. */
+const labelsOf = new Map<string, { before: RegExp; after: RegExp } | null>();
+const LABEL_COLON = /[ \t]{0,4}:[ \t]{0,4}/y;
+
+/** Where the colon of "Nowe hasło: X" or "Parola ta: X" ends (the word at [start, end), of `language`), or -1. */
+function labelEnd(text: string, start: number, end: number, language: string): number {
+  let labels = labelsOf.get(language);
+  if (labels === undefined) {
+    const words = PROSE_LINK_WORDS[language]?.label;
+    labels =
+      words === undefined
+        ? null
+        : {
+            before: new RegExp(String.raw`(?<=${NOT_AFTER_WORD}(?:${wordsSource(words)})[ \t]{1,4}(?:(?:${wordsSource(words)})[ \t]{1,4})?)`, 'iuy'),
+            after: new RegExp(String.raw`[ \t]{1,4}(?:${wordsSource(words)})[ \t]{0,4}:[ \t]{0,4}`, 'iuy'),
+          };
+    labelsOf.set(language, labels);
+  }
+  if (labels === null) return -1;
+  labels.after.lastIndex = end;
+  if (labels.after.test(text)) return labels.after.lastIndex;
+  labels.before.lastIndex = start;
+  if (!labels.before.test(text)) return -1;
+  LABEL_COLON.lastIndex = end;
+  return LABEL_COLON.test(text) ? LABEL_COLON.lastIndex : -1;
 }
 
 /**

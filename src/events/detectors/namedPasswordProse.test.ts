@@ -439,7 +439,6 @@ describe('named passwords: a password set, reset or changed to a value', () => {
     'Rate-limit password reset to 10req/min',
     'Settings updated\nPassword to user01 only after approval',
     'Reset\nPassword to user01',
-    'the password is 90-day',
   ])('%s: no finding', (text) => accepted(text));
 
   it('names no recipient as a password: an address after "to" is one', () => {
@@ -463,7 +462,7 @@ describe('named passwords: Italian prose, which writes the English word', () => 
     `La tua nuova password è: ${SECRET}`,
     `la password temporanea è ${SECRET}`,
     `la password del wifi è ${SECRET}`,
-    `La password per il server è ${SECRET}.`,
+    `La password di rete è ${SECRET}.`,
     `LA PASSWORD È ${SECRET}`,
     `la password ora è ${SECRET}`,
     `la password è ora ${SECRET}`,
@@ -531,4 +530,81 @@ describe('named passwords: the repeats of a value a sentence ends', () => {
     const text = 'password=Welcome1! and again Welcome1! here';
     expect(masked(text)).toBe('password=[PASSWORD] and again [PASSWORD] here');
   });
+});
+
+describe('named passwords: a second attacker review of the verbs that set a password', () => {
+  // Passwords of a policy's shape, which the policy filter took for one: the filter reads only the
+  // links that set a value, and only whole values.
+  it.each([
+    ['my password is WINTER-2024', 'WINTER-2024'],
+    ['Mein Passwort ist WINTER-2024', 'WINTER-2024'],
+    ['The wifi password is HOME-12345', 'HOME-12345'],
+    ['password reset to WELCOME-2024', 'WELCOME-2024'],
+    ['password reset to 7s3cr3t!', '7s3cr3t!'],
+    ['password reset to 1st-Avenue!', '1st-Avenue!'],
+    ['password reset to 4x4-Truck', '4x4-Truck'],
+    ['Your temporary password is 8h4ck3r!', '8h4ck3r!'],
+    ['password changed to 90days!Kot', '90days!Kot'],
+  ])('%s', (text, value) => {
+    expect(passwords(text), text).toEqual([value]);
+    maskedOut(text, value);
+  });
+
+  // The new password of a diff whose old one is hidden, or given with an arrow or a comma; "from"
+  // after the verb, "the following value:", the actor of two words, the short names before the verb.
+  it.each([
+    ['password: changed from ******** to Kot!2024x', ['Kot!2024x']],
+    ['password changed from [REDACTED] to Kot!2024x', ['Kot!2024x']],
+    ['Password changed from default to Kot!2024x', ['Kot!2024x']],
+    ['Password changed from Kot!2024x -> Zz9!yyyy', ['Kot!2024x', 'Zz9!yyyy']],
+    ['Password changed from Kot!2024x => Zz9!yyyy', ['Kot!2024x', 'Zz9!yyyy']],
+    ['password changed from Kot!2024x, to Zz9!yyyy', ['Kot!2024x', 'Zz9!yyyy']],
+    ['I changed the password from Kot!2024x to Zz9!yyyy', ['Kot!2024x', 'Zz9!yyyy']],
+    ['Password has been reset to the following value: Kot!2024x', ['Kot!2024x']],
+    ['Your password was reset to the following code: Kot!2024x', ['Kot!2024x']],
+    ['Password reset by the admin to Kot!2024x', ['Kot!2024x']],
+    ['Password reset by John Smith to Kot!2024x', ['Kot!2024x']],
+    ['pw reset to Kot!2024x', ['Kot!2024x']],
+    ['pwd changed to Kot!2024x', ['Kot!2024x']],
+    ['Parola dvs. este Kot!2024x', ['Kot!2024x']],
+    ['Parola dvs este Kot!2024x', ['Kot!2024x']],
+  ])('%s', (text, values) => {
+    expect(passwords(text), text).toEqual(values);
+    for (const v of values) expect(masked(text), text).not.toContain(v);
+  });
+
+  it.each([
+    'Password changed from host01',
+    'Password reset from srv-web-02 by admin',
+    'password was changed from Windows10 laptop',
+    'password: updated from portal-v2',
+    'Password reset as user01 requested',
+    'Password changed as jdoe01 via SSPR',
+    '// set pw to 1500us (servo center)',
+    'update pw to 1200px',
+    'Set pw to 300dpi',
+    'changed my boarding pass to BA2490',
+    'Changed my season pass to Gold-2024',
+    'Renewed and updated my annual pass to Family4',
+    'Reset pass to step-2 before retrying',
+    'Password rotated to vault-2024 path',
+    'password should be changed to comply-2024 rules',
+    'password: reset to default-2024 policy',
+    'The password per user is rotated-90d',
+    'La parola era Ciao2024',
+    'Hasło dla akcji to #Polska2024',
+  ])('%s: no finding', (text) => accepted(text));
+
+  // An account e-mail's label: the word with an owner or an adjective, then a colon.
+  it.each([
+    'Nowe hasło: Kot!2024x',
+    'Twoje nowe hasło: Kot!2024x',
+    'Twoje hasło jednorazowe: Kot!2024x',
+    'Vaše nové heslo: Kot!2024x',
+    'Dočasné heslo: Kot!2024x',
+    'Parola nouă: Kot!2024x',
+    'Parola ta: Kot!2024x',
+  ])('%s', (text) => maskedOut(text, 'Kot!2024x'));
+
+  it.each(['Hasło: Lato2024', 'Heslo: „Pravda vítězí"', 'Nowe hasło: wkrótce', 'Parola: Ciao2024'])('%s: no finding', (text) => accepted(text));
 });

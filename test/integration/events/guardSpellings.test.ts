@@ -131,6 +131,9 @@ const SPELLED: ReadonlyArray<readonly [string, string, string]> = [
   ['a short name after its verb', 'Blocked: pls reset my pw to Hunter2Secret', 'Hunter2Secret'],
   ['Polish prose', 'Blocked: Twoje nowe hasło to: Hunter2Secret', 'Hunter2Secret'],
   ['Czech prose', 'Blocked: Vaše heslo je Hunter2Secret', 'Hunter2Secret'],
+  ['a Polish label with its adjective', 'Blocked: Nowe hasło: Hunter2Secret', 'Hunter2Secret'],
+  ['a diff hiding its old password', 'Blocked: password changed from ******** to Hunter2Secret', 'Hunter2Secret'],
+  ['a password of a policy shape', 'Blocked: my password is WINTER-2024', 'WINTER-2024'],
   ['a question ending on the password, its repeat', 'Blocked: can you change my password to Hunter2Secret? I typed Hunter2Secret twice', 'Hunter2Secret'],
 ];
 
@@ -147,6 +150,9 @@ const ORDINARY = [
   'Reset password for svc-backup to 90-day rotation',
   'Password changed to 2FA-enabled',
   'Hasło to podstawa bezpieczeństwa',
+  'Password changed from host01',
+  'Changed my season pass to Gold-2024',
+  'Password rotated to vault-2024 path',
   'パスワードはuser01さんが変更しました',
   'テストpass: build-1234',
   '登机牌pass: AB1234CD',
