@@ -217,17 +217,20 @@ const SENTENCE_END = /[?!.,;:…]+$/u;
  */
 function withRepeatedPasswords(text: string, findings: Finding[]): Finding[] {
   const values = new Set<string>();
+  // A value that ends a question or an order keeps its "?" or "!" (a password may end so: it is
+  // masked whole), and is repeated without them ("change my password to X? I typed X twice"). Looked
+  // for too, outside the bound: they take no found value's place.
+  const bares = new Set<string>();
   for (const f of findings) {
     if (f.type !== 'PASSWORD' || f.end - f.start < MIN_REPEATED_PASSWORD) continue;
     const value = text.slice(f.start, f.end);
     if (COMMON_VALUE.test(value)) continue;
     values.add(value);
-    // A value that ends a question or an order keeps its "?" or "!" (a password may end so: it is
-    // masked whole), and is repeated without them ("change my password to X? I typed X twice").
     const bare = value.replace(SENTENCE_END, '');
-    if (bare !== value && bare.length >= MIN_REPEATED_PASSWORD && !COMMON_VALUE.test(bare)) values.add(bare);
-    if (values.size >= MAX_REPEATED_PASSWORDS) break;
+    if (bare !== value && bare.length >= MIN_REPEATED_PASSWORD && !COMMON_VALUE.test(bare)) bares.add(bare);
+    if (values.size === MAX_REPEATED_PASSWORDS) break;
   }
+  for (const bare of bares) values.add(bare);
   if (values.size === 0) return findings;
   // An occurrence that is a finding already adds nothing: findings are sorted by start, and so are
   // a value's occurrences, so one pointer per value tells. Only a whole word is a repeat: "123456"

@@ -996,7 +996,7 @@ const SET_VERB = String.raw`(?:re)?set|changed|updated|modified|rotated|regenera
 const ADVERB = String.raw`successfully|temporarily|just|now|automatically|manually|already|recently|also|again`;
 const B = String.raw`[ \t]{1,4}`;
 const AUXILIARY = String.raw`(?:ha(?:s|ve|d)(?:${B}(?:${ADVERB}))?${B}been|'s${B}been|(?:is|was)${B}being|(?:will|should|can|must|would|could|may|might|shall)${B}be|(?:needs?|ha(?:s|ve|d))${B}to${B}be|is|was|has|have|had|got|gets)`;
-const SET_TO_SOURCE = String.raw`(?:${AUXILIARY}(?:${B}(?:${ADVERB}))?${B})?(?:(?:${SET_VERB})(?:${B}(?:by(?:${B}[^\s:]{1,32}){1,2}|back|today|${ADVERB}))?${B}(?:to${B}the${B}following(?:${B}(?:value|code|password|one|credentials?))?|to${B}be|to|into|from|and${B}is(?:${B}now)?)|set${B}as)`;
+const SET_TO_SOURCE = String.raw`(?:${AUXILIARY}(?:${B}(?:${ADVERB}))?${B})?(?:(?:${SET_VERB})(?:${B}(?:by(?:${B}[^\s:]{1,32}){1,2}|back|today|${ADVERB}))?(?:${B}(?:for|on|of)(?:${B}[^\s=:]{1,32}){1,3}?)?${B}(?:to${B}the${B}following(?:${B}(?:value|code|password|one|credentials?))?|to${B}be|to|into|from|and${B}is(?:${B}now)?)|set${B}as)`;
 /** SET_TO_SOURCE as a link of its own: after a name's colon ("password: changed to X") or a short name ("pw reset to X"). */
 const SET_LINK = new RegExp(String.raw`[ \t]{1,4}(?:${SET_TO_SOURCE})(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})`, 'iy');
 
@@ -1039,8 +1039,8 @@ const PROSE_LINK_WORDS: Readonly<
   // X"): its "è" keeps its accent (wordsSource), "e" is "and".
   English: {
     is: ['is', 'was', 'è', 'era'],
-    // Not "per": English's too ("The password per user is rotated-90d").
-    for: ['for', 'di', 'del', 'della', 'dello'],
+    // Not "per" alone: English's too ("The password per user is rotated-90d"); Italian's with its article.
+    for: ['for', 'di', 'del', 'della', 'dello', 'per il', 'per la', 'per lo', 'per i', 'per gli', 'per le'],
     after: ['temporanea', 'provvisoria', 'nuova', 'attuale'],
     now: ['now', 'ora', 'adesso'],
   },
@@ -1465,12 +1465,13 @@ const TO_LINK =
 /**
  * A verb of SET_VERB's (or its present form: "set", "resetting", "change", "rotate") ending at most
  * three words before the word, one blank apart and with no punctuation between ("reset bob's
- * password", "set the new root password"; not "Settings updated. Password", nor across a line break,
+ * password", "reset j.doe's password", "set the new root password"; not "Settings updated. Password"
+ * (a word may hold a dot, not end in one), nor across a line break,
  * which the normalizer writes as two blanks). A lookbehind tried at the name's start: read backwards
  * from there, its cost is its own length, whatever the text before.
  */
 const SET_BEFORE = new RegExp(
-  String.raw`(?<=(?<![\p{L}\p{N}_])(?:(?:re)?set(?:ting)?|chang(?:e|ed|ing)|updat(?:e|ed|ing)|modif(?:y|ied|ying)|rotat(?:e|ed|ing)|regenerat(?:e|ed|ing)|revert(?:ed|ing)?|switch(?:ed|ing)?)(?:[ \t][^\s.,;:!?]{1,32}){0,3}[ \t])`,
+  String.raw`(?<=(?<![\p{L}\p{N}_])(?:(?:re)?set(?:ting)?|chang(?:e|ed|ing)|updat(?:e|ed|ing)|modif(?:y|ied|ying)|rotat(?:e|ed|ing)|regenerat(?:e|ed|ing)|revert(?:ed|ing)?|switch(?:ed|ing)?)(?:[ \t](?:[^\s,;:!?]{0,31}[^\s.,;:!?])){0,3}[ \t])`,
   'iuy',
 );
 /**
@@ -1487,7 +1488,8 @@ const ENDS_IN_TO = /to[ \t]*:?[ \t]*$/i;
 const ENDS_IN_FROM = /from[ \t]*:?[ \t]*$/i;
 const FROM_TO_LINK = /[\p{Pf}\p{Pe}'"`]?(?:[ \t]{0,4},)?[ \t]{1,4}(?:to|->|=>|→)(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})/uy;
 /** A link that sets a value (SET_TO_SOURCE, TO_LINK): its value is read more strictly than after "is" (setValueOk). */
-const SETS_A_VALUE = /(?:to|into|as|from|be|following|value|code|password|one|credentials?)[ \t]*:?[ \t]*$/i;
+// A whole word: "was" ends in "as", and is no verb that sets a value.
+const SETS_A_VALUE = /(?<![\p{L}\p{N}])(?:to|into|as|from|be|following|value|code|password|one|credentials?)[ \t]*:?[ \t]*$/iu;
 /**
  * What prose sets a password's policy to, not a password: a number and its unit, then words only
  * ("6-digit PIN", "90-day", "16chars", "10char-min", "1st-login", "2FA-enabled", "10req/min", "2024Q3",
@@ -1497,22 +1499,38 @@ const SETS_A_VALUE = /(?:to|into|as|from|be|following|value|code|password|one|cr
 const POLICY_VALUE =
   /^\d+[-_ ]?(?:st|nd|rd|th|fa|q[1-4]|digits?|chars?|characters?|letters?|symbols?|numbers?|words?|days?|d|weeks?|wk|months?|mo|years?|yr|hours?|hrs?|h|mins?|minutes?|secs?|seconds?|s|ms|us|µs|ns|req|reqs|requests?|times|x|attempts?|tries|retries|bits?|bytes?|kb|mb|gb|factor|steps?|px|pt|em|rem|dpi|ppi|hz|khz|mhz|ghz)(?:[-_/][a-z]+)*$|^q[1-4][-_ ]?\d{2,4}$|^(?:inc|chg|ritm|req|prb|task|sr|cs)-?\d{5,}$/i;
 /**
- * What may follow a value a verb set ("reset to X", "reset to X by admin", "reset to X. Log in"): the
- * text's end, punctuation, a line break (two blanks, as normalized) or a word that starts another
- * clause. Another word continues the value's own phrase: "rotated to vault-2024 path", "reset to
- * default-2024 policy", "reset to INC-20391 per request" set no password.
+ * What else a verb sets a password's field to, no password: an English contraction ("to what's in
+ * the vault"), a path or a git reference in lower case ("origin/main", "secret/data/prod", "HEAD~1"),
+ * a Wi-Fi security mode ("WPA3-SAE").
  */
-const CLAUSE_AFTER =
-  /$|[ \t]{0,4}[.,;:!?)\]}"'»”’]|[ \t]{2}|[ \t](?:and|or|but|for|by|on|at|in|via|from|with|please|pls|so|then|until|which|that|successfully|now|today|as|after|before|since|because|when|if|you|your|use|log|login|sign|to|-|—)(?![\p{L}\p{N}])/iuy;
+const SET_NON_VALUE = /^[a-z]+'[a-z]{1,2}$|^[a-z0-9._-]+(?:\/[a-z0-9._-]+)+$|^[A-Za-z]+~\d+$|^wpa[23]?(?:-[a-z]+)*$/i;
+/**
+ * A value whose shape alone says password: a symbol (besides the joiners of names and paths) with a
+ * letter and a digit ("Kot!2024x", "7s3cr3t!"), or quoted, bracketed or in an element. Whatever follows
+ * it, it is one; a value of letters, digits and joiners only ("Hunter2Secret", "vault-2024") must end
+ * its phrase (CLAUSE_AFTER).
+ */
+const STRONG_SHAPE = /^(?=.*[^\p{L}\p{N}\-_/.~'])(?=.*\p{L})(?=.*\p{N})/u;
+/**
+ * A word after a value of letters, digits and joiners that continues the value's own phrase: "rotated
+ * to vault-2024 path", "reset to default-2024 policy", "reset to INC-20391 per request" set no
+ * password. A blank then a plain word (letters only, ending at a blank, punctuation or the text's
+ * end), but not one that starts another clause or closes a message ("reset to X and", "by admin",
+ * "please", "thanks", "yesterday"). Anything else after the value ends its phrase: the text's end,
+ * punctuation, markup, a line break (two blanks, as normalized), a tab, "user=bob".
+ */
+const PHRASE_GOES_ON =
+  /[ ](?!(?:and|or|but|for|by|on|at|in|via|from|with|please|pls|plz|so|then|until|which|that|successfully|now|today|yesterday|earlier|again|as|after|before|since|because|when|if|you|your|use|log|login|sign|to|thanks|thank|thx|ty|cheers|ok|okay|done|here|btw|lmk|let|kindly|regards|best|sent|click|username|user|temporarily|asap|exactly|all|without|lol|hope|is|was|it|i|we)(?![\p{L}\p{N}]))\p{L}+(?=$|[\s.,;:!?)\]}])/iuy;
 
-/** Whether a value a verb set is one (SETS_A_VALUE): no policy, and the end of its phrase. */
+/** Whether a value a verb set is one (SETS_A_VALUE): no policy nor other non-value, and a strong shape or the end of its phrase. */
 function setValueOk(text: string, value: ValueSpan, raw: string): boolean {
-  if (POLICY_VALUE.test(raw)) return false;
+  if (POLICY_VALUE.test(raw) || SET_NON_VALUE.test(raw)) return false;
+  if (value.quoted || STRONG_SHAPE.test(raw)) return true;
   // Before the sentence's end the value kept ("Can you change my password to X? I typed X twice").
   let end = value.end;
   while (end > value.start + 1 && SENTENCE_END_MARK.test(text[end - 1]!)) end--;
-  CLAUSE_AFTER.lastIndex = end;
-  return CLAUSE_AFTER.test(text);
+  PHRASE_GOES_ON.lastIndex = end;
+  return !PHRASE_GOES_ON.test(text);
 }
 const SENTENCE_END_MARK = /[?!.,;:…]/;
 
@@ -1522,7 +1540,7 @@ const SENTENCE_END_MARK = /[?!.,;:…]/;
  * after "to" (a recipient); after one ending in "from", the old value only when a "to" follows it,
  * with the new one as `next` (or the new one alone, when the old one is a policy).
  */
-function recipientOrValue(text: string, linkStart: number, v: number, scans: Scans): ValueSpan | null {
+function recipientOrValue(text: string, linkStart: number, v: number, scans: Scans, verbs = true): ValueSpan | null {
   const value = proseValue(text, v, null, scans);
   const link = text.slice(linkStart, v);
   if (ENDS_IN_FROM.test(link)) {
@@ -1539,7 +1557,7 @@ function recipientOrValue(text: string, linkStart: number, v: number, scans: Sca
   }
   if (value === null) return null;
   const raw = text.slice(value.start, value.end);
-  if (!SETS_A_VALUE.test(link)) return value;
+  if (!verbs || !SETS_A_VALUE.test(link)) return value;
   if (!setValueOk(text, value, raw)) return null;
   if (!ENDS_IN_TO.test(link)) return value;
   const address = detectEmails(raw);
@@ -1832,7 +1850,8 @@ function proseOnlyFindings(text: string, out: Finding[], scans: Scans): void {
     const end = m.index + m[0].length;
     links.spaced.lastIndex = end;
     let value: ValueSpan | null = null;
-    if (links.spaced.test(text)) value = recipientOrValue(text, end, links.spaced.lastIndex, scans);
+    // Their links are no English verb, though Polish's "to" is spelled as one.
+    if (links.spaced.test(text)) value = recipientOrValue(text, end, links.spaced.lastIndex, scans, false);
     else {
       const v = labelEnd(text, m.index, end, language);
       if (v !== -1) value = proseValue(text, v, null, scans);
@@ -1854,12 +1873,17 @@ function labelEnd(text: string, start: number, end: number, language: string): n
   let labels = labelsOf.get(language);
   if (labels === undefined) {
     const words = PROSE_LINK_WORDS[language]?.label;
+    const of = PROSE_LINK_WORDS[language]?.for ?? [];
     labels =
       words === undefined
         ? null
         : {
             before: new RegExp(String.raw`(?<=${NOT_AFTER_WORD}(?:${wordsSource(words)})[ \t]{1,4}(?:(?:${wordsSource(words)})[ \t]{1,4})?)`, 'iuy'),
-            after: new RegExp(String.raw`[ \t]{1,4}(?:${wordsSource(words)})[ \t]{0,4}:[ \t]{0,4}`, 'iuy'),
+            after: new RegExp(
+              // Or its "for" clause ("Hasło do konta: X", "Heslo k Wi-Fi: X").
+              String.raw`[ \t]{1,4}(?:(?:${wordsSource(words)})|(?:${wordsSource(of)})(?:[ \t]{1,4}[^\s=:]{1,32}){1,3}?)[ \t]{0,4}:[ \t]{0,4}`,
+              'iuy',
+            ),
           };
     labelsOf.set(language, labels);
   }

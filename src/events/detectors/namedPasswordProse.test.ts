@@ -608,3 +608,60 @@ describe('named passwords: a second attacker review of the verbs that set a pass
 
   it.each(['Hasło: Lato2024', 'Heslo: „Pravda vítězí"', 'Nowe hasło: wkrótce', 'Parola: Ciao2024'])('%s: no finding', (text) => accepted(text));
 });
+
+describe('named passwords: a third attacker review of the verbs that set a password', () => {
+  // "was" ends in "as", and was read as a link that sets a value, whose value must end its phrase.
+  it.each([
+    'The password was Kot!2024x yesterday',
+    'my password was Kot!2024x lol',
+    'het wachtwoord was Kot!2024x gisteren',
+    'password was `Kot!2024x`',
+    'password was **Kot!2024x**',
+    'password was <b>Kot!2024x</b>',
+    'password was Kot!2024x (temporary)',
+    // A value with a symbol, quoted or in markup is one whatever follows it.
+    'Password reset to `Kot!2024x`',
+    'Password reset to **Kot!2024x**',
+    '<p>Your password has been reset to <b>Kot!2024x</b></p>',
+    'Your password was reset to Kot!2024x<br>Please log in',
+    'Your password has been reset to Kot!2024x thanks',
+    'password reset to Kot!2024x user=bob',
+    'password reset to Kot!2024x\tuser=bob',
+    '| bob | password reset to Kot!2024x | done |',
+    'Twoje hasło to Kot!2024x zaloguj się',
+    // A "for" clause after the verb, a dotted user name before the word.
+    'Password reset for user bob to Kot!2024x',
+    'password changed for bob to Kot!2024x',
+    "reset j.doe's password to Kot!2024x",
+    // Labels with their "for" clause, Italian's "per il".
+    'Hasło do konta: Kot!2024x',
+    'Heslo k Wi-Fi: Kot!2024x',
+    'La password per il wifi è Kot!2024x',
+  ])('%s', (text) => maskedOut(text, 'Kot!2024x'));
+
+  it.each([
+    ['Your password has been reset to Hunter2Secret thanks', 'Hunter2Secret'],
+    ['password reset to Hunter2Secret yesterday', 'Hunter2Secret'],
+    ['password changed from Kot!2024x to Zz9!yyyy yesterday', 'Zz9!yyyy'],
+    ['password changed from ******** to Zz9!yyyy yesterday', 'Zz9!yyyy'],
+  ])('%s', (text, value) => expect(masked(text), text).not.toContain(value));
+
+  it.each([
+    "Set password to what's in the vault",
+    'reset password to origin/main',
+    'password rotated to secret/data/prod',
+    'password reset to HEAD~1',
+    'Switched the wifi password to WPA3-SAE',
+    'Switch the Wi-Fi password to WPA2-PSK',
+    'Password rotated to vault-2024 path',
+  ])('%s: no finding', (text) => accepted(text));
+
+  it('masks the repeats of as many passwords as before, a sentence end or not', () => {
+    const users = Array.from({ length: 30 }, (_, i) => i);
+    const text = [...users.map((i) => `user${i} password: Qx${i}zz!Kv${i}!`), ...users.map((i) => `login for user${i} failed with Qx${i}zz!Kv${i}!`)].join(
+      '\n',
+    );
+    const out = masked(text);
+    for (const i of users) expect(out, `user${i}`).not.toContain(`Qx${i}zz`);
+  });
+});

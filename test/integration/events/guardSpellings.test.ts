@@ -134,6 +134,9 @@ const SPELLED: ReadonlyArray<readonly [string, string, string]> = [
   ['a Polish label with its adjective', 'Blocked: Nowe hasło: Hunter2Secret', 'Hunter2Secret'],
   ['a diff hiding its old password', 'Blocked: password changed from ******** to Hunter2Secret', 'Hunter2Secret'],
   ['a password of a policy shape', 'Blocked: my password is WINTER-2024', 'WINTER-2024'],
+  ['a past password before more words', 'Blocked: the password was Kot!2024x yesterday', 'Kot!2024x'],
+  ['a password reset in an HTML e-mail', 'Blocked: <p>Your password has been reset to <b>Kot!2024x</b></p>', 'Kot!2024x'],
+  ['a password reset for a user', 'Blocked: Password reset for user bob to Kot!2024x', 'Kot!2024x'],
   ['a question ending on the password, its repeat', 'Blocked: can you change my password to Hunter2Secret? I typed Hunter2Secret twice', 'Hunter2Secret'],
 ];
 
@@ -153,6 +156,7 @@ const ORDINARY = [
   'Password changed from host01',
   'Changed my season pass to Gold-2024',
   'Password rotated to vault-2024 path',
+  'reset password to origin/main',
   'パスワードはuser01さんが変更しました',
   'テストpass: build-1234',
   '登机牌pass: AB1234CD',
