@@ -996,7 +996,8 @@ const SET_VERB = String.raw`(?:re)?set|changed|updated|modified|rotated|regenera
 const ADVERB = String.raw`successfully|temporarily|just|now|automatically|manually|already|recently|also|again`;
 const B = String.raw`[ \t]{1,4}`;
 const AUXILIARY = String.raw`(?:ha(?:s|ve|d)(?:${B}(?:${ADVERB}))?${B}been|'s${B}been|(?:is|was)${B}being|(?:will|should|can|must|would|could|may|might|shall)${B}be|(?:needs?|ha(?:s|ve|d))${B}to${B}be|is|was|has|have|had|got|gets)`;
-const SET_TO_SOURCE = String.raw`(?:${AUXILIARY}(?:${B}(?:${ADVERB}))?${B})?(?:(?:${SET_VERB})(?:${B}(?:by(?:${B}[^\s:]{1,32}){1,2}|back|today|${ADVERB}))?(?:${B}(?:for|on|of)(?:${B}[^\s=:]{1,32}){1,3}?)?${B}(?:to${B}the${B}following(?:${B}(?:value|code|password|one|credentials?))?|to${B}be|to|into|from|and${B}is(?:${B}now)?)|set${B}as)`;
+const SET_TO_SOURCE = String.raw`(?:(?:${AUXILIARY}(?:${B}(?:${ADVERB}))?|${ADVERB})${B})?(?:(?:${SET_VERB})(?:${B}(?:(?:by|via)(?:${B}[^\s:]{1,32}){1,2}|back|today|yesterday|earlier|${ADVERB}))?(?:${B}(?:for|on|of)(?:${B}[^\s=:]{1,32}){1,3}?)?${B}(?:to${B}the${B}following(?:${B}(?:value|code|password|one|credentials?))?|to${B}be|to|into|from|and${B}is(?:${B}now)?)|set${B}as)`;
+const SHORT_NAME = /^(?:pass|pw|pwd)$/i;
 /** SET_TO_SOURCE as a link of its own: after a name's colon ("password: changed to X") or a short name ("pw reset to X"). */
 const SET_LINK = new RegExp(String.raw`[ \t]{1,4}(?:${SET_TO_SOURCE})(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})`, 'iy');
 
@@ -1430,7 +1431,12 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   // "pw reset to X", "DB_PASS changed to X": the verbs after a name prose reads no other link of.
   else {
     const set = setLinkAfter(text, p);
-    if (set !== -1) return recipientOrValue(text, p, set, scans);
+    const value = set === -1 ? null : recipientOrValue(text, p, set, scans);
+    // "pass", "pw" and "pwd" alone are a stage's, Playwright's, a shell's as often ("pwd reset to
+    // build-2024", "pass set to stage2"): after them, only a value whose shape or quotes say password.
+    if (value !== null && SHORT_NAME.test(text.slice(nameStart, nameEnd)) && !value.quoted && !STRONG_SHAPE.test(text.slice(value.start, value.end)))
+      return null;
+    if (value !== null) return value;
   }
   // "Admin reset the password to X", "reset my pw to X": after any name, "pass" and "pw" too.
   const to = setLinkEnd(text, nameStart, p);
@@ -1501,9 +1507,9 @@ const POLICY_VALUE =
 /**
  * What else a verb sets a password's field to, no password: an English contraction ("to what's in
  * the vault"), a path or a git reference in lower case ("origin/main", "secret/data/prod", "HEAD~1"),
- * a Wi-Fi security mode ("WPA3-SAE").
+ * a Wi-Fi security mode ("WPA3-SAE"), a password hashing method ("scram-sha-256").
  */
-const SET_NON_VALUE = /^[a-z]+'[a-z]{1,2}$|^[a-z0-9._-]+(?:\/[a-z0-9._-]+)+$|^[A-Za-z]+~\d+$|^wpa[23]?(?:-[a-z]+)*$/i;
+const SET_NON_VALUE = /^[a-z]+'[a-z]{1,2}$|^[a-z0-9._-]+(?:\/[a-z0-9._-]+)+$|^[A-Za-z]+~\d+$|^wpa[23]?(?:-[a-z]+)*$|^scram-sha-\d+$/i;
 /**
  * A value whose shape alone says password: a symbol (besides the joiners of names and paths) with a
  * letter and a digit ("Kot!2024x", "7s3cr3t!"), or quoted, bracketed or in an element. Whatever follows
@@ -1520,7 +1526,7 @@ const STRONG_SHAPE = /^(?=.*[^\p{L}\p{N}\-_/.~'])(?=.*\p{L})(?=.*\p{N})/u;
  * punctuation, markup, a line break (two blanks, as normalized), a tab, "user=bob".
  */
 const PHRASE_GOES_ON =
-  /[ ](?!(?:and|or|but|for|by|on|at|in|via|from|with|please|pls|plz|so|then|until|which|that|successfully|now|today|yesterday|earlier|again|as|after|before|since|because|when|if|you|your|use|log|login|sign|to|thanks|thank|thx|ty|cheers|ok|okay|done|here|btw|lmk|let|kindly|regards|best|sent|click|username|user|temporarily|asap|exactly|all|without|lol|hope|is|was|it|i|we)(?![\p{L}\p{N}]))\p{L}+(?=$|[\s.,;:!?)\]}])/iuy;
+  /[ ](?!(?:and|or|but|for|by|on|at|in|via|from|with|please|pls|plz|so|then|until|which|that|successfully|now|today|yesterday|earlier|again|as|after|before|since|because|when|if|you|your|use|log|login|sign|to|thanks|thank|thx|ty|cheers|ok|okay|done|here|btw|lmk|let|kindly|regards|best|sent|click|username|user|temporarily|asap|exactly|all|without|lol|hope|is|was|it|i|we|per|fyi|too|also|everywhere|initially|instead|tonight|tomorrow|once|effective|haha|remember)(?![\p{L}\p{N}]))\p{L}+(?=$|[\s.,;:!?)\]}])/iuy;
 
 /** Whether a value a verb set is one (SETS_A_VALUE): no policy nor other non-value, and a strong shape or the end of its phrase. */
 function setValueOk(text: string, value: ValueSpan, raw: string): boolean {
@@ -1549,7 +1555,12 @@ function recipientOrValue(text: string, linkStart: number, v: number, scans: Sca
     let oldEnd = value?.end ?? v;
     while (oldEnd < text.length && oldEnd - v < MAX_VALUE && !/\s/.test(text[oldEnd]!)) oldEnd++;
     FROM_TO_LINK.lastIndex = oldEnd;
-    if (!FROM_TO_LINK.test(text)) return null;
+    // With no "to" after it, "from" names a host as often ("changed from host01"): only a value whose
+    // shape or quotes say password ("Password changed from Kot!2024x").
+    if (!FROM_TO_LINK.test(text))
+      return value !== null && (value.quoted || STRONG_SHAPE.test(text.slice(value.start, value.end))) && !POLICY_VALUE.test(text.slice(value.start, value.end))
+        ? value
+        : null;
     const next = recipientOrValue(text, oldEnd, FROM_TO_LINK.lastIndex, scans);
     if (value === null || POLICY_VALUE.test(text.slice(value.start, value.end))) return next;
     if (next !== null) value.next = next;
@@ -1841,6 +1852,7 @@ function proseOnlyFindings(text: string, out: Finding[], scans: Scans): void {
     PROSE_ONLY_WORDS.flatMap(({ words, language }) => words.flatMap((w) => [[w, language] as const, [plainSpelling(w), language] as const])),
   );
   proseOnlyRe.lastIndex = 0;
+  let nextColon = 0;
   let m: RegExpExecArray | null;
   while ((m = proseOnlyRe.exec(text)) !== null) {
     // As written first (a text repeats its one spelling), then spelled plainly.
@@ -1852,18 +1864,25 @@ function proseOnlyFindings(text: string, out: Finding[], scans: Scans): void {
     let value: ValueSpan | null = null;
     // Their links are no English verb, though Polish's "to" is spelled as one.
     if (links.spaced.test(text)) value = recipientOrValue(text, end, links.spaced.lastIndex, scans, false);
+    // A label has its colon within a few words (the cheap test first: a hostile text of the word
+    // alone). The next colon, found once for all the matches before it: a search per match would be
+    // quadratic in a text with none.
     else {
+      if (nextColon !== -1 && nextColon < end) nextColon = text.indexOf(':', end);
+      if (nextColon === -1 || nextColon - end > MAX_LABEL) continue;
       const v = labelEnd(text, m.index, end, language);
       if (v !== -1) value = proseValue(text, v, null, scans);
     }
     if (value === null) continue;
     const raw = text.slice(value.start, value.end);
     // A slogan's hashtag ("Hasło dla akcji to #Polska2024"): these words name slogans too.
-    if (raw.startsWith('#') || !isPasswordValue(raw, value.quoted)) continue;
+    if (raw.startsWith('#') || SET_NON_VALUE.test(raw) || !isPasswordValue(raw, value.quoted)) continue;
     out.push({ type: 'PASSWORD', start: value.start, end: value.end });
   }
 }
 
+/** The longest a label's words after the word run: a "for" clause of three words of 32 characters. */
+const MAX_LABEL = 4 * 36;
 /** Each language's label patterns (`label`): a word before the word (up to two), and a word after it then the colon. */
 const labelsOf = new Map<string, { before: RegExp; after: RegExp } | null>();
 const LABEL_COLON = /[ \t]{0,4}:[ \t]{0,4}/y;

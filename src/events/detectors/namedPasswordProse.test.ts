@@ -665,3 +665,30 @@ describe('named passwords: a third attacker review of the verbs that set a passw
     for (const i of users) expect(out, `user${i}`).not.toContain(`Qx${i}zz`);
   });
 });
+
+describe('named passwords: a fourth attacker review of the verbs that set a password', () => {
+  it.each([
+    ['Password reset to Welcome2024 per your request', 'Welcome2024'],
+    ['The password has been reset to Welcome2024 per INC0012345', 'Welcome2024'],
+    ['password reset to Hunter2Secret fyi', 'Hunter2Secret'],
+    ['Password successfully reset to Kot!2024x', 'Kot!2024x'],
+    ['the password was reset yesterday to Kot!2024x', 'Kot!2024x'],
+    ['password reset via SSPR to Kot!2024x', 'Kot!2024x'],
+    ['Password changed from Kot!2024x', 'Kot!2024x'],
+    ["password changed from 'Kot!2024x'", 'Kot!2024x'],
+  ])('%s', (text, value) => maskedOut(text, value));
+
+  it.each([
+    'set password to scram-sha-256 in postgresql.conf',
+    'Heslo k Wi-Fi: WPA2-PSK',
+    'pwd reset to build-2024',
+    'pw updated to 1.42.1-beta',
+    'pass set to stage2',
+    'Pass changed from stage1 to stage2',
+    'pass rotated to slot-2',
+  ])('%s: no finding', (text) => accepted(text));
+
+  it("still reads a short name before a verb when the value has a password's shape", () => {
+    expect(passwords('pw reset to Kot!2024x')).toEqual(['Kot!2024x']);
+  });
+});

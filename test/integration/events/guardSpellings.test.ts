@@ -137,6 +137,7 @@ const SPELLED: ReadonlyArray<readonly [string, string, string]> = [
   ['a past password before more words', 'Blocked: the password was Kot!2024x yesterday', 'Kot!2024x'],
   ['a password reset in an HTML e-mail', 'Blocked: <p>Your password has been reset to <b>Kot!2024x</b></p>', 'Kot!2024x'],
   ['a password reset for a user', 'Blocked: Password reset for user bob to Kot!2024x', 'Kot!2024x'],
+  ['a reset password and a service desk ticket', 'Blocked: password reset to Welcome2024 per INC0012345', 'Welcome2024'],
   ['a question ending on the password, its repeat', 'Blocked: can you change my password to Hunter2Secret? I typed Hunter2Secret twice', 'Hunter2Secret'],
 ];
 
@@ -157,6 +158,7 @@ const ORDINARY = [
   'Changed my season pass to Gold-2024',
   'Password rotated to vault-2024 path',
   'reset password to origin/main',
+  'pwd reset to build-2024',
   'パスワードはuser01さんが変更しました',
   'テストpass: build-1234',
   '登机牌pass: AB1234CD',
