@@ -993,6 +993,8 @@ function contextOf(text: string, nameStart: number): Context {
  * cost 40 ms more to compile on a process's first text.
  */
 const SET_VERB = String.raw`(?:re)?set|changed|updated|modified|rotated|regenerated|reverted|switched`;
+/** The same verbs in every form an actor uses before the word ("reset", "resetting", "change", "rotate": SET_BEFORE). */
+const SET_VERB_FORMS = String.raw`(?:re)?set(?:ting)?|chang(?:e|ed|ing)|updat(?:e|ed|ing)|modif(?:y|ied|ying)|rotat(?:e|ed|ing)|regenerat(?:e|ed|ing)|revert(?:ed|ing)?|switch(?:ed|ing)?`;
 const ADVERB = String.raw`successfully|temporarily|just|now|automatically|manually|already|recently|also|again`;
 const B = String.raw`[ \t]{1,4}`;
 const AUXILIARY = String.raw`(?:ha(?:s|ve|d)(?:${B}(?:${ADVERB}))?${B}been|'s${B}been|(?:is|was)${B}being|(?:will|should|can|must|would|could|may|might|shall)${B}be|(?:needs?|ha(?:s|ve|d))${B}to${B}be|is|was|has|have|had|got|gets)`;
@@ -1400,7 +1402,7 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   // An audit diff's "password: changed from X to Y", "password: reset to X": the verb after the colon.
   if (op === ':') {
     const set = setLinkAfter(text, afterPad + 1);
-    if (set !== -1) return recipientOrValue(text, afterPad, set, scans);
+    if (set !== -1) return proseLinkValue(text, afterPad, set, scans);
   }
   if (op !== '') {
     const v = skipRun(text, afterPad + op.length, MAX_PAD, isPad);
@@ -1424,14 +1426,14 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   if (prose !== null) {
     const links = proseLinks(prose);
     links.spaced.lastIndex = p;
-    if (links.spaced.test(text)) return recipientOrValue(text, p, links.spaced.lastIndex, scans);
+    if (links.spaced.test(text)) return proseLinkValue(text, p, links.spaced.lastIndex, scans);
     const glued = gluedLinkAt(text, p, prose);
     if (glued !== null) return proseValue(text, p + glued.length, glued.follow, scans);
   }
   // "pw reset to X", "DB_PASS changed to X": the verbs after a name prose reads no other link of.
   else {
     const set = setLinkAfter(text, p);
-    const value = set === -1 ? null : recipientOrValue(text, p, set, scans);
+    const value = set === -1 ? null : proseLinkValue(text, p, set, scans);
     // "pass", "pw" and "pwd" alone are a stage's, Playwright's, a shell's as often ("pwd reset to
     // build-2024", "pass set to stage2"): after them, only a value whose shape or quotes say password.
     if (value !== null && SHORT_NAME.test(text.slice(nameStart, nameEnd)) && !value.quoted && !STRONG_SHAPE.test(text.slice(value.start, value.end)))
@@ -1440,14 +1442,14 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   }
   // "Admin reset the password to X", "reset my pw to X": after any name, "pass" and "pw" too.
   const to = setLinkEnd(text, nameStart, p);
-  return to === -1 ? null : recipientOrValue(text, p, to, scans);
+  return to === -1 ? null : proseLinkValue(text, p, to, scans);
 }
 
 /**
  * Where "to" after the name at [nameStart, p) ends, when a verb of SET_VERB's stands before the name
  * (SET_BEFORE); else -1.
  */
-export function setLinkEnd(text: string, nameStart: number, p: number, owned = false): number {
+function setLinkEnd(text: string, nameStart: number, p: number, owned = false): number {
   TO_LINK.lastIndex = p;
   if (!TO_LINK.test(text)) return -1;
   const before = owned ? SET_BEFORE_OWNED : SET_BEFORE;
@@ -1471,21 +1473,18 @@ const TO_LINK =
 /**
  * A verb of SET_VERB's (or its present form: "set", "resetting", "change", "rotate") ending at most
  * three words before the word, one blank apart and with no punctuation between ("reset bob's
- * password", "reset j.doe's password", "set the new root password"; not "Settings updated. Password"
- * (a word may hold a dot, not end in one), nor across a line break,
- * which the normalizer writes as two blanks). A lookbehind tried at the name's start: read backwards
- * from there, its cost is its own length, whatever the text before.
+ * password", "reset j.doe's password", "set the new root password"; not "Settings updated. Password":
+ * a word may hold a dot, not end in one; nor across a line break, which the normalizer writes as two
+ * blanks). A lookbehind tried at the name's start: read backwards from there, its cost is its own
+ * length, whatever the text before.
  */
-const SET_BEFORE = new RegExp(
-  String.raw`(?<=(?<![\p{L}\p{N}_])(?:(?:re)?set(?:ting)?|chang(?:e|ed|ing)|updat(?:e|ed|ing)|modif(?:y|ied|ying)|rotat(?:e|ed|ing)|regenerat(?:e|ed|ing)|revert(?:ed|ing)?|switch(?:ed|ing)?)(?:[ \t](?:[^\s,;:!?]{0,31}[^\s.,;:!?])){0,3}[ \t])`,
-  'iuy',
-);
+const SET_BEFORE = new RegExp(String.raw`(?<=(?<![\p{L}\p{N}_])(?:${SET_VERB_FORMS})(?:[ \t](?:[^\s,;:!?]{0,31}[^\s.,;:!?])){0,3}[ \t])`, 'iuy');
 /**
  * The verb before "pass" alone, which names a boarding, season or hall pass as often: only with an
  * owner right before it ("reset my pass to X"; not "changed my boarding pass to BA2490").
  */
 const SET_BEFORE_OWNED = new RegExp(
-  String.raw`(?<=(?<![\p{L}\p{N}_])(?:(?:re)?set(?:ting)?|chang(?:e|ed|ing)|updat(?:e|ed|ing))[ \t](?:my|your|the|his|her|their|our)[ \t](?:(?:new|temporary|temp|old|current)[ \t])?)`,
+  String.raw`(?<=(?<![\p{L}\p{N}_])(?:${SET_VERB_FORMS})[ \t](?:my|your|the|his|her|their|our)[ \t](?:(?:new|temporary|temp|old|current)[ \t])?)`,
   'iuy',
 );
 /** A link ending in "to" names whom a message went to as often as what a password became: an address after it is no value. */
@@ -1493,8 +1492,10 @@ const ENDS_IN_TO = /to[ \t]*:?[ \t]*$/i;
 /** "changed from X to Y": the link ends in "from", and "to" (or an arrow) after the old value leads to the new. */
 const ENDS_IN_FROM = /from[ \t]*:?[ \t]*$/i;
 const FROM_TO_LINK = /[\p{Pf}\p{Pe}'"`]?(?:[ \t]{0,4},)?[ \t]{1,4}(?:to|->|=>|→)(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})/uy;
-/** A link that sets a value (SET_TO_SOURCE, TO_LINK): its value is read more strictly than after "is" (setValueOk). */
-// A whole word: "was" ends in "as", and is no verb that sets a value.
+/**
+ * A link that sets a value (SET_TO_SOURCE, TO_LINK): its value is read more strictly than after "is"
+ * (setValueOk). A whole word: "was" ends in "as", and sets nothing.
+ */
 const SETS_A_VALUE = /(?<![\p{L}\p{N}])(?:to|into|as|from|be|following|value|code|password|one|credentials?)[ \t]*:?[ \t]*$/iu;
 /**
  * What prose sets a password's policy to, not a password: a number and its unit, then words only
@@ -1514,7 +1515,7 @@ const SET_NON_VALUE = /^[a-z]+'[a-z]{1,2}$|^[a-z0-9._-]+(?:\/[a-z0-9._-]+)+$|^[A
  * A value whose shape alone says password: a symbol (besides the joiners of names and paths) with a
  * letter and a digit ("Kot!2024x", "7s3cr3t!"), or quoted, bracketed or in an element. Whatever follows
  * it, it is one; a value of letters, digits and joiners only ("Hunter2Secret", "vault-2024") must end
- * its phrase (CLAUSE_AFTER).
+ * its phrase (PHRASE_GOES_ON).
  */
 const STRONG_SHAPE = /^(?=.*[^\p{L}\p{N}\-_/.~'])(?=.*\p{L})(?=.*\p{N})/u;
 /**
@@ -1542,11 +1543,12 @@ const SENTENCE_END_MARK = /[?!.,;:…]/;
 
 /**
  * The value after the prose link at [linkStart, v) (proseValue). After a link that sets one
- * (SETS_A_VALUE), none that sets a policy or does not end its phrase (setValueOk), nor an address
- * after "to" (a recipient); after one ending in "from", the old value only when a "to" follows it,
- * with the new one as `next` (or the new one alone, when the old one is a policy).
+ * (SETS_A_VALUE; `verbs` false: the link is no English verb), none that sets a policy or does not end
+ * its phrase (setValueOk), nor an address after "to" (a recipient). After one ending in "from", the
+ * old value with the new one after its "to" as `next` (the new one alone when the old one is a
+ * policy); with no "to", the old value only when its shape or quotes say password.
  */
-function recipientOrValue(text: string, linkStart: number, v: number, scans: Scans, verbs = true): ValueSpan | null {
+function proseLinkValue(text: string, linkStart: number, v: number, scans: Scans, verbs = true): ValueSpan | null {
   const value = proseValue(text, v, null, scans);
   const link = text.slice(linkStart, v);
   if (ENDS_IN_FROM.test(link)) {
@@ -1561,7 +1563,7 @@ function recipientOrValue(text: string, linkStart: number, v: number, scans: Sca
       return value !== null && (value.quoted || STRONG_SHAPE.test(text.slice(value.start, value.end))) && !POLICY_VALUE.test(text.slice(value.start, value.end))
         ? value
         : null;
-    const next = recipientOrValue(text, oldEnd, FROM_TO_LINK.lastIndex, scans);
+    const next = proseLinkValue(text, oldEnd, FROM_TO_LINK.lastIndex, scans);
     if (value === null || POLICY_VALUE.test(text.slice(value.start, value.end))) return next;
     if (next !== null) value.next = next;
     return value;
@@ -1863,7 +1865,7 @@ function proseOnlyFindings(text: string, out: Finding[], scans: Scans): void {
     links.spaced.lastIndex = end;
     let value: ValueSpan | null = null;
     // Their links are no English verb, though Polish's "to" is spelled as one.
-    if (links.spaced.test(text)) value = recipientOrValue(text, end, links.spaced.lastIndex, scans, false);
+    if (links.spaced.test(text)) value = proseLinkValue(text, end, links.spaced.lastIndex, scans, false);
     // A label has its colon within a few words (the cheap test first: a hostile text of the word
     // alone). The next colon, found once for all the matches before it: a search per match would be
     // quadratic in a text with none.
