@@ -15,7 +15,7 @@ import { detectCreditCards } from './detectors/creditCard.js';
 import { detectEmails } from './detectors/email.js';
 import { detectIbans } from './detectors/iban.js';
 import { detectIpAddresses } from './detectors/ip.js';
-import { detectNamedPasswords, detectWrittenNamedPasswords } from './detectors/namedPassword.js';
+import { detectNamedPasswords, detectWrittenNamedPasswords, SENTENCE_END_MARKS } from './detectors/namedPassword.js';
 import { detectPhones } from './detectors/phone.js';
 import { detectPrivateKeys } from './detectors/privateKey.js';
 import { detectSsn } from './detectors/ssn.js';
@@ -206,8 +206,8 @@ const MAX_REPEATS = 1000;
  */
 const COMMON_VALUE = /^(?:[A-Za-z]+|(.)\1*)$/;
 const isWordChar = (c: string | undefined) => c !== undefined && /\w/.test(c);
-/** The punctuation a sentence may end on, right after a password it ends with. */
-const SENTENCE_END = /[?!.,;:…]+$/u;
+/** A sentence's end right after a password it ends with (one list: namedPassword.ts's). */
+const SENTENCE_END = new RegExp(`[${SENTENCE_END_MARKS}]+$`, 'u');
 
 /**
  * The findings plus every other occurrence, verbatim, of a password found in the text: a form's

@@ -1535,11 +1535,12 @@ function setValueOk(text: string, value: ValueSpan, raw: string): boolean {
   if (value.quoted || STRONG_SHAPE.test(raw)) return true;
   // Before the sentence's end the value kept ("Can you change my password to X? I typed X twice").
   let end = value.end;
-  while (end > value.start + 1 && SENTENCE_END_MARK.test(text[end - 1]!)) end--;
+  while (end > value.start + 1 && SENTENCE_END_MARKS.includes(text[end - 1]!)) end--;
   PHRASE_GOES_ON.lastIndex = end;
   return !PHRASE_GOES_ON.test(text);
 }
-const SENTENCE_END_MARK = /[?!.,;:…]/;
+/** The punctuation a sentence may end on right after a value it ends with (detect.ts reads repeats without it too). */
+export const SENTENCE_END_MARKS = '?!.,;:…';
 
 /**
  * The value after the prose link at [linkStart, v) (proseValue). After a link that sets one
@@ -1800,8 +1801,8 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
         start === m.index &&
         contextOf(text, start) === 'plain' &&
         text[skipRun(text, end, MAX_PAD, isPad)] !== '=' &&
-        setLinkEnd(text, start, end, /^pass$/i.test(m[0])) === -1 &&
-        (!/^pw$/i.test(m[0]) || setLinkAfter(text, end) === -1)
+        setLinkEnd(text, start, end, m[0].toLowerCase() === 'pass') === -1 &&
+        (m[0].toLowerCase() !== 'pw' || setLinkAfter(text, end) === -1)
       )
         continue;
     }

@@ -14,6 +14,9 @@ const passwords = (text: string) =>
     .filter((f) => f.type === 'PASSWORD')
     .map((f) => text.slice(f.start, f.end));
 const masked = (text: string) => detectAndMask(text).masked;
+const MiB = 1 << 20;
+/** A mebibyte of `unit` repeated: the hostile inputs whose cost must stay linear. */
+const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
 const refusedAsPassword = (summary: string) =>
   guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary }).some((v) =>
     /as PASSWORD/.test(v.message),
@@ -286,8 +289,6 @@ describe('named passwords: prose in the languages the guard reads the password w
   });
 
   it('stays linear on 1 MiB of linked names, with the right answer', () => {
-    const MiB = 1 << 20;
-    const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
     // The costliest shapes measured (docs/BENCHMARKS.md, forty-second session): a link after every
     // word, a run or a bracket after every link, a clause's words, an ending.
     for (const unit of ['密码是', '密码是a', 'パスワードは「', '비밀번호는 ', 'รหัสผ่านคือ', 'Passwort für a ', 'пароль — ', 'şifreniz', '密码已重置为abcdef是'])
@@ -447,8 +448,6 @@ describe('named passwords: a password set, reset or changed to a value', () => {
   });
 
   it('reads a million characters of verbs and words in linear time', () => {
-    const MiB = 1 << 20;
-    const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
     for (const unit of ['reset password to ', 'password has been set to ', 'set a b c password for x y z to ', 'password to password to '])
       expect(detectNamedPasswords(fill(unit)), unit).toEqual([]);
   });
@@ -508,8 +507,6 @@ describe('named passwords: the words read only before their verb', () => {
   ])('%s: no finding', (text) => accepted(text));
 
   it('reads a million characters of them in linear time', () => {
-    const MiB = 1 << 20;
-    const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
     for (const unit of ['hasło to ', 'heslo k a b c d je ', 'parola ta ', 'hasłohasło ']) expect(detectNamedPasswords(fill(unit)), unit).toEqual([]);
   });
 });
