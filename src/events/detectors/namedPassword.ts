@@ -553,9 +553,13 @@ const UNMARKED_SCRIPT = /[\p{sc=Latin}\p{sc=Greek}\p{sc=Cyrillic}]/u;
  */
 function isPhraseOfSecrets(value: string): boolean {
   const words = value.split(/\s+/).filter((w) => w !== '');
-  // A later word that is a name assigned ("key=...", "user:", "PAẞWORT=", "كلمه_مرور=") starts the next pair, not more of it.
-  return words.length <= MAX_WORDS && words.every((w) => DIGIT.test(w) || hasSymbol(w)) && !words.slice(1).some((w) => NEXT_PAIR.test(w));
+  // A later word that is a name assigned ("key=...", "user:", "PAẞWORT=", "كلمه_مرور=") starts the next pair, not more of it;
+  // an arrow, a change's new value (withArrowChange: "DB_PASSWORD=A -> B").
+  return (
+    words.length <= MAX_WORDS && words.every((w) => (DIGIT.test(w) || hasSymbol(w)) && !ARROW_WORD.test(w)) && !words.slice(1).some((w) => NEXT_PAIR.test(w))
+  );
 }
+const ARROW_WORD = /^(?:->|=>|→)$/;
 // An ASCII name, or a name of any script that ends in a password word ("PAẞWORT=", "كلمه_مرور="): not any
 // word of other letters, which a passphrase's own words often are ("Zq8v Жук=7!", "Sonne7 Straße:12"), and
 // a value judged no passphrase goes unmasked (isStandIn) or loses its later words.
@@ -941,9 +945,17 @@ function restOfLine(text: string, start: number, firstEnd: number): number | nul
 }
 
 // A name/value pair's value after the name (Kubernetes' env list, JSON's {"name":...,"value":...},
-// .NET's appSettings key/value): blanks, maybe a line break as written (raw or a JSON string's
-// escaped one; normalized, it reads as blanks), maybe a comma, then "value" assigned.
-const VALUE_LINK = /[ \t]{0,64}(?:(?:\r\n?|\n|\\{1,8}[rn])[ \t]{0,64})?,?[ \t]{0,64}(?:["']value["']|value)[ \t]{0,8}[:=][ \t]{0,8}/iy;
+// .NET's appSettings key/value, a JSON Patch's {"path":"/password","value":...}): blanks, maybe a line
+// break as written (raw or a JSON string's escaped one; normalized, it reads as blanks), maybe a comma,
+// then "value" assigned, or a change record's old or new one ({"field":"password","old_value":...,
+// "new_value":...}, "newValue"), the other one then read after it (NEXT_PAIR_VALUE).
+const PAIR_VALUE_KEY = String.raw`(?:(?:old|new|prev|previous|current)[_-]?)?value`;
+const VALUE_LINK = new RegExp(
+  String.raw`[ \t]{0,64}(?:(?:\r\n?|\n|\\{1,8}[rn])[ \t]{0,64})?,?[ \t]{0,64}(?:["']${PAIR_VALUE_KEY}["']|${PAIR_VALUE_KEY})[ \t]{0,8}[:=][ \t]{0,8}`,
+  'iy',
+);
+/** The pair's other value after the one VALUE_LINK read, from the end of that one (its closing quote). */
+const NEXT_PAIR_VALUE = new RegExp(String.raw`["']?[ \t]{0,8},[ \t]{0,8}(?:["']${PAIR_VALUE_KEY}["']|${PAIR_VALUE_KEY})[ \t]{0,8}[:=][ \t]{0,8}`, 'iy');
 
 /** What stands before a .netrc's password: its login and the user. */
 const NETRC_LOGIN = /(?:^|\s)login[ \t]{1,4}\S{1,64}[ \t]{1,4}$/;
@@ -1383,13 +1395,25 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
     }
   }
   if (before === '<' && text[p] === '>') return valueAt(text, p + 1, 'xml', scans);
+  // A JSON Patch's path ("/password", "/users/0/password"): its value only as a pair's.
+  const pointer = before === '/';
+  if (pointer) {
+    if (text[p] !== '"') return null;
+    p++;
+  }
   const context = contextOf(text, nameStart);
   VALUE_LINK.lastIndex = p;
   const pair = VALUE_LINK.exec(text);
   if (pair !== null) {
     const v = p + pair[0].length;
-    return keyValue(text, v, v, context, scans, '');
+    const value = keyValue(text, v, v, context, scans, '');
+    if (value?.quoted === true) {
+      NEXT_PAIR_VALUE.lastIndex = value.end;
+      if (NEXT_PAIR_VALUE.test(text)) value.next = valueAt(text, NEXT_PAIR_VALUE.lastIndex, 'json', scans) ?? undefined;
+    }
+    return value;
   }
+  if (pointer) return null;
   const afterPad = skipRun(text, p, MAX_PAD, isPad);
   const c = text[afterPad];
   const c2 = text[afterPad + 1];
@@ -1406,12 +1430,14 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   }
   if (op !== '') {
     const v = skipRun(text, afterPad + op.length, MAX_PAD, isPad);
-    if (op !== ':') return valueAt(text, v, context, scans, op);
+    const change = changeValues(text, v, scans);
+    if (change !== undefined) return change;
+    if (op !== ':') return withArrowChange(text, valueAt(text, v, context, scans, op), context, scans, op);
     // A mapping nested under the name ("password:" then "  required: true", normalized onto one
     // line): its first key is no value.
     NEXT_KEY.lastIndex = v;
     const child = context === 'line' ? NEXT_KEY.exec(text) : null;
-    if (child === null) return keyValue(text, nameStart, v, context, scans, op);
+    if (child === null) return withArrowChange(text, keyValue(text, nameStart, v, context, scans, op), context, scans, op);
     if (!CHILD_VALUE.test(child[1]!)) return null;
     return keyValue(text, v, skipRun(text, v + child[0].length, MAX_PAD, isPad), context, scans, op);
   }
@@ -1443,6 +1469,85 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   // "Admin reset the password to X", "reset my pw to X": after any name, "pass" and "pw" too.
   const to = setLinkEnd(text, nameStart, p);
   return to === -1 ? null : proseLinkValue(text, p, to, scans);
+}
+
+/**
+ * A change's arrow after an assigned value: Terraform's plan (`~ password = "A" -> "B"`), a diff's
+ * `=>` or `→`. The new value is read as the old one was, as `next` (the old one may be empty, null or
+ * hidden: `"" -> "B"`, `"********" -> "B"`).
+ */
+const CHANGE_ARROW = /["'`]?[ \t]{1,4}(?:->|=>|→)[ \t]{1,4}/y;
+function withArrowChange(text: string, value: ValueSpan | null, context: Context, scans: Scans, op: string): ValueSpan | null {
+  if (value === null || value.next !== undefined || value.block === true) return value;
+  CHANGE_ARROW.lastIndex = value.end;
+  if (!CHANGE_ARROW.test(text)) return value;
+  const next = valueAt(text, CHANGE_ARROW.lastIndex, context, scans, op);
+  if (next !== null) value.next = next;
+  return value;
+}
+
+/**
+ * The keys a change's object gives its old and new values under (`{"old": A, "new": B}`, `from`/`to`,
+ * `before`/`after`, `old_value`/`newValue`), or the value itself (`{"value": X}`, `plaintext`). Other
+ * members are passed over (`changed_at`); a schema's (`type`, `minLength`) give nothing.
+ */
+const CHANGE_KEY = /^(?:old|new|from|to|before|after|prev|previous|current|original|value|plain(?:text)?|(?:old|new|prev|previous|current)[_-]?value)$/i;
+/** A member's key, quoted or not (YAML's flow mapping), and its colon. */
+const MEMBER_KEY = /[ \t]{0,8}(["']?)([A-Za-z_][\w-]{0,31})\1[ \t]{0,8}:[ \t]{0,8}/y;
+/** Members read of a change's object; a change log's array holds two values (old, new) at most. */
+const MAX_MEMBERS = 6;
+const MAX_CHANGE_VALUES = 2;
+/** A validation rule with its arguments ("min:12", "max:255"): an array holding one is a rules list, no change. */
+const RULE_WITH_ARGUMENTS = /^[a-z_]+:[\w,.|-]+$/;
+
+/**
+ * The values of a change under a password's name: an object's (CHANGE_KEY: `{"old": "A", "new":
+ * "B"}`, `{old: A, new: B}`) or an array of at most two (a change log's `["A", "B"]`, `[null, "B"]`),
+ * chained by `next`; undefined when the value is neither (then read as before: a structure is no
+ * value). Each value is judged by the name's rules afterwards, so `null`, `"********"` and `"[REDACTED]"`
+ * are none. Flat only: a nested object or array ends the reading with no change.
+ */
+function changeValues(text: string, v: number, scans: Scans): ValueSpan | undefined {
+  const open = text[v];
+  if (open !== '{' && open !== '[') return undefined;
+  const close = open === '{' ? '}' : ']';
+  const values: ValueSpan[] = [];
+  let k = v + 1;
+  for (let members = 0; ; members++) {
+    if (members === (open === '{' ? MAX_MEMBERS : MAX_CHANGE_VALUES + 1)) return undefined;
+    let take = true;
+    if (open === '{') {
+      MEMBER_KEY.lastIndex = k;
+      const key = MEMBER_KEY.exec(text);
+      if (key === null) return undefined;
+      take = CHANGE_KEY.test(key[2]!);
+      k = MEMBER_KEY.lastIndex;
+    } else k = skipRun(text, k, MAX_PAD, isPad);
+    let value: ValueSpan;
+    if (isQuote(text[k])) {
+      const end = scans.closingQuote(k);
+      if (end === -1) return undefined;
+      value = { start: k + 1, end, quoted: true };
+      k = end + 1;
+    } else {
+      // A scalar (null, a number, YAML's unquoted value) up to the next member or the end.
+      let e = k;
+      while (e < text.length && e - k <= MAX_VALUE && !',}]{['.includes(text[e]!)) e++;
+      if (e - k > MAX_VALUE || text[e] === '{' || text[e] === '[') return undefined;
+      let end = e;
+      while (end > k && isBlank(text[end - 1])) end--;
+      value = { start: k, end, quoted: false };
+      k = e;
+    }
+    if (open === '[' && RULE_WITH_ARGUMENTS.test(text.slice(value.start, value.end))) return undefined;
+    if (take && value.end > value.start) values.push(value);
+    k = skipRun(text, k, MAX_PAD, isPad);
+    if (text[k] === close) break;
+    if (text[k] !== ',') return undefined;
+    k++;
+  }
+  for (let i = values.length - 1; i > 0; i--) values[i - 1]!.next = values[i];
+  return values[0];
 }
 
 /**
@@ -1773,6 +1878,25 @@ function nameEnd(text: string, core: string, wordEnd: number): number {
   return isNameCharAt(text, end) ? -1 : end;
 }
 
+/** Segments a JSON Pointer before a name is read back over ("/users/0/password"), and their length. */
+const MAX_POINTER_SEGMENTS = 8;
+const MAX_POINTER_SEGMENT = 64;
+/**
+ * Whether the name at `start` ends a JSON Pointer opened by a quote ("/password", "/users/0/password",
+ * a JSON Patch's path): its value is the pair's (valueOfName), where any other name after a "/" is a
+ * path's or a URL's and none.
+ */
+function pointerBefore(text: string, start: number): boolean {
+  let k = start;
+  for (let segments = 0; segments < MAX_POINTER_SEGMENTS && text[k - 1] === '/'; segments++) {
+    k--;
+    if (text[k - 1] === '"') return true;
+    const segmentEnd = k;
+    while (segmentEnd - k < MAX_POINTER_SEGMENT && k > 0 && /[\w.~-]/.test(text[k - 1]!)) k--;
+  }
+  return false;
+}
+
 function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<Finding> | null): void {
   NAME_CORE.lastIndex = 0;
   let m: RegExpExecArray | null;
@@ -1786,7 +1910,7 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
     // A JSON string's escaped break or tab right before the name ("\\npassword: |"): its letter is
     // the escape's, no part of the name, and the backslash no path's.
     if (start < m.index && text[start - 1] === '\\' && (text[start] === 'n' || text[start] === 'r' || text[start] === 't')) start++;
-    else if (text[start - 1] === '/' || text[start - 1] === '\\') continue;
+    else if ((text[start - 1] === '/' && !pointerBefore(text, start)) || text[start - 1] === '\\') continue;
     // "pass" and "pw" need a name of their own: "--pass", "-pass" are a flag named "pass" alone. (A
     // name starting with a letter of another script is one: skipBack stops at no other non-ASCII.)
     // After a prefix, a real separator before them (NOT_AFTER_WORD): "ключ_pass", never "ключpass".
@@ -1826,10 +1950,11 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
     // Prose names a secret as it names a password ("the API key is X"): not "pass", "pwd" or "pw".
     const value = valueOfName(text, start, end, scans, !password ? 'English' : PROSE_CORE.test(m[0]) ? languageOf(m[0]) : null);
     if (value === null) continue;
-    // A diff's new password, whatever its old one is ("changed from ******** to X").
-    const next = value.next;
-    if (next !== undefined && (password ? isPasswordValue : isSecretValue)(text.slice(next.start, next.end), next.quoted))
-      out.push({ type: 'PASSWORD', start: next.start, end: next.end });
+    // A diff's new password, whatever its old one is ("changed from ******** to X"), and each value
+    // of a change after the first ({"old": null, "new": X}).
+    for (let next = value.next; next !== undefined; next = next.next)
+      if ((password ? isPasswordValue : isSecretValue)(text.slice(next.start, next.end), next.quoted))
+        out.push({ type: 'PASSWORD', start: next.start, end: next.end });
     if (!password) withoutFullStop(text, value);
     const raw = text.slice(value.start, value.end);
     if (!(password ? isPasswordValue(raw, value.quoted, UNSPACED_LETTER.test(m[0])) : isSecretValue(raw, value.quoted))) continue;

@@ -141,9 +141,24 @@ const SPELLED: ReadonlyArray<readonly [string, string, string]> = [
   ['a question ending on the password, its repeat', 'Blocked: can you change my password to Hunter2Secret? I typed Hunter2Secret twice', 'Hunter2Secret'],
 ];
 
+// A password change as audit logs, plans and APIs record one, both values under the password's name:
+// each was accepted and forwarded, and preflight returned the new value (and all but Terraform's the
+// old one) unmasked. [name, text, the values].
+const CHANGES: ReadonlyArray<readonly [string, string, readonly string[]]> = [
+  ["Terraform's plan", '  ~ password = "Kot!2024x" -> "Hunter2Secret"', ['Kot!2024x', 'Hunter2Secret']],
+  ['a change record of old and new', '{"changes":{"password":{"old":"Kot!2024x","new":"Hunter2Secret"}}}', ['Kot!2024x', 'Hunter2Secret']],
+  ["a change log's pair", '{"object_changes":{"password":[null,"Hunter2Secret"]}}', ['Hunter2Secret']],
+  ["a field's old and new values", '{"field":"password","old_value":"Kot!2024x","new_value":"Hunter2Secret"}', ['Kot!2024x', 'Hunter2Secret']],
+  ['a JSON Patch', '[{"op":"replace","path":"/password","value":"Hunter2Secret"}]', ['Hunter2Secret']],
+];
+
 // Ordinary tenant text the spellings above first made refused (an attacker review): "pass" glued
 // after a letter of any script, a blank between "pass" and "word" or "phrase". Each is accepted.
 const ORDINARY = [
+  // A password's schema, validation rules and errors are no change of it.
+  '{"password": {"type": "string", "minLength": 12}}',
+  '{"password": ["required", "min:12"]}',
+  '{"errors": {"password": ["The password must be at least 12 characters."]}}',
   '测试全部pass: run-42',
   // Prose's links read only in the word's own language, and a topic particle's other uses.
   'Failed to update password on db-prod-2',
@@ -237,6 +252,18 @@ describe.each(DB_KINDS)('spellings past the privacy guard, through the real API 
       expect(res.body.decision).toBe('BLOCKED');
       expect(res.body.masked_input).toContain('[PASSWORD]');
       expect(res.text).not.toContain(secret);
+    });
+
+    it.each(CHANGES)('POST /preflight blocks %s and masks both values', async (_name, input, secrets) => {
+      const res = await post('/preflight', { input });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.decision).toBe('BLOCKED');
+      expect(res.body.finding_counts_by_type).toEqual({ PASSWORD: secrets.length });
+      for (const secret of secrets) expect(res.text).not.toContain(secret);
+    });
+
+    it.each(CHANGES)('POST /audit-events refuses %s in the summary, naming the field, storing nothing', async (_name, summary, secrets) => {
+      await refusedStoringNothing(summary, secrets);
     });
 
     it("POST /preflight masks a Turkish-cased name's escaped value as it masks the ASCII name's, whole", async () => {
