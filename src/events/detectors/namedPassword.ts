@@ -1053,7 +1053,8 @@ const PROSE_LINK_WORDS: Readonly<
   // And Italian's, which names the password with the English word ("la password temporanea del wifi è
   // X"): its "è" keeps its accent (wordsSource), "e" is "and".
   English: {
-    is: ['is', 'was', 'è', 'era'],
+    // A password to come ("Your temporary password will be X"): its value read as a verb's (SETS_A_VALUE's "be").
+    is: ['is', 'was', 'will be', 'would be', 'should be', 'shall be', 'è', 'era'],
     // Not "per" alone: English's too ("The password per user is rotated-90d"); Italian's with its article.
     for: ['for', 'di', 'del', 'della', 'dello', 'per il', 'per la', 'per lo', 'per i', 'per gli', 'per le'],
     after: ['temporanea', 'provvisoria', 'nuova', 'attuale'],

@@ -689,3 +689,26 @@ describe('named passwords: a fourth attacker review of the verbs that set a pass
     expect(passwords('pw reset to Kot!2024x')).toEqual(['Kot!2024x']);
   });
 });
+
+describe('named passwords: a password to come', () => {
+  // "will be", "should be": how an account e-mail announces a temporary password. Each passed the guard
+  // and preflight unmasked while only "is" and "was" linked the word to its value with no verb.
+  it.each([
+    `Your temporary password will be ${SECRET}`,
+    `The new password will be: ${SECRET}`,
+    `the password should be ${SECRET}.`,
+    `Your password would be ${SECRET} thanks`,
+    `the wifi password shall be "${SECRET}"`,
+  ])('%s', (text) => maskedOut(text));
+
+  // Its value is read as a verb's: a policy, a plain word or a phrase going on is none.
+  it.each([
+    'Your password will be sent to your email',
+    'Password will be reset on 2024-06-01',
+    'The password should be at least 8 characters',
+    'password will be 12chars',
+    'password should be 8-64 characters',
+    'Your password will be expired in 90days',
+    'the wifi password will be posted at reception',
+  ])('%s: no finding', (text) => accepted(text));
+});
