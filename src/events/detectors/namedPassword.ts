@@ -553,13 +553,9 @@ const UNMARKED_SCRIPT = /[\p{sc=Latin}\p{sc=Greek}\p{sc=Cyrillic}]/u;
  */
 function isPhraseOfSecrets(value: string): boolean {
   const words = value.split(/\s+/).filter((w) => w !== '');
-  // A later word that is a name assigned ("key=...", "user:", "PAẞWORT=", "كلمه_مرور=") starts the next pair, not more of it;
-  // an arrow, a change's new value (withArrowChange: "DB_PASSWORD=A -> B").
-  return (
-    words.length <= MAX_WORDS && words.every((w) => (DIGIT.test(w) || hasSymbol(w)) && !ARROW_WORD.test(w)) && !words.slice(1).some((w) => NEXT_PAIR.test(w))
-  );
+  // A later word that is a name assigned ("key=...", "user:", "PAẞWORT=", "كلمه_مرور=") starts the next pair, not more of it.
+  return words.length <= MAX_WORDS && words.every((w) => DIGIT.test(w) || hasSymbol(w)) && !words.slice(1).some((w) => NEXT_PAIR.test(w));
 }
-const ARROW_WORD = /^(?:->|=>|→)$/;
 // An ASCII name, or a name of any script that ends in a password word ("PAẞWORT=", "كلمه_مرور="): not any
 // word of other letters, which a passphrase's own words often are ("Zq8v Жук=7!", "Sonne7 Straße:12"), and
 // a value judged no passphrase goes unmasked (isStandIn) or loses its later words.
@@ -945,17 +941,15 @@ function restOfLine(text: string, start: number, firstEnd: number): number | nul
 }
 
 // A name/value pair's value after the name (Kubernetes' env list, JSON's {"name":...,"value":...},
-// .NET's appSettings key/value, a JSON Patch's {"path":"/password","value":...}): blanks, maybe a line
-// break as written (raw or a JSON string's escaped one; normalized, it reads as blanks), maybe a comma,
-// then "value" assigned, or a change record's old or new one ({"field":"password","old_value":...,
-// "new_value":...}, "newValue"), the other one then read after it (NEXT_PAIR_VALUE).
+// .NET's appSettings key/value): blanks, maybe a line break as written (raw or a JSON string's
+// escaped one; normalized, it reads as blanks), maybe a comma, then "value" assigned, or a change
+// record's old or new one ("old_value", "newValue"). A JSON record's other members are read by
+// pairMembers first.
 const PAIR_VALUE_KEY = String.raw`(?:(?:old|new|prev|previous|current)[_-]?)?value`;
 const VALUE_LINK = new RegExp(
   String.raw`[ \t]{0,64}(?:(?:\r\n?|\n|\\{1,8}[rn])[ \t]{0,64})?,?[ \t]{0,64}(?:["']${PAIR_VALUE_KEY}["']|${PAIR_VALUE_KEY})[ \t]{0,8}[:=][ \t]{0,8}`,
   'iy',
 );
-/** The pair's other value after the one VALUE_LINK read, from the end of that one (its closing quote). */
-const NEXT_PAIR_VALUE = new RegExp(String.raw`["']?[ \t]{0,8},[ \t]{0,8}(?:["']${PAIR_VALUE_KEY}["']|${PAIR_VALUE_KEY})[ \t]{0,8}[:=][ \t]{0,8}`, 'iy');
 
 /** What stands before a .netrc's password: its login and the user. */
 const NETRC_LOGIN = /(?:^|\s)login[ \t]{1,4}\S{1,64}[ \t]{1,4}$/;
@@ -1047,6 +1041,13 @@ const PROSE_LINK_WORDS: Readonly<
       glued?: boolean;
       /** For PROSE_ONLY_WORDS: the owners and adjectives that make the word a label before a colon, on either side of it ("Nowe hasło: X", "Parola ta: X"). */
       label?: readonly string[];
+      /**
+       * The language's verbs that set a password, as SET_TO_SOURCE is English's: maybe an auxiliary
+       * (`aux`), a participle (`verb`), then the word leading to the value (`to`): "Sua senha foi
+       * redefinida para X", "mot de passe changé en X". `bare`: an auxiliary and its word with the
+       * participle after the value ("Ihr Passwort wurde auf X zurückgesetzt": PHRASE_GOES_ON ends the phrase there).
+       */
+      set?: { aux: readonly string[]; verb: readonly string[]; to: readonly string[]; bare?: readonly string[] };
     }
   >
 > = {
@@ -1059,12 +1060,127 @@ const PROSE_LINK_WORDS: Readonly<
     for: ['for', 'di', 'del', 'della', 'dello', 'per il', 'per la', 'per lo', 'per i', 'per gli', 'per le'],
     after: ['temporanea', 'provvisoria', 'nuova', 'attuale'],
     now: ['now', 'ora', 'adesso'],
+    // Italian's ("la password è stata reimpostata a X"); English's are SET_TO_SOURCE.
+    set: {
+      aux: ['è stata', 'è stato', 'è', 'viene', 'è stata correttamente', 'è stata temporaneamente'],
+      verb: [
+        'reimpostata',
+        'reimpostato',
+        'cambiata',
+        'cambiato',
+        'modificata',
+        'modificato',
+        'impostata',
+        'impostato',
+        'aggiornata',
+        'aggiornato',
+        'resettata',
+        'resettato',
+      ],
+      to: ['a', 'in', 'su', 'come'],
+    },
   },
-  German: { is: ['ist', 'war', 'lautet', 'lautete'], for: ['für', 'fuer', 'von', 'vom', 'zum', 'zur'], now: ['jetzt', 'nun', 'ab sofort'] },
-  Dutch: { is: ['is', 'was', 'luidt'], for: ['voor', 'van'], now: ['nu'] },
-  Spanish: { is: ['es', 'era', 'fue'], for: ['de', 'del', 'para'], after: ['temporal', 'provisional'], now: ['ahora'] },
-  Portuguese: { is: ['é', 'era', 'foi'], for: ['de', 'do', 'da', 'para'], after: ['temporária', 'provisória'], now: ['agora'] },
-  French: { is: ['est', 'était'], for: ['de', 'du', 'pour'], after: ['provisoire', 'temporaire', 'nouvelle', 'actuelle'], now: ['désormais', 'maintenant'] },
+  German: {
+    is: ['ist', 'war', 'lautet', 'lautete'],
+    for: ['für', 'fuer', 'von', 'vom', 'zum', 'zur'],
+    now: ['jetzt', 'nun', 'ab sofort'],
+    set: {
+      aux: ['wurde', 'wurden', 'wird', 'ist', 'wurde erfolgreich', 'wurde soeben'],
+      verb: ['zurückgesetzt', 'zurueckgesetzt', 'geändert', 'geaendert', 'gesetzt', 'festgelegt', 'aktualisiert'],
+      to: ['auf', 'in', 'zu'],
+      bare: ['wurde auf', 'wurde erfolgreich auf', 'wird auf', 'ist auf'],
+    },
+  },
+  Dutch: {
+    is: ['is', 'was', 'luidt'],
+    for: ['voor', 'van'],
+    now: ['nu'],
+    set: {
+      aux: ['is', 'werd', 'is succesvol'],
+      verb: ['gewijzigd', 'gereset', 'ingesteld', 'veranderd', 'bijgewerkt', 'teruggezet'],
+      to: ['in', 'naar', 'op'],
+    },
+  },
+  // Not "por" (by: "cambiada por jperez2"), nor "en" (on: "cambiada en srv02").
+  Spanish: {
+    is: ['es', 'era', 'fue'],
+    for: ['de', 'del', 'para'],
+    after: ['temporal', 'provisional'],
+    now: ['ahora'],
+    set: {
+      aux: ['ha sido', 'fue', 'se ha', 'se', 'ha', 'está'],
+      verb: [
+        'restablecida',
+        'restablecido',
+        'restableció',
+        'cambiada',
+        'cambiado',
+        'cambió',
+        'modificada',
+        'modificado',
+        'establecida',
+        'establecido',
+        'actualizada',
+        'actualizado',
+        'reiniciada',
+        'reiniciado',
+        'configurada',
+        'configurado',
+      ],
+      to: ['a', 'como'],
+    },
+  },
+  Portuguese: {
+    is: ['é', 'era', 'foi'],
+    for: ['de', 'do', 'da', 'para'],
+    after: ['temporária', 'provisória'],
+    now: ['agora'],
+    set: {
+      aux: ['foi', 'foi alterada', 'foi alterado', 'está'],
+      verb: [
+        'redefinida',
+        'redefinido',
+        'alterada',
+        'alterado',
+        'definida',
+        'definido',
+        'atualizada',
+        'atualizado',
+        'modificada',
+        'modificado',
+        'trocada',
+        'trocado',
+        'mudada',
+        'mudado',
+      ],
+      to: ['para', 'como'],
+    },
+  },
+  // Not "par" (by: "changé par jdupont2"), nor "pour" (for: "changé pour l'utilisateur").
+  French: {
+    is: ['est', 'était'],
+    for: ['de', 'du', 'pour'],
+    after: ['provisoire', 'temporaire', 'nouvelle', 'actuelle'],
+    now: ['désormais', 'maintenant'],
+    set: {
+      aux: ['a été', 'a bien été', 'est'],
+      verb: [
+        'réinitialisé',
+        'réinitialisée',
+        'changé',
+        'changée',
+        'modifié',
+        'modifiée',
+        'défini',
+        'définie',
+        'mis à jour',
+        'mise à jour',
+        'remplacé',
+        'remplacée',
+      ],
+      to: ['à', 'en', 'sur'],
+    },
+  },
   Swedish: { is: ['är', 'var'], for: ['för', 'till'], now: ['nu'] },
   Norwegian: { is: ['er', 'var'], for: ['for', 'til'], now: ['nå'] },
   Danish: { is: ['er', 'var'], for: ['for', 'til'], now: ['nu'] },
@@ -1146,6 +1262,12 @@ interface ProseLinks {
 /** Each language's links, compiled on first use; and the language of each password word. */
 const proseLinksOf = new Map<string, ProseLinks>();
 
+/** A language's set verbs (PROSE_LINK_WORDS' `set`) as one pattern: "foi redefinida para", "changé en", "wurde auf". */
+function setSource(set: NonNullable<(typeof PROSE_LINK_WORDS)[string]['set']>): string {
+  const phrase = String.raw`(?:(?:${wordsSource(set.aux)})${BLANKS})?(?:${wordsSource(set.verb)})${BLANKS}(?:${wordsSource(set.to)})`;
+  return set.bare === undefined ? phrase : `${phrase}|${wordsSource(set.bare)}`;
+}
+
 function proseLinks(language: string, withEnglish = true): ProseLinks {
   const key = withEnglish ? language : `${language} alone`;
   let links = proseLinksOf.get(key);
@@ -1159,7 +1281,8 @@ function proseLinks(language: string, withEnglish = true): ProseLinks {
   const of = [...(own.for ?? []), ...(english.for ?? [])];
   const forClause = String.raw`(?:(?:${wordsSource(of)})[ \t]{1,4}(?:[^\s=:]{1,32}[ \t]{1,4}){1,5}?)?`;
   // Tried first: "is" alone would take "Your password is now set to X"'s "set" for its value.
-  const is = `${withEnglish ? `${SET_TO_SOURCE}|` : ''}${wordsSource([...own.is, ...english.is])}`;
+  const sets = [own.set, english.set].filter((x, i, all) => x !== undefined && all.indexOf(x) === i).map((x) => setSource(x!));
+  const is = `${withEnglish ? `${SET_TO_SOURCE}|` : ''}${sets.map((x) => `${x}|`).join('')}${wordsSource([...own.is, ...english.is])}`;
   const now = wordsSource([...(own.now ?? []), ...(english.now ?? [])]);
   links = {
     spaced: new RegExp(
@@ -1402,19 +1525,20 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
     if (text[p] !== '"') return null;
     p++;
   }
+  // A JSON record naming the password, its values in the members after the name.
+  // A pointer's value only there: a path after any other key is a route's ("/account/password").
+  if (pointer) return pairMembers(text, nameStart, p, scans, true) ?? null;
+  if (isQuote(before) && text[p - 1] === before) {
+    const members = pairMembers(text, nameStart, p, scans, false);
+    if (members !== undefined) return members;
+  }
   const context = contextOf(text, nameStart);
   VALUE_LINK.lastIndex = p;
   const pair = VALUE_LINK.exec(text);
   if (pair !== null) {
     const v = p + pair[0].length;
-    const value = keyValue(text, v, v, context, scans, '');
-    if (value?.quoted === true) {
-      NEXT_PAIR_VALUE.lastIndex = value.end;
-      if (NEXT_PAIR_VALUE.test(text)) value.next = valueAt(text, NEXT_PAIR_VALUE.lastIndex, 'json', scans) ?? undefined;
-    }
-    return value;
+    return keyValue(text, v, v, context, scans, '');
   }
-  if (pointer) return null;
   const afterPad = skipRun(text, p, MAX_PAD, isPad);
   const c = text[afterPad];
   const c2 = text[afterPad + 1];
@@ -1475,14 +1599,18 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
 /**
  * A change's arrow after an assigned value: Terraform's plan (`~ password = "A" -> "B"`), a diff's
  * `=>` or `→`. The new value is read as the old one was, as `next` (the old one may be empty, null or
- * hidden: `"" -> "B"`, `"********" -> "B"`).
+ * hidden: `"" -> "B"`, `"********" -> "B"`); after a quoted old value, only a new one in the same
+ * quotes (a quote closing a string around the assignment, `'password = "a1" -> '`, starts no value).
  */
 const CHANGE_ARROW = /["'`]?[ \t]{1,4}(?:->|=>|→)[ \t]{1,4}/y;
 function withArrowChange(text: string, value: ValueSpan | null, context: Context, scans: Scans, op: string): ValueSpan | null {
   if (value === null || value.next !== undefined || value.block === true) return value;
   CHANGE_ARROW.lastIndex = value.end;
   if (!CHANGE_ARROW.test(text)) return value;
-  const next = valueAt(text, CHANGE_ARROW.lastIndex, context, scans, op);
+  const v = CHANGE_ARROW.lastIndex;
+  const quote = value.quoted && isQuote(text[value.end]) ? text[value.end] : null;
+  if (quote !== null && text[v] !== quote) return value;
+  const next = valueAt(text, v, context, scans, op);
   if (next !== null) value.next = next;
   return value;
 }
@@ -1493,62 +1621,122 @@ function withArrowChange(text: string, value: ValueSpan | null, context: Context
  * members are passed over (`changed_at`); a schema's (`type`, `minLength`) give nothing.
  */
 const CHANGE_KEY = /^(?:old|new|from|to|before|after|prev|previous|current|original|value|plain(?:text)?|(?:old|new|prev|previous|current)[_-]?value)$/i;
+/** A record's keys for the value of the field it names ("value", "old_value", "newValue"): PAIR_VALUE_KEY. */
+const PAIR_KEY = new RegExp(String.raw`^${PAIR_VALUE_KEY}$`, 'i');
 /** A member's key, quoted or not (YAML's flow mapping), and its colon. */
 const MEMBER_KEY = /[ \t]{0,8}(["']?)([A-Za-z_][\w-]{0,31})\1[ \t]{0,8}:[ \t]{0,8}/y;
-/** Members read of a change's object; a change log's array holds two values (old, new) at most. */
-const MAX_MEMBERS = 6;
+/** Members read of an object; a change log's array holds two values (old, new) at most. */
+const MAX_MEMBERS = 8;
 const MAX_CHANGE_VALUES = 2;
 /** A validation rule with its arguments ("min:12", "max:255"): an array holding one is a rules list, no change. */
 const RULE_WITH_ARGUMENTS = /^[a-z_]+:[\w,.|-]+$/;
 
+/** The values members hold under the keys taken, chained by `next`, and where the reading ended (after the closing bracket, or -1 when it stopped before one). */
+interface Members {
+  first: ValueSpan;
+  last: ValueSpan;
+  end: number;
+}
+
 /**
- * The values of a change under a password's name: an object's (CHANGE_KEY: `{"old": "A", "new":
- * "B"}`, `{old: A, new: B}`) or an array of at most two (a change log's `["A", "B"]`, `[null, "B"]`),
- * chained by `next`; undefined when the value is neither (then read as before: a structure is no
- * value). Each value is judged by the name's rules afterwards, so `null`, `"********"` and `"[REDACTED]"`
- * are none. Flat only: a nested object or array ends the reading with no change.
+ * The members of an object (`open` "{", from `k` after the brace or after a member's comma) or an
+ * array ("[") up to its close: the values of the keys `take` takes (every element of an array). An
+ * array holds at most two values, none a rule with arguments, or it is no change (undefined). An
+ * object's reading stops at its eighth member or at one it cannot read (a nested object), keeping the
+ * values taken before. Undefined when nothing was taken.
  */
-function changeValues(text: string, v: number, scans: Scans): ValueSpan | undefined {
-  const open = text[v];
-  if (open !== '{' && open !== '[') return undefined;
+function readMembers(text: string, k: number, open: '{' | '[', scans: Scans, take: (key: string) => boolean): Members | undefined {
   const close = open === '{' ? '}' : ']';
   const values: ValueSpan[] = [];
-  let k = v + 1;
-  for (let members = 0; ; members++) {
-    if (members === (open === '{' ? MAX_MEMBERS : MAX_CHANGE_VALUES + 1)) return undefined;
-    let take = true;
+  let end = -1;
+  for (let members = 0; members < (open === '{' ? MAX_MEMBERS : MAX_CHANGE_VALUES + 1); members++) {
+    let taken = true;
     if (open === '{') {
       MEMBER_KEY.lastIndex = k;
       const key = MEMBER_KEY.exec(text);
-      if (key === null) return undefined;
-      take = CHANGE_KEY.test(key[2]!);
+      if (key === null) break;
+      taken = take(key[2]!);
       k = MEMBER_KEY.lastIndex;
     } else k = skipRun(text, k, MAX_PAD, isPad);
     let value: ValueSpan;
     if (isQuote(text[k])) {
-      const end = scans.closingQuote(k);
-      if (end === -1) return undefined;
-      value = { start: k + 1, end, quoted: true };
-      k = end + 1;
+      const quoteEnd = scans.closingQuote(k);
+      if (quoteEnd === -1) break;
+      value = { start: k + 1, end: quoteEnd, quoted: true };
+      k = quoteEnd + 1;
     } else {
       // A scalar (null, a number, YAML's unquoted value) up to the next member or the end.
       let e = k;
       while (e < text.length && e - k <= MAX_VALUE && !',}]{['.includes(text[e]!)) e++;
-      if (e - k > MAX_VALUE || text[e] === '{' || text[e] === '[') return undefined;
-      let end = e;
-      while (end > k && isBlank(text[end - 1])) end--;
-      value = { start: k, end, quoted: false };
+      if (e - k > MAX_VALUE || text[e] === '{' || text[e] === '[') break;
+      let valueEnd = e;
+      while (valueEnd > k && isBlank(text[valueEnd - 1])) valueEnd--;
+      value = { start: k, end: valueEnd, quoted: false };
       k = e;
     }
     if (open === '[' && RULE_WITH_ARGUMENTS.test(text.slice(value.start, value.end))) return undefined;
-    if (take && value.end > value.start) values.push(value);
+    if (taken && value.end > value.start) values.push(value);
     k = skipRun(text, k, MAX_PAD, isPad);
-    if (text[k] === close) break;
-    if (text[k] !== ',') return undefined;
+    if (text[k] === close) {
+      end = k + 1;
+      break;
+    }
+    if (text[k] !== ',') break;
     k++;
   }
+  if (values.length === 0 || (open === '[' && end === -1)) return undefined;
   for (let i = values.length - 1; i > 0; i--) values[i - 1]!.next = values[i];
-  return values[0];
+  return { first: values[0]!, last: values[values.length - 1]!, end };
+}
+
+/**
+ * The values of a change under a password's name: an object's (CHANGE_KEY: `{"old": "A", "new":
+ * "B"}`, `{old: A, new: B}`) or an array's of at most two (a change log's `["A", "B"]`, `[null, "B"]`),
+ * chained by `next`, and the new one after an arrow past it (`[REDACTED] -> B`); undefined when the
+ * value is neither or holds none (then read as before: a structure is no value). Each value is judged
+ * by the name's rules afterwards, so `null`, `"********"` and `"[REDACTED]"` are none.
+ */
+function changeValues(text: string, v: number, scans: Scans): ValueSpan | undefined {
+  const open = text[v];
+  if (open !== '{' && open !== '[') return undefined;
+  const members = readMembers(text, v + 1, open, scans, (key) => CHANGE_KEY.test(key));
+  if (members === undefined) return undefined;
+  if (members.end !== -1) {
+    CHANGE_ARROW.lastIndex = members.end;
+    if (CHANGE_ARROW.test(text)) {
+      const w = CHANGE_ARROW.lastIndex;
+      const next = changeValues(text, w, scans) ?? valueAt(text, w, 'plain', scans);
+      if (next !== null) members.last.next = next;
+    }
+  }
+  return members.first;
+}
+
+/**
+ * A JSON record's key naming the field its other members give values of: `{"field": "password",
+ * "old": A, "new": B}` (Django's, Azure's `displayName`, an ORM's `column`). After one of these, a
+ * change's keys (CHANGE_KEY) give the field's values; after any other, only PAIR_KEY's ("value",
+ * "old_value", "newValue"); after a JSON Patch's "path", only "value" ("from" is a pointer there).
+ */
+const FIELD_KEY_BEFORE = /["']?(?:field|field_?name|attribute|attr|column|name|key|property|prop|setting|display_?name)["']?[ \t]{0,8}:[ \t]{0,8}$/i;
+const PATH_KEY_BEFORE = /["']path["'][ \t]{0,8}:[ \t]{0,8}$/i;
+const MAX_KEY_BEFORE = 32;
+
+/**
+ * The values the members after a JSON record's name give (`{"field": "password", "old_value": null,
+ * "changed_at": "...", "new_value": "B"}`; a JSON Patch's `{"path": "/password", "value": "B"}`), read
+ * from `p` after the name's closing quote; undefined when the name is followed by no member or none
+ * gives a value.
+ */
+function pairMembers(text: string, nameStart: number, p: number, scans: Scans, pointer: boolean): ValueSpan | undefined {
+  const k = skipRun(text, p, MAX_PAD, isPad);
+  if (text[k] !== ',') return undefined;
+  const quoteAt = pointer ? text.lastIndexOf('"', nameStart - 1) : nameStart - 1;
+  const before = text.slice(Math.max(0, quoteAt - MAX_KEY_BEFORE), quoteAt);
+  if (pointer && !PATH_KEY_BEFORE.test(before)) return undefined;
+  const field = !pointer && FIELD_KEY_BEFORE.test(before);
+  const take = pointer ? (key: string) => /^value$/i.test(key) : field ? (key: string) => CHANGE_KEY.test(key) : (key: string) => PAIR_KEY.test(key);
+  return readMembers(text, k + 1, '{', scans, take)?.first;
 }
 
 /**
@@ -1599,10 +1787,12 @@ const ENDS_IN_TO = /to[ \t]*:?[ \t]*$/i;
 const ENDS_IN_FROM = /from[ \t]*:?[ \t]*$/i;
 const FROM_TO_LINK = /[\p{Pf}\p{Pe}'"`]?(?:[ \t]{0,4},)?[ \t]{1,4}(?:to|->|=>|→)(?:[ \t]{0,4}:[ \t]{0,4}|[ \t]{1,4})/uy;
 /**
- * A link that sets a value (SET_TO_SOURCE, TO_LINK): its value is read more strictly than after "is"
- * (setValueOk). A whole word: "was" ends in "as", and sets nothing.
+ * A link that sets a value (SET_TO_SOURCE, TO_LINK, another language's `set`: "redefinida para", "wurde
+ * auf"): its value is read more strictly than after "is" (setValueOk). A whole word: "was" ends in
+ * "as", and sets nothing; no language's "is" or "now" is one of these words.
  */
-const SETS_A_VALUE = /(?<![\p{L}\p{N}])(?:to|into|as|from|be|following|value|code|password|one|credentials?)[ \t]*:?[ \t]*$/iu;
+const SETS_A_VALUE =
+  /(?<![\p{L}\p{N}])(?:to|into|as|from|be|following|value|code|password|one|credentials?|a|à|in|su|come|auf|zu|naar|op|como|para|en|sur)[ \t]*:?[ \t]*$/iu;
 /**
  * What prose sets a password's policy to, not a password: a number and its unit, then words only
  * ("6-digit PIN", "90-day", "16chars", "10char-min", "1st-login", "2FA-enabled", "10req/min", "2024Q3",
@@ -1633,7 +1823,7 @@ const STRONG_SHAPE = /^(?=.*[^\p{L}\p{N}\-_/.~'])(?=.*\p{L})(?=.*\p{N})/u;
  * punctuation, markup, a line break (two blanks, as normalized), a tab, "user=bob".
  */
 const PHRASE_GOES_ON =
-  /[ ](?!(?:and|or|but|for|by|on|at|in|via|from|with|please|pls|plz|so|then|until|which|that|successfully|now|today|yesterday|earlier|again|as|after|before|since|because|when|if|you|your|use|log|login|sign|to|thanks|thank|thx|ty|cheers|ok|okay|done|here|btw|lmk|let|kindly|regards|best|sent|click|username|user|temporarily|asap|exactly|all|without|lol|hope|is|was|it|i|we|per|fyi|too|also|everywhere|initially|instead|tonight|tomorrow|once|effective|haha|remember)(?![\p{L}\p{N}]))\p{L}+(?=$|[\s.,;:!?)\]}])/iuy;
+  /[ ](?!(?:and|or|but|for|by|on|at|in|via|from|with|please|pls|plz|so|then|until|which|that|successfully|now|today|yesterday|earlier|again|as|after|before|since|because|when|if|you|your|use|log|login|sign|to|thanks|thank|thx|ty|cheers|ok|okay|done|here|btw|lmk|let|kindly|regards|best|sent|click|username|user|temporarily|asap|exactly|all|without|lol|hope|is|was|it|i|we|per|fyi|too|also|everywhere|initially|instead|tonight|tomorrow|once|effective|haha|remember|zurückgesetzt|zuruckgesetzt|zurueckgesetzt|gesetzt|festgelegt|aktualisiert)(?![\p{L}\p{N}]))\p{L}+(?=$|[\s.,;:!?)\]}])/iuy;
 
 /** Whether a value a verb set is one (SETS_A_VALUE): no policy nor other non-value, and a strong shape or the end of its phrase. */
 function setValueOk(text: string, value: ValueSpan, raw: string): boolean {

@@ -50,10 +50,23 @@ describe('a password change: both values', () => {
       `      ~ password = "${OLD}" -> "${NEW}"`,
       `~ master_password = "${OLD}" -> "${NEW}"`,
       `password = '${OLD}' => '${NEW}'`,
-      `DB_PASSWORD=${OLD} -> ${NEW}`,
       `"password": "${OLD}" → "${NEW}"`,
     ])
       maskedOut(text, [OLD, NEW]);
+    // On a line of its own, the whole change is a passphrase's words: both masked, as one value.
+    for (const text of [`DB_PASSWORD=${OLD} -> ${NEW}`, `password: Zq8v! -> T2xk!`]) {
+      expect(passwords(text), text).toHaveLength(1);
+      expect(masked(text), text).not.toMatch(/Kot|Zq8v|T2xk/);
+    }
+    // A quoted passphrase holding an arrow is one value (an attacker review's).
+    for (const text of [`{"password": "Hunter2!x -> Zz9!Yy8?"}`, `password="Hunter2!x => Zz9!Yy8?"`]) {
+      expect(passwords(text), text).toHaveLength(1);
+      expect(masked(text), text).not.toMatch(/Hunter2|Zz9/);
+    }
+    // The old one bracketed or hidden: the new one still.
+    maskedOut(`password: [REDACTED] -> ${NEW}`, [NEW]);
+    maskedOut(`password: [FILTERED] -> ${NEW}`, [NEW]);
+    maskedOut(`password=[Kot!2024x] -> [${NEW}]`, [OLD, NEW]);
     // The old one empty, null or a placeholder: the new one.
     maskedOut(`  ~ password = "" -> "${NEW}"`, [NEW]);
     maskedOut(`  ~ password = null -> "${NEW}"`, [NEW]);
@@ -89,6 +102,16 @@ describe('a password change: both values', () => {
     maskedOut(`{"field":"password","old_value":"${OLD}","new_value":"${NEW}"}`, [OLD, NEW]);
     maskedOut(`{"attribute": "password", "oldValue": "${OLD}", "newValue": "${NEW}"}`, [OLD, NEW]);
     maskedOut(`{"key":"password","newValue":"${NEW}"}`, [NEW]);
+    // The old one null or a number, and members between them (an attacker review's).
+    maskedOut(`{"field":"password","old_value":null,"new_value":"${NEW}"}`, [NEW]);
+    maskedOut(`{"field":"password","old_value":"${OLD}","changed_at":"2024-05-01","new_value":"${NEW}"}`, [OLD, NEW]);
+    maskedOut(`{"name":"password","changed_by":"admin","type":"string","new_value":"${NEW}"}`, [NEW]);
+    // A record naming the field: a change's own keys too.
+    maskedOut(`{"field":"password","old":"${OLD}","new":"${NEW}"}`, [OLD, NEW]);
+    maskedOut(`{"changes":[{"column": "password", "from": "${OLD}", "to": "${NEW}"}]}`, [OLD, NEW]);
+    maskedOut(`{"attribute":"password","before":null,"after":"${NEW}"}`, [NEW]);
+    // A nested member after the values keeps them.
+    maskedOut(`{"password":{"old":"${OLD}","new":"${NEW}","meta":{"by":"x"}}}`, [OLD, NEW]);
   });
 
   it("a JSON Patch's or SCIM's path to the password and its value", () => {
@@ -115,6 +138,13 @@ describe('what a change is not', () => {
       '{"op":"replace","path":"/password_policy","value":"strict-2024"}',
       '{"op":"remove","path":"/password"}',
       '{"field":"password","old_value":"set","new_value":"changed"}',
+      // A route, a form's action or an event's name is no JSON Patch path (an attacker review's).
+      '{"route":"/account/password","value":"settings_v2"}',
+      '<button formaction="/password" value="change_pw-1">',
+      '{"op":"move","path":"/password","from":"/old/pw2"}',
+      '{"event":"password","from":"srv-02","to":"srv-03"}',
+      // A quote closing a string around the assignment starts no new value.
+      `echo 'password = "a1" -> ' foo_bar-1 'done'`,
     ])
       accepted(text);
   });

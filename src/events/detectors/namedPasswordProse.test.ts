@@ -712,3 +712,43 @@ describe('named passwords: a password to come', () => {
     'the wifi password will be posted at reception',
   ])('%s: no finding', (text) => accepted(text));
 });
+
+describe("named passwords: a password set, in the word's own language", () => {
+  // Each language's verbs that set a password, as English's "reset to": each passed the guard and
+  // preflight unmasked while only the language's "is" linked its word to a value.
+  it.each([
+    `Ihr Passwort wurde auf ${SECRET} zurückgesetzt`,
+    `Ihr Passwort wurde erfolgreich zurückgesetzt auf ${SECRET}`,
+    `Kennwort geändert auf ${SECRET}`,
+    `Votre mot de passe a été réinitialisé à ${SECRET}`,
+    `mot de passe changé en ${SECRET}`,
+    `Su contraseña ha sido restablecida a ${SECRET}`,
+    `contraseña cambiada a ${SECRET}`,
+    `Sua senha foi redefinida para ${SECRET}`,
+    `senha alterada para ${SECRET}`,
+    `La password è stata reimpostata a ${SECRET}`,
+    `la password è stata impostata su ${SECRET}`,
+    `Uw wachtwoord is gewijzigd in ${SECRET}`,
+    `Het wachtwoord is ingesteld op ${SECRET}`,
+  ])('%s', (text) => maskedOut(text));
+
+  // Its value is read as English's verbs' is: a phrase going on, a date or a plain word is none, and
+  // the words that say by whom ("par", "por") or on what ("en") lead to no value.
+  it.each([
+    'Das Passwort wurde auf Wunsch zurückgesetzt',
+    'Das Passwort wurde auf srv-db-02 geändert',
+    'Le mot de passe a été changé par jdupont2',
+    'Contraseña cambiada por jperez2',
+    'La contraseña fue cambiada en srv02',
+    'Senha alterada para o usuário jsilva2',
+    'Wachtwoord gewijzigd op 12-05-2024',
+    'La password è stata modificata in data 12/05/2024',
+    'Votre mot de passe a été réinitialisé à la demande de votre administrateur',
+    'Das Passwort ist auf dem Zettel',
+  ])('%s: no finding', (text) => accepted(text));
+
+  it('reads a million characters of them in linear time', () => {
+    for (const unit of ['Passwort wurde auf ', 'mot de passe a été réinitialisé à ', 'password è stata reimpostata a ', 'senha foi redefinida para a '])
+      expect(detectNamedPasswords(fill(unit)), unit).toEqual([]);
+  });
+});
