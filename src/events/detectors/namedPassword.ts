@@ -1043,11 +1043,13 @@ const PROSE_LINK_WORDS: Readonly<
       label?: readonly string[];
       /**
        * The language's verbs that set a password, as SET_TO_SOURCE is English's: maybe an auxiliary
-       * (`aux`), a participle (`verb`), then the word leading to the value (`to`): "Sua senha foi
-       * redefinida para X", "mot de passe changé en X". `bare`: an auxiliary and its word with the
-       * participle after the value ("Ihr Passwort wurde auf X zurückgesetzt": PHRASE_GOES_ON ends the phrase there).
+       * (`aux`), a participle (`verb`), then the word leading to the value: `to`, which means only
+       * that ("mot de passe changé en X"), or `strongTo`, which also means on, for or as ("modifié sur
+       * srv-02", "redefinida para jsilva2", "restablecida a jperez2"), its value then one whose shape
+       * or quotes say password (STRONG_SHAPE). `bare`: an auxiliary and its word with the participle
+       * after the value ("Ihr Passwort wurde auf X zurückgesetzt"), read as `strongTo`.
        */
-      set?: { aux: readonly string[]; verb: readonly string[]; to: readonly string[]; bare?: readonly string[] };
+      set?: { aux: readonly string[]; verb: readonly string[]; to: readonly string[]; strongTo: readonly string[]; bare?: readonly string[] };
     }
   >
 > = {
@@ -1077,7 +1079,8 @@ const PROSE_LINK_WORDS: Readonly<
         'resettata',
         'resettato',
       ],
-      to: ['a', 'in', 'su', 'come'],
+      to: ['a', 'in'],
+      strongTo: ['su', 'come'],
     },
   },
   German: {
@@ -1087,7 +1090,8 @@ const PROSE_LINK_WORDS: Readonly<
     set: {
       aux: ['wurde', 'wurden', 'wird', 'ist', 'wurde erfolgreich', 'wurde soeben'],
       verb: ['zurückgesetzt', 'zurueckgesetzt', 'geändert', 'geaendert', 'gesetzt', 'festgelegt', 'aktualisiert'],
-      to: ['auf', 'in', 'zu'],
+      to: ['zu'],
+      strongTo: ['auf', 'in'],
       bare: ['wurde auf', 'wurde erfolgreich auf', 'wird auf', 'ist auf'],
     },
   },
@@ -1098,10 +1102,11 @@ const PROSE_LINK_WORDS: Readonly<
     set: {
       aux: ['is', 'werd', 'is succesvol'],
       verb: ['gewijzigd', 'gereset', 'ingesteld', 'veranderd', 'bijgewerkt', 'teruggezet'],
-      to: ['in', 'naar', 'op'],
+      to: ['in', 'naar'],
+      strongTo: ['op'],
     },
   },
-  // Not "por" (by: "cambiada por jperez2"), nor "en" (on: "cambiada en srv02").
+  // Not "por" (by: "cambiada por jperez2"), nor "en" (on: "cambiada en srv02"); "a" is a person's too.
   Spanish: {
     is: ['es', 'era', 'fue'],
     for: ['de', 'del', 'para'],
@@ -1127,7 +1132,8 @@ const PROSE_LINK_WORDS: Readonly<
         'configurada',
         'configurado',
       ],
-      to: ['a', 'como'],
+      to: [],
+      strongTo: ['a', 'como'],
     },
   },
   Portuguese: {
@@ -1153,7 +1159,8 @@ const PROSE_LINK_WORDS: Readonly<
         'mudada',
         'mudado',
       ],
-      to: ['para', 'como'],
+      to: [],
+      strongTo: ['para', 'como'],
     },
   },
   // Not "par" (by: "changé par jdupont2"), nor "pour" (for: "changé pour l'utilisateur").
@@ -1178,7 +1185,8 @@ const PROSE_LINK_WORDS: Readonly<
         'remplacé',
         'remplacée',
       ],
-      to: ['à', 'en', 'sur'],
+      to: ['à', 'en'],
+      strongTo: ['sur'],
     },
   },
   Swedish: { is: ['är', 'var'], for: ['för', 'till'], now: ['nu'] },
@@ -1258,14 +1266,22 @@ interface ProseLinks {
   glued: RegExp | null;
   /** The subject's particle glued on ("パスワードがX"), its value only before a copula; null for a language without. */
   subject: RegExp | null;
+  /** Whether a spaced link ends in a word after which the value needs a password's shape (PROSE_LINK_WORDS' `strongTo`); null: none does. */
+  strongEnd: RegExp | null;
 }
 /** Each language's links, compiled on first use; and the language of each password word. */
 const proseLinksOf = new Map<string, ProseLinks>();
 
 /** A language's set verbs (PROSE_LINK_WORDS' `set`) as one pattern: "foi redefinida para", "changé en", "wurde auf". */
-function setSource(set: NonNullable<(typeof PROSE_LINK_WORDS)[string]['set']>): string {
-  const phrase = String.raw`(?:(?:${wordsSource(set.aux)})${BLANKS})?(?:${wordsSource(set.verb)})${BLANKS}(?:${wordsSource(set.to)})`;
+function setSource(set: SetVerbs): string {
+  const phrase = String.raw`(?:(?:${wordsSource(set.aux)})${BLANKS})?(?:${wordsSource(set.verb)})${BLANKS}(?:${wordsSource([...set.to, ...set.strongTo])})`;
   return set.bare === undefined ? phrase : `${phrase}|${wordsSource(set.bare)}`;
+}
+type SetVerbs = NonNullable<(typeof PROSE_LINK_WORDS)[string]['set']>;
+/** A link ending in a set verb's `strongTo` word or a `bare` phrase (see PROSE_LINK_WORDS' `set`). */
+function strongEndSource(sets: readonly SetVerbs[]): string | null {
+  const words = sets.flatMap((set) => [...set.strongTo, ...(set.bare ?? [])]);
+  return words.length === 0 ? null : String.raw`(?<![\p{L}\p{N}])(?:${wordsSource(words)})[ \t]*:?[ \t]*$`;
 }
 
 function proseLinks(language: string, withEnglish = true): ProseLinks {
@@ -1281,8 +1297,9 @@ function proseLinks(language: string, withEnglish = true): ProseLinks {
   const of = [...(own.for ?? []), ...(english.for ?? [])];
   const forClause = String.raw`(?:(?:${wordsSource(of)})[ \t]{1,4}(?:[^\s=:]{1,32}[ \t]{1,4}){1,5}?)?`;
   // Tried first: "is" alone would take "Your password is now set to X"'s "set" for its value.
-  const sets = [own.set, english.set].filter((x, i, all) => x !== undefined && all.indexOf(x) === i).map((x) => setSource(x!));
-  const is = `${withEnglish ? `${SET_TO_SOURCE}|` : ''}${sets.map((x) => `${x}|`).join('')}${wordsSource([...own.is, ...english.is])}`;
+  const setVerbs = [own.set, english.set].filter((x, i, all): x is SetVerbs => x !== undefined && all.indexOf(x) === i);
+  const is = `${withEnglish ? `${SET_TO_SOURCE}|` : ''}${setVerbs.map((x) => `${setSource(x)}|`).join('')}${wordsSource([...own.is, ...english.is])}`;
+  const strongEnd = strongEndSource(setVerbs);
   const now = wordsSource([...(own.now ?? []), ...(english.now ?? [])]);
   links = {
     spaced: new RegExp(
@@ -1301,6 +1318,7 @@ function proseLinks(language: string, withEnglish = true): ProseLinks {
       own.glued === true && own.subject !== undefined
         ? new RegExp(String.raw`[ \t]{0,4}${optionalWords(after, '', 3)}(?:${wordsSource(own.subject)})[ \t]{0,4}`, 'iuy')
         : null,
+    strongEnd: strongEnd === null ? null : new RegExp(strongEnd, 'iu'),
   };
   proseLinksOf.set(key, links);
   return links;
@@ -1577,7 +1595,18 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
   if (prose !== null) {
     const links = proseLinks(prose);
     links.spaced.lastIndex = p;
-    if (links.spaced.test(text)) return proseLinkValue(text, p, links.spaced.lastIndex, scans);
+    if (links.spaced.test(text)) {
+      const value = proseLinkValue(text, p, links.spaced.lastIndex, scans);
+      // After a word that also means on, for or as ("modifié sur srv-02"): only a value whose shape or quotes say password.
+      if (
+        value !== null &&
+        links.strongEnd?.test(text.slice(p, links.spaced.lastIndex)) === true &&
+        !value.quoted &&
+        !STRONG_SHAPE.test(text.slice(value.start, value.end))
+      )
+        return null;
+      return value;
+    }
     const glued = gluedLinkAt(text, p, prose);
     if (glued !== null) return proseValue(text, p + glued.length, glued.follow, scans);
   }
@@ -1697,19 +1726,25 @@ function readMembers(text: string, k: number, open: '{' | '[', scans: Scans, tak
  * by the name's rules afterwards, so `null`, `"********"` and `"[REDACTED]"` are none.
  */
 function changeValues(text: string, v: number, scans: Scans): ValueSpan | undefined {
-  const open = text[v];
-  if (open !== '{' && open !== '[') return undefined;
-  const members = readMembers(text, v + 1, open, scans, (key) => CHANGE_KEY.test(key));
+  const members = changeMembers(text, v, scans);
   if (members === undefined) return undefined;
+  // One arrow past the bracket (old -> new), not a chain: a chain of a hostile text's arrows would
+  // read without end (an attacker review's 44 KB of "[a] -> " took the stack).
   if (members.end !== -1) {
     CHANGE_ARROW.lastIndex = members.end;
     if (CHANGE_ARROW.test(text)) {
       const w = CHANGE_ARROW.lastIndex;
-      const next = changeValues(text, w, scans) ?? valueAt(text, w, 'plain', scans);
+      const next = changeMembers(text, w, scans)?.first ?? valueAt(text, w, 'plain', scans);
       if (next !== null) members.last.next = next;
     }
   }
   return members.first;
+}
+
+/** An object's or array's change values at `v` (readMembers), or undefined. */
+function changeMembers(text: string, v: number, scans: Scans): Members | undefined {
+  const open = text[v];
+  return open === '{' || open === '[' ? readMembers(text, v + 1, open, scans, (key) => CHANGE_KEY.test(key)) : undefined;
 }
 
 /**
@@ -1797,10 +1832,12 @@ const SETS_A_VALUE =
  * What prose sets a password's policy to, not a password: a number and its unit, then words only
  * ("6-digit PIN", "90-day", "16chars", "10char-min", "1st-login", "2FA-enabled", "10req/min", "2024Q3",
  * "1200px"), a quarter ("Q2-2024"), a service desk's ticket ("INC0012345", "INC-20391"). Each has a
- * password's shape; whole values only: "7s3cr3t!", "4x4-Truck", "1st-Avenue!" are passwords.
+ * password's shape; whole values only: "7s3cr3t!", "4x4-Truck", "1st-Avenue!" are passwords. And a
+ * value ending in a participle or an adjective after a hyphen ("will be SHA256-hashed", "should be
+ * Base64-encoded", "v2-compatible", "Win11-ready").
  */
 const POLICY_VALUE =
-  /^\d+[-_ ]?(?:st|nd|rd|th|fa|q[1-4]|digits?|chars?|characters?|letters?|symbols?|numbers?|words?|days?|d|weeks?|wk|months?|mo|years?|yr|hours?|hrs?|h|mins?|minutes?|secs?|seconds?|s|ms|us|µs|ns|req|reqs|requests?|times|x|attempts?|tries|retries|bits?|bytes?|kb|mb|gb|factor|steps?|px|pt|em|rem|dpi|ppi|hz|khz|mhz|ghz)(?:[-_/][a-z]+)*$|^q[1-4][-_ ]?\d{2,4}$|^(?:inc|chg|ritm|req|prb|task|sr|cs)-?\d{5,}$/i;
+  /^\d+[-_ ]?(?:st|nd|rd|th|fa|q[1-4]|digits?|chars?|characters?|letters?|symbols?|numbers?|words?|days?|d|weeks?|wk|months?|mo|years?|yr|hours?|hrs?|h|mins?|minutes?|secs?|seconds?|s|ms|us|µs|ns|req|reqs|requests?|times|x|attempts?|tries|retries|bits?|bytes?|kb|mb|gb|factor|steps?|px|pt|em|rem|dpi|ppi|hz|khz|mhz|ghz)(?:[-_/][a-z]+)*$|^q[1-4][-_ ]?\d{2,4}$|^(?:inc|chg|ritm|req|prb|task|sr|cs)-?\d{5,}$|^[a-z0-9]+(?:[-_.][a-z0-9]+)*-(?:[a-z]+ed|compatible|compliant|ready|backed|protected|based|only|safe|free|aware|proof|capable)$/i;
 /**
  * What else a verb sets a password's field to, no password: an English contraction ("to what's in
  * the vault"), a path or a git reference in lower case ("origin/main", "secret/data/prod", "HEAD~1"),
@@ -1823,7 +1860,7 @@ const STRONG_SHAPE = /^(?=.*[^\p{L}\p{N}\-_/.~'])(?=.*\p{L})(?=.*\p{N})/u;
  * punctuation, markup, a line break (two blanks, as normalized), a tab, "user=bob".
  */
 const PHRASE_GOES_ON =
-  /[ ](?!(?:and|or|but|for|by|on|at|in|via|from|with|please|pls|plz|so|then|until|which|that|successfully|now|today|yesterday|earlier|again|as|after|before|since|because|when|if|you|your|use|log|login|sign|to|thanks|thank|thx|ty|cheers|ok|okay|done|here|btw|lmk|let|kindly|regards|best|sent|click|username|user|temporarily|asap|exactly|all|without|lol|hope|is|was|it|i|we|per|fyi|too|also|everywhere|initially|instead|tonight|tomorrow|once|effective|haha|remember|zurückgesetzt|zuruckgesetzt|zurueckgesetzt|gesetzt|festgelegt|aktualisiert)(?![\p{L}\p{N}]))\p{L}+(?=$|[\s.,;:!?)\]}])/iuy;
+  /[ ](?!(?:and|or|but|for|by|on|at|in|via|from|with|please|pls|plz|so|then|until|which|that|successfully|now|today|yesterday|earlier|again|as|after|before|since|because|when|if|you|your|use|log|login|sign|to|thanks|thank|thx|ty|cheers|ok|okay|done|here|btw|lmk|let|kindly|regards|best|sent|click|username|user|temporarily|asap|exactly|all|without|lol|hope|is|was|it|i|we|per|fyi|too|also|everywhere|initially|instead|tonight|tomorrow|once|effective|haha|remember|et|ou|y|e|en|und|oder|merci|danke|bitte|gracias|obrigado|obrigada|grazie|bedankt|par|por|pour|door|von)(?![\p{L}\p{N}]))\p{L}+(?=$|[\s.,;:!?)\]}])/iuy;
 
 /** Whether a value a verb set is one (SETS_A_VALUE): no policy nor other non-value, and a strong shape or the end of its phrase. */
 function setValueOk(text: string, value: ValueSpan, raw: string): boolean {

@@ -171,3 +171,16 @@ describe('the cost of a change', () => {
     }
   });
 });
+
+describe('a chain of changes', () => {
+  it('reads one arrow past a bracket, not a chain: a hostile chain neither recurses nor throws', () => {
+    // A second review's: 44 KB of "[a] -> " after a name overflowed the stack, one call per arrow.
+    for (const text of [
+      `password: ${'[a] -> '.repeat(200_000)}[${NEW}]`,
+      `{"password":${'[null] -> '.repeat(100_000)}"x"}`,
+      `password = ${'{"old":"a"} -> '.repeat(80_000)}`,
+    ])
+      expect(() => detectNamedPasswords(text)).not.toThrow();
+    maskedOut(`password: [${OLD}] -> [${NEW}]`, [OLD, NEW]);
+  });
+});

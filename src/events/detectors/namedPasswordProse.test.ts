@@ -717,34 +717,55 @@ describe("named passwords: a password set, in the word's own language", () => {
   // Each language's verbs that set a password, as English's "reset to": each passed the guard and
   // preflight unmasked while only the language's "is" linked its word to a value.
   it.each([
-    `Ihr Passwort wurde auf ${SECRET} zurückgesetzt`,
-    `Ihr Passwort wurde erfolgreich zurückgesetzt auf ${SECRET}`,
-    `Kennwort geändert auf ${SECRET}`,
     `Votre mot de passe a été réinitialisé à ${SECRET}`,
     `mot de passe changé en ${SECRET}`,
-    `Su contraseña ha sido restablecida a ${SECRET}`,
-    `contraseña cambiada a ${SECRET}`,
-    `Sua senha foi redefinida para ${SECRET}`,
-    `senha alterada para ${SECRET}`,
+    `Votre mot de passe a été réinitialisé à ${SECRET} et devra être modifié à la prochaine connexion.`,
     `La password è stata reimpostata a ${SECRET}`,
-    `la password è stata impostata su ${SECRET}`,
+    `La tua password è stata reimpostata a ${SECRET} e dovrà essere cambiata`,
     `Uw wachtwoord is gewijzigd in ${SECRET}`,
-    `Het wachtwoord is ingesteld op ${SECRET}`,
+    `Je wachtwoord is gereset naar ${SECRET} en moet worden gewijzigd`,
+    `Ihr Kennwort wurde geändert zu ${SECRET}`,
   ])('%s', (text) => maskedOut(text));
 
+  // After a word that also means on, for or as (German "auf", French "sur", Italian "su", Dutch "op",
+  // Spanish "a", Portuguese "para"), a value whose shape or quotes say password.
+  it.each([
+    'Ihr Passwort wurde auf Kot!2024x zurückgesetzt',
+    'Ihr Passwort wurde erfolgreich zurückgesetzt auf Kot!2024x',
+    'Kennwort geändert auf Kot!2024x',
+    'Su contraseña ha sido restablecida a Kot!2024x',
+    'contraseña cambiada a Kot!2024x',
+    'Sua senha foi redefinida para Kot!2024x',
+    'senha alterada para "Xuza1234"',
+    'la password è stata impostata su Kot!2024x',
+    'Het wachtwoord is ingesteld op Kot!2024x',
+    'Le mot de passe a été défini sur Kot!2024x',
+  ])('%s', (text) => maskedOut(text, text.includes('Xuza') ? 'Xuza1234' : 'Kot!2024x'));
+
   // Its value is read as English's verbs' is: a phrase going on, a date or a plain word is none, and
-  // the words that say by whom ("par", "por") or on what ("en") lead to no value.
+  // the words that say by whom ("par", "por") or on what ("en") lead to no value; a host, device or
+  // user after a word that also means on or for is none (a second review's).
   it.each([
     'Das Passwort wurde auf Wunsch zurückgesetzt',
     'Das Passwort wurde auf srv-db-02 geändert',
+    'Ihr Passwort wurde auf srv-02 zurückgesetzt',
+    'Passwort geändert in AD-Prod2',
     'Le mot de passe a été changé par jdupont2',
+    'Mot de passe réinitialisé sur srv-02',
+    'Votre mot de passe a été réinitialisé sur iPhone15',
     'Contraseña cambiada por jperez2',
+    'Contraseña restablecida a jperez2',
     'La contraseña fue cambiada en srv02',
     'Senha alterada para o usuário jsilva2',
+    'Senha redefinida para jsilva2',
     'Wachtwoord gewijzigd op 12-05-2024',
+    'Het wachtwoord is gewijzigd op srv-02',
+    'La password è stata cambiata su srv-02',
     'La password è stata modificata in data 12/05/2024',
     'Votre mot de passe a été réinitialisé à la demande de votre administrateur',
     'Das Passwort ist auf dem Zettel',
+    'The password should be Base64-encoded',
+    'The password will be v2-compatible',
   ])('%s: no finding', (text) => accepted(text));
 
   it('reads a million characters of them in linear time', () => {
