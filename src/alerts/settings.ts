@@ -1,5 +1,6 @@
 // The notification settings' rules: validated addresses, a webhook URL held to the destination URL
 // checks, and the webhook's Standard Webhooks secret sealed like destination credentials.
+import { holdsUrlMask, isShownUrlOf, shownUrl, URL_MASK_MESSAGE } from '../delivery/urlSecrets.js';
 import { alertAddressAllowed } from './recipients.js';
 import type { Db } from '../db/types.js';
 import type { KeyRing } from '../crypto/keyring.js';
@@ -48,7 +49,8 @@ export function openWebhookSecret(ring: KeyRing, row: Pick<NotificationSettingsR
 function view(row: NotificationSettingsRow | null, emailAvailable: boolean): NotificationSettingsView {
   return {
     emails: row?.emails ?? [],
-    webhook_url: row?.webhook_url ?? null,
+    // Its credential masked, as a destination's URL is (shownUrl): a chat hook's URL is its secret.
+    webhook_url: row?.webhook_url ? shownUrl(row.webhook_url) : null,
     webhook_signing_secret_configured: row?.webhook_secret_sealed != null,
     email_available: emailAvailable,
     updated_at: row ? new Date(row.updated_at).toISOString() : null,
@@ -78,8 +80,19 @@ export async function putSettings(deps: SettingsDeps, orgId: string, body: PutNo
     }
   });
   let webhookUrl: string | null = null;
-  if (body.webhook_url !== null) {
-    const res = checkDestinationUrl(body.webhook_url, { allowPrivate: deps.allowPrivate });
+  // The URL as GET shows it, its credential masked, sent back unchanged: the stored one (a PUT sends
+  // every setting with each save). Any other URL holding the mask lacks its credential.
+  let sentUrl = body.webhook_url;
+  if (sentUrl !== null && holdsUrlMask(sentUrl)) {
+    const stored = (await getNotificationSettings(deps.db, orgId))?.webhook_url ?? null;
+    if (stored !== null && isShownUrlOf(sentUrl, stored)) sentUrl = stored;
+    else {
+      violations.push({ path: '/webhook_url', message: URL_MASK_MESSAGE });
+      sentUrl = null;
+    }
+  }
+  if (sentUrl !== null) {
+    const res = checkDestinationUrl(sentUrl, { allowPrivate: deps.allowPrivate });
     if (!res.ok) violations.push({ path: '/webhook_url', message: res.message });
     else webhookUrl = res.url.toString();
   }

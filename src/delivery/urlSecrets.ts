@@ -271,3 +271,56 @@ export function urlSecrets(url: string): readonly string[] {
   }
   return secrets;
 }
+
+/** What stands in a URL shown back for each part of it that is a credential (shownUrl). */
+export const URL_SECRET_MASK = '[redacted]';
+
+/**
+ * A URL as the API and the dashboard show it back: each part urlSecrets reads as a credential
+ * replaced by URL_SECRET_MASK (Sumo Logic's token segment, `?token=`, Azure's `?code=`, a hook's path
+ * secret), everything else as stored, so the user still sees which host, index or source it sends to.
+ * The URL is a credential there and nowhere else, and a credential is never returned after creation
+ * (README). Sent back unchanged, the shown URL stands for the stored one (isShownUrlOf); a URL holding
+ * the mask in any other way is refused (holdsUrlMask).
+ */
+export function shownUrl(url: string): string {
+  const secrets = urlSecrets(url);
+  if (secrets.length === 0) return url;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  const secret = (raw: string, form = false) => secrets.includes(decoded(form ? raw.replace(/\+/g, ' ') : raw));
+  const masked = (pair: string, form: boolean) => {
+    const eq = pair.indexOf('=');
+    if (eq < 0) return secret(pair, form) ? URL_SECRET_MASK : pair;
+    return secret(pair.slice(eq + 1), form) ? `${pair.slice(0, eq + 1)}${URL_SECRET_MASK}` : pair;
+  };
+  const path = parsed.pathname
+    .split('/')
+    .map((segment) => {
+      const [head, ...params] = segment.split(';');
+      return [head !== '' && secret(head!) ? URL_SECRET_MASK : head, ...params.map((p) => masked(p, false))].join(';');
+    })
+    .join('/');
+  const search =
+    parsed.search === ''
+      ? ''
+      : `?${parsed.search
+          .slice(1)
+          .split('&')
+          .map((p) => masked(p, true))
+          .join('&')}`;
+  return `${parsed.protocol}//${parsed.host}${path}${search}${parsed.hash}`;
+}
+
+/** Whether `sent` is `stored` as shownUrl shows it, credentials masked: the stored URL, sent back unchanged. */
+export const isShownUrlOf = (sent: string, stored: string): boolean => sent !== stored && shownUrl(stored) === sent;
+
+/** Why a URL holding the mask is refused: a URL shown back and edited lacks its credential. */
+export const URL_MASK_MESSAGE = `holds ${URL_SECRET_MASK}, which the API shows in place of the URL's credential: send the whole URL, credential included, or the URL exactly as shown to keep it`;
+
+/** Whether a URL holds the mask shownUrl writes, as written or percent-encoded: a shown URL edited, its credential missing. */
+export const holdsUrlMask = (url: string): boolean => url.includes(URL_SECRET_MASK) || /%5Bredacted%5D/i.test(url);

@@ -1,5 +1,6 @@
 import { invalid } from '../errors.js';
 import { checkDestinationUrl } from '../delivery/outbound/url.js';
+import { holdsUrlMask, URL_MASK_MESSAGE } from '../delivery/urlSecrets.js';
 import type { SiemId } from '../siem/catalog.js';
 import { normalizeSentinelUrl } from '../siem/microsoft-sentinel/urls.js';
 import { isSendableHeaderValue } from '../siem/types.js';
@@ -8,6 +9,7 @@ import type { CreateDestinationBody } from '../api/schemas/destinations.js';
 // The rules a create body (createBody.ts) and a PATCH body (patchBody.ts) both check.
 
 export function checkUrl(raw: string, allowPrivate: boolean, siem: SiemId): string {
+  if (holdsUrlMask(raw)) throw invalid('url', URL_MASK_MESSAGE);
   const res = checkDestinationUrl(raw, { allowPrivate });
   if (!res.ok) throw invalid('url', res.message);
   if (siem === 'microsoft_sentinel') {

@@ -13,6 +13,7 @@ import { checkAuth, oauth2Use } from './oauth2.js';
 import { checkHeaderBesideAuth, checkPresetOptions, checkUrl } from './bodyChecks.js';
 import type { DestinationDeps } from './deps.js';
 import { refuseCredentialsInPlainFields, type OwnCredential, type PlainSettings } from './plainFields.js';
+import { isShownUrlOf } from '../delivery/urlSecrets.js';
 
 /** A stored row's plain settings, in a body's shape, for plainFields to tell a changed value from one sent back. */
 function storedPlainSettings(row: DestinationRow): PlainSettings {
@@ -62,8 +63,10 @@ export function buildPatch(
   deps: DestinationDeps,
   orgId: string,
   row: DestinationRow,
-  body: PatchDestinationBody,
+  sent: PatchDestinationBody,
 ): { patch: DestinationPatch; newSecret: string | null } {
+  // The URL as the API shows it, its credential masked (shownUrl), sent back unchanged: the stored one.
+  const body = sent.url !== undefined && isShownUrlOf(sent.url, row.url) ? { ...sent, url: row.url } : sent;
   const id = row.id;
   const patch: DestinationPatch = {};
   // The same rule as create (plainFields.ts), before anything is checked or written: a credential sent

@@ -3,6 +3,7 @@ import type { DestinationWithCounts } from './row.js';
 import { destinationStatus } from './status.js';
 import { authView } from './oauth2.js';
 import { configuredLimits } from '../delivery/configuredLimits.js';
+import { shownUrl } from '../delivery/urlSecrets.js';
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
@@ -16,12 +17,12 @@ function pausedReason(row: DestinationWithCounts, now: Date): DestinationView['p
   return row.paused_until && new Date(row.paused_until) > now ? 'circuit_breaker' : null;
 }
 
-/** The API (and dashboard) view of a destination. Sealed credentials never leave this function. */
+/** The API (and dashboard) view of a destination. Sealed credentials never leave this function, nor a credential in the URL (shownUrl). */
 export function toView(row: DestinationWithCounts, now = new Date(), maxHoldHours = DEFAULT_MAX_HOLD_HOURS): DestinationView {
   return {
     destination_id: row.id,
     name: row.name,
-    url: row.url,
+    url: shownUrl(row.url),
     auth_header_name: row.auth_header_name,
     auth_header_configured: row.auth_header_sealed !== null,
     enabled: row.enabled,
