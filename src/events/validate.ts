@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { guardAgentRecord, safeSegment, type GuardMemo } from './privacyGuard.js';
-import { MAX_REPORTED_VIOLATIONS, patternMeaning, withinNodeBudget, type Violation } from './violation.js';
+import { patternMeans, MAX_REPORTED_VIOLATIONS, patternMeaning, withinNodeBudget, type Violation } from './violation.js';
 
 export type { Violation } from './violation.js';
 
@@ -25,6 +25,11 @@ export const configChangeEventSchema = loadSchema('config-change-event.schema.js
 const TRAIL_ID = configChangeEventSchema.$id as string;
 
 const WIRE_ID = auditEventSchema.$id as string;
+
+// The free-text fields' pattern (Summary, ActorId: one pattern in the schema), in the words a
+// destination's name is refused in (destinations/name.ts refuses the same characters).
+const FREE_TEXT = (auditEventSchema.$defs as Record<string, { pattern: string }>).Summary!.pattern;
+patternMeans(FREE_TEXT, 'must not contain line breaks, tabs, other control characters or bidirectional marks');
 const BODIES_ID = apiBodiesSchema.$id as string;
 
 // ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the module.

@@ -218,6 +218,21 @@ describe.each(DB_KINDS)('spellings past the privacy guard, through the real API 
     return res;
   };
 
+  describe('characters that make a line display as another', () => {
+    // A black-box review's: a bidirectional override made "admin\u202emoc.elpmaxe@evil" an accepted
+    // actor_id, displayed in a SIEM as another address; NEL breaks a line for some log splitters.
+    it('POST /audit-events refuses them in actor_id and summary, naming the fields, storing nothing', async () => {
+      const before = await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId);
+      const res = await post('/audit-events', {
+        events: [agentRecord({ actor_id: 'admin\u202emoc.elpmaxe@evil' }), agentRecord({ decision: 'BLOCKED', summary: 'Detected SSN;\u0085 blocked.' })],
+      });
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.error.message).toContain('events[0].actor_id: must not contain line breaks, tabs, other control characters or bidirectional marks');
+      expect(JSON.stringify(res.body.error.details)).toContain('summary');
+      expect(await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId)).toBe(before);
+    });
+  });
+
   describe('secrets broken across lines', () => {
     it.each(WRAPPED)('POST /audit-events refuses %s in the summary, naming the field', async (_name, summary, pieces) => {
       await refusedStoringNothing(summary, pieces);
