@@ -41,7 +41,11 @@ program
     const starting = new AbortController();
     const stop = (signal: NodeJS.Signals, s: Service) => {
       s.logger.info({ signal }, `stopping: no new claims; finishing in-flight deliveries (send ${signal} again to exit at once)`);
-      void s.stop().then(() => process.exit(0));
+      // Said when done: an operator reading the log knows the stop finished, no second signal needed.
+      void s.stop().then(() => {
+        s.logger.info({ signal }, 'stopped cleanly: in-flight deliveries finished and settled');
+        process.exit(0);
+      });
     };
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopSignal) {

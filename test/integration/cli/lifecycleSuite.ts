@@ -112,6 +112,8 @@ export function cliLifecycleSuite(target: Target): void {
         expect(signIn.status).toBeLessThan(400);
         expect(signIn.headers.get('set-cookie')).toMatch(/HttpOnly/i);
         expect(await first.proc.stop()).toBe(0);
+        // The log says the stop finished (a black-box review's: its last line was "stopping: ...").
+        await expect.poll(() => first.proc.stdout(), { timeout: 30_000, interval: 100 }).toMatch(/stopped cleanly/);
 
         const second = await start();
         expect(second.out).toContain(`organization:  ${org}`);
