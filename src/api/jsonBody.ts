@@ -170,9 +170,29 @@ export function strictJsonBodies(app: FastifyInstance): void {
     } catch {
       return done(new AppError('invalid_json', 'The request body is not valid UTF-8, which JSON must be.'), undefined);
     }
-    void parse(req, text, done);
+    void parse(req, text, (err, value) => {
+      // Fastify's parser refuses a prototype-poisoning key (onProtoPoisoning 'error') as it refuses a
+      // syntax error; valid JSON refused is said so, or a client hunts for a syntax error. Parsed again
+      // only on that path, within the cap above.
+      if (err !== null && (err as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY' && isJson(text))
+        return done(
+          new AppError('invalid_json', 'The request body holds a key named __proto__, or constructor with prototype in it, which is refused.'),
+          undefined,
+        );
+      done(err, value);
+    });
   });
   // Every other media type, and a body sent without one. A scope may add its own (the sign-in form's
   // application/x-www-form-urlencoded, routes/session.ts), which is then used instead.
   app.addContentTypeParser('*', (req, payload, done) => otherBody(req, payload, done));
+}
+
+/** Whether `text` is JSON at all (JSON.parse keeps a "__proto__" key as an own property: no pollution). */
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -136,6 +136,22 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
     expect(svc.logs.text()).not.toContain('s3cr3t-echo');
   });
 
+  it('valid JSON with a prototype-poisoning key is refused as that, not as a syntax error', async () => {
+    // A black-box review's: "not valid JSON" sent a client author hunting for a syntax error.
+    for (const rawBody of [
+      '{"url": "https://x.example/", "__proto__": {"admin": true}}',
+      '{"url": "https://x.example/", "constructor": {"prototype": {"admin": true}}}',
+    ]) {
+      const res = await svc.request('POST', base(), { apiKey, rawBody });
+      expect(res.status, rawBody).toBe(400);
+      expect(res.body.error.code).toBe('invalid_json');
+      expect(res.body.error.message).toBe('The request body holds a key named __proto__, or constructor with prototype in it, which is refused.');
+    }
+    expect((await svc.request('POST', base(), { apiKey, rawBody: '{"url": "https://x.example/",' })).body.error.message).toBe(
+      'The request body is not valid JSON.',
+    );
+  });
+
   it('malformed JSON, an empty JSON body, and a non-JSON content type are 4xx with the error shape', async () => {
     const before = await snapshot();
     expectError(await svc.request('POST', base(), { apiKey, rawBody: '{"url": "https://x.example/",' }), 400);
