@@ -292,12 +292,18 @@ export function shownUrl(url: string): string {
   } catch {
     return url;
   }
-  const secret = (raw: string, form = false) => secrets.includes(decoded(form ? raw.replace(/\+/g, ' ') : raw));
-  const masked = (pair: string, form: boolean) => {
+  // Each part decoded as readSecrets decodes it: a query's by URLSearchParams (a form's "+" is a blank,
+  // a broken escape kept as URLSearchParams keeps it), a path's by decodeURIComponent. A parameter with
+  // an empty value is read by its name ("?3f9a8b7c6d5e4f2a=").
+  const decode = (raw: string, query: boolean) => (query ? new URLSearchParams(`x=${raw}`).get('x')! : decoded(raw));
+  const masked = (pair: string, query: boolean) => {
     const eq = pair.indexOf('=');
-    if (eq < 0) return secret(pair, form) ? URL_SECRET_MASK : pair;
-    return secret(pair.slice(eq + 1), form) ? `${pair.slice(0, eq + 1)}${URL_SECRET_MASK}` : pair;
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    const value = eq < 0 ? '' : pair.slice(eq + 1);
+    if (value === '') return secrets.includes(decode(name, query)) ? `${URL_SECRET_MASK}${pair.slice(name.length)}` : pair;
+    return secrets.includes(decode(value, query)) ? `${pair.slice(0, eq + 1)}${URL_SECRET_MASK}` : pair;
   };
+  const secret = (raw: string) => secrets.includes(decoded(raw));
   const path = parsed.pathname
     .split('/')
     .map((segment) => {
@@ -316,8 +322,13 @@ export function shownUrl(url: string): string {
   return `${parsed.protocol}//${parsed.host}${path}${search}${parsed.hash}`;
 }
 
-/** Whether `sent` is `stored` as shownUrl shows it, credentials masked: the stored URL, sent back unchanged. */
-export const isShownUrlOf = (sent: string, stored: string): boolean => sent !== stored && shownUrl(stored) === sent;
+/**
+ * Whether `sent` is `stored` as shownUrl shows it, credentials masked: the stored URL, sent back
+ * unchanged (also by a client that percent-encodes the mask's brackets as it rebuilds a query).
+ */
+export const isShownUrlOf = (sent: string, stored: string): boolean =>
+  sent !== stored && shownUrl(stored) !== stored && shownUrl(stored) === sent.replace(ENCODED_MASK, URL_SECRET_MASK);
+const ENCODED_MASK = /%5Bredacted%5D/gi;
 
 /** Why a URL holding the mask is refused: a URL shown back and edited lacks its credential. */
 export const URL_MASK_MESSAGE = `holds ${URL_SECRET_MASK}, which the API shows in place of the URL's credential: send the whole URL, credential included, or the URL exactly as shown to keep it`;

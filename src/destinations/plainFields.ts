@@ -219,11 +219,12 @@ function guessable(credential: string): boolean {
 
 /**
  * The stored credentials' parts that cannot be guessed (see the header: no oracle on a stored
- * password). The stored URL is shown back in full by the API: nothing of it is to be guessed.
+ * password). The stored URL's too: the API shows its credential parts masked (shownUrl), so a short
+ * one compared here would tell a guess through a filter's `$in` ("?password=Winter2026").
  */
 function storedParts(credentials: readonly OwnCredential[]): OwnPart[] {
-  const kept = credentials.filter(([source, value]) => source === 'url' || (value && !guessable(value)));
-  return ownParts(kept).filter(({ source, part }) => source === 'url' || looksRandom(part));
+  const kept = credentials.filter(([source, value]) => (source === 'url' ? Boolean(value) : value && !guessable(value)));
+  return ownParts(kept).filter(({ part }) => looksRandom(part));
 }
 
 /** A filter's string values, each with its JSON pointer ("/filter/aegis.actor_id/$in/1"). */
@@ -313,7 +314,7 @@ function valuesToCheck(body: PlainSettings, stored: PlainSettings | undefined): 
 export function refuseCredentialsInPlainFields(siem: SiemId, body: PlainSettings, context: PlainFieldContext = {}): void {
   const sent = context.credentials ? ownParts(context.credentials()) : [];
   // Nothing sent: the unchanged values need no look at all.
-  // The URL is shown back in full: its short or word-like parts are looked for in new or changed values
+  // A URL sent here is the caller's own: its short or word-like parts are looked for in new or changed values
   // only, so moving a destination to a URL whose path repeats its name ("tenant42prod") is no refusal;
   // a long random token (Sumo Logic's) is looked for everywhere, as names travel where URLs do not
   // (alert messages).

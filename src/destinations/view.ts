@@ -22,7 +22,9 @@ export function toView(row: DestinationWithCounts, now = new Date(), maxHoldHour
   return {
     destination_id: row.id,
     name: row.name,
-    url: shownUrl(row.url),
+    // Not Sentinel's: it holds no credential (Entra ID's token is), and its stream and rule ids, which
+    // its errors name, look random enough to be masked, breaking the dashboard's form that edits them.
+    url: row.siem === 'microsoft_sentinel' ? row.url : shownUrl(row.url),
     auth_header_name: row.auth_header_name,
     auth_header_configured: row.auth_header_sealed !== null,
     enabled: row.enabled,

@@ -191,7 +191,7 @@ export const DestinationView = Type.Object(
     name: Nullable(Type.String({ description: 'The optional name; null when unnamed (show the SIEM label instead).' })),
     url: Type.String({
       description:
-        "The URL, any credential it carries shown as [redacted] (Sumo Logic's token segment, ?token=, ?code=, a hook's path secret). Sent back as shown in a PATCH, it keeps the stored URL.",
+        "The URL, any credential it carries shown as [redacted] (Sumo Logic's token segment, ?token=, ?code=, a hook's path secret; Microsoft Sentinel's, which holds none, whole). Sent back as shown in a PATCH, it keeps the stored URL.",
     }),
     auth_header_name: Nullable(Type.String()),
     auth_header_configured: Type.Boolean(),

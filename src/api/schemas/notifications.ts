@@ -21,7 +21,10 @@ export type PutNotificationSettingsBody = Static<typeof PutNotificationSettingsB
 
 export const NotificationSettingsView = Type.Object({
   emails: Type.Array(Type.String()),
-  webhook_url: Type.Union([Type.String(), Type.Null()]),
+  webhook_url: Type.Union([Type.String(), Type.Null()], {
+    description:
+      "Any credential the URL carries (a chat hook's path secret, ?token=) shown as [redacted]; sent back as shown in a PUT, it keeps the stored URL.",
+  }),
   webhook_signing_secret_configured: Type.Boolean({ description: 'A Standard Webhooks secret exists for the operational webhook (never shown again).' }),
   webhook_signing_secret: Type.Optional(
     Type.String({ description: 'whsec_...: only in the answer that created or rotated it. Verify webhook-signature with it.' }),

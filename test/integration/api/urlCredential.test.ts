@@ -43,6 +43,46 @@ describe.each(DB_KINDS)("a credential in a destination's URL (%s)", (kind) => {
     expect((await call('GET', base())).text).not.toContain(SUMO_TOKEN.slice(0, 12));
   });
 
+  it("masks a parameter named by its secret and a value URLSearchParams decodes its own way (a review's)", async () => {
+    for (const [url, hidden] of [
+      [`${receiver.url}/in?3f9a8b7c6d5e4f2a1b0c=`, '3f9a8b7c6d5e4f2a1b0c'],
+      [`${receiver.url}/in?token=%E9abcd1234wxyz`, 'abcd1234wxyz'],
+      [`${receiver.url}/in?token=%41%zz1234abcdef`, '1234abcdef'],
+    ] as const) {
+      const created = await call('POST', base(), { url });
+      expect(created.status, created.text).toBe(201);
+      expect(created.body.url, url).toContain('[redacted]');
+      expect(created.text, url).not.toContain(hidden);
+    }
+  });
+
+  it("shows Microsoft Sentinel's URL whole: no credential is in it, and its stream and rule ids are settings", async () => {
+    const url = 'https://my-dce-x1y2.eastus-1.ingest.monitor.azure.com/dataCollectionRules/dcr-0a1b2c3d4e5f60718293a4b5c6d7e8f9/streams/Custom-App1Logs2_CL';
+    const created = await call('POST', base(), {
+      siem: 'microsoft_sentinel',
+      enabled: false,
+      url,
+      auth: {
+        type: 'oauth2_client_credentials',
+        tenant_id: 'contoso.onmicrosoft.com',
+        client_id: '11111111-1111-4111-8111-111111111111',
+        client_secret: 's3cret~value',
+      },
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.url).toContain('/streams/Custom-App1Logs2_CL');
+    expect(created.body.url).not.toContain('[redacted]');
+  });
+
+  it("compares a stored URL's guessable credential with no new value: the mask would otherwise tell a guess (a review's)", async () => {
+    const created = await call('POST', base(), { url: `${receiver.url}/in?password=Winter2026` });
+    expect(created.body.url).toContain('password=[redacted]');
+    const guesses = await call('PATCH', `${base()}/${created.body.destination_id as string}`, {
+      filter: { 'aegis.actor_id': { $in: ['Summer2025', 'Winter2026', 'Spring2024'] } },
+    });
+    expect(guesses.status, guesses.text).toBe(200);
+  });
+
   it('sent back as shown keeps the stored URL: deliveries still carry the credential', async () => {
     const created = await call('POST', base(), { url: `${receiver.url}/keep?token=${TOKEN}` });
     const id = created.body.destination_id as string;
@@ -50,6 +90,9 @@ describe.each(DB_KINDS)("a credential in a destination's URL (%s)", (kind) => {
     const saved = await call('PATCH', `${base()}/${id}`, { url: created.body.url, name: 'renamed' });
     expect(saved.status, saved.text).toBe(200);
     expect(saved.body.name).toBe('renamed');
+    // A client that percent-encodes the mask's brackets as it rebuilds the query sends the same URL.
+    const encoded = await call('PATCH', `${base()}/${id}`, { url: (created.body.url as string).replace('[redacted]', '%5Bredacted%5D'), enabled: true });
+    expect(encoded.status, encoded.text).toBe(200);
     const test = await call('POST', `${base()}/${id}/test`);
     expect(test.body.ok, test.text).toBe(true);
     expect(receiver.requests.at(-1)!.path).toBe(`/keep?token=${TOKEN}`);
