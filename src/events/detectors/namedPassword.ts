@@ -1047,9 +1047,18 @@ const PROSE_LINK_WORDS: Readonly<
        * that ("mot de passe changé en X"), or `strongTo`, which also means on, for or as ("modifié sur
        * srv-02", "redefinida para jsilva2", "restablecida a jperez2"), its value then one whose shape
        * or quotes say password (STRONG_SHAPE). `bare`: an auxiliary and its word with the participle
-       * after the value ("Ihr Passwort wurde auf X zurückgesetzt"), read as `strongTo`.
+       * after the value ("Ihr Passwort wurde auf X zurückgesetzt"), read as `strongTo`. `adverb`: one
+       * that may stand after the auxiliary or after the participle ("a été temporairement
+       * réinitialisé à X", "è stata reimpostata correttamente a X", "foi alterada com sucesso para X").
        */
-      set?: { aux: readonly string[]; verb: readonly string[]; to: readonly string[]; strongTo: readonly string[]; bare?: readonly string[] };
+      set?: {
+        aux: readonly string[];
+        adverb: readonly string[];
+        verb: readonly string[];
+        to: readonly string[];
+        strongTo: readonly string[];
+        bare?: readonly string[];
+      };
     }
   >
 > = {
@@ -1057,14 +1066,15 @@ const PROSE_LINK_WORDS: Readonly<
   // X"): its "è" keeps its accent (wordsSource), "e" is "and".
   English: {
     // A password to come ("Your temporary password will be X"): its value read as a verb's (SETS_A_VALUE's "be").
-    is: ['is', 'was', 'will be', 'would be', 'should be', 'shall be', 'è', 'era'],
+    is: ['is', 'was', 'will be', 'would be', 'should be', 'shall be', 'è', 'era', 'sarà'],
     // Not "per" alone: English's too ("The password per user is rotated-90d"); Italian's with its article.
     for: ['for', 'di', 'del', 'della', 'dello', 'per il', 'per la', 'per lo', 'per i', 'per gli', 'per le'],
     after: ['temporanea', 'provvisoria', 'nuova', 'attuale'],
     now: ['now', 'ora', 'adesso'],
     // Italian's ("la password è stata reimpostata a X"); English's are SET_TO_SOURCE.
     set: {
-      aux: ['è stata', 'è stato', 'è', 'viene', 'è stata correttamente', 'è stata temporaneamente'],
+      aux: ['è stata', 'è stato', 'è', 'viene'],
+      adverb: ['correttamente', 'temporaneamente', 'con successo'],
       verb: [
         'reimpostata',
         'reimpostato',
@@ -1088,7 +1098,8 @@ const PROSE_LINK_WORDS: Readonly<
     for: ['für', 'fuer', 'von', 'vom', 'zum', 'zur'],
     now: ['jetzt', 'nun', 'ab sofort'],
     set: {
-      aux: ['wurde', 'wurden', 'wird', 'ist', 'wurde erfolgreich', 'wurde soeben'],
+      aux: ['wurde', 'wurden', 'wird', 'ist'],
+      adverb: ['erfolgreich', 'soeben', 'temporär', 'vorübergehend'],
       verb: ['zurückgesetzt', 'zurueckgesetzt', 'geändert', 'geaendert', 'gesetzt', 'festgelegt', 'aktualisiert'],
       to: ['zu'],
       strongTo: ['auf', 'in'],
@@ -1100,7 +1111,8 @@ const PROSE_LINK_WORDS: Readonly<
     for: ['voor', 'van'],
     now: ['nu'],
     set: {
-      aux: ['is', 'werd', 'is succesvol'],
+      aux: ['is', 'werd'],
+      adverb: ['succesvol', 'opnieuw', 'tijdelijk'],
       verb: ['gewijzigd', 'gereset', 'ingesteld', 'veranderd', 'bijgewerkt', 'teruggezet'],
       to: ['in', 'naar'],
       strongTo: ['op'],
@@ -1108,12 +1120,13 @@ const PROSE_LINK_WORDS: Readonly<
   },
   // Not "por" (by: "cambiada por jperez2"), nor "en" (on: "cambiada en srv02"); "a" is a person's too.
   Spanish: {
-    is: ['es', 'era', 'fue'],
+    is: ['es', 'era', 'fue', 'será'],
     for: ['de', 'del', 'para'],
     after: ['temporal', 'provisional'],
     now: ['ahora'],
     set: {
       aux: ['ha sido', 'fue', 'se ha', 'se', 'ha', 'está'],
+      adverb: ['correctamente', 'temporalmente', 'con éxito'],
       verb: [
         'restablecida',
         'restablecido',
@@ -1137,12 +1150,13 @@ const PROSE_LINK_WORDS: Readonly<
     },
   },
   Portuguese: {
-    is: ['é', 'era', 'foi'],
+    is: ['é', 'era', 'foi', 'será'],
     for: ['de', 'do', 'da', 'para'],
     after: ['temporária', 'provisória'],
     now: ['agora'],
     set: {
       aux: ['foi', 'foi alterada', 'foi alterado', 'está'],
+      adverb: ['com sucesso', 'temporariamente', 'corretamente'],
       verb: [
         'redefinida',
         'redefinido',
@@ -1165,12 +1179,13 @@ const PROSE_LINK_WORDS: Readonly<
   },
   // Not "par" (by: "changé par jdupont2"), nor "pour" (for: "changé pour l'utilisateur").
   French: {
-    is: ['est', 'était'],
+    is: ['est', 'était', 'sera'],
     for: ['de', 'du', 'pour'],
     after: ['provisoire', 'temporaire', 'nouvelle', 'actuelle'],
     now: ['désormais', 'maintenant'],
     set: {
       aux: ['a été', 'a bien été', 'est'],
+      adverb: ['temporairement', 'correctement', 'avec succès'],
       verb: [
         'réinitialisé',
         'réinitialisée',
@@ -1274,7 +1289,8 @@ const proseLinksOf = new Map<string, ProseLinks>();
 
 /** A language's set verbs (PROSE_LINK_WORDS' `set`) as one pattern: "foi redefinida para", "changé en", "wurde auf". */
 function setSource(set: SetVerbs): string {
-  const phrase = String.raw`(?:(?:${wordsSource(set.aux)})${BLANKS})?(?:${wordsSource(set.verb)})${BLANKS}(?:${wordsSource([...set.to, ...set.strongTo])})`;
+  const adverb = String.raw`(?:(?:${wordsSource(set.adverb)})${BLANKS})?`;
+  const phrase = String.raw`(?:(?:${wordsSource(set.aux)})${BLANKS}${adverb})?(?:${wordsSource(set.verb)})${BLANKS}${adverb}(?:${wordsSource([...set.to, ...set.strongTo])})`;
   return set.bare === undefined ? phrase : `${phrase}|${wordsSource(set.bare)}`;
 }
 type SetVerbs = NonNullable<(typeof PROSE_LINK_WORDS)[string]['set']>;
@@ -1827,7 +1843,7 @@ const FROM_TO_LINK = /[\p{Pf}\p{Pe}'"`]?(?:[ \t]{0,4},)?[ \t]{1,4}(?:to|->|=>|�
  * "as", and sets nothing; no language's "is" or "now" is one of these words.
  */
 const SETS_A_VALUE =
-  /(?<![\p{L}\p{N}])(?:to|into|as|from|be|following|value|code|password|one|credentials?|a|à|in|su|come|auf|zu|naar|op|como|para|en|sur)[ \t]*:?[ \t]*$/iu;
+  /(?<![\p{L}\p{N}])(?:to|into|as|from|be|following|value|code|password|one|credentials?|a|à|in|su|come|auf|zu|naar|op|como|para|en|sur|sera|será|sarà)[ \t]*:?[ \t]*$/iu;
 /**
  * What prose sets a password's policy to, not a password: a number and its unit, then words only
  * ("6-digit PIN", "90-day", "16chars", "10char-min", "1st-login", "2FA-enabled", "10req/min", "2024Q3",

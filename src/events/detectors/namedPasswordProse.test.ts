@@ -725,6 +725,13 @@ describe("named passwords: a password set, in the word's own language", () => {
     `Uw wachtwoord is gewijzigd in ${SECRET}`,
     `Je wachtwoord is gereset naar ${SECRET} en moet worden gewijzigd`,
     `Ihr Kennwort wurde geändert zu ${SECRET}`,
+    // A third review's: an adverb after the auxiliary or the participle, and the password to come.
+    `Votre mot de passe a été temporairement réinitialisé à ${SECRET}`,
+    `La password è stata reimpostata correttamente a ${SECRET}`,
+    `Votre mot de passe temporaire sera ${SECRET}`,
+    `Tu contraseña temporal será ${SECRET}`,
+    `Sua senha será ${SECRET}`,
+    `La tua password sarà ${SECRET}`,
   ])('%s', (text) => maskedOut(text));
 
   // After a word that also means on, for or as (German "auf", French "sur", Italian "su", Dutch "op",
@@ -740,6 +747,10 @@ describe("named passwords: a password set, in the word's own language", () => {
     'la password è stata impostata su Kot!2024x',
     'Het wachtwoord is ingesteld op Kot!2024x',
     'Le mot de passe a été défini sur Kot!2024x',
+    'Sua senha foi alterada com sucesso para Kot!2024x',
+    'Tu contraseña ha sido restablecida con éxito a Kot!2024x',
+    'Uw wachtwoord is opnieuw ingesteld op Kot!2024x',
+    'Ihr Passwort wurde erfolgreich zurückgesetzt auf Kot!2024x',
   ])('%s', (text) => maskedOut(text, text.includes('Xuza') ? 'Xuza1234' : 'Kot!2024x'));
 
   // Its value is read as English's verbs' is: a phrase going on, a date or a plain word is none, and
@@ -766,6 +777,10 @@ describe("named passwords: a password set, in the word's own language", () => {
     'Das Passwort ist auf dem Zettel',
     'The password should be Base64-encoded',
     'The password will be v2-compatible',
+    'Le mot de passe sera réinitialisé demain',
+    'Votre mot de passe sera envoyé par e-mail',
+    'La contraseña será enviada a jperez2',
+    'La password sarà scaduta il 12/05/2024',
   ])('%s: no finding', (text) => accepted(text));
 
   it('reads a million characters of them in linear time', () => {
