@@ -1043,11 +1043,13 @@ const PROSE_LINK_WORDS: Readonly<
       label?: readonly string[];
       /**
        * The language's verbs that set a password, as SET_TO_SOURCE is English's: maybe an auxiliary
-       * (`aux`), a participle (`verb`), then the word leading to the value: `to`, which means only
-       * that ("mot de passe changé en X"), or `strongTo`, which also means on, for or as ("modifié sur
-       * srv-02", "redefinida para jsilva2", "restablecida a jperez2"), its value then one whose shape
-       * or quotes say password (STRONG_SHAPE). `bare`: an auxiliary and its word with the participle
-       * after the value ("Ihr Passwort wurde auf X zurückgesetzt"), read as `strongTo`. `adverb`: one
+       * (`aux`), a participle (`verb`), then the word leading to the value: `to`, which reset e-mails
+       * write for "to" ("mot de passe changé en X", "wurde auf X zurückgesetzt", "redefinida para X";
+       * a host or user after German "auf", Spanish "a" or Portuguese "para" reads as a password there:
+       * a leak weighs more), or `strongTo`, which means on or as as often ("modifié sur srv-02",
+       * "cambiata su srv-02", "gewijzigd op srv-02", "geändert in AD-Prod2"), its value then one whose
+       * shape or quotes say password (STRONG_SHAPE). `bare`: an auxiliary and its word with the participle
+       * after the value ("Ihr Passwort wurde auf X zurückgesetzt": PHRASE_GOES_ON ends the phrase at it). `adverb`: one
        * that may stand after the auxiliary or after the participle ("a été temporairement
        * réinitialisé à X", "è stata reimpostata correttamente a X", "foi alterada com sucesso para X").
        */
@@ -1101,8 +1103,8 @@ const PROSE_LINK_WORDS: Readonly<
       aux: ['wurde', 'wurden', 'wird', 'ist'],
       adverb: ['erfolgreich', 'soeben', 'temporär', 'vorübergehend'],
       verb: ['zurückgesetzt', 'zurueckgesetzt', 'geändert', 'geaendert', 'gesetzt', 'festgelegt', 'aktualisiert'],
-      to: ['zu'],
-      strongTo: ['auf', 'in'],
+      to: ['zu', 'auf'],
+      strongTo: ['in'],
       bare: ['wurde auf', 'wurde erfolgreich auf', 'wird auf', 'ist auf'],
     },
   },
@@ -1118,7 +1120,7 @@ const PROSE_LINK_WORDS: Readonly<
       strongTo: ['op'],
     },
   },
-  // Not "por" (by: "cambiada por jperez2"), nor "en" (on: "cambiada en srv02"); "a" is a person's too.
+  // Not "por" (by: "cambiada por jperez2"), nor "en" (on: "cambiada en srv02").
   Spanish: {
     is: ['es', 'era', 'fue', 'será'],
     for: ['de', 'del', 'para'],
@@ -1145,8 +1147,8 @@ const PROSE_LINK_WORDS: Readonly<
         'configurada',
         'configurado',
       ],
-      to: [],
-      strongTo: ['a', 'como'],
+      to: ['a'],
+      strongTo: ['como'],
     },
   },
   Portuguese: {
@@ -1173,8 +1175,8 @@ const PROSE_LINK_WORDS: Readonly<
         'mudada',
         'mudado',
       ],
-      to: [],
-      strongTo: ['para', 'como'],
+      to: ['para'],
+      strongTo: ['como'],
     },
   },
   // Not "par" (by: "changé par jdupont2"), nor "pour" (for: "changé pour l'utilisateur").
@@ -1296,7 +1298,7 @@ function setSource(set: SetVerbs): string {
 type SetVerbs = NonNullable<(typeof PROSE_LINK_WORDS)[string]['set']>;
 /** A link ending in a set verb's `strongTo` word or a `bare` phrase (see PROSE_LINK_WORDS' `set`). */
 function strongEndSource(sets: readonly SetVerbs[]): string | null {
-  const words = sets.flatMap((set) => [...set.strongTo, ...(set.bare ?? [])]);
+  const words = sets.flatMap((set) => set.strongTo);
   return words.length === 0 ? null : String.raw`(?<![\p{L}\p{N}])(?:${wordsSource(words)})[ \t]*:?[ \t]*$`;
 }
 
@@ -1849,11 +1851,12 @@ const SETS_A_VALUE =
  * ("6-digit PIN", "90-day", "16chars", "10char-min", "1st-login", "2FA-enabled", "10req/min", "2024Q3",
  * "1200px"), a quarter ("Q2-2024"), a service desk's ticket ("INC0012345", "INC-20391"). Each has a
  * password's shape; whole values only: "7s3cr3t!", "4x4-Truck", "1st-Avenue!" are passwords. And a
- * value ending in a participle or an adjective after a hyphen ("will be SHA256-hashed", "should be
- * Base64-encoded", "v2-compatible", "Win11-ready").
+ * technical name with a participle or an adjective after a hyphen ("will be SHA256-hashed", "should be
+ * Base64-encoded", "v2-compatible", "Win11-ready"); only those: "Hunter2-protected", "Welcome1-Red" are
+ * passwords.
  */
 const POLICY_VALUE =
-  /^\d+[-_ ]?(?:st|nd|rd|th|fa|q[1-4]|digits?|chars?|characters?|letters?|symbols?|numbers?|words?|days?|d|weeks?|wk|months?|mo|years?|yr|hours?|hrs?|h|mins?|minutes?|secs?|seconds?|s|ms|us|µs|ns|req|reqs|requests?|times|x|attempts?|tries|retries|bits?|bytes?|kb|mb|gb|factor|steps?|px|pt|em|rem|dpi|ppi|hz|khz|mhz|ghz)(?:[-_/][a-z]+)*$|^q[1-4][-_ ]?\d{2,4}$|^(?:inc|chg|ritm|req|prb|task|sr|cs)-?\d{5,}$|^[a-z0-9]+(?:[-_.][a-z0-9]+)*-(?:[a-z]+ed|compatible|compliant|ready|backed|protected|based|only|safe|free|aware|proof|capable)$/i;
+  /^\d+[-_ ]?(?:st|nd|rd|th|fa|q[1-4]|digits?|chars?|characters?|letters?|symbols?|numbers?|words?|days?|d|weeks?|wk|months?|mo|years?|yr|hours?|hrs?|h|mins?|minutes?|secs?|seconds?|s|ms|us|µs|ns|req|reqs|requests?|times|x|attempts?|tries|retries|bits?|bytes?|kb|mb|gb|factor|steps?|px|pt|em|rem|dpi|ppi|hz|khz|mhz|ghz)(?:[-_/][a-z]+)*$|^q[1-4][-_ ]?\d{2,4}$|^(?:inc|chg|ritm|req|prb|task|sr|cs)-?\d{5,}$|^(?:sha-?\d*|md5|base\d+|v\d+(?:\.\d+)*|bcrypt\d*|aes-?\d*|pbkdf2|argon2\w*|scrypt|utf-?8|fips\d*|iso\d+|pci(?:-dss)?\d*|mfa\d*|2fa|win\d+|tls\d*(?:\.\d+)?|ssl\d*)-(?:hashed|encoded|salted|encrypted|enabled|compatible|compliant|ready|backed|protected|based|only|safe|aware|capable)$/i;
 /**
  * What else a verb sets a password's field to, no password: an English contraction ("to what's in
  * the vault"), a path or a git reference in lower case ("origin/main", "secret/data/prod", "HEAD~1"),
@@ -1876,7 +1879,7 @@ const STRONG_SHAPE = /^(?=.*[^\p{L}\p{N}\-_/.~'])(?=.*\p{L})(?=.*\p{N})/u;
  * punctuation, markup, a line break (two blanks, as normalized), a tab, "user=bob".
  */
 const PHRASE_GOES_ON =
-  /[ ](?!(?:and|or|but|for|by|on|at|in|via|from|with|please|pls|plz|so|then|until|which|that|successfully|now|today|yesterday|earlier|again|as|after|before|since|because|when|if|you|your|use|log|login|sign|to|thanks|thank|thx|ty|cheers|ok|okay|done|here|btw|lmk|let|kindly|regards|best|sent|click|username|user|temporarily|asap|exactly|all|without|lol|hope|is|was|it|i|we|per|fyi|too|also|everywhere|initially|instead|tonight|tomorrow|once|effective|haha|remember|et|ou|y|e|en|und|oder|merci|danke|bitte|gracias|obrigado|obrigada|grazie|bedankt|par|por|pour|door|von)(?![\p{L}\p{N}]))\p{L}+(?=$|[\s.,;:!?)\]}])/iuy;
+  /[ ](?!(?:and|or|but|for|by|on|at|in|via|from|with|please|pls|plz|so|then|until|which|that|successfully|now|today|yesterday|earlier|again|as|after|before|since|because|when|if|you|your|use|log|login|sign|to|thanks|thank|thx|ty|cheers|ok|okay|done|here|btw|lmk|let|kindly|regards|best|sent|click|username|user|temporarily|asap|exactly|all|without|lol|hope|is|was|it|i|we|per|fyi|too|also|everywhere|initially|instead|tonight|tomorrow|once|effective|haha|remember|zurückgesetzt|zuruckgesetzt|zurueckgesetzt|gesetzt|festgelegt|et|ou|y|e|en|und|oder|merci|danke|bitte|gracias|obrigado|obrigada|grazie|bedankt|par|por|pour|door|von)(?![\p{L}\p{N}]))\p{L}+(?=$|[\s.,;:!?)\]}])/iuy;
 
 /** Whether a value a verb set is one (SETS_A_VALUE): no policy nor other non-value, and a strong shape or the end of its phrase. */
 function setValueOk(text: string, value: ValueSpan, raw: string): boolean {

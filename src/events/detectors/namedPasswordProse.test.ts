@@ -690,6 +690,22 @@ describe('named passwords: a fourth attacker review of the verbs that set a pass
   });
 });
 
+describe('named passwords: a technical name after a hyphen is a policy, nothing else is', () => {
+  // A final review's: the first version of the rule took any hyphenated value ending in "ed" or a
+  // listed adjective for a policy, quoted or not ("Welcome1-Red", "Hunter2-protected").
+  it.each([
+    ['set password to Hunter2-protected', 'Hunter2-protected'],
+    ['password reset to Summer2024-based', 'Summer2024-based'],
+    ['set password to "Welcome1-Red"', 'Welcome1-Red'],
+    ['Your password was changed to Tiger7-Bred.', 'Tiger7-Bred'],
+  ])('%s', (text, value) => maskedOut(text, value));
+
+  it.each(['The password should be Base64-encoded', 'The password will be SHA256-hashed', 'The password shall be ISO27001-compliant'])(
+    '%s: no finding',
+    (text) => accepted(text),
+  );
+});
+
 describe('named passwords: a password to come', () => {
   // "will be", "should be": how an account e-mail announces a temporary password. Each passed the guard
   // and preflight unmasked while only "is" and "was" linked the word to its value with no verb.
@@ -725,6 +741,12 @@ describe("named passwords: a password set, in the word's own language", () => {
     `Uw wachtwoord is gewijzigd in ${SECRET}`,
     `Je wachtwoord is gereset naar ${SECRET} en moet worden gewijzigd`,
     `Ihr Kennwort wurde geändert zu ${SECRET}`,
+    // The usual wording of German, Spanish and Portuguese reset e-mails (a final review's): a host or
+    // user after "auf", "a" or "para" reads as a password there, as a leak weighs more.
+    `Ihr Passwort wurde auf ${SECRET} zurückgesetzt`,
+    `Passwort wurde geändert auf ${SECRET}`,
+    `contraseña cambiada a ${SECRET}`,
+    `senha foi redefinida para ${SECRET}`,
     // A third review's: an adverb after the auxiliary or the participle, and the password to come.
     `Votre mot de passe a été temporairement réinitialisé à ${SECRET}`,
     `La password è stata reimpostata correttamente a ${SECRET}`,
@@ -734,8 +756,8 @@ describe("named passwords: a password set, in the word's own language", () => {
     `La tua password sarà ${SECRET}`,
   ])('%s', (text) => maskedOut(text));
 
-  // After a word that also means on, for or as (German "auf", French "sur", Italian "su", Dutch "op",
-  // Spanish "a", Portuguese "para"), a value whose shape or quotes say password.
+  // After a word that means on or as as often (German "in", French "sur", Italian "su", Dutch "op",
+  // "como"), a value whose shape or quotes say password.
   it.each([
     'Ihr Passwort wurde auf Kot!2024x zurückgesetzt',
     'Ihr Passwort wurde erfolgreich zurückgesetzt auf Kot!2024x',
@@ -759,16 +781,13 @@ describe("named passwords: a password set, in the word's own language", () => {
   it.each([
     'Das Passwort wurde auf Wunsch zurückgesetzt',
     'Das Passwort wurde auf srv-db-02 geändert',
-    'Ihr Passwort wurde auf srv-02 zurückgesetzt',
     'Passwort geändert in AD-Prod2',
     'Le mot de passe a été changé par jdupont2',
     'Mot de passe réinitialisé sur srv-02',
     'Votre mot de passe a été réinitialisé sur iPhone15',
     'Contraseña cambiada por jperez2',
-    'Contraseña restablecida a jperez2',
     'La contraseña fue cambiada en srv02',
     'Senha alterada para o usuário jsilva2',
-    'Senha redefinida para jsilva2',
     'Wachtwoord gewijzigd op 12-05-2024',
     'Het wachtwoord is gewijzigd op srv-02',
     'La password è stata cambiata su srv-02',
