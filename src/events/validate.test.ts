@@ -224,10 +224,10 @@ describe('agent decision records', () => {
   it('refuses the characters that make a line display as another: C1 controls, separators, bidirectional marks', () => {
     // A black-box review's: "admin\u202emoc.elpmaxe@evil" displays as another address in a SIEM,
     // and NEL breaks a line for some log splitters; only C0 controls and DEL were refused.
-    for (const c of ['\u0085', '\u009b', '\u2028', '\u2029', '\u202a', '\u202e', '\u2066', '\u2069']) {
+    for (const c of ['\u0085', '\u009b', '\u2028', '\u2029', '\u202a', '\u202e', '\u2066', '\u2069', '\u200b', '\u2060', '\ufeff']) {
       const refused = validateAgentRecord({ ...record, actor_id: `admin${c}moc.elpmaxe@evil`, summary: `Detected SSN;${c} masked.` });
       expect(paths(refused), JSON.stringify(c)).toEqual(['/summary', '/actor_id']);
-      expect(refused[0]!.message).toBe('must not contain line breaks, tabs, other control characters or bidirectional marks');
+      expect(refused[0]!.message).toBe('must not contain line breaks, tabs, other control characters, invisible spaces or bidirectional marks');
     }
     // Letters of every script, joiners and the marks that only set a direction's strength stay allowed.
     for (const text of ['Détecté SSN; masqué.', 'زهرا\u200cمحمدی', 'שלום\u200f abc', '👩\u200d💻 dev ops'])

@@ -29,7 +29,7 @@ const WIRE_ID = auditEventSchema.$id as string;
 // The free-text fields' pattern (Summary, ActorId: one pattern in the schema), in the words a
 // destination's name is refused in (destinations/name.ts refuses the same characters).
 const FREE_TEXT = (auditEventSchema.$defs as Record<string, { pattern: string }>).Summary!.pattern;
-patternMeans(FREE_TEXT, 'must not contain line breaks, tabs, other control characters or bidirectional marks');
+patternMeans(FREE_TEXT, 'must not contain line breaks, tabs, other control characters, invisible spaces or bidirectional marks');
 const BODIES_ID = apiBodiesSchema.$id as string;
 
 // ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the module.

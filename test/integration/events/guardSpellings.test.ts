@@ -227,7 +227,9 @@ describe.each(DB_KINDS)('spellings past the privacy guard, through the real API 
         events: [agentRecord({ actor_id: 'admin\u202emoc.elpmaxe@evil' }), agentRecord({ decision: 'BLOCKED', summary: 'Detected SSN;\u0085 blocked.' })],
       });
       expect(res.status, res.text).toBe(400);
-      expect(res.body.error.message).toContain('events[0].actor_id: must not contain line breaks, tabs, other control characters or bidirectional marks');
+      expect(res.body.error.message).toContain(
+        'events[0].actor_id: must not contain line breaks, tabs, other control characters, invisible spaces or bidirectional marks',
+      );
       expect(JSON.stringify(res.body.error.details)).toContain('summary');
       expect(await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId)).toBe(before);
     });
