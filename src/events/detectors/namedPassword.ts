@@ -1664,10 +1664,11 @@ function withArrowChange(text: string, value: ValueSpan | null, context: Context
 
 /**
  * The keys a change's object gives its old and new values under (`{"old": A, "new": B}`, `from`/`to`,
- * `before`/`after`, `old_value`/`newValue`), or the value itself (`{"value": X}`, `plaintext`). Other
+ * `before`/`after`, `old_value`/`newValue`), or the value itself (`{"value": X}`, `plaintext`, Prisma's
+ * update `{"set": X}`). Other
  * members are passed over (`changed_at`); a schema's (`type`, `minLength`) give nothing.
  */
-const CHANGE_KEY = /^(?:old|new|from|to|before|after|prev|previous|current|original|value|plain(?:text)?|(?:old|new|prev|previous|current)[_-]?value)$/i;
+const CHANGE_KEY = /^(?:old|new|from|to|before|after|prev|previous|current|original|value|set|plain(?:text)?|(?:old|new|prev|previous|current)[_-]?value)$/i;
 /** A record's keys for the value of the field it names ("value", "old_value", "newValue"): PAIR_VALUE_KEY. */
 const PAIR_KEY = new RegExp(String.raw`^${PAIR_VALUE_KEY}$`, 'i');
 /** A member's key, quoted or not (YAML's flow mapping), and its colon. */

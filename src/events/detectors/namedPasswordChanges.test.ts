@@ -88,6 +88,8 @@ describe('a password change: both values', () => {
     maskedOut(`{"user_password": {"old": null, "new": "${NEW}", "changed_at": "2026-12-06T01:00:00Z"}}`, [NEW]);
     maskedOut(`{"password": {"new": "${NEW}"}}`, [NEW]);
     maskedOut(`{"password":{"value":"${NEW}"}}`, [NEW]);
+    // Prisma's update, as an ORM's query log prints its arguments.
+    maskedOut(`prisma:query {"data":{"password":{"set":"${NEW}"}},"where":{"id":42}}`, [NEW]);
     // YAML's flow mapping, unquoted.
     maskedOut(`password: {old: ${OLD}, new: ${NEW}}`, [OLD, NEW]);
   });
