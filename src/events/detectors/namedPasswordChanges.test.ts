@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { detect } from '../detect.js';
-import { detectAndMask } from '../mask.js';
-import { guardAgentRecord } from '../privacyGuard.js';
 import { detectNamedPasswords } from './namedPassword.js';
+import { fill, maskedText as masked, noPasswordIn as accepted, passwordsIn as passwords, refusedAsPassword } from '../../../test/support/detection.js';
 
 // A change of a password as audit logs, plans and APIs record one: the old value and the new one
 // under the password's name (`{"password": {"old": A, "new": B}}`, `{"password": [A, B]}`,
@@ -13,18 +11,6 @@ import { detectNamedPasswords } from './namedPassword.js';
 
 const OLD = 'Kot!2024x';
 const NEW = 'Zq8v!T2xk9';
-const passwords = (text: string) =>
-  detect(text)
-    .filter((f) => f.type === 'PASSWORD')
-    .map((f) => text.slice(f.start, f.end));
-const masked = (text: string) => detectAndMask(text).masked;
-const refusedAsPassword = (summary: string) =>
-  guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary }).some((v) =>
-    /as PASSWORD/.test(v.message),
-  );
-const MiB = 1 << 20;
-const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
-
 /** Each secret found, masked out and refused; nothing else of the text masked as a password. */
 function maskedOut(text: string, secrets: readonly string[]): void {
   const found = passwords(text);
@@ -35,13 +21,6 @@ function maskedOut(text: string, secrets: readonly string[]): void {
   ).toBe(true);
   for (const s of secrets) expect(masked(text), text).not.toContain(s);
   expect(refusedAsPassword(text), text).toBe(true);
-}
-
-/** Neither found nor masked nor refused. */
-function accepted(text: string): void {
-  expect(passwords(text), text).toEqual([]);
-  expect(masked(text), text).toBe(text);
-  expect(refusedAsPassword(text), text).toBe(false);
 }
 
 describe('a password change: both values', () => {

@@ -1,27 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { detect } from '../detect.js';
-import { detectAndMask } from '../mask.js';
-import { guardAgentRecord } from '../privacyGuard.js';
 import { detectNamedPasswords } from './namedPassword.js';
+import { fill, MiB, maskedText as masked, noPasswordIn as accepted, passwordsIn as passwords, refusedAsPassword } from '../../../test/support/detection.js';
 
 // Prose gives a password in every language the guard reads the word in, as English does ("my
 // password is X"): "das Passwort ist X", "密码是X", "パスワードはX". Each of these passed the guard and
 // preflight unmasked while only English's "is" and "was" linked a password word to its value.
 
 const SECRET = 'Zq8vT2xk9';
-const passwords = (text: string) =>
-  detect(text)
-    .filter((f) => f.type === 'PASSWORD')
-    .map((f) => text.slice(f.start, f.end));
-const masked = (text: string) => detectAndMask(text).masked;
-const MiB = 1 << 20;
-/** A mebibyte of `unit` repeated: the hostile inputs whose cost must stay linear. */
-const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
-const refusedAsPassword = (summary: string) =>
-  guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1.0', summary }).some((v) =>
-    /as PASSWORD/.test(v.message),
-  );
-
 /** The password is one finding holding the secret (and at most the rest of a sentence written without blanks), masked out and refused. */
 function maskedOut(text: string, value = SECRET): void {
   const found = passwords(text);
@@ -29,13 +14,6 @@ function maskedOut(text: string, value = SECRET): void {
   expect(found[0], text).toContain(value);
   expect(masked(text), text).not.toContain(value);
   expect(refusedAsPassword(text), text).toBe(true);
-}
-
-/** Neither found nor masked nor refused. */
-function accepted(text: string): void {
-  expect(passwords(text), text).toEqual([]);
-  expect(masked(text), text).toBe(text);
-  expect(refusedAsPassword(text), text).toBe(false);
 }
 
 describe('named passwords: prose in the languages the guard reads the password word in', () => {
