@@ -322,16 +322,21 @@ export function shownUrl(url: string): string {
   return `${parsed.protocol}//${parsed.host}${path}${search}${parsed.hash}`;
 }
 
+/** The mask as a client percent-encoding its brackets writes it (one pattern: isShownUrlOf, holdsUrlMask). */
+const ENCODED_MASK = /%5Bredacted%5D/gi;
+
 /**
  * Whether `sent` is `stored` as shownUrl shows it, credentials masked: the stored URL, sent back
  * unchanged (also by a client that percent-encodes the mask's brackets as it rebuilds a query).
  */
-export const isShownUrlOf = (sent: string, stored: string): boolean =>
-  sent !== stored && shownUrl(stored) !== stored && shownUrl(stored) === sent.replace(ENCODED_MASK, URL_SECRET_MASK);
-const ENCODED_MASK = /%5Bredacted%5D/gi;
+export function isShownUrlOf(sent: string, stored: string): boolean {
+  if (sent === stored) return false;
+  const shown = shownUrl(stored);
+  return shown !== stored && shown === sent.replace(ENCODED_MASK, URL_SECRET_MASK);
+}
 
 /** Why a URL holding the mask is refused: a URL shown back and edited lacks its credential. */
 export const URL_MASK_MESSAGE = `holds ${URL_SECRET_MASK}, which the API shows in place of the URL's credential: send the whole URL, credential included, or the URL exactly as shown to keep it`;
 
 /** Whether a URL holds the mask shownUrl writes, as written or percent-encoded: a shown URL edited, its credential missing. */
-export const holdsUrlMask = (url: string): boolean => url.includes(URL_SECRET_MASK) || /%5Bredacted%5D/i.test(url);
+export const holdsUrlMask = (url: string): boolean => url.replace(ENCODED_MASK, URL_SECRET_MASK).includes(URL_SECRET_MASK);
