@@ -26,10 +26,13 @@ const TRAIL_ID = configChangeEventSchema.$id as string;
 
 const WIRE_ID = auditEventSchema.$id as string;
 
-// The free-text fields' pattern (Summary, ActorId: one pattern in the schema), in the words a
-// destination's name is refused in (destinations/name.ts refuses the same characters).
-const FREE_TEXT = (auditEventSchema.$defs as Record<string, { pattern: string }>).Summary!.pattern;
-patternMeans(FREE_TEXT, 'must not contain line breaks, tabs, other control characters, invisible spaces or bidirectional marks');
+// The free-text fields' pattern (Summary, ActorId: one pattern in the schema), and what it means. A
+// destination's name is held to it too (destinations/name.ts): one list of the characters refused.
+const FREE_TEXT_SOURCE = (auditEventSchema.$defs as Record<string, { pattern: string }>).Summary!.pattern;
+/** A text with none of the characters that could make it display as another (the schema's free-text pattern). */
+export const FREE_TEXT = new RegExp(FREE_TEXT_SOURCE, 'u');
+export const FREE_TEXT_MESSAGE = 'must not contain line breaks, tabs, other control characters, invisible spaces or bidirectional marks';
+patternMeans(FREE_TEXT_SOURCE, FREE_TEXT_MESSAGE);
 const BODIES_ID = apiBodiesSchema.$id as string;
 
 // ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the module.
