@@ -1033,6 +1033,8 @@ const PROSE_LINK_WORDS: Readonly<
     string,
     {
       is: readonly string[];
+      /** A password to come ("Your temporary password will be X", "sera", "sarà"): read as `is`, its value as a set verb's (SETS_A_VALUE). */
+      future?: readonly string[];
       for?: readonly string[];
       after?: readonly string[];
       owner?: readonly string[];
@@ -1067,8 +1069,8 @@ const PROSE_LINK_WORDS: Readonly<
   // And Italian's, which names the password with the English word ("la password temporanea del wifi è
   // X"): its "è" keeps its accent (wordsSource), "e" is "and".
   English: {
-    // A password to come ("Your temporary password will be X"): its value read as a verb's (SETS_A_VALUE's "be").
-    is: ['is', 'was', 'will be', 'would be', 'should be', 'shall be', 'è', 'era', 'sarà'],
+    is: ['is', 'was', 'è', 'era'],
+    future: ['will be', 'would be', 'should be', 'shall be', 'sarà'],
     // Not "per" alone: English's too ("The password per user is rotated-90d"); Italian's with its article.
     for: ['for', 'di', 'del', 'della', 'dello', 'per il', 'per la', 'per lo', 'per i', 'per gli', 'per le'],
     after: ['temporanea', 'provvisoria', 'nuova', 'attuale'],
@@ -1122,7 +1124,8 @@ const PROSE_LINK_WORDS: Readonly<
   },
   // Not "por" (by: "cambiada por jperez2"), nor "en" (on: "cambiada en srv02").
   Spanish: {
-    is: ['es', 'era', 'fue', 'será'],
+    is: ['es', 'era', 'fue'],
+    future: ['será'],
     for: ['de', 'del', 'para'],
     after: ['temporal', 'provisional'],
     now: ['ahora'],
@@ -1152,7 +1155,8 @@ const PROSE_LINK_WORDS: Readonly<
     },
   },
   Portuguese: {
-    is: ['é', 'era', 'foi', 'será'],
+    is: ['é', 'era', 'foi'],
+    future: ['será'],
     for: ['de', 'do', 'da', 'para'],
     after: ['temporária', 'provisória'],
     now: ['agora'],
@@ -1181,7 +1185,8 @@ const PROSE_LINK_WORDS: Readonly<
   },
   // Not "par" (by: "changé par jdupont2"), nor "pour" (for: "changé pour l'utilisateur").
   French: {
-    is: ['est', 'était', 'sera'],
+    is: ['est', 'était'],
+    future: ['sera'],
     for: ['de', 'du', 'pour'],
     after: ['provisoire', 'temporaire', 'nouvelle', 'actuelle'],
     now: ['désormais', 'maintenant'],
@@ -1316,7 +1321,7 @@ function proseLinks(language: string, withEnglish = true): ProseLinks {
   const forClause = String.raw`(?:(?:${wordsSource(of)})[ \t]{1,4}(?:[^\s=:]{1,32}[ \t]{1,4}){1,5}?)?`;
   // Tried first: "is" alone would take "Your password is now set to X"'s "set" for its value.
   const setVerbs = [own.set, english.set].filter((x, i, all): x is SetVerbs => x !== undefined && all.indexOf(x) === i);
-  const is = `${withEnglish ? `${SET_TO_SOURCE}|` : ''}${setVerbs.map((x) => `${setSource(x)}|`).join('')}${wordsSource([...own.is, ...english.is])}`;
+  const is = `${withEnglish ? `${SET_TO_SOURCE}|` : ''}${setVerbs.map((x) => `${setSource(x)}|`).join('')}${wordsSource([...own.is, ...english.is, ...(own.future ?? []), ...(english.future ?? [])])}`;
   const strongEnd = strongEndSource(setVerbs);
   const now = wordsSource([...(own.now ?? []), ...(english.now ?? [])]);
   links = {
@@ -1845,8 +1850,17 @@ const FROM_TO_LINK = /[\p{Pf}\p{Pe}'"`]?(?:[ \t]{0,4},)?[ \t]{1,4}(?:to|->|=>|�
  * auf"): its value is read more strictly than after "is" (setValueOk). A whole word: "was" ends in
  * "as", and sets nothing; no language's "is" or "now" is one of these words.
  */
-const SETS_A_VALUE =
-  /(?<![\p{L}\p{N}])(?:to|into|as|from|be|following|value|code|password|one|credentials?|a|à|in|su|come|auf|zu|naar|op|como|para|en|sur|sera|será|sarà)[ \t]*:?[ \t]*$/iu;
+let setsAValueRe: RegExp | null = null;
+const SETS_A_VALUE = () => {
+  if (setsAValueRe !== null) return setsAValueRe;
+  // English's own ends (SET_TO_SOURCE, TO_LINK), every language's `set` words, each future's last word ("be", "sera").
+  const ends = ['to', 'into', 'as', 'from', 'be', 'following', 'value', 'code', 'password', 'one', 'credential', 'credentials'];
+  for (const words of Object.values(PROSE_LINK_WORDS)) {
+    if (words.set !== undefined) ends.push(...words.set.to, ...words.set.strongTo);
+    for (const future of words.future ?? []) ends.push(future.split(' ').at(-1)!);
+  }
+  return (setsAValueRe = new RegExp(String.raw`(?<![\p{L}\p{N}])(?:${wordsSource(ends)})[ \t]*:?[ \t]*$`, 'iu'));
+};
 /**
  * What prose sets a password's policy to, not a password: a number and its unit, then words only
  * ("6-digit PIN", "90-day", "16chars", "10char-min", "1st-login", "2FA-enabled", "10req/min", "2024Q3",
@@ -1924,7 +1938,7 @@ function proseLinkValue(text: string, linkStart: number, v: number, scans: Scans
   }
   if (value === null) return null;
   const raw = text.slice(value.start, value.end);
-  if (!verbs || !SETS_A_VALUE.test(link)) return value;
+  if (!verbs || !SETS_A_VALUE().test(link)) return value;
   if (!setValueOk(text, value, raw)) return null;
   if (!ENDS_IN_TO.test(link)) return value;
   const address = detectEmails(raw);
