@@ -1655,11 +1655,15 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
  * quotes (a quote closing a string around the assignment, `'password = "a1" -> '`, starts no value).
  */
 const CHANGE_ARROW = /["'`]?[ \t]{1,4}(?:->|=>|→)[ \t]{1,4}/y;
+/** Where the new value starts after a change's arrow at `end` (CHANGE_ARROW), or -1. */
+function afterArrow(text: string, end: number): number {
+  CHANGE_ARROW.lastIndex = end;
+  return CHANGE_ARROW.test(text) ? CHANGE_ARROW.lastIndex : -1;
+}
 function withArrowChange(text: string, value: ValueSpan | null, context: Context, scans: Scans, op: string): ValueSpan | null {
   if (value === null || value.next !== undefined || value.block === true) return value;
-  CHANGE_ARROW.lastIndex = value.end;
-  if (!CHANGE_ARROW.test(text)) return value;
-  const v = CHANGE_ARROW.lastIndex;
+  const v = afterArrow(text, value.end);
+  if (v === -1) return value;
   const quote = value.quoted && isQuote(text[value.end]) ? text[value.end] : null;
   if (quote !== null && text[v] !== quote) return value;
   const next = valueAt(text, v, context, scans, op);
@@ -1754,13 +1758,10 @@ function changeValues(text: string, v: number, scans: Scans): ValueSpan | undefi
   if (members === undefined) return undefined;
   // One arrow past the bracket (old -> new), not a chain: a chain of a hostile text's arrows would
   // read without end (an attacker review's 44 KB of "[a] -> " took the stack).
-  if (members.end !== -1) {
-    CHANGE_ARROW.lastIndex = members.end;
-    if (CHANGE_ARROW.test(text)) {
-      const w = CHANGE_ARROW.lastIndex;
-      const next = changeMembers(text, w, scans)?.first ?? valueAt(text, w, 'plain', scans);
-      if (next !== null) members.last.next = next;
-    }
+  const w = members.end === -1 ? -1 : afterArrow(text, members.end);
+  if (w !== -1) {
+    const next = changeMembers(text, w, scans)?.first ?? valueAt(text, w, 'plain', scans);
+    if (next !== null) members.last.next = next;
   }
   return members.first;
 }
