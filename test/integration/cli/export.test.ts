@@ -9,6 +9,7 @@ import { createOrg } from '../../../src/orgs/repository.js';
 import { recordEvents } from '../../../src/queue/enqueue.js';
 import { buildWireEvent, newPreflightId } from '../../../src/events/contract.js';
 import { exportEvents } from '../../../src/cli/export.js';
+import { pullEvents } from '../../../src/events/pull.js';
 import { replayDestination } from '../../../src/cli/replay.js';
 import { loadConfig } from '../../../src/config/env.js';
 import { CliError } from '../../../src/cli/database.js';
@@ -64,6 +65,16 @@ describe('aegis-stream export (a real process, PostgreSQL)', () => {
       await recordAt(tdb.db, org.id, ['2026-02-28T23:59:59Z', '2026-03-03T00:00:00Z']);
       await recordAt(tdb.db, other.id, ['2026-03-01T06:00:00Z']);
       const env = { DATABASE_URL: tdb.url!, AEGIS_ENCRYPTION_KEY: generateKeyBase64() };
+      // An export reads below the oldest write transaction still open on the server (pull.ts), and the
+      // suites beside this one hold some open on this shared server: wait until the organization's five
+      // events are past it (once past, they stay readable), or the export may rightly find none yet. A
+      // busy clean-clone run failed so, with no line on stdout.
+      await expect
+        .poll(async () => (await pullEvents(tdb.db, org.id, { after: null, since: null, until: null, limit: 10 })).events.length, {
+          timeout: 60_000,
+          interval: 200,
+        })
+        .toBe(5);
 
       const run = await runCli(['export', '--org', org.id, '--since', '2026-03-01T00:00:00Z', '--until', '2026-03-03T00:00:00+00:00'], env);
       expect(run.code, run.stderr).toBe(0);
