@@ -900,6 +900,8 @@ function valueAt(text: string, p: number, context: Context, scans: Scans, op = '
     if (close !== -1 && (after === undefined || after === ';' || isBlank(after) || isQuote(after)) && !/\s/.test(text.slice(p + 1, close)))
       return { start: p + 1, end: close, quoted: true };
   }
+  // A form's empty value, the next parameter right after it ("password=&commit=Log+in").
+  if (q === '&' && pairStartsAt(text, p + 1)) return null;
   const e = scans.end(context, p);
   if (e - p > MAX_VALUE || (context === 'xml' && text[e] !== '<')) return null;
   let start = p;
@@ -1543,6 +1545,9 @@ function heldValue(text: string, v: number): ValueSpan | null {
 }
 
 /** The value given to the name at [nameStart, nameEnd), or null; `prose`: the language of its prose links, if it has any. */
+const PERCENT_OPEN_BRACKET = /^%5b/i;
+const PERCENT_CLOSE_BRACKET = /^%5d$/i;
+
 function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Scans, prose: string | null = null): ValueSpan | null {
   const before = text[nameStart - 1];
   const flag = text[nameStart] === '-';
@@ -1559,6 +1564,10 @@ function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Sc
       if (isQuote(text[v])) return valueAt(text, v, 'json', scans);
     }
   }
+  // A form's bracketed parameter (Rails' and PHP's "user[password]=X", "form[_password]=X"), its
+  // brackets percent-encoded as a form body sends them ("user%5Bpassword%5D=X").
+  if (before === '[' && text[p] === ']') p++;
+  else if (PERCENT_CLOSE_BRACKET.test(text.slice(p, p + 3)) && PERCENT_OPEN_BRACKET.test(text.slice(nameStart - 1, nameStart + 2))) p += 3;
   if (before === '<' && text[p] === '>') return valueAt(text, p + 1, 'xml', scans);
   // A JSON Patch's path ("/password", "/users/0/password"): its value only as a pair's.
   const pointer = before === '/';
@@ -2514,11 +2523,29 @@ function cookieOption(text: string, k: number, tokenEnd: number, rule: CommandRu
 /** Short flags run together ("-sb"): the last one takes the next word. */
 const SHORT_FLAGS = /^-[A-Za-z]{1,8}$/;
 
+/**
+ * What links a header's name to its value, in every shape a request is copied in: a header line or a
+ * JS object (`Cookie: X`, `Cookie: "X"`), a JSON member (`"cookie": "X"`), a form or an assignment
+ * (`authorization=X`, `document.cookie = "X"`), a HAR entry (`{"name": "Cookie", "value": "X"}`).
+ * Ends past the value's opening quote, if any.
+ */
+const HEADER_VALUE_LINK = String.raw`["'\`]?[ \t]{0,8}(?:[:=]|,[ \t]{0,8}["'\`]?value["'\`]?[ \t]{0,8}:)[ \t]{0,8}["'\`]?`;
+
 // An HTTP credential after its scheme word: "Bearer X" anywhere (a header, curl's -H, a log line),
 // and in an Authorization header "Token X" (Django REST framework's, GitHub's older scheme), "ApiKey
 // X" (Elasticsearch's), "Splunk X" (a Splunk HEC token) and "SSWS X" (Okta's). Anchored on the
 // previous character, so each scheme word is one bounded attempt.
-const AUTH_SCHEME = /(?<![A-Za-z0-9_])(?:authorization["']?[ \t]{0,8}[:=][ \t]{0,8}["']?(?:token|api-?key|splunk|ssws)|bearer)[ \t]{1,4}/gi;
+const AUTH_SCHEME = new RegExp(String.raw`(?<![A-Za-z0-9_])(?:authorization${HEADER_VALUE_LINK}(?:token|api-?key|splunk|ssws)|bearer)[ \t+]{1,4}`, 'gi');
+/**
+ * An Authorization (or Proxy-Authorization) header's value with no scheme these rules know: the key
+ * itself (`Authorization: X`, `{"authorization": "X"}`), or a scheme word of another vendor's and the
+ * credential after it (`Custom X`). Basic and Bearer are read by their own rules (basicAuth.ts, above);
+ * Digest's and AWS's parameters are `name=value` lists, not one credential. Judged as a secret
+ * (isSecretValue): "Authorization: required", "granted", "pending-approval" are words, not keys.
+ */
+const AUTH_HEADER = new RegExp(String.raw`(?<![A-Za-z0-9_])authorization${HEADER_VALUE_LINK}`, 'gi');
+const OTHER_SCHEME = /^[A-Za-z][A-Za-z0-9-]{0,23}$/;
+const SCHEME_READ_ELSEWHERE = /^(?:basic|bearer|token|api-?key|splunk|ssws|digest|aws4-hmac-sha256|hoba|mutual|negotiate|ntlm)$/i;
 
 function schemeFindings(text: string, out: Finding[], scans: Scans): void {
   AUTH_SCHEME.lastIndex = 0;
@@ -2527,10 +2554,36 @@ function schemeFindings(text: string, out: Finding[], scans: Scans): void {
     const value = valueAt(text, m.index + m[0].length, 'plain', scans);
     if (value !== null && isSecretValue(text.slice(value.start, value.end), value.quoted)) out.push({ type: 'PASSWORD', start: value.start, end: value.end });
   }
+  AUTH_HEADER.lastIndex = 0;
+  while ((m = AUTH_HEADER.exec(text)) !== null) {
+    const value = authHeaderValue(text, m.index + m[0].length, scans);
+    if (value !== null) out.push({ type: 'PASSWORD', start: value.start, end: value.end });
+  }
 }
 
-// A Cookie or Set-Cookie header, then its "name=value" pairs, "; " between them.
-const COOKIE_HEADER = /(?<![A-Za-z0-9_-])(?:set-)?cookie[ \t]{0,4}:[ \t]{0,4}/gi;
+/** The credential of an Authorization header whose value starts at `v` (AUTH_HEADER), or null. */
+function authHeaderValue(text: string, v: number, scans: Scans): ValueSpan | null {
+  const first = valueAt(text, v, 'plain', scans);
+  if (first === null || first.quoted) return null;
+  const word = text.slice(first.start, first.end);
+  if (SCHEME_READ_ELSEWHERE.test(word)) return null;
+  // Form-encoded, the blank after the scheme a '+' ("authorization=Custom+X").
+  const plus = word.indexOf('+');
+  if (plus > 0 && OTHER_SCHEME.test(word.slice(0, plus))) {
+    if (SCHEME_READ_ELSEWHERE.test(word.slice(0, plus))) return null;
+    const rest = word.slice(plus + 1);
+    return isSecretValue(rest, false) ? { start: first.start + plus + 1, end: first.end, quoted: false } : null;
+  }
+  const gap = skipRun(text, first.end, 4, (c) => c === ' ' || c === '\t' || c === '+');
+  if (gap > first.end && OTHER_SCHEME.test(word)) {
+    const second = valueAt(text, gap, 'plain', scans);
+    if (second !== null && isSecretValue(text.slice(second.start, second.end), second.quoted)) return second;
+  }
+  return isSecretValue(word, false) ? first : null;
+}
+
+// A Cookie or Set-Cookie header, then its "name=value" pairs, "; " between them (any HEADER_VALUE_LINK).
+const COOKIE_HEADER = new RegExp(String.raw`(?<![A-Za-z0-9_-])(?:set-)?cookie${HEADER_VALUE_LINK}`, 'gi');
 const COOKIE_PAIR = /([!#$%&'*+.^_`|~0-9A-Za-z-]{1,64})=/y;
 /**
  * A cookie that holds a session or a login, by the words of its name (split at any symbol and at

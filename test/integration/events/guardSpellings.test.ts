@@ -152,6 +152,16 @@ const CHANGES: ReadonlyArray<readonly [string, string, readonly string[]]> = [
   ['a JSON Patch', '[{"op":"replace","path":"/password","value":"Hunter2Secret"}]', ['Hunter2Secret']],
 ];
 
+// A credential in the shapes tools copy a request in (an attacker review): each was accepted and
+// forwarded, and preflight returned it unmasked. [name, text, the value].
+const COPIED_REQUESTS: ReadonlyArray<readonly [string, string, readonly string[]]> = [
+  ['a session cookie as a JSON member', 'Blocked paste: {"cookie":"sessionid=Zq8vT2xkP9mW4rLt"}', ['Zq8vT2xkP9mW4rLt']],
+  ["a HAR entry's cookie", '{"name": "Cookie", "value": "sessionid=Zq8vT2xkP9mW4rLt"}', ['Zq8vT2xkP9mW4rLt']],
+  ["a HAR entry's Authorization header", '{"name":"Authorization","value":"Token Zq8vT2xkP9mW4rLt"}', ['Zq8vT2xkP9mW4rLt']],
+  ['an Authorization header with no scheme', 'Blocked header Authorization: Zq8vT2xkP9mW4rLt', ['Zq8vT2xkP9mW4rLt']],
+  ["a form's bracketed password", 'Blocked form post user[password]=Zq8vT2xkP9mW4rLt', ['Zq8vT2xkP9mW4rLt']],
+];
+
 // Ordinary tenant text the spellings above first made refused (an attacker review): "pass" glued
 // after a letter of any script, a blank between "pass" and "word" or "phrase". Each is accepted.
 const ORDINARY = [
@@ -280,6 +290,18 @@ describe.each(DB_KINDS)('spellings past the privacy guard, through the real API 
     });
 
     it.each(CHANGES)('POST /audit-events refuses %s in the summary, naming the field, storing nothing', async (_name, summary, secrets) => {
+      await refusedStoringNothing(summary, secrets);
+    });
+
+    it.each(COPIED_REQUESTS)('POST /preflight blocks %s and masks it', async (_name, input, secrets) => {
+      const res = await post('/preflight', { input });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.decision).toBe('BLOCKED');
+      expect(res.body.finding_counts_by_type).toEqual({ PASSWORD: secrets.length });
+      for (const secret of secrets) expect(res.text).not.toContain(secret);
+    });
+
+    it.each(COPIED_REQUESTS)('POST /audit-events refuses %s in the summary, naming the field, storing nothing', async (_name, summary, secrets) => {
       await refusedStoringNothing(summary, secrets);
     });
 
