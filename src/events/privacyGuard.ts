@@ -42,6 +42,9 @@ export const STRING_FIELDS = [
 
 const SAFE_SEGMENT = /^[A-Za-z0-9_.@-]{1,64}$/;
 
+/** A version number alone, maybe after a "v" and before a pre-release or build suffix: "1.0.0.0", "v2.1.0.0-beta". */
+const VERSION_NUMBER = /^[vV]?\d{1,5}(?:\.\d{1,5}){1,4}(?:[-+][0-9A-Za-z.-]{1,32})?$/;
+
 /**
  * Nine or more digits in a row: in an identifier or a one-line summary that is a value (an SSN or an
  * account number written without separators), even when no detector names its type. Tested on the
@@ -312,7 +315,11 @@ export function guardAgentRecord(record: unknown, basePath = '', memo?: GuardMem
       continue;
     }
     const { types, longDigitRun } = scan(value, key === 'summary');
-    for (const type of types) out.push({ path: pathOf(), message: message(type) });
+    for (const type of types) {
+      // The field that holds a version: four dotted numbers there are one (.NET's and MSI's "1.0.0.0").
+      if (type === 'IP_ADDRESS' && key === 'policy_version' && VERSION_NUMBER.test(value)) continue;
+      out.push({ path: pathOf(), message: message(type) });
+    }
     // The digit-run rule catches what no detector reports (a 10-digit account number); a run already
     // reported as a finding needs no second message.
     if (key === 'summary' && types.length === 0 && longDigitRun) {
