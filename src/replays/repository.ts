@@ -48,7 +48,12 @@ const alreadyPending = (b: ReplayBatchResult) => b.scanned - b.filteredOut - b.q
  */
 export async function lockRunningReplayCount(tx: Queryable, orgId: string): Promise<number> {
   await tx.query('SELECT id FROM orgs WHERE id = $1 FOR UPDATE', [orgId]);
-  const { rows } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM replays WHERE org_id = $1 AND status = 'running'`, [orgId]);
+  return runningReplayCount(tx, orgId);
+}
+
+/** The organization's running replays, unlocked: a request's first look at its cap. */
+export async function runningReplayCount(db: Queryable, orgId: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM replays WHERE org_id = $1 AND status = 'running'`, [orgId]);
   return rows[0]?.n ?? 0;
 }
 

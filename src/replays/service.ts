@@ -31,6 +31,34 @@ export interface RangeReplayAnswer extends ReplayResult {
  * request one batch, not 80 seconds. The caps (running replays per organization, events per replay)
  * are checked in that transaction: a refused request has queued nothing.
  */
+const windowTooLarge = (limits: ReplayLimits) =>
+  new AppError(
+    'limit_reached',
+    `This window holds more than ${limits.maxEvents} recorded events, more than one replay may cover (AEGIS_MAX_REPLAY_EVENTS = ${limits.maxEvents}). Replay it in smaller windows; nothing was queued.`,
+  );
+
+const tooManyRunning = (running: number, limits: ReplayLimits) =>
+  new AppError(
+    'limit_reached',
+    `This organization has ${running} range replays running, the most it may run at once (AEGIS_MAX_RUNNING_REPLAYS_PER_ORG = ${limits.maxRunningPerOrg}). Wait for one to finish or cancel one (POST .../replays/{replay_id}/cancel), then ask again; nothing was queued.`,
+  );
+
+/**
+ * The caps, read before anything is written: a request they refuse used to queue its first batch,
+ * then count up to AEGIS_MAX_REPLAY_EVENTS events in the same write transaction, whose transaction id
+ * held back every organization's pull API (docs/history.md) for as long as the count ran, on every
+ * refused request (an attacker review). Read without the organization's lock, on statements that
+ * write nothing; the batch's transaction checks both again under it, for requests racing this one.
+ * A window of less than one batch is answered at once, never a background replay: no running cap.
+ */
+async function refuseOverCaps(db: Db, orgId: string, plan: { start: Date; to: Date }, limits: ReplayLimits): Promise<void> {
+  const events = await countInWindow(db, orgId, plan.start, plan.to, limits.maxEvents + 1);
+  if (events > limits.maxEvents) throw windowTooLarge(limits);
+  if (events < limits.batch) return;
+  const running = await repo.runningReplayCount(db, orgId);
+  if (running >= limits.maxRunningPerOrg) throw tooManyRunning(running, limits);
+}
+
 export async function requestRangeReplay(
   deps: { db: Db; limits: ReplayLimits; retentionDays: number },
   dest: { orgId: string; id: string; siem: SiemId },
@@ -43,6 +71,7 @@ export async function requestRangeReplay(
   // transaction that accepts it, after the caps, so a refused request changes nothing.
   const { db, limits } = deps;
   const plan = await planRangeReplay(db, dest, window, deps.retentionDays);
+  await refuseOverCaps(db, dest.orgId, plan, limits);
   let replayId: string | null = null;
   const first = await queueReplayBatch(
     db,
@@ -69,19 +98,9 @@ export async function requestRangeReplay(
         // was read and dated before that point is never walked, so it must not be counted either
         // (a finished walk short of the estimate says events were removed by retention).
         const total = b.scanned + (await countInWindow(tx, dest.orgId, plan.start, plan.to, Math.max(0, limits.maxEvents + 1 - b.scanned), b.last));
-        if (total > limits.maxEvents) {
-          throw new AppError(
-            'limit_reached',
-            `This window holds more than ${limits.maxEvents} recorded events, more than one replay may cover (AEGIS_MAX_REPLAY_EVENTS = ${limits.maxEvents}). Replay it in smaller windows; nothing was queued.`,
-          );
-        }
+        if (total > limits.maxEvents) throw windowTooLarge(limits);
         const running = await repo.lockRunningReplayCount(tx, dest.orgId);
-        if (running >= limits.maxRunningPerOrg) {
-          throw new AppError(
-            'limit_reached',
-            `This organization has ${running} range replays running, the most it may run at once (AEGIS_MAX_RUNNING_REPLAYS_PER_ORG = ${limits.maxRunningPerOrg}). Wait for one to finish or cancel one (POST .../replays/{replay_id}/cancel), then ask again; nothing was queued.`,
-          );
-        }
+        if (running >= limits.maxRunningPerOrg) throw tooManyRunning(running, limits);
         replayId = newId('rpl');
         await repo.insertReplay(tx, {
           orgId: dest.orgId,

@@ -1,6 +1,7 @@
 // Issue 12, background range replays: a window larger than one batch answers 202 and is walked by a
 // worker process (progress, cancel, resume after a restart, per-organization caps), through the real
 // service and a real HTTPS receiver, on both databases.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
@@ -238,6 +239,39 @@ describe.each(DB_KINDS)('background range replay (%s)', (kind) => {
     expect(big.body.error.message).toMatch(new RegExp(`holds more than ${EVENTS - 1} recorded events.*AEGIS_MAX_REPLAY_EVENTS = ${EVENTS - 1}`));
     expect(await jobRows(tdb.db, d3.id)).toHaveLength(0);
     await capped.stop();
+  });
+
+  // A refused request used to queue its first batch and count the window inside one write
+  // transaction, holding a transaction id (and with it every organization's pull API) while it
+  // counted (an attacker review). Now the caps are read first: with the queue's and the replays'
+  // tables locked against writes by another session, both refusals still come back as 409, where a
+  // request that wrote first would wait for the lock until the API's statement limit answered 503.
+  it.runIf(kind === 'postgres')('refuses over the caps before writing anything', async () => {
+    const api = await service('api', { AEGIS_MAX_RUNNING_REPLAYS_PER_ORG: '1', AEGIS_MAX_REPLAY_EVENTS: String(EVENTS) });
+    const org = await orgWithHistory(api);
+    const [d1, d2] = [await createDestination(api, org, { enabled: false }), await createDestination(api, org, { enabled: false })];
+    expect((await replay(api, org.apiKey, d1.path)).status).toBe(202);
+    const big = await orgWithHistory(api);
+    await seedEvents(tdb.db, big.orgId, 1);
+    const d3 = await createDestination(api, big, { enabled: false });
+    const locker = new pg.Client({ connectionString: tdb.url! });
+    locker.on('error', () => undefined);
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE forwarding_jobs, replays IN EXCLUSIVE MODE');
+      const [running, tooLarge] = await Promise.all([replay(api, org.apiKey, d2.path), replay(api, big.apiKey, d3.path)]);
+      expect(running.status, running.text).toBe(409);
+      expect(running.body.error.message).toMatch(/AEGIS_MAX_RUNNING_REPLAYS_PER_ORG = 1/);
+      expect(tooLarge.status, tooLarge.text).toBe(409);
+      expect(tooLarge.body.error.message).toMatch(/AEGIS_MAX_REPLAY_EVENTS/);
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    }
+    expect(await jobRows(tdb.db, d2.id)).toHaveLength(0);
+    expect(await jobRows(tdb.db, d3.id)).toHaveLength(0);
+    await api.stop();
   });
 
   it('the CLI makes the same request and walks the replay itself when no worker runs it (or leaves it with --no-wait)', async () => {
