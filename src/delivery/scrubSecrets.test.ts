@@ -68,9 +68,13 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
     ]) {
       expect(secretParts(secret), secret).toContain(dashless);
       const scrub = secretScrubber([secret]);
+      // The secret `token:<uuid>` spelled with a blank for its colon is the secret too (skeletonForms).
+      const before = secret.startsWith('token:') ? 'invalid' : 'invalid token';
       for (const echoed of [dashless, dashless.toUpperCase(), `{${dashless}}`])
-        expect(scrub(`invalid token ${echoed} refused`), `${secret}: ${echoed}`).toBe(`invalid token ${echoed.replace(/[0-9a-f]{32}/i, REDACTED)} refused`);
-      expect(scrub(`invalid token ${uuid} refused`), secret).toBe(`invalid token ${REDACTED} refused`);
+        expect(scrub(`invalid token ${echoed} refused`), `${secret}: ${echoed}`).toBe(
+          `${before} ${echoed === `{${dashless}}` && before === 'invalid' ? `${REDACTED}}` : echoed.replace(/[0-9a-f]{32}/i, REDACTED)} refused`,
+        );
+      expect(scrub(`invalid token ${uuid} refused`), secret).toBe(`${before} ${REDACTED} refused`);
     }
   });
 
@@ -98,7 +102,8 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
     const scrub = secretScrubber([splunk]);
     const token = splunkToken;
     // Spellings that begin with the secret itself (the base64 ones at an offset begin with text around it).
-    const own = Object.entries(echoedForms(splunk)).filter(([name]) => !/Offset/.test(name));
+    // (A spelling with separators is read from a piece's length of its letters and digits: below.)
+    const own = Object.entries(echoedForms(splunk)).filter(([name]) => !/Offset|spacedOut|hexdump/.test(name));
     for (const [name, echoed] of own) {
       for (const keep of [0.3, 0.5, 0.9]) {
         const part = echoed.slice(0, Math.max(6, Math.floor(echoed.length * keep)));
@@ -117,6 +122,11 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
         const visible = Buffer.from(out.slice(2, -REDACTED.length), name.includes('url') ? 'base64url' : 'base64').toString('latin1');
         expect(visible, `${name} ${keep}`).not.toContain('Splu');
       }
+    }
+    for (const name of ['spacedOut', 'hexdump']) {
+      const echoed = echoedForms(splunk)[name]!;
+      const out = scrub(`{"error":"bad header ${echoed.slice(0, Math.floor(echoed.length * 0.6))}`, true);
+      expect(out, name).toMatch(/^\{"error":"bad header .{0,3}\[redacted\]$/);
     }
     // The bare token's start, cut anywhere past its first four characters.
     expect(scrub(`denied ${token.slice(0, 13)}`, true)).toBe(`denied ${REDACTED}`);
@@ -501,6 +511,35 @@ describe('secretScrubber, echoes a receiver rewrote on its way back', () => {
     expect(secretScrubber([`Bearer ${token}`])(`token ${token.slice(0, 20)}…`)).toBe(`token ${REDACTED}…`);
     // A short secret's pieces are at least 12 characters: one of 16 is found whole or from 12 on.
     expect(secretScrubber(['0123456789abcdef'])('x 0123456789a y 0123456789ab z')).toBe(`x 0123456789a y ${REDACTED} z`);
+  });
+
+  // Each left a credential readable in the delivery log, the destination's last error and a dead
+  // letter's (two attacker reviews): a receiver's echo with separators put between its characters.
+  it('a secret with separators put between its characters, whatever they are', () => {
+    const splunk = '9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a';
+    expect(secretScrubber([`Splunk ${splunk}`])('{"code":99,"text":"Unknown token 9f8e7d6c-5b4a-439.2-8170-6f5e4d3c2b.1a"}')).toBe(
+      `{"code":99,"text":"Unknown token ${REDACTED}"}`,
+    );
+    const custom = 'org-c-secret-token-abcdef123456';
+    expect(secretScrubber([`Bearer ${custom}`])('redirects to https://evil.example/org-c-secret-to/ken-abcdef12345/6')).toBe(
+      `redirects to https://evil.example/${REDACTED}`,
+    );
+    const third = Math.ceil(datadog.length / 3);
+    const pieces = [datadog.slice(0, third), datadog.slice(third, 2 * third), datadog.slice(2 * third)];
+    expect(secretScrubber([datadog])(`bad key: ${pieces.join(' | ')} (refused)`)).toBe(`bad key: ${REDACTED} (refused)`);
+    expect(secretScrubber([datadog])(`k=${[...datadog].join(' ')}`)).toBe(`k=${REDACTED}`);
+    // A hexdump of the request, as a debugging proxy's error page shows it.
+    const hexdump = [...Buffer.from(datadog)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+    expect(secretScrubber([datadog])(`request: ${hexdump} ...`)).toBe(`request: ${REDACTED} ...`);
+    // An Elastic password split in two halves, in the answer to its Basic pair.
+    const basic = `Basic ${Buffer.from('elastic:S3cretPassw0rd!xyz').toString('base64')}`;
+    expect(secretScrubber([basic])('login S3cretPa / ssw0rd!xyz refused')).toBe(`login ${REDACTED} refused`);
+  });
+
+  it('reads no separated secret into ordinary words or a shorter run', () => {
+    const scrub = secretScrubber([`Splunk 9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a`, 'hunter22']);
+    for (const text of ['Unknown token 9f8e7d6c-5b4a', 'code 9f8e 7d6c 5b4a 4392 x', 'bad password: h u n t e r 2 2', 'request id 6f5e4d3c-2b1a'])
+      expect(scrub(text), text).toBe(text);
   });
 
   it('finds no piece in ordinary text that shares no more than a few characters with a long token', () => {

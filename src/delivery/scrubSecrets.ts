@@ -907,6 +907,47 @@ function joinedLines(text: string, joinable: Uint8Array): { joined: string; at: 
   return { joined, at: at.subarray(0, n) };
 }
 
+/**
+ * A form's letters and digits alone (its skeleton): a receiver's echo with separators put between a
+ * secret's characters reads whole in the answer's skeleton (skeletonOf). Splunk's "Unknown token
+ * 9f8e7d6c-5b4a-439.2-8170-...", a key spaced out letter by letter, three pieces of one each shorter
+ * than a piece (MIN_PIECE_LENGTH) joined by " | ", a path cut into segments, a hexdump's "39 66 38 ..."
+ * of the hex form: each left the rest of a credential readable (an attacker review). Only forms of
+ * at least MIN_PIECE_LENGTH letters and digits: a shorter run is too likely to be spelled by ordinary
+ * words with their punctuation taken out. A form of a name and its value (`token:<uuid>`, `Splunk
+ * <uuid>`) has the name's letters in its skeleton: an echo of both loses the name too ("invalid
+ * [redacted]" for "invalid token <uuid>" when the secret is `token:<uuid>`).
+ */
+function skeletonForms(forms: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const form of forms) {
+    const skeleton = form.replace(NOT_LETTER_OR_DIGIT, '');
+    if (skeleton.length >= MIN_PIECE_LENGTH && new Set(skeleton).size >= MIN_SKELETON_CHARACTERS) out.add(skeleton);
+  }
+  return longestFirst(out);
+}
+const NOT_LETTER_OR_DIGIT = /[^0-9a-z]+/g;
+/** Distinct characters a skeleton needs: a run of one repeated character is no credential's. */
+const MIN_SKELETON_CHARACTERS = 6;
+
+/** A reading's letters and digits alone, each with where it lies in the source. */
+function skeletonOf(c: CanonicalText): { chars: string; map: { starts: Int32Array; ends: Int32Array } } {
+  const n = c.chars.length;
+  const starts = new Int32Array(n);
+  const ends = new Int32Array(n);
+  let chars = '';
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const code = c.chars.charCodeAt(i);
+    if (!((code >= 48 && code <= 57) || (code >= 97 && code <= 122))) continue;
+    chars += c.chars[i];
+    starts[k] = c.starts ? c.starts[i]! : i;
+    ends[k] = c.ends ? c.ends[i]! : i + 1;
+    k++;
+  }
+  return { chars, map: { starts: starts.subarray(0, k), ends: ends.subarray(0, k) } };
+}
+
 /** A function that replaces every spelling of every form of `secrets` with "[redacted]". */
 export function secretScrubber(secrets: readonly (string | null | undefined)[]): Scrubber {
   // The parts (secretParts decodes base64) read once for all three sets of forms.
@@ -916,6 +957,7 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
   // delivery log and the destination's last error, and one NUL in it failed the claim's settle.
   if (forms.length === 0) return (text) => peerText(storableText(text));
   const pieces = pieceFormsOfParts(parts);
+  const skeletons = skeletonForms(forms);
   const joinable = joinableCharacters([...forms, ...pieces.map((p) => p.form)]);
   // Built on the first text long enough to hold a piece: most scrubbers never see one.
   let matchers: PieceMatcher[] | null = null;
@@ -976,6 +1018,18 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
       }
     };
     for (const reading of readings) addPieces(reading.chars, mapOf(reading));
+    // With separators between a secret's characters (skeletonForms); a cut text's end also when it
+    // spells the start of one so.
+    if (skeletons.length > 0) {
+      for (const reading of readings) {
+        const skeleton = skeletonOf(reading);
+        for (const form of skeletons) addRuns(occurrences(skeleton.chars, form), form.length, skeleton.map);
+        // A piece's length at least: a cut answer's last words ("... Bearer, Basic") spell the start
+        // of a scheme's secret once their punctuation is gone.
+        const tail = cut ? cutSecretTail(skeleton.chars, skeletons) : 0;
+        if (tail >= MIN_PIECE_LENGTH) ranges.push([skeleton.map.starts[skeleton.chars.length - tail]!, text.length]);
+      }
+    }
     // Read as it stands, too, where the text holds escapes: a stray `%` or `&#` just before a secret
     // (`100%deadbeef...`) decodes together with its first characters, and the decoded text no
     // longer spells it. The folded source is as long as the source, whatever case folding does to a

@@ -48,6 +48,9 @@ export function echoedForms(secret: string): Record<string, string> {
     base64urlOffset2: Buffer.from(`xy${secret}!`).toString('base64url'),
     base64JsonEscaped: JSON.stringify(bytes.toString('base64')).slice(1, -1).replace(/\//g, '\\/'),
     hex: bytes.toString('hex'),
+    // Separators put between its characters: spaced out, and a hexdump of the request.
+    spacedOut: [...secret].join(' '),
+    hexdump: [...bytes].map(hex2).join(' '),
     tokenOnly: token,
     tokenPercent: encodeURIComponent(token),
   };
@@ -90,6 +93,7 @@ export function leakScanner(text: string): (secret: string) => string | null {
     .replace(/\\\//g, '/')
     .replace(/%([0-9a-f]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
     .toLowerCase();
+  let skeletonOfText: string | undefined;
   return (secret) => {
     for (const part of sensitiveParts(secret)) {
       for (const t of telltales(part)) {
@@ -98,6 +102,16 @@ export function leakScanner(text: string): (secret: string) => string | null {
       }
     }
     for (const part of sensitiveParts(secret)) if (decoded.includes(part.toLowerCase())) return `decoded:${part}`;
+    // Its letters and digits with anything between them (a secret spelled out with separators), and
+    // its hex form's.
+    for (const part of sensitiveParts(secret)) {
+      for (const spelled of [part, Buffer.from(part).toString('hex')]) {
+        const core = skeleton(spelled);
+        if (core.length >= 12 && (skeletonOfText ??= skeleton(text)).includes(core)) return `skeleton:${spelled}`;
+      }
+    }
     return null;
   };
 }
+
+const skeleton = (text: string) => text.toLowerCase().replace(/[^0-9a-z]+/g, '');
