@@ -186,6 +186,17 @@ export function dateTimeField(field: string, value: string): Date {
 }
 
 /**
+ * A list's `since` and `until` query parameters (the event pull, a destination's delivery log), each
+ * optional; `until` before `since` is a mistake named as one, never an empty page.
+ */
+export function sinceUntil(q: { since?: string; until?: string }): { since: Date | null; until: Date | null } {
+  const since = q.since === undefined ? null : dateTimeField('since', q.since);
+  const until = q.until === undefined ? null : dateTimeField('until', q.until);
+  if (since && until && since > until) throw invalid('until', 'is before since');
+  return { since, until };
+}
+
+/**
  * Turns a validated agent record into wire-event inputs: the agent's preflight_id when given (it is
  * the idempotency key for retried batches), else a new one; occurred_at when given, else `now`.
  */

@@ -9,12 +9,12 @@ import {
   PreflightRequestSchema,
   PreflightResponseSchema,
 } from '../schemas/published.js';
-import { AppError, invalid } from '../../errors.js';
+import { AppError } from '../../errors.js';
 import { producerValidatorCompiler } from '../producerValidation.js';
 import { runPreflight, recordAgentDecisions, MAX_INPUT_BYTES, MAX_BATCH } from '../../events/record.js';
 import { pullEvents, START } from '../../events/pull.js';
 import { decodePullCursor, encodePullCursor, MAX_CURSOR_LENGTH } from '../../events/pullCursor.js';
-import { dateTimeField } from '../../events/contract.js';
+import { sinceUntil } from '../../events/contract.js';
 import { StoredJson, storedJsonSerializerCompiler } from '../storedJsonPage.js';
 
 // Query strings are text: the API never coerces types, so the number is checked by pattern.
@@ -144,9 +144,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
       const { org_id } = req.params;
       const q = req.query;
       // The schema's "date-time" format is looser than what the API takes: parseDateTime has the last word.
-      const since = q.since === undefined ? null : dateTimeField('since', q.since);
-      const until = q.until === undefined ? null : dateTimeField('until', q.until);
-      if (since && until && since > until) throw invalid('until', 'is before since');
+      const { since, until } = sinceUntil(q);
       const after = q.cursor === undefined ? null : decodePullCursor(ctx.keyRing, org_id, q.cursor);
       const page = await pullEvents(ctx.db, org_id, { after, since, until, limit: pageSize(q.limit, EVENTS_PAGE_LIMIT) });
       return {

@@ -116,6 +116,15 @@ describe.each(DB_KINDS)('date-times the API takes (%s)', (kind) => {
       expectRefused(await attempts(`until=${encodeURIComponent(value)}`), 'until', value);
     });
 
+    // It answered an empty page, where the pull API names the mistake (an attacker review).
+    it('answers 400 for an until before since, as the pull API does', async () => {
+      for (const list of [attempts, pull]) {
+        const res = await list('since=2026-12-06T00:00:00Z&until=2026-12-05T00:00:00Z');
+        expect(res.status, res.text).toBe(400);
+        expect(res.body.error.message).toMatch(/until.*is before since/);
+      }
+    });
+
     it('takes a leap second', async () => {
       for (const q of [`since=${encodeURIComponent(LEAP)}`, `until=${encodeURIComponent(LEAP)}`]) {
         const res = await attempts(q);

@@ -14,7 +14,7 @@ import { ReplayAccepted, ReplayDone } from '../../schemas/replays.js';
 import { destinationStats } from '../../../queue/stats.js';
 import { listAttempts } from '../../../queue/attempts.js';
 import { invalid } from '../../../errors.js';
-import { dateTimeField } from '../../../events/contract.js';
+import { dateTimeField, sinceUntil } from '../../../events/contract.js';
 import { recordTrail } from '../../../trail/record.js';
 import { actorOf } from '../../actor.js';
 import { decodeAttemptsCursor, encodeAttemptsCursor } from './cursors.js';
@@ -151,8 +151,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
         beforeId: q.cursor === undefined ? null : decodeAttemptsCursor(q.cursor),
         outcome: q.outcome ?? null,
         // The schema's "date-time" format is looser than what the API takes: parseDateTime has the last word.
-        since: q.since === undefined ? null : dateTimeField('since', q.since),
-        until: q.until === undefined ? null : dateTimeField('until', q.until),
+        ...sinceUntil(q),
       });
       return { attempts: page.attempts, next_cursor: page.afterId !== null ? encodeAttemptsCursor(page.afterId) : null };
     },
