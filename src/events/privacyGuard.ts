@@ -42,8 +42,11 @@ export const STRING_FIELDS = [
 
 const SAFE_SEGMENT = /^[A-Za-z0-9_.@-]{1,64}$/;
 
-/** A version number alone, maybe after a "v" and before a pre-release or build suffix: "1.0.0.0", "v2.1.0.0-beta". */
-const VERSION_NUMBER = /^[vV]?\d{1,5}(?:\.\d{1,5}){1,4}(?:[-+][0-9A-Za-z.-]{1,32})?$/;
+/**
+ * A version number alone, maybe after a "v" and before a pre-release or build suffix that starts with
+ * a letter and holds no dotted quad: "1.0.0.0", "v2.1.0.0-beta"; not "1.0-10.0.0.1" nor "v1+rc.10.0.0.1".
+ */
+const VERSION_NUMBER = /^[vV]?\d{1,5}(?:\.\d{1,5}){1,4}(?:[-+][A-Za-z](?![\w.-]*\d{1,3}(?:\.\d{1,3}){3})[\w.-]{0,31})?$/;
 
 /**
  * Nine or more digits in a row: in an identifier or a one-line summary that is a value (an SSN or an

@@ -49,9 +49,8 @@ const LOOSE_QUAD = '\\d{1,3}(?:\\.\\d{1,3}){3}';
  *   ("HIER_DIRECT/10.0.0.1");
  * - a name ending in "version" and "=", ":", "(" or ">", quoted or not: .NET's assembly names and
  *   binding redirects ("Version=13.0.0.0", oldVersion="0.0.0.0-13.0.0.0", AssemblyVersion("1.0.0.0"),
- *   <FileVersion>1.0.0.0</FileVersion>), manifests ("version": "1.0.0.0"), or then a blank, as prose
- *   names one ("agent version 4.2.0.1"). "version" starts a word or is capitalized (camel case), so
- *   "conversion" is no such name;
+ *   <FileVersion>1.0.0.0</FileVersion>), manifests ("version": "1.0.0.0"). "version" starts a word or is
+ *   capitalized (camel case), so "conversion" is no such name;
  * - a brand's version in Chrome's client hints (Sec-CH-UA-Full-Version-List: "Not_A Brand";v="8.0.0.0").
  * The second quad of a range counts as the first does.
  */
@@ -59,7 +58,7 @@ const PRODUCT_TOKEN = '(?<![^\\s(;])[A-Z][A-Z0-9]{0,31}[a-z][A-Za-z0-9]{0,31}/';
 /** A reduced user agent's version: the major version, then zeros. */
 const PRODUCT_VERSION = /^\d{1,3}\.0\.0\.0$/;
 const PRODUCT_BEFORE_RE = new RegExp(`(?<=${PRODUCT_TOKEN})`, 'y');
-const VERSION_CONTEXTS = [`(?:Version|(?<![A-Za-z])(?:version|VERSION))(?:["']?[ \\t]{0,16}[=:(>][ \\t]{0,3}["']?|[ \\t]{1,3})`, '";v="'];
+const VERSION_CONTEXTS = [`(?:Version|(?<![A-Za-z])(?:version|VERSION))["']?[ \\t]{0,16}[=:(>][ \\t]{0,3}["']?`, '";v="'];
 const VERSION_BEFORE_RE = new RegExp(`(?<=(?:${VERSION_CONTEXTS.join('|')})(?:${LOOSE_QUAD}-)?)`, 'y');
 
 // One greedy character class and nothing after it: never backtracks. A run starts where a word

@@ -881,6 +881,9 @@ interface ValueSpan {
   next?: ValueSpan;
 }
 
+/** A form's next parameter, bracketed or percent-encoded too ("&commit=", "&user[email]=", "&user%5Bemail%5D="). */
+const NEXT_FORM_PARAMETER = /&[A-Za-z_][\w.%[\]-]{0,63}=/y;
+
 /** The value starting at `p` (quoted up to its closing quote, or unquoted up to its context's end). */
 function valueAt(text: string, p: number, context: Context, scans: Scans, op = ''): ValueSpan | null {
   const q = text[p];
@@ -900,8 +903,11 @@ function valueAt(text: string, p: number, context: Context, scans: Scans, op = '
     if (close !== -1 && (after === undefined || after === ';' || isBlank(after) || isQuote(after)) && !/\s/.test(text.slice(p + 1, close)))
       return { start: p + 1, end: close, quoted: true };
   }
-  // A form's empty value, the next parameter right after it ("password=&commit=Log+in").
-  if (q === '&' && pairStartsAt(text, p + 1)) return null;
+  // A form's empty value, the next parameter right after it ("password=&commit=Log+in", "&user[remember_me]=0").
+  if (q === '&') {
+    NEXT_FORM_PARAMETER.lastIndex = p;
+    if (NEXT_FORM_PARAMETER.test(text)) return null;
+  }
   const e = scans.end(context, p);
   if (e - p > MAX_VALUE || (context === 'xml' && text[e] !== '<')) return null;
   let start = p;
@@ -984,7 +990,8 @@ function skipBackRun(text: string, p: number, max: number, isRun: (c: string | u
 /** The context a value given to the name at `nameStart` ends by (see Context). */
 function contextOf(text: string, nameStart: number): Context {
   const before = text[nameStart - 1];
-  if (before === '?' || before === '&') return 'query';
+  // A form's bracketed parameter ("user[password]=", "user%5Bpassword%5D=") is a query's too.
+  if (before === '?' || before === '&' || before === '[' || PERCENT_OPEN_BRACKET.test(text.slice(nameStart - 3, nameStart))) return 'query';
   if (before === ';') return 'conn';
   if (isQuote(before)) return 'json';
   return startsLine(text, nameStart) ? 'line' : 'plain';
@@ -1545,7 +1552,7 @@ function heldValue(text: string, v: number): ValueSpan | null {
 }
 
 /** The value given to the name at [nameStart, nameEnd), or null; `prose`: the language of its prose links, if it has any. */
-const PERCENT_OPEN_BRACKET = /^%5b/i;
+const PERCENT_OPEN_BRACKET = /%5b$/i;
 const PERCENT_CLOSE_BRACKET = /^%5d$/i;
 
 function valueOfName(text: string, nameStart: number, nameEnd: number, scans: Scans, prose: string | null = null): ValueSpan | null {
@@ -2540,8 +2547,8 @@ const AUTH_SCHEME = new RegExp(String.raw`(?<![A-Za-z0-9_])(?:authorization${HEA
  * An Authorization (or Proxy-Authorization) header's value with no scheme these rules know: the key
  * itself (`Authorization: X`, `{"authorization": "X"}`), or a scheme word of another vendor's and the
  * credential after it (`Custom X`). Basic and Bearer are read by their own rules (basicAuth.ts, above);
- * Digest's and AWS's parameters are `name=value` lists, not one credential. Judged as a secret
- * (isSecretValue): "Authorization: required", "granted", "pending-approval" are words, not keys.
+ * Digest's and AWS's parameters are `name=value` lists, not one credential. Judged as a bare key
+ * (isBareKey): "Authorization: required", "granted", a request's id are no keys.
  */
 const AUTH_HEADER = new RegExp(String.raw`(?<![A-Za-z0-9_])authorization${HEADER_VALUE_LINK}`, 'gi');
 const OTHER_SCHEME = /^[A-Za-z][A-Za-z0-9-]{0,23}$/;
@@ -2556,31 +2563,52 @@ function schemeFindings(text: string, out: Finding[], scans: Scans): void {
   }
   AUTH_HEADER.lastIndex = 0;
   while ((m = AUTH_HEADER.exec(text)) !== null) {
-    const value = authHeaderValue(text, m.index + m[0].length, scans);
+    const value = authHeaderValue(text, m.index + m[0].length, m[0].includes('='), scans);
     if (value !== null) out.push({ type: 'PASSWORD', start: value.start, end: value.end });
   }
 }
 
-/** The credential of an Authorization header whose value starts at `v` (AUTH_HEADER), or null. */
-function authHeaderValue(text: string, v: number, scans: Scans): ValueSpan | null {
-  const first = valueAt(text, v, 'plain', scans);
+/**
+ * The credential of an Authorization header whose value starts at `v` (AUTH_HEADER), or null.
+ * `form`: the header is a form's parameter (`authorization=`), where `+` is a blank.
+ */
+function authHeaderValue(text: string, v: number, form: boolean, scans: Scans): ValueSpan | null {
+  const first = valueAt(text, v, form ? 'query' : 'plain', scans);
   if (first === null || first.quoted) return null;
   const word = text.slice(first.start, first.end);
   if (SCHEME_READ_ELSEWHERE.test(word)) return null;
   // Form-encoded, the blank after the scheme a '+' ("authorization=Custom+X").
-  const plus = word.indexOf('+');
+  const plus = form ? word.indexOf('+') : -1;
   if (plus > 0 && OTHER_SCHEME.test(word.slice(0, plus))) {
     if (SCHEME_READ_ELSEWHERE.test(word.slice(0, plus))) return null;
-    const rest = word.slice(plus + 1);
-    return isSecretValue(rest, false) ? { start: first.start + plus + 1, end: first.end, quoted: false } : null;
+    return isBareKey(word.slice(plus + 1)) ? { start: first.start + plus + 1, end: first.end, quoted: false } : null;
   }
-  const gap = skipRun(text, first.end, 4, (c) => c === ' ' || c === '\t' || c === '+');
+  const gap = skipRun(text, first.end, 4, isPad);
   if (gap > first.end && OTHER_SCHEME.test(word)) {
     const second = valueAt(text, gap, 'plain', scans);
-    if (second !== null && isSecretValue(text.slice(second.start, second.end), second.quoted)) return second;
+    if (second !== null && !second.quoted && isBareKey(text.slice(second.start, second.end))) return second;
   }
-  return isSecretValue(word, false) ? first : null;
+  return isBareKey(word) ? first : null;
 }
+
+/**
+ * A key given with no scheme (authHeaderValue): a secret's value (isSecretValue) of upper case, lower
+ * case and digits, not an ID that happens to follow the word "authorization" in a log or a payment
+ * record (an attacker review found each refused): a UUID, an object id with its type's prefix
+ * (`txn_...`, Stripe Issuing's `iauth_...`, `req_...`), a name in CamelCase (`ApprovedByManager2024`,
+ * `OAuth2ClientCredentials`), an upper-case code (`AUTH0000123456789ABC`).
+ */
+function isBareKey(value: string): boolean {
+  if (!isSecretValue(value, false) || !THREE_CLASSES.test(value) || UUID_SHAPE.test(value) || PREFIXED_ID.test(value)) return false;
+  // Words, at most one of them shorter than three letters ("By"): a random key splits into many short ones.
+  const words = value.split(CAMEL_OR_DIGITS).filter((w) => w !== '');
+  return !(words.length >= 2 && words.every((w) => CAMEL_WORD.test(w)) && words.filter((w) => w.length < 3).length <= 1);
+}
+const THREE_CLASSES = /^(?=.*[a-z])(?=.*[A-Z])(?=.*[0-9])/;
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const PREFIXED_ID = /^[A-Za-z]{1,12}_[A-Za-z0-9]{8,}$/;
+const CAMEL_OR_DIGITS = /[0-9]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/;
+const CAMEL_WORD = /^(?:[A-Z]?[a-z]+|[A-Z]{1,4})$/;
 
 // A Cookie or Set-Cookie header, then its "name=value" pairs, "; " between them (any HEADER_VALUE_LINK).
 const COOKIE_HEADER = new RegExp(String.raw`(?<![A-Za-z0-9_-])(?:set-)?cookie${HEADER_VALUE_LINK}`, 'gi');
