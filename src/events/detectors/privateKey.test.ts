@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { detectAndMask } from '../mask.js';
 import { fill, found, typesIn } from '../../../test/support/detection.js';
@@ -329,5 +330,43 @@ describe('linear time on adversarial 1 MiB inputs', () => {
     ['wrapped encoded run', fill(`LS0tLS1CRUdJTi${line}`.slice(0, 76) + '\n'), []],
   ] as const)('%s completes', (_name, text, types) => {
     expect([...new Set(typesIn(text))]).toEqual(types);
+  });
+});
+
+// A key's DER in base64 on one line, without its PEM lines (an attacker review found each forwarded
+// raw): keys made here, in every format a tool exports one in. Public keys are no secret.
+describe('a private key as one line of base64 DER', () => {
+  const der = (key: import('node:crypto').KeyObject, type: 'pkcs8' | 'pkcs1' | 'sec1', passphrase?: string) =>
+    key.export(passphrase ? { format: 'der', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase } : { format: 'der', type }).toString('base64');
+  const keys = {
+    ed25519: generateKeyPairSync('ed25519'),
+    x25519: generateKeyPairSync('x25519'),
+    ed448: generateKeyPairSync('ed448'),
+    p256: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+    p384: generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+    p521: generateKeyPairSync('ec', { namedCurve: 'P-521' }),
+    rsa: generateKeyPairSync('rsa', { modulusLength: 2048 }),
+  };
+  const cases: Array<[string, string]> = [
+    ...Object.entries(keys).map(([name, k]): [string, string] => [`${name} PKCS#8`, der(k.privateKey, 'pkcs8')]),
+    ['RSA PKCS#1', der(keys.rsa.privateKey, 'pkcs1')],
+    ...(['p256', 'p384', 'p521'] as const).map((name): [string, string] => [`${name} SEC1`, der(keys[name].privateKey, 'sec1')]),
+    ['encrypted PKCS#8', der(keys.p256.privateKey, 'pkcs8', 'correct horse')],
+  ];
+
+  it.each(cases)('%s', (_name, b64) => {
+    for (const text of [`Blocked ED25519_KEY=${b64}`, `{"private_key": "${b64}"}`, b64])
+      expect(found(text), text.slice(0, 40)).toContainEqual(['PRIVATE_KEY', b64]);
+  });
+
+  it.each(Object.entries(keys))('the %s public key is none', (_name, k) => {
+    const spki = k.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+    expect(typesIn(spki)).not.toContain('PRIVATE_KEY');
+  });
+
+  it('a start alone, or inside a longer run, is none', () => {
+    expect(typesIn('MC4CAQAwBQYDK2VwBCIEI')).toEqual([]);
+    expect(typesIn(`x${'MC4CAQAwBQYDK2VwBCIEI'.repeat(5)}`)).not.toContain('PRIVATE_KEY');
+    expect([...new Set(typesIn(fill('MC4CAQAwBQYDK2VwBCIEI ')))]).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@
  *   Kubernetes Secret's `tls.key:` holds it: every such value starts with "LS0tLS1CRUdJTi" (base64 of
  *   "-----BEGIN"). The run is decoded once and reported whole when the decoded text holds a private
  *   key by the rules here; a certificate ("client-certificate-data:") decodes to no private key.
+ * - A key's DER in base64 with no PEM lines around it (derFindings).
  *
  * A block is a key only when its body holds key material (KeyMaterial): base64 runs adding up to
  * about the smallest real key of its format (MIN_KEY_MATERIAL), reading as random text does
@@ -417,7 +418,32 @@ function encodedFindings(text: string): Finding[] {
   return out;
 }
 
+/**
+ * A private key's DER in base64 without its PEM lines (one line: an environment variable, a JSON
+ * field, `openssl pkey -outform DER | base64`), known by how its encoding starts, which its format
+ * fixes: PKCS#8 (Ed25519, X25519, Ed448, EC, RSA), encrypted PKCS#8 (PBES2), PKCS#1 RSA and SEC1 EC
+ * (P-256, P-384, P-521). A public key starts otherwise (SubjectPublicKeyInfo: "MCowBQYDK2Vw",
+ * "MFkwEwYHKoZIzj0C", "MIIBIjAN...AQEFAAOC"). Not OpenSSH's body: its first line is the same header
+ * for every key ("openssh-key-v1", "none", the key type), what documentation quotes.
+ */
+const DER_KEY_START_RE =
+  /(?<![A-Za-z0-9+/])(?:MC4CAQAwBQYDK2V[uw]BCIEI|MEcCAQAwBQYDK2VxBDsEO|MI[A-Za-z0-9+/]{2}AgEAMB[AM]GByqGSM49AgEG|MII[A-Za-z0-9+/]{3}IBADANBgkqhkiG9w0BAQEFAAS|MII[A-Za-z0-9+/]{3}IBAAKC|MHcCAQEE|MIGkAgEBBD|MIHcAgEBBE|MI[A-Za-z0-9+/]{2,6}(?:BgkqhkiG9w0BBQ0w|GCSqGSIb3DQEFDT))/g;
+/** The shortest such key in base64: Ed25519's PKCS#8, 48 bytes. */
+const MIN_DER_KEY = 64;
+
+function derFindings(text: string): Finding[] {
+  const out: Finding[] = [];
+  const re = new RegExp(DER_KEY_START_RE.source, 'g');
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    const end = base64RunEnd(text, m.index);
+    re.lastIndex = end;
+    if (end - m.index >= MIN_DER_KEY) out.push({ type: 'PRIVATE_KEY', start: m.index, end });
+  }
+  return out;
+}
+
 export function detectPrivateKeys(text: string): Finding[] {
   const blocks = blockFindings(text);
-  return [...blocks, ...tailFindings(text, blocks), ...encodedFindings(text)].sort((a, b) => a.start - b.start);
+  return [...blocks, ...tailFindings(text, blocks), ...encodedFindings(text), ...derFindings(text)].sort((a, b) => a.start - b.start);
 }
