@@ -322,21 +322,43 @@ export function shownUrl(url: string): string {
   return `${parsed.protocol}//${parsed.host}${path}${search}${parsed.hash}`;
 }
 
-/** The mask as a client percent-encoding its brackets writes it (one pattern: isShownUrlOf, holdsUrlMask). */
-const ENCODED_MASK = /%5Bredacted%5D/gi;
+/**
+ * The mask in any letter case, its brackets as written or percent-encoded (one pattern: isShownUrlOf,
+ * holdsUrlMask): a client that rebuilds a query, or a person retyping it, sends it so.
+ */
+const ANY_MASK = /\[redacted\]|%5Bredacted%5D/gi;
 
 /**
  * Whether `sent` is `stored` as shownUrl shows it, credentials masked: the stored URL, sent back
- * unchanged (also by a client that percent-encodes the mask's brackets as it rebuilds a query).
+ * unchanged (also with the mask in capitals or its brackets percent-encoded).
  */
 export function isShownUrlOf(sent: string, stored: string): boolean {
   if (sent === stored) return false;
   const shown = shownUrl(stored);
-  return shown !== stored && shown === sent.replace(ENCODED_MASK, URL_SECRET_MASK);
+  return shown !== stored && shown === sent.replace(ANY_MASK, URL_SECRET_MASK);
 }
 
-/** Why a URL holding the mask is refused: a URL shown back and edited lacks its credential. */
-export const URL_MASK_MESSAGE = `holds ${URL_SECRET_MASK}, which the API shows in place of the URL's credential: send the whole URL, credential included, or the URL exactly as shown to keep it`;
+/** Why a URL holding the mask or another placeholder is refused: a URL shown back and edited lacks its credential. */
+export const URL_MASK_MESSAGE = `holds ${URL_SECRET_MASK}, or another placeholder, where a credential goes (the API shows ${URL_SECRET_MASK} in place of the URL's credential): send the whole URL, credential included, or the URL exactly as shown to keep it`;
 
-/** Whether a URL holds the mask shownUrl writes, as written or percent-encoded: a shown URL edited, its credential missing. */
-export const holdsUrlMask = (url: string): boolean => url.replace(ENCODED_MASK, URL_SECRET_MASK).includes(URL_SECRET_MASK);
+/**
+ * A path segment's or a query value's placeholder for a credential, as people write one over the mask
+ * the API showed (an attacker review found each stored as the credential, while reads still showed
+ * [redacted]): a mask word in brackets of any kind (`<redacted>`, `{redacted}`, `[ hidden ]`), the
+ * word REDACTED alone, a run of stars or bullets.
+ */
+const PLACEHOLDER = /^\s*(?:[[<{(]\s*(?:redacted|masked|hidden|removed|omitted|secret|token|credentials?)\s*[\]>})]|redacted|[*•]{3,})\s*$/i;
+
+/** Whether a URL holds the mask shownUrl writes, or another placeholder (PLACEHOLDER): a shown URL edited, its credential missing. */
+export function holdsUrlMask(url: string): boolean {
+  if (url.replace(ANY_MASK, URL_SECRET_MASK).includes(URL_SECRET_MASK)) return true;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  const parts = parsed.pathname.split(/[/;]/).map(decoded);
+  for (const [name, value] of parsed.searchParams) parts.push(name, value);
+  return parts.some((part) => PLACEHOLDER.test(part));
+}

@@ -107,6 +107,18 @@ describe.each(DB_KINDS)("a credential in a destination's URL (%s)", (kind) => {
     const encoded = await call('POST', base(), { url: `${receiver.url}/x?token=%5Bredacted%5D` });
     expect(encoded.status, encoded.text).toBe(400);
     expect(encoded.body.error.message).toMatch(/^url: holds \[redacted\]/);
+    // Another placeholder over the mask would have been stored as the credential while reads still
+    // showed [redacted] (an attacker review): each is refused as the mask is.
+    for (const placeholder of ['REDACTED', '<redacted>', '[ redacted ]', '[hidden]', '{redacted}', '%3Credacted%3E', '****']) {
+      const res = await call('PATCH', `${base()}/${id}`, { url: `${receiver.url}/edit?token=${placeholder}` });
+      expect(res.status, `${placeholder}: ${res.text}`).toBe(400);
+      expect(res.body.error.message).toMatch(/^url: holds \[redacted\], or another placeholder/);
+    }
+    // The mask in capitals, sent back over the URL as shown, keeps the stored credential.
+    const capitals = await call('PATCH', `${base()}/${id}`, { url: `${receiver.url}/edit?token=[REDACTED]` });
+    expect(capitals.status, capitals.text).toBe(200);
+    expect((await call('POST', `${base()}/${id}/test`)).body.ok).toBe(true);
+    expect(receiver.requests.at(-1)!.path).toBe(`/edit?token=${TOKEN}`);
     // A new credential in its place is taken.
     const replaced = await call('PATCH', `${base()}/${id}`, { url: `${receiver.url}/edit?token=NEWSECRETxyz987654` });
     expect(replaced.status, replaced.text).toBe(200);
