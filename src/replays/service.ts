@@ -44,19 +44,21 @@ const tooManyRunning = (running: number, limits: ReplayLimits) =>
   );
 
 /**
- * The caps, read before anything is written: a request they refuse used to queue its first batch,
- * then count up to AEGIS_MAX_REPLAY_EVENTS events in the same write transaction, whose transaction id
- * held back every organization's pull API (docs/history.md) for as long as the count ran, on every
- * refused request (an attacker review). Read without the organization's lock, on statements that
- * write nothing; the batch's transaction checks both again under it, for requests racing this one.
- * A window of less than one batch is answered at once, never a background replay: no running cap.
+ * The caps, read before anything is written, and the window's events (at most the cap and one): a
+ * request they refuse used to queue its first batch, then count up to AEGIS_MAX_REPLAY_EVENTS events
+ * in the same write transaction, whose transaction id held back every organization's pull API
+ * (docs/history.md) for as long as the count ran, on every refused request (an attacker review).
+ * Read without the organization's lock, on statements that write nothing; the batch's transaction
+ * checks the running replays again under it, for requests racing this one. A window of less than one
+ * batch is answered at once, never a background replay: no running cap.
  */
-async function refuseOverCaps(db: Db, orgId: string, plan: { start: Date; to: Date }, limits: ReplayLimits): Promise<void> {
+async function refuseOverCaps(db: Db, orgId: string, plan: { start: Date; to: Date }, limits: ReplayLimits): Promise<number> {
   const events = await countInWindow(db, orgId, plan.start, plan.to, limits.maxEvents + 1);
   if (events > limits.maxEvents) throw windowTooLarge(limits);
-  if (events < limits.batch) return;
+  if (events < limits.batch) return events;
   const running = await repo.runningReplayCount(db, orgId);
   if (running >= limits.maxRunningPerOrg) throw tooManyRunning(running, limits);
+  return events;
 }
 
 export async function requestRangeReplay(
@@ -71,7 +73,7 @@ export async function requestRangeReplay(
   // transaction that accepts it, after the caps, so a refused request changes nothing.
   const { db, limits } = deps;
   const plan = await planRangeReplay(db, dest, window, deps.retentionDays);
-  await refuseOverCaps(db, dest.orgId, plan, limits);
+  const counted = await refuseOverCaps(db, dest.orgId, plan, limits);
   let replayId: string | null = null;
   const first = await queueReplayBatch(
     db,
@@ -92,13 +94,12 @@ export async function requestRangeReplay(
           await record?.(tx); // the whole window: answered now
           return;
         }
-        // Counted before the organization's lock, and only up to the cap: a window of millions of
-        // events must not hold every other replay request (and destination change) of its org waiting.
-        // The batch as read plus what lies after its last event: an event committed since the batch
-        // was read and dated before that point is never walked, so it must not be counted either
-        // (a finished walk short of the estimate says events were removed by retention).
-        const total = b.scanned + (await countInWindow(tx, dest.orgId, plan.start, plan.to, Math.max(0, limits.maxEvents + 1 - b.scanned), b.last));
-        if (total > limits.maxEvents) throw windowTooLarge(limits);
+        // The window's events as counted before this transaction (refuseOverCaps): counting here held
+        // the transaction's id, and with it every organization's pull API, for as long as a count of
+        // millions ran, and requests sent at once all counted (a review). Every event it counted was
+        // committed before the walk starts, so a finished walk short of it says events were removed
+        // by retention; one recorded since is walked without being counted (the estimate is low).
+        const total = counted;
         const running = await repo.lockRunningReplayCount(tx, dest.orgId);
         if (running >= limits.maxRunningPerOrg) throw tooManyRunning(running, limits);
         replayId = newId('rpl');
