@@ -46,6 +46,18 @@ describe('an Authorization header in other shapes', () => {
     expect(refusedAsPassword(text)).toBe(true);
   });
 
+  // A review found these let through by the first version of the id rules.
+  it.each([
+    'Authorization: 0f6c3e2a9b8d7c6e5f4a3b2c1d0e9f8a',
+    '{"authorization": "0f6c3e2a9b8d7c6e5f4a3b2c1d0e9f8a"}',
+    'Authorization: zq8vt2xkp9mw4rltyc3abqw9nfhs7d2k',
+    'Authorization: ZQ8VT2XKP9MW4RLTYC3ABQW9NFHS7D2K',
+    'Authorization: secret_Zq8vT2xkP9mW4rLtYc3AbQw9',
+  ])('a key of one case, hex or with a key prefix: %s', (text) => {
+    expect(passwordsIn(text)).toHaveLength(1);
+    expect(refusedAsPassword(text)).toBe(true);
+  });
+
   it('reads a bare key with a "+" whole, outside a form', () => {
     const key = 'Zq8vT2xkP9mW4rLtYc3Ab+Qw9==';
     expect(passwordsIn(`Authorization: ${key}`)).toEqual([key]);

@@ -2593,20 +2593,29 @@ function authHeaderValue(text: string, v: number, form: boolean, scans: Scans): 
 
 /**
  * A key given with no scheme (authHeaderValue): a secret's value (isSecretValue) of upper case, lower
- * case and digits, not an ID that happens to follow the word "authorization" in a log or a payment
- * record (an attacker review found each refused): a UUID, an object id with its type's prefix
- * (`txn_...`, Stripe Issuing's `iauth_...`, `req_...`), a name in CamelCase (`ApprovedByManager2024`,
- * `OAuth2ClientCredentials`), an upper-case code (`AUTH0000123456789ABC`).
+ * case and digits, hex of 32 digits or more, or 24 or more letters of one case and digits; not an ID
+ * that happens to follow the word "authorization" in a log or a payment record (an attacker review
+ * found each refused): a UUID, an object id with its type's prefix (`txn_...`, Stripe Issuing's
+ * `iauth_...`, `req_...`; `secret_...`, `key_...` are keys'), a name in CamelCase
+ * (`ApprovedByManager2024`, `OAuth2ClientCredentials`), an upper-case code (`AUTH0000123456789ABC`).
  */
 function isBareKey(value: string): boolean {
-  if (!isSecretValue(value, false) || !THREE_CLASSES.test(value) || UUID_SHAPE.test(value) || PREFIXED_ID.test(value)) return false;
+  if (!isSecretValue(value, false) || UUID_SHAPE.test(value)) return false;
+  // A prefix that says key ("secret_...", "key_...", "api_...") is a key's, any other an object's id.
+  const prefix = PREFIXED_ID.exec(value)?.[1];
+  if (prefix !== undefined && !KEY_PREFIX.test(prefix)) return false;
+  // Hex of a key's length (Datadog's 32 digits), or a long random run in one case: a key too.
+  if (!THREE_CLASSES.test(value) && !(MIXED_HEX.test(value) && value.length >= 32) && !(value.length >= 24 && ONE_CASE_KEY.test(value))) return false;
   // Words, at most one of them shorter than three letters ("By"): a random key splits into many short ones.
   const words = value.split(CAMEL_OR_DIGITS).filter((w) => w !== '');
   return !(words.length >= 2 && words.every((w) => CAMEL_WORD.test(w)) && words.filter((w) => w.length < 3).length <= 1);
 }
 const THREE_CLASSES = /^(?=.*[a-z])(?=.*[A-Z])(?=.*[0-9])/;
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PREFIXED_ID = /^[A-Za-z]{1,12}_[A-Za-z0-9]{8,}$/;
+const PREFIXED_ID = /^([A-Za-z]{1,12})_[A-Za-z0-9]{8,}$/;
+const KEY_PREFIX = /^(?:secret|key|api|apikey|token|sk|rk|pk|pat|access)$/i;
+/** Letters of one case and digits, mixed (isSecretValue has judged the run random). */
+const ONE_CASE_KEY = /^(?=.*\d)(?:[a-z0-9]+|[A-Z0-9]+)$/;
 const CAMEL_OR_DIGITS = /[0-9]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/;
 const CAMEL_WORD = /^(?:[A-Z]?[a-z]+|[A-Z]{1,4})$/;
 
