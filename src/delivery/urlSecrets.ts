@@ -322,10 +322,9 @@ export function shownUrl(url: string): string {
   return `${parsed.protocol}//${parsed.host}${path}${search}${parsed.hash}`;
 }
 
-/**
- * The mask in any letter case, its brackets as written or percent-encoded (one pattern: isShownUrlOf,
- * holdsUrlMask): a client that rebuilds a query, or a person retyping it, sends it so.
- */
+/** The mask as a client percent-encoding its brackets writes it (holdsUrlMask). */
+const ENCODED_MASK = /%5Bredacted%5D/gi;
+/** The mask in any letter case, its brackets as written or percent-encoded (isShownUrlOf): as a person retyping it sends it. */
 const ANY_MASK = /\[redacted\]|%5Bredacted%5D/gi;
 
 /**
@@ -342,23 +341,25 @@ export function isShownUrlOf(sent: string, stored: string): boolean {
 export const URL_MASK_MESSAGE = `holds ${URL_SECRET_MASK}, or another placeholder, where a credential goes (the API shows ${URL_SECRET_MASK} in place of the URL's credential): send the whole URL, credential included, or the URL exactly as shown to keep it`;
 
 /**
- * A path segment's or a query value's placeholder for a credential, as people write one over the mask
- * the API showed (an attacker review found each stored as the credential, while reads still showed
- * [redacted]): a mask word in brackets of any kind (`<redacted>`, `{redacted}`, `[ hidden ]`), the
- * word REDACTED alone, a run of stars or bullets.
+ * A placeholder for a credential, as people write one over the mask the API showed (an attacker
+ * review found each stored as the credential, while reads still showed [redacted]): the mask in any
+ * letter case, a mask word in brackets of any kind (`<redacted>`, `{redacted}`, `[ hidden ]`), the
+ * word REDACTED alone, a run of stars or bullets. Read only where a credential goes (a review found
+ * `?index=redacted` and `/redacted/_bulk` refused): a query value whose name names one (`?token=`,
+ * `?code=`, `?sig=`), and the path's last segment (Sumo Logic's token, a chat hook's secret).
  */
 const PLACEHOLDER = /^\s*(?:[[<{(]\s*(?:redacted|masked|hidden|removed|omitted|secret|token|credentials?)\s*[\]>})]|redacted|[*•]{3,})\s*$/i;
 
 /** Whether a URL holds the mask shownUrl writes, or another placeholder (PLACEHOLDER): a shown URL edited, its credential missing. */
 export function holdsUrlMask(url: string): boolean {
-  if (url.replace(ANY_MASK, URL_SECRET_MASK).includes(URL_SECRET_MASK)) return true;
+  if (url.replace(ENCODED_MASK, URL_SECRET_MASK).includes(URL_SECRET_MASK)) return true;
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     return false;
   }
-  const parts = parsed.pathname.split(/[/;]/).map(decoded);
-  for (const [name, value] of parsed.searchParams) parts.push(name, value);
+  const parts = [decoded(parsed.pathname.split('/').at(-1)!.split(';')[0]!)];
+  for (const [name, value] of parsed.searchParams) if (namesCredential(name)) parts.push(value);
   return parts.some((part) => PLACEHOLDER.test(part));
 }

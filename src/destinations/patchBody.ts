@@ -79,7 +79,8 @@ export function buildPatch(
   });
   if (body.name !== undefined) patch.name = checkDestinationName(body.name);
   const siem = row.siem;
-  if (body.url !== undefined) {
+  // A URL sent back as stored is no change, and never refused (one stored before a rule it breaks).
+  if (body.url !== undefined && body.url !== row.url) {
     patch.url = checkUrl(body.url, deps.allowPrivate, siem);
     // A stored credential is never sent to a new host: whoever can edit a destination must not be able
     // to redirect its secret to a server they control. Moving to another origin needs the credential

@@ -114,6 +114,11 @@ describe.each(DB_KINDS)("a credential in a destination's URL (%s)", (kind) => {
       expect(res.status, `${placeholder}: ${res.text}`).toBe(400);
       expect(res.body.error.message).toMatch(/^url: holds \[redacted\], or another placeholder/);
     }
+    // Only where a credential goes: a setting or a path's word that reads like one is no placeholder.
+    for (const url of [`${receiver.url}/redacted/_bulk`, `${receiver.url}/collector?index=redacted&token=${TOKEN}`]) {
+      const res = await call('POST', base(), { url });
+      expect(res.status, `${url}: ${res.text}`).toBe(201);
+    }
     // The mask in capitals, sent back over the URL as shown, keeps the stored credential.
     const capitals = await call('PATCH', `${base()}/${id}`, { url: `${receiver.url}/edit?token=[REDACTED]` });
     expect(capitals.status, capitals.text).toBe(200);
