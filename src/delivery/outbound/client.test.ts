@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   TEST_CA_PEM,
@@ -389,6 +389,14 @@ describe('outbound client against a real HTTPS receiver', () => {
     // retries nothing itself: the text names neither.
     expect(message).not.toMatch(/SIEM/);
     expect(message).not.toMatch(/retry/i);
+  });
+
+  it('a compressed answer the request never asked for is a sentence, not its bytes read as text', async () => {
+    receiver.setHandler(respondWith(400, gzipSync('{"error":"bad event"}'), { 'content-encoding': 'gzip', 'content-type': 'application/json' }));
+    const result = await client().send({ url: `${receiver.url}/ingest`, headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'response', status: 400, body: '(an answer compressed with gzip, not read: we ask for none)' });
+    receiver.setHandler(respondWith(400, '{"error":"bad event"}', { 'content-encoding': 'identity' }));
+    expect(await client().send({ url: `${receiver.url}/ingest`, headers, body: '{}' })).toMatchObject({ body: '{"error":"bad event"}' });
   });
 
   it('reports a refused connection', async () => {

@@ -256,7 +256,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
         kind: 'response',
         status: res.statusCode,
         headers: scrubbedResponseHeaders(res.headers, scrubber),
-        body: read.text,
+        body: encodedAnswer(res.headers['content-encoding']) ?? read.text,
         durationMs: elapsed(),
       };
       if (read.end !== 'complete') result.truncated = true;
@@ -298,4 +298,16 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       await pools.close();
     },
   };
+}
+
+/**
+ * What stands for an answer body compressed although the request asked for none (it sends no
+ * Accept-Encoding): never decompressed (a small answer can expand to gigabytes), and shown as a
+ * sentence instead of its bytes read as text, which showed as garbage in the delivery log and the
+ * destination's last error (an attacker review). Null for an answer as it came.
+ */
+function encodedAnswer(encoding: string | string[] | undefined): string | null {
+  const value = (Array.isArray(encoding) ? encoding.join(', ') : (encoding ?? '')).trim().toLowerCase();
+  if (value === '' || value === 'identity') return null;
+  return `(an answer compressed with ${value.replace(/[^a-z0-9, -]/g, '').slice(0, 40)}, not read: we ask for none)`;
 }
