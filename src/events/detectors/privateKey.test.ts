@@ -359,6 +359,34 @@ describe('a private key as one line of base64 DER', () => {
       expect(found(text), text.slice(0, 40)).toContainEqual(['PRIVATE_KEY', b64]);
   });
 
+  // A review found these missed by the first version: other curves and algorithms, a 1024-bit RSA
+  // key, base64url, and a key wrapped at 64 columns found by its first line only.
+  it.each([
+    ['secp256k1 SEC1', () => der(generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey, 'sec1')],
+    ['brainpoolP256r1 SEC1', () => der(generateKeyPairSync('ec', { namedCurve: 'brainpoolP256r1' }).privateKey, 'sec1')],
+    ['RSA-1024 PKCS#1', () => der(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey, 'pkcs1')],
+    ['RSA-PSS PKCS#8', () => der(generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).privateKey, 'pkcs8')],
+    ['DSA PKCS#8', () => der(generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }).privateKey, 'pkcs8')],
+    ['X448 PKCS#8', () => der(generateKeyPairSync('x448').privateKey, 'pkcs8')],
+  ])('%s', (_name, make) => {
+    const b64 = make();
+    expect(found(`KEY=${b64}`)).toContainEqual(['PRIVATE_KEY', b64]);
+  });
+
+  it('base64url, and wrapped at 64 or 76 columns', () => {
+    const url = keys.rsa.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64url');
+    expect(found(`KEY=${url}`)).toContainEqual(['PRIVATE_KEY', url]);
+    const rsa = der(keys.rsa.privateKey, 'pkcs8');
+    for (const [width, br] of [
+      [64, '\n'],
+      [76, '\r\n'],
+      [64, '\\n'],
+    ] as const) {
+      const wrapped = rsa.match(new RegExp(`.{1,${width}}`, 'g'))!.join(br);
+      expect(found(`key: ${wrapped}\nthanks`)).toEqual([['PRIVATE_KEY', wrapped]]);
+    }
+  });
+
   it.each(Object.entries(keys))('the %s public key is none', (_name, k) => {
     const spki = k.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
     expect(typesIn(spki)).not.toContain('PRIVATE_KEY');

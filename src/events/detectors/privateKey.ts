@@ -420,23 +420,54 @@ function encodedFindings(text: string): Finding[] {
 
 /**
  * A private key's DER in base64 without its PEM lines (one line: an environment variable, a JSON
- * field, `openssl pkey -outform DER | base64`), known by how its encoding starts, which its format
- * fixes: PKCS#8 (Ed25519, X25519, Ed448, EC, RSA), encrypted PKCS#8 (PBES2), PKCS#1 RSA and SEC1 EC
- * (P-256, P-384, P-521). A public key starts otherwise (SubjectPublicKeyInfo: "MCowBQYDK2Vw",
- * "MFkwEwYHKoZIzj0C", "MIIBIjAN...AQEFAAOC"). Not OpenSSH's body: its first line is the same header
- * for every key ("openssh-key-v1", "none", the key type), what documentation quotes.
+ * field, `openssl pkey -outform DER | base64`; or wrapped at 64 or 76 columns; base64url too), known by
+ * how its encoding starts, which its format fixes: PKCS#8 (any algorithm: its version 0 and the
+ * algorithm's sequence, `...IBAD...`, or Ed25519's, X25519's, Ed448's, X448's and EC's short forms),
+ * encrypted PKCS#8 (PBES2), PKCS#1 RSA and SEC1 EC (any curve). A public key starts otherwise
+ * (SubjectPublicKeyInfo: "MCowBQYDK2Vw", "MFkwEwYHKoZIzj0C", "MIIBIjAN...AQEFAAOC"), and so do a
+ * certificate and a request ("MII...CCA"). Not OpenSSH's body: its first line is the same header for
+ * every key ("openssh-key-v1", "none", the key type), what documentation quotes.
  */
 const DER_KEY_START_RE =
-  /(?<![A-Za-z0-9+/])(?:MC4CAQAwBQYDK2V[uw]BCIEI|MEcCAQAwBQYDK2VxBDsEO|MI[A-Za-z0-9+/]{2}AgEAMB[AM]GByqGSM49AgEG|MII[A-Za-z0-9+/]{3}IBADANBgkqhkiG9w0BAQEFAAS|MII[A-Za-z0-9+/]{3}IBAAKC|MHcCAQEE|MIGkAgEBBD|MIHcAgEBBE|MI[A-Za-z0-9+/]{2,6}(?:BgkqhkiG9w0BBQ0w|GCSqGSIb3DQEFDT))/g;
+  /(?<![A-Za-z0-9+/_-])(?:MC4CAQAwBQYDK2V[uw]BCIEI|ME[cY]CAQAwBQYDK2V[vx]BD[A-Za-z0-9+/_-]EO|MI[A-Za-z0-9+/_-]{2}AgEAMB[AM]GByqGSM49AgEG|MII[A-Za-z0-9+/_-]{3}IBAD|MII[A-Za-z0-9+/_-]{3}IBAAK[BC]|MIIC[A-Za-z0-9+/_-]{2}IBAAKBgQ|MH[A-Za-z0-9+/_-]CAQEE|MI[GH][A-Za-z0-9+/_-]AgEBB|MI[A-Za-z0-9+/_-]{2,6}(?:BgkqhkiG9w0BBQ0w|GCSqGSIb3DQEFDT))/g;
 /** The shortest such key in base64: Ed25519's PKCS#8, 48 bytes. */
 const MIN_DER_KEY = 64;
+
+const isDerChar = (c: string | undefined) => c !== undefined && /[A-Za-z0-9+/=_-]/.test(c);
+
+function derRunEnd(text: string, i: number): number {
+  while (isDerChar(text[i])) i++;
+  return i;
+}
+
+/**
+ * Where a DER key's base64 starting at `start` ends: over the next lines when its first line is as
+ * wide as a wrapping tool makes it (ENCODED_LINE_WIDTHS), each next one as wide and whole groups, the
+ * last no wider. A word after the key ("thanks") is no such line.
+ */
+function derKeyEnd(text: string, start: number): number {
+  let end = derRunEnd(text, start);
+  const width = end - start;
+  if (!ENCODED_LINE_WIDTHS.includes(width)) return end;
+  for (;;) {
+    let next = end;
+    // A line break, as written or escaped in a JSON string ("\n").
+    while (isBlank(text[next]) || (text[next] === '\\' && text[next + 1] === 'n')) next += isBlank(text[next]) ? 1 : 2;
+    const lineEnd = derRunEnd(text, next);
+    const length = lineEnd - next;
+    // Whole groups (both tools pad the last line): a word after the key is none.
+    if (next === end || length === 0 || length > width || length % 4 !== 0) return end;
+    end = lineEnd;
+    if (length < width) return end;
+  }
+}
 
 function derFindings(text: string): Finding[] {
   const out: Finding[] = [];
   const re = new RegExp(DER_KEY_START_RE.source, 'g');
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
-    const end = base64RunEnd(text, m.index);
+    const end = derKeyEnd(text, m.index);
     re.lastIndex = end;
     if (end - m.index >= MIN_DER_KEY) out.push({ type: 'PRIVATE_KEY', start: m.index, end });
   }
