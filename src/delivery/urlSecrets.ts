@@ -322,9 +322,7 @@ export function shownUrl(url: string): string {
   return `${parsed.protocol}//${parsed.host}${path}${search}${parsed.hash}`;
 }
 
-/** The mask as a client percent-encoding its brackets writes it (holdsUrlMask). */
-const ENCODED_MASK = /%5Bredacted%5D/gi;
-/** The mask in any letter case, its brackets as written or percent-encoded (isShownUrlOf): as a person retyping it sends it. */
+/** The mask in any letter case, its brackets as written or percent-encoded (isShownUrlOf, holdsUrlMask): as a person retyping it sends it. */
 const ANY_MASK = /\[redacted\]|%5Bredacted%5D/gi;
 
 /**
@@ -343,23 +341,31 @@ export const URL_MASK_MESSAGE = `holds ${URL_SECRET_MASK}, or another placeholde
 /**
  * A placeholder for a credential, as people write one over the mask the API showed (an attacker
  * review found each stored as the credential, while reads still showed [redacted]): the mask in any
- * letter case, a mask word in brackets of any kind (`<redacted>`, `{redacted}`, `[ hidden ]`), the
- * word REDACTED alone, a run of stars or bullets. Read only where a credential goes (a review found
- * `?index=redacted` and `/redacted/_bulk` refused): a query value whose name names one (`?token=`,
- * `?code=`, `?sig=`), and the path's last segment (Sumo Logic's token, a chat hook's secret).
+ * letter case anywhere; a mask word in brackets of any kind (`<redacted>`, `{redacted}`, `[ hidden ]`)
+ * or a run of stars or bullets as any path segment, matrix parameter or query value (wherever
+ * shownUrl may mask); the word REDACTED alone only where a credential goes, a query value whose name
+ * names one (`?token=`) and the path's last segment (a review found `?index=redacted` and
+ * `/redacted/_bulk` refused).
  */
-const PLACEHOLDER = /^\s*(?:[[<{(]\s*(?:redacted|masked|hidden|removed|omitted|secret|token|credentials?)\s*[\]>})]|redacted|[*•]{3,})\s*$/i;
+const BRACKETED_PLACEHOLDER = /^\s*(?:[[<{(]\s*(?:redacted|masked|hidden|removed|omitted|secret|token|credentials?)\s*[\]>})]|[*•]{3,})\s*$/i;
+const WORD_PLACEHOLDER = /^\s*redacted\s*$/i;
 
-/** Whether a URL holds the mask shownUrl writes, or another placeholder (PLACEHOLDER): a shown URL edited, its credential missing. */
+/** Whether a URL holds the mask shownUrl writes, or another placeholder (see above): a shown URL edited, its credential missing. */
 export function holdsUrlMask(url: string): boolean {
-  if (url.replace(ENCODED_MASK, URL_SECRET_MASK).includes(URL_SECRET_MASK)) return true;
+  if (url.replace(ANY_MASK, URL_SECRET_MASK).includes(URL_SECRET_MASK)) return true;
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     return false;
   }
-  const parts = [decoded(parsed.pathname.split('/').at(-1)!.split(';')[0]!)];
-  for (const [name, value] of parsed.searchParams) if (namesCredential(name)) parts.push(value);
-  return parts.some((part) => PLACEHOLDER.test(part));
+  const segments = parsed.pathname.split('/').map((segment) => segment.split(';'));
+  const anywhere: string[] = [];
+  for (const [head, ...params] of segments) anywhere.push(decoded(head!), ...params.map((p) => decoded(p.slice(p.indexOf('=') + 1))));
+  const credential = [decoded(segments.at(-1)![0]!)];
+  for (const [name, value] of parsed.searchParams) {
+    anywhere.push(value);
+    if (namesCredential(name)) credential.push(value);
+  }
+  return anywhere.some((part) => BRACKETED_PLACEHOLDER.test(part)) || credential.some((part) => WORD_PLACEHOLDER.test(part));
 }

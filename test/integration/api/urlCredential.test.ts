@@ -114,6 +114,11 @@ describe.each(DB_KINDS)("a credential in a destination's URL (%s)", (kind) => {
       expect(res.status, `${placeholder}: ${res.text}`).toBe(400);
       expect(res.body.error.message).toMatch(/^url: holds \[redacted\], or another placeholder/);
     }
+    // Where shownUrl may mask, a bracketed placeholder or stars: an inner segment, any query value.
+    for (const url of [`${receiver.url}/in/***/events`, `${receiver.url}/ingest?k=[REDACTED]`, `${receiver.url}/in;token=<redacted>`]) {
+      const res = await call('POST', base(), { url });
+      expect(res.status, `${url}: ${res.text}`).toBe(400);
+    }
     // Only where a credential goes: a setting or a path's word that reads like one is no placeholder.
     for (const url of [`${receiver.url}/redacted/_bulk`, `${receiver.url}/collector?index=redacted&token=${TOKEN}`]) {
       const res = await call('POST', base(), { url });
@@ -142,6 +147,11 @@ describe.each(DB_KINDS)("a credential in a destination's URL (%s)", (kind) => {
     expect(again.status, again.text).toBe(200);
     const row = await ctx.tdb.db.query<{ webhook_url: string }>('SELECT webhook_url FROM notification_settings WHERE org_id = $1', [ctx.org.orgId]);
     expect(row.rows[0]!.webhook_url).toBe(`${receiver.url}/alerts/${TOKEN}`);
+    // The mask in capitals, sent back, keeps the stored URL too (a review found it stored as the URL).
+    const capitals = await call('PUT', settings, { emails: [], webhook_url: (read.body.webhook_url as string).replace('[redacted]', '[REDACTED]') });
+    expect(capitals.status, capitals.text).toBe(200);
+    const kept = await ctx.tdb.db.query<{ webhook_url: string }>('SELECT webhook_url FROM notification_settings WHERE org_id = $1', [ctx.org.orgId]);
+    expect(kept.rows[0]!.webhook_url).toBe(`${receiver.url}/alerts/${TOKEN}`);
     const edited = await call('PUT', settings, { emails: [], webhook_url: `${receiver.url}/other/[redacted]` });
     expect(edited.status, edited.text).toBe(400);
     expect(edited.text).toContain('holds [redacted]');
