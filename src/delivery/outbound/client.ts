@@ -308,6 +308,9 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
  */
 function encodedAnswer(encoding: string | string[] | undefined): string | null {
   const value = (Array.isArray(encoding) ? encoding.join(', ') : (encoding ?? '')).trim().toLowerCase();
-  if (value === '' || value === 'identity') return null;
+  // Only a compression: a proxy's "none" or a misconfigured "utf-8" leaves the body as it is, and a
+  // 2xx's body is read (Elastic's _bulk errors, a Splunk ack id, an access token).
+  if (!COMPRESSION.test(value)) return null;
   return `(an answer compressed with ${value.replace(/[^a-z0-9, -]/g, '').slice(0, 40)}, not read: we ask for none)`;
 }
+const COMPRESSION = /(?:^|[\s,])(?:x-)?(?:gzip|deflate|br|zstd|compress)(?:$|[\s,;])/;
