@@ -75,6 +75,12 @@ describe('an Authorization header in other shapes', () => {
     '{"authorization": "ApprovedByManager2024"}',
     'authorization: OAuth2ClientCredentials',
     'authorization=denied&reason=policy_violation_42',
+    // Ids of one case a review found read as keys: a MongoDB ObjectId, ULIDs, a cuid2, a long code.
+    'Authorization: 507f1f77bcf86cd799439011',
+    '{"authorization": "01ARZ3NDEKTSV4RRFFQ69G5FAV"}',
+    'authorization: 01hf3k9z8x7w6v5t4s3r2q1p0n',
+    'authorization: tz4a98xxat96iws9zmbrgj3a',
+    '{"authorization": "AUTH0000123456789ABCDEFGH"}',
   ])('an id or a word stays as written: %s', (text) => noPasswordIn(text));
 
   it.each([

@@ -2593,7 +2593,7 @@ function authHeaderValue(text: string, v: number, form: boolean, scans: Scans): 
 
 /**
  * A key given with no scheme (authHeaderValue): a secret's value (isSecretValue) of upper case, lower
- * case and digits, hex of 32 digits or more, or 24 or more letters of one case and digits; not an ID
+ * case and digits, hex of 32 digits or more, or 28 or more letters of one case and digits; not an ID
  * that happens to follow the word "authorization" in a log or a payment record (an attacker review
  * found each refused): a UUID, an object id with its type's prefix (`txn_...`, Stripe Issuing's
  * `iauth_...`, `req_...`; `secret_...`, `key_...` are keys'), a name in CamelCase
@@ -2605,7 +2605,8 @@ function isBareKey(value: string): boolean {
   const prefix = PREFIXED_ID.exec(value)?.[1];
   if (prefix !== undefined && !KEY_PREFIX.test(prefix)) return false;
   // Hex of a key's length (Datadog's 32 digits), or a long random run in one case: a key too.
-  if (!THREE_CLASSES.test(value) && !(MIXED_HEX.test(value) && value.length >= 32) && !(value.length >= 24 && ONE_CASE_KEY.test(value))) return false;
+  // (28, not 24: a MongoDB ObjectId, a ULID and a cuid2 are 24 to 26 characters of one case.)
+  if (!THREE_CLASSES.test(value) && !(MIXED_HEX.test(value) && value.length >= 32) && !(value.length >= 28 && ONE_CASE_KEY.test(value))) return false;
   // Words, at most one of them shorter than three letters ("By"): a random key splits into many short ones.
   const words = value.split(CAMEL_OR_DIGITS).filter((w) => w !== '');
   return !(words.length >= 2 && words.every((w) => CAMEL_WORD.test(w)) && words.filter((w) => w.length < 3).length <= 1);

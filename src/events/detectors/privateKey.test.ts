@@ -387,6 +387,11 @@ describe('a private key as one line of base64 DER', () => {
     }
   });
 
+  it('a word on the line after a key is no part of it', () => {
+    const ed = der(keys.ed25519.privateKey, 'pkcs8');
+    for (const after of ['Done', 'user', 'TODO']) expect(found(`ED25519_KEY=${ed}\n${after}\nnext line`)).toEqual([['PRIVATE_KEY', ed]]);
+  });
+
   it.each(Object.entries(keys))('the %s public key is none', (_name, k) => {
     const spki = k.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
     expect(typesIn(spki)).not.toContain('PRIVATE_KEY');

@@ -455,8 +455,10 @@ function derKeyEnd(text: string, start: number): number {
     while (isBlank(text[next]) || (text[next] === '\\' && text[next + 1] === 'n')) next += isBlank(text[next]) ? 1 : 2;
     const lineEnd = derRunEnd(text, next);
     const length = lineEnd - next;
-    // Whole groups (both tools pad the last line): a word after the key is none.
+    // Whole groups (both tools pad the last line), and a shorter last line with a digit or a symbol:
+    // a word after the key ("Done", "user") is none.
     if (next === end || length === 0 || length > width || length % 4 !== 0) return end;
+    if (length < width && !/[0-9+/=_-]/.test(text.slice(next, lineEnd))) return end;
     end = lineEnd;
     if (length < width) return end;
   }
