@@ -388,14 +388,35 @@ function isEncodedLine(text: string, start: number, end: number, width: number):
  * them does not make a one-line value take the line after it.
  */
 function encodedRunEnd(text: string, start: number): number {
-  let end = base64RunEnd(text, start);
+  return wrappedRunEnd(
+    text,
+    start,
+    base64RunEnd,
+    (next) => (isBlank(text[next]) ? 1 : 0),
+    (from, to, width) => isEncodedLine(text, from, to, width),
+  );
+}
+
+/**
+ * The one walk of encodedRunEnd and derKeyEnd: the run from `start` (runEnd), and when its first line
+ * is as wide as a wrapping tool makes it (ENCODED_LINE_WIDTHS), each next line past a break
+ * (breakAt: its length at a position, 0 for none) that `isLine` takes, up to a shorter last one.
+ */
+function wrappedRunEnd(
+  text: string,
+  start: number,
+  runEnd: (text: string, i: number) => number,
+  breakAt: (i: number) => number,
+  isLine: (from: number, to: number, width: number) => boolean,
+): number {
+  let end = runEnd(text, start);
   const width = end - start;
   if (!ENCODED_LINE_WIDTHS.includes(width)) return end;
   for (;;) {
     let next = end;
-    while (isBlank(text[next])) next++;
-    const lineEnd = base64RunEnd(text, next);
-    if (next === end || !isEncodedLine(text, next, lineEnd, width)) return end;
+    for (let step = breakAt(next); step > 0; step = breakAt(next)) next += step;
+    const lineEnd = runEnd(text, next);
+    if (next === end || !isLine(next, lineEnd, width)) return end;
     end = lineEnd;
     if (lineEnd - next < width) return end;
   }
@@ -446,22 +467,13 @@ function derRunEnd(text: string, i: number): number {
  * last no wider. A word after the key ("thanks") is no such line.
  */
 function derKeyEnd(text: string, start: number): number {
-  let end = derRunEnd(text, start);
-  const width = end - start;
-  if (!ENCODED_LINE_WIDTHS.includes(width)) return end;
-  for (;;) {
-    let next = end;
-    // A line break, as written or escaped in a JSON string ("\n").
-    while (isBlank(text[next]) || (text[next] === '\\' && text[next + 1] === 'n')) next += isBlank(text[next]) ? 1 : 2;
-    const lineEnd = derRunEnd(text, next);
-    const length = lineEnd - next;
-    // Whole groups (both tools pad the last line), and a shorter last line with a digit or a symbol:
-    // a word after the key ("Done", "user") is none.
-    if (next === end || length === 0 || length > width || length % 4 !== 0) return end;
-    if (length < width && !/[0-9+/=_-]/.test(text.slice(next, lineEnd))) return end;
-    end = lineEnd;
-    if (length < width) return end;
-  }
+  // A line break as written, or escaped in a JSON string ("\\n").
+  const breakAt = (i: number) => (isBlank(text[i]) ? 1 : text[i] === '\\' && text[i + 1] === 'n' ? 2 : 0);
+  // Whole groups (both tools pad the last line), and a shorter last line with a digit or a symbol: a
+  // word after the key ("Done", "user") is none.
+  const isLine = (from: number, to: number, width: number) =>
+    to > from && to - from <= width && (to - from) % 4 === 0 && (to - from === width || /[0-9+/=_-]/.test(text.slice(from, to)));
+  return wrappedRunEnd(text, start, derRunEnd, breakAt, isLine);
 }
 
 function derFindings(text: string): Finding[] {
