@@ -242,27 +242,17 @@ export async function queueReplayBatch(
 }
 
 /**
- * How many events of the organization have occurred_at in [from, to): what a trimmed window left out.
- * With `cap`, counting stops there (answers at most `cap`): enough to tell that a window is over a
- * limit without walking all of it. With `after`, only those past that position (the rest of a walk
- * from its cursor), bounded as the batches are.
+ * How many events of the organization have occurred_at in [from, to): what a trimmed window left out,
+ * or what a replay will walk. With `cap`, counting stops there (answers at most `cap`): enough to tell
+ * that a window is over a limit without walking all of it.
  */
-export async function countInWindow(
-  db: Queryable,
-  orgId: string,
-  from: Date,
-  to: Date,
-  cap: number | null = null,
-  after: WindowPosition | null = null,
-): Promise<number> {
+export async function countInWindow(db: Queryable, orgId: string, from: Date, to: Date, cap: number | null = null): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM (
        SELECT 1 FROM audit_events e WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND ${NOT_TRAIL}
-          -- Always a position, as in the batches (from, '' when none): an index bound, never "IS NULL OR".
-          AND (e.occurred_at, e.id) > ($5::timestamptz, $6::text)
         LIMIT $4
      ) w`,
-    [orgId, from, to, cap, after?.occurredAt ?? from, after?.id ?? ''],
+    [orgId, from, to, cap],
   );
   return rows[0]?.n ?? 0;
 }

@@ -21,16 +21,6 @@ export interface RangeReplayAnswer extends ReplayResult {
   replay: ReplayView | null;
 }
 
-/**
- * Range replay, the one entry point used by the API, the dashboard and the CLI.
- *
- * The window is trimmed (planRangeReplay) and its first batch is queued at once. If that batch was
- * the whole window, the request is answered with the result as it always was. Otherwise the same
- * transaction that queued the first batch records a background replay (`replays`, cursor after that
- * batch) which a worker process then walks to the end, so a window of a million events costs the
- * request one batch, not 80 seconds. The caps (running replays per organization, events per replay)
- * are checked in that transaction: a refused request has queued nothing.
- */
 const windowTooLarge = (limits: ReplayLimits) =>
   new AppError(
     'limit_reached',
@@ -61,6 +51,17 @@ async function refuseOverCaps(db: Db, orgId: string, plan: { start: Date; to: Da
   return events;
 }
 
+/**
+ * Range replay, the one entry point used by the API, the dashboard and the CLI.
+ *
+ * The window is trimmed (planRangeReplay) and its first batch is queued at once. If that batch was
+ * the whole window, the request is answered with the result as it always was. Otherwise the same
+ * transaction that queued the first batch records a background replay (`replays`, cursor after that
+ * batch) which a worker process then walks to the end, so a window of a million events costs the
+ * request one batch, not 80 seconds. The caps (running replays per organization, events per replay)
+ * are checked before anything is written (refuseOverCaps), the first again in that transaction: a
+ * refused request has queued nothing.
+ */
 export async function requestRangeReplay(
   deps: { db: Db; limits: ReplayLimits; retentionDays: number },
   dest: { orgId: string; id: string; siem: SiemId },
@@ -99,7 +100,6 @@ export async function requestRangeReplay(
         // millions ran, and requests sent at once all counted (a review). Every event it counted was
         // committed before the walk starts, so a finished walk short of it says events were removed
         // by retention; one recorded since is walked without being counted (the estimate is low).
-        const total = counted;
         const running = await repo.lockRunningReplayCount(tx, dest.orgId);
         if (running >= limits.maxRunningPerOrg) throw tooManyRunning(running, limits);
         replayId = newId('rpl');
@@ -111,7 +111,7 @@ export async function requestRangeReplay(
           to: plan.to,
           start: plan.start,
           skippedTooOld: plan.skippedTooOld,
-          totalEstimate: total,
+          totalEstimate: counted,
           notes: plan.trimNote,
           createdBy,
           first: b,
