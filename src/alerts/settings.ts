@@ -1,6 +1,6 @@
 // The notification settings' rules: validated addresses, a webhook URL held to the destination URL
 // checks, and the webhook's Standard Webhooks secret sealed like destination credentials.
-import { holdsUrlMask, isShownUrlOf, shownUrl, URL_MASK_MESSAGE } from '../delivery/urlSecrets.js';
+import { holdsUrlMask, isSentBackAs, shownUrl, URL_MASK_MESSAGE } from '../delivery/urlSecrets.js';
 import { alertAddressAllowed } from './recipients.js';
 import type { Db } from '../db/types.js';
 import type { KeyRing } from '../crypto/keyring.js';
@@ -80,12 +80,12 @@ export async function putSettings(deps: SettingsDeps, orgId: string, body: PutNo
     }
   });
   let webhookUrl: string | null = null;
-  // The URL as GET shows it, its credential masked, sent back unchanged: the stored one (a PUT sends
-  // every setting with each save). Any other URL holding the mask lacks its credential.
+  // The URL as GET shows it, its credential masked, or as stored, sent back unchanged: the stored one
+  // (a PUT sends every setting with each save). Any other URL holding the mask lacks its credential.
   let sentUrl = body.webhook_url;
   if (sentUrl !== null && holdsUrlMask(sentUrl)) {
     const stored = (await getNotificationSettings(deps.db, orgId))?.webhook_url ?? null;
-    if (stored !== null && isShownUrlOf(sentUrl, stored)) sentUrl = stored;
+    if (stored !== null && isSentBackAs(sentUrl, stored)) sentUrl = stored;
     else {
       violations.push({ path: '/webhook_url', message: URL_MASK_MESSAGE });
       sentUrl = null;

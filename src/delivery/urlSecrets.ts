@@ -280,7 +280,7 @@ export const URL_SECRET_MASK = '[redacted]';
  * replaced by URL_SECRET_MASK (Sumo Logic's token segment, `?token=`, Azure's `?code=`, a hook's path
  * secret), everything else as stored, so the user still sees which host, index or source it sends to.
  * The URL is a credential there and nowhere else, and a credential is never returned after creation
- * (README). Sent back unchanged, the shown URL stands for the stored one (isShownUrlOf); a URL holding
+ * (README). Sent back unchanged, the shown URL stands for the stored one (isSentBackAs); a URL holding
  * the mask in any other way is refused (holdsUrlMask).
  */
 export function shownUrl(url: string): string {
@@ -322,15 +322,17 @@ export function shownUrl(url: string): string {
   return `${parsed.protocol}//${parsed.host}${path}${search}${parsed.hash}`;
 }
 
-/** The mask in any letter case, its brackets as written or percent-encoded (isShownUrlOf, holdsUrlMask): as a person retyping it sends it. */
+/** The mask in any letter case, its brackets as written or percent-encoded (isSentBackAs, holdsUrlMask): as a person retyping it sends it. */
 const ANY_MASK = /\[redacted\]|%5Bredacted%5D/gi;
 
 /**
- * Whether `sent` is `stored` as shownUrl shows it, credentials masked: the stored URL, sent back
- * unchanged (also with the mask in capitals or its brackets percent-encoded).
+ * Whether `sent` stands for `stored`: the stored URL itself, or as shownUrl shows it, credentials
+ * masked (also with the mask in capitals or its brackets percent-encoded). Either way no change, and
+ * never refused: a form sends every setting back with each save, and a URL stored before a rule it
+ * breaks must not keep its destination from saving anything else.
  */
-export function isShownUrlOf(sent: string, stored: string): boolean {
-  if (sent === stored) return false;
+export function isSentBackAs(sent: string, stored: string): boolean {
+  if (sent === stored) return true;
   const shown = shownUrl(stored);
   return shown !== stored && shown === sent.replace(ANY_MASK, URL_SECRET_MASK);
 }

@@ -13,7 +13,7 @@ import { checkAuth, oauth2Use } from './oauth2.js';
 import { checkHeaderBesideAuth, checkPresetOptions, checkUrl } from './bodyChecks.js';
 import type { DestinationDeps } from './deps.js';
 import { refuseCredentialsInPlainFields, type OwnCredential, type PlainSettings } from './plainFields.js';
-import { isShownUrlOf } from '../delivery/urlSecrets.js';
+import { isSentBackAs } from '../delivery/urlSecrets.js';
 
 /** A stored row's plain settings, in a body's shape, for plainFields to tell a changed value from one sent back. */
 function storedPlainSettings(row: DestinationRow): PlainSettings {
@@ -65,8 +65,9 @@ export function buildPatch(
   row: DestinationRow,
   sent: PatchDestinationBody,
 ): { patch: DestinationPatch; newSecret: string | null } {
-  // The URL as the API shows it, its credential masked (shownUrl), sent back unchanged: the stored one.
-  const body = sent.url !== undefined && isShownUrlOf(sent.url, row.url) ? { ...sent, url: row.url } : sent;
+  // The URL sent back as stored or as the API shows it (its credential masked): the stored one, no change.
+  const keepsUrl = sent.url !== undefined && isSentBackAs(sent.url, row.url);
+  const body = keepsUrl ? { ...sent, url: row.url } : sent;
   const id = row.id;
   const patch: DestinationPatch = {};
   // The same rule as create (plainFields.ts), before anything is checked or written: a credential sent
@@ -79,8 +80,7 @@ export function buildPatch(
   });
   if (body.name !== undefined) patch.name = checkDestinationName(body.name);
   const siem = row.siem;
-  // A URL sent back as stored is no change, and never refused (one stored before a rule it breaks).
-  if (body.url !== undefined && body.url !== row.url) {
+  if (body.url !== undefined && !keepsUrl) {
     patch.url = checkUrl(body.url, deps.allowPrivate, siem);
     // A stored credential is never sent to a new host: whoever can edit a destination must not be able
     // to redirect its secret to a server they control. Moving to another origin needs the credential
