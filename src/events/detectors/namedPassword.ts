@@ -2542,7 +2542,8 @@ const HEADER_VALUE_LINK = String.raw`["'\`]?[ \t]{0,8}(?:[:=]|,[ \t]{0,8}["'\`]?
 // and in an Authorization header "Token X" (Django REST framework's, GitHub's older scheme), "ApiKey
 // X" (Elasticsearch's), "Splunk X" (a Splunk HEC token) and "SSWS X" (Okta's). Anchored on the
 // previous character, so each scheme word is one bounded attempt.
-const AUTH_SCHEME = new RegExp(String.raw`(?<![A-Za-z0-9_])(?:authorization${HEADER_VALUE_LINK}(?:token|api-?key|splunk|ssws)|bearer)[ \t+]{1,4}`, 'gi');
+const HEADER_SCHEMES = String.raw`token|api-?key|splunk|ssws`;
+const AUTH_SCHEME = new RegExp(String.raw`(?<![A-Za-z0-9_])(?:authorization${HEADER_VALUE_LINK}(?:${HEADER_SCHEMES})|bearer)[ \t+]{1,4}`, 'gi');
 /**
  * An Authorization (or Proxy-Authorization) header's value with no scheme these rules know: the key
  * itself (`Authorization: X`, `{"authorization": "X"}`), or a scheme word of another vendor's and the
@@ -2552,7 +2553,8 @@ const AUTH_SCHEME = new RegExp(String.raw`(?<![A-Za-z0-9_])(?:authorization${HEA
  */
 const AUTH_HEADER = new RegExp(String.raw`(?<![A-Za-z0-9_])authorization${HEADER_VALUE_LINK}`, 'gi');
 const OTHER_SCHEME = /^[A-Za-z][A-Za-z0-9-]{0,23}$/;
-const SCHEME_READ_ELSEWHERE = /^(?:basic|bearer|token|api-?key|splunk|ssws|digest|aws4-hmac-sha256|hoba|mutual|negotiate|ntlm)$/i;
+/** AUTH_SCHEME's, Basic's, and the schemes whose value is parameters or a handshake, not one key. */
+const SCHEME_READ_ELSEWHERE = new RegExp(String.raw`^(?:${HEADER_SCHEMES}|basic|bearer|digest|aws4-hmac-sha256|hoba|mutual|negotiate|ntlm)$`, 'i');
 
 function schemeFindings(text: string, out: Finding[], scans: Scans): void {
   AUTH_SCHEME.lastIndex = 0;
