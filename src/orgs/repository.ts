@@ -26,3 +26,13 @@ export async function getOrg(db: Queryable, id: string): Promise<Org | null> {
 export async function listOrgs(db: Queryable): Promise<Org[]> {
   return (await db.query<Org>('SELECT id, name, created_at FROM orgs ORDER BY created_at')).rows;
 }
+
+/**
+ * The organization's key for the numbers it is shown in place of server-wide row ids
+ * (api/tenantNumbers.ts), or null when there is no such organization.
+ */
+export async function orgIdKey(db: Queryable, id: string): Promise<Buffer | null> {
+  const { rows } = await db.query<{ id_key: Buffer | Uint8Array }>('SELECT id_key FROM orgs WHERE id = $1', [id]);
+  const key = rows[0]?.id_key;
+  return key ? Buffer.from(key) : null;
+}

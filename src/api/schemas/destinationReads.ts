@@ -65,7 +65,11 @@ export const FailedEventsQuery = Type.Object(
   { additionalProperties: false },
 );
 export const FailedEvent = Type.Object({
-  job_id: Type.Integer(),
+  job_id: Type.Integer({
+    minimum: 1,
+    description:
+      "This organization's number for the dead letter: pass it in job_ids to replay it. Numbers are unordered and stay the same for the dead letter; they are not row ids and say nothing about other organizations' activity.",
+  }),
   event_id: Type.String(),
   attempts: Type.Integer(),
   last_error: Type.Union([Type.String(), Type.Null()]),

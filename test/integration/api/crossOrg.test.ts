@@ -47,6 +47,7 @@ describe.each(DB_KINDS)('no organization reaches another through any route (%s)'
   let a: Ids;
   let bDest: string;
   let deadJobA: number;
+  let deadRowA: number;
   let eventsA: string[];
   let cursorA: string;
   let activityCursorA: string;
@@ -75,8 +76,11 @@ describe.each(DB_KINDS)('no organization reaches another through any route (%s)'
         WHERE org_id = $1 AND id = (SELECT min(id) FROM forwarding_jobs WHERE org_id = $1 AND destination_id = $2) RETURNING id`,
       [A.orgId, a.dest],
     );
-    deadJobA = Number(dead.rows[0]!.id);
-    expect((await asA('GET', `/forwarding-destinations/${a.dest}/failed-events`)).body.events).toHaveLength(1);
+    deadRowA = Number(dead.rows[0]!.id);
+    const deadLetters = (await asA('GET', `/forwarding-destinations/${a.dest}/failed-events`)).body.events;
+    expect(deadLetters).toHaveLength(1);
+    // The number A is shown for it (api/tenantNumbers.ts), which B may have got hold of.
+    deadJobA = deadLetters[0].job_id;
     // A delivery-log row: the test probe.
     expect((await asA('POST', `/forwarding-destinations/${a.dest}/test`)).status).toBe(200);
     expect((await asA('GET', `/forwarding-destinations/${a.dest}/attempts`)).body.attempts.length).toBeGreaterThan(0);
@@ -221,10 +225,11 @@ describe.each(DB_KINDS)('no organization reaches another through any route (%s)'
         }
       }
     }
-    // B's own destination, replaying A's dead letter by its job id: nothing of A's is queued.
+    // B's own destination, replaying A's dead letter by the number A is shown and by its row id:
+    // nothing of A's is queued.
     const named = await svc.request('POST', `/api/orgs/${B.orgId}/forwarding-destinations/${bDest}/replay`, {
       apiKey: B.apiKey,
-      body: { job_ids: [deadJobA] },
+      body: { job_ids: [deadJobA, deadRowA] },
     });
     expect(named.status).toBe(200);
     expect(named.body.replayed).toBe(0);

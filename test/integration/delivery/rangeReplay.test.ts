@@ -234,8 +234,10 @@ describe.each(DB_KINDS)('replay a time range (%s)', (kind) => {
     await expect.poll(async () => (await jobRows(tdb.db, id)).map((j) => `${j.event_id}:${j.status}`), { timeout: 60_000 }).toEqual([`${ahead}:failed`]);
     expect(await settledAt()).toBe(firstSettled);
     expect(receivedIds({ requests: r.requests.slice(before) } as Receiver)).toEqual([live]);
-    // Asked by id, the same.
-    const byId = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: { job_ids: [refusedAs.id] } });
+    // Asked by its number in the dead-letter list, the same.
+    const listed = await svc.request('GET', `${path}/failed-events`, { apiKey: org.apiKey });
+    expect(listed.body.events.map((e: { event_id: string }) => e.event_id)).toEqual([ahead]);
+    const byId = await svc.request('POST', `${path}/replay`, { apiKey: org.apiKey, body: { job_ids: [listed.body.events[0].job_id] } });
     expect(byId.body).toMatchObject({ replayed: 0, skipped_too_old: 0, skipped_too_far_ahead: 1 });
   });
 

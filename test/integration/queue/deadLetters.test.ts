@@ -221,4 +221,90 @@ describe.each(DB_KINDS)('dead letters over the API (%s)', (kind) => {
     expect(last.text).toBe(`{"events":[${(last.body as typeof page).events.map(item).join(',')}],"total":3,"next_before_id":null}`);
     expect((last.body as typeof page).events.map((e) => e.event_id)).toEqual([ids[0]]);
   });
+  // forwarding_jobs.id and delivery_attempts.id count every tenant's rows: shown as they are, two
+  // dead letters or two delivery-log cursors would tell an organization how many jobs or requests all
+  // the others made in between (api/tenantNumbers.ts).
+  it("shows an organization its own numbers, never the server's row ids, and pages and replays by them", async () => {
+    const a = await svc.newOrg();
+    const b = await svc.newOrg();
+    const destOf = async (org: string) => {
+      const dest = `fwd_${await newDestination(tdb.db, org, { enabled: false })}`;
+      await tdb.db.query(`INSERT INTO destinations (org_id, id, siem, url, enabled) VALUES ($1, $2, 'custom', 'https://siem.example.com/hook', true)`, [
+        org,
+        dest,
+      ]);
+      return dest;
+    };
+    const destA = await destOf(a.orgId);
+    const destB = await destOf(b.orgId);
+    // A's and B's events alternate, so A's rows are numbered with gaps B's rows fill.
+    for (let i = 0; i < 4; i++) {
+      await addEvents(tdb.db, a.orgId, 1);
+      await addEvents(tdb.db, b.orgId, 1);
+    }
+    await tdb.db.query(`UPDATE forwarding_jobs SET status = 'failed', attempts = 4, settled_at = now() WHERE destination_id = ANY($1::text[])`, [
+      [destA, destB],
+    ]);
+    const rowIds = async (dest: string) =>
+      (await tdb.db.query<{ id: number }>('SELECT id FROM forwarding_jobs WHERE destination_id = $1 ORDER BY id DESC', [dest])).rows.map((r) => Number(r.id));
+    const rowsA = await rowIds(destA);
+    const rowsB = await rowIds(destB);
+    expect(rowsA).toHaveLength(4);
+    const base = (o: { orgId: string }, dest: string) => `/api/orgs/${o.orgId}/forwarding-destinations/${dest}`;
+    const get = async (o: { orgId: string; apiKey: string }, path: string) => {
+      const res = await svc.request('GET', path, { apiKey: o.apiKey });
+      expect(res.status, res.text).toBe(200);
+      return res.body as { events: Array<{ job_id: number }>; next_before_id: number | null };
+    };
+
+    const page1 = await get(a, `${base(a, destA)}/failed-events?limit=2`);
+    const page2 = await get(a, `${base(a, destA)}/failed-events?limit=2&before_id=${page1.next_before_id}`);
+    const shown = [...page1.events, ...page2.events].map((e) => e.job_id);
+    expect(shown).toHaveLength(4);
+    expect(new Set(shown).size).toBe(4);
+    for (const n of [...shown, page1.next_before_id]) expect(rowsA).not.toContain(n);
+    // Shown twice, the same numbers: a client lists today and replays tomorrow.
+    expect((await get(a, `${base(a, destA)}/failed-events`)).events.map((e) => e.job_id)).toEqual(shown);
+    const shownB = (await get(b, `${base(b, destB)}/failed-events`)).events.map((e) => e.job_id);
+    expect(shownB.filter((n) => shown.includes(n))).toEqual([]);
+
+    // B naming A's numbers replays nothing of A's (nor of its own); A's replays exactly the one named.
+    const replay = (o: { orgId: string; apiKey: string }, dest: string, jobIds: number[]) =>
+      svc.request('POST', `${base(o, dest)}/replay`, { apiKey: o.apiKey, body: { job_ids: jobIds } });
+    expect((await replay(b, destB, shown)).body).toMatchObject({ replayed: 0 });
+    const named = await replay(a, destA, [shown[1]!]);
+    expect(named.status, named.text).toBe(200);
+    expect(named.body).toMatchObject({ replayed: 1 });
+    // (Each replay request also queues its own trail event, a new job: only the dead letters are looked at.)
+    const pending = await tdb.db.query<{ id: number }>(`SELECT id FROM forwarding_jobs WHERE id = ANY($1::bigint[]) AND status = 'pending'`, [
+      [...rowsA, ...rowsB],
+    ]);
+    expect(pending.rows.map((r) => Number(r.id))).toEqual([rowsA[1]]);
+    // A number no row is shown as is refused by name, as a forged before_id is.
+    const never = await replay(a, destA, [2 ** 52]);
+    expect(never.status, never.text).toBe(400);
+    expect(never.body.error.message).toMatch(/^job_ids: /);
+    const forged = await svc.request('GET', `${base(a, destA)}/failed-events?before_id=${2 ** 52}`, { apiKey: a.apiKey });
+    expect(forged.status, forged.text).toBe(400);
+    expect(forged.body.error.message).toMatch(/^before_id: /);
+
+    // The delivery log's cursor: a position of A's own, from which the next page follows.
+    await tdb.db.query(
+      `INSERT INTO delivery_attempts (org_id, destination_id, event_count, delivered_count, failed_count, duration_ms)
+       SELECT o, d, 1, 1, 0, n FROM (VALUES ($1::text, $2::text, 1), ($3, $4, 2), ($1, $2, 3), ($3, $4, 4), ($1, $2, 5)) v(o, d, n)`,
+      [a.orgId, destA, b.orgId, destB],
+    );
+    const log1 = await svc.request('GET', `${base(a, destA)}/attempts?limit=2`, { apiKey: a.apiKey });
+    expect(log1.status, log1.text).toBe(200);
+    expect(log1.body.attempts.map((x: { duration_ms: number }) => x.duration_ms)).toEqual([5, 3]);
+    const attemptIds = (await tdb.db.query<{ id: number }>('SELECT id FROM delivery_attempts WHERE destination_id = $1', [destA])).rows.map((r) =>
+      String(r.id),
+    );
+    const position = Buffer.from(log1.body.next_cursor, 'base64url').toString('utf8').replace(/^a1\./, '');
+    expect(attemptIds).not.toContain(position);
+    const log2 = await svc.request('GET', `${base(a, destA)}/attempts?limit=2&cursor=${log1.body.next_cursor}`, { apiKey: a.apiKey });
+    expect(log2.status, log2.text).toBe(200);
+    expect(log2.body.attempts.map((x: { duration_ms: number }) => x.duration_ms)).toEqual([1]);
+    expect(log2.body.next_cursor).toBeNull();
+  });
 });

@@ -13,7 +13,9 @@ import { requestRangeReplay } from '../../../replays/service.js';
 import { ReplayAccepted, ReplayDone } from '../../schemas/replays.js';
 import { destinationStats } from '../../../queue/stats.js';
 import { listAttempts } from '../../../queue/attempts.js';
-import { invalid } from '../../../errors.js';
+import { invalid, notFound } from '../../../errors.js';
+import { orgIdKey } from '../../../orgs/repository.js';
+import { readNumber, TenantNumbers, type NumberedRow } from '../../tenantNumbers.js';
 import { dateTimeField, sinceUntil } from '../../../events/contract.js';
 import { recordTrail } from '../../../trail/record.js';
 import { actorOf } from '../../actor.js';
@@ -38,11 +40,16 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
       const p = req.params;
       const q = req.query;
       await svc.assertDestinationExists(ctx.db, p.org_id, p.destination_id); // a 404, without the view's counts
+      const jobs = await numbersOf(ctx.db, p.org_id, 'job');
       const page = await listFailedEvents(ctx.db, p.org_id, p.destination_id, {
         limit: pageSize(q.limit, FailedEventsQuery.properties.limit),
-        beforeId: q.before_id ? Number(q.before_id) : null,
+        beforeId: q.before_id ? readNumber(jobs, Number(q.before_id), 'before_id') : null,
       });
-      return { ...page, events: page.events.map((e) => ({ ...e, event: new StoredJson(e.event) })) };
+      return {
+        ...page,
+        events: page.events.map((e) => ({ ...e, job_id: jobs.show(e.job_id), event: new StoredJson(e.event) })),
+        next_before_id: page.next_before_id === null ? null : jobs.show(page.next_before_id),
+      };
     },
   });
 
@@ -106,7 +113,12 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
           .header('location', `${(req.url.split('?')[0] ?? '').replace(/\/replay$/, '')}/replays/${replay.replay_id}`)
           .send({ ...result, replay_id: replay.replay_id, replay });
       }
-      const result = await replayDeadLetters(ctx.db, target, { jobIds: body.job_ids ?? null, record: recordRequested });
+      let jobIds: number[] | null = null;
+      if (body.job_ids !== undefined) {
+        const jobs = await numbersOf(ctx.db, p.org_id, 'job');
+        jobIds = body.job_ids.map((n) => readNumber(jobs, n, 'job_ids'));
+      }
+      const result = await replayDeadLetters(ctx.db, target, { jobIds, record: recordRequested });
       req.log.info(
         { destination_id: p.destination_id, range: false, replayed: result.replayed, skipped_too_old: result.skipped_too_old },
         'dead letters replayed',
@@ -146,16 +158,24 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
       const p = req.params;
       const q = req.query;
       await svc.assertDestinationExists(ctx.db, p.org_id, p.destination_id); // a 404, without the view's counts
+      const positions = await numbersOf(ctx.db, p.org_id, 'attempt');
       const page = await listAttempts(ctx.db, p.org_id, p.destination_id, {
         limit: pageSize(q.limit, AttemptsQuery.properties.limit),
-        beforeId: q.cursor === undefined ? null : decodeAttemptsCursor(q.cursor),
+        beforeId: q.cursor === undefined ? null : readNumber(positions, decodeAttemptsCursor(q.cursor), 'cursor'),
         outcome: q.outcome ?? null,
         // The schema's "date-time" format is looser than what the API takes: parseDateTime has the last word.
         ...sinceUntil(q),
       });
-      return { attempts: page.attempts, next_cursor: page.afterId !== null ? encodeAttemptsCursor(page.afterId) : null };
+      return { attempts: page.attempts, next_cursor: page.afterId !== null ? encodeAttemptsCursor(positions.show(page.afterId)) : null };
     },
   });
+}
+
+/** The organization's numbers for one kind of server-wide row id (tenantNumbers.ts). */
+async function numbersOf(db: Queryable, orgId: string, kind: NumberedRow): Promise<TenantNumbers> {
+  const key = await orgIdKey(db, orgId);
+  if (!key) throw notFound('organization');
+  return new TenantNumbers(key, kind);
 }
 
 /** The window of a range replay, or null for a dead-letter replay; 400 naming the field when half given. */
