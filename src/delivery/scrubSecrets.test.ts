@@ -35,6 +35,25 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
     });
   }
 
+  // A header value that is itself a list of name=value pairs: Azure's SharedAccessSignature (the
+  // signature percent-encoded in it), a key=value credential. A receiver names the one pair it
+  // refused, decoded: neither the whole value nor a half of it is in its answer.
+  it('removes one pair of a structured header value, echoed alone, decoded or as written', () => {
+    const sig = 'SmC/fUvB5IV0TPfo0IYFJHUvyhzkIzG+fEOf0jBD8VE=';
+    const sas = `SharedAccessSignature sr=https%3A%2F%2Fmyns.servicebus.windows.net%2Fmyhub&sig=${encodeURIComponent(sig)}&se=1900000000&skn=RootManageSharedAccessKey`;
+    const scrubSas = secretScrubber([sas]);
+    for (const echoed of [sig, sig.replace(/=+$/, ''), encodeURIComponent(sig)]) {
+      const out = scrubSas(`{"error":{"code":"InvalidSignature","message":"The signature ${echoed} is not valid for this resource."}}`);
+      expect(out).not.toContain(sig.slice(0, 12));
+      expect(out).toContain(`The signature ${REDACTED} is not valid`);
+    }
+    const keyed = secretScrubber(['id=tenant-12345678;key=9f8e7d6c5b4a39281706']);
+    expect(keyed('{"message":"unknown key 9f8e7d6c5b4a39281706 for tenant"}')).toBe(`{"message":"unknown key ${REDACTED} for tenant"}`);
+    expect(secretScrubber(['a=1;key="9f8e7d6c5b4a39281706", b=2'])('key 9f8e7d6c5b4a39281706')).toBe(`key ${REDACTED}`);
+    // Short values of such a list (an expiry's digits, a version) are no secret on their own.
+    expect(keyed('HTTP 400 at 1900000000 v=1 tenant')).toBe('HTTP 400 at 1900000000 v=1 tenant');
+  });
+
   it('removes the bare token, the Elastic key after decoding and a whsec key without its prefix', () => {
     expect(secretScrubber([splunk])('token=0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff')).toBe(`token=${REDACTED}`);
     expect(secretScrubber([elastic])('key ui2lp2axTNmsyakw9tvNnw refused')).toBe(`key ${REDACTED} refused`);

@@ -68,6 +68,29 @@ export function decodedBase64(text: string): string | null {
  */
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
+/**
+ * The values of a header value that is a list of name=value pairs (Azure's `SharedAccessSignature
+ * sr=...&sig=...&se=...&skn=...`, `id=...;key=...`, `k="v", k2="v2"`), each as written and
+ * percent-decoded (Azure's signature is sent encoded and named decoded). A receiver that refuses
+ * one pair echoes that value alone: too short a share of the whole for the piece matcher to find.
+ * A piece without such a list (a base64 token's padding is no pair) gives none.
+ */
+function listedValues(piece: string): string[] {
+  if (!/[&;,]|=[^=]/.test(piece)) return [];
+  const out: string[] = [];
+  for (const item of piece.split(/[&;,]/)) {
+    const value = item.slice(item.indexOf('=') + 1).replace(/^"(.*)"$/, '$1');
+    out.push(value);
+    try {
+      const decoded = decodeURIComponent(value);
+      if (decoded !== value) out.push(decoded);
+    } catch {
+      // Not percent-encoded text: the value as written is all there is.
+    }
+  }
+  return out;
+}
+
 /** The value itself and every part of it that is a secret on its own. */
 export function secretParts(secret: string): string[] {
   const parts = new Set<string>([secret]);
@@ -82,6 +105,7 @@ export function secretParts(secret: string): string[] {
     const underscore = piece.indexOf('_');
     // Prefixed keys (whsec_<base64>): the key material after the prefix.
     if (underscore > 0 && underscore < piece.length - 1) add(piece.slice(underscore + 1));
+    for (const value of listedValues(piece)) add(value);
   }
   // Base64 padding carries nothing: a receiver that splits its input on "=" (a key=value parser)
   // echoes the token without it, which is the whole credential.

@@ -118,6 +118,45 @@ describe.each(DB_KINDS)('credentials echoed by a receiver are scrubbed everywher
     }
   });
 
+  it("one pair of a structured credential (Azure's SharedAccessSignature), echoed decoded by the receiver, is in neither the /test answer nor the delivery log", async () => {
+    const sig = createHash('sha256').update('sas-signature').digest('base64');
+    const authValue = `SharedAccessSignature sr=https%3A%2F%2Fmyns.servicebus.windows.net%2Fmyhub&sig=${encodeURIComponent(sig)}&se=1900000000&skn=RootManageSharedAccessKey`;
+    // Event Hubs' refusal names the signature it read, decoded, and nothing else of the header.
+    const azure = await startReceiver((req): ReceiverResponse => {
+      const read = new URLSearchParams(String(req.headers.authorization).replace(/^SharedAccessSignature /, '')).get('sig');
+      return {
+        status: 401,
+        headers: { 'content-type': 'application/json' },
+        body: `{"error":{"code":"InvalidSignature","message":"The signature ${read} is not valid for this resource."}}`,
+      };
+    });
+    try {
+      const org = await svc.newOrg();
+      const base = `/api/orgs/${org.orgId}/forwarding-destinations`;
+      const created = await svc.request('POST', base, {
+        apiKey: org.apiKey,
+        body: { url: `${azure.url}/in`, auth_header_name: 'Authorization', auth_header_value: authValue },
+      });
+      expect(created.status, created.text).toBe(201);
+      const destinationId = created.body.destination_id as string;
+      const probe = await svc.request('POST', `${base}/${destinationId}/test`, { apiKey: org.apiKey });
+      expect(probe.status, probe.text).toBe(200);
+      expect(probe.body.ok).toBe(false);
+      const { rows } = await tdb.db.query<{ error: string | null; response_snippet: string | null }>(
+        'SELECT error, response_snippet FROM delivery_attempts WHERE destination_id = $1 AND event_count = 0',
+        [destinationId],
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.response_snippet).toBe('{"error":{"code":"InvalidSignature","message":"The signature [redacted] is not valid for this resource."}}');
+      const seen = JSON.stringify([probe.body, rows]);
+      expect(seen).toContain('InvalidSignature');
+      expect(seen).not.toContain(sig.slice(0, 10));
+      expect(seen).not.toContain(sig.slice(-12, -1));
+    } finally {
+      await azure.close();
+    }
+  });
+
   it('a long bearer token echoed folded at 64 columns in a 400 text answer is in neither the delivery log, last_error nor the /test answer', async () => {
     // A 300-character token: every line of the echo is shorter than half of it (no piece goes), and
     // the answer quotes it as a receiver printing the headers it saw folds it.
