@@ -110,8 +110,16 @@ import { detectEmails } from './email.js';
 
 const MAX_NAME = 64;
 const MAX_PAD = 32;
-/** Longer than any password; a longer run is a blob (a hash list, a key), no password. */
+/** Longer than any password: a longer value is one only as a single run of a token's characters (LONG_TOKEN). */
 const MAX_VALUE = 256;
+/**
+ * Longer than any credential pasted under its name (an AWS session token is about 1,000 characters,
+ * a service account's JWT under 2,000); a longer run is a blob. The ends of values are looked for this
+ * far (StopScan), once per text.
+ */
+const MAX_TOKEN_VALUE = 4096;
+/** What a token of more than MAX_VALUE characters is written in: base64, base64url, hex, a JWT's dots, percent escapes. */
+const isTokenChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9+/=_.~%-]/.test(c);
 /** How far after a command its password option may stand. */
 const MAX_COMMAND = 256;
 const MIN_LENGTH = 6;
@@ -681,7 +689,19 @@ const ELIDED = /\.\.\.|\u2026/;
  * A value filled in for show: a run of one character ("sk-proj-xxxxxxxx...", "0000000000"), or a
  * documentation's example ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", AWS's own).
  */
-const FILLER = /(.)\1{5}|example/i;
+const FILLER_RUN = /(.)\1{5,}/g;
+const EXAMPLE = /example/i;
+/**
+ * Filled in for show: AWS's example word, or runs of one character that make a third of the value or
+ * more. A real token may hold a run (an AWS session token's "//////////", base64's "AAAAAA" for zero
+ * bytes) in plenty of random characters; a sample is mostly its run ("ghp_xxxx...", "sk_live_0000...").
+ */
+function isFiller(value: string): boolean {
+  if (EXAMPLE.test(value)) return true;
+  let run = 0;
+  for (const m of value.matchAll(FILLER_RUN)) run += m[0].length;
+  return run * 3 >= value.length;
+}
 /** A digest with its algorithm ("sha256:9f86d0...", an image's or a file's): no secret. */
 const DIGEST = /^(?:sha-?(?:1|224|256|384|512)|sha3-\d{3}|md5|blake2[bs]?|blake3)[:=][0-9a-f]{16,}$/i;
 /** A segment that says the value was masked: "REDACTED", "[redacted]", "hidden". */
@@ -704,15 +724,14 @@ function twoClasses(value: string): boolean {
  * `Bearer` looks like one: a password's rules (isPasswordValue), and then 16 characters or more, no
  * blank, two of upper case, lower case and digits, a run of 8 between joiners that is no word or
  * number (isRandomSegment: "my-secret-api-key-2024", "auto-generated-token-1", "sk-ant-api03-",
- * "db-credentials01" are none), not elided ("sk-ant-api03-...") nor filled in for show (FILLER), no
+ * "db-credentials01" are none), not elided ("sk-ant-api03-...") nor filled in for show (isFiller), no
  * part masked (MASK_WORD: a JWT's "eyJ....REDACTED.REDACTED"), no digest with its algorithm
  * (DIGEST). `token expired`, `secret: REDACTED`, `api_key: abc123` are none.
  */
 export function isSecretValue(raw: string, quoted: boolean): boolean {
   if (raw.length < MIN_SECRET_LENGTH || !isPasswordValue(raw, quoted)) return false;
   const [value] = judged(raw, quoted);
-  if (value.length < MIN_SECRET_LENGTH || /\s/.test(value) || !twoClasses(value) || ELIDED.test(value) || FILLER.test(value) || DIGEST.test(value))
-    return false;
+  if (value.length < MIN_SECRET_LENGTH || /\s/.test(value) || !twoClasses(value) || ELIDED.test(value) || isFiller(value) || DIGEST.test(value)) return false;
   const segments = value.split(SEGMENT_JOINERS);
   // A value masked in part ("eyJhbGciOi....REDACTED.REDACTED", a JWT's claims and signature taken out).
   if (segments.some((w) => MASK_WORD.test(w))) return false;
@@ -762,12 +781,12 @@ class StopScan {
     private readonly stop: (k: number) => boolean,
   ) {}
 
-  /** The first stop at or after `p`, the text's end, or an index past p + MAX_VALUE (none near). */
+  /** The first stop at or after `p`, the text's end, or an index past p + MAX_TOKEN_VALUE (none near). */
   next(p: number): number {
     let k = p;
     if (p >= this.from && p <= this.clearTo) k = this.clearTo;
     else this.from = p;
-    while (k < this.text.length && k - p <= MAX_VALUE && !this.stop(k)) k++;
+    while (k < this.text.length && k - p <= MAX_TOKEN_VALUE && !this.stop(k)) k++;
     this.clearTo = k;
     return k;
   }
@@ -783,6 +802,18 @@ class StopScan {
  */
 type Context = 'query' | 'conn' | 'json' | 'line' | 'plain' | 'xml';
 
+/**
+ * Whether a long run starting at `start` reads as random, as a token's characters do: a dozen
+ * different characters in its first 64, and its first 16 not repeated within the next 80 (a name
+ * repeated, "pass_word=pass_word=...", or "a1a1..." is a pattern, no credential). Looks at a bounded
+ * window, so a text of many names before one long run costs the same per name.
+ */
+function looksRandom(text: string, start: number): boolean {
+  const head = text.slice(start, start + 16);
+  if (text.slice(start + 1, start + 96).includes(head)) return false;
+  return new Set(text.slice(start, start + 64)).size >= 12;
+}
+
 /** One set of scans per text (see StopScan), made once: a closure per name cost a third of the time. */
 class Scans {
   private readonly ends: Record<Context, StopScan>;
@@ -791,6 +822,7 @@ class Scans {
   private readonly backQuote: StopScan;
   private readonly escapedQuote: StopScan;
   private readonly brace: StopScan;
+  private readonly tokenRun: StopScan;
 
   constructor(private readonly text: string) {
     const at = (k: number) => text[k] as string;
@@ -808,6 +840,17 @@ class Scans {
     this.escapedQuote = scan((k) => at(k) === '"' && escapedAt(text, k) && !continuesWord(text[k + 1]));
     this.backQuote = scan((k) => at(k) === '`' && !continuesWord(text[k + 1]));
     this.brace = scan((k) => at(k) === '}' && (k + 1 === text.length || text[k + 1] === ';' || isBlank(text[k + 1]) || isQuote(text[k + 1])));
+    this.tokenRun = scan((k) => !isTokenChar(at(k)));
+  }
+
+  /**
+   * Whether [start, end) is long enough to be read as a value: MAX_VALUE characters, or up to
+   * MAX_TOKEN_VALUE of a token's characters alone (a session token, a long bearer token: prose,
+   * lists and blobs with blanks are none).
+   */
+  fits(start: number, end: number): boolean {
+    const n = end - start;
+    return n <= MAX_VALUE || (n <= MAX_TOKEN_VALUE && this.tokenRun.next(start) >= end && looksRandom(this.text, start));
   }
 
   /** The end of an unquoted value in its context. */
@@ -823,13 +866,13 @@ class Scans {
   closingQuote(open: number): number {
     const q = this.text[open];
     const close = (q === '"' ? this.doubleQuote : q === "'" ? this.singleQuote : this.backQuote).next(open + 1);
-    return close < this.text.length && close - open - 1 <= MAX_VALUE ? close : -1;
+    return close < this.text.length && this.fits(open + 1, close) ? close : -1;
   }
 
   /** The escaped `\\"` closing the one whose quote is at `open`, or -1 (its quote's index). */
   closingEscapedQuote(open: number): number {
     const close = this.escapedQuote.next(open + 1);
-    return close < this.text.length && close - open - 1 <= MAX_VALUE ? close : -1;
+    return close < this.text.length && this.fits(open + 1, close) ? close : -1;
   }
 
   /**
@@ -838,7 +881,7 @@ class Scans {
    */
   closingBrace(open: number): number {
     const close = this.brace.next(open + 1);
-    return close < this.text.length && close - open - 1 <= MAX_VALUE ? close : -1;
+    return close < this.text.length && this.fits(open + 1, close) ? close : -1;
   }
 }
 
@@ -909,7 +952,7 @@ function valueAt(text: string, p: number, context: Context, scans: Scans, op = '
     if (NEXT_FORM_PARAMETER.test(text)) return null;
   }
   const e = scans.end(context, p);
-  if (e - p > MAX_VALUE || (context === 'xml' && text[e] !== '<')) return null;
+  if (!scans.fits(p, e) || (context === 'xml' && text[e] !== '<')) return null;
   let start = p;
   let end = withoutUnbalancedClose(text, p, e);
   // Markdown's bold around the value ("Password: **Hunter2!**").

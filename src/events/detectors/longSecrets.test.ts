@@ -1,0 +1,75 @@
+// Named secrets longer than a password (a cloud session token, a long bearer token, a base64 key)
+// and real tokens with a run of one character in them. An attacker review found both forwarded raw:
+// a value over 256 characters was read as a blob, no secret, and AWS STS tokens, which carry
+// "//////////", as a value filled in for show.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { fill, maskedText, noPasswordIn, passwordsIn, refusedAsPassword } from '../../../test/support/detection.js';
+
+/** `length` characters of base64url, the same every run. */
+function randomish(length: number, seed = 'long-secret'): string {
+  let out = '';
+  for (let i = 0; out.length < length; i++) out += createHash('sha256').update(`${seed}-${i}`).digest('base64url');
+  return out.slice(0, length);
+}
+
+/** An AWS STS session token's shape: its fixed start, the run of slashes, then base64. */
+const STS = `IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDxK8Zz${randomish(700, 'sts').replace(/-/g, '+').replace(/_/g, '/')}`;
+
+/** The value found whole, masked with nothing of it left, and a record holding it refused. */
+function foundWhole(text: string, value: string): void {
+  expect(passwordsIn(text)).toEqual([value]);
+  const masked = maskedText(text);
+  expect(masked).not.toContain(value.slice(0, 24));
+  expect(masked).not.toContain(value.slice(-24));
+  expect(refusedAsPassword(text)).toBe(true);
+}
+
+describe('a named secret longer than any password', () => {
+  const long = randomish(336);
+  it.each([
+    ['after Bearer', `Blocked Authorization: Bearer ${long}`, long],
+    ['an env line', `Blocked API_KEY=${long}`, long],
+    ['a JSON member', `{"api_key": "${long}"}`, long],
+    ['a query parameter', `GET /v1/items?access_token=${long}&page=2`, long],
+    ['a YAML line', `stringData:\n  token: ${long}\n`, long],
+    ['an STS session token as a header', `Blocked X-Amz-Security-Token: ${STS}`, STS],
+    ['an STS session token in the environment', `AWS_SESSION_TOKEN=${STS}`, STS],
+  ])('%s', (_, text, value) => foundWhole(text, value));
+
+  it('reads up to 4,096 characters, and a longer run as no value (a blob, not a credential someone pasted)', () => {
+    const longest = randomish(4096);
+    foundWhole(`API_KEY=${longest}`, longest);
+    expect(passwordsIn(`API_KEY=${randomish(5000)}`)).toEqual([]);
+  });
+
+  it.each([
+    // Prose after a secret's name is no value, however long.
+    `token: ${'the rotation job ran and every key was replaced '.repeat(8)}`,
+    // A list of digests after a name (a blank between them).
+    `checksums: ${Array.from({ length: 12 }, (_, i) => createHash('sha256').update(String(i)).digest('hex')).join(' ')}`,
+    `secret_ref: ${'a/'.repeat(200)}`,
+  ])('stays as written: %s', (text) => noPasswordIn(text));
+
+  it('reads hostile repetitions of long named runs in time (each run is scanned once)', () => {
+    const text = fill(`api_key=${randomish(300)}a&token=`);
+    expect(passwordsIn(text.slice(0, 200_000)).length).toBeGreaterThan(100);
+  });
+});
+
+describe('a real token with a run of one character in it', () => {
+  it.each([
+    ['ten slashes of an STS token', `X-Amz-Security-Token: ${STS.slice(0, 152)}`, STS.slice(0, 152)],
+    ['a run of six A at the start', 'api_token=AAAAAAbC9dE3fG7hJ2kL5mN8pQ', 'AAAAAAbC9dE3fG7hJ2kL5mN8pQ'],
+    ['a run of zeros inside', 'client_secret=Zq8sK2v0000000Lp9Xm4Tn7Rw1', 'Zq8sK2v0000000Lp9Xm4Tn7Rw1'],
+  ])('%s', (_, text, value) => foundWhole(text, value));
+
+  it.each([
+    'api_key=sk-proj-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+    'api_token=Zq8v000000000000000000000000',
+    'client_secret=ab12cd00000000000000000000',
+    'SECRET_KEY=Ab12xxxxxxxxxxxxxxxxxxxxxxxx',
+    'webhook_secret=Xy7YYYYYYYYYYYYYYYYYYYYyyyyy',
+    'signing_key=MyAppKEYEXAMPLE12345678',
+  ])('a value filled in for show stays as written: %s', (text) => noPasswordIn(text));
+});
