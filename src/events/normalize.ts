@@ -78,6 +78,21 @@ function isSeparator(c: number): boolean {
   return c !== 0x20 && GROUP_SEPARATORS.includes(String.fromCharCode(c));
 }
 const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}]/u;
+
+/**
+ * The printable ASCII character an invisible code point spells, or null. Tag characters
+ * (U+E0020..U+E007E) are an invisible copy of ASCII, and language models read them ("ASCII
+ * smuggling"); the ideographic variation selectors VS17..VS256 (U+E0100..U+E01EF) stand for the bytes
+ * 16..255 in "emoji smuggling", the printable ones at U+E0110..U+E016E. Dropped as invisible, an SSN
+ * or a key written in either passed every detector. The subdivision flags' tag letters read as the
+ * letters they are ("🏴gbsct"), harmless; the selectors a CJK variant uses (VS17 onwards, bytes below
+ * a blank) stay invisible.
+ */
+function hiddenAscii(cp: number): string | null {
+  if (cp >= 0xe0020 && cp <= 0xe007e) return String.fromCharCode(cp - 0xe0000);
+  if (cp >= 0xe0110 && cp <= 0xe016e) return String.fromCharCode(cp - 0xe0100 + 16);
+  return null;
+}
 const DECIMAL_DIGIT = /\p{Nd}/u;
 
 /**
@@ -375,6 +390,7 @@ function canonical(ch: string): string {
   for (const c of ch.normalize('NFKC')) {
     const cp = c.codePointAt(0) as number;
     if (cp < 0x80) out += c;
+    else if (cp >= 0xe0000) out += hiddenAscii(cp) ?? (INVISIBLE.test(c) ? '' : c);
     else if (INVISIBLE.test(c)) continue;
     else if (TURKISH_I[c] !== undefined) out += TURKISH_I[c];
     else if (DASHES.test(c)) out += '-';

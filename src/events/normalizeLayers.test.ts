@@ -197,3 +197,32 @@ describe('layers stay linear on adversarial 1 MiB inputs', () => {
     expect(misplaced).toEqual([]);
   });
 });
+
+// Unicode's tag characters (U+E0020..U+E007E) are an invisible copy of printable ASCII, and language
+// models read them ("ASCII smuggling"); the ideographic variation selectors U+E0110..U+E016E spell
+// the same bytes after any character ("emoji smuggling"). Dropped as invisible, an SSN or a key
+// written in them passed the guard and preflight unmasked (two attacker reviews).
+describe('text hidden in tag characters and variation selectors is read as the ASCII it spells', () => {
+  const tags = (s: string) => [...s].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
+  const selectors = (s: string) => [...s].map((c) => String.fromCodePoint(0xe0100 + c.charCodeAt(0) - 16)).join('');
+
+  it.each([
+    ['an SSN in tag characters', `My SSN is ${tags('123-45-6789')} ok`, 'SSN'],
+    ['an AWS key in tag characters', `key ${tags('AKIAQYLPMN5HHHFPZAM2')}`, 'AWS_ACCESS_KEY'],
+    ['an e-mail address in tag characters after an emoji', `🙂${tags('jane.doe@example.com')}`, 'EMAIL'],
+    ['an SSN in variation selectors after an emoji', `🙂${selectors('123-45-6789')}`, 'SSN'],
+  ])('%s: found, masked with nothing of it left, refused', (_, text, type) => {
+    expect(typesIn(text)).toEqual([type]);
+    const { masked } = detectAndMask(text);
+    expect(masked).toContain(`[${type}]`);
+    expect([...masked].filter((c) => (c.codePointAt(0) ?? 0) >= 0xe0000)).toEqual([]);
+    expect(guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1', summary: text })).not.toEqual([]);
+  });
+
+  it('keeps ordinary uses as written: a subdivision flag, an emoji presentation selector, a CJK variant', () => {
+    for (const text of ['🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f} Scotland office', 'Deploy ⚠\ufe0f blocked', '葛\u{e0100}城 branch']) {
+      expect(typesIn(text), text).toEqual([]);
+      expect(detectAndMask(text).masked).toBe(text);
+    }
+  });
+});

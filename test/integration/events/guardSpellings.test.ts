@@ -241,6 +241,30 @@ describe.each(DB_KINDS)('spellings past the privacy guard, through the real API 
     return res;
   };
 
+  // Two attacker reviews': an SSN written in Unicode tag characters (invisible, read by language
+  // models) was accepted in actor_id and summary, forwarded, and returned unmasked by preflight.
+  describe('an SSN hidden in tag characters', () => {
+    const hidden = [...'123-45-6789'].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
+    it('POST /audit-events refuses it in actor_id and summary, naming the fields, storing nothing', async () => {
+      const before = await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId);
+      const res = await post('/audit-events', {
+        events: [agentRecord({ actor_id: `a${hidden}` }), agentRecord({ decision: 'BLOCKED', summary: `Detected SSN; blocked. ${hidden}` })],
+      });
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.error.message).toContain('events[0].actor_id');
+      expect(JSON.stringify(res.body.error.details)).toContain('/events/1/summary');
+      expect(res.text).not.toContain(hidden);
+      expect(await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId)).toBe(before);
+    });
+
+    it('POST /preflight masks it whole', async () => {
+      const res = await post('/preflight', { input: `My SSN is ${hidden} thanks` });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.decision).toBe('ALLOWED_WITH_MASKING');
+      expect(res.body.masked_input).toBe('My SSN is [SSN] thanks');
+    });
+  });
+
   describe('characters that make a line display as another', () => {
     // A black-box review's: a bidirectional override made "admin\u202emoc.elpmaxe@evil" an accepted
     // actor_id, displayed in a SIEM as another address; NEL breaks a line for some log splitters.
