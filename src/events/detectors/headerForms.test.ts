@@ -117,6 +117,30 @@ describe("a password as a form's bracketed parameter", () => {
   ])('stays as written: %s', (text) => noPasswordIn(text));
 });
 
+// A web framework's CSRF field in a pasted form body (an attacker review): each was refused as a
+// password, so no form body of Django, Rails, ASP.NET or Laravel could be recorded.
+describe("a framework's CSRF field is no credential; the form's password still is", () => {
+  const csrf = 'kX9vQ2mZ7pL4rT8wN3bY6cF1hJ5';
+  it.each([
+    ['Django', `csrfmiddlewaretoken=${csrf}&username=bob`],
+    ['Rails', `authenticity_token=${csrf}&user[login]=bob`],
+    ['ASP.NET', `__RequestVerificationToken=${csrf}&UserName=bob`],
+    ['Laravel', `_token=${csrf}&email=bob`],
+    ['an anti-forgery field', `anti_forgery_token=${csrf}&x=1`],
+    ['ASP.NET Core, as JSON', `{"__RequestVerificationToken": "${csrf}", "UserName": "bob"}`],
+  ])('%s', (_, text) => noPasswordIn(text));
+
+  it.each([
+    ['Django', `csrfmiddlewaretoken=${csrf}&username=bob&password=${S}`],
+    ['Rails', `authenticity_token=${csrf}&user[login]=bob&user[password]=${S}`],
+    ['Laravel', `_token=${csrf}&email=bob&password=${S}`],
+  ])('%s: the password alone', (_, text) => onlySecretRefused(text));
+
+  it.each([`access_token=${csrf}`, `_authToken=${csrf}`, `auth_token=${csrf}`, `api_token=${csrf}`])('a secret token beside them stays one: %s', (text) => {
+    expect(passwordsIn(text)).toEqual([csrf]);
+  });
+});
+
 describe('hostile repetitions of the new shapes', () => {
   // Each shape walked once: a header's value is read once per name, a cookie header's pairs once.
   it.each([
