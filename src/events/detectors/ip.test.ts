@@ -234,3 +234,21 @@ describe('addresses spelled as DNS labels of cloud host names', () => {
     });
   });
 });
+
+// The unspecified address and the limited broadcast address name no host, so no person: an attacker
+// review found "allow 0.0.0.0/0" (every firewall rule, aws cli's CidrIp) refused as personal data.
+describe('0.0.0.0 and 255.255.255.255 are no one’s address', () => {
+  it.each(['{"CidrIp": "0.0.0.0/0"}', 'listen 0.0.0.0:8080', 'Blocked ingress 0.0.0.0/0 on sg-0abc', 'route add 255.255.255.255 dev eth0'])(
+    'stays as written: %s',
+    (text) => {
+      expect(ips(text)).toEqual([]);
+      expect(detectAndMask(text).masked).toBe(text);
+      expect(guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1', summary: text })).toEqual([]);
+    },
+  );
+
+  it('still finds an address beside them, and ones that only look alike', () => {
+    expect(ips('allow 0.0.0.0/0 from 203.0.113.7')).toEqual(['203.0.113.7']);
+    expect(ips('host 0.0.0.1 and 10.0.0.0 and 255.255.255.0')).toEqual(['0.0.0.1', '10.0.0.0', '255.255.255.0']);
+  });
+});

@@ -86,8 +86,15 @@ function isVersionNumber(text: string, start: number, end: number): boolean {
   return PRODUCT_BEFORE_RE.test(text);
 }
 
+/**
+ * The unspecified address and the limited broadcast address: they name no host, so no person
+ * ("allow 0.0.0.0/0", "listen 0.0.0.0:8080" are in every firewall rule and server log).
+ */
+const NO_HOST = new Set(['0.0.0.0', '255.255.255.255']);
+
 function detectIpv4(text: string): Finding[] {
   return regexFindings(text, IPV4_RE, 'IP_ADDRESS', (start, end) => {
+    if (NO_HOST.has(text.slice(start, end))) return false;
     const next = text[end];
     if (wordBefore(text, start) || wordAfter(text, end)) return false;
     if (next === '.' && isDigit(text[end + 1])) return false;
