@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { detectAndMask } from '../mask.js';
 import { countByType } from '../findings.js';
@@ -289,5 +290,206 @@ describe('AI provider, GitLab, Hugging Face and npm tokens: shapes', () => {
       `glxyz-${GITLAB_PAT.slice(6)}`,
     ])
       expect(found(`value ${text} end`), text).toEqual([]);
+  });
+});
+
+/** Base64url of a JSON text as written (spaces, line breaks and all), as a JWT segment. */
+const segment = (json: string) => Buffer.from(json).toString('base64url');
+/** A JWT of the header and payload texts, signed with HMAC-SHA-256 (a test key), or unsigned ("alg": "none"). */
+function jwt(header: string, payload: string, signed = true): string {
+  const data = `${segment(header)}.${segment(payload)}`;
+  return `${data}.${signed ? createHmac('sha256', 'test-only-key').update(data).digest('base64url') : ''}`;
+}
+const CLAIMS = '{"sub":"1234567890","email":"jane@example.com"}';
+
+// A review found these JWTs forwarded as they were: no signature, or JSON written with a blank or a
+// line break after its brace ("eyAi", "ewog", "ew0K" rather than "eyJ").
+describe('JWT shapes', () => {
+  it('finds an unsigned token ("alg": "none", an empty signature after the last dot), masked whole', () => {
+    const unsigned = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiIxMjM0NTY3ODkwIiwiZW1haWwiOiJqYW5lQGV4YW1wbGUuY29tIn0.';
+    expect(jwt('{"alg":"none"}', CLAIMS, false)).toBe(unsigned);
+    expect(found(`debug token=${unsigned} from the SPA`)).toEqual([['JWT', unsigned]]);
+    expect(found(`{"id_token": "${unsigned}"}`)).toEqual([['JWT', unsigned]]);
+    const r = preflightOf(`Why is this rejected? ${unsigned}`);
+    expect(r).toEqual({ decision: 'BLOCKED', counts: { JWT: 1 }, masked: 'Why is this rejected? [JWT]' });
+    // The alg=none attack's spellings.
+    for (const alg of ['None', 'NONE']) {
+      const token = jwt(`{"alg":"${alg}","typ":"JWT"}`, CLAIMS, false);
+      expect(found(`x-auth: ${token}`)).toEqual([['JWT', token]]);
+    }
+  });
+
+  it('reads a signed header and payload with no signature after the dot as no token: cut off, or a full stop', () => {
+    const signed = jwt('{"alg":"HS256","typ":"JWT"}', CLAIMS);
+    const cut = signed.slice(0, signed.lastIndexOf('.') + 1);
+    expect(found(`header and claims: ${cut} (signature elided)`)).toEqual([]);
+    expect(found(`The claims are ${cut.slice(0, -1)}.`)).toEqual([]);
+  });
+
+  it.each([
+    ['a blank after each brace', '{ "alg": "HS256", "typ": "JWT" }', '{ "sub": "1234567890" }', 'eyAi'],
+    ['a line break and indentation', '{\n  "alg": "HS256",\n  "typ": "JWT"\n}', '{\n  "sub": "1234567890"\n}', 'ewog'],
+    ['CRLF line breaks', '{\r\n  "alg": "RS256"\r\n}', '{\r\n  "sub": "1234567890"\r\n}', 'ew0K'],
+    ['a tab', '{\t"alg": "HS256"}', CLAIMS, 'ewki'],
+  ])('finds a token whose JSON has %s, signed or not, masked whole', (_name, header, payload, start) => {
+    for (const token of [jwt(header, payload), jwt(header.replace(/"[HR]S256"/, '"none"'), payload, false)]) {
+      expect(token.startsWith(start)).toBe(true);
+      expect(found(`Authorization header was ${token} today`)).toEqual([['JWT', token]]);
+      const masked = detectAndMask(`curl -H "X-Session: ${token}" https://api.example.com`).masked;
+      expect(masked).toBe('curl -H "X-Session: [JWT]" https://api.example.com');
+    }
+  });
+
+  it("finds the reviewer's token with blanks in its JSON", () => {
+    const token = 'eyAiYWxnIjogIkhTMjU2IiwgInR5cCI6ICJKV1QiIH0.eyAic3ViIjogIjEyMzQ1Njc4OTAiIH0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
+    expect(found(`token: ${token}`)).toEqual([['JWT', token]]);
+  });
+
+  it('finds an unsigned token, or one of those shapes, split at its dots across lines', () => {
+    const unsigned = jwt('{"alg":"none"}', CLAIMS, false);
+    const [h, p] = unsigned.split('.');
+    expect(found(`token:\n${h}.\n${p}.\nthanks`)).toEqual([['JWT', `${h}.\n${p}.`]]);
+    const spaced = jwt('{ "alg": "HS256" }', '{ "sub": "1234567890" }');
+    const split = spaced.split('.').join('.\n');
+    expect(found(`token:\n${split}\nthanks`)).toEqual([['JWT', split]]);
+    const spacedUnsigned = jwt('{\n  "alg": "none"\n}', '{\n  "sub": "1234567890"\n}', false).split('.').join('.\n');
+    expect(found(`token:\n${spacedUnsigned}\nthanks`)).toEqual([['JWT', spacedUnsigned.slice(0, -1)]]);
+    // Header and payload on one line, the signature on the next: the signature is part of it.
+    const signed = jwt('{"alg":"HS256"}', CLAIMS);
+    const lastBreak = signed.replace(/\.(?=[^.]*$)/, '.\n');
+    expect(found(`token: ${lastBreak}\nthanks`)).toEqual([['JWT', lastBreak]]);
+  });
+
+  it('reads no ordinary dotted text as a token', () => {
+    for (const text of [
+      'eyes.open.now and eyes.open.',
+      'see www.example.com. or docs.example.co.uk. or api.v2.example.org',
+      'version 1.2.3. and node 20.11.1. and eyJ.eyJ. and ewok.ewok.ewok.',
+      // Shaped like the new starts, decoding to no JSON object.
+      'eyAlphabetical.eyAlphabet. ewokAdventures.ewokTravels. ew0KelvinScale.ew0Kelvin.',
+      'ewoksAreFurry.ewoksAreSmall.signatureHere1',
+      // A header alone, or a header and payload without the last dot.
+      `header ${segment('{"alg":"none"}')}. and ${segment('{"alg":"none"}')}.${segment(CLAIMS)} only`,
+    ])
+      expect(found(text), text).toEqual([]);
+  });
+});
+
+// Keys written for these tests in each provider's documented shape, from a fixed sequence (no real key).
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const BECH32 = 'QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L';
+const HEX = '0123456789abcdef';
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** `length` characters of `alphabet`, a linear congruential sequence from `seed`. */
+function randomOf(alphabet: string, length: number, seed = 11): string {
+  let x = seed;
+  let out = '';
+  for (let i = 0; i < length; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    out += alphabet[(x >> 16) % alphabet.length];
+  }
+  return out;
+}
+const SENDGRID = `SG.${randomOf(BASE64URL, 22, 1)}.${randomOf(BASE64URL, 43, 2)}`;
+const PYPI = `pypi-AgEIcHlwaS5vcmc${randomOf(BASE64URL, 160, 3)}`;
+const VAULT_SERVICE = `hvs.${randomOf(BASE64URL, 91, 4)}`;
+const VAULT_BATCH = `hvb.${randomOf(BASE64URL, 140, 5)}`;
+const VAULT_RECOVERY = `hvr.${randomOf(BASE64URL, 91, 6)}`;
+const DIGITALOCEAN = `dop_v1_${randomOf(HEX, 64, 7)}`;
+const DIGITALOCEAN_OAUTH = `doo_v1_${randomOf(HEX, 64, 8)}`;
+const DIGITALOCEAN_REFRESH = `dor_v1_${randomOf(HEX, 64, 9)}`;
+const POSTMAN = `PMAK-${randomOf(HEX, 24, 10)}-${randomOf(HEX, 34, 12)}`;
+const AGE = `AGE-SECRET-KEY-1${randomOf(BECH32, 58, 13)}`;
+const TERRAFORM = `${randomOf(ALNUM, 14, 14)}.atlasv1.${randomOf(BASE64URL, 67, 15)}`;
+const TELEGRAM = `123456789:AA${randomOf(BASE64URL, 33, 16)}`;
+
+// A review found each of these forwarded as it was (the Telegram token's digits masked as an SSN,
+// its secret half left). Reported as PASSWORD: a secret of no type of its own.
+describe('more provider tokens', () => {
+  it.each([
+    ['SendGrid', SENDGRID, 'sg.setApiKey("%s")'],
+    ['PyPI', PYPI, 'twine upload -u __token__ -p %s dist/*'],
+    ['Vault service', VAULT_SERVICE, 'vault login %s'],
+    ['Vault batch', VAULT_BATCH, 'batch: %s (expired)'],
+    ['Vault recovery', VAULT_RECOVERY, 'recovery token %s'],
+    ['DigitalOcean personal', DIGITALOCEAN, 'doctl auth init -t %s'],
+    ['DigitalOcean OAuth', DIGITALOCEAN_OAUTH, 'got %s back'],
+    ['DigitalOcean refresh', DIGITALOCEAN_REFRESH, '{"refresh": "%s"}'],
+    ['Postman', POSTMAN, 'postman collection run 26671222 -k %s'],
+    ['age', AGE, '# created: 2024-01-01\n# public key: age1xyz\n%s'],
+    ['Terraform Cloud', TERRAFORM, 'terraform login wrote %s to credentials.tfrc.json'],
+    ['Telegram bot', TELEGRAM, 'curl https://api.telegram.org/bot%s/getMe'],
+  ])('preflight blocks a %s token, one finding masked whole, never echoed', (_name, token, template) => {
+    const text = `Why does this fail? ${template.replace('%s', token)}`;
+    expect(found(text)).toEqual([['PASSWORD', token]]);
+    const r = preflightOf(text);
+    expect(r.decision).toBe('BLOCKED');
+    expect(r.masked).toBe(text.replace(token, '[PASSWORD]'));
+    for (const part of token.split(/[.:_-]/).filter((p) => p.length >= 8)) expect(r.masked).not.toContain(part);
+  });
+
+  it('finds a Telegram token whole, not its digits as an SSN', () => {
+    expect(found(`BOT_TOKEN: ${TELEGRAM}`)).toEqual([['PASSWORD', TELEGRAM]]);
+    expect(preflightOf(`bot ${TELEGRAM} down`).counts).toEqual({ PASSWORD: 1 });
+    for (const digits of ['12345678', '1234567890']) {
+      const token = `${digits}:AA${randomOf(BASE64URL, 33, 17)}`;
+      expect(found(`t=${token};`), digits).toEqual([['PASSWORD', token]]);
+    }
+  });
+
+  it('reads no ordinary word, name, placeholder or near shape as a token', () => {
+    for (const text of [
+      // Prefixes in prose and names.
+      'MSG.Hello and SG.example.com and SG.sendgrid-api-key-here; pypi-AgE is the prefix; see hvs.example.org',
+      'PMAK-your-api-key and AGE-SECRET-KEY-1... and dop_v1_your_token and doo_v1_ and dor_v1_xxxx',
+      'the atlasv1 token format: <id>.atlasv1.<secret>; host01.atlasv1.example.com',
+      // The length or alphabet one off.
+      `SG.${randomOf(BASE64URL, 21, 1)}.${randomOf(BASE64URL, 43, 2)} SG.${randomOf(BASE64URL, 22, 1)}.${randomOf(BASE64URL, 42, 2)}`,
+      `dop_v1_${randomOf(HEX, 63, 7)} dop_v1_${randomOf(HEX, 65, 7)} dop_v2_${randomOf(HEX, 64, 7)}`,
+      `PMAK-${randomOf(HEX, 23, 10)}-${randomOf(HEX, 34, 12)} PMAK-${randomOf(HEX, 24, 10)}-${randomOf(HEX, 33, 12)}`,
+      `AGE-SECRET-KEY-1${randomOf(BECH32, 57, 13)} AGE-SECRET-KEY-1${randomOf(BECH32, 57, 13)}B`,
+      `hvs.${randomOf(BASE64URL, 40, 4)} pypi-AgE${randomOf(BASE64URL, 40, 3)}`,
+      `${randomOf(ALNUM, 13, 14)}.atlasv1.${randomOf(BASE64URL, 67, 15)} ${randomOf(ALNUM, 14, 14)}.atlasv1.${randomOf(BASE64URL, 50, 15)}`,
+      // Placeholders of the real length.
+      `SG.${'x'.repeat(22)}.${'x'.repeat(43)} hvs.${'X'.repeat(95)} AGE-SECRET-KEY-1${'Q'.repeat(58)}`,
+      `${'x'.repeat(14)}.atlasv1.${'x'.repeat(67)} dop_v1_${'0'.repeat(64)} PMAK-${'0'.repeat(24)}-${'0'.repeat(34)}`,
+    ])
+      expect(found(text), text).toEqual([]);
+    // Times, ratios and ids with a colon: no "AA" and 33 more (nine digits alone read as an SSN).
+    for (const text of [
+      'at 12:30:45, ratio 123456789:1, order 123456789:ABCDEF, build 12345678:AAbc',
+      `digits 123456789:BB${randomOf(BASE64URL, 33, 16)} and 1234567:AA${randomOf(BASE64URL, 33, 16)}`,
+      `id 12345678:AA${'A'.repeat(33)} and 12345678:AA${randomOf(BASE64URL, 34, 16)}`,
+    ])
+      expect(typesIn(text), text).not.toContain('PASSWORD');
+  });
+
+  it.each([
+    ['runs of prefixes', fill('SG.pypi-AgEhvs.dop_v1_PMAK-AGE-SECRET-KEY-1.atlasv1.')],
+    ['SendGrid ids without a secret', fill(`SG.${'a'.repeat(22)}.`)],
+    ['bot ids and a secret one short', fill(`1234567890:AA${'a'.repeat(32)}.`)],
+    ['Terraform ids and over-long secrets', fill(`${'a'.repeat(14)}.atlasv1.${'aB1'.repeat(24)}.`)],
+    ['age keys one short', fill(`AGE-SECRET-KEY-1${'Q'.repeat(57)} `)],
+    // Each segment starts "{ " and a control character: no JSON.
+    ['JWT starts of every kind', fill('eyAeyJewoew0ewk.')],
+    ['JWT headers without a payload', fill(`eyAi${'a'.repeat(20)}..`)],
+    ['JWT headers and payloads decoding to no JSON', fill(`ewok${'a'.repeat(20)}.ewok${'a'.repeat(20)}. `)],
+  ])('%s complete, finding nothing', (_name, text) => {
+    expect(found(text)).toEqual([]);
+  });
+
+  it.each([
+    ['a Vault prefix', 'hvs.'],
+    ['a PyPI prefix', 'pypi-AgE'],
+  ])('%s before a 1 MiB run of its alphabet completes, as one finding', (_name, prefix) => {
+    const text = `${prefix}${fill('aB1')}`;
+    expect(found(text)).toEqual([['PASSWORD', text]]);
+  });
+
+  it('finds two tokens side by side as two findings', () => {
+    expect(found(`${SENDGRID},${POSTMAN}`)).toEqual([
+      ['PASSWORD', SENDGRID],
+      ['PASSWORD', POSTMAN],
+    ]);
   });
 });

@@ -9,13 +9,18 @@
  *   workflow triggers (triggers/T.../n/secret), on hooks.slack.com or GovSlack's hooks.slack-gov.com.
  * - Stripe: secret and restricted keys (sk_live_, sk_test_, rk_live_, rk_test_) and webhook signing
  *   secrets (whsec_). Publishable keys (pk_) are public by design and not reported.
- * - JWT: three base64url segments, the first two starting with "eyJ" (a JSON object), signed.
+ * - JWT: three base64url segments, the first two a JSON object: "eyJ" ('{"'), or "eyA", "ewo", "ew0",
+ *   "ewk" ("{" and a blank, a line break or a tab, as a pretty-printer writes it), which must decode to
+ *   "{", blanks and a quote; signed, or unsigned ("alg": "none": nothing after the last dot).
  * - OpenAI: project (sk-proj-), service account (sk-svcacct-) and admin (sk-admin-) keys, and legacy
  *   user keys (sk- and 48 letters and digits); all hold "T3BlbkFJ", base64 of "OpenAI".
  * - Anthropic: API (sk-ant-api03-) and Admin API (sk-ant-admin01-) keys.
  * - GitLab: every prefix GitLab's token overview lists (glpat-, gloas-, gldt-, glrt-, glcbt-, glptt-,
  *   glft-, glimt-, glagent-, glsoat-, glffct-), also in the routable form ("glpat-<payload>.01.<crc>").
  * - Hugging Face user access tokens (hf_ and 34 letters) and npm access tokens (npm_ and 36 base62).
+ * - Secrets of no type of their own, reported as PASSWORD (a secret, blocked like any other): SendGrid,
+ *   PyPI, HashiCorp Vault, DigitalOcean, Postman, age, Terraform Cloud and Telegram bot tokens
+ *   (OTHER_TOKENS, one list).
  *
  * Every pattern is anchored by a look-behind on the previous character, so a run like "ghp_ghp_..."
  * or "eyJeyJ..." yields one bounded attempt, not one per position.
@@ -66,8 +71,51 @@ const SLACK_HOOK_SECRET = '[A-Za-z0-9]{20,64}(?![A-Za-z0-9])';
 // anyway. Anchored after anything that would make "hooks" part of another host name or word.
 const SLACK_WEBHOOK_RE = new RegExp(String.raw`(?<![A-Za-z0-9_.-])${SLACK_HOOK_HOST}\/(?:${SLACK_HOOK_IDS.join('|')})\/${SLACK_HOOK_SECRET}`, 'gi');
 const STRIPE_RE = /(?<![A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}|whsec_[A-Za-z0-9+/=]{24,128})(?![A-Za-z0-9])/g;
-const JWT_SHAPE = String.raw`eyJ[A-Za-z0-9_-]{5,8000}\.eyJ[A-Za-z0-9_-]{2,8000}\.[A-Za-z0-9_-]{10,8000}`;
-const JWT_RE = new RegExp(`(?<![A-Za-z0-9_-])${JWT_SHAPE}(?![A-Za-z0-9_-])`, 'g');
+/**
+ * How base64url of a JSON object starts: '{"' ("eyJ"), and "{" then a blank ("eyA"), a line break
+ * ("ewo", "ew0": LF, CR) or a tab ("ewk"), as JSON.stringify(x, null, 2) and other pretty-printers
+ * write a header ("{ \"alg\": ...", "{\n  \"alg\""). The last three letters also start words ("ewok"),
+ * so a segment of those starts counts only when it decodes to a JSON object's start (jsonObjectStart).
+ * Exported for the privacy guard's list of where a glued secret may start (it names "eyJ" alone).
+ */
+export const JWT_STARTS = String.raw`eyJ|eyA|ew[o0k]`;
+const JWT_HEAD = String.raw`(?:${JWT_STARTS})[A-Za-z0-9_-]{5,8000}\.(?:${JWT_STARTS})[A-Za-z0-9_-]{2,8000}\.`;
+// Signed: a signature of 10 characters or more (HMAC-SHA-256's is 43). Unsigned ("alg": "none"): the
+// last dot and nothing after it, as RFC 7519 section 6.1 writes one; it carries the claims as a signed
+// one does (a subject, an e-mail address). Only a header that says "none" makes one (unsignedHeader):
+// a signed header and payload with their signature cut off, or a sentence's full stop after them,
+// are no token.
+const JWT_SIGNED_SHAPE = String.raw`${JWT_HEAD}[A-Za-z0-9_-]{10,8000}`;
+const JWT_UNSIGNED_SHAPE = JWT_HEAD;
+const JWT_RE = new RegExp(`(?<![A-Za-z0-9_-])${JWT_HEAD}(?:[A-Za-z0-9_-]{10,8000})?(?![A-Za-z0-9_-])`, 'g');
+
+/** A JSON object's start, decoded: "{", blanks, and the first member's quote. */
+const JSON_OBJECT_START = /^\{[ \t\r\n]*"/;
+/** Whether a base64url segment decodes to a JSON object's start (its first 24 characters: 18 bytes). */
+function jsonObjectStart(segment: string): boolean {
+  return JSON_OBJECT_START.test(Buffer.from(segment.slice(0, 24), 'base64url').toString('latin1'));
+}
+/** Whether a token's header and payload (pieces of a wrapped one joined) are JSON objects. */
+function jwtSegments(token: string): boolean {
+  const [header = '', payload = ''] = token.split('.');
+  return jsonObjectStart(header) && jsonObjectStart(payload);
+}
+
+/** Whether a token's header is JSON naming no algorithm: "alg": "none" (in any case, as alg=none attacks write it). */
+function unsignedHeader(token: string): boolean {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
+    const alg = typeof header === 'object' && header !== null ? (header as { alg?: unknown }).alg : undefined;
+    return typeof alg === 'string' && alg.toLowerCase() === 'none';
+  } catch {
+    return false;
+  }
+}
+
+/** A JWT as the one-run regex reads it: JSON segments, and "none" in the header of an unsigned one. */
+function jwtWhole(token: string): boolean {
+  return jwtSegments(token) && (!token.endsWith('.') || unsignedHeader(token));
+}
 
 // OpenAI documents the prefixes only. The body is base64url around the "T3BlbkFJ" marker: 124
 // characters after an admin key's prefix and 156 after a project or service account key's in the
@@ -97,6 +145,37 @@ const HUGGINGFACE_RE = /(?<![A-Za-z0-9_])hf_([A-Za-z]{34})(?![A-Za-z0-9_])/g;
 const NPM_RE = /(?<![A-Za-z0-9_])npm_([A-Za-z0-9]{36})(?![A-Za-z0-9_])/g;
 
 /**
+ * Tokens of providers with no finding type of their own (findings.ts has no type per provider), each
+ * in its documented shape as gitleaks' rules read it, anchored on both sides by the characters its
+ * alphabet could glue to. Group 1 is the random part, which must not be a placeholder (twoClasses).
+ * A prefix, where the token has one, joins TOKEN_PREFIXES.
+ */
+const OTHER_TOKENS: readonly { name: string; prefix: string; re: RegExp }[] = [
+  // SendGrid API key: "SG.", a 22-character key id and a 43-character secret, base64url.
+  { name: 'SendGrid', prefix: String.raw`SG\.`, re: /(?<![A-Za-z0-9_.-])SG\.([A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/g },
+  // PyPI API token: "pypi-" and a macaroon in base64url; a macaroon (version 2) starts "AgE", and
+  // PyPI's carry the location "pypi.org" ("AgEIcHlwaS5vcmc") or "test.pypi.org" right after: 150
+  // characters and more, with a caveat or two. At least 80 here: shorter is no macaroon.
+  { name: 'PyPI', prefix: 'pypi-', re: /(?<![A-Za-z0-9_-])pypi-(AgE[A-Za-z0-9_-]{80,})/g },
+  // HashiCorp Vault service (hvs.), batch (hvb.) and recovery (hvr.) tokens of Vault 1.10 and later:
+  // 90 characters and more of base64url (a batch token 138 to 212).
+  { name: 'Vault', prefix: String.raw`hv[sbr]\.`, re: /(?<![A-Za-z0-9_.-])hv[sbr]\.([A-Za-z0-9_-]{90,})/g },
+  // DigitalOcean personal access (dop_), OAuth (doo_) and refresh (dor_) tokens: 64 hex digits.
+  { name: 'DigitalOcean', prefix: 'do[por]_v1_', re: /(?<![A-Za-z0-9_])do[por]_v1_([a-f0-9]{64})(?![A-Za-z0-9_])/g },
+  // Postman API key: "PMAK-", 24 hex digits (an id), "-" and 34 more.
+  { name: 'Postman', prefix: 'PMAK-', re: /(?<![A-Za-z0-9_-])PMAK-([a-fA-F0-9]{24}-[a-fA-F0-9]{34})(?![A-Za-z0-9_-])/g },
+  // age secret key: Bech32 of human-readable part "AGE-SECRET-KEY-" written in upper case: "1" and 58
+  // characters of Bech32's alphabet (32 bytes and the checksum).
+  { name: 'age', prefix: 'AGE-SECRET-KEY-1', re: /(?<![A-Za-z0-9_-])AGE-SECRET-KEY-1([QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})(?![A-Za-z0-9_-])/g },
+  // Terraform Cloud / Enterprise API token: a 14-character id, ".atlasv1." and 60 to 70 characters.
+  { name: 'Terraform Cloud', prefix: '', re: /(?<![A-Za-z0-9_.-])[A-Za-z0-9]{14}\.atlasv1\.([A-Za-z0-9_-]{60,70})(?![A-Za-z0-9_-])/g },
+  // Telegram bot token: the bot's id (8 to 10 digits), ":" and a secret of "AA" and 33 base64url
+  // characters. Glued after letters, as the Bot API's URLs write it ("/bot123456789:AA.../getMe"); not
+  // after more digits. The whole token is one secret: its id alone must not read as an SSN.
+  { name: 'Telegram', prefix: '', re: /(?<![0-9])[0-9]{8,10}:AA([A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])/g },
+];
+
+/**
  * A token's random body, not a placeholder written in its place ("glpat-xxxxxxxxxxxxxxxxxxxx", "hf_"
  * and 34 x's, "npm_" and 36 zeros, "glpat-your_access_token_here"): see twoClasses. A Hugging Face
  * token's letters must so hold both cases.
@@ -108,7 +187,10 @@ const randomBody = (_start: number, _end: number, m: RegExpExecArray) => twoClas
  * looks for a token glued to an identifier ("pol_" + a token), and which prefixes the destination
  * check folds to lower case ("GHP_...", "HF_..."). One list, so a new kind of token is found there too.
  */
-export const TOKEN_PREFIXES = String.raw`gh[pousr]_|github_pat_|xox[abcdeoprs]-|xapp-|xwfp-|[sr]k_(?:live|test)_|whsec_|sk-(?:proj|svcacct|admin)-|sk-ant-(?:api03|admin01)-|gl(?:pat|oas|dt|rt|cbt|ptt|ft|imt|agent|soat|ffct)-|hf_|npm_`;
+export const TOKEN_PREFIXES = [
+  String.raw`gh[pousr]_|github_pat_|xox[abcdeoprs]-|xapp-|xwfp-|[sr]k_(?:live|test)_|whsec_|sk-(?:proj|svcacct|admin)-|sk-ant-(?:api03|admin01)-|gl(?:pat|oas|dt|rt|cbt|ptt|ft|imt|agent|soat|ffct)-|hf_|npm_`,
+  ...OTHER_TOKENS.map((t) => t.prefix).filter((p) => p !== ''),
+].join('|');
 
 /** A word between a GitLab body's separators: letters of one case (a capital first), digits after. */
 const WORD_SEGMENT = /^[A-Z]?[a-z]{4,}[0-9]*$/;
@@ -162,17 +244,26 @@ const WRAPPED_STRIPE: WrappedKind = {
   },
 };
 // A JWT's dots may have a break on either side ("...J9.\neyJ...", a token split into its segments).
-const JWT_WHOLE_RE = new RegExp(`^${JWT_SHAPE}$`);
+// Two kinds: a signed token's first run may be whole as an unsigned one ("<header>.<payload>." with
+// the signature on the next line), and the reader joins no run that is whole already.
+const JWT_SIGNED_WHOLE_RE = new RegExp(`^${JWT_SIGNED_SHAPE}$`);
+const JWT_UNSIGNED_WHOLE_RE = new RegExp(`^${JWT_UNSIGNED_SHAPE}$`);
+const JWT_PREFIX_RE = new RegExp(`(?<![A-Za-z0-9_-])(?:${JWT_STARTS})`, 'g');
 const WRAPPED_JWT: WrappedKind = {
   type: 'JWT',
-  prefix: /(?<![A-Za-z0-9_-])eyJ/g,
-  holds: ['eyJ'],
+  prefix: JWT_PREFIX_RE,
+  holds: ['eyJ', 'eyA', 'ewo', 'ew0', 'ewk'],
   bodyChar: (code) => isAlnum(code) || code === 0x2d || code === 0x5f,
   dots: 2,
   // Its three segments at their longest, and the two dots.
   maxLength: 3 * 8003 + 2,
   wordsEnd: true,
-  whole: (token) => JWT_WHOLE_RE.test(token),
+  whole: (token) => JWT_SIGNED_WHOLE_RE.test(token) && jwtSegments(token),
+};
+const WRAPPED_UNSIGNED_JWT: WrappedKind = {
+  ...WRAPPED_JWT,
+  maxLength: 2 * 8003 + 2,
+  whole: (token) => JWT_UNSIGNED_WHOLE_RE.test(token) && jwtWhole(token),
 };
 
 export function detectTokens(text: string): Finding[] {
@@ -184,12 +275,14 @@ export function detectTokens(text: string): Finding[] {
     ...regexFindings(text, SLACK_WEBHOOK_RE, 'SLACK_TOKEN'),
     ...regexFindings(text, STRIPE_RE, 'STRIPE_KEY'),
     ...wrappedFindings(text, WRAPPED_STRIPE),
-    ...regexFindings(text, JWT_RE, 'JWT'),
+    ...regexFindings(text, JWT_RE, 'JWT', (_s, _e, m) => jwtWhole(m[0])),
     ...wrappedFindings(text, WRAPPED_JWT),
+    ...wrappedFindings(text, WRAPPED_UNSIGNED_JWT),
     ...regexFindings(text, OPENAI_RE, 'OPENAI_API_KEY', (_s, _e, m) => m[1] === undefined || twoClasses(m[1])),
     ...regexFindings(text, ANTHROPIC_RE, 'ANTHROPIC_API_KEY', randomBody),
     ...regexFindings(text, GITLAB_RE, 'GITLAB_TOKEN', gitlabBody),
     ...regexFindings(text, HUGGINGFACE_RE, 'HUGGINGFACE_TOKEN', randomBody),
     ...regexFindings(text, NPM_RE, 'NPM_TOKEN', randomBody),
+    ...OTHER_TOKENS.flatMap((t) => regexFindings(text, t.re, 'PASSWORD', randomBody)),
   ];
 }
