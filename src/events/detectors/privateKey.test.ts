@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { detectAndMask } from '../mask.js';
 import { fill, found, typesIn } from '../../../test/support/detection.js';
@@ -401,5 +401,102 @@ describe('a private key as one line of base64 DER', () => {
     expect(typesIn('MC4CAQAwBQYDK2VwBCIEI')).toEqual([]);
     expect(typesIn(`x${'MC4CAQAwBQYDK2VwBCIEI'.repeat(5)}`)).not.toContain('PRIVATE_KEY');
     expect([...new Set(typesIn(fill('MC4CAQAwBQYDK2VwBCIEI ')))]).toEqual([]);
+  });
+});
+
+// An OpenSSH private key's body without its PEM lines (a review found it forwarded raw): the base64
+// ssh-keygen writes between "-----BEGIN OPENSSH PRIVATE KEY-----" and its END line, joined on one
+// line (an environment variable, a CI secret) or wrapped as written, at 70 columns.
+describe('an OpenSSH private key body without its PEM lines', () => {
+  // PROTOCOL.key's layout: the magic, cipher, KDF and its options, the number of keys, the public key,
+  // then the private section (two check ints, the key, its comment, padding), encrypted or not.
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    return b;
+  };
+  const str = (s: string | Buffer) => Buffer.concat([u32(Buffer.byteLength(s)), Buffer.from(s)]);
+  function opensshBody(encrypted: boolean): string {
+    const pub = randomBytes(32);
+    const publicBlob = Buffer.concat([str('ssh-ed25519'), str(pub)]);
+    const check = randomBytes(4);
+    let priv = Buffer.concat([check, check, str('ssh-ed25519'), str(pub), str(Buffer.concat([randomBytes(32), pub])), str('jane@laptop')]);
+    const block = encrypted ? 16 : 8;
+    const pad = (block - (priv.length % block)) % block;
+    priv = Buffer.concat([priv, Buffer.from(Array.from({ length: pad }, (_, i) => i + 1))]);
+    if (encrypted) priv = randomBytes(priv.length);
+    const kdfOptions = encrypted ? Buffer.concat([str(randomBytes(16)), u32(24)]) : Buffer.alloc(0);
+    return Buffer.concat([
+      Buffer.from('openssh-key-v1\0', 'latin1'),
+      str(encrypted ? 'aes256-ctr' : 'none'),
+      str(encrypted ? 'bcrypt' : 'none'),
+      str(kdfOptions),
+      u32(1),
+      str(publicBlob),
+      str(priv),
+    ]).toString('base64');
+  }
+  // Written by `ssh-keygen -t ed25519 -N '' -C ''` for this test (a throwaway key, used nowhere).
+  const SSH_KEYGEN_ED25519 =
+    'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZWQyNTUxOQAAACBZqD+UtVIvRDVvnhbIbPE12LcqwrIecnGg2MAs/3EU8gAAAIjfDu4u3w7uLgAAAAtzc2gtZWQyNTUxOQAAACBZqD+UtVIvRDVvnhbIbPE12LcqwrIecnGg2MAs/3EU8gAAAEC0V9H078ANKG1VYM9nGirr0CH3y05NH4a2SQcKolDy/1moP5S1Ui9ENW+eFshs8TXYtyrCsh5ycaDYwCz/cRTyAAAAAAECAwQF';
+  // The same with a passphrase (`-N pw`): aes256-ctr, bcrypt.
+  const SSH_KEYGEN_ENCRYPTED =
+    'b3BlbnNzaC1rZXktdjEAAAAACmFlczI1Ni1jdHIAAAAGYmNyeXB0AAAAGAAAABDDSSwKR4oRLJXmp8kH6R49AAAAEAAAAAEAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIJwwsY0J67enuQ86x/qOa2aVqmK/a1X5/nl0sXMCn2qFAAAAkIfAVRUFmlt9gCbr5FWGnuklsOgFQikOz4oZpgVh3QvMD3Ztxy4Dxg1vjsGbPfnLkqeryIDuFcpVBiEBUaUxBDcMZF2MTqB7dHm/cfO9ZEjSuB1rCAqJWAw/boBNDPCBHWqSEpM9k+DpMsWKFh7DVQZlmmo129d6YecOQnFZ+po8gCq9C3kvkPQutoM4IpBVnw==';
+  const wrap = (body: string, width: number, br = '\n') => body.match(new RegExp(`.{1,${width}}`, 'g'))!.join(br);
+
+  it.each([
+    ['ssh-keygen, unencrypted', SSH_KEYGEN_ED25519],
+    ['ssh-keygen, with a passphrase', SSH_KEYGEN_ENCRYPTED],
+    ['built from the layout, unencrypted', opensshBody(false)],
+    ['built from the layout, encrypted', opensshBody(true)],
+  ])('%s: on one line, masked whole', (_name, body) => {
+    expect(body.startsWith('b3BlbnNzaC1rZXktdjEAAAAA')).toBe(true);
+    for (const text of [`SSH_PRIVATE_KEY=${body}`, `{"deploy_key": "${body}"}`, body]) expect(found(text), text.slice(0, 30)).toEqual([['PRIVATE_KEY', body]]);
+    expect(detectAndMask(`export SSH_KEY='${body}'`).masked).toBe("export SSH_KEY='[PRIVATE_KEY]'");
+  });
+
+  it('wrapped as ssh-keygen writes it (70 columns), or at 64 or 76, the line after it left out', () => {
+    for (const body of [SSH_KEYGEN_ED25519, opensshBody(false), opensshBody(true)]) {
+      for (const [width, br] of [
+        [70, '\n'],
+        [70, '\r\n'],
+        [70, '\\n'],
+        [64, '\n'],
+        [76, '\n'],
+      ] as const) {
+        const wrapped = wrap(body, width, br);
+        expect(found(`key:\n${wrapped}\nthanks`), `${width} ${br}`).toEqual([['PRIVATE_KEY', wrapped]]);
+        expect(detectAndMask(`key:\n${wrapped}\nthanks`).masked).toBe('key:\n[PRIVATE_KEY]\nthanks');
+      }
+      for (const after of ['Done', 'user', 'TODO', 'thanks'])
+        expect(found(`${wrap(body, 70)}\n${after}\nnext`), after).toEqual([['PRIVATE_KEY', wrap(body, 70)]]);
+    }
+  });
+
+  it('the header every key shares, a public key or a body cut before its private part is none', () => {
+    const firstLine = SSH_KEYGEN_ED25519.slice(0, 70);
+    // Up to the private section (136 bytes and its length): the header and the public key, all public.
+    const decoded = Buffer.from(SSH_KEYGEN_ED25519, 'base64');
+    const publicPart = decoded.subarray(0, decoded.length - 140).toString('base64');
+    for (const text of [
+      'OpenSSH keys start with b3BlbnNzaC1rZXktdjEA, base64 of "openssh-key-v1".',
+      `Your key should look like this:\n${firstLine}\n...`,
+      `$ head -c 70 id_ed25519.b64\n${firstLine}\n$ echo done`,
+      `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFmoP5S1Ui9ENW+eFshs8TXYtyrCsh5ycaDYwCz/cRTy jane@laptop`,
+      `cut: ${publicPart}`,
+      // Cut 8 bytes into the private section: its check numbers, no key material.
+      `cut: ${decoded.subarray(0, decoded.length - 128).toString('base64')}`,
+      `x${SSH_KEYGEN_ED25519}`.slice(0, 90),
+    ])
+      expect(typesIn(text), text.slice(0, 60)).toEqual([]);
+  });
+
+  it.each([
+    ['magic runs', fill('b3BlbnNzaC1rZXktdjEA')],
+    ['magic starts', fill('b3BlbnNzaC1rZXktdjEA ')],
+    ['first lines wrapped at 70', fill(`${SSH_KEYGEN_ED25519.slice(0, 70)}\n`)],
+    ['headers claiming huge lengths', fill(`${Buffer.from('openssh-key-v1\0\xff\xff\xff\xffnone', 'latin1').toString('base64')} `)],
+  ])('%s complete, finding nothing', (_name, text) => {
+    expect(typesIn(text)).toEqual([]);
   });
 });

@@ -15,7 +15,8 @@
  *   Kubernetes Secret's `tls.key:` holds it: every such value starts with "LS0tLS1CRUdJTi" (base64 of
  *   "-----BEGIN"). The run is decoded once and reported whole when the decoded text holds a private
  *   key by the rules here; a certificate ("client-certificate-data:") decodes to no private key.
- * - A key's DER in base64 with no PEM lines around it (derFindings).
+ * - A key's DER in base64 with no PEM lines around it (derFindings), and an OpenSSH key's body without
+ *   them (opensshFindings).
  *
  * A block is a key only when its body holds key material (KeyMaterial): base64 runs adding up to
  * about the smallest real key of its format (MIN_KEY_MATERIAL), reading as random text does
@@ -399,7 +400,7 @@ function encodedRunEnd(text: string, start: number): number {
 
 /**
  * The one walk of encodedRunEnd and derKeyEnd: the run from `start` (runEnd), and when its first line
- * is as wide as a wrapping tool makes it (ENCODED_LINE_WIDTHS), each next line past a break
+ * is as wide as a wrapping tool makes it (`widths`: ENCODED_LINE_WIDTHS unless told), each next line past a break
  * (breakAt: its length at a position, 0 for none) that `isLine` takes, up to a shorter last one.
  */
 function wrappedRunEnd(
@@ -408,10 +409,11 @@ function wrappedRunEnd(
   runEnd: (text: string, i: number) => number,
   breakAt: (i: number) => number,
   isLine: (from: number, to: number, width: number) => boolean,
+  widths: readonly number[] = ENCODED_LINE_WIDTHS,
 ): number {
   let end = runEnd(text, start);
   const width = end - start;
-  if (!ENCODED_LINE_WIDTHS.includes(width)) return end;
+  if (!widths.includes(width)) return end;
   for (;;) {
     let next = end;
     for (let step = breakAt(next); step > 0; step = breakAt(next)) next += step;
@@ -447,7 +449,8 @@ function encodedFindings(text: string): Finding[] {
  * encrypted PKCS#8 (PBES2), PKCS#1 RSA and SEC1 EC (any curve). A public key starts otherwise
  * (SubjectPublicKeyInfo: "MCowBQYDK2Vw", "MFkwEwYHKoZIzj0C", "MIIBIjAN...AQEFAAOC"), and so do a
  * certificate and a request ("MII...CCA"). Not OpenSSH's body: its first line is the same header for
- * every key ("openssh-key-v1", "none", the key type), what documentation quotes.
+ * every key ("openssh-key-v1", "none", the key type), what documentation quotes; opensshFindings reads
+ * that one by its layout.
  */
 const DER_KEY_START_RE =
   /(?<![A-Za-z0-9+/_-])(?:MC4CAQAwBQYDK2V[uw]BCIEI|ME[cY]CAQAwBQYDK2V[vx]BD[A-Za-z0-9+/_-]EO|MI[A-Za-z0-9+/_-]{2}AgEAMB[AM]GByqGSM49AgEG|MII[A-Za-z0-9+/_-]{3}IBAD|MII[A-Za-z0-9+/_-]{3}IBAAK[BC]|MIIC[A-Za-z0-9+/_-]{2}IBAAKBgQ|MH[A-Za-z0-9+/_-]CAQEE|MI[GH][A-Za-z0-9+/_-]AgEBB|MI[A-Za-z0-9+/_-]{2,6}(?:BgkqhkiG9w0BBQ0w|GCSqGSIb3DQEFDT))/g;
@@ -467,13 +470,17 @@ function derRunEnd(text: string, i: number): number {
  * last no wider. A word after the key ("thanks") is no such line.
  */
 function derKeyEnd(text: string, start: number): number {
-  // A line break as written, or escaped in a JSON string ("\\n").
-  const breakAt = (i: number) => (isBlank(text[i]) ? 1 : text[i] === '\\' && text[i + 1] === 'n' ? 2 : 0);
+  const breakAt = keyLineBreak(text);
   // Whole groups (both tools pad the last line), and a shorter last line with a digit or a symbol: a
   // word after the key ("Done", "user") is none.
   const isLine = (from: number, to: number, width: number) =>
     to > from && to - from <= width && (to - from) % 4 === 0 && (to - from === width || /[0-9+/=_-]/.test(text.slice(from, to)));
   return wrappedRunEnd(text, start, derRunEnd, breakAt, isLine);
+}
+
+/** The length of a break between a key's lines at i (0: none): a line break as written, or escaped in a JSON string ("\\n"). */
+function keyLineBreak(text: string): (i: number) => number {
+  return (i) => (isBlank(text[i]) ? 1 : text[i] === '\\' && text[i + 1] === 'n' ? 2 : 0);
 }
 
 function derFindings(text: string): Finding[] {
@@ -488,7 +495,118 @@ function derFindings(text: string): Finding[] {
   return out;
 }
 
+/**
+ * An OpenSSH private key's body without its PEM lines: the base64 `ssh-keygen` writes between them,
+ * joined on one line (an environment variable, a CI secret) or wrapped as written (70 columns) or
+ * re-wrapped by `base64` (76) or `openssl base64` (64), base64url too. Every body starts with base64
+ * of "openssh-key-v1\0" (PROTOCOL.key), and so does the header line documentation quotes (the same in
+ * every key: the magic, the cipher, the KDF, the public key), so the body is read by its layout
+ * (opensshPrivatePart): a key only when its private section is there.
+ */
+const OPENSSH_BODY_START_RE = /(?<![A-Za-z0-9+/_-])b3BlbnNzaC1rZXktdjEA/g;
+const OPENSSH_LINE_WIDTHS: readonly number[] = [...ENCODED_LINE_WIDTHS, 70];
+/** "openssh-key-v1" and its NUL. */
+const OPENSSH_MAGIC_LENGTH = 15;
+/** A cipher's or a KDF's name ("none", "aes256-ctr", "chacha20-poly1305@openssh.com", "bcrypt"). */
+const OPENSSH_NAME_RE = /^[A-Za-z0-9@._-]{1,64}$/;
+/** Far above any real field (an RSA-16384 public key is about 2 KiB): a bigger length is no key's. */
+const OPENSSH_MAX_FIELD = 1 << 16;
+/**
+ * Private-section bytes that must be there: 48 (64 base64 characters, as much as the smallest DER key
+ * holds), or the whole section if shorter. Ed25519's whole section is 136 bytes (144 encrypted); the
+ * header and public key before it are 98.
+ */
+const MIN_OPENSSH_PRIVATE = 48;
+
+/**
+ * The length in bytes a decoded body declares (-1 when it holds no private section): after the magic,
+ * the cipher's and KDF's names, the KDF's options, the number of keys (OpenSSH writes one), each
+ * public key, then the private section's length and at least MIN_OPENSSH_PRIVATE of its bytes.
+ * Unencrypted, the section starts with the same random check number twice, which nothing but a key's
+ * body has.
+ */
+function opensshPrivatePart(b: Buffer): number {
+  let at = OPENSSH_MAGIC_LENGTH;
+  const field = (): Buffer | null => {
+    if (at + 4 > b.length) return null;
+    const n = b.readUInt32BE(at);
+    if (n > OPENSSH_MAX_FIELD || at + 4 + n > b.length) return null;
+    at += 4 + n;
+    return b.subarray(at - n, at);
+  };
+  const cipher = field()?.toString('latin1');
+  const kdf = field()?.toString('latin1');
+  if (cipher === undefined || kdf === undefined || !OPENSSH_NAME_RE.test(cipher) || !OPENSSH_NAME_RE.test(kdf) || field() === null) return -1;
+  if (at + 4 > b.length) return -1;
+  const keys = b.readUInt32BE(at);
+  at += 4;
+  if (keys < 1 || keys > 16) return -1;
+  for (let k = 0; k < keys; k++) if (field() === null) return -1;
+  if (at + 4 > b.length) return -1;
+  const length = b.readUInt32BE(at);
+  at += 4;
+  const present = b.length - at;
+  // Eight bytes at least: the two check numbers (no real section is shorter).
+  if (length < 8 || length > OPENSSH_MAX_FIELD || present < Math.max(8, Math.min(length, MIN_OPENSSH_PRIVATE))) return -1;
+  if (cipher === 'none' && b.readUInt32BE(at) !== b.readUInt32BE(at + 4)) return -1;
+  return at + length;
+}
+
+/**
+ * Where the first `chars` base64 characters from `start` end, the breaks between lines (keyLineBreak)
+ * passed over; `end` if the text up to it holds fewer.
+ */
+function endAfterChars(text: string, start: number, end: number, chars: number): number {
+  const breakAt = keyLineBreak(text);
+  let count = 0;
+  for (let i = start; i < end;) {
+    const step = breakAt(i);
+    if (step > 0) {
+      i += step;
+      continue;
+    }
+    if (++count === chars) return i + 1;
+    i++;
+  }
+  return end;
+}
+
+/**
+ * Where an OpenSSH body starting at `start` may end: the walk of derKeyEnd, at OPENSSH_LINE_WIDTHS.
+ * Its 70 columns are no whole base64 groups, so a shorter last line is taken when it makes the body
+ * so (ssh-keygen pads it): "thanks" after the key is none, but "Done" would be, so the body's own
+ * length then ends it (opensshFindings).
+ */
+function opensshKeyEnd(text: string, start: number): number {
+  let joined = 0;
+  const isLine = (from: number, to: number, width: number) => {
+    if (joined === 0) joined = width;
+    const n = to - from;
+    if (n === 0 || n > width || (n < width && (joined + n) % 4 !== 0)) return false;
+    joined += n;
+    return true;
+  };
+  return wrappedRunEnd(text, start, derRunEnd, keyLineBreak(text), isLine, OPENSSH_LINE_WIDTHS);
+}
+
+function opensshFindings(text: string): Finding[] {
+  const out: Finding[] = [];
+  const re = new RegExp(OPENSSH_BODY_START_RE.source, 'g');
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    const runEnd = opensshKeyEnd(text, m.index);
+    re.lastIndex = runEnd;
+    // Its lines joined: the breaks between them (blanks, escaped "\n") are no base64.
+    const body = text.slice(m.index, runEnd).replace(/\\[nr]|\s/g, '');
+    const length = opensshPrivatePart(Buffer.from(body, 'base64'));
+    if (length < 0) continue;
+    // A whole body ends where its length says (a last line after it is a word); a cut one where it stops.
+    out.push({ type: 'PRIVATE_KEY', start: m.index, end: endAfterChars(text, m.index, runEnd, Math.ceil(length / 3) * 4) });
+  }
+  return out;
+}
+
 export function detectPrivateKeys(text: string): Finding[] {
   const blocks = blockFindings(text);
-  return [...blocks, ...tailFindings(text, blocks), ...encodedFindings(text), ...derFindings(text)].sort((a, b) => a.start - b.start);
+  return [...blocks, ...tailFindings(text, blocks), ...encodedFindings(text), ...derFindings(text), ...opensshFindings(text)].sort((a, b) => a.start - b.start);
 }
