@@ -406,6 +406,15 @@ describe('identifierForm and hasSpelledEmail', () => {
     expect(hasSpelledEmail('иван(at)пример(dot)com')).toBe(true);
     expect(hasSpelledEmail('ДАННЫЕ_AT_REST_IN')).toBe(false);
   });
+  // An attacker review's false positives: "at" and a word naming when or where, then a country code.
+  it('reads "at rest", "at edge" and the like in a name as a phrase, an address only with "dot"', () => {
+    for (const name of ['PII_AT_REST_EU', 'CARD_DATA_AT_REST_DE', 'EXPORT_AT_EDGE_NET', 'pol-pii-at-rest-eu', 'pol_block_at_upload_ca', 'SCAN_AT_INGEST_UK']) {
+      expect(hasSpelledEmail(name), name).toBe(false);
+      expect(guardAgentRecord({ ...record, policy_id: name, finding_counts_by_type: { [name.toUpperCase().replace(/-/g, '_')]: 1 } }), name).toEqual([]);
+    }
+    expect(hasSpelledEmail('jane(at)rest(dot)eu')).toBe(true);
+    expect(hasSpelledEmail('JANE_AT_RESTAURANT_DE')).toBe(true);
+  });
   it('refuses a record field holding an address spelled in another script', () => {
     expect(guardAgentRecord({ ...record, policy_id: 'иван(at)пример(dot)com' })).toEqual([
       expect.objectContaining({ path: '/policy_id', message: expect.stringContaining('EMAIL') as unknown }),

@@ -186,6 +186,16 @@ function identifierFormOf(norm: string): string {
  * "DATA_AT_REST_IN" must pass.
  */
 const MAX_DOMAIN_WORDS = 6;
+/**
+ * Words that make "at" a phrase in a type's or a policy's name, not an address's "@": PII_AT_REST_EU,
+ * CARD_DATA_AT_REST_DE, EXPORT_AT_EDGE_NET, pol_block_at_upload_ca. Such a spelling is read as an
+ * address only with "dot" in it ("jane at rest dot eu").
+ */
+const AT_PHRASE_WORDS: ReadonlySet<string> = new Set(
+  'rest risk edge scale least most runtime source ingest ingress egress upload download login logon signup checkout boundary origin once start end exit entry creation build deploy send write read'.split(
+    ' ',
+  ),
+);
 
 const AT_WORD = /@|(?:^|[^a-z0-9])at(?:[^a-z0-9]|$)/i;
 
@@ -199,11 +209,14 @@ function spelledEmailIn(norm: string): boolean {
   const words = norm
     .toLowerCase()
     .replace(/@/g, ' at ')
+    // A dot is the word "dot" (a defanged "(dot)" reads as "." once normalized).
+    .replace(/\./g, ' dot ')
     // Words of any script: "иван(at)пример(dot)com" and "अनिल_AT_EXAMPLE_COM" are addresses too.
     .split(/[^\p{L}\p{N}\p{M}]+/u)
     .filter((w) => w !== '');
   for (let k = 1; k < words.length; k++) {
     if (words[k] !== 'at') continue;
+    if (AT_PHRASE_WORDS.has(words[k + 1] ?? '') && words[k + 2] !== 'dot') continue;
     let domainWords = 0;
     for (let j = k + 1; j < words.length && j <= k + MAX_DOMAIN_WORDS; j++) {
       const w = words[j] as string;
