@@ -306,5 +306,12 @@ describe.each(DB_KINDS)('dead letters over the API (%s)', (kind) => {
     expect(log2.status, log2.text).toBe(200);
     expect(log2.body.attempts.map((x: { duration_ms: number }) => x.duration_ms)).toEqual([1]);
     expect(log2.body.next_cursor).toBeNull();
+    // A position spelled otherwise than the API writes it is no cursor of it.
+    for (const position of ['1e3', '0x10', ' 7', '007', String(2 ** 53)]) {
+      const edited = Buffer.from(`a1.${position}`).toString('base64url');
+      const res = await svc.request('GET', `${base(a, destA)}/attempts?cursor=${edited}`, { apiKey: a.apiKey });
+      expect(res.status, position).toBe(400);
+      expect(res.body.error.message).toMatch(/^cursor: /);
+    }
   });
 });

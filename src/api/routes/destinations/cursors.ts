@@ -38,7 +38,9 @@ export function encodeAttemptsCursor(lastId: number): string {
   return encodePageCursor(ATTEMPTS_CURSOR, [String(lastId)]);
 }
 export function decodeAttemptsCursor(cursor: string): number {
-  const id = Number(decodePageCursor(ATTEMPTS_CURSOR, cursor, 1)[0]);
-  if (!Number.isSafeInteger(id) || id < 1) throw invalid('cursor', 'is not a cursor this API gave out; pass next_cursor from the previous page as is');
+  const [position = ''] = decodePageCursor(ATTEMPTS_CURSOR, cursor, 1);
+  // Digits as encodeAttemptsCursor writes them: Number() alone took "1e3", "0x10" and " 7".
+  const id = /^[1-9][0-9]{0,15}$/.test(position) ? Number(position) : NaN;
+  if (!Number.isSafeInteger(id)) throw invalid('cursor', 'is not a cursor this API gave out; pass next_cursor from the previous page as is');
   return id;
 }
