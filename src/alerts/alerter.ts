@@ -25,6 +25,7 @@ import { composeAlertMessage } from './message.js';
 import { createMailChannel, sendWebhook, type MailChannel } from './channels.js';
 import { alertAddressAllowed } from './recipients.js';
 import { openWebhookSecret } from './settings.js';
+import { tenantNumbers } from '../orgs/tenantNumbers.js';
 
 export interface AlerterOptions {
   /** AEGIS_PUBLIC_URL: the base of the dashboard links in alerts. */
@@ -309,7 +310,10 @@ export class Alerter implements AlertHook {
       } else {
         const msg = composeAlertMessage(orgId, this.opts.publicUrl, forHook);
         // Stable across retries of the same alerts; no "." (Standard Webhooks ids must not have one).
-        const id = `alert_${orgId}_${ids[0]}_${ids.length}`;
+        // The first outbox row's number as the organization is shown it: alert_outbox.id counts every
+        // tenant's alerts (orgs/tenantNumbers.ts).
+        const first = (await tenantNumbers(db, orgId, 'alert')).show(Number(ids[0]));
+        const id = `alert_${orgId}_${first}_${ids.length}`;
         const err = await sendWebhook(this.deps.client, settings.webhook_url, secret, id, JSON.stringify(msg.webhook));
         if (err === null) {
           logger.info({ org_id: orgId, alerts: forHook.length }, 'alert webhook sent');

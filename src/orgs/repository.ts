@@ -29,7 +29,7 @@ export async function listOrgs(db: Queryable): Promise<Org[]> {
 
 /**
  * The organization's key for the numbers it is shown in place of server-wide row ids
- * (api/tenantNumbers.ts), or null when there is no such organization.
+ * (orgs/tenantNumbers.ts), or null when there is no such organization.
  */
 export async function orgIdKey(db: Queryable, id: string): Promise<Buffer | null> {
   const { rows } = await db.query<{ id_key: Buffer | Uint8Array }>('SELECT id_key FROM orgs WHERE id = $1', [id]);

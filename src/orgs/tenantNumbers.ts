@@ -1,9 +1,11 @@
 import { createCipheriv } from 'node:crypto';
-import { invalid } from '../errors.js';
+import type { Queryable } from '../db/types.js';
+import { invalid, notFound } from '../errors.js';
+import { orgIdKey } from './repository.js';
 
 /**
  * The numbers an organization sees for rows numbered server-wide: a dead letter's `job_id` (and the
- * `before_id` that pages them) and the delivery log's cursor position.
+ * `before_id` that pages them), the delivery log's cursor position and an alert webhook's id.
  *
  * Why not the row ids themselves: forwarding_jobs.id and delivery_attempts.id count every tenant's
  * rows. Shown as they are, two dead letters (or two delivery-log cursors) taken an hour apart would
@@ -21,7 +23,7 @@ import { invalid } from '../errors.js';
  * differ. 2^52 stays a safe integer for JSON clients; 0 is skipped by walking the cycle, so a shown
  * number is always ≥ 1 (the API's schemas say so).
  */
-export type NumberedRow = 'job' | 'attempt';
+export type NumberedRow = 'job' | 'attempt' | 'alert';
 
 const HALF_BITS = 26;
 const HALF = 2 ** HALF_BITS;
@@ -29,7 +31,7 @@ const HALF_MASK = HALF - 1;
 const ROUNDS = 10;
 /** One past the largest id (and shown number): 2^52. */
 export const NUMBER_LIMIT = HALF * HALF;
-const KIND_BYTE: Record<NumberedRow, number> = { job: 1, attempt: 2 };
+const KIND_BYTE: Record<NumberedRow, number> = { job: 1, attempt: 2, alert: 3 };
 
 export class TenantNumbers {
   private readonly cipher;
@@ -92,4 +94,11 @@ export function readNumber(numbers: TenantNumbers, shown: number, field: string)
   const id = numbers.read(shown);
   if (id === null) throw invalid(field, 'is not a number this API gave out; pass it back as it was given');
   return id;
+}
+
+/** The organization's numbers for one kind of server-wide row id; a 404 when there is no such organization. */
+export async function tenantNumbers(db: Queryable, orgId: string, kind: NumberedRow): Promise<TenantNumbers> {
+  const key = await orgIdKey(db, orgId);
+  if (!key) throw notFound('organization');
+  return new TenantNumbers(key, kind);
 }

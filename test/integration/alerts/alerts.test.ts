@@ -7,6 +7,7 @@ import { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from '../../s
 import { leakScanner } from '../../support/secretForms.js';
 import { seedEvents } from '../delivery/support.js';
 import { enqueueAlerts } from '../../../src/alerts/repository.js';
+import { tenantNumbers } from '../../../src/orgs/tenantNumbers.js';
 import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
 
 const SMTP_USER = 'aegis-alerts';
@@ -213,17 +214,22 @@ describe.each(DB_KINDS)('alerts (%s)', (kind) => {
     const s = await setup(ok(), 'Bearer digest-token-abcdef123456');
     const ids = ['fwd_digest_a', 'fwd_digest_b', 'fwd_digest_c'];
     // What the evaluations of a shared outage queue in one instant (the sender's side of the digest).
-    await tdb.db.transaction(async (tx) => {
+    const outboxIds = await tdb.db.transaction(async (tx) => {
       for (const id of ids)
         await enqueueAlerts(tx, s.org.orgId, id, [
           { kind: 'failing', details: { destination_name: null, siem: 'datadog', hint: 'Forbidden — the key was refused.' } },
         ]);
+      return (await tx.query<{ id: string }>('SELECT id FROM alert_outbox WHERE org_id = $1 ORDER BY id', [s.org.orgId])).rows.map((r) => Number(r.id));
     });
     await expect.poll(() => s.webhookAlerts().filter((a) => ids.includes(a.destination_id)).length, { timeout: 60_000 }).toBe(3);
     await expect.poll(() => s.mails().filter((m) => m.subject === '[Aegis] 3 destination alerts for 3 destination(s)').length, { timeout: 60_000 }).toBe(1);
     const digestCalls = s.webhookRequests().filter((q) => ids.some((id) => q.body.toString('utf8').includes(id)));
     expect(digestCalls).toHaveLength(1);
-    expect(digestCalls[0]!.headers['webhook-id']).toMatch(/^alert_/);
+    // Its id names the first alert by the organization's own number, not alert_outbox's server-wide
+    // one (which would count every tenant's alerts).
+    const shown = (await tenantNumbers(tdb.db, s.org.orgId, 'alert')).show(outboxIds[0]!);
+    expect(digestCalls[0]!.headers['webhook-id']).toBe(`alert_${s.org.orgId}_${shown}_3`);
+    expect(shown).not.toBe(outboxIds[0]);
     const mail = s.mails().find((m) => m.subject.startsWith('[Aegis] 3 destination alerts'))!;
     for (const id of ids) expect(mail.decoded).toContain(`/settings/siem-forwarding/${id}/edit`);
     // Sent alerts leave the outbox.

@@ -13,9 +13,8 @@ import { requestRangeReplay } from '../../../replays/service.js';
 import { ReplayAccepted, ReplayDone } from '../../schemas/replays.js';
 import { destinationStats } from '../../../queue/stats.js';
 import { listAttempts } from '../../../queue/attempts.js';
-import { invalid, notFound } from '../../../errors.js';
-import { orgIdKey } from '../../../orgs/repository.js';
-import { readNumber, TenantNumbers, type NumberedRow } from '../../tenantNumbers.js';
+import { invalid } from '../../../errors.js';
+import { readNumber, tenantNumbers } from '../../../orgs/tenantNumbers.js';
 import { dateTimeField, sinceUntil } from '../../../events/contract.js';
 import { recordTrail } from '../../../trail/record.js';
 import { actorOf } from '../../actor.js';
@@ -40,7 +39,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
       const p = req.params;
       const q = req.query;
       await svc.assertDestinationExists(ctx.db, p.org_id, p.destination_id); // a 404, without the view's counts
-      const jobs = await numbersOf(ctx.db, p.org_id, 'job');
+      const jobs = await tenantNumbers(ctx.db, p.org_id, 'job');
       const page = await listFailedEvents(ctx.db, p.org_id, p.destination_id, {
         limit: pageSize(q.limit, FailedEventsQuery.properties.limit),
         beforeId: q.before_id ? readNumber(jobs, Number(q.before_id), 'before_id') : null,
@@ -115,7 +114,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
       }
       let jobIds: number[] | null = null;
       if (body.job_ids !== undefined) {
-        const jobs = await numbersOf(ctx.db, p.org_id, 'job');
+        const jobs = await tenantNumbers(ctx.db, p.org_id, 'job');
         jobIds = body.job_ids.map((n) => readNumber(jobs, n, 'job_ids'));
       }
       const result = await replayDeadLetters(ctx.db, target, { jobIds, record: recordRequested });
@@ -158,7 +157,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
       const p = req.params;
       const q = req.query;
       await svc.assertDestinationExists(ctx.db, p.org_id, p.destination_id); // a 404, without the view's counts
-      const positions = await numbersOf(ctx.db, p.org_id, 'attempt');
+      const positions = await tenantNumbers(ctx.db, p.org_id, 'attempt');
       const page = await listAttempts(ctx.db, p.org_id, p.destination_id, {
         limit: pageSize(q.limit, AttemptsQuery.properties.limit),
         beforeId: q.cursor === undefined ? null : readNumber(positions, decodeAttemptsCursor(q.cursor), 'cursor'),
@@ -169,13 +168,6 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
       return { attempts: page.attempts, next_cursor: page.afterId !== null ? encodeAttemptsCursor(positions.show(page.afterId)) : null };
     },
   });
-}
-
-/** The organization's numbers for one kind of server-wide row id (tenantNumbers.ts). */
-async function numbersOf(db: Queryable, orgId: string, kind: NumberedRow): Promise<TenantNumbers> {
-  const key = await orgIdKey(db, orgId);
-  if (!key) throw notFound('organization');
-  return new TenantNumbers(key, kind);
 }
 
 /** The window of a range replay, or null for a dead-letter replay; 400 naming the field when half given. */
