@@ -73,3 +73,30 @@ describe('a real token with a run of one character in it', () => {
     'signing_key=MyAppKEYEXAMPLE12345678',
   ])('a value filled in for show stays as written: %s', (text) => noPasswordIn(text));
 });
+
+// Key names of frameworks and vendors an attacker review found unread: each value was forwarded raw.
+describe("a key named by a framework's or a vendor's setting", () => {
+  const key = 'Zq8sK2vLp9Xm4Tn7Rw1Yb6Hc';
+  it.each([
+    `ENCRYPTION_KEY=${key}`,
+    `AIRFLOW__CORE__FERNET_KEY=${key}`,
+    `APP_KEY=base64:${key}`,
+    `define('AUTH_KEY', '${key}');`,
+    `define('SECURE_AUTH_KEY', '${key}');`,
+    `VAULT_UNSEAL_KEY=${key}`,
+    `DD_APP_KEY=${key}`,
+    `NEW_RELIC_LICENSE_KEY=${key}`,
+    `ALGOLIA_ADMIN_KEY=${key}`,
+    `GET /verify?hmac_key=${key}&x=1`,
+    `{"privkey": "${key}"}`,
+  ])('%s', (text) => {
+    expect(passwordsIn(text).join(' ')).toContain(key);
+    expect(maskedText(text)).not.toContain(key);
+    expect(refusedAsPassword(`Blocked ${text}`)).toBe(true);
+  });
+
+  it.each(['ENCRYPTION_KEY=aes-256-gcm', 'license_key: MIT', 'app_key: billing-app', '{"auth_key_type": "rsa"}', 'encryption_key_id=kms-key-01'])(
+    'stays as written: %s',
+    (text) => noPasswordIn(text),
+  );
+});

@@ -12,7 +12,10 @@
  * by the same links and value ends): `secret` as a name's last segment (`client_secret`,
  * `clientSecret`), `SECRET_KEY` (an AWS secret key's names are cloudKeys.ts's) and Rails'
  * `secret_key_base`, `api_key` (any separator, a blank too: `API key`), `signing_key`, `private_key` (a PEM block is privateKey.ts's: its blanks make no secret
- * value here), Azure's `AccountKey`, `SharedAccessKey` and APIM's `Ocp-Apim-Subscription-Key`, a
+ * value here), Azure's `AccountKey`, `SharedAccessKey` and APIM's `Ocp-Apim-Subscription-Key`,
+ * frameworks' and vendors' keys (`ENCRYPTION_KEY`, Airflow's `FERNET_KEY`, Laravel's `APP_KEY`,
+ * WordPress' `AUTH_KEY`, `VAULT_UNSEAL_KEY`, `DD_APP_KEY`, `NEW_RELIC_LICENSE_KEY`,
+ * `ALGOLIA_ADMIN_KEY`, `hmac_key`, `privkey`), a
  * query's `sig` (a SAS URL's), `token` as a name's last
  * segment (`access_token`, `_authToken`, `X-Amz-Security-Token`, `VAULT_TOKEN`; not NOT_SECRET_TOKEN's
  * page, sync or CSRF tokens). Their value must look like a secret (isSecretValue: a password's rules,
@@ -339,7 +342,7 @@ const GATE = new RegExp(
 // ones are matched after any letter too, and namedFindings drops those isAloneWordAt refuses: whether a
 // camelCase boundary stands before them needs case, which the "i" flag erases.
 const NAME_CORE = new RegExp(
-  String.raw`${localizedSource()}|(?:${NOT_AFTER_WORD}pass${PASSWORD_SEPARATOR}|pass)${PASSWORD_WORD_END}|pwd|${NOT_AFTER_WORD}(?:pass|pw)|secret(?:[_.\-]?(?:access[_.\-]?)?key(?:[_.\-]?base)?)?|api[_. \-]?key|(?:account|shared[_.\-]?access|master|signing|private|subscription)[_.\-]?key|token|(?<=[?&])sig`,
+  String.raw`${localizedSource()}|(?:${NOT_AFTER_WORD}pass${PASSWORD_SEPARATOR}|pass)${PASSWORD_WORD_END}|pwd|${NOT_AFTER_WORD}(?:pass|pw)|secret(?:[_.\-]?(?:access[_.\-]?)?key(?:[_.\-]?base)?)?|api[_. \-]?key|(?:account|shared[_.\-]?access|master|signing|private|priv|subscription|encryption|fernet|app|auth|unseal|license|admin|hmac)[_.\-]?key|token|(?<=[?&])sig`,
   'giu',
 );
 /** The password words, glued or split ("password", "pass_word", "passphrase"), and in other languages ("Passwort"). */
