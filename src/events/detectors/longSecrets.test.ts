@@ -100,3 +100,23 @@ describe("a key named by a framework's or a vendor's setting", () => {
     (text) => noPasswordIn(text),
   );
 });
+
+// Command lines of tools an attacker review found unread, each with its password option.
+describe("a password given on another tool's command line", () => {
+  const pw = 'Hunter2Secret';
+  it.each([
+    `az login --service-principal -u app -p ${pw} --tenant t`,
+    `psexec \\\\host -u admin -p ${pw} cmd`,
+    `twine upload -u __token__ -p ${pw} dist/*`,
+    `zip -P ${pw} x.zip notes.txt`,
+    `7z a -p${pw} x.7z notes`,
+  ])('%s', (text) => {
+    expect(passwordsIn(text)).toEqual([pw]);
+    expect(refusedAsPassword(`Blocked ${text}`)).toBe(true);
+  });
+
+  it.each(['zip -r backup.zip src -x node_modules', '7z x archive.7z -oout', 'az login --use-device-code', 'psexec \\\\host -s cmd', 'ssh -p 2222 host'])(
+    'stays as written: %s',
+    (text) => noPasswordIn(text),
+  );
+});

@@ -2433,6 +2433,8 @@ interface CommandRule {
   userPair?: boolean;
   /** The options taking cookies, `name=value; ...` (curl's `-b`, `--cookie`; `-b` glued too). */
   cookie?: readonly string[];
+  /** Words the command takes before or between its options: a subcommand, a host, an archive (`7z a x.7z -p...`). */
+  positional?: number;
 }
 const MYSQL_RULE: CommandRule = { glued: ['-p'], spaced: [] };
 const COMMAND_RULES: ReadonlyArray<readonly [RegExp, CommandRule]> = [
@@ -2445,9 +2447,16 @@ const COMMAND_RULES: ReadonlyArray<readonly [RegExp, CommandRule]> = [
   [/^sqlcmd$/, { glued: [], spaced: ['-P'] }],
   [/^(?:mongosh|mongo)$/, { glued: [], spaced: ['-p'] }],
   [/^ldap(?:search|modify|add|delete|passwd|whoami|compare|modrdn)$/, { glued: ['-w'], spaced: ['-w'] }],
+  // Azure CLI's service-principal login, Sysinternals' PsExec, PyPI's twine (-p), Info-ZIP's zip
+  // (-P) and 7-Zip (-p glued to the password, as its manual writes it).
+  [/^az[ \t]{1,8}login$/, { glued: [], spaced: ['-p'] }],
+  [/^psexec(?:64)?$/, { glued: [], spaced: ['-p'], positional: 1 }],
+  [/^twine$/, { glued: [], spaced: ['-p'], positional: 1 }],
+  [/^zip$/, { glued: [], spaced: ['-P'] }],
+  [/^7za?$/, { glued: ['-p'], spaced: [], positional: 2 }],
 ];
 const COMMAND =
-  /(?<![\w-])(?:mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show)?|(?:docker|podman|nerdctl)[ \t]{1,8}login|sshpass|redis-cli|curl|sqlcmd|mongosh|mongo|ldap(?:search|modify|add|delete|passwd|whoami|compare|modrdn))(?![\w-])/g;
+  /(?<![\w-])(?:mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show)?|(?:docker|podman|nerdctl)[ \t]{1,8}login|sshpass|redis-cli|curl|sqlcmd|mongosh|mongo|ldap(?:search|modify|add|delete|passwd|whoami|compare|modrdn)|az[ \t]{1,8}login|psexec(?:64)?|twine|zip|7za?)(?![\w-])/g;
 
 function ruleOf(word: string): CommandRule | null {
   for (const [re, rule] of COMMAND_RULES) if (re.test(word)) return rule;
@@ -2500,6 +2509,7 @@ function optionValue(text: string, start: number, end: number, rule: CommandRule
 function commandPassword(text: string, from: number, rule: CommandRule, scans: Scans, out: Finding[]): [number, number] | null {
   let k = from;
   let argumentNext = false;
+  let positional = 0;
   while (k < text.length && k - from < MAX_COMMAND) {
     k = skipRun(text, k, MAX_COMMAND, isBlank);
     const tokenEnd = wordEnd(text, k, scans);
@@ -2528,7 +2538,7 @@ function commandPassword(text: string, from: number, rule: CommandRule, scans: S
     // ("-x -D cn=admin": -x takes nothing). A URL is the command's address (curl's, mongosh's).
     if (argumentNext && token[0] !== '-') argumentNext = false;
     else if (token[0] === '-') argumentNext = tokenEnd - k === 2;
-    else if (!token.includes('://')) return null;
+    else if (!token.includes('://') && positional++ >= (rule.positional ?? 0)) return null;
     k = tokenEnd;
   }
   return null;
