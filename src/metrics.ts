@@ -180,17 +180,19 @@ export function createMetrics(db: Db | null, { perDestination }: MetricsOptions)
   }
   if (db) {
     // Queue figures come from the database at scrape time, so every process reports the same truth.
-    // Both gauges read one snapshot per scrape: a gauge filled from another gauge's collect() would be
-    // serialised before it is filled (empty on every first scrape).
-    let snapshot: Promise<Awaited<ReturnType<typeof queueDepth>> | null> | null = null;
-    const readQueue = () => {
-      if (!snapshot) {
-        snapshot = queueDepth(db).catch(() => null); // a scrape during an outage reports process metrics only
-        const clear = setTimeout(() => (snapshot = null), 250);
-        clear.unref();
-      }
-      return snapshot;
-    };
+    // Every queue gauge reads one snapshot per scrape: a gauge filled from another gauge's collect()
+    // would be serialised before it is filled (empty on every first scrape). A read that failed or ran
+    // out of time (the database away, the jobs table locked by another session) is null: the queue
+    // series are then left out, never reported as an empty queue, and aegis_queue_read_ok says 0.
+    const readQueue = queueSnapshots(db);
+    new Gauge({
+      name: 'aegis_queue_read_ok',
+      help: `1 when this scrape read the queue from the database; 0 when it could not within ${QUEUE_READ_DEADLINE_MS / 1000} s (the database away or a table locked), and the aegis_queue_* series are then absent.`,
+      registers: [registry],
+      async collect() {
+        this.set((await readQueue()) ? 1 : 0);
+      },
+    });
     // Without per-destination labels: depth summed over destinations, age the oldest of them all.
     new Gauge({
       name: 'aegis_queue_depth',
@@ -200,24 +202,25 @@ export function createMetrics(db: Db | null, { perDestination }: MetricsOptions)
       async collect() {
         const rows = await readQueue();
         this.reset();
+        if (!rows) return;
         if (!perDestination) {
           this.set(
             { status: 'pending' },
-            (rows ?? []).reduce((n, r) => n + r.pending, 0),
+            rows.reduce((n, r) => n + r.pending, 0),
           );
           this.set(
             { status: 'failed' },
-            (rows ?? []).reduce((n, r) => n + r.failed, 0),
+            rows.reduce((n, r) => n + r.failed, 0),
           );
           return;
         }
-        for (const r of rows ?? []) {
+        for (const r of rows) {
           this.set({ destination_id: r.destinationId, status: 'pending' }, r.pending);
           this.set({ destination_id: r.destinationId, status: 'failed' }, r.failed);
         }
       },
     });
-    new Gauge({
+    new QueueGauge({
       name: 'aegis_queue_oldest_due_age_seconds',
       help: perDestination
         ? 'Age of the oldest due job per destination (0 when none is waiting).'
@@ -227,11 +230,13 @@ export function createMetrics(db: Db | null, { perDestination }: MetricsOptions)
       async collect() {
         const rows = await readQueue();
         this.reset();
+        (this as QueueGauge<string>).read = rows !== null;
+        if (!rows) return;
         if (!perDestination) {
-          this.set((rows ?? []).reduce((max, r) => Math.max(max, r.oldestDueAgeS), 0));
+          this.set(rows.reduce((max, r) => Math.max(max, r.oldestDueAgeS), 0));
           return;
         }
-        for (const r of rows ?? []) this.set({ destination_id: r.destinationId }, r.oldestDueAgeS);
+        for (const r of rows) this.set({ destination_id: r.destinationId }, r.oldestDueAgeS);
       },
     });
     if (perDestination) {
@@ -266,6 +271,87 @@ export function createMetrics(db: Db | null, { perDestination }: MetricsOptions)
     }
   }
   return m;
+}
+
+/**
+ * A queue gauge that has no sample at all when its collect() could not read the queue: prom-client
+ * gives a gauge without labels a sample of 0 on every reset(), which would report an empty queue.
+ */
+class QueueGauge<T extends string> extends Gauge<T> {
+  /** Set by collect(): whether this scrape read the queue. */
+  read = true;
+  override async get() {
+    const out = await super.get();
+    return this.read ? out : { ...out, values: [] };
+  }
+}
+
+/**
+ * How long the queue read of a scrape may run on PostgreSQL before the server cancels it
+ * (statement_timeout, SET LOCAL in the read's own transaction: that read only, and safe behind a
+ * transaction pooler), a wait for a lock included. The API pool's own limit is 30 s, Prometheus'
+ * default scrape timeout 10 s: without this, a table locked by another session held the scrape 30 s.
+ */
+export const QUEUE_READ_TIMEOUT_MS = 3_000;
+
+/**
+ * How long a scrape waits for the queue figures at most, whatever holds them up: a connection of the
+ * pool to come free or to a server that does not answer, or, on PGlite (one connection, and no
+ * statement_timeout in its WebAssembly build), other work ahead of the read. Past it the scrape answers
+ * without the queue series; a read still running is not repeated, the next scrape waits for it again.
+ */
+export const QUEUE_READ_DEADLINE_MS = 5_000;
+
+/** Reads the queue for one scrape (under QUEUE_READ_TIMEOUT_MS on PostgreSQL). */
+function readQueueBounded(db: Db): Promise<DestinationDepth[]> {
+  if (db.kind !== 'postgres') return queueDepth(db);
+  return db.transaction(async (tx) => {
+    await tx.exec(`SET LOCAL statement_timeout = ${QUEUE_READ_TIMEOUT_MS}`);
+    return queueDepth(tx);
+  });
+}
+
+/**
+ * The queue figures of a scrape, shared by its gauges (and by scrapes within 250 ms of it): the rows,
+ * or null when the read failed or did not end within QUEUE_READ_DEADLINE_MS.
+ */
+function queueSnapshots(db: Db): () => Promise<DestinationDepth[] | null> {
+  let snapshot: Promise<DestinationDepth[] | null> | null = null;
+  // The read itself, which may outlive a scrape that stopped waiting for it: never two at once.
+  let inflight: Promise<DestinationDepth[] | null> | null = null;
+  return () => {
+    if (snapshot) return snapshot;
+    if (!inflight) {
+      const read = readQueueBounded(db).catch(() => null);
+      inflight = read;
+      void read.then(() => {
+        if (inflight === read) inflight = null;
+      });
+    }
+    const running = inflight;
+    let timer: NodeJS.Timeout | undefined;
+    const current = Promise.race([
+      running,
+      new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), QUEUE_READ_DEADLINE_MS);
+        timer.unref();
+      }),
+    ]).then((rows) => {
+      clearTimeout(timer);
+      // Figures are shared for 250 ms after they came; a failure is not: the next scrape tries again.
+      if (!rows) {
+        if (snapshot === current) snapshot = null;
+        return rows;
+      }
+      const clear = setTimeout(() => {
+        if (snapshot === current) snapshot = null;
+      }, 250);
+      clear.unref();
+      return rows;
+    });
+    snapshot = current;
+    return current;
+  };
 }
 
 /** How many organizations the per-organization queue series name, by depth and by age each. */

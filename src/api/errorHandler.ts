@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, validationFailed, type ErrorCode } from '../errors.js';
 import type { Violation } from '../events/violation.js';
 import { requestViolations } from './requestViolations.js';
-import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { isDatabaseOutOfResources, isDatabaseUnavailable } from '../db/unavailable.js';
 import { safeSegment } from '../events/privacyGuard.js';
 
 function decodeSegment(seg: string): string {
@@ -91,10 +91,12 @@ function databaseRefusal(fe: FastifyError | Error): { message: string; level: 'w
     };
   }
   // Connection-level failures: the client did nothing wrong and a retry will work, so 503, not 500.
-  // The pool logs the outage once (src/db/pg.ts); one line per refused request would bury it.
+  // The pool logs the outage once (src/db/pg.ts); one line per refused request would bury it. A
+  // server out of disk, memory or connections loses no connection, so nothing else says so: warn,
+  // with the SQLSTATE only (a statement's text may name tables).
   if (isDatabaseUnavailable(fe)) {
     return {
-      level: 'debug',
+      level: isDatabaseOutOfResources(fe) ? 'warn' : 'debug',
       fields: { code },
       log: 'database unavailable',
       message: 'The database is unavailable right now; retry shortly. Nothing was written.',

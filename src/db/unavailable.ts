@@ -1,8 +1,10 @@
 /**
  * Whether an error means "the database cannot be reached right now" (server restarting or shutting
- * down, connection cut or refused, pool timed out waiting for a connection) rather than a problem
- * with the statement. Callers wait and retry these; the API answers 503 + Retry-After. The one list
- * of such errors, for the API's error handler and the worker alike.
+ * down, connection cut or refused, pool timed out waiting for a connection), or cannot take work right
+ * now (out of disk, memory or connections; read-only), rather than a problem with the statement: the
+ * server refused it and wrote nothing, and a later retry may succeed. Callers wait and retry these;
+ * the API answers 503 + Retry-After "Nothing was written". The one list of such errors, for the API's
+ * error handler and the worker alike.
  */
 const UNAVAILABLE_CODES = new Set([
   // Node sockets
@@ -24,7 +26,27 @@ const UNAVAILABLE_CODES = new Set([
   '08003',
   '08004',
   '08006',
+  // read_only_sql_transaction: a write sent to a server that is (still, or now) a standby during a
+  // failover, or one a managed service put in read-only mode as its disk filled. Refused, not written.
+  '25006',
 ]);
+
+/**
+ * SQLSTATE class 53, insufficient_resources: 53000 (e.g. too many open files), 53100 disk_full (what
+ * PostgreSQL and PGlite raise when a table or index cannot grow: "could not extend file ...: No space
+ * left on device"), 53200 out_of_memory, 53300 too_many_connections (max_connections, or a role's or
+ * database's CONNECTION LIMIT), 53400 configuration_limit_exceeded. The statement failed and its
+ * transaction rolled back: nothing written, and the cause is the server's state, not the request.
+ * These are the ones nobody else logs (no connection was lost): see isDatabaseOutOfResources.
+ */
+const OUT_OF_RESOURCES_CLASS = '53';
+
+/** Whether the server refused for want of disk, memory, connections or a configured limit (class 53). */
+export function isDatabaseOutOfResources(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code } = err as { code?: unknown };
+  return typeof code === 'string' && code.length === 5 && code.startsWith(OUT_OF_RESOURCES_CLASS);
+}
 
 // node-postgres reports some of these as plain Errors without a code.
 const UNAVAILABLE_MESSAGES =
@@ -34,6 +56,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const { code, message } = err as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  if (isDatabaseOutOfResources(err)) return true;
   return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message);
 }
 
