@@ -136,7 +136,18 @@ describe("a framework's CSRF field is no credential; the form's password still i
     ['Laravel', `_token=${csrf}&email=bob&password=${S}`],
   ])('%s: the password alone', (_, text) => onlySecretRefused(text));
 
-  it.each([`access_token=${csrf}`, `_authToken=${csrf}`, `auth_token=${csrf}`, `api_token=${csrf}`])('a secret token beside them stays one: %s', (text) => {
+  it.each([
+    `access_token=${csrf}`,
+    `_authToken=${csrf}`,
+    `auth_token=${csrf}`,
+    `api_token=${csrf}`,
+    // A review's: Slack's and Zoom's verification tokens are shared secrets, and so is a one-time link's.
+    `SLACK_VERIFICATION_TOKEN=${csrf}`,
+    `{"SLACK_VERIFICATION_TOKEN": "${csrf}"}`,
+    `zoom_verification_token=${csrf}`,
+    `email_verification_token=${csrf}`,
+    `__token=${csrf}`,
+  ])('a secret token beside them stays one: %s', (text) => {
     expect(passwordsIn(text)).toEqual([csrf]);
   });
 });

@@ -357,13 +357,14 @@ const PROSE_CORE = new RegExp(String.raw`^(?:${PASSWORD_WORD_SOURCE})$`, 'iu');
 /**
  * Tokens that are no credential: a page's, a sync's, a form's CSRF token (the frameworks' own field
  * names too: Django's csrfmiddlewaretoken, Rails' authenticity_token, ASP.NET's
- * __RequestVerificationToken, an anti_forgery_token, Laravel's bare `_token`), a device's push
+ * __RequestVerificationToken, an anti_forgery_token, Laravel's `_token`, one underscore; not a bare
+ * "verification" token: Slack's and Zoom's are shared secrets), a device's push
  * token, a trace's, and a .NET assembly's PublicKeyToken (a hash of its public key, in every load
  * error). Etag, watermark, start, trace and correlation only as words of their own: a
  * kickstart_token is a secret's name.
  */
 const NOT_SECRET_TOKEN =
-  /(?:^_+|page|cursor|continuation|sync|csrf(?:middleware)?|xsrf|authenticity|verification|forgery|next|resume|idempotency|request|cancel(?:lation)?|delta|pagination|push|device|registration|fcm|apns|change|state|lock|batch|public[_.-]?key|(?:^|[_.-])(?:etag|watermark|start(?:ing)?|trace|correlation))[_.-]?$/i;
+  /^_$|(?:page|cursor|continuation|sync|csrf(?:middleware)?|xsrf|authenticity|requestverification|forgery|next|resume|idempotency|request|cancel(?:lation)?|delta|pagination|push|device|registration|fcm|apns|change|state|lock|batch|public[_.-]?key|(?:^|[_.-])(?:etag|watermark|start(?:ing)?|trace|correlation))[_.-]?$/i;
 /**
  * Segments after the password word that say it is a password again (a form's confirmation, a change's
  * old and new one); any other segment names something else ("password_hash"). By language, each read
