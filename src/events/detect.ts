@@ -22,7 +22,7 @@ import { detectSsn } from './detectors/ssn.js';
 import { detectTokens } from './detectors/tokens.js';
 import { detectUrlPasswords } from './detectors/urlPassword.js';
 import { firstIndex, type Detector } from './detectors/common.js';
-import { normalizeForDetection, originalSpan } from './normalize.js';
+import { normalizeForDetection, originalSpan, revealHidden } from './normalize.js';
 
 export { countByType } from './findings.js';
 export type { Finding, FindingType } from './findings.js';
@@ -172,6 +172,18 @@ function withEscapedLetter(text: string, start: number): number {
  * removes the value as the caller wrote it, zero-width characters and all.
  */
 export function detect(text: string): Finding[] {
+  const hidden = revealHidden(text);
+  if (hidden === null) return detectReading(text);
+  // Read twice (normalize.ts revealHidden): with the hidden characters dropped and spelled out. A
+  // finding of the second reading ends after an ASCII character that stands for a surrogate pair's
+  // first half: it takes the pair whole.
+  const spelled = detectReading(hidden).map((f) => ({ ...f, end: f.end < text.length && isLowSurrogate(text.charCodeAt(f.end)) ? f.end + 1 : f.end }));
+  return resolveOverlaps([...detectReading(text), ...spelled]);
+}
+
+const isLowSurrogate = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
+
+function detectReading(text: string): Finding[] {
   const norm = normalizeForDetection(text);
   const resolved = detectCanonical(norm.text);
   if (norm.origStart === null) return withRepeatedPasswords(text, resolved);

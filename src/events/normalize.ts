@@ -79,20 +79,6 @@ function isSeparator(c: number): boolean {
 }
 const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}]/u;
 
-/**
- * The printable ASCII character an invisible code point spells, or null. Tag characters
- * (U+E0020..U+E007E) are an invisible copy of ASCII, and language models read them ("ASCII
- * smuggling"); the ideographic variation selectors VS17..VS256 (U+E0100..U+E01EF) stand for the bytes
- * 16..255 in "emoji smuggling", the printable ones at U+E0110..U+E016E. Dropped as invisible, an SSN
- * or a key written in either passed every detector. The subdivision flags' tag letters read as the
- * letters they are ("🏴gbsct"), harmless; the selectors a CJK variant uses (VS17 onwards, bytes below
- * a blank) stay invisible.
- */
-function hiddenAscii(cp: number): string | null {
-  if (cp >= 0xe0020 && cp <= 0xe007e) return String.fromCharCode(cp - 0xe0000);
-  if (cp >= 0xe0110 && cp <= 0xe016e) return String.fromCharCode(cp - 0xe0100 + 16);
-  return null;
-}
 const DECIMAL_DIGIT = /\p{Nd}/u;
 
 /**
@@ -390,7 +376,6 @@ function canonical(ch: string): string {
   for (const c of ch.normalize('NFKC')) {
     const cp = c.codePointAt(0) as number;
     if (cp < 0x80) out += c;
-    else if (cp >= 0xe0000) out += hiddenAscii(cp) ?? (INVISIBLE.test(c) ? '' : c);
     else if (INVISIBLE.test(c)) continue;
     else if (TURKISH_I[c] !== undefined) out += TURKISH_I[c];
     else if (DASHES.test(c)) out += '-';
@@ -616,4 +601,29 @@ function isAsciiDigit(code: number): boolean {
 export function originalSpan(norm: Normalized, start: number, end: number): [number, number] {
   if (!norm.origStart || !norm.origEnd) return [start, end];
   return [norm.origStart[start] as number, norm.origEnd[end - 1] as number];
+}
+
+/**
+ * Text hidden in invisible characters that spell ASCII: Unicode's tag characters (U+E0020..U+E007E,
+ * an invisible copy of printable ASCII that language models read: "ASCII smuggling") and the
+ * ideographic variation selectors U+E0110..U+E016E (VS33..VS111, the printable bytes of "emoji
+ * smuggling"). The normalizer drops them as invisible, which is right for one slipped inside a value
+ * ("123-45-67<tag>89" is an SSN) and wrong for a value written in them (an SSN of tags alone). So
+ * detection reads such a text twice: as normalized, and as revealHidden's copy, where each of them
+ * is its ASCII character followed by a zero-width space (dropped by the normalizer). Both are two
+ * UTF-16 units, so every finding of the copy stands at the same place in the text. Null when the
+ * text holds none (the usual case: no second reading).
+ */
+// The variation selectors are combining characters on their own, which is the point here: the class
+// lists them as code points, never glued to what they follow.
+// eslint-disable-next-line no-misleading-character-class
+const HIDDEN_ASCII_RE = /[\u{E0020}-\u{E007E}\u{E0110}-\u{E016E}]/u;
+// eslint-disable-next-line no-misleading-character-class
+const HIDDEN_ASCII_ALL = /[\u{E0020}-\u{E007E}\u{E0110}-\u{E016E}]/gu;
+export function revealHidden(text: string): string | null {
+  if (!HIDDEN_ASCII_RE.test(text)) return null;
+  return text.replace(HIDDEN_ASCII_ALL, (c) => {
+    const cp = c.codePointAt(0) as number;
+    return `${String.fromCharCode(cp >= 0xe0100 ? cp - 0xe0100 + 16 : cp - 0xe0000)}\u200b`;
+  });
 }

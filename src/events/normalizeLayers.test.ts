@@ -219,6 +219,19 @@ describe('text hidden in tag characters and variation selectors is read as the A
     expect(guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1', summary: text })).not.toEqual([]);
   });
 
+  // A review of the first fix, which spelled them out only: one slipped inside a value then broke it.
+  it.each([
+    ['an SSN', `SSN 123-45-67${tags('A')}89`, 'SSN'],
+    ['an SSN, a variation selector inside', `SSN 123-45-67${selectors('A')}89`, 'SSN'],
+    ['a card number', `card 4111${tags('A')}111111111111`, 'CREDIT_CARD'],
+    ['an IP address', `from 10.1.${tags('A')}2.3`, 'IP_ADDRESS'],
+    ['a password', `pass${tags('x')}word=kQ7vX2mZ9pLr4TbN8wYc`, 'PASSWORD'],
+    ['an e-mail address', `jane.doe@exa${tags(' ')}mple.com`, 'EMAIL'],
+  ])('one inside %s is read as dropped too: found whole', (_, text, type) => {
+    expect(typesIn(text)).toEqual([type]);
+    expect(guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1', summary: text })).not.toEqual([]);
+  });
+
   it('keeps ordinary uses as written: a subdivision flag, an emoji presentation selector, a CJK variant', () => {
     for (const text of ['🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f} Scotland office', 'Deploy ⚠\ufe0f blocked', '葛\u{e0100}城 branch']) {
       expect(typesIn(text), text).toEqual([]);

@@ -383,6 +383,21 @@ describe('digit-only IBANs in identifier fields', () => {
   });
 });
 
+// A review's: the guard looked for a token glued to an identifier at "eyJ" only, so a JWT whose JSON
+// is pretty-printed ("ewo...", "eyA...") passed glued to "pol".
+describe('a pretty-printed JWT glued to an identifier', () => {
+  const b64 = (s: string) => Buffer.from(s).toString('base64url');
+  const sig = b64('0123456789abcdef0123456789abcdef');
+  it.each([
+    ['a line break', `${b64('{\n "alg": "HS256"\n}')}.${b64('{\n "sub": "1"\n}')}.${sig}`],
+    ['a blank', `${b64('{ "alg": "HS256" }')}.${b64('{ "sub": "1" }')}.${sig}`],
+  ])('after %s in its JSON', (_, jwt) => {
+    expect(guardAgentRecord({ ...record, policy_id: `pol${jwt}` })).toEqual([
+      expect.objectContaining({ path: '/policy_id', message: expect.stringContaining('JWT') as unknown }),
+    ]);
+  });
+});
+
 describe('identifierForm and hasSpelledEmail', () => {
   it('separates values glued by "_" or to a letter, but leaves hashes whole', () => {
     expect(identifierForm('pflt_4111111111111111')).toBe('pflt 4111111111111111');
@@ -414,6 +429,17 @@ describe('identifierForm and hasSpelledEmail', () => {
     }
     expect(hasSpelledEmail('jane(at)rest(dot)eu')).toBe(true);
     expect(hasSpelledEmail('JANE_AT_RESTAURANT_DE')).toBe(true);
+    // A review's: a phrase word as a domain's first label.
+    for (const address of [
+      'jane at upload-server.com',
+      'jane at edge-mail dot net',
+      'bob at origin energy dot com',
+      'alice at send grid dot com',
+      'jane at build kite io',
+      'jane at upload dash io dot com',
+      'jane_at_login_gov_dot_com',
+    ])
+      expect(hasSpelledEmail(address), address).toBe(true);
   });
   it('refuses a record field holding an address spelled in another script', () => {
     expect(guardAgentRecord({ ...record, policy_id: 'иван(at)пример(dot)com' })).toEqual([

@@ -18,10 +18,10 @@ import { detectCloudKeys } from './detectors/cloudKeys.js';
 import { isValidIban } from './detectors/iban.js';
 import { COMMON_TLDS, detectEmails } from './detectors/email.js';
 import { detectNamedPasswords, detectWrittenNamedPasswords } from './detectors/namedPassword.js';
-import { detectTokens, TOKEN_PREFIXES } from './detectors/tokens.js';
+import { detectTokens, JWT_STARTS, TOKEN_PREFIXES } from './detectors/tokens.js';
 import { detectUrlPasswords } from './detectors/urlPassword.js';
 import { isSecretType, type FindingType, type SecretType } from './findings.js';
-import { normalizeForDetection } from './normalize.js';
+import { normalizeForDetection, revealHidden } from './normalize.js';
 import type { Violation } from './violation.js';
 
 export type { Violation } from './violation.js';
@@ -78,7 +78,7 @@ export function safeSegment(name: string): string {
  * over a copy with a space inserted before every such prefix: one more linear pass, however many
  * prefixes a value holds.
  */
-const EMBEDDED_SECRET_START = new RegExp(String.raw`AKIA|ASIA|akia|asia|${TOKEN_PREFIXES}|sk-(?=[A-Za-z0-9]{20}T3BlbkFJ)|AIza|eyJ`, 'g');
+const EMBEDDED_SECRET_START = new RegExp(String.raw`AKIA|ASIA|akia|asia|${TOKEN_PREFIXES}|sk-(?=[A-Za-z0-9]{20}T3BlbkFJ)|AIza|${JWT_STARTS}`, 'g');
 
 /**
  * An AWS access key id followed by more letters or digits of its own alphabet ("AKIA...V2"): the
@@ -188,8 +188,9 @@ function identifierFormOf(norm: string): string {
 const MAX_DOMAIN_WORDS = 6;
 /**
  * Words that make "at" a phrase in a type's or a policy's name, not an address's "@": PII_AT_REST_EU,
- * CARD_DATA_AT_REST_DE, EXPORT_AT_EDGE_NET, pol_block_at_upload_ca. Such a spelling is read as an
- * address only with "dot" in it ("jane at rest dot eu").
+ * CARD_DATA_AT_REST_DE, EXPORT_AT_EDGE_NET, pol_block_at_upload_ca: the phrase word, then a
+ * top-level domain and nothing after it that goes on a domain. With a dot or another label it is an
+ * address's ("jane at rest dot eu", "jane at upload-server.com").
  */
 const AT_PHRASE_WORDS: ReadonlySet<string> = new Set(
   'rest risk edge scale least most runtime source ingest ingress egress upload download login logon signup checkout boundary origin once start end exit entry creation build deploy send write read'.split(
@@ -216,7 +217,9 @@ function spelledEmailIn(norm: string): boolean {
     .filter((w) => w !== '');
   for (let k = 1; k < words.length; k++) {
     if (words[k] !== 'at') continue;
-    if (AT_PHRASE_WORDS.has(words[k + 1] ?? '') && words[k + 2] !== 'dot') continue;
+    // "at rest" then a country code and no more of a domain: a phrase ("PII_AT_REST_EU"); a word or
+    // a dot after the phrase word makes it a domain's first label ("jane at upload-server.com").
+    if (AT_PHRASE_WORDS.has(words[k + 1] ?? '') && COMMON_TLDS.has(words[k + 2] ?? '') && words[k + 3] !== 'dot') continue;
     let domainWords = 0;
     for (let j = k + 1; j < words.length && j <= k + MAX_DOMAIN_WORDS; j++) {
       const w = words[j] as string;
@@ -241,6 +244,15 @@ export interface Scan {
  * written.
  */
 function scanField(value: string, freeText = false): Scan {
+  const hidden = revealHidden(value);
+  const scan = scanReading(value, freeText);
+  if (hidden === null) return scan;
+  // Read twice (normalize.ts revealHidden): with the hidden characters dropped and spelled out.
+  const spelled = scanReading(hidden, freeText);
+  return { types: [...new Set([...scan.types, ...spelled.types])], longDigitRun: scan.longDigitRun || spelled.longDigitRun };
+}
+
+function scanReading(value: string, freeText: boolean): Scan {
   // Normalized once: the identifier form is canonical text already.
   const norm = normalizeForDetection(value).text;
   const idForm = identifierFormOf(norm);

@@ -76,7 +76,7 @@ const STRIPE_RE = /(?<![A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,24
  * ("ewo", "ew0": LF, CR) or a tab ("ewk"), as JSON.stringify(x, null, 2) and other pretty-printers
  * write a header ("{ \"alg\": ...", "{\n  \"alg\""). The last three letters also start words ("ewok"),
  * so a segment of those starts counts only when it decodes to a JSON object's start (jsonObjectStart).
- * Exported for the privacy guard's list of where a glued secret may start (it names "eyJ" alone).
+ * Also where the privacy guard looks for a token glued to an identifier (EMBEDDED_SECRET_START).
  */
 export const JWT_STARTS = String.raw`eyJ|eyA|ew[o0k]`;
 const JWT_HEAD = String.raw`(?:${JWT_STARTS})[A-Za-z0-9_-]{5,8000}\.(?:${JWT_STARTS})[A-Za-z0-9_-]{2,8000}\.`;
