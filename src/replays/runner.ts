@@ -4,13 +4,17 @@ import type { Logger } from '../logger.js';
 import { FilterCache } from '../filters/compile.js';
 import { queueReplayBatch, type WindowPosition } from '../queue/replayRange.js';
 import { HOURLY_MS, TimedRound } from '../queue/timedRounds.js';
-import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { isDatabaseUnavailable, whileDatabaseAway } from '../db/unavailable.js';
 import { getEncoder } from '../siem/registry.js';
 import { sendableAgeMs } from '../siem/types.js';
 import { isSiemId } from '../siem/catalog.js';
 import * as repo from './repository.js';
 
-export type ReplayOutcome = 'done' | 'cancelled' | 'gone' | 'stopped' | 'yielded' | 'failed';
+/**
+ * 'released': a batch lost its database connection (a cut connection, a restart, a failover) and the
+ * claim was given up, so the replay is at once free to be claimed again (ReplayRunner's next scan).
+ */
+export type ReplayOutcome = 'done' | 'cancelled' | 'gone' | 'stopped' | 'yielded' | 'released' | 'failed';
 
 /**
  * Batches a background replay walks before it gives its slot up for a turn (ReplayRunner): a process
@@ -26,6 +30,9 @@ export const REPLAY_TURN_BATCHES = 20;
  * queues its jobs and records its progress and cursor, all in one transaction: a process that dies
  * between batches loses nothing, and the next claimer goes on from exactly where the last commit
  * left off. Between batches it yields to `stopping()` (a process shutting down gives the claim up).
+ * A batch that loses its database connection gives the claim up too ('released'): its transaction
+ * rolled back, so whoever claims next (this process's next scan, at once) goes on from the last commit,
+ * rather than the replay sitting claimed, "running", until the lease (AEGIS_LEASE_S) runs out.
  *
  * The window's start was trimmed to what the SIEM accepts when the replay was accepted (planRangeReplay);
  * a walk that runs hours later (behind other replays, after a worker outage or an expired lease, or
@@ -91,8 +98,22 @@ export async function runClaimedReplay(
       after = b.last;
     }
   } catch (err) {
-    // The database away: the lease runs out and the replay is claimed again (here or elsewhere).
-    if (isDatabaseUnavailable(err)) return 'stopped';
+    // The connection lost (pg_terminate_backend, a restart, a failover): the batch rolled back. The
+    // claim is given up as soon as the database answers again, tried for as long as the lease lasts
+    // (past it, anyone may claim the replay anyway); a process stopping tries once. Given up, the
+    // replay resumes from its cursor at the next scan, here or elsewhere; not given up, when the
+    // lease runs out, as for a dead process.
+    if (isDatabaseUnavailable(err)) {
+      const released = await whileDatabaseAway(
+        opts.leaseMs,
+        () => opts.stopping?.() ?? false,
+        () => repo.releaseReplay(db, c),
+      ).then(
+        () => true,
+        () => false,
+      );
+      return released ? 'released' : 'stopped';
+    }
     await repo
       .failReplay(db, c, `The replay stopped on an internal error (${(err as Error).name}); queued events stay queued. Ask for the rest of the window again.`)
       .catch(() => undefined);
@@ -209,7 +230,12 @@ export class ReplayRunner {
           if (this.ownTurns.size >= 1000) this.ownTurns.clear();
           this.ownTurns.add(c.id);
           log.debug({ replay_id: c.id, destination_id: c.destinationId }, 'range replay gave its turn up');
-        } else log.info({ replay_id: c.id, destination_id: c.destinationId, outcome }, 'range replay stopped running here');
+        } else if (outcome === 'released')
+          log.warn(
+            { replay_id: c.id, destination_id: c.destinationId, outcome },
+            'range replay lost its database connection mid-batch; gave its claim up (the batch rolled back): it resumes from its last committed batch',
+          );
+        else log.info({ replay_id: c.id, destination_id: c.destinationId, outcome }, 'range replay stopped running here');
       })
       .catch((err: unknown) => log.error({ replay_id: c.id, destination_id: c.destinationId, err: (err as Error).message }, 'range replay failed'))
       .finally(() => {

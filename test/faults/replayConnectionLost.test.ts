@@ -1,0 +1,92 @@
+// A background range replay whose database connection is cut mid-batch (pg_terminate_backend on the
+// backend running the batch): the runner gives its claim up and the replay goes on at once, not after
+// its lease. The lease here is an hour (AEGIS_LEASE_S=3600, the longest allowed), so a replay left
+// claimed by the cut batch could only finish an hour later: the walk reaching done within the test's
+// ceilings shows the claim was released. Every event is queued once: the cut batch rolled back, and
+// the next claim goes on from the cursor the last commit left.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDb, type TestDb } from '../support/db.js';
+import { startTestService, type TestService } from '../support/harness.js';
+import { jobRows, seedEvents } from '../integration/delivery/support.js';
+import { eventAt, holdEvent, type EventGate } from '../support/eventGate.js';
+
+const BATCH = 50;
+const EVENTS = 1000; // 20 batches
+// Gates: the walk waits in the sixth batch, then (after the first cut) in the thirteenth.
+const GATED_BATCHES = [5, 12];
+
+describe('faults: a range replay whose database connection is cut (postgres)', () => {
+  let tdb: TestDb;
+  let svc: TestService;
+  const gates: EventGate[] = [];
+
+  beforeAll(async () => {
+    tdb = await openTestDb('postgres');
+    svc = await startTestService(tdb.db, { AEGIS_REPLAY_BATCH: String(BATCH), AEGIS_LEASE_S: '3600' }, 'all');
+  });
+  afterAll(async () => {
+    for (const g of gates) await g.open().catch(() => undefined);
+    await svc?.stop();
+    await tdb?.close();
+  });
+
+  const progress = async (id: string) =>
+    (
+      await tdb.db.query<{ status: string; scanned: number; queued: number; already_pending: number; claim_id: string | null }>(
+        'SELECT status, scanned::int AS scanned, queued::int AS queued, already_pending::int AS already_pending, claim_id FROM replays WHERE id = $1',
+        [id],
+      )
+    ).rows[0]!;
+
+  /**
+   * Terminates the backends waiting on a lock in this database: here only the replay's batch, which
+   * waits on a gate with its transaction open (the gates' own backends wait on nothing). How many.
+   */
+  const cutWaiting = async () =>
+    (
+      await tdb.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND cardinality(pg_blocking_pids(pid)) > 0) t`,
+      )
+    ).rows[0]!.n;
+
+  it('a batch cut by pg_terminate_backend gives the claim up: the replay resumes at once and finishes, every event queued once', async () => {
+    const org = await svc.newOrg();
+    const ids = await seedEvents(tdb.db, org.orgId, EVENTS);
+    const created = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { url: 'https://127.0.0.1:9/hook', enabled: false },
+    });
+    expect(created.status, created.text).toBe(201);
+    const dest = created.body.destination_id as string;
+    for (const b of GATED_BATCHES) gates.push(await holdEvent(tdb.db, org.orgId, await eventAt(tdb.db, org.orgId, b * BATCH + BATCH / 2)));
+
+    const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations/${dest}/replay`, {
+      apiKey: org.apiKey,
+      body: { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() },
+    });
+    expect(res.status, res.text).toBe(202);
+    const id = res.body.replay_id as string;
+
+    for (const [i, gate] of gates.entries()) {
+      // The runner's batch waits on the gate with its transaction open; its connection is cut there.
+      await expect
+        .poll(() => gate.waiting(), { timeout: 60_000, interval: 50, message: `the walk reaches gate ${i + 1} (after ${i} cut(s))` })
+        .toBeGreaterThan(0);
+      expect(await progress(id)).toMatchObject({ status: 'running', scanned: GATED_BATCHES[i]! * BATCH });
+      expect(await cutWaiting()).toBe(1);
+      await gate.open();
+    }
+
+    // Done long before the hour-long lease could run out: the cut batch's claim was given up.
+    await expect.poll(async () => (await progress(id)).status, { timeout: 120_000, interval: 200 }).toBe('done');
+    expect(await progress(id)).toMatchObject({ scanned: EVENTS, queued: EVENTS, already_pending: 0, claim_id: null });
+    const jobs = await jobRows(tdb.db, dest);
+    expect(jobs).toHaveLength(EVENTS);
+    expect(new Set(jobs.map((j) => j.event_id))).toEqual(new Set(ids));
+    const claims = svc.logs.lines.filter((l) => l.includes(id) && l.includes('range replay claimed') && l.includes('"resumed":true'));
+    expect(claims.length).toBeGreaterThanOrEqual(GATED_BATCHES.length);
+    const released = svc.logs.lines.filter((l) => l.includes(id) && l.includes('lost its database connection') && l.includes('"outcome":"released"'));
+    expect(released).toHaveLength(GATED_BATCHES.length);
+  });
+});
