@@ -302,8 +302,17 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     // Ends the idle connections; the one still waiting goes with the exit (untilInterrupted).
     if (abandoned) void dbs.close().catch(() => undefined);
     else await dbs.close().catch(() => undefined);
+    // The signal ended a step that takes it itself (migrate's checks and pauses, which throw an
+    // AbortError; on PGlite, whose long steps hold the event loop, a signal is often handled only
+    // there): an interrupted start like any other, not an unexpected error.
+    if (signal?.aborted && isAbortError(err)) throw new StartInterrupted(listened);
     throw err;
   }
+}
+
+/** The rejection of a step that an AbortSignal ended (AbortSignal.throwIfAborted, timers/promises). */
+function isAbortError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AbortError';
 }
 
 function printNewApiKey(orgId: string, apiKey: string): void {
