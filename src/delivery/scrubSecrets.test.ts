@@ -52,6 +52,15 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
     expect(secretScrubber(['a=1;key="9f8e7d6c5b4a39281706", b=2'])('key 9f8e7d6c5b4a39281706')).toBe(`key ${REDACTED}`);
     // Short values of such a list (an expiry's digits, a version) are no secret on their own.
     expect(keyed('HTTP 400 at 1900000000 v=1 tenant')).toBe('HTTP 400 at 1900000000 v=1 tenant');
+    // A review's: the SAS's other pairs say nothing secret and stay readable; a short value named as a
+    // secret goes, and a quoted value is read whole, its separators in it.
+    expect(scrubSas('token expired at 1900000000')).toBe('token expired at 1900000000');
+    expect(scrubSas('SAS key name RootManageSharedAccessKey lacks Send claim')).toBe('SAS key name RootManageSharedAccessKey lacks Send claim');
+    expect(scrubSas('getaddrinfo ENOTFOUND myns.servicebus.windows.net')).toBe('getaddrinfo ENOTFOUND myns.servicebus.windows.net');
+    expect(secretScrubber(['user=bob;pwd=Sh0rt!'])('value Sh0rt! refused')).toBe(`value ${REDACTED} refused`);
+    const quoted = secretScrubber(['key="Zx9;Qw7&Er5,Ty3Ui8Op", id=abc'])('bad key Zx9;Qw7&Er5,Ty3Ui8Op');
+    expect(quoted).not.toMatch(/Zx9|Qw7|Ui8Op/);
+    expect(quoted).toContain(REDACTED);
   });
 
   it('removes the bare token, the Elastic key after decoding and a whsec key without its prefix', () => {

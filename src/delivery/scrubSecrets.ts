@@ -71,25 +71,42 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 /**
  * The values of a header value that is a list of name=value pairs (Azure's `SharedAccessSignature
  * sr=...&sig=...&se=...&skn=...`, `id=...;key=...`, `k="v", k2="v2"`), each as written and
- * percent-decoded (Azure's signature is sent encoded and named decoded). A receiver that refuses
- * one pair echoes that value alone: too short a share of the whole for the piece matcher to find.
- * A piece without such a list (a base64 token's padding is no pair) gives none.
+ * percent-decoded (Azure's signature is sent encoded and named decoded), with the length a part
+ * needs: a receiver that refuses one pair echoes that value alone, too short a share of the whole
+ * for the piece matcher to find. A value named as a secret (PAIR_SECRET_NAME) is one at any length a
+ * secret may have; one whose name says it is none (PAIR_PLAIN_NAME: a SAS's expiry, key name,
+ * resource, version) is left out, so an answer naming them stays readable ("token expired at
+ * 1900000000"). A quoted value is read whole, its separators in it. A piece without such a list (a
+ * base64 token's padding is no pair) gives none.
  */
-function listedValues(piece: string): string[] {
+function listedValues(piece: string): Array<[value: string, min: number]> {
   if (!/[&;,]|=[^=]/.test(piece)) return [];
-  const out: string[] = [];
-  for (const item of piece.split(/[&;,]/)) {
-    const value = item.slice(item.indexOf('=') + 1).replace(/^"(.*)"$/, '$1');
-    out.push(value);
+  const out: Array<[string, number]> = [];
+  for (const m of piece.matchAll(LISTED_PAIR)) {
+    const name = m[1] ?? '';
+    if (PAIR_PLAIN_NAME.test(name)) continue;
+    const value = m[2] ?? m[3] ?? '';
+    const min = PAIR_SECRET_NAME.test(name) ? MIN_SECRET_LENGTH : MIN_PART_LENGTH;
+    out.push([value, min]);
     try {
       const decoded = decodeURIComponent(value);
-      if (decoded !== value) out.push(decoded);
+      if (decoded !== value) out.push([decoded, min]);
     } catch {
       // Not percent-encoded text: the value as written is all there is.
     }
   }
   return out;
 }
+/** One pair of such a list: its name, then its value quoted (read whole) or up to the next separator. */
+const LISTED_PAIR = /([^&;,="\s]{1,64})=(?:"([^"]*)"|([^&;,"]*))/g;
+/** Names whose values are the secret: a signature, a key, a token, a password. */
+const PAIR_SECRET_NAME = /sig|key|secret|token|pass|pwd|auth|cred/i;
+/**
+ * Names whose values say nothing secret: a SAS's expiry, start, version, key name, resource,
+ * permissions and services (Azure Storage and Service Bus), and an id, user, tenant or region.
+ */
+const PAIR_PLAIN_NAME =
+  /^(?:se|st|sv|skn|sr|sp|spr|srt|ss|sks|skv|skt|ske|skoid|sktid|sdd|id|user(?:name)?|tenant|account|region|version|v|expires?|exp|scope|aud|iss|iat|nbf)$/i;
 
 /** The value itself and every part of it that is a secret on its own. */
 export function secretParts(secret: string): string[] {
@@ -101,11 +118,14 @@ export function secretParts(secret: string): string[] {
   for (const [i, piece] of pieces.entries()) {
     // After a scheme word (Bearer, Basic, Splunk, ApiKey), the credential itself: as short as any
     // configured secret may be. The scheme word is no secret, and too common to redact.
+    // A first word of letters alone before others is the scheme ("SharedAccessSignature sr=..."):
+    // redacted, it took every word it is part of ("RootManageSharedAccessKey").
+    if (i === 0 && pieces.length > 1 && /^[A-Za-z]+$/.test(piece)) continue;
     add(piece, i > 0 ? MIN_SECRET_LENGTH : MIN_PART_LENGTH);
     const underscore = piece.indexOf('_');
     // Prefixed keys (whsec_<base64>): the key material after the prefix.
     if (underscore > 0 && underscore < piece.length - 1) add(piece.slice(underscore + 1));
-    for (const value of listedValues(piece)) add(value);
+    for (const [value, min] of listedValues(piece)) add(value, min);
   }
   // Base64 padding carries nothing: a receiver that splits its input on "=" (a key=value parser)
   // echoes the token without it, which is the whole credential.
