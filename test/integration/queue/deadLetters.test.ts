@@ -300,15 +300,20 @@ describe.each(DB_KINDS)('dead letters over the API (%s)', (kind) => {
     const attemptIds = (await tdb.db.query<{ id: number }>('SELECT id FROM delivery_attempts WHERE destination_id = $1', [destA])).rows.map((r) =>
       String(r.id),
     );
-    const position = Buffer.from(log1.body.next_cursor, 'base64url').toString('utf8').replace(/^a1\./, '');
+    const position = Buffer.from(log1.body.next_cursor, 'base64url').toString('utf8').replace(/^a2\./, '');
     expect(attemptIds).not.toContain(position);
     const log2 = await svc.request('GET', `${base(a, destA)}/attempts?limit=2&cursor=${log1.body.next_cursor}`, { apiKey: a.apiKey });
     expect(log2.status, log2.text).toBe(200);
     expect(log2.body.attempts.map((x: { duration_ms: number }) => x.duration_ms)).toEqual([1]);
     expect(log2.body.next_cursor).toBeNull();
+    // A cursor of the form given out before (the row id itself) is refused, not read as a number.
+    const before = await svc.request('GET', `${base(a, destA)}/attempts?cursor=${Buffer.from(`a1.${attemptIds[0]}`).toString('base64url')}`, {
+      apiKey: a.apiKey,
+    });
+    expect(before.status, before.text).toBe(400);
     // A position spelled otherwise than the API writes it is no cursor of it.
     for (const position of ['1e3', '0x10', ' 7', '007', String(2 ** 53)]) {
-      const edited = Buffer.from(`a1.${position}`).toString('base64url');
+      const edited = Buffer.from(`a2.${position}`).toString('base64url');
       const res = await svc.request('GET', `${base(a, destA)}/attempts?cursor=${edited}`, { apiKey: a.apiKey });
       expect(res.status, position).toBe(400);
       expect(res.body.error.message).toMatch(/^cursor: /);

@@ -33,7 +33,10 @@ function decodeDestinationsCursor(cursor: string): DestinationPageKey {
   return { createdAt, id };
 }
 
-const ATTEMPTS_CURSOR = 'a1.';
+// "a2": the position is the organization's own number for the entry (orgs/tenantNumbers.ts). An "a1"
+// cursor (given out before, holding the row id itself) is refused, so a client paging across the
+// upgrade starts again instead of reading a wrong page.
+const ATTEMPTS_CURSOR = 'a2.';
 export function encodeAttemptsCursor(lastId: number): string {
   return encodePageCursor(ATTEMPTS_CURSOR, [String(lastId)]);
 }
