@@ -6,11 +6,10 @@
 // stack. The signal is sent once initdb has begun writing (pglite/global exists). Whenever it is
 // handled, the documented line and exit code are what the operator gets.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI_TEST_TIMEOUT_MS, freePort, killAll, startCli, type Running } from './spawn.js';
+import { accepts, CLI_TEST_TIMEOUT_MS, exitOf, freePort, killAll, startCli } from './spawn.js';
 
 const dirs: string[] = [];
 
@@ -18,24 +17,6 @@ afterAll(() => {
   killAll();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-function exitOf(proc: Running): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve) => {
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) resolve({ code: proc.child.exitCode, signal: proc.child.signalCode });
-    else proc.child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 describe('aegis-stream start: a signal while the embedded database is set up and migrated', () => {
   for (const [signal, code] of [

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -13,7 +13,7 @@ import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
 import { LOCK_FILE } from '../../../src/db/dirLock.js';
 import { MIGRATION_LOCK_KEY } from '../../../src/db/migrate.js';
 import { TEST_DATABASE_URL } from '../../support/db.js';
-import { CLI_TEST_TIMEOUT_MS, freePort, killAll, startCli, type Running } from './spawn.js';
+import { accepts, CLI_TEST_TIMEOUT_MS, exitOf, freePort, killAll, startCli, type Running } from './spawn.js';
 
 const dirs: string[] = [];
 const held: ServerResponse[] = [];
@@ -79,26 +79,6 @@ describe('aegis-stream start: stopping', () => {
     );
   }
 });
-
-/** Resolves with the exit of a process that is still running. */
-function exitOf(proc: Running): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve) => {
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) resolve({ code: proc.child.exitCode, signal: proc.child.signalCode });
-    else proc.child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-}
-
-/** Whether anything accepts a TCP connection on 127.0.0.1:`port`. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 /** A signal during start-up: exit 128 + n, one line on stderr, never listening, no banner. */
 async function expectInterrupted(proc: Running, exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>, port: number, code: number) {

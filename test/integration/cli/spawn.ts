@@ -1,7 +1,7 @@
 // Runs the real CLI (the built dist/cli/main.js, or src/ through tsx: support/cliEntry.ts) as a child
 // process, as an operator would.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { cliEntry } from '../../support/cliEntry.js';
 
@@ -155,3 +155,23 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) =>
 
 /** Per-test time limit for tests that spawn CLI processes (slow on a loaded 2-core machine). */
 export const CLI_TEST_TIMEOUT_MS = 240_000;
+
+/** Resolves with the exit of a process that is still running. */
+export function exitOf(proc: Running): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) resolve({ code: proc.child.exitCode, signal: proc.child.signalCode });
+    else proc.child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+/** Whether anything accepts a TCP connection on 127.0.0.1:`port`. */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}

@@ -87,28 +87,38 @@ describe.each(DB_KINDS)('credentials echoed by a receiver are scrubbed everywher
     expect(leaked(AUTH_VALUE)).toBeNull();
   });
 
+  /**
+   * A destination on `receiver` holding `authValue` as its Authorization header, tested once: the
+   * /test answer (a failure) and the probe's one delivery-log row.
+   */
+  async function failedProbe(receiver: Receiver, authValue: string) {
+    const org = await svc.newOrg();
+    const base = `/api/orgs/${org.orgId}/forwarding-destinations`;
+    const created = await svc.request('POST', base, {
+      apiKey: org.apiKey,
+      body: { url: `${receiver.url}/in`, auth_header_name: 'Authorization', auth_header_value: authValue },
+    });
+    expect(created.status, created.text).toBe(201);
+    const destinationId = created.body.destination_id as string;
+    const probe = await svc.request('POST', `${base}/${destinationId}/test`, { apiKey: org.apiKey });
+    expect(probe.status, probe.text).toBe(200);
+    expect(probe.body.ok).toBe(false);
+    const { rows } = await tdb.db.query<{ error: string | null; response_snippet: string | null }>(
+      // event_count 0: the probe's row, not a trail event's delivery.
+      'SELECT error, response_snippet FROM delivery_attempts WHERE destination_id = $1 AND event_count = 0',
+      [destinationId],
+    );
+    expect(rows).toHaveLength(1);
+    return { probe, rows };
+  }
+
   it('an answer cut short inside the echoed credential leaves no start of it anywhere', async () => {
     // A refusal (its status stands however its body ends) whose body breaks off 13 characters into
     // the token: no whole form of the secret is left to match, only its start.
     const tokenStart = AUTH_VALUE.slice('Bearer '.length, 20);
     const cutting = await startReceiver(cutAnswer(400, `{"error":"bad header ${AUTH_VALUE.slice(0, 20)}`));
     try {
-      const org = await svc.newOrg();
-      const base = `/api/orgs/${org.orgId}/forwarding-destinations`;
-      const created = await svc.request('POST', base, {
-        apiKey: org.apiKey,
-        body: { url: `${cutting.url}/in`, auth_header_name: 'Authorization', auth_header_value: AUTH_VALUE },
-      });
-      expect(created.status, created.text).toBe(201);
-      const destinationId = created.body.destination_id as string;
-      const probe = await svc.request('POST', `${base}/${destinationId}/test`, { apiKey: org.apiKey });
-      expect(probe.status, probe.text).toBe(200);
-      expect(probe.body.ok).toBe(false);
-      const { rows } = await tdb.db.query<{ error: string | null; response_snippet: string | null }>(
-        'SELECT error, response_snippet FROM delivery_attempts WHERE destination_id = $1 AND event_count = 0',
-        [destinationId],
-      );
-      expect(rows).toHaveLength(1);
+      const { probe, rows } = await failedProbe(cutting, AUTH_VALUE);
       expect(rows[0]!.response_snippet).toBe('{"error":"bad header [redacted]');
       const seen = JSON.stringify([probe.body, rows]);
       expect(seen).not.toContain(tokenStart.slice(0, 5));
@@ -131,22 +141,7 @@ describe.each(DB_KINDS)('credentials echoed by a receiver are scrubbed everywher
       };
     });
     try {
-      const org = await svc.newOrg();
-      const base = `/api/orgs/${org.orgId}/forwarding-destinations`;
-      const created = await svc.request('POST', base, {
-        apiKey: org.apiKey,
-        body: { url: `${azure.url}/in`, auth_header_name: 'Authorization', auth_header_value: authValue },
-      });
-      expect(created.status, created.text).toBe(201);
-      const destinationId = created.body.destination_id as string;
-      const probe = await svc.request('POST', `${base}/${destinationId}/test`, { apiKey: org.apiKey });
-      expect(probe.status, probe.text).toBe(200);
-      expect(probe.body.ok).toBe(false);
-      const { rows } = await tdb.db.query<{ error: string | null; response_snippet: string | null }>(
-        'SELECT error, response_snippet FROM delivery_attempts WHERE destination_id = $1 AND event_count = 0',
-        [destinationId],
-      );
-      expect(rows).toHaveLength(1);
+      const { probe, rows } = await failedProbe(azure, authValue);
       expect(rows[0]!.response_snippet).toBe('{"error":{"code":"InvalidSignature","message":"The signature [redacted] is not valid for this resource."}}');
       const seen = JSON.stringify([probe.body, rows]);
       expect(seen).toContain('InvalidSignature');
