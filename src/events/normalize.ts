@@ -621,7 +621,8 @@ const HIDDEN_ASCII_RE = /[\u{E0020}-\u{E007E}\u{E0110}-\u{E016E}]/u;
 // eslint-disable-next-line no-misleading-character-class
 const HIDDEN_ASCII_ALL = /[\u{E0020}-\u{E007E}\u{E0110}-\u{E016E}]/gu;
 export function revealHidden(text: string): string | null {
-  if (!HIDDEN_ASCII_RE.test(text)) return null;
+  // Every one of them is a surrogate pair led by U+DB40: a plain search first, as every field pays it.
+  if (!text.includes('\udb40') || !HIDDEN_ASCII_RE.test(text)) return null;
   return text.replace(HIDDEN_ASCII_ALL, (c) => {
     const cp = c.codePointAt(0) as number;
     return `${String.fromCharCode(cp >= 0xe0100 ? cp - 0xe0100 + 16 : cp - 0xe0000)}\u200b`;
