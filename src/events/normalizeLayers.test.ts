@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { detect } from './detect.js';
 import { detectAndMask } from './mask.js';
 import { normalizeForDetection } from './normalize.js';
-import { guardAgentRecord } from './privacyGuard.js';
+import { guardActorId, guardAgentRecord } from './privacyGuard.js';
 import { fill, found, typesIn } from '../../test/support/detection.js';
 
 // Layers of escaping a value reaches a log with: a redirect parameter holding an already-encoded
@@ -230,6 +230,20 @@ describe('text hidden in tag characters and variation selectors is read as the A
   ])('one inside %s is read as dropped too: found whole', (_, text, type) => {
     expect(typesIn(text)).toEqual([type]);
     expect(guardAgentRecord({ preflight_id: 'pf_1', decision: 'BLOCKED', policy_id: 'pol_default', policy_version: 'v1', summary: text })).not.toEqual([]);
+  });
+
+  // A second review's: an address read with the hidden characters dropped was scanned in its parts,
+  // where the spelled-out reading never went.
+  it.each([
+    ['an SSN inside an address', `jane${tags('123-45-6789')}@example.com`, 'SSN'],
+    ['an SSN after an address', `jane@example.com${tags(' 123-45-6789')}`, 'SSN'],
+    ['a card number inside an address', `jane${tags('.4111111111111111')}@example.com`, 'CREDIT_CARD'],
+  ])('actor_id: %s is refused', (_, actorId, type) => {
+    expect(
+      guardActorId(actorId)
+        .map((v) => v.message)
+        .join(' '),
+    ).toContain(type);
   });
 
   it('keeps ordinary uses as written: a subdivision flag, an emoji presentation selector, a CJK variant', () => {

@@ -298,6 +298,17 @@ function message(type: FindingType): string {
  * memo, an address's domain (the same for most of an organization's actors) is scanned once.
  */
 export function guardActorId(value: string, path = '/actor_id', memo?: GuardMemo): Violation[] {
+  // Read twice when it hides ASCII (normalize.ts revealHidden): an address read with the hidden
+  // characters dropped is scanned in its parts below, which the spelled-out reading never reached.
+  const hidden = revealHidden(value);
+  if (hidden !== null) {
+    const types = new Set([...actorIdTypes(value, memo), ...actorIdTypes(hidden, memo)]);
+    return [...types].map((type) => ({ path, message: message(type) }));
+  }
+  return actorIdTypes(value, memo).map((type) => ({ path, message: message(type) }));
+}
+
+function actorIdTypes(value: string, memo?: GuardMemo): FindingType[] {
   // An address's local part and domain are scanned on their own and must hold nothing: in
   // "ssn.123.45.6789@example.com" the address covers the SSN when overlaps are resolved.
   let types: FindingType[];
@@ -309,7 +320,7 @@ export function guardActorId(value: string, path = '/actor_id', memo?: GuardMemo
   } else {
     types = memoScan(value, false, memo).types;
   }
-  return types.map((type) => ({ path, message: message(type) }));
+  return types;
 }
 
 /**
