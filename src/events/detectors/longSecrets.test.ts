@@ -120,3 +120,44 @@ describe("a password given on another tool's command line", () => {
     (text) => noPasswordIn(text),
   );
 });
+
+// A false-positive hunt's cases: each was refused after this round's first changes.
+describe('ordinary records the new rules first refused', () => {
+  it.each([
+    // Prose naming a command's password option.
+    'Detected PASSWORD in zip -P argument; masked.',
+    'az login -p was used with a client secret',
+    'Password passed to psexec -p on command line; blocked.',
+    'PASSWORD found after twine -p in CI log; blocked.',
+    'Masked the password given to zip -P before sending to chatgpt.com',
+    'Password: zip -P - here',
+    // A file named like the command.
+    'ls -l ~/keys/*.7z -ph',
+    'scp -i ~/.ssh/deploy_key backup.zip -P 2222 ops@bastion:/srv',
+    'Scanned archive.7z -partial results; password required',
+    // A page's, a captcha's or a continuation's token, however long.
+    `skipToken: ${Buffer.from(JSON.stringify({ token: 'x'.repeat(20), range: { min: '05C1D9CD673398', max: 'FF' }, pad: randomish(120) })).toString('base64url')}`,
+    `recaptcha_token=03AFcWeA${randomish(480)}`,
+    `cf-turnstile-token: 0.${randomish(400)}`,
+    `continue_token=${randomish(330)}`,
+    `resumptionToken=${randomish(300)}`,
+    // Ids, fingerprints and labels under the new key names.
+    'app_key: 3f2a9c1e-7b6d-5a48-9c1e-7b6d5a489c1e',
+    'encryption_key=3AA5C34371567BD2',
+    'hmacKey: "key_5f2c0e9a41b7d3c8"',
+    'license_key: NewRelicEU01Ingest',
+    'encryption_key: Key2026May15Rotated',
+    'unseal_key: VaultUnsealShare3of5',
+    'admin_key: myAppKeyForTesting1',
+  ])('stays as written: %s', (text) => noPasswordIn(text));
+
+  it.each([
+    // A real password on those command lines, with no other word that names one.
+    ['psexec \\\\srv01 -u ACME\\svc -p Zq8vT2xk!9 cmd /c whoami', 'Zq8vT2xk!9'],
+    ['7z a x.7z -pZq8vT2xk!9 dir', 'Zq8vT2xk!9'],
+    ['zip -P Zq8vT2xk!9 out.zip dir', 'Zq8vT2xk!9'],
+    ['twine upload -p Zq8vT2xk!9 dist/*', 'Zq8vT2xk!9'],
+  ])('finds %s', (text, pw) => {
+    expect(passwordsIn(text)).toEqual([pw]);
+  });
+});

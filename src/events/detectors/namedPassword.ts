@@ -330,7 +330,7 @@ function isAloneWordAt(text: string, k: number): boolean {
 // with one in it; an astral one is gone: pastAstralMarks): the words' mark slots, hundreds of classes,
 // made every field's search twice as slow, and a text in the scripts that write marks is read whole.
 const GATE = new RegExp(
-  String.raw`pass|pw|secret|key|token|auth|bearer|sig|cookie|oracle|sqlplus|@(?:tcp6?|udp|unix)\(|mysql|mariadb|curl|login|redis-cli|identified|sqlcmd|mongo|ldap|${localizedSource(false, false)}|has[lł]o|heslo|parol|[${MARK_RANGES}]`,
+  String.raw`pass|pw|secret|key|token|auth|bearer|sig|cookie|oracle|sqlplus|@(?:tcp6?|udp|unix)\(|mysql|mariadb|curl|login|redis-cli|identified|sqlcmd|mongo|ldap|psexec|twine|zip|7z|${localizedSource(false, false)}|has[lł]o|heslo|parol|[${MARK_RANGES}]`,
   'iu',
 );
 // The names (see the header): a password's first, then a secret's. "pass" and "pw" only as a name's
@@ -347,6 +347,13 @@ const NAME_CORE = new RegExp(
 );
 /** The password words, glued or split ("password", "pass_word", "passphrase"), and in other languages ("Passwort"). */
 const PASSWORD_WORD_SOURCE = String.raw`pass(?:${PASSWORD_SEPARATOR})?${PASSWORD_WORD_END}|${localizedSource()}`;
+/**
+ * Key names that also name ids, fingerprints and labels ("app_key: <uuid>", "license_key:
+ * NewRelicEU01Ingest", "encryption_key=3AA5C34371567BD2", a PGP key's id): their value is judged as
+ * a bare Authorization key is (isBareKey: random in three classes, or long hex, or long in one case;
+ * no UUID, no prefixed id, no CamelCase words), not as api_key's.
+ */
+const WEAK_KEY_CORE = /(?:priv|encryption|fernet|app|auth|unseal|license|admin|hmac)[_.\-]?key$/i;
 /** The cores that name a password (its value judged by isPasswordValue); any other names a secret. */
 const PASSWORD_CORE = new RegExp(String.raw`^(?:${PASSWORD_WORD_SOURCE}|pwd|pass|pw)$`, 'iu');
 /** A secret key's core, and the prefixes that make it an AWS one ("aws_secret_access_key", "fs.s3a.secret.key"). */
@@ -364,7 +371,7 @@ const PROSE_CORE = new RegExp(String.raw`^(?:${PASSWORD_WORD_SOURCE})$`, 'iu');
  * kickstart_token is a secret's name.
  */
 const NOT_SECRET_TOKEN =
-  /^_$|(?:page|cursor|continuation|sync|csrf(?:middleware)?|xsrf|authenticity|requestverification|forgery|next|resume|idempotency|request|cancel(?:lation)?|delta|pagination|push|device|registration|fcm|apns|change|state|lock|batch|public[_.-]?key|(?:^|[_.-])(?:etag|watermark|start(?:ing)?|trace|correlation))[_.-]?$/i;
+  /^_$|(?:page|cursor|continuation|continue|skip|resumption|captcha|turnstile|sync|csrf(?:middleware)?|xsrf|authenticity|requestverification|forgery|next|resume|idempotency|request|cancel(?:lation)?|delta|pagination|push|device|registration|fcm|apns|change|state|lock|batch|public[_.-]?key|(?:^|[_.-])(?:etag|watermark|start(?:ing)?|trace|correlation))[_.-]?$/i;
 /**
  * Segments after the password word that say it is a password again (a form's confirmation, a change's
  * old and new one); any other segment names something else ("password_hash"). By language, each read
@@ -2280,12 +2287,13 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
     if (value === null) continue;
     // A diff's new password, whatever its old one is ("changed from ******** to X"), and each value
     // of a change after the first ({"old": null, "new": X}).
+    const isSecret = WEAK_KEY_CORE.test(m[0]) ? (raw: string) => isBareKey(raw) : isSecretValue;
     for (let next = value.next; next !== undefined; next = next.next)
-      if ((password ? isPasswordValue : isSecretValue)(text.slice(next.start, next.end), next.quoted))
+      if ((password ? isPasswordValue : isSecret)(text.slice(next.start, next.end), next.quoted))
         out.push({ type: 'PASSWORD', start: next.start, end: next.end });
     if (!password) withoutFullStop(text, value);
     const raw = text.slice(value.start, value.end);
-    if (!(password ? isPasswordValue(raw, value.quoted, UNSPACED_LETTER.test(m[0])) : isSecretValue(raw, value.quoted))) continue;
+    if (!(password ? isPasswordValue(raw, value.quoted, UNSPACED_LETTER.test(m[0])) : isSecret(raw, value.quoted))) continue;
     if (bare && SIZE.test(raw)) continue;
     const finding: Finding = { type: 'PASSWORD', start: value.start, end: value.end };
     if (value.block) blocks?.add(finding);
@@ -2436,6 +2444,11 @@ interface CommandRule {
   cookie?: readonly string[];
   /** Words the command takes before or between its options: a subcommand, a host, an archive (`7z a x.7z -p...`). */
   positional?: number;
+  /**
+   * The value must have a password's shape (isPasswordValue): these commands are named in prose too,
+   * and "zip -P argument" or "psexec -p on the command line" is none.
+   */
+  shaped?: boolean;
 }
 const MYSQL_RULE: CommandRule = { glued: ['-p'], spaced: [] };
 const COMMAND_RULES: ReadonlyArray<readonly [RegExp, CommandRule]> = [
@@ -2450,14 +2463,15 @@ const COMMAND_RULES: ReadonlyArray<readonly [RegExp, CommandRule]> = [
   [/^ldap(?:search|modify|add|delete|passwd|whoami|compare|modrdn)$/, { glued: ['-w'], spaced: ['-w'] }],
   // Azure CLI's service-principal login, Sysinternals' PsExec, PyPI's twine (-p), Info-ZIP's zip
   // (-P) and 7-Zip (-p glued to the password, as its manual writes it).
-  [/^az[ \t]{1,8}login$/, { glued: [], spaced: ['-p'] }],
-  [/^psexec(?:64)?$/, { glued: [], spaced: ['-p'], positional: 1 }],
-  [/^twine$/, { glued: [], spaced: ['-p'], positional: 1 }],
-  [/^zip$/, { glued: [], spaced: ['-P'] }],
-  [/^7za?$/, { glued: ['-p'], spaced: [], positional: 2 }],
+  [/^az[ \t]{1,8}login$/, { glued: [], spaced: ['-p'], shaped: true }],
+  [/^psexec(?:64)?$/, { glued: [], spaced: ['-p'], positional: 1, shaped: true }],
+  [/^twine$/, { glued: [], spaced: ['-p'], positional: 1, shaped: true }],
+  [/^zip$/, { glued: [], spaced: ['-P'], shaped: true }],
+  [/^7za?$/, { glued: ['-p'], spaced: [], positional: 2, shaped: true }],
 ];
+// Not after a dot either: "backup.zip -P 2222" and "archive.7z -ph" name files, not the commands.
 const COMMAND =
-  /(?<![\w-])(?:mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show)?|(?:docker|podman|nerdctl)[ \t]{1,8}login|sshpass|redis-cli|curl|sqlcmd|mongosh|mongo|ldap(?:search|modify|add|delete|passwd|whoami|compare|modrdn)|az[ \t]{1,8}login|psexec(?:64)?|twine|zip|7za?)(?![\w-])/g;
+  /(?<![\w.-])(?:mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show)?|(?:docker|podman|nerdctl)[ \t]{1,8}login|sshpass|redis-cli|curl|sqlcmd|mongosh|mongo|ldap(?:search|modify|add|delete|passwd|whoami|compare|modrdn)|az[ \t]{1,8}login|psexec(?:64)?|twine|zip|7za?)(?![\w-])/g;
 
 function ruleOf(word: string): CommandRule | null {
   for (const [re, rule] of COMMAND_RULES) if (re.test(word)) return rule;
@@ -2499,7 +2513,8 @@ function optionValue(text: string, start: number, end: number, rule: CommandRule
     if (colon >= e) return null;
     s = colon + 1;
   }
-  return s >= e || isStandIn(text.slice(s, e), quoted) ? null : [s, e];
+  if (s >= e || isStandIn(text.slice(s, e), quoted)) return null;
+  return rule.shaped && !isPasswordValue(text.slice(s, e), quoted) ? null : [s, e];
 }
 
 /**
