@@ -22,6 +22,16 @@ describe('tenant numbers for server-wide row ids', () => {
     );
   });
 
+  it('number a page at once as one by one', () => {
+    fc.assert(
+      fc.property(fc.array(id, { maxLength: 50 }), (ids) => {
+        expect(jobsA.showAll(ids)).toEqual(ids.map((n) => jobsA.show(n)));
+      }),
+      { seed: 20261206, numRuns: 200 },
+    );
+    expect(() => jobsA.showAll([1, 0])).toThrow(/out of the numbered range/);
+  });
+
   it('show consecutive ids as unrelated numbers, so differences reveal no count', () => {
     const first = 1_000_000;
     const shown = Array.from({ length: 200 }, (_, i) => jobsA.show(first + i));

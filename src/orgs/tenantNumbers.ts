@@ -54,6 +54,38 @@ export class TenantNumbers {
     return n;
   }
 
+  /**
+   * show() of every id of a page at once: each round is one call of the cipher over all of the page's
+   * blocks (ECB encrypts each block alone), instead of one per id: a page of 1,000 dead letters cost
+   * the API's thread 10 ms one by one.
+   */
+  showAll(ids: readonly number[]): number[] {
+    const n = ids.length;
+    const left = new Array<number>(n);
+    const right = new Array<number>(n);
+    const blocks = Buffer.alloc(16 * n);
+    ids.forEach((id, i) => {
+      if (!Number.isSafeInteger(id) || id < 1 || id >= NUMBER_LIMIT) throw new Error(`row id out of the numbered range: ${id}`);
+      left[i] = Math.floor(id / HALF);
+      right[i] = id % HALF;
+      blocks[16 * i] = this.block[0]!;
+    });
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let i = 0; i < n; i++) {
+        blocks[16 * i + 1] = round;
+        blocks.writeUInt32BE(right[i]!, 16 * i + 2);
+      }
+      const out = this.cipher.update(blocks);
+      for (let i = 0; i < n; i++) {
+        const next = (left[i]! ^ (out.readUInt32BE(16 * i) & HALF_MASK)) >>> 0;
+        left[i] = right[i]!;
+        right[i] = next;
+      }
+    }
+    // 0 is walked past as show() does (one id in 2^52 lands on it).
+    return ids.map((id, i) => (left[i] === 0 && right[i] === 0 ? this.show(id) : left[i]! * HALF + right[i]!));
+  }
+
   /** The row id a shown number stands for, or null when no id is shown as it (0, or 2^52 and above). */
   read(shown: number): number | null {
     if (!Number.isSafeInteger(shown) || shown < 1 || shown >= NUMBER_LIMIT) return null;

@@ -44,9 +44,10 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
         limit: pageSize(q.limit, FailedEventsQuery.properties.limit),
         beforeId: q.before_id ? readNumber(jobs, Number(q.before_id), 'before_id') : null,
       });
+      const shown = jobs.showAll(page.events.map((e) => e.job_id));
       return {
         ...page,
-        events: page.events.map((e) => ({ ...e, job_id: jobs.show(e.job_id), event: new StoredJson(e.event) })),
+        events: page.events.map((e, i) => ({ ...e, job_id: shown[i]!, event: new StoredJson(e.event) })),
         next_before_id: page.next_before_id === null ? null : jobs.show(page.next_before_id),
       };
     },
