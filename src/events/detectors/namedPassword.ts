@@ -353,7 +353,7 @@ const PASSWORD_WORD_SOURCE = String.raw`pass(?:${PASSWORD_SEPARATOR})?${PASSWORD
  * a bare Authorization key is (isBareKey: random in three classes, or long hex, or long in one case;
  * no UUID, no prefixed id, no CamelCase words), not as api_key's.
  */
-const WEAK_KEY_CORE = /(?:priv|encryption|fernet|app|auth|unseal|license|admin|hmac)[_.\-]?key$/i;
+const WEAK_KEY_CORE = /(?:priv|encryption|fernet|app|auth|unseal|license|admin|hmac)[_.-]?key$/i;
 /** The cores that name a password (its value judged by isPasswordValue); any other names a secret. */
 const PASSWORD_CORE = new RegExp(String.raw`^(?:${PASSWORD_WORD_SOURCE}|pwd|pass|pw)$`, 'iu');
 /** A secret key's core, and the prefixes that make it an AWS one ("aws_secret_access_key", "fs.s3a.secret.key"). */
