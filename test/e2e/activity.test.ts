@@ -71,4 +71,19 @@ describe('Settings -> Activity (headless Chromium, PostgreSQL)', () => {
       .toBe(true);
     expect(errors).toEqual([]);
   });
+  // A browser review's: a name of 100 characters with no blank widened the page past its top bar.
+  it('wraps a long destination name in its cell: the page is no wider than the window', async () => {
+    const { orgId, apiKey } = await svc.newOrg('Wide Names');
+    const name = 'W'.repeat(100);
+    const created = await svc.request('POST', `/api/orgs/${orgId}/forwarding-destinations`, { apiKey, body: { url: `${siem.url}/hook`, name } });
+    expect(created.status, created.text).toBe(201);
+    const { page, pageErrors: errors } = await openDashboard(browser, svc, tdb.db, { orgId, apiKey });
+    await page.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name: 'Activity' }).click();
+    await page.waitForURL('**/settings/activity');
+    await page.locator('table.activity tbody tr').first().waitFor();
+    await expect(page.locator('table.activity').textContent()).resolves.toContain(name);
+    const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, window: document.documentElement.clientWidth }));
+    expect(widths.page).toBeLessThanOrEqual(widths.window);
+    expect(errors).toEqual([]);
+  });
 });
