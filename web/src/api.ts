@@ -34,11 +34,19 @@ export type AttemptQuery = Omit<AttemptsQuery, 'limit'> & { limit?: number };
 /** What the page reads for each card in one request per page of destinations (GET …/stats). */
 export type CardStats = Omit<StatsPage['stats'][number], 'destination_id'>;
 
+/** One problem of a refusal: where (a JSON pointer, "/emails/0") and what. */
+export interface ApiProblem {
+  path: string;
+  message: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Every problem of a validation refusal; the message names the first only. */
+    readonly details: readonly ApiProblem[] = [],
   ) {
     super(message);
   }
@@ -65,8 +73,8 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     parsed = null;
   }
   if (!res.ok) {
-    const err = (parsed as { error?: { code?: string; message?: string } } | null)?.error;
-    throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `Request failed (HTTP ${res.status}).`);
+    const err = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
+    throw new ApiError(res.status, err?.code ?? 'http_error', err?.message ?? `Request failed (HTTP ${res.status}).`, problemsOf(err?.details));
   }
   return parsed as T;
 }
@@ -137,8 +145,32 @@ export function destinationsApi(orgId: string) {
 
 export type DestinationsApi = ReturnType<typeof destinationsApi>;
 
+/** A refusal's details as the API sends them, each kept only when it has the declared shape. */
+function problemsOf(details: unknown): ApiProblem[] {
+  if (!Array.isArray(details)) return [];
+  return details.filter(
+    (d): d is ApiProblem => typeof d === 'object' && d !== null && typeof (d as ApiProblem).path === 'string' && typeof (d as ApiProblem).message === 'string',
+  );
+}
+
+/** A JSON pointer as the API's messages name a field: "/emails/0" is "emails[0]". */
+function fieldOf(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`))
+    .join('');
+}
+
+/**
+ * What a form shows for a failed request. A refusal with several problems lists each (the API's
+ * message names the first and points at error.details, which a dashboard user cannot see).
+ */
 export function errorText(e: unknown): string {
-  if (e instanceof ApiError) return e.message;
+  if (e instanceof ApiError) {
+    if (e.details.length <= 1) return e.message;
+    return e.details.map((d) => `${fieldOf(d.path) || 'body'}: ${d.message}`).join('; ');
+  }
   if (e instanceof Error) return `Could not reach the service: ${e.message}`;
   return 'Something went wrong.';
 }

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, errorText } from './api.js';
+
+describe('errorText: what a form shows for a failed request', () => {
+  it('lists every problem of a refusal, each by its field, not a pointer to error.details', () => {
+    const e = new ApiError(400, 'validation_failed', 'emails[0]: must be an e-mail address like name@example.com (2 more problems listed in error.details)', [
+      { path: '/emails/0', message: 'must be an e-mail address like name@example.com' },
+      { path: '/emails/1', message: 'must be an e-mail address like name@example.com' },
+      { path: '/webhook_url', message: 'must be an https:// URL' },
+    ]);
+    const text = errorText(e);
+    expect(text).toBe(
+      'emails[0]: must be an e-mail address like name@example.com; emails[1]: must be an e-mail address like name@example.com; webhook_url: must be an https:// URL',
+    );
+    expect(text).not.toContain('error.details');
+  });
+
+  it('shows the message of a refusal with one problem or none as the API wrote it', () => {
+    expect(errorText(new ApiError(409, 'limit_reached', 'At most 25 enabled destinations.'))).toBe('At most 25 enabled destinations.');
+    expect(errorText(new ApiError(400, 'validation_failed', 'url: must be https', [{ path: '/url', message: 'must be https' }]))).toBe('url: must be https');
+    expect(errorText(new Error('fetch failed'))).toBe('Could not reach the service: fetch failed');
+  });
+});
