@@ -89,4 +89,45 @@ describe('faults: a range replay whose database connection is cut (postgres)', (
     const released = svc.logs.lines.filter((l) => l.includes(id) && l.includes('lost its database connection') && l.includes('"outcome":"released"'));
     expect(released).toHaveLength(GATED_BATCHES.length);
   });
+  // A review's: a refusal for want of resources (disk full) counts as the database unavailable, and
+  // given up like a lost connection the replay was claimed again at once and refused again, about 85
+  // times a second. Such a batch keeps its claim: the lease is the pause before the next try.
+  it('a batch refused for a full disk keeps its claim: no reclaim loop, the lease waits', async () => {
+    const org = await svc.newOrg();
+    await seedEvents(tdb.db, org.orgId, 4 * BATCH);
+    const created = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { url: 'https://127.0.0.1:9/hook', enabled: false },
+    });
+    expect(created.status, created.text).toBe(201);
+    const dest = created.body.destination_id as string;
+    // The background batches (the request queued the first itself) are refused as PostgreSQL refuses
+    // a write on a full disk.
+    await tdb.db.exec(`
+      CREATE FUNCTION disk_full_for_test() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.destination_id = '${dest}' AND NEW.scanned > OLD.scanned AND OLD.scanned >= ${BATCH} THEN
+          RAISE EXCEPTION 'could not extend file (test)' USING ERRCODE = 'disk_full';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER disk_full_for_test BEFORE UPDATE ON replays FOR EACH ROW EXECUTE FUNCTION disk_full_for_test();`);
+    try {
+      const res = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations/${dest}/replay`, {
+        apiKey: org.apiKey,
+        body: { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() },
+      });
+      expect(res.status, res.text).toBe(202);
+      const id = res.body.replay_id as string;
+      const outcomes = () => svc.logs.lines.filter((l) => l.includes(id) && l.includes('"outcome"'));
+      await expect.poll(() => outcomes().length, { timeout: 60_000, interval: 100, message: 'the refused batch ends its run' }).toBeGreaterThan(0);
+      expect(outcomes()[0]).toContain('"outcome":"stopped"');
+      const row = await progress(id);
+      expect(row).toMatchObject({ status: 'running', scanned: BATCH });
+      expect(row.claim_id).not.toBeNull();
+      expect(svc.logs.lines.filter((l) => l.includes(id) && l.includes('range replay claimed'))).toHaveLength(1);
+    } finally {
+      await tdb.db.exec('DROP TRIGGER disk_full_for_test ON replays; DROP FUNCTION disk_full_for_test();');
+    }
+  });
 });
