@@ -58,6 +58,16 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
     expect(scrubSas('SAS key name RootManageSharedAccessKey lacks Send claim')).toBe('SAS key name RootManageSharedAccessKey lacks Send claim');
     expect(scrubSas('getaddrinfo ENOTFOUND myns.servicebus.windows.net')).toBe('getaddrinfo ENOTFOUND myns.servicebus.windows.net');
     expect(secretScrubber(['user=bob;pwd=Sh0rt!'])('value Sh0rt! refused')).toBe(`value ${REDACTED} refused`);
+    // A second review's: a random value under a plain name, and a first word of letters before more
+    // words of letters, are still parts.
+    const S = 'Zq8vT2xk9Lm3Np5R';
+    for (const [secret, echo] of [
+      [`sr=https%3A%2F%2Facme.servicebus.windows.net%2Fhub&skn=${S}&sig=abcdEFGH1234`, `key ${S} not found`],
+      [`sv=2022-11-02&ss=bfqt&srt=sco&sp=rwdlacupiytfx&spr=https&id=${S}`, `unknown id ${S}`],
+      [`user=${S};pass=Abcd1234xyz`, `user ${S}`],
+      ['hunterpassword extra', 'user hunterpassword denied'],
+    ] as const)
+      expect(secretScrubber([secret])(echo), secret).not.toContain(secret.includes(S) ? S : 'hunterpassword');
     const quoted = secretScrubber(['key="Zx9;Qw7&Er5,Ty3Ui8Op", id=abc'])('bad key Zx9;Qw7&Er5,Ty3Ui8Op');
     expect(quoted).not.toMatch(/Zx9|Qw7|Ui8Op/);
     expect(quoted).toContain(REDACTED);

@@ -84,8 +84,8 @@ function listedValues(piece: string): Array<[value: string, min: number]> {
   const out: Array<[string, number]> = [];
   for (const m of piece.matchAll(LISTED_PAIR)) {
     const name = m[1] ?? '';
-    if (PAIR_PLAIN_NAME.test(name)) continue;
     const value = m[2] ?? m[3] ?? '';
+    if (PAIR_PLAIN_NAME.test(name) && PLAIN_VALUE.test(value)) continue;
     const min = PAIR_SECRET_NAME.test(name) ? MIN_SECRET_LENGTH : MIN_PART_LENGTH;
     out.push([value, min]);
     try {
@@ -99,11 +99,14 @@ function listedValues(piece: string): Array<[value: string, min: number]> {
 }
 /** One pair of such a list: its name, then its value quoted (read whole) or up to the next separator. */
 const LISTED_PAIR = /([^&;,="\s]{1,64})=(?:"([^"]*)"|([^&;,"]*))/g;
+/** A number or a date, letters alone (a key's name, a permission list), or a URL, encoded or not. */
+const PLAIN_VALUE = /^(?:[0-9:.TZ+-]+|[A-Za-z]+|(?:https?|sb|amqps?)(?::|%3A)(?:\/\/|%2F%2F).*)$/i;
 /** Names whose values are the secret: a signature, a key, a token, a password. */
 const PAIR_SECRET_NAME = /sig|key|secret|token|pass|pwd|auth|cred/i;
 /**
  * Names whose values say nothing secret: a SAS's expiry, start, version, key name, resource,
- * permissions and services (Azure Storage and Service Bus), and an id, user, tenant or region.
+ * permissions and services (Azure Storage and Service Bus), and an id, user, tenant or region; left
+ * out only when the value reads as such (PLAIN_VALUE), so a random one under such a name is a part.
  */
 const PAIR_PLAIN_NAME =
   /^(?:se|st|sv|skn|sr|sp|spr|srt|ss|sks|skv|skt|ske|skoid|sktid|sdd|id|user(?:name)?|tenant|account|region|version|v|expires?|exp|scope|aud|iss|iat|nbf)$/i;
@@ -118,9 +121,10 @@ export function secretParts(secret: string): string[] {
   for (const [i, piece] of pieces.entries()) {
     // After a scheme word (Bearer, Basic, Splunk, ApiKey), the credential itself: as short as any
     // configured secret may be. The scheme word is no secret, and too common to redact.
-    // A first word of letters alone before others is the scheme ("SharedAccessSignature sr=..."):
-    // redacted, it took every word it is part of ("RootManageSharedAccessKey").
-    if (i === 0 && pieces.length > 1 && /^[A-Za-z]+$/.test(piece)) continue;
+    // A first word of letters alone before a credential (a word with a digit or a symbol) is its
+    // scheme ("SharedAccessSignature sr=..."): redacted, it took every word it is part of
+    // ("RootManageSharedAccessKey"). Before more words of letters it may be a passphrase's.
+    if (i === 0 && /^[A-Za-z]+$/.test(piece) && pieces.slice(1).some((p) => /[^A-Za-z]/.test(p))) continue;
     add(piece, i > 0 ? MIN_SECRET_LENGTH : MIN_PART_LENGTH);
     const underscore = piece.indexOf('_');
     // Prefixed keys (whsec_<base64>): the key material after the prefix.
