@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { isDatabaseOutOfResources, isDatabaseUnavailable } from '../db/unavailable.js';
 import { scanQueue } from '../queue/dueDestinations.js';
 import { JOBS_CHANNEL, SETTINGS_CHANGED } from '../queue/types.js';
 import { AckTrackers } from './ackTrackers.js';
@@ -17,6 +17,9 @@ import { workerConfig, type WorkerConfig, type WorkerDeps, type WorkerOptions } 
  * Nothing that must survive a crash lives here: attempts, schedules, leases and the circuit breaker
  * are rows. A killed worker's claims expire and are claimed again by anyone.
  */
+/** How long after a run the database refused the worker looks again (other wake-ups come sooner). */
+const UNAVAILABLE_RUN_PAUSE_MS = 1000;
+
 export class Worker {
   private readonly cfg: WorkerConfig;
   private readonly running = new Map<string, Promise<void>>();
@@ -27,6 +30,8 @@ export class Worker {
   private unlisten: (() => Promise<void>) | null = null;
   /** True while scans fail because the database is unreachable: delivery is paused, said once. */
   private databaseAway = false;
+  /** A run was refused for want of resources and said so; cleared when a run gets through. */
+  private refusedForResources = false;
   private readonly budget: EventBudget;
   /** Per-destination rate and concurrency limits (in this process's memory; see delivery/limits.ts). */
   private readonly limiters = new LimiterRegistry();
@@ -122,20 +127,28 @@ export class Worker {
           if (this.stopping || this.running.size >= this.cfg.maxDestinations) break;
           // Left out by the scan already; kept because two runners of one destination must never be.
           if (this.running.has(d.id)) continue;
+          let unavailable = false;
           const p = runDestination(this.context, d)
             .catch((err: unknown) => {
               // A database outage mid-run is expected and already reported by the scan; its claims
               // expire into due work if they could not be settled.
-              if (isDatabaseUnavailable(err))
-                this.deps.logger.debug({ err: (err as Error).message, destination_id: d.id }, 'destination runner stopped: database unavailable');
-              else this.deps.logger.error({ err: (err as Error).message, destination_id: d.id }, 'destination runner failed');
+              if (isDatabaseUnavailable(err)) {
+                unavailable = true;
+                this.reportUnavailableRun(err, d.id);
+              } else this.deps.logger.error({ err: (err as Error).message, destination_id: d.id }, 'destination runner failed');
             })
             .finally(() => {
               this.running.delete(d.id);
               // Its claims are over: the next runner reads the row anew, and counts changes from there.
               this.settingsChanges.delete(d.id);
               // The destination may have more due work (or others may have been waiting for a slot).
-              this.wake();
+              // Not at once after the database refused the run: the scan still reads (a full disk
+              // refuses writes only), so an immediate wake ran the same refused claim again and again.
+              if (unavailable) this.armFallbackTimer(UNAVAILABLE_RUN_PAUSE_MS);
+              else {
+                this.refusedForResources = false;
+                this.wake();
+              }
             });
           this.running.set(d.id, p);
         }
@@ -169,6 +182,25 @@ export class Worker {
     if (next) delay = Math.max(10, Math.min(delay, next.getTime() - Date.now() + 5));
     for (const until of [...leftOut.values(), ...this.limiters.blocked().values()]) delay = Math.max(10, Math.min(delay, until - Date.now() + 5));
     this.armFallbackTimer(delay);
+  }
+
+  /**
+   * A runner the database refused: a lost connection is the scan's to report (once per outage); a
+   * refusal for want of resources (disk full, too many connections: SQLSTATE class 53) loses no
+   * connection, so nothing else says so: warned once until a run gets through again.
+   */
+  private reportUnavailableRun(err: unknown, destinationId: string): void {
+    const message = (err as Error).message;
+    if (!isDatabaseOutOfResources(err)) {
+      this.deps.logger.debug({ err: message, destination_id: destinationId }, 'destination runner stopped: database unavailable');
+      return;
+    }
+    if (this.refusedForResources) return;
+    this.refusedForResources = true;
+    this.deps.logger.warn(
+      { sqlstate: (err as { code?: unknown }).code, destination_id: destinationId },
+      'the database refused delivery for want of resources (disk, memory or connections); delivery retries every second until it gets through',
+    );
   }
 
   private armFallbackTimer(delay: number): void {
