@@ -95,6 +95,18 @@ describe("a key named by a framework's or a vendor's setting", () => {
     expect(refusedAsPassword(`Blocked ${text}`)).toBe(true);
   });
 
+  // A review's: a WordPress salt full of symbols, quoted; a DeepL key (a UUID and ":fx"); short hex.
+  it.each([
+    [
+      "define( 'AUTH_KEY', '<x8F?zq*{4e|;sq]H6_|r}W?5#(bGvRf:4zsUHSZK2N0[ah9|U#6Tr{Mx-D^f[mK' );",
+      '<x8F?zq*{4e|;sq]H6_|r}W?5#(bGvRf:4zsUHSZK2N0[ah9|U#6Tr{Mx-D^f[mK',
+    ],
+    ['auth_key=279a2e9d-83b3-c416-7e2d-f721593e42a0:fx', '279a2e9d-83b3-c416-7e2d-f721593e42a0:fx'],
+    ['encryption_key=3f2a9c1e7b6d5a489c1e7b6d', '3f2a9c1e7b6d5a489c1e7b6d'],
+  ])('finds %s', (text, value) => {
+    expect(passwordsIn(text)).toEqual([value]);
+  });
+
   it.each(['ENCRYPTION_KEY=aes-256-gcm', 'license_key: MIT', 'app_key: billing-app', '{"auth_key_type": "rsa"}', 'encryption_key_id=kms-key-01'])(
     'stays as written: %s',
     (text) => noPasswordIn(text),
@@ -141,14 +153,6 @@ describe('ordinary records the new rules first refused', () => {
     `cf-turnstile-token: 0.${randomish(400)}`,
     `continue_token=${randomish(330)}`,
     `resumptionToken=${randomish(300)}`,
-    // Ids, fingerprints and labels under the new key names.
-    'app_key: 3f2a9c1e-7b6d-5a48-9c1e-7b6d5a489c1e',
-    'encryption_key=3AA5C34371567BD2',
-    'hmacKey: "key_5f2c0e9a41b7d3c8"',
-    'license_key: NewRelicEU01Ingest',
-    'encryption_key: Key2026May15Rotated',
-    'unseal_key: VaultUnsealShare3of5',
-    'admin_key: myAppKeyForTesting1',
   ])('stays as written: %s', (text) => noPasswordIn(text));
 
   it.each([
@@ -157,6 +161,11 @@ describe('ordinary records the new rules first refused', () => {
     ['7z a x.7z -pZq8vT2xk!9 dir', 'Zq8vT2xk!9'],
     ['zip -P Zq8vT2xk!9 out.zip dir', 'Zq8vT2xk!9'],
     ['twine upload -p Zq8vT2xk!9 dist/*', 'Zq8vT2xk!9'],
+    // Windows spellings (a review's).
+    ['psexec.exe \\\\srv01 -u ACME\\svc -p Zq8vT2xk!9 cmd', 'Zq8vT2xk!9'],
+    ['PsExec -u ACME\\svc -p Zq8vT2xk!9 \\\\srv01', 'Zq8vT2xk!9'],
+    ['7z.exe a x.7z -pZq8vT2xk!9 dir', 'Zq8vT2xk!9'],
+    ['zip.exe -P Zq8vT2xk!9 out.zip dir', 'Zq8vT2xk!9'],
   ])('finds %s', (text, pw) => {
     expect(passwordsIn(text)).toEqual([pw]);
   });

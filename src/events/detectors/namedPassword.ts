@@ -347,13 +347,6 @@ const NAME_CORE = new RegExp(
 );
 /** The password words, glued or split ("password", "pass_word", "passphrase"), and in other languages ("Passwort"). */
 const PASSWORD_WORD_SOURCE = String.raw`pass(?:${PASSWORD_SEPARATOR})?${PASSWORD_WORD_END}|${localizedSource()}`;
-/**
- * Key names that also name ids, fingerprints and labels ("app_key: <uuid>", "license_key:
- * NewRelicEU01Ingest", "encryption_key=3AA5C34371567BD2", a PGP key's id): their value is judged as
- * a bare Authorization key is (isBareKey: random in three classes, or long hex, or long in one case;
- * no UUID, no prefixed id, no CamelCase words), not as api_key's.
- */
-const WEAK_KEY_CORE = /(?:priv|encryption|fernet|app|auth|unseal|license|admin|hmac)[_.-]?key$/i;
 /** The cores that name a password (its value judged by isPasswordValue); any other names a secret. */
 const PASSWORD_CORE = new RegExp(String.raw`^(?:${PASSWORD_WORD_SOURCE}|pwd|pass|pw)$`, 'iu');
 /** A secret key's core, and the prefixes that make it an AWS one ("aws_secret_access_key", "fs.s3a.secret.key"). */
@@ -2287,13 +2280,12 @@ function namedFindings(text: string, out: Finding[], scans: Scans, blocks: Set<F
     if (value === null) continue;
     // A diff's new password, whatever its old one is ("changed from ******** to X"), and each value
     // of a change after the first ({"old": null, "new": X}).
-    const isSecret = WEAK_KEY_CORE.test(m[0]) ? (raw: string) => isBareKey(raw) : isSecretValue;
     for (let next = value.next; next !== undefined; next = next.next)
-      if ((password ? isPasswordValue : isSecret)(text.slice(next.start, next.end), next.quoted))
+      if ((password ? isPasswordValue : isSecretValue)(text.slice(next.start, next.end), next.quoted))
         out.push({ type: 'PASSWORD', start: next.start, end: next.end });
     if (!password) withoutFullStop(text, value);
     const raw = text.slice(value.start, value.end);
-    if (!(password ? isPasswordValue(raw, value.quoted, UNSPACED_LETTER.test(m[0])) : isSecret(raw, value.quoted))) continue;
+    if (!(password ? isPasswordValue(raw, value.quoted, UNSPACED_LETTER.test(m[0])) : isSecretValue(raw, value.quoted))) continue;
     if (bare && SIZE.test(raw)) continue;
     const finding: Finding = { type: 'PASSWORD', start: value.start, end: value.end };
     if (value.block) blocks?.add(finding);
@@ -2469,12 +2461,15 @@ const COMMAND_RULES: ReadonlyArray<readonly [RegExp, CommandRule]> = [
   [/^zip$/, { glued: [], spaced: ['-P'], shaped: true }],
   [/^7za?$/, { glued: ['-p'], spaced: [], positional: 2, shaped: true }],
 ];
-// Not after a dot either: "backup.zip -P 2222" and "archive.7z -ph" name files, not the commands.
+// Not after a dot either: "backup.zip -P 2222" and "archive.7z -ph" name files, not the commands; a
+// Windows program's ".exe" is part of its name, and PsExec is written capitalised.
 const COMMAND =
-  /(?<![\w.-])(?:mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show)?|(?:docker|podman|nerdctl)[ \t]{1,8}login|sshpass|redis-cli|curl|sqlcmd|mongosh|mongo|ldap(?:search|modify|add|delete|passwd|whoami|compare|modrdn)|az[ \t]{1,8}login|psexec(?:64)?|twine|zip|7za?)(?![\w-])/g;
+  /(?<![\w.-])(?:mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show)?|(?:docker|podman|nerdctl)[ \t]{1,8}login|sshpass|redis-cli|curl|sqlcmd|mongosh|mongo|ldap(?:search|modify|add|delete|passwd|whoami|compare|modrdn)|az[ \t]{1,8}login|[Pp]s[Ee]xec(?:64)?|twine|zip|7za?)(?:\.exe)?(?![\w-])/g;
 
 function ruleOf(word: string): CommandRule | null {
-  for (const [re, rule] of COMMAND_RULES) if (re.test(word)) return rule;
+  // Windows names the program with its extension ("psexec.exe", "7z.exe").
+  const name = word.endsWith('.exe') ? word.slice(0, -4) : word;
+  for (const [re, rule] of COMMAND_RULES) if (re.test(name)) return rule;
   return null;
 }
 
