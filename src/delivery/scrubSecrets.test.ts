@@ -55,6 +55,10 @@ describe('secretScrubber (a SIEM that echoes request headers)', () => {
     // A review's: the SAS's other pairs say nothing secret and stay readable; a short value named as a
     // secret goes, and a quoted value is read whole, its separators in it.
     expect(scrubSas('token expired at 1900000000')).toBe('token expired at 1900000000');
+    // An SDK writes a SAS's expiry as a date, its colons percent-encoded.
+    expect(secretScrubber([`se=2026-01-01T00%3A00%3A00Z&sig=${encodeURIComponent(sig)}`])('SAS expired at 2026-01-01T00:00:00Z')).toBe(
+      'SAS expired at 2026-01-01T00:00:00Z',
+    );
     expect(scrubSas('SAS key name RootManageSharedAccessKey lacks Send claim')).toBe('SAS key name RootManageSharedAccessKey lacks Send claim');
     expect(scrubSas('getaddrinfo ENOTFOUND myns.servicebus.windows.net')).toBe('getaddrinfo ENOTFOUND myns.servicebus.windows.net');
     expect(secretScrubber(['user=bob;pwd=Sh0rt!'])('value Sh0rt! refused')).toBe(`value ${REDACTED} refused`);

@@ -99,8 +99,8 @@ function listedValues(piece: string): Array<[value: string, min: number]> {
 }
 /** One pair of such a list: its name, then its value quoted (read whole) or up to the next separator. */
 const LISTED_PAIR = /([^&;,="\s]{1,64})=(?:"([^"]*)"|([^&;,"]*))/g;
-/** A number or a date, letters alone (a key's name, a permission list), or a URL, encoded or not. */
-const PLAIN_VALUE = /^(?:[0-9:.TZ+-]+|[A-Za-z]+|(?:https?|sb|amqps?)(?::|%3A)(?:\/\/|%2F%2F).*)$/i;
+/** A number or a date (its colons percent-encoded too), letters alone (a key's name, a permission list), or a URL, encoded or not. */
+const PLAIN_VALUE = /^(?:(?:[0-9.TZ+-]|:|%3A)+|[A-Za-z]+|(?:https?|sb|amqps?)(?::|%3A)(?:\/\/|%2F%2F).*)$/i;
 /** Names whose values are the secret: a signature, a key, a token, a password. */
 const PAIR_SECRET_NAME = /sig|key|secret|token|pass|pwd|auth|cred/i;
 /**
