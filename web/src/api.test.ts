@@ -15,6 +15,17 @@ describe('errorText: what a form shows for a failed request', () => {
     expect(text).not.toContain('error.details');
   });
 
+  it('says when the API listed the first problems only', () => {
+    const details = Array.from({ length: 20 }, (_, i) => ({ path: `/events/${i}/summary`, message: 'must not be empty' }));
+    const e = new ApiError(
+      400,
+      'validation_failed',
+      'events[0].summary: must not be empty (more problems follow; the first 20 are listed in error.details)',
+      details,
+    );
+    expect(errorText(e)).toMatch(/^events\[0\]\.summary: must not be empty; .*events\[19\]\.summary: must not be empty; and more$/);
+  });
+
   it('shows the message of a refusal with one problem or none as the API wrote it', () => {
     expect(errorText(new ApiError(409, 'limit_reached', 'At most 25 enabled destinations.'))).toBe('At most 25 enabled destinations.');
     expect(errorText(new ApiError(400, 'validation_failed', 'url: must be https', [{ path: '/url', message: 'must be https' }]))).toBe('url: must be https');

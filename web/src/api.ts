@@ -169,7 +169,9 @@ function fieldOf(pointer: string): string {
 export function errorText(e: unknown): string {
   if (e instanceof ApiError) {
     if (e.details.length <= 1) return e.message;
-    return e.details.map((d) => `${fieldOf(d.path) || 'body'}: ${d.message}`).join('; ');
+    const listed = e.details.map((d) => `${fieldOf(d.path) || 'body'}: ${d.message}`).join('; ');
+    // The API lists the first problems only; its message says when more follow.
+    return /more problems follow/.test(e.message) ? `${listed}; and more` : listed;
   }
   if (e instanceof Error) return `Could not reach the service: ${e.message}`;
   return 'Something went wrong.';
