@@ -7,6 +7,7 @@
  */
 import { MAX_REPORTED_VIOLATIONS, type Violation } from '../events/violation.js';
 import { validationFailed } from '../errors.js';
+import { FREE_TEXT, FREE_TEXT_MESSAGE } from '../events/validate.js';
 import { compileFilter } from './compile.js';
 import { safeSegment } from '../events/privacyGuard.js';
 import { DATE_TIME_EXAMPLE, FIELD_OPERATORS, FILTER_LIMITS, fieldSpec, isDateAlone, isFilterField, normalizeFilterTime, type FieldSpec } from './fields.js';
@@ -108,6 +109,9 @@ class Checker {
         return;
       case 'string':
         if (typeof v !== 'string') this.add(path, 'must be a string: the field holds text');
+        // What no recorded event holds (the schema's free text refuses it): an equality would never be
+        // true, a $ne never false, and a bidirectional mark shown back in the editor reverses its line.
+        else if (!FREE_TEXT.test(v)) this.add(path, `${FREE_TEXT_MESSAGE}: no recorded event holds one, so this would never match`);
         return;
       case 'number':
         if (typeof v !== 'number') this.add(path, 'must be a number: the field holds numbers, which never equal a string');

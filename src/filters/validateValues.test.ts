@@ -56,6 +56,9 @@ describe('checkFilter: values a field can never hold are refused', () => {
     ['a number for a text field', { 'aegis.actor_id': 42 }, '/filter/aegis.actor_id', /string/],
     ['null for a field every event has', { 'event.dataset': null }, '/filter/event.dataset', /every event/],
     ['a value for an object', { aegis: 'x' }, '/filter/aegis', /\$exists/],
+    // A browser review's: text no event can hold (its free text refuses them) matched nothing, silently.
+    ['a bidirectional override in a summary', { 'aegis.summary': { $in: ['\u202eevil'] } }, '/filter/aegis.summary/$in/0', /bidirectional marks.*never match/],
+    ['a zero-width space in an actor', { 'aegis.actor_id': { $ne: 'mallory\u200b@corp.com' } }, '/filter/aegis.actor_id/$ne', /invisible spaces.*never match/],
   ];
 
   it.each(refusals)('%s', (_what, filter, path, message) => {
