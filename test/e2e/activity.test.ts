@@ -82,6 +82,8 @@ describe('Settings -> Activity (headless Chromium, PostgreSQL)', () => {
     await page.waitForURL('**/settings/activity');
     await page.locator('table.activity tbody tr').first().waitFor();
     await expect(page.locator('table.activity').textContent()).resolves.toContain(name);
+    // The tab names the page (it said "SIEM Forwarding" on every page).
+    await expect(page.title()).resolves.toBe('Activity — Aegis');
     const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, window: document.documentElement.clientWidth }));
     expect(widths.page).toBeLessThanOrEqual(widths.window);
     expect(errors).toEqual([]);

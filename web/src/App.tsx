@@ -4,7 +4,7 @@ import { SignedOut } from './components/SignedOut.js';
 import { ActivityPage } from './pages/ActivityPage.js';
 import { NotificationsPage } from './pages/NotificationsPage.js';
 import { SiemForwardingPage } from './pages/SiemForwardingPage.js';
-import { ACTIVITY, NOTIFICATIONS, PAGE, usePath } from './router.js';
+import { ACTIVITY, NOTIFICATIONS, PAGE, titleOf, usePath } from './router.js';
 
 type SessionState =
   { kind: 'loading' } | { kind: 'signed-out'; reason: 'none' | 'logout' } | { kind: 'error'; text: string } | { kind: 'ok'; session: Session };
@@ -21,6 +21,10 @@ export function App() {
       .catch((e: unknown) => setState({ kind: 'error', text: errorText(e) }));
     if (window.location.pathname === '/' || window.location.pathname === '/settings') window.history.replaceState(null, '', PAGE);
   }, []);
+
+  useEffect(() => {
+    document.title = titleOf(path);
+  }, [path]);
 
   const signOut = async () => {
     try {

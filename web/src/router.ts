@@ -28,3 +28,10 @@ export function usePath(): [string, (p: string) => void] {
   }, []);
   return [path, navigate];
 }
+
+/** The browser tab's title for a path: the page's name first, so tabs and history tell pages apart. */
+export function titleOf(path: string): string {
+  const pathname = path.split('?')[0] ?? path;
+  const page = pathname === NOTIFICATIONS ? 'Notifications' : pathname === ACTIVITY ? 'Activity' : 'SIEM Forwarding';
+  return `${page} — Aegis`;
+}
