@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { NUMBER_LIMIT, readNumber, TenantNumbers } from './tenantNumbers.js';
+import { NUMBER_LIMIT, readNumber, readNumbers, TenantNumbers } from './tenantNumbers.js';
 
 const keyOf = (label: string) => createHash('sha256').update(label).digest();
 const jobsA = new TenantNumbers(keyOf('org a'), 'job');
@@ -30,6 +30,18 @@ describe('tenant numbers for server-wide row ids', () => {
       { seed: 20261206, numRuns: 200 },
     );
     expect(() => jobsA.showAll([1, 0])).toThrow(/out of the numbered range/);
+  });
+
+  it('read many numbers at once as one by one, a number never given out read as none in its place', () => {
+    const shown = fc.oneof(id, fc.constantFrom(0, -1, NUMBER_LIMIT, 1.5));
+    fc.assert(
+      fc.property(fc.array(shown, { maxLength: 50 }), (numbers) => {
+        expect(jobsA.readAll(numbers)).toEqual(numbers.map((n) => jobsA.read(n)));
+      }),
+      { seed: 20261206, numRuns: 200 },
+    );
+    expect(() => readNumbers(jobsA, [jobsA.show(5), 0], 'job_ids')).toThrow(/^job_ids: /);
+    expect(readNumbers(jobsA, [jobsA.show(5), jobsA.show(9)], 'job_ids')).toEqual([5, 9]);
   });
 
   it('show consecutive ids as unrelated numbers, so differences reveal no count', () => {

@@ -35,97 +35,98 @@ const KIND_BYTE: Record<NumberedRow, number> = { job: 1, attempt: 2, alert: 3 };
 
 export class TenantNumbers {
   private readonly cipher;
-  private readonly block = Buffer.alloc(16);
+  private readonly kindByte: number;
 
   constructor(key: Buffer, kind: NumberedRow) {
     if (key.length !== 32) throw new Error('an organization id key is 32 bytes');
-    // ECB on one block at a time is AES itself: the round function, not a mode over a message.
+    // ECB encrypts each block alone: AES itself, the round function, for many blocks in one call.
     this.cipher = createCipheriv('aes-256-ecb', key, null);
     this.cipher.setAutoPadding(false);
-    this.block[0] = KIND_BYTE[kind];
+    this.kindByte = KIND_BYTE[kind];
   }
 
   /** The number shown for row id `id` (1 ≤ id < 2^52). */
   show(id: number): number {
-    if (!Number.isSafeInteger(id) || id < 1 || id >= NUMBER_LIMIT) throw new Error(`row id out of the numbered range: ${id}`);
-    let n = id;
-    do n = this.permute(n, 1);
-    while (n === 0);
-    return n;
+    return this.showAll([id])[0]!;
   }
 
   /**
    * show() of every id of a page at once: each round is one call of the cipher over all of the page's
-   * blocks (ECB encrypts each block alone), instead of one per id: a page of 1,000 dead letters cost
-   * the API's thread 10 ms one by one.
+   * blocks, not one per id (a page of 1,000 dead letters cost the API's thread 10 ms one by one).
    */
   showAll(ids: readonly number[]): number[] {
-    const n = ids.length;
-    const left = new Array<number>(n);
-    const right = new Array<number>(n);
-    const blocks = Buffer.alloc(16 * n);
-    ids.forEach((id, i) => {
-      if (!Number.isSafeInteger(id) || id < 1 || id >= NUMBER_LIMIT) throw new Error(`row id out of the numbered range: ${id}`);
-      left[i] = Math.floor(id / HALF);
-      right[i] = id % HALF;
-      blocks[16 * i] = this.block[0]!;
-    });
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let i = 0; i < n; i++) {
-        blocks[16 * i + 1] = round;
-        blocks.writeUInt32BE(right[i]!, 16 * i + 2);
-      }
-      const out = this.cipher.update(blocks);
-      for (let i = 0; i < n; i++) {
-        const next = (left[i]! ^ (out.readUInt32BE(16 * i) & HALF_MASK)) >>> 0;
-        left[i] = right[i]!;
-        right[i] = next;
-      }
-    }
-    // 0 is walked past as show() does (one id in 2^52 lands on it).
-    return ids.map((id, i) => (left[i] === 0 && right[i] === 0 ? this.show(id) : left[i]! * HALF + right[i]!));
+    for (const id of ids) if (!inRange(id)) throw new Error(`row id out of the numbered range: ${id}`);
+    return this.permuteAll(ids, 1);
   }
 
   /** The row id a shown number stands for, or null when no id is shown as it (0, or 2^52 and above). */
   read(shown: number): number | null {
-    if (!Number.isSafeInteger(shown) || shown < 1 || shown >= NUMBER_LIMIT) return null;
-    let n = shown;
-    do n = this.permute(n, -1);
-    while (n === 0);
-    return n;
+    return this.readAll([shown])[0]!;
   }
 
-  private permute(n: number, direction: 1 | -1): number {
-    let left = Math.floor(n / HALF);
-    let right = n % HALF;
-    if (direction === 1) {
-      for (let round = 0; round < ROUNDS; round++) {
-        const next = (left ^ this.round(round, right)) >>> 0;
-        left = right;
-        right = next;
+  /** read() of many numbers at once (a replay's job_ids, up to 1,000). */
+  readAll(shown: readonly number[]): Array<number | null> {
+    const ids = this.permuteAll(shown.filter(inRange), -1);
+    let k = 0;
+    return shown.map((n) => (inRange(n) ? ids[k++]! : null));
+  }
+
+  /**
+   * The permutation (direction 1) or its inverse (-1) of numbers in [1, 2^52), all at once. 0 is
+   * walked past: a result of 0 is permuted again (one number in 2^52 lands on it), which keeps the
+   * map a bijection of [1, 2^52).
+   */
+  private permuteAll(ns: readonly number[], direction: 1 | -1): number[] {
+    const out = this.feistel(ns, direction);
+    for (;;) {
+      const zeros = out.flatMap((n, i) => (n === 0 ? [i] : []));
+      if (zeros.length === 0) return out;
+      const again = this.feistel(
+        zeros.map(() => 0),
+        direction,
+      );
+      zeros.forEach((i, k) => (out[i] = again[k]!));
+    }
+  }
+
+  private feistel(ns: readonly number[], direction: 1 | -1): number[] {
+    const count = ns.length;
+    const left = ns.map((n) => Math.floor(n / HALF));
+    const right = ns.map((n) => n % HALF);
+    const blocks = Buffer.alloc(16 * count);
+    for (let i = 0; i < count; i++) blocks[16 * i] = this.kindByte;
+    for (let step = 0; step < ROUNDS; step++) {
+      const round = direction === 1 ? step : ROUNDS - 1 - step;
+      // Forward, the round function reads the right half; backward, the left (its value a round ago).
+      const read = direction === 1 ? right : left;
+      for (let i = 0; i < count; i++) {
+        blocks[16 * i + 1] = round;
+        blocks.writeUInt32BE(read[i]!, 16 * i + 2);
       }
-    } else {
-      for (let round = ROUNDS - 1; round >= 0; round--) {
-        const previous = (right ^ this.round(round, left)) >>> 0;
-        right = left;
-        left = previous;
+      const f = this.cipher.update(blocks);
+      for (let i = 0; i < count; i++) {
+        const mixed = f.readUInt32BE(16 * i) & HALF_MASK;
+        if (direction === 1) [left[i], right[i]] = [right[i]!, (left[i]! ^ mixed) >>> 0];
+        else [left[i], right[i]] = [(right[i]! ^ mixed) >>> 0, left[i]!];
       }
     }
-    return left * HALF + right;
-  }
-
-  private round(round: number, half: number): number {
-    this.block[1] = round;
-    this.block.writeUInt32BE(half, 2);
-    return this.cipher.update(this.block).readUInt32BE(0) & HALF_MASK;
+    return left.map((l, i) => l * HALF + right[i]!);
   }
 }
 
-/** The row id behind a number a client sent back, or a 400 naming its field when no row is shown as it. */
+const inRange = (n: number): boolean => Number.isSafeInteger(n) && n >= 1 && n < NUMBER_LIMIT;
+
+/** The row ids behind numbers a client sent back, or a 400 naming their field when one is no number this API gives. */
+export function readNumbers(numbers: TenantNumbers, shown: readonly number[], field: string): number[] {
+  return numbers.readAll(shown).map((id) => {
+    if (id === null) throw invalid(field, 'is not a number this API gave out; pass it back as it was given');
+    return id;
+  });
+}
+
+/** readNumbers of one number. */
 export function readNumber(numbers: TenantNumbers, shown: number, field: string): number {
-  const id = numbers.read(shown);
-  if (id === null) throw invalid(field, 'is not a number this API gave out; pass it back as it was given');
-  return id;
+  return readNumbers(numbers, [shown], field)[0]!;
 }
 
 /** The organization's numbers for one kind of server-wide row id; a 404 when there is no such organization. */

@@ -14,7 +14,7 @@ import { ReplayAccepted, ReplayDone } from '../../schemas/replays.js';
 import { destinationStats } from '../../../queue/stats.js';
 import { listAttempts } from '../../../queue/attempts.js';
 import { invalid } from '../../../errors.js';
-import { readNumber, tenantNumbers } from '../../../orgs/tenantNumbers.js';
+import { readNumber, readNumbers, tenantNumbers } from '../../../orgs/tenantNumbers.js';
 import { dateTimeField, sinceUntil } from '../../../events/contract.js';
 import { recordTrail } from '../../../trail/record.js';
 import { actorOf } from '../../actor.js';
@@ -116,7 +116,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
       let jobIds: number[] | null = null;
       if (body.job_ids !== undefined) {
         const jobs = await tenantNumbers(ctx.db, p.org_id, 'job');
-        jobIds = body.job_ids.map((n) => readNumber(jobs, n, 'job_ids'));
+        jobIds = readNumbers(jobs, body.job_ids, 'job_ids');
       }
       const result = await replayDeadLetters(ctx.db, target, { jobIds, record: recordRequested });
       req.log.info(
