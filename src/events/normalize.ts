@@ -615,11 +615,11 @@ export function originalSpan(norm: Normalized, start: number, end: number): [num
  * text holds none (the usual case: no second reading).
  */
 // The variation selectors are combining characters on their own, which is the point here: the class
-// lists them as code points, never glued to what they follow.
+// lists them as code points, never glued to what they follow. One class; a global copy replaces.
 // eslint-disable-next-line no-misleading-character-class
 const HIDDEN_ASCII_RE = /[\u{E0020}-\u{E007E}\u{E0110}-\u{E016E}]/u;
 // eslint-disable-next-line no-misleading-character-class
-const HIDDEN_ASCII_ALL = /[\u{E0020}-\u{E007E}\u{E0110}-\u{E016E}]/gu;
+const HIDDEN_ASCII_ALL = new RegExp(HIDDEN_ASCII_RE.source, 'gu');
 export function revealHidden(text: string): string | null {
   // Every one of them is a surrogate pair led by U+DB40: a plain search first, as every field pays it.
   if (!text.includes('\udb40') || !HIDDEN_ASCII_RE.test(text)) return null;

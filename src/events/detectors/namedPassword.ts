@@ -2456,15 +2456,15 @@ const COMMAND_RULES: ReadonlyArray<readonly [RegExp, CommandRule]> = [
   // Azure CLI's service-principal login, Sysinternals' PsExec, PyPI's twine (-p), Info-ZIP's zip
   // (-P) and 7-Zip (-p glued to the password, as its manual writes it).
   [/^az[ \t]{1,8}login$/, { glued: [], spaced: ['-p'], shaped: true }],
-  [/^psexec(?:64)?$/, { glued: [], spaced: ['-p'], positional: 1, shaped: true }],
+  [/^[Pp]s[Ee]xec(?:64)?$/, { glued: [], spaced: ['-p'], positional: 1, shaped: true }],
   [/^twine$/, { glued: [], spaced: ['-p'], positional: 1, shaped: true }],
   [/^zip$/, { glued: [], spaced: ['-P'], shaped: true }],
   [/^7za?$/, { glued: ['-p'], spaced: [], positional: 2, shaped: true }],
 ];
-// Not after a dot either: "backup.zip -P 2222" and "archive.7z -ph" name files, not the commands; a
-// Windows program's ".exe" is part of its name, and PsExec is written capitalised.
-const COMMAND =
-  /(?<![\w.-])(?:mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin|-import|-check|-show)?|(?:docker|podman|nerdctl)[ \t]{1,8}login|sshpass|redis-cli|curl|sqlcmd|mongosh|mongo|ldap(?:search|modify|add|delete|passwd|whoami|compare|modrdn)|az[ \t]{1,8}login|[Pp]s[Ee]xec(?:64)?|twine|zip|7za?)(?:\.exe)?(?![\w-])/g;
+// Any command of COMMAND_RULES, as a word: not after a dot either ("backup.zip -P 2222" and
+// "archive.7z -ph" name files, not the commands); a Windows program's ".exe" is part of its name,
+// and PsExec is written capitalised (ruleOf reads the word in lower case).
+const COMMAND = new RegExp(String.raw`(?<![\w.-])(?:${COMMAND_RULES.map(([re]) => re.source.slice(1, -1)).join('|')})(?:\.exe)?(?![\w-])`, 'g');
 
 function ruleOf(word: string): CommandRule | null {
   // Windows names the program with its extension ("psexec.exe", "7z.exe").

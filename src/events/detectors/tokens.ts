@@ -156,38 +156,49 @@ const NPM_RE = /(?<![A-Za-z0-9_])npm_([A-Za-z0-9]{36})(?![A-Za-z0-9_])/g;
  * Tokens of providers with no finding type of their own (findings.ts has no type per provider), each
  * in its documented shape as gitleaks' rules read it, anchored on both sides by the characters its
  * alphabet could glue to. Group 1 is the random part, which must not be a placeholder (twoClasses).
- * A prefix, where the token has one, joins TOKEN_PREFIXES.
+ * `holds`: what every token of the kind holds, as a pattern: one search for them all gates the
+ * regexes (OTHER_TOKENS_GATE), and when it starts the token (`prefixed`) it joins TOKEN_PREFIXES.
  */
-const OTHER_TOKENS: readonly { name: string; prefix: string; re: RegExp }[] = [
+const OTHER_TOKENS: readonly { name: string; holds: string; prefixed: boolean; re: RegExp }[] = [
   // SendGrid API key: "SG.", a 22-character key id and a 43-character secret, base64url.
-  { name: 'SendGrid', prefix: String.raw`SG\.`, re: /(?<![A-Za-z0-9_.-])SG\.([A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/g },
+  { name: 'SendGrid', holds: String.raw`SG\.`, prefixed: true, re: /(?<![A-Za-z0-9_.-])SG\.([A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/g },
   // PyPI API token: "pypi-" and a macaroon in base64url; a macaroon (version 2) starts "AgE", and
   // PyPI's carry the location "pypi.org" ("AgEIcHlwaS5vcmc") or "test.pypi.org" right after: 150
   // characters and more, with a caveat or two. At least 80 here: shorter is no macaroon.
-  { name: 'PyPI', prefix: 'pypi-', re: /(?<![A-Za-z0-9_-])pypi-(AgE[A-Za-z0-9_-]{80,})/g },
+  { name: 'PyPI', holds: 'pypi-', prefixed: true, re: /(?<![A-Za-z0-9_-])pypi-(AgE[A-Za-z0-9_-]{80,})/g },
   // HashiCorp Vault service (hvs.), batch (hvb.) and recovery (hvr.) tokens of Vault 1.10 and later:
   // 90 characters and more of base64url (a batch token 138 to 212).
-  { name: 'Vault', prefix: String.raw`hv[sbr]\.`, re: /(?<![A-Za-z0-9_.-])hv[sbr]\.([A-Za-z0-9_-]{90,})/g },
+  { name: 'Vault', holds: String.raw`hv[sbr]\.`, prefixed: true, re: /(?<![A-Za-z0-9_.-])hv[sbr]\.([A-Za-z0-9_-]{90,})/g },
   // DigitalOcean personal access (dop_), OAuth (doo_) and refresh (dor_) tokens: 64 hex digits.
-  { name: 'DigitalOcean', prefix: 'do[por]_v1_', re: /(?<![A-Za-z0-9_])do[por]_v1_([a-f0-9]{64})(?![A-Za-z0-9_])/g },
+  { name: 'DigitalOcean', holds: 'do[por]_v1_', prefixed: true, re: /(?<![A-Za-z0-9_])do[por]_v1_([a-f0-9]{64})(?![A-Za-z0-9_])/g },
   // Postman API key: "PMAK-", 24 hex digits (an id), "-" and 34 more.
-  { name: 'Postman', prefix: 'PMAK-', re: /(?<![A-Za-z0-9_-])PMAK-([a-fA-F0-9]{24}-[a-fA-F0-9]{34})(?![A-Za-z0-9_-])/g },
+  { name: 'Postman', holds: 'PMAK-', prefixed: true, re: /(?<![A-Za-z0-9_-])PMAK-([a-fA-F0-9]{24}-[a-fA-F0-9]{34})(?![A-Za-z0-9_-])/g },
   // age secret key: Bech32 of human-readable part "AGE-SECRET-KEY-" written in upper case: "1" and 58
   // characters of Bech32's alphabet (32 bytes and the checksum).
-  { name: 'age', prefix: 'AGE-SECRET-KEY-1', re: /(?<![A-Za-z0-9_-])AGE-SECRET-KEY-1([QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})(?![A-Za-z0-9_-])/g },
+  {
+    name: 'age',
+    holds: 'AGE-SECRET-KEY-1',
+    prefixed: true,
+    re: /(?<![A-Za-z0-9_-])AGE-SECRET-KEY-1([QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})(?![A-Za-z0-9_-])/g,
+  },
   // Terraform Cloud / Enterprise API token: a 14-character id, ".atlasv1." and 60 to 70 characters.
-  { name: 'Terraform Cloud', prefix: '', re: /(?<![A-Za-z0-9_.-])[A-Za-z0-9]{14}\.atlasv1\.([A-Za-z0-9_-]{60,70})(?![A-Za-z0-9_-])/g },
+  {
+    name: 'Terraform Cloud',
+    holds: String.raw`\.atlasv1\.`,
+    prefixed: false,
+    re: /(?<![A-Za-z0-9_.-])[A-Za-z0-9]{14}\.atlasv1\.([A-Za-z0-9_-]{60,70})(?![A-Za-z0-9_-])/g,
+  },
   // Telegram bot token: the bot's id (8 to 10 digits), ":" and a secret of "AA" and 33 base64url
   // characters. Glued after letters, as the Bot API's URLs write it ("/bot123456789:AA.../getMe"); not
   // after more digits. The whole token is one secret: its id alone must not read as an SSN.
-  { name: 'Telegram', prefix: '', re: /(?<![0-9])[0-9]{8,10}:AA([A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])/g },
+  { name: 'Telegram', holds: ':AA', prefixed: false, re: /(?<![0-9])[0-9]{8,10}:AA([A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])/g },
 ];
 
 /**
- * What every token of OTHER_TOKENS holds: one search of each field's text, instead of one per kind
+ * What any token of OTHER_TOKENS holds: one search of each field's text, instead of one per kind
  * (eight more passes over every text cost the API an eighth of its CPU per event).
  */
-const OTHER_TOKENS_GATE = /SG\.|pypi-|hv[sbr]\.|do[por]_v1_|PMAK-|AGE-SECRET-KEY-1|\.atlasv1\.|:AA/;
+const OTHER_TOKENS_GATE = new RegExp(OTHER_TOKENS.map((t) => t.holds).join('|'));
 
 /**
  * A token's random body, not a placeholder written in its place ("glpat-xxxxxxxxxxxxxxxxxxxx", "hf_"
@@ -203,7 +214,7 @@ const randomBody = (_start: number, _end: number, m: RegExpExecArray) => twoClas
  */
 export const TOKEN_PREFIXES = [
   String.raw`gh[pousr]_|github_pat_|xox[abcdeoprs]-|xapp-|xwfp-|[sr]k_(?:live|test)_|whsec_|sk-(?:proj|svcacct|admin)-|sk-ant-(?:api03|admin01)-|gl(?:pat|oas|dt|rt|cbt|ptt|ft|imt|agent|soat|ffct)-|hf_|npm_`,
-  ...OTHER_TOKENS.map((t) => t.prefix).filter((p) => p !== ''),
+  ...OTHER_TOKENS.filter((t) => t.prefixed).map((t) => t.holds),
 ].join('|');
 
 /** A word between a GitLab body's separators: letters of one case (a capital first), digits after. */
