@@ -76,9 +76,13 @@ export function safeSegment(name: string): string {
  * findings precise), but a decision record must not carry one that way either: "pol_" + a token, or
  * "pflt_" + a Stripe key, would otherwise be forwarded as-is. So the guard runs the secret detectors
  * over a copy with a space inserted before every such prefix: one more linear pass, however many
- * prefixes a value holds.
+ * prefixes a value holds. A JWT start counts only before the rest of a header and its dot: "ewo" is
+ * in "framework", and each such word cost a field a second pass of the secret detectors.
  */
-const EMBEDDED_SECRET_START = new RegExp(String.raw`AKIA|ASIA|akia|asia|${TOKEN_PREFIXES}|sk-(?=[A-Za-z0-9]{20}T3BlbkFJ)|AIza|${JWT_STARTS}`, 'g');
+const EMBEDDED_SECRET_START = new RegExp(
+  String.raw`AKIA|ASIA|akia|asia|${TOKEN_PREFIXES}|sk-(?=[A-Za-z0-9]{20}T3BlbkFJ)|AIza|(?:${JWT_STARTS})(?=[A-Za-z0-9_-]{5,}\.)`,
+  'g',
+);
 
 /**
  * An AWS access key id followed by more letters or digits of its own alphabet ("AKIA...V2"): the

@@ -86,7 +86,12 @@ export const JWT_STARTS = JWT_START_LIST.join('|');
  * wrapped walk over every text cost the API a thirtieth of its CPU per event). A gate on what an
  * unsigned header spells in base64 missed a header split inside it, or "none" spelled otherwise.
  */
-const mayHoldJwt = (text: string): boolean => JWT_START_LIST.some((start) => text.includes(start));
+const mayHoldJwt = (text: string): boolean => JWT_START_LIST.some((start) => text.includes(start)) && JWT_START_AS_WORD.test(text);
+/**
+ * A JWT start that starts a word: "framework" and "homework" hold "ewo" mid-word, and sent every text
+ * naming them through the three walks (checked only after the plain searches found a start).
+ */
+const JWT_START_AS_WORD = new RegExp(`(?<![A-Za-z0-9_-])(?:${JWT_STARTS})`);
 const JWT_HEAD = String.raw`(?:${JWT_STARTS})[A-Za-z0-9_-]{5,8000}\.(?:${JWT_STARTS})[A-Za-z0-9_-]{2,8000}\.`;
 // Signed: a signature of 10 characters or more (HMAC-SHA-256's is 43). Unsigned ("alg": "none"): the
 // last dot and nothing after it, as RFC 7519 section 6.1 writes one; it carries the claims as a signed
@@ -273,7 +278,7 @@ const WRAPPED_STRIPE: WrappedKind = {
 // the signature on the next line), and the reader joins no run that is whole already.
 const JWT_SIGNED_WHOLE_RE = new RegExp(`^${JWT_SIGNED_SHAPE}$`);
 const JWT_UNSIGNED_WHOLE_RE = new RegExp(`^${JWT_UNSIGNED_SHAPE}$`);
-const JWT_PREFIX_RE = new RegExp(`(?<![A-Za-z0-9_-])(?:${JWT_STARTS})`, 'g');
+const JWT_PREFIX_RE = new RegExp(JWT_START_AS_WORD.source, 'g');
 const WRAPPED_JWT: WrappedKind = {
   type: 'JWT',
   prefix: JWT_PREFIX_RE,
