@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, validationFailed, type ErrorCode } from '../errors.js';
 import type { Violation } from '../events/violation.js';
 import { requestViolations } from './requestViolations.js';
-import { isDatabaseOutOfResources, isDatabaseUnavailable } from '../db/unavailable.js';
+import { isDatabaseRefusing, isDatabaseUnavailable } from '../db/unavailable.js';
 import { safeSegment } from '../events/privacyGuard.js';
 
 function decodeSegment(seg: string): string {
@@ -96,7 +96,7 @@ function databaseRefusal(fe: FastifyError | Error): { message: string; level: 'w
   // with the SQLSTATE only (a statement's text may name tables).
   if (isDatabaseUnavailable(fe)) {
     return {
-      level: isDatabaseOutOfResources(fe) ? 'warn' : 'debug',
+      level: isDatabaseRefusing(fe) ? 'warn' : 'debug',
       fields: { code },
       log: 'database unavailable',
       message: 'The database is unavailable right now; retry shortly. Nothing was written.',

@@ -26,26 +26,27 @@ const UNAVAILABLE_CODES = new Set([
   '08003',
   '08004',
   '08006',
-  // read_only_sql_transaction: a write sent to a server that is (still, or now) a standby during a
-  // failover, or one a managed service put in read-only mode as its disk filled. Refused, not written.
-  '25006',
 ]);
 
 /**
+ * Refusals with the connection fine (nobody else logs them, and the next try may meet the same):
  * SQLSTATE class 53, insufficient_resources: 53000 (e.g. too many open files), 53100 disk_full (what
  * PostgreSQL and PGlite raise when a table or index cannot grow: "could not extend file ...: No space
  * left on device"), 53200 out_of_memory, 53300 too_many_connections (max_connections, or a role's or
- * database's CONNECTION LIMIT), 53400 configuration_limit_exceeded. The statement failed and its
- * transaction rolled back: nothing written, and the cause is the server's state, not the request.
- * These are the ones nobody else logs (no connection was lost): see isDatabaseOutOfResources.
+ * database's CONNECTION LIMIT), 53400 configuration_limit_exceeded; and 25006,
+ * read_only_sql_transaction: a write sent to a server that is (still, or now) a standby during a
+ * failover, or one a managed service put in read-only mode as its disk filled. The statement failed
+ * and its transaction rolled back: nothing written, and the cause is the server's state, not the
+ * request.
  */
-const OUT_OF_RESOURCES_CLASS = '53';
+const REFUSAL_CLASS = '53';
+const READ_ONLY = '25006';
 
-/** Whether the server refused for want of disk, memory, connections or a configured limit (class 53). */
-export function isDatabaseOutOfResources(err: unknown): boolean {
+/** Whether the server refused for want of disk, memory, connections or a configured limit, or as read-only. */
+export function isDatabaseRefusing(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const { code } = err as { code?: unknown };
-  return typeof code === 'string' && code.length === 5 && code.startsWith(OUT_OF_RESOURCES_CLASS);
+  return typeof code === 'string' && code.length === 5 && (code.startsWith(REFUSAL_CLASS) || code === READ_ONLY);
 }
 
 // node-postgres reports some of these as plain Errors without a code.
@@ -56,7 +57,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const { code, message } = err as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-  if (isDatabaseOutOfResources(err)) return true;
+  if (isDatabaseRefusing(err)) return true;
   return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message);
 }
 

@@ -1,4 +1,4 @@
-import { isDatabaseOutOfResources, isDatabaseUnavailable } from '../db/unavailable.js';
+import { isDatabaseRefusing, isDatabaseUnavailable } from '../db/unavailable.js';
 import { scanQueue } from '../queue/dueDestinations.js';
 import { JOBS_CHANNEL, SETTINGS_CHANGED } from '../queue/types.js';
 import { AckTrackers } from './ackTrackers.js';
@@ -186,12 +186,13 @@ export class Worker {
 
   /**
    * A runner the database refused: a lost connection is the scan's to report (once per outage); a
-   * refusal for want of resources (disk full, too many connections: SQLSTATE class 53) loses no
-   * connection, so nothing else says so: warned once until a run gets through again.
+   * refusal with the connection fine (disk full, too many connections, a read-only server:
+   * isDatabaseRefusing) loses no connection, so nothing else says so: warned once until a run gets
+   * through again.
    */
   private reportUnavailableRun(err: unknown, destinationId: string): void {
     const message = (err as Error).message;
-    if (!isDatabaseOutOfResources(err)) {
+    if (!isDatabaseRefusing(err)) {
       this.deps.logger.debug({ err: message, destination_id: destinationId }, 'destination runner stopped: database unavailable');
       return;
     }
@@ -199,7 +200,7 @@ export class Worker {
     this.refusedForResources = true;
     this.deps.logger.warn(
       { sqlstate: (err as { code?: unknown }).code, destination_id: destinationId },
-      'the database refused delivery for want of resources (disk, memory or connections); delivery retries every second until it gets through',
+      'the database refused delivery for want of resources (disk, memory or connections) or as read-only; delivery retries every second until it gets through',
     );
   }
 

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { FilterCache } from '../filters/compile.js';
 import { queueReplayBatch, type WindowPosition } from '../queue/replayRange.js';
 import { HOURLY_MS, TimedRound } from '../queue/timedRounds.js';
-import { isDatabaseOutOfResources, isDatabaseUnavailable, whileDatabaseAway } from '../db/unavailable.js';
+import { isDatabaseRefusing, isDatabaseUnavailable, whileDatabaseAway } from '../db/unavailable.js';
 import { getEncoder } from '../siem/registry.js';
 import { sendableAgeMs } from '../siem/types.js';
 import { isSiemId } from '../siem/catalog.js';
@@ -104,9 +104,10 @@ export async function runClaimedReplay(
     // replay resumes from its cursor at the next scan, here or elsewhere; not given up, when the
     // lease runs out, as for a dead process.
     if (isDatabaseUnavailable(err)) {
-      // Refused for want of resources (disk full, too many connections): the next claim would meet
-      // the same refusal at once, so the claim stays and the lease is the pause before a retry.
-      if (isDatabaseOutOfResources(err)) return 'stopped';
+      // Refused with the connection fine (disk full, too many connections, a read-only server): the
+      // next claim would meet the same refusal at once, and the release is a write too, so the claim
+      // stays and the lease is the pause before a retry.
+      if (isDatabaseRefusing(err)) return 'stopped';
       const released = await whileDatabaseAway(
         opts.leaseMs,
         () => opts.stopping?.() ?? false,
