@@ -395,6 +395,11 @@ describe('outbound client against a real HTTPS receiver', () => {
     receiver.setHandler(respondWith(400, gzipSync('{"error":"bad event"}'), { 'content-encoding': 'gzip', 'content-type': 'application/json' }));
     const result = await client().send({ url: `${receiver.url}/ingest`, headers, body: '{}' });
     expect(result).toMatchObject({ kind: 'response', status: 400, body: '(an answer compressed with gzip, not read: we ask for none)' });
+    // A hostile peer's header carries no text of its own into the sentence: the compression's name alone.
+    receiver.setHandler(respondWith(400, gzipSync('x'), { 'content-encoding': 'gzip, Bearer.Zq8vT2xk9Lm3Np5R' }));
+    expect(await client().send({ url: `${receiver.url}/ingest`, headers, body: '{}' })).toMatchObject({
+      body: '(an answer compressed with gzip, not read: we ask for none)',
+    });
     // No compression named, the body as it came: a 2xx's is read (Elastic's errors, a Splunk ack id).
     for (const encoding of ['identity', 'none', 'UTF-8']) {
       receiver.setHandler(respondWith(200, '{"ackId":7}', { 'content-encoding': encoding }));
