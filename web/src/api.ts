@@ -15,6 +15,7 @@ import type {
   StatsPage,
 } from '../../src/api/schemas/destinationReads.js';
 import type { NotificationSettingsView, PutNotificationSettingsBody } from '../../src/api/schemas/notifications.js';
+import { describePath, type Violation } from '../../src/events/violation.js';
 import type { ActivityEntry, ActivityPage } from '../../src/api/schemas/activity.js';
 import type { RangeReplayResult, ReplayDoneView, ReplayView } from '../../src/api/schemas/replays.js';
 import type { SessionView } from '../../src/api/schemas/session.js';
@@ -34,11 +35,8 @@ export type AttemptQuery = Omit<AttemptsQuery, 'limit'> & { limit?: number };
 /** What the page reads for each card in one request per page of destinations (GET …/stats). */
 export type CardStats = Omit<StatsPage['stats'][number], 'destination_id'>;
 
-/** One problem of a refusal: where (a JSON pointer, "/emails/0") and what. */
-export interface ApiProblem {
-  path: string;
-  message: string;
-}
+/** One problem of a refusal: where (a JSON pointer, "/emails/0") and what; the API's own Violation. */
+export type ApiProblem = Violation;
 
 export class ApiError extends Error {
   constructor(
@@ -153,15 +151,6 @@ function problemsOf(details: unknown): ApiProblem[] {
   );
 }
 
-/** A JSON pointer as the API's messages name a field: "/emails/0" is "emails[0]". */
-function fieldOf(pointer: string): string {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`))
-    .join('');
-}
-
 /**
  * What a form shows for a failed request. A refusal with several problems lists each (the API's
  * message names the first and points at error.details, which a dashboard user cannot see).
@@ -169,7 +158,7 @@ function fieldOf(pointer: string): string {
 export function errorText(e: unknown): string {
   if (e instanceof ApiError) {
     if (e.details.length <= 1) return e.message;
-    const listed = e.details.map((d) => `${fieldOf(d.path) || 'body'}: ${d.message}`).join('; ');
+    const listed = e.details.map((d) => `${describePath(d.path)}: ${d.message}`).join('; ');
     // The API lists the first problems only; its message says when more follow.
     return /more problems follow/.test(e.message) ? `${listed}; and more` : listed;
   }
