@@ -79,7 +79,7 @@ describe.each(DB_KINDS)('no organization reaches another through any route (%s)'
     deadRowA = Number(dead.rows[0]!.id);
     const deadLetters = (await asA('GET', `/forwarding-destinations/${a.dest}/failed-events`)).body.events;
     expect(deadLetters).toHaveLength(1);
-    // The number A is shown for it (api/tenantNumbers.ts), which B may have got hold of.
+    // The number A is shown for it (orgs/tenantNumbers.ts), which B may have got hold of.
     deadJobA = deadLetters[0].job_id;
     // A delivery-log row: the test probe.
     expect((await asA('POST', `/forwarding-destinations/${a.dest}/test`)).status).toBe(200);

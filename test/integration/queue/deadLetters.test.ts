@@ -223,7 +223,7 @@ describe.each(DB_KINDS)('dead letters over the API (%s)', (kind) => {
   });
   // forwarding_jobs.id and delivery_attempts.id count every tenant's rows: shown as they are, two
   // dead letters or two delivery-log cursors would tell an organization how many jobs or requests all
-  // the others made in between (api/tenantNumbers.ts).
+  // the others made in between (orgs/tenantNumbers.ts).
   it("shows an organization its own numbers, never the server's row ids, and pages and replays by them", async () => {
     const a = await svc.newOrg();
     const b = await svc.newOrg();
