@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { within } from './within.js';
 import type { Db } from './db/types.js';
 import { queueDepth, type DestinationDepth } from './queue/prune.js';
 
@@ -328,16 +329,7 @@ function queueSnapshots(db: Db): () => Promise<DestinationDepth[] | null> {
         if (inflight === read) inflight = null;
       });
     }
-    const running = inflight;
-    let timer: NodeJS.Timeout | undefined;
-    const current = Promise.race([
-      running,
-      new Promise<null>((resolve) => {
-        timer = setTimeout(() => resolve(null), QUEUE_READ_DEADLINE_MS);
-        timer.unref();
-      }),
-    ]).then((rows) => {
-      clearTimeout(timer);
+    const current = within(inflight, QUEUE_READ_DEADLINE_MS, () => null).then((rows) => {
       // Figures are shared for 250 ms after they came; a failure is not: the next scrape tries again.
       if (!rows) {
         if (snapshot === current) snapshot = null;
