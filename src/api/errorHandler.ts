@@ -5,6 +5,7 @@ import type { Violation } from '../events/violation.js';
 import { requestViolations } from './requestViolations.js';
 import { isDatabaseRefusing, isDatabaseUnavailable } from '../db/unavailable.js';
 import { safeSegment } from '../events/privacyGuard.js';
+import { LineThrottle } from './lineThrottle.js';
 
 function decodeSegment(seg: string): string {
   try {
@@ -93,7 +94,7 @@ function databaseRefusal(fe: FastifyError | Error): { message: string; level: 'w
   // Connection-level failures: the client did nothing wrong and a retry will work, so 503, not 500.
   // The pool logs the outage once (src/db/pg.ts); one line per refused request would bury it. A
   // server out of disk, memory or connections loses no connection, so nothing else says so: warn,
-  // with the SQLSTATE only (a statement's text may name tables).
+  // with the SQLSTATE only (a statement's text may name tables), once per REFUSAL_LOG_PERIOD_MS.
   if (isDatabaseUnavailable(fe)) {
     return {
       level: isDatabaseRefusing(fe) ? 'warn' : 'debug',
@@ -121,8 +122,15 @@ function send(reply: FastifyReply, status: number, code: ErrorCode, message: str
   return reply.status(status).type('application/json').send({ error });
 }
 
-/** The single place where errors become HTTP. 5xx bodies say nothing about internals. */
-export function installErrorHandler(app: FastifyInstance): void {
+/** How often a kind of refusal is logged at most while it lasts (LineThrottle). */
+export const REFUSAL_LOG_PERIOD_MS = 30_000;
+
+/**
+ * The single place where errors become HTTP. 5xx bodies say nothing about internals. `now` is the
+ * clock the refusal lines are spaced by (a test's own).
+ */
+export function installErrorHandler(app: FastifyInstance, now: () => number = Date.now): void {
+  const refusalLines = new LineThrottle(REFUSAL_LOG_PERIOD_MS, now);
   app.setErrorHandler((err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AppError) {
       if (err.details?.retryAfterS) void reply.header('Retry-After', String(err.details.retryAfterS));
@@ -150,8 +158,11 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (status >= 400 && status < 500) return send(reply, status, 'bad_request', fe.message);
     const refusal = databaseRefusal(fe);
     if (refusal) {
-      if (refusal.level === 'warn') req.log.warn(refusal.fields, refusal.log);
-      else req.log.debug(refusal.fields, refusal.log);
+      if (refusal.level === 'debug') req.log.debug(refusal.fields, refusal.log);
+      else {
+        const heldBack = refusalLines.take(`${refusal.log} ${JSON.stringify(refusal.fields)}`);
+        if (heldBack !== null) req.log.warn(heldBack > 0 ? { ...refusal.fields, refused_since_last_line: heldBack } : refusal.fields, refusal.log);
+      }
       void reply.header('Retry-After', '5');
       return send(reply, 503, 'service_unavailable', refusal.message);
     }

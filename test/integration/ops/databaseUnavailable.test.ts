@@ -7,7 +7,7 @@ import pg from 'pg';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDatabaseUnavailable } from '../../../src/db/unavailable.js';
-import { installErrorHandler } from '../../../src/api/errorHandler.js';
+import { installErrorHandler, REFUSAL_LOG_PERIOD_MS } from '../../../src/api/errorHandler.js';
 import { TEST_DATABASE_URL } from '../../support/db.js';
 
 // Per process: test runs sharing the server never drop each other's role.
@@ -88,5 +88,42 @@ describe('the other refusals that wrote nothing, as the servers raise them', () 
 
   it('leaves statement errors and a PGlite PANIC (its instance is broken until restarted) to 500', async () => {
     for (const code of ['23505', '42P01', 'XX000', '40P01']) expect(isDatabaseUnavailable(Object.assign(new Error('x'), { code }))).toBe(false);
+  });
+});
+
+describe('the log while the database keeps refusing', () => {
+  it('is one warning per period, each saying how many refusals it stands for, not one per request', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const stream = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
+    let clock = 1_000_000;
+    const app = Fastify({ logger: { level: 'debug', stream } });
+    installErrorHandler(app, () => clock);
+    const diskFull = Object.assign(new Error('could not extend file "base/5/16384": No space left on device'), { code: '53100' });
+    const tooMany = Object.assign(new Error('sorry, too many clients already'), { code: '53300' });
+    let next: Error = diskFull;
+    app.get('/x', async () => {
+      throw next;
+    });
+    const refusals = () => lines.filter((l) => l.msg === 'database unavailable' && l.level === 40);
+    try {
+      for (let i = 0; i < 50; i++) expect((await app.inject({ method: 'GET', url: '/x' })).statusCode).toBe(503);
+      expect(refusals()).toHaveLength(1);
+      expect(refusals()[0]).toMatchObject({ code: '53100' });
+      expect(refusals()[0]).not.toHaveProperty('refused_since_last_line');
+      // Another kind of refusal is its own news.
+      next = tooMany;
+      await app.inject({ method: 'GET', url: '/x' });
+      expect(refusals().map((l) => l.code)).toEqual(['53100', '53300']);
+      next = diskFull;
+      clock += REFUSAL_LOG_PERIOD_MS - 1;
+      await app.inject({ method: 'GET', url: '/x' });
+      expect(refusals()).toHaveLength(2);
+      clock += 1;
+      await app.inject({ method: 'GET', url: '/x' });
+      expect(refusals()).toHaveLength(3);
+      expect(refusals()[2]).toMatchObject({ code: '53100', refused_since_last_line: 50 });
+    } finally {
+      await app.close();
+    }
   });
 });

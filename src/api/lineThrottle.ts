@@ -1,0 +1,30 @@
+/**
+ * At most one log line per kind of event per period: what the API's error handler writes for the
+ * database's refusals. A full disk or a server out of connections refuses every request until it is
+ * mended, and a busy API answers thousands a second; a line per request would bury the first one and
+ * every other line of the outage (and fill the very disk that ran out). The first refusal is written
+ * at once, then one line a period at most, with how many it stands for.
+ */
+export class LineThrottle {
+  private readonly last = new Map<string, { at: number; held: number }>();
+
+  constructor(
+    private readonly periodMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Whether to write the line for `kind` now: null when held back, else how many lines of its kind
+   * were held back since the last one written (0 for the first).
+   */
+  take(kind: string): number | null {
+    const now = this.now();
+    const seen = this.last.get(kind);
+    if (seen && now - seen.at < this.periodMs) {
+      seen.held++;
+      return null;
+    }
+    this.last.set(kind, { at: now, held: 0 });
+    return seen?.held ?? 0;
+  }
+}
