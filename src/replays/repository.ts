@@ -295,12 +295,17 @@ export async function recordBatch(tx: Queryable, c: ClaimedReplay, b: ReplayBatc
 }
 
 /** Gives a claim up (a process stopping): the replay is at once free for another process. */
-export async function releaseReplay(db: Queryable, c: ClaimedReplay): Promise<void> {
-  await db.query(`UPDATE replays SET claim_id = NULL, lease_until = NULL, updated_at = now() WHERE org_id = $1 AND id = $2 AND claim_id = $3`, [
-    c.orgId,
-    c.id,
-    c.claimId,
-  ]);
+/**
+ * Gives a claim up. `pauseMs` > 0: nobody may claim the replay again for that long (its lease_until
+ * is the end of the pause), where a batch keeps losing its connection.
+ */
+export async function releaseReplay(db: Queryable, c: ClaimedReplay, pauseMs = 0): Promise<void> {
+  await db.query(
+    `UPDATE replays SET claim_id = NULL, updated_at = now(),
+            lease_until = CASE WHEN $4::int > 0 THEN now() + $4::int * interval '1 millisecond' END
+      WHERE org_id = $1 AND id = $2 AND claim_id = $3`,
+    [c.orgId, c.id, c.claimId, pauseMs],
+  );
 }
 
 /** Ends a replay that cannot go on (the error is a short text without secrets). */

@@ -12,7 +12,7 @@ import * as repo from './repository.js';
 
 /**
  * 'released': a batch lost its database connection (a cut connection, a restart, a failover) and the
- * claim was given up, so the replay is at once free to be claimed again (ReplayRunner's next scan).
+ * claim was given up, so the replay is free to be claimed again after its release pause (releasePause).
  */
 export type ReplayOutcome = 'done' | 'cancelled' | 'gone' | 'stopped' | 'yielded' | 'released' | 'failed';
 
@@ -31,7 +31,7 @@ export const REPLAY_TURN_BATCHES = 20;
  * between batches loses nothing, and the next claimer goes on from exactly where the last commit
  * left off. Between batches it yields to `stopping()` (a process shutting down gives the claim up).
  * A batch that loses its database connection gives the claim up too ('released'): its transaction
- * rolled back, so whoever claims next (this process's next scan, at once) goes on from the last commit,
+ * rolled back, so whoever claims next (after a pause of a second or more: releasePause) goes on from the last commit,
  * rather than the replay sitting claimed, "running", until the lease (AEGIS_LEASE_S) runs out.
  *
  * The window's start was trimmed to what the SIEM accepts when the replay was accepted (planRangeReplay);
@@ -51,6 +51,8 @@ export async function runClaimedReplay(
     onBatch?: (b: { scanned: number; queued: number }) => void;
     /** Gives the claim up after this many batches ('yielded'): the replay is at once free to be claimed again. */
     turnBatches?: number;
+    /** How long nobody may claim the replay after a batch lost its connection ('released'); 0 by default. */
+    releasePauseMs?: number;
   },
 ): Promise<ReplayOutcome> {
   try {
@@ -111,7 +113,7 @@ export async function runClaimedReplay(
       const released = await whileDatabaseAway(
         opts.leaseMs,
         () => opts.stopping?.() ?? false,
-        () => repo.releaseReplay(db, c),
+        () => repo.releaseReplay(db, c, opts.releasePauseMs),
       ).then(
         () => true,
         () => false,
@@ -123,6 +125,17 @@ export async function runClaimedReplay(
       .catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The pause before a replay whose batch lost its connection may be claimed again, after its `losses`-th
+ * loss in a row: 1 s, doubling to a minute at most (and never past the lease, the pause a dead process
+ * would have left). One restart or failover costs a second; a batch that loses its connection every
+ * time (a proxy that cuts long transactions, a statement that kills its backend) is not walked again
+ * and again back to back, each try re-reading a batch of events.
+ */
+export function releasePause(losses: number, leaseMs: number): number {
+  return Math.min(1000 * 2 ** Math.min(losses - 1, 6), 60_000, leaseMs);
 }
 
 export interface ReplayRunnerOptions {
@@ -148,6 +161,8 @@ export class ReplayRunner {
   private readonly running = new Map<Promise<void>, string>();
   /** Replays this process gave up for a turn: claiming one again is said at debug, not as a takeover. */
   private readonly ownTurns = new Set<string>();
+  /** Replays whose last walks here each lost their database connection, and how many in a row. */
+  private readonly losses = new Map<string, number>();
   private readonly maxConcurrent: number;
   private stopping = false;
   private scanning: Promise<void> | null = null;
@@ -222,13 +237,23 @@ export class ReplayRunner {
     // process's own next turn, one every REPLAY_TURN_BATCHES batches, only a debug one.
     if (this.ownTurns.delete(c.id)) log.debug({ replay_id: c.id, destination_id: c.destinationId }, 'range replay claimed for its next turn');
     else log.info({ replay_id: c.id, destination_id: c.destinationId, resumed: c.cursor !== null }, 'range replay claimed');
+    const losses = (this.losses.get(c.id) ?? 0) + 1;
+    const releasePauseMs = releasePause(losses, this.opts.leaseMs);
     const p = runClaimedReplay(this.deps.db, c, {
       batch: this.opts.batch,
       leaseMs: this.opts.leaseMs,
       stopping: () => this.stopping,
       turnBatches: REPLAY_TURN_BATCHES,
+      releasePauseMs,
     })
       .then((outcome) => {
+        // Bounded like ownTurns: a replay finished elsewhere leaves its count until this is cleared.
+        if (outcome !== 'released') this.losses.delete(c.id);
+        else {
+          if (this.losses.size < 1000 || this.losses.has(c.id)) this.losses.set(c.id, losses);
+          // Looked for again when the pause ends, not at the next interval's scan (10 s by default).
+          setTimeout(() => this.wake(), releasePauseMs + 50).unref();
+        }
         if (outcome === 'yielded') {
           // Bounded: a replay another process finished leaves its id here until this one is cleared.
           if (this.ownTurns.size >= 1000) this.ownTurns.clear();
@@ -236,8 +261,8 @@ export class ReplayRunner {
           log.debug({ replay_id: c.id, destination_id: c.destinationId }, 'range replay gave its turn up');
         } else if (outcome === 'released')
           log.warn(
-            { replay_id: c.id, destination_id: c.destinationId, outcome },
-            'range replay lost its database connection mid-batch; gave its claim up (the batch rolled back): it resumes from its last committed batch',
+            { replay_id: c.id, destination_id: c.destinationId, outcome, paused_ms: releasePauseMs },
+            'range replay lost its database connection mid-batch; gave its claim up (the batch rolled back): it resumes from its last committed batch after paused_ms',
           );
         else log.info({ replay_id: c.id, destination_id: c.destinationId, outcome }, 'range replay stopped running here');
       })

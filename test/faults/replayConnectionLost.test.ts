@@ -1,6 +1,6 @@
 // A background range replay whose database connection is cut mid-batch (pg_terminate_backend on the
-// backend running the batch): the runner gives its claim up and the replay goes on at once, not after
-// its lease. The lease here is an hour (AEGIS_LEASE_S=3600, the longest allowed), so a replay left
+// backend running the batch): the runner gives its claim up and the replay goes on after a short
+// pause (1 s, doubling with each loss in a row: no tight reclaim loop), not after its lease. The lease here is an hour (AEGIS_LEASE_S=3600, the longest allowed), so a replay left
 // claimed by the cut batch could only finish an hour later: the walk reaching done within the test's
 // ceilings shows the claim was released. Every event is queued once: the cut batch rolled back, and
 // the next claim goes on from the cursor the last commit left.
@@ -50,7 +50,7 @@ describe('faults: a range replay whose database connection is cut (postgres)', (
       )
     ).rows[0]!.n;
 
-  it('a batch cut by pg_terminate_backend gives the claim up: the replay resumes at once and finishes, every event queued once', async () => {
+  it('a batch cut by pg_terminate_backend gives the claim up: the replay resumes after a short pause and finishes, every event queued once', async () => {
     const org = await svc.newOrg();
     const ids = await seedEvents(tdb.db, org.orgId, EVENTS);
     const created = await svc.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, {
@@ -88,6 +88,8 @@ describe('faults: a range replay whose database connection is cut (postgres)', (
     expect(claims.length).toBeGreaterThanOrEqual(GATED_BATCHES.length);
     const released = svc.logs.lines.filter((l) => l.includes(id) && l.includes('lost its database connection') && l.includes('"outcome":"released"'));
     expect(released).toHaveLength(GATED_BATCHES.length);
+    // The second loss in a row pauses twice as long as the first.
+    expect(released.map((l) => (JSON.parse(l) as { paused_ms: number }).paused_ms)).toEqual([1000, 2000]);
   });
   // A review's: a refusal for want of resources (disk full) counts as the database unavailable, and
   // given up like a lost connection the replay was claimed again at once and refused again, about 85

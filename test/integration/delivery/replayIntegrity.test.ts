@@ -8,7 +8,7 @@ import { jobRows, makeEvent, seedEvents, sleep } from './support.js';
 import { recordEvents } from '../../../src/queue/enqueue.js';
 import { queueReplayBatch, REVIVE_REPLAYED_SQL, takeReplayTurn } from '../../../src/queue/replayRange.js';
 import * as replayRepo from '../../../src/replays/repository.js';
-import { runClaimedReplay } from '../../../src/replays/runner.js';
+import { releasePause, runClaimedReplay } from '../../../src/replays/runner.js';
 import { resumeHeld } from '../../../src/queue/deliveryState.js';
 import { replayFailed } from '../../../src/queue/deadLetters.js';
 import type { Queryable } from '../../../src/db/types.js';
@@ -338,6 +338,38 @@ describe.each(DB_KINDS)('range replay integrity (%s)', (kind) => {
     const view = await svc.request('GET', `${d.path}/replays/${replayId}`, { apiKey: org.apiKey });
     expect(view.body).toMatchObject({ status: 'done', scanned: EVENTS, total_estimate: EVENTS });
     expect(view.body.message ?? '').not.toMatch(/removed by retention/);
+  });
+
+  // A batch that loses its connection every time (a proxy cutting long transactions) was released and
+  // claimed again back to back, each try reading a batch of events again: the release now pauses it.
+  it('a claim given up with a pause cannot be claimed by anyone until the pause ends; without one, at once', async () => {
+    const svc = await api();
+    const org = await svc.newOrg();
+    await seedEvents(tdb.db, org.orgId, BATCH);
+    const d = await createDestination(svc, org, { enabled: false });
+    const res = await svc.request('POST', `${d.path}/replay`, { apiKey: org.apiKey, body: window() });
+    expect(res.status, res.text).toBe(202);
+    const only = { orgId: org.orgId, id: res.body.replay_id as string };
+    const first = await replayRepo.claimReplay(tdb.db, 'claim-a', 60_000, only);
+    expect(first).not.toBeNull();
+    await replayRepo.releaseReplay(tdb.db, first!, HOUR);
+    expect(await replayRepo.claimReplay(tdb.db, 'claim-b', 60_000, only)).toBeNull();
+    // Nor by a scan for any replay (which may find others' replays of this file's tests).
+    const any = await replayRepo.claimReplay(tdb.db, 'claim-any', 60_000);
+    if (any) await replayRepo.releaseReplay(tdb.db, any);
+    expect(any?.id).not.toBe(only.id);
+    // The pause over (as the database's clock would have it), anyone may claim it; released without
+    // a pause, at once.
+    await tdb.db.query("UPDATE replays SET lease_until = now() - interval '1 second' WHERE id = $1", [only.id]);
+    const second = await replayRepo.claimReplay(tdb.db, 'claim-b', 60_000, only);
+    expect(second).toMatchObject({ claimId: 'claim-b' });
+    await replayRepo.releaseReplay(tdb.db, second!);
+    expect(await replayRepo.claimReplay(tdb.db, 'claim-c', 60_000, only)).toMatchObject({ claimId: 'claim-c' });
+  });
+
+  it.runIf(kind === 'pglite')('the pause after each loss in a row: 1 s doubling to a minute, never past the lease', () => {
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 50].map((n) => releasePause(n, 3_600_000))).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+    expect(releasePause(3, 2500)).toBe(2500);
   });
 
   // Two walkers of one deleted destination's replays: each held its own replay row and cancelled
