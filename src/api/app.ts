@@ -23,7 +23,8 @@ import { eventRoutes } from './routes/events.js';
 import { sessionRoutes } from './routes/session.js';
 import { VERSION } from '../version.js';
 import { strictJsonBodies } from './jsonBody.js';
-import { admissionLimits, admitPerOrg, OrgAdmission, refusalLogThrottle } from './orgAdmission.js';
+import { admissionLimits, admitPerOrg, OrgAdmission } from './orgAdmission.js';
+import { LineThrottle } from './lineThrottle.js';
 import { checkLimits, CredentialChecks } from './credentialChecks.js';
 import { keepSeenCredentials } from './seenCredentials.js';
 
@@ -186,13 +187,15 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   healthRoutes(typed, ctx);
   if (!ctx.apiEnabled) return app;
-  const shouldLog = refusalLogThrottle();
+  // One line a minute per kind (LineThrottle), each saying how many refusals it stands for.
+  const refusalLines = new LineThrottle(60_000);
   const checks = new CredentialChecks(checkLimits(ctx.config.apiNewCredentialsPerSecond), {
     refused: (reason) => {
       ctx.metrics.apiRequestsRefused.inc({ reason: `unseen_credentials_${reason}` });
-      if (shouldLog('unseen credentials'))
+      const heldBack = refusalLines.take('unseen credentials');
+      if (heldBack !== null)
         ctx.logger.warn(
-          { reason },
+          { reason, refused_since_last_line: heldBack },
           'refused a request with 429: credentials this server has not checked yet are arriving faster than they can be checked (a flood of made-up keys or cookies?); credentials already accepted are not held up (logged once a minute)',
         );
     },
@@ -206,9 +209,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const admission = new OrgAdmission(admissionLimits(ctx.config.apiMaxConcurrentPerOrg), {
     refused: (orgId, reason) => {
       ctx.metrics.apiRequestsRefused.inc({ reason });
-      if (shouldLog(orgId))
+      const heldBack = refusalLines.take(orgId);
+      if (heldBack !== null)
         ctx.logger.warn(
-          { org_id: orgId, reason, max_concurrent: ctx.config.apiMaxConcurrentPerOrg },
+          { org_id: orgId, reason, max_concurrent: ctx.config.apiMaxConcurrentPerOrg, refused_since_last_line: heldBack },
           "refused an organization's request with 429: it has AEGIS_API_MAX_CONCURRENT_PER_ORG requests in flight and no room to wait (logged once a minute per organization)",
         );
     },

@@ -1,9 +1,11 @@
 /**
- * At most one log line per kind of event per period: what the API's error handler writes for the
- * database's refusals. A full disk or a server out of connections refuses every request until it is
- * mended, and a busy API answers thousands a second; a line per request would bury the first one and
- * every other line of the outage (and fill the very disk that ran out). The first refusal is written
- * at once, then one line a period at most, with how many it stands for.
+ * At most one log line per kind of event per period: what the API writes for the requests it refuses
+ * (the database's refusals, an organization over its concurrency, a flood of unknown credentials).
+ * A full disk refuses every request until it is mended, and a busy API answers thousands a second; a
+ * line per request would bury the first one and every other line of the outage (and fill the very
+ * disk that ran out). The first refusal is written at once, then one line a period at most, with how
+ * many it stands for. Kinds may come from clients (an organization id): at most `maxKinds` are
+ * remembered, those whose period is over forgotten first.
  */
 export class LineThrottle {
   private readonly last = new Map<string, { at: number; held: number }>();
@@ -11,6 +13,7 @@ export class LineThrottle {
   constructor(
     private readonly periodMs: number,
     private readonly now: () => number = Date.now,
+    private readonly maxKinds = 10_000,
   ) {}
 
   /**
@@ -24,6 +27,7 @@ export class LineThrottle {
       seen.held++;
       return null;
     }
+    if (!seen && this.last.size >= this.maxKinds) for (const [k, v] of this.last) if (now - v.at >= this.periodMs) this.last.delete(k);
     this.last.set(kind, { at: now, held: 0 });
     return seen?.held ?? 0;
   }

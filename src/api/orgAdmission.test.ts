@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../errors.js';
-import { admissionLimits, admitPerOrg, OrgAdmission, refusalLogThrottle, type Permit, type RefusalReason } from './orgAdmission.js';
+import { admissionLimits, admitPerOrg, OrgAdmission, type Permit, type RefusalReason } from './orgAdmission.js';
 
 /** Lets every settled promise's continuations run (acquire resolves through promise jobs only). */
 const settle = () => new Promise<void>((r) => setImmediate(r));
@@ -153,16 +153,6 @@ describe('OrgAdmission', () => {
     const all = Array.from({ length: 50 }, (_, i) => track(open, 'A', order, `o${i}`));
     await settle();
     expect(all.every((t) => t.permit !== null)).toBe(true);
-  });
-});
-
-describe('refusalLogThrottle', () => {
-  it('lets one line a minute through per organization', () => {
-    const shouldLog = refusalLogThrottle(60_000);
-    expect(shouldLog('A', 0)).toBe(true);
-    expect(shouldLog('A', 59_999)).toBe(false);
-    expect(shouldLog('B', 59_999)).toBe(true);
-    expect(shouldLog('A', 60_000)).toBe(true);
   });
 });
 

@@ -274,15 +274,3 @@ export function admitPerOrg(app: FastifyInstance, admission: OrgAdmission): void
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
-
-/** At most one warn line per organization per minute: a refusing flood must not flood the log too. */
-export function refusalLogThrottle(windowMs = 60_000, maxOrgs = 10_000): (orgId: string, now?: number) => boolean {
-  const last = new Map<string, number>();
-  return (orgId, now = Date.now()) => {
-    const at = last.get(orgId);
-    if (at !== undefined && now - at < windowMs) return false;
-    if (last.size >= maxOrgs) for (const [k, t] of last) if (now - t >= windowMs) last.delete(k);
-    last.set(orgId, now);
-    return true;
-  };
-}

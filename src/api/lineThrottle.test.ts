@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { LineThrottle } from './lineThrottle.js';
+
+describe('LineThrottle', () => {
+  it('lets one line a period through per kind, saying how many it held back', () => {
+    let now = 0;
+    const lines = new LineThrottle(60_000, () => now);
+    expect(lines.take('A')).toBe(0);
+    now = 59_999;
+    expect(lines.take('A')).toBeNull();
+    expect(lines.take('A')).toBeNull();
+    expect(lines.take('B')).toBe(0);
+    now = 60_000;
+    expect(lines.take('A')).toBe(2);
+    expect(lines.take('A')).toBeNull();
+  });
+
+  it('remembers at most maxKinds kinds, forgetting those whose period is over', () => {
+    let now = 0;
+    const lines = new LineThrottle(1000, () => now, 3);
+    for (const k of ['a', 'b', 'c']) expect(lines.take(k)).toBe(0);
+    now = 1000;
+    // Over the cap: a, b and c are past their period and forgotten, so d is remembered alone.
+    expect(lines.take('d')).toBe(0);
+    expect(lines.take('d')).toBeNull();
+    // Forgotten kinds start again at 0 (not the count they held).
+    expect(lines.take('a')).toBe(0);
+  });
+});
