@@ -1,3 +1,5 @@
+import { monotonicNow } from '../monotonicClock.js';
+
 /**
  * At most one log line per kind of event per period: what the API writes for the requests it refuses
  * (the database's refusals, an organization over its concurrency, a flood of unknown credentials).
@@ -12,7 +14,7 @@ export class LineThrottle {
 
   constructor(
     private readonly periodMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = monotonicNow,
     private readonly maxKinds = 10_000,
   ) {}
 

@@ -1,3 +1,5 @@
+import { monotonicNow } from '../monotonicClock.js';
+
 /**
  * Whether an error means "the database cannot be reached right now" (server restarting or shutting
  * down, connection cut or refused, pool timed out waiting for a connection), or cannot take work right
@@ -69,12 +71,12 @@ export function isDatabaseUnavailable(err: unknown): boolean {
  * once `stopping()`, it gives up and throws: the claim expires into due work, at least once as always.
  */
 export async function whileDatabaseAway<T>(forMs: number, stopping: () => boolean, fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + forMs;
+  const deadline = monotonicNow() + forMs;
   for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
     try {
       return await fn();
     } catch (err) {
-      if (!isDatabaseUnavailable(err) || stopping() || Date.now() + delay > deadline) throw err;
+      if (!isDatabaseUnavailable(err) || stopping() || monotonicNow() + delay > deadline) throw err;
       await new Promise((r) => setTimeout(r, delay));
     }
   }

@@ -1,7 +1,7 @@
 // The Splunk ack tracker when Splunk's ackId counter restarts (a Splunk restart: ackIds per channel
 // start again at 0 and every ack held is forgotten), with ack polls in flight. A real HTTPS receiver
 // answers the polls when the test says; the database is a stand-in that records each settle.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startReceiver, TEST_CA_PEM, type Receiver } from '../../test/support/httpsReceiver.js';
 import { generateKeyBase64, parseKeyRing } from '../crypto/keyring.js';
 import type { Db } from '../db/types.js';
@@ -11,6 +11,7 @@ import { ACK_REUSED_ERROR, AckTracker, leaseRenewalDue, renewalIntervalMs, type 
 import { splunkAckTarget } from '../../test/integration/delivery/ackSupport.js';
 import { createOutboundClient, type OutboundClient } from './outbound/client.js';
 import { PROCESS_INSTANCE_ID, splunkChannel, splunkUntrackedChannel } from './splunkAck.js';
+import { monotonicNow } from '../monotonicClock.js';
 
 interface Poll {
   ids: number[];
@@ -63,7 +64,7 @@ function request(ackId: number, jobId: number): PendingAck {
     jobAttempts: [0],
     jobCreatedAt: [Date.now()],
     attempt: { orgId: 'org_ack', destinationId: 'fwd_ack_reset', eventCount: 1, statusCode: 200, durationMs: 1, responseSnippet: null },
-    deadline: Date.now() + 600_000,
+    deadline: monotonicNow() + 600_000,
   };
 }
 
@@ -195,6 +196,26 @@ describe('the Splunk ack tracker across a restart of Splunk’s ackId counter', 
       await expect.poll(() => [outcome.get(41), outcome.get(42)], { timeout: 60_000 }).toEqual([ACK_REUSED_ERROR, ACK_REUSED_ERROR]);
       expect(tracker.pendingEvents).toBe(0);
     } finally {
+      await close();
+    }
+  });
+
+  // A review's: polls were spaced on Date.now(), so a wall clock set back an hour (NTP, an operator)
+  // left every request unpolled, and its lease unrenewed, for the hour: sent twice. Only Date is
+  // faked here; the tracker's own clock (monotonicNow) and its timers run on.
+  it('polls on its interval while the wall clock is set back an hour', async () => {
+    const { tracker, outcome, close } = await setup();
+    try {
+      tracker.add(request(7, 51));
+      const first = await polls.next();
+      vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true, now: Date.now() - 3_600_000 });
+      first.answer({ '7': false });
+      const second = await polls.next();
+      expect(second.ids).toEqual([7]);
+      second.answer({ '7': true });
+      await expect.poll(() => outcome.get(51), { timeout: 60_000 }).toBe('done');
+    } finally {
+      vi.useRealTimers();
       await close();
     }
   });

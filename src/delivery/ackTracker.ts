@@ -38,6 +38,7 @@ export const ACK_REUSED_ERROR =
 export const ACK_TIMEOUT_ERROR = (timeoutS: number, why: string): string =>
   `Splunk did not confirm indexing within ${timeoutS} s (indexer acknowledgement)${why.slice(0, 500)}; Aegis will retry.`;
 import { decideItem, scheduleJobs, type ClaimedDecision } from './outcome.js';
+import { monotonicNow } from '../monotonicClock.js';
 
 /** How often leases of requests awaiting their ack are looked at: a third of a lease (500 ms at least). */
 export function renewalIntervalMs(leaseMs: number): number {
@@ -67,6 +68,7 @@ export interface PendingAck {
   jobCreatedAt: number[];
   /** The request as the delivery log records it once the ack question is settled. */
   attempt: Omit<AttemptRecord, 'deliveredCount' | 'failedCount' | 'error'>;
+  /** When the ack is given up on, on monotonicNow()'s clock (as every time this tracker keeps). */
   deadline: number;
 }
 
@@ -233,7 +235,7 @@ export class AckTracker {
     this.events += p.jobIds.length;
     if (p.ackId > this.highest) this.highest = p.ackId;
     // The lease of its jobs was renewed then; of the claim's, the earliest renewal counts.
-    const renewed = opts.leaseRenewedAt ?? Date.now();
+    const renewed = opts.leaseRenewedAt ?? monotonicNow();
     const known = this.extendedAt.get(p.claimId);
     this.extendedAt.set(p.claimId, known === undefined ? renewed : Math.min(known, renewed));
     if (shared && !restarted) this.resolve(entry, false, ACK_REUSED_ERROR);
@@ -329,8 +331,8 @@ export class AckTracker {
     heartbeat.unref();
     this.heartbeat = heartbeat;
     try {
-      const pollDue = Date.now() - this.lastPoll >= this.opts.pollMs - 5;
-      if (pollDue) this.lastPoll = Date.now();
+      const pollDue = monotonicNow() - this.lastPoll >= this.opts.pollMs - 5;
+      if (pollDue) this.lastPoll = monotonicNow();
       const asked = pollDue ? [...this.pending.values()] : [];
       for (let i = 0; i < asked.length && !this.stopped; i += ACK_QUERY_MAX_IDS) {
         const chunk = asked.slice(i, i + ACK_QUERY_MAX_IDS);
@@ -350,7 +352,7 @@ export class AckTracker {
         // round instead of stacking one time limit per 1,000 ackIds.
         if (poll.error !== null) break;
       }
-      const now = Date.now();
+      const now = monotonicNow();
       const timeoutS = Math.round(this.opts.timeoutMs / 1000);
       for (const e of [...this.pending.values()]) {
         if (e.p.deadline > now) continue;
@@ -375,7 +377,7 @@ export class AckTracker {
 
   /** Renews the lease of every claim with requests still waiting, when due (leaseRenewalDue). */
   private async extendLeases(): Promise<void> {
-    const now = Date.now();
+    const now = monotonicNow();
     const waiting = new Set<string>();
     // Only the due claims' job ids are gathered: most rounds renew none of thousands waiting.
     const due = new Map<string, number[]>();

@@ -18,6 +18,7 @@ import { THROTTLE_BACKOFF_MAX_MS, type DestinationLimiter } from './limits.js';
 import { decide, scheduleJobs, shedDecision, shedSpellFor, type EventDecision, type Failure, type JobDecision } from './outcome.js';
 import { indexerAckOn, splunkChannel } from './splunkAck.js';
 import type { WorkerConfig, WorkerDeps } from './workerConfig.js';
+import { monotonicNow } from '../monotonicClock.js';
 
 /** What the shell needs of the worker that runs it. */
 export interface ClaimShell {
@@ -89,11 +90,11 @@ export async function deliverClaim(
   // When the lease of every job of the claim was last renewed (as of when the renewal started): the
   // claim's lease was just taken. Requests awaiting an ack are handed to the tracker with it, as they
   // are answered; the tracker renews their lease from then on, the lane's heartbeat too while it runs.
-  let leaseRenewedAt = Date.now();
+  let leaseRenewedAt = monotonicNow();
   // Heartbeat: keep the lease while slow requests are in flight.
   const heartbeat = setInterval(
     () => {
-      const at = Date.now();
+      const at = monotonicNow();
       void extendLease(db, { claimId, ids: jobs.map((j) => j.id), leaseMs: cfg.leaseMs })
         .then(() => {
           leaseRenewedAt = Math.max(leaseRenewedAt, at);
@@ -167,7 +168,7 @@ export async function deliverClaim(
                   durationMs: out.durationMs,
                   responseSnippet: out.error ? out.responseSnippet : null,
                 },
-                deadline: Date.now() + cfg.splunkAckTimeoutMs,
+                deadline: monotonicNow() + cfg.splunkAckTimeoutMs,
               },
               { ticket: ticket!, leaseRenewedAt },
             );
@@ -359,7 +360,7 @@ export async function deliverClaim(
   // the destination's paused_until that keeps them (claims and scans skip a paused destination), so
   // lifting the pause (a probe succeeding, or the user re-enabling) lets them flow at once.
   if (unsent.length > 0) await settling(() => releaseJobs(db, { claimId, ids: unsent }));
-  const limiterWaitMs = Math.max(0, limiter.notBefore() - Date.now());
+  const limiterWaitMs = Math.max(0, limiter.notBefore() - monotonicNow());
   if (deferred.length > 0) await settling(() => releaseJobs(db, { claimId, ids: deferred, afterMs: limiterWaitMs }));
   // A job claimed within the pacing window of its due time after a shed continues its spell (shedSpellFor).
   const shedSpellMs = cfg.rateLimitedFailingAfterMs;

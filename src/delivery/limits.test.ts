@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { configuredLimits, DEFAULT_LIMITS } from './configuredLimits.js';
 import { DestinationLimiter, LIMITER_IDLE_FORGET_MS, LimiterRegistry, THROTTLE_BACKOFF_MAX_MS } from './limits.js';
 
@@ -104,6 +104,36 @@ describe('DestinationLimiter', () => {
     stop = true;
     l.kick();
     await expect(waiting).resolves.toBeNull();
+  });
+});
+
+// A review's: on Date.now(), a wall clock set back an hour (NTP, an operator) left a destination
+// whose bucket was empty without a token, and stretched a 1 s Retry-After, for the hour. The default
+// clock is monotonicNow; only Date is faked here.
+describe('DestinationLimiter on its own clock, the wall clock set back an hour', () => {
+  it('refills its bucket and ends a Retry-After as time passes, not as the wall clock says', async () => {
+    // Faked before the limiter is made, so a limiter reading Date.now would read the faked one.
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    try {
+      const l = new DestinationLimiter({ eventsPerSecond: 10, concurrentRequests: 8 });
+      expect(l.tryTake({ requests: 1, events: 1000 })).toEqual({ requests: 1, events: 10 });
+      l.release(1);
+      l.throttle(1000, 0);
+      vi.setSystemTime(Date.now() - 3_600_000);
+      expect(l.waitMs()).toBeLessThanOrEqual(1000);
+      await expect
+        .poll(
+          () => {
+            const p = l.tryTake({ requests: 1, events: 1 });
+            if (p) l.release(p.requests);
+            return p;
+          },
+          { timeout: 30_000, interval: 50 },
+        )
+        .toEqual({ requests: 1, events: 1 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

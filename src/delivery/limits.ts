@@ -7,6 +7,7 @@
 // worker processes each one paces itself: the configured limits apply per worker process (said in
 // docs/configuration.md).
 import type { DeliveryLimits } from './configuredLimits.js';
+import { monotonicNow } from '../monotonicClock.js';
 
 /**
  * A limiter unused this long is forgotten, lowered or not. Idle time starts when it was last used or,
@@ -56,7 +57,7 @@ export class DestinationLimiter {
 
   constructor(
     limits: DeliveryLimits,
-    private readonly clock: Clock = Date.now,
+    private readonly clock: Clock = monotonicNow,
   ) {
     this.configured = { ...limits };
     this.rate = limits.eventsPerSecond;
@@ -244,7 +245,7 @@ export class LimiterRegistry {
   private readonly byId = new Map<string, { siem: string; limiter: DestinationLimiter }>();
   private calls = 0;
 
-  constructor(private readonly clock: Clock = Date.now) {}
+  constructor(private readonly clock: Clock = monotonicNow) {}
 
   /** The destination's limiter, created at its configured limits or updated to them. */
   get(destinationId: string, siem: string, limits: DeliveryLimits): DestinationLimiter {

@@ -8,6 +8,7 @@ import { Housekeeping } from './housekeeping.js';
 import { LimiterRegistry } from './limits.js';
 import { DestinationRowCache } from './rowCache.js';
 import { workerConfig, type WorkerConfig, type WorkerDeps, type WorkerOptions } from './workerConfig.js';
+import { monotonicNow } from '../monotonicClock.js';
 
 /**
  * The delivery worker. State machine per process:
@@ -180,7 +181,7 @@ export class Worker {
   private armTimer(next: Date | null, leftOut: ReadonlyMap<string, number>): void {
     let delay = this.cfg.intervalMs;
     if (next) delay = Math.max(10, Math.min(delay, next.getTime() - Date.now() + 5));
-    for (const until of [...leftOut.values(), ...this.limiters.blocked().values()]) delay = Math.max(10, Math.min(delay, until - Date.now() + 5));
+    for (const until of [...leftOut.values(), ...this.limiters.blocked().values()]) delay = Math.max(10, Math.min(delay, until - monotonicNow() + 5));
     this.armFallbackTimer(delay);
   }
 

@@ -7,6 +7,7 @@
 // of the pool for their backlogs: the per-organization gate bounded that while the requests cleared.
 import type { Logger } from '../logger.js';
 import { within } from '../within.js';
+import { monotonicNow } from '../monotonicClock.js';
 
 /** Asked between batches: true once the clearing must stop (the worker's purge finishes the rest). */
 export type Stopped = () => boolean;
@@ -51,8 +52,8 @@ export class BacklogLane {
    * lane takes up once more. `work` answers whether it finished.
    */
   async clear(destinationId: string, work: (stopped: Stopped) => Promise<boolean>, withinMs: number): Promise<void> {
-    const until = Date.now() + withinMs;
-    const inline = work(() => this.#stopping || Date.now() >= until).catch((err: unknown) => {
+    const until = monotonicNow() + withinMs;
+    const inline = work(() => this.#stopping || monotonicNow() >= until).catch((err: unknown) => {
       logClearStopped(this.logger, destinationId, err);
       return false;
     });

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { monotonicNow } from '../monotonicClock.js';
 
 /**
  * Limit for the synchronous test probe: a small sliding window per key in this process. The API
@@ -13,7 +14,7 @@ export class ProbeRateLimiter {
     private readonly windowMs = 60_000,
     private readonly per: 'destination' | 'organization' = 'destination',
   ) {}
-  take(key: string, now = Date.now()): void {
+  take(key: string, now = monotonicNow()): void {
     const recent = (this.hits.get(key) ?? []).filter((t) => now - t < this.windowMs);
     if (recent.length >= this.limit) {
       const retryAfterS = Math.ceil((recent[0]! + this.windowMs - now) / 1000);

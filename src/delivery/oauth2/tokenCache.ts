@@ -4,6 +4,7 @@
 // refused with 401 is dropped (invalidate) so the next get fetches a fresh one.
 import { createHash } from 'node:crypto';
 import type { OAuth2ClientCredentials, TokenResult } from './tokenRequest.js';
+import { monotonicNow } from '../../monotonicClock.js';
 
 /** Share of a token's lifetime after which it is refreshed. */
 export const REFRESH_AT_FRACTION = 0.8;
@@ -33,7 +34,7 @@ export class TokenCache {
   /** Token requests started, for tests and metrics. */
   fetches = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = monotonicNow) {}
 
   /**
    * A usable token for `key` (one destination): the cached one while it is fresh, else the result of

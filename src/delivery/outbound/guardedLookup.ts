@@ -14,6 +14,7 @@ import { promises as dnsPromises, type LookupAddress, type LookupOptions } from 
 import { isForbiddenAddress } from './addresses.js';
 import { isLocalhostName } from './url.js';
 import { within } from '../../within.js';
+import { monotonicNow } from '../../monotonicClock.js';
 
 export const FORBIDDEN_ERROR_CODE = 'EAEGISFORBIDDEN';
 
@@ -107,7 +108,7 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
 
   /** The servers to ask, those silent of late last (each in its own order, as resolv.conf has them). */
   function serverOrder(servers: readonly string[]): string[] {
-    const now = Date.now();
+    const now = monotonicNow();
     for (const [server, since] of silentSince) if (now - since >= SILENT_SERVER_MS) silentSince.delete(server);
     return [...servers.filter((s) => !silentSince.has(s)), ...servers.filter((s) => silentSince.has(s))];
   }
@@ -162,7 +163,7 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
    */
   async function phased(servers: string[], hostname: string, family: 4 | 6): Promise<Answer> {
     if (servers.length < 2) return ask(servers, hostname, family, budgetMs, TRIES);
-    const started = Date.now();
+    const started = monotonicNow();
     const first = await ask(servers.slice(0, 1), hostname, family, firstTryMs, 1);
     if (!first.failure) return first;
     // NXDOMAIN is final, as c-ares takes it, but for the servers moved last a while, not yet asked:
@@ -172,7 +173,7 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
     const demoted = servers.slice(1).filter((s) => silentSince.has(s));
     const noSuchName = first.failure.detail === 'ENOTFOUND';
     if (first.failure.code === 'ENOTFOUND' && !(noSuchName && demoted.length > 0)) return first;
-    const askedOthers = Date.now();
+    const askedOthers = monotonicNow();
     const left = Math.max(50, budgetMs - (askedOthers - started));
     const rest = await ask(noSuchName ? demoted : servers.slice(1), hostname, family, left, TRIES);
     if (noSuchName) {
@@ -180,7 +181,7 @@ function caresResolve(options: GuardedLookupOptions): (hostname: string, family:
       for (const server of demoted) silentSince.delete(server);
       return rest;
     }
-    if (first.failure.timedOut && rest.addresses.length > 0 && Date.now() - askedOthers < firstTryMs) silentSince.set(servers[0]!, Date.now());
+    if (first.failure.timedOut && rest.addresses.length > 0 && monotonicNow() - askedOthers < firstTryMs) silentSince.set(servers[0]!, monotonicNow());
     return rest;
   }
 

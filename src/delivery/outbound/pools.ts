@@ -4,6 +4,7 @@
 import type { Agent } from 'undici';
 import type { NewAgent } from './agents.js';
 import { RecencyMap } from '../recencyMap.js';
+import { monotonicNow } from '../../monotonicClock.js';
 
 export const DEFAULT_CONNECTIONS_PER_ORIGIN = 16;
 /** A destination's own connections are closed after this long without a request. */
@@ -51,7 +52,7 @@ export function createDestinationPools(newAgent: NewAgent, opts: { connections?:
     void p.agent.close().catch(() => undefined);
   };
   const sweep = setInterval(() => {
-    const now = Date.now();
+    const now = monotonicNow();
     for (const [key, p] of pools.entries()) if (p.active === 0 && now - p.lastUsed > POOL_IDLE_MS) closePool(key, p);
   }, POOL_IDLE_MS);
   sweep.unref();
@@ -80,7 +81,7 @@ export function createDestinationPools(newAgent: NewAgent, opts: { connections?:
     if (!p) {
       // Every pool busy at the cap: this request shares the common pool rather than open more sockets.
       if (!makeRoom()) return shared;
-      pools.set(key, (p = { agent: newAgent(connections), connections, active: 0, lastUsed: Date.now() }));
+      pools.set(key, (p = { agent: newAgent(connections), connections, active: 0, lastUsed: monotonicNow() }));
     }
     const pool = p;
     const mayQueue = pool.active >= pool.connections;
@@ -90,7 +91,7 @@ export function createDestinationPools(newAgent: NewAgent, opts: { connections?:
       mayQueue,
       release: () => {
         pool.active--;
-        pool.lastUsed = Date.now();
+        pool.lastUsed = monotonicNow();
       },
     };
   };

@@ -7,6 +7,7 @@ import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startReceiver, TEST_CA_PEM, type Receiver } from '../../support/httpsReceiver.js';
 import { addEvents, attemptRows, claim, destState, makeDue, newDestination, newOrg } from '../queue/support.js';
 import { ackTrackerFor, splunkAckTarget } from './ackSupport.js';
+import { monotonicNow } from '../../../src/monotonicClock.js';
 
 describe.each(DB_KINDS)('Splunk ack tracker, a settle fenced by another claim (%s)', (kind) => {
   let tdb: TestDb;
@@ -53,7 +54,7 @@ describe.each(DB_KINDS)('Splunk ack tracker, a settle fenced by another claim (%
         jobAttempts: [0],
         jobCreatedAt: [Date.now()],
         attempt: { orgId, destinationId: dest, eventCount: 1, statusCode: 200, durationMs: 1, responseSnippet: null },
-        deadline: Date.now() + 300,
+        deadline: monotonicNow() + 300,
       });
       // The request was made: its row is logged, as a failure (no ack in time).
       await expect.poll(async () => (await attemptRows(tdb.db, dest)).length, { timeout: 60_000, interval: 50 }).toBe(1);

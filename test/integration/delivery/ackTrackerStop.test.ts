@@ -9,6 +9,7 @@ import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { hang, startReceiver, TEST_CA_PEM, type Receiver } from '../../support/httpsReceiver.js';
 import { newOrg } from '../queue/support.js';
 import { ackTrackerFor, splunkAckTarget } from './ackSupport.js';
+import { monotonicNow } from '../../../src/monotonicClock.js';
 
 const LEASE_MS = 1_500;
 
@@ -52,7 +53,7 @@ describe.each(DB_KINDS)('Splunk ack tracker stopped mid-poll (%s)', (kind) => {
       jobAttempts: [0],
       jobCreatedAt: [Date.now()],
       attempt: { orgId, destinationId: target.id, eventCount: 1, statusCode: 200, durationMs: 1, responseSnippet: null },
-      deadline: Date.now() + 600_000,
+      deadline: monotonicNow() + 600_000,
     });
     // The poll reached Splunk and hangs; the heartbeat keeps the lease meanwhile.
     await expect.poll(() => r.requests.length, { timeout: 60_000, interval: 50 }).toBeGreaterThanOrEqual(1);
