@@ -5,17 +5,8 @@ import { scrubResult } from './outbound/credentialScrub.js';
 import type { ResponseResult } from './outbound/types.js';
 import { scrubberFor } from './scrubberCache.js';
 import { replyError, runScrubJob, type ScrubFailure, type ScrubJob } from './scrubJobs.js';
-import {
-  LOOP_BUDGET_MS,
-  LOOP_BUDGET_ORGS,
-  LOOP_CEILING_MS,
-  LoopBudget,
-  OFFLOAD_MIN_SCRUB_CHARS,
-  THREAD_TRIP_MS,
-  scrubAnswer,
-  scrubTexts,
-  type ScrubPlace,
-} from './scrubThread.js';
+import { OFFLOAD_MIN_SCRUB_CHARS, scrubAnswer, scrubTexts, type ScrubPlace } from './scrubThread.js';
+import { LOOP_BUDGET_MS, LOOP_BUDGET_ORGS, LOOP_CEILING_MS, LoopBudget, THREAD_TRIP_MS } from '../threads/loopBudget.js';
 
 const SECRET = 'ApiKey Zk9xN2Q0cVp3ZXJ0eTEyMzQ1Njc4OTA6c2VjcmV0LXZhbHVlLTk5';
 const OWNER = { orgId: 'org_a', destinationId: 'dst_scrub_thread', secrets: [SECRET, null] };

@@ -6,18 +6,26 @@
 // takes the large ones one at a time, organizations in turn, while the event loop goes on serving
 // everyone else; small ones (under OFFLOAD_MIN_CHARS, OFFLOAD_MIN_RECORDS) are checked where they
 // are, as before: a round trip to the thread (copying the input both ways) would cost them more.
+// Unless their organization has used its share of the loop (threads/loopBudget.ts): cost per
+// character varies a hundredfold with the text, and a review held another organization's requests
+// 15 times longer (p50 6 to 256 ms) with inputs just under the size, each a slow text.
 import type { Finding } from './findings.js';
 import { FairThread, siblingModuleUrl } from '../threads/fairThread.js';
 import { replyError, runThreadJob, type ThreadFailure, type ThreadJob } from './threadJobs.js';
 import type { agentEvents } from './agentEvents.js';
+import { LoopBudget } from '../threads/loopBudget.js';
 
 export interface ScanResult {
   findings: Finding[];
   masked: string;
 }
 
-/** Inputs this long or longer (UTF-16 code units) go to the scan thread: a few ms of detection. */
-export const OFFLOAD_MIN_CHARS = 64 * 1024;
+/**
+ * Inputs this long or longer (UTF-16 code units) go to the scan thread: 1-3 ms of detection for
+ * ordinary text, up to about 50 ms for the slowest (the loop budget sends an organization's next ones
+ * to the thread after that).
+ */
+export const OFFLOAD_MIN_CHARS = 16 * 1024;
 
 /**
  * Agent batches of this many records or more go to the scan thread (about 30 ms of checks), and so
@@ -40,6 +48,9 @@ export class ScanThread {
     replyError,
   });
 
+  /** `budget`: each organization's scans on the event loop (a test's own clock, or the real one). */
+  constructor(private readonly budget = new LoopBudget()) {}
+
   /** Jobs the thread answered (not run here after a failure): what tests and a curious operator read. */
   get scannedOnThread(): number {
     return this.thread.answeredOnThread;
@@ -50,10 +61,9 @@ export class ScanThread {
     this.thread.onThreadFailure = tell;
   }
 
-  /** The scan of `input` for `orgId`: on the thread when it is long, here otherwise. */
+  /** The scan of `input` for `orgId`: on the thread when it is long or its organization is over its share, here otherwise. */
   scan(orgId: string, input: string): Promise<ScanResult> {
-    const work: ThreadJob = { kind: 'scan', input };
-    return (input.length < OFFLOAD_MIN_CHARS ? this.thread.here(work) : this.thread.onThread(orgId, work)) as Promise<ScanResult>;
+    return this.run(orgId, { kind: 'scan', input }, input.length, input.length >= OFFLOAD_MIN_CHARS) as Promise<ScanResult>;
   }
 
   /**
@@ -61,9 +71,15 @@ export class ScanThread {
    * request body's size, when known (null: not known, so taken as large).
    */
   agentEvents(orgId: string, records: unknown[], bodyBytes: number | null): Promise<AgentEvents> {
-    const work: ThreadJob = { kind: 'agentEvents', orgId, records };
     const small = records.length < OFFLOAD_MIN_RECORDS && bodyBytes !== null && bodyBytes < OFFLOAD_MIN_CHARS;
-    return (small ? this.thread.here(work) : this.thread.onThread(orgId, work)) as Promise<AgentEvents>;
+    return this.run(orgId, { kind: 'agentEvents', orgId, records }, bodyBytes ?? OFFLOAD_MIN_CHARS, !small) as Promise<AgentEvents>;
+  }
+
+  /** `work` of about `chars` characters on the thread when `large` or its organization is over its share; here, charged to it, otherwise. */
+  private run(orgId: string, work: ThreadJob, chars: number, large: boolean): Promise<unknown> {
+    if (large || this.budget.offloads(orgId, chars)) return this.thread.onThread(orgId, work);
+    // here() runs the job before it returns (its promise only carries the answer or the error out).
+    return this.budget.charge(orgId, chars, () => this.thread.here(work));
   }
 
   /** Ends the thread; scans still waiting run here instead (none is dropped). */

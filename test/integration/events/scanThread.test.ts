@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { detectAndMask } from '../../../src/events/mask.js';
 import { OFFLOAD_MIN_CHARS, OFFLOAD_MIN_RECORDS, ScanThread } from '../../../src/events/scanThread.js';
 import { agentEvents } from '../../../src/events/agentEvents.js';
+import { LOOP_BUDGET_MS, LoopBudget } from '../../../src/threads/loopBudget.js';
 import { AppError } from '../../../src/errors.js';
 import { agentRecord } from './support.js';
 import { DB_KINDS } from '../../support/db.js';
@@ -100,6 +101,29 @@ describe('the scan thread', () => {
         expect(thread.scannedOnThread).toBe(before + 1);
       }
     }));
+
+  // A review's: inputs just under OFFLOAD_MIN_CHARS of a text slow to scan (100-230 ms each) held
+  // another organization's requests 15 times longer. Past its share of the loop, an organization's
+  // short inputs go to the thread too; another organization's stay where they are.
+  it('sends an organization’s short inputs to the thread once its scans here used up its share of the loop', async () => {
+    // Each scan here costs a quarter of the share on this clock (two reads), whatever the machine's speed.
+    let t = 0;
+    const thread = new ScanThread(new LoopBudget(() => (t += LOOP_BUDGET_MS / 4)));
+    try {
+      const short = 'pass: hunter2 and mail jane@example.com';
+      for (let i = 0; i < 5; i++) await expect(thread.scan('org_a', short)).resolves.toEqual(detectAndMask(short));
+      expect(thread.scannedOnThread).toBe(0);
+      await expect(thread.scan('org_a', short)).resolves.toEqual(detectAndMask(short));
+      expect(thread.scannedOnThread).toBe(1);
+      // A small agent batch of that organization too.
+      await expect(thread.agentEvents('org_a', [agentRecord({ preflight_id: 'pflt_budget_0001' })], 600)).resolves.toHaveLength(1);
+      expect(thread.scannedOnThread).toBe(2);
+      await expect(thread.scan('org_b', short)).resolves.toEqual(detectAndMask(short));
+      expect(thread.scannedOnThread).toBe(2);
+    } finally {
+      await thread.close();
+    }
+  });
 
   it('a job that cannot be copied to the thread is done here, and the next organization gets its own answer', () =>
     withThread(async (thread) => {
