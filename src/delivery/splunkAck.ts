@@ -6,7 +6,7 @@ import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
 import { targetPool, targetSecrets } from './target.js';
 import { classifyResult } from './failure.js';
 import { scrubberFor } from './scrubberCache.js';
-import { scrubResult } from './outbound/credentialScrub.js';
+import { cutAnswer, scrubResult } from './outbound/credentialScrub.js';
 import type { OutboundResult } from './outbound/types.js';
 import { describeSplunkError } from '../siem/splunk-hec/encoder.js';
 import { DEFAULT_MAX_ANSWER_BYTES, isRecord, parseJson } from '../siem/types.js';
@@ -91,6 +91,9 @@ export interface AckPoll {
  */
 const ackAnswerBytes = (ids: number) => DEFAULT_MAX_ANSWER_BYTES + 32 * ids;
 
+/** How much of a refused ack poll is read: Splunk's error answers are a line of JSON. */
+const ACK_REFUSAL_READ_CHARS = 4096;
+
 /** One POST /services/collector/ack for up to ACK_QUERY_MAX_IDS ackIds of this destination's channel in this process. Never throws: a failed poll is its scrubbed error. */
 export async function queryAcks(deps: Pick<DeliveryDeps, 'client'>, target: DeliveryTarget, ackIds: number[]): Promise<AckPoll> {
   const channel = splunkChannel(target.id);
@@ -113,14 +116,16 @@ export async function queryAcks(deps: Pick<DeliveryDeps, 'client'>, target: Deli
     // The client resolves every network failure; anything else is unexpected, and said scrubbed too.
     return failed((err as Error).message);
   }
-  // Scrubbed before it is read: the error sentences below clip the body, and a secret the clip cut
-  // would no longer match a scrub of the sentence.
-  const result = scrubResult(sent, scrub);
-  if (result.kind === 'network') return failed(classifyResult(result).error ?? 'network error');
-  if (result.status < 200 || result.status >= 300) {
+  // A refusal is scrubbed before it is read: the error sentences below clip the body, and a secret the
+  // clip cut would no longer match a scrub of the sentence. Its start only: scrubbed here on the loop,
+  // every poll. An acceptance is not scrubbed at all (up to 40 KiB every 2 s a destination, a review's
+  // hostile Splunk made slow to scrub): nothing of it is kept or shown but the ackIds it confirms.
+  if (sent.kind === 'network' || sent.status < 200 || sent.status >= 300) {
+    const result = scrubResult(cutAnswer(sent, ACK_REFUSAL_READ_CHARS), scrub);
+    if (result.kind === 'network') return failed(classifyResult(result).error ?? 'network error');
     return failed(classifyResult(result, describeSplunkError(result.status, result.body)).error ?? `HTTP ${result.status}`);
   }
-  const parsed = parseJson(result.body);
+  const parsed = parseJson(sent.body);
   const acks = isRecord(parsed) ? parsed['acks'] : undefined;
   if (!isRecord(acks)) return { acked, error: 'Splunk answered the acknowledgement poll without an "acks" object; check the URL is Splunk HEC.' };
   for (const id of ackIds) if (acks[String(id)] === true) acked.add(id);

@@ -6,7 +6,8 @@ import { classifyResult, clip } from '../failure.js';
 import { isRecord, parseJson } from '../../siem/types.js';
 import { secretScrubber } from '../scrubSecrets.js';
 import { urlSecrets } from '../urlSecrets.js';
-import { scrubResult } from '../outbound/credentialScrub.js';
+import { cutAnswer, scrubResult } from '../outbound/credentialScrub.js';
+import type { OutboundResult } from '../outbound/types.js';
 import type { TokenEndpointAuthMethod } from '../../destinations/oauth2.js';
 
 /** A destination's OAuth2 client, its secret opened: lives only in memory. */
@@ -117,6 +118,30 @@ function failure(cfg: OAuth2ClientCredentials, sentence: string, durationMs: num
   return { ok: false, error: clip(`OAuth2 token request to ${host} failed: ${sentence}`), durationMs };
 }
 
+/**
+ * How much of a refusal that is not JSON is read (its start), and of each part of a JSON one that
+ * describeTokenError reads (it quotes 120 characters at most). An OAuth2 error answer (Entra ID's,
+ * with its trace and correlation ids and error_codes, is under 1 KiB) is read whole.
+ */
+const REFUSAL_READ_CHARS = 4096;
+const REFUSAL_PART_CHARS = 1024;
+const REFUSAL_CODES = 20;
+
+/**
+ * What of a refusal is scrubbed and read: the scrub runs on the worker's loop, for every request of
+ * the destination while its token endpoint refuses (failures are not cached), and an endpoint may pad
+ * its answer with text slow to scrub (64 KiB took 44 ms, a review's measure). A JSON answer is
+ * reduced to the parts describeTokenError reads, each cut; anything else to its start.
+ */
+function refusalToRead(result: OutboundResult): OutboundResult {
+  if (result.kind === 'network') return result;
+  const parsed = parseJson(result.body);
+  if (!isRecord(parsed)) return cutAnswer(result, REFUSAL_READ_CHARS);
+  const part = (v: unknown) => (typeof v === 'string' ? v.slice(0, REFUSAL_PART_CHARS) : undefined);
+  const codes = Array.isArray(parsed.error_codes) ? parsed.error_codes.slice(0, REFUSAL_CODES) : undefined;
+  return { ...result, body: JSON.stringify({ error: part(parsed.error), error_description: part(parsed.error_description), error_codes: codes }) };
+}
+
 /** Asks the token endpoint for an access token. */
 export async function requestToken(client: OutboundClient, cfg: OAuth2ClientCredentials): Promise<TokenResult> {
   const { body, headers } = tokenRequest(cfg);
@@ -128,7 +153,7 @@ export async function requestToken(client: OutboundClient, cfg: OAuth2ClientCred
   // answer quoting the request line hands back. A 2xx answer is the endpoint's too: it received them.
   const scrub = secretScrubber([cfg.clientSecret, headers['authorization'], ...urlSecrets(cfg.tokenUrl)]);
   if (result.kind === 'network' || result.status < 200 || result.status >= 300) {
-    const failed = scrubResult(result, scrub);
+    const failed = scrubResult(refusalToRead(result), scrub);
     if (failed.kind === 'network') return failure(cfg, classifyResult(failed, undefined, 'token endpoint').error ?? failed.message, failed.durationMs);
     return failure(cfg, describeTokenError(failed.status, failed.body), failed.durationMs);
   }

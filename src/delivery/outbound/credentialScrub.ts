@@ -1,5 +1,5 @@
 // What the outbound client hands back never carries the request's credentials: network error
-// messages and response header values are scrubbed of every credential header value.
+// messages and the response header values it keeps are scrubbed of every credential header value.
 import { NON_CREDENTIAL_REQUEST_HEADERS } from '../../destinations/headerRules.js';
 import type { Scrubber } from '../scrubSecrets.js';
 import type { OutboundResult } from './types.js';
@@ -24,16 +24,30 @@ export function scrubMessage(message: string, scrubber: Scrubber): string {
 }
 
 /**
- * The answer's headers, lower-cased and flattened, each value scrubbed of our credentials: a receiver
- * (or a proxy) that echoes the Authorization header back in a response header hands it to no caller.
- * Values that carry none (Retry-After, Content-Type, Location, request ids) are kept as sent, since
- * callers read them: the retry schedule, redirect hints, a request id to quote to the SIEM's support.
+ * The answer headers anything reads, and how much of each: a redirect's target (failure.ts shows its
+ * first 120 characters, without the query) and Retry-After (the retry schedule). Only these are kept,
+ * and only so far: every kept value is scrubbed of our credentials on the event loop, right here,
+ * before any loop budget can send the work elsewhere, and a hostile SIEM's 16 KiB of headers, each slow
+ * to scrub, took 25-30 ms of it per answer (a review's measure), every other tenant's deliveries waiting.
+ */
+const READ_ANSWER_HEADERS: ReadonlyArray<readonly [name: string, maxChars: number]> = [
+  ['location', 512],
+  ['retry-after', 64],
+];
+
+/**
+ * The answer's headers that are read (READ_ANSWER_HEADERS), flattened, each value cut to its length
+ * and scrubbed of our credentials: a receiver (or a proxy) that echoes the Authorization header back
+ * in a response header hands it to no caller. A cut value is scrubbed as cut, so a credential's start
+ * at its end goes too.
  */
 export function scrubbedResponseHeaders(headers: Record<string, string | string[] | undefined>, scrubber: Scrubber): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const [name, maxChars] of READ_ANSWER_HEADERS) {
+    const value = headers[name];
     const flat = Array.isArray(value) ? value.join(', ') : value;
-    out[name.toLowerCase()] = flat === undefined ? undefined : scrubber(flat);
+    if (flat === undefined) continue;
+    out[name] = flat.length > maxChars ? scrubber(flat.slice(0, maxChars), true) : scrubber(flat);
   }
   return out;
 }
@@ -70,6 +84,16 @@ export function withTexts(result: OutboundResult, texts: readonly string[]): Out
  * body is scrubbed as cut text. (delivery/scrubThread.ts's scrubAnswer scrubs the same texts, large
  * ones off the event loop.)
  */
+/**
+ * `result` with its body cut to `maxChars` (marked truncated, so its scrub takes the end as a
+ * credential's possible start): what a caller that quotes only the start of a refusal scrubs, on the
+ * event loop, of a peer that may pad its answers with text slow to scrub.
+ */
+export function cutAnswer(result: OutboundResult, maxChars: number): OutboundResult {
+  if (result.kind === 'network' || result.body.length <= maxChars) return result;
+  return { ...result, body: result.body.slice(0, maxChars), truncated: true };
+}
+
 export function scrubResult(result: OutboundResult, scrub: Scrubber): OutboundResult {
   return withTexts(
     result,
