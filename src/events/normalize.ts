@@ -39,7 +39,10 @@ export interface Normalized {
 }
 
 const DASHES = /[\p{Pd}\u2212\u2043\u02D7\u2796\uFE63\uFF0D]/u;
-const DOTS = /[\u00B7\u2022\u2024\u2027\u2219\u22C5\u30FB\u3002\uFF0E\uFF61\uFF65]/u;
+// Dot-like separators, and the full stops of other scripts, which a keyboard of that script types for
+// "." (an address written "alice@example۔com" on an Urdu keyboard, an Armenian "։", an Ethiopic "።",
+// a Syriac "܁", the word separator middle dot "⸱"): each is the address's dot as much as "．" is.
+const DOTS = /[\u00B7\u2022\u2024\u2027\u2219\u22C5\u30FB\u3002\uFF0E\uFF61\uFF65\u06D4\u0589\u1362\u0701\u2E31]/u;
 // Typographic apostrophes (a word processor's "o’brien", the modifier letter, Hebrew geresh) are the
 // apostrophe a local part may hold.
 const APOSTROPHES = /[\u2018\u2019\u201B\u02BC\u05F3]/u;
@@ -138,20 +141,24 @@ const BRACED_UNICODE_ESCAPE = /u\{0*([0-9a-fA-F]{1,6})\}/y;
 // an escape that may spell a character: a percent-encoded byte, a character reference, a backslash
 // escape (a backslash run, `\u`, `\x`, or one of BACKSLASH_CONTROLS), a defanged character.
 const NEEDS_MAP = new RegExp(
-  String.raw`[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;|\\[\\ux${Object.keys(BACKSLASH_CONTROLS).join('')}]|[[(](?:[.@:]|at|dot)[\])]`,
+  String.raw`[^\x20-\x7e]|%[0-9a-f]{2}|&#|&[a-z]+;|\\[\\ux${Object.keys(BACKSLASH_CONTROLS).join('')}]|[[({](?:[.@:]|at|dot)[\])}]`,
   'i',
 );
 
 /**
  * Defanged indicators, as threat reports and tickets write them so that nobody follows them:
- * `10[.]1[.]2[.]3`, `jane[@]example[.]com`, `jane(at)example(dot)com`, `2001:db8[:]:1`; a bracketed
- * word with a space on each side is read with its spaces (`jane [at] example [dot] com`). The same
- * address, and personal data all the same. Square brackets or parentheses, in pairs, and only between
- * two letters or digits (for the words, not two digits): elsewhere a bracketed dot is punctuation,
- * and read as a dot it would glue a value to the number after it ("123-45-6789 (dot) 1").
+ * `10[.]1[.]2[.]3`, `jane[@]example[.]com`, `jane(at)example(dot)com`, `2001:db8[:]:1`,
+ * `10{.}1{.}2{.}3`; a bracketed word or character with a space on each side is read with its spaces
+ * (`jane [at] example [dot] com`, `10 [.] 1 [.] 2 [.] 3`). The same address, and personal data all
+ * the same. Square brackets or parentheses, in pairs, and curly braces around a character only (a
+ * word in braces is a template's placeholder as often: "log {at} host {dot} local"; the address
+ * detector reads an address spelled so, see email.ts SPELLED_MARK_BRACKETS); and only between two
+ * letters or digits. Between two digits only an IPv4 address's dot, "." or "dot", between octets
+ * (octetsAround): elsewhere a bracketed dot is punctuation, and read as a dot it would glue a value
+ * to the number after it ("123-45-6789 (dot) 1").
  */
-const DEFANGED = /\[([.@:]|at|dot)\]|\(([.@:]|at|dot)\)/iy;
-const DEFANGED_WORD = / (?:\[(at|dot)\]|\((at|dot)\)) /iy;
+const DEFANGED = /\[([.@:]|at|dot)\]|\(([.@:]|at|dot)\)|\{([.@:])\}/iy;
+const DEFANGED_WORD = / (?:\[([.@:]|at|dot)\]|\(([.@:]|at|dot)\)|\{([.@:])\}) /iy;
 const DEFANGED_AS: Readonly<Record<string, number>> = { '.': 0x2e, '@': 0x40, ':': 0x3a, at: 0x40, dot: 0x2e };
 
 function stickyAt(re: RegExp, text: string, i: number): RegExpExecArray | null {
@@ -278,14 +285,14 @@ function defangedAt(text: string, i: number): { cp: number; length: number } | n
   if (m === null) return null;
   const before = text.charCodeAt(i - 1);
   const after = text.charCodeAt(i + m[0].length);
-  const spelled = (m[1] ?? m[2]!).toLowerCase();
+  const spelled = (m[1] ?? m[2] ?? m[3]!).toLowerCase();
   // An IPv6 colon may stand next to another ("2001:db8[:]:1").
   const joins = (code: number) => isAsciiAlnum(code) || (spelled === ':' && code === 0x3a);
   if (!joins(before) || !joins(after)) return null;
-  // Between two digits only an IPv4 address's dot (the words not at all): read as a dot there, a
-  // bracketed dot after a longer number would glue the value to the digits after it
+  // Between two digits only an IPv4 address's dot, "." or "dot" ("10[dot]1[dot]2[dot]3"): read as a
+  // dot there, a bracketed dot after a longer number would glue the value to the digits after it
   // ("415-555-2671(.)1", "4111111111111111[.]5").
-  if (isAsciiDigit(before) && isAsciiDigit(after) && (spelled !== '.' || !octetsAround(text, i, i + m[0].length))) return null;
+  if (isAsciiDigit(before) && isAsciiDigit(after) && (DEFANGED_AS[spelled] !== 0x2e || !octetsAround(text, i, i + m[0].length))) return null;
   return { cp: DEFANGED_AS[spelled]!, length: m[0].length };
 }
 
@@ -583,10 +590,10 @@ function octetsAround(text: string, before: number, after: number): boolean {
   return k <= 3 && j <= 3;
 }
 
-/** Whether a defanged character may start at `i`: a bracket, or a space before one. */
+/** Whether a defanged character may start at `i`: a bracket ("[", "(", "{"), or a space before one. */
 function opensDefang(text: string, i: number, code: number): boolean {
   const bracket = code === 0x20 ? text.charCodeAt(i + 1) : code;
-  return bracket === 0x5b || bracket === 0x28;
+  return bracket === 0x5b || bracket === 0x28 || bracket === 0x7b;
 }
 
 function isAsciiAlnum(code: number): boolean {

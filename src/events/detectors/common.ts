@@ -133,9 +133,12 @@ export function fieldsOfDelimitedRow(text: string, start: number, end: number): 
  * less often for a card.
  */
 export function roundProduct(digitsAndGaps: string): boolean {
-  if (!digitsAndGaps.includes('*')) return false;
-  for (const group of digitsAndGaps.split(/[^0-9]+/)) {
-    if (group === '') continue;
+  return digitsAndGaps.includes('*') && roundNumbers(digitsAndGaps.split(/[^0-9]+/).filter((g) => g !== ''));
+}
+
+/** Whether every digit group is a round number (a multiple of 8 or of 10), as sizes and amounts are. */
+export function roundNumbers(groups: readonly string[]): boolean {
+  for (const group of groups) {
     const n = Number(group);
     if (n % 8 !== 0 && n % 10 !== 0) return false;
   }

@@ -17,7 +17,19 @@
  * stay so.
  */
 import type { Finding } from '../findings.js';
-import { delimiterGrouped, fieldsOfDelimitedRow, gapAfter, gapGlues, isDigit, luhnValid, paddedMark, wordAfter, wordBefore } from './common.js';
+import {
+  delimiterGrouped,
+  fieldsOfDelimitedRow,
+  gapAfter,
+  gapGlues,
+  isDigit,
+  luhnValid,
+  paddedMark,
+  regexFindings,
+  roundNumbers,
+  wordAfter,
+  wordBefore,
+} from './common.js';
 
 interface Group {
   start: number;
@@ -89,13 +101,67 @@ function mayStartCard(c: string | undefined): boolean {
   return c !== undefined && c >= '1' && c <= '9' && c !== '7';
 }
 
-/** Printed layouts: 4-4-...-last(1..4), 4-6-5, 4-6-4 (Amex, Diners), 4-5-6 (UATP). `lens` has at least two groups. */
+/**
+ * Printed layouts besides 4-4-...-last(1..4): 4-6-5, 4-6-4 (Amex, Diners), 4-5-6 (UATP), and a
+ * 16-digit number in two halves of eight (8-8, as a form with two fields or a wrapped column writes
+ * it) or as issuer number, middle and account digits (6-4-6).
+ */
+const CARD_LAYOUTS: readonly (readonly number[])[] = [
+  [4, 6, 5],
+  [4, 6, 4],
+  [4, 5, 6],
+  [8, 8],
+  [6, 4, 6],
+];
+
+/** Whether `lens` (at least two groups) is a printed layout. */
 function isCardLayout(lens: readonly number[]): boolean {
-  const key = lens.join('-');
-  if (key === '4-6-5' || key === '4-6-4' || key === '4-5-6') return true;
+  if (CARD_LAYOUTS.some((l) => l.length === lens.length && l.every((n, k) => n === lens[k]))) return true;
   for (let k = 0; k < lens.length - 1; k++) if (lens[k] !== 4) return false;
   const last = lens[lens.length - 1] ?? 0;
   return last >= 1 && last <= 4;
+}
+
+/** Whether more groups after `lens` may still make a printed layout. */
+function mayGrowIntoLayout(lens: readonly number[]): boolean {
+  if (lens.every((n) => n === 4)) return true;
+  return CARD_LAYOUTS.some((l) => l.length > lens.length && lens.every((n, k) => n === l[k]));
+}
+
+/**
+ * Separators written between a card's groups that are no group gap for other numbers (common.ts):
+ * an apostrophe (the Swiss thousands separator, and a typographic one arrives as "'"), "=", a comma
+ * with a space (a list), " + " (a sum), " -- ". Each is a card's separator only when it stands between
+ * every group of the number alike, the groups are a printed layout, and the number is the whole run:
+ * the same separator and more digits before or after it make a list or a sum of numbers
+ * ("4111, 1111, 1111, 1111, 1111"), not a card; and so does a number whose every group is round
+ * (common.ts roundNumbers): "x = 4000 + 3000 + 2000 + 1000" passes Visa's prefix and Luhn, and is a
+ * sum. The price, paid knowingly: a list or sum of exactly four 4-digit numbers, not all round, that
+ * passes an issuer prefix and Luhn is read as a card.
+ */
+const CARD_ONLY_GAPS: readonly string[] = ["'", '=', ', ', ' + ', ' -- '];
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const CARD_ONLY_GAP_RES: readonly (readonly [string, RegExp])[] = CARD_ONLY_GAPS.map((gap) => {
+  const g = escapeRegex(gap);
+  // Bounded quantifiers, and a start only where no digit (nor the gap and a digit) stands before:
+  // linear (common.ts).
+  return [gap, new RegExp(`(?<![0-9])(?<!\\d${g})\\d{1,8}(?:${g}\\d{1,8}){1,4}(?![0-9])`, 'g')] as const;
+});
+
+/** Cards whose groups CARD_ONLY_GAPS separate. */
+function detectCardsWithOtherGaps(text: string): Finding[] {
+  const out: Finding[] = [];
+  for (const [gap, re] of CARD_ONLY_GAP_RES) {
+    if (!text.includes(gap)) continue;
+    for (const f of regexFindings(text, re, 'CREDIT_CARD', (start, end) => {
+      if (wordBefore(text, start) || wordAfter(text, end)) return false;
+      if (text.startsWith(gap, end) && isDigit(text[end + gap.length])) return false;
+      const groups = text.slice(start, end).split(gap);
+      return isCardLayout(groups.map((g) => g.length)) && !roundNumbers(groups) && isValidCardNumber(groups.join(''));
+    }))
+      out.push(f);
+  }
+  return out;
 }
 
 function readRun(text: string, from: number): Group[] {
@@ -171,7 +237,7 @@ export function detectCreditCards(text: string): Finding[] {
         // Likewise it ends the run or is followed by a gap that does not glue.
         if (grp.end !== runEnd && gapGlues(gapAt(h + 1), grouped, padded)) continue;
         // No printed layout starts like this: longer candidates from this start cannot be cards either.
-        if (lens.length >= 2 && lens[0] !== 4) break;
+        if (lens.length >= 2 && !isCardLayout(lens) && !mayGrowIntoLayout(lens)) break;
         const layoutOk = lens.length === 1 || isCardLayout(lens);
         // Every valid length is a candidate, not only the longest: in "4033 5294 5474 9459 457 01 0001"
         // the 19-digit reading swallows the first group of an SSN, and detect() must be able to choose
@@ -182,5 +248,6 @@ export function detectCreditCards(text: string): Finding[] {
       }
     }
   }
+  for (const f of detectCardsWithOtherGaps(text)) out.push(f);
   return out;
 }

@@ -205,5 +205,181 @@ export function detectEmails(text: string): Finding[] {
     }
     at = text.indexOf('@', at + 1);
   }
+  for (const f of detectSpelledEmails(text, false)) out.push(f);
+  return out;
+}
+
+/**
+ * The addresses detectEmails() reads, and also those with both "at" and a dot spelled as words ("jane
+ * at gmail dot com"): for the privacy guard's free text (a summary), which must carry no address in
+ * any spelling. Preflight does not mask that form in a user's text (it is how people write an address
+ * to be read by people, and the corpus keeps it unmasked); a record's summary names finding types
+ * only, so an address there is refused however it is written.
+ */
+export function detectEmailsSpelledInProse(text: string): Finding[] {
+  return [...detectEmails(text), ...detectSpelledEmails(text, true)];
+}
+
+/**
+ * Addresses whose "@" or dots are set in brackets, spelled as words or spaced, so that no mail client
+ * links them and no filter reads them: "jane {at} gmail {dot} com", "jane [ at ] gmail [ dot ] com",
+ * "alice <@> example.com", "jane@gmail dot com", "jane@gmail . com", "jane at gmail dot com". (Square
+ * brackets and parentheses glued to the words, "jane[at]example[dot]com", arrive as "@" and "." from
+ * the normalizer, and fullwidth brackets as ASCII ones.) The same address, and personal data all the
+ * same.
+ *
+ * Each mark is the word or character of AT_MARKS or DOT_MARKS:
+ * - bracketed: in a pair of SPELLED_MARK_BRACKETS, with up to MAX_MARK_SPACES spaces inside and
+ *   outside the pair;
+ * - spelled: a word of letters ("at", "dot") with a space on each side;
+ * - spaced: "@" or "." with spaces around it; a "." with a space after it only is a sentence's end
+ *   ("jane@example.com. Net total"), never a mark;
+ * - plain: "@" or "." as an address writes it.
+ * Prose says "at" and "dot" and spaces its dots, so only an unambiguous shape is an address: a
+ * bracketed "@"; a "@" (plain or spaced) with a dot that is not plain; a spelled "at" with a
+ * bracketed dot, or (`spelledWords`: the guard's free text, see detectEmailsSpelledInProse) a spelled
+ * one ("Blocked upload at docs.google.com", "meeting at 10 dot points" are prose either way). And
+ * the last label is one of COMMON_TLDS, as for a spaced "@": "log {at} host {dot} local" is a
+ * template, "Scan at edge dot node" a sentence.
+ *
+ * Each "@" or "at" costs a bounded look (a local part of at most MAX_LOCAL characters, at most
+ * MAX_SPELLED_LABELS labels of at most 63): linear.
+ */
+const SPELLED_MARK_BRACKETS: ReadonlyArray<readonly [string, string]> = [
+  ['[', ']'],
+  ['(', ')'],
+  ['{', '}'],
+  ['<', '>'],
+  // CJK brackets without a compatibility form (NFKC leaves them): "alice【at】example【dot】com".
+  ['\u3010', '\u3011'],
+  ['\u3014', '\u3015'],
+  ['\u3008', '\u3009'],
+  ['\u300A', '\u300B'],
+];
+const CLOSING_BRACKET: ReadonlyMap<string, string> = new Map(SPELLED_MARK_BRACKETS);
+const OPENING_BRACKETS: ReadonlySet<string> = new Set(SPELLED_MARK_BRACKETS.map(([open]) => open));
+const AT_MARKS: readonly string[] = ['@', 'at'];
+const DOT_MARKS: readonly string[] = ['.', 'dot'];
+const MAX_MARK_SPACES = 2;
+const MAX_SPELLED_LABELS = 8;
+const MAX_LABEL = 63;
+/** Where an "@" mark may stand: an "@", or "at" as a word of its own (any case). */
+const AT_MARK_RE = /@|(?<![\p{L}\p{N}\p{M}])at(?![\p{L}\p{N}\p{M}])/giu;
+
+type MarkKind = 'plain' | 'spaced' | 'spelled' | 'bracketed';
+
+/** The spaces (at most MAX_MARK_SPACES) starting at p: where they end. */
+function spacesFrom(text: string, p: number): number {
+  let k = p;
+  while (k - p < MAX_MARK_SPACES && text[k] === ' ') k++;
+  return k;
+}
+
+/** The mark of `words` starting right at k (any case), or null. A word of letters ends there. */
+function markWordAt(text: string, k: number, words: readonly string[]): string | null {
+  for (const w of words) {
+    if (text.slice(k, k + w.length).toLowerCase() !== w) continue;
+    if (isAsciiLetter(w[0]) && UNICODE_WORD.test(codePointAt(text, k + w.length))) continue;
+    return w;
+  }
+  return null;
+}
+
+/** The mark of `words` right after a label ending at p (see detectSpelledEmails): its end and kind, or null. */
+function markAfter(text: string, p: number, words: readonly string[]): { end: number; kind: MarkKind } | null {
+  const k = spacesFrom(text, p);
+  const close = CLOSING_BRACKET.get(text[k] ?? '');
+  if (close !== undefined) {
+    const inner = spacesFrom(text, k + 1);
+    const word = markWordAt(text, inner, words);
+    if (word === null) return null;
+    const j = spacesFrom(text, inner + word.length);
+    if (text[j] !== close) return null;
+    return { end: spacesFrom(text, j + 1), kind: 'bracketed' };
+  }
+  const word = markWordAt(text, k, words);
+  if (word === null) return null;
+  const end = spacesFrom(text, k + word.length);
+  const before = k > p;
+  const after = end > k + word.length;
+  if (isAsciiLetter(word[0])) return before && after ? { end, kind: 'spelled' } : null;
+  // ". " alone is a sentence's end, not a spaced dot.
+  if (word === '.' && after && !before) return null;
+  return { end, kind: before || after ? 'spaced' : 'plain' };
+}
+
+/** Whether an address with this "@" mark and these dot marks is one unambiguously (see above). */
+function unambiguous(at: MarkKind, dots: readonly MarkKind[], spelledWords: boolean): boolean {
+  if (at === 'bracketed') return true;
+  if (at === 'spelled') return dots.some((d) => d === 'bracketed' || (spelledWords && d === 'spelled'));
+  return dots.some((d) => d !== 'plain');
+}
+
+/**
+ * Words that make a spelled "at" prose, standing as the first label after it: "look at the dot com
+ * era", "aimed at a dot net audience". No address's domain is named so.
+ */
+const PROSE_LABELS: ReadonlySet<string> = new Set(['the', 'a', 'an', 'this', 'that', 'these', 'those', 'my', 'your', 'our', 'their', 'its', 'his', 'her']);
+
+function isLabelChar(c: string): boolean {
+  return c !== '.' && c !== '' && isDomainChar(c);
+}
+
+/** The word of ASCII letters starting at p, lower-cased (bounded: a label's length). */
+function firstWord(text: string, p: number): string {
+  let q = p;
+  while (q - p <= MAX_LABEL && isAsciiLetter(text[q])) q++;
+  return text.slice(p, q).toLowerCase();
+}
+
+function detectSpelledEmails(text: string, spelledWords: boolean): Finding[] {
+  const out: Finding[] = [];
+  let lastEnd = 0;
+  AT_MARK_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = AT_MARK_RE.exec(text)) !== null) {
+    // Where the mark starts: at an opening bracket before it (spaces inside allowed), else at it.
+    let markStart = m.index;
+    let k = m.index;
+    while (m.index - k < MAX_MARK_SPACES && text[k - 1] === ' ') k--;
+    if (OPENING_BRACKETS.has(text[k - 1] ?? '')) markStart = k - 1;
+    let localEnd = markStart;
+    while (markStart - localEnd < MAX_MARK_SPACES && text[localEnd - 1] === ' ') localEnd--;
+    if (localEnd <= lastEnd) continue;
+    const at = markAfter(text, localEnd, AT_MARKS);
+    if (at === null || at.end <= m.index) continue;
+    let s = localEnd;
+    while (s > lastEnd && localEnd - s < MAX_LOCAL) {
+      const c = codePointBefore(text, s);
+      if (s - c.length < lastEnd || !isLocalChar(c)) break;
+      s -= c.length;
+    }
+    while (s < localEnd && text[s] === '.') s++;
+    if (s === localEnd || text[localEnd - 1] === '.') continue;
+    // The labels and the dot marks between them; the address ends after the last label that is a
+    // common TLD with an unambiguous shape before it.
+    const dots: MarkKind[] = [];
+    let p = at.end;
+    if (at.kind === 'spelled' && PROSE_LABELS.has(firstWord(text, p))) continue;
+    let end = -1;
+    for (let n = 0; n < MAX_SPELLED_LABELS; n++) {
+      let q = p;
+      while (q - p <= MAX_LABEL) {
+        const c = codePointAt(text, q);
+        if (!isLabelChar(c)) break;
+        q += c.length;
+      }
+      if (q === p || q - p > MAX_LABEL || text[p] === '-' || text[q - 1] === '-') break;
+      if (n > 0 && COMMON_TLDS.has(text.slice(p, q).toLowerCase()) && unambiguous(at.kind, dots, spelledWords)) end = q;
+      const dot = markAfter(text, q, DOT_MARKS);
+      if (dot === null) break;
+      dots.push(dot.kind);
+      p = dot.end;
+    }
+    if (end === -1) continue;
+    out.push({ type: 'EMAIL', start: s, end });
+    lastEnd = end;
+    AT_MARK_RE.lastIndex = end;
+  }
   return out;
 }

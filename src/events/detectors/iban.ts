@@ -105,15 +105,42 @@ export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
   YE: 30,
 };
 
-const SEPARATORS = new Set([' ', '-', '.', FORM_SPACE]);
+/**
+ * Separators between the groups: a space, "-", "." or a form's "+" (see above), and "/" and ","
+ * ("DE89/3704/0044/0532/0130/00", "DE89,3704,..."), as a form field or a CSV row may write them.
+ */
+const SEPARATORS = new Set([' ', '-', '.', '/', ',', FORM_SPACE]);
 /** Separators of the print form: a space, or a form's "+" for it (`iban=DE89+3704+...` in a query string or a POST body). */
 const isSpaceLike = (sep: string | undefined) => sep === ' ' || sep === FORM_SPACE;
-const START_RE = /(?<![A-Za-z0-9])([A-Z]{2}|[a-z]{2})\d{2}/g;
+/**
+ * The start: a country code and the check digits, glued ("DE89") or, upper case only, with one
+ * separator between them as the groups have ("DE 89 3704 ..."). A lower-case pair set apart is a word
+ * ("no 93 ...").
+ */
+const START_RE = /(?<![A-Za-z0-9])(?:([A-Z]{2})([ ./,+-]?)|([a-z]{2}))\d{2}/g;
 
-/** A digit, or a letter of the case the number started in. */
-function isIbanChar(c: string | undefined, lower = false): boolean {
+/**
+ * Groupings a country prints its IBAN in besides groups of four: the national account number's parts
+ * after the country code and check digits (France and Monaco: bank 5, branch 5, account 11, key 2,
+ * "FR14 20041 01005 0500013M026 06"; Belgium: 3, 7, 2, "BE68-539-0075470-34"). Lengths of every group,
+ * the first being the country code and check digits.
+ */
+const NATIONAL_GROUPINGS: Readonly<Record<string, readonly (readonly number[])[]>> = {
+  FR: [[4, 5, 5, 11, 2]],
+  MC: [[4, 5, 5, 11, 2]],
+  BE: [[4, 3, 7, 2]],
+};
+
+/**
+ * A digit, or a letter of the case the number started in; in a grouped number (`anyCase`), a letter
+ * of either case ("GB82 West 1234 ...": a bank code typed as a word). Random ids are compact, and an
+ * all-one-case run keeps their chance of passing the checksum negligible; a grouped one is written for
+ * people to read.
+ */
+function isIbanChar(c: string | undefined, lower = false, anyCase = false): boolean {
   if (c === undefined) return false;
   if (isDigit(c)) return true;
+  if (anyCase) return isAsciiLetter(c);
   return lower ? c >= 'a' && c <= 'z' : c >= 'A' && c <= 'Z';
 }
 
@@ -144,46 +171,87 @@ export function isValidIban(compact: string): boolean {
   return len !== undefined && compact.length === len && /^[A-Z]{2}\d{2}[A-Z0-9]+$/.test(compact) && ibanChecksumValid(compact);
 }
 
+/** Whether the number ending at p runs on: a letter or digit, or its own gap and more of it. */
+function runsOn(text: string, p: number, sep: string | undefined, lastGap: number, lower: boolean, anyCase: boolean): boolean {
+  const next = text[p];
+  if (isDigit(next) || isAsciiLetter(next)) return true;
+  // The number's own gap of dashes or dots then more characters: part of a longer reference
+  // ("DE89--...--00--17"), not an IBAN. Another run of them ends it ("DE89.3704...00...Thanks").
+  const after = !isSpaceLike(sep) && sep !== undefined ? separatorGap(text, p, sep) : 0;
+  return after > 0 && after === lastGap && isIbanChar(text[p + after], lower, anyCase);
+}
+
+/**
+ * Where the IBAN of `len` characters whose check digits end at p ends, read in groups of four (or
+ * compact), or -1. `compact` holds its first four characters; `startSep` is the separator between the
+ * country code and the check digits, if any.
+ */
+function groupedEnd(text: string, p: number, compact: string, len: number, lower: boolean, startSep: string | undefined): number {
+  const sep = SEPARATORS.has(text[p] ?? '') ? text[p] : undefined;
+  if (startSep !== undefined && sep !== startSep) return -1;
+  const anyCase = sep !== undefined;
+  let lastGap = 0;
+  while (compact.length < len) {
+    // Grouped: the separator is allowed only on a four-character boundary. A dashed or dotted
+    // number is grouped throughout: "AD90-5077-9A5A-118F00000011", the tail of a UUID, passes
+    // Andorra's length and checksum but is not an IBAN.
+    if (sep !== undefined && compact.length % 4 === 0) {
+      const gap = separatorGap(text, p, sep);
+      if (gap > 0 && isIbanChar(text[p + gap], lower, anyCase)) {
+        p += gap;
+        lastGap = gap;
+      } else if (!isSpaceLike(sep)) break;
+    }
+    const c = text[p];
+    if (!isIbanChar(c, lower, anyCase)) break;
+    compact += c;
+    p++;
+  }
+  if (compact.length !== len || runsOn(text, p, sep, lastGap, lower, anyCase)) return -1;
+  return ibanChecksumValid(compact.toUpperCase()) ? p : -1;
+}
+
+/** Where the IBAN starting at `start` ends, read in the national grouping `groups` (NATIONAL_GROUPINGS), or -1. */
+function nationalEnd(text: string, start: number, groups: readonly number[], lower: boolean): number {
+  let p = start;
+  let compact = '';
+  let sep: string | undefined;
+  let gap = 0;
+  for (let g = 0; g < groups.length; g++) {
+    if (g > 0) {
+      sep ??= SEPARATORS.has(text[p] ?? '') ? text[p] : undefined;
+      gap = sep === undefined ? 0 : separatorGap(text, p, sep);
+      if (gap === 0) return -1;
+      p += gap;
+    }
+    for (let k = 0; k < (groups[g] as number); k++) {
+      if (!isIbanChar(text[p], lower, g > 0)) return -1;
+      compact += text[p];
+      p++;
+    }
+  }
+  if (runsOn(text, p, sep, gap, lower, true)) return -1;
+  return ibanChecksumValid(compact.toUpperCase()) ? p : -1;
+}
+
 export function detectIbans(text: string): Finding[] {
   const out: Finding[] = [];
   START_RE.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = START_RE.exec(text)) !== null) {
     const start = m.index;
-    const country = m[1] ?? '';
-    const lower = country !== country.toUpperCase();
-    const len = IBAN_LENGTHS[country.toUpperCase()];
+    const country = (m[1] ?? m[3] ?? '').toUpperCase();
+    const lower = m[3] !== undefined;
+    const startSep = m[2] === '' ? undefined : m[2];
+    const len = IBAN_LENGTHS[country];
     if (len === undefined) continue;
-    let compact = m[0];
-    let p = start + 4;
-    const sep = SEPARATORS.has(text[p] ?? '') ? text[p] : undefined;
-    let lastGap = 0;
-    while (compact.length < len) {
-      // Grouped: the separator is allowed only on a four-character boundary. A dashed or dotted
-      // number is grouped throughout: "AD90-5077-9A5A-118F00000011", the tail of a UUID, passes
-      // Andorra's length and checksum but is not an IBAN.
-      if (sep !== undefined && compact.length % 4 === 0) {
-        const gap = separatorGap(text, p, sep);
-        if (gap > 0 && isIbanChar(text[p + gap], lower)) {
-          p += gap;
-          lastGap = gap;
-        } else if (!isSpaceLike(sep)) break;
-      }
-      const c = text[p];
-      if (!isIbanChar(c, lower)) break;
-      compact += c;
-      p++;
+    let end = groupedEnd(text, start + m[0].length, `${country}${m[0].slice(-2)}`, len, lower, startSep);
+    if (end === -1 && startSep === undefined) {
+      for (const groups of NATIONAL_GROUPINGS[country] ?? []) if ((end = nationalEnd(text, start, groups, lower)) !== -1) break;
     }
-    if (compact.length !== len) continue;
-    const next = text[p];
-    if (isDigit(next) || isAsciiLetter(next)) continue;
-    // The number's own gap of dashes or dots then more characters: part of a longer reference
-    // ("DE89--...--00--17"), not an IBAN. Another run of them ends it ("DE89.3704...00...Thanks").
-    const after = !isSpaceLike(sep) && sep !== undefined ? separatorGap(text, p, sep) : 0;
-    if (after > 0 && after === lastGap && isIbanChar(text[p + after], lower)) continue;
-    if (!ibanChecksumValid(compact.toUpperCase())) continue;
-    out.push({ type: 'IBAN', start, end: p });
-    START_RE.lastIndex = p;
+    if (end === -1) continue;
+    out.push({ type: 'IBAN', start, end });
+    START_RE.lastIndex = end;
   }
   return out;
 }

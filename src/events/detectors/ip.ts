@@ -16,8 +16,17 @@ import type { Finding } from '../findings.js';
 import { isDigit, isWordChar, regexFindings, wordAfter, wordBefore } from './common.js';
 
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-// An underscore before it is read by wordBefore (Markdown's emphasis, "_10.0.0.5_", is no glue).
-const IPV4_RE = new RegExp(`(?<![A-Za-z0-9.])(?:${OCTET}\\.){3}${OCTET}`, 'g');
+/**
+ * An octet zero-padded to three digits ("001"), as fixed-width tables and some firewalls and
+ * appliances print every octet ("192.168.001.010"). Only when all four are so written: a quad mixing
+ * padded and plain numbers ("1.02.003.4") is a version, and "2024.001.002.003" a date or a build.
+ */
+const PADDED_OCTET = '(?:25[0-5]|2[0-4]\\d|[01]\\d\\d)';
+/**
+ * The dotted quads read as addresses: plain octets, or all four zero-padded (one regex per form).
+ * An underscore before one is read by wordBefore (Markdown's emphasis, "_10.0.0.5_", is no glue).
+ */
+const IPV4_RES: readonly RegExp[] = [OCTET, PADDED_OCTET].map((octet) => new RegExp(`(?<![A-Za-z0-9.])(?:${octet}\\.){3}${octet}`, 'g'));
 /**
  * A DNS label that is an IPv4 address with "-" for ".": "ip-" (AWS's private DNS names, also a
  * Kubernetes node's name there) or "ec2-" (its public DNS names), any case, then four octets. The
@@ -93,13 +102,24 @@ function isVersionNumber(text: string, start: number, end: number): boolean {
 const NO_HOST = new Set(['0.0.0.0', '255.255.255.255']);
 
 function detectIpv4(text: string): Finding[] {
-  return regexFindings(text, IPV4_RE, 'IP_ADDRESS', (start, end) => {
-    if (NO_HOST.has(text.slice(start, end))) return false;
-    const next = text[end];
-    if (wordBefore(text, start) || wordAfter(text, end)) return false;
-    if (next === '.' && isDigit(text[end + 1])) return false;
-    return !isVersionNumber(text, start, end);
-  });
+  return IPV4_RES.flatMap((re) =>
+    regexFindings(text, re, 'IP_ADDRESS', (start, end) => {
+      // Compared without the padding: "000.000.000.000" names no host either.
+      if (NO_HOST.has(unpadded(text.slice(start, end)))) return false;
+      const next = text[end];
+      if (wordBefore(text, start) || wordAfter(text, end)) return false;
+      if (next === '.' && isDigit(text[end + 1])) return false;
+      return !isVersionNumber(text, start, end);
+    }),
+  );
+}
+
+/** A dotted quad without its octets' leading zeros ("010.000.000.001" is "10.0.0.1"). */
+function unpadded(quad: string): string {
+  return quad
+    .split('.')
+    .map((octet) => String(Number(octet)))
+    .join('.');
 }
 
 /** A CIDR prefix length right after an IPv6 address ("/10" in "fe80::/10"): its length, or 0. */
