@@ -18,7 +18,7 @@ import { detectCloudKeys } from './detectors/cloudKeys.js';
 import { isValidIban } from './detectors/iban.js';
 import { COMMON_TLDS, detectEmails } from './detectors/email.js';
 import { detectNamedPasswords, detectWrittenNamedPasswords } from './detectors/namedPassword.js';
-import { detectTokens, JWT_STARTS, TOKEN_PREFIXES } from './detectors/tokens.js';
+import { detectTokens, foldConfusables, JWT_STARTS, TOKEN_PREFIXES } from './detectors/tokens.js';
 import { detectUrlPasswords } from './detectors/urlPassword.js';
 import { isSecretType, type FindingType, type SecretType } from './findings.js';
 import { normalizeForDetection, revealHidden } from './normalize.js';
@@ -102,7 +102,9 @@ const AWS_KEY_GLUED_AFTER = /(?:AKIA|ASIA)(?=[A-Z]{0,15}[0-9])[A-Z0-9]{16}/;
  */
 function secretTypes(value: string, norm: string, idForm: string): FindingType[] {
   const types: FindingType[] = [];
-  for (const form of norm === value ? [norm] : [value, norm]) {
+  for (const given of norm === value ? [norm] : [value, norm]) {
+    // A prefix typed with a look-alike letter ("pol_gh\u0440_...") is found glued as the token it spells.
+    const form = foldConfusables(given);
     let glued = false;
     const spaced = form.replace(EMBEDDED_SECRET_START, (m: string, offset: number) => {
       if (offset === 0) return m;
@@ -114,6 +116,112 @@ function secretTypes(value: string, norm: string, idForm: string): FindingType[]
     for (const f of [...detectTokens(spaced), ...detectCloudKeys(spaced), ...detectUrlPasswords(spaced)]) types.push(f.type);
   }
   return types;
+}
+
+/**
+ * A secret right after its name, in the shapes the named-password detector leaves to the guard: glued
+ * by an identifier's own separator ("db_password_Zq8vT2xk9", "pflt_password-Zq8vT2xk9",
+ * "token.Zq8v...", a type name "PASSWORD_ZQ8VT2XK9"), or assigned a value shorter than that detector's
+ * secrets of 16 ("secret=Zq8vT2xk9"), under a name spelled otherwise ("pswd", "p@ssword", "hasło",
+ * "parola") or with an arrow ("password -> X"). A record's field names a finding type or a policy; it
+ * never needs a value after a secret's name, so any random-looking one there is refused. The value
+ * must look random (looksRandom): "password_policy_v2", "api_key_rotation", "token=expired" pass.
+ * One list per part, each a regular expression source, any case.
+ */
+const SECRET_NAMES: readonly { source: string; wordStart?: true }[] = [
+  // The password's name and its retypings: password, p@ssword, p4ssw0rd, passw, passwd, pass,
+  // passphrase, pswd, pword, pwd. The short ones only as a word's start, after no letter, mark or digit
+  // of any script ("bypass", "Fußpass", "登机牌pass" are other words); the others also after a prefix
+  // glued to them ("dbpassword", "client_secret").
+  { source: String.raw`p[a@4]ssw[o0]rd` },
+  { source: String.raw`p[a@4]ss(?:wd|w|phrase)?`, wordStart: true },
+  { source: 'ps?wd|pword', wordStart: true },
+  // Other languages' (a selection: namedPassword.ts reads its list after ":" and "=").
+  // Not Czech "heslo": a slogan or a headword as often, read before its verb only (namedPassword.ts).
+  { source: String.raw`has[lł]o` },
+  { source: 'parol[aă]?' },
+  { source: 'passwort' },
+  { source: 'contrase[nñ]a' },
+  // "resenha" is a review.
+  { source: 'senha', wordStart: true },
+  { source: 'wachtwoord' },
+  { source: 'пароль' },
+  // Other secrets' names.
+  { source: String.raw`(?:api|access|auth|private|secret|signing|encryption)[_.-]?key` },
+  { source: 'apikey' },
+  { source: 'secret' },
+  { source: 'token' },
+  { source: 'credentials?|creds' },
+];
+/** Between a name and its value: an assignment, a colon, an arrow, padded, the name maybe quoted. */
+const ASSIGNMENT_LINKS = [':=', '=>', '->', '\u2192', '\u00BB', '=', ':'];
+/**
+ * An assigned value's characters, and its length from which namedPassword.ts judges it (its
+ * MIN_SECRET_LENGTH: at 16 and more its rules, which know tokens that are no credential, decide).
+ */
+const VALUE_CHARS = '[A-Za-z0-9_.~+/=-]';
+const NAMED_PASSWORD_JUDGES = 16;
+/** An identifier's own separators, glued on both sides: the value is the letters and digits after. */
+const IDENTIFIER_LINK = '[_.-]';
+const NAMED_SECRET_RE = new RegExp(
+  String.raw`(?:${SECRET_NAMES.map((n) => (n.wordStart ? String.raw`(?<![\p{L}\p{N}\p{M}])(?:${n.source})` : n.source)).join('|')})` +
+    String.raw`(?:["']?[ \t]{0,8}(?:${ASSIGNMENT_LINKS.join('|')})[ \t]{0,8}["']?(${VALUE_CHARS}{8,})(?!${VALUE_CHARS})|${IDENTIFIER_LINK}([A-Za-z0-9]{8,})(?![A-Za-z0-9]))`,
+  'giu',
+);
+
+/** Units a number in a name carries ("expiry30d", "ttl24h", "cache512mb"): a setting, no secret. */
+const UNIT = /^(?:ms|s|m|h|d|w|y|k|kb|mb|gb|tb|px|q[1-4]|st|nd|rd|th)$/i;
+/** Where a value's segments meet, and where a segment splits into words: digit runs, CamelCase. */
+const JOINERS = /[_.~+/=-]+/;
+const WORD_SPLIT = /[0-9]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/;
+/** A word of a name: 3 to 12 letters, a vowel, no five consonants in a row. */
+const isWord = (w: string) => w.length >= 3 && w.length <= 12 && /[aeiouy]/i.test(w) && !/[b-df-hj-np-tv-xz]{5}/i.test(w);
+/** A value filled in for show: a run of six of one character, or the word "example". */
+const FILLER = /(.)\1{5}|example/i;
+
+/**
+ * Whether a segment between joiners is a random run: 8 characters or more, letters and digits both,
+ * and not words and numbers ("rotation2024", "min12chars", "v20240101", "expiry30d": CamelCase words
+ * and numbers, a version's "v", a unit after a number). "Zq8vT2xk9" splits into "Zq", "v", "T", "xk";
+ * "Winter2024x" leaves an "x" after its number that is no unit.
+ */
+function randomSegment(segment: string): boolean {
+  if (segment.length < 8 || !/[A-Za-z]/.test(segment) || !/[0-9]/.test(segment)) return false;
+  const parts = segment.split(WORD_SPLIT).filter((p) => p !== '');
+  const last = parts.length - 1;
+  return !parts.every(
+    (part, k) => isWord(part) || (k === last && UNIT.test(part) && /[0-9]$/.test(segment.slice(0, -part.length))) || (k === 0 && /^v$/i.test(part)),
+  );
+}
+
+/**
+ * Whether a value after a secret's name looks random: no filler, and a random run between its joiners
+ * (its first 256 characters): "aes-256-gcm", "sha-256" are names of their parts.
+ */
+function looksRandom(raw: string): boolean {
+  const value = raw.slice(0, 256);
+  return !FILLER.test(value) && value.split(JOINERS).some(randomSegment);
+}
+
+/**
+ * Whether a text may hold a named secret: a digit (every random value has one) and a name. Two plain
+ * searches before the walk with look-behinds: the guard reads every field of every record, and the
+ * walk alone cost the ingest bench about a fifteenth of its CPU per event.
+ */
+const NAMED_SECRET_GATE = new RegExp(SECRET_NAMES.map((n) => n.source).join('|'), 'i');
+const DIGIT = /[0-9]/;
+
+/** Whether `text` holds a random-looking value right after a secret's name (see SECRET_NAMES). */
+function namedSecretIn(text: string): boolean {
+  if (!DIGIT.test(text) || !NAMED_SECRET_GATE.test(text)) return false;
+  NAMED_SECRET_RE.lastIndex = 0;
+  for (let m = NAMED_SECRET_RE.exec(text); m !== null; m = NAMED_SECRET_RE.exec(text)) {
+    const [, assigned, glued] = m;
+    if (assigned !== undefined ? assigned.length < NAMED_PASSWORD_JUDGES && looksRandom(assigned) : looksRandom(glued as string)) return true;
+    // The next name may start inside this value ("token_secret_Zq8...").
+    NAMED_SECRET_RE.lastIndex = m.index + 1;
+  }
+  return false;
 }
 
 /**
@@ -265,6 +373,10 @@ function scanReading(value: string, freeText: boolean): Scan {
     ...namedPasswordTypes(value, norm),
     ...secretTypes(value, norm, idForm),
   ];
+  // The name read as written and with its look-alike letters read as Latin ("p\u0430ssword",
+  // "\u03A1ASSWORD"); a name of their own script ("пароль") only as written.
+  const folded = foldConfusables(norm);
+  if (namedSecretIn(norm) || (folded !== norm && namedSecretIn(folded))) types.push('PASSWORD');
   if (!freeText && spelledEmailIn(idForm)) types.push('EMAIL');
   return { types: [...new Set(types)], longDigitRun: LONG_DIGIT_RUN.test(norm) || LONG_DIGIT_RUN.test(value) };
 }

@@ -722,3 +722,17 @@ describe('AWS secret access key', () => {
     });
   });
 });
+
+describe('an AWS access key id retyped', () => {
+  it.each([
+    ['a Cyrillic А', '\u0410KIAIOSFODNN7XAMPLE2'],
+    ['groups of four, spaced', 'AKIA IOSF ODNN 7EXA MPL2'],
+    ['groups of four, dashed', 'AKIA-IOSF-ODNN-7EXA-MPL2'],
+  ])('finds an id written with %s, masked whole', (_name, id) => {
+    expect(found(`key ${id} leaked`)).toEqual([['AWS_ACCESS_KEY', id]]);
+  });
+
+  it('leaves upper-case groups without a digit, and mixed separators, alone', () => {
+    for (const text of ['ASIA PACI FICN ORTH EAST', 'AKIA-TEAM-SYNC-NOTE-LIST', 'AKIA IOSF-ODNN 7EXA-MPL2']) expect(found(text), text).toEqual([]);
+  });
+});

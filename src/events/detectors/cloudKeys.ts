@@ -48,6 +48,7 @@
 import type { Finding } from '../findings.js';
 import { firstIndex, regexFindings } from './common.js';
 import { terraformJsonSecrets } from './terraformJson.js';
+import { foldConfusables } from './tokens.js';
 import { wrappedFindings, type WrappedKind } from './wrappedTokens.js';
 
 // An id ends where its own alphabet does: "AKIA...v2" and "akia...V2" are ids with a suffix.
@@ -55,6 +56,14 @@ import { wrappedFindings, type WrappedKind } from './wrappedTokens.js';
 const AWS_ID_UPPER = '(?:AKIA|ASIA)[A-Z0-9]{16}';
 const AWS_ID_LOWER = '(?:akia|asia)(?=[a-z]{0,15}[0-9])[a-z0-9]{16}';
 const AWS_ACCESS_KEY_RE = new RegExp(`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}(?![A-Z0-9])|${AWS_ID_LOWER}(?![a-z0-9]))`, 'g');
+// An upper-case id written in groups of four, as a reader copies it out or a form splits it ("AKIA IOSF
+// ODNN 7EXA MPL2", "AKIA-IOSF-..."): one separator, the same between every group, and a digit and a
+// letter among the 16, as for a wrapped id (headings and labels in upper-case groups have no digit).
+const AWS_ID_GROUPED_RE = /(?<![A-Za-z0-9])(?:AKIA|ASIA)([ -])[A-Z0-9]{4}(?:\1[A-Z0-9]{4}){3}(?![A-Za-z0-9])/g;
+const groupedId = (_s: number, _e: number, m: RegExpExecArray): boolean => {
+  const body = m[0].slice(5);
+  return /[0-9]/.test(body) && /[A-Z]/.test(body);
+};
 // An upper-case id broken across lines ("AKIAIOSFOD\nNN7EXAMPLE", wrappedTokens.ts): joined, exactly
 // the id's 20 characters. Its pieces are upper case and digits, which headings and acronyms spell
 // too, so only a line break joins them (never a lone space: "ASIAN MARKETS Q3 REPORT"), and, as for
@@ -329,8 +338,10 @@ function mayBeSecret(value: string): boolean {
   return new Set(value).size >= MIN_DISTINCT_SECRET_CHARS;
 }
 
-export function detectCloudKeys(text: string): Finding[] {
-  const ids = regexFindings(text, AWS_ACCESS_KEY_RE, 'AWS_ACCESS_KEY');
+export function detectCloudKeys(given: string): Finding[] {
+  // An id's prefix typed with a look-alike letter ("\u0410KIA...") is the id (tokens.ts foldConfusables).
+  const text = foldConfusables(given);
+  const ids = [...regexFindings(text, AWS_ACCESS_KEY_RE, 'AWS_ACCESS_KEY'), ...regexFindings(text, AWS_ID_GROUPED_RE, 'AWS_ACCESS_KEY', groupedId)];
   const wrappedIds = wrappedFindings(text, WRAPPED_AWS_ID);
   const secrets = [
     ...regexFindings(text, AWS_SECRET_KEY_RE, 'AWS_SECRET_KEY', secretNameAccepted),

@@ -493,3 +493,76 @@ describe('more provider tokens', () => {
     ]);
   });
 });
+
+// Vendor tokens a review found forwarded as they were (in a summary, a policy id, an actor_id's local
+// part), each written here in its documented shape (gitleaks' and trufflehog's rules) from a fixed
+// sequence: no real key.
+const VENDOR_TOKENS: readonly (readonly [string, string])[] = [
+  ['Shopify access', `shpat_${randomOf(HEX, 32, 21)}`],
+  ['Shopify custom app', `shpca_${randomOf(HEX, 32, 22)}`],
+  ['Shopify private app', `shppa_${randomOf(HEX, 32, 23)}`],
+  ['Shopify shared secret', `shpss_${randomOf(HEX, 32, 24)}`],
+  ['Atlassian API', `ATATT3${randomOf(BASE64URL, 186, 25)}`],
+  ['Grafana service account', `glsa_${randomOf(ALNUM, 32, 26)}_${randomOf(HEX, 8, 27)}`],
+  ['Grafana Cloud', `glc_${randomOf(ALNUM, 80, 28)}`],
+  ['Sentry org', `sntrys_eyJpYXQiO${randomOf(ALNUM, 120, 29)}`],
+  ['Sentry user', `sntryu_${randomOf(HEX, 64, 30)}`],
+  ['Databricks', `dapi${randomOf(HEX, 32, 31)}`],
+  ['Docker', `dckr_pat_${randomOf(BASE64URL, 27, 32)}`],
+  ['Doppler', `dp.pt.${randomOf(ALNUM, 43, 33)}`],
+  ['Linear', `lin_api_${randomOf(ALNUM, 40, 34)}`],
+  ['Notion', `ntn_${randomOf('0123456789', 11, 35)}${randomOf(ALNUM, 35, 36)}`],
+  ['Google OAuth', `ya29.${randomOf(BASE64URL, 150, 37)}`],
+  ['Fly.io', `fo1_${randomOf(BASE64URL, 43, 38)}`],
+  ['Supabase', `sbp_${randomOf(HEX, 40, 39)}`],
+  ['Groq', `gsk_${randomOf(ALNUM, 52, 40)}`],
+  ['xAI', `xai-${randomOf(ALNUM, 80, 41)}`],
+  ['Perplexity', `pplx-${randomOf(ALNUM, 48, 42)}`],
+  ['Heroku (UUID)', 'HRKU-5f3c1a2b-9d8e-4f7a-b6c5-0e1d2c3b4a59'],
+  ['Heroku (v2)', `HRKU-AA${randomOf(BASE64URL, 58, 43)}`],
+  ['Square access', `sq0atp-${randomOf(BASE64URL, 22, 44)}`],
+  ['Square OAuth secret', `sq0csp-${randomOf(BASE64URL, 43, 45)}`],
+];
+
+describe('vendor tokens of no type of their own', () => {
+  it.each(VENDOR_TOKENS)('preflight blocks a %s token, one finding masked whole', (_name, token) => {
+    const text = `export TOKEN=${token} # rotate`;
+    expect(found(`Why does this fail? curl -H "X: ${token}" api`)).toEqual([['PASSWORD', token]]);
+    const r = preflightOf(text);
+    expect(r.decision).toBe('BLOCKED');
+    expect(r.masked).not.toContain(token);
+  });
+
+  it('reads no prefix in prose, a placeholder or a near shape as a token', () => {
+    for (const text of [
+      'shpat_ and shpss_your_shared_secret and ATATT3 tokens; glsa_ and glc_ prefixes; sntryu_ and sntrys_ too',
+      'dapi is a prefix; dckr_pat_your_token_here; dp.pt.example; lin_api_key; ntn_token; ya29.example.com',
+      'fo1_token sbp_xxx gsk_your_key xai-api-key pplx-key HRKU-token sq0atp-token sq0csp-secret',
+      `shpat_${'0'.repeat(32)} sbp_${'a'.repeat(40)} gsk_${'x'.repeat(52)} xai-${'X'.repeat(80)}`,
+      `shpat_${randomOf(HEX, 31, 21)} sntryu_${randomOf(HEX, 63, 30)} dapi${randomOf(HEX, 31, 31)}`,
+      'dapiDataGetTopLongShortPositionRatio (params?: {}): Promise<implicitReturnType>;',
+    ])
+      expect(found(text), text).toEqual([]);
+  });
+});
+
+describe('a known token with a look-alike letter or another separator in its prefix', () => {
+  const body = '8hfqEnMCxKJ9UlB8VGFHKGNZv9nxgrBAbtus';
+  it.each([
+    ['a Cyrillic р', `gh\u0440_${body}`],
+    ['a Greek ρ', `gh\u03C1_${body}`],
+    ['"-"', `ghp-${body}`],
+    ['"."', `ghp.${body}`],
+  ])('finds a GitHub token written with %s, masked whole', (_name, token) => {
+    expect(found(`token ${token} leaked`)).toEqual([['GITHUB_TOKEN', token]]);
+  });
+
+  it('leaves prose of one script, and a word after a retyped prefix, alone', () => {
+    for (const text of [
+      'Пароль скрыт; ключ АКІА не найден. Ρ ΑΣ ΣΩ',
+      'see ghp-documentation-for-the-project and ghp.example.com',
+      `ghp-${'a'.repeat(36)} ghp.${'B'.repeat(36)}`,
+    ])
+      expect(found(text), text).toEqual([]);
+  });
+});

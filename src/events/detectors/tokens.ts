@@ -19,8 +19,11 @@
  *   glft-, glimt-, glagent-, glsoat-, glffct-), also in the routable form ("glpat-<payload>.01.<crc>").
  * - Hugging Face user access tokens (hf_ and 34 letters) and npm access tokens (npm_ and 36 base62).
  * - Secrets of no type of their own, reported as PASSWORD (a secret, blocked like any other): SendGrid,
- *   PyPI, HashiCorp Vault, DigitalOcean, Postman, age, Terraform Cloud and Telegram bot tokens
- *   (OTHER_TOKENS, one list).
+ *   PyPI, HashiCorp Vault, DigitalOcean, Postman, age, Terraform Cloud, Telegram bot, Shopify,
+ *   Atlassian, Grafana, Sentry, Databricks, Docker Hub, Doppler, Linear, Notion, Google OAuth, Fly.io,
+ *   Supabase, Groq, xAI, Perplexity, Heroku and Square tokens (OTHER_TOKENS, one list). Left out:
+ *   shapes with no prefix of their own (Twilio's "SK" and 32 hex digits is any hex id after "SK"; a
+ *   legacy Notion "secret_" is the word secret and a name).
  *
  * Every pattern is anchored by a look-behind on the previous character, so a run like "ghp_ghp_..."
  * or "eyJeyJ..." yields one bounded attempt, not one per position.
@@ -33,9 +36,88 @@ import type { Finding } from '../findings.js';
 import { regexFindings } from './common.js';
 import { twoClasses, wrappedFindings, type WrappedKind } from './wrappedTokens.js';
 
+/**
+ * Cyrillic and Greek letters drawn as a Latin one, and the Latin letter each reads as: a token whose
+ * prefix is typed with one ("gh\u0440_...", "\u0410KIA...") is the same credential to whoever reads it,
+ * and the normalizer (NFKC) keeps them apart. One list; one code unit for one, so a folded text keeps
+ * every position and a finding in it is a span of the text as given.
+ */
+const CONFUSABLE_LATIN: Readonly<Record<string, string>> = {
+  // Cyrillic capitals and small letters.
+  '\u0410': 'A',
+  '\u0412': 'B',
+  '\u0421': 'C',
+  '\u0415': 'E',
+  '\u041D': 'H',
+  '\u0406': 'I',
+  '\u0408': 'J',
+  '\u041A': 'K',
+  '\u041C': 'M',
+  '\u041E': 'O',
+  '\u0420': 'P',
+  '\u0405': 'S',
+  '\u0422': 'T',
+  '\u0425': 'X',
+  '\u04AE': 'Y',
+  '\u0430': 'a',
+  '\u0441': 'c',
+  '\u0501': 'd',
+  '\u0435': 'e',
+  '\u04BB': 'h',
+  '\u0456': 'i',
+  '\u0458': 'j',
+  '\u043E': 'o',
+  '\u0440': 'p',
+  '\u051B': 'q',
+  '\u0455': 's',
+  '\u051D': 'w',
+  '\u0445': 'x',
+  '\u0443': 'y',
+  // Greek capitals and small letters.
+  '\u0391': 'A',
+  '\u0392': 'B',
+  '\u0395': 'E',
+  '\u0396': 'Z',
+  '\u0397': 'H',
+  '\u0399': 'I',
+  '\u039A': 'K',
+  '\u039C': 'M',
+  '\u039D': 'N',
+  '\u039F': 'O',
+  '\u03A1': 'P',
+  '\u03A4': 'T',
+  '\u03A5': 'Y',
+  '\u03A7': 'X',
+  '\u03BF': 'o',
+  '\u03C1': 'p',
+  '\u03BD': 'v',
+};
+const CONFUSABLE_ANY = new RegExp(`[${Object.keys(CONFUSABLE_LATIN).join('')}]`);
+const CONFUSABLE_ALL = new RegExp(CONFUSABLE_ANY.source, 'g');
+/** A run without blanks: each is read once (a lazy search for the letter inside was quadratic). */
+const WORD = /\S+/g;
+const ASCII_ALNUM = /[A-Za-z0-9]/;
+
+/**
+ * `text` with the look-alike letters of CONFUSABLE_LATIN read as Latin, in words that hold Latin
+ * letters or digits too: a token is written in ASCII, and one letter swapped for its double leaves a
+ * word of both scripts. A word of one script (Russian or Greek prose, "\u0410\u041A\u0406\u0410") is
+ * left as written. As long as `text`: each letter is one code unit for one. A text without one of
+ * them costs one search.
+ */
+export function foldConfusables(text: string): string {
+  if (!CONFUSABLE_ANY.test(text)) return text;
+  return text.replace(WORD, (word) =>
+    CONFUSABLE_ANY.test(word) && ASCII_ALNUM.test(word) ? word.replace(CONFUSABLE_ALL, (c) => CONFUSABLE_LATIN[c] as string) : word,
+  );
+}
+
 // Anything may follow a classic token ("ghp_..._v2", or more letters): it is found by its prefix and
-// its first 36 characters. A fine-grained one ends where its alphabet does.
-const GITHUB_RE = /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,250}(?![A-Za-z0-9]))/g;
+// its first 36 characters. A fine-grained one ends where its alphabet does. A classic prefix written
+// with "-" or "." for its "_" ("ghp-...", "ghp....") is the same token retyped; its body must then
+// look random (twoClasses), as a word glued to "ghp-" does not.
+const GITHUB_RE = /(?<![A-Za-z0-9_])(?:gh[pousr][_.-][A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,250}(?![A-Za-z0-9]))/g;
+const githubToken = (_s: number, _e: number, m: RegExpExecArray): boolean => m[0][3] === '_' || m[0].startsWith('github_pat_') || twoClasses(m[0].slice(4));
 // The letter after "xox" names the kind: a (legacy app), b (bot), c (browser session), e (rotation
 // refresh), o (legacy OAuth), p (user), r (legacy refresh), s (legacy session). A rotated access
 // token is written "xoxe.xoxp-..." and masked whole. Placeholders ("xoxb-your-token") are reported
@@ -197,6 +279,61 @@ const OTHER_TOKENS: readonly { name: string; holds: string; prefixed: boolean; r
   // characters. Glued after letters, as the Bot API's URLs write it ("/bot123456789:AA.../getMe"); not
   // after more digits. The whole token is one secret: its id alone must not read as an SSN.
   { name: 'Telegram', holds: ':AA', prefixed: false, re: /(?<![0-9])[0-9]{8,10}:AA([A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])/g },
+  // Shopify access (shpat_), custom app (shpca_), private app (shppa_) tokens and app shared secrets
+  // (shpss_): 32 hex digits.
+  { name: 'Shopify', holds: 'shp(?:at|ca|pa|ss)_', prefixed: true, re: /(?<![A-Za-z0-9_])shp(?:at|ca|pa|ss)_([a-fA-F0-9]{32})(?![A-Za-z0-9_])/g },
+  // Atlassian API token (Jira, Confluence): "ATATT3" and 186 base64url characters, the last of them
+  // "=" and a checksum of eight hex digits. A range around that length, for one Atlassian lengthens.
+  { name: 'Atlassian', holds: 'ATATT3', prefixed: true, re: /(?<![A-Za-z0-9_=-])ATATT3([A-Za-z0-9_=-]{150,250})(?![A-Za-z0-9_=-])/g },
+  // Grafana service account token: 32 letters and digits, "_" and a CRC32 of 8 hex digits.
+  { name: 'Grafana service account', holds: 'glsa_', prefixed: true, re: /(?<![A-Za-z0-9_])glsa_([A-Za-z0-9]{32}_[A-Fa-f0-9]{8})(?![A-Za-z0-9_])/g },
+  // Grafana Cloud access policy token: base64 of a JSON object, 32 characters and more.
+  { name: 'Grafana Cloud', holds: 'glc_', prefixed: true, re: /(?<![A-Za-z0-9_])glc_([A-Za-z0-9+/]{32,400}={0,3})(?![A-Za-z0-9+/=_])/g },
+  // Sentry organization token: base64 of a JSON object ('{"iat":'), "_" and a 43-character secret;
+  // user auth token: 64 hex digits.
+  { name: 'Sentry org', holds: 'sntrys_', prefixed: true, re: /(?<![A-Za-z0-9_])sntrys_(eyJ[A-Za-z0-9+/=_]{60,2000})(?![A-Za-z0-9+/=_])/g },
+  { name: 'Sentry user', holds: 'sntryu_', prefixed: true, re: /(?<![A-Za-z0-9_])sntryu_([a-f0-9]{64})(?![A-Za-z0-9_])/g },
+  // Databricks personal access token: "dapi", 32 hex digits, sometimes "-" and a digit. Lower-case hex
+  // only: "dapiDataGet..." is a method's name.
+  { name: 'Databricks', holds: 'dapi', prefixed: true, re: /(?<![A-Za-z0-9_])dapi([a-f0-9]{32})(?:-[0-9])?(?![A-Za-z0-9_])/g },
+  // Docker Hub personal access token: 27 base64url characters.
+  { name: 'Docker', holds: 'dckr_pat_', prefixed: true, re: /(?<![A-Za-z0-9_])dckr_pat_([A-Za-z0-9_-]{27})(?![A-Za-z0-9_-])/g },
+  // Doppler personal (dp.pt.), CLI (dp.ct.) and service (dp.st., maybe naming its environment) tokens:
+  // 40 to 44 letters and digits.
+  {
+    name: 'Doppler',
+    holds: String.raw`dp\.[pcs]t\.`,
+    prefixed: true,
+    re: /(?<![A-Za-z0-9_.-])dp\.(?:pt|ct|st(?:\.[a-z0-9_-]{2,35})?)\.([A-Za-z0-9]{40,44})(?![A-Za-z0-9])/g,
+  },
+  // Linear API key: 40 letters and digits.
+  { name: 'Linear', holds: 'lin_api_', prefixed: true, re: /(?<![A-Za-z0-9_])lin_api_([A-Za-z0-9]{40})(?![A-Za-z0-9_])/g },
+  // Notion integration token: 11 digits and 35 letters and digits.
+  { name: 'Notion', holds: 'ntn_', prefixed: true, re: /(?<![A-Za-z0-9_])ntn_([0-9]{11}[A-Za-z0-9]{35})(?![A-Za-z0-9_])/g },
+  // Google OAuth 2.0 access token: "ya29." (a service account's "ya29.c.") and base64url, about 150
+  // to 2,000 characters.
+  { name: 'Google OAuth', holds: String.raw`ya29\.`, prefixed: true, re: /(?<![A-Za-z0-9_.-])ya29\.(?:[a-z]\.)?([A-Za-z0-9_-]{30,4096})(?![A-Za-z0-9_-])/g },
+  // Fly.io access token (fo1_ and 43 base64url characters) and macaroon tokens (fm1a_, fm1r_, fm2_).
+  { name: 'Fly.io', holds: 'fo1_', prefixed: true, re: /(?<![A-Za-z0-9_])fo1_([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/g },
+  { name: 'Fly.io macaroon', holds: 'fm(?:1[ar]|2)_', prefixed: true, re: /(?<![A-Za-z0-9_])fm(?:1[ar]|2)_([A-Za-z0-9+/]{100,}={0,3})/g },
+  // Supabase management API access token: 40 hex digits.
+  { name: 'Supabase', holds: 'sbp_', prefixed: true, re: /(?<![A-Za-z0-9_])sbp_([a-f0-9]{40})(?![A-Za-z0-9_])/g },
+  // Groq API key: 52 letters and digits.
+  { name: 'Groq', holds: 'gsk_', prefixed: true, re: /(?<![A-Za-z0-9_])gsk_([A-Za-z0-9]{52})(?![A-Za-z0-9_])/g },
+  // xAI API key: 80 letters and digits.
+  { name: 'xAI', holds: 'xai-', prefixed: true, re: /(?<![A-Za-z0-9_-])xai-([A-Za-z0-9]{80})(?![A-Za-z0-9_-])/g },
+  // Perplexity API key: 48 letters and digits.
+  { name: 'Perplexity', holds: 'pplx-', prefixed: true, re: /(?<![A-Za-z0-9_-])pplx-([A-Za-z0-9]{48})(?![A-Za-z0-9_-])/g },
+  // Heroku API key: "HRKU-" and a UUID, or (v2) "HRKU-AA" and 58 base64url characters.
+  {
+    name: 'Heroku',
+    holds: 'HRKU-',
+    prefixed: true,
+    re: /(?<![A-Za-z0-9_-])HRKU-(AA[A-Za-z0-9_-]{58}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})(?![A-Za-z0-9_-])/g,
+  },
+  // Square access token (sq0atp-, 22 base64url characters, up to 60 in newer ones) and OAuth secret
+  // (sq0csp-, 43): one range for both.
+  { name: 'Square', holds: 'sq0(?:atp|csp)-', prefixed: true, re: /(?<![A-Za-z0-9_-])sq0(?:atp|csp)-([A-Za-z0-9_-]{22,60})(?![A-Za-z0-9_-])/g },
 ];
 
 /**
@@ -296,9 +433,10 @@ const WRAPPED_UNSIGNED_JWT: WrappedKind = {
   whole: (token) => JWT_UNSIGNED_WHOLE_RE.test(token) && jwtWhole(token),
 };
 
-export function detectTokens(text: string): Finding[] {
+export function detectTokens(given: string): Finding[] {
+  const text = foldConfusables(given);
   return [
-    ...regexFindings(text, GITHUB_RE, 'GITHUB_TOKEN'),
+    ...regexFindings(text, GITHUB_RE, 'GITHUB_TOKEN', githubToken),
     ...wrappedFindings(text, WRAPPED_GITHUB),
     ...regexFindings(text, SLACK_RE, 'SLACK_TOKEN'),
     ...regexFindings(text, SLACK_COOKIE_RE, 'SLACK_TOKEN'),

@@ -1,0 +1,203 @@
+/**
+ * Secrets a review found forwarded by the agent-record guard under another spelling: a vendor token
+ * of no type of its own, a known token with a look-alike letter or another separator in its prefix or
+ * its groups, a secret glued to its name in an identifier ("db_password_Zq8vT2xk9"), a short random
+ * value under a secret's name in a summary, and the password's name spelled otherwise. Beside each,
+ * the ordinary audit text of the same shape that must still pass.
+ */
+import { describe, expect, it } from 'vitest';
+import { guardAgentRecord } from './privacyGuard.js';
+
+const record = {
+  preflight_id: 'pflt_abcdefgh123',
+  decision: 'ALLOWED_WITH_MASKING',
+  destination: 'AI_TOOL',
+  summary: 'Detected SSN, EMAIL; masked.',
+  policy_version: 'v1.0',
+  policy_id: 'pol_default',
+  source_type: 'sdk',
+  input_type: 'text',
+  input_size_bytes: 200,
+  finding_counts_by_type: { SSN: 1, EMAIL: 2 },
+  actor_id: 'alice@example.com',
+  occurred_at: '2026-05-15T10:33:21.456789+00:00',
+};
+
+/** The paths refused for the record with `field` set to `value` (a finding type name: its key). */
+function refused(field: string, value: string): string[] {
+  const r = field === 'finding_counts_by_type' ? { ...record, finding_counts_by_type: { [value]: 1 } } : { ...record, [field]: value };
+  const v = guardAgentRecord(r);
+  for (const x of v) expect(x.message).not.toContain(value);
+  return v.map((x) => x.path);
+}
+
+const HEX = '0123456789abcdef';
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const BASE64URL = `${ALNUM}-_`;
+/** `length` characters of `alphabet`, a linear congruential sequence from `seed` (no real key). */
+function randomOf(alphabet: string, length: number, seed: number): string {
+  let x = seed;
+  let out = '';
+  for (let i = 0; i < length; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    out += alphabet[(x >> 16) % alphabet.length];
+  }
+  return out;
+}
+
+const VENDOR_TOKENS: readonly (readonly [string, string])[] = [
+  ['Shopify', `shpat_${randomOf(HEX, 32, 1)}`],
+  ['Shopify shared secret', `shpss_${randomOf(HEX, 32, 2)}`],
+  ['Atlassian', `ATATT3${randomOf(BASE64URL, 186, 3)}`],
+  ['Grafana service account', `glsa_${randomOf(ALNUM, 32, 4)}_${randomOf(HEX, 8, 5)}`],
+  ['Grafana Cloud', `glc_${randomOf(ALNUM, 80, 6)}`],
+  ['Sentry org', `sntrys_eyJpYXQiO${randomOf(ALNUM, 120, 7)}`],
+  ['Sentry user', `sntryu_${randomOf(HEX, 64, 8)}`],
+  ['Databricks', `dapi${randomOf(HEX, 32, 9)}`],
+  ['Docker', `dckr_pat_${randomOf(BASE64URL, 27, 10)}`],
+  ['Doppler', `dp.pt.${randomOf(ALNUM, 43, 11)}`],
+  ['Linear', `lin_api_${randomOf(ALNUM, 40, 12)}`],
+  ['Notion', `ntn_${randomOf('0123456789', 11, 13)}${randomOf(ALNUM, 35, 14)}`],
+  ['Google OAuth', `ya29.${randomOf(BASE64URL, 150, 15)}`],
+  ['Fly.io', `fo1_${randomOf(BASE64URL, 43, 16)}`],
+  ['Supabase', `sbp_${randomOf(HEX, 40, 17)}`],
+  ['Groq', `gsk_${randomOf(ALNUM, 52, 18)}`],
+  ['xAI', `xai-${randomOf(ALNUM, 80, 19)}`],
+  ['Perplexity', `pplx-${randomOf(ALNUM, 48, 20)}`],
+  ['Heroku', 'HRKU-5f3c1a2b-9d8e-4f7a-b6c5-0e1d2c3b4a59'],
+  ['Square access', `sq0atp-${randomOf(BASE64URL, 22, 21)}`],
+  ['Square OAuth secret', `sq0csp-${randomOf(BASE64URL, 43, 22)}`],
+];
+
+describe('vendor tokens', () => {
+  it.each(VENDOR_TOKENS)('refuses a %s token in a summary, a policy id and an actor_id local part', (_name, token) => {
+    expect(refused('summary', `Blocked ${token} today`)).toEqual(['/summary']);
+    expect(refused('policy_id', token)).toEqual(['/policy_id']);
+    expect(refused('policy_id', `pol_${token}`)).toEqual(['/policy_id']);
+    expect(refused('actor_id', `${token}@example.com`).length).toBeGreaterThan(0);
+  });
+});
+
+const GITHUB = 'ghp_8hfqEnMCxKJ9UlB8VGFHKGNZv9nxgrBAbtus';
+const GITHUB_BODY = GITHUB.slice(4);
+
+describe('known tokens with a changed prefix', () => {
+  it.each([
+    ['a Cyrillic р in the prefix', `gh\u0440_${GITHUB_BODY}`, 'GITHUB_TOKEN'],
+    ['a Greek ρ in the prefix', `gh\u03C1_${GITHUB_BODY}`, 'GITHUB_TOKEN'],
+    ['"-" for "_"', `ghp-${GITHUB_BODY}`, 'GITHUB_TOKEN'],
+    ['"." for "_"', `ghp.${GITHUB_BODY}`, 'GITHUB_TOKEN'],
+    ['a Cyrillic А starting an AWS key id', '\u0410KIAIOSFODNN7XAMPLE2', 'AWS_ACCESS_KEY'],
+    ['an AWS key id in groups of four, spaced', 'AKIA IOSF ODNN 7EXA MPL2', 'AWS_ACCESS_KEY'],
+    ['an AWS key id in groups of four, dashed', 'AKIA-IOSF-ODNN-7EXA-MPL2', 'AWS_ACCESS_KEY'],
+  ])('refuses %s, in a summary, a policy id and an actor_id local part', (_name, token, type) => {
+    for (const [field, value] of [
+      ['summary', `Blocked ${token} today`],
+      ['policy_id', token],
+      ['actor_id', `${token.replace(/ /g, '')}@example.com`],
+    ] as const) {
+      const v = guardAgentRecord({ ...record, [field]: value });
+      expect(
+        v.map((x) => x.path),
+        `${field}: ${value}`,
+      ).toContain(`/${field}`);
+      if (field !== 'actor_id')
+        expect(
+          v.some((x) => x.message.includes(type)),
+          `${field}: ${value}`,
+        ).toBe(true);
+    }
+  });
+
+  it.each([
+    ['Russian prose', 'Обнаружен пароль; значение скрыто. Проверка АКІА завершена.'],
+    ['Greek prose', 'Εντοπίστηκε ΡΑΣΣΩΟΡΔ; αποκρύφτηκε.'],
+    ['a mixed-script product name', 'Сервис ghp-docs обновлён'],
+    ['upper-case groups that are no key', 'ASIA PACI FICN ORTH EAST and AKIA-TEAM-SYNC-NOTE-LIST'],
+    ['a GitHub prefix and a word', 'see ghp-documentation and ghp.example.com'],
+  ])('accepts %s', (_name, summary) => {
+    expect(refused('summary', summary)).toEqual([]);
+  });
+});
+
+describe('a secret glued to its name in an identifier', () => {
+  it.each([
+    ['policy_id', 'db_password_Zq8vT2xk9'],
+    ['policy_id', 'password-Winter2024x'],
+    ['policy_id', 'api_key_Zq8vT2xk9Zq8vT2xk9Zq8'],
+    ['policy_id', 'token.Zq8vT2xk9Zq8vT2xk9Zq8'],
+    ['policy_id', 'secret-Zq8vT2xk9Zq8vT2xk9Zq8'],
+    ['policy_version', 'password_Zq8vT2xk9'],
+    ['preflight_id', 'pflt_password-Zq8vT2xk9'],
+    ['finding_counts_by_type', 'PASSWORD_ZQ8VT2XK9'],
+    ['actor_id', 'svc_token-Zq8vT2xk9@example.com'],
+  ])('refuses the %s %j as PASSWORD', (field, value) => {
+    const v = guardAgentRecord(field === 'finding_counts_by_type' ? { ...record, [field]: { [value]: 1 } } : { ...record, [field]: value });
+    expect(v.map((x) => x.path)).toEqual([`/${field}`]);
+    expect(v[0]?.message).toContain('PASSWORD');
+  });
+
+  it.each([
+    ['policy_id', 'password_policy_v2'],
+    ['policy_id', 'password-reset'],
+    ['policy_id', 'api_key_rotation'],
+    ['policy_id', 'token_expiry_30d'],
+    ['policy_id', 'token-expiry30d'],
+    ['policy_id', 'secret-scanning'],
+    ['policy_id', 'pol_password_min12chars'],
+    ['policy_id', 'pol_api_key_rotation2024'],
+    ['policy_id', 'secrets_scan_v20240101'],
+    ['policy_version', 'password_v2.1.0'],
+    ['preflight_id', 'pflt_password_reset_0001'],
+    ['finding_counts_by_type', 'PASSWORD_IN_CODE'],
+    ['finding_counts_by_type', 'API_KEY'],
+    ['finding_counts_by_type', 'SECRET_KEY_V2'],
+    ['finding_counts_by_type', 'AWS_SECRET_KEY'],
+    ['finding_counts_by_type', 'TOKEN_IN_URL'],
+  ])('accepts the %s %j', (field, value) => {
+    expect(refused(field, value)).toEqual([]);
+  });
+});
+
+describe('a short random secret under a secret name in a summary', () => {
+  it.each([
+    'secret=Zq8vT2xk9',
+    'client_secret=Zq8vT2xk9',
+    'api_key=Zq8vT2xk9',
+    'token=Zq8vT2xk9',
+    'access_token=Zq8vT2xk9',
+    'credentials=Zq8vT2xk9',
+    'pswd=Zq8vT2xk9',
+    'pword=Zq8vT2xk9',
+    'passw=Zq8vT2xk9',
+    'p@ssword=Zq8vT2xk9',
+    'p4ssw0rd=Zq8vT2xk9',
+    'p\u0430ssword=Zq8vT2xk9',
+    '\u03A1ASSWORD=Zq8vT2xk9',
+    'has\u0142o: Zq8vT2xk9',
+    'parola: Zq8vT2xk9',
+    'password -> Zq8vT2xk9',
+    'password \u2192 Zq8vT2xk9',
+    'password \u00BB Zq8vT2xk9',
+  ])('refuses %j as PASSWORD', (assignment) => {
+    const v = guardAgentRecord({ ...record, summary: `Blocked: ${assignment} in input` });
+    expect(v.map((x) => x.path)).toEqual(['/summary']);
+    expect(v[0]?.message).toContain('PASSWORD');
+    expect(JSON.stringify(v)).not.toContain('Zq8vT2xk9');
+  });
+
+  it.each([
+    'token=expired',
+    'secret=none',
+    'api_key=missing',
+    'token=ABC',
+    'token=v2',
+    'api_key=rotation2024',
+    'Detected PASSWORD: 2, API_KEY: 1; masked.',
+    'Blocked: credentials -> vault; token \u2192 refreshed',
+    'parola: ciao',
+    'password policy: min12chars',
+  ])('accepts %j', (summary) => {
+    expect(refused('summary', summary)).toEqual([]);
+  });
+});
