@@ -16,7 +16,7 @@
 import { detectCanonical, DETECTORS_BUT_NAMED_PASSWORDS } from './detect.js';
 import { detectCloudKeys } from './detectors/cloudKeys.js';
 import { isValidIban } from './detectors/iban.js';
-import { COMMON_TLDS, detectEmails } from './detectors/email.js';
+import { COMMON_TLDS, detectEmails, detectEmailsSpelledInProse } from './detectors/email.js';
 import { detectNamedPasswords, detectWrittenNamedPasswords } from './detectors/namedPassword.js';
 import { detectTokens, foldConfusables, JWT_STARTS, TOKEN_PREFIXES } from './detectors/tokens.js';
 import { detectUrlPasswords } from './detectors/urlPassword.js';
@@ -56,6 +56,17 @@ const VERSION_NUMBER = /^[vV]?\d{1,5}(?:\.\d{1,5}){1,4}(?:[-+][A-Za-z](?![\w.-]*
  * leaves fewer digits there).
  */
 const LONG_DIGIT_RUN = /\d{9}/;
+/**
+ * A UUID (RFC 9562: a version digit 1-8 and a variant of 8, 9, a or b where they stand): a request's,
+ * a trace's id. Its last group is 12 hex digits, all decimal ones about once in 300, and the digit-run
+ * rule read "426614174000" in it as an account number. Read without its UUIDs; a value spelled as one
+ * must still take a UUID's version and variant.
+ */
+const UUID = /(?<![0-9A-Za-z-])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[1-8][0-9A-Fa-f]{3}-[89ABab][0-9A-Fa-f]{3}-[0-9A-Fa-f]{12}(?![0-9A-Za-z-])/g;
+/** Whether `text`, its UUIDs left out, holds a LONG_DIGIT_RUN. */
+function hasLongDigitRun(text: string): boolean {
+  return LONG_DIGIT_RUN.test(text.includes('-') ? text.replace(UUID, ' ') : text);
+}
 
 /**
  * A path segment taken from a submitted document (a property name, also an all-digit one) is echoed
@@ -378,7 +389,10 @@ function scanReading(value: string, freeText: boolean): Scan {
   const folded = foldConfusables(norm);
   if (namedSecretIn(norm) || (folded !== norm && namedSecretIn(folded))) types.push('PASSWORD');
   if (!freeText && spelledEmailIn(idForm)) types.push('EMAIL');
-  return { types: [...new Set(types)], longDigitRun: LONG_DIGIT_RUN.test(norm) || LONG_DIGIT_RUN.test(value) };
+  // In free text, an address with "at" and a dot spelled as words ("jane at gmail dot com"), which
+  // preflight leaves in a user's text: a summary names finding types only (email.ts).
+  else if (freeText && detectEmailsSpelledInProse(idForm).length > 0) types.push('EMAIL');
+  return { types: [...new Set(types)], longDigitRun: hasLongDigitRun(norm) || hasLongDigitRun(value) };
 }
 
 function findingTypes(value: string, freeText = false): FindingType[] {

@@ -1,0 +1,65 @@
+/**
+ * A summary's forms a review found refused or forwarded wrongly: a UUID read as a digit run (refused,
+ * though it is no value), and an address with "at" and a dot spelled as words (forwarded, though a
+ * summary names finding types only).
+ */
+import { describe, expect, it } from 'vitest';
+import { guardAgentRecord } from './privacyGuard.js';
+
+const record = {
+  preflight_id: 'pflt_abcdefgh123',
+  decision: 'ALLOWED_WITH_MASKING',
+  destination: 'AI_TOOL',
+  summary: 'Detected SSN, EMAIL; masked.',
+  policy_version: 'v1.0',
+  policy_id: 'pol_default',
+  source_type: 'sdk',
+  input_type: 'text',
+  input_size_bytes: 200,
+  finding_counts_by_type: { SSN: 1, EMAIL: 2 },
+  actor_id: 'alice@example.com',
+  occurred_at: '2026-05-15T10:33:21.456789+00:00',
+};
+
+describe('a UUID in the summary', () => {
+  it.each([
+    'Request 123e4567-e89b-12d3-a456-426614174000 blocked',
+    'Request 123E4567-E89B-12D3-A456-426614174000 blocked',
+    'trace 00000000-0000-4000-8000-000000000000',
+  ])('is no digit run: %j is accepted', (summary) => {
+    expect(guardAgentRecord({ ...record, summary })).toEqual([]);
+  });
+
+  it.each(['Blocked account 123456789012', 'id 12345678-1234-1234-1234-123456789012', 'uuid 123e4567-e89b-12d3-a456-426614174000123'])(
+    'leaves a run outside a UUID refused: %j',
+    (summary) => {
+      expect(guardAgentRecord({ ...record, summary }).map((v) => v.path)).toEqual(['/summary']);
+    },
+  );
+});
+
+describe('an address with "at" and a dot spelled as words in the summary', () => {
+  it.each(['jane at gmail dot com', 'JANE AT GMAIL DOT COM', 'jane_at_gmail_dot_com', 'jane at mail dot example dot co dot uk'])(
+    'refuses %j as EMAIL',
+    (address) => {
+      const v = guardAgentRecord({
+        ...record,
+        summary: `Blocked mail to ${address} today`,
+      });
+      expect(v).toEqual([
+        {
+          path: '/summary',
+          message: expect.stringContaining('EMAIL') as unknown,
+        },
+      ]);
+      expect(JSON.stringify(v)).not.toContain(address);
+    },
+  );
+
+  it.each(['Blocked upload at docs.google.com', 'meeting at 10 dot points', 'look at the dot com era', 'Scan at edge dot node'])(
+    'accepts the prose %j',
+    (summary) => {
+      expect(guardAgentRecord({ ...record, summary })).toEqual([]);
+    },
+  );
+});
