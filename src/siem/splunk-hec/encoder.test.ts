@@ -68,4 +68,18 @@ describe('Splunk HEC', () => {
     expect(v).toMatchObject({ kind: 'all', ok: false, retryable: true });
     if (v.kind === 'all') expect(v.error).toMatch(/Splunk prefix/);
   });
+
+  // A review's: a proxy or HEC-compatible receiver answering 200 with a HEC error had its events
+  // counted delivered.
+  it('sends again a 2xx whose answer names a HEC error; a 2xx of code 0, none, or no JSON is delivered', () => {
+    const events = [sampleEvent(1), sampleEvent(2)];
+    for (const body of ['{"text":"Invalid token","code":4}', '{"text":"Server is busy","code":9}', '{"text":"Incorrect index","code":7,"ackId":3}']) {
+      const v = splunkHecEncoder.interpret({ status: 200, body, headers: {} }, events);
+      expect(v, body).toMatchObject({ kind: 'all', ok: false, retryable: true });
+      if (v.kind === 'all') expect(v.error).toMatch(/^the answer names an error, so its events are sent again: Splunk HEC code \d+ \(/);
+    }
+    for (const body of ['{"text":"Success","code":0}', '{"text":"Success","code":0,"ackId":7}', '', 'OK', '<html>ok</html>', '{"code":"4"}']) {
+      expect(splunkHecEncoder.interpret({ status: 200, body, headers: {} }, events), body).toEqual({ kind: 'all', ok: true, retryable: false });
+    }
+  });
 });

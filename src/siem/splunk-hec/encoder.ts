@@ -138,8 +138,20 @@ export const splunkHecEncoder: SiemEncoder = {
     };
   },
   interpret(response: SiemResponse, events: SiemEvent[]): DeliveryVerdict {
-    if (is2xx(response.status)) return { kind: 'all', ok: true, retryable: false };
     const answer = readAnswer(response.body);
+    if (is2xx(response.status)) {
+      // A 2xx whose answer names a HEC error (a code other than 0): Splunk itself answers its errors
+      // with a 4xx or 5xx, but a proxy or a HEC-compatible receiver in front of it may not, and counted
+      // delivered, the events would be lost. Sent again; the hold limit pauses a destination for ever
+      // answering so. No code at all (an empty or non-JSON 2xx) stays an acceptance.
+      if (answer.code === undefined || answer.code === 0) return { kind: 'all', ok: true, retryable: false };
+      return {
+        kind: 'all',
+        ok: false,
+        retryable: true,
+        error: `the answer names an error, so its events are sent again: ${describeSplunkError(response.status, response.body)}`,
+      };
+    }
     const n = answer.invalidEventNumber;
     if (response.status === 400 && answer.code === 6 && n !== undefined && n >= 0 && n < events.length) {
       // Objects before N were indexed; N is bad data; the rest were never read.
