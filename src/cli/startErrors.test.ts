@@ -72,6 +72,17 @@ describe('describeStartError', () => {
     expect(describeStartError(sysError('x', { code: 'EACCES', syscall: 'open', path: '/var/lib/aegis/encryption.key' }), ctx)).toMatch(/AEGIS_DATA_DIR/);
     expect(describeStartError(sysError('x', { code: 'ENOTDIR', syscall: 'mkdir', path: '/var/lib' }), ctx)).toMatch(/AEGIS_DATA_DIR.*not a directory/);
     expect(describeStartError(sysError('x', { code: 'EACCES', syscall: 'open', path: '/etc/other' }), embedded)).toBeNull();
+    // A review's: a data directory under a read-only mount printed a stack trace. Node's recursive
+    // mkdir reports that as ENOENT (as it did here for a tmpfs mounted read-only), not EROFS.
+    expect(
+      describeStartError(
+        sysError("ENOENT: no such file or directory, mkdir '/var/lib/aegis'", { code: 'ENOENT', syscall: 'mkdir', path: '/var/lib/aegis' }),
+        ctx,
+      ),
+    ).toBe(
+      'cannot use the data directory /var/lib/aegis (AEGIS_DATA_DIR): /var/lib/aegis cannot be created: the directory above it is read-only or cannot be made',
+    );
+    expect(describeStartError(sysError('x', { code: 'ENOENT', syscall: 'open', path: '/var/lib/aegis/encryption.key' }), ctx)).toBeNull();
   });
 
   it('leaves anything else (a bug) to the full report', () => {

@@ -87,6 +87,11 @@ export function describeStartError(err: unknown, ctx: StartErrorContext): string
   if (typeof e.path === 'string' && FILESYSTEM[code] && isInside(e.path, ctx.dataDir)) {
     return `cannot use the data directory ${ctx.dataDir} (AEGIS_DATA_DIR): ${e.path}: ${FILESYSTEM[code]}`;
   }
+  // Node's recursive mkdir reports ENOENT where the directory above is read-only (EROFS) or cannot be
+  // made: the operator's fix is the same, so said as that, not as a missing file.
+  if (typeof e.path === 'string' && code === 'ENOENT' && e.syscall === 'mkdir' && isInside(e.path, ctx.dataDir)) {
+    return `cannot use the data directory ${ctx.dataDir} (AEGIS_DATA_DIR): ${e.path} cannot be created: the directory above it is read-only or cannot be made`;
+  }
 
   const db = databaseHost(ctx);
   if (!db) return null;
