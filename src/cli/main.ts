@@ -5,6 +5,7 @@ import { ConfigError, envVarsHelp, loadConfig, type Role } from '../config/env.j
 import { migrate } from '../db/migrate.js';
 import { openDatabase, DatabaseBusyError } from '../db/open.js';
 import { createOrg, getOrg } from '../orgs/repository.js';
+import { checkOrgName } from '../orgs/name.js';
 import type { Queryable } from '../db/types.js';
 import { createApiKey, listApiKeys, revokeApiKey } from '../auth/apiKeys.js';
 import { createLoginLink, endSessions } from '../auth/sessions.js';
@@ -104,9 +105,9 @@ orgs
   .description('Create an organization and print its id.')
   .requiredOption('--name <name>', 'display name')
   .action(async (opts: { name: string }) => {
-    const name = opts.name.trim();
-    if (!name || name.length > 200) throw new CliError('--name must be 1 to 200 characters');
-    await withDatabase(async (db) => console.log((await createOrg(db, name)).id));
+    const checked = checkOrgName(opts.name);
+    if ('problem' in checked) throw new CliError(`--name ${checked.problem}`);
+    await withDatabase(async (db) => console.log((await createOrg(db, checked.name)).id));
   });
 
 /** Refuses a command for an organization that does not exist, saying how to create one. */
