@@ -25,7 +25,7 @@ export function destinationProbeRoutes(app: TypedApp, ctx: AppContext, deps: Des
         200: TestResult,
         ...writeErrors(),
         ...errors([429], {
-          429: "rate_limited: at most 5 test probes a minute per destination and 30 per organization, or too many of the organization's requests at once (AEGIS_API_MAX_CONCURRENT_PER_ORG); Retry-After says when to try again.",
+          429: "rate_limited: at most 5 test probes a minute per destination and 30 per organization (counted by each API process), or too many of the organization's requests at once (AEGIS_API_MAX_CONCURRENT_PER_ORG); Retry-After says when to try again.",
         }),
       },
     },
