@@ -89,14 +89,14 @@ export function buildPatch(
     if (row.auth_header_sealed && moved && body.auth_header_value === undefined) {
       throw invalid(
         'url',
-        'moving the destination to another host requires auth_header_value in the same request (a stored credential is never sent to a new host); send "" to move it without one',
+        'moving the destination to another host or port requires auth_header_value in the same request (a stored credential is never sent to a new origin); send "" to move it without one',
       );
     }
     // The same for OAuth2: the access token the stored secret buys goes wherever the URL points.
     if (row.auth_client_secret_sealed && moved && (body.auth === undefined || (body.auth !== null && body.auth.client_secret === undefined))) {
       throw invalid(
         'url',
-        'moving the destination to another host requires auth with its client_secret in the same request (the access token is never sent to a new host without it)',
+        'moving the destination to another host or port requires auth with its client_secret in the same request (the access token is never sent to a new origin without it)',
       );
     }
   }

@@ -96,6 +96,15 @@ describe('checkDestinationUrl', () => {
     expect(codeOf(raw, local)).toBe('ok');
   });
 
+  it('names the kind of address with its article', () => {
+    const said = (raw: string) => {
+      const r = checkDestinationUrl(raw, strict);
+      return r.ok ? null : r.message;
+    };
+    expect(said('https://0.0.0.0/')).toMatch(/^The URL points at an unspecified address \(0\.0\.0\.0\);/);
+    expect(said('https://10.0.0.1/')).toMatch(/^The URL points at a private address \(10\.0\.0\.1\);/);
+  });
+
   it('normalises numeric IPv4 forms to dotted form', () => {
     for (const raw of ['https://2130706433/', 'https://0x7f000001/', 'https://0177.0.0.1/', 'https://127.1/']) {
       const r = checkDestinationUrl(raw, local);

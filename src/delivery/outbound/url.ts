@@ -78,7 +78,7 @@ export function checkDestinationUrl(raw: string, { allowPrivate }: UrlCheckOptio
   }
   const reason = allowPrivate ? null : localReason(host);
   if (reason !== null) {
-    const what = reason === 'localhost' ? 'localhost' : `a ${reason} address (${host})`;
+    const what = reason === 'localhost' ? 'localhost' : `${/^[aeiou]/.test(reason) ? 'an' : 'a'} ${reason} address (${host})`;
     return { ok: false, code: 'forbidden_address', message: `The URL points at ${what}; ${PRIVATE_HINT}.` };
   }
   return { ok: true, url };
