@@ -51,10 +51,14 @@ export async function runClaimedReplay(
     onBatch?: (b: { scanned: number; queued: number }) => void;
     /** Gives the claim up after this many batches ('yielded'): the replay is at once free to be claimed again. */
     turnBatches?: number;
-    /** How long nobody may claim the replay after a batch lost its connection ('released'); 0 by default. */
-    releasePauseMs?: number;
+    /**
+     * How long nobody may claim the replay after a batch lost its connection ('released'), told
+     * whether this walk committed a batch before it (0 by default).
+     */
+    releasePauseMs?: (progressed: boolean) => number;
   },
 ): Promise<ReplayOutcome> {
+  let committed = 0;
   try {
     // The filter is read by each batch with the SIEM (lockForBatch), so an edit applies from the next
     // batch on; compiled again only when the row's version moved (every PATCH moves it).
@@ -95,6 +99,7 @@ export async function runClaimedReplay(
         const status = await repo.replayStatus(db, c.orgId, c.id);
         return status === null ? 'gone' : status === 'cancelled' ? 'cancelled' : 'stopped';
       }
+      committed++;
       opts.onBatch?.(b);
       if (done) return 'done';
       after = b.last;
@@ -113,7 +118,7 @@ export async function runClaimedReplay(
       const released = await whileDatabaseAway(
         opts.leaseMs,
         () => opts.stopping?.() ?? false,
-        () => repo.releaseReplay(db, c, opts.releasePauseMs),
+        () => repo.releaseReplay(db, c, opts.releasePauseMs?.(committed > 0) ?? 0),
       ).then(
         () => true,
         () => false,
@@ -129,7 +134,7 @@ export async function runClaimedReplay(
 
 /**
  * The pause before a replay whose batch lost its connection may be claimed again, after its `losses`-th
- * loss in a row: 1 s, doubling to a minute at most (and never past the lease, the pause a dead process
+ * loss in a row (walks that committed no batch): 1 s, doubling to a minute at most (and never past the lease, the pause a dead process
  * would have left). One restart or failover costs a second; a batch that loses its connection every
  * time (a proxy that cuts long transactions, a statement that kills its backend) is not walked again
  * and again back to back, each try re-reading a batch of events.
@@ -237,20 +242,27 @@ export class ReplayRunner {
     // process's own next turn, one every REPLAY_TURN_BATCHES batches, only a debug one.
     if (this.ownTurns.delete(c.id)) log.debug({ replay_id: c.id, destination_id: c.destinationId }, 'range replay claimed for its next turn');
     else log.info({ replay_id: c.id, destination_id: c.destinationId, resumed: c.cursor !== null }, 'range replay claimed');
-    const losses = (this.losses.get(c.id) ?? 0) + 1;
-    const releasePauseMs = releasePause(losses, this.opts.leaseMs);
+    // Losses in a row without a batch committed: a walk that made progress before losing its
+    // connection (a restart in the middle of a long walk) starts the count again.
+    let losses = 0;
+    let releasePauseMs = 0;
     const p = runClaimedReplay(this.deps.db, c, {
       batch: this.opts.batch,
       leaseMs: this.opts.leaseMs,
       stopping: () => this.stopping,
       turnBatches: REPLAY_TURN_BATCHES,
-      releasePauseMs,
+      releasePauseMs: (progressed) => {
+        losses = progressed ? 1 : (this.losses.get(c.id) ?? 0) + 1;
+        releasePauseMs = releasePause(losses, this.opts.leaseMs);
+        return releasePauseMs;
+      },
     })
       .then((outcome) => {
-        // Bounded like ownTurns: a replay finished elsewhere leaves its count until this is cleared.
         if (outcome !== 'released') this.losses.delete(c.id);
         else {
-          if (this.losses.size < 1000 || this.losses.has(c.id)) this.losses.set(c.id, losses);
+          // Bounded like ownTurns: a replay finished elsewhere leaves its count here until this is cleared.
+          if (this.losses.size >= 1000 && !this.losses.has(c.id)) this.losses.clear();
+          this.losses.set(c.id, losses);
           // Looked for again when the pause ends, not at the next interval's scan (10 s by default).
           setTimeout(() => this.wake(), releasePauseMs + 50).unref();
         }
