@@ -6,6 +6,7 @@ import { requestViolations } from './requestViolations.js';
 import { isDatabaseRefusing, isDatabaseUnavailable } from '../db/unavailable.js';
 import { safeSegment } from '../events/privacyGuard.js';
 import { LineThrottle } from './lineThrottle.js';
+import { monotonicNow } from '../monotonicClock.js';
 
 function decodeSegment(seg: string): string {
   try {
@@ -129,7 +130,7 @@ export const REFUSAL_LOG_PERIOD_MS = 30_000;
  * The single place where errors become HTTP. 5xx bodies say nothing about internals. `now` is the
  * clock the refusal lines are spaced by (a test's own).
  */
-export function installErrorHandler(app: FastifyInstance, now: () => number = Date.now): void {
+export function installErrorHandler(app: FastifyInstance, now: () => number = monotonicNow): void {
   const refusalLines = new LineThrottle(REFUSAL_LOG_PERIOD_MS, now);
   app.setErrorHandler((err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AppError) {

@@ -19,11 +19,13 @@ describe('LineThrottle', () => {
     let now = 0;
     const lines = new LineThrottle(1000, () => now, 3);
     for (const k of ['a', 'b', 'c']) expect(lines.take(k)).toBe(0);
+    // a holds one line back.
+    expect(lines.take('a')).toBeNull();
     now = 1000;
     // Over the cap: a, b and c are past their period and forgotten, so d is remembered alone.
     expect(lines.take('d')).toBe(0);
     expect(lines.take('d')).toBeNull();
-    // Forgotten kinds start again at 0 (not the count they held).
+    // Forgotten, a starts again at 0, not at the one line it held back (which it would say if kept).
     expect(lines.take('a')).toBe(0);
   });
 });

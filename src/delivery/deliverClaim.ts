@@ -219,7 +219,8 @@ export async function deliverClaim(
                 destination_id: target.id,
                 status: out.statusCode,
                 retry_after_ms: retryAfterMs ?? null,
-                not_before: new Date(until).toISOString(),
+                // until is on the limiter's monotonic clock: as a wall-clock time, from the wait left.
+                not_before: new Date(Date.now() + Math.max(0, until - monotonicNow())).toISOString(),
                 limits: limiter.effective,
               },
               'SIEM asked to slow down; destination limits lowered',

@@ -7,6 +7,7 @@ import {
   MAX_TOKEN_LENGTH,
   MIN_EXPIRES_IN_S,
   describeTokenError,
+  refusalToRead,
   requestToken,
   tokenRequest,
   type OAuth2ClientCredentials,
@@ -104,6 +105,39 @@ describe('requestToken against a token endpoint whose error is huge and multi-li
     } finally {
       await endpoint.close();
     }
+  });
+});
+
+// A refusal is scrubbed on the worker's loop for every request while the endpoint refuses: only the
+// parts describeTokenError reads, each bounded, whatever the endpoint pads it with (a review's
+// endpoint put 64 KiB in error_codes, which were passed through whole).
+describe('refusalToRead', () => {
+  const refusal = (body: string) => ({ kind: 'response' as const, status: 401, headers: {}, body, durationMs: 1 });
+  const pad = 'k9Fz2QmX7pLw%0A&#x34;'.repeat(3300);
+
+  it('keeps of a JSON refusal error, error_description and numeric error_codes, each bounded', () => {
+    const read = refusalToRead(
+      refusal(
+        JSON.stringify({
+          error: `invalid_client${pad}`,
+          error_description: `AADSTS7000215 ${pad}`,
+          error_codes: [pad, 7000215, { x: pad }, 50012],
+          other: pad,
+        }),
+      ),
+    );
+    if (read.kind !== 'response') throw new Error('unreachable');
+    expect(read.body.length).toBeLessThan(2200);
+    const parsed = JSON.parse(read.body) as Record<string, unknown>;
+    expect(parsed.error_codes).toEqual([7000215, 50012]);
+    expect(String(parsed.error)).toMatch(/^invalid_client/);
+    expect(describeTokenError(401, read.body)).toMatch(/AADSTS7000215/);
+  });
+
+  it('keeps the start of anything else, marked cut', () => {
+    const read = refusalToRead(refusal(`<html>${pad}</html>`));
+    expect(read).toMatchObject({ truncated: true });
+    if (read.kind === 'response') expect(read.body).toBe(`<html>${pad}`.slice(0, 4096));
   });
 });
 

@@ -133,12 +133,13 @@ const REFUSAL_CODES = 20;
  * its answer with text slow to scrub (64 KiB took 44 ms, a review's measure). A JSON answer is
  * reduced to the parts describeTokenError reads, each cut; anything else to its start.
  */
-function refusalToRead(result: OutboundResult): OutboundResult {
+export function refusalToRead(result: OutboundResult): OutboundResult {
   if (result.kind === 'network') return result;
   const parsed = parseJson(result.body);
   if (!isRecord(parsed)) return cutAnswer(result, REFUSAL_READ_CHARS);
   const part = (v: unknown) => (typeof v === 'string' ? v.slice(0, REFUSAL_PART_CHARS) : undefined);
-  const codes = Array.isArray(parsed.error_codes) ? parsed.error_codes.slice(0, REFUSAL_CODES) : undefined;
+  // Numbers only, as describeTokenError reads them: a string among them could be any length.
+  const codes = Array.isArray(parsed.error_codes) ? parsed.error_codes.filter((c) => typeof c === 'number').slice(0, REFUSAL_CODES) : undefined;
   return { ...result, body: JSON.stringify({ error: part(parsed.error), error_description: part(parsed.error_description), error_codes: codes }) };
 }
 
