@@ -174,9 +174,15 @@ const VALUE_CHARS = '[A-Za-z0-9_.~+/=-]';
 const NAMED_PASSWORD_JUDGES = 16;
 /** An identifier's own separators, glued on both sides: the value is the letters and digits after. */
 const IDENTIFIER_LINK = '[_.-]';
+/**
+ * Both values are bounded in the pattern, not after it: the walk starts again one character after
+ * each match, and an unbounded value (read to the end of the text for every name in it) made a
+ * field of "token=" repeated cost quadratic time (a review's 256 KiB record: 12.9 s of the scan thread).
+ */
+const GLUED_MAX = 256;
 const NAMED_SECRET_RE = new RegExp(
   String.raw`(?:${SECRET_NAMES.map((n) => (n.wordStart ? String.raw`(?<![\p{L}\p{N}\p{M}])(?:${n.source})` : n.source)).join('|')})` +
-    String.raw`(?:["']?[ \t]{0,8}(?:${ASSIGNMENT_LINKS.join('|')})[ \t]{0,8}["']?(${VALUE_CHARS}{8,})(?!${VALUE_CHARS})|${IDENTIFIER_LINK}([A-Za-z0-9]{8,})(?![A-Za-z0-9]))`,
+    String.raw`(?:["']?[ \t]{0,8}(?:${ASSIGNMENT_LINKS.join('|')})[ \t]{0,8}["']?(${VALUE_CHARS}{8,${NAMED_PASSWORD_JUDGES - 1}})(?!${VALUE_CHARS})|${IDENTIFIER_LINK}([A-Za-z0-9]{8,${GLUED_MAX}})(?![A-Za-z0-9]))`,
   'giu',
 );
 
@@ -222,13 +228,20 @@ function looksRandom(raw: string): boolean {
 const NAMED_SECRET_GATE = new RegExp(SECRET_NAMES.map((n) => n.source).join('|'), 'i');
 const DIGIT = /[0-9]/;
 
+/**
+ * Upper and lower case letters both: what a password or a short key has, and what a generated name
+ * does not (a Kubernetes pod's "7d9f8b6c5-x2x4z", a Secret's "5tc4m28d9k", a commit's "3f2a9c1d", a
+ * setting's "ttl3600s": a review found "auth-token-7d9f8b6c5-x2x4z" refused).
+ */
+const mixedCase = (value: string) => /[a-z]/.test(value) && /[A-Z]/.test(value);
+
 /** Whether `text` holds a random-looking value right after a secret's name (see SECRET_NAMES). */
 function namedSecretIn(text: string): boolean {
   if (!DIGIT.test(text) || !NAMED_SECRET_GATE.test(text)) return false;
   NAMED_SECRET_RE.lastIndex = 0;
   for (let m = NAMED_SECRET_RE.exec(text); m !== null; m = NAMED_SECRET_RE.exec(text)) {
     const [, assigned, glued] = m;
-    if (assigned !== undefined ? assigned.length < NAMED_PASSWORD_JUDGES && looksRandom(assigned) : looksRandom(glued as string)) return true;
+    if (mixedCase(assigned ?? (glued as string)) && looksRandom(assigned ?? (glued as string))) return true;
     // The next name may start inside this value ("token_secret_Zq8...").
     NAMED_SECRET_RE.lastIndex = m.index + 1;
   }

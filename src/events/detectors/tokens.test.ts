@@ -505,7 +505,7 @@ const VENDOR_TOKENS: readonly (readonly [string, string])[] = [
   ['Atlassian API', `ATATT3${randomOf(BASE64URL, 186, 25)}`],
   ['Grafana service account', `glsa_${randomOf(ALNUM, 32, 26)}_${randomOf(HEX, 8, 27)}`],
   ['Grafana Cloud', `glc_${randomOf(ALNUM, 80, 28)}`],
-  ['Sentry org', `sntrys_eyJpYXQiO${randomOf(ALNUM, 120, 29)}`],
+  ['Sentry org', `sntrys_eyJpYXQiO${randomOf(ALNUM, 120, 29)}_${randomOf(ALNUM, 43, 30)}`],
   ['Sentry user', `sntryu_${randomOf(HEX, 64, 30)}`],
   ['Databricks', `dapi${randomOf(HEX, 32, 31)}`],
   ['Docker', `dckr_pat_${randomOf(BASE64URL, 27, 32)}`],

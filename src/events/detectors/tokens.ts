@@ -291,7 +291,17 @@ const OTHER_TOKENS: readonly { name: string; holds: string; prefixed: boolean; r
   { name: 'Grafana Cloud', holds: 'glc_', prefixed: true, re: /(?<![A-Za-z0-9_])glc_([A-Za-z0-9+/]{32,400}={0,3})(?![A-Za-z0-9+/=_])/g },
   // Sentry organization token: base64 of a JSON object ('{"iat":'), "_" and a 43-character secret;
   // user auth token: 64 hex digits.
-  { name: 'Sentry org', holds: 'sntrys_', prefixed: true, re: /(?<![A-Za-z0-9_])sntrys_(eyJ[A-Za-z0-9+/=_]{60,2000})(?![A-Za-z0-9+/=_])/g },
+  // Its parts spelled out (base64 without "_", one "_", the secret), as gitleaks reads them: "/" and
+  // "=" may precede a start and belong to a body, and a body read as any run of its characters took in
+  // the starts after it ("/sntrys_eyJ" repeated: each start read and backtracked up to 2,000
+  // characters, a review's 1.5 s a MiB). The base64 part is read whole or not at all (a lookahead's
+  // capture, matched again).
+  {
+    name: 'Sentry org',
+    holds: 'sntrys_',
+    prefixed: true,
+    re: /(?<![A-Za-z0-9_])sntrys_(?=(eyJ[A-Za-z0-9+/]{40,1500}={0,2}))(\1_[A-Za-z0-9+/]{43})(?![A-Za-z0-9+/=_])/g,
+  },
   { name: 'Sentry user', holds: 'sntryu_', prefixed: true, re: /(?<![A-Za-z0-9_])sntryu_([a-f0-9]{64})(?![A-Za-z0-9_])/g },
   // Databricks personal access token: "dapi", 32 hex digits, sometimes "-" and a digit. Lower-case hex
   // only: "dapiDataGet..." is a method's name.
