@@ -102,16 +102,15 @@ function mayStartCard(c: string | undefined): boolean {
 }
 
 /**
- * Printed layouts besides 4-4-...-last(1..4): 4-6-5, 4-6-4 (Amex, Diners), 4-5-6 (UATP), and a
- * 16-digit number in two halves of eight (8-8, as a form with two fields or a wrapped column writes
- * it) or as issuer number, middle and account digits (6-4-6).
+ * Printed layouts besides 4-4-...-last(1..4): 4-6-5, 4-6-4 (Amex, Diners), 4-5-6 (UATP). Not two
+ * halves of eight (8-8) nor 6-4-6: a review found ordinary text read so, two 8-digit order ids side
+ * by side ("Orders 45123445 45123452"), an id range ("Rows 40000003-40000100"), about one pair in ten
+ * of those starting like a card passing Luhn.
  */
 const CARD_LAYOUTS: readonly (readonly number[])[] = [
   [4, 6, 5],
   [4, 6, 4],
   [4, 5, 6],
-  [8, 8],
-  [6, 4, 6],
 ];
 
 /** Whether `lens` (at least two groups) is a printed layout. */
@@ -130,16 +129,14 @@ function mayGrowIntoLayout(lens: readonly number[]): boolean {
 
 /**
  * Separators written between a card's groups that are no group gap for other numbers (common.ts):
- * an apostrophe (the Swiss thousands separator, and a typographic one arrives as "'"), "=", a comma
- * with a space (a list), " + " (a sum), " -- ". Each is a card's separator only when it stands between
- * every group of the number alike, the groups are a printed layout, and the number is the whole run:
- * the same separator and more digits before or after it make a list or a sum of numbers
- * ("4111, 1111, 1111, 1111, 1111"), not a card; and so does a number whose every group is round
- * (common.ts roundNumbers): "x = 4000 + 3000 + 2000 + 1000" passes Visa's prefix and Luhn, and is a
- * sum. The price, paid knowingly: a list or sum of exactly four 4-digit numbers, not all round, that
- * passes an issuer prefix and Luhn is read as a card.
+ * an apostrophe (the Swiss thousands separator, and a typographic one arrives as "'"), "=", " -- ".
+ * Each is a card's separator only when it stands between every group of the number alike, the groups
+ * are a printed layout, and the number is the whole run: the same separator and more digits before or
+ * after it make something else; and so does a number whose every group is round (common.ts
+ * roundNumbers). Not ", " nor " + ": a list or a sum of four 4-digit numbers ("Counts 4111, 2222,
+ * 3333, 4448", a review's) passes an issuer prefix and Luhn often enough to refuse ordinary records.
  */
-const CARD_ONLY_GAPS: readonly string[] = ["'", '=', ', ', ' + ', ' -- '];
+const CARD_ONLY_GAPS: readonly string[] = ["'", '=', ' -- '];
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const CARD_ONLY_GAP_RES: readonly (readonly [string, RegExp])[] = CARD_ONLY_GAPS.map((gap) => {
   const g = escapeRegex(gap);

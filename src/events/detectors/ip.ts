@@ -102,10 +102,14 @@ function isVersionNumber(text: string, start: number, end: number): boolean {
 const NO_HOST = new Set(['0.0.0.0', '255.255.255.255']);
 
 function detectIpv4(text: string): Finding[] {
-  return IPV4_RES.flatMap((re) =>
+  return IPV4_RES.flatMap((re, form) =>
     regexFindings(text, re, 'IP_ADDRESS', (start, end) => {
+      const quad = text.slice(start, end);
       // Compared without the padding: "000.000.000.000" names no host either.
-      if (NO_HOST.has(unpadded(text.slice(start, end)))) return false;
+      if (NO_HOST.has(unpadded(quad))) return false;
+      // The padded form holds a padded number ("001", "010"): an amount written with dots for
+      // thousands ("Rp 150.000.000.000") is four three-digit groups too, but of none.
+      if (form === 1 && !PADDED_NUMBER.test(quad)) return false;
       const next = text[end];
       if (wordBefore(text, start) || wordAfter(text, end)) return false;
       if (next === '.' && isDigit(text[end + 1])) return false;
@@ -113,6 +117,9 @@ function detectIpv4(text: string): Finding[] {
     }),
   );
 }
+
+/** An octet of the padded form that pads a number other than 0 ("001" to "099"). */
+const PADDED_NUMBER = /(?:^|\.)0(?:0[1-9]|[1-9]\d)(?:\.|$)/;
 
 /** A dotted quad without its octets' leading zeros ("010.000.000.001" is "10.0.0.1"). */
 function unpadded(quad: string): string {

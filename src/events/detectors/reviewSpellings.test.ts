@@ -116,6 +116,9 @@ describe('IPv4 addresses defanged otherwise or zero-padded', () => {
   it.each([
     'version 1.02.003.4 released',
     'build 2024.001.002.003',
+    // Amounts with dots for thousands: padded groups, but no padded number.
+    'Budget Rp 150.000.000.000 approved',
+    'Fine of 250.000.000.000 won',
     'ref 256.001.002.003',
     'step 1 [dot] 2 of 3',
     'ssn 123-45-6789 [dot] 1 more',
@@ -125,33 +128,17 @@ describe('IPv4 addresses defanged otherwise or zero-padded', () => {
   });
 });
 
-describe('card numbers in halves, a national layout or other separators', () => {
+describe('card numbers with other separators', () => {
   it.each([
-    ['summary', '41111111 11111111'],
-    ['summary', '41111111-11111111'],
-    ['summary', '41111111_11111111'],
-    ['policy_id', '41111111-11111111'],
-    ['actor_id', 'usr_41111111_11111111'],
-    ['summary', '411111 1111 111111'],
     ['summary', "4111'1111'1111'1111"],
     ['summary', '4111\u20191111\u20191111\u20191111'],
-    ['summary', '4111, 1111, 1111, 1111'],
-    ['summary', '4111 + 1111 + 1111 + 1111'],
     ['summary', '4111 -- 1111 -- 1111 -- 1111'],
     ['summary', '4111=1111=1111=1111'],
   ])('refuses the %s %j as CREDIT_CARD', (field, value) => {
     expectRefusedAs(field, field === 'summary' ? `Blocked card ${value} today` : value, 'CREDIT_CARD');
   });
 
-  it.each([
-    '41111111 11111111',
-    "4111'1111'1111'1111",
-    '4111, 1111, 1111, 1111',
-    '4111 + 1111 + 1111 + 1111',
-    '4111 -- 1111 -- 1111 -- 1111',
-    '4111=1111=1111=1111',
-    '411111 1111 111111',
-  ])('masks %j whole', (card) => {
+  it.each(["4111'1111'1111'1111", '4111 -- 1111 -- 1111 -- 1111', '4111=1111=1111=1111'])('masks %j whole', (card) => {
     expect(found(`card ${card} exp`)).toEqual([['CREDIT_CARD', card]]);
   });
 
@@ -167,6 +154,15 @@ describe('card numbers in halves, a national layout or other separators', () => 
     "4111'1111=1111'1111",
     // Halves of another length.
     '4111111 111111111',
+    // A review's ordinary records: ids side by side or in a range, a list, a sum (8-8, 6-4-6, ", "
+    // and " + " are no card's layout or separator, so these pass whatever Luhn says).
+    '45123445 45123452',
+    '45123445, 45123452',
+    '40000003-40000100',
+    '412345 0515 412345',
+    '4111, 2222, 3333, 4448',
+    '4111 + 1111 + 1111 + 1111',
+    '41111111 11111111',
   ])('reads no card in %j', (text) => {
     expect(found(`total ${text} done`).filter(([t]) => t === 'CREDIT_CARD')).toEqual([]);
   });
