@@ -56,10 +56,28 @@ describe('an address with "at" and a dot spelled as words in the summary', () =>
     },
   );
 
-  it.each(['Blocked upload at docs.google.com', 'meeting at 10 dot points', 'look at the dot com era', 'Scan at edge dot node'])(
-    'accepts the prose %j',
-    (summary) => {
-      expect(guardAgentRecord({ ...record, summary })).toEqual([]);
-    },
-  );
+  it.each([
+    'jane at gmail dot com',
+    'jane at gmail dot com.',
+    'jane at gmail dot com, bob',
+    'jane at gmail dot com was blocked',
+    'jane at gmail dot com for review',
+  ])('refuses %j, what follows a name following it', (tail) => {
+    expect(guardAgentRecord({ ...record, summary: `Mail to ${tail}` }).map((v) => v.path)).toEqual(['/summary']);
+  });
+
+  // A review's: words after "dot com" that make it a phrase, not an address.
+  it.each([
+    'Blocked upload at docs.google.com',
+    'meeting at 10 dot points',
+    'look at the dot com era',
+    'Scan at edge dot node',
+    'Devs at Acme dot com era',
+    'Blocked at runtime dot net apps',
+    'Scanning at Contoso dot NET team',
+    'Bob at Sales dot uk office',
+    'Meet at HQ dot com launch party',
+  ])('accepts the prose %j', (summary) => {
+    expect(guardAgentRecord({ ...record, summary })).toEqual([]);
+  });
 });

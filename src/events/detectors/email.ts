@@ -377,9 +377,32 @@ function detectSpelledEmails(text: string, spelledWords: boolean): Finding[] {
       p = dot.end;
     }
     if (end === -1) continue;
+    if (at.kind === 'spelled' && dots.every((d) => d === 'spelled') && proseGoesOn(text, end)) continue;
     out.push({ type: 'EMAIL', start: s, end });
     lastEnd = end;
     AT_MARK_RE.lastIndex = end;
   }
   return out;
+}
+
+/**
+ * Words that may follow an address written out in words: function words, as a sentence goes on after
+ * a name ("mail jane at gmail dot com for access", "... dot com today", "... dot com was blocked").
+ * A noun there makes "dot com" part of a phrase ("Devs at Acme dot com era", "Blocked at runtime dot
+ * net apps", "Meet at HQ dot com launch party": a review's summaries refused as addresses).
+ */
+const AFTER_SPELLED_ADDRESS: ReadonlySet<string> = new Set(
+  (
+    'for to and or but nor with without if about please thanks instead now asap today yesterday tomorrow again once twice ' +
+    'earlier later at on in from by via was were is are has had have will would can could should may might did does do not ' +
+    'who which that when after before since until because as so then than also too only'
+  ).split(' '),
+);
+
+/** Whether a sentence goes on after `end` with a word no address is followed by (AFTER_SPELLED_ADDRESS). */
+function proseGoesOn(text: string, end: number): boolean {
+  let p = end;
+  while (p - end < MAX_MARK_SPACES && text[p] === ' ') p++;
+  if (p === end || !isAsciiLetter(text[p])) return false;
+  return !AFTER_SPELLED_ADDRESS.has(firstWord(text, p));
 }
