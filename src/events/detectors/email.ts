@@ -332,7 +332,15 @@ function firstWord(text: string, p: number): string {
   return text.slice(p, q).toLowerCase();
 }
 
+/**
+ * What every spelled address holds besides its "@" or "at": a space or a bracket (the marks' shapes,
+ * above). A plain search first: most texts with an "@" are a plain address ("alice@example.com", an
+ * actor_id in every record), which this detector cannot find more in.
+ */
+const SPACE_OR_BRACKET = new RegExp(`[ ${[...OPENING_BRACKETS].map((b) => `\\${b}`).join('')}]`);
+
 function detectSpelledEmails(text: string, spelledWords: boolean): Finding[] {
+  if (!SPACE_OR_BRACKET.test(text)) return [];
   const out: Finding[] = [];
   let lastEnd = 0;
   AT_MARK_RE.lastIndex = 0;

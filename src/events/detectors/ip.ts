@@ -101,8 +101,12 @@ function isVersionNumber(text: string, start: number, end: number): boolean {
  */
 const NO_HOST = new Set(['0.0.0.0', '255.255.255.255']);
 
+/** What a padded quad holds: a plain search before its regex, whose look-behind walks the text. */
+const MAY_BE_PADDED = /\d{3}\.\d{3}\.\d{3}\.\d{3}/;
+
 function detectIpv4(text: string): Finding[] {
-  return IPV4_RES.flatMap((re, form) =>
+  const forms = MAY_BE_PADDED.test(text) ? IPV4_RES : IPV4_RES.slice(0, 1);
+  return forms.flatMap((re, form) =>
     regexFindings(text, re, 'IP_ADDRESS', (start, end) => {
       const quad = text.slice(start, end);
       // Compared without the padding: "000.000.000.000" names no host either.
