@@ -102,6 +102,8 @@ const EMBEDDED_SECRET_START = new RegExp(
  * ids nearly always have: "ASIAPACIFICNORTHEAST1" is a region name.
  */
 const AWS_KEY_GLUED_AFTER = /(?:AKIA|ASIA)(?=[A-Z]{0,15}[0-9])[A-Z0-9]{16}/;
+/** The shortest secret EMBEDDED_SECRET_START begins: an AWS key id (20 characters), glued after one more. */
+const EMBEDDED_SECRET_MIN_LENGTH = 21;
 
 /**
  * Secrets in the value with its "_" kept (tokens keep theirs, and a URL's user part its: the
@@ -117,11 +119,16 @@ function secretTypes(value: string, norm: string, idForm: string): FindingType[]
     // A prefix typed with a look-alike letter ("pol_gh\u0440_...") is found glued as the token it spells.
     const form = foldConfusables(given);
     let glued = false;
-    const spaced = form.replace(EMBEDDED_SECRET_START, (m: string, offset: number) => {
-      if (offset === 0) return m;
-      glued = true;
-      return ` ${m}`;
-    });
+    // Shorter than any secret EMBEDDED_SECRET_START starts (an AWS key id's 20 characters): most of a
+    // record's fields, which skip the walk of every prefix at each position.
+    const spaced =
+      form.length < EMBEDDED_SECRET_MIN_LENGTH
+        ? form
+        : form.replace(EMBEDDED_SECRET_START, (m: string, offset: number) => {
+            if (offset === 0) return m;
+            glued = true;
+            return ` ${m}`;
+          });
     if (AWS_KEY_GLUED_AFTER.test(form)) types.push('AWS_ACCESS_KEY');
     if (!glued && idForm === form) continue;
     for (const f of [...detectTokens(spaced), ...detectCloudKeys(spaced), ...detectUrlPasswords(spaced)]) types.push(f.type);

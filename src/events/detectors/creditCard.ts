@@ -153,7 +153,7 @@ function detectCardsWithOtherGaps(text: string): Finding[] {
   for (const [gap, re] of CARD_ONLY_GAP_RES) {
     // A plain search for a digit before the gap first: "=" and "'" stand in most texts, numbers
     // between them in few, and each regex is a walk of the text with look-behinds.
-    if (!DIGIT_BEFORE_GAP.get(gap)!.test(text)) continue;
+    if (!text.includes(gap) || !DIGIT_BEFORE_GAP.get(gap)!.test(text)) continue;
     for (const f of regexFindings(text, re, 'CREDIT_CARD', (start, end) => {
       if (wordBefore(text, start) || wordAfter(text, end)) return false;
       if (text.startsWith(gap, end) && isDigit(text[end + gap.length])) return false;

@@ -103,9 +103,10 @@ const NO_HOST = new Set(['0.0.0.0', '255.255.255.255']);
 
 /** What a padded quad holds: a plain search before its regex, whose look-behind walks the text. */
 const MAY_BE_PADDED = /\d{3}\.\d{3}\.\d{3}\.\d{3}/;
+const PLAIN_FORM_ONLY = IPV4_RES.slice(0, 1);
 
 function detectIpv4(text: string): Finding[] {
-  const forms = MAY_BE_PADDED.test(text) ? IPV4_RES : IPV4_RES.slice(0, 1);
+  const forms = text.length >= 15 && MAY_BE_PADDED.test(text) ? IPV4_RES : PLAIN_FORM_ONLY;
   return forms.flatMap((re, form) =>
     regexFindings(text, re, 'IP_ADDRESS', (start, end) => {
       const quad = text.slice(start, end);
