@@ -7,21 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { guardAgentRecord } from './privacyGuard.js';
+import { guardRecord } from '../../test/support/guardRecord.js';
 
-const record = {
-  preflight_id: 'pflt_abcdefgh123',
-  decision: 'ALLOWED_WITH_MASKING',
-  destination: 'AI_TOOL',
-  summary: 'Detected SSN, EMAIL; masked.',
-  policy_version: 'v1.0',
-  policy_id: 'pol_default',
-  source_type: 'sdk',
-  input_type: 'text',
-  input_size_bytes: 200,
-  finding_counts_by_type: { SSN: 1, EMAIL: 2 },
-  actor_id: 'alice@example.com',
-  occurred_at: '2026-05-15T10:33:21.456789+00:00',
-};
+const record = guardRecord;
 
 /** The paths refused for the record with `field` set to `value` (a finding type name: its key). */
 function refused(field: string, value: string): string[] {
