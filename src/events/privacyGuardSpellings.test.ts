@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { guardAgentRecord } from './privacyGuard.js';
 import { guardRecord } from '../../test/support/guardRecord.js';
+import { ALNUM, BASE64URL, HEX, randomOf } from '../../test/support/fakeKeys.js';
 
 const record = guardRecord;
 
@@ -17,20 +18,6 @@ function refused(field: string, value: string): string[] {
   const v = guardAgentRecord(r);
   for (const x of v) expect(x.message).not.toContain(value);
   return v.map((x) => x.path);
-}
-
-const HEX = '0123456789abcdef';
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const BASE64URL = `${ALNUM}-_`;
-/** `length` characters of `alphabet`, a linear congruential sequence from `seed` (no real key). */
-function randomOf(alphabet: string, length: number, seed: number): string {
-  let x = seed;
-  let out = '';
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    out += alphabet[(x >> 16) % alphabet.length];
-  }
-  return out;
 }
 
 const VENDOR_TOKENS: readonly (readonly [string, string])[] = [

@@ -4,6 +4,7 @@ import { detectAndMask } from '../mask.js';
 import { countByType } from '../findings.js';
 import { evaluatePolicy } from '../policy.js';
 import { MiB, fill, found, typesIn } from '../../../test/support/detection.js';
+import { ALNUM, BASE64URL, HEX, randomOf } from '../../../test/support/fakeKeys.js';
 
 const HOOK_PATH = 'services/T01ABCDEF23/B04GHIJKL56/aBcDeFgHiJkLmNoPqRsTuVwX';
 const WORKFLOW = 'https://hooks.slack.com/workflows/T01ABCDEF23/A05MNOPQR78/412345678901234567/aBcDeFgHiJkLmNoPqRsTuVwX';
@@ -375,21 +376,8 @@ describe('JWT shapes', () => {
   });
 });
 
-// Keys written for these tests in each provider's documented shape, from a fixed sequence (no real key).
-const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+// Keys written for these tests in each provider's documented shape (test/support/fakeKeys.ts).
 const BECH32 = 'QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L';
-const HEX = '0123456789abcdef';
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-/** `length` characters of `alphabet`, a linear congruential sequence from `seed`. */
-function randomOf(alphabet: string, length: number, seed = 11): string {
-  let x = seed;
-  let out = '';
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    out += alphabet[(x >> 16) % alphabet.length];
-  }
-  return out;
-}
 const SENDGRID = `SG.${randomOf(BASE64URL, 22, 1)}.${randomOf(BASE64URL, 43, 2)}`;
 const PYPI = `pypi-AgEIcHlwaS5vcmc${randomOf(BASE64URL, 160, 3)}`;
 const VAULT_SERVICE = `hvs.${randomOf(BASE64URL, 91, 4)}`;
