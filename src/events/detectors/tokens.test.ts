@@ -4,7 +4,7 @@ import { detectAndMask } from '../mask.js';
 import { countByType } from '../findings.js';
 import { evaluatePolicy } from '../policy.js';
 import { MiB, fill, found, typesIn } from '../../../test/support/detection.js';
-import { ALNUM, BASE64URL, HEX, randomOf } from '../../../test/support/fakeKeys.js';
+import { ALNUM, BASE64URL, HEX, randomOf, VENDOR_TOKENS } from '../../../test/support/fakeKeys.js';
 
 const HOOK_PATH = 'services/T01ABCDEF23/B04GHIJKL56/aBcDeFgHiJkLmNoPqRsTuVwX';
 const WORKFLOW = 'https://hooks.slack.com/workflows/T01ABCDEF23/A05MNOPQR78/412345678901234567/aBcDeFgHiJkLmNoPqRsTuVwX';
@@ -481,36 +481,6 @@ describe('more provider tokens', () => {
     ]);
   });
 });
-
-// Vendor tokens a review found forwarded as they were (in a summary, a policy id, an actor_id's local
-// part), each written here in its documented shape (gitleaks' and trufflehog's rules) from a fixed
-// sequence: no real key.
-const VENDOR_TOKENS: readonly (readonly [string, string])[] = [
-  ['Shopify access', `shpat_${randomOf(HEX, 32, 21)}`],
-  ['Shopify custom app', `shpca_${randomOf(HEX, 32, 22)}`],
-  ['Shopify private app', `shppa_${randomOf(HEX, 32, 23)}`],
-  ['Shopify shared secret', `shpss_${randomOf(HEX, 32, 24)}`],
-  ['Atlassian API', `ATATT3${randomOf(BASE64URL, 186, 25)}`],
-  ['Grafana service account', `glsa_${randomOf(ALNUM, 32, 26)}_${randomOf(HEX, 8, 27)}`],
-  ['Grafana Cloud', `glc_${randomOf(ALNUM, 80, 28)}`],
-  ['Sentry org', `sntrys_eyJpYXQiO${randomOf(ALNUM, 120, 29)}_${randomOf(ALNUM, 43, 30)}`],
-  ['Sentry user', `sntryu_${randomOf(HEX, 64, 30)}`],
-  ['Databricks', `dapi${randomOf(HEX, 32, 31)}`],
-  ['Docker', `dckr_pat_${randomOf(BASE64URL, 27, 32)}`],
-  ['Doppler', `dp.pt.${randomOf(ALNUM, 43, 33)}`],
-  ['Linear', `lin_api_${randomOf(ALNUM, 40, 34)}`],
-  ['Notion', `ntn_${randomOf('0123456789', 11, 35)}${randomOf(ALNUM, 35, 36)}`],
-  ['Google OAuth', `ya29.${randomOf(BASE64URL, 150, 37)}`],
-  ['Fly.io', `fo1_${randomOf(BASE64URL, 43, 38)}`],
-  ['Supabase', `sbp_${randomOf(HEX, 40, 39)}`],
-  ['Groq', `gsk_${randomOf(ALNUM, 52, 40)}`],
-  ['xAI', `xai-${randomOf(ALNUM, 80, 41)}`],
-  ['Perplexity', `pplx-${randomOf(ALNUM, 48, 42)}`],
-  ['Heroku (UUID)', 'HRKU-5f3c1a2b-9d8e-4f7a-b6c5-0e1d2c3b4a59'],
-  ['Heroku (v2)', `HRKU-AA${randomOf(BASE64URL, 58, 43)}`],
-  ['Square access', `sq0atp-${randomOf(BASE64URL, 22, 44)}`],
-  ['Square OAuth secret', `sq0csp-${randomOf(BASE64URL, 43, 45)}`],
-];
 
 describe('vendor tokens of no type of their own', () => {
   it.each(VENDOR_TOKENS)('preflight blocks a %s token, one finding masked whole', (_name, token) => {
