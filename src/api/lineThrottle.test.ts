@@ -28,4 +28,16 @@ describe('LineThrottle', () => {
     // Forgotten, a starts again at 0, not at the one line it held back (which it would say if kept).
     expect(lines.take('a')).toBe(0);
   });
+
+  it('holds maxKinds kinds at most when all are within their period: the one written longest ago goes', () => {
+    let now = 0;
+    const lines = new LineThrottle(60_000, () => now, 3);
+    for (const k of ['a', 'b', 'c']) expect(lines.take(k)).toBe(0);
+    now = 1000;
+    expect(lines.take('d')).toBe(0);
+    // a was forgotten to make room (kept, it would be held back: null); b, c and d are still held.
+    expect(lines.take('a')).toBe(0);
+    expect(lines.take('c')).toBeNull();
+    expect(lines.take('d')).toBeNull();
+  });
 });

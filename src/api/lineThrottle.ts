@@ -29,7 +29,14 @@ export class LineThrottle {
       seen.held++;
       return null;
     }
-    if (!seen && this.last.size >= this.maxKinds) for (const [k, v] of this.last) if (now - v.at >= this.periodMs) this.last.delete(k);
+    if (!seen && this.last.size >= this.maxKinds) {
+      for (const [k, v] of this.last) if (now - v.at >= this.periodMs) this.last.delete(k);
+      // Every kind still within its period (a flood of kinds): the one written longest ago goes, so
+      // the map never holds more than maxKinds.
+      if (this.last.size >= this.maxKinds) this.last.delete(this.last.keys().next().value!);
+    }
+    // Moved to the end: the map stays in the order lines were written.
+    this.last.delete(kind);
     this.last.set(kind, { at: now, held: 0 });
     return seen?.held ?? 0;
   }
