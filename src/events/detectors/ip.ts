@@ -26,7 +26,9 @@ const PADDED_OCTET = '(?:25[0-5]|2[0-4]\\d|[01]\\d\\d)';
  * The dotted quads read as addresses: plain octets, or all four zero-padded (one regex per form).
  * An underscore before one is read by wordBefore (Markdown's emphasis, "_10.0.0.5_", is no glue).
  */
-const IPV4_RES: readonly RegExp[] = [OCTET, PADDED_OCTET].map((octet) => new RegExp(`(?<![A-Za-z0-9.])(?:${octet}\\.){3}${octet}`, 'g'));
+const quadOf = (octet: string) => new RegExp(`(?<![A-Za-z0-9.])(?:${octet}\\.){3}${octet}`, 'g');
+const IPV4_RE = quadOf(OCTET);
+const PADDED_IPV4_RE = quadOf(PADDED_OCTET);
 /**
  * A DNS label that is an IPv4 address with "-" for ".": "ip-" (AWS's private DNS names, also a
  * Kubernetes node's name there) or "ec2-" (its public DNS names), any case, then four octets. The
@@ -103,24 +105,21 @@ const NO_HOST = new Set(['0.0.0.0', '255.255.255.255']);
 
 /** What a padded quad holds: a plain search before its regex, whose look-behind walks the text. */
 const MAY_BE_PADDED = /\d{3}\.\d{3}\.\d{3}\.\d{3}/;
-const PLAIN_FORM_ONLY = IPV4_RES.slice(0, 1);
 
 function detectIpv4(text: string): Finding[] {
-  const forms = text.length >= 15 && MAY_BE_PADDED.test(text) ? IPV4_RES : PLAIN_FORM_ONLY;
-  return forms.flatMap((re, form) =>
-    regexFindings(text, re, 'IP_ADDRESS', (start, end) => {
-      const quad = text.slice(start, end);
-      // Compared without the padding: "000.000.000.000" names no host either.
-      if (NO_HOST.has(unpadded(quad))) return false;
-      // The padded form holds a padded number ("001", "010"): an amount written with dots for
-      // thousands ("Rp 150.000.000.000") is four three-digit groups too, but of none.
-      if (form === 1 && !PADDED_NUMBER.test(quad)) return false;
-      const next = text[end];
-      if (wordBefore(text, start) || wordAfter(text, end)) return false;
-      if (next === '.' && isDigit(text[end + 1])) return false;
-      return !isVersionNumber(text, start, end);
-    }),
-  );
+  const accept = (start: number, end: number): boolean => {
+    // Compared without the padding: "000.000.000.000" names no host either.
+    if (NO_HOST.has(unpadded(text.slice(start, end)))) return false;
+    if (wordBefore(text, start) || wordAfter(text, end)) return false;
+    if (text[end] === '.' && isDigit(text[end + 1])) return false;
+    return !isVersionNumber(text, start, end);
+  };
+  const plain = regexFindings(text, IPV4_RE, 'IP_ADDRESS', accept);
+  if (!MAY_BE_PADDED.test(text)) return plain;
+  // The padded form holds a padded number ("001", "010"): an amount written with dots for thousands
+  // ("Rp 150.000.000.000") is four three-digit groups too, but of none.
+  const padded = regexFindings(text, PADDED_IPV4_RE, 'IP_ADDRESS', (start, end) => PADDED_NUMBER.test(text.slice(start, end)) && accept(start, end));
+  return [...plain, ...padded];
 }
 
 /** An octet of the padded form that pads a number other than 0 ("001" to "099"). */
