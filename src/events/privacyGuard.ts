@@ -247,8 +247,9 @@ function namedSecretIn(text: string): boolean {
   if (!DIGIT.test(text) || !NAMED_SECRET_GATE.test(text)) return false;
   NAMED_SECRET_RE.lastIndex = 0;
   for (let m = NAMED_SECRET_RE.exec(text); m !== null; m = NAMED_SECRET_RE.exec(text)) {
-    const [, assigned, glued] = m;
-    if (mixedCase(assigned ?? (glued as string)) && looksRandom(assigned ?? (glued as string))) return true;
+    // The assigned value, or the one glued by an identifier's separator: one of the two groups is set.
+    const value = m[1] ?? m[2]!;
+    if (mixedCase(value) && looksRandom(value)) return true;
     // The next name may start inside this value ("token_secret_Zq8...").
     NAMED_SECRET_RE.lastIndex = m.index + 1;
   }
