@@ -1,13 +1,42 @@
 import { randomBytes } from 'node:crypto';
 
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+/** Where random bytes come from: the system's CSPRNG; a test passes a seeded source to repeat a sample. */
+export type RandomSource = (n: number) => Uint8Array;
 
-/** A prefixed random id (`org_`, `fwd_`, ...): 20 base-36 characters, about 103 bits. */
-export function newId(prefix: 'org' | 'fwd' | 'rpl'): string {
-  const bytes = randomBytes(20);
+/** Lower-case letters and digits: the resource ids that appear in URLs (`org_`, `fwd_`, `rpl_`). */
+const BASE36 = 'abcdefghijklmnopqrstuvwxyz0123456789';
+/**
+ * Letters and digits, no separator: the event ids (`pflt_`, `cfg_`). An agent sends a preflight id
+ * back in its decision record, where the privacy guard reads every field; with "-" and "_" in the
+ * alphabet about one id in a million spelled a secret's name glued to a random value
+ * ("pflt_Pwd-kgItjDQT9v4vnA4ODzSB"), and the record that echoed it was refused.
+ */
+const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * `n` characters drawn uniformly from `alphabet`: a byte at or past the largest multiple of the
+ * alphabet's length is drawn again (`b % 36` over all 256 values made "a" to "d" likelier).
+ */
+export function randomString(n: number, alphabet: string, random: RandomSource = randomBytes): string {
+  const limit = 256 - (256 % alphabet.length);
   let out = '';
-  for (const b of bytes) out += ALPHABET[b % 36];
-  return `${prefix}_${out}`;
+  while (out.length < n) {
+    // A few bytes more than needed: one draw nearly always suffices.
+    for (const b of random(n - out.length + 4)) {
+      if (b < limit && out.length < n) out += alphabet[b % alphabet.length];
+    }
+  }
+  return out;
+}
+
+/** A prefixed resource id (`org_`, `fwd_`, `rpl_`): 20 base-36 characters, about 103 bits. */
+export function newId(prefix: 'org' | 'fwd' | 'rpl'): string {
+  return `${prefix}_${randomString(20, BASE36)}`;
+}
+
+/** An event id: `prefix` + `length` letters and digits (24 of them: about 143 bits). */
+export function newEventId(prefix: 'pflt_' | 'pflt_test_' | 'cfg_', length: number, random?: RandomSource): string {
+  return `${prefix}${randomString(length, BASE62, random)}`;
 }
 
 export const ORG_ID_PATTERN = '^org_[A-Za-z0-9_-]{1,60}$';

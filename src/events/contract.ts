@@ -3,7 +3,6 @@
  * unchanged. Built here and nowhere else, so every SIEM preset sends the same object. Metadata only:
  * nothing in it comes from the scanned text except counts and sizes.
  */
-import { randomBytes } from 'node:crypto';
 import {
   ACTION_PREFLIGHT,
   ACTION_TEST,
@@ -18,6 +17,7 @@ import {
 } from './enums.js';
 import { DEFAULT_POLICY } from './policy.js';
 import { invalid } from '../errors.js';
+import { newEventId, type RandomSource } from '../ids.js';
 import { parseDateTime, storedTimestampText } from './dateTime.js';
 
 export { DATE_TIME_OUT_OF_RANGE, DATE_TIME_RANGE, NOT_A_DATE_TIME, parseDateTime, type ParsedDateTime } from './dateTime.js';
@@ -56,19 +56,13 @@ export interface WireEvent {
   organization: { id: string };
 }
 
-const URL_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
-/** `n` characters from the URL-safe alphabet; 256 % 64 === 0, so every character is equally likely. */
-function randomUrlSafe(n: number): string {
-  const bytes = randomBytes(n);
-  let out = '';
-  for (const b of bytes) out += URL_SAFE[b & 63];
-  return out;
-}
-
-/** A new preflight id: "pflt_" + 24 URL-safe random characters (144 bits). */
-export function newPreflightId(): string {
-  return `pflt_${randomUrlSafe(24)}`;
+/**
+ * A new preflight id: "pflt_" + 24 letters and digits. Agents send it back in their decision
+ * records, which the privacy guard reads, so it holds no separator a secret's name could be glued by
+ * (src/ids.ts).
+ */
+export function newPreflightId(random?: RandomSource): string {
+  return newEventId('pflt_', 24, random);
 }
 
 /**
@@ -140,7 +134,7 @@ export function testEventSummary(destinationId: string): string {
  * "audit_stream_test", an id "pflt_test_...", and a summary that says it is a test.
  */
 export function buildTestEvent(args: { orgId: string; destinationId: string; now: Date }): WireEvent {
-  const id = `pflt_test_${randomUrlSafe(16)}`;
+  const id = newEventId('pflt_test_', 16);
   const event = buildWireEvent({
     orgId: args.orgId,
     occurredAt: args.now,

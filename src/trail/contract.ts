@@ -5,7 +5,7 @@
  * schemas/config-change-event.schema.json. Names, never values: the changed fields are listed by
  * name, and nothing in the event comes from a credential, a URL or a filter.
  */
-import { randomBytes } from 'node:crypto';
+import { newEventId } from '../ids.js';
 import { formatTimestamp } from '../events/contract.js';
 import { getPresetInfo, type SiemId } from '../siem/catalog.js';
 import { ACTOR_LABEL, type TrailActorType } from './actors.js';
@@ -74,13 +74,9 @@ export interface TrailEvent {
   organization: { id: string };
 }
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
-/** "cfg_" + 24 URL-safe random characters: the prefix is how the Activity index finds trail events. */
+/** "cfg_" + 24 letters and digits: the prefix is how the Activity index finds trail events. */
 export function newTrailId(): string {
-  let out = 'cfg_';
-  for (const b of randomBytes(24)) out += ALPHABET[b & 63];
-  return out;
+  return newEventId('cfg_', 24);
 }
 
 const VERB: Record<TrailAction, string> = {
