@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/types.js';
+import type { Db, Queryable } from '../db/types.js';
 import { PENDING_HEADS } from './dueDestinations.js';
 import { QUEUE_COUNT_CAP } from './countCap.js';
 
@@ -16,7 +16,8 @@ const PRUNE_BATCH = 5000;
  * ctid (a TID scan of exactly those rows): `(org_id, id) IN (SELECT ... LIMIT)` let the planner hash
  * the batch and read the whole table to find it again, a cost that grows with the table. (A ctid
  * read in the same statement still names that row: its snapshot keeps VACUUM from reusing the slot,
- * and a row updated meanwhile has moved and is left for the next pass.) The NOT EXISTS, and the
+ * and a row updated meanwhile has moved and is left for the next pass; events' ctids cross two
+ * statements under the row locks the first took, which keep them in place.) The NOT EXISTS, and the
  * cascade every batch fires on forwarding_jobs (a trigger, migration 0017), probe forwarding_jobs_event (migration
  * 0015); without it each deleted event read every job. The NOT EXISTS reads each candidate's jobs
  * behind an OFFSET 0 fence, as the replay statements do (queue/replayRange.ts): a plain one was left to
@@ -33,7 +34,7 @@ const PRUNE_BATCH = 5000;
  * 2.9 s a pass, where the walk reads 7,500 (fencedProbes.test.ts).
  * FOR UPDATE SKIP LOCKED: every worker process prunes on its own timer; two at once take different
  * rows instead of queueing behind each other's batch.
- * The events statement starts at $3 (the last pass's newest deleted event, or null): old events that
+ * The events' lock starts at $3 (the last pass's newest deleted event, or null): old events that
  * stay (a dead letter or a pending job still holds them) sit at the head of its range, and without
  * the bound every pass of a run would read them all again before reaching deletable ones. The first
  * pass of each run still reads past them once: that pass's cost grows with the old events kept.
@@ -48,14 +49,21 @@ export const PRUNE_STATEMENTS = {
   attempts: `DELETE FROM delivery_attempts WHERE ctid = ANY(ARRAY(
                SELECT ctid FROM delivery_attempts WHERE attempted_at < ${CUTOFF}
                 ORDER BY attempted_at LIMIT $2 FOR UPDATE SKIP LOCKED))`,
-  events: `WITH gone AS (
-             DELETE FROM audit_events WHERE ctid = ANY(ARRAY(
-               SELECT a.ctid FROM audit_events a
+  // Events in two statements of one transaction (prunePass): lock the candidates, then delete those
+  // still without a job under a snapshot taken after the locks. One statement judged "no job" on its
+  // own snapshot, from before its locks: a replay that queued a job for the event and committed in
+  // between (QUEUE_REPLAYED_SQL locks the event FOR KEY SHARE, which no longer held by then) lost
+  // that job to the cascade, and the replay counted it queued.
+  eventsLock: `SELECT a.ctid::text AS ctid FROM audit_events a
                 WHERE a.recorded_at < ${CUTOFF} AND a.recorded_at >= coalesce($3::timestamptz, '-infinity')
                   AND NOT EXISTS (SELECT 1 FROM (SELECT 1 FROM forwarding_jobs j WHERE j.org_id = a.org_id AND j.event_id = a.id OFFSET 0) j)
-                ORDER BY a.recorded_at LIMIT (SELECT $2::bigint) FOR UPDATE SKIP LOCKED))
-             RETURNING recorded_at)
-           SELECT count(*)::int AS n, max(recorded_at)::text AS through FROM gone`,
+                ORDER BY a.recorded_at LIMIT (SELECT $2::bigint) FOR UPDATE SKIP LOCKED`,
+  // $1 the locked rows' ctids: a lock keeps a row where it is, so each still names its event.
+  eventsDelete: `WITH gone AS (
+                   DELETE FROM audit_events a WHERE a.ctid = ANY($1::tid[])
+                      AND NOT EXISTS (SELECT 1 FROM (SELECT 1 FROM forwarding_jobs j WHERE j.org_id = a.org_id AND j.event_id = a.id OFFSET 0) j)
+                   RETURNING recorded_at)
+                 SELECT count(*)::int AS n, max(recorded_at)::text AS through FROM gone`,
 } as const;
 
 interface PassResult {
@@ -66,12 +74,27 @@ interface PassResult {
   eventsThrough: string | null;
 }
 
-async function prunePass(db: Queryable, retentionDays: number, batch: number, eventsFrom: string | null): Promise<PassResult> {
+export interface PruneHooks {
+  /** Called with the events locked for deletion, before they are judged and deleted (a test's seam: a race). */
+  eventsLocked?: (count: number) => Promise<void>;
+}
+
+async function pruneEvents(db: Db, params: unknown[], hooks: PruneHooks): Promise<{ n: number; through: string | null }> {
+  return db.transaction(async (tx) => {
+    const { rows: locked } = await tx.query<{ ctid: string }>(PRUNE_STATEMENTS.eventsLock, params);
+    if (locked.length === 0) return { n: 0, through: null };
+    await hooks.eventsLocked?.(locked.length);
+    const { rows } = await tx.query<{ n: number; through: string | null }>(PRUNE_STATEMENTS.eventsDelete, [locked.map((r) => r.ctid)]);
+    return rows[0] ?? { n: 0, through: null };
+  });
+}
+
+async function prunePass(db: Db, retentionDays: number, batch: number, eventsFrom: string | null, hooks: PruneHooks): Promise<PassResult> {
   const params = [retentionDays, batch];
   const jobs = await db.query(PRUNE_STATEMENTS.jobs, params);
   const attempts = await db.query(PRUNE_STATEMENTS.attempts, params);
-  const { rows } = await db.query<{ n: number; through: string | null }>(PRUNE_STATEMENTS.events, [...params, eventsFrom]);
-  return { jobs: jobs.rowCount, attempts: attempts.rowCount, events: rows[0]?.n ?? 0, eventsThrough: rows[0]?.through ?? null };
+  const events = await pruneEvents(db, [...params, eventsFrom], hooks);
+  return { jobs: jobs.rowCount, attempts: attempts.rowCount, events: events.n, eventsThrough: events.through };
 }
 
 /**
@@ -80,8 +103,13 @@ async function prunePass(db: Queryable, retentionDays: number, batch: number, ev
  * large backlog never holds long locks, at a cost per batch that does not grow with the tables
  * (PRUNE_STATEMENTS). Dead letters and pending jobs are never pruned. Returns how many rows went.
  */
-export async function pruneOnce(db: Queryable, retentionDays: number, batch = PRUNE_BATCH): Promise<{ jobs: number; attempts: number; events: number }> {
-  const { jobs, attempts, events } = await prunePass(db, retentionDays, batch, null);
+export async function pruneOnce(
+  db: Db,
+  retentionDays: number,
+  batch = PRUNE_BATCH,
+  hooks: PruneHooks = {},
+): Promise<{ jobs: number; attempts: number; events: number }> {
+  const { jobs, attempts, events } = await prunePass(db, retentionDays, batch, null, hooks);
   return { jobs, attempts, events };
 }
 
@@ -100,11 +128,11 @@ export interface PruneOptions {
  * Events pass by pass from where the last one stopped: an event whose last job goes in a later pass
  * of the same run is deleted by the next run (an hour later), not by going back over the kept ones.
  */
-export async function prune(db: Queryable, retentionDays: number, opts: PruneOptions = {}): Promise<{ jobs: number; attempts: number; events: number }> {
+export async function prune(db: Db, retentionDays: number, opts: PruneOptions = {}): Promise<{ jobs: number; attempts: number; events: number }> {
   const total = { jobs: 0, attempts: 0, events: 0 };
   let eventsFrom: string | null = null;
   while (!opts.shouldStop?.()) {
-    const r = await prunePass(db, retentionDays, opts.batch ?? PRUNE_BATCH, eventsFrom);
+    const r = await prunePass(db, retentionDays, opts.batch ?? PRUNE_BATCH, eventsFrom, {});
     total.jobs += r.jobs;
     total.attempts += r.attempts;
     total.events += r.events;

@@ -1,6 +1,6 @@
 // Statements whose cost per row must not depend on the planner's statistics: the dead-letter replay's
 // too-old and too-far-ahead counts (countBeyond, src/queue/deadLetters.ts), the range replay's insert
-// (QUEUE_REPLAYED_SQL, src/queue/replayRange.ts) and retention's events pass (PRUNE_STATEMENTS.events,
+// (QUEUE_REPLAYED_SQL, src/queue/replayRange.ts) and retention's events pass (PRUNE_STATEMENTS.eventsLock,
 // src/queue/prune.ts). Each one is explained on statistics that misdescribe the tables the way
 // production's did (taken before the rows they read, or while every old event still had a job), and
 // every read of audit_events and forwarding_jobs must then be a probe by the outer row's key, never a
@@ -170,7 +170,7 @@ describe.each(DB_KINDS)('queue: per-row probes whatever the statistics (%s)', (k
       const indexes = await tableIndexes(tx);
       // The first pass of a run and a later one (from where the last stopped).
       for (const from of [null, '2026-01-01T00:00:00.123456Z']) {
-        const plan = await explain(tx, PRUNE_STATEMENTS.events, [7, 5000, from]);
+        const plan = await explain(tx, PRUNE_STATEMENTS.eventsLock, [7, 5000, from]);
         found[String(from)] = {
           // The candidates come from the head of audit_events_recorded (a range on time, by design).
           ...offProbe(plan, indexes, /^audit_events_recorded .*\brecorded_at /),

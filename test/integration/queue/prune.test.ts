@@ -4,6 +4,8 @@ import { PRUNE_STATEMENTS, prune, pruneOnce } from '../../../src/queue/prune.js'
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { addEvents, attemptRows, jobs, newDestination, newOrg } from './support.js';
 import { explain, inRolledBackTransaction, scans } from '../../support/plans.js';
+import { QUEUE_REPLAYED_SQL } from '../../../src/queue/replayRange.js';
+import { waitFor } from '../../support/waitFor.js';
 
 // Retention: old delivered jobs, old log rows and old events nothing refers to go, in bounded batches;
 // pending and dead-lettered jobs (and their events) stay however old they are.
@@ -159,16 +161,18 @@ describe.each(DB_KINDS)('queue: prune (%s)', (kind) => {
       const probeOnly = /^\(NOT (EXISTS)?\(SubPlan \d+\)\)$/;
       const filters = (f: string | undefined) => f !== undefined && !probeOnly.test(f);
       for (const [name, sql] of Object.entries(statements)) {
-        // The events statement with and without its starting point (a later pass, the first one).
+        // The events' lock with and without its starting point (a later pass, the first one).
         const paramSets =
           name === 'cascade'
             ? [['org', 'evt']]
-            : name === 'events'
+            : name === 'eventsLock'
               ? [
                   [7, 5000, null],
                   [7, 5000, '2026-01-01T00:00:00.123456Z'],
                 ]
-              : [[7, 5000]];
+              : name === 'eventsDelete'
+                ? [[['(0,1)', '(0,2)']]]
+                : [[7, 5000]];
         for (const params of paramSets) {
           const read = scans(await explain(tx, sql, params));
           // Every statement reads something: an empty list would pass the checks below for nothing.
@@ -193,5 +197,72 @@ describe.each(DB_KINDS)('queue: prune (%s)', (kind) => {
     const { dest } = await setup();
     expect(await prune(tdb.db, 30)).toEqual({ jobs: 0, attempts: 0, events: 0 });
     expect(await jobs(tdb.db, dest)).toHaveLength(6);
+  });
+});
+
+// Retention against a replay that queues the same old event (PostgreSQL: two sessions at once). The
+// events are locked in one statement and judged in the next, under a snapshot taken after the locks:
+// judged on the locking statement's own snapshot, a job committed between that snapshot and the lock
+// was not seen, and the delete's cascade took it (the replay had counted it queued).
+describe('queue: prune against a replay of the same events (postgres)', () => {
+  let tdb: TestDb;
+  beforeAll(async () => {
+    tdb = await openTestDb('postgres');
+  });
+  beforeEach(async () => {
+    await tdb.reset();
+  });
+  afterAll(async () => {
+    await tdb?.close();
+  });
+
+  /** One old event with no job left: what retention deletes. */
+  async function oldEventWithoutJob() {
+    const org = await newOrg(tdb.db);
+    const dest = await newDestination(tdb.db, org);
+    const [event] = await addEvents(tdb.db, org, 1);
+    await tdb.db.query(`DELETE FROM forwarding_jobs`);
+    await tdb.db.query(`UPDATE audit_events SET recorded_at = now() - interval '10 days'`);
+    return { org, dest, event: event! };
+  }
+  const eventIds = async () => (await tdb.db.query<{ id: string }>(`SELECT id FROM audit_events`)).rows.map((r) => r.id);
+
+  it('keeps an event, and its job, when the job is committed after the event was picked', async () => {
+    const { org, dest, event } = await oldEventWithoutJob();
+    const r = await pruneOnce(tdb.db, 7, 10, {
+      // Another session commits a job for the event while retention holds it: as a replay that
+      // committed just before the lock would have.
+      eventsLocked: async () => {
+        await tdb.db.query(`INSERT INTO forwarding_jobs (org_id, destination_id, event_id) VALUES ($1, $2, $3)`, [org, dest, event]);
+      },
+    });
+    expect(r.events).toBe(0);
+    expect(await eventIds()).toEqual([event]);
+    expect((await jobs(tdb.db, dest)).map((j) => [j.event_id, j.status])).toEqual([[event, 'pending']]);
+  });
+
+  it('a replay that comes while retention holds the event waits, then queues nothing: the event is gone', async () => {
+    const { org, dest, event } = await oldEventWithoutJob();
+    let replay: Promise<{ queued: number }> | undefined;
+    const r = await pruneOnce(tdb.db, 7, 10, {
+      eventsLocked: async () => {
+        replay = tdb.db.query<{ queued: number }>(QUEUE_REPLAYED_SQL, [org, dest, [event]]).then((q) => q.rows[0]!);
+        // The replay's lock on the event waits for retention's transaction.
+        await waitFor(
+          'the replay waiting for the event',
+          async () =>
+            (
+              await tdb.db.query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO forwarding_jobs%'`,
+              )
+            ).rows[0]!.n,
+          (n) => n > 0,
+        );
+      },
+    });
+    expect(r.events).toBe(1);
+    expect(await replay).toEqual(expect.objectContaining({ queued: 0 }));
+    expect(await eventIds()).toEqual([]);
+    expect(await jobs(tdb.db, dest)).toEqual([]);
   });
 });
