@@ -6,12 +6,14 @@ export type RandomSource = (n: number) => Uint8Array;
 /** Lower-case letters and digits: the resource ids that appear in URLs (`org_`, `fwd_`, `rpl_`). */
 const BASE36 = 'abcdefghijklmnopqrstuvwxyz0123456789';
 /**
- * Letters and digits, no separator: the event ids (`pflt_`, `cfg_`). An agent sends a preflight id
- * back in its decision record, where the privacy guard reads every field; with "-" and "_" in the
- * alphabet about one id in a million spelled a secret's name glued to a random value
- * ("pflt_Pwd-kgItjDQT9v4vnA4ODzSB"), and the record that echoed it was refused.
+ * Letters alone: the event ids (`pflt_`, `cfg_`). An agent sends a preflight id back in its decision
+ * record, where the privacy guard reads every field, and an id the service made must never be
+ * refused there. With "-" and "_" about one id in a million spelled a secret's name glued to a random
+ * value ("pflt_Pwd-kgItjDQT9v4vnA4ODzSB"); with digits, one in a few million held nine digits in a
+ * row among letters, which the guard reads as an SSN or an account number ("pflt_Xu295730084KJi...").
+ * Without either, no detector of numbers or of a name and its value can match. 24 of them: 137 bits.
  */
-const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /**
  * `n` characters drawn uniformly from `alphabet`: a byte at or past the largest multiple of the
@@ -34,9 +36,9 @@ export function newId(prefix: 'org' | 'fwd' | 'rpl'): string {
   return `${prefix}_${randomString(20, BASE36)}`;
 }
 
-/** An event id: `prefix` + `length` letters and digits (24 of them: about 143 bits). */
+/** An event id: `prefix` + `length` letters (see LETTERS). */
 export function newEventId(prefix: 'pflt_' | 'pflt_test_' | 'cfg_', length: number, random?: RandomSource): string {
-  return `${prefix}${randomString(length, BASE62, random)}`;
+  return `${prefix}${randomString(length, LETTERS, random)}`;
 }
 
 export const ORG_ID_PATTERN = '^org_[A-Za-z0-9_-]{1,60}$';

@@ -57,8 +57,8 @@ export interface WireEvent {
 }
 
 /**
- * A new preflight id: "pflt_" + 24 letters and digits. Agents send it back in their decision
- * records, which the privacy guard reads, so it holds no separator a secret's name could be glued by
+ * A new preflight id: "pflt_" + 24 letters. Agents send it back in their decision records, which the
+ * privacy guard reads, so it holds no separator and no digit a detector could read a value in
  * (src/ids.ts).
  */
 export function newPreflightId(random?: RandomSource): string {
