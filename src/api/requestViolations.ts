@@ -38,12 +38,27 @@ const INPUT: Record<string, (req: FastifyRequest) => unknown> = {
 
 export function requestViolations(req: FastifyRequest, err: FastifyError): Violation[] {
   const context = err.validationContext ?? 'body';
+  const value = INPUT[context]?.(req);
+  const found = allViolations(req, err, context, value);
+  return context === 'querystring' ? found.map((v) => givenTwice(v, value)) : found;
+}
+
+function allViolations(req: FastifyRequest, err: FastifyError, context: string, value: unknown): Violation[] {
   const first = violationsFromAjv((err.validation ?? []) as ErrorObject[]);
   const schema = (req.routeOptions.schema as Record<string, unknown> | undefined)?.[context];
-  const value = INPUT[context]?.(req);
   if (typeof schema !== 'object' || schema === null || !withinNodeBudget(value)) return first;
   const validate = compile(schema);
   if (!validate || validate(value)) return first;
   const all = violationsFromAjv(validate.errors ?? []);
   return all.length > 0 ? all : first;
+}
+
+/**
+ * A query parameter given more than once ("?limit=5&limit=6") reaches the schema as a list, which it
+ * refuses as "must be string": say what the user did instead. Every parameter of the API takes one value.
+ */
+function givenTwice(v: Violation, query: unknown): Violation {
+  const name = v.path.slice(1);
+  const given = typeof query === 'object' && query !== null && Object.hasOwn(query, name) ? (query as Record<string, unknown>)[name] : undefined;
+  return Array.isArray(given) ? { path: v.path, message: 'is given more than once; give it once' } : v;
 }

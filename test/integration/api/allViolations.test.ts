@@ -92,4 +92,19 @@ describe('validation answers every problem at once', () => {
       details: [{ path: '/colour', message: 'unknown field (not part of the schema)' }],
     });
   });
+
+  // A parameter given twice reaches the schema as a list: "must be string" told the user nothing of
+  // what they had done.
+  it('a query parameter given twice is named as such, every one of them', async () => {
+    const get = (query: string) => t.svc.request('GET', `/api/orgs/${t.org.orgId}/audit-events?${query}`, { apiKey: t.org.apiKey });
+    const res = await get('since=2026-01-01T00:00:00Z&since=2026-02-01T00:00:00Z&limit=5&limit=6');
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.error.details).toEqual([
+      { path: '/limit', message: 'is given more than once; give it once' },
+      { path: '/since', message: 'is given more than once; give it once' },
+    ]);
+    expect(validateBody('ErrorResponse', res.body)).toEqual([]);
+    // Once each, the same values are fine.
+    expect((await get('since=2026-01-01T00:00:00Z&limit=5')).status).toBe(200);
+  });
 });
