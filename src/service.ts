@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { startWarnings } from './config/startWarnings.js';
 import type { Config, Role } from './config/env.js';
 import type { Db } from './db/types.js';
 import { openProcessDatabases } from './db/open.js';
@@ -98,19 +99,9 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     if (signal?.aborted) throw new StartInterrupted(listened);
   };
   checkpoint();
-  if (opts.role !== 'all' && !config.databaseUrl && !opts.db) {
-    // Said loudly, not refused (every role starts and serves its health endpoints, as the contract
-    // has it): one process at a time opens the embedded database, so an api process's events wait for
-    // a worker that can never attach, and a worker alone delivers only what nothing can record.
-    logger.warn(
-      { role: opts.role },
-      `--role ${opts.role} without DATABASE_URL: the embedded database opens in one process only, so no ${opts.role === 'api' ? 'worker can deliver the events this process records' : 'api process can record events for this worker'}. Set DATABASE_URL to a PostgreSQL server, or start without --role (api and worker in one process)`,
-    );
-  }
-  if (config.allowPrivateDestinations) {
-    logger.warn(
-      'AEGIS_ALLOW_PRIVATE_DESTINATIONS=1: http:// URLs and loopback/private addresses are allowed as destinations. Use this for development and tests only.',
-    );
+  for (const w of startWarnings(config, opts.role, !config.databaseUrl && !opts.db)) {
+    if (w.fields) logger.warn(w.fields, w.message);
+    else logger.warn(w.message);
   }
   const { ring: keyRing, generated } = await loadKeyRing(config);
   if (generated)

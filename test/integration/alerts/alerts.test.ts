@@ -104,6 +104,13 @@ describe.each(DB_KINDS)('alerts (%s)', (kind) => {
     }
   }
 
+  it('the start warns once that alert mail may go to any address (no AEGIS_ALERT_EMAIL_DOMAINS)', () => {
+    const warned = svc.logs.lines.filter((l) => l.includes('AEGIS_SMTP_URL is set and AEGIS_ALERT_EMAIL_DOMAINS is not'));
+    expect(warned).toHaveLength(1);
+    expect(JSON.parse(warned[0]!).level).toBe(40);
+    expect(warned[0]).not.toContain(SMTP_PASSWORD);
+  });
+
   it('settings: GET before any PUT, round trip, secret shown once, 400s naming the path, other tenants refused', async () => {
     const org = await svc.newOrg();
     const other = await svc.newOrg();

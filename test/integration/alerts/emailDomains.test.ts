@@ -45,6 +45,10 @@ describe.each(DB_KINDS)('alert e-mail domains (%s)', (kind) => {
     await seedEvents(tdb.db, org.orgId, 3);
   }
 
+  it('the start does not warn of mail to any address: the domains are set', () => {
+    expect(svc.logs.text()).not.toContain('AEGIS_ALERT_EMAIL_DOMAINS is not');
+  });
+
   it('refuses an address outside the domains, and says which are allowed', async () => {
     const org = await svc.newOrg();
     const path = `/api/orgs/${org.orgId}/notification-settings`;

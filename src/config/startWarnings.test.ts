@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './env.js';
+import { startWarnings } from './startWarnings.js';
+import { generateKeyBase64 } from '../crypto/keyring.js';
+
+const config = (env: Record<string, string>) => loadConfig({ AEGIS_ENCRYPTION_KEY: generateKeyBase64(), ...env });
+const messages = (env: Record<string, string>, role: 'all' | 'api' | 'worker' = 'all', embedded = false) =>
+  startWarnings(config(env), role, embedded).map((w) => w.message);
+
+describe('startWarnings', () => {
+  it('says nothing of a plain start', () => {
+    expect(messages({})).toEqual([]);
+    expect(messages({}, 'all', true)).toEqual([]);
+    expect(messages({ AEGIS_SMTP_URL: 'smtp://u:p@mail.example.com:587', AEGIS_ALERT_EMAIL_DOMAINS: 'example.com' })).toEqual([]);
+  });
+
+  it('warns that alert mail may go to any address when SMTP is set without the domains, and never names the URL', () => {
+    const found = messages({ AEGIS_SMTP_URL: 'smtp://relay-user:s3cret-Pw@mail.example.com:587' });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^AEGIS_SMTP_URL is set and AEGIS_ALERT_EMAIL_DOMAINS is not: .*set AEGIS_ALERT_EMAIL_DOMAINS/);
+    expect(found[0]).not.toMatch(/relay-user|s3cret|mail\.example\.com/);
+  });
+
+  it('warns of a single role on the embedded database, and of private destinations', () => {
+    const [role] = startWarnings(config({}), 'worker', true);
+    expect(role).toEqual({ fields: { role: 'worker' }, message: expect.stringMatching(/^--role worker without DATABASE_URL: .*Set DATABASE_URL/) });
+    expect(messages({}, 'api', false)).toEqual([]);
+    expect(messages({ AEGIS_ALLOW_PRIVATE_DESTINATIONS: '1' })).toEqual([expect.stringMatching(/^AEGIS_ALLOW_PRIVATE_DESTINATIONS=1: /)]);
+  });
+});
