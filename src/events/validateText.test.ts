@@ -35,6 +35,27 @@ describe('validateEventsText', () => {
     expect(r[2]!.violations).toEqual([]);
   });
 
+  // The parser names the character it stopped at, as is: an escape sequence in a file reached the
+  // terminal that printed the report ("Unexpected token '\u001b'" coloured the rest of the line).
+  it('names a control or format character the parser stopped at by its code, never as is', () => {
+    for (const [c, code] of [
+      ['\u001b', '\\u001b'],
+      ['\u0007', '\\u0007'],
+      ['\u009b', '\\u009b'],
+      ['\u202e', '\\u202e'],
+      ['\u2028', '\\u2028'],
+      // A tag character (format, past 16 bits): the parser names its first half.
+      ['\u{e0041}', '\\udb40'],
+    ]) {
+      const [r] = validateEventsText(`{"a": ${c!}[31m}`);
+      const message = r!.violations[0]!.message;
+      expect(message, code).toMatch(/^invalid JSON/);
+      // eslint-disable-next-line no-control-regex -- finding control characters is the point
+      expect(message, code).not.toMatch(/[\u0000-\u001f\u007f-\u009f\p{Cf}\u2028\u2029\ud800-\udfff]/u);
+      expect(message, code).toContain(code);
+    }
+  });
+
   it('reports a broken first NDJSON line and still validates the others', () => {
     const r = validateEventsText(`{"@timestamp": \n${compact}\n${bad}`);
     expect(r.map((x) => [x.line, x.violations.map((v) => v.path)])).toEqual([

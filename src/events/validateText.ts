@@ -58,8 +58,23 @@ function parseMessage(err: unknown): string {
     .replace(/ in JSON at position \d+.*$/, '')
     .replace(/ at position \d+.*$/, '')
     .replace(/'[^']{2,}'|"[^"]*"/g, '')
-    .trim();
+    .trim()
+    .replace(UNPRINTABLE, codeOf);
   return `invalid JSON${reason ? `: ${reason}` : ''}`;
+}
+
+/**
+ * Characters the report must not print as they are: controls (an escape sequence recolours or rewrites
+ * the terminal showing the report), format characters (a bidi override reorders what is read) and the
+ * line and paragraph separators, and half a surrogate pair (V8 names the first 16 bits of a character
+ * past them, "\u{e0041}" a tag character). The parser names the one it stopped at, quoted; its code is shown.
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\p{Cf}\u2028\u2029\ud800-\udfff]/gu;
+/** A character as its escape: "\u001b", or "\u{e0041}" past the 16-bit range (a tag character). */
+function codeOf(c: string): string {
+  const code = c.codePointAt(0)!;
+  return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
 function tryParse(text: string): { ok: true; value: unknown } | { ok: false; error: unknown } {
