@@ -24,14 +24,21 @@ function pooledRandomBytes(n: number): Uint8Array {
 /** Lower-case letters and digits: the resource ids that appear in URLs (`org_`, `fwd_`, `rpl_`). */
 const BASE36 = 'abcdefghijklmnopqrstuvwxyz0123456789';
 /**
- * Letters alone: the event ids (`pflt_`, `cfg_`). An agent sends a preflight id back in its decision
- * record, where the privacy guard reads every field, and an id the service made must never be
- * refused there. With "-" and "_" about one id in a million spelled a secret's name glued to a random
- * value ("pflt_Pwd-kgItjDQT9v4vnA4ODzSB"); with digits, one in a few million held nine digits in a
- * row among letters, which the guard reads as an SSN or an account number ("pflt_Xu295730084KJi...").
- * Without either, no detector of numbers or of a name and its value can match. 24 of them: 137 bits.
+ * Lower-case letters alone: the event ids (`pflt_`, `cfg_`). An agent sends a preflight id back in its
+ * decision record, where the privacy guard reads every field, and an id the service made must never
+ * be refused there. With "-" and "_" about one id in a million spelled a secret's name glued to a
+ * random value ("pflt_Pwd-kgItjDQT9v4vnA4ODzSB"); with digits, one in a few million held nine digits in
+ * a row among letters, read as an SSN ("pflt_Xu295730084KJi..."); with capitals, one in some 10^11
+ * held "AKIA" and 16 more, an AWS access key id ("pflt_AKIAABCDEFGHIJKLMNOPqrst"). Without any of
+ * them no detector can match: numbers, a name and its value, and the keys and tokens known by a
+ * capitalised prefix all need one. A preflight id's 28: 131 bits, more than a random UUID's 122.
  */
-const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const LOWER_LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+/**
+ * Each event id's length after its prefix: a trail event's is the 24 the published schema fixes
+ * (schemas/config-change-event.schema.json: 113 bits), a test event's is shorter (one of a kind per call).
+ */
+const EVENT_ID_LENGTH = { pflt_: 28, cfg_: 24, pflt_test_: 16 } as const;
 
 /**
  * `n` characters drawn uniformly from `alphabet`: a byte at or past the largest multiple of the
@@ -54,9 +61,9 @@ export function newId(prefix: 'org' | 'fwd' | 'rpl'): string {
   return `${prefix}_${randomString(20, BASE36)}`;
 }
 
-/** An event id: `prefix` + `length` letters (see LETTERS). */
-export function newEventId(prefix: 'pflt_' | 'pflt_test_' | 'cfg_', length: number, random?: RandomSource): string {
-  return `${prefix}${randomString(length, LETTERS, random)}`;
+/** An event id: `prefix` + lower-case letters (see LOWER_LETTERS). */
+export function newEventId(prefix: keyof typeof EVENT_ID_LENGTH, random?: RandomSource): string {
+  return `${prefix}${randomString(EVENT_ID_LENGTH[prefix], LOWER_LETTERS, random)}`;
 }
 
 export const ORG_ID_PATTERN = '^org_[A-Za-z0-9_-]{1,60}$';

@@ -79,10 +79,10 @@ describe('formatTimestamp', () => {
 });
 
 describe('newPreflightId', () => {
-  it('is pflt_ plus 24 letters, and unique', () => {
+  it('is pflt_ plus 28 lower-case letters, and unique', () => {
     const ids = new Set(Array.from({ length: 1000 }, () => newPreflightId()));
     expect(ids.size).toBe(1000);
-    for (const id of ids) expect(id).toMatch(/^pflt_[A-Za-z]{24}$/);
+    for (const id of ids) expect(id).toMatch(/^pflt_[a-z]{28}$/);
   });
 });
 
@@ -91,7 +91,7 @@ describe('buildTestEvent', () => {
     const e = buildTestEvent({ orgId: 'org_abc', destinationId: 'fwd_a1b2c3', now: new Date('2026-05-15T10:30:00Z') });
     expect(e.event.dataset).toBe('aegis.audit_stream.test');
     expect(e.event.action).toBe('audit_stream_test');
-    expect(e.event.id).toMatch(/^pflt_test_[A-Za-z]{16}$/);
+    expect(e.event.id).toMatch(/^pflt_test_[a-z]{16}$/);
     expect(e.aegis.preflight_id).toBe(e.event.id);
     expect(e.aegis.decision).toBe('ALLOWED');
     expect(e.event.type).toEqual(['allowed']);
@@ -119,7 +119,7 @@ describe('fieldsFromAgentRecord', () => {
     const { preflight_id: _p, occurred_at: _o, ...bare } = record;
     const now = new Date('2026-01-01T00:00:00Z');
     const { fields: f, occurredAt } = fieldsFromAgentRecord(bare, now);
-    expect(f.preflight_id).toMatch(/^pflt_[A-Za-z]{24}$/);
+    expect(f.preflight_id).toMatch(/^pflt_[a-z]{28}$/);
     expect(occurredAt).toBe(now);
   });
 });

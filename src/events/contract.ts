@@ -57,12 +57,11 @@ export interface WireEvent {
 }
 
 /**
- * A new preflight id: "pflt_" + 24 letters. Agents send it back in their decision records, which the
- * privacy guard reads, so it holds no separator and no digit a detector could read a value in
- * (src/ids.ts).
+ * A new preflight id: "pflt_" + 28 lower-case letters. Agents send it back in their decision records,
+ * which the privacy guard reads, so it holds nothing a detector could read a value in (src/ids.ts).
  */
 export function newPreflightId(random?: RandomSource): string {
-  return newEventId('pflt_', 24, random);
+  return newEventId('pflt_', random);
 }
 
 /**
@@ -134,7 +133,7 @@ export function testEventSummary(destinationId: string): string {
  * "audit_stream_test", an id "pflt_test_...", and a summary that says it is a test.
  */
 export function buildTestEvent(args: { orgId: string; destinationId: string; now: Date }): WireEvent {
-  const id = newEventId('pflt_test_', 16);
+  const id = newEventId('pflt_test_');
   const event = buildWireEvent({
     orgId: args.orgId,
     occurredAt: args.now,

@@ -74,9 +74,9 @@ export interface TrailEvent {
   organization: { id: string };
 }
 
-/** "cfg_" + 24 letters and digits: the prefix is how the Activity index finds trail events. */
+/** "cfg_" + 24 lower-case letters (src/ids.ts): the prefix is how the Activity index finds trail events. */
 export function newTrailId(): string {
-  return newEventId('cfg_', 24);
+  return newEventId('cfg_');
 }
 
 const VERB: Record<TrailAction, string> = {
