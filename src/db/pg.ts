@@ -139,6 +139,9 @@ function oneAtATime(waitMs: number): <T>(fn: () => Promise<T>) => Promise<T> {
   };
 }
 
+/** How every transaction starts: see runTransaction. */
+const BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED';
+
 /** A real PostgreSQL server through a `pg` pool. Survives dropped connections: the pool replaces them. */
 export function openPg(opts: PgOptions): Db {
   const limitMs = opts.statementTimeoutMs ? Math.floor(opts.statementTimeoutMs) : 0;
@@ -228,7 +231,11 @@ export function openPg(opts: PgOptions): Db {
       // An unbounded transaction's statements run as long as they take, but none waits longer than
       // the limit for a lock (a session outside the service holding a row it needs): lock_timeout,
       // transaction-scoped, so safe behind a transaction pooler. migrate sets its own.
-      await client.query(watch && txOpts?.unbounded ? `BEGIN; SET LOCAL lock_timeout = ${limitMs}` : 'BEGIN');
+      // READ COMMITTED named, not left to the server's default_transaction_isolation: the statements
+      // rely on each one seeing what committed before it (retention judges locked events on a later
+      // snapshot; the cascades and a replay's duplicate check read current rows). An operator's
+      // "repeatable read" default made retention delete an event a replay had just queued.
+      await client.query(watch && txOpts?.unbounded ? `${BEGIN}; SET LOCAL lock_timeout = ${limitMs}` : BEGIN);
       const out = await fn(clientQueryable(client, prepare, watch && !txOpts?.unbounded ? watch : unwatched));
       await client.query('COMMIT');
       return out;

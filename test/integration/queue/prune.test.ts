@@ -6,6 +6,7 @@ import { addEvents, attemptRows, jobs, newDestination, newOrg } from './support.
 import { explain, inRolledBackTransaction, scans } from '../../support/plans.js';
 import { QUEUE_REPLAYED_SQL } from '../../../src/queue/replayRange.js';
 import { waitFor } from '../../support/waitFor.js';
+import { openPg } from '../../../src/db/pg.js';
 
 // Retention: old delivered jobs, old log rows and old events nothing refers to go, in bounded batches;
 // pending and dead-lettered jobs (and their events) stay however old they are.
@@ -193,6 +194,21 @@ describe.each(DB_KINDS)('queue: prune (%s)', (kind) => {
     expect(unbounded).toEqual([]);
   });
 
+  // The delete is handed a full batch of ctids as one parameter. As `ctid = ANY($1)` the planner
+  // priced a TID scan at the batch's 5,000 elements and chose to read the whole table below about
+  // 20,000 pages (a review: a sequential scan per batch at 100,000 events, on PGlite at every size);
+  // behind ARRAY(SELECT unnest(...)) it plans for a few and reads exactly the rows it is given.
+  it('deletes a full batch of locked events by TID, on a table of 100,000 events', async () => {
+    await setup();
+    const ctids = Array.from({ length: 5000 }, (_, i) => `(${Math.floor(i / 50)},${(i % 50) + 1})`);
+    await inRolledBackTransaction(tdb.db, async (tx) => {
+      // The size of a table of 100,000 events (about 6,400 pages), as its statistics would say.
+      await tx.query(`UPDATE pg_class SET reltuples = 100000, relpages = 6400 WHERE oid = 'audit_events'::regclass`);
+      const read = scans(await explain(tx, PRUNE_STATEMENTS.eventsDelete, [ctids])).filter((n) => n['Relation Name'] === 'audit_events');
+      expect(read.map((n) => n['Node Type'])).toEqual(['Tid Scan']);
+    });
+  });
+
   it('keeps everything younger than the retention period', async () => {
     const { dest } = await setup();
     expect(await prune(tdb.db, 30)).toEqual({ jobs: 0, attempts: 0, events: 0 });
@@ -241,28 +257,53 @@ describe('queue: prune against a replay of the same events (postgres)', () => {
     expect((await jobs(tdb.db, dest)).map((j) => [j.event_id, j.status])).toEqual([[event, 'pending']]);
   });
 
+  it('keeps the event on a server whose default isolation is repeatable read: transactions say read committed', async () => {
+    // The operator's setting, for every connection of this pool.
+    const url = new URL(tdb.url!);
+    url.searchParams.set('options', `${url.searchParams.get('options')} -c default_transaction_isolation=repeatable\\ read`);
+    const rr = openPg({ connectionString: url.toString(), max: 2 });
+    try {
+      expect((await rr.query<{ i: string }>("SELECT current_setting('default_transaction_isolation') AS i")).rows[0]!.i).toBe('repeatable read');
+      const { org, dest, event } = await oldEventWithoutJob();
+      const r = await pruneOnce(rr, 7, 10, {
+        eventsLocked: async () => {
+          await tdb.db.query(`INSERT INTO forwarding_jobs (org_id, destination_id, event_id) VALUES ($1, $2, $3)`, [org, dest, event]);
+        },
+      });
+      expect(r.events).toBe(0);
+      expect(await eventIds()).toEqual([event]);
+      expect((await jobs(tdb.db, dest)).map((j) => j.event_id)).toEqual([event]);
+    } finally {
+      await rr.close();
+    }
+  });
+
   it('a replay that comes while retention holds the event waits, then queues nothing: the event is gone', async () => {
     const { org, dest, event } = await oldEventWithoutJob();
-    let replay: Promise<{ queued: number }> | undefined;
-    const r = await pruneOnce(tdb.db, 7, 10, {
-      eventsLocked: async () => {
-        replay = tdb.db.query<{ queued: number }>(QUEUE_REPLAYED_SQL, [org, dest, [event]]).then((q) => q.rows[0]!);
-        // The replay's lock on the event waits for retention's transaction.
-        await waitFor(
-          'the replay waiting for the event',
-          async () =>
-            (
-              await tdb.db.query<{ n: number }>(
-                `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO forwarding_jobs%'`,
-              )
-            ).rows[0]!.n,
-          (n) => n > 0,
-        );
-      },
-    });
-    expect(r.events).toBe(1);
-    expect(await replay).toEqual(expect.objectContaining({ queued: 0 }));
-    expect(await eventIds()).toEqual([]);
-    expect(await jobs(tdb.db, dest)).toEqual([]);
+    // The replay's own connection, so the wait below is for it and no other file's session.
+    const replayDb = openPg({ connectionString: tdb.url!, max: 1 });
+    try {
+      const replayPid = (await replayDb.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      let replay: Promise<{ queued: number }> | undefined;
+      const r = await pruneOnce(tdb.db, 7, 10, {
+        eventsLocked: async () => {
+          replay = replayDb.query<{ queued: number }>(QUEUE_REPLAYED_SQL, [org, dest, [event]]).then((q) => q.rows[0]!);
+          // The replay's lock on the event waits for retention's transaction.
+          await waitFor(
+            'the replay waiting for the event',
+            async () =>
+              (await tdb.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [replayPid]))
+                .rows[0]!.n,
+            (n) => n > 0,
+          );
+        },
+      });
+      expect(r.events).toBe(1);
+      expect(await replay).toEqual(expect.objectContaining({ queued: 0 }));
+      expect(await eventIds()).toEqual([]);
+      expect(await jobs(tdb.db, dest)).toEqual([]);
+    } finally {
+      await replayDb.close();
+    }
   });
 });
