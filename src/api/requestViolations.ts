@@ -40,7 +40,9 @@ export function requestViolations(req: FastifyRequest, err: FastifyError): Viola
   const context = err.validationContext ?? 'body';
   const value = INPUT[context]?.(req);
   const found = allViolations(req, err, context, value);
-  return context === 'querystring' ? found.map((v) => givenTwice(v, value)) : found;
+  if (context !== 'querystring') return found;
+  const declared = (req.routeOptions.schema as { querystring?: { properties?: object } } | undefined)?.querystring?.properties ?? {};
+  return found.map((v) => givenTwice(v, value, declared));
 }
 
 function allViolations(req: FastifyRequest, err: FastifyError, context: string, value: unknown): Violation[] {
@@ -55,10 +57,12 @@ function allViolations(req: FastifyRequest, err: FastifyError, context: string, 
 
 /**
  * A query parameter given more than once ("?limit=5&limit=6") reaches the schema as a list, which it
- * refuses as "must be string": say what the user did instead. Every parameter of the API takes one value.
+ * refuses as "must be string": say what the user did instead. Every parameter of the API takes one
+ * value. Only for the route's own parameters: an unknown one given twice is still unknown, and told so.
  */
-function givenTwice(v: Violation, query: unknown): Violation {
+function givenTwice(v: Violation, query: unknown, declared: object): Violation {
   const name = v.path.slice(1);
+  if (!Object.hasOwn(declared, name)) return v;
   const given = typeof query === 'object' && query !== null && Object.hasOwn(query, name) ? (query as Record<string, unknown>)[name] : undefined;
   return Array.isArray(given) ? { path: v.path, message: 'is given more than once; give it once' } : v;
 }

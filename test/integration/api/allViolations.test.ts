@@ -106,5 +106,11 @@ describe('validation answers every problem at once', () => {
     expect(validateBody('ErrorResponse', res.body)).toEqual([]);
     // Once each, the same values are fine.
     expect((await get('since=2026-01-01T00:00:00Z&limit=5')).status).toBe(200);
+    // A parameter the route does not have is unknown however often it is given.
+    for (const query of ['colour=a&colour=b', '__proto__=1&__proto__=2', 'constructor=a&constructor=b']) {
+      const unknown = await get(query);
+      expect(unknown.status, query).toBe(400);
+      expect(unknown.body.error.details, query).toEqual([{ path: `/${query.split('=')[0]}`, message: 'unknown field (not part of the schema)' }]);
+    }
   });
 });
