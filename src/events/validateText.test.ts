@@ -56,6 +56,21 @@ describe('validateEventsText', () => {
     }
   });
 
+  it("keeps the parser's reason and never a fragment of the document", () => {
+    const message = (text: string) => validateEventsText(text)[0]!.violations[0]!.message;
+    // A long document: V8 quotes the part around the error ('..."23456789, x], ..."...').
+    const long = message(`{"${'p'.repeat(40)}": 1, "n": [123456789, x], "q": 1}`);
+    expect(long).toBe("invalid JSON: Unexpected token 'x'");
+    expect(message('[1 2]')).toBe("invalid JSON: Expected ',' or ']' after array element");
+    expect(message('{"a": 1 "b": 2}')).toBe("invalid JSON: Expected ',' or '}' after property value");
+    expect(message('{"a" 1}')).toBe("invalid JSON: Expected ':' after property name");
+    // The document alone, quoted: nothing of it.
+    expect(message('ssn123456789')).not.toMatch(/ssn|123/);
+    expect(message('{"a": "b" "123-45-6789"}')).not.toContain('123');
+    // The character named may be a quote.
+    expect(message('["a"]"')).toBe('invalid JSON: Unexpected non-whitespace character after JSON');
+  });
+
   it('reports a broken first NDJSON line and still validates the others', () => {
     const r = validateEventsText(`{"@timestamp": \n${compact}\n${bad}`);
     expect(r.map((x) => [x.line, x.violations.map((v) => v.path)])).toEqual([

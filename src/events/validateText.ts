@@ -52,14 +52,16 @@ function errorLine(text: string, err: unknown): number | undefined {
 
 function parseMessage(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  // Keep the parser's reason but never the document's content: newer engines quote a snippet
-  // ('Unexpected token }, "{"a": 1,}" is not valid JSON'), which could hold a raw value.
-  const reason = (msg.split(/, "|\s*\(line /)[0] ?? '')
-    .replace(/ in JSON at position \d+.*$/, '')
-    .replace(/ at position \d+.*$/, '')
-    .replace(/'[^']{2,}'|"[^"]*"/g, '')
-    .trim()
-    .replace(UNPRINTABLE, codeOf);
+  // Keep the parser's reason but never the document's content: V8 quotes a snippet after it
+  // ('Unexpected token \'}\', "{"a": 1,}" is not valid JSON', or '..."23456789, x]"...' from a long
+  // document), or the document alone ('"undefined" is not valid JSON'), which could hold a raw value.
+  // The reason ends where a double quote, the position or the line starts; the one character it may
+  // name is taken first, since that character may be a quote itself.
+  const token = /^Unexpected token '([\s\S])'/.exec(msg);
+  const reason = (token ? `Unexpected token '${token[1]}'` : (msg.split(/"| in JSON\b| at position \d|\s*\(line /)[0] ?? '').trim()).replace(
+    UNPRINTABLE,
+    codeOf,
+  );
   return `invalid JSON${reason ? `: ${reason}` : ''}`;
 }
 
