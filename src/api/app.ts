@@ -27,6 +27,7 @@ import { admissionLimits, admitPerOrg, OrgAdmission } from './orgAdmission.js';
 import { LineThrottle } from './lineThrottle.js';
 import { checkLimits, CredentialChecks } from './credentialChecks.js';
 import { keepSeenCredentials } from './seenCredentials.js';
+import { findingTypesInIdentifier } from '../events/privacyGuard.js';
 
 /**
  * Errors the router raises before any route runs (a malformed percent-encoding, a path parameter
@@ -90,6 +91,9 @@ export const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** What a client's x-request-id may look like to be reused. */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
 /**
  * Builds the HTTP application (not listening): the REST API, health and metrics, OpenAPI docs and the
  * dashboard. Schemas on every route both validate requests and generate /openapi.json.
@@ -100,7 +104,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     loggerInstance: ctx.logger as unknown as FastifyBaseLogger,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+      // A client's id is written on every log line of its request and echoed: one with a value in it
+      // ("123-45-6789", an access key id) would put that value in the operator's logs, where detected
+      // values never go. Read as the guard reads a record's identifiers; else the request gets its own.
+      // (Long digit runs pass: a timestamp or a sequence number is a common request id.)
+      return typeof given === 'string' && REQUEST_ID.test(given) && findingTypesInIdentifier(given).length === 0 ? given : randomUUID();
     },
     bodyLimit: 2 * 1024 * 1024,
     ajv: { customOptions: { ...REQUEST_AJV_OPTIONS } },

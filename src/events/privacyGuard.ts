@@ -420,6 +420,11 @@ function findingTypes(value: string, freeText = false): FindingType[] {
   return scanField(value, freeText).types;
 }
 
+/** The finding types in an identifier as the guard reads a record's identifier field (an id a client chose). */
+export function findingTypesInIdentifier(value: string): FindingType[] {
+  return findingTypes(value);
+}
+
 /**
  * The secret types (credentials, tokens, keys, passwords) in a configuration value, read as the guard
  * reads a record's field: also a token glued to a word ("prod_ghp_..."). Personal data is left out:

@@ -199,6 +199,13 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     // A hostile request id is replaced, not echoed.
     const hostile = await svc.request('GET', '/healthz', { headers: { 'x-request-id': 'a b<script>' } });
     expect(hostile.headers.get('x-request-id')).not.toContain('<');
+    // One that holds a value (an SSN, an access key id, a card number) is replaced too: it would be
+    // written on every log line of the request.
+    for (const value of ['123-45-6789', 'AKIAIOSFODNN7EXAMPLE', 'req-4111111111111111', 'ghp_0123456789abcdefghijABCDEFGHIJ012345']) {
+      const carrying = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, headers: { 'x-request-id': value }, body: { input: 'hello' } });
+      expect(carrying.status, value).toBe(200);
+      expect(carrying.headers.get('x-request-id'), value).toMatch(/^[0-9a-f-]{36}$/);
+    }
 
     await expect.poll(() => svc.logs.lines.filter((l) => l.includes(rid)).length).toBeGreaterThanOrEqual(2);
     const mine = svc.logs.lines.filter((l) => l.includes(rid)).map((l) => JSON.parse(l) as Record<string, unknown>);
