@@ -28,6 +28,7 @@ import { LineThrottle } from './lineThrottle.js';
 import { checkLimits, CredentialChecks } from './credentialChecks.js';
 import { keepSeenCredentials } from './seenCredentials.js';
 import { findingTypesInIdentifier } from '../events/privacyGuard.js';
+import { answerClientError } from './clientError.js';
 
 /**
  * Errors the router raises before any route runs (a malformed percent-encoding, a path parameter
@@ -114,6 +115,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     ajv: { customOptions: { ...REQUEST_AJV_OPTIONS } },
     trustProxy: false,
     frameworkErrors: routerError,
+    clientErrorHandler: answerClientError,
     // Fastify's own request log prints the full URL, query string included, and a sign-in link carries
     // its token there. We log requests ourselves below, path only.
     logController: new LogController({ disableRequestLogging: true }),

@@ -1,0 +1,46 @@
+// Requests Node cannot parse as HTTP never reach a route or the error handler: their answer used to be
+// Fastify's own `{"error":"Bad Request","message":"Client Error","statusCode":400}`, not the
+// `{"error": {"code", "message"}}` every other refusal has (BRIEF). Sent over a raw socket, as a
+// broken client or a proxy would.
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { serviceWithOrg } from '../../support/serviceWithOrg.js';
+import { validateBody } from '../../../src/events/validate.js';
+
+/** Sends `raw` and reads until the server closes: status and parsed body. */
+function rawRequest(base: string, raw: string): Promise<{ status: number; body: unknown; head: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(raw));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => (text += c));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]), body: body ? (JSON.parse(body) as unknown) : null, head });
+    });
+  });
+}
+
+describe('requests that are not valid HTTP', () => {
+  const t = serviceWithOrg();
+
+  it.each([
+    ['headers over the size limit', `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
+    ['a header line without a colon', 'GET /healthz HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n', 400, 'bad_request'],
+    [
+      'Content-Length with Transfer-Encoding',
+      'POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      400,
+      'bad_request',
+    ],
+  ])('%s: the usual error body, then the connection closes', async (_what, raw, status, code) => {
+    const res = await rawRequest(t.svc.baseUrl, raw);
+    expect(res.status).toBe(status);
+    expect(res.head).toMatch(/\r\ncontent-type: application\/json; charset=utf-8\r\n/i);
+    expect(res.head).toMatch(/\r\nconnection: close/i);
+    expect(res.body).toEqual({ error: { code, message: expect.any(String) } });
+    expect(validateBody('ErrorResponse', res.body)).toEqual([]);
+  });
+});
