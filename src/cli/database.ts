@@ -1,12 +1,20 @@
+import { statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { loadConfig, type Config } from '../config/env.js';
 import { openDatabase, DatabaseBusyError } from '../db/open.js';
 import { migrate } from '../db/migrate.js';
 import type { Db } from '../db/types.js';
 import { createLogger, type Logger } from '../logger.js';
 
-/** Opens and migrates the configured database for a one-shot command, and always closes it. */
-export async function withDatabase<T>(fn: (db: Db, config: Config) => Promise<T>): Promise<T> {
+/**
+ * Opens and migrates the configured database for a one-shot command, and always closes it.
+ *
+ * On the embedded database a command refuses a data directory that holds none yet (requireEmbeddedDatabase)
+ * unless `create` says it may make it, as `orgs create` does on a first run (like `start` and `migrate`).
+ */
+export async function withDatabase<T>(fn: (db: Db, config: Config) => Promise<T>, opts: { create?: boolean } = {}): Promise<T> {
   const config = loadConfig();
+  if (!config.databaseUrl && !opts.create) requireEmbeddedDatabase(config.dataDir);
   const logger = cliLogger(config);
   let db: Db;
   try {
@@ -20,6 +28,35 @@ export async function withDatabase<T>(fn: (db: Db, config: Config) => Promise<T>
     return await fn(db, config);
   } finally {
     await db.close();
+  }
+}
+
+/**
+ * Refuses, before anything is created, a data directory that holds no embedded database: opening it
+ * would make the directory and a fresh empty database (and `rotate-encryption-key` a new key file), so
+ * a mistyped AEGIS_DATA_DIR or another working directory would answer "No organization ..." or
+ * "Re-encrypted 0 credential(s)" instead of saying the database is elsewhere.
+ */
+export function requireEmbeddedDatabase(dataDir: string): void {
+  if (embeddedDatabaseExists(dataDir)) return;
+  const dir = resolve(dataDir);
+  const named = isAbsolute(dataDir) ? 'AEGIS_DATA_DIR' : `AEGIS_DATA_DIR ${dataDir}, from the current directory`;
+  throw new CliError(`no database in ${dir} (${named}): start the service once (aegis-stream start) or set AEGIS_DATA_DIR to the service's data directory`);
+}
+
+/**
+ * Whether the data directory holds an embedded database: db/open.ts keeps it in `<dataDir>/pglite`,
+ * and PGlite itself takes a PG_VERSION file there as a database to resume (else it runs initdb). Any
+ * error other than "no such file" (e.g. a directory that cannot be read) is left to opening it, which
+ * names the data directory and the reason (startErrors.ts).
+ */
+export function embeddedDatabaseExists(dataDir: string): boolean {
+  try {
+    statSync(join(resolve(dataDir), 'pglite', 'PG_VERSION'));
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code !== 'ENOENT' && code !== 'ENOTDIR';
   }
 }
 

@@ -107,7 +107,8 @@ orgs
   .action(async (opts: { name: string }) => {
     const checked = checkOrgName(opts.name);
     if ('problem' in checked) throw new CliError(`--name ${checked.problem}`);
-    await withDatabase(async (db) => console.log((await createOrg(db, checked.name)).id));
+    // The first command on a new installation may be this one: it creates the embedded database.
+    await withDatabase(async (db) => console.log((await createOrg(db, checked.name)).id), { create: true });
   });
 
 /** Refuses a command for an organization that does not exist, saying how to create one. */
