@@ -55,6 +55,8 @@ export interface StartOptions {
   listen?: boolean;
   /** Use an already opened database (tests). */
   db?: Db;
+  /** The environment `config` was read from (the CLI: process.env): names in it that are no setting are warned about. */
+  env?: Readonly<Record<string, string | undefined>>;
   /**
    * Aborted (the CLI: SIGINT/SIGTERM) to stop a start that is still under way: startService then
    * closes what it opened and rejects with StartInterrupted, without listening or printing the banner.
@@ -99,7 +101,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     if (signal?.aborted) throw new StartInterrupted(listened);
   };
   checkpoint();
-  for (const w of startWarnings(config, opts.role, !config.databaseUrl && !opts.db)) {
+  for (const w of startWarnings(config, opts.role, !config.databaseUrl && !opts.db, opts.env)) {
     if (w.fields) logger.warn(w.fields, w.message);
     else logger.warn(w.message);
   }

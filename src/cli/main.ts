@@ -68,7 +68,7 @@ program
     const [{ startService, StartInterrupted }, { createLogger }] = await Promise.all([import('../service.js'), import('../logger.js')]);
     logger = createLogger(config.logLevel);
     try {
-      service = await startService(config, { role: opts.role, banner: true, logger, signal: starting.signal });
+      service = await startService(config, { role: opts.role, banner: true, logger, signal: starting.signal, env: process.env });
     } catch (err) {
       if (!(err instanceof StartInterrupted) || !stopSignal) throw err;
       console.error(`aegis-stream: ${err.message}`);

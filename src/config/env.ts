@@ -114,6 +114,39 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   { name: 'NODE_EXTRA_CA_CERTS', default: 'unset', summary: "PEM file of extra CAs for a SIEM's TLS (Node.js's own)" },
 ];
 
+/**
+ * The AEGIS_ variables in `env` that are no setting of the service (ENV_VARS), each with the setting
+ * whose name is nearest when one is within three edits: a misspelt "AEGIS_RETENTION_DAY=3" was
+ * ignored without a word, and the service kept its default.
+ */
+export function unknownSettings(env: Readonly<Record<string, string | undefined>>): { name: string; nearest: string | null }[] {
+  const known = ENV_VARS.map((v) => v.name);
+  return Object.keys(env)
+    .filter((name) => name.startsWith('AEGIS_') && !known.includes(name))
+    .sort()
+    .map((name) => {
+      let nearest: string | null = null;
+      let best = 4;
+      for (const k of known) {
+        const d = editDistance(name, k, best);
+        if (d < best) [nearest, best] = [k, d];
+      }
+      return { name, nearest };
+    });
+}
+
+/** Levenshtein distance of `a` and `b`, or `limit` when it is at least that (names of a few dozen characters). */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) >= limit) return limit;
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return Math.min(row[b.length]!, limit);
+}
+
 /** ENV_VARS as the text block of `start --help`. */
 export function envVarsHelp(): string {
   const width = Math.max(...ENV_VARS.map((v) => v.name.length));

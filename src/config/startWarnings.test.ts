@@ -21,6 +21,23 @@ describe('startWarnings', () => {
     expect(found[0]).not.toMatch(/relay-user|s3cret|mail\.example\.com/);
   });
 
+  it('names an AEGIS_ variable that is no setting, and the setting it is nearest to', () => {
+    const warned = startWarnings(config({}), 'all', false, {
+      AEGIS_RETENTION_DAY: '3',
+      AEGIS_SMTP_ULR: 'x',
+      AEGIS_SOMETHING_ELSE: '1',
+      AEGIS_RETENTION_DAYS: '7',
+      HOME: '/root',
+    }).map((w) => w.message);
+    expect(warned).toEqual([
+      'AEGIS_RETENTION_DAY is not a setting of this service and is ignored: did you mean AEGIS_RETENTION_DAYS? (aegis-stream start --help lists them)',
+      'AEGIS_SMTP_ULR is not a setting of this service and is ignored: did you mean AEGIS_SMTP_URL? (aegis-stream start --help lists them)',
+      'AEGIS_SOMETHING_ELSE is not a setting of this service and is ignored (aegis-stream start --help lists them)',
+    ]);
+    // The values are never part of the line (a misspelt AEGIS_SMTP_URL holds a password).
+    expect(startWarnings(config({}), 'all', false, { AEGIS_SMTP_ULR: 'smtp://u:s3cret@mail.example.com' })[0]!.message).not.toContain('s3cret');
+  });
+
   it('warns of a single role on the embedded database, and of private destinations', () => {
     const [role] = startWarnings(config({}), 'worker', true);
     expect(role).toEqual({ fields: { role: 'worker' }, message: expect.stringMatching(/^--role worker without DATABASE_URL: .*Set DATABASE_URL/) });

@@ -1,4 +1,4 @@
-import type { Config, Role } from './env.js';
+import { unknownSettings, type Config, type Role } from './env.js';
 
 /** A setting the service starts with but that the operator should hear about: one warning line. */
 export interface StartWarning {
@@ -10,10 +10,16 @@ export interface StartWarning {
  * What a start logs as warnings about its configuration: settings that are allowed (every role
  * starts, development needs private addresses, mail may go anywhere) but that do not do what an
  * operator may think, or open something a shared service should close. `embeddedDb`: the process
- * opens the embedded database (no DATABASE_URL and no database given).
+ * opens the embedded database (no DATABASE_URL and no database given). `env`: the environment the
+ * configuration was read from, for names that are no setting (a misspelling keeps the default).
  */
-export function startWarnings(config: Config, role: Role, embeddedDb: boolean): StartWarning[] {
+export function startWarnings(config: Config, role: Role, embeddedDb: boolean, env: Readonly<Record<string, string | undefined>> = {}): StartWarning[] {
   const out: StartWarning[] = [];
+  for (const { name, nearest } of unknownSettings(env)) {
+    out.push({
+      message: `${name} is not a setting of this service and is ignored${nearest ? `: did you mean ${nearest}?` : ''} (aegis-stream start --help lists them)`,
+    });
+  }
   if (role !== 'all' && embeddedDb) {
     // Said loudly, not refused (every role starts and serves its health endpoints, as the contract
     // has it): one process at a time opens the embedded database, so an api process's events wait for
