@@ -22,6 +22,16 @@ describe('checkDestinationUrl', () => {
     expect(codeOf(raw)).toBe('invalid_url');
   });
 
+  // The URL standard reads these as "https://x/" for a special scheme: a typo would become a host
+  // called "x" (or "siem.example.com" out of a path), where the user meant something else.
+  it.each(['https:///x', 'https:/siem.example.com/in', 'https:siem.example.com', 'https:\\\\siem.example.com\\in', 'https:/\\siem.example.com'])(
+    'refuses %j: no host right after "//"',
+    (raw) => {
+      const r = checkDestinationUrl(raw, strict);
+      expect(r).toEqual({ ok: false, code: 'invalid_url', message: 'The URL needs a host right after https:// (https://siem.example.com/path).' });
+    },
+  );
+
   it('refuses URLs longer than 2048 characters', () => {
     const long = `https://example.com/${'a'.repeat(2048)}`;
     expect(codeOf(long)).toBe('invalid_url');

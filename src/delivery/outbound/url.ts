@@ -15,6 +15,9 @@ export interface UrlCheckOptions {
 
 const PRIVATE_HINT = 'local destinations are refused unless AEGIS_ALLOW_PRIVATE_DESTINATIONS=1 (development only)';
 
+/** A scheme, "//", then the host's first character: no third slash or backslash. */
+const AUTHORITY_FIRST = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/\\]/;
+
 /** The URL's host without IPv6 brackets or a trailing dot, lower-cased. */
 export function bareHostname(url: URL): string {
   let host = url.hostname.toLowerCase();
@@ -39,6 +42,11 @@ export function checkDestinationUrl(raw: string, { allowPrivate }: UrlCheckOptio
     url = new URL(raw);
   } catch {
     return { ok: false, code: 'invalid_url', message: 'The URL could not be parsed; use a full https:// URL.' };
+  }
+  // The URL standard reads "https:///x", "https:/x", "https:x" and backslashes as "https://x/" for
+  // http and https: a typo would quietly become a host of its own.
+  if ((url.protocol === 'https:' || url.protocol === 'http:') && !AUTHORITY_FIRST.test(raw.trim())) {
+    return { ok: false, code: 'invalid_url', message: `The URL needs a host right after ${url.protocol}// (https://siem.example.com/path).` };
   }
   if (url.href.length > MAX_URL_LENGTH) {
     return { ok: false, code: 'invalid_url', message: `The URL is longer than ${MAX_URL_LENGTH} characters.` };
