@@ -148,7 +148,8 @@ export function installErrorHandler(app: FastifyInstance, now: () => number = mo
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return send(reply, 400, 'invalid_json', 'The request body is not valid JSON.');
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return send(reply, 413, 'payload_too_large', 'The request body is too large.');
+        // The limit is the route's (2 MiB by default, 12 MiB for a batch of records, 4 KiB to sign in).
+        return send(reply, 413, 'payload_too_large', `The request body is larger than this endpoint accepts (${sizeText(req.routeOptions.bodyLimit)}).`);
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return send(reply, 415, 'unsupported_media_type', 'Send the body as application/json.');
       case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -172,3 +173,12 @@ export function installErrorHandler(app: FastifyInstance, now: () => number = mo
   });
   app.setNotFoundHandler((req, reply) => send(reply, 404, 'not_found', `No route for ${req.method} ${safePath(req.url)}`));
 }
+
+/** A byte count as a person reads it: "12 MiB", "4 KiB", "1000 bytes". */
+export function sizeText(bytes: number): string {
+  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  if (bytes >= MiB) return `${(bytes / MiB).toFixed(1)} MiB`;
+  return `${bytes} bytes`;
+}
+const MiB = 1024 * 1024;

@@ -71,6 +71,15 @@ describe.each(DB_KINDS)('bodies refused before they are parsed (%s)', (kind) => 
     expect(res.status).toBe(413);
   });
 
+  it("names the route's size limit when a body is over it", async () => {
+    const big = JSON.stringify({ name: 'x'.repeat(3 * 1024 * 1024) });
+    const res = await post(`/api/orgs/${orgId}/forwarding-destinations`, big);
+    expect(res.status).toBe(413);
+    expect(res.body.error).toEqual({ code: 'payload_too_large', message: 'The request body is larger than this endpoint accepts (2 MiB).' });
+    const login = await post('/auth/login', JSON.stringify({ token: 'x'.repeat(5000) }), true);
+    expect(login.body.error?.message).toBe('The request body is larger than this endpoint accepts (4 KiB).');
+  });
+
   it('answers 404 for a path that is no route, whatever its body holds', async () => {
     expect((await post('/api/nope', empties(20_000), true)).status).toBe(404);
     expect((await post('/api/nope', `${'['.repeat(9_999)}${']'.repeat(9_999)}`, true)).status).toBe(404);
