@@ -75,7 +75,7 @@ describe.each(DB_KINDS)("POST /audit-events: agents' decision records (%s)", (ki
     expect(validateBody('AuditEventsResponse', res.body)).toEqual([]);
     expect(res.body.accepted).toBe(2);
     expect(res.body.preflight_ids[0]).toBe('pflt_agent_0001');
-    expect(res.body.preflight_ids[1]).toMatch(/^pflt_[A-Za-z0-9_-]{24}$/);
+    expect(res.body.preflight_ids[1]).toMatch(/^pflt_[a-z]{28}$/);
 
     const { rows } = await tdb.db.query<{ id: string; p: string }>(`SELECT id, payload::text AS p FROM audit_events WHERE org_id = $1`, [org.orgId]);
     const byId = new Map(rows.map((r) => [r.id, JSON.parse(r.p)]));
