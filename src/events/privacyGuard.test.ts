@@ -135,6 +135,16 @@ describe('guardActorId and safeSegment', () => {
     expect(guardActorId('okta|00u1abcd')).toEqual([]);
     expect(guardActorId(' alice@example.com')).toHaveLength(1);
   });
+  it('says an address must stand alone when other text is around it', () => {
+    for (const value of ['Jane Doe <jane@example.com>', ' jane@example.com', 'mailto:jane@example.com']) {
+      expect(guardActorId(value), value).toEqual([
+        {
+          path: '/actor_id',
+          message: 'contains a value detected as EMAIL with other text around it; actor_id may be one e-mail address alone ("jane@example.com"), or an id',
+        },
+      ]);
+    }
+  });
   it('redacts unsafe property names', () => {
     expect(safeSegment('summary')).toBe('summary');
     expect(safeSegment('123-45-6789')).toBe('<redacted-property-name>');

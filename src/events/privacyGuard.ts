@@ -457,12 +457,17 @@ export function guardActorId(value: string, path = '/actor_id', memo?: GuardMemo
   // Read twice when it hides ASCII (normalize.ts revealHidden): an address read with the hidden
   // characters dropped is scanned in its parts below, which the spelled-out reading never reached.
   const hidden = revealHidden(value);
-  if (hidden !== null) {
-    const types = new Set([...actorIdTypes(value, memo), ...actorIdTypes(hidden, memo)]);
-    return [...types].map((type) => ({ path, message: message(type) }));
-  }
-  return actorIdTypes(value, memo).map((type) => ({ path, message: message(type) }));
+  const types = hidden !== null ? [...new Set([...actorIdTypes(value, memo), ...actorIdTypes(hidden, memo)])] : actorIdTypes(value, memo);
+  return types.map((type) => ({ path, message: type === 'EMAIL' ? EMAIL_AMONG_TEXT : message(type) }));
 }
+
+/**
+ * An address the field does not hold alone ("Jane Doe <jane@example.com>", " jane@example.com",
+ * "mailto:jane@example.com"): the generic "detected as EMAIL" read as if no address were allowed,
+ * where one address, alone, is.
+ */
+const EMAIL_AMONG_TEXT =
+  'contains a value detected as EMAIL with other text around it; actor_id may be one e-mail address alone ("jane@example.com"), or an id';
 
 function actorIdTypes(value: string, memo?: GuardMemo): FindingType[] {
   // An address's local part and domain are scanned on their own and must hold nothing: in
