@@ -78,6 +78,11 @@ export function buildPatch(
     credentials: () => sentCredentials(row, body),
     storedCredentials: () => storedCredentials(deps, row),
   });
+  // Said, not "unknown field": a client sending a destination back as read, or trying another SIEM,
+  // learns the preset is fixed and what to do instead.
+  if (body.siem !== undefined && body.siem !== row.siem) {
+    throw invalid('siem', `cannot be changed: this destination sends to ${row.siem}; create a new destination for ${body.siem}`);
+  }
   if (body.name !== undefined) patch.name = checkDestinationName(body.name);
   const siem = row.siem;
   if (body.url !== undefined && !keepsUrl) {

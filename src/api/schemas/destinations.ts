@@ -172,6 +172,11 @@ export const PatchDestinationBody = Type.Object(
     auth_header_name: Type.Optional(HeaderName),
     auth_header_value: Type.Optional(HeaderValue),
     enabled: Type.Optional(Type.Boolean()),
+    siem: Type.Optional(
+      Type.Union(SIEM_LITERALS, {
+        description: "The destination's SIEM, which cannot change: its own value is accepted (a destination sent back as read), another is refused.",
+      }),
+    ),
     format: Type.Optional(Format),
     options: Type.Optional(PresetOptions),
     filter: Type.Optional(Filter),

@@ -183,6 +183,22 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
     expect(rows[0]!.s).toBeNull();
   });
 
+  it("PATCH refuses another siem, saying it cannot change; the destination's own is accepted", async () => {
+    const created = await create({ url: `${receiver.url}/siem-fixed`, auth_header_value: 'Bearer fixed-1' });
+    expect(created.status, created.text).toBe(201);
+    const id = created.body.destination_id as string;
+    const other = await patch(id, { siem: 'datadog' });
+    expect(other.status).toBe(400);
+    expect(other.body.error).toEqual({
+      code: 'validation_failed',
+      message: 'siem: cannot be changed: this destination sends to custom; create a new destination for datadog',
+    });
+    const same = await patch(id, { siem: 'custom', name: 'Fixed' });
+    expect(same.status, same.text).toBe(200);
+    expect(same.body.siem).toBe('custom');
+    expect(same.body.name).toBe('Fixed');
+  });
+
   it('PATCH also edits url and auth_header_name (the next request goes to the new URL with the new header name)', async () => {
     const d = await create({ url: `${receiver.url}/old-path`, auth_header_name: 'Authorization', auth_header_value: 'Bearer edit-token' });
     const id = d.body.destination_id;
