@@ -42,7 +42,7 @@ export function requestViolations(req: FastifyRequest, err: FastifyError): Viola
   const found = allViolations(req, err, context, value);
   if (context !== 'querystring') return found;
   const declared = (req.routeOptions.schema as { querystring?: { properties?: object } } | undefined)?.querystring?.properties ?? {};
-  return found.map((v) => givenTwice(v, value, declared));
+  return found.map((v) => queryHint(v, value, declared));
 }
 
 function allViolations(req: FastifyRequest, err: FastifyError, context: string, value: unknown): Violation[] {
@@ -60,9 +60,20 @@ function allViolations(req: FastifyRequest, err: FastifyError, context: string, 
  * refuses as "must be string": say what the user did instead. Every parameter of the API takes one
  * value. Only for the route's own parameters: an unknown one given twice is still unknown, and told so.
  */
-function givenTwice(v: Violation, query: unknown, declared: object): Violation {
+function queryHint(v: Violation, query: unknown, declared: object): Violation {
   const name = v.path.slice(1);
   if (!Object.hasOwn(declared, name)) return v;
   const given = typeof query === 'object' && query !== null && Object.hasOwn(query, name) ? (query as Record<string, unknown>)[name] : undefined;
-  return Array.isArray(given) ? { path: v.path, message: 'is given more than once; give it once' } : v;
+  if (Array.isArray(given)) return { path: v.path, message: 'is given more than once; give it once' };
+  // "since=2026-05-15T10:00:00+01:00" typed into a URL: the query string reads "+" as a space.
+  if (typeof given === 'string' && OFFSET_AS_SPACE.test(given)) {
+    return {
+      path: v.path,
+      message: `must be a date-time: a "+" in a URL reads as a space, so write the offset as %2B (${given.replace(' ', '%2B')}) or give the time in UTC with Z`,
+    };
+  }
+  return v;
 }
+
+/** A date-time whose "+hh:mm" offset arrived as " hh:mm". */
+const OFFSET_AS_SPACE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)? \d{2}:?\d{2}$/;

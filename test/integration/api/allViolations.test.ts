@@ -106,6 +106,17 @@ describe('validation answers every problem at once', () => {
     expect(validateBody('ErrorResponse', res.body)).toEqual([]);
     // Once each, the same values are fine.
     expect((await get('since=2026-01-01T00:00:00Z&limit=5')).status).toBe(200);
+    // An offset's "+" typed into the URL arrives as a space.
+    const plus = await get('since=2026-05-15T10:00:00+01:00');
+    expect(plus.status).toBe(400);
+    expect(plus.body.error.details).toEqual([
+      {
+        path: '/since',
+        message:
+          'must be a date-time: a "+" in a URL reads as a space, so write the offset as %2B (2026-05-15T10:00:00%2B01:00) or give the time in UTC with Z',
+      },
+    ]);
+    expect((await get('since=2026-05-15T10:00:00%2B01:00')).status).toBe(200);
     // A parameter the route does not have is unknown however often it is given.
     for (const query of ['colour=a&colour=b', '__proto__=1&__proto__=2', 'constructor=a&constructor=b']) {
       const unknown = await get(query);
