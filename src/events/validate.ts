@@ -155,6 +155,17 @@ function constUnionsAsEnums(errors: readonly ErrorObject[]): ErrorObject[] {
         out.splice(start, branches.length, { ...e, keyword: 'enum', params: { allowedValues: branches.map((b) => b.params.allowedValue as unknown) } });
         continue;
       }
+      // A nullable field (a value or null): "must be null" and "must match a schema in anyOf" told the
+      // user nothing; the value's own branch says what is wrong ("must NOT have fewer than 1
+      // characters"), and a value of another type "must be string or null".
+      const isNull = (b: ErrorObject) => b.keyword === 'type' && b.params.type === 'null' && b.instancePath === e.instancePath;
+      const nulls = branches.filter(isNull);
+      if (nulls.length === 1 && branches.length > 1) {
+        const rest = branches.filter((b) => !isNull(b));
+        const onlyType = rest.length === 1 && rest[0]!.keyword === 'type' && rest[0]!.instancePath === e.instancePath;
+        out.splice(start, branches.length, ...(onlyType ? [{ ...rest[0]!, message: `must be ${String(rest[0]!.params.type)} or null` }] : rest));
+        continue;
+      }
     }
     out.push(e);
   }
