@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { patternMeans } from './events/violation.js';
 
 /** Where random bytes come from: the system's CSPRNG; a test passes a seeded source to repeat a sample. */
 export type RandomSource = (n: number) => Uint8Array;
@@ -69,3 +70,6 @@ export function newEventId(prefix: keyof typeof EVENT_ID_LENGTH, random?: Random
 export const ORG_ID_PATTERN = '^org_[A-Za-z0-9_-]{1,60}$';
 export const DESTINATION_ID_PATTERN = '^fwd_[A-Za-z0-9_-]{1,60}$';
 export const REPLAY_ID_PATTERN = '^rpl_[a-z0-9]{20}$';
+patternMeans(ORG_ID_PATTERN, 'must be an organization id: "org_" then up to 60 letters, digits, "_" or "-"');
+patternMeans(DESTINATION_ID_PATTERN, 'must be a destination id: "fwd_" then up to 60 letters, digits, "_" or "-"');
+patternMeans(REPLAY_ID_PATTERN, 'must be a replay id: "rpl_" then 20 lower-case letters or digits');

@@ -7,6 +7,7 @@ import { pageLimit } from './common.js';
 import { DestinationView } from './destinations.js';
 import { CAPPED_COUNT } from '../../queue/countCap.js';
 import { FILTERED_SCAN_ROWS } from '../../queue/attempts.js';
+import { patternMeans } from '../../events/violation.js';
 
 const NextCursor = Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page.' });
 
@@ -57,10 +58,13 @@ export type StatsPage = Static<typeof StatsPage>;
 export const Deleted = Type.Object({ deleted: Type.Boolean(), cleared_events: Type.Integer({ description: 'Queued events dropped with it.' }) });
 export type Deleted = Static<typeof Deleted>;
 
+const BEFORE_ID_PATTERN = '^[0-9]{1,18}$';
+patternMeans(BEFORE_ID_PATTERN, 'must be the next_before_id of the previous page: a whole number');
+
 export const FailedEventsQuery = Type.Object(
   {
     limit: pageLimit(1000, 100, 'Dead letters per page'),
-    before_id: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$', description: 'next_before_id of the previous page.' })),
+    before_id: Type.Optional(Type.String({ pattern: BEFORE_ID_PATTERN, description: 'next_before_id of the previous page.' })),
   },
   { additionalProperties: false },
 );

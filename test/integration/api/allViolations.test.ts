@@ -73,6 +73,20 @@ describe('validation answers every problem at once', () => {
     expect(res.body.error.message).toMatch(/\(2 more problems listed in error\.details\)$/);
   });
 
+  it('an id or a page cursor of the wrong shape is told the shape it takes', async () => {
+    const base = `/api/orgs/${t.org.orgId}/forwarding-destinations`;
+    const get = (path: string) => t.svc.request('GET', path, { apiKey: t.org.apiKey });
+    const badId = await get(`${base}/fwd_a;b`);
+    expect(badId.status).toBe(400);
+    expect(badId.body.error.details).toEqual([
+      { path: '/destination_id', message: 'must be a destination id: "fwd_" then up to 60 letters, digits, "_" or "-"' },
+    ]);
+    const created = await post('/forwarding-destinations', { url: 'https://siem.example/x' });
+    const badPage = await get(`${base}/${created.body.destination_id}/failed-events?before_id=abc`);
+    expect(badPage.status).toBe(400);
+    expect(badPage.body.error.details).toEqual([{ path: '/before_id', message: 'must be the next_before_id of the previous page: a whole number' }]);
+  });
+
   // A field that takes a value or null: ajv's "must be null" and "must match a schema in anyOf" for
   // each were noise around the one problem (a review counted three problems for an empty name).
   it('a nullable field is told what is wrong with its value, once', async () => {
