@@ -145,6 +145,11 @@ export function cliLifecycleSuite(target: Target): void {
         const link = await runCli(['login-link', '--org', orgId], env);
         expect(link.code, link.stderr).toBe(0);
         expect(link.stdout.trim()).toMatch(/^https?:\/\/\S+\/auth\/login\?token=[A-Za-z0-9_-]{20,}$/);
+        // Without AEGIS_PUBLIC_URL the link is this command's HOST and PORT, and stderr says so.
+        expect(link.stderr).toContain("The link starts with http://127.0.0.1:8080 (HOST and PORT of this command's environment)");
+        const published = await runCli(['login-link', '--org', orgId], { ...env, AEGIS_PUBLIC_URL: 'https://aegis.example.com' });
+        expect(published.stdout.trim()).toMatch(/^https:\/\/aegis\.example\.com\/auth\/login\?token=/);
+        expect(published.stderr).toBe('');
         const missing = await runCli(['api-keys', 'create', '--org', 'org_missing'], env);
         expect(missing.code).not.toBe(0);
         expect(missing.stderr).toContain('org_missing');
