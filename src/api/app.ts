@@ -94,6 +94,7 @@ export const PAGE_CSP = [
 
 /** What a client's x-request-id may look like to be reused. */
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const holdsValue = (id: string) => findingTypesInIdentifier(id).length > 0 || findingTypesInIdentifier(id.replace(/[-._]/g, ' ')).length > 0;
 
 /**
  * Builds the HTTP application (not listening): the REST API, health and metrics, OpenAPI docs and the
@@ -108,8 +109,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       // A client's id is written on every log line of its request and echoed: one with a value in it
       // ("123-45-6789", an access key id) would put that value in the operator's logs, where detected
       // values never go. Read as the guard reads a record's identifiers; else the request gets its own.
-      // (Long digit runs pass: a timestamp or a sequence number is a common request id.)
-      return typeof given === 'string' && REQUEST_ID.test(given) && findingTypesInIdentifier(given).length === 0 ? given : randomUUID();
+      // (Long digit runs pass: a timestamp or a sequence number is a common request id.) Read again
+      // with its separators as spaces: "123-45-6789-1" is one longer number to the detectors, and an
+      // SSN once its parts stand apart.
+      return typeof given === 'string' && REQUEST_ID.test(given) && !holdsValue(given) ? given : randomUUID();
     },
     bodyLimit: 2 * 1024 * 1024,
     ajv: { customOptions: { ...REQUEST_AJV_OPTIONS } },

@@ -201,7 +201,15 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     expect(hostile.headers.get('x-request-id')).not.toContain('<');
     // One that holds a value (an SSN, an access key id, a card number) is replaced too: it would be
     // written on every log line of the request.
-    for (const value of ['123-45-6789', 'AKIAIOSFODNN7EXAMPLE', 'req-4111111111111111', 'ghp_0123456789abcdefghijABCDEFGHIJ012345']) {
+    for (const value of [
+      '123-45-6789',
+      '123-45-6789-1',
+      '1-4111111111111111',
+      '4111111111111111-12345',
+      'AKIAIOSFODNN7EXAMPLE',
+      'req-4111111111111111',
+      'ghp_0123456789abcdefghijABCDEFGHIJ012345',
+    ]) {
       const carrying = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, headers: { 'x-request-id': value }, body: { input: 'hello' } });
       expect(carrying.status, value).toBe(200);
       expect(carrying.headers.get('x-request-id'), value).toMatch(/^[0-9a-f-]{36}$/);
