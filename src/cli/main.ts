@@ -176,7 +176,7 @@ program
       console.log(await createLoginLink(db, opts.org, config.publicUrl));
       // Built from this command's HOST and PORT, which need not be the service's: a service on
       // another port got a link to nothing, without a word.
-      if (!process.env.AEGIS_PUBLIC_URL) {
+      if (!process.env.AEGIS_PUBLIC_URL?.trim()) {
         console.error(
           `The link starts with ${config.publicUrl} (HOST and PORT of this command's environment); where the service runs with others, set AEGIS_PUBLIC_URL as it has it.`,
         );

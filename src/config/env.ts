@@ -122,7 +122,7 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
 export function unknownSettings(env: Readonly<Record<string, string | undefined>>): { name: string; nearest: string | null }[] {
   const known = ENV_VARS.map((v) => v.name);
   return Object.keys(env)
-    .filter((name) => name.startsWith('AEGIS_') && !known.includes(name))
+    .filter((name) => name.startsWith('AEGIS_') && !known.includes(name) && !NOT_SETTINGS.test(name))
     .sort()
     .map((name) => {
       let nearest: string | null = null;
@@ -134,6 +134,13 @@ export function unknownSettings(env: Readonly<Record<string, string | undefined>
       return { name, nearest };
     });
 }
+
+/**
+ * AEGIS_ names that are no setting and no misspelling either: the API key's shell variable of the
+ * product page's and the README's examples, and what Kubernetes puts in a pod's environment for a
+ * Service named "aegis" or "aegis-stream" (AEGIS_PORT, AEGIS_SERVICE_HOST, AEGIS_PORT_8080_TCP_ADDR...).
+ */
+const NOT_SETTINGS = /^AEGIS_API_KEY$|^AEGIS(?:_STREAM)?_(?:SERVICE_HOST|SERVICE_PORT(?:_\w+)?|PORT(?:_\d+_(?:TCP|UDP|SCTP)(?:_(?:PROTO|PORT|ADDR))?)?)$/;
 
 /** Levenshtein distance of `a` and `b`, or `limit` when it is at least that (names of a few dozen characters). */
 function editDistance(a: string, b: string, limit: number): number {

@@ -34,6 +34,21 @@ describe('startWarnings', () => {
       'AEGIS_SMTP_ULR is not a setting of this service and is ignored: did you mean AEGIS_SMTP_URL? (aegis-stream start --help lists them)',
       'AEGIS_SOMETHING_ELSE is not a setting of this service and is ignored (aegis-stream start --help lists them)',
     ]);
+    // Not settings, not misspellings: the examples' API key variable, Kubernetes' service links.
+    const quiet = {
+      AEGIS_API_KEY: 'aeg_x',
+      AEGIS_PORT: 'tcp://10.0.0.1:8080',
+      AEGIS_SERVICE_HOST: '10.0.0.1',
+      AEGIS_SERVICE_PORT: '8080',
+      AEGIS_SERVICE_PORT_HTTP: '8080',
+      AEGIS_PORT_8080_TCP: 'tcp://10.0.0.1:8080',
+      AEGIS_PORT_8080_TCP_PROTO: 'tcp',
+      AEGIS_PORT_8080_TCP_PORT: '8080',
+      AEGIS_PORT_8080_TCP_ADDR: '10.0.0.1',
+      AEGIS_STREAM_SERVICE_HOST: '10.0.0.1',
+      AEGIS_STREAM_PORT_8080_TCP_ADDR: '10.0.0.1',
+    };
+    expect(startWarnings(config({}), 'all', false, quiet)).toEqual([]);
     // The values are never part of the line (a misspelt AEGIS_SMTP_URL holds a password).
     expect(startWarnings(config({}), 'all', false, { AEGIS_SMTP_ULR: 'smtp://u:s3cret@mail.example.com' })[0]!.message).not.toContain('s3cret');
   });
