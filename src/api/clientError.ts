@@ -1,6 +1,7 @@
 import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
+import { sizeText } from './errorHandler.js';
 
 /**
  * What the server answers a request it cannot parse as HTTP (headers over the size limit, a header
@@ -25,7 +26,7 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
 
 function refusal(nodeCode: string | undefined): [ErrorCode, string] {
   if (nodeCode === 'HPE_HEADER_OVERFLOW')
-    return ['headers_too_large', `The request line and headers are larger than the server accepts (${maxHeaderSize / 1024} KiB).`];
+    return ['headers_too_large', `The request line and headers are larger than the server accepts (${sizeText(maxHeaderSize)}).`];
   if (nodeCode === 'ERR_HTTP_REQUEST_TIMEOUT') return ['request_timeout', 'The request did not arrive in time.'];
   return ['bad_request', 'The request is not valid HTTP/1.1.'];
 }

@@ -66,7 +66,7 @@ function queryHint(v: Violation, query: unknown, declared: object): Violation {
   const given = typeof query === 'object' && query !== null && Object.hasOwn(query, name) ? (query as Record<string, unknown>)[name] : undefined;
   if (Array.isArray(given)) return { path: v.path, message: 'is given more than once; give it once' };
   // "since=2026-05-15T10:00:00+01:00" typed into a URL: the query string reads "+" as a space.
-  if (typeof given === 'string' && OFFSET_AS_SPACE.test(given)) {
+  if (typeof given === 'string' && (declared as Record<string, { format?: string }>)[name]?.format === 'date-time' && OFFSET_AS_SPACE.test(given)) {
     return {
       path: v.path,
       message: `must be a date-time: a "+" in a URL reads as a space, so write the offset as %2B (${given.replace(' ', '%2B')}) or give the time in UTC with Z`,
@@ -76,4 +76,4 @@ function queryHint(v: Violation, query: unknown, declared: object): Violation {
 }
 
 /** A date-time whose "+hh:mm" offset arrived as " hh:mm". */
-const OFFSET_AS_SPACE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)? \d{2}:?\d{2}$/;
+const OFFSET_AS_SPACE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})? \d{2}:\d{2}$/;

@@ -273,6 +273,17 @@ describe('a union of constants in a refusal', () => {
     for (const v of refusal(schema, { outcome: 'maybe' })) expect(v).toEqual([{ path: '/outcome', message: 'must be one of: "failed", "delivered"' }]);
   });
 
+  // A value or null: ajv's "must be null" and "must match a schema in anyOf" said nothing; the
+  // value's own problem, or one naming every choice, is what the caller needs.
+  it.each([
+    [{ anyOf: [{ type: 'string', minLength: 1 }, { type: 'null' }] }, '', 'must NOT have fewer than 1 characters'],
+    [{ anyOf: [{ type: 'string' }, { type: 'null' }] }, 5, 'must be string or null'],
+    [{ anyOf: [{ type: 'string' }, { type: 'integer' }, { type: 'null' }] }, true, 'must be string, integer or null'],
+    [{ anyOf: [{ const: 'a' }, { const: 'b' }, { type: 'null' }] }, 'c', 'must be one of: "a", "b", null'],
+  ])('a nullable %j refusing %j says %j, once', (field, value, message) => {
+    for (const v of refusal({ type: 'object', properties: { f: field } }, { f: value })) expect(v).toEqual([{ path: '/f', message }]);
+  });
+
   it('is left as ajv says it when a branch is not a constant of its own, so no choice is left out', () => {
     const schema = { $defs: { A: { const: 'a' } }, anyOf: [{ $ref: '#/$defs/A' }, { const: 'b' }, { const: 'c' }] };
     for (const v of refusal(schema, 'z')) {

@@ -162,8 +162,23 @@ function constUnionsAsEnums(errors: readonly ErrorObject[]): ErrorObject[] {
       const nulls = branches.filter(isNull);
       if (nulls.length === 1 && branches.length > 1) {
         const rest = branches.filter((b) => !isNull(b));
-        const onlyType = rest.length === 1 && rest[0]!.keyword === 'type' && rest[0]!.instancePath === e.instancePath;
-        out.splice(start, branches.length, ...(onlyType ? [{ ...rest[0]!, message: `must be ${String(rest[0]!.params.type)} or null` }] : rest));
+        const here = (keyword: string) => rest.every((b) => b.keyword === keyword && b.instancePath === e.instancePath);
+        // Every other branch refused the value by its type, or as another constant: one problem
+        // naming every choice ("must be string, integer or null"; one of "a", "b", null). Else the
+        // value's own branch says what is wrong with it.
+        if (here('type'))
+          out.splice(start, branches.length, {
+            ...e,
+            keyword: 'type',
+            message: `must be ${[...rest.map((b) => String(b.params.type)), 'null'].join(', ').replace(/, (?=[^,]*$)/, ' or ')}`,
+          });
+        else if (here('const'))
+          out.splice(start, branches.length, {
+            ...e,
+            keyword: 'enum',
+            params: { allowedValues: [...rest.map((b) => b.params.allowedValue as unknown), null] },
+          });
+        else out.splice(start, branches.length, ...rest);
         continue;
       }
     }

@@ -59,7 +59,7 @@ export const Deleted = Type.Object({ deleted: Type.Boolean(), cleared_events: Ty
 export type Deleted = Static<typeof Deleted>;
 
 const BEFORE_ID_PATTERN = '^[0-9]{1,18}$';
-patternMeans(BEFORE_ID_PATTERN, 'must be the next_before_id of the previous page: a whole number');
+patternMeans(BEFORE_ID_PATTERN, 'must be the next_before_id of the previous page: a whole number of up to 18 digits');
 
 export const FailedEventsQuery = Type.Object(
   {

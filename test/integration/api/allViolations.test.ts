@@ -84,7 +84,9 @@ describe('validation answers every problem at once', () => {
     const created = await post('/forwarding-destinations', { url: 'https://siem.example/x' });
     const badPage = await get(`${base}/${created.body.destination_id}/failed-events?before_id=abc`);
     expect(badPage.status).toBe(400);
-    expect(badPage.body.error.details).toEqual([{ path: '/before_id', message: 'must be the next_before_id of the previous page: a whole number' }]);
+    expect(badPage.body.error.details).toEqual([
+      { path: '/before_id', message: 'must be the next_before_id of the previous page: a whole number of up to 18 digits' },
+    ]);
   });
 
   // A field that takes a value or null: ajv's "must be null" and "must match a schema in anyOf" for
@@ -144,6 +146,9 @@ describe('validation answers every problem at once', () => {
       },
     ]);
     expect((await get('since=2026-05-15T10:00:00%2B01:00')).status).toBe(200);
+    // Only for a date-time parameter, and only for a value that would then be one.
+    expect((await get('cursor=2026-05-15T10:00:00+01:00')).body.error.details[0].message).not.toContain('%2B');
+    expect((await get('since=2026-05-15T10:00+01:00')).body.error.details[0].message).not.toContain('%2B');
     // A parameter the route does not have is unknown however often it is given.
     for (const query of ['colour=a&colour=b', '__proto__=1&__proto__=2', 'constructor=a&constructor=b']) {
       const unknown = await get(query);
