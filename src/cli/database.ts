@@ -1,7 +1,6 @@
-import { statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { loadConfig, type Config } from '../config/env.js';
-import { openDatabase, DatabaseBusyError } from '../db/open.js';
+import { embeddedDatabaseExists, openDatabase, DatabaseBusyError } from '../db/open.js';
 import { migrate } from '../db/migrate.js';
 import type { Db } from '../db/types.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -37,27 +36,11 @@ export async function withDatabase<T>(fn: (db: Db, config: Config) => Promise<T>
  * a mistyped AEGIS_DATA_DIR or another working directory would answer "No organization ..." or
  * "Re-encrypted 0 credential(s)" instead of saying the database is elsewhere.
  */
-export function requireEmbeddedDatabase(dataDir: string): void {
+function requireEmbeddedDatabase(dataDir: string): void {
   if (embeddedDatabaseExists(dataDir)) return;
   const dir = resolve(dataDir);
   const named = isAbsolute(dataDir) ? 'AEGIS_DATA_DIR' : `AEGIS_DATA_DIR ${dataDir}, from the current directory`;
   throw new CliError(`no database in ${dir} (${named}): start the service once (aegis-stream start) or set AEGIS_DATA_DIR to the service's data directory`);
-}
-
-/**
- * Whether the data directory holds an embedded database: db/open.ts keeps it in `<dataDir>/pglite`,
- * and PGlite itself takes a PG_VERSION file there as a database to resume (else it runs initdb). Any
- * error other than "no such file" (e.g. a directory that cannot be read) is left to opening it, which
- * names the data directory and the reason (startErrors.ts).
- */
-export function embeddedDatabaseExists(dataDir: string): boolean {
-  try {
-    statSync(join(resolve(dataDir), 'pglite', 'PG_VERSION'));
-    return true;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code !== 'ENOENT' && code !== 'ENOTDIR';
-  }
 }
 
 /**

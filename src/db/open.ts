@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, Role } from '../config/env.js';
@@ -53,6 +53,27 @@ export async function openProcessDatabases(
  */
 export const ONE_SHOT_SHARED_BUFFERS = '16MB';
 
+/** Where the embedded database lives in a data directory. */
+function embeddedDatabaseDir(dataDir: string): string {
+  return join(resolve(dataDir), 'pglite');
+}
+
+/**
+ * Whether the data directory holds an embedded database: PGlite takes a PG_VERSION file in its
+ * directory as a database to resume (else it runs initdb). Any error other than "no such file" (a
+ * directory that cannot be read) counts as one, and is left to opening it, which names the data
+ * directory and the reason (cli/startErrors.ts).
+ */
+export function embeddedDatabaseExists(dataDir: string): boolean {
+  try {
+    statSync(join(embeddedDatabaseDir(dataDir), 'PG_VERSION'));
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code !== 'ENOENT' && code !== 'ENOTDIR';
+  }
+}
+
 /** Opens the configured database: a PostgreSQL server when DATABASE_URL is set, else embedded PGlite. */
 export async function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolMax'> & Partial<Pick<Config, 'dbPreparedStatements'>> & { statementTimeoutMs?: number },
@@ -80,7 +101,7 @@ export async function openDatabase(
       logger?.warn({ pid }, `the data directory is locked by a process outside this container; waiting up to ${waitMs / 1000} s to see whether it still runs`),
   });
   try {
-    const db = await openPglite(join(dir, 'pglite'), use === 'command' ? { sharedBuffers: ONE_SHOT_SHARED_BUFFERS } : {});
+    const db = await openPglite(embeddedDatabaseDir(dir), use === 'command' ? { sharedBuffers: ONE_SHOT_SHARED_BUFFERS } : {});
     const close = db.close.bind(db);
     return Object.assign(db, {
       close: async () => {
