@@ -52,7 +52,7 @@ export const PRUNE_STATEMENTS = {
   // Events in two statements of one transaction (prunePass): lock the candidates, then delete those
   // still without a job under a snapshot taken after the locks. One statement judged "no job" on its
   // own snapshot, from before its locks: a replay that queued a job for the event and committed in
-  // between (QUEUE_REPLAYED_SQL locks the event FOR KEY SHARE, which no longer held by then) lost
+  // between (QUEUE_REPLAYED_SQL's FOR KEY SHARE on the event was released by then) lost
   // that job to the cascade, and the replay counted it queued.
   eventsLock: `SELECT a.ctid::text AS ctid FROM audit_events a
                 WHERE a.recorded_at < ${CUTOFF} AND a.recorded_at >= coalesce($3::timestamptz, '-infinity')

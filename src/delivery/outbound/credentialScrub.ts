@@ -79,12 +79,6 @@ export function withTexts(result: OutboundResult, texts: readonly string[]): Out
 }
 
 /**
- * The whole result scrubbed of a caller's secrets, before anything reads it: a reader that clips the
- * body into a sentence first would cut a secret where the scrub can no longer match it. A truncated
- * body is scrubbed as cut text. (delivery/scrubThread.ts's scrubAnswer scrubs the same texts, large
- * ones off the event loop.)
- */
-/**
  * `result` with its body cut to `maxChars` (marked truncated, so its scrub takes the end as a
  * credential's possible start): what a caller that quotes only the start of a refusal scrubs, on the
  * event loop, of a peer that may pad its answers with text slow to scrub.
@@ -94,6 +88,12 @@ export function cutAnswer(result: OutboundResult, maxChars: number): OutboundRes
   return { ...result, body: result.body.slice(0, maxChars), truncated: true };
 }
 
+/**
+ * The whole result scrubbed of a caller's secrets, before anything reads it: a reader that clips the
+ * body into a sentence first would cut a secret where the scrub can no longer match it. A truncated
+ * body is scrubbed as cut text. (delivery/scrubThread.ts's scrubAnswer scrubs the same texts, large
+ * ones off the event loop.)
+ */
 export function scrubResult(result: OutboundResult, scrub: Scrubber): OutboundResult {
   return withTexts(
     result,
