@@ -113,13 +113,13 @@ const EMBEDDED_SECRET_MIN_LENGTH = 21;
  * is the identifier form of `norm`: when it is `norm` itself, the value as written is `norm`, and no
  * prefix is glued, the detectors over it have already seen every secret, and this pass is skipped.
  */
-function secretTypes(value: string, norm: string, idForm: string): FindingType[] {
+function secretTypes(value: string, norm: string, idForm: string, foldedNorm: string): FindingType[] {
   const types: FindingType[] = [];
   for (const given of norm === value ? [norm] : [value, norm]) {
     // A prefix typed with a look-alike letter ("pol_gh\u0440_...") is found glued as the token it spells.
-    const form = foldConfusables(given);
+    const form = given === norm ? foldedNorm : foldConfusables(given);
     let glued = false;
-    // Shorter than any secret EMBEDDED_SECRET_START starts (an AWS key id's 20 characters): most of a
+    // Shorter than any secret EMBEDDED_SECRET_START starts (EMBEDDED_SECRET_MIN_LENGTH): most of a
     // record's fields, which skip the walk of every prefix at each position.
     const spaced =
       form.length < EMBEDDED_SECRET_MIN_LENGTH
@@ -400,20 +400,21 @@ function scanReading(value: string, freeText: boolean): Scan {
   // Normalized once: the identifier form is canonical text already.
   const norm = normalizeForDetection(value).text;
   const idForm = identifierFormOf(norm);
+  const folded = foldConfusables(norm);
   const types = [
     ...detectCanonical(idForm, DETECTORS_BUT_NAMED_PASSWORDS).map((f) => f.type),
     ...namedPasswordTypes(value, norm),
-    ...secretTypes(value, norm, idForm),
+    ...secretTypes(value, norm, idForm, folded),
   ];
   // The name read as written and with its look-alike letters read as Latin ("p\u0430ssword",
   // "\u03A1ASSWORD"); a name of their own script ("пароль") only as written.
-  const folded = foldConfusables(norm);
   if (namedSecretIn(norm) || (folded !== norm && namedSecretIn(folded))) types.push('PASSWORD');
   if (!freeText && spelledEmailIn(idForm)) types.push('EMAIL');
   // In free text, an address with "at" and a dot spelled as words ("jane at gmail dot com"), which
   // preflight leaves in a user's text: a summary names finding types only (email.ts).
-  else if (freeText && detectEmailsSpelledInProse(idForm).length > 0) types.push('EMAIL');
-  return { types: [...new Set(types)], longDigitRun: hasLongDigitRun(norm) || hasLongDigitRun(value) };
+  // (Not read again when an address was found already.)
+  else if (freeText && !types.includes('EMAIL') && detectEmailsSpelledInProse(idForm).length > 0) types.push('EMAIL');
+  return { types: [...new Set(types)], longDigitRun: hasLongDigitRun(norm) || (value !== norm && hasLongDigitRun(value)) };
 }
 
 function findingTypes(value: string, freeText = false): FindingType[] {
