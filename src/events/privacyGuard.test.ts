@@ -170,6 +170,10 @@ describe('secrets glued to an identifier', () => {
       'pflt_sk-admin-hwVwM5h6EZC7m3u4fTquCgnavtcOgfCedP-Ek70c-p61zOUrNPn33EySLQT3BlbkFJf3u2_wZ--9BPquWivcTqyoH-uQ2MMUVgQbk8VNGFY18ZNvueV1aCMZzlO8',
       'OPENAI_API_KEY',
     ],
+    // Short fields: a Slack token is 15 characters, and glued to one more it is 16 (a maintainer's
+    // review found these passing under a length gate set for an AWS key id's 20).
+    ['policy_id', 'idxoxb-1234567890', 'SLACK_TOKEN'],
+    ['policy_version', 'Axoxp-a1b2c3d4e5f6', 'SLACK_TOKEN'],
   ])('refuses %s carrying a token after a prefix', (field, value, type) => {
     const v = guardAgentRecord({ ...record, [field]: value });
     expect(v).toEqual([{ path: `/${field}`, message: expect.stringContaining(type) }]);

@@ -102,8 +102,12 @@ const EMBEDDED_SECRET_START = new RegExp(
  * ids nearly always have: "ASIAPACIFICNORTHEAST1" is a region name.
  */
 const AWS_KEY_GLUED_AFTER = /(?:AKIA|ASIA)(?=[A-Z]{0,15}[0-9])[A-Z0-9]{16}/;
-/** The shortest secret EMBEDDED_SECRET_START begins: an AWS key id (20 characters), glued after one more. */
-const EMBEDDED_SECRET_MIN_LENGTH = 21;
+/**
+ * The shortest secret EMBEDDED_SECRET_START begins, glued after one more character: a Slack token,
+ * "xoxb-" and 10 (tokens.ts SLACK_RE), is 15. (It was 21, for an AWS key id's 20, and a review found
+ * "idxoxb-1234567890" passed.)
+ */
+const EMBEDDED_SECRET_MIN_LENGTH = 16;
 
 /**
  * Secrets in the value with its "_" kept (tokens keep theirs, and a URL's user part its: the
