@@ -158,7 +158,7 @@ const NEEDS_MAP = new RegExp(
  * to the number after it ("123-45-6789 (dot) 1").
  */
 const DEFANGED = /\[([.@:]|at|dot)\]|\(([.@:]|at|dot)\)|\{([.@:])\}/iy;
-const DEFANGED_WORD = / (?:\[([.@:]|at|dot)\]|\(([.@:]|at|dot)\)|\{([.@:])\}) /iy;
+const DEFANGED_WORD = new RegExp(` (?:${DEFANGED.source}) `, 'iy');
 const DEFANGED_AS: Readonly<Record<string, number>> = { '.': 0x2e, '@': 0x40, ':': 0x3a, at: 0x40, dot: 0x2e };
 
 function stickyAt(re: RegExp, text: string, i: number): RegExpExecArray | null {

@@ -159,8 +159,7 @@ function constUnionsAsEnums(errors: readonly ErrorObject[]): ErrorObject[] {
       // user nothing; the value's own branch says what is wrong ("must NOT have fewer than 1
       // characters"), and a value of another type "must be string or null".
       const isNull = (b: ErrorObject) => b.keyword === 'type' && b.params.type === 'null' && b.instancePath === e.instancePath;
-      const nulls = branches.filter(isNull);
-      if (nulls.length === 1 && branches.length > 1) {
+      if (branches.filter(isNull).length === 1 && branches.length > 1) {
         const rest = branches.filter((b) => !isNull(b));
         const here = (keyword: string) => rest.every((b) => b.keyword === keyword && b.instancePath === e.instancePath);
         // Every other branch refused the value by its type, or as another constant: one problem

@@ -60,10 +60,9 @@ const AWS_ACCESS_KEY_RE = new RegExp(`(?<![A-Za-z0-9])(?:${AWS_ID_UPPER}(?![A-Z0
 // ODNN 7EXA MPL2", "AKIA-IOSF-..."): one separator, the same between every group, and a digit and a
 // letter among the 16, as for a wrapped id (headings and labels in upper-case groups have no digit).
 const AWS_ID_GROUPED_RE = /(?<![A-Za-z0-9])(?:AKIA|ASIA)([ -])[A-Z0-9]{4}(?:\1[A-Z0-9]{4}){3}(?![A-Za-z0-9])/g;
-const groupedId = (_s: number, _e: number, m: RegExpExecArray): boolean => {
-  const body = m[0].slice(5);
-  return /[0-9]/.test(body) && /[A-Z]/.test(body);
-};
+/** A digit and a letter among an id's 16 characters (and its separators). */
+const digitAndLetter = (body: string): boolean => /[0-9]/.test(body) && /[A-Z]/.test(body);
+const groupedId = (_s: number, _e: number, m: RegExpExecArray): boolean => digitAndLetter(m[0].slice(5));
 // An upper-case id broken across lines ("AKIAIOSFOD\nNN7EXAMPLE", wrappedTokens.ts): joined, exactly
 // the id's 20 characters. Its pieces are upper case and digits, which headings and acronyms spell
 // too, so only a line break joins them (never a lone space: "ASIAN MARKETS Q3 REPORT"), and, as for
@@ -80,7 +79,7 @@ const WRAPPED_AWS_ID: WrappedKind = {
   lineBreaksOnly: true,
   wordsEnd: false,
   // A digit and a letter: "Region ASIA\n1234567890123456 units" is a region and a number.
-  whole: (token) => AWS_ID_WHOLE_RE.test(token) && /[0-9]/.test(token.slice(4)) && /[A-Z]/.test(token.slice(4)),
+  whole: (token) => AWS_ID_WHOLE_RE.test(token) && digitAndLetter(token.slice(4)),
 };
 // A secret's value: exactly 40 characters of the base64 alphabet, followed by none (group 1, the span
 // reported), maybe quoted (in backticks too, as chat and Markdown quote a value), or in the angle

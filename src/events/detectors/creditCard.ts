@@ -238,8 +238,8 @@ export function detectCreditCards(text: string): Finding[] {
         // Likewise it ends the run or is followed by a gap that does not glue.
         if (grp.end !== runEnd && gapGlues(gapAt(h + 1), grouped, padded)) continue;
         // No printed layout starts like this: longer candidates from this start cannot be cards either.
-        if (lens.length >= 2 && !isCardLayout(lens) && !mayGrowIntoLayout(lens)) break;
         const layoutOk = lens.length === 1 || isCardLayout(lens);
+        if (!layoutOk && !mayGrowIntoLayout(lens)) break;
         // Every valid length is a candidate, not only the longest: in "4033 5294 5474 9459 457 01 0001"
         // the 19-digit reading swallows the first group of an SSN, and detect() must be able to choose
         // the 16-digit card plus the SSN instead.

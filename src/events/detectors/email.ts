@@ -119,10 +119,10 @@ function gluedDomainEnd(text: string, start: number, end: number): number {
   return m === null || dot + 1 + m[0].length === end ? -1 : dot + 1 + m[0].length;
 }
 
-/** A domain's last label (its TLD when the domain is one). */
 /** Digits and a separator an address's local part allows, before a name that starts with no digit. */
 const NUMBER_BEFORE_NAME = /^[0-9]{1,19}(?:[-.][0-9]{1,19}){0,7}[/+=-](?=[^0-9])/;
 
+/** A domain's last label (its TLD when the domain is one). */
 function lastLabel(domain: string): string {
   return domain.slice(domain.lastIndexOf('.') + 1);
 }
@@ -322,7 +322,7 @@ function unambiguous(at: MarkKind, dots: readonly MarkKind[], spelledWords: bool
 const PROSE_LABELS: ReadonlySet<string> = new Set(['the', 'a', 'an', 'this', 'that', 'these', 'those', 'my', 'your', 'our', 'their', 'its', 'his', 'her']);
 
 function isLabelChar(c: string): boolean {
-  return c !== '.' && c !== '' && isDomainChar(c);
+  return c !== '.' && isDomainChar(c);
 }
 
 /** The word of ASCII letters starting at p, lower-cased (bounded: a label's length). */
@@ -409,8 +409,7 @@ const AFTER_SPELLED_ADDRESS: ReadonlySet<string> = new Set(
 
 /** Whether a sentence goes on after `end` with a word no address is followed by (AFTER_SPELLED_ADDRESS). */
 function proseGoesOn(text: string, end: number): boolean {
-  let p = end;
-  while (p - end < MAX_MARK_SPACES && text[p] === ' ') p++;
+  const p = spacesFrom(text, end);
   if (p === end || !isAsciiLetter(text[p])) return false;
   return !AFTER_SPELLED_ADDRESS.has(firstWord(text, p));
 }

@@ -108,8 +108,8 @@ const MAY_BE_PADDED = /\d{3}\.\d{3}\.\d{3}\.\d{3}/;
 
 function detectIpv4(text: string): Finding[] {
   const accept = (start: number, end: number): boolean => {
-    // Compared without the padding: "000.000.000.000" names no host either.
-    if (NO_HOST.has(unpadded(text.slice(start, end)))) return false;
+    // (A padded quad pads a number other than 0, PADDED_NUMBER, so it is never one of these.)
+    if (NO_HOST.has(text.slice(start, end))) return false;
     if (wordBefore(text, start) || wordAfter(text, end)) return false;
     if (text[end] === '.' && isDigit(text[end + 1])) return false;
     return !isVersionNumber(text, start, end);
@@ -124,14 +124,6 @@ function detectIpv4(text: string): Finding[] {
 
 /** An octet of the padded form that pads a number other than 0 ("001" to "099"). */
 const PADDED_NUMBER = /(?:^|\.)0(?:0[1-9]|[1-9]\d)(?:\.|$)/;
-
-/** A dotted quad without its octets' leading zeros ("010.000.000.001" is "10.0.0.1"). */
-function unpadded(quad: string): string {
-  return quad
-    .split('.')
-    .map((octet) => String(Number(octet)))
-    .join('.');
-}
 
 /** A CIDR prefix length right after an IPv6 address ("/10" in "fe80::/10"): its length, or 0. */
 function prefixLength(text: string, at: number): number {
