@@ -171,7 +171,23 @@ export function installErrorHandler(app: FastifyInstance, now: () => number = mo
     req.log.error({ err: { message: fe.message, stack: fe.stack, code: fe.code } }, 'unhandled error');
     return send(reply, 500, 'internal', 'Internal error; it has been logged.');
   });
-  app.setNotFoundHandler((req, reply) => send(reply, 404, 'not_found', `No route for ${req.method} ${safePath(req.url)}`));
+  app.setNotFoundHandler((req, reply) => {
+    const allowed = allowedMethods(app, req.url);
+    if (allowed.length === 0) return send(reply, 404, 'not_found', `No route for ${req.method} ${safePath(req.url)}`);
+    // The path is right and the method is not: say which methods it takes (RFC 9110 requires Allow on
+    // a 405), so a client that sent PUT where PATCH is meant is told so instead of "no route".
+    void reply.header('Allow', allowed.join(', '));
+    return send(reply, 405, 'method_not_allowed', `${safePath(req.url)} does not take ${req.method}; it takes ${allowed.join(', ')}.`);
+  });
+}
+
+/** The methods the service serves; HEAD comes with every GET (Fastify's exposeHeadRoutes). */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** The methods some route answers for this URL's path, in METHODS' order; none when the path is unknown. */
+function allowedMethods(app: FastifyInstance, url: string): string[] {
+  const path = url.split('?')[0] ?? '';
+  return METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
 }
 
 /** A byte count as a person reads it: "12 MiB", "4 KiB", "1000 bytes". */

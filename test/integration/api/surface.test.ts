@@ -251,6 +251,22 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     expect(leaky.body.error.message).toMatch(/^No route for GET \/api\/orgs\//);
   });
 
+  it('a known path with the wrong method answers 405 and names the methods it takes', async () => {
+    const org = await svc.newOrg();
+    const list = await svc.request('PUT', `/api/orgs/${org.orgId}/forwarding-destinations`, { apiKey: org.apiKey, body: {} });
+    expect(list.status).toBe(405);
+    expect(list.headers.get('allow')).toBe('GET, HEAD, POST');
+    expect(list.body.error.code).toBe('method_not_allowed');
+    expect(list.body.error.message).toMatch(/does not take PUT; it takes GET, HEAD, POST\.$/);
+    // An id typed into the path is judged as on a 404: a value is not echoed.
+    const one = await svc.request('PUT', `/api/orgs/${org.orgId}/forwarding-destinations/123-45-6789?x=1`, { apiKey: org.apiKey, body: {} });
+    expect(one.status).toBe(405);
+    expect(one.headers.get('allow')).toContain('PATCH');
+    expect(one.body.error.message).not.toMatch(/123-45-6789|x=1/);
+    // A path no route serves stays a 404 whatever the method.
+    expect((await svc.request('DELETE', '/api/nope')).status).toBe(404);
+  });
+
   it("a value typed into a URL's path is not written to the request log, on any route", async () => {
     const GH = 'ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8';
     const org = await svc.newOrg();
