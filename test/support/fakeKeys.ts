@@ -43,4 +43,13 @@ export const VENDOR_TOKENS: readonly (readonly [string, string])[] = [
   ['Heroku (v2)', `HRKU-AA${randomOf(BASE64URL, 58, 43)}`],
   ['Square access', `sq0atp-${randomOf(BASE64URL, 22, 44)}`],
   ['Square OAuth secret', `sq0csp-${randomOf(BASE64URL, 43, 45)}`],
+  ['Google OAuth client secret', `GOCSPX-${randomOf(BASE64URL, 28, 46)}`],
+  ['Microsoft Entra ID client secret', `${randomOf(ALNUM, 3, 47)}8Q~${randomOf(`${ALNUM}_~.-`, 34, 48)}`],
+  ['New Relic user API key', `NRAK-${randomOf('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 27, 49)}`],
+  ['Alibaba Cloud AccessKey id', `LTAI5t${randomOf(ALNUM, 18, 50)}`],
+  ['Tencent Cloud SecretId', `AKID${randomOf(ALNUM, 32, 51)}`],
+  ['Mailchimp API key', `${randomOf(HEX, 32, 52)}-us21`],
+  ['Replicate API', `r8_${randomOf(ALNUM, 37, 53)}`],
+  ['GitLab runner registration', `GR1348941${randomOf(BASE64URL, 20, 54)}`],
+  ['Facebook access', `EAACEdEose0cBA${randomOf(ALNUM, 150, 55)}`],
 ];

@@ -499,6 +499,11 @@ describe('vendor tokens of no type of their own', () => {
       `shpat_${'0'.repeat(32)} sbp_${'a'.repeat(40)} gsk_${'x'.repeat(52)} xai-${'X'.repeat(80)}`,
       `shpat_${randomOf(HEX, 31, 21)} sntryu_${randomOf(HEX, 63, 30)} dapi${randomOf(HEX, 31, 31)}`,
       'dapiDataGetTopLongShortPositionRatio (params?: {}): Promise<implicitReturnType>;',
+      'GOCSPX-your-client-secret NRAK-YOUR-KEY LTAI-prefixed ids AKID for Tencent r8_token GR1348941 EAA is Meta',
+      `GOCSPX-${'x'.repeat(28)} NRAK-${'X'.repeat(27)} LTAI${'x'.repeat(20)} r8_${'0'.repeat(37)} abc8Q~${'x'.repeat(34)}`,
+      // A version's "Q~" in prose, an MD5 before a locale, and one hex digit short of a Mailchimp key.
+      `release 2Q~3 notes; cache ${randomOf(HEX, 32, 56)}-en-us1 and ${randomOf(HEX, 31, 57)}-us21`,
+      `EAAB${'a'.repeat(120)} AKID${randomOf(ALNUM, 31, 58)} NRAK-${randomOf(ALNUM, 27, 59).toLowerCase()}`,
     ])
       expect(found(text), text).toEqual([]);
   });

@@ -21,7 +21,9 @@
  * - Secrets of no type of their own, reported as PASSWORD (a secret, blocked like any other): SendGrid,
  *   PyPI, HashiCorp Vault, DigitalOcean, Postman, age, Terraform Cloud, Telegram bot, Shopify,
  *   Atlassian, Grafana, Sentry, Databricks, Docker Hub, Doppler, Linear, Notion, Google OAuth, Fly.io,
- *   Supabase, Groq, xAI, Perplexity, Heroku and Square tokens (OTHER_TOKENS, one list). Left out:
+ *   Supabase, Groq, xAI, Perplexity, Heroku and Square tokens, Google OAuth client and Entra ID client
+ *   secrets, New Relic, Alibaba Cloud, Tencent Cloud, Mailchimp, Replicate, GitLab runner registration
+ *   and Facebook tokens (OTHER_TOKENS, one list). Left out:
  *   shapes with no prefix of their own (Twilio's "SK" and 32 hex digits is any hex id after "SK"; a
  *   legacy Notion "secret_" is the word secret and a name).
  *
@@ -344,6 +346,31 @@ const OTHER_TOKENS: readonly { name: string; holds: string; prefixed: boolean; r
   // Square access token (sq0atp-, 22 base64url characters, up to 60 in newer ones) and OAuth secret
   // (sq0csp-, 43): one range for both.
   { name: 'Square', holds: 'sq0(?:atp|csp)-', prefixed: true, re: /(?<![A-Za-z0-9_-])sq0(?:atp|csp)-([A-Za-z0-9_-]{22,60})(?![A-Za-z0-9_-])/g },
+  // Google OAuth client secret (a web or desktop client's, since 2021): "GOCSPX-" and 28 base64url.
+  { name: 'Google OAuth client', holds: 'GOCSPX-', prefixed: true, re: /(?<![A-Za-z0-9_-])GOCSPX-([A-Za-z0-9_-]{28})(?![A-Za-z0-9_-])/g },
+  // Microsoft Entra ID (Azure AD) client secret: three characters, a digit and "Q~" (the format's
+  // marker), then 31 to 34 more of its alphabet; 40 in all today.
+  {
+    name: 'Entra ID client secret',
+    holds: String.raw`\dQ~`,
+    prefixed: false,
+    re: /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.]{3}[0-9]Q~([A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~.-])/g,
+  },
+  // New Relic user API key: "NRAK-" and 27 capitals and digits.
+  { name: 'New Relic', holds: 'NRAK-', prefixed: true, re: /(?<![A-Za-z0-9_-])NRAK-([A-Z0-9]{27})(?![A-Za-z0-9_-])/g },
+  // Alibaba Cloud AccessKey id: "LTAI" and 20 letters and digits (the id is half of a pair, and the
+  // pair's other half is rarely far: the id alone is refused as AWS's are).
+  { name: 'Alibaba Cloud', holds: 'LTAI', prefixed: true, re: /(?<![A-Za-z0-9_])LTAI([A-Za-z0-9]{20})(?![A-Za-z0-9_])/g },
+  // Tencent Cloud SecretId: "AKID" and 32 letters and digits.
+  { name: 'Tencent Cloud', holds: 'AKID', prefixed: true, re: /(?<![A-Za-z0-9_])AKID([A-Za-z0-9]{32})(?![A-Za-z0-9_])/g },
+  // Mailchimp API key: 32 hex digits, "-us" and the data centre's number.
+  { name: 'Mailchimp', holds: '-us[0-9]', prefixed: false, re: /(?<![A-Za-z0-9_-])([0-9a-f]{32})-us[0-9]{1,2}(?![A-Za-z0-9_-])/g },
+  // Replicate API token: "r8_" and 37 letters and digits.
+  { name: 'Replicate', holds: 'r8_', prefixed: true, re: /(?<![A-Za-z0-9_])r8_([A-Za-z0-9]{37})(?![A-Za-z0-9_])/g },
+  // GitLab runner registration token (deprecated, still issued): "GR1348941" and 20 base64url.
+  { name: 'GitLab runner registration', holds: 'GR1348941', prefixed: true, re: /(?<![A-Za-z0-9_-])GR1348941([A-Za-z0-9_-]{20})(?![A-Za-z0-9_-])/g },
+  // Facebook (Meta) access token: "EAA", a letter naming its kind, and 100 or more letters and digits.
+  { name: 'Facebook', holds: 'EAA', prefixed: true, re: /(?<![A-Za-z0-9_])EAA[A-Za-z]([A-Za-z0-9]{100,2000})(?![A-Za-z0-9_])/g },
 ];
 
 /**
