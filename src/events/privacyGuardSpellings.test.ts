@@ -81,6 +81,18 @@ describe('a secret glued to its name in an identifier', () => {
     ['policy_version', 'password_Zq8vT2xk9'],
     ['preflight_id', 'pflt_password-Zq8vT2xk9'],
     ['actor_id', 'svc_token-Zq8vT2xk9@example.com'],
+    // A review's: a run of separators, or ":" (a namespace's "::"), between the name and the value.
+    ['preflight_id', 'pflt_password__Zq8vT2xk9L'],
+    ['preflight_id', 'pflt_db_password--Zq8vT2xk9LmN4pQ7'],
+    ['policy_id', 'password::Zq8vT2xk9L'],
+    ['policy_id', 'password_:Zq8vT2xk9L'],
+    ['policy_id', 'password.-Zq8vT2xk9L'],
+    ['policy_version', 'secret__Zq8vT2xk9L'],
+    ['summary', 'Blocked: password__Zq8vT2xk9L'],
+    ['summary', 'Blocked: api_key--Zq8vT2xk9LmN4pQ7rS1tU3wY'],
+    ['summary', 'Blocked: password::Zq8vT2xk9L'],
+    ['actor_id', 'password__Zq8vT2xk9L@example.com'],
+    ['actor_id', 'jane+password--Zq8vT2xk9L@example.com'],
   ])('refuses the %s %j as PASSWORD', (field, value) => {
     const v = guardAgentRecord(field === 'finding_counts_by_type' ? { ...record, [field]: { [value]: 1 } } : { ...record, [field]: value });
     expect(v.map((x) => x.path)).toEqual([`/${field}`]);
@@ -126,6 +138,10 @@ describe('a secret glued to its name in an identifier', () => {
     ['summary', 'Setting signing-key-fy2024q1 active'],
     ['summary', 'All checks pass -> 7d9f8b6c5'],
     ['summary', 'Token: 3f2a9c1d'],
+    // Names with a namespace's "::" or a run of separators before words are code, not a value.
+    ['summary', 'Raised Token::ParseError42 at line 7'],
+    ['policy_id', 'pol_password__policy_v2'],
+    ['summary', 'Rule secret--scanning-2024 matched'],
   ])('accepts the %s %j', (field, value) => {
     expect(refused(field, value)).toEqual([]);
   });
