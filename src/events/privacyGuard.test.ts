@@ -51,6 +51,36 @@ describe('guardAgentRecord', () => {
     expect(guardAgentRecord({ ...record, summary: 'Blocked \\u1234567890' }).map((x) => x.path)).toEqual(['/summary']);
   });
 
+  // A review's: a summary naming a commit, an image digest or a trace refused one time in six, as
+  // their hex holds nine decimal digits in a row that often.
+  it('property: hex digests and ids in a summary are never read as a digit run', () => {
+    const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (bytes) => {
+        // A digest without three letters (one in about 100,000 of 16 bytes) is read as digits.
+        fc.pre(/(?:[0-9]*[a-f]){3}/.test(hex(bytes.subarray(0, 16))));
+        for (const summary of [
+          `Scanned commit ${hex(bytes.subarray(0, 20))}; no findings.`,
+          `Image sha256:${hex(bytes)} scanned`,
+          `File md5 ${hex(bytes.subarray(0, 16))} masked EMAIL.`,
+          `trace_id=${hex(bytes.subarray(0, 16)).toUpperCase()} masked SSN.`,
+          `Block 0x${hex(bytes)} masked.`,
+        ])
+          expect(guardAgentRecord({ ...record, summary }), summary).toEqual([]);
+      }),
+      { numRuns: 2000, seed: 1406 },
+    );
+  });
+
+  it.each([
+    ['one letter before an account number', 'Blocked account a123456789012345'],
+    ['two letters glued to it', 'Blocked account ab123456789012345'],
+    ['hex of both cases', 'Blocked account aB1234567890123cD'],
+    ['a digest too short to be one', 'Blocked account abc123456789'],
+  ])('still refuses a digit run in hex-like text: %s', (_name, summary) => {
+    expect(guardAgentRecord({ ...record, summary }).map((x) => x.path)).toEqual(['/summary']);
+  });
+
   it('accepts a summary whose digits are short runs in any script', () => {
     expect(guardAgentRecord({ ...record, summary: 'Detected SSN \uff12; masked \u0661\u0662 of 40.' })).toEqual([]);
   });
