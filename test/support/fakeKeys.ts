@@ -51,5 +51,6 @@ export const VENDOR_TOKENS: readonly (readonly [string, string])[] = [
   ['Mailchimp API key', `${randomOf(HEX, 32, 52)}-us21`],
   ['Replicate API', `r8_${randomOf(ALNUM, 37, 53)}`],
   ['GitLab runner registration', `GR1348941${randomOf(BASE64URL, 20, 54)}`],
+  ['Aegis API', `aeg_${randomOf(BASE64URL, 43, 60)}`],
   ['Facebook access', `EAACEdEose0cBA${randomOf(ALNUM, 150, 55)}`],
 ];

@@ -23,7 +23,7 @@
  *   Atlassian, Grafana, Sentry, Databricks, Docker Hub, Doppler, Linear, Notion, Google OAuth, Fly.io,
  *   Supabase, Groq, xAI, Perplexity, Heroku and Square tokens, Google OAuth client and Entra ID client
  *   secrets, New Relic, Alibaba Cloud, Tencent Cloud, Mailchimp, Replicate, GitLab runner registration
- *   and Facebook tokens (OTHER_TOKENS, one list). Left out:
+ *   and Facebook tokens, and this service's own API keys (OTHER_TOKENS, one list). Left out:
  *   shapes with no prefix of their own (Twilio's "SK" and 32 hex digits is any hex id after "SK"; a
  *   legacy Notion "secret_" is the word secret and a name).
  *
@@ -369,6 +369,9 @@ const OTHER_TOKENS: readonly { name: string; holds: string; prefixed: boolean; r
   { name: 'Replicate', holds: 'r8_', prefixed: true, re: /(?<![A-Za-z0-9_])r8_([A-Za-z0-9]{37})(?![A-Za-z0-9_])/g },
   // GitLab runner registration token (deprecated, still issued): "GR1348941" and 20 base64url.
   { name: 'GitLab runner registration', holds: 'GR1348941', prefixed: true, re: /(?<![A-Za-z0-9_-])GR1348941([A-Za-z0-9_-]{20})(?![A-Za-z0-9_-])/g },
+  // This service's own API key (auth/apiKeys.ts): "aeg_" and 32 random bytes in base64url. An agent
+  // or a pasted config holding one must not carry it to the SIEM any more than another vendor's.
+  { name: 'Aegis API key', holds: 'aeg_', prefixed: true, re: /(?<![A-Za-z0-9_])aeg_([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/g },
   // Facebook (Meta) access token: "EAA", a letter naming its kind, and 100 or more letters and digits.
   { name: 'Facebook', holds: 'EAA', prefixed: true, re: /(?<![A-Za-z0-9_])EAA[A-Za-z]([A-Za-z0-9]{100,2000})(?![A-Za-z0-9_])/g },
 ];

@@ -436,6 +436,25 @@ describe.each(DB_KINDS)('spellings past the privacy guard, through the real API 
     });
   });
 
+  // A hostile tenant's review: this service's own API keys passed every guard (a preflight returned
+  // one unmasked, an actor_id and a destination's name carried one to the SIEM and the dashboard).
+  describe("this service's own API keys", () => {
+    it('are blocked in a preflight, refused in a record and in a destination name, and never echoed', async () => {
+      const other = await ctx.svc.newOrg('Another org');
+      const pf = await post('/preflight', { input: `the key is ${other.apiKey} ok` });
+      expect(pf.status, pf.text).toBe(200);
+      expect(pf.body.decision).toBe('BLOCKED');
+      expect(pf.text).not.toContain(other.apiKey);
+      await refusedStoringNothing(`Blocked ${other.apiKey}`, [other.apiKey]);
+      const actor = await post('/audit-events', { events: [agentRecord({ actor_id: ctx.org.apiKey })] });
+      expect(actor.status, actor.text).toBe(400);
+      expect(actor.text).not.toContain(ctx.org.apiKey);
+      const named = await post('/forwarding-destinations', { name: other.apiKey, siem: 'custom', url: 'https://siem.example.com/in' });
+      expect(named.status, named.text).toBe(400);
+      expect(named.text).not.toContain(other.apiKey);
+    });
+  });
+
   describe('addresses in cloud host names', () => {
     it('POST /audit-events refuses the summary with a 400 naming the field, and stores nothing', async () => {
       const before = await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId);
