@@ -213,8 +213,15 @@ export async function deliverClaim(
           if (rateLimited || (decision.kind === 'settle' && decision.throttle)) {
             // The SIEM says "too many": the destination's limits drop and nothing starts before Retry-After.
             const retryAfterMs = decision.retryAfterMs;
+            const before = limiter.effective;
+            const spellStarts = limiter.throttledForMs() === 0;
             const until = limiter.throttle(retryAfterMs, sending + 1);
-            logger.info(
+            const after = limiter.effective;
+            // A line when the spell starts or the limits drop; a SIEM that keeps answering 429 at the
+            // floor (Retry-After: 0, every second for 15 minutes, a review's) adds nothing an operator
+            // needs at info, and wrote 86,000 lines a day per destination.
+            const changed = spellStarts || after.eventsPerSecond !== before.eventsPerSecond || after.concurrentRequests !== before.concurrentRequests;
+            (changed ? logger.info.bind(logger) : logger.debug.bind(logger))(
               {
                 destination_id: target.id,
                 status: out.statusCode,
@@ -223,7 +230,7 @@ export async function deliverClaim(
                 not_before: new Date(Date.now() + Math.max(0, until - monotonicNow())).toISOString(),
                 limits: limiter.effective,
               },
-              'SIEM asked to slow down; destination limits lowered',
+              changed ? 'SIEM asked to slow down; destination limits lowered' : 'SIEM asked to slow down again; limits already at their floor or unchanged',
             );
           } else if (delivered > 0) {
             limiter.succeeded();
