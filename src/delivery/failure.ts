@@ -130,7 +130,7 @@ function networkText(result: Extract<OutboundResult, { kind: 'network' }>, siemH
     case 'timeout':
       return `Timeout: ${hint || `the ${peer}${host} did not answer in time — check the URL, port and firewall rules; Aegis will retry.`}`;
     case 'tls':
-      return `TLS handshake failed: ${hint || 'the certificate is not trusted or does not match the host — use a publicly trusted certificate, or set NODE_EXTRA_CA_CERTS for a private CA.'}`;
+      return `TLS handshake failed: ${hint || tlsSentence(result.code, `the ${peer}${result.host ? ` at ${result.host}` : ''}`)}`;
     case 'refused':
       return `Connection refused: ${hint || `nothing is listening at${host || ' the destination'} on that port — check the URL's port; Aegis will retry.`}`;
     case 'reset':
@@ -140,7 +140,35 @@ function networkText(result: Extract<OutboundResult, { kind: 'network' }>, siemH
       if (result.code === TOO_MANY_INFORMATIONAL_CODE && !hint) {
         return `Network error: the ${peer}${host} sent more than ${MAX_INFORMATIONAL_ANSWERS} informational (1xx) answers without a final one — check any proxy or load balancer in front of it; Aegis will retry.`;
       }
+      // undici's own words ("UND_ERR_HEADERS_OVERFLOW: Headers Overflow Error", "Response does not
+      // match the HTTP/1.1 protocol (Expected HTTP/, RTSP/ or ICE/)") told a user nothing to do.
+      if (result.code === 'UND_ERR_HEADERS_OVERFLOW' && !hint) {
+        return `Network error: the ${peer}${result.host ? ` at ${result.host}` : ''} answered with headers larger than Aegis reads (16 KiB) — check any proxy or load balancer in front of it; Aegis will retry.`;
+      }
+      if ((result.code?.startsWith('HPE_') || result.code === 'HTTPParserError') && !hint) {
+        return `Network error: the ${peer}${result.host ? ` at ${result.host}` : ''} answered with something that is not HTTP — check that the URL's host and port are its HTTPS endpoint; Aegis will retry.`;
+      }
       return `Network error: ${hint || clip(result.message, 200)}`;
+  }
+}
+
+/**
+ * Why a handshake failed, by OpenSSL's code: most often the certificate, but a port that speaks plain
+ * HTTP (an https:// URL on an http:// port, a common setup mistake) and a server set to HTTP/2 only
+ * are other mistakes, and the certificate's advice sent a review's user chasing certificates.
+ */
+function tlsSentence(code: string | undefined, who: string): string {
+  switch (code) {
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+    case 'ERR_SSL_PACKET_LENGTH_TOO_LONG':
+      return `${who} answered without TLS: the port speaks plain HTTP, or another protocol — check the URL's port (an https:// URL on an http:// port?).`;
+    case 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL':
+      return `${who} accepts none of the protocols Aegis speaks (HTTP/1.1): it may be set to HTTP/2 only — allow HTTP/1.1 on it.`;
+    case 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION':
+    case 'ERR_SSL_UNSUPPORTED_PROTOCOL':
+      return `${who} and Aegis share no TLS version (Aegis speaks TLS 1.2 and 1.3) — update the server's TLS settings.`;
+    default:
+      return 'the certificate is not trusted or does not match the host — use a publicly trusted certificate, or set NODE_EXTRA_CA_CERTS for a private CA.';
   }
 }
 

@@ -1,3 +1,5 @@
+import { createServer as createHttpServer } from 'node:http';
+import { createSecureServer as createSecureHttp2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -683,5 +685,61 @@ describe('createGuardedLookup with the system resolver', () => {
 
   it('reports unknown names with the resolver error code', async () => {
     expect((await lookup(false, 'no-such-host.invalid', true)).code).toBe('ENOTFOUND');
+  });
+});
+
+// A review's: a receiver that speaks no TLS, no HTTP/1.1 or no HTTP at all was reported with the
+// certificate's advice or undici's own words; each is a setup mistake with a sentence of its own.
+describe('peers that speak another protocol', () => {
+  const servers: { close(): unknown }[] = [];
+  afterAll(() => {
+    for (const s of servers) s.close();
+  });
+  const listening = async (server: import('node:net').Server): Promise<number> => {
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  };
+
+  it('an https:// URL pointed at a plain-HTTP port is named as such, not as an untrusted certificate', async () => {
+    const port = await listening(createHttpServer((_req, res) => res.end('ok')));
+    const result = await client().send({ url: `https://127.0.0.1:${port}/in`, headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'network', failure: 'tls' });
+    const error = classifyResult(result).error!;
+    expect(error).toMatch(/^TLS handshake failed: the SIEM at 127\.0\.0\.1 answered without TLS/);
+    expect(error).toMatch(/plain HTTP/);
+    expect(error).not.toMatch(/certificate/);
+  });
+
+  it('a server that offers HTTP/2 only is told apart from a certificate problem', async () => {
+    const h2 = createSecureHttp2Server({ key: TEST_SERVER_KEY_PEM, cert: TEST_SERVER_CERT_PEM, allowHTTP1: false });
+    const port = await listening(h2 as unknown as import('node:net').Server);
+    const result = await client().send({ url: `https://127.0.0.1:${port}/in`, headers, body: '{}' });
+    const error = classifyResult(result).error!;
+    expect(error).toMatch(/^TLS handshake failed: the SIEM at 127\.0\.0\.1 accepts none of the protocols Aegis speaks \(HTTP\/1\.1\)/);
+    expect(error).not.toMatch(/certificate/);
+  });
+
+  it("a TLS port that answers with something that is not HTTP (an SSH banner) gets a sentence, not the parser's words", async () => {
+    const port = await listening(
+      createTlsServer({ key: TEST_SERVER_KEY_PEM, cert: TEST_SERVER_CERT_PEM }, (socket) => {
+        socket.on('error', () => undefined);
+        socket.once('data', () => socket.end('SSH-2.0-OpenSSH_9.6\r\n'));
+      }),
+    );
+    const result = await client().send({ url: `https://127.0.0.1:${port}/in`, headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'network', failure: 'other' });
+    const error = classifyResult(result).error!;
+    expect(error).toMatch(/^Network error: the SIEM at 127\.0\.0\.1 answered with something that is not HTTP/);
+    expect(error).not.toMatch(/RTSP|ICE|HPE_/);
+  });
+
+  it("answer headers past what the client reads are named, not reported as undici's overflow", async () => {
+    receiver.setHandler(respondWith(200, 'ok', { 'x-big': 'a'.repeat(20_000) }));
+    const result = await client().send({ url: `${receiver.url}/in`, headers, body: '{}' });
+    expect(result).toMatchObject({ kind: 'network', failure: 'other' });
+    const error = classifyResult(result).error!;
+    expect(error).toMatch(/^Network error: the SIEM at 127\.0\.0\.1 answered with headers larger than Aegis reads/);
+    expect(error).not.toMatch(/UND_ERR/);
   });
 });
