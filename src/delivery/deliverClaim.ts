@@ -7,6 +7,7 @@ import { extendLease } from '../queue/claimJobs.js';
 import { noteRequestFailure, noteRequestSuccess } from '../queue/deliveryState.js';
 import { allFenced, releaseJobs, settleClaim } from '../queue/settleJobs.js';
 import type { ClaimedJob } from '../queue/types.js';
+import { withoutRetryTail } from '../queue/holdLimit.js';
 import { getEncoder } from '../siem/registry.js';
 import { byteLength, type SiemEvent } from '../siem/types.js';
 import { whileDatabaseAway } from '../db/unavailable.js';
@@ -395,7 +396,10 @@ export async function deliverClaim(
     if (o.outcome === 'done') metrics.deliveryLatency.observe({ siem: target.siem }, (now - createdAt.get(o.id)!) / 1000);
   }
   if (settled.deadLettered) {
-    logger.warn({ destination_id: target.id, dead_lettered: settled.deadLettered, error: last?.error }, 'events dead-lettered');
+    // The last error without its "Aegis will retry": these events are not retried (a review's line
+    // said they were).
+    const error = last?.error ? withoutRetryTail(last.error) : last?.error;
+    logger.warn({ destination_id: target.id, dead_lettered: settled.deadLettered, error }, 'events dead-lettered');
   }
   return pausedUntil !== null;
 }

@@ -82,6 +82,12 @@ describe.each(DB_KINDS)('delivery engine: retries, dead letters, replay (%s)', (
     expect(dest.last_error).toMatch(deadLettered);
     expect(dest.last_error).not.toMatch(/will retry/i);
     expect(dest.failed_events).toBe(1);
+    // The operator's log line says so too (a review's read "HTTP 503: ...; Aegis will retry.").
+    const logged = svc.logs.lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'events dead-lettered' && l.destination_id === id);
+    expect(logged.length).toBeGreaterThan(0);
+    for (const l of logged) expect(l.error).not.toMatch(/will retry/i);
 
     const failed = await svc.request('GET', `${path}/failed-events`, { apiKey: org.apiKey });
     expect(failed.status).toBe(200);
