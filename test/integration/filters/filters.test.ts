@@ -261,6 +261,19 @@ describe.each(DB_KINDS)('destination filters (%s)', (kind) => {
     const bad = await preview(orgId, apiKey, { filter: { 'aegis.decision': { $where: 'x' } } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details).toContainEqual({ path: '/filter/aegis.decision/$where', message: expect.stringMatching(/not a supported operator/) });
+    // A credential as a filter value too (an operator's review: the preview counted where the save refused).
+    for (const value of ['ghp_aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5', 'AKIAQ3EGT5KXZ7WJ2MRN']) {
+      const filter = { 'aegis.summary': value };
+      const saved = await svc.request('POST', `/api/orgs/${orgId}/forwarding-destinations`, {
+        apiKey,
+        body: { url: 'https://siem.example.com/in', auth_header_value: 'Bearer x', filter },
+      });
+      const previewed = await preview(orgId, apiKey, { filter });
+      expect(saved.status, saved.text).toBe(400);
+      expect(previewed.status, previewed.text).toBe(400);
+      expect(previewed.body.error.message).toBe(saved.body.error.message);
+      expect(previewed.text).not.toContain(value);
+    }
     // Another organization's key, and no key.
     expect((await preview(orgId, otherKey, { filter: null })).status).toBe(404);
     expect((await svc.request('POST', `/api/orgs/${orgId}/forwarding-destinations/filter-preview`, { body: { filter: null } })).status).toBe(401);

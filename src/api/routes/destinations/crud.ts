@@ -7,6 +7,7 @@ import { DEFAULT_DESTINATIONS_PAGE, Deleted, DestinationList, DestinationsPageQu
 import { CreateDestinationBody, DestinationView, FilterPreview, FilterPreviewBody, PatchDestinationBody } from '../../schemas/destinations.js';
 import { previewFilter, PREVIEW_EVENTS } from '../../../filters/preview.js';
 import * as svc from '../../../destinations/service.js';
+import { refuseCredentialsInPlainFields } from '../../../destinations/plainFields.js';
 import type { DestinationDeps } from '../../../destinations/deps.js';
 import { runningReplayIds } from '../../../replays/repository.js';
 import { destinationsStats } from '../../../queue/stats.js';
@@ -50,6 +51,10 @@ export function destinationCrudRoutes(app: TypedApp, ctx: AppContext, deps: Dest
     },
     handler: async (req) => {
       const { org_id } = req.params;
+      // The credential check a save makes of a filter's values (for no preset in particular: the
+      // filter is the same whatever destination it is saved on), so the preview's count is never
+      // shown for a filter the save then refuses.
+      refuseCredentialsInPlainFields('custom', { filter: req.body.filter });
       return previewFilter(ctx.db, org_id, req.body.filter);
     },
   });
