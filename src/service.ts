@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { startWarnings } from './config/startWarnings.js';
-import type { Config, Role } from './config/env.js';
+import { reachablePublicUrl, type Config, type Role } from './config/env.js';
 import type { Db } from './db/types.js';
 import { openProcessDatabases } from './db/open.js';
 import { migrate } from './db/migrate.js';
@@ -263,8 +263,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     }
 
     if (boot && opts.banner) {
-      // PORT=0 binds a free port: a default public URL ending in :0 would give a dead sign-in link.
-      const publicUrl = address && new URL(config.publicUrl).port === '0' ? address : config.publicUrl;
+      const publicUrl = reachablePublicUrl(config.publicUrl, address);
       const link = await createLoginLink(db, boot.orgId, publicUrl);
       checkpoint();
       printBanner({ address: address ?? config.publicUrl, orgId: boot.orgId, link, publicUrl, config });

@@ -19,6 +19,7 @@ import { replayRoutes } from './routes/replays.js';
 import { ReplayView } from './schemas/replays.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { activityRoutes } from './routes/activity.js';
+import { loginLinkRoutes } from './routes/loginLinks.js';
 import { eventRoutes } from './routes/events.js';
 import { sessionRoutes } from './routes/session.js';
 import { VERSION } from '../version.js';
@@ -242,6 +243,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     eventRoutes(api, ctx);
     notificationRoutes(api, ctx);
     activityRoutes(api, ctx);
+    loginLinkRoutes(api, ctx);
   });
 
   if (ctx.webRoot && existsSync(ctx.webRoot)) {

@@ -41,14 +41,16 @@ export async function sessionKeysSince(db: Queryable, since: Date | null): Promi
  */
 export const sessionActorIdOf = (d: Buffer): string => `ses_${lookupIdOf(d)}`;
 
-export async function createLoginLink(db: Queryable, orgId: string, publicUrl: string): Promise<string> {
+/** A new one-time sign-in link to `orgId`'s dashboard, and when it stops working. */
+export async function issueLoginLink(db: Queryable, orgId: string, publicUrl: string): Promise<{ url: string; expiresAt: Date }> {
   const t = token();
-  await db.query('INSERT INTO login_links (org_id, token_digest, expires_at) VALUES ($1, $2, $3)', [
-    orgId,
-    digest(t),
-    new Date(Date.now() + LOGIN_LINK_TTL_MS),
-  ]);
-  return `${publicUrl}/auth/login?token=${t}`;
+  const expiresAt = new Date(Date.now() + LOGIN_LINK_TTL_MS);
+  await db.query('INSERT INTO login_links (org_id, token_digest, expires_at) VALUES ($1, $2, $3)', [orgId, digest(t), expiresAt]);
+  return { url: `${publicUrl}/auth/login?token=${t}`, expiresAt };
+}
+
+export async function createLoginLink(db: Queryable, orgId: string, publicUrl: string): Promise<string> {
+  return (await issueLoginLink(db, orgId, publicUrl)).url;
 }
 
 export type RedeemResult = { ok: true; orgId: string } | { ok: false; reason: 'unknown' | 'used' | 'expired' };

@@ -289,6 +289,14 @@ function bool(env: Env, name: string, fallback = false): boolean {
  * trailing slash: the one spelling every link, the cookie's Secure flag and the login-CSRF origin check
  * rely on. "HTTPS://Aegis.example.com" as typed would have failed a test for "https://".
  */
+/**
+ * The base of a link the service hands out: AEGIS_PUBLIC_URL, or the address it listens on when that
+ * was left at its default and PORT=0 bound a free port (a default ending in ":0" gives a dead link).
+ */
+export function reachablePublicUrl(publicUrl: string, listeningOrigin: string | null | undefined): string {
+  return listeningOrigin && new URL(publicUrl).port === '0' ? listeningOrigin : publicUrl;
+}
+
 function normalisedPublicUrl(raw: string, variable: 'AEGIS_PUBLIC_URL' | 'HOST'): string {
   // new URL() also takes "aegis.example.com:8443" (a scheme "aegis.example.com:"): sign-in links
   // built on it are not links at all, and the alert sender's default address has no domain.

@@ -11,10 +11,12 @@ import { authenticate, checkSession, SESSION_COOKIE, sessionCheckId } from '../a
 import type { CredentialChecks } from '../credentialChecks.js';
 import { AppError } from '../../errors.js';
 
+/** Both ways to a new link: the command opens the database, which the embedded default lets the running service alone do. */
+const NEW_LINK = 'aegis-stream login-link --org <org id>, or ask the running service with the API key: POST /api/orgs/<org id>/login-links (docs/dashboard.md)';
 const REASONS = {
-  unknown: 'This sign-in link is not valid. Ask for a new one with: aegis-stream login-link --org <org id>',
-  used: 'This sign-in link has already been used. Each link works once; ask for a new one with: aegis-stream login-link --org <org id>',
-  expired: 'This sign-in link has expired (links last 15 minutes). Ask for a new one with: aegis-stream login-link --org <org id>',
+  unknown: `This sign-in link is not valid. Ask for a new one with: ${NEW_LINK}`,
+  used: `This sign-in link has already been used. Each link works once; ask for a new one with: ${NEW_LINK}`,
+  expired: `This sign-in link has expired (links last 15 minutes). Ask for a new one with: ${NEW_LINK}`,
 } as const;
 
 const REFUSED = 'The sign-in link is unknown, already used or expired: a page saying so.';
@@ -198,7 +200,11 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
     handler: async (req) => {
       const token = req.cookies[SESSION_COOKIE];
       const session = token ? await checkSession(ctx.db, checks, token) : null;
-      if (!session) throw new AppError('unauthorized', 'Not signed in. Open the sign-in link that `npm start` or `aegis-stream login-link` printed.');
+      if (!session)
+        throw new AppError(
+          'unauthorized',
+          'Not signed in. Open the sign-in link that `npm start` or `aegis-stream login-link` printed, or ask the running service for one: POST /api/orgs/<org id>/login-links with the API key.',
+        );
       const org = await getOrg(ctx.db, session.orgId);
       return { org_id: session.orgId, org_name: org?.name ?? session.orgId, csrf_token: session.csrfToken };
     },

@@ -23,3 +23,15 @@ export const NoBody = (description: string, headers?: Record<string, { descripti
   type: 'null' as string, // swagger: no content; typed loosely so reply.send() takes no argument
   ...(headers ? { headers } : {}),
 });
+
+export const LoginLinkView = Type.Object(
+  {
+    url: Type.String({
+      description:
+        "A one-time sign-in URL for the organization's dashboard (AEGIS_PUBLIC_URL, /auth/login?token=...). It is a credential: open it, do not share it.",
+    }),
+    expires_at: Type.String({ format: 'date-time', description: 'When the link stops working (15 minutes after it was made).' }),
+  },
+  { additionalProperties: false },
+);
+export type LoginLinkView = Static<typeof LoginLinkView>;

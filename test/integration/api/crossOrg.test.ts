@@ -137,6 +137,7 @@ describe.each(DB_KINDS)('no organization reaches another through any route (%s)'
       ['GET /api/orgs/:org_id/activity']: [{}, { query: `cursor=${encodeURIComponent(activityCursorA)}` }],
       ['GET /api/orgs/:org_id/notification-settings']: one,
       ['PUT /api/orgs/:org_id/notification-settings']: [{ body: { emails: [], webhook_url: `${receiver.url}/planted-by-b`, rotate_webhook_secret: true } }],
+      ['POST /api/orgs/:org_id/login-links']: one,
     };
   }
   function variantsOf(route: string): Variant[] | undefined {

@@ -282,6 +282,7 @@ describe.each(DB_KINDS)('the OpenAPI document matches the live service (%s)', (k
     );
     expect((await call('put', N, `${org}/notification-settings`, { headers: auth, json: { emails: ['not an address'], webhook_url: null } })).status).toBe(400);
     expect((await call('get', `${T}/activity`, `${org}/activity`, { headers: auth })).status).toBe(200);
+    expect((await call('post', `${T}/login-links`, `${org}/login-links`, { headers: auth })).status).toBe(201);
     expect((await call('get', `${T}/activity`, `${org}/activity?limit=1000`, { headers: auth })).status).toBe(400);
     expect((await call('get', `${T}/activity`, `${org}/activity?cursor=bogus`, { headers: auth })).status).toBe(400);
 

@@ -197,4 +197,37 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
       await upper.stop();
     }
   });
+  // An operator's review: on the embedded database the service holds the files while it runs, so
+  // `aegis-stream login-link` cannot open them; a used or expired first link left the dashboard out
+  // of reach until a restart. The running service makes one for a holder of the organization's key.
+  it('an API key asks the running service for a sign-in link, which signs in to its own organization once', async () => {
+    const { orgId, apiKey } = await svc.newOrg();
+    const other = await svc.newOrg('Other');
+    const made = await svc.request('POST', `/api/orgs/${orgId}/login-links`, { apiKey });
+    expect(made.status, made.text).toBe(201);
+    expect(made.headers.get('cache-control')).toBe('no-store');
+    expect(made.body.url).toMatch(new RegExp(`^${svc.baseUrl}/auth/login\\?token=[A-Za-z0-9_-]{43}$`));
+    const expiresIn = Date.parse(made.body.expires_at as string) - Date.now();
+    expect(expiresIn).toBeGreaterThan(0);
+    expect(expiresIn).toBeLessThanOrEqual(15 * 60_000);
+    const token = new URL(made.body.url as string).searchParams.get('token')!;
+    expect(await peekLoginLink(tdb.db, token)).toEqual({ ok: true, orgId });
+    // The link never reaches the log.
+    expect(svc.logs.text()).not.toContain(token);
+    const signIn = () =>
+      fetch(`${svc.baseUrl}/auth/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }).toString(),
+      });
+    const first = await signIn();
+    expect(first.status).toBe(303);
+    const cookie = first.headers.get('set-cookie')!.split(';')[0]!;
+    expect((await svc.request('GET', '/api/session', { headers: { cookie } })).body.org_id).toBe(orgId);
+    expect((await signIn()).status).toBe(410);
+    // Another organization's key, and none, get no link to this one.
+    expect((await svc.request('POST', `/api/orgs/${orgId}/login-links`, { apiKey: other.apiKey })).status).toBe(404);
+    expect((await svc.request('POST', `/api/orgs/${orgId}/login-links`)).status).toBe(401);
+  });
 });

@@ -1,0 +1,33 @@
+import type { AppContext } from '../context.js';
+import type { TypedApp } from '../typed.js';
+import { OrgParams, SECURITY, writeErrors } from '../schemas/common.js';
+import { LoginLinkView } from '../schemas/session.js';
+import { issueLoginLink } from '../../auth/sessions.js';
+import { reachablePublicUrl } from '../../config/env.js';
+
+/**
+ * A sign-in link asked of the running service. `aegis-stream login-link` opens the database itself,
+ * which the embedded default lets one process do at a time: while the service runs there, a user whose
+ * first link had been used or had expired could reach the dashboard again only by restarting it (an
+ * operator's review). An API key already manages everything the dashboard shows, so one may ask for a
+ * link to it.
+ */
+export function loginLinkRoutes(app: TypedApp, ctx: AppContext): void {
+  app.post('/api/orgs/:org_id/login-links', {
+    schema: {
+      tags: ['dashboard session'],
+      summary: "Make a one-time sign-in link to the organization's dashboard (valid 15 minutes)",
+      description: 'What `aegis-stream login-link` prints, from the running service: for the embedded database, whose files the service holds while it runs.',
+      security: SECURITY.apiWrite,
+      params: OrgParams,
+      response: { 201: LoginLinkView, ...writeErrors() },
+    },
+    handler: async (req, reply) => {
+      const link = await issueLoginLink(ctx.db, req.params.org_id, reachablePublicUrl(ctx.config.publicUrl, req.server.listeningOrigin));
+      // Never the link: it signs whoever opens it in.
+      req.log.info('sign-in link made');
+      void reply.header('Cache-Control', 'no-store');
+      return reply.status(201).send({ url: link.url, expires_at: link.expiresAt.toISOString() });
+    },
+  });
+}
