@@ -64,7 +64,7 @@ function pathTo(holder: Frame, last: string | number): string {
  * that is not storable text, or nesting deeper than MAX_BODY_DEPTH. Walked with an explicit stack
  * of at most MAX_BODY_DEPTH frames, so no body, however deep, can overflow the call stack here.
  */
-export function findBodyProblem(body: unknown): BodyProblem | null {
+export function findBodyProblem(body: unknown, unstored: readonly string[] = []): BodyProblem | null {
   if (typeof body === 'string') return isStorableText(body) ? null : { field: 'body', message: UNSTORABLE };
   if (body === null || typeof body !== 'object') return null;
   const stack: Frame[] = [frame(body, null, '')];
@@ -84,7 +84,7 @@ export function findBodyProblem(body: unknown): BodyProblem | null {
       child = (top.node as Record<string, unknown>)[at];
     }
     if (typeof child === 'string') {
-      if (!isStorableText(child)) return { field: pathTo(top, at), message: UNSTORABLE };
+      if (!isStorableText(child) && !(top.parent === null && unstored.includes(at as string))) return { field: pathTo(top, at), message: UNSTORABLE };
     } else if (child !== null && typeof child === 'object') {
       // Named as the body, not by its path: that would be MAX_BODY_DEPTH segments long.
       if (stack.length >= MAX_BODY_DEPTH) return { field: 'body', message: TOO_DEEP };
@@ -94,9 +94,21 @@ export function findBodyProblem(body: unknown): BodyProblem | null {
   return null;
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Top-level string fields of this route's body that are read and never stored, so need not be
+     * storable text: preflight's `input`, scanned and answered masked. A NUL in it is what a file read
+     * in the wrong encoding is full of, and a lone surrogate what a client splitting a text by index
+     * cuts an emoji into (the 413's own advice): the scan reads both, where a refusal answered nothing.
+     */
+    unstoredFields?: readonly string[];
+  }
+}
+
 export function refuseUnstorableText(app: FastifyInstance): void {
   app.addHook('preValidation', async (req) => {
-    const problem = findBodyProblem(req.body);
+    const problem = findBodyProblem(req.body, req.routeOptions.config.unstoredFields);
     if (problem !== null) throw invalid(problem.field, problem.message);
   });
 }

@@ -455,6 +455,32 @@ describe.each(DB_KINDS)('spellings past the privacy guard, through the real API 
     });
   });
 
+  // A hostile tenant's review: a preflight with a NUL (a UTF-16 file read as UTF-8 is full of them) or
+  // a lone surrogate (a text split by index, as the 413 advises, can cut an emoji) got a 400 "cannot be
+  // stored as text" and no decision, though the input is never stored.
+  describe('preflight input that could not be stored', () => {
+    it.each([
+      ['NUL characters', 'S\\u0000S\\u0000N 123-45-6789 and jane@example.com\\u0000'],
+      ['a lone high surrogate', 'SSN 123-45-6789 \\ud83d and jane@example.com'],
+      ['a lone low surrogate', '\\ude00 SSN 123-45-6789 and jane@example.com'],
+    ])('is scanned and answered with %s, the values masked', async (_name, escaped) => {
+      const res = await ctx.svc.request('POST', `/api/orgs/${ctx.org.orgId}/preflight`, { apiKey: ctx.org.apiKey, rawBody: `{"input":"${escaped}"}` });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.decision).toBe('ALLOWED_WITH_MASKING');
+      expect(Object.keys(res.body.finding_counts_by_type as object).sort()).toEqual(['EMAIL', 'SSN']);
+      expect(res.text).not.toMatch(/123-45-6789|jane@example/);
+    });
+
+    it('still refuses them in the fields that are stored', async () => {
+      const res = await ctx.svc.request('POST', `/api/orgs/${ctx.org.orgId}/preflight`, {
+        apiKey: ctx.org.apiKey,
+        rawBody: '{"input":"hello","actor_id":"svc\\u0000bot"}',
+      });
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.error.message).toMatch(/^actor_id: .*cannot be stored as text/);
+    });
+  });
+
   describe('addresses in cloud host names', () => {
     it('POST /audit-events refuses the summary with a 400 naming the field, and stores nothing', async () => {
       const before = await countRows(ctx.tdb.db, 'audit_events', ctx.org.orgId);
