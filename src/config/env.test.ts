@@ -74,6 +74,12 @@ describe('AEGIS_PUBLIC_URL and the yes/no variables', () => {
   it('blames HOST, not AEGIS_PUBLIC_URL, when the default public URL built from HOST is refused', () => {
     expect(() => loadConfig({ HOST: 'a@b' })).toThrow(/^HOST: /);
     expect(() => loadConfig({ HOST: '0.0.0.0#' })).toThrow(/^HOST: /);
+    // As what it is, an address to listen on, not a URL (an operator's review was told "must be an
+    // absolute http:// or https:// URL"); a user and password in it never echoed.
+    expect(() => loadConfig({ HOST: 'bad host' })).toThrow(
+      'HOST: must be a host name or an IP address to listen on (such as 127.0.0.1, 0.0.0.0 or ::), got "bad host"',
+    );
+    expect(() => loadConfig({ HOST: 'bob:s3cret@0.0.0.0' })).not.toThrow(/s3cret/);
   });
 
   it('stores the public URL as URL normalises it: scheme and host lower-case, no default port, no trailing slash', () => {

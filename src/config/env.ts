@@ -285,16 +285,31 @@ function bool(env: Env, name: string, fallback = false): boolean {
 }
 
 /**
- * AEGIS_PUBLIC_URL as URL writes it (scheme and host lower-case, default port dropped), without a
- * trailing slash: the one spelling every link, the cookie's Secure flag and the login-CSRF origin check
- * rely on. "HTTPS://Aegis.example.com" as typed would have failed a test for "https://".
- */
-/**
  * The base of a link the service hands out: AEGIS_PUBLIC_URL, or the address it listens on when that
  * was left at its default and PORT=0 bound a free port (a default ending in ":0" gives a dead link).
  */
 export function reachablePublicUrl(publicUrl: string, listeningOrigin: string | null | undefined): string {
   return listeningOrigin && new URL(publicUrl).port === '0' ? listeningOrigin : publicUrl;
+}
+
+/**
+ * AEGIS_PUBLIC_URL as URL writes it (scheme and host lower-case, default port dropped), without a
+ * trailing slash: the one spelling every link, the cookie's Secure flag and the login-CSRF origin check
+ * rely on. "HTTPS://Aegis.example.com" as typed would have failed a test for "https://".
+ */
+/**
+ * The default AEGIS_PUBLIC_URL, from HOST and PORT. HOST is an address to listen on, not a URL: a
+ * review's "bad host" was told "HOST: must be an absolute http:// or https:// URL", which sends the
+ * operator the wrong way.
+ */
+function publicUrlFromHost(host: string, port: number): string {
+  try {
+    return normalisedPublicUrl(`http://${host.includes(':') ? `[${host}]` : host}:${port}`, 'HOST');
+  } catch {
+    // Not echoed when it holds "@": a user and password typed into it would be printed.
+    const got = host.includes('@') ? '' : `, got ${JSON.stringify(host)}`;
+    throw new ConfigError('HOST', `must be a host name or an IP address to listen on (such as 127.0.0.1, 0.0.0.0 or ::)${got}`);
+  }
 }
 
 function normalisedPublicUrl(raw: string, variable: 'AEGIS_PUBLIC_URL' | 'HOST'): string {
@@ -347,10 +362,7 @@ export function loadConfig(env: Env = process.env): Config {
   const host = setting(env, 'HOST') ?? '127.0.0.1';
   const publicUrlSetting = setting(env, 'AEGIS_PUBLIC_URL');
   // Unset, it is built from HOST, which an error then names: the operator never set the other.
-  const publicUrl =
-    publicUrlSetting !== null
-      ? normalisedPublicUrl(publicUrlSetting, 'AEGIS_PUBLIC_URL')
-      : normalisedPublicUrl(`http://${host.includes(':') ? `[${host}]` : host}:${port}`, 'HOST');
+  const publicUrl = publicUrlSetting !== null ? normalisedPublicUrl(publicUrlSetting, 'AEGIS_PUBLIC_URL') : publicUrlFromHost(host, port);
 
   const databaseUrl = setting(env, 'DATABASE_URL');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
