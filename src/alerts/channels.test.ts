@@ -87,7 +87,7 @@ describe('webhook channel errors', () => {
     [404, /^HTTP 404: Not found — check the alert webhook URL's path/],
     [413, /^HTTP 413: Payload too large — the alert webhook refused the request size/],
     [429, /^HTTP 429: Rate limited by the alert webhook; Aegis will retry\.$/],
-    [503, /^HTTP 503: The alert webhook had a server error \(HTTP 503\); Aegis will retry/],
+    [503, /^HTTP 503: The alert webhook had a server error; Aegis will retry/],
   ])('a webhook answering %i: the sentence names the alert webhook, never a SIEM, a preset or an ingest path', async (status, expected) => {
     const hook = await startReceiver(respondWith(status, 'no'));
     const client = createOutboundClient({ allowPrivate: true, timeoutMs: 30_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM });

@@ -27,8 +27,8 @@ describe('classifyResult: responses', () => {
     [413, /^HTTP 413: Payload too large/],
     [418, /^HTTP 418: The SIEM refused the request/],
     [429, /^HTTP 429: Rate limited/],
-    [500, /^HTTP 500: The SIEM had a server error \(HTTP 500\); Aegis will retry\.$/],
-    [503, /^HTTP 503: The SIEM had a server error \(HTTP 503\); Aegis will retry\.$/],
+    [500, /^HTTP 500: The SIEM had a server error; Aegis will retry\.$/],
+    [503, /^HTTP 503: The SIEM had a server error; Aegis will retry\.$/],
     [100, /^HTTP 100: Unexpected HTTP status/],
   ])('%i is a failure with a hint', (status, pattern) => {
     const c = classifyResult(response(status));

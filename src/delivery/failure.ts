@@ -113,8 +113,9 @@ function statusSentence(status: number, headers: Record<string, string | undefin
     default:
       break;
   }
-  if (status >= 500) return `The ${peer} had a server error (HTTP ${status}); Aegis will retry.`;
-  if (status >= 400) return `The ${peer} refused the request (HTTP ${status}); check the URL and credentials.`;
+  // The status is already the error's prefix ("HTTP 503: ..."): not said twice.
+  if (status >= 500) return `The ${peer} had a server error; Aegis will retry.`;
+  if (status >= 400) return `The ${peer} refused the request; check the URL and credentials.`;
   return `Unexpected HTTP status ${status}; only 2xx counts as delivered.`;
 }
 

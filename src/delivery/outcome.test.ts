@@ -320,7 +320,7 @@ describe('schedule: done, retry after a delay, or dead letter', () => {
   // The product page: a dead-lettered event is surfaced through last_error, which must not still
   // promise a retry that will never come.
   it.each([
-    ['HTTP 500: The SIEM had a server error (HTTP 500); Aegis will retry.', 'HTTP 500: The SIEM had a server error (HTTP 500)'],
+    ['HTTP 500: The SIEM had a server error; Aegis will retry.', 'HTTP 500: The SIEM had a server error'],
     ['HTTP 429: Rate limited by the SIEM; Aegis will retry later, honouring Retry-After.', 'HTTP 429: Rate limited by the SIEM'],
     [
       "Connection refused: nothing is listening at example.com on that port — check the URL's port; Aegis will retry.",

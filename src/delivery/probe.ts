@@ -31,7 +31,7 @@ export function probeError(error: string, decision: RequestDecision): string {
   const paced = decision.kind === 'give_back' || job?.outcome === 'give_back';
   const serverError = job !== undefined && (job.outcome === 'retry' || job.outcome === 'failed') && job.statusCode !== null && job.statusCode >= 500;
   const action = paced
-    ? '; wait a minute (the SIEM asks for a pause) and try the test again later.'
+    ? '; wait a minute (the SIEM is rate limiting requests) and try the test again later.'
     : serverError
       ? "; check the SIEM's status page and try the test again later."
       : '; then try the test again.';

@@ -19,11 +19,11 @@ const args = (outcomes: JobOutcome[], last: { ok: boolean; error: string | null 
 });
 
 describe("the destination's last_error after a settle", () => {
-  const failing = { ok: false, error: 'HTTP 503: The SIEM had a server error (HTTP 503); Aegis will retry.' };
+  const failing = { ok: false, error: 'HTTP 503: The SIEM had a server error; Aegis will retry.' };
   const outOfRetries: JobOutcome = {
     id: 1,
     outcome: 'failed',
-    error: 'HTTP 503: The SIEM had a server error (HTTP 503). Dead-lettered after 4 attempts: fix the destination, then replay its failed events.',
+    error: 'HTTP 503: The SIEM had a server error. Dead-lettered after 4 attempts: fix the destination, then replay its failed events.',
     statusCode: 503,
     outOfRetries: true,
   };
