@@ -96,6 +96,8 @@ const LABELS: Record<SecretType, string> = {
  */
 const VENDOR_SHAPES: readonly { label: string; re: RegExp }[] = [
   // User API keys (NRAK-, 27 characters), insert keys (NRII-, 32) and license keys (40, ending NRAL).
+  // The shared detectors read a user key too (as PASSWORD, tokens.ts), in capitals only; and an Entra
+  // secret below standing alone: these shapes name the vendor, and read the other forms.
   { label: 'New Relic key', re: /(?<![A-Za-z0-9])(?:NRAK-[A-Z0-9]{27}|NRII-[A-Za-z0-9_-]{32}|[A-Za-z0-9]{36}NRAL)(?![A-Za-z0-9])/i },
   // Entra ID (Azure AD) client secrets: 3 characters, a digit, "Q~", then 31 to 34 more; "Q~" after a
   // digit is what no name or id has.
@@ -132,9 +134,11 @@ function vendorLabel(value: string): string | null {
 /**
  * Token prefixes the shared detectors read in lower case only: an upper-cased token ("GHP_...",
  * "XOXB-...", "SK_LIVE_...") is the same credential. Folding only the prefix keeps the rest as
- * written, so the detector still sees the token's own body.
+ * written, so the detector still sees the token's own body; and only where a token can start, not
+ * after a letter or digit: folding a short prefix ("EAA", Facebook's) inside another token's body
+ * ("...8eAA", an Anthropic key's end) broke that token.
  */
-const LOWER_CASE_PREFIX = new RegExp(TOKEN_PREFIXES, 'gi');
+const LOWER_CASE_PREFIX = new RegExp(`(?<![A-Za-z0-9])(?:${TOKEN_PREFIXES})`, 'gi');
 
 function secretLabel(value: string): string | null {
   let [type] = secretTypesIn(value);
@@ -271,8 +275,9 @@ function credentialField(siem: SiemId, field: string): string {
 /** What a detector or a vendor shape flags, also in the value's canonical spelling (as comparable). */
 function shapeLabel(value: string): string | null {
   const canonical = normalizeForDetection(value).text;
-  const label = secretLabel(value) ?? vendorLabel(value);
-  return label ?? (canonical === value ? null : (secretLabel(canonical) ?? vendorLabel(canonical)));
+  // The vendor's own name first, where a shape says it (a New Relic key is also a PASSWORD finding).
+  const label = vendorLabel(value) ?? secretLabel(value);
+  return label ?? (canonical === value ? null : (vendorLabel(canonical) ?? secretLabel(canonical)));
 }
 
 /**
