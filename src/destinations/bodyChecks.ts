@@ -36,11 +36,36 @@ export function checkHeaderBesideAuth(siem: SiemId, headerName: string | null, h
 /** The options Sumo Logic sends as X-Sumo-* header values (sumo-logic/encoder.ts). */
 const SUMO_HEADER_OPTIONS = ['category', 'sourceName', 'sourceHost', 'fields'] as const;
 
-/** Options the schema accepts for every preset but only one preset understands. */
+type PresetOptionKey = keyof NonNullable<CreateDestinationBody['options']>;
+
+/** The delivery limits, which every preset takes. */
+const LIMIT_OPTIONS: readonly PresetOptionKey[] = ['max_events_per_second', 'max_concurrent_requests'];
+
+/**
+ * The options each preset's encoder reads (src/siem/<siem>/encoder.ts), besides the delivery limits.
+ * The schema takes every preset's options on any destination: a hostile tenant's review set Splunk's
+ * index and Datadog's service on a custom webhook, stored and shown as set, and read by nothing.
+ */
+export const PRESET_OPTIONS: Readonly<Record<SiemId, readonly PresetOptionKey[]>> = {
+  splunk_hec: ['index', 'source', 'sourcetype', 'host', 'indexer_ack'],
+  elastic: ['index'],
+  sumo_logic: ['category', 'sourceName', 'sourceHost', 'fields'],
+  datadog: ['tags', 'service', 'source'],
+  new_relic: ['service'],
+  custom: [],
+  microsoft_sentinel: [],
+};
+
+/** Options the schema accepts for every preset but only some presets understand. */
 export function checkPresetOptions(siem: SiemId, options: CreateDestinationBody['options']): void {
   // Silently ignoring it elsewhere would let a user believe their events are acknowledged.
   if (options?.indexer_ack !== undefined && siem !== 'splunk_hec')
     throw invalid('options.indexer_ack', 'is only for the splunk_hec preset (Splunk HEC indexer acknowledgement)');
+  const takes = [...PRESET_OPTIONS[siem], ...LIMIT_OPTIONS];
+  const stray = Object.keys(options ?? {}).find((key) => !(takes as readonly string[]).includes(key));
+  if (stray !== undefined) {
+    throw invalid(`options.${stray}`, `is not an option of the ${siem} preset, which would ignore it; it takes ${takes.join(', ')}`);
+  }
   // Sumo Logic sends these as X-Sumo-* header values; a value HTTP cannot carry would fail every
   // delivery (or be dropped by the encoder), so refuse it here, where the user can fix it.
   for (const key of SUMO_HEADER_OPTIONS) {

@@ -142,7 +142,7 @@ export const PresetOptions = Type.Object(
   {
     additionalProperties: false,
     description:
-      'Preset settings (Splunk index/source/sourcetype/host/indexer_ack, Elastic index (data stream), Sumo Logic category/sourceName/sourceHost/fields, Datadog tags/service/source) and delivery limits (max_events_per_second, max_concurrent_requests). PATCH replaces the whole object.',
+      'Preset settings (Splunk index/source/sourcetype/host/indexer_ack, Elastic index (data stream), Sumo Logic category/sourceName/sourceHost/fields, Datadog tags/service/source, New Relic service) and delivery limits (max_events_per_second, max_concurrent_requests), which every preset takes. An option of another preset is refused (400), not ignored. PATCH replaces the whole object.',
   },
 );
 export type PresetOptions = Static<typeof PresetOptions>;

@@ -126,6 +126,39 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
     expect(await snapshot()).toBe(before);
   });
 
+  // A hostile tenant's review: Splunk's, Datadog's and Sumo Logic's options were stored on a custom
+  // webhook (destId's preset), shown as set, and read by nothing.
+  it("create and PATCH refuse another preset's option, naming it and what the preset takes; its own are kept", async () => {
+    const before = await snapshot();
+    for (const options of [{ index: 'x' }, { service: 's' }, { sourceName: 'n', max_events_per_second: 10 }, { fields: 'a=b' }]) {
+      const patch = await svc.request('PATCH', `${base()}/${destId}`, { apiKey, body: { options } });
+      expectError(patch, 400);
+      expect(patch.body.error.message).toMatch(
+        /^options\.\w+: is not an option of the custom preset, which would ignore it; it takes max_events_per_second, max_concurrent_requests$/,
+      );
+      const create = await svc.request('POST', base(), { apiKey, body: { url: url(), options } });
+      expectError(create, 400);
+    }
+    expect(await snapshot()).toBe(before);
+    // Each preset's own options and the delivery limits still pass.
+    const splunk = await svc.request('POST', base(), {
+      apiKey,
+      body: {
+        url: 'https://siem.example/services/collector/event',
+        siem: 'splunk_hec',
+        auth_header_name: 'Authorization',
+        auth_header_value: 'Splunk 0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff',
+        enabled: false,
+        options: { index: 'main', sourcetype: 'aegis', host: 'h', source: 's', max_concurrent_requests: 2 },
+      },
+    });
+    expect(splunk.status, splunk.text).toBe(201);
+    const limits = await svc.request('PATCH', `${base()}/${destId}`, { apiKey, body: { options: { max_events_per_second: 50 } } });
+    expect(limits.status, limits.text).toBe(200);
+    expect((await svc.request('PATCH', `${base()}/${destId}`, { apiKey, body: { options: {} } })).status).toBe(200);
+    await svc.request('DELETE', `${base()}/${splunk.body.destination_id as string}`, { apiKey });
+  });
+
   it('a refused credential is never echoed in the error message', async () => {
     const res = await svc.request('POST', base(), {
       apiKey,
