@@ -332,7 +332,12 @@ export function refuseCredentialsInPlainFields(siem: SiemId, body: PlainSettings
     const spelled = comparable(value);
     const match = [...(changed ? sent : sentToAll), ...(changed ? stored : [])].find(({ part }) => spelled.includes(part));
     if (match?.source === 'url') {
-      throw invalid(field, "looks like a credential (this destination's own credential): the SIEM takes it in the url, and only there");
+      // Said of the URL's part, not of "a credential" alone: a custom webhook's path segment such as
+      // "status1xx" is read as a possible secret, and a user repeating it in the name was lost.
+      throw invalid(
+        field,
+        "looks like a credential (this destination's own credential: a part of its url that Aegis keeps secret, as it does a webhook's random-looking path or token): the SIEM takes it in the url, and only there; leave it out",
+      );
     }
     // Aegis makes the signing secret and keeps it; no field takes it, so the advice is to remove it.
     if (match?.source === 'signing secret') {
