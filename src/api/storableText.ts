@@ -19,6 +19,12 @@ export const MAX_BODY_DEPTH = 64;
 
 const UNSTORABLE = 'contains a NUL character (\\u0000) or an unpaired surrogate, which cannot be stored as text';
 const TOO_DEEP = `nests deeper than ${MAX_BODY_DEPTH} levels of objects and arrays`;
+/**
+ * A NUL in a text that is only scanned: the scan reads it as a space, and a UTF-16 text read as UTF-8
+ * (a NUL after every ASCII letter) then holds no value any detector reads. A review's such input was
+ * answered ALLOWED with an SSN, a card and a token in it unmasked; refused, the client learns why.
+ */
+const NUL_IN_SCANNED = 'contains NUL characters (\\u0000), as UTF-16 text read as UTF-8 does; decode the text as UTF-16 (or remove them) and send it again';
 
 export interface BodyProblem {
   /** Where: `options.index`, `events[2].summary`, `body`; property names as safeSegment shows them. */
@@ -84,7 +90,10 @@ export function findBodyProblem(body: unknown, unstored: readonly string[] = [])
       child = (top.node as Record<string, unknown>)[at];
     }
     if (typeof child === 'string') {
-      if (!isStorableText(child) && !(top.parent === null && unstored.includes(at as string))) return { field: pathTo(top, at), message: UNSTORABLE };
+      if (!isStorableText(child)) {
+        if (!(top.parent === null && unstored.includes(at as string))) return { field: pathTo(top, at), message: UNSTORABLE };
+        if (child.includes('\u0000')) return { field: pathTo(top, at), message: NUL_IN_SCANNED };
+      }
     } else if (child !== null && typeof child === 'object') {
       // Named as the body, not by its path: that would be MAX_BODY_DEPTH segments long.
       if (stack.length >= MAX_BODY_DEPTH) return { field: 'body', message: TOO_DEEP };
@@ -97,10 +106,10 @@ export function findBodyProblem(body: unknown, unstored: readonly string[] = [])
 declare module 'fastify' {
   interface FastifyContextConfig {
     /**
-     * Top-level string fields of this route's body that are read and never stored, so need not be
-     * storable text: preflight's `input`, scanned and answered masked. A NUL in it is what a file read
-     * in the wrong encoding is full of, and a lone surrogate what a client splitting a text by index
-     * cuts an emoji into (the 413's own advice): the scan reads both, where a refusal answered nothing.
+     * Top-level string fields of this route's body that are read and never stored, so may hold a lone
+     * surrogate: preflight's `input`, scanned and answered masked. A lone surrogate is what a client
+     * splitting a text by index cuts an emoji into (the 413's own advice), and the scan reads around
+     * it. A NUL is still refused there, with its likely cause (NUL_IN_SCANNED).
      */
     unstoredFields?: readonly string[];
   }

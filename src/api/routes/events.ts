@@ -51,7 +51,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
   app.post('/api/orgs/:org_id/preflight', {
     // 1 MiB of text can take up to 4 MiB as UTF-8 JSON; the input limit itself is checked in bytes.
     bodyLimit: 5 * MAX_INPUT_BYTES,
-    // The input is scanned and answered masked, never stored: NUL and lone surrogates are read.
+    // The input is scanned and answered masked, never stored: a lone surrogate in it is read.
     config: { unstoredFields: ['input'] },
     validatorCompiler: producerValidatorCompiler(preflightReadable),
     schema: {

@@ -455,12 +455,11 @@ describe.each(DB_KINDS)('spellings past the privacy guard, through the real API 
     });
   });
 
-  // A hostile tenant's review: a preflight with a NUL (a UTF-16 file read as UTF-8 is full of them) or
-  // a lone surrogate (a text split by index, as the 413 advises, can cut an emoji) got a 400 "cannot be
-  // stored as text" and no decision, though the input is never stored.
+  // A hostile tenant's review: a preflight with a lone surrogate (a text split by index, as the 413
+  // advises, can cut an emoji) got a 400 "cannot be stored as text" and no decision, though the input
+  // is never stored.
   describe('preflight input that could not be stored', () => {
     it.each([
-      ['NUL characters', 'S\\u0000S\\u0000N 123-45-6789 and jane@example.com\\u0000'],
       ['a lone high surrogate', 'SSN 123-45-6789 \\ud83d and jane@example.com'],
       ['a lone low surrogate', '\\ude00 SSN 123-45-6789 and jane@example.com'],
     ])('is scanned and answered with %s, the values masked', async (_name, escaped) => {
@@ -469,6 +468,18 @@ describe.each(DB_KINDS)('spellings past the privacy guard, through the real API 
       expect(res.body.decision).toBe('ALLOWED_WITH_MASKING');
       expect(Object.keys(res.body.finding_counts_by_type as object).sort()).toEqual(['EMAIL', 'SSN']);
       expect(res.text).not.toMatch(/123-45-6789|jane@example/);
+    });
+
+    // An attacker's review of that change: NULs were read as spaces, and a UTF-16 text read as UTF-8
+    // (a NUL after every character) was answered ALLOWED with its SSN, card and token unmasked.
+    it('refuses NUL characters in the input, saying what they likely are, and answers no decision', async () => {
+      const utf16 = Buffer.from('Patient SSN 123-45-6789, card 4111 1111 1111 1111', 'utf16le').toString('utf8');
+      const res = await post('/preflight', { input: utf16 });
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.error.message).toBe(
+        'input: contains NUL characters (\\u0000), as UTF-16 text read as UTF-8 does; decode the text as UTF-16 (or remove them) and send it again',
+      );
+      expect(res.text).not.toMatch(/123|4111/);
     });
 
     it('still refuses them in the fields that are stored', async () => {
