@@ -40,7 +40,8 @@ export async function authenticate(
 ): Promise<{ orgId: string; method: 'api_key' | 'session'; actor: TrailActor }> {
   const header = req.headers.authorization;
   if (header !== undefined) {
-    const m = /^Bearer ([^\s]+)$/i.exec(header.trim());
+    // One space or more after the scheme (RFC 9110 11.4: 1*SP); a review's client sent two.
+    const m = /^Bearer +(\S+)$/i.exec(header.trim());
     if (!m) throw new AppError('unauthorized', 'Authorization must be "Bearer <api key>".');
     const key = m[1]!;
     // A value no key could be is refused without a lookup, and without taking the lane's time.
@@ -55,7 +56,8 @@ export async function authenticate(
   if (cookie) {
     const digest = plausibleToken(cookie) ? tokenDigest(cookie) : null;
     const session = digest && (await checkSessionDigest(db, checks, digest));
-    if (!session) throw new AppError('unauthorized', 'Your session has expired; open a new sign-in link.');
+    // Unknown, ended or expired alike: which one is not the caller's to learn.
+    if (!session) throw new AppError('unauthorized', 'Not signed in: this session has ended or expired, or was never made here; open a new sign-in link.');
     if (!SAFE_METHODS.has(req.method)) {
       const sent = req.headers[CSRF_HEADER];
       if (typeof sent !== 'string' || !sameSecret(sent, session.csrfToken)) {

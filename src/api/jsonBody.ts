@@ -11,6 +11,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** How many JSON values this route's body may hold (countsPast); MAX_JSON_VALUES when unset. */
     maxJsonValues?: number;
+    /** The media types this route reads, as a 415 names them; application/json when unset. */
+    bodyMediaTypes?: string;
   }
 }
 
@@ -92,7 +94,9 @@ function headerProblem(req: FastifyRequest): AppError | null {
 /** A zero-length body: no bytes, whatever type it was labelled with. It carries nothing, so it is no body. */
 const NO_BODY = undefined;
 
-const otherMediaType = () => new AppError('unsupported_media_type', 'Send the body as application/json.');
+/** The 415 of a media type this route cannot read, naming the ones it can (FastifyContextConfig.bodyMediaTypes). */
+const otherMediaType = (req: FastifyRequest) =>
+  new AppError('unsupported_media_type', `Send the body as ${req.routeOptions.config.bodyMediaTypes ?? 'application/json'}.`);
 
 /**
  * A body whose media type has no parser here: nothing when it is empty, else the 415 Fastify gives
@@ -106,7 +110,7 @@ function otherBody(req: FastifyRequest, payload: NodeJS.ReadableStream, done: (e
   // body at all (RFC 9112, 6.3).
   if (req.headers['transfer-encoding'] === undefined) {
     const length = req.headers['content-length'];
-    return done(length === undefined || /^0+$/.test(length) ? null : otherMediaType(), NO_BODY);
+    return done(length === undefined || /^0+$/.test(length) ? null : otherMediaType(req), NO_BODY);
   }
   let decided = false;
   const decide = (err: Error | null) => {
@@ -117,7 +121,7 @@ function otherBody(req: FastifyRequest, payload: NodeJS.ReadableStream, done: (e
     payload.removeListener('error', decide);
     done(err, NO_BODY);
   };
-  const onData = () => decide(otherMediaType());
+  const onData = () => decide(otherMediaType(req));
   const onEnd = () => decide(null);
   payload.on('data', onData);
   payload.once('end', onEnd);
@@ -141,9 +145,9 @@ export function strictJsonBodies(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
   // Text with anything in it is the 415 of any other media type.
-  app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, (_req, body, done) => {
+  app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, (req, body, done) => {
     if ((body as Buffer).length === 0) return done(null, NO_BODY);
-    done(otherMediaType(), undefined);
+    done(otherMediaType(req), undefined);
   });
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     // Nothing to decode: what the headers say of a charset or an encoding concerns no byte. A path

@@ -140,6 +140,7 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
     scope.post('/auth/login', {
       // A token and nothing else, in any media type: anyone may post here, with no credential.
       bodyLimit: 4096,
+      config: { bodyMediaTypes: 'application/x-www-form-urlencoded (as the sign-in page sends it) or application/json' },
       schema: {
         tags: ['dashboard session'],
         summary: 'Redeem a one-time sign-in link (form POST from the sign-in page)',

@@ -230,4 +230,22 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
     expect((await svc.request('POST', `/api/orgs/${orgId}/login-links`, { apiKey: other.apiKey })).status).toBe(404);
     expect((await svc.request('POST', `/api/orgs/${orgId}/login-links`)).status).toBe(401);
   });
+  // A hostile tenant's review of the answers around signing in.
+  it('answers around signing in say what happened and what to send', async () => {
+    const { orgId, apiKey } = await svc.newOrg();
+    // RFC 9110 allows more than one space after the scheme.
+    expect((await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations`, { headers: { authorization: `Bearer   ${apiKey}` } })).status).toBe(200);
+    // A cookie this service never made is not "expired".
+    const madeUp = await svc.request('GET', `/api/orgs/${orgId}/forwarding-destinations`, { headers: { cookie: 'aegis_session=zzz' } });
+    expect(madeUp.status).toBe(401);
+    expect(madeUp.body.error.message).toBe('Not signed in: this session has ended or expired, or was never made here; open a new sign-in link.');
+    // The sign-in route takes a browser's form, and says so when sent something else.
+    const multipart = await fetch(`${svc.baseUrl}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=x' },
+      body: '--x\r\nContent-Disposition: form-data; name="token"\r\n\r\nabc\r\n--x--\r\n',
+    });
+    expect(multipart.status).toBe(415);
+    expect(((await multipart.json()) as { error: { message: string } }).error.message).toMatch(/application\/x-www-form-urlencoded/);
+  });
 });
