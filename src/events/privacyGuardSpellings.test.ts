@@ -6,7 +6,7 @@
  * the ordinary audit text of the same shape that must still pass.
  */
 import { describe, expect, it } from 'vitest';
-import { guardAgentRecord } from './privacyGuard.js';
+import { guardAgentRecord, secretTypesIn } from './privacyGuard.js';
 import { guardRecord } from '../../test/support/guardRecord.js';
 import { VENDOR_TOKENS } from '../../test/support/fakeKeys.js';
 
@@ -19,6 +19,21 @@ function refused(field: string, value: string): string[] {
   for (const x of v) expect(x.message).not.toContain(value);
   return v.map((x) => x.path);
 }
+
+// An attacker's review: a prefix the guard spaces out ("EAA", "LTAI", "AKID") inside another token's
+// random body cut that token in two, and it passed in every field and in a destination's name.
+describe("a token whose body holds another token's prefix", () => {
+  it.each([
+    ['npm', 'npm_aB3dE5gH7jK9mNEAAsT5vW7yZ9bC1dF3hJ5x'],
+    ['Hugging Face', 'hf_aBcDeFgHiJkLmNoPqEAArStUvWxYzAbCdE'],
+    ['Aegis API', 'aeg_xR9QNYWanrLUPwf8pQBFEAAiuIproTAqVyit70HpYfA'],
+    ['npm, another prefix', 'npm_aB3dE5gH7jK9mNLTAIsT5vW7yZ9bC1dF3hJ5'],
+  ])('refuses the %s token in a policy id and a summary, and a destination name holding it', (_name, token) => {
+    expect(refused('policy_id', token)).toEqual(['/policy_id']);
+    expect(refused('summary', `Blocked ${token}`)).toEqual(['/summary']);
+    expect(secretTypesIn(`ci ${token}`).length).toBeGreaterThan(0);
+  });
+});
 
 describe('vendor tokens', () => {
   it.each(VENDOR_TOKENS)('refuses a %s token in a summary, a policy id and an actor_id local part', (_name, token) => {
