@@ -65,13 +65,16 @@ const LONG_DIGIT_RUN = /\d{9}/;
 const UUID = /(?<![0-9A-Za-z-])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[1-8][0-9A-Fa-f]{3}-[89ABab][0-9A-Fa-f]{3}-[0-9A-Fa-f]{12}(?![0-9A-Za-z-])/g;
 /**
  * A hex digest or id standing alone: a commit's SHA-1, an image's SHA-256, an MD5, a trace id, a UUID
- * without its dashes; 16 hex digits or more of one case, three of them letters (so an account number
- * after a letter or two, "a123456789012345", is still a run), maybe after "0x". A review found one
- * summary naming a commit in six refused: their hex holds nine decimal digits in a row that often.
- * The price: a number glued between three hex letters on purpose ("ab12345678901234c") passes this
- * rule, as a number spelled in words passes it; the rule is for values written by mistake.
+ * without its dashes; 32 hex digits or more of one case, maybe after "0x". A review found one summary
+ * naming a commit in six refused: their hex holds nine decimal digits in a row that often. An attacker's
+ * review then found shorter runs let numbers through behind hex-letter words ("ACC1234567890123",
+ * "card 4111111111111111abc"): so the run must be a digest's length, and hold a letter. No more than
+ * that: real digests hold long decimal runs and few letters (MD5s of 3,000 test files held one with
+ * 26 digits in a row, another with two letters). The price: a card or an account number padded past
+ * 32 with hex letters on purpose passes this rule, as a number spelled in words passes it; the rule
+ * is for values written by mistake.
  */
-const HEX_DIGEST = /(?<![0-9A-Za-z])(?:0x)?(?:(?=(?:[0-9]*[a-f]){3})[0-9a-f]{16,}|(?=(?:[0-9]*[A-F]){3})[0-9A-F]{16,})(?![0-9A-Za-z])/g;
+const HEX_DIGEST = /(?<![0-9A-Za-z])(?:0x)?(?:(?=[0-9]*[a-f])[0-9a-f]{32,}|(?=[0-9]*[A-F])[0-9A-F]{32,})(?![0-9A-Za-z])/g;
 /** Whether `text`, its UUIDs and hex digests left out, holds a LONG_DIGIT_RUN. */
 function hasLongDigitRun(text: string): boolean {
   if (!LONG_DIGIT_RUN.test(text)) return false;
@@ -200,10 +203,10 @@ const VALUE_CHARS = '[A-Za-z0-9_.~+/=-]';
 const NAMED_PASSWORD_JUDGES = 16;
 /**
  * An identifier's own separators, glued on both sides: the value is the letters and digits after. A
- * run of up to three, ":" among them (a review's "password__X", "password--X", "password::X" passed
- * where "password_X" was refused; docs/events.md reads such runs inside a name too).
+ * run of them, ":" among them (a review's "password__X", "password--X", "password::X" passed where
+ * "password_X" was refused); bounded, as every quantifier here, but far past any spacing by hand.
  */
-const IDENTIFIER_LINK = '[_.:-]{1,3}';
+const IDENTIFIER_LINK = '[_.:-]{1,32}';
 /**
  * Both values are bounded in the pattern, not after it: the walk starts again one character after
  * each match, and an unbounded value (read to the end of the text for every name in it) made a
