@@ -504,6 +504,8 @@ describe('vendor tokens of no type of their own', () => {
       // A version's "Q~" in prose, an MD5 before a locale, and one hex digit short of a Mailchimp key.
       `release 2Q~3 notes; cache ${randomOf(HEX, 32, 56)}-en-us1 and ${randomOf(HEX, 31, 57)}-us21`,
       `EAAB${'a'.repeat(120)} AKID${randomOf(ALNUM, 31, 58)} NRAK-${randomOf(ALNUM, 27, 59).toLowerCase()}`,
+      // Base64 of a binary (a font as a data: URI), where these prefixes start by chance after "+" or "/".
+      `src: url(data:font/ttf;base64,AAEAAAAL+EAAC${randomOf(ALNUM, 150, 61)}/LTAI${randomOf(ALNUM, 20, 62)}+AKID${randomOf(ALNUM, 32, 63)}=)`,
     ])
       expect(found(text), text).toEqual([]);
   });

@@ -346,34 +346,37 @@ const OTHER_TOKENS: readonly { name: string; holds: string; prefixed: boolean; r
   // Square access token (sq0atp-, 22 base64url characters, up to 60 in newer ones) and OAuth secret
   // (sq0csp-, 43): one range for both.
   { name: 'Square', holds: 'sq0(?:atp|csp)-', prefixed: true, re: /(?<![A-Za-z0-9_-])sq0(?:atp|csp)-([A-Za-z0-9_-]{22,60})(?![A-Za-z0-9_-])/g },
+  // The kinds below are not read after "+", "/" or "=" either: inside base64 (a font or a wasm module
+  // as a data: URI) "EAA" and the others start by chance, after a letter most often but not only
+  // (an attacker's review found a font's base64 blocked as a Facebook token).
   // Google OAuth client secret (a web or desktop client's, since 2021): "GOCSPX-" and 28 base64url.
-  { name: 'Google OAuth client', holds: 'GOCSPX-', prefixed: true, re: /(?<![A-Za-z0-9_-])GOCSPX-([A-Za-z0-9_-]{28})(?![A-Za-z0-9_-])/g },
+  { name: 'Google OAuth client', holds: 'GOCSPX-', prefixed: true, re: /(?<![A-Za-z0-9_+/=-])GOCSPX-([A-Za-z0-9_-]{28})(?![A-Za-z0-9_-])/g },
   // Microsoft Entra ID (Azure AD) client secret: three characters, a digit and "Q~" (the format's
   // marker), then 31 to 34 more of its alphabet; 40 in all today.
   {
     name: 'Entra ID client secret',
     holds: String.raw`\dQ~`,
     prefixed: false,
-    re: /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.]{3}[0-9]Q~([A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~.-])/g,
+    re: /(?<![A-Za-z0-9_~.+/=-])[A-Za-z0-9_~.]{3}[0-9]Q~([A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~.-])/g,
   },
   // New Relic user API key: "NRAK-" and 27 capitals and digits.
-  { name: 'New Relic', holds: 'NRAK-', prefixed: true, re: /(?<![A-Za-z0-9_-])NRAK-([A-Z0-9]{27})(?![A-Za-z0-9_-])/g },
+  { name: 'New Relic', holds: 'NRAK-', prefixed: true, re: /(?<![A-Za-z0-9_+/=-])NRAK-([A-Z0-9]{27})(?![A-Za-z0-9_-])/g },
   // Alibaba Cloud AccessKey id: "LTAI" and 20 letters and digits (the id is half of a pair, and the
   // pair's other half is rarely far: the id alone is refused as AWS's are).
-  { name: 'Alibaba Cloud', holds: 'LTAI', prefixed: true, re: /(?<![A-Za-z0-9_])LTAI([A-Za-z0-9]{20})(?![A-Za-z0-9_])/g },
+  { name: 'Alibaba Cloud', holds: 'LTAI', prefixed: true, re: /(?<![A-Za-z0-9_+/=])LTAI([A-Za-z0-9]{20})(?![A-Za-z0-9_])/g },
   // Tencent Cloud SecretId: "AKID" and 32 letters and digits.
-  { name: 'Tencent Cloud', holds: 'AKID', prefixed: true, re: /(?<![A-Za-z0-9_])AKID([A-Za-z0-9]{32})(?![A-Za-z0-9_])/g },
+  { name: 'Tencent Cloud', holds: 'AKID', prefixed: true, re: /(?<![A-Za-z0-9_+/=])AKID([A-Za-z0-9]{32})(?![A-Za-z0-9_])/g },
   // Mailchimp API key: 32 hex digits, "-us" and the data centre's number.
-  { name: 'Mailchimp', holds: '-us[0-9]', prefixed: false, re: /(?<![A-Za-z0-9_-])([0-9a-f]{32})-us[0-9]{1,2}(?![A-Za-z0-9_-])/g },
+  { name: 'Mailchimp', holds: '-us[0-9]', prefixed: false, re: /(?<![A-Za-z0-9_+/=-])([0-9a-f]{32})-us[0-9]{1,2}(?![A-Za-z0-9_-])/g },
   // Replicate API token: "r8_" and 37 letters and digits.
-  { name: 'Replicate', holds: 'r8_', prefixed: true, re: /(?<![A-Za-z0-9_])r8_([A-Za-z0-9]{37})(?![A-Za-z0-9_])/g },
+  { name: 'Replicate', holds: 'r8_', prefixed: true, re: /(?<![A-Za-z0-9_+/=])r8_([A-Za-z0-9]{37})(?![A-Za-z0-9_])/g },
   // GitLab runner registration token (deprecated, still issued): "GR1348941" and 20 base64url.
-  { name: 'GitLab runner registration', holds: 'GR1348941', prefixed: true, re: /(?<![A-Za-z0-9_-])GR1348941([A-Za-z0-9_-]{20})(?![A-Za-z0-9_-])/g },
+  { name: 'GitLab runner registration', holds: 'GR1348941', prefixed: true, re: /(?<![A-Za-z0-9_+/=-])GR1348941([A-Za-z0-9_-]{20})(?![A-Za-z0-9_-])/g },
   // This service's own API key (auth/apiKeys.ts): "aeg_" and 32 random bytes in base64url. An agent
   // or a pasted config holding one must not carry it to the SIEM any more than another vendor's.
-  { name: 'Aegis API key', holds: 'aeg_', prefixed: true, re: /(?<![A-Za-z0-9_])aeg_([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/g },
+  { name: 'Aegis API key', holds: 'aeg_', prefixed: true, re: /(?<![A-Za-z0-9_+/=])aeg_([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/g },
   // Facebook (Meta) access token: "EAA", a letter naming its kind, and 100 or more letters and digits.
-  { name: 'Facebook', holds: 'EAA', prefixed: true, re: /(?<![A-Za-z0-9_])EAA[A-Za-z]([A-Za-z0-9]{100,2000})(?![A-Za-z0-9_])/g },
+  { name: 'Facebook', holds: 'EAA', prefixed: true, re: /(?<![A-Za-z0-9_+/=])EAA[A-Za-z]([A-Za-z0-9]{100,2000})(?![A-Za-z0-9_])/g },
 ];
 
 /**
