@@ -263,7 +263,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     }
 
     if (boot && opts.banner) {
-      const publicUrl = reachablePublicUrl(config.publicUrl, address);
+      const publicUrl = reachablePublicUrl(config.publicUrl, () => address);
       const link = await createLoginLink(db, boot.orgId, publicUrl);
       checkpoint();
       printBanner({ address: address ?? config.publicUrl, orgId: boot.orgId, link, publicUrl, config });

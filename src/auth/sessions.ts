@@ -104,8 +104,13 @@ export async function deleteSession(db: Queryable, t: string): Promise<void> {
   await db.query('DELETE FROM sessions WHERE token_digest = $1', [digest(t)]);
 }
 
-/** Ends every dashboard session of an organization (a lost laptop, a departed admin); returns how many. */
+/**
+ * Ends every dashboard session of an organization (a lost laptop, a departed admin), and its sign-in
+ * links not yet used: one made just before would otherwise sign in after it (an attacker's review).
+ * Returns how many sessions.
+ */
 export async function endSessions(db: Queryable, orgId: string): Promise<number> {
+  await db.query('DELETE FROM login_links WHERE org_id = $1 AND used_at IS NULL', [orgId]);
   const { rowCount } = await db.query('DELETE FROM sessions WHERE org_id = $1', [orgId]);
   return rowCount;
 }

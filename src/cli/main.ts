@@ -157,7 +157,7 @@ program
   .command('sessions')
   .description('Manage dashboard sessions.')
   .command('end')
-  .description('End every dashboard session of an organization: each browser signed in to it must use a new sign-in link.')
+  .description('End every dashboard session of an organization, and its sign-in links not yet used: each browser signed in to it must use a new sign-in link.')
   .requiredOption('--org <org_id>', 'organization id')
   .action(async (opts: { org: string }) => {
     await withDatabase(async (db) => {

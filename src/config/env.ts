@@ -288,8 +288,9 @@ function bool(env: Env, name: string, fallback = false): boolean {
  * The base of a link the service hands out: AEGIS_PUBLIC_URL, or the address it listens on when that
  * was left at its default and PORT=0 bound a free port (a default ending in ":0" gives a dead link).
  */
-export function reachablePublicUrl(publicUrl: string, listeningOrigin: string | null | undefined): string {
-  return listeningOrigin && new URL(publicUrl).port === '0' ? listeningOrigin : publicUrl;
+export function reachablePublicUrl(publicUrl: string, listeningOrigin: () => string | null | undefined): string {
+  // Asked only then: Fastify's listeningOrigin throws when the server is not listening.
+  return (new URL(publicUrl).port === '0' && listeningOrigin()) || publicUrl;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { TypedApp } from '../typed.js';
 import { OrgParams, SECURITY, writeErrors } from '../schemas/common.js';
 import { LoginLinkView } from '../schemas/session.js';
 import { issueLoginLink } from '../../auth/sessions.js';
+import { AppError } from '../../errors.js';
 import { reachablePublicUrl } from '../../config/env.js';
 
 /**
@@ -18,14 +19,18 @@ export function loginLinkRoutes(app: TypedApp, ctx: AppContext): void {
       tags: ['dashboard session'],
       summary: "Make a one-time sign-in link to the organization's dashboard (valid 15 minutes)",
       description: 'What `aegis-stream login-link` prints, from the running service: for the embedded database, whose files the service holds while it runs.',
-      security: SECURITY.apiWrite,
+      security: SECURITY.apiKey,
       params: OrgParams,
       response: { 201: LoginLinkView, ...writeErrors() },
     },
     handler: async (req, reply) => {
-      const link = await issueLoginLink(ctx.db, req.params.org_id, reachablePublicUrl(ctx.config.publicUrl, req.server.listeningOrigin));
-      // Never the link: it signs whoever opens it in.
-      req.log.info('sign-in link made');
+      // A session that could make links would renew itself past its 12 hours, and a stolen one
+      // outlive `sessions end` (an attacker's review): the API key alone may.
+      if (req.authMethod !== 'api_key') throw new AppError('forbidden', 'A sign-in link is made for an API key; a dashboard session cannot make one.');
+      const publicUrl = reachablePublicUrl(ctx.config.publicUrl, () => req.server.listeningOrigin);
+      const link = await issueLoginLink(ctx.db, req.params.org_id, publicUrl);
+      // Never the link: it signs whoever opens it in. Who asked, as the trail names a key.
+      req.log.info({ org_id: req.params.org_id, actor: req.authActor?.id }, 'sign-in link made');
       void reply.header('Cache-Control', 'no-store');
       return reply.status(201).send({ url: link.url, expires_at: link.expiresAt.toISOString() });
     },

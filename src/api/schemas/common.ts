@@ -56,8 +56,9 @@ export const writeErrors = (...more: ErrorStatus[]) => errors([...WRITE, ...more
  * bearer API key or the dashboard's session cookie, whose writes also carry the CSRF header.
  */
 type Requirement = Record<string, string[]>;
-export const SECURITY: Record<'none' | 'apiRead' | 'apiWrite' | 'session' | 'sessionWrite', Requirement[]> = {
+export const SECURITY: Record<'none' | 'apiKey' | 'apiRead' | 'apiWrite' | 'session' | 'sessionWrite', Requirement[]> = {
   none: [],
+  apiKey: [{ apiKey: [] }],
   apiRead: [{ apiKey: [] }, { session: [] }],
   apiWrite: [{ apiKey: [] }, { session: [], csrf: [] }],
   session: [{ session: [] }],

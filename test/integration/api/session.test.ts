@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { createLoginLink, peekLoginLink } from '../../../src/auth/sessions.js';
+import { createLoginLink, endSessions, peekLoginLink } from '../../../src/auth/sessions.js';
 
 describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
   let tdb: TestDb;
@@ -229,6 +229,29 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
     // Another organization's key, and none, get no link to this one.
     expect((await svc.request('POST', `/api/orgs/${orgId}/login-links`, { apiKey: other.apiKey })).status).toBe(404);
     expect((await svc.request('POST', `/api/orgs/${orgId}/login-links`)).status).toBe(401);
+    // Nor does a dashboard session, even with its CSRF token: it would renew itself past its 12 hours.
+    const csrf = (await svc.request('GET', '/api/session', { headers: { cookie } })).body.csrf_token as string;
+    const bySession = await svc.request('POST', `/api/orgs/${orgId}/login-links`, { headers: { cookie, 'x-csrf-token': csrf } });
+    expect(bySession.status, bySession.text).toBe(403);
+    expect(bySession.body.error.code).toBe('forbidden');
+    // The log says who asked, never the link.
+    const line = svc.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'sign-in link made' && l.org_id === orgId);
+    expect(line?.actor).toMatch(/^key_[0-9a-f]{16}$/);
+  });
+
+  it('ending the sessions also ends the sign-in links not yet used', async () => {
+    const { orgId, apiKey } = await svc.newOrg();
+    const made = await svc.request('POST', `/api/orgs/${orgId}/login-links`, { apiKey });
+    const token = new URL(made.body.url as string).searchParams.get('token')!;
+    await endSessions(tdb.db, orgId);
+    const late = await fetch(`${svc.baseUrl}/auth/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    expect(late.status).toBe(410);
+    expect(late.headers.get('set-cookie')).toBeNull();
   });
   // A hostile tenant's review of the answers around signing in.
   it('answers around signing in say what happened and what to send', async () => {
