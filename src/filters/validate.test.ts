@@ -32,6 +32,12 @@ describe('checkFilter: only the documented subset reaches sift', () => {
     expect(checkFilter(Object.create(null) as Record<string, unknown>)).toHaveLength(1);
   });
 
+  it('says a bound too large for a number (1e400, parsed as Infinity) is out of range, not of the wrong type', () => {
+    expect(checkFilter(JSON.parse('{"aegis.input_size_bytes": {"$gte": 1e400}}') as Record<string, unknown>)).toEqual([
+      { path: '/filter/aegis.input_size_bytes/$gte', message: 'is out of range: a number must be finite (at most about 1.8e308)' },
+    ]);
+  });
+
   it('refuses any other $ key at any depth, naming where (fixed seed)', () => {
     const allowed = new Set<string>(FILTER_OPERATORS);
     const op = fc.stringMatching(/^\$[a-zA-Z]{1,12}$/).filter((k) => !allowed.has(k));

@@ -128,7 +128,10 @@ class Checker {
   bound(v: unknown, path: string, spec: FieldSpec): void {
     if (typeof v === 'string') {
       if (!this.scalar(v, path)) return;
-    } else if (typeof v !== 'number' || !Number.isFinite(v)) {
+    } else if (typeof v === 'number' && !Number.isFinite(v)) {
+      // A number too large for a double (1e400) parses as Infinity: it is a number, out of range.
+      return this.add(path, 'is out of range: a number must be finite (at most about 1.8e308)');
+    } else if (typeof v !== 'number') {
       return this.add(path, 'must be a number or a string (such as an RFC 3339 time for @timestamp)');
     }
     switch (spec.type) {
