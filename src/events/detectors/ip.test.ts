@@ -57,6 +57,12 @@ describe('dotted quads that are version numbers', () => {
     '<FileVersion>1.0.0.0</FileVersion> "version": "1.0.0.0" APP_VERSION=1.2.3.4',
     'ProductVersion   : 1.0.0.0',
     'Sec-CH-UA-Full-Version-List: "Not_A Brand";v="8.0.0.0", "Chromium";v="120.0.6099.216"',
+    // A review's summaries: a version, a standard's section or requirement, an OID after its word.
+    'Agent version 1.0.0.0 masked EMAIL.',
+    'Detected on Version 2.4.1.0; masked SSN.',
+    'Rule for PCI DSS requirement 10.2.1.4 matched',
+    'Section 3.4.1.2 of policy applied',
+    'OID 1.3.6.1 matched',
   ])('reports nothing in %j', (text) => {
     expect(ips(text)).toEqual([]);
   });
@@ -84,6 +90,10 @@ describe('dotted quads that are version numbers', () => {
     ['TCP_MISS/200 1234 GET http://example.com/ - DIRECT/93.184.216.34 text/html', '93.184.216.34'],
     ['conversion=10.0.0.1', '10.0.0.1'],
     ['ip_version=4 src=10.0.0.1', '10.0.0.1'],
+    // Only right after the word: an address later in the sentence is one.
+    ['version 2 of the agent on 10.0.0.1', '10.0.0.1'],
+    ['Section 3 names host 10.0.0.7', '10.0.0.7'],
+    ['conversion 10.0.0.1', '10.0.0.1'],
   ])('still finds the address in %j', (text, ip) => {
     expect(ips(text)).toEqual([ip]);
   });

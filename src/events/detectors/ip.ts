@@ -62,14 +62,22 @@ const LOOSE_QUAD = '\\d{1,3}(?:\\.\\d{1,3}){3}';
  *   binding redirects ("Version=13.0.0.0", oldVersion="0.0.0.0-13.0.0.0", AssemblyVersion("1.0.0.0"),
  *   <FileVersion>1.0.0.0</FileVersion>), manifests ("version": "1.0.0.0"). "version" starts a word or is
  *   capitalized (camel case), so "conversion" is no such name;
- * - a brand's version in Chrome's client hints (Sec-CH-UA-Full-Version-List: "Not_A Brand";v="8.0.0.0").
+ * - a brand's version in Chrome's client hints (Sec-CH-UA-Full-Version-List: "Not_A Brand";v="8.0.0.0");
+ * - the word version, requirement or section (a standard's numbering: PCI DSS's "requirement
+ *   10.2.1.4"), or OID, right before the quad with blanks only between.
  * The second quad of a range counts as the first does.
  */
 const PRODUCT_TOKEN = '(?<![^\\s(;])[A-Z][A-Z0-9]{0,31}[a-z][A-Za-z0-9]{0,31}/';
 /** A reduced user agent's version: the major version, then zeros. */
 const PRODUCT_VERSION = /^\d{1,3}\.0\.0\.0$/;
 const PRODUCT_BEFORE_RE = new RegExp(`(?<=${PRODUCT_TOKEN})`, 'y');
-const VERSION_CONTEXTS = [`(?:Version|(?<![A-Za-z])(?:version|VERSION))["']?[ \\t]{0,16}[=:(>][ \\t]{0,3}["']?`, '";v="'];
+const VERSION_CONTEXTS = [
+  `(?:Version|(?<![A-Za-z])(?:version|VERSION))["']?[ \\t]{0,16}[=:(>][ \\t]{0,3}["']?`,
+  '";v="',
+  // The word itself, then blanks: prose's "version 1.0.0.0", a standard's "requirement 10.2.1.4" or
+  // "Section 3.4.1.2", an "OID 1.3.6.1" (a review's summaries were refused as addresses).
+  `(?<![A-Za-z])(?:[Vv]ersion|VERSION|[Rr]equirement|REQUIREMENT|[Ss]ection|SECTION|OID|§)[ \\t]{1,3}`,
+];
 const VERSION_BEFORE_RE = new RegExp(`(?<=(?:${VERSION_CONTEXTS.join('|')})(?:${LOOSE_QUAD}-)?)`, 'y');
 
 // One greedy character class and nothing after it: never backtracks. A run starts where a word
