@@ -7,7 +7,7 @@ import type { Db } from './db/types.js';
 import { openProcessDatabases } from './db/open.js';
 import { migrate } from './db/migrate.js';
 import { warnOfCredentialsOutsideRing } from './destinations/keyCoverage.js';
-import { loadKeyRing, type KeyRing } from './crypto/keyring.js';
+import { keyFileIds, loadKeyRing, type KeyRing } from './crypto/keyring.js';
 import { createLogger, type Logger } from './logger.js';
 import { scanThread } from './events/scanThread.js';
 import { scrubThread } from './delivery/scrubThread.js';
@@ -105,7 +105,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     if (w.fields) logger.warn(w.fields, w.message);
     else logger.warn(w.message);
   }
-  const { ring: keyRing, generated } = await loadKeyRing(config);
+  const { ring: keyRing, generated, source: keySource } = await loadKeyRing(config);
   if (generated)
     logger.info({ data_dir: config.dataDir }, 'generated an encryption key for credentials in the data directory (mode 0600); back it up with the data');
   const dbs = opts.db
@@ -149,7 +149,8 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
     checkpoint();
     // A key dropped from the ring too early: said once at start, not only on each destination it stalls.
-    await untilInterrupted(warnOfCredentialsOutsideRing(db, keyRing, logger));
+    const ignoredKeyFile = keySource === 'env' && !config.databaseUrl ? await keyFileIds(config.dataDir) : undefined;
+    await untilInterrupted(warnOfCredentialsOutsideRing(db, keyRing, logger, ignoredKeyFile));
     checkpoint();
     // Before listening: automation that waits for the port may use the bootstrap key at once.
     const boot = opts.role !== 'worker' ? await bootstrap(db, config) : null;

@@ -85,6 +85,20 @@ export async function loadKeyRing(opts: {
   return { ring: parseKeyRing(key, file), source: 'file', generated: true };
 }
 
+/**
+ * The key ids in the data directory's key file, or none when there is no readable one: with
+ * AEGIS_ENCRYPTION_KEY set the file is not read, and credentials sealed with its keys before the
+ * variable was set cannot be opened (the start-up warning names the file then).
+ */
+export async function keyFileIds(dataDir: string): Promise<Set<string>> {
+  const file = join(dataDir, KEY_FILE);
+  try {
+    return new Set(parseKeyRing((await readFile(file, 'utf8')).trim(), file).byId.keys());
+  } catch {
+    return new Set();
+  }
+}
+
 /** For the embedded default: puts a new key first in the data directory's key file. */
 export async function prependKeyToFile(dataDir: string): Promise<KeyRing> {
   const file = join(dataDir, KEY_FILE);

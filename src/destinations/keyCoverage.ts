@@ -36,13 +36,18 @@ export async function credentialsOutsideRing(db: Queryable, ring: KeyRing): Prom
  * the ring lacks, before the worker turns their destinations failing one by one. Never fails the
  * start: a check that cannot run says so and lets the service come up.
  */
-export async function warnOfCredentialsOutsideRing(db: Queryable, ring: KeyRing, logger: Logger): Promise<void> {
+export async function warnOfCredentialsOutsideRing(db: Queryable, ring: KeyRing, logger: Logger, ignoredKeyFile?: Set<string>): Promise<void> {
   try {
     const { credentials, keyIds } = await credentialsOutsideRing(db, ring);
     if (credentials === 0) return;
+    // The usual cause on the embedded default: AEGIS_ENCRYPTION_KEY set after the data directory's
+    // generated key sealed them (an operator's review found the warning silent about it).
+    const inFile = ignoredKeyFile ? keyIds.filter((id) => ignoredKeyFile.has(id)) : [];
     logger.warn(
-      { credentials, key_ids: keyIds },
-      'stored destination credentials were encrypted with keys not in AEGIS_ENCRYPTION_KEY; their destinations cannot deliver until those keys are back in the ring (or the credentials are set again)',
+      { credentials, key_ids: keyIds, ...(inFile.length > 0 ? { in_data_dir_key_file: inFile } : {}) },
+      inFile.length > 0
+        ? "stored destination credentials were encrypted with keys not in AEGIS_ENCRYPTION_KEY but in the data directory's encryption.key, which is not read while AEGIS_ENCRYPTION_KEY is set: add the file's keys after yours in AEGIS_ENCRYPTION_KEY, then run aegis-stream rotate-encryption-key"
+        : 'stored destination credentials were encrypted with keys not in AEGIS_ENCRYPTION_KEY; their destinations cannot deliver until those keys are back in the ring (or the credentials are set again)',
     );
   } catch (err) {
     logger.warn({ err: (err as Error).message }, 'could not check stored credentials against the encryption key ring');

@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js';
+import { generateKeyBase64, keyFileIds, parseKeyRing } from '../../../src/crypto/keyring.js';
 import { warnOfCredentialsOutsideRing } from '../../../src/destinations/keyCoverage.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
@@ -68,6 +71,23 @@ describe.each(DB_KINDS)('a credential whose key is not in AEGIS_ENCRYPTION_KEY (
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ credentials: 1, key_ids: ['retired'] });
     for (const secret of [retiredKey, currentKey, credential]) expect(logs.text()).not.toContain(secret);
+
+    // AEGIS_ENCRYPTION_KEY set after the embedded default's generated key sealed them: the warning
+    // names the data directory's key file, which is not read then, and what to do.
+    const dir = await mkdtemp(join(tmpdir(), 'aegis-keyfile-'));
+    try {
+      await writeFile(join(dir, 'encryption.key'), `retired:${retiredKey}\n`, { mode: 0o600 });
+      const named = captureLogger('debug');
+      await warnOfCredentialsOutsideRing(tdb.db, parseKeyRing(`current:${currentKey}`), named.logger, await keyFileIds(dir));
+      const [line] = named.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 40);
+      expect(line).toMatchObject({ credentials: 1, key_ids: ['retired'], in_data_dir_key_file: ['retired'] });
+      expect(line!.msg).toMatch(/in the data directory's encryption\.key.*add the file's keys after yours in AEGIS_ENCRYPTION_KEY/);
+      expect(named.text()).not.toContain(retiredKey);
+      // No key file: the general warning.
+      expect(await keyFileIds(join(dir, 'nowhere'))).toEqual(new Set());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
 
     // With the key back in the ring there is nothing to say.
     const quiet = captureLogger('debug');
