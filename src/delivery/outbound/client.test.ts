@@ -713,7 +713,7 @@ describe('peers that speak another protocol', () => {
 
   it('a server that offers HTTP/2 only is told apart from a certificate problem', async () => {
     const h2 = createSecureHttp2Server({ key: TEST_SERVER_KEY_PEM, cert: TEST_SERVER_CERT_PEM, allowHTTP1: false });
-    const port = await listening(h2 as unknown as import('node:net').Server);
+    const port = await listening(h2);
     const result = await client().send({ url: `https://127.0.0.1:${port}/in`, headers, body: '{}' });
     const error = classifyResult(result).error!;
     expect(error).toMatch(/^TLS handshake failed: the SIEM at 127\.0\.0\.1 accepts none of the protocols Aegis speaks \(HTTP\/1\.1\)/);
