@@ -415,11 +415,41 @@ export interface Scan {
  */
 function scanField(value: string, freeText = false): Scan {
   const hidden = revealHidden(value);
-  const scan = scanReading(value, freeText);
-  if (hidden === null) return scan;
-  // Read twice (normalize.ts revealHidden): with the hidden characters dropped and spelled out.
-  const spelled = scanReading(hidden, freeText);
-  return { types: [...new Set([...scan.types, ...spelled.types])], longDigitRun: scan.longDigitRun || spelled.longDigitRun };
+  let scan = scanReading(value, freeText);
+  if (hidden !== null) {
+    // Read twice (normalize.ts revealHidden): with the hidden characters dropped and spelled out.
+    const spelled = scanReading(hidden, freeText);
+    scan = { types: [...new Set([...scan.types, ...spelled.types])], longDigitRun: scan.longDigitRun || spelled.longDigitRun };
+  }
+  const decoded = encodedJsonIn(value);
+  if (decoded.length === 0) return scan;
+  // Its finding types only: a JSON object's ids ("sub": "248289761001") are no account number.
+  const inside = decoded.flatMap((text) => scanReading(text, true).types);
+  return { types: [...new Set([...scan.types, ...inside])], longDigitRun: scan.longDigitRun };
+}
+
+/**
+ * A JSON object in base64 or base64url standing alone ("eyJ", '{"'): what Envoy's x-jwt-payload and
+ * Kong's X-Userinfo headers carry, a token's claims without its signature. A review's actor_id of one
+ * decoded to {"sub": ..., "email": "jane.doe@example.com"} and passed: the first few are decoded and
+ * read as text. A whole JWT is found by its own detector.
+ */
+// Greedy, with nothing after it: each run is read once (a look-ahead after a bounded run backtracked
+// through it at every start).
+const ENCODED_JSON = /(?<![A-Za-z0-9+/])eyJ[A-Za-z0-9_+/-]{8,4096}/g;
+const MAX_ENCODED_JSON = 4;
+function encodedJsonIn(value: string): string[] {
+  if (!value.includes('eyJ')) return [];
+  const out: string[] = [];
+  for (const [run] of value.matchAll(ENCODED_JSON)) {
+    const text = Buffer.from(
+      run.replace(/[+/]/g, (c) => (c === '+' ? '-' : '_')),
+      'base64url',
+    ).toString('utf8');
+    if (text.startsWith('{"') && !text.includes('\ufffd')) out.push(text);
+    if (out.length === MAX_ENCODED_JSON) break;
+  }
+  return out;
 }
 
 function scanReading(value: string, freeText: boolean): Scan {

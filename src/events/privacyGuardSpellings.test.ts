@@ -35,6 +35,24 @@ describe("a token whose body holds another token's prefix", () => {
   });
 });
 
+// A review's: a token's claims without its signature, as Envoy's x-jwt-payload and Kong's
+// X-Userinfo carry them, base64 of a JSON object holding an e-mail address.
+describe('a JSON object in base64', () => {
+  const claims = (o: object, encoding: 'base64' | 'base64url') => Buffer.from(JSON.stringify(o)).toString(encoding);
+  it.each(['base64', 'base64url'] as const)('refuses one holding an address in an actor_id and a summary (%s)', (encoding) => {
+    const payload = claims({ sub: '248289761001', email: 'jane.doe@example.com', name: 'Jane Doe' }, encoding);
+    expect(refused('actor_id', payload)).toEqual(['/actor_id']);
+    expect(refused('summary', `Blocked ${payload}`)).toEqual(['/summary']);
+    expect(refused('policy_id', `pol_${claims({ ssn: '123-45-6789' }, encoding)}`)).toEqual(['/policy_id']);
+  });
+
+  it('accepts one holding ids and settings only, and base64 that is no JSON object', () => {
+    expect(refused('actor_id', claims({ sub: '248289761001', iss: 'https://idp.example', exp: 1767225600 }, 'base64url'))).toEqual([]);
+    expect(refused('summary', `Masked EMAIL in ${claims({ type: 'EMAIL', count: 2 }, 'base64')}`)).toEqual([]);
+    expect(refused('policy_id', 'pol_eyJhbGciOiJub25lIn0')).toEqual([]);
+  });
+});
+
 describe('vendor tokens', () => {
   it.each(VENDOR_TOKENS)('refuses a %s token in a summary, a policy id and an actor_id local part', (_name, token) => {
     expect(refused('summary', `Blocked ${token} today`)).toEqual(['/summary']);
