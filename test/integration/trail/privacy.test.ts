@@ -66,9 +66,13 @@ describe.each(DB_KINDS)('configuration trail privacy (%s)', (kind) => {
     ).body.destination_id as string;
     await call('PATCH', `${base}/${id}`, {
       url: `${siem.url}/${urlToken}/v2`,
-      options: { tags: `team:${tag}` },
       filter: { 'aegis.policy_id': { $ne: filterValue } },
     });
+    // A preset option's value: set on a Datadog destination (a custom webhook takes none), disabled so
+    // that the tag reaches no SIEM as the ddtags it is meant for.
+    const dd = (await call('POST', base, { siem: 'datadog', url: `${siem.url}/dd`, enabled: false, options: { tags: `team:${tag}` } })).body
+      .destination_id as string;
+    await call('PATCH', `${base}/${dd}`, { options: { tags: `team:${tag}`, service: `svc${tag}` } });
     await call('PATCH', `${base}/${id}`, { auth_header_value: credential2 });
     await call('PATCH', `${base}/${id}`, { rotate_signing_secret: true });
     await call('PATCH', `${base}/${id}`, { auth_header_value: '' });

@@ -51,7 +51,7 @@ describe.each(DB_KINDS)('configuration trail (%s)', (kind) => {
     const subject = await receiver();
     const watcherId = await create(watcher);
     const id = await create(subject, { auth_header_name: 'Authorization', auth_header_value: 'Bearer first-credential-1234', signing: true });
-    await api('PATCH', `${base}/${id}`, { name: 'Prod SIEM', options: { tags: 'team:sec' } });
+    await api('PATCH', `${base}/${id}`, { name: 'Prod SIEM', options: { max_events_per_second: 50 } });
     await api('PATCH', `${base}/${id}`, { auth_header_value: 'Bearer second-credential-5678' });
     await api('PATCH', `${base}/${id}`, { rotate_signing_secret: true });
     await api('PATCH', `${base}/${id}`, { auth_header_value: '' });
@@ -90,7 +90,7 @@ describe.each(DB_KINDS)('configuration trail (%s)', (kind) => {
     }
     const find = (action: string) => trail.find((e) => e.event.action === action && e.aegis.destination_id !== watcherId)!;
     expect(find('destination_created').aegis.changed_fields).toEqual(['url', 'format', 'auth_header_name', 'auth_header_value', 'signing', 'enabled']);
-    expect(find('destination_updated').aegis.changed_fields).toEqual(['name', 'options.tags']);
+    expect(find('destination_updated').aegis.changed_fields).toEqual(['name', 'options.max_events_per_second']);
     expect(find('destination_updated').aegis.siem).toBe('custom');
     expect(find('notification_settings_changed').aegis.changed_fields).toEqual(['emails']);
     expect(find('test_sent').event.outcome).toBe('success');
