@@ -10,6 +10,12 @@ export interface EventGate {
   waiting(): Promise<number>;
   /** Backends waiting on a backend that waits on the gate (e.g. a cancel behind that batch). */
   waitingBehind(): Promise<number>;
+  /**
+   * Terminates the backends waiting on the gate itself, and no other: the fault suite runs beside the
+   * integration suite on the same database, where a wider cut (every backend waiting on a lock) once
+   * killed another test's migrate processes, waiting on each other's advisory lock. How many.
+   */
+  cutWaiting(): Promise<number>;
   /** Ends the gate's transaction: whatever waited on it goes on. */
   open(): Promise<void>;
 }
@@ -47,6 +53,7 @@ export async function holdEvent(db: Db, orgId: string, eventId: string): Promise
         `SELECT count(*)::int AS n FROM pg_stat_activity a
           WHERE EXISTS (SELECT 1 FROM pg_stat_activity w WHERE $1 = ANY(pg_blocking_pids(w.pid)) AND w.pid = ANY(pg_blocking_pids(a.pid)))`,
       ),
+    cutWaiting: () => count('SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))) t'),
     async open() {
       release();
       await held;
