@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { invalid } from '../errors.js';
 import { checkDestinationUrl } from '../delivery/outbound/url.js';
 import { holdsUrlMask, URL_MASK_MESSAGE } from '../delivery/urlSecrets.js';
@@ -56,13 +57,19 @@ export const PRESET_OPTIONS: Readonly<Record<SiemId, readonly PresetOptionKey[]>
   microsoft_sentinel: [],
 };
 
-/** Options the schema accepts for every preset but only some presets understand. */
-export function checkPresetOptions(siem: SiemId, options: CreateDestinationBody['options']): void {
+/**
+ * Options the schema accepts for every preset but only some presets understand. `stored`: a PATCH's
+ * destination's options as they are. The dashboard sends every stored option back with each save, so
+ * one stored before this check, unchanged, is kept as it is rather than refusing a rename (as an old
+ * filter is, patchBody.ts); a new or changed one is checked.
+ */
+export function checkPresetOptions(siem: SiemId, options: CreateDestinationBody['options'], stored?: Readonly<Record<string, unknown>> | null): void {
   // Silently ignoring it elsewhere would let a user believe their events are acknowledged.
   if (options?.indexer_ack !== undefined && siem !== 'splunk_hec')
     throw invalid('options.indexer_ack', 'is only for the splunk_hec preset (Splunk HEC indexer acknowledgement)');
   const takes = [...PRESET_OPTIONS[siem], ...LIMIT_OPTIONS];
-  const stray = Object.keys(options ?? {}).find((key) => !(takes as readonly string[]).includes(key));
+  const kept = (key: string) => stored != null && Object.hasOwn(stored, key) && isDeepStrictEqual(stored[key], (options as Record<string, unknown>)[key]);
+  const stray = Object.keys(options ?? {}).find((key) => !(takes as readonly string[]).includes(key) && !kept(key));
   if (stray !== undefined) {
     throw invalid(`options.${stray}`, `is not an option of the ${siem} preset, which would ignore it; it takes ${takes.join(', ')}`);
   }

@@ -141,7 +141,7 @@ export function buildPatch(
     }
   }
   if (body.options !== undefined) {
-    checkPresetOptions(row.siem, body.options);
+    checkPresetOptions(row.siem, body.options, row.options);
     patch.options = body.options;
   }
   // The dashboard sends the filter back with every save: one stored before its values were checked

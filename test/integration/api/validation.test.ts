@@ -156,6 +156,13 @@ describe.each(DB_KINDS)('input validation, authentication and tenancy (%s)', (ki
     const limits = await svc.request('PATCH', `${base()}/${destId}`, { apiKey, body: { options: { max_events_per_second: 50 } } });
     expect(limits.status, limits.text).toBe(200);
     expect((await svc.request('PATCH', `${base()}/${destId}`, { apiKey, body: { options: {} } })).status).toBe(200);
+    // One stored before this check (a second review's): the dashboard sends it back unchanged with every
+    // save, which must still rename; changing it is refused.
+    await tdb.db.query(`UPDATE destinations SET options = '{"index": "old"}' WHERE id = $1`, [destId]);
+    const renamed = await svc.request('PATCH', `${base()}/${destId}`, { apiKey, body: { name: 'renamed', options: { index: 'old' } } });
+    expect(renamed.status, renamed.text).toBe(200);
+    expectError(await svc.request('PATCH', `${base()}/${destId}`, { apiKey, body: { options: { index: 'new' } } }), 400);
+    expect((await svc.request('PATCH', `${base()}/${destId}`, { apiKey, body: { options: {} } })).status).toBe(200);
     await svc.request('DELETE', `${base()}/${splunk.body.destination_id as string}`, { apiKey });
   });
 
