@@ -81,6 +81,7 @@ function isSeparator(c: number): boolean {
   return c !== 0x20 && GROUP_SEPARATORS.includes(String.fromCharCode(c));
 }
 const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}]/u;
+const LONE_SURROGATE = /\p{Cs}/u;
 
 const DECIMAL_DIGIT = /\p{Nd}/u;
 
@@ -383,7 +384,9 @@ function canonical(ch: string): string {
   for (const c of ch.normalize('NFKC')) {
     const cp = c.codePointAt(0) as number;
     if (cp < 0x80) out += c;
-    else if (INVISIBLE.test(c)) continue;
+    // A lone surrogate (preflight takes one: a text cut by index) is no character: dropped as an
+    // invisible one is, or "ghp_\ud800..." hid the token from every detector (a second review).
+    else if (INVISIBLE.test(c) || LONE_SURROGATE.test(c)) continue;
     else if (TURKISH_I[c] !== undefined) out += TURKISH_I[c];
     else if (DASHES.test(c)) out += '-';
     else if (DOTS.test(c)) out += '.';

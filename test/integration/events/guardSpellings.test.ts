@@ -482,6 +482,17 @@ describe.each(DB_KINDS)('spellings past the privacy guard, through the real API 
       expect(res.text).not.toMatch(/123|4111/);
     });
 
+    // A second review: a lone surrogate inside a value hid it, as a zero-width space once did.
+    it('reads a value with a lone surrogate inside it as the value', async () => {
+      const token = 'ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5x';
+      const input = `${token.slice(0, 4)}\\ud800${token.slice(4)} and SSN 123-45-\\udc006789 and jane.doe@exa\\ud800mple.com`;
+      const res = await ctx.svc.request('POST', `/api/orgs/${ctx.org.orgId}/preflight`, { apiKey: ctx.org.apiKey, rawBody: `{"input":"${input}"}` });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.decision).toBe('BLOCKED');
+      expect(Object.keys(res.body.finding_counts_by_type as object).sort()).toEqual(['EMAIL', 'GITHUB_TOKEN', 'SSN']);
+      expect(res.text).not.toMatch(/aB3dE5gH7|123-45|6789|jane|mple/);
+    });
+
     it('still refuses them in the fields that are stored', async () => {
       const res = await ctx.svc.request('POST', `/api/orgs/${ctx.org.orgId}/preflight`, {
         apiKey: ctx.org.apiKey,
