@@ -61,7 +61,6 @@ describe('dotted quads that are version numbers', () => {
     'Agent version 1.0.0.0 masked EMAIL.',
     'Detected on Version 2.4.1.0; masked SSN.',
     'Rule for PCI DSS requirement 10.2.1.4 matched',
-    'Section 3.4.1.2 of policy applied',
     'OID 1.3.6.1 matched',
   ])('reports nothing in %j', (text) => {
     expect(ips(text)).toEqual([]);
@@ -93,6 +92,7 @@ describe('dotted quads that are version numbers', () => {
     // Only right after the word: an address later in the sentence is one.
     ['version 2 of the agent on 10.0.0.1', '10.0.0.1'],
     ['Section 3 names host 10.0.0.7', '10.0.0.7'],
+    ['Firewall section 10.20.30.40 denied', '10.20.30.40'],
     ['conversion 10.0.0.1', '10.0.0.1'],
   ])('still finds the address in %j', (text, ip) => {
     expect(ips(text)).toEqual([ip]);

@@ -63,8 +63,8 @@ const LOOSE_QUAD = '\\d{1,3}(?:\\.\\d{1,3}){3}';
  *   <FileVersion>1.0.0.0</FileVersion>), manifests ("version": "1.0.0.0"). "version" starts a word or is
  *   capitalized (camel case), so "conversion" is no such name;
  * - a brand's version in Chrome's client hints (Sec-CH-UA-Full-Version-List: "Not_A Brand";v="8.0.0.0");
- * - the word version, requirement or section (a standard's numbering: PCI DSS's "requirement
- *   10.2.1.4"), or OID, right before the quad with blanks only between.
+ * - the word version or requirement (a standard's numbering: PCI DSS's "requirement 10.2.1.4"), or
+ *   OID, right before the quad with blanks only between.
  * The second quad of a range counts as the first does.
  */
 const PRODUCT_TOKEN = '(?<![^\\s(;])[A-Z][A-Z0-9]{0,31}[a-z][A-Za-z0-9]{0,31}/';
@@ -74,9 +74,10 @@ const PRODUCT_BEFORE_RE = new RegExp(`(?<=${PRODUCT_TOKEN})`, 'y');
 const VERSION_CONTEXTS = [
   `(?:Version|(?<![A-Za-z])(?:version|VERSION))["']?[ \\t]{0,16}[=:(>][ \\t]{0,3}["']?`,
   '";v="',
-  // The word itself, then blanks: prose's "version 1.0.0.0", a standard's "requirement 10.2.1.4" or
-  // "Section 3.4.1.2", an "OID 1.3.6.1" (a review's summaries were refused as addresses).
-  `(?<![A-Za-z])(?:[Vv]ersion|VERSION|[Rr]equirement|REQUIREMENT|[Ss]ection|SECTION|OID|§)[ \\t]{1,3}`,
+  // The word itself, then blanks: prose's "version 1.0.0.0", a standard's "requirement 10.2.1.4", an
+  // "OID 1.3.6.1" (a review's summaries were refused as addresses). Not "section": a firewall's
+  // rulebase has sections, and "section 10.20.30.40" may be a host (a second review).
+  `(?<![A-Za-z])(?:[Vv]ersion|VERSION|[Rr]equirement|REQUIREMENT|OID)[ \\t]{1,3}`,
 ];
 const VERSION_BEFORE_RE = new RegExp(`(?<=(?:${VERSION_CONTEXTS.join('|')})(?:${LOOSE_QUAD}-)?)`, 'y');
 
