@@ -192,6 +192,12 @@ describe('addresses spelled as DNS labels of cloud host names', () => {
     ['nodes: ip-192-168-0-1, ip-192-168-0-2', '192-168-0-1'],
     ['\\\\2001-db8--1.ipv6-literal.net\\share', '2001-db8--1'],
     ['ping fe80--1s4.IPV6-LITERAL.NET now', 'fe80--1s4'],
+    // Internet providers' names for a customer's line (a review's).
+    ['from c-73-202-15-4.hsd1.ca.comcast.net', '73-202-15-4'],
+    ['host-203-0-113-7.example.net', '203-0-113-7'],
+    ['pool-71-105-12-34.nycmny.fios.verizon.net', '71-105-12-34'],
+    ['cpe-74-72-1-2.nyc.res.rr.com', '74-72-1-2'],
+    ['Static-198-51-100-9.Example.Net', '198-51-100-9'],
   ])('finds the address in %j', (text, ip) => {
     expect(ips(text)[0]).toBe(ip);
   });
@@ -211,6 +217,9 @@ describe('addresses spelled as DNS labels of cloud host names', () => {
     'ship-10-1-2-3 zip-10-1-2-3 vip-10-1-2-3 myec2-10-1-2-3',
     'ip--10-1-2-3 ip_10-1-2-3 ec2-10-1-2',
     '2024-05-15.ipv6-literal.net and cafe.ipv6-literal.net',
+    // A provider's word without a domain after it, or a word that names no line.
+    'host-1-2-3-4 built; c-1-2-3-4; static-10-0-0-1, pool-1-2-3-4.',
+    'release-1-2-3-4.tar.gz abc-10-1-2-3.example.com host-1-2-3.example.com',
   ])('reports nothing in %j', (text) => {
     expect(ips(text)).toEqual([]);
   });
@@ -220,6 +229,8 @@ describe('addresses spelled as DNS labels of cloud host names', () => {
     for (const record of [
       { summary: 'Masked IP_ADDRESS on ip-10-1-2-3.ec2.internal' },
       { summary: 'ok on ec2-54-12-34-56.compute-1.amazonaws.com' },
+      { summary: 'Masked EMAIL from c-73-202-15-4.hsd1.ca.comcast.net' },
+      { actor_id: 'host-203-0-113-7.example.net' },
       { policy_id: 'ip-10-1-2-3' },
       { preflight_id: 'pflt_ip-10-1-2-3' },
       { destination: '2001-db8--1.ipv6-literal.net' },

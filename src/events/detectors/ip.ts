@@ -40,6 +40,34 @@ const PADDED_IPV4_RE = quadOf(PADDED_OCTET);
  */
 const HOST_LABEL_IPV4_RE = new RegExp(`(?<![A-Za-z0-9])(?:ip|ec2)-(${OCTET}(?:-${OCTET}){3})(?![A-Za-z0-9]|-\\d)`, 'dgi');
 /**
+ * An internet provider's name for a customer's line, its address with "-" for ".": Comcast's
+ * "c-73-202-15-4.hsd1.ca.comcast.net", Verizon's "pool-...", Spectrum's "cpe-...", and "host-",
+ * "static-", "dhcp-", "dsl-" and the like (a review found a client's address in one passed). Words
+ * that are a line's kind, and a domain after the label: "host-1-2-3-4" alone may be a build's name.
+ */
+const PROVIDER_LINE = [
+  'c',
+  'host',
+  'static',
+  'pool',
+  'cpe',
+  'dhcp',
+  'dsl',
+  'adsl',
+  'vdsl',
+  'ppp',
+  'dyn',
+  'dynamic',
+  'customer',
+  'client',
+  'broadband',
+  'cable',
+  'user',
+  'ip4',
+  'ipv4',
+];
+const PROVIDER_LABEL_IPV4_RE = new RegExp(`(?<![A-Za-z0-9])(?:${PROVIDER_LINE.join('|')})-(${OCTET}(?:-${OCTET}){3})(?=\\.[A-Za-z])`, 'dgi');
+/**
  * Windows' IPv6 literal host name (a UNC path cannot hold ":"): the address with "-" for ":" and "s"
  * for the zone's "%", then ".ipv6-literal.net" ("2001-db8--1.ipv6-literal.net", "fe80--1s4.ipv6-literal.net").
  * The run starts where no letter, digit or "-" stands before it, and is at most 45 characters (an
@@ -212,7 +240,7 @@ function detectIpv6(text: string): Finding[] {
 function detectHostNameAddresses(text: string): Finding[] {
   // Both spell the address with "-": most fields the privacy guard reads have none, and skip both scans.
   if (!text.includes('-')) return [];
-  const v4 = regexFindings(text, HOST_LABEL_IPV4_RE, 'IP_ADDRESS');
+  const v4 = [...regexFindings(text, HOST_LABEL_IPV4_RE, 'IP_ADDRESS'), ...regexFindings(text, PROVIDER_LABEL_IPV4_RE, 'IP_ADDRESS')];
   const v6 = IPV6_LITERAL_NAME.test(text)
     ? regexFindings(text, IPV6_LITERAL_RE, 'IP_ADDRESS', (_start, _end, m) => isIPv6((m[1] as string).replace(/-/g, ':')))
     : [];
