@@ -550,7 +550,7 @@ describe('identifierForm and hasSpelledEmail', () => {
 
 describe('the guard stays linear on 1 MiB adversarial field values', () => {
   // An attacker's review: JWT starts repeated ("_eyJ", "eyJ"), each read to the end of its run.
-  it.each(['a_', 'at_x_', 'ab1', `v${'1'.repeat(20)}_`, 'Ａ１＿', 'a\u200B1', '_eyJ', 'eyJ', 'ewo_'])('%j completes', (unit) => {
+  it.each(['a_', 'at_x_', 'ab1', `v${'1'.repeat(20)}_`, 'Ａ１＿', 'a\u200B1', '_eyJ', 'eyJ', 'ewo_', 'password  ', '| token | aB1'])('%j completes', (unit) => {
     // Unknown fields are refused by the schema, but the guard still scans them (to name a finding).
     expect(Array.isArray(guardAgentRecord({ ...record, note: fill(unit), policy_id: fill(unit).slice(0, 128) }))).toBe(true);
     expect(identifierForm(`${'a'.repeat(MiB)}1`)).toHaveLength(MiB + 1);

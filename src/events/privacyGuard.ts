@@ -216,6 +216,13 @@ const SECRET_NAMES: readonly { source: string; wordStart?: true }[] = [
 /** Between a name and its value: an assignment, a colon, an arrow, padded, the name maybe quoted. */
 const ASSIGNMENT_LINKS = [':=', '=>', '->', '\u2192', '\u00BB', '=', ':'];
 /**
+ * A table's cell border and a column's gap (two blanks: a tab is one once normalized) between a name
+ * and its value, any length: a Markdown table ("| password | X |") and aligned output ("DB_PASSWORD
+ * X" with a run of blanks) passed the guard (a review's). One blank alone is prose's ("password
+ * reset"), and not read.
+ */
+const COLUMN_LINKS = [String.raw`\|`, ' {2}'];
+/**
  * An assigned value's characters, and its length from which namedPassword.ts judges it (its
  * MIN_SECRET_LENGTH: at 16 and more its rules, which know tokens that are no credential, decide).
  */
@@ -235,7 +242,8 @@ const IDENTIFIER_LINK = '[_.:-]{1,32}';
 const GLUED_MAX = 256;
 const NAMED_SECRET_RE = new RegExp(
   String.raw`(?:${SECRET_NAMES.map((n) => (n.wordStart ? String.raw`(?<![\p{L}\p{N}\p{M}])(?:${n.source})` : n.source)).join('|')})` +
-    String.raw`(?:["']?[ \t]{0,8}(?:${ASSIGNMENT_LINKS.join('|')})[ \t]{0,8}["']?(${VALUE_CHARS}{8,${NAMED_PASSWORD_JUDGES - 1}})(?!${VALUE_CHARS})|${IDENTIFIER_LINK}([A-Za-z0-9]{8,${GLUED_MAX}})(?![A-Za-z0-9]))`,
+    String.raw`(?:["']?[ \t]{0,8}(?:${ASSIGNMENT_LINKS.join('|')})[ \t]{0,8}["']?(${VALUE_CHARS}{8,${NAMED_PASSWORD_JUDGES - 1}})(?!${VALUE_CHARS})|${IDENTIFIER_LINK}([A-Za-z0-9]{8,${GLUED_MAX}})(?![A-Za-z0-9])` +
+    String.raw`|["']?[ \t]{0,8}(?:${COLUMN_LINKS.join('|')})[ \t]{0,8}["']?(${VALUE_CHARS}{8,${GLUED_MAX}})(?!${VALUE_CHARS}))`,
   'giu',
 );
 
@@ -293,8 +301,8 @@ function namedSecretIn(text: string): boolean {
   if (!DIGIT.test(text) || !NAMED_SECRET_GATE.test(text)) return false;
   NAMED_SECRET_RE.lastIndex = 0;
   for (let m = NAMED_SECRET_RE.exec(text); m !== null; m = NAMED_SECRET_RE.exec(text)) {
-    // The assigned value, or the one glued by an identifier's separator: one of the two groups is set.
-    const value = m[1] ?? m[2]!;
+    // The assigned value, the one glued by an identifier's separator, or a cell's or column's: one group is set.
+    const value = m[1] ?? m[2] ?? m[3]!;
     if (mixedCase(value) && looksRandom(value)) return true;
     // The next name may start inside this value ("token_secret_Zq8...").
     NAMED_SECRET_RE.lastIndex = m.index + 1;

@@ -126,6 +126,11 @@ describe('a secret glued to its name in an identifier', () => {
     ['summary', 'Blocked: password::Zq8vT2xk9L'],
     ['actor_id', 'password__Zq8vT2xk9L@example.com'],
     ['actor_id', 'jane+password--Zq8vT2xk9L@example.com'],
+    // A Markdown table's cell and aligned columns, short and long values (a review's).
+    ['summary', 'Blocked: | password | Zq8vT2xk9L |'],
+    ['summary', '| api_key | Zq8vT2xk9LmN4pQ7rS1tU3wY |'],
+    ['summary', 'password    Zq8vT2xk9L'],
+    ['policy_id', 'DB_PASSWORD   Zq8vT2xk9LmN4pQ7rS1tU3wY'],
   ])('refuses the %s %j as PASSWORD', (field, value) => {
     const v = guardAgentRecord(field === 'finding_counts_by_type' ? { ...record, [field]: { [value]: 1 } } : { ...record, [field]: value });
     expect(v.map((x) => x.path)).toEqual([`/${field}`]);
@@ -175,6 +180,9 @@ describe('a secret glued to its name in an identifier', () => {
     ['summary', 'Raised Token::ParseError42 at line 7'],
     ['policy_id', 'pol_password__policy_v2'],
     ['summary', 'Rule secret--scanning-2024 matched'],
+    ['summary', '| password | required |  token  |  Bearer  |'],
+    ['summary', 'password reset for Zq8vT2xk9L'],
+    ['summary', 'Checks:  password  policy2024  ok'],
   ])('accepts the %s %j', (field, value) => {
     expect(refused(field, value)).toEqual([]);
   });
