@@ -38,7 +38,7 @@ import { invalid } from '../errors.js';
 import type { SecretType } from '../events/findings.js';
 import { normalizeForDetection } from '../events/normalize.js';
 import { secretTypesIn } from '../events/privacyGuard.js';
-import { TOKEN_PREFIXES } from '../events/detectors/tokens.js';
+import { ENTRA_CLIENT_SECRET, NEW_RELIC_USER_KEY, TOKEN_PREFIXES } from '../events/detectors/tokens.js';
 import { checkFilter } from '../filters/validate.js';
 import type { SiemId } from '../siem/catalog.js';
 
@@ -98,10 +98,13 @@ const VENDOR_SHAPES: readonly { label: string; re: RegExp }[] = [
   // User API keys (NRAK-, 27 characters), insert keys (NRII-, 32) and license keys (40, ending NRAL).
   // The shared detectors read a user key too (as PASSWORD, tokens.ts), in capitals only; and an Entra
   // secret below standing alone: these shapes name the vendor, and read the other forms.
-  { label: 'New Relic key', re: /(?<![A-Za-z0-9])(?:NRAK-[A-Z0-9]{27}|NRII-[A-Za-z0-9_-]{32}|[A-Za-z0-9]{36}NRAL)(?![A-Za-z0-9])/i },
+  {
+    label: 'New Relic key',
+    re: new RegExp(String.raw`(?<![A-Za-z0-9])(?:${NEW_RELIC_USER_KEY}|NRII-[A-Za-z0-9_-]{32}|[A-Za-z0-9]{36}NRAL)(?![A-Za-z0-9])`, 'i'),
+  },
   // Entra ID (Azure AD) client secrets: 3 characters, a digit, "Q~", then 31 to 34 more; "Q~" after a
   // digit is what no name or id has.
-  { label: 'Microsoft Entra client secret', re: /[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31}/ },
+  { label: 'Microsoft Entra client secret', re: new RegExp(ENTRA_CLIENT_SECRET) },
   // GitLab personal, project/group (glpat-), deploy (gldt-), runner (glrt-) and trigger (glptt-) tokens.
   // The shared detector reads every GitLab prefix too (GITLAB_TOKEN), in lower case and standing
   // alone; this shape still refuses one in capitals ("GLPAT-...") or glued by "_" ("prod_glpat-...").

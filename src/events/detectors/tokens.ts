@@ -248,6 +248,14 @@ const NPM_RE = /(?<![A-Za-z0-9_])npm_([A-Za-z0-9]{36})(?![A-Za-z0-9_])/g;
  * `holds`: what every token of the kind holds, as a pattern: one search for them all gates the
  * regexes (OTHER_TOKENS_GATE), and when it starts the token (`prefixed`) it joins TOKEN_PREFIXES.
  */
+/**
+ * Two shapes the destination check also names by their vendor (destinations/plainFields.ts
+ * VENDOR_SHAPES), spelled once: an Entra ID client secret, and a New Relic user key (its body the
+ * capture group each, for randomBody).
+ */
+export const ENTRA_CLIENT_SECRET = String.raw`[A-Za-z0-9_~.]{3}[0-9]Q~([A-Za-z0-9_~.-]{31,34})`;
+export const NEW_RELIC_USER_KEY = String.raw`NRAK-([A-Z0-9]{27})`;
+
 const OTHER_TOKENS: readonly { name: string; holds: string; prefixed: boolean; re: RegExp }[] = [
   // SendGrid API key: "SG.", a 22-character key id and a 43-character secret, base64url.
   { name: 'SendGrid', holds: String.raw`SG\.`, prefixed: true, re: /(?<![A-Za-z0-9_.-])SG\.([A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/g },
@@ -357,10 +365,10 @@ const OTHER_TOKENS: readonly { name: string; holds: string; prefixed: boolean; r
     name: 'Entra ID client secret',
     holds: String.raw`\dQ~`,
     prefixed: false,
-    re: /(?<![A-Za-z0-9_~.+/=-])[A-Za-z0-9_~.]{3}[0-9]Q~([A-Za-z0-9_~.-]{31,34})(?![A-Za-z0-9_~.-])/g,
+    re: new RegExp(String.raw`(?<![A-Za-z0-9_~.+/=-])${ENTRA_CLIENT_SECRET}(?![A-Za-z0-9_~.-])`, 'g'),
   },
   // New Relic user API key: "NRAK-" and 27 capitals and digits.
-  { name: 'New Relic', holds: 'NRAK-', prefixed: true, re: /(?<![A-Za-z0-9_+/=-])NRAK-([A-Z0-9]{27})(?![A-Za-z0-9_-])/g },
+  { name: 'New Relic', holds: 'NRAK-', prefixed: true, re: new RegExp(String.raw`(?<![A-Za-z0-9_+/=-])${NEW_RELIC_USER_KEY}(?![A-Za-z0-9_-])`, 'g') },
   // Alibaba Cloud AccessKey id: "LTAI" and 20 letters and digits (the id is half of a pair, and the
   // pair's other half is rarely far: the id alone is refused as AWS's are).
   { name: 'Alibaba Cloud', holds: 'LTAI', prefixed: true, re: /(?<![A-Za-z0-9_+/=])LTAI([A-Za-z0-9]{20})(?![A-Za-z0-9_])/g },
