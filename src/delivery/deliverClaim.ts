@@ -222,7 +222,7 @@ export async function deliverClaim(
             // floor (Retry-After: 0, every second for 15 minutes, a review's) adds nothing an operator
             // needs at info, and wrote 86,000 lines a day per destination.
             const changed = spellStarts || after.eventsPerSecond !== before.eventsPerSecond || after.concurrentRequests !== before.concurrentRequests;
-            (changed ? logger.info.bind(logger) : logger.debug.bind(logger))(
+            logger[changed ? 'info' : 'debug'](
               {
                 destination_id: target.id,
                 status: out.statusCode,

@@ -121,6 +121,8 @@ function statusSentence(status: number, headers: Record<string, string | undefin
 
 function networkText(result: Extract<OutboundResult, { kind: 'network' }>, siemHint: string | undefined, peer: Peer): string {
   const host = result.host ? ` ${result.host}` : '';
+  /** The peer and where, for the sentences that name it so ("the SIEM at siem.example.com"). */
+  const who = `the ${peer}${result.host ? ` at ${result.host}` : ''}`;
   const hint = siemHint?.trim();
   switch (result.failure) {
     case 'forbidden_address':
@@ -131,7 +133,7 @@ function networkText(result: Extract<OutboundResult, { kind: 'network' }>, siemH
     case 'timeout':
       return `Timeout: ${hint || `the ${peer}${host} did not answer in time — check the URL, port and firewall rules; Aegis will retry.`}`;
     case 'tls':
-      return `TLS handshake failed: ${hint || tlsSentence(result.code, `the ${peer}${result.host ? ` at ${result.host}` : ''}`)}`;
+      return `TLS handshake failed: ${hint || tlsSentence(result.code, who)}`;
     case 'refused':
       return `Connection refused: ${hint || `nothing is listening at${host || ' the destination'} on that port — check the URL's port; Aegis will retry.`}`;
     case 'reset':
@@ -144,10 +146,10 @@ function networkText(result: Extract<OutboundResult, { kind: 'network' }>, siemH
       // undici's own words ("UND_ERR_HEADERS_OVERFLOW: Headers Overflow Error", "Response does not
       // match the HTTP/1.1 protocol (Expected HTTP/, RTSP/ or ICE/)") told a user nothing to do.
       if (result.code === 'UND_ERR_HEADERS_OVERFLOW' && !hint) {
-        return `Network error: the ${peer}${result.host ? ` at ${result.host}` : ''} answered with headers larger than Aegis reads (16 KiB) — check any proxy or load balancer in front of it; Aegis will retry.`;
+        return `Network error: ${who} answered with headers larger than Aegis reads (16 KiB) — check any proxy or load balancer in front of it; Aegis will retry.`;
       }
       if ((result.code?.startsWith('HPE_') || result.code === 'HTTPParserError') && !hint) {
-        return `Network error: the ${peer}${result.host ? ` at ${result.host}` : ''} answered with something that is not HTTP — check that the URL's host and port are its HTTPS endpoint; Aegis will retry.`;
+        return `Network error: ${who} answered with something that is not HTTP — check that the URL's host and port are its HTTPS endpoint; Aegis will retry.`;
       }
       return `Network error: ${hint || clip(result.message, 200)}`;
   }
