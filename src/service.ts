@@ -149,7 +149,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
     checkpoint();
     // A key dropped from the ring too early: said once at start, not only on each destination it stalls.
-    const ignoredKeyFile = keySource === 'env' && !config.databaseUrl ? await keyFileIds(config.dataDir) : undefined;
+    const ignoredKeyFile = keySource === 'env' && !config.databaseUrl ? () => keyFileIds(config.dataDir) : undefined;
     await untilInterrupted(warnOfCredentialsOutsideRing(db, keyRing, logger, ignoredKeyFile));
     checkpoint();
     // Before listening: automation that waits for the port may use the bootstrap key at once.

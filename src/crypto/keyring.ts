@@ -74,8 +74,7 @@ export async function loadKeyRing(opts: {
   }
   const file = join(opts.dataDir, KEY_FILE);
   try {
-    const raw = (await readFile(file, 'utf8')).trim();
-    return { ring: parseKeyRing(raw, file), source: 'file', generated: false };
+    return { ring: await readKeyFile(opts.dataDir), source: 'file', generated: false };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
@@ -91,19 +90,23 @@ export async function loadKeyRing(opts: {
  * variable was set cannot be opened (the start-up warning names the file then).
  */
 export async function keyFileIds(dataDir: string): Promise<Set<string>> {
-  const file = join(dataDir, KEY_FILE);
   try {
-    return new Set(parseKeyRing((await readFile(file, 'utf8')).trim(), file).byId.keys());
+    return new Set((await readKeyFile(dataDir)).byId.keys());
   } catch {
     return new Set();
   }
 }
 
+/** The data directory's key file as a ring (its errors name the file); throws ENOENT when there is none. */
+async function readKeyFile(dataDir: string): Promise<KeyRing> {
+  const file = join(dataDir, KEY_FILE);
+  return parseKeyRing((await readFile(file, 'utf8')).trim(), file);
+}
+
 /** For the embedded default: puts a new key first in the data directory's key file. */
 export async function prependKeyToFile(dataDir: string): Promise<KeyRing> {
   const file = join(dataDir, KEY_FILE);
-  const old = (await readFile(file, 'utf8')).trim();
-  const oldRing = parseKeyRing(old, file);
+  const oldRing = await readKeyFile(dataDir);
   const entries = [...oldRing.byId.values()].map((k) => `${k.id}:${k.key.toString('base64')}`);
   const fresh = Buffer.from(generateKeyBase64(), 'base64');
   const next = [`${keyIdFor(fresh)}:${fresh.toString('base64')}`, ...entries].join(',');

@@ -36,13 +36,15 @@ export async function credentialsOutsideRing(db: Queryable, ring: KeyRing): Prom
  * the ring lacks, before the worker turns their destinations failing one by one. Never fails the
  * start: a check that cannot run says so and lets the service come up.
  */
-export async function warnOfCredentialsOutsideRing(db: Queryable, ring: KeyRing, logger: Logger, ignoredKeyFile?: Set<string>): Promise<void> {
+export async function warnOfCredentialsOutsideRing(db: Queryable, ring: KeyRing, logger: Logger, ignoredKeyFile?: () => Promise<Set<string>>): Promise<void> {
   try {
     const { credentials, keyIds } = await credentialsOutsideRing(db, ring);
     if (credentials === 0) return;
     // The usual cause on the embedded default: AEGIS_ENCRYPTION_KEY set after the data directory's
-    // generated key sealed them (an operator's review found the warning silent about it).
-    const inFile = ignoredKeyFile ? keyIds.filter((id) => ignoredKeyFile.has(id)) : [];
+    // generated key sealed them (an operator's review found the warning silent about it). Its ids are
+    // read only then: a start with nothing to warn of reads no file.
+    const fileIds = ignoredKeyFile ? await ignoredKeyFile() : new Set<string>();
+    const inFile = keyIds.filter((id) => fileIds.has(id));
     logger.warn(
       { credentials, key_ids: keyIds, ...(inFile.length > 0 ? { in_data_dir_key_file: inFile } : {}) },
       inFile.length > 0

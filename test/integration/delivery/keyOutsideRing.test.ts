@@ -78,7 +78,7 @@ describe.each(DB_KINDS)('a credential whose key is not in AEGIS_ENCRYPTION_KEY (
     try {
       await writeFile(join(dir, 'encryption.key'), `retired:${retiredKey}\n`, { mode: 0o600 });
       const named = captureLogger('debug');
-      await warnOfCredentialsOutsideRing(tdb.db, parseKeyRing(`current:${currentKey}`), named.logger, await keyFileIds(dir));
+      await warnOfCredentialsOutsideRing(tdb.db, parseKeyRing(`current:${currentKey}`), named.logger, () => keyFileIds(dir));
       const [line] = named.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 40);
       expect(line).toMatchObject({ credentials: 1, key_ids: ['retired'], in_data_dir_key_file: ['retired'] });
       expect(line!.msg).toMatch(/in the data directory's encryption\.key.*add the file's keys after yours in AEGIS_ENCRYPTION_KEY/);
