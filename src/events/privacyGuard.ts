@@ -18,7 +18,7 @@ import { detectCloudKeys } from './detectors/cloudKeys.js';
 import { isValidIban } from './detectors/iban.js';
 import { COMMON_TLDS, detectEmails, detectEmailsSpelledInProse } from './detectors/email.js';
 import { detectNamedPasswords, detectWrittenNamedPasswords } from './detectors/namedPassword.js';
-import { detectTokens, foldConfusables, JWT_STARTS, TOKEN_PREFIXES } from './detectors/tokens.js';
+import { detectTokens, foldConfusables, JSON_OBJECT_START, JWT_START_LIST, JWT_STARTS, TOKEN_PREFIXES } from './detectors/tokens.js';
 import { detectUrlPasswords } from './detectors/urlPassword.js';
 import { isSecretType, type FindingType, type SecretType } from './findings.js';
 import { normalizeForDetection, revealHidden } from './normalize.js';
@@ -108,7 +108,7 @@ export function safeSegment(name: string): string {
  */
 const EMBEDDED_SECRET_START = new RegExp(String.raw`AKIA|ASIA|akia|asia|${TOKEN_PREFIXES}|sk-(?=[A-Za-z0-9]{20}T3BlbkFJ)|AIza|${JWT_STARTS}`, 'g');
 const JWT_START = new RegExp(`^(?:${JWT_STARTS})$`);
-const TOKEN_CHAR = /[A-Za-z0-9_-]/;
+const TOKEN_RUN = /[A-Za-z0-9_-]*/y;
 
 /**
  * Whether JWT starts (`start`: where each is, in increasing order) stand before the rest of a header
@@ -119,8 +119,9 @@ function jwtHeaderAt(text: string): (start: number, length: number) => boolean {
   let runEnd = -1;
   return (start, length) => {
     if (start >= runEnd) {
-      runEnd = start;
-      while (runEnd < text.length && TOKEN_CHAR.test(text[runEnd]!)) runEnd++;
+      TOKEN_RUN.lastIndex = start;
+      TOKEN_RUN.test(text);
+      runEnd = TOKEN_RUN.lastIndex;
     }
     return text[runEnd] === '.' && runEnd - (start + length) >= 5;
   };
@@ -240,10 +241,12 @@ const IDENTIFIER_LINK = '[_.:-]{1,32}';
  * field of "token=" repeated cost quadratic time (a review's 256 KiB record: 12.9 s of the scan thread).
  */
 const GLUED_MAX = 256;
+/** A value after one of `links`, padded, the name maybe quoted: 8 to `max` of VALUE_CHARS, captured. */
+const linkedValue = (links: readonly string[], max: number) =>
+  String.raw`["']?[ \t]{0,8}(?:${links.join('|')})[ \t]{0,8}["']?(${VALUE_CHARS}{8,${max}})(?!${VALUE_CHARS})`;
 const NAMED_SECRET_RE = new RegExp(
   String.raw`(?:${SECRET_NAMES.map((n) => (n.wordStart ? String.raw`(?<![\p{L}\p{N}\p{M}])(?:${n.source})` : n.source)).join('|')})` +
-    String.raw`(?:["']?[ \t]{0,8}(?:${ASSIGNMENT_LINKS.join('|')})[ \t]{0,8}["']?(${VALUE_CHARS}{8,${NAMED_PASSWORD_JUDGES - 1}})(?!${VALUE_CHARS})|${IDENTIFIER_LINK}([A-Za-z0-9]{8,${GLUED_MAX}})(?![A-Za-z0-9])` +
-    String.raw`|["']?[ \t]{0,8}(?:${COLUMN_LINKS.join('|')})[ \t]{0,8}["']?(${VALUE_CHARS}{8,${GLUED_MAX}})(?!${VALUE_CHARS}))`,
+    String.raw`(?:${linkedValue(ASSIGNMENT_LINKS, NAMED_PASSWORD_JUDGES - 1)}|${IDENTIFIER_LINK}([A-Za-z0-9]{8,${GLUED_MAX}})(?![A-Za-z0-9])|${linkedValue(COLUMN_LINKS, GLUED_MAX)})`,
   'giu',
 );
 
@@ -457,22 +460,23 @@ function scanField(value: string, freeText = false): Scan {
 }
 
 /**
- * A JSON object in base64 or base64url standing alone ("eyJ", '{"'): what Envoy's x-jwt-payload and
- * Kong's X-Userinfo headers carry, a token's claims without its signature. A review's actor_id of one
- * decoded to {"sub": ..., "email": "jane.doe@example.com"} and passed: the first few are decoded and
- * read as text. A whole JWT is found by its own detector.
+ * A JSON object in base64 or base64url standing alone, starting as a JWT's segments do (JWT_STARTS:
+ * '{"', and '{' with a blank or a line break, pretty-printed): what Envoy's x-jwt-payload and Kong's
+ * X-Userinfo headers carry, a token's claims without its signature. A review's actor_id of one decoded
+ * to {"sub": ..., "email": "jane.doe@example.com"} and passed: the first few are decoded and read as
+ * text. A whole JWT is found by its own detector.
  */
 // Greedy, with nothing after it: each run is read once (a look-ahead after a bounded run backtracked
 // through it at every start).
-const ENCODED_JSON = /(?<![A-Za-z0-9+/])eyJ[A-Za-z0-9_+/-]{8,4096}/g;
+const ENCODED_JSON = new RegExp(String.raw`(?<![A-Za-z0-9+/])(?:${JWT_STARTS})[A-Za-z0-9_+/-]{8,4096}`, 'g');
 const MAX_ENCODED_JSON = 4;
 function encodedJsonIn(value: string): string[] {
-  if (!value.includes('eyJ')) return [];
+  if (!JWT_START_LIST.some((start) => value.includes(start))) return [];
   const out: string[] = [];
   for (const [run] of value.matchAll(ENCODED_JSON)) {
     // Node's base64url decoder reads the standard alphabet's "+" and "/" as well: one call for both.
     const text = Buffer.from(run, 'base64url').toString('utf8');
-    if (text.startsWith('{"') && !text.includes('\ufffd')) out.push(text);
+    if (JSON_OBJECT_START.test(text) && !text.includes('\ufffd')) out.push(text);
     if (out.length === MAX_ENCODED_JSON) break;
   }
   return out;

@@ -44,6 +44,10 @@ describe('a JSON object in base64', () => {
     expect(refused('actor_id', payload)).toEqual(['/actor_id']);
     expect(refused('summary', `Blocked ${payload}`)).toEqual(['/summary']);
     expect(refused('policy_id', `pol_${claims({ ssn: '123-45-6789' }, encoding)}`)).toEqual(['/policy_id']);
+    // Pretty-printed or spaced JSON starts otherwise ("ewog", "eyAi"): a maintainer's read.
+    const address = { sub: '248289761001', email: 'jane.doe@example.com' };
+    for (const text of [JSON.stringify(address, null, 2), '{ "sub": "1", "email": "jane.doe@example.com" }'])
+      expect(refused('actor_id', Buffer.from(text).toString(encoding)), text).toEqual(['/actor_id']);
   });
 
   it('accepts one holding ids and settings only, and base64 that is no JSON object', () => {

@@ -162,7 +162,7 @@ const STRIPE_RE = /(?<![A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,24
  * so a segment of those starts counts only when it decodes to a JSON object's start (jsonObjectStart).
  * Also where the privacy guard looks for a token glued to an identifier (EMBEDDED_SECRET_START).
  */
-const JWT_START_LIST = ['eyJ', 'eyA', 'ewo', 'ew0', 'ewk'];
+export const JWT_START_LIST = ['eyJ', 'eyA', 'ewo', 'ew0', 'ewk'];
 export const JWT_STARTS = JWT_START_LIST.join('|');
 /**
  * Whether a text may hold a JWT, whole or wrapped: one of JWT_START_LIST in it. A text without one
@@ -187,7 +187,7 @@ const JWT_UNSIGNED_SHAPE = JWT_HEAD;
 const JWT_RE = new RegExp(`(?<![A-Za-z0-9_-])${JWT_HEAD}(?:[A-Za-z0-9_-]{10,8000})?(?![A-Za-z0-9_-])`, 'g');
 
 /** A JSON object's start, decoded: "{", blanks, and the first member's quote. */
-const JSON_OBJECT_START = /^\{[ \t\r\n]*"/;
+export const JSON_OBJECT_START = /^\{[ \t\r\n]*"/;
 /** Whether a base64url segment decodes to a JSON object's start (its first 24 characters: 18 bytes). */
 function jsonObjectStart(segment: string): boolean {
   return JSON_OBJECT_START.test(Buffer.from(segment.slice(0, 24), 'base64url').toString('latin1'));
