@@ -80,8 +80,9 @@ function csiEnd(text: string, k: number): number {
 function isSeparator(c: number): boolean {
   return c !== 0x20 && GROUP_SEPARATORS.includes(String.fromCharCode(c));
 }
-const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}\p{Default_Ignorable_Code_Point}]/u;
-const LONE_SURROGATE = /\p{Cs}/u;
+// \p{Cs}: a lone surrogate (preflight takes one: a text cut by index) is no character, and
+// "ghp_\ud800..." hid the token from every detector (a second review).
+const INVISIBLE = /[\p{Cf}\p{Mn}\p{Me}\p{Cs}\p{Default_Ignorable_Code_Point}]/u;
 
 const DECIMAL_DIGIT = /\p{Nd}/u;
 
@@ -384,9 +385,7 @@ function canonical(ch: string): string {
   for (const c of ch.normalize('NFKC')) {
     const cp = c.codePointAt(0) as number;
     if (cp < 0x80) out += c;
-    // A lone surrogate (preflight takes one: a text cut by index) is no character: dropped as an
-    // invisible one is, or "ghp_\ud800..." hid the token from every detector (a second review).
-    else if (INVISIBLE.test(c) || LONE_SURROGATE.test(c)) continue;
+    else if (INVISIBLE.test(c)) continue;
     else if (TURKISH_I[c] !== undefined) out += TURKISH_I[c];
     else if (DASHES.test(c)) out += '-';
     else if (DOTS.test(c)) out += '.';
