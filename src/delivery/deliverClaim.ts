@@ -7,7 +7,6 @@ import { extendLease } from '../queue/claimJobs.js';
 import { noteRequestFailure, noteRequestSuccess } from '../queue/deliveryState.js';
 import { allFenced, releaseJobs, settleClaim } from '../queue/settleJobs.js';
 import type { ClaimedJob } from '../queue/types.js';
-import { withoutRetryTail } from '../queue/holdLimit.js';
 import { getEncoder } from '../siem/registry.js';
 import { byteLength, type SiemEvent } from '../siem/types.js';
 import { whileDatabaseAway } from '../db/unavailable.js';
@@ -215,7 +214,7 @@ export async function deliverClaim(
             // The SIEM says "too many": the destination's limits drop and nothing starts before Retry-After.
             const retryAfterMs = decision.retryAfterMs;
             const before = limiter.effective;
-            const spellStarts = limiter.throttledForMs() === 0;
+            const spellStarts = !limiter.throttling;
             const until = limiter.throttle(retryAfterMs, sending + 1);
             const after = limiter.effective;
             // A line when the spell starts or the limits drop; a SIEM that keeps answering 429 at the
@@ -229,7 +228,7 @@ export async function deliverClaim(
                 retry_after_ms: retryAfterMs ?? null,
                 // until is on the limiter's monotonic clock: as a wall-clock time, from the wait left.
                 not_before: new Date(Date.now() + Math.max(0, until - monotonicNow())).toISOString(),
-                limits: limiter.effective,
+                limits: after,
               },
               changed ? 'SIEM asked to slow down; destination limits lowered' : 'SIEM asked to slow down again; limits already at their floor or unchanged',
             );
@@ -396,9 +395,9 @@ export async function deliverClaim(
     if (o.outcome === 'done') metrics.deliveryLatency.observe({ siem: target.siem }, (now - createdAt.get(o.id)!) / 1000);
   }
   if (settled.deadLettered) {
-    // The last error without its "Aegis will retry": these events are not retried (a review's line
-    // said they were).
-    const error = last?.error ? withoutRetryTail(last.error) : last?.error;
+    // The dead letter's own text, as the job and the destination hold it (outOfRetriesError): not the
+    // attempt's "Aegis will retry", which these events will not get (a review's line said they would).
+    const error = outcomes.find((o) => o.outcome === 'failed')?.error ?? last?.error;
     logger.warn({ destination_id: target.id, dead_lettered: settled.deadLettered, error }, 'events dead-lettered');
   }
   return pausedUntil !== null;

@@ -94,6 +94,11 @@ export class DestinationLimiter {
     return this.rate < this.configured.eventsPerSecond || this.concurrency < this.configured.concurrentRequests || now < this.blockedUntil;
   }
 
+  /** Whether the SIEM has throttled every request since the last it accepted (a spell under way). */
+  get throttling(): boolean {
+    return this.throttledSince !== null;
+  }
+
   /** How long the SIEM has throttled every request without accepting one (0: it is not). */
   throttledForMs(now = this.clock()): number {
     return this.throttledSince === null ? 0 : now - this.throttledSince;
