@@ -1,8 +1,7 @@
-import { isDeepStrictEqual } from 'node:util';
 import { invalid } from '../errors.js';
 import { checkDestinationUrl } from '../delivery/outbound/url.js';
 import { holdsUrlMask, URL_MASK_MESSAGE } from '../delivery/urlSecrets.js';
-import type { SiemId } from '../siem/catalog.js';
+import { SIEM_IDS, SIEM_PRESETS, type SiemId } from '../siem/catalog.js';
 import { normalizeSentinelUrl } from '../siem/microsoft-sentinel/urls.js';
 import { isSendableHeaderValue } from '../siem/types.js';
 import type { CreateDestinationBody } from '../api/schemas/destinations.js';
@@ -34,50 +33,46 @@ export function checkHeaderBesideAuth(siem: SiemId, headerName: string | null, h
   }
 }
 
-/** The options Sumo Logic sends as X-Sumo-* header values (sumo-logic/encoder.ts). */
-const SUMO_HEADER_OPTIONS = ['category', 'sourceName', 'sourceHost', 'fields'] as const;
-
 type PresetOptionKey = keyof NonNullable<CreateDestinationBody['options']>;
 
 /** The delivery limits, which every preset takes. */
 const LIMIT_OPTIONS: readonly PresetOptionKey[] = ['max_events_per_second', 'max_concurrent_requests'];
 
+/** Options an encoder reads that its dashboard form does not offer as a field. */
+const NOT_IN_FORM: Partial<Record<SiemId, readonly PresetOptionKey[]>> = { splunk_hec: ['indexer_ack'], new_relic: ['service'] };
+
 /**
- * The options each preset's encoder reads (src/siem/<siem>/encoder.ts), besides the delivery limits.
- * The schema takes every preset's options on any destination: a hostile tenant's review set Splunk's
- * index and Datadog's service on a custom webhook, stored and shown as set, and read by nothing.
+ * The options each preset's encoder reads (src/siem/<siem>/encoder.ts), besides the delivery limits:
+ * its form's option fields (the dashboard's), and NOT_IN_FORM. The schema takes every preset's options
+ * on any destination: a hostile tenant's review set Splunk's index and Datadog's service on a custom
+ * webhook, stored and shown as set, and read by nothing.
  */
-export const PRESET_OPTIONS: Readonly<Record<SiemId, readonly PresetOptionKey[]>> = {
-  splunk_hec: ['index', 'source', 'sourcetype', 'host', 'indexer_ack'],
-  elastic: ['index'],
-  sumo_logic: ['category', 'sourceName', 'sourceHost', 'fields'],
-  datadog: ['tags', 'service', 'source'],
-  new_relic: ['service'],
-  custom: [],
-  microsoft_sentinel: [],
-};
+export const PRESET_OPTIONS = Object.fromEntries(
+  SIEM_IDS.map((id) => [id, [...(SIEM_PRESETS[id].optionFields ?? []).map((f) => f.key as PresetOptionKey), ...(NOT_IN_FORM[id] ?? [])]] as const),
+) as Readonly<Record<SiemId, readonly PresetOptionKey[]>>;
 
 /**
  * Options the schema accepts for every preset but only some presets understand. `stored`: a PATCH's
  * destination's options as they are. The dashboard sends every stored option back with each save, so
  * one stored before this check, unchanged, is kept as it is rather than refusing a rename (as an old
- * filter is, patchBody.ts); a new or changed one is checked.
+ * filter is, patchBody.ts); a new or changed one is checked. (Splunk's indexer_ack elsewhere is one
+ * such option: silently ignored, it would let a user believe their events are acknowledged.)
  */
 export function checkPresetOptions(siem: SiemId, options: CreateDestinationBody['options'], stored?: Readonly<Record<string, unknown>> | null): void {
-  // Silently ignoring it elsewhere would let a user believe their events are acknowledged.
-  if (options?.indexer_ack !== undefined && siem !== 'splunk_hec')
-    throw invalid('options.indexer_ack', 'is only for the splunk_hec preset (Splunk HEC indexer acknowledgement)');
+  const given = (options ?? {}) as Readonly<Record<string, unknown>>;
   const takes = [...PRESET_OPTIONS[siem], ...LIMIT_OPTIONS];
-  const kept = (key: string) => stored != null && Object.hasOwn(stored, key) && isDeepStrictEqual(stored[key], (options as Record<string, unknown>)[key]);
-  const stray = Object.keys(options ?? {}).find((key) => !(takes as readonly string[]).includes(key) && !kept(key));
+  // Option values are strings, numbers and booleans: compared as they are.
+  const kept = (key: string) => stored != null && Object.hasOwn(stored, key) && stored[key] === given[key];
+  const stray = Object.keys(given).find((key) => !(takes as readonly string[]).includes(key) && !kept(key));
   if (stray !== undefined) {
     throw invalid(`options.${stray}`, `is not an option of the ${siem} preset, which would ignore it; it takes ${takes.join(', ')}`);
   }
-  // Sumo Logic sends these as X-Sumo-* header values; a value HTTP cannot carry would fail every
-  // delivery (or be dropped by the encoder), so refuse it here, where the user can fix it.
-  for (const key of SUMO_HEADER_OPTIONS) {
+  // Sumo Logic sends each of its options as an X-Sumo-* header value (sumo-logic/encoder.ts); a value
+  // HTTP cannot carry would fail every delivery (or be dropped by the encoder), so refuse it here,
+  // where the user can fix it.
+  for (const key of PRESET_OPTIONS.sumo_logic) {
     const value = options?.[key];
-    if (value !== undefined && !isSendableHeaderValue(value))
+    if (typeof value === 'string' && !isSendableHeaderValue(value))
       throw invalid(`options.${key}`, 'contains a line break, control or non-ASCII character, which an HTTP header value cannot carry');
   }
 }
