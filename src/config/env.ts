@@ -294,18 +294,13 @@ export function reachablePublicUrl(publicUrl: string, listeningOrigin: () => str
 }
 
 /**
- * AEGIS_PUBLIC_URL as URL writes it (scheme and host lower-case, default port dropped), without a
- * trailing slash: the one spelling every link, the cookie's Secure flag and the login-CSRF origin check
- * rely on. "HTTPS://Aegis.example.com" as typed would have failed a test for "https://".
- */
-/**
  * The default AEGIS_PUBLIC_URL, from HOST and PORT. HOST is an address to listen on, not a URL: a
  * review's "bad host" was told "HOST: must be an absolute http:// or https:// URL", which sends the
  * operator the wrong way.
  */
 function publicUrlFromHost(host: string, port: number): string {
   try {
-    return normalisedPublicUrl(`http://${host.includes(':') ? `[${host}]` : host}:${port}`, 'HOST');
+    return normalisedPublicUrl(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
   } catch {
     // Not echoed when it holds "@": a user and password typed into it would be printed.
     const got = host.includes('@') ? '' : `, got ${JSON.stringify(host)}`;
@@ -313,23 +308,28 @@ function publicUrlFromHost(host: string, port: number): string {
   }
 }
 
-function normalisedPublicUrl(raw: string, variable: 'AEGIS_PUBLIC_URL' | 'HOST'): string {
+/**
+ * AEGIS_PUBLIC_URL as URL writes it (scheme and host lower-case, default port dropped), without a
+ * trailing slash: the one spelling every link, the cookie's Secure flag and the login-CSRF origin check
+ * rely on. "HTTPS://Aegis.example.com" as typed would have failed a test for "https://".
+ */
+function normalisedPublicUrl(raw: string): string {
   // new URL() also takes "aegis.example.com:8443" (a scheme "aegis.example.com:"): sign-in links
   // built on it are not links at all, and the alert sender's default address has no domain.
   const parsed = URL.canParse(raw) ? new URL(raw) : null;
   // Credentials would be printed in the start banner and mailed in every sign-in link: they are
   // refused before anything else, and never echoed.
   if (parsed && (parsed.username !== '' || parsed.password !== '')) {
-    throw new ConfigError(variable, 'must not carry a user name or password (user:password@host)');
+    throw new ConfigError('AEGIS_PUBLIC_URL', 'must not carry a user name or password (user:password@host)');
   }
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '') {
-    throw new ConfigError(variable, `must be an absolute http:// or https:// URL, got "${shownUrl(raw).replace(/\/+$/, '')}"`);
+    throw new ConfigError('AEGIS_PUBLIC_URL', `must be an absolute http:// or https:// URL, got "${shownUrl(raw).replace(/\/+$/, '')}"`);
   }
   // Links are this URL plus a path and a query ("/auth/login?token=..."): a query or a fragment of
   // its own would swallow them. A bare "?" or "#" counts too, which URL's search and hash hide. Not
   // echoed: a query may hold a token.
-  if (parsed.href.includes('?')) throw new ConfigError(variable, `must not carry a query ("?..."), got "${parsed.origin}${parsed.pathname}?..."`);
-  if (parsed.href.includes('#')) throw new ConfigError(variable, `must not carry a fragment ("#..."), got "${parsed.origin}${parsed.pathname}#..."`);
+  if (parsed.href.includes('?')) throw new ConfigError('AEGIS_PUBLIC_URL', `must not carry a query ("?..."), got "${parsed.origin}${parsed.pathname}?..."`);
+  if (parsed.href.includes('#')) throw new ConfigError('AEGIS_PUBLIC_URL', `must not carry a fragment ("#..."), got "${parsed.origin}${parsed.pathname}#..."`);
   return parsed.href.replace(/\/+$/, '');
 }
 
@@ -363,7 +363,7 @@ export function loadConfig(env: Env = process.env): Config {
   const host = setting(env, 'HOST') ?? '127.0.0.1';
   const publicUrlSetting = setting(env, 'AEGIS_PUBLIC_URL');
   // Unset, it is built from HOST, which an error then names: the operator never set the other.
-  const publicUrl = publicUrlSetting !== null ? normalisedPublicUrl(publicUrlSetting, 'AEGIS_PUBLIC_URL') : publicUrlFromHost(host, port);
+  const publicUrl = publicUrlSetting !== null ? normalisedPublicUrl(publicUrlSetting) : publicUrlFromHost(host, port);
 
   const databaseUrl = setting(env, 'DATABASE_URL');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
