@@ -201,11 +201,7 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
     handler: async (req) => {
       const token = req.cookies[SESSION_COOKIE];
       const session = token ? await checkSession(ctx.db, checks, token) : null;
-      if (!session)
-        throw new AppError(
-          'unauthorized',
-          'Not signed in. Open the sign-in link that `npm start` or `aegis-stream login-link` printed, or ask the running service for one: POST /api/orgs/<org id>/login-links with the API key.',
-        );
+      if (!session) throw new AppError('unauthorized', `Not signed in. Open the sign-in link that \`npm start\` printed, or make a new one with: ${NEW_LINK}`);
       const org = await getOrg(ctx.db, session.orgId);
       return { org_id: session.orgId, org_name: org?.name ?? session.orgId, csrf_token: session.csrfToken };
     },
