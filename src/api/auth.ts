@@ -88,6 +88,12 @@ function checkSessionDigest(db: Db, checks: CredentialChecks, digest: Buffer): P
   return checks.check(sessionCheckName(digest), () => findSession(db, digest));
 }
 
+/** Whether the route's OpenAPI security (schemas/common.ts SECURITY) lists the session among its ways in. */
+function acceptsSession(req: FastifyRequest): boolean {
+  const security = req.routeOptions.schema?.security as readonly Record<string, unknown>[] | undefined;
+  return security === undefined || security.some((requirement) => 'session' in requirement);
+}
+
 /** onRequest hook for /api/orgs/:org_id/...: another org's path answers 404, as if it did not exist. */
 export function requireOrg(db: Db, checks: CredentialChecks) {
   return async (req: FastifyRequest, _reply: FastifyReply) => {
@@ -96,6 +102,9 @@ export function requireOrg(db: Db, checks: CredentialChecks) {
     const params: unknown = req.params;
     const pathOrg = typeof params === 'object' && params !== null && 'org_id' in params ? params.org_id : undefined;
     if (pathOrg !== orgId) throw new AppError('not_found', 'organization not found');
+    // The route's stated security decides, not a check of its own: a route no session may call
+    // (SECURITY.apiKey: a sign-in link, with which a session would renew itself) refuses one here.
+    if (method === 'session' && !acceptsSession(req)) throw new AppError('forbidden', 'This operation takes an API key; a dashboard session cannot call it.');
     req.authOrgId = orgId;
     req.authMethod = method;
     req.authActor = actor;

@@ -3,7 +3,6 @@ import type { TypedApp } from '../typed.js';
 import { OrgParams, SECURITY, writeErrors } from '../schemas/common.js';
 import { LoginLinkView } from '../schemas/session.js';
 import { issueLoginLink } from '../../auth/sessions.js';
-import { AppError } from '../../errors.js';
 import { reachablePublicUrl } from '../../config/env.js';
 
 /**
@@ -19,14 +18,13 @@ export function loginLinkRoutes(app: TypedApp, ctx: AppContext): void {
       tags: ['dashboard session'],
       summary: "Make a one-time sign-in link to the organization's dashboard (valid 15 minutes)",
       description: 'What `aegis-stream login-link` prints, from the running service: for the embedded database, whose files the service holds while it runs.',
+      // An API key only (requireOrg refuses a session by this): a session that could make links would
+      // renew itself past its 12 hours, and a stolen one outlive `sessions end` (an attacker's review).
       security: SECURITY.apiKey,
       params: OrgParams,
       response: { 201: LoginLinkView, ...writeErrors() },
     },
     handler: async (req, reply) => {
-      // A session that could make links would renew itself past its 12 hours, and a stolen one
-      // outlive `sessions end` (an attacker's review): the API key alone may.
-      if (req.authMethod !== 'api_key') throw new AppError('forbidden', 'A sign-in link is made for an API key; a dashboard session cannot make one.');
       const publicUrl = reachablePublicUrl(ctx.config.publicUrl, () => req.server.listeningOrigin);
       const link = await issueLoginLink(ctx.db, req.params.org_id, publicUrl);
       // Never the link: it signs whoever opens it in. Who asked, as the trail names a key.
