@@ -15,16 +15,14 @@ export const ROUND_LEASE_MS = 300_000;
 /** The housekeeping rounds' period: the retention prune and the replays' prune run hourly. */
 export const HOURLY_MS = 3_600_000;
 
-/** A round's last start in whole microseconds since the epoch: compared exactly, as no Date can be. */
-const STARTED_AT = '(extract(epoch FROM last_started_at) * 1000000)::bigint';
-
 /**
  * $1 name, $2 period (ms), $3 lease (ms). Due: a period after its last start, or a start more than a
  * period in the future (the database's clock was set back, or the data restored from a host whose
  * clock ran ahead: waiting for it would stop the round for as long). Not while another worker runs it
  * (running_until: a lease its runner renews while the round runs, so that a round longer than its
- * period is not started beside itself; a lease more than one lease ahead is a clock set back too). Answers whether this caller took it, the start it replaced (to give the round
- * back, giveBack) and else how long until it is due.
+ * period is not started beside itself; a lease more than one lease ahead is a clock set back too).
+ * Answers whether this caller took it, its token (the count of takes), the start it replaced (to give
+ * the round back, giveBack) and else how long until it is due.
  */
 const CLAIM_ROUND_SQL = `
   WITH seeded AS (
@@ -32,14 +30,14 @@ const CLAIM_ROUND_SQL = `
   ), prior AS (
     SELECT last_started_at FROM timed_rounds WHERE name = $1
   ), taken AS (
-    UPDATE timed_rounds SET last_started_at = now(), running_until = now() + make_interval(secs => $3::float8 / 1000)
+    UPDATE timed_rounds SET last_started_at = now(), running_until = now() + make_interval(secs => $3::float8 / 1000), claims = claims + 1
      WHERE name = $1 AND NOT EXISTS (SELECT 1 FROM seeded)
        AND (running_until IS NULL OR running_until <= now() OR running_until > now() + make_interval(secs => $3::float8 / 1000))
        AND (last_started_at <= now() - make_interval(secs => $2::float8 / 1000) OR last_started_at > now() + make_interval(secs => $2::float8 / 1000))
-    RETURNING last_started_at
+    RETURNING claims
   )
   SELECT EXISTS (SELECT 1 FROM taken) AS taken,
-         (SELECT ${STARTED_AT}::text FROM taken) AS started,
+         (SELECT claims::text FROM taken) AS token,
          (SELECT last_started_at FROM prior) AS prior_start,
          -- Due a period after the last start, and not before another worker's lease ends (a lease
          -- more than one lease ahead is a clock set back, and counts for nothing).
@@ -51,11 +49,11 @@ const CLAIM_ROUND_SQL = `
 export interface RoundClaim {
   taken: boolean;
   /**
-   * The start this claim recorded, when taken, in microseconds since the epoch as text (a Date would
-   * keep milliseconds, and never equal the stored start): finishRound and giveBack act only while it
-   * stands.
+   * This claim's token, when taken: the round's count of takes (migration 0023) as text, as bigint
+   * comes. finishRound, renewLease and giveBack act only while it stands. Not the start time: two
+   * takes can share one (PGlite's clock moves in whole milliseconds).
    */
-  started: string | null;
+  token: string | null;
   /** The start the claim replaced (null for a round seen for the first time): what giveBack restores. */
   priorStart: Date | null;
   /** When not taken, how long until the round is due (ms, by the database's clock); else the period. */
@@ -64,29 +62,29 @@ export interface RoundClaim {
 
 /** Takes the round `name` if it is due and nobody runs it (CLAIM_ROUND_SQL). */
 export async function claimRound(db: Queryable, name: string, periodMs: number, leaseMs = ROUND_LEASE_MS): Promise<RoundClaim> {
-  const { rows } = await db.query<{ taken: boolean; started: string | null; prior_start: Date | null; due_in_ms: number }>(CLAIM_ROUND_SQL, [
+  const { rows } = await db.query<{ taken: boolean; token: string | null; prior_start: Date | null; due_in_ms: number }>(CLAIM_ROUND_SQL, [
     name,
     periodMs,
     leaseMs,
   ]);
   const r = rows[0]!;
-  return { taken: r.taken, started: r.started, priorStart: r.prior_start, dueInMs: r.taken ? periodMs : r.due_in_ms };
+  return { taken: r.taken, token: r.token, priorStart: r.prior_start, dueInMs: r.taken ? periodMs : r.due_in_ms };
 }
 
 /**
  * A round run to its end: the next one is a period after its start; the lease ends now. Only while
- * the round is still this claim's (`started`): one that outlasted its lease and was taken by another
+ * the round is still this claim's (`token`): one that outlasted its lease and was taken by another
  * worker keeps that worker's lease.
  */
-export async function finishRound(db: Queryable, name: string, started: string): Promise<void> {
-  await db.query(`UPDATE timed_rounds SET running_until = NULL WHERE name = $1 AND ${STARTED_AT} = $2::bigint`, [name, started]);
+export async function finishRound(db: Queryable, name: string, token: string): Promise<void> {
+  await db.query(`UPDATE timed_rounds SET running_until = NULL WHERE name = $1 AND claims = $2::bigint`, [name, token]);
 }
 
 /** The round is still running: its lease goes on (only while it is still this claim's, as finishRound). */
-export async function renewLease(db: Queryable, name: string, started: string, leaseMs = ROUND_LEASE_MS): Promise<void> {
-  await db.query(`UPDATE timed_rounds SET running_until = now() + make_interval(secs => $3::float8 / 1000) WHERE name = $1 AND ${STARTED_AT} = $2::bigint`, [
+export async function renewLease(db: Queryable, name: string, token: string, leaseMs = ROUND_LEASE_MS): Promise<void> {
+  await db.query(`UPDATE timed_rounds SET running_until = now() + make_interval(secs => $3::float8 / 1000) WHERE name = $1 AND claims = $2::bigint`, [
     name,
-    started,
+    token,
     leaseMs,
   ]);
 }
@@ -94,14 +92,10 @@ export async function renewLease(db: Queryable, name: string, started: string, l
 /**
  * A round taken but not run to its end (the worker stopping, the round failing): its previous start
  * comes back, so that the next check of any worker takes it again rather than a period later. Only
- * while the round is still this claim's (`started`), as finishRound.
+ * while the round is still this claim's (`token`), as finishRound.
  */
-export async function giveBack(db: Queryable, name: string, started: string, priorStart: Date): Promise<void> {
-  await db.query(`UPDATE timed_rounds SET last_started_at = $3, running_until = NULL WHERE name = $1 AND ${STARTED_AT} = $2::bigint`, [
-    name,
-    started,
-    priorStart,
-  ]);
+export async function giveBack(db: Queryable, name: string, token: string, priorStart: Date): Promise<void> {
+  await db.query(`UPDATE timed_rounds SET last_started_at = $3, running_until = NULL WHERE name = $1 AND claims = $2::bigint`, [name, token, priorStart]);
 }
 
 /**
@@ -141,7 +135,7 @@ export class TimedRound {
         const takenAt = performance.now();
         if (!claim.taken) waitMs = claim.dueInMs;
         // The next is due a period after this one's start, not after its end.
-        else if (await this.runTaken(claim.started!, claim.priorStart)) waitMs = this.periodMs - (performance.now() - takenAt);
+        else if (await this.runTaken(claim.token!, claim.priorStart)) waitMs = this.periodMs - (performance.now() - takenAt);
       } catch (err) {
         this.onError(err);
       } finally {
@@ -152,8 +146,8 @@ export class TimedRound {
   }
 
   /** Runs a taken round; gives it back unless it ran to its end. Whether it did. */
-  private async runTaken(started: string, priorStart: Date | null): Promise<boolean> {
-    const renewal = setInterval(() => void renewLease(this.db, this.name, started, this.leaseMs).catch(this.onError), this.leaseMs / 3);
+  private async runTaken(token: string, priorStart: Date | null): Promise<boolean> {
+    const renewal = setInterval(() => void renewLease(this.db, this.name, token, this.leaseMs).catch(this.onError), this.leaseMs / 3);
     renewal.unref();
     let done = false;
     let failed: { err: unknown } | null = null;
@@ -166,8 +160,8 @@ export class TimedRound {
     }
     // Said apart from the round's own error, which a database gone away here must not hide.
     try {
-      if (done) await finishRound(this.db, this.name, started);
-      else if (priorStart) await giveBack(this.db, this.name, started, priorStart);
+      if (done) await finishRound(this.db, this.name, token);
+      else if (priorStart) await giveBack(this.db, this.name, token, priorStart);
     } catch (err) {
       this.onError(err);
     }

@@ -99,9 +99,10 @@ describe.each(DB_KINDS)('queue: timed rounds (%s)', (kind) => {
     const leaseLeft = async () =>
       (await tdb.db.query<{ s: number }>(`SELECT extract(epoch FROM running_until - now())::float8 AS s FROM timed_rounds WHERE name = 'r'`)).rows[0]!.s;
     expect(await leaseLeft()).toBeLessThanOrEqual(60);
-    await renewLease(tdb.db, 'r', mine.started!, 600_000);
+    await renewLease(tdb.db, 'r', mine.token!, 600_000);
     expect(await leaseLeft()).toBeGreaterThan(500);
-    await renewLease(tdb.db, 'r', '1', 5_000);
+    // The claim before this one (a worker whose lease ran out) renews nothing.
+    await renewLease(tdb.db, 'r', String(BigInt(mine.token!) - 1n), 5_000);
     expect(await leaseLeft()).toBeGreaterThan(500);
   });
 
@@ -153,15 +154,19 @@ describe.each(DB_KINDS)('queue: timed rounds (%s)', (kind) => {
     await startedAgo('r', '2 hours');
     const mine = await claimRound(tdb.db, 'r', HOUR);
     expect(mine.taken).toBe(true);
+    const myStart = (await tdb.db.query<{ t: string }>(`SELECT last_started_at::text AS t FROM timed_rounds WHERE name = 'r'`)).rows[0]!.t;
     // This worker's round outlasted its lease; another took the round since.
     await tdb.db.query(`UPDATE timed_rounds SET last_started_at = now() - interval '2 hours', running_until = now() - interval '1 second'`);
     const theirs = await claimRound(tdb.db, 'r', HOUR);
     expect(theirs.taken).toBe(true);
-    await finishRound(tdb.db, 'r', mine.started!);
-    await giveBack(tdb.db, 'r', mine.started!, mine.priorStart!);
+    // In the same tick of the database's clock as this worker's take (PGlite's moves in whole
+    // milliseconds): the two takes share a start, and only the claim's token tells them apart.
+    await tdb.db.query(`UPDATE timed_rounds SET last_started_at = $1::timestamptz`, [myStart]);
+    await finishRound(tdb.db, 'r', mine.token!);
+    await giveBack(tdb.db, 'r', mine.token!, mine.priorStart!);
     expect(await row()).toMatchObject({ running: true });
-    expect((await row()).ago_s).toBeLessThan(600);
-    await finishRound(tdb.db, 'r', theirs.started!);
+    expect((await tdb.db.query<{ t: string }>(`SELECT last_started_at::text AS t FROM timed_rounds WHERE name = 'r'`)).rows[0]!.t).toBe(myStart);
+    await finishRound(tdb.db, 'r', theirs.token!);
     expect(await row()).toMatchObject({ running: false });
   });
 
