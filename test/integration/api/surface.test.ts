@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
+import { POLL } from '../../support/waitFor.js';
 import { PAGE_CSP } from '../../../src/api/app.js';
 
 describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) => {
@@ -62,10 +63,8 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     const d = await svc.request('POST', `/api/orgs/${orgId}/forwarding-destinations`, { apiKey, body: { url: `${receiver.url}/agg` } });
     const id = d.body.destination_id as string;
     const pf = await svc.request('POST', `/api/orgs/${orgId}/preflight`, { apiKey, body: { input: 'hello' } });
-    await receiver.waitFor((reqs) => reqs.some((r) => r.path === '/agg' && r.body.toString().includes(pf.body.preflight_id as string)), 15_000);
-    await expect
-      .poll(async () => (await svc.request('GET', '/metrics')).text, { timeout: 15_000 })
-      .toMatch(/^aegis_events_delivered_total\{siem="custom"\} [1-9]/m);
+    await receiver.waitFor((reqs) => reqs.some((r) => r.path === '/agg' && r.body.toString().includes(pf.body.preflight_id as string)), POLL.timeout);
+    await expect.poll(async () => (await svc.request('GET', '/metrics')).text, POLL).toMatch(/^aegis_events_delivered_total\{siem="custom"\} [1-9]/m);
     const res = await svc.request('GET', '/metrics');
     expect(res.status).toBe(200);
     expect(res.text).not.toContain(id);
@@ -78,8 +77,10 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
   it('/metrics with AEGIS_METRICS_TOKEN wants the bearer token (401 otherwise) and then labels destinations', async () => {
     const token = 'metrics-token-0123456789abcdef';
     const guarded = await startTestService(tdb.db, { AEGIS_METRICS_TOKEN: token });
-    // The job stays pending (503), so its destination shows in the queue gauges read from the database.
-    receiver.setHandler((req) => (req.path === '/tok' ? { status: 503, body: 'down' } : { status: 200, body: 'ok' }));
+    // The job stays pending, so its destination shows in the queue gauges read from the database: a
+    // 429 with an hour's Retry-After gives it back without counting a try (a 503 would be retried a
+    // second later, and dead-lettered within seconds by the harness's short retry schedule).
+    receiver.setHandler((req) => (req.path === '/tok' ? { status: 429, headers: { 'retry-after': '3600' }, body: 'slow down' } : { status: 200, body: 'ok' }));
     try {
       const { orgId, apiKey } = await guarded.newOrg();
       const d = await guarded.request('POST', `/api/orgs/${orgId}/forwarding-destinations`, { apiKey, body: { url: `${receiver.url}/tok` } });
@@ -100,7 +101,7 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
       // The API key of an organization is not the metrics token either.
       expect((await guarded.request('GET', '/metrics', { apiKey })).status).toBe(401);
       await expect
-        .poll(async () => (await guarded.request('GET', '/metrics', { headers: { authorization: `Bearer ${token}` } })).text, { timeout: 15_000 })
+        .poll(async () => (await guarded.request('GET', '/metrics', { headers: { authorization: `Bearer ${token}` } })).text, POLL)
         .toContain(`aegis_queue_depth{destination_id="${id}",status="pending"} 1`);
     } finally {
       receiver.setHandler(() => ({ status: 200, body: '{"text":"Success","code":0}' }));
