@@ -28,6 +28,7 @@ import { classifyResult } from '../failure.js';
 import { cachedScrubbers } from '../scrubberCache.js';
 import { createOutboundClient, GZIP_ON_LOOP_MAX_BYTES, type OutboundClient, type ResolveAddresses } from './client.js';
 import { createGuardedLookup } from './guardedLookup.js';
+import { POLL } from '../../../test/support/waitFor.js';
 
 const SECRET = 'Splunk 00000000-super-secret-token';
 const headers = { authorization: SECRET, 'x-aegis-event-id': 'pflt_1' };
@@ -38,6 +39,18 @@ const clients: OutboundClient[] = [];
 function client(opts: Partial<Parameters<typeof createOutboundClient>[0]> = {}): OutboundClient {
   const c = createOutboundClient({ allowPrivate: true, timeoutMs: 5_000, userAgent: 'aegis-test/1', ca: TEST_CA_PEM, ...opts });
   clients.push(c);
+  return c;
+}
+
+/**
+ * A client whose connection to `url` is open already: `timeoutMs` also bounds the TLS handshake, which
+ * a loaded machine can stretch past a short deadline, so a test of what a deadline does to an answer
+ * opens the connection first (asking again until a handshake fits in it) and times only the answer.
+ */
+async function connectedClient(opts: Partial<Parameters<typeof createOutboundClient>[0]>, url: string, poolKey?: string): Promise<OutboundClient> {
+  const c = client(opts);
+  await expect.poll(async () => (await c.send({ url, headers, body: '{}', ...(poolKey ? { poolKey } : {}) })).kind, POLL).toBe('response');
+  receiver.requests.length = 0;
   return c;
 }
 
@@ -177,8 +190,9 @@ describe('outbound client against a real HTTPS receiver', () => {
   it('times out against a receiver that sends only "102 Processing", one every 200 ms', async () => {
     // Each 1xx restarts undici's own headers timeout; the request has a connection free, so no
     // overall cap is armed for it either. It must still end, as a timeout.
+    const c = await connectedClient({ timeoutMs: 1_000 }, `${receiver.url}/processing`, 'fwd_processing');
     receiver.setHandler(processingForever());
-    const result = await client({ timeoutMs: 1_000 }).send({ url: `${receiver.url}/processing`, headers, body: '{}', poolKey: 'fwd_processing' });
+    const result = await c.send({ url: `${receiver.url}/processing`, headers, body: '{}', poolKey: 'fwd_processing' });
     expect(result).toMatchObject({ kind: 'network', failure: 'timeout', message: expect.stringContaining('no answer within 1000 ms') });
   });
 
@@ -371,8 +385,9 @@ describe('outbound client against a real HTTPS receiver', () => {
   });
 
   it('a 200 whose body drips past the deadline is not an acceptance: a timeout', async () => {
+    const c = await connectedClient({ timeoutMs: 300 }, receiver.url);
     receiver.setHandler(drip());
-    const result = await client({ timeoutMs: 300 }).send({ url: receiver.url, headers, body: '{}' });
+    const result = await c.send({ url: receiver.url, headers, body: '{}' });
     expect(result).toMatchObject({ kind: 'network', failure: 'timeout', code: 'UND_ERR_BODY_TIMEOUT' });
     if (result.kind === 'network') expect(result.message).toMatch(/body did not arrive within 300 ms/);
   });
