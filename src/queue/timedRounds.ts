@@ -16,12 +16,20 @@ export const ROUND_LEASE_MS = 300_000;
 export const HOURLY_MS = 3_600_000;
 
 /**
+ * A take's token: the round's count of takes (migration 0023) and its start in whole microseconds.
+ * The count, because two takes can share a start (PGlite's clock moves in whole milliseconds); the
+ * start too, because a worker of a version before the count (a rolling upgrade, a rollback) takes a
+ * round without counting it.
+ */
+const TOKEN = `claims::text || ':' || (extract(epoch FROM last_started_at) * 1000000)::bigint::text`;
+
+/**
  * $1 name, $2 period (ms), $3 lease (ms). Due: a period after its last start, or a start more than a
  * period in the future (the database's clock was set back, or the data restored from a host whose
  * clock ran ahead: waiting for it would stop the round for as long). Not while another worker runs it
  * (running_until: a lease its runner renews while the round runs, so that a round longer than its
  * period is not started beside itself; a lease more than one lease ahead is a clock set back too).
- * Answers whether this caller took it, its token (the count of takes), the start it replaced (to give
+ * Answers whether this caller took it, its token (TOKEN), the start it replaced (to give
  * the round back, giveBack) and else how long until it is due.
  */
 const CLAIM_ROUND_SQL = `
@@ -34,10 +42,10 @@ const CLAIM_ROUND_SQL = `
      WHERE name = $1 AND NOT EXISTS (SELECT 1 FROM seeded)
        AND (running_until IS NULL OR running_until <= now() OR running_until > now() + make_interval(secs => $3::float8 / 1000))
        AND (last_started_at <= now() - make_interval(secs => $2::float8 / 1000) OR last_started_at > now() + make_interval(secs => $2::float8 / 1000))
-    RETURNING claims
+    RETURNING ${TOKEN} AS token
   )
   SELECT EXISTS (SELECT 1 FROM taken) AS taken,
-         (SELECT claims::text FROM taken) AS token,
+         (SELECT token FROM taken) AS token,
          (SELECT last_started_at FROM prior) AS prior_start,
          -- Due a period after the last start, and not before another worker's lease ends (a lease
          -- more than one lease ahead is a clock set back, and counts for nothing).
@@ -48,11 +56,7 @@ const CLAIM_ROUND_SQL = `
 
 export interface RoundClaim {
   taken: boolean;
-  /**
-   * This claim's token, when taken: the round's count of takes (migration 0023) as text, as bigint
-   * comes. finishRound, renewLease and giveBack act only while it stands. Not the start time: two
-   * takes can share one (PGlite's clock moves in whole milliseconds).
-   */
+  /** This claim's token (TOKEN), when taken: finishRound, renewLease and giveBack act only while it stands. */
   token: string | null;
   /** The start the claim replaced (null for a round seen for the first time): what giveBack restores. */
   priorStart: Date | null;
@@ -77,12 +81,12 @@ export async function claimRound(db: Queryable, name: string, periodMs: number, 
  * worker keeps that worker's lease.
  */
 export async function finishRound(db: Queryable, name: string, token: string): Promise<void> {
-  await db.query(`UPDATE timed_rounds SET running_until = NULL WHERE name = $1 AND claims = $2::bigint`, [name, token]);
+  await db.query(`UPDATE timed_rounds SET running_until = NULL WHERE name = $1 AND ${TOKEN} = $2`, [name, token]);
 }
 
 /** The round is still running: its lease goes on (only while it is still this claim's, as finishRound). */
 export async function renewLease(db: Queryable, name: string, token: string, leaseMs = ROUND_LEASE_MS): Promise<void> {
-  await db.query(`UPDATE timed_rounds SET running_until = now() + make_interval(secs => $3::float8 / 1000) WHERE name = $1 AND claims = $2::bigint`, [
+  await db.query(`UPDATE timed_rounds SET running_until = now() + make_interval(secs => $3::float8 / 1000) WHERE name = $1 AND ${TOKEN} = $2`, [
     name,
     token,
     leaseMs,
@@ -95,7 +99,7 @@ export async function renewLease(db: Queryable, name: string, token: string, lea
  * while the round is still this claim's (`token`), as finishRound.
  */
 export async function giveBack(db: Queryable, name: string, token: string, priorStart: Date): Promise<void> {
-  await db.query(`UPDATE timed_rounds SET last_started_at = $3, running_until = NULL WHERE name = $1 AND claims = $2::bigint`, [name, token, priorStart]);
+  await db.query(`UPDATE timed_rounds SET last_started_at = $3, running_until = NULL WHERE name = $1 AND ${TOKEN} = $2`, [name, token, priorStart]);
 }
 
 /**

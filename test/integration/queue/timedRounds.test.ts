@@ -102,7 +102,12 @@ describe.each(DB_KINDS)('queue: timed rounds (%s)', (kind) => {
     await renewLease(tdb.db, 'r', mine.token!, 600_000);
     expect(await leaseLeft()).toBeGreaterThan(500);
     // The claim before this one (a worker whose lease ran out) renews nothing.
-    await renewLease(tdb.db, 'r', String(BigInt(mine.token!) - 1n), 5_000);
+    await renewLease(
+      tdb.db,
+      'r',
+      mine.token!.replace(/^\d+/, (n) => String(BigInt(n) - 1n)),
+      5_000,
+    );
     expect(await leaseLeft()).toBeGreaterThan(500);
   });
 
@@ -160,14 +165,28 @@ describe.each(DB_KINDS)('queue: timed rounds (%s)', (kind) => {
     const theirs = await claimRound(tdb.db, 'r', HOUR);
     expect(theirs.taken).toBe(true);
     // In the same tick of the database's clock as this worker's take (PGlite's moves in whole
-    // milliseconds): the two takes share a start, and only the claim's token tells them apart.
+    // milliseconds): the two takes share a start, and only their count tells them apart.
     await tdb.db.query(`UPDATE timed_rounds SET last_started_at = $1::timestamptz`, [myStart]);
+    const theirsTied = `${theirs.token!.split(':')[0]}:${mine.token!.split(':')[1]}`;
     await finishRound(tdb.db, 'r', mine.token!);
     await giveBack(tdb.db, 'r', mine.token!, mine.priorStart!);
     expect(await row()).toMatchObject({ running: true });
     expect((await tdb.db.query<{ t: string }>(`SELECT last_started_at::text AS t FROM timed_rounds WHERE name = 'r'`)).rows[0]!.t).toBe(myStart);
-    await finishRound(tdb.db, 'r', theirs.token!);
+    await finishRound(tdb.db, 'r', theirsTied);
     expect(await row()).toMatchObject({ running: false });
+  });
+
+  it('leaves alone a round a worker of an earlier version took, though that worker counts no take', async () => {
+    await startedAgo('r', '2 hours');
+    const mine = await claimRound(tdb.db, 'r', HOUR);
+    // This worker's lease ran out; a worker from before migration 0023 (a rolling upgrade, a
+    // rollback) took the round as it did then: a new start and lease, the count of takes unchanged.
+    await tdb.db.query(`UPDATE timed_rounds SET last_started_at = now() - interval '2 hours', running_until = now() - interval '1 second'`);
+    await tdb.db.query(`UPDATE timed_rounds SET last_started_at = now(), running_until = now() + interval '5 minutes'`);
+    await giveBack(tdb.db, 'r', mine.token!, mine.priorStart!);
+    expect(await row()).toMatchObject({ running: true });
+    expect((await row()).ago_s).toBeLessThan(600);
+    expect((await claimRound(tdb.db, 'r', HOUR)).taken).toBe(false);
   });
 
   it('ends the lease of a round run to its end; the next is due a period after its start', async () => {
