@@ -156,6 +156,7 @@ export class Alerter implements AlertHook {
         ev.next.state !== s.state ||
         !same(ev.next.breaker_open_since, s.breaker_open_since) ||
         !same(ev.next.dead_letter_alerted_at, s.dead_letter_alerted_at) ||
+        ev.next.dead_letter_alerted_seq !== s.dead_letter_alerted_seq ||
         !same(ev.next.streak_since, s.streak_since) ||
         (ev.next.streak_alerted_s ?? 0) !== (s.streak_alerted_s ?? 0)
       ) {

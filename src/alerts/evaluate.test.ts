@@ -4,8 +4,16 @@ import { BREAKER_THRESHOLD } from '../queue/deliveryState.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (s: number) => new Date(T0.getTime() + s * 1000);
-const healthy: Observed = { enabled: true, last_attempt_ok: true, last_delivery_at: T0, last_dead_letter_at: null, consecutive_failures: 0 };
-const fresh: StoredAlertState = { state: 'ok', breaker_open_since: null, dead_letter_alerted_at: null };
+// Outcomes are numbered by the second they happen at (one settle delivering and dead-lettering: one number).
+const healthy: Observed = {
+  enabled: true,
+  last_attempt_ok: true,
+  last_delivery_at: T0,
+  last_delivery_seq: 0,
+  last_dead_letter_seq: null,
+  consecutive_failures: 0,
+};
+const fresh: StoredAlertState = { state: 'ok', breaker_open_since: null, dead_letter_alerted_at: null, dead_letter_alerted_seq: null };
 
 /** Replays a sequence of observations through the state machine, as the worker's evaluations would. */
 function run(steps: Array<[number, Partial<Observed>]>, maxHoldHours = 168): string[] {
@@ -26,7 +34,7 @@ describe('alert state machine', () => {
     expect(
       run([
         [1, {}],
-        [2, { last_delivery_at: at(2) }],
+        [2, { last_delivery_at: at(2), last_delivery_seq: 2 }],
         [3, {}],
       ]),
     ).toEqual([]);
@@ -34,7 +42,10 @@ describe('alert state machine', () => {
 
   it('many failed requests make one failing alert; the recovery one recovered alert', () => {
     const failing = Array.from({ length: 20 }, (_, i): [number, Partial<Observed>] => [10 + i, { last_attempt_ok: false, consecutive_failures: i + 1 }]);
-    expect(run([...failing, [40, { last_attempt_ok: true, last_delivery_at: at(40), consecutive_failures: 0 }], [41, {}]])).toEqual(['failing', 'recovered']);
+    expect(run([...failing, [40, { last_attempt_ok: true, last_delivery_at: at(40), last_delivery_seq: 40, consecutive_failures: 0 }], [41, {}]])).toEqual([
+      'failing',
+      'recovered',
+    ]);
   });
 
   it('paused only once the breaker has held it for 15 minutes, once', () => {
@@ -64,7 +75,7 @@ describe('alert state machine', () => {
 
   it('the breaker clock restarts after a recovery', () => {
     const open = { last_attempt_ok: false, consecutive_failures: BREAKER_THRESHOLD };
-    const ok = { last_attempt_ok: true, consecutive_failures: 0, last_delivery_at: at(100) };
+    const ok = { last_attempt_ok: true, consecutive_failures: 0, last_delivery_at: at(100), last_delivery_seq: 100 };
     const min15 = PAUSED_ALERT_AFTER_MS / 1000;
     expect(
       run([
@@ -80,11 +91,11 @@ describe('alert state machine', () => {
     expect(
       run([
         [10, { last_attempt_ok: false, consecutive_failures: 1 }],
-        [20, { last_dead_letter_at: at(20) }],
-        [30, { last_dead_letter_at: at(30) }],
-        [40, { last_attempt_ok: true, consecutive_failures: 0, last_delivery_at: at(40) }],
+        [20, { last_dead_letter_seq: 20 }],
+        [30, { last_dead_letter_seq: 30 }],
+        [40, { last_attempt_ok: true, consecutive_failures: 0, last_delivery_at: at(40), last_delivery_seq: 40 }],
         [50, { last_attempt_ok: false, consecutive_failures: 1 }],
-        [60, { last_dead_letter_at: at(60) }],
+        [60, { last_dead_letter_seq: 60 }],
       ]),
     ).toEqual(['failing', 'dead_letters', 'recovered', 'failing', 'dead_letters']);
   });
@@ -92,8 +103,8 @@ describe('alert state machine', () => {
   it('a poison event dead-lettered while deliveries succeed: failing and dead letters, then recovered (the pill rule)', () => {
     expect(
       run([
-        [10, { last_dead_letter_at: at(10) }],
-        [20, { last_delivery_at: at(20) }],
+        [10, { last_dead_letter_seq: 10 }],
+        [20, { last_delivery_at: at(20), last_delivery_seq: 20 }],
       ]),
     ).toEqual(['failing', 'dead_letters', 'recovered']);
   });
@@ -101,11 +112,25 @@ describe('alert state machine', () => {
   it('a poison event beside delivered ones in a later episode (one settle stamps both) alerts again', () => {
     expect(
       run([
-        [10, { last_dead_letter_at: at(10) }],
-        [20, { last_delivery_at: at(20) }],
-        [50, { last_dead_letter_at: at(50), last_delivery_at: at(50) }],
+        [10, { last_dead_letter_seq: 10 }],
+        [20, { last_delivery_at: at(20), last_delivery_seq: 20 }],
+        [50, { last_dead_letter_seq: 50, last_delivery_at: at(50), last_delivery_seq: 50 }],
       ]),
     ).toEqual(['failing', 'dead_letters', 'recovered', 'dead_letters']);
+  });
+
+  it('a success numbered after the alerted dead letter opens a new episode, though its time is earlier than the alert', () => {
+    // The success's settle waited for the row behind the dead letter's: its time is its statement's
+    // start (before the alert at 20), its number the later one. It was not seen by the alert at 20.
+    expect(
+      run([
+        [10, { last_attempt_ok: false, consecutive_failures: 1 }],
+        [20, { last_dead_letter_seq: 11 }],
+        [30, { last_attempt_ok: true, consecutive_failures: 0, last_delivery_at: at(19), last_delivery_seq: 12 }],
+        [40, { last_attempt_ok: false, consecutive_failures: 1 }],
+        [50, { last_dead_letter_seq: 13 }],
+      ]),
+    ).toEqual(['failing', 'dead_letters', 'recovered', 'failing', 'dead_letters']);
   });
 
   it('a disabled destination alerts nothing and resets quietly; enabling it while it fails starts a new episode', () => {
@@ -133,10 +158,10 @@ describe('alert state machine', () => {
           [100 * H, {}],
           [144 * H, {}],
           [150 * H, {}],
-          [168 * H, { hold_paused_at: at(168 * H), last_dead_letter_at: at(168 * H) }],
-          [169 * H, { last_dead_letter_at: at(169 * H) }],
+          [168 * H, { hold_paused_at: at(168 * H), last_dead_letter_seq: 168 * H }],
+          [169 * H, { last_dead_letter_seq: 169 * H }],
           [200 * H, { hold_paused_at: null, failing_since: null }],
-          [201 * H, { last_attempt_ok: true, last_delivery_at: at(201 * H), consecutive_failures: 0 }],
+          [201 * H, { last_attempt_ok: true, last_delivery_at: at(201 * H), last_delivery_seq: 201 * H, consecutive_failures: 0 }],
         ]),
       ).toEqual(['failing', 'failing_1h', 'failing_24h', 'hold_limit_approaching', 'hold_limit_paused', 'recovered']);
     });
@@ -155,7 +180,7 @@ describe('alert state machine', () => {
         run([
           [0, failing],
           [2 * H, {}],
-          [3 * H, { last_attempt_ok: true, last_delivery_at: at(3 * H), failing_since: null, consecutive_failures: 0 }],
+          [3 * H, { last_attempt_ok: true, last_delivery_at: at(3 * H), last_delivery_seq: 3 * H, failing_since: null, consecutive_failures: 0 }],
           [4 * H, { last_attempt_ok: false, failing_since: at(4 * H) }],
           [5 * H + 1, {}],
         ]),

@@ -52,7 +52,13 @@ export interface Observed extends StatusInputs {
 export interface StoredAlertState {
   state: AlertState;
   breaker_open_since: Date | null;
+  /** When dead letters were last alerted (kept for reading, and for a release before migration 0024). */
   dead_letter_alerted_at: Date | null;
+  /**
+   * The last dead letter those alerts judged, by its outcome's number (StatusInputs): what "new dead
+   * letters" are after. A number, not the time: see queue/deliveryState.ts OUTCOME_SEQ_SET.
+   */
+  dead_letter_alerted_seq: number | null;
   /** The failing streak (its failing_since) the long-failure warnings below belong to. */
   streak_since?: Date | null;
   /** The furthest long-failure warning alerted for that streak, in seconds of failing (0: none). */
@@ -81,7 +87,14 @@ export function evaluateAlerts(obs: Observed, stored: StoredAlertState, now: Dat
   const alerts: AlertKind[] = [];
   if (!obs.enabled) {
     return {
-      next: { state: 'ok', breaker_open_since: null, dead_letter_alerted_at: stored.dead_letter_alerted_at, streak_since: null, streak_alerted_s: 0 },
+      next: {
+        state: 'ok',
+        breaker_open_since: null,
+        dead_letter_alerted_at: stored.dead_letter_alerted_at,
+        dead_letter_alerted_seq: stored.dead_letter_alerted_seq,
+        streak_since: null,
+        streak_alerted_s: 0,
+      },
       alerts,
     };
   }
@@ -126,24 +139,25 @@ export function evaluateAlerts(obs: Observed, stored: StoredAlertState, now: Dat
     state = 'ok';
   }
   let deadLetterAlertedAt = stored.dead_letter_alerted_at;
-  const dl = obs.last_dead_letter_at;
-  // New = none alerted yet, or dead-lettered at or after a success that came after the last alert
-  // (the same settle stamps both when a poison event is dead-lettered beside delivered ones).
-  const newDeadLetters =
-    dl !== null &&
-    (deadLetterAlertedAt === null ||
-      (dl > deadLetterAlertedAt && obs.last_delivery_at !== null && obs.last_delivery_at > deadLetterAlertedAt && dl >= obs.last_delivery_at));
-  const heldDeadLetters = held && dl !== null && (deadLetterAlertedAt === null || dl > deadLetterAlertedAt);
+  let alertedSeq = stored.dead_letter_alerted_seq;
+  const dl = obs.last_dead_letter_seq;
+  const delivered = obs.last_delivery_seq;
+  // New = none alerted yet, or dead-lettered at or after a success that came after the last dead
+  // letter judged (one settle numbers both when a poison event is dead-lettered beside delivered ones).
+  const newDeadLetters = dl !== null && (alertedSeq === null || (dl > alertedSeq && delivered !== null && delivered > alertedSeq && dl >= delivered));
+  const heldDeadLetters = held && dl !== null && (alertedSeq === null || dl > alertedSeq);
   if (newDeadLetters || heldDeadLetters) {
     // The hold limit's dead letters are told by its own alert (which counts them), not again here.
     if (!held) alerts.push('dead_letters');
     deadLetterAlertedAt = now;
+    alertedSeq = dl;
   }
   return {
     next: {
       state,
       breaker_open_since: breakerSince,
       dead_letter_alerted_at: deadLetterAlertedAt,
+      dead_letter_alerted_seq: alertedSeq,
       streak_since: since,
       streak_alerted_s: since === null ? 0 : streakAlertedS,
     },

@@ -70,8 +70,8 @@ export async function lockAlertState(tx: Queryable, orgId: string, destinationId
     [orgId, destinationId],
   );
   const { rows } = await tx.query<LockedAlertState>(
-    `SELECT s.state, s.breaker_open_since, s.dead_letter_alerted_at, s.streak_since, s.streak_alerted_s,
-            d.enabled, d.last_attempt_ok, d.last_delivery_at, d.last_dead_letter_at, d.consecutive_failures,
+    `SELECT s.state, s.breaker_open_since, s.dead_letter_alerted_at, s.dead_letter_alerted_seq, s.streak_since, s.streak_alerted_s,
+            d.enabled, d.last_attempt_ok, d.last_delivery_at, d.last_dead_letter_at, d.last_delivery_seq, d.last_dead_letter_seq, d.consecutive_failures,
             d.failing_since, d.hold_paused_at,
             d.name, d.siem, d.last_error, now() AS now
        FROM destination_alert_state s JOIN destinations d ON d.org_id = s.org_id AND d.id = s.destination_id
@@ -87,9 +87,19 @@ export async function saveAlertState(tx: Queryable, orgId: string, destinationId
     `UPDATE destination_alert_state
         SET state = $3, breaker_open_since = $4, dead_letter_alerted_at = $5,
             state_since = CASE WHEN $6 THEN now() ELSE state_since END,
-            streak_since = $7, streak_alerted_s = $8
+            streak_since = $7, streak_alerted_s = $8, dead_letter_alerted_seq = $9
       WHERE org_id = $1 AND destination_id = $2`,
-    [orgId, destinationId, next.state, next.breaker_open_since, next.dead_letter_alerted_at, changed, next.streak_since ?? null, next.streak_alerted_s ?? 0],
+    [
+      orgId,
+      destinationId,
+      next.state,
+      next.breaker_open_since,
+      next.dead_letter_alerted_at,
+      changed,
+      next.streak_since ?? null,
+      next.streak_alerted_s ?? 0,
+      next.dead_letter_alerted_seq,
+    ],
   );
 }
 
@@ -206,26 +216,27 @@ export async function alertedDestinations(
  * yet): enabled, and failing as the status pill says (destinations/status.ts: the last attempt failed,
  * or a dead letter since the last success), or dead letters it has not alerted (none alerted yet, or
  * new ones after a success since the last alert). Kept equal to evaluateAlerts: a destination it
- * matches is one the evaluation moves out of it (to 'failing', or dead_letter_alerted_at to now).
+ * matches is one the evaluation moves out of it (to 'failing', or dead_letter_alerted_seq to the last
+ * dead letter's). By the outcomes' numbers, as the evaluation judges them (StatusInputs).
  */
 const UNJUDGED = `d.enabled AND (
      d.last_attempt_ok = false
-  OR (d.last_dead_letter_at IS NOT NULL AND (d.last_delivery_at IS NULL OR d.last_dead_letter_at > d.last_delivery_at))
-  OR (d.last_dead_letter_at IS NOT NULL AND (s.dead_letter_alerted_at IS NULL
-        OR (d.last_dead_letter_at > s.dead_letter_alerted_at AND d.last_delivery_at > s.dead_letter_alerted_at
-            AND d.last_dead_letter_at >= d.last_delivery_at))))`;
+  OR (d.last_dead_letter_seq IS NOT NULL AND (d.last_delivery_seq IS NULL OR d.last_dead_letter_seq > d.last_delivery_seq))
+  OR (d.last_dead_letter_seq IS NOT NULL AND (s.dead_letter_alerted_seq IS NULL
+        OR (d.last_dead_letter_seq > s.dead_letter_alerted_seq AND d.last_delivery_seq > s.dead_letter_alerted_seq
+            AND d.last_dead_letter_seq >= d.last_delivery_seq))))`;
 
 const unjudgedSql = (from: string) => `WITH w AS MATERIALIZED (
-       SELECT org_id, id, enabled, last_attempt_ok, last_delivery_at, last_dead_letter_at FROM destinations d
+       SELECT org_id, id, enabled, last_attempt_ok, last_delivery_seq, last_dead_letter_seq FROM destinations d
         ${from} ORDER BY org_id, id LIMIT $2)
      SELECT org_id, destination_id, edge, n FROM (
        (SELECT d.org_id, d.id AS destination_id, false AS edge, 0::int AS n
           FROM w d
           -- Looked up by primary key for the few that may qualify on their own columns (OFFSET 0 keeps
           -- it a per-row lookup rather than a scan of every alert state).
-          LEFT JOIN LATERAL (SELECT s.state, s.dead_letter_alerted_at FROM destination_alert_state s
+          LEFT JOIN LATERAL (SELECT s.state, s.dead_letter_alerted_seq FROM destination_alert_state s
                               WHERE s.org_id = d.org_id AND s.destination_id = d.id OFFSET 0) s ON true
-         WHERE d.enabled AND (d.last_attempt_ok = false OR d.last_dead_letter_at IS NOT NULL)
+         WHERE d.enabled AND (d.last_attempt_ok = false OR d.last_dead_letter_seq IS NOT NULL)
            AND coalesce(s.state, 'ok') = 'ok' AND ${UNJUDGED}
          ORDER BY d.org_id, d.id LIMIT $1)
        UNION ALL

@@ -46,6 +46,10 @@ export interface DestinationRow {
   last_error: string | null;
   last_error_at: Date | null;
   last_dead_letter_at: Date | null;
+  /** The order of the recorded outcomes (queue/deliveryState.ts OUTCOME_SEQ_SET, migration 0024). */
+  outcome_seq: number;
+  last_delivery_seq: number | null;
+  last_dead_letter_seq: number | null;
   /** When a test event last reached the SIEM (tests are not live deliveries). */
   last_test_ok_at: Date | null;
   /** Set on a deleted destination whose farewell is still on its way (never shown to readers). */

@@ -3,7 +3,7 @@ import { destinationStatus } from './status.js';
 
 const now = new Date('2026-05-15T12:00:00Z');
 const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000);
-const base = { enabled: true, last_attempt_ok: null, last_delivery_at: null, last_dead_letter_at: null };
+const base = { enabled: true, last_attempt_ok: null, last_delivery_at: null, last_delivery_seq: null, last_dead_letter_seq: null };
 
 describe('status pill rule', () => {
   it('is disabled whenever enabled is false, whatever else happened', () => {
@@ -20,7 +20,19 @@ describe('status pill rule', () => {
     expect(destinationStatus({ ...base, last_attempt_ok: false, last_delivery_at: hoursAgo(1) }, now)).toBe('failing');
   });
   it('is failing when a job was dead-lettered since the last success, even if a later attempt succeeded', () => {
-    expect(destinationStatus({ ...base, last_attempt_ok: true, last_delivery_at: hoursAgo(2), last_dead_letter_at: hoursAgo(1) }, now)).toBe('failing');
-    expect(destinationStatus({ ...base, last_attempt_ok: true, last_delivery_at: hoursAgo(1), last_dead_letter_at: hoursAgo(2) }, now)).toBe('active');
+    expect(destinationStatus({ ...base, last_attempt_ok: true, last_delivery_at: hoursAgo(2), last_delivery_seq: 1, last_dead_letter_seq: 2 }, now)).toBe(
+      'failing',
+    );
+    expect(destinationStatus({ ...base, last_attempt_ok: true, last_delivery_at: hoursAgo(1), last_delivery_seq: 2, last_dead_letter_seq: 1 }, now)).toBe(
+      'active',
+    );
+  });
+  it('orders a dead letter and a success by their outcomes, not by their times', () => {
+    // A success that waited for the row behind the dead letter's settle carries the earlier time
+    // (its statement's start) and the later number: the destination works again.
+    const stamped = hoursAgo(1);
+    expect(destinationStatus({ ...base, last_attempt_ok: true, last_delivery_at: stamped, last_delivery_seq: 8, last_dead_letter_seq: 7 }, now)).toBe('active');
+    // One settle delivered some events and dead-lettered a poison one: no success after it.
+    expect(destinationStatus({ ...base, last_attempt_ok: true, last_delivery_at: stamped, last_delivery_seq: 7, last_dead_letter_seq: 7 }, now)).toBe('active');
   });
 });

@@ -11,14 +11,19 @@ export interface StatusInputs {
   enabled: boolean;
   last_attempt_ok: boolean | null;
   last_delivery_at: Date | null;
-  last_dead_letter_at: Date | null;
+  /**
+   * The numbers of the last delivery's and the last dead letter's outcomes (queue/deliveryState.ts
+   * OUTCOME_SEQ_SET): which came after which, as the times cannot say. Equal: one settle did both.
+   */
+  last_delivery_seq: number | null;
+  last_dead_letter_seq: number | null;
 }
 
 export const ACTIVE_WINDOW_MS = 24 * 3_600_000;
 
 export function destinationStatus(d: StatusInputs, now: Date = new Date()): DestinationStatus {
   if (!d.enabled) return 'disabled';
-  const deadLetterSinceSuccess = d.last_dead_letter_at !== null && (d.last_delivery_at === null || d.last_dead_letter_at > d.last_delivery_at);
+  const deadLetterSinceSuccess = d.last_dead_letter_seq !== null && (d.last_delivery_seq === null || d.last_dead_letter_seq > d.last_delivery_seq);
   if (d.last_attempt_ok === false || deadLetterSinceSuccess) return 'failing';
   if (d.last_delivery_at && now.getTime() - d.last_delivery_at.getTime() < ACTIVE_WINDOW_MS) return 'active';
   return 'idle';

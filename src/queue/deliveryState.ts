@@ -1,6 +1,6 @@
 // A destination's delivery state, and every statement that changes it: the circuit breaker
 // (consecutive_failures, paused_until), the last attempt (last_attempt_*, last_error*, failing_since,
-// last_delivery_at, last_dead_letter_at), the hold-limit pause and the reset on re-enable or replay.
+// last_delivery_at, last_dead_letter_at, and their order: outcome_seq, last_*_seq), the hold-limit pause and the reset on re-enable or replay.
 // One module, so the rules that the card, the alerts and the hold limit read are stated once.
 import type { Queryable } from '../db/types.js';
 
@@ -74,6 +74,19 @@ export async function noteRequestSuccess(db: Queryable, orgId: string, id: strin
 }
 
 /**
+ * Every recorded outcome takes the next number on the row (migration 0024), and the last delivery and
+ * dead letter keep theirs (the SET list's right-hand sides read the row as it was, so all three are one
+ * number). What came after what is read from these, never from the times: a settle's now() is its
+ * statement's start, so one that waited for the row behind another carries the earlier time though
+ * it came second, and PGlite's clock gives settles in one millisecond one time. The number is taken
+ * under the row's lock, in the order the settles commit.
+ */
+const OUTCOME_SEQ_SET = 'outcome_seq = outcome_seq + 1';
+
+/** A dead letter outside a settle (the hold limit's batches, queue/holdLimit.ts): its time and number. */
+export const DEAD_LETTER_STAMP = `last_dead_letter_at = now(), ${OUTCOME_SEQ_SET}, last_dead_letter_seq = outcome_seq + 1`;
+
+/**
  * The delivery-state rule of a destination row after an attempt, as a SET list, stated once for the
  * probe (recordAttemptOutcome) and the worker's one-statement settle (settleDestinationSet). The
  * arguments are SQL expressions: booleans ok, delivered and deadLettered, and the error text.
@@ -95,7 +108,10 @@ function attemptOutcomeSet(ok: string, delivered: string, error: string, deadLet
         last_delivery_at = CASE WHEN ${delivered} THEN now() ELSE last_delivery_at END,
         last_error = CASE WHEN ${keepError} THEN last_error WHEN ${ok} THEN NULL ELSE coalesce(${error}, last_error) END,
         last_error_at = CASE WHEN ${keepError} THEN last_error_at WHEN ${ok} THEN NULL ELSE now() END,
-        last_dead_letter_at = CASE WHEN ${deadLettered} THEN now() ELSE last_dead_letter_at END`;
+        last_dead_letter_at = CASE WHEN ${deadLettered} THEN now() ELSE last_dead_letter_at END,
+        ${OUTCOME_SEQ_SET},
+        last_delivery_seq = CASE WHEN ${delivered} THEN outcome_seq + 1 ELSE last_delivery_seq END,
+        last_dead_letter_seq = CASE WHEN ${deadLettered} THEN outcome_seq + 1 ELSE last_dead_letter_seq END`;
 }
 
 /**

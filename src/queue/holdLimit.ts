@@ -3,7 +3,7 @@
 // outage never holds events without end; a replay (or re-enabling) resumes it (deliveryState.ts holds
 // the statements that pause and resume the destination row); the worker runs enforceHoldLimit on a timer.
 import type { Queryable } from '../db/types.js';
-import { holdPause } from './deliveryState.js';
+import { DEAD_LETTER_STAMP, holdPause } from './deliveryState.js';
 
 /** The start of every job error this writes: how a replay of them is told apart, and never nested. */
 export const HOLD_DEAD_LETTER_PREFIX = 'Dead-lettered by the hold limit';
@@ -95,7 +95,7 @@ export async function enforceHoldLimit(db: Queryable, maxHoldHours: number): Pro
 }
 
 /**
- * Dead-letters one batch of a paused destination's pending jobs and stamps last_dead_letter_at, only
+ * Dead-letters one batch of a paused destination's pending jobs and stamps the dead letter (DEAD_LETTER_STAMP), only
  * while it is still held by the pause listed (`pausedText`, hold_paused_at as text) and enabled. The
  * round's list is read before its batches: a replay (resumeHeld) or a disable and enable may have
  * committed since, and the jobs it revived, or events recorded after it, are then live. The row is
@@ -122,7 +122,7 @@ async function deadLetterHeldBatch(db: Queryable, orgId: string, id: string, pau
         WHERE j.org_id = $1 AND j.id = ANY(ARRAY(SELECT id FROM picked))
        RETURNING 1
      ), stamped AS (
-       UPDATE destinations SET last_dead_letter_at = now()
+       UPDATE destinations SET ${DEAD_LETTER_STAMP}
         WHERE org_id = $1 AND id = $2 AND EXISTS (SELECT 1 FROM gone)
      )
      SELECT count(*)::int AS n FROM gone`,

@@ -89,20 +89,24 @@ describe.each(DB_KINDS)('a settle whose evaluation never ran (%s)', (kind) => {
     // The one queued event ran out of retries and was dead-lettered.
     await tdb.db.query(
       `UPDATE destinations SET last_attempt_at = now(), last_attempt_ok = false, last_error = 'HTTP 503: down', last_error_at = now(),
-              failing_since = now(), last_dead_letter_at = now(), consecutive_failures = 1
+              failing_since = now(), last_dead_letter_at = now(), consecutive_failures = 1,
+              outcome_seq = outcome_seq + 1, last_dead_letter_seq = outcome_seq + 1
         WHERE org_id = $1 AND id = $2`,
       [org.orgId, deadLettered],
     );
     // One event the SIEM refused for good, beside delivered ones: dead-lettered, yet no failing streak.
     await tdb.db.query(
-      `UPDATE destinations SET last_attempt_at = now(), last_attempt_ok = true, last_delivery_at = now(), last_dead_letter_at = now()
+      `UPDATE destinations SET last_attempt_at = now(), last_attempt_ok = true, last_delivery_at = now(), last_dead_letter_at = now(),
+              outcome_seq = outcome_seq + 1, last_delivery_seq = outcome_seq + 1, last_dead_letter_seq = outcome_seq + 1
         WHERE org_id = $1 AND id = $2`,
       [org.orgId, poison],
     );
-    await tdb.db.query(`UPDATE destinations SET last_attempt_at = now(), last_attempt_ok = true, last_delivery_at = now() WHERE org_id = $1 AND id = $2`, [
-      org.orgId,
-      healthy,
-    ]);
+    await tdb.db.query(
+      `UPDATE destinations SET last_attempt_at = now(), last_attempt_ok = true, last_delivery_at = now(),
+              outcome_seq = outcome_seq + 1, last_delivery_seq = outcome_seq + 1
+        WHERE org_id = $1 AND id = $2`,
+      [org.orgId, healthy],
+    );
 
     await expect.poll(() => alertsOf(hooks, failing), { timeout: 60_000, interval: 250 }).toEqual(['failing']);
     await expect.poll(() => alertsOf(hooks, deadLettered).sort(), { timeout: 60_000, interval: 250 }).toEqual(['dead_letters', 'failing']);
@@ -136,6 +140,9 @@ describe.each(DB_KINDS)('a settle whose evaluation never ran (%s)', (kind) => {
       last_attempt_ok: boolean | null;
       last_delivery_at: Date | null;
       last_dead_letter_at: Date | null;
+      // Numbered in the order of the times (the second each happened at).
+      last_delivery_seq: number | null;
+      last_dead_letter_seq: number | null;
       stored: StoredAlertState | null;
     };
     const cases: Case[] = [];
@@ -145,20 +152,23 @@ describe.each(DB_KINDS)('a settle whose evaluation never ran (%s)', (kind) => {
         for (const delivered of times)
           for (const dead of times)
             for (const row of ['none', 'ok', 'ok-alerted-15', 'ok-alerted-25', 'failing'] as const) {
-              const alertedAt = row === 'ok-alerted-15' ? t(15) : row === 'ok-alerted-25' ? t(25) : null;
+              const alertedSeq = row === 'ok-alerted-15' ? 15 : row === 'ok-alerted-25' ? 25 : null;
               cases.push({
                 id: `fwd_m${String(n++).padStart(4, '0')}`,
                 enabled,
                 last_attempt_ok: lastOk,
                 last_delivery_at: t(delivered),
                 last_dead_letter_at: t(dead),
+                last_delivery_seq: delivered,
+                last_dead_letter_seq: dead,
                 stored:
                   row === 'none'
                     ? null
                     : {
                         state: row === 'failing' ? 'failing' : 'ok',
                         breaker_open_since: null,
-                        dead_letter_alerted_at: alertedAt,
+                        dead_letter_alerted_at: t(alertedSeq),
+                        dead_letter_alerted_seq: alertedSeq,
                         streak_since: null,
                         streak_alerted_s: 0,
                       },
@@ -171,16 +181,15 @@ describe.each(DB_KINDS)('a settle whose evaluation never ran (%s)', (kind) => {
         [org.orgId, template, c.id],
       );
       await tdb.db.query(
-        'UPDATE destinations SET enabled = $3, last_attempt_ok = $4, last_delivery_at = $5, last_dead_letter_at = $6 WHERE org_id = $1 AND id = $2',
-        [org.orgId, c.id, c.enabled, c.last_attempt_ok, c.last_delivery_at, c.last_dead_letter_at],
+        `UPDATE destinations SET enabled = $3, last_attempt_ok = $4, last_delivery_at = $5, last_dead_letter_at = $6,
+                last_delivery_seq = $7, last_dead_letter_seq = $8, outcome_seq = 30 WHERE org_id = $1 AND id = $2`,
+        [org.orgId, c.id, c.enabled, c.last_attempt_ok, c.last_delivery_at, c.last_dead_letter_at, c.last_delivery_seq, c.last_dead_letter_seq],
       );
       if (c.stored)
-        await tdb.db.query('INSERT INTO destination_alert_state (org_id, destination_id, state, dead_letter_alerted_at) VALUES ($1, $2, $3, $4)', [
-          org.orgId,
-          c.id,
-          c.stored.state,
-          c.stored.dead_letter_alerted_at,
-        ]);
+        await tdb.db.query(
+          'INSERT INTO destination_alert_state (org_id, destination_id, state, dead_letter_alerted_at, dead_letter_alerted_seq) VALUES ($1, $2, $3, $4, $5)',
+          [org.orgId, c.id, c.stored.state, c.stored.dead_letter_alerted_at, c.stored.dead_letter_alerted_seq],
+        );
     }
     // Judged now (an hour on): what the evaluation would alert about a destination last judged 'ok'.
     const now = t(3600)!;
@@ -190,7 +199,7 @@ describe.each(DB_KINDS)('a settle whose evaluation never ran (%s)', (kind) => {
         (c) =>
           evaluateAlerts(
             { ...c, consecutive_failures: 0, failing_since: null, hold_paused_at: null },
-            c.stored ?? { state: 'ok', breaker_open_since: null, dead_letter_alerted_at: null },
+            c.stored ?? { state: 'ok', breaker_open_since: null, dead_letter_alerted_at: null, dead_letter_alerted_seq: null },
             now,
           ).alerts.length > 0,
       )

@@ -177,13 +177,16 @@ export interface DestState {
   last_error: string | null;
   last_error_at: Date | null;
   last_dead_letter_at: Date | null;
+  last_delivery_seq: number | null;
+  last_dead_letter_seq: number | null;
   consecutive_failures: number;
   paused_until: Date | null;
 }
 
 export async function destState(db: Queryable, destinationId: string): Promise<DestState> {
   const { rows } = await db.query<DestState>(
-    `SELECT last_attempt_at, last_attempt_ok, last_delivery_at, last_error, last_error_at, last_dead_letter_at, consecutive_failures, paused_until
+    `SELECT last_attempt_at, last_attempt_ok, last_delivery_at, last_error, last_error_at, last_dead_letter_at, last_delivery_seq, last_dead_letter_seq,
+            consecutive_failures, paused_until
        FROM destinations WHERE id = $1`,
     [destinationId],
   );
