@@ -23,7 +23,10 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
 }
 
 export interface MigrateOptions {
-  /** Told when another process holds the migration lock for longer than waitNoticeMs, and of every try a table lock cut short. */
+  /**
+   * Told when another process holds the migration lock for longer than waitNoticeMs, of every try a
+   * table lock cut short, and (once) of versions recorded by a newer release than this one.
+   */
   logger?: Pick<Logger, 'warn' | 'info'>;
   /** How long a wait for the lock stays unremarked: processes starting together wait a moment, routinely. */
   waitNoticeMs?: number;
@@ -54,6 +57,7 @@ const LOCK_NOT_AVAILABLE = '55P03';
  * Applies pending migrations in one transaction (all or none); returns the names applied. On
  * PostgreSQL a try whose DDL waits longer than lockTimeoutMs for a table lock is rolled back and tried
  * again after a pause, for ever until it succeeds or `signal` aborts. Throws on any other failure.
+ * A database a newer release migrated (versions above the newest shipped here) is warned of once.
  */
 export async function migrate(db: Db, opts: MigrateOptions = {}): Promise<string[]> {
   const migrations = await loadMigrations(opts.migrationsDir);
@@ -63,7 +67,9 @@ export async function migrate(db: Db, opts: MigrateOptions = {}): Promise<string
     // PGlite is one connection in this process: nothing else can hold a lock, so no timeout and no watch.
     const watch = db.kind === 'postgres' ? new BlockerWatch(db, lockTimeoutMs) : null;
     try {
-      return await applyPending(db, migrations, opts, watch);
+      const { applied, unknown } = await applyPending(db, migrations, opts, watch);
+      if (unknown.length > 0) warnOfNewerSchema(unknown, migrations, opts.logger);
+      return applied;
     } catch (err) {
       // Sampling ends with the try: during the pause our backend's connection is back in the pool.
       watch?.stop();
@@ -96,8 +102,29 @@ export async function migrate(db: Db, opts: MigrateOptions = {}): Promise<string
   }
 }
 
-async function applyPending(db: Db, migrations: Migration[], opts: MigrateOptions, watch: BlockerWatch | null): Promise<string[]> {
+/**
+ * Versions recorded in schema_migrations above the newest shipped one: a newer release migrated this
+ * database, and this older one was started on it (a roll back). Migrations only add, so it runs; the
+ * operator is told once, at start, so that the roll back is not forgotten.
+ */
+function warnOfNewerSchema(unknown: { version: number; name: string }[], migrations: Migration[], logger: MigrateOptions['logger']): void {
+  const newestKnown = migrations.at(-1)?.name ?? null;
+  const names = unknown.map((m) => m.name);
+  logger?.warn(
+    { newer_migrations: names, newest_known_migration: newestKnown },
+    `this database was migrated by a newer version of the service (${names.join(', ')}); this version knows migrations up to ${newestKnown ?? '(none)'}: ` +
+      'it runs on the newer schema, which only adds, but roll forward when you can',
+  );
+}
+
+async function applyPending(
+  db: Db,
+  migrations: Migration[],
+  opts: MigrateOptions,
+  watch: BlockerWatch | null,
+): Promise<{ applied: string[]; unknown: { version: number; name: string }[] }> {
   const applied: string[] = [];
+  let unknown: { version: number; name: string }[] = [];
   await db.transaction(
     async (tx) => {
       // The wait for another process's migration is not cut short, whatever lock_timeout or
@@ -112,8 +139,10 @@ async function applyPending(db: Db, migrations: Migration[], opts: MigrateOption
       }
       await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-      const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+      const { rows } = await tx.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
       const done = new Set(rows.map((r) => r.version));
+      const newestShipped = migrations.at(-1)?.version ?? 0;
+      unknown = rows.filter((r) => r.version > newestShipped).map((r) => ({ version: r.version, name: r.name }));
       for (const m of migrations) {
         if (done.has(m.version)) continue;
         opts.signal?.throwIfAborted();
@@ -130,7 +159,7 @@ async function applyPending(db: Db, migrations: Migration[], opts: MigrateOption
     },
     { unbounded: true },
   );
-  return applied;
+  return { applied, unknown };
 }
 
 interface Blocker {
