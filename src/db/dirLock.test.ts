@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acquireDirLock, DatabaseBusyError, LOCK_FILE, pidNamespace } from './dirLock.js';
+import { acquireDirLock, DatabaseBusyError, LOCK_FILE, pidNamespace, type WatchedLock } from './dirLock.js';
 
 // Short timings: the rules, not the production periods (LOCK_TIMING), are under test.
 const timing = { heartbeatMs: 50, staleMs: 1_500 };
@@ -66,11 +66,11 @@ describe('the embedded database directory lock', () => {
     // Both containers run the service as the same pid: the old lock took the other's for its own stale one.
     const { dir, file } = lockDir(otherContainer(process.pid));
     keepTouching(file);
-    const waits: number[] = [];
-    const err = await acquireDirLock(dir, { timing, onWait: (pid) => waits.push(pid) }).catch((e: unknown) => e);
+    const waits: [number, WatchedLock][] = [];
+    const err = await acquireDirLock(dir, { timing, onWait: (pid, _ms, holder) => waits.push([pid, holder]) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DatabaseBusyError);
     expect((err as Error).message).toMatch(/in use by process \d+ in another container or PID namespace.*DATABASE_URL/);
-    expect(waits).toEqual([process.pid]);
+    expect(waits).toEqual([[process.pid, 'elsewhere']]);
     expect(readFileSync(file, 'utf8')).toBe(otherContainer(process.pid));
   });
 
@@ -113,8 +113,13 @@ describe('the embedded database directory lock', () => {
     } finally {
       live.stop();
     }
-    const { dir, file } = lockDir(String(await deadPid()));
-    const release = await acquireDirLock(dir, { timing, onLost });
+    const dead = await deadPid();
+    const { dir, file } = lockDir(String(dead));
+    // Watched as an earlier version's lock, not as another container's: its process may run in one,
+    // but the lock cannot say (open.ts words the wait accordingly).
+    const waits: [number, WatchedLock][] = [];
+    const release = await acquireDirLock(dir, { timing, onLost, onWait: (pid, _ms, holder) => waits.push([pid, holder]) });
+    expect(waits).toEqual([[dead, 'older-version']]);
     expect(JSON.parse(readFileSync(file, 'utf8')).pid).toBe(process.pid);
     release();
   });

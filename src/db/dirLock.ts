@@ -65,12 +65,17 @@ function alive(pid: number): boolean {
   }
 }
 
+/** An older version's lock: its pid alone. */
+function isBarePid(text: string): boolean {
+  return /^\d+$/.test(text);
+}
+
 /** The lock's holder as written (an older version wrote its pid alone), or null when it is gone. */
 function readLock(file: string): { record: LockRecord; text: string; mtimeMs: number } | null {
   try {
     const text = readFileSync(file, 'utf8');
     const { mtimeMs } = statSync(file);
-    if (/^\d+$/.test(text)) return { record: { pid: Number(text), ns: null, token: text }, text, mtimeMs };
+    if (isBarePid(text)) return { record: { pid: Number(text), ns: null, token: text }, text, mtimeMs };
     const parsed = JSON.parse(text) as Partial<LockRecord>;
     const record = { pid: Number(parsed.pid) || 0, ns: typeof parsed.ns === 'string' ? parsed.ns : null, token: String(parsed.token) };
     return { record, text, mtimeMs };
@@ -134,9 +139,16 @@ function exitOnLost(why: string): void {
   process.exit(1);
 }
 
+/**
+ * Whose lock is watched: `older-version`, a bare pid written by a release before the lock recorded its
+ * namespace (2026-12-03, 045755c) whose process does not run here, so either it is gone or it runs in
+ * another container; `elsewhere`, a lock that names another PID namespace (or none, or cannot be read).
+ */
+export type WatchedLock = 'older-version' | 'elsewhere';
+
 export interface LockOptions {
   /** Told when the lock of a process whose liveness cannot be checked from here is watched. */
-  onWait?: (pid: number, waitMs: number) => void;
+  onWait?: (pid: number, waitMs: number, holder: WatchedLock) => void;
   /** Told when the lock held is lost (taken over, or its heartbeat stopped); by default the process exits. */
   onLost?: (why: string) => void;
   timing?: { heartbeatMs: number; staleMs: number };
@@ -152,7 +164,7 @@ export interface LockOptions {
  * `staleMs` (stale: returns). Also returns when the lock is gone or replaced.
  */
 async function waitForStale(file: string, seen: { text: string; mtimeMs: number; record: LockRecord }, staleMs: number, opts: LockOptions): Promise<void> {
-  opts.onWait?.(seen.record.pid, staleMs);
+  opts.onWait?.(seen.record.pid, staleMs, isBarePid(seen.text) ? 'older-version' : 'elsewhere');
   for (let waited = 0; waited < staleMs; waited += POLL_MS) {
     await sleep(POLL_MS, undefined, opts.signal ? { signal: opts.signal } : undefined);
     const now = readLock(file);
@@ -183,7 +195,7 @@ export async function acquireDirLock(dir: string, opts: LockOptions = {}): Promi
         if (pid !== process.pid && alive(pid)) throw new DatabaseBusyError(pid);
       } else {
         // An older version's lock in this namespace can still be read by its pid.
-        if (holderNs === null && /^\d+$/.test(held.text) && pid !== process.pid && alive(pid)) throw new DatabaseBusyError(pid);
+        if (holderNs === null && isBarePid(held.text) && pid !== process.pid && alive(pid)) throw new DatabaseBusyError(pid);
         await waitForStale(file, held, staleMs, opts);
       }
       removeIfUnchanged(file, held.text);

@@ -97,8 +97,14 @@ export async function openDatabase(
   chmodSync(dir, 0o700);
   const release = await acquireDirLock(dir, {
     signal,
-    onWait: (pid, waitMs) =>
-      logger?.warn({ pid }, `the data directory is locked by a process outside this container; waiting up to ${waitMs / 1000} s to see whether it still runs`),
+    onWait: (pid, waitMs, holder) =>
+      logger?.warn(
+        { pid, lock: holder },
+        holder === 'older-version'
+          ? `the data directory holds a lock left by an earlier version of the service (pid ${pid}, not running here); ` +
+              `waiting up to ${waitMs / 1000} s in case that process runs in another container`
+          : `the data directory is locked by a process outside this container; waiting up to ${waitMs / 1000} s to see whether it still runs`,
+      ),
   });
   try {
     const db = await openPglite(embeddedDatabaseDir(dir), use === 'command' ? { sharedBuffers: ONE_SHOT_SHARED_BUFFERS } : {});
