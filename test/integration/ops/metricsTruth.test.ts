@@ -86,6 +86,9 @@ describe('a queue read behind a lock held outside the service (postgres)', () =>
   it.each([false, true])(
     'gives up on its own deadline: no queue series, aegis_queue_read_ok 0, and the server no longer waits (token: %s)',
     async (perDestination) => {
+      // The pool's connection is open before the lock: the read's 5 s deadline counts from the scrape,
+      // and a connection made on a loaded machine must not eat into the server's 3 s statement limit.
+      await api.query('SELECT 1');
       locker = new pg.Client({ connectionString: tdb.url! });
       locker.on('error', () => undefined);
       await locker.connect();
@@ -95,11 +98,12 @@ describe('a queue read behind a lock held outside the service (postgres)', () =>
         const text = await scrape(api, perDestination);
         expect(metricSum(text, 'aegis_queue_read_ok')).toBe(0);
         expectNoQueueSeries(text);
-        // Ended on the server, not just abandoned by the client: nothing waits for the lock any more.
-        const { rows } = await locker.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'forwarding_jobs'::regclass`,
-        );
-        expect(rows[0]!.n).toBe(0);
+        // Ended on the server, not just abandoned by the client: nothing waits for the lock any more
+        // (polled: should the client have given up first, the server's statement limit ends it soon).
+        const waiting = async () =>
+          (await locker!.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'forwarding_jobs'::regclass`)).rows[0]!
+            .n;
+        await expect.poll(waiting, { timeout: 10_000, interval: 100 }).toBe(0);
       } finally {
         await locker.end().catch(() => undefined);
         locker = null;
