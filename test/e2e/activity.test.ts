@@ -49,7 +49,7 @@ describe('Settings -> Activity (headless Chromium, PostgreSQL)', () => {
     await page.waitForURL('**/settings/activity');
     await page.getByRole('heading', { name: 'Activity', level: 2 }).waitFor();
     const rows = page.locator('table.activity tbody tr');
-    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => rows.count(), { timeout: 60_000 }).toBe(2);
     // Newest first: the dashboard's change, by the session; then the API key's create.
     const newest = rows.nth(0);
     await expect(newest.getAttribute('data-action')).resolves.toBe('notification_settings_changed');
@@ -67,7 +67,7 @@ describe('Settings -> Activity (headless Chromium, PostgreSQL)', () => {
 
     // The same change reached the SIEM as an aegis.audit_stream event.
     await expect
-      .poll(() => siem.requests.map((r) => r.body.toString('utf8')).some((b) => b.includes('"action":"notification_settings_changed"')), { timeout: 30_000 })
+      .poll(() => siem.requests.map((r) => r.body.toString('utf8')).some((b) => b.includes('"action":"notification_settings_changed"')), { timeout: 60_000 })
       .toBe(true);
     expect(errors).toEqual([]);
   });

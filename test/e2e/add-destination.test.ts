@@ -145,7 +145,7 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
     const d = await destinationFor(`${receiver.url}/services/collector/event`);
     expect(d.enabled).toBe(true);
     // Done refreshes the cards in the background (the list and the charts): wait for that answer.
-    await expect.poll(() => page.locator(`article[data-destination-id="${d.destination_id}"] .pill`).textContent(), { timeout: 30_000 }).not.toBe('Disabled');
+    await expect.poll(() => page.locator(`article[data-destination-id="${d.destination_id}"] .pill`).textContent(), { timeout: 60_000 }).not.toBe('Disabled');
   });
 
   it('Datadog Logs: the site picker builds the URL, a URL for another site is flagged, the key goes in DD-API-KEY', async () => {

@@ -184,9 +184,9 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
     await expect(c.locator('.card-siem').textContent()).resolves.toBe('Splunk HEC');
     // Done refreshes the cards in the background: polled until that answer is on the card (network
     // idle is a 500 ms quiet period, not a sign the answer has been rendered).
-    await expect.poll(() => c.locator('.pill').textContent(), { timeout: 30_000 }).toBe('Idle'); // the pill rules are unchanged
+    await expect.poll(() => c.locator('.pill').textContent(), { timeout: 60_000 }).toBe('Idle'); // the pill rules are unchanged
     await expect
-      .poll(async () => (await c.locator('.card-last').textContent()) ?? '', { timeout: 30_000 })
+      .poll(async () => (await c.locator('.card-last').textContent()) ?? '', { timeout: 60_000 })
       .toMatch(/^Test delivered just now; no live events yet/);
     expect(await c.locator('.card-last').textContent()).not.toContain('No deliveries yet');
 
@@ -198,7 +198,7 @@ describe('Dashboard details (issue 15), headless Chromium', () => {
       .poll(async () => ((await svc.request('GET', `${base()}/${d.destination_id}`, { apiKey })).body as { status: string }).status, { timeout: 60_000 })
       .toBe('active');
     await reloadPage();
-    await expect.poll(() => c.locator('.pill').textContent(), { timeout: 30_000 }).toBe('Active');
+    await expect.poll(() => c.locator('.pill').textContent(), { timeout: 60_000 }).toBe('Active');
     await expect(c.locator('.card-last').textContent()).resolves.toMatch(/^Last delivery /);
   });
 
