@@ -24,7 +24,7 @@ export async function getOrg(db: Queryable, id: string): Promise<Org | null> {
 }
 
 export async function listOrgs(db: Queryable): Promise<Org[]> {
-  return (await db.query<Org>('SELECT id, name, created_at FROM orgs ORDER BY created_at')).rows;
+  return (await db.query<Org>('SELECT id, name, created_at FROM orgs ORDER BY created_at, id')).rows;
 }
 
 /**
