@@ -14,7 +14,11 @@ export default defineConfig({
     // themselves on a loaded 2-core machine. Safe for the same reasons: nothing mocks modules, stubs
     // globals or the environment, or fakes timers, and every file closes its service and browser.
     isolate: false,
-    testTimeout: 120_000,
+    // A test's waits in a row (a claim, a handshake, a re-render, each with a 60 s ceiling) must fit.
+    testTimeout: 300_000,
     hookTimeout: 120_000,
+    // expect.poll's own default ceiling is 1 s: a poll written without one would fail on a busy
+    // machine while a fetch and a re-render are still on their way.
+    expect: { poll: { timeout: 60_000, interval: 50 } },
   },
 });

@@ -17,5 +17,8 @@ export default defineConfig({
     isolate: false,
     testTimeout: 300_000,
     hookTimeout: 180_000,
+    // expect.poll's own default ceiling is 1 s: a poll written without one would fail on a busy
+    // machine while the condition is still on its way.
+    expect: { poll: { timeout: 60_000, interval: 50 } },
   },
 });

@@ -382,7 +382,7 @@ export async function startReceiver(handler: ReceiverHandler = ok(), options: Re
     releaseHeld() {
       for (const socket of held) abort(socket);
     },
-    waitFor(predicate, timeoutMs = 5_000) {
+    waitFor(predicate, timeoutMs = 60_000) {
       return new Promise<ReceivedRequest[]>((resolve, reject) => {
         if (predicate(requests)) {
           resolve(requests);
