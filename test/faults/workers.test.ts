@@ -86,7 +86,10 @@ describe('faults: worker processes (postgres)', () => {
     const r = await receiver(slow(150, { status: 200, body: '{"text":"Success","code":0}' }));
     const { orgId, id } = await destination(r, 'splunk_hec');
     const ids = await seedEvents(tdb.db, orgId, 20_000);
-    const w1 = worker();
+    // The short lease brings its claims back soon after its death; a long request timeout, so that a
+    // request a starved receiver records late is not settled as failed and sent again beside the
+    // claims counted in flight at its death.
+    const w1 = worker({ AEGIS_HTTP_TIMEOUT_MS: '30000' });
     await r.waitFor((reqs) => reqs.length >= 4, 60_000);
     w1.kill('SIGKILL');
     expect((await w1.exited).signal).toBe('SIGKILL');
