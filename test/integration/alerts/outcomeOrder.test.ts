@@ -63,6 +63,40 @@ describe.each(DB_KINDS)('dead-letter alerts follow the order of outcomes (%s)', 
     expect(await unjudged(id)).toEqual([]);
   });
 
+  // What a worker of the release before migration 0024 writes: times alone (its settle's SET list, and
+  // its alerter's save). Beside this release in a rolling upgrade, or after a roll back and forward.
+  const olderDelivery = (id: string) => tdb.db.query(`UPDATE destinations SET last_attempt_ok = true, last_delivery_at = now() WHERE id = $1`, [id]);
+  const olderAlert = (id: string) => tdb.db.query(`UPDATE destination_alert_state SET dead_letter_alerted_at = now() WHERE destination_id = $1`, [id]);
+
+  it("numbers an older release's delivery: the pill is not left Failing, and its dead letters alert", async () => {
+    const orgId = await newOrg(tdb.db);
+    const id = await newDestination(tdb.db, orgId);
+    await deliver(orgId, id);
+    await deadLetter(orgId, id);
+    expect(await judge(orgId, id)).toEqual(['failing', 'dead_letters']);
+    await olderDelivery(id);
+    expect(await judge(orgId, id)).toEqual(['recovered']);
+    const { rows } = await tdb.db.query<{ last_delivery_seq: number; last_dead_letter_seq: number }>(
+      `SELECT last_delivery_seq, last_dead_letter_seq FROM destinations WHERE id = $1`,
+      [id],
+    );
+    expect(rows[0]!.last_delivery_seq).toBeGreaterThan(rows[0]!.last_dead_letter_seq);
+    expect(await unjudged(id)).toEqual([]);
+    await deadLetter(orgId, id);
+    expect(await judge(orgId, id)).toEqual(['failing', 'dead_letters']);
+  });
+
+  it("takes an older release's dead-letter alert as judging the destination's last dead letters", async () => {
+    const orgId = await newOrg(tdb.db);
+    const id = await newDestination(tdb.db, orgId);
+    await deadLetter(orgId, id);
+    // Its alerter judged and alerted them first (the state row is this release's lock's doing).
+    await tdb.db.query(`INSERT INTO destination_alert_state (org_id, destination_id, state) VALUES ($1, $2, 'failing')`, [orgId, id]);
+    await olderAlert(id);
+    expect(await judge(orgId, id)).toEqual([]);
+    expect(await unjudged(id)).toEqual([]);
+  });
+
   it('numbers the outcomes in the order they are recorded, one number for a settle that delivers and dead-letters', async () => {
     const orgId = await newOrg(tdb.db);
     const id = await newDestination(tdb.db, orgId);
