@@ -127,7 +127,10 @@ export function settleDestinationSet(ok: string, delivered: string, error: strin
 
 /**
  * Records the outcome of a delivery request or a test probe on the destination row; a test that
- * reached the SIEM (testDelivered) also stamps last_test_ok_at.
+ * reached the SIEM (testDelivered) also stamps last_test_ok_at and closes the circuit breaker, as a
+ * delivery does: the user fixed the destination and proved it, and its queued events go now rather
+ * than when a pause of up to 10 minutes runs out. The hold limit's pause is not the breaker's: only a
+ * replay or re-enabling lifts it (resumeHeld).
  */
 export async function recordAttemptOutcome(
   db: Queryable,
@@ -138,7 +141,9 @@ export async function recordAttemptOutcome(
   await db.query(
     // A test event that got through ends a failing streak too: the destination works again.
     `UPDATE destinations SET ${attemptOutcomeSet('$3', '$4', '$5', '$6', '($4 OR $7)')},
-        last_test_ok_at = CASE WHEN $7 THEN now() ELSE last_test_ok_at END
+        last_test_ok_at = CASE WHEN $7 THEN now() ELSE last_test_ok_at END,
+        consecutive_failures = CASE WHEN $7 THEN 0 ELSE consecutive_failures END,
+        paused_until = CASE WHEN $7 THEN NULL ELSE paused_until END
       WHERE org_id = $1 AND id = $2`,
     [orgId, id, outcome.ok, outcome.delivered, outcome.error, outcome.deadLettered, outcome.testDelivered ?? false],
   );

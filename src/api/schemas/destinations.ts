@@ -254,7 +254,7 @@ export const DestinationView = Type.Object(
     paused_reason: Nullable(
       Type.Union([Type.Literal('circuit_breaker'), Type.Literal('hold_limit')], {
         description:
-          'Why deliveries are paused: circuit_breaker (requests failed in a row; probed again at paused_until, by itself) or hold_limit (failing without a break for AEGIS_MAX_HOLD_HOURS: its queued events were dead-lettered; replay them, or PATCH enabled true, once it is fixed). null: not paused.',
+          'Why deliveries are paused: circuit_breaker (requests failed in a row; probed again at paused_until, by itself, or at once when a test event gets through) or hold_limit (failing without a break for AEGIS_MAX_HOLD_HOURS: its queued events were dead-lettered; replay them, or PATCH enabled true, once it is fixed). null: not paused.',
       }),
     ),
     failing_since: Nullable(
