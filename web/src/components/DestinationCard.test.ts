@@ -112,3 +112,26 @@ describe('queue counts on the card: the API stops counting at the cap', () => {
     expect(text).toContain('Dead-lettered events (2)');
   });
 });
+
+describe('the last error on a card that is not failing', () => {
+  const error = 'HTTP 401: Authentication failed — check the token';
+  it('shows it while nothing got through after it', () => {
+    const text = cardText(destination({ status: 'idle', last_error: error, last_error_at: '2026-12-06T17:00:00.000Z' }));
+    expect(text).toContain('Last error');
+    expect(text).toContain(error);
+  });
+  it('shows the test that got through after it instead: the user fixed the destination', () => {
+    const text = cardText(
+      destination({ status: 'idle', last_error: error, last_error_at: '2026-12-06T17:00:00.000Z', last_test_delivered_at: '2026-12-06T17:05:00.000Z' }),
+    );
+    expect(text).not.toContain(error);
+    expect(text).toContain('Test delivered');
+  });
+  it('shows the delivery after it instead', () => {
+    const text = cardText(
+      destination({ status: 'active', last_error: error, last_error_at: '2026-12-06T17:00:00.000Z', last_delivery_at: '2026-12-06T17:05:00.000Z' }),
+    );
+    expect(text).not.toContain(error);
+    expect(text).toContain('Last delivery');
+  });
+});
