@@ -40,10 +40,12 @@ function datadogHints(input: FormatHintInput, u: URL | undefined, hints: FormatH
     const urlSite = siteOfDatadogHost(host);
     const exact = DATADOG_SITES.find((s) => s.url === `https://${host}${u.pathname}` && u.port === '');
     if (!urlSite) {
+      // A warning: a proxy forwarding to Datadog is a supported address (the URL field's help says
+      // so), and a user who means one must not read it as refused.
       hints.push({
         field: 'url',
-        severity: 'error',
-        message: 'This is not a Datadog logs intake URL. Pick your Datadog site and we fill it in.',
+        severity: 'warning',
+        message: 'This is not a Datadog logs intake URL: right for a proxy that forwards to Datadog; otherwise pick your Datadog site and we fill it in.',
         fix: { label: `Use ${(chosen ?? DATADOG_SITES[0]!).label}`, value: (chosen ?? DATADOG_SITES[0]!).url },
       });
     } else if (!exact && !(chosen && chosen.id !== urlSite)) {
