@@ -2,13 +2,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { startTestService, type TestService } from '../support/harness.js';
-import { DECISIONS_ONLY, ok, startReceiver, type Receiver } from '../support/httpsReceiver.js';
+import { closedPort, DECISIONS_ONLY, ok, startReceiver, type Receiver } from '../support/httpsReceiver.js';
 import { card, hasFocus, launchBrowser, openDashboard, recordResponses, screenshot, type Browser } from './support.js';
 
 const FIRST_TOKEN = '11111111-2222-3333-4444-555555555555';
 const ROTATED_TOKEN = '99999999-8888-7777-6666-aaaaaaaaaaaa';
 const WEBHOOK_TOKEN = 'webhook-secret-4d4d4d';
 const QUEUED_TOKEN = 'queued-secret-5e5e5e';
+const STALE_TOKEN = 'stale-secret-6f6f6f';
+const FRESH_TOKEN = 'fresh-secret-7a7a7a';
 
 describe('Edit, failing hint, failed events and replay, disable, delete (headless Chromium, PostgreSQL)', () => {
   let tdb: TestDb;
@@ -133,6 +135,109 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     expect(new URL(page.url()).pathname).toBe('/settings/siem-forwarding');
   });
 
+  it('Edit: Send test event waits for unsaved credential, URL or header; Save and Remove clear the old result; a new host asks for the credential', async () => {
+    // The receiver takes only the fresh token: the stored (stale) one answers 401.
+    receiver.setHandler((req) =>
+      req.path.startsWith('/editflow') && req.headers.authorization !== `Bearer ${FRESH_TOKEN}` ? { status: 401, body: 'unauthorized' } : ok()(req),
+    );
+    const { destination_id: id } = await create({ url: `${receiver.url}/editflow`, auth_header_value: `Bearer ${STALE_TOKEN}`, enabled: false });
+    await reloadPage();
+    await card(page, id).getByRole('link', { name: /^Edit/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit destination' });
+    await dialog.waitFor();
+    const sendTest = dialog.getByRole('button', { name: 'Send test event' });
+    const note = dialog.getByTestId('test-note');
+    const result = dialog.getByTestId('test-result');
+    const url = dialog.getByLabel('Webhook URL');
+    const header = dialog.getByLabel('Auth header name');
+    const save = dialog.getByRole('button', { name: 'Save changes' });
+
+    // Nothing changed: the test tests what is saved, and the stale token fails.
+    await expect(note.count()).resolves.toBe(0);
+    await sendTest.click();
+    await result.waitFor();
+    await expect(result.getAttribute('data-ok')).resolves.toBe('false');
+
+    // Issue 1: a new credential typed but not saved. Rotate opened alone changes nothing yet.
+    await dialog.getByRole('button', { name: 'Rotate' }).click();
+    await expect(sendTest.isEnabled()).resolves.toBe(true);
+    await dialog.getByLabel('New Auth header value').fill(`Bearer ${FRESH_TOKEN}`);
+    await expect.poll(() => sendTest.isDisabled()).toBe(true);
+    await expect(note.textContent()).resolves.toBe('Save changes first: the test uses the saved settings.');
+    await expect(sendTest.getAttribute('aria-describedby')).resolves.toBe(await note.getAttribute('id'));
+    await sendTest.scrollIntoViewIfNeeded();
+    await screenshot(page, 'desktop-10c-edit-test-waits-for-save');
+
+    // Issue 2: Save changes clears the red result the stale token got; the test is offered again.
+    await save.click();
+    await dialog.getByText('The new credential is stored encrypted').waitFor();
+    await expect(result.count()).resolves.toBe(0);
+    await expect(note.count()).resolves.toBe(0);
+    await sendTest.click();
+    await dialog.locator('[data-testid="test-result"][data-ok="true"]').waitFor();
+    expect(receiver.requests.at(-1)!.headers.authorization).toBe(`Bearer ${FRESH_TOKEN}`);
+
+    // The URL and the header name count too, and typing the saved value back lifts the wait.
+    await url.fill(`${receiver.url}/editflow/elsewhere`);
+    await expect.poll(() => sendTest.isDisabled()).toBe(true);
+    await url.fill(`${receiver.url}/editflow`);
+    await expect.poll(() => sendTest.isEnabled()).toBe(true);
+    await header.fill('X-Token');
+    await expect.poll(() => sendTest.isDisabled()).toBe(true);
+    await header.fill('Authorization');
+    await expect.poll(() => sendTest.isEnabled()).toBe(true);
+    // The name and the filter do not change the probe.
+    await dialog.getByLabel(/^Name/).fill('Edit flow hook');
+    await expect(sendTest.isEnabled()).resolves.toBe(true);
+
+    // A save of anything clears the green result as well.
+    await save.click();
+    await dialog.getByText('Changes saved.').waitFor();
+    await expect(result.count()).resolves.toBe(0);
+
+    // Issue 3: another port is another origin. Said under the URL before any Save, and Save does not
+    // send what the API would refuse.
+    const elsewhere = `https://127.0.0.1:${await closedPort()}/editflow`;
+    await url.fill(elsewhere);
+    const hint = dialog.getByTestId('new-host-hint');
+    await expect(hint.textContent()).resolves.toContain(
+      'A new host: enter the credential again (Rotate), or Remove it. A stored credential is never sent to a new host.',
+    );
+    await screenshot(page, 'desktop-10d-edit-new-host');
+    const patches: string[] = [];
+    const onReq = (r: import('playwright-core').Request) => {
+      if (r.method() === 'PATCH') patches.push(r.postData() ?? '');
+    };
+    page.on('request', onReq);
+    await save.click();
+    await expect(dialog.getByRole('alert').textContent()).resolves.toContain('A new host: enter the credential again');
+    page.off('request', onReq);
+    expect(patches).toEqual([]);
+    expect((await get(id)).url).toBe(`${receiver.url}/editflow`);
+    await hint.getByRole('button', { name: 'Enter it again' }).click();
+    await expect.poll(hasFocus(dialog.getByLabel('New Auth header value')), { timeout: 30_000 }).toBe(true);
+    await expect(hint.count()).resolves.toBe(0);
+    await dialog.getByLabel('New Auth header value').fill(`Bearer ${FRESH_TOKEN}`);
+    await save.click();
+    await dialog.getByText('The new credential is stored encrypted').waitFor();
+    expect((await get(id)).url).toBe(elsewhere);
+    await expect(hint.count()).resolves.toBe(0);
+
+    // Issue 2 again: Remove credential clears a result (here the closed port's red one) too.
+    await sendTest.click();
+    await result.waitFor();
+    await dialog.getByRole('button', { name: 'Remove', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Remove credential' }).click();
+    await dialog.getByText('Credential removed.').waitFor();
+    await expect(result.count()).resolves.toBe(0);
+    // Without a stored credential a move needs nothing more: no hint.
+    await url.fill(`${receiver.url}/editflow`);
+    await expect(hint.count()).resolves.toBe(0);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    receiver.setHandler(ok());
+  });
+
   it('a failing card shows the action-oriented hint with a one-click link into Edit; dead-lettered events replay', async () => {
     receiver.setHandler((req) => (req.path === '/hook' ? { status: 401, body: 'unauthorized' } : ok()(req)));
     // The test is about one event's failure and replay: the filter keeps the configuration trail (this
@@ -194,7 +299,12 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
 
   it('Delete says how many queued events it will clear, then clears them', async () => {
     receiver.setHandler((req) => (req.path === '/busy' ? { status: 503, headers: { 'retry-after': '3600' }, body: 'busy' } : ok()(req)));
-    const { destination_id: id } = await create({ url: `${receiver.url}/busy`, auth_header_value: `Bearer ${QUEUED_TOKEN}`, enabled: true });
+    const { destination_id: id } = await create({
+      url: `${receiver.url}/busy`,
+      name: 'Busy webhook',
+      auth_header_value: `Bearer ${QUEUED_TOKEN}`,
+      enabled: true,
+    });
     await recordEvent();
     await recordEvent();
     await receiver.waitFor((r) => r.some((x) => x.path === '/busy'), 60_000);
@@ -206,6 +316,10 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
       .click();
     const dialog = page.getByRole('dialog', { name: 'Delete destination?' });
     await expect.poll(() => dialog.getByTestId('delete-count').textContent()).toBe('This clears 2 queued events that have not been delivered yet.');
+    // Named as its card names it: the name, then the URL.
+    await expect(dialog.getByTestId('delete-what').textContent()).resolves.toBe(
+      `Busy webhook (${receiver.url}/busy) will stop receiving audit events and its settings and credential are deleted.`,
+    );
     await screenshot(page, 'desktop-13-delete');
     await dialog.getByRole('button', { name: 'Delete destination' }).click();
     await expect(page.getByTestId('notice').textContent()).resolves.toContain('2 queued events cleared');
@@ -247,7 +361,7 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     await traffic.settle();
     const html = await page.content();
     expect(traffic.bodies.length).toBeGreaterThan(20);
-    for (const secret of [FIRST_TOKEN, ROTATED_TOKEN, WEBHOOK_TOKEN, QUEUED_TOKEN, 'x-narrow']) {
+    for (const secret of [FIRST_TOKEN, ROTATED_TOKEN, WEBHOOK_TOKEN, QUEUED_TOKEN, STALE_TOKEN, FRESH_TOKEN, 'x-narrow']) {
       expect(html).not.toContain(secret);
       for (const b of traffic.bodies) expect(b.body, `${b.url} leaked a credential`).not.toContain(secret);
     }

@@ -36,8 +36,16 @@ export function DeleteDestination({ api, destination, onClose, onDeleted }: Prop
 
   return (
     <Modal title="Delete destination?" onClose={onClose}>
-      <p>
-        <span className="url">{destination.url}</span> will stop receiving audit events and its settings and credential are deleted.
+      <p data-testid="delete-what">
+        {/* Named as its card names it: the user's name when there is one (then the URL), else the URL. */}
+        {destination.name ? (
+          <>
+            <strong>{destination.name}</strong> (<span className="url">{destination.url}</span>)
+          </>
+        ) : (
+          <span className="url">{destination.url}</span>
+        )}{' '}
+        will stop receiving audit events and its settings and credential are deleted.
       </p>
       <p data-testid="delete-count">
         {pending === null

@@ -47,6 +47,36 @@ function stringOptions(options: Destination['options']): Record<string, string> 
   return out;
 }
 
+/**
+ * What Send test event depends on, as one string to compare: the probe goes out with the saved
+ * destination (URL, header, credential, preset settings, format, OAuth2), never with the form, so while
+ * any of these differs from what was last saved the test would not be testing what the user sees.
+ * The name and the filter do not change the probe.
+ */
+function testInputs(form: FormState, format: OutputFormat, oauth2: OAuth2Form, newCredential: string): string {
+  return JSON.stringify({
+    url: form.url.trim(),
+    site: form.site,
+    region: form.region,
+    header: effectiveHeaderName(form),
+    options: cleanOptions(form.options),
+    sentinel: form.sentinel ?? null,
+    format,
+    oauth2,
+    credential: newCredential.trim(),
+  });
+}
+
+function originOf(url: string): string | null {
+  try {
+    return new URL(url.trim()).origin;
+  } catch {
+    return null;
+  }
+}
+
+const NEW_HOST_HINT = 'A new host: enter the credential again (Rotate), or Remove it. A stored credential is never sent to a new host.';
+
 /** The delivery limits set through the API: PATCH replaces options whole, so Save must carry them. */
 function limitOptions(options: Destination['options']): Record<string, number> {
   const out: Record<string, number> = {};
@@ -68,6 +98,8 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
   const [format, setFormat] = useState<OutputFormat>(() => (isOutputFormat(destination.format) ? destination.format : DEFAULT_OUTPUT_FORMAT));
   // A custom webhook's OAuth2 client credentials; remounted after each save (a rotation then closes).
   const [oauth2, setOAuth2] = useState<OAuth2Form>(() => oauth2FormFrom(destination));
+  // What the test depends on as last saved (as the form held it, so a URL the server tidied is not "changed").
+  const [savedInputs, setSavedInputs] = useState(() => testInputs(formFrom(destination), format, oauth2, ''));
   const [saves, setSaves] = useState(0);
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [result, setResult] = useState<TestResult | null>(null);
@@ -76,10 +108,17 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
   const cred = useCredentialEdit();
   const { rotating, setRotating, setConfirmRemove, newCredential, setNewCredential, rotateButton } = cred;
   const info = getPresetInfo(form.siem);
+  const unsavedForTest = testInputs(form, format, oauth2, rotating ? newCredential : '') !== savedInputs;
+  // The API refuses to send a stored credential to another origin (it must come again in the same
+  // request, or go): said here, as the URL is typed, rather than by the refused Save.
+  const typedOrigin = form.sentinel ? null : originOf(form.url);
+  const newHost = dest.auth_header_configured && !rotating && typedOrigin !== null && typedOrigin !== originOf(dest.url);
 
   const run = async (work: () => Promise<Destination | void>, okText: string) => {
     setBusy(true);
     setMessage(null);
+    // A test result from before a save or a removal no longer describes the destination.
+    setResult(null);
     try {
       const d = await work();
       if (d) {
@@ -98,6 +137,10 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
 
   const save = () => {
     setAttempted(true);
+    if (newHost) {
+      setMessage({ kind: 'error', text: NEW_HOST_HINT });
+      return;
+    }
     if (rotating && rotatingWith === '') {
       setMessage({ kind: 'error', text: `Paste the new ${info.credentialLabel}, or choose Keep current credential.` });
       return;
@@ -122,6 +165,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
       setMessage({ kind: 'error', text: custom.problem });
       return;
     }
+    const saving = form;
     return run(
       async () => {
         const name = form.name.trim();
@@ -146,6 +190,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
           setAttempted(false);
         }
         setOAuth2(oauth2FormFrom(d));
+        setSavedInputs(testInputs(saving, format, oauth2FormFrom(d), ''));
         setSaves((n) => n + 1);
         return d;
       },
@@ -185,6 +230,24 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
         noValidate
       >
         <DestinationFields form={form} onChange={setForm} withCredential={false} showAllHints />
+        <div className="hints new-host" aria-live="polite">
+          {newHost ? (
+            <div className="hint hint-warning" data-testid="new-host-hint">
+              {NEW_HOST_HINT}{' '}
+              <button
+                type="button"
+                className="link-button"
+                onClick={() => {
+                  setRotating(true);
+                  setConfirmRemove(false);
+                  setMessage(null);
+                }}
+              >
+                Enter it again
+              </button>
+            </div>
+          ) : null}
+        </div>
         <FormatChoice value={format} onChange={setFormat} />
         {form.siem === 'custom' ? (
           <OAuth2Fields key={saves} form={oauth2} onChange={setOAuth2} secretStored={dest.auth?.client_secret_configured === true} />
@@ -212,9 +275,20 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
         </div>
 
         <div className="actions">
-          <button type="button" className="button-secondary" onClick={() => void sendTest()} disabled={busy}>
+          <button
+            type="button"
+            className="button-secondary"
+            onClick={() => void sendTest()}
+            disabled={busy || unsavedForTest}
+            aria-describedby={unsavedForTest ? `${id}-test-note` : undefined}
+          >
             Send test event
           </button>
+          {unsavedForTest ? (
+            <span className="muted small test-note" id={`${id}-test-note`} data-testid="test-note">
+              Save changes first: the test uses the saved settings.
+            </span>
+          ) : null}
           <span className="spacer" />
           <button type="button" className="button-secondary" onClick={onClose}>
             Close
