@@ -324,6 +324,51 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
     expect(after.find((d) => d.url === `${receiver.url}/fixed/retry`)?.enabled).toBe(true);
   });
 
+  it('closing after the test (Escape, ×) does what Done does with the box as shown; an unticked box never enables', async () => {
+    /** Closes step 4 with `how`; returns the PATCH bodies the page sent on the way. */
+    async function closeWith(how: () => Promise<void>): Promise<Record<string, unknown>[]> {
+      const patches: Record<string, unknown>[] = [];
+      const onReq = (r: import('playwright-core').Request) => {
+        if (r.method() === 'PATCH') patches.push(JSON.parse(r.postData() ?? '{}') as Record<string, unknown>);
+      };
+      page.on('request', onReq);
+      await how();
+      await dialog().waitFor({ state: 'detached' });
+      await page.waitForLoadState('networkidle');
+      page.off('request', onReq);
+      return patches;
+    }
+    const box = () => dialog().getByRole('checkbox', { name: 'Start forwarding live events' });
+
+    // Green, box ticked as shown, Escape: forwarding starts, as Done would.
+    await openAndChoose('Custom HTTPS webhook');
+    await dialog().getByLabel('Webhook URL').fill(`${receiver.url}/close/escape`);
+    expect((await saveAndTest()).ok).toBe(true);
+    await expect(box().isChecked()).resolves.toBe(true);
+    expect(await closeWith(() => page.keyboard.press('Escape'))).toEqual([{ enabled: true }]);
+    const escaped = await destinationFor(`${receiver.url}/close/escape`);
+    expect(escaped.enabled).toBe(true);
+    await expect.poll(() => page.locator(`article[data-destination-id="${escaped.destination_id}"] .pill`).textContent()).not.toBe('Disabled');
+
+    // Green, box unticked by the user, ×: it stays disabled, nothing is sent.
+    await openAndChoose('Custom HTTPS webhook');
+    await dialog().getByLabel('Webhook URL').fill(`${receiver.url}/close/untick`);
+    expect((await saveAndTest()).ok).toBe(true);
+    await box().uncheck();
+    expect(await closeWith(() => dialog().getByRole('button', { name: 'Close' }).click())).toEqual([]);
+    expect((await destinationFor(`${receiver.url}/close/untick`)).enabled).toBe(false);
+
+    // Red, box unticked by default, Escape: disabled, as Done leaves it.
+    await openAndChoose('Custom HTTPS webhook');
+    await dialog().getByLabel('Webhook URL').fill(`${receiver.url}/unauthorized/close`);
+    expect((await saveAndTest()).ok).toBe(false);
+    await expect(box().isChecked()).resolves.toBe(false);
+    expect(await closeWith(() => page.keyboard.press('Escape'))).toEqual([]);
+    const red = await destinationFor(`${receiver.url}/unauthorized/close`);
+    expect(red.enabled).toBe(false);
+    await expect(page.locator(`article[data-destination-id="${red.destination_id}"] .pill`).textContent()).resolves.toBe('Disabled');
+  });
+
   it('no credential ever comes back: not in the page, not in any response the browser received', async () => {
     await page.reload();
     await page.getByRole('heading', { name: 'SIEM Forwarding', level: 2 }).waitFor();

@@ -158,9 +158,24 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
     }
   };
 
+  // Closing once the test has answered (Escape, ×, outside) does what Done does with the choices as
+  // shown: a ticked box starts forwarding, an unticked one never does, the history chosen is sent.
+  // Without this a green test's ticked box was dropped without a word. Once such a close has failed,
+  // the next one just closes (the error said what did not happen).
+  const closeTried = useRef(false);
+  const close = () => {
+    if (step === 3 && busy !== null) return; // finishing already: its answer closes the dialog or says why not
+    if (step === 3 && saved && result && !closeTried.current) {
+      closeTried.current = true; // finish closes the dialog when it succeeds
+      void finish();
+      return;
+    }
+    onClose();
+  };
+
   const label = SIEM_PRESETS[form.siem].label;
   return (
-    <Modal title="Add destination" onClose={onClose} size="wide" subtitle={<Stepper step={step} />}>
+    <Modal title="Add destination" onClose={close} size="wide" subtitle={<Stepper step={step} />}>
       <div ref={body}>
         {step === 0 ? <SiemChoice id={id} siem={form.siem} onChoose={chooseSiem} onContinue={() => setStep(1)} onCancel={onClose} /> : null}
 
