@@ -109,6 +109,20 @@ describe('dashboard sign-in, sign-out and CSRF (headless Chromium, PostgreSQL)',
     await page.reload();
     await page.getByRole('heading', { name: 'Sign in to Aegis' }).waitFor();
     await expect(page.getByText('aegis-stream login-link').isVisible()).resolves.toBe(true);
+    // The CLI cannot open the embedded database while the service holds it: the page gives the API
+    // way first, with this service's own address, and says when the CLI works.
+    const text = (await page.locator('.signed-out').textContent()) ?? '';
+    expect(text).toContain('ask the running service with the organization’s API key: POST /api/orgs/<org id>/login-links');
+    expect(text).toContain('only while the service is stopped; with PostgreSQL (DATABASE_URL) at any time');
+    await expect(page.getByTestId('login-link-curl').textContent()).resolves.toBe(
+      `curl -X POST -H "Authorization: Bearer $AEGIS_API_KEY" ${svc.baseUrl}/api/orgs/$ORG_ID/login-links`,
+    );
+    await screenshot(page, 'desktop-03b-sign-in-again');
+    // What the page says works: the organization's API key gets a link from the running service.
+    const { orgId: otherOrg, apiKey } = await svc.newOrg('Signed-out org');
+    const made = await svc.request('POST', `/api/orgs/${otherOrg}/login-links`, { apiKey });
+    expect(made.status).toBe(201);
+    expect((made.body as { url: string }).url).toContain('/auth/login?token=');
     await page.close();
   });
   it('signing in again in the same browser ends the session it had; the CSRF token is never cached', async () => {
