@@ -123,6 +123,25 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
     await dialog().getByRole('button', { name: 'Switch to https://' }).click();
     await expect(url.inputValue()).resolves.toBe(`${receiver.url}/services/collector/event`);
 
+    // The token is required (its hint is red): Save & test waits for it as for the URL, and creates nothing.
+    const creates: string[] = [];
+    const onCreate = (r: import('playwright-core').Request) => {
+      if (r.method() === 'POST' && r.url().endsWith('/forwarding-destinations')) creates.push(r.url());
+    };
+    page.on('request', onCreate);
+    await dialog().getByRole('button', { name: 'Save & test' }).click();
+    await dialog().getByRole('alert').getByText('Paste your HEC Token first.').waitFor();
+    expect(await hintTexts()).toContain('Paste your HEC token.');
+    // So does a name over the limit, counted inline.
+    await token.fill(SPLUNK_TOKEN);
+    await dialog().getByLabel(/^Name/).fill('n'.repeat(111));
+    await dialog().getByRole('button', { name: 'Save & test' }).click();
+    await dialog().getByText('Shorten the name to 100 characters first.').waitFor();
+    await expect(dialog().getByTestId('name-too-long').textContent()).resolves.toContain('this one has 111');
+    page.off('request', onCreate);
+    expect(creates).toEqual([]);
+    await dialog().getByLabel(/^Name/).fill('');
+
     await token.fill(`Bearer ${SPLUNK_TOKEN}`);
     expect(await hintTexts()).toContain('Splunk HEC expects "Splunk <token>"');
     // Sent as "Splunk <token>", never "Splunk Bearer <token>": the hint says it is done.
@@ -158,6 +177,8 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
     expect(await hintTexts()).toContain('The URL is for site datadoghq.com but you picked EU');
 
     await url.fill(`${receiver.url}/api/v2/logs`);
+    await dialog().getByRole('button', { name: 'Save & test' }).click();
+    await dialog().getByText('Paste your API Key first.').waitFor();
     await dialog().getByLabel('API Key', { exact: true }).fill(DATADOG_KEY);
     const { created, ok: green } = await saveAndTest();
     expect(created).toMatchObject({ siem: 'datadog', enabled: false, auth_header_name: 'DD-API-KEY', auth_header_value: DATADOG_KEY });
@@ -302,6 +323,8 @@ describe('Add destination, every preset, in headless Chromium against real HTTPS
     await dialog().getByLabel('Auth header value').fill(`Bearer ${RED_TOKEN}`);
     expect((await saveAndTest()).ok).toBe(false);
     await dialog().getByRole('button', { name: 'Back to configure' }).click();
+    // The note points at the test result: it is still there to read.
+    await expect(dialog().locator('[data-testid="test-result"][data-ok="false"]').textContent()).resolves.toContain('HTTP 401');
     await dialog().getByLabel('Webhook URL').fill(`${receiver.url}/fixed/retry`);
     const methods: string[] = [];
     const onReq = (r: import('playwright-core').Request) => {

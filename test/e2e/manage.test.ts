@@ -163,6 +163,8 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     await expect(sendTest.isEnabled()).resolves.toBe(true);
     await dialog.getByLabel('New Auth header value').fill(`Bearer ${FRESH_TOKEN}`);
     await expect.poll(() => sendTest.isDisabled()).toBe(true);
+    // The stale token's red result no longer describes what the form holds: it goes.
+    await expect(result.count()).resolves.toBe(0);
     await expect(note.textContent()).resolves.toBe('Save changes first: the test uses the saved settings.');
     await expect(sendTest.getAttribute('aria-describedby')).resolves.toBe(await note.getAttribute('id'));
     await sendTest.scrollIntoViewIfNeeded();
@@ -186,6 +188,11 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     await expect.poll(() => sendTest.isDisabled()).toBe(true);
     await header.fill('Authorization');
     await expect.poll(() => sendTest.isEnabled()).toBe(true);
+    // A name over the limit, counted inline, is not sent for the API to refuse.
+    await dialog.getByLabel(/^Name/).fill('n'.repeat(111));
+    await save.click();
+    await dialog.getByText('Shorten the name to 100 characters first.').waitFor();
+    expect((await svc.request('GET', `${base()}/${id}`, { apiKey })).body.name).toBeNull();
     // The name and the filter do not change the probe.
     await dialog.getByLabel(/^Name/).fill('Edit flow hook');
     await expect(sendTest.isEnabled()).resolves.toBe(true);
@@ -200,6 +207,8 @@ describe('Edit, failing hint, failed events and replay, disable, delete (headles
     const elsewhere = `https://127.0.0.1:${await closedPort()}/editflow`;
     await url.fill(elsewhere);
     const hint = dialog.getByTestId('new-host-hint');
+    // Under the URL it is about, inside that field.
+    await expect(url.locator('xpath=..').getByTestId('new-host-hint').count()).resolves.toBe(1);
     await expect(hint.textContent()).resolves.toContain(
       'A new host: enter the credential again (Rotate), or Remove it. A stored credential is never sent to a new host.',
     );

@@ -1,8 +1,17 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { SIEM_PRESETS, applyPrefix, type SiemId } from '../../../src/siem/catalog.js';
+import { DESTINATION_NAME_MAX } from '../../../src/api/schemas/destinations.js';
 import { errorText, type Destination, type DestinationsApi, type RangeReplayResult, type TestResult } from '../api.js';
 import { Modal } from './Modal.js';
-import { DestinationFields, effectiveHeaderName, initialForm, type FormState } from './DestinationFields.js';
+import {
+  DestinationFields,
+  credentialMissing,
+  credentialMissingText,
+  effectiveHeaderName,
+  initialForm,
+  nameTooLong,
+  type FormState,
+} from './DestinationFields.js';
 import { cleanOptions } from './OptionalSettings.js';
 import { TestResultPanel } from './TestResultPanel.js';
 import { sentinelRequest } from './SentinelFields.js';
@@ -72,6 +81,17 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
     setAttempted(true);
     if (form.url.trim() === '') {
       setError(`Paste your ${SIEM_PRESETS[form.siem].urlLabel} first.`);
+      return;
+    }
+    // A credential the SIEM needs (its field's hint is red) would only buy a test that must fail.
+    // Sentinel's secret, once saved, is kept when the field is left empty (sentinelRequest).
+    if (credentialMissing(form) && !(form.sentinel && saved?.auth?.client_secret_configured)) {
+      setError(credentialMissingText(form));
+      return;
+    }
+    // The inline count says the name is too long; the API would refuse it in its own words.
+    if (nameTooLong(form)) {
+      setError(`Shorten the name to ${DESTINATION_NAME_MAX} characters first.`);
       return;
     }
     const filter = draftFilter(filterDraft);
@@ -191,6 +211,8 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
               Step 2: Configure {label}
             </h3>
             {saved ? <p className="note">Saved disabled. Change what the test result pointed at, then Save &amp; test again.</p> : null}
+            {/* Back to configure: the result the note speaks of stays in view until the next Save & test. */}
+            {saved && result ? <TestResultPanel result={result} /> : null}
             {/* Keyed by SIEM: choosing another SIEM starts a fresh form, untouched. */}
             <DestinationFields key={form.siem} form={form} onChange={setForm} withCredential showAllHints={attempted} />
             {form.siem === 'custom' ? <OAuth2Fields form={oauth2} onChange={setOAuth2} /> : null}

@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import { DESTINATION_NAME_MAX } from '../../../src/api/schemas/destinations.js';
 import { Hints } from './Hints.js';
 import { OptionalSettings } from './OptionalSettings.js';
@@ -52,6 +52,29 @@ export function hintsFor(form: FormState, checkCredential: boolean): FormatHint[
 
 export type HintField = FormatHint['field'];
 
+/**
+ * Add: the credential the preset needs is empty. A preset says it needs one by a red hint on the
+ * empty field ("Paste your HEC token."); a custom webhook's (an information hint) and Sumo Logic's
+ * (none: the token is in the URL) are optional.
+ */
+export function credentialMissing(form: FormState): boolean {
+  if (form.credential.trim() !== '') return false;
+  return hintsFor(form, true).some((h) => (h.field === 'auth_header_value' || h.field === 'client_secret') && h.severity === 'error');
+}
+
+/** What Save & test says for it, worded as "Paste your HEC URL first." ("License key" → "license key"; "HEC Token" kept). */
+export function credentialMissingText(form: FormState): string {
+  const label = getPresetInfo(form.siem).credentialLabel;
+  const word = /^[A-Z][a-z]/.test(label) ? label[0]!.toLowerCase() + label.slice(1) : label;
+  return `Paste your ${word} first.`;
+}
+
+/** The name's length as the server counts it (code points, trimmed), and what is shown while it is over the limit. */
+export function nameTooLong(form: FormState): string | null {
+  const n = [...form.name.trim()].length;
+  return n > DESTINATION_NAME_MAX ? `A name is at most ${DESTINATION_NAME_MAX} characters; this one has ${n}. Shorten it to save.` : null;
+}
+
 interface FieldsProps {
   form: FormState;
   onChange: (next: FormState) => void;
@@ -63,9 +86,11 @@ interface FieldsProps {
    * left it, so a fresh form does not open covered in red "Paste your …" complaints.
    */
   showAllHints: boolean;
+  /** Shown under the URL's own hints (Edit: the new-host hint). */
+  urlNote?: ReactNode;
 }
 
-export function DestinationFields({ form, onChange, withCredential, showAllHints }: FieldsProps) {
+export function DestinationFields({ form, onChange, withCredential, showAllHints, urlNote }: FieldsProps) {
   const info = getPresetInfo(form.siem);
   const id = useId();
   const [touched, setTouched] = useState<ReadonlySet<HintField>>(() => new Set());
@@ -90,7 +115,7 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
     }
     return h;
   });
-  const nameLength = [...form.name.trim()].length;
+  const nameProblem = nameTooLong(form);
   const urlHints = shown.filter((h) => h.field === 'url');
   const credHints = shown.filter((h) => h.field === 'auth_header_value' || h.field === 'auth_header_name');
 
@@ -151,6 +176,7 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
             {picker ? 'Filled in from your choice above; you can paste another address (a proxy, for example).' : info.urlHelp}
           </p>
           <Hints id={`${id}-url-hints`} hints={urlHints} onFix={applyFix} />
+          {urlNote}
         </div>
       )}
 
@@ -220,7 +246,7 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
           placeholder={`e.g. ${info.label} prod`}
           value={form.name}
           onChange={(e) => set({ name: e.target.value })}
-          aria-invalid={nameLength > DESTINATION_NAME_MAX || undefined}
+          aria-invalid={nameProblem !== null || undefined}
           aria-describedby={`${id}-name-help`}
         />
         <p className="help" id={`${id}-name-help`}>
@@ -228,9 +254,9 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
         </p>
         {/* No maxLength on the input: a browser cuts a longer paste without a word, and the name saved
             would not be the one the user meant. The count is the server's (code points, trimmed). */}
-        {nameLength > DESTINATION_NAME_MAX ? (
+        {nameProblem ? (
           <p className="hint hint-error" role="alert" data-testid="name-too-long">
-            A name is at most {DESTINATION_NAME_MAX} characters; this one has {nameLength}. Shorten it to save.
+            {nameProblem}
           </p>
         ) : null}
       </div>

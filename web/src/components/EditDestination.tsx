@@ -1,8 +1,9 @@
 import { useId, useState } from 'react';
 import { applyPrefix, getPresetInfo, isSiemId, type SiemId } from '../../../src/siem/catalog.js';
+import { DESTINATION_NAME_MAX } from '../../../src/api/schemas/destinations.js';
 import { errorText, type Destination, type DestinationsApi, type TestResult } from '../api.js';
 import { Modal } from './Modal.js';
-import { DestinationFields, effectiveHeaderName, type FormState } from './DestinationFields.js';
+import { DestinationFields, effectiveHeaderName, nameTooLong, type FormState } from './DestinationFields.js';
 import { cleanOptions } from './OptionalSettings.js';
 import { CredentialField, useCredentialEdit } from './CredentialField.js';
 import { TestResultPanel } from './TestResultPanel.js';
@@ -145,6 +146,11 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
       setMessage({ kind: 'error', text: `Paste the new ${info.credentialLabel}, or choose Keep current credential.` });
       return;
     }
+    // The inline count says the name is too long; the API would refuse it in its own words.
+    if (nameTooLong(form)) {
+      setMessage({ kind: 'error', text: `Shorten the name to ${DESTINATION_NAME_MAX} characters first.` });
+      return;
+    }
     const filter = draftFilter(filterDraft);
     if (!filter.ok) {
       setMessage({ kind: 'error', text: filter.error });
@@ -229,25 +235,32 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
         }}
         noValidate
       >
-        <DestinationFields form={form} onChange={setForm} withCredential={false} showAllHints />
-        <div className="hints new-host" aria-live="polite">
-          {newHost ? (
-            <div className="hint hint-warning" data-testid="new-host-hint">
-              {NEW_HOST_HINT}{' '}
-              <button
-                type="button"
-                className="link-button"
-                onClick={() => {
-                  setRotating(true);
-                  setConfirmRemove(false);
-                  setMessage(null);
-                }}
-              >
-                Enter it again
-              </button>
+        <DestinationFields
+          form={form}
+          onChange={setForm}
+          withCredential={false}
+          showAllHints
+          urlNote={
+            <div className="hints new-host" aria-live="polite">
+              {newHost ? (
+                <div className="hint hint-warning" data-testid="new-host-hint">
+                  {NEW_HOST_HINT}{' '}
+                  <button
+                    type="button"
+                    className="link-button"
+                    onClick={() => {
+                      setRotating(true);
+                      setConfirmRemove(false);
+                      setMessage(null);
+                    }}
+                  >
+                    Enter it again
+                  </button>
+                </div>
+              ) : null}
             </div>
-          ) : null}
-        </div>
+          }
+        />
         <FormatChoice value={format} onChange={setFormat} />
         {form.siem === 'custom' ? (
           <OAuth2Fields key={saves} form={oauth2} onChange={setOAuth2} secretStored={dest.auth?.client_secret_configured === true} />
@@ -271,7 +284,9 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
               {message.text}
             </div>
           ) : null}
-          {result ? <TestResultPanel result={result} /> : null}
+          {/* A result describes the saved settings: once the form's differ (a new credential typed, another
+              URL), it no longer describes what the user sees, and Save changes clears it anyway. */}
+          {result && !unsavedForTest ? <TestResultPanel result={result} /> : null}
         </div>
 
         <div className="actions">
