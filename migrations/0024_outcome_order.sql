@@ -32,6 +32,7 @@ UPDATE destination_alert_state s
   FROM destinations d
  WHERE d.org_id = s.org_id AND d.id = s.destination_id AND s.dead_letter_alerted_at IS NOT NULL;
 
+-- The rule of src/queue/deliveryState.ts (OUTCOME_SEQ_SET), restated for those writes: change both.
 -- A release before this one still writes times alone: beside this one in a rolling upgrade, or after
 -- a roll back and forward again. Its writes are numbered here, so that its deliveries and dead letters
 -- count in the order as this release's do (a delivery it recorded and left unnumbered kept the pill
@@ -46,7 +47,9 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$;
-CREATE OR REPLACE TRIGGER destinations_number_outcome BEFORE UPDATE OF last_delivery_at, last_dead_letter_at ON destinations
+-- DROP and CREATE rather than CREATE OR REPLACE TRIGGER, which PostgreSQL 13 lacks.
+DROP TRIGGER IF EXISTS destinations_number_outcome ON destinations;
+CREATE TRIGGER destinations_number_outcome BEFORE UPDATE OF last_delivery_at, last_dead_letter_at ON destinations
   FOR EACH ROW WHEN (NEW.outcome_seq = OLD.outcome_seq) EXECUTE FUNCTION aegis_number_outcome();
 
 -- An older alerter records the time it alerted dead letters: they are the destination's last ones.
@@ -58,5 +61,6 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$;
-CREATE OR REPLACE TRIGGER destination_alert_state_number_alert BEFORE UPDATE OF dead_letter_alerted_at ON destination_alert_state
+DROP TRIGGER IF EXISTS destination_alert_state_number_alert ON destination_alert_state;
+CREATE TRIGGER destination_alert_state_number_alert BEFORE UPDATE OF dead_letter_alerted_at ON destination_alert_state
   FOR EACH ROW WHEN (NEW.dead_letter_alerted_seq IS NOT DISTINCT FROM OLD.dead_letter_alerted_seq) EXECUTE FUNCTION aegis_number_dead_letter_alert();
