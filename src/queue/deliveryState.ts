@@ -79,12 +79,17 @@ export async function noteRequestSuccess(db: Queryable, orgId: string, id: strin
  * number). What came after what is read from these, never from the times: a settle's now() is its
  * statement's start, so one that waited for the row behind another carries the earlier time though
  * it came second, and PGlite's clock gives settles in one millisecond one time. The number is taken
- * under the row's lock, in the order the settles commit.
+ * under the row's lock, in the order the settles commit. Migration 0024's trigger restates the rule for
+ * the writes of a release before it (times alone): change both.
  */
 const OUTCOME_SEQ_SET = 'outcome_seq = outcome_seq + 1';
 
+/** `column` takes this outcome's number when `when` (an SQL boolean) holds, else keeps its own. */
+const numberedWhen = (when: string, column: 'last_delivery_seq' | 'last_dead_letter_seq') =>
+  `${column} = CASE WHEN ${when} THEN outcome_seq + 1 ELSE ${column} END`;
+
 /** A dead letter outside a settle (the hold limit's batches, queue/holdLimit.ts): its time and number. */
-export const DEAD_LETTER_STAMP = `last_dead_letter_at = now(), ${OUTCOME_SEQ_SET}, last_dead_letter_seq = outcome_seq + 1`;
+export const DEAD_LETTER_STAMP = `last_dead_letter_at = now(), ${OUTCOME_SEQ_SET}, ${numberedWhen('true', 'last_dead_letter_seq')}`;
 
 /**
  * The delivery-state rule of a destination row after an attempt, as a SET list, stated once for the
@@ -110,8 +115,8 @@ function attemptOutcomeSet(ok: string, delivered: string, error: string, deadLet
         last_error_at = CASE WHEN ${keepError} THEN last_error_at WHEN ${ok} THEN NULL ELSE now() END,
         last_dead_letter_at = CASE WHEN ${deadLettered} THEN now() ELSE last_dead_letter_at END,
         ${OUTCOME_SEQ_SET},
-        last_delivery_seq = CASE WHEN ${delivered} THEN outcome_seq + 1 ELSE last_delivery_seq END,
-        last_dead_letter_seq = CASE WHEN ${deadLettered} THEN outcome_seq + 1 ELSE last_dead_letter_seq END`;
+        ${numberedWhen(delivered, 'last_delivery_seq')},
+        ${numberedWhen(deadLettered, 'last_dead_letter_seq')}`;
 }
 
 /**
