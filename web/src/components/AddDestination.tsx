@@ -1,6 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { SIEM_PRESETS, applyPrefix, type SiemId } from '../../../src/siem/catalog.js';
-import { DESTINATION_NAME_MAX } from '../../../src/api/schemas/destinations.js';
 import { errorText, type Destination, type DestinationsApi, type RangeReplayResult, type TestResult } from '../api.js';
 import { Modal } from './Modal.js';
 import {
@@ -9,7 +8,8 @@ import {
   credentialMissingText,
   effectiveHeaderName,
   initialForm,
-  nameTooLong,
+  nameLengthProblem,
+  SHORTEN_NAME,
   type FormState,
 } from './DestinationFields.js';
 import { cleanOptions } from './OptionalSettings.js';
@@ -75,9 +75,11 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
     if (s !== form.siem) setForm(initialForm(s));
   };
 
+  // Whether closing has tried Done's step for the current answer (see close, below).
+  const closeTried = useRef(false);
+
   const saveAndTest = async () => {
     setError(null);
-    setResult(null);
     setAttempted(true);
     if (form.url.trim() === '') {
       setError(`Paste your ${SIEM_PRESETS[form.siem].urlLabel} first.`);
@@ -90,8 +92,8 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
       return;
     }
     // The inline count says the name is too long; the API would refuse it in its own words.
-    if (nameTooLong(form)) {
-      setError(`Shorten the name to ${DESTINATION_NAME_MAX} characters first.`);
+    if (nameLengthProblem(form)) {
+      setError(SHORTEN_NAME);
       return;
     }
     const filter = draftFilter(filterDraft);
@@ -121,6 +123,8 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
       ...(value !== '' && header !== '' ? { auth_header_name: header, auth_header_value: value } : {}),
       ...(auth ? { auth } : {}),
     };
+    // Cleared only now: a Save & test the checks above stop keeps the result its note refers to.
+    setResult(null);
     setStep(2);
     try {
       setBusy('Saving the destination (disabled)…');
@@ -142,6 +146,7 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
       setBusy('Sending a synthetic aegis.audit_stream.test event…');
       const res = await api.test(dest.destination_id);
       setResult(res);
+      closeTried.current = false; // a new answer: closing applies its choices again
       setLive(res.ok); // ON after a green test, OFF after a red one
       onChanged(); // the card behind the dialog shows the test's outcome too
       setStep(3);
@@ -182,7 +187,6 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
   // shown: a ticked box starts forwarding, an unticked one never does, the history chosen is sent.
   // Without this a green test's ticked box was dropped without a word. Once such a close has failed,
   // the next one just closes (the error said what did not happen).
-  const closeTried = useRef(false);
   const close = () => {
     if (step === 3 && busy !== null) return; // finishing already: its answer closes the dialog or says why not
     if (step === 3 && saved && result && !closeTried.current) {

@@ -69,8 +69,11 @@ export function credentialMissingText(form: FormState): string {
   return `Paste your ${word} first.`;
 }
 
+/** What Save & test and Save changes say while the name is too long. */
+export const SHORTEN_NAME = `Shorten the name to ${DESTINATION_NAME_MAX} characters first.`;
+
 /** The name's length as the server counts it (code points, trimmed), and what is shown while it is over the limit. */
-export function nameTooLong(form: FormState): string | null {
+export function nameLengthProblem(form: FormState): string | null {
   const n = [...form.name.trim()].length;
   return n > DESTINATION_NAME_MAX ? `A name is at most ${DESTINATION_NAME_MAX} characters; this one has ${n}. Shorten it to save.` : null;
 }
@@ -115,7 +118,7 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
     }
     return h;
   });
-  const nameProblem = nameTooLong(form);
+  const nameProblem = nameLengthProblem(form);
   const urlHints = shown.filter((h) => h.field === 'url');
   const credHints = shown.filter((h) => h.field === 'auth_header_value' || h.field === 'auth_header_name');
 

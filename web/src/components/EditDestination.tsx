@@ -1,9 +1,8 @@
 import { useId, useState } from 'react';
 import { applyPrefix, getPresetInfo, isSiemId, type SiemId } from '../../../src/siem/catalog.js';
-import { DESTINATION_NAME_MAX } from '../../../src/api/schemas/destinations.js';
 import { errorText, type Destination, type DestinationsApi, type TestResult } from '../api.js';
 import { Modal } from './Modal.js';
-import { DestinationFields, effectiveHeaderName, nameTooLong, type FormState } from './DestinationFields.js';
+import { DestinationFields, effectiveHeaderName, nameLengthProblem, SHORTEN_NAME, type FormState } from './DestinationFields.js';
 import { cleanOptions } from './OptionalSettings.js';
 import { CredentialField, useCredentialEdit } from './CredentialField.js';
 import { TestResultPanel } from './TestResultPanel.js';
@@ -52,13 +51,12 @@ function stringOptions(options: Destination['options']): Record<string, string> 
  * What Send test event depends on, as one string to compare: the probe goes out with the saved
  * destination (URL, header, credential, preset settings, format, OAuth2), never with the form, so while
  * any of these differs from what was last saved the test would not be testing what the user sees.
- * The name and the filter do not change the probe.
+ * The name and the filter do not change the probe, nor do the Datadog site and New Relic region
+ * pickers, which only fill in the URL. What the probe sends: delivery/target.ts toTarget.
  */
 function testInputs(form: FormState, format: OutputFormat, oauth2: OAuth2Form, newCredential: string): string {
   return JSON.stringify({
     url: form.url.trim(),
-    site: form.site,
-    region: form.region,
     header: effectiveHeaderName(form),
     options: cleanOptions(form.options),
     sentinel: form.sentinel ?? null,
@@ -118,10 +116,11 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
   const run = async (work: () => Promise<Destination | void>, okText: string) => {
     setBusy(true);
     setMessage(null);
-    // A test result from before a save or a removal no longer describes the destination.
-    setResult(null);
     try {
       const d = await work();
+      // A test result from before a save or a removal no longer describes the destination (one the
+      // API refused changed nothing, and keeps it).
+      setResult(null);
       if (d) {
         setDest(d);
         onChanged(d);
@@ -147,8 +146,8 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
       return;
     }
     // The inline count says the name is too long; the API would refuse it in its own words.
-    if (nameTooLong(form)) {
-      setMessage({ kind: 'error', text: `Shorten the name to ${DESTINATION_NAME_MAX} characters first.` });
+    if (nameLengthProblem(form)) {
+      setMessage({ kind: 'error', text: SHORTEN_NAME });
       return;
     }
     const filter = draftFilter(filterDraft);
