@@ -52,7 +52,7 @@ export interface Observed extends StatusInputs {
 export interface StoredAlertState {
   state: AlertState;
   breaker_open_since: Date | null;
-  /** When dead letters were last alerted (kept for reading, and for a release before migration 0024). */
+  /** When dead letters were last alerted: still written for a release before migration 0024, which judges by it. */
   dead_letter_alerted_at: Date | null;
   /**
    * The last dead letter those alerts judged, by its outcome's number (StatusInputs): what "new dead
@@ -140,17 +140,19 @@ export function evaluateAlerts(obs: Observed, stored: StoredAlertState, now: Dat
   }
   let deadLetterAlertedAt = stored.dead_letter_alerted_at;
   let alertedSeq = stored.dead_letter_alerted_seq;
-  const dl = obs.last_dead_letter_seq;
-  const delivered = obs.last_delivery_seq;
+  const deadLetterSeq = obs.last_dead_letter_seq;
+  const deliveredSeq = obs.last_delivery_seq;
   // New = none alerted yet, or dead-lettered at or after a success that came after the last dead
   // letter judged (one settle numbers both when a poison event is dead-lettered beside delivered ones).
-  const newDeadLetters = dl !== null && (alertedSeq === null || (dl > alertedSeq && delivered !== null && delivered > alertedSeq && dl >= delivered));
-  const heldDeadLetters = held && dl !== null && (alertedSeq === null || dl > alertedSeq);
+  const newDeadLetters =
+    deadLetterSeq !== null &&
+    (alertedSeq === null || (deadLetterSeq > alertedSeq && deliveredSeq !== null && deliveredSeq > alertedSeq && deadLetterSeq >= deliveredSeq));
+  const heldDeadLetters = held && deadLetterSeq !== null && (alertedSeq === null || deadLetterSeq > alertedSeq);
   if (newDeadLetters || heldDeadLetters) {
     // The hold limit's dead letters are told by its own alert (which counts them), not again here.
     if (!held) alerts.push('dead_letters');
     deadLetterAlertedAt = now;
-    alertedSeq = dl;
+    alertedSeq = deadLetterSeq;
   }
   return {
     next: {

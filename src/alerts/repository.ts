@@ -71,7 +71,7 @@ export async function lockAlertState(tx: Queryable, orgId: string, destinationId
   );
   const { rows } = await tx.query<LockedAlertState>(
     `SELECT s.state, s.breaker_open_since, s.dead_letter_alerted_at, s.dead_letter_alerted_seq, s.streak_since, s.streak_alerted_s,
-            d.enabled, d.last_attempt_ok, d.last_delivery_at, d.last_dead_letter_at, d.last_delivery_seq, d.last_dead_letter_seq, d.consecutive_failures,
+            d.enabled, d.last_attempt_ok, d.last_delivery_at, d.last_delivery_seq, d.last_dead_letter_seq, d.consecutive_failures,
             d.failing_since, d.hold_paused_at,
             d.name, d.siem, d.last_error, now() AS now
        FROM destination_alert_state s JOIN destinations d ON d.org_id = s.org_id AND d.id = s.destination_id

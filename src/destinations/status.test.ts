@@ -32,7 +32,8 @@ describe('status pill rule', () => {
     // (its statement's start) and the later number: the destination works again.
     const stamped = hoursAgo(1);
     expect(destinationStatus({ ...base, last_attempt_ok: true, last_delivery_at: stamped, last_delivery_seq: 8, last_dead_letter_seq: 7 }, now)).toBe('active');
-    // One settle delivered some events and dead-lettered a poison one: no success after it.
+    // One settle delivered some events and dead-lettered a poison one: one number, the dead letter is
+    // not after the success, so not Failing (the dead_letters alert tells of it).
     expect(destinationStatus({ ...base, last_attempt_ok: true, last_delivery_at: stamped, last_delivery_seq: 7, last_dead_letter_seq: 7 }, now)).toBe('active');
   });
 });

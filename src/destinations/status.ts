@@ -1,7 +1,10 @@
 /**
  * The status pill rule, stated once and used by the API and the dashboard alike.
  * - Disabled: `enabled` is false.
- * - Failing: enabled, and the last attempt failed or a job was dead-lettered since the last success.
+ * - Failing: enabled, and the last attempt failed or a job was dead-lettered since the last success
+ *   (by the outcomes' numbers; one settle that delivered and dead-lettered is not Failing, and its
+ *   dead letter is told by the dead_letters alert). The alert sweep restates it in SQL
+ *   (alerts/repository.ts UNJUDGED).
  * - Active: enabled, and a delivery succeeded in the last 24 hours.
  * - Idle: enabled, and nothing delivered in the last 24 hours.
  */

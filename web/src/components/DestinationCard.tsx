@@ -52,8 +52,8 @@ export function DestinationCard({
   const headingId = `card-${d.destination_id}`;
   // The last error is news only while nothing got through after it: a delivery, or a test event (the
   // user fixed the destination and proved it; the error is kept for the jobs still queued, not shown).
-  const newerThanError = (at: string | null) => at !== null && (d.last_error_at ?? '') <= at;
-  const errorIsNewest = d.last_error !== null && !newerThanError(d.last_delivery_at) && !newerThanError(d.last_test_delivered_at);
+  const notBeforeError = (at: string | null) => at !== null && (d.last_error_at ?? '') <= at;
+  const errorIsNewest = d.last_error !== null && !notBeforeError(d.last_delivery_at) && !notBeforeError(d.last_test_delivered_at);
   const held = d.paused_reason === 'hold_limit';
   // The failing hint's log link: the failures of the current streak, from its first one.
   const failuresHref = logHref({ outcome: 'failed', ...(d.failing_since ? { since: d.failing_since } : {}) });
