@@ -14,6 +14,7 @@ import { checkHeaderBesideAuth, checkPresetOptions, checkUrl } from './bodyCheck
 import type { DestinationDeps } from './deps.js';
 import { refuseCredentialsInPlainFields, type OwnCredential, type PlainSettings } from './plainFields.js';
 import { isSentBackAs } from '../delivery/urlSecrets.js';
+import { movesToAnotherOrigin } from './origin.js';
 
 /** A stored row's plain settings, in a body's shape, for plainFields to tell a changed value from one sent back. */
 function storedPlainSettings(row: DestinationRow): PlainSettings {
@@ -90,7 +91,7 @@ export function buildPatch(
     // A stored credential is never sent to a new host: whoever can edit a destination must not be able
     // to redirect its secret to a server they control. Moving to another origin needs the credential
     // again (or "" to go without).
-    const moved = new URL(patch.url).origin !== new URL(row.url).origin;
+    const moved = movesToAnotherOrigin(row.url, patch.url);
     if (row.auth_header_sealed && moved && body.auth_header_value === undefined) {
       throw invalid(
         'url',

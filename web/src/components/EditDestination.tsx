@@ -11,6 +11,7 @@ import { FormatChoice } from './FormatChoice.js';
 import { DEFAULT_OUTPUT_FORMAT, isOutputFormat, type OutputFormat } from '../../../src/siem/outputFormat.js';
 import { sentinelFormFrom, sentinelRequest } from './SentinelFields.js';
 import { OAuth2Fields, oauth2FormFrom, oauth2Request, type OAuth2Form } from './OAuth2Fields.js';
+import { movesToAnotherOrigin } from '../../../src/destinations/origin.js';
 
 interface Props {
   api: DestinationsApi;
@@ -66,14 +67,6 @@ function testInputs(form: FormState, format: OutputFormat, oauth2: OAuth2Form, n
   });
 }
 
-function originOf(url: string): string | null {
-  try {
-    return new URL(url.trim()).origin;
-  } catch {
-    return null;
-  }
-}
-
 const NEW_HOST_HINT = 'A new host: enter the credential again (Rotate), or Remove it. A stored credential is never sent to a new host.';
 
 /** The delivery limits set through the API: PATCH replaces options whole, so Save must carry them. */
@@ -110,8 +103,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
   const unsavedForTest = testInputs(form, format, oauth2, rotating ? newCredential : '') !== savedInputs;
   // The API refuses to send a stored credential to another origin (it must come again in the same
   // request, or go): said here, as the URL is typed, rather than by the refused Save.
-  const typedOrigin = form.sentinel ? null : originOf(form.url);
-  const newHost = dest.auth_header_configured && !rotating && typedOrigin !== null && typedOrigin !== originOf(dest.url);
+  const newHost = dest.auth_header_configured && !rotating && !form.sentinel && movesToAnotherOrigin(dest.url, form.url);
 
   const run = async (work: () => Promise<Destination | void>, okText: string) => {
     setBusy(true);
