@@ -116,15 +116,18 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
 
 /**
  * The AEGIS_ variables in `env` that are no setting of the service (ENV_VARS), each with the setting
- * whose name is nearest when one is within three edits: a misspelt "AEGIS_RETENTION_DAY=3" was
- * ignored without a word, and the service kept its default.
+ * it most likely meant: the unprefixed setting of its name without AEGIS_ (AEGIS_PORT is PORT,
+ * AEGIS_DATABASE_URL is DATABASE_URL), else the one whose name is nearest when one is within three
+ * edits. A misspelt "AEGIS_RETENTION_DAY=3" was ignored without a word, and the service kept its default.
  */
 export function unknownSettings(env: Readonly<Record<string, string | undefined>>): { name: string; nearest: string | null }[] {
   const known = ENV_VARS.map((v) => v.name);
   return Object.keys(env)
-    .filter((name) => name.startsWith('AEGIS_') && !known.includes(name) && !NOT_SETTINGS.test(name))
+    .filter((name) => name.startsWith('AEGIS_') && !known.includes(name) && !notASetting(name, env[name] ?? ''))
     .sort()
     .map((name) => {
+      const unprefixed = name.replace(/^AEGIS_(?:STREAM_)?/, '');
+      if (known.includes(unprefixed)) return { name, nearest: unprefixed };
       let nearest: string | null = null;
       let best = 4;
       for (const k of known) {
@@ -141,6 +144,18 @@ export function unknownSettings(env: Readonly<Record<string, string | undefined>
  * Service named "aegis" or "aegis-stream" (AEGIS_PORT, AEGIS_SERVICE_HOST, AEGIS_PORT_8080_TCP_ADDR...).
  */
 const NOT_SETTINGS = /^AEGIS_API_KEY$|^AEGIS(?:_STREAM)?_(?:SERVICE_HOST|SERVICE_PORT(?:_\w+)?|PORT(?:_\d+_(?:TCP|UDP|SCTP)(?:_(?:PROTO|PORT|ADDR))?)?)$/;
+/**
+ * Kubernetes' AEGIS_PORT is a service link ("tcp://10.0.0.1:8080"); "AEGIS_PORT=4000" is an operator
+ * who meant PORT (every other setting is AEGIS_ something), and the service listened on 8080 without
+ * a word (a docs review). Only the link form of that one name is let pass.
+ */
+const SERVICE_LINK_NAME = /^AEGIS(?:_STREAM)?_PORT$/;
+const SERVICE_LINK = /^(?:tcp|udp|sctp):\/\//i;
+
+function notASetting(name: string, value: string): boolean {
+  if (!NOT_SETTINGS.test(name)) return false;
+  return !SERVICE_LINK_NAME.test(name) || SERVICE_LINK.test(value.trim());
+}
 
 /** Levenshtein distance of `a` and `b`, or `limit` when it is at least that (names of a few dozen characters). */
 function editDistance(a: string, b: string, limit: number): number {

@@ -49,6 +49,19 @@ describe('startWarnings', () => {
       AEGIS_STREAM_PORT_8080_TCP_ADDR: '10.0.0.1',
     };
     expect(startWarnings(config({}), 'all', false, quiet)).toEqual([]);
+    // ...but a port number in AEGIS_PORT is an operator who meant PORT, not Kubernetes' link (the
+    // service listened on its default without a word); other unprefixed settings likewise.
+    expect(
+      startWarnings(config({}), 'all', false, { AEGIS_PORT: '4000', AEGIS_STREAM_PORT: ' 9000', AEGIS_HOST: '0.0.0.0', AEGIS_DATABASE_URL: 'x' }).map(
+        (w) => w.message,
+      ),
+    ).toEqual([
+      'AEGIS_DATABASE_URL is not a setting of this service and is ignored: did you mean DATABASE_URL? (aegis-stream start --help lists them)',
+      'AEGIS_HOST is not a setting of this service and is ignored: did you mean HOST? (aegis-stream start --help lists them)',
+      'AEGIS_PORT is not a setting of this service and is ignored: did you mean PORT? (aegis-stream start --help lists them)',
+      'AEGIS_STREAM_PORT is not a setting of this service and is ignored: did you mean PORT? (aegis-stream start --help lists them)',
+    ]);
+    expect(startWarnings(config({}), 'all', false, { AEGIS_PORT: 'TCP://10.0.0.1:8080', AEGIS_STREAM_PORT: 'udp://10.0.0.2:53' })).toEqual([]);
     // The values are never part of the line (a misspelt AEGIS_SMTP_URL holds a password).
     expect(startWarnings(config({}), 'all', false, { AEGIS_SMTP_ULR: 'smtp://u:s3cret@mail.example.com' })[0]!.message).not.toContain('s3cret');
   });
