@@ -36,6 +36,17 @@ export interface Metrics {
   apiRequestsWaiting: Gauge;
   apiRequestsInFlight: Gauge;
   /**
+   * The destinations some per-destination counter of this process holds a series for: none unless
+   * /metrics is behind AEGIS_METRICS_TOKEN (the labels are per SIEM otherwise).
+   */
+  labelledDestinations(): Promise<string[]>;
+  /**
+   * Drops every series of these destinations (gone from the database): a counter keeps a series for
+   * ever once incremented, so a tenant creating and deleting destinations in a loop grew /metrics,
+   * the worker's memory and the operator's Prometheus without bound (an observability review).
+   */
+  forgetDestinations(ids: ReadonlySet<string>): Promise<void>;
+  /**
    * Where the per-destination limit gauges read from at scrape time (the worker's limiters; none in an
    * API-only process). Set once by the worker.
    */
@@ -142,7 +153,24 @@ export function createMetrics(db: Db | null, { perDestination }: MetricsOptions)
     setLimitsSource: (source) => {
       limitsSource = source;
     },
+    async labelledDestinations() {
+      if (!perDestination) return [];
+      const ids = new Set<string>();
+      for (const counter of perDestinationCounters()) {
+        for (const { labels } of (await counter.get()).values) if (typeof labels.destination_id === 'string') ids.add(labels.destination_id);
+      }
+      return [...ids];
+    },
+    async forgetDestinations(ids) {
+      if (!perDestination || ids.size === 0) return;
+      for (const counter of perDestinationCounters()) {
+        for (const { labels } of (await counter.get()).values) {
+          if (typeof labels.destination_id === 'string' && ids.has(labels.destination_id)) counter.remove(labels as Record<string, string>);
+        }
+      }
+    },
   };
+  const perDestinationCounters = (): Array<Counter<string>> => [m.delivered, m.retried, m.deadLettered, m.requests];
   // Adaptive limits (delivery/limits.ts). Per destination only where the other series are (behind
   // AEGIS_METRICS_TOKEN); otherwise one count per SIEM, so the series stay bounded.
   new Gauge({

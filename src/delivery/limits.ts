@@ -277,6 +277,16 @@ export class LimiterRegistry {
     }
   }
 
+  /** The destinations this worker holds a limiter for. */
+  ids(): string[] {
+    return [...this.byId.keys()];
+  }
+
+  /** Forgets the limiter of a destination that is gone, throttled or not (its gauges went on showing it). */
+  forget(destinationId: string): void {
+    this.byId.delete(destinationId);
+  }
+
   /**
    * Destinations waiting out a Retry-After, and when each wait ends: the worker starts no runner for
    * them meanwhile (a runner would only wait, holding one of the worker's runner slots).

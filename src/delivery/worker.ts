@@ -1,4 +1,5 @@
 import { isDatabaseRefusing, isDatabaseUnavailable } from '../db/unavailable.js';
+import { destinationIdsWithRows } from '../destinations/reads.js';
 import { scanQueue } from '../queue/dueDestinations.js';
 import { JOBS_CHANNEL, SETTINGS_CHANGED } from '../queue/types.js';
 import { AckTrackers } from './ackTrackers.js';
@@ -20,6 +21,8 @@ import { monotonicNow } from '../monotonicClock.js';
  */
 /** How long after a run the database refused the worker looks again (other wake-ups come sooner). */
 const UNAVAILABLE_RUN_PAUSE_MS = 1000;
+/** How often the worker drops what it keeps per destination (metrics series, limiters) for destinations gone. */
+const FORGET_GONE_EVERY_MS = 60_000;
 
 export class Worker {
   private readonly cfg: WorkerConfig;
@@ -28,6 +31,7 @@ export class Worker {
   private scanning = false;
   private rescan = false;
   private timer: NodeJS.Timeout | null = null;
+  private forgetTimer: NodeJS.Timeout | null = null;
   private unlisten: (() => Promise<void>) | null = null;
   /** True while scans fail because the database is unreachable: delivery is paused, said once. */
   private databaseAway = false;
@@ -87,7 +91,30 @@ export class Worker {
       },
     );
     this.housekeeping.start();
+    this.forgetTimer = setInterval(() => void this.forgetGoneDestinations(), FORGET_GONE_EVERY_MS);
+    this.forgetTimer.unref();
     this.wake();
+  }
+
+  /**
+   * Drops the metrics series and limiters of destinations whose row is gone (purged after their
+   * deletion's farewell, or with their organization): each worker process keeps its own, and a
+   * tenant creating and deleting destinations in a loop must not grow them without bound. A
+   * destination that only stopped sending keeps its series: counters are read as rates, over time.
+   */
+  async forgetGoneDestinations(): Promise<void> {
+    const held = new Set([...(await this.deps.metrics.labelledDestinations()), ...this.limiters.ids()]);
+    if (held.size === 0) return;
+    try {
+      const ids = [...held];
+      const present = await destinationIdsWithRows(this.deps.db, ids);
+      const gone = new Set(ids.filter((id) => !present.has(id)));
+      await this.deps.metrics.forgetDestinations(gone);
+      for (const id of gone) this.limiters.forget(id);
+    } catch (err) {
+      // Next round: a database away now is said elsewhere (the scan's outage line).
+      if (!isDatabaseUnavailable(err)) this.deps.logger.warn({ err: (err as Error).message }, 'could not check for deleted destinations; will retry');
+    }
   }
 
   /** A destination's settings changed (committed): its claims being sent stop at their next request. */
@@ -216,6 +243,7 @@ export class Worker {
     this.stopping = true;
     this.limiters.kickAll(); // lanes waiting on a destination's pacing give up now
     if (this.timer) clearTimeout(this.timer);
+    if (this.forgetTimer) clearInterval(this.forgetTimer);
     await this.housekeeping.stop();
     await Promise.allSettled([...this.running.values()]);
     // Requests still waiting for Splunk acks keep their claims; the lease ends and anyone sends them again.

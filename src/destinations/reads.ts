@@ -40,6 +40,15 @@ export async function getDestinationRow(db: Queryable, orgId: string, id: string
   return rows[0] ?? null;
 }
 
+/**
+ * Which of these destination ids still have a row (deleted ones too, until their farewell is settled
+ * and the row purged): what a worker keeps metrics series and limiters for.
+ */
+export async function destinationIdsWithRows(db: Queryable, ids: readonly string[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM destinations WHERE id = ANY($1::text[])', [ids]);
+  return new Set(rows.map((r) => r.id));
+}
+
 /** Whether the organization has this (not deleted) destination: a primary-key probe, no queue counts. */
 export async function destinationExists(db: Queryable, orgId: string, id: string): Promise<boolean> {
   const { rows } = await db.query('SELECT 1 FROM destinations WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL', [orgId, id]);
