@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { migrationsApplied } from '../../db/migrate.js';
 import { digestKey } from '../../auth/apiKeys.js';
 import { AppError } from '../../errors.js';
+import { LineThrottle } from '../lineThrottle.js';
 
 /**
  * With AEGIS_METRICS_TOKEN set, /metrics wants `Authorization: Bearer <token>`. Both sides are
@@ -29,6 +30,10 @@ const Unavailable = Type.Object(
 );
 
 export function healthRoutes(app: TypedApp, ctx: AppContext): void {
+  // A load balancer probes every few seconds, and anyone who reaches the port may probe as often as
+  // they like: a line per failed probe filled the log for the whole of an outage (an observability
+  // review counted 30 warn lines for 30 probes), when disk may be what ran out.
+  const failedProbeLines = new LineThrottle(60_000);
   // Probes and scrapers carry no API key: these routes need none (/metrics: see its description).
   app.get(
     '/healthz',
@@ -51,7 +56,8 @@ export function healthRoutes(app: TypedApp, ctx: AppContext): void {
         if (!(await migrationsApplied(ctx.db))) return reply.status(503).send({ status: 'unavailable', reason: 'migrations not applied' });
         return { status: 'ready' as const };
       } catch (err) {
-        req.log.warn({ err: (err as Error).message }, 'readiness check failed');
+        const heldBack = failedProbeLines.take((err as Error).message);
+        if (heldBack !== null) req.log.warn({ err: (err as Error).message, failed_since_last_line: heldBack }, 'readiness check failed (logged once a minute)');
         return reply.status(503).send({ status: 'unavailable', reason: 'database unreachable' });
       }
     },

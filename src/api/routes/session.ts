@@ -10,6 +10,7 @@ import { getOrg } from '../../orgs/repository.js';
 import { authenticate, checkSession, SESSION_COOKIE, sessionCheckId } from '../auth.js';
 import type { CredentialChecks } from '../credentialChecks.js';
 import { AppError } from '../../errors.js';
+import { LineThrottle } from '../lineThrottle.js';
 
 /** Both ways to a new link: the command opens the database, which the embedded default lets the running service alone do. */
 const NEW_LINK = 'aegis-stream login-link --org <org id>, or ask the running service with the API key: POST /api/orgs/<org id>/login-links (docs/dashboard.md)';
@@ -59,6 +60,9 @@ function fromAnotherSite(headers: IncomingHttpHeaders, publicOrigin: string, req
 export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: CredentialChecks): void {
   const publicUrl = new URL(ctx.config.publicUrl);
   const secureCookie = publicUrl.protocol === 'https:';
+  // Anyone can send these without a key: a warn line each let a script fill the operator's log (an
+  // observability review). The first is written at once, then one a minute with the count held back.
+  const crossSiteLines = new LineThrottle(60_000);
 
   /** Ends the session a cookie names, if any: sign-out, and a sign-in replacing the browser's session. */
   const endSessionOf = async (token: string | undefined): Promise<void> => {
@@ -162,7 +166,8 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
         // Login CSRF: another site must not sign a visitor into an organization of its choosing (whose
         // dashboard would then collect the visitor's SIEM credentials).
         if (fromAnotherSite(req.headers, publicUrl.origin, `${req.protocol}://${req.headers.host ?? ''}`)) {
-          req.log.warn('sign-in POST from another origin refused');
+          const heldBack = crossSiteLines.take('cross-site sign-in');
+          if (heldBack !== null) req.log.warn({ refused_since_last_line: heldBack }, 'sign-in POST from another origin refused (logged once a minute)');
           return reply
             .status(403)
             .type('text/html; charset=utf-8')

@@ -183,6 +183,19 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
     }
   });
 
+  it('a flood of cross-site sign-in POSTs writes a line a minute at most, not one each (anyone can send them)', async () => {
+    const { orgId } = await svc.newOrg();
+    const link = await createLoginLink(tdb.db, orgId, svc.baseUrl);
+    const refusalLines = () => svc.logs.lines.filter((l) => l.includes('sign-in POST from another origin refused'));
+    const before = refusalLines().length;
+    const started = performance.now();
+    for (let i = 0; i < 30; i++) expect((await postToken(svc.baseUrl, link, { origin: 'https://evil.example' })).status).toBe(403);
+    // Their lines are written before the answers: counted once the last answer is in. One a minute at
+    // most, however long the flood took on a busy machine (the first may have come before this test).
+    const minutes = Math.floor((performance.now() - started) / 60_000);
+    expect(refusalLines().length - before).toBeLessThanOrEqual(1 + minutes);
+  });
+
   it('the cookie is Secure when AEGIS_PUBLIC_URL says https in capitals, and links are built on the normalised URL', async () => {
     const upper = await startTestService(tdb.db, { AEGIS_PUBLIC_URL: 'HTTPS://Aegis.EXAMPLE.com:443/' });
     try {
