@@ -25,7 +25,7 @@ import { sessionRoutes } from './routes/session.js';
 import { VERSION } from '../version.js';
 import { strictJsonBodies } from './jsonBody.js';
 import { admissionLimits, admitPerOrg, OrgAdmission } from './orgAdmission.js';
-import { LineThrottle } from './lineThrottle.js';
+import { LineThrottle } from '../lineThrottle.js';
 import { checkLimits, CredentialChecks } from './credentialChecks.js';
 import { keepSeenCredentials } from './seenCredentials.js';
 import { findingTypesInIdentifier } from '../events/privacyGuard.js';

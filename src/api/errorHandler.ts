@@ -5,7 +5,7 @@ import type { Violation } from '../events/violation.js';
 import { requestViolations } from './requestViolations.js';
 import { isDatabaseRefusing, isDatabaseUnavailable } from '../db/unavailable.js';
 import { safeSegment } from '../events/privacyGuard.js';
-import { LineThrottle } from './lineThrottle.js';
+import { LineThrottle } from '../lineThrottle.js';
 import { monotonicNow } from '../monotonicClock.js';
 
 function decodeSegment(seg: string): string {

@@ -6,7 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { migrationsApplied } from '../../db/migrate.js';
 import { digestKey } from '../../auth/apiKeys.js';
 import { AppError } from '../../errors.js';
-import { LineThrottle } from '../lineThrottle.js';
+import { LineThrottle } from '../../lineThrottle.js';
 
 /**
  * With AEGIS_METRICS_TOKEN set, /metrics wants `Authorization: Bearer <token>`. Both sides are

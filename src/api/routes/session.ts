@@ -10,7 +10,7 @@ import { getOrg } from '../../orgs/repository.js';
 import { authenticate, checkSession, SESSION_COOKIE, sessionCheckId } from '../auth.js';
 import type { CredentialChecks } from '../credentialChecks.js';
 import { AppError } from '../../errors.js';
-import { LineThrottle } from '../lineThrottle.js';
+import { LineThrottle } from '../../lineThrottle.js';
 
 /** Both ways to a new link: the command opens the database, which the embedded default lets the running service alone do. */
 const NEW_LINK = 'aegis-stream login-link --org <org id>, or ask the running service with the API key: POST /api/orgs/<org id>/login-links (docs/dashboard.md)';

@@ -1,4 +1,4 @@
-import { monotonicNow } from '../monotonicClock.js';
+import { monotonicNow } from './monotonicClock.js';
 
 /**
  * At most one log line per kind of event per period: what the API writes for the requests it refuses
