@@ -39,6 +39,7 @@ export const ACK_TIMEOUT_ERROR = (timeoutS: number, why: string): string =>
   `Splunk did not confirm indexing within ${timeoutS} s (indexer acknowledgement)${why.slice(0, 500)}; Aegis will retry.`;
 import { decideItem, scheduleJobs, type ClaimedDecision } from './outcome.js';
 import { monotonicNow } from '../monotonicClock.js';
+import { warnForDestination } from './destinationLines.js';
 
 /** How often leases of requests awaiting their ack are looked at: a third of a lease (500 ms at least). */
 export function renewalIntervalMs(leaseMs: number): number {
@@ -225,8 +226,11 @@ export class AckTracker {
       for (const e of [...this.pending.values()]) this.resolve(e, false, ACK_REUSED_ERROR);
       this.gen++;
       this.highest = -1;
-      this.deps.logger.warn(
-        { destination_id: this.target.id, ack_id: p.ackId },
+      warnForDestination(
+        this.deps.logger,
+        'ack-restarted',
+        this.target.id,
+        { ack_id: p.ackId },
         "Splunk's ackId count started again on this channel (Splunk restarted?): requests waiting for acknowledgement are sent again",
       );
     }
@@ -344,7 +348,7 @@ export class AckTracker {
           chunk.map((e) => e.p.ackId),
         );
         if (poll.error !== null && poll.error !== this.lastPollError) {
-          this.deps.logger.warn({ destination_id: this.target.id, error: poll.error }, 'Splunk acknowledgement poll failed; will poll again');
+          warnForDestination(this.deps.logger, 'ack-poll', this.target.id, { error: poll.error }, 'Splunk acknowledgement poll failed; will poll again');
         }
         this.lastPollError = poll.error;
         this.confirm({ gen, entries: chunk.filter((e) => poll.acked.has(e.p.ackId)), upTo: this.clock });
@@ -477,6 +481,7 @@ export class AckTracker {
       );
     const now = Date.now();
     for (const { p, acked } of rs) if (acked) for (const c of p.jobCreatedAt) metrics.deliveryLatency.observe({ siem: t.siem }, (now - c) / 1000);
-    if (lastError !== null) logger.warn({ destination_id: t.id, error: lastError }, 'Splunk did not acknowledge a request in time; its events are sent again');
+    if (lastError !== null)
+      warnForDestination(logger, 'ack-timeout', t.id, { error: lastError }, 'Splunk did not acknowledge a request in time; its events are sent again');
   }
 }

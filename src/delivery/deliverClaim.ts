@@ -19,6 +19,7 @@ import { decide, scheduleJobs, shedDecision, shedSpellFor, type EventDecision, t
 import { indexerAckOn, splunkChannel } from './splunkAck.js';
 import type { WorkerConfig, WorkerDeps } from './workerConfig.js';
 import { monotonicNow } from '../monotonicClock.js';
+import { warnForDestination } from './destinationLines.js';
 
 /** What the shell needs of the worker that runs it. */
 export interface ClaimShell {
@@ -398,7 +399,7 @@ export async function deliverClaim(
     // The dead letter's own text, as the job and the destination hold it (outOfRetriesError): not the
     // attempt's "Aegis will retry", which these events will not get (a review's line said they would).
     const error = outcomes.find((o) => o.outcome === 'failed')?.error ?? last?.error;
-    logger.warn({ destination_id: target.id, dead_lettered: settled.deadLettered, error }, 'events dead-lettered');
+    warnForDestination(logger, 'dead-lettered', target.id, { dead_lettered: settled.deadLettered, error }, 'events dead-lettered');
   }
   return pausedUntil !== null;
 }
