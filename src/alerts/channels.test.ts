@@ -32,6 +32,25 @@ describe('mail channel errors', () => {
   });
 });
 
+describe('mail channel errors, a refused recipient', () => {
+  it("never quotes the tenant's addresses the server names (the text goes to the operator's log)", async () => {
+    const smtp = await startSmtpReceiver('alerts', 'pw', {
+      rcptError: (address) => (/^cfo/i.test(address) ? `5.1.1 <${address}>: Recipient address rejected: User unknown in virtual mailbox table` : null),
+    });
+    receivers.push(smtp);
+    const channel = createMailChannel(`smtp://alerts:pw@127.0.0.1:${smtp.port}`, 'aegis@example.com');
+    try {
+      const error = await channel.send(['cfo.private@customer-a.example', 'CFO+alerts@Customer-A.example'], 'test', 'hello');
+      expect(error).toMatch(/550/);
+      expect(error).toContain('[address]');
+      expect(error).not.toMatch(/cfo|customer-a/i);
+      expect(smtp.mails).toEqual([]);
+    } finally {
+      channel.close();
+    }
+  });
+});
+
 describe('mail channel errors, a password that is no valid percent-encoding', () => {
   it('a server quoting back a password with a stray % (p%zz...): the password alone is scrubbed, not only the whole URL', async () => {
     // As typed into AEGIS_ALERT_SMTP_URL: `%zz` decodes to nothing, so the URL's password is kept raw.

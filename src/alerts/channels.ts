@@ -68,8 +68,10 @@ export function createMailChannel(smtpUrl: string, from: string, opts: { deadlin
         } catch (err) {
           const e = err as { code?: string; responseCode?: number; message?: string };
           const detail = [e.code, e.responseCode].filter((x) => x !== undefined).join(' ');
-          // Scrubbed whole, then shortened: a secret the cut went through would escape the scrub.
-          return scrub(`${detail ? `${detail}: ` : ''}${e.message ?? 'unknown error'}`).slice(0, 300);
+          // Scrubbed whole, then shortened: a secret the cut went through would escape the scrub. The
+          // text goes to the operator's log, and a refused recipient is quoted in it: a tenant's
+          // people's addresses are not the operator's to log (its other lines count them).
+          return withoutAddresses(scrub(`${detail ? `${detail}: ` : ''}${e.message ?? 'unknown error'}`)).slice(0, 300);
         }
       })();
       return within(conversation, deadlineMs, () => `the mail server did not finish the conversation within ${Math.round(deadlineMs / 1000)} s`);
@@ -77,6 +79,13 @@ export function createMailChannel(smtpUrl: string, from: string, opts: { deadlin
     close: () => transport.close(),
   };
 }
+
+/**
+ * An e-mail address as a mail server quotes one (bare or in <>), in a server's error text already
+ * scrubbed of the SMTP credentials: "[redacted]" may stand inside one (a user name in "ops+alerts@").
+ */
+const ADDRESS = /[^\s<>()"',;:@]+@[^\s<>()"',;:@]+/g;
+const withoutAddresses = (text: string): string => text.replace(ADDRESS, '[address]');
 
 /**
  * Posts the alert JSON to the operational webhook through the destinations' outbound client (TLS,

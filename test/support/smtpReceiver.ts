@@ -39,6 +39,8 @@ function decodeSubject(raw: string): string {
 export interface SmtpReceiverOptions {
   /** The text of a refused login, from the password tried (a careless server quoting it back). */
   authError?: (password: string) => string;
+  /** Refuses a recipient with this text (a 550 quoting the address, as Postfix does), or accepts it (null). */
+  rcptError?: (address: string) => string | null;
 }
 
 export async function startSmtpReceiver(user: string, password: string, options: SmtpReceiverOptions = {}): Promise<SmtpReceiver> {
@@ -56,6 +58,11 @@ export async function startSmtpReceiver(user: string, password: string, options:
         authFailures++;
         cb(new Error(options.authError ? options.authError(auth.password ?? '') : 'Invalid username or password'));
       }
+    },
+    onRcptTo(address, _session, cb) {
+      const refusal = options.rcptError?.(address.address) ?? null;
+      if (refusal === null) cb();
+      else cb(Object.assign(new Error(refusal), { responseCode: 550 }));
     },
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
