@@ -153,6 +153,11 @@ export class AckTracker {
   private readonly extendedAt = new Map<string, number>();
   private lastPoll = 0;
   private lastPollError: string | null = null;
+  /**
+   * The poll error last written to the log: a new one is offered to the throttle at every poll until
+   * a line says it (one held back within the minute of another comes out after it), then no more.
+   */
+  private loggedPollError: string | null = null;
 
   constructor(
     private target: DeliveryTarget,
@@ -347,9 +352,10 @@ export class AckTracker {
           this.target,
           chunk.map((e) => e.p.ackId),
         );
-        if (poll.error !== null && poll.error !== this.lastPollError) {
-          warnForDestination(this.deps.logger, 'ack-poll', this.target.id, { error: poll.error }, 'Splunk acknowledgement poll failed; will poll again');
-        }
+        if (poll.error !== null && poll.error !== this.loggedPollError) {
+          if (warnForDestination(this.deps.logger, 'ack-poll', this.target.id, { error: poll.error }, 'Splunk acknowledgement poll failed; will poll again'))
+            this.loggedPollError = poll.error;
+        } else if (poll.error === null) this.loggedPollError = null;
         this.lastPollError = poll.error;
         this.confirm({ gen, entries: chunk.filter((e) => poll.acked.has(e.p.ackId)), upTo: this.clock });
         // A Splunk that failed one chunk would most likely fail the next: asking again waits for the next

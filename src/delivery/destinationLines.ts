@@ -12,11 +12,13 @@ import { LineThrottle } from '../lineThrottle.js';
  */
 const lines = new LineThrottle(60_000);
 
-export function warnForDestination(logger: Logger, kind: string, destinationId: string, fields: Record<string, unknown>, message: string): void {
+/** Whether the line was written (else held back, counted in the next one). */
+export function warnForDestination(logger: Logger, kind: string, destinationId: string, fields: Record<string, unknown>, message: string): boolean {
   const heldBack = lines.take(`${kind}\u0000${destinationId}`);
-  if (heldBack === null) return;
+  if (heldBack === null) return false;
   logger.warn(
     { destination_id: destinationId, ...fields, ...(heldBack > 0 ? { lines_held_back: heldBack } : {}) },
     `${message} (at most one such line a minute per destination)`,
   );
+  return true;
 }
