@@ -71,7 +71,8 @@ export function createMailChannel(smtpUrl: string, from: string, opts: { deadlin
           // Scrubbed whole, then shortened: a secret the cut went through would escape the scrub. The
           // text goes to the operator's log, and a refused recipient is quoted in it: a tenant's
           // people's addresses are not the operator's to log (its other lines count them).
-          return withoutAddresses(scrub(`${detail ? `${detail}: ` : ''}${e.message ?? 'unknown error'}`)).slice(0, 300);
+          const message = (e.message ?? 'unknown error').slice(0, ERROR_READ_MAX);
+          return withoutAddresses(scrub(`${detail ? `${detail}: ` : ''}${message}`), to, from).slice(0, 300);
         }
       })();
       return within(conversation, deadlineMs, () => `the mail server did not finish the conversation within ${Math.round(deadlineMs / 1000)} s`);
@@ -82,10 +83,26 @@ export function createMailChannel(smtpUrl: string, from: string, opts: { deadlin
 
 /**
  * An e-mail address as a mail server quotes one (bare or in <>), in a server's error text already
- * scrubbed of the SMTP credentials: "[redacted]" may stand inside one (a user name in "ops+alerts@").
+ * scrubbed of the SMTP credentials: "[redacted]" may stand inside one (a user name in "ops+alerts@"),
+ * and a recipient may have an apostrophe ("mary.o'neil@"). Bounded as addresses are (64 characters
+ * before the @, 255 after): unbounded, a relay's megabyte of text without an @ took the regex
+ * minutes, the event loop with it (a review).
  */
-const ADDRESS = /[^\s<>()"',;:@]+@[^\s<>()"',;:@]+/g;
-const withoutAddresses = (text: string): string => text.replace(ADDRESS, '[address]');
+const ADDRESS = /[^\s<>()"',;:@][^\s<>()",;:@]{0,63}@[^\s<>()"',;:@]{1,255}/g;
+/** What of a mail server's error text is read at most (nodemailer takes answers up to 1 MB); far past what is kept. */
+const ERROR_READ_MAX = 16 * 1024;
+
+/**
+ * The recipients' addresses out of a mail server's error: each one given, as it is or in other
+ * letter cases, then anything shaped as an address. The sender's is the operator's own and stays
+ * (a relay refusing it says what to fix in AEGIS_ALERT_FROM).
+ */
+function withoutAddresses(text: string, to: readonly string[], from: string): string {
+  let out = text;
+  for (const address of to) out = out.replace(new RegExp(escapeRegExp(address), 'gi'), '[address]');
+  return out.replace(ADDRESS, (found) => (found.toLowerCase() === from.toLowerCase() ? found : '[address]'));
+}
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Posts the alert JSON to the operational webhook through the destinations' outbound client (TLS,

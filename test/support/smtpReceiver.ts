@@ -41,6 +41,8 @@ export interface SmtpReceiverOptions {
   authError?: (password: string) => string;
   /** Refuses a recipient with this text (a 550 quoting the address, as Postfix does), or accepts it (null). */
   rcptError?: (address: string) => string | null;
+  /** Refuses the sender with this text (a 553 quoting it), or accepts it (null). */
+  mailFromError?: (address: string) => string | null;
 }
 
 export async function startSmtpReceiver(user: string, password: string, options: SmtpReceiverOptions = {}): Promise<SmtpReceiver> {
@@ -58,6 +60,11 @@ export async function startSmtpReceiver(user: string, password: string, options:
         authFailures++;
         cb(new Error(options.authError ? options.authError(auth.password ?? '') : 'Invalid username or password'));
       }
+    },
+    onMailFrom(address, _session, cb) {
+      const refusal = options.mailFromError?.(address.address) ?? null;
+      if (refusal === null) cb();
+      else cb(Object.assign(new Error(refusal), { responseCode: 553 }));
     },
     onRcptTo(address, _session, cb) {
       const refusal = options.rcptError?.(address.address) ?? null;
