@@ -32,6 +32,10 @@ export class Worker {
   private rescan = false;
   private timer: NodeJS.Timeout | null = null;
   private forgetTimer: NodeJS.Timeout | null = null;
+  /** The sweep of gone destinations in progress, if any (one at a time; stop() waits for it). */
+  private forgetting: Promise<void> | null = null;
+  /** Destinations found gone by the last sweep: dropped when the next finds them gone still. */
+  private goneOnce = new Set<string>();
   private unlisten: (() => Promise<void>) | null = null;
   /** True while scans fail because the database is unreachable: delivery is paused, said once. */
   private databaseAway = false;
@@ -91,7 +95,9 @@ export class Worker {
       },
     );
     this.housekeeping.start();
-    this.forgetTimer = setInterval(() => void this.forgetGoneDestinations(), FORGET_GONE_EVERY_MS);
+    this.forgetTimer = setInterval(() => {
+      this.forgetting ??= this.forgetGoneDestinations().finally(() => (this.forgetting = null));
+    }, FORGET_GONE_EVERY_MS);
     this.forgetTimer.unref();
     this.wake();
   }
@@ -100,20 +106,23 @@ export class Worker {
    * Drops the metrics series and limiters of destinations whose row is gone (purged after their
    * deletion's farewell, or with their organization): each worker process keeps its own, and a
    * tenant creating and deleting destinations in a loop must not grow them without bound. A
-   * destination that only stopped sending keeps its series: counters are read as rates, over time.
+   * destination is dropped when two sweeps in a row find it gone, so a scrape comes between its row
+   * going and its last counts (the farewell's) going. One that only stopped sending keeps its series:
+   * counters are read as rates, over time.
    */
   async forgetGoneDestinations(): Promise<void> {
-    const held = new Set([...(await this.deps.metrics.labelledDestinations()), ...this.limiters.ids()]);
-    if (held.size === 0) return;
     try {
-      const ids = [...held];
-      const present = await destinationIdsWithRows(this.deps.db, ids);
-      const gone = new Set(ids.filter((id) => !present.has(id)));
-      await this.deps.metrics.forgetDestinations(gone);
-      for (const id of gone) this.limiters.forget(id);
+      const held = [...new Set([...(await this.deps.metrics.labelledDestinations()), ...this.limiters.ids()])];
+      const present = held.length > 0 ? await destinationIdsWithRows(this.deps.db, held) : new Set<string>();
+      const gone = new Set(held.filter((id) => !present.has(id)));
+      const twice = new Set([...gone].filter((id) => this.goneOnce.has(id)));
+      this.goneOnce = new Set([...gone].filter((id) => !twice.has(id)));
+      await this.deps.metrics.forgetDestinations(twice);
+      for (const id of twice) this.limiters.forget(id);
     } catch (err) {
       // Next round: a database away now is said elsewhere (the scan's outage line).
-      if (!isDatabaseUnavailable(err)) this.deps.logger.warn({ err: (err as Error).message }, 'could not check for deleted destinations; will retry');
+      if (!isDatabaseUnavailable(err) && !this.stopping)
+        this.deps.logger.warn({ err: (err as Error).message }, 'could not check for deleted destinations; will retry');
     }
   }
 
@@ -244,6 +253,7 @@ export class Worker {
     this.limiters.kickAll(); // lanes waiting on a destination's pacing give up now
     if (this.timer) clearTimeout(this.timer);
     if (this.forgetTimer) clearInterval(this.forgetTimer);
+    await this.forgetting;
     await this.housekeeping.stop();
     await Promise.allSettled([...this.running.values()]);
     // Requests still waiting for Splunk acks keep their claims; the lease ends and anyone sends them again.
