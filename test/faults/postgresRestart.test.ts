@@ -182,10 +182,14 @@ describe('faults: PostgreSQL restarts (private server)', () => {
     for (let i = 0; i < 20; i++) expect(await readyz(base)).toBe(503);
     const probeMinutes = Math.floor((performance.now() - probesFrom) / 60_000);
     expect(svc.lines.filter((l) => l.includes('readiness check failed')).length).toBeLessThanOrEqual(1 + probeMinutes + 1);
+    // ...and the first is written at once (the process's first failed check).
+    await expect.poll(() => svc.lines.filter((l) => l.includes('readiness check failed')).length).toBeGreaterThanOrEqual(1);
     const acceptedBefore = a.accepted.length;
     await sleep(2_000);
     await server.start();
     await expect.poll(() => readyz(base), { timeout: 90_000, interval: 250 }).toBe(200);
+    // The end of the outage is in the log too, with how many checks failed (at least the 21 above).
+    await expect.poll(() => svc.lines.find((l) => l.includes('readiness check passes again'))).toMatch(/"failed_checks":(2[1-9]|[3-9]\d|\d{3,})/);
     await expect.poll(() => a.accepted.length, { timeout: 90_000 }).toBeGreaterThan(acceptedBefore + 20);
     await a.stop();
 

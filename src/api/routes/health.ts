@@ -34,6 +34,9 @@ export function healthRoutes(app: TypedApp, ctx: AppContext): void {
   // they like: a line per failed probe filled the log for the whole of an outage (an observability
   // review counted 30 warn lines for 30 probes), when disk may be what ran out.
   const failedProbeLines = new LineThrottle(60_000);
+  // Failed checks since the last that passed: the line saying the database is back carries it, so the
+  // log bounds the outage though most failures were held back.
+  let failedChecks = 0;
   // Probes and scrapers carry no API key: these routes need none (/metrics: see its description).
   app.get(
     '/healthz',
@@ -54,8 +57,13 @@ export function healthRoutes(app: TypedApp, ctx: AppContext): void {
     async (req, reply) => {
       try {
         if (!(await migrationsApplied(ctx.db))) return reply.status(503).send({ status: 'unavailable', reason: 'migrations not applied' });
+        if (failedChecks > 0) {
+          req.log.info({ failed_checks: failedChecks }, 'readiness check passes again: the database is reachable');
+          failedChecks = 0;
+        }
         return { status: 'ready' as const };
       } catch (err) {
+        failedChecks++;
         const heldBack = failedProbeLines.take((err as Error).message);
         if (heldBack !== null) req.log.warn({ err: (err as Error).message, failed_since_last_line: heldBack }, 'readiness check failed (logged once a minute)');
         return reply.status(503).send({ status: 'unavailable', reason: 'database unreachable' });
