@@ -74,6 +74,10 @@ describe('a password given as the value of a name that says so', () => {
     ['a subscript', `os.environ["DB_PASSWORD"] = "${PW}"`],
     ['passwd', `passwd=${PW}`],
     ['passphrase', `ssl_key_passphrase: ${PW}`],
+    // A door's, a voicemail's, a conference bridge's: a password by another name (found missed, 2026-12-06).
+    ['passcode', `passcode=${PW}`],
+    ['PASSCODE, quoted', `VOICEMAIL_PASSCODE="${PW}"`],
+    ['pass_code in JSON', `{"pass_code": "${PW}"}`],
     ['MYSQL_PWD', `MYSQL_PWD=${PW} mysql -u root`],
     ['a chat message', `here you go, password: ${PW}`],
     ['a bold Markdown name', `**Password**: ${PW}`],
@@ -113,6 +117,8 @@ describe('a password given as the value of a name that says so', () => {
   it('value shapes: a letter and a digit or symbol, 6+; digits alone 6+; letters alone never', () => {
     for (const value of ['hunter2', 'abc123', 'S3cr3t', 'P@ss!x', '123456', '20240101', 'p@ss/w0rd#1'])
       expect(passwords(`password=${value}`), value).toEqual([['PASSWORD', value]]);
+    // A door's or a voicemail's code is digits alone as often as not.
+    expect(passwords('door passcode: 481516')).toEqual([['PASSWORD', '481516']]);
     // Quoted or not: a component's or a type's name ("PasswordInput", "SecureString") as often as one.
     for (const value of ['sunShineX', 'hunterTwoSecret']) expect(passwords(`password: "${value}"`), value).toEqual([]);
     // Too short, a word, words joined by "-", "_" or ".", a number of a few digits, a date-like run.
@@ -220,6 +226,12 @@ describe('a password given as the value of a name that says so', () => {
       'run mysql then ssh -p2222 host',
       'machine api.example.com login bob password reset',
       'the password SHA-256 hashed',
+      'Enter the passcode sent to your phone',
+      'the passcode is wrong',
+      'passcode: required',
+      'passcode_length=6',
+      'passcodes are rotated weekly',
+      'bypasscode=1',
     ])
       expect(passwords(text), text).toEqual([]);
   });

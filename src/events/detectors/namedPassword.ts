@@ -26,7 +26,7 @@
  * prod db is X`, `the API key is: X`, in the password word's language too (PROSE_LINK_WORDS), and
  * `Your password has been reset to X`, `Admin reset the password to X` (SET_TO_SOURCE, SET_BEFORE).
  *
- * The name (NAME_CORE): password, passwd, pwd or passphrase, or the password word of another language
+ * The name (NAME_CORE): password, passwd, pwd, passphrase or passcode, or the password word of another language
  * (LOCALIZED_PASSWORD_WORDS: `Passwort`, `contraseña`, `mot de passe`, `mật khẩu`, `пароль`, `كلمة المرور`,
  * `密码`), any case,
  * with any prefix joined by `_`, `.`, `-`, camelCase or glued (`MYSQL_ROOT_PASSWORD`, `spring.datasource.password`, `dbPassword`,
@@ -129,12 +129,12 @@ const MIN_LENGTH = 6;
 /** Words a value with blanks may have (a passphrase of a few words, not a sentence). */
 const MAX_WORDS = 4;
 
-// The password words after "pass": password, passwd, passphrase. Glued ("password", "PGPASSWORD"),
+// The password words after "pass": password, passwd, passphrase, passcode. Glued ("password", "PGPASSWORD"),
 // or split by a separator, "_", "." or "-", or a short run of them ("pass_word", "pass-word",
 // "pass.word", "pass_phrase", "pass__word"); never by a blank ("bus pass phrase: Zone2-Monthly",
 // "result=pass word=Wrong1234" are prose and a test's verdict). The split one only after no letter,
 // mark or digit of any script ("bypass_word", "Fußpass_word" are other words).
-const PASSWORD_WORD_END = String.raw`(?:w(?:or)?d|phrase)`;
+const PASSWORD_WORD_END = String.raw`(?:w(?:or)?d|phrase|code)`;
 const PASSWORD_SEPARATOR = String.raw`[_.\-]{1,3}`;
 /**
  * The combining marks of the BMP (\p{M} below U+10000) as explicit ranges, for the patterns that hold
@@ -504,7 +504,7 @@ function skipRun(text: string, p: number, max: number, isRun: (c: string | undef
 // A word that names the field instead of filling it, or a default every README prints: "your_password",
 // "changeme", "password_here", "required", "string" (a type), "example".
 const PLACEHOLDER_WORD =
-  /^(?:(?:your|my|the|a|new|old|some|enter|db|database|user|admin)[-_. ]?)?(?:password|passwd|pass|pwd|passphrase|secret|token|null|nil|none|undefined|empty|changeme|change[-_.]?me|changeit|example|sample|dummy|test|required|optional|string|str|text|hidden|masked|redacted|value|here|true|false|yes|no)(?:[-_.]?(?:here|goes[-_.]?here))?$/i;
+  /^(?:(?:your|my|the|a|new|old|some|enter|db|database|user|admin)[-_. ]?)?(?:password|passwd|pass|pwd|passphrase|passcode|secret|token|null|nil|none|undefined|empty|changeme|change[-_.]?me|changeit|example|sample|dummy|test|required|optional|string|str|text|hidden|masked|redacted|value|here|true|false|yes|no)(?:[-_.]?(?:here|goes[-_.]?here))?$/i;
 // A template anywhere in a value: "${PREFIX}-x", "{{ .Values.db.password }}", f"{a}{b}", "{}", and
 // printf's verbs ("%s", "%v", "%[1]s": a Go DSN built with fmt.Sprintf).
 const TEMPLATE = /\$\{|\{\{|#\{|%\(|%(?:\[\d{1,2}\])?[-+#]?[svdqx](?![A-Za-z0-9])|\{[A-Za-z0-9_.]*\}/;
