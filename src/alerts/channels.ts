@@ -9,6 +9,7 @@ import type { OutboundClient } from '../delivery/outbound/client.js';
 import { scrubResult } from '../delivery/outbound/credentialScrub.js';
 import { standardWebhookHeaders } from '../siem/standardWebhooks.js';
 import { within } from '../within.js';
+import { escapeRegex } from '../escapeRegex.js';
 
 /** Time limits of one SMTP conversation's phases: a silent mail server costs a bounded wait. */
 const SMTP_TIMEOUT_MS = 15_000;
@@ -99,10 +100,9 @@ const ERROR_READ_MAX = 16 * 1024;
  */
 function withoutAddresses(text: string, to: readonly string[], from: string): string {
   let out = text;
-  for (const address of to) out = out.replace(new RegExp(escapeRegExp(address), 'gi'), '[address]');
+  for (const address of to) out = out.replace(new RegExp(escapeRegex(address), 'gi'), '[address]');
   return out.replace(ADDRESS, (found) => (found.toLowerCase() === from.toLowerCase() ? found : '[address]'));
 }
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Posts the alert JSON to the operational webhook through the destinations' outbound client (TLS,

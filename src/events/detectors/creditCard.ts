@@ -17,6 +17,7 @@
  * stay so.
  */
 import type { Finding } from '../findings.js';
+import { escapeRegex } from '../../escapeRegex.js';
 import {
   delimiterGrouped,
   fieldsOfDelimitedRow,
@@ -137,7 +138,6 @@ function mayGrowIntoLayout(lens: readonly number[]): boolean {
  * 3333, 4448", a review's) passes an issuer prefix and Luhn often enough to refuse ordinary records.
  */
 const CARD_ONLY_GAPS: readonly string[] = ["'", '=', ' -- '];
-const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const CARD_ONLY_GAP_RES: readonly (readonly [string, RegExp])[] = CARD_ONLY_GAPS.map((gap) => {
   const g = escapeRegex(gap);
   // Bounded quantifiers, and a start only where no digit (nor the gap and a digit) stands before:
