@@ -11,7 +11,12 @@ export function useCredentialEdit() {
   const [confirmRemove, setConfirmRemove] = useState(false);
   const [newCredential, setNewCredential] = useState('');
   const { rotateButton, newInput: newCredentialInput } = useRotateFocus(rotating);
-  return { rotating, setRotating, confirmRemove, setConfirmRemove, newCredential, setNewCredential, rotateButton, newCredentialInput };
+  /** Opens Rotate (closing Remove's confirmation): the Rotate button's, and the new-host hint's "Enter it again". */
+  const startRotating = () => {
+    setRotating(true);
+    setConfirmRemove(false);
+  };
+  return { rotating, setRotating, startRotating, confirmRemove, setConfirmRemove, newCredential, setNewCredential, rotateButton, newCredentialInput };
 }
 
 export type CredentialEdit = ReturnType<typeof useCredentialEdit>;
@@ -73,8 +78,7 @@ export function CredentialField({ id, form, dest, cred, attempted, busy, onRemov
             ref={rotateButton}
             className="button-secondary small"
             onClick={() => {
-              setRotating(true);
-              setConfirmRemove(false);
+              cred.startRotating();
               onClearMessage();
             }}
           >

@@ -240,8 +240,7 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
                     type="button"
                     className="link-button"
                     onClick={() => {
-                      setRotating(true);
-                      setConfirmRemove(false);
+                      cred.startRotating();
                       setMessage(null);
                     }}
                   >
