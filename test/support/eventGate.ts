@@ -13,7 +13,8 @@ export interface EventGate {
   /**
    * Terminates the backends waiting on the gate itself, and no other: the fault suite runs beside the
    * integration suite on the same database, where a wider cut (every backend waiting on a lock) once
-   * killed another test's migrate processes, waiting on each other's advisory lock. How many.
+   * killed another test's migrate processes, waiting on each other's advisory lock. How many; each
+   * has exited when this returns.
    */
   cutWaiting(): Promise<number>;
   /** Ends the gate's transaction: whatever waited on it goes on. */
@@ -53,7 +54,14 @@ export async function holdEvent(db: Db, orgId: string, eventId: string): Promise
         `SELECT count(*)::int AS n FROM pg_stat_activity a
           WHERE EXISTS (SELECT 1 FROM pg_stat_activity w WHERE $1 = ANY(pg_blocking_pids(w.pid)) AND w.pid = ANY(pg_blocking_pids(a.pid)))`,
       ),
-    cutWaiting: () => count('SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))) t'),
+    // With a timeout, pg_terminate_backend returns once the backend has exited, not when the signal
+    // is sent: a backend that was signalled but not yet scheduled (a busy machine) stayed listed as
+    // waiting on the gate, so a test polling for the walk's next wait right after a cut saw the one it
+    // had just cut, and found nothing left to cut.
+    cutWaiting: () =>
+      count(
+        'SELECT count(*) FILTER (WHERE cut)::int AS n FROM (SELECT pg_terminate_backend(pid, 60000) AS cut FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))) t',
+      ),
     async open() {
       release();
       await held;
