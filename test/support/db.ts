@@ -22,9 +22,9 @@ export interface TestDb {
   close(): Promise<void>;
 }
 
-/** Connection string for `schema` on the test server (search_path set per connection). */
-export function schemaUrl(schema: string): string {
-  const u = new URL(TEST_DATABASE_URL);
+/** Connection string for `schema` on the test server (search_path set per connection), in `database`'s URL. */
+export function schemaUrl(schema: string, database = TEST_DATABASE_URL): string {
+  const u = new URL(database);
   u.searchParams.set('options', `-c search_path=${schema}`);
   return u.toString();
 }
@@ -65,8 +65,12 @@ async function truncateRetryingDeadlocks(db: Db): Promise<void> {
 /**
  * One database per test file: an in-memory PGlite, or a fresh schema on the real server (much
  * cheaper than a database per file, and files can run in parallel). Migrated, ready to use.
+ * `ownDatabase`: the schema in a database of its own, for a test that holds or watches the migration
+ * lock. Advisory locks are per database, and every other file's openTestDb migrates under that lock
+ * in the shared one: "says nothing when the lock is free" failed when another file was migrating
+ * (a flaky-test review reproduced it), and a test holding the lock held every other file's start.
  */
-export async function openTestDb(kind: TestDbKind): Promise<TestDb> {
+export async function openTestDb(kind: TestDbKind, opts: { ownDatabase?: boolean } = {}): Promise<TestDb> {
   if (kind === 'pglite') {
     const from = pgliteTemplate();
     const db = await openPglite(undefined, from ? { loadDataDir: from } : {});
@@ -82,10 +86,20 @@ export async function openTestDb(kind: TestDbKind): Promise<TestDb> {
     };
   }
   const schema = `t_${randomBytes(6).toString('hex')}`;
-  const admin = openPg({ connectionString: TEST_DATABASE_URL, max: 1 });
+  const database = opts.ownDatabase ? `aegis_t_${randomBytes(6).toString('hex')}` : null;
+  let base = TEST_DATABASE_URL;
+  if (database) {
+    const server = openPg({ connectionString: TEST_DATABASE_URL, max: 1 });
+    await server.exec(`CREATE DATABASE ${database}`);
+    await server.close();
+    const u = new URL(TEST_DATABASE_URL);
+    u.pathname = `/${database}`;
+    base = u.toString();
+  }
+  const admin = openPg({ connectionString: base, max: 1 });
   await admin.exec(`CREATE SCHEMA ${schema}`);
   await admin.close();
-  const url = schemaUrl(schema);
+  const url = schemaUrl(schema, base);
   // A ceiling, not an expectation: on a machine loaded several times over its cores, the service and
   // the test sharing this pool can wait longer than production's 10 s for a connection.
   const db = openPg({ connectionString: url, max: 8, connectionTimeoutMs: 60_000 });
@@ -99,7 +113,7 @@ export async function openTestDb(kind: TestDbKind): Promise<TestDb> {
     async close() {
       await db.close();
       const a = openPg({ connectionString: TEST_DATABASE_URL, max: 1 });
-      await a.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await a.exec(database ? `DROP DATABASE IF EXISTS ${database} WITH (FORCE)` : `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await a.close();
     },
   };

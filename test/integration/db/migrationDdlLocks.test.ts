@@ -38,7 +38,7 @@ describe('migration DDL blocked by a long-held table lock (postgres)', () => {
   };
 
   beforeAll(async () => {
-    tdb = await openTestDb('postgres');
+    tdb = await openTestDb('postgres', { ownDatabase: true });
   });
   afterAll(async () => {
     for (const c of clients) await c.end().catch(() => undefined);

@@ -11,7 +11,7 @@ describe('waiting on the migration lock (postgres)', () => {
   let holder: pg.Client | undefined;
 
   beforeAll(async () => {
-    tdb = await openTestDb('postgres');
+    tdb = await openTestDb('postgres', { ownDatabase: true });
   });
   afterAll(async () => {
     await holder?.end().catch(() => undefined);

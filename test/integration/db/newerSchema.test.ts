@@ -8,7 +8,7 @@ import { captureLogger } from '../../support/logCapture.js';
 describe.each(DB_KINDS)('a database migrated by a newer release (%s)', (kind) => {
   let tdb: TestDb;
   beforeAll(async () => {
-    tdb = await openTestDb(kind);
+    tdb = await openTestDb(kind, { ownDatabase: true });
   });
   afterAll(async () => {
     await tdb?.close();
