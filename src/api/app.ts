@@ -243,7 +243,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     eventRoutes(api, ctx);
     notificationRoutes(api, ctx);
     activityRoutes(api, ctx);
-    loginLinkRoutes(api, ctx);
+    loginLinkRoutes(api, ctx, checks);
   });
 
   if (ctx.webRoot && existsSync(ctx.webRoot)) {

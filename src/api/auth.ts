@@ -78,6 +78,7 @@ const keyCheckName = (digest: Buffer) => `k${lookupIdOf(digest)}`;
 const sessionCheckName = (digest: Buffer) => `s${lookupIdOf(digest)}`;
 export const apiKeyCheckId = (key: string) => keyCheckName(digestKey(key));
 export const sessionCheckId = (cookie: string) => sessionCheckName(tokenDigest(cookie));
+export const loginLinkCheckId = (token: string) => `l${lookupIdOf(tokenDigest(token))}`;
 
 /** A dashboard session by its cookie, checked in its lane (credentialChecks.ts); null when unknown or expired. */
 export async function checkSession(db: Db, checks: CredentialChecks, cookie: string): Promise<{ orgId: string; csrfToken: string } | null> {

@@ -108,8 +108,20 @@ export class CredentialChecks {
   }
 
   /**
-   * Runs `lookup` in the unseen lane and remembers nothing: for a one-time credential (a sign-in
-   * link's token), which is made up as easily as a key and costs a lookup just the same.
+   * A one-time credential (a sign-in link's token) named by `id`: looked up at once when held as
+   * issued (remember, or rememberAll from seenCredentials.ts), else in the unseen lane. A check never
+   * adds it: the caller forgets it once it is used or refused. Without this, made-up link tokens
+   * filled the lane every real link shared, and no organization could sign in while they lasted (a
+   * tenant-isolation review: 400 made-up tokens at once, a real link answered 429).
+   */
+  async checkIssued<T>(id: string, lookup: () => Promise<T>): Promise<T> {
+    if (this.seen.has(id)) return lookup();
+    return this.checkOnce(lookup);
+  }
+
+  /**
+   * Runs `lookup` in the unseen lane and remembers nothing: for a one-time credential not held as
+   * issued, which is made up as easily as a key and costs a lookup just the same.
    */
   async checkOnce<T>(lookup: () => Promise<T>): Promise<T> {
     if (this.limits.perSecond === 0) return lookup();

@@ -1,12 +1,13 @@
 import type { Logger } from '../logger.js';
 import { apiKeyIdsSince } from '../auth/apiKeys.js';
-import { sessionKeysSince } from '../auth/sessions.js';
+import { loginLinkKeysSince, sessionKeysSince } from '../auth/sessions.js';
 import type { Db } from '../db/types.js';
 import type { CredentialChecks } from './credentialChecks.js';
 
 /**
- * Keeps the credential checks' accepted set (credentialChecks.ts) holding every stored API key and
- * live dashboard session, not only those this process has checked: otherwise, after a restart, a
+ * Keeps the credential checks' accepted set (credentialChecks.ts) holding every stored API key, live
+ * dashboard session and sign-in link not yet used (one made by the CLI or another API process), not
+ * only those this process has checked or issued: otherwise, after a restart, a
  * deploy or in a second API process, every credential would be new, and a flood of made-up ones
  * would hold them all in the lane (a review measured minutes per key at 3,000 made-up keys a
  * second). Being held as accepted only skips the lane: every request is still looked up.
@@ -36,10 +37,11 @@ export function keepSeenCredentials(db: Db, checks: CredentialChecks, logger: Lo
 
   const load = async (): Promise<void> => {
     const from = since === null ? null : new Date(since.getTime() - OVERLAP_MS);
-    const [keys, sessions] = await Promise.all([apiKeyIdsSince(db, from), sessionKeysSince(db, from)]);
+    const [keys, sessions, links] = await Promise.all([apiKeyIdsSince(db, from), sessionKeysSince(db, from), loginLinkKeysSince(db, from)]);
     checks.rememberAll(keys.map((k) => `k${k.id}`));
     checks.rememberAll(sessions.map((s) => `s${s.id}`));
-    for (const row of [...keys, ...sessions]) {
+    checks.rememberAll(links.map((l) => `l${l.id}`));
+    for (const row of [...keys, ...sessions, ...links]) {
       const at = new Date(row.created_at);
       if (since === null || at > since) since = at;
     }

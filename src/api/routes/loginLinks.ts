@@ -4,6 +4,8 @@ import { OrgParams, SECURITY, writeErrors } from '../schemas/common.js';
 import { LoginLinkView } from '../schemas/session.js';
 import { issueLoginLink } from '../../auth/sessions.js';
 import { reachablePublicUrl } from '../../config/env.js';
+import { loginLinkCheckId } from '../auth.js';
+import type { CredentialChecks } from '../credentialChecks.js';
 
 /**
  * A sign-in link asked of the running service. `aegis-stream login-link` opens the database itself,
@@ -12,7 +14,7 @@ import { reachablePublicUrl } from '../../config/env.js';
  * operator's review). An API key already manages everything the dashboard shows, so one may ask for a
  * link to it.
  */
-export function loginLinkRoutes(app: TypedApp, ctx: AppContext): void {
+export function loginLinkRoutes(app: TypedApp, ctx: AppContext, checks: CredentialChecks): void {
   app.post('/api/orgs/:org_id/login-links', {
     schema: {
       tags: ['dashboard session'],
@@ -27,6 +29,8 @@ export function loginLinkRoutes(app: TypedApp, ctx: AppContext): void {
     handler: async (req, reply) => {
       const publicUrl = reachablePublicUrl(ctx.config.publicUrl, () => req.server.listeningOrigin);
       const link = await issueLoginLink(ctx.db, req.params.org_id, publicUrl);
+      // Opened at once, not in the lane made-up tokens crowd (credentialChecks.ts checkIssued).
+      checks.remember(loginLinkCheckId(link.token));
       // Never the link: it signs whoever opens it in. Who asked, as the trail names a key.
       req.log.info({ org_id: req.params.org_id, actor: req.authActor?.id }, 'sign-in link made');
       void reply.header('Cache-Control', 'no-store');

@@ -7,7 +7,7 @@ import { errors, SECURITY } from '../schemas/common.js';
 import { HtmlPage, LoginBody, LoginQuery, NoBody, SessionView } from '../schemas/session.js';
 import { createSession, deleteSession, peekLoginLink, plausibleToken, redeemLoginLink, type RedeemResult } from '../../auth/sessions.js';
 import { getOrg } from '../../orgs/repository.js';
-import { authenticate, checkSession, SESSION_COOKIE, sessionCheckId } from '../auth.js';
+import { authenticate, checkSession, loginLinkCheckId, SESSION_COOKIE, sessionCheckId } from '../auth.js';
 import type { CredentialChecks } from '../credentialChecks.js';
 import { AppError } from '../../errors.js';
 import { LineThrottle } from '../../lineThrottle.js';
@@ -75,14 +75,19 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
     reply.status(410).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(page('Sign-in link not valid', REASONS[reason]));
 
   /**
-   * A sign-in link's token looked up in the lane for credentials not yet known (credentialChecks.ts): a
-   * token of another shape than the service makes is unknown without a lookup. Null when the lane is
-   * full: the person at the browser gets a page saying to retry (busy), not the API's JSON.
+   * A sign-in link's token looked up at once when this server issued it (credentialChecks.ts
+   * checkIssued), else in the lane for credentials not yet known: a token of another shape than the
+   * service makes is unknown without a lookup. Null when the lane is full: the person at the browser
+   * gets a page saying to retry (busy), not the API's JSON. A link used or refused goes back to the
+   * lane: it can never sign in again.
    */
   const linkState = async (token: string, lookup: () => Promise<RedeemResult>): Promise<RedeemResult | null> => {
     if (!plausibleToken(token)) return { ok: false, reason: 'unknown' };
+    const id = loginLinkCheckId(token);
     try {
-      return await checks.checkOnce(lookup);
+      const state = await checks.checkIssued(id, lookup);
+      if (!state.ok) checks.forget(id);
+      return state;
     } catch (err) {
       if (err instanceof AppError && err.code === 'rate_limited') return null;
       throw err;
@@ -180,6 +185,7 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
           req.log.info({ reason: res.reason }, 'sign-in link refused');
           return refused(reply, res.reason);
         }
+        checks.forget(loginLinkCheckId(req.body.token));
         const session = await createSession(ctx.db, res.orgId);
         checks.remember(sessionCheckId(session.token));
         await endSessionOf(req.cookies[SESSION_COOKIE]);
@@ -224,8 +230,11 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
       response: { 204: NoBody('Signed out; the cookie is cleared.'), ...errors([400, 401, 403, 413, 415, 429, 500, 503]) },
     },
     handler: async (req, reply) => {
-      await authenticate(ctx.db, checks, req); // a cookie-authenticated write: requires the CSRF header
-      await endSessionOf(req.cookies[SESSION_COOKIE]);
+      // A cookie-authenticated write: requires the CSRF header. Only the session that authenticated the
+      // request is ended: with an API key, a cookie sent beside it (another organization's session,
+      // say) was ended too (a tenant-isolation review).
+      const { method } = await authenticate(ctx.db, checks, req);
+      if (method === 'session') await endSessionOf(req.cookies[SESSION_COOKIE]);
       void reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: secureCookie });
       return reply.status(204).send();
     },

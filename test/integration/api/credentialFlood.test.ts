@@ -8,6 +8,7 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeyActorId, createApiKey } from '../../../src/auth/apiKeys.js';
 import { createOrg } from '../../../src/orgs/repository.js';
+import { createLoginLink } from '../../../src/auth/sessions.js';
 import { UNSEEN_AT_ONCE, UNSEEN_QUEUED } from '../../../src/api/credentialChecks.js';
 import type { Db } from '../../../src/db/types.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
@@ -137,6 +138,28 @@ describe.each(DB_KINDS)('credentials checked before the organization is known (%
     expect(page.status).toBe(429);
     expect(page.type).toMatch(/^text\/html/);
     expect(page.text).toContain('Reload this page in a few seconds');
+    // A real sign-in link is not held with the made-up ones (a review: no organization could sign in
+    // while they lasted). One this service made opens and signs in at once; one made elsewhere (the
+    // CLI, another API process) within seconds. Once used, it is a made-up token like any other.
+    const asked = await request(`${svc.baseUrl}/api/orgs/${inUse.orgId}/login-links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${inUse.apiKey}` },
+      dispatcher: agent,
+    });
+    expect(asked.statusCode).toBe(201);
+    const issued = new URL(((await asked.body.json()) as { url: string }).url).searchParams.get('token')!;
+    expect((await get(`/auth/login?token=${issued}`, {})).status).toBe(200);
+    const signIn = await request(`${svc.baseUrl}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: issued }).toString(),
+      dispatcher: agent,
+    });
+    await signIn.body.text();
+    expect(signIn.statusCode).toBe(303);
+    expect((await get(`/auth/login?token=${issued}`, {})).status).toBe(429);
+    const elsewhere = new URL(await createLoginLink(tdb.db, inUse.orgId, svc.baseUrl)).searchParams.get('token')!;
+    await expect.poll(async () => (await get(`/auth/login?token=${elsewhere}`, {})).status, POLL).toBe(200);
     // Values no credential could be are refused without a lookup, and without waiting for the lane.
     expect((await listAs(inUse.orgId, 'short')).status).toBe(401);
     expect((await get(`/api/orgs/${inUse.orgId}/forwarding-destinations`, { cookie: 'aegis_session=undefined' })).status).toBe(401);

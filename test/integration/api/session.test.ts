@@ -89,6 +89,10 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
     const b = await svc.newOrg('B');
     const { cookie, csrf } = await signIn(a.orgId);
     expect((await svc.request('GET', `/api/orgs/${b.orgId}/forwarding-destinations`, { headers: { cookie } })).status).toBe(404);
+    // Another organization's API key with A's cookie beside it: the key signs in no session, so none
+    // is ended (it ended A's, a review found).
+    expect((await svc.request('POST', '/api/session/logout', { apiKey: b.apiKey, headers: { cookie } })).status).toBe(204);
+    expect((await svc.request('GET', '/api/session', { headers: { cookie } })).status).toBe(200);
     expect((await svc.request('POST', '/api/session/logout', { headers: { cookie } })).status).toBe(403);
     expect((await svc.request('POST', '/api/session/logout', { headers: { cookie, 'x-csrf-token': csrf } })).status).toBe(204);
     const after = await svc.request('GET', `/api/orgs/${a.orgId}/forwarding-destinations`, { headers: { cookie } });
