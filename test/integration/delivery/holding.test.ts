@@ -45,7 +45,13 @@ describe.each(DB_KINDS)('delivery engine: disable holds, enable resumes, delete 
     expect(patch.body.status).toBe('disabled');
     // A request already in flight when it was disabled settles first (however long a loaded machine
     // takes); only then is the count a baseline.
-    await expect.poll(async () => (await jobRows(tdb.db, id)).every((j) => j.claim_id === null), { timeout: 180_000 }).toBe(true);
+    const unclaimed = async () => (await jobRows(tdb.db, id)).every((j) => j.claim_id === null);
+    await expect.poll(unclaimed, { timeout: 180_000 }).toBe(true);
+    // A claim whose statement began before the PATCH committed read the destination enabled, and is
+    // not seen until it commits (a flaky-test review): once no runner is active, any such claim has
+    // been sent and settled.
+    await svc.service.worker!.idle();
+    await expect.poll(unclaimed, { timeout: 180_000 }).toBe(true);
     const seenWhenDisabled = r.count;
     // New events are not queued for a disabled destination.
     const unqueued = await seedEvents(tdb.db, org.orgId, 2);
