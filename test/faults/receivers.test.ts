@@ -222,6 +222,10 @@ describe('faults: a SIEM that times out, resets, is slow, rate limits or flaps (
     let held: JobRow[] = [];
     const unclaimed = async () => (held = await jobRows(tdb.db, down.id)).every((j) => j.claim_id === null);
     await expect.poll(unclaimed, { timeout: 60_000 }).toBe(true);
+    // A claim whose statement began before the pause committed read the destination unpaused, and is
+    // not seen until it commits: once no runner is active, any such claim has been sent and settled.
+    await svc.service.worker!.idle();
+    await expect.poll(unclaimed, { timeout: 60_000 }).toBe(true);
     const settledAt = Date.now();
     await new Promise((r) => setTimeout(r, Math.max(0, Math.min(2500, pauseEnds - Date.now()))));
     const sentWhilePaused = down.r.requests.filter((q) => q.receivedAt >= settledAt && q.receivedAt < pauseEnds);
