@@ -2,7 +2,8 @@
 // temporary directory, its own port and socket directory, `pg_ctl` stop and start. Restarting it
 // disturbs nothing else on the machine (the shared server on 5432 keeps serving the other suites).
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,15 +34,30 @@ function binDir(): string {
   return ''; // rely on PATH
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
+/**
+ * A port below the kernel's ephemeral range, free now. The server is stopped and started again on the
+ * same port: one from the ephemeral range (as listen(0) gives) could be handed, while it is down, to
+ * any other test's outgoing connection or listen(0), and the restart would then fail. Below the range
+ * only an explicit bind can take it.
+ */
+async function freePort(): Promise<number> {
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux: the common default
+  }
+  const from = Math.min(20_000, low - 1000);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = from + randomInt(low - from);
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error(`no free port between ${from} and ${low}`);
 }
 
 /** initdb and pg_ctl refuse to run as root: run them as the `postgres` system user then. */
