@@ -139,6 +139,20 @@ function tokenCache(deps: SendDeps): TokenCache {
   return cache;
 }
 
+/** Adds `secret` to the request's secrets once (a repeat would only make the scrubber's list longer). */
+function addSecret(secrets: Array<string | null>, secret: string): void {
+  if (!secrets.includes(secret)) secrets.push(secret);
+}
+
+/**
+ * Every access token this process handed out for the target and not yet expired joins the request's
+ * secrets (TokenCache.liveTokens), not only the one the request carries: the one it replaced is still
+ * valid, and a token endpoint or a SIEM may quote it.
+ */
+function addLiveTokens(deps: SendDeps, target: DeliveryTarget, secrets: Array<string | null>): void {
+  for (const token of tokenCache(deps).liveTokens(`${target.orgId}/${target.id}`)) addSecret(secrets, token);
+}
+
 /** An access token for the target: cached, or fetched from its token endpoint. */
 function accessToken(deps: SendDeps, target: DeliveryTarget & { oauth: OAuth2ClientCredentials }): Promise<TokenResult & { cached?: boolean }> {
   const oauth = target.oauth;
@@ -196,12 +210,14 @@ async function sendUnscrubbed(
   let bearerWasCached = false;
   const withOAuth = target.oauth ? (target as DeliveryTarget & { oauth: OAuth2ClientCredentials }) : null;
   if (withOAuth) {
+    // Before the token request: a refused refresh may quote the token it would have replaced.
+    addLiveTokens(deps, target, secrets);
     const token = await accessToken(deps, withOAuth);
     tokenMs += token.durationMs;
     if (!token.ok) return tokenFailure(events, scrub(token.error), tokenMs);
     bearer = token.token;
     bearerWasCached = token.cached === true;
-    secrets.push(bearer);
+    addSecret(secrets, bearer);
     headers['authorization'] = `Bearer ${bearer}`;
   }
   const pool = targetPool(target);
@@ -219,7 +235,7 @@ async function sendUnscrubbed(
     const token = await accessToken(deps, withOAuth);
     tokenMs += token.durationMs + sent.durationMs;
     if (!token.ok) return tokenFailure(events, scrub(token.error), tokenMs);
-    secrets.push(token.token);
+    addSecret(secrets, token.token);
     headers['authorization'] = `Bearer ${token.token}`;
     sent = await deps.client.send({ url, headers, body: encoded.body, gzip: encoder.gzip, maxResponseBytes, ...pool });
   }

@@ -31,6 +31,12 @@ export interface OAuthServer {
   refused: number;
   /** Verifies a Bearer token as a resource server would; throws when it is not valid for `audience`. */
   verify(token: string, audience?: string): Promise<JWTPayload>;
+  /**
+   * From now on, every token request is refused with 400 invalid_grant and this description (a
+   * hostile or broken endpoint's answer, quoting whatever the test puts in it), instead of reaching the
+   * provider; null: the provider answers again.
+   */
+  refuseWith(description: string | null): void;
   close(): Promise<void>;
 }
 
@@ -54,8 +60,12 @@ function getJson(url: string): Promise<unknown> {
   });
 }
 
-/** Starts the server on 127.0.0.1 with these clients; `accessTokenTTL` is each token's lifetime in seconds. */
-export async function startOAuthServer(clients: TestClient[], opts: { accessTokenTTL?: number } = {}): Promise<OAuthServer> {
+/**
+ * Starts the server on 127.0.0.1 with these clients; `accessTokenTTL` is each token's lifetime in
+ * seconds. Tokens are signed JWTs (verify) unless `opaque`: random strings, as many providers issue,
+ * which share nothing with each other (two JWTs of one issuer share their header and most claims).
+ */
+export async function startOAuthServer(clients: TestClient[], opts: { accessTokenTTL?: number; opaque?: boolean } = {}): Promise<OAuthServer> {
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
   const server: Server = createServer({ cert: TEST_SERVER_CERT_PEM, key: TEST_SERVER_KEY_PEM }, (req, res) => {
     if (handler) handler(req, res);
@@ -85,14 +95,14 @@ export async function startOAuthServer(clients: TestClient[], opts: { accessToke
           scope: `${MONITOR_SCOPE} ${WEBHOOK_SCOPE}`,
           audience: MONITOR_RESOURCE,
           accessTokenTTL: opts.accessTokenTTL ?? 3600,
-          accessTokenFormat: 'jwt',
+          accessTokenFormat: opts.opaque ? 'opaque' : 'jwt',
           jwt: { sign: { alg: 'RS256' } },
         }),
       },
     },
   });
   const grants = new Map<string, number>();
-  const state = { refused: 0 };
+  const state: { refused: number; refusal: string | null } = { refused: 0, refusal: null };
   provider.on('grant.success', (ctx: { oidc: { client?: { clientId: string } } }) => {
     const id = ctx.oidc.client?.clientId ?? '?';
     grants.set(id, (grants.get(id) ?? 0) + 1);
@@ -102,6 +112,10 @@ export async function startOAuthServer(clients: TestClient[], opts: { accessToke
   });
   const callback = provider.callback();
   handler = (req, res) => {
+    if (state.refusal !== null && req.method === 'POST') {
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_grant', error_description: state.refusal }));
+      return;
+    }
     void callback(req, res);
   };
 
@@ -115,6 +129,9 @@ export async function startOAuthServer(clients: TestClient[], opts: { accessToke
     grants,
     get refused() {
       return state.refused;
+    },
+    refuseWith(description) {
+      state.refusal = description;
     },
     async verify(token, audience = MONITOR_RESOURCE) {
       const { payload } = await jwtVerify(token, jwks, { issuer, audience, typ: 'at+jwt' });

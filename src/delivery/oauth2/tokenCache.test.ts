@@ -61,6 +61,33 @@ describe('TokenCache', () => {
     expect(await cache.get('d1', cfg, t.fetch)).toMatchObject({ token: 'tok-2' });
   });
 
+  it('lists every token handed out until it expires: refreshed, refused or bought with a rotated secret', async () => {
+    let now = 1_000_000;
+    const cache = new TokenCache(() => now);
+    const t = issuer(100);
+    await cache.get('d1', cfg, t.fetch);
+    now += 100 * 1000 * REFRESH_AT_FRACTION; // refreshed: tok-1 has 20 s left
+    await cache.get('d1', cfg, t.fetch);
+    cache.invalidate('d1', 'tok-2');
+    await cache.get('d1', { ...cfg, clientSecret: 'secret-2' }, t.fetch);
+    expect(cache.liveTokens('d1')).toEqual(['tok-1', 'tok-2', 'tok-3']);
+    expect(cache.liveTokens('d2')).toEqual([]);
+    now += 20_000; // tok-1 expires now
+    expect(cache.liveTokens('d1')).toEqual(['tok-2', 'tok-3']);
+    now += 100_000;
+    expect(cache.liveTokens('d1')).toEqual([]);
+  });
+
+  it('keeps the newest eight tokens of a destination whose endpoint hands them out faster than they expire', async () => {
+    const cache = new TokenCache();
+    const t = issuer();
+    for (let i = 0; i < 12; i++) {
+      const got = await cache.get('d1', cfg, t.fetch);
+      if (got.ok) cache.invalidate('d1', got.token);
+    }
+    expect(cache.liveTokens('d1')).toEqual(Array.from({ length: 8 }, (_, i) => `tok-${i + 5}`));
+  });
+
   it('does not cache a failure', async () => {
     const cache = new TokenCache();
     let calls = 0;

@@ -1,7 +1,8 @@
 // Access tokens per destination, in this process's memory only (a restart fetches new ones; tokens
 // are never written anywhere). A token is reused until 80% of its lifetime has passed, then fetched
 // again before it expires; concurrent requests of one destination share one fetch. A token the SIEM
-// refused with 401 is dropped (invalidate) so the next get fetches a fresh one.
+// refused with 401 is dropped (invalidate) so the next get fetches a fresh one. Every token handed out
+// stays known until it expires (liveTokens): a secret to scrub from answers, whether still used or not.
 import { createHash } from 'node:crypto';
 import type { OAuth2ClientCredentials, TokenResult } from './tokenRequest.js';
 import { monotonicNow } from '../../monotonicClock.js';
@@ -10,6 +11,17 @@ import { monotonicNow } from '../../monotonicClock.js';
 export const REFRESH_AT_FRACTION = 0.8;
 /** Destinations whose tokens are held at once; the least recently fetched go first. */
 const MAX_ENTRIES = 10_000;
+/**
+ * Tokens kept per destination as secrets until they expire (liveTokens), the oldest dropped first:
+ * past a handful, a token endpoint is handing out tokens far faster than they expire, and the newest
+ * are the likeliest to be quoted.
+ */
+const MAX_LIVE_PER_KEY = 8;
+
+interface Issued {
+  token: string;
+  expiresAtMs: number;
+}
 
 interface Entry {
   fingerprint: string;
@@ -31,6 +43,8 @@ export function credentialsFingerprint(cfg: OAuth2ClientCredentials): string {
 export class TokenCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<TokenResult>>();
+  /** Per destination, every token handed out and not yet expired, oldest first (also those refused or replaced). */
+  private readonly issued = new Map<string, Issued[]>();
   /** Token requests started, for tests and metrics. */
   fetches = 0;
 
@@ -57,6 +71,11 @@ export class TokenCache {
             this.entries.delete(key);
             this.entries.set(key, { fingerprint, token: result.token, refreshAtMs: startedAt + result.expiresInS * 1000 * REFRESH_AT_FRACTION });
             if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+            const live = this.live(key);
+            live.push({ token: result.token, expiresAtMs: startedAt + result.expiresInS * 1000 });
+            this.issued.delete(key);
+            this.issued.set(key, live.slice(-MAX_LIVE_PER_KEY));
+            if (this.issued.size > MAX_ENTRIES) this.issued.delete(this.issued.keys().next().value!);
           }
           return result;
         })
@@ -64,6 +83,27 @@ export class TokenCache {
       this.inflight.set(flightKey, flight);
     }
     return flight;
+  }
+
+  /**
+   * The tokens handed out for `key` that have not expired, oldest first: the one in use, and those it
+   * replaced (refreshed at 80% of their lifetime, refused with 401, bought with a secret since
+   * rotated), which the token endpoint or the SIEM may still quote (a hostile-SIEM review: a refused
+   * refresh quoted the token still valid, and a SIEM answering a request made with the new token
+   * quoted the old one, both unscrubbed).
+   */
+  liveTokens(key: string): string[] {
+    return this.live(key).map((t) => t.token);
+  }
+
+  private live(key: string): Issued[] {
+    const list = this.issued.get(key);
+    if (!list) return [];
+    const now = this.now();
+    const live = list.filter((t) => t.expiresAtMs > now);
+    if (live.length === 0) this.issued.delete(key);
+    else if (live.length !== list.length) this.issued.set(key, live);
+    return live;
   }
 
   /** Forgets `token` for `key` (the SIEM answered 401 to it); a newer token of the key is kept. */

@@ -6,7 +6,7 @@ import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { dumpDatabase } from '../../support/dbDump.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { DECISIONS_ONLY, startReceiver, type Receiver, type ReceiverHandler } from '../../support/httpsReceiver.js';
-import { bearerOnly, startOAuthServer, WEBHOOK_SCOPE, type OAuthServer, type TestClient } from '../../support/oauthServer.js';
+import { bearerOnly, INVALID_TOKEN, startOAuthServer, WEBHOOK_SCOPE, type OAuthServer, type TestClient } from '../../support/oauthServer.js';
 import { leakedForm } from '../../support/secretForms.js';
 import { assertValidOcsf } from '../../../src/events/ocsfSchema.js';
 import { deliveryLog, eventIdsOf, jobRows, seedEvents, statusCounts } from './support.js';
@@ -20,13 +20,14 @@ const STREAM = 'Custom-AegisAudit_CL';
 const SECRET = 'Xy8Q~s3cr3t/Value+with.Special_chars-0123456789';
 const WRONG_SECRET = 'Wr0ng~but/plausible+Secret.Value_9876543210';
 
-const clients: Record<'sentinel' | 'cache' | 'revoke' | 'wrong' | 'refused' | 'webhook', TestClient> = {
+const clients: Record<'sentinel' | 'cache' | 'revoke' | 'wrong' | 'refused' | 'webhook' | 'quoted', TestClient> = {
   sentinel: { client_id: '11111111-1111-4111-8111-111111111111', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
   cache: { client_id: '22222222-2222-4222-8222-222222222222', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
   revoke: { client_id: '33333333-3333-4333-8333-333333333333', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
   wrong: { client_id: '44444444-4444-4444-8444-444444444444', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
   refused: { client_id: '55555555-5555-4555-8555-555555555555', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
   webhook: { client_id: 'aegis-webhook-client', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic' },
+  quoted: { client_id: '66666666-6666-4666-8666-666666666666', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic' },
 };
 
 describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custom webhooks (%s)', (kind) => {
@@ -35,6 +36,7 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
   let op: OAuthServer;
   let org: { orgId: string; apiKey: string };
   const receivers: Receiver[] = [];
+  const closers: Array<() => Promise<void>> = [];
   /** Tokens the receivers must refuse from now on (revoked at the resource server). */
   const revoked = new Set<string>();
   const accepted: string[] = [];
@@ -79,6 +81,7 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
   afterAll(async () => {
     await svc?.stop();
     for (const r of receivers) await r.close();
+    for (const close of closers) await close();
     await op?.close();
     await tdb?.close();
   });
@@ -354,6 +357,52 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
       svc.logs.text(),
     ].join('\n');
     expect(leakedForm(kept, code)).toBeNull();
+  });
+
+  // A hostile-SIEM review: each request was scrubbed of the token it carried only. A token it replaced
+  // is still valid until it expires, and was kept in clear when a SIEM answering the new token quoted
+  // the old one, or when the token endpoint refusing a refresh quoted the token still in use.
+  it('an access token still valid is scrubbed from every answer, also from those to requests that no longer carry it', async () => {
+    const seen: string[] = [];
+    const bearerOf = (q: { headers: Record<string, string | string[] | undefined> }) => /^Bearer (\S+)$/.exec(String(q.headers.authorization ?? ''))?.[1] ?? '';
+    /** The tokens the SIEM refuses (revoked there): 401. Any other it quotes the first token back to. */
+    const refused = new Set<string>();
+    const r = await receiver((q) => {
+      const token = bearerOf(q);
+      if (!seen.includes(token)) seen.push(token);
+      if (refused.has(token)) return INVALID_TOKEN;
+      if (token === seen[0]) return { status: 204 };
+      return { status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: `session bound to ${seen[0]}` }) };
+    });
+    // Opaque tokens: two JWTs of one issuer share most of their text, and scrubbing one cut most of the other.
+    const issuer = await startOAuthServer([clients.quoted], { opaque: true });
+    closers.push(() => issuer.close());
+    const { id } = await create({
+      siem: 'custom',
+      url: `${r.url}/hook`,
+      auth: { type: 'oauth2_client_credentials', token_url: issuer.tokenUrl, client_id: clients.quoted.client_id, client_secret: SECRET, scope: WEBHOOK_SCOPE },
+      filter: { 'event.dataset': 'aegis.preflight' },
+    });
+    const probe = async () => (await call('POST', `${base()}/${id}/test`)).text;
+    const kept: string[] = [];
+    kept.push(await probe()); // the first token, accepted
+    expect(seen).toHaveLength(1);
+    refused.add(seen[0]!);
+    // Refused: a second token is fetched and the request sent again; its answer quotes the first.
+    kept.push(await probe());
+    expect(seen).toHaveLength(2);
+    // The second token, cached: its answer quotes the first, which this request did not carry.
+    kept.push(await probe());
+    // The second is refused too, and the token endpoint, asked for a third, quotes both.
+    refused.add(seen[1]!);
+    issuer.refuseWith(`${seen[0]} and ${seen[1]} are still valid; refresh refused`);
+    kept.push(await probe());
+    kept.push(await probe()); // no token cached now: the endpoint's refusal is the whole answer
+    expect(kept.at(-1)).toMatch(/invalid_grant/);
+    expect(kept.slice(1, 3).join('\n')).toMatch(/session bound to \[redacted\]/);
+    const { rows } = await tdb.db.query('SELECT error, response_snippet FROM delivery_attempts WHERE destination_id = $1', [id]);
+    kept.push((await call('GET', `${base()}/${id}`)).text, (await call('GET', `${base()}/${id}/attempts`)).text, JSON.stringify(rows), svc.logs.text());
+    for (const token of seen) expect(leakedForm(kept.join('\n'), token)).toBeNull();
   });
 
   it("a token endpoint's huge, multi-line `error` (text for the alert mail) reaches no answer or row: bounded, one line", async () => {
