@@ -29,6 +29,12 @@ export const UNSEEN_MAX_WAIT_MS = 10_000;
  * sends one that exists through the lane.
  */
 export const SEEN_MAX = 1_000_000;
+/**
+ * Sign-in links held as issued (checkIssued), apart from the keys and sessions: any API key can ask for
+ * links, one request each, and in the one set a flood of them would push the keys in use out of it
+ * (back into the lane). A link lasts 15 minutes; past this many at once the oldest wait in the lane.
+ */
+export const ISSUED_MAX = 100_000;
 
 /** The lane's one key in its gate: all unseen credentials share it. */
 const LANE = 'unseen';
@@ -47,11 +53,12 @@ export interface CheckLimits {
   maxWaitMs: number;
   perSecond: number;
   seenMax: number;
+  issuedMax: number;
 }
 
 /** `perSecond`: AEGIS_API_NEW_CREDENTIALS_PER_SECOND (config/env.ts), a bucket holding one second's worth; 0: no lane. */
 export function checkLimits(perSecond: number): CheckLimits {
-  return { atOnce: UNSEEN_AT_ONCE, queued: UNSEEN_QUEUED, maxWaitMs: UNSEEN_MAX_WAIT_MS, perSecond, seenMax: SEEN_MAX };
+  return { atOnce: UNSEEN_AT_ONCE, queued: UNSEEN_QUEUED, maxWaitMs: UNSEEN_MAX_WAIT_MS, perSecond, seenMax: SEEN_MAX, issuedMax: ISSUED_MAX };
 }
 
 export type UnseenRefusal = RefusalReason | 'rate';
@@ -63,6 +70,8 @@ export interface CheckEvents {
 export class CredentialChecks {
   /** Names of credentials accepted (by a check here, or as stored: rememberAll), oldest first (a Set keeps insertion order). */
   private readonly seen = new Set<string>();
+  /** Names of sign-in links issued and not yet used or refused, oldest first (bounded apart: ISSUED_MAX). */
+  private readonly issued = new Set<string>();
   /** Checks of unseen credentials in progress, shared by every request carrying the same one. */
   private readonly inProgress = new Map<string, Promise<unknown>>();
   private readonly lane: OrgAdmission;
@@ -115,8 +124,15 @@ export class CredentialChecks {
    * tenant-isolation review: 400 made-up tokens at once, a real link answered 429).
    */
   async checkIssued<T>(id: string, lookup: () => Promise<T>): Promise<T> {
-    if (this.seen.has(id)) return lookup();
+    if (this.issued.has(id)) return lookup();
     return this.checkOnce(lookup);
+  }
+
+  /** A one-time credential issued (a sign-in link): checkIssued looks it up at once until it is forgotten. */
+  rememberIssued(id: string): void {
+    if (this.issued.has(id)) return;
+    this.issued.add(id);
+    if (this.issued.size > this.limits.issuedMax) this.issued.delete(this.issued.values().next().value as string);
   }
 
   /**
@@ -151,9 +167,10 @@ export class CredentialChecks {
     return this.seen.has(id);
   }
 
-  /** A credential this process has just ended (a sign-out): it goes back to the lane. */
+  /** A credential this process has just ended (a sign-out, a link used or refused): it goes back to the lane. */
   forget(id: string): void {
     this.seen.delete(id);
+    this.issued.delete(id);
   }
 
   /** One lookup's worth of the second's allowance, or a 429 at once (refusing costs no lookup). */
