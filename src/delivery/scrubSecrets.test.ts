@@ -770,3 +770,221 @@ describe('a combining mark next to a secret (attacker review of the NFC reading)
     expect(secretScrubber(['Passwo\u0308rt'])('pw=Passwo', true)).toBe('pw=[redacted]');
   });
 });
+
+// A hostile-SIEM review: a credential echoed as a hex dump with a prefix before each byte (Wireshark's
+// escaped string, Python's bytes repr, `xxd -i`, a C or Go byte array), or in compatibility letters
+// (full-width ASCII, mathematical bold and italic), went past the scrubber whole.
+describe('secretScrubber, a credential echoed byte by byte with a prefix, or in compatibility letters', () => {
+  const hxToken = 'hx_ZHLJq8vT2xk9Lm3Np5R7wYc4Bd6Fg1Kj0';
+  const bearer = `Bearer ${hxToken}`;
+  const splunkToken = '0f6c1a2e-1234-4b5c-9d8e-aabbccddeeff';
+  const splunk = `Splunk ${splunkToken}`;
+  const password = 'Passwört2024!xyz';
+  const basic = `Basic ${Buffer.from(`svc-audit:${password}`).toString('base64')}`;
+  const h2 = (b: number) => b.toString(16).padStart(2, '0');
+  const bytesOf = (s: string) => [...Buffer.from(s, 'utf8')];
+  /** Each way a tool prints bytes one by one with a prefix. */
+  const DUMPS: Record<string, (s: string) => string> = {
+    pythonRepr: (s) =>
+      bytesOf(s)
+        .map((b) => `\\x${h2(b)}`)
+        .join(''),
+    escapedUpper: (s) =>
+      bytesOf(s)
+        .map((b) => `\\x${h2(b).toUpperCase()}`)
+        .join(''),
+    // A JSON string of Python's repr: each backslash doubled.
+    reprInJson: (s) =>
+      bytesOf(s)
+        .map((b) => `\\\\x${h2(b)}`)
+        .join(''),
+    cArray: (s) =>
+      bytesOf(s)
+        .map((b) => `0x${h2(b)}`)
+        .join(', '),
+    cArrayTight: (s) =>
+      bytesOf(s)
+        .map((b) => `0x${h2(b)}`)
+        .join(','),
+    cArraySpaced: (s) =>
+      bytesOf(s)
+        .map((b) => `0x${h2(b)}`)
+        .join(' '),
+    cArrayUpper: (s) =>
+      bytesOf(s)
+        .map((b) => `0X${h2(b).toUpperCase()}`)
+        .join(', '),
+    // xxd -i: twelve bytes a line, indented.
+    xxd: (s) =>
+      bytesOf(s)
+        .map((b) => `0x${h2(b)}`)
+        .join(', ')
+        .replace(/((?:0x[0-9a-f]{2}, ){11}0x[0-9a-f]{2}), /g, '$1,\n  '),
+  };
+  const fullWidth = (s: string) => [...s].map((c) => (c === ' ' ? '\u3000' : c > ' ' && c <= '~' ? String.fromCharCode(c.charCodeAt(0) + 0xfee0) : c)).join('');
+  /** Letters and digits in a mathematical alphabet (its capital A, small a, digit 0), the rest as it is; `holes`: letters the block leaves to U+2100-214F. */
+  const mathematical =
+    (capital: number, small: number, digit: number | null, holes: Record<string, string> = {}) =>
+    (s: string) =>
+      [...s]
+        .map((c) => {
+          if (holes[c]) return holes[c];
+          if (c >= 'A' && c <= 'Z') return String.fromCodePoint(capital + c.charCodeAt(0) - 65);
+          if (c >= 'a' && c <= 'z') return String.fromCodePoint(small + c.charCodeAt(0) - 97);
+          if (digit !== null && c >= '0' && c <= '9') return String.fromCodePoint(digit + c.charCodeAt(0) - 48);
+          return c;
+        })
+        .join('');
+  const LETTERS: Record<string, (s: string) => string> = {
+    fullWidth,
+    fullWidthAsciiSpace: (s) => fullWidth(s).replace(/\u3000/g, ' '),
+    mathBold: mathematical(0x1d400, 0x1d41a, 0x1d7ce),
+    mathItalic: mathematical(0x1d434, 0x1d44e, null, { h: '\u210e' }),
+    mathSansBold: mathematical(0x1d5d4, 0x1d5ee, 0x1d7ec),
+    mathMonospace: mathematical(0x1d670, 0x1d68a, 0x1d7f6),
+    mathScript: mathematical(0x1d49c, 0x1d4b6, null, {
+      B: '\u212c',
+      E: '\u2130',
+      F: '\u2131',
+      H: '\u210b',
+      I: '\u2110',
+      L: '\u2112',
+      M: '\u2133',
+      R: '\u211b',
+      e: '\u212f',
+      g: '\u210a',
+      o: '\u2134',
+    }),
+  };
+  /** The echo with every `\xHH`, `0xHH` and compatibility letter read back: written without the scrubber's code. */
+  const readBack = (text: string) =>
+    Buffer.from(
+      text
+        .normalize('NFKC')
+        .replace(/\\+x([0-9a-f]{2})|0x([0-9a-f]{2})(?:,\s*|\s+)?/gi, (_, a?: string, b?: string) => String.fromCharCode(parseInt(a ?? b!, 16))),
+      'latin1',
+    )
+      .toString('utf8')
+      .toLowerCase();
+  /** The first twelve characters in a row of any of `secrets` that `out` still spells, read back. */
+  const leaked = (out: string, secrets: string[]) => {
+    const back = readBack(out);
+    for (const secret of secrets) {
+      const s = secret.toLowerCase();
+      for (let at = 0; at + 12 <= s.length; at++) if (back.includes(s.slice(at, at + 12))) return s.slice(at, at + 12);
+    }
+    return leakedForm(out, secrets[0]!);
+  };
+  const CASES: Array<[name: string, secret: string, echoed: string, sensitive: string[]]> = [
+    ['bearer', bearer, bearer, [bearer, hxToken]],
+    ['bearer token alone', bearer, hxToken, [hxToken]],
+    ['splunk', splunk, splunk, [splunk, splunkToken, splunkToken.replace(/-/g, '')]],
+    ['splunk uuid alone', splunk, splunkToken, [splunkToken, splunkToken.replace(/-/g, '')]],
+    ['basic password', basic, password, [password]],
+  ];
+
+  for (const [dump, spell] of Object.entries(DUMPS)) {
+    it(`a hex dump with a prefix before each byte (${dump}) goes whole, and what is around it stays`, () => {
+      for (const [name, secret, echoed, sensitive] of CASES) {
+        const scrub = secretScrubber([secret]);
+        const out = scrub(`{"error":"bad request","dump":"${spell(echoed)}","n":1}`);
+        expect(out, `${name}: ${out}`).toBe(`{"error":"bad request","dump":"${REDACTED}","n":1}`);
+        // The whole request dumped: the header's name and the next line stay readable.
+        const request = spell(`POST /services/collector HTTP/1.1\r\nAuthorization: ${echoed}\r\nHost: siem.example.com\r\n`);
+        const inRequest = scrub(`request: ${request} (400)`);
+        expect(leaked(inRequest, sensitive), `${name}: ${inRequest}`).toBeNull();
+        expect(inRequest, name).toContain(REDACTED);
+        expect(readBack(inRequest), name).toContain('authorization: ');
+        expect(readBack(inRequest), name).toContain('host: siem.example.com');
+        // Cut inside it: the end goes.
+        const cut = scrub(`dump ${spell(echoed).slice(0, Math.floor(spell(echoed).length * 0.6))}`, true);
+        expect(cut, `${name} cut: ${cut}`).toBe(`dump ${REDACTED}`);
+      }
+    });
+  }
+
+  for (const [letters, spell] of Object.entries(LETTERS)) {
+    it(`a credential in compatibility letters (${letters}) goes whole, and what is around it stays`, () => {
+      for (const [name, secret, echoed, sensitive] of CASES) {
+        const scrub = secretScrubber([secret]);
+        const out = scrub(`{"error":"invalid credential ${spell(echoed)} for input","n":1}`);
+        expect(out, `${name}: ${out}`).toBe(`{"error":"invalid credential ${REDACTED} for input","n":1}`);
+        expect(leaked(out, sensitive), name).toBeNull();
+        // Half of it, wherever it stands, goes too (a piece).
+        const half = [...echoed].slice(0, Math.ceil([...echoed].length * 0.6)).join('');
+        expect(leaked(scrub(`key ${spell(half)}... refused`), sensitive), `${name} piece`).toBeNull();
+        // Cut inside it: the end goes; cut between the two halves of a mathematical letter too.
+        expect(scrub(`denied ${spell(half)}`, true), `${name} cut`).toBe(`denied ${REDACTED}`);
+        expect(scrub(`denied ${spell(half).slice(0, -1)}`, true), `${name} cut in a letter`).toBe(`denied ${REDACTED}`);
+      }
+    });
+  }
+
+  it('ordinary answers with hex ids, escape codes written out, byte arrays and full-width text stay as they are', () => {
+    const scrub = secretScrubber([bearer, splunk, basic]);
+    for (const text of [
+      'error 0x1f at offset 0x80070005: \\x1b[31mFAILED\\x1b[0m',
+      'HRESULT 0x8007000E; status 0x1f; flags=0x20,0x01',
+      'unsigned char magic[] = { 0x1f, 0x8b, 0x08, 0x00 };',
+      "b'\\x00\\x01\\xff\\xfe' (4 bytes)",
+      '{"message":"\\xc3\\xa9chec de l\'authentification"}',
+      'エラー：認証に失敗しました（コード４０１）。',
+      'Ｈｅｌｌｏ　ｗｏｒｌｄ, 𝐁𝐨𝐥𝐝 𝑖𝑡𝑎𝑙𝑖𝑐 ℎ',
+    ]) {
+      expect(scrub(text), text).toBe(text);
+      expect(scrub(text, true), text).toBe(text);
+    }
+  });
+
+  it('a secret that ends in the start of a byte, echoed before more hex digits, is found as written', () => {
+    // Decoded, `0x4f` and `\x4f` are one character, and the secret's last ones are gone from the reading.
+    for (const secret of ['k3y!0x4', 'k3y!\\x4', 'k3y!\\x']) {
+      const out = secretScrubber([secret])(`key ${secret}f refused`);
+      expect(out, secret).not.toContain('k3y');
+      expect(out, secret).toMatch(/^key \[redacted\].{0,4}f refused$/);
+    }
+  });
+
+  // Linear, not timed: a quadratic path takes minutes on these and meets the test's ceiling.
+  it('a megabyte of cut or repeated byte escapes, byte arrays and compatibility letters stays linear', () => {
+    const scrub = secretScrubber([bearer, splunk, basic, 'A'.repeat(24)]);
+    const MiB = 1 << 20;
+    const fill = (unit: string) => unit.repeat(Math.ceil(MiB / unit.length));
+    for (const text of [
+      fill('\\x4'),
+      fill('\\x'),
+      fill('\\x41'),
+      fill('\\\\\\x4'),
+      fill('\\xc3'),
+      fill('\\xe2\\x82'),
+      fill('0x'),
+      fill('0x4'),
+      fill('0x41'),
+      fill('0x41, '),
+      fill('0x41,'),
+      fill('0xc3, '),
+      `0x41${' '.repeat(MiB)}`,
+      fill('0x41, , '),
+      fill('Ａ'),
+      fill('ａ＼ｘ４'),
+      fill('\u{1d400}'),
+      fill('\ud835'),
+      fill('\u3000'),
+    ]) {
+      // The repeated A spells the secret of A's wherever it is read as one.
+      const out = scrub(text);
+      const cut = scrub(text, true);
+      for (const o of [out, cut]) {
+        if (o === text) continue;
+        expect(readBack(o.replaceAll(REDACTED, '')).toLowerCase(), text.slice(0, 12)).not.toContain('a'.repeat(24));
+      }
+    }
+    // Spelled over and over: nothing of the credential is left.
+    const dumped = fill(`${DUMPS.pythonRepr!(bearer)} `);
+    expect(leaked(scrub(dumped), [bearer, hxToken])).toBeNull();
+    const array = fill(`${DUMPS.cArray!(hxToken)}, `);
+    expect(leaked(scrub(array), [hxToken])).toBeNull();
+    const wide = fill(`${fullWidth(hxToken)} `);
+    expect(leaked(scrub(wide), [hxToken])).toBeNull();
+  });
+});

@@ -5,9 +5,13 @@
 // a credential display. A receiver can echo in any encoding, so each secret is matched in every
 // spelling we can think of, character by character (any mix of them):
 //   verbatim, any letter case, JSON escapes (`\/`, `\u002b`), percent-encoding (either hex case,
-//   double-encoded too), HTML character references (numeric and named), `+` for a space and a space
-//   for `+` (form encoding, and a gateway that form-decodes what it echoes), composed or decomposed
-//   (NFC and NFD read alike: "Passwört" typed on a Mac),
+//   double-encoded too), HTML character references (numeric and named), bytes written one by one with
+//   a prefix (`\x42\x65`: Python's bytes repr, Wireshark's escaped string; `0x42, 0x65`: `xxd -i`, a
+//   C or Go byte array, in lines too), `+` for a space and a space for `+` (form encoding, and a
+//   gateway that form-decodes what it echoes), composed or decomposed (NFC and NFD read alike:
+//   "Passwört" typed on a Mac), and in compatibility letters read as the ASCII they stand for
+//   (NFKC: full-width `Ｂｅａｒｅｒ`, mathematical bold or italic `𝐁𝐞𝐚𝐫𝐞𝐫`, circled, super- and
+//   subscript letters and digits, other spaces: compatible),
 // and the same for derived forms: hex, base64 and base64url of the value at all three byte
 // alignments (base64 of a longer string that embeds the secret shifts it), and the parts of the
 // value that are secrets themselves (`Bearer <token>` -> the token; `ApiKey <base64 of id:key>` ->
@@ -181,6 +185,102 @@ interface CanonicalText {
 
 const PERCENT = /%(?:25)*([0-9a-f]{2})/iy;
 const UNICODE_ESCAPE = /u([0-9a-f]{4})/iy;
+/** A byte after a run of backslashes (`\x42`: Python's bytes repr, Wireshark's escaped string, C), read from its `x`. */
+const HEX_ESCAPE = /x([0-9a-f]{2})/iy;
+/** A byte of the same UTF-8 character after the first (`\xc3\xb6` is ö). */
+const NEXT_HEX_ESCAPE = /\\+x([0-9a-f]{2})/iy;
+/**
+ * A byte of a byte array (`0x42, 0x65`: `xxd -i`, C, Go, a debugger): two hex digits and no more
+ * (canonicalizeLayer reads that no letter or digit stands before the `0`), with the separator after
+ * it when another such byte follows: a comma, spaces, a line break and its indentation (`xxd -i`
+ * prints twelve a line). A byte array of a secret then reads as the secret, and its separators are
+ * cut with it; a hex id in an error (`0x80070005`) is no byte.
+ */
+const HEX_LITERAL = /0x([0-9a-f]{2})(?![0-9a-z])(?:[\s,]{0,16}(?=0x[0-9a-f]{2}(?![0-9a-z])))?/iy;
+/** Anywhere in a text: whether HEX_LITERAL may read a byte in it. */
+const HEX_LITERAL_IN = /(?<![0-9a-z])0x[0-9a-f]{2}(?![0-9a-z])/i;
+/**
+ * A cut byte array's end after a whole byte: the separator, and the start of the next byte
+ * (`0x42, 0x6`, `0x42, 0`, `0x42, `), as cutSecretStart reads it (in the last characters only).
+ */
+const CUT_HEX_LITERAL = /(?<![0-9a-z])0x[0-9a-f]{2}([\s,]+(?:0(?:x[0-9a-f]?)?)?)$/i;
+const CUT_HEX_LITERAL_END = 32;
+
+/**
+ * The blocks of every character that NFKC turns into one printable ASCII character (and NFC does
+ * not): full-width ASCII (U+FF01-FF5E) and the ideographic space, the mathematical alphanumerics
+ * (U+1D400-1D7FF, two UTF-16 units each) and the letterlike symbols that fill their gaps (ℎ, ℬ),
+ * circled, parenthesised and squared letters, super- and subscripts, modifier letters, small and
+ * vertical forms, the other spaces (U+00A0, U+2000-200A), long s, Roman numerals of one letter. Read
+ * as that character (compatible), one canonical character for the one or two units of each: a SIEM
+ * that echoes a secret in full-width or in bold letters spells the secret. Which character of a block
+ * is one, and what it reads as, is asked of ICU once (compatibility).
+ */
+const COMPAT_BLOCKS: ReadonlyArray<readonly [number, number]> = [
+  [0xa0, 0xa0],
+  [0xaa, 0xaa],
+  [0xb2, 0xb3],
+  [0xb9, 0xba],
+  [0x17f, 0x17f],
+  [0x2b0, 0x2b8],
+  [0x2e1, 0x2e3],
+  [0x1d2c, 0x1d65],
+  [0x1d9c, 0x1dbb],
+  [0x2000, 0x200a],
+  [0x2024, 0x2024],
+  [0x202f, 0x202f],
+  [0x205f, 0x205f],
+  [0x2070, 0x209c],
+  [0x2102, 0x2149],
+  [0x2160, 0x217f],
+  [0x2460, 0x2468],
+  [0x24b6, 0x24ea],
+  [0x2c7c, 0x2c7d],
+  [0x3000, 0x3000],
+  [0xa7f1, 0xa7f4],
+  [0xfb29, 0xfb29],
+  [0xfe10, 0xfe6b],
+  [0xff01, 0xff5e],
+  [0x107a5, 0x107a5],
+  [0x1ccd6, 0x1ccf9],
+  [0x1d400, 0x1d7ff],
+  [0x1f12b, 0x1f149],
+  [0x1fbf0, 0x1fbf9],
+];
+const codeClass = (code: number) => `\\u{${code.toString(16)}}`;
+/**
+ * Whether a text may need decoding at all (canonicalizeLayer): an escape's first character, a byte of
+ * a byte array, a compatibility letter. One pass over a text that holds none (most answers).
+ */
+const MAY_DECODE = new RegExp(
+  `[\\\\%&${COMPAT_BLOCKS.map(([from, to]) => `${codeClass(from)}-${codeClass(to)}`).join('')}]|(?<![0-9A-Za-z])0[xX][0-9a-fA-F]{2}(?![0-9A-Za-z])`,
+  // Not case-insensitive: ſ and the Kelvin sign would match every s and k.
+  'u',
+);
+/** Where a text may hold an escape that decodes with what follows it (the raw-text reading in secretScrubber). */
+const MAY_ESCAPE = /[\\%&]/;
+
+/**
+ * The compatibility letters (COMPAT_BLOCKS) by code point, each with the ASCII character it reads as,
+ * and which UTF-16 units may start one (a BMP one, or the lead surrogate of one beyond it). Built on
+ * first use: most scrubbers never read one.
+ */
+let compatibility: { ascii: Map<number, string>; starts: Uint8Array } | null = null;
+function compatible(): { ascii: Map<number, string>; starts: Uint8Array } {
+  if (compatibility !== null) return compatibility;
+  const ascii = new Map<number, string>();
+  const starts = new Uint8Array(0x10000);
+  for (const [from, to] of COMPAT_BLOCKS) {
+    for (let code = from; code <= to; code++) {
+      const char = String.fromCodePoint(code);
+      const normal = char.normalize('NFKC');
+      if (normal.length !== 1 || normal < ' ' || normal > '~' || char.normalize('NFC') === normal) continue;
+      ascii.set(code, normal);
+      starts[char.charCodeAt(0)] = 1;
+    }
+  }
+  return (compatibility = { ascii, starts });
+}
 
 /**
  * A percent-encoded UTF-8 character (`%C3%A9` is é), its lead byte already read: the character and
@@ -188,26 +288,45 @@ const UNICODE_ESCAPE = /u([0-9a-f]{4})/iy;
  * byte is then its own Latin-1 character, as before). Without this a secret with any non-ASCII
  * character never matched its URL-encoded echo.
  */
-function percentUtf8(lead: number, at: number, sticky: (re: RegExp, at: number) => RegExpExecArray | null): { char: string; end: number } | null {
+function percentUtf8(
+  lead: number,
+  at: number,
+  sticky: (re: RegExp, at: number) => RegExpExecArray | null,
+  next: RegExp = PERCENT,
+): { char: string; end: number } | null {
   const more = lead >= 0xf0 && lead <= 0xf4 ? 3 : lead >= 0xe0 && lead <= 0xef ? 2 : lead >= 0xc2 && lead <= 0xdf ? 1 : 0;
   if (more === 0) return null;
   const bytes = [lead];
   let end = at;
   for (let k = 0; k < more; k++) {
-    const next = sticky(PERCENT, end);
-    const byte = next ? parseInt(next[1]!, 16) : -1;
-    if (!next || (byte & 0xc0) !== 0x80) return null;
+    const found = sticky(next, end);
+    const byte = found ? parseInt(found[1]!, 16) : -1;
+    if (!found || (byte & 0xc0) !== 0x80) return null;
     bytes.push(byte);
-    end += next[0].length;
+    end += found[0].length;
   }
   const char = Buffer.from(bytes).toString('utf8');
   return char.includes('\ufffd') ? null : { char, end };
 }
 
-/** Whether an escape may begin at `at`: a backslash, `%` before a hex digit, `&#` or `&` before a letter. */
-function mayStartEscape(text: string, at: number): boolean {
+/**
+ * Whether an escape may begin at `at`: a backslash, `%` before a hex digit, `&#` or `&` before a
+ * letter, a byte of a byte array (`0x`), a compatibility letter (`starts`: compatible).
+ */
+function mayStartEscape(text: string, at: number, starts: Uint8Array): boolean {
   const c = text.charCodeAt(at);
-  return c === 92 || (c === 37 && isHexDigit(text.charCodeAt(at + 1))) || (c === 38 && isReferenceStart(text.charCodeAt(at + 1)));
+  return (
+    c === 92 ||
+    (c === 37 && isHexDigit(text.charCodeAt(at + 1))) ||
+    (c === 38 && isReferenceStart(text.charCodeAt(at + 1))) ||
+    (c === 48 && (text.charCodeAt(at + 1) | 0x20) === 120 && !isLetterOrDigit(text.charCodeAt(at - 1))) ||
+    (c >= 0xa0 && starts[c] === 1)
+  );
+}
+
+/** An ASCII letter or digit. */
+function isLetterOrDigit(code: number): boolean {
+  return (code >= 48 && code <= 57) || ((code | 0x20) >= 97 && (code | 0x20) <= 122);
 }
 
 /** `#` or an ASCII letter: what follows the `&` of a numeric or named character reference. */
@@ -376,7 +495,7 @@ function canonicalize(text: string): CanonicalText {
 /** canonicalize without composing (composed). */
 function decodedLayers(text: string): CanonicalText {
   let out = canonicalizeLayer(text);
-  for (let layer = 1; layer < MAX_ESCAPE_LAYERS && out.starts !== null && /[\\%&]/.test(out.chars); layer++) {
+  for (let layer = 1; layer < MAX_ESCAPE_LAYERS && out.starts !== null && MAY_DECODE.test(out.chars); layer++) {
     const next = canonicalizeLayer(out.chars);
     if (next.starts === null || next.chars === out.chars) break;
     // Each character of the next layer spans characters of this one: map its span back to the source.
@@ -395,7 +514,8 @@ function decodedLayers(text: string): CanonicalText {
 function canonicalizeLayer(text: string): CanonicalText {
   const folded = foldText(text);
   // The common case (no escape of any kind): one character each, positions unchanged.
-  if (!/[\\%&]/.test(text)) return { chars: folded, folded, starts: null, ends: null };
+  if (!MAY_DECODE.test(text)) return { chars: folded, folded, starts: null, ends: null };
+  const { ascii, starts: compatStarts } = compatible();
   // Typed and sized once: a canonical text never has more characters than its source.
   const starts = new Int32Array(text.length);
   const ends = new Int32Array(text.length);
@@ -423,8 +543,14 @@ function canonicalizeLayer(text: string): CanonicalText {
       let j = i;
       while (text[j] === '\\') j++;
       const u = sticky(UNICODE_ESCAPE, j);
+      const x = u ? null : sticky(HEX_ESCAPE, j);
       if (u) push(fromCode(parseInt(u[1]!, 16)), j + u[0].length);
-      else if (j < text.length) push(text[j]!, j + 1);
+      else if (x) {
+        const code = parseInt(x[1]!, 16);
+        const utf8 = percentUtf8(code, j + x[0].length, sticky, NEXT_HEX_ESCAPE);
+        if (utf8) push(utf8.char, utf8.end);
+        else push(fromCode(code), j + x[0].length);
+      } else if (j < text.length) push(text[j]!, j + 1);
       // A run of backslashes that ends the text is one character: taken one at a time, each would
       // scan the rest of the run again (a SIEM answering 64 KiB of backslashes cost seconds).
       else push(c, j);
@@ -456,11 +582,29 @@ function canonicalizeLayer(text: string): CanonicalText {
         push(String.fromCharCode(code), i + m[0].length);
         continue;
       }
+    } else if (c === '0' && !isLetterOrDigit(text.charCodeAt(i - 1))) {
+      // A byte of a byte array, its separator with it when another follows (HEX_LITERAL).
+      const m = sticky(HEX_LITERAL, i);
+      if (m) {
+        const code = parseInt(m[1]!, 16);
+        const utf8 = percentUtf8(code, i + m[0].length, sticky, HEX_LITERAL);
+        if (utf8) push(utf8.char, utf8.end);
+        else push(fromCode(code), i + m[0].length);
+        continue;
+      }
+    } else if (compatStarts[text.charCodeAt(i)] === 1) {
+      // A compatibility letter (compatible), of one UTF-16 unit or two.
+      const code = text.codePointAt(i)!;
+      const char = ascii.get(code);
+      if (char !== undefined) {
+        push(char, i + (code > 0xffff ? 2 : 1));
+        continue;
+      }
     }
     // Plain text up to the next place an escape may start, folded in one piece: a text of stray
     // `%` or `&` (or of anything) costs what plain text costs, whatever a SIEM sends.
     let j = i + 1;
-    while (j < text.length && !mayStartEscape(text, j)) j++;
+    while (j < text.length && !mayStartEscape(text, j, compatStarts)) j++;
     chars += folded.slice(i, j);
     for (let k = i; k < j; k++) {
       starts[n] = k;
@@ -509,8 +653,9 @@ function formsOfParts(parts: readonly string[]): string[] {
   for (const part of parts) {
     add(part);
     // A part ending in `\`, `%` or `&` has that end read as the start of an escape with whatever
-    // follows it in a text, never as itself: the rest of the part is matched on its own too.
-    const bare = part.replace(/[\\%&]+$/, '');
+    // follows it in a text, never as itself: the rest of the part is matched on its own too. So does
+    // one ending in the start of a byte (`\x4`, `0x4`: a text's next hex digit completes it).
+    const bare = part.replace(/(?:[\\%&]|\\x[0-9a-f]?|(?<![0-9a-z])0x[0-9a-f]?)+$/i, '');
     if (bare !== part && bare.length >= MIN_SECRET_LENGTH) add(bare);
     add(Buffer.from(part, 'utf8').toString('hex'));
     for (const fragment of base64Fragments(part)) add(fragment);
@@ -653,7 +798,15 @@ function cutSecretStart(text: string, canonical: CanonicalText, forms: readonly 
   // Read back from each only as far as a secret can reach: the longest form, each character spelled
   // in up to CUT_SPELLING_CHARS characters (six layers of %25 and a byte take 14), not the whole text.
   const reach = forms[0]!.length * CUT_SPELLING_CHARS;
-  for (const escape of trailingEscapeStarts(text)) {
+  // A byte array cut after a byte's separator, or inside the next byte (`0x42, 0x6`): read up to the
+  // last whole byte, whose separator is read with it only before another.
+  const array = CUT_HEX_LITERAL.exec(text.slice(-CUT_HEX_LITERAL_END));
+  const escapes = trailingEscapeStarts(text);
+  if (array !== null) escapes.push(text.length - array[1]!.length);
+  // A character cut in half (between the two units of a mathematical letter, inside a UTF-8
+  // sequence) is a replacement character once the text is storable: read up to it.
+  if (text.endsWith('\ufffd')) escapes.push(text.length - 1);
+  for (const escape of escapes) {
     const from0 = Math.max(0, escape - reach);
     // As decoded, not composed: the forms hold both readings, and composing each head again cost a
     // cut answer of many marks a hundred milliseconds and more.
@@ -1025,7 +1178,7 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
     // date, a content type): only a piece can be in it, and its folded text is its canonical text.
     // Looked for there first, so an answer without one costs what it cost before pieces were read.
     // A text that composing changes (a decomposed character) is read in full.
-    if (!cut && text.length < shortestForm && !/[\\%&]/.test(text) && normalizedStretches(text, 'NFC').length === 0) {
+    if (!cut && text.length < shortestForm && !MAY_DECODE.test(text) && normalizedStretches(text, 'NFC').length === 0) {
       const folded = foldText(text);
       if (!pieceMatchers().some((matcher) => matcher.found(folded))) return text;
     }
@@ -1082,7 +1235,7 @@ export function secretScrubber(secrets: readonly (string | null | undefined)[]):
     // (`100%deadbeef...`) decodes together with its first characters, and the decoded text no
     // longer spells it. The folded source is as long as the source, whatever case folding does to a
     // character (foldText), so its positions are the source's; composed, it keeps a map to them.
-    if (/[\\%&]/.test(text)) {
+    if (MAY_ESCAPE.test(text) || HEX_LITERAL_IN.test(text)) {
       const asWritten: CanonicalText = { chars: canonical.folded, folded: canonical.folded, starts: null, ends: null };
       const raw = composed(asWritten);
       for (const reading of raw === asWritten ? [raw] : [raw, asWritten]) {
