@@ -988,3 +988,15 @@ describe('secretScrubber, a credential echoed byte by byte with a prefix, or in 
     expect(leaked(scrub(wide), [hxToken])).toBeNull();
   });
 });
+
+describe('a secret of escape starts (a hostile token endpoint sets the access token)', () => {
+  // An access token is a tenant's token endpoint's to choose: 16 KiB of backslashes and one letter
+  // cost 451 ms per scrubber built where the trailing escape starts were stripped by a pattern
+  // anchored at the end (tried from every position), and a worker builds one per new token. The
+  // test's timeout is the ceiling: quadratic, these would take minutes.
+  it.each(['\\', '0x4\\'])('builds a scrubber for 256 KiB of %j and a letter, and uses it', (unit) => {
+    const secret = unit.repeat(Math.ceil(262_144 / unit.length)) + 'a';
+    const scrub = secretScrubber([secret]);
+    expect(scrub(`token ${secret} refused`)).not.toContain(secret.slice(-64));
+  });
+});
