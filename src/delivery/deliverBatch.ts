@@ -240,6 +240,9 @@ async function sendUnscrubbed(
     sent = await deps.client.send({ url, headers, body: encoded.body, gzip: encoder.gzip, maxResponseBytes, ...pool });
   }
   if (tokenMs > 0) sent = { ...sent, durationMs: sent.durationMs + tokenMs };
+  // And after it: a request of the destination that ran meanwhile may have fetched a newer token,
+  // which this answer may quote as well (an attacker review).
+  if (withOAuth) addLiveTokens(deps, target, secrets);
   // A large answer (an Elastic _bulk answer may be a megabyte) is scrubbed off the event loop.
   const result = await scrubAnswer(sent, scrub, { orgId: target.orgId, destinationId: target.id, secrets });
   return interpretAnswer(result, encoder, events, ack);

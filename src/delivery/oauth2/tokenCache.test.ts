@@ -61,21 +61,41 @@ describe('TokenCache', () => {
     expect(await cache.get('d1', cfg, t.fetch)).toMatchObject({ token: 'tok-2' });
   });
 
-  it('lists every token handed out until it expires: refreshed, refused or bought with a rotated secret', async () => {
+  it('lists every token handed out until it expires, an hour at least: refreshed, refused or bought with a rotated secret', async () => {
     let now = 1_000_000;
     const cache = new TokenCache(() => now);
-    const t = issuer(100);
+    const t = issuer(7200);
     await cache.get('d1', cfg, t.fetch);
-    now += 100 * 1000 * REFRESH_AT_FRACTION; // refreshed: tok-1 has 20 s left
+    now += 7200 * 1000 * REFRESH_AT_FRACTION; // refreshed: tok-1 has 24 minutes left
     await cache.get('d1', cfg, t.fetch);
     cache.invalidate('d1', 'tok-2');
     await cache.get('d1', { ...cfg, clientSecret: 'secret-2' }, t.fetch);
     expect(cache.liveTokens('d1')).toEqual(['tok-1', 'tok-2', 'tok-3']);
     expect(cache.liveTokens('d2')).toEqual([]);
-    now += 20_000; // tok-1 expires now
+    now += 24 * 60_000; // tok-1 expires now
     expect(cache.liveTokens('d1')).toEqual(['tok-2', 'tok-3']);
-    now += 100_000;
+    now += 7200 * 1000;
     expect(cache.liveTokens('d1')).toEqual([]);
+    // A token said to last a minute (or given no lifetime: five, tokenRequest.ts) is kept an hour:
+    // the provider may accept it longer than the cache uses it.
+    const short = issuer(60);
+    await cache.get('d3', cfg, short.fetch);
+    now += 59 * 60_000;
+    expect(cache.liveTokens('d3')).toEqual(['tok-1']);
+    now += 60_000;
+    expect(cache.liveTokens('d3')).toEqual([]);
+  });
+
+  it('lists older tokens within 16 KiB: a token endpoint choosing huge tokens cannot make every scrubber huge', async () => {
+    const cache = new TokenCache();
+    let n = 0;
+    const huge = async (): Promise<TokenResult> => ({ ok: true, token: `${++n}`.padEnd(6000, 'x'), expiresInS: 3600, durationMs: 1 });
+    for (let i = 0; i < 6; i++) {
+      const got = await cache.get('d1', cfg, huge);
+      if (got.ok) cache.invalidate('d1', got.token);
+    }
+    // The newest always, and the two before it (12,000 characters); the third would pass 16,384.
+    expect(cache.liveTokens('d1').map((t) => t.replace(/x+$/, ''))).toEqual(['4', '5', '6']);
   });
 
   it('keeps the newest eight tokens of a destination whose endpoint hands them out faster than they expire', async () => {

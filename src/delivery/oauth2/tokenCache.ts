@@ -17,6 +17,19 @@ const MAX_ENTRIES = 10_000;
  * are the likeliest to be quoted.
  */
 const MAX_LIVE_PER_KEY = 8;
+/**
+ * How long a token handed out is kept as a secret at least, whatever its lifetime said: the lifetime
+ * the cache refreshes by is clamped (tokenRequest.ts: 5 minutes when the endpoint gives none, a day at
+ * most), and the provider may accept the token longer.
+ */
+const KEEP_AT_LEAST_MS = 3_600_000;
+/**
+ * Characters of the tokens liveTokens lists besides the newest: a token endpoint is the tenant's to
+ * choose, and a scrubber's cost grows with its secrets' length (16 KiB tokens, one new per request,
+ * built a scrubber over eight of them per request: seconds of the shared worker each, an attacker
+ * review). The newest is always listed; older ones while they fit (real tokens are 1-4 KiB).
+ */
+const OLDER_TOKENS_MAX_CHARS = 16_384;
 
 interface Issued {
   token: string;
@@ -72,7 +85,7 @@ export class TokenCache {
             this.entries.set(key, { fingerprint, token: result.token, refreshAtMs: startedAt + result.expiresInS * 1000 * REFRESH_AT_FRACTION });
             if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
             const live = this.live(key);
-            live.push({ token: result.token, expiresAtMs: startedAt + result.expiresInS * 1000 });
+            live.push({ token: result.token, expiresAtMs: startedAt + Math.max(result.expiresInS * 1000, KEEP_AT_LEAST_MS) });
             this.issued.delete(key);
             this.issued.set(key, live.slice(-MAX_LIVE_PER_KEY));
             if (this.issued.size > MAX_ENTRIES) this.issued.delete(this.issued.keys().next().value!);
@@ -86,14 +99,23 @@ export class TokenCache {
   }
 
   /**
-   * The tokens handed out for `key` that have not expired, oldest first: the one in use, and those it
+   * The tokens handed out for `key` that have not expired (kept an hour at least), oldest first, older
+   * ones within OLDER_TOKENS_MAX_CHARS: the one in use, and those it
    * replaced (refreshed at 80% of their lifetime, refused with 401, bought with a secret since
    * rotated), which the token endpoint or the SIEM may still quote (a hostile-SIEM review: a refused
    * refresh quoted the token still valid, and a SIEM answering a request made with the new token
    * quoted the old one, both unscrubbed).
    */
   liveTokens(key: string): string[] {
-    return this.live(key).map((t) => t.token);
+    const live = this.live(key);
+    const listed: string[] = [];
+    let budget = OLDER_TOKENS_MAX_CHARS;
+    for (let i = live.length - 1; i >= 0; i--) {
+      const { token } = live[i]!;
+      if (i < live.length - 1 && (budget -= token.length) < 0) break;
+      listed.unshift(token);
+    }
+    return listed;
   }
 
   private live(key: string): Issued[] {

@@ -405,6 +405,44 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     for (const token of seen) expect(leakedForm(kept.join('\n'), token)).toBeNull();
   });
 
+  // The attacker review of the fix above: a request in flight while another of the destination
+  // fetched a newer token was scrubbed of the tokens known when it began, and its answer quoted the newer one.
+  it('an answer quoting a token fetched while its request was in flight is scrubbed of it too', async () => {
+    const seen: string[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let heldOne = false;
+    const r = await receiver(async (q) => {
+      const token = /^Bearer (\S+)$/.exec(String(q.headers.authorization ?? ''))?.[1] ?? '';
+      if (!seen.includes(token)) seen.push(token);
+      if (token !== seen[0]) return { status: 204 };
+      if (!heldOne) {
+        // The first request waits here, until a second has had its token refused and a new one fetched.
+        heldOne = true;
+        await held;
+        return { status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: `superseded by ${seen[1]}` }) };
+      }
+      return INVALID_TOKEN;
+    });
+    const issuer = await startOAuthServer([clients.quoted], { opaque: true });
+    closers.push(() => issuer.close());
+    const { id } = await create({
+      siem: 'custom',
+      url: `${r.url}/hook`,
+      auth: { type: 'oauth2_client_credentials', token_url: issuer.tokenUrl, client_id: clients.quoted.client_id, client_secret: SECRET, scope: WEBHOOK_SCOPE },
+      filter: { 'event.dataset': 'aegis.preflight' },
+    });
+    const first = call('POST', `${base()}/${id}/test`);
+    await expect.poll(() => heldOne, { timeout: 60_000 }).toBe(true);
+    const second = await call('POST', `${base()}/${id}/test`);
+    expect(second.body.ok, second.text).toBe(true);
+    expect(seen).toHaveLength(2);
+    release();
+    const answer = (await first).text;
+    expect(answer).toMatch(/superseded by \[redacted\]/);
+    expect(leakedForm(answer, seen[1]!)).toBeNull();
+  });
+
   it("a token endpoint's huge, multi-line `error` (text for the alert mail) reaches no answer or row: bounded, one line", async () => {
     // A hostile token endpoint: its `error` field is no RFC 6749 error code but lines of its own
     // (an alert e-mail quotes last_error as "What to do: ...") and 60 KB of padding.
