@@ -21,7 +21,7 @@ function heldLookups<T>() {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
-const LIMITS = { atOnce: 2, queued: 3, maxWaitMs: 60_000, perSecond: 1_000_000, seenMax: 3, issuedMax: 2 };
+const LIMITS = { atOnce: 2, queued: 3, maxWaitMs: 60_000, perSecond: 1_000_000, seenMax: 3, issuedPerOrgMax: 2 };
 
 describe('CredentialChecks', () => {
   it('checks unseen credentials two at a time, queues a few, and refuses the rest with 429', async () => {
@@ -125,15 +125,17 @@ describe('CredentialChecks', () => {
   it('looks up a sign-in link it issued at once, holds links apart from keys, and forgets a used one', async () => {
     const checks = new CredentialChecks(LIMITS);
     for (const id of ['k1', 'k2', 'k3']) checks.remember(id);
-    // Three links issued (one over issuedMax 2: the oldest goes back to the lane); no key is pushed out.
-    for (const id of ['l1', 'l2', 'l3']) checks.rememberIssued(id);
+    // Three links issued to one organization (one over issuedPerOrgMax 2: its oldest goes back to the
+    // lane); no key is pushed out, nor another organization's link.
+    checks.rememberIssued('l0', 'org_b');
+    for (const id of ['l1', 'l2', 'l3']) checks.rememberIssued(id, 'org_a');
     const flood = heldLookups<string>();
     const floods = Array.from({ length: 5 }, (_, i) => checks.check(`kmade${i}`, flood.lookup));
     await tick();
     let direct = 0;
     for (const id of ['k1', 'k2', 'k3']) await checks.check(id, async () => (direct++, 'org'));
-    for (const id of ['l2', 'l3']) await checks.checkIssued(id, async () => (direct++, 'org'));
-    expect(direct).toBe(5);
+    for (const id of ['l0', 'l2', 'l3']) await checks.checkIssued(id, async () => (direct++, 'org'));
+    expect(direct).toBe(6);
     // The lane is full: a link not held as issued (the oldest, a made-up one) is refused.
     await expect(checks.checkIssued('l1', async () => 'org')).rejects.toMatchObject({ code: 'rate_limited' });
     // Used: back to the lane with the made-up ones.

@@ -30,11 +30,12 @@ export const UNSEEN_MAX_WAIT_MS = 10_000;
  */
 export const SEEN_MAX = 1_000_000;
 /**
- * Sign-in links held as issued (checkIssued), apart from the keys and sessions: any API key can ask for
- * links, one request each, and in the one set a flood of them would push the keys in use out of it
- * (back into the lane). A link lasts 15 minutes; past this many at once the oldest wait in the lane.
+ * Sign-in links held as issued (checkIssued), apart from the keys and sessions, and per organization:
+ * any API key can ask for links, one request each, and a flood of them in one set pushed the keys in
+ * use, or every other organization's links, out of it (back into the lane; an attacker review). A link
+ * lasts 15 minutes; past this many of one organization at once, its oldest wait in the lane.
  */
-export const ISSUED_MAX = 100_000;
+export const ISSUED_PER_ORG_MAX = 1_000;
 
 /** The lane's one key in its gate: all unseen credentials share it. */
 const LANE = 'unseen';
@@ -53,12 +54,12 @@ export interface CheckLimits {
   maxWaitMs: number;
   perSecond: number;
   seenMax: number;
-  issuedMax: number;
+  issuedPerOrgMax: number;
 }
 
 /** `perSecond`: AEGIS_API_NEW_CREDENTIALS_PER_SECOND (config/env.ts), a bucket holding one second's worth; 0: no lane. */
 export function checkLimits(perSecond: number): CheckLimits {
-  return { atOnce: UNSEEN_AT_ONCE, queued: UNSEEN_QUEUED, maxWaitMs: UNSEEN_MAX_WAIT_MS, perSecond, seenMax: SEEN_MAX, issuedMax: ISSUED_MAX };
+  return { atOnce: UNSEEN_AT_ONCE, queued: UNSEEN_QUEUED, maxWaitMs: UNSEEN_MAX_WAIT_MS, perSecond, seenMax: SEEN_MAX, issuedPerOrgMax: ISSUED_PER_ORG_MAX };
 }
 
 export type UnseenRefusal = RefusalReason | 'rate';
@@ -70,8 +71,10 @@ export interface CheckEvents {
 export class CredentialChecks {
   /** Names of credentials accepted (by a check here, or as stored: rememberAll), oldest first (a Set keeps insertion order). */
   private readonly seen = new Set<string>();
-  /** Names of sign-in links issued and not yet used or refused, oldest first (bounded apart: ISSUED_MAX). */
-  private readonly issued = new Set<string>();
+  /** Names of sign-in links issued and not yet used or refused, each with its organization. */
+  private readonly issued = new Map<string, string>();
+  /** The same names per organization, oldest first (ISSUED_PER_ORG_MAX each). */
+  private readonly issuedByOrg = new Map<string, Set<string>>();
   /** Checks of unseen credentials in progress, shared by every request carrying the same one. */
   private readonly inProgress = new Map<string, Promise<unknown>>();
   private readonly lane: OrgAdmission;
@@ -128,11 +131,14 @@ export class CredentialChecks {
     return this.checkOnce(lookup);
   }
 
-  /** A one-time credential issued (a sign-in link): checkIssued looks it up at once until it is forgotten. */
-  rememberIssued(id: string): void {
+  /** A one-time credential issued to `orgId` (a sign-in link): checkIssued looks it up at once until it is forgotten. */
+  rememberIssued(id: string, orgId: string): void {
     if (this.issued.has(id)) return;
-    this.issued.add(id);
-    if (this.issued.size > this.limits.issuedMax) this.issued.delete(this.issued.values().next().value as string);
+    this.issued.set(id, orgId);
+    let ids = this.issuedByOrg.get(orgId);
+    if (!ids) this.issuedByOrg.set(orgId, (ids = new Set()));
+    ids.add(id);
+    if (ids.size > this.limits.issuedPerOrgMax) this.forget(ids.values().next().value as string);
   }
 
   /**
@@ -170,7 +176,12 @@ export class CredentialChecks {
   /** A credential this process has just ended (a sign-out, a link used or refused): it goes back to the lane. */
   forget(id: string): void {
     this.seen.delete(id);
+    const orgId = this.issued.get(id);
+    if (orgId === undefined) return;
     this.issued.delete(id);
+    const ids = this.issuedByOrg.get(orgId);
+    ids?.delete(id);
+    if (ids?.size === 0) this.issuedByOrg.delete(orgId);
   }
 
   /** One lookup's worth of the second's allowance, or a 429 at once (refusing costs no lookup). */

@@ -40,7 +40,7 @@ export function keepSeenCredentials(db: Db, checks: CredentialChecks, logger: Lo
     const [keys, sessions, links] = await Promise.all([apiKeyIdsSince(db, from), sessionKeysSince(db, from), loginLinkKeysSince(db, from)]);
     checks.rememberAll(keys.map((k) => `k${k.id}`));
     checks.rememberAll(sessions.map((s) => `s${s.id}`));
-    for (const l of links) checks.rememberIssued(`l${l.id}`);
+    for (const l of links) checks.rememberIssued(`l${l.id}`, l.org_id);
     for (const row of [...keys, ...sessions, ...links]) {
       const at = new Date(row.created_at);
       if (since === null || at > since) since = at;

@@ -39,9 +39,9 @@ export async function sessionKeysSince(db: Queryable, since: Date | null): Promi
  * (all when null), with when each was made: its expiry less the links' lifetime (the table keeps no
  * creation time, and every link lives LOGIN_LINK_TTL_MS).
  */
-export async function loginLinkKeysSince(db: Queryable, since: Date | null): Promise<Array<{ id: string; created_at: Date }>> {
-  const { rows } = await db.query<{ id: string; created_at: Date }>(
-    `SELECT encode(substring(token_digest FROM 1 FOR 8), 'hex') AS id, expires_at - make_interval(secs => $2::float8 / 1000) AS created_at
+export async function loginLinkKeysSince(db: Queryable, since: Date | null): Promise<Array<{ id: string; org_id: string; created_at: Date }>> {
+  const { rows } = await db.query<{ id: string; org_id: string; created_at: Date }>(
+    `SELECT encode(substring(token_digest FROM 1 FOR 8), 'hex') AS id, org_id, expires_at - make_interval(secs => $2::float8 / 1000) AS created_at
        FROM login_links
       WHERE used_at IS NULL AND expires_at > now() AND ($1::timestamptz IS NULL OR expires_at > $1 + make_interval(secs => $2::float8 / 1000))`,
     [since, LOGIN_LINK_TTL_MS],
@@ -59,9 +59,14 @@ export const sessionActorIdOf = (d: Buffer): string => `ses_${lookupIdOf(d)}`;
 /** A new one-time sign-in link to `orgId`'s dashboard, its token (the link's credential) and when it stops working. */
 export async function issueLoginLink(db: Queryable, orgId: string, publicUrl: string): Promise<{ url: string; token: string; expiresAt: Date }> {
   const t = token();
-  const expiresAt = new Date(Date.now() + LOGIN_LINK_TTL_MS);
-  await db.query('INSERT INTO login_links (org_id, token_digest, expires_at) VALUES ($1, $2, $3)', [orgId, digest(t), expiresAt]);
-  return { url: `${publicUrl}/auth/login?token=${t}`, token: t, expiresAt };
+  // The database's clock, as every other creation time: the loader of live links (loginLinkKeysSince)
+  // reads a link's creation from its expiry, and shares one watermark with keys and sessions, so a
+  // CLI on a host whose clock ran ahead hid the keys created after its link (an attacker review).
+  const { rows } = await db.query<{ expires_at: Date }>(
+    'INSERT INTO login_links (org_id, token_digest, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3::float8 / 1000)) RETURNING expires_at',
+    [orgId, digest(t), LOGIN_LINK_TTL_MS],
+  );
+  return { url: `${publicUrl}/auth/login?token=${t}`, token: t, expiresAt: new Date(rows[0]!.expires_at) };
 }
 
 export async function createLoginLink(db: Queryable, orgId: string, publicUrl: string): Promise<string> {

@@ -30,7 +30,7 @@ export function loginLinkRoutes(app: TypedApp, ctx: AppContext, checks: Credenti
       const publicUrl = reachablePublicUrl(ctx.config.publicUrl, () => req.server.listeningOrigin);
       const link = await issueLoginLink(ctx.db, req.params.org_id, publicUrl);
       // Opened at once, not in the lane made-up tokens crowd (credentialChecks.ts checkIssued).
-      checks.rememberIssued(loginLinkCheckId(link.token));
+      checks.rememberIssued(loginLinkCheckId(link.token), req.params.org_id);
       // Never the link: it signs whoever opens it in. Who asked, as the trail names a key.
       req.log.info({ org_id: req.params.org_id, actor: req.authActor?.id }, 'sign-in link made');
       void reply.header('Cache-Control', 'no-store');
