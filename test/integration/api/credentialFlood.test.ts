@@ -138,9 +138,27 @@ describe.each(DB_KINDS)('credentials checked before the organization is known (%
     expect(page.status).toBe(429);
     expect(page.type).toMatch(/^text\/html/);
     expect(page.text).toContain('Reload this page in a few seconds');
-    // A real sign-in link is not held with the made-up ones (a review: no organization could sign in
-    // while they lasted). One this service made opens and signs in at once; one made elsewhere (the
-    // CLI, another API process) within seconds. Once used, it is a made-up token like any other.
+    // Values no credential could be are refused without a lookup, and without waiting for the lane.
+    expect((await listAs(inUse.orgId, 'short')).status).toBe(401);
+    expect((await get(`/api/orgs/${inUse.orgId}/forwarding-destinations`, { cookie: 'aegis_session=undefined' })).status).toBe(401);
+    expect((await get('/auth/login?token=undefined', {})).status).toBe(410);
+
+    lookups.release();
+    const all = await Promise.all(flood);
+    expect(all.filter((r) => r.status === 401)).toHaveLength(UNSEEN_AT_ONCE + UNSEEN_QUEUED);
+    expect(lookups.mostAtOnce()).toBeLessThanOrEqual(UNSEEN_AT_ONCE + 1); // + an accepted key's own
+    lookups.hold();
+  });
+
+  // A review: a sign-in link's token always waited in the lane, so made-up ones (no key needed) kept
+  // every organization from signing in while they lasted. Apart from the test above: its flood's
+  // queued requests wait 10 s at most, and what this one waits for (a reload, 5 s) would outlast them.
+  it('opens a real sign-in link at once while made-up credentials hold the lane: one it made, or another process', async () => {
+    const inUse = await svc.newOrg('signs in');
+    lookups.free(inUse.apiKey);
+    expect((await listAs(inUse.orgId, inUse.apiKey)).status).toBe(200);
+    const flood = Array.from({ length: UNSEEN_AT_ONCE }, () => listAs(inUse.orgId, madeUpKey()));
+    await expect.poll(() => lookups.held(), POLL).toBe(UNSEEN_AT_ONCE);
     const asked = await request(`${svc.baseUrl}/api/orgs/${inUse.orgId}/login-links`, {
       method: 'POST',
       headers: { authorization: `Bearer ${inUse.apiKey}` },
@@ -157,18 +175,11 @@ describe.each(DB_KINDS)('credentials checked before the organization is known (%
     });
     await signIn.body.text();
     expect(signIn.statusCode).toBe(303);
-    expect((await get(`/auth/login?token=${issued}`, {})).status).toBe(429);
+    // Made by the CLI (straight in the database): known within seconds (seenCredentials.ts).
     const elsewhere = new URL(await createLoginLink(tdb.db, inUse.orgId, svc.baseUrl)).searchParams.get('token')!;
     await expect.poll(async () => (await get(`/auth/login?token=${elsewhere}`, {})).status, POLL).toBe(200);
-    // Values no credential could be are refused without a lookup, and without waiting for the lane.
-    expect((await listAs(inUse.orgId, 'short')).status).toBe(401);
-    expect((await get(`/api/orgs/${inUse.orgId}/forwarding-destinations`, { cookie: 'aegis_session=undefined' })).status).toBe(401);
-    expect((await get('/auth/login?token=undefined', {})).status).toBe(410);
-
     lookups.release();
-    const all = await Promise.all(flood);
-    expect(all.filter((r) => r.status === 401)).toHaveLength(UNSEEN_AT_ONCE + UNSEEN_QUEUED);
-    expect(lookups.mostAtOnce()).toBeLessThanOrEqual(UNSEEN_AT_ONCE + 1); // + an accepted key's own
+    expect((await Promise.all(flood)).map((r) => r.status)).toEqual(Array.from({ length: UNSEEN_AT_ONCE }, () => 401));
     lookups.hold();
   });
 
