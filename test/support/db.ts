@@ -96,14 +96,25 @@ export async function openTestDb(kind: TestDbKind, opts: { ownDatabase?: boolean
     u.pathname = `/${database}`;
     base = u.toString();
   }
-  const admin = openPg({ connectionString: base, max: 1 });
-  await admin.exec(`CREATE SCHEMA ${schema}`);
-  await admin.close();
   const url = schemaUrl(schema, base);
   // A ceiling, not an expectation: on a machine loaded several times over its cores, the service and
   // the test sharing this pool can wait longer than production's 10 s for a connection.
   const db = openPg({ connectionString: url, max: 8, connectionTimeoutMs: 60_000 });
-  await migrate(db);
+  try {
+    const admin = openPg({ connectionString: base, max: 1 });
+    await admin.exec(`CREATE SCHEMA ${schema}`);
+    await admin.close();
+    await migrate(db);
+  } catch (err) {
+    // Nothing left behind when the setup fails: a database of its own is dropped (no sweep finds it).
+    await db.close().catch(() => undefined);
+    if (database) {
+      const a = openPg({ connectionString: TEST_DATABASE_URL, max: 1 });
+      await a.exec(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+      await a.close();
+    }
+    throw err;
+  }
   return {
     db,
     kind,

@@ -48,6 +48,8 @@ async function freePort(): Promise<number> {
     // not Linux: the common default
   }
   const from = Math.min(20_000, low - 1000);
+  // A range that starts low (1024) leaves nothing below it but ports only root may take.
+  if (from < 1024) return anyFreePort();
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = from + randomInt(low - from);
     const free = await new Promise<boolean>((resolve) => {
@@ -58,6 +60,18 @@ async function freePort(): Promise<number> {
     if (free) return port;
   }
   throw new Error(`no free port between ${from} and ${low}`);
+}
+
+/** A port free now, from the kernel's ephemeral range. */
+function anyFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 /** initdb and pg_ctl refuse to run as root: run them as the `postgres` system user then. */
