@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import Provider, { type ClientMetadata } from 'oidc-provider';
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, type JWTPayload } from 'jose';
-import { TEST_CA_PEM, TEST_SERVER_CERT_PEM, TEST_SERVER_KEY_PEM, type ReceiverHandler, type ReceiverResponse } from './httpsReceiver.js';
+import { TEST_CA_PEM, TEST_SERVER_CERT_PEM, TEST_SERVER_KEY_PEM, type ReceivedRequest, type ReceiverHandler, type ReceiverResponse } from './httpsReceiver.js';
 
 /** The resource (and token audience) of the Logs Ingestion API, as Entra ID issues it. */
 export const MONITOR_RESOURCE = 'https://monitor.azure.com';
@@ -165,13 +165,18 @@ export interface BearerOnlyOptions {
   refusal?: ReceiverResponse;
 }
 
+/** The Bearer token a request carries, or undefined. */
+export function bearerOf(req: Pick<ReceivedRequest, 'headers'>): string | undefined {
+  return /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+}
+
 /**
  * A receiver handler that is a resource server of `op`: 204 for a Bearer token the server signed
  * (checked against its published keys), the refusal otherwise.
  */
 export function bearerOnly(op: OAuthServer, opts: BearerOnlyOptions = {}): ReceiverHandler {
   return async (req) => {
-    const token = /^Bearer (\S+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    const token = bearerOf(req);
     const refusal = opts.refusal ?? INVALID_TOKEN;
     if (!token || opts.revoked?.has(token)) return refusal;
     try {

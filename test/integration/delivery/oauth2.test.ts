@@ -6,7 +6,7 @@ import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { dumpDatabase } from '../../support/dbDump.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { DECISIONS_ONLY, startReceiver, type Receiver, type ReceiverHandler } from '../../support/httpsReceiver.js';
-import { bearerOnly, INVALID_TOKEN, startOAuthServer, WEBHOOK_SCOPE, type OAuthServer, type TestClient } from '../../support/oauthServer.js';
+import { bearerOf, bearerOnly, INVALID_TOKEN, startOAuthServer, WEBHOOK_SCOPE, type OAuthServer, type TestClient } from '../../support/oauthServer.js';
 import { leakedForm } from '../../support/secretForms.js';
 import { assertValidOcsf } from '../../../src/events/ocsfSchema.js';
 import { deliveryLog, eventIdsOf, jobRows, seedEvents, statusCounts } from './support.js';
@@ -359,22 +359,12 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     expect(leakedForm(kept, code)).toBeNull();
   });
 
-  // A hostile-SIEM review: each request was scrubbed of the token it carried only. A token it replaced
-  // is still valid until it expires, and was kept in clear when a SIEM answering the new token quoted
-  // the old one, or when the token endpoint refusing a refresh quoted the token still in use.
-  it('an access token still valid is scrubbed from every answer, also from those to requests that no longer carry it', async () => {
-    const seen: string[] = [];
-    const bearerOf = (q: { headers: Record<string, string | string[] | undefined> }) => /^Bearer (\S+)$/.exec(String(q.headers.authorization ?? ''))?.[1] ?? '';
-    /** The tokens the SIEM refuses (revoked there): 401. Any other it quotes the first token back to. */
-    const refused = new Set<string>();
-    const r = await receiver((q) => {
-      const token = bearerOf(q);
-      if (!seen.includes(token)) seen.push(token);
-      if (refused.has(token)) return INVALID_TOKEN;
-      if (token === seen[0]) return { status: 204 };
-      return { status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: `session bound to ${seen[0]}` }) };
-    });
-    // Opaque tokens: two JWTs of one issuer share most of their text, and scrubbing one cut most of the other.
+  /**
+   * A custom webhook to `r` (preflight events only) whose tokens come from an authorization server of
+   * its own issuing opaque tokens: two JWTs of one issuer share most of their text, and scrubbing one
+   * cut most of the other, hiding its leak.
+   */
+  async function opaqueTokenWebhook(r: Receiver): Promise<{ id: string; issuer: OAuthServer }> {
     const issuer = await startOAuthServer([clients.quoted], { opaque: true });
     closers.push(() => issuer.close());
     const { id } = await create({
@@ -383,6 +373,24 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
       auth: { type: 'oauth2_client_credentials', token_url: issuer.tokenUrl, client_id: clients.quoted.client_id, client_secret: SECRET, scope: WEBHOOK_SCOPE },
       filter: { 'event.dataset': 'aegis.preflight' },
     });
+    return { id, issuer };
+  }
+
+  // A hostile-SIEM review: each request was scrubbed of the token it carried only. A token it replaced
+  // is still valid until it expires, and was kept in clear when a SIEM answering the new token quoted
+  // the old one, or when the token endpoint refusing a refresh quoted the token still in use.
+  it('an access token still valid is scrubbed from every answer, also from those to requests that no longer carry it', async () => {
+    const seen: string[] = [];
+    /** The tokens the SIEM refuses (revoked there): 401. Any other it quotes the first token back to. */
+    const refused = new Set<string>();
+    const r = await receiver((q) => {
+      const token = bearerOf(q) ?? '';
+      if (!seen.includes(token)) seen.push(token);
+      if (refused.has(token)) return INVALID_TOKEN;
+      if (token === seen[0]) return { status: 204 };
+      return { status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: `session bound to ${seen[0]}` }) };
+    });
+    const { id, issuer } = await opaqueTokenWebhook(r);
     const probe = async () => (await call('POST', `${base()}/${id}/test`)).text;
     const kept: string[] = [];
     kept.push(await probe()); // the first token, accepted
@@ -413,7 +421,7 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     const held = new Promise<void>((resolve) => (release = resolve));
     let heldOne = false;
     const r = await receiver(async (q) => {
-      const token = /^Bearer (\S+)$/.exec(String(q.headers.authorization ?? ''))?.[1] ?? '';
+      const token = bearerOf(q) ?? '';
       if (!seen.includes(token)) seen.push(token);
       if (token !== seen[0]) return { status: 204 };
       if (!heldOne) {
@@ -424,14 +432,7 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
       }
       return INVALID_TOKEN;
     });
-    const issuer = await startOAuthServer([clients.quoted], { opaque: true });
-    closers.push(() => issuer.close());
-    const { id } = await create({
-      siem: 'custom',
-      url: `${r.url}/hook`,
-      auth: { type: 'oauth2_client_credentials', token_url: issuer.tokenUrl, client_id: clients.quoted.client_id, client_secret: SECRET, scope: WEBHOOK_SCOPE },
-      filter: { 'event.dataset': 'aegis.preflight' },
-    });
+    const { id } = await opaqueTokenWebhook(r);
     const first = call('POST', `${base()}/${id}/test`);
     await expect.poll(() => heldOne, { timeout: 60_000 }).toBe(true);
     const second = await call('POST', `${base()}/${id}/test`);
