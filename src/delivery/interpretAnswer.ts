@@ -6,7 +6,7 @@ import type { RequestOutcome } from './deliverBatch.js';
 import { classifyResult, clip } from './failure.js';
 import type { OutboundResult } from './outbound/types.js';
 import type { DeliveryOutcome, Failure } from './outcome.js';
-import { readAckId } from './splunkAck.js';
+import { ACK_UNREADABLE_ERROR, readAckAnswer } from './splunkAck.js';
 
 /**
  * How each event of a request fared. Every non-2xx answer and every network error is a retry (the
@@ -58,14 +58,25 @@ export function interpretAnswer(result: OutboundResult, encoder: SiemEncoder, ev
     };
   }
   if (verdict.ok) {
-    const ackId = ack ? readAckId(result.body) : undefined;
+    const answer = ack ? readAckAnswer(result.body) : null;
+    if (answer?.kind === 'unreadable') {
+      // Nothing confirms these events were indexed: a failed attempt, sent again (a copy, never a loss).
+      const reason = clip(`HTTP ${result.status}: ${ACK_UNREADABLE_ERROR}`);
+      return {
+        items: all({ ok: false, stage: 'item', reason, statusCode: result.status, permanent: false }),
+        statusCode: result.status,
+        error: reason,
+        durationMs: result.durationMs,
+        responseSnippet: snippet,
+      };
+    }
     return {
       items: all({ ok: true }),
       statusCode: result.status,
       error: null,
       durationMs: result.durationMs,
       responseSnippet: snippet,
-      ...(ackId !== undefined ? { ackId } : {}),
+      ...(answer?.kind === 'ack_id' ? { ackId: answer.ackId } : {}),
     };
   }
   // The preset's specific sentence when the SIEM said something specific (Splunk code 3: missing

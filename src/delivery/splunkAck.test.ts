@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { respondWith, startReceiver, TEST_CA_PEM } from '../../test/support/httpsReceiver.js';
 import { SPLUNK_ACK_TOKEN, splunkAckTarget } from '../../test/integration/delivery/ackSupport.js';
 import { createOutboundClient, type OutboundClient } from './outbound/client.js';
-import { indexerAckOn, queryAcks, readAckId, splunkAckUrl, splunkChannel } from './splunkAck.js';
+import { indexerAckOn, queryAcks, readAckAnswer, splunkAckUrl, splunkChannel } from './splunkAck.js';
 
 describe('Splunk indexer acknowledgement protocol', () => {
   it('derives one stable GUID channel per destination', () => {
@@ -23,11 +23,29 @@ describe('Splunk indexer acknowledgement protocol', () => {
     expect(splunkAckUrl('https://splunk.example.com/', ch)).toBe(`https://splunk.example.com/services/collector/ack?channel=${ch}`);
   });
 
-  it('reads the ackId of an accepted request', () => {
-    expect(readAckId('{"text":"Success","code":0,"ackId":7}')).toBe(7);
-    expect(readAckId('{"text":"Success","code":0}')).toBeUndefined();
-    expect(readAckId('{"ackId":"7"}')).toBeUndefined();
-    expect(readAckId('not json')).toBeUndefined();
+  it('reads the ackId of an accepted request; only a readable success without one means acknowledgement is off', () => {
+    expect(readAckAnswer('{"text":"Success","code":0,"ackId":7}')).toEqual({ kind: 'ack_id', ackId: 7 });
+    expect(readAckAnswer('{"text":"Success","code":0,"ackId":0}')).toEqual({ kind: 'ack_id', ackId: 0 });
+    expect(readAckAnswer('{"text":"Success","code":0}')).toEqual({ kind: 'off' });
+    // Anything else confirms nothing: never taken for a token with acknowledgement off.
+    for (const body of [
+      '{"ackId":"7"}',
+      '{"text":"Success","code":0,"ackId":"0"}',
+      '{"text":"Success","code":0,"ackId":-1}',
+      '{"text":"Success","code":0,"ackId":1.5}',
+      '{"text":"Success","code":0,"ackId":null}',
+      '{"text":"Success","code":0,"ackId":1e300}',
+      '{"text":"Success"}',
+      '{"text":"Success","code":"0"}',
+      '{}',
+      '[]',
+      '',
+      'not json',
+      '{"text":"Success","code":0,"ack',
+      '(an answer compressed with gzip, not read: we ask for none)',
+    ]) {
+      expect(readAckAnswer(body), body).toEqual({ kind: 'unreadable' });
+    }
   });
 
   it('is on only for Splunk destinations with indexer_ack: true', () => {

@@ -68,12 +68,26 @@ export function splunkAckUrl(eventUrl: string, channel: string): string {
   return u.toString();
 }
 
-/** The ackId of an accepted HEC request (`{"text":"Success","code":0,"ackId":N}`), if any. */
-export function readAckId(body: string): number | undefined {
+/** Why a 2xx under indexer acknowledgement is a failed attempt when its ackId cannot be read. */
+export const ACK_UNREADABLE_ERROR =
+  'Splunk accepted the request, but its answer carries no ackId that can be read (compressed, empty, cut short or malformed), so nothing confirms the events were indexed (indexer acknowledgement is on); Aegis will send them again.';
+
+/**
+ * What an accepted HEC request's answer says about acknowledgement: its ackId
+ * (`{"text":"Success","code":0,"ackId":N}`); `off` for the answer of a token without acknowledgement
+ * (`{"text":"Success","code":0}`: a readable success with no ackId at all); `unreadable` for anything
+ * else. A 2xx that cannot be read (compressed, empty, cut short, an ackId that is no count) confirms
+ * nothing, and must not pass for a token with acknowledgement off: that would count events delivered
+ * that Splunk never said it indexed.
+ */
+export type AckAnswer = { kind: 'ack_id'; ackId: number } | { kind: 'off' } | { kind: 'unreadable' };
+
+export function readAckAnswer(body: string): AckAnswer {
   const parsed = parseJson(body);
-  if (!isRecord(parsed)) return undefined;
+  if (!isRecord(parsed)) return { kind: 'unreadable' };
+  if (!Object.hasOwn(parsed, 'ackId')) return parsed['code'] === 0 ? { kind: 'off' } : { kind: 'unreadable' };
   const id = parsed['ackId'];
-  return typeof id === 'number' && Number.isInteger(id) && id >= 0 ? id : undefined;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? { kind: 'ack_id', ackId: id } : { kind: 'unreadable' };
 }
 
 export interface AckPoll {

@@ -7,7 +7,7 @@
 //                                   -> 200 {"acks":{"N":true|false,...}} (false for unknown ids too)
 // When an ackId turns true is the test's choice (`indexed`); `ackEnabled: false` answers like a token
 // without acknowledgement (no ackId; /ack -> 400 code 14).
-import type { ReceivedRequest, ReceiverHandler } from './httpsReceiver.js';
+import type { ReceivedRequest, ReceiverHandler, ReceiverResponse } from './httpsReceiver.js';
 
 export interface HecRequest {
   channel: string;
@@ -30,6 +30,8 @@ export interface FakeSplunkHec {
   /** Decides whether a request's events count as indexed when polled (default: at once). */
   indexed: (req: HecRequest) => boolean;
   ackEnabled: boolean;
+  /** Rewrites the answer to an accepted event request (default: Splunk's own). */
+  answer: (req: HecRequest, splunks: ReceiverResponse) => ReceiverResponse;
 }
 
 function header(req: ReceivedRequest, name: string): string | undefined {
@@ -45,6 +47,7 @@ export function fakeSplunkHec(eventIdsOf: (req: ReceivedRequest) => string[]): F
     polls: [],
     indexed: () => true,
     ackEnabled: true,
+    answer: (_req, splunks) => splunks,
     handler: (req) => {
       const json = (status: number, body: unknown) => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const url = new URL(req.path, 'https://splunk.invalid');
@@ -72,7 +75,7 @@ export function fakeSplunkHec(eventIdsOf: (req: ReceivedRequest) => string[]): F
       fake.accepted.push(r);
       if (!byChannel.has(channel)) byChannel.set(channel, new Map());
       byChannel.get(channel)!.set(ackId, r);
-      return json(200, { text: 'Success', code: 0, ackId });
+      return fake.answer(r, json(200, { text: 'Success', code: 0, ackId }));
     },
   };
   return fake;

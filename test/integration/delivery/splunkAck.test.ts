@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { startReceiver, trailEventCount, type Receiver } from '../../support/httpsReceiver.js';
+import { gzipSync } from 'node:zlib';
+import { startReceiver, trailEventCount, type Receiver, type ReceiverResponse } from '../../support/httpsReceiver.js';
 import { fakeSplunkHec, type FakeSplunkHec } from '../../support/fakeSplunkHec.js';
 import { deliveryLog, eventIdsOf, jobRows, receivedCounts, seedEvents, statusCounts } from './support.js';
 import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
@@ -270,6 +271,51 @@ describe.each(DB_KINDS)('Splunk HEC indexer acknowledgement (%s)', (kind) => {
     expect(receivedCounts(r.requests)).toEqual(new Map(ids.map((e) => [e, 1])));
     expect((await deliveryLog(tdb.db, id)).failed).toBe(0);
     expect(f.polls).toEqual([]);
+  });
+
+  it('a 2xx whose ackId cannot be read confirms nothing: a failed attempt, sent again, delivered once acknowledged', async () => {
+    const { svc, tdb } = patient;
+    // Answers a proxy or a misbehaving Splunk may give an accepted request, none of them a token with
+    // acknowledgement off ({"text":"Success","code":0}): each was once counted delivered unconfirmed.
+    const unreadable: Record<string, (splunks: ReceiverResponse) => ReceiverResponse> = {
+      gzip: (a) => ({ ...a, headers: { ...a.headers, 'content-encoding': 'gzip' }, body: gzipSync(String(a.body)) }),
+      'ackId as a string': (a) => ({ ...a, body: String(a.body).replace(/"ackId":(\d+)/, '"ackId":"$1"') }),
+      'an empty body': (a) => ({ ...a, body: '' }),
+    };
+    await Promise.all(
+      Object.entries(unreadable).map(async ([name, mangle]) => {
+        const org = await svc.newOrg();
+        // The configuration trail's event ("cfg_") may share a request with the seeded ones.
+        const f = fakeSplunkHec((req) => [...req.body.toString('utf8').matchAll(/"event":\{"id":"((?:pflt|cfg)_[A-Za-z0-9_-]+)"/g)].map((m) => m[1]!));
+        // The first request carrying a seeded event is answered unreadably; every other as Splunk does.
+        let mangled: number | null = null;
+        f.answer = (q, splunks) => {
+          if (mangled === null && q.eventIds.some((e) => !e.startsWith('cfg_'))) mangled = q.ackId;
+          return q.ackId === mangled ? mangle(splunks) : splunks;
+        };
+        const { r, id } = await splunk(patient, f, org);
+        const ids = await seedEvents(tdb.db, org.orgId, 2);
+        await expect.poll(async () => statusCounts(tdb.db, id), { timeout: 60_000 }).toEqual({});
+        // Sent twice: the unreadable answer was a failed attempt, and the copy was acknowledged.
+        expect(receivedCounts(r.requests), name).toEqual(new Map(ids.map((e) => [e, 2])));
+        const confirmed = f.accepted.filter((q) => q.ackId !== mangled).map((q) => q.ackId);
+        expect(
+          f.polls.flatMap((p) => p.ids.filter((i) => p.answered[String(i)])),
+          name,
+        ).toEqual(expect.arrayContaining(confirmed));
+        expect(
+          f.polls.some((p) => p.ids.includes(mangled!)),
+          name,
+        ).toBe(false);
+        const log = await svc.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations/${id}/attempts`, { apiKey: org.apiKey });
+        const failedRows = (log.body.attempts as Array<{ failed_count: number; error: string | null }>).filter((a) => a.failed_count > 0);
+        expect(
+          failedRows.map((a) => a.failed_count),
+          name,
+        ).toEqual([f.accepted.find((q) => q.ackId === mangled)!.eventIds.length]);
+        expect(failedRows[0]!.error, name).toMatch(/no ackId that can be read/);
+      }),
+    );
   });
 
   it('refuses indexer_ack on other presets and a non-boolean value, naming the field', async () => {
