@@ -3,7 +3,7 @@ import { getOrg } from '../orgs/repository.js';
 import { countEvents, pullAll } from '../events/pull.js';
 import { CliError } from './database.js';
 import { progressBar } from './progress.js';
-import { parseDateTime } from '../events/dateTime.js';
+import { parseDateTime, timestampBound } from '../events/dateTime.js';
 import { StoredEvent } from '../siem/storedEvent.js';
 import { eventJson } from '../siem/types.js';
 
@@ -12,7 +12,8 @@ import { eventJson } from '../siem/types.js';
 export function parseTimeOption(option: string, value: string): Date {
   const parsed = parseDateTime(value);
   if (!parsed.ok) throw new CliError(`${option}: ${parsed.problem}`);
-  return parsed.date;
+  // A bound on @timestamp, as the API's (timestampBound).
+  return timestampBound(parsed);
 }
 
 /**

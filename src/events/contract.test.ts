@@ -11,6 +11,7 @@ import {
   newPreflightId,
   NOT_A_DATE_TIME,
   parseDateTime,
+  sinceUntil,
   type AegisFields,
 } from './contract.js';
 
@@ -121,6 +122,22 @@ describe('fieldsFromAgentRecord', () => {
     const { fields: f, occurredAt } = fieldsFromAgentRecord(bare, now);
     expect(f.preflight_id).toMatch(/^pflt_[a-z]{28}$/);
     expect(occurredAt).toBe(now);
+  });
+});
+
+describe('sinceUntil: bounds on @timestamp, which holds whole milliseconds', () => {
+  const iso = (d: Date | null) => d?.toISOString() ?? null;
+  it('takes the first millisecond at or after each bound, so [since, until) reads as given', () => {
+    const b = sinceUntil({ since: '2026-12-01T12:00:00.123001Z', until: '2026-12-01T12:00:00.123999Z' });
+    expect([iso(b.since), iso(b.until)]).toEqual(['2026-12-01T12:00:00.124Z', '2026-12-01T12:00:00.124Z']);
+    const whole = sinceUntil({ since: '2026-12-01T12:00:00.123Z', until: '2026-12-01T12:00:00.123000Z' });
+    expect([iso(whole.since), iso(whole.until)]).toEqual(['2026-12-01T12:00:00.123Z', '2026-12-01T12:00:00.123Z']);
+    expect(iso(sinceUntil({ until: '2026-12-31T23:59:59.999001Z' }).until)).toBe('2027-01-01T00:00:00.000Z');
+  });
+
+  it('orders the two to the microsecond', () => {
+    expect(() => sinceUntil({ since: '2026-12-01T12:00:00.123500Z', until: '2026-12-01T12:00:00.123001Z' })).toThrow(/until: is before since/);
+    expect(() => sinceUntil({ since: '2026-12-01T12:00:00.123001Z', until: '2026-12-01T12:00:00.123001Z' })).not.toThrow();
   });
 });
 

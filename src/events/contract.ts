@@ -18,7 +18,7 @@ import {
 import { DEFAULT_POLICY } from './policy.js';
 import { invalid } from '../errors.js';
 import { newEventId, type RandomSource } from '../ids.js';
-import { parseDateTime, storedTimestampText } from './dateTime.js';
+import { isAfterInstant, parseDateTime, storedTimestampText, timestampBound } from './dateTime.js';
 
 export { DATE_TIME_OUT_OF_RANGE, DATE_TIME_RANGE, NOT_A_DATE_TIME, parseDateTime, type ParsedDateTime } from './dateTime.js';
 
@@ -171,11 +171,16 @@ export interface AgentDecisionRecord {
   occurred_at?: string;
 }
 
-/** A date-time request field as a Date, or a 400 naming the field (parseDateTime says what is wrong). */
-export function dateTimeField(field: string, value: string): Date {
+/** A date-time request field, or a 400 naming the field (parseDateTime says what is wrong). */
+function parsedField(field: string, value: string): { date: Date; micros: number } {
   const parsed = parseDateTime(value);
   if (!parsed.ok) throw invalid(field, parsed.problem);
-  return parsed.date;
+  return parsed;
+}
+
+/** A date-time request field bounding @timestamp (timestampBound), or a 400 naming the field. */
+export function dateTimeField(field: string, value: string): Date {
+  return timestampBound(parsedField(field, value));
 }
 
 /**
@@ -183,10 +188,11 @@ export function dateTimeField(field: string, value: string): Date {
  * optional; `until` before `since` is a mistake named as one, never an empty page.
  */
 export function sinceUntil(q: { since?: string; until?: string }): { since: Date | null; until: Date | null } {
-  const since = q.since === undefined ? null : dateTimeField('since', q.since);
-  const until = q.until === undefined ? null : dateTimeField('until', q.until);
-  if (since && until && since > until) throw invalid('until', 'is before since');
-  return { since, until };
+  const since = q.since === undefined ? null : parsedField('since', q.since);
+  const until = q.until === undefined ? null : parsedField('until', q.until);
+  // Ordered as given, to the microsecond: two bounds within one millisecond round to the same one.
+  if (since && until && isAfterInstant(since, until)) throw invalid('until', 'is before since');
+  return { since: since && timestampBound(since), until: until && timestampBound(until) };
 }
 
 /**

@@ -59,6 +59,24 @@ export function parseDateTime(value: string): ParsedDateTime {
 }
 
 /**
+ * A parsed instant as a bound on @timestamp, which holds whole milliseconds (the API keeps none of an
+ * agent's digits past them, and the service's own times are JavaScript's): the first millisecond at or
+ * after it. For a whole-millisecond time t, `t >= bound` and `t < bound` then read as they would
+ * against the instant itself, both ends of an [inclusive, exclusive) window. Dropping the digits
+ * instead (rounding down) let a `since` of .123001 take an event of .123 and a `to` of .123999 leave
+ * it out.
+ */
+export function timestampBound(parsed: { date: Date; micros: number }): Date {
+  return parsed.micros === 0 ? parsed.date : new Date(parsed.date.getTime() + 1);
+}
+
+/** Whether parsed instant `a` is after `b`, to the microsecond. */
+export function isAfterInstant(a: { date: Date; micros: number }, b: { date: Date; micros: number }): boolean {
+  const ms = a.date.getTime() - b.date.getTime();
+  return ms !== 0 ? ms > 0 : a.micros > b.micros;
+}
+
+/**
  * An instant as every wire event's @timestamp writes it: UTC, six fractional digits (JavaScript holds
  * milliseconds, so the last three are zeros), "+00:00". Text comparison of two such strings is time
  * comparison.

@@ -86,7 +86,8 @@ export const FILTERED_SCAN_ROWS = 20_000;
 /**
  * A page of one destination's delivery log, newest first. `beforeId` continues after the previous
  * page's last row (the opaque cursor carries it); `outcome` keeps the requests that failed (an error
- * was recorded) or those that did not; `since`/`until` bound attempted_at (inclusive, exclusive).
+ * was recorded) or those that did not; `since`/`until` bound attempted_at (inclusive, exclusive; each
+ * the first millisecond at or after what was given, as on @timestamp: the log shows milliseconds).
  *
  * The filters are tests on each row, not index ranges (no index serves them), so a filter that
  * matches little (failures in a log of successes, an empty window) could make one request read the

@@ -134,6 +134,50 @@ describe.each(DB_KINDS)('date-times the API takes (%s)', (kind) => {
     });
   });
 
+  // Digits past the millisecond were dropped: a since of .123001 took an event of .123, and an until or
+  // a replay's to of .123999 left it out (a review of the read paths).
+  it('bounds @timestamp to the microsecond: since and from take an event at or after them, until and to before them', async () => {
+    const o = await svc.newOrg();
+    const created = await svc.request('POST', `/api/orgs/${o.orgId}/forwarding-destinations`, {
+      apiKey: o.apiKey,
+      body: { url: 'https://127.0.0.1:9/never-called', enabled: false },
+    });
+    expect(created.status, created.text).toBe(201);
+    // An hour ago, at .123 of its second: inside any retention, and whole milliseconds as @timestamp holds.
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000 + 123).toISOString();
+    const t = (fraction: string) => encodeURIComponent(at.replace('.123Z', `.${fraction}Z`));
+    const res = await postRecords(at, o);
+    expect(res.status, res.text).toBe(200);
+    const id = res.body.preflight_ids[1] as string;
+    const ids = async (query: string) => {
+      const page = await svc.request('GET', `/api/orgs/${o.orgId}/audit-events?${query}`, { apiKey: o.apiKey });
+      expect(page.status, page.text).toBe(200);
+      return (page.body.events as Array<{ event: { id: string } }>).map((e) => e.event.id);
+    };
+    await expect.poll(() => ids(`since=${t('123')}&until=${t('124')}`), POLL).toEqual([id]);
+    expect(await ids(`since=${t('123000')}&until=${t('123001')}`)).toEqual([id]);
+    expect(await ids(`since=${t('122999')}&until=${t('123999')}`)).toEqual([id]);
+    expect(await ids(`since=${t('123001')}&until=${t('124')}`)).toEqual([]);
+    expect(await ids(`since=${t('122')}&until=${t('123')}`)).toEqual([]);
+    expect(await ids(`since=${t('123001')}&until=${t('123999')}`)).toEqual([]);
+    // Ordered to the microsecond, though both fall in one millisecond.
+    const reversed = await svc.request('GET', `/api/orgs/${o.orgId}/audit-events?since=${t('123500')}&until=${t('123001')}`, { apiKey: o.apiKey });
+    expect(reversed.status, reversed.text).toBe(400);
+    expect(reversed.body.error.message).toMatch(/until.*is before since/);
+
+    const replayed = async (from: string, to: string) => {
+      const r = await svc.request('POST', `/api/orgs/${o.orgId}/forwarding-destinations/${created.body.destination_id}/replay`, {
+        apiKey: o.apiKey,
+        body: { from: decodeURIComponent(t(from)), to: decodeURIComponent(t(to)) },
+      });
+      expect(r.status, r.text).toBe(200);
+      return r.body.replayed as number;
+    };
+    expect(await replayed('123001', '124')).toBe(0);
+    expect(await replayed('122', '123')).toBe(0);
+    expect(await replayed('122500', '123500')).toBe(1);
+  });
+
   describe('POST .../replay from and to', () => {
     it.each([...BEFORE_RANGE, ...AFTER_RANGE, ...NOT_RFC3339])('answers 400 naming the field: %s', async (value) => {
       expectRefused(await replay({ from: value, to: '2026-11-30T00:00:00Z' }), 'from', value);
