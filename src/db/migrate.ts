@@ -254,12 +254,14 @@ async function takeMigrationLock(tx: Queryable, { logger, waitNoticeMs = 3000 }:
 
 /**
  * The session holding the migration lock, if still held. A bigint advisory key sits in pg_locks as
- * classid (high 32 bits), objid (low 32 bits) and objsubid 1.
+ * classid (high 32 bits), objid (low 32 bits) and objsubid 1. Advisory locks are per database: the
+ * same key held in another database of the server (another deployment migrating) is not ours to name.
  */
 async function migrationLockHolder(tx: Queryable): Promise<{ pid: number; application_name: string | null } | null> {
   const { rows } = await tx.query<{ pid: number; application_name: string | null }>(
     `SELECT l.pid, a.application_name FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
         AND l.classid = ($1::bigint >> 32)::oid AND l.objid = ($1::bigint & 4294967295)::oid
       LIMIT 1`,
     [MIGRATION_LOCK_KEY],

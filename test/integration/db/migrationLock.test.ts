@@ -9,16 +9,26 @@ import { captureLogger } from '../../support/logCapture.js';
 describe('waiting on the migration lock (postgres)', () => {
   let tdb: TestDb;
   let holder: pg.Client | undefined;
+  let elsewhere: pg.Client | undefined;
 
   beforeAll(async () => {
     tdb = await openTestDb('postgres', { ownDatabase: true });
   });
   afterAll(async () => {
     await holder?.end().catch(() => undefined);
+    await elsewhere?.end().catch(() => undefined);
     await tdb?.close();
   });
 
   it('says it waits for another process, and for which session, then migrates once the lock is free', async () => {
+    // The same key held in another database of the server first (another deployment migrating, or
+    // another test file): advisory locks are per database, and the notice named that session instead.
+    const other = new URL(tdb.url!);
+    other.pathname = '/postgres';
+    elsewhere = new pg.Client({ connectionString: other.toString(), application_name: 'another-database' });
+    await elsewhere.connect();
+    await elsewhere.query('BEGIN');
+    await elsewhere.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     holder = new pg.Client({ connectionString: tdb.url!, application_name: 'other-migrator' });
     await holder.connect();
     const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
