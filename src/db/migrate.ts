@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { alignPullOrder } from '../events/pullOrder.js';
 import type { Logger } from '../logger.js';
 import type { Db, Queryable } from './types.js';
 
@@ -153,6 +154,13 @@ async function applyPending(
         await tx.exec(m.sql);
         applied.push(m.name);
       }
+      // Under the same lock, before anything is recorded: events from another server's counter.
+      const moved = await alignPullOrder(tx);
+      if (moved)
+        opts.logger?.warn(
+          { highest_stored_txid: moved.highestStored, txid_offset_before: moved.offsetBefore, txid_offset: moved.offsetAfter },
+          "audit events stored here were recorded on another PostgreSQL server, whose transaction ids ran further (a restored dump or a promoted replica): events recorded from now on are numbered after them, so the pull API and the export show every event in order and pollers' cursors keep their place",
+        );
       // An abort that came while the last statement ran: roll back rather than commit.
       opts.signal?.throwIfAborted();
       // Not cut by the API pool's statement limit either (it runs on the API's handle): see above.

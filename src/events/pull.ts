@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/types.js';
+import { PULL_BOUND_SQL } from './pullOrder.js';
 
 /** A position in one organization's recording order: after the event (txid, id). */
 export interface PullPosition {
@@ -35,7 +36,8 @@ export interface PullPage {
  * number (or its now()) first but committed after a later one had been read. The cost: an event
  * shows up once every transaction older than its own has ended, so a long-running write
  * transaction anywhere on the server delays (never loses) new events. Works the same on PostgreSQL
- * and on PGlite (one connection: the bound is simply the next transaction id).
+ * and on PGlite (one connection: the bound is simply the next transaction id). Both sides carry the
+ * offset of pullOrder.ts, which keeps this order whole when the database moves to another server.
  *
  * `since`/`until` bound occurred_at (the event's @timestamp; inclusive, exclusive) and are applied
  * to every page: they filter, they do not define the position. So that a window matching few or no
@@ -58,7 +60,7 @@ export async function pullEvents(
        FROM audit_events,
             LATERAL (SELECT ($4::timestamptz IS NULL OR occurred_at >= $4) AND ($5::timestamptz IS NULL OR occurred_at < $5) AS hit) w
       WHERE org_id = $1
-        AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+        AND txid < ${PULL_BOUND_SQL}
         -- Always a position (the start is (0, '')), never "IS NULL OR": the row comparison must stay an
         -- index bound, or every page would re-read the organization's stream from its beginning.
         AND (txid, id) > ($2::bigint, $3::text)

@@ -75,22 +75,29 @@ function anyFreePort(): Promise<number> {
 }
 
 /** initdb and pg_ctl refuse to run as root: run them as the `postgres` system user then. */
-async function pgTool(tool: string, args: string[]): Promise<string> {
+/** Runs one of the server's programs (initdb, pg_ctl, pg_dump, psql), as the postgres user when we are root. */
+export async function pgTool(tool: string, args: string[]): Promise<string> {
   const dir = binDir();
   const bin = dir ? join(dir, tool) : tool;
   const asRoot = process.getuid?.() === 0;
   const [cmd, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
-  const { stdout } = await run(cmd, argv, { timeout: 120_000 });
+  const { stdout } = await run(cmd, argv, { timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
   return stdout;
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
-  const dir = mkdtempSync(join(tmpdir(), 'aegis-pg-'));
+/** A new temporary directory the server's programs can write (they run as postgres when we are root). */
+export async function postgresOwnedDir(prefix: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   if (process.getuid?.() === 0) {
     const { stdout } = await run('id', ['-u', 'postgres']);
     const { stdout: gid } = await run('id', ['-g', 'postgres']);
     chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
   }
+  return dir;
+}
+
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const dir = await postgresOwnedDir('aegis-pg-');
   const data = join(dir, 'data');
   await pgTool('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();

@@ -1,0 +1,77 @@
+// The pull API after the database moves to another PostgreSQL server (migration 0025,
+// src/events/pullOrder.ts). A pg_dump restored on a fresh server, or a promoted logical replica,
+// carries each event's txid (the recording transaction's id on the old server) into a server whose
+// transaction counter is far behind. Here the rows are put in that state directly: every txid a
+// billion transactions ahead of this server's counter, as the old server's would be. (The fault suite
+// does the same with a real pg_dump into a fresh server: test/faults/restoreElsewhere.test.ts.)
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseKeyRing } from '../../../src/crypto/keyring.js';
+import { migrate } from '../../../src/db/migrate.js';
+import { encodePullCursor } from '../../../src/events/pullCursor.js';
+import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
+import { startTestService, type TestService } from '../../support/harness.js';
+import { POLL } from '../../support/waitFor.js';
+import { seedEvents } from '../delivery/support.js';
+
+const AHEAD = 1_000_000_000n;
+
+describe.each(DB_KINDS)('the pull API after the database moves to another server (%s)', (kind) => {
+  let tdb: TestDb;
+  let svc: TestService;
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    svc = await startTestService(tdb.db, {}, 'api');
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await tdb?.close();
+  });
+
+  it('shows every moved event in its order, resumes cursors given out before, and numbers new events after them', async () => {
+    const org = await svc.newOrg();
+    const drain = async (cursor: string | null): Promise<string[]> => {
+      const ids: string[] = [];
+      for (let c = cursor; ;) {
+        const res = await svc.request('GET', `/api/orgs/${org.orgId}/audit-events?limit=2${c ? `&cursor=${c}` : ''}`, { apiKey: org.apiKey });
+        expect(res.status, res.text).toBe(200);
+        ids.push(...(res.body.events as Array<{ event: { id: string } }>).map((e) => e.event.id));
+        if (!res.body.has_more) return ids;
+        c = res.body.next_cursor as string;
+      }
+    };
+    for (let i = 0; i < 3; i++) await seedEvents(tdb.db, org.orgId, 1);
+    const order = async () =>
+      (await tdb.db.query<{ txid: string; id: string }>('SELECT txid::text AS txid, id FROM audit_events WHERE org_id = $1 ORDER BY txid, id', [org.orgId]))
+        .rows;
+    const before = await order();
+    await expect.poll(() => drain(null), POLL).toEqual(before.map((r) => r.id));
+
+    // The move: the rows as the old server numbered them, and a poller's cursor after the second event.
+    await tdb.db.exec(`UPDATE audit_events SET txid = txid + ${AHEAD}`);
+    const moved = await order();
+    const held = encodePullCursor(parseKeyRing(svc.config.encryptionKey!), org.orgId, moved[1]!);
+    // As the service found them before: above the bound, so no page showed them.
+    const { rows: offset0 } = await tdb.db.query<{ o: string }>('SELECT txid_offset::text AS o FROM pull_order');
+    expect(offset0[0]!.o).toBe('0');
+    expect(await drain(null)).toEqual([]);
+
+    // The next start (its migration step) numbers what is recorded from now on after the moved events.
+    await migrate(tdb.db);
+    const { rows: offset1 } = await tdb.db.query<{ o: string }>('SELECT txid_offset::text AS o FROM pull_order');
+    expect(BigInt(offset1[0]!.o)).toBeGreaterThan(0n);
+    await expect.poll(() => drain(null), POLL).toEqual(moved.map((r) => r.id));
+    expect(await drain(held)).toEqual([moved[2]!.id]);
+    const [fresh] = await seedEvents(tdb.db, org.orgId, 1);
+    // After every moved event, for a poller resuming and from the start.
+    await expect.poll(() => drain(held), POLL).toEqual([moved[2]!.id, fresh]);
+    expect(await drain(null)).toEqual([...moved.map((r) => r.id), fresh]);
+    const after = await order();
+    expect(BigInt(after.at(-1)!.txid)).toBeGreaterThan(BigInt(moved.at(-1)!.txid));
+
+    // Every later start changes nothing.
+    await migrate(tdb.db);
+    const { rows: offset2 } = await tdb.db.query<{ o: string }>('SELECT txid_offset::text AS o FROM pull_order');
+    expect(offset2[0]!.o).toBe(offset1[0]!.o);
+    expect(await drain(null)).toEqual([...moved.map((r) => r.id), fresh]);
+  });
+});
