@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { NOT_A_DATE_TIME } from './dateTime.js';
 import { guardAgentRecord, safeSegment, type GuardMemo } from './privacyGuard.js';
 import { patternMeans, MAX_REPORTED_VIOLATIONS, patternMeaning, withinNodeBudget, type Violation } from './violation.js';
 
@@ -122,6 +123,11 @@ function toViolation(e: ErrorObject, prefix: string): Violation | null {
       return { path: base, message: `must be one of: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
     case 'const':
       return { path: base, message: `must be ${JSON.stringify(params.allowedValue)}` };
+    case 'format':
+      // The one parser's sentence (dateTime.ts), as a date-time the schema lets through and the parser
+      // refuses gets: the schema's bare 'must match format "date-time"' said nothing of what is expected.
+      if (params.format === 'date-time') return { path: base, message: NOT_A_DATE_TIME };
+      return { path: base, message: e.message ?? 'fails "format"' };
     case 'minProperties':
       return { path: base, message: params.limit === 1 ? 'send at least one field' : (e.message ?? 'has too few fields') };
     default:

@@ -93,6 +93,18 @@ describe.each(DB_KINDS)('date-times the API takes (%s)', (kind) => {
       expectRefused(await pull(`until=${encodeURIComponent(value)}`), 'until', value);
     });
 
+    // The schema's format check refused these first, with its bare 'must match format "date-time"'.
+    it.each(['2026-01-01T00:00:00', '2026-02-30T00:00:00Z', '12026-01-01T00:00:00Z', 'yesterday'])(
+      'says what a date-time is, whichever check refuses it: %s',
+      async (value) => {
+        for (const field of ['since', 'until']) {
+          const res = await pull(`${field}=${encodeURIComponent(value)}`);
+          expect(res.status, res.text).toBe(400);
+          expect(res.body.error.message).toBe(`${field}: is not an RFC 3339 date-time (e.g. 2026-11-30T10:00:00Z)`);
+        }
+      },
+    );
+
     it('reads a leap second as the recorded event does: since includes the event, until excludes it', async () => {
       const o = await svc.newOrg();
       const res = await postRecords(LEAP, o);
