@@ -121,8 +121,8 @@ export class CredentialChecks {
 
   /**
    * A one-time credential (a sign-in link's token) named by `id`: looked up at once when held as
-   * issued (remember, or rememberAll from seenCredentials.ts), else in the unseen lane. A check never
-   * adds it: the caller forgets it once it is used or refused. Without this, made-up link tokens
+   * issued (rememberIssued: by the route that made it, or seenCredentials.ts's reload), else in the
+   * unseen lane. A check never adds it: the caller forgets it once it is used or refused. Without this, made-up link tokens
    * filled the lane every real link shared, and no organization could sign in while they lasted (a
    * tenant-isolation review: 400 made-up tokens at once, a real link answered 429).
    */
