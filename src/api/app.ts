@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from './context.js';
 import { installErrorHandler, requestLogIds, safePath } from './errorHandler.js';
 import { REQUEST_AJV_OPTIONS } from './ajvOptions.js';
-import { CSRF_HEADER, requireOrg, SESSION_COOKIE } from './auth.js';
+import { CSRF_HEADER, requireOrg, sessionCookie } from './auth.js';
 import { ErrorBody, OPTIONAL_BODY, SECURITY } from './schemas/common.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { healthRoutes } from './routes/health.js';
@@ -153,6 +153,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
 
   await app.register(cookie);
+  // The dashboard session's cookie: its name follows the public URL's scheme (auth.ts).
+  const session = sessionCookie(new URL(ctx.config.publicUrl));
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -165,7 +167,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       components: {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (aegis-stream api-keys create).' },
-          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'The dashboard session, set by POST /auth/login.' },
+          session: { type: 'apiKey', in: 'cookie', name: session.name, description: 'The dashboard session, set by POST /auth/login.' },
           csrf: {
             type: 'apiKey',
             in: 'header',
@@ -218,7 +220,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const seen = keepSeenCredentials(ctx.db, checks, ctx.logger);
   app.addHook('onClose', async () => seen.stop());
   await seen.ready;
-  sessionRoutes(typed, ctx, checks);
+  sessionRoutes(typed, ctx, checks, session);
 
   const admission = new OrgAdmission(admissionLimits(ctx.config.apiMaxConcurrentPerOrg), {
     refused: (orgId, reason) => {
@@ -234,7 +236,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     inFlight: (delta) => ctx.metrics.apiRequestsInFlight.inc(delta),
   });
   await typed.register(async (api) => {
-    api.addHook('onRequest', requireOrg(ctx.db, checks));
+    api.addHook('onRequest', requireOrg(ctx.db, checks, session));
     // Right after authentication, in the same stage: a request waiting for its organization's place
     // has not had its body read. Before the routes: it wraps their handlers, which keep the place.
     admitPerOrg(api, admission);

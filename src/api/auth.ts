@@ -7,8 +7,53 @@ import type { CredentialChecks } from './credentialChecks.js';
 import type { TrailActor } from '../trail/contract.js';
 import { AppError } from '../errors.js';
 
-export const SESSION_COOKIE = 'aegis_session';
 export const CSRF_HEADER = 'x-csrf-token';
+
+/**
+ * The dashboard session's cookie: its name, its Secure flag, and how a request's is read. Behind an
+ * https public URL it is `__Host-aegis_session`: a browser takes a cookie of that name only from this
+ * very host, Secure, with Path=/ and no Domain, so a page on a sibling subdomain cannot plant one. A
+ * plain `aegis_session` it could, with `Domain=<parent>; Path=/api`: sent before ours (the longer path
+ * first), it was the one read, and the victim's dashboard worked in the attacker's organization (a
+ * dashboard attacker review). Over http (a local dashboard) the prefix is refused by browsers, so
+ * there a request carrying the name twice is refused instead of either cookie being believed.
+ */
+export interface SessionCookie {
+  name: string;
+  secure: boolean;
+  /** The session token the request carries, if any; a 401 when it carries the cookie twice. */
+  read(req: FastifyRequest): string | undefined;
+}
+
+export function sessionCookie(publicUrl: URL): SessionCookie {
+  const secure = publicUrl.protocol === 'https:';
+  const name = secure ? '__Host-aegis_session' : 'aegis_session';
+  return {
+    name,
+    secure,
+    read(req) {
+      const value = req.cookies?.[name];
+      if (value !== undefined && cookieCount(req.headers.cookie, name) > 1) {
+        throw new AppError(
+          'unauthorized',
+          "Two session cookies were sent (another site of this domain may have set one): clear this site's cookies in the browser, then open a new sign-in link.",
+        );
+      }
+      return value;
+    },
+  };
+}
+
+/** How many pairs of the Cookie header are named `name` (RFC 6265: "name=value" pairs split by ";"). */
+function cookieCount(header: string | undefined, name: string): number {
+  if (header === undefined) return 0;
+  let n = 0;
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq !== -1 && pair.slice(0, eq).trim() === name) n++;
+  }
+  return n;
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -36,6 +81,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export async function authenticate(
   db: Db,
   checks: CredentialChecks,
+  cookie: SessionCookie,
   req: FastifyRequest,
 ): Promise<{ orgId: string; method: 'api_key' | 'session'; actor: TrailActor }> {
   const header = req.headers.authorization;
@@ -52,9 +98,9 @@ export async function authenticate(
     if (!orgId) throw new AppError('unauthorized', 'The API key is not valid.');
     return { orgId, method: 'api_key', actor: { type: 'api_key', id: keyActorIdOf(digest) } };
   }
-  const cookie = req.cookies?.[SESSION_COOKIE];
-  if (cookie) {
-    const digest = plausibleToken(cookie) ? tokenDigest(cookie) : null;
+  const token = cookie.read(req);
+  if (token) {
+    const digest = plausibleToken(token) ? tokenDigest(token) : null;
     const session = digest && (await checkSessionDigest(db, checks, digest));
     // Unknown, ended or expired alike: which one is not the caller's to learn.
     if (!session) throw new AppError('unauthorized', 'Not signed in: this session has ended or expired, or was never made here; open a new sign-in link.');
@@ -96,9 +142,9 @@ function acceptsSession(req: FastifyRequest): boolean {
 }
 
 /** onRequest hook for /api/orgs/:org_id/...: another org's path answers 404, as if it did not exist. */
-export function requireOrg(db: Db, checks: CredentialChecks) {
+export function requireOrg(db: Db, checks: CredentialChecks, cookie: SessionCookie) {
   return async (req: FastifyRequest, _reply: FastifyReply) => {
-    const { orgId, method, actor } = await authenticate(db, checks, req);
+    const { orgId, method, actor } = await authenticate(db, checks, cookie, req);
     // onRequest runs before validation: the parameter is whatever the path held, compared as is.
     const params: unknown = req.params;
     const pathOrg = typeof params === 'object' && params !== null && 'org_id' in params ? params.org_id : undefined;

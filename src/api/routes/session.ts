@@ -1,4 +1,4 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AppContext } from '../context.js';
 import type { TypedApp } from '../typed.js';
@@ -7,7 +7,7 @@ import { errors, SECURITY } from '../schemas/common.js';
 import { HtmlPage, LoginBody, LoginQuery, NoBody, SessionView } from '../schemas/session.js';
 import { createSession, deleteSession, peekLoginLink, plausibleToken, redeemLoginLink, type RedeemResult } from '../../auth/sessions.js';
 import { getOrg } from '../../orgs/repository.js';
-import { authenticate, checkSession, loginLinkCheckId, SESSION_COOKIE, sessionCheckId } from '../auth.js';
+import { authenticate, checkSession, loginLinkCheckId, sessionCheckId, type SessionCookie } from '../auth.js';
 import type { CredentialChecks } from '../credentialChecks.js';
 import { AppError } from '../../errors.js';
 import { LineThrottle } from '../../lineThrottle.js';
@@ -57,13 +57,21 @@ function fromAnotherSite(headers: IncomingHttpHeaders, publicOrigin: string, req
   return site !== undefined && !OWN_FETCH_SITES.has(site);
 }
 
-export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: CredentialChecks): void {
+export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: CredentialChecks, cookie: SessionCookie): void {
   const publicUrl = new URL(ctx.config.publicUrl);
-  const secureCookie = publicUrl.protocol === 'https:';
   // Anyone can send these without a key: a warn line each let a script fill the operator's log (an
   // observability review). The first is written at once, then one a minute with the count held back.
   const crossSiteLines = new LineThrottle(60_000);
 
+  /** The session cookie of a request that carries it once; none when it carries it twice (or not at all). */
+  const onceOrNone = (req: FastifyRequest): string | undefined => {
+    try {
+      return cookie.read(req);
+    } catch (err) {
+      if (err instanceof AppError) return undefined;
+      throw err;
+    }
+  };
   /** Ends the session a cookie names, if any: sign-out, and a sign-in replacing the browser's session. */
   const endSessionOf = async (token: string | undefined): Promise<void> => {
     if (!token || !plausibleToken(token)) return; // not a session token: no row can hold its digest
@@ -188,12 +196,13 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
         checks.forget(loginLinkCheckId(req.body.token));
         const session = await createSession(ctx.db, res.orgId);
         checks.remember(sessionCheckId(session.token));
-        await endSessionOf(req.cookies[SESSION_COOKIE]);
+        // The session this browser had ends (a cookie sent twice has none to end: it is refused elsewhere).
+        await endSessionOf(onceOrNone(req));
         req.log.info({ org_id: res.orgId }, 'dashboard sign-in');
-        void reply.setCookie(SESSION_COOKIE, session.token, {
+        void reply.setCookie(cookie.name, session.token, {
           httpOnly: true,
           sameSite: 'strict',
-          secure: secureCookie,
+          secure: cookie.secure,
           path: '/',
           expires: session.expiresAt,
         });
@@ -210,7 +219,7 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
       response: { 200: SessionView, ...errors([401, 429, 500, 503], { 401: 'unauthorized: no session cookie, or the session has expired.' }) },
     },
     handler: async (req) => {
-      const token = req.cookies[SESSION_COOKIE];
+      const token = cookie.read(req);
       const session = token ? await checkSession(ctx.db, checks, token) : null;
       if (!session) throw new AppError('unauthorized', `Not signed in. Open the sign-in link that \`npm start\` printed, or make a new one with: ${NEW_LINK}`);
       const org = await getOrg(ctx.db, session.orgId);
@@ -233,9 +242,9 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
       // A cookie-authenticated write: requires the CSRF header. Only the session that authenticated the
       // request is ended: with an API key, a cookie sent beside it (another organization's session,
       // say) was ended too (a tenant-isolation review).
-      const { method } = await authenticate(ctx.db, checks, req);
-      if (method === 'session') await endSessionOf(req.cookies[SESSION_COOKIE]);
-      void reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: secureCookie });
+      const { method } = await authenticate(ctx.db, checks, cookie, req);
+      if (method === 'session') await endSessionOf(cookie.read(req));
+      void reply.clearCookie(cookie.name, { path: '/', httpOnly: true, sameSite: 'strict', secure: cookie.secure });
       return reply.status(204).send();
     },
   });

@@ -217,6 +217,61 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
       await upper.stop();
     }
   });
+  // A dashboard attacker review: a page on a sibling subdomain set `aegis_session` for the parent domain
+  // with Path=/api; sent before the real cookie, it was the one read, and the victim worked in the
+  // attacker's organization.
+  it('behind https the cookie is __Host-: a plain aegis_session another host sets is never read', async () => {
+    const secure = await startTestService(tdb.db, { AEGIS_PUBLIC_URL: 'https://aegis.example.com' });
+    try {
+      const victim = await secure.newOrg();
+      const attacker = await secure.newOrg();
+      const signInTo = async (orgId: string) => {
+        const res = await postToken(secure.baseUrl, await createLoginLink(tdb.db, orgId, secure.config.publicUrl), { origin: 'https://aegis.example.com' });
+        expect(res.status).toBe(303);
+        return res.headers.get('set-cookie')!;
+      };
+      const set = await signInTo(victim.orgId);
+      expect(set).toMatch(/^__Host-aegis_session=[^;]+; /);
+      expect(set).toMatch(/;\s*Secure/i);
+      expect(set).toMatch(/;\s*Path=\/(;|$)/i);
+      expect(set).not.toMatch(/Domain=/i);
+      const own = set.split(';')[0]!;
+      const planted = `aegis_session=${(await signInTo(attacker.orgId)).split(';')[0]!.split('=')[1]}`;
+      // The planted cookie first, as a browser sends the longer path's: the victim's session answers.
+      const who = await secure.request('GET', '/api/session', { headers: { cookie: `${planted}; ${own}` } });
+      expect(who.status, who.text).toBe(200);
+      expect(who.body.org_id).toBe(victim.orgId);
+      const list = await secure.request('GET', `/api/orgs/${attacker.orgId}/forwarding-destinations`, { headers: { cookie: `${planted}; ${own}` } });
+      expect(list.status).toBe(404);
+      // Alone, it signs no one in.
+      expect((await secure.request('GET', '/api/session', { headers: { cookie: planted } })).status).toBe(401);
+      expect((await secure.request('GET', `/api/orgs/${attacker.orgId}/forwarding-destinations`, { headers: { cookie: planted } })).status).toBe(401);
+      // Logout clears the cookie of that name.
+      const session = await secure.request('GET', '/api/session', { headers: { cookie: own } });
+      const out = await secure.request('POST', '/api/session/logout', { headers: { cookie: own, 'x-csrf-token': session.body.csrf_token } });
+      expect(out.status).toBe(204);
+      expect(out.headers.get('set-cookie')).toMatch(/^__Host-aegis_session=;/);
+    } finally {
+      await secure.stop();
+    }
+  });
+
+  it('over http a request carrying the session cookie twice is refused, whichever comes first', async () => {
+    const victim = await svc.newOrg();
+    const attacker = await svc.newOrg();
+    const own = (await signIn(victim.orgId)).cookie;
+    const planted = (await signIn(attacker.orgId)).cookie;
+    for (const cookie of [`${planted}; ${own}`, `${own}; ${planted}`, `${own};${own}`]) {
+      for (const path of ['/api/session', `/api/orgs/${attacker.orgId}/forwarding-destinations`, `/api/orgs/${victim.orgId}/forwarding-destinations`]) {
+        const res = await svc.request('GET', path, { headers: { cookie } });
+        expect(res.status, `${path} ${res.text}`).toBe(401);
+        expect(res.body.error.message).toMatch(/Two session cookies were sent/);
+      }
+    }
+    // Each alone still works.
+    expect((await svc.request('GET', '/api/session', { headers: { cookie: own } })).body.org_id).toBe(victim.orgId);
+  });
+
   // An operator's review: on the embedded database the service holds the files while it runs, so
   // `aegis-stream login-link` cannot open them; a used or expired first link left the dashboard out
   // of reach until a restart. The running service makes one for a holder of the organization's key.
