@@ -89,6 +89,19 @@ describe('OCSF validator refuses broken events', () => {
     ['an object where a string goes', (e) => (e.message = { text: 'x' }), '/message', /string/],
     ['a string where an object goes', (e) => (e.metadata.product = 'Aegis'), '/metadata/product', /product object/],
     ['unmapped that is not an object', (e) => (e.unmapped = 'x'), '/unmapped', /JSON object/],
+    // Valid for older producers, and nothing Aegis should send (an OCSF conformance review).
+    [
+      'a deprecated enum value (activity 4, Suppressed)',
+      (e) => ((e.activity_id = 4), (e.activity_name = 'Suppressed'), (e.type_uid = 200604), (e.type_name = 'Data Security Finding: Suppressed')),
+      '/activity_id',
+      /^names a value of activity_id deprecated since 1\.4\.0: Use status_id attribute instead\.$/,
+    ],
+    [
+      'a deprecated attribute (user.credential_uid)',
+      (e) => (e.actor.user.credential_uid = 'AKIAEXAMPLE'),
+      '/actor/user/credential_uid',
+      /^is deprecated since 1\.6\.0: Use programmatic_credentials instead\.$/,
+    ],
   ];
   it.each(cases)('%s', (_name, edit, path, message) => {
     const v = broken(edit);

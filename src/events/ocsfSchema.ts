@@ -14,8 +14,9 @@
  *
  * An event is checked for: unknown attributes (objects are closed, except the free-form `object`
  * type), required attributes, types, enum values of every enumerated attribute, siblings matching
- * their enum caption (and present for 99 Other), object constraints (at_least_one, just_one), and
- * profile attributes used without their profile in metadata.profiles.
+ * their enum caption (and present for 99 Other), object constraints (at_least_one, just_one),
+ * profile attributes used without their profile in metadata.profiles, and attributes or enum values
+ * the schema deprecates (valid for older producers; nothing Aegis sends should use them).
  *
  * `aegis-stream validate-event` runs it on events operators captured, so the event is hostile input:
  * its keys are looked up with Object.hasOwn and Maps only (a key "__proto__" or "constructor" is an
@@ -69,6 +70,19 @@ type JsonObject = Record<string, Json>;
 
 interface EnumValue {
   caption?: string;
+  '@deprecated'?: Deprecation;
+}
+
+/** The schema's note on an attribute or enum value it keeps only for older producers. */
+interface Deprecation {
+  message?: string;
+  since?: string;
+}
+
+/** "is deprecated since 1.4.0: Use status_id attribute instead." (the schema's note, its HTML tags dropped). */
+function deprecated(what: string, d: Deprecation): string {
+  const note = typeof d.message === 'string' ? d.message.replace(/<[^>]*>/g, '').trim() : '';
+  return `${what} deprecated${typeof d.since === 'string' ? ` since ${d.since}` : ''}${note ? `: ${note}` : ''}`;
 }
 
 export interface ResolvedAttribute {
@@ -80,6 +94,8 @@ export interface ResolvedAttribute {
   profile?: string;
   enum?: Record<string, EnumValue>;
   sibling?: string;
+  /** Set when the schema deprecates the attribute (in the class or object, or in the dictionary). */
+  deprecated?: Deprecation;
 }
 
 export interface ResolvedEntity {
@@ -196,6 +212,8 @@ export class OcsfSchema {
       if (typeof def.profile === 'string') attr.profile = def.profile;
       if (enumMerged && Object.keys(enumMerged).length > 0) attr.enum = enumMerged;
       if (typeof dict.sibling === 'string') attr.sibling = dict.sibling;
+      const dep = def['@deprecated'] ?? dict['@deprecated'];
+      if (isObject(dep)) attr.deprecated = dep;
       resolved.set(name, attr);
     }
     const entity: ResolvedEntity = {
@@ -319,6 +337,8 @@ export class OcsfSchema {
         this.checkType(v, 'integer_t', p, out);
         continue;
       }
+      // Still valid, but no event of ours should use what the schema keeps only for older producers.
+      if (attr.deprecated) out.push({ path: p, message: deprecated('is', attr.deprecated) });
       this.checkAttribute(v, attr, p, applied, out, depth);
       if (attr.sibling && attr.enum && typeof v === 'number') {
         const caption = enumValue(attr.enum, v)?.caption;
@@ -369,9 +389,10 @@ export class OcsfSchema {
       return;
     }
     if (!this.checkType(v, attr.type, path, out)) return;
-    if (attr.enum && (typeof v !== 'number' && typeof v !== 'string' ? true : enumValue(attr.enum, v) === undefined)) {
-      out.push({ path, message: `is not a value of ${attr.name} (${Object.keys(attr.enum).join(', ')})` });
-    }
+    if (!attr.enum) return;
+    const entry = typeof v === 'number' || typeof v === 'string' ? enumValue(attr.enum, v) : undefined;
+    if (entry === undefined) out.push({ path, message: `is not a value of ${attr.name} (${Object.keys(attr.enum).join(', ')})` });
+    else if (isObject(entry['@deprecated'])) out.push({ path, message: deprecated(`names a value of ${attr.name}`, entry['@deprecated']) });
   }
 
   private readonly regexes = new Map<string, RegExp>();
