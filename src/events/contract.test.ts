@@ -133,6 +133,8 @@ describe('sinceUntil: bounds on @timestamp, which holds whole milliseconds', () 
     const whole = sinceUntil({ since: '2026-12-01T12:00:00.123Z', until: '2026-12-01T12:00:00.123000Z' });
     expect([iso(whole.since), iso(whole.until)]).toEqual(['2026-12-01T12:00:00.123Z', '2026-12-01T12:00:00.123Z']);
     expect(iso(sinceUntil({ until: '2026-12-31T23:59:59.999001Z' }).until)).toBe('2027-01-01T00:00:00.000Z');
+    // Never past the range: year 10000 is no date a query takes.
+    expect(iso(sinceUntil({ until: '9999-12-31T23:59:59.999999Z' }).until)).toBe('9999-12-31T23:59:59.999Z');
   });
 
   it('orders the two to the microsecond', () => {

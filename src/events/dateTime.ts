@@ -67,7 +67,11 @@ export function parseDateTime(value: string): ParsedDateTime {
  * it out.
  */
 export function timestampBound(parsed: { date: Date; micros: number }): Date {
-  return parsed.micros === 0 ? parsed.date : new Date(parsed.date.getTime() + 1);
+  if (parsed.micros === 0) return parsed.date;
+  // Within the range: the millisecond after its last one is in year 10000, which no timestamptz
+  // parameter takes (a 500). So a bound inside that last millisecond reads as the millisecond itself,
+  // off only for an event stamped exactly 9999-12-31T23:59:59.999Z.
+  return new Date(Math.min(parsed.date.getTime() + 1, DATE_TIME_RANGE.max));
 }
 
 /** Whether parsed instant `a` is after `b`, to the microsecond. */

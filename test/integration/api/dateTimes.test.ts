@@ -190,6 +190,16 @@ describe.each(DB_KINDS)('date-times the API takes (%s)', (kind) => {
     expect(await replayed('122500', '123500')).toBe(1);
   });
 
+  // Rounded up past the range's last millisecond, a bound was a year-10000 date no query takes: a 500.
+  it('takes a bound inside the last millisecond of the range', async () => {
+    const last = '9999-12-31T23:59:59.999999Z';
+    expect((await pull(`until=${last}`)).status).toBe(200);
+    expect((await pull(`since=${last}`)).status).toBe(200);
+    expect((await attempts(`until=${last}`)).status).toBe(200);
+    const res = await replay({ from: '2026-11-30T00:00:00Z', to: last });
+    expect(res.status, res.text).toBe(200);
+  });
+
   describe('POST .../replay from and to', () => {
     it.each([...BEFORE_RANGE, ...AFTER_RANGE, ...NOT_RFC3339])('answers 400 naming the field: %s', async (value) => {
       expectRefused(await replay({ from: value, to: '2026-11-30T00:00:00Z' }), 'from', value);
