@@ -34,20 +34,25 @@ export async function alignPullOrder(tx: Queryable): Promise<PullOrderMove | nul
   const { rows: ready } = await tx.query<{ t: string | null }>(`SELECT to_regclass('pull_order')::text AS t`);
   if (ready[0]?.t == null) return null;
   const state = async () => {
-    const { rows } = await tx.query<{ offset: string; next: string; top: string | null }>(
+    const { rows } = await tx.query<{ offset: string; oldest: string; next: string; top: string | null }>(
       `SELECT (SELECT txid_offset FROM pull_order)::text AS offset,
+              pg_snapshot_xmin(pg_current_snapshot())::text AS oldest,
               pg_snapshot_xmax(pg_current_snapshot())::text AS next,
               ${HIGHEST_STORED}::text AS top`,
     );
     return rows[0]!;
   };
+  // Every id handed out so far is below xmax: a stored txid at or above xmax + offset came from
+  // elsewhere (xmin here would find one in every busy moment).
   const behind = (s: { offset: string; next: string; top: string | null }) => s.top !== null && BigInt(s.top) >= BigInt(s.next) + BigInt(s.offset);
   if (!behind(await state())) return null;
   await tx.exec('LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE');
   const s = await state();
   if (!behind(s)) return null;
-  // Every transaction from here on has an id of at least `next`: its events get at least top + 1.
-  const offset = BigInt(s.top!) - BigInt(s.next) + 1n;
+  // Every transaction still running or yet to start has an id of at least xmin (not xmax: one that
+  // began before this and has not written yet may insert after the commit): its events get at least
+  // top + 1.
+  const offset = BigInt(s.top!) - BigInt(s.oldest) + 1n;
   await tx.query('UPDATE pull_order SET txid_offset = $1', [offset.toString()]);
   // A literal (digits of a bigint): a default cannot read a table, and a function reading one per
   // recorded event would cost every insert for a move that happens once.

@@ -4,6 +4,7 @@
 // transaction counter is far behind. Here the rows are put in that state directly: every txid a
 // billion transactions ahead of this server's counter, as the old server's would be. (The fault suite
 // does the same with a real pg_dump into a fresh server: test/faults/restoreElsewhere.test.ts.)
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseKeyRing } from '../../../src/crypto/keyring.js';
 import { migrate } from '../../../src/db/migrate.js';
@@ -73,5 +74,42 @@ describe.each(DB_KINDS)('the pull API after the database moves to another server
     const { rows: offset2 } = await tdb.db.query<{ o: string }>('SELECT txid_offset::text AS o FROM pull_order');
     expect(offset2[0]!.o).toBe(offset1[0]!.o);
     expect(await drain(null)).toEqual([...moved.map((r) => r.id), fresh]);
+  });
+
+  // An attacker read of the change: the offset was taken from xmax, so a transaction that had its id
+  // before the alignment (below xmax) and recorded after it sorted among the moved events, behind the
+  // cursor a poller held. (PostgreSQL only: PGlite runs one transaction at a time.)
+  it.runIf(kind === 'postgres')('numbers after the moved events what a transaction begun before the alignment records after it', async () => {
+    const org = await svc.newOrg();
+    await seedEvents(tdb.db, org.orgId, 2);
+    const top = (await tdb.db.query<{ t: string }>('SELECT max(txid)::text AS t FROM audit_events')).rows[0]!.t;
+    await tdb.db.exec(`UPDATE audit_events SET txid = txid + ${AHEAD} WHERE txid <= ${top}`);
+    const late = new pg.Client({ connectionString: tdb.url! });
+    await late.connect();
+    try {
+      await late.query('BEGIN');
+      await late.query('SELECT pg_current_xact_id()');
+      // Another transaction takes a later id and ends: xmax moves past the one still running.
+      await seedEvents(tdb.db, (await svc.newOrg()).orgId, 1);
+      await migrate(tdb.db);
+      const moved = (
+        await tdb.db.query<{ txid: string; id: string }>('SELECT txid::text AS txid, id FROM audit_events WHERE org_id = $1 ORDER BY txid, id', [org.orgId])
+      ).rows;
+      const held = encodePullCursor(parseKeyRing(svc.config.encryptionKey!), org.orgId, moved.at(-1)!);
+      await late.query(
+        `INSERT INTO audit_events (org_id, id, occurred_at, payload) SELECT org_id, 'pflt_late_recorded_event', occurred_at, payload FROM audit_events WHERE org_id = $1 LIMIT 1`,
+        [org.orgId],
+      );
+      await late.query('COMMIT');
+      const page = async () => {
+        const res = await svc.request('GET', `/api/orgs/${org.orgId}/audit-events?cursor=${held}`, { apiKey: org.apiKey });
+        expect(res.status, res.text).toBe(200);
+        return (res.body.events as Array<{ event: { id: string } }>).length;
+      };
+      await expect.poll(page, POLL).toBe(1);
+    } finally {
+      await late.query('ROLLBACK').catch(() => undefined);
+      await late.end();
+    }
   });
 });
