@@ -18,7 +18,7 @@ import {
 import { DEFAULT_POLICY } from './policy.js';
 import { invalid } from '../errors.js';
 import { newEventId, type RandomSource } from '../ids.js';
-import { isAfterInstant, parseDateTime, storedTimestampText, timestampBound } from './dateTime.js';
+import { instantText, isAfterInstant, parseDateTime, storedTimestampText, timestampBound } from './dateTime.js';
 
 export { DATE_TIME_OUT_OF_RANGE, DATE_TIME_RANGE, NOT_A_DATE_TIME, parseDateTime, type ParsedDateTime } from './dateTime.js';
 
@@ -188,11 +188,26 @@ export function dateTimeField(field: string, value: string): Date {
  * optional; `until` before `since` is a mistake named as one, never an empty page.
  */
 export function sinceUntil(q: { since?: string; until?: string }): { since: Date | null; until: Date | null } {
+  const { since, until } = orderedBounds(q);
+  return { since: since && timestampBound(since), until: until && timestampBound(until) };
+}
+
+/**
+ * `since` and `until` as exact instants (instantText), for a column that holds microseconds: the
+ * delivery log's attempted_at is the database's now(). Rounded as @timestamp bounds are, a since of
+ * .123001 left out an attempt at .1235.
+ */
+export function sinceUntilExact(q: { since?: string; until?: string }): { since: string | null; until: string | null } {
+  const { since, until } = orderedBounds(q);
+  return { since: since && instantText(since), until: until && instantText(until) };
+}
+
+function orderedBounds(q: { since?: string; until?: string }): { since: { date: Date; micros: number } | null; until: { date: Date; micros: number } | null } {
   const since = q.since === undefined ? null : parsedField('since', q.since);
   const until = q.until === undefined ? null : parsedField('until', q.until);
   // Ordered as given, to the microsecond: two bounds within one millisecond round to the same one.
   if (since && until && isAfterInstant(since, until)) throw invalid('until', 'is before since');
-  return { since: since && timestampBound(since), until: until && timestampBound(until) };
+  return { since, until };
 }
 
 /**

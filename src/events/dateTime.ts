@@ -74,6 +74,15 @@ export function timestampBound(parsed: { date: Date; micros: number }): Date {
   return new Date(Math.min(parsed.date.getTime() + 1, DATE_TIME_RANGE.max));
 }
 
+/**
+ * A parsed instant to the microsecond, as @timestamp writes instants (storedTimestampText: UTC, six
+ * fractional digits, "+00:00"): text comparison is time comparison, and a timestamptz parameter
+ * reads it whole, where a Date would drop the microseconds.
+ */
+export function instantText(parsed: { date: Date; micros: number }): string {
+  return `${storedTimestampText(parsed.date).slice(0, 23)}${String(parsed.micros).padStart(3, '0')}+00:00`;
+}
+
 /** Whether parsed instant `a` is after `b`, to the microsecond. */
 export function isAfterInstant(a: { date: Date; micros: number }, b: { date: Date; micros: number }): boolean {
   const ms = a.date.getTime() - b.date.getTime();

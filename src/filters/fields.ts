@@ -14,7 +14,7 @@ import {
   type EventOutcome,
 } from '../events/enums.js';
 import { FINDING_TYPES } from '../events/findings.js';
-import { parseDateTime, storedTimestampText } from '../events/dateTime.js';
+import { instantText, parseDateTime } from '../events/dateTime.js';
 import { DATASET_TRAIL, TRAIL_ACTIONS, TRAIL_EVENT_TYPES } from '../trail/actions.js';
 
 /** The MongoDB-style operators a filter may use; anything else (including $where, $regex, $expr) is refused. */
@@ -149,8 +149,7 @@ export function normalizeFilterTime(text: string): string | null {
   const utc = DATE_ONLY.test(text) ? `${text}T00:00:00Z` : NO_OFFSET.test(text) ? `${text}Z` : text;
   const parsed = parseDateTime(utc);
   if (!parsed.ok) return null;
-  // Milliseconds from the date, then the microseconds it cannot hold.
-  return `${storedTimestampText(parsed.date).slice(0, 23)}${String(parsed.micros).padStart(3, '0')}+00:00`;
+  return instantText(parsed);
 }
 
 /** The values the dashboard's builder offers. */

@@ -86,8 +86,8 @@ export const FILTERED_SCAN_ROWS = 20_000;
 /**
  * A page of one destination's delivery log, newest first. `beforeId` continues after the previous
  * page's last row (the opaque cursor carries it); `outcome` keeps the requests that failed (an error
- * was recorded) or those that did not; `since`/`until` bound attempted_at (inclusive, exclusive; each
- * the first millisecond at or after what was given, as on @timestamp: the log shows milliseconds).
+ * was recorded) or those that did not; `since`/`until` bound attempted_at (inclusive, exclusive), as
+ * exact instants: the column holds the microseconds of the database's now().
  *
  * The filters are tests on each row, not index ranges (no index serves them), so a filter that
  * matches little (failures in a log of successes, an empty window) could make one request read the
@@ -100,7 +100,7 @@ export async function listAttempts(
   db: Queryable,
   orgId: string,
   destinationId: string,
-  q: { limit: number; beforeId: number | null; outcome: 'failed' | 'delivered' | null; since: Date | null; until: Date | null },
+  q: { limit: number; beforeId: number | null; outcome: 'failed' | 'delivered' | null; since: string | null; until: string | null },
 ): Promise<{ attempts: AttemptView[]; afterId: number | null }> {
   const filtered = q.outcome !== null || q.since !== null || q.until !== null;
   const scan = filtered ? Math.max(FILTERED_SCAN_ROWS, q.limit + 1) : q.limit + 1;

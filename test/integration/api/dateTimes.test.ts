@@ -190,6 +190,27 @@ describe.each(DB_KINDS)('date-times the API takes (%s)', (kind) => {
     expect(await replayed('122500', '123500')).toBe(1);
   });
 
+  // The delivery log's times are the database's now(), to the microsecond: its bounds are read whole
+  // (rounded up as @timestamp's are, a since of .123001 left out an attempt at .1235: an attacker read).
+  it('bounds the delivery log to the microsecond its times hold', async () => {
+    await tdb.db.query(
+      `INSERT INTO delivery_attempts (org_id, destination_id, attempted_at, event_count, delivered_count, failed_count, duration_ms)
+       VALUES ($1, $2, '2026-01-01T00:00:00.123500Z', 1, 1, 0, 5)`,
+      [org.orgId, destinationId],
+    );
+    const count = async (query: string) => {
+      const res = await attempts(query);
+      expect(res.status, res.text).toBe(200);
+      return (res.body.attempts as unknown[]).length;
+    };
+    expect(await count('since=2026-01-01T00:00:00.123001Z&until=2026-01-01T00:00:01Z')).toBe(1);
+    expect(await count('since=2026-01-01T00:00:00.123001Z&until=2026-01-01T00:00:00.123999Z')).toBe(1);
+    expect(await count('since=2026-01-01T00:00:00.123500Z&until=2026-01-01T00:00:00.123501Z')).toBe(1);
+    expect(await count('since=2026-01-01T00:00:00.123501Z&until=2026-01-01T00:00:01Z')).toBe(0);
+    expect(await count('since=2026-01-01T00:00:00Z&until=2026-01-01T00:00:00.123400Z')).toBe(0);
+    expect(await count('since=2026-01-01T00:00:00Z&until=2026-01-01T00:00:00.123500Z')).toBe(0);
+  });
+
   // Rounded up past the range's last millisecond, a bound was a year-10000 date no query takes: a 500.
   it('takes a bound inside the last millisecond of the range', async () => {
     const last = '9999-12-31T23:59:59.999999Z';

@@ -15,7 +15,7 @@ import { destinationStats } from '../../../queue/stats.js';
 import { listAttempts } from '../../../queue/attempts.js';
 import { invalid } from '../../../errors.js';
 import { readNumber, readNumbers, tenantNumbers } from '../../../orgs/tenantNumbers.js';
-import { dateTimeField, sinceUntil } from '../../../events/contract.js';
+import { dateTimeField, sinceUntilExact } from '../../../events/contract.js';
 import { recordTrail } from '../../../trail/record.js';
 import { actorOf } from '../../actor.js';
 import { decodeAttemptsCursor, encodeAttemptsCursor } from './cursors.js';
@@ -164,7 +164,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
         beforeId: q.cursor === undefined ? null : readNumber(positions, decodeAttemptsCursor(q.cursor), 'cursor'),
         outcome: q.outcome ?? null,
         // The schema's "date-time" format is looser than what the API takes: parseDateTime has the last word.
-        ...sinceUntil(q),
+        ...sinceUntilExact(q),
       });
       return { attempts: page.attempts, next_cursor: page.afterId !== null ? encodeAttemptsCursor(positions.show(page.afterId)) : null };
     },
