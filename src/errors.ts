@@ -9,6 +9,9 @@ export const ERROR_STATUS = {
   validation_failed: 400,
   invalid_json: 400,
   unauthorized: 401,
+  // The session cookie sent twice (auth.ts sessionCookie): not signed in, and a new link alone will
+  // not help, so the dashboard shows the message instead of its sign-in page.
+  session_conflict: 401,
   forbidden: 403,
   csrf_failed: 403,
   not_found: 404,

@@ -35,7 +35,7 @@ export function sessionCookie(publicUrl: URL): SessionCookie {
       const value = req.cookies?.[name];
       if (value !== undefined && cookieCount(req.headers.cookie, name) > 1) {
         throw new AppError(
-          'unauthorized',
+          'session_conflict',
           "Two session cookies were sent (another site of this domain may have set one): clear this site's cookies in the browser, then open a new sign-in link.",
         );
       }

@@ -125,6 +125,30 @@ describe('dashboard sign-in, sign-out and CSRF (headless Chromium, PostgreSQL)',
     expect((made.body as { url: string }).url).toContain('/auth/login?token=');
     await page.close();
   });
+  // A dashboard attacker review: over http another host of the domain can set aegis_session for the
+  // parent domain with a longer path, sent first. The request is refused, and the page says why and
+  // what to do instead of showing the sign-in page a new link would not get past.
+  it('a second session cookie (planted by another host) is refused, and the page says what to do', async () => {
+    const { page } = await openDashboard(browser, svc, tdb.db, 'Victim Org');
+    const attacker = await svc.newOrg('Attacker Org');
+    const made = await svc.request('POST', `/api/orgs/${attacker.orgId}/login-links`, { apiKey: attacker.apiKey });
+    const token = new URL((made.body as { url: string }).url).searchParams.get('token')!;
+    const signedIn = await fetch(`${svc.baseUrl}/auth/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    const plantedValue = signedIn.headers.get('set-cookie')!.split(';')[0]!.split('=')[1]!;
+    await browser.context.addCookies([{ name: 'aegis_session', value: plantedValue, domain: new URL(svc.baseUrl).hostname, path: '/api' }]);
+    await page.reload();
+    await page.getByRole('alert').filter({ hasText: 'Two session cookies were sent' }).waitFor();
+    await expect(page.getByText('Attacker Org').count()).resolves.toBe(0);
+    await expect(page.getByRole('heading', { name: 'Sign in to Aegis' }).count()).resolves.toBe(0);
+    await browser.context.clearCookies({ name: 'aegis_session', path: '/api' });
+    await page.close();
+  });
+
   it('signing in again in the same browser ends the session it had; the CSRF token is never cached', async () => {
     const { page, orgId } = await openDashboard(browser, svc, tdb.db);
     const cookieNow = async () => (await browser.context.cookies(svc.baseUrl)).find((c) => c.name === 'aegis_session')!.value;

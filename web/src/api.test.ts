@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, errorText } from './api.js';
+import { ApiError, errorText, signedOutBy } from './api.js';
 
 describe('errorText: what a form shows for a failed request', () => {
   it('lists every problem of a refusal, each by its field, not a pointer to error.details', () => {
@@ -30,5 +30,14 @@ describe('errorText: what a form shows for a failed request', () => {
     expect(errorText(new ApiError(409, 'limit_reached', 'At most 25 enabled destinations.'))).toBe('At most 25 enabled destinations.');
     expect(errorText(new ApiError(400, 'validation_failed', 'url: must be https', [{ path: '/url', message: 'must be https' }]))).toBe('url: must be https');
     expect(errorText(new Error('fetch failed'))).toBe('Could not reach the service: fetch failed');
+  });
+});
+
+describe('signedOutBy: which failures show the sign-in page', () => {
+  it('a 401 does, but not the session cookie sent twice, whose message says what to do', () => {
+    expect(signedOutBy(new ApiError(401, 'unauthorized', 'Not signed in.'))).toBe(true);
+    expect(signedOutBy(new ApiError(401, 'session_conflict', 'Two session cookies were sent.'))).toBe(false);
+    expect(signedOutBy(new ApiError(403, 'csrf_failed', 'Missing or wrong CSRF token.'))).toBe(false);
+    expect(signedOutBy(new Error('network'))).toBe(false);
   });
 });

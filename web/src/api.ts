@@ -77,13 +77,22 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   return parsed as T;
 }
 
+/**
+ * Whether a failed request means "not signed in": the sign-in page says what to do then. Not when the
+ * browser sent the session cookie twice (one set by another host of the domain): a new link alone
+ * does not help, and the page shows the API's message, which says what does.
+ */
+export function signedOutBy(e: unknown): boolean {
+  return e instanceof ApiError && e.status === 401 && e.code !== 'session_conflict';
+}
+
 export async function getSession(): Promise<Session | null> {
   try {
     const s = await call<Session>('GET', '/api/session');
     csrfToken = s.csrf_token;
     return s;
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return null;
+    if (signedOutBy(e)) return null;
     throw e;
   }
 }

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { errorText, type CardStats, type Destination, type DestinationsApi } from './api.js';
+import { errorText, signedOutBy, type CardStats, type Destination, type DestinationsApi } from './api.js';
 
 /**
  * The SIEM Forwarding page's data: the destinations, their cards' charts and the replays the cards
@@ -37,7 +37,7 @@ export function useDestinations(api: DestinationsApi, onSignedOut: () => void) {
       }
       setLoadError(null);
     } catch (e) {
-      if (e instanceof Error && 'status' in e && (e as { status: number }).status === 401) onSignedOut();
+      if (signedOutBy(e)) onSignedOut();
       else if (generation === refreshGeneration.current) setLoadError(errorText(e));
     }
   }, [api, onSignedOut]);
