@@ -52,6 +52,13 @@ describe.each(DB_KINDS)('date-times the API takes (%s)', (kind) => {
   const postRecords = (occurredAt: string, o = org) =>
     svc.request('POST', `/api/orgs/${o.orgId}/audit-events`, { apiKey: o.apiKey, body: { events: [agentRecord(), agentRecord({ occurred_at: occurredAt })] } });
 
+  /** The ids of the events a pull of `o`'s stream answers for `query`. */
+  async function pulledIds(o: { orgId: string; apiKey: string }, query: string): Promise<string[]> {
+    const page = await svc.request('GET', `/api/orgs/${o.orgId}/audit-events?${query}`, { apiKey: o.apiKey });
+    expect(page.status, page.text).toBe(200);
+    return (page.body.events as Array<{ event: { id: string } }>).map((e) => e.event.id);
+  }
+
   /** A 400 naming `field`, without the value that was refused. */
   function expectRefused(res: { status: number; text: string; body: any }, field: string, value: string): void {
     expect(res.status, res.text).toBe(400);
@@ -110,11 +117,7 @@ describe.each(DB_KINDS)('date-times the API takes (%s)', (kind) => {
       const res = await postRecords(LEAP, o);
       expect(res.status, res.text).toBe(200);
       const leapId = res.body.preflight_ids[1] as string;
-      const ids = async (query: string) => {
-        const page = await svc.request('GET', `/api/orgs/${o.orgId}/audit-events?${query}`, { apiKey: o.apiKey });
-        expect(page.status, page.text).toBe(200);
-        return (page.body.events as Array<{ event: { id: string } }>).map((e) => e.event.id);
-      };
+      const ids = (query: string) => pulledIds(o, query);
       // The pull API answers an event once no older transaction is running (src/events/pull.ts): waited for.
       // (The batch's other record is stamped with the time it was received, after the window.)
       await expect.poll(() => ids(`since=${encodeURIComponent(LEAP)}&until=2026-12-01T00:00:00Z`), POLL).toEqual([leapId]);
@@ -161,11 +164,7 @@ describe.each(DB_KINDS)('date-times the API takes (%s)', (kind) => {
     const res = await postRecords(at, o);
     expect(res.status, res.text).toBe(200);
     const id = res.body.preflight_ids[1] as string;
-    const ids = async (query: string) => {
-      const page = await svc.request('GET', `/api/orgs/${o.orgId}/audit-events?${query}`, { apiKey: o.apiKey });
-      expect(page.status, page.text).toBe(200);
-      return (page.body.events as Array<{ event: { id: string } }>).map((e) => e.event.id);
-    };
+    const ids = (query: string) => pulledIds(o, query);
     await expect.poll(() => ids(`since=${t('123')}&until=${t('124')}`), POLL).toEqual([id]);
     expect(await ids(`since=${t('123000')}&until=${t('123001')}`)).toEqual([id]);
     expect(await ids(`since=${t('122999')}&until=${t('123999')}`)).toEqual([id]);
