@@ -216,7 +216,12 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
       tags: ['dashboard session'],
       summary: 'Who is signed in (dashboard)',
       security: SECURITY.session,
-      response: { 200: SessionView, ...errors([401, 429, 500, 503], { 401: 'unauthorized: no session cookie, or the session has expired.' }) },
+      response: {
+        200: SessionView,
+        ...errors([401, 429, 500, 503], {
+          401: "unauthorized: no session cookie, or the session has expired; session_conflict: the session cookie sent twice (clear the site's cookies).",
+        }),
+      },
     },
     handler: async (req) => {
       const token = cookie.read(req);

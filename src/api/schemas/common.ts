@@ -21,7 +21,7 @@ export const DestinationParams = Type.Object(
 /** What each error status means on this API (the code field says which case). */
 const ERROR_MEANING = {
   400: 'validation_failed (details lists every problem), invalid_json or bad_request.',
-  401: 'unauthorized: no credentials, an API key that is not valid, or an expired session.',
+  401: "unauthorized: no credentials, an API key that is not valid, or an expired session; session_conflict: the session cookie sent twice (clear the site's cookies).",
   403: "csrf_failed: a cookie-authenticated write without the session's x-csrf-token header.",
   404: "not_found: no such resource, or another organization's.",
   409: 'limit_reached or conflict.',

@@ -156,6 +156,10 @@ describe.each(DB_KINDS)('the OpenAPI document matches the live service (%s)', (k
     expect((await call('post', '/api/session/logout', '/api/session/logout', { headers: { authorization: `Bearer ${apiKey}` } })).status).toBe(204);
     expect((await call('post', '/api/session/logout', '/api/session/logout', { headers: { cookie, 'x-csrf-token': csrf } })).status).toBe(204);
     expect((await call('get', '/api/session', '/api/session', { headers: { cookie } })).status).toBe(401);
+    // The session cookie sent twice: a 401 of its own code, which the document names.
+    const again = await signIn(orgId);
+    expect((await call('get', '/api/session', '/api/session', { headers: { cookie: `${again.cookie}; ${again.cookie}` } })).status).toBe(401);
+    expect(JSON.stringify(doc.paths['/api/session']!.get!.responses)).toContain('session_conflict');
   });
 
   it('every API operation: valid input, invalid input, and each way of calling it unauthenticated or from elsewhere', async () => {
