@@ -127,12 +127,11 @@ function toViolation(e: ErrorObject, prefix: string): Violation | null {
       // The one parser's sentence (dateTime.ts), as a date-time the schema lets through and the parser
       // refuses gets: the schema's bare 'must match format "date-time"' said nothing of what is expected.
       if (params.format === 'date-time') return { path: base, message: NOT_A_DATE_TIME };
-      return { path: base, message: e.message ?? 'fails "format"' };
+      break;
     case 'minProperties':
       return { path: base, message: params.limit === 1 ? 'send at least one field' : (e.message ?? 'has too few fields') };
-    default:
-      return { path: base, message: e.message ?? `fails "${e.keyword}"` };
   }
+  return { path: base, message: e.message ?? `fails "${e.keyword}"` };
 }
 
 function run(validator: BoundedValidator, value: unknown, prefix = ''): Violation[] {
