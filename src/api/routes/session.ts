@@ -86,15 +86,15 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
    * A sign-in link's token looked up at once when this server issued it (credentialChecks.ts
    * checkIssued), else in the lane for credentials not yet known: a token of another shape than the
    * service makes is unknown without a lookup. Null when the lane is full: the person at the browser
-   * gets a page saying to retry (busy), not the API's JSON. A link used or refused goes back to the
-   * lane: it can never sign in again.
+   * gets a page saying to retry (busy), not the API's JSON. A link used (`uses`: the lookup redeems it)
+   * or refused goes back to the lane: it can never sign in again.
    */
-  const linkState = async (token: string, lookup: () => Promise<RedeemResult>): Promise<RedeemResult | null> => {
+  const linkState = async (token: string, lookup: () => Promise<RedeemResult>, uses: boolean): Promise<RedeemResult | null> => {
     if (!plausibleToken(token)) return { ok: false, reason: 'unknown' };
     const id = loginLinkCheckId(token);
     try {
       const state = await checks.checkIssued(id, lookup);
-      if (!state.ok) checks.forget(id);
+      if (uses || !state.ok) checks.forget(id);
       return state;
     } catch (err) {
       if (err instanceof AppError && err.code === 'rate_limited') return null;
@@ -126,7 +126,7 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
     },
     handler: async (req, reply) => {
       const token = req.query.token ?? '';
-      const state = token ? await linkState(token, () => peekLoginLink(ctx.db, token)) : ({ ok: false, reason: 'unknown' } as const);
+      const state = token ? await linkState(token, () => peekLoginLink(ctx.db, token), false) : ({ ok: false, reason: 'unknown' } as const);
       if (state === null) return busy(reply);
       if (!state.ok) return refused(reply, state.reason);
       const org = await getOrg(ctx.db, state.orgId);
@@ -187,13 +187,12 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
             .header('content-security-policy', PAGE_CSP)
             .send(page('Sign-in refused', 'This sign-in came from another site. Open the sign-in link yourself.'));
         }
-        const res = await linkState(req.body.token, () => redeemLoginLink(ctx.db, req.body.token));
+        const res = await linkState(req.body.token, () => redeemLoginLink(ctx.db, req.body.token), true);
         if (res === null) return busy(reply);
         if (!res.ok) {
           req.log.info({ reason: res.reason }, 'sign-in link refused');
           return refused(reply, res.reason);
         }
-        checks.forget(loginLinkCheckId(req.body.token));
         const session = await createSession(ctx.db, res.orgId);
         checks.remember(sessionCheckId(session.token));
         // The session this browser had ends (a cookie sent twice has none to end: it is refused elsewhere).
