@@ -11,11 +11,11 @@ export interface ServiceWithOrg {
   org: { orgId: string; apiKey: string };
 }
 
-export function serviceWithOrg(kind: TestDbKind = 'pglite', env: Record<string, string> = {}): ServiceWithOrg {
+export function serviceWithOrg(kind: TestDbKind = 'pglite', env: Record<string, string> = {}, role: 'all' | 'api' | 'worker' = 'all'): ServiceWithOrg {
   const ctx = {} as ServiceWithOrg;
   beforeAll(async () => {
     ctx.tdb = await openTestDb(kind);
-    ctx.svc = await startTestService(ctx.tdb.db, env);
+    ctx.svc = await startTestService(ctx.tdb.db, env, role);
     ctx.org = await ctx.svc.newOrg();
   });
   afterAll(async () => {

@@ -5,31 +5,23 @@
 // billion transactions ahead of this server's counter, as the old server's would be. (The fault suite
 // does the same with a real pg_dump into a fresh server: test/faults/restoreElsewhere.test.ts.)
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseKeyRing } from '../../../src/crypto/keyring.js';
 import { migrate } from '../../../src/db/migrate.js';
 import { encodePullCursor } from '../../../src/events/pullCursor.js';
-import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
-import { startTestService, type TestService } from '../../support/harness.js';
+import { DB_KINDS } from '../../support/db.js';
+import { serviceWithOrg } from '../../support/serviceWithOrg.js';
 import { POLL } from '../../support/waitFor.js';
 import { seedEvents } from '../delivery/support.js';
 
 const AHEAD = 1_000_000_000n;
 
 describe.each(DB_KINDS)('the pull API after the database moves to another server (%s)', (kind) => {
-  let tdb: TestDb;
-  let svc: TestService;
-  beforeAll(async () => {
-    tdb = await openTestDb(kind);
-    svc = await startTestService(tdb.db, {}, 'api');
-  });
-  afterAll(async () => {
-    await svc?.stop();
-    await tdb?.close();
-  });
+  // The API alone: nothing here is delivered.
+  const ctx = serviceWithOrg(kind, {}, 'api');
 
   it('shows every moved event in its order, resumes cursors given out before, and numbers new events after them', async () => {
-    const org = await svc.newOrg();
+    const { tdb, svc, org } = ctx;
     const drain = async (cursor: string | null): Promise<string[]> => {
       const ids: string[] = [];
       for (let c = cursor; ;) {
@@ -80,6 +72,7 @@ describe.each(DB_KINDS)('the pull API after the database moves to another server
   // before the alignment (below xmax) and recorded after it sorted among the moved events, behind the
   // cursor a poller held. (PostgreSQL only: PGlite runs one transaction at a time.)
   it.runIf(kind === 'postgres')('numbers after the moved events what a transaction begun before the alignment records after it', async () => {
+    const { tdb, svc } = ctx;
     const org = await svc.newOrg();
     await seedEvents(tdb.db, org.orgId, 2);
     const top = (await tdb.db.query<{ t: string }>('SELECT max(txid)::text AS t FROM audit_events')).rows[0]!.t;
