@@ -144,8 +144,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       'request completed',
     );
   });
+  // Behind an https AEGIS_PUBLIC_URL, browsers are told to use https only for a year: a later visit
+  // typed or linked as http:// is never sent in the clear, where an attacker on the network could
+  // answer it with a page of their own. No includeSubDomains: the service does not own its domain's
+  // other hosts. Browsers ignore the header on http answers, so it is not sent there.
+  const hsts = new URL(ctx.config.publicUrl).protocol === 'https:';
   app.addHook('onSend', async (req, reply) => {
     void reply.header('x-request-id', req.id);
+    if (hsts) void reply.header('strict-transport-security', 'max-age=31536000');
     void reply.header('x-content-type-options', 'nosniff');
     if (!reply.hasHeader('referrer-policy')) void reply.header('referrer-policy', 'no-referrer');
     // The route's own path where one matched: Fastify routes "/%61pi/..." as "/api/...".

@@ -236,6 +236,10 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
       expect(set).toMatch(/;\s*Path=\/(;|$)/i);
       expect(set).not.toMatch(/Domain=/i);
       const own = set.split(';')[0]!;
+      // Browsers are told to come back over https only: every answer says so, the sign-in's included.
+      for (const path of ['/healthz', '/api/session', '/settings/siem-forwarding', '/auth/login?token=x']) {
+        expect((await secure.request('GET', path)).headers.get('strict-transport-security'), path).toBe('max-age=31536000');
+      }
       const planted = `aegis_session=${(await signInTo(attacker.orgId)).split(';')[0]!.split('=')[1]}`;
       // The planted cookie first, as a browser sends the longer path's: the victim's session answers.
       const who = await secure.request('GET', '/api/session', { headers: { cookie: `${planted}; ${own}` } });
@@ -269,7 +273,10 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
       }
     }
     // Each alone still works.
-    expect((await svc.request('GET', '/api/session', { headers: { cookie: own } })).body.org_id).toBe(victim.orgId);
+    const alone = await svc.request('GET', '/api/session', { headers: { cookie: own } });
+    expect(alone.body.org_id).toBe(victim.orgId);
+    // Over http no answer asks browsers for https (they would ignore it, and the service may have none).
+    expect(alone.headers.get('strict-transport-security')).toBeNull();
   });
 
   // An operator's review: on the embedded database the service holds the files while it runs, so
