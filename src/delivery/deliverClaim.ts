@@ -396,10 +396,18 @@ export async function deliverClaim(
     if (o.outcome === 'done') metrics.deliveryLatency.observe({ siem: target.siem }, (now - createdAt.get(o.id)!) / 1000);
   }
   if (settled.deadLettered) {
-    // The dead letter's own text, as the job and the destination hold it (outOfRetriesError): not the
-    // attempt's "Aegis will retry", which these events will not get (a review's line said they would).
-    const error = outcomes.find((o) => o.outcome === 'failed')?.error ?? last?.error;
-    warnForDestination(logger, 'dead-lettered', target.id, { dead_lettered: settled.deadLettered, error }, 'events dead-lettered');
+    // The SIEM's status, never its text: a refusal can quote the event it refuses (Elasticsearch's
+    // "Preview of field's value: 'alice@example.com'"), and an event's values are the tenant's, read
+    // in its own views (last_error, failed events, the delivery log), not the operator's log.
+    const failed = outcomes.find((o) => o.outcome === 'failed');
+    const statusCode = failed?.outcome === 'failed' ? failed.statusCode : (last?.statusCode ?? null);
+    warnForDestination(
+      logger,
+      'dead-lettered',
+      target.id,
+      { dead_lettered: settled.deadLettered, status_code: statusCode },
+      "events dead-lettered; the reason is in the destination's failed events and delivery log",
+    );
   }
   return pausedUntil !== null;
 }
