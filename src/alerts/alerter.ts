@@ -258,7 +258,34 @@ export class Alerter implements AlertHook {
     if (alerts.length === 0) return;
     const settings = await getNotificationSettings(db, orgId);
     const retryAfterMs = (a: OutboxAlert[]) => Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(...a.map((x) => x.attempts)));
-    const givingUp = (a: OutboxAlert[]) => a.some((x) => x.attempts + 1 >= MAX_SEND_ATTEMPTS);
+    // Each alert on its own count: a failed channel lines the organization's other due alerts up with
+    // the failed ones (settleAlertChannel), so one queued during an outage shares a message with one
+    // on its fifth try, and must not be given up with it after a single try of its own.
+    const lastTry = (a: OutboxAlert[]) => a.filter((x) => x.attempts + 1 >= MAX_SEND_ATTEMPTS);
+    /** Settles a channel's failed send: alerts on their last try given up, the others retried (`counted`: see settleAlertChannel). */
+    const failed = async (channel: 'email' | 'webhook', sent: OutboxAlert[], err: string, counted?: string[]): Promise<string[]> => {
+      const spent = lastTry(sent);
+      const kept = sent.filter((x) => !spent.includes(x));
+      const what = channel === 'email' ? 'alert e-mail' : 'alert webhook';
+      logger.warn(
+        { org_id: orgId, alerts: sent.length, err, given_up: spent.length },
+        kept.length === 0
+          ? `${what} failed; giving up`
+          : spent.length > 0
+            ? `${what} failed; giving up on the alerts on their last try, will retry the others`
+            : `${what} failed; will retry`,
+      );
+      const keptIds = kept.map((a) => a.id);
+      await settleAlertChannel(
+        db,
+        orgId,
+        spent.map((a) => a.id),
+        channel,
+        { done: true },
+      );
+      await settleAlertChannel(db, orgId, keptIds, channel, { done: false, retryAfterMs: retryAfterMs(sent), ...(counted ? { counted } : {}) });
+      return keptIds;
+    };
 
     /** Alerts whose attempt this round the e-mail's failure counted (a round counts once). */
     let counted: string[] = [];
@@ -285,15 +312,7 @@ export class Alerter implements AlertHook {
         if (err === null) {
           logger.info({ org_id: orgId, alerts: forMail.length, recipients: emails.length }, 'alert e-mail sent');
           await settleAlertChannel(db, orgId, ids, 'email', { done: true });
-        } else {
-          const gaveUp = givingUp(forMail);
-          logger.warn(
-            { org_id: orgId, alerts: forMail.length, err, gave_up: gaveUp },
-            gaveUp ? 'alert e-mail failed; giving up' : 'alert e-mail failed; will retry',
-          );
-          await settleAlertChannel(db, orgId, ids, 'email', gaveUp ? { done: true } : { done: false, retryAfterMs: retryAfterMs(forMail) });
-          if (!gaveUp) counted = ids;
-        }
+        } else counted = await failed('email', forMail, err);
       }
     }
 
@@ -319,14 +338,7 @@ export class Alerter implements AlertHook {
         if (err === null) {
           logger.info({ org_id: orgId, alerts: forHook.length }, 'alert webhook sent');
           await settleAlertChannel(db, orgId, ids, 'webhook', { done: true });
-        } else {
-          const gaveUp = givingUp(forHook);
-          logger.warn(
-            { org_id: orgId, alerts: forHook.length, err, gave_up: gaveUp },
-            gaveUp ? 'alert webhook failed; giving up' : 'alert webhook failed; will retry',
-          );
-          await settleAlertChannel(db, orgId, ids, 'webhook', gaveUp ? { done: true } : { done: false, retryAfterMs: retryAfterMs(forHook), counted });
-        }
+        } else await failed('webhook', forHook, err, counted);
       }
     }
   }

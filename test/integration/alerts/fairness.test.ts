@@ -277,4 +277,50 @@ describe.each(DB_KINDS)('alert send attempts (%s)', (kind) => {
       await alerter.stop();
     }
   }, 120_000);
+
+  // An alerts review: a failed channel lines the organization's other due alerts up with the failed
+  // ones, so an alert queued during an outage went out in the same message as one on its fifth try,
+  // and was given up with it after one try of its own.
+  it("an alert sent beside one on its last try is given up on its own count, not the other's", async () => {
+    const org = await api.newOrg();
+    const put = await api.request('PUT', `/api/orgs/${org.orgId}/notification-settings`, {
+      apiKey: org.apiKey,
+      body: { emails: ['soc@example.com'], webhook_url: `${failing.url}/ops` },
+    });
+    expect(put.status, put.text).toBe(200);
+    await tdb.db.transaction((tx) => enqueueAlerts(tx, org.orgId, 'fwd_old', [{ kind: 'failing', details: detail }]));
+    await tdb.db.query('UPDATE alert_outbox SET attempts = $2 WHERE org_id = $1', [org.orgId, MAX_SEND_ATTEMPTS - 1]);
+    await tdb.db.transaction((tx) => enqueueAlerts(tx, org.orgId, 'fwd_new', [{ kind: 'failing', details: detail }]));
+    const keyRing = parseKeyRing(api.config.encryptionKey!);
+    const client = createDeliveryDeps(tdb.db, keyRing, api.config, TEST_CA_PEM).client;
+    const alerter = new Alerter(
+      { db: tdb.db, keyRing, client, logger: api.logs.logger },
+      { publicUrl: 'https://aegis.example.com', smtpUrl: api.config.alerts.smtpUrl, alertFrom: 'alerts@example.com', digestWindowMs: 0 },
+    );
+    const rows = async () =>
+      (
+        await tdb.db.query<{ destination_id: string; attempts: number; email_pending: boolean; webhook_pending: boolean }>(
+          'SELECT destination_id, attempts, email_pending, webhook_pending FROM alert_outbox WHERE org_id = $1 ORDER BY id',
+          [org.orgId],
+        )
+      ).rows;
+    try {
+      const before = failing.requests.length;
+      await alerter.tick();
+      // One message carried both (both channels failed); the old alert is given up, the new one kept
+      // with its first attempt counted, still due on both channels.
+      expect(failing.requests.length).toBe(before + 1);
+      const sent = JSON.parse(failing.requests.at(-1)!.body.toString('utf8')) as { alerts: Array<{ destination_id: string }> };
+      expect(sent.alerts.map((a) => a.destination_id).sort()).toEqual(['fwd_new', 'fwd_old']);
+      expect(await rows()).toEqual([{ destination_id: 'fwd_new', attempts: 1, email_pending: true, webhook_pending: true }]);
+      // It gets its own five.
+      for (let round = 2; round <= MAX_SEND_ATTEMPTS; round++) {
+        await tdb.db.query('UPDATE alert_outbox SET next_attempt_at = now() WHERE org_id = $1', [org.orgId]);
+        await alerter.tick();
+        expect(await rows(), `round ${round}`).toEqual(round < MAX_SEND_ATTEMPTS ? [expect.objectContaining({ attempts: round })] : []);
+      }
+    } finally {
+      await alerter.stop();
+    }
+  }, 120_000);
 });
