@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { secretScrubber } from './scrubSecrets.js';
-import { cachedScrubbers, LISTS_PER_DESTINATION, REMEMBERED_MAX_LENGTH, REMEMBERED_TEXTS, scrubberFor, SCRUBBER_CACHE_SIZE } from './scrubberCache.js';
+import {
+  cachedScrubberChars,
+  cachedScrubbers,
+  LISTS_PER_DESTINATION,
+  REMEMBERED_MAX_LENGTH,
+  REMEMBERED_TEXTS,
+  scrubberFor,
+  SCRUBBER_CACHE_CHARS,
+  SCRUBBER_CACHE_SIZE,
+} from './scrubberCache.js';
 
 const AUTH = 'Bearer sk/Zq+7vWd/e3+Kp9Lm/Xy+T0kEn/4Aa+Bb==';
 
@@ -73,6 +82,27 @@ describe('scrubberFor: one scrubber per destination configuration', () => {
     // The most recently used survive.
     const last = scrubberFor(`fwd_many_${SCRUBBER_CACHE_SIZE + 499}`, [`Splunk token-${SCRUBBER_CACHE_SIZE + 499}-0123456789`]);
     expect(scrubberFor(`fwd_many_${SCRUBBER_CACHE_SIZE + 499}`, [`Splunk token-${SCRUBBER_CACHE_SIZE + 499}-0123456789`])).toBe(last);
+  });
+
+  // An OAuth2 review: a tenant's token endpoint chooses the token's length, and a scrubber holds
+  // every spelling of its secrets (about 16 bytes a character): counted in lists alone, long tokens on
+  // a tenant's destinations held hundreds of MiB of the worker's heap.
+  it('stays within its characters of secrets however long the secrets; the newest list is kept, a list over the whole budget is used, not held', () => {
+    const long = (i: number, n: number) => `${i}-`.padEnd(n, 'x');
+    const list = (i: number) => ['client-secret-0123456789', long(i, 16 * 1024), long(i + 1_000_000, 16 * 1024)];
+    const rounds = Math.ceil(SCRUBBER_CACHE_CHARS / (32 * 1024)) + 20;
+    for (let i = 0; i < rounds; i++) {
+      scrubberFor(`fwd_long_${i % 25}`, list(i));
+      expect(cachedScrubberChars()).toBeLessThanOrEqual(SCRUBBER_CACHE_CHARS);
+    }
+    const newest = scrubberFor(`fwd_long_${(rounds - 1) % 25}`, list(rounds - 1));
+    expect(scrubberFor(`fwd_long_${(rounds - 1) % 25}`, list(rounds - 1))).toBe(newest);
+    const held = cachedScrubbers();
+    const huge = ['x'.repeat(SCRUBBER_CACHE_CHARS + 1)];
+    const once = scrubberFor('fwd_long_huge', huge);
+    expect(once(`got ${huge[0]}`)).toBe('got [redacted]');
+    expect(cachedScrubbers()).toBe(held);
+    expect(cachedScrubberChars()).toBeLessThanOrEqual(SCRUBBER_CACHE_CHARS);
   });
 
   it('answers a text it has seen as a new scrub would: short values with a secret are redacted every time', () => {

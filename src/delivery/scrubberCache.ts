@@ -7,13 +7,24 @@
 // rather than hashed: a digest of the secrets on every lookup cost more than the rest of the lookup
 // (two lookups per request), and a copy of the list exposes nothing the scrubber does not already
 // hold in memory (every spelling of every secret). Neither the lists nor the secrets are ever logged.
-// Bounded: SCRUBBER_CACHE_SIZE in all, least recently used destinations' oldest lists go first, and a
-// destination keeps at most LISTS_PER_DESTINATION lists (a token rotated every hour leaves no trail).
+// Bounded: SCRUBBER_CACHE_SIZE in all and SCRUBBER_CACHE_CHARS of secrets in all, least recently used
+// destinations' oldest lists go first, and a destination keeps at most LISTS_PER_DESTINATION lists (a
+// token rotated every hour leaves no trail).
 import { RecencyMap } from './recencyMap.js';
 import { secretScrubber, type Scrubber } from './scrubSecrets.js';
 
 /** Scrubbers kept at once: a few per destination that is sending (its own secrets, plus a bearer token). */
 export const SCRUBBER_CACHE_SIZE = 4096;
+
+/**
+ * Characters of secrets the cached scrubbers cover, in all. A scrubber holds every spelling of its
+ * secrets, about 16 bytes per character of them (a 16 KiB access token: 258 KiB), and a destination's
+ * secrets are its tenant's to choose (an OAuth2 token endpoint decides the token's length): counted
+ * in lists alone, a tenant's destinations with long tokens held hundreds of MiB of the worker's heap
+ * (an attacker review: 2 MiB per destination). About 32 MiB here; a few thousand ordinary destinations
+ * (a header token, a signing secret, a short-lived bearer token) fit in it.
+ */
+export const SCRUBBER_CACHE_CHARS = 2 * 1024 * 1024;
 
 /**
  * Secrets lists kept per destination: the delivery's (targetSecrets, then with a bearer token) and the
@@ -58,11 +69,16 @@ interface Entry {
   /** A copy: callers may push to their list afterwards (sendRequest adds access tokens). */
   secrets: Secrets;
   scrub: Scrubber;
+  /** The characters of its secrets (what SCRUBBER_CACHE_CHARS counts). */
+  chars: number;
 }
 
 /** Per destination id, its entries, most recently used first; the destinations in the order of their last use. */
 const cache = new RecencyMap<string, Entry[]>();
 let held = 0;
+let heldChars = 0;
+
+const charsOf = (secrets: Secrets): number => secrets.reduce((n, x) => n + (x?.length ?? 0), 0);
 
 function sameSecrets(a: Secrets, b: Secrets): boolean {
   if (a.length !== b.length) return false;
@@ -73,7 +89,7 @@ function sameSecrets(a: Secrets, b: Secrets): boolean {
 /** Drops the oldest list of the least recently used destination. */
 function evictOne(): void {
   const [id, entries] = cache.oldestEntry()!;
-  entries.pop();
+  heldChars -= entries.pop()!.chars;
   held--;
   if (entries.length === 0) cache.delete(id);
 }
@@ -93,17 +109,26 @@ export function scrubberFor(destinationId: string, secrets: Secrets): Scrubber {
     }
   }
   const scrub = remembering(secretScrubber(secrets));
+  const chars = charsOf(secrets);
+  // Larger than the whole budget: used for this request, never held.
+  if (chars > SCRUBBER_CACHE_CHARS) return scrub;
   if (entries && entries.length >= LISTS_PER_DESTINATION) {
-    entries.pop();
+    heldChars -= entries.pop()!.chars;
     held--;
   }
-  while (held >= SCRUBBER_CACHE_SIZE) evictOne();
+  while (held > 0 && (held >= SCRUBBER_CACHE_SIZE || heldChars + chars > SCRUBBER_CACHE_CHARS)) evictOne();
   // Re-read: eviction may have emptied and removed this very destination's entry list.
   entries = cache.peek(destinationId);
   if (!entries) cache.set(destinationId, (entries = []));
-  entries.unshift({ secrets: secrets.slice(), scrub });
+  entries.unshift({ secrets: secrets.slice(), scrub, chars });
   held++;
+  heldChars += chars;
   return scrub;
+}
+
+/** Characters of secrets the held scrubbers cover (for tests: the bound). */
+export function cachedScrubberChars(): number {
+  return heldChars;
 }
 
 /** Scrubbers held now (for tests: the bound). */
