@@ -154,7 +154,10 @@ function addLiveTokens(deps: SendDeps, target: DeliveryTarget, secrets: Array<st
 }
 
 /** An access token for the target: cached, or fetched from its token endpoint. */
-function accessToken(deps: SendDeps, target: DeliveryTarget & { oauth: OAuth2ClientCredentials }): Promise<TokenResult & { cached?: boolean }> {
+function accessToken(
+  deps: SendDeps,
+  target: DeliveryTarget & { oauth: OAuth2ClientCredentials },
+): Promise<TokenResult & { cached?: boolean; refusedRecently?: true }> {
   const oauth = target.oauth;
   return tokenCache(deps).get(`${target.orgId}/${target.id}`, oauth, () => requestToken(deps.client, oauth));
 }
@@ -231,8 +234,11 @@ async function sendUnscrubbed(
     // Either way it is dropped, and a second 401 is the SIEM's answer, reported as usual.
     tokenCache(deps).invalidate(`${target.orgId}/${target.id}`, bearer);
   }
-  if (withOAuth && bearerWasCached && sent.kind === 'response' && sent.status === 401) {
-    const token = await accessToken(deps, withOAuth);
+  const refusedToken = withOAuth && bearerWasCached && sent.kind === 'response' && sent.status === 401;
+  const token = refusedToken ? await accessToken(deps, withOAuth) : null;
+  // No new token now (TokenCache: tokens refused one after another are replaced at a bounded pace):
+  // the SIEM's 401 is the answer.
+  if (token && !(!token.ok && token.refusedRecently)) {
     tokenMs += token.durationMs + sent.durationMs;
     if (!token.ok) return tokenFailure(events, scrub(token.error), tokenMs);
     addSecret(secrets, token.token);

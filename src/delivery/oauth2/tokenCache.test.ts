@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REFRESH_AT_FRACTION, TokenCache } from './tokenCache.js';
+import { REFRESH_AT_FRACTION, REFUSAL_FETCH_EVERY_MS, REFUSAL_FETCHES, TokenCache } from './tokenCache.js';
 import type { OAuth2ClientCredentials, TokenResult } from './tokenRequest.js';
 
 const cfg: OAuth2ClientCredentials = {
@@ -86,26 +86,68 @@ describe('TokenCache', () => {
     expect(cache.liveTokens('d3')).toEqual([]);
   });
 
-  it('lists older tokens within 16 KiB: a token endpoint choosing huge tokens cannot make every scrubber huge', async () => {
-    const cache = new TokenCache();
+  it('lists older tokens within 8 KiB: a token endpoint choosing huge tokens cannot make every scrubber huge', async () => {
+    let now = 1_000_000;
+    const cache = new TokenCache(() => now);
     let n = 0;
-    const huge = async (): Promise<TokenResult> => ({ ok: true, token: `${++n}`.padEnd(6000, 'x'), expiresInS: 3600, durationMs: 1 });
+    const huge = async (): Promise<TokenResult> => ({ ok: true, token: `${++n}`.padEnd(3000, 'x'), expiresInS: 3600, durationMs: 1 });
     for (let i = 0; i < 6; i++) {
       const got = await cache.get('d1', cfg, huge);
       if (got.ok) cache.invalidate('d1', got.token);
+      now += REFUSAL_FETCH_EVERY_MS;
     }
-    // The newest always, and the two before it (12,000 characters); the third would pass 16,384.
+    // The newest always, and the two before it (6,000 characters); the third would pass 8,192.
     expect(cache.liveTokens('d1').map((t) => t.replace(/x+$/, ''))).toEqual(['4', '5', '6']);
   });
 
   it('keeps the newest eight tokens of a destination whose endpoint hands them out faster than they expire', async () => {
-    const cache = new TokenCache();
+    let now = 1_000_000;
+    const cache = new TokenCache(() => now);
     const t = issuer();
     for (let i = 0; i < 12; i++) {
       const got = await cache.get('d1', cfg, t.fetch);
       if (got.ok) cache.invalidate('d1', got.token);
+      now += REFUSAL_FETCH_EVERY_MS;
     }
     expect(cache.liveTokens('d1')).toEqual(Array.from({ length: 8 }, (_, i) => `tok-${i + 5}`));
+  });
+
+  // An OAuth2 review: a receiver refusing every token it has seen, beside an endpoint minting a new
+  // one each time, had every request fetch a token (and succeed on the resend), costing the shared
+  // worker new scrubbers each time.
+  it('after refusals, fetches a few tokens at once, then one every 30 s; other destinations and a new secret are not held back', async () => {
+    let now = 1_000_000;
+    const cache = new TokenCache(() => now);
+    const t = issuer();
+    const refuseNext = async (key = 'd1', c = cfg) => {
+      const got = await cache.get(key, c, t.fetch);
+      if (got.ok) cache.invalidate(key, got.token);
+      return got;
+    };
+    await refuseNext(); // the first token: no refusal before it
+    for (let i = 0; i < REFUSAL_FETCHES; i++) expect(await refuseNext()).toMatchObject({ ok: true });
+    expect(t.count()).toBe(1 + REFUSAL_FETCHES);
+    const held = await cache.get('d1', cfg, t.fetch);
+    expect(held).toMatchObject({ ok: false, refusedRecently: true, durationMs: 0 });
+    expect(held.ok ? '' : held.error).toMatch(/refused the last access tokens \(401\); a new one is fetched in 30 s/);
+    expect(t.count()).toBe(1 + REFUSAL_FETCHES);
+    // Another destination, and this one with a rotated secret, fetch at once.
+    expect(await cache.get('d2', cfg, t.fetch)).toMatchObject({ ok: true });
+    expect(await cache.get('d1', { ...cfg, clientSecret: 'secret-2' }, t.fetch)).toMatchObject({ ok: true });
+    // One more every 30 s for a destination refused over and over.
+    const fetched = t.count();
+    for (let minute = 0; minute < 10; minute++) {
+      for (let i = 0; i < 6; i++) {
+        now += 10_000;
+        await refuseNext('d1', { ...cfg, clientSecret: 'secret-2' });
+      }
+    }
+    // Ten minutes: twenty refills, and the bucket's own three at most.
+    expect(t.count() - fetched).toBeGreaterThanOrEqual(19);
+    expect(t.count() - fetched).toBeLessThanOrEqual(REFUSAL_FETCHES + 20);
+    // A token used a while, then refused, is replaced at once again once the bucket has refilled.
+    now += REFUSAL_FETCHES * REFUSAL_FETCH_EVERY_MS;
+    expect(await cache.get('d1', { ...cfg, clientSecret: 'secret-2' }, t.fetch)).toMatchObject({ ok: true });
   });
 
   it('does not cache a failure', async () => {

@@ -29,7 +29,19 @@ const KEEP_AT_LEAST_MS = 3_600_000;
  * built a scrubber over eight of them per request: seconds of the shared worker each, an attacker
  * review). The newest is always listed; older ones while they fit (real tokens are 1-4 KiB).
  */
-const OLDER_TOKENS_MAX_CHARS = 16_384;
+const OLDER_TOKENS_MAX_CHARS = 8_192;
+
+/**
+ * Tokens fetched because the SIEM refused the last one (401): REFUSAL_FETCHES at once, then one per
+ * REFUSAL_FETCH_EVERY_MS (a bucket per destination). A token revoked early (a key rollover) is
+ * replaced at once, as before; but a tenant whose receiver refuses every token it has seen, beside
+ * a token endpoint minting a new one each time, had every request fetch a token and succeed on the
+ * resend: nothing failed, so no backoff or breaker slowed it, and each new token cost the shared
+ * worker new scrubbers (an attacker review: 96 token requests for 96 events, the event loop 80 %
+ * busy). Between fetches the refusal stands: the events are retried on their schedule.
+ */
+export const REFUSAL_FETCHES = 3;
+export const REFUSAL_FETCH_EVERY_MS = 30_000;
 
 interface Issued {
   token: string;
@@ -58,6 +70,8 @@ export class TokenCache {
   private readonly inflight = new Map<string, Promise<TokenResult>>();
   /** Per destination, every token handed out and not yet expired, oldest first (also those refused or replaced). */
   private readonly issued = new Map<string, Issued[]>();
+  /** Per destination and credentials, whether the last token was refused (401), and the bucket of fetches after a refusal. */
+  private readonly refusals = new Map<string, { refused: boolean; level: number; atMs: number }>();
   /** Token requests started, for tests and metrics. */
   fetches = 0;
 
@@ -67,7 +81,7 @@ export class TokenCache {
    * A usable token for `key` (one destination): the cached one while it is fresh, else the result of
    * `fetch` (shared by concurrent callers). Failures are not cached: the next call asks again.
    */
-  async get(key: string, cfg: OAuth2ClientCredentials, fetch: () => Promise<TokenResult>): Promise<TokenResult & { cached?: boolean }> {
+  async get(key: string, cfg: OAuth2ClientCredentials, fetch: () => Promise<TokenResult>): Promise<TokenResult & { cached?: boolean; refusedRecently?: true }> {
     const fingerprint = credentialsFingerprint(cfg);
     const entry = this.entries.get(key);
     if (entry && entry.fingerprint === fingerprint && this.now() < entry.refreshAtMs) {
@@ -76,6 +90,15 @@ export class TokenCache {
     const flightKey = `${key}\n${fingerprint}`;
     let flight = this.inflight.get(flightKey);
     if (!flight) {
+      const waitMs = this.refusalWaitMs(flightKey);
+      if (waitMs > 0) {
+        return {
+          ok: false,
+          error: `The SIEM refused the last access tokens (401); a new one is fetched in ${Math.ceil(waitMs / 1000)} s (at most one every ${REFUSAL_FETCH_EVERY_MS / 1000} s after ${REFUSAL_FETCHES} refused in a row). Aegis will retry.`,
+          durationMs: 0,
+          refusedRecently: true,
+        };
+      }
       this.fetches++;
       const startedAt = this.now();
       flight = fetch()
@@ -128,8 +151,32 @@ export class TokenCache {
     return live;
   }
 
+  /**
+   * Before a fetch: 0 when it may go now (taking one from the bucket when it follows a refusal), else
+   * how long until the bucket allows one.
+   */
+  private refusalWaitMs(refusalKey: string): number {
+    const r = this.refusals.get(refusalKey);
+    if (!r?.refused) return 0;
+    const now = this.now();
+    const level = Math.min(REFUSAL_FETCHES, r.level + (now - r.atMs) / REFUSAL_FETCH_EVERY_MS);
+    if (level < 1) return Math.ceil((1 - level) * REFUSAL_FETCH_EVERY_MS);
+    this.refusals.set(refusalKey, { refused: false, level: level - 1, atMs: now });
+    return 0;
+  }
+
   /** Forgets `token` for `key` (the SIEM answered 401 to it); a newer token of the key is kept. */
   invalidate(key: string, token: string): void {
-    if (this.entries.get(key)?.token === token) this.entries.delete(key);
+    const entry = this.entries.get(key);
+    if (entry?.token !== token) return;
+    this.entries.delete(key);
+    // Per credentials too: a secret PATCHed to fix the refusals fetches at once.
+    const refusalKey = `${key}\n${entry.fingerprint}`;
+    const r = this.refusals.get(refusalKey);
+    const now = this.now();
+    const level = r ? Math.min(REFUSAL_FETCHES, r.level + (now - r.atMs) / REFUSAL_FETCH_EVERY_MS) : REFUSAL_FETCHES;
+    this.refusals.delete(refusalKey);
+    this.refusals.set(refusalKey, { refused: true, level, atMs: now });
+    if (this.refusals.size > MAX_ENTRIES) this.refusals.delete(this.refusals.keys().next().value!);
   }
 }

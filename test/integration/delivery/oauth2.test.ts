@@ -14,13 +14,14 @@ import { loadConfig } from '../../../src/config/env.js';
 import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js';
 import { associatedData, open, sealedKeyId } from '../../../src/crypto/sealedBox.js';
 import { rotateEncryptionKey } from '../../../src/cli/rotateKey.js';
+import { REFUSAL_FETCH_EVERY_MS, REFUSAL_FETCHES } from '../../../src/delivery/oauth2/tokenCache.js';
 
 const DCR = 'dcr-0123456789abcdef0123456789abcdef';
 const STREAM = 'Custom-AegisAudit_CL';
 const SECRET = 'Xy8Q~s3cr3t/Value+with.Special_chars-0123456789';
 const WRONG_SECRET = 'Wr0ng~but/plausible+Secret.Value_9876543210';
 
-const clients: Record<'sentinel' | 'cache' | 'revoke' | 'wrong' | 'refused' | 'webhook' | 'quoted', TestClient> = {
+const clients: Record<'sentinel' | 'cache' | 'revoke' | 'wrong' | 'refused' | 'webhook' | 'quoted' | 'churn', TestClient> = {
   sentinel: { client_id: '11111111-1111-4111-8111-111111111111', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
   cache: { client_id: '22222222-2222-4222-8222-222222222222', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
   revoke: { client_id: '33333333-3333-4333-8333-333333333333', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
@@ -28,6 +29,7 @@ const clients: Record<'sentinel' | 'cache' | 'revoke' | 'wrong' | 'refused' | 'w
   refused: { client_id: '55555555-5555-4555-8555-555555555555', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_post' },
   webhook: { client_id: 'aegis-webhook-client', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic' },
   quoted: { client_id: '66666666-6666-4666-8666-666666666666', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic' },
+  churn: { client_id: '77777777-7777-4777-8777-777777777777', client_secret: SECRET, token_endpoint_auth_method: 'client_secret_basic' },
 };
 
 describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custom webhooks (%s)', (kind) => {
@@ -182,6 +184,40 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     // fetch and resend of the same body within the attempt.
     expect(r.requests).toHaveLength(4);
     expect(op.grants.get(clients.refused.client_id)).toBe(4);
+  });
+
+  // An OAuth2 review: a receiver that takes each token once, beside an endpoint minting a new one per
+  // grant, made the worker fetch a token for every request (each succeeding on the resend, so nothing
+  // slowed it), and each new token cost the shared worker new scrubbers.
+  it('a receiver refusing every token it has seen gets a few new tokens at once, then one every 30 s, not one per request', async () => {
+    const seen = new Set<string>();
+    const r = await receiver((req) => {
+      const token = bearerOf(req);
+      if (!token || seen.has(token)) return INVALID_TOKEN;
+      seen.add(token);
+      return { status: 204 };
+    });
+    const { id } = await create({
+      siem: 'custom',
+      url: `${r.url}/hook`,
+      filter: DECISIONS_ONLY,
+      // One request at a time, as the review ran it: each refusal is its own, none shares a fetch.
+      options: { max_concurrent_requests: 1 },
+      auth: { type: 'oauth2_client_credentials', token_url: op.tokenUrl, client_id: clients.churn.client_id, client_secret: SECRET, scope: WEBHOOK_SCOPE },
+    });
+    const started = Date.now();
+    const ids = await seedEvents(tdb.db, org.orgId, 12);
+    // Every event tried at least once: delivered (its job gone), or its attempt counted.
+    const untried = async () => (await jobRows(tdb.db, id)).filter((j) => ids.includes(j.event_id) && j.attempts === 0).length;
+    await expect.poll(untried, { timeout: 90_000 }).toBe(0);
+    const grants = op.grants.get(clients.churn.client_id) ?? 0;
+    // The first token, three after refusals, then one per 30 s of the run: not one per request.
+    expect(grants).toBeLessThanOrEqual(1 + REFUSAL_FETCHES + Math.ceil((Date.now() - started) / REFUSAL_FETCH_EVERY_MS));
+    // Each token was sent at most twice (accepted, then refused).
+    expect(new Set(r.requests.map((q) => bearerOf(q))).size).toBeLessThanOrEqual(grants);
+    expect(r.requests.length).toBeLessThanOrEqual(2 * grants);
+    // The events not delivered are retried: a token the SIEM refused, or none fetched yet, says so.
+    expect((await call('GET', `${base()}/${id}`)).body.last_error).toMatch(/401|refused the last access tokens/);
   });
 
   it('Sentinel with format ocsf: TimeGenerated and the OCSF object per record; a new client secret is a trail event naming it only', async () => {
