@@ -6,6 +6,7 @@
 // returned; the rules below make sure it is never sent to a host the user did not give it for.
 import { invalid } from '../errors.js';
 import { checkDestinationUrl } from '../delivery/outbound/url.js';
+import { holdsUrlMask, isSentBackAs, shownUrl, URL_MASK_MESSAGE } from '../delivery/urlSecrets.js';
 import type { SiemId } from '../siem/catalog.js';
 import { ENTRA_TENANT_RE, entraTokenUrl, readEntraTokenUrl, SENTINEL_DEFAULT_SCOPE } from '../siem/microsoft-sentinel/urls.js';
 import type { AuthBody, AuthView } from '../api/schemas/destinations.js';
@@ -70,6 +71,13 @@ export function checkAuth(
     }
     tokenUrlRaw = entraTokenUrl(tenant);
   }
+  // The token URL as GET shows it (shownTokenUrl: its credential masked), sent back unchanged: the
+  // stored one. Any other URL holding the mask lacks its credential.
+  if (holdsUrlMask(tokenUrlRaw)) {
+    const stored = opts.previous?.stored?.token_url;
+    if (stored === undefined || !isSentBackAs(tokenUrlRaw, stored)) throw invalid('auth.token_url', URL_MASK_MESSAGE);
+    tokenUrlRaw = stored;
+  }
   const checked = checkDestinationUrl(tokenUrlRaw, { allowPrivate: opts.allowPrivate });
   if (!checked.ok) throw invalid('auth.token_url', checked.message);
   const tokenUrl = checked.url.toString();
@@ -119,12 +127,23 @@ export function checkAuth(
   return { stored, secret };
 }
 
+/**
+ * The token URL as the API shows it: a credential in it masked, as a destination's url is (a token
+ * proxy's `?code=` is its key: an OAuth2 review found it shown in clear, while every answer quoting
+ * it was scrubbed). Entra ID's own token URL is shown whole: its path names the tenant, which the
+ * Sentinel form reads back, and it holds no credential.
+ */
+function shownTokenUrl(tokenUrl: string): string {
+  const entra = readEntraTokenUrl(tokenUrl);
+  return 'tenant' in entra && new URL(tokenUrl).search === '' ? tokenUrl : shownUrl(tokenUrl);
+}
+
 /** What the API shows: the settings, and whether a secret is stored (never the secret). */
 export function authView(stored: StoredOAuth2 | null, hasSecret: boolean): AuthView | null {
   if (!stored) return null;
   return {
     type: stored.type,
-    token_url: stored.token_url,
+    token_url: shownTokenUrl(stored.token_url),
     client_id: stored.client_id,
     scope: stored.scope,
     token_endpoint_auth_method: stored.token_endpoint_auth_method,

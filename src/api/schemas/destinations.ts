@@ -78,7 +78,9 @@ export type AuthBody = Static<typeof AuthBody>;
 
 export const AuthView = Type.Object({
   type: Type.Literal('oauth2_client_credentials'),
-  token_url: Type.String(),
+  token_url: Type.String({
+    description: "A credential in it (a token proxy's ?code=) shown as [redacted], as in url; sent back as shown, the stored one is kept.",
+  }),
   client_id: Type.String(),
   scope: Type.Union([Type.String(), Type.Null()]),
   token_endpoint_auth_method: Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post')]),

@@ -383,8 +383,25 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     );
     expect(rows.some((row) => row.error?.includes('?code=[redacted]'))).toBe(true);
     const jobs = await tdb.db.query('SELECT * FROM forwarding_jobs WHERE destination_id = $1', [id]);
+    // The view shows the token URL as it shows a destination's url: its credential masked (an OAuth2
+    // review found it in clear there, while every answer quoting it was scrubbed).
+    const view = await call('GET', `${base()}/${id}`);
+    expect(view.body.auth.token_url).toBe(`${tokens.url}/token?code=[redacted]`);
+    // Sent back as shown (a form saving every field), it stands for the stored URL.
+    const shown = { type: 'oauth2_client_credentials', token_url: view.body.auth.token_url, client_id: 'aegis-proxy-client' };
+    const renamed = await call('PATCH', `${base()}/${id}`, { name: 'Proxy', auth: shown });
+    expect(renamed.status, renamed.text).toBe(200);
+    const { rows: stored } = await tdb.db.query<{ auth: { token_url: string } }>('SELECT auth FROM destinations WHERE id = $1', [id]);
+    expect(stored[0]!.auth.token_url).toBe(`${tokens.url}/token?code=${code}`);
+    // The mask elsewhere is refused: the credential would be lost.
+    const masked = await call('PATCH', `${base()}/${id}`, { auth: { ...shown, token_url: `${tokens.url}/other?code=[redacted]` } });
+    expect(masked.status).toBe(400);
+    expect(masked.body.error.message).toMatch(/^auth\.token_url: holds \[redacted\]/);
     const kept = [
       probe.text,
+      view.text,
+      (await call('GET', `${base()}/${id}`)).text,
+      (await call('GET', base())).text,
       (await call('GET', `${base()}/${id}`)).body.last_error,
       (await call('GET', `${base()}/${id}/attempts`)).text,
       (await call('GET', `${base()}/${id}/failed-events`)).text,
