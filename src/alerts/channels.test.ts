@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resetConnection, respondWith, startReceiver, TEST_CA_PEM, unaskedContinue } from '../../test/support/httpsReceiver.js';
 import { startSmtpReceiver, type SmtpReceiver } from '../../test/support/smtpReceiver.js';
 import { createOutboundClient } from '../delivery/outbound/client.js';
-import { createMailChannel, sendWebhook } from './channels.js';
+import { networkInterfaces } from 'node:os';
+import { createMailChannel, requiresStartTls, sendWebhook } from './channels.js';
 
 const receivers: SmtpReceiver[] = [];
 afterEach(async () => {
@@ -20,7 +21,7 @@ describe('mail channel errors', () => {
     receivers.push(smtp);
     const channel = createMailChannel(`smtp://alerts:${encodeURIComponent(password)}@127.0.0.1:${smtp.port}`, 'aegis@example.com');
     try {
-      const error = await channel.send(['ops@example.com'], 'test', 'hello');
+      const { error } = await channel.send(['ops@example.com'], 'test', 'hello');
       expect(smtp.authFailures).toBe(1);
       expect(error).toContain('[redacted]');
       expect(error!.length).toBeLessThanOrEqual(300);
@@ -40,7 +41,11 @@ describe('mail channel errors, a refused recipient', () => {
     receivers.push(smtp);
     const channel = createMailChannel(`smtp://alerts:pw@127.0.0.1:${smtp.port}`, 'aegis@example.com');
     try {
-      const error = await channel.send(['cfo.private@customer-a.example', 'CFO+alerts@Customer-A.example', "mary.o'neil@customer-a.example"], 'test', 'hello');
+      const { error } = await channel.send(
+        ['cfo.private@customer-a.example', 'CFO+alerts@Customer-A.example', "mary.o'neil@customer-a.example"],
+        'test',
+        'hello',
+      );
       expect(error).toMatch(/550/);
       expect(error).toContain('[address]');
       expect(error).not.toMatch(/cfo|customer-a|mary|neil/i);
@@ -57,8 +62,41 @@ describe('mail channel errors, a refused recipient', () => {
     receivers.push(smtp);
     const channel = createMailChannel(`smtp://alerts:pw@127.0.0.1:${smtp.port}`, 'aegis@example.com');
     try {
-      const error = await channel.send(['ops@customer-a.example'], 'test', 'hello');
+      const { error } = await channel.send(['ops@customer-a.example'], 'test', 'hello');
       expect(error).toMatch(/553.*<aegis@example\.com>: Sender address rejected/);
+    } finally {
+      channel.close();
+    }
+  });
+
+  // An alerts review: with AEGIS_ALERT_FROM "Aegis <alerts@example.com>", the sender's own address
+  // was compared with the whole value and masked, losing what to fix.
+  it('keeps the sender address when AEGIS_ALERT_FROM has a display name', async () => {
+    const smtp = await startSmtpReceiver('alerts', 'pw', {
+      mailFromError: (address) => `5.7.1 <${address}>: Sender address rejected: not owned by user alerts`,
+    });
+    receivers.push(smtp);
+    const channel = createMailChannel(`smtp://alerts:pw@127.0.0.1:${smtp.port}`, 'Aegis Alerts <aegis@example.com>');
+    try {
+      const { error } = await channel.send(['ops@customer-a.example'], 'test', 'hello');
+      expect(error).toMatch(/553.*<aegis@example\.com>: Sender address rejected/);
+    } finally {
+      channel.close();
+    }
+  });
+
+  // An alerts review: the server took the message for one recipient and refused another; the send
+  // counted as reaching everyone, and the refused address was never told of.
+  it('a message taken for some recipients and refused for others: sent, with the refusals counted by code, no address', async () => {
+    const smtp = await startSmtpReceiver('alerts', 'pw', {
+      rcptError: (address) => (address.startsWith('full') ? '5.2.2 <full@customer-a.example>: mailbox full' : null),
+    });
+    receivers.push(smtp);
+    const channel = createMailChannel(`smtp://alerts:pw@127.0.0.1:${smtp.port}`, 'aegis@example.com');
+    try {
+      const result = await channel.send(['oncall@customer-a.example', 'full@customer-a.example'], 'test', 'hello');
+      expect(result).toEqual({ error: null, refused: { count: 1, codes: ['550'] } });
+      expect(smtp.mails.map((m) => m.to)).toEqual([['oncall@customer-a.example']]);
     } finally {
       channel.close();
     }
@@ -69,7 +107,7 @@ describe('mail channel errors, a refused recipient', () => {
     receivers.push(smtp);
     const channel = createMailChannel(`smtp://alerts:pw@127.0.0.1:${smtp.port}`, 'aegis@example.com');
     try {
-      const error = await channel.send(['ops@customer-a.example'], 'test', 'hello');
+      const { error } = await channel.send(['ops@customer-a.example'], 'test', 'hello');
       expect(error).toMatch(/^EENVELOPE 550: /);
       expect(error!.length).toBeLessThanOrEqual(300);
     } finally {
@@ -86,7 +124,7 @@ describe('mail channel errors, a password that is no valid percent-encoding', ()
     receivers.push(smtp);
     const channel = createMailChannel(`smtp://alerts:${password}@127.0.0.1:${smtp.port}`, 'aegis@example.com');
     try {
-      const error = await channel.send(['ops@example.com'], 'test', 'hello');
+      const { error } = await channel.send(['ops@example.com'], 'test', 'hello');
       expect(smtp.authFailures).toBe(1);
       expect(error).toContain('[redacted]');
       expect(error).not.toContain('SecretQm7');
@@ -204,11 +242,53 @@ describe('mail channel: a mail server slow at every step', () => {
     const port = (server.address() as net.AddressInfo).port;
     const channel = createMailChannel(`smtp://127.0.0.1:${port}`, 'aegis@example.com', { deadlineMs: 2_000 });
     try {
-      const error = await channel.send(['a@example.com', 'b@example.com', 'c@example.com'], 'test', 'hello');
+      const { error } = await channel.send(['a@example.com', 'b@example.com', 'c@example.com'], 'test', 'hello');
       expect(error).toMatch(/did not finish .* within 2 s/);
     } finally {
       channel.close();
       server.close();
+    }
+  });
+});
+
+// An alerts review: "STARTTLS when offered" let anyone on the path strike STARTTLS from the server's
+// answer and read the password, sent in clear.
+describe('mail channel: credentials travel over TLS', () => {
+  it('requires STARTTLS for smtp:// with credentials to another host; a local relay, smtps:// and no credentials do not', () => {
+    expect(requiresStartTls('smtp://alerts:pw@mail.example.com:587')).toBe(true);
+    expect(requiresStartTls('smtp://alerts@mail.example.com:587')).toBe(true);
+    expect(requiresStartTls('smtp://alerts:pw@192.0.2.10:25')).toBe(true);
+    expect(requiresStartTls('smtp://alerts:pw@127.0.0.1:25')).toBe(false);
+    expect(requiresStartTls('smtp://alerts:pw@localhost:25')).toBe(false);
+    expect(requiresStartTls('smtp://alerts:pw@[::1]:25')).toBe(false);
+    expect(requiresStartTls('smtps://alerts:pw@mail.example.com:465')).toBe(false);
+    expect(requiresStartTls('smtp://mail.example.com:25')).toBe(false);
+  });
+
+  it('a server on another address that does not offer STARTTLS never gets the password', async () => {
+    // A non-loopback address of this machine: the server sits "elsewhere" as far as the URL says.
+    const address = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    expect(address, 'this test needs a non-loopback IPv4 address').toBeDefined();
+    const smtp = await startSmtpReceiver('alerts', 'pw', { host: address! });
+    receivers.push(smtp);
+    const channel = createMailChannel(`smtp://alerts:pw@${address!}:${smtp.port}`, 'aegis@example.com');
+    try {
+      const { error } = await channel.send(['ops@example.com'], 'test', 'hello');
+      expect(error).toMatch(/STARTTLS/i);
+      expect(smtp.logins).toBe(0);
+      expect(smtp.mails).toEqual([]);
+    } finally {
+      channel.close();
+    }
+    // The operator's opt-out, in the URL, for a relay on a network they trust.
+    const optedOut = createMailChannel(`smtp://alerts:pw@${address!}:${smtp.port}?requireTLS=false`, 'aegis@example.com');
+    try {
+      expect(await optedOut.send(['ops@example.com'], 'test', 'hello')).toEqual({ error: null, refused: null });
+      expect(smtp.logins).toBe(1);
+    } finally {
+      optedOut.close();
     }
   });
 });

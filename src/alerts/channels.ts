@@ -16,16 +16,47 @@ const SMTP_TIMEOUT_MS = 15_000;
 /**
  * The whole conversation's limit. The phase limits are idle times: a server answering each command
  * just within them kept one conversation (a command per recipient) going for minutes, past the alert's
- * send lease (alerter.ts, 120 s), when another worker sends the same alerts again, and it held one of
+ * send lease (alerter.ts, sendLeaseMs), when another worker sends the same alerts again, and it held one of
  * the round's lanes meanwhile. Past this the send is a failure, retried later. The conversation is not
  * cut (nodemailer gives no handle on it): it ends by its phase limits, and should it still deliver,
  * the retry's e-mail is a duplicate, the lesser harm.
  */
-const SMTP_DEADLINE_MS = 60_000;
+export const SMTP_DEADLINE_MS = 60_000;
+
+/** What a send did: `error` (safe to log) when nothing was sent; else the recipients the server refused, counted. */
+export interface MailResult {
+  error: string | null;
+  /** Recipients the server refused while it took the message for the others (no address: its codes only). */
+  refused: { count: number; codes: string[] } | null;
+}
 
 export interface MailChannel {
-  send(to: string[], subject: string, text: string): Promise<string | null>;
+  send(to: string[], subject: string, text: string): Promise<MailResult>;
   close(): void;
+}
+
+/** Hosts whose traffic never leaves the machine: a local relay may take credentials without TLS. */
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/**
+ * The transport's TLS rule: an smtp:// URL with credentials to another host requires STARTTLS. Left
+ * at "when offered", anyone on the path who strikes STARTTLS from the server's EHLO answer read the
+ * password (AUTH PLAIN in clear; an alerts review). `?requireTLS=false` in the URL still opts out
+ * (nodemailer reads the URL's options last), for a relay on a network the operator trusts.
+ */
+export function requiresStartTls(smtpUrl: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(smtpUrl);
+  } catch {
+    return false;
+  }
+  return u.protocol === 'smtp:' && (u.username !== '' || u.password !== '') && !LOOPBACK_HOST.test(u.hostname);
+}
+
+/** The address part of AEGIS_ALERT_FROM ("Aegis <alerts@example.com>" or a bare address). */
+function addressOf(from: string): string {
+  return /<([^<>]*)>\s*$/.exec(from)?.[1] ?? from;
 }
 
 /** `value` percent-decoded, or as it is when it is no valid percent-encoding (`p%zz`: sent as typed). */
@@ -56,16 +87,24 @@ export function createMailChannel(smtpUrl: string, from: string, opts: { deadlin
     connectionTimeout: SMTP_TIMEOUT_MS,
     greetingTimeout: SMTP_TIMEOUT_MS,
     socketTimeout: SMTP_TIMEOUT_MS,
+    requireTLS: requiresStartTls(smtpUrl),
     disableFileAccess: true,
     disableUrlAccess: true,
   });
   const scrub = secretScrubber(smtpSecrets(smtpUrl));
   return {
     async send(to, subject, text) {
-      const conversation = (async () => {
+      const conversation = (async (): Promise<MailResult> => {
         try {
-          await transport.sendMail({ from, to, subject, text, disableFileAccess: true, disableUrlAccess: true });
-          return null;
+          const info = (await transport.sendMail({ from, to, subject, text, disableFileAccess: true, disableUrlAccess: true })) as {
+            rejected?: unknown[];
+            rejectedErrors?: Array<{ responseCode?: number }>;
+          };
+          // Taken for some recipients, refused for others (a full mailbox, an unknown user): said, by
+          // count and codes, never silently dropped.
+          const rejected = info.rejected?.length ?? 0;
+          const codes = [...new Set((info.rejectedErrors ?? []).map((e) => String(e.responseCode ?? 'unknown')))];
+          return { error: null, refused: rejected > 0 ? { count: rejected, codes } : null };
         } catch (err) {
           const e = err as { code?: string; responseCode?: number; message?: string };
           const detail = [e.code, e.responseCode].filter((x) => x !== undefined).join(' ');
@@ -73,10 +112,13 @@ export function createMailChannel(smtpUrl: string, from: string, opts: { deadlin
           // text goes to the operator's log, and a refused recipient is quoted in it: a tenant's
           // people's addresses are not the operator's to log (its other lines count them).
           const message = (e.message ?? 'unknown error').slice(0, ERROR_READ_MAX);
-          return withoutAddresses(scrub(`${detail ? `${detail}: ` : ''}${message}`), to, from).slice(0, 300);
+          return { error: withoutAddresses(scrub(`${detail ? `${detail}: ` : ''}${message}`), to, from).slice(0, 300), refused: null };
         }
       })();
-      return within(conversation, deadlineMs, () => `the mail server did not finish the conversation within ${Math.round(deadlineMs / 1000)} s`);
+      return within(conversation, deadlineMs, () => ({
+        error: `the mail server did not finish the conversation within ${Math.round(deadlineMs / 1000)} s`,
+        refused: null,
+      }));
     },
     close: () => transport.close(),
   };
@@ -101,7 +143,8 @@ const ERROR_READ_MAX = 16 * 1024;
 function withoutAddresses(text: string, to: readonly string[], from: string): string {
   let out = text;
   for (const address of to) out = out.replace(new RegExp(escapeRegex(address), 'gi'), '[address]');
-  return out.replace(ADDRESS, (found) => (found.toLowerCase() === from.toLowerCase() ? found : '[address]'));
+  const sender = addressOf(from).toLowerCase();
+  return out.replace(ADDRESS, (found) => (found.toLowerCase() === sender ? found : '[address]'));
 }
 
 /**

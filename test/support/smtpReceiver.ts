@@ -18,6 +18,8 @@ export interface SmtpReceiver {
   mails: ReceivedMail[];
   /** Failed logins seen (a wrong password would show here). */
   authFailures: number;
+  /** Logins tried (a password sent), right or wrong. */
+  logins: number;
   close(): Promise<void>;
 }
 
@@ -43,11 +45,14 @@ export interface SmtpReceiverOptions {
   rcptError?: (address: string) => string | null;
   /** Refuses the sender with this text (a 553 quoting it), or accepts it (null). */
   mailFromError?: (address: string) => string | null;
+  /** The address to listen on (default loopback). */
+  host?: string;
 }
 
 export async function startSmtpReceiver(user: string, password: string, options: SmtpReceiverOptions = {}): Promise<SmtpReceiver> {
   const mails: ReceivedMail[] = [];
   let authFailures = 0;
+  let logins = 0;
   const server = new SMTPServer({
     // Loopback, no TLS: the test is about what the service sends, not about STARTTLS.
     disabledCommands: ['STARTTLS'],
@@ -55,6 +60,7 @@ export async function startSmtpReceiver(user: string, password: string, options:
     authMethods: ['PLAIN', 'LOGIN'],
     logger: false,
     onAuth(auth, _session, cb) {
+      logins++;
       if (auth.username === user && auth.password === password) cb(null, { user });
       else {
         authFailures++;
@@ -87,13 +93,16 @@ export async function startSmtpReceiver(user: string, password: string, options:
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(0, options.host ?? '127.0.0.1', () => resolve()));
   const port = (server.server.address() as AddressInfo).port;
   return {
     port,
     mails,
     get authFailures() {
       return authFailures;
+    },
+    get logins() {
+      return logins;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
