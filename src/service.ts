@@ -187,6 +187,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
           emailDomains: config.alerts.emailDomains,
           digestWindowMs: config.alerts.digestWindowMs,
           maxHoldHours: config.maxHoldHours,
+          httpTimeoutMs: config.httpTimeoutMs,
         },
       );
       worker = new Worker(

@@ -19,10 +19,12 @@ import {
   settleAlertChannel,
   unjudgedDestinations,
   type AlertDetails,
+  type NotificationSettingsRow,
   type OutboxAlert,
 } from './repository.js';
 import { composeAlertMessage } from './message.js';
-import { createMailChannel, sendWebhook, type MailChannel } from './channels.js';
+import { createMailChannel, sendWebhook, SMTP_DEADLINE_MS, type MailChannel, type MailResult } from './channels.js';
+import { OVERALL_TIMEOUT_FACTOR } from '../delivery/outbound/client.js';
 import { alertAddressAllowed } from './recipients.js';
 import { openWebhookSecret } from './settings.js';
 import { tenantNumbers } from '../orgs/tenantNumbers.js';
@@ -41,7 +43,12 @@ export interface AlerterOptions {
   pausedAfterMs?: number;
   /** AEGIS_MAX_HOLD_HOURS: when the long-failure warnings fall (evaluate.ts) and what they say. */
   maxHoldHours?: number;
+  /** AEGIS_HTTP_TIMEOUT_MS: how long a webhook call can take, which the send lease must outlast. */
+  httpTimeoutMs?: number;
 }
+
+/** AEGIS_HTTP_TIMEOUT_MS's default, for an alerter built without it (tests). */
+const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 
 export interface AlerterDeps {
   db: Db;
@@ -60,7 +67,16 @@ export interface AlertHook {
 export const MAX_SEND_ATTEMPTS = 5;
 const RETRY_BASE_MS = 30_000;
 const RETRY_MAX_MS = 600_000;
-const SEND_LEASE_MS = 120_000;
+/**
+ * How long claimed alerts are held for one organization's send before another worker may take them:
+ * the longest both channels can take (they run at once: the mail conversation's deadline, the webhook's
+ * overall cap of OVERALL_TIMEOUT_FACTOR times AEGIS_HTTP_TIMEOUT_MS), and a margin for the settles. A
+ * fixed 120 s was shorter than a webhook's cap with AEGIS_HTTP_TIMEOUT_MS over 40 s, and another worker
+ * then sent the same alerts again (an alerts review).
+ */
+export function sendLeaseMs(httpTimeoutMs: number): number {
+  return Math.max(120_000, Math.max(SMTP_DEADLINE_MS, OVERALL_TIMEOUT_FACTOR * httpTimeoutMs) + 60_000);
+}
 const ORGS_PER_TICK = 20;
 const ALERTS_PER_MESSAGE = 50;
 const SWEEP_LIMIT = 500;
@@ -254,7 +270,7 @@ export class Alerter implements AlertHook {
 
   private async sendOrg(orgId: string): Promise<void> {
     const { db, logger } = this.deps;
-    const alerts = await claimOrgAlerts(db, orgId, ALERTS_PER_MESSAGE, SEND_LEASE_MS);
+    const alerts = await claimOrgAlerts(db, orgId, ALERTS_PER_MESSAGE, sendLeaseMs(this.opts.httpTimeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS));
     if (alerts.length === 0) return;
     const settings = await getNotificationSettings(db, orgId);
     const retryAfterMs = (a: OutboxAlert[]) => Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(...a.map((x) => x.attempts)));
@@ -287,59 +303,95 @@ export class Alerter implements AlertHook {
       return keptIds;
     };
 
+    // Both channels at once, settled after: a wedged mail server (its conversation runs up to 60 s)
+    // must not hold the webhook alert, the channel most likely to work when the network breaks (an
+    // alerts review: each organization's webhook alert went out only after its mail had failed).
+    const forMail = alerts.filter((a) => a.email_pending);
+    const forHook = alerts.filter((a) => a.webhook_pending);
+    const [mail, hook] = await Promise.all([this.sendMail(orgId, settings, forMail), this.sendHook(orgId, settings, forHook)]);
+
     /** Alerts whose attempt this round the e-mail's failure counted (a round counts once). */
     let counted: string[] = [];
-
-    const forMail = alerts.filter((a) => a.email_pending);
-    const emails = (settings?.emails ?? []).filter((e) => alertAddressAllowed(e, this.opts.emailDomains ?? null));
-    if (forMail.length > 0) {
-      const ids = forMail.map((a) => a.id);
-      if (emails.length === 0) {
-        // Addresses listed before AEGIS_ALERT_EMAIL_DOMAINS was set, none of them at its domains.
-        if (settings && settings.emails.length > 0)
+    if (mail.kind === 'failed') counted = await failed('email', forMail, mail.err);
+    else if (mail.kind !== 'none') {
+      if (mail.kind === 'sent') {
+        logger.info({ org_id: orgId, alerts: forMail.length, recipients: mail.recipients }, 'alert e-mail sent');
+        // Taken for the others: the refused addresses get nothing, and a retry would mail the rest
+        // twice. Said by count and codes (a tenant's addresses are not the operator's to log).
+        if (mail.refused)
           logger.warn(
-            { org_id: orgId, alerts: forMail.length },
-            'no alert e-mail address of this organization is at AEGIS_ALERT_EMAIL_DOMAINS; e-mail alerts are dropped',
+            { org_id: orgId, alerts: forMail.length, refused: mail.refused.count, codes: mail.refused.codes },
+            'alert e-mail refused by the mail server for some recipients; they did not get it',
           );
-        await settleAlertChannel(db, orgId, ids, 'email', { done: true });
-      } else if (!this.mail) {
-        if (!this.saidNoSmtp) logger.warn({ org_id: orgId }, 'alert e-mails are configured but AEGIS_SMTP_URL is not set; e-mail alerts are dropped');
-        this.saidNoSmtp = true;
-        await settleAlertChannel(db, orgId, ids, 'email', { done: true });
-      } else {
-        const msg = composeAlertMessage(orgId, this.opts.publicUrl, forMail);
-        const err = await this.mail.send(emails, msg.subject, msg.text);
-        if (err === null) {
-          logger.info({ org_id: orgId, alerts: forMail.length, recipients: emails.length }, 'alert e-mail sent');
-          await settleAlertChannel(db, orgId, ids, 'email', { done: true });
-        } else counted = await failed('email', forMail, err);
       }
+      await settleAlertChannel(
+        db,
+        orgId,
+        forMail.map((a) => a.id),
+        'email',
+        { done: true },
+      );
     }
-
-    const forHook = alerts.filter((a) => a.webhook_pending);
-    if (forHook.length > 0) {
-      const ids = forHook.map((a) => a.id);
-      let secret: string | null = null;
-      try {
-        secret = settings?.webhook_url ? openWebhookSecret(this.deps.keyRing, settings) : null;
-      } catch {
-        logger.warn({ org_id: orgId }, 'the operational webhook secret cannot be opened (encryption key missing from the ring); webhook alerts are dropped');
-      }
-      if (!settings?.webhook_url || !secret) {
-        await settleAlertChannel(db, orgId, ids, 'webhook', { done: true });
-      } else {
-        const msg = composeAlertMessage(orgId, this.opts.publicUrl, forHook);
-        // Stable across retries of the same alerts; no "." (Standard Webhooks ids must not have one).
-        // The first outbox row's number as the organization is shown it: alert_outbox.id counts every
-        // tenant's alerts (orgs/tenantNumbers.ts).
-        const first = (await tenantNumbers(db, orgId, 'alert')).show(Number(ids[0]));
-        const id = `alert_${orgId}_${first}_${ids.length}`;
-        const err = await sendWebhook(this.deps.client, settings.webhook_url, secret, id, JSON.stringify(msg.webhook));
-        if (err === null) {
-          logger.info({ org_id: orgId, alerts: forHook.length }, 'alert webhook sent');
-          await settleAlertChannel(db, orgId, ids, 'webhook', { done: true });
-        } else await failed('webhook', forHook, err, counted);
-      }
+    if (hook.kind === 'failed') await failed('webhook', forHook, hook.err, counted);
+    else if (hook.kind !== 'none') {
+      if (hook.kind === 'sent') logger.info({ org_id: orgId, alerts: forHook.length }, 'alert webhook sent');
+      await settleAlertChannel(
+        db,
+        orgId,
+        forHook.map((a) => a.id),
+        'webhook',
+        { done: true },
+      );
     }
   }
+
+  /** The e-mail of `forMail` (no write: sendOrg settles). */
+  private async sendMail(orgId: string, settings: NotificationSettingsRow | null, forMail: OutboxAlert[]): Promise<ChannelSend & { recipients?: number }> {
+    const { logger } = this.deps;
+    if (forMail.length === 0) return { kind: 'none' };
+    const emails = (settings?.emails ?? []).filter((e) => alertAddressAllowed(e, this.opts.emailDomains ?? null));
+    if (emails.length === 0) {
+      // Addresses listed before AEGIS_ALERT_EMAIL_DOMAINS was set, none of them at its domains.
+      if (settings && settings.emails.length > 0)
+        logger.warn(
+          { org_id: orgId, alerts: forMail.length },
+          'no alert e-mail address of this organization is at AEGIS_ALERT_EMAIL_DOMAINS; e-mail alerts are dropped',
+        );
+      return { kind: 'dropped' };
+    }
+    if (!this.mail) {
+      if (!this.saidNoSmtp) logger.warn({ org_id: orgId }, 'alert e-mails are configured but AEGIS_SMTP_URL is not set; e-mail alerts are dropped');
+      this.saidNoSmtp = true;
+      return { kind: 'dropped' };
+    }
+    const msg = composeAlertMessage(orgId, this.opts.publicUrl, forMail);
+    const result = await this.mail.send(emails, msg.subject, msg.text);
+    return result.error !== null ? { kind: 'failed', err: result.error } : { kind: 'sent', refused: result.refused, recipients: emails.length };
+  }
+
+  /** The webhook call of `forHook` (no write: sendOrg settles). */
+  private async sendHook(orgId: string, settings: NotificationSettingsRow | null, forHook: OutboxAlert[]): Promise<ChannelSend> {
+    if (forHook.length === 0) return { kind: 'none' };
+    let secret: string | null = null;
+    try {
+      secret = settings?.webhook_url ? openWebhookSecret(this.deps.keyRing, settings) : null;
+    } catch {
+      this.deps.logger.warn(
+        { org_id: orgId },
+        'the operational webhook secret cannot be opened (encryption key missing from the ring); webhook alerts are dropped',
+      );
+    }
+    if (!settings?.webhook_url || !secret) return { kind: 'dropped' };
+    const msg = composeAlertMessage(orgId, this.opts.publicUrl, forHook);
+    // Stable across retries of the same alerts; no "." (Standard Webhooks ids must not have one).
+    // The first outbox row's number as the organization is shown it: alert_outbox.id counts every
+    // tenant's alerts (orgs/tenantNumbers.ts).
+    const first = (await tenantNumbers(this.deps.db, orgId, 'alert')).show(Number(forHook[0]!.id));
+    const id = `alert_${orgId}_${first}_${forHook.length}`;
+    const err = await sendWebhook(this.deps.client, settings.webhook_url, secret, id, JSON.stringify(msg.webhook));
+    return err === null ? { kind: 'sent', refused: null } : { kind: 'failed', err };
+  }
 }
+
+/** What one channel's send did for an organization's claimed alerts: nothing to send, dropped by configuration, sent, or failed. */
+type ChannelSend = { kind: 'none' } | { kind: 'dropped' } | { kind: 'sent'; refused: MailResult['refused'] } | { kind: 'failed'; err: string };

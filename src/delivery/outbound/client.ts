@@ -40,7 +40,7 @@ export const GZIP_ON_LOOP_MAX_BYTES = 16 * 1024;
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 /** The overall cap on one request, in units of the timeout: queueing for a connection plus each phase. */
-const OVERALL_TIMEOUT_FACTOR = 3;
+export const OVERALL_TIMEOUT_FACTOR = 3;
 
 export interface OutboundClientOptions {
   /** AEGIS_ALLOW_PRIVATE_DESTINATIONS: allow http://, loopback and private addresses. */

@@ -4,7 +4,8 @@ import { startTestService, type TestService } from '../../support/harness.js';
 import { DECISIONS_ONLY, hang, ok, respondWith, startReceiver, TEST_CA_PEM, type Receiver } from '../../support/httpsReceiver.js';
 import { seedEvents } from '../delivery/support.js';
 import { enqueueAlerts } from '../../../src/alerts/repository.js';
-import { Alerter, MAX_SEND_ATTEMPTS } from '../../../src/alerts/alerter.js';
+import { Alerter, MAX_SEND_ATTEMPTS, sendLeaseMs } from '../../../src/alerts/alerter.js';
+import * as net from 'node:net';
 import { createDeliveryDeps } from '../../../src/service.js';
 import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js';
 
@@ -277,6 +278,59 @@ describe.each(DB_KINDS)('alert send attempts (%s)', (kind) => {
       await alerter.stop();
     }
   }, 120_000);
+
+  // An alerts review: mail went first and the webhook only after it, so a mail server that accepts
+  // connections and never answers held every organization's webhook alert for its timeouts.
+  it('a mail server that never answers does not hold the webhook alert: both channels go at once', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    let mailOpenWhenHookArrived: boolean | null = null;
+    const hooks = await startReceiver(() => {
+      mailOpenWhenHookArrived ??= sockets.size > 0;
+      return { status: 204 };
+    });
+    const org = await api.newOrg();
+    const put = await api.request('PUT', `/api/orgs/${org.orgId}/notification-settings`, {
+      apiKey: org.apiKey,
+      body: { emails: ['soc@example.com'], webhook_url: `${hooks.url}/ops` },
+    });
+    expect(put.status, put.text).toBe(200);
+    await tdb.db.transaction((tx) => enqueueAlerts(tx, org.orgId, 'fwd_silent', [{ kind: 'failing', details: detail }]));
+    const keyRing = parseKeyRing(api.config.encryptionKey!);
+    const client = createDeliveryDeps(tdb.db, keyRing, api.config, TEST_CA_PEM).client;
+    const port = (silent.address() as net.AddressInfo).port;
+    const alerter = new Alerter(
+      { db: tdb.db, keyRing, client, logger: api.logs.logger },
+      { publicUrl: 'https://aegis.example.com', smtpUrl: `smtp://u:p@127.0.0.1:${port}`, alertFrom: 'alerts@example.com', digestWindowMs: 0 },
+    );
+    try {
+      const round = alerter.tick();
+      // The webhook went out while the mail server still held its connection, its greeting awaited.
+      await expect.poll(() => mailOpenWhenHookArrived, { timeout: 60_000 }).toBe(true);
+      await round;
+      // The mail failed (its greeting never came) and is retried; the webhook's part is done.
+      const { rows } = await tdb.db.query<{ email_pending: boolean; webhook_pending: boolean; attempts: number }>(
+        'SELECT email_pending, webhook_pending, attempts FROM alert_outbox WHERE org_id = $1',
+        [org.orgId],
+      );
+      expect(rows).toEqual([{ email_pending: true, webhook_pending: false, attempts: 1 }]);
+    } finally {
+      await alerter.stop();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+      await hooks.close();
+    }
+  }, 120_000);
+
+  it("a send's lease outlasts both channels at the longest HTTP timeout allowed", () => {
+    expect(sendLeaseMs(10_000)).toBe(120_000);
+    // AEGIS_HTTP_TIMEOUT_MS at its maximum: a webhook call may take three times it.
+    expect(sendLeaseMs(120_000)).toBeGreaterThan(3 * 120_000);
+  });
 
   // An alerts review: a failed channel lines the organization's other due alerts up with the failed
   // ones, so an alert queued during an outage went out in the same message as one on its fifth try,
