@@ -266,7 +266,12 @@ export async function startService(config: Config, opts: StartOptions): Promise<
 
     if (boot && opts.banner) {
       const publicUrl = reachablePublicUrl(config.publicUrl, () => address);
-      const link = await createLoginLink(db, boot.orgId, publicUrl);
+      // A sign-in link is a credential, and a start's output is usually a shipped log. On the embedded
+      // database the link is the way in (no other process can open the files while this one runs);
+      // on PostgreSQL only the start that created the organization prints one, and later starts the
+      // command that makes one any time (a secrets review: every restart or redeploy handed whoever
+      // reads the logs a session of the first tenant).
+      const link = !config.databaseUrl || boot.created ? await createLoginLink(db, boot.orgId, publicUrl) : null;
       checkpoint();
       printBanner({ address: address ?? config.publicUrl, orgId: boot.orgId, link, publicUrl, config });
     }
@@ -319,14 +324,15 @@ function printNewApiKey(orgId: string, apiKey: string): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-function printBanner(b: { address: string; orgId: string; link: string; publicUrl: string; config: Config }): void {
+function printBanner(b: { address: string; orgId: string; link: string | null; publicUrl: string; config: Config }): void {
   const lines = [
     '',
     `Aegis Audit Stream is listening on ${b.address}`,
     `  database:      ${b.config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${b.config.dataDir}`}`,
     `  organization:  ${b.orgId}`,
-    `  dashboard:     ${b.link}`,
-    '                 (one-time sign-in link, valid 15 minutes)',
+    ...(b.link !== null
+      ? [`  dashboard:     ${b.link}`, '                 (one-time sign-in link, valid 15 minutes)']
+      : [`  dashboard:     ${b.publicUrl}`, `                 (a sign-in link: aegis-stream login-link --org ${b.orgId}, with this DATABASE_URL)`]),
     `  API docs:      ${b.publicUrl}/docs`,
     '',
   ];

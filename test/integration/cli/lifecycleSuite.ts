@@ -118,7 +118,13 @@ export function cliLifecycleSuite(target: Target): void {
         const second = await start();
         expect(second.out).toContain(`organization:  ${org}`);
         expect(second.out).not.toMatch(/API key:/);
-        expect(second.out).toMatch(/dashboard:\s+http\S+token=/);
+        if (target === 'embedded') expect(second.out).toMatch(/dashboard:\s+http\S+token=/);
+        else {
+          // On PostgreSQL a later start prints no credential, only how to get one (a secrets review: a
+          // start's output is a shipped log, and each restart put a session of the first tenant in it).
+          expect(second.out).not.toMatch(/token=/);
+          expect(second.out).toContain(`aegis-stream login-link --org ${org}`);
+        }
         await second.proc.stop();
         if (target === 'embedded') {
           // The generated encryption key lives in the data directory, readable by the owner only.
