@@ -169,9 +169,18 @@ function accessToken(
  * the destination's last_error and an alert's hint, so whatever requestToken let through, it is one
  * line of at most MAX_ERROR_LENGTH characters.
  */
-function tokenFailure(events: SiemEvent[], sentence: string, durationMs: number): RequestOutcome {
+function tokenFailure(events: SiemEvent[], sentence: string, durationMs: number, rateLimited?: { retryAfterMs?: number }): RequestOutcome {
   const error = clip(sentence);
-  const item: DeliveryOutcome = { ok: false, stage: 'before_send', reason: error, statusCode: null, permanent: false };
+  // A token endpoint's 429 paces the destination as a SIEM's would: every event "shed", so the request
+  // is given back without an attempt and nothing is sent before its Retry-After (outcome.ts decide).
+  const item: DeliveryOutcome = {
+    ok: false,
+    stage: 'before_send',
+    reason: error,
+    statusCode: null,
+    permanent: false,
+    ...(rateLimited ? { throttled: true, ...(rateLimited.retryAfterMs !== undefined ? { retryAfterMs: rateLimited.retryAfterMs } : {}) } : {}),
+  };
   return { items: events.map(() => item), statusCode: null, error, durationMs, responseSnippet: null };
 }
 
@@ -217,7 +226,7 @@ async function sendUnscrubbed(
     addLiveTokens(deps, target, secrets);
     const token = await accessToken(deps, withOAuth);
     tokenMs += token.durationMs;
-    if (!token.ok) return tokenFailure(events, scrub(token.error), tokenMs);
+    if (!token.ok) return tokenFailure(events, scrub(token.error), tokenMs, token.rateLimited);
     bearer = token.token;
     bearerWasCached = token.cached === true;
     addSecret(secrets, bearer);
@@ -240,7 +249,7 @@ async function sendUnscrubbed(
   // the SIEM's 401 is the answer.
   if (token && !(!token.ok && token.refusedRecently)) {
     tokenMs += token.durationMs + sent.durationMs;
-    if (!token.ok) return tokenFailure(events, scrub(token.error), tokenMs);
+    if (!token.ok) return tokenFailure(events, scrub(token.error), tokenMs, token.rateLimited);
     addSecret(secrets, token.token);
     headers['authorization'] = `Bearer ${token.token}`;
     sent = await deps.client.send({ url, headers, body: encoded.body, gzip: encoder.gzip, maxResponseBytes, ...pool });

@@ -2,7 +2,7 @@
 // outbound client, so the token endpoint gets what every delivery gets: the connect-time private
 // address guard, the timeouts, no redirects, a capped answer. Never throws.
 import type { OutboundClient } from '../outbound/client.js';
-import { classifyResult, clip } from '../failure.js';
+import { classifyResult, clip, parseRetryAfter } from '../failure.js';
 import { isRecord, parseJson } from '../../siem/types.js';
 import { secretScrubber } from '../scrubSecrets.js';
 import { urlSecrets } from '../urlSecrets.js';
@@ -19,7 +19,19 @@ export interface OAuth2ClientCredentials {
   authMethod: TokenEndpointAuthMethod;
 }
 
-export type TokenResult = { ok: true; token: string; expiresInS: number; durationMs: number } | { ok: false; error: string; durationMs: number };
+export type TokenResult =
+  | { ok: true; token: string; expiresInS: number; durationMs: number }
+  | {
+      ok: false;
+      error: string;
+      durationMs: number;
+      /**
+       * The token endpoint said "too many" (429): pacing, as a SIEM's 429 is (the events go back without
+       * an attempt, nothing is sent before Retry-After). As an ordinary failure it spent an attempt per
+       * try, so a throttled endpoint dead-lettered events a healthy SIEM would have taken (an OAuth2 review).
+       */
+      rateLimited?: { retryAfterMs?: number };
+    };
 
 /** Lifetime assumed when the answer has no expires_in (RFC 6749 leaves it optional): short, to be safe. */
 export const DEFAULT_EXPIRES_IN_S = 300;
@@ -156,7 +168,10 @@ export async function requestToken(client: OutboundClient, cfg: OAuth2ClientCred
   if (result.kind === 'network' || result.status < 200 || result.status >= 300) {
     const failed = scrubResult(refusalToRead(result), scrub);
     if (failed.kind === 'network') return failure(cfg, classifyResult(failed, undefined, 'token endpoint').error ?? failed.message, failed.durationMs);
-    return failure(cfg, describeTokenError(failed.status, failed.body), failed.durationMs);
+    const refused = failure(cfg, describeTokenError(failed.status, failed.body), failed.durationMs);
+    if (failed.status !== 429 || refused.ok) return refused;
+    const retryAfterMs = parseRetryAfter(failed.headers['retry-after']);
+    return { ...refused, rateLimited: retryAfterMs !== undefined ? { retryAfterMs } : {} };
   }
   const parsed = parseJson(result.body);
   if (!isRecord(parsed) || typeof parsed.access_token !== 'string' || !TOKEN_RE.test(parsed.access_token)) {

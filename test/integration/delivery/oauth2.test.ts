@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { dumpDatabase } from '../../support/dbDump.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { DECISIONS_ONLY, startReceiver, type Receiver, type ReceiverHandler } from '../../support/httpsReceiver.js';
+import { DECISIONS_ONLY, startReceiver, type Receiver, type ReceiverHandler, type ReceiverResponse } from '../../support/httpsReceiver.js';
 import { bearerOf, bearerOnly, INVALID_TOKEN, startOAuthServer, WEBHOOK_SCOPE, type OAuthServer, type TestClient } from '../../support/oauthServer.js';
 import { leakedForm } from '../../support/secretForms.js';
 import { assertValidOcsf } from '../../../src/events/ocsfSchema.js';
@@ -218,6 +218,38 @@ describe.each(DB_KINDS)('OAuth2 client credentials: Microsoft Sentinel and custo
     expect(r.requests.length).toBeLessThanOrEqual(2 * grants);
     // The events not delivered are retried: a token the SIEM refused, or none fetched yet, says so.
     expect((await call('GET', `${base()}/${id}`)).body.last_error).toMatch(/401|refused the last access tokens/);
+  });
+
+  // An OAuth2 review: a token endpoint's 429 was an ordinary failure, an attempt spent per try with
+  // its Retry-After ignored, so a throttled endpoint dead-lettered events a healthy SIEM would take.
+  it("a token endpoint's 429 paces the destination as a SIEM's would: no attempt spent, its Retry-After kept", async () => {
+    let refusals = 0;
+    const tokens = await receiver((): ReceiverResponse => {
+      // Five refusals: with AEGIS_RETRY_DELAYS_S 1,1,1 an event has four attempts.
+      if (refusals < 5) {
+        refusals++;
+        return { status: 429, headers: { 'retry-after': '1', 'content-type': 'application/json' }, body: '{"error":"slow_down"}' };
+      }
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: '{"access_token":"tok-paced-0123456789","token_type":"Bearer","expires_in":3600}',
+      };
+    });
+    const r = await receiver((req) => (bearerOf(req) === 'tok-paced-0123456789' ? { status: 204 } : INVALID_TOKEN));
+    const { id } = await create({
+      siem: 'custom',
+      url: `${r.url}/hook`,
+      filter: DECISIONS_ONLY,
+      auth: { type: 'oauth2_client_credentials', token_url: `${tokens.url}/token`, client_id: 'aegis-paced-client', client_secret: SECRET },
+    });
+    const [eventId] = await seedEvents(tdb.db, org.orgId, 1);
+    await r.waitFor((reqs) => reqs.some((q) => eventIdsOf(q).includes(eventId!)), 90_000);
+    await expect.poll(async () => (await jobRows(tdb.db, id)).some((j) => j.event_id === eventId), { timeout: 30_000 }).toBe(false);
+    expect(tokens.requests.length).toBe(6);
+    // Each refusal's Retry-After (1 s) was waited out before the next token request (a loose lower bound).
+    const at = tokens.requests.map((q) => q.receivedAt);
+    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!, `gap ${i}`).toBeGreaterThanOrEqual(900);
   });
 
   it('Sentinel with format ocsf: TimeGenerated and the OCSF object per record; a new client secret is a trail event naming it only', async () => {
