@@ -91,7 +91,7 @@ export async function sendRequest(deps: SendDeps, target: DeliveryTarget, events
   const secrets = targetSecrets(target);
   let built: { n: number; scrub: Scrubber } | null = null;
   const scrub: Scrubber = (text, cut) => {
-    if (built?.n !== secrets.length) built = { n: secrets.length, scrub: scrubberFor(target.id, secrets) };
+    if (built?.n !== secrets.length) built = { n: secrets.length, scrub: scrubberFor(target.id, secrets, target.orgId) };
     return built.scrub(text, cut);
   };
   try {

@@ -6,6 +6,8 @@ import { scrubberFor } from './scrubberCache.js';
 import type { AnswerText } from './outbound/credentialScrub.js';
 
 export interface ScrubJob {
+  /** The destination's organization: its share of the thread's scrubber cache (scrubberCache.ts). */
+  orgId: string;
   destinationId: string;
   /** The destination's secrets (credentials, signing secrets, access tokens), as the delivery holds them. */
   secrets: Array<string | null>;
@@ -19,7 +21,7 @@ export interface ScrubFailure {
 
 /** Each text scrubbed, in order. */
 export function runScrubJob(job: ScrubJob): string[] {
-  const scrub = scrubberFor(job.destinationId, job.secrets);
+  const scrub = scrubberFor(job.destinationId, job.secrets, job.orgId);
   return job.texts.map((t) => scrub(t.text, t.cut));
 }
 
@@ -39,5 +41,5 @@ export function replyError(reply: { ok: false } & ScrubFailure): Error {
 
 /** Builds (and so compiles) one scrubber when the thread starts, not inside the first organization's job. */
 export function warm(): void {
-  runScrubJob({ destinationId: 'warm', secrets: ['warm-secret-0123456789'], texts: [{ text: 'warm', cut: false }] });
+  runScrubJob({ orgId: '', destinationId: 'warm', secrets: ['warm-secret-0123456789'], texts: [{ text: 'warm', cut: false }] });
 }

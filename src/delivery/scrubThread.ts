@@ -93,7 +93,12 @@ async function scrubList(list: readonly AnswerText[], scrub: Scrubber, owner: Sc
   if (chars >= OFFLOAD_MIN_SCRUB_CHARS || place.budget.offloads(owner.orgId, chars)) {
     // The secrets copied: the caller may add a token to its list while the job waits (the texts are
     // never changed once listed).
-    return (await place.thread.onThread(owner.orgId, { destinationId: owner.destinationId, secrets: [...owner.secrets], texts: list })) as string[];
+    return (await place.thread.onThread(owner.orgId, {
+      orgId: owner.orgId,
+      destinationId: owner.destinationId,
+      secrets: [...owner.secrets],
+      texts: list,
+    })) as string[];
   }
   return place.budget.charge(owner.orgId, chars, () => list.map((t) => scrub(t.text, t.cut)));
 }

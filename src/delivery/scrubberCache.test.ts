@@ -9,6 +9,7 @@ import {
   scrubberFor,
   SCRUBBER_CACHE_CHARS,
   SCRUBBER_CACHE_SIZE,
+  SCRUBBER_CHARS_PER_ORG,
 } from './scrubberCache.js';
 
 const AUTH = 'Bearer sk/Zq+7vWd/e3+Kp9Lm/Xy+T0kEn/4Aa+Bb==';
@@ -98,10 +99,24 @@ describe('scrubberFor: one scrubber per destination configuration', () => {
     const newest = scrubberFor(`fwd_long_${(rounds - 1) % 25}`, list(rounds - 1));
     expect(scrubberFor(`fwd_long_${(rounds - 1) % 25}`, list(rounds - 1))).toBe(newest);
     const held = cachedScrubbers();
-    const huge = ['x'.repeat(SCRUBBER_CACHE_CHARS + 1)];
+    const huge = ['x'.repeat(SCRUBBER_CHARS_PER_ORG + 1)];
     const once = scrubberFor('fwd_long_huge', huge);
     expect(once(`got ${huge[0]}`)).toBe('got [redacted]');
     expect(cachedScrubbers()).toBe(held);
+    expect(cachedScrubberChars()).toBeLessThanOrEqual(SCRUBBER_CACHE_CHARS);
+  });
+
+  // A review of the budget above: shared least-recently-used alone, one tenant whose secrets passed it
+  // pushed every other tenant's scrubbers out on each of its rounds, and their requests rebuilt them.
+  it("an organization past its share evicts its own lists, never another's", () => {
+    const victim = ['Bearer victim-0123456789-abcdef', 'whsec_dmljdGltLXNpZ25pbmc='];
+    const kept = scrubberFor('fwd_share_victim', victim, 'org_victim');
+    const list = (i: number) => [`${i}-`.padEnd(8000, 'h'), `${i}-`.padEnd(8192, 't'), `${i + 1}-`.padEnd(8192, 'o')];
+    // A hostile tenant: 100 destinations, each list about 24,000 characters, three rounds.
+    for (let round = 0; round < 3; round++) {
+      for (let d = 0; d < 100; d++) scrubberFor(`fwd_share_hostile_${d}`, list(d), 'org_hostile');
+      expect(scrubberFor('fwd_share_victim', victim, 'org_victim'), `round ${round}`).toBe(kept);
+    }
     expect(cachedScrubberChars()).toBeLessThanOrEqual(SCRUBBER_CACHE_CHARS);
   });
 

@@ -113,7 +113,7 @@ export async function queryAcks(deps: Pick<DeliveryDeps, 'client'>, target: Deli
   const channel = splunkChannel(target.id);
   const headers: Record<string, string> = { 'content-type': 'application/json', [SPLUNK_CHANNEL_HEADER]: channel };
   if (target.authHeaderName && target.authHeaderValue) headers[target.authHeaderName] = target.authHeaderValue;
-  const scrub = scrubberFor(target.id, targetSecrets(target));
+  const scrub = scrubberFor(target.id, targetSecrets(target), target.orgId);
   const acked = new Set<number>();
   const failed = (why: string): AckPoll => ({ acked, error: scrub(`Polling Splunk for acknowledgements failed: ${why}`) });
   let sent: OutboundResult;

@@ -73,6 +73,6 @@ export function targetSecrets(target: DeliveryTarget): Array<string | null> {
  * The destination's own connection pool in the outbound client: sized to its max_concurrent_requests
  * (its option or its SIEM's default), the most requests it may ever have in flight.
  */
-export function targetPool(target: Pick<DeliveryTarget, 'id' | 'siem' | 'options'>): { poolKey: string; connections: number } {
-  return { poolKey: target.id, connections: configuredLimits(target.siem, target.options).concurrentRequests };
+export function targetPool(target: Pick<DeliveryTarget, 'orgId' | 'id' | 'siem' | 'options'>): { poolKey: string; orgId: string; connections: number } {
+  return { poolKey: target.id, orgId: target.orgId, connections: configuredLimits(target.siem, target.options).concurrentRequests };
 }

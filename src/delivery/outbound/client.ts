@@ -76,6 +76,8 @@ export interface OutboundRequest {
    * Datadog site share an origin). Without it the request uses the shared pool.
    */
   poolKey?: string;
+  /** The organization of the destination: its share of the scrubber cache (scrubberCache.ts). */
+  orgId?: string;
   /**
    * Read at most this much of the answer, instead of the client's maxResponseBytes; more than that
    * only of a 2xx (a refusal is read up to the client's cap at most). A delivery names its preset's
@@ -144,7 +146,7 @@ export function createOutboundClient(opts: OutboundClientOptions): OutboundClien
       if (!isDroppedOutbound(lower)) headers[lower] = value;
     }
     // Built once per destination and credentials (scrubberCache.ts), not per request.
-    const scrubber = scrubberFor(req.poolKey ?? '', credentials);
+    const scrubber = scrubberFor(req.poolKey ?? '', credentials, req.orgId);
     const target: { host?: string } = {};
     const fail = (failure: NetworkFailure, code: string | undefined, message: string): NetworkResult => {
       const result: NetworkResult = { kind: 'network', failure, message: scrubMessage(message, scrubber), durationMs: elapsed() };
