@@ -1,6 +1,7 @@
 // Alerts, run inside the worker: the worker reports each settle that can change a destination's
 // state, the alerter judges it (evaluate.ts) under a row lock and queues alerts in the outbox; a
 // timer sends the outbox per organization, one digest per window, off the delivery path.
+import { createHash } from 'node:crypto';
 import type { Db } from '../db/types.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { Logger } from '../logger.js';
@@ -299,7 +300,9 @@ export class Alerter implements AlertHook {
         channel,
         { done: true },
       );
-      await settleAlertChannel(db, orgId, keptIds, channel, { done: false, retryAfterMs: retryAfterMs(sent), ...(counted ? { counted } : {}) });
+      // The wait by the alerts kept: one given up must not put a first retry off by its own count.
+      if (kept.length > 0)
+        await settleAlertChannel(db, orgId, keptIds, channel, { done: false, retryAfterMs: retryAfterMs(kept), ...(counted ? { counted } : {}) });
       return keptIds;
     };
 
@@ -308,7 +311,11 @@ export class Alerter implements AlertHook {
     // alerts review: each organization's webhook alert went out only after its mail had failed).
     const forMail = alerts.filter((a) => a.email_pending);
     const forHook = alerts.filter((a) => a.webhook_pending);
-    const [mail, hook] = await Promise.all([this.sendMail(orgId, settings, forMail), this.sendHook(orgId, settings, forHook)]);
+    // Each settled whatever became of the other: a database error reading the webhook's numbers must
+    // not leave a mail already sent unsettled (it would be sent again after the lease).
+    const [mailSent, hookSent] = await Promise.allSettled([this.sendMail(orgId, settings, forMail), this.sendHook(orgId, settings, forHook)]);
+    const mail: ChannelSend & { recipients?: number } = mailSent.status === 'fulfilled' ? mailSent.value : { kind: 'none' };
+    const hook: ChannelSend = hookSent.status === 'fulfilled' ? hookSent.value : { kind: 'none' };
 
     /** Alerts whose attempt this round the e-mail's failure counted (a round counts once). */
     let counted: string[] = [];
@@ -343,6 +350,8 @@ export class Alerter implements AlertHook {
         { done: true },
       );
     }
+    // A channel that could not even be tried: logged by the round (its alerts come back after the lease).
+    for (const sent of [mailSent, hookSent]) if (sent.status === 'rejected') throw sent.reason;
   }
 
   /** The e-mail of `forMail` (no write: sendOrg settles). */
@@ -384,10 +393,15 @@ export class Alerter implements AlertHook {
     if (!settings?.webhook_url || !secret) return { kind: 'dropped' };
     const msg = composeAlertMessage(orgId, this.opts.publicUrl, forHook);
     // Stable across retries of the same alerts; no "." (Standard Webhooks ids must not have one).
-    // The first outbox row's number as the organization is shown it: alert_outbox.id counts every
-    // tenant's alerts (orgs/tenantNumbers.ts).
-    const first = (await tenantNumbers(this.deps.db, orgId, 'alert')).show(Number(forHook[0]!.id));
-    const id = `alert_${orgId}_${first}_${forHook.length}`;
+    // The outbox rows' numbers as the organization is shown them: alert_outbox.id counts every
+    // tenant's alerts (orgs/tenantNumbers.ts). The first and the count name the message; a digest of
+    // every alert in it, each with its kind, tells it from another with the same first and count (an
+    // alert given up on its own count leaves, a new one joins) or a replaced alert's new state, which a
+    // receiver deduplicating on the id would otherwise drop (a review of this round's changes).
+    const numbers = await tenantNumbers(this.deps.db, orgId, 'alert');
+    const shown = forHook.map((a) => `${numbers.show(Number(a.id))}:${a.kind}`);
+    const digest = createHash('sha256').update(shown.join(',')).digest('hex').slice(0, 12);
+    const id = `alert_${orgId}_${numbers.show(Number(forHook[0]!.id))}_${forHook.length}_${digest}`;
     const err = await sendWebhook(this.deps.client, settings.webhook_url, secret, id, JSON.stringify(msg.webhook));
     return err === null ? { kind: 'sent', refused: null } : { kind: 'failed', err };
   }

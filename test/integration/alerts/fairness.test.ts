@@ -326,6 +326,49 @@ describe.each(DB_KINDS)('alert send attempts (%s)', (kind) => {
     }
   }, 120_000);
 
+  // A review of this round's changes: with each alert given up on its own count, a message could lose
+  // one alert and gain another, keeping its first alert and its count, and so its webhook-id: a
+  // receiver deduplicating on the id would drop the new alert.
+  it('a message that lost an alert and gained another has a webhook-id of its own', async () => {
+    const org = await api.newOrg();
+    const put = await api.request('PUT', `/api/orgs/${org.orgId}/notification-settings`, {
+      apiKey: org.apiKey,
+      body: { emails: [], webhook_url: `${failing.url}/ops` },
+    });
+    expect(put.status, put.text).toBe(200);
+    await tdb.db.transaction((tx) => enqueueAlerts(tx, org.orgId, 'fwd_x', [{ kind: 'failing', details: detail }]));
+    await tdb.db.transaction((tx) => enqueueAlerts(tx, org.orgId, 'fwd_y', [{ kind: 'failing', details: detail }]));
+    await tdb.db.query("UPDATE alert_outbox SET attempts = $2 WHERE org_id = $1 AND destination_id = 'fwd_y'", [org.orgId, MAX_SEND_ATTEMPTS - 1]);
+    const keyRing = parseKeyRing(api.config.encryptionKey!);
+    const client = createDeliveryDeps(tdb.db, keyRing, api.config, TEST_CA_PEM).client;
+    const alerter = new Alerter(
+      { db: tdb.db, keyRing, client, logger: api.logs.logger },
+      { publicUrl: 'https://aegis.example.com', smtpUrl: null, alertFrom: 'alerts@example.com', digestWindowMs: 0 },
+    );
+    const ids = () => failing.requests.filter((q) => q.body.toString('utf8').includes(org.orgId)).map((q) => String(q.headers['webhook-id']));
+    try {
+      await alerter.tick();
+      // The kept alert's retry waits by its own count (30 s after its first try), not the given-up one's.
+      const { rows } = await tdb.db.query<{ wait: number }>(
+        "SELECT extract(epoch FROM next_attempt_at - now())::float8 AS wait FROM alert_outbox WHERE org_id = $1 AND destination_id = 'fwd_x'",
+        [org.orgId],
+      );
+      expect(rows[0]!.wait).toBeLessThan(300);
+      await tdb.db.transaction((tx) => enqueueAlerts(tx, org.orgId, 'fwd_z', [{ kind: 'failing', details: detail }]));
+      await tdb.db.query('UPDATE alert_outbox SET next_attempt_at = now() WHERE org_id = $1', [org.orgId]);
+      await alerter.tick();
+      const sent = ids();
+      expect(sent).toHaveLength(2);
+      expect(sent[1]).not.toBe(sent[0]);
+      // The same alerts tried again keep their id.
+      await tdb.db.query('UPDATE alert_outbox SET next_attempt_at = now() WHERE org_id = $1', [org.orgId]);
+      await alerter.tick();
+      expect(ids()[2]).toBe(sent[1]);
+    } finally {
+      await alerter.stop();
+    }
+  }, 120_000);
+
   it("a send's lease outlasts both channels at the longest HTTP timeout allowed", () => {
     expect(sendLeaseMs(10_000)).toBe(120_000);
     // AEGIS_HTTP_TIMEOUT_MS at its maximum: a webhook call may take three times it.
