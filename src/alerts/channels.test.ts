@@ -263,6 +263,11 @@ describe('mail channel: credentials travel over TLS', () => {
     expect(requiresStartTls('smtp://alerts:pw@[::1]:25')).toBe(false);
     expect(requiresStartTls('smtps://alerts:pw@mail.example.com:465')).toBe(false);
     expect(requiresStartTls('smtp://mail.example.com:25')).toBe(false);
+    // The machine itself in other spellings.
+    for (const host of ['127.1', 'localhost.', '127.0.0.53', '[::ffff:127.0.0.1]']) expect(requiresStartTls(`smtp://alerts:pw@${host}:25`), host).toBe(false);
+    // The URL's own TLS choice stands (nodemailer reads it over ours): an explicit ignoreTLS is kept.
+    expect(requiresStartTls('smtp://alerts:pw@mail.example.com:25?ignoreTLS=true')).toBe(false);
+    expect(requiresStartTls('smtp://alerts:pw@mail.example.com:25?requireTLS=false')).toBe(false);
   });
 
   it('a server on another address that does not offer STARTTLS never gets the password', async () => {

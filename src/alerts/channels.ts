@@ -35,8 +35,10 @@ export interface MailChannel {
   close(): void;
 }
 
-/** Hosts whose traffic never leaves the machine: a local relay may take credentials without TLS. */
-const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+/** Hosts whose traffic never leaves the machine (127/8 in any spelling, ::1, IPv4-mapped 127/8): a local relay may take credentials without TLS. */
+const LOOPBACK_HOST = /^(localhost\.?|127(\.\d{1,3}){0,3}|\[::1\]|\[::ffff:(127\.[\d.]+|7f[0-9a-f]{2}:[0-9a-f]{1,4})\])$/i;
+/** The URL's own TLS options (nodemailer reads them over ours): the operator's choice stands. */
+const TLS_OPTIONS = ['requireTLS', 'ignoreTLS', 'secure'];
 
 /**
  * The transport's TLS rule: an smtp:// URL with credentials to another host requires STARTTLS. Left
@@ -51,6 +53,7 @@ export function requiresStartTls(smtpUrl: string): boolean {
   } catch {
     return false;
   }
+  if (TLS_OPTIONS.some((name) => u.searchParams.has(name))) return false;
   return u.protocol === 'smtp:' && (u.username !== '' || u.password !== '') && !LOOPBACK_HOST.test(u.hostname);
 }
 
