@@ -148,7 +148,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   // typed or linked as http:// is never sent in the clear, where an attacker on the network could
   // answer it with a page of their own. No includeSubDomains: the service does not own its domain's
   // other hosts. Browsers ignore the header on http answers, so it is not sent there.
-  const hsts = new URL(ctx.config.publicUrl).protocol === 'https:';
+  // Not for localhost or an address: HSTS binds the whole host, every port, and a developer's
+  // https://localhost would turn every other local http server away for a year.
+  const publicHost = new URL(ctx.config.publicUrl);
+  const hsts = publicHost.protocol === 'https:' && !/^(localhost\.?|\[.*\]|[\d.]+)$/i.test(publicHost.hostname);
   app.addHook('onSend', async (req, reply) => {
     void reply.header('x-request-id', req.id);
     if (hsts) void reply.header('strict-transport-security', 'max-age=31536000');

@@ -277,6 +277,16 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
     expect(alone.body.org_id).toBe(victim.orgId);
     // Over http no answer asks browsers for https (they would ignore it, and the service may have none).
     expect(alone.headers.get('strict-transport-security')).toBeNull();
+    // Nor over https on localhost or an address: HSTS binds the host on every port, and would turn a
+    // developer's other local http servers away for a year.
+    for (const url of ['https://localhost:8443', 'https://127.0.0.1:8443', 'https://[::1]:8443']) {
+      const local = await startTestService(tdb.db, { AEGIS_PUBLIC_URL: url });
+      try {
+        expect((await local.request('GET', '/healthz')).headers.get('strict-transport-security'), url).toBeNull();
+      } finally {
+        await local.stop();
+      }
+    }
   });
 
   // An operator's review: on the embedded database the service holds the files while it runs, so
