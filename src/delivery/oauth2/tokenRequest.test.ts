@@ -184,7 +184,7 @@ describe('requestToken against a token endpoint with absurd lifetimes', () => {
       const r = await requestToken(client, { ...cfg, tokenUrl: `${endpoint.url}/token` });
       expect(r.ok).toBe(false);
       if (!r.ok) {
-        expect(r.error).toMatch(/access_token is 8,193 characters long, over the 8,192/);
+        expect(r.error).toMatch(/access_token is 16,385 characters long, over the 16,384/);
         expect(r.error).not.toContain('a'.repeat(20));
       }
     } finally {

@@ -42,12 +42,12 @@ export const MAX_EXPIRES_IN_S = 86_400;
 const TOKEN_RE = /^[\x21-\x7e]+$/;
 /**
  * The longest access token taken. Identity providers' tokens stay within a few kilobytes (Entra ID
- * replaces a long group list with an overage claim), and many servers refuse a header line past 8 KiB
- * anyway (nginx's default). A token is sent with every request and scrubbed from every answer in all its
+ * replaces a long group list with an overage claim), and most servers refuse a header line past 8 or
+ * 16 KiB anyway. A token is sent with every request and scrubbed from every answer in all its
  * spellings (delivery/scrubSecrets.ts), so one an endpoint made as long as its answer may be would
  * cost the shared worker that much per request of its tenant.
  */
-export const MAX_TOKEN_LENGTH = 8 * 1024;
+export const MAX_TOKEN_LENGTH = 16 * 1024;
 
 /**
  * An OAuth2 error code as RFC 6749 section 5.2 allows it (NQSCHAR: printable ASCII but `"` and `\`),

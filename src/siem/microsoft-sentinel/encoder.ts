@@ -65,7 +65,7 @@ export function describeSentinelError(status: number, body: string): string | un
   const said = code || message ? ` (Azure Monitor: ${[code, message].filter(Boolean).join(': ')})` : '';
   switch (status) {
     case 401:
-      return `Azure Monitor refused the access token even after a fresh one was fetched: check the tenant id is the tenant of the data collection rule, and the scope is https://monitor.azure.com//.default${said}.`;
+      return `Azure Monitor refused the access token (Aegis fetches a fresh one after a 401, three in a row, then one every 30 s): check the tenant id is the tenant of the data collection rule, and the scope is https://monitor.azure.com//.default${said}.`;
     case 403:
       return `The app is not allowed to send to this data collection rule: give its service principal the "Monitoring Metrics Publisher" role on the DCR (Access control (IAM)); a new role assignment can take up to 30 minutes to apply${said}.`;
     case 404:
