@@ -17,8 +17,8 @@ const SMTP_TIMEOUT_MS = 15_000;
  * The whole conversation's limit. The phase limits are idle times: a server answering each command
  * just within them kept one conversation (a command per recipient) going for minutes, past the alert's
  * send lease (alerter.ts, sendLeaseMs), when another worker sends the same alerts again, and it held one of
- * the round's lanes meanwhile. Past this the send is a failure, retried later. The conversation is not
- * cut (nodemailer gives no handle on it): it ends by its phase limits, and should it still deliver,
+ * the round's lanes meanwhile. Past this the send is a failure, retried later, and the conversation is
+ * cut (the send's abort signal closes its connection): should the server still deliver what it had,
  * the retry's e-mail is a duplicate, the lesser harm.
  */
 export const SMTP_DEADLINE_MS = 60_000;
@@ -97,9 +97,22 @@ export function createMailChannel(smtpUrl: string, from: string, opts: { deadlin
   const scrub = secretScrubber(smtpSecrets(smtpUrl));
   return {
     async send(to, subject, text) {
+      const late = (): MailResult => ({ error: `the mail server did not finish the conversation within ${Math.round(deadlineMs / 1000)} s`, refused: null });
+      const deadline = AbortSignal.timeout(deadlineMs);
       const conversation = (async (): Promise<MailResult> => {
         try {
-          const info = (await transport.sendMail({ from, to, subject, text, disableFileAccess: true, disableUrlAccess: true })) as {
+          // The deadline also ends the conversation (nodemailer closes the connection on abort): a
+          // server answering each command within the idle timeouts kept its socket open after we had
+          // stopped waiting, and each retry opened another (an alerts review).
+          const info = (await transport.sendMail({
+            from,
+            to,
+            subject,
+            text,
+            disableFileAccess: true,
+            disableUrlAccess: true,
+            signal: AbortSignal.timeout(deadlineMs),
+          })) as {
             rejected?: unknown[];
             rejectedErrors?: Array<{ responseCode?: number }>;
           };
@@ -109,6 +122,7 @@ export function createMailChannel(smtpUrl: string, from: string, opts: { deadlin
           const codes = [...new Set((info.rejectedErrors ?? []).map((e) => String(e.responseCode ?? 'unknown')))];
           return { error: null, refused: rejected > 0 ? { count: rejected, codes } : null };
         } catch (err) {
+          if (deadline.aborted) return late();
           const e = err as { code?: string; responseCode?: number; message?: string };
           const detail = [e.code, e.responseCode].filter((x) => x !== undefined).join(' ');
           // Scrubbed whole, then shortened: a secret the cut went through would escape the scrub. The
@@ -118,10 +132,8 @@ export function createMailChannel(smtpUrl: string, from: string, opts: { deadlin
           return { error: withoutAddresses(scrub(`${detail ? `${detail}: ` : ''}${message}`), to, from).slice(0, 300), refused: null };
         }
       })();
-      return within(conversation, deadlineMs, () => ({
-        error: `the mail server did not finish the conversation within ${Math.round(deadlineMs / 1000)} s`,
-        refused: null,
-      }));
+      // A backstop: the abort ends the send at once, unless something in it does not heed the signal.
+      return within(conversation, deadlineMs + 1000, late);
     },
     close: () => transport.close(),
   };
