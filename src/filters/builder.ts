@@ -80,5 +80,19 @@ export function filterToBuilder(filter: Filter | null): BuilderState | null {
     }
   }
   const again = builderToFilter(state);
-  return JSON.stringify(again) === JSON.stringify(filter) ? state : null;
+  // Whatever the order of its keys: a filter read back from the database (jsonb) has them in its own
+  // order, and the builder's own filter opened as JSON after saving (a filters review).
+  return sameJson(again, filter) ? state : null;
+}
+
+/** Whether two JSON values are equal, object keys in any order (arrays in order). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return a === b;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return (
+    ka.length === kb.length &&
+    ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  );
 }
