@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { builderToFilter, filterToBuilder, EMPTY_BUILDER } from './builder.js';
 import { checkFilter } from './validate.js';
-import { compileFilter } from './compile.js';
+import { compileFilter, FILTER_CACHE_CHARS, FilterCache } from './compile.js';
 
 describe('the dashboard filter builder', () => {
   it('nothing ticked is no filter (every event)', () => {
@@ -31,6 +31,10 @@ describe('the dashboard filter builder', () => {
     for (const s of states) {
       const f = builderToFilter(s)!;
       expect(builderToFilter(filterToBuilder(f)!)).toEqual(f);
+      // Read back from the database (jsonb keeps keys in an order of its own): the same filter, the
+      // same ticks (a filters review: it opened as JSON after saving).
+      const readBack = Object.fromEntries(Object.entries(f).reverse());
+      expect(filterToBuilder(readBack), JSON.stringify(readBack)).toEqual(filterToBuilder(f));
     }
     expect(filterToBuilder({ 'aegis.decision': 'BLOCKED' })).toBeNull();
     expect(filterToBuilder({ 'aegis.decision': { $in: ['BLOCKED'] }, 'event.dataset': 'aegis.preflight' })).toBeNull();
@@ -38,5 +42,26 @@ describe('the dashboard filter builder', () => {
     expect(filterToBuilder({ 'aegis.decision': { $in: ['BLOCKED', 'MAYBE'] } })).toBeNull();
     // Same ticks in another order: the builder would rewrite it, so it is not shown there.
     expect(filterToBuilder({ 'aegis.decision': { $in: ['BLOCKED', 'ALLOWED'] } })).toBeNull();
+  });
+});
+
+// A filters review: a compiled filter takes about sixty times its JSON, and a cache bounded in count
+// alone let creating and deleting destinations with filters at their limits fill the API's heap.
+describe('FilterCache', () => {
+  it('stays within its characters of filter JSON, oldest first, and a forgotten filter is gone', () => {
+    const cache = new FilterCache();
+    const big = (i: number) => ({ 'aegis.input_size_bytes': { $nin: Array.from({ length: 400 }, (_, k) => k * 1000 + i) } });
+    const chars = JSON.stringify(big(0)).length;
+    const n = Math.ceil(FILTER_CACHE_CHARS / chars) + 50;
+    for (let i = 0; i < n; i++) {
+      const match = cache.get(`d${i}`, 'v1', big(i));
+      expect(match({ aegis: { input_size_bytes: i } })).toBe(false);
+      expect(cache.size.chars).toBeLessThanOrEqual(FILTER_CACHE_CHARS);
+    }
+    expect(cache.size.entries).toBeLessThan(n);
+    const last = cache.get(`d${n - 1}`, 'v1', big(n - 1));
+    expect(cache.get(`d${n - 1}`, 'v1', big(n - 1))).toBe(last);
+    cache.forget(`d${n - 1}`);
+    expect(cache.get(`d${n - 1}`, 'v1', big(n - 1))).not.toBe(last);
   });
 });

@@ -65,21 +65,50 @@ export function compileFilter(filter: Record<string, unknown> | null): FilterPre
 }
 
 /**
+ * Characters of filter JSON the compiled filters of a FilterCache stand for, in all. A compiled filter
+ * takes about sixty times its JSON in memory (a filter at its 4 KiB limit, about 215 KB), so a count
+ * alone let 10,000 of them fill the API's heap (a filters review: creating and deleting destinations
+ * with such filters ended the process, every tenant with it, after about 750). 512 Ki characters
+ * stand for about 30 MB; thousands of ordinary filters (a few hundred characters) fit in it.
+ */
+export const FILTER_CACHE_CHARS = 512 * 1024;
+
+/**
  * Compiled filters by destination id and the row's updated_at (which every PATCH moves), so the
- * ingest path compiles a destination's filter once, not once per event or request. Bounded: the
- * oldest entries go first when it is full.
+ * ingest path compiles a destination's filter once, not once per event or request. Bounded in count
+ * and in FILTER_CACHE_CHARS: the oldest entries go first. A destination that is gone or no longer
+ * filtered is forgotten (forget) as soon as its organization's filters are read again.
  */
 export class FilterCache {
-  private readonly entries = new Map<string, { version: string; predicate: FilterPredicate }>();
-  constructor(private readonly max = 10_000) {}
+  private readonly entries = new Map<string, { version: string; predicate: FilterPredicate; chars: number }>();
+  private chars = 0;
+  constructor(
+    private readonly max = 10_000,
+    private readonly maxChars = FILTER_CACHE_CHARS,
+  ) {}
 
   get(destinationId: string, version: string, filter: Record<string, unknown>): FilterPredicate {
     const hit = this.entries.get(destinationId);
     if (hit && hit.version === version) return hit.predicate;
     const predicate = compileFilter(filter);
-    this.entries.delete(destinationId);
-    this.entries.set(destinationId, { version, predicate });
-    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+    const chars = JSON.stringify(filter).length;
+    this.forget(destinationId);
+    while (this.entries.size > 0 && (this.entries.size >= this.max || this.chars + chars > this.maxChars)) this.forget(this.entries.keys().next().value!);
+    this.entries.set(destinationId, { version, predicate, chars });
+    this.chars += chars;
     return predicate;
+  }
+
+  /** Drops a destination's compiled filter (it is gone, disabled, or has no filter any more). */
+  forget(destinationId: string): void {
+    const entry = this.entries.get(destinationId);
+    if (!entry) return;
+    this.entries.delete(destinationId);
+    this.chars -= entry.chars;
+  }
+
+  /** Compiled filters held, and their characters of JSON (for tests: the bounds). */
+  get size(): { entries: number; chars: number } {
+    return { entries: this.entries.size, chars: this.chars };
   }
 }

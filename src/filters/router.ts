@@ -36,13 +36,25 @@ export class FilterRouter {
   async refresh(db: Queryable, orgIds: readonly string[]): Promise<void> {
     const rows = await listFilteredDestinations(db, orgIds);
     for (const org of orgIds) {
+      const now = rows.filter((r) => r.org_id === org);
+      // A destination deleted, disabled or unfiltered since: its compiled filter goes too (a filters
+      // review: kept until 10,000 newer ones pushed it out, they filled the heap).
+      const still = new Set(now.map((r) => r.id));
+      for (const d of this.known.get(org) ?? []) if (!still.has(d.id)) this.compiled.forget(d.id);
       this.known.delete(org);
-      this.known.set(
-        org,
-        rows.filter((r) => r.org_id === org),
-      );
+      this.known.set(org, now);
     }
-    while (this.known.size > this.maxOrgs) this.known.delete(this.known.keys().next().value!);
+    while (this.known.size > this.maxOrgs) this.forgetOrg(this.known.keys().next().value!);
+  }
+
+  private forgetOrg(org: string): void {
+    for (const d of this.known.get(org) ?? []) this.compiled.forget(d.id);
+    this.known.delete(org);
+  }
+
+  /** Compiled filters held (for tests). */
+  get compiledFilters(): { entries: number; chars: number } {
+    return this.compiled.size;
   }
 
   /**

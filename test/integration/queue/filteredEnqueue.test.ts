@@ -112,6 +112,26 @@ describe.each(DB_KINDS)('queue: recordEvents with filters (%s)', (kind) => {
     expect(await eventIds(added)).toEqual(['x2', 'x4']);
   });
 
+  // A filters review: the compiled filter of a destination deleted (or disabled, or unfiltered) stayed
+  // until 10,000 newer ones pushed it out, and creating and deleting destinations with filters at
+  // their limits filled the API's heap (about 215 KB each) until the process died.
+  it('forgets the compiled filter of a deleted destination once the organization is read again', async () => {
+    const org = await newOrg(tdb.db);
+    const router = new FilterRouter();
+    for (let i = 0; i < 20; i++) {
+      const d = await newDestination(tdb.db, org);
+      await setFilter(d, { 'aegis.decision': { $in: ['BLOCKED', `x${i}`] } });
+      await recordEvents(tdb.db, [ev(org, `gone-${i}`, 'BLOCKED')], router);
+      expect(router.compiledFilters.entries).toBe(1);
+      await tdb.db.query('DELETE FROM destinations WHERE id = $1', [d]);
+    }
+    const kept = await newDestination(tdb.db, org);
+    await setFilter(kept, { 'aegis.decision': 'ALLOWED' });
+    await recordEvents(tdb.db, [ev(org, 'kept-1', 'ALLOWED'), ev(org, 'kept-2', 'BLOCKED')], router);
+    expect(router.compiledFilters).toEqual({ entries: 1, chars: JSON.stringify({ 'aegis.decision': 'ALLOWED' }).length });
+    expect(await eventIds(kept)).toEqual(['kept-1']);
+  });
+
   it("one organization's filters never route another's events", async () => {
     const a = await newOrg(tdb.db);
     const b = await newOrg(tdb.db);
