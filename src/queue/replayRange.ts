@@ -1,5 +1,4 @@
 import type { Db, Queryable } from '../db/types.js';
-import { LoopSlice } from '../filters/loopSlice.js';
 import { JOBS_CHANNEL } from './types.js';
 import { REVIVE_SET } from './deadLetters.js';
 
@@ -36,8 +35,12 @@ export interface ReplayBatchResult {
 export interface BatchRules {
   /** The SIEM's sendable age: older events are skipped, not queued (null: no limit). */
   maxAgeMs?: number | null;
-  /** The destination's filter over the wire event (null: every event), as live events are routed. */
-  matches?: ((payload: Record<string, unknown>) => boolean) | null;
+  /**
+   * The destination's filter over the batch's wire events (null: every event), as live events are
+   * routed: which of them it matches, in order. Asynchronous, so that the caller checks in slices of
+   * the event loop (filters/loopSlice.ts selectInSlices): a batch is up to 50,000 events.
+   */
+  select?: ((payloads: readonly Record<string, unknown>[]) => Promise<boolean[]>) | null;
 }
 
 /**
@@ -204,13 +207,13 @@ export async function queueReplayBatch(
     if (go === false) return { scanned: 0, queued: 0, filteredOut: 0, skippedTooOld: 0, last: null, aborted: true };
     await takeReplayTurn(tx, args.destinationId);
     const maxAgeMs = go === true ? null : (go.maxAgeMs ?? null);
-    const matches = go === true ? null : (go.matches ?? null);
+    const select = go === true ? null : (go.select ?? null);
     // statement_timestamp(), not now(): the batch may have waited for the replay's row or the
     // destination's replay turn since its transaction began, and the cut is for when it reads.
     const tooOld = maxAgeMs === null ? 'false' : `e.occurred_at < statement_timestamp() - $7 * interval '1 millisecond'`;
     // The payload is read only when a filter needs it, and never for an event skipped as too old: an
     // unfiltered replay moves ids alone.
-    const payload = !matches ? '' : maxAgeMs === null ? ', e.payload' : `, CASE WHEN ${tooOld} THEN NULL ELSE e.payload END AS payload`;
+    const payload = !select ? '' : maxAgeMs === null ? ', e.payload' : `, CASE WHEN ${tooOld} THEN NULL ELSE e.payload END AS payload`;
     const { rows: batch } = await tx.query<{ id: string; occurred_at: string; too_old: boolean; payload?: Record<string, unknown> | null }>(
       `SELECT e.id, e.occurred_at::text AS occurred_at, ${tooOld} AS too_old${payload} FROM audit_events e
         WHERE e.org_id = $1 AND e.occurred_at >= $2 AND e.occurred_at < $3 AND ${NOT_TRAIL}
@@ -222,15 +225,8 @@ export async function queueReplayBatch(
       [args.orgId, args.from, args.to, args.after?.occurredAt ?? args.from, args.after?.id ?? '', args.batch, ...(maxAgeMs === null ? [] : [maxAgeMs])],
     );
     const sendable = batch.filter((e) => !e.too_old);
-    // In slices, as ingest routes: a filter at its limits costs tens of µs an event, and a batch of
-    // 5,000 (up to 50,000) checked in one go held the event loop, every tenant's requests with it, a
-    // third of a second and more (a filters review).
-    const ids: string[] = [];
-    const slice = new LoopSlice();
-    for (const e of sendable) {
-      if (!matches || matches(e.payload ?? {})) ids.push(e.id);
-      if (matches && slice.spent()) await slice.giveTurn();
-    }
+    const kept = select ? await select(sendable.map((e) => e.payload ?? {})) : null;
+    const ids = sendable.filter((_, i) => !kept || kept[i]).map((e) => e.id);
     let queued = 0;
     if (ids.length > 0) {
       const { rows } = await tx.query<{ queued: number }>(QUEUE_REPLAYED_SQL, [args.orgId, args.destinationId, ids]);

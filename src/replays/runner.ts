@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/types.js';
 import type { Logger } from '../logger.js';
 import { FilterCache } from '../filters/compile.js';
+import { sliced } from '../filters/loopSlice.js';
 import { queueReplayBatch, type WindowPosition } from '../queue/replayRange.js';
 import { HOURLY_MS, TimedRound } from '../queue/timedRounds.js';
 import { isDatabaseRefusing, isDatabaseUnavailable, whileDatabaseAway } from '../db/unavailable.js';
@@ -85,7 +86,7 @@ export async function runClaimedReplay(
             return (
               held && {
                 maxAgeMs: isSiemId(held.siem) ? sendableAgeMs(getEncoder(held.siem)) : null,
-                matches: held.filter ? filters.get(c.destinationId, held.version, held.filter) : null,
+                select: held.filter ? sliced(filters.get(c.destinationId, held.version, held.filter)) : null,
               }
             );
           },

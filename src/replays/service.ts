@@ -4,6 +4,7 @@ import { AppError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { SiemId } from '../siem/catalog.js';
 import { compileFilter } from '../filters/compile.js';
+import { sliced } from '../filters/loopSlice.js';
 import { planRangeReplay, rangeReplayMessage, type ReplayResult } from '../destinations/replay.js';
 import { countInWindow, queueReplayBatch } from '../queue/replayRange.js';
 import { resumeHeld } from '../queue/deliveryState.js';
@@ -87,7 +88,7 @@ export async function requestRangeReplay(
       before: async (tx) => {
         const row = await repo.lockBatchDestination(tx, dest.orgId, dest.id);
         if (row?.live !== true) throw notFound('destination');
-        return { matches: row.filter ? compileFilter(row.filter) : null };
+        return { select: row.filter ? sliced(compileFilter(row.filter)) : null };
       },
       after: async (tx, b) => {
         if (b.scanned < limits.batch || b.last === null) {

@@ -174,7 +174,12 @@ describe.each(DB_KINDS)('range replay age clamp (%s)', (kind) => {
     const s = await scenario('datadog');
     const now = (await dbNow(tdb.db)).getTime();
     const args = { orgId: s.org, destinationId: s.dest, from: new Date(now - 24 * HOUR), to: new Date(now + MINUTE), batch: 4 };
-    const datadogLimit = { before: async () => ({ maxAgeMs: DATADOG_SENDABLE, matches: (p: Record<string, unknown>) => (p as { n?: number }).n !== 0 }) };
+    const datadogLimit = {
+      before: async () => ({
+        maxAgeMs: DATADOG_SENDABLE,
+        select: async (ps: readonly Record<string, unknown>[]) => ps.map((p) => (p as { n?: number }).n !== 0),
+      }),
+    };
     const sums = { scanned: 0, queued: 0, filteredOut: 0, skippedTooOld: 0 };
     let after: WindowPosition | null = null;
     for (;;) {
