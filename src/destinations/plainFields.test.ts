@@ -1,3 +1,4 @@
+import { FINDING_TYPES } from '../events/findings.js';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors.js';
 import { plainFieldValues, refuseCredentialsInPlainFields, type PlainSettings } from './plainFields.js';
@@ -120,6 +121,25 @@ describe('plain destination fields: credentials refused, never echoed', () => {
     expect(() => refuseCredentialsInPlainFields('custom', { name: 'svc-forwarder' }, own([['auth_header_value', basic]]))).not.toThrow();
     expect(() => refuseCredentialsInPlainFields('custom', { name: 'pw Zq8vT2xkLm9P' }, own([['auth_header_value', basic]]))).toThrow(/own credential/);
     expect(() => refuseCredentialsInPlainFields('custom', { name: 'prod' }, own([['auth_header_value', 'Bearer prod']]))).not.toThrow();
+  });
+
+  // A filters review: a finding type's name in a filter key is any upper-case word, and a credential
+  // refused as a value was stored as a key.
+  it("a filter key's finding type is checked as a value is: a credential there is refused", () => {
+    expect(() => refuseCredentialsInPlainFields('custom', { filter: { [`aegis.finding_counts_by_type.${AWS}`]: { $gte: 1 } } })).toThrow(
+      new RegExp(`^/filter/aegis\\.finding_counts_by_type\\.${AWS}: .*AWS access key`),
+    );
+    const own = 'Bearer ZQ8VT2XKLM9PWR4TYU7IOP3ASD';
+    expect(() =>
+      refuseCredentialsInPlainFields(
+        'custom',
+        { filter: { $or: [{ 'aegis.finding_counts_by_type.ZQ8VT2XKLM9PWR4TYU7IOP3ASD': { $gte: 1 } }] } },
+        { credentials: () => [['auth_header_value', own]] as never },
+      ),
+    ).toThrow(/own credential/);
+    // Every real finding type passes.
+    for (const type of FINDING_TYPES)
+      expect(() => refuseCredentialsInPlainFields('custom', { filter: { [`aegis.finding_counts_by_type.${type}`]: { $gte: 1 } } }), type).not.toThrow();
   });
 
   it('PATCH: checks only values that differ from the stored ones', () => {

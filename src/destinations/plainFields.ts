@@ -235,6 +235,9 @@ function storedParts(credentials: readonly OwnCredential[]): OwnPart[] {
 }
 
 /** A filter's string values, each with its JSON pointer ("/filter/aegis.actor_id/$in/1"). */
+/** A filter key naming a finding type (filters/fields.ts): the type's name, a string the tenant chose. */
+const FINDING_COUNT_KEY = /^aegis\.finding_counts_by_type\.(.+)$/;
+
 function filterValues(filter: Readonly<Record<string, unknown>>): [string, string][] {
   // Only a filter that passes its own check is walked: depth and size are bounded then, and every
   // key is a known field or operator, safe to name. Any other is refused by storableFilter anyway.
@@ -243,7 +246,15 @@ function filterValues(filter: Readonly<Record<string, unknown>>): [string, strin
   const walk = (node: unknown, pointer: string): void => {
     if (typeof node === 'string') out.push([pointer, node]);
     else if (Array.isArray(node)) node.forEach((item, i) => walk(item, `${pointer}/${i}`));
-    else if (typeof node === 'object' && node !== null) for (const [key, value] of Object.entries(node)) walk(value, `${pointer}/${key}`);
+    else if (typeof node === 'object' && node !== null)
+      for (const [key, value] of Object.entries(node)) {
+        // A finding type's name is the tenant's to write (any upper-case word): checked as a value
+        // is, or a credential refused as a value was stored as a key (a filters review: an AWS key
+        // id, or the destination's own header value, as aegis.finding_counts_by_type.<it>).
+        const typed = FINDING_COUNT_KEY.exec(key);
+        if (typed) out.push([`${pointer}/${key}`, typed[1]!]);
+        walk(value, `${pointer}/${key}`);
+      }
   };
   walk(filter, '/filter');
   return out;
