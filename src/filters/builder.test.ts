@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { builderToFilter, filterToBuilder, EMPTY_BUILDER } from './builder.js';
 import { checkFilter } from './validate.js';
-import { compileFilter, FILTER_CACHE_CHARS, FilterCache } from './compile.js';
+import { compileFilter, FILTER_CACHE_CHARS, FILTER_CHARS_PER_ORG, FilterCache } from './compile.js';
 
 describe('the dashboard filter builder', () => {
   it('nothing ticked is no filter (every event)', () => {
@@ -63,5 +63,21 @@ describe('FilterCache', () => {
     expect(cache.get(`d${n - 1}`, 'v1', big(n - 1))).toBe(last);
     cache.forget(`d${n - 1}`);
     expect(cache.get(`d${n - 1}`, 'v1', big(n - 1))).not.toBe(last);
+  });
+
+  // A second look at the bound: shared oldest-first alone, five organizations with 25 filters at their
+  // limits made every routing round recompile every filter, about 9 ms of the event loop a request.
+  it("an organization past its share evicts its own filters, never another's; a filter in use stays", () => {
+    const cache = new FilterCache();
+    const big = (i: number) => ({ 'aegis.input_size_bytes': { $nin: Array.from({ length: 400 }, (_, k) => k * 1000 + i) } });
+    const small = { 'aegis.decision': 'BLOCKED' };
+    const kept = cache.get('victim', 'v1', small, 'org_victim');
+    // Enough to pass the whole cache, not only a share.
+    const perOrg = Math.ceil(FILTER_CACHE_CHARS / JSON.stringify(big(0)).length) + 20;
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < perOrg; i++) cache.get(`hostile_${i}`, 'v1', big(i), 'org_hostile');
+      expect(cache.get('victim', 'v1', small, 'org_victim'), `round ${round}`).toBe(kept);
+    }
+    expect(cache.size.chars).toBeLessThanOrEqual(FILTER_CHARS_PER_ORG + JSON.stringify(small).length);
   });
 });

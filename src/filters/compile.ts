@@ -66,12 +66,20 @@ export function compileFilter(filter: Record<string, unknown> | null): FilterPre
 
 /**
  * Characters of filter JSON the compiled filters of a FilterCache stand for, in all. A compiled filter
- * takes about sixty times its JSON in memory (a filter at its 4 KiB limit, about 215 KB), so a count
- * alone let 10,000 of them fill the API's heap (a filters review: creating and deleting destinations
- * with such filters ended the process, every tenant with it, after about 750). 512 Ki characters
- * stand for about 30 MB; thousands of ordinary filters (a few hundred characters) fit in it.
+ * takes twenty to sixty times its JSON in memory (a filter at its 4 KiB limit, up to 215 KB), so a
+ * count alone let 10,000 of them fill the API's heap (a filters review: creating and deleting
+ * destinations with such filters ended the process, every tenant with it, after about 750). 1 Mi
+ * characters stand for 20 to 60 MB: ten organizations with 25 filters at their limits, or thousands
+ * of ordinary filters (a few hundred characters).
  */
-export const FILTER_CACHE_CHARS = 512 * 1024;
+export const FILTER_CACHE_CHARS = 1024 * 1024;
+
+/**
+ * Of FILTER_CACHE_CHARS, what one organization's filters may hold before its own least recently used
+ * go (never another's): a second look found five organizations with large filters enough to make
+ * every routing round recompile every filter, about 9 ms of the event loop per request.
+ */
+export const FILTER_CHARS_PER_ORG = FILTER_CACHE_CHARS / 4;
 
 /**
  * Compiled filters by destination id and the row's updated_at (which every PATCH moves), so the
@@ -80,23 +88,46 @@ export const FILTER_CACHE_CHARS = 512 * 1024;
  * filtered is forgotten (forget) as soon as its organization's filters are read again.
  */
 export class FilterCache {
-  private readonly entries = new Map<string, { version: string; predicate: FilterPredicate; chars: number }>();
+  /** Least recently used first (a hit moves its entry to the end). */
+  private readonly entries = new Map<string, { version: string; predicate: FilterPredicate; chars: number; orgId: string }>();
   private chars = 0;
+  private readonly orgChars = new Map<string, number>();
   constructor(
     private readonly max = 10_000,
     private readonly maxChars = FILTER_CACHE_CHARS,
+    private readonly maxOrgChars = maxChars === FILTER_CACHE_CHARS ? FILTER_CHARS_PER_ORG : maxChars / 4,
   ) {}
 
-  get(destinationId: string, version: string, filter: Record<string, unknown>): FilterPredicate {
+  /** The compiled filter of destination `destinationId` (of `orgId`) at `version`, compiled on first use. */
+  get(destinationId: string, version: string, filter: Record<string, unknown>, orgId = ''): FilterPredicate {
     const hit = this.entries.get(destinationId);
-    if (hit && hit.version === version) return hit.predicate;
+    if (hit && hit.version === version) {
+      this.entries.delete(destinationId);
+      this.entries.set(destinationId, hit);
+      return hit.predicate;
+    }
     const predicate = compileFilter(filter);
     const chars = JSON.stringify(filter).length;
     this.forget(destinationId);
+    // Larger than an organization's share: used, never held.
+    if (chars > this.maxOrgChars) return predicate;
+    // Its own organization's oldest first, then anyone's.
+    while ((this.orgChars.get(orgId) ?? 0) + chars > this.maxOrgChars && this.forgetOldestOf(orgId));
     while (this.entries.size > 0 && (this.entries.size >= this.max || this.chars + chars > this.maxChars)) this.forget(this.entries.keys().next().value!);
-    this.entries.set(destinationId, { version, predicate, chars });
+    this.entries.set(destinationId, { version, predicate, chars, orgId });
     this.chars += chars;
+    this.orgChars.set(orgId, (this.orgChars.get(orgId) ?? 0) + chars);
     return predicate;
+  }
+
+  /** Drops the least recently used compiled filter of `orgId`; false when it has none. */
+  private forgetOldestOf(orgId: string): boolean {
+    for (const [id, e] of this.entries) {
+      if (e.orgId !== orgId) continue;
+      this.forget(id);
+      return true;
+    }
+    return false;
   }
 
   /** Drops a destination's compiled filter (it is gone, disabled, or has no filter any more). */
@@ -105,6 +136,9 @@ export class FilterCache {
     if (!entry) return;
     this.entries.delete(destinationId);
     this.chars -= entry.chars;
+    const left = (this.orgChars.get(entry.orgId) ?? 0) - entry.chars;
+    if (left > 0) this.orgChars.set(entry.orgId, left);
+    else this.orgChars.delete(entry.orgId);
   }
 
   /** Compiled filters held, and their characters of JSON (for tests: the bounds). */

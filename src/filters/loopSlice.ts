@@ -8,7 +8,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 /** How long one slice of checks may hold the thread. */
 const SLICE_MS = 4;
 /** Checks between two reads of the clock: one read costs about as much as a cheap filter. */
-const CHECKS_PER_CLOCK_READ = 64;
+export const CHECKS_PER_CLOCK_READ = 64;
 
 /** Counts checks and says when the current slice has held the thread long enough to give it back. */
 export class LoopSlice {
@@ -20,9 +20,15 @@ export class LoopSlice {
     this.start = now();
   }
 
-  /** After one check: whether the slice is spent (the caller then awaits giveTurn()). */
-  spent(): boolean {
-    return ++this.checks % CHECKS_PER_CLOCK_READ === 0 && this.now() - this.start > SLICE_MS;
+  /**
+   * After one check (or work worth `weight` checks: compiling a filter is worth a clock read at once):
+   * whether the slice is spent (the caller then awaits giveTurn()).
+   */
+  spent(weight = 1): boolean {
+    this.checks += weight;
+    if (this.checks < CHECKS_PER_CLOCK_READ) return false;
+    this.checks = 0;
+    return this.now() - this.start > SLICE_MS;
   }
 
   /** Hands the thread back for one turn of the event loop (a setImmediate), then starts a new slice. */

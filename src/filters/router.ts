@@ -12,7 +12,7 @@
 import type { Queryable } from '../db/types.js';
 import { listFilteredDestinations, type FilteredDestination } from '../destinations/reads.js';
 import { FilterCache } from './compile.js';
-import { LoopSlice } from './loopSlice.js';
+import { CHECKS_PER_CLOCK_READ, LoopSlice } from './loopSlice.js';
 
 export interface RoutedEvent {
   orgId: string;
@@ -71,7 +71,9 @@ export class FilterRouter {
       const filtered = this.known.get(org) ?? [];
       for (const d of filtered) {
         destinations.push({ id: d.id, version: d.version });
-        const matches = this.compiled.get(d.id, d.version, d.filter);
+        const matches = this.compiled.get(d.id, d.version, d.filter, org);
+        // A compile (on a change, or past the cache's bounds) is worth a look at the clock at once.
+        if (slice.spent(CHECKS_PER_CLOCK_READ)) await slice.giveTurn();
         for (const e of events) {
           if (e.orgId !== org) continue;
           if (matches(e.payload as Record<string, unknown>)) pairs.push({ eventId: e.id, destinationId: d.id });
