@@ -234,10 +234,13 @@ function storedParts(credentials: readonly OwnCredential[]): OwnPart[] {
   return ownParts(kept).filter(({ part }) => looksRandom(part));
 }
 
-/** A filter's string values, each with its JSON pointer ("/filter/aegis.actor_id/$in/1"). */
 /** A filter key naming a finding type (filters/fields.ts): the type's name, a string the tenant chose. */
 const FINDING_COUNT_KEY = /^aegis\.finding_counts_by_type\.(.+)$/;
 
+/**
+ * A filter's string values, and the finding types its keys name, each with its JSON pointer
+ * ("/filter/aegis.actor_id/$in/1").
+ */
 function filterValues(filter: Readonly<Record<string, unknown>>): [string, string][] {
   // Only a filter that passes its own check is walked: depth and size are bounded then, and every
   // key is a known field or operator, safe to name. Any other is refused by storableFilter anyway.
