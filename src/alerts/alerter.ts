@@ -279,6 +279,15 @@ export class Alerter implements AlertHook {
     // the failed ones (settleAlertChannel), so one queued during an outage shares a message with one
     // on its fifth try, and must not be given up with it after a single try of its own.
     const lastTry = (a: OutboxAlert[]) => a.filter((x) => x.attempts + 1 >= MAX_SEND_ATTEMPTS);
+    /** A channel done with `sent` (delivered, dropped by configuration, or given up on). */
+    const done = (channel: 'email' | 'webhook', sent: OutboxAlert[]) =>
+      settleAlertChannel(
+        db,
+        orgId,
+        sent.map((a) => a.id),
+        channel,
+        { done: true },
+      );
     /** Settles a channel's failed send: alerts on their last try given up, the others retried (`counted`: see settleAlertChannel). */
     const failed = async (channel: 'email' | 'webhook', sent: OutboxAlert[], err: string, counted?: string[]): Promise<string[]> => {
       const spent = lastTry(sent);
@@ -293,13 +302,7 @@ export class Alerter implements AlertHook {
             : `${what} failed; will retry`,
       );
       const keptIds = kept.map((a) => a.id);
-      await settleAlertChannel(
-        db,
-        orgId,
-        spent.map((a) => a.id),
-        channel,
-        { done: true },
-      );
+      await done(channel, spent);
       // The wait by the alerts kept: one given up must not put a first retry off by its own count.
       if (kept.length > 0)
         await settleAlertChannel(db, orgId, keptIds, channel, { done: false, retryAfterMs: retryAfterMs(kept), ...(counted ? { counted } : {}) });
@@ -331,24 +334,12 @@ export class Alerter implements AlertHook {
             'alert e-mail refused by the mail server for some recipients; they did not get it',
           );
       }
-      await settleAlertChannel(
-        db,
-        orgId,
-        forMail.map((a) => a.id),
-        'email',
-        { done: true },
-      );
+      await done('email', forMail);
     }
     if (hook.kind === 'failed') await failed('webhook', forHook, hook.err, counted);
     else if (hook.kind !== 'none') {
       if (hook.kind === 'sent') logger.info({ org_id: orgId, alerts: forHook.length }, 'alert webhook sent');
-      await settleAlertChannel(
-        db,
-        orgId,
-        forHook.map((a) => a.id),
-        'webhook',
-        { done: true },
-      );
+      await done('webhook', forHook);
     }
     // A channel that could not even be tried: logged by the round (its alerts come back after the lease).
     for (const sent of [mailSent, hookSent]) if (sent.status === 'rejected') throw sent.reason;
