@@ -43,6 +43,9 @@ const OLDER_TOKENS_MAX_CHARS = 8_192;
 export const REFUSAL_FETCHES = 3;
 export const REFUSAL_FETCH_EVERY_MS = 30_000;
 
+/** A refusal bucket's fetches available at `now`: its level, refilled one per REFUSAL_FETCH_EVERY_MS, REFUSAL_FETCHES at most. */
+const bucketLevel = (r: { level: number; atMs: number }, now: number): number => Math.min(REFUSAL_FETCHES, r.level + (now - r.atMs) / REFUSAL_FETCH_EVERY_MS);
+
 interface Issued {
   token: string;
   expiresAtMs: number;
@@ -159,7 +162,7 @@ export class TokenCache {
     const r = this.refusals.get(refusalKey);
     if (!r?.refused) return 0;
     const now = this.now();
-    const level = Math.min(REFUSAL_FETCHES, r.level + (now - r.atMs) / REFUSAL_FETCH_EVERY_MS);
+    const level = bucketLevel(r, now);
     if (level < 1) return Math.ceil((1 - level) * REFUSAL_FETCH_EVERY_MS);
     this.refusals.set(refusalKey, { refused: false, level: level - 1, atMs: now });
     return 0;
@@ -174,7 +177,7 @@ export class TokenCache {
     const refusalKey = `${key}\n${entry.fingerprint}`;
     const r = this.refusals.get(refusalKey);
     const now = this.now();
-    const level = r ? Math.min(REFUSAL_FETCHES, r.level + (now - r.atMs) / REFUSAL_FETCH_EVERY_MS) : REFUSAL_FETCHES;
+    const level = r ? bucketLevel(r, now) : REFUSAL_FETCHES;
     this.refusals.delete(refusalKey);
     this.refusals.set(refusalKey, { refused: true, level, atMs: now });
     if (this.refusals.size > MAX_ENTRIES) this.refusals.delete(this.refusals.keys().next().value!);
