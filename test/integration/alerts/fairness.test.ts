@@ -249,6 +249,16 @@ describe.each(DB_KINDS)('alert send attempts (%s)', (kind) => {
     await tdb?.close();
   });
 
+  /** An alerter of the test's own, its rounds run by the test (tick), over `smtpUrl` (null: no e-mail). */
+  function alerterOf(smtpUrl: string | null): Alerter {
+    const keyRing = parseKeyRing(api.config.encryptionKey!);
+    const client = createDeliveryDeps(tdb.db, keyRing, api.config, TEST_CA_PEM).client;
+    return new Alerter(
+      { db: tdb.db, keyRing, client, logger: api.logs.logger },
+      { publicUrl: 'https://aegis.example.com', smtpUrl, alertFrom: 'alerts@example.com', digestWindowMs: 0 },
+    );
+  }
+
   it('a round where both channels fail counts as one attempt: the alert is given up after the fifth round', async () => {
     const org = await api.newOrg();
     const put = await api.request('PUT', `/api/orgs/${org.orgId}/notification-settings`, {
@@ -257,12 +267,7 @@ describe.each(DB_KINDS)('alert send attempts (%s)', (kind) => {
     });
     expect(put.status, put.text).toBe(200);
     await tdb.db.transaction((tx) => enqueueAlerts(tx, org.orgId, 'fwd_d', [{ kind: 'failing', details: detail }]));
-    const keyRing = parseKeyRing(api.config.encryptionKey!);
-    const client = createDeliveryDeps(tdb.db, keyRing, api.config, TEST_CA_PEM).client;
-    const alerter = new Alerter(
-      { db: tdb.db, keyRing, client, logger: api.logs.logger },
-      { publicUrl: 'https://aegis.example.com', smtpUrl: api.config.alerts.smtpUrl, alertFrom: 'alerts@example.com', digestWindowMs: 0 },
-    );
+    const alerter = alerterOf(api.config.alerts.smtpUrl);
     const row = async () => (await tdb.db.query<{ attempts: number }>('SELECT attempts FROM alert_outbox WHERE org_id = $1', [org.orgId])).rows[0] ?? null;
     try {
       for (let round = 1; round <= MAX_SEND_ATTEMPTS; round++) {
@@ -300,13 +305,8 @@ describe.each(DB_KINDS)('alert send attempts (%s)', (kind) => {
     });
     expect(put.status, put.text).toBe(200);
     await tdb.db.transaction((tx) => enqueueAlerts(tx, org.orgId, 'fwd_silent', [{ kind: 'failing', details: detail }]));
-    const keyRing = parseKeyRing(api.config.encryptionKey!);
-    const client = createDeliveryDeps(tdb.db, keyRing, api.config, TEST_CA_PEM).client;
     const port = (silent.address() as net.AddressInfo).port;
-    const alerter = new Alerter(
-      { db: tdb.db, keyRing, client, logger: api.logs.logger },
-      { publicUrl: 'https://aegis.example.com', smtpUrl: `smtp://u:p@127.0.0.1:${port}`, alertFrom: 'alerts@example.com', digestWindowMs: 0 },
-    );
+    const alerter = alerterOf(`smtp://u:p@127.0.0.1:${port}`);
     try {
       const round = alerter.tick();
       // The webhook went out while the mail server still held its connection, its greeting awaited.
@@ -339,12 +339,7 @@ describe.each(DB_KINDS)('alert send attempts (%s)', (kind) => {
     await tdb.db.transaction((tx) => enqueueAlerts(tx, org.orgId, 'fwd_x', [{ kind: 'failing', details: detail }]));
     await tdb.db.transaction((tx) => enqueueAlerts(tx, org.orgId, 'fwd_y', [{ kind: 'failing', details: detail }]));
     await tdb.db.query("UPDATE alert_outbox SET attempts = $2 WHERE org_id = $1 AND destination_id = 'fwd_y'", [org.orgId, MAX_SEND_ATTEMPTS - 1]);
-    const keyRing = parseKeyRing(api.config.encryptionKey!);
-    const client = createDeliveryDeps(tdb.db, keyRing, api.config, TEST_CA_PEM).client;
-    const alerter = new Alerter(
-      { db: tdb.db, keyRing, client, logger: api.logs.logger },
-      { publicUrl: 'https://aegis.example.com', smtpUrl: null, alertFrom: 'alerts@example.com', digestWindowMs: 0 },
-    );
+    const alerter = alerterOf(null);
     const ids = () => failing.requests.filter((q) => q.body.toString('utf8').includes(org.orgId)).map((q) => String(q.headers['webhook-id']));
     try {
       await alerter.tick();
@@ -388,12 +383,7 @@ describe.each(DB_KINDS)('alert send attempts (%s)', (kind) => {
     await tdb.db.transaction((tx) => enqueueAlerts(tx, org.orgId, 'fwd_old', [{ kind: 'failing', details: detail }]));
     await tdb.db.query('UPDATE alert_outbox SET attempts = $2 WHERE org_id = $1', [org.orgId, MAX_SEND_ATTEMPTS - 1]);
     await tdb.db.transaction((tx) => enqueueAlerts(tx, org.orgId, 'fwd_new', [{ kind: 'failing', details: detail }]));
-    const keyRing = parseKeyRing(api.config.encryptionKey!);
-    const client = createDeliveryDeps(tdb.db, keyRing, api.config, TEST_CA_PEM).client;
-    const alerter = new Alerter(
-      { db: tdb.db, keyRing, client, logger: api.logs.logger },
-      { publicUrl: 'https://aegis.example.com', smtpUrl: api.config.alerts.smtpUrl, alertFrom: 'alerts@example.com', digestWindowMs: 0 },
-    );
+    const alerter = alerterOf(api.config.alerts.smtpUrl);
     const rows = async () =>
       (
         await tdb.db.query<{ destination_id: string; attempts: number; email_pending: boolean; webhook_pending: boolean }>(
