@@ -4,7 +4,8 @@
 import { createServer } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 
-const port = Number(process.env.PORT ?? 9999);
+// Not PORT: that is the service's own variable, and one exported for it would put both on one port.
+const port = Number(process.env.SINK_PORT ?? 9999);
 createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));

@@ -159,7 +159,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     // CLI handles SIGINT/SIGTERM in JavaScript, and a signal callback cannot run between the commit's
     // continuation and this synchronous write. Not raced with the signal either: a start interrupted
     // between the commit and this line would lose the key.
-    if (boot?.newApiKey && opts.banner) printNewApiKey(boot.orgId, boot.newApiKey);
+    if (boot?.newApiKey && opts.banner) printNewApiKey(boot.orgId, boot.newApiKey, !config.databaseUrl);
     checkpoint();
     const metrics = createMetrics(db, { perDestination: config.metricsToken !== null });
     const delivery = createDeliveryDeps(db, keyRing, config, opts.extraCa);
@@ -314,12 +314,15 @@ function isAbortError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AbortError';
 }
 
-function printNewApiKey(orgId: string, apiKey: string): void {
+function printNewApiKey(orgId: string, apiKey: string, embedded: boolean): void {
+  // The command as a clone runs it (npx finds the project's own bin). On the embedded database it
+  // cannot run beside this process, which holds the data directory: said here, not after a refusal.
+  const more = `npx aegis-stream api-keys create --org ${orgId}`;
   const lines = [
     '',
     `First start: created organization ${orgId} and an API key for it.`,
     `  API key:       ${apiKey}`,
-    `                 (shown once: only its hash is stored. Create more with: aegis-stream api-keys create --org ${orgId})`,
+    `                 (shown once: only its hash is stored. Create more with: ${more}${embedded ? ', with the service stopped' : ''})`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -332,7 +335,7 @@ function printBanner(b: { address: string; orgId: string; link: string | null; p
     `  organization:  ${b.orgId}`,
     ...(b.link !== null
       ? [`  dashboard:     ${b.link}`, '                 (one-time sign-in link, valid 15 minutes)']
-      : [`  dashboard:     ${b.publicUrl}`, `                 (a sign-in link: aegis-stream login-link --org ${b.orgId}, with this DATABASE_URL)`]),
+      : [`  dashboard:     ${b.publicUrl}`, `                 (a sign-in link: npx aegis-stream login-link --org ${b.orgId}, with this DATABASE_URL)`]),
     `  API docs:      ${b.publicUrl}/docs`,
     '',
   ];

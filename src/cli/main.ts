@@ -238,7 +238,7 @@ program
   .requiredOption('--org <org_id>', 'organization id')
   .requiredOption('--since <time>', 'first @timestamp to include (RFC 3339, inclusive)')
   .option('--until <time>', 'end of the window (RFC 3339, exclusive; default: no end)')
-  .addHelpText('after', '\nExample: aegis-stream export --org org_... --since 2026-11-01T00:00:00Z > events.ndjson')
+  .addHelpText('after', '\nExample (the last day): aegis-stream export --org org_... --since "$(date -u -d \'1 day ago\' +%FT%TZ)" > events.ndjson')
   .action(async (opts: { org: string; since: string; until?: string }) => {
     // Piped into `head` and the like: a closed stdout ends the export quietly, not with a stack trace.
     process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -98,6 +98,11 @@ export function cliLifecycleSuite(target: Target): void {
         expect(key).toBeDefined();
         expect(link).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${first.port}/auth/login\\?token=`));
         expect(first.out).toContain(`http://127.0.0.1:${first.port}/docs`);
+        // How to make more keys, as a clone runs the command: on the embedded database not beside the
+        // running service, which holds the data directory (a docs review: run then, it was refused).
+        expect(first.out).toContain(`npx aegis-stream api-keys create --org ${org}`);
+        if (target === 'embedded') expect(first.out).toContain('with the service stopped');
+        else expect(first.out).not.toContain('with the service stopped');
         // The key works against the running service; the link signs in once.
         const list = await fetch(`http://127.0.0.1:${first.port}/api/orgs/${org}/forwarding-destinations`, { headers: { authorization: `Bearer ${key}` } });
         expect(list.status).toBe(200);
