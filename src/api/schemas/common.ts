@@ -22,7 +22,7 @@ export const DestinationParams = Type.Object(
 const ERROR_MEANING = {
   400: 'validation_failed (details lists every problem), invalid_json or bad_request.',
   401: "unauthorized: no credentials, an API key that is not valid, or an expired session; session_conflict: the session cookie sent twice (clear the site's cookies).",
-  403: "csrf_failed: a cookie-authenticated write without the session's x-csrf-token header.",
+  403: "csrf_failed: a cookie-authenticated write without the session's x-csrf-token header; forbidden: an operation that takes an API key (making sign-in links), called with a dashboard session.",
   404: "not_found: no such resource, or another organization's.",
   409: 'limit_reached or conflict.',
   410: 'The sign-in link is unknown, used or expired.',

@@ -1,0 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ERROR_STATUS } from './errors.js';
+
+describe('ERROR_STATUS is the one list of error codes', () => {
+  it('docs/errors.md lists exactly its codes, each with its status', () => {
+    // A docs review found four codes a client can get (405, 408, 431, forbidden) in no document.
+    const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
+    const documented = [...doc.matchAll(/^\| `([a-z_]+)` \| (\d{3}) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+    const listed = Object.entries(ERROR_STATUS).map(([code, status]) => `${code} ${status}`);
+    expect(new Set(documented).size).toBe(documented.length);
+    expect([...documented].sort()).toEqual([...listed].sort());
+  });
+});
