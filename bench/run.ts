@@ -23,7 +23,7 @@ import type { Db } from '../src/db/types.js';
 import { FilterRouter } from '../src/filters/router.js';
 import { checkOptions, leadingComment, numArg } from './lib/args.js';
 import { buildService } from './lib/build.js';
-import { CpuMeter, cpuPerEvent, cpuPressure, machine, memoryMiB } from './lib/proc.js';
+import { CpuMeter, countsPerEvent, cpuPerEvent, cpuPressure, machine, memoryMiB } from './lib/proc.js';
 import { detectionRows, detectionScenario, type DetectionResult } from './lib/detection.js';
 import { apiRefusals, quietClient, startFlood, type QuietResult } from './lib/apiNoisy.js';
 import {
@@ -490,6 +490,14 @@ const fmtUs = (u: Record<string, number> | undefined) => {
   const rec = u.receiver !== undefined ? ` (receiver ${round(u.receiver)})` : '';
   return `${parts.map(([k, v]) => `${k} ${round(v)}`).join(', ')} = ${round(u.total)}${rec}`;
 };
+/** Wake-ups and read/write system calls per event, our processes only (the receiver's are the SIEM's). */
+const fmtCounts = (c: PerEventCounts | undefined) => {
+  if (!c) return '';
+  const ours = Object.entries(c).filter(([k]) => k !== 'receiver');
+  if (ours.length === 0) return '';
+  return `; wake-ups (syscalls) per event: ${ours.map(([k, v]) => `${k} ${v.wakeups}${v.syscalls === null ? '' : ` (${v.syscalls})`}`).join(', ')}`;
+};
+type PerEventCounts = ReturnType<typeof countsPerEvent>;
 
 // ---- scenarios ----------------------------------------------------------------------------------
 let receiver: Receiver;
@@ -549,6 +557,8 @@ interface LatencyResult {
   cores: Cores;
   /** CPU microseconds per event recorded in the window (each event is delivered to both destinations). */
   cpuUsPerEvent: Record<string, number>;
+  /** Wake-ups and read/write system calls per event recorded in the window, per process group. */
+  countsPerEvent: PerEventCounts;
   statements: StatementStat[] | null;
   workerPeakRssMiB: number;
   pgWaits: Record<string, number>;
@@ -633,6 +643,7 @@ async function latencyScenario(workers: number): Promise<LatencyResult> {
   const cores = await cpu.end();
   const windowEvents = count - countAtBegin;
   const cpuUsPerEvent = cpuPerEvent(cores, cpu.windowSeconds, windowEvents);
+  const perEventCounts = countsPerEvent(cpu.counts, windowEvents);
   const statements = await topStatements(windowEvents);
   const pgWaits = (await waits?.stop()) ?? {};
   // Let the tail arrive.
@@ -679,6 +690,7 @@ async function latencyScenario(workers: number): Promise<LatencyResult> {
     perPreset,
     cores,
     cpuUsPerEvent,
+    countsPerEvent: perEventCounts,
     statements,
     workerPeakRssMiB: round(rss),
     pgWaits,
@@ -701,6 +713,8 @@ interface DrainResult {
   cores: Cores;
   /** CPU microseconds per event delivered. */
   cpuUsPerEvent: Record<string, number>;
+  /** Wake-ups and read/write system calls per event delivered, per process group. */
+  countsPerEvent: PerEventCounts;
   statements: StatementStat[] | null;
   workerPeakRssMiB: number;
   workerHwmMiB: number;
@@ -778,6 +792,7 @@ async function drainScenario(preset: SiemId, n: number, workers: number, extraEn
   const cores = await cpu.end();
   const delivered = complete ? n : received;
   const cpuUsPerEvent = cpuPerEvent(cores, cpu.windowSeconds, delivered);
+  const perEventCounts = countsPerEvent(cpu.counts, delivered);
   const statements = await topStatements(delivered);
   const pgWaits = await waits.stop();
   clearInterval(rssTimer);
@@ -798,6 +813,7 @@ async function drainScenario(preset: SiemId, n: number, workers: number, extraEn
     requests,
     cores,
     cpuUsPerEvent,
+    countsPerEvent: perEventCounts,
     statements,
     workerPeakRssMiB: round(rss),
     workerHwmMiB: round(hwm),
@@ -1781,7 +1797,7 @@ function printTable(r: {
         `p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms (${s.received}/${s.n} received; measured after ${l.warmupSeconds} s; slowest by second from the start: ${s.worstBySecond.slice(0, 10).join(', ')} ms)`,
         'p50 < 250 ms, p99 < 1 s',
         fmtCores(l.cores),
-        fmtUs(l.cpuUsPerEvent),
+        fmtUs(l.cpuUsPerEvent) + fmtCounts(l.countsPerEvent),
       );
     }
   }
@@ -1792,7 +1808,7 @@ function printTable(r: {
       `${d.rate.toLocaleString('en-US')} events/s (${d.seconds} s${d.complete ? '' : ', INCOMPLETE'}), RSS peak ${d.workerPeakRssMiB} MiB`,
       d.preset === 'custom' ? '-' : '>= 20,000/s',
       fmtCores(d.cores),
-      fmtUs(d.cpuUsPerEvent),
+      fmtUs(d.cpuUsPerEvent) + fmtCounts(d.countsPerEvent),
     );
   }
   if (r.ingest) {

@@ -39,6 +39,42 @@ export function runQueueSeconds(pid: number): number {
   return ns / 1e9;
 }
 
+/**
+ * Voluntary context switches of all a process's threads so far (each is a sleep that ended in a
+ * wake-up), or null when it is gone. On the virtual machines the bench runs on, a wake-up costs a
+ * few hundred µs of CPU whatever follows it (docs/BENCHMARKS.md, seventeenth session), so wake-ups
+ * per event explain a paced scenario's CPU per event across machines better than the CPU itself.
+ */
+export function wakeups(pid: number): number | null {
+  let n = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        n += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? 0);
+      } catch {
+        // thread exited
+      }
+    }
+  } catch {
+    return null;
+  }
+  return n;
+}
+
+/**
+ * Read and write system calls of a process so far (/proc/<pid>/io syscr + syscw: read, write and
+ * their vector forms, the calls a socket costs), or null when unreadable (another user's process
+ * without the rights, or gone).
+ */
+export function ioSyscalls(pid: number): number | null {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return Number(/^syscr:\s+(\d+)/m.exec(io)?.[1] ?? NaN) + Number(/^syscw:\s+(\d+)/m.exec(io)?.[1] ?? NaN);
+  } catch {
+    return null;
+  }
+}
+
 /** The machine's CPU pressure (PSI): share of time at least one task waited for a CPU, last 10 s. */
 export function cpuPressure(): number | null {
   try {
@@ -82,9 +118,15 @@ export function postgresPids(): number[] {
 export class CpuMeter {
   private readonly start = new Map<string, Map<number, number>>();
   private readonly startWait = new Map<string, Map<number, number>>();
+  private readonly startCounts = new Map<string, Map<number, { wakeups: number | null; syscalls: number | null }>>();
   private t0 = 0;
   /** Length of the last measured window (begin() to end()), in seconds. */
   windowSeconds = 0;
+  /**
+   * Wake-ups and read/write system calls per group over the last window (null where a process's
+   * figures could not be read at both ends: a group's count then leaves that process out).
+   */
+  counts: Record<string, { wakeups: number; syscalls: number | null }> = {};
 
   constructor(private readonly groups: () => Promise<Record<string, number[]>>) {}
 
@@ -93,15 +135,19 @@ export class CpuMeter {
     this.t0 = performance.now();
     this.start.clear();
     this.startWait.clear();
+    this.startCounts.clear();
     for (const [name, pids] of Object.entries(groups)) {
       const m = new Map<number, number>();
       const w = new Map<number, number>();
+      const c = new Map<number, { wakeups: number | null; syscalls: number | null }>();
       for (const pid of pids) {
         m.set(pid, cpuSeconds(pid) ?? 0);
         w.set(pid, runQueueSeconds(pid));
+        c.set(pid, { wakeups: wakeups(pid), syscalls: ioSyscalls(pid) });
       }
       this.start.set(name, m);
       this.startWait.set(name, w);
+      this.startCounts.set(name, c);
     }
   }
 
@@ -124,6 +170,19 @@ export class CpuMeter {
       let waited = 0;
       for (const pid of pids) waited += runQueueSeconds(pid) - (beforeWait.get(pid) ?? 0);
       out[`${name}~wait`] = wall > 0 ? Math.max(0, waited) / wall : 0;
+      // A process that started in the window (a new backend) counts from zero, as its CPU does.
+      const beforeCounts = this.startCounts.get(name) ?? new Map<number, { wakeups: number | null; syscalls: number | null }>();
+      let woke = 0;
+      let calls: number | null = 0;
+      for (const pid of pids) {
+        const was = beforeCounts.get(pid) ?? { wakeups: 0, syscalls: 0 };
+        const w = wakeups(pid);
+        if (w !== null && was.wakeups !== null) woke += w - was.wakeups;
+        const c = ioSyscalls(pid);
+        if (c === null || was.syscalls === null) calls = null;
+        else if (calls !== null) calls += c - was.syscalls;
+      }
+      this.counts[name] = { wakeups: woke, syscalls: calls };
     }
     return out;
   }
@@ -146,6 +205,22 @@ export function cpuPerEvent(cores: Record<string, number>, windowSeconds: number
     if (k !== 'receiver') total += us;
   }
   out.total = Math.round(total * 10) / 10;
+  return out;
+}
+
+/**
+ * Wake-ups and read/write system calls per event for each group over a window (CpuMeter.counts), the
+ * load generator's left out as in cpuPerEvent. A count is machine-independent where CPU per event is
+ * not, so runs on different machines compare by it.
+ */
+export function countsPerEvent(counts: CpuMeter['counts'], events: number): Record<string, { wakeups: number; syscalls: number | null }> {
+  const out: Record<string, { wakeups: number; syscalls: number | null }> = {};
+  if (events <= 0) return out;
+  const per = (n: number) => Math.round((n / events) * 100) / 100;
+  for (const [k, v] of Object.entries(counts)) {
+    if (k === 'bench') continue;
+    out[k] = { wakeups: per(v.wakeups), syscalls: v.syscalls === null ? null : per(v.syscalls) };
+  }
   return out;
 }
 
