@@ -24,6 +24,7 @@ import { eventRoutes } from './routes/events.js';
 import { sessionRoutes } from './routes/session.js';
 import { VERSION } from '../version.js';
 import { strictJsonBodies } from './jsonBody.js';
+import { limitPipelining } from './pipelining.js';
 import { admissionLimits, admitPerOrg, OrgAdmission } from './orgAdmission.js';
 import { LineThrottle } from '../lineThrottle.js';
 import { checkLimits, CredentialChecks } from './credentialChecks.js';
@@ -124,6 +125,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     // its token there. We log requests ourselves below, path only.
     logController: new LogController({ disableRequestLogging: true }),
   });
+  limitPipelining(app);
   app.addSchema(ErrorBody);
   app.addSchema(ReplayView);
   installErrorHandler(app);

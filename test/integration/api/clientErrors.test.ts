@@ -3,6 +3,7 @@
 // `{"error": {"code", "message"}}` every other refusal has (BRIEF). Sent over a raw socket, as a
 // broken client or a proxy would.
 import { connect } from 'node:net';
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { serviceWithOrg } from '../../support/serviceWithOrg.js';
 import { validateBody } from '../../../src/events/validate.js';
@@ -42,5 +43,37 @@ describe('requests that are not valid HTTP', () => {
     expect(res.head).toMatch(/\r\nconnection: close/i);
     expect(res.body).toEqual({ error: { code, message: expect.any(String) } });
     expect(validateBody('ErrorResponse', res.body)).toEqual([]);
+  });
+});
+
+describe('a client that pipelines requests and never reads the answers', () => {
+  const t = serviceWithOrg();
+  const connections = () => new Promise<number>((resolve, reject) => t.svc.service.app!.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+
+  it('is disconnected once it has more requests waiting than the limit, not held with all of them', async () => {
+    // An attacker's review: 20 connections each sending 1,700 requests for the OpenAPI document in one
+    // write, reading nothing, held every request and reply object (their answers cannot be written)
+    // until the heap ran out and the process ended, every tenant with it. No credentials needed.
+    const { hostname, port } = new URL(t.svc.baseUrl);
+    const socket = connect(Number(port), hostname);
+    socket.on('error', () => undefined); // the server's reset, once it closes the connection
+    await once(socket, 'connect');
+    socket.pause(); // reads nothing: the answers fill the socket buffers, the rest wait in the server
+    expect(await connections()).toBe(1);
+    socket.write('GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(400));
+    await expect.poll(connections, { timeout: 60_000, interval: 100 }).toBe(0);
+    socket.destroy();
+  });
+
+  it('a few pipelined requests are still answered, in order', async () => {
+    const { hostname, port } = new URL(t.svc.baseUrl);
+    const socket = connect(Number(port), hostname);
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (c: string) => (text += c));
+    await once(socket, 'connect');
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(4) + 'GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await once(socket, 'close');
+    expect([...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1])).toEqual(['200', '200', '200', '200', '404']);
   });
 });
