@@ -4,6 +4,7 @@
 // now read strictly: JSON text is UTF-8 (RFC 8259), anything else is refused, never altered.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
+import { readRequestBody } from './bodyReader.js';
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -144,21 +145,33 @@ function otherBody(req: FastifyRequest, payload: NodeJS.ReadableStream, done: (e
 export function strictJsonBodies(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
+  // Both read their body with readRequestBody (one buffer, each chunk copied in and dropped), not
+  // Fastify's parseAs, whose array of one Buffer per socket read made a body dripped a byte at a time
+  // cost some 200 times its size. A path that is no route answers its 404 whatever the body, as with
+  // any other media type, before a byte of it is read: it is no one's to read, and up to the 2 MiB
+  // limit of it was held for anyone, without credentials, before the 404 went out.
   // Text with anything in it is the 415 of any other media type.
-  app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, (req, body, done) => {
-    if ((body as Buffer).length === 0) return done(null, NO_BODY);
-    done(otherMediaType(req), undefined);
+  app.addContentTypeParser('text/plain', (req, payload, done) => {
+    if (req.is404) return done(null, NO_BODY);
+    readRequestBody(req, payload, (err, body) => {
+      if (err !== null) return done(err, undefined);
+      if (body!.length === 0) return done(null, NO_BODY);
+      done(otherMediaType(req), undefined);
+    });
   });
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
-    // Nothing to decode: what the headers say of a charset or an encoding concerns no byte. A path
-    // that is no route answers its 404 whatever the body, as with any other media type.
-    if ((body as Buffer).length === 0 || req.is404) return done(null, NO_BODY);
+  app.addContentTypeParser('application/json', (req, payload, done) => {
+    if (req.is404) return done(null, NO_BODY);
+    readRequestBody(req, payload, (err, body) => (err !== null ? done(err, undefined) : parseJsonBody(req, body!, done)));
+  });
+  function parseJsonBody(req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void): void {
+    // Nothing to decode: what the headers say of a charset or an encoding concerns no byte.
+    if (body.length === 0) return done(null, NO_BODY);
     const refused = headerProblem(req);
     if (refused) return done(refused, undefined);
     // Refused before it is parsed: parsing a few MB of `{}` holds the event loop, and every other
     // organization's requests with it, for seconds, which no later check of the route can give back.
     const cap = req.routeOptions.config.maxJsonValues ?? MAX_JSON_VALUES;
-    if (countsPast(body as Buffer, cap)) {
+    if (countsPast(body, cap)) {
       return done(
         new AppError(
           'payload_too_large',
@@ -170,7 +183,7 @@ export function strictJsonBodies(app: FastifyInstance): void {
     let text: string;
     try {
       // A leading byte order mark is dropped, as JSON.parse of Fastify's string did.
-      text = STRICT_UTF8.decode(body as Buffer);
+      text = STRICT_UTF8.decode(body);
     } catch {
       return done(new AppError('invalid_json', 'The request body is not valid UTF-8, which JSON must be.'), undefined);
     }
@@ -185,7 +198,7 @@ export function strictJsonBodies(app: FastifyInstance): void {
         );
       done(err, value);
     });
-  });
+  }
   // Every other media type, and a body sent without one. A scope may add its own (the sign-in form's
   // application/x-www-form-urlencoded, routes/session.ts), which is then used instead.
   app.addContentTypeParser('*', (req, payload, done) => otherBody(req, payload, done));
