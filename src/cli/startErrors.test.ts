@@ -44,6 +44,18 @@ describe('describeStartError', () => {
     }
   });
 
+  it("names the embedded database's directory and the problem for PGlite's numbered file errors", () => {
+    // Emscripten's ErrnoError: a number of WASI's numbering, no code, no path (an operator's review:
+    // a full disk read "unexpected error: ErrnoError { name: 'ErrnoError', errno: 51 }").
+    const errno = (n: number) => Object.assign(Object.create(null) as object, { name: 'ErrnoError', errno: n });
+    expect(describeStartError(errno(51), embedded)).toBe('cannot use the data directory ./data (AEGIS_DATA_DIR): data/pglite: no space left on the device');
+    expect(describeStartError(errno(54), embedded)).toMatch(/data\/pglite: a part of the path is a file, not a directory$/);
+    expect(describeStartError(errno(69), embedded)).toMatch(/read-only file system$/);
+    // A number it does not know stays the unexpected error it is; and on PostgreSQL it is not PGlite's.
+    expect(describeStartError(errno(29), embedded)).toBeNull();
+    expect(describeStartError(errno(51), ctx)).toBeNull();
+  });
+
   it('reads the address Node 20 reports inside an AggregateError (localhost: ::1 and 127.0.0.1)', () => {
     const inner = sysError('connect ECONNREFUSED ::1:6543', { code: 'ECONNREFUSED', syscall: 'connect' });
     expect(describeStartError(new AggregateError([inner, inner]), ctx)).toMatch(/cannot reach PostgreSQL at db\.internal:6543 .*connection refused/);

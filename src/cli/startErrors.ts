@@ -1,7 +1,7 @@
 // Turns the errors an operator causes at start (a database that cannot be reached or refuses the login,
 // a port in use, a data directory that cannot be written) into one line naming the setting to check,
 // as ConfigError does for a bad value. Anything not recognised here is a bug and keeps its stack trace.
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { connectionTarget } from '../db/connectionString.js';
 
@@ -18,6 +18,8 @@ export function startErrorContext(env: NodeJS.ProcessEnv): StartErrorContext {
 }
 
 interface ErrorLike {
+  name?: unknown;
+  errno?: unknown;
   code?: unknown;
   syscall?: unknown;
   path?: unknown;
@@ -54,6 +56,13 @@ const FILESYSTEM: Record<string, string> = {
   ENOSPC: 'no space left on the device',
 };
 
+/**
+ * The embedded database's file errors: PGlite's file system (Emscripten's) throws an ErrnoError with
+ * an errno number of its own (WASI's numbering) and no code or path; printed as it came, a full disk
+ * read "unexpected error: ErrnoError { name: 'ErrnoError', errno: 51 }" (an operator's review).
+ */
+const EMSCRIPTEN_ERRNO: Record<number, keyof typeof FILESYSTEM> = { 2: 'EACCES', 20: 'EEXIST', 51: 'ENOSPC', 54: 'ENOTDIR', 63: 'EPERM', 69: 'EROFS' };
+
 // pg's own messages (no SQLSTATE): the TLS handshake refused, its connect timeout, a closed socket.
 const PG_MESSAGES: Array<[RegExp, string]> = [
   [/does not support SSL connections/i, 'the server does not support SSL connections, but DATABASE_URL asks for SSL (sslmode)'],
@@ -84,6 +93,8 @@ export function describeStartError(err: unknown, ctx: StartErrorContext): string
     return `cannot listen on ${e.hostname} (HOST): ${NETWORK[code] ?? code}`;
   }
 
+  const wasiCode = ctx.databaseUrl === null && e.name === 'ErrnoError' && typeof e.errno === 'number' ? EMSCRIPTEN_ERRNO[e.errno] : undefined;
+  if (wasiCode !== undefined) return `cannot use the data directory ${ctx.dataDir} (AEGIS_DATA_DIR): ${join(ctx.dataDir, 'pglite')}: ${FILESYSTEM[wasiCode]}`;
   if (typeof e.path === 'string' && FILESYSTEM[code] && isInside(e.path, ctx.dataDir)) {
     return `cannot use the data directory ${ctx.dataDir} (AEGIS_DATA_DIR): ${e.path}: ${FILESYSTEM[code]}`;
   }
