@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { ConfigError } from '../config/env.js';
 
 export interface DataKey {
@@ -80,7 +80,7 @@ export async function loadKeyRing(opts: {
   }
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   const key = generateKeyBase64();
-  await writeFile(file, key + '\n', { mode: 0o600, flag: 'wx' });
+  await writeKeyFile(file, key + '\n', { exclusive: true });
   return { ring: parseKeyRing(key, file), source: 'file', generated: true };
 }
 
@@ -110,7 +110,39 @@ export async function prependKeyToFile(dataDir: string): Promise<KeyRing> {
   const entries = [...oldRing.byId.values()].map((k) => `${k.id}:${k.key.toString('base64')}`);
   const fresh = Buffer.from(generateKeyBase64(), 'base64');
   const next = [`${keyIdFor(fresh)}:${fresh.toString('base64')}`, ...entries].join(',');
-  await writeFile(file, next + '\n', { mode: 0o600 });
-  await chmod(file, 0o600);
+  await writeKeyFile(file, next + '\n', { exclusive: false });
   return parseKeyRing(next, file);
+}
+
+/**
+ * Writes the key file whole or not at all: the text goes to a file of its own, synced, which then
+ * takes the key file's name, and the directory is synced. The key file is the embedded database's
+ * only copy of its keys, and rewriting it in place (as before) left it empty or cut short if the
+ * process was killed, the disk filled or the power went in between: every stored credential then
+ * unreadable (an operator's review). `exclusive`: a first key, which must not replace one another
+ * start wrote meanwhile (link fails with EEXIST where rename would overwrite).
+ */
+async function writeKeyFile(file: string, text: string, opts: { exclusive: boolean }): Promise<void> {
+  const temp = `${file}.${process.pid}.tmp`;
+  const handle = await open(temp, 'w', 0o600);
+  try {
+    await handle.writeFile(text);
+    // open's mode is reduced by the umask: the key file is the owner's alone whatever it is.
+    await handle.chmod(0o600);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    if (opts.exclusive) await link(temp, file);
+    else await rename(temp, file);
+  } finally {
+    if (opts.exclusive) await unlink(temp).catch(() => undefined);
+  }
+  const dir = await open(dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }
