@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
+import { inOrgScope } from '../db/orgScope.js';
 
 /**
  * Per-organization admission: at most `maxConcurrent` requests of one organization are served at a
@@ -241,7 +242,14 @@ export function admitPerOrg(app: FastifyInstance, admission: OrgAdmission): void
   });
 
   app.addHook('onRoute', (route) => {
-    const handler = route.handler as (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) => unknown;
+    const unscoped = route.handler as (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) => unknown;
+    // The handler runs as work for its organization (db/orgScope.ts), gated or not: everything it
+    // awaits or starts carries it, and the API's pool shares its connections between organizations
+    // by it (db/fairSlots.ts), so one organization's requests never hold all of them.
+    const handler = function (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply): unknown {
+      const orgId = req.authOrgId;
+      return orgId === undefined ? unscoped.call(this, req, reply) : inOrgScope(orgId, () => unscoped.call(this, req, reply));
+    };
     route.handler = function gatedHandler(this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
       const place = places.get(req);
       if (place === undefined) return handler.call(this, req, reply); // not gated: no organization, or no limit

@@ -33,15 +33,19 @@ export async function openProcessDatabases(
   // admission place and one of these connections for ever. The worker's statements (settles, prunes,
   // background replays) are let finish, and the CLI opens its own handle without it. Migrations run on
   // the API's handle in a transaction the limit never cuts (migrate.ts: { unbounded: true }).
-  const apiTimeout = { statementTimeoutMs: config.dbApiStatementTimeoutMs };
+  // The API's pool is also shared fairly between organizations (db/fairSlots.ts): one organization's
+  // requests admitted at once hold at most all but one of its connections, and a connection that comes
+  // back goes to the organization holding fewest, so another organization's request never waits for
+  // all of them. The worker's pool is not: its work is for no request.
+  const apiPool = { statementTimeoutMs: config.dbApiStatementTimeoutMs, fairByOrg: true };
   if (config.databaseUrl && role === 'all') {
     // One outage state for both pools: a restart cuts the connections of both and is logged once.
     const log = { outage: { lost: false }, preparedStatements: config.dbPreparedStatements, ...(logger ? { logger } : {}) };
-    const api = openPg({ connectionString: config.databaseUrl, max: config.dbApiConnections, ...log, ...apiTimeout });
+    const api = openPg({ connectionString: config.databaseUrl, max: config.dbApiConnections, ...log, ...apiPool });
     const worker = openPg({ connectionString: config.databaseUrl, max: config.dbPoolMax - config.dbApiConnections, ...log });
     return { api, worker, close: async () => void (await Promise.allSettled([api.close(), worker.close()])) };
   }
-  const db = await openDatabase(role === 'api' ? { ...config, ...apiTimeout } : config, logger, signal);
+  const db = await openDatabase(role === 'api' ? { ...config, ...apiPool } : config, logger, signal);
   return { api: db, worker: db, close: () => db.close() };
 }
 
@@ -76,7 +80,8 @@ export function embeddedDatabaseExists(dataDir: string): boolean {
 
 /** Opens the configured database: a PostgreSQL server when DATABASE_URL is set, else embedded PGlite. */
 export async function openDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolMax'> & Partial<Pick<Config, 'dbPreparedStatements'>> & { statementTimeoutMs?: number },
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'dbPoolMax'> &
+    Partial<Pick<Config, 'dbPreparedStatements'>> & { statementTimeoutMs?: number; fairByOrg?: boolean },
   logger?: Logger,
   /** Ends the wait for another container's lock (dirLock.ts LockOptions.signal). */
   signal?: AbortSignal,
@@ -89,6 +94,7 @@ export async function openDatabase(
       max: config.dbPoolMax,
       preparedStatements: config.dbPreparedStatements,
       ...(config.statementTimeoutMs ? { statementTimeoutMs: config.statementTimeoutMs } : {}),
+      ...(config.fairByOrg ? { fairByOrg: true } : {}),
       ...(logger ? { logger } : {}),
     });
   const dir = resolve(config.dataDir);

@@ -3,6 +3,8 @@ import type { Db, Queryable, QueryResult, TransactionOptions } from './types.js'
 import { preparedName } from './prepared.js';
 import { StatementCutOff, TurnWaitedOut, statementWatch, unwatched, wasCancelled, type StatementWatch } from './statementWatch.js';
 import type { Logger } from 'pino';
+import { FairSlots } from './fairSlots.js';
+import { currentOrgScope } from './orgScope.js';
 
 // timestamptz comes back as a Date from both drivers; bigint (int8) as a JS number is safe for our
 // identity ids (< 2^53) and counts.
@@ -33,6 +35,17 @@ export interface PgOptions {
    * statements never cut, only each wait for a lock (lock_timeout).
    */
   statementTimeoutMs?: number;
+  /**
+   * Shares the pool's connections fairly between organizations (db/fairSlots.ts): each statement and
+   * transaction first takes a slot for the organization it runs for (db/orgScope.ts; '' for work of
+   * none), so one organization holds at most all but one of the connections, and a connection that
+   * comes back goes to the waiting organization holding fewest. Only the API's pool sets it
+   * (db/open.ts): without it one organization's requests admitted at once
+   * (AEGIS_API_MAX_CONCURRENT_PER_ORG, 4) could hold every connection (AEGIS_DB_API_CONNECTIONS, 3)
+   * and another organization's simple read waited for one. A slot waits at most the connection
+   * timeout and then fails as the pool's own wait does.
+   */
+  fairByOrg?: boolean;
 }
 
 /**
@@ -169,10 +182,12 @@ export function openPg(opts: PgOptions): Db {
       opts.logger?.warn({ err: err.message }, 'the database refused client_connection_check_interval; a statement cut off by the time limit may still finish');
     }
   };
+  const max = opts.max ?? 10;
+  const connectionTimeoutMs = opts.connectionTimeoutMs ?? 10_000;
   const poolConfig: PoolConfig = {
     connectionString: opts.connectionString,
-    max: opts.max ?? 10,
-    connectionTimeoutMillis: opts.connectionTimeoutMs ?? 10_000,
+    max,
+    connectionTimeoutMillis: connectionTimeoutMs,
     idleTimeoutMillis: 30_000,
     // TCP keep-alive notices a server that vanished without closing the socket (failover, network
     // cut) within seconds, not the kernel's hours: PG_KEEPALIVE_IDLE_MS says what it bounds.
@@ -214,8 +229,22 @@ export function openPg(opts: PgOptions): Db {
   });
 
   const prepare = opts.preparedStatements ?? true;
-  /** One statement on a connection of its own, watched when the pool has a limit. */
-  const single = async (config: pg.QueryConfig | string): Promise<pg.QueryResult> => {
+  // As many slots as the pool has connections: a holder of a slot finds a connection at once (idle,
+  // or one the pool opens), so the pool's own queue is not where anyone waits.
+  const slots = opts.fairByOrg ? new FairSlots(max, connectionTimeoutMs) : null;
+  /** Runs `fn` (which checks a connection out and back in) holding a slot of the current organization. */
+  const fairly = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (!slots) return fn();
+    const slot = await slots.acquire(currentOrgScope() ?? '');
+    try {
+      return await fn();
+    } finally {
+      // After the connection is back in the pool (fn's own finally): the next holder finds it idle.
+      slot.release();
+    }
+  };
+  const singleStatement = async (config: pg.QueryConfig | string): Promise<pg.QueryResult> => {
+    // pool.query gives the connection back before its promise settles.
     if (!watch) return pool.query(config);
     const client = await pool.connect();
     try {
@@ -224,7 +253,9 @@ export function openPg(opts: PgOptions): Db {
       client.release(wasCancelled(client));
     }
   };
-  const runTransaction = async <T>(fn: (tx: Queryable) => Promise<T>, txOpts?: TransactionOptions): Promise<T> => {
+  /** One statement on a connection of its own, watched when the pool has a limit. */
+  const single = (config: pg.QueryConfig | string): Promise<pg.QueryResult> => fairly(() => singleStatement(config));
+  const transactionOnce = async <T>(fn: (tx: Queryable) => Promise<T>, txOpts?: TransactionOptions): Promise<T> => {
     const client = await pool.connect();
     let broken = false;
     try {
@@ -250,6 +281,7 @@ export function openPg(opts: PgOptions): Db {
       client.release(broken || wasCancelled(client));
     }
   };
+  const runTransaction = <T>(fn: (tx: Queryable) => Promise<T>, txOpts?: TransactionOptions): Promise<T> => fairly(() => transactionOnce(fn, txOpts));
   const unboundedTurns = oneAtATime(limitMs);
   const db: Db = {
     kind: 'postgres',
