@@ -89,6 +89,11 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
     summary: 'API requests of one organization served at once; more wait (up to 64 per place, 30 s), then 429 (0: no limit)',
   },
   {
+    name: 'AEGIS_API_REQUEST_TIMEOUT_MS',
+    default: '120000',
+    summary: 'time a client has to send a whole request, headers and body; past it: 408 and the connection closed',
+  },
+  {
     name: 'AEGIS_API_NEW_CREDENTIALS_PER_SECOND',
     default: '100 embedded, 1000 PostgreSQL',
     summary: 'API keys, sessions and sign-in links not yet known to this process looked up a second, 2 at a time; more: 429 (0: no limit)',
@@ -235,6 +240,12 @@ export interface Config {
    * once (api/orgAdmission.ts), so one tenant's flood never queues another's requests behind it. 0: no limit.
    */
   apiMaxConcurrentPerOrg: number;
+  /**
+   * AEGIS_API_REQUEST_TIMEOUT_MS: how long a client may take to send a whole request (Node's
+   * requestTimeout). Fastify switches Node's own 300 s off, and a body that never ends then held its
+   * connection, and every read of it in memory, for as long as the client liked (api/app.ts).
+   */
+  apiRequestTimeoutMs: number;
   /**
    * AEGIS_API_NEW_CREDENTIALS_PER_SECOND: lookups of credentials this API process has not yet accepted
    * (api/credentialChecks.ts), so a flood of made-up keys cannot spend the API's time before the
@@ -495,6 +506,8 @@ export function loadConfig(env: Env = process.env): Config {
     // (37-43 batches/s), while another organization's preflight p50 is 47 ms at 2, 87 ms at 4, 215 ms
     // at 8 and 1.4 s without the gate. 4 leaves room for a database farther away than loopback.
     apiMaxConcurrentPerOrg: int(env, 'AEGIS_API_MAX_CONCURRENT_PER_ORG', 4, 0, 1000),
+    // 120 s: a 12 MiB batch at 100 KB/s. The headers' own limit is Node's (60 s, or this when lower).
+    apiRequestTimeoutMs: int(env, 'AEGIS_API_REQUEST_TIMEOUT_MS', 120_000, 1000, 3_600_000),
     apiNewCredentialsPerSecond: int(
       env,
       'AEGIS_API_NEW_CREDENTIALS_PER_SECOND',
