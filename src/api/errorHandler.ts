@@ -107,7 +107,9 @@ function databaseRefusal(fe: FastifyError | Error): { message: string; level: 'w
     return {
       level: isDatabaseRefusing(fe) ? 'warn' : 'debug',
       fields: { code },
-      log: 'database unavailable',
+      // 53100 (disk_full) is the one an operator fixes by hand: said in words (an operator's review
+      // read only "database unavailable" while the embedded data directory's disk was full).
+      log: code === DISK_FULL ? "database unavailable: the database's disk is full (SQLSTATE 53100); free space for it" : 'database unavailable',
       message: 'The database is unavailable right now; retry shortly. Nothing was written.',
     };
   }
@@ -129,6 +131,9 @@ function send(reply: FastifyReply, status: number, code: ErrorCode, message: str
   const error = details ? { code, message, details: details.map(({ path, message: m }) => ({ path, message: m })) } : { code, message };
   return reply.status(status).type('application/json').send({ error });
 }
+
+/** SQLSTATE disk_full: the server (or PGlite) could not extend a file. */
+const DISK_FULL = '53100';
 
 /** How often a kind of refusal is logged at most while it lasts (LineThrottle). */
 export const REFUSAL_LOG_PERIOD_MS = 30_000;
