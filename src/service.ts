@@ -5,6 +5,8 @@ import { startWarnings } from './config/startWarnings.js';
 import { reachablePublicUrl, type Config, type Role } from './config/env.js';
 import type { Db } from './db/types.js';
 import { openProcessDatabases } from './db/open.js';
+import { resolve } from 'node:path';
+import { watchDiskRoom, type DiskRoom } from './db/diskRoom.js';
 import { migrate } from './db/migrate.js';
 import { warnOfCredentialsOutsideRing } from './destinations/keyCoverage.js';
 import { keyFileIds, loadKeyRing, type KeyRing } from './crypto/keyring.js';
@@ -214,6 +216,22 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       // The accepting transaction NOTIFYs other processes on commit; this process's runner is woken directly.
       replays?.wake();
     };
+    // The embedded database's disk, read while the API records events: below the floor, ingest is
+    // refused (503) before PGlite runs out of room mid-commit, which hangs it (db/diskRoom.ts).
+    let diskRoom: DiskRoom | null = null;
+    if (db.kind === 'pglite' && opts.role !== 'worker' && config.minFreeDiskMb > 0) {
+      diskRoom = await watchDiskRoom(resolve(config.dataDir), config.minFreeDiskMb * 1024 * 1024, (low, free) => {
+        const freeMb = Math.floor(free / 1024 / 1024);
+        if (low)
+          logger.warn(
+            { data_dir: config.dataDir, free_mb: freeMb, min_free_mb: config.minFreeDiskMb },
+            'the disk holding the embedded database is nearly full: events are refused (503) until it has AEGIS_MIN_FREE_DISK_MB free',
+          );
+        else logger.info({ data_dir: config.dataDir, free_mb: freeMb }, 'the disk holding the embedded database has room again: events are recorded');
+      });
+      const room = diskRoom;
+      closeables = [() => Promise.resolve(room.stop()), ...closeables];
+    }
     // Stopped after the app (closeables run newest first): no delete adds to it then.
     const backlog = new BacklogLane(logger);
     closeables = [() => backlog.stop(), ...closeables];
@@ -229,6 +247,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       wakeReplays,
       filterRouter: new FilterRouter(),
       backlog,
+      diskRoom,
       webRoot: opts.role === 'worker' ? null : WEB_ROOT,
       apiEnabled: opts.role !== 'worker',
     });

@@ -1,4 +1,5 @@
 import type { Db } from '../db/types.js';
+import type { DiskRoom } from '../db/diskRoom.js';
 import type { Config } from '../config/env.js';
 import type { KeyRing } from '../crypto/keyring.js';
 import type { Logger } from '../logger.js';
@@ -32,6 +33,8 @@ export interface AppContext {
   filterRouter: FilterRouter;
   /** Where deletes clear their destinations' backlogs after answering (destinations/backlogLane.ts). */
   backlog: BacklogLane;
+  /** The embedded database's disk, when ingest is refused below a floor (db/diskRoom.ts); else null. */
+  diskRoom: DiskRoom | null;
   /** Serves the built dashboard when present. */
   webRoot: string | null;
   /** False for a worker-only process: it serves health and metrics, not the REST API. */

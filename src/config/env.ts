@@ -59,6 +59,11 @@ export const ENV_VARS: readonly { name: string; default: string; summary: string
   { name: 'HOST', default: '127.0.0.1', summary: 'address to listen on (0.0.0.0 for other hosts)' },
   { name: 'AEGIS_PUBLIC_URL', default: 'http://$HOST:$PORT', summary: 'base of sign-in links and the docs link' },
   { name: 'AEGIS_DATA_DIR', default: './data', summary: 'embedded database and generated key file' },
+  {
+    name: 'AEGIS_MIN_FREE_DISK_MB',
+    default: '256',
+    summary: 'embedded database: below this much free disk under AEGIS_DATA_DIR, ingest answers 503 (0: never)',
+  },
   { name: 'DATABASE_URL', default: 'unset (embedded PGlite)', summary: 'postgres:// URL of a PostgreSQL server' },
   { name: 'AEGIS_ENCRYPTION_KEY', default: 'unset (generated key file)', summary: 'base64 32-byte key, or a ring id:key,...' },
   { name: 'AEGIS_WORKER_INTERVAL_MS', default: '10000', summary: 'queue poll interval when nothing wakes the worker' },
@@ -185,6 +190,12 @@ export interface Config {
   host: string;
   publicUrl: string;
   dataDir: string;
+  /**
+   * AEGIS_MIN_FREE_DISK_MB: on the embedded database, ingest is refused (503, Retry-After) while the
+   * data directory's disk has less free than this (db/diskRoom.ts): PGlite out of room for a new WAL
+   * file during a commit hangs the process. 0: never refused.
+   */
+  minFreeDiskMb: number;
   databaseUrl: string | null;
   /** Raw AEGIS_ENCRYPTION_KEY (parsed by the key ring), or null when unset. */
   encryptionKey: string | null;
@@ -469,6 +480,8 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     publicUrl,
     dataDir: setting(env, 'AEGIS_DATA_DIR') ?? './data',
+    // 256 MB: sixteen of PostgreSQL's 16 MB WAL segments, minutes of ingest at the fastest.
+    minFreeDiskMb: int(env, 'AEGIS_MIN_FREE_DISK_MB', 256, 0, 10_000_000),
     databaseUrl,
     encryptionKey: setting(env, 'AEGIS_ENCRYPTION_KEY'),
     workerIntervalMs: int(env, 'AEGIS_WORKER_INTERVAL_MS', 10_000, 50, 3_600_000),

@@ -48,7 +48,18 @@ const AUDIT_EVENTS_MAX_JSON_VALUES = MAX_BATCH * 100;
 export function eventRoutes(app: TypedApp, ctx: AppContext): void {
   // Destination filters compiled once and reused across requests (filters/router.ts).
   const router = ctx.filterRouter;
+  // Before the body is read (a route's onRequest runs after authentication): no room, no recording.
+  const roomToRecord = async () => {
+    if (ctx.diskRoom?.low()) {
+      throw new AppError(
+        'service_unavailable',
+        `The disk holding this service's database is nearly full (less than AEGIS_MIN_FREE_DISK_MB = ${ctx.config.minFreeDiskMb} MB free); nothing was recorded. Retry later: the operator has been told.`,
+        { retryAfterS: 30 },
+      );
+    }
+  };
   app.post('/api/orgs/:org_id/preflight', {
+    onRequest: roomToRecord,
     // 1 MiB of text can take up to 4 MiB as UTF-8 JSON; the input limit itself is checked in bytes.
     bodyLimit: 5 * MAX_INPUT_BYTES,
     // The input is scanned and answered masked, never stored: a lone surrogate in it is read.
@@ -77,6 +88,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
   });
 
   app.post('/api/orgs/:org_id/audit-events', {
+    onRequest: roomToRecord,
     // 1,000 records at their schema maxima (500-character summary, 256-character actor_id, 64 finding
     // types), JSON-escaped, come to about 10 MB: the default 2 MiB would refuse a valid batch.
     bodyLimit: 12 * 1024 * 1024,
