@@ -46,6 +46,18 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  // Request bodies are read by api/bodyReader.ts: Fastify's parseAs reader keeps every socket read as
+  // its own Buffer (about 200 bytes of heap each), so a body dripped a byte at a time costs some 200
+  // times its size, with no credentials on the sign-in form (an attacker's review, twice).
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "Property[key.name='parseAs']", message: "Read bodies with api/bodyReader.ts (readRequestBody), not Fastify's parseAs." },
+      ],
+    },
+  },
   // Layering (docs/ARCHITECTURE.md): src/api and src/cli sit on top and nothing below imports them
   // (but for the request/response schemas in src/api/schemas, which the domain types derive from);
   // src/queue speaks only to src/db; src/siem imports nothing else of ours. Tests may import anything.

@@ -11,6 +11,7 @@ import { authenticate, checkSession, loginLinkCheckId, sessionCheckId, type Sess
 import type { CredentialChecks } from '../credentialChecks.js';
 import { AppError } from '../../errors.js';
 import { LineThrottle } from '../../lineThrottle.js';
+import { readRequestBody } from '../bodyReader.js';
 
 /** Both ways to a new link: the command opens the database, which the embedded default lets the running service alone do. */
 const NEW_LINK = 'aegis-stream login-link --org <org id>, or ask the running service with the API key: POST /api/orgs/<org id>/login-links (docs/dashboard.md)';
@@ -147,8 +148,12 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
   // form, no script); the REST API keeps refusing anything but JSON.
   void app.register(async (plain) => {
     const scope = plain.withTypeProvider<TypeBoxTypeProvider>();
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    // Read as every body is (bodyReader.ts): this route takes no credential, and Fastify's parseAs
+    // kept each socket read of a dripped form, some 200 bytes of heap each (an attacker's review).
+    scope.addContentTypeParser('application/x-www-form-urlencoded', (req, payload, done) => {
+      readRequestBody(req, payload, (err, body) =>
+        err !== null ? done(err, undefined) : done(null, Object.fromEntries(new URLSearchParams(body!.toString('utf8')))),
+      );
     });
     redeemRoute(scope);
   });
