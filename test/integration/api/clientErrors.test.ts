@@ -65,6 +65,20 @@ describe('a client that pipelines requests and never reads the answers', () => {
     socket.destroy();
   });
 
+  it('is disconnected likewise when the requests are ones Fastify refuses before its hooks (a URL it cannot decode)', async () => {
+    // The second look at this fix: a path with bad percent-encoding is answered by frameworkErrors,
+    // before any hook, and was not counted: 2,000 of them were all held, then all answered.
+    const { hostname, port } = new URL(t.svc.baseUrl);
+    const socket = connect(Number(port), hostname);
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    socket.pause();
+    await expect.poll(connections, { timeout: 60_000, interval: 100 }).toBe(1);
+    socket.write(`GET /api/orgs/%zz/activity HTTP/1.1\r\nHost: x\r\nX-Pad: ${'p'.repeat(2000)}\r\n\r\n`.repeat(4000));
+    await expect.poll(connections, { timeout: 60_000, interval: 100 }).toBe(0);
+    socket.destroy();
+  });
+
   it('a few pipelined requests are still answered, in order', async () => {
     const { hostname, port } = new URL(t.svc.baseUrl);
     const socket = connect(Number(port), hostname);
