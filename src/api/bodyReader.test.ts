@@ -7,6 +7,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { FIRST_ALLOCATION_MAX, FIRST_CHUNKED_ALLOCATION, readBody, type BodyReadLimits } from './bodyReader.js';
+import { POLL } from '../../test/support/waitFor.js';
 
 interface Outcome {
   err: (Error & { code?: string; statusCode?: number }) | null;
@@ -201,12 +202,12 @@ describe('readBody: a request body into one buffer', () => {
       const socket = connect(port, '127.0.0.1');
       socket.on('error', () => {});
       socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"a":');
-      await expect.poll(() => request?.readableLength === 0 && (request?.listenerCount('data') ?? 0) > 0).toBe(true);
+      await expect.poll(() => request?.readableLength === 0 && (request?.listenerCount('data') ?? 0) > 0, POLL).toBe(true);
       socket.destroy();
-      await expect.poll(() => outcomes.length).toBe(1);
+      await expect.poll(() => outcomes.length, POLL).toBe(1);
       expect(outcomes[0]!.err?.statusCode).toBe(400);
       expect(outcomes[0]!.body).toBeUndefined();
-      await expect.poll(() => request!.destroyed).toBe(true);
+      await expect.poll(() => request!.destroyed, POLL).toBe(true);
       expect(['data', 'end', 'error', 'close'].map((e) => request!.listenerCount(e))).toEqual([0, 0, 0, 0]);
       await tick();
       expect(outcomes.length).toBe(1);

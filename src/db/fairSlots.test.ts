@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CONNECT_TIMEOUT_MESSAGE, FairSlots, type Slot } from './fairSlots.js';
 import { isDatabaseUnavailable } from './unavailable.js';
 import { currentOrgScope, inOrgScope } from './orgScope.js';
+import { POLL } from '../../test/support/waitFor.js';
 
 /** Lets every settled promise's continuations run (acquire resolves through promise jobs only). */
 const settle = () => new Promise<void>((r) => setImmediate(r));
@@ -122,7 +123,7 @@ describe('FairSlots', () => {
     await settle();
     expect(slots.waiting('A')).toBe(1);
     // Its failure is a condition, not a time: the wait ends by itself.
-    await expect.poll(() => late.error).toBeInstanceOf(Error);
+    await expect.poll(() => late.error, POLL).toBeInstanceOf(Error);
     expect((late.error as Error).message).toBe(CONNECT_TIMEOUT_MESSAGE);
     // The API answers it as a database it cannot reach right now: 503 + Retry-After.
     expect(isDatabaseUnavailable(late.error)).toBe(true);
