@@ -48,6 +48,11 @@ describe('request bodies', () => {
   }
 
   const head = (lines: string[]) => [...lines, `Host: ${new URL(t.svc.baseUrl).host}`, '', ''].join('\r\n');
+  /** The head of the organization's own JSON POST to `path`, framed by `framing` (a length or chunked). */
+  const jsonPost = (path: string, framing: string) =>
+    head([`POST /api/orgs/${t.org.orgId}/${path} HTTP/1.1`, `Authorization: Bearer ${t.org.apiKey}`, 'Content-Type: application/json', framing]);
+  /** One piece of a chunked body. */
+  const chunkOf = (piece: Buffer) => Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]);
 
   it.each([
     ['a path that is no route', () => '/no-such-route', 404, 'not_found'],
@@ -65,14 +70,7 @@ describe('request bodies', () => {
 
   it('a body whose Content-Length is over the limit is refused before it is sent', async () => {
     const { socket, answer } = await client();
-    socket.write(
-      head([
-        `POST /api/orgs/${t.org.orgId}/forwarding-destinations HTTP/1.1`,
-        `Authorization: Bearer ${t.org.apiKey}`,
-        'Content-Type: application/json',
-        `Content-Length: ${2 * 1024 * 1024 + 1}`,
-      ]),
-    );
+    socket.write(jsonPost('forwarding-destinations', `Content-Length: ${2 * 1024 * 1024 + 1}`));
     await expect.poll(answer, ANSWER).not.toBeNull();
     expect(answer()!.status).toBe(413);
     expect(answer()!.body.error).toEqual({ code: 'payload_too_large', message: 'The request body is larger than this endpoint accepts (2 MiB).' });
@@ -117,16 +115,9 @@ describe('request bodies', () => {
   ])('a body sent %s is accepted as before', async (_how, chunked) => {
     const { socket, answer } = await client();
     const body = batch(chunked ? 'drip_chunked' : 'drip_length');
-    socket.write(
-      head([
-        `POST /api/orgs/${t.org.orgId}/audit-events HTTP/1.1`,
-        `Authorization: Bearer ${t.org.apiKey}`,
-        'Content-Type: application/json',
-        chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${body.length}`,
-      ]),
-    );
+    socket.write(jsonPost('audit-events', chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${body.length}`));
     if (chunked) {
-      await drip(socket, body, 5, (piece) => Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]));
+      await drip(socket, body, 5, chunkOf);
       socket.write('0\r\n\r\n');
     } else await drip(socket, body, 7);
     await expect.poll(answer, ANSWER).not.toBeNull();
@@ -136,16 +127,9 @@ describe('request bodies', () => {
 
   it('a chunked body past the limit is refused with 413 as before', async () => {
     const { socket, answer } = await client();
-    socket.write(
-      head([
-        `POST /api/orgs/${t.org.orgId}/forwarding-destinations HTTP/1.1`,
-        `Authorization: Bearer ${t.org.apiKey}`,
-        'Content-Type: application/json',
-        'Transfer-Encoding: chunked',
-      ]),
-    );
+    socket.write(jsonPost('forwarding-destinations', 'Transfer-Encoding: chunked'));
     const piece = Buffer.alloc(64 * 1024, 0x20);
-    const chunk = Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')]);
+    const chunk = chunkOf(piece);
     // 33 pieces of 64 KiB: one past 2 MiB. Written while the server may already be answering.
     for (let i = 0; i < 33 && answer() === null && !socket.destroyed; i++) {
       await send(socket, chunk);
