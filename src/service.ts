@@ -220,15 +220,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     // refused (503) before PGlite runs out of room mid-commit, which hangs it (db/diskRoom.ts).
     let diskRoom: DiskRoom | null = null;
     if (db.kind === 'pglite' && opts.role !== 'worker' && config.minFreeDiskMb > 0) {
-      diskRoom = await watchDiskRoom(resolve(config.dataDir), config.minFreeDiskMb * 1024 * 1024, (low, free) => {
-        const freeMb = Math.floor(free / 1024 / 1024);
-        if (low)
-          logger.warn(
-            { data_dir: config.dataDir, free_mb: freeMb, min_free_mb: config.minFreeDiskMb },
-            'the disk holding the embedded database is nearly full: events are refused (503) until it has AEGIS_MIN_FREE_DISK_MB free',
-          );
-        else logger.info({ data_dir: config.dataDir, free_mb: freeMb }, 'the disk holding the embedded database has room again: events are recorded');
-      });
+      diskRoom = await watchDiskRoom(resolve(config.dataDir), config.minFreeDiskMb, logger);
       const room = diskRoom;
       closeables = [() => Promise.resolve(room.stop()), ...closeables];
     }
