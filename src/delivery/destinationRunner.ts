@@ -8,7 +8,7 @@ import type { RunnerRow } from '../destinations/row.js';
 import { getDestinationRow } from '../destinations/reads.js';
 import { purgeDeletedDestination } from '../destinations/deletion.js';
 import { claimFarewellJobs, claimJobs } from '../queue/claimJobs.js';
-import { noteRequestFailure, recordAttemptOutcome } from '../queue/deliveryState.js';
+import { noteRequestFailure, recordAttemptOutcome, untakenFor } from '../queue/deliveryState.js';
 import type { DueDestination } from '../queue/dueDestinations.js';
 import { getEncoder } from '../siem/registry.js';
 import type { AckTrackers } from './ackTrackers.js';
@@ -19,6 +19,7 @@ import type { EventBudget } from './eventBudget.js';
 import { configuredLimits } from './configuredLimits.js';
 import type { DestinationLimiter, LimiterRegistry } from './limits.js';
 import type { DestinationRowCache } from './rowCache.js';
+import type { StandBack } from './standBack.js';
 import { heldTarget } from './target.js';
 import type { WorkerConfig } from './workerConfig.js';
 
@@ -33,6 +34,8 @@ export interface RunnerContext extends ClaimShell {
   acks: AckTrackers;
   /** The rows runners start from, by version: an unchanged destination's row is not read again. */
   rows: DestinationRowCache;
+  /** Destinations this worker leaves to other processes for a while (standBack.ts). */
+  standBack: StandBack;
 }
 
 /**
@@ -47,6 +50,12 @@ async function rowAtScan(w: RunnerContext, due: DueDestination): Promise<RunnerR
   w.rows.forget(due.orgId, due.id);
   return null;
 }
+
+/**
+ * How long a destination's work may wait with nobody taking it before a process that cannot open its
+ * credential records that on the row: past a lease and a few scans of every other worker.
+ */
+export const unreadableGraceS = (cfg: Pick<WorkerConfig, 'leaseMs'>): number => Math.max(60, (4 * cfg.leaseMs) / 1000);
 
 /** Held rows whose unreadable credential was logged already (rowCache.ts replaces a row that changes). */
 const toldUnreadable = new WeakSet<RunnerRow>();
@@ -64,6 +73,12 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
     // A credential that cannot be opened (key removed from the ring) is a configuration error the
     // user must see; the jobs stay queued until the key is back.
     const error = credentialUnreadableMessage(err as Error);
+    const missingKeys = keyIdsOutsideRing(w.deps.delivery.keyRing, row);
+    // A key this process lacks may be in another's ring (a rolling rotation gives the processes the
+    // new ring one at a time): then the failure is this process's, not the destination's. Its row
+    // (the tenant's card, the breaker every worker reads, the alerts) is left alone while anyone
+    // delivers, and written only once the work has waited past the grace with nobody taking it.
+    const othersMayDeliver = missingKeys.length > 0 && !(await untakenFor(db, due.orgId, due.id, unreadableGraceS(w.cfg)));
     // The operator reads the process log, not every destination card: said once per held row (this
     // process cannot open it until the row changes: a restart with the key, a new credential), not at
     // every scan, and not only when the streak starts (a restart with a wrong key finds destinations
@@ -71,9 +86,15 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
     if (!toldUnreadable.has(row)) {
       toldUnreadable.add(row);
       w.deps.logger.error(
-        { org_id: due.orgId, destination_id: due.id, key_ids: keyIdsOutsideRing(w.deps.delivery.keyRing, row), err: (err as Error).message },
-        "cannot decrypt a destination's credential with AEGIS_ENCRYPTION_KEY (key_ids: keys it was encrypted with that the ring lacks); its events stay queued until the key is back or the credential is set again",
+        { org_id: due.orgId, destination_id: due.id, key_ids: missingKeys, err: (err as Error).message },
+        "cannot decrypt a destination's credential with AEGIS_ENCRYPTION_KEY (key_ids: keys it was encrypted with that the ring lacks); its events stay queued for a process whose ring has the key, or until the key is back or the credential is set again",
       );
+    }
+    if (othersMayDeliver) {
+      // Looked at again after a quarter of the grace: soon enough to take over (record it) when the
+      // others stop, and not at every scan while they deliver.
+      w.standBack.hold(due.id, (unreadableGraceS(w.cfg) * 1000) / 4);
+      return;
     }
     await recordAttemptOutcome(db, due.orgId, due.id, { ok: false, delivered: false, error, deadLettered: false });
     await noteRequestFailure(db, due.orgId, due.id);

@@ -4,6 +4,7 @@ import { scanQueue } from '../queue/dueDestinations.js';
 import { JOBS_CHANNEL, SETTINGS_CHANGED } from '../queue/types.js';
 import { AckTrackers } from './ackTrackers.js';
 import { runDestination, type RunnerContext } from './destinationRunner.js';
+import { StandBack } from './standBack.js';
 import { EventBudget } from './eventBudget.js';
 import { Housekeeping } from './housekeeping.js';
 import { LimiterRegistry } from './limits.js';
@@ -71,6 +72,7 @@ export class Worker {
       budget: this.budget,
       acks,
       rows: new DestinationRowCache(),
+      standBack: new StandBack(),
       stopping: () => this.stopping,
       ackTracker: (target) => acks.get(target),
       settingsChanges: (id) => this.settingsChanges.get(id) ?? 0,
@@ -154,6 +156,9 @@ export class Worker {
       do {
         this.rescan = false;
         const blocked = this.limiters.blocked();
+        // Destinations this worker leaves to processes that can open their credential: left out and
+        // timed like a Retry-After's wait.
+        for (const [id, until] of this.context.standBack.held()) blocked.set(id, Math.max(until, blocked.get(id) ?? 0));
         leftOut = blocked;
         const ackFull = this.acks.full();
         // Destinations already running, waiting out a Retry-After or waiting for acks are left out:

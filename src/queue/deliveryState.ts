@@ -186,3 +186,21 @@ export async function resumeHeld(db: Queryable, orgId: string, id: string): Prom
   ]);
   return rowCount > 0;
 }
+
+/**
+ * Whether nobody has taken the destination's work for `seconds`: no delivery in that time, and a
+ * pending job due for longer. A worker that cannot open the destination's credential asks this
+ * before it records anything on the shared row: while another process (one whose AEGIS_ENCRYPTION_KEY
+ * holds the key, during a rolling rotation) delivers, the failure is this process's own, and writing
+ * it would show the tenant an error it cannot fix and open the breaker for every worker.
+ */
+export async function untakenFor(db: Queryable, orgId: string, id: string, seconds: number): Promise<boolean> {
+  const { rows } = await db.query<{ untaken: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM forwarding_jobs j
+                     WHERE j.destination_id = $2 AND j.status = 'pending' AND j.next_attempt_at < now() - make_interval(secs => $3))
+        AND NOT EXISTS (SELECT 1 FROM destinations d
+                         WHERE d.org_id = $1 AND d.id = $2 AND d.last_delivery_at >= now() - make_interval(secs => $3)) AS untaken`,
+    [orgId, id, seconds],
+  );
+  return rows[0]?.untaken ?? false;
+}

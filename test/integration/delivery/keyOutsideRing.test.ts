@@ -6,10 +6,13 @@ import { generateKeyBase64, keyFileIds, parseKeyRing } from '../../../src/crypto
 import { warnOfCredentialsOutsideRing } from '../../../src/destinations/keyCoverage.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
+import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { captureLogger } from '../../support/logCapture.js';
+import { allDelivered, seedEvents } from './support.js';
 
-// A wrong or rotated-away AEGIS_ENCRYPTION_KEY: the destinations it sealed turn failing with a clear
-// last_error, and the operator, who reads the process log and not every destination card, is told
+// A wrong or rotated-away AEGIS_ENCRYPTION_KEY, in every process: the destinations it sealed turn
+// failing with a clear last_error once their work has waited with nobody taking it, and the
+// operator, who reads the process log and not every destination card, is told
 // too: once per failure streak (not every scan), with org, destination and key id, never a key.
 describe.each(DB_KINDS)('a credential whose key is not in AEGIS_ENCRYPTION_KEY (%s)', (kind) => {
   const retiredKey = generateKeyBase64();
@@ -44,6 +47,10 @@ describe.each(DB_KINDS)('a credential whose key is not in AEGIS_ENCRYPTION_KEY (
     // start had the wrong key too): the operator must still be told.
     await tdb.db.query('UPDATE destinations SET consecutive_failures = greatest(consecutive_failures, 1) WHERE id = $1', [destinationId]);
     failuresAtStart = (await failures())!;
+    // Its work has waited with nobody taking it (the destination was created before this start): a
+    // fresh job could still be taken by a process whose ring has the key, and then this one records
+    // nothing (see the rolling rotation below).
+    await tdb.db.query(`UPDATE forwarding_jobs SET next_attempt_at = now() - interval '10 minutes' WHERE destination_id = $1`, [destinationId]);
     svc = await startTestService(tdb.db, { AEGIS_ENCRYPTION_KEY: `current:${currentKey}`, AEGIS_WORKER_INTERVAL_MS: '200' });
   });
   afterAll(async () => {
@@ -93,5 +100,87 @@ describe.each(DB_KINDS)('a credential whose key is not in AEGIS_ENCRYPTION_KEY (
     const quiet = captureLogger('debug');
     await warnOfCredentialsOutsideRing(tdb.db, parseKeyRing(`current:${currentKey},retired:${retiredKey}`), quiet.logger);
     expect(quiet.lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 40)).toEqual([]);
+  });
+});
+
+// A rolling rotation: the processes get the new ring one at a time, and an API process that has it
+// seals a credential under the new key while a worker still has only the old one. That worker cannot
+// open it; another can. The failure is the behind worker's own: the destination's row (the tenant's
+// card, the breaker every worker reads, the alerts) stays as it is, and the events go through the
+// worker that can open the credential. Only when nobody has taken the work for the grace does the
+// behind worker record why it waits.
+describe.each(DB_KINDS)('a rolling key rotation: a worker whose ring lacks the new key (%s)', (kind) => {
+  const oldKey = generateKeyBase64();
+  const newKey = generateKeyBase64();
+  const credential = 'Bearer siem-token-rolling-rotation-51c9';
+  let tdb: TestDb;
+  let receiver: Receiver;
+  let behind: TestService | undefined;
+  let ahead: TestService | undefined;
+  let aheadWorker: TestService | undefined;
+  let orgId = '';
+  let destinationId = '';
+  const row = async () =>
+    (
+      await tdb.db.query<{ consecutive_failures: number; last_error: string | null; last_attempt_ok: boolean | null; paused_until: Date | null }>(
+        'SELECT consecutive_failures, last_error, last_attempt_ok, paused_until FROM destinations WHERE id = $1',
+        [destinationId],
+      )
+    ).rows[0]!;
+  const behindLines = () =>
+    behind!.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.destination_id === destinationId && l.level === 50);
+
+  beforeAll(async () => {
+    tdb = await openTestDb(kind);
+    receiver = await startReceiver(() => ({ status: 200, body: 'ok' }));
+    // Still on the old ring; its worker scans often, so it meets the destination first.
+    behind = await startTestService(tdb.db, { AEGIS_ENCRYPTION_KEY: `old:${oldKey}`, AEGIS_WORKER_INTERVAL_MS: '200' });
+    // Given the new ring first, as the rotation says: new key first, old kept. API only for now.
+    ahead = await startTestService(tdb.db, { AEGIS_ENCRYPTION_KEY: `new:${newKey},old:${oldKey}` }, 'api');
+    const org = await ahead.newOrg();
+    orgId = org.orgId;
+    const res = await ahead.request('POST', `/api/orgs/${orgId}/forwarding-destinations`, {
+      apiKey: org.apiKey,
+      body: { siem: 'custom', url: `${receiver.url}/hook`, auth_header_name: 'Authorization', auth_header_value: credential, enabled: true },
+    });
+    expect(res.status, res.text).toBe(201);
+    destinationId = res.body.destination_id as string;
+  });
+  afterAll(async () => {
+    await aheadWorker?.stop();
+    await ahead?.stop();
+    await behind?.stop();
+    await receiver?.close();
+    await tdb?.close();
+  });
+
+  it('leaves the destination to the worker that has the key: its row is not marked failing, and every event arrives', async () => {
+    const ids = await seedEvents(tdb.db, orgId, 30);
+    // The behind worker met the destination and could not open it: said once, in its log.
+    await expect.poll(() => behindLines().length, { timeout: 60_000 }).toBe(1);
+    expect(behindLines()[0]).toMatchObject({ org_id: orgId, destination_id: destinationId, key_ids: ['new'] });
+    // The row is as it was: no failure counted, no error the tenant cannot fix, no pause.
+    expect(await row()).toMatchObject({ consecutive_failures: 0, last_error: null, paused_until: null });
+
+    aheadWorker = await startTestService(tdb.db, { AEGIS_ENCRYPTION_KEY: `new:${newKey},old:${oldKey}`, AEGIS_WORKER_INTERVAL_MS: '200' }, 'worker');
+    await expect.poll(() => allDelivered(tdb.db, destinationId, ids, receiver.requests), { timeout: 120_000 }).toBe(true);
+    const after = await row();
+    expect(after).toMatchObject({ consecutive_failures: 0, last_error: null, paused_until: null, last_attempt_ok: true });
+    expect(receiver.requests.every((r) => r.headers.authorization === credential)).toBe(true);
+    expect(behindLines()).toHaveLength(1);
+    for (const secret of [oldKey, newKey, credential, 'siem-token-rolling-rotation']) expect(behind!.logs.text()).not.toContain(secret);
+  });
+
+  it('records why the work waits once nobody has taken it for the grace', async () => {
+    await aheadWorker!.stop();
+    aheadWorker = undefined;
+    await seedEvents(tdb.db, orgId, 5);
+    // Nobody took them for ten minutes: the only worker left is the behind one.
+    await tdb.db.query(`UPDATE forwarding_jobs SET next_attempt_at = now() - interval '10 minutes' WHERE destination_id = $1 AND status = 'pending'`, [
+      destinationId,
+    ]);
+    await tdb.db.query(`UPDATE destinations SET last_delivery_at = now() - interval '10 minutes' WHERE id = $1`, [destinationId]);
+    await expect.poll(async () => (await row()).last_error ?? '', { timeout: 120_000 }).toMatch(/^Cannot decrypt this destination's credential/);
+    expect((await row()).consecutive_failures).toBeGreaterThanOrEqual(1);
   });
 });
