@@ -188,6 +188,15 @@ describe('database pools', () => {
     expect(() => loadConfig({ AEGIS_DB_API_CONNECTIONS: '0' })).toThrow(/^AEGIS_DB_API_CONNECTIONS/);
   });
 
+  it('fits the unset API share to a small pool: AEGIS_DB_POOL_MAX alone is never refused for it', () => {
+    // A one-role process (--role worker) with a pool of 2 or 3: the variable it never set must not stop it.
+    expect(loadConfig({ AEGIS_DB_POOL_MAX: '2' })).toMatchObject({ dbPoolMax: 2, dbApiConnections: 1 });
+    expect(loadConfig({ AEGIS_DB_POOL_MAX: '3' })).toMatchObject({ dbPoolMax: 3, dbApiConnections: 2 });
+    expect(loadConfig({ AEGIS_DB_POOL_MAX: '4' })).toMatchObject({ dbPoolMax: 4, dbApiConnections: 3 });
+    // Set by the operator, it is held to the rule as written.
+    expect(() => loadConfig({ AEGIS_DB_POOL_MAX: '3', AEGIS_DB_API_CONNECTIONS: '3' })).toThrow(/^AEGIS_DB_API_CONNECTIONS: must be less than/);
+  });
+
   it('prepares the hot statements unless told not to, and refuses a value that is not a yes or a no', () => {
     expect(() => loadConfig({ AEGIS_DB_PREPARED_STATEMENTS: 'sometimes' })).toThrow(/AEGIS_DB_PREPARED_STATEMENTS/);
     expect(loadConfig({ AEGIS_DB_PREPARED_STATEMENTS: 'no' }).dbPreparedStatements).toBe(false);

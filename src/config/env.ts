@@ -460,7 +460,9 @@ export function loadConfig(env: Env = process.env): Config {
   const emailDomains = alertEmailDomains(setting(env, 'AEGIS_ALERT_EMAIL_DOMAINS'));
 
   const dbPoolMax = int(env, 'AEGIS_DB_POOL_MAX', 10, 2, 200);
-  const dbApiConnections = int(env, 'AEGIS_DB_API_CONNECTIONS', 3, 1, 199);
+  // Unset, the API's share fits any pool: a small AEGIS_DB_POOL_MAX alone (2 or 3, for a one-role
+  // process that never splits its pool) must not be refused for a variable the operator never set.
+  const dbApiConnections = int(env, 'AEGIS_DB_API_CONNECTIONS', Math.min(3, dbPoolMax - 1), 1, 199);
   if (dbApiConnections >= dbPoolMax) {
     throw new ConfigError(
       'AEGIS_DB_API_CONNECTIONS',
