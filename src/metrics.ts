@@ -225,7 +225,9 @@ export function createMetrics(db: Db | null, { perDestination }: MetricsOptions)
     // Without per-destination labels: depth summed over destinations, age the oldest of them all.
     new Gauge({
       name: 'aegis_queue_depth',
-      help: perDestination ? 'Jobs by destination and status (pending, failed).' : 'Jobs by status (pending, failed), all destinations.',
+      // Read from the shared database, so every process reports the same value: said in the help,
+      // since a sum over processes (the obvious query) counts the queue once per process.
+      help: `${perDestination ? 'Jobs by destination and status (pending, failed)' : 'Jobs by status (pending, failed), all destinations'}; read from the database, the same in every process: take one process's value (max) before adding up.`,
       labelNames: perDestination ? ['destination_id', 'status'] : ['status'],
       registers: [registry],
       async collect() {
