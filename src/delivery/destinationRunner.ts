@@ -53,9 +53,10 @@ async function rowAtScan(w: RunnerContext, due: DueDestination): Promise<RunnerR
 
 /**
  * How long a destination's work may wait with nobody taking it before a process that cannot open its
- * credential records that on the row: past a lease and a few scans of every other worker.
+ * credential records that on the row: a minute (many scans of every other worker), or a lease if
+ * longer (a claim another worker holds may be settled that late).
  */
-export const unreadableGraceS = (cfg: Pick<WorkerConfig, 'leaseMs'>): number => Math.max(60, (4 * cfg.leaseMs) / 1000);
+export const unreadableGraceS = (cfg: Pick<WorkerConfig, 'leaseMs'>): number => Math.max(60, cfg.leaseMs / 1000);
 
 /** Held rows whose unreadable credential was logged already (rowCache.ts replaces a row that changes). */
 const toldUnreadable = new WeakSet<RunnerRow>();
