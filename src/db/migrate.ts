@@ -278,10 +278,19 @@ async function migrationLockHolder(tx: Queryable): Promise<{ pid: number; applic
 }
 
 /** True when every migration shipped with this build is recorded (the /readyz check). */
+/**
+ * Whether every migration is applied, asked with a write that changes nothing: a server that only
+ * reads (a standby after a failover, default_transaction_read_only) refuses it with 25006, which the
+ * readiness probe answers as not ready (every write would be refused), and the pool closes that
+ * connection (isReadOnlyRefusal), so the next probe asks a fresh one and sees the server come back.
+ * An UPDATE that matches no row writes nothing and takes no transaction id.
+ */
 export async function migrationsApplied(db: Db): Promise<boolean> {
   const migrations = await loadMigrations();
-  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM schema_migrations WHERE version = ANY($1::int[])`, [
-    migrations.map((m) => m.version),
-  ]);
+  const { rows } = await db.query<{ n: number }>(
+    `WITH writable AS (UPDATE schema_migrations SET version = version WHERE false RETURNING 1)
+     SELECT count(*)::int AS n FROM schema_migrations WHERE version = ANY($1::int[])`,
+    [migrations.map((m) => m.version)],
+  );
   return rows[0]?.n === migrations.length;
 }

@@ -5,6 +5,7 @@ import { StatementCutOff, TurnWaitedOut, statementWatch, unwatched, wasCancelled
 import type { Logger } from 'pino';
 import { FairSlots } from './fairSlots.js';
 import { currentOrgScope } from './orgScope.js';
+import { isReadOnlyRefusal } from './unavailable.js';
 
 // timestamptz comes back as a Date from both drivers; bigint (int8) as a JS number is safe for our
 // identity ids (< 2^53) and counts.
@@ -244,13 +245,19 @@ export function openPg(opts: PgOptions): Db {
     }
   };
   const singleStatement = async (config: pg.QueryConfig | string): Promise<pg.QueryResult> => {
-    // pool.query gives the connection back before its promise settles.
+    // pool.query gives the connection back before its promise settles, and closes it on any error
+    // (a read-only refusal included).
     if (!watch) return pool.query(config);
     const client = await pool.connect();
+    let readOnly = false;
     try {
       return await watch(client, () => client.query(config));
+    } catch (err) {
+      readOnly = isReadOnlyRefusal(err);
+      throw err;
     } finally {
-      client.release(wasCancelled(client));
+      // A connection to a read-only server is closed, not kept: see isReadOnlyRefusal.
+      client.release(readOnly || wasCancelled(client));
     }
   };
   /** One statement on a connection of its own, watched when the pool has a limit. */
@@ -276,6 +283,7 @@ export function openPg(opts: PgOptions): Db {
       } catch {
         broken = true;
       }
+      if (isReadOnlyRefusal(err)) broken = true;
       throw err;
     } finally {
       client.release(broken || wasCancelled(client));

@@ -44,6 +44,15 @@ const UNAVAILABLE_CODES = new Set([
 const REFUSAL_CLASS = '53';
 const READ_ONLY = '25006';
 
+/**
+ * Whether the server refused a write as read-only (25006). A connection that answered so stays on that
+ * server, and a server that was demoted in a failover stays read-only: the pools close such a
+ * connection rather than keep it (pg.ts), so the next one is opened to wherever the address now leads.
+ */
+export function isReadOnlyRefusal(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === READ_ONLY;
+}
+
 /** Whether the server refused for want of disk, memory, connections or a configured limit, or as read-only. */
 export function isDatabaseRefusing(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;

@@ -4,6 +4,7 @@ import type { TypedApp } from '../typed.js';
 import { errors, SECURITY } from '../schemas/common.js';
 import { timingSafeEqual } from 'node:crypto';
 import { migrationsApplied } from '../../db/migrate.js';
+import { isReadOnlyRefusal } from '../../db/unavailable.js';
 import { digestKey } from '../../auth/apiKeys.js';
 import { AppError } from '../../errors.js';
 import { LineThrottle } from '../../lineThrottle.js';
@@ -25,7 +26,10 @@ function metricsTokenCheck(token: string | null): (authorization: string | undef
 
 const Ready = Type.Object({ status: Type.Literal('ready') }, { additionalProperties: false });
 const Unavailable = Type.Object(
-  { status: Type.Literal('unavailable'), reason: Type.String({ description: 'migrations not applied, or database unreachable.' }) },
+  {
+    status: Type.Literal('unavailable'),
+    reason: Type.String({ description: 'migrations not applied, database read-only (writes refused), or database unreachable.' }),
+  },
   { additionalProperties: false, description: 'Not ready: take this process out of rotation.' },
 );
 
@@ -66,7 +70,7 @@ export function healthRoutes(app: TypedApp, ctx: AppContext): void {
         failedChecks++;
         const heldBack = failedProbeLines.take((err as Error).message);
         if (heldBack !== null) req.log.warn({ err: (err as Error).message, failed_since_last_line: heldBack }, 'readiness check failed (logged once a minute)');
-        return reply.status(503).send({ status: 'unavailable', reason: 'database unreachable' });
+        return reply.status(503).send({ status: 'unavailable', reason: isReadOnlyRefusal(err) ? 'database read-only' : 'database unreachable' });
       }
     },
   );
