@@ -28,6 +28,13 @@ const UNAVAILABLE_CODES = new Set([
   '08003',
   '08004',
   '08006',
+  // The login refused (invalid_authorization_specification, invalid_password: a rotated password, a
+  // role set NOLOGIN) and the database gone (invalid_catalog_name: dropped, or not yet restored): the
+  // server is there but will not serve this process until an operator acts. No statement ran, so the
+  // API's answer is a 503 (never a 500 with a stack per request), and the worker waits as for an outage.
+  '28000',
+  '28P01',
+  '3D000',
 ]);
 
 /**

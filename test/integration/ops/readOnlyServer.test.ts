@@ -15,7 +15,7 @@ import { startTestService, type TestService } from '../../support/harness.js';
 import { workerDatabaseUrl } from '../../support/workerProcess.js';
 import { agentRecord } from '../events/support.js';
 
-describe('a server that turns read-only under the API, and back (postgres)', () => {
+describe('a server that turns read-only or refuses the login under the API, and back (postgres)', () => {
   const role = `aegis_ro_${randomBytes(4).toString('hex')}`;
   let tdb: TestDb;
   let own: Db | undefined;
@@ -62,6 +62,25 @@ describe('a server that turns read-only under the API, and back (postgres)', () 
     let refusals = 0;
     while (refusals < 4 && (await record()) === 503) refusals++;
     for (let i = 0; i < 12; i++) expect(await record()).toBe(200);
+    await expect.poll(readyz).toEqual({ status: 'ready' });
+  });
+
+  it('answers 503 with Retry-After, not 500 with a stack per request, while the server refuses the login, and serves again once it takes it', async () => {
+    const unhandled = () => svc!.logs.lines.filter((l) => l.includes('unhandled error')).length;
+    const before = unhandled();
+    // A role set NOLOGIN (a rotated password is refused the same way, SQLSTATE class 28).
+    await tdb.db.exec(`ALTER ROLE ${role} NOLOGIN`);
+    await cutSessions();
+    await expect.poll(record).toBe(503);
+    const res = await svc!.request('POST', `/api/orgs/${org.orgId}/audit-events`, { apiKey: org.apiKey, body: { events: [agentRecord()] } });
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ error: { code: 'service_unavailable' } });
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await readyz()).status).toBe('unavailable');
+    expect(unhandled()).toBe(before);
+
+    await tdb.db.exec(`ALTER ROLE ${role} LOGIN`);
+    await expect.poll(record).toBe(200);
     await expect.poll(readyz).toEqual({ status: 'ready' });
   });
 });
