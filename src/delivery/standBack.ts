@@ -1,5 +1,6 @@
-// Destinations this worker leaves to the others for a while: it cannot serve them (a credential
-// sealed under a key its AEGIS_ENCRYPTION_KEY lacks) and another process can. Left out of this
+// Destinations this worker leaves alone for a while: it cannot serve them (a credential sealed under
+// a key its AEGIS_ENCRYPTION_KEY lacks) and another process can, or their run just failed on an
+// error that is no outage and would fail the same way at once (worker.ts). Left out of this
 // worker's scans until the time given, as a Retry-After's wait is (worker.ts), so a runner that
 // ends at once is not started again at once, and again, for as long as the work waits.
 import { monotonicNow } from '../monotonicClock.js';

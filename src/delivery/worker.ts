@@ -5,6 +5,7 @@ import { JOBS_CHANNEL, SETTINGS_CHANGED } from '../queue/types.js';
 import { AckTrackers } from './ackTrackers.js';
 import { runDestination, type RunnerContext } from './destinationRunner.js';
 import { StandBack } from './standBack.js';
+import { LineThrottle } from '../lineThrottle.js';
 import { EventBudget } from './eventBudget.js';
 import { Housekeeping } from './housekeeping.js';
 import { LimiterRegistry } from './limits.js';
@@ -22,6 +23,8 @@ import { monotonicNow } from '../monotonicClock.js';
  */
 /** How long after a run the database refused the worker looks again (other wake-ups come sooner). */
 const UNAVAILABLE_RUN_PAUSE_MS = 1000;
+/** How long a destination whose run failed otherwise waits before its next run. */
+const FAILED_RUN_PAUSE_MS = 1000;
 /** How often the worker drops what it keeps per destination (metrics series, limiters) for destinations gone. */
 const FORGET_GONE_EVERY_MS = 60_000;
 
@@ -55,6 +58,8 @@ export class Worker {
    * the runner ends, so the map never outgrows the runners.
    */
   private readonly settingsChanges = new Map<string, number>();
+  /** 'destination runner failed' lines: one a minute per destination and error. */
+  private readonly failedRunLines = new LineThrottle(60_000);
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -177,7 +182,21 @@ export class Worker {
               if (isDatabaseUnavailable(err)) {
                 unavailable = true;
                 this.reportUnavailableRun(err, d.id);
-              } else this.deps.logger.error({ err: (err as Error).message, destination_id: d.id }, 'destination runner failed');
+              } else {
+                // A failure the database does not call an outage (a column renamed by hand, a revoked
+                // grant, a statement a DBA's timeout cancelled) fails the same way at once: the
+                // destination waits a second before its next run, and the line is written once a
+                // minute per destination and error, with how many it stands for (a busy loop wrote
+                // 150 a second before).
+                this.context.standBack.hold(d.id, FAILED_RUN_PAUSE_MS);
+                const message = (err as Error).message;
+                const heldBack = this.failedRunLines.take(`${d.id} ${message}`);
+                if (heldBack !== null)
+                  this.deps.logger.error(
+                    { err: message, destination_id: d.id, failed_since_last_line: heldBack },
+                    'destination runner failed (logged once a minute)',
+                  );
+              }
             })
             .finally(() => {
               this.running.delete(d.id);
