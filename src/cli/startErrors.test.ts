@@ -35,6 +35,11 @@ describe('describeStartError', () => {
         /ended the connection during start: terminating connection due to administrator command \(SQLSTATE 57P01\).*start again/,
       ],
       [pgError('terminating connection because of crash of another server process', '57P02'), /ended the connection during start.*57P02/],
+      // A standby or a read-only server (the start's migration check writes): what it is and what to do.
+      [
+        Object.assign(pgError('cannot execute CREATE TABLE in a read-only transaction', '25006'), { severity: 'ERROR' }),
+        /accepts no writes: cannot execute CREATE TABLE in a read-only transaction \(SQLSTATE 25006\): it is a standby or set read-only.*point DATABASE_URL at the primary/,
+      ],
     ];
     for (const [err, re] of cases) {
       const line = describeStartError(err, ctx);

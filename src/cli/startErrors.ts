@@ -125,6 +125,11 @@ export function describeStartError(err: unknown, ctx: StartErrorContext): string
   // upgrade's migration): the migrations run in one transaction, so nothing half-done is left.
   if (code === '57P01' || code === '57P02')
     return `${at} ended the connection during start: ${message} (SQLSTATE ${code}); nothing was half applied, start again once the server is back`;
+  // A standby, or a server set read-only, at the address (a failover in progress, a restart of the
+  // service while a managed database is read-only): the start's migration check is a write. A pod
+  // restarted then must say so in one line, not dump a stack that reads as a bug.
+  if (code === '25006')
+    return `${at} accepts no writes: ${message} (SQLSTATE 25006): it is a standby or set read-only (default_transaction_read_only); point DATABASE_URL at the primary, or start again once the server takes writes`;
   for (const [re, line] of PG_MESSAGES) if (re.test(message)) return `cannot use ${at}: ${line}`;
   return null;
 }

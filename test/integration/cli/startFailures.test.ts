@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
+import { TEST_DATABASE_URL } from '../../support/db.js';
 import { CLI_TEST_TIMEOUT_MS, freePort, killAll, mapLimit, runCli, startCli, type RunResult } from './spawn.js';
 
 const PASSWORD = 'Tr0ub4dor-s3cret-pw';
@@ -148,6 +149,21 @@ describe('aegis-stream start and commands that cannot start', () => {
         runCli(c.args, { DATABASE_URL: c.url, AEGIS_ENCRYPTION_KEY: generateKeyBase64(), AEGIS_DATA_DIR: tempDir(), PORT: '0' }),
       );
       results.forEach((r, i) => expectOneLine(r, cases[i]!.re));
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'a server that accepts no writes (a standby, or set read-only): one line saying so and what to do, not a stack',
+    async () => {
+      // The real server, its sessions read-only as a standby's are: the start's migration check writes.
+      const u = new URL(TEST_DATABASE_URL);
+      u.searchParams.set('options', '-c default_transaction_read_only=on -c search_path=aegis_read_only_start');
+      const results = await mapLimit([['start'], ['migrate']], 2, (args) =>
+        runCli(args, { DATABASE_URL: u.toString(), AEGIS_ENCRYPTION_KEY: generateKeyBase64(), AEGIS_DATA_DIR: tempDir(), PORT: '0' }),
+      );
+      for (const r of results)
+        expectOneLine(r, /PostgreSQL at \S+ \(DATABASE_URL\) accepts no writes: .*\(SQLSTATE 25006\).*point DATABASE_URL at the primary/);
     },
     CLI_TEST_TIMEOUT_MS,
   );
