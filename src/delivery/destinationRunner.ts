@@ -2,7 +2,7 @@
 // is due. The shapes (lanes, claim sizes, probing) come from claimPlan.ts; one claim's sending and
 // settling is deliverClaim.ts.
 import { randomUUID } from 'node:crypto';
-import { credentialUnreadableMessage } from '../destinations/credentials.js';
+import { CREDENTIAL_UNREADABLE_MESSAGE } from '../destinations/credentials.js';
 import { keyIdsOutsideRing } from '../destinations/keyCoverage.js';
 import type { RunnerRow } from '../destinations/row.js';
 import { getDestinationRow } from '../destinations/reads.js';
@@ -73,7 +73,7 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
   } catch (err) {
     // A credential that cannot be opened (key removed from the ring) is a configuration error the
     // user must see; the jobs stay queued until the key is back.
-    const error = credentialUnreadableMessage(err as Error);
+    const error = CREDENTIAL_UNREADABLE_MESSAGE;
     const missingKeys = keyIdsOutsideRing(w.deps.delivery.keyRing, row);
     // A key this process lacks may be in another's ring (a rolling rotation gives the processes the
     // new ring one at a time): then the failure is this process's, not the destination's. Its row

@@ -5,7 +5,7 @@ import { buildTestEvent } from '../events/contract.js';
 import { insertAttempts } from '../queue/attempts.js';
 import type { DeliveryDeps, DeliveryTarget } from './deliverBatch.js';
 import { DecryptError } from '../crypto/sealedBox.js';
-import { credentialUnreadableMessage } from '../destinations/credentials.js';
+import { CREDENTIAL_UNREADABLE_MESSAGE } from '../destinations/credentials.js';
 import { sendRequest } from './deliverBatch.js';
 import { decide, type RequestDecision } from './outcome.js';
 import { toTarget } from './target.js';
@@ -52,7 +52,7 @@ export async function probeDestination(deps: DeliveryDeps, orgId: string, destin
   } catch (err) {
     // A credential whose key left the ring is a configuration problem to report, not a 500.
     if (!(err instanceof DecryptError)) throw err;
-    const error = credentialUnreadableMessage(err);
+    const error = CREDENTIAL_UNREADABLE_MESSAGE;
     await recordAttemptOutcome(deps.db, orgId, destinationId, { ok: false, delivered: false, error, deadLettered: false });
     return { ok: false, status_code: null, error };
   }

@@ -87,7 +87,12 @@ export function rotatedSigningSecret(
   };
 }
 
-/** What users see when a stored credential cannot be opened (its key was dropped from the ring too early). */
-export function credentialUnreadableMessage(err: Error): string {
-  return `Cannot decrypt this destination's credential: ${err.message}. Restore the key in AEGIS_ENCRYPTION_KEY or set the credential again.`;
-}
+/**
+ * What the tenant sees (last_error, the test's answer, the alerts) when a stored credential cannot be
+ * opened: the server's key ring lacks its key (dropped too early, a restore with another key, a data
+ * directory copied without its key file). The cause is the operator's to fix and is logged for them
+ * with the key ids (the worker's line, the start-up warning); the tenant is told what it means and
+ * the one thing it can do, never a server setting's name or a key id.
+ */
+export const CREDENTIAL_UNREADABLE_MESSAGE =
+  "Cannot open this destination's stored credential: the service no longer holds the key it was encrypted with (its operator is told). Its events are held, not dropped, until the key is back; setting the credential again also resumes delivery.";

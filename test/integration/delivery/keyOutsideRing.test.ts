@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyBase64, keyFileIds, parseKeyRing } from '../../../src/crypto/keyring.js';
+import { CREDENTIAL_UNREADABLE_MESSAGE } from '../../../src/destinations/credentials.js';
 import { warnOfCredentialsOutsideRing } from '../../../src/destinations/keyCoverage.js';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
@@ -69,6 +70,11 @@ describe.each(DB_KINDS)('a credential whose key is not in AEGIS_ENCRYPTION_KEY (
     expect(lines[0]).toMatchObject({ org_id: orgId, destination_id: destinationId, key_ids: ['retired'] });
     const text = svc!.logs.text();
     for (const secret of [retiredKey, currentKey, credential, 'siem-token-outside-ring']) expect(text).not.toContain(secret);
+    // The tenant is told what it means and what it can do; the server's setting and key ids are the
+    // operator's, in the log line above.
+    const { rows } = await tdb.db.query<{ last_error: string }>('SELECT last_error FROM destinations WHERE id = $1', [destinationId]);
+    expect(rows[0]!.last_error).toBe(CREDENTIAL_UNREADABLE_MESSAGE);
+    expect(rows[0]!.last_error).not.toMatch(/retired|AEGIS_|ENCRYPTION/);
   });
 
   it('a start-up check counts the credentials sealed under keys outside the ring, warning once with their key ids', async () => {
@@ -180,7 +186,7 @@ describe.each(DB_KINDS)('a rolling key rotation: a worker whose ring lacks the n
       destinationId,
     ]);
     await tdb.db.query(`UPDATE destinations SET last_delivery_at = now() - interval '10 minutes' WHERE id = $1`, [destinationId]);
-    await expect.poll(async () => (await row()).last_error ?? '', { timeout: 120_000 }).toMatch(/^Cannot decrypt this destination's credential/);
+    await expect.poll(async () => (await row()).last_error ?? '', { timeout: 120_000 }).toBe(CREDENTIAL_UNREADABLE_MESSAGE);
     expect((await row()).consecutive_failures).toBeGreaterThanOrEqual(1);
   });
 });
