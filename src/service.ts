@@ -5,7 +5,7 @@ import { startWarnings } from './config/startWarnings.js';
 import { reachablePublicUrl, type Config, type Role } from './config/env.js';
 import type { Db } from './db/types.js';
 import { openProcessDatabases } from './db/open.js';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { watchDiskRoom, type DiskRoom } from './db/diskRoom.js';
 import { migrate } from './db/migrate.js';
 import { warnOfCredentialsOutsideRing } from './destinations/keyCoverage.js';
@@ -107,8 +107,16 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     if (w.fields) logger.warn(w.fields, w.message);
     else logger.warn(w.message);
   }
-  const { ring: keyRing, generated, source: keySource } = await loadKeyRing(config);
-  if (generated)
+  const { ring: keyRing, generated, source: keySource, besideDatabase } = await loadKeyRing(config);
+  if (generated && besideDatabase)
+    // A restore or copy of the data directory without its key file (a disaster-recovery review: the
+    // only hint was the info line below, and tenants then set credentials under the new key, which
+    // putting the old file back alone made unreadable in turn).
+    logger.warn(
+      { data_dir: config.dataDir, key_file: join(config.dataDir, 'encryption.key') },
+      "generated a NEW encryption key: the data directory holds a database but had no encryption.key (a copy or restore without it?). Credentials stored under the old key cannot be opened: stop the service, add the old file's lines after this one's in encryption.key (keep both, so credentials set meanwhile stay readable), start again and run aegis-stream rotate-encryption-key",
+    );
+  else if (generated)
     logger.info({ data_dir: config.dataDir }, 'generated an encryption key for credentials in the data directory (mode 0600); back it up with the data');
   const dbs = opts.db
     ? { api: opts.db, worker: opts.db, close: async () => undefined }
@@ -152,7 +160,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     checkpoint();
     // A key dropped from the ring too early: said once at start, not only on each destination it stalls.
     const ignoredKeyFile = keySource === 'env' && !config.databaseUrl ? () => keyFileIds(config.dataDir) : undefined;
-    await untilInterrupted(warnOfCredentialsOutsideRing(db, keyRing, logger, ignoredKeyFile));
+    await untilInterrupted(warnOfCredentialsOutsideRing(db, keyRing, logger, ignoredKeyFile, keySource));
     checkpoint();
     // Before listening: automation that waits for the port may use the bootstrap key at once.
     const boot = opts.role !== 'worker' ? await bootstrap(db, config) : null;

@@ -36,7 +36,13 @@ export async function credentialsOutsideRing(db: Queryable, ring: KeyRing): Prom
  * the ring lacks, before the worker turns their destinations failing one by one. Never fails the
  * start: a check that cannot run says so and lets the service come up.
  */
-export async function warnOfCredentialsOutsideRing(db: Queryable, ring: KeyRing, logger: Logger, ignoredKeyFile?: () => Promise<Set<string>>): Promise<void> {
+export async function warnOfCredentialsOutsideRing(
+  db: Queryable,
+  ring: KeyRing,
+  logger: Logger,
+  ignoredKeyFile?: () => Promise<Set<string>>,
+  ringSource: 'env' | 'file' = 'env',
+): Promise<void> {
   try {
     const { credentials, keyIds } = await credentialsOutsideRing(db, ring);
     if (credentials === 0) return;
@@ -49,7 +55,10 @@ export async function warnOfCredentialsOutsideRing(db: Queryable, ring: KeyRing,
       { credentials, key_ids: keyIds, ...(inFile.length > 0 ? { in_data_dir_key_file: inFile } : {}) },
       inFile.length > 0
         ? "stored destination credentials were encrypted with keys not in AEGIS_ENCRYPTION_KEY but in the data directory's encryption.key, which is not read while AEGIS_ENCRYPTION_KEY is set: add the file's keys after yours in AEGIS_ENCRYPTION_KEY, then run aegis-stream rotate-encryption-key"
-        : 'stored destination credentials were encrypted with keys not in AEGIS_ENCRYPTION_KEY; their destinations cannot deliver until those keys are back in the ring (or the credentials are set again)',
+        : ringSource === 'file'
+          ? // The ring came from the data directory's key file (AEGIS_ENCRYPTION_KEY unset): name that.
+            "stored destination credentials were encrypted with keys not in the data directory's encryption.key (AEGIS_ENCRYPTION_KEY is unset); their destinations cannot deliver until those keys are back in the file (add the old file's lines after its own) or the credentials are set again"
+          : 'stored destination credentials were encrypted with keys not in AEGIS_ENCRYPTION_KEY; their destinations cannot deliver until those keys are back in the ring (or the credentials are set again)',
     );
   } catch (err) {
     logger.warn({ err: (err as Error).message }, 'could not check stored credentials against the encryption key ring');

@@ -102,6 +102,14 @@ describe.each(DB_KINDS)('a credential whose key is not in AEGIS_ENCRYPTION_KEY (
       await rm(dir, { recursive: true, force: true });
     }
 
+    // The embedded default's ring comes from the data directory's key file: the warning names the
+    // file, not a variable that is unset (a restore without the key file generates a new one).
+    const fromFile = captureLogger('debug');
+    await warnOfCredentialsOutsideRing(tdb.db, parseKeyRing(`current:${currentKey}`), fromFile.logger, undefined, 'file');
+    const [fileLine] = fromFile.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 40);
+    expect(fileLine).toMatchObject({ credentials: 1, key_ids: ['retired'] });
+    expect(fileLine!.msg).toMatch(/not in the data directory's encryption\.key \(AEGIS_ENCRYPTION_KEY is unset\)/);
+
     // With the key back in the ring there is nothing to say.
     const quiet = captureLogger('debug');
     await warnOfCredentialsOutsideRing(tdb.db, parseKeyRing(`current:${currentKey},retired:${retiredKey}`), quiet.logger);

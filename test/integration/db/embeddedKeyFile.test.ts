@@ -1,0 +1,66 @@
+// A copy or restore of the embedded data directory that left encryption.key behind: the service starts
+// with a new key (nothing else can be done without the old one), but says so loudly, naming the file
+// and how to get the old credentials back without losing those set meanwhile; and its start-up check of
+// the stored credentials names the key file, not AEGIS_ENCRYPTION_KEY, which is unset. The tenant sees
+// what it means, never a server setting (destinations/credentials.ts).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/env.js';
+import { startService } from '../../../src/service.js';
+import { captureLogger } from '../../support/logCapture.js';
+import { TEST_CA_PEM } from '../../support/httpsReceiver.js';
+
+describe('the embedded data directory restored without its key file', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'aegis-embedded-key-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const orgId = 'org_restored_key_file';
+  const apiKey = 'restored-key-file-api-key-5d0e7f';
+  const config = loadConfig({
+    AEGIS_DATA_DIR: dataDir,
+    PORT: '0',
+    AEGIS_ALLOW_PRIVATE_DESTINATIONS: '1',
+    AEGIS_BOOTSTRAP_ORG_ID: orgId,
+    AEGIS_BOOTSTRAP_API_KEY: apiKey,
+  });
+  const start = async () => {
+    const logs = captureLogger('debug');
+    const service = await startService(config, { role: 'api', logger: logs.logger, extraCa: TEST_CA_PEM });
+    return { service, logs };
+  };
+
+  it('warns that a new key was generated beside a database, names the file, and names it in the credentials check', async () => {
+    const first = await start();
+    try {
+      // The first start's line is the ordinary one.
+      expect(first.logs.text()).toContain('generated an encryption key for credentials in the data directory');
+      expect(first.logs.text()).not.toContain('generated a NEW encryption key');
+      const res = await fetch(`${first.service.address}/api/orgs/${orgId}/forwarding-destinations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: 'https://127.0.0.1:9/hook', auth_header_name: 'Authorization', auth_header_value: 'Bearer restored-siem-token-93c1' }),
+      });
+      expect(res.status, await res.text()).toBe(201);
+    } finally {
+      await first.service.stop();
+    }
+
+    // The restore: everything but the key file.
+    await rm(join(dataDir, 'encryption.key'));
+    const second = await start();
+    try {
+      const lines = second.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      const generated = lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('generated a NEW encryption key'));
+      expect(generated).toMatchObject({ level: 40, key_file: join(dataDir, 'encryption.key') });
+      expect(generated!.msg).toMatch(/holds a database but had no encryption\.key.*keep both/);
+      const check = lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('stored destination credentials were encrypted'));
+      expect(check).toMatchObject({ level: 40, credentials: 1 });
+      expect(check!.msg).toMatch(/not in the data directory's encryption\.key \(AEGIS_ENCRYPTION_KEY is unset\)/);
+      expect(second.logs.text()).not.toContain('restored-siem-token');
+    } finally {
+      await second.service.stop();
+    }
+  }, 240_000);
+});
