@@ -56,6 +56,12 @@ describe('describeStartError', () => {
     expect(describeStartError(errno(51), embedded)).toBe('cannot use the data directory ./data (AEGIS_DATA_DIR): data/pglite: no space left on the device');
     expect(describeStartError(errno(54), embedded)).toMatch(/data\/pglite: a part of the path is a file, not a directory$/);
     expect(describeStartError(errno(69), embedded)).toMatch(/read-only file system$/);
+    // PGlite's abort on files that are not a whole database (a copy of a running directory).
+    const aborted = new WebAssembly.RuntimeError('Aborted(). Build with -sASSERTIONS for more info.');
+    expect(describeStartError(aborted, embedded)).toMatch(
+      /^cannot open the embedded database in data\/pglite \(AEGIS_DATA_DIR\): .*damaged or incomplete.*restore a backup taken with the service stopped$/,
+    );
+    expect(describeStartError(aborted, ctx)).toBeNull();
     // A number it does not know stays the unexpected error it is; and on PostgreSQL it is not PGlite's.
     expect(describeStartError(errno(29), embedded)).toBeNull();
     expect(describeStartError(errno(51), ctx)).toBeNull();

@@ -1,7 +1,7 @@
 // Starts that fail for a reason the operator can fix: one line naming the setting, no stack trace, never
 // the password of DATABASE_URL; and a first start that fails after creating the organization still shows
 // its API key (only its hash is stored: a key not shown then is lost for good).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -149,6 +149,23 @@ describe('aegis-stream start and commands that cannot start', () => {
         runCli(c.args, { DATABASE_URL: c.url, AEGIS_ENCRYPTION_KEY: generateKeyBase64(), AEGIS_DATA_DIR: tempDir(), PORT: '0' }),
       );
       results.forEach((r, i) => expectOneLine(r, cases[i]!.re));
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'an embedded data directory whose files are damaged or incomplete (a copy of a running one): one line naming it and what to do',
+    async () => {
+      const dataDir = tempDir();
+      const made = await runCli(['migrate'], { AEGIS_DATA_DIR: dataDir });
+      expect(made.code, made.stderr).toBe(0);
+      // What a file-by-file copy taken mid-write can hold: the control file cut short.
+      truncateSync(join(dataDir, 'pglite', 'global', 'pg_control'), 100);
+      const r = await runCli(['start'], { AEGIS_DATA_DIR: dataDir, PORT: '0' });
+      expectOneLine(
+        r,
+        /cannot open the embedded database in .*pglite \(AEGIS_DATA_DIR\): .*damaged or incomplete.*restore a backup taken with the service stopped$/,
+      );
     },
     CLI_TEST_TIMEOUT_MS,
   );
