@@ -105,6 +105,32 @@ describe('the embedded database directory lock', () => {
     }
   });
 
+  it('a lock copied with its directory (a file-level backup of a running service) does not hold the copy', async () => {
+    const ns = pidNamespace();
+    const live = livePid();
+    try {
+      // The original's lock, as its live holder wrote it: it holds the original.
+      const original = lockDir();
+      const originalId = `${statSync(original.dir).dev}:${statSync(original.dir).ino}`;
+      const lock = JSON.stringify({ pid: live.pid, ns, token: 't', dir: originalId });
+      writeFileSync(original.file, lock);
+      const busy = await acquireDirLock(original.dir, { timing, onLost }).catch((e: unknown) => e);
+      expect(busy).toBeInstanceOf(DatabaseBusyError);
+      // The copy: the same lock file in another directory, opened at once while the original runs.
+      const copy = lockDir(lock);
+      const waits: number[] = [];
+      const release = await acquireDirLock(copy.dir, { timing, onLost, onWait: (p) => waits.push(p) });
+      expect(waits).toEqual([]);
+      expect(JSON.parse(readFileSync(copy.file, 'utf8')).pid).toBe(process.pid);
+      release();
+      // An older lock without the directory's identity is read by its pid, as before.
+      const older = lockDir(JSON.stringify({ pid: live.pid, ns, token: 't' }));
+      expect(await acquireDirLock(older.dir, { timing, onLost }).catch((e: unknown) => e)).toBeInstanceOf(DatabaseBusyError);
+    } finally {
+      live.stop();
+    }
+  });
+
   it("reads an older version's lock (a bare pid) as before when its process runs, and as stale once it has not changed", async () => {
     const live = livePid();
     try {

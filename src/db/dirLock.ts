@@ -45,6 +45,23 @@ interface LockRecord {
   /** The holder's PID namespace and boot id; null when they could not be read (or an older lock). */
   ns: string | null;
   token: string;
+  /**
+   * The locked directory's device and inode; null in an older lock. A lock file copied with the
+   * directory (a file-level backup of a running service) names the original's holder: in the same
+   * namespace that process runs, but it holds the original, not the copy, so the copy's lock is stale
+   * (a disaster-recovery review: verifying a backup on the production host said to stop production).
+   */
+  dir?: string | null;
+}
+
+/** The directory's identity on this machine: device and inode (a copy has its own). */
+function dirIdentity(dir: string): string | null {
+  try {
+    const st = statSync(dir);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
 }
 
 /** This process's PID namespace on this boot of this machine, or null off Linux. */
@@ -77,7 +94,12 @@ function readLock(file: string): { record: LockRecord; text: string; mtimeMs: nu
     const { mtimeMs } = statSync(file);
     if (isBarePid(text)) return { record: { pid: Number(text), ns: null, token: text }, text, mtimeMs };
     const parsed = JSON.parse(text) as Partial<LockRecord>;
-    const record = { pid: Number(parsed.pid) || 0, ns: typeof parsed.ns === 'string' ? parsed.ns : null, token: String(parsed.token) };
+    const record = {
+      pid: Number(parsed.pid) || 0,
+      ns: typeof parsed.ns === 'string' ? parsed.ns : null,
+      token: String(parsed.token),
+      dir: typeof parsed.dir === 'string' ? parsed.dir : null,
+    };
     return { record, text, mtimeMs };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
@@ -178,8 +200,9 @@ export async function acquireDirLock(dir: string, opts: LockOptions = {}): Promi
   const { heartbeatMs, staleMs } = opts.timing ?? LOCK_TIMING;
   const file = join(dir, LOCK_FILE);
   const ns = pidNamespace();
+  const dirId = dirIdentity(dir);
   for (let i = 0; i < 3; i++) {
-    const record: LockRecord = { pid: process.pid, ns, token: randomUUID() };
+    const record: LockRecord = { pid: process.pid, ns, token: randomUUID(), dir: dirId };
     const text = JSON.stringify(record);
     try {
       const fd = openSync(file, 'wx', 0o600);
@@ -191,8 +214,10 @@ export async function acquireDirLock(dir: string, opts: LockOptions = {}): Promi
       if (held === null) continue;
       const { pid, ns: holderNs } = held.record;
       if (holderNs !== null && holderNs === ns) {
-        // Same namespace: the pid is exact. Our own pid is a process that had it before us and died.
-        if (pid !== process.pid && alive(pid)) throw new DatabaseBusyError(pid);
+        // Same namespace: the pid is exact. Our own pid is a process that had it before us and died;
+        // a live one that locked another directory (this lock was copied from it) holds that one.
+        const copied = held.record.dir != null && dirId !== null && held.record.dir !== dirId;
+        if (pid !== process.pid && alive(pid) && !copied) throw new DatabaseBusyError(pid);
       } else {
         // An older version's lock in this namespace can still be read by its pid.
         if (holderNs === null && isBarePid(held.text) && pid !== process.pid && alive(pid)) throw new DatabaseBusyError(pid);
