@@ -19,7 +19,7 @@ import { decide, scheduleJobs, shedDecision, shedSpellFor, type EventDecision, t
 import { indexerAckOn, splunkChannel } from './splunkAck.js';
 import type { WorkerConfig, WorkerDeps } from './workerConfig.js';
 import { monotonicNow } from '../monotonicClock.js';
-import { warnForDestination } from './destinationLines.js';
+import { reportInternalSendError, warnForDestination } from './destinationLines.js';
 
 /** What the shell needs of the worker that runs it. */
 export interface ClaimShell {
@@ -135,7 +135,10 @@ export async function deliverClaim(
               sending--;
               metrics.requestsInFlight.dec({ siem: target.siem });
             })
-            .catch((err: unknown) => internalError(group, err));
+            .catch((err: unknown) => {
+              reportInternalSendError(logger, target, err);
+              return internalError(group);
+            });
           const halvings = halvingsOf.get(group) ?? 0;
           if (out.statusCode === 413 && group.length === 1) {
             // One event refused alone, though the planner found it within the SIEM's documented limits:

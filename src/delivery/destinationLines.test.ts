@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { createLogger } from '../logger.js';
-import { warnForDestination } from './destinationLines.js';
+import { reportInternalSendError, warnForDestination } from './destinationLines.js';
+import { INTERNAL_SEND_ERROR, internalError } from './interpretAnswer.js';
 
 function captured() {
   const lines: Array<Record<string, unknown>> = [];
@@ -29,5 +30,29 @@ describe('warnForDestination', () => {
     ]);
     expect(lines[0]).toMatchObject({ level: 40, dead_lettered: 1, error: 'HTTP 400' });
     expect(lines[0]).not.toHaveProperty('lines_held_back');
+  });
+});
+
+describe('reportInternalSendError', () => {
+  it("tells the operator the error's class and where it was thrown, never its message, once a minute per destination", async () => {
+    const { logger, lines } = captured();
+    // undici quotes an invalid header value in its message: here, a credential.
+    const err = new TypeError('Headers.append: "Bearer siem-secret-0a9f\n" is an invalid header value.');
+    for (let i = 0; i < 5; i++) reportInternalSendError(logger, { id: 'fwd_internal_a', orgId: 'org_a' }, err);
+    reportInternalSendError(logger, { id: 'fwd_internal_b', orgId: 'org_b' }, 'not an Error');
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ level: 50, org_id: 'org_a', destination_id: 'fwd_internal_a', error_class: 'TypeError' });
+    expect((lines[0]!.at as string[]).length).toBeGreaterThan(0);
+    expect((lines[0]!.at as string[]).every((f) => f.startsWith('at '))).toBe(true);
+    expect(lines[1]).toMatchObject({ destination_id: 'fwd_internal_b', error_class: 'string', at: [] });
+    expect(JSON.stringify(lines)).not.toContain('siem-secret');
+  });
+
+  it('the tenant reads a fixed sentence, not the error', () => {
+    const out = internalError([{} as never, {} as never]);
+    expect(out.error).toBe(INTERNAL_SEND_ERROR);
+    expect(out.items.map((i) => i.reason)).toEqual([INTERNAL_SEND_ERROR, INTERNAL_SEND_ERROR]);
+    expect(INTERNAL_SEND_ERROR).not.toMatch(/AEGIS_|Error:/);
   });
 });

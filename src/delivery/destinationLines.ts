@@ -22,3 +22,25 @@ export function warnForDestination(logger: Logger, kind: string, destinationId: 
   );
   return true;
 }
+
+/**
+ * A request whose send threw (a bug: sendRequest reports every SIEM and network failure as an
+ * outcome): the tenant reads a fixed sentence (interpretAnswer.ts INTERNAL_SEND_ERROR), the operator
+ * this line, at most once a minute per destination. The error's class and where it was thrown, not
+ * its message: a library's message may quote what the request carried (undici's invalid header value
+ * quotes the header), and a credential must never reach the log.
+ */
+export function reportInternalSendError(logger: Logger, target: { id: string; orgId: string }, err: unknown): void {
+  const heldBack = lines.take(`internal-send\u0000${target.id}`);
+  if (heldBack === null) return;
+  const e = err instanceof Error ? err : null;
+  const at = (e?.stack ?? '')
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .slice(0, 6)
+    .map((l) => l.trim());
+  logger.error(
+    { org_id: target.orgId, destination_id: target.id, error_class: e?.name ?? typeof err, at, ...(heldBack > 0 ? { lines_held_back: heldBack } : {}) },
+    'a delivery request failed inside the service before reaching the SIEM (a bug; its events are retried on the schedule; at most one such line a minute per destination)',
+  );
+}

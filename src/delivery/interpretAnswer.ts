@@ -103,12 +103,20 @@ export function interpretAnswer(result: OutboundResult, encoder: SiemEncoder, ev
 }
 
 /**
+ * What the tenant reads of a request whose send threw: the error's own text is the service's internals
+ * (and may quote a value the request carried), so it goes to the operator's log (deliverClaim.ts), and
+ * the tenant is told what happened and that the events are retried.
+ */
+export const INTERNAL_SEND_ERROR =
+  "An internal error in the service stopped this request before it reached the SIEM (not the SIEM's doing; the service's operator is told); its events are retried on the schedule.";
+
+/**
  * The outcome of a request whose send threw (a bug: sendRequest reports every SIEM and network
  * failure as an outcome): a failed attempt on the schedule, not a claim held until its lease runs out
  * and sent again for ever without spending an attempt.
  */
-export function internalError(events: SiemEvent[], err: unknown): RequestOutcome {
-  const reason = `Internal error while sending: ${(err as Error).message}`;
+export function internalError(events: SiemEvent[]): RequestOutcome {
+  const reason = INTERNAL_SEND_ERROR;
   return {
     items: events.map(() => ({ ok: false, stage: 'before_send', reason, statusCode: null, permanent: false })),
     statusCode: null,
