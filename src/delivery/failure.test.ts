@@ -76,7 +76,7 @@ describe('classifyResult: network errors', () => {
   it.each([
     ['dns', /^DNS lookup failed for host siem\.example\.com — check the hostname\.$/],
     ['timeout', /^Timeout: /],
-    ['tls', /^TLS handshake failed: the certificate is not trusted.*set NODE_EXTRA_CA_CERTS for a private CA\.$/],
+    ['tls', /^TLS handshake failed: the certificate is not trusted.*ask the service's operator to trust your private CA\.$/],
     ['refused', /^Connection refused: /],
     ['reset', /^Connection reset: /],
     ['other', /^Network error: boom$/],

@@ -171,7 +171,7 @@ function tlsSentence(code: string | undefined, who: string): string {
     case 'ERR_SSL_UNSUPPORTED_PROTOCOL':
       return `${who} and Aegis share no TLS version (Aegis speaks TLS 1.2 and 1.3) — update the server's TLS settings.`;
     default:
-      return 'the certificate is not trusted or does not match the host — use a publicly trusted certificate, or set NODE_EXTRA_CA_CERTS for a private CA.';
+      return "the certificate is not trusted or does not match the host — use a publicly trusted certificate, or ask the service's operator to trust your private CA.";
   }
 }
 

@@ -30,7 +30,7 @@ export const withoutRetryTail = (error: string): string => error.replace(RETRY_T
 export function holdPausedError(failingSince: Date, maxHoldHours: number, lastError: string | null): string {
   const cause = lastError ? ` Last error: ${withoutRetryTail(lastError)}` : '';
   return (
-    `Paused by the hold limit: failing without a break since ${iso(failingSince)} (${maxHoldHours} h, AEGIS_MAX_HOLD_HOURS); ` +
+    `Paused by the hold limit: failing without a break since ${iso(failingSince)} (${maxHoldHours} h, the service's hold limit); ` +
     `its queued events were dead-lettered.${cause} Fix the destination, then replay its dead-lettered events to resume.`
   );
 }
@@ -38,7 +38,7 @@ export function holdPausedError(failingSince: Date, maxHoldHours: number, lastEr
 /** A dead-lettered job's last_error (its own previous error is appended in SQL). */
 export function holdDeadLetterError(failingSince: Date, maxHoldHours: number): string {
   return (
-    `${HOLD_DEAD_LETTER_PREFIX}: the destination failed without a break from ${iso(failingSince)} for ${maxHoldHours} h (AEGIS_MAX_HOLD_HOURS) and was paused. ` +
+    `${HOLD_DEAD_LETTER_PREFIX}: the destination failed without a break from ${iso(failingSince)} for ${maxHoldHours} h (the service's hold limit) and was paused. ` +
     'Replay this event once the destination is fixed.'
   );
 }

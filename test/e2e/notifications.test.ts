@@ -28,8 +28,8 @@ describe('Settings -> Notifications (headless Chromium, PostgreSQL)', () => {
     await page.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name: 'Notifications' }).click();
     await page.waitForURL('**/settings/notifications');
     await page.getByRole('heading', { name: 'Notifications', level: 2 }).waitFor();
-    // No AEGIS_SMTP_URL in this service: the page says so.
-    await page.getByText('no mail server configured').waitFor();
+    // No AEGIS_SMTP_URL in this service: the page says so (without naming the setting).
+    await page.getByText('no mail server set up').waitFor();
 
     await page.getByLabel('E-mail addresses').fill('soc@example.com\nnot an address');
     await page.getByRole('button', { name: 'Save notification settings' }).click();

@@ -53,7 +53,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
     if (ctx.diskRoom?.low()) {
       throw new AppError(
         'service_unavailable',
-        `The disk holding this service's database is nearly full (less than AEGIS_MIN_FREE_DISK_MB = ${ctx.config.minFreeDiskMb} MB free); nothing was recorded. Retry later: the operator has been told.`,
+        `The disk holding this service's database is nearly full (less than the ${ctx.config.minFreeDiskMb} MB free it keeps); nothing was recorded. Retry later: the operator has been told.`,
         { retryAfterS: 30 },
       );
     }

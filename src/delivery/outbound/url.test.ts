@@ -54,8 +54,11 @@ describe('checkDestinationUrl', () => {
     expect(message('http://splunk.example.com:8088/services/collector/event')).toBe(
       'Use https://: audit events and your credential must not travel unencrypted.',
     );
-    expect(message('http://localhost:8088/')).toContain('AEGIS_ALLOW_PRIVATE_DESTINATIONS');
-    expect(message('http://10.0.0.5/')).toContain('AEGIS_ALLOW_PRIVATE_DESTINATIONS');
+    // Said to a tenant: what is refused and whose setting it is, not the setting's name.
+    for (const url of ['http://localhost:8088/', 'http://10.0.0.5/']) {
+      expect(message(url)).toContain("private and local addresses are refused (a setting of the service's operator, for development only)");
+      expect(message(url)).not.toContain('AEGIS_');
+    }
   });
 
   it('refuses credentials in the URL, even when local destinations are allowed', () => {
@@ -101,7 +104,7 @@ describe('checkDestinationUrl', () => {
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.code).toBe('forbidden_address');
-      expect(r.message).toMatch(/AEGIS_ALLOW_PRIVATE_DESTINATIONS/);
+      expect(r.message).toMatch(/private and local addresses are refused/);
     }
     expect(codeOf(raw, local)).toBe('ok');
   });

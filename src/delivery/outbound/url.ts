@@ -13,7 +13,8 @@ export interface UrlCheckOptions {
   allowPrivate: boolean;
 }
 
-const PRIVATE_HINT = 'local destinations are refused unless AEGIS_ALLOW_PRIVATE_DESTINATIONS=1 (development only)';
+// Said to tenants: the setting's name is the operator's (and not one to turn on for a tenant's sake).
+const PRIVATE_HINT = "private and local addresses are refused (a setting of the service's operator, for development only)";
 
 /** A scheme, "//", then the host's first character: no third slash or backslash. */
 const AUTHORITY_FIRST = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/\\]/;

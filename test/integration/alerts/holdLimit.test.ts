@@ -139,7 +139,7 @@ describe.each(DB_KINDS)('hold limit (%s)', (kind) => {
     expect(held.enabled).toBe(true);
     expect(held.hold_limit_at).toBeNull();
     expect(held.last_error).toMatch(
-      /^Paused by the hold limit: failing without a break since .* \(168 h, AEGIS_MAX_HOLD_HOURS\); its queued events were dead-lettered\. Last error: HTTP 401: Authentication failed/,
+      /^Paused by the hold limit: failing without a break since .* \(168 h, the service's hold limit\); its queued events were dead-lettered\. Last error: HTTP 401: Authentication failed/,
     );
     expect(held.last_error).toMatch(/replay its dead-lettered events to resume\.$/);
     await expect.poll(async () => (await s.view()).failed_events, { timeout: 60_000 }).toBe(3);

@@ -32,7 +32,7 @@ describe('ingest on an embedded database whose disk is nearly full', () => {
     expect(batch.headers.get('retry-after')).toBe('30');
     expect(batch.body.error.code).toBe('service_unavailable');
     expect(batch.body.error.message).toMatch(
-      /^The disk holding this service's database is nearly full .*AEGIS_MIN_FREE_DISK_MB = 10000000 MB.*nothing was recorded/,
+      /^The disk holding this service's database is nearly full .*less than the 10000000 MB free it keeps.*nothing was recorded/,
     );
     const preflight = await t.svc.request('POST', `/api/orgs/${t.org.orgId}/preflight`, { apiKey: t.org.apiKey, body: { input: 'hello' } });
     expect(preflight.status).toBe(503);

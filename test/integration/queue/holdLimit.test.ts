@@ -93,7 +93,7 @@ describe.each(DB_KINDS)('queue: hold limit (%s)', (kind) => {
     expect(s.hold_paused_at).not.toBeNull();
     expect(s.last_dead_letter_at).not.toBeNull();
     expect(s.last_error).toMatch(
-      /^Paused by the hold limit: failing without a break since .* \(168 h, AEGIS_MAX_HOLD_HOURS\); its queued events were dead-lettered\. Last error: HTTP 503: down\. Fix the destination/,
+      /^Paused by the hold limit: failing without a break since .* \(168 h, the service's hold limit\); its queued events were dead-lettered\. Last error: HTTP 503: down\. Fix the destination/,
     );
     for (const j of await jobs(tdb.db, dest)) {
       expect(j.status).toBe('failed');

@@ -67,7 +67,7 @@ export function NotificationSettings({ orgId }: { orgId: string }) {
         <textarea id="alert-emails" rows={4} value={emails} onChange={(e) => setEmails(e.target.value)} aria-describedby="alert-emails-help" />
         <p id="alert-emails-help" className="muted small">
           One per line, at most 10.
-          {loaded && !loaded.email_available ? ' This server has no mail server configured (AEGIS_SMTP_URL), so no e-mail is sent yet.' : ''}
+          {loaded && !loaded.email_available ? ' This service has no mail server set up (its operator sets one), so no e-mail is sent yet.' : ''}
         </p>
       </div>
       <div className="field">
