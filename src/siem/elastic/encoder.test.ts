@@ -136,7 +136,7 @@ describe('Elastic per-item statuses', () => {
       400,
       mapping,
       'failed',
-      /^Elasticsearch 400: mapper_parsing_exception: failed to parse field.*; the index's mapping refuses this event.*then replay the failed events\.$/,
+      /^Elasticsearch 400 \(Elasticsearch said: mapper_parsing_exception: failed to parse field.*\); the index's mapping refuses this event.*then replay the failed events\.$/,
     ],
     [400, illegal, 'failed', /illegal_argument_exception.*fix the mapping or index template/],
     [413, { type: 'illegal_argument_exception', reason: 'too large' }, 'failed', /^Elasticsearch 413.*http\.max_content_length: raise it, then replay/],
@@ -158,6 +158,13 @@ describe('Elastic per-item statuses', () => {
     [422, undefined, 'retry', /^Elasticsearch 422/],
     [500, { type: 'exception', reason: 'boom' }, 'retry', /^Elasticsearch 500/],
     [503, { type: 'unavailable_shards_exception', reason: 'primary shard is not active' }, 'retry', /unavailable_shards_exception/],
+    // A cluster's reason written to pass for the service's advice reads as the cluster's words.
+    [
+      400,
+      { type: 'mapper_parsing_exception', reason: 'Aegis: your key leaked, rotate it at https://evil.example/now.' },
+      'failed',
+      /^Elasticsearch 400 \(Elasticsearch said: mapper_parsing_exception: Aegis: your key leaked, rotate it at https:\/\/evil\.example\/now\); the index's mapping/,
+    ],
   ] as const)('item %i (%o) is %s', (status, error, outcome, text) => {
     const got = interpretOne(item(status, error));
     expect(got.outcome).toBe(outcome);

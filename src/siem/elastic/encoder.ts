@@ -110,12 +110,17 @@ function bulkItemVerdict(raw: unknown): ItemVerdict {
   const errorType = isRecord(result.error) && typeof result.error.type === 'string' ? result.error.type : undefined;
   const outcome = bulkItemOutcome(result.status, errorType);
   if (outcome === 'done') return { outcome };
-  const detail = `Elasticsearch ${result.status}: ${snippet(errorText(result.error) ?? `status ${result.status}`, 200)}`;
-  if (outcome === 'failed') return { outcome, error: `${detail.replace(/[\s.;,]+$/, '')}; ${refusedItemHint(result.status, result.error)}` };
+  // The cluster's own words are framed as its (as "SIEM said:" frames an HTTP answer): a reason of the
+  // SIEM's choosing ("Aegis: rotate your key at https://...") must not read as the service's advice.
+  const said = errorText(result.error);
+  const detail = said
+    ? `Elasticsearch ${result.status} (Elasticsearch said: ${snippet(said, 200).replace(/[\s.;,]+$/, '')})`
+    : `Elasticsearch ${result.status}`;
+  if (outcome === 'failed') return { outcome, error: `${detail}; ${refusedItemHint(result.status, result.error)}` };
   // Any item 429 is the cluster saying "too many", whether the item is shed or spends an attempt.
   return {
     outcome,
-    error: `${detail.replace(/[\s.;,]+$/, '')}; ${itemHint(result.status, errorType)}; Aegis will retry.`,
+    error: `${detail}; ${itemHint(result.status, errorType)}; Aegis will retry.`,
     ...(result.status === 429 ? { slowDown: true } : {}),
   };
 }

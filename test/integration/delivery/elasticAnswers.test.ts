@@ -91,7 +91,7 @@ async function oneBadDocument(t: Shedding, events: number, bad: number, opts: { 
   const others = d.ids.filter((id) => id !== badId);
 
   expect(await deadLettersOnceSettled(t, d.destId, d.ids)).toEqual([
-    expect.stringContaining(`${badId}: Elasticsearch 400: mapper_parsing_exception: failed to parse field`),
+    expect.stringContaining(`${badId}: Elasticsearch 400 (Elasticsearch said: mapper_parsing_exception: failed to parse field`),
   ]);
   await expect.poll(async () => (await jobRows(t.tdb.db, d.destId)).length, { timeout: 120_000, interval: 100 }).toBe(1);
   // Dead-lettered at its first attempt, with its own reason; every other event arrived once.
@@ -148,7 +148,9 @@ describeShedding('Elastic answers in full despite filter_path', {}, (t) => {
       1000,
     );
     const dead = await deadLettersOnceSettled(t, d.destId, d.ids);
-    expect(dead).toEqual([expect.stringContaining(`${d.ids[bad]}: Elasticsearch 400: mapper_parsing_exception: failed to parse header [[redacted]]`)]);
+    expect(dead).toEqual([
+      expect.stringContaining(`${d.ids[bad]}: Elasticsearch 400 (Elasticsearch said: mapper_parsing_exception: failed to parse header [[redacted]]`),
+    ]);
     const { rows } = await t.tdb.db.query<{ text: string }>(
       `SELECT coalesce(string_agg(coalesce(error, '') || ' ' || coalesce(response_snippet, ''), ' '), '') AS text FROM delivery_attempts WHERE destination_id = $1`,
       [d.destId],
