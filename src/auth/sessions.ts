@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/types.js';
 import { lookupIdOf } from './apiKeys.js';
+import { AppError } from '../errors.js';
 
 /**
  * Dashboard sign-in. A login link carries a one-time token (15 minutes); using it creates a session
@@ -56,17 +57,44 @@ export async function loginLinkKeysSince(db: Queryable, since: Date | null): Pro
  */
 export const sessionActorIdOf = (d: Buffer): string => `ses_${lookupIdOf(d)}`;
 
+/**
+ * Sign-in links an organization may hold unused at once. Each makes a session when used, and every
+ * live link and session is loaded into each API process's memory at start (api/seenCredentials.ts):
+ * with no cap one API key made 609 links a second, and 540,000 of them left the service unable to
+ * start for any tenant (out of memory) until they expired (a storage review). A person signing in
+ * needs one; 100 in 15 minutes bounds an organization's sessions at 4,800 in their 12 hours.
+ */
+export const LIVE_LINKS_PER_ORG = 100;
+
 /** A new one-time sign-in link to `orgId`'s dashboard, its token (the link's credential) and when it stops working. */
 export async function issueLoginLink(db: Queryable, orgId: string, publicUrl: string): Promise<{ url: string; token: string; expiresAt: Date }> {
   const t = token();
   // The database's clock, as every other creation time: the loader of live links (loginLinkKeysSince)
   // reads a link's creation from its expiry, and shares one watermark with keys and sessions, so a
   // CLI on a host whose clock ran ahead hid the keys created after its link (an attacker review).
-  const { rows } = await db.query<{ expires_at: Date }>(
-    'INSERT INTO login_links (org_id, token_digest, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3::float8 / 1000)) RETURNING expires_at',
-    [orgId, digest(t), LOGIN_LINK_TTL_MS],
+  // One statement: the cap's count (at most LIVE_LINKS_PER_ORG rows read) and the insert. Requests
+  // at the same instant may each see room, past the cap by the organization's few requests in flight.
+  const { rows } = await db.query<{ expires_at: Date | null; first_expiry: Date | null }>(
+    `WITH live AS (
+       SELECT expires_at FROM login_links WHERE org_id = $1 AND used_at IS NULL AND expires_at > now() ORDER BY expires_at LIMIT $4
+     ), made AS (
+       INSERT INTO login_links (org_id, token_digest, expires_at)
+       SELECT $1, $2, now() + make_interval(secs => $3::float8 / 1000) WHERE (SELECT count(*) FROM live) < $4
+       RETURNING expires_at
+     )
+     SELECT (SELECT expires_at FROM made) AS expires_at, (SELECT min(expires_at) FROM live) AS first_expiry`,
+    [orgId, digest(t), LOGIN_LINK_TTL_MS, LIVE_LINKS_PER_ORG],
   );
-  return { url: `${publicUrl}/auth/login?token=${t}`, token: t, expiresAt: new Date(rows[0]!.expires_at) };
+  const row = rows[0]!;
+  if (row.expires_at === null) {
+    const waitS = row.first_expiry ? Math.max(1, Math.ceil((new Date(row.first_expiry).getTime() - Date.now()) / 1000)) : 60;
+    throw new AppError(
+      'rate_limited',
+      `This organization has ${LIVE_LINKS_PER_ORG} sign-in links not yet used; a new one can be made when the oldest expires (links last 15 minutes), or use one of them.`,
+      { retryAfterS: Math.min(waitS, LOGIN_LINK_TTL_MS / 1000) },
+    );
+  }
+  return { url: `${publicUrl}/auth/login?token=${t}`, token: t, expiresAt: new Date(row.expires_at) };
 }
 
 export async function createLoginLink(db: Queryable, orgId: string, publicUrl: string): Promise<string> {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
-import { createLoginLink, endSessions, peekLoginLink } from '../../../src/auth/sessions.js';
+import { createLoginLink, endSessions, LIVE_LINKS_PER_ORG, peekLoginLink } from '../../../src/auth/sessions.js';
 
 describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
   let tdb: TestDb;
@@ -329,6 +329,34 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
     // The log says who asked, never the link.
     const line = svc.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'sign-in link made' && l.org_id === orgId);
     expect(line?.actor).toMatch(/^key_[0-9a-f]{16}$/);
+  });
+
+  // A storage review: one API key made 609 links a second, and 540,000 live ones left every API
+  // process unable to start (each loads the live links and sessions into memory). An organization
+  // holds at most LIVE_LINKS_PER_ORG unused; using one makes room; another organization is not held.
+  it('an organization holds a bounded number of unused sign-in links: past it a 429 says when, and using one makes room', async () => {
+    const { orgId, apiKey } = await svc.newOrg();
+    const other = await svc.newOrg('Other, not held');
+    const urls: string[] = [];
+    for (let i = 0; i < LIVE_LINKS_PER_ORG; i++) {
+      const made = await svc.request('POST', `/api/orgs/${orgId}/login-links`, { apiKey });
+      expect(made.status, made.text).toBe(201);
+      urls.push(made.body.url as string);
+    }
+    const refused = await svc.request('POST', `/api/orgs/${orgId}/login-links`, { apiKey });
+    expect(refused.status, refused.text).toBe(429);
+    expect(refused.body.error.code).toBe('rate_limited');
+    expect(refused.body.error.message).toMatch(/has 100 sign-in links not yet used/);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+    // The CLI's way (the same function) is held by the same cap.
+    await expect(createLoginLink(tdb.db, orgId, svc.baseUrl)).rejects.toThrow(/sign-in links not yet used/);
+    expect((await svc.request('POST', `/api/orgs/${other.orgId}/login-links`, { apiKey: other.apiKey })).status).toBe(201);
+    // A link used is no longer held: there is room for one more.
+    expect((await postToken(svc.baseUrl, urls[0]!)).status).toBe(303);
+    expect((await svc.request('POST', `/api/orgs/${orgId}/login-links`, { apiKey })).status).toBe(201);
+    expect((await svc.request('POST', `/api/orgs/${orgId}/login-links`, { apiKey })).status).toBe(429);
   });
 
   it('ending the sessions also ends the sign-in links not yet used', async () => {
