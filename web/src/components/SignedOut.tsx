@@ -9,7 +9,8 @@ export function SignedOut({ reason }: { reason: 'none' | 'logout' }) {
     <section className="signed-out page-pad" aria-labelledby="signed-out-title">
       <h1 id="signed-out-title">{reason === 'logout' ? 'You are signed out' : 'Sign in to Aegis'}</h1>
       <p>
-        Open the one-time sign-in link that <code>npm start</code> printed. Each link works once, for 15 minutes.
+        Open a one-time sign-in link: your organization’s administrator can make you one (if you run this service yourself, <code>npm start</code> printed one).
+        Each link works once, for 15 minutes.
       </p>
       <p>
         For a new one, ask the running service with the organization’s API key: <code>POST /api/orgs/&lt;org id&gt;/login-links</code>. The answer’s{' '}
@@ -19,8 +20,8 @@ export function SignedOut({ reason }: { reason: 'none' | 'logout' }) {
         <code>{`curl -X POST -H "Authorization: Bearer $AEGIS_API_KEY" ${origin}/api/orgs/$ORG_ID/login-links`}</code>
       </pre>
       <p>
-        <code>aegis-stream login-link --org &lt;org id&gt;</code> prints one too, but it opens the database itself: with the embedded database (the default)
-        only while the service is stopped; with PostgreSQL (<code>DATABASE_URL</code>) at any time.
+        If you operate the service: <code>aegis-stream login-link --org &lt;org id&gt;</code> prints one too, but it opens the database itself: with the
+        embedded database (the default) only while the service is stopped; with PostgreSQL (<code>DATABASE_URL</code>) at any time.
       </p>
     </section>
   );
