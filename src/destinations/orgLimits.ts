@@ -13,7 +13,20 @@ export async function checkOrgLimits(tx: Queryable, limits: OrgLimits, orgId: st
 }
 
 /** The same rule on counts already read under the organization's lock (a PATCH takes it before the row's). */
-export function checkCounts(counts: { total: number; enabled: number }, limits: OrgLimits, adding: { destination: boolean; enabled: boolean }): void {
+export function checkCounts(
+  counts: { total: number; enabled: number; deleting: number },
+  limits: OrgLimits,
+  adding: { destination: boolean; enabled: boolean },
+): void {
+  // Destinations deleted and not yet gone (waiting to send their farewell) count apart, under the same
+  // cap: otherwise a loop of create, enable and delete kept hundreds of thousands of them at once past
+  // both caps, each a target the worker kept trying (a storage review).
+  if (adding.destination && counts.deleting >= limits.destinations) {
+    throw new AppError(
+      'limit_reached',
+      `This organization has ${counts.deleting} deleted destinations still sending their farewell event, the most it may have; a new destination can be made once some of them are gone (a farewell is sent, or given up on within a day).`,
+    );
+  }
   if (adding.destination && counts.total >= limits.destinations) {
     throw new AppError(
       'limit_reached',

@@ -45,13 +45,18 @@ export async function insertDestination(
  * Locks the organization's row (until the transaction ends) and counts its destinations: the
  * per-organization caps are checked and the write made under that lock.
  */
-export async function lockOrgDestinationCounts(tx: Queryable, orgId: string): Promise<{ total: number; enabled: number }> {
+export async function lockOrgDestinationCounts(tx: Queryable, orgId: string): Promise<{ total: number; enabled: number; deleting: number }> {
   await tx.query('SELECT id FROM orgs WHERE id = $1 FOR UPDATE', [orgId]);
-  const { rows } = await tx.query<{ total: number; enabled: number }>(
-    'SELECT count(*)::int AS total, (count(*) FILTER (WHERE enabled))::int AS enabled FROM destinations WHERE org_id = $1 AND deleted_at IS NULL',
+  // deleting: rows deleted but kept for their farewell (deletion.ts), up to a day for a SIEM that never
+  // takes it; each is still a target the worker tries.
+  const { rows } = await tx.query<{ total: number; enabled: number; deleting: number }>(
+    `SELECT (count(*) FILTER (WHERE deleted_at IS NULL))::int AS total,
+            (count(*) FILTER (WHERE enabled AND deleted_at IS NULL))::int AS enabled,
+            (count(*) FILTER (WHERE deleted_at IS NOT NULL))::int AS deleting
+       FROM destinations WHERE org_id = $1`,
     [orgId],
   );
-  return rows[0] ?? { total: 0, enabled: 0 };
+  return rows[0] ?? { total: 0, enabled: 0, deleting: 0 };
 }
 
 /**

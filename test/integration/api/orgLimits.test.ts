@@ -59,6 +59,38 @@ describe.each(DB_KINDS)('per-organization destination caps (%s)', (kind) => {
     expect((await create(other)).status).toBe(201);
   });
 
+  // A storage review: deleted destinations are kept until their farewell is sent (up to a day), and a
+  // loop of create and delete kept hundreds of thousands of them past both caps. An API process alone
+  // on a database of its own: no worker sends a farewell or purges, so the deleted ones stay.
+  it('destinations deleted and still sending their farewell count under the cap too', async () => {
+    const own = await openTestDb(kind);
+    const api = await startTestService(own.db, { AEGIS_MAX_DESTINATIONS_PER_ORG: '3', AEGIS_MAX_ENABLED_DESTINATIONS_PER_ORG: '2' }, 'api');
+    try {
+      const org = await api.newOrg();
+      const make = () =>
+        api.request('POST', `/api/orgs/${org.orgId}/forwarding-destinations`, { apiKey: org.apiKey, body: { url: 'https://siem.example.com/in' } });
+      for (let i = 0; i < 3; i++) {
+        const made = await make();
+        expect(made.status, made.text).toBe(201);
+        const gone = await api.request('DELETE', `/api/orgs/${org.orgId}/forwarding-destinations/${made.body.destination_id as string}`, {
+          apiKey: org.apiKey,
+        });
+        expect(gone.status, gone.text).toBe(200);
+      }
+      expect((await api.request('GET', `/api/orgs/${org.orgId}/forwarding-destinations`, { apiKey: org.apiKey })).body).toEqual([]);
+      const refused = await make();
+      expect(refused.status, refused.text).toBe(409);
+      expect(refused.body.error.code).toBe('limit_reached');
+      expect(refused.body.error.message).toMatch(/has 3 deleted destinations still sending their farewell event/);
+      // Once they are gone (the worker's purge, done by hand here), there is room again.
+      await own.db.query('DELETE FROM destinations WHERE org_id = $1 AND deleted_at IS NOT NULL', [org.orgId]);
+      expect((await make()).status).toBe(201);
+    } finally {
+      await api.stop();
+      await own.close();
+    }
+  });
+
   it('concurrent creates cannot together pass the cap', async () => {
     const org = await svc.newOrg();
     const all = await Promise.all(Array.from({ length: 6 }, () => create(org)));
