@@ -17,6 +17,14 @@ describe('per-organization queue series stay bounded', () => {
     expect(top[0]).toEqual({ orgId: 'org_05', pending: 105, failed: 3, oldestDueAgeS: 5 });
     expect(topOrgs(null)).toEqual([]);
   });
+
+  it('names the organizations holding the most dead letters too, though others have more pending', () => {
+    // Dead letters are never pruned: an organization holding only those grows the database for good.
+    const rows = Array.from({ length: 30 }, (_, i) => ({ orgId: `org_p${i}`, destinationId: `fwd_p${i}`, pending: 1000 + i, failed: 0, oldestDueAgeS: 0 }));
+    rows.push({ orgId: 'org_dead', destinationId: 'fwd_dead', pending: 0, failed: 250_000, oldestDueAgeS: 0 });
+    const top = topOrgs(rows, 3);
+    expect(top.map((o) => o.orgId)).toEqual(['org_p29', 'org_p28', 'org_p27', 'org_dead']);
+  });
 });
 
 describe('request labels', () => {

@@ -272,11 +272,11 @@ export function createMetrics(db: Db | null, { perDestination }: MetricsOptions)
     });
     if (perDestination) {
       // Per organization, behind the token like the per-destination series (org ids name tenants), and
-      // bounded: the TOP_ORGS organizations with the deepest queue and the TOP_ORGS with the oldest due
+      // bounded: the TOP_ORGS organizations with the deepest queue, the most dead letters and the oldest due
       // job, so a noisy tenant is named whatever the number of organizations.
       new Gauge({
         name: 'aegis_queue_org_depth',
-        help: `Jobs by organization and status (pending, failed), for the ${TOP_ORGS} organizations with the most pending jobs and the ${TOP_ORGS} with the oldest due job.`,
+        help: `Jobs by organization and status (pending, failed), for the ${TOP_ORGS} organizations with the most pending jobs, the ${TOP_ORGS} with the most dead letters (failed) and the ${TOP_ORGS} with the oldest due job.`,
         labelNames: ['org_id', 'status'],
         registers: [registry],
         async collect() {
@@ -386,7 +386,12 @@ interface OrgDepth {
   oldestDueAgeS: number;
 }
 
-/** Per-destination figures summed per organization; the TOP_ORGS deepest and TOP_ORGS oldest of them. */
+/**
+ * Per-destination figures summed per organization; the TOP_ORGS deepest, TOP_ORGS with the most dead
+ * letters and TOP_ORGS oldest of them. Dead letters are never pruned, so an organization whose
+ * destination dead-letters everything grows the database for good: ranked on pending jobs alone, it
+ * dropped out of the series as soon as 20 others had something pending (a storage review).
+ */
 export function topOrgs(rows: readonly DestinationDepth[] | null, n = TOP_ORGS): OrgDepth[] {
   const byOrg = new Map<string, OrgDepth>();
   for (const r of rows ?? []) {
@@ -398,9 +403,13 @@ export function topOrgs(rows: readonly DestinationDepth[] | null, n = TOP_ORGS):
   }
   const all = [...byOrg.values()];
   const deepest = [...all].sort((a, b) => b.pending - a.pending || a.orgId.localeCompare(b.orgId)).slice(0, n);
+  const mostFailed = [...all]
+    .filter((o) => o.failed > 0)
+    .sort((a, b) => b.failed - a.failed || a.orgId.localeCompare(b.orgId))
+    .slice(0, n);
   const oldest = [...all]
     .filter((o) => o.oldestDueAgeS > 0)
     .sort((a, b) => b.oldestDueAgeS - a.oldestDueAgeS || a.orgId.localeCompare(b.orgId))
     .slice(0, n);
-  return [...new Set([...deepest, ...oldest])];
+  return [...new Set([...deepest, ...mostFailed, ...oldest])];
 }
