@@ -49,4 +49,17 @@ describe("the embedded database's key file", () => {
     // Found on the next start: nothing to say.
     expect(await loadKeyRing(copied)).toMatchObject({ generated: false, besideDatabase: false });
   });
+
+  it("reads entries one per line as well as comma-separated: a restored file's key added on a line of its own", async () => {
+    const opts = await embedded();
+    const first = await loadKeyRing(opts);
+    const restored = await embedded();
+    const old = await loadKeyRing(restored);
+    const file = join(opts.dataDir, 'encryption.key');
+    const oldText = (await readFile(join(restored.dataDir, 'encryption.key'), 'utf8')).trim();
+    await writeFile(file, `${(await readFile(file, 'utf8')).trim()}\r\n${oldText}\n`);
+    const merged = await loadKeyRing(opts);
+    expect([...merged.ring.byId.keys()]).toEqual([first.ring.primary.id, old.ring.primary.id]);
+    expect(merged.ring.primary.id).toBe(first.ring.primary.id);
+  });
 });

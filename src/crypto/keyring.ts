@@ -103,10 +103,21 @@ export async function keyFileIds(dataDir: string): Promise<Set<string>> {
   }
 }
 
-/** The data directory's key file as a ring (its errors name the file); throws ENOENT when there is none. */
+/**
+ * The data directory's key file as a ring (its errors name the file); throws ENOENT when there is none.
+ * Its entries are separated by commas as the variable's are, or by line breaks: an operator who
+ * merges a restored file's key into a new one (the start-up warning says how) puts it on a line of
+ * its own, and a refused start then would strand them (a review of that advice).
+ */
 async function readKeyFile(dataDir: string): Promise<KeyRing> {
   const file = join(dataDir, KEY_FILE);
-  return parseKeyRing((await readFile(file, 'utf8')).trim(), file);
+  return parseKeyRing(
+    (await readFile(file, 'utf8'))
+      .trim()
+      .split(/\s*[\r\n]+\s*/)
+      .join(','),
+    file,
+  );
 }
 
 /** For the embedded default: puts a new key first in the data directory's key file. */
