@@ -75,11 +75,12 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
     // user must see; the jobs stay queued until the key is back.
     const error = CREDENTIAL_UNREADABLE_MESSAGE;
     const missingKeys = keyIdsOutsideRing(w.deps.delivery.keyRing, row);
-    // A key this process lacks may be in another's ring (a rolling rotation gives the processes the
-    // new ring one at a time): then the failure is this process's, not the destination's. Its row
-    // (the tenant's card, the breaker every worker reads, the alerts) is left alone while anyone
-    // delivers, and written only once the work has waited past the grace with nobody taking it.
-    const othersMayDeliver = missingKeys.length > 0 && !(await untakenFor(db, due.orgId, due.id, unreadableGraceS(w.cfg)));
+    // The key may be in another process's ring (a rolling rotation gives the processes the new ring
+    // one at a time), or another may hold the right key under the same id where this one has a wrong
+    // one: then the failure is this process's, not the destination's. Its row (the tenant's card, the
+    // breaker every worker reads, the alerts) is left alone while anyone works on it, and written only
+    // once its work has waited past the grace with nobody taking it.
+    const othersMayDeliver = !(await untakenFor(db, due.orgId, due.id, unreadableGraceS(w.cfg), error));
     // The operator reads the process log, not every destination card: said once per held row (this
     // process cannot open it until the row changes: a restart with the key, a new credential), not at
     // every scan, and not only when the streak starts (a restart with a wrong key finds destinations

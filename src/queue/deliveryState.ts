@@ -188,19 +188,26 @@ export async function resumeHeld(db: Queryable, orgId: string, id: string): Prom
 }
 
 /**
- * Whether nobody has taken the destination's work for `seconds`: no delivery in that time, and a
- * pending job due for longer. A worker that cannot open the destination's credential asks this
- * before it records anything on the shared row: while another process (one whose AEGIS_ENCRYPTION_KEY
- * holds the key, during a rolling rotation) delivers, the failure is this process's own, and writing
- * it would show the tenant an error it cannot fix and open the breaker for every worker.
+ * Whether nobody has taken the destination's work for `seconds`: a job it would be sent (any pending
+ * one while it is enabled; its farewell once it is not) due for longer, and in that time no delivery,
+ * no attempt recorded but `ownError` (the text a process that cannot open the credential records),
+ * and no job claimed under a running lease. A worker that cannot open the destination's credential
+ * asks this before it records anything on the shared row: while another process (one whose
+ * AEGIS_ENCRYPTION_KEY holds the key, during a rolling rotation) works on it, delivering or failing
+ * against a SIEM that is down, the failure is this process's own, and writing it would show the tenant
+ * an error that is not the destination's and open the breaker for every worker.
  */
-export async function untakenFor(db: Queryable, orgId: string, id: string, seconds: number): Promise<boolean> {
+export async function untakenFor(db: Queryable, orgId: string, id: string, seconds: number, ownError: string): Promise<boolean> {
   const { rows } = await db.query<{ untaken: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM forwarding_jobs j
-                     WHERE j.destination_id = $2 AND j.status = 'pending' AND j.next_attempt_at < now() - make_interval(secs => $3))
-        AND NOT EXISTS (SELECT 1 FROM destinations d
-                         WHERE d.org_id = $1 AND d.id = $2 AND d.last_delivery_at >= now() - make_interval(secs => $3)) AS untaken`,
-    [orgId, id, seconds],
+                     WHERE j.destination_id = d.id AND j.status = 'pending' AND (d.enabled OR j.farewell)
+                       AND j.next_attempt_at < now() - make_interval(secs => $3))
+        AND NOT coalesce(d.last_delivery_at >= now() - make_interval(secs => $3), false)
+        AND NOT coalesce(d.last_attempt_at >= now() - make_interval(secs => $3) AND d.last_error IS DISTINCT FROM $4, false)
+        AND NOT EXISTS (SELECT 1 FROM forwarding_jobs j
+                         WHERE j.destination_id = d.id AND j.status = 'pending' AND j.claim_id IS NOT NULL AND j.next_attempt_at > now()) AS untaken
+       FROM destinations d WHERE d.org_id = $1 AND d.id = $2`,
+    [orgId, id, seconds, ownError],
   );
   return rows[0]?.untaken ?? false;
 }

@@ -52,6 +52,10 @@ describe.each(DB_KINDS)('a credential whose key is not in AEGIS_ENCRYPTION_KEY (
     // fresh job could still be taken by a process whose ring has the key, and then this one records
     // nothing (see the rolling rotation below).
     await tdb.db.query(`UPDATE forwarding_jobs SET next_attempt_at = now() - interval '10 minutes' WHERE destination_id = $1`, [destinationId]);
+    // The first service's worker may have tried it before it stopped: that was long ago too.
+    await tdb.db.query(`UPDATE destinations SET last_attempt_at = now() - interval '10 minutes' WHERE id = $1 AND last_attempt_at IS NOT NULL`, [
+      destinationId,
+    ]);
     svc = await startTestService(tdb.db, { AEGIS_ENCRYPTION_KEY: `current:${currentKey}`, AEGIS_WORKER_INTERVAL_MS: '200' });
   });
   afterAll(async () => {
@@ -193,7 +197,10 @@ describe.each(DB_KINDS)('a rolling key rotation: a worker whose ring lacks the n
     await tdb.db.query(`UPDATE forwarding_jobs SET next_attempt_at = now() - interval '10 minutes' WHERE destination_id = $1 AND status = 'pending'`, [
       destinationId,
     ]);
-    await tdb.db.query(`UPDATE destinations SET last_delivery_at = now() - interval '10 minutes' WHERE id = $1`, [destinationId]);
+    await tdb.db.query(
+      `UPDATE destinations SET last_delivery_at = now() - interval '10 minutes', last_attempt_at = now() - interval '10 minutes' WHERE id = $1`,
+      [destinationId],
+    );
     await expect.poll(async () => (await row()).last_error ?? '', { timeout: 120_000 }).toBe(CREDENTIAL_UNREADABLE_MESSAGE);
     expect((await row()).consecutive_failures).toBeGreaterThanOrEqual(1);
   });
