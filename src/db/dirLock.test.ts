@@ -105,7 +105,7 @@ describe('the embedded database directory lock', () => {
     }
   });
 
-  it('a lock copied with its directory (a file-level backup of a running service) does not hold the copy', async () => {
+  it('a lock that names another directory (a copy, or another mount) is judged by whether its holder touches it', async () => {
     const ns = pidNamespace();
     const live = livePid();
     try {
@@ -116,13 +116,19 @@ describe('the embedded database directory lock', () => {
       writeFileSync(original.file, lock);
       const busy = await acquireDirLock(original.dir, { timing, onLost }).catch((e: unknown) => e);
       expect(busy).toBeInstanceOf(DatabaseBusyError);
-      // The copy: the same lock file in another directory, opened at once while the original runs.
+      // The copy: the same lock file in another directory, while the original runs. Its pid cannot
+      // tell a copy from this directory seen through another mount (another device): watched, and
+      // taken once it has not changed for the stale period (a copy's lock never does).
       const copy = lockDir(lock);
-      const waits: number[] = [];
-      const release = await acquireDirLock(copy.dir, { timing, onLost, onWait: (p) => waits.push(p) });
-      expect(waits).toEqual([]);
+      const waits: Array<[number, string]> = [];
+      const release = await acquireDirLock(copy.dir, { timing, onLost, onWait: (p, _ms, kind) => waits.push([p, kind]) });
+      expect(waits).toEqual([[live.pid, 'other-directory']]);
       expect(JSON.parse(readFileSync(copy.file, 'utf8')).pid).toBe(process.pid);
       release();
+      // The same directory through another mount: its holder touches the lock, so it is busy.
+      const mounted = lockDir(lock);
+      keepTouching(mounted.file);
+      expect(await acquireDirLock(mounted.dir, { timing, onLost }).catch((e: unknown) => e)).toBeInstanceOf(DatabaseBusyError);
       // An older lock without the directory's identity is read by its pid, as before.
       const older = lockDir(JSON.stringify({ pid: live.pid, ns, token: 't' }));
       expect(await acquireDirLock(older.dir, { timing, onLost }).catch((e: unknown) => e)).toBeInstanceOf(DatabaseBusyError);

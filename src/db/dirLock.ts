@@ -166,7 +166,7 @@ function exitOnLost(why: string): void {
  * namespace (2026-12-03, 045755c) whose process does not run here, so either it is gone or it runs in
  * another container; `elsewhere`, a lock that names another PID namespace (or none, or cannot be read).
  */
-export type WatchedLock = 'older-version' | 'elsewhere';
+export type WatchedLock = 'older-version' | 'elsewhere' | 'other-directory';
 
 export interface LockOptions {
   /** Told when the lock of a process whose liveness cannot be checked from here is watched. */
@@ -185,8 +185,14 @@ export interface LockOptions {
  * Waits until a lock held from another namespace changes (in use: throws) or stays unchanged for
  * `staleMs` (stale: returns). Also returns when the lock is gone or replaced.
  */
-async function waitForStale(file: string, seen: { text: string; mtimeMs: number; record: LockRecord }, staleMs: number, opts: LockOptions): Promise<void> {
-  opts.onWait?.(seen.record.pid, staleMs, isBarePid(seen.text) ? 'older-version' : 'elsewhere');
+async function waitForStale(
+  file: string,
+  seen: { text: string; mtimeMs: number; record: LockRecord },
+  staleMs: number,
+  opts: LockOptions,
+  kind: WatchedLock = isBarePid(seen.text) ? 'older-version' : 'elsewhere',
+): Promise<void> {
+  opts.onWait?.(seen.record.pid, staleMs, kind);
   for (let waited = 0; waited < staleMs; waited += POLL_MS) {
     await sleep(POLL_MS, undefined, opts.signal ? { signal: opts.signal } : undefined);
     const now = readLock(file);
@@ -213,15 +219,18 @@ export async function acquireDirLock(dir: string, opts: LockOptions = {}): Promi
       const held = readLock(file);
       if (held === null) continue;
       const { pid, ns: holderNs } = held.record;
-      if (holderNs !== null && holderNs === ns) {
-        // Same namespace: the pid is exact. Our own pid is a process that had it before us and died;
-        // a live one that locked another directory (this lock was copied from it) holds that one.
-        const copied = held.record.dir != null && dirId !== null && held.record.dir !== dirId;
-        if (pid !== process.pid && alive(pid) && !copied) throw new DatabaseBusyError(pid);
+      // A lock that names another directory (device and inode): copied with the directory from a
+      // running service, or the same directory seen through another mount (a FUSE or NFS volume
+      // mounted twice shows it under another device). Its pid cannot tell which: judged as a lock
+      // from elsewhere is, by whether its holder still touches it (a copy's never changes).
+      const elsewhereDir = held.record.dir != null && dirId !== null && held.record.dir !== dirId;
+      if (holderNs !== null && holderNs === ns && !elsewhereDir) {
+        // Same namespace: the pid is exact. Our own pid is a process that had it before us and died.
+        if (pid !== process.pid && alive(pid)) throw new DatabaseBusyError(pid);
       } else {
         // An older version's lock in this namespace can still be read by its pid.
         if (holderNs === null && isBarePid(held.text) && pid !== process.pid && alive(pid)) throw new DatabaseBusyError(pid);
-        await waitForStale(file, held, staleMs, opts);
+        await waitForStale(file, held, staleMs, opts, elsewhereDir ? 'other-directory' : undefined);
       }
       removeIfUnchanged(file, held.text);
       continue;

@@ -109,7 +109,10 @@ export async function openDatabase(
         holder === 'older-version'
           ? `the data directory holds a lock left by an earlier version of the service (pid ${pid}, not running here); ` +
               `waiting up to ${waitMs / 1000} s in case that process runs in another container`
-          : `the data directory is locked by a process outside this container; waiting up to ${waitMs / 1000} s to see whether it still runs`,
+          : holder === 'other-directory'
+            ? `the data directory's lock names another directory (a copy of a running service's directory, or this one seen through another mount); ` +
+              `waiting up to ${waitMs / 1000} s to see whether its holder still runs`
+            : `the data directory is locked by a process outside this container; waiting up to ${waitMs / 1000} s to see whether it still runs`,
       ),
   });
   try {
