@@ -59,9 +59,11 @@ describe('describeStartError', () => {
     // PGlite's abort on files that are not a whole database (a copy of a running directory).
     const aborted = new WebAssembly.RuntimeError('Aborted(). Build with -sASSERTIONS for more info.');
     expect(describeStartError(aborted, embedded)).toMatch(
-      /^cannot open the embedded database in data\/pglite \(AEGIS_DATA_DIR\): .*damaged or incomplete.*restore a backup taken with the service stopped$/,
+      /^cannot open the embedded database in data\/pglite \(AEGIS_DATA_DIR\): .*damaged or incomplete.*copy it again with the service stopped, or restore a backup taken so$/,
     );
     expect(describeStartError(aborted, ctx)).toBeNull();
+    // An abort that names its reason is not the files' fault: left as the unexpected error it is.
+    expect(describeStartError(new WebAssembly.RuntimeError('Aborted(OOM). Build with -sASSERTIONS for more info.'), embedded)).toBeNull();
     // A number it does not know stays the unexpected error it is; and on PostgreSQL it is not PGlite's.
     expect(describeStartError(errno(29), embedded)).toBeNull();
     expect(describeStartError(errno(51), ctx)).toBeNull();

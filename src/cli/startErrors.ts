@@ -97,8 +97,10 @@ export function describeStartError(err: unknown, ctx: StartErrorContext): string
   // database: a directory copied while the service ran, a restore that missed files, a damaged
   // pg_control. The bare "RuntimeError: Aborted()" and a WebAssembly stack named neither the
   // directory nor a cause (a disaster-recovery review).
-  if (ctx.databaseUrl === null && err instanceof WebAssembly.RuntimeError && message.startsWith('Aborted('))
-    return `cannot open the embedded database in ${join(ctx.dataDir, 'pglite')} (AEGIS_DATA_DIR): PGlite stopped reading its files, which are damaged or incomplete (a copy taken while the service ran, or a restore that missed files?); restore a backup taken with the service stopped`;
+  // Only the bare abort (no reason given): one that names a reason (Aborted(OOM), an assertion) is
+  // not said to be the files' fault, so no one restores a backup for it.
+  if (ctx.databaseUrl === null && err instanceof WebAssembly.RuntimeError && message.startsWith('Aborted()'))
+    return `cannot open the embedded database in ${join(ctx.dataDir, 'pglite')} (AEGIS_DATA_DIR): PGlite stopped reading its files, which look damaged or incomplete (a copy taken while the service ran, or a restore that missed files?); copy it again with the service stopped, or restore a backup taken so`;
   const wasiCode = ctx.databaseUrl === null && e.name === 'ErrnoError' && typeof e.errno === 'number' ? EMSCRIPTEN_ERRNO[e.errno] : undefined;
   if (wasiCode !== undefined) return `cannot use the data directory ${ctx.dataDir} (AEGIS_DATA_DIR): ${join(ctx.dataDir, 'pglite')}: ${FILESYSTEM[wasiCode]}`;
   if (typeof e.path === 'string' && FILESYSTEM[code] && isInside(e.path, ctx.dataDir)) {

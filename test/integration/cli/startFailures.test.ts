@@ -164,7 +164,7 @@ describe('aegis-stream start and commands that cannot start', () => {
       const r = await runCli(['start'], { AEGIS_DATA_DIR: dataDir, PORT: '0' });
       expectOneLine(
         r,
-        /cannot open the embedded database in .*pglite \(AEGIS_DATA_DIR\): .*damaged or incomplete.*restore a backup taken with the service stopped$/,
+        /cannot open the embedded database in .*pglite \(AEGIS_DATA_DIR\): .*damaged or incomplete.*copy it again with the service stopped, or restore a backup taken so$/,
       );
     },
     CLI_TEST_TIMEOUT_MS,
