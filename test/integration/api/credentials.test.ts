@@ -8,6 +8,7 @@ import { startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { generateKeyBase64, parseKeyRing } from '../../../src/crypto/keyring.js';
 import { associatedData, open, sealedKeyId } from '../../../src/crypto/sealedBox.js';
 import { rotateEncryptionKey } from '../../../src/cli/rotateKey.js';
+import { CREDENTIAL_UNREADABLE_MESSAGE } from '../../../src/destinations/credentials.js';
 import { loadConfig } from '../../../src/config/env.js';
 import { dumpDatabase } from '../../support/dbDump.js';
 
@@ -199,7 +200,7 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
     }
   });
 
-  it('a credential whose key left the ring: the probe answers ok:false naming AEGIS_ENCRYPTION_KEY (not a 500), and the card says so', async () => {
+  it("a credential whose key left the ring: the probe answers ok:false saying so in the tenant's terms (not a 500), and the card says so", async () => {
     await emptyTables();
     const before = await start({ AEGIS_ENCRYPTION_KEY: `old:${generateKeyBase64()}`, AEGIS_WORKER_INTERVAL_MS: '60000' });
     const { orgId, apiKey } = await before.newOrg();
@@ -215,11 +216,13 @@ describe.each(DB_KINDS)('credentials at rest, rotation and leak scan (%s)', (kin
     expect(res.status).toBe(200);
     expect(res.body.ok).toBe(false);
     expect(res.body.status_code).toBeNull();
-    expect(res.body.error).toMatch(/AEGIS_ENCRYPTION_KEY/);
+    // What it means and what the tenant can do; the server's setting and key id are the operator's.
+    expect(res.body.error).toBe(CREDENTIAL_UNREADABLE_MESSAGE);
+    expect(res.body.error).not.toMatch(/AEGIS_|"old"/);
     expect(receiver.requests.length).toBe(sent); // nothing sent without its credential
     const got = await after.request('GET', `${base}/${d.body.destination_id}`, { apiKey });
     expect(got.body.status).toBe('failing');
-    expect(got.body.last_error).toMatch(/AEGIS_ENCRYPTION_KEY/);
+    expect(got.body.last_error).toBe(CREDENTIAL_UNREADABLE_MESSAGE);
   });
 
   it('a credential sealed for one destination does not open for another (associated data binds the row)', async () => {
