@@ -4,12 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import { startWarnings } from './config/startWarnings.js';
 import { reachablePublicUrl, type Config, type Role } from './config/env.js';
 import type { Db } from './db/types.js';
-import { openProcessDatabases } from './db/open.js';
-import { join, resolve } from 'node:path';
+import { embeddedDatabaseExists, openProcessDatabases } from './db/open.js';
+import { resolve } from 'node:path';
 import { watchDiskRoom, type DiskRoom } from './db/diskRoom.js';
 import { migrate } from './db/migrate.js';
 import { warnOfCredentialsOutsideRing } from './destinations/keyCoverage.js';
-import { keyFileIds, loadKeyRing, type KeyRing } from './crypto/keyring.js';
+import { keyFileIds, keyFilePath, loadKeyRing, type KeyRing } from './crypto/keyring.js';
 import { createLogger, type Logger } from './logger.js';
 import { scanThread } from './events/scanThread.js';
 import { scrubThread } from './delivery/scrubThread.js';
@@ -107,13 +107,15 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     if (w.fields) logger.warn(w.fields, w.message);
     else logger.warn(w.message);
   }
-  const { ring: keyRing, generated, source: keySource, besideDatabase } = await loadKeyRing(config);
-  if (generated && besideDatabase)
+  // A database already there when its key file is not: a copy or restore that left the file behind.
+  const hadDatabase = !config.databaseUrl && !opts.db && embeddedDatabaseExists(config.dataDir);
+  const { ring: keyRing, generated, source: keySource } = await loadKeyRing(config);
+  if (generated && hadDatabase)
     // A restore or copy of the data directory without its key file (a disaster-recovery review: the
     // only hint was the info line below, and tenants then set credentials under the new key, which
     // putting the old file back alone made unreadable in turn).
     logger.warn(
-      { data_dir: config.dataDir, key_file: join(config.dataDir, 'encryption.key') },
+      { data_dir: config.dataDir, key_file: keyFilePath(config.dataDir) },
       "generated a NEW encryption key: the data directory holds a database but had no encryption.key (a copy or restore without it?). Credentials stored under the old key cannot be opened: stop the service, add the old file's lines after this one's in encryption.key (keep both, so credentials set meanwhile stay readable), start again and run aegis-stream rotate-encryption-key",
     );
   else if (generated)

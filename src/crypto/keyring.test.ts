@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,17 +37,6 @@ describe("the embedded database's key file", () => {
     const again = await loadKeyRing(opts);
     expect(again.generated).toBe(false);
     expect(await readFile(join(opts.dataDir, 'encryption.key'), 'utf8')).toBe(before);
-  });
-
-  it('says when it generates a key beside a database that had one (a copy or restore without the key file)', async () => {
-    const fresh = await embedded();
-    expect(await loadKeyRing(fresh)).toMatchObject({ generated: true, besideDatabase: false });
-    const copied = await embedded();
-    await mkdir(join(copied.dataDir, 'pglite'), { recursive: true });
-    await writeFile(join(copied.dataDir, 'pglite', 'PG_VERSION'), '17\n');
-    expect(await loadKeyRing(copied)).toMatchObject({ generated: true, besideDatabase: true });
-    // Found on the next start: nothing to say.
-    expect(await loadKeyRing(copied)).toMatchObject({ generated: false, besideDatabase: false });
   });
 
   it("reads entries one per line as well as comma-separated: a restored file's key added on a line of its own", async () => {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../config/env.js';
 
@@ -15,6 +15,9 @@ export interface KeyRing {
 }
 
 const KEY_FILE = 'encryption.key';
+
+/** The embedded default's key file in `dataDir`. */
+export const keyFilePath = (dataDir: string): string => join(dataDir, KEY_FILE);
 
 function keyIdFor(key: Buffer): string {
   // A stable, non-secret id: a short digest of the key itself, so a bare base64 key needs no name.
@@ -64,8 +67,8 @@ export async function loadKeyRing(opts: {
   encryptionKey: string | null;
   databaseUrl: string | null;
   dataDir: string;
-}): Promise<{ ring: KeyRing; source: 'env' | 'file'; generated: boolean; besideDatabase: boolean }> {
-  if (opts.encryptionKey) return { ring: parseKeyRing(opts.encryptionKey), source: 'env', generated: false, besideDatabase: false };
+}): Promise<{ ring: KeyRing; source: 'env' | 'file'; generated: boolean }> {
+  if (opts.encryptionKey) return { ring: parseKeyRing(opts.encryptionKey), source: 'env', generated: false };
   if (opts.databaseUrl) {
     throw new ConfigError(
       'AEGIS_ENCRYPTION_KEY',
@@ -74,20 +77,14 @@ export async function loadKeyRing(opts: {
   }
   const file = join(opts.dataDir, KEY_FILE);
   try {
-    return { ring: await readKeyFile(opts.dataDir), source: 'file', generated: false, besideDatabase: false };
+    return { ring: await readKeyFile(opts.dataDir), source: 'file', generated: false };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  // A database already here without its key file: a copy or restore that left the file behind. The
-  // new key cannot open what the old one sealed; the caller says so loudly (besideDatabase).
-  const besideDatabase = await stat(join(opts.dataDir, 'pglite', 'PG_VERSION')).then(
-    () => true,
-    () => false,
-  );
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   const key = generateKeyBase64();
   await writeKeyFile(file, key + '\n', { exclusive: true });
-  return { ring: parseKeyRing(key, file), source: 'file', generated: true, besideDatabase };
+  return { ring: parseKeyRing(key, file), source: 'file', generated: true };
 }
 
 /**
