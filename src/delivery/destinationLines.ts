@@ -44,3 +44,15 @@ export function reportInternalSendError(logger: Logger, target: { id: string; or
     'a delivery request failed inside the service before reaching the SIEM (a bug; its events are retried on the schedule; at most one such line a minute per destination)',
   );
 }
+
+/**
+ * A destination's run that failed on an error that is no outage (a column renamed by hand, a revoked
+ * grant, a statement a DBA's timeout cancelled): once a minute per destination and error, with how many
+ * it stands for (a busy loop wrote 150 a second before: worker.ts now also holds the destination).
+ */
+export function reportFailedRun(logger: Logger, destinationId: string, err: unknown): void {
+  const message = (err as Error).message;
+  const heldBack = lines.take(`failed-run\u0000${destinationId}\u0000${message}`);
+  if (heldBack === null) return;
+  logger.error({ err: message, destination_id: destinationId, failed_since_last_line: heldBack }, 'destination runner failed (logged once a minute)');
+}

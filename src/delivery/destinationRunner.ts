@@ -72,9 +72,8 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
     target = heldTarget(w.deps.delivery.keyRing, row);
   } catch (err) {
     // A credential that cannot be opened (key removed from the ring) is a configuration error the
-    // user must see; the jobs stay queued until the key is back.
+    // tenant sees once nobody delivers the destination; the jobs stay queued until the key is back.
     const error = CREDENTIAL_UNREADABLE_MESSAGE;
-    const missingKeys = keyIdsOutsideRing(w.deps.delivery.keyRing, row);
     // The key may be in another process's ring (a rolling rotation gives the processes the new ring
     // one at a time), or another may hold the right key under the same id where this one has a wrong
     // one: then the failure is this process's, not the destination's. Its row (the tenant's card, the
@@ -88,7 +87,7 @@ export async function runDestination(w: RunnerContext, due: DueDestination): Pro
     if (!toldUnreadable.has(row)) {
       toldUnreadable.add(row);
       w.deps.logger.error(
-        { org_id: due.orgId, destination_id: due.id, key_ids: missingKeys, err: (err as Error).message },
+        { org_id: due.orgId, destination_id: due.id, key_ids: keyIdsOutsideRing(w.deps.delivery.keyRing, row), err: (err as Error).message },
         "cannot decrypt a destination's credential with AEGIS_ENCRYPTION_KEY (key_ids: keys it was encrypted with that the ring lacks); its events stay queued for a process whose ring has the key, or until the key is back or the credential is set again",
       );
     }

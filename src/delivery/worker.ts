@@ -5,7 +5,7 @@ import { JOBS_CHANNEL, SETTINGS_CHANGED } from '../queue/types.js';
 import { AckTrackers } from './ackTrackers.js';
 import { runDestination, type RunnerContext } from './destinationRunner.js';
 import { StandBack } from './standBack.js';
-import { LineThrottle } from '../lineThrottle.js';
+import { reportFailedRun } from './destinationLines.js';
 import { EventBudget } from './eventBudget.js';
 import { Housekeeping } from './housekeeping.js';
 import { LimiterRegistry } from './limits.js';
@@ -58,8 +58,6 @@ export class Worker {
    * the runner ends, so the map never outgrows the runners.
    */
   private readonly settingsChanges = new Map<string, number>();
-  /** 'destination runner failed' lines: one a minute per destination and error. */
-  private readonly failedRunLines = new LineThrottle(60_000);
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -161,8 +159,8 @@ export class Worker {
       do {
         this.rescan = false;
         const blocked = this.limiters.blocked();
-        // Destinations this worker leaves to processes that can open their credential: left out and
-        // timed like a Retry-After's wait.
+        // Destinations this worker leaves alone for a while (a credential only other processes can
+        // open, a run that just failed): left out and timed like a Retry-After's wait.
         for (const [id, until] of this.context.standBack.held()) blocked.set(id, Math.max(until, blocked.get(id) ?? 0));
         leftOut = blocked;
         const ackFull = this.acks.full();
@@ -189,13 +187,7 @@ export class Worker {
                 // minute per destination and error, with how many it stands for (a busy loop wrote
                 // 150 a second before).
                 this.context.standBack.hold(d.id, FAILED_RUN_PAUSE_MS);
-                const message = (err as Error).message;
-                const heldBack = this.failedRunLines.take(`${d.id} ${message}`);
-                if (heldBack !== null)
-                  this.deps.logger.error(
-                    { err: message, destination_id: d.id, failed_since_last_line: heldBack },
-                    'destination runner failed (logged once a minute)',
-                  );
+                reportFailedRun(this.deps.logger, d.id, err);
               }
             })
             .finally(() => {
