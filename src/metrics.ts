@@ -402,14 +402,11 @@ export function topOrgs(rows: readonly DestinationDepth[] | null, n = TOP_ORGS):
     byOrg.set(r.orgId, o);
   }
   const all = [...byOrg.values()];
-  const deepest = [...all].sort((a, b) => b.pending - a.pending || a.orgId.localeCompare(b.orgId)).slice(0, n);
-  const mostFailed = [...all]
-    .filter((o) => o.failed > 0)
-    .sort((a, b) => b.failed - a.failed || a.orgId.localeCompare(b.orgId))
-    .slice(0, n);
-  const oldest = [...all]
-    .filter((o) => o.oldestDueAgeS > 0)
-    .sort((a, b) => b.oldestDueAgeS - a.oldestDueAgeS || a.orgId.localeCompare(b.orgId))
-    .slice(0, n);
-  return [...new Set([...deepest, ...mostFailed, ...oldest])];
+  /** The n organizations with the most of `value` (none with 0), ties by id. */
+  const topBy = (value: (o: OrgDepth) => number) =>
+    all
+      .filter((o) => value(o) > 0)
+      .sort((a, b) => value(b) - value(a) || a.orgId.localeCompare(b.orgId))
+      .slice(0, n);
+  return [...new Set([...topBy((o) => o.pending), ...topBy((o) => o.failed), ...topBy((o) => o.oldestDueAgeS)])];
 }
