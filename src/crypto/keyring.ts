@@ -75,7 +75,7 @@ export async function loadKeyRing(opts: {
       'is required with DATABASE_URL (every process sharing the database needs the same key). Generate one with: openssl rand -base64 32',
     );
   }
-  const file = join(opts.dataDir, KEY_FILE);
+  const file = keyFilePath(opts.dataDir);
   try {
     return { ring: await readKeyFile(opts.dataDir), source: 'file', generated: false };
   } catch (err) {
@@ -107,7 +107,7 @@ export async function keyFileIds(dataDir: string): Promise<Set<string>> {
  * its own, and a refused start then would strand them (a review of that advice).
  */
 async function readKeyFile(dataDir: string): Promise<KeyRing> {
-  const file = join(dataDir, KEY_FILE);
+  const file = keyFilePath(dataDir);
   return parseKeyRing(
     (await readFile(file, 'utf8'))
       .trim()
@@ -119,7 +119,7 @@ async function readKeyFile(dataDir: string): Promise<KeyRing> {
 
 /** For the embedded default: puts a new key first in the data directory's key file. */
 export async function prependKeyToFile(dataDir: string): Promise<KeyRing> {
-  const file = join(dataDir, KEY_FILE);
+  const file = keyFilePath(dataDir);
   const oldRing = await readKeyFile(dataDir);
   const entries = [...oldRing.byId.values()].map((k) => `${k.id}:${k.key.toString('base64')}`);
   const fresh = Buffer.from(generateKeyBase64(), 'base64');
