@@ -120,8 +120,9 @@ describe('FairSlots', () => {
     const a1 = track(slots, 'A', order, 'a1');
     const b1 = track(slots, 'B', order, 'b1');
     const late = track(slots, 'A', order, 'a2');
-    await settle();
+    // Queued at once (before any timer can run): read before yielding to the 20 ms wait.
     expect(slots.waiting('A')).toBe(1);
+    await settle();
     // Its failure is a condition, not a time: the wait ends by itself.
     await expect.poll(() => late.error, POLL).toBeInstanceOf(Error);
     expect((late.error as Error).message).toBe(CONNECT_TIMEOUT_MESSAGE);
