@@ -30,6 +30,7 @@ describe('Settings -> Notifications (headless Chromium, PostgreSQL)', () => {
     await page.getByRole('heading', { name: 'Notifications', level: 2 }).waitFor();
     // No AEGIS_SMTP_URL in this service: the page says so (without naming the setting).
     await page.getByText('no mail server set up').waitFor();
+    expect(await page.locator('#alert-emails-help').textContent()).not.toContain('AEGIS_');
 
     await page.getByLabel('E-mail addresses').fill('soc@example.com\nnot an address');
     await page.getByRole('button', { name: 'Save notification settings' }).click();

@@ -346,7 +346,7 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
     const refused = await svc.request('POST', `/api/orgs/${orgId}/login-links`, { apiKey });
     expect(refused.status, refused.text).toBe(429);
     expect(refused.body.error.code).toBe('rate_limited');
-    expect(refused.body.error.message).toMatch(/has 100 sign-in links not yet used/);
+    expect(refused.body.error.message).toMatch(new RegExp(`has ${LIVE_LINKS_PER_ORG} sign-in links not yet used`));
     const retryAfter = Number(refused.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(15 * 60);

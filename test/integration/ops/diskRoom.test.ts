@@ -7,27 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serviceWithOrg } from '../../support/serviceWithOrg.js';
+import { agentRecord } from '../events/support.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'aegis-diskroom-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-const record = {
-  decision: 'ALLOWED',
-  destination: 'AI_TOOL',
-  summary: 'No sensitive data detected.',
-  policy_version: 'v1.0',
-  policy_id: 'pol_default',
-  source_type: 'api',
-  input_type: 'text',
-  input_size_bytes: 10,
-  finding_counts_by_type: {},
-};
 
 describe('ingest on an embedded database whose disk is nearly full', () => {
   const t = serviceWithOrg('pglite', { AEGIS_DATA_DIR: dataDir, AEGIS_MIN_FREE_DISK_MB: '10000000' });
 
   it('is refused with 503 and Retry-After, saying why, and the operator is told; reads still work', async () => {
-    const batch = await t.svc.request('POST', `/api/orgs/${t.org.orgId}/audit-events`, { apiKey: t.org.apiKey, body: { events: [record] } });
+    const batch = await t.svc.request('POST', `/api/orgs/${t.org.orgId}/audit-events`, { apiKey: t.org.apiKey, body: { events: [agentRecord()] } });
     expect(batch.status).toBe(503);
     expect(batch.headers.get('retry-after')).toBe('30');
     expect(batch.body.error.code).toBe('service_unavailable');
@@ -45,7 +34,7 @@ describe('the same floor on PostgreSQL', () => {
   const t = serviceWithOrg('postgres', { AEGIS_DATA_DIR: dataDir, AEGIS_MIN_FREE_DISK_MB: '10000000' });
 
   it("does not apply: the server's disk is its operator's to watch", async () => {
-    const batch = await t.svc.request('POST', `/api/orgs/${t.org.orgId}/audit-events`, { apiKey: t.org.apiKey, body: { events: [record] } });
+    const batch = await t.svc.request('POST', `/api/orgs/${t.org.orgId}/audit-events`, { apiKey: t.org.apiKey, body: { events: [agentRecord()] } });
     expect(batch.status).toBe(200);
   });
 });
