@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, type TestDb } from '../../test/support/db.js';
 import { startTestService, type TestService } from '../../test/support/harness.js';
 import { findBodyProblem, MAX_BODY_DEPTH } from './storableText.js';
+import { fieldPointer } from '../errors.js';
 
 const REDACTED = '<redacted-property-name>';
 const UNSTORABLE = 'contains a NUL character (\\u0000) or an unpaired surrogate, which cannot be stored as text';
@@ -96,7 +97,11 @@ describe('request bodies with unstorable text or deep nesting', () => {
   ])('%s: the refusal names the field without the key', async (_what, route, rawBody, secret, field) => {
     const res = await svc.request('POST', `/api/orgs/${org.orgId}/${route}`, { apiKey: org.apiKey, rawBody });
     expect(res.status).toBe(400);
-    expect(res.body.error).toEqual({ code: 'validation_failed', message: `${field}: ${UNSTORABLE}` });
+    expect(res.body.error).toEqual({
+      code: 'validation_failed',
+      message: `${field}: ${UNSTORABLE}`,
+      details: [{ path: fieldPointer(field), message: UNSTORABLE }],
+    });
     expect(res.text).not.toContain(secret);
     expect(svc.logs.text()).not.toContain(secret);
   });
@@ -116,7 +121,8 @@ describe('request bodies with unstorable text or deep nesting', () => {
       const res = await svc.request('POST', path(), { apiKey: key?.(), rawBody: deep(levels) });
       if (levels === 6000 && !what.startsWith('POST /auth/login')) {
         expect(res.status).toBe(400);
-        expect(res.body.error).toEqual({ code: 'validation_failed', message: `body: nests deeper than ${MAX_BODY_DEPTH} levels of objects and arrays` });
+        const message = `nests deeper than ${MAX_BODY_DEPTH} levels of objects and arrays`;
+        expect(res.body.error).toEqual({ code: 'validation_failed', message: `body: ${message}`, details: [{ path: '', message }] });
       } else {
         expect(res.status).toBe(413);
         expect(res.body.error.code).toBe('payload_too_large');

@@ -9,7 +9,7 @@ import {
   PreflightRequestSchema,
   PreflightResponseSchema,
 } from '../schemas/published.js';
-import { AppError } from '../../errors.js';
+import { AppError, invalid } from '../../errors.js';
 import { producerValidatorCompiler } from '../producerValidation.js';
 import { runPreflight, recordAgentDecisions, MAX_INPUT_BYTES, MAX_BATCH } from '../../events/record.js';
 import { pullEvents, START } from '../../events/pull.js';
@@ -112,7 +112,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
     handler: async (req) => {
       const { org_id } = req.params;
       const { events } = req.body;
-      if (events.length === 0) throw new AppError('validation_failed', 'events: must hold at least one record');
+      if (events.length === 0) throw invalid('events', 'must hold at least one record');
       if (events.length > MAX_BATCH) throw new AppError('payload_too_large', `events: at most ${MAX_BATCH} records per request; got ${events.length}`);
       // The body's size says what checking it costs (the records' count does not: one may be 10 MiB).
       const length = Number(req.headers['content-length']);

@@ -192,6 +192,7 @@ describe.each(DB_KINDS)('forwarding-destinations REST API, product page calls (%
     expect(other.body.error).toEqual({
       code: 'validation_failed',
       message: 'siem: cannot be changed: this destination sends to custom; create a new destination for datadog',
+      details: [{ path: '/siem', message: 'cannot be changed: this destination sends to custom; create a new destination for datadog' }],
     });
     const same = await patch(id, { siem: 'custom', name: 'Fixed' });
     expect(same.status, same.text).toBe(200);
