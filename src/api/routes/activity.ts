@@ -12,6 +12,7 @@ export function activityRoutes(app: TypedApp, ctx: AppContext): void {
   app.get('/api/orgs/:org_id/activity', {
     schema: {
       tags: ['activity'],
+      operationId: 'listActivity',
       summary: 'The configuration trail: who changed what in forwarding configuration, and when, newest first',
       description:
         'Every change to destinations and notification settings, as recorded (and forwarded to the SIEMs) with event.dataset "aegis.audit_stream". Field names only, never values. Kept as long as audit events (AEGIS_RETENTION_DAYS).',

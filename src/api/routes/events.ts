@@ -67,6 +67,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
     validatorCompiler: producerValidatorCompiler(preflightReadable),
     schema: {
       tags: ['audit events'],
+      operationId: 'preflight',
       summary: 'Scan text, record the metadata-only audit event and return the masked text',
       security: SECURITY.apiWrite,
       params: OrgParams,
@@ -96,6 +97,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
     validatorCompiler: producerValidatorCompiler(auditEventsReadable),
     schema: {
       tags: ['audit events'],
+      operationId: 'recordAuditEvents',
       summary: 'Record decisions that agents made on-device (all or nothing, idempotent on preflight_id)',
       security: SECURITY.apiWrite,
       params: OrgParams,
@@ -129,6 +131,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
   app.get('/api/orgs/:org_id/audit-events', {
     schema: {
       tags: ['audit events'],
+      operationId: 'listAuditEvents',
       summary: 'Read recorded audit events, oldest recorded first, with a cursor to poll for more',
       security: SECURITY.apiRead,
       params: OrgParams,

@@ -47,6 +47,7 @@ export function healthRoutes(app: TypedApp, ctx: AppContext): void {
     {
       schema: {
         tags: ['health'],
+        operationId: 'getHealth',
         summary: 'The process is up',
         security: SECURITY.none,
         response: { 200: Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false }) },
@@ -57,7 +58,15 @@ export function healthRoutes(app: TypedApp, ctx: AppContext): void {
 
   app.get(
     '/readyz',
-    { schema: { tags: ['health'], summary: 'The database is reachable and migrated', security: SECURITY.none, response: { 200: Ready, 503: Unavailable } } },
+    {
+      schema: {
+        tags: ['health'],
+        operationId: 'getReadiness',
+        summary: 'The database is reachable and migrated',
+        security: SECURITY.none,
+        response: { 200: Ready, 503: Unavailable },
+      },
+    },
     async (req, reply) => {
       try {
         if (!(await migrationsApplied(ctx.db))) return reply.status(503).send({ status: 'unavailable', reason: 'migrations not applied' });
@@ -81,6 +90,7 @@ export function healthRoutes(app: TypedApp, ctx: AppContext): void {
     {
       schema: {
         tags: ['health'],
+        operationId: 'getMetrics',
         summary: 'Prometheus metrics',
         description:
           'With AEGIS_METRICS_TOKEN set: requires `Authorization: Bearer <token>` and labels series per destination. Unset: open, aggregate series only.',

@@ -18,6 +18,7 @@ export function loginLinkRoutes(app: TypedApp, ctx: AppContext, checks: Credenti
   app.post('/api/orgs/:org_id/login-links', {
     schema: {
       tags: ['dashboard session'],
+      operationId: 'createLoginLink',
       summary: "Make a one-time sign-in link to the organization's dashboard (valid 15 minutes)",
       description: 'What `aegis-stream login-link` prints, from the running service: for the embedded database, whose files the service holds while it runs.',
       // An API key only (requireOrg refuses a session by this): a session that could make links would

@@ -22,6 +22,7 @@ export function notificationRoutes(app: TypedApp, ctx: AppContext): void {
   app.get(path, {
     schema: {
       tags,
+      operationId: 'getNotificationSettings',
       summary: 'Where alerts about failing destinations are sent',
       security: SECURITY.apiRead,
       params: OrgParams,
@@ -33,6 +34,7 @@ export function notificationRoutes(app: TypedApp, ctx: AppContext): void {
   app.put(path, {
     schema: {
       tags,
+      operationId: 'setNotificationSettings',
       summary: 'Set the alert e-mail addresses and the operational webhook (replaces both)',
       security: SECURITY.apiWrite,
       params: OrgParams,

@@ -14,6 +14,7 @@ export function replayRoutes(app: TypedApp, ctx: AppContext): void {
   app.get(base, {
     schema: {
       tags,
+      operationId: 'listReplays',
       summary: "A destination's background range replays, newest first",
       security: SECURITY.apiRead,
       params: DestinationParams,
@@ -31,6 +32,7 @@ export function replayRoutes(app: TypedApp, ctx: AppContext): void {
   app.get(`${base}/:replay_id`, {
     schema: {
       tags,
+      operationId: 'getReplay',
       summary: "A background range replay's status and progress",
       security: SECURITY.apiRead,
       params: ReplayParams,
@@ -46,6 +48,7 @@ export function replayRoutes(app: TypedApp, ctx: AppContext): void {
   app.post(`${base}/:replay_id/cancel`, {
     schema: {
       tags,
+      operationId: 'cancelReplay',
       summary: 'Cancel a running range replay',
       description:
         'No batch is queued after this answers. Events the replay already queued stay queued and are delivered. Cancelling a cancelled replay answers it again.',

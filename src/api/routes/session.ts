@@ -115,6 +115,7 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
   app.get('/auth/login', {
     schema: {
       tags: ['dashboard session'],
+      operationId: 'showSignInPage',
       summary: 'Show the sign-in page for a one-time link (does not use it up)',
       security: SECURITY.none,
       querystring: LoginQuery,
@@ -165,6 +166,7 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
       config: { bodyMediaTypes: 'application/x-www-form-urlencoded (as the sign-in page sends it) or application/json' },
       schema: {
         tags: ['dashboard session'],
+        operationId: 'redeemSignInLink',
         summary: 'Redeem a one-time sign-in link (form POST from the sign-in page)',
         security: SECURITY.none,
         consumes: ['application/x-www-form-urlencoded', 'application/json'],
@@ -218,6 +220,7 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
   app.get('/api/session', {
     schema: {
       tags: ['dashboard session'],
+      operationId: 'getSession',
       summary: 'Who is signed in (dashboard)',
       security: SECURITY.session,
       response: {
@@ -241,6 +244,7 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
     bodyLimit: 1024,
     schema: {
       tags: ['dashboard session'],
+      operationId: 'signOut',
       summary: 'Sign out',
       description:
         'Ends the session of the cookie sent (with its CSRF token) and clears the cookie. With an API key instead, there is no session to end: it answers 204 all the same.',

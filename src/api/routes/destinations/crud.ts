@@ -22,6 +22,7 @@ export function destinationCrudRoutes(app: TypedApp, ctx: AppContext, deps: Dest
   app.post(base, {
     schema: {
       tags,
+      operationId: 'createDestination',
       summary: 'Create a destination',
       security: SECURITY.apiWrite,
       params: OrgParams,
@@ -42,6 +43,7 @@ export function destinationCrudRoutes(app: TypedApp, ctx: AppContext, deps: Dest
   app.post(`${base}/filter-preview`, {
     schema: {
       tags,
+      operationId: 'previewFilter',
       summary: `How many of the organization's last ${PREVIEW_EVENTS.toLocaleString('en-US')} recorded events a filter matches`,
       description: 'Checks the filter exactly as create and PATCH do (400 naming the path inside the filter) and answers counts only.',
       security: SECURITY.apiWrite,
@@ -62,6 +64,7 @@ export function destinationCrudRoutes(app: TypedApp, ctx: AppContext, deps: Dest
   app.get(base, {
     schema: {
       tags,
+      operationId: 'listDestinations',
       summary: "List the organization's destinations, a page at a time, in creation order",
       description:
         'With `limit` or `cursor`: answers `{"destinations": [...], "next_cursor"}`; pass next_cursor back as `cursor` for the next page (null on the last). ' +
@@ -93,6 +96,7 @@ export function destinationCrudRoutes(app: TypedApp, ctx: AppContext, deps: Dest
   app.get(`${base}/stats`, {
     schema: {
       tags,
+      operationId: 'listDestinationStats',
       summary: 'Delivered and failed events per hour over the last 24 hours, for a page of destinations',
       description:
         'Pages like the list (same order, `limit` default 100 up to 500, `cursor` from either answer), so a page of cards needs one request for its charts and for the background replays they follow.',
@@ -115,6 +119,7 @@ export function destinationCrudRoutes(app: TypedApp, ctx: AppContext, deps: Dest
   app.get(`${base}/:destination_id`, {
     schema: {
       tags,
+      operationId: 'getDestination',
       summary: 'Get one destination',
       security: SECURITY.apiRead,
       params: DestinationParams,
@@ -129,6 +134,7 @@ export function destinationCrudRoutes(app: TypedApp, ctx: AppContext, deps: Dest
   app.patch(`${base}/:destination_id`, {
     schema: {
       tags,
+      operationId: 'updateDestination',
       summary: 'Enable or disable, rotate or clear the auth header, or edit URL and settings',
       security: SECURITY.apiWrite,
       params: DestinationParams,
@@ -149,6 +155,7 @@ export function destinationCrudRoutes(app: TypedApp, ctx: AppContext, deps: Dest
   app.delete(`${base}/:destination_id`, {
     schema: {
       tags,
+      operationId: 'deleteDestination',
       summary: 'Delete a destination and clear its pending queued events',
       security: SECURITY.apiWrite,
       params: DestinationParams,

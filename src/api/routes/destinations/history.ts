@@ -26,6 +26,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
   app.get(`${base}/:destination_id/failed-events`, {
     schema: {
       tags,
+      operationId: 'listFailedEvents',
       summary: 'List dead-lettered events',
       security: SECURITY.apiRead,
       params: DestinationParams,
@@ -56,6 +57,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
   app.post(`${base}/:destination_id/replay`, {
     schema: {
       tags,
+      operationId: 'replayDestination',
       summary: 'Put dead-lettered events back in the queue, or queue every recorded event of a time range',
       description:
         'Without a body (an empty body of any content type counts as none), or with `{}` or `job_ids`: replays dead letters. With `from` and `to` (RFC 3339): queues every event of the organization whose @timestamp is in [from, to) for this destination, in bounded batches, skipping events already waiting for it. The window is trimmed to what the SIEM accepts (Datadog 18 h, New Relic 48 h), with the reason in `message`; retention (AEGIS_RETENTION_DAYS) deletes events by when they were recorded, so a backfilled event is replayed however old its @timestamp. A window of at most one batch (AEGIS_REPLAY_BATCH, 5,000 events) is queued before answering 200; a larger one answers 202 with its first batch queued and a `replay_id`, and runs on in the background (GET .../replays/{replay_id}).',
@@ -131,6 +133,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
   app.get(`${base}/:destination_id/stats`, {
     schema: {
       tags,
+      operationId: 'getDestinationStats',
       summary: 'Delivered and failed events per hour over the last 24 hours',
       security: SECURITY.apiRead,
       params: DestinationParams,
@@ -148,6 +151,7 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
   app.get(`${base}/:destination_id/attempts`, {
     schema: {
       tags,
+      operationId: 'listDeliveryAttempts',
       summary: "A destination's delivery log: one entry per request sent, newest first",
       security: SECURITY.apiRead,
       params: DestinationParams,

@@ -18,6 +18,7 @@ export function destinationProbeRoutes(app: TypedApp, ctx: AppContext, deps: Des
   app.post(`${base}/:destination_id/test`, {
     schema: {
       tags,
+      operationId: 'testDestination',
       summary: 'Send a synthetic aegis.audit_stream.test event now and report the result',
       security: SECURITY.apiWrite,
       params: DestinationParams,
