@@ -34,9 +34,20 @@ const ERROR_MEANING = {
 } as const;
 export type ErrorStatus = keyof typeof ERROR_MEANING;
 
+/**
+ * The answers that say when to try again (errors.md): declared, so a generated client exposes the
+ * header (an API client's review found it sent but in no schema).
+ */
+const RETRY_AFTER = {
+  'retry-after': { description: 'Seconds to wait before trying again.', type: 'string', pattern: '^[0-9]+$' },
+} as const;
+const SAYS_WHEN: ReadonlySet<ErrorStatus> = new Set([429, 503]);
+
 /** The error answers of a route, each the shared ErrorBody; `overrides` say more for a route. */
 export function errors<S extends ErrorStatus>(statuses: readonly S[], overrides: Partial<Record<ErrorStatus, string>> = {}) {
-  return Object.fromEntries(statuses.map((s) => [s, Type.Ref('ErrorBody', { description: overrides[s] ?? ERROR_MEANING[s] })])) as {
+  return Object.fromEntries(
+    statuses.map((s) => [s, Type.Ref('ErrorBody', { description: overrides[s] ?? ERROR_MEANING[s], ...(SAYS_WHEN.has(s) ? { headers: RETRY_AFTER } : {}) })]),
+  ) as {
     [K in S]: TRef<'ErrorBody'>;
   };
 }

@@ -20,9 +20,10 @@ const DOC_ID = 'https://aegis.test/openapi.json';
 const METRICS_TOKEN = 'openapi-test-metrics-token-0123456789';
 
 interface Operation {
+  operationId?: string;
   security?: Record<string, string[]>[];
   requestBody?: { required?: boolean; content: Record<string, unknown> };
-  responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+  responses: Record<string, { content?: Record<string, { schema?: unknown }>; headers?: Record<string, unknown> }>;
 }
 interface Answer {
   status: number;
@@ -344,5 +345,32 @@ describe.each(DB_KINDS)('the OpenAPI document matches the live service (%s)', (k
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  // An API client's review: no operation had an operationId, so generated clients named their methods
+  // from paths ("apiOrgsOrgIdForwardingDestinationsDestinationIdReplayPost"), names that change with
+  // any path. Each operation now has one, unique, in camelCase as generators expect.
+  it('every operation has its own operationId, a camelCase name', () => {
+    const ids: string[] = [];
+    for (const item of Object.values(doc.paths)) for (const method of METHODS) if (item[method]) ids.push(item[method].operationId ?? `(none: ${method})`);
+    expect(ids.length).toBeGreaterThan(20);
+    for (const id of ids) expect(id).toMatch(/^[a-z][a-zA-Z]+$/);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  // The same review: Retry-After was sent with every 429 and 503 but declared nowhere, so a generated
+  // client did not expose it.
+  it('every 429 and 503 error answer declares its Retry-After header', () => {
+    const undeclared: string[] = [];
+    for (const [template, item] of Object.entries(doc.paths))
+      for (const method of METHODS)
+        for (const status of ['429', '503']) {
+          const response = item[method]?.responses[status];
+          // Error answers only: /readyz's 503 is a probe's state, not a refusal to retry.
+          const isError = JSON.stringify(response?.content?.['application/json']?.schema ?? null).includes('ErrorBody');
+          if (isError && !response?.headers?.['retry-after']) undeclared.push(`${status} ${method} ${template}`);
+        }
+    expect(undeclared).toEqual([]);
+    expect(doc.paths['/api/orgs/{org_id}/audit-events']!.post!.responses['429']!.headers).toBeDefined();
   });
 });
