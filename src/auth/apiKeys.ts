@@ -104,11 +104,12 @@ export async function listApiKeys(db: Queryable, orgId: string): Promise<Array<{
 const KEY_ID = /^key_([0-9a-f]{16})$/;
 
 /**
- * Revokes one of an organization's API keys, named by its id (`key_` and 16 hex digits, as `list` and
+ * Deletes one of an organization's API keys, named by its id (`key_` and 16 hex digits, as `list` and
  * the trail show it) or by the key itself. The next request with it is refused: keys are looked up
- * on every request, never cached. Returns the id revoked, or null when the organization has no such key.
+ * on every request, never cached. Returns the id deleted, or null when the organization has no such
+ * key. What the key made goes with it in auth/revoke.ts (revokeApiKey), which calls this.
  */
-export async function revokeApiKey(db: Queryable, orgId: string, keyOrId: string): Promise<string | null> {
+export async function deleteApiKey(db: Queryable, orgId: string, keyOrId: string): Promise<string | null> {
   const lookupId = KEY_ID.exec(keyOrId)?.[1] ?? lookupIdOf(digestKey(keyOrId));
   const { rowCount } = await db.query('DELETE FROM api_keys WHERE org_id = $1 AND lookup_id = $2', [orgId, lookupId]);
   return rowCount > 0 ? `key_${lookupId}` : null;

@@ -66,8 +66,17 @@ export const sessionActorIdOf = (d: Buffer): string => `ses_${lookupIdOf(d)}`;
  */
 export const LIVE_LINKS_PER_ORG = 100;
 
-/** A new one-time sign-in link to `orgId`'s dashboard, its token (the link's credential) and when it stops working. */
-export async function issueLoginLink(db: Queryable, orgId: string, publicUrl: string): Promise<{ url: string; token: string; expiresAt: Date }> {
+/**
+ * A new one-time sign-in link to `orgId`'s dashboard, its token (the link's credential) and when it
+ * stops working. `apiKeyId`: the key that asked for it ("key_" and 16 hex digits), recorded so that
+ * revoking the key ends the link and the session it opens (revokeApiKey); null for the CLI's links.
+ */
+export async function issueLoginLink(
+  db: Queryable,
+  orgId: string,
+  publicUrl: string,
+  apiKeyId: string | null = null,
+): Promise<{ url: string; token: string; expiresAt: Date }> {
   const t = token();
   // The database's clock, as every other creation time: the loader of live links (loginLinkKeysSince)
   // reads a link's creation from its expiry, and shares one watermark with keys and sessions, so a
@@ -78,12 +87,12 @@ export async function issueLoginLink(db: Queryable, orgId: string, publicUrl: st
     `WITH live AS (
        SELECT expires_at FROM login_links WHERE org_id = $1 AND used_at IS NULL AND expires_at > now() ORDER BY expires_at LIMIT $4
      ), made AS (
-       INSERT INTO login_links (org_id, token_digest, expires_at)
-       SELECT $1, $2, now() + make_interval(secs => $3::float8 / 1000) WHERE (SELECT count(*) FROM live) < $4
+       INSERT INTO login_links (org_id, token_digest, expires_at, api_key_id)
+       SELECT $1, $2, now() + make_interval(secs => $3::float8 / 1000), $5 WHERE (SELECT count(*) FROM live) < $4
        RETURNING expires_at
      )
      SELECT (SELECT expires_at FROM made) AS expires_at, (SELECT min(expires_at) FROM live) AS first_expiry`,
-    [orgId, digest(t), LOGIN_LINK_TTL_MS, LIVE_LINKS_PER_ORG],
+    [orgId, digest(t), LOGIN_LINK_TTL_MS, LIVE_LINKS_PER_ORG, apiKeyId],
   );
   const row = rows[0]!;
   if (row.expires_at === null) {
@@ -101,18 +110,19 @@ export async function createLoginLink(db: Queryable, orgId: string, publicUrl: s
   return (await issueLoginLink(db, orgId, publicUrl)).url;
 }
 
-export type RedeemResult = { ok: true; orgId: string } | { ok: false; reason: 'unknown' | 'used' | 'expired' };
+/** A link's state; when usable, its organization and the API key that made it (null: the CLI's). */
+export type RedeemResult = { ok: true; orgId: string; apiKeyId: string | null } | { ok: false; reason: 'unknown' | 'used' | 'expired' };
 
 /** Marks the link used in the same statement that reads it, so two concurrent uses cannot both win. */
 export async function redeemLoginLink(db: Queryable, t: string): Promise<RedeemResult> {
   const d = digest(t);
-  const { rows } = await db.query<{ org_id: string }>(
+  const { rows } = await db.query<{ org_id: string; api_key_id: string | null }>(
     `UPDATE login_links SET used_at = now()
       WHERE token_digest = $1 AND used_at IS NULL AND expires_at > now()
-      RETURNING org_id`,
+      RETURNING org_id, api_key_id`,
     [d],
   );
-  if (rows[0]) return { ok: true, orgId: rows[0].org_id };
+  if (rows[0]) return { ok: true, orgId: rows[0].org_id, apiKeyId: rows[0].api_key_id };
   const { rows: seen } = await db.query<{ used_at: Date | null }>('SELECT used_at FROM login_links WHERE token_digest = $1', [d]);
   if (!seen[0]) return { ok: false, reason: 'unknown' };
   return { ok: false, reason: seen[0].used_at ? 'used' : 'expired' };
@@ -120,23 +130,44 @@ export async function redeemLoginLink(db: Queryable, t: string): Promise<RedeemR
 
 /** Reports a link's state without using it up (the GET confirm page). */
 export async function peekLoginLink(db: Queryable, t: string): Promise<RedeemResult> {
-  const { rows } = await db.query<{ org_id: string; used_at: Date | null; live: boolean }>(
-    'SELECT org_id, used_at, expires_at > now() AS live FROM login_links WHERE token_digest = $1',
+  const { rows } = await db.query<{ org_id: string; used_at: Date | null; live: boolean; api_key_id: string | null }>(
+    'SELECT org_id, used_at, expires_at > now() AS live, api_key_id FROM login_links WHERE token_digest = $1',
     [digest(t)],
   );
   const row = rows[0];
   if (!row) return { ok: false, reason: 'unknown' };
   if (row.used_at) return { ok: false, reason: 'used' };
   if (!row.live) return { ok: false, reason: 'expired' };
-  return { ok: true, orgId: row.org_id };
+  return { ok: true, orgId: row.org_id, apiKeyId: row.api_key_id };
 }
 
-export async function createSession(db: Queryable, orgId: string): Promise<{ token: string; csrfToken: string; expiresAt: Date }> {
+/** A session as it is made: its cookie's token (shown once), its CSRF token and its expiry. */
+export interface NewSession {
+  token: string;
+  csrfToken: string;
+  expiresAt: Date;
+}
+
+/**
+ * A new session of `orgId`, descending from the API key `apiKeyId` made its link with (null: none),
+ * or null when that key has been revoked since. The key's row is share-locked while the session is
+ * written: a revoke at the same moment either waits for this insert and then ends the session with
+ * the key's others (its delete of sessions is a later statement, which sees it), or went first and
+ * no session is made. Otherwise a link used while its key was being revoked left a session behind.
+ */
+export async function createSession(db: Queryable, orgId: string): Promise<NewSession>;
+export async function createSession(db: Queryable, orgId: string, apiKeyId: string | null): Promise<NewSession | null>;
+export async function createSession(db: Queryable, orgId: string, apiKeyId: string | null = null): Promise<NewSession | null> {
   const t = token();
   const csrfToken = token();
   const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
-  await db.query('INSERT INTO sessions (org_id, token_digest, csrf_token, expires_at) VALUES ($1, $2, $3, $4)', [orgId, digest(t), csrfToken, expiresAt]);
-  return { token: t, csrfToken, expiresAt };
+  const { rowCount } = await db.query(
+    `INSERT INTO sessions (org_id, token_digest, csrf_token, expires_at, api_key_id)
+     SELECT $1, $2, $3, $4, $5
+      WHERE $5::text IS NULL OR EXISTS (SELECT 1 FROM api_keys WHERE org_id = $1 AND lookup_id = substring($5 FROM 5) FOR KEY SHARE)`,
+    [orgId, digest(t), csrfToken, expiresAt, apiKeyId],
+  );
+  return rowCount > 0 ? { token: t, csrfToken, expiresAt } : null;
 }
 
 /** The live session of a cookie, by its digest (tokenDigest), or null. */
@@ -161,6 +192,16 @@ export async function endSessions(db: Queryable, orgId: string): Promise<number>
   await db.query('DELETE FROM login_links WHERE org_id = $1 AND used_at IS NULL', [orgId]);
   const { rowCount } = await db.query('DELETE FROM sessions WHERE org_id = $1', [orgId]);
   return rowCount;
+}
+
+/**
+ * Ends the dashboard sessions opened by sign-in links the API key `apiKeyId` made, and deletes its
+ * links not yet used (auth/revoke.ts, as the key is revoked). Returns how many of each.
+ */
+export async function endSignInsOfKey(db: Queryable, orgId: string, apiKeyId: string): Promise<{ sessions: number; loginLinks: number }> {
+  const links = await db.query('DELETE FROM login_links WHERE org_id = $1 AND api_key_id = $2 AND used_at IS NULL', [orgId, apiKeyId]);
+  const sessions = await db.query('DELETE FROM sessions WHERE org_id = $1 AND api_key_id = $2', [orgId, apiKeyId]);
+  return { sessions: sessions.rowCount, loginLinks: links.rowCount };
 }
 
 /** Rows deleted per statement by deleteExpiredSignIns: short statements, the embedded database's thread is shared. */

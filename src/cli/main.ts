@@ -7,7 +7,8 @@ import { openDatabase, DatabaseBusyError } from '../db/open.js';
 import { createOrg, getOrg } from '../orgs/repository.js';
 import { checkOrgName } from '../orgs/name.js';
 import type { Queryable } from '../db/types.js';
-import { createApiKey, listApiKeys, revokeApiKey } from '../auth/apiKeys.js';
+import { createApiKey, listApiKeys } from '../auth/apiKeys.js';
+import { revokeApiKey } from '../auth/revoke.js';
 import { createLoginLink, endSessions } from '../auth/sessions.js';
 import { CliError, cliLogger, withDatabase } from './database.js';
 import { VERSION } from '../version.js';
@@ -140,7 +141,7 @@ apiKeys
 apiKeys
   .command('revoke')
   .description(
-    'Revoke an API key at once, named by its id (from list or the trail) or by the key itself. A key set by AEGIS_BOOTSTRAP_API_KEY comes back at the next start: change that variable too.',
+    'Revoke an API key at once, named by its id (from list or the trail) or by the key itself, with the sign-in links it made and the dashboard sessions they opened. A key set by AEGIS_BOOTSTRAP_API_KEY comes back at the next start: change that variable too.',
   )
   .requiredOption('--org <org_id>', 'organization id')
   .argument('<key>', 'key_<16 hex digits>, or the key')
@@ -149,7 +150,11 @@ apiKeys
       await requireOrg(db, opts.org);
       const revoked = await revokeApiKey(db, opts.org, key);
       if (!revoked) throw new CliError(`Organization ${opts.org} has no such API key (see: aegis-stream api-keys list --org ${opts.org}).`);
-      console.log(`Revoked ${revoked}.`);
+      const ended = [
+        revoked.sessions > 0 ? `ended ${revoked.sessions} dashboard session${revoked.sessions === 1 ? '' : 's'}` : null,
+        revoked.loginLinks > 0 ? `deleted ${revoked.loginLinks} unused sign-in link${revoked.loginLinks === 1 ? '' : 's'}` : null,
+      ].filter((x) => x !== null);
+      console.log(`Revoked ${revoked.keyId}${ended.length > 0 ? `; ${ended.join(' and ')} it had made` : ''}.`);
     });
   });
 

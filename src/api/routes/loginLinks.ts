@@ -29,7 +29,8 @@ export function loginLinkRoutes(app: TypedApp, ctx: AppContext, checks: Credenti
     },
     handler: async (req, reply) => {
       const publicUrl = reachablePublicUrl(ctx.config.publicUrl, () => req.server.listeningOrigin);
-      const link = await issueLoginLink(ctx.db, req.params.org_id, publicUrl);
+      // The key that asked (SECURITY.apiKey: always one), so that revoking it ends the link and its session.
+      const link = await issueLoginLink(ctx.db, req.params.org_id, publicUrl, req.authActor?.type === 'api_key' ? req.authActor.id : null);
       // Opened at once, not in the lane made-up tokens crowd (credentialChecks.ts checkIssued).
       checks.rememberIssued(loginLinkCheckId(link.token), req.params.org_id);
       // Never the link: it signs whoever opens it in. Who asked, as the trail names a key.

@@ -200,7 +200,12 @@ export function sessionRoutes(app: TypedApp, ctx: AppContext, checks: Credential
           req.log.info({ reason: res.reason }, 'sign-in link refused');
           return refused(reply, res.reason);
         }
-        const session = await createSession(ctx.db, res.orgId);
+        const session = await createSession(ctx.db, res.orgId, res.apiKeyId);
+        if (session === null) {
+          // The key that made the link was revoked as it was used: the link goes with the key.
+          req.log.info({ reason: 'key revoked' }, 'sign-in link refused');
+          return refused(reply, 'unknown');
+        }
         checks.remember(sessionCheckId(session.token));
         // The session this browser had ends (a cookie sent twice has none to end: it is refused elsewhere).
         await endSessionOf(onceOrNone(req));

@@ -10,7 +10,7 @@ import { openPg } from '../../../src/db/pg.js';
 import { openDatabase } from '../../../src/db/open.js';
 import type { Db } from '../../../src/db/types.js';
 import { apiKeyActorId, storeApiKey, verifyApiKey } from '../../../src/auth/apiKeys.js';
-import { createSession, findSession, tokenDigest } from '../../../src/auth/sessions.js';
+import { createSession, findSession, issueLoginLink, redeemLoginLink, tokenDigest } from '../../../src/auth/sessions.js';
 import { generateKeyBase64 } from '../../../src/crypto/keyring.js';
 import { sealedKeyId } from '../../../src/crypto/sealedBox.js';
 import { TEST_DATABASE_URL, schemaUrl } from '../../support/db.js';
@@ -188,9 +188,17 @@ export function cliLifecycleSuite(target: Target): void {
         expect(list.stdout).toContain(apiKeyActorId(cliKey));
         expect(list.stdout).toContain(apiKeyActorId(leakedKey));
         expect(list.stdout).not.toContain(leakedKey);
+        // What the leaked key made goes with it: a session opened by a link it made, and such a link unused.
+        await withDb(async (db) => {
+          await issueLoginLink(db, orgId, 'https://aegis.example', apiKeyActorId(leakedKey));
+          const link = await issueLoginLink(db, orgId, 'https://aegis.example', apiKeyActorId(leakedKey));
+          const used = await redeemLoginLink(db, link.token);
+          expect(used).toEqual({ ok: true, orgId, apiKeyId: apiKeyActorId(leakedKey) });
+          expect(await createSession(db, orgId, apiKeyActorId(leakedKey))).not.toBeNull();
+        });
         const revoke = await runCli(['api-keys', 'revoke', '--org', orgId, apiKeyActorId(leakedKey)], env);
         expect(revoke.code, revoke.stderr).toBe(0);
-        expect(revoke.stdout.trim()).toBe(`Revoked ${apiKeyActorId(leakedKey)}.`);
+        expect(revoke.stdout.trim()).toBe(`Revoked ${apiKeyActorId(leakedKey)}; ended 1 dashboard session and deleted 1 unused sign-in link it had made.`);
         // Unknown now, and another organization's key is not this organization's to revoke.
         const again = await runCli(['api-keys', 'revoke', '--org', orgId, leakedKey], env);
         expect(again.code).not.toBe(0);
