@@ -212,8 +212,10 @@ describe('agent decision records', () => {
   });
 
   it('requires an agent preflight_id of the idempotency-key form', () => {
-    expect(paths(validateAgentRecord({ ...record, preflight_id: 'pflt_short' }))).toEqual(['/preflight_id']);
-    expect(validateAgentRecord({ ...record, preflight_id: 'pflt_abcdefgh' })).toEqual([]);
+    for (const id of ['pflt_', 'pflt_a b', `pflt_${'a'.repeat(65)}`, 'abc123'])
+      expect(paths(validateAgentRecord({ ...record, preflight_id: id })), id).toEqual(['/preflight_id']);
+    // The product page's own example id is short.
+    for (const id of ['pflt_abc123', 'pflt_1', `pflt_${'a'.repeat(64)}`]) expect(validateAgentRecord({ ...record, preflight_id: id }), id).toEqual([]);
   });
 
   it('refuses fields outside the schema and names them', () => {

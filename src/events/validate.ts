@@ -34,6 +34,12 @@ const FREE_TEXT_SOURCE = (auditEventSchema.$defs as Record<string, { pattern: st
 export const FREE_TEXT = new RegExp(FREE_TEXT_SOURCE, 'u');
 export const FREE_TEXT_MESSAGE = 'must not contain line breaks, tabs, other control characters, invisible spaces or bidirectional marks';
 patternMeans(FREE_TEXT_SOURCE, FREE_TEXT_MESSAGE);
+// An agent's own preflight id, said as the rule it is (a contract review's agent sent the product
+// page's "pflt_abc123", then refused for a minimum of 8 that no message named).
+patternMeans(
+  (auditEventSchema.$defs as Record<string, { pattern: string }>).AgentPreflightId!.pattern,
+  'must be "pflt_" followed by 1 to 64 letters, digits, "_" or "-"',
+);
 const BODIES_ID = apiBodiesSchema.$id as string;
 
 // ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the module.

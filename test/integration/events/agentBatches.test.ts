@@ -3,7 +3,7 @@ import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { ok, startReceiver, type Receiver } from '../../support/httpsReceiver.js';
 import { validateBody, validateWireEvent } from '../../../src/events/validate.js';
-import { agentRecord, countRows } from './support.js';
+import { agentRecord, countRows, PAGE_EXAMPLE } from './support.js';
 
 describe.each(DB_KINDS)("POST /audit-events: agents' decision records (%s)", (kind) => {
   let tdb: TestDb;
@@ -172,6 +172,23 @@ describe.each(DB_KINDS)("POST /audit-events: agents' decision records (%s)", (ki
     const good = await post(batch);
     expect(good.status, good.text).toBe(200);
     expect(await counts()).toEqual({ events: 10, jobs: 10 });
+  });
+
+  // A contract review: an agent sending the product page's example event's aegis fields verbatim
+  // ("pflt_abc123") was refused for a minimum length of 8 that no message named.
+  it("the product page example's aegis fields are accepted as a record; an id out of shape is told the rule", async () => {
+    const aegis = PAGE_EXAMPLE.aegis as Record<string, unknown>;
+    expect(aegis.preflight_id).toBe('pflt_abc123');
+    const res = await post([aegis]);
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.preflight_ids).toEqual(['pflt_abc123']);
+    for (const id of ['pflt_', `pflt_${'a'.repeat(65)}`, 'pflt_a.b', 'PFLT_abc123']) {
+      const bad = await post([agentRecord({ preflight_id: id })]);
+      expect(bad.status, id).toBe(400);
+      expect(bad.body.error.details, id).toEqual([
+        { path: '/events/0/preflight_id', message: 'must be "pflt_" followed by 1 to 64 letters, digits, "_" or "-"' },
+      ]);
+    }
   });
 
   it('idempotent on the agent-supplied preflight_id: a retried batch records and queues nothing new and returns the same ids', async () => {
