@@ -107,18 +107,12 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     if (w.fields) logger.warn(w.fields, w.message);
     else logger.warn(w.message);
   }
-  // A database already there when its key file is not: a copy or restore that left the file behind.
+  // A database already there when its key file is not: a copy or restore that left the file behind,
+  // or a database made by `migrate` or `orgs create` before the first start. The credentials check
+  // below tells them apart.
   const hadDatabase = !config.databaseUrl && !opts.db && embeddedDatabaseExists(config.dataDir);
   const { ring: keyRing, generated, source: keySource } = await loadKeyRing(config);
-  if (generated && hadDatabase)
-    // A restore or copy of the data directory without its key file (a disaster-recovery review: the
-    // only hint was the info line below, and tenants then set credentials under the new key, which
-    // putting the old file back alone made unreadable in turn).
-    logger.warn(
-      { data_dir: config.dataDir, key_file: keyFilePath(config.dataDir) },
-      "generated a NEW encryption key: the data directory holds a database but had no encryption.key (a copy or restore without it?). Credentials stored under the old key cannot be opened: stop the service, add the old file's lines after this one's in encryption.key (keep both, so credentials set meanwhile stay readable), start again and run aegis-stream rotate-encryption-key",
-    );
-  else if (generated)
+  if (generated)
     logger.info({ data_dir: config.dataDir }, 'generated an encryption key for credentials in the data directory (mode 0600); back it up with the data');
   const dbs = opts.db
     ? { api: opts.db, worker: opts.db, close: async () => undefined }
@@ -162,7 +156,13 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     checkpoint();
     // A key dropped from the ring too early: said once at start, not only on each destination it stalls.
     const ignoredKeyFile = keySource === 'env' && !config.databaseUrl ? () => keyFileIds(config.dataDir) : undefined;
-    await untilInterrupted(warnOfCredentialsOutsideRing(db, keyRing, logger, ignoredKeyFile, keySource));
+    await untilInterrupted(
+      warnOfCredentialsOutsideRing(db, keyRing, logger, {
+        ignoredKeyFile,
+        ringSource: keySource,
+        generatedKeyFile: generated && hadDatabase ? keyFilePath(config.dataDir) : undefined,
+      }),
+    );
     checkpoint();
     // Before listening: automation that waits for the port may use the bootstrap key at once.
     const boot = opts.role !== 'worker' ? await bootstrap(db, config) : null;

@@ -31,21 +31,38 @@ export async function credentialsOutsideRing(db: Queryable, ring: KeyRing): Prom
   return { credentials: outside.reduce((n, r) => n + r.credentials, 0), keyIds: outside.map((r) => r.key_id).sort() };
 }
 
+export interface CoverageCheck {
+  /** The ids in the data directory's key file, read when AEGIS_ENCRYPTION_KEY is set and a credential is outside it. */
+  ignoredKeyFile?: () => Promise<Set<string>>;
+  /** Where the ring came from (the warning names the file when it is the data directory's). */
+  ringSource?: 'env' | 'file';
+  /**
+   * The key file this start generated in a data directory whose database was already there: said
+   * loudly, but only when credentials stored under another key show it was a copy or restore without
+   * its file. A database made by `aegis-stream migrate` or `orgs create` before the first start has
+   * none, and a contract review's operator was sent after a restore that never happened.
+   */
+  generatedKeyFile?: string;
+}
+
 /**
  * The start-up check (after migrations): one warning when stored credentials were sealed with keys
  * the ring lacks, before the worker turns their destinations failing one by one. Never fails the
  * start: a check that cannot run says so and lets the service come up.
  */
-export async function warnOfCredentialsOutsideRing(
-  db: Queryable,
-  ring: KeyRing,
-  logger: Logger,
-  ignoredKeyFile?: () => Promise<Set<string>>,
-  ringSource: 'env' | 'file' = 'env',
-): Promise<void> {
+export async function warnOfCredentialsOutsideRing(db: Queryable, ring: KeyRing, logger: Logger, check: CoverageCheck = {}): Promise<void> {
+  const { ignoredKeyFile, ringSource = 'env', generatedKeyFile } = check;
   try {
     const { credentials, keyIds } = await credentialsOutsideRing(db, ring);
     if (credentials === 0) return;
+    if (generatedKeyFile !== undefined)
+      // A restore or copy of the data directory without its key file (a disaster-recovery review: the
+      // only hint was an info line, and tenants then set credentials under the new key, which putting
+      // the old file back alone made unreadable in turn).
+      logger.warn(
+        { key_file: generatedKeyFile },
+        "generated a NEW encryption key: the data directory holds a database with stored credentials but had no encryption.key (a copy or restore without it?). Credentials stored under the old key cannot be opened: stop the service, add the old file's lines after this one's in encryption.key (keep both, so credentials set meanwhile stay readable), start again and run aegis-stream rotate-encryption-key",
+      );
     // The usual cause on the embedded default: AEGIS_ENCRYPTION_KEY set after the data directory's
     // generated key sealed them (an operator's review found the warning silent about it). Its ids are
     // read only then: a start with nothing to warn of reads no file.

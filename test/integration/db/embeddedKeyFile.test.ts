@@ -31,6 +31,27 @@ describe('the embedded data directory restored without its key file', () => {
     return { service, logs };
   };
 
+  // A contract review: `aegis-stream migrate` or `orgs create` before the first start make the
+  // database without a key file, and that first start warned of a restore that never happened.
+  it('a database with no stored credential and no key file (made by migrate or orgs create): the ordinary line only', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'aegis-embedded-key-fresh-'));
+    try {
+      const freshConfig = loadConfig({ AEGIS_DATA_DIR: fresh, PORT: '0', AEGIS_BOOTSTRAP_ORG_ID: orgId, AEGIS_BOOTSTRAP_API_KEY: apiKey });
+      const made = await startService(freshConfig, { role: 'api', logger: captureLogger('debug').logger });
+      await made.stop();
+      // What `orgs create` leaves: a database with an organization, no credential, no key file.
+      await rm(join(fresh, 'encryption.key'));
+      const logs = captureLogger('debug');
+      const again = await startService(freshConfig, { role: 'api', logger: logs.logger });
+      await again.stop();
+      expect(logs.text()).toContain('generated an encryption key for credentials in the data directory');
+      expect(logs.text()).not.toContain('generated a NEW encryption key');
+      expect(logs.text()).not.toContain('stored destination credentials were encrypted');
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  }, 240_000);
+
   it('warns that a new key was generated beside a database, names the file, and names it in the credentials check', async () => {
     const first = await start();
     try {
@@ -54,7 +75,7 @@ describe('the embedded data directory restored without its key file', () => {
       const lines = second.logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
       const generated = lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('generated a NEW encryption key'));
       expect(generated).toMatchObject({ level: 40, key_file: join(dataDir, 'encryption.key') });
-      expect(generated!.msg).toMatch(/holds a database but had no encryption\.key.*keep both/);
+      expect(generated!.msg).toMatch(/holds a database with stored credentials but had no encryption\.key.*keep both/);
       const check = lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('stored destination credentials were encrypted'));
       expect(check).toMatchObject({ level: 40, credentials: 1 });
       expect(check!.msg).toMatch(/not in the data directory's encryption\.key \(AEGIS_ENCRYPTION_KEY is unset\)/);

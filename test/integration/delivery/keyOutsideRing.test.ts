@@ -95,7 +95,7 @@ describe.each(DB_KINDS)('a credential whose key is not in AEGIS_ENCRYPTION_KEY (
     try {
       await writeFile(join(dir, 'encryption.key'), `retired:${retiredKey}\n`, { mode: 0o600 });
       const named = captureLogger('debug');
-      await warnOfCredentialsOutsideRing(tdb.db, parseKeyRing(`current:${currentKey}`), named.logger, () => keyFileIds(dir));
+      await warnOfCredentialsOutsideRing(tdb.db, parseKeyRing(`current:${currentKey}`), named.logger, { ignoredKeyFile: () => keyFileIds(dir) });
       const [line] = named.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 40);
       expect(line).toMatchObject({ credentials: 1, key_ids: ['retired'], in_data_dir_key_file: ['retired'] });
       expect(line!.msg).toMatch(/in the data directory's encryption\.key.*add the file's keys after yours in AEGIS_ENCRYPTION_KEY/);
@@ -109,7 +109,7 @@ describe.each(DB_KINDS)('a credential whose key is not in AEGIS_ENCRYPTION_KEY (
     // The embedded default's ring comes from the data directory's key file: the warning names the
     // file, not a variable that is unset (a restore without the key file generates a new one).
     const fromFile = captureLogger('debug');
-    await warnOfCredentialsOutsideRing(tdb.db, parseKeyRing(`current:${currentKey}`), fromFile.logger, undefined, 'file');
+    await warnOfCredentialsOutsideRing(tdb.db, parseKeyRing(`current:${currentKey}`), fromFile.logger, { ringSource: 'file' });
     const [fileLine] = fromFile.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 40);
     expect(fileLine).toMatchObject({ credentials: 1, key_ids: ['retired'] });
     expect(fileLine!.msg).toMatch(/not in the data directory's encryption\.key \(AEGIS_ENCRYPTION_KEY is unset\)/);
