@@ -74,6 +74,15 @@ function sameSecret(a: string, b: string): boolean {
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
+ * The credential of an `Authorization: Bearer <credential>` header, or null. The scheme in any case,
+ * one space or more after it (RFC 9110 11.1 and 11.4: case-insensitive, 1*SP; a review's client
+ * sent two). The one reading of the header: /metrics read it strictly and refused what the API takes.
+ */
+export function bearerToken(header: string | undefined): string | null {
+  return /^Bearer +(\S+)$/i.exec((header ?? '').trim())?.[1] ?? null;
+}
+
+/**
  * Resolves who is calling: an API key (`Authorization: Bearer <key>`) or a dashboard session cookie.
  * Cookie-authenticated writes must echo the session's CSRF token in a header: a cross-site form
  * cannot set custom headers (and SameSite=Strict keeps the cookie home as well).
@@ -86,10 +95,8 @@ export async function authenticate(
 ): Promise<{ orgId: string; method: 'api_key' | 'session'; actor: TrailActor }> {
   const header = req.headers.authorization;
   if (header !== undefined) {
-    // One space or more after the scheme (RFC 9110 11.4: 1*SP); a review's client sent two.
-    const m = /^Bearer +(\S+)$/i.exec(header.trim());
-    if (!m) throw new AppError('unauthorized', 'Authorization must be "Bearer <api key>".');
-    const key = m[1]!;
+    const key = bearerToken(header);
+    if (key === null) throw new AppError('unauthorized', 'Authorization must be "Bearer <api key>".');
     // A value no key could be is refused without a lookup, and without taking the lane's time.
     if (!plausibleApiKey(key)) throw new AppError('unauthorized', 'The API key is not valid.');
     // Digested once: the lane's name for it, the lookup and the trail's id all come from it.

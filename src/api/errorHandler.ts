@@ -129,6 +129,9 @@ function databaseRefusal(fe: FastifyError | Error): { message: string; level: 'w
 /** `details` (every problem, each with its path) is present on refusals that come from validation. */
 function send(reply: FastifyReply, status: number, code: ErrorCode, message: string, details?: readonly Violation[]) {
   const error = details ? { code, message, details: details.map(({ path, message: m }) => ({ path, message: m })) } : { code, message };
+  // RFC 9110 15.5.2: a 401 names the scheme it takes (the API's keys and /metrics' token are both
+  // bearer credentials; a session cookie has no scheme of its own to name).
+  if (status === 401) void reply.header('WWW-Authenticate', 'Bearer realm="aegis"');
   return reply.status(status).type('application/json').send({ error });
 }
 

@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { migrationsApplied } from '../../db/migrate.js';
 import { isReadOnlyRefusal } from '../../db/unavailable.js';
 import { digestKey } from '../../auth/apiKeys.js';
+import { bearerToken } from '../auth.js';
 import { AppError } from '../../errors.js';
 import { LineThrottle } from '../../lineThrottle.js';
 
@@ -17,7 +18,7 @@ function metricsTokenCheck(token: string | null): (authorization: string | undef
   if (token === null) return () => undefined;
   const expected = digestKey(token);
   return (authorization) => {
-    const given = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1] ?? '';
+    const given = bearerToken(authorization) ?? '';
     if (!timingSafeEqual(digestKey(given), expected)) {
       throw new AppError('unauthorized', '/metrics requires "Authorization: Bearer <AEGIS_METRICS_TOKEN>".');
     }

@@ -35,18 +35,24 @@ const ERROR_MEANING = {
 export type ErrorStatus = keyof typeof ERROR_MEANING;
 
 /**
- * The answers that say when to try again (errors.md): declared, so a generated client exposes the
- * header (an API client's review found it sent but in no schema).
+ * The headers error answers carry (errors.md), declared so that a generated client exposes them (an
+ * API client's review found Retry-After sent but in no schema): when to try again, and the scheme a
+ * 401 takes (errorHandler.ts).
  */
-const RETRY_AFTER = {
-  'retry-after': { description: 'Seconds to wait before trying again.', type: 'string', pattern: '^[0-9]+$' },
-} as const;
-const SAYS_WHEN: ReadonlySet<ErrorStatus> = new Set([429, 503]);
+const RETRY_AFTER = { 'retry-after': { description: 'Seconds to wait before trying again.', type: 'string', pattern: '^[0-9]+$' } } as const;
+const ERROR_HEADERS: Partial<Record<ErrorStatus, Record<string, { description: string; type: string; pattern?: string }>>> = {
+  401: { 'www-authenticate': { description: 'Bearer realm="aegis": the scheme the API takes.', type: 'string' } },
+  429: RETRY_AFTER,
+  503: RETRY_AFTER,
+};
 
 /** The error answers of a route, each the shared ErrorBody; `overrides` say more for a route. */
 export function errors<S extends ErrorStatus>(statuses: readonly S[], overrides: Partial<Record<ErrorStatus, string>> = {}) {
   return Object.fromEntries(
-    statuses.map((s) => [s, Type.Ref('ErrorBody', { description: overrides[s] ?? ERROR_MEANING[s], ...(SAYS_WHEN.has(s) ? { headers: RETRY_AFTER } : {}) })]),
+    statuses.map((s) => [
+      s,
+      Type.Ref('ErrorBody', { description: overrides[s] ?? ERROR_MEANING[s], ...(ERROR_HEADERS[s] ? { headers: ERROR_HEADERS[s] } : {}) }),
+    ]),
   ) as {
     [K in S]: TRef<'ErrorBody'>;
   };

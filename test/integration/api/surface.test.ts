@@ -97,9 +97,20 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
         expect(res.status, JSON.stringify(headers)).toBe(401);
         expect(res.body.error.code).toBe('unauthorized');
         expect(res.text).not.toContain('aegis_');
+        // RFC 9110 15.5.2: a 401 says which scheme it takes (an authorization review found none did).
+        expect(res.headers.get('www-authenticate')).toBe('Bearer realm="aegis"');
+      }
+      // The header read as the API reads it (an authorization review: the scheme in another case, or
+      // two spaces after it, was refused here and taken by the API).
+      for (const authorization of [`bearer ${token}`, `BEARER  ${token}`]) {
+        expect((await guarded.request('GET', '/metrics', { headers: { authorization } })).status, authorization).toBe(200);
       }
       // The API key of an organization is not the metrics token either.
       expect((await guarded.request('GET', '/metrics', { apiKey })).status).toBe(401);
+      // And the API's own 401s name the scheme too.
+      const noKey = await guarded.request('GET', `/api/orgs/${orgId}/forwarding-destinations`, { apiKey: 'not-a-key-at-all-0123456789' });
+      expect(noKey.status).toBe(401);
+      expect(noKey.headers.get('www-authenticate')).toBe('Bearer realm="aegis"');
       await expect
         .poll(async () => (await guarded.request('GET', '/metrics', { headers: { authorization: `Bearer ${token}` } })).text, POLL)
         .toContain(`aegis_queue_depth{destination_id="${id}",status="pending"} 1`);
