@@ -126,6 +126,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     http: { connectionsCheckingInterval: Math.min(5000, Math.ceil(ctx.config.apiRequestTimeoutMs / 4)) },
     ajv: { customOptions: { ...REQUEST_AJV_OPTIONS } },
     trustProxy: false,
+    // "/forwarding-destinations/" is the collection, as a client that builds URLs by joining parts
+    // writes it: without this the empty last segment was read as a destination id, answering a
+    // list 400 ("destination_id: must be a destination id") and a create 405 naming GET, PATCH and
+    // DELETE (an authorization review); other paths answered 404.
+    routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors: routerError,
     clientErrorHandler: answerClientError,
     // Fastify's own request log prints the full URL, query string included, and a sign-in link carries

@@ -268,6 +268,24 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     expect(many.body.error.message).toBe(`No route for GET /api/${'a/'.repeat(14)}…(4987 more segments)`);
   });
 
+  // An authorization review: "/forwarding-destinations/" (a client joining URL parts) read the empty
+  // last segment as a destination id: the list answered 400 and a create 405 naming GET, PATCH and DELETE.
+  it('a trailing slash names the same resource, with the same credentials required', async () => {
+    const org = await svc.newOrg();
+    const base = `/api/orgs/${org.orgId}/forwarding-destinations`;
+    const created = await svc.request('POST', `${base}/`, { apiKey: org.apiKey, body: { url: `${receiver.url}/slash`, enabled: false } });
+    expect(created.status, created.text).toBe(201);
+    const id = created.body.destination_id as string;
+    const list = await svc.request('GET', `${base}/`, { apiKey: org.apiKey });
+    expect(list.status, list.text).toBe(200);
+    expect(list.body.map((d: { destination_id: string }) => d.destination_id)).toEqual([id]);
+    expect((await svc.request('GET', `${base}/${id}/`, { apiKey: org.apiKey })).body.destination_id).toBe(id);
+    expect((await svc.request('GET', `${base}/`)).status).toBe(401);
+    expect((await svc.request('GET', `${base}/`, { apiKey: (await svc.newOrg()).apiKey })).status).toBe(404);
+    expect((await svc.request('GET', '/healthz/')).status).toBe(200);
+    expect((await fetch(`${svc.baseUrl}/docs/`, { redirect: 'manual' })).status).toBeLessThan(400);
+  });
+
   it('a known path with the wrong method answers 405 and names the methods it takes', async () => {
     const org = await svc.newOrg();
     const list = await svc.request('PUT', `/api/orgs/${org.orgId}/forwarding-destinations`, { apiKey: org.apiKey, body: {} });
