@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
 import { createLoginLink, endSessions, LIVE_LINKS_PER_ORG, peekLoginLink } from '../../../src/auth/sessions.js';
+import { apiKeyActorId } from '../../../src/auth/apiKeys.js';
 
 describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
   let tdb: TestDb;
@@ -178,7 +179,7 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
       expect(res.status, JSON.stringify(headers)).toBe(403);
       expect(res.headers.get('set-cookie')).toBeNull();
     }
-    expect(await peekLoginLink(tdb.db, new URL(link).searchParams.get('token')!)).toEqual({ ok: true, orgId });
+    expect(await peekLoginLink(tdb.db, new URL(link).searchParams.get('token')!)).toEqual({ ok: true, orgId, apiKeyId: null });
     // A browser's own form (same-origin), a typed-in or bookmarked request (none), and clients that send neither header.
     const accepted: Array<Record<string, string>> = [{ 'sec-fetch-site': 'same-origin', origin }, { 'sec-fetch-site': 'none' }, {}];
     for (const headers of accepted) {
@@ -303,7 +304,8 @@ describe.each(DB_KINDS)('dashboard session and CSRF (%s)', (kind) => {
     expect(expiresIn).toBeGreaterThan(0);
     expect(expiresIn).toBeLessThanOrEqual(15 * 60_000);
     const token = new URL(made.body.url as string).searchParams.get('token')!;
-    expect(await peekLoginLink(tdb.db, token)).toEqual({ ok: true, orgId });
+    // The link belongs to the key that asked for it (revoking the key ends it: revokedKey.test.ts).
+    expect(await peekLoginLink(tdb.db, token)).toEqual({ ok: true, orgId, apiKeyId: apiKeyActorId(apiKey) });
     // The link never reaches the log.
     expect(svc.logs.text()).not.toContain(token);
     const signIn = () =>
