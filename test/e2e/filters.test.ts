@@ -66,6 +66,8 @@ describe('destination filter builder and preview, in headless Chromium', () => {
     const preview = dialog.getByTestId('filter-preview');
     await expect.poll(() => preview.textContent(), { timeout: 60_000 }).toBe('Matches 7 of the last 7 events.');
 
+    // No filter yet: the builder is folded away (its checkboxes are many Tab stops); the user opens it.
+    await dialog.getByTestId('filter-summary').click();
     await dialog.getByRole('checkbox', { name: 'Blocked' }).check();
     await expect.poll(() => preview.textContent(), { timeout: 60_000 }).toBe('Matches 3 of the last 7 events.');
     await dialog.getByRole('checkbox', { name: 'Allowed with masking' }).check();

@@ -34,7 +34,9 @@ describe('Settings -> Notifications (headless Chromium, PostgreSQL)', () => {
 
     await page.getByLabel('E-mail addresses').fill('soc@example.com\nnot an address');
     await page.getByRole('button', { name: 'Save notification settings' }).click();
-    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/emails\[1\]/);
+    // Said under the field, by the line the user sees (the API counts the list from zero: /emails/1).
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/^Line 2: /);
+    await expect(page.getByLabel('E-mail addresses').getAttribute('aria-invalid')).resolves.toBe('true');
 
     await page.getByLabel('E-mail addresses').fill('soc@example.com\noncall@example.org');
     await page.getByLabel('Operational webhook URL').fill(`${hooks.url}/alerts`);

@@ -1,10 +1,11 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { errorText, getSession, logout, type Session } from './api.js';
 import { SignedOut } from './components/SignedOut.js';
 import { ActivityPage } from './pages/ActivityPage.js';
 import { NotificationsPage } from './pages/NotificationsPage.js';
 import { SiemForwardingPage } from './pages/SiemForwardingPage.js';
-import { ACTIVITY, NOTIFICATIONS, PAGE, titleOf, usePath } from './router.js';
+import { ACTIVITY, NOTIFICATIONS, PAGE, pageOf, signedOutTitle, titleOf, usePath } from './router.js';
+import { focusPageHeading } from './components/SettingsHeader.js';
 
 type SessionState =
   { kind: 'loading' } | { kind: 'signed-out'; reason: 'none' | 'logout' } | { kind: 'error'; text: string } | { kind: 'ok'; session: Session };
@@ -22,9 +23,22 @@ export function App() {
     if (window.location.pathname === '/' || window.location.pathname === '/settings') window.history.replaceState(null, '', PAGE);
   }, []);
 
+  const signedOutReason = state.kind === 'signed-out' ? state.reason : null;
   useEffect(() => {
-    document.title = titleOf(path);
-  }, [path]);
+    document.title = signedOutReason ? signedOutTitle(signedOutReason) : titleOf(path);
+  }, [path, signedOutReason]);
+
+  // Another Settings page replaced the one in view (its sub-navigation, Back): focus its heading, which
+  // a screen reader announces, as a page load would. The link pressed is gone with the old page, and
+  // focus fell to <body>, back at the top of the document. Not on the first page shown, nor for a
+  // dialog with its own address (Edit, the delivery log), which moves focus itself.
+  const page = pageOf(path);
+  const shownPage = useRef(page);
+  useEffect(() => {
+    if (shownPage.current === page) return;
+    shownPage.current = page;
+    focusPageHeading();
+  }, [page]);
 
   const signOut = async () => {
     try {

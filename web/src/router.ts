@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import { LOG_PATH } from './deliveryLog.js';
 
 export const PAGE = '/settings/siem-forwarding';
 export const NOTIFICATIONS = '/settings/notifications';
@@ -29,9 +30,23 @@ export function usePath(): [string, (p: string) => void] {
   return [path, navigate];
 }
 
-/** The browser tab's title for a path: the page's name first, so tabs and history tell pages apart. */
+/** The Settings page a path belongs to: a destination's Edit and delivery log open over SIEM Forwarding. */
+export function pageOf(path: string): string {
+  const pathname = path.split('?')[0] ?? path;
+  return pathname === NOTIFICATIONS ? NOTIFICATIONS : pathname === ACTIVITY ? ACTIVITY : PAGE;
+}
+
+/**
+ * The browser tab's title for a path: the view's name first, so tabs and history tell pages apart, and
+ * the dialogs that have their own address (Edit, the delivery log) too, as a screen reader reads it.
+ */
 export function titleOf(path: string): string {
   const pathname = path.split('?')[0] ?? path;
-  const page = pathname === NOTIFICATIONS ? 'Notifications' : pathname === ACTIVITY ? 'Activity' : 'SIEM Forwarding';
-  return `${page} — Aegis`;
+  const page = pageOf(path);
+  const name = page === NOTIFICATIONS ? 'Notifications' : page === ACTIVITY ? 'Activity' : 'SIEM Forwarding';
+  const view = editedId(pathname) !== null ? 'Edit destination — ' : LOG_PATH.test(pathname) ? 'Delivery log — ' : '';
+  return `${view}${name} — Aegis`;
 }
+
+/** The title while no one is signed in: the page then says "You are signed out" or "Sign in", not the path's page. */
+export const signedOutTitle = (reason: 'none' | 'logout') => (reason === 'logout' ? 'Signed out — Aegis' : 'Sign in — Aegis');

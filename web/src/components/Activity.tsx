@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { activityApi, errorText, type ActivityEntry } from '../api.js';
+import { UnavailableButton } from './UnavailableButton.js';
 import { ACTOR_LABEL } from '../../../src/trail/actors.js';
 
 /** What each trail action reads as in the list. */
@@ -106,9 +107,9 @@ export function Activity({ orgId }: { orgId: string }) {
         </tbody>
       </table>
       {cursor ? (
-        <button type="button" className="button-ghost small" disabled={busy} onClick={() => void load(cursor)}>
+        <UnavailableButton type="button" className="button-ghost small" unavailable={busy} onClick={() => void load(cursor)}>
           {busy ? 'Loading…' : 'Show older changes'}
-        </button>
+        </UnavailableButton>
       ) : null}
     </>
   );

@@ -20,6 +20,7 @@ import { FilterEditor, draftFilter, draftFrom, type FilterDraft } from './Filter
 import { FormatChoice } from './FormatChoice.js';
 import { DEFAULT_OUTPUT_FORMAT, type OutputFormat } from '../../../src/siem/outputFormat.js';
 import { Stepper } from './Stepper.js';
+import { UnavailableButton } from './UnavailableButton.js';
 import { SiemChoice } from './SiemChoice.js';
 import { EnableChoices, historyHours, type History } from './EnableChoices.js';
 
@@ -273,9 +274,9 @@ export function AddDestination({ api, onClose, onChanged, onHistorySent }: Props
                       Back to configure
                     </button>
                   ) : null}
-                  <button type="button" className="button-primary" onClick={() => void finish()} disabled={busy !== null}>
+                  <UnavailableButton type="button" className="button-primary" onClick={() => void finish()} unavailable={busy !== null}>
                     Done
-                  </button>
+                  </UnavailableButton>
                 </div>
               </>
             ) : null}

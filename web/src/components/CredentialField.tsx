@@ -2,8 +2,10 @@ import { useState } from 'react';
 import { applyPrefix, getPresetInfo } from '../../../src/siem/catalog.js';
 import type { Destination } from '../api.js';
 import { useRotateFocus } from '../useRotateFocus.js';
-import { hintsFor, type FormState } from './DestinationFields.js';
+import { hintsFor, prefixDone, type FormState } from './DestinationFields.js';
+import { HintTitle } from './Hints.js';
 import { SecretInput } from './SecretInput.js';
+import { UnavailableButton } from './UnavailableButton.js';
 
 /** Edit's credential state: whether Rotate (or Remove's confirmation) is open, and the new credential typed. */
 export function useCredentialEdit() {
@@ -48,8 +50,14 @@ export function CredentialField({ id, form, dest, cred, attempted, busy, onRemov
   // Like the add form: the new credential's hints wait until it has been typed in (or saved).
   const credHints =
     rotating && (newCredential !== '' || attempted)
-      ? hintsFor({ ...form, credential: newCredential }, true).filter((h) => h.field === 'auth_header_value' || h.field === 'client_secret')
+      ? prefixDone(
+          hintsFor({ ...form, credential: newCredential }, true).filter((h) => h.field === 'auth_header_value' || h.field === 'client_secret'),
+          form.siem,
+          applyPrefix(form.siem, newCredential),
+        )
       : [];
+  // Wrong as typed (a red hint), or empty when Save was tried: Save refuses it, so the field says so.
+  const invalid = credHints.some((h) => h.severity === 'error') || (attempted && newCredential.trim() === '');
 
   return (
     <div className="field">
@@ -106,17 +114,18 @@ export function CredentialField({ id, form, dest, cred, attempted, busy, onRemov
             id={`${id}-newcred`}
             value={newCredential}
             onChange={setNewCredential}
-            describedBy={`${id}-newcred-help`}
+            describedBy={`${id}-newcred-help ${id}-newcred-hints`}
+            invalid={invalid}
             prefix={info.prefix}
             revealable={false}
           />
           <p className="help" id={`${id}-newcred-help`}>
             {info.credentialHelp} Save changes stores it; until then the current one stays in use.
           </p>
-          <div className="hints" aria-live="polite">
+          <div className="hints" id={`${id}-newcred-hints`} aria-live="polite">
             {credHints.map((h, i) => (
-              <div key={i} className={`hint hint-${h.severity === 'warning' && h.fix?.value === applyPrefix(form.siem, newCredential) ? 'info' : h.severity}`}>
-                <span className="hint-title">Format hint:</span> {h.message}
+              <div key={i} className={`hint hint-${h.severity}`} data-testid="rotate-hint" data-severity={h.severity}>
+                <HintTitle severity={h.severity} /> {h.message}
               </div>
             ))}
           </div>
@@ -142,9 +151,9 @@ export function CredentialField({ id, form, dest, cred, attempted, busy, onRemov
             <button type="button" className="button-secondary small" onClick={() => setConfirmRemove(false)} data-autofocus>
               Keep it
             </button>
-            <button type="button" className="button-danger small" onClick={onRemove} disabled={busy}>
+            <UnavailableButton type="button" className="button-danger small" onClick={onRemove} unavailable={busy}>
               Remove credential
-            </button>
+            </UnavailableButton>
           </div>
         </div>
       ) : null}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { errorText, type Destination, type DestinationsApi } from '../api.js';
 import { Modal } from './Modal.js';
+import { UnavailableButton } from './UnavailableButton.js';
 import { queuePlural } from '../format.js';
 
 interface Props {
@@ -63,9 +64,9 @@ export function DeleteDestination({ api, destination, onClose, onDeleted }: Prop
         <button type="button" className="button-secondary" onClick={onClose} data-autofocus>
           Cancel
         </button>
-        <button type="button" className="button-danger" onClick={() => void confirm()} disabled={busy || pending === null}>
+        <UnavailableButton type="button" className="button-danger" onClick={() => void confirm()} unavailable={busy || pending === null}>
           Delete destination
-        </button>
+        </UnavailableButton>
       </div>
     </Modal>
   );

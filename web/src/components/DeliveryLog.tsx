@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { errorText, type Attempt, type Destination, type DestinationsApi } from '../api.js';
 import { Modal } from './Modal.js';
+import { UnavailableButton } from './UnavailableButton.js';
 import { plural, relativeTime } from '../format.js';
 import { fromLocalInput, NO_FILTERS, toLocalInput, type LogFilters } from '../deliveryLog.js';
 
@@ -210,9 +211,9 @@ export function DeliveryLog({ api, destination, initial, onClose }: Props) {
       )}
       <div className="actions">
         {cursor ? (
-          <button type="button" className="button-secondary" onClick={() => void loadMore()} disabled={loadingMore}>
+          <UnavailableButton type="button" className="button-secondary" onClick={() => void loadMore()} unavailable={loadingMore}>
             {loadingMore ? 'Loading…' : 'Load older requests'}
-          </button>
+          </UnavailableButton>
         ) : null}
         <span className="spacer" />
         <button type="button" className="button-secondary" onClick={onClose}>

@@ -4,6 +4,7 @@ import type { Destination, DestinationsApi, HourStat } from '../api.js';
 import { StatusPill } from './StatusPill.js';
 import { ReplayProgress } from './ReplayProgress.js';
 import { DeliveryChart } from './DeliveryChart.js';
+import { UnavailableButton } from './UnavailableButton.js';
 import { behind, dateTime, queueCount, queuePlural, relativeTime } from '../format.js';
 import type { LogFilters } from '../deliveryLog.js';
 
@@ -29,6 +30,15 @@ interface Props {
   busy: boolean;
 }
 
+/** A URL's host (with its port), or null for one that does not parse. */
+function hostOf(url: string): string | null {
+  try {
+    return new URL(url).host || null;
+  } catch {
+    return null;
+  }
+}
+
 export function DestinationCard({
   api,
   destination: d,
@@ -47,8 +57,11 @@ export function DestinationCard({
   busy,
 }: Props) {
   const siemLabel = isSiemId(d.siem) ? SIEM_PRESETS[d.siem].label : d.siem;
-  // The user's name when there is one (two Splunk destinations are then told apart), else the SIEM.
-  const label = d.name ?? siemLabel;
+  // The user's name when there is one (two Splunk destinations are then told apart), else the SIEM and
+  // the URL's host: two unnamed destinations of one SIEM otherwise gave every button of both cards the
+  // same accessible name ("Edit destination New Relic"). Sighted users read the URL under the heading.
+  const host = hostOf(d.url);
+  const label = d.name ?? (host ? `${siemLabel} at ${host}` : siemLabel);
   const headingId = `card-${d.destination_id}`;
   // The last error is news only while nothing got through after it: a delivery, or a test event (the
   // user fixed the destination and proved it; the error is kept for the jobs still queued, not shown).
@@ -62,7 +75,10 @@ export function DestinationCard({
     <article className={`card card-${d.status}`} aria-labelledby={headingId} data-destination-id={d.destination_id}>
       <header className="card-head">
         <div className="card-title">
-          <h3 id={headingId}>{label}</h3>
+          <h3 id={headingId}>
+            {d.name ?? siemLabel}
+            {d.name === null && host ? <span className="visually-hidden"> at {host}</span> : null}
+          </h3>
           {d.name !== null ? <p className="card-siem muted">{siemLabel}</p> : null}
           <p className="card-format muted small" data-testid="card-format">
             Format: {isOutputFormat(d.format) ? OUTPUT_FORMAT_INFO[d.format].label : d.format}
@@ -126,10 +142,10 @@ export function DestinationCard({
             </a>
           </div>
           {held ? (
-            <button type="button" className="button-primary small" onClick={onResume} disabled={busy}>
+            <UnavailableButton type="button" className="button-primary small" onClick={onResume} unavailable={busy}>
               Resume &amp; replay{d.failed_events > 0 ? ` ${queuePlural(d.failed_events, 'event')}` : ''}
               <span className="visually-hidden"> of {label}</span>
-            </button>
+            </UnavailableButton>
           ) : null}
         </div>
       ) : null}
@@ -142,13 +158,13 @@ export function DestinationCard({
         <a href={allLogHref} onClick={(e) => onOpenLog(e, allLogHref)} className="button-ghost small">
           Delivery log<span className="visually-hidden"> of {label}</span>
         </a>
-        <button type="button" className="button-secondary small" onClick={onToggle} disabled={busy}>
+        <UnavailableButton type="button" className="button-secondary small" onClick={onToggle} unavailable={busy}>
           {d.enabled ? 'Disable' : 'Enable'}
           <span className="visually-hidden"> {label}</span>
-        </button>
+        </UnavailableButton>
         {d.failed_events > 0 ? (
           <button type="button" className="button-secondary small" onClick={onFailedEvents}>
-            Dead-lettered events ({queueCount(d.failed_events)})
+            Dead-lettered events ({queueCount(d.failed_events)})<span className="visually-hidden"> of {label}</span>
           </button>
         ) : (
           <button type="button" className="button-ghost small" onClick={onFailedEvents}>

@@ -53,6 +53,20 @@ export function hintsFor(form: FormState, checkCredential: boolean): FormatHint[
 export type HintField = FormatHint['field'];
 
 /**
+ * The prefix is applied for the user: a prefix hint (missing, twice, another scheme) whose fix is
+ * exactly what will be sent (`sent`) is shown as information, saying that its fix is done, not to do.
+ * Add's credential and Edit's Rotate both.
+ */
+export function prefixDone(hints: FormatHint[], siem: SiemId, sent: string): FormatHint[] {
+  const prefix = getPresetInfo(siem).prefix;
+  return hints.map((h) =>
+    h.field === 'auth_header_value' && h.fix && prefix && h.fix.value === sent
+      ? { ...h, severity: 'info' as const, message: `${h.message} ${h.fix.label}: done for you.`, fix: undefined }
+      : h,
+  );
+}
+
+/**
  * Add: the credential the preset needs is empty. A preset says it needs one by a red hint on the
  * empty field ("Paste your HEC token."); a custom webhook's (an information hint) and Sumo Logic's
  * (none: the token is in the URL) are optional.
@@ -110,14 +124,7 @@ export function DestinationFields({ form, onChange, withCredential, showAllHints
     else set({ credential: h.fix.value });
   };
 
-  // The prefix is applied for the user: a prefix hint (missing, twice, another scheme) whose fix is
-  // exactly what will be sent is shown as information, saying that its fix is done, not to do.
-  const shown = hints.map((h) => {
-    if (h.field === 'auth_header_value' && h.fix && info.prefix && h.fix.value === sent) {
-      return { ...h, severity: 'info' as const, message: `${h.message} ${h.fix.label}: done for you.`, fix: undefined };
-    }
-    return h;
-  });
+  const shown = prefixDone(hints, form.siem, sent);
   const nameProblem = nameLengthProblem(form);
   const urlHints = shown.filter((h) => h.field === 'url');
   const credHints = shown.filter((h) => h.field === 'auth_header_value' || h.field === 'auth_header_name');

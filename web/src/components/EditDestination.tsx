@@ -6,6 +6,7 @@ import { DestinationFields, effectiveHeaderName, nameLengthProblem, SHORTEN_NAME
 import { cleanOptions } from './OptionalSettings.js';
 import { CredentialField, useCredentialEdit } from './CredentialField.js';
 import { TestResultPanel } from './TestResultPanel.js';
+import { UnavailableButton } from './UnavailableButton.js';
 import { FilterEditor, draftFilter, draftFrom, type FilterDraft } from './FilterEditor.js';
 import { FormatChoice } from './FormatChoice.js';
 import { DEFAULT_OUTPUT_FORMAT, isOutputFormat, type OutputFormat } from '../../../src/siem/outputFormat.js';
@@ -280,15 +281,15 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
         </div>
 
         <div className="actions">
-          <button
+          <UnavailableButton
             type="button"
             className="button-secondary"
             onClick={() => void sendTest()}
-            disabled={busy || unsavedForTest}
+            unavailable={busy || unsavedForTest}
             aria-describedby={unsavedForTest ? `${id}-test-note` : undefined}
           >
             Send test event
-          </button>
+          </UnavailableButton>
           {unsavedForTest ? (
             <span className="muted small test-note" id={`${id}-test-note`} data-testid="test-note">
               Save changes first: the test uses the saved settings.
@@ -298,9 +299,9 @@ export function EditDestination({ api, destination, onClose, onChanged }: Props)
           <button type="button" className="button-secondary" onClick={onClose}>
             Close
           </button>
-          <button type="submit" className="button-primary" disabled={busy}>
+          <UnavailableButton type="submit" className="button-primary" unavailable={busy}>
             Save changes
-          </button>
+          </UnavailableButton>
         </div>
       </form>
     </Modal>

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { errorText, type Destination, type DestinationsApi, type FailedEvent } from '../api.js';
 import { Modal } from './Modal.js';
+import { UnavailableButton } from './UnavailableButton.js';
 import { plural, queuePlural, relativeTime } from '../format.js';
 
 interface Props {
@@ -104,9 +105,9 @@ export function FailedEvents({ api, destination, onClose, onChanged }: Props) {
         <button type="button" className="button-secondary" onClick={onClose}>
           Close
         </button>
-        <button type="button" className="button-primary" onClick={() => void replay()} disabled={busy || !events || events.length === 0}>
+        <UnavailableButton type="button" className="button-primary" onClick={() => void replay()} unavailable={busy || !events || events.length === 0}>
           Replay {total > 0 ? queuePlural(total, 'event') : 'events'}
-        </button>
+        </UnavailableButton>
       </div>
     </Modal>
   );

@@ -28,6 +28,13 @@ export function FilterEditor({ api, draft, onChange }: Props) {
   const [preview, setPreview] = useState<{ kind: 'busy' } | { kind: 'ok'; matched: number; of: number } | { kind: 'error'; text: string }>({ kind: 'busy' });
   const current = draftFilter(draft);
   const key = current.ok ? JSON.stringify(current.filter) : null;
+  const invalid = !current.ok || preview.kind === 'error';
+  // Folded while it sends every event, as it does unless the user says otherwise: its ~27 checkboxes
+  // stood between Event format and Save & test, some 36 Tab presses for a keyboard user who wanted no
+  // filter. Open from the start when a filter is set (Edit of a filtered destination); the user folds
+  // and unfolds it after that, so it is read once (React then leaves the element's open alone).
+  const [openAtFirst] = useState(() => !current.ok || current.filter !== null);
+  const everyEvent = current.ok && current.filter === null;
 
   useEffect(() => {
     if (key === null) return;
@@ -84,47 +91,52 @@ export function FilterEditor({ api, draft, onChange }: Props) {
   );
 
   return (
-    <fieldset className="filter-editor">
-      <legend>Which events to forward</legend>
-      <p className="help">Nothing ticked: every event. Within a group, any ticked value matches; every group with a tick must match.</p>
-      {draft.advanced ? (
-        <div className="field">
-          <label htmlFor={`${id}-json`}>Filter (JSON)</label>
-          <textarea
-            id={`${id}-json`}
-            className="filter-json"
-            rows={7}
-            spellCheck={false}
-            placeholder={'{"aegis.decision": {"$in": ["BLOCKED"]}, "aegis.finding_counts_by_type.SSN": {"$gte": 1}}'}
-            value={draft.json}
-            onChange={(e) => onChange({ ...draft, json: e.target.value })}
-            aria-describedby={`${id}-json-help`}
-          />
-          <p className="help" id={`${id}-json-help`}>
-            MongoDB-style: dotted paths of the forwarded event with $eq, $ne, $in, $nin, $gt, $gte, $lt, $lte, $exists, $not, $and, $or. Empty: every event.
-          </p>
+    <details className="advanced filter-fold" open={openAtFirst}>
+      <summary data-testid="filter-summary">Which events to forward{everyEvent ? ': every event' : ': filtered'}</summary>
+      <fieldset className="filter-editor">
+        <legend className="visually-hidden">Which events to forward</legend>
+        <p className="help">Nothing ticked: every event. Within a group, any ticked value matches; every group with a tick must match.</p>
+        {draft.advanced ? (
+          <div className="field">
+            <label htmlFor={`${id}-json`}>Filter (JSON)</label>
+            <textarea
+              id={`${id}-json`}
+              className="filter-json"
+              rows={7}
+              spellCheck={false}
+              placeholder={'{"aegis.decision": {"$in": ["BLOCKED"]}, "aegis.finding_counts_by_type.SSN": {"$gte": 1}}'}
+              value={draft.json}
+              onChange={(e) => onChange({ ...draft, json: e.target.value })}
+              // The count below is the field's verdict too: "not valid JSON", or the service's refusal.
+              aria-describedby={`${id}-json-help ${id}-preview`}
+              aria-invalid={invalid || undefined}
+            />
+            <p className="help" id={`${id}-json-help`}>
+              MongoDB-style: dotted paths of the forwarded event with $eq, $ne, $in, $nin, $gt, $gte, $lt, $lte, $exists, $not, $and, $or. Empty: every event.
+            </p>
+          </div>
+        ) : (
+          <>
+            {group('decisions', 'Decision', BUILDER_CHOICES.decisions, (v) => DECISION_LABELS[v] ?? v)}
+            {group('sourceTypes', 'Source', BUILDER_CHOICES.sourceTypes, (v) => SOURCE_LABELS[v] ?? v)}
+            {group('findingTypes', 'Has a finding of type', BUILDER_CHOICES.findingTypes, (v) => v)}
+          </>
+        )}
+        <div className="checkbox-row">
+          <input id={`${id}-advanced`} type="checkbox" checked={draft.advanced} onChange={(e) => setAdvanced(e.target.checked)} />
+          <label htmlFor={`${id}-advanced`}>Advanced (JSON)</label>
         </div>
-      ) : (
-        <>
-          {group('decisions', 'Decision', BUILDER_CHOICES.decisions, (v) => DECISION_LABELS[v] ?? v)}
-          {group('sourceTypes', 'Source', BUILDER_CHOICES.sourceTypes, (v) => SOURCE_LABELS[v] ?? v)}
-          {group('findingTypes', 'Has a finding of type', BUILDER_CHOICES.findingTypes, (v) => v)}
-        </>
-      )}
-      <div className="checkbox-row">
-        <input id={`${id}-advanced`} type="checkbox" checked={draft.advanced} onChange={(e) => setAdvanced(e.target.checked)} />
-        <label htmlFor={`${id}-advanced`}>Advanced (JSON)</label>
-      </div>
-      {note ? <p className="note">{note}</p> : null}
-      <p className={`filter-preview${preview.kind === 'error' || !current.ok ? ' filter-preview-error' : ''}`} aria-live="polite" data-testid="filter-preview">
-        {!current.ok
-          ? current.error
-          : preview.kind === 'busy'
-            ? 'Counting matching events…'
-            : preview.kind === 'error'
-              ? preview.text
-              : previewText(preview.matched, preview.of)}
-      </p>
-    </fieldset>
+        {note ? <p className="note">{note}</p> : null}
+        <p id={`${id}-preview`} className={`filter-preview${invalid ? ' filter-preview-error' : ''}`} aria-live="polite" data-testid="filter-preview">
+          {!current.ok
+            ? current.error
+            : preview.kind === 'busy'
+              ? 'Counting matching events…'
+              : preview.kind === 'error'
+                ? preview.text
+                : previewText(preview.matched, preview.of)}
+        </p>
+      </fieldset>
+    </details>
   );
 }

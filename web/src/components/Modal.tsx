@@ -22,7 +22,10 @@ export function Modal({ title, onClose, children, subtitle, size = 'normal' }: M
   onCloseRef.current = onClose;
 
   useEffect(() => {
-    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    // <body> is no opener: a dialog opened by its address (a deep link, Back) had nothing focused, and
+    // "returning" focus to <body> left a keyboard user at the top of the document.
+    const active = document.activeElement;
+    const opener = active instanceof HTMLElement && active !== document.body ? active : null;
     const node = ref.current;
     if (node) {
       const first = node.querySelector<HTMLElement>('[data-autofocus]') ?? node.querySelector<HTMLElement>(FOCUSABLE);

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { errorText, type DestinationsApi, type Replay } from '../api.js';
 import { plural } from '../format.js';
+import { UnavailableButton } from './UnavailableButton.js';
 
 interface Props {
   api: DestinationsApi;
@@ -80,9 +81,9 @@ export function ReplayProgress({ api, destinationId, replayId, withCancel = fals
         </p>
       ) : null}
       {withCancel && status === 'running' ? (
-        <button type="button" className="button-secondary small" onClick={() => void cancel()} disabled={cancelling}>
+        <UnavailableButton type="button" className="button-secondary small" onClick={() => void cancel()} unavailable={cancelling}>
           Cancel replay
-        </button>
+        </UnavailableButton>
       ) : null}
     </div>
   );

@@ -1,6 +1,7 @@
 import { useId, useState } from 'react';
 import { errorText, type Destination, type DestinationsApi, type RangeReplayResult } from '../api.js';
 import { Modal } from './Modal.js';
+import { UnavailableButton } from './UnavailableButton.js';
 import { ReplayProgress } from './ReplayProgress.js';
 import { plural } from '../format.js';
 
@@ -109,9 +110,9 @@ export function ReplayRange({ api, destination, onClose, onStarted, onChanged }:
             {result ? 'Done' : 'Cancel'}
           </button>
           {!result?.replay_id ? (
-            <button type="submit" className="button-primary" disabled={busy}>
+            <UnavailableButton type="submit" className="button-primary" unavailable={busy}>
               {busy ? 'Replaying…' : 'Replay'}
-            </button>
+            </UnavailableButton>
           ) : null}
         </div>
       </form>

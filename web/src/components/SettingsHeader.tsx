@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { ACTIVITY, NOTIFICATIONS, PAGE } from '../router.js';
 
 /** The Settings pages, in the order the sub-navigation lists them. */
@@ -59,4 +60,21 @@ function SettingsNav({ current, navigate }: { current: string; navigate: (p: str
       {SETTINGS_PAGES.map((p) => link(p.href, p.title))}
     </nav>
   );
+}
+
+/**
+ * A Settings page's own title. Focusable by script only (tabIndex -1, never in the Tab order), so that
+ * a switch of page can put focus on it: focusPageHeading.
+ */
+export function PageHeading({ id, children }: { id: string; children: ReactNode }) {
+  return (
+    <h2 id={id} tabIndex={-1} data-page-heading>
+      {children}
+    </h2>
+  );
+}
+
+/** Focuses the heading of the Settings page in view (the one PageHeading in the main landmark). */
+export function focusPageHeading(): void {
+  document.querySelector<HTMLElement>('#main [data-page-heading]')?.focus();
 }

@@ -1,3 +1,5 @@
+import { useEffect, useRef } from 'react';
+
 /**
  * Signed out, or never signed in: how to get a new one-time link (docs/dashboard.md#signing-in). The
  * running service makes one for the organization's API key; the CLI opens the database itself, which
@@ -5,9 +7,16 @@
  */
 export function SignedOut({ reason }: { reason: 'none' | 'logout' }) {
   const origin = typeof window === 'undefined' ? '' : window.location.origin;
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Sign out's button went with the signed-in page: land on what replaced it, which is then read out.
+  useEffect(() => {
+    if (reason === 'logout') heading.current?.focus();
+  }, [reason]);
   return (
     <section className="signed-out page-pad" aria-labelledby="signed-out-title">
-      <h1 id="signed-out-title">{reason === 'logout' ? 'You are signed out' : 'Sign in to Aegis'}</h1>
+      <h1 id="signed-out-title" ref={heading} tabIndex={-1} data-page-heading>
+        {reason === 'logout' ? 'You are signed out' : 'Sign in to Aegis'}
+      </h1>
       <p>
         Open a one-time sign-in link: your organization’s administrator can make you one (if you run this service yourself, <code>npm start</code> printed one).
         Each link works once, for 15 minutes.

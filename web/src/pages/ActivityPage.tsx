@@ -1,5 +1,5 @@
 import { Activity } from '../components/Activity.js';
-import { SettingsHeader } from '../components/SettingsHeader.js';
+import { PageHeading, SettingsHeader } from '../components/SettingsHeader.js';
 import { ACTIVITY } from '../router.js';
 
 export function ActivityPage({ orgId, navigate }: { orgId: string; navigate: (p: string) => void }) {
@@ -7,7 +7,7 @@ export function ActivityPage({ orgId, navigate }: { orgId: string; navigate: (p:
     <div className="page">
       <SettingsHeader current={ACTIVITY} navigate={navigate} />
       <section aria-labelledby="activity-title" className="section">
-        <h2 id="activity-title">Activity</h2>
+        <PageHeading id="activity-title">Activity</PageHeading>
         <p className="muted">
           Every change to forwarding configuration, newest first. Each one is also sent to your SIEM destinations as an audit event
           {' ('}

@@ -1,5 +1,5 @@
 import { NotificationSettings } from '../components/NotificationSettings.js';
-import { SettingsHeader } from '../components/SettingsHeader.js';
+import { PageHeading, SettingsHeader } from '../components/SettingsHeader.js';
 import { NOTIFICATIONS } from '../router.js';
 
 export function NotificationsPage({ orgId, navigate }: { orgId: string; navigate: (p: string) => void }) {
@@ -7,7 +7,7 @@ export function NotificationsPage({ orgId, navigate }: { orgId: string; navigate
     <div className="page">
       <SettingsHeader current={NOTIFICATIONS} navigate={navigate} />
       <section aria-labelledby="notifications-title" className="section">
-        <h2 id="notifications-title">Notifications</h2>
+        <PageHeading id="notifications-title">Notifications</PageHeading>
         <NotificationSettings orgId={orgId} />
       </section>
     </div>

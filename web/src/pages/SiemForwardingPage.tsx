@@ -7,7 +7,7 @@ import { FailedEvents } from '../components/FailedEvents.js';
 import { DeleteDestination } from '../components/DeleteDestination.js';
 import { ReplayRange } from '../components/ReplayRange.js';
 import { DeliveryLog } from '../components/DeliveryLog.js';
-import { SettingsHeader } from '../components/SettingsHeader.js';
+import { PageHeading, SettingsHeader } from '../components/SettingsHeader.js';
 import { filtersFromSearch, LOG_PATH, logHref } from '../deliveryLog.js';
 import { plural } from '../format.js';
 import { editedId, editPath, PAGE } from '../router.js';
@@ -80,7 +80,7 @@ export function SiemForwardingPage({
       <section aria-labelledby="siem-title" className="section">
         <div className="section-head">
           <div>
-            <h2 id="siem-title">SIEM Forwarding</h2>
+            <PageHeading id="siem-title">SIEM Forwarding</PageHeading>
             <p className="muted">
               Every audit event is forwarded to each enabled destination, at least once, with retries. Credentials are stored encrypted and never shown again.
             </p>
