@@ -7,6 +7,8 @@ describe('New Relic format hints', () => {
   it('flags a non-log endpoint and a region mismatch', () => {
     const h = find(formatHints('new_relic', { ...base, url: 'https://insights-collector.newrelic.com/v1/accounts/1/events' }), 'url', /Log API endpoint/);
     expect(h.fix?.value).toBe('https://log-api.newrelic.com/log/v1');
+    // Another host may be a proxy forwarding to New Relic (docs/dashboard.md): a warning, not an error.
+    expect(find(formatHints('new_relic', { ...base, url: 'https://logs-proxy.example.com/log/v1' }), 'url', /not a New Relic.*proxy/).severity).toBe('warning');
     const m = find(formatHints('new_relic', { ...base, region: 'eu' }), 'url', /picked EU/);
     expect(m.fix?.value).toBe('https://log-api.eu.newrelic.com/log/v1');
     find(formatHints('new_relic', { ...base, url: 'https://log-api.newrelic.com/' }), 'url', /\/log\/v1/);
