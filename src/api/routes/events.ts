@@ -103,7 +103,7 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
       params: OrgParams,
       body: AuditEventsRequestSchema,
       response: {
-        // Exactly the published AuditEventsResponse (closed): a retried batch gets the same answer.
+        // Exactly the published AuditEventsResponse (closed): a retried batch gets the same ids back.
         200: AuditEventsResponseSchema,
         ...writeErrors(),
         ...errors([413], {
@@ -120,9 +120,12 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
       const length = Number(req.headers['content-length']);
       const res = await recordAgentDecisions(ctx.db, org_id, events, Number.isFinite(length) ? length : null, router);
       ctx.metrics.eventsRecorded.inc({ source: 'agent' }, res.newlyRecorded);
-      req.log.info({ accepted: res.accepted, already_recorded: res.accepted - res.newlyRecorded }, 'agent decisions recorded');
+      const alreadyRecorded = res.accepted - res.newlyRecorded;
+      req.log.info({ accepted: res.accepted, already_recorded: alreadyRecorded }, 'agent decisions recorded');
       if (res.newlyRecorded > 0) ctx.wakeLocalWorker();
-      return { accepted: res.accepted, preflight_ids: res.preflight_ids };
+      // Told to the agent too (an API client's review: an id reused for another decision was dropped
+      // with the answer a fresh batch gets, so the agent never learnt its ids collide).
+      return { accepted: res.accepted, preflight_ids: res.preflight_ids, already_recorded: alreadyRecorded };
     },
   });
 

@@ -59,7 +59,7 @@ export const PreflightRequestSchema = def<PreflightRequest>('PreflightRequest');
 export const PreflightResponseSchema = def<PreflightResponse>('PreflightResponse');
 /** Records are unknown to the route: the producer checks each against the same schema and the privacy guard. */
 export const AuditEventsRequestSchema = def<{ events: unknown[] }>('AuditEventsRequest');
-export const AuditEventsResponseSchema = def<{ accepted: number; preflight_ids: string[] }>('AuditEventsResponse');
+export const AuditEventsResponseSchema = def<{ accepted: number; preflight_ids: string[]; already_recorded?: number }>('AuditEventsResponse');
 export const AuditEventsPageSchema = def<{ events: unknown[]; next_cursor: string; has_more: boolean }>('AuditEventsPage');
 /** Every 4xx and 5xx answer, from the one published definition. */
 export const ErrorResponseSchema = def<{ error: { code: string; message: string; details?: { path: string; message: string }[] } }>('ErrorResponse');

@@ -60,7 +60,7 @@ describe.each(DB_KINDS)("POST /audit-events: agents' decision records (%s)", (ki
   };
   const counts = async (o = org) => ({ events: await countRows(tdb.db, 'audit_events', o.orgId), jobs: await countRows(tdb.db, 'forwarding_jobs', o.orgId) });
 
-  it('answers {accepted, preflight_ids} and records each record as the wire event (agent ids kept, occurred_at honoured)', async () => {
+  it('answers {accepted, preflight_ids, already_recorded} and records each record as the wire event (agent ids kept, occurred_at honoured)', async () => {
     const res = await post([
       agentRecord({ preflight_id: 'pflt_agent_0001', occurred_at: '2026-05-15T10:33:21.456Z', actor_id: 'dana@example.com' }),
       agentRecord({
@@ -71,7 +71,7 @@ describe.each(DB_KINDS)("POST /audit-events: agents' decision records (%s)", (ki
       }),
     ]);
     expect(res.status, res.text).toBe(200);
-    expect(Object.keys(res.body).sort()).toEqual(['accepted', 'preflight_ids']);
+    expect(Object.keys(res.body).sort()).toEqual(['accepted', 'already_recorded', 'preflight_ids']);
     expect(validateBody('AuditEventsResponse', res.body)).toEqual([]);
     expect(res.body.accepted).toBe(2);
     expect(res.body.preflight_ids[0]).toBe('pflt_agent_0001');
@@ -199,14 +199,21 @@ describe.each(DB_KINDS)("POST /audit-events: agents' decision records (%s)", (ki
     expect(first.status, first.text).toBe(200);
     const after = await counts();
     expect(after).toEqual({ events: 2, jobs: 2 });
+    expect(first.body).toEqual({ accepted: 2, preflight_ids: ['pflt_retry_aaaaaaaa', 'pflt_retry_bbbbbbbb'], already_recorded: 0 });
     const again = await post(batch);
     expect(again.status, again.text).toBe(200);
-    expect(again.body).toEqual(first.body);
+    // The same ids; and the agent learns they were recorded before (an API client's review: a reused
+    // id was dropped with the answer a fresh batch gets).
+    expect(again.body).toEqual({ ...first.body, already_recorded: 2 });
     expect(await counts()).toEqual(after);
     // A batch mixing a retried record and a new one records only the new one.
     const mixed = await post([batch[1], agentRecord({ preflight_id: 'pflt_retry_cccccccc' })]);
     expect(mixed.status).toBe(200);
-    expect(mixed.body).toEqual({ accepted: 2, preflight_ids: ['pflt_retry_bbbbbbbb', 'pflt_retry_cccccccc'] });
+    expect(mixed.body).toEqual({ accepted: 2, preflight_ids: ['pflt_retry_bbbbbbbb', 'pflt_retry_cccccccc'], already_recorded: 1 });
+    expect(await counts()).toEqual({ events: 3, jobs: 3 });
+    // An id reused for another decision is not recorded, and said so.
+    const reused = await post([agentRecord({ preflight_id: 'pflt_retry_aaaaaaaa', input_size_bytes: 999 })]);
+    expect(reused.body).toEqual({ accepted: 1, preflight_ids: ['pflt_retry_aaaaaaaa'], already_recorded: 1 });
     expect(await counts()).toEqual({ events: 3, jobs: 3 });
     // Another organization may use the same id: it is a different event.
     const o2 = await svc.newOrg();
