@@ -17,6 +17,7 @@ import { healthRoutes } from './routes/health.js';
 import { destinationRoutes } from './routes/destinations.js';
 import { replayRoutes } from './routes/replays.js';
 import { ReplayView } from './schemas/replays.js';
+import { DestinationView } from './schemas/destinations.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { activityRoutes } from './routes/activity.js';
 import { loginLinkRoutes } from './routes/loginLinks.js';
@@ -143,6 +144,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   limitPipelining(app);
   app.addSchema(ErrorBody);
   app.addSchema(ReplayView);
+  app.addSchema(DestinationView);
   installErrorHandler(app);
   strictJsonBodies(app);
   refuseUnstorableText(app);

@@ -373,4 +373,21 @@ describe.each(DB_KINDS)('the OpenAPI document matches the live service (%s)', (k
     expect(undeclared).toEqual([]);
     expect(doc.paths['/api/orgs/{org_id}/audit-events']!.post!.responses['429']!.headers).toBeDefined();
   });
+
+  // The same review: the destination was inlined in five answers (6 KB each), so a generated client got
+  // five unrelated types for one destination. It is one component, referred to by each.
+  it('the destination is one named component, referred to by every answer that holds one', () => {
+    const text = JSON.stringify(doc);
+    const components = (doc as unknown as { components: { schemas: Record<string, { properties?: Record<string, unknown> }> } }).components.schemas;
+    expect(Object.keys(components)).toEqual(expect.arrayContaining(['Destination', 'ErrorBody', 'Replay']));
+    expect(components.Destination!.properties).toHaveProperty('hold_limit_at');
+    // A field only the destination has, defined once in the whole document.
+    expect(text.split('"hold_limit_at":{').length - 1).toBe(1);
+    const one = doc.paths['/api/orgs/{org_id}/forwarding-destinations/{destination_id}']!;
+    for (const [method, status] of [
+      ['get', '200'],
+      ['patch', '200'],
+    ] as const)
+      expect(JSON.stringify(one[method]!.responses[status]!.content!['application/json']!.schema)).toContain('#/components/schemas/Destination');
+  });
 });

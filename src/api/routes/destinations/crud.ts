@@ -3,8 +3,8 @@
 import type { AppContext } from '../../context.js';
 import type { TypedApp } from '../../typed.js';
 import { DestinationParams, errors, OrgParams, readErrors, SECURITY, writeErrors } from '../../schemas/common.js';
-import { DEFAULT_DESTINATIONS_PAGE, Deleted, DestinationList, DestinationsPageQuery, StatsPage } from '../../schemas/destinationReads.js';
-import { CreateDestinationBody, DestinationView, FilterPreview, FilterPreviewBody, PatchDestinationBody } from '../../schemas/destinations.js';
+import { DEFAULT_DESTINATIONS_PAGE, Deleted, DestinationList, DestinationRef, DestinationsPageQuery, StatsPage } from '../../schemas/destinationReads.js';
+import { CreateDestinationBody, FilterPreview, FilterPreviewBody, PatchDestinationBody } from '../../schemas/destinations.js';
 import { previewFilter, PREVIEW_EVENTS } from '../../../filters/preview.js';
 import * as svc from '../../../destinations/service.js';
 import { refuseCredentialsInPlainFields } from '../../../destinations/plainFields.js';
@@ -27,7 +27,7 @@ export function destinationCrudRoutes(app: TypedApp, ctx: AppContext, deps: Dest
       security: SECURITY.apiWrite,
       params: OrgParams,
       body: CreateDestinationBody,
-      response: { 201: DestinationView, ...writeErrors(), ...errors([409], { 409: LIMIT_REACHED }) },
+      response: { 201: DestinationRef, ...writeErrors(), ...errors([409], { 409: LIMIT_REACHED }) },
     },
     handler: async (req, reply) => {
       const { org_id } = req.params;
@@ -123,7 +123,7 @@ export function destinationCrudRoutes(app: TypedApp, ctx: AppContext, deps: Dest
       summary: 'Get one destination',
       security: SECURITY.apiRead,
       params: DestinationParams,
-      response: { 200: DestinationView, ...readErrors() },
+      response: { 200: DestinationRef, ...readErrors() },
     },
     handler: async (req) => {
       const p = req.params;
@@ -139,7 +139,7 @@ export function destinationCrudRoutes(app: TypedApp, ctx: AppContext, deps: Dest
       security: SECURITY.apiWrite,
       params: DestinationParams,
       body: PatchDestinationBody,
-      response: { 200: DestinationView, ...writeErrors(), ...errors([409], { 409: 'limit_reached: enabling would pass the cap of enabled destinations.' }) },
+      response: { 200: DestinationRef, ...writeErrors(), ...errors([409], { 409: 'limit_reached: enabling would pass the cap of enabled destinations.' }) },
     },
     handler: async (req) => {
       const p = req.params;
