@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { makeDirs } from '../makeDirs.js';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../config/env.js';
 
@@ -81,7 +82,7 @@ export async function loadKeyRing(opts: {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  makeDirs(opts.dataDir);
   const key = generateKeyBase64();
   await writeKeyFile(file, key + '\n', { exclusive: true });
   return { ring: parseKeyRing(key, file), source: 'file', generated: true };

@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, statSync } from 'node:fs';
+import { makeDirs } from '../makeDirs.js';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config, Role } from '../config/env.js';
@@ -98,7 +99,7 @@ export async function openDatabase(
       ...(logger ? { logger } : {}),
     });
   const dir = resolve(config.dataDir);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirs(dir);
   // mkdir's mode does not apply to a directory that already exists (e.g. made by an older version).
   chmodSync(dir, 0o700);
   const release = await acquireDirLock(dir, {

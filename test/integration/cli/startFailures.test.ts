@@ -153,6 +153,17 @@ describe('aegis-stream start and commands that cannot start', () => {
     CLI_TEST_TIMEOUT_MS,
   );
 
+  // A contract review: Node 20's recursive mkdir loops for ever where the file system refuses a child
+  // of an existing directory (/proc), at a full core and deaf to SIGTERM; the start never ended.
+  it.runIf(process.platform === 'linux')(
+    'a data directory the file system cannot create (under /proc): one line, at once',
+    async () => {
+      const r = await runCli(['start'], { AEGIS_DATA_DIR: '/proc/aegis-no-such-dir/data', PORT: '0' }, 60_000);
+      expectOneLine(r, /cannot use the data directory \/proc\/aegis-no-such-dir\/data \(AEGIS_DATA_DIR\): .*cannot be created/);
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
+
   it(
     'an embedded data directory whose files are damaged or incomplete (a copy of a running one): one line naming it and what to do',
     async () => {
