@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { patternMeans } from './events/violation.js';
 
 /** Where random bytes come from: the system's CSPRNG; a test passes a seeded source to repeat a sample. */
@@ -55,6 +55,25 @@ export function randomString(n: number, alphabet: string, random: RandomSource =
     }
   }
   return out;
+}
+
+/**
+ * Bytes drawn from SHA-256(seed, counter): the same seed always gives the same bytes, and so the same
+ * id (a preflight's Idempotency-Key: a retry is given the id of its first try). Not a secret: an id is
+ * not one.
+ */
+export function seededRandom(seed: string): RandomSource {
+  let counter = 0;
+  let buffered: Uint8Array = new Uint8Array(0);
+  return (n) => {
+    while (buffered.length < n) {
+      const block = createHash('sha256').update(seed).update(`\u0000${counter++}`).digest();
+      buffered = Buffer.concat([buffered, block]);
+    }
+    const out = buffered.subarray(0, n);
+    buffered = buffered.subarray(n);
+    return out;
+  };
 }
 
 /** A prefixed resource id (`org_`, `fwd_`, `rpl_`): 20 base-36 characters, about 103 bits. */

@@ -1,10 +1,12 @@
 import type { Db } from '../db/types.js';
 import { AppError, validationFailed } from '../errors.js';
 import { agentEvents } from './agentEvents.js';
-import { recordEvents } from '../queue/enqueue.js';
+import { recordedAegisFields, recordEvents } from '../queue/enqueue.js';
 import type { FilterRouter } from '../filters/router.js';
 import { buildWireEvent, newPreflightId, type AegisFields } from './contract.js';
 import { countByType } from './findings.js';
+import { seededRandom } from '../ids.js';
+import { isDeepStrictEqual } from 'node:util';
 import { scanThread } from './scanThread.js';
 import { evaluatePolicy } from './policy.js';
 import { validatePreflightOptions } from './validate.js';
@@ -26,7 +28,37 @@ export interface PreflightRequest {
  * queues it) in one statement, and returns the caller's own masked text. The raw input lives only
  * in this function's memory: it is never stored, logged or forwarded.
  */
-export async function runPreflight(db: Db, orgId: string, req: PreflightRequest, router?: FilterRouter) {
+/**
+ * The preflight id a request's Idempotency-Key stands for, in its organization: the same key, the
+ * same id, so a retried preflight records nothing twice (the recording is idempotent on the id, as
+ * agents' batches are). Server-made ids' shape ("pflt_" + 28 lower-case letters); the key itself is
+ * neither stored nor logged, only this digest of it.
+ */
+export function keyedPreflightId(orgId: string, idempotencyKey: string): string {
+  return newPreflightId(seededRandom(`aegis preflight idempotency key\u0000${orgId}\u0000${idempotencyKey}`));
+}
+
+/** The recorded fields a retry must match (all but the id, which it shares, and the time, which it cannot). */
+const SAME_DECISION_FIELDS = [
+  'decision',
+  'destination',
+  'summary',
+  'policy_version',
+  'policy_id',
+  'source_type',
+  'input_type',
+  'input_size_bytes',
+  'finding_counts_by_type',
+  'actor_id',
+] as const;
+
+/**
+ * `idempotencyKey`: the request's Idempotency-Key header. A retry under the same key (its answer lost
+ * to a timeout) gets the first try's preflight id and records nothing new; the same key with another
+ * input or other settings is refused 409, nothing recorded (an API client's review: every retry of a
+ * preflight recorded a second audit event under a new id, which no SIEM could deduplicate).
+ */
+export async function runPreflight(db: Db, orgId: string, req: PreflightRequest, router?: FilterRouter, idempotencyKey?: string) {
   const size = Buffer.byteLength(req.input, 'utf8');
   if (size > MAX_INPUT_BYTES) {
     throw new AppError('payload_too_large', `input: is ${size} bytes; the limit is ${MAX_INPUT_BYTES} bytes (1 MiB). Split the text and check each part.`);
@@ -41,7 +73,7 @@ export async function runPreflight(db: Db, orgId: string, req: PreflightRequest,
   const counts = countByType(findings) as Record<string, number>;
   const policy = evaluatePolicy(counts);
   const fields: AegisFields = {
-    preflight_id: newPreflightId(),
+    preflight_id: idempotencyKey === undefined ? newPreflightId() : keyedPreflightId(orgId, idempotencyKey),
     decision: policy.decision,
     destination: (req.destination ?? 'AI_TOOL') as AegisFields['destination'],
     summary: policy.summary,
@@ -55,7 +87,16 @@ export async function runPreflight(db: Db, orgId: string, req: PreflightRequest,
   };
   const occurredAt = new Date();
   const event = buildWireEvent({ orgId, fields, occurredAt });
-  await recordEvents(db, [{ orgId, id: fields.preflight_id, occurredAt, payload: event }], router);
+  const { inserted } = await recordEvents(db, [{ orgId, id: fields.preflight_id, occurredAt, payload: event }], router);
+  if (idempotencyKey !== undefined && inserted.length === 0) {
+    const first = await recordedAegisFields(db, orgId, fields.preflight_id);
+    const same = first !== null && SAME_DECISION_FIELDS.every((k) => isDeepStrictEqual(first[k], (fields as unknown as Record<string, unknown>)[k]));
+    if (!same)
+      throw new AppError(
+        'conflict',
+        'Idempotency-Key: this key was used for a preflight of another input or other settings; nothing was recorded. Use a new key for a new check.',
+      );
+  }
   return {
     preflight_id: fields.preflight_id,
     decision: policy.decision,

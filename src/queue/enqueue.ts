@@ -156,3 +156,17 @@ async function recordOrgEvents(db: Queryable, orgId: string, events: NewEvent[],
     await router.refresh(db, [orgId]);
   }
 }
+
+/**
+ * The aegis fields of an event as recorded (the wire event's `aegis` object), or null when the
+ * organization has no such event: a preflight retried under its Idempotency-Key is compared with
+ * what its first try recorded (events/record.ts).
+ */
+export async function recordedAegisFields(db: Queryable, orgId: string, eventId: string): Promise<Record<string, unknown> | null> {
+  const { rows } = await db.query<{ aegis: string | null }>(`SELECT (payload -> 'aegis')::text AS aegis FROM audit_events WHERE org_id = $1 AND id = $2`, [
+    orgId,
+    eventId,
+  ]);
+  const aegis = rows[0]?.aegis;
+  return aegis ? (JSON.parse(aegis) as Record<string, unknown>) : null;
+}

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
 import type { TypedApp } from '../typed.js';
-import { errors, OrgParams, pageLimit, pageSize, readErrors, SECURITY, writeErrors } from '../schemas/common.js';
+import { errors, IdempotencyKeyHeaders, OrgParams, pageLimit, pageSize, readErrors, SECURITY, writeErrors } from '../schemas/common.js';
 import {
   AuditEventsPageSchema,
   AuditEventsRequestSchema,
@@ -69,18 +69,25 @@ export function eventRoutes(app: TypedApp, ctx: AppContext): void {
       tags: ['audit events'],
       operationId: 'preflight',
       summary: 'Scan text, record the metadata-only audit event and return the masked text',
+      description:
+        'With an Idempotency-Key header, a retry (its answer lost to a timeout) is answered for the same preflight_id and records nothing new; ' +
+        'the same key with another input or other settings is refused 409, nothing recorded. Without one, every call records a new event.',
       security: SECURITY.apiWrite,
       params: OrgParams,
+      headers: IdempotencyKeyHeaders,
       body: PreflightRequestSchema,
       response: {
         200: PreflightResponseSchema,
         ...writeErrors(),
-        ...errors([413], { 413: 'payload_too_large: the body, or input over 1 MiB (in UTF-8 bytes).' }),
+        ...errors([409, 413], {
+          409: 'conflict: the Idempotency-Key was used for a preflight of another input or other settings.',
+          413: 'payload_too_large: the body, or input over 1 MiB (in UTF-8 bytes).',
+        }),
       },
     },
     handler: async (req) => {
       const { org_id } = req.params;
-      const res = await runPreflight(ctx.db, org_id, req.body, router);
+      const res = await runPreflight(ctx.db, org_id, req.body, router, req.headers['idempotency-key']);
       ctx.metrics.eventsRecorded.inc({ source: 'preflight' });
       req.log.info({ preflight_id: res.preflight_id, decision: res.decision }, 'preflight recorded');
       ctx.wakeLocalWorker();

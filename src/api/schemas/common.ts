@@ -113,3 +113,21 @@ export function pageSize(limit: string | undefined, schema: object): number {
   if (typeof fallback !== 'string') throw new Error('pageSize: the schema is not a pageLimit');
   return Number(limit ?? fallback);
 }
+
+/** What an Idempotency-Key may be: 1 to 255 visible ASCII characters (a UUID is usual). */
+const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7E]{1,255}$';
+patternMeans(IDEMPOTENCY_KEY_PATTERN, 'must be 1 to 255 visible ASCII characters, without spaces (a UUID, for example)');
+
+/**
+ * The Idempotency-Key request header (IETF httpapi draft, as payment APIs take it): a client that
+ * retries after a timeout sends the same key, and the retry does not act twice. Declared so that the
+ * OpenAPI document and generated clients carry it; other headers are let through.
+ */
+export const IdempotencyKeyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      pattern: IDEMPOTENCY_KEY_PATTERN,
+      description: 'Optional. A key of your choosing per operation (a UUID): retried with the same key, the request does not act twice.',
+    }),
+  ),
+});

@@ -42,6 +42,46 @@ describe.each(DB_KINDS)('POST /preflight through the real API (%s)', (kind) => {
 
   const preflight = (body: unknown, o = org) => svc.request('POST', `/api/orgs/${o.orgId}/preflight`, { apiKey: o.apiKey, body });
 
+  // An API client's review: every retry of a preflight whose answer was lost recorded a second audit
+  // event under a new id, which no SIEM could deduplicate. An Idempotency-Key makes a retry answer
+  // for the first try's id and record nothing new.
+  it('with an Idempotency-Key, a retry records nothing new and answers the same id; another input under it is refused', async () => {
+    const o = await svc.newOrg();
+    const key = 'b3c8e1d2-5a41-4f0e-9a7c-0d2e6f1a9b44';
+    const send = (body: unknown, headers: Record<string, string>, who = o) =>
+      svc.request('POST', `/api/orgs/${who.orgId}/preflight`, { apiKey: who.apiKey, body, headers });
+    const body = { input: 'Reach me at jane.doe@example.com', actor_id: 'agent@example.com' };
+    const first = await send(body, { 'idempotency-key': key });
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.preflight_id).toMatch(/^pflt_[a-z]{28}$/);
+    const again = await send(body, { 'idempotency-key': key });
+    expect(again.status, again.text).toBe(200);
+    expect(again.body).toEqual(first.body);
+    expect(await countRows(tdb.db, 'audit_events', o.orgId)).toBe(1);
+    // The same key for another check: refused, nothing recorded.
+    const other = await send({ ...body, input: 'nothing to see' }, { 'idempotency-key': key });
+    expect(other.status, other.text).toBe(409);
+    expect(other.body.error.code).toBe('conflict');
+    expect(await countRows(tdb.db, 'audit_events', o.orgId)).toBe(1);
+    // Another key, or no key, is another check; another organization's same key is its own.
+    const fresh = await send(body, { 'idempotency-key': `${key}-2` });
+    expect(fresh.body.preflight_id).not.toBe(first.body.preflight_id);
+    expect((await send(body, {})).body.preflight_id).not.toBe(first.body.preflight_id);
+    const elsewhere = await send(body, { 'idempotency-key': key }, await svc.newOrg());
+    expect(elsewhere.status).toBe(200);
+    expect(elsewhere.body.preflight_id).not.toBe(first.body.preflight_id);
+    expect(await countRows(tdb.db, 'audit_events', o.orgId)).toBe(3);
+    // A key of the wrong shape is told so, naming the header and never echoing it.
+    const bad = await send(body, { 'idempotency-key': 'has a space 123-45-6789' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details).toEqual([
+      { path: '/idempotency-key', message: 'must be 1 to 255 visible ASCII characters, without spaces (a UUID, for example)' },
+    ]);
+    expect(bad.text).not.toContain('123-45-6789');
+    // The key is the client's: never written to the log.
+    expect(svc.logs.text()).not.toContain(key);
+  });
+
   it('answers exactly the documented fields; personal data -> ALLOWED_WITH_MASKING with every finding masked', async () => {
     const input = 'Customer SSN 123-45-6789, write to jane.doe@example.com or ops@example.org; card 4111 1111 1111 1111.';
     const res = await preflight({ input, destination: 'AI_TOOL', source_type: 'api', input_type: 'text', actor_id: 'agent@example.com' });
