@@ -48,10 +48,11 @@ export const notFound = (what: string) => new AppError('not_found', `${what} not
  * "auth.token_url", "events[3].summary"), a query parameter ("cursor"), "body" for the whole
  * document, or a JSON Pointer ("/filter/aegis.actor_id/$in/1"). `details` carries the same problem
  * with the field's JSON Pointer, as a schema refusal does, so a client maps every validation_failed
- * to its field one way (an API client's review found a third of them without `details`).
+ * to its field one way (an API client's review found a third of them without `details`). A caller
+ * naming a key the client chose (which may hold "." or "[") passes the pointer itself.
  */
-export const invalid = (field: string, message: string) =>
-  new AppError('validation_failed', `${field}: ${message}`, { field, violations: [{ path: fieldPointer(field), message }] });
+export const invalid = (field: string, message: string, pointer = fieldPointer(field)) =>
+  new AppError('validation_failed', `${field}: ${message}`, { field, violations: [{ path: pointer, message }] });
 
 /** "auth.token_url" -> "/auth/token_url", "events[3].summary" -> "/events/3/summary", "body" -> "". */
 export function fieldPointer(field: string): string {
@@ -61,8 +62,11 @@ export function fieldPointer(field: string): string {
     .replace(/\[(\d+)\]/g, '.$1')
     .split('.')
     .filter((s, i) => !(i === 0 && s === 'body'));
-  return segments.map((s) => `/${s.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+  return segments.map(pointerSegment).join('');
 }
+
+/** One segment of a JSON Pointer, "/" included, with RFC 6901's escapes for "~" and "/". */
+export const pointerSegment = (segment: string): string => `/${segment.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 
 /**
  * A refusal that lists every problem found (up to MAX_REPORTED_VIOLATIONS), each with its path, so a

@@ -17,7 +17,11 @@ function nested(levels: number, inner: unknown = 1): unknown {
 
 describe('findBodyProblem', () => {
   it('names the first string or key holding NUL or an unpaired surrogate', () => {
-    expect(findBodyProblem({ url: 'x', options: { index: 'a\u0000b' } })).toEqual({ field: 'options.index', message: UNSTORABLE });
+    expect(findBodyProblem({ url: 'x', options: { index: 'a\u0000b' } })).toEqual({ field: 'options.index', pointer: '/options/index', message: UNSTORABLE });
+    // The pointer from the segments: a key holding "." or "[" is one segment (an attacker's review).
+    expect(findBodyProblem({ filter: { 'aegis.actor_id': 'a\u0000b' } })?.pointer).toBe('/filter/aegis.actor_id');
+    expect(findBodyProblem({ body: '\u0000' })?.pointer).toBe('/body');
+    expect(findBodyProblem(['a', '\u0000'])?.pointer).toBe('/1');
     expect(fieldOf({ events: [{ summary: 'ok' }, { summary: 'bad \ud800' }] })).toBe('events[1].summary');
     expect(fieldOf('\udc00x')).toBe('body');
     expect(fieldOf(['a', '\u0000'])).toBe('body[1]');
@@ -48,7 +52,7 @@ describe('findBodyProblem', () => {
   });
 
   it(`refuses a body nested more than ${MAX_BODY_DEPTH} levels deep, however deep, without recursing`, () => {
-    const refusal = { field: 'body', message: `nests deeper than ${MAX_BODY_DEPTH} levels of objects and arrays` };
+    const refusal = { field: 'body', pointer: '', message: `nests deeper than ${MAX_BODY_DEPTH} levels of objects and arrays` };
     expect(findBodyProblem(nested(MAX_BODY_DEPTH + 1))).toEqual(refusal);
     expect(findBodyProblem({ a: nested(MAX_BODY_DEPTH) })).toEqual(refusal);
     // Far deeper than any call stack: JSON.parse builds it iteratively, the check must not recurse.

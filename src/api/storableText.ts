@@ -10,7 +10,7 @@
 // and answered 500 with an error logged. No body the API takes comes near the limit (a filter, the
 // deepest, is at most FILTER_LIMITS.maxDepth conditions deep).
 import type { FastifyInstance } from 'fastify';
-import { invalid } from '../errors.js';
+import { invalid, pointerSegment } from '../errors.js';
 import { isStorableText } from '../db/storable.js';
 import { safeSegment } from '../events/privacyGuard.js';
 
@@ -29,6 +29,8 @@ const NUL_IN_SCANNED = 'contains NUL characters (\\u0000), as UTF-16 text read a
 export interface BodyProblem {
   /** Where: `options.index`, `events[2].summary`, `body`; property names as safeSegment shows them. */
   field: string;
+  /** The same place as a JSON Pointer ("" for the body), built from the segments, not the dotted name. */
+  pointer: string;
   message: string;
 }
 
@@ -49,20 +51,26 @@ function frame(node: object, parent: Frame | null, at: string | number): Frame {
 }
 
 /**
- * The path to `last` inside `holder`, built only for a refusal: every property name on it passes
- * through safeSegment, which scans it with every detector (a name can itself be a secret or an email
- * address, on any level of the path, and one holding NUL or a lone surrogate is never plain enough
- * to show). Indices are the service's own numbers and shown as they are.
+ * The path to `last` inside `holder`, built only for a refusal, as a name (`options.index`,
+ * `events[2].summary`) and as a JSON Pointer: every property name on it passes through safeSegment,
+ * which scans it with every detector (a name can itself be a secret or an email address, on any level
+ * of the path, and one holding NUL or a lone surrogate is never plain enough to show). Indices are the
+ * service's own numbers and shown as they are. The pointer is built from the segments themselves: read
+ * back from the name, a key holding "." (every filter key: "aegis.actor_id") split in two (an
+ * attacker's review).
  */
-function pathTo(holder: Frame, last: string | number): string {
+function pathTo(holder: Frame, last: string | number): { field: string; pointer: string } {
   const segments = [last];
   for (let f: Frame = holder; f.parent !== null; f = f.parent) segments.push(f.at);
   let path = '';
+  let pointer = '';
   for (let i = segments.length - 1; i >= 0; i--) {
     const s = segments[i]!;
-    path += typeof s === 'number' ? `[${s}]` : `${path === '' ? '' : '.'}${safeSegment(s)}`;
+    const shown = typeof s === 'number' ? String(s) : safeSegment(s);
+    path += typeof s === 'number' ? `[${s}]` : `${path === '' ? '' : '.'}${shown}`;
+    pointer += pointerSegment(shown);
   }
-  return path.startsWith('[') ? `body${path}` : path;
+  return { field: path.startsWith('[') ? `body${path}` : path, pointer };
 }
 
 /**
@@ -71,7 +79,7 @@ function pathTo(holder: Frame, last: string | number): string {
  * of at most MAX_BODY_DEPTH frames, so no body, however deep, can overflow the call stack here.
  */
 export function findBodyProblem(body: unknown, unstored: readonly string[] = []): BodyProblem | null {
-  if (typeof body === 'string') return isStorableText(body) ? null : { field: 'body', message: UNSTORABLE };
+  if (typeof body === 'string') return isStorableText(body) ? null : { field: 'body', pointer: '', message: UNSTORABLE };
   if (body === null || typeof body !== 'object') return null;
   const stack: Frame[] = [frame(body, null, '')];
   while (stack.length > 0) {
@@ -86,17 +94,17 @@ export function findBodyProblem(body: unknown, unstored: readonly string[] = [])
     if (top.keys === null) child = (top.node as unknown[])[i];
     else {
       at = top.keys[i]!;
-      if (!isStorableText(at)) return { field: pathTo(top, at), message: UNSTORABLE };
+      if (!isStorableText(at)) return { ...pathTo(top, at), message: UNSTORABLE };
       child = (top.node as Record<string, unknown>)[at];
     }
     if (typeof child === 'string') {
       if (!isStorableText(child)) {
-        if (!(top.parent === null && unstored.includes(at as string))) return { field: pathTo(top, at), message: UNSTORABLE };
-        if (child.includes('\u0000')) return { field: pathTo(top, at), message: NUL_IN_SCANNED };
+        if (!(top.parent === null && unstored.includes(at as string))) return { ...pathTo(top, at), message: UNSTORABLE };
+        if (child.includes('\u0000')) return { ...pathTo(top, at), message: NUL_IN_SCANNED };
       }
     } else if (child !== null && typeof child === 'object') {
       // Named as the body, not by its path: that would be MAX_BODY_DEPTH segments long.
-      if (stack.length >= MAX_BODY_DEPTH) return { field: 'body', message: TOO_DEEP };
+      if (stack.length >= MAX_BODY_DEPTH) return { field: 'body', pointer: '', message: TOO_DEEP };
       stack.push(frame(child, top, at));
     }
   }
@@ -118,6 +126,6 @@ declare module 'fastify' {
 export function refuseUnstorableText(app: FastifyInstance): void {
   app.addHook('preValidation', async (req) => {
     const problem = findBodyProblem(req.body, req.routeOptions.config.unstoredFields);
-    if (problem !== null) throw invalid(problem.field, problem.message);
+    if (problem !== null) throw invalid(problem.field, problem.message, problem.pointer);
   });
 }

@@ -1,4 +1,4 @@
-import { invalid } from '../errors.js';
+import { invalid, pointerSegment } from '../errors.js';
 import { checkDestinationUrl } from '../delivery/outbound/url.js';
 import { holdsUrlMask, URL_MASK_MESSAGE } from '../delivery/urlSecrets.js';
 import { SIEM_IDS, SIEM_PRESETS, type SiemId } from '../siem/catalog.js';
@@ -65,7 +65,11 @@ export function checkPresetOptions(siem: SiemId, options: CreateDestinationBody[
   const kept = (key: string) => stored != null && Object.hasOwn(stored, key) && stored[key] === given[key];
   const stray = Object.keys(given).find((key) => !(takes as readonly string[]).includes(key) && !kept(key));
   if (stray !== undefined) {
-    throw invalid(`options.${stray}`, `is not an option of the ${siem} preset, which would ignore it; it takes ${takes.join(', ')}`);
+    throw invalid(
+      `options.${stray}`,
+      `is not an option of the ${siem} preset, which would ignore it; it takes ${takes.join(', ')}`,
+      `/options${pointerSegment(stray)}`,
+    );
   }
   // Sumo Logic sends each of its options as an X-Sumo-* header value (sumo-logic/encoder.ts); a value
   // HTTP cannot carry would fail every delivery (or be dropped by the encoder), so refuse it here,

@@ -177,6 +177,16 @@ describe('validation answers every problem at once', () => {
       ],
       ['forged cursor', t.svc.request('GET', `/api/orgs/${t.org.orgId}/forwarding-destinations?cursor=zzzz`, { apiKey: t.org.apiKey }), '/cursor', 'cursor: '],
     ];
+    // A key holding "." (every filter key) is one segment of the pointer, not two (an attacker's review).
+    cases.push([
+      'dotted key',
+      t.svc.request('POST', `/api/orgs/${t.org.orgId}/forwarding-destinations`, {
+        apiKey: t.org.apiKey,
+        rawBody: '{"url":"https://siem.example/hook","filter":{"aegis.actor_id":"a\\u0000b"}}',
+      }),
+      '/filter/aegis.actor_id',
+      'filter.aegis.actor_id: ',
+    ]);
     for (const [name, pending, path, prefix] of cases) {
       const res = await pending;
       expect(res.status, `${name}: ${res.text}`).toBe(400);
