@@ -98,6 +98,11 @@ describe.each(DB_KINDS)('background range replay (%s)', (kind) => {
     expect((await svc.request('GET', `${d.path}/replays/rpl_aaaaaaaaaaaaaaaaaaaa`, { apiKey: org.apiKey })).status).toBe(404);
     const other = await createDestination(svc, org, { enabled: false });
     expect((await svc.request('GET', `${other.path}/replays/${res.body.replay_id}`, { apiKey: org.apiKey })).status).toBe(404);
+    // Asked as "…/replay/" (a trailing slash), the answer's Location still leads to the replay (an
+    // attacker's review: it read "…/replay//replays/…", a 404).
+    const slashed = await svc.request('POST', `${other.path}/replay/`, { apiKey: org.apiKey, body: window() });
+    expect(slashed.status, slashed.text).toBe(202);
+    expect(slashed.headers.get('location')).toBe(`${other.path}/replays/${slashed.body.replay_id}`);
     await svc.stop();
   });
 
