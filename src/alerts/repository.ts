@@ -31,6 +31,21 @@ export async function putNotificationSettings(
   return rows[0]!;
 }
 
+/**
+ * The sealed webhook secrets by the id of the key that sealed them (the box's header, as
+ * destinations/sealedColumns.ts countSealedByKeyId reads a destination's), for the start-up check of
+ * the key ring.
+ */
+export async function countWebhookSecretsByKeyId(db: Queryable): Promise<Array<{ key_id: string; secrets: number }>> {
+  const { rows } = await db.query<{ key_id: string; secrets: number }>(
+    `SELECT convert_from(substring(webhook_secret_sealed from 3 for get_byte(webhook_secret_sealed, 1)), 'UTF8') AS key_id, count(*)::int AS secrets
+       FROM notification_settings
+      WHERE webhook_secret_sealed IS NOT NULL AND length(webhook_secret_sealed) >= 2
+      GROUP BY 1`,
+  );
+  return rows;
+}
+
 /** Every organization's sealed webhook secret, for key rotation. */
 export async function listSealedWebhookSecrets(db: Queryable): Promise<Array<{ org_id: string; webhook_secret_sealed: Buffer }>> {
   const { rows } = await db.query<{ org_id: string; webhook_secret_sealed: Buffer }>(

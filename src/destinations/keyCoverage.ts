@@ -6,6 +6,7 @@ import { sealedKeyId } from '../crypto/sealedBox.js';
 import type { Queryable } from '../db/types.js';
 import type { Logger } from '../logger.js';
 import { countSealedByKeyId, type SealedCredentials } from './sealedColumns.js';
+import { countWebhookSecretsByKeyId } from '../alerts/repository.js';
 
 type SealedColumns = Omit<SealedCredentials, 'org_id' | 'id'>;
 
@@ -54,8 +55,10 @@ export async function warnOfCredentialsOutsideRing(db: Queryable, ring: KeyRing,
   const { ignoredKeyFile, ringSource = 'env', generatedKeyFile } = check;
   try {
     const { credentials, keyIds } = await credentialsOutsideRing(db, ring);
-    if (credentials === 0) return;
-    if (generatedKeyFile !== undefined)
+    // The alert webhooks' signing secrets are sealed too (an attacker's review: a restore whose only
+    // secret was one of them lost it without a word, and every webhook alert was then dropped).
+    const webhookSecrets = (await countWebhookSecretsByKeyId(db)).filter((r) => !ring.byId.has(r.key_id)).reduce((n, r) => n + r.secrets, 0);
+    if (generatedKeyFile !== undefined && credentials + webhookSecrets > 0)
       // A restore or copy of the data directory without its key file (a disaster-recovery review: the
       // only hint was an info line, and tenants then set credentials under the new key, which putting
       // the old file back alone made unreadable in turn).
@@ -63,6 +66,12 @@ export async function warnOfCredentialsOutsideRing(db: Queryable, ring: KeyRing,
         { key_file: generatedKeyFile },
         "generated a NEW encryption key: the data directory holds a database with stored credentials but had no encryption.key (a copy or restore without it?). Credentials stored under the old key cannot be opened: stop the service, add the old file's lines after this one's in encryption.key (keep both, so credentials set meanwhile stay readable), start again and run aegis-stream rotate-encryption-key",
       );
+    if (webhookSecrets > 0)
+      logger.warn(
+        { webhook_secrets: webhookSecrets },
+        "alert webhooks' signing secrets were encrypted with keys not in the key ring: those organizations' webhook alerts cannot be sent until the keys are back in the ring, or their signing secret is rotated (Settings, Notifications, Rotate signing secret)",
+      );
+    if (credentials === 0) return;
     // The usual cause on the embedded default: AEGIS_ENCRYPTION_KEY set after the data directory's
     // generated key sealed them (an operator's review found the warning silent about it). Its ids are
     // read only then: a start with nothing to warn of reads no file.

@@ -52,6 +52,36 @@ describe('the embedded data directory restored without its key file', () => {
     }
   }, 240_000);
 
+  // An attacker's read of this round's diff: the only stored secret an alert webhook's signing secret
+  // (no destination credential), a restore without the key file warned of nothing, and every webhook
+  // alert was then dropped.
+  it("a database whose only stored secret is an alert webhook's: the restore is said, and the webhook named", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aegis-embedded-key-webhook-'));
+    try {
+      const cfg = loadConfig({ AEGIS_DATA_DIR: dir, PORT: '0', AEGIS_BOOTSTRAP_ORG_ID: orgId, AEGIS_BOOTSTRAP_API_KEY: apiKey });
+      const first = await startService(cfg, { role: 'api', logger: captureLogger('debug').logger });
+      try {
+        const res = await fetch(`${first.address}/api/orgs/${orgId}/notification-settings`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ emails: [], webhook_url: 'https://alerts.example.com/hook' }),
+        });
+        expect(res.status, await res.text()).toBe(200);
+      } finally {
+        await first.stop();
+      }
+      await rm(join(dir, 'encryption.key'));
+      const logs = captureLogger('debug');
+      const second = await startService(cfg, { role: 'api', logger: logs.logger });
+      await second.stop();
+      const lines = logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.find((l) => String(l.msg).startsWith('generated a NEW encryption key'))).toMatchObject({ level: 40, key_file: join(dir, 'encryption.key') });
+      expect(lines.find((l) => String(l.msg).startsWith("alert webhooks' signing secrets were encrypted"))).toMatchObject({ level: 40, webhook_secrets: 1 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
+
   it('warns that a new key was generated beside a database, names the file, and names it in the credentials check', async () => {
     const first = await start();
     try {
