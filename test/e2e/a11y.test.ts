@@ -102,6 +102,18 @@ describe('dashboard accessibility: focus, names, hints and errors (headless Chro
     await expect.poll(hasFocus(save)).toBe(true);
   });
 
+  // An attacker's review: "/settings/notifications/" (a trailing slash, which the server answers with
+  // the dashboard) showed the SIEM Forwarding page.
+  it('a page’s address with a trailing slash shows that page, and the address is corrected', async () => {
+    for (const [path, heading] of [
+      ['/settings/notifications/', 'Notifications'],
+      ['/settings/activity/', 'Activity'],
+    ] as const) {
+      await open(path, heading);
+      expect(new URL(page.url()).pathname).toBe(path.slice(0, -1));
+    }
+  });
+
   it('switching Settings pages puts focus on the new page’s heading', async () => {
     await open();
     const nav = page.getByRole('navigation', { name: 'Settings sections' });

@@ -13,13 +13,25 @@ export const editedId = (pathname: string): string | null => {
 };
 
 /**
+ * The address in view, without a trailing slash: "/settings/notifications/" (typed, or a link that
+ * joined parts; the server answers it with the dashboard too) showed SIEM Forwarding, as no page's path
+ * matched it (an attacker's review). The address bar is corrected to match.
+ */
+function currentPath(): string {
+  const { pathname, search } = window.location;
+  const canonical = pathname.length > 1 ? pathname.replace(/\/+$/, '') || '/' : pathname;
+  if (canonical !== pathname) window.history.replaceState(window.history.state, '', canonical + search);
+  return canonical + search;
+}
+
+/**
  * The tiny router: the only client routes are the page, a destination's Edit modal and its delivery
  * log (whose filters ride in the query string, so the failing hint can link to them).
  */
 export function usePath(): [string, (p: string) => void] {
-  const [path, setPath] = useState(() => window.location.pathname + window.location.search);
+  const [path, setPath] = useState(currentPath);
   useEffect(() => {
-    const onPop = () => setPath(window.location.pathname + window.location.search);
+    const onPop = () => setPath(currentPath());
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, []);
