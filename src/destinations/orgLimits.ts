@@ -1,18 +1,11 @@
-import type { Queryable } from '../db/types.js';
 import type { OrgLimits } from '../config/env.js';
 import { AppError } from '../errors.js';
-import { lockOrgDestinationCounts } from './writes.js';
 
 /**
- * Refuses a create (adding one destination, enabled or not) or an enable that would pass a cap. Runs in
- * the writing transaction after locking the organization's row, so concurrent requests cannot each
- * see room for one more and together pass the cap.
+ * Refuses a create (adding one destination, enabled or not) or an enable that would pass a cap, on
+ * counts read under the organization's lock (lockOrgDestinationCounts, in the writing transaction), so
+ * concurrent requests cannot each see room for one more and together pass the cap.
  */
-export async function checkOrgLimits(tx: Queryable, limits: OrgLimits, orgId: string, adding: { destination: boolean; enabled: boolean }): Promise<void> {
-  checkCounts(await lockOrgDestinationCounts(tx, orgId), limits, adding);
-}
-
-/** The same rule on counts already read under the organization's lock (a PATCH takes it before the row's). */
 export function checkCounts(
   counts: { total: number; enabled: number; deleting: number },
   limits: OrgLimits,

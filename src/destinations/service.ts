@@ -1,14 +1,16 @@
 import type { Queryable } from '../db/types.js';
-import { notFound } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 import type { CreateDestinationBody, DestinationView, PatchDestinationBody } from '../api/schemas/destinations.js';
 import { getDestination, destinationExists, listDestinationsPage, type DestinationPageKey } from './reads.js';
-import { insertDestination, lockDestinationRow, lockOrgDestinationCounts, updateDestination } from './writes.js';
+import { destinationOfIdempotencyKey, insertDestination, lockDestinationRow, lockOrgDestinationCounts, updateDestination } from './writes.js';
+import { createRequestDigest, idempotencyKeyDigest } from './idempotency.js';
+import { openSecrets } from './credentials.js';
 import { clearDeletedDestinationJobs, DELETE_BATCH, purgeDeletedDestination, tombstoneDestination } from './deletion.js';
 import { logClearStopped, type Stopped } from './backlogLane.js';
 import { cancelDestinationReplays } from '../replays/repository.js';
 import { toView } from './view.js';
 import type { DestinationDeps } from './deps.js';
-import { checkCounts, checkOrgLimits } from './orgLimits.js';
+import { checkCounts } from './orgLimits.js';
 import { buildCreateRow } from './createBody.js';
 import { buildPatch } from './patchBody.js';
 import type { TrailActor } from '../trail/contract.js';
@@ -49,12 +51,39 @@ function configOf(r: Omit<DestinationConfig, 'options'> & { options: Record<stri
   };
 }
 
-export async function createDestination(deps: DestinationDeps, orgId: string, body: CreateDestinationBody, actor: TrailActor): Promise<DestinationView> {
+/**
+ * Creates a destination; with `idempotencyKey` (the Idempotency-Key header), a retry of a create whose
+ * answer was lost answers the destination its first try made (`replayed`, with its signing secret
+ * again: the client never saw it) instead of making a second one that would deliver every event twice
+ * (an API client's review); the same key with other settings is refused 409.
+ */
+export async function createDestination(
+  deps: DestinationDeps,
+  orgId: string,
+  body: CreateDestinationBody,
+  actor: TrailActor,
+  idempotencyKey?: string,
+): Promise<DestinationView & { replayed?: true }> {
   const { row, signingSecret } = buildCreateRow(deps, orgId, body);
   const { id, siem, enabled } = row;
-  await deps.db.transaction(async (tx) => {
-    await checkOrgLimits(tx, deps.limits, orgId, { destination: true, enabled });
-    await insertDestination(tx, row);
+  const idempotency = idempotencyKey === undefined ? null : { keyDigest: idempotencyKeyDigest(idempotencyKey), requestDigest: createRequestDigest(body) };
+  const earlier = await deps.db.transaction(async (tx) => {
+    // The organization's lock first, so that a retry racing its first try finds the first one's row;
+    // the caps after the key, so that a retry answers the destination made even at the cap.
+    const counts = await lockOrgDestinationCounts(tx, orgId);
+    if (idempotency) {
+      const found = await destinationOfIdempotencyKey(tx, orgId, idempotency.keyDigest);
+      if (found) {
+        if (!found.requestDigest.equals(idempotency.requestDigest))
+          throw new AppError(
+            'conflict',
+            'Idempotency-Key: this key created another destination, with other settings; nothing was created. Use a new key for a new destination.',
+          );
+        return found.id;
+      }
+    }
+    checkCounts(counts, deps.limits, { destination: true, enabled });
+    await insertDestination(tx, row, idempotency);
     // After the insert: an enabled new destination takes its own destination_created event.
     await recordTrail(tx, {
       orgId,
@@ -62,7 +91,14 @@ export async function createDestination(deps: DestinationDeps, orgId: string, bo
       changes: [{ action: 'destination_created', changedFields: createdFields(configOf(row)), destination: { id, siem } }],
       router: deps.router,
     });
+    return null;
   });
+  if (earlier !== null) {
+    const made = await mustGet(deps, orgId, earlier);
+    const secret = openSecrets(deps.keyRing, made, new Date(), 'null').signingSecret;
+    const view = toView(made, new Date(), deps.maxHoldHours);
+    return { ...(secret ? { ...view, signing_secret: secret } : view), replayed: true };
+  }
   const view = toView(await mustGet(deps, orgId, id), new Date(), deps.maxHoldHours);
   return signingSecret ? { ...view, signing_secret: signingSecret } : view;
 }

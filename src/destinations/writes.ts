@@ -17,11 +17,12 @@ export async function insertDestination(
       /** Default 'ecs', as the column's. */
       format?: OutputFormat;
     },
+  idempotency: { keyDigest: Buffer; requestDigest: Buffer } | null = null,
 ): Promise<void> {
   await db.query(
     `INSERT INTO destinations (org_id, id, siem, name, url, auth_header_name, auth_header_sealed, signing_secret_sealed, options, filter, enabled,
-                               auth, auth_client_secret_sealed, format)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+                               auth, auth_client_secret_sealed, format, idempotency_key_digest, idempotency_request_digest)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
     [
       d.org_id,
       d.id,
@@ -37,8 +38,24 @@ export async function insertDestination(
       d.auth ? JSON.stringify(d.auth) : null,
       d.auth_client_secret_sealed ?? null,
       d.format ?? 'ecs',
+      idempotency?.keyDigest ?? null,
+      idempotency?.requestDigest ?? null,
     ],
   );
+}
+
+/**
+ * The destination (not deleted) an organization created under an Idempotency-Key, by the key's
+ * digest, with its request's digest; null when none. Read under the organization's lock (create takes
+ * it first), so two creates with one key are one after the other.
+ */
+export async function destinationOfIdempotencyKey(tx: Queryable, orgId: string, keyDigest: Buffer): Promise<{ id: string; requestDigest: Buffer } | null> {
+  const { rows } = await tx.query<{ id: string; idempotency_request_digest: Buffer }>(
+    'SELECT id, idempotency_request_digest FROM destinations WHERE org_id = $1 AND idempotency_key_digest = $2 AND deleted_at IS NULL',
+    [orgId, keyDigest],
+  );
+  const row = rows[0];
+  return row ? { id: row.id, requestDigest: Buffer.from(row.idempotency_request_digest) } : null;
 }
 
 /**

@@ -2,7 +2,7 @@
 // create and edit forms use and the charts of a page of the list.
 import type { AppContext } from '../../context.js';
 import type { TypedApp } from '../../typed.js';
-import { DestinationParams, errors, OrgParams, readErrors, SECURITY, writeErrors } from '../../schemas/common.js';
+import { DestinationParams, errors, IdempotencyKeyHeaders, OrgParams, readErrors, SECURITY, writeErrors } from '../../schemas/common.js';
 import { DEFAULT_DESTINATIONS_PAGE, Deleted, DestinationList, DestinationRef, DestinationsPageQuery, StatsPage } from '../../schemas/destinationReads.js';
 import { CreateDestinationBody, FilterPreview, FilterPreviewBody, PatchDestinationBody } from '../../schemas/destinations.js';
 import { previewFilter, PREVIEW_EVENTS } from '../../../filters/preview.js';
@@ -24,14 +24,27 @@ export function destinationCrudRoutes(app: TypedApp, ctx: AppContext, deps: Dest
       tags,
       operationId: 'createDestination',
       summary: 'Create a destination',
+      description:
+        'With an Idempotency-Key header, a retry (its answer lost to a timeout) answers the destination the first try created, ' +
+        'its signing secret included, with `Idempotent-Replayed: true`, instead of creating a second one that would receive every event twice; ' +
+        'the same key with other settings is refused 409.',
       security: SECURITY.apiWrite,
       params: OrgParams,
+      headers: IdempotencyKeyHeaders,
       body: CreateDestinationBody,
-      response: { 201: DestinationRef, ...writeErrors(), ...errors([409], { 409: LIMIT_REACHED }) },
+      response: {
+        201: DestinationRef,
+        ...writeErrors(),
+        ...errors([409], { 409: `${LIMIT_REACHED} conflict: the Idempotency-Key created another destination, with other settings.` }),
+      },
     },
     handler: async (req, reply) => {
       const { org_id } = req.params;
-      const view = await svc.createDestination(deps, org_id, req.body, actorOf(req));
+      const { replayed, ...view } = await svc.createDestination(deps, org_id, req.body, actorOf(req), req.headers['idempotency-key']);
+      if (replayed) {
+        req.log.info({ destination_id: view.destination_id }, 'destination create retried under its Idempotency-Key; answered the one made');
+        return reply.status(201).header('Idempotent-Replayed', 'true').send(view);
+      }
       req.log.info({ destination_id: view.destination_id, siem: view.siem, enabled: view.enabled }, 'destination created');
       ctx.wakeWorkers();
       return reply.status(201).send(view);
