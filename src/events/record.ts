@@ -38,20 +38,6 @@ export function keyedPreflightId(orgId: string, idempotencyKey: string): string 
   return newPreflightId(seededRandom(`aegis preflight idempotency key\u0000${orgId}\u0000${idempotencyKey}`));
 }
 
-/** The recorded fields a retry must match (all but the id, which it shares, and the time, which it cannot). */
-const SAME_DECISION_FIELDS = [
-  'decision',
-  'destination',
-  'summary',
-  'policy_version',
-  'policy_id',
-  'source_type',
-  'input_type',
-  'input_size_bytes',
-  'finding_counts_by_type',
-  'actor_id',
-] as const;
-
 /**
  * `idempotencyKey`: the request's Idempotency-Key header. A retry under the same key (its answer lost
  * to a timeout) gets the first try's preflight id and records nothing new; the same key with another
@@ -89,8 +75,9 @@ export async function runPreflight(db: Db, orgId: string, req: PreflightRequest,
   const event = buildWireEvent({ orgId, fields, occurredAt });
   const { inserted } = await recordEvents(db, [{ orgId, id: fields.preflight_id, occurredAt, payload: event }], router);
   if (idempotencyKey !== undefined && inserted.length === 0) {
+    // Every field the first try recorded must be this one's (the id they share; the time is not a field).
     const first = await recordedAegisFields(db, orgId, fields.preflight_id);
-    const same = first !== null && SAME_DECISION_FIELDS.every((k) => isDeepStrictEqual(first[k], (fields as unknown as Record<string, unknown>)[k]));
+    const same = first !== null && isDeepStrictEqual(first, JSON.parse(JSON.stringify(fields)));
     if (!same)
       throw new AppError(
         'conflict',

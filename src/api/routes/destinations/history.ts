@@ -110,12 +110,14 @@ export function destinationHistoryRoutes(app: TypedApp, ctx: AppContext, deps: D
         ctx.wakeWorkers();
         if (!replay) return result;
         ctx.wakeReplays();
-        return reply
-          .status(202)
-          // From the route's parameters, not the request's path: "…/replay/" (a trailing slash, which the
-          // router accepts) gave "…/replay//replays/…", which led nowhere (an attacker's review).
-          .header('location', `/api/orgs/${p.org_id}/forwarding-destinations/${p.destination_id}/replays/${replay.replay_id}`)
-          .send({ ...result, replay_id: replay.replay_id, replay });
+        return (
+          reply
+            .status(202)
+            // From the route's parameters, not the request's path: "…/replay/" (a trailing slash, which the
+            // router accepts) gave "…/replay//replays/…", which led nowhere (an attacker's review).
+            .header('location', `/api/orgs/${p.org_id}/forwarding-destinations/${p.destination_id}/replays/${replay.replay_id}`)
+            .send({ ...result, replay_id: replay.replay_id, replay })
+        );
       }
       let jobIds: number[] | null = null;
       if (body.job_ids !== undefined) {
