@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, openTestDb, type TestDb } from '../../support/db.js';
 import { startTestService, type TestService } from '../../support/harness.js';
+import { POLL } from '../../support/waitFor.js';
 
 describe.each(DB_KINDS)('creating a destination with an Idempotency-Key (%s)', (kind) => {
   let tdb: TestDb;
@@ -46,7 +47,9 @@ describe.each(DB_KINDS)('creating a destination with an Idempotency-Key (%s)', (
     // At the cap (2 here) a retry still answers the destination made; a new create is refused.
     expect((await create(org, { url: 'https://siem.example/other' })).status).toBe(201);
     expect((await create(org, body, 'create-primary-1')).body.destination_id).toBe(first.body.destination_id);
-    expect((await create(org, { url: 'https://siem.example/third' }, 'create-third')).status).toBe(409);
+    const capped = await create(org, { url: 'https://siem.example/third' }, 'create-third');
+    expect(capped.status).toBe(409);
+    expect(capped.body.error.code).toBe('limit_reached');
   });
 
   it('the same key with other settings is refused; another key, no key or another organization creates anew', async () => {
@@ -74,10 +77,44 @@ describe.each(DB_KINDS)('creating a destination with an Idempotency-Key (%s)', (
     expect(after.body.destination_id).not.toBe(first.body.destination_id);
   });
 
-  it('two tries at once make one destination', async () => {
+  it('tries at once make one destination', async () => {
     const org = await newOrg();
     const body = { url: 'https://siem.example/race' };
-    const answers = await Promise.all([create(org, body, 'race-1'), create(org, body, 'race-1'), create(org, body, 'race-1')]);
+    let answers: Awaited<ReturnType<typeof create>>[];
+    if (kind === 'postgres') {
+      // Made to race: the organization's row is held until all three wait on it, then let go at once.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let holder: number | null = null;
+      const holding = tdb.db.transaction(async (tx) => {
+        await tx.query('SELECT 1 FROM orgs WHERE id = $1 FOR UPDATE', [org.orgId]);
+        holder = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+        await held;
+      });
+      try {
+        await expect.poll(() => holder, POLL).not.toBeNull();
+        const pending = Promise.all([create(org, body, 'race-1'), create(org, body, 'race-1'), create(org, body, 'race-1')]);
+        // Waiting on the holder, or on a waiter ahead of them in the row lock's queue (PostgreSQL reports
+        // the later ones blocked by the first, not by the holder).
+        const waiting = async () =>
+          (
+            await tdb.db.query<{ n: number }>(
+              `WITH RECURSIVE chain(pid) AS (SELECT $1::int UNION SELECT a.pid FROM pg_stat_activity a, chain c WHERE c.pid = ANY(pg_blocking_pids(a.pid)))
+               SELECT (count(*) - 1)::int AS n FROM chain`,
+              [holder],
+            )
+          ).rows[0]!.n;
+        await expect.poll(waiting, POLL).toBe(3);
+        release();
+        answers = await pending;
+      } finally {
+        release();
+        await holding;
+      }
+    } else {
+      // One connection: the embedded database serves them in turn, each seeing the one before.
+      answers = await Promise.all([create(org, body, 'race-1'), create(org, body, 'race-1'), create(org, body, 'race-1')]);
+    }
     for (const a of answers) expect(a.status, a.text).toBe(201);
     expect(new Set(answers.map((a) => a.body.destination_id)).size).toBe(1);
     expect(answers.filter((a) => a.headers.get('idempotent-replayed') === 'true')).toHaveLength(2);

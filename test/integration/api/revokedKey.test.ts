@@ -85,22 +85,26 @@ describe.each(DB_KINDS)('revoking an API key ends the sign-ins it made (%s)', (k
     // then its delete of sessions sees the new one.
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    let made: Awaited<ReturnType<typeof createSession>> = null;
+    let holder: number | null = null;
     const making = tdb.db.transaction(async (tx) => {
-      made = await createSession(tx, orgId, keyId);
+      expect(await createSession(tx, orgId, keyId)).not.toBeNull();
+      holder = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       await held;
     });
-    await expect.poll(() => made, POLL).not.toBeNull(); // inserted, not yet committed
-    const revoking = revokeApiKey(tdb.db, orgId, apiKey);
-    const revokeWaiting = async () =>
-      (
-        await tdb.db.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM api_keys%'`,
-        )
-      ).rows[0]!.n;
-    await expect.poll(revokeWaiting, POLL).toBe(1);
-    release();
-    await making;
+    let revoking: Promise<unknown> | null = null;
+    try {
+      await expect.poll(() => holder, POLL).not.toBeNull(); // inserted, not yet committed
+      revoking = revokeApiKey(tdb.db, orgId, apiKey);
+      // The revoke, and nothing else, waits for the transaction that made the session.
+      const waitingOnHolder = async () =>
+        (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [holder])).rows[0]!.n;
+      await expect.poll(waitingOnHolder, POLL).toBe(1);
+    } finally {
+      // Released whatever happened above: a held transaction would keep its connection, and the pool's
+      // end in afterAll would wait on it.
+      release();
+      await making;
+    }
     expect(await revoking).toEqual({ keyId, sessions: 1, loginLinks: 0 });
     const { rows } = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions WHERE org_id = $1', [orgId]);
     expect(rows[0]!.n).toBe(0);
