@@ -109,7 +109,9 @@ describe.each(DB_KINDS)('destination name and test-delivered time (%s)', (kind) 
       expect(text).toContain('"maxLength":100');
       expect(text).toContain('"null"');
     }
-    const view = JSON.stringify(doc.paths[coll].post.responses['201'].content['application/json'].schema);
+    // The answer refers to the one Destination component, which holds the fields.
+    expect(doc.paths[coll].post.responses['201'].content['application/json'].schema.$ref).toBe('#/components/schemas/Destination');
+    const view = JSON.stringify(doc.components.schemas.Destination);
     expect(view).toContain('"name"');
     expect(view).toContain('last_test_delivered_at');
   });

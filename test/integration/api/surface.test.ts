@@ -138,8 +138,9 @@ describe.each(DB_KINDS)('health, metrics, OpenAPI, docs and logs (%s)', (kind) =
     expect(createSchema.additionalProperties).toBe(false);
     const patchSchema = paths[one]!.patch.requestBody.content['application/json'].schema;
     expect(Object.keys(patchSchema.properties)).toEqual(expect.arrayContaining(['url', 'auth_header_name', 'auth_header_value', 'enabled']));
-    const created = paths[coll]!.post.responses['201'].content['application/json'].schema;
-    const props = JSON.stringify(created);
+    // The answer refers to the one Destination component, which holds the fields.
+    expect(paths[coll]!.post.responses['201'].content['application/json'].schema.$ref).toBe('#/components/schemas/Destination');
+    const props = JSON.stringify((doc.components as { schemas: Record<string, unknown> }).schemas.Destination);
     for (const f of ['destination_id', 'auth_header_configured', 'created_at', 'status', 'last_delivery_at', 'last_error', 'siem']) expect(props).toContain(f);
     expect(props).not.toContain('"auth_header_value"');
     expect(paths[`${one}/test`]!.post.responses['200']).toBeDefined();
