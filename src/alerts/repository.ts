@@ -1,6 +1,7 @@
 // Every SQL statement of alerts: notification settings, the per-destination alert state and the
 // alert outbox.
 import type { Db, Queryable } from '../db/types.js';
+import { sealedKeyIdSql } from '../crypto/sealedBox.js';
 import type { AlertKind, AlertState, Observed, StoredAlertState } from './evaluate.js';
 
 export interface NotificationSettingsRow {
@@ -38,7 +39,7 @@ export async function putNotificationSettings(
  */
 export async function countWebhookSecretsByKeyId(db: Queryable): Promise<Array<{ key_id: string; secrets: number }>> {
   const { rows } = await db.query<{ key_id: string; secrets: number }>(
-    `SELECT convert_from(substring(webhook_secret_sealed from 3 for get_byte(webhook_secret_sealed, 1)), 'UTF8') AS key_id, count(*)::int AS secrets
+    `SELECT ${sealedKeyIdSql('webhook_secret_sealed')} AS key_id, count(*)::int AS secrets
        FROM notification_settings
       WHERE webhook_secret_sealed IS NOT NULL AND length(webhook_secret_sealed) >= 2
       GROUP BY 1`,

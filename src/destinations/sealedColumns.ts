@@ -2,6 +2,7 @@
 // the start-up check of the key ring counts them (keyCoverage.ts).
 import { BUMP_ROW_VERSION } from '../queue/dueDestinations.js';
 import type { Queryable } from '../db/types.js';
+import { sealedKeyIdSql } from '../crypto/sealedBox.js';
 import type { DestinationRow } from './row.js';
 
 /** The sealed columns of a row, as key rotation reads and rewrites them. */
@@ -71,7 +72,7 @@ export async function getSealedCredentials(db: Queryable, orgId: string, id: str
  */
 export async function countSealedByKeyId(db: Queryable): Promise<Array<{ key_id: string; credentials: number }>> {
   const { rows } = await db.query<{ key_id: string; credentials: number }>(
-    `SELECT convert_from(substring(s.box from 3 for get_byte(s.box, 1)), 'UTF8') AS key_id, count(*)::int AS credentials
+    `SELECT ${sealedKeyIdSql('s.box')} AS key_id, count(*)::int AS credentials
        FROM destinations d
       CROSS JOIN LATERAL (VALUES (d.auth_header_sealed), (d.signing_secret_sealed), (d.auth_client_secret_sealed),
                                  (CASE WHEN d.previous_signing_secret_until > now() THEN d.previous_signing_secret_sealed END)) AS s(box)
